@@ -1,0 +1,90 @@
+/*
+ * znet compile-time configuration.
+ *
+ * Every knob has a documented default guarded by #ifndef, so a build can set
+ * it with -DZN_X=... (meson passes options this way).  Run-time sizes that a
+ * caller may want to vary per stack (pool sizes, cache sizes, timeouts) live
+ * in struct zn_config instead (znet/stack.h); the values here are the
+ * defaults zn_config_default() fills in and a few true compile-time limits.
+ */
+#ifndef ZNET_CONFIG_H
+#define ZNET_CONFIG_H
+
+/* Bytes reserved in front of every buffer for headers pushed later.
+ * Ethernet (14) + 802.1Q (4) + IPv4 with options (60) + TCP with options (60)
+ * = 138; rounded to a cache line multiple. */
+#ifndef ZN_BUF_HEADROOM
+#define ZN_BUF_HEADROOM 192
+#endif
+
+/* Data bytes of a frame buffer, headroom included.  Must hold headroom plus
+ * the largest frame: 192 + 1518 (1500 MTU + Ethernet + one VLAN tag). */
+#ifndef ZN_BUF_SIZE
+#define ZN_BUF_SIZE 2048
+#endif
+
+/* Size of a large buffer (reassembled datagrams, large UDP sends).  Must hold
+ * headroom plus the largest IPv4 datagram (65535). */
+#ifndef ZN_BIGBUF_SIZE
+#define ZN_BIGBUF_SIZE (ZN_BUF_HEADROOM + 65536)
+#endif
+
+/* Per-buffer scratch area that the layer owning a buffer may use (like
+ * Linux's skb->cb): queue metadata, reassembly offsets, send timestamps. */
+#ifndef ZN_BUF_CB_SIZE
+#define ZN_BUF_CB_SIZE 40
+#endif
+
+/* Default interface MTU (bytes of IP datagram per frame). */
+#ifndef ZN_DEFAULT_MTU
+#define ZN_DEFAULT_MTU 1500
+#endif
+
+/* Defaults for struct zn_config (see znet/stack.h for meanings). */
+#ifndef ZN_DEFAULT_NBUFS
+#define ZN_DEFAULT_NBUFS 512
+#endif
+#ifndef ZN_DEFAULT_NBIGBUFS
+#define ZN_DEFAULT_NBIGBUFS 4
+#endif
+#ifndef ZN_DEFAULT_ARP_ENTRIES
+#define ZN_DEFAULT_ARP_ENTRIES 64
+#endif
+#ifndef ZN_DEFAULT_ARP_PENDING
+#define ZN_DEFAULT_ARP_PENDING 4 /* frames queued per unresolved entry */
+#endif
+#ifndef ZN_DEFAULT_ARP_REACHABLE_MS
+#define ZN_DEFAULT_ARP_REACHABLE_MS 60000u /* entry lifetime after last confirmation */
+#endif
+#ifndef ZN_DEFAULT_ARP_RETRY_MS
+#define ZN_DEFAULT_ARP_RETRY_MS 1000u /* first retry; doubles each time */
+#endif
+#ifndef ZN_DEFAULT_ARP_RETRIES
+#define ZN_DEFAULT_ARP_RETRIES 3
+#endif
+#ifndef ZN_DEFAULT_REASS_SLOTS
+#define ZN_DEFAULT_REASS_SLOTS 8 /* datagrams reassembled at once */
+#endif
+#ifndef ZN_DEFAULT_REASS_MAX_BYTES
+#define ZN_DEFAULT_REASS_MAX_BYTES (128u * 1024u) /* fragment bytes held, all datagrams */
+#endif
+#ifndef ZN_DEFAULT_REASS_TIMEOUT_MS
+#define ZN_DEFAULT_REASS_TIMEOUT_MS 30000u
+#endif
+#ifndef ZN_DEFAULT_TTL
+#define ZN_DEFAULT_TTL 64
+#endif
+#ifndef ZN_DEFAULT_ICMP_RATE
+#define ZN_DEFAULT_ICMP_RATE 100 /* ICMP errors per second (token bucket) */
+#endif
+#ifndef ZN_DEFAULT_ICMP_BURST
+#define ZN_DEFAULT_ICMP_BURST 50
+#endif
+#ifndef ZN_DEFAULT_RX_BUDGET
+#define ZN_DEFAULT_RX_BUDGET 64 /* frames received per zn_stack_poll() */
+#endif
+#ifndef ZN_DEFAULT_TXQ_LEN
+#define ZN_DEFAULT_TXQ_LEN 256 /* frames held while the netif says EAGAIN */
+#endif
+
+#endif /* ZNET_CONFIG_H */

@@ -1,0 +1,14 @@
+/*
+ * Keyed hashing.  SipHash-2-4 (Aumasson & Bernstein): a short-input PRF, so
+ * tables keyed by a per-stack secret cannot be flooded into one bucket by
+ * an attacker who picks addresses and ports.
+ */
+#ifndef ZNET_HASH_H
+#define ZNET_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+uint64_t zn_siphash24(const uint8_t key[16], const void *data, size_t len);
+
+#endif /* ZNET_HASH_H */

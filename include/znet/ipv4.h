@@ -1,0 +1,23 @@
+/*
+ * IPv4 (RFC 791, RFC 1122 §3.2.1, RFC 815 reassembly).
+ *
+ * One interface with an address, a prefix and an optional default gateway.
+ * Input validation: version, header length, total length against the
+ * frame, header checksum, source (not broadcast/multicast), destination
+ * (our address, limited or directed broadcast), TTL not 0.  Options are
+ * accepted and skipped.
+ *
+ * Reassembly holds at most reass_slots datagrams and reass_max_bytes of
+ * fragments; a datagram not complete within reass_timeout_ms is dropped
+ * (with ICMP time exceeded if its first fragment came).  A fragment that
+ * overlaps one already held drops the whole datagram (RFC 5722's rule,
+ * applied to IPv4: overlaps are an evasion technique, not a need).
+ *
+ * Datagrams larger than the MTU are fragmented unless DF is asked for.
+ */
+#ifndef ZNET_IPV4_H
+#define ZNET_IPV4_H
+
+#include <stdint.h>
+
+#endif /* ZNET_IPV4_H */

@@ -1,0 +1,37 @@
+/*
+ * memlink: an in-memory Ethernet link joining two stacks in one process,
+ * for tests and benchmarks.  Freestanding (no libc beyond memcpy).
+ *
+ * Each end is a netif.  A frame sent on one end is queued (by reference,
+ * no copy) at the other; the receiving end copies it into a buffer from its
+ * own stack's pool, as a NIC would DMA it, and frees the sender's buffer.
+ * Each direction holds at most `qlen` frames; more are dropped and counted.
+ * Neither end has a clock: drive both stacks with the same virtual time.
+ */
+#ifndef ZNET_MEMLINK_H
+#define ZNET_MEMLINK_H
+
+#include <stdint.h>
+
+#include "znet/buf.h"
+#include "znet/netif.h"
+
+struct zn_memlink_end {
+  struct zn_netif nif;          /* first */
+  struct zn_memlink_end *peer;
+  struct zn_bufq rxq;           /* frames sent by the peer, not yet read */
+  uint32_t qlen;
+  uint64_t tx_frames, rx_frames, drops;
+};
+
+struct zn_memlink {
+  struct zn_memlink_end a, b;
+};
+
+/* mtu 0: ZN_DEFAULT_MTU; qlen 0: 256. */
+void zn_memlink_init(struct zn_memlink *l, uint32_t mtu, uint32_t qlen);
+
+/* Free frames still queued in both directions. */
+void zn_memlink_purge(struct zn_memlink *l);
+
+#endif /* ZNET_MEMLINK_H */

@@ -1,0 +1,130 @@
+/*
+ * Counters, like `netstat -s`.
+ *
+ * One table, ZN_STATS_MAP(X), lists every counter as X(name, kind, text):
+ * kind is CNT for an event counter and DROP for a reason a packet was
+ * dropped.  Every packet the stack discards increments exactly one DROP
+ * counter, so the drops of a run can always be explained.
+ *
+ * Counters are grouped by layer prefix.  Later layers add their rows here.
+ */
+#ifndef ZNET_STATS_H
+#define ZNET_STATS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define ZN_STATS_MAP(X)                                                        \
+  /* buffers */                                                                \
+  X(buf_alloc_fail, CNT, "buffer allocations refused: pool empty")             \
+  X(buf_rx_nomem, DROP, "frames not received: no buffer for RX")               \
+  /* interface */                                                              \
+  X(if_rx_frames, CNT, "frames received from the interface")                   \
+  X(if_rx_bytes, CNT, "bytes received from the interface")                     \
+  X(if_tx_frames, CNT, "frames handed to the interface")                       \
+  X(if_tx_bytes, CNT, "bytes handed to the interface")                         \
+  X(if_rx_errors, CNT, "receive errors reported by the interface")             \
+  X(if_tx_errors, DROP, "frames the interface failed to send")                 \
+  X(if_txq_full, DROP, "frames dropped: transmit queue full")                  \
+  X(if_no_netif, DROP, "frames dropped: no interface attached")                \
+  X(if_tx_toobig, DROP, "frames dropped: larger than the interface MTU")       \
+  /* Ethernet */                                                               \
+  X(eth_rx, CNT, "Ethernet frames processed")                                  \
+  X(eth_drop_short, DROP, "Ethernet frames shorter than a header")             \
+  X(eth_drop_not_for_us, DROP, "Ethernet frames for another station")          \
+  X(eth_drop_src, DROP, "Ethernet frames from a multicast or own source")      \
+  X(eth_drop_type, DROP, "Ethernet frames of an unhandled EtherType")          \
+  X(eth_drop_vlan, DROP, "Ethernet frames with a VLAN ID other than 0")        \
+  X(eth_vlan_prio, CNT, "priority-tagged (VLAN 0) frames accepted")            \
+  /* ARP */                                                                    \
+  X(arp_rx, CNT, "ARP packets received")                                       \
+  X(arp_drop_malformed, DROP, "ARP packets too short or inconsistent")         \
+  X(arp_drop_unsupported, DROP, "ARP for other hardware or protocol types")    \
+  X(arp_drop_op, DROP, "ARP packets with an unknown opcode")                   \
+  X(arp_drop_not_for_us, DROP, "ARP packets neither for us nor ours")          \
+  X(arp_drop_bad_sender, DROP, "ARP packets with a bad sender address")        \
+  X(arp_drop_unsolicited, DROP, "ARP replies no request of ours asked for")    \
+  X(arp_conflict, DROP, "ARP packets claiming our own address")                \
+  X(arp_req_rx, CNT, "ARP requests received for our address")                  \
+  X(arp_reply_rx, CNT, "ARP replies accepted")                                 \
+  X(arp_req_tx, CNT, "ARP requests sent")                                      \
+  X(arp_reply_tx, CNT, "ARP replies sent")                                     \
+  X(arp_announce_tx, CNT, "gratuitous ARP announcements sent")                 \
+  X(arp_resolve_fail, CNT, "ARP resolutions that timed out")                   \
+  X(arp_drop_unresolved, DROP, "packets dropped: ARP resolution failed")       \
+  X(arp_drop_pending_full, DROP, "packets dropped: ARP pending queue full")     \
+  X(arp_drop_cache_full, DROP, "packets dropped: ARP cache full")              \
+  X(arp_evict, CNT, "ARP entries evicted to make room")                        \
+  X(arp_expire, CNT, "ARP entries aged out")                                   \
+  /* IPv4 */                                                                   \
+  X(ip_rx, CNT, "IPv4 datagrams received")                                     \
+  X(ip_drop_short, DROP, "IPv4 datagrams shorter than a header")               \
+  X(ip_drop_version, DROP, "IPv4 datagrams with a version other than 4")       \
+  X(ip_drop_hdrlen, DROP, "IPv4 datagrams with a bad header length")           \
+  X(ip_drop_totlen, DROP, "IPv4 total length inconsistent with the frame")     \
+  X(ip_drop_checksum, DROP, "IPv4 header checksum errors")                     \
+  X(ip_drop_ttl, DROP, "IPv4 datagrams received with TTL 0")                   \
+  X(ip_drop_src, DROP, "IPv4 datagrams from an invalid source address")        \
+  X(ip_drop_not_for_us, DROP, "IPv4 datagrams for another host")              \
+  X(ip_drop_proto, DROP, "IPv4 datagrams for an unhandled protocol")           \
+  X(ip_frag_rx, CNT, "IPv4 fragments received")                                \
+  X(ip_reass_ok, CNT, "IPv4 datagrams reassembled")                            \
+  X(ip_reass_drop_overlap, DROP, "IPv4 fragments dropped: overlap")            \
+  X(ip_reass_drop_timeout, DROP, "IPv4 fragments dropped: reassembly timeout") \
+  X(ip_reass_drop_mem, DROP, "IPv4 fragments dropped: reassembly memory")      \
+  X(ip_reass_drop_slots, DROP, "IPv4 fragments dropped: no reassembly slot")   \
+  X(ip_reass_drop_bad, DROP, "IPv4 fragments dropped: bad length or offset")   \
+  X(ip_reass_drop_nobuf, DROP, "IPv4 datagrams dropped: no buffer to join")    \
+  X(ip_tx, CNT, "IPv4 datagrams sent")                                         \
+  X(ip_tx_drop_noroute, DROP, "IPv4 datagrams dropped: no route")              \
+  X(ip_tx_drop_df, DROP, "IPv4 datagrams dropped: too big with DF set")        \
+  X(ip_tx_drop_nobuf, DROP, "IPv4 datagrams dropped: no buffer to fragment")   \
+  X(ip_frag_tx, CNT, "IPv4 fragments sent")                                    \
+  /* ICMP */                                                                   \
+  X(icmp_rx, CNT, "ICMP messages received")                                    \
+  X(icmp_drop_short, DROP, "ICMP messages too short")                          \
+  X(icmp_drop_checksum, DROP, "ICMP checksum errors")                          \
+  X(icmp_drop_type, DROP, "ICMP messages of an unhandled type")                \
+  X(icmp_drop_bcast_echo, DROP, "ICMP echo requests to broadcast ignored")     \
+  X(icmp_drop_quote, DROP, "ICMP errors quoting an unusable datagram")         \
+  X(icmp_drop_noowner, DROP, "ICMP errors for no transport of ours")           \
+  X(icmp_drop_nobuf, DROP, "ICMP replies not sent: no buffer")                 \
+  X(icmp_echo_rx, CNT, "ICMP echo requests received")                          \
+  X(icmp_echo_reply_tx, CNT, "ICMP echo replies sent")                         \
+  X(icmp_echo_reply_rx, CNT, "ICMP echo replies received")                     \
+  X(icmp_err_rx, CNT, "ICMP errors received and delivered")                    \
+  X(icmp_err_tx, CNT, "ICMP errors sent")                                      \
+  X(icmp_err_ratelimited, CNT, "ICMP errors suppressed by the rate limit")
+
+enum zn_stat {
+#define ZN_STAT_ENUM_(name, kind, text) ZN_STAT_##name,
+  ZN_STATS_MAP(ZN_STAT_ENUM_)
+#undef ZN_STAT_ENUM_
+  ZN_STAT_COUNT
+};
+
+struct zn_stats {
+  uint64_t v[ZN_STAT_COUNT];
+};
+
+struct zn_stack;
+
+/* Copy every counter. */
+void zn_stats_get(const struct zn_stack *st, struct zn_stats *out);
+
+/* One counter. */
+uint64_t zn_stat(const struct zn_stack *st, enum zn_stat which);
+
+/* Zero every counter. */
+void zn_stats_reset(struct zn_stack *st);
+
+/* Name ("ip_drop_checksum"), description, and whether it counts drops;
+ * NULL / false for an index out of range. */
+const char *zn_stat_name(int which);
+const char *zn_stat_text(int which);
+bool zn_stat_is_drop(int which);
+
+/* Sum of every DROP counter. */
+uint64_t zn_stats_drops(const struct zn_stats *s);
+
+#endif /* ZNET_STATS_H */

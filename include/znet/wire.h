@@ -1,0 +1,298 @@
+/*
+ * Wire formats: checked views over bytes, parse and emit, checksums.
+ *
+ * No state, no allocation, no I/O.  Every header is read through a view
+ * built by exactly one *_view_init() function that does all length and
+ * offset checks; once it has returned ZN_OK, every accessor of that view
+ * reads inside the bytes it was given.  Multi-byte fields are big-endian on
+ * the wire and read with zn_rd16()/zn_rd32(); no struct is ever cast over
+ * packet memory.  IPv4 addresses are uint32_t in host order
+ * (192.0.2.1 == 0xC0000201).
+ */
+#ifndef ZNET_WIRE_H
+#define ZNET_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- byte access ------------------------------------------------------ */
+
+static inline uint16_t zn_rd16(const uint8_t *p) {
+  return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
+}
+static inline uint32_t zn_rd32(const uint8_t *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+         (uint32_t)p[3];
+}
+static inline void zn_wr16(uint8_t *p, uint16_t v) {
+  p[0] = (uint8_t)(v >> 8);
+  p[1] = (uint8_t)v;
+}
+static inline void zn_wr32(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)(v >> 24);
+  p[1] = (uint8_t)(v >> 16);
+  p[2] = (uint8_t)(v >> 8);
+  p[3] = (uint8_t)v;
+}
+
+/* ---- Internet checksum (RFC 1071, RFC 1624) ---------------------------- */
+
+/* Add len bytes at p to a running 32-bit ones'-complement sum.  Chained
+ * calls must pass even lengths for every piece but the last. */
+uint32_t zn_csum_add(uint32_t sum, const void *p, size_t len);
+
+/* Fold a running sum to 16 bits and complement it: the value to store in a
+ * checksum field (host order; write it with zn_wr16). */
+uint16_t zn_csum_fold(uint32_t sum);
+
+/* The checksum of len bytes at p; a region that includes a correct
+ * checksum field yields 0. */
+uint16_t zn_csum(const void *p, size_t len);
+
+/* The running sum of the IPv4 pseudo-header (RFC 793/768). */
+uint32_t zn_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto,
+                        uint16_t len);
+
+/* Incremental update (RFC 1624 eqn. 3): the new checksum field value after
+ * a 16-bit (or 32-bit) word covered by checksum `csum` changes from `from`
+ * to `to`. */
+uint16_t zn_csum_update16(uint16_t csum, uint16_t from, uint16_t to);
+uint16_t zn_csum_update32(uint16_t csum, uint32_t from, uint32_t to);
+
+/* ---- Ethernet ---------------------------------------------------------- */
+
+#define ZN_ETH_ADDR_LEN 6
+#define ZN_ETH_HDR_LEN 14
+#define ZN_ETH_VLAN_HDR_LEN 18
+#define ZN_ETH_MIN_FRAME 60 /* without FCS */
+#define ZN_ETHERTYPE_IPV4 0x0800
+#define ZN_ETHERTYPE_ARP 0x0806
+#define ZN_ETHERTYPE_VLAN 0x8100
+#define ZN_ETHERTYPE_QINQ 0x88a8
+#define ZN_ETHERTYPE_IPV6 0x86dd
+
+struct zn_eth_view {
+  const uint8_t *p;
+  size_t len;       /* whole frame */
+  size_t hdr_len;   /* 14, or 18 with one 802.1Q tag */
+  uint16_t type;    /* EtherType after at most one 802.1Q tag */
+  uint16_t tci;     /* 802.1Q tag control (PCP/DEI/VID), 0 if untagged */
+  bool tagged;      /* one 802.1Q (0x8100) tag was present and skipped */
+};
+
+/* Errors: ZN_ETRUNCATED if len is shorter than the header (14 bytes, or 18
+ * when an 802.1Q tag is present).  Only one 0x8100 tag is decoded: an
+ * 802.1ad (0x88a8) outer tag, or a second tag, shows up as `type`
+ * ZN_ETHERTYPE_QINQ/VLAN for the caller to drop. */
+int zn_eth_view_init(struct zn_eth_view *v, const uint8_t *p, size_t len);
+
+static inline const uint8_t *zn_eth_dst(const struct zn_eth_view *v) {
+  return v->p;
+}
+static inline const uint8_t *zn_eth_src(const struct zn_eth_view *v) {
+  return v->p + 6;
+}
+static inline uint16_t zn_eth_vid(const struct zn_eth_view *v) {
+  return (uint16_t)(v->tci & 0x0fff);
+}
+
+/* Write a 14-byte header at p; returns 14. */
+size_t zn_eth_emit(uint8_t *p, const uint8_t dst[6], const uint8_t src[6],
+                   uint16_t type);
+/* Write an 18-byte header with an 802.1Q tag at p; returns 18. */
+size_t zn_eth_emit_vlan(uint8_t *p, const uint8_t dst[6],
+                        const uint8_t src[6], uint16_t tci, uint16_t type);
+
+static inline bool zn_eth_is_mcast(const uint8_t *mac) {
+  return (mac[0] & 1) != 0;
+}
+bool zn_eth_is_bcast(const uint8_t *mac);
+bool zn_eth_is_zero(const uint8_t *mac);
+
+extern const uint8_t zn_eth_bcast[6];
+
+/* ---- ARP (RFC 826) ----------------------------------------------------- */
+
+#define ZN_ARP_HDR_LEN 8
+#define ZN_ARP_ETH_IPV4_LEN 28
+#define ZN_ARP_HTYPE_ETH 1
+#define ZN_ARP_OP_REQUEST 1
+#define ZN_ARP_OP_REPLY 2
+
+struct zn_arp_view {
+  const uint8_t *p;
+  size_t len;       /* 8 + 2 * (hlen + plen): bytes the packet spans */
+  uint16_t htype, ptype, op;
+  uint8_t hlen, plen;
+};
+
+/* Errors: ZN_ETRUNCATED if len < 8 or shorter than the addresses hlen and
+ * plen announce.  Any hardware/protocol type is accepted here; check
+ * zn_arp_is_eth_ipv4() before using the address accessors. */
+int zn_arp_view_init(struct zn_arp_view *v, const uint8_t *p, size_t len);
+
+static inline bool zn_arp_is_eth_ipv4(const struct zn_arp_view *v) {
+  return v->htype == ZN_ARP_HTYPE_ETH && v->ptype == ZN_ETHERTYPE_IPV4 &&
+         v->hlen == 6 && v->plen == 4;
+}
+/* Address accessors; only for views with zn_arp_is_eth_ipv4(). */
+static inline const uint8_t *zn_arp_sha(const struct zn_arp_view *v) {
+  return v->p + 8;
+}
+static inline uint32_t zn_arp_spa(const struct zn_arp_view *v) {
+  return zn_rd32(v->p + 14);
+}
+static inline const uint8_t *zn_arp_tha(const struct zn_arp_view *v) {
+  return v->p + 18;
+}
+static inline uint32_t zn_arp_tpa(const struct zn_arp_view *v) {
+  return zn_rd32(v->p + 24);
+}
+
+/* Write a 28-byte Ethernet/IPv4 ARP packet at p; returns 28. */
+size_t zn_arp_emit(uint8_t *p, uint16_t op, const uint8_t sha[6],
+                   uint32_t spa, const uint8_t tha[6], uint32_t tpa);
+
+/* ---- IPv4 (RFC 791) ---------------------------------------------------- */
+
+#define ZN_IPV4_HDR_LEN 20
+#define ZN_IPV4_MAX_HDR_LEN 60
+#define ZN_IPV4_MAX_LEN 65535
+#define ZN_IPV4_DF 0x4000
+#define ZN_IPV4_MF 0x2000
+#define ZN_IPV4_OFFMASK 0x1fff
+#define ZN_IPPROTO_ICMP 1
+#define ZN_IPPROTO_TCP 6
+#define ZN_IPPROTO_UDP 17
+#define ZN_IPV4_BCAST 0xffffffffu
+
+struct zn_ipv4_view {
+  const uint8_t *p;
+  size_t hdr_len;   /* IHL * 4, 20..60 */
+  size_t tot_len;   /* total length field */
+  size_t len;       /* bytes available: tot_len, or fewer for a quote */
+  uint8_t tos, ttl, proto;
+  uint16_t id;
+  uint16_t frag;    /* flags and fragment offset, raw */
+  uint32_t src, dst;
+};
+
+/* A whole datagram.  Errors, each a distinct reason:
+ *   ZN_ETRUNCATED  len < 20
+ *   ZN_EPROTO      version is not 4
+ *   ZN_EMALFORMED  IHL < 5 or IHL * 4 > len
+ *   ZN_ERANGE      total length < IHL * 4 or > len
+ * Bytes after tot_len (link padding) are outside the view; trim them.
+ * Options are skipped, not interpreted.  The checksum is not checked
+ * here (zn_ipv4_csum_ok). */
+int zn_ipv4_view_init(struct zn_ipv4_view *v, const uint8_t *p, size_t len);
+
+/* A datagram quoted inside an ICMP error: like zn_ipv4_view_init() but the
+ * payload may be cut short (len < tot_len).  The header itself must be
+ * complete. */
+int zn_ipv4_view_init_quoted(struct zn_ipv4_view *v, const uint8_t *p,
+                             size_t len);
+
+bool zn_ipv4_csum_ok(const struct zn_ipv4_view *v);
+
+static inline size_t zn_ipv4_frag_offset(const struct zn_ipv4_view *v) {
+  return (size_t)(v->frag & ZN_IPV4_OFFMASK) * 8u;
+}
+static inline bool zn_ipv4_mf(const struct zn_ipv4_view *v) {
+  return (v->frag & ZN_IPV4_MF) != 0;
+}
+static inline bool zn_ipv4_df(const struct zn_ipv4_view *v) {
+  return (v->frag & ZN_IPV4_DF) != 0;
+}
+static inline bool zn_ipv4_is_fragment(const struct zn_ipv4_view *v) {
+  return (v->frag & (ZN_IPV4_MF | ZN_IPV4_OFFMASK)) != 0;
+}
+static inline const uint8_t *zn_ipv4_payload(const struct zn_ipv4_view *v) {
+  return v->p + v->hdr_len;
+}
+/* Payload bytes inside the view (fewer than the header claims for a
+ * quote). */
+static inline size_t zn_ipv4_payload_len(const struct zn_ipv4_view *v) {
+  return v->len - v->hdr_len;
+}
+
+struct zn_ipv4_hdr {
+  uint8_t tos, ttl, proto;
+  uint16_t id;
+  uint16_t frag;     /* flags | offset/8 */
+  uint16_t tot_len;  /* header + payload */
+  uint32_t src, dst;
+};
+
+/* Write a 20-byte header (no options) with its checksum at p; returns 20. */
+size_t zn_ipv4_emit(uint8_t *p, const struct zn_ipv4_hdr *h);
+
+static inline bool zn_ipv4_is_mcast(uint32_t a) {
+  return (a & 0xf0000000u) == 0xe0000000u;
+}
+
+/* ---- ICMP (RFC 792) ---------------------------------------------------- */
+
+#define ZN_ICMP_HDR_LEN 8
+#define ZN_ICMP_ECHO_REPLY 0
+#define ZN_ICMP_DEST_UNREACH 3
+#define ZN_ICMP_SOURCE_QUENCH 4
+#define ZN_ICMP_REDIRECT 5
+#define ZN_ICMP_ECHO_REQUEST 8
+#define ZN_ICMP_TIME_EXCEEDED 11
+#define ZN_ICMP_PARAM_PROBLEM 12
+#define ZN_ICMP_TIMESTAMP 13
+#define ZN_ICMP_TIMESTAMP_REPLY 14
+/* Destination unreachable codes. */
+#define ZN_ICMP_UNREACH_NET 0
+#define ZN_ICMP_UNREACH_HOST 1
+#define ZN_ICMP_UNREACH_PROTO 2
+#define ZN_ICMP_UNREACH_PORT 3
+#define ZN_ICMP_UNREACH_NEEDFRAG 4
+#define ZN_ICMP_UNREACH_SRCFAIL 5
+#define ZN_ICMP_UNREACH_ADMIN 13
+/* Time exceeded codes. */
+#define ZN_ICMP_TIMXCEED_INTRANS 0
+#define ZN_ICMP_TIMXCEED_REASS 1
+
+struct zn_icmp_view {
+  const uint8_t *p;
+  size_t len;       /* whole message */
+  uint8_t type, code;
+};
+
+/* Errors: ZN_ETRUNCATED if len < 8. */
+int zn_icmp_view_init(struct zn_icmp_view *v, const uint8_t *p, size_t len);
+
+bool zn_icmp_csum_ok(const struct zn_icmp_view *v);
+
+/* True for the types that quote a datagram (3, 4, 5, 11, 12). */
+bool zn_icmp_is_error(uint8_t type);
+
+static inline uint16_t zn_icmp_echo_id(const struct zn_icmp_view *v) {
+  return zn_rd16(v->p + 4);
+}
+static inline uint16_t zn_icmp_echo_seq(const struct zn_icmp_view *v) {
+  return zn_rd16(v->p + 6);
+}
+/* Next-hop MTU of a "fragmentation needed" error (RFC 1191). */
+static inline uint16_t zn_icmp_nexthop_mtu(const struct zn_icmp_view *v) {
+  return zn_rd16(v->p + 6);
+}
+/* Bytes after the 8-byte header: echo data, or the quoted datagram. */
+static inline const uint8_t *zn_icmp_body(const struct zn_icmp_view *v) {
+  return v->p + ZN_ICMP_HDR_LEN;
+}
+static inline size_t zn_icmp_body_len(const struct zn_icmp_view *v) {
+  return v->len - ZN_ICMP_HDR_LEN;
+}
+
+/* Write an 8-byte header (type, code, checksum 0, the 4 "rest" bytes) at
+ * p; returns 8.  Fill the body, then call zn_icmp_finish(). */
+size_t zn_icmp_emit(uint8_t *p, uint8_t type, uint8_t code, uint32_t rest);
+
+/* Compute and store the checksum of the len-byte message at p. */
+void zn_icmp_finish(uint8_t *p, size_t len);
+
+#endif /* ZNET_WIRE_H */
