@@ -10,6 +10,9 @@
 
 #include "znet.h"
 
+/* A zn_log_fn printing TAP comments. */
+void zn_host_log_for_tests(void *ctx, int level, const char *line);
+
 /* A config with defaults, a fixed seed (so runs repeat), logging off
  * unless ZT_LOG is set in the environment. */
 void th_config(struct zn_config *cfg, uint32_t ip, uint8_t prefix,

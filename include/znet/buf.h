@@ -47,6 +47,7 @@ struct zn_buf {
 #define ZN_BUF_F_BCAST 0x0001u /* received as link-layer broadcast */
 #define ZN_BUF_F_MCAST 0x0002u /* received as link-layer multicast */
 #define ZN_BUF_F_CSUM_OK 0x0004u /* transport checksum already verified */
+#define ZN_BUF_F_LOOP 0x0008u /* looped back to ourselves, not from a wire */
 
 /*
  * A pool of `count` buffers of `size` storage bytes each.  The descriptors

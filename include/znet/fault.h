@@ -30,8 +30,16 @@ struct zn_fault_cfg {
 };
 
 struct zn_fault_stats {
-  uint64_t passed, lost, duplicated, corrupted, delayed, reordered,
-      overflow;
+  uint64_t passed;      /* frames handed on (duplicates included) */
+  uint64_t lost;        /* dropped by loss_ppm */
+  uint64_t duplicated;  /* extra copies made */
+  uint64_t corrupted;   /* frames with one bit flipped */
+  uint64_t delayed;     /* frames held by delay_ns + jitter */
+  uint64_t reordered;   /* frames held by reorder_delay_ns */
+  uint64_t overflow;    /* dropped: max_held frames already held */
+  uint64_t nobuf;       /* dropped: a private copy was needed (to corrupt,
+                           hold or duplicate a frame) and the alloc hook
+                           gave no buffer */
 };
 
 struct zn_fault {
@@ -45,6 +53,20 @@ struct zn_fault {
   struct zn_fault_stats stats;
 };
 
+/*
+ * Wrap inner (zn_netif_wrap()): attach f->nif to the stack, not inner.
+ * cfg is copied.  The outer netif's alloc hook supplies the buffers for
+ * copies (a duplicate on RX; a corrupted or held frame that is shared).
+ *
+ * Directions: TX faults apply in send(); a lost or held frame still
+ * returns ZN_OK (the wire took it), ZN_ENOBUFS if a needed copy found no
+ * buffer.  Held TX frames go to inner from ops->poll (and before each
+ * send) once nif->now reaches their release time.  RX faults apply to
+ * what inner's recv returns; held RX frames come out of recv once due,
+ * and while any is held an inner ZN_EOF is reported as ZN_EAGAIN.
+ * ops->next_deadline is the earliest held release time (or inner's).
+ * ops->close is zn_fault_purge() (inner is not closed).
+ */
 void zn_fault_init(struct zn_fault *f, struct zn_netif *inner,
                    const struct zn_fault_cfg *cfg);
 

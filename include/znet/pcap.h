@@ -6,9 +6,21 @@
  * the capture's timestamps as the clock: zn_netif_now() is the virtual
  * time, zn_netif_wait() advances it to the next frame or the deadline,
  * whichever is first.  Raw-IP frames get an Ethernet header addressed to
- * the stack (source: opts.peer_mac).  Frames cut by the snap length are
- * delivered cut.  Frames the stack sends are written to an output pcap
- * (Ethernet link type) if one is named.
+ * the stack (destination: opts.local_mac, source: opts.peer_mac).  Frames
+ * cut by the snap length are delivered cut.  Frames the stack sends are
+ * written to an output pcap (Ethernet link type, nanosecond timestamps
+ * from the virtual clock) if one is named.
+ *
+ * The clock: it starts at the first frame's timestamp; recv() delivers the
+ * next frame once its timestamp is <= the clock (the later of the virtual
+ * time and nif->now, so a caller that drives zn_stack_poll() with its own
+ * times works too), ZN_EAGAIN before, ZN_EOF after the last one.
+ * next_deadline() is the next frame's timestamp.  wait(deadline) moves the
+ * clock to min(next frame, deadline) at once; with no frame left and
+ * ZN_TIME_NEVER it returns ZN_EOF instead of waiting forever.  Timestamps
+ * that go backwards in the capture are clamped (the clock is monotonic).
+ * A record libpcap cannot read (a truncated file) ends the replay: recv
+ * returns ZN_EIO once (zn_pcapif_last_error() says why), then ZN_EOF.
  */
 #ifndef ZNET_PCAP_H
 #define ZNET_PCAP_H
@@ -22,7 +34,15 @@ struct zn_pcapif;
 
 struct zn_pcapif_opts {
   const char *out_path;   /* NULL: discard what the stack sends */
-  uint8_t peer_mac[6];    /* source MAC for frames from raw-IP captures */
+  uint8_t peer_mac[6];    /* source MAC for frames from raw-IP captures;
+                             all zero: 02:7a:6e:65:74:01 */
+  uint8_t local_mac[6];   /* the stack's MAC: destination of frames from
+                             raw-IP captures.  Non-zero: the netif also
+                             reports it as its address (has_mac), which a
+                             stack configured without one adopts.  All
+                             zero: for raw-IP captures the netif uses and
+                             reports 02:7a:6e:65:74:00; for Ethernet
+                             captures it has no address. */
   uint32_t mtu;           /* 0: ZN_DEFAULT_MTU */
 };
 
@@ -32,10 +52,14 @@ struct zn_pcapif_stats {
   uint64_t frames_truncated;  /* caplen < original length */
   uint64_t frames_skipped;    /* unusable (no buffer, too big, bad link) */
   uint64_t frames_written;    /* written to the output capture */
+  uint64_t read_errors;       /* records libpcap could not read */
 };
 
-/* Open in_path for replay.  *out is allocated (hosted backend).  Errors:
- * ZN_ENOENT / ZN_EIO (unreadable), ZN_ENOTSUP (link type), ZN_EINVAL. */
+/* Open in_path for replay.  *out is allocated (hosted backend); opts may
+ * be NULL (all defaults).  On failure *out is NULL and
+ * zn_pcapif_last_error() says why.  Errors: ZN_ENOENT (no such file),
+ * ZN_EIO (unreadable, not a capture, or out_path cannot be created),
+ * ZN_ENOTSUP (link type), ZN_EINVAL (NULL argument), ZN_ENOMEM. */
 int zn_pcapif_open(struct zn_pcapif **out, const char *in_path,
                    const struct zn_pcapif_opts *opts);
 
@@ -52,7 +76,9 @@ void zn_pcapif_get_stats(const struct zn_pcapif *p, struct zn_pcapif_stats *s);
 /* Flushes and closes both files and frees p (also via zn_netif_close). */
 void zn_pcapif_close(struct zn_pcapif *p);
 
-/* A libpcap error message for the last failure of zn_pcapif_open(). */
+/* A message for the last failure of zn_pcapif_open() or of a record read
+ * (libpcap's words where it has them).  A static buffer: not thread-safe.
+ * "" if nothing failed. */
 const char *zn_pcapif_last_error(void);
 
 #endif /* ZNET_PCAP_H */

@@ -74,17 +74,22 @@
   X(ip_reass_drop_mem, DROP, "IPv4 fragments dropped: reassembly memory")      \
   X(ip_reass_drop_slots, DROP, "IPv4 fragments dropped: no reassembly slot")   \
   X(ip_reass_drop_bad, DROP, "IPv4 fragments dropped: bad length or offset")   \
-  X(ip_reass_drop_nobuf, DROP, "IPv4 datagrams dropped: no buffer to join")    \
+  X(ip_reass_drop_dup, DROP, "IPv4 fragments dropped: exact duplicate")        \
+  X(ip_reass_drop_nobuf, DROP, "IPv4 fragments dropped: no buffer to join")    \
   X(ip_tx, CNT, "IPv4 datagrams sent")                                         \
   X(ip_tx_drop_noroute, DROP, "IPv4 datagrams dropped: no route")              \
   X(ip_tx_drop_df, DROP, "IPv4 datagrams dropped: too big with DF set")        \
   X(ip_tx_drop_nobuf, DROP, "IPv4 datagrams dropped: no buffer to fragment")   \
+  X(ip_tx_drop_noaddr, DROP, "IPv4 datagrams dropped: no source address")      \
+  X(ip_tx_drop_toobig, DROP, "IPv4 datagrams dropped: over 65535 bytes")        \
+  X(ip_tx_drop_loopq, DROP, "IPv4 datagrams to ourselves dropped: queue full")  \
   X(ip_frag_tx, CNT, "IPv4 fragments sent")                                    \
   /* ICMP */                                                                   \
   X(icmp_rx, CNT, "ICMP messages received")                                    \
   X(icmp_drop_short, DROP, "ICMP messages too short")                          \
   X(icmp_drop_checksum, DROP, "ICMP checksum errors")                          \
   X(icmp_drop_type, DROP, "ICMP messages of an unhandled type")                \
+  X(icmp_drop_echo_off, DROP, "ICMP echo requests ignored: echo disabled")     \
   X(icmp_drop_bcast_echo, DROP, "ICMP echo requests to broadcast ignored")     \
   X(icmp_drop_quote, DROP, "ICMP errors quoting an unusable datagram")         \
   X(icmp_drop_noowner, DROP, "ICMP errors for no transport of ours")           \

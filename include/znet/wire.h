@@ -4,9 +4,10 @@
  * No state, no allocation, no I/O.  Every header is read through a view
  * built by exactly one *_view_init() function that does all length and
  * offset checks; once it has returned ZN_OK, every accessor of that view
- * reads inside the bytes it was given.  Multi-byte fields are big-endian on
- * the wire and read with zn_rd16()/zn_rd32(); no struct is ever cast over
- * packet memory.  IPv4 addresses are uint32_t in host order
+ * reads inside the bytes it was given.  On failure a *_view_init() leaves
+ * the view unwritten.  Multi-byte fields are big-endian on the wire and
+ * read with zn_rd16()/zn_rd32(); no struct is ever cast over packet
+ * memory.  IPv4 addresses are uint32_t in host order
  * (192.0.2.1 == 0xC0000201).
  */
 #ifndef ZNET_WIRE_H

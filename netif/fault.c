@@ -1,0 +1,337 @@
+/*
+ * Fault injector: a decorator that loses, corrupts, duplicates, delays and
+ * reorders frames with seeded randomness (smoltcp phy/fault_injector.rs).
+ *
+ * Determinism: the PRNG (splitmix64) is drawn only for the faults that are
+ * configured, in a fixed order per frame (loss, corrupt, dup, then jitter
+ * and reorder for each copy), so one seed and one sequence of calls give
+ * one outcome.
+ *
+ * Held frames sit on a list per direction, sorted by release time (stored
+ * in cb; equal times keep arrival order).  A held buffer must be ours alone,
+ * since the list uses its `next` and `cb`: a shared buffer is copied first.
+ * TX frames are released to the inner netif from ops->poll and before each
+ * send; RX frames are released from recv.  Both count against max_held.
+ */
+#include <string.h>
+
+#include "znet/err.h"
+#include "znet/fault.h"
+
+#define FAULT_DEFAULT_MAX_HELD 256u
+#define FAULT_PPM 1000000u
+/* Inner frames examined per recv call, so that a lossy link under a flood
+ * cannot keep one poll busy. */
+#define FAULT_RX_SCAN 64
+
+static struct zn_fault *fault_of(struct zn_netif *nif) {
+  return (struct zn_fault *)(void *)nif;
+}
+
+/* splitmix64 (Steele, Lea, Flood 2014). */
+static uint64_t rng_next(struct zn_fault *f) {
+  uint64_t z = (f->rng += 0x9e3779b97f4a7c15u);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+  return z ^ (z >> 31);
+}
+
+/* True with probability ppm / 1e6; draws nothing when ppm is 0. */
+static bool chance(struct zn_fault *f, uint32_t ppm) {
+  if (ppm == 0)
+    return false;
+  /* Multiply-high maps 32 random bits onto [0, 1e6) without a divide. */
+  uint64_t r = ((rng_next(f) >> 32) * FAULT_PPM) >> 32;
+  return r < ppm;
+}
+
+/* Uniform in [0, n]. */
+static uint64_t uniform_incl(struct zn_fault *f, uint64_t n) {
+  uint64_t r = rng_next(f);
+  return n == UINT64_MAX ? r : r % (n + 1);
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b) {
+  return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static uint64_t release_of(const struct zn_buf *b) {
+  uint64_t t;
+  memcpy(&t, b->cb, sizeof(t));
+  return t;
+}
+
+/* A copy of b from the outer netif's alloc hook; NULL if none fits. */
+static struct zn_buf *copy_buf(struct zn_fault *f, const struct zn_buf *b) {
+  struct zn_buf *c = zn_netif_alloc(&f->nif);
+  if (c == NULL)
+    return NULL;
+  if (zn_buf_tailroom(c) < b->len) {
+    zn_buf_free(c);
+    return NULL;
+  }
+  memcpy(c->data, b->data, b->len);
+  c->len = b->len;
+  c->flags = b->flags;
+  return c;
+}
+
+/* b, or a private copy of it if b is shared.  Consumes b; NULL (counted)
+ * if a copy was needed and no buffer was available. */
+static struct zn_buf *own(struct zn_fault *f, struct zn_buf *b) {
+  if (zn_buf_writable(b))
+    return b;
+  struct zn_buf *c = copy_buf(f, b);
+  zn_buf_free(b);
+  if (c == NULL)
+    f->stats.nobuf++;
+  return c;
+}
+
+static void flip_bit(struct zn_fault *f, struct zn_buf *b) {
+  uint64_t bit = uniform_incl(f, (uint64_t)b->len * 8u - 1u);
+  b->data[bit / 8u] ^= (uint8_t)(1u << (bit % 8u));
+  f->stats.corrupted++;
+}
+
+/* How long to hold the next frame: delay + jitter, plus the reorder hold
+ * if this frame is picked.  Counts delayed / reordered. */
+static uint64_t hold_time(struct zn_fault *f) {
+  uint64_t d = f->cfg.delay_ns;
+  if (f->cfg.jitter_ns)
+    d = sat_add(d, uniform_incl(f, f->cfg.jitter_ns));
+  if (d)
+    f->stats.delayed++;
+  if (chance(f, f->cfg.reorder_ppm)) {
+    d = sat_add(d, f->cfg.reorder_delay_ns);
+    f->stats.reordered++;
+  }
+  return d;
+}
+
+/* Put b (ours alone) on *list to leave at `when`.  Consumes b. */
+static void hold(struct zn_fault *f, struct zn_buf **list, struct zn_buf *b,
+                 uint64_t when) {
+  if (f->nheld >= f->cfg.max_held) {
+    f->stats.overflow++;
+    zn_buf_free(b);
+    return;
+  }
+  memcpy(b->cb, &when, sizeof(when));
+  struct zn_buf **pp = list;
+  while (*pp && release_of(*pp) <= when)
+    pp = &(*pp)->next;
+  b->next = *pp;
+  *pp = b;
+  f->nheld++;
+}
+
+/* The first frame of *list if due at `now`, unlinked; NULL otherwise. */
+static struct zn_buf *take_due(struct zn_fault *f, struct zn_buf **list,
+                               uint64_t now) {
+  struct zn_buf *b = *list;
+  if (b == NULL || release_of(b) > now)
+    return NULL;
+  *list = b->next;
+  b->next = NULL;
+  f->nheld--;
+  return b;
+}
+
+static void release_tx(struct zn_fault *f) {
+  struct zn_buf *b;
+  f->inner->now = f->nif.now;
+  while ((b = take_due(f, &f->held_tx, f->nif.now)) != NULL) {
+    f->stats.passed++;
+    (void)zn_netif_send(f->inner, b);
+  }
+}
+
+/* Send one copy of a frame now or later.  Consumes b. */
+static int tx_one(struct zn_fault *f, struct zn_buf *b) {
+  uint64_t d = hold_time(f);
+  if (d == 0) {
+    f->stats.passed++;
+    return zn_netif_send(f->inner, b);
+  }
+  b = own(f, b);
+  if (b == NULL)
+    return ZN_ENOBUFS;
+  hold(f, &f->held_tx, b, sat_add(f->nif.now, d));
+  return ZN_OK;
+}
+
+/* A lost or held frame counts as sent: the wire took it. */
+static int fault_send(struct zn_netif *nif, struct zn_buf *b) {
+  struct zn_fault *f = fault_of(nif);
+  release_tx(f);
+  if (!(f->cfg.dirs & ZN_FAULT_TX)) {
+    f->stats.passed++;
+    return zn_netif_send(f->inner, b);
+  }
+  if (chance(f, f->cfg.loss_ppm)) {
+    f->stats.lost++;
+    zn_buf_free(b);
+    return ZN_OK;
+  }
+  if (chance(f, f->cfg.corrupt_ppm) && b->len > 0) {
+    b = own(f, b);
+    if (b == NULL)
+      return ZN_ENOBUFS;
+    flip_bit(f, b);
+  }
+  if (chance(f, f->cfg.dup_ppm)) {
+    f->stats.duplicated++;
+    (void)tx_one(f, zn_buf_ref(b));
+  }
+  return tx_one(f, b);
+}
+
+/* Place a received frame: to be returned at once (true), or held, or
+ * dropped (counted) for want of a private copy. */
+static bool rx_place(struct zn_fault *f, struct zn_buf *b) {
+  uint64_t d = hold_time(f);
+  if (d == 0)
+    return true;
+  b = own(f, b);
+  if (b)
+    hold(f, &f->held_rx, b, sat_add(f->nif.now, d));
+  return false;
+}
+
+static int fault_recv(struct zn_netif *nif, struct zn_buf **out) {
+  struct zn_fault *f = fault_of(nif);
+  f->inner->now = nif->now;
+  if (!(f->cfg.dirs & ZN_FAULT_RX)) {
+    int rc = zn_netif_recv(f->inner, out);
+    if (rc == ZN_OK)
+      f->stats.passed++;
+    return rc;
+  }
+  for (int scan = 0;; scan++) {
+    struct zn_buf *b = take_due(f, &f->held_rx, nif->now);
+    if (b) {
+      f->stats.passed++;
+      *out = b;
+      return ZN_OK;
+    }
+    if (scan == FAULT_RX_SCAN)
+      return ZN_EAGAIN;
+    int rc = zn_netif_recv(f->inner, &b);
+    if (rc == ZN_EOF && f->held_rx)
+      return ZN_EAGAIN; /* the held frames are still to come */
+    if (rc != ZN_OK)
+      return rc;
+    if (chance(f, f->cfg.loss_ppm)) {
+      f->stats.lost++;
+      zn_buf_free(b);
+      continue;
+    }
+    if (chance(f, f->cfg.corrupt_ppm) && b->len > 0) {
+      b = own(f, b);
+      if (b == NULL)
+        continue;
+      flip_bit(f, b);
+    }
+    if (chance(f, f->cfg.dup_ppm)) {
+      struct zn_buf *c = copy_buf(f, b);
+      if (c == NULL) {
+        f->stats.nobuf++;
+      } else {
+        f->stats.duplicated++;
+        /* The copy follows the original: due no earlier than now. */
+        if (rx_place(f, c))
+          hold(f, &f->held_rx, c, nif->now);
+      }
+    }
+    if (rx_place(f, b)) {
+      f->stats.passed++;
+      *out = b;
+      return ZN_OK;
+    }
+  }
+}
+
+static void fault_poll(struct zn_netif *nif) {
+  struct zn_fault *f = fault_of(nif);
+  release_tx(f);
+  if (f->inner->ops->poll)
+    f->inner->ops->poll(f->inner);
+}
+
+static uint64_t fault_next_deadline(struct zn_netif *nif) {
+  struct zn_fault *f = fault_of(nif);
+  uint64_t t = zn_netif_next_deadline(f->inner);
+  if (f->held_rx && release_of(f->held_rx) < t)
+    t = release_of(f->held_rx);
+  if (f->held_tx && release_of(f->held_tx) < t)
+    t = release_of(f->held_tx);
+  return t;
+}
+
+static int fault_wait(struct zn_netif *nif, uint64_t deadline) {
+  uint64_t own_t = fault_next_deadline(nif);
+  return zn_netif_wait(fault_of(nif)->inner,
+                       own_t < deadline ? own_t : deadline);
+}
+
+static uint64_t fault_now(struct zn_netif *nif) {
+  return zn_netif_now(fault_of(nif)->inner);
+}
+
+static void fault_close(struct zn_netif *nif) {
+  zn_fault_purge(fault_of(nif));
+}
+
+/* The decorator waits and tells time only if inner does, so a driver can
+ * tell a netif that sleeps from one that does not (zn_loop_run() naps on
+ * the host clock for the latter instead of spinning). */
+#define FAULT_OPS(wait_fn, now_fn)                                          \
+  {                                                                           \
+      .kind = "fault",                                                     \
+      .recv = fault_recv,                                                   \
+      .send = fault_send,                                                   \
+      .wait = wait_fn,                                                        \
+      .now = now_fn,                                                          \
+      .next_deadline = fault_next_deadline,                                 \
+      .poll = fault_poll,                                                   \
+      .close = fault_close,                                                 \
+  }
+
+static const struct zn_netif_ops fault_ops[4] = {
+    FAULT_OPS(NULL, NULL),
+    FAULT_OPS(fault_wait, NULL),
+    FAULT_OPS(NULL, fault_now),
+    FAULT_OPS(fault_wait, fault_now),
+};
+
+static const struct zn_netif_ops *fault_ops_for(const struct zn_netif *inner) {
+  return &fault_ops[(inner->ops->wait ? 1 : 0) | (inner->ops->now ? 2 : 0)];
+}
+
+void zn_fault_init(struct zn_fault *f, struct zn_netif *inner,
+                   const struct zn_fault_cfg *cfg) {
+  memset(f, 0, sizeof(*f));
+  zn_netif_init(&f->nif, fault_ops_for(inner), inner->mtu);
+  zn_netif_wrap(&f->nif, inner);
+  f->inner = inner;
+  f->cfg = *cfg;
+  if (f->cfg.max_held == 0)
+    f->cfg.max_held = FAULT_DEFAULT_MAX_HELD;
+  f->rng = cfg->seed;
+}
+
+static void free_list(struct zn_buf **list) {
+  while (*list) {
+    struct zn_buf *b = *list;
+    *list = b->next;
+    b->next = NULL;
+    zn_buf_free(b);
+  }
+}
+
+void zn_fault_purge(struct zn_fault *f) {
+  free_list(&f->held_rx);
+  free_list(&f->held_tx);
+  f->nheld = 0;
+}

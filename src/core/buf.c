@@ -1,0 +1,100 @@
+/*
+ * Buffer pools.  A pool is an array of descriptors plus count * size bytes
+ * of storage, both carved from memory the caller gives; a free list through
+ * the descriptors' `next` makes alloc and free O(1).
+ */
+#include <string.h>
+
+#include "znet/buf.h"
+#include "znet/err.h"
+
+#define POOL_ALIGN 64u
+
+size_t zn_pool_mem_size(uint32_t count, uint32_t size) {
+  size_t desc = (size_t)count * sizeof(struct zn_buf);
+  size_t stor = (size_t)count * (((size_t)size + POOL_ALIGN - 1) & ~(size_t)(POOL_ALIGN - 1));
+  return desc + stor + 2 * POOL_ALIGN;
+}
+
+static uint8_t *align_ptr(uint8_t *p, size_t a) {
+  uintptr_t u = ((uintptr_t)p + a - 1) & ~(uintptr_t)(a - 1);
+  return (uint8_t *)u;
+}
+
+int zn_pool_init(struct zn_pool *p, void *mem, size_t len, uint32_t count,
+                 uint32_t size) {
+  memset(p, 0, sizeof(*p));
+  if (count == 0)
+    return ZN_OK; /* an empty pool is valid: every alloc fails */
+  if (size < ZN_BUF_HEADROOM + 64u || mem == NULL)
+    return ZN_EINVAL;
+  if (len < zn_pool_mem_size(count, size))
+    return ZN_ENOMEM;
+  size_t stride = ((size_t)size + POOL_ALIGN - 1) & ~(size_t)(POOL_ALIGN - 1);
+  uint8_t *m = align_ptr(mem, POOL_ALIGN);
+  p->descs = (struct zn_buf *)(void *)m;
+  m = align_ptr(m + (size_t)count * sizeof(struct zn_buf), POOL_ALIGN);
+  p->storage = m;
+  p->size = size;
+  p->count = count;
+  p->nfree = count;
+  p->min_free = count;
+  for (uint32_t i = count; i-- > 0;) {
+    struct zn_buf *b = &p->descs[i];
+    memset(b, 0, sizeof(*b));
+    b->head = p->storage + (size_t)i * stride;
+    b->end = b->head + size;
+    b->pool = p;
+    b->next = p->free;
+    p->free = b;
+  }
+  return ZN_OK;
+}
+
+struct zn_buf *zn_pool_alloc(struct zn_pool *p) {
+  struct zn_buf *b = p->free;
+  if (b == NULL) {
+    p->alloc_fail++;
+    return NULL;
+  }
+  p->free = b->next;
+  p->nfree--;
+  if (p->nfree < p->min_free)
+    p->min_free = p->nfree;
+  b->next = NULL;
+  b->ref = 1;
+  b->flags = 0;
+  b->data = b->head + ZN_BUF_HEADROOM;
+  b->len = 0;
+  return b;
+}
+
+void zn_buf_free(struct zn_buf *b) {
+  if (b == NULL)
+    return;
+  if (b->ref == 0)
+    return; /* double free: ignore rather than corrupt the free list */
+  if (--b->ref > 0)
+    return;
+  struct zn_pool *p = b->pool;
+  b->next = p->free;
+  p->free = b;
+  p->nfree++;
+}
+
+int zn_buf_reset_headroom(struct zn_buf *b, size_t headroom) {
+  size_t cap = (size_t)(b->end - b->head);
+  if (headroom > cap || b->len > cap - headroom)
+    return ZN_ENOSPC;
+  uint8_t *to = b->head + headroom;
+  if (to != b->data)
+    memmove(to, b->data, b->len);
+  b->data = to;
+  return ZN_OK;
+}
+
+void zn_bufq_purge(struct zn_bufq *q) {
+  struct zn_buf *b;
+  while ((b = zn_bufq_pop(q)) != NULL)
+    zn_buf_free(b);
+}

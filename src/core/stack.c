@@ -1,0 +1,321 @@
+/*
+ * The stack object: memory layout, configuration, and the poll loop.
+ *
+ * RX path: zn_stack_poll -> netif recv (into a pool buffer through the
+ * alloc hook) -> zn__eth_input -> zn__arp_input | zn__ip_input -> transport.
+ * TX path: transport -> zn__ip_output -> zn__arp_output -> zn__eth_output
+ * -> zn__if_output (txq) -> netif send at the end of the poll.
+ */
+#include <string.h>
+
+#include "core/stack_int.h"
+#include "eth/eth_int.h"
+#include "znet/addr.h"
+#include "znet/err.h"
+#include "znet/hash.h"
+
+void zn_config_default(struct zn_config *cfg) {
+  memset(cfg, 0, sizeof(*cfg));
+  cfg->nbufs = ZN_DEFAULT_NBUFS;
+  cfg->nbigbufs = ZN_DEFAULT_NBIGBUFS;
+  cfg->ttl = ZN_DEFAULT_TTL;
+  cfg->arp_entries = ZN_DEFAULT_ARP_ENTRIES;
+  cfg->arp_pending = ZN_DEFAULT_ARP_PENDING;
+  cfg->arp_reachable_ms = ZN_DEFAULT_ARP_REACHABLE_MS;
+  cfg->arp_retry_ms = ZN_DEFAULT_ARP_RETRY_MS;
+  cfg->arp_retries = ZN_DEFAULT_ARP_RETRIES;
+  cfg->arp_announce = true;
+  cfg->reass_slots = ZN_DEFAULT_REASS_SLOTS;
+  cfg->reass_max_bytes = ZN_DEFAULT_REASS_MAX_BYTES;
+  cfg->reass_timeout_ms = ZN_DEFAULT_REASS_TIMEOUT_MS;
+  cfg->icmp_echo = true;
+  cfg->icmp_rate = ZN_DEFAULT_ICMP_RATE;
+  cfg->icmp_burst = ZN_DEFAULT_ICMP_BURST;
+  cfg->rx_budget = ZN_DEFAULT_RX_BUDGET;
+  cfg->txq_len = ZN_DEFAULT_TXQ_LEN;
+  cfg->log_level = ZN_LOG_INFO;
+}
+
+static bool config_ok(const struct zn_config *cfg) {
+  if (cfg->nbufs == 0 || cfg->ipv4_prefix > 32 || cfg->arp_entries == 0 ||
+      cfg->rx_budget == 0 || cfg->txq_len == 0 || cfg->vlan_id > 4094)
+    return false;
+  if (cfg->arp_entries > (1u << 20) || cfg->reass_slots > 4096)
+    return false;
+  return true;
+}
+
+size_t zn_stack_mem_size(const struct zn_config *cfg) {
+  if (!config_ok(cfg))
+    return 0;
+  size_t n = zn__carve_size(sizeof(struct zn_stack));
+  n += zn__carve_size(zn_pool_mem_size(cfg->nbufs, ZN_BUF_SIZE));
+  if (cfg->nbigbufs)
+    n += zn__carve_size(zn_pool_mem_size(cfg->nbigbufs, ZN_BIGBUF_SIZE));
+  n += zn__arp_mem_size(cfg);
+  n += zn__ip_mem_size(cfg);
+  return n;
+}
+
+static void apply_ipv4(struct zn_stack *st, uint32_t addr, uint8_t prefix,
+                       uint32_t gw) {
+  st->ip_addr = addr;
+  st->ip_prefix = prefix;
+  st->ip_mask = zn_ipv4_mask(prefix);
+  st->ip_gw = gw;
+}
+
+int zn_stack_create(const struct zn_config *cfg, void *mem, size_t len,
+                    struct zn_stack **out) {
+  size_t need = zn_stack_mem_size(cfg);
+  if (need == 0 || mem == NULL || out == NULL)
+    return ZN_EINVAL;
+  if (len < need)
+    return ZN_ENOMEM;
+  void *m = mem;
+  struct zn_stack *st = zn__carve(&m, sizeof(*st));
+  memset(st, 0, sizeof(*st));
+  st->cfg = *cfg;
+
+  size_t plen = zn_pool_mem_size(cfg->nbufs, ZN_BUF_SIZE);
+  void *pm = zn__carve(&m, plen);
+  if (zn_pool_init(&st->pool, pm, plen, cfg->nbufs, ZN_BUF_SIZE) != ZN_OK)
+    return ZN_EINVAL;
+  if (cfg->nbigbufs) {
+    plen = zn_pool_mem_size(cfg->nbigbufs, ZN_BIGBUF_SIZE);
+    pm = zn__carve(&m, plen);
+    if (zn_pool_init(&st->bigpool, pm, plen, cfg->nbigbufs, ZN_BIGBUF_SIZE) !=
+        ZN_OK)
+      return ZN_EINVAL;
+  }
+
+  zn__rng_init(&st->rng, cfg->seed);
+  zn__rng_bytes(&st->rng, st->hash_key, sizeof(st->hash_key));
+  zn__wheel_init(&st->wheel, 0);
+  zn_bufq_init(&st->txq);
+  zn_bufq_init(&st->loopq);
+
+  if (cfg->has_mac) {
+    memcpy(st->mac, cfg->mac, 6);
+  } else {
+    zn__rng_bytes(&st->rng, st->mac, 6);
+    st->mac[0] = (uint8_t)((st->mac[0] & 0xfe) | 0x02); /* local, unicast */
+  }
+  apply_ipv4(st, cfg->ipv4_addr, cfg->ipv4_prefix, cfg->ipv4_gateway);
+
+  zn__arp_init(st, &m);
+  zn__ip_init(st, &m);
+  zn__icmp_init(st);
+  *out = st;
+  return ZN_OK;
+}
+
+void zn_stack_destroy(struct zn_stack *st) {
+  if (!st)
+    return;
+  zn__arp_destroy(st);
+  zn__ip_destroy(st);
+  zn_bufq_purge(&st->txq);
+  zn_bufq_purge(&st->loopq);
+  st->nif = NULL;
+}
+
+static struct zn_buf *rx_alloc(void *ctx) {
+  struct zn_stack *st = ctx;
+  struct zn_buf *b = zn_pool_alloc(&st->pool);
+  if (!b) {
+    ZN_STAT_INC(st, buf_alloc_fail);
+    ZN_STAT_INC(st, buf_rx_nomem);
+  }
+  return b;
+}
+
+int zn_stack_attach(struct zn_stack *st, struct zn_netif *nif) {
+  if (st->nif)
+    return ZN_EALREADY;
+  if (!nif || !nif->ops || !nif->ops->recv || !nif->ops->send)
+    return ZN_EINVAL;
+  st->nif = nif;
+  nif->alloc = rx_alloc;
+  nif->alloc_ctx = st;
+  nif->now = st->now;
+  if (!st->cfg.has_mac && nif->has_mac)
+    memcpy(st->mac, nif->mac, 6);
+  return ZN_OK;
+}
+
+int zn_stack_set_ipv4(struct zn_stack *st, uint32_t addr, uint8_t prefix,
+                      uint32_t gateway) {
+  if (prefix > 32)
+    return ZN_EINVAL;
+  uint32_t mask = zn_ipv4_mask(prefix);
+  if (gateway && addr && ((gateway ^ addr) & mask) != 0)
+    return ZN_EINVAL;
+  apply_ipv4(st, addr, prefix, gateway);
+  if (st->started)
+    zn__arp_start(st);
+  return ZN_OK;
+}
+
+void zn_stack_get_ipv4(const struct zn_stack *st, uint32_t *addr,
+                       uint8_t *prefix, uint32_t *gateway) {
+  if (addr)
+    *addr = st->ip_addr;
+  if (prefix)
+    *prefix = st->ip_prefix;
+  if (gateway)
+    *gateway = st->ip_gw;
+}
+
+const uint8_t *zn_stack_mac(const struct zn_stack *st) { return st->mac; }
+
+void zn__if_output(struct zn_stack *st, struct zn_buf *b) {
+  if (!st->nif) {
+    ZN_STAT_INC(st, if_no_netif);
+    zn_buf_free(b);
+    return;
+  }
+  if (b->len > (size_t)st->nif->mtu + ZN_ETH_VLAN_HDR_LEN) {
+    ZN_STAT_INC(st, if_tx_toobig);
+    zn_buf_free(b);
+    return;
+  }
+  if (st->txq.count >= st->cfg.txq_len) {
+    ZN_STAT_INC(st, if_txq_full);
+    zn_buf_free(b);
+    return;
+  }
+  zn_bufq_push(&st->txq, b);
+}
+
+void zn_stack_flush(struct zn_stack *st) {
+  struct zn_buf *b;
+  if (!st->nif)
+    return;
+  st->nif->now = st->now;
+  while ((b = zn_bufq_pop(&st->txq)) != NULL) {
+    uint32_t len = b->len;
+    int rc = zn_netif_send(st->nif, b);
+    if (rc == ZN_OK) {
+      ZN_STAT_INC(st, if_tx_frames);
+      ZN_STAT_ADD(st, if_tx_bytes, len);
+    } else {
+      ZN_STAT_INC(st, if_tx_errors);
+    }
+  }
+}
+
+void zn_stack_input(struct zn_stack *st, struct zn_buf *b) {
+  ZN_STAT_INC(st, if_rx_frames);
+  ZN_STAT_ADD(st, if_rx_bytes, b->len);
+  zn__eth_input(st, b);
+}
+
+static void drain_loopback(struct zn_stack *st, uint32_t budget) {
+  struct zn_buf *b;
+  while (budget-- > 0 && (b = zn_bufq_pop(&st->loopq)) != NULL)
+    zn__ip_input(st, b, false);
+}
+
+int zn_stack_poll(struct zn_stack *st, uint64_t now) {
+  int rc = 0, n = 0;
+  if (now < st->now)
+    now = st->now;
+  st->now = now;
+  st->in_poll = true;
+  struct zn_netif *nif = st->nif;
+  if (nif) {
+    nif->now = now;
+    if (nif->ops->poll)
+      nif->ops->poll(nif);
+  }
+  if (!st->started) {
+    st->started = true;
+    zn__arp_start(st);
+  }
+  while (nif && (uint32_t)n < st->cfg.rx_budget) {
+    struct zn_buf *b = NULL;
+    int r = zn_netif_recv(nif, &b);
+    if (r == ZN_EAGAIN)
+      break;
+    if (r != ZN_OK) {
+      if (r != ZN_EOF)
+        ZN_STAT_INC(st, if_rx_errors);
+      rc = r;
+      break;
+    }
+    n++;
+    zn_stack_input(st, b);
+  }
+  drain_loopback(st, st->cfg.rx_budget);
+  zn__timers_run(st, now);
+  zn_stack_flush(st);
+  st->in_poll = false;
+  return rc < 0 ? rc : n;
+}
+
+uint64_t zn_stack_next_deadline(const struct zn_stack *st) {
+  if (st->txq.count || st->loopq.count)
+    return st->now;
+  uint64_t t = zn__wheel_next(&st->wheel);
+  uint64_t d = t == UINT64_MAX ? ZN_TIME_NEVER : t * ZN_TIMER_TICK_NS;
+  if (t != UINT64_MAX && d / ZN_TIMER_TICK_NS != t)
+    d = ZN_TIME_NEVER - 1; /* overflow: far future */
+  if (d < st->now)
+    d = st->now;
+  if (st->nif) {
+    uint64_t nd = zn_netif_next_deadline(st->nif);
+    if (nd < d)
+      d = nd;
+  }
+  if (!st->started)
+    d = st->now;
+  return d;
+}
+
+uint64_t zn_stack_now(const struct zn_stack *st) { return st->now; }
+
+struct zn_buf *zn__buf_alloc(struct zn_stack *st, size_t size) {
+  struct zn_buf *b = NULL;
+  if (size <= (size_t)ZN_BUF_SIZE - ZN_BUF_HEADROOM)
+    b = zn_pool_alloc(&st->pool);
+  else if (size <= (size_t)ZN_BIGBUF_SIZE - ZN_BUF_HEADROOM && st->bigpool.count)
+    b = zn_pool_alloc(&st->bigpool);
+  if (!b)
+    ZN_STAT_INC(st, buf_alloc_fail);
+  return b;
+}
+
+struct zn_buf *zn_stack_buf_alloc(struct zn_stack *st, size_t size) {
+  return zn__buf_alloc(st, size);
+}
+
+struct zn_buf *zn__buf_copy(struct zn_stack *st, const struct zn_buf *b) {
+  struct zn_buf *c = zn__buf_alloc(st, b->len);
+  if (!c)
+    return NULL;
+  memcpy(zn_buf_put(c, b->len), b->data, b->len);
+  memcpy(c->cb, b->cb, sizeof(c->cb));
+  c->flags = b->flags;
+  return c;
+}
+
+uint32_t zn_stack_bufs_in_use(const struct zn_stack *st) {
+  return zn_pool_in_use(&st->pool) + zn_pool_in_use(&st->bigpool);
+}
+
+void zn_stack_set_userdata(struct zn_stack *st, void *p) { st->userdata = p; }
+void *zn_stack_userdata(const struct zn_stack *st) { return st->userdata; }
+
+uint32_t zn_random_u32(struct zn_stack *st) { return zn__rng_u32(&st->rng); }
+
+void zn_random_bytes(struct zn_stack *st, void *p, size_t len) {
+  zn__rng_bytes(&st->rng, p, len);
+}
+
+uint32_t zn__hash32(const struct zn_stack *st, uint32_t a, uint32_t b) {
+  uint8_t in[8];
+  memcpy(in, &a, 4);
+  memcpy(in + 4, &b, 4);
+  return (uint32_t)zn_siphash24(st->hash_key, in, sizeof(in));
+}

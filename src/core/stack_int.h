@@ -1,0 +1,92 @@
+/*
+ * The stack object, private.  Everything a stack owns is reachable from
+ * here and lives in the caller's memory block.
+ */
+#ifndef ZN_CORE_STACK_INT_H
+#define ZN_CORE_STACK_INT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arp/arp_int.h"
+#include "core/rand_int.h"
+#include "core/timer_int.h"
+#include "icmp/icmp_int.h"
+#include "ipv4/ipv4_int.h"
+#include "znet/stack.h"
+#include "znet/stats.h"
+
+struct zn_stack {
+  struct zn_config cfg;
+  struct zn_pool pool;      /* frame buffers */
+  struct zn_pool bigpool;   /* large buffers (may have count 0) */
+  struct zn_netif *nif;
+  uint64_t now;             /* ns, of the latest poll */
+  bool started;             /* first poll done (announcement sent) */
+  bool in_poll;
+
+  uint8_t mac[6];
+  uint32_t ip_addr, ip_mask, ip_gw;
+  uint8_t ip_prefix;
+
+  struct zn__wheel wheel;
+  struct zn__rng rng;
+  uint8_t hash_key[16];     /* SipHash key for tables */
+  struct zn_stats stats;
+
+  struct zn_bufq txq;       /* frames for the netif, flushed each poll */
+  struct zn_bufq loopq;     /* datagrams to ourselves (data at IP header) */
+
+  struct zn__arp arp;
+  struct zn__ip ip;
+  struct zn__icmp icmp;
+
+  void *userdata;
+};
+
+#define ZN_STAT_INC(st, name) ((st)->stats.v[ZN_STAT_##name]++)
+#define ZN_STAT_ADD(st, name, n) ((st)->stats.v[ZN_STAT_##name] += (n))
+
+/* Carving the stack's memory block. */
+static inline size_t zn__align_up(size_t n, size_t a) {
+  return (n + a - 1) & ~(a - 1);
+}
+/* Take `size` bytes aligned to 16 from *mem and advance it. */
+static inline void *zn__carve(void **mem, size_t size) {
+  uintptr_t p = ((uintptr_t)*mem + 15u) & ~(uintptr_t)15u;
+  *mem = (void *)(p + size);
+  return (void *)p;
+}
+/* Bytes zn__carve needs for `size` (with alignment slack). */
+static inline size_t zn__carve_size(size_t size) {
+  return zn__align_up(size, 16) + 16;
+}
+
+/* Logging with a tiny formatter: %s %c %d %u %x %ld %lu %lld %llu %zu
+ * %%, and %I (uint32_t IPv4 address), %M (const uint8_t *MAC). */
+void zn__log(const struct zn_stack *st, int level, const char *fmt, ...);
+void zn__vfmt(char *buf, size_t size, const char *fmt, va_list ap);
+void zn__fmt(char *buf, size_t size, const char *fmt, ...);
+
+#define ZN_LOG(st, lvl, ...)                                                  \
+  do {                                                                        \
+    if ((st)->cfg.log && (lvl) <= (st)->cfg.log_level)                        \
+      zn__log((st), (lvl), __VA_ARGS__);                                      \
+  } while (0)
+
+/* Queue a finished frame (data at the Ethernet header) for the netif.
+ * Consumes b. */
+void zn__if_output(struct zn_stack *st, struct zn_buf *b);
+
+/* A frame buffer, or a big one if size does not fit, for size bytes after
+ * the headroom; NULL if none (counted). */
+struct zn_buf *zn__buf_alloc(struct zn_stack *st, size_t size);
+
+/* A writable copy of b (data and cb), headroom ZN_BUF_HEADROOM, or NULL. */
+struct zn_buf *zn__buf_copy(struct zn_stack *st, const struct zn_buf *b);
+
+/* Keyed hash of a few words, for tables. */
+uint32_t zn__hash32(const struct zn_stack *st, uint32_t a, uint32_t b);
+
+#endif

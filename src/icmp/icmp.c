@@ -1,0 +1,217 @@
+/*
+ * ICMP (RFC 792; host rules RFC 1122 §3.2.2).
+ *
+ * Echo requests are answered in place: the request's buffer becomes the
+ * reply by changing the type (RFC 1624 incremental checksum update) and
+ * pushing a fresh IP header over the old one, so no payload byte moves.
+ * Errors we send are rate-limited by a token bucket; errors we receive
+ * are checked against the datagram they quote and passed to its transport.
+ */
+#include <string.h>
+
+#include "core/stack_int.h"
+#include "znet/err.h"
+#include "znet/icmp.h"
+#include "znet/wire.h"
+
+/* RFC 1812 §4.3.2.3: quote as much as fits in a 576-byte datagram. */
+#define ICMP_QUOTE_MAX (576 - ZN_IPV4_HDR_LEN - ZN_ICMP_HDR_LEN)
+#define ICMP_TOS_CONTROL 0xc0
+
+static uint64_t cost_ns(const struct zn_stack *st) {
+  return st->cfg.icmp_rate ? ZN_SEC(1) / st->cfg.icmp_rate : 0;
+}
+
+void zn__icmp_init(struct zn_stack *st) {
+  memset(&st->icmp, 0, sizeof(st->icmp));
+  st->icmp.tokens_ns = cost_ns(st) * st->cfg.icmp_burst;
+  st->icmp.last_ns = st->now;
+}
+
+static bool ratelimit_ok(struct zn_stack *st) {
+  struct zn__icmp *ic = &st->icmp;
+  uint64_t cost = cost_ns(st);
+  if (cost == 0)
+    return false; /* rate 0: never send errors */
+  uint64_t cap = cost * st->cfg.icmp_burst;
+  uint64_t add = st->now - ic->last_ns;
+  ic->last_ns = st->now;
+  ic->tokens_ns = ic->tokens_ns + add > cap || ic->tokens_ns + add < add
+                      ? cap
+                      : ic->tokens_ns + add;
+  if (ic->tokens_ns < cost)
+    return false;
+  ic->tokens_ns -= cost;
+  return true;
+}
+
+void zn__icmp_error(struct zn_stack *st, const struct zn_buf *orig,
+                    bool link_bcast, uint8_t type, uint8_t code,
+                    uint32_t rest) {
+  struct zn_ipv4_view v;
+  if (zn_ipv4_view_init_quoted(&v, orig->data, orig->len) != ZN_OK)
+    return;
+  /* RFC 1122 §3.2.2: never about a broadcast or multicast datagram, a
+   * non-initial fragment, an ICMP error, or an invalid source. */
+  if (link_bcast || !zn__ip_is_local(st, v.dst) || zn_ipv4_frag_offset(&v) != 0)
+    return;
+  if (v.src == 0 || zn_ipv4_is_mcast(v.src) || zn__ip_is_bcast(st, v.src))
+    return;
+  if (v.proto == ZN_IPPROTO_ICMP) {
+    if (zn_ipv4_payload_len(&v) < 1)
+      return;
+    uint8_t t = zn_ipv4_payload(&v)[0];
+    if (t != ZN_ICMP_ECHO_REQUEST && t != ZN_ICMP_ECHO_REPLY &&
+        t != ZN_ICMP_TIMESTAMP && t != ZN_ICMP_TIMESTAMP_REPLY)
+      return;
+  }
+  if (!ratelimit_ok(st)) {
+    ZN_STAT_INC(st, icmp_err_ratelimited);
+    return;
+  }
+  size_t qlen = v.len < ICMP_QUOTE_MAX ? v.len : ICMP_QUOTE_MAX;
+  struct zn_buf *b = zn__buf_alloc(st, ZN_ICMP_HDR_LEN + qlen);
+  if (!b) {
+    ZN_STAT_INC(st, icmp_drop_nobuf);
+    return;
+  }
+  uint8_t *p = zn_buf_put(b, ZN_ICMP_HDR_LEN + qlen);
+  zn_icmp_emit(p, type, code, rest);
+  memcpy(p + ZN_ICMP_HDR_LEN, v.p, qlen);
+  zn_icmp_finish(p, ZN_ICMP_HDR_LEN + qlen);
+  struct zn__ip_tx tx = {0};
+  tx.dst = v.src;
+  tx.proto = ZN_IPPROTO_ICMP;
+  tx.tos = ICMP_TOS_CONTROL;
+  if (zn__ip_output(st, b, &tx) == ZN_OK)
+    ZN_STAT_INC(st, icmp_err_tx);
+}
+
+static void echo_reply(struct zn_stack *st, struct zn_buf *b,
+                       const struct zn__ip_meta *m) {
+  if (!zn_buf_writable(b)) {
+    struct zn_buf *c = zn__buf_copy(st, b);
+    zn_buf_free(b);
+    if (!c) {
+      ZN_STAT_INC(st, icmp_drop_nobuf);
+      return;
+    }
+    b = c;
+  }
+  uint8_t *p = b->data;
+  uint16_t word0 = zn_rd16(p);
+  uint16_t reply0 = (uint16_t)(ZN_ICMP_ECHO_REPLY << 8 | p[1]);
+  p[0] = ZN_ICMP_ECHO_REPLY;
+  zn_wr16(p + 2, zn_csum_update16(zn_rd16(p + 2), word0, reply0));
+  b->flags = 0;
+  struct zn__ip_tx tx = {0};
+  tx.src = m->dst;
+  tx.dst = m->src;
+  tx.proto = ZN_IPPROTO_ICMP;
+  tx.tos = m->tos;
+  if (zn__ip_output(st, b, &tx) == ZN_OK)
+    ZN_STAT_INC(st, icmp_echo_reply_tx);
+}
+
+static void error_input(struct zn_stack *st, const struct zn_icmp_view *v,
+                        const struct zn__ip_meta *m) {
+  struct zn_ipv4_view q;
+  if (zn_ipv4_view_init_quoted(&q, zn_icmp_body(v), zn_icmp_body_len(v)) !=
+          ZN_OK ||
+      zn_ipv4_payload_len(&q) < 8 || !zn__ip_is_local(st, q.src)) {
+    ZN_STAT_INC(st, icmp_drop_quote);
+    return;
+  }
+  struct zn__ip_err e;
+  e.type = v->type;
+  e.code = v->code;
+  e.mtu = v->type == ZN_ICMP_DEST_UNREACH && v->code == ZN_ICMP_UNREACH_NEEDFRAG
+              ? zn_icmp_nexthop_mtu(v)
+              : 0;
+  e.from = m->src;
+  e.ip = &q;
+  e.l4 = zn_ipv4_payload(&q);
+  e.l4_len = zn_ipv4_payload_len(&q);
+  zn__ip_deliver_err(st, &e);
+}
+
+void zn__icmp_input(struct zn_stack *st, struct zn_buf *b,
+                    const struct zn__ip_meta *m) {
+  struct zn_icmp_view v;
+  ZN_STAT_INC(st, icmp_rx);
+  if (zn_icmp_view_init(&v, b->data, b->len) != ZN_OK) {
+    ZN_STAT_INC(st, icmp_drop_short);
+    goto drop;
+  }
+  if (!zn_icmp_csum_ok(&v)) {
+    ZN_STAT_INC(st, icmp_drop_checksum);
+    goto drop;
+  }
+  switch (v.type) {
+  case ZN_ICMP_ECHO_REQUEST:
+    ZN_STAT_INC(st, icmp_echo_rx);
+    if (m->bcast) {
+      ZN_STAT_INC(st, icmp_drop_bcast_echo); /* no smurf amplifier */
+      goto drop;
+    }
+    if (!st->cfg.icmp_echo) {
+      ZN_STAT_INC(st, icmp_drop_echo_off);
+      goto drop;
+    }
+    echo_reply(st, b, m);
+    return;
+  case ZN_ICMP_ECHO_REPLY: {
+    ZN_STAT_INC(st, icmp_echo_reply_rx);
+    if (st->icmp.echo_cb) {
+      struct zn_icmp_echo r;
+      r.from = m->src;
+      r.id = zn_icmp_echo_id(&v);
+      r.seq = zn_icmp_echo_seq(&v);
+      r.ttl = m->ttl;
+      r.data = zn_icmp_body(&v);
+      r.len = zn_icmp_body_len(&v);
+      st->icmp.echo_cb(st, st->icmp.echo_arg, &r);
+    }
+    goto drop;
+  }
+  case ZN_ICMP_DEST_UNREACH:
+  case ZN_ICMP_TIME_EXCEEDED:
+  case ZN_ICMP_PARAM_PROBLEM:
+    error_input(st, &v, m);
+    goto drop;
+  default:
+    /* Redirects (a host with one gateway has nothing to learn), source
+     * quench (deprecated, RFC 6633), timestamps and the rest. */
+    ZN_STAT_INC(st, icmp_drop_type);
+    goto drop;
+  }
+drop:
+  zn_buf_free(b);
+}
+
+void zn_icmp_set_echo_reply_cb(struct zn_stack *st, zn_icmp_echo_cb cb,
+                               void *arg) {
+  st->icmp.echo_cb = cb;
+  st->icmp.echo_arg = arg;
+}
+
+int zn_icmp_echo_send(struct zn_stack *st, uint32_t dst, uint16_t id,
+                      uint16_t seq, const void *data, size_t len) {
+  if (len > ZN_IPV4_MAX_LEN - ZN_IPV4_HDR_LEN - ZN_ICMP_HDR_LEN)
+    return ZN_EMSGSIZE;
+  if (st->ip_addr == 0)
+    return ZN_EADDRNOTAVAIL;
+  struct zn_buf *b = zn__buf_alloc(st, ZN_ICMP_HDR_LEN + len);
+  if (!b)
+    return ZN_ENOBUFS;
+  uint8_t *p = zn_buf_put(b, ZN_ICMP_HDR_LEN + len);
+  zn_icmp_emit(p, ZN_ICMP_ECHO_REQUEST, 0, (uint32_t)id << 16 | seq);
+  if (len)
+    memcpy(p + ZN_ICMP_HDR_LEN, data, len);
+  zn_icmp_finish(p, ZN_ICMP_HDR_LEN + len);
+  struct zn__ip_tx tx = {0};
+  tx.dst = dst;
+  tx.proto = ZN_IPPROTO_ICMP;
+  int rc = zn__ip_output(st, b, &tx);
+  return rc == ZN_ENETUNREACH ? ZN_EHOSTUNREACH : rc;
+}

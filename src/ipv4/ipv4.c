@@ -1,0 +1,494 @@
+/*
+ * IPv4 (RFC 791; host requirements RFC 1122 §3.2.1, §3.3.2).
+ *
+ * Input: validate, check the destination, reassemble fragments, hand the
+ * payload to the transport with the header left in the headroom.
+ * Output: choose the next hop (on-link, gateway, broadcast, ourselves),
+ * push the header into the headroom (no copy), or fragment into fresh
+ * buffers when the datagram exceeds the MTU.
+ *
+ * Reassembly keeps fragments as the buffers they arrived in, sorted by
+ * offset, and copies them once into one buffer when the last hole closes.
+ * Overlaps drop the whole datagram; exact duplicates are dropped alone.
+ */
+#include <string.h>
+
+#include "core/stack_int.h"
+#include "eth/eth_int.h"
+#include "znet/err.h"
+#include "znet/wire.h"
+
+/* Per-fragment bookkeeping kept in the buffer's cb while it waits. */
+struct frag_cb {
+  uint32_t off;     /* payload offset */
+  uint32_t len;     /* payload bytes (b->len) */
+  uint32_t hdr_len; /* IP header bytes, still in the headroom */
+};
+
+static struct frag_cb *fcb(struct zn_buf *b) {
+  return (struct frag_cb *)(void *)b->cb;
+}
+
+_Static_assert(sizeof(struct frag_cb) <= ZN_BUF_CB_SIZE, "cb too small");
+
+static void reass_timer(struct zn_stack *st, struct zn_timer *t);
+
+size_t zn__ip_mem_size(const struct zn_config *cfg) {
+  return zn__carve_size((size_t)cfg->reass_slots * sizeof(struct zn__reass));
+}
+
+void zn__ip_init(struct zn_stack *st, void **mem) {
+  struct zn__ip *ip = &st->ip;
+  memset(ip, 0, sizeof(*ip));
+  ip->reass = zn__carve(mem, (size_t)st->cfg.reass_slots * sizeof(struct zn__reass));
+  memset(ip->reass, 0, (size_t)st->cfg.reass_slots * sizeof(struct zn__reass));
+  for (uint32_t i = 0; i < st->cfg.reass_slots; i++)
+    zn_timer_init(&ip->reass[i].timer, reass_timer);
+  /* Random starting IDs: a shared, predictable counter lets an observer
+   * count our traffic (idle scans). */
+  zn_random_bytes(st, ip->ids, sizeof(ip->ids));
+}
+
+static void reass_free(struct zn_stack *st, struct zn__reass *r,
+                       enum zn_stat reason, bool count) {
+  struct zn_buf *b = r->frags;
+  if (count)
+    st->stats.v[reason] += r->nfrags;
+  while (b) {
+    struct zn_buf *n = b->next;
+    zn_buf_free(b);
+    b = n;
+  }
+  st->ip.reass_mem -= r->mem;
+  zn_timer_stop(st, &r->timer);
+  r->used = false;
+  r->frags = NULL;
+  r->nfrags = r->held = r->mem = r->total = 0;
+  r->have_last = false;
+}
+
+void zn__ip_destroy(struct zn_stack *st) {
+  for (uint32_t i = 0; i < st->cfg.reass_slots; i++)
+    if (st->ip.reass[i].used)
+      reass_free(st, &st->ip.reass[i], ZN_STAT_ip_reass_drop_timeout, false);
+}
+
+int zn__ip_register(struct zn_stack *st, uint8_t proto, zn__l4_input_fn in,
+                    zn__l4_err_fn err) {
+  struct zn__ip *ip = &st->ip;
+  for (uint32_t i = 0; i < ip->nl4; i++) {
+    if (ip->l4[i].proto == proto) {
+      ip->l4[i].input = in;
+      ip->l4[i].err = err;
+      return ZN_OK;
+    }
+  }
+  if (ip->nl4 == ZN__L4_MAX)
+    return ZN_ENOMEM;
+  ip->l4[ip->nl4].proto = proto;
+  ip->l4[ip->nl4].input = in;
+  ip->l4[ip->nl4].err = err;
+  ip->nl4++;
+  return ZN_OK;
+}
+
+static const struct zn__l4_proto *l4_find(const struct zn_stack *st,
+                                          uint8_t proto) {
+  for (uint32_t i = 0; i < st->ip.nl4; i++)
+    if (st->ip.l4[i].proto == proto)
+      return &st->ip.l4[i];
+  return NULL;
+}
+
+bool zn__ip_is_local(const struct zn_stack *st, uint32_t a) {
+  return a != 0 && a == st->ip_addr;
+}
+
+bool zn__ip_is_bcast(const struct zn_stack *st, uint32_t a) {
+  if (a == ZN_IPV4_BCAST)
+    return true;
+  /* Directed broadcast of our prefix (none on /31 and /32, RFC 3021). */
+  return st->ip_addr != 0 && st->ip_prefix < 31 &&
+         a == (st->ip_addr | ~st->ip_mask);
+}
+
+/* ---- reassembly ---- */
+
+static struct zn__reass *reass_find(struct zn_stack *st,
+                                    const struct zn_ipv4_view *v) {
+  struct zn__reass *free_slot = NULL;
+  for (uint32_t i = 0; i < st->cfg.reass_slots; i++) {
+    struct zn__reass *r = &st->ip.reass[i];
+    if (!r->used) {
+      if (!free_slot)
+        free_slot = r;
+      continue;
+    }
+    if (r->id == v->id && r->src == v->src && r->dst == v->dst &&
+        r->proto == v->proto)
+      return r;
+  }
+  if (!free_slot)
+    return NULL;
+  free_slot->used = true;
+  free_slot->id = v->id;
+  free_slot->src = v->src;
+  free_slot->dst = v->dst;
+  free_slot->proto = v->proto;
+  zn_timer_start_in(st, &free_slot->timer, ZN_MS(st->cfg.reass_timeout_ms));
+  return free_slot;
+}
+
+static void reass_timer(struct zn_stack *st, struct zn_timer *t) {
+  struct zn__reass *r = ZN_CONTAINER_OF(t, struct zn__reass, timer);
+  struct zn_buf *first = r->frags;
+  /* RFC 792/1122: time exceeded (reassembly), only if fragment 0 came. */
+  if (first && fcb(first)->off == 0) {
+    uint32_t hl = fcb(first)->hdr_len;
+    if (zn_buf_push(first, hl)) {
+      zn__icmp_error(st, first, false, ZN_ICMP_TIME_EXCEEDED,
+                     ZN_ICMP_TIMXCEED_REASS, 0);
+      zn_buf_pull(first, hl);
+    }
+  }
+  ZN_LOG(st, ZN_LOG_DEBUG, "ip: reassembly of id %u from %I timed out",
+         (unsigned)r->id, r->src);
+  reass_free(st, r, ZN_STAT_ip_reass_drop_timeout, true);
+}
+
+/* Join the fragments of a complete datagram into one buffer. */
+static struct zn_buf *reass_join(struct zn_stack *st, struct zn__reass *r) {
+  struct zn_buf *first = r->frags;
+  uint32_t hl = fcb(first)->hdr_len;
+  size_t tot = (size_t)hl + r->total;
+  if (tot > ZN_IPV4_MAX_LEN) {
+    reass_free(st, r, ZN_STAT_ip_reass_drop_bad, true);
+    return NULL;
+  }
+  struct zn_buf *out = zn__buf_alloc(st, tot);
+  if (!out) {
+    reass_free(st, r, ZN_STAT_ip_reass_drop_nobuf, true);
+    return NULL;
+  }
+  uint8_t *p = zn_buf_put(out, tot);
+  memcpy(p, first->data - hl, hl);
+  for (struct zn_buf *f = first; f; f = f->next)
+    memcpy(p + hl + fcb(f)->off, f->data, f->len);
+  out->flags = first->flags;
+  zn_wr16(p + 2, (uint16_t)tot);
+  zn_wr16(p + 6, 0);
+  zn_wr16(p + 10, 0);
+  zn_wr16(p + 10, zn_csum(p, hl));
+  ZN_STAT_INC(st, ip_reass_ok);
+  reass_free(st, r, ZN_STAT_ip_reass_ok, false);
+  return out;
+}
+
+/* Take a fragment (data at the IP header, trimmed to tot_len).  Returns the
+ * whole datagram once complete, else NULL; consumes b either way. */
+static struct zn_buf *reass_input(struct zn_stack *st, struct zn_buf *b,
+                                  const struct zn_ipv4_view *v) {
+  ZN_STAT_INC(st, ip_frag_rx);
+  uint32_t off = (uint32_t)zn_ipv4_frag_offset(v);
+  uint32_t len = (uint32_t)zn_ipv4_payload_len(v);
+  bool mf = zn_ipv4_mf(v);
+  if (len == 0 || (mf && (len & 7u) != 0) ||
+      (size_t)off + len + v->hdr_len > ZN_IPV4_MAX_LEN) {
+    ZN_STAT_INC(st, ip_reass_drop_bad);
+    zn_buf_free(b);
+    return NULL;
+  }
+  struct zn__reass *r = reass_find(st, v);
+  if (!r) {
+    ZN_STAT_INC(st, ip_reass_drop_slots);
+    zn_buf_free(b);
+    return NULL;
+  }
+  uint32_t bsize = b->pool->size;
+  if (st->ip.reass_mem + bsize > st->cfg.reass_max_bytes) {
+    /* Without this fragment the datagram can never complete: release all
+     * of it, so one flood cannot pin the whole budget. */
+    ZN_STAT_INC(st, ip_reass_drop_mem);
+    zn_buf_free(b);
+    reass_free(st, r, ZN_STAT_ip_reass_drop_mem, true);
+    return NULL;
+  }
+  uint32_t end = off + len;
+  if (!mf) {
+    if (r->have_last && r->total != end)
+      goto bad;
+    for (struct zn_buf *f = r->frags; f; f = f->next)
+      if (fcb(f)->off + fcb(f)->len > end)
+        goto bad;
+  } else if (r->have_last && end > r->total) {
+    goto bad;
+  }
+  /* Find the place in offset order and reject overlaps. */
+  struct zn_buf **pp = &r->frags;
+  while (*pp && fcb(*pp)->off < off)
+    pp = &(*pp)->next;
+  struct zn_buf *prev = NULL;
+  for (struct zn_buf *f = r->frags; f && f != *pp; f = f->next)
+    prev = f;
+  if (*pp && fcb(*pp)->off == off && fcb(*pp)->len == len) {
+    ZN_STAT_INC(st, ip_reass_drop_dup);
+    zn_buf_free(b);
+    return NULL;
+  }
+  if ((prev && fcb(prev)->off + fcb(prev)->len > off) ||
+      (*pp && end > fcb(*pp)->off)) {
+    ZN_STAT_INC(st, ip_reass_drop_overlap);
+    zn_buf_free(b);
+    reass_free(st, r, ZN_STAT_ip_reass_drop_overlap, true);
+    return NULL;
+  }
+  struct frag_cb *c = fcb(b);
+  c->off = off;
+  c->len = len;
+  c->hdr_len = (uint32_t)v->hdr_len;
+  zn_buf_pull(b, v->hdr_len);
+  b->next = *pp;
+  *pp = b;
+  r->nfrags++;
+  r->held += len;
+  r->mem += bsize;
+  st->ip.reass_mem += bsize;
+  if (!mf) {
+    r->have_last = true;
+    r->total = end;
+  }
+  if (r->have_last && r->held == r->total)
+    return reass_join(st, r);
+  return NULL;
+bad:
+  ZN_STAT_INC(st, ip_reass_drop_bad);
+  zn_buf_free(b);
+  reass_free(st, r, ZN_STAT_ip_reass_drop_bad, true);
+  return NULL;
+}
+
+/* ---- input ---- */
+
+static bool valid_source(const struct zn_stack *st, uint32_t src,
+                         const struct zn_buf *b) {
+  if (src == 0 || zn_ipv4_is_mcast(src) || zn__ip_is_bcast(st, src))
+    return false;
+  if (src == st->ip_addr && !(b->flags & ZN_BUF_F_LOOP))
+    return false; /* our own address from the wire: spoofed or looped */
+  return true;
+}
+
+void zn__ip_input(struct zn_stack *st, struct zn_buf *b, bool link_bcast) {
+  struct zn_ipv4_view v;
+  ZN_STAT_INC(st, ip_rx);
+  switch (zn_ipv4_view_init(&v, b->data, b->len)) {
+  case ZN_OK:
+    break;
+  case ZN_ETRUNCATED:
+    ZN_STAT_INC(st, ip_drop_short);
+    goto drop;
+  case ZN_EPROTO:
+    ZN_STAT_INC(st, ip_drop_version);
+    goto drop;
+  case ZN_EMALFORMED:
+    ZN_STAT_INC(st, ip_drop_hdrlen);
+    goto drop;
+  default:
+    ZN_STAT_INC(st, ip_drop_totlen);
+    goto drop;
+  }
+  if (!(b->flags & ZN_BUF_F_LOOP) && !zn_ipv4_csum_ok(&v)) {
+    ZN_STAT_INC(st, ip_drop_checksum);
+    goto drop;
+  }
+  if (v.ttl == 0) {
+    ZN_STAT_INC(st, ip_drop_ttl);
+    goto drop;
+  }
+  if (!valid_source(st, v.src, b)) {
+    ZN_STAT_INC(st, ip_drop_src);
+    goto drop;
+  }
+  bool bcast;
+  if (zn__ip_is_local(st, v.dst)) {
+    /* RFC 1122 §3.3.6: unicast inside a link broadcast is suspect. */
+    if (link_bcast) {
+      ZN_STAT_INC(st, ip_drop_not_for_us);
+      goto drop;
+    }
+    bcast = false;
+  } else if (zn__ip_is_bcast(st, v.dst)) {
+    bcast = true;
+  } else {
+    ZN_STAT_INC(st, ip_drop_not_for_us);
+    goto drop;
+  }
+  zn_buf_trim(b, v.tot_len); /* link padding */
+  if (zn_ipv4_is_fragment(&v)) {
+    b = reass_input(st, b, &v);
+    if (!b)
+      return;
+    if (zn_ipv4_view_init(&v, b->data, b->len) != ZN_OK) {
+      ZN_STAT_INC(st, ip_reass_drop_bad); /* cannot happen: we built it */
+      goto drop;
+    }
+  }
+  struct zn__ip_meta m;
+  m.src = v.src;
+  m.dst = v.dst;
+  m.proto = v.proto;
+  m.ttl = v.ttl;
+  m.tos = v.tos;
+  m.hdr_len = (uint8_t)v.hdr_len;
+  m.bcast = bcast || link_bcast;
+  if (v.proto == ZN_IPPROTO_ICMP) {
+    zn_buf_pull(b, v.hdr_len);
+    zn__icmp_input(st, b, &m);
+    return;
+  }
+  const struct zn__l4_proto *l4 = l4_find(st, v.proto);
+  if (l4 && l4->input) {
+    zn_buf_pull(b, v.hdr_len);
+    l4->input(st, b, &m);
+    return;
+  }
+  ZN_STAT_INC(st, ip_drop_proto);
+  zn__icmp_error(st, b, m.bcast, ZN_ICMP_DEST_UNREACH, ZN_ICMP_UNREACH_PROTO, 0);
+drop:
+  zn_buf_free(b);
+}
+
+void zn__ip_deliver_err(struct zn_stack *st, const struct zn__ip_err *e) {
+  const struct zn__l4_proto *l4 = l4_find(st, e->ip->proto);
+  if (!l4 || !l4->err) {
+    ZN_STAT_INC(st, icmp_drop_noowner);
+    return;
+  }
+  ZN_STAT_INC(st, icmp_err_rx);
+  l4->err(st, e);
+}
+
+/* ---- output ---- */
+
+static uint16_t next_id(struct zn_stack *st, uint32_t dst, uint8_t proto) {
+  uint32_t h = zn__hash32(st, dst, proto) % ZN__IP_IDS;
+  return st->ip.ids[h]++;
+}
+
+enum hop_kind { HOP_UNICAST, HOP_BCAST, HOP_MCAST };
+
+static void link_output(struct zn_stack *st, struct zn_buf *b,
+                        enum hop_kind kind, uint32_t hop) {
+  if (kind == HOP_BCAST) {
+    zn__eth_output(st, b, zn_eth_bcast, ZN_ETHERTYPE_IPV4);
+  } else if (kind == HOP_MCAST) {
+    /* RFC 1112 §6.4: 01:00:5e + low 23 bits of the group. */
+    uint8_t mac[6] = {0x01, 0x00, 0x5e, (uint8_t)((hop >> 16) & 0x7f),
+                      (uint8_t)(hop >> 8), (uint8_t)hop};
+    zn__eth_output(st, b, mac, ZN_ETHERTYPE_IPV4);
+  } else {
+    zn__arp_output(st, b, hop);
+  }
+}
+
+int zn__ip_output(struct zn_stack *st, struct zn_buf *b,
+                  const struct zn__ip_tx *tx) {
+  uint32_t src = tx->src ? tx->src : st->ip_addr;
+  uint32_t dst = tx->dst;
+  size_t plen = b->len;
+  int rc;
+  if (src == 0) {
+    ZN_STAT_INC(st, ip_tx_drop_noaddr);
+    rc = ZN_EADDRNOTAVAIL;
+    goto fail;
+  }
+  if (plen + ZN_IPV4_HDR_LEN > ZN_IPV4_MAX_LEN) {
+    ZN_STAT_INC(st, ip_tx_drop_toobig);
+    rc = ZN_EMSGSIZE;
+    goto fail;
+  }
+  enum hop_kind kind = HOP_UNICAST;
+  uint32_t hop = dst;
+  bool loop = false;
+  if (zn__ip_is_local(st, dst)) {
+    loop = true;
+  } else if (zn__ip_is_bcast(st, dst)) {
+    kind = HOP_BCAST;
+  } else if (zn_ipv4_is_mcast(dst)) {
+    kind = HOP_MCAST;
+  } else if (st->ip_addr && ((dst ^ st->ip_addr) & st->ip_mask) == 0) {
+    hop = dst;
+  } else if (st->ip_gw) {
+    hop = st->ip_gw;
+  } else {
+    ZN_STAT_INC(st, ip_tx_drop_noroute);
+    rc = ZN_ENETUNREACH;
+    goto fail;
+  }
+  struct zn_ipv4_hdr h;
+  h.tos = tx->tos;
+  h.ttl = tx->ttl ? tx->ttl : st->cfg.ttl;
+  h.proto = tx->proto;
+  h.id = next_id(st, dst, tx->proto);
+  h.src = src;
+  h.dst = dst;
+  uint32_t mtu = st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;
+  if (loop || plen + ZN_IPV4_HDR_LEN <= mtu) {
+    h.frag = tx->df ? ZN_IPV4_DF : 0;
+    h.tot_len = (uint16_t)(plen + ZN_IPV4_HDR_LEN);
+    uint8_t *p = zn_buf_push(b, ZN_IPV4_HDR_LEN);
+    if (!p) {
+      ZN_STAT_INC(st, if_tx_errors); /* layer above left no headroom */
+      rc = ZN_ENOBUFS;
+      goto fail;
+    }
+    zn_ipv4_emit(p, &h);
+    ZN_STAT_INC(st, ip_tx);
+    if (loop) {
+      if (st->loopq.count >= st->cfg.txq_len) {
+        ZN_STAT_INC(st, ip_tx_drop_loopq);
+        rc = ZN_ENOBUFS;
+        goto fail;
+      }
+      b->flags |= ZN_BUF_F_LOOP;
+      zn_bufq_push(&st->loopq, b);
+      return ZN_OK;
+    }
+    link_output(st, b, kind, hop);
+    return ZN_OK;
+  }
+  if (tx->df) {
+    ZN_STAT_INC(st, ip_tx_drop_df);
+    rc = ZN_EMSGSIZE;
+    goto fail;
+  }
+  /* Fragment: payload chunks of a multiple of 8 that fit the MTU. */
+  size_t chunk = (mtu - ZN_IPV4_HDR_LEN) & ~(size_t)7;
+  if (chunk == 0) {
+    ZN_STAT_INC(st, ip_tx_drop_df);
+    rc = ZN_EMSGSIZE;
+    goto fail;
+  }
+  ZN_STAT_INC(st, ip_tx);
+  for (size_t off = 0; off < plen; off += chunk) {
+    size_t n = plen - off < chunk ? plen - off : chunk;
+    struct zn_buf *f = zn__buf_alloc(st, n + ZN_IPV4_HDR_LEN);
+    if (!f) {
+      ZN_STAT_INC(st, ip_tx_drop_nobuf);
+      rc = ZN_ENOBUFS;
+      goto fail;
+    }
+    uint8_t *p = zn_buf_put(f, n + ZN_IPV4_HDR_LEN);
+    h.frag = (uint16_t)((off / 8) | (off + n < plen ? ZN_IPV4_MF : 0));
+    h.tot_len = (uint16_t)(n + ZN_IPV4_HDR_LEN);
+    zn_ipv4_emit(p, &h);
+    memcpy(p + ZN_IPV4_HDR_LEN, b->data + off, n);
+    ZN_STAT_INC(st, ip_frag_tx);
+    link_output(st, f, kind, hop);
+  }
+  zn_buf_free(b);
+  return ZN_OK;
+fail:
+  zn_buf_free(b);
+  return rc;
+}

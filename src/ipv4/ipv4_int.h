@@ -1,0 +1,98 @@
+/* IPv4 state and the calls the rest of the stack makes into it. */
+#ifndef ZN_IPV4_INT_H
+#define ZN_IPV4_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "znet/buf.h"
+#include "znet/stack.h"
+#include "znet/timer.h"
+#include "znet/wire.h"
+
+/* What a transport learns of the datagram that carried its segment.  The
+ * IP header stays in the buffer's headroom, right before b->data. */
+struct zn__ip_meta {
+  uint32_t src, dst;
+  uint8_t proto, ttl, tos;
+  uint8_t hdr_len;
+  bool bcast;        /* sent to a broadcast/multicast address */
+};
+
+/* An ICMP error about one of our datagrams, for its transport. */
+struct zn__ip_err {
+  uint8_t type, code;
+  uint16_t mtu;                    /* next-hop MTU for "frag needed" */
+  uint32_t from;                   /* who sent the ICMP error */
+  const struct zn_ipv4_view *ip;   /* the quoted header */
+  const uint8_t *l4;               /* the quoted transport bytes */
+  size_t l4_len;                   /* at least 8 */
+};
+
+typedef void (*zn__l4_input_fn)(struct zn_stack *st, struct zn_buf *b,
+                                const struct zn__ip_meta *m);
+typedef void (*zn__l4_err_fn)(struct zn_stack *st, const struct zn__ip_err *e);
+
+struct zn__l4_proto {
+  uint8_t proto;
+  zn__l4_input_fn input;
+  zn__l4_err_fn err;
+};
+
+#define ZN__L4_MAX 4
+
+struct zn__reass {
+  bool used;
+  bool have_last;
+  uint8_t proto;
+  uint16_t id;
+  uint32_t src, dst;
+  uint32_t total;          /* payload bytes, known once the last arrives */
+  uint32_t held;           /* payload bytes held */
+  uint32_t mem;            /* buffer bytes held (counts toward the bound) */
+  uint32_t nfrags;
+  struct zn_buf *frags;    /* sorted by offset; cb: struct zn__frag_cb */
+  struct zn_timer timer;
+};
+
+#define ZN__IP_IDS 64
+
+struct zn__ip {
+  struct zn__reass *reass; /* cfg.reass_slots */
+  uint32_t reass_mem;      /* buffer bytes held by all slots */
+  uint16_t ids[ZN__IP_IDS];
+  struct zn__l4_proto l4[ZN__L4_MAX];
+  uint32_t nl4;
+};
+
+struct zn__ip_tx {
+  uint32_t src;            /* 0: our address */
+  uint32_t dst;
+  uint8_t proto;
+  uint8_t tos;
+  uint8_t ttl;             /* 0: cfg.ttl */
+  bool df;
+};
+
+size_t zn__ip_mem_size(const struct zn_config *cfg);
+void zn__ip_init(struct zn_stack *st, void **mem);
+void zn__ip_destroy(struct zn_stack *st);
+int zn__ip_register(struct zn_stack *st, uint8_t proto, zn__l4_input_fn in,
+                    zn__l4_err_fn err);
+/* b->data at the IP header; consumes b.  link_bcast: the frame was sent
+ * to a link broadcast/multicast address. */
+void zn__ip_input(struct zn_stack *st, struct zn_buf *b, bool link_bcast);
+/* b->data at the transport header; pushes the IP header, routes,
+ * fragments if needed.  Consumes b.  Errors: ZN_EHOSTUNREACH,
+ * ZN_ENETUNREACH, ZN_EADDRNOTAVAIL, ZN_EMSGSIZE, ZN_ENOBUFS. */
+int zn__ip_output(struct zn_stack *st, struct zn_buf *b,
+                  const struct zn__ip_tx *tx);
+/* Hand an ICMP error to the transport owning the quoted datagram. */
+void zn__ip_deliver_err(struct zn_stack *st, const struct zn__ip_err *e);
+/* True if a is one of our unicast addresses. */
+bool zn__ip_is_local(const struct zn_stack *st, uint32_t a);
+/* True if a is the limited or our directed broadcast address. */
+bool zn__ip_is_bcast(const struct zn_stack *st, uint32_t a);
+
+#endif
