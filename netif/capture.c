@@ -105,16 +105,11 @@ static void cap_close(struct zn_netif *nif) {
 /* The decorator waits and tells time only if inner does, so a driver can
  * tell a netif that sleeps from one that does not (zn_loop_run() naps on
  * the host clock for the latter instead of spinning). */
-#define CAP_OPS(wait_fn, now_fn)                                          \
-  {                                                                           \
-      .kind = "capture",                                                     \
-      .recv = cap_recv,                                                   \
-      .send = cap_send,                                                   \
-      .wait = wait_fn,                                                        \
-      .now = now_fn,                                                          \
-      .next_deadline = cap_next_deadline,                                 \
-      .poll = cap_poll,                                                   \
-      .close = cap_close,                                                 \
+#define CAP_OPS(wait_fn, now_fn)                                               \
+  {                                                                            \
+    .kind = "capture", .recv = cap_recv, .send = cap_send, .wait = wait_fn,    \
+    .now = now_fn, .next_deadline = cap_next_deadline, .poll = cap_poll,       \
+    .close = cap_close,                                                        \
   }
 
 static const struct zn_netif_ops cap_ops[4] = {

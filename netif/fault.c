@@ -279,23 +279,16 @@ static uint64_t fault_now(struct zn_netif *nif) {
   return zn_netif_now(fault_of(nif)->inner);
 }
 
-static void fault_close(struct zn_netif *nif) {
-  zn_fault_purge(fault_of(nif));
-}
+static void fault_close(struct zn_netif *nif) { zn_fault_purge(fault_of(nif)); }
 
 /* The decorator waits and tells time only if inner does, so a driver can
  * tell a netif that sleeps from one that does not (zn_loop_run() naps on
  * the host clock for the latter instead of spinning). */
-#define FAULT_OPS(wait_fn, now_fn)                                          \
-  {                                                                           \
-      .kind = "fault",                                                     \
-      .recv = fault_recv,                                                   \
-      .send = fault_send,                                                   \
-      .wait = wait_fn,                                                        \
-      .now = now_fn,                                                          \
-      .next_deadline = fault_next_deadline,                                 \
-      .poll = fault_poll,                                                   \
-      .close = fault_close,                                                 \
+#define FAULT_OPS(wait_fn, now_fn)                                             \
+  {                                                                            \
+    .kind = "fault", .recv = fault_recv, .send = fault_send, .wait = wait_fn,  \
+    .now = now_fn, .next_deadline = fault_next_deadline, .poll = fault_poll,   \
+    .close = fault_close,                                                      \
   }
 
 static const struct zn_netif_ops fault_ops[4] = {

@@ -23,8 +23,7 @@ static struct zn_memlink_end *end_of(struct zn_netif *nif) {
 }
 
 /* A copy of b from `nif`'s pool; NULL if no buffer or it does not fit. */
-static struct zn_buf *copy_frame(struct zn_netif *nif,
-                                 const struct zn_buf *b) {
+static struct zn_buf *copy_frame(struct zn_netif *nif, const struct zn_buf *b) {
   struct zn_buf *c = zn_netif_alloc(nif);
   if (c == NULL)
     return NULL;

@@ -36,7 +36,7 @@ enum pcap_link { LINK_ETH, LINK_RAW, LINK_IPV4 };
 struct zn_pcapif {
   struct zn_netif nif; /* first */
   pcap_t *in;
-  pcap_t *dead;        /* output handle (Ethernet, ns), or NULL */
+  pcap_t *dead; /* output handle (Ethernet, ns), or NULL */
   pcap_dumper_t *dump;
   enum pcap_link link;
   uint8_t peer_mac[6], local_mac[6];
@@ -45,13 +45,14 @@ struct zn_pcapif {
   const u_char *pkt;
   bool have_next;
   uint64_t next_ts;
-  int pending_err;     /* a read failure recv() still has to report */
-  uint64_t start;      /* timestamp of the first frame */
-  uint64_t vnow;       /* the virtual clock */
+  int pending_err; /* a read failure recv() still has to report */
+  uint64_t start;  /* timestamp of the first frame */
+  uint64_t vnow;   /* the virtual clock */
   struct zn_pcapif_stats stats;
 };
 
-static const uint8_t default_local_mac[6] = {0x02, 0x7a, 0x6e, 0x65, 0x74, 0x00};
+static const uint8_t default_local_mac[6] = {0x02, 0x7a, 0x6e,
+                                             0x65, 0x74, 0x00};
 static const uint8_t default_peer_mac[6] = {0x02, 0x7a, 0x6e, 0x65, 0x74, 0x01};
 
 static char last_error[PCAP_ERRBUF_SIZE + 128];
@@ -295,8 +296,8 @@ int zn_pcapif_open(struct zn_pcapif **out, const char *in_path,
   }
 
   zn_netif_init(&p->nif, &pcapif_ops, opts->mtu);
-  memcpy(p->peer_mac, mac_is_zero(opts->peer_mac) ? default_peer_mac
-                                                  : opts->peer_mac, 6);
+  memcpy(p->peer_mac,
+         mac_is_zero(opts->peer_mac) ? default_peer_mac : opts->peer_mac, 6);
   if (!mac_is_zero(opts->local_mac))
     memcpy(p->local_mac, opts->local_mac, 6);
   else if (link != LINK_ETH)
@@ -314,14 +315,15 @@ int zn_pcapif_open(struct zn_pcapif **out, const char *in_path,
   return ZN_OK;
 }
 
-struct zn_netif *zn_pcapif_netif(struct zn_pcapif *p) { return &p->nif; }
+struct zn_netif *zn_pcapif_netif(struct zn_pcapif *p) {
+  return &p->nif;
+}
 
 uint64_t zn_pcapif_start_time(const struct zn_pcapif *p) { return p->start; }
 
 bool zn_pcapif_eof(const struct zn_pcapif *p) { return !p->have_next; }
 
-void zn_pcapif_get_stats(const struct zn_pcapif *p,
-                         struct zn_pcapif_stats *s) {
+void zn_pcapif_get_stats(const struct zn_pcapif *p, struct zn_pcapif_stats *s) {
   *s = p->stats;
 }
 

@@ -164,7 +164,8 @@ static int map_errno(int e) {
 int zn_tap_open(struct zn_tap *t, const char *name, uint32_t mtu) {
   memset(t, 0, sizeof(*t));
   t->fd = -1;
-  if (name == NULL || strlen(name) >= IFNAMSIZ || strlen(name) >= sizeof(t->name))
+  if (name == NULL || strlen(name) >= IFNAMSIZ ||
+      strlen(name) >= sizeof(t->name))
     return ZN_EINVAL;
   int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0)

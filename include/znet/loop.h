@@ -11,7 +11,7 @@
 struct zn_loop_opts {
   const volatile int *stop;   /* stop when *stop != 0 (signal handlers) */
   uint64_t until;             /* stop when the netif clock reaches this;
-                                 ZN_TIME_NEVER: no limit */
+                                 0 or ZN_TIME_NEVER: no limit */
   uint64_t eof_linger;        /* after the netif reports EOF, keep running
                                  timers this long on its clock, then stop */
   /* Called after every poll (may be NULL); return non-zero to stop. */
@@ -20,8 +20,13 @@ struct zn_loop_opts {
 };
 
 /* Poll st on its attached netif's clock, waiting on the netif between
- * polls, until one of the opts conditions holds.  Returns ZN_OK, or the
- * netif's error. */
+ * polls, until one of the opts conditions holds.  opts may be NULL (run
+ * until EOF, no linger).  A netif without a clock runs on zn_host_now();
+ * one that can neither wait nor tell time (memlink) makes the loop sleep
+ * in steps of at most 10 ms instead of spinning.  After EOF the loop also
+ * stops as soon as nothing is scheduled at all (no timer, no linger).
+ * Returns ZN_OK, ZN_EINVAL (NULL st or nif), or the netif's error from
+ * zn_stack_poll() or zn_netif_wait(). */
 int zn_loop_run(struct zn_stack *st, struct zn_netif *nif,
                 const struct zn_loop_opts *opts);
 

@@ -7,6 +7,16 @@
  * own stack's pool, as a NIC would DMA it, and frees the sender's buffer.
  * Each direction holds at most `qlen` frames; more are dropped and counted.
  * Neither end has a clock: drive both stacks with the same virtual time.
+ *
+ * send: ZN_ENOBUFS (frame dropped, `drops` counted) if the peer's queue is
+ * full.  A buffer someone else still references (ref > 1) is copied into a
+ * buffer from the sender's alloc hook instead of being queued, since the
+ * queue links frames through `next`; no buffer for the copy is a drop too.
+ * recv: ZN_EAGAIN when the queue is empty, and also after dropping the
+ * head frame (counted in `drops`) because the alloc hook gave no buffer or
+ * the frame does not fit one.  next_deadline: the end's `now` while frames
+ * wait on its queue (work due now), ZN_TIME_NEVER otherwise.  close: frees
+ * the frames waiting at that end.
  */
 #ifndef ZNET_MEMLINK_H
 #define ZNET_MEMLINK_H

@@ -328,14 +328,19 @@ void zn__arp_input(struct zn_stack *st, struct zn_buf *b) {
     zn__eth_output(st, b, peer_mac, ZN_ETHERTYPE_ARP);
     return;
   }
-  /* A reply: only for a request of ours still outstanding. */
+  /* A reply: it may resolve or confirm only a request of ours still
+   * outstanding.  One that repeats the address we hold changes nothing
+   * and is taken quietly (an answer to a probe that something else
+   * confirmed first); any other is unsolicited. */
   struct zn__arp_entry *e = find(st, spa);
-  if (!e || (e->state != ZN_ARP_INCOMPLETE && e->state != ZN_ARP_PROBE)) {
+  if (e && (e->state == ZN_ARP_INCOMPLETE || e->state == ZN_ARP_PROBE)) {
+    ZN_STAT_INC(st, arp_reply_rx);
+    set_reachable(st, e, sha);
+  } else if (e && e->state != ZN_ARP_STATIC && memcmp(e->mac, sha, 6) == 0) {
+    ZN_STAT_INC(st, arp_reply_rx);
+  } else {
     ZN_STAT_INC(st, arp_drop_unsolicited);
-    goto drop;
   }
-  ZN_STAT_INC(st, arp_reply_rx);
-  set_reachable(st, e, sha);
 drop:
   zn_buf_free(b);
 }

@@ -1,0 +1,570 @@
+/*
+ * The command line and plumbing shared by the znet examples: parse the
+ * flags, build a zn_config, put a stack in malloc'd memory, open the netif
+ * (TAP or pcap replay, optionally wrapped in the capture decorator), run
+ * the loop until a signal or the end of the input, print the counters.
+ */
+#include "common.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "znet/pcap.h"
+
+volatile int ex_stop;
+
+/* Long-only flags get values above any character. */
+enum {
+  OPT_NETIF = 0x100,
+  OPT_IPV4,
+  OPT_GATEWAY,
+  OPT_MAC,
+  OPT_CAPTURE,
+  OPT_LOG,
+  OPT_ARP,
+  OPT_BUFS,
+  OPT_SEED,
+};
+
+static const struct option common_opts[] = {
+    {"netif", required_argument, NULL, OPT_NETIF},
+    {"ipv4", required_argument, NULL, OPT_IPV4},
+    {"gateway", required_argument, NULL, OPT_GATEWAY},
+    {"mac", required_argument, NULL, OPT_MAC},
+    {"capture", required_argument, NULL, OPT_CAPTURE},
+    {"log", required_argument, NULL, OPT_LOG},
+    {"arp", required_argument, NULL, OPT_ARP},
+    {"bufs", required_argument, NULL, OPT_BUFS},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"help", no_argument, NULL, 'h'},
+};
+
+#define N_COMMON (sizeof(common_opts) / sizeof(common_opts[0]))
+#define MAX_EXTRA 16
+
+static const char common_help[] =
+    "  --netif tap:NAME              attach to (or create) TAP device NAME\n"
+    "  --netif pcap:IN.pcap[,out=OUT.pcap]\n"
+    "                                replay a capture; write what the stack\n"
+    "                                sends to OUT.pcap\n"
+    "  --ipv4 ADDR/PREFIX            the stack's address (e.g. 10.0.0.2/24)\n"
+    "  --gateway ADDR                default gateway (on the prefix)\n"
+    "  --mac MAC                     hardware address (default: the netif's,\n"
+    "                                or a random locally administered one)\n"
+    "  --capture FILE.pcap           write every frame in and out to FILE\n"
+    "  --log LEVEL                   error|warn|info|debug|trace (default "
+    "info)\n"
+    "  --arp IP=MAC                  static ARP entry (repeatable)\n"
+    "  --bufs N                      frame buffers in the pool (default 512)\n"
+    "  --seed HEX                    fixed 64-hex-digit seed (default: "
+    "getrandom)\n"
+    "  -h, --help                    this help\n";
+
+void ex_usage_error(const char *prog, const char *fmt, ...) {
+  va_list ap;
+  fprintf(stderr, "%s: ", prog);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, " (try --help)\n");
+  exit(EX_EXIT_USAGE);
+}
+
+void ex_opts_default(struct ex_opts *o) {
+  memset(o, 0, sizeof(*o));
+  o->log_level = ZN_LOG_INFO;
+}
+
+int ex_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out) {
+  if (s == NULL || *s < '0' || *s > '9')
+    return -1;
+  errno = 0;
+  char *end;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno != 0 || *end != '\0' || v < min || v > max)
+    return -1;
+  *out = (uint32_t)v;
+  return 0;
+}
+
+int ex_parse_seconds(const char *s, uint64_t *ns) {
+  if (s == NULL || !((*s >= '0' && *s <= '9') || *s == '.'))
+    return -1;
+  errno = 0;
+  char *end;
+  double v = strtod(s, &end);
+  /* Up to a day; enough for any linger or interval. */
+  if (errno != 0 || *end != '\0' || !(v >= 0.0) || v > 86400.0)
+    return -1;
+  *ns = (uint64_t)(v * 1e9 + 0.5);
+  return 0;
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+static int parse_seed(const char *s, uint8_t seed[32]) {
+  if (strlen(s) != 64)
+    return -1;
+  for (size_t i = 0; i < 32; i++) {
+    int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+    if (hi < 0 || lo < 0)
+      return -1;
+    seed[i] = (uint8_t)(hi << 4 | lo);
+  }
+  return 0;
+}
+
+static void copy_str(char *dst, size_t size, const char *src, size_t len) {
+  if (len >= size)
+    len = size - 1;
+  memcpy(dst, src, len);
+  dst[len] = '\0';
+}
+
+void ex_set_pcap(struct ex_opts *o, const char *in, const char *out) {
+  o->netif = EX_NETIF_PCAP;
+  copy_str(o->pcap_in, sizeof(o->pcap_in), in, strlen(in));
+  o->pcap_out[0] = '\0';
+  if (out)
+    copy_str(o->pcap_out, sizeof(o->pcap_out), out, strlen(out));
+  snprintf(o->netif_text, sizeof(o->netif_text), "pcap:%s", in);
+}
+
+static void parse_netif(struct ex_opts *o, const char *prog, const char *s) {
+  if (strncmp(s, "tap:", 4) == 0) {
+    const char *name = s + 4;
+    size_t n = strlen(name);
+    if (n == 0 || n >= sizeof(o->tap_name) || strpbrk(name, "/: \t,") != NULL)
+      ex_usage_error(prog, "bad TAP device name in --netif '%s'", s);
+    o->netif = EX_NETIF_TAP;
+    copy_str(o->tap_name, sizeof(o->tap_name), name, n);
+    copy_str(o->netif_text, sizeof(o->netif_text), s, strlen(s));
+    return;
+  }
+  if (strncmp(s, "pcap:", 5) == 0) {
+    const char *in = s + 5;
+    const char *comma = strchr(in, ',');
+    size_t inlen = comma ? (size_t)(comma - in) : strlen(in);
+    if (inlen == 0 || inlen >= sizeof(o->pcap_in))
+      ex_usage_error(prog, "no input file in --netif '%s'", s);
+    const char *out = NULL;
+    if (comma) {
+      if (strncmp(comma + 1, "out=", 4) != 0 || comma[5] == '\0' ||
+          strlen(comma + 5) >= sizeof(o->pcap_out))
+        ex_usage_error(prog, "bad pcap option '%s' in --netif (want out=FILE)",
+                       comma + 1);
+      out = comma + 5;
+    }
+    o->netif = EX_NETIF_PCAP;
+    copy_str(o->pcap_in, sizeof(o->pcap_in), in, inlen);
+    o->pcap_out[0] = '\0';
+    if (out)
+      copy_str(o->pcap_out, sizeof(o->pcap_out), out, strlen(out));
+    snprintf(o->netif_text, sizeof(o->netif_text), "pcap:%s", o->pcap_in);
+    return;
+  }
+  ex_usage_error(prog, "bad --netif '%s' (want tap:NAME or pcap:FILE)", s);
+}
+
+static void parse_arp(struct ex_opts *o, const char *prog, const char *s) {
+  const char *eq = strchr(s, '=');
+  char ip[ZN_IPV4_STRLEN];
+  if (eq == NULL || (size_t)(eq - s) >= sizeof(ip))
+    ex_usage_error(prog, "bad --arp '%s' (want IP=MAC)", s);
+  copy_str(ip, sizeof(ip), s, (size_t)(eq - s));
+  if (o->narp >= EX_MAX_ARP)
+    ex_usage_error(prog, "too many --arp entries (at most %d)", EX_MAX_ARP);
+  struct ex_arp_static *e = &o->arp[o->narp];
+  if (zn_ipv4_parse(ip, &e->ip) != ZN_OK || e->ip == 0)
+    ex_usage_error(prog, "bad IPv4 address '%s' in --arp '%s'", ip, s);
+  if (zn_mac_parse(eq + 1, e->mac) != ZN_OK || (e->mac[0] & 1))
+    ex_usage_error(prog, "bad MAC address '%s' in --arp '%s'", eq + 1, s);
+  o->narp++;
+}
+
+static void print_help(const struct ex_prog *prog) {
+  printf("usage: %s %s\n%s\n\n", prog->name, prog->synopsis, prog->summary);
+  if (prog->extra_help)
+    printf("%s", prog->extra_help);
+  printf("%s", common_help);
+}
+
+static void handle_common(struct ex_opts *o, const char *prog, int c,
+                          const char *val) {
+  switch (c) {
+  case OPT_NETIF:
+    parse_netif(o, prog, val);
+    break;
+  case OPT_IPV4:
+    if (zn_ipv4_parse_cidr(val, &o->ipv4, &o->prefix, -1) != ZN_OK ||
+        o->ipv4 == 0)
+      ex_usage_error(prog, "bad --ipv4 '%s' (want ADDR/PREFIX)", val);
+    break;
+  case OPT_GATEWAY:
+    if (zn_ipv4_parse(val, &o->gateway) != ZN_OK)
+      ex_usage_error(prog, "bad --gateway '%s'", val);
+    break;
+  case OPT_MAC:
+    if (zn_mac_parse(val, o->mac) != ZN_OK)
+      ex_usage_error(prog, "bad --mac '%s'", val);
+    if (o->mac[0] & 1)
+      ex_usage_error(prog, "bad --mac '%s' (multicast)", val);
+    o->has_mac = true;
+    break;
+  case OPT_CAPTURE:
+    if (*val == '\0')
+      ex_usage_error(prog, "empty --capture file name");
+    o->capture = val;
+    break;
+  case OPT_LOG: {
+    int lvl = zn_log_level_parse(val);
+    if (lvl < 0)
+      ex_usage_error(prog,
+                     "bad --log '%s' (want error|warn|info|debug|trace)", val);
+    o->log_level = lvl;
+    break;
+  }
+  case OPT_ARP:
+    parse_arp(o, prog, val);
+    break;
+  case OPT_BUFS:
+    if (ex_parse_u32(val, 16, 1u << 20, &o->nbufs) != 0)
+      ex_usage_error(prog, "bad --bufs '%s' (want 16..1048576)", val);
+    break;
+  case OPT_SEED:
+    if (parse_seed(val, o->seed) != 0)
+      ex_usage_error(prog, "bad --seed '%s' (want 64 hex digits)", val);
+    o->has_seed = true;
+    break;
+  default:
+    break;
+  }
+}
+
+int ex_parse(struct ex_opts *o, int argc, char **argv,
+             const struct ex_prog *prog) {
+  struct option all[N_COMMON + MAX_EXTRA + 1];
+  /* Leading ':' makes getopt report a missing value as ':'. */
+  char shorts[2 * MAX_EXTRA + 4] = ":h";
+  size_t n = 0, ns = 2;
+  for (size_t i = 0; i < N_COMMON; i++)
+    all[n++] = common_opts[i];
+  for (const struct option *e = prog->extra; e && e->name; e++) {
+    if (n >= N_COMMON + MAX_EXTRA)
+      break;
+    all[n++] = *e;
+    /* A printable val is also a short flag (-c 3). */
+    if (e->flag == NULL && e->val > ' ' && e->val < 0x7f &&
+        ns + 3 < sizeof(shorts)) {
+      shorts[ns++] = (char)e->val;
+      if (e->has_arg == required_argument)
+        shorts[ns++] = ':';
+    }
+  }
+  memset(&all[n], 0, sizeof(all[n]));
+  shorts[ns] = '\0';
+
+  opterr = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
+    if (c == 'h') {
+      print_help(prog);
+      exit(0);
+    }
+    if (c == '?') {
+      if (optopt > 0 && optopt < 0x100)
+        ex_usage_error(prog->name, "bad option '-%c'", optopt);
+      ex_usage_error(prog->name, "bad option '%s'", argv[optind - 1]);
+    }
+    if (c == ':')
+      ex_usage_error(prog->name, "option '%s' needs a value",
+                     argv[optind - 1]);
+    if (c >= OPT_NETIF && c <= OPT_SEED) {
+      handle_common(o, prog->name, c, optarg);
+      continue;
+    }
+    if (prog->handle == NULL || prog->handle(prog->arg, c, optarg) != 0)
+      exit(EX_EXIT_USAGE);
+  }
+  if (o->gateway && o->ipv4 &&
+      ((o->gateway ^ o->ipv4) & zn_ipv4_mask(o->prefix)) != 0) {
+    char g[ZN_IPV4_STRLEN];
+    ex_usage_error(prog->name, "--gateway %s is not on the --ipv4 prefix",
+                   zn_ipv4_format(o->gateway, g));
+  }
+  if (o->gateway && !o->ipv4)
+    ex_usage_error(prog->name, "--gateway needs --ipv4");
+  if (o->netif == EX_NETIF_NONE && !prog->netif_optional)
+    ex_usage_error(prog->name, "no --netif given");
+  return optind;
+}
+
+int ex_config(const struct ex_opts *o, struct zn_config *cfg,
+              const char *prog) {
+  zn_config_default(cfg);
+  if (o->has_seed) {
+    memcpy(cfg->seed, o->seed, sizeof(cfg->seed));
+  } else if (zn_host_seed(cfg->seed) != ZN_OK) {
+    fprintf(stderr, "%s: getrandom failed: %s\n", prog, strerror(errno));
+    return -1;
+  }
+  cfg->log = zn_host_log;
+  cfg->log_ctx = NULL;
+  cfg->log_level = o->log_level;
+  cfg->ipv4_addr = o->ipv4;
+  cfg->ipv4_prefix = o->prefix;
+  cfg->ipv4_gateway = o->gateway;
+  if (o->has_mac) {
+    memcpy(cfg->mac, o->mac, 6);
+    cfg->has_mac = true;
+  }
+  if (o->nbufs)
+    cfg->nbufs = o->nbufs;
+  return 0;
+}
+
+int ex_stack_new(const struct zn_config *cfg, const char *prog, void **mem,
+                 struct zn_stack **st) {
+  *mem = NULL;
+  *st = NULL;
+  size_t len = zn_stack_mem_size(cfg);
+  if (len == 0) {
+    fprintf(stderr, "%s: invalid stack configuration\n", prog);
+    return -1;
+  }
+  void *m = malloc(len);
+  if (m == NULL) {
+    fprintf(stderr, "%s: cannot allocate %zu bytes for the stack\n", prog,
+            len);
+    return -1;
+  }
+  int rc = zn_stack_create(cfg, m, len, st);
+  if (rc != ZN_OK) {
+    fprintf(stderr, "%s: zn_stack_create: %s\n", prog, zn_strerror(rc));
+    free(m);
+    return -1;
+  }
+  *mem = m;
+  return 0;
+}
+
+void ex_stack_free(struct zn_stack *st, void *mem, const char *prog) {
+  if (st) {
+    zn_stack_destroy(st);
+    uint32_t left = zn_stack_bufs_in_use(st);
+    if (left != 0)
+      fprintf(stderr, "%s: warning: %" PRIu32 " buffers still in use after "
+              "zn_stack_destroy (leak)\n", prog, left);
+  }
+  free(mem);
+}
+
+static void on_signal(int sig) {
+  (void)sig;
+  ex_stop = 1;
+}
+
+void ex_signals(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+}
+
+static int open_tap(struct ex_host *h, const char *prog) {
+  int rc = zn_tap_open(&h->tap, h->o.tap_name, 0);
+  if (rc != ZN_OK) {
+    const char *why = rc == ZN_EPERM    ? " (needs root or CAP_NET_ADMIN)"
+                      : rc == ZN_ENODEV ? " (no /dev/net/tun)"
+                      : rc == ZN_EEXIST ? " (already in use)"
+                                        : "";
+    fprintf(stderr, "%s: cannot open TAP '%s': %s%s\n", prog, h->o.tap_name,
+            zn_strerror(rc), why);
+    return -1;
+  }
+  h->tap_open = true;
+  h->base = &h->tap.nif;
+  return 0;
+}
+
+#ifdef EX_HAVE_PCAP
+static int open_pcap(struct ex_host *h, const char *prog) {
+  struct zn_pcapif_opts po;
+  memset(&po, 0, sizeof(po));
+  po.out_path = h->o.pcap_out[0] ? h->o.pcap_out : NULL;
+  /* Raw-IP captures are addressed to the stack's MAC when one is given. */
+  if (h->o.has_mac)
+    memcpy(po.local_mac, h->o.mac, 6);
+  int rc = zn_pcapif_open(&h->pcap, h->o.pcap_in, &po);
+  if (rc != ZN_OK) {
+    fprintf(stderr, "%s: cannot replay '%s': %s (%s)\n", prog, h->o.pcap_in,
+            zn_pcapif_last_error(), zn_strerror(rc));
+    return -1;
+  }
+  h->base = zn_pcapif_netif(h->pcap);
+  return 0;
+}
+#else
+static int open_pcap(struct ex_host *h, const char *prog) {
+  (void)h;
+  fprintf(stderr, "%s: built without libpcap: pcap replay unavailable\n",
+          prog);
+  return -1;
+}
+#endif
+
+static void close_netifs(struct ex_host *h) {
+  if (h->cap_open)
+    zn_netif_close(&h->cap.nif);
+  h->cap_open = false;
+  if (h->tap_open)
+    zn_netif_close(&h->tap.nif);
+  h->tap_open = false;
+  if (h->pcap)
+    zn_netif_close(zn_pcapif_netif(h->pcap)); /* frees it */
+  h->pcap = NULL;
+  h->base = h->nif = NULL;
+}
+
+int ex_open(struct ex_host *h, const char *prog) {
+  h->mem = NULL;
+  h->st = NULL;
+  h->tap_open = h->cap_open = false;
+  h->pcap = NULL;
+  h->base = h->nif = NULL;
+  if (ex_config(&h->o, &h->cfg, prog) != 0)
+    return -1;
+  if (ex_stack_new(&h->cfg, prog, &h->mem, &h->st) != 0)
+    return -1;
+
+  int rc = h->o.netif == EX_NETIF_TAP ? open_tap(h, prog) : open_pcap(h, prog);
+  if (rc != 0)
+    goto fail;
+  h->nif = h->base;
+  if (h->o.capture) {
+    rc = zn_capture_open(&h->cap, h->base, h->o.capture);
+    if (rc != ZN_OK) {
+      fprintf(stderr, "%s: cannot write capture '%s': %s\n", prog,
+              h->o.capture, strerror(errno));
+      goto fail;
+    }
+    h->cap_open = true;
+    h->nif = &h->cap.nif;
+  }
+  rc = zn_stack_attach(h->st, h->nif);
+  if (rc != ZN_OK) {
+    fprintf(stderr, "%s: zn_stack_attach: %s\n", prog, zn_strerror(rc));
+    goto fail;
+  }
+  for (unsigned i = 0; i < h->o.narp; i++) {
+    rc = zn_arp_add_static(h->st, h->o.arp[i].ip, h->o.arp[i].mac);
+    if (rc != ZN_OK) {
+      char ip[ZN_IPV4_STRLEN];
+      fprintf(stderr, "%s: --arp %s: %s\n", prog,
+              zn_ipv4_format(h->o.arp[i].ip, ip), zn_strerror(rc));
+      goto fail;
+    }
+  }
+  ex_signals();
+  return 0;
+
+fail:
+  close_netifs(h);
+  ex_stack_free(h->st, h->mem, prog);
+  h->st = NULL;
+  h->mem = NULL;
+  return -1;
+}
+
+int ex_run(struct ex_host *h, struct zn_loop_opts *opts) {
+  if (opts->stop == NULL)
+    opts->stop = &ex_stop;
+  return zn_loop_run(h->st, h->nif, opts);
+}
+
+void ex_close(struct ex_host *h, const char *prog) {
+  close_netifs(h);
+  ex_stack_free(h->st, h->mem, prog);
+  h->st = NULL;
+  h->mem = NULL;
+}
+
+void ex_describe_netif(const struct ex_host *h, char *buf, size_t size) {
+  snprintf(buf, size, "%s%s", h->o.netif_text,
+           h->cap_open ? " (capture)" : "");
+}
+
+void ex_print_stats(FILE *fp, const struct zn_stack *st, const char *prog) {
+  struct zn_stats s;
+  zn_stats_get(st, &s);
+  fprintf(fp, "%s: counters (non-zero; drops marked):\n", prog);
+  for (int i = 0; i < ZN_STAT_COUNT; i++) {
+    if (s.v[i] == 0)
+      continue;
+    if (zn_stat_is_drop(i))
+      fprintf(fp, "  %-26s %10" PRIu64 "  DROP: %s\n", zn_stat_name(i),
+              s.v[i], zn_stat_text(i));
+    else
+      fprintf(fp, "  %-26s %10" PRIu64 "\n", zn_stat_name(i), s.v[i]);
+  }
+  fprintf(fp, "  %-26s %10" PRIu64 "\n", "(drops total)", zn_stats_drops(&s));
+}
+
+static void print_nz(FILE *fp, const char *name, uint64_t v) {
+  if (v)
+    fprintf(fp, "  %-26s %10" PRIu64 "\n", name, v);
+}
+
+#ifdef EX_HAVE_PCAP
+static void print_pcap_stats(FILE *fp, const struct ex_host *h) {
+  if (h->pcap == NULL)
+    return;
+  struct zn_pcapif_stats ps;
+  zn_pcapif_get_stats(h->pcap, &ps);
+  print_nz(fp, "pcap.frames_read", ps.frames_read);
+  print_nz(fp, "pcap.frames_delivered", ps.frames_delivered);
+  print_nz(fp, "pcap.frames_truncated", ps.frames_truncated);
+  print_nz(fp, "pcap.frames_skipped", ps.frames_skipped);
+  print_nz(fp, "pcap.frames_written", ps.frames_written);
+  print_nz(fp, "pcap.read_errors", ps.read_errors);
+}
+#else
+static void print_pcap_stats(FILE *fp, const struct ex_host *h) {
+  (void)fp;
+  (void)h;
+}
+#endif
+
+void ex_print_netif_stats(FILE *fp, const struct ex_host *h) {
+  if (h->tap_open) {
+    const struct zn_tap *t = &h->tap;
+    print_nz(fp, "tap.rx_frames", t->rx_frames);
+    print_nz(fp, "tap.tx_frames", t->tx_frames);
+    print_nz(fp, "tap.rx_short", t->rx_short);
+    print_nz(fp, "tap.rx_oversize", t->rx_oversize);
+    print_nz(fp, "tap.rx_nobuf", t->rx_nobuf);
+    print_nz(fp, "tap.rx_errors", t->rx_errors);
+    print_nz(fp, "tap.tx_errors", t->tx_errors);
+  }
+  print_pcap_stats(fp, h);
+  if (h->cap_open) {
+    print_nz(fp, "capture.frames", h->cap.frames);
+    print_nz(fp, "capture.errors", h->cap.errors);
+  }
+}

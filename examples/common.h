@@ -1,0 +1,154 @@
+/*
+ * The command line and the plumbing shared by the znet examples.
+ *
+ *     struct ex_host h;
+ *     ex_opts_default(&h.o);
+ *     int first = ex_parse(&h.o, argc, argv, &prog);   // exits on bad input
+ *     ex_open(&h, "znet-echo");                        // stack + netif
+ *     ex_run(&h, &loop_opts);                          // until SIGINT/EOF
+ *     ex_print_stats(h.st, "znet-echo");
+ *     ex_close(&h);
+ *
+ * Usage errors print one line naming the bad value and exit 2; failures to
+ * set up (no TAP, unreadable capture) print why and exit 1.
+ */
+#ifndef ZN_EXAMPLES_COMMON_H
+#define ZN_EXAMPLES_COMMON_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "znet.h"
+#include "znet/capture.h"
+#include "znet/loop.h"
+#include "znet/tap.h"
+
+#define EX_MAX_ARP 64
+#define EX_EXIT_USAGE 2
+#define EX_EXIT_FAIL 1
+
+enum ex_netif_kind { EX_NETIF_NONE = 0, EX_NETIF_TAP, EX_NETIF_PCAP };
+
+struct ex_arp_static {
+  uint32_t ip;
+  uint8_t mac[6];
+};
+
+/* What the shared flags say. */
+struct ex_opts {
+  enum ex_netif_kind netif;
+  char netif_text[4200];     /* as given, for messages */
+  char tap_name[16];
+  char pcap_in[4096];
+  char pcap_out[4096];       /* "" : discard the stack's output */
+  const char *capture;       /* --capture FILE, or NULL */
+  uint32_t ipv4;             /* 0: no address */
+  uint8_t prefix;
+  uint32_t gateway;
+  uint8_t mac[6];
+  bool has_mac;
+  int log_level;
+  struct ex_arp_static arp[EX_MAX_ARP];
+  unsigned narp;
+  uint32_t nbufs;            /* 0: the default */
+  uint8_t seed[32];
+  bool has_seed;             /* --seed: a fixed seed (replay determinism) */
+};
+
+/* A program's own flags, handled after the shared ones. */
+struct ex_prog {
+  const char *name;
+  const char *synopsis;        /* "[OPTIONS]" line after the name */
+  const char *summary;         /* one line: what the program does */
+  const char *extra_help;      /* help lines for the extra flags, or NULL */
+  const struct option *extra;  /* terminated by a zero entry, or NULL */
+  /* Called for each extra flag (getopt's return value and optarg).
+   * Returns 0, or -1 after printing a usage error (the caller exits 2). */
+  int (*handle)(void *arg, int opt, const char *val);
+  void *arg;
+  bool netif_optional;         /* positional arguments may name the input */
+};
+
+/* A stack on a host netif. */
+struct ex_host {
+  struct ex_opts o;
+  struct zn_config cfg;
+  void *mem;
+  struct zn_stack *st;
+  struct zn_tap tap;
+  bool tap_open;
+  struct zn_pcapif *pcap;
+  struct zn_capture cap;
+  bool cap_open;
+  struct zn_netif *base;       /* the backend (tap or pcap) */
+  struct zn_netif *nif;        /* what the stack is attached to */
+};
+
+/* Stop flag set by SIGINT/SIGTERM once ex_signals() has run. */
+extern volatile int ex_stop;
+
+void ex_opts_default(struct ex_opts *o);
+
+/* Parse argv.  Exits 0 after --help, 2 on a usage error.  Returns the
+ * index of the first positional argument. */
+int ex_parse(struct ex_opts *o, int argc, char **argv,
+             const struct ex_prog *prog);
+
+/* Print "PROG: MESSAGE" to stderr and exit 2. */
+__attribute__((noreturn, format(printf, 2, 3))) void
+ex_usage_error(const char *prog, const char *fmt, ...);
+
+/* Parse helpers for extra flags: 0 on success, -1 if the text is bad. */
+int ex_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+int ex_parse_seconds(const char *s, uint64_t *ns);
+
+/* Set `netif`'s pcap input (and output, may be NULL) directly, as
+ * znet-replay does for its positional argument. */
+void ex_set_pcap(struct ex_opts *o, const char *in, const char *out);
+
+/* Fill cfg from the shared flags: defaults, seed, log, address, MAC,
+ * buffers.  Returns 0, or -1 (message printed) if the host gives no
+ * entropy. */
+int ex_config(const struct ex_opts *o, struct zn_config *cfg,
+              const char *prog);
+
+/* Create a stack in malloc'd memory.  Returns 0 or -1 (message printed).
+ * *mem must be freed with ex_stack_free(). */
+int ex_stack_new(const struct zn_config *cfg, const char *prog, void **mem,
+                 struct zn_stack **st);
+
+/* Destroy st, warn on stderr if buffers are still in use, free mem. */
+void ex_stack_free(struct zn_stack *st, void *mem, const char *prog);
+
+/* Create the stack, open the netif (and capture), attach, add the static
+ * ARP entries, install the signal handlers.  Returns 0, or -1 with the
+ * reason printed and everything released. */
+int ex_open(struct ex_host *h, const char *prog);
+
+/* The loop (zn_loop_run) with ex_stop as the stop flag unless opts has
+ * one.  Returns its result. */
+int ex_run(struct ex_host *h, struct zn_loop_opts *opts);
+
+/* Close the netifs and the stack (the bufs-in-use check included). */
+void ex_close(struct ex_host *h, const char *prog);
+
+/* SIGINT and SIGTERM set ex_stop.  No SA_RESTART: a sleeping ppoll(2)
+ * returns at once. */
+void ex_signals(void);
+
+/* "tap:zntap0", "pcap:in.pcap", with " +capture" when wrapped. */
+void ex_describe_netif(const struct ex_host *h, char *buf, size_t size);
+
+/* Every non-zero counter, "  name value", DROP counters marked, to fp
+ * under a heading "PROG: counters". */
+void ex_print_stats(FILE *fp, const struct zn_stack *st, const char *prog);
+
+/* Counters of the backends (tap, pcap, capture) that are non-zero. */
+void ex_print_netif_stats(FILE *fp, const struct ex_host *h);
+
+/* ns to ms as a double. */
+static inline double ex_ms(uint64_t ns) { return (double)ns / 1e6; }
+
+#endif /* ZN_EXAMPLES_COMMON_H */

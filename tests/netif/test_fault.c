@@ -1,0 +1,574 @@
+/* Unit tests of netif/fault.c: the fault injector around a memlink end
+ * (TX faults, seen at the peer) or read through it (RX faults). */
+#include "nif_test.h"
+
+#define NFRAMES 10000u
+#define FLEN 64u
+
+struct fx {
+  struct nt_pool p;
+  struct zn_memlink l;
+  struct zn_fault f;
+};
+
+static int fx_init(struct fx *x, const struct zn_fault_cfg *cfg,
+                   uint32_t nbufs) {
+  if (nt_pool_init(&x->p, nbufs, ZN_BUF_SIZE) != ZN_OK)
+    return -1;
+  zn_memlink_init(&x->l, 0, 1024);
+  zn_fault_init(&x->f, &x->l.a.nif, cfg);
+  nt_attach(&x->f.nif, &x->p); /* as zn_stack_attach() would */
+  nt_attach(&x->l.b.nif, &x->p);
+  return 0;
+}
+
+static void fx_fini(struct fx *x) {
+  zn_fault_purge(&x->f);
+  zn_memlink_purge(&x->l);
+  ZT_EQU(x->f.nheld, 0);
+  nt_pool_fini(&x->p);
+}
+
+static void fx_set_now(struct fx *x, uint64_t now) {
+  x->f.nif.now = now;
+  x->f.nif.ops->poll(&x->f.nif);
+}
+
+/* Frames that crossed to b, freed; tags stored if tags != NULL. */
+static uint32_t fx_drain_b(struct fx *x, uint32_t *tags, uint32_t max) {
+  uint32_t n = 0;
+  struct zn_buf *b;
+  while (zn_netif_recv(&x->l.b.nif, &b) == ZN_OK) {
+    if (tags && n < max)
+      tags[n] = nt_tag(b);
+    n++;
+    zn_buf_free(b);
+  }
+  return n;
+}
+
+/* Frames read through the fault netif, freed. */
+static uint32_t fx_drain_f(struct fx *x, uint32_t *tags, uint32_t max) {
+  uint32_t n = 0;
+  struct zn_buf *b;
+  while (zn_netif_recv(&x->f.nif, &b) == ZN_OK) {
+    if (tags && n < max)
+      tags[n] = nt_tag(b);
+    n++;
+    zn_buf_free(b);
+  }
+  return n;
+}
+
+static uint32_t tx_loss_run(uint32_t ppm) {
+  struct zn_fault_cfg cfg = {.seed = 1, .dirs = ZN_FAULT_TX, .loss_ppm = ppm};
+  struct fx x;
+  if (fx_init(&x, &cfg, 16))
+    return UINT32_MAX;
+  uint32_t got = 0;
+  for (uint32_t i = 0; i < NFRAMES; i++) {
+    ZT_EQ(zn_netif_send(&x.f.nif, nt_frame(&x.p, FLEN, i)), ZN_OK);
+    got += fx_drain_b(&x, NULL, 0);
+  }
+  ZT_EQU(x.f.stats.lost + x.f.stats.passed, NFRAMES);
+  ZT_EQU(x.f.stats.passed, got);
+  fx_fini(&x);
+  return got;
+}
+
+ZT_TEST(test_tx_loss) {
+  ZT_EQU(tx_loss_run(1000000), 0);
+  ZT_EQU(tx_loss_run(0), NFRAMES);
+  uint32_t got = tx_loss_run(300000);
+  /* 70% of 10000, sd ~46: allow well over 5 sd. */
+  ZT_CHECK(got > 6700 && got < 7300);
+}
+
+ZT_TEST(test_rx_loss) {
+  struct zn_fault_cfg cfg = {
+      .seed = 9, .dirs = ZN_FAULT_RX, .loss_ppm = 300000};
+  struct fx x;
+  ZT_REQUIRE(fx_init(&x, &cfg, 16) == 0);
+  uint32_t got = 0;
+  for (uint32_t i = 0; i < NFRAMES; i++) {
+    ZT_EQ(zn_netif_send(&x.l.b.nif, nt_frame(&x.p, FLEN, i)), ZN_OK);
+    got += fx_drain_f(&x, NULL, 0);
+  }
+  ZT_CHECK(got > 6700 && got < 7300);
+  ZT_EQU(x.f.stats.lost, NFRAMES - got);
+  fx_fini(&x);
+}
+
+/* Faults only apply in the directions configured. */
+ZT_TEST(test_dirs) {
+  struct zn_fault_cfg cfg = {
+      .seed = 1, .dirs = ZN_FAULT_RX, .loss_ppm = 1000000};
+  struct fx x;
+  ZT_REQUIRE(fx_init(&x, &cfg, 16) == 0);
+  for (uint32_t i = 0; i < 10; i++)
+    ZT_EQ(zn_netif_send(&x.f.nif, nt_frame(&x.p, FLEN, i)), ZN_OK);
+  ZT_EQU(fx_drain_b(&x, NULL, 0), 10); /* TX untouched */
+  for (uint32_t i = 0; i < 10; i++)
+    ZT_EQ(zn_netif_send(&x.l.b.nif, nt_frame(&x.p, FLEN, i)), ZN_OK);
+  ZT_EQU(fx_drain_f(&x, NULL, 0), 0); /* RX all lost */
+  fx_fini(&x);
+
+  cfg.dirs = 0;
+  ZT_REQUIRE(fx_init(&x, &cfg, 16) == 0);
+  ZT_EQ(zn_netif_send(&x.f.nif, nt_frame(&x.p, FLEN, 1)), ZN_OK);
+  ZT_EQU(fx_drain_b(&x, NULL, 0), 1);
+  ZT_EQ(zn_netif_send(&x.l.b.nif, nt_frame(&x.p, FLEN, 1)), ZN_OK);
+  ZT_EQU(fx_drain_f(&x, NULL, 0), 1);
+  ZT_EQU(x.f.stats.lost, 0);
+  fx_fini(&x);
+}
+
+ZT_TEST(test_tx_dup) {
+  struct zn_fault_cfg cfg = {
+      .seed = 3, .dirs = ZN_FAULT_TX, .dup_ppm = 1000000};
+  struct fx x;
+  ZT_REQUIRE(fx_init(&x, &cfg, 16) == 0);
+  for (uint32_t i = 0; i < 100; i++) {
+    ZT_EQ(zn_netif_send(&x.f.nif, nt_frame(&x.p, FLEN, i)), ZN_OK);
+    struct zn_buf *b[2];
+    ZT_REQUIRE(zn_netif_recv(&x.l.b.nif, &b[0]) == ZN_OK);
+    ZT_REQUIRE(zn_netif_recv(&x.l.b.nif, &b[1]) == ZN_OK);
+    ZT_CHECK(b[0] != b[1]);
+    ZT_CHECK(nt_frame_ok(b[0], FLEN, i) && nt_frame_ok(b[1], FLEN, i));
+    zn_buf_free(b[0]);
+    zn_buf_free(b[1]);
+    ZT_EQU(fx_drain_b(&x, NULL, 0), 0);
+  }
+  ZT_EQU(x.f.stats.duplicated, 100);
+  ZT_EQU(x.f.stats.passed, 200);
+  fx_fini(&x);
+}
+
+ZT_TEST(test_rx_dup) {
+  struct zn_fault_cfg cfg = {
+      .seed = 3, .dirs = ZN_FAULT_RX, .dup_ppm = 1000000};
+  struct fx x;
+  ZT_REQUIRE(fx_init(&x, &cfg, 16) == 0);
+  for (uint32_t i = 0; i < 100; i++) {
+    ZT_EQ(zn_netif_send(&x.l.b.nif, nt_frame(&x.p, FLEN, i)), ZN_OK);
+    uint32_t tags[4];
+    ZT_EQU(fx_drain_f(&x, tags, 4), 2);
+    ZT_EQU(tags[0], i);
+    ZT_EQU(tags[1], i);
+  }
+  ZT_EQU(x.f.stats.duplicated, 100);
+  fx_fini(&x);
+}
+
+/* Duplicates that are also held need private copies (the hold list uses
+ * the buffer's link and scratch). */
+ZT_TEST(test_dup_with_delay) {
+  struct zn_fault_cfg cfg = {.seed = 3,
+                             .dirs = ZN_FAULT_TX | ZN_FAULT_RX,
+                             .dup_ppm = 1000000,
+                             .delay_ns = ZN_MS(1)};
+  struct fx x;
+  ZT_REQUIRE(fx_init(&x, &cfg, 16) == 0);
+  fx_set_now(&x, 0);
+  ZT_EQ(zn_netif_send(&x.f.nif, nt_frame(&x.p, FLEN, 7)), ZN_OK);
+  ZT_EQU(x.f.nheld, 2);
+  ZT_EQU(fx_drain_b(&x, NULL, 0), 0);
+  fx_set_now(&x, ZN_MS(1));
+  uint32_t tags[4];
+  ZT_EQU(fx_drain_b(&x, tags, 4), 2);
+  ZT_EQU(tags[0], 7);
+  ZT_EQU(tags[1], 7);
+
+  ZT_EQ(zn_netif_send(&x.l.b.nif, nt_frame(&x.p, FLEN, 8)), ZN_OK);
+  ZT_EQU(fx_drain_f(&x, NULL, 0), 0);
+  ZT_EQU(x.f.nheld, 2);
+  fx_set_now(&x, ZN_MS(2));
+  ZT_EQU(fx_drain_f(&x, tags, 4), 2);
+  ZT_EQU(tags[0], 8);
+  ZT_EQU(tags[1], 8);
+  fx_fini(&x);
+}
+
+static int bits_differing(const struct zn_buf *b, const struct zn_buf *ref) {
+  int n = 0;
+  if (b->len != ref->len)
+    return -1;
+  for (uint32_t i = 0; i < b->len; i++)
+    n += __builtin_popcount((unsigned)(b->data[i] ^ ref->data[i]));
+  return n;
+}
+
+ZT_TEST(test_corrupt_one_bit) {
+  struct zn_fault_cfg cfg = {
+      .seed = 5, .dirs = ZN_FAULT_TX | ZN_FAULT_RX, .corrupt_ppm = 1000000};
+  struct fx x;
+  ZT_REQUIRE(fx_init(&x, &cfg, 16) == 0);
+  struct zn_buf *want = nt_frame(&x.p, 200, 0);
+  ZT_REQUIRE(want);
+  int all_same_spot = 1, first_byte = -1;
+  for (uint32_t i = 0; i < 200; i++) {
+    struct zn_buf *b;
+    /* TX: a buffer only we hold is flipped in place. */
+    ZT_EQ(zn_netif_send(&x.f.nif, nt_frame(&x.p, 200, 0)), ZN_OK);
+    ZT_REQUIRE(zn_netif_recv(&x.l.b.nif, &b) == ZN_OK);
+    ZT_EQ(bits_differing(b, want), 1);
+    for (uint32_t k = 0; k < b->len; k++)
+      if (b->data[k] != want->data[k]) {
+        if (first_byte < 0)
+          first_byte = (int)k;
+        else if ((int)k != first_byte)
+          all_same_spot = 0;
+      }
+    zn_buf_free(b);
+    /* RX. */
+    ZT_EQ(zn_netif_send(&x.l.b.nif, nt_frame(&x.p, 200, 0)), ZN_OK);
+    ZT_REQUIRE(zn_netif_recv(&x.f.nif, &b) == ZN_OK);
+    ZT_EQ(bits_differing(b, want), 1);
+    zn_buf_free(b);
+  }
+  ZT_CHECK(!all_same_spot); /* the bit is random */
+  ZT_EQU(x.f.stats.corrupted, 400);
+
+  /* A shared buffer is copied, never written: the other holder's bytes
+   * stay intact. */
+  struct zn_buf *shared = nt_frame(&x.p, 200, 0);
+  ZT_REQUIRE(shared);
+  ZT_EQ(zn_netif_send(&x.f.nif, zn_buf_ref(shared)), ZN_OK);
+  ZT_EQ(bits_differing(shared, want), 0);
+  ZT_EQU(shared->ref, 1);
+  struct zn_buf *b;
+  ZT_REQUIRE(zn_netif_recv(&x.l.b.nif, &b) == ZN_OK);
+  ZT_EQ(bits_differing(b, want), 1);
+  zn_buf_free(b);
+  zn_buf_free(shared);
+  zn_buf_free(want);
+  fx_fini(&x);
+}
+
+/* No buffer for the private copy a shared frame needs: dropped, counted,
+ * the reference handed back. */
+ZT_TEST(test_corrupt_shared_nobuf) {
+  struct zn_fault_cfg cfg = {
+      .seed = 5, .dirs = ZN_FAULT_TX, .corrupt_ppm = 1000000};
+  struct fx x;
+  ZT_REQUIRE(fx_init(&x, &cfg, 1) == 0);
+  struct zn_buf *shared = nt_frame(&x.p, 60, 0);
+  ZT_REQUIRE(shared);
+  ZT_EQ(zn_netif_send(&x.f.nif, zn_buf_ref(shared)), ZN_ENOBUFS);
+  ZT_EQU(x.f.stats.nobuf, 1);
+  ZT_EQU(shared->ref, 1);
+  zn_buf_free(shared);
+  fx_fini(&x);
+}
+
+ZT_TEST(test_tx_delay) {
+  struct zn_fault_cfg cfg = {
+      .seed = 1, .dirs = ZN_FAULT_TX, .delay_ns = ZN_MS(5)};
+  struct fx x;
+  ZT_REQUIRE(fx_init(&x, &cfg, 16) == 0);
+  fx_set_now(&x, ZN_MS(10));
+  ZT_EQU(zn_netif_next_deadline(&x.f.nif), ZN_TIME_NEVER);
+  ZT_EQ(zn_netif_send(&x.f.nif, nt_frame(&x.p, FLEN, 1)), ZN_OK);
+  ZT_EQU(x.f.nheld, 1);
+  ZT_EQU(fx_drain_b(&x, NULL, 0), 0);
+  ZT_EQU(zn_netif_next_deadline(&x.f.nif), ZN_MS(15));
+  fx_set_now(&x, ZN_MS(15) - 1);
+  ZT_EQU(fx_drain_b(&x, NULL, 0), 0);
+  fx_set_now(&x, ZN_MS(15));
+  uint32_t tag = 0;
+  ZT_EQU(fx_drain_b(&x, &tag, 1), 1);
+  ZT_EQU(tag, 1);
+  ZT_EQU(x.f.nheld, 0);
+  ZT_EQU(zn_netif_next_deadline(&x.f.nif), ZN_TIME_NEVER);
+  ZT_EQU(x.f.stats.delayed, 1);
+  fx_fini(&x);
+}
+
+ZT_TEST(test_rx_delay) {
+  struct zn_fault_cfg cfg = {
+      .seed = 1, .dirs = ZN_FAULT_RX, .delay_ns = ZN_MS(5)};
+  struct fx x;
+  ZT_REQUIRE(fx_init(&x, &cfg, 16) == 0);
+  x.f.nif.now = 0;
+  ZT_EQ(zn_netif_send(&x.l.b.nif, nt_frame(&x.p, FLEN, 1)), ZN_OK);
+  ZT_EQ(zn_netif_send(&x.l.b.nif, nt_frame(&x.p, FLEN, 2)), ZN_OK);
+  struct zn_buf *b;
+  ZT_EQ(zn_netif_recv(&x.f.nif, &b), ZN_EAGAIN);
+  ZT_EQU(x.f.nheld, 2);
+  ZT_EQU(zn_netif_next_deadline(&x.f.nif), ZN_MS(5));
+  x.f.nif.now = ZN_MS(5) - 1;
+  ZT_EQ(zn_netif_recv(&x.f.nif, &b), ZN_EAGAIN);
+  x.f.nif.now = ZN_MS(5);
+  uint32_t tags[2];
+  ZT_EQU(fx_drain_f(&x, tags, 2), 2);
+  ZT_EQU(tags[0], 1);
+  ZT_EQU(tags[1], 2);
+  fx_fini(&x);
+}
+
+ZT_TEST(test_jitter) {
+  struct zn_fault_cfg cfg = {.seed = 11,
+                             .dirs = ZN_FAULT_TX,
+                             .delay_ns = ZN_MS(1),
+                             .jitter_ns = ZN_MS(1)};
+  struct fx x;
+  ZT_REQUIRE(fx_init(&x, &cfg, 128) == 0);
+  fx_set_now(&x, 0);
+  for (uint32_t i = 0; i < 100; i++)
+    ZT_EQ(zn_netif_send(&x.f.nif, nt_frame(&x.p, FLEN, i)), ZN_OK);
+  fx_set_now(&x, ZN_MS(1) - 1);
+  ZT_EQU(fx_drain_b(&x, NULL, 0), 0);
+  fx_set_now(&x, ZN_US(1500));
+  uint32_t mid = fx_drain_b(&x, NULL, 0);
+  ZT_CHECK(mid > 20 && mid < 80);
+  fx_set_now(&x, ZN_MS(2));
+  ZT_EQU(fx_drain_b(&x, NULL, 0), 100 - mid);
+  fx_fini(&x);
+}
+
+ZT_TEST(test_reorder) {
+  struct zn_fault_cfg cfg = {.seed = 21,
+                             .dirs = ZN_FAULT_TX,
+                             .reorder_ppm = 300000,
+                             .reorder_delay_ns = ZN_MS(1)};
+  struct fx x;
+  ZT_REQUIRE(fx_init(&x, &cfg, 256) == 0);
+  uint32_t tags[200], n = 0;
+  for (uint32_t i = 0; i < 200; i++) {
+    fx_set_now(&x, ZN_US(10) * i);
+    ZT_EQ(zn_netif_send(&x.f.nif, nt_frame(&x.p, FLEN, i)), ZN_OK);
+    n += fx_drain_b(&x, tags + n, 200 - n);
+  }
+  fx_set_now(&x, ZN_MS(10));
+  n += fx_drain_b(&x, tags + n, 200 - n);
+  ZT_EQU(n, 200);
+  int inversions = 0;
+  uint8_t seen[200] = {0};
+  for (uint32_t i = 0; i < n; i++) {
+    if (i && tags[i] < tags[i - 1])
+      inversions++;
+    if (tags[i] < 200)
+      seen[tags[i]]++;
+  }
+  for (uint32_t i = 0; i < 200; i++)
+    ZT_EQ(seen[i], 1);
+  ZT_CHECK(inversions > 0);
+  ZT_CHECK(x.f.stats.reordered > 30 && x.f.stats.reordered < 90);
+  ZT_EQU(x.f.stats.delayed, 0);
+  fx_fini(&x);
+}
+
+ZT_TEST(test_max_held_overflow) {
+  struct zn_fault_cfg cfg = {.seed = 1,
+                             .dirs = ZN_FAULT_TX | ZN_FAULT_RX,
+                             .delay_ns = ZN_SEC(1),
+                             .max_held = 10};
+  struct fx x;
+  ZT_REQUIRE(fx_init(&x, &cfg, 64) == 0);
+  for (uint32_t i = 0; i < 15; i++)
+    ZT_EQ(zn_netif_send(&x.f.nif, nt_frame(&x.p, FLEN, i)), ZN_OK);
+  ZT_EQU(x.f.nheld, 10);
+  ZT_EQU(x.f.stats.overflow, 5);
+  ZT_EQU(zn_pool_in_use(&x.p.pool), 10);
+  /* RX shares the bound. */
+  ZT_EQ(zn_netif_send(&x.l.b.nif, nt_frame(&x.p, FLEN, 99)), ZN_OK);
+  ZT_EQU(fx_drain_f(&x, NULL, 0), 0);
+  ZT_EQU(x.f.stats.overflow, 6);
+  ZT_EQU(zn_pool_in_use(&x.p.pool), 10);
+  /* Default bound. */
+  struct zn_fault f2;
+  cfg.max_held = 0;
+  zn_fault_init(&f2, &x.l.b.nif, &cfg);
+  ZT_EQU(f2.cfg.max_held, 256);
+  fx_fini(&x);
+}
+
+/* Purge (and close, which purges) frees every held frame both ways. */
+ZT_TEST(test_purge) {
+  struct zn_fault_cfg cfg = {
+      .seed = 1, .dirs = ZN_FAULT_TX | ZN_FAULT_RX, .delay_ns = ZN_SEC(1)};
+  struct fx x;
+  ZT_REQUIRE(fx_init(&x, &cfg, 64) == 0);
+  for (uint32_t i = 0; i < 5; i++) {
+    ZT_EQ(zn_netif_send(&x.f.nif, nt_frame(&x.p, FLEN, i)), ZN_OK);
+    ZT_EQ(zn_netif_send(&x.l.b.nif, nt_frame(&x.p, FLEN, i)), ZN_OK);
+  }
+  ZT_EQU(fx_drain_f(&x, NULL, 0), 0);
+  ZT_EQU(x.f.nheld, 10);
+  ZT_EQU(zn_pool_in_use(&x.p.pool), 10);
+  zn_fault_purge(&x.f);
+  ZT_EQU(x.f.nheld, 0);
+  ZT_EQU(zn_pool_in_use(&x.p.pool), 0);
+  ZT_EQU(zn_netif_next_deadline(&x.f.nif), ZN_TIME_NEVER);
+
+  ZT_EQ(zn_netif_send(&x.f.nif, nt_frame(&x.p, FLEN, 1)), ZN_OK);
+  zn_netif_close(&x.f.nif);
+  ZT_EQU(zn_pool_in_use(&x.p.pool), 0);
+  fx_fini(&x);
+}
+
+/* Everything that crossed, in order, as (tag, checksum of bytes). */
+static uint32_t run_mix(uint64_t seed, uint64_t *trace, uint32_t max) {
+  struct zn_fault_cfg cfg = {.seed = seed,
+                             .dirs = ZN_FAULT_TX,
+                             .loss_ppm = 200000,
+                             .dup_ppm = 100000,
+                             .corrupt_ppm = 100000,
+                             .reorder_ppm = 200000,
+                             .reorder_delay_ns = ZN_US(50),
+                             .jitter_ns = ZN_US(20)};
+  struct fx x;
+  if (fx_init(&x, &cfg, 512))
+    return 0;
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < 1000; i++) {
+    fx_set_now(&x, ZN_US(10) * i);
+    ZT_EQ(zn_netif_send(&x.f.nif, nt_frame(&x.p, FLEN, i)), ZN_OK);
+    struct zn_buf *b;
+    while (zn_netif_recv(&x.l.b.nif, &b) == ZN_OK) {
+      uint64_t h = 1469598103934665603u;
+      for (uint32_t k = 0; k < b->len; k++)
+        h = (h ^ b->data[k]) * 1099511628211u;
+      if (n < max)
+        trace[n] = h;
+      n++;
+      zn_buf_free(b);
+    }
+  }
+  fx_fini(&x);
+  return n;
+}
+
+ZT_TEST(test_determinism) {
+  static uint64_t t1[2000], t2[2000], t3[2000];
+  uint32_t n1 = run_mix(42, t1, 2000);
+  uint32_t n2 = run_mix(42, t2, 2000);
+  uint32_t n3 = run_mix(43, t3, 2000);
+  ZT_CHECK(n1 > 500);
+  ZT_EQU(n1, n2);
+  ZT_CHECK(n1 <= 2000 && memcmp(t1, t2, n1 * sizeof(t1[0])) == 0);
+  ZT_CHECK(n1 != n3 || memcmp(t1, t3, n1 * sizeof(t1[0])) != 0);
+}
+
+/*
+ * A scripted inner netif with a clock, a wait that records its deadline,
+ * a poll counter and an end of input.
+ */
+struct stub {
+  struct zn_netif nif;
+  struct zn_bufq q;
+  int eof, polls;
+  uint64_t clock, waited_for;
+};
+
+static int stub_recv(struct zn_netif *nif, struct zn_buf **out) {
+  struct stub *s = (struct stub *)(void *)nif;
+  struct zn_buf *b = zn_bufq_pop(&s->q);
+  if (b == NULL)
+    return s->eof ? ZN_EOF : ZN_EAGAIN;
+  *out = b;
+  return ZN_OK;
+}
+
+static int stub_send(struct zn_netif *nif, struct zn_buf *b) {
+  (void)nif;
+  zn_buf_free(b);
+  return ZN_OK;
+}
+
+static int stub_wait(struct zn_netif *nif, uint64_t deadline) {
+  ((struct stub *)(void *)nif)->waited_for = deadline;
+  return ZN_OK;
+}
+
+static uint64_t stub_now(struct zn_netif *nif) {
+  return ((struct stub *)(void *)nif)->clock;
+}
+
+static void stub_poll(struct zn_netif *nif) {
+  ((struct stub *)(void *)nif)->polls++;
+}
+
+static const struct zn_netif_ops stub_ops = {
+    .kind = "stub",
+    .recv = stub_recv,
+    .send = stub_send,
+    .wait = stub_wait,
+    .now = stub_now,
+    .poll = stub_poll,
+};
+
+ZT_TEST(test_passthrough_and_eof) {
+  struct nt_pool p;
+  ZT_REQUIRE(nt_pool_init(&p, 8, ZN_BUF_SIZE) == ZN_OK);
+  struct stub s;
+  zn_netif_init(&s.nif, &stub_ops, 1400);
+  s.nif.mac[5] = 9;
+  s.nif.has_mac = true;
+  zn_bufq_init(&s.q);
+  s.eof = 0;
+  s.polls = 0;
+  s.clock = ZN_SEC(3);
+  s.waited_for = 0;
+
+  struct zn_fault_cfg cfg = {
+      .seed = 1, .dirs = ZN_FAULT_RX, .delay_ns = ZN_MS(1)};
+  struct zn_fault f;
+  zn_fault_init(&f, &s.nif, &cfg);
+  nt_attach(&f.nif, &p);
+  ZT_EQU(f.nif.mtu, 1400);
+  ZT_CHECK(f.nif.has_mac && f.nif.mac[5] == 9);
+  ZT_STREQ(f.nif.ops->kind, "fault");
+  ZT_EQU(zn_netif_now(&f.nif), ZN_SEC(3));
+  /* The inner allocates through the outer hook. */
+  struct zn_buf *b = zn_netif_alloc(&s.nif);
+  ZT_REQUIRE(b && b->pool == &p.pool);
+  zn_buf_put(b, 60);
+  zn_bufq_push(&s.q, b);
+  s.eof = 1;
+
+  f.nif.now = ZN_SEC(3);
+  f.nif.ops->poll(&f.nif);
+  ZT_EQ(s.polls, 1);
+  ZT_EQU(s.nif.now, ZN_SEC(3)); /* clock copied down */
+  /* The frame is held: EOF must wait for it. */
+  ZT_EQ(zn_netif_recv(&f.nif, &b), ZN_EAGAIN);
+  ZT_EQU(zn_netif_next_deadline(&f.nif), ZN_SEC(3) + ZN_MS(1));
+  ZT_EQ(zn_netif_wait(&f.nif, ZN_TIME_NEVER), ZN_OK);
+  ZT_EQU(s.waited_for, ZN_SEC(3) + ZN_MS(1)); /* capped by the held frame */
+  ZT_EQ(zn_netif_wait(&f.nif, ZN_SEC(3) + 5), ZN_OK);
+  ZT_EQU(s.waited_for, ZN_SEC(3) + 5);
+  f.nif.now = ZN_SEC(3) + ZN_MS(1);
+  ZT_REQUIRE(zn_netif_recv(&f.nif, &b) == ZN_OK);
+  zn_buf_free(b);
+  ZT_EQ(zn_netif_recv(&f.nif, &b), ZN_EOF);
+
+  /* Around a netif that cannot wait or tell time, neither can the
+   * decorator. */
+  struct zn_memlink l;
+  zn_memlink_init(&l, 0, 0);
+  zn_fault_init(&f, &l.a.nif, &cfg);
+  ZT_CHECK(f.nif.ops->wait == NULL && f.nif.ops->now == NULL);
+  ZT_CHECK(f.nif.ops->poll != NULL && f.nif.ops->next_deadline != NULL);
+  nt_pool_fini(&p);
+}
+
+int main(void) {
+  ZT_RUN(test_tx_loss);
+  ZT_RUN(test_rx_loss);
+  ZT_RUN(test_dirs);
+  ZT_RUN(test_tx_dup);
+  ZT_RUN(test_rx_dup);
+  ZT_RUN(test_dup_with_delay);
+  ZT_RUN(test_corrupt_one_bit);
+  ZT_RUN(test_corrupt_shared_nobuf);
+  ZT_RUN(test_tx_delay);
+  ZT_RUN(test_rx_delay);
+  ZT_RUN(test_jitter);
+  ZT_RUN(test_reorder);
+  ZT_RUN(test_max_held_overflow);
+  ZT_RUN(test_purge);
+  ZT_RUN(test_determinism);
+  ZT_RUN(test_passthrough_and_eof);
+  return zt_done();
+}

@@ -1,0 +1,324 @@
+/* ARP behaviour (src/arp/arp.c) between two stacks and against crafted
+ * packets. */
+#include "proto_util.h"
+
+static int replies;
+static void on_reply(struct zn_stack *st, void *arg,
+                     const struct zn_icmp_echo *r) {
+  (void)st;
+  (void)arg;
+  (void)r;
+  replies++;
+}
+
+static void cfg_quiet(struct zn_config *c, uint32_t ip, uint8_t last) {
+  th_config(c, ip, 24, last);
+  c->arp_announce = false;
+}
+
+static size_t mk_arp(uint8_t *f, const uint8_t *edst, const uint8_t *esrc,
+                     uint16_t op, const uint8_t *sha, uint32_t spa,
+                     const uint8_t *tha, uint32_t tpa) {
+  zn_eth_emit(f, edst, esrc, ZN_ETHERTYPE_ARP);
+  zn_arp_emit(f + 14, op, sha, spa, tha, tpa);
+  return 42;
+}
+
+ZT_TEST(test_resolve_and_learn) {
+  struct th_pair p;
+  struct zn_config ca, cb;
+  cfg_quiet(&ca, IP_A, 1);
+  cfg_quiet(&cb, IP_B, 2);
+  th_pair_init(&p, &ca, &cb);
+  ZT_REQUIRE(p.a && p.b);
+  replies = 0;
+  zn_icmp_set_echo_reply_cb(p.a, on_reply, NULL);
+  ZT_EQ(zn_icmp_echo_send(p.a, IP_B, 1, 1, "hi", 2), ZN_OK);
+  th_pair_run(&p, ZN_MS(10));
+  ZT_EQ(replies, 1);
+  uint8_t mac[6];
+  ZT_EQ(zn_arp_lookup(p.a, IP_B, mac), ZN_OK);
+  ZT_MEMEQ(mac, MAC_B, 6);
+  /* B learned A from A's request (no request of its own needed). */
+  ZT_EQ(zn_arp_lookup(p.b, IP_A, mac), ZN_OK);
+  ZT_MEMEQ(mac, MAC_A, 6);
+  ZT_EQU(zn_stat(p.a, ZN_STAT_arp_req_tx), 1);
+  ZT_EQU(zn_stat(p.b, ZN_STAT_arp_req_tx), 0);
+  ZT_EQU(zn_stat(p.b, ZN_STAT_arp_reply_tx), 1);
+  ZT_EQU(zn_stat(p.a, ZN_STAT_arp_reply_rx), 1);
+  th_pair_free(&p);
+}
+
+ZT_TEST(test_retry_backoff_then_fail) {
+  struct zn_config c;
+  cfg_quiet(&c, IP_A, 1);
+  c.arp_retries = 3;
+  c.arp_retry_ms = 1000;
+  struct solo s;
+  solo_init(&s, &c);
+  ZT_REQUIRE(s.st);
+  zn_stack_poll(s.st, 0);
+  ZT_EQ(zn_icmp_echo_send(s.st, IP_X, 1, 1, "a", 1), ZN_OK);
+  ZT_EQ(zn_icmp_echo_send(s.st, IP_X, 1, 2, "b", 1), ZN_OK);
+  zn_stack_poll(s.st, 0);
+  ZT_EQ(sent_count(&s.link.b, ZN_ETHERTYPE_ARP), 1);
+  /* Retries at 1 s, then 2 s later, then 4 s later. */
+  const uint64_t at[] = {ZN_SEC(1), ZN_SEC(3), ZN_SEC(7)};
+  for (int i = 0; i < 3; i++) {
+    zn_stack_poll(s.st, at[i] - 1);
+    ZT_EQ(sent_count(&s.link.b, ZN_ETHERTYPE_ARP), i + 1);
+    zn_stack_poll(s.st, at[i]);
+    ZT_EQ(sent_count(&s.link.b, ZN_ETHERTYPE_ARP), i + 2);
+  }
+  ZT_EQ(zn_stack_bufs_in_use(s.st) - (uint32_t)s.link.b.rxq.count, 2);
+  zn_stack_poll(s.st, ZN_SEC(15));
+  ZT_EQU(zn_stat(s.st, ZN_STAT_arp_resolve_fail), 1);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_arp_drop_unresolved), 2);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_arp_req_tx), 4);
+  ZT_EQ(zn_stack_bufs_in_use(s.st) - (uint32_t)s.link.b.rxq.count, 0);
+  uint8_t mac[6];
+  ZT_EQ(zn_arp_lookup(s.st, IP_X, mac), ZN_ENOENT);
+  /* Every ARP sent is a broadcast request for IP_X from us. */
+  struct zn_buf *b;
+  while ((b = sent_pop(&s.link.b)) != NULL) {
+    struct zn_eth_view e;
+    struct zn_arp_view a;
+    ZT_EQ(zn_eth_view_init(&e, b->data, b->len), ZN_OK);
+    ZT_CHECK(zn_eth_is_bcast(zn_eth_dst(&e)));
+    ZT_EQ(zn_arp_view_init(&a, b->data + 14, b->len - 14), ZN_OK);
+    ZT_EQ(a.op, ZN_ARP_OP_REQUEST);
+    ZT_EQU(zn_arp_tpa(&a), IP_X);
+    ZT_EQU(zn_arp_spa(&a), IP_A);
+    ZT_MEMEQ(zn_arp_sha(&a), MAC_A, 6);
+    zn_buf_free(b);
+  }
+  solo_free(&s);
+}
+
+ZT_TEST(test_pending_queue_bound) {
+  struct th_pair p;
+  struct zn_config ca, cb;
+  cfg_quiet(&ca, IP_A, 1);
+  cfg_quiet(&cb, IP_B, 2);
+  ca.arp_pending = 4;
+  th_pair_init(&p, &ca, &cb);
+  ZT_REQUIRE(p.a && p.b);
+  replies = 0;
+  zn_icmp_set_echo_reply_cb(p.a, on_reply, NULL);
+  for (uint16_t i = 0; i < 10; i++)
+    ZT_EQ(zn_icmp_echo_send(p.a, IP_B, 1, i, "x", 1), ZN_OK);
+  ZT_EQU(zn_stat(p.a, ZN_STAT_arp_drop_pending_full), 6);
+  th_pair_run(&p, ZN_MS(10));
+  ZT_EQ(replies, 4);
+  th_pair_free(&p);
+}
+
+ZT_TEST(test_aging_and_reprobe) {
+  struct th_pair p;
+  struct zn_config ca, cb;
+  cfg_quiet(&ca, IP_A, 1);
+  cfg_quiet(&cb, IP_B, 2);
+  ca.arp_reachable_ms = 10000;
+  cb.arp_reachable_ms = 10000;
+  th_pair_init(&p, &ca, &cb);
+  ZT_REQUIRE(p.a && p.b);
+  replies = 0;
+  zn_icmp_set_echo_reply_cb(p.a, on_reply, NULL);
+  zn_icmp_echo_send(p.a, IP_B, 1, 1, "x", 1);
+  th_pair_run(&p, ZN_SEC(11));
+  /* Stale now; the next send goes out at once and re-probes by unicast. */
+  ZT_EQU(zn_stat(p.a, ZN_STAT_arp_req_tx), 1);
+  zn_icmp_echo_send(p.a, IP_B, 1, 2, "x", 1);
+  th_pair_run(&p, ZN_MS(10));
+  ZT_EQ(replies, 2);
+  ZT_EQU(zn_stat(p.a, ZN_STAT_arp_req_tx), 2);
+  /* B's answer to the probe confirms B (or B's own probe of A, crossing
+   * it, already did): either way nothing was dropped as unsolicited. */
+  ZT_EQU(zn_stat(p.a, ZN_STAT_arp_drop_unsolicited), 0);
+  ZT_EQU(zn_stat(p.b, ZN_STAT_arp_drop_unsolicited), 0);
+  /* B goes silent (loses its address): the probe fails and the entry
+   * goes; the next send resolves from scratch by broadcast. */
+  th_pair_run(&p, ZN_SEC(11));
+  zn_stack_set_ipv4(p.b, 0, 0, 0);
+  zn_icmp_echo_send(p.a, IP_B, 1, 3, "x", 1);
+  th_pair_run(&p, ZN_SEC(30));
+  uint8_t mac[6];
+  ZT_EQ(zn_arp_lookup(p.a, IP_B, mac), ZN_ENOENT);
+  ZT_EQU(zn_stat(p.a, ZN_STAT_arp_resolve_fail), 1);
+  ZT_EQ(replies, 2);
+  /* Unused entries are collected: stale for as long again, then gone. */
+  th_pair_run(&p, ZN_SEC(30));
+  ZT_EQ(zn_arp_lookup(p.b, IP_A, mac), ZN_ENOENT);
+  th_pair_free(&p);
+}
+
+ZT_TEST(test_unsolicited_reply_ignored) {
+  struct zn_config c;
+  cfg_quiet(&c, IP_A, 1);
+  struct solo s;
+  solo_init(&s, &c);
+  ZT_REQUIRE(s.st);
+  zn_stack_poll(s.st, 0);
+  uint8_t f[64];
+  /* Learn B from its request to us. */
+  inject(s.st, f, mk_arp(f, zn_eth_bcast, MAC_B, ZN_ARP_OP_REQUEST, MAC_B, IP_B,
+                         (const uint8_t *)"\0\0\0\0\0\0", IP_A));
+  uint8_t mac[6];
+  ZT_EQ(zn_arp_lookup(s.st, IP_B, mac), ZN_OK);
+  ZT_MEMEQ(mac, MAC_B, 6);
+  /* A spoofer's unsolicited reply neither overwrites nor creates. */
+  inject(s.st, f, mk_arp(f, MAC_A, MAC_X, ZN_ARP_OP_REPLY, MAC_X, IP_B, MAC_A,
+                         IP_A));
+  inject(s.st, f, mk_arp(f, MAC_A, MAC_X, ZN_ARP_OP_REPLY, MAC_X,
+                         ZN_IPV4(10, 0, 0, 9), MAC_A, IP_A));
+  ZT_EQ(zn_arp_lookup(s.st, IP_B, mac), ZN_OK);
+  ZT_MEMEQ(mac, MAC_B, 6);
+  ZT_EQ(zn_arp_lookup(s.st, ZN_IPV4(10, 0, 0, 9), mac), ZN_ENOENT);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_arp_drop_unsolicited), 2);
+  /* Someone claiming our address: conflict, ignored. */
+  inject(s.st, f, mk_arp(f, zn_eth_bcast, MAC_X, ZN_ARP_OP_REQUEST, MAC_X, IP_A,
+                         MAC_A, IP_B));
+  ZT_EQU(zn_stat(s.st, ZN_STAT_arp_conflict), 1);
+  /* Gratuitous ARP for a third address: ignored. */
+  inject(s.st, f, mk_arp(f, zn_eth_bcast, MAC_X, ZN_ARP_OP_REQUEST, MAC_X, IP_X,
+                         MAC_A, IP_X));
+  ZT_EQ(zn_arp_lookup(s.st, IP_X, mac), ZN_ENOENT);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_arp_drop_not_for_us), 1);
+  /* We answered B's request with a unicast reply. */
+  ZT_EQ(sent_count(&s.link.b, ZN_ETHERTYPE_ARP), 1);
+  struct zn_buf *r = sent_pop(&s.link.b);
+  ZT_REQUIRE(r);
+  uint8_t want[42];
+  mk_arp(want, MAC_B, MAC_A, ZN_ARP_OP_REPLY, MAC_A, IP_A, MAC_B, IP_B);
+  ZT_EQ(r->len, 42);
+  ZT_MEMEQ(r->data, want, 42);
+  zn_buf_free(r);
+  solo_free(&s);
+}
+
+ZT_TEST(test_probe_and_static) {
+  struct zn_config c;
+  cfg_quiet(&c, IP_A, 1);
+  struct solo s;
+  solo_init(&s, &c);
+  ZT_REQUIRE(s.st);
+  zn_stack_poll(s.st, 0);
+  uint8_t f[64], mac[6];
+  /* An RFC 5227 probe (sender 0.0.0.0) for our address gets an answer
+   * but teaches us nothing. */
+  inject(s.st, f, mk_arp(f, zn_eth_bcast, MAC_X, ZN_ARP_OP_REQUEST, MAC_X, 0,
+                         (const uint8_t *)"\0\0\0\0\0\0", IP_A));
+  ZT_EQ(sent_count(&s.link.b, ZN_ETHERTYPE_ARP), 1);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_arp_reply_tx), 1);
+  /* Static entries are not changed by the network. */
+  ZT_EQ(zn_arp_add_static(s.st, IP_B, MAC_B), ZN_OK);
+  inject(s.st, f, mk_arp(f, zn_eth_bcast, MAC_X, ZN_ARP_OP_REQUEST, MAC_X, IP_B,
+                         (const uint8_t *)"\0\0\0\0\0\0", IP_A));
+  ZT_EQ(zn_arp_lookup(s.st, IP_B, mac), ZN_OK);
+  ZT_MEMEQ(mac, MAC_B, 6);
+  ZT_EQ(zn_arp_add_static(s.st, 0, MAC_B), ZN_EINVAL);
+  ZT_EQ(zn_arp_add_static(s.st, IP_X, zn_eth_bcast), ZN_EINVAL);
+  ZT_EQ(zn_arp_remove(s.st, IP_B), ZN_OK);
+  ZT_EQ(zn_arp_remove(s.st, IP_B), ZN_ENOENT);
+  solo_free(&s);
+}
+
+static bool count_entries(void *arg, const struct zn_arp_entry_info *e) {
+  (void)e;
+  (*(int *)arg)++;
+  return true;
+}
+
+ZT_TEST(test_cache_full_evicts_lru) {
+  struct zn_config c;
+  cfg_quiet(&c, IP_A, 1);
+  c.arp_entries = 4;
+  struct solo s;
+  solo_init(&s, &c);
+  ZT_REQUIRE(s.st);
+  uint8_t f[64], mac[6], m[6] = {2, 0, 0, 0, 1, 0};
+  for (int i = 0; i < 6; i++) {
+    zn_stack_poll(s.st, ZN_SEC((uint64_t)i + 1));
+    m[5] = (uint8_t)(10 + i);
+    inject(s.st, f, mk_arp(f, zn_eth_bcast, m, ZN_ARP_OP_REQUEST, m,
+                           ZN_IPV4(10, 0, 0, 10 + i),
+                           (const uint8_t *)"\0\0\0\0\0\0", IP_A));
+  }
+  int n = 0;
+  zn_arp_foreach(s.st, count_entries, &n);
+  ZT_EQ(n, 4);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_arp_evict), 2);
+  ZT_EQ(zn_arp_lookup(s.st, ZN_IPV4(10, 0, 0, 10), mac), ZN_ENOENT);
+  ZT_EQ(zn_arp_lookup(s.st, ZN_IPV4(10, 0, 0, 11), mac), ZN_ENOENT);
+  ZT_EQ(zn_arp_lookup(s.st, ZN_IPV4(10, 0, 0, 15), mac), ZN_OK);
+  /* Every request was answered even when the cache was full. */
+  ZT_EQU(zn_stat(s.st, ZN_STAT_arp_reply_tx), 6);
+  solo_free(&s);
+}
+
+ZT_TEST(test_malformed) {
+  struct zn_config c;
+  cfg_quiet(&c, IP_A, 1);
+  struct solo s;
+  solo_init(&s, &c);
+  ZT_REQUIRE(s.st);
+  zn_stack_poll(s.st, 0);
+  uint8_t f[64];
+  size_t n = mk_arp(f, zn_eth_bcast, MAC_B, ZN_ARP_OP_REQUEST, MAC_B, IP_B,
+                    MAC_A, IP_A);
+  for (size_t len = 14; len < n; len++)
+    inject(s.st, f, len);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_arp_drop_malformed), n - 14);
+  f[14 + 4] = 8; /* hlen 8: not Ethernet; packet now longer than frame */
+  inject(s.st, f, n);
+  f[14 + 4] = 6;
+  f[14 + 7] = 9; /* opcode 9 */
+  inject(s.st, f, n);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_arp_drop_malformed), n - 14 + 1);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_arp_drop_op), 1);
+  f[14 + 7] = 1;
+  f[14 + 1] = 6; /* hardware type 6 (IEEE 802) */
+  inject(s.st, f, n);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_arp_drop_unsupported), 1);
+  ZT_EQ(sent_count(&s.link.b, 0), 0);
+  struct zn_stats st;
+  zn_stats_get(s.st, &st);
+  ZT_EQU(zn_stats_drops(&st), n - 14 + 3);
+  solo_free(&s);
+}
+
+ZT_TEST(test_announce_at_start) {
+  struct zn_config c;
+  th_config(&c, IP_A, 24, 1);
+  struct solo s;
+  solo_init(&s, &c);
+  ZT_REQUIRE(s.st);
+  zn_stack_poll(s.st, 0);
+  ZT_EQ(sent_count(&s.link.b, ZN_ETHERTYPE_ARP), 1);
+  zn_stack_poll(s.st, ZN_SEC(2));
+  ZT_EQ(sent_count(&s.link.b, ZN_ETHERTYPE_ARP), 2);
+  zn_stack_poll(s.st, ZN_SEC(60));
+  ZT_EQ(sent_count(&s.link.b, ZN_ETHERTYPE_ARP), 2);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_arp_announce_tx), 2);
+  struct zn_buf *b = sent_pop(&s.link.b);
+  ZT_REQUIRE(b);
+  struct zn_arp_view a;
+  ZT_EQ(zn_arp_view_init(&a, b->data + 14, b->len - 14), ZN_OK);
+  ZT_EQU(zn_arp_spa(&a), IP_A);
+  ZT_EQU(zn_arp_tpa(&a), IP_A);
+  zn_buf_free(b);
+  solo_free(&s);
+}
+
+int main(void) {
+  ZT_RUN(test_resolve_and_learn);
+  ZT_RUN(test_retry_backoff_then_fail);
+  ZT_RUN(test_pending_queue_bound);
+  ZT_RUN(test_aging_and_reprobe);
+  ZT_RUN(test_unsolicited_reply_ignored);
+  ZT_RUN(test_probe_and_static);
+  ZT_RUN(test_cache_full_evicts_lru);
+  ZT_RUN(test_malformed);
+  ZT_RUN(test_announce_at_start);
+  return zt_done();
+}
