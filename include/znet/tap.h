@@ -1,6 +1,6 @@
 /*
  * Linux TAP backend (/dev/net/tun, IFF_TAP | IFF_NO_PI), hosted only.
- * Non-blocking; zn_netif_wait() sleeps in poll(2) until the fd is readable
+ * Non-blocking; zn_netif_wait() sleeps in ppoll(2) until the fd is readable
  * or the deadline (CLOCK_MONOTONIC ns, the clock zn_netif_now() reads).
  * Frames are read straight into pool buffers at their headroom offset.
  */

@@ -1,1 +1,398 @@
-int main(void){return 0;}
+/* IPv4 (src/ipv4/ipv4.c): validation, routing, fragmentation and
+ * reassembly, between two stacks and against crafted datagrams. */
+#include <stdlib.h>
+
+#include "ipv4/ipv4_int.h"
+#include "proto_util.h"
+
+static int replies;
+static size_t last_len;
+static int last_ok;
+static void on_reply(struct zn_stack *st, void *arg,
+                     const struct zn_icmp_echo *r) {
+  (void)st;
+  (void)arg;
+  replies++;
+  last_len = r->len;
+  last_ok = 1;
+  for (size_t i = 0; i < r->len; i++)
+    if (r->data[i] != (uint8_t)(i * 7 + 3))
+      last_ok = 0;
+}
+
+static void cfg_quiet(struct zn_config *c, uint32_t ip, uint8_t last) {
+  th_config(c, ip, 24, last);
+  c->arp_announce = false;
+}
+
+/* B alone on a link, knowing A's MAC, so what it sends is inspectable. */
+static void solo_b(struct solo *s, struct zn_config *c) {
+  solo_init(s, c);
+  if (s->st) {
+    zn_arp_add_static(s->st, IP_A, MAC_A);
+    zn_stack_poll(s->st, 0);
+  }
+}
+
+static uint8_t pattern[8000];
+
+ZT_TEST(test_fragment_both_ways) {
+  struct th_pair p;
+  struct zn_config ca, cb;
+  cfg_quiet(&ca, IP_A, 1);
+  cfg_quiet(&cb, IP_B, 2);
+  th_pair_init(&p, &ca, &cb);
+  ZT_REQUIRE(p.a && p.b);
+  replies = 0;
+  zn_icmp_set_echo_reply_cb(p.a, on_reply, NULL);
+  for (size_t i = 0; i < sizeof(pattern); i++)
+    pattern[i] = (uint8_t)(i * 7 + 3);
+  const size_t sizes[] = {1472, 1473, 4000, 7990};
+  for (int i = 0; i < 4; i++) {
+    ZT_EQ(zn_icmp_echo_send(p.a, IP_B, 7, (uint16_t)i, pattern, sizes[i]), ZN_OK);
+    th_pair_run(&p, ZN_MS(10));
+    ZT_EQ(replies, i + 1);
+    ZT_EQU(last_len, sizes[i]);
+    ZT_CHECK(last_ok);
+  }
+  /* 1472 fits; 1473 -> 2, 4000 -> 3, 7990 -> 6 fragments each way. */
+  ZT_EQU(zn_stat(p.a, ZN_STAT_ip_frag_tx), 11);
+  ZT_EQU(zn_stat(p.b, ZN_STAT_ip_frag_tx), 11);
+  ZT_EQU(zn_stat(p.b, ZN_STAT_ip_reass_ok), 3);
+  ZT_EQU(zn_stat(p.a, ZN_STAT_ip_reass_ok), 3);
+  th_pair_free(&p);
+}
+
+/* Split an ICMP echo request of dlen data bytes into fragments of `chunk`
+ * payload bytes; frames go to f[i] with lengths n[i]; returns the count. */
+static int mk_frags(uint8_t f[][1600], size_t *n, uint16_t id, size_t dlen,
+                    size_t chunk) {
+  static uint8_t msg[9000];
+  size_t mlen = mk_echo(msg, 0x42, 1, dlen);
+  int k = 0;
+  for (size_t off = 0; off < mlen; off += chunk, k++) {
+    size_t len = mlen - off < chunk ? mlen - off : chunk;
+    uint16_t fr = (uint16_t)(off / 8 | (off + len < mlen ? ZN_IPV4_MF : 0));
+    n[k] = mk_ip(f[k], MAC_B, MAC_A, IP_A, IP_B, ZN_IPPROTO_ICMP, id, fr,
+                 msg + off, len);
+  }
+  return k;
+}
+
+static int echo_replies_sent(struct solo *s) {
+  int n = 0;
+  struct zn_buf *b;
+  while ((b = sent_pop(&s->link.b)) != NULL) {
+    if (b->len >= 34 + 8 && zn_rd16(b->data + 12) == ZN_ETHERTYPE_IPV4 &&
+        b->data[23] == ZN_IPPROTO_ICMP && (zn_rd16(b->data + 20) & 0x1fff) == 0 &&
+        b->data[34] == ZN_ICMP_ECHO_REPLY)
+      n++;
+    zn_buf_free(b);
+  }
+  return n;
+}
+
+ZT_TEST(test_reassembly_orders) {
+  static uint8_t f[8][1600];
+  size_t n[8];
+  const int orders[][5] = {{0, 1, 2, 3, 4}, {4, 3, 2, 1, 0}, {2, 0, 4, 1, 3},
+                           {1, 3, 0, 4, 2}};
+  for (int o = 0; o < 4; o++) {
+    struct zn_config c;
+    cfg_quiet(&c, IP_B, 2);
+    struct solo s;
+    solo_b(&s, &c);
+    ZT_REQUIRE(s.st);
+    int k = mk_frags(f, n, (uint16_t)(100 + o), 3000, 640);
+    ZT_EQ(k, 5);
+    for (int i = 0; i < 5; i++)
+      inject(s.st, f[orders[o][i]], n[orders[o][i]]);
+    ZT_EQU(zn_stat(s.st, ZN_STAT_ip_reass_ok), 1);
+    ZT_EQ(echo_replies_sent(&s), 1);
+    ZT_EQU(zn_stat(s.st, ZN_STAT_icmp_echo_reply_tx), 1);
+    solo_free(&s);
+  }
+}
+
+ZT_TEST(test_reassembly_overlap_and_dup) {
+  static uint8_t f[8][1600];
+  size_t n[8];
+  struct zn_config c;
+  cfg_quiet(&c, IP_B, 2);
+  struct solo s;
+  solo_b(&s, &c);
+  ZT_REQUIRE(s.st);
+  /* Exact duplicate: dropped alone, datagram still completes. */
+  int k = mk_frags(f, n, 1, 3000, 1024);
+  inject(s.st, f[0], n[0]);
+  inject(s.st, f[0], n[0]);
+  for (int i = 1; i < k; i++)
+    inject(s.st, f[i], n[i]);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_reass_drop_dup), 1);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_reass_ok), 1);
+  ZT_EQ(echo_replies_sent(&s), 1);
+  /* Overlap: a fragment at offset 512 over the 0..1024 one kills it all. */
+  k = mk_frags(f, n, 2, 3000, 1024);
+  static uint8_t g[8][1600];
+  size_t gn[8];
+  mk_frags(g, gn, 2, 3000, 512); /* g[1] is offset 512, 512 bytes */
+  uint8_t ov[1600];
+  memcpy(ov, g[1], gn[1]);
+  inject(s.st, f[0], n[0]);
+  inject(s.st, ov, gn[1]);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_reass_drop_overlap), 2);
+  for (int i = 1; i < k; i++)
+    inject(s.st, f[i], n[i]);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_reass_ok), 1);
+  ZT_EQ(echo_replies_sent(&s), 0);
+  /* The rest sit in a new slot until it times out. */
+  for (int i = 0; i < 40; i++)
+    zn_stack_poll(s.st, ZN_SEC((uint64_t)i + 1));
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_reass_drop_timeout), (uint64_t)k - 1);
+  sent_purge(&s.link.b);
+  solo_free(&s);
+}
+
+ZT_TEST(test_reassembly_timeout_sends_time_exceeded) {
+  static uint8_t f[8][1600];
+  size_t n[8];
+  struct zn_config c;
+  cfg_quiet(&c, IP_B, 2);
+  c.reass_timeout_ms = 5000;
+  struct solo s;
+  solo_b(&s, &c);
+  ZT_REQUIRE(s.st);
+  int k = mk_frags(f, n, 3, 3000, 1024);
+  ZT_EQ(k, 3);
+  inject(s.st, f[0], n[0]);
+  inject(s.st, f[1], n[1]);
+  zn_stack_poll(s.st, ZN_SEC(5) - 1);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_reass_drop_timeout), 0);
+  zn_stack_poll(s.st, ZN_SEC(5));
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_reass_drop_timeout), 2);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_icmp_err_tx), 1);
+  struct zn_buf *b = sent_pop(&s.link.b);
+  ZT_REQUIRE(b);
+  ZT_EQ(b->data[34], ZN_ICMP_TIME_EXCEEDED);
+  ZT_EQ(b->data[35], ZN_ICMP_TIMXCEED_REASS);
+  ZT_MEMEQ(b->data + 42, f[0] + 14, 20); /* quotes the first fragment */
+  zn_buf_free(b);
+  /* Without fragment 0 the timeout is silent. */
+  k = mk_frags(f, n, 4, 3000, 1024);
+  inject(s.st, f[2], n[2]);
+  zn_stack_poll(s.st, ZN_SEC(11));
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_reass_drop_timeout), 3);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_icmp_err_tx), 1);
+  ZT_EQ(zn_stack_bufs_in_use(s.st), 0);
+  solo_free(&s);
+}
+
+ZT_TEST(test_reassembly_bounds) {
+  static uint8_t f[16][1600];
+  size_t n[16];
+  struct zn_config c;
+  cfg_quiet(&c, IP_B, 2);
+  c.reass_max_bytes = 4 * ZN_BUF_SIZE;
+  c.reass_slots = 2;
+  struct solo s;
+  solo_b(&s, &c);
+  ZT_REQUIRE(s.st);
+  /* Six fragments do not fit in four buffers' worth: the datagram goes. */
+  int k = mk_frags(f, n, 5, 5000, 1000);
+  ZT_EQ(k, 6);
+  for (int i = 0; i < k; i++)
+    inject(s.st, f[i], n[i]);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_reass_drop_mem), 5);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_reass_ok), 0);
+  /* Fragment 5 restarted a slot; two slots in use then a third is refused. */
+  mk_frags(f, n, 6, 3000, 1024);
+  inject(s.st, f[0], n[0]);
+  mk_frags(f, n, 7, 3000, 1024);
+  inject(s.st, f[0], n[0]);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_reass_drop_slots), 1);
+  /* Bad geometry: MF with a length not a multiple of 8, and past 64 KiB. */
+  uint8_t m[100] = {0};
+  size_t len = mk_ip(f[0], MAC_B, MAC_A, IP_A, IP_B, 17, 9, ZN_IPV4_MF, m, 13);
+  inject(s.st, f[0], len);
+  len = mk_ip(f[0], MAC_B, MAC_A, IP_A, IP_B, 17, 9, 8190, m, 64);
+  inject(s.st, f[0], len);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_reass_drop_bad), 2);
+  /* A second "last" fragment disagreeing about the end. */
+  zn_stack_poll(s.st, ZN_SEC(100)); /* time out the slots */
+  len = mk_ip(f[0], MAC_B, MAC_A, IP_A, IP_B, 17, 10, 10, m, 16);
+  inject(s.st, f[0], len);
+  len = mk_ip(f[0], MAC_B, MAC_A, IP_A, IP_B, 17, 10, 20, m, 16);
+  inject(s.st, f[0], len);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_reass_drop_bad), 4);
+  sent_purge(&s.link.b);
+  solo_free(&s);
+}
+
+ZT_TEST(test_input_validation) {
+  struct zn_config c;
+  cfg_quiet(&c, IP_B, 2);
+  struct solo s;
+  solo_b(&s, &c);
+  ZT_REQUIRE(s.st);
+  uint8_t msg[64], f[200];
+  size_t ml = mk_echo(msg, 1, 1, 16);
+  size_t len = mk_ip(f, MAC_B, MAC_A, IP_A, IP_B, ZN_IPPROTO_ICMP, 1, 0, msg, ml);
+  struct zn_stats before, after;
+  zn_stats_get(s.st, &before);
+  uint8_t g[200];
+  int bad = 0;
+#define BAD(mutate)                                                           \
+  do {                                                                        \
+    memcpy(g, f, len);                                                        \
+    size_t glen = len;                                                        \
+    mutate;                                                                   \
+    inject(s.st, g, glen);                                                    \
+    bad++;                                                                    \
+  } while (0)
+  BAD(glen = 14 + 19);                                   /* short */
+  BAD(g[14] = 0x65);                                     /* version 6 */
+  BAD((g[14] = 0x44, zn_wr16(g + 24, 0), zn_wr16(g + 24, zn_csum(g + 14, 20)))); /* IHL 4 */
+  BAD((zn_wr16(g + 16, (uint16_t)(len - 14 + 1)), zn_wr16(g + 24, 0),
+       zn_wr16(g + 24, zn_csum(g + 14, 20))));           /* totlen > frame */
+  BAD(g[24] ^= 1);                                       /* checksum */
+  BAD((g[22] = 0, zn_wr16(g + 24, 0), zn_wr16(g + 24, zn_csum(g + 14, 20)))); /* TTL 0 */
+  BAD((zn_wr32(g + 26, 0xffffffffu), zn_wr16(g + 24, 0),
+       zn_wr16(g + 24, zn_csum(g + 14, 20))));           /* broadcast source */
+  BAD((zn_wr32(g + 26, IP_B), zn_wr16(g + 24, 0),
+       zn_wr16(g + 24, zn_csum(g + 14, 20))));           /* our own source */
+  BAD((zn_wr32(g + 30, IP_X), zn_wr16(g + 24, 0),
+       zn_wr16(g + 24, zn_csum(g + 14, 20))));           /* not for us */
+  BAD(memcpy(g, zn_eth_bcast, 6));                      /* unicast IP in link bcast */
+  BAD((zn_wr32(g + 30, ZN_IPV4(224, 0, 0, 1)), zn_wr16(g + 24, 0),
+       zn_wr16(g + 24, zn_csum(g + 14, 20))));           /* multicast: no groups */
+#undef BAD
+  zn_stats_get(s.st, &after);
+  ZT_EQU(zn_stats_drops(&after) - zn_stats_drops(&before), (uint64_t)bad);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_drop_short), 1);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_drop_version), 1);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_drop_hdrlen), 1);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_drop_totlen), 1);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_drop_checksum), 1);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_drop_ttl), 1);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_drop_src), 2);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_drop_not_for_us), 3);
+  ZT_EQ(echo_replies_sent(&s), 0);
+  /* Link padding after the datagram is trimmed, and options skipped. */
+  memcpy(g, f, len);
+  memset(g + len, 0xee, 20);
+  inject(s.st, g, len + 20);
+  uint8_t o[200];
+  memcpy(o, f, 34);
+  o[14] = 0x46;
+  zn_wr16(o + 16, (uint16_t)(24 + ml));
+  memcpy(o + 34, "\x01\x01\x01\x00", 4); /* NOP NOP NOP EOL */
+  memcpy(o + 38, msg, ml);
+  zn_wr16(o + 24, 0);
+  zn_wr16(o + 24, zn_csum(o + 14, 24));
+  inject(s.st, o, 38 + ml);
+  struct zn_buf *b = sent_pop(&s.link.b);
+  ZT_REQUIRE(b);
+  ZT_EQU(b->len, 34 + ml); /* no padding echoed back */
+  zn_buf_free(b);
+  ZT_EQ(echo_replies_sent(&s), 1);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_icmp_echo_reply_tx), 2);
+  solo_free(&s);
+}
+
+ZT_TEST(test_protocol_unreachable) {
+  struct zn_config c;
+  cfg_quiet(&c, IP_B, 2);
+  struct solo s;
+  solo_b(&s, &c);
+  ZT_REQUIRE(s.st);
+  uint8_t f[200], pl[32] = {1, 2, 3};
+  size_t len = mk_ip(f, MAC_B, MAC_A, IP_A, IP_B, 99, 77, 0, pl, sizeof(pl));
+  inject(s.st, f, len);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_drop_proto), 1);
+  struct zn_buf *b = sent_pop(&s.link.b);
+  ZT_REQUIRE(b);
+  struct zn_ipv4_view v;
+  ZT_EQ(zn_ipv4_view_init(&v, b->data + 14, b->len - 14), ZN_OK);
+  ZT_CHECK(zn_ipv4_csum_ok(&v));
+  ZT_EQU(v.dst, IP_A);
+  ZT_EQ(v.proto, ZN_IPPROTO_ICMP);
+  struct zn_icmp_view iv;
+  ZT_EQ(zn_icmp_view_init(&iv, zn_ipv4_payload(&v), zn_ipv4_payload_len(&v)), ZN_OK);
+  ZT_CHECK(zn_icmp_csum_ok(&iv));
+  ZT_EQ(iv.type, ZN_ICMP_DEST_UNREACH);
+  ZT_EQ(iv.code, ZN_ICMP_UNREACH_PROTO);
+  ZT_EQU(zn_icmp_body_len(&iv), 20 + sizeof(pl));
+  ZT_MEMEQ(zn_icmp_body(&iv), f + 14, 20 + sizeof(pl));
+  zn_buf_free(b);
+  /* Not for a broadcast datagram. */
+  len = mk_ip(f, zn_eth_bcast, MAC_A, IP_A, 0xffffffffu, 99, 78, 0, pl, 8);
+  inject(s.st, f, len);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_drop_proto), 2);
+  ZT_EQ(sent_count(&s.link.b, 0), 0);
+  solo_free(&s);
+}
+
+ZT_TEST(test_routing_df_loopback) {
+  struct zn_config c;
+  cfg_quiet(&c, IP_B, 2);
+  struct solo s;
+  solo_b(&s, &c);
+  ZT_REQUIRE(s.st);
+  /* Off-link without a gateway. */
+  ZT_EQ(zn_icmp_echo_send(s.st, ZN_IPV4(8, 8, 8, 8), 1, 1, "x", 1), ZN_EHOSTUNREACH);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_tx_drop_noroute), 1);
+  /* With one, the next hop is the gateway's MAC. */
+  uint8_t gw_mac[6] = {2, 0, 0, 0, 0, 0x99};
+  ZT_EQ(zn_stack_set_ipv4(s.st, IP_B, 24, ZN_IPV4(10, 0, 0, 254)), ZN_OK);
+  zn_arp_add_static(s.st, ZN_IPV4(10, 0, 0, 254), gw_mac);
+  ZT_EQ(zn_icmp_echo_send(s.st, ZN_IPV4(8, 8, 8, 8), 1, 1, "x", 1), ZN_OK);
+  zn_stack_flush(s.st);
+  struct zn_buf *b = sent_pop(&s.link.b);
+  ZT_REQUIRE(b);
+  ZT_MEMEQ(b->data, gw_mac, 6);
+  ZT_EQU(zn_rd32(b->data + 30), ZN_IPV4(8, 8, 8, 8));
+  zn_buf_free(b);
+  /* Broadcast goes to ff:ff:ff:ff:ff:ff. */
+  ZT_EQ(zn_icmp_echo_send(s.st, ZN_IPV4(10, 0, 0, 255), 1, 1, "x", 1), ZN_OK);
+  zn_stack_flush(s.st);
+  b = sent_pop(&s.link.b);
+  ZT_REQUIRE(b);
+  ZT_CHECK(zn_eth_is_bcast(b->data));
+  zn_buf_free(b);
+  /* DF on a datagram larger than the MTU. */
+  struct zn_buf *big = zn_stack_buf_alloc(s.st, 3000);
+  ZT_REQUIRE(big);
+  zn_buf_put(big, 3000);
+  struct zn__ip_tx tx = {0};
+  tx.dst = IP_A;
+  tx.proto = 99;
+  tx.df = true;
+  ZT_EQ(zn__ip_output(s.st, big, &tx), ZN_EMSGSIZE);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_tx_drop_df), 1);
+  /* A datagram to ourselves loops back without touching the link. */
+  replies = 0;
+  zn_icmp_set_echo_reply_cb(s.st, on_reply, NULL);
+  ZT_EQ(zn_icmp_echo_send(s.st, IP_B, 1, 1, pattern, 3000), ZN_OK);
+  zn_stack_poll(s.st, ZN_SEC(1));
+  zn_stack_poll(s.st, ZN_SEC(1));
+  ZT_EQ(replies, 1);
+  ZT_EQU(last_len, 3000);
+  ZT_EQ(sent_count(&s.link.b, 0), 0);
+  /* A too-big echo is refused up front. */
+  ZT_EQ(zn_icmp_echo_send(s.st, IP_A, 1, 1, pattern, 65508), ZN_EMSGSIZE);
+  solo_free(&s);
+}
+
+int main(void) {
+  for (size_t i = 0; i < sizeof(pattern); i++)
+    pattern[i] = (uint8_t)(i * 7 + 3);
+  ZT_RUN(test_fragment_both_ways);
+  ZT_RUN(test_reassembly_orders);
+  ZT_RUN(test_reassembly_overlap_and_dup);
+  ZT_RUN(test_reassembly_timeout_sends_time_exceeded);
+  ZT_RUN(test_reassembly_bounds);
+  ZT_RUN(test_input_validation);
+  ZT_RUN(test_protocol_unreachable);
+  ZT_RUN(test_routing_df_loopback);
+  return zt_done();
+}

@@ -1,0 +1,154 @@
+# Shared helpers of the end-to-end tests (sourced, not run).
+#
+# Output is TAP: ok/not_ok print one case each, finish prints the plan.
+# Skipping: skip_all prints "1..0 # SKIP reason" and exits with
+# $E2E_SKIP_STATUS, 77 by default (the autotools/meson skip code for a
+# script run by hand); meson runs these as TAP tests, where a plan of
+# 1..0 means skipped and any non-zero status is an error, so meson.build
+# sets E2E_SKIP_STATUS=0.
+#
+# Network tests run in a private network namespace with a unique name,
+# created here and deleted by the EXIT trap together with the znet-echo
+# process; they never touch the host's own interfaces.
+
+E2E_CASE=0
+E2E_FAILED=0
+E2E_NS=""
+E2E_ECHO_PID=""
+E2E_TMP=""
+E2E_TAP=zntap0
+E2E_KERNEL_IP=10.77.0.1
+E2E_ZNET_IP=10.77.0.2
+E2E_PREFIX=24
+
+ok() {
+  E2E_CASE=$((E2E_CASE + 1))
+  echo "ok $E2E_CASE - $*"
+}
+
+not_ok() {
+  E2E_CASE=$((E2E_CASE + 1))
+  E2E_FAILED=$((E2E_FAILED + 1))
+  echo "not ok $E2E_CASE - $*"
+}
+
+skip_case() {
+  E2E_CASE=$((E2E_CASE + 1))
+  echo "ok $E2E_CASE - $1 # SKIP $2"
+}
+
+# check NAME COMMAND...: one case, ok if the command succeeds.
+check() {
+  local name=$1
+  shift
+  if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+diag() {
+  local line
+  while IFS= read -r line; do echo "# $line"; done
+}
+
+skip_all() {
+  echo "1..0 # SKIP $*"
+  exit "${E2E_SKIP_STATUS:-77}"
+}
+
+finish() {
+  echo "1..$E2E_CASE"
+  [ "$E2E_FAILED" -eq 0 ]
+}
+
+# Skip unless root, /dev/net/tun and network namespaces are available.
+need_netns() {
+  [ "$(id -u)" = 0 ] || skip_all "needs root (creates a network namespace and a TAP device)"
+  [ -c /dev/net/tun ] || skip_all "needs /dev/net/tun"
+  command -v ip >/dev/null || skip_all "needs ip (iproute2)"
+}
+
+need_cmd() {
+  local c
+  for c in "$@"; do
+    command -v "$c" >/dev/null || skip_all "needs $c"
+  done
+}
+
+e2e_cleanup() {
+  if [ -n "$E2E_ECHO_PID" ] && kill -0 "$E2E_ECHO_PID" 2>/dev/null; then
+    kill -TERM "$E2E_ECHO_PID" 2>/dev/null
+    local i
+    for i in $(seq 1 20); do
+      kill -0 "$E2E_ECHO_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$E2E_ECHO_PID" 2>/dev/null
+  fi
+  if [ -n "$E2E_NS" ]; then
+    ip netns del "$E2E_NS" 2>/dev/null
+  fi
+  if [ -n "$E2E_TMP" ]; then
+    rm -rf "$E2E_TMP"
+  fi
+}
+
+e2e_tmpdir() {
+  E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/znet-e2e.XXXXXX")
+}
+
+# A namespace with a persistent TAP whose kernel side is 10.77.0.1/24.
+# IPv6 is off inside so the kernel does not chatter on the link.
+in_ns() { timeout 20 ip netns exec "$E2E_NS" "$@"; }
+
+setup_netns() {
+  E2E_NS="zne2e$$r$RANDOM"
+  timeout 10 ip netns add "$E2E_NS" || { E2E_NS=""; return 1; }
+  in_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 >/dev/null 2>&1
+  in_ns sysctl -qw net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1
+  in_ns ip link set lo up &&
+    in_ns ip tuntap add dev "$E2E_TAP" mode tap &&
+    in_ns ip addr add "$E2E_KERNEL_IP/$E2E_PREFIX" dev "$E2E_TAP" &&
+    in_ns ip link set "$E2E_TAP" up
+}
+
+# start_echo ECHO_BIN OUT ERR [EXTRA ARGS...]: znet-echo on the TAP inside
+# the namespace, in the background, bounded to 120 s.  Waits (at most 10 s)
+# for its banner.
+start_echo() {
+  local bin=$1 out=$2 err=$3
+  shift 3
+  ip netns exec "$E2E_NS" timeout 120 "$bin" --netif "tap:$E2E_TAP" \
+    --ipv4 "$E2E_ZNET_IP/$E2E_PREFIX" "$@" >"$out" 2>"$err" &
+  E2E_ECHO_PID=$!
+  local i
+  for i in $(seq 1 100); do
+    grep -q "^znet-echo: $E2E_ZNET_IP/" "$out" 2>/dev/null && return 0
+    kill -0 "$E2E_ECHO_PID" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+# stop_echo: SIGINT (timeout(1) passes it on), wait at most 10 s; prints
+# nothing, returns znet-echo's exit status (124/137 if it had to be
+# killed).
+stop_echo() {
+  local pid=$E2E_ECHO_PID i
+  [ -n "$pid" ] || return 1
+  kill -INT "$pid" 2>/dev/null
+  for i in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$pid" 2>/dev/null
+  fi
+  wait "$pid"
+  local rc=$?
+  E2E_ECHO_PID=""
+  return $rc
+}
+
+# counter FILE NAME: the value znet-echo printed for a counter, 0 if absent.
+counter() {
+  awk -v n="$2" '$1 == n { v = $2 } END { print v + 0 }' "$1"
+}
