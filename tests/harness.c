@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/stack_int.h"
 #include "zt.h"
 
 /* The arena each stack lives in, found again by th_stack_free(). */
@@ -60,6 +61,7 @@ void th_stack_free(struct zn_stack *st) {
     return;
   struct arena *a = *pp;
   *pp = a->next;
+  th_check_accounting(st);
   zn_stack_destroy(st);
   ZT_EQ(zn_stack_bufs_in_use(st), 0);
   free(a->mem);
@@ -121,4 +123,50 @@ void th_pair_free(struct th_pair *p) {
   zn_memlink_purge(&p->link);
   th_stack_free(p->a);
   th_stack_free(p->b);
+}
+
+#define V(name) ((unsigned long long)s.v[ZN_STAT_##name])
+
+static int eq(const char *what, unsigned long long l, unsigned long long r) {
+  if (l == r)
+    return 0;
+  zt_fail(__FILE__, __LINE__, "accounting: %s: %llu != %llu", what, l, r);
+  return 1;
+}
+
+int th_check_accounting(const struct zn_stack *st) {
+  struct zn_stats s;
+  zn_stats_get(st, &s);
+  unsigned long long held = 0;
+  for (uint32_t i = 0; i < st->cfg.reass_slots; i++)
+    if (st->ip.reass[i].used)
+      held += st->ip.reass[i].nfrags;
+  int bad = 0;
+  bad += eq("eth_rx = eth drops + arp_rx + ip_rx from the link",
+            V(eth_rx), V(eth_drop_short) + V(eth_drop_not_for_us) +
+                           V(eth_drop_src) + V(eth_drop_type) +
+                           V(eth_drop_vlan) + V(arp_rx) + V(ip_rx) -
+                           V(ip_loop_rx));
+  bad += eq("arp_rx = arp drops + requests + replies", V(arp_rx),
+            V(arp_drop_malformed) + V(arp_drop_unsupported) + V(arp_drop_op) +
+                V(arp_drop_not_for_us) + V(arp_drop_bad_sender) +
+                V(arp_drop_unsolicited) + V(arp_conflict) + V(arp_req_rx) +
+                V(arp_reply_rx));
+  bad += eq("ip_rx + reassembled = ip drops + fragments + transport input",
+            V(ip_rx) + V(ip_reass_ok),
+            V(ip_drop_short) + V(ip_drop_version) + V(ip_drop_hdrlen) +
+                V(ip_drop_totlen) + V(ip_drop_checksum) + V(ip_drop_ttl) +
+                V(ip_drop_src) + V(ip_drop_not_for_us) + V(ip_drop_proto) +
+                V(ip_frag_rx) + V(icmp_rx));
+  bad += eq("fragments = reassembly drops + joined + held", V(ip_frag_rx),
+            V(ip_reass_drop_overlap) + V(ip_reass_drop_timeout) +
+                V(ip_reass_drop_mem) + V(ip_reass_drop_slots) +
+                V(ip_reass_drop_bad) + V(ip_reass_drop_dup) +
+                V(ip_reass_drop_nobuf) + V(ip_reass_joined) + held);
+  bad += eq("icmp_rx = icmp drops + echo requests + replies + errors",
+            V(icmp_rx),
+            V(icmp_drop_short) + V(icmp_drop_checksum) + V(icmp_drop_type) +
+                V(icmp_echo_rx) + V(icmp_echo_reply_rx) + V(icmp_err_rx) +
+                V(icmp_drop_quote) + V(icmp_drop_noowner));
+  return bad;
 }

@@ -25,6 +25,12 @@ struct zn_stack *th_stack_new(const struct zn_config *cfg);
  * arena. */
 void th_stack_free(struct zn_stack *st);
 
+/* Check that every frame the stack received is accounted for: at each
+ * layer, what came in equals what was dropped (one DROP counter each) plus
+ * what was passed up, plus fragments still held.  Reports each broken
+ * equation with zt_fail and returns the number broken. */
+int th_check_accounting(const struct zn_stack *st);
+
 struct th_pair {
   struct zn_memlink link;
   struct zn_stack *a, *b;   /* a: 10.0.0.1/24, b: 10.0.0.2/24 */

@@ -69,6 +69,8 @@
   X(ip_drop_proto, DROP, "IPv4 datagrams for an unhandled protocol")           \
   X(ip_frag_rx, CNT, "IPv4 fragments received")                                \
   X(ip_reass_ok, CNT, "IPv4 datagrams reassembled")                            \
+  X(ip_reass_joined, CNT, "IPv4 fragments joined into reassembled datagrams")  \
+  X(ip_loop_rx, CNT, "IPv4 datagrams looped back to ourselves")                \
   X(ip_reass_drop_overlap, DROP, "IPv4 fragments dropped: overlap")            \
   X(ip_reass_drop_timeout, DROP, "IPv4 fragments dropped: reassembly timeout") \
   X(ip_reass_drop_mem, DROP, "IPv4 fragments dropped: reassembly memory")      \

@@ -213,8 +213,10 @@ void zn_stack_input(struct zn_stack *st, struct zn_buf *b) {
 
 static void drain_loopback(struct zn_stack *st, uint32_t budget) {
   struct zn_buf *b;
-  while (budget-- > 0 && (b = zn_bufq_pop(&st->loopq)) != NULL)
+  while (budget-- > 0 && (b = zn_bufq_pop(&st->loopq)) != NULL) {
+    ZN_STAT_INC(st, ip_loop_rx);
     zn__ip_input(st, b, false);
+  }
 }
 
 int zn_stack_poll(struct zn_stack *st, uint64_t now) {
@@ -223,6 +225,7 @@ int zn_stack_poll(struct zn_stack *st, uint64_t now) {
     now = st->now;
   st->now = now;
   st->in_poll = true;
+  zn__wheel_sync(&st->wheel, zn__ns_to_tick(now));
   struct zn_netif *nif = st->nif;
   if (nif) {
     nif->now = now;

@@ -144,6 +144,16 @@ uint64_t zn__wheel_next(const struct zn__wheel *w) {
   return UINT64_MAX;
 }
 
+void zn__wheel_sync(struct zn__wheel *w, uint64_t now_tick) {
+  struct zn_timer *due, *t;
+  zn__wheel_advance(w, now_tick, &due);
+  /* Keep them due, in the expired list, for the next run. */
+  while ((t = due) != NULL) {
+    list_unlink(t);
+    list_insert(&w->expired, t);
+  }
+}
+
 void zn__timers_run(struct zn_stack *st, uint64_t now) {
   struct zn_timer *due, *t;
   zn__wheel_advance(&st->wheel, zn__ns_to_tick(now), &due);

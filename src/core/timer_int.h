@@ -31,6 +31,10 @@ void zn__wheel_del(struct zn__wheel *w, struct zn_timer *t);
  * (timers linked as on a slot, pprev set; still counted in `count`). */
 void zn__wheel_advance(struct zn__wheel *w, uint64_t now_tick,
                        struct zn_timer **due);
+/* Move the wheel to now_tick, keeping due timers for the next run.  The
+ * stack does this at the start of each poll so that timers armed while
+ * frames are processed are placed relative to the right current tick. */
+void zn__wheel_sync(struct zn__wheel *w, uint64_t now_tick);
 /* Advance to `now` (ns) and run every due timer's callback.  Timers
  * started during the run for a time already past run on the next call. */
 struct zn_stack;

@@ -180,6 +180,7 @@ static struct zn_buf *reass_join(struct zn_stack *st, struct zn__reass *r) {
   zn_wr16(p + 10, 0);
   zn_wr16(p + 10, zn_csum(p, hl));
   ZN_STAT_INC(st, ip_reass_ok);
+  ZN_STAT_ADD(st, ip_reass_joined, r->nfrags);
   reass_free(st, r, ZN_STAT_ip_reass_ok, false);
   return out;
 }
