@@ -310,7 +310,60 @@ ZT_TEST(test_announce_at_start) {
   solo_free(&s);
 }
 
+/* An ARP request for A from B, with an 802.1Q tag (tci) if tagged. */
+static size_t mk_tagged_req(uint8_t *f, int tagged, uint16_t tci) {
+  size_t h;
+  if (tagged)
+    h = zn_eth_emit_vlan(f, zn_eth_bcast, MAC_B, tci, ZN_ETHERTYPE_ARP);
+  else
+    h = zn_eth_emit(f, zn_eth_bcast, MAC_B, ZN_ETHERTYPE_ARP);
+  zn_arp_emit(f + h, ZN_ARP_OP_REQUEST, MAC_B, IP_B,
+              (const uint8_t *)"\0\0\0\0\0\0", IP_A);
+  return h + 28;
+}
+
+ZT_TEST(test_vlan_policy) {
+  struct zn_config c;
+  cfg_quiet(&c, IP_A, 1);
+  c.vlan_id = 5;
+  struct solo s;
+  solo_init(&s, &c);
+  ZT_REQUIRE(s.st);
+  zn_stack_poll(s.st, 0);
+  uint8_t f[64];
+  inject(s.st, f, mk_tagged_req(f, 0, 0));      /* untagged: dropped */
+  inject(s.st, f, mk_tagged_req(f, 1, 6));      /* other VID: dropped */
+  ZT_EQU(zn_stat(s.st, ZN_STAT_eth_drop_vlan), 2);
+  inject(s.st, f, mk_tagged_req(f, 1, 0xa005)); /* PCP 5, VID 5 */
+  struct zn_buf *b = sent_pop(&s.link.b);
+  ZT_REQUIRE(b);
+  struct zn_eth_view e;
+  ZT_EQ(zn_eth_view_init(&e, b->data, b->len), ZN_OK);
+  ZT_CHECK(e.tagged);
+  ZT_EQ(zn_eth_vid(&e), 5);
+  ZT_EQ(e.type, ZN_ETHERTYPE_ARP);
+  ZT_EQU(b->len, 18 + 28);
+  zn_buf_free(b);
+  solo_free(&s);
+  /* Untagged stack: priority tags are accepted, the answer is untagged. */
+  cfg_quiet(&c, IP_A, 1);
+  solo_init(&s, &c);
+  ZT_REQUIRE(s.st);
+  zn_stack_poll(s.st, 0);
+  inject(s.st, f, mk_tagged_req(f, 1, 0x6000)); /* PCP 3, VID 0 */
+  ZT_EQU(zn_stat(s.st, ZN_STAT_eth_vlan_prio), 1);
+  b = sent_pop(&s.link.b);
+  ZT_REQUIRE(b);
+  ZT_EQ(zn_eth_view_init(&e, b->data, b->len), ZN_OK);
+  ZT_CHECK(!e.tagged);
+  zn_buf_free(b);
+  inject(s.st, f, mk_tagged_req(f, 1, 7));
+  ZT_EQU(zn_stat(s.st, ZN_STAT_eth_drop_vlan), 1);
+  solo_free(&s);
+}
+
 int main(void) {
+  ZT_RUN(test_vlan_policy);
   ZT_RUN(test_resolve_and_learn);
   ZT_RUN(test_retry_backoff_then_fail);
   ZT_RUN(test_pending_queue_bound);
