@@ -22,6 +22,7 @@
 #include "znet/stats.h"
 #include "znet/time.h"
 #include "znet/timer.h"
+#include "znet/udp.h"
 #include "znet/wire.h"
 
 #define ZNET_VERSION_MAJOR 0

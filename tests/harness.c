@@ -157,7 +157,7 @@ int th_check_accounting(const struct zn_stack *st) {
             V(ip_drop_short) + V(ip_drop_version) + V(ip_drop_hdrlen) +
                 V(ip_drop_totlen) + V(ip_drop_checksum) + V(ip_drop_ttl) +
                 V(ip_drop_src) + V(ip_drop_not_for_us) + V(ip_drop_proto) +
-                V(ip_frag_rx) + V(icmp_rx));
+                V(ip_frag_rx) + V(icmp_rx) + V(udp_rx));
   bad += eq("fragments = reassembly drops + joined + held", V(ip_frag_rx),
             V(ip_reass_drop_overlap) + V(ip_reass_drop_timeout) +
                 V(ip_reass_drop_mem) + V(ip_reass_drop_slots) +
@@ -168,5 +168,9 @@ int th_check_accounting(const struct zn_stack *st) {
             V(icmp_drop_short) + V(icmp_drop_checksum) + V(icmp_drop_type) +
                 V(icmp_echo_rx) + V(icmp_echo_reply_rx) + V(icmp_err_rx) +
                 V(icmp_drop_quote) + V(icmp_drop_noowner));
+  bad += eq("udp_rx = udp drops + delivered + queued", V(udp_rx),
+            V(udp_drop_short) + V(udp_drop_len) + V(udp_drop_checksum) +
+                V(udp_drop_noport) + V(udp_drop_rxq_full) + V(udp_delivered) +
+                V(udp_queued));
   return bad;
 }

@@ -80,6 +80,12 @@
 #ifndef ZN_DEFAULT_ICMP_BURST
 #define ZN_DEFAULT_ICMP_BURST 50
 #endif
+#ifndef ZN_DEFAULT_UDP_SOCKS
+#define ZN_DEFAULT_UDP_SOCKS 64
+#endif
+#ifndef ZN_DEFAULT_UDP_RXQ
+#define ZN_DEFAULT_UDP_RXQ 64 /* datagrams queued per socket without callback */
+#endif
 #ifndef ZN_DEFAULT_RX_BUDGET
 #define ZN_DEFAULT_RX_BUDGET 64 /* frames received per zn_stack_poll() */
 #endif

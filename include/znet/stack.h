@@ -67,6 +67,10 @@ struct zn_config {
   uint32_t icmp_rate;        /* errors per second */
   uint32_t icmp_burst;       /* errors in a burst */
 
+  /* UDP. */
+  uint32_t udp_socks;        /* sockets in the table */
+  uint32_t udp_rxq;          /* datagrams queued per socket */
+
   /* Loop. */
   uint32_t rx_budget;        /* frames received per poll */
   uint32_t txq_len;          /* frames queued for transmit */

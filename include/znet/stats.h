@@ -101,7 +101,19 @@
   X(icmp_echo_reply_rx, CNT, "ICMP echo replies received")                     \
   X(icmp_err_rx, CNT, "ICMP errors received and delivered")                    \
   X(icmp_err_tx, CNT, "ICMP errors sent")                                      \
-  X(icmp_err_ratelimited, CNT, "ICMP errors suppressed by the rate limit")
+  X(icmp_err_ratelimited, CNT, "ICMP errors suppressed by the rate limit")     \
+  /* UDP */                                                                    \
+  X(udp_rx, CNT, "UDP datagrams received")                                     \
+  X(udp_drop_short, DROP, "UDP datagrams shorter than a header")               \
+  X(udp_drop_len, DROP, "UDP length field inconsistent with the datagram")     \
+  X(udp_drop_checksum, DROP, "UDP checksum errors")                            \
+  X(udp_drop_noport, DROP, "UDP datagrams for a port nobody listens on")       \
+  X(udp_drop_rxq_full, DROP, "UDP datagrams dropped: socket queue full")       \
+  X(udp_delivered, CNT, "UDP datagrams handed to a receive callback")         \
+  X(udp_queued, CNT, "UDP datagrams queued for zn_udp_recv")                   \
+  X(udp_tx, CNT, "UDP datagrams sent")                                         \
+  X(udp_err_delivered, CNT, "ICMP errors handed to a UDP socket")              \
+  X(udp_err_nosock, CNT, "ICMP errors about UDP with no socket to tell")
 
 enum zn_stat {
 #define ZN_STAT_ENUM_(name, kind, text) ZN_STAT_##name,

@@ -296,4 +296,37 @@ size_t zn_icmp_emit(uint8_t *p, uint8_t type, uint8_t code, uint32_t rest);
 /* Compute and store the checksum of the len-byte message at p. */
 void zn_icmp_finish(uint8_t *p, size_t len);
 
+/* ---- UDP (RFC 768) ----------------------------------------------------- */
+
+#define ZN_UDP_HEADER_LEN 8
+
+struct zn_udp_view {
+  const uint8_t *p;
+  size_t len;        /* the length field: header + payload */
+  uint16_t sport, dport;
+  uint16_t csum;     /* as on the wire; 0 means "not computed" */
+};
+
+/* Errors: ZN_ETRUNCATED if len < 8; ZN_ERANGE if the length field is
+ * below 8 or above len.  Bytes after the length field are outside the
+ * view. */
+int zn_udp_view_init(struct zn_udp_view *v, const uint8_t *p, size_t len);
+
+/* True if the checksum is 0 (not computed, RFC 768) or verifies against
+ * the IPv4 pseudo-header of src/dst. */
+bool zn_udp_csum_ok(const struct zn_udp_view *v, uint32_t src, uint32_t dst);
+
+static inline const uint8_t *zn_udp_payload(const struct zn_udp_view *v) {
+  return v->p + ZN_UDP_HEADER_LEN;
+}
+static inline size_t zn_udp_payload_len(const struct zn_udp_view *v) {
+  return v->len - ZN_UDP_HEADER_LEN;
+}
+
+/* Write the 8-byte header at p for a datagram of `len` bytes (header
+ * included) whose payload follows it, with the checksum over the pseudo-
+ * header of src/dst (0 computed is sent as 0xffff).  Returns 8. */
+size_t zn_udp_emit(uint8_t *p, uint16_t sport, uint16_t dport, size_t len,
+                   uint32_t src, uint32_t dst);
+
 #endif /* ZNET_WIRE_H */

@@ -31,6 +31,8 @@ void zn_config_default(struct zn_config *cfg) {
   cfg->icmp_echo = true;
   cfg->icmp_rate = ZN_DEFAULT_ICMP_RATE;
   cfg->icmp_burst = ZN_DEFAULT_ICMP_BURST;
+  cfg->udp_socks = ZN_DEFAULT_UDP_SOCKS;
+  cfg->udp_rxq = ZN_DEFAULT_UDP_RXQ;
   cfg->rx_budget = ZN_DEFAULT_RX_BUDGET;
   cfg->txq_len = ZN_DEFAULT_TXQ_LEN;
   cfg->log_level = ZN_LOG_INFO;
@@ -40,7 +42,8 @@ static bool config_ok(const struct zn_config *cfg) {
   if (cfg->nbufs == 0 || cfg->ipv4_prefix > 32 || cfg->arp_entries == 0 ||
       cfg->rx_budget == 0 || cfg->txq_len == 0 || cfg->vlan_id > 4094)
     return false;
-  if (cfg->arp_entries > (1u << 20) || cfg->reass_slots > 4096)
+  if (cfg->arp_entries > (1u << 20) || cfg->reass_slots > 4096 ||
+      cfg->udp_socks > (1u << 20))
     return false;
   return true;
 }
@@ -54,6 +57,7 @@ size_t zn_stack_mem_size(const struct zn_config *cfg) {
     n += zn__carve_size(zn_pool_mem_size(cfg->nbigbufs, ZN_BIGBUF_SIZE));
   n += zn__arp_mem_size(cfg);
   n += zn__ip_mem_size(cfg);
+  n += zn__udp_mem_size(cfg);
   return n;
 }
 
@@ -106,6 +110,7 @@ int zn_stack_create(const struct zn_config *cfg, void *mem, size_t len,
   zn__arp_init(st, &m);
   zn__ip_init(st, &m);
   zn__icmp_init(st);
+  zn__udp_init(st, &m);
   *out = st;
   return ZN_OK;
 }
@@ -115,6 +120,7 @@ void zn_stack_destroy(struct zn_stack *st) {
     return;
   zn__arp_destroy(st);
   zn__ip_destroy(st);
+  zn__udp_destroy(st);
   zn_bufq_purge(&st->txq);
   zn_bufq_purge(&st->loopq);
   st->nif = NULL;

@@ -95,7 +95,7 @@ ZT_TEST(test_echo_rejects) {
   solo_free(&s);
 }
 
-/* A stand-in transport on protocol 17 recording the errors it gets. */
+/* A stand-in transport on protocol 200 recording the errors it gets. */
 static struct zn__ip_err got;
 static uint8_t got_l4[8];
 static int nerr;
@@ -114,14 +114,14 @@ static void fake_in(struct zn_stack *st, struct zn_buf *b,
   zn_buf_free(b);
 }
 
-/* An ICMP error from `from` quoting an IP header src->dst proto 17 with the
+/* An ICMP error from `from` quoting an IP header src->dst proto 200 with the
  * 8 bytes `l4`. */
 static size_t mk_err(uint8_t *f, uint8_t type, uint8_t code, uint32_t rest,
                      uint32_t qsrc, uint32_t qdst, const uint8_t *l4) {
   uint8_t q[28], m[64];
   struct zn_ipv4_hdr h = {0};
   h.ttl = 64;
-  h.proto = 17;
+  h.proto = 200;
   h.tot_len = 28 + 100; /* the quote is cut: the original was longer */
   h.src = qsrc;
   h.dst = qdst;
@@ -141,10 +141,10 @@ ZT_TEST(test_error_delivery) {
   ZT_REQUIRE(s.st);
   uint8_t f[200];
   const uint8_t l4[8] = {0x30, 0x39, 0x00, 0x35, 0, 16, 0, 0};
-  /* No transport on 17 yet. */
+  /* No transport on 200 yet. */
   inject(s.st, f, mk_err(f, 3, 3, 0, IP_B, IP_X, l4));
   ZT_EQU(zn_stat(s.st, ZN_STAT_icmp_drop_noowner), 1);
-  ZT_EQ(zn__ip_register(s.st, 17, fake_in, fake_err), ZN_OK);
+  ZT_EQ(zn__ip_register(s.st, 200, fake_in, fake_err), ZN_OK);
   nerr = 0;
   inject(s.st, f, mk_err(f, 3, 3, 0, IP_B, IP_X, l4));
   ZT_EQ(nerr, 1);

@@ -1,0 +1,123 @@
+/*
+ * UDP (RFC 768, RFC 1122 §4.1, ports per RFC 6056).
+ *
+ * Sockets come from a table inside the stack (cfg.udp_socks of them).
+ *
+ *   struct zn_udp_sock *s;
+ *   zn_udp_open(st, &s);
+ *   zn_udp_bind(s, 0, 7);                    // any local address, port 7
+ *   zn_udp_set_recv_cb(s, on_dgram, app);
+ *
+ * Receiving: with a receive callback set, each datagram is handed to it as
+ * a view into the frame buffer it arrived in (no copy).  The view is valid
+ * during the callback; zn_udp_dgram_keep() takes a reference to the buffer
+ * (positioned at the payload) to keep it longer.  Without a callback,
+ * datagrams wait in a per-socket queue of at most cfg.udp_rxq datagrams
+ * (overflow counted in udp_drop_rxq_full) for zn_udp_recv().
+ *
+ * Sending: zn_udp_sendto() copies; for zero copy take a buffer from
+ * zn_udp_buf_alloc(), zn_buf_put() the payload into it, and hand it to
+ * zn_udp_sendto_buf(), which consumes it.  Datagrams larger than the MTU
+ * are fragmented by IPv4.
+ *
+ * Errors: ICMP errors quoting a datagram this socket sent reach its error
+ * callback: ZN_ECONNREFUSED (port unreachable), ZN_EHOSTUNREACH (net/host
+ * unreachable or prohibited), ZN_EMSGSIZE (fragmentation needed),
+ * ZN_ETIMEDOUT (time exceeded), ZN_EPROTO (parameter problem).
+ *
+ * Closing: zn_udp_close() may be called from any callback, including the
+ * socket's own; the slot is recycled once no callback of it is running.
+ */
+#ifndef ZNET_UDP_H
+#define ZNET_UDP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "znet/buf.h"
+
+struct zn_stack;
+struct zn_udp_sock;
+
+#define ZN_UDP_HDR_LEN 8
+/* Largest payload of one datagram: 65535 - 20 (IPv4) - 8 (UDP). */
+#define ZN_UDP_MAX_PAYLOAD 65507
+/* Ephemeral ports (IANA range, RFC 6335). */
+#define ZN_UDP_EPHEMERAL_MIN 49152
+#define ZN_UDP_EPHEMERAL_MAX 65535
+
+struct zn_udp_dgram {
+  uint32_t src;           /* sender's address */
+  uint16_t sport;         /* sender's port */
+  uint32_t dst;           /* our address it was sent to (maybe broadcast) */
+  uint16_t dport;
+  uint8_t ttl;
+  bool bcast;             /* sent to a broadcast address */
+  const uint8_t *data;    /* payload, inside the frame buffer */
+  size_t len;
+  struct zn_buf *buf;     /* the buffer holding it (for zn_udp_dgram_keep) */
+};
+
+typedef void (*zn_udp_recv_cb)(struct zn_udp_sock *s, void *arg,
+                               const struct zn_udp_dgram *d);
+typedef void (*zn_udp_err_cb)(struct zn_udp_sock *s, void *arg, int err,
+                              uint32_t addr, uint16_t port);
+
+/* A socket from the stack's table.  Errors: ZN_ENOMEM (table full). */
+int zn_udp_open(struct zn_stack *st, struct zn_udp_sock **out);
+
+/* Bind to a local address (0: any of ours) and port (0: an ephemeral port
+ * chosen at random, RFC 6056 algorithm 1).  Errors: ZN_EINVAL (already
+ * bound), ZN_EADDRINUSE, ZN_EADDRNOTAVAIL (not our address). */
+int zn_udp_bind(struct zn_udp_sock *s, uint32_t addr, uint16_t port);
+
+/* Fix the peer: zn_udp_send() goes there and only its datagrams are
+ * received.  Binds to an ephemeral port first if unbound.  addr 0
+ * disconnects.  Errors: as zn_udp_bind. */
+int zn_udp_connect(struct zn_udp_sock *s, uint32_t addr, uint16_t port);
+
+void zn_udp_set_recv_cb(struct zn_udp_sock *s, zn_udp_recv_cb cb, void *arg);
+void zn_udp_set_err_cb(struct zn_udp_sock *s, zn_udp_err_cb cb, void *arg);
+
+/* The local port (0 if unbound) and the stack of a socket. */
+uint16_t zn_udp_local_port(const struct zn_udp_sock *s);
+struct zn_stack *zn_udp_stack(const struct zn_udp_sock *s);
+
+/* Send len bytes to addr:port, copying them.  Binds to an ephemeral port
+ * first if unbound.  Errors: ZN_EMSGSIZE (> ZN_UDP_MAX_PAYLOAD),
+ * ZN_ENOBUFS, ZN_EINVAL (port 0), ZN_ECLOSED, and IPv4's routing errors
+ * (ZN_EHOSTUNREACH, ZN_EADDRNOTAVAIL). */
+int zn_udp_sendto(struct zn_udp_sock *s, uint32_t addr, uint16_t port,
+                  const void *data, size_t len);
+
+/* To the connected peer.  Errors: ZN_ENOTCONN, and as zn_udp_sendto. */
+int zn_udp_send(struct zn_udp_sock *s, const void *data, size_t len);
+
+/* An empty buffer with headroom for every header and room for `size`
+ * payload bytes; NULL if none is free or size > ZN_UDP_MAX_PAYLOAD. */
+struct zn_buf *zn_udp_buf_alloc(struct zn_udp_sock *s, size_t size);
+
+/* Send the payload in b (data/len) to addr:port without copying.  Consumes
+ * b.  Errors: as zn_udp_sendto. */
+int zn_udp_sendto_buf(struct zn_udp_sock *s, uint32_t addr, uint16_t port,
+                      struct zn_buf *b);
+
+/* Keep the datagram's buffer past the callback: returns a new reference
+ * with data/len at the payload.  Release it with zn_buf_free(). */
+struct zn_buf *zn_udp_dgram_keep(const struct zn_udp_dgram *d);
+
+/* Pop the oldest queued datagram (only without a receive callback).
+ * On ZN_OK *out is a buffer at the payload owned by the caller, and
+ * from/port (may be NULL) tell the sender.  Errors: ZN_EAGAIN (empty). */
+int zn_udp_recv(struct zn_udp_sock *s, struct zn_buf **out, uint32_t *from,
+                uint16_t *port);
+
+/* Datagrams waiting in the queue. */
+uint32_t zn_udp_queued(const struct zn_udp_sock *s);
+
+/* Close: queued datagrams are freed, the port is released.  Safe inside
+ * callbacks.  NULL is ignored. */
+void zn_udp_close(struct zn_udp_sock *s);
+
+#endif /* ZNET_UDP_H */

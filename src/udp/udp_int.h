@@ -1,0 +1,42 @@
+/* UDP state and the calls the rest of the stack makes into it. */
+#ifndef ZN_UDP_INT_H
+#define ZN_UDP_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "znet/buf.h"
+#include "znet/stack.h"
+#include "znet/udp.h"
+
+enum { ZN__UDP_FREE = 0, ZN__UDP_OPEN, ZN__UDP_CLOSING };
+
+struct zn_udp_sock {
+  struct zn_stack *st;
+  struct zn_udp_sock *hnext;  /* chain of the port's hash bucket */
+  uint32_t laddr, raddr;      /* 0: any / not connected */
+  uint16_t lport, rport;
+  uint8_t state;
+  uint8_t hashed;
+  uint16_t in_cb;             /* callbacks of this socket running */
+  zn_udp_recv_cb recv_cb;
+  void *recv_arg;
+  zn_udp_err_cb err_cb;
+  void *err_arg;
+  struct zn_bufq rxq;
+  struct zn_udp_sock *free_next;
+};
+
+struct zn__udp {
+  struct zn_udp_sock *socks;   /* cfg.udp_socks */
+  struct zn_udp_sock **bucket; /* by local port */
+  uint32_t nbuckets;           /* power of two */
+  struct zn_udp_sock *free;
+  uint32_t nopen;
+};
+
+size_t zn__udp_mem_size(const struct zn_config *cfg);
+void zn__udp_init(struct zn_stack *st, void **mem);
+void zn__udp_destroy(struct zn_stack *st);
+
+#endif
