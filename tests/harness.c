@@ -150,7 +150,8 @@ int th_check_accounting(const struct zn_stack *st) {
   bad += eq("arp_rx = arp drops + requests + replies", V(arp_rx),
             V(arp_drop_malformed) + V(arp_drop_unsupported) + V(arp_drop_op) +
                 V(arp_drop_not_for_us) + V(arp_drop_bad_sender) +
-                V(arp_drop_unsolicited) + V(arp_conflict) + V(arp_req_rx) +
+                V(arp_drop_unsolicited) + V(arp_conflict) +
+                V(arp_gratuitous_rx) + V(arp_req_rx) +
                 V(arp_reply_rx));
   bad += eq("ip_rx + reassembled = ip drops + fragments + transport input",
             V(ip_rx) + V(ip_reass_ok),

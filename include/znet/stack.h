@@ -14,6 +14,10 @@
  *     }
  *
  * which is what zn_loop_run() (znet/loop.h) does for hosted backends.
+ *
+ * A new stack's clock stands at 0 until the first poll.  Poll once with
+ * the current time before calling any API that arms a timer (sending,
+ * resolving), or those timers count from 0 and fire at the first poll.
  */
 #ifndef ZNET_STACK_H
 #define ZNET_STACK_H

@@ -46,6 +46,7 @@
   X(arp_drop_unsolicited, DROP, "ARP replies no request of ours asked for")    \
   X(arp_conflict, DROP, "ARP packets claiming our own address")                \
   X(arp_req_rx, CNT, "ARP requests received for our address")                  \
+  X(arp_gratuitous_rx, CNT, "gratuitous ARP from others, ignored by policy")   \
   X(arp_reply_rx, CNT, "ARP replies accepted")                                 \
   X(arp_req_tx, CNT, "ARP requests sent")                                      \
   X(arp_reply_tx, CNT, "ARP replies sent")                                     \

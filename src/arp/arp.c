@@ -173,7 +173,7 @@ static void set_reachable(struct zn_stack *st, struct zn__arp_entry *e,
   zn_timer_start(st, &e->timer, e->expires);
   struct zn_buf *b;
   while ((b = zn_bufq_pop(&e->pending)) != NULL)
-    zn__eth_output(st, b, e->mac, ZN_ETHERTYPE_IPV4);
+    zn__ip_link_send(st, b, e->mac);
 }
 
 static void entry_timer(struct zn_stack *st, struct zn_timer *t) {
@@ -249,11 +249,11 @@ void zn__arp_output(struct zn_stack *st, struct zn_buf *b, uint32_t ip) {
   case ZN_ARP_STALE:
     e->state = ZN_ARP_PROBE;
     e->tries = 0;
-    zn__eth_output(st, b, e->mac, ZN_ETHERTYPE_IPV4);
+    zn__ip_link_send(st, b, e->mac);
     send_request(st, e, true);
     return;
   default: /* REACHABLE, PROBE, STATIC */
-    zn__eth_output(st, b, e->mac, ZN_ETHERTYPE_IPV4);
+    zn__ip_link_send(st, b, e->mac);
     return;
   }
 }
@@ -304,7 +304,12 @@ void zn__arp_input(struct zn_stack *st, struct zn_buf *b) {
     goto drop;
   }
   if (tpa != st->ip_addr) {
-    ZN_STAT_INC(st, arp_drop_not_for_us);
+    /* An announcement (sender == target, RFC 5227) is normal traffic
+     * that this policy ignores, not a bad packet. */
+    if (spa == tpa)
+      ZN_STAT_INC(st, arp_gratuitous_rx);
+    else
+      ZN_STAT_INC(st, arp_drop_not_for_us);
     goto drop;
   }
   if (v.op == ZN_ARP_OP_REQUEST) {
@@ -383,7 +388,7 @@ int zn_arp_add_static(struct zn_stack *st, uint32_t ip, const uint8_t mac[6]) {
   e->state = ZN_ARP_STATIC;
   struct zn_buf *b;
   while ((b = zn_bufq_pop(&e->pending)) != NULL)
-    zn__eth_output(st, b, e->mac, ZN_ETHERTYPE_IPV4);
+    zn__ip_link_send(st, b, e->mac);
   return ZN_OK;
 }
 

@@ -378,15 +378,49 @@ static uint16_t next_id(struct zn_stack *st, uint32_t dst, uint8_t proto) {
 
 enum hop_kind { HOP_UNICAST, HOP_BCAST, HOP_MCAST };
 
+void zn__ip_link_send(struct zn_stack *st, struct zn_buf *b,
+                      const uint8_t mac[6]) {
+  uint32_t mtu = st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;
+  if (b->len <= mtu) {
+    zn__eth_output(st, b, mac, ZN_ETHERTYPE_IPV4);
+    return;
+  }
+  /* Fragment (RFC 791 §3.2): payload chunks of a multiple of 8 bytes, each
+   * behind a copy of our (option-less) header.  The datagram was built
+   * whole so that a pending ARP resolution holds one buffer, not dozens. */
+  const uint8_t *h = b->data;
+  size_t hl = (size_t)(h[0] & 0x0f) * 4;
+  size_t plen = b->len - hl;
+  size_t chunk = (mtu - hl) & ~(size_t)7;
+  for (size_t off = 0; off < plen; off += chunk) {
+    size_t n = plen - off < chunk ? plen - off : chunk;
+    struct zn_buf *f = zn__buf_alloc(st, n + hl);
+    if (!f) {
+      ZN_STAT_INC(st, ip_tx_drop_nobuf);
+      break;
+    }
+    uint8_t *p = zn_buf_put(f, n + hl);
+    memcpy(p, h, hl);
+    zn_wr16(p + 2, (uint16_t)(n + hl));
+    zn_wr16(p + 6, (uint16_t)((off / 8) | (off + n < plen ? ZN_IPV4_MF : 0)));
+    zn_wr16(p + 10, 0);
+    zn_wr16(p + 10, zn_csum(p, hl));
+    memcpy(p + hl, h + hl + off, n);
+    ZN_STAT_INC(st, ip_frag_tx);
+    zn__eth_output(st, f, mac, ZN_ETHERTYPE_IPV4);
+  }
+  zn_buf_free(b);
+}
+
 static void link_output(struct zn_stack *st, struct zn_buf *b,
                         enum hop_kind kind, uint32_t hop) {
   if (kind == HOP_BCAST) {
-    zn__eth_output(st, b, zn_eth_bcast, ZN_ETHERTYPE_IPV4);
+    zn__ip_link_send(st, b, zn_eth_bcast);
   } else if (kind == HOP_MCAST) {
     /* RFC 1112 §6.4: 01:00:5e + low 23 bits of the group. */
     uint8_t mac[6] = {0x01, 0x00, 0x5e, (uint8_t)((hop >> 16) & 0x7f),
                       (uint8_t)(hop >> 8), (uint8_t)hop};
-    zn__eth_output(st, b, mac, ZN_ETHERTYPE_IPV4);
+    zn__ip_link_send(st, b, mac);
   } else {
     zn__arp_output(st, b, hop);
   }
@@ -426,6 +460,13 @@ int zn__ip_output(struct zn_stack *st, struct zn_buf *b,
     rc = ZN_ENETUNREACH;
     goto fail;
   }
+  uint32_t mtu = st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;
+  if (!loop && plen + ZN_IPV4_HDR_LEN > mtu &&
+      (tx->df || mtu < ZN_IPV4_HDR_LEN + 8)) {
+    ZN_STAT_INC(st, ip_tx_drop_df);
+    rc = ZN_EMSGSIZE;
+    goto fail;
+  }
   struct zn_ipv4_hdr h;
   h.tos = tx->tos;
   h.ttl = tx->ttl ? tx->ttl : st->cfg.ttl;
@@ -433,61 +474,27 @@ int zn__ip_output(struct zn_stack *st, struct zn_buf *b,
   h.id = next_id(st, dst, tx->proto);
   h.src = src;
   h.dst = dst;
-  uint32_t mtu = st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;
-  if (loop || plen + ZN_IPV4_HDR_LEN <= mtu) {
-    h.frag = tx->df ? ZN_IPV4_DF : 0;
-    h.tot_len = (uint16_t)(plen + ZN_IPV4_HDR_LEN);
-    uint8_t *p = zn_buf_push(b, ZN_IPV4_HDR_LEN);
-    if (!p) {
-      ZN_STAT_INC(st, if_tx_errors); /* layer above left no headroom */
+  h.frag = tx->df ? ZN_IPV4_DF : 0;
+  h.tot_len = (uint16_t)(plen + ZN_IPV4_HDR_LEN);
+  uint8_t *p = zn_buf_push(b, ZN_IPV4_HDR_LEN);
+  if (!p) {
+    ZN_STAT_INC(st, if_tx_errors); /* layer above left no headroom */
+    rc = ZN_ENOBUFS;
+    goto fail;
+  }
+  zn_ipv4_emit(p, &h);
+  ZN_STAT_INC(st, ip_tx);
+  if (loop) {
+    if (st->loopq.count >= st->cfg.txq_len) {
+      ZN_STAT_INC(st, ip_tx_drop_loopq);
       rc = ZN_ENOBUFS;
       goto fail;
     }
-    zn_ipv4_emit(p, &h);
-    ZN_STAT_INC(st, ip_tx);
-    if (loop) {
-      if (st->loopq.count >= st->cfg.txq_len) {
-        ZN_STAT_INC(st, ip_tx_drop_loopq);
-        rc = ZN_ENOBUFS;
-        goto fail;
-      }
-      b->flags |= ZN_BUF_F_LOOP;
-      zn_bufq_push(&st->loopq, b);
-      return ZN_OK;
-    }
-    link_output(st, b, kind, hop);
+    b->flags |= ZN_BUF_F_LOOP;
+    zn_bufq_push(&st->loopq, b);
     return ZN_OK;
   }
-  if (tx->df) {
-    ZN_STAT_INC(st, ip_tx_drop_df);
-    rc = ZN_EMSGSIZE;
-    goto fail;
-  }
-  /* Fragment: payload chunks of a multiple of 8 that fit the MTU. */
-  size_t chunk = (mtu - ZN_IPV4_HDR_LEN) & ~(size_t)7;
-  if (chunk == 0) {
-    ZN_STAT_INC(st, ip_tx_drop_df);
-    rc = ZN_EMSGSIZE;
-    goto fail;
-  }
-  ZN_STAT_INC(st, ip_tx);
-  for (size_t off = 0; off < plen; off += chunk) {
-    size_t n = plen - off < chunk ? plen - off : chunk;
-    struct zn_buf *f = zn__buf_alloc(st, n + ZN_IPV4_HDR_LEN);
-    if (!f) {
-      ZN_STAT_INC(st, ip_tx_drop_nobuf);
-      rc = ZN_ENOBUFS;
-      goto fail;
-    }
-    uint8_t *p = zn_buf_put(f, n + ZN_IPV4_HDR_LEN);
-    h.frag = (uint16_t)((off / 8) | (off + n < plen ? ZN_IPV4_MF : 0));
-    h.tot_len = (uint16_t)(n + ZN_IPV4_HDR_LEN);
-    zn_ipv4_emit(p, &h);
-    memcpy(p + ZN_IPV4_HDR_LEN, b->data + off, n);
-    ZN_STAT_INC(st, ip_frag_tx);
-    link_output(st, f, kind, hop);
-  }
-  zn_buf_free(b);
+  link_output(st, b, kind, hop);
   return ZN_OK;
 fail:
   zn_buf_free(b);

@@ -88,6 +88,10 @@ void zn__ip_input(struct zn_stack *st, struct zn_buf *b, bool link_bcast);
  * ZN_ENETUNREACH, ZN_EADDRNOTAVAIL, ZN_EMSGSIZE, ZN_ENOBUFS. */
 int zn__ip_output(struct zn_stack *st, struct zn_buf *b,
                   const struct zn__ip_tx *tx);
+/* Send the datagram in b (data at the IP header) to a resolved link
+ * address, fragmenting it if it exceeds the MTU.  Consumes b. */
+void zn__ip_link_send(struct zn_stack *st, struct zn_buf *b,
+                      const uint8_t mac[6]);
 /* Hand an ICMP error to the transport owning the quoted datagram. */
 void zn__ip_deliver_err(struct zn_stack *st, const struct zn__ip_err *e);
 /* True if a is one of our unicast addresses. */

@@ -183,7 +183,8 @@ ZT_TEST(test_unsolicited_reply_ignored) {
   inject(s.st, f, mk_arp(f, zn_eth_bcast, MAC_X, ZN_ARP_OP_REQUEST, MAC_X, IP_X,
                          MAC_A, IP_X));
   ZT_EQ(zn_arp_lookup(s.st, IP_X, mac), ZN_ENOENT);
-  ZT_EQU(zn_stat(s.st, ZN_STAT_arp_drop_not_for_us), 1);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_arp_gratuitous_rx), 1);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_arp_drop_not_for_us), 0);
   /* We answered B's request with a unicast reply. */
   ZT_EQ(sent_count(&s.link.b, ZN_ETHERTYPE_ARP), 1);
   struct zn_buf *r = sent_pop(&s.link.b);

@@ -36,6 +36,28 @@ static void solo_b(struct solo *s, struct zn_config *c) {
 
 static uint8_t pattern[8000];
 
+/* A datagram of many fragments sent before the neighbour is resolved
+ * waits whole on the ARP entry and is fragmented once resolved. */
+ZT_TEST(test_big_datagram_waits_for_arp) {
+  struct th_pair p;
+  struct zn_config ca, cb;
+  cfg_quiet(&ca, IP_A, 1);
+  cfg_quiet(&cb, IP_B, 2);
+  ca.arp_pending = 1;
+  cb.arp_pending = 1;
+  ca.nbigbufs = cb.nbigbufs = 2;
+  th_pair_init(&p, &ca, &cb);
+  ZT_REQUIRE(p.a && p.b);
+  replies = 0;
+  zn_icmp_set_echo_reply_cb(p.a, on_reply, NULL);
+  ZT_EQ(zn_icmp_echo_send(p.a, IP_B, 7, 1, pattern, 7990), ZN_OK);
+  th_pair_run(&p, ZN_MS(10));
+  ZT_EQ(replies, 1);
+  ZT_CHECK(last_ok);
+  ZT_EQU(zn_stat(p.a, ZN_STAT_arp_drop_pending_full), 0);
+  th_pair_free(&p);
+}
+
 ZT_TEST(test_fragment_both_ways) {
   struct th_pair p;
   struct zn_config ca, cb;
@@ -386,6 +408,7 @@ ZT_TEST(test_routing_df_loopback) {
 int main(void) {
   for (size_t i = 0; i < sizeof(pattern); i++)
     pattern[i] = (uint8_t)(i * 7 + 3);
+  ZT_RUN(test_big_datagram_waits_for_arp);
   ZT_RUN(test_fragment_both_ways);
   ZT_RUN(test_reassembly_orders);
   ZT_RUN(test_reassembly_overlap_and_dup);
