@@ -31,8 +31,8 @@
  *     guarantees termination; every pointer a real compressor writes
  *     points to an earlier name, so this rejects nothing legitimate;
  *   - at most ZN_DNS_PTR_HOPS_MAX jumps per name, bounding the work;
- *   - labels of at most 63 bytes, label types 0x40 and 0x80 (RFC 6891
- *     4.2 / RFC 2673, both obsolete or reserved) rejected;
+ *   - labels of at most 63 bytes; label types 0x40 (extended labels of
+ *     RFC 2671, deprecated by RFC 6891 5) and 0x80 (reserved) rejected;
  *   - the expanded name at most 255 bytes.
  *
  * Errors while parsing, each a distinct reason:
@@ -244,7 +244,7 @@ struct zn_dns_rr {
 /* A cursor over the entries of a message, in wire order: the questions,
  * then the resource records of the answer, authority and additional
  * sections.  Errors are sticky: once a call has failed, every later call
- * returns the same error. */
+ * returns the same error.  The fields are read-only for the caller. */
 struct zn_dns_iter {
   const struct zn_dns_msg *m;
   size_t off;              /* offset of the next entry */
@@ -252,6 +252,8 @@ struct zn_dns_iter {
   int err;
 };
 
+/* Start at the first question.  The iterator keeps a pointer to m, which
+ * must stay valid (and unchanged) while it is used. */
 void zn_dns_iter_init(struct zn_dns_iter *it, const struct zn_dns_msg *m);
 
 /* The next question.  Returns ZN_OK and fills *q, or ZN_EOF when every
@@ -366,11 +368,20 @@ int zn_dns_txt_next(const struct zn_dns_txt *t, size_t *off,
 int zn_dns_opt_next(const struct zn_dns_opt *o, size_t *off, uint16_t *code,
                     const uint8_t **data, uint16_t *dlen);
 
+/* The TTL of a record to cache it for, in seconds: RFC 2181 8 says a
+ * value with the top bit set is to be read as 0.  (Not for OPT, whose TTL
+ * field holds flags.) */
+static inline uint32_t zn_dns_ttl(const struct zn_dns_rr *rr) {
+  return (rr->ttl & 0x80000000u) ? 0 : rr->ttl;
+}
+
 /* The negative-caching TTL of a SOA record from an authority section (RFC
- * 2308 5): the smaller of the record's TTL and the SOA MINIMUM field. */
+ * 2308 5): the smaller of the record's TTL (as zn_dns_ttl reads it) and
+ * the SOA MINIMUM field. */
 static inline uint32_t zn_dns_soa_neg_ttl(const struct zn_dns_rr *rr,
                                           const struct zn_dns_soa *soa) {
-  return rr->ttl < soa->minimum ? rr->ttl : soa->minimum;
+  uint32_t ttl = zn_dns_ttl(rr);
+  return ttl < soa->minimum ? ttl : soa->minimum;
 }
 
 /* Walk the whole message: every question, every record, every RDATA
@@ -396,7 +407,8 @@ int zn_dns_msg_opt(const struct zn_dns_msg *m, struct zn_dns_opt *opt);
  * against earlier names (exact byte match of a suffix; the first
  * ZN_DNS_COMP_MAX label positions below offset 0x4000 are remembered), in
  * owner names and in the RDATA of CNAME, NS, PTR, MX and SOA (RFC 3597 4);
- * never in SRV. */
+ * never in SRV.  The fields are the builder's; read len through
+ * zn_dns_build_len(). */
 struct zn_dns_builder {
   uint8_t *p;
   size_t cap;              /* at most 65535 */
@@ -453,8 +465,9 @@ int zn_dns_build_opt(struct zn_dns_builder *b, const struct zn_dns_opt *opt);
  *   ZN_EINVAL  rcode above 15 (*b left unwritten)
  *   ZN_ENOSPC  cap < 12 (*b left unwritten), or the questions do not fit
  *   ZN_ETRUNCATED, ZN_EMALFORMED  the query's questions cannot be parsed
- * In the last two cases *b holds a complete header-only response (QDCOUNT
- * 0), which is what a FORMERR reply to an unparsable query should be.
+ * When the questions do not fit or cannot be parsed, *b holds a complete
+ * header-only response (QDCOUNT 0): what a FORMERR reply to an unparsable
+ * query should be.
  * buf must not overlap the query's bytes (build into a fresh buffer). */
 int zn_dns_build_response(struct zn_dns_builder *b, uint8_t *buf, size_t cap,
                           const struct zn_dns_msg *q, uint8_t rcode);
@@ -463,5 +476,126 @@ int zn_dns_build_response(struct zn_dns_builder *b, uint8_t *buf, size_t cap,
 static inline size_t zn_dns_build_len(const struct zn_dns_builder *b) {
   return b->len;
 }
+
+/* ======================================================================
+ * Stub resolver (RFC 1035 §7, RFC 2308 negative caching, RFC 5452
+ * resilience against forged answers).
+ *
+ * Asks recursive servers for A or AAAA records.  Each query gets its own
+ * UDP socket on a random ephemeral port and a random 16-bit ID; an answer
+ * is taken only if it comes from a server this query was sent to, from
+ * its port, with the same ID and the same question (name compared
+ * ignoring case, type, class).  Tries go round the server list with a
+ * timeout that doubles each time.  CNAME chains are followed inside an
+ * answer and, if the answer stops at a CNAME, by asking again for the
+ * target, up to max_cname links.  Answers, positive and negative, are
+ * cached for their TTL (capped at max_ttl) in a bounded table with LRU
+ * eviction.
+ *
+ * Memory comes from the caller (zn_dns_resolver_mem_size); the resolver
+ * takes UDP sockets from the stack's table, one per query in flight.
+ * Callbacks never run inside zn_dns_resolve(): an answer found in the
+ * cache is delivered on the next zn_stack_poll().
+ * ====================================================================== */
+
+struct zn_stack;
+
+#define ZN_DNS_MAX_SERVERS 4
+#define ZN_DNS_MAX_ADDRS 16
+
+struct zn_dns_resolver;
+struct zn_dns_query;
+
+struct zn_dns_server {
+  uint32_t addr;
+  uint16_t port;            /* 0: 53 */
+};
+
+struct zn_dns_resolver_cfg {
+  struct zn_dns_server servers[ZN_DNS_MAX_SERVERS];
+  uint32_t nservers;
+  uint32_t timeout_ms;      /* first try; doubles on each retry */
+  uint32_t tries;           /* sends per name before giving up */
+  uint32_t max_queries;     /* queries in flight at once */
+  uint32_t cache_entries;   /* 0: no cache */
+  uint32_t max_ttl;         /* seconds; longer TTLs are cut to this */
+  uint32_t neg_ttl;         /* seconds to cache a negative answer that
+                               carries no SOA */
+  uint32_t max_cname;       /* CNAME links followed */
+};
+
+/* Defaults: no servers, 1000 ms, 4 tries, 16 queries, 64 cache entries,
+ * max_ttl 86400, neg_ttl 60, max_cname 8. */
+void zn_dns_resolver_cfg_default(struct zn_dns_resolver_cfg *cfg);
+
+/* Bytes zn_dns_resolver_init() needs for cfg; 0 if cfg is invalid (no
+ * server, a server address 0, tries or max_queries 0). */
+size_t zn_dns_resolver_mem_size(const struct zn_dns_resolver_cfg *cfg);
+
+/* Build a resolver for stack st inside [mem, mem+len).  Errors: ZN_EINVAL
+ * (bad cfg), ZN_ENOMEM (len too small). */
+int zn_dns_resolver_init(struct zn_dns_resolver **out, struct zn_stack *st,
+                         const struct zn_dns_resolver_cfg *cfg, void *mem,
+                         size_t len);
+
+/* Cancel every query (their callbacks are not called) and close their
+ * sockets.  The memory is the caller's again afterwards. */
+void zn_dns_resolver_destroy(struct zn_dns_resolver *r);
+
+struct zn_dns_answer {
+  /* ZN_OK: addresses found.  ZN_ENOENT: the name does not exist (rcode
+   * NXDOMAIN) or has no record of that type (NOERROR, no data).
+   * ZN_ETIMEDOUT: no usable answer from any server.  ZN_EPROTO: servers
+   * failed (SERVFAIL, REFUSED, FORMERR, a malformed or truncated answer).
+   * ZN_ERANGE: the CNAME chain was longer than max_cname or looped. */
+  int status;
+  uint8_t rcode;                 /* last rcode seen, 0 if none */
+  uint16_t qtype;
+  struct zn_dns_name name;       /* as asked */
+  struct zn_dns_name canonical;  /* after following CNAMEs */
+  uint32_t ttl;                  /* seconds left: smallest along the chain */
+  bool from_cache;
+  uint32_t naddr;
+  union {
+    uint32_t a[ZN_DNS_MAX_ADDRS];       /* host order */
+    uint8_t aaaa[ZN_DNS_MAX_ADDRS][16]; /* network order */
+  } addr;
+};
+
+typedef void (*zn_dns_resolve_cb)(struct zn_dns_resolver *r, void *arg,
+                                  const struct zn_dns_answer *a);
+
+/* Look up `name` (presentation text, NUL-terminated) for qtype A or AAAA.
+ * cb is called once, later, from zn_stack_poll(), unless the query is
+ * cancelled first.  *q (if q is not NULL) is a handle for
+ * zn_dns_cancel, valid until the callback starts.  Errors (cb will not be
+ * called): ZN_EINVAL (bad name or qtype), ZN_ENOMEM (max_queries in
+ * flight, or no UDP socket free). */
+int zn_dns_resolve(struct zn_dns_resolver *r, const char *name,
+                   uint16_t qtype, zn_dns_resolve_cb cb, void *arg,
+                   struct zn_dns_query **q);
+
+/* Stop a query; its callback will not be called.  Not for a query whose
+ * callback has started. */
+void zn_dns_cancel(struct zn_dns_query *q);
+
+struct zn_dns_resolver_stats {
+  uint64_t queries;        /* zn_dns_resolve calls accepted */
+  uint64_t cache_hits, cache_misses;
+  uint64_t sent;           /* datagrams sent, retries included */
+  uint64_t retries;
+  uint64_t answers;        /* responses accepted */
+  uint64_t mismatched;     /* responses ignored: wrong server, port, ID or
+                              question (possible forgeries) */
+  uint64_t malformed;      /* responses that did not parse */
+  uint64_t timeouts;       /* queries given up */
+  uint64_t cname_requeries;
+};
+
+void zn_dns_resolver_get_stats(const struct zn_dns_resolver *r,
+                               struct zn_dns_resolver_stats *s);
+
+/* Drop every cached answer. */
+void zn_dns_resolver_flush_cache(struct zn_dns_resolver *r);
 
 #endif /* ZNET_DNS_H */

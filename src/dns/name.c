@@ -69,12 +69,12 @@ bool zn_dns_name_is_sub(const struct zn_dns_name *name,
     return false;
   /* Walk name's labels until the rest is as long as zone: only a suffix
    * that starts on a label boundary may match. */
-  while (name->len - i > zone->len) {
+  while (i < name->len && name->len - i > zone->len) {
     if (name->b[i] == 0)
       return false;
     i += 1u + name->b[i];
   }
-  return name->len - i == zone->len &&
+  return i <= name->len && name->len - i == zone->len &&
          bytes_eq_nocase(name->b + i, zone->b, zone->len);
 }
 

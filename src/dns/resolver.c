@@ -1,0 +1,541 @@
+/*
+ * Asynchronous stub resolver: see the "Stub resolver" part of znet/dns.h.
+ *
+ * A query is a small state machine driven by three events: its timer
+ * (retry, or the deferred delivery of a cached answer), a datagram on its
+ * socket, and an ICMP error on its socket.  It ends in finish(), which
+ * closes the socket, runs the callback, and only then frees the slot, so
+ * a callback may start new queries but never sees its own slot reused.
+ */
+#include <string.h>
+
+#include "core/stack_int.h"
+#include "znet/dns.h"
+#include "znet/err.h"
+#include "znet/udp.h"
+
+#define EDNS_UDP_SIZE 1232 /* fits any path MTU seen in practice */
+#define QUERY_BUF 512
+
+enum { Q_FREE = 0, Q_ACTIVE, Q_DELIVER, Q_DONE };
+
+struct cache_ent {
+  bool used;
+  uint16_t qtype;
+  int status;
+  uint8_t rcode;
+  uint32_t naddr;
+  uint64_t expires;   /* ns */
+  uint64_t last_used; /* ns */
+  struct zn_dns_name name; /* lower case */
+  struct zn_dns_name canonical;
+  union {
+    uint32_t a[ZN_DNS_MAX_ADDRS];
+    uint8_t aaaa[ZN_DNS_MAX_ADDRS][16];
+  } addr;
+};
+
+struct zn_dns_query {
+  struct zn_dns_resolver *r;
+  uint8_t state;
+  uint16_t qtype;
+  uint16_t id;
+  uint32_t tries;       /* sends for the current name */
+  uint32_t server;      /* index of the server for the next send */
+  uint32_t sent_mask;   /* servers this name was sent to */
+  uint32_t cname_hops;
+  uint32_t min_ttl;
+  uint64_t timeout;     /* ns, for the next send */
+  struct zn_dns_name cur; /* the name being asked (after CNAMEs) */
+  struct zn_udp_sock *sock;
+  struct zn_timer timer;
+  zn_dns_resolve_cb cb;
+  void *arg;
+  struct zn_dns_answer ans;
+};
+
+struct zn_dns_resolver {
+  struct zn_stack *st;
+  struct zn_dns_resolver_cfg cfg;
+  struct zn_dns_query *q;
+  struct cache_ent *cache;
+  struct zn_dns_resolver_stats stats;
+};
+
+void zn_dns_resolver_cfg_default(struct zn_dns_resolver_cfg *cfg) {
+  memset(cfg, 0, sizeof(*cfg));
+  cfg->timeout_ms = 1000;
+  cfg->tries = 4;
+  cfg->max_queries = 16;
+  cfg->cache_entries = 64;
+  cfg->max_ttl = 86400;
+  cfg->neg_ttl = 60;
+  cfg->max_cname = 8;
+}
+
+static bool cfg_ok(const struct zn_dns_resolver_cfg *cfg) {
+  if (cfg->nservers == 0 || cfg->nservers > ZN_DNS_MAX_SERVERS ||
+      cfg->tries == 0 || cfg->max_queries == 0 || cfg->timeout_ms == 0 ||
+      cfg->max_queries > 65536 || cfg->cache_entries > (1u << 20))
+    return false;
+  for (uint32_t i = 0; i < cfg->nservers; i++)
+    if (cfg->servers[i].addr == 0)
+      return false;
+  return true;
+}
+
+size_t zn_dns_resolver_mem_size(const struct zn_dns_resolver_cfg *cfg) {
+  if (!cfg_ok(cfg))
+    return 0;
+  return zn__carve_size(sizeof(struct zn_dns_resolver)) +
+         zn__carve_size((size_t)cfg->max_queries * sizeof(struct zn_dns_query)) +
+         zn__carve_size((size_t)cfg->cache_entries * sizeof(struct cache_ent));
+}
+
+static void query_timer(struct zn_stack *st, struct zn_timer *t);
+
+int zn_dns_resolver_init(struct zn_dns_resolver **out, struct zn_stack *st,
+                         const struct zn_dns_resolver_cfg *cfg, void *mem,
+                         size_t len) {
+  size_t need = zn_dns_resolver_mem_size(cfg);
+  if (need == 0 || !mem || !st)
+    return ZN_EINVAL;
+  if (len < need)
+    return ZN_ENOMEM;
+  void *m = mem;
+  struct zn_dns_resolver *r = zn__carve(&m, sizeof(*r));
+  memset(r, 0, sizeof(*r));
+  r->st = st;
+  r->cfg = *cfg;
+  r->q = zn__carve(&m, (size_t)cfg->max_queries * sizeof(struct zn_dns_query));
+  memset(r->q, 0, (size_t)cfg->max_queries * sizeof(struct zn_dns_query));
+  r->cache = zn__carve(&m, (size_t)cfg->cache_entries * sizeof(struct cache_ent));
+  memset(r->cache, 0, (size_t)cfg->cache_entries * sizeof(struct cache_ent));
+  for (uint32_t i = 0; i < cfg->max_queries; i++) {
+    r->q[i].r = r;
+    zn_timer_init(&r->q[i].timer, query_timer);
+  }
+  *out = r;
+  return ZN_OK;
+}
+
+static void release(struct zn_dns_query *q) {
+  zn_timer_stop(q->r->st, &q->timer);
+  if (q->sock) {
+    zn_udp_close(q->sock);
+    q->sock = NULL;
+  }
+  q->state = Q_FREE;
+}
+
+void zn_dns_resolver_destroy(struct zn_dns_resolver *r) {
+  for (uint32_t i = 0; i < r->cfg.max_queries; i++)
+    if (r->q[i].state != Q_FREE)
+      release(&r->q[i]);
+}
+
+void zn_dns_cancel(struct zn_dns_query *q) {
+  if (q && (q->state == Q_ACTIVE || q->state == Q_DELIVER))
+    release(q);
+}
+
+void zn_dns_resolver_get_stats(const struct zn_dns_resolver *r,
+                               struct zn_dns_resolver_stats *s) {
+  *s = r->stats;
+}
+
+void zn_dns_resolver_flush_cache(struct zn_dns_resolver *r) {
+  for (uint32_t i = 0; i < r->cfg.cache_entries; i++)
+    r->cache[i].used = false;
+}
+
+/* ---- cache ---- */
+
+static struct cache_ent *cache_find(struct zn_dns_resolver *r,
+                                    const struct zn_dns_name *lname,
+                                    uint16_t qtype) {
+  uint64_t now = r->st->now;
+  for (uint32_t i = 0; i < r->cfg.cache_entries; i++) {
+    struct cache_ent *c = &r->cache[i];
+    if (!c->used || c->qtype != qtype || c->name.len != lname->len)
+      continue;
+    if (c->expires <= now) {
+      c->used = false;
+      continue;
+    }
+    if (memcmp(c->name.b, lname->b, lname->len) == 0)
+      return c;
+  }
+  return NULL;
+}
+
+static void cache_put(struct zn_dns_resolver *r, const struct zn_dns_answer *a,
+                      uint32_t ttl) {
+  if (r->cfg.cache_entries == 0 || ttl == 0)
+    return;
+  struct zn_dns_name lname = a->name;
+  zn_dns_name_lower(&lname);
+  struct cache_ent *c = cache_find(r, &lname, a->qtype);
+  if (!c) {
+    for (uint32_t i = 0; i < r->cfg.cache_entries && !c; i++)
+      if (!r->cache[i].used)
+        c = &r->cache[i];
+  }
+  if (!c) {
+    c = &r->cache[0];
+    for (uint32_t i = 1; i < r->cfg.cache_entries; i++)
+      if (r->cache[i].last_used < c->last_used)
+        c = &r->cache[i];
+  }
+  c->used = true;
+  c->qtype = a->qtype;
+  c->status = a->status;
+  c->rcode = a->rcode;
+  c->name = lname;
+  c->canonical = a->canonical;
+  c->naddr = a->naddr;
+  memcpy(&c->addr, &a->addr, sizeof(c->addr));
+  c->expires = r->st->now + ZN_SEC(ttl);
+  c->last_used = r->st->now;
+}
+
+/* ---- sending ---- */
+
+static uint16_t server_port(const struct zn_dns_server *s) {
+  return s->port ? s->port : ZN_DNS_PORT;
+}
+
+static void send_try(struct zn_dns_query *q) {
+  struct zn_dns_resolver *r = q->r;
+  struct zn_stack *st = r->st;
+  uint32_t idx = q->server % r->cfg.nservers;
+  const struct zn_dns_server *srv = &r->cfg.servers[idx];
+  q->server++;
+  q->tries++;
+  q->sent_mask |= 1u << idx;
+  struct zn_buf *b = zn_udp_buf_alloc(q->sock, QUERY_BUF);
+  if (b) {
+    struct zn_dns_builder bld;
+    struct zn_dns_hdr h;
+    memset(&h, 0, sizeof(h));
+    h.id = q->id;
+    h.rd = true;
+    struct zn_dns_opt opt;
+    memset(&opt, 0, sizeof(opt));
+    opt.udp_size = EDNS_UDP_SIZE;
+    if (zn_dns_build_init(&bld, zn_buf_tail(b), QUERY_BUF, &h) == ZN_OK &&
+        zn_dns_build_question(&bld, &q->cur, q->qtype, ZN_DNS_CLASS_IN) ==
+            ZN_OK &&
+        zn_dns_build_opt(&bld, &opt) == ZN_OK) {
+      zn_buf_put(b, zn_dns_build_len(&bld));
+      if (zn_udp_sendto_buf(q->sock, srv->addr, server_port(srv), b) == ZN_OK)
+        r->stats.sent++;
+    } else {
+      zn_buf_free(b);
+    }
+  }
+  /* Whether or not the datagram left, wait: a failed send is a lost try. */
+  zn_timer_start_in(st, &q->timer, q->timeout);
+  q->timeout *= 2;
+}
+
+static void start_name(struct zn_dns_query *q) {
+  q->tries = 0;
+  q->sent_mask = 0;
+  q->id = (uint16_t)zn_random_u32(q->r->st);
+  q->timeout = ZN_MS(q->r->cfg.timeout_ms);
+  send_try(q);
+}
+
+/* ---- finishing ---- */
+
+static void finish(struct zn_dns_query *q, int status, uint8_t rcode,
+                   uint32_t ttl, bool cache) {
+  struct zn_dns_resolver *r = q->r;
+  struct zn_dns_answer *a = &q->ans;
+  a->status = status;
+  a->rcode = rcode;
+  if (ttl > r->cfg.max_ttl)
+    ttl = r->cfg.max_ttl;
+  a->ttl = ttl;
+  if (status != ZN_OK)
+    a->naddr = 0;
+  if (cache)
+    cache_put(r, a, ttl);
+  zn_timer_stop(r->st, &q->timer);
+  if (q->sock) {
+    zn_udp_close(q->sock); /* safe inside the socket's own callback */
+    q->sock = NULL;
+  }
+  q->state = Q_DONE;
+  q->cb(r, q->arg, a);
+  q->state = Q_FREE;
+}
+
+/* A server failed for this try: go on to the next, or give up. */
+static void server_failed(struct zn_dns_query *q, int status, uint8_t rcode) {
+  if (q->tries < q->r->cfg.tries) {
+    q->r->stats.retries++;
+    send_try(q);
+    return;
+  }
+  q->ans.rcode = rcode;
+  finish(q, status, rcode, 0, false);
+}
+
+static uint32_t rr_ttl(uint32_t ttl) {
+  return ttl >= 0x80000000u ? 0 : ttl; /* RFC 2181 §8 */
+}
+
+/* Negative TTL from the SOA in the authority section (RFC 2308 §5). */
+static uint32_t neg_ttl(const struct zn_dns_resolver *r,
+                        const struct zn_dns_msg *m) {
+  struct zn_dns_iter it;
+  struct zn_dns_rr rr;
+  zn_dns_iter_init(&it, m);
+  while (zn_dns_iter_rr(&it, &rr) == ZN_OK) {
+    struct zn_dns_rdata rd;
+    if (rr.section == ZN_DNS_SEC_AUTHORITY && rr.type == ZN_DNS_TYPE_SOA &&
+        zn_dns_rr_rdata(m, &rr, &rd) == ZN_OK) {
+      struct zn_dns_rr t = rr;
+      t.ttl = rr_ttl(rr.ttl);
+      return zn_dns_soa_neg_ttl(&t, &rd.u.soa);
+    }
+  }
+  return r->cfg.neg_ttl;
+}
+
+/* Follow the answer section from q->cur.  Returns the number of addresses
+ * found; *end is where the chain stopped; *hops the CNAMEs followed. */
+static uint32_t walk_answer(struct zn_dns_query *q, const struct zn_dns_msg *m,
+                            struct zn_dns_name *end, uint32_t *hops,
+                            uint32_t *ttl) {
+  struct zn_dns_answer *a = &q->ans;
+  *end = q->cur;
+  *hops = 0;
+  for (;;) {
+    struct zn_dns_iter it;
+    struct zn_dns_rr rr;
+    struct zn_dns_rdata rd;
+    bool have_cname = false;
+    struct zn_dns_name next;
+    uint32_t cname_ttl = 0;
+    a->naddr = 0;
+    zn_dns_iter_init(&it, m);
+    while (zn_dns_iter_rr(&it, &rr) == ZN_OK) {
+      if (rr.section != ZN_DNS_SEC_ANSWER)
+        break;
+      if ((rr.rclass & 0x7fff) != ZN_DNS_CLASS_IN || !zn_dns_name_eq(&rr.name, end))
+        continue;
+      if (zn_dns_rr_rdata(m, &rr, &rd) != ZN_OK)
+        continue;
+      if (rr.type == q->qtype && a->naddr < ZN_DNS_MAX_ADDRS) {
+        if (q->qtype == ZN_DNS_TYPE_A)
+          a->addr.a[a->naddr] = rd.u.a;
+        else
+          memcpy(a->addr.aaaa[a->naddr], rd.u.aaaa, 16);
+        a->naddr++;
+        if (rr_ttl(rr.ttl) < *ttl)
+          *ttl = rr_ttl(rr.ttl);
+      } else if (rr.type == ZN_DNS_TYPE_CNAME && !have_cname) {
+        have_cname = true;
+        next = rd.u.name;
+        cname_ttl = rr_ttl(rr.ttl);
+      }
+    }
+    if (a->naddr || !have_cname)
+      return a->naddr;
+    if (++*hops + q->cname_hops > q->r->cfg.max_cname)
+      return 0;
+    if (cname_ttl < *ttl)
+      *ttl = cname_ttl;
+    *end = next;
+  }
+}
+
+static void on_response(struct zn_dns_query *q, const struct zn_dns_msg *m) {
+  struct zn_dns_resolver *r = q->r;
+  struct zn_dns_hdr h;
+  zn_dns_msg_hdr(m, &h);
+  if (zn_dns_msg_check(m) != ZN_OK) {
+    r->stats.malformed++;
+    server_failed(q, ZN_EPROTO, h.rcode);
+    return;
+  }
+  r->stats.answers++;
+  q->ans.rcode = h.rcode;
+  if (h.rcode == ZN_DNS_RCODE_NXDOMAIN) {
+    q->ans.canonical = q->cur;
+    finish(q, ZN_ENOENT, h.rcode, neg_ttl(r, m), true);
+    return;
+  }
+  if (h.rcode != ZN_DNS_RCODE_NOERROR) {
+    server_failed(q, ZN_EPROTO, h.rcode);
+    return;
+  }
+  struct zn_dns_name end;
+  uint32_t hops, ttl = q->min_ttl;
+  uint32_t n = walk_answer(q, m, &end, &hops, &ttl);
+  q->min_ttl = ttl;
+  if (n) {
+    q->ans.canonical = end;
+    finish(q, ZN_OK, h.rcode, ttl, true);
+    return;
+  }
+  if (hops + q->cname_hops > r->cfg.max_cname) {
+    finish(q, ZN_ERANGE, h.rcode, 0, false);
+    return;
+  }
+  if (hops > 0) {
+    /* The answer stops at a CNAME: ask for its target. */
+    q->cname_hops += hops;
+    q->cur = end;
+    r->stats.cname_requeries++;
+    start_name(q);
+    return;
+  }
+  if (h.tc) {
+    /* Cut short and nothing usable: TCP would be next (not yet). */
+    server_failed(q, ZN_EPROTO, h.rcode);
+    return;
+  }
+  q->ans.canonical = q->cur;
+  finish(q, ZN_ENOENT, h.rcode, neg_ttl(r, m), true); /* NODATA */
+}
+
+static void on_dgram(struct zn_udp_sock *s, void *arg,
+                     const struct zn_udp_dgram *d) {
+  struct zn_dns_query *q = arg;
+  struct zn_dns_resolver *r = q->r;
+  (void)s;
+  if (q->state != Q_ACTIVE)
+    return;
+  /* RFC 5452 §9.1: source address and port, ID and question must all
+   * match what we sent, or the datagram is ignored. */
+  bool from_server = false;
+  for (uint32_t i = 0; i < r->cfg.nservers; i++)
+    if ((q->sent_mask & (1u << i)) && r->cfg.servers[i].addr == d->src &&
+        server_port(&r->cfg.servers[i]) == d->sport)
+      from_server = true;
+  struct zn_dns_msg m;
+  if (!from_server || zn_dns_msg_init(&m, d->data, d->len) != ZN_OK ||
+      !zn_dns_qr(&m) || zn_dns_opcode(&m) != ZN_DNS_OPCODE_QUERY ||
+      zn_dns_id(&m) != q->id || zn_dns_qdcount(&m) != 1) {
+    r->stats.mismatched++;
+    return;
+  }
+  struct zn_dns_iter it;
+  struct zn_dns_question qu;
+  zn_dns_iter_init(&it, &m);
+  if (zn_dns_iter_question(&it, &qu) != ZN_OK || qu.qtype != q->qtype ||
+      qu.qclass != ZN_DNS_CLASS_IN || !zn_dns_name_eq(&qu.name, &q->cur)) {
+    r->stats.mismatched++;
+    return;
+  }
+  zn_timer_stop(r->st, &q->timer);
+  on_response(q, &m);
+}
+
+static void on_err(struct zn_udp_sock *s, void *arg, int err, uint32_t addr,
+                   uint16_t port) {
+  struct zn_dns_query *q = arg;
+  (void)s;
+  (void)err;
+  (void)addr;
+  (void)port;
+  if (q->state != Q_ACTIVE)
+    return;
+  /* The server's port or host is unreachable: move on now rather than
+   * waiting out the timeout. */
+  zn_timer_stop(q->r->st, &q->timer);
+  server_failed(q, ZN_ETIMEDOUT, 0);
+}
+
+static void query_timer(struct zn_stack *st, struct zn_timer *t) {
+  struct zn_dns_query *q = ZN_CONTAINER_OF(t, struct zn_dns_query, timer);
+  (void)st;
+  if (q->state == Q_DELIVER) {
+    q->state = Q_DONE;
+    q->cb(q->r, q->arg, &q->ans);
+    q->state = Q_FREE;
+    return;
+  }
+  if (q->state != Q_ACTIVE)
+    return;
+  if (q->tries < q->r->cfg.tries) {
+    q->r->stats.retries++;
+    send_try(q);
+    return;
+  }
+  q->r->stats.timeouts++;
+  finish(q, ZN_ETIMEDOUT, q->ans.rcode, 0, false);
+}
+
+static size_t cstrlen(const char *s) {
+  size_t n = 0;
+  while (s[n])
+    n++;
+  return n;
+}
+
+int zn_dns_resolve(struct zn_dns_resolver *r, const char *name,
+                   uint16_t qtype, zn_dns_resolve_cb cb, void *arg,
+                   struct zn_dns_query **out) {
+  struct zn_dns_name n;
+  if (!name || !cb || (qtype != ZN_DNS_TYPE_A && qtype != ZN_DNS_TYPE_AAAA))
+    return ZN_EINVAL;
+  size_t len = cstrlen(name);
+  if (len == 0 || zn_dns_name_from_text(&n, name, len) != ZN_OK)
+    return ZN_EINVAL;
+  struct zn_dns_query *q = NULL;
+  for (uint32_t i = 0; i < r->cfg.max_queries && !q; i++)
+    if (r->q[i].state == Q_FREE)
+      q = &r->q[i];
+  if (!q)
+    return ZN_ENOMEM;
+  memset(&q->ans, 0, sizeof(q->ans));
+  q->ans.name = n;
+  q->ans.qtype = qtype;
+  q->qtype = qtype;
+  q->cur = n;
+  q->cname_hops = 0;
+  q->min_ttl = UINT32_MAX;
+  q->cb = cb;
+  q->arg = arg;
+  struct zn_dns_name lname = n;
+  zn_dns_name_lower(&lname);
+  struct cache_ent *c = cache_find(r, &lname, qtype);
+  r->stats.queries++;
+  if (c) {
+    r->stats.cache_hits++;
+    c->last_used = r->st->now;
+    q->ans.status = c->status;
+    q->ans.rcode = c->rcode;
+    q->ans.canonical = c->canonical;
+    q->ans.naddr = c->naddr;
+    memcpy(&q->ans.addr, &c->addr, sizeof(q->ans.addr));
+    q->ans.ttl = (uint32_t)((c->expires - r->st->now) / ZN_SEC(1));
+    q->ans.from_cache = true;
+    q->state = Q_DELIVER;
+    zn_timer_start(r->st, &q->timer, r->st->now);
+  } else {
+    r->stats.cache_misses++;
+    int rc = zn_udp_open(r->st, &q->sock);
+    if (rc != ZN_OK)
+      return ZN_ENOMEM;
+    rc = zn_udp_bind(q->sock, 0, 0); /* a random port (RFC 5452 §9.2) */
+    if (rc != ZN_OK) {
+      zn_udp_close(q->sock);
+      q->sock = NULL;
+      return ZN_ENOMEM;
+    }
+    zn_udp_set_recv_cb(q->sock, on_dgram, q);
+    zn_udp_set_err_cb(q->sock, on_err, q);
+    q->server = 0; /* the first server first; retries go round the list */
+    q->state = Q_ACTIVE;
+    start_name(q);
+  }
+  if (out)
+    *out = q;
+  return ZN_OK;
+}
