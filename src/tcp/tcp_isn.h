@@ -1,0 +1,59 @@
+/*
+ * Initial sequence numbers (RFC 6528) and SYN cookies.
+ *
+ * ISN = M + F(local addr, local port, remote addr, remote port, key),
+ * where M is a clock ticking every 4 µs and F is SipHash-2-4 under the
+ * stack's secret key: unguessable off-path, and increasing for a given
+ * 4-tuple so that a new incarnation starts above the old one's sequence
+ * space.
+ *
+ * SYN cookies let a listener whose SYN queue is full answer a SYN without
+ * keeping state: everything needed to build the connection when the
+ * final ACK arrives is encoded in our ISN (and, when the peer uses
+ * timestamps, in the low bits of our TSval).
+ */
+#ifndef ZN_TCP_ISN_H
+#define ZN_TCP_ISN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct zn__tcp_4tuple {
+  uint32_t laddr, raddr;
+  uint16_t lport, rport;
+};
+
+/* RFC 6528 ISN at time now_ns. */
+uint32_t zn__tcp_isn(const uint8_t key[16], const struct zn__tcp_4tuple *t,
+                     uint64_t now_ns);
+
+/* What a SYN asked for and a cookie carries back. */
+struct zn__syncookie_opts {
+  uint16_t mss;       /* peer's MSS; a cookie keeps the largest table
+                         value not above it */
+  uint8_t wscale;     /* peer's window scale 0..14, or 0xff: none */
+  bool sack;          /* SACK-permitted */
+  bool ts;            /* timestamps (needed to carry wscale and sack) */
+};
+
+/* Our ISN for a SYN from the peer (peer_isn = its SEQ) answered by a
+ * cookie at time now_ns.  If opts->ts, *tsval receives our TSval with
+ * wscale and sack encoded in its low 6 bits (ts_clock gives the other
+ * bits); without timestamps wscale and sack cannot be carried and the
+ * connection will run without them. */
+uint32_t zn__syncookie_make(const uint8_t key[16],
+                            const struct zn__tcp_4tuple *t, uint32_t peer_isn,
+                            const struct zn__syncookie_opts *opts,
+                            uint64_t now_ns, uint32_t ts_clock,
+                            uint32_t *tsval);
+
+/* Check the ACK completing a cookie handshake: cookie = its ACK - 1,
+ * peer_isn = its SEQ - 1; tsecr is its echoed timestamp if has_ts.
+ * Cookies are accepted for 2 minutes.  Returns true and fills *opts (mss,
+ * and wscale/sack/ts from tsecr if has_ts) or false (forged, expired). */
+bool zn__syncookie_check(const uint8_t key[16], const struct zn__tcp_4tuple *t,
+                         uint32_t cookie, uint32_t peer_isn, bool has_ts,
+                         uint32_t tsecr, uint64_t now_ns,
+                         struct zn__syncookie_opts *opts);
+
+#endif
