@@ -158,7 +158,7 @@ int th_check_accounting(const struct zn_stack *st) {
             V(ip_drop_short) + V(ip_drop_version) + V(ip_drop_hdrlen) +
                 V(ip_drop_totlen) + V(ip_drop_checksum) + V(ip_drop_ttl) +
                 V(ip_drop_src) + V(ip_drop_not_for_us) + V(ip_drop_proto) +
-                V(ip_frag_rx) + V(icmp_rx) + V(udp_rx));
+                V(ip_frag_rx) + V(icmp_rx) + V(udp_rx) + V(tcp_rx));
   bad += eq("fragments = reassembly drops + joined + held", V(ip_frag_rx),
             V(ip_reass_drop_overlap) + V(ip_reass_drop_timeout) +
                 V(ip_reass_drop_mem) + V(ip_reass_drop_slots) +
@@ -173,5 +173,9 @@ int th_check_accounting(const struct zn_stack *st) {
             V(udp_drop_short) + V(udp_drop_len) + V(udp_drop_checksum) +
                 V(udp_drop_noport) + V(udp_drop_rxq_full) + V(udp_delivered) +
                 V(udp_queued));
+  bad += eq("tcp_rx = tcp drops + segments a connection processed", V(tcp_rx),
+            V(tcp_drop_short) + V(tcp_drop_hdrlen) + V(tcp_drop_checksum) +
+                V(tcp_drop_opts) + V(tcp_drop_bcast) + V(tcp_drop_noport) +
+                V(tcp_conn_rx));
   return bad;
 }

@@ -86,6 +86,45 @@
 #ifndef ZN_DEFAULT_UDP_RXQ
 #define ZN_DEFAULT_UDP_RXQ 64 /* datagrams queued per socket without callback */
 #endif
+#ifndef ZN_DEFAULT_TCP_CONNS
+#define ZN_DEFAULT_TCP_CONNS 64
+#endif
+#ifndef ZN_DEFAULT_TCP_SNDBUF
+#define ZN_DEFAULT_TCP_SNDBUF (128u * 1024u)
+#endif
+#ifndef ZN_DEFAULT_TCP_RCVBUF
+#define ZN_DEFAULT_TCP_RCVBUF (128u * 1024u)
+#endif
+#ifndef ZN_DEFAULT_TCP_BACKLOG
+#define ZN_DEFAULT_TCP_BACKLOG 16
+#endif
+#ifndef ZN_DEFAULT_TCP_MSL_MS
+#define ZN_DEFAULT_TCP_MSL_MS 30000u /* TIME_WAIT lasts twice this */
+#endif
+#ifndef ZN_DEFAULT_TCP_RTO_MIN_MS
+#define ZN_DEFAULT_TCP_RTO_MIN_MS 200u
+#endif
+#ifndef ZN_DEFAULT_TCP_RTO_INIT_MS
+#define ZN_DEFAULT_TCP_RTO_INIT_MS 1000u /* RFC 6298 §2.1 */
+#endif
+#ifndef ZN_DEFAULT_TCP_RTO_MAX_MS
+#define ZN_DEFAULT_TCP_RTO_MAX_MS 60000u
+#endif
+#ifndef ZN_DEFAULT_TCP_SYN_RETRIES
+#define ZN_DEFAULT_TCP_SYN_RETRIES 6
+#endif
+#ifndef ZN_DEFAULT_TCP_RETRIES
+#define ZN_DEFAULT_TCP_RETRIES 12
+#endif
+#ifndef ZN_DEFAULT_TCP_DELACK_MS
+#define ZN_DEFAULT_TCP_DELACK_MS 40u
+#endif
+#ifndef ZN_DEFAULT_TCP_FW2_MS
+#define ZN_DEFAULT_TCP_FW2_MS 60000u
+#endif
+#ifndef ZN_DEFAULT_TCP_CHACK_LIMIT
+#define ZN_DEFAULT_TCP_CHACK_LIMIT 1000u /* challenge ACKs per second */
+#endif
 #ifndef ZN_DEFAULT_RX_BUDGET
 #define ZN_DEFAULT_RX_BUDGET 64 /* frames received per zn_stack_poll() */
 #endif

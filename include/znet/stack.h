@@ -75,6 +75,25 @@ struct zn_config {
   uint32_t udp_socks;        /* sockets in the table */
   uint32_t udp_rxq;          /* datagrams queued per socket */
 
+  /* TCP. */
+  uint32_t tcp_conns;        /* connections in the table (all states) */
+  uint32_t tcp_sndbuf;       /* send buffer per connection, bytes */
+  uint32_t tcp_rcvbuf;       /* receive window per connection, bytes */
+  uint32_t tcp_backlog;      /* default listen backlog */
+  uint32_t tcp_msl_ms;       /* maximum segment lifetime */
+  uint32_t tcp_rto_min_ms, tcp_rto_init_ms, tcp_rto_max_ms;
+  uint32_t tcp_syn_retries;  /* SYN / SYN-ACK retransmissions */
+  uint32_t tcp_retries;      /* data retransmissions before giving up */
+  uint32_t tcp_delack_ms;    /* delayed ACK timeout */
+  uint32_t tcp_fw2_ms;       /* FIN_WAIT_2 after close, before giving up */
+  uint32_t tcp_chack_limit;  /* challenge ACKs per second (RFC 5961 §7) */
+  bool tcp_timestamps;       /* offer RFC 7323 timestamps */
+  bool tcp_wscale;           /* offer window scaling */
+  bool tcp_sack;             /* offer SACK */
+  bool tcp_rfc5961;          /* challenge ACKs (off: RFC 793 behaviour) */
+  bool tcp_syncookies;       /* SYN cookies when the SYN queue is full */
+  uint8_t tcp_cc;            /* enum zn_tcp_cc_algo */
+
   /* Loop. */
   uint32_t rx_budget;        /* frames received per poll */
   uint32_t txq_len;          /* frames queued for transmit */

@@ -114,7 +114,38 @@
   X(udp_queued, CNT, "UDP datagrams queued for zn_udp_recv")                   \
   X(udp_tx, CNT, "UDP datagrams sent")                                         \
   X(udp_err_delivered, CNT, "ICMP errors handed to a UDP socket")              \
-  X(udp_err_nosock, CNT, "ICMP errors about UDP with no socket to tell")
+  X(udp_err_nosock, CNT, "ICMP errors about UDP with no socket to tell")       \
+  /* TCP */                                                                    \
+  X(tcp_rx, CNT, "TCP segments received")                                      \
+  X(tcp_drop_short, DROP, "TCP segments shorter than a header")                \
+  X(tcp_drop_hdrlen, DROP, "TCP segments with a bad data offset")              \
+  X(tcp_drop_checksum, DROP, "TCP checksum errors")                            \
+  X(tcp_drop_opts, DROP, "TCP segments with malformed options")                \
+  X(tcp_drop_bcast, DROP, "TCP segments sent to a broadcast address")          \
+  X(tcp_drop_noport, DROP, "TCP segments for no connection (RST sent)")        \
+  X(tcp_drop_acceptq, DROP, "TCP handshakes dropped: accept queue full")       \
+  X(tcp_conn_rx, CNT, "TCP segments processed by a connection")                \
+  X(tcp_seg_tx, CNT, "TCP segments sent")                                      \
+  X(tcp_rst_tx, CNT, "TCP resets sent")                                        \
+  X(tcp_chack_tx, CNT, "TCP challenge ACKs sent (RFC 5961)")                   \
+  X(tcp_chack_limited, CNT, "TCP challenge ACKs suppressed by the limit")      \
+  X(tcp_paws_reject, CNT, "TCP segments failing PAWS (RFC 7323)")              \
+  X(tcp_unacceptable, CNT, "TCP segments outside the receive window")          \
+  X(tcp_rst_rx, CNT, "TCP resets that closed a connection")                    \
+  X(tcp_rst_ignored, CNT, "TCP resets ignored (window, RFC 1337, 5961)")       \
+  X(tcp_impossible, CNT, "TCP events the classifier should never produce")    \
+  X(tcp_syncookie_tx, CNT, "TCP SYN cookies sent")                             \
+  X(tcp_syncookie_ok, CNT, "TCP connections made from SYN cookies")            \
+  X(tcp_syncookie_bad, CNT, "TCP ACKs to a listener failing the cookie check") \
+  X(tcp_table_full, CNT, "TCP connections refused: table full")                \
+  X(tcp_ooo_queued, CNT, "TCP segments held out of order")                     \
+  X(tcp_ooo_dup, CNT, "TCP out-of-order segments with nothing new")            \
+  X(tcp_drop_rcv_mem, CNT, "TCP data dropped: receive memory bound")           \
+  X(tcp_rtx, CNT, "TCP segments retransmitted")                                \
+  X(tcp_fast_rtx, CNT, "TCP fast retransmits")                                 \
+  X(tcp_rto, CNT, "TCP retransmission timeouts")                               \
+  X(tcp_established, CNT, "TCP connections established")                      \
+  X(tcp_timeout, CNT, "TCP connections that timed out")
 
 enum zn_stat {
 #define ZN_STAT_ENUM_(name, kind, text) ZN_STAT_##name,

@@ -329,4 +329,140 @@ static inline size_t zn_udp_payload_len(const struct zn_udp_view *v) {
 size_t zn_udp_emit(uint8_t *p, uint16_t sport, uint16_t dport, size_t len,
                    uint32_t src, uint32_t dst);
 
+/* ---- TCP (RFC 9293 3.1, RFC 7323, RFC 2018) --------------------------- */
+
+#define ZN_TCP_HDR_LEN 20
+#define ZN_TCP_MAX_HDR_LEN 60
+#define ZN_TCP_MAX_OPT_LEN 40 /* ZN_TCP_MAX_HDR_LEN - ZN_TCP_HDR_LEN */
+/* Flags (byte 13 of the header). */
+#define ZN_TCP_FIN 0x01
+#define ZN_TCP_SYN 0x02
+#define ZN_TCP_RST 0x04
+#define ZN_TCP_PSH 0x08
+#define ZN_TCP_ACK 0x10
+#define ZN_TCP_URG 0x20
+#define ZN_TCP_ECE 0x40
+#define ZN_TCP_CWR 0x80
+
+struct zn_tcp_view {
+  const uint8_t *p;
+  size_t len;        /* whole segment: header, options and payload */
+  size_t hdr_len;    /* data offset * 4, 20..60, <= len */
+  uint16_t sport, dport;
+  uint32_t seq, ack; /* ack as on the wire, whether or not ACK is set */
+  uint8_t flags;     /* ZN_TCP_FIN ... ZN_TCP_CWR */
+  uint16_t win;      /* unscaled, as on the wire */
+  uint16_t csum;     /* as on the wire */
+  uint16_t urp;      /* urgent pointer */
+};
+
+/* A segment of len bytes: the IP payload (IPv4 total length minus the IP
+ * header), no link padding.  Errors, each a distinct reason:
+ *   ZN_ETRUNCATED  len < 20
+ *   ZN_EMALFORMED  data offset < 5, or data offset * 4 > len
+ * The view is unwritten on failure.  Options are not looked at here
+ * (zn_tcp_opts_parse), nor is the checksum (zn_tcp_csum_ok). */
+int zn_tcp_view_init(struct zn_tcp_view *v, const uint8_t *p, size_t len);
+
+/* True if the checksum over the IPv4 pseudo-header of src/dst and the
+ * whole segment verifies.  The TCP checksum is mandatory: a checksum
+ * field of 0 is checked like any other value.  False for a segment longer
+ * than 65535 bytes, which IPv4 cannot carry. */
+bool zn_tcp_csum_ok(const struct zn_tcp_view *v, uint32_t src, uint32_t dst);
+
+static inline const uint8_t *zn_tcp_payload(const struct zn_tcp_view *v) {
+  return v->p + v->hdr_len;
+}
+static inline size_t zn_tcp_payload_len(const struct zn_tcp_view *v) {
+  return v->len - v->hdr_len;
+}
+
+/* Option kinds. */
+#define ZN_TCP_OPT_EOL 0
+#define ZN_TCP_OPT_NOP 1
+#define ZN_TCP_OPT_MSS 2        /* RFC 9293 3.2 */
+#define ZN_TCP_OPT_WS 3         /* RFC 7323 2 */
+#define ZN_TCP_OPT_SACK_PERM 4  /* RFC 2018 2 */
+#define ZN_TCP_OPT_SACK 5       /* RFC 2018 3 */
+#define ZN_TCP_OPT_TS 8         /* RFC 7323 3 */
+/* Their exact lengths (kind and length bytes included); SACK is
+ * 2 + 8 * n for n blocks. */
+#define ZN_TCP_OPTLEN_MSS 4
+#define ZN_TCP_OPTLEN_WS 3
+#define ZN_TCP_OPTLEN_SACK_PERM 2
+#define ZN_TCP_OPTLEN_TS 10
+/* Bits of zn_tcp_opts.present. */
+#define ZN_TCP_OPTF_MSS 0x01
+#define ZN_TCP_OPTF_WS 0x02
+#define ZN_TCP_OPTF_SACK_PERM 0x04
+#define ZN_TCP_OPTF_TS 0x08
+#define ZN_TCP_OPTF_SACK 0x10
+/* SACK blocks one option can carry: 2 + 8 * 4 = 34 <= 40. */
+#define ZN_TCP_MAX_SACK 4
+
+/* The options of one segment.  A field is meaningful only when its bit is
+ * in `present`; the others are 0. */
+struct zn_tcp_opts {
+  uint8_t present;   /* ZN_TCP_OPTF_* */
+  uint16_t mss;      /* as received: may be 0 or anything */
+  uint8_t wscale;    /* as received; the caller clamps to 14 (RFC 7323
+                        2.3) */
+  uint32_t tsval, tsecr;
+  uint8_t nsack;     /* 1..ZN_TCP_MAX_SACK with ZN_TCP_OPTF_SACK, else 0 */
+  struct {
+    uint32_t left, right; /* as received: not checked for order or range */
+  } sack[ZN_TCP_MAX_SACK];
+};
+
+/* Parse the options of a segment: THE one TCP option parser of znet.
+ * Only the header area [20, hdr_len) is looked at.  Options are decoded
+ * whatever the flags of the segment; it is the caller's business to use
+ * MSS, WS and SACK_PERM only from a SYN (RFC 9293 3.7.1, RFC 7323 2.2,
+ * RFC 2018 2).
+ *
+ * The BSD rules: EOL ends the list (the bytes after it are not looked
+ * at); NOP is one byte; any other option needs its kind and length bytes
+ * and 2 <= length <= the bytes left in the header.  Breaking that rule is
+ * a structural error.  A known kind with the wrong length (MSS 4, WS 3,
+ * SACK_PERM 2, TS 10, SACK 2 + 8n with n in 1..4) is skipped by its
+ * length and ignored, as are unknown kinds.  When a known option appears
+ * more than once with its right length, the first one wins: later copies
+ * are skipped (a second SACK option adds no blocks).
+ *
+ * Errors: ZN_EMALFORMED for a structural error; the segment should be
+ * dropped.  `o` is always written: on success with the options found
+ * (present == 0 for a header without any), on failure reset to all zero. */
+int zn_tcp_opts_parse(const struct zn_tcp_view *v, struct zn_tcp_opts *o);
+
+/* Write the options of o at p in Linux's layout, so that peers and
+ * captures see what they are used to.  The layout is the SYN one when o
+ * has MSS, WS or SACK_PERM (options only a SYN carries); then SACK blocks
+ * are not written:
+ *     MSS                                     (4, if ZN_TCP_OPTF_MSS)
+ *     SACK_PERM TS | NOP NOP TS | NOP NOP SACK_PERM | nothing  (12/12/4)
+ *     NOP WS                                  (4, if ZN_TCP_OPTF_WS)
+ * Otherwise:
+ *     NOP NOP TS                              (12, if ZN_TCP_OPTF_TS)
+ *     NOP NOP SACK with nsack blocks          (4 + 8n, if nsack > 0)
+ * SACK blocks are written when nsack > 0 (the ZN_TCP_OPTF_SACK bit is not
+ * needed); at most ZN_TCP_MAX_SACK, and blocks are dropped from the end
+ * until everything fits in 40 bytes (3 blocks with TS, 4 without).
+ * Values are written as given (wscale is not clamped).  Returns the
+ * options length, a multiple of 4 from 0 to 40; nothing is written past
+ * p + that length. */
+size_t zn_tcp_opts_emit(uint8_t *p, const struct zn_tcp_opts *o);
+
+/* Write the 20-byte fixed header at p: data offset (20 + optlen) / 4,
+ * reserved bits 0, checksum 0, urgent pointer 0.  optlen must be a
+ * multiple of 4 and at most 40 (what zn_tcp_opts_emit returns).  Returns
+ * 20.  Write the options at p + 20 and the payload after them, then call
+ * zn_tcp_finish(). */
+size_t zn_tcp_emit(uint8_t *p, uint16_t sport, uint16_t dport, uint32_t seq,
+                   uint32_t ack, uint8_t flags, uint16_t win, size_t optlen);
+
+/* Compute and store the checksum of the len-byte segment at p (header,
+ * options and payload; len <= 65535) for the IPv4 pseudo-header of
+ * src/dst.  The checksum field's old value does not matter. */
+void zn_tcp_finish(uint8_t *p, size_t len, uint32_t src, uint32_t dst);
+
 #endif /* ZNET_WIRE_H */

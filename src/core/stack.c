@@ -33,6 +33,25 @@ void zn_config_default(struct zn_config *cfg) {
   cfg->icmp_burst = ZN_DEFAULT_ICMP_BURST;
   cfg->udp_socks = ZN_DEFAULT_UDP_SOCKS;
   cfg->udp_rxq = ZN_DEFAULT_UDP_RXQ;
+  cfg->tcp_conns = ZN_DEFAULT_TCP_CONNS;
+  cfg->tcp_sndbuf = ZN_DEFAULT_TCP_SNDBUF;
+  cfg->tcp_rcvbuf = ZN_DEFAULT_TCP_RCVBUF;
+  cfg->tcp_backlog = ZN_DEFAULT_TCP_BACKLOG;
+  cfg->tcp_msl_ms = ZN_DEFAULT_TCP_MSL_MS;
+  cfg->tcp_rto_min_ms = ZN_DEFAULT_TCP_RTO_MIN_MS;
+  cfg->tcp_rto_init_ms = ZN_DEFAULT_TCP_RTO_INIT_MS;
+  cfg->tcp_rto_max_ms = ZN_DEFAULT_TCP_RTO_MAX_MS;
+  cfg->tcp_syn_retries = ZN_DEFAULT_TCP_SYN_RETRIES;
+  cfg->tcp_retries = ZN_DEFAULT_TCP_RETRIES;
+  cfg->tcp_delack_ms = ZN_DEFAULT_TCP_DELACK_MS;
+  cfg->tcp_fw2_ms = ZN_DEFAULT_TCP_FW2_MS;
+  cfg->tcp_chack_limit = ZN_DEFAULT_TCP_CHACK_LIMIT;
+  cfg->tcp_timestamps = true;
+  cfg->tcp_wscale = true;
+  cfg->tcp_sack = true;
+  cfg->tcp_rfc5961 = true;
+  cfg->tcp_syncookies = true;
+  cfg->tcp_cc = 0;
   cfg->rx_budget = ZN_DEFAULT_RX_BUDGET;
   cfg->txq_len = ZN_DEFAULT_TXQ_LEN;
   cfg->log_level = ZN_LOG_INFO;
@@ -43,7 +62,8 @@ static bool config_ok(const struct zn_config *cfg) {
       cfg->rx_budget == 0 || cfg->txq_len == 0 || cfg->vlan_id > 4094)
     return false;
   if (cfg->arp_entries > (1u << 20) || cfg->reass_slots > 4096 ||
-      cfg->udp_socks > (1u << 20))
+      cfg->udp_socks > (1u << 20) || cfg->tcp_conns > (1u << 22) ||
+      cfg->tcp_sndbuf > (1u << 30) || cfg->tcp_rcvbuf > (1u << 30))
     return false;
   return true;
 }
@@ -58,6 +78,7 @@ size_t zn_stack_mem_size(const struct zn_config *cfg) {
   n += zn__arp_mem_size(cfg);
   n += zn__ip_mem_size(cfg);
   n += zn__udp_mem_size(cfg);
+  n += zn__tcp_mem_size(cfg);
   return n;
 }
 
@@ -111,6 +132,7 @@ int zn_stack_create(const struct zn_config *cfg, void *mem, size_t len,
   zn__ip_init(st, &m);
   zn__icmp_init(st);
   zn__udp_init(st, &m);
+  zn__tcp_init(st, &m);
   *out = st;
   return ZN_OK;
 }
@@ -121,6 +143,7 @@ void zn_stack_destroy(struct zn_stack *st) {
   zn__arp_destroy(st);
   zn__ip_destroy(st);
   zn__udp_destroy(st);
+  zn__tcp_destroy(st);
   zn_bufq_purge(&st->txq);
   zn_bufq_purge(&st->loopq);
   st->nif = NULL;
@@ -258,13 +281,14 @@ int zn_stack_poll(struct zn_stack *st, uint64_t now) {
   }
   drain_loopback(st, st->cfg.rx_budget);
   zn__timers_run(st, now);
+  zn__tcp_reap(st);
   zn_stack_flush(st);
   st->in_poll = false;
   return rc < 0 ? rc : n;
 }
 
 uint64_t zn_stack_next_deadline(const struct zn_stack *st) {
-  if (st->txq.count || st->loopq.count)
+  if (st->txq.count || st->loopq.count || zn__tcp_reap_pending(st))
     return st->now;
   uint64_t t = zn__wheel_next(&st->wheel);
   uint64_t d = t == UINT64_MAX ? ZN_TIME_NEVER : t * ZN_TIMER_TICK_NS;

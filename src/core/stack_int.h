@@ -14,6 +14,7 @@
 #include "core/timer_int.h"
 #include "icmp/icmp_int.h"
 #include "ipv4/ipv4_int.h"
+#include "tcp/tcp_int.h"
 #include "udp/udp_int.h"
 #include "znet/stack.h"
 #include "znet/stats.h"
@@ -43,6 +44,7 @@ struct zn_stack {
   struct zn__ip ip;
   struct zn__icmp icmp;
   struct zn__udp udp;
+  struct zn__tcp tcp;
 
   void *userdata;
 };

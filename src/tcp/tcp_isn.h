@@ -27,11 +27,21 @@ struct zn__tcp_4tuple {
 uint32_t zn__tcp_isn(const uint8_t key[16], const struct zn__tcp_4tuple *t,
                      uint64_t now_ns);
 
+/* SYN cookie timing: a counter ticking every 64 s; a cookie made during
+ * tick c is accepted while the current tick is c or c + 1, i.e. for at
+ * least 64 s and at most 128 s (about 2 minutes) after it was made. */
+#define ZN__SYNCOOKIE_TICK_NS 64000000000ull
+#define ZN__SYNCOOKIE_MAX_AGE 1u /* ticks */
+
+#define ZN__SYNCOOKIE_WSCALE_NONE 0xff
+
 /* What a SYN asked for and a cookie carries back. */
 struct zn__syncookie_opts {
-  uint16_t mss;       /* peer's MSS; a cookie keeps the largest table
-                         value not above it */
-  uint8_t wscale;     /* peer's window scale 0..14, or 0xff: none */
+  uint16_t mss;       /* peer's MSS; a cookie keeps the largest value of
+                         {536, 1300, 1380, 1440, 1452, 1460, 4312, 8960}
+                         not above it (536 if it is below them all) */
+  uint8_t wscale;     /* peer's window scale 0..14, or 0xff: none (make
+                         treats 15..254 as 14, RFC 7323 §2.3) */
   bool sack;          /* SACK-permitted */
   bool ts;            /* timestamps (needed to carry wscale and sack) */
 };
@@ -39,8 +49,11 @@ struct zn__syncookie_opts {
 /* Our ISN for a SYN from the peer (peer_isn = its SEQ) answered by a
  * cookie at time now_ns.  If opts->ts, *tsval receives our TSval with
  * wscale and sack encoded in its low 6 bits (ts_clock gives the other
- * bits); without timestamps wscale and sack cannot be carried and the
- * connection will run without them. */
+ * bits; the TSval is never above ts_clock and lags it by at most 63
+ * units, so our later TSvals, read from ts_clock, do not go backwards);
+ * otherwise tsval is not touched and may be NULL.  Without timestamps
+ * wscale and sack cannot be carried and the connection will run without
+ * them.  Layout of the cookie and the TSval: see tcp_isn.c. */
 uint32_t zn__syncookie_make(const uint8_t key[16],
                             const struct zn__tcp_4tuple *t, uint32_t peer_isn,
                             const struct zn__syncookie_opts *opts,
@@ -49,8 +62,12 @@ uint32_t zn__syncookie_make(const uint8_t key[16],
 
 /* Check the ACK completing a cookie handshake: cookie = its ACK - 1,
  * peer_isn = its SEQ - 1; tsecr is its echoed timestamp if has_ts.
- * Cookies are accepted for 2 minutes.  Returns true and fills *opts (mss,
- * and wscale/sack/ts from tsecr if has_ts) or false (forged, expired). */
+ * Cookies are accepted for 64 to 128 s (ZN__SYNCOOKIE_MAX_AGE above).
+ * Returns true and fills *opts (mss; wscale/sack/ts from tsecr if has_ts,
+ * else wscale none, no sack, ts false) or false, leaving *opts untouched
+ * (forged, expired, from the future, or has_ts with a tsecr that is not
+ * one of our cookie TSvals).  A random cookie passes with probability
+ * 2^-28. */
 bool zn__syncookie_check(const uint8_t key[16], const struct zn__tcp_4tuple *t,
                          uint32_t cookie, uint32_t peer_isn, bool has_ts,
                          uint32_t tsecr, uint64_t now_ns,

@@ -1,0 +1,810 @@
+/*
+ * TCP connections: the table, lookup, listeners, callbacks and the
+ * application API.  The protocol itself is in tcp_in.c (input),
+ * tcp_out.c (output and timers), tcp_act.c and tcp_fsm.rl (the state
+ * machine).
+ *
+ * Lookup is by a keyed hash (SipHash under the stack's secret) of the
+ * 4-tuple, so an attacker choosing ports cannot pile connections into one
+ * chain.  Listeners have their own table keyed by local port.
+ *
+ * Lifetime: callbacks are collected as flags while a segment or a timer is
+ * processed and delivered at the end (zn__tcp_deliver), so no callback
+ * ever sees a connection half-way through an update.  A connection that
+ * reaches CLOSED goes on the reap list; at the end of the poll on_closed
+ * runs (if the application holds a handle) and the slot is freed.
+ */
+#include <string.h>
+
+#include "core/stack_int.h"
+#include "tcp/tcp_int.h"
+#include "tcp/tcp_isn.h"
+#include "znet/err.h"
+#include "znet/hash.h"
+
+static const char *const state_names[ZN_TCP_NSTATES] = {
+    "CLOSED",      "LISTEN",     "SYN_SENT",   "SYN_RECEIVED",
+    "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT",
+    "CLOSING",     "LAST_ACK",   "TIME_WAIT"};
+
+const char *zn_tcp_state_name(int state) {
+  return state >= 0 && state < ZN_TCP_NSTATES ? state_names[state] : "?";
+}
+
+static uint32_t pow2_at_least(uint32_t n) {
+  uint32_t b = 1;
+  while (b < n)
+    b <<= 1;
+  return b;
+}
+
+size_t zn__tcp_mem_size(const struct zn_config *cfg) {
+  uint32_t n = cfg->tcp_conns;
+  return zn__carve_size((size_t)n * sizeof(struct zn_tcp_conn)) +
+         zn__carve_size((size_t)pow2_at_least(2 * n + 1) * sizeof(void *)) +
+         zn__carve_size((size_t)pow2_at_least(n / 4 + 4) * sizeof(void *));
+}
+
+void zn__tcp_init(struct zn_stack *st, void **mem) {
+  struct zn__tcp *t = &st->tcp;
+  uint32_t n = st->cfg.tcp_conns;
+  memset(t, 0, sizeof(*t));
+  t->conns = zn__carve(mem, (size_t)n * sizeof(struct zn_tcp_conn));
+  t->nbuckets = pow2_at_least(2 * n + 1);
+  t->bucket = zn__carve(mem, (size_t)t->nbuckets * sizeof(void *));
+  t->nlbuckets = pow2_at_least(n / 4 + 4);
+  t->lbucket = zn__carve(mem, (size_t)t->nlbuckets * sizeof(void *));
+  memset(t->conns, 0, (size_t)n * sizeof(struct zn_tcp_conn));
+  memset(t->bucket, 0, (size_t)t->nbuckets * sizeof(void *));
+  memset(t->lbucket, 0, (size_t)t->nlbuckets * sizeof(void *));
+  for (uint32_t i = n; i-- > 0;) {
+    t->conns[i].next = t->free;
+    t->free = &t->conns[i];
+  }
+  if (n)
+    zn__ip_register(st, ZN_IPPROTO_TCP, zn__tcp_input, zn__tcp_icmp_err);
+}
+
+static void free_slot(struct zn_tcp_conn *c) {
+  struct zn__tcp *t = &c->st->tcp;
+  struct zn_stack *st = c->st;
+  zn__tcp_release_all(c);
+  zn__tcp_timers_stop(c);
+  memset(c, 0, sizeof(*c));
+  c->st = st;
+  c->next = t->free;
+  t->free = c;
+  t->nused--;
+}
+
+void zn__tcp_destroy(struct zn_stack *st) {
+  for (uint32_t i = 0; i < st->cfg.tcp_conns; i++) {
+    struct zn_tcp_conn *c = &st->tcp.conns[i];
+    if (c->st)
+      zn__tcp_release_all(c);
+  }
+}
+
+struct zn_tcp_conn *zn__tcp_alloc(struct zn_stack *st) {
+  struct zn__tcp *t = &st->tcp;
+  struct zn_tcp_conn *c = t->free;
+  if (!c) {
+    ZN_STAT_INC(st, tcp_table_full);
+    return NULL;
+  }
+  t->free = c->next;
+  memset(c, 0, sizeof(*c));
+  c->st = st;
+  c->state = ZN_TCP_CLOSED;
+  c->cc_algo = st->cfg.tcp_cc;
+  c->sndbuf = st->cfg.tcp_sndbuf;
+  c->rcvbuf = st->cfg.tcp_rcvbuf;
+  zn_bufq_init(&c->sndq);
+  zn_bufq_init(&c->rcvq);
+  zn__tcp_ooo_init(&c->ooo);
+  zn__tcp_timers_init(c);
+  t->nused++;
+  return c;
+}
+
+/* ---- hashing ---- */
+
+static uint32_t tuple_hash(const struct zn_stack *st, uint32_t laddr,
+                           uint16_t lport, uint32_t raddr, uint16_t rport) {
+  uint8_t in[12];
+  zn_wr32(in, laddr);
+  zn_wr32(in + 4, raddr);
+  zn_wr16(in + 8, lport);
+  zn_wr16(in + 10, rport);
+  return (uint32_t)zn_siphash24(st->hash_key, in, sizeof(in));
+}
+
+static struct zn_tcp_conn **chain_of(struct zn_tcp_conn *c) {
+  struct zn__tcp *t = &c->st->tcp;
+  if (c->state == ZN_TCP_LISTEN)
+    return &t->lbucket[zn__hash32(c->st, c->lport, 0x6c697374u) &
+                       (t->nlbuckets - 1)];
+  return &t->bucket[tuple_hash(c->st, c->laddr, c->lport, c->raddr,
+                               c->rport) &
+                    (t->nbuckets - 1)];
+}
+
+void zn__tcp_hash_in(struct zn_tcp_conn *c) {
+  struct zn_tcp_conn **b = chain_of(c);
+  c->hnext = *b;
+  *b = c;
+}
+
+void zn__tcp_hash_out(struct zn_tcp_conn *c) {
+  struct zn__tcp *t = &c->st->tcp;
+  /* The conn may be in either table (its state may have changed since it
+   * was hashed in): look in both. */
+  struct zn_tcp_conn **pp = &t->bucket[tuple_hash(c->st, c->laddr, c->lport,
+                                                  c->raddr, c->rport) &
+                                       (t->nbuckets - 1)];
+  while (*pp && *pp != c)
+    pp = &(*pp)->hnext;
+  if (!*pp) {
+    pp = &t->lbucket[zn__hash32(c->st, c->lport, 0x6c697374u) &
+                     (t->nlbuckets - 1)];
+    while (*pp && *pp != c)
+      pp = &(*pp)->hnext;
+  }
+  if (*pp)
+    *pp = c->hnext;
+  c->hnext = NULL;
+}
+
+struct zn_tcp_conn *zn__tcp_lookup(struct zn_stack *st, uint32_t laddr,
+                                   uint16_t lport, uint32_t raddr,
+                                   uint16_t rport) {
+  struct zn__tcp *t = &st->tcp;
+  struct zn_tcp_conn *c =
+      t->bucket[tuple_hash(st, laddr, lport, raddr, rport) & (t->nbuckets - 1)];
+  for (; c; c = c->hnext)
+    if (c->lport == lport && c->rport == rport && c->raddr == raddr &&
+        c->laddr == laddr)
+      return c;
+  return NULL;
+}
+
+struct zn_tcp_conn *zn__tcp_lookup_listener(struct zn_stack *st,
+                                            uint32_t laddr, uint16_t lport) {
+  struct zn__tcp *t = &st->tcp;
+  struct zn_tcp_conn *best = NULL;
+  struct zn_tcp_conn *c =
+      t->lbucket[zn__hash32(st, lport, 0x6c697374u) & (t->nlbuckets - 1)];
+  for (; c; c = c->hnext) {
+    if (c->lport != lport || c->state != ZN_TCP_LISTEN)
+      continue;
+    if (c->laddr == laddr)
+      return c;
+    if (c->laddr == 0)
+      best = c;
+  }
+  return best;
+}
+
+static bool port_in_use(struct zn_stack *st, uint32_t laddr, uint16_t port) {
+  for (uint32_t i = 0; i < st->cfg.tcp_conns; i++) {
+    const struct zn_tcp_conn *c = &st->tcp.conns[i];
+    if (c->state != ZN_TCP_CLOSED && c->lport == port &&
+        (c->laddr == 0 || laddr == 0 || c->laddr == laddr))
+      return true;
+  }
+  return false;
+}
+
+/* ---- notifications ---- */
+
+static void call(struct zn_tcp_conn *c,
+                 void (*fn)(struct zn_tcp_conn *, void *)) {
+  if (!fn)
+    return;
+  c->in_cb++;
+  fn(c, c->arg);
+  c->in_cb--;
+}
+
+bool zn__tcp_chack_allowed(struct zn_stack *st) {
+  struct zn__tcp *t = &st->tcp;
+  if (st->now - t->chack_window >= ZN_SEC(1)) {
+    t->chack_window = st->now;
+    t->chack_count = 0;
+  }
+  if (t->chack_count >= st->cfg.tcp_chack_limit) {
+    ZN_STAT_INC(st, tcp_chack_limited);
+    return false;
+  }
+  t->chack_count++;
+  return true;
+}
+
+void zn__tcp_notify_error(struct zn_tcp_conn *c, int err) {
+  if (!c->err)
+    c->err = err;
+}
+
+void zn__tcp_notify_readable(struct zn_tcp_conn *c) {
+  c->flags |= ZN__TCPF_NOTIFY_READ;
+}
+
+void zn__tcp_notify_connected(struct zn_tcp_conn *c) {
+  c->flags |= ZN__TCPF_CONNECTED_NOTIFY;
+}
+
+void zn__tcp_notify_accept(struct zn_tcp_conn *l) {
+  l->flags |= ZN__TCPF_NOTIFY_READ;
+}
+
+/* The app holds a handle to c: connections it opened, listeners, and
+ * accepted children; not children still waiting in a queue. */
+static bool app_owned(const struct zn_tcp_conn *c) {
+  return !(c->flags & ZN__TCPF_PASSIVE) || !c->parent;
+}
+
+/* Deliver what processing collected, app callbacks last. */
+void zn__tcp_deliver(struct zn_tcp_conn *c) {
+  if ((c->flags & ZN__TCPF_USER_CLOSED) || !app_owned(c))
+    return;
+  if (c->state == ZN_TCP_LISTEN) {
+    if ((c->flags & ZN__TCPF_NOTIFY_READ) && c->acq_len) {
+      c->flags &= ~(uint32_t)ZN__TCPF_NOTIFY_READ;
+      if (c->cb.on_accept) {
+        c->in_cb++;
+        c->cb.on_accept(c, c->arg);
+        c->in_cb--;
+      }
+    }
+    return;
+  }
+  if (c->flags & ZN__TCPF_CONNECTED_NOTIFY) {
+    c->flags &= ~(uint32_t)ZN__TCPF_CONNECTED_NOTIFY;
+    call(c, c->cb.on_connected);
+  }
+  if ((c->flags & ZN__TCPF_NOTIFY_READ) && !(c->flags & ZN__TCPF_USER_CLOSED)) {
+    c->flags &= ~(uint32_t)ZN__TCPF_NOTIFY_READ;
+    call(c, c->cb.on_readable);
+  }
+  if ((c->flags & ZN__TCPF_WANT_WRITABLE) && !(c->flags & ZN__TCPF_USER_CLOSED) &&
+      !c->err && zn_tcp_writable(c) > 0) {
+    c->flags &= ~(uint32_t)ZN__TCPF_WANT_WRITABLE;
+    call(c, c->cb.on_writable);
+  }
+  if (c->err && !(c->flags & ZN__TCPF_ERR_NOTIFIED) &&
+      !(c->flags & ZN__TCPF_USER_CLOSED)) {
+    c->flags |= ZN__TCPF_ERR_NOTIFIED;
+    if (c->cb.on_error) {
+      c->in_cb++;
+      c->cb.on_error(c, c->arg, c->err);
+      c->in_cb--;
+    }
+  }
+}
+
+void zn__tcp_reap_add(struct zn_tcp_conn *c) {
+  if (c->flags & ZN__TCPF_REAP)
+    return;
+  c->flags |= ZN__TCPF_REAP;
+  c->next = c->st->tcp.reap;
+  c->st->tcp.reap = c;
+}
+
+static void acq_remove(struct zn_tcp_conn *l, struct zn_tcp_conn *c) {
+  struct zn_tcp_conn **pp = &l->acq_head;
+  l->acq_tail = NULL;
+  while (*pp) {
+    if (*pp == c) {
+      *pp = c->next;
+      l->acq_len--;
+      c->flags &= ~(uint32_t)ZN__TCPF_IN_ACCEPTQ;
+      if (!*pp)
+        break;
+    }
+    l->acq_tail = *pp;
+    pp = &(*pp)->next;
+  }
+  l->acq_tail = NULL;
+  for (struct zn_tcp_conn *x = l->acq_head; x; x = x->next)
+    l->acq_tail = x;
+}
+
+void zn__tcp_closed(struct zn_tcp_conn *c) {
+  zn__tcp_timers_stop(c);
+  zn__tcp_hash_out(c);
+  if (c->parent && (c->flags & ZN__TCPF_IN_ACCEPTQ))
+    acq_remove(c->parent, c);
+  c->state = ZN_TCP_CLOSED;
+  c->flags |= ZN__TCPF_ZOMBIE;
+  /* Data and references are released now; the handle stays until the app
+   * lets go of it (zn_tcp_close), or at once if the app has none. */
+  zn__tcp_release_all(c);
+  if (!app_owned(c) || (c->flags & ZN__TCPF_USER_CLOSED))
+    zn__tcp_reap_add(c);
+}
+
+void zn__tcp_release_all(struct zn_tcp_conn *c) {
+  struct zn_buf *b;
+  while ((b = zn_bufq_pop(&c->sndq)) != NULL) {
+    const struct zn__tcp_chunk *k = (const struct zn__tcp_chunk *)(void *)b->cb;
+    if (k->ref && k->release)
+      k->release(k->arg);
+    zn_buf_free(b);
+  }
+  c->snd_queued = 0;
+  c->snd_head_off = 0;
+  c->nrefs = 0;
+  c->tx_chunk = NULL;
+  zn_bufq_purge(&c->rcvq);
+  c->rcvq_bytes = 0;
+  zn__tcp_ooo_purge(&c->ooo);
+  /* A listener drops the children nobody accepted. */
+  if (c->acq_head) {
+    struct zn_tcp_conn *x = c->acq_head;
+    c->acq_head = c->acq_tail = NULL;
+    c->acq_len = 0;
+    while (x) {
+      struct zn_tcp_conn *n = x->next;
+      x->flags &= ~(uint32_t)ZN__TCPF_IN_ACCEPTQ;
+      x->parent = NULL;
+      if (x->state != ZN_TCP_CLOSED) {
+        zn__tcp_send_rst_conn(x);
+        zn__tcp_closed(x);
+      }
+      x->flags |= ZN__TCPF_USER_CLOSED;
+      zn__tcp_reap_add(x);
+      x = n;
+    }
+  }
+}
+
+bool zn__tcp_reap_pending(const struct zn_stack *st) {
+  return st->tcp.reap != NULL;
+}
+
+void zn__tcp_reap(struct zn_stack *st) {
+  /* on_closed may close other handles, which adds to the list: loop. */
+  while (st->tcp.reap) {
+    struct zn_tcp_conn *c = st->tcp.reap;
+    st->tcp.reap = c->next;
+    c->flags &= ~(uint32_t)ZN__TCPF_REAP;
+    if (app_owned(c) && !(c->flags & ZN__TCPF_CLOSED_NOTIFIED)) {
+      c->flags |= ZN__TCPF_CLOSED_NOTIFIED;
+      call(c, c->cb.on_closed);
+    }
+    if (c->state == ZN_TCP_CLOSED) {
+      if (c->parent) {
+        struct zn_tcp_conn *l = c->parent;
+        if (c->flags & ZN__TCPF_IN_ACCEPTQ)
+          acq_remove(l, c);
+      }
+      free_slot(c);
+    }
+    /* TIME_WAIT: the slot stays until 2 MSL; the app is done with it. */
+  }
+}
+
+/* ---- setup ---- */
+
+static uint8_t wscale_for(uint32_t rcvbuf) {
+  uint8_t s = 0;
+  while (s < 14 && (rcvbuf >> s) > 65535u)
+    s++;
+  return s;
+}
+
+void zn__tcp_cc_start(struct zn_tcp_conn *c) {
+  /* RFC 6928: min(10 * MSS, max(2 * MSS, 14600)). */
+  uint32_t iw = 10u * c->mss, alt = 2u * c->mss > 14600 ? 2u * c->mss : 14600;
+  if (alt < iw)
+    iw = alt;
+  c->cc.ops->init(&c->cc, c->mss, iw);
+}
+
+void zn__tcp_conn_setup(struct zn_tcp_conn *c) {
+  struct zn_stack *st = c->st;
+  uint32_t mtu = st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;
+  uint32_t mss = mtu > 40 ? mtu - 40 : 536;
+  if (mss > 65535)
+    mss = 65535;
+  c->mss = (uint16_t)mss;
+  c->peer_mss = 536;
+  c->rcv_wscale = st->cfg.tcp_wscale ? wscale_for(c->rcvbuf) : 0;
+  c->rto_ms = st->cfg.tcp_rto_init_ms;
+  c->ts_offset = zn_random_u32(st);
+  struct zn__tcp_4tuple tu = {c->laddr, c->raddr, c->lport, c->rport};
+  c->iss = zn__tcp_isn(st->hash_key, &tu, st->now);
+  c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+  c->recover = c->iss;
+  c->cc.ops = c->cc_algo == ZN_TCP_CC_NEWRENO ? &zn__tcp_cc_newreno
+                                               : &zn__tcp_cc_cubic;
+}
+
+/* ---- API ---- */
+
+static void set_cbs(struct zn_tcp_conn *c, const struct zn_tcp_callbacks *cb,
+                    void *arg) {
+  if (cb)
+    c->cb = *cb;
+  else
+    memset(&c->cb, 0, sizeof(c->cb));
+  c->arg = arg;
+}
+
+int zn_tcp_listen(struct zn_stack *st, uint32_t addr, uint16_t port,
+                  uint32_t backlog, const struct zn_tcp_callbacks *cb,
+                  void *arg, struct zn_tcp_conn **out) {
+  if (port == 0 || !out)
+    return ZN_EINVAL;
+  if (addr && !zn__ip_is_local(st, addr))
+    return ZN_EADDRNOTAVAIL;
+  if (port_in_use(st, addr, port))
+    return ZN_EADDRINUSE;
+  struct zn_tcp_conn *c = zn__tcp_alloc(st);
+  if (!c)
+    return ZN_ENOMEM;
+  c->laddr = addr;
+  c->lport = port;
+  c->backlog = backlog ? backlog : st->cfg.tcp_backlog;
+  set_cbs(c, cb, arg);
+  zn__tcp_fsm(c, ZN__EV_U_LISTEN, NULL);
+  *out = c;
+  return ZN_OK;
+}
+
+int zn_tcp_accept(struct zn_tcp_conn *l, struct zn_tcp_conn **out) {
+  if (l->state != ZN_TCP_LISTEN)
+    return ZN_EINVAL;
+  struct zn_tcp_conn *c = l->acq_head;
+  if (!c)
+    return ZN_EAGAIN;
+  l->acq_head = c->next;
+  if (!l->acq_head)
+    l->acq_tail = NULL;
+  l->acq_len--;
+  c->next = NULL;
+  c->flags &= ~(uint32_t)ZN__TCPF_IN_ACCEPTQ;
+  c->parent = NULL; /* the app holds it now */
+  *out = c;
+  /* Whatever arrived while it waited is news to the app now. */
+  if (zn_tcp_readable(c) || (c->flags & ZN__TCPF_FIN_RCVD))
+    c->flags |= ZN__TCPF_NOTIFY_READ;
+  if (c->state == ZN_TCP_CLOSED) {
+    /* Reset while waiting: the app learns it through on_error. */
+    c->flags |= ZN__TCPF_ZOMBIE;
+  }
+  return ZN_OK;
+}
+
+static int pick_port(struct zn_stack *st, uint32_t laddr, uint32_t raddr,
+                     uint16_t rport, uint16_t *out) {
+  /* RFC 6056 algorithm 3 in spirit: a keyed offset per destination, then
+   * the next free port, so ports are unpredictable off-path. */
+  const uint32_t lo = 49152, n = 65536 - 49152;
+  uint32_t off = zn__hash32(st, raddr, rport) + zn_random_u32(st);
+  for (uint32_t i = 0; i < n; i++) {
+    uint16_t p = (uint16_t)(lo + (off + i) % n);
+    if (!zn__tcp_lookup(st, laddr, p, raddr, rport) &&
+        !zn__tcp_lookup_listener(st, laddr, p)) {
+      *out = p;
+      return ZN_OK;
+    }
+  }
+  return ZN_EADDRINUSE;
+}
+
+int zn_tcp_connect(struct zn_stack *st, uint32_t addr, uint16_t port,
+                   const struct zn_tcp_callbacks *cb, void *arg,
+                   struct zn_tcp_conn **out) {
+  if (!addr || !port || !out)
+    return ZN_EINVAL;
+  if (!st->ip_addr)
+    return ZN_EADDRNOTAVAIL;
+  if (((addr ^ st->ip_addr) & st->ip_mask) != 0 && !st->ip_gw)
+    return ZN_EHOSTUNREACH;
+  uint16_t lport;
+  int rc = pick_port(st, st->ip_addr, addr, port, &lport);
+  if (rc != ZN_OK)
+    return rc;
+  struct zn_tcp_conn *c = zn__tcp_alloc(st);
+  if (!c)
+    return ZN_ENOMEM;
+  c->laddr = st->ip_addr;
+  c->lport = lport;
+  c->raddr = addr;
+  c->rport = port;
+  set_cbs(c, cb, arg);
+  zn__tcp_fsm(c, ZN__EV_U_CONNECT, NULL);
+  *out = c;
+  return ZN_OK;
+}
+
+void zn_tcp_set_callbacks(struct zn_tcp_conn *c,
+                          const struct zn_tcp_callbacks *cb, void *arg) {
+  set_cbs(c, cb, arg);
+}
+
+static int write_err(const struct zn_tcp_conn *c) {
+  if (c->err)
+    return c->err;
+  if (c->flags & (ZN__TCPF_FIN_QUEUED | ZN__TCPF_SHUT_WR | ZN__TCPF_USER_CLOSED))
+    return ZN_EPIPE;
+  switch (c->state) {
+  case ZN_TCP_ESTABLISHED:
+  case ZN_TCP_CLOSE_WAIT:
+  case ZN_TCP_SYN_SENT:
+  case ZN_TCP_SYN_RECEIVED:
+    return ZN_OK;
+  default:
+    return ZN_ENOTCONN;
+  }
+}
+
+size_t zn_tcp_writable(const struct zn_tcp_conn *c) {
+  if (write_err(c) != ZN_OK)
+    return 0;
+  return c->snd_queued >= c->sndbuf ? 0 : c->sndbuf - c->snd_queued;
+}
+
+static void kick_output(struct zn_tcp_conn *c) {
+  if (c->state == ZN_TCP_ESTABLISHED || c->state == ZN_TCP_CLOSE_WAIT)
+    zn__tcp_output(c);
+}
+
+long zn_tcp_write(struct zn_tcp_conn *c, const void *data, size_t len) {
+  int e = write_err(c);
+  if (e != ZN_OK)
+    return e;
+  const uint8_t *p = data;
+  size_t done = 0;
+  while (done < len && c->snd_queued < c->sndbuf) {
+    struct zn_buf *t = c->sndq.tail;
+    struct zn__tcp_chunk *k = t ? (struct zn__tcp_chunk *)(void *)t->cb : NULL;
+    if (!t || k->ref || zn_buf_tailroom(t) == 0) {
+      t = zn__buf_alloc(c->st, ZN_BUF_SIZE - ZN_BUF_HEADROOM);
+      if (!t)
+        break;
+      zn_buf_reset_headroom(t, 0);
+      k = (struct zn__tcp_chunk *)(void *)t->cb;
+      memset(k, 0, sizeof(*k));
+      zn_bufq_push(&c->sndq, t);
+    }
+    size_t n = zn_buf_tailroom(t);
+    if (n > len - done)
+      n = len - done;
+    if (n > c->sndbuf - c->snd_queued)
+      n = c->sndbuf - c->snd_queued;
+    memcpy(zn_buf_put(t, n), p + done, n);
+    k->len += (uint32_t)n;
+    c->sndq.bytes += (uint32_t)n;
+    c->snd_queued += (uint32_t)n;
+    done += n;
+  }
+  if (done < len)
+    c->flags |= ZN__TCPF_WANT_WRITABLE;
+  if (done == 0)
+    return ZN_EAGAIN;
+  kick_output(c);
+  return (long)done;
+}
+
+int zn_tcp_write_ref(struct zn_tcp_conn *c, const void *data, size_t len,
+                     zn_tcp_release_fn release, void *arg) {
+  int e = write_err(c);
+  if (e != ZN_OK)
+    return e;
+  if (len == 0 || len > UINT32_MAX / 2)
+    return ZN_EINVAL;
+  if (c->snd_queued + len > c->sndbuf + (size_t)c->sndbuf) {
+    c->flags |= ZN__TCPF_WANT_WRITABLE;
+    return ZN_EAGAIN;
+  }
+  struct zn_buf *t = zn__buf_alloc(c->st, 0);
+  if (!t) {
+    c->flags |= ZN__TCPF_WANT_WRITABLE;
+    return ZN_EAGAIN;
+  }
+  struct zn__tcp_chunk *k = (struct zn__tcp_chunk *)(void *)t->cb;
+  memset(k, 0, sizeof(*k));
+  k->len = (uint32_t)len;
+  k->ref = data;
+  k->release = release;
+  k->arg = arg;
+  zn_bufq_push(&c->sndq, t);
+  c->sndq.bytes += (uint32_t)len;
+  c->snd_queued += (uint32_t)len;
+  c->nrefs++;
+  kick_output(c);
+  return ZN_OK;
+}
+
+size_t zn_tcp_readable(const struct zn_tcp_conn *c) { return c->rcvq_bytes; }
+
+static long read_err(const struct zn_tcp_conn *c) {
+  if (c->flags & ZN__TCPF_FIN_RCVD)
+    return 0;
+  if (c->err)
+    return c->err;
+  if (c->state == ZN_TCP_LISTEN || c->state == ZN_TCP_CLOSED)
+    return ZN_ENOTCONN;
+  return ZN_EAGAIN;
+}
+
+long zn_tcp_peek(struct zn_tcp_conn *c, const uint8_t **data) {
+  struct zn_buf *b = c->rcvq.head;
+  if (!b)
+    return read_err(c);
+  *data = b->data;
+  return (long)b->len;
+}
+
+/* Reading opened the window: tell the peer if it grew enough (RFC 1122
+ * §4.2.3.3: by a full MSS or half the buffer). */
+static void window_update(struct zn_tcp_conn *c) {
+  if (c->state < ZN_TCP_ESTABLISHED || c->state == ZN_TCP_TIME_WAIT)
+    return;
+  uint32_t wnd = zn__tcp_rcv_wnd(c);
+  uint32_t adv = c->rcv_adv - c->rcv_nxt;
+  if (zn__seq_lt(c->rcv_adv, c->rcv_nxt))
+    adv = 0;
+  uint32_t step = c->rcvbuf / 2 < c->mss ? c->rcvbuf / 2 : c->mss;
+  if (wnd >= adv + step) {
+    c->flags |= ZN__TCPF_ACK_NOW;
+    zn__tcp_output(c);
+  }
+}
+
+int zn_tcp_consume(struct zn_tcp_conn *c, size_t n) {
+  if (n > c->rcvq_bytes)
+    return ZN_EINVAL;
+  while (n > 0) {
+    struct zn_buf *b = c->rcvq.head;
+    if (n < b->len) {
+      zn_buf_pull(b, n);
+      c->rcvq.bytes -= (uint32_t)n;
+      c->rcvq_bytes -= (uint32_t)n;
+      break;
+    }
+    n -= b->len;
+    c->rcvq_bytes -= b->len;
+    zn_buf_free(zn_bufq_pop(&c->rcvq));
+  }
+  window_update(c);
+  return ZN_OK;
+}
+
+long zn_tcp_read(struct zn_tcp_conn *c, void *buf, size_t len) {
+  if (!c->rcvq.head)
+    return read_err(c);
+  uint8_t *o = buf;
+  size_t done = 0;
+  while (done < len && c->rcvq.head) {
+    struct zn_buf *b = c->rcvq.head;
+    size_t n = b->len < len - done ? b->len : len - done;
+    memcpy(o + done, b->data, n);
+    done += n;
+    if (n < b->len) {
+      zn_buf_pull(b, n);
+      c->rcvq.bytes -= (uint32_t)n;
+      c->rcvq_bytes -= (uint32_t)n;
+    } else {
+      c->rcvq_bytes -= b->len;
+      zn_buf_free(zn_bufq_pop(&c->rcvq));
+    }
+  }
+  window_update(c);
+  return (long)done;
+}
+
+int zn_tcp_shutdown(struct zn_tcp_conn *c) {
+  if (c->state != ZN_TCP_ESTABLISHED && c->state != ZN_TCP_CLOSE_WAIT &&
+      c->state != ZN_TCP_SYN_RECEIVED && c->state != ZN_TCP_SYN_SENT)
+    return c->flags & ZN__TCPF_SHUT_WR ? ZN_OK : ZN_ENOTCONN;
+  if (c->flags & ZN__TCPF_SHUT_WR)
+    return ZN_OK;
+  c->flags |= ZN__TCPF_SHUT_WR;
+  if (c->state == ZN_TCP_SYN_SENT)
+    return ZN_OK; /* the FIN goes once connected (act_synsent_synack) */
+  zn__tcp_fsm(c, ZN__EV_U_CLOSE, NULL);
+  return ZN_OK;
+}
+
+void zn_tcp_close(struct zn_tcp_conn *c) {
+  if (!c || (c->flags & ZN__TCPF_USER_CLOSED))
+    return;
+  c->flags |= ZN__TCPF_USER_CLOSED;
+  if (c->flags & ZN__TCPF_ZOMBIE) {
+    zn__tcp_reap_add(c);
+    return;
+  }
+  /* RFC 9293 §3.10.4 / RFC 2525 §2.17: closing with unread data resets. */
+  if (c->rcvq_bytes && c->state >= ZN_TCP_ESTABLISHED) {
+    zn__tcp_fsm(c, ZN__EV_U_ABORT, NULL);
+  } else if (c->flags & ZN__TCPF_SHUT_WR) {
+    /* The FIN is already on its way; only the handle goes. */
+    if (c->state == ZN_TCP_SYN_SENT)
+      zn__tcp_fsm(c, ZN__EV_U_CLOSE, NULL);
+    else if (c->state == ZN_TCP_FIN_WAIT_2)
+      zn__tcp_arm_fw2(c);
+  } else {
+    zn__tcp_fsm(c, ZN__EV_U_CLOSE, NULL);
+  }
+  if (c->state == ZN_TCP_TIME_WAIT || c->state == ZN_TCP_CLOSED)
+    zn__tcp_reap_add(c);
+  else if (c->state == ZN_TCP_FIN_WAIT_2)
+    zn__tcp_arm_fw2(c);
+}
+
+void zn_tcp_abort(struct zn_tcp_conn *c) {
+  if (!c || (c->flags & ZN__TCPF_USER_CLOSED))
+    return;
+  c->flags |= ZN__TCPF_USER_CLOSED;
+  if (!(c->flags & ZN__TCPF_ZOMBIE))
+    zn__tcp_fsm(c, ZN__EV_U_ABORT, NULL);
+  zn__tcp_reap_add(c);
+}
+
+void zn_tcp_set_nodelay(struct zn_tcp_conn *c, bool on) {
+  if (on)
+    c->flags |= ZN__TCPF_NODELAY;
+  else
+    c->flags &= ~(uint32_t)ZN__TCPF_NODELAY;
+  if (on)
+    kick_output(c);
+}
+
+void zn_tcp_set_keepalive(struct zn_tcp_conn *c, uint32_t idle_ms,
+                          uint32_t intvl_ms, uint32_t count) {
+  c->ka_idle_ms = idle_ms;
+  c->ka_intvl_ms = intvl_ms ? intvl_ms : 75000;
+  c->ka_count = count ? count : 9;
+  zn__tcp_arm_keepalive(c);
+}
+
+int zn_tcp_set_cc(struct zn_tcp_conn *c, enum zn_tcp_cc_algo algo) {
+  if (algo != ZN_TCP_CC_CUBIC && algo != ZN_TCP_CC_NEWRENO)
+    return ZN_EINVAL;
+  if (c->bytes_sent)
+    return ZN_EINVAL;
+  c->cc_algo = (uint8_t)algo;
+  const struct zn__tcp_cc_ops *ops =
+      algo == ZN_TCP_CC_NEWRENO ? &zn__tcp_cc_newreno : &zn__tcp_cc_cubic;
+  if (c->cc.ops && c->cc.ops != ops) {
+    uint32_t cwnd = c->cc.cwnd;
+    c->cc.ops = ops;
+    ops->init(&c->cc, c->mss, cwnd);
+  }
+  return ZN_OK;
+}
+
+void zn_tcp_set_userdata(struct zn_tcp_conn *c, void *p) { c->userdata = p; }
+void *zn_tcp_userdata(const struct zn_tcp_conn *c) { return c->userdata; }
+
+void zn_tcp_get_info(const struct zn_tcp_conn *c, struct zn_tcp_info *i) {
+  memset(i, 0, sizeof(*i));
+  i->state = (enum zn_tcp_state)c->state;
+  i->laddr = c->laddr;
+  i->raddr = c->raddr;
+  i->lport = c->lport;
+  i->rport = c->rport;
+  i->mss = c->mss;
+  i->cwnd = c->cc.cwnd;
+  i->ssthresh = c->cc.ssthresh;
+  i->srtt_us = c->srtt_us;
+  i->rttvar_us = c->rttvar_us;
+  i->rto_ms = c->rto_ms;
+  i->snd_wnd = c->snd_wnd;
+  i->rcv_wnd = zn__tcp_rcv_wnd(c);
+  i->snd_wscale = c->snd_wscale;
+  i->rcv_wscale = c->rcv_wscale;
+  i->ts = c->ts_ok;
+  i->sack = c->sack_ok;
+  i->bytes_sent = c->bytes_sent;
+  i->bytes_acked = c->bytes_acked;
+  i->bytes_received = c->bytes_received;
+  i->retransmits = c->retransmits;
+  i->fast_retransmits = c->fast_retransmits;
+  i->rto_timeouts = c->rto_timeouts;
+  i->unacked = c->snd_max - c->snd_una;
+  i->queued = c->snd_queued;
+}

@@ -1,0 +1,479 @@
+/*
+ * The actions of the TCP state chart (tcp_fsm.rl).  Each is one step of
+ * RFC 9293 §3.10 (or of the RFC named), small enough to hold against the
+ * text.  The chart sets c->state after the action runs; an action that
+ * ends the connection calls zn__tcp_closed() and must not touch c after.
+ */
+#include <string.h>
+
+#include "core/stack_int.h"
+#include "tcp/tcp_int.h"
+#include "tcp/tcp_isn.h"
+#include "znet/err.h"
+
+static void leave_synq(struct zn_tcp_conn *c) {
+  if (c->parent && c->parent->synq_len && !(c->flags & ZN__TCPF_IN_ACCEPTQ))
+    c->parent->synq_len--;
+}
+
+/* A transition that changes nothing. */
+void zn__tcp_act_ignore(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
+  (void)c;
+  (void)seg;
+}
+
+/* A (state, event) pair the classifier never produces; counted so tests
+ * can prove it stays zero. */
+void zn__tcp_act_impossible(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
+  (void)seg;
+  ZN_STAT_INC(c->st, tcp_impossible);
+}
+
+/* §3.10.1/3.10.4 "error: connection already exists / closing": the API
+ * refuses these before they reach the chart. */
+void zn__tcp_act_user_error(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
+  (void)c;
+  (void)seg;
+}
+
+/* §3.10.1 OPEN, passive: the TCB waits in LISTEN. */
+void zn__tcp_act_listen(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
+  (void)seg;
+  c->state = ZN_TCP_LISTEN; /* hashed into the listener table */
+  zn__tcp_hash_in(c);
+}
+
+/* §3.10.1 OPEN, active: choose the ISS (RFC 6528), send <SYN>. */
+void zn__tcp_act_connect(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
+  (void)seg;
+  zn__tcp_conn_setup(c);
+  c->flags |= ZN__TCPF_SYN_UNACKED;
+  zn__tcp_hash_in(c);
+  zn__tcp_send_syn(c, false);
+}
+
+/* §3.10.4 CLOSE in CLOSED/SYN_SENT/LISTEN-less states: delete the TCB. */
+void zn__tcp_act_close_free(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
+  (void)seg;
+  zn__tcp_closed(c);
+}
+
+/* §3.10.4 CLOSE in LISTEN: delete the TCB; half-open children go too. */
+void zn__tcp_act_close_listener(struct zn_tcp_conn *c,
+                                struct zn__tcp_seg *seg) {
+  (void)seg;
+  struct zn_stack *st = c->st;
+  for (uint32_t i = 0; i < st->cfg.tcp_conns; i++) {
+    struct zn_tcp_conn *x = &st->tcp.conns[i];
+    if (x->parent == c && !(x->flags & ZN__TCPF_IN_ACCEPTQ) &&
+        x->state != ZN_TCP_CLOSED) {
+      x->parent = NULL;
+      x->flags |= ZN__TCPF_USER_CLOSED;
+      zn__tcp_send_rst_conn(x);
+      zn__tcp_closed(x);
+    }
+  }
+  zn__tcp_closed(c); /* releases the accept queue (with RSTs) */
+}
+
+/* §3.10.4 CLOSE in SYN_RECEIVED/ESTABLISHED/CLOSE_WAIT: the FIN follows
+ * the queued data. */
+void zn__tcp_act_queue_fin(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
+  (void)seg;
+  c->flags |= ZN__TCPF_FIN_QUEUED;
+  zn__tcp_output(c);
+}
+
+/* §3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST> in synchronized states, flush
+ * everything, delete the TCB. */
+void zn__tcp_act_abort(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
+  (void)seg;
+  if (c->state != ZN_TCP_TIME_WAIT)
+    zn__tcp_send_rst(c->st, c->laddr, c->lport, c->raddr, c->rport,
+                     c->snd_nxt, 0, false);
+  zn__tcp_closed(c);
+}
+
+/* §3.8.3 (R2) / RFC 1122 §4.2.3.5: retransmissions (or keepalives) gave
+ * up.  Tell the user, reset the peer, delete the TCB. */
+void zn__tcp_act_timeout(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
+  (void)seg;
+  ZN_STAT_INC(c->st, tcp_timeout);
+  if (c->state != ZN_TCP_SYN_SENT)
+    zn__tcp_send_rst_conn(c);
+  zn__tcp_notify_error(c, c->soft_err ? c->soft_err : ZN_ETIMEDOUT);
+  zn__tcp_closed(c);
+}
+
+/* §3.10.8 time-wait timeout: delete the TCB. */
+void zn__tcp_act_timewait_done(struct zn_tcp_conn *c,
+                               struct zn__tcp_seg *seg) {
+  (void)seg;
+  if (c->st->tcp.ntimewait)
+    c->st->tcp.ntimewait--;
+  zn__tcp_closed(c);
+}
+
+/* The peer never sent its FIN after we closed (Linux tcp_fin_timeout):
+ * give the slot back. */
+void zn__tcp_act_fin_wait_2_timeout(struct zn_tcp_conn *c,
+                                    struct zn__tcp_seg *seg) {
+  (void)seg;
+  zn__tcp_send_rst_conn(c);
+  zn__tcp_closed(c);
+}
+
+/* §3.10.7.2/.3/.4: an unacceptable ACK is answered <SEQ=SEG.ACK><CTL=RST>. */
+void zn__tcp_act_rst_for_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
+  zn__tcp_send_rst(c->st, seg->dst, seg->dport, seg->src, seg->sport, seg->ack,
+                   0, false);
+}
+
+static struct zn_tcp_conn *new_child(struct zn_tcp_conn *l,
+                                     const struct zn__tcp_seg *seg) {
+  struct zn_tcp_conn *x = zn__tcp_alloc(l->st);
+  if (!x)
+    return NULL;
+  x->laddr = seg->dst;
+  x->lport = seg->dport;
+  x->raddr = seg->src;
+  x->rport = seg->sport;
+  x->parent = l;
+  x->cb = l->cb;
+  x->arg = l->arg;
+  x->flags |= ZN__TCPF_PASSIVE;
+  x->cc_algo = l->cc_algo;
+  zn__tcp_conn_setup(x);
+  return x;
+}
+
+/* §3.10.7.2 SYN in LISTEN: a new TCB in SYN_RECEIVED sends <SYN,ACK>;
+ * with the SYN queue (or the table) full, a SYN cookie answers instead
+ * and nothing is kept. */
+void zn__tcp_act_listen_syn(struct zn_tcp_conn *l, struct zn__tcp_seg *seg) {
+  struct zn_stack *st = l->st;
+  bool full = l->synq_len >= l->backlog || st->tcp.free == NULL;
+  struct zn_tcp_conn *x = full ? NULL : new_child(l, seg);
+  if (!x) {
+    if (!st->cfg.tcp_syncookies)
+      return;
+    /* Stateless: everything needed later is in our ISN and TSval. */
+    struct zn_tcp_conn tmp;
+    memset(&tmp, 0, sizeof(tmp));
+    tmp.st = st;
+    tmp.laddr = seg->dst;
+    tmp.lport = seg->dport;
+    tmp.raddr = seg->src;
+    tmp.rport = seg->sport;
+    tmp.rcvbuf = st->cfg.tcp_rcvbuf;
+    zn__tcp_timers_init(&tmp);
+    zn__tcp_conn_setup(&tmp);
+    zn__tcp_apply_syn_opts(&tmp, seg);
+    struct zn__syncookie_opts o;
+    o.mss = tmp.peer_mss;
+    o.wscale = tmp.wscale_ok ? tmp.snd_wscale : 0xff;
+    o.sack = tmp.sack_ok;
+    o.ts = tmp.ts_ok;
+    if (!o.ts) { /* without timestamps a cookie carries MSS only */
+      tmp.wscale_ok = tmp.sack_ok = false;
+      tmp.rcv_wscale = 0;
+    }
+    struct zn__tcp_4tuple tu = {seg->dst, seg->src, seg->dport, seg->sport};
+    uint32_t tsval = 0;
+    tmp.iss = zn__syncookie_make(st->hash_key, &tu, seg->seq, &o, st->now,
+                                 zn__tcp_ts_now(&tmp), &tsval);
+    tmp.syn_tsval = tsval;
+    tmp.irs = seg->seq;
+    tmp.rcv_nxt = seg->seq + 1;
+    tmp.snd_una = tmp.snd_nxt = tmp.snd_max = tmp.iss;
+    tmp.state = ZN_TCP_SYN_RECEIVED;
+    zn__tcp_send_syn(&tmp, true);
+    zn__tcp_timers_stop(&tmp);
+    ZN_STAT_INC(st, tcp_syncookie_tx);
+    return;
+  }
+  l->synq_len++;
+  zn__tcp_apply_syn_opts(x, seg);
+  x->irs = seg->seq;
+  x->rcv_nxt = seg->seq + 1;
+  x->rcv_adv = x->rcv_nxt;
+  x->snd_wnd = seg->wnd; /* unscaled in a SYN (RFC 7323 §2.2) */
+  x->max_snd_wnd = x->snd_wnd;
+  x->snd_wl1 = seg->seq;
+  x->state = ZN_TCP_SYN_RECEIVED;
+  x->flags |= ZN__TCPF_SYN_UNACKED;
+  zn__tcp_cc_start(x);
+  zn__tcp_hash_in(x);
+  zn__tcp_send_syn(x, true);
+  /* Data on the SYN is not taken (we cannot ACK it before the handshake
+   * completes without risking a forged-SYN amplification). */
+}
+
+/* An ACK to a listener with no TCB: it may complete a SYN cookie
+ * handshake; otherwise §3.10.7.2 answers <SEQ=SEG.ACK><CTL=RST>. */
+void zn__tcp_act_listen_ack(struct zn_tcp_conn *l, struct zn__tcp_seg *seg) {
+  struct zn_stack *st = l->st;
+  struct zn__syncookie_opts o;
+  struct zn__tcp_4tuple tu = {seg->dst, seg->src, seg->dport, seg->sport};
+  bool has_ts = (seg->opts.present & ZN_TCP_OPTF_TS) != 0;
+  if (!st->cfg.tcp_syncookies || (seg->flags & (ZN_TCP_SYN | ZN_TCP_RST)) ||
+      !zn__syncookie_check(st->hash_key, &tu, seg->ack - 1, seg->seq - 1,
+                           has_ts, seg->opts.tsecr, st->now, &o)) {
+    if (st->cfg.tcp_syncookies)
+      ZN_STAT_INC(st, tcp_syncookie_bad);
+    zn__tcp_act_rst_for_ack(l, seg);
+    return;
+  }
+  if (l->acq_len >= l->backlog) {
+    ZN_STAT_INC(st, tcp_drop_acceptq);
+    return;
+  }
+  struct zn_tcp_conn *x = new_child(l, seg);
+  if (!x)
+    return;
+  ZN_STAT_INC(st, tcp_syncookie_ok);
+  x->flags |= ZN__TCPF_COOKIE;
+  x->iss = seg->ack - 1;
+  x->snd_una = x->snd_nxt = x->snd_max = seg->ack;
+  x->irs = seg->seq - 1;
+  x->rcv_nxt = seg->seq;
+  x->rcv_adv = x->rcv_nxt;
+  x->peer_mss = o.mss;
+  if (x->peer_mss < x->mss)
+    x->mss = x->peer_mss;
+  x->ts_ok = o.ts && st->cfg.tcp_timestamps;
+  x->wscale_ok = x->ts_ok && o.wscale != 0xff && st->cfg.tcp_wscale;
+  x->snd_wscale = x->wscale_ok ? o.wscale : 0;
+  if (!x->wscale_ok)
+    x->rcv_wscale = 0;
+  x->sack_ok = x->ts_ok && o.sack && st->cfg.tcp_sack;
+  if (x->ts_ok) {
+    x->ts_recent = seg->opts.tsval;
+    x->ts_recent_stamp = st->now;
+  }
+  x->snd_wnd = seg->wnd << x->snd_wscale;
+  x->max_snd_wnd = x->snd_wnd;
+  x->snd_wl1 = seg->seq;
+  x->snd_wl2 = seg->ack;
+  zn__tcp_cc_start(x);
+  x->state = ZN_TCP_ESTABLISHED;
+  zn__tcp_hash_in(x);
+  ZN_STAT_INC(st, tcp_established);
+  x->flags |= ZN__TCPF_IN_ACCEPTQ;
+  x->next = NULL;
+  if (l->acq_tail)
+    l->acq_tail->next = x;
+  else
+    l->acq_head = x;
+  l->acq_tail = x;
+  l->acq_len++;
+  zn__tcp_notify_accept(l);
+  /* Data in the ACK is processed as in ESTABLISHED. */
+  if (seg->len || (seg->flags & ZN_TCP_FIN)) {
+    x->last_rcv = st->now;
+    zn__tcp_input_sync(x, seg);
+  }
+}
+
+/* §3.10.7.3 SYN_SENT + SYN with an acceptable ACK: RCV.NXT = SEG.SEQ+1,
+ * IRS = SEG.SEQ, SND.UNA = SEG.ACK; ESTABLISHED; send <ACK>. */
+void zn__tcp_act_synsent_synack(struct zn_tcp_conn *c,
+                                struct zn__tcp_seg *seg) {
+  zn__tcp_apply_syn_opts(c, seg);
+  c->irs = seg->seq;
+  c->rcv_nxt = seg->seq + 1;
+  c->rcv_adv = c->rcv_nxt;
+  c->snd_una = seg->ack;
+  c->flags &= ~(uint32_t)ZN__TCPF_SYN_UNACKED;
+  if (zn__seq_lt(c->snd_nxt, c->snd_una))
+    c->snd_nxt = c->snd_una;
+  c->snd_wnd = seg->wnd; /* never scaled in a SYN */
+  c->max_snd_wnd = c->snd_wnd;
+  c->snd_wl1 = seg->seq;
+  c->snd_wl2 = seg->ack;
+  /* The SYN's RTT is a valid sample if it was sent once (Karn). */
+  if (c->rtx_count == 0)
+    zn__tcp_rtt_sample(c, (uint32_t)((c->st->now - c->rtt_start) / 1000u));
+  c->rtx_count = 0;
+  zn_timer_stop(c->st, &c->rtx_timer);
+  zn__tcp_cc_start(c);
+  ZN_STAT_INC(c->st, tcp_established);
+  c->flags |= ZN__TCPF_ACK_NOW;
+  zn__tcp_notify_connected(c);
+  zn__tcp_arm_keepalive(c);
+  if (c->flags & ZN__TCPF_SHUT_WR)
+    c->flags |= ZN__TCPF_FIN_QUEUED;
+}
+
+/* §3.10.7.3 SYN_SENT + SYN without ACK (simultaneous open): SYN_RECEIVED,
+ * send <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. */
+void zn__tcp_act_simultaneous_open(struct zn_tcp_conn *c,
+                                   struct zn__tcp_seg *seg) {
+  zn__tcp_apply_syn_opts(c, seg);
+  c->irs = seg->seq;
+  c->rcv_nxt = seg->seq + 1;
+  c->rcv_adv = c->rcv_nxt;
+  c->snd_wnd = seg->wnd;
+  c->max_snd_wnd = c->snd_wnd;
+  c->snd_wl1 = seg->seq;
+  zn__tcp_cc_start(c);
+  c->state = ZN_TCP_SYN_RECEIVED;
+  zn__tcp_send_syn(c, true);
+}
+
+/* §3.10.7.3 RST with an acceptable ACK in SYN_SENT: "error: connection
+ * reset"; delete the TCB. */
+void zn__tcp_act_refused(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
+  (void)seg;
+  ZN_STAT_INC(c->st, tcp_rst_rx);
+  zn__tcp_notify_error(c, ZN_ECONNREFUSED);
+  zn__tcp_closed(c);
+}
+
+/* §3.10.7.4 second check, ESTABLISHED, FIN_WAIT_1/2, CLOSE_WAIT: RST with
+ * SEG.SEQ = RCV.NXT: "connection reset"; flush queues; delete the TCB. */
+void zn__tcp_act_reset(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
+  (void)seg;
+  ZN_STAT_INC(c->st, tcp_rst_rx);
+  zn__tcp_notify_error(c, ZN_ECONNRESET);
+  zn__tcp_closed(c);
+}
+
+/* §3.10.7.4 second check, CLOSING/LAST_ACK: RST closes quietly. */
+void zn__tcp_act_reset_quiet(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
+  (void)seg;
+  ZN_STAT_INC(c->st, tcp_rst_rx);
+  zn__tcp_closed(c);
+}
+
+/* §3.10.7.4 second check, SYN_RECEIVED: a passive open returns to LISTEN
+ * (the listener stays; this TCB goes), an active one was refused. */
+void zn__tcp_act_synrcvd_reset(struct zn_tcp_conn *c,
+                               struct zn__tcp_seg *seg) {
+  (void)seg;
+  ZN_STAT_INC(c->st, tcp_rst_rx);
+  leave_synq(c);
+  if (!(c->flags & ZN__TCPF_PASSIVE))
+    zn__tcp_notify_error(c, ZN_ECONNREFUSED);
+  zn__tcp_closed(c);
+}
+
+/* RFC 5961 §3.2, §4.2, §5.2: answer a suspicious RST, SYN or ACK with
+ * <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, rate-limited (§7). */
+void zn__tcp_act_challenge_ack(struct zn_tcp_conn *c,
+                               struct zn__tcp_seg *seg) {
+  struct zn_stack *st = c->st;
+  if (seg && (seg->flags & ZN_TCP_RST))
+    ZN_STAT_INC(st, tcp_rst_ignored);
+  if (!zn__tcp_chack_allowed(st))
+    return;
+  ZN_STAT_INC(st, tcp_chack_tx);
+  zn__tcp_send_ack(c);
+}
+
+/* RFC 793 §3.9 (RFC 5961 turned off): a SYN in the window is an error:
+ * send a reset, tell the user, delete the TCB. */
+void zn__tcp_act_syn_reset(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
+  (void)seg;
+  zn__tcp_send_rst_conn(c);
+  if (c->state != ZN_TCP_TIME_WAIT)
+    zn__tcp_notify_error(c, ZN_ECONNRESET);
+  leave_synq(c);
+  zn__tcp_closed(c);
+}
+
+/* §3.10.7.4 first check: an unacceptable segment draws an <ACK> (unless
+ * it is a RST, which the classifier sends to S_RST_BAD). */
+void zn__tcp_act_dup_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
+  (void)seg;
+  c->flags |= ZN__TCPF_ACK_NOW;
+}
+
+/* §3.10.7.4 fifth check, SYN_RECEIVED: an acceptable ACK establishes the
+ * connection; a passive one joins the listener's accept queue. */
+void zn__tcp_act_synrcvd_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
+  (void)seg;
+  zn_timer_stop(c->st, &c->rtx_timer);
+  c->rtx_count = 0;
+  ZN_STAT_INC(c->st, tcp_established);
+  zn__tcp_arm_keepalive(c);
+  struct zn_tcp_conn *l = c->parent;
+  if ((c->flags & ZN__TCPF_PASSIVE) && l) {
+    leave_synq(c);
+    c->flags |= ZN__TCPF_IN_ACCEPTQ;
+    c->next = NULL;
+    if (l->acq_tail)
+      l->acq_tail->next = c;
+    else
+      l->acq_head = c;
+    l->acq_tail = c;
+    l->acq_len++;
+    zn__tcp_notify_accept(l); /* delivered after this segment (tcp_in.c) */
+  } else {
+    zn__tcp_notify_connected(c);
+  }
+}
+
+/* §3.10.7.4 fifth check, FIN_WAIT_1: our FIN is acknowledged: FIN_WAIT_2
+ * (with a time limit if the application has let go). */
+void zn__tcp_act_fin_acked(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
+  (void)seg;
+  c->state = ZN_TCP_FIN_WAIT_2;
+  zn__tcp_arm_fw2(c);
+}
+
+/* §3.10.7.4 fifth check, CLOSING: our FIN acknowledged: TIME_WAIT. */
+void zn__tcp_act_closing_fin_acked(struct zn_tcp_conn *c,
+                                   struct zn__tcp_seg *seg) {
+  (void)seg;
+  zn__tcp_enter_timewait(c);
+}
+
+/* §3.10.7.4 fifth check, LAST_ACK: our FIN acknowledged: delete the TCB. */
+void zn__tcp_act_last_ack_done(struct zn_tcp_conn *c,
+                               struct zn__tcp_seg *seg) {
+  (void)seg;
+  zn__tcp_closed(c);
+}
+
+/* §3.10.7.4 eighth check, ESTABLISHED: CLOSE_WAIT; ACK the FIN. */
+void zn__tcp_act_fin_estab(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
+  (void)seg;
+  c->flags |= ZN__TCPF_ACK_NOW;
+}
+
+/* §3.10.7.4 eighth check, SYN_RECEIVED: CLOSE_WAIT (after the ACK that
+ * came with it established the connection). */
+void zn__tcp_act_fin_synrcvd(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
+  (void)seg;
+  c->flags |= ZN__TCPF_ACK_NOW;
+}
+
+/* §3.10.7.4 eighth check, FIN_WAIT_1 (our FIN not yet acked): CLOSING. */
+void zn__tcp_act_fin_fw1(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
+  (void)seg;
+  c->flags |= ZN__TCPF_ACK_NOW;
+}
+
+/* §3.10.7.4 eighth check, FIN_WAIT_2: TIME_WAIT, start the 2 MSL timer. */
+void zn__tcp_act_fin_fw2(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
+  (void)seg;
+  c->flags |= ZN__TCPF_ACK_NOW;
+  zn__tcp_send_ack(c);
+  zn__tcp_enter_timewait(c);
+}
+
+/* §3.10.7.4 eighth check, CLOSE_WAIT/CLOSING/LAST_ACK: a retransmitted
+ * FIN; ACK it again. */
+void zn__tcp_act_fin_again(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
+  (void)seg;
+  c->flags |= ZN__TCPF_ACK_NOW;
+}
+
+/* §3.10.7.4 eighth check, TIME_WAIT: a retransmitted FIN; ACK it and
+ * restart the 2 MSL timeout. */
+void zn__tcp_act_timewait_fin(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
+  (void)seg;
+  zn__tcp_send_ack(c);
+  zn_timer_start_in(c->st, &c->misc_timer, 2 * ZN_MS(c->st->cfg.tcp_msl_ms));
+}

@@ -1,0 +1,43 @@
+/*
+ * The TCP state machine: the chart of tcp_fsm.rl, compiled by ragel into
+ * tables and checked at build time (tcp_fsm_check), driven one event at a
+ * time.  Each connection keeps its RFC state; the chart state for it comes
+ * from the table the checker appended.
+ */
+#include "core/stack_int.h"
+#include "tcp/tcp_int.h"
+
+#define ZN_FSM_CTX_PARAMS struct zn_tcp_conn *c, struct zn__tcp_seg *seg
+#define ZN_FSM_ACT(name) zn__tcp_act_##name(c, seg)
+#define ZN_FSM_STATE(s) (c->state = (uint8_t)(s))
+
+/* Ragel's table code mixes int and unsigned indices. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wsign-conversion"
+#pragma GCC diagnostic ignored "-Wconversion"
+#include "tcp_fsm_gen.h"
+#pragma GCC diagnostic pop
+
+static const char *const event_names[ZN__EV_COUNT] = {
+    "U_LISTEN",  "U_CONNECT",      "U_CLOSE",       "U_ABORT",
+    "T_GIVEUP",  "T_2MSL",         "T_FW2",         "S_RST",
+    "S_RST_BAD", "S_RST_INWIN",    "S_SYN",         "S_SYNACK",
+    "S_BADACK",  "S_ACK_INVALID",  "S_UNACCEPTABLE", "S_NOACK",
+    "S_ACK",     "S_ACK_FIN",      "S_FIN",         "S_SYN_RESET"};
+
+const char *zn__tcp_event_name(int ev) {
+  return ev >= 0 && ev < ZN__EV_COUNT ? event_names[ev] : "?";
+}
+
+void zn__tcp_fsm(struct zn_tcp_conn *c, enum zn__tcp_event ev,
+                 struct zn__tcp_seg *seg) {
+  int from = c->state;
+  int cs = zn__tcp_fsm_cs_of[from];
+  ZN_LOG(c->st, ZN_LOG_TRACE, "tcp %u->%u: %s + %s", (unsigned)c->lport,
+         (unsigned)c->rport, zn_tcp_state_name(from), zn__tcp_event_name(ev));
+  cs = zn__tcp_fsm_step(cs, (unsigned char)ev, c, seg);
+  (void)cs; /* every pair is defined: the checker proved it at build time */
+  (void)tcp_fsm_error;
+  (void)tcp_fsm_first_final;
+  (void)tcp_fsm_en_main;
+}

@@ -1,0 +1,615 @@
+/*
+ * TCP input (RFC 9293 §3.10.7): find the connection, run the checks of
+ * the "SEGMENT ARRIVES" procedure in its order, and hand the state
+ * machine one event per step that can change state.  Everything that does
+ * not change state (ACK bookkeeping, RTT, congestion control, SACK, data
+ * and reassembly) happens here, around the events.
+ */
+#include <string.h>
+
+#include "core/stack_int.h"
+#include "tcp/tcp_int.h"
+#include "znet/err.h"
+
+/* PAWS: TS.Recent older than 24 days is not used (RFC 7323 §5.5). */
+#define PAWS_IDLE_NS (24ull * 86400 * ZN_SEC(1))
+#define MIN_MSS 64
+
+void zn__tcp_apply_syn_opts(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
+  const struct zn_tcp_opts *o = &s->opts;
+  const struct zn_config *cfg = &c->st->cfg;
+  if (o->present & ZN_TCP_OPTF_MSS)
+    c->peer_mss = o->mss < MIN_MSS ? MIN_MSS : o->mss;
+  else
+    c->peer_mss = 536; /* RFC 9293 §3.7.1 */
+  if (c->peer_mss < c->mss)
+    c->mss = c->peer_mss;
+  c->wscale_ok = cfg->tcp_wscale && (o->present & ZN_TCP_OPTF_WS);
+  if (c->wscale_ok)
+    c->snd_wscale = o->wscale > 14 ? 14 : o->wscale; /* RFC 7323 §2.3 */
+  else
+    c->snd_wscale = c->rcv_wscale = 0;
+  c->sack_ok = cfg->tcp_sack && (o->present & ZN_TCP_OPTF_SACK_PERM);
+  c->ts_ok = cfg->tcp_timestamps && (o->present & ZN_TCP_OPTF_TS);
+  if (c->ts_ok) {
+    c->ts_recent = o->tsval;
+    c->ts_recent_stamp = c->st->now;
+  }
+}
+
+/* ---- segments for no connection (§3.10.7.1) ---- */
+
+static void reply_rst(struct zn_stack *st, const struct zn__tcp_seg *s) {
+  if (s->flags & ZN_TCP_RST)
+    return;
+  if (s->flags & ZN_TCP_ACK) {
+    zn__tcp_send_rst(st, s->dst, s->dport, s->src, s->sport, s->ack, 0, false);
+  } else {
+    uint32_t len = s->len + ((s->flags & ZN_TCP_SYN) ? 1u : 0u) +
+                   ((s->flags & ZN_TCP_FIN) ? 1u : 0u);
+    zn__tcp_send_rst(st, s->dst, s->dport, s->src, s->sport, 0, s->seq + len,
+                     true);
+  }
+}
+
+/* ---- the SACK scoreboard (RFC 6675 §5) ---- */
+
+/* Drop what snd_una has passed. */
+static void sack_advance(struct zn_tcp_conn *c) {
+  uint8_t j = 0;
+  c->sacked_bytes = 0;
+  for (uint8_t i = 0; i < c->nsacked; i++) {
+    struct zn__tcp_sack_block b = c->sacked[i];
+    if (zn__seq_leq(b.right, c->snd_una))
+      continue;
+    if (zn__seq_lt(b.left, c->snd_una))
+      b.left = c->snd_una;
+    c->sacked[j++] = b;
+    c->sacked_bytes += b.right - b.left;
+  }
+  c->nsacked = j;
+  if (zn__seq_lt(c->high_sacked, c->snd_una))
+    c->high_sacked = c->snd_una;
+}
+
+static void sack_add(struct zn_tcp_conn *c, uint32_t l, uint32_t r) {
+  /* Only blocks inside (snd_una, snd_max] are believed (RFC 2018 §5
+   * leaves the rest to the receiver's whims; D-SACK is not used). */
+  if (!zn__seq_lt(l, r) || zn__seq_leq(r, c->snd_una) ||
+      zn__seq_gt(r, c->snd_max) || r - l > c->snd_max - c->snd_una)
+    return;
+  if (zn__seq_lt(l, c->snd_una))
+    l = c->snd_una;
+  /* Merge into the sorted, disjoint list. */
+  struct zn__tcp_sack_block out[ZN__TCP_MAX_SACK_HOLES + 1];
+  uint8_t n = 0;
+  bool placed = false;
+  for (uint8_t i = 0; i < c->nsacked; i++) {
+    struct zn__tcp_sack_block b = c->sacked[i];
+    if (zn__seq_lt(b.right, l)) {
+      out[n++] = b;
+    } else if (zn__seq_lt(r, b.left)) {
+      if (!placed) {
+        out[n++] = (struct zn__tcp_sack_block){l, r};
+        placed = true;
+      }
+      out[n++] = b;
+    } else {
+      l = zn__seq_min(l, b.left);
+      r = zn__seq_max(r, b.right);
+    }
+  }
+  if (!placed)
+    out[n++] = (struct zn__tcp_sack_block){l, r};
+  /* Too many to remember: keep the highest (they carry the loss
+   * information recovery acts on). */
+  uint8_t skip = n > ZN__TCP_MAX_SACK_HOLES ? (uint8_t)(n - ZN__TCP_MAX_SACK_HOLES) : 0;
+  c->nsacked = 0;
+  c->sacked_bytes = 0;
+  for (uint8_t i = skip; i < n; i++) {
+    c->sacked[c->nsacked++] = out[i];
+    c->sacked_bytes += out[i].right - out[i].left;
+  }
+  if (c->nsacked && zn__seq_gt(c->sacked[c->nsacked - 1].right, c->high_sacked))
+    c->high_sacked = c->sacked[c->nsacked - 1].right;
+}
+
+/* ---- ACK processing (§3.10.7.4 fifth check, RFC 5681, 6582, 6675) ---- */
+
+static void enter_recovery(struct zn_tcp_conn *c) {
+  c->cc.ops->on_loss(&c->cc, c->snd_max - c->snd_una, c->st->now);
+  c->recover = c->snd_max;
+  c->flags |= ZN__TCPF_IN_RECOVERY;
+  c->flags &= ~(uint32_t)ZN__TCPF_RTO_RECOVERY;
+  c->rtx_next = c->snd_una;
+  c->fast_retransmits++;
+  ZN_STAT_INC(c->st, tcp_fast_rtx);
+  if (!c->sack_ok) {
+    /* NewReno (RFC 6582 §3.2 step 2): resend the first segment; inflate
+     * by the three segments that left the network. */
+    c->cc.cwnd = c->cc.ssthresh + 3u * c->mss;
+  }
+}
+
+static void exit_recovery(struct zn_tcp_conn *c) {
+  c->flags &= ~(uint32_t)(ZN__TCPF_IN_RECOVERY | ZN__TCPF_RTO_RECOVERY);
+  c->cc.ops->on_recovery_end(&c->cc, c->snd_max - c->snd_una, c->st->now);
+  c->dupacks = 0;
+  c->snd_nxt = c->snd_max;
+}
+
+/* Process an acceptable ACK (snd_una <= ack <= snd_max). */
+static void process_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
+  uint32_t ack = s->ack;
+  uint32_t wnd = s->wnd << c->snd_wscale;
+  bool window_changed = false;
+  /* Window update rule (§3.10.7.4): only from a newer segment. */
+  if (zn__seq_lt(c->snd_wl1, s->seq) ||
+      (c->snd_wl1 == s->seq && zn__seq_leq(c->snd_wl2, ack))) {
+    window_changed = c->snd_wnd != wnd;
+    c->snd_wnd = wnd;
+    c->snd_wl1 = s->seq;
+    c->snd_wl2 = ack;
+    if (wnd > c->max_snd_wnd)
+      c->max_snd_wnd = wnd;
+    if (wnd > 0 && c->persist) {
+      c->persist = false;
+      c->persist_backoff = 0;
+      zn_timer_stop(c->st, &c->rtx_timer);
+    }
+  }
+  if (c->sack_ok && (s->opts.present & ZN_TCP_OPTF_SACK))
+    for (uint8_t i = 0; i < s->opts.nsack; i++)
+      sack_add(c, s->opts.sack[i].left, s->opts.sack[i].right);
+
+  if (zn__seq_gt(ack, c->snd_una)) {
+    uint32_t acked = ack - c->snd_una;
+    uint32_t data = acked;
+    if (c->flags & ZN__TCPF_SYN_UNACKED) {
+      c->flags &= ~(uint32_t)ZN__TCPF_SYN_UNACKED;
+      data--;
+    }
+    /* RTT (RFC 6298 §3, Karn): only a segment sent once. */
+    if ((c->flags & ZN__TCPF_TIMING) && zn__seq_gt(ack, c->rtt_seq)) {
+      c->flags &= ~(uint32_t)ZN__TCPF_TIMING;
+      zn__tcp_rtt_sample(c, (uint32_t)((c->st->now - c->rtt_start) / 1000u));
+    }
+    c->rtx_count = 0;
+    c->persist_backoff = 0;
+    c->snd_una = ack;
+    if (zn__seq_lt(c->snd_nxt, ack))
+      c->snd_nxt = ack;
+    c->bytes_acked += data;
+    zn__tcp_sndq_ack(c, data);
+    sack_advance(c);
+    if (c->flags & ZN__TCPF_IN_RECOVERY) {
+      if (zn__seq_geq(ack, c->recover)) {
+        exit_recovery(c);
+      } else if (!c->sack_ok && !(c->flags & ZN__TCPF_RTO_RECOVERY)) {
+        /* NewReno partial ACK (RFC 6582 §3.2 step 5): resend the next
+         * hole, deflate by what was acked, add back one segment. */
+        c->cc.cwnd = c->cc.cwnd > data ? c->cc.cwnd - data : c->mss;
+        c->cc.cwnd += c->mss;
+        c->rtx_next = c->snd_una;
+        zn__tcp_retransmit_first(c);
+      } else if (c->sack_ok && zn__seq_leq(c->rtx_next, c->snd_una)) {
+        zn__tcp_retransmit_first(c); /* RFC 6675 NextSeg rule 3 */
+      }
+    } else {
+      c->dupacks = 0;
+      c->cc.ops->on_ack(&c->cc, data, c->st->now, c->srtt_us);
+    }
+    /* §3.10.7.4: restart the timer on new data acked, stop it if all is. */
+    if (c->snd_una == c->snd_max)
+      zn_timer_stop(c->st, &c->rtx_timer);
+    else
+      zn__tcp_arm_rtx(c);
+    /* zn__tcp_deliver calls on_writable if a write fell short. */
+    return;
+  }
+  /* ack == snd_una: a duplicate ACK (RFC 5681 §2 definition)? */
+  bool dup = s->len == 0 && !(s->flags & (ZN_TCP_SYN | ZN_TCP_FIN)) &&
+             !window_changed && c->snd_max != c->snd_una;
+  if (!dup)
+    return;
+  c->dupacks++;
+  if (c->flags & ZN__TCPF_IN_RECOVERY) {
+    if (!c->sack_ok && !(c->flags & ZN__TCPF_RTO_RECOVERY))
+      c->cc.cwnd += c->mss; /* RFC 6582 §3.2 step 4: inflate */
+    return;
+  }
+  /* Enter recovery at 3 dupacks (RFC 5681 §3.2), or when SACK shows more
+   * than DupThresh-1 segments received above the first hole (RFC 6675
+   * IsLost), but not again for data sent before the last recovery
+   * (RFC 6582 §3.2 step 1). */
+  bool lost = c->dupacks >= 3 ||
+              (c->sack_ok && c->sacked_bytes >= 3u * c->mss);
+  if (lost && zn__seq_geq(c->snd_una, c->recover)) {
+    enter_recovery(c);
+    zn__tcp_retransmit_first(c); /* RFC 6675 §5 (C), RFC 6582 step 2 */
+  }
+}
+
+/* ---- data (§3.10.7.4 seventh check) ---- */
+
+static void queue_in_order(struct zn_tcp_conn *c, struct zn_buf *b) {
+  uint32_t len = b->len;
+  c->rcv_nxt += len;
+  c->bytes_received += len;
+  /* Small segments are folded into the previous buffer, so a peer sending
+   * one byte per segment cannot pin a 2 KiB buffer per byte. */
+  struct zn_buf *t = c->rcvq.tail;
+  if (t && len <= 256 && zn_buf_writable(t) && zn_buf_tailroom(t) >= len) {
+    memcpy(zn_buf_put(t, len), b->data, len);
+    c->rcvq.bytes += len;
+    zn_buf_free(b);
+  } else {
+    zn_bufq_push(&c->rcvq, b);
+  }
+  c->rcvq_bytes += len;
+}
+
+static bool takes_data(const struct zn_tcp_conn *c) {
+  return c->state == ZN_TCP_ESTABLISHED || c->state == ZN_TCP_FIN_WAIT_1 ||
+         c->state == ZN_TCP_FIN_WAIT_2;
+}
+
+/* Returns true if the peer's FIN became due (rcv_nxt reached it). */
+static bool process_data(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
+  struct zn_buf *b = s->b;
+  bool fin = (s->flags & ZN_TCP_FIN) != 0;
+  s->b = NULL;
+  if (!takes_data(c) || (c->flags & ZN__TCPF_FIN_RCVD)) {
+    zn_buf_free(b);
+    return false;
+  }
+  if (s->len == 0 && !fin) {
+    zn_buf_free(b);
+    return false;
+  }
+  if (s->seq == c->rcv_nxt) {
+    if (s->len) {
+      queue_in_order(c, b);
+      zn__tcp_notify_readable(c);
+    } else {
+      zn_buf_free(b);
+    }
+    bool fin_due = fin;
+    /* Segments held out of order may now follow (RFC 9293 §3.10.7.4). */
+    bool had_ooo = c->ooo.nbufs || c->ooo.have_fin;
+    for (;;) {
+      bool ofin = false;
+      struct zn_buf *n = zn__tcp_ooo_pop(&c->ooo, c->rcv_nxt, &ofin);
+      if (n) {
+        queue_in_order(c, n);
+        zn__tcp_notify_readable(c);
+      }
+      if (ofin)
+        fin_due = true;
+      if (!n)
+        break;
+    }
+    /* Every second full segment is ACKed at once; out-of-order data
+     * filling a hole is ACKed at once (RFC 5681 §4.2). */
+    if (s->len >= c->mss)
+      c->segs_unacked++;
+    if (had_ooo || c->segs_unacked >= 2 || fin_due)
+      zn__tcp_schedule_ack(c, true);
+    else
+      zn__tcp_schedule_ack(c, false);
+    return fin_due;
+  }
+  /* Beyond rcv_nxt: hold it, within the memory bound, and ACK at once so
+   * the sender sees a duplicate ACK (with SACK blocks). */
+  uint32_t mem = c->ooo.mem + (b ? b->pool->size : 0);
+  if (mem > c->rcvbuf + c->rcvbuf / 2) {
+    ZN_STAT_INC(c->st, tcp_drop_rcv_mem);
+    zn_buf_free(b);
+  } else if (zn__tcp_ooo_insert(&c->ooo, b, s->seq, fin, c->rcv_nxt) ==
+             ZN__OOO_QUEUED) {
+    ZN_STAT_INC(c->st, tcp_ooo_queued);
+  } else {
+    ZN_STAT_INC(c->st, tcp_ooo_dup);
+  }
+  zn__tcp_schedule_ack(c, true);
+  return false;
+}
+
+/* ---- sequence checks ---- */
+
+/* §3.10.7.4 first check: is the segment acceptable? */
+static bool acceptable(const struct zn_tcp_conn *c, uint32_t seq,
+                       uint32_t seglen) {
+  uint32_t wnd = zn__tcp_rcv_wnd(c);
+  if (seglen == 0) {
+    if (wnd == 0)
+      return seq == c->rcv_nxt;
+    return zn__seq_in(seq, c->rcv_nxt, c->rcv_nxt + wnd);
+  }
+  if (wnd == 0)
+    return false;
+  return zn__seq_in(seq, c->rcv_nxt, c->rcv_nxt + wnd) ||
+         zn__seq_in(seq + seglen - 1, c->rcv_nxt, c->rcv_nxt + wnd);
+}
+
+/* Trim the segment to the window: bytes before rcv_nxt and beyond the
+ * right edge go (a FIN beyond it goes too). */
+static void trim_to_window(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
+  if (zn__seq_lt(s->seq, c->rcv_nxt)) {
+    uint32_t d = c->rcv_nxt - s->seq;
+    if (s->flags & ZN_TCP_SYN) {
+      s->flags &= (uint8_t)~ZN_TCP_SYN;
+      s->seq++;
+      d--;
+    }
+    if (d > s->len) {
+      d = s->len;
+      s->flags &= (uint8_t)~ZN_TCP_FIN; /* an old FIN: see fin_again */
+    }
+    zn_buf_pull(s->b, d);
+    s->seq += d;
+    s->len -= d;
+  }
+  uint32_t wnd = zn__tcp_rcv_wnd(c);
+  uint32_t right = c->rcv_nxt + wnd;
+  if (zn__seq_gt(s->seq + s->len, right)) {
+    uint32_t keep = zn__seq_gt(right, s->seq) ? right - s->seq : 0;
+    zn_buf_trim(s->b, keep);
+    s->len = keep;
+    s->flags &= (uint8_t)~ZN_TCP_FIN;
+  }
+}
+
+/* ---- per-state processing ---- */
+
+static void input_listen(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
+  if (s->flags & ZN_TCP_RST)
+    zn__tcp_fsm(c, ZN__EV_S_RST, s);
+  else if ((s->flags & ZN_TCP_ACK) && (s->flags & ZN_TCP_SYN))
+    zn__tcp_fsm(c, ZN__EV_S_BADACK, s);
+  else if (s->flags & ZN_TCP_ACK)
+    zn__tcp_fsm(c, ZN__EV_S_ACK, s);
+  else if (s->flags & ZN_TCP_SYN)
+    zn__tcp_fsm(c, ZN__EV_S_SYN, s);
+  else
+    zn__tcp_fsm(c, ZN__EV_S_NOACK, s);
+}
+
+static void input_syn_sent(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
+  bool ack_ok = false;
+  if (s->flags & ZN_TCP_ACK) {
+    /* §3.10.7.3 first check */
+    if (zn__seq_leq(s->ack, c->iss) || zn__seq_gt(s->ack, c->snd_max)) {
+      zn__tcp_fsm(c, (s->flags & ZN_TCP_RST) ? ZN__EV_S_RST_BAD
+                                              : ZN__EV_S_BADACK, s);
+      return;
+    }
+    ack_ok = true;
+  }
+  if (s->flags & ZN_TCP_RST) {
+    zn__tcp_fsm(c, ack_ok ? ZN__EV_S_RST : ZN__EV_S_RST_BAD, s);
+    return;
+  }
+  if (s->flags & ZN_TCP_SYN) {
+    zn__tcp_fsm(c, ack_ok ? ZN__EV_S_SYNACK : ZN__EV_S_SYN, s);
+    if (c->state == ZN_TCP_ESTABLISHED && (s->len || (s->flags & ZN_TCP_FIN))) {
+      /* Data or FIN on the SYN-ACK (§3.10.7.3: "continue processing at
+       * the sixth step"). */
+      s->seq++;
+      s->flags &= (uint8_t)~ZN_TCP_SYN;
+      trim_to_window(c, s);
+      if (process_data(c, s))
+        zn__tcp_fsm(c, ZN__EV_S_FIN, s);
+    }
+    return;
+  }
+  zn__tcp_fsm(c, ZN__EV_S_NOACK, s);
+}
+
+void zn__tcp_input_sync(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
+  struct zn_stack *st = c->st;
+  uint32_t seglen = s->len + ((s->flags & ZN_TCP_SYN) ? 1u : 0u) +
+                    ((s->flags & ZN_TCP_FIN) ? 1u : 0u);
+  /* PAWS (RFC 7323 §5.3). */
+  if (c->ts_ok && (s->opts.present & ZN_TCP_OPTF_TS) &&
+      !(s->flags & ZN_TCP_RST) && c->ts_recent_stamp &&
+      st->now - c->ts_recent_stamp < PAWS_IDLE_NS &&
+      zn__seq_lt(s->opts.tsval, c->ts_recent)) {
+    ZN_STAT_INC(st, tcp_paws_reject);
+    zn__tcp_fsm(c, ZN__EV_S_UNACCEPTABLE, s);
+    return;
+  }
+  /* First check: sequence number. */
+  bool ok = acceptable(c, s->seq, seglen);
+  if (!ok && zn__tcp_rcv_wnd(c) == 0 && s->seq == c->rcv_nxt) {
+    /* A closed window still takes ACKs and RSTs (§3.10.7.4). */
+    zn_buf_trim(s->b, 0);
+    s->len = 0;
+    s->flags &= (uint8_t)~ZN_TCP_FIN;
+    ok = true;
+  }
+  if (!ok) {
+    ZN_STAT_INC(st, tcp_unacceptable);
+    zn__tcp_fsm(c, (s->flags & ZN_TCP_RST) ? ZN__EV_S_RST_BAD
+                                           : ZN__EV_S_UNACCEPTABLE, s);
+    return;
+  }
+  /* Second check: RST (RFC 5961 §3.2). */
+  if (s->flags & ZN_TCP_RST) {
+    if (s->seq == c->rcv_nxt || !st->cfg.tcp_rfc5961)
+      zn__tcp_fsm(c, ZN__EV_S_RST, s);
+    else
+      zn__tcp_fsm(c, ZN__EV_S_RST_INWIN, s);
+    return;
+  }
+  /* Fourth check: SYN (RFC 5961 §4; RFC 793 reset it). */
+  if (s->flags & ZN_TCP_SYN) {
+    zn__tcp_fsm(c, st->cfg.tcp_rfc5961 ? ZN__EV_S_SYN : ZN__EV_S_SYN_RESET, s);
+    return;
+  }
+  trim_to_window(c, s);
+  /* Fifth check: ACK. */
+  if (!(s->flags & ZN_TCP_ACK)) {
+    zn__tcp_fsm(c, ZN__EV_S_NOACK, s);
+    return;
+  }
+  if (c->state == ZN_TCP_SYN_RECEIVED) {
+    if (!zn__seq_gt(s->ack, c->snd_una) || zn__seq_gt(s->ack, c->snd_max)) {
+      zn__tcp_fsm(c, ZN__EV_S_BADACK, s);
+      return;
+    }
+    if (c->parent && c->parent->acq_len >= c->parent->backlog) {
+      ZN_STAT_INC(st, tcp_drop_acceptq);
+      return; /* the peer will resend; maybe the app accepts meanwhile */
+    }
+    c->snd_wnd = s->wnd << c->snd_wscale;
+    c->max_snd_wnd = c->snd_wnd;
+    c->snd_wl1 = s->seq;
+    c->snd_wl2 = s->ack;
+    process_ack(c, s);
+    zn__tcp_fsm(c, ZN__EV_S_ACK, s);
+  } else {
+    /* RFC 5961 §5.2: acceptable if SND.UNA - MAX.SND.WND <= SEG.ACK <=
+     * SND.NXT; beyond SND.NXT always draws an ACK (§3.10.7.4). */
+    uint32_t lo = c->snd_una - c->max_snd_wnd;
+    if (zn__seq_gt(s->ack, c->snd_max) ||
+        (st->cfg.tcp_rfc5961 && zn__seq_lt(s->ack, lo))) {
+      zn__tcp_fsm(c, ZN__EV_S_ACK_INVALID, s);
+      return;
+    }
+    if (zn__seq_geq(s->ack, c->snd_una))
+      process_ack(c, s);
+    bool fin_acked = (c->flags & ZN__TCPF_FIN_SENT) && s->ack == c->snd_max &&
+                     zn__seq_geq(s->ack, c->snd_una);
+    zn__tcp_fsm(c, fin_acked ? ZN__EV_S_ACK_FIN : ZN__EV_S_ACK, s);
+    if (c->state == ZN_TCP_CLOSED)
+      return;
+  }
+  /* TS.Recent (RFC 7323 §4.3). */
+  if (c->ts_ok && (s->opts.present & ZN_TCP_OPTF_TS) &&
+      zn__seq_leq(s->seq, c->last_ack_sent) &&
+      zn__seq_lt(c->last_ack_sent, s->seq + s->len + 1u)) {
+    c->ts_recent = s->opts.tsval;
+    c->ts_recent_stamp = st->now;
+  }
+  /* Sixth check (URG) is not implemented: urgent data is ordinary data.
+   * Seventh: text.  Eighth: FIN. */
+  bool old_fin = (c->flags & ZN__TCPF_FIN_RCVD) && (s->flags & ZN_TCP_FIN);
+  bool fin_due = process_data(c, s);
+  if (fin_due) {
+    c->rcv_nxt++;
+    c->flags |= ZN__TCPF_FIN_RCVD;
+    zn__tcp_notify_readable(c);
+    zn__tcp_fsm(c, ZN__EV_S_FIN, s);
+  } else if (old_fin || ((s->flags & ZN_TCP_FIN) && (c->flags & ZN__TCPF_FIN_RCVD))) {
+    zn__tcp_fsm(c, ZN__EV_S_FIN, s); /* a retransmitted FIN */
+  }
+}
+
+void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
+                   const struct zn__ip_meta *m) {
+  struct zn_tcp_view v;
+  ZN_STAT_INC(st, tcp_rx);
+  int rc = zn_tcp_view_init(&v, b->data, b->len);
+  if (rc != ZN_OK) {
+    if (rc == ZN_ETRUNCATED)
+      ZN_STAT_INC(st, tcp_drop_short);
+    else
+      ZN_STAT_INC(st, tcp_drop_hdrlen);
+    goto drop;
+  }
+  if (m->bcast) {
+    ZN_STAT_INC(st, tcp_drop_bcast);
+    goto drop;
+  }
+  if (!(b->flags & ZN_BUF_F_LOOP) && !zn_tcp_csum_ok(&v, m->src, m->dst)) {
+    ZN_STAT_INC(st, tcp_drop_checksum);
+    goto drop;
+  }
+  struct zn__tcp_seg s;
+  memset(&s, 0, sizeof(s));
+  if (zn_tcp_opts_parse(&v, &s.opts) != ZN_OK) {
+    ZN_STAT_INC(st, tcp_drop_opts);
+    goto drop;
+  }
+  s.src = m->src;
+  s.dst = m->dst;
+  s.sport = v.sport;
+  s.dport = v.dport;
+  s.seq = v.seq;
+  s.ack = v.ack;
+  s.flags = v.flags;
+  s.wnd = v.win;
+  s.ttl = m->ttl;
+  zn_buf_trim(b, v.len);
+  zn_buf_pull(b, v.hdr_len);
+  s.b = b;
+  s.len = b->len;
+  struct zn_tcp_conn *c = zn__tcp_lookup(st, m->dst, v.dport, m->src, v.sport);
+  if (!c)
+    c = zn__tcp_lookup_listener(st, m->dst, v.dport);
+  if (!c || c->state == ZN_TCP_CLOSED) {
+    ZN_STAT_INC(st, tcp_drop_noport);
+    reply_rst(st, &s);
+    goto drop;
+  }
+  ZN_STAT_INC(st, tcp_conn_rx);
+  c->last_rcv = st->now;
+  struct zn_tcp_conn *parent = c->parent;
+  switch (c->state) {
+  case ZN_TCP_LISTEN:
+    input_listen(c, &s);
+    break;
+  case ZN_TCP_SYN_SENT:
+    input_syn_sent(c, &s);
+    break;
+  default:
+    zn__tcp_input_sync(c, &s);
+    break;
+  }
+  zn_buf_free(s.b);
+  /* Send what is due, then tell the application (a child's listener
+   * learns of a new connection only now, after the segment is done). */
+  if (c->state != ZN_TCP_LISTEN && c->state != ZN_TCP_CLOSED)
+    zn__tcp_output(c);
+  zn__tcp_deliver(c);
+  if (parent)
+    zn__tcp_deliver(parent);
+  return;
+drop:
+  zn_buf_free(b);
+}
+
+/* ---- ICMP errors (RFC 5927, RFC 1122 §4.2.3.9) ---- */
+
+void zn__tcp_icmp_err(struct zn_stack *st, const struct zn__ip_err *e) {
+  uint16_t sport = zn_rd16(e->l4), dport = zn_rd16(e->l4 + 2);
+  uint32_t seq = zn_rd32(e->l4 + 4);
+  struct zn_tcp_conn *c = zn__tcp_lookup(st, e->ip->src, sport, e->ip->dst, dport);
+  if (!c || c->state == ZN_TCP_LISTEN || c->state == ZN_TCP_CLOSED)
+    return;
+  /* RFC 5927 §4.1: the quoted sequence number must be one in flight. */
+  if (!zn__seq_in(seq, c->snd_una, c->snd_max + 1u))
+    return;
+  if (e->type == ZN_ICMP_DEST_UNREACH && e->code == ZN_ICMP_UNREACH_NEEDFRAG) {
+    /* Path MTU discovery (RFC 1191): shrink the MSS, resend. */
+    uint32_t mtu = e->mtu;
+    if (mtu >= 68 && mtu - 40 < c->mss) {
+      c->mss = (uint16_t)(mtu - 40 < MIN_MSS ? MIN_MSS : mtu - 40);
+      c->snd_nxt = c->snd_una;
+      zn__tcp_output(c);
+    }
+    return;
+  }
+  if (c->state == ZN_TCP_SYN_SENT && e->type == ZN_ICMP_DEST_UNREACH &&
+      (e->code == ZN_ICMP_UNREACH_PORT || e->code == ZN_ICMP_UNREACH_PROTO)) {
+    /* Hard error while connecting (RFC 1122 §4.2.3.9). */
+    zn__tcp_notify_error(c, ZN_ECONNREFUSED);
+    zn__tcp_fsm(c, ZN__EV_T_GIVEUP, NULL);
+    zn__tcp_deliver(c);
+    return;
+  }
+  /* Soft errors: remembered, reported if the connection later times out. */
+  if (c->state == ZN_TCP_SYN_SENT)
+    c->soft_err = ZN_EHOSTUNREACH;
+}

@@ -1,0 +1,336 @@
+/*
+ * TCP internals: the connection (transmission control block, RFC 9293
+ * §3.3.1 names), the events of the state machine, and the calls between
+ * the pieces of src/tcp/.
+ *
+ *   tcp_fsm.rl    the state chart: (state, event) -> actions, next state
+ *   tcp_act.c     the actions, one small function per RFC step
+ *   tcp_in.c      segment input: lookup, checks, classification into
+ *                 events, ACK processing, data, reassembly
+ *   tcp_out.c     output: what to send now, segments, timers
+ *   tcp.c         connection table, hashing, listeners, the API
+ *   tcp_ooo.c     out-of-order queue;  tcp_cc.c  congestion control;
+ *   tcp_isn.c     ISNs and SYN cookies
+ */
+#ifndef ZN_TCP_INT_H
+#define ZN_TCP_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ipv4/ipv4_int.h"
+#include "tcp/tcp_cc.h"
+#include "tcp/tcp_ooo.h"
+#include "tcp/tcp_seq.h"
+#include "znet/buf.h"
+#include "znet/stack.h"
+#include "znet/tcp.h"
+#include "znet/timer.h"
+#include "znet/wire.h"
+
+/* Events of the state machine (the alphabet of tcp_fsm.rl; keep the
+ * numbers in step with it). */
+enum zn__tcp_event {
+  ZN__EV_U_LISTEN = 0,   /* user: passive open */
+  ZN__EV_U_CONNECT,      /* user: active open */
+  ZN__EV_U_CLOSE,        /* user: close (graceful) */
+  ZN__EV_U_ABORT,        /* user: abort */
+  ZN__EV_T_GIVEUP,       /* retransmissions / keepalive gave up */
+  ZN__EV_T_2MSL,         /* TIME_WAIT over */
+  ZN__EV_T_FW2,          /* FIN_WAIT_2 idle too long after close */
+  ZN__EV_S_RST,          /* an acceptable RST (§3.10.7.3/.4 first check) */
+  ZN__EV_S_RST_BAD,      /* an RST to drop (out of window, bad ACK) */
+  ZN__EV_S_RST_INWIN,    /* in window but not exact (RFC 5961 §3.2) */
+  ZN__EV_S_SYN,          /* SYN without ACK (sync states: any SYN) */
+  ZN__EV_S_SYNACK,       /* SYN_SENT: SYN with an acceptable ACK */
+  ZN__EV_S_BADACK,       /* an ACK answered by RST <SEQ=SEG.ACK> */
+  ZN__EV_S_ACK_INVALID,  /* ACK outside RFC 5961 §5.2's range */
+  ZN__EV_S_UNACCEPTABLE, /* fails the sequence test (§3.10.7.4) */
+  ZN__EV_S_NOACK,        /* no ACK bit (and no SYN/RST) */
+  ZN__EV_S_ACK,          /* acceptable ACK, processed */
+  ZN__EV_S_ACK_FIN,      /* acceptable ACK that covers our FIN */
+  ZN__EV_S_FIN,          /* the peer's FIN, reached in sequence */
+  ZN__EV_S_SYN_RESET,    /* SYN in the window with RFC 5961 off (RFC 793) */
+  ZN__EV_COUNT
+};
+
+/* What a segment being processed carries (parsed once). */
+struct zn__tcp_seg {
+  struct zn_buf *b;        /* data at the payload, NULL once consumed */
+  uint32_t src, dst;       /* IPv4 addresses */
+  uint16_t sport, dport;
+  uint32_t seq, ack;
+  uint8_t flags;
+  uint32_t wnd;            /* raw window field */
+  uint32_t len;            /* payload bytes */
+  uint8_t ttl;
+  struct zn_tcp_opts opts;
+};
+
+/* A send-queue chunk's record, in its buffer's cb. */
+struct zn__tcp_chunk {
+  uint32_t len;                /* bytes of stream in this chunk */
+  const uint8_t *ref;          /* write_ref memory, NULL for copies */
+  zn_tcp_release_fn release;   /* write_ref release */
+  void *arg;
+};
+
+enum {
+  ZN__TCPF_PASSIVE = 1u << 0,   /* created by a listener */
+  ZN__TCPF_USER_CLOSED = 1u << 1, /* zn_tcp_close/abort called */
+  ZN__TCPF_FIN_QUEUED = 1u << 2,  /* send FIN after queued data */
+  ZN__TCPF_FIN_SENT = 1u << 3,
+  ZN__TCPF_FIN_RCVD = 1u << 4,    /* the peer's FIN is in rcv_nxt */
+  ZN__TCPF_NODELAY = 1u << 5,
+  ZN__TCPF_ACK_NOW = 1u << 6,     /* send an ACK at the next output */
+  ZN__TCPF_IN_RECOVERY = 1u << 7,
+  ZN__TCPF_WANT_WRITABLE = 1u << 8, /* a write fell short */
+  ZN__TCPF_NOTIFY_READ = 1u << 9,
+  ZN__TCPF_COOKIE = 1u << 10,     /* made from a SYN cookie */
+  ZN__TCPF_IN_ACCEPTQ = 1u << 11,
+  ZN__TCPF_REAP = 1u << 12,       /* on the reap list */
+  ZN__TCPF_ERR_NOTIFIED = 1u << 13,
+  ZN__TCPF_TIMING = 1u << 14,     /* an RTT sample is being timed */
+  ZN__TCPF_RTO_RECOVERY = 1u << 15, /* retransmitting after an RTO */
+  ZN__TCPF_CLOSED_NOTIFIED = 1u << 16,
+  ZN__TCPF_SHUT_WR = 1u << 17,    /* zn_tcp_shutdown called */
+  ZN__TCPF_CONNECTED_NOTIFY = 1u << 18,
+  ZN__TCPF_ZOMBIE = 1u << 19,     /* reached CLOSED; waiting to be freed */
+  ZN__TCPF_SYN_UNACKED = 1u << 20, /* our SYN is not acknowledged yet */
+};
+
+#define ZN__TCP_MAX_SACK_HOLES 16
+
+struct zn_tcp_conn {
+  struct zn_stack *st;
+  uint8_t state;               /* enum zn_tcp_state */
+  uint8_t cc_algo;
+  uint16_t in_cb;              /* callbacks running */
+  uint32_t flags;              /* ZN__TCPF_* */
+  int err;                     /* sticky failure, 0 if none */
+  int soft_err;                /* ICMP soft error, reported on timeout */
+  bool persist;                /* rtx_timer is the persist timer */
+
+  /* Identity and lookup. */
+  uint32_t laddr, raddr;
+  uint16_t lport, rport;
+  struct zn_tcp_conn *hnext;   /* hash chain */
+  struct zn_tcp_conn *next;    /* free list, accept queue, reap list */
+
+  /* Application side. */
+  struct zn_tcp_callbacks cb;
+  void *arg;
+  void *userdata;
+
+  /* Listener (LISTEN) and its children. */
+  struct zn_tcp_conn *parent;  /* listener of a passive child */
+  struct zn_tcp_conn *acq_head, *acq_tail; /* accept queue */
+  uint32_t acq_len, backlog, synq_len;
+
+  /* Send sequence space (§3.3.1). */
+  uint32_t iss, snd_una, snd_nxt, snd_max;
+  uint32_t snd_wnd;            /* peer's window, scaled, bytes */
+  uint32_t max_snd_wnd;        /* largest seen (RFC 5961 §5.2) */
+  uint32_t snd_wl1, snd_wl2;
+  uint32_t recover;            /* NewReno / SACK recovery point */
+  uint32_t rtx_next;           /* next byte to retransmit in recovery */
+  uint32_t dupacks;
+  /* Receive sequence space. */
+  uint32_t irs, rcv_nxt;
+  uint32_t rcv_adv;            /* right edge advertised (rcv_nxt + wnd) */
+  uint32_t rcvbuf;             /* receive buffer bound, bytes */
+  uint32_t sndbuf;             /* send buffer bound, bytes */
+
+  /* Options agreed. */
+  uint16_t mss;                /* what we send per segment */
+  uint16_t peer_mss;
+  uint8_t snd_wscale, rcv_wscale;
+  bool wscale_ok, ts_ok, sack_ok;
+  uint32_t ts_recent;          /* RFC 7323 TS.Recent */
+  uint64_t ts_recent_stamp;    /* ns when it was taken (PAWS 24 days) */
+  uint32_t ts_offset;          /* our per-connection TSval offset */
+  uint32_t last_ack_sent;
+  uint32_t syn_tsval;          /* TSval for our SYN-ACK (cookies), or 0 */
+
+  /* Send buffer: chunks linked through b->next. */
+  struct zn_bufq sndq;
+  uint32_t snd_head_off;       /* bytes of the first chunk already acked */
+  uint32_t snd_queued;         /* bytes in sndq (from snd_una) */
+  uint32_t nrefs;              /* write_ref chunks pending */
+  struct zn_buf *tx_chunk;     /* cursor: a chunk of sndq ... */
+  uint32_t tx_seq;             /* ... and the sequence of its first byte */
+
+  /* Receive buffer. */
+  struct zn_bufq rcvq;         /* in order, data at payload */
+  uint32_t rcvq_bytes;
+  struct zn__tcp_ooo ooo;
+
+  /* SACK scoreboard (RFC 6675): SACKed ranges above snd_una, sorted. */
+  struct zn__tcp_sack_block sacked[ZN__TCP_MAX_SACK_HOLES];
+  uint8_t nsacked;
+  uint32_t sacked_bytes;
+  uint32_t high_sacked;        /* highest SACKed sequence + 1 */
+
+  /* Congestion control and RTT (RFC 6298). */
+  struct zn__tcp_cc cc;
+  uint32_t srtt_us, rttvar_us; /* 0: no sample yet */
+  uint32_t rto_ms;
+  uint32_t rtt_seq;            /* sequence being timed (no timestamps) */
+  uint64_t rtt_start;          /* ns */
+  uint8_t rtx_count;           /* consecutive RTO backoffs */
+  uint8_t persist_backoff;
+  uint8_t ka_probes;
+
+  /* Delayed ACK. */
+  uint8_t segs_unacked;        /* full segments received since our ACK */
+
+  /* Keepalive. */
+  uint32_t ka_idle_ms, ka_intvl_ms, ka_count;
+  uint64_t last_rcv;           /* ns: last segment received */
+
+  /* Timers. */
+  struct zn_timer rtx_timer;   /* retransmit, SYN, persist */
+  struct zn_timer ack_timer;   /* delayed ACK */
+  struct zn_timer misc_timer;  /* keepalive, FIN_WAIT_2, TIME_WAIT */
+
+  /* Statistics. */
+  uint64_t bytes_sent, bytes_acked, bytes_received;
+  uint64_t retransmits, fast_retransmits, rto_timeouts;
+};
+
+/* The connection table and lookup structures of one stack. */
+struct zn__tcp {
+  struct zn_tcp_conn *conns;   /* cfg.tcp_conns */
+  struct zn_tcp_conn **bucket; /* established/embryonic, by 4-tuple */
+  uint32_t nbuckets;
+  struct zn_tcp_conn **lbucket; /* listeners, by local port */
+  uint32_t nlbuckets;
+  struct zn_tcp_conn *free;
+  struct zn_tcp_conn *reap;    /* to free at the end of the poll */
+  uint32_t nused;
+  uint32_t ntimewait;
+  /* RFC 5961 §7 challenge ACK limit (per stack, per second). */
+  uint64_t chack_window;       /* ns start of the current second */
+  uint32_t chack_count;
+};
+
+/* ---- calls between the files ---- */
+
+/* tcp.c */
+size_t zn__tcp_mem_size(const struct zn_config *cfg);
+void zn__tcp_init(struct zn_stack *st, void **mem);
+void zn__tcp_destroy(struct zn_stack *st);
+/* Free connections that reached CLOSED (end of every poll). */
+void zn__tcp_reap(struct zn_stack *st);
+bool zn__tcp_reap_pending(const struct zn_stack *st);
+struct zn_tcp_conn *zn__tcp_alloc(struct zn_stack *st);
+void zn__tcp_hash_in(struct zn_tcp_conn *c);
+void zn__tcp_hash_out(struct zn_tcp_conn *c);
+struct zn_tcp_conn *zn__tcp_lookup(struct zn_stack *st, uint32_t laddr,
+                                   uint16_t lport, uint32_t raddr,
+                                   uint16_t rport);
+struct zn_tcp_conn *zn__tcp_lookup_listener(struct zn_stack *st,
+                                            uint32_t laddr, uint16_t lport);
+/* The connection reached CLOSED: unhook it, notify, free later. */
+void zn__tcp_closed(struct zn_tcp_conn *c);
+/* Notifications, deferred-safe (never re-entering the app from an API
+ * call): they only run from within zn_stack_poll. */
+void zn__tcp_notify_error(struct zn_tcp_conn *c, int err);
+void zn__tcp_notify_readable(struct zn_tcp_conn *c);
+void zn__tcp_notify_connected(struct zn_tcp_conn *c);
+void zn__tcp_notify_accept(struct zn_tcp_conn *listener);
+/* Run the callbacks that processing left pending. */
+void zn__tcp_deliver(struct zn_tcp_conn *c);
+/* Queue c for on_closed / freeing at the end of the poll. */
+void zn__tcp_reap_add(struct zn_tcp_conn *c);
+/* Start congestion control with the RFC 6928 initial window. */
+void zn__tcp_cc_start(struct zn_tcp_conn *c);
+void zn__tcp_release_all(struct zn_tcp_conn *c);
+/* Choose options and windows for a new connection. */
+void zn__tcp_conn_setup(struct zn_tcp_conn *c);
+bool zn__tcp_chack_allowed(struct zn_stack *st);
+
+/* tcp_fsm (generated) */
+void zn__tcp_fsm(struct zn_tcp_conn *c, enum zn__tcp_event ev,
+                 struct zn__tcp_seg *seg);
+const char *zn__tcp_event_name(int ev);
+
+/* tcp_in.c */
+void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
+                   const struct zn__ip_meta *m);
+void zn__tcp_icmp_err(struct zn_stack *st, const struct zn__ip_err *e);
+void zn__tcp_apply_syn_opts(struct zn_tcp_conn *c, const struct zn__tcp_seg *s);
+/* The synchronized-state procedure (§3.10.7.4) for one segment. */
+void zn__tcp_input_sync(struct zn_tcp_conn *c, struct zn__tcp_seg *s);
+
+/* tcp_out.c */
+/* Send what the windows, Nagle and timers allow, and any ACK owed. */
+void zn__tcp_output(struct zn_tcp_conn *c);
+void zn__tcp_send_syn(struct zn_tcp_conn *c, bool with_ack);
+void zn__tcp_send_ack(struct zn_tcp_conn *c);
+/* A RST <SEQ=seq><ACK=ack><CTL=RST(+ACK if with_ack)> for a segment
+ * that has no connection; src/dst as in the segment received. */
+void zn__tcp_send_rst(struct zn_stack *st, uint32_t laddr, uint16_t lport,
+                      uint32_t raddr, uint16_t rport, uint32_t seq,
+                      uint32_t ack, bool with_ack);
+void zn__tcp_send_rst_conn(struct zn_tcp_conn *c);
+void zn__tcp_timers_init(struct zn_tcp_conn *c);
+void zn__tcp_timers_stop(struct zn_tcp_conn *c);
+void zn__tcp_arm_rtx(struct zn_tcp_conn *c);
+void zn__tcp_schedule_ack(struct zn_tcp_conn *c, bool now);
+void zn__tcp_enter_timewait(struct zn_tcp_conn *c);
+void zn__tcp_arm_fw2(struct zn_tcp_conn *c);
+void zn__tcp_arm_keepalive(struct zn_tcp_conn *c);
+/* Resend the first unacknowledged segment now (fast retransmit). */
+void zn__tcp_retransmit_first(struct zn_tcp_conn *c);
+uint32_t zn__tcp_ts_now(const struct zn_tcp_conn *c);
+uint32_t zn__tcp_rcv_wnd(const struct zn_tcp_conn *c);
+/* Drop acknowledged bytes from the send queue; releases write_refs. */
+void zn__tcp_sndq_ack(struct zn_tcp_conn *c, uint32_t acked);
+/* RTT sample in microseconds (RFC 6298 §2). */
+void zn__tcp_rtt_sample(struct zn_tcp_conn *c, uint32_t rtt_us);
+
+/* tcp_act.c: the actions named in tcp_fsm.rl. */
+#define ZN__TCP_ACTIONS(X)                                                    \
+  X(ignore)                                                                   \
+  X(impossible)                                                               \
+  X(user_error)                                                               \
+  X(listen)                                                                   \
+  X(connect)                                                                  \
+  X(close_free)                                                               \
+  X(close_listener)                                                           \
+  X(queue_fin)                                                                \
+  X(abort)                                                                    \
+  X(timeout)                                                                  \
+  X(timewait_done)                                                            \
+  X(fin_wait_2_timeout)                                                       \
+  X(rst_for_ack)                                                              \
+  X(listen_syn)                                                               \
+  X(listen_ack)                                                               \
+  X(synsent_synack)                                                           \
+  X(simultaneous_open)                                                        \
+  X(refused)                                                                  \
+  X(reset)                                                                    \
+  X(reset_quiet)                                                              \
+  X(synrcvd_reset)                                                            \
+  X(challenge_ack)                                                            \
+  X(dup_ack)                                                                  \
+  X(synrcvd_ack)                                                              \
+  X(fin_acked)                                                                \
+  X(closing_fin_acked)                                                        \
+  X(last_ack_done)                                                            \
+  X(fin_estab)                                                                \
+  X(fin_synrcvd)                                                              \
+  X(fin_fw1)                                                                  \
+  X(fin_fw2)                                                                  \
+  X(fin_again)                                                                \
+  X(timewait_fin)                                                              \
+  X(syn_reset)
+
+#define ZN__TCP_ACT_DECL_(name)                                               \
+  void zn__tcp_act_##name(struct zn_tcp_conn *c, struct zn__tcp_seg *seg);
+ZN__TCP_ACTIONS(ZN__TCP_ACT_DECL_)
+#undef ZN__TCP_ACT_DECL_
+
+#endif

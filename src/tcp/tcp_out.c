@@ -1,0 +1,624 @@
+/*
+ * TCP output and timers.
+ *
+ * zn__tcp_output() decides what goes out now: retransmissions of holes
+ * during loss recovery (RFC 6675 with SACK, RFC 6582 without), new data
+ * within min(cwnd, peer window) under Nagle (RFC 896) and sender SWS
+ * avoidance (RFC 1122 §4.2.3.4), the FIN, window probes (persist, RFC 9293
+ * §3.8.6.1) and ACKs (delayed per RFC 1122 §4.2.3.2, at least every second
+ * full segment).  Segments are built by copying payload from the send
+ * queue into a fresh frame buffer whose headroom takes the headers.
+ *
+ * Timers per connection: rtx_timer (retransmission, SYN retries, persist),
+ * ack_timer (delayed ACK), misc_timer (keepalive, FIN_WAIT_2, TIME_WAIT).
+ */
+#include <string.h>
+
+#include "core/stack_int.h"
+#include "tcp/tcp_int.h"
+#include "znet/err.h"
+
+#define TCP_OPT_SPACE 40
+
+uint32_t zn__tcp_ts_now(const struct zn_tcp_conn *c) {
+  return (uint32_t)(c->st->now / ZN_MS(1)) + c->ts_offset;
+}
+
+/* Free receive space, advertised as the window (never shrinking what was
+ * promised: RFC 9293 §3.8.6.2.2). */
+uint32_t zn__tcp_rcv_wnd(const struct zn_tcp_conn *c) {
+  uint32_t used = c->rcvq_bytes + c->ooo.bytes;
+  uint32_t wnd = used >= c->rcvbuf ? 0 : c->rcvbuf - used;
+  if (zn__seq_gt(c->rcv_adv, c->rcv_nxt) && c->rcv_adv - c->rcv_nxt > wnd)
+    wnd = c->rcv_adv - c->rcv_nxt;
+  uint32_t max = 65535u << c->rcv_wscale;
+  return wnd > max ? max : wnd;
+}
+
+/* ---- timers ---- */
+
+static void rtx_timer_fn(struct zn_stack *st, struct zn_timer *t);
+static void ack_timer_fn(struct zn_stack *st, struct zn_timer *t);
+static void misc_timer_fn(struct zn_stack *st, struct zn_timer *t);
+
+void zn__tcp_timers_init(struct zn_tcp_conn *c) {
+  zn_timer_init(&c->rtx_timer, rtx_timer_fn);
+  zn_timer_init(&c->ack_timer, ack_timer_fn);
+  zn_timer_init(&c->misc_timer, misc_timer_fn);
+}
+
+void zn__tcp_timers_stop(struct zn_tcp_conn *c) {
+  zn_timer_stop(c->st, &c->rtx_timer);
+  zn_timer_stop(c->st, &c->ack_timer);
+  zn_timer_stop(c->st, &c->misc_timer);
+}
+
+static uint32_t backed_off_rto(const struct zn_tcp_conn *c) {
+  uint64_t rto = (uint64_t)c->rto_ms << (c->rtx_count < 16 ? c->rtx_count : 16);
+  if (rto > c->st->cfg.tcp_rto_max_ms)
+    rto = c->st->cfg.tcp_rto_max_ms;
+  return (uint32_t)rto;
+}
+
+void zn__tcp_arm_rtx(struct zn_tcp_conn *c) {
+  zn_timer_start_in(c->st, &c->rtx_timer, ZN_MS(backed_off_rto(c)));
+}
+
+void zn__tcp_schedule_ack(struct zn_tcp_conn *c, bool now) {
+  if (now) {
+    c->flags |= ZN__TCPF_ACK_NOW;
+    return;
+  }
+  if (!zn_timer_pending(&c->ack_timer))
+    zn_timer_start_in(c->st, &c->ack_timer, ZN_MS(c->st->cfg.tcp_delack_ms));
+}
+
+void zn__tcp_enter_timewait(struct zn_tcp_conn *c) {
+  zn_timer_stop(c->st, &c->rtx_timer);
+  zn_timer_stop(c->st, &c->ack_timer);
+  zn_timer_start_in(c->st, &c->misc_timer,
+                    2 * ZN_MS(c->st->cfg.tcp_msl_ms));
+  c->st->tcp.ntimewait++;
+  /* The application that closed is done with the handle. */
+  if (c->flags & ZN__TCPF_USER_CLOSED)
+    zn__tcp_reap_add(c);
+}
+
+void zn__tcp_arm_fw2(struct zn_tcp_conn *c) {
+  if (c->state == ZN_TCP_FIN_WAIT_2 && (c->flags & ZN__TCPF_USER_CLOSED))
+    zn_timer_start_in(c->st, &c->misc_timer, ZN_MS(c->st->cfg.tcp_fw2_ms));
+}
+
+void zn__tcp_arm_keepalive(struct zn_tcp_conn *c) {
+  if (c->ka_idle_ms && c->state == ZN_TCP_ESTABLISHED) {
+    c->ka_probes = 0;
+    zn_timer_start_in(c->st, &c->misc_timer, ZN_MS(c->ka_idle_ms));
+  } else if (c->state == ZN_TCP_ESTABLISHED) {
+    zn_timer_stop(c->st, &c->misc_timer);
+  }
+}
+
+/* ---- RTT (RFC 6298 §2) ---- */
+
+void zn__tcp_rtt_sample(struct zn_tcp_conn *c, uint32_t r) {
+  if (r == 0)
+    r = 1;
+  if (c->srtt_us == 0) {
+    c->srtt_us = r;
+    c->rttvar_us = r / 2;
+  } else {
+    uint32_t d = c->srtt_us > r ? c->srtt_us - r : r - c->srtt_us;
+    c->rttvar_us = (3 * c->rttvar_us + d) / 4;
+    c->srtt_us = (7 * c->srtt_us + r) / 8;
+  }
+  uint64_t rto_us = (uint64_t)c->srtt_us +
+                    (4ull * c->rttvar_us > 1000 ? 4ull * c->rttvar_us : 1000);
+  uint64_t rto = (rto_us + 999) / 1000;
+  const struct zn_config *cfg = &c->st->cfg;
+  if (rto < cfg->tcp_rto_min_ms)
+    rto = cfg->tcp_rto_min_ms;
+  if (rto > cfg->tcp_rto_max_ms)
+    rto = cfg->tcp_rto_max_ms;
+  c->rto_ms = (uint32_t)rto;
+}
+
+/* ---- the send queue ---- */
+
+static const struct zn__tcp_chunk *chunk_of(const struct zn_buf *b) {
+  return (const struct zn__tcp_chunk *)(const void *)b->cb;
+}
+
+static const uint8_t *chunk_data(const struct zn_buf *b) {
+  const struct zn__tcp_chunk *k = chunk_of(b);
+  return k->ref ? k->ref : b->data;
+}
+
+/* Copy len stream bytes starting at sequence seq into dst. */
+static void gather(struct zn_tcp_conn *c, uint32_t seq, uint8_t *dst,
+                   uint32_t len) {
+  uint32_t off = seq - c->snd_una + c->snd_head_off;
+  struct zn_buf *b = c->sndq.head;
+  /* The cursor remembers where the last gather ended, so a run of new
+   * segments walks the queue once, not once per segment. */
+  if (c->tx_chunk && zn__seq_geq(seq, c->tx_seq)) {
+    b = c->tx_chunk;
+    off = seq - c->tx_seq;
+  }
+  while (b && off >= chunk_of(b)->len) {
+    off -= chunk_of(b)->len;
+    b = b->next;
+  }
+  while (len > 0 && b) {
+    uint32_t n = chunk_of(b)->len - off;
+    if (n > len)
+      n = len;
+    memcpy(dst, chunk_data(b) + off, n);
+    c->tx_chunk = b;
+    c->tx_seq = seq - off;
+    dst += n;
+    seq += n;
+    len -= n;
+    off += n;
+    if (off == chunk_of(b)->len) {
+      b = b->next;
+      off = 0;
+      if (b) {
+        c->tx_chunk = b;
+        c->tx_seq = seq;
+      }
+    }
+  }
+}
+
+void zn__tcp_sndq_ack(struct zn_tcp_conn *c, uint32_t acked) {
+  if (acked > c->snd_queued)
+    acked = c->snd_queued;
+  c->snd_queued -= acked;
+  while (acked > 0 && c->sndq.head) {
+    struct zn_buf *b = c->sndq.head;
+    const struct zn__tcp_chunk *k = chunk_of(b);
+    uint32_t left = k->len - c->snd_head_off;
+    if (acked < left) {
+      c->snd_head_off += acked;
+      break;
+    }
+    acked -= left;
+    c->snd_head_off = 0;
+    if (c->tx_chunk == b)
+      c->tx_chunk = NULL;
+    zn_bufq_pop(&c->sndq);
+    c->sndq.bytes -= k->len;
+    if (k->ref) {
+      c->nrefs--;
+      if (k->release)
+        k->release(k->arg);
+    }
+    zn_buf_free(b);
+  }
+}
+
+/* ---- segments ---- */
+
+/* Build and send one segment.  len payload bytes from seq; flags as on
+ * the wire (ACK is added when synchronized). */
+static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
+                        uint8_t flags) {
+  struct zn_stack *st = c->st;
+  bool syn = (flags & ZN_TCP_SYN) != 0;
+  struct zn_tcp_opts o;
+  memset(&o, 0, sizeof(o));
+  if (syn) {
+    o.present |= ZN_TCP_OPTF_MSS;
+    o.mss = c->mss;
+    bool synack = (flags & ZN_TCP_ACK) != 0;
+    if (synack ? c->wscale_ok : st->cfg.tcp_wscale) {
+      o.present |= ZN_TCP_OPTF_WS;
+      o.wscale = c->rcv_wscale;
+    }
+    if (synack ? c->sack_ok : st->cfg.tcp_sack)
+      o.present |= ZN_TCP_OPTF_SACK_PERM;
+    if (synack ? c->ts_ok : st->cfg.tcp_timestamps) {
+      o.present |= ZN_TCP_OPTF_TS;
+      o.tsval = c->syn_tsval ? c->syn_tsval : zn__tcp_ts_now(c);
+      o.tsecr = synack ? c->ts_recent : 0;
+    }
+  } else if (c->ts_ok) {
+    o.present |= ZN_TCP_OPTF_TS;
+    o.tsval = zn__tcp_ts_now(c);
+    o.tsecr = c->ts_recent;
+  }
+  if (!syn && c->sack_ok && (flags & ZN_TCP_ACK) && c->ooo.nbufs) {
+    struct zn__tcp_sack_block blk[ZN_TCP_MAX_SACK];
+    size_t n = zn__tcp_ooo_sack(&c->ooo, blk, c->ts_ok ? 3 : 4);
+    for (size_t i = 0; i < n; i++) {
+      o.sack[i].left = blk[i].left;
+      o.sack[i].right = blk[i].right;
+    }
+    o.nsack = (uint8_t)n;
+    if (n)
+      o.present |= ZN_TCP_OPTF_SACK;
+  }
+  uint8_t opts[TCP_OPT_SPACE];
+  size_t olen = zn_tcp_opts_emit(opts, &o);
+  size_t hlen = ZN_TCP_HDR_LEN + olen;
+  struct zn_buf *b = zn__buf_alloc(st, hlen + len);
+  if (!b)
+    return ZN_ENOBUFS;
+  uint8_t *p = zn_buf_put(b, hlen + len);
+  if (len)
+    gather(c, seq, p + hlen, len);
+  uint32_t wnd = zn__tcp_rcv_wnd(c);
+  uint32_t wfield = syn ? (wnd > 65535 ? 65535 : wnd) : wnd >> c->rcv_wscale;
+  if (wfield > 65535)
+    wfield = 65535;
+  uint32_t ack = (flags & ZN_TCP_ACK) ? c->rcv_nxt : 0;
+  zn_tcp_emit(p, c->lport, c->rport, seq, ack, flags, (uint16_t)wfield, olen);
+  memcpy(p + ZN_TCP_HDR_LEN, opts, olen);
+  zn_tcp_finish(p, hlen + len, c->laddr, c->raddr);
+  if (flags & ZN_TCP_ACK) {
+    c->last_ack_sent = c->rcv_nxt;
+    uint32_t edge = c->rcv_nxt + (syn ? wfield : wfield << c->rcv_wscale);
+    if (zn__seq_gt(edge, c->rcv_adv))
+      c->rcv_adv = edge;
+    c->segs_unacked = 0;
+    c->flags &= ~(uint32_t)ZN__TCPF_ACK_NOW;
+    zn_timer_stop(st, &c->ack_timer);
+  }
+  struct zn__ip_tx tx = {0};
+  tx.src = c->laddr;
+  tx.dst = c->raddr;
+  tx.proto = ZN_IPPROTO_TCP;
+  tx.df = true; /* RFC 1191 path MTU discovery */
+  ZN_STAT_INC(st, tcp_seg_tx);
+  return zn__ip_output(st, b, &tx);
+}
+
+void zn__tcp_send_syn(struct zn_tcp_conn *c, bool with_ack) {
+  send_segment(c, c->iss, 0,
+               (uint8_t)(ZN_TCP_SYN | (with_ack ? ZN_TCP_ACK : 0)));
+  c->snd_nxt = c->iss + 1;
+  if (zn__seq_gt(c->snd_nxt, c->snd_max))
+    c->snd_max = c->snd_nxt;
+  if (!zn_timer_pending(&c->rtx_timer))
+    zn__tcp_arm_rtx(c);
+}
+
+void zn__tcp_send_ack(struct zn_tcp_conn *c) {
+  send_segment(c, c->snd_nxt, 0, ZN_TCP_ACK);
+}
+
+void zn__tcp_send_rst(struct zn_stack *st, uint32_t laddr, uint16_t lport,
+                      uint32_t raddr, uint16_t rport, uint32_t seq,
+                      uint32_t ack, bool with_ack) {
+  struct zn_buf *b = zn__buf_alloc(st, ZN_TCP_HDR_LEN);
+  if (!b)
+    return;
+  uint8_t *p = zn_buf_put(b, ZN_TCP_HDR_LEN);
+  zn_tcp_emit(p, lport, rport, seq, with_ack ? ack : 0,
+              (uint8_t)(ZN_TCP_RST | (with_ack ? ZN_TCP_ACK : 0)), 0, 0);
+  zn_tcp_finish(p, ZN_TCP_HDR_LEN, laddr, raddr);
+  struct zn__ip_tx tx = {0};
+  tx.src = laddr;
+  tx.dst = raddr;
+  tx.proto = ZN_IPPROTO_TCP;
+  ZN_STAT_INC(st, tcp_rst_tx);
+  zn__ip_output(st, b, &tx);
+}
+
+void zn__tcp_send_rst_conn(struct zn_tcp_conn *c) {
+  zn__tcp_send_rst(c->st, c->laddr, c->lport, c->raddr, c->rport, c->snd_nxt,
+                   c->rcv_nxt, true);
+}
+
+/* ---- deciding what to send ---- */
+
+static uint32_t flight(const struct zn_tcp_conn *c) {
+  return c->snd_max - c->snd_una;
+}
+
+/* Stream bytes (not counting SYN/FIN) from seq to the end of the queue. */
+static uint32_t unsent_from(const struct zn_tcp_conn *c, uint32_t seq) {
+  uint32_t start = c->snd_una + ((c->flags & ZN__TCPF_SYN_UNACKED) ? 1u : 0u);
+  uint32_t end = start + c->snd_queued;
+  return zn__seq_lt(seq, end) ? end - seq : 0;
+}
+
+static bool fin_due(const struct zn_tcp_conn *c, uint32_t seq, uint32_t len) {
+  return (c->flags & ZN__TCPF_FIN_QUEUED) && unsent_from(c, seq) == len;
+}
+
+/* Is [seq, seq+len) all SACKed? */
+static bool sacked(const struct zn_tcp_conn *c, uint32_t seq, uint32_t *skip) {
+  for (uint8_t i = 0; i < c->nsacked; i++) {
+    if (zn__seq_leq(c->sacked[i].left, seq) &&
+        zn__seq_lt(seq, c->sacked[i].right)) {
+      *skip = c->sacked[i].right - seq;
+      return true;
+    }
+  }
+  return false;
+}
+
+/* Bytes from seq up to the next SACKed block (or limit). */
+static uint32_t until_sacked(const struct zn_tcp_conn *c, uint32_t seq,
+                             uint32_t limit) {
+  uint32_t n = limit;
+  for (uint8_t i = 0; i < c->nsacked; i++)
+    if (zn__seq_gt(c->sacked[i].left, seq) && c->sacked[i].left - seq < n)
+      n = c->sacked[i].left - seq;
+  return n;
+}
+
+/* Send one segment of (re)transmission at seq.  Returns bytes of sequence
+ * space used, 0 if nothing could be sent. */
+static uint32_t transmit_at(struct zn_tcp_conn *c, uint32_t seq, uint32_t max) {
+  uint32_t len = unsent_from(c, seq);
+  if (len > max)
+    len = max;
+  if (len > c->mss)
+    len = c->mss;
+  uint8_t flags = ZN_TCP_ACK;
+  if (fin_due(c, seq, len))
+    flags |= ZN_TCP_FIN;
+  if (len && len == unsent_from(c, seq))
+    flags |= ZN_TCP_PSH;
+  if (len == 0 && !(flags & ZN_TCP_FIN))
+    return 0;
+  if (send_segment(c, seq, len, flags) != ZN_OK)
+    return 0;
+  uint32_t used = len + ((flags & ZN_TCP_FIN) ? 1u : 0u);
+  if (flags & ZN_TCP_FIN)
+    c->flags |= ZN__TCPF_FIN_SENT;
+  if (zn__seq_lt(seq, c->snd_max)) {
+    c->retransmits++;
+    ZN_STAT_INC(c->st, tcp_rtx);
+    /* Karn: a retransmitted range cannot time the RTT. */
+    if ((c->flags & ZN__TCPF_TIMING) && zn__seq_geq(c->rtt_seq, seq) &&
+        zn__seq_lt(c->rtt_seq, seq + used))
+      c->flags &= ~(uint32_t)ZN__TCPF_TIMING;
+  } else {
+    c->bytes_sent += len;
+    if (!(c->flags & ZN__TCPF_TIMING)) {
+      c->flags |= ZN__TCPF_TIMING;
+      c->rtt_seq = seq;
+      c->rtt_start = c->st->now;
+    }
+  }
+  if (zn__seq_gt(seq + used, c->snd_max))
+    c->snd_max = seq + used;
+  if (!zn_timer_pending(&c->rtx_timer) || c->persist)
+    zn__tcp_arm_rtx(c);
+  c->persist = false;
+  return used;
+}
+
+void zn__tcp_retransmit_first(struct zn_tcp_conn *c) {
+  uint32_t used = transmit_at(c, c->snd_una, c->mss);
+  if (zn__seq_lt(c->rtx_next, c->snd_una + used))
+    c->rtx_next = c->snd_una + used;
+}
+
+/* RFC 6675 §4 pipe: bytes believed in flight. */
+static uint32_t pipe_bytes(const struct zn_tcp_conn *c) {
+  uint32_t above = c->snd_max - c->snd_una;
+  if (!c->nsacked)
+    return zn__seq_gt(c->rtx_next, c->snd_una) ? above : above;
+  /* Data above the highest SACK is in flight; below it, only holes we
+   * have already retransmitted are. */
+  uint32_t hi = zn__seq_gt(c->high_sacked, c->snd_una) ? c->high_sacked : c->snd_una;
+  uint32_t p = c->snd_max - hi;
+  uint32_t rtx_end = zn__seq_lt(c->rtx_next, hi) ? c->rtx_next : hi;
+  if (zn__seq_gt(rtx_end, c->snd_una)) {
+    uint32_t span = rtx_end - c->snd_una, s = 0;
+    for (uint8_t i = 0; i < c->nsacked; i++) {
+      uint32_t l = c->sacked[i].left, r = c->sacked[i].right;
+      if (zn__seq_geq(l, rtx_end))
+        continue;
+      if (zn__seq_gt(r, rtx_end))
+        r = rtx_end;
+      s += r - l;
+    }
+    p += span > s ? span - s : 0;
+  }
+  return p;
+}
+
+static void output_recovery(struct zn_tcp_conn *c) {
+  uint32_t cwnd = c->cc.cwnd;
+  for (int guard = 0; guard < 1000; guard++) {
+    uint32_t pipe = pipe_bytes(c);
+    if (pipe + c->mss > cwnd && pipe != 0)
+      break;
+    /* Holes below the highest SACK first (NextSeg rule 1). */
+    if (zn__seq_lt(c->rtx_next, c->snd_una))
+      c->rtx_next = c->snd_una;
+    uint32_t skip;
+    while (zn__seq_lt(c->rtx_next, c->high_sacked) &&
+           sacked(c, c->rtx_next, &skip))
+      c->rtx_next += skip;
+    if (zn__seq_lt(c->rtx_next, c->high_sacked)) {
+      uint32_t n = until_sacked(c, c->rtx_next, c->high_sacked - c->rtx_next);
+      uint32_t used = transmit_at(c, c->rtx_next, n);
+      if (!used)
+        break;
+      c->rtx_next += used;
+      continue;
+    }
+    /* Then new data (rule 2). */
+    uint32_t wnd_end = c->snd_una + c->snd_wnd;
+    if (zn__seq_lt(c->snd_nxt, c->snd_max))
+      c->snd_nxt = c->snd_max;
+    uint32_t room = zn__seq_gt(wnd_end, c->snd_nxt) ? wnd_end - c->snd_nxt : 0;
+    uint32_t used = room ? transmit_at(c, c->snd_nxt, room) : 0;
+    if (!used)
+      break;
+    c->snd_nxt += used;
+  }
+}
+
+void zn__tcp_output(struct zn_tcp_conn *c) {
+  struct zn_stack *st = c->st;
+  if (c->state < ZN_TCP_ESTABLISHED && c->state != ZN_TCP_SYN_RECEIVED)
+    return;
+  if (c->state == ZN_TCP_SYN_RECEIVED || c->state == ZN_TCP_TIME_WAIT ||
+      c->state == ZN_TCP_CLOSED) {
+    if (c->flags & ZN__TCPF_ACK_NOW)
+      zn__tcp_send_ack(c);
+    return;
+  }
+  if (c->flags & ZN__TCPF_IN_RECOVERY) {
+    output_recovery(c);
+  } else {
+    for (int guard = 0; guard < 10000; guard++) {
+      uint32_t in_flight = c->snd_nxt - c->snd_una;
+      uint32_t wnd = c->snd_wnd < c->cc.cwnd ? c->snd_wnd : c->cc.cwnd;
+      uint32_t avail = unsent_from(c, c->snd_nxt);
+      bool fin = (c->flags & ZN__TCPF_FIN_QUEUED) &&
+                 zn__seq_geq(c->snd_nxt, c->snd_max) && avail == 0 &&
+                 !(c->flags & ZN__TCPF_FIN_SENT);
+      if (avail == 0 && !fin)
+        break;
+      uint32_t room = wnd > in_flight ? wnd - in_flight : 0;
+      uint32_t len = avail < c->mss ? avail : c->mss;
+      if (len > room)
+        len = room;
+      if (len < avail && len < c->mss) {
+        /* Sender SWS avoidance: no small segment while more is queued,
+         * unless it is half the largest window the peer offered. */
+        if (len == 0 || len < c->max_snd_wnd / 2)
+          break;
+      }
+      if (len > 0 && len < c->mss && len == avail && in_flight > 0 &&
+          !(c->flags & ZN__TCPF_NODELAY) &&
+          !(c->flags & ZN__TCPF_FIN_QUEUED))
+        break; /* Nagle: one small segment in flight at a time */
+      if (len == 0 && !fin)
+        break;
+      uint32_t used = transmit_at(c, c->snd_nxt, len);
+      if (!used)
+        break;
+      c->snd_nxt += used;
+      if (zn__seq_gt(c->snd_nxt, c->snd_max))
+        c->snd_max = c->snd_nxt;
+    }
+  }
+  /* Persist: data waits, the peer's window is shut and nothing is in
+   * flight to bring an update. */
+  if (c->snd_wnd == 0 && unsent_from(c, c->snd_nxt) > 0 &&
+      c->snd_max == c->snd_una && !zn_timer_pending(&c->rtx_timer)) {
+    c->persist = true;
+    zn__tcp_arm_rtx(c);
+  }
+  if (c->flags & ZN__TCPF_ACK_NOW)
+    zn__tcp_send_ack(c);
+  (void)st;
+}
+
+/* ---- timer callbacks ---- */
+
+static void rtx_timer_fn(struct zn_stack *st, struct zn_timer *t) {
+  struct zn_tcp_conn *c = ZN_CONTAINER_OF(t, struct zn_tcp_conn, rtx_timer);
+  (void)st;
+  switch (c->state) {
+  case ZN_TCP_SYN_SENT:
+  case ZN_TCP_SYN_RECEIVED:
+    if (c->rtx_count >= c->st->cfg.tcp_syn_retries) {
+      zn__tcp_fsm(c, ZN__EV_T_GIVEUP, NULL);
+      break;
+    }
+    c->rtx_count++;
+    c->retransmits++;
+    ZN_STAT_INC(c->st, tcp_rtx);
+    /* RFC 6298 §5.7: after a lost SYN the RTO starts at 3 s. */
+    zn__tcp_send_syn(c, c->state == ZN_TCP_SYN_RECEIVED);
+    zn__tcp_arm_rtx(c);
+    break;
+  case ZN_TCP_CLOSED:
+  case ZN_TCP_LISTEN:
+  case ZN_TCP_TIME_WAIT:
+    break;
+  default:
+    if (c->persist) {
+      /* Window probe: one byte beyond the closed window. */
+      if (c->persist_backoff < 16)
+        c->persist_backoff++;
+      c->rtx_count = c->persist_backoff;
+      if (unsent_from(c, c->snd_una) > 0)
+        send_segment(c, c->snd_una, 1, ZN_TCP_ACK);
+      zn__tcp_arm_rtx(c);
+      break;
+    }
+    if (c->snd_max == c->snd_una)
+      break;
+    if (c->rtx_count >= c->st->cfg.tcp_retries) {
+      zn__tcp_fsm(c, ZN__EV_T_GIVEUP, NULL);
+      break;
+    }
+    /* RFC 6298 §5.4-5.6, RFC 5681 §3.1: back off, shrink cwnd, resend
+     * from the first unacknowledged byte. */
+    c->rtx_count++;
+    c->rto_timeouts++;
+    ZN_STAT_INC(c->st, tcp_rto);
+    c->cc.ops->on_rto(&c->cc, flight(c), c->st->now);
+    c->recover = c->snd_max;
+    c->flags |= ZN__TCPF_IN_RECOVERY | ZN__TCPF_RTO_RECOVERY;
+    c->flags &= ~(uint32_t)ZN__TCPF_TIMING;
+    c->dupacks = 0;
+    c->rtx_next = c->snd_una;
+    c->snd_nxt = c->snd_una;
+    c->flags &= ~(uint32_t)ZN__TCPF_FIN_SENT;
+    if (c->flags & ZN__TCPF_SYN_UNACKED) {
+      zn__tcp_send_syn(c, true);
+    } else {
+      uint32_t used = transmit_at(c, c->snd_una, c->mss);
+      c->rtx_next = c->snd_una + used;
+      c->snd_nxt = c->snd_una + used;
+    }
+    zn__tcp_arm_rtx(c);
+    break;
+  }
+  zn__tcp_deliver(c);
+}
+
+static void ack_timer_fn(struct zn_stack *st, struct zn_timer *t) {
+  struct zn_tcp_conn *c = ZN_CONTAINER_OF(t, struct zn_tcp_conn, ack_timer);
+  (void)st;
+  if (c->state >= ZN_TCP_SYN_RECEIVED && c->state != ZN_TCP_CLOSED) {
+    c->flags |= ZN__TCPF_ACK_NOW;
+    zn__tcp_output(c);
+  }
+}
+
+static void misc_timer_fn(struct zn_stack *st, struct zn_timer *t) {
+  struct zn_tcp_conn *c = ZN_CONTAINER_OF(t, struct zn_tcp_conn, misc_timer);
+  (void)st;
+  switch (c->state) {
+  case ZN_TCP_TIME_WAIT:
+    zn__tcp_fsm(c, ZN__EV_T_2MSL, NULL);
+    break;
+  case ZN_TCP_FIN_WAIT_2:
+    zn__tcp_fsm(c, ZN__EV_T_FW2, NULL);
+    break;
+  case ZN_TCP_ESTABLISHED:
+    if (!c->ka_idle_ms)
+      break;
+    if (c->st->now - c->last_rcv < ZN_MS(c->ka_idle_ms)) {
+      zn_timer_start(c->st, &c->misc_timer,
+                     c->last_rcv + ZN_MS(c->ka_idle_ms));
+      c->ka_probes = 0;
+      break;
+    }
+    if (c->ka_probes >= c->ka_count) {
+      zn__tcp_fsm(c, ZN__EV_T_GIVEUP, NULL);
+      break;
+    }
+    /* RFC 9293 §3.8.4: a probe with SEG.SEQ = SND.NXT - 1, no data. */
+    c->ka_probes++;
+    send_segment(c, c->snd_una - 1, 0, ZN_TCP_ACK);
+    zn_timer_start_in(c->st, &c->misc_timer, ZN_MS(c->ka_intvl_ms));
+    break;
+  default:
+    break;
+  }
+  zn__tcp_deliver(c);
+}

@@ -1,0 +1,228 @@
+/*
+ * TCP headers and options (RFC 9293 3.1, RFC 7323, RFC 2018): the checked
+ * view, the checksum over the IPv4 pseudo-header, the one option parser,
+ * and the header and options in Linux's layout.
+ *
+ * After zn_tcp_view_init() 20 <= hdr_len <= len, so the option parser may
+ * read anywhere in [20, hdr_len) once it has checked each option against
+ * the bytes left in that range; it never looks past hdr_len.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "znet/err.h"
+#include "znet/wire.h"
+
+int zn_tcp_view_init(struct zn_tcp_view *v, const uint8_t *p, size_t len) {
+  size_t hdr_len;
+
+  if (len < ZN_TCP_HDR_LEN)
+    return ZN_ETRUNCATED;
+  hdr_len = (size_t)(p[12] >> 4) * 4u;
+  if (hdr_len < ZN_TCP_HDR_LEN || hdr_len > len)
+    return ZN_EMALFORMED;
+  v->p = p;
+  v->len = len;
+  v->hdr_len = hdr_len;
+  v->sport = zn_rd16(p);
+  v->dport = zn_rd16(p + 2);
+  v->seq = zn_rd32(p + 4);
+  v->ack = zn_rd32(p + 8);
+  v->flags = p[13];
+  v->win = zn_rd16(p + 14);
+  v->csum = zn_rd16(p + 16);
+  v->urp = zn_rd16(p + 18);
+  return ZN_OK;
+}
+
+bool zn_tcp_csum_ok(const struct zn_tcp_view *v, uint32_t src, uint32_t dst) {
+  uint32_t sum;
+
+  /* The pseudo-header length is 16 bits; IPv4 cannot carry more. */
+  if (v->len > 0xffffu)
+    return false;
+  sum = zn_csum_pseudo(src, dst, ZN_IPPROTO_TCP, (uint16_t)v->len);
+  return zn_csum_fold(zn_csum_add(sum, v->p, v->len)) == 0;
+}
+
+/* One option of known kind `kind` whose kind and length bytes are at q
+ * and whose length optlen (2..bytes left) has been checked against the
+ * header.  A wrong length, or a kind already seen, is ignored. */
+static void take_opt(struct zn_tcp_opts *o, const uint8_t *q, size_t optlen) {
+  size_t i, n;
+
+  switch (q[0]) {
+  case ZN_TCP_OPT_MSS:
+    if (optlen != ZN_TCP_OPTLEN_MSS || (o->present & ZN_TCP_OPTF_MSS))
+      return;
+    o->mss = zn_rd16(q + 2);
+    o->present |= ZN_TCP_OPTF_MSS;
+    return;
+  case ZN_TCP_OPT_WS:
+    if (optlen != ZN_TCP_OPTLEN_WS || (o->present & ZN_TCP_OPTF_WS))
+      return;
+    o->wscale = q[2];
+    o->present |= ZN_TCP_OPTF_WS;
+    return;
+  case ZN_TCP_OPT_SACK_PERM:
+    if (optlen != ZN_TCP_OPTLEN_SACK_PERM)
+      return;
+    o->present |= ZN_TCP_OPTF_SACK_PERM;
+    return;
+  case ZN_TCP_OPT_TS:
+    if (optlen != ZN_TCP_OPTLEN_TS || (o->present & ZN_TCP_OPTF_TS))
+      return;
+    o->tsval = zn_rd32(q + 2);
+    o->tsecr = zn_rd32(q + 6);
+    o->present |= ZN_TCP_OPTF_TS;
+    return;
+  case ZN_TCP_OPT_SACK:
+    if ((optlen - 2) % 8 != 0 || (o->present & ZN_TCP_OPTF_SACK))
+      return;
+    n = (optlen - 2) / 8;
+    if (n < 1 || n > ZN_TCP_MAX_SACK)
+      return;
+    for (i = 0; i < n; i++) {
+      o->sack[i].left = zn_rd32(q + 2 + 8 * i);
+      o->sack[i].right = zn_rd32(q + 6 + 8 * i);
+    }
+    o->nsack = (uint8_t)n;
+    o->present |= ZN_TCP_OPTF_SACK;
+    return;
+  default:
+    return; /* unknown kind: skipped by its length */
+  }
+}
+
+/* The BSD loop (tcp_dooptions): EOL stops, NOP is one byte, every other
+ * option has 2 <= optlen <= left, and only then are its bytes read. */
+static int parse_opts(const uint8_t *q, size_t left, struct zn_tcp_opts *o) {
+  size_t optlen;
+
+  while (left > 0) {
+    if (q[0] == ZN_TCP_OPT_EOL)
+      break;
+    if (q[0] == ZN_TCP_OPT_NOP) {
+      q++;
+      left--;
+      continue;
+    }
+    if (left < 2)
+      return ZN_EMALFORMED;
+    optlen = q[1];
+    if (optlen < 2 || optlen > left)
+      return ZN_EMALFORMED;
+    take_opt(o, q, optlen);
+    q += optlen;
+    left -= optlen;
+  }
+  return ZN_OK;
+}
+
+int zn_tcp_opts_parse(const struct zn_tcp_view *v, struct zn_tcp_opts *o) {
+  int err;
+
+  memset(o, 0, sizeof *o);
+  err = parse_opts(v->p + ZN_TCP_HDR_LEN, v->hdr_len - ZN_TCP_HDR_LEN, o);
+  if (err != ZN_OK)
+    memset(o, 0, sizeof *o); /* nothing half-parsed for the caller to use */
+  return err;
+}
+
+static uint8_t *put_nop2(uint8_t *p) {
+  p[0] = ZN_TCP_OPT_NOP;
+  p[1] = ZN_TCP_OPT_NOP;
+  return p + 2;
+}
+
+static uint8_t *put_ts(uint8_t *p, const struct zn_tcp_opts *o) {
+  p[0] = ZN_TCP_OPT_TS;
+  p[1] = ZN_TCP_OPTLEN_TS;
+  zn_wr32(p + 2, o->tsval);
+  zn_wr32(p + 6, o->tsecr);
+  return p + ZN_TCP_OPTLEN_TS;
+}
+
+/* The order of Linux's tcp_options_write(): MSS, then SACK_PERM and TS
+ * sharing one 12-byte slot, then window scale; on other segments TS and
+ * then SACK blocks, each padded to 4 bytes with leading NOPs.  The SYN
+ * layout is at most 4 + 12 + 4 = 20 bytes, so only SACK blocks can make
+ * the options overflow 40 bytes. */
+size_t zn_tcp_opts_emit(uint8_t *p, const struct zn_tcp_opts *o) {
+  const uint8_t syn_opts =
+      ZN_TCP_OPTF_MSS | ZN_TCP_OPTF_WS | ZN_TCP_OPTF_SACK_PERM;
+  const bool ts = (o->present & ZN_TCP_OPTF_TS) != 0;
+  uint8_t *q = p;
+  size_t n, room, i;
+
+  if (o->present & syn_opts) {
+    if (o->present & ZN_TCP_OPTF_MSS) {
+      q[0] = ZN_TCP_OPT_MSS;
+      q[1] = ZN_TCP_OPTLEN_MSS;
+      zn_wr16(q + 2, o->mss);
+      q += ZN_TCP_OPTLEN_MSS;
+    }
+    if (ts && (o->present & ZN_TCP_OPTF_SACK_PERM)) {
+      q[0] = ZN_TCP_OPT_SACK_PERM;
+      q[1] = ZN_TCP_OPTLEN_SACK_PERM;
+      q = put_ts(q + 2, o);
+    } else if (ts) {
+      q = put_ts(put_nop2(q), o);
+    } else if (o->present & ZN_TCP_OPTF_SACK_PERM) {
+      q = put_nop2(q);
+      q[0] = ZN_TCP_OPT_SACK_PERM;
+      q[1] = ZN_TCP_OPTLEN_SACK_PERM;
+      q += 2;
+    }
+    if (o->present & ZN_TCP_OPTF_WS) {
+      q[0] = ZN_TCP_OPT_NOP;
+      q[1] = ZN_TCP_OPT_WS;
+      q[2] = ZN_TCP_OPTLEN_WS;
+      q[3] = o->wscale;
+      q += 4;
+    }
+    return (size_t)(q - p);
+  }
+
+  if (ts)
+    q = put_ts(put_nop2(q), o);
+  /* Blocks that fit after TS: (40 - 12 - 4) / 8 = 3, else 36 / 8 = 4. */
+  room = (ZN_TCP_MAX_OPT_LEN - (size_t)(q - p) - 4) / 8;
+  n = o->nsack < ZN_TCP_MAX_SACK ? o->nsack : ZN_TCP_MAX_SACK;
+  if (n > room)
+    n = room;
+  if (n > 0) {
+    q = put_nop2(q);
+    q[0] = ZN_TCP_OPT_SACK;
+    q[1] = (uint8_t)(2 + 8 * n);
+    q += 2;
+    for (i = 0; i < n; i++, q += 8) {
+      zn_wr32(q, o->sack[i].left);
+      zn_wr32(q + 4, o->sack[i].right);
+    }
+  }
+  return (size_t)(q - p);
+}
+
+size_t zn_tcp_emit(uint8_t *p, uint16_t sport, uint16_t dport, uint32_t seq,
+                   uint32_t ack, uint8_t flags, uint16_t win, size_t optlen) {
+  zn_wr16(p, sport);
+  zn_wr16(p + 2, dport);
+  zn_wr32(p + 4, seq);
+  zn_wr32(p + 8, ack);
+  p[12] = (uint8_t)(((ZN_TCP_HDR_LEN + optlen) / 4) << 4);
+  p[13] = flags;
+  zn_wr16(p + 14, win);
+  zn_wr16(p + 16, 0);
+  zn_wr16(p + 18, 0);
+  return ZN_TCP_HDR_LEN;
+}
+
+void zn_tcp_finish(uint8_t *p, size_t len, uint32_t src, uint32_t dst) {
+  uint32_t sum = zn_csum_pseudo(src, dst, ZN_IPPROTO_TCP, (uint16_t)len);
+
+  zn_wr16(p + 16, 0);
+  zn_wr16(p + 16, zn_csum_fold(zn_csum_add(sum, p, len)));
+}
