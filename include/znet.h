@@ -21,6 +21,7 @@
 #include "znet/netif.h"
 #include "znet/stack.h"
 #include "znet/stats.h"
+#include "znet/tcp.h"
 #include "znet/time.h"
 #include "znet/timer.h"
 #include "znet/udp.h"

@@ -291,7 +291,7 @@ static bool process_data(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
     }
     /* Every second full segment is ACKed at once; out-of-order data
      * filling a hole is ACKed at once (RFC 5681 §4.2). */
-    if (s->len >= c->mss)
+    if (s->len + 12u >= c->mss) /* full-sized, allowing for options */
       c->segs_unacked++;
     if (had_ooo || c->segs_unacked >= 2 || fin_due)
       zn__tcp_schedule_ack(c, true);

@@ -285,6 +285,8 @@ void zn__tcp_arm_keepalive(struct zn_tcp_conn *c);
 /* Resend the first unacknowledged segment now (fast retransmit). */
 void zn__tcp_retransmit_first(struct zn_tcp_conn *c);
 uint32_t zn__tcp_ts_now(const struct zn_tcp_conn *c);
+/* Payload bytes of a full-sized segment: the MSS less our options. */
+uint32_t zn__tcp_seg_size(const struct zn_tcp_conn *c);
 uint32_t zn__tcp_rcv_wnd(const struct zn_tcp_conn *c);
 /* Drop acknowledged bytes from the send queue; releases write_refs. */
 void zn__tcp_sndq_ack(struct zn_tcp_conn *c, uint32_t acked);

@@ -20,6 +20,13 @@
 
 #define TCP_OPT_SPACE 40
 
+uint32_t zn__tcp_seg_size(const struct zn_tcp_conn *c) {
+  /* The MSS counts payload with no options (RFC 9293 §3.7.1); every
+   * segment of ours carries the timestamp option once agreed. */
+  uint32_t opt = c->ts_ok ? 12u : 0u;
+  return c->mss > opt + 8 ? c->mss - opt : 8;
+}
+
 uint32_t zn__tcp_ts_now(const struct zn_tcp_conn *c) {
   return (uint32_t)(c->st->now / ZN_MS(1)) + c->ts_offset;
 }
@@ -228,8 +235,16 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
     o.tsecr = c->ts_recent;
   }
   if (!syn && c->sack_ok && (flags & ZN_TCP_ACK) && c->ooo.nbufs) {
+    /* SACK blocks take what the segment leaves of the MSS (RFC 2018 §3:
+     * never push data out to make room for them). */
     struct zn__tcp_sack_block blk[ZN_TCP_MAX_SACK];
-    size_t n = zn__tcp_ooo_sack(&c->ooo, blk, c->ts_ok ? 3 : 4);
+    uint32_t room = zn__tcp_seg_size(c) > len ? zn__tcp_seg_size(c) - len : 0;
+    if (room > 40 - (c->ts_ok ? 12u : 0u))
+      room = 40 - (c->ts_ok ? 12u : 0u);
+    size_t max = room >= 4 ? (room - 4) / 8 : 0;
+    if (max > (c->ts_ok ? 3u : 4u))
+      max = c->ts_ok ? 3u : 4u;
+    size_t n = max ? zn__tcp_ooo_sack(&c->ooo, blk, max) : 0;
     for (size_t i = 0; i < n; i++) {
       o.sack[i].left = blk[i].left;
       o.sack[i].right = blk[i].right;
@@ -353,10 +368,11 @@ static uint32_t until_sacked(const struct zn_tcp_conn *c, uint32_t seq,
  * space used, 0 if nothing could be sent. */
 static uint32_t transmit_at(struct zn_tcp_conn *c, uint32_t seq, uint32_t max) {
   uint32_t len = unsent_from(c, seq);
+  uint32_t seg = zn__tcp_seg_size(c);
   if (len > max)
     len = max;
-  if (len > c->mss)
-    len = c->mss;
+  if (len > seg)
+    len = seg;
   uint8_t flags = ZN_TCP_ACK;
   if (fin_due(c, seq, len))
     flags |= ZN_TCP_FIN;
@@ -393,7 +409,7 @@ static uint32_t transmit_at(struct zn_tcp_conn *c, uint32_t seq, uint32_t max) {
 }
 
 void zn__tcp_retransmit_first(struct zn_tcp_conn *c) {
-  uint32_t used = transmit_at(c, c->snd_una, c->mss);
+  uint32_t used = transmit_at(c, c->snd_una, zn__tcp_seg_size(c));
   if (zn__seq_lt(c->rtx_next, c->snd_una + used))
     c->rtx_next = c->snd_una + used;
 }
@@ -479,16 +495,17 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
       if (avail == 0 && !fin)
         break;
       uint32_t room = wnd > in_flight ? wnd - in_flight : 0;
-      uint32_t len = avail < c->mss ? avail : c->mss;
+      uint32_t seg = zn__tcp_seg_size(c);
+      uint32_t len = avail < seg ? avail : seg;
       if (len > room)
         len = room;
-      if (len < avail && len < c->mss) {
+      if (len < avail && len < seg) {
         /* Sender SWS avoidance: no small segment while more is queued,
          * unless it is half the largest window the peer offered. */
         if (len == 0 || len < c->max_snd_wnd / 2)
           break;
       }
-      if (len > 0 && len < c->mss && len == avail && in_flight > 0 &&
+      if (len > 0 && len < seg && len == avail && in_flight > 0 &&
           !(c->flags & ZN__TCPF_NODELAY) &&
           !(c->flags & ZN__TCPF_FIN_QUEUED))
         break; /* Nagle: one small segment in flight at a time */
@@ -570,7 +587,7 @@ static void rtx_timer_fn(struct zn_stack *st, struct zn_timer *t) {
     if (c->flags & ZN__TCPF_SYN_UNACKED) {
       zn__tcp_send_syn(c, true);
     } else {
-      uint32_t used = transmit_at(c, c->snd_una, c->mss);
+      uint32_t used = transmit_at(c, c->snd_una, zn__tcp_seg_size(c));
       c->rtx_next = c->snd_una + used;
       c->snd_nxt = c->snd_una + used;
     }
