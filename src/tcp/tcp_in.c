@@ -267,6 +267,14 @@ static bool process_data(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
     zn_buf_free(b);
     return false;
   }
+  if (s->len && (c->flags & ZN__TCPF_USER_CLOSED)) {
+    /* New data for an application that has closed: nobody will read it,
+     * so reset rather than let it fill the window (as Linux does; RFC
+     * 2525 §2.17). */
+    zn_buf_free(b);
+    zn__tcp_fsm(c, ZN__EV_U_ABORT, NULL);
+    return false;
+  }
   if (s->seq == c->rcv_nxt) {
     if (s->len) {
       queue_in_order(c, b);

@@ -299,7 +299,10 @@ void zn__tcp_send_syn(struct zn_tcp_conn *c, bool with_ack) {
 }
 
 void zn__tcp_send_ack(struct zn_tcp_conn *c) {
-  send_segment(c, c->snd_nxt, 0, ZN_TCP_ACK);
+  /* At SND.MAX, not SND.NXT: after a timeout rewinds SND.NXT, an ACK
+   * numbered below the peer's RCV.NXT would be unacceptable to it and its
+   * acknowledgment ignored (BSD does the same). */
+  send_segment(c, c->snd_max, 0, ZN_TCP_ACK);
 }
 
 void zn__tcp_send_rst(struct zn_stack *st, uint32_t laddr, uint16_t lport,

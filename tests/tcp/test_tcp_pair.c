@@ -147,12 +147,23 @@ ZT_TEST(test_handshake_echo_close) {
   th_pair_free(&p);
 }
 
-static void bulk(size_t n, uint32_t loss_ppm, uint32_t reorder_ppm,
-                 uint32_t dup_ppm, uint64_t seed, uint8_t cc) {
+struct run {
+  size_t n;               /* bytes client -> server */
+  size_t back;            /* bytes server -> client (0: none) */
+  uint32_t loss_ppm, reorder_ppm, dup_ppm, corrupt_ppm;
+  uint64_t seed;
+  uint8_t cc;
+  uint64_t delay_ns;
+};
+
+/* Client sends r->n bytes and closes; the server sends r->back bytes,
+ * closing when it has read everything.  Both streams are checked byte for
+ * byte, both ends must close cleanly, nothing may leak. */
+static void bulk_run(const struct run *r, bool verbose) {
   struct th_pair p;
   struct zn_config ca, cb;
   cfgs(&ca, &cb);
-  ca.tcp_cc = cb.tcp_cc = cc;
+  ca.tcp_cc = cb.tcp_cc = r->cc;
   memset(&p, 0, sizeof(p));
   zn_memlink_init(&p.link, 0, 1024);
   p.a = th_stack_new(&ca);
@@ -160,13 +171,14 @@ static void bulk(size_t n, uint32_t loss_ppm, uint32_t reorder_ppm,
   struct zn_fault f;
   struct zn_fault_cfg fc;
   memset(&fc, 0, sizeof(fc));
-  fc.seed = seed;
+  fc.seed = r->seed;
   fc.dirs = ZN_FAULT_RX | ZN_FAULT_TX;
-  fc.loss_ppm = loss_ppm;
-  fc.reorder_ppm = reorder_ppm;
+  fc.loss_ppm = r->loss_ppm;
+  fc.reorder_ppm = r->reorder_ppm;
   fc.reorder_delay_ns = ZN_MS(3);
-  fc.dup_ppm = dup_ppm;
-  fc.delay_ns = ZN_MS(5);
+  fc.dup_ppm = r->dup_ppm;
+  fc.corrupt_ppm = r->corrupt_ppm;
+  fc.delay_ns = r->delay_ns ? r->delay_ns : ZN_MS(5);
   fc.max_held = 4096;
   zn_fault_init(&f, &p.link.a.nif, &fc);
   zn_stack_attach(p.a, &f.nif);
@@ -175,44 +187,83 @@ static void bulk(size_t n, uint32_t loss_ppm, uint32_t reorder_ppm,
   zn_stack_poll(p.b, 0);
   struct app a;
   memset(&a, 0, sizeof(a));
-  a.cap = n;
-  a.srv_buf = malloc(n);
-  a.cli_buf = malloc(n);
-  a.srv_close_on_eof = true;
-  uint8_t *data = pattern(n, (unsigned)seed);
+  a.cap = r->n > r->back ? r->n : r->back;
+  a.srv_buf = malloc(a.cap + 1);
+  a.cli_buf = malloc(a.cap + 1);
+  a.srv_close_on_eof = r->back == 0;
+  uint8_t *up = pattern(r->n, (unsigned)r->seed);
+  uint8_t *down = pattern(r->back + 1, (unsigned)r->seed + 99);
   zn_tcp_listen(p.b, 0, 9, 0, &srv_cbs, &a, &a.listener);
   zn_tcp_connect(p.a, IP_B, 9, &cli_cbs, &a, &a.client);
-  size_t sent = 0;
+  size_t sent = 0, bsent = 0;
+  bool srv_closed = false, cli_closed = false;
   uint64_t start = p.now;
-  for (int i = 0; i < 200000 && !(a.srv_eof && a.closed >= 2); i++) {
-    if (a.connected && sent < n) {
-      long w = zn_tcp_write(a.client, data + sent, n - sent);
+  for (int i = 0; i < 600000 && a.closed < 2; i++) {
+    if (a.connected && sent < r->n) {
+      long w = zn_tcp_write(a.client, up + sent, r->n - sent);
       if (w > 0)
         sent += (size_t)w;
-      if (sent == n)
-        zn_tcp_close(a.client);
+      if (sent == r->n) {
+        /* With data coming back, half-close and keep reading. */
+        if (r->back)
+          zn_tcp_shutdown(a.client);
+        else
+          zn_tcp_close(a.client);
+      }
+    }
+    if (r->back && a.cli_eof && !cli_closed) {
+      cli_closed = true;
+      zn_tcp_close(a.client);
+    }
+    if (a.server && r->back && bsent < r->back) {
+      long w = zn_tcp_write(a.server, down + bsent, r->back - bsent);
+      if (w > 0)
+        bsent += (size_t)w;
+    }
+    if (a.server && r->back && bsent == r->back && a.srv_eof && !srv_closed) {
+      srv_closed = true;
+      zn_tcp_close(a.server);
     }
     th_pair_run(&p, ZN_MS(1));
   }
-  ZT_EQU(a.srv_rx, n);
-  ZT_CHECK(a.srv_rx == n && memcmp(a.srv_buf, data, n) == 0);
+  ZT_EQU(a.srv_rx, r->n);
+  ZT_CHECK(a.srv_rx == r->n && memcmp(a.srv_buf, up, r->n) == 0);
+  if (r->back) {
+    ZT_EQU(a.cli_rx, r->back);
+    ZT_CHECK(a.cli_rx == r->back && memcmp(a.cli_buf, down, r->back) == 0);
+  }
   ZT_EQ(a.errors, 0);
   ZT_EQ(a.closed, 2);
-  printf("# %zu bytes, loss %u ppm, reorder %u, dup %u, cc %s: %.3f s virtual, "
-         "rtx %llu fast %llu rto %llu\n",
-         n, loss_ppm, reorder_ppm, dup_ppm, cc ? "newreno" : "cubic",
-         (double)(p.now - start) / 1e9,
-         (unsigned long long)zn_stat(p.a, ZN_STAT_tcp_rtx),
-         (unsigned long long)zn_stat(p.a, ZN_STAT_tcp_fast_rtx),
-         (unsigned long long)zn_stat(p.a, ZN_STAT_tcp_rto));
+  if (verbose || zt_case_failed)
+    printf("# %zu+%zu bytes, loss %u reorder %u dup %u corrupt %u ppm, %s, "
+           "seed %llu: %.3f s virtual, rtx %llu fast %llu rto %llu\n",
+           r->n, r->back, r->loss_ppm, r->reorder_ppm, r->dup_ppm,
+           r->corrupt_ppm, r->cc ? "newreno" : "cubic",
+           (unsigned long long)r->seed, (double)(p.now - start) / 1e9,
+           (unsigned long long)(zn_stat(p.a, ZN_STAT_tcp_rtx) +
+                                zn_stat(p.b, ZN_STAT_tcp_rtx)),
+           (unsigned long long)(zn_stat(p.a, ZN_STAT_tcp_fast_rtx) +
+                                zn_stat(p.b, ZN_STAT_tcp_fast_rtx)),
+           (unsigned long long)(zn_stat(p.a, ZN_STAT_tcp_rto) +
+                                zn_stat(p.b, ZN_STAT_tcp_rto)));
   th_pair_run(&p, ZN_SEC(70));
   zn_tcp_close(a.listener);
   th_pair_run(&p, ZN_MS(10));
+  ZT_EQ(p.a->tcp.nused, 0);
+  ZT_EQ(p.b->tcp.nused, 0);
+  ZT_EQU(zn_stat(p.a, ZN_STAT_tcp_impossible) + zn_stat(p.b, ZN_STAT_tcp_impossible), 0);
   zn_fault_purge(&f);
-  free(data);
+  free(up);
+  free(down);
   free(a.srv_buf);
   free(a.cli_buf);
   th_pair_free(&p);
+}
+
+static void bulk(size_t n, uint32_t loss_ppm, uint32_t reorder_ppm,
+                 uint32_t dup_ppm, uint64_t seed, uint8_t cc) {
+  struct run r = {n, 0, loss_ppm, reorder_ppm, dup_ppm, 0, seed, cc, 0};
+  bulk_run(&r, true);
 }
 
 ZT_TEST(test_bulk_clean) { bulk(1 << 20, 0, 0, 0, 1, ZN_TCP_CC_CUBIC); }
@@ -220,11 +271,47 @@ ZT_TEST(test_bulk_loss_1pct) { bulk(1 << 20, 10000, 0, 0, 2, ZN_TCP_CC_CUBIC); }
 ZT_TEST(test_bulk_loss_5pct_newreno) { bulk(1 << 19, 50000, 0, 0, 3, ZN_TCP_CC_NEWRENO); }
 ZT_TEST(test_bulk_reorder_dup) { bulk(1 << 19, 5000, 50000, 20000, 4, ZN_TCP_CC_CUBIC); }
 
+ZT_TEST(test_both_ways_loss_20pct) {
+  struct run r = {200000, 150000, 200000, 0, 0, 0, 5, ZN_TCP_CC_CUBIC, 0};
+  bulk_run(&r, true);
+}
+
+ZT_TEST(test_corruption) {
+  struct run r = {300000, 100000, 0, 0, 0, 30000, 6, ZN_TCP_CC_CUBIC, 0};
+  bulk_run(&r, true);
+}
+
+/* A seeded random sweep: sizes, faults, directions and algorithms drawn
+ * from the seed; ZT_SWEEP=N runs more. */
+ZT_TEST(test_random_sweep) {
+  int runs = getenv("ZT_SWEEP") ? atoi(getenv("ZT_SWEEP")) : 24;
+  uint64_t x = 0x5eed;
+  for (int i = 0; i < runs && !zt_case_failed; i++) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    struct run r;
+    memset(&r, 0, sizeof(r));
+    r.seed = x >> 16;
+    r.n = 1 + (size_t)((x >> 20) % 300000);
+    r.back = (x >> 40) % 3 == 0 ? (size_t)((x >> 24) % 200000) : 0;
+    r.loss_ppm = (uint32_t)((x >> 8) % 6) * 20000;      /* 0..10% */
+    r.reorder_ppm = (x >> 13) % 2 ? 50000 : 0;
+    r.dup_ppm = (x >> 17) % 3 == 0 ? 20000 : 0;
+    r.corrupt_ppm = (x >> 21) % 4 == 0 ? 10000 : 0;
+    r.cc = (x >> 30) % 2 ? ZN_TCP_CC_NEWRENO : ZN_TCP_CC_CUBIC;
+    r.delay_ns = ZN_MS(1 + (x >> 33) % 40);
+    bulk_run(&r, false);
+  }
+  printf("# %d random runs\n", runs);
+}
+
 int main(void) {
   ZT_RUN(test_handshake_echo_close);
   ZT_RUN(test_bulk_clean);
   ZT_RUN(test_bulk_loss_1pct);
   ZT_RUN(test_bulk_loss_5pct_newreno);
   ZT_RUN(test_bulk_reorder_dup);
+  ZT_RUN(test_both_ways_loss_20pct);
+  ZT_RUN(test_corruption);
+  ZT_RUN(test_random_sweep);
   return zt_done();
 }
