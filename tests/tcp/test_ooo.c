@@ -514,6 +514,14 @@ ZT_TEST(test_fin) {
   ZT_CHECK(!q.have_fin);
   ZT_EQ(ins(&q, 90, 0, 0, true, 100), ZN__OOO_DUP); /* stale FIN */
   ZT_CHECK(!q.have_fin);
+  /* rcv_nxt moved past a held FIN without a pop: it is forgotten. */
+  ZT_EQ(ins(&q, 100, 0, 0, true, 0), ZN__OOO_QUEUED);
+  ZT_EQ(ins(&q, 200, 10, 0, true, 150), ZN__OOO_QUEUED);
+  ZT_CHECK(q.have_fin);
+  ZT_EQ(q.fin_seq, 210);
+  ZT_EQ(q.drop_bad_fin, 0);
+  ZT_EQ(q.drop_fin_bytes, 0);
+  zn__tcp_ooo_purge(&q);
   teardown();
 }
 
