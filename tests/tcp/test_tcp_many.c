@@ -87,7 +87,10 @@ ZT_TEST(test_idle_connections_no_timer_work) {
       th_pair_run(&p, ZN_MS(5));
   }
   th_pair_run(&p, ZN_MS(100));
-  ZT_EQU(zn_stat(p.b, ZN_STAT_tcp_rst_rx), N + ok);
+  /* The 8th extra one was a SYN cookie (server table full): no state,
+   * so its RST finds nothing. */
+  ZT_EQU(zn_stat(p.b, ZN_STAT_tcp_rst_rx), N + ok - 1);
+  ZT_EQU(zn_stat(p.b, ZN_STAT_tcp_syncookie_ok), 1);
   for (int i = 0; i < accepted; i++)
     zn_tcp_close(srv_conns[i]);
   zn_tcp_close(l);
