@@ -298,7 +298,7 @@ int zn__tcp_ooo_insert(struct zn__tcp_ooo *q, struct zn_buf *b, uint32_t seq,
 
   /* Work in offsets from rcv_nxt, wide enough not to wrap. */
   int64_t so = zn__seq_diff(seq, rcv_nxt);
-  int64_t eo = so + (int64_t)b->len;
+  int64_t eo = so + (int64_t)(b ? b->len : 0u);
   if (eo > (int64_t)OOO_SPAN || eo < 0) {
     zn_buf_free(b); /* beyond any window, or wholly old */
     return ZN__OOO_DUP;

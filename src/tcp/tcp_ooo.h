@@ -67,7 +67,8 @@ void zn__tcp_ooo_init(struct zn__tcp_ooo *q);
  * with a holder that needs its old window).
  *
  * FIN: the FIN's position (seq + b->len) is held as have_fin/fin_seq, with
- * or without data (a zero-length FIN segment keeps no buffer).  Data
+ * or without data (a zero-length FIN segment keeps no buffer; for one, b
+ * may also be NULL).  Data
  * beyond a held FIN is freed.  A FIN is ignored if another FIN is held or
  * held data lies beyond it (first arrival wins).
  *

@@ -421,6 +421,7 @@ ZT_TEST(test_fin) {
   ZT_CHECK(q.have_fin);
   ZT_EQ(q.fin_seq, 300);
   ZT_EQ(ins(&q, 300, 0, 0, true, 0), ZN__OOO_DUP); /* same FIN again */
+  ZT_EQ(zn__tcp_ooo_insert(&q, NULL, 300, true, 0), ZN__OOO_DUP);
   ZT_EQ(q.drop_bad_fin, 0);
   ZT_EQ(ins(&q, 200, 100, 0, true, 0), ZN__OOO_QUEUED); /* FIN agrees */
   ZT_EQ(ins(&q, 0, 100, 0, false, 0), ZN__OOO_QUEUED);
@@ -433,9 +434,10 @@ ZT_TEST(test_fin) {
     ZT_CHECK(span_ok(out, 0, 0, 300, 0));
   }
 
-  /* FIN-only segment right at rcv_nxt (the caller may pass it here). */
+  /* FIN-only segment right at rcv_nxt (the caller may pass it here),
+   * without a buffer. */
   zn__tcp_ooo_init(&q);
-  ZT_EQ(ins(&q, 50, 0, 0, true, 50), ZN__OOO_QUEUED);
+  ZT_EQ(zn__tcp_ooo_insert(&q, NULL, 50, true, 50), ZN__OOO_QUEUED);
   fin = false;
   ZT_CHECK(zn__tcp_ooo_pop(&q, 50, &fin) == NULL);
   ZT_CHECK(fin);
