@@ -102,10 +102,16 @@ long zn_tcp_write(struct zn_tcp_conn *c, const void *data, size_t len);
 
 typedef void (*zn_tcp_release_fn)(void *arg);
 
+/* At most this many zn_tcp_write_ref() calls may be pending per
+ * connection (each holds one small descriptor). */
+#define ZN_TCP_MAX_REFS 256
+
 /* Send len bytes of caller memory, which must stay unchanged until
  * release(arg) is called: once all of it is acknowledged, or when the
- * connection is aborted or fails.  All or nothing.  Errors: as
- * zn_tcp_write (ZN_EAGAIN if too many references are pending). */
+ * connection is aborted or fails.  All or nothing.  The bytes do not count
+ * against the send buffer (they are the caller's memory).  Errors: as
+ * zn_tcp_write; ZN_EAGAIN if ZN_TCP_MAX_REFS are pending; ZN_EINVAL for
+ * len 0. */
 int zn_tcp_write_ref(struct zn_tcp_conn *c, const void *data, size_t len,
                      zn_tcp_release_fn release, void *arg);
 

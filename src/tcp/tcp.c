@@ -595,7 +595,9 @@ int zn_tcp_write_ref(struct zn_tcp_conn *c, const void *data, size_t len,
     return e;
   if (len == 0 || len > UINT32_MAX / 2)
     return ZN_EINVAL;
-  if (c->snd_queued + len > c->sndbuf + (size_t)c->sndbuf) {
+  /* The bytes are the caller's memory, not ours: what is bounded is the
+   * number of references, each costing one descriptor buffer. */
+  if (c->nrefs >= ZN_TCP_MAX_REFS || (size_t)c->snd_queued + len > UINT32_MAX / 2) {
     c->flags |= ZN__TCPF_WANT_WRITABLE;
     return ZN_EAGAIN;
   }
