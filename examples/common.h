@@ -128,14 +128,18 @@ void ex_stack_free(struct zn_stack *st, void *mem, const char *prog);
 int ex_open(struct ex_host *h, const char *prog);
 
 /* The loop (zn_loop_run) with ex_stop as the stop flag unless opts has
- * one.  Returns its result. */
+ * one.  Returns its result, with the stop alarm (see ex_signals)
+ * cancelled. */
 int ex_run(struct ex_host *h, struct zn_loop_opts *opts);
 
 /* Close the netifs and the stack (the bufs-in-use check included). */
 void ex_close(struct ex_host *h, const char *prog);
 
 /* SIGINT and SIGTERM set ex_stop.  No SA_RESTART: a sleeping ppoll(2)
- * returns at once. */
+ * returns at once.  A signal that lands just before the loop goes to
+ * sleep would wait for the next frame or timer, so it also starts a
+ * 1-second SIGALRM that repeats while ex_stop is set, which ends any
+ * such sleep. */
 void ex_signals(void);
 
 /* "tap:zntap0", "pcap:in.pcap", with " +capture" when wrapped. */

@@ -1,17 +1,22 @@
 /*
  * znet-echo: an echo host on a TAP device (or a replayed capture).
  *
- * It answers ARP and ping; the stack does both by itself, so today the
- * program is the shared plumbing plus the table of services below.  The
- * UDP echo (port 7) and TCP echo services slot into that table: each has
- * a start function that opens its socket on the stack and a stop function
- * that closes it, and needs nothing else from main().
+ * It answers ARP and ping (the stack does both by itself) and echoes UDP
+ * datagrams (RFC 862) on port 7, or the port --port names.  The services
+ * live in the table below: each has a start function that opens its socket
+ * on the stack and a stop function that closes it, and needs nothing else
+ * from main().  TCP echo will join the table on the same port.
  *
- *     znet-echo --netif tap:zntap0 --ipv4 10.0.0.2/24
+ *     znet-echo --netif tap:zntap0 --ipv4 10.0.0.2/24 [--port 7]
+ *
+ * The UDP echo copies nothing: the datagram's own frame buffer is kept
+ * (zn_udp_dgram_keep) and handed back to zn_udp_sendto_buf, which pushes
+ * the new headers into the headroom the received ones were pulled from.
  *
  * Runs until SIGINT or SIGTERM (or the end of a replayed capture), then
- * prints the stack's counters to stderr.
+ * prints the echo counters and the stack's counters to stderr.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +24,18 @@
 #include "common.h"
 
 #define PROG "znet-echo"
+#define DEFAULT_PORT 7
+
+enum { OPT_PORT = 0x200 };
+
+/* What the UDP echo did; printed at exit. */
+struct udp_echo {
+  uint16_t port;
+  struct zn_udp_sock *sock;
+  uint64_t echoed, bytes, ignored, send_errors;
+};
+
+static struct udp_echo udp_echo = {.port = DEFAULT_PORT};
 
 /* One service the echo host offers.  start() runs after the stack is
  * attached; it returns ZN_OK or an error (the program then exits 1).
@@ -39,10 +56,60 @@ static int icmp_echo_start(struct zn_stack *st) {
 
 static void icmp_echo_stop(struct zn_stack *st) { (void)st; }
 
+/* Source ports of the classic UDP services that answer anything (echo,
+ * daytime, quote, chargen, time): echoing to them would start an endless
+ * ping-pong, so their datagrams are ignored, as inetd's check_loop does. */
+static bool looping_port(uint16_t port) {
+  return port == 0 || port == 7 || port == 13 || port == 17 || port == 19 ||
+         port == 37;
+}
+
+static void udp_echo_recv(struct zn_udp_sock *s, void *arg,
+                          const struct zn_udp_dgram *d) {
+  struct udp_echo *e = arg;
+  /* Never answer a broadcast: one datagram would draw a reply from every
+   * echo host on the link. */
+  if (d->bcast || looping_port(d->sport)) {
+    e->ignored++;
+    return;
+  }
+  /* The payload stays where it arrived; sendto_buf consumes the new
+   * reference, the stack drops its own after this callback. */
+  struct zn_buf *b = zn_udp_dgram_keep(d);
+  size_t len = d->len;
+  int rc = zn_udp_sendto_buf(s, d->src, d->sport, b);
+  if (rc != ZN_OK) {
+    e->send_errors++;
+    return;
+  }
+  e->echoed++;
+  e->bytes += len;
+}
+
+static int udp_echo_start(struct zn_stack *st) {
+  int rc = zn_udp_open(st, &udp_echo.sock);
+  if (rc != ZN_OK)
+    return rc;
+  rc = zn_udp_bind(udp_echo.sock, 0, udp_echo.port);
+  if (rc != ZN_OK) {
+    zn_udp_close(udp_echo.sock);
+    udp_echo.sock = NULL;
+    return rc;
+  }
+  zn_udp_set_recv_cb(udp_echo.sock, udp_echo_recv, &udp_echo);
+  return ZN_OK;
+}
+
+static void udp_echo_stop(struct zn_stack *st) {
+  (void)st;
+  zn_udp_close(udp_echo.sock);
+  udp_echo.sock = NULL;
+}
+
 static const struct echo_service services[] = {
     {"icmp-echo", icmp_echo_start, icmp_echo_stop},
-    /* {"udp-echo/7", udp_echo_start, udp_echo_stop},  -- with UDP */
-    /* {"tcp-echo/7", tcp_echo_start, tcp_echo_stop},  -- with TCP */
+    {"udp-echo", udp_echo_start, udp_echo_stop},
+    /* {"tcp-echo", tcp_echo_start, tcp_echo_stop},  -- with TCP, same port */
 };
 
 #define N_SERVICES (sizeof(services) / sizeof(services[0]))
@@ -75,16 +142,49 @@ static void print_banner(const struct ex_host *h) {
   for (size_t i = 0; i < N_SERVICES; i++)
     printf(" %s", services[i].name);
   printf("; stop with Ctrl-C\n");
+  printf(PROG ": echoing UDP on port %u\n", (unsigned)udp_echo.port);
   fflush(stdout);
+}
+
+static void print_echo_stats(FILE *fp) {
+  fprintf(fp, PROG ": udp echo on port %u:\n", (unsigned)udp_echo.port);
+  fprintf(fp, "  %-26s %10" PRIu64 "\n", "udp_echo.echoed", udp_echo.echoed);
+  fprintf(fp, "  %-26s %10" PRIu64 "\n", "udp_echo.bytes", udp_echo.bytes);
+  fprintf(fp, "  %-26s %10" PRIu64 "\n", "udp_echo.ignored", udp_echo.ignored);
+  fprintf(fp, "  %-26s %10" PRIu64 "\n", "udp_echo.send_errors",
+          udp_echo.send_errors);
+}
+
+static int handle(void *arg, int opt, const char *val) {
+  struct udp_echo *e = arg;
+  uint32_t port;
+  if (opt != OPT_PORT)
+    return -1;
+  if (ex_parse_u32(val, 1, 65535, &port) != 0) {
+    fprintf(stderr, PROG ": bad --port '%s' (want 1..65535) (try --help)\n",
+            val);
+    return -1;
+  }
+  e->port = (uint16_t)port;
+  return 0;
 }
 
 int main(int argc, char **argv) {
   static struct ex_host h; /* large (paths); keep it off the stack */
+  static const struct option extra[] = {
+      {"port", required_argument, NULL, OPT_PORT},
+      {NULL, 0, NULL, 0},
+  };
   static const struct ex_prog prog = {
       .name = PROG,
-      .synopsis = "--netif tap:NAME --ipv4 ADDR/PREFIX [OPTIONS]",
-      .summary = "An echo host: answers ARP and ping until SIGINT/SIGTERM, "
-                 "then prints its counters.",
+      .synopsis = "--netif tap:NAME --ipv4 ADDR/PREFIX [--port N] [OPTIONS]",
+      .summary = "An echo host: answers ARP and ping and echoes UDP until "
+                 "SIGINT/SIGTERM,\nthen prints its counters.",
+      .extra_help = "  --port N                      echo UDP on port N "
+                    "(default 7)\n",
+      .extra = extra,
+      .handle = handle,
+      .arg = &udp_echo,
   };
 
   ex_opts_default(&h.o);
@@ -114,6 +214,7 @@ int main(int argc, char **argv) {
   }
   stop_services(h.st, started);
 
+  print_echo_stats(stderr);
   ex_print_stats(stderr, h.st, PROG);
   ex_print_netif_stats(stderr, &h);
   ex_close(&h, PROG);

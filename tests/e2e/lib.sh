@@ -8,18 +8,24 @@
 # sets E2E_SKIP_STATUS=0.
 #
 # Network tests run in a private network namespace with a unique name,
-# created here and deleted by the EXIT trap together with the znet-echo
-# process; they never touch the host's own interfaces.
+# created here and deleted by the EXIT trap together with the znet
+# process; they never touch the host's own interfaces.  Tests that need a
+# server behind a router (dns.sh) add a second namespace joined to the
+# first by a veth pair: setup_upstream_ns.
 
 E2E_CASE=0
 E2E_FAILED=0
 E2E_NS=""
 E2E_ECHO_PID=""
+E2E_NS2=""
+E2E_BG_PIDS=""
 E2E_TMP=""
 E2E_TAP=zntap0
 E2E_KERNEL_IP=10.77.0.1
 E2E_ZNET_IP=10.77.0.2
 E2E_PREFIX=24
+E2E_VETH_IP=10.78.0.1       # the first namespace's end of the veth
+E2E_UPSTREAM_IP=10.78.0.2   # the second namespace's end
 
 ok() {
   E2E_CASE=$((E2E_CASE + 1))
@@ -83,6 +89,20 @@ e2e_cleanup() {
     done
     kill -KILL "$E2E_ECHO_PID" 2>/dev/null
   fi
+  local pid
+  for pid in $E2E_BG_PIDS; do
+    kill -TERM "$pid" 2>/dev/null
+  done
+  for pid in $E2E_BG_PIDS; do
+    for i in $(seq 1 20); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null
+  done
+  if [ -n "$E2E_NS2" ]; then
+    ip netns del "$E2E_NS2" 2>/dev/null
+  fi
   if [ -n "$E2E_NS" ]; then
     ip netns del "$E2E_NS" 2>/dev/null
   fi
@@ -110,20 +130,70 @@ setup_netns() {
     in_ns ip link set "$E2E_TAP" up
 }
 
-# start_echo ECHO_BIN OUT ERR [EXTRA ARGS...]: znet-echo on the TAP inside
-# the namespace, in the background, bounded to 120 s.  Waits (at most 10 s)
-# for its banner.
-start_echo() {
-  local bin=$1 out=$2 err=$3
-  shift 3
+# start_znet PROG BIN OUT ERR [EXTRA ARGS...]: a znet example (whose
+# banner starts "PROG: ADDR/") on the TAP inside the namespace, in the
+# background, bounded to 120 s.  Waits (at most 10 s) for its banner.
+# One at a time: its PID is E2E_ECHO_PID, stopped by stop_echo.
+start_znet() {
+  local prog=$1 bin=$2 out=$3 err=$4
+  shift 4
   ip netns exec "$E2E_NS" timeout 120 "$bin" --netif "tap:$E2E_TAP" \
     --ipv4 "$E2E_ZNET_IP/$E2E_PREFIX" "$@" >"$out" 2>"$err" &
   E2E_ECHO_PID=$!
   local i
   for i in $(seq 1 100); do
-    grep -q "^znet-echo: $E2E_ZNET_IP/" "$out" 2>/dev/null && return 0
+    grep -q "^$prog: $E2E_ZNET_IP/" "$out" 2>/dev/null && return 0
     kill -0 "$E2E_ECHO_PID" 2>/dev/null || return 1
     sleep 0.1
+  done
+  return 1
+}
+
+# start_echo ECHO_BIN OUT ERR [EXTRA ARGS...]: znet-echo, as start_znet.
+start_echo() {
+  start_znet znet-echo "$@"
+}
+
+# A second namespace behind the first: a veth pair, $E2E_VETH_IP in the
+# first namespace and $E2E_UPSTREAM_IP in the second, whose default route
+# points back; the first forwards between its TAP and the veth, so znet
+# (with --gateway $E2E_KERNEL_IP) reaches $E2E_UPSTREAM_IP through a
+# router.  Everything is created from inside the namespaces.
+in_ns2() { timeout 20 ip netns exec "$E2E_NS2" "$@"; }
+
+setup_upstream_ns() {
+  E2E_NS2="${E2E_NS}u"
+  timeout 10 ip netns add "$E2E_NS2" || { E2E_NS2=""; return 1; }
+  in_ns2 sysctl -qw net.ipv6.conf.all.disable_ipv6=1 >/dev/null 2>&1
+  in_ns2 sysctl -qw net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1
+  in_ns2 ip link set lo up &&
+    in_ns sysctl -qw net.ipv4.ip_forward=1 &&
+    in_ns ip link add zne2e0 type veth peer name zne2e1 netns "$E2E_NS2" &&
+    in_ns ip addr add "$E2E_VETH_IP/24" dev zne2e0 &&
+    in_ns ip link set zne2e0 up &&
+    in_ns2 ip addr add "$E2E_UPSTREAM_IP/24" dev zne2e1 &&
+    in_ns2 ip link set zne2e1 up &&
+    in_ns2 ip route add default via "$E2E_VETH_IP"
+}
+
+# start_dnsmasq LOG [ARGS...]: dnsmasq in the second namespace, listening
+# only on $E2E_UPSTREAM_IP:53, no upstream of its own, no /etc files,
+# logging every query to LOG; bounded to 120 s.  Waits (at most 10 s)
+# until it answers.
+start_dnsmasq() {
+  local log=$1
+  shift
+  ip netns exec "$E2E_NS2" timeout 120 dnsmasq --keep-in-foreground \
+    --conf-file=/dev/null --no-resolv --no-hosts --no-poll --user=root \
+    --pid-file= --listen-address="$E2E_UPSTREAM_IP" --bind-interfaces \
+    --log-queries --log-facility="$log" "$@" >"$log.out" 2>&1 &
+  E2E_BG_PIDS="$E2E_BG_PIDS $!"
+  local i
+  for i in $(seq 1 20); do
+    in_ns dig +short +time=1 +tries=1 "@$E2E_UPSTREAM_IP" dnsmasq-probe.test \
+      >/dev/null 2>&1 && grep -q "dnsmasq-probe.test" "$log" 2>/dev/null &&
+      return 0
+    sleep 0.5
   done
   return 1
 }

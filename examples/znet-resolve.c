@@ -1,0 +1,436 @@
+/*
+ * znet-resolve: look names up through znet's stub resolver, like host(1).
+ *
+ *     znet-resolve www.example.com mail.example.com --resolver 10.0.0.1 \
+ *         --netif tap:zntap0 --ipv4 10.0.0.2/24 [-t A|AAAA|both]
+ *
+ * Every name is asked for A records (-t A, the default), AAAA records, or
+ * both; all lookups run at once, then the results are printed in the order
+ * the names were given, the way host(1) prints them:
+ *
+ *     alias.test is an alias for allowed.test.
+ *     allowed.test has address 10.1.2.3
+ *     v6.test has IPv6 address 2001:db8::1
+ *     v6.test has no A record
+ *     Host nosuch.test not found: 3(NXDOMAIN)
+ *     Host slow.test not found: connection timed out; no servers could be
+ *     reached
+ *
+ * A name has resolved when at least one of its lookups found addresses.
+ * Exits 0 if every name resolved, 1 otherwise (or if the stack cannot be
+ * set up), 2 on usage errors.  -v prints the resolver's and the stack's
+ * counters to stderr.
+ *
+ * The resolver is the library's (zn_dns_resolver_*), in memory this
+ * program takes from malloc; queries start after the first poll, so their
+ * timers count from the netif's clock (znet/stack.h).
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common.h"
+#include "znet/dns.h"
+
+#define PROG "znet-resolve"
+#define DEFAULT_TIMEOUT_MS 1000u
+#define DEFAULT_TRIES 3u
+#define MAX_NAMES 1024u
+/* Queries in flight at once; more wait for a free slot. */
+#define MAX_INFLIGHT 32u
+
+enum { OPT_RESOLVER = 0x200, OPT_TIMEOUT, OPT_TRIES };
+
+enum { T_A = 1, T_AAAA = 2 };
+
+struct resolve_opts {
+  struct zn_dns_server servers[ZN_DNS_MAX_SERVERS];
+  uint32_t nservers;
+  unsigned types; /* T_A | T_AAAA */
+  uint32_t timeout_ms, tries;
+  bool verbose;
+};
+
+/* One lookup: a name and one type. */
+struct lookup {
+  const char *text; /* as given */
+  uint16_t qtype;
+  bool started, done;
+  int start_err; /* zn_dns_resolve's error, if it refused */
+  struct zn_dns_answer ans;
+};
+
+struct app {
+  struct zn_dns_resolver *r;
+  struct lookup *l;
+  size_t n, next, inflight, done;
+  uint64_t started_at; /* the first tick's time */
+  uint64_t budget_ns;  /* every try of every lookup, with slack */
+  bool timed_out;
+};
+
+static int parse_server(const char *s, struct zn_dns_server *srv) {
+  char addr[ZN_IPV4_STRLEN];
+  const char *colon = strchr(s, ':');
+  size_t alen = colon ? (size_t)(colon - s) : strlen(s);
+  if (alen == 0 || alen >= sizeof(addr))
+    return -1;
+  memcpy(addr, s, alen);
+  addr[alen] = '\0';
+  if (zn_ipv4_parse(addr, &srv->addr) != ZN_OK || srv->addr == 0)
+    return -1;
+  srv->port = 53;
+  if (colon) {
+    uint32_t port;
+    if (ex_parse_u32(colon + 1, 1, 65535, &port) != 0)
+      return -1;
+    srv->port = (uint16_t)port;
+  }
+  return 0;
+}
+
+static int handle(void *arg, int opt, const char *val) {
+  struct resolve_opts *o = arg;
+  switch (opt) {
+  case OPT_RESOLVER:
+    if (o->nservers >= ZN_DNS_MAX_SERVERS) {
+      fprintf(stderr, PROG ": at most %d --resolver (try --help)\n",
+              ZN_DNS_MAX_SERVERS);
+      return -1;
+    }
+    if (parse_server(val, &o->servers[o->nservers]) != 0) {
+      fprintf(stderr,
+              PROG ": bad --resolver '%s' (want ADDR[:PORT]) "
+                   "(try --help)\n",
+              val);
+      return -1;
+    }
+    o->nservers++;
+    return 0;
+  case 't':
+    if (strcasecmp(val, "A") == 0)
+      o->types = T_A;
+    else if (strcasecmp(val, "AAAA") == 0)
+      o->types = T_AAAA;
+    else if (strcasecmp(val, "both") == 0)
+      o->types = T_A | T_AAAA;
+    else {
+      fprintf(stderr,
+              PROG ": bad -t '%s' (want A, AAAA or both) "
+                   "(try --help)\n",
+              val);
+      return -1;
+    }
+    return 0;
+  case OPT_TIMEOUT:
+    if (ex_parse_u32(val, 1, 600000, &o->timeout_ms) != 0) {
+      fprintf(stderr,
+              PROG ": bad --timeout '%s' (want 1..600000 ms) "
+                   "(try --help)\n",
+              val);
+      return -1;
+    }
+    return 0;
+  case OPT_TRIES:
+    if (ex_parse_u32(val, 1, 10, &o->tries) != 0) {
+      fprintf(stderr, PROG ": bad --tries '%s' (want 1..10) (try --help)\n",
+              val);
+      return -1;
+    }
+    return 0;
+  case 'v':
+    o->verbose = true;
+    return 0;
+  default:
+    return -1;
+  }
+}
+
+static void on_answer(struct zn_dns_resolver *r, void *arg,
+                      const struct zn_dns_answer *a);
+
+/* Start every lookup a slot is free for.  A lookup the resolver refuses
+ * for want of a slot (ZN_ENOMEM) waits for one to finish; any other
+ * refusal ends it. */
+static void launch(struct app *app) {
+  while (app->next < app->n) {
+    struct lookup *l = &app->l[app->next];
+    int rc = zn_dns_resolve(app->r, l->text, l->qtype, on_answer, l, NULL);
+    if (rc == ZN_ENOMEM && app->inflight > 0)
+      return;
+    app->next++;
+    l->started = true;
+    if (rc != ZN_OK) {
+      l->start_err = rc;
+      l->done = true;
+      app->done++;
+      continue;
+    }
+    app->inflight++;
+  }
+}
+
+static struct app *the_app;
+
+static void on_answer(struct zn_dns_resolver *r, void *arg,
+                      const struct zn_dns_answer *a) {
+  (void)r;
+  struct lookup *l = arg;
+  l->ans = *a;
+  l->done = true;
+  the_app->done++;
+  the_app->inflight--;
+}
+
+static int tick(void *arg, struct zn_stack *st, uint64_t now) {
+  (void)st;
+  struct app *app = arg;
+  if (app->started_at == 0)
+    app->started_at = now ? now : 1;
+  launch(app);
+  if (app->done == app->n)
+    return 1;
+  if (now - app->started_at > app->budget_ns) {
+    app->timed_out = true;
+    return 1;
+  }
+  return 0;
+}
+
+static const char *rcode_name(uint8_t rcode) {
+  static const char *const names[] = {"NOERROR",  "FORMERR", "SERVFAIL",
+                                      "NXDOMAIN", "NOTIMP",  "REFUSED"};
+  return rcode < sizeof(names) / sizeof(names[0]) ? names[rcode] : "?";
+}
+
+static const char *type_name(uint16_t qtype) {
+  return qtype == ZN_DNS_TYPE_AAAA ? "AAAA" : "A";
+}
+
+/* Print one name's lookups; returns true if any found addresses.  A
+ * failure that both lookups share (NXDOMAIN, timeout, server failure) is
+ * printed once. */
+static bool print_name(struct lookup *l, size_t nl) {
+  bool resolved = false, alias_done = false, fail_done = false;
+  for (size_t i = 0; i < nl; i++) {
+    const struct zn_dns_answer *a = &l[i].ans;
+    char canon[ZN_DNS_NAME_TEXT_MAX];
+    if (!l[i].done || l[i].start_err != ZN_OK) {
+      if (!fail_done)
+        printf("Host %s not found: %s\n", l[i].text,
+               l[i].done ? zn_strerror(l[i].start_err) : "no answer in time");
+      fail_done = true;
+      continue;
+    }
+    if (zn_dns_name_to_text(&a->canonical, canon, sizeof(canon), NULL) != ZN_OK)
+      snprintf(canon, sizeof(canon), "%s", l[i].text);
+    bool aliased = !zn_dns_name_eq(&a->name, &a->canonical);
+    if (aliased && !alias_done &&
+        (a->status == ZN_OK || a->status == ZN_ENOENT)) {
+      printf("%s is an alias for %s.\n", l[i].text, canon);
+      alias_done = true;
+    }
+    const char *shown = aliased ? canon : l[i].text;
+    switch (a->status) {
+    case ZN_OK:
+      resolved = true;
+      for (uint32_t k = 0; k < a->naddr && k < ZN_DNS_MAX_ADDRS; k++) {
+        if (a->qtype == ZN_DNS_TYPE_AAAA) {
+          char txt[INET6_ADDRSTRLEN];
+          inet_ntop(AF_INET6, a->addr.aaaa[k], txt, sizeof(txt));
+          printf("%s has IPv6 address %s\n", shown, txt);
+        } else {
+          char txt[ZN_IPV4_STRLEN];
+          printf("%s has address %s\n", shown,
+                 zn_ipv4_format(a->addr.a[k], txt));
+        }
+      }
+      break;
+    case ZN_ENOENT:
+      if (a->rcode == ZN_DNS_RCODE_NXDOMAIN) {
+        if (!fail_done)
+          printf("Host %s not found: 3(NXDOMAIN)\n", l[i].text);
+        fail_done = true;
+      } else {
+        printf("%s has no %s record\n", shown, type_name(a->qtype));
+      }
+      break;
+    case ZN_ETIMEDOUT:
+      if (!fail_done)
+        printf("Host %s not found: connection timed out; no servers could "
+               "be reached\n",
+               l[i].text);
+      fail_done = true;
+      break;
+    case ZN_ERANGE:
+      printf("Host %s not found: CNAME chain too long or looping\n", l[i].text);
+      break;
+    default: /* ZN_EPROTO: the servers failed */
+      if (fail_done)
+        break;
+      if (a->rcode != ZN_DNS_RCODE_NOERROR)
+        printf("Host %s not found: %u(%s)\n", l[i].text, (unsigned)a->rcode,
+               rcode_name(a->rcode));
+      else
+        printf("Host %s not found: malformed or truncated answer\n", l[i].text);
+      fail_done = true;
+      break;
+    }
+  }
+  return resolved;
+}
+
+static void print_resolver_stats(FILE *fp, const struct zn_dns_resolver *r) {
+  struct zn_dns_resolver_stats s;
+  zn_dns_resolver_get_stats(r, &s);
+  fprintf(fp, PROG ": resolver counters:\n");
+  fprintf(fp, "  %-26s %10" PRIu64 "\n", "dns.queries", s.queries);
+  fprintf(fp, "  %-26s %10" PRIu64 "\n", "dns.sent", s.sent);
+  fprintf(fp, "  %-26s %10" PRIu64 "\n", "dns.retries", s.retries);
+  fprintf(fp, "  %-26s %10" PRIu64 "\n", "dns.answers", s.answers);
+  fprintf(fp, "  %-26s %10" PRIu64 "\n", "dns.mismatched", s.mismatched);
+  fprintf(fp, "  %-26s %10" PRIu64 "\n", "dns.malformed", s.malformed);
+  fprintf(fp, "  %-26s %10" PRIu64 "\n", "dns.timeouts", s.timeouts);
+  fprintf(fp, "  %-26s %10" PRIu64 "\n", "dns.cname_requeries",
+          s.cname_requeries);
+  fprintf(fp, "  %-26s %10" PRIu64 "\n", "dns.cache_hits", s.cache_hits);
+}
+
+/* Run the loop until every lookup is done (or the budget is spent, or a
+ * signal), print the results; returns the exit status. */
+static int run(struct ex_host *h, struct app *app, size_t names, size_t per,
+               bool verbose) {
+  the_app = app;
+  struct zn_loop_opts lo;
+  memset(&lo, 0, sizeof(lo));
+  lo.until = ZN_TIME_NEVER;
+  lo.eof_linger = app->budget_ns; /* a replay: let the retries run out */
+  lo.tick = tick;
+  lo.arg = app;
+  int err = ex_run(h, &lo);
+  if (err != ZN_OK)
+    fprintf(stderr, PROG ": interface failed: %s\n", zn_strerror(err));
+
+  bool all = true;
+  for (size_t i = 0; i < names; i++)
+    if (!print_name(&app->l[i * per], per))
+      all = false;
+  fflush(stdout);
+  if (verbose) {
+    print_resolver_stats(stderr, app->r);
+    ex_print_stats(stderr, h->st, PROG);
+    ex_print_netif_stats(stderr, h);
+  }
+  return all && err == ZN_OK ? 0 : EX_EXIT_FAIL;
+}
+
+int main(int argc, char **argv) {
+  static struct ex_host h;
+  static const struct option extra[] = {
+      {"resolver", required_argument, NULL, OPT_RESOLVER},
+      {"type", required_argument, NULL, 't'},
+      {"timeout", required_argument, NULL, OPT_TIMEOUT},
+      {"tries", required_argument, NULL, OPT_TRIES},
+      {"verbose", no_argument, NULL, 'v'},
+      {NULL, 0, NULL, 0},
+  };
+  struct resolve_opts ro = {
+      .types = T_A, .timeout_ms = DEFAULT_TIMEOUT_MS, .tries = DEFAULT_TRIES};
+  const struct ex_prog prog = {
+      .name = PROG,
+      .synopsis = "NAME... --resolver ADDR[:PORT] [-t A|AAAA|both] "
+                  "[--timeout MS]\n"
+                  "       --netif tap:NAME --ipv4 ADDR/PREFIX [OPTIONS]",
+      .summary = "Look names up through znet's stub resolver and print "
+                 "their addresses like host(1).\nExits 0 if every name "
+                 "resolved, 1 otherwise.",
+      .extra_help =
+          "  NAME...                       names to look up (at most 1024)\n"
+          "  --resolver ADDR[:PORT]        recursive server (port 53 by "
+          "default); up to 4,\n"
+          "                                tried in turn\n"
+          "  -t, --type A|AAAA|both        record types to ask for "
+          "(default A)\n"
+          "  --timeout MS                  first try's timeout, doubling on "
+          "each retry\n"
+          "                                (default 1000)\n"
+          "  --tries N                     sends per name (default 3)\n"
+          "  -v, --verbose                 print the counters to stderr\n",
+      .extra = extra,
+      .handle = handle,
+      .arg = &ro,
+  };
+
+  ex_opts_default(&h.o);
+  int first = ex_parse(&h.o, argc, argv, &prog);
+  if (first >= argc)
+    ex_usage_error(PROG, "no name to look up");
+  if ((size_t)(argc - first) > MAX_NAMES)
+    ex_usage_error(PROG, "too many names (at most %u)", MAX_NAMES);
+  if (ro.nservers == 0)
+    ex_usage_error(PROG, "--resolver ADDR[:PORT] is required");
+  if (h.o.ipv4 == 0)
+    ex_usage_error(PROG, "--ipv4 ADDR/PREFIX is required");
+  for (int i = first; i < argc; i++) {
+    struct zn_dns_name n;
+    if (zn_dns_name_from_text(&n, argv[i], strlen(argv[i])) != ZN_OK)
+      ex_usage_error(PROG, "bad name '%s'", argv[i]);
+  }
+
+  size_t names = (size_t)(argc - first);
+  size_t per = ro.types == (T_A | T_AAAA) ? 2 : 1;
+  struct app app;
+  memset(&app, 0, sizeof(app));
+  app.n = names * per;
+  app.l = calloc(app.n, sizeof(*app.l));
+  if (app.l == NULL) {
+    fprintf(stderr, PROG ": out of memory\n");
+    return EX_EXIT_FAIL;
+  }
+  for (size_t i = 0; i < names; i++) {
+    for (size_t k = 0; k < per; k++) {
+      struct lookup *l = &app.l[i * per + k];
+      l->text = argv[first + (int)i];
+      l->qtype = (ro.types & T_A) && k == 0 ? ZN_DNS_TYPE_A : ZN_DNS_TYPE_AAAA;
+    }
+  }
+  /* Every try of one lookup (timeouts double), plus slack for ARP and a
+   * CNAME re-query. */
+  uint64_t per_lookup = 0, t = ro.timeout_ms;
+  for (uint32_t i = 0; i < ro.tries; i++, t *= 2)
+    per_lookup += t;
+  app.budget_ns = ZN_MS(2 * per_lookup + 2000);
+
+  /* Each query in flight takes a UDP socket: MAX_INFLIGHT fit in the
+   * stack's default table. */
+  if (ex_open(&h, PROG) != 0) {
+    free(app.l);
+    return EX_EXIT_FAIL;
+  }
+
+  struct zn_dns_resolver_cfg rc;
+  zn_dns_resolver_cfg_default(&rc);
+  memcpy(rc.servers, ro.servers, sizeof(rc.servers));
+  rc.nservers = ro.nservers;
+  rc.timeout_ms = ro.timeout_ms;
+  rc.tries = ro.tries;
+  rc.max_queries = MAX_INFLIGHT;
+  size_t rlen = zn_dns_resolver_mem_size(&rc);
+  void *rmem = rlen ? malloc(rlen) : NULL;
+  int err =
+      rmem ? zn_dns_resolver_init(&app.r, h.st, &rc, rmem, rlen) : ZN_ENOMEM;
+  int status = EX_EXIT_FAIL;
+  if (err != ZN_OK) {
+    fprintf(stderr, PROG ": zn_dns_resolver_init: %s\n", zn_strerror(err));
+  } else {
+    status = run(&h, &app, names, per, ro.verbose);
+    zn_dns_resolver_destroy(app.r);
+  }
+  ex_close(&h, PROG);
+  free(rmem);
+  free(app.l);
+  return status;
+}
