@@ -373,23 +373,9 @@ void ex_stack_free(struct zn_stack *st, void *mem, const char *prog) {
   free(mem);
 }
 
-/* zn_loop_run() looks at the stop flag and then sleeps in the netif's
- * wait() (ppoll(2) on a TAP, with no signal mask): a signal landing
- * between the two is only noticed when the sleep next ends, which on an
- * idle stack may be never.  Until the loop closes that window itself, a
- * stop signal also arms a one-second alarm, re-armed while the flag is
- * set, whose only job is to break such a sleep (no SA_RESTART, so ppoll
- * returns EINTR).  ex_run() cancels it when the loop returns. */
-static void on_alarm(int sig) {
-  (void)sig;
-  if (ex_stop)
-    alarm(1);
-}
-
 static void on_signal(int sig) {
   (void)sig;
   ex_stop = 1;
-  alarm(1);
 }
 
 void ex_signals(void) {
@@ -400,8 +386,6 @@ void ex_signals(void) {
   sa.sa_flags = 0;
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
-  sa.sa_handler = on_alarm;
-  sigaction(SIGALRM, &sa, NULL);
 }
 
 static int open_tap(struct ex_host *h, const char *prog) {
@@ -512,9 +496,7 @@ fail:
 int ex_run(struct ex_host *h, struct zn_loop_opts *opts) {
   if (opts->stop == NULL)
     opts->stop = &ex_stop;
-  int rc = zn_loop_run(h->st, h->nif, opts);
-  alarm(0); /* see on_alarm */
-  return rc;
+  return zn_loop_run(h->st, h->nif, opts);
 }
 
 void ex_close(struct ex_host *h, const char *prog) {

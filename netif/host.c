@@ -6,6 +6,7 @@
 
 #include "znet/err.h"
 #include "znet/log.h"
+#include "host_int.h"
 #include "znet/loop.h"
 
 int zn_host_seed(uint8_t seed[32]) {
@@ -33,3 +34,5 @@ void zn_host_log(void *ctx, int level, const char *line) {
   (void)ctx;
   fprintf(stderr, "znet[%s] %s\n", zn_log_level_name(level), line);
 }
+
+const sigset_t *zn__host_wait_mask;

@@ -9,9 +9,12 @@
  * as nothing could ever happen again (EOF and no deadline at all).
  */
 #include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <time.h>
 
 #include "znet/err.h"
+#include "host_int.h"
 #include "znet/loop.h"
 
 /* Longest sleep for a netif that can neither wait nor tell time: frames
@@ -38,13 +41,8 @@ static void nap_until(uint64_t deadline) {
   (void)nanosleep(&ts, NULL);
 }
 
-int zn_loop_run(struct zn_stack *st, struct zn_netif *nif,
-                const struct zn_loop_opts *opts) {
-  static const struct zn_loop_opts no_opts;
-  if (st == NULL || nif == NULL)
-    return ZN_EINVAL;
-  if (opts == NULL)
-    opts = &no_opts;
+static int run(struct zn_stack *st, struct zn_netif *nif,
+               const struct zn_loop_opts *opts) {
   uint64_t until = opts->until ? opts->until : ZN_TIME_NEVER;
   bool can_wait = nif->ops->wait != NULL;
   bool eof = false;
@@ -94,4 +92,35 @@ int zn_loop_run(struct zn_stack *st, struct zn_netif *nif,
       nap_until(deadline);
     }
   }
+}
+
+/* With a stop flag, the stop signals (SIGINT, SIGTERM, SIGHUP) are blocked
+ * except while the netif waits: a TAP's ppoll(2) unblocks them atomically
+ * (zn__host_wait_mask), so a signal that sets the flag cannot land between
+ * the loop's look at the flag and the sleep and go unnoticed. */
+int zn_loop_run(struct zn_stack *st, struct zn_netif *nif,
+                const struct zn_loop_opts *opts) {
+  static const struct zn_loop_opts no_opts;
+  if (st == NULL || nif == NULL)
+    return ZN_EINVAL;
+  if (opts == NULL)
+    opts = &no_opts;
+  sigset_t block, saved;
+  bool masked = false;
+  if (opts->stop) {
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    if (sigprocmask(SIG_BLOCK, &block, &saved) == 0) {
+      masked = true;
+      zn__host_wait_mask = &saved;
+    }
+  }
+  int rc = run(st, nif, opts);
+  if (masked) {
+    zn__host_wait_mask = NULL;
+    sigprocmask(SIG_SETMASK, &saved, NULL);
+  }
+  return rc;
 }

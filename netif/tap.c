@@ -18,6 +18,7 @@
 
 #include "znet/err.h"
 #include "znet/loop.h"
+#include "host_int.h"
 #include "znet/tap.h"
 
 #define ETH_HDR_LEN 14u
@@ -112,7 +113,8 @@ static int tap_wait(struct zn_netif *nif, uint64_t deadline) {
     ts.tv_nsec = (long)(left % 1000000000u);
     tsp = &ts;
   }
-  int n = ppoll(&pfd, 1, tsp, NULL);
+  /* zn_loop_run blocks the stop signals outside this sleep. */
+  int n = ppoll(&pfd, 1, tsp, zn__host_wait_mask);
   if (n < 0)
     return errno == EINTR ? ZN_OK : ZN_EIO;
   if (n > 0 && (pfd.revents & (POLLERR | POLLNVAL)))
