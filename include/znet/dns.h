@@ -482,9 +482,9 @@ static inline size_t zn_dns_build_len(const struct zn_dns_builder *b) {
  * resilience against forged answers).
  *
  * Asks recursive servers for A or AAAA records.  Each query gets its own
- * UDP socket on a random ephemeral port and a random 16-bit ID; an answer
- * is taken only if it comes from a server this query was sent to, from
- * its port, with the same ID and the same question (name compared
+ * UDP socket on a random ephemeral port, and each try a random 16-bit ID;
+ * an answer is taken only if it comes from a server this query was sent
+ * to, from its port, with the ID of one of its tries and the same question (name compared
  * ignoring case, type, class).  Tries go round the server list with a
  * timeout that doubles each time.  CNAME chains are followed inside an
  * answer and, if the answer stops at a CNAME, by asking again for the

@@ -35,11 +35,15 @@ struct cache_ent {
   } addr;
 };
 
+#define MAX_IDS 8
+
 struct zn_dns_query {
   struct zn_dns_resolver *r;
   uint8_t state;
   uint16_t qtype;
-  uint16_t id;
+  uint16_t id;          /* of the latest try */
+  uint16_t ids[MAX_IDS]; /* of every try of the current name */
+  uint8_t nids;
   uint32_t tries;       /* sends for the current name */
   uint32_t server;      /* index of the server for the next send */
   uint32_t sent_mask;   /* servers this name was sent to */
@@ -213,6 +217,12 @@ static void send_try(struct zn_dns_query *q) {
   q->server++;
   q->tries++;
   q->sent_mask |= 1u << idx;
+  /* A fresh ID per try (RFC 5452 §9.2); answers to earlier tries of this
+   * name still count (they are just late). */
+  q->id = (uint16_t)zn_random_u32(st);
+  q->ids[q->nids % MAX_IDS] = q->id;
+  if (q->nids < MAX_IDS)
+    q->nids++;
   struct zn_buf *b = zn_udp_buf_alloc(q->sock, QUERY_BUF);
   if (b) {
     struct zn_dns_builder bld;
@@ -242,7 +252,7 @@ static void send_try(struct zn_dns_query *q) {
 static void start_name(struct zn_dns_query *q) {
   q->tries = 0;
   q->sent_mask = 0;
-  q->id = (uint16_t)zn_random_u32(q->r->st);
+  q->nids = 0;
   q->timeout = ZN_MS(q->r->cfg.timeout_ms);
   send_try(q);
 }
@@ -418,9 +428,12 @@ static void on_dgram(struct zn_udp_sock *s, void *arg,
         server_port(&r->cfg.servers[i]) == d->sport)
       from_server = true;
   struct zn_dns_msg m;
-  if (!from_server || zn_dns_msg_init(&m, d->data, d->len) != ZN_OK ||
-      !zn_dns_qr(&m) || zn_dns_opcode(&m) != ZN_DNS_OPCODE_QUERY ||
-      zn_dns_id(&m) != q->id || zn_dns_qdcount(&m) != 1) {
+  bool id_ok = false;
+  if (from_server && zn_dns_msg_init(&m, d->data, d->len) == ZN_OK)
+    for (uint8_t i = 0; i < q->nids; i++)
+      id_ok |= zn_dns_id(&m) == q->ids[i];
+  if (!id_ok || !zn_dns_qr(&m) || zn_dns_opcode(&m) != ZN_DNS_OPCODE_QUERY ||
+      zn_dns_qdcount(&m) != 1) {
     r->stats.mismatched++;
     return;
   }

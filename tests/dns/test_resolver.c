@@ -12,6 +12,8 @@ static int nqueries;          /* queries the server saw */
 static int forge_first;       /* send these forgeries before the answer */
 static int servfail_primary;  /* port 53 answers SERVFAIL */
 static struct zn_udp_sock *srv53, *srv5353, *forger;
+static uint16_t silent_ids[16];
+static int nsilent_ids;
 
 static void add_a(struct zn_dns_builder *b, const char *name, uint32_t a,
                   uint32_t ttl) {
@@ -50,8 +52,11 @@ static void serve(struct zn_udp_sock *s, void *arg,
   uint8_t out[1500];
   struct zn_dns_builder b;
   uint8_t rcode = ZN_DNS_RCODE_NOERROR;
-  if (strcmp(name, "silent.test") == 0)
+  if (strcmp(name, "silent.test") == 0) {
+    if (nsilent_ids < 16)
+      silent_ids[nsilent_ids++] = zn_dns_id(&q);
     return;
+  }
   if (strcmp(name, "nx.test") == 0)
     rcode = ZN_DNS_RCODE_NXDOMAIN;
   if (strcmp(name, "fail.test") == 0 && primary)
@@ -294,6 +299,7 @@ ZT_TEST(test_failover_and_timeout) {
   servfail_primary = 0;
   nqueries = 0;
   ncb = 0;
+  nsilent_ids = 0;
   resolve(&f, "silent.test", ZN_DNS_TYPE_A);
   th_pair_run(&f.p, ZN_MS(6999));
   ZT_EQ(nqueries, 3);
@@ -305,6 +311,16 @@ ZT_TEST(test_failover_and_timeout) {
   ZT_EQ(ncb, 1);
   ZT_EQ(last.status, ZN_ETIMEDOUT);
   ZT_EQU(stats(&f).timeouts, 1);
+  /* Every try had an ID of its own (RFC 5452 §9.2). */
+  ZT_EQ(nsilent_ids, 4);
+  int distinct = 0;
+  for (int i = 0; i < nsilent_ids; i++) {
+    int seen = 0;
+    for (int j = 0; j < i; j++)
+      seen |= silent_ids[j] == silent_ids[i];
+    distinct += !seen;
+  }
+  ZT_EQ(distinct, 4);
   teardown(&f);
 }
 
