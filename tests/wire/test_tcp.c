@@ -14,6 +14,7 @@
 
 #include "znet/err.h"
 #include "znet/wire.h"
+#include "frames.h"
 #include "zt.h"
 
 /* Whole Ethernet frames, unchanged.  The TCP checksums of smol_syn,
@@ -149,15 +150,6 @@ static const uint8_t smol_syn[74] = {
     0x03, 0x07,
 };
 
-/* RST-ACK 178.62.108.238:443 -> 192.168.101.106:47472; checksum verifies. */
-/* smoltcp/tcpv4_rst.bin (54 bytes) */
-static const uint8_t smol_rst[54] = {
-    0x9c, 0xb6, 0xd0, 0xd5, 0x80, 0xa3, 0xc0, 0xc1, 0xc0, 0xe8, 0xe9, 0xc1,
-    0x08, 0x00, 0x45, 0x28, 0x00, 0x28, 0x6f, 0x54, 0x40, 0x00, 0x35, 0x06,
-    0x91, 0x14, 0xb2, 0x3e, 0x6c, 0xee, 0xc0, 0xa8, 0x65, 0x6a, 0x01, 0xbb,
-    0xb9, 0x70, 0x00, 0x00, 0x00, 0x00, 0xde, 0xfc, 0x50, 0x38, 0x50, 0x14,
-    0x00, 0x00, 0x80, 0x30, 0x00, 0x00,
-};
 
 /* FIN-ACK 192.168.101.106:42670 -> 104.25.218.21:443.  Checksum wrong. */
 /* smoltcp/tcpv4_fin.bin (54 bytes) */
@@ -437,7 +429,7 @@ ZT_TEST(test_rst_fin_data) {
   uint8_t out[64];
 
   /* RST: the only seed whose checksum verifies; emitted byte for byte. */
-  struct seg s = SEG(smol_rst);
+  struct seg s = SEG(tcpv4_rst);
   ZT_REQUIRE(s.len == 20);
   ZT_EQ(zn_tcp_view_init(&v, s.p, s.len), ZN_OK);
   ZT_EQU(v.hdr_len, 20);
@@ -656,7 +648,7 @@ ZT_TEST(test_truncated) {
     size_t hdr_len;
   } c[] = {
       {SEG(bsd_syn), 44},  {SEG(linux_synack), 40}, {SEG(sack4), 56},
-      {SEG(smol_data), 32}, {SEG(ws_hello), 20},    {SEG(smol_rst), 20},
+      {SEG(smol_data), 32}, {SEG(ws_hello), 20},    {SEG(tcpv4_rst), 20},
   };
   for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
     struct zn_tcp_view full;
@@ -851,7 +843,7 @@ ZT_TEST(test_csum) {
 /* TCP has no "no checksum": a 0 field is checked like any other, and a
  * segment whose checksum really is 0x0000 verifies. */
 ZT_TEST(test_csum_zero) {
-  struct seg s = SEG(smol_rst);
+  struct seg s = SEG(tcpv4_rst);
   uint8_t b[24];
   struct zn_tcp_view v;
   ZT_REQUIRE(s.len == 20);
