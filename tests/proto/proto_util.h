@@ -94,4 +94,21 @@ static inline int sent_count(struct zn_memlink_end *peer, uint16_t type) {
   return n;
 }
 
+/* A /24 config without the start-up announcements, so tests count only
+ * the frames they cause. */
+static inline void cfg_quiet(struct zn_config *c, uint32_t ip, uint8_t last) {
+  th_config(c, ip, 24, last);
+  c->arp_announce = false;
+}
+
+/* Stack B alone on a link, knowing A's MAC, so what it sends goes out at
+ * once and can be inspected. */
+static inline void solo_b(struct solo *s, struct zn_config *c) {
+  solo_init(s, c);
+  if (s->st) {
+    zn_arp_add_static(s->st, IP_A, MAC_A);
+    zn_stack_poll(s->st, 0);
+  }
+}
+
 #endif

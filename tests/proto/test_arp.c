@@ -11,11 +11,6 @@ static void on_reply(struct zn_stack *st, void *arg,
   replies++;
 }
 
-static void cfg_quiet(struct zn_config *c, uint32_t ip, uint8_t last) {
-  th_config(c, ip, 24, last);
-  c->arp_announce = false;
-}
-
 static size_t mk_arp(uint8_t *f, const uint8_t *edst, const uint8_t *esrc,
                      uint16_t op, const uint8_t *sha, uint32_t spa,
                      const uint8_t *tha, uint32_t tpa) {

@@ -3,19 +3,6 @@
 #include "ipv4/ipv4_int.h"
 #include "proto_util.h"
 
-static void cfg_quiet(struct zn_config *c, uint32_t ip, uint8_t last) {
-  th_config(c, ip, 24, last);
-  c->arp_announce = false;
-}
-
-static void solo_b(struct solo *s, struct zn_config *c) {
-  solo_init(s, c);
-  if (s->st) {
-    zn_arp_add_static(s->st, IP_A, MAC_A);
-    zn_stack_poll(s->st, 0);
-  }
-}
-
 ZT_TEST(test_echo_reply_in_place) {
   struct zn_config c;
   cfg_quiet(&c, IP_B, 2);

@@ -20,20 +20,6 @@ static void on_reply(struct zn_stack *st, void *arg,
       last_ok = 0;
 }
 
-static void cfg_quiet(struct zn_config *c, uint32_t ip, uint8_t last) {
-  th_config(c, ip, 24, last);
-  c->arp_announce = false;
-}
-
-/* B alone on a link, knowing A's MAC, so what it sends is inspectable. */
-static void solo_b(struct solo *s, struct zn_config *c) {
-  solo_init(s, c);
-  if (s->st) {
-    zn_arp_add_static(s->st, IP_A, MAC_A);
-    zn_stack_poll(s->st, 0);
-  }
-}
-
 static uint8_t pattern[8000];
 
 /* A datagram of many fragments sent before the neighbour is resolved

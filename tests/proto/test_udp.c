@@ -4,11 +4,6 @@
 
 #include "proto_util.h"
 
-static void cfg_quiet(struct zn_config *c, uint32_t ip, uint8_t last) {
-  th_config(c, ip, 24, last);
-  c->arp_announce = false;
-}
-
 static void pair(struct th_pair *p) {
   struct zn_config ca, cb;
   cfg_quiet(&ca, IP_A, 1);
