@@ -310,6 +310,9 @@ static void acq_remove(struct zn_tcp_conn *l, struct zn_tcp_conn *c) {
 }
 
 void zn__tcp_closed(struct zn_tcp_conn *c) {
+  /* TIME_WAIT may end by its timer, an abort, or (RFC 793) a SYN. */
+  if (c->state == ZN_TCP_TIME_WAIT && c->st->tcp.ntimewait)
+    c->st->tcp.ntimewait--;
   zn__tcp_timers_stop(c);
   zn__tcp_hash_out(c);
   if (c->parent && (c->flags & ZN__TCPF_IN_ACCEPTQ))
@@ -346,6 +349,9 @@ void zn__tcp_release_all(struct zn_tcp_conn *c) {
     while (x) {
       struct zn_tcp_conn *n = x->next;
       x->flags &= ~(uint32_t)ZN__TCPF_IN_ACCEPTQ;
+      /* Never accepted: the app never held it, so no on_closed (without
+       * a parent app_owned() would say otherwise). */
+      x->flags |= ZN__TCPF_USER_CLOSED | ZN__TCPF_CLOSED_NOTIFIED;
       x->parent = NULL;
       if (x->state != ZN_TCP_CLOSED) {
         zn__tcp_send_rst_conn(x);
@@ -363,11 +369,18 @@ bool zn__tcp_reap_pending(const struct zn_stack *st) {
 }
 
 void zn__tcp_reap(struct zn_stack *st) {
-  /* on_closed may close other handles, which adds to the list: loop. */
+  /* The list holds connections to free (the app let go of them, or never
+   * had them) and accepted ones with news to deliver (zn_tcp_accept).
+   * on_closed may close other handles, which adds to the list: loop. */
   while (st->tcp.reap) {
     struct zn_tcp_conn *c = st->tcp.reap;
     st->tcp.reap = c->next;
     c->flags &= ~(uint32_t)ZN__TCPF_REAP;
+    if (app_owned(c) && !(c->flags & ZN__TCPF_USER_CLOSED)) {
+      /* Queued by zn_tcp_accept() with news for the app, not to go. */
+      zn__tcp_deliver(c);
+      continue;
+    }
     if (app_owned(c) && !(c->flags & ZN__TCPF_CLOSED_NOTIFIED)) {
       c->flags |= ZN__TCPF_CLOSED_NOTIFIED;
       call(c, c->cb.on_closed);
@@ -401,6 +414,21 @@ void zn__tcp_cc_start(struct zn_tcp_conn *c) {
   c->cc.ops->init(&c->cc, c->mss, iw);
 }
 
+/* RFC 7323 §5.4: a TSval offset per connection from a keyed hash of the
+ * 4-tuple (as Linux's secure_tcp_ts_off), not a fresh random number: the
+ * connection a SYN cookie becomes must keep the clock its SYN-ACK showed,
+ * or its TSvals jump back and fail the peer's PAWS.  The trailing byte
+ * keeps it apart from tuple_hash (which picks the bucket). */
+static uint32_t ts_offset_for(const struct zn_tcp_conn *c) {
+  uint8_t in[13];
+  zn_wr32(in, c->laddr);
+  zn_wr32(in + 4, c->raddr);
+  zn_wr16(in + 8, c->lport);
+  zn_wr16(in + 10, c->rport);
+  in[12] = 'T';
+  return (uint32_t)zn_siphash24(c->st->hash_key, in, sizeof(in));
+}
+
 void zn__tcp_conn_setup(struct zn_tcp_conn *c) {
   struct zn_stack *st = c->st;
   uint32_t mtu = st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;
@@ -411,7 +439,7 @@ void zn__tcp_conn_setup(struct zn_tcp_conn *c) {
   c->peer_mss = 536;
   c->rcv_wscale = st->cfg.tcp_wscale ? wscale_for(c->rcvbuf) : 0;
   c->rto_ms = st->cfg.tcp_rto_init_ms;
-  c->ts_offset = zn_random_u32(st);
+  c->ts_offset = ts_offset_for(c);
   struct zn__tcp_4tuple tu = {c->laddr, c->raddr, c->lport, c->rport};
   c->iss = zn__tcp_isn(st->hash_key, &tu, st->now);
   c->snd_una = c->snd_nxt = c->snd_max = c->iss;
@@ -473,6 +501,11 @@ int zn_tcp_accept(struct zn_tcp_conn *l, struct zn_tcp_conn **out) {
     /* Reset while waiting: the app learns it through on_error. */
     c->flags |= ZN__TCPF_ZOMBIE;
   }
+  /* No callback inside an API call: the reap pass at the end of the poll
+   * delivers that news (nothing else would until the next segment or
+   * timer of this connection, maybe never). */
+  if ((c->flags & ZN__TCPF_NOTIFY_READ) || c->err)
+    zn__tcp_reap_add(c);
   return ZN_OK;
 }
 
@@ -641,7 +674,11 @@ long zn_tcp_peek(struct zn_tcp_conn *c, const uint8_t **data) {
 }
 
 /* Reading opened the window: tell the peer if it grew enough (RFC 1122
- * §4.2.3.3: by a full MSS or half the buffer). */
+ * §4.2.3.3: by a full MSS or half the buffer), and only if what we
+ * advertised has shrunk to half the largest window or less and reading
+ * at least doubles it (Linux tcp_cleanup_rbuf).  Without that second
+ * rule an application reading each segment as it comes drew an ACK per
+ * segment, and delayed ACKs never happened. */
 static void window_update(struct zn_tcp_conn *c) {
   if (c->state < ZN_TCP_ESTABLISHED || c->state == ZN_TCP_TIME_WAIT)
     return;
@@ -650,7 +687,10 @@ static void window_update(struct zn_tcp_conn *c) {
   if (zn__seq_lt(c->rcv_adv, c->rcv_nxt))
     adv = 0;
   uint32_t step = c->rcvbuf / 2 < c->mss ? c->rcvbuf / 2 : c->mss;
-  if (wnd >= adv + step) {
+  uint64_t max = (uint64_t)65535 << c->rcv_wscale;
+  if (max > c->rcvbuf)
+    max = c->rcvbuf;
+  if (wnd >= adv + step && 2ull * adv <= max && wnd >= 2ull * adv) {
     c->flags |= ZN__TCPF_ACK_NOW;
     zn__tcp_output(c);
   }

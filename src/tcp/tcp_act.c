@@ -16,6 +16,15 @@ static void leave_synq(struct zn_tcp_conn *c) {
     c->parent->synq_len--;
 }
 
+/* RFC 6298 §5.7: when our SYN had to be retransmitted and no RTT sample
+ * came of the handshake, data starts with an RTO of 3 s, not the initial
+ * 1 s (Linux tcp_init_metrics does the same).  (A SYN-ACK's ACK goes
+ * through process_ack in tcp_in.c, which does the same.) */
+static void rto_after_lost_syn(struct zn_tcp_conn *c) {
+  if (c->rtx_count > 0 && c->srtt_us == 0 && c->rto_ms < 3000)
+    c->rto_ms = 3000;
+}
+
 /* A transition that changes nothing. */
 void zn__tcp_act_ignore(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
   (void)c;
@@ -49,6 +58,7 @@ void zn__tcp_act_connect(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
   zn__tcp_conn_setup(c);
   c->flags |= ZN__TCPF_SYN_UNACKED;
   zn__tcp_hash_in(c);
+  c->rtt_start = c->st->now; /* the SYN's RTT (act_synsent_synack) */
   zn__tcp_send_syn(c, false);
 }
 
@@ -68,7 +78,8 @@ void zn__tcp_act_close_listener(struct zn_tcp_conn *c,
     if (x->parent == c && !(x->flags & ZN__TCPF_IN_ACCEPTQ) &&
         x->state != ZN_TCP_CLOSED) {
       x->parent = NULL;
-      x->flags |= ZN__TCPF_USER_CLOSED;
+      /* The app never held it: no on_closed. */
+      x->flags |= ZN__TCPF_USER_CLOSED | ZN__TCPF_CLOSED_NOTIFIED;
       zn__tcp_send_rst_conn(x);
       zn__tcp_closed(x);
     }
@@ -101,6 +112,7 @@ void zn__tcp_act_timeout(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
   ZN_STAT_INC(c->st, tcp_timeout);
   if (c->state != ZN_TCP_SYN_SENT)
     zn__tcp_send_rst_conn(c);
+  leave_synq(c); /* a half-open child frees its SYN queue place */
   zn__tcp_notify_error(c, c->soft_err ? c->soft_err : ZN_ETIMEDOUT);
   zn__tcp_closed(c);
 }
@@ -109,9 +121,7 @@ void zn__tcp_act_timeout(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
 void zn__tcp_act_timewait_done(struct zn_tcp_conn *c,
                                struct zn__tcp_seg *seg) {
   (void)seg;
-  if (c->st->tcp.ntimewait)
-    c->st->tcp.ntimewait--;
-  zn__tcp_closed(c);
+  zn__tcp_closed(c); /* which counts ntimewait down */
 }
 
 /* The peer never sent its FIN after we closed (Linux tcp_fin_timeout):
@@ -294,6 +304,7 @@ void zn__tcp_act_synsent_synack(struct zn_tcp_conn *c,
   /* The SYN's RTT is a valid sample if it was sent once (Karn). */
   if (c->rtx_count == 0)
     zn__tcp_rtt_sample(c, (uint32_t)((c->st->now - c->rtt_start) / 1000u));
+  rto_after_lost_syn(c);
   c->rtx_count = 0;
   zn_timer_stop(c->st, &c->rtx_timer);
   zn__tcp_cc_start(c);
@@ -301,8 +312,7 @@ void zn__tcp_act_synsent_synack(struct zn_tcp_conn *c,
   c->flags |= ZN__TCPF_ACK_NOW;
   zn__tcp_notify_connected(c);
   zn__tcp_arm_keepalive(c);
-  if (c->flags & ZN__TCPF_SHUT_WR)
-    c->flags |= ZN__TCPF_FIN_QUEUED;
+  /* A zn_tcp_shutdown() meanwhile: tcp_in.c sends U_CLOSE now. */
 }
 
 /* §3.10.7.3 SYN_SENT + SYN without ACK (simultaneous open): SYN_RECEIVED,
@@ -383,9 +393,17 @@ void zn__tcp_act_syn_reset(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
 }
 
 /* §3.10.7.4 first check: an unacceptable segment draws an <ACK> (unless
- * it is a RST, which the classifier sends to S_RST_BAD). */
+ * it is a RST, which the classifier sends to S_RST_BAD).  In SYN_RECEIVED
+ * the peer's own SYN again means our SYN-ACK was lost: send it again (RFC
+ * 1122's fix of RFC 793 figure 8, as Linux tcp_check_req), since a bare
+ * ACK is dropped by a peer still in SYN_SENT. */
 void zn__tcp_act_dup_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
-  (void)seg;
+  if (c->state == ZN_TCP_SYN_RECEIVED && seg &&
+      (seg->flags & (ZN_TCP_SYN | ZN_TCP_ACK | ZN_TCP_RST)) == ZN_TCP_SYN &&
+      seg->seq == c->irs) {
+    zn__tcp_send_syn(c, true);
+    return;
+  }
   c->flags |= ZN__TCPF_ACK_NOW;
 }
 
@@ -394,7 +412,7 @@ void zn__tcp_act_dup_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
 void zn__tcp_act_synrcvd_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
   (void)seg;
   zn_timer_stop(c->st, &c->rtx_timer);
-  c->rtx_count = 0;
+  c->rtx_count = 0; /* (RFC 6298 §5.7 was seen to by the ACK, tcp_in.c) */
   ZN_STAT_INC(c->st, tcp_established);
   zn__tcp_arm_keepalive(c);
   struct zn_tcp_conn *l = c->parent;

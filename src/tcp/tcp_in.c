@@ -155,6 +155,8 @@ static void process_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
     if (wnd > 0 && c->persist) {
       c->persist = false;
       c->persist_backoff = 0;
+      c->rtx_count = 0; /* the probes' backoff is no data RTO's (Linux
+                           tcp_ack_probe clears icsk_backoff too) */
       zn_timer_stop(c->st, &c->rtx_timer);
     }
   }
@@ -165,14 +167,34 @@ static void process_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   if (zn__seq_gt(ack, c->snd_una)) {
     uint32_t acked = ack - c->snd_una;
     uint32_t data = acked;
+    bool syn_acked = false;
     if (c->flags & ZN__TCPF_SYN_UNACKED) {
       c->flags &= ~(uint32_t)ZN__TCPF_SYN_UNACKED;
       data--;
+      syn_acked = true;
     }
     /* RTT (RFC 6298 §3, Karn): only a segment sent once. */
+    bool sampled = false;
     if ((c->flags & ZN__TCPF_TIMING) && zn__seq_gt(ack, c->rtt_seq)) {
       c->flags &= ~(uint32_t)ZN__TCPF_TIMING;
       zn__tcp_rtt_sample(c, (uint32_t)((c->st->now - c->rtt_start) / 1000u));
+      sampled = true;
+    }
+    if (c->rtx_count && !sampled) {
+      if (syn_acked) {
+        /* RFC 6298 §5.7: our SYN(-ACK) was retransmitted and the
+         * handshake gave no sample: data starts with an RTO of 3 s. */
+        if (c->srtt_us == 0 && c->rto_ms < 3000)
+          c->rto_ms = 3000;
+      } else {
+        /* Karn: the backed-off RTO stays until a new sample (RFC 6298
+         * §5: only a new measurement "collapses" it). */
+        uint64_t r = (uint64_t)c->rto_ms << (c->rtx_count < 16 ? c->rtx_count
+                                                               : 16);
+        c->rto_ms = (uint32_t)(r < c->st->cfg.tcp_rto_max_ms
+                                   ? r
+                                   : c->st->cfg.tcp_rto_max_ms);
+      }
     }
     c->rtx_count = 0;
     c->persist_backoff = 0;
@@ -406,8 +428,14 @@ static void input_syn_sent(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
       s->seq++;
       s->flags &= (uint8_t)~ZN_TCP_SYN;
       trim_to_window(c, s);
-      if (process_data(c, s))
+      if (process_data(c, s)) {
+        /* §3.10.7.4 eighth check, as in zn__tcp_input_sync: the FIN
+         * takes a sequence number and is news for the reader. */
+        c->rcv_nxt++;
+        c->flags |= ZN__TCPF_FIN_RCVD;
+        zn__tcp_notify_readable(c);
         zn__tcp_fsm(c, ZN__EV_S_FIN, s);
+      }
     }
     return;
   }
@@ -430,7 +458,12 @@ void zn__tcp_input_sync(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   /* First check: sequence number. */
   bool ok = acceptable(c, s->seq, seglen);
   if (!ok && zn__tcp_rcv_wnd(c) == 0 && s->seq == c->rcv_nxt) {
-    /* A closed window still takes ACKs and RSTs (§3.10.7.4). */
+    /* A closed window still takes ACKs and RSTs (§3.10.7.4).  Text or a
+     * FIN is not taken, but is a window probe to answer with an ACK
+     * saying the window (§3.8.6.1, RFC 1122 §4.2.2.17), or the sender
+     * never learns it opened. */
+    if (s->len || (s->flags & ZN_TCP_FIN))
+      zn__tcp_schedule_ack(c, true);
     zn_buf_trim(s->b, 0);
     s->len = 0;
     s->flags &= (uint8_t)~ZN_TCP_FIN;
@@ -438,8 +471,25 @@ void zn__tcp_input_sync(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   }
   if (!ok) {
     ZN_STAT_INC(st, tcp_unacceptable);
-    zn__tcp_fsm(c, (s->flags & ZN_TCP_RST) ? ZN__EV_S_RST_BAD
-                                           : ZN__EV_S_UNACCEPTABLE, s);
+    enum zn__tcp_event ev = (s->flags & ZN_TCP_RST) ? ZN__EV_S_RST_BAD
+                                                    : ZN__EV_S_UNACCEPTABLE;
+    /* RFC 5961 §4.2: a SYN draws a (rate-limited) challenge ACK
+     * "irrespective of the sequence number" (Linux
+     * tcp_validate_incoming too); but the peer's own SYN again in
+     * SYN_RECEIVED is answered by act_dup_ack with our SYN-ACK. */
+    if (ev == ZN__EV_S_UNACCEPTABLE && (s->flags & ZN_TCP_SYN) &&
+        st->cfg.tcp_rfc5961 &&
+        !(c->state == ZN_TCP_SYN_RECEIVED && s->seq == c->irs))
+      ev = ZN__EV_S_SYN;
+    /* The peer's FIN again (our ACK of it was lost) is old by the test
+     * above, yet it is the eighth check's "retransmission of the remote
+     * FIN": S_FIN, so that TIME_WAIT also restarts its 2 MSL (RFC 9293
+     * §3.10.7.4; Linux tcp_timewait_state_process). */
+    else if (ev == ZN__EV_S_UNACCEPTABLE && (s->flags & ZN_TCP_FIN) &&
+             !(s->flags & ZN_TCP_SYN) && (c->flags & ZN__TCPF_FIN_RCVD) &&
+             s->seq + s->len + 1u == c->rcv_nxt)
+      ev = ZN__EV_S_FIN;
+    zn__tcp_fsm(c, ev, s);
     return;
   }
   /* Second check: RST (RFC 5961 §3.2). */
@@ -576,6 +626,13 @@ void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
     break;
   }
   zn_buf_free(s.b);
+  /* zn_tcp_shutdown() before the handshake completed: §3.10.4 CLOSE in
+   * SYN_SENT/SYN_RECEIVED queues the FIN "for processing after entering
+   * ESTABLISHED state", through the chart (ESTABLISHED -> FIN_WAIT_1,
+   * CLOSE_WAIT -> LAST_ACK). */
+  if ((c->flags & ZN__TCPF_SHUT_WR) && !(c->flags & ZN__TCPF_FIN_QUEUED) &&
+      (c->state == ZN_TCP_ESTABLISHED || c->state == ZN_TCP_CLOSE_WAIT))
+    zn__tcp_fsm(c, ZN__EV_U_CLOSE, NULL);
   /* Send what is due, then tell the application (a child's listener
    * learns of a new connection only now, after the segment is done). */
   if (c->state != ZN_TCP_LISTEN && c->state != ZN_TCP_CLOSED)

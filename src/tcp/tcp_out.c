@@ -215,8 +215,12 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
   struct zn_tcp_opts o;
   memset(&o, 0, sizeof(o));
   if (syn) {
+    /* The MSS option says what we can receive (RFC 9293 §3.7.1, MMS_R:
+     * the MTU less the headers), not c->mss, which is what we send,
+     * already clamped to the peer's MSS or lowered by PMTUD. */
+    uint32_t mtu = st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;
     o.present |= ZN_TCP_OPTF_MSS;
-    o.mss = c->mss;
+    o.mss = (uint16_t)(mtu > 40 + 65535 ? 65535 : mtu > 40 ? mtu - 40 : 536);
     bool synack = (flags & ZN_TCP_ACK) != 0;
     if (synack ? c->wscale_ok : st->cfg.tcp_wscale) {
       o.present |= ZN_TCP_OPTF_WS;
@@ -522,10 +526,11 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
         c->snd_max = c->snd_nxt;
     }
   }
-  /* Persist: data waits, the peer's window is shut and nothing is in
-   * flight to bring an update. */
-  if (c->snd_wnd == 0 && unsent_from(c, c->snd_nxt) > 0 &&
-      c->snd_max == c->snd_una && !zn_timer_pending(&c->rtx_timer)) {
+  /* Persist: data waits and nothing is in flight to bring an update:
+   * the peer's window is shut, or too small for sender SWS avoidance
+   * (then the timer is RFC 1122 §4.2.3.4's override timeout). */
+  if (unsent_from(c, c->snd_nxt) > 0 && c->snd_max == c->snd_una &&
+      !zn_timer_pending(&c->rtx_timer)) {
     c->persist = true;
     zn__tcp_arm_rtx(c);
   }
@@ -559,12 +564,21 @@ static void rtx_timer_fn(struct zn_stack *st, struct zn_timer *t) {
     break;
   default:
     if (c->persist) {
-      /* Window probe: one byte beyond the closed window. */
+      if (c->snd_wnd > 0 && unsent_from(c, c->snd_nxt) > 0) {
+        /* RFC 1122 §4.2.3.4 (d), the override timeout: a window too
+         * small for sender SWS avoidance takes what it can now. */
+        c->rtx_count = 0;
+        c->snd_nxt += transmit_at(c, c->snd_nxt, c->snd_wnd);
+        break;
+      }
+      /* Window probe <SEQ=SND.UNA-1>, no data (Linux
+       * tcp_xmit_probe_skb): any receiver answers it with an ACK that
+       * gives its window.  (A data byte the receiver took would be
+       * ACKed beyond SND.NXT, which §3.10.7.4 drops: stuck for ever.) */
       if (c->persist_backoff < 16)
         c->persist_backoff++;
       c->rtx_count = c->persist_backoff;
-      if (unsent_from(c, c->snd_una) > 0)
-        send_segment(c, c->snd_una, 1, ZN_TCP_ACK);
+      send_segment(c, c->snd_una - 1, 0, ZN_TCP_ACK);
       zn__tcp_arm_rtx(c);
       break;
     }
