@@ -214,6 +214,11 @@ void zn__tcp_act_listen_syn(struct zn_tcp_conn *l, struct zn__tcp_seg *seg) {
   x->flags |= ZN__TCPF_SYN_UNACKED;
   zn__tcp_cc_start(x);
   zn__tcp_hash_in(x);
+  /* Time the SYN-ACK: its ACK is the passive side's first RTT sample
+   * (Karn: dropped if the SYN-ACK has to be sent again). */
+  x->flags |= ZN__TCPF_TIMING;
+  x->rtt_seq = x->iss;
+  x->rtt_start = st->now;
   zn__tcp_send_syn(x, true);
   /* Data on the SYN is not taken (we cannot ACK it before the handshake
    * completes without risking a forged-SYN amplification). */
@@ -244,7 +249,7 @@ void zn__tcp_act_listen_ack(struct zn_tcp_conn *l, struct zn__tcp_seg *seg) {
   ZN_STAT_INC(st, tcp_syncookie_ok);
   x->flags |= ZN__TCPF_COOKIE;
   x->iss = seg->ack - 1;
-  x->snd_una = x->snd_nxt = x->snd_max = seg->ack;
+  x->snd_una = x->snd_nxt = x->snd_max = x->snd_sml = seg->ack;
   x->irs = seg->seq - 1;
   x->rcv_nxt = seg->seq;
   x->rcv_adv = x->rcv_nxt;
@@ -494,4 +499,24 @@ void zn__tcp_act_timewait_fin(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
   (void)seg;
   zn__tcp_send_ack(c);
   zn_timer_start_in(c->st, &c->misc_timer, 2 * ZN_MS(c->st->cfg.tcp_msl_ms));
+}
+
+/* RFC 6191: a SYN for a connection in TIME_WAIT that is certainly new
+ * (its timestamp, or else its sequence number, is beyond the old
+ * incarnation's) ends TIME_WAIT and goes to the listener, if any, as a
+ * fresh SYN; the new ISS is kept beyond the old sequence space. */
+void zn__tcp_act_timewait_reopen(struct zn_tcp_conn *c,
+                                 struct zn__tcp_seg *seg) {
+  struct zn_stack *st = c->st;
+  uint32_t floor = c->snd_max + 65536u;
+  if (st->tcp.ntimewait)
+    st->tcp.ntimewait--;
+  zn__tcp_closed(c);
+  struct zn_tcp_conn *l = zn__tcp_lookup_listener(st, seg->dst, seg->dport);
+  if (!l)
+    return;
+  st->tcp.reopen = true;
+  st->tcp.reopen_iss_floor = floor;
+  zn__tcp_fsm(l, ZN__EV_S_SYN, seg);
+  st->tcp.reopen = false;
 }

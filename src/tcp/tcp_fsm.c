@@ -23,7 +23,7 @@ static const char *const event_names[ZN__EV_COUNT] = {
     "T_GIVEUP",  "T_2MSL",         "T_FW2",         "S_RST",
     "S_RST_BAD", "S_RST_INWIN",    "S_SYN",         "S_SYNACK",
     "S_BADACK",  "S_ACK_INVALID",  "S_UNACCEPTABLE", "S_NOACK",
-    "S_ACK",     "S_ACK_FIN",      "S_FIN",         "S_SYN_RESET"};
+    "S_ACK",     "S_ACK_FIN",      "S_FIN",         "S_SYN_RESET",   "S_SYN_REOPEN"};
 
 const char *zn__tcp_event_name(int ev) {
   return ev >= 0 && ev < ZN__EV_COUNT ? event_names[ev] : "?";

@@ -7,7 +7,9 @@
  * tcp_int.h): user calls, segment classes after the acceptability checks
  * of §3.10.7 (made in tcp_in.c), and timer expiries.  Each Ragel state is
  * one RFC 9293 state; `start` is CLOSED.  S_SYN_RESET exists only with
- * RFC 5961 turned off: RFC 793 then resets on a SYN in the window.  Every state lists every event:
+ * RFC 5961 turned off: RFC 793 then resets on a SYN in the window.
+ * S_SYN_REOPEN is a new SYN for a connection in TIME_WAIT that may start
+ * a new incarnation (RFC 6191).  Every state lists every event:
  * a transition with named actions, or an explicit ignore, challenge ACK
  * or RST.  tcp_fsm_check (built and run by meson) fails the build if any
  * (state, event) pair is missing or if the transitions into a state
@@ -42,6 +44,7 @@
   S_ACK_FIN      = 17;
   S_FIN          = 18;
   S_SYN_RESET    = 19;
+  S_SYN_REOPEN   = 20;
 
   # Events that mean nothing in a state: a stale timer, or a segment class
   # the classifier never produces there (counted by act_impossible).
@@ -82,6 +85,7 @@
   action fin_again         { ZN_FSM_ACT(fin_again); }
   action timewait_fin      { ZN_FSM_ACT(timewait_fin); }
   action syn_reset         { ZN_FSM_ACT(syn_reset); }
+  action timewait_reopen   { ZN_FSM_ACT(timewait_reopen); }
 
   # The RFC state each transition lands in.
   action S_CLOSED       { ZN_FSM_STATE(ZN_TCP_CLOSED); }
@@ -107,7 +111,7 @@
       | TIMERS         @ignore            @S_CLOSED       -> start
       | (S_RST | S_RST_BAD | S_RST_INWIN | S_SYN | S_SYNACK | S_BADACK |
          S_ACK_INVALID | S_UNACCEPTABLE | S_NOACK | S_ACK | S_ACK_FIN |
-         S_FIN | S_SYN_RESET)
+         S_FIN | S_SYN_RESET | S_SYN_REOPEN)
                        @impossible        @S_CLOSED       -> start
     ),
 
@@ -124,7 +128,7 @@
       | S_BADACK       @rst_for_ack       @S_LISTEN       -> LISTEN
       | S_NOACK        @ignore            @S_LISTEN       -> LISTEN
       | (S_RST_BAD | S_RST_INWIN | S_SYNACK | S_ACK_INVALID |
-         S_UNACCEPTABLE | S_ACK_FIN | S_FIN | S_SYN_RESET)
+         S_UNACCEPTABLE | S_ACK_FIN | S_FIN | S_SYN_RESET | S_SYN_REOPEN)
                        @impossible        @S_LISTEN       -> LISTEN
     ),
 
@@ -144,7 +148,7 @@
       | S_SYN          @simultaneous_open @S_SYN_RECEIVED -> SYN_RECEIVED
       | S_NOACK        @ignore            @S_SYN_SENT     -> SYN_SENT
       | (S_RST_INWIN | S_ACK_INVALID | S_UNACCEPTABLE | S_ACK |
-         S_ACK_FIN | S_FIN | S_SYN_RESET)
+         S_ACK_FIN | S_FIN | S_SYN_RESET | S_SYN_REOPEN)
                        @impossible        @S_SYN_SENT     -> SYN_SENT
     ),
 
@@ -167,7 +171,8 @@
       | S_BADACK       @rst_for_ack       @S_SYN_RECEIVED -> SYN_RECEIVED
       | S_ACK          @synrcvd_ack       @S_ESTABLISHED  -> ESTABLISHED
       | S_FIN          @fin_synrcvd       @S_CLOSE_WAIT   -> CLOSE_WAIT
-      | (S_SYNACK | S_ACK_INVALID | S_ACK_FIN)
+      | (S_SYNACK | S_ACK_INVALID | S_ACK_FIN |
+         S_SYN_REOPEN)
                        @impossible        @S_SYN_RECEIVED -> SYN_RECEIVED
     ),
 
@@ -189,7 +194,8 @@
       | S_NOACK        @ignore            @S_ESTABLISHED  -> ESTABLISHED
       | S_ACK          @ignore            @S_ESTABLISHED  -> ESTABLISHED
       | S_FIN          @fin_estab         @S_CLOSE_WAIT   -> CLOSE_WAIT
-      | (S_SYNACK | S_BADACK | S_ACK_FIN)
+      | (S_SYNACK | S_BADACK | S_ACK_FIN |
+         S_SYN_REOPEN)
                        @impossible        @S_ESTABLISHED  -> ESTABLISHED
     ),
 
@@ -211,7 +217,8 @@
       | S_ACK          @ignore            @S_FIN_WAIT_1   -> FIN_WAIT_1
       | S_ACK_FIN      @fin_acked         @S_FIN_WAIT_2   -> FIN_WAIT_2
       | S_FIN          @fin_fw1           @S_CLOSING      -> CLOSING
-      | (S_SYNACK | S_BADACK)
+      | (S_SYNACK | S_BADACK |
+         S_SYN_REOPEN)
                        @impossible        @S_FIN_WAIT_1   -> FIN_WAIT_1
     ),
 
@@ -233,7 +240,8 @@
       | (S_ACK | S_ACK_FIN)
                        @ignore            @S_FIN_WAIT_2   -> FIN_WAIT_2
       | S_FIN          @fin_fw2           @S_TIME_WAIT    -> TIME_WAIT
-      | (S_SYNACK | S_BADACK)
+      | (S_SYNACK | S_BADACK |
+         S_SYN_REOPEN)
                        @impossible        @S_FIN_WAIT_2   -> FIN_WAIT_2
     ),
 
@@ -255,7 +263,8 @@
       | S_NOACK        @ignore            @S_CLOSE_WAIT   -> CLOSE_WAIT
       | S_ACK          @ignore            @S_CLOSE_WAIT   -> CLOSE_WAIT
       | S_FIN          @fin_again         @S_CLOSE_WAIT   -> CLOSE_WAIT
-      | (S_SYNACK | S_BADACK | S_ACK_FIN)
+      | (S_SYNACK | S_BADACK | S_ACK_FIN |
+         S_SYN_REOPEN)
                        @impossible        @S_CLOSE_WAIT   -> CLOSE_WAIT
     ),
 
@@ -277,7 +286,8 @@
       | S_ACK          @ignore            @S_CLOSING      -> CLOSING
       | S_ACK_FIN      @closing_fin_acked @S_TIME_WAIT    -> TIME_WAIT
       | S_FIN          @fin_again         @S_CLOSING      -> CLOSING
-      | (S_SYNACK | S_BADACK)
+      | (S_SYNACK | S_BADACK |
+         S_SYN_REOPEN)
                        @impossible        @S_CLOSING      -> CLOSING
     ),
 
@@ -299,7 +309,8 @@
       | S_ACK          @ignore            @S_LAST_ACK     -> LAST_ACK
       | S_ACK_FIN      @last_ack_done     @S_CLOSED       -> start
       | S_FIN          @fin_again         @S_LAST_ACK     -> LAST_ACK
-      | (S_SYNACK | S_BADACK)
+      | (S_SYNACK | S_BADACK |
+         S_SYN_REOPEN)
                        @impossible        @S_LAST_ACK     -> LAST_ACK
     ),
 
@@ -321,6 +332,7 @@
       | (S_ACK | S_ACK_FIN)
                        @ignore            @S_TIME_WAIT    -> TIME_WAIT
       | S_FIN          @timewait_fin      @S_TIME_WAIT    -> TIME_WAIT
+      | S_SYN_REOPEN   @timewait_reopen   @S_CLOSED       -> start
       | (S_SYNACK | S_BADACK)
                        @impossible        @S_TIME_WAIT    -> TIME_WAIT
     )

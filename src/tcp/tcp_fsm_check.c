@@ -16,7 +16,7 @@
 
 #include "znet/tcp.h"
 
-#define NEVENTS 20
+#define NEVENTS 21
 
 static int recorded_state;
 static int nactions;

@@ -393,7 +393,9 @@ static void trim_to_window(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
 /* ---- per-state processing ---- */
 
 static void input_listen(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
-  if (s->flags & ZN_TCP_RST)
+  if ((s->flags & (ZN_TCP_SYN | ZN_TCP_FIN)) == (ZN_TCP_SYN | ZN_TCP_FIN))
+    zn__tcp_fsm(c, ZN__EV_S_NOACK, s); /* SYN+FIN: a scan, not a peer */
+  else if (s->flags & ZN_TCP_RST)
     zn__tcp_fsm(c, ZN__EV_S_RST, s);
   else if ((s->flags & ZN_TCP_ACK) && (s->flags & ZN_TCP_SYN))
     zn__tcp_fsm(c, ZN__EV_S_BADACK, s);
@@ -446,6 +448,20 @@ void zn__tcp_input_sync(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   struct zn_stack *st = c->st;
   uint32_t seglen = s->len + ((s->flags & ZN_TCP_SYN) ? 1u : 0u) +
                     ((s->flags & ZN_TCP_FIN) ? 1u : 0u);
+  /* RFC 6191: a new SYN for a TIME_WAIT connection may reopen it. */
+  if (c->state == ZN_TCP_TIME_WAIT &&
+      (s->flags & (ZN_TCP_SYN | ZN_TCP_ACK | ZN_TCP_RST | ZN_TCP_FIN)) ==
+          ZN_TCP_SYN) {
+    bool newer = c->ts_ok && (s->opts.present & ZN_TCP_OPTF_TS)
+                     ? zn__seq_gt(s->opts.tsval, c->ts_recent)
+                     : zn__seq_gt(s->seq, c->rcv_nxt);
+    /* Only with a listener to take it (Linux answers the TIME_WAIT ACK
+     * otherwise, and so do we, below). */
+    if (newer && zn__tcp_lookup_listener(st, s->dst, s->dport)) {
+      zn__tcp_fsm(c, ZN__EV_S_SYN_REOPEN, s);
+      return;
+    }
+  }
   /* PAWS (RFC 7323 §5.3). */
   if (c->ts_ok && (s->opts.present & ZN_TCP_OPTF_TS) &&
       !(s->flags & ZN_TCP_RST) && c->ts_recent_stamp &&

@@ -52,6 +52,7 @@ enum zn__tcp_event {
   ZN__EV_S_ACK_FIN,      /* acceptable ACK that covers our FIN */
   ZN__EV_S_FIN,          /* the peer's FIN, reached in sequence */
   ZN__EV_S_SYN_RESET,    /* SYN in the window with RFC 5961 off (RFC 793) */
+  ZN__EV_S_SYN_REOPEN,   /* TIME_WAIT: a new SYN may reuse the 4-tuple */
   ZN__EV_COUNT
 };
 
@@ -131,6 +132,7 @@ struct zn_tcp_conn {
   /* Send sequence space (§3.3.1). */
   uint32_t iss, snd_una, snd_nxt, snd_max;
   uint32_t snd_wnd;            /* peer's window, scaled, bytes */
+  uint32_t snd_sml;            /* end of the last small segment sent */
   uint32_t max_snd_wnd;        /* largest seen (RFC 5961 §5.2) */
   uint32_t snd_wl1, snd_wl2;
   uint32_t recover;            /* NewReno / SACK recovery point */
@@ -213,6 +215,10 @@ struct zn__tcp {
   /* RFC 5961 §7 challenge ACK limit (per stack, per second). */
   uint64_t chack_window;       /* ns start of the current second */
   uint32_t chack_count;
+  /* Set while a TIME_WAIT connection hands a SYN to its listener: the
+   * new incarnation's ISS must lie beyond the old one's (RFC 6191). */
+  uint32_t reopen_iss_floor;
+  bool reopen;
 };
 
 /* ---- calls between the files ---- */
@@ -328,7 +334,8 @@ void zn__tcp_rtt_sample(struct zn_tcp_conn *c, uint32_t rtt_us);
   X(fin_fw2)                                                                  \
   X(fin_again)                                                                \
   X(timewait_fin)                                                              \
-  X(syn_reset)
+  X(syn_reset)                                                                 \
+  X(timewait_reopen)
 
 #define ZN__TCP_ACT_DECL_(name)                                               \
   void zn__tcp_act_##name(struct zn_tcp_conn *c, struct zn__tcp_seg *seg);

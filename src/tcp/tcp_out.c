@@ -390,6 +390,8 @@ static uint32_t transmit_at(struct zn_tcp_conn *c, uint32_t seq, uint32_t max) {
   if (send_segment(c, seq, len, flags) != ZN_OK)
     return 0;
   uint32_t used = len + ((flags & ZN_TCP_FIN) ? 1u : 0u);
+  if (len < zn__tcp_seg_size(c) && zn__seq_gt(seq + len, c->snd_sml))
+    c->snd_sml = seq + len;
   if (flags & ZN_TCP_FIN)
     c->flags |= ZN__TCPF_FIN_SENT;
   if (zn__seq_lt(seq, c->snd_max)) {
@@ -512,10 +514,14 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
         if (len == 0 || len < c->max_snd_wnd / 2)
           break;
       }
-      if (len > 0 && len < seg && len == avail && in_flight > 0 &&
+      /* Nagle, as Minshall refined it (Linux does the same): hold a small
+       * segment only while an earlier small one is unacknowledged, so a
+       * write that ends in a partial segment goes out at once. */
+      if (len > 0 && len < seg && len == avail &&
+          zn__seq_gt(c->snd_sml, c->snd_una) &&
           !(c->flags & ZN__TCPF_NODELAY) &&
           !(c->flags & ZN__TCPF_FIN_QUEUED))
-        break; /* Nagle: one small segment in flight at a time */
+        break;
       if (len == 0 && !fin)
         break;
       uint32_t used = transmit_at(c, c->snd_nxt, len);
@@ -554,6 +560,7 @@ static void rtx_timer_fn(struct zn_stack *st, struct zn_timer *t) {
     c->rtx_count++;
     c->retransmits++;
     ZN_STAT_INC(c->st, tcp_rtx);
+    c->flags &= ~(uint32_t)ZN__TCPF_TIMING; /* Karn */
     /* RFC 6298 §5.7: after a lost SYN the RTO starts at 3 s. */
     zn__tcp_send_syn(c, c->state == ZN_TCP_SYN_RECEIVED);
     zn__tcp_arm_rtx(c);

@@ -769,13 +769,25 @@ static inline void fx_syn_received(struct fx *f, uint32_t backlog) {
 }
 
 /* SYN_RECEIVED -> ESTABLISHED (passive), accepted by the app. */
-static inline void fx_established_passive(struct fx *f) {
+/* Like fx_established_passive_timed, then the RTT estimate is forgotten,
+ * as if the SYN-ACK had been sent twice (Karn): the retransmission tests
+ * start from RFC 6298's initial RTO of 1 s. */
+static inline void fx_established_passive_timed(struct fx *f) {
   fx_syn_received(f, 0);
   SEND(f, .seq = f->p_nxt, .ack = f->s_nxt, .flags = ACK);
   EXPECT_NONE(f);
   EXPECT_STATE(f, ZN_TCP_ESTABLISHED);
   ZT_EQ(f->accepted, 1);
   ZT_CHECK(f->c != NULL);
+}
+
+static inline void fx_established_passive(struct fx *f) {
+  fx_established_passive_timed(f);
+  if (f->c) {
+    f->c->srtt_us = 0;
+    f->c->rttvar_us = 0;
+    f->c->rto_ms = f->st->cfg.tcp_rto_init_ms;
+  }
 }
 
 static inline void fx_established(struct fx *f) { fx_established_active(f); }

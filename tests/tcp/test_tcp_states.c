@@ -959,10 +959,17 @@ ZT_TEST(test_syn_sent_synack_mss_default) {
   fx_poll(&f);
   EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK, .len = 536,
          .win = W(8192));
-  EXPECT_NONE(&f);                 /* Nagle: the small rest waits */
-  ack_all(&f);
+  /* Nagle with Minshall's rule: no small segment is in flight, so the
+   * small rest goes at once... */
   EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH,
          .len = 464);
+  EXPECT_NONE(&f);
+  /* ...but the next small write waits for that one's ACK. */
+  ZT_EQ(fx_write(&f, 10), 10);
+  fx_poll(&f);
+  EXPECT_NONE(&f);
+  ack_all(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 10);
   fx_free(&f);
 }
 
@@ -2087,6 +2094,46 @@ ZT_TEST(test_time_wait_syn) {
   fx_free(&f);
 }
 
+/* RFC 6191: in TIME_WAIT on a listening port, a SYN that is certainly
+ * new (a newer timestamp) ends TIME_WAIT and opens a new connection whose
+ * ISS lies beyond the old sequence space. */
+ZT_TEST(test_time_wait_syn_reopen) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established_passive(&f);
+  ZT_EQ(fx_shutdown(&f), ZN_OK);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = FIN | ACK);
+  fx_run(&f, ZN_MS(10));
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = FIN | ACK);
+  f.p_nxt++;
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  EXPECT_STATE(&f, ZN_TCP_TIME_WAIT);
+  fx_run(&f, ZN_MS(10));
+  uint32_t old_max = f.s_nxt;
+  uint32_t iss2 = f.p_nxt + 100000;
+  SEND(&f, .seq = iss2, .flags = SYN, .any_opts = true);
+  EXPECT(&f, .any_seq = true, .ack = iss2 + 1, .flags = SYN | ACK,
+         .any_opts = true);
+  ZT_CHECK(zn__seq_geq(f.last.seq, old_max + 65536));
+  EXPECT_STATE(&f, ZN_TCP_SYN_RECEIVED); /* the 4-tuple is the new one now */
+  ZT_EQ(f.l->synq_len, 1);         /* the new one waits its handshake */
+  ZT_EQ(f.st->tcp.ntimewait, 0);
+  fx_free(&f);
+}
+
+/* A SYN with FIN set is a scan, not a peer: a listener drops it. */
+ZT_TEST(test_listen_syn_fin) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_listen(&f, 0);
+  SEND(&f, .seq = f.p_iss, .flags = SYN | FIN);
+  EXPECT_NONE(&f);
+  ZT_EQ(f.st->tcp.nused, 1);
+  ZT_EQ(f.l->synq_len, 0);
+  fx_free(&f);
+}
+
 ZT_TEST(test_time_wait_syn_rfc793) {
   struct fx f;
   struct zn_config cfg;
@@ -2145,6 +2192,23 @@ ZT_TEST(test_time_wait_abort) {
 }
 
 /* ================= retransmission (RFC 6298, 5681, Karn) =============== */
+
+/* The passive side times its SYN-ACK (Linux tcp_synack_rtt_meas): the
+ * handshake's ACK gives the first RTT sample; a retransmitted SYN-ACK
+ * gives none (Karn). */
+ZT_TEST(test_syn_received_ack_rtt_sample) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_syn_received(&f, 0);
+  fx_run(&f, ZN_MS(30));
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK);
+  EXPECT_NONE(&f);
+  struct zn_tcp_info i = fx_info(&f);
+  ZT_EQ(i.state, ZN_TCP_ESTABLISHED);
+  ZT_EQ(i.srtt_us, 30000);
+  ZT_EQ(i.rto_ms, 200);           /* 30 ms + 4 * 15 ms, under the floor */
+  fx_free(&f);
+}
 
 ZT_TEST(test_established_rto_initial) {
   struct fx f;
@@ -2593,9 +2657,9 @@ ZT_TEST(test_established_writable) {
   /* Room again: on_writable (once), from the poll that made it. */
   SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt - 1460, .flags = ACK);
   ZT_STREQ(f.log, "CW");
-  EXPECT_NONE(&f);                /* Nagle: the last 80 wait */
-  ack_all(&f);
+  /* Minshall: no small segment is in flight, so the last 80 go now. */
   EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 80);
+  EXPECT_NONE(&f);
   ack_all(&f);
   ZT_STREQ(f.log, "CW");
   fx_free(&f);
@@ -2624,10 +2688,10 @@ ZT_TEST(test_established_icmp_frag_needed) {
   fx_icmp(&f, ZN_ICMP_DEST_UNREACH, ZN_ICMP_UNREACH_NEEDFRAG, 1000, una);
   ZT_EQ(fx_info(&f).mss, 960);
   EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = 960);
-  EXPECT_NONE(&f);                 /* Nagle holds the 500 left */
-  SEND(&f, .seq = f.p_nxt, .ack = una + 960, .flags = ACK);
+  /* The 500 left follow at once (Minshall: no small segment in flight). */
   EXPECT(&f, .seq = una + 960, .ack = f.p_nxt, .flags = ACK | PSH,
          .len = 500);
+  EXPECT_NONE(&f);
   ack_all(&f);
   fx_free(&f);
 }
@@ -3493,6 +3557,9 @@ int main(void) {
   ZT_RUN(test_time_wait_data);
   ZT_RUN(test_time_wait_close);
   ZT_RUN(test_time_wait_abort);
+  ZT_RUN(test_syn_received_ack_rtt_sample);
+  ZT_RUN(test_time_wait_syn_reopen);
+  ZT_RUN(test_listen_syn_fin);
   ZT_RUN(test_established_rto_initial);
   ZT_RUN(test_established_rto_srtt);
   ZT_RUN(test_established_rto_min);
