@@ -334,6 +334,24 @@ void zn__tcp_act_simultaneous_open(struct zn_tcp_conn *c,
   zn__tcp_cc_start(c);
   c->state = ZN_TCP_SYN_RECEIVED;
   zn__tcp_send_syn(c, true);
+  /* "If there are other controls or text in the segment, queue them for
+   * processing after the ESTABLISHED state has been reached": held in
+   * the out-of-order queue at RCV.NXT until the ACK of our SYN comes
+   * (tcp_in.c delivers it then). */
+  if (seg->b && (seg->len || (seg->flags & ZN_TCP_FIN))) {
+    struct zn_buf *b = seg->b;
+    seg->b = NULL;
+    if (!seg->len) {
+      zn_buf_free(b); /* a FIN alone keeps no buffer */
+      b = NULL;
+    }
+    if (zn__tcp_ooo_insert(&c->ooo, b, seg->seq + 1,
+                           (seg->flags & ZN_TCP_FIN) != 0,
+                           c->rcv_nxt) == ZN__OOO_QUEUED)
+      ZN_STAT_INC(c->st, tcp_ooo_queued);
+    else
+      ZN_STAT_INC(c->st, tcp_ooo_dup);
+  }
 }
 
 /* §3.10.7.3 RST with an acceptable ACK in SYN_SENT: "error: connection

@@ -276,6 +276,24 @@ static bool takes_data(const struct zn_tcp_conn *c) {
          c->state == ZN_TCP_FIN_WAIT_2;
 }
 
+/* Move what the out-of-order queue holds at rcv_nxt to the receive
+ * queue.  Returns true if the peer's FIN follows it. */
+static bool deliver_held(struct zn_tcp_conn *c) {
+  bool fin_due = false;
+  for (;;) {
+    bool ofin = false;
+    struct zn_buf *n = zn__tcp_ooo_pop(&c->ooo, c->rcv_nxt, &ofin);
+    if (n) {
+      queue_in_order(c, n);
+      zn__tcp_notify_readable(c);
+    }
+    if (ofin)
+      fin_due = true;
+    if (!n)
+      return fin_due;
+  }
+}
+
 /* Returns true if the peer's FIN became due (rcv_nxt reached it). */
 static bool process_data(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   struct zn_buf *b = s->b;
@@ -307,18 +325,8 @@ static bool process_data(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
     bool fin_due = fin;
     /* Segments held out of order may now follow (RFC 9293 §3.10.7.4). */
     bool had_ooo = c->ooo.nbufs || c->ooo.have_fin;
-    for (;;) {
-      bool ofin = false;
-      struct zn_buf *n = zn__tcp_ooo_pop(&c->ooo, c->rcv_nxt, &ofin);
-      if (n) {
-        queue_in_order(c, n);
-        zn__tcp_notify_readable(c);
-      }
-      if (ofin)
-        fin_due = true;
-      if (!n)
-        break;
-    }
+    if (deliver_held(c))
+      fin_due = true;
     /* Every second full segment is ACKed at once; out-of-order data
      * filling a hole is ACKed at once (RFC 5681 §4.2). */
     if (s->len + 12u >= c->mss) /* full-sized, allowing for options */
@@ -330,17 +338,47 @@ static bool process_data(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
     return fin_due;
   }
   /* Beyond rcv_nxt: hold it, within the memory bound, and ACK at once so
-   * the sender sees a duplicate ACK (with SACK blocks). */
-  uint32_t mem = c->ooo.mem + (b ? b->pool->size : 0);
-  if (mem > c->rcvbuf + c->rcvbuf / 2) {
-    ZN_STAT_INC(c->st, tcp_drop_rcv_mem);
-    zn_buf_free(b);
-  } else if (zn__tcp_ooo_insert(&c->ooo, b, s->seq, fin, c->rcv_nxt) ==
-             ZN__OOO_QUEUED) {
-    ZN_STAT_INC(c->st, tcp_ooo_queued);
-  } else {
-    ZN_STAT_INC(c->st, tcp_ooo_dup);
+   * the sender sees a duplicate ACK (with SACK blocks).
+   * The queue keeps, without copying, the part of b that fills the first
+   * gap it reaches (tcp_ooo.h).  A segment spanning several gaps leaves
+   * the rest to copies, inserted in turn until nothing new is left: RFC
+   * 2018 §4, "the first SACK block MUST specify the contiguous block of
+   * data containing the segment which triggered this ACK", can only be
+   * kept if all of the segment is held.  The queue's split counter then
+   * tells what is finally left out. */
+  uint64_t split0 = c->ooo.drop_split_bytes;
+  bool queued = false;
+  for (int i = 0; i < 64; i++) {
+    uint32_t mem = c->ooo.mem + (b ? b->pool->size : 0);
+    if (mem > c->rcvbuf + c->rcvbuf / 2) {
+      ZN_STAT_INC(c->st, tcp_drop_rcv_mem);
+      zn_buf_free(b);
+      break;
+    }
+    struct zn_buf *rest = NULL;
+    uint32_t lo, hi;
+    if (b && b->len && zn__tcp_ooo_range(&c->ooo, &lo, &hi) &&
+        zn__seq_lt(lo, s->seq + b->len) && zn__seq_gt(hi, s->seq)) {
+      rest = zn__buf_alloc(c->st, b->len);
+      if (rest)
+        memcpy(zn_buf_put(rest, b->len), b->data, b->len);
+    }
+    uint64_t split = c->ooo.drop_split_bytes;
+    if (zn__tcp_ooo_insert(&c->ooo, b, s->seq, fin && i == 0, c->rcv_nxt) !=
+        ZN__OOO_QUEUED) {
+      zn_buf_free(rest);
+      break;
+    }
+    queued = true;
+    c->ooo.drop_split_bytes = split0 + (c->ooo.drop_split_bytes - split);
+    b = rest;
+    if (!b)
+      break;
   }
+  if (queued)
+    ZN_STAT_INC(c->st, tcp_ooo_queued);
+  else
+    ZN_STAT_INC(c->st, tcp_ooo_dup);
   zn__tcp_schedule_ack(c, true);
   return false;
 }
@@ -485,6 +523,26 @@ void zn__tcp_input_sync(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
     s->flags &= (uint8_t)~ZN_TCP_FIN;
     ok = true;
   }
+  /* The peer's FIN again (our ACK of it was lost) is old by the test
+   * above, yet it is the eighth check's "retransmission of the remote FIN"
+   * (RFC 9293 §3.10.7.4), answered by S_FIN at the end so that TIME_WAIT
+   * also restarts its 2 MSL (Linux tcp_timewait_state_process).  Its ACK
+   * field is news all the same: trimmed of the old FIN and data (the
+   * "idealized segment" of §3.10.7.4), it begins at RCV.NXT and goes
+   * through the checks below, so an ACK of our FIN riding on it moves
+   * CLOSING to TIME_WAIT and LAST_ACK to CLOSED (BSD trims and processes
+   * it so; Linux tcp_sequence() accepts a segment that ends at RCV.NXT). */
+  bool fin_rtx = false;
+  if (!ok && (s->flags & ZN_TCP_FIN) &&
+      !(s->flags & (ZN_TCP_SYN | ZN_TCP_RST)) &&
+      (c->flags & ZN__TCPF_FIN_RCVD) && s->seq + s->len + 1u == c->rcv_nxt) {
+    fin_rtx = true;
+    zn_buf_trim(s->b, 0);
+    s->seq = c->rcv_nxt;
+    s->len = 0;
+    s->flags &= (uint8_t)~ZN_TCP_FIN;
+    ok = true;
+  }
   if (!ok) {
     ZN_STAT_INC(st, tcp_unacceptable);
     enum zn__tcp_event ev = (s->flags & ZN_TCP_RST) ? ZN__EV_S_RST_BAD
@@ -497,14 +555,6 @@ void zn__tcp_input_sync(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
         st->cfg.tcp_rfc5961 &&
         !(c->state == ZN_TCP_SYN_RECEIVED && s->seq == c->irs))
       ev = ZN__EV_S_SYN;
-    /* The peer's FIN again (our ACK of it was lost) is old by the test
-     * above, yet it is the eighth check's "retransmission of the remote
-     * FIN": S_FIN, so that TIME_WAIT also restarts its 2 MSL (RFC 9293
-     * §3.10.7.4; Linux tcp_timewait_state_process). */
-    else if (ev == ZN__EV_S_UNACCEPTABLE && (s->flags & ZN_TCP_FIN) &&
-             !(s->flags & ZN_TCP_SYN) && (c->flags & ZN__TCPF_FIN_RCVD) &&
-             s->seq + s->len + 1u == c->rcv_nxt)
-      ev = ZN__EV_S_FIN;
     zn__tcp_fsm(c, ev, s);
     return;
   }
@@ -516,9 +566,18 @@ void zn__tcp_input_sync(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
       zn__tcp_fsm(c, ZN__EV_S_RST_INWIN, s);
     return;
   }
-  /* Fourth check: SYN (RFC 5961 §4; RFC 793 reset it). */
+  /* Fourth check: SYN (RFC 5961 §4; RFC 793 reset it).  RFC 793 resets
+   * only for a SYN "in the window"; one before RCV.NXT, in a segment that
+   * passed the first check by its text or FIN, is answered as that check
+   * answers what lies outside the window: an ACK ("if the SYN is not in
+   * the window this step would not be reached and an ack would have been
+   * sent in the first step"). */
   if (s->flags & ZN_TCP_SYN) {
-    zn__tcp_fsm(c, st->cfg.tcp_rfc5961 ? ZN__EV_S_SYN : ZN__EV_S_SYN_RESET, s);
+    enum zn__tcp_event ev = ZN__EV_S_SYN;
+    if (!st->cfg.tcp_rfc5961)
+      ev = zn__seq_lt(s->seq, c->rcv_nxt) ? ZN__EV_S_UNACCEPTABLE
+                                          : ZN__EV_S_SYN_RESET;
+    zn__tcp_fsm(c, ev, s);
     return;
   }
   trim_to_window(c, s);
@@ -542,6 +601,19 @@ void zn__tcp_input_sync(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
     c->snd_wl2 = s->ack;
     process_ack(c, s);
     zn__tcp_fsm(c, ZN__EV_S_ACK, s);
+    /* Text (and a FIN) that came on the peer's SYN in SYN_SENT waited
+     * for ESTABLISHED (RFC 9293 §3.10.7.3, act_simultaneous_open); it
+     * is due now, and ACKed as in-order data is. */
+    if (c->state == ZN_TCP_ESTABLISHED && (c->ooo.nbufs || c->ooo.have_fin)) {
+      if (deliver_held(c)) {
+        c->rcv_nxt++;
+        c->flags |= ZN__TCPF_FIN_RCVD;
+        zn__tcp_notify_readable(c);
+        zn__tcp_fsm(c, ZN__EV_S_FIN, s);
+      } else {
+        zn__tcp_schedule_ack(c, false);
+      }
+    }
   } else {
     /* RFC 5961 §5.2: acceptable if SND.UNA - MAX.SND.WND <= SEG.ACK <=
      * SND.NXT; beyond SND.NXT always draws an ACK (§3.10.7.4). */
@@ -575,7 +647,8 @@ void zn__tcp_input_sync(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
     c->flags |= ZN__TCPF_FIN_RCVD;
     zn__tcp_notify_readable(c);
     zn__tcp_fsm(c, ZN__EV_S_FIN, s);
-  } else if (old_fin || ((s->flags & ZN_TCP_FIN) && (c->flags & ZN__TCPF_FIN_RCVD))) {
+  } else if (old_fin || fin_rtx ||
+             ((s->flags & ZN_TCP_FIN) && (c->flags & ZN__TCPF_FIN_RCVD))) {
     zn__tcp_fsm(c, ZN__EV_S_FIN, s); /* a retransmitted FIN */
   }
 }
@@ -669,8 +742,9 @@ void zn__tcp_icmp_err(struct zn_stack *st, const struct zn__ip_err *e) {
   struct zn_tcp_conn *c = zn__tcp_lookup(st, e->ip->src, sport, e->ip->dst, dport);
   if (!c || c->state == ZN_TCP_LISTEN || c->state == ZN_TCP_CLOSED)
     return;
-  /* RFC 5927 §4.1: the quoted sequence number must be one in flight. */
-  if (!zn__seq_in(seq, c->snd_una, c->snd_max + 1u))
+  /* RFC 5927 §4.1: the quoted sequence number must be one in flight,
+   * SND.UNA =< SEG.SEQ < SND.NXT (here SND.MAX, the highest sent). */
+  if (!zn__seq_in(seq, c->snd_una, c->snd_max))
     return;
   if (e->type == ZN_ICMP_DEST_UNREACH && e->code == ZN_ICMP_UNREACH_NEEDFRAG) {
     /* Path MTU discovery (RFC 1191): shrink the MSS, resend. */
