@@ -1,8 +1,9 @@
 /*
  * The command line and plumbing shared by the znet examples: parse the
  * flags, build a zn_config, put a stack in malloc'd memory, open the netif
- * (TAP or pcap replay, optionally wrapped in the capture decorator), run
- * the loop until a signal or the end of the input, print the counters.
+ * (TAP or pcap replay, optionally wrapped in the capture decorator and the
+ * fault injector), run the loop until a signal or the end of the input,
+ * print the counters.
  */
 #include "common.h"
 
@@ -30,7 +31,24 @@ enum {
   OPT_ARP,
   OPT_BUFS,
   OPT_SEED,
+  OPT_FAULT_DELAY,
+  OPT_FAULT_JITTER,
+  OPT_FAULT_REORDER,
+  OPT_FAULT_REORDER_DELAY,
+  OPT_FAULT_LOSS,
+  OPT_FAULT_DUP,
+  OPT_FAULT_SEED,
+  OPT_TCP_CONNS,
+  OPT_TCP_SNDBUF,
+  OPT_TCP_RCVBUF,
+  OPT_TCP_CC,
+  OPT_COMMON_LAST = OPT_TCP_CC,
 };
+
+/* A reordered frame is held back this much longer than the others unless
+ * --fault-reorder-delay says otherwise. */
+#define EX_FAULT_REORDER_MS 5u
+#define EX_MAX_FAULT_MS 10000u
 
 static const struct option common_opts[] = {
     {"netif", required_argument, NULL, OPT_NETIF},
@@ -42,6 +60,17 @@ static const struct option common_opts[] = {
     {"arp", required_argument, NULL, OPT_ARP},
     {"bufs", required_argument, NULL, OPT_BUFS},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"fault-delay", required_argument, NULL, OPT_FAULT_DELAY},
+    {"fault-jitter", required_argument, NULL, OPT_FAULT_JITTER},
+    {"fault-reorder", required_argument, NULL, OPT_FAULT_REORDER},
+    {"fault-reorder-delay", required_argument, NULL, OPT_FAULT_REORDER_DELAY},
+    {"fault-loss", required_argument, NULL, OPT_FAULT_LOSS},
+    {"fault-dup", required_argument, NULL, OPT_FAULT_DUP},
+    {"fault-seed", required_argument, NULL, OPT_FAULT_SEED},
+    {"tcp-conns", required_argument, NULL, OPT_TCP_CONNS},
+    {"tcp-sndbuf", required_argument, NULL, OPT_TCP_SNDBUF},
+    {"tcp-rcvbuf", required_argument, NULL, OPT_TCP_RCVBUF},
+    {"tcp-cc", required_argument, NULL, OPT_TCP_CC},
     {"help", no_argument, NULL, 'h'},
 };
 
@@ -64,6 +93,26 @@ static const char common_help[] =
     "  --bufs N                      frame buffers in the pool (default 512)\n"
     "  --seed HEX                    fixed 64-hex-digit seed (default: "
     "getrandom)\n"
+    "  --tcp-conns N                 TCP connections in the table, all "
+    "states\n"
+    "                                (default 64)\n"
+    "  --tcp-sndbuf BYTES            TCP send buffer per connection "
+    "(default 128K)\n"
+    "  --tcp-rcvbuf BYTES            TCP receive window per connection "
+    "(default 128K)\n"
+    "  --tcp-cc cubic|newreno        TCP congestion control (default "
+    "cubic)\n"
+    "  Fault injection between the stack and the netif, both directions "
+    "(seeded):\n"
+    "  --fault-loss PCT              drop this share of frames (e.g. 1, "
+    "0.5)\n"
+    "  --fault-dup PCT               duplicate this share of frames\n"
+    "  --fault-delay MS              delay every frame by MS\n"
+    "  --fault-jitter MS             plus 0..MS more, uniformly (reorders "
+    "too)\n"
+    "  --fault-reorder PCT           hold this share of frames back longer\n"
+    "  --fault-reorder-delay MS      by this much (default 5)\n"
+    "  --fault-seed N                the injector's seed (default 1)\n"
     "  -h, --help                    this help\n";
 
 void ex_usage_error(const char *prog, const char *fmt, ...) {
@@ -79,6 +128,9 @@ void ex_usage_error(const char *prog, const char *fmt, ...) {
 void ex_opts_default(struct ex_opts *o) {
   memset(o, 0, sizeof(*o));
   o->log_level = ZN_LOG_INFO;
+  o->fault_seed = 1;
+  o->fault_reorder_ns = ZN_MS(EX_FAULT_REORDER_MS);
+  o->tcp_cc = -1;
 }
 
 int ex_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out) {
@@ -90,6 +142,53 @@ int ex_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out) {
   if (errno != 0 || *end != '\0' || v < min || v > max)
     return -1;
   *out = (uint32_t)v;
+  return 0;
+}
+
+int ex_parse_size(const char *s, uint64_t max, uint64_t *out) {
+  if (s == NULL || *s < '0' || *s > '9')
+    return -1;
+  errno = 0;
+  char *end;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno != 0)
+    return -1;
+  unsigned shift = 0;
+  switch (*end) {
+  case '\0':
+    break;
+  case 'k':
+  case 'K':
+    shift = 10;
+    break;
+  case 'm':
+  case 'M':
+    shift = 20;
+    break;
+  case 'g':
+  case 'G':
+    shift = 30;
+    break;
+  default:
+    return -1;
+  }
+  if (*end != '\0' && end[1] != '\0')
+    return -1;
+  if (v > (UINT64_MAX >> shift) || (v << shift) > max)
+    return -1;
+  *out = (uint64_t)v << shift;
+  return 0;
+}
+
+int ex_parse_pct(const char *s, uint32_t *ppm) {
+  if (s == NULL || !((*s >= '0' && *s <= '9') || *s == '.'))
+    return -1;
+  errno = 0;
+  char *end;
+  double v = strtod(s, &end);
+  if (errno != 0 || *end != '\0' || !(v >= 0.0) || v > 100.0)
+    return -1;
+  *ppm = (uint32_t)(v * 1e4 + 0.5);
   return 0;
 }
 
@@ -203,6 +302,90 @@ static void print_help(const struct ex_prog *prog) {
   printf("%s", common_help);
 }
 
+/* MS (0..EX_MAX_FAULT_MS, decimals allowed) as ns. */
+static uint64_t fault_ms(const char *prog, const char *flag, const char *val) {
+  errno = 0;
+  char *end;
+  double v = strtod(val, &end);
+  if (*val == '\0' || *val == '-' || errno != 0 || *end != '\0' ||
+      !(v >= 0.0) || v > EX_MAX_FAULT_MS)
+    ex_usage_error(prog, "bad %s '%s' (want 0..%u ms)", flag, val,
+                   EX_MAX_FAULT_MS);
+  return (uint64_t)(v * 1e6 + 0.5);
+}
+
+static uint32_t fault_pct(const char *prog, const char *flag,
+                          const char *val) {
+  uint32_t ppm;
+  if (ex_parse_pct(val, &ppm) != 0)
+    ex_usage_error(prog, "bad %s '%s' (want a percentage 0..100)", flag, val);
+  return ppm;
+}
+
+static uint32_t tcp_bytes(const char *prog, const char *flag,
+                          const char *val) {
+  uint64_t v;
+  /* The window scale option reaches 1 GiB; below an MSS or two nothing
+   * useful moves. */
+  if (ex_parse_size(val, 1u << 30, &v) != 0 || v < 4096)
+    ex_usage_error(prog, "bad %s '%s' (want 4096..1G bytes; K, M, G "
+                   "allowed)", flag, val);
+  return (uint32_t)v;
+}
+
+static void handle_fault_tcp(struct ex_opts *o, const char *prog, int c,
+                             const char *val) {
+  switch (c) {
+  case OPT_FAULT_DELAY:
+    o->fault_delay_ns = fault_ms(prog, "--fault-delay", val);
+    break;
+  case OPT_FAULT_JITTER:
+    o->fault_jitter_ns = fault_ms(prog, "--fault-jitter", val);
+    break;
+  case OPT_FAULT_REORDER:
+    o->fault_reorder_ppm = fault_pct(prog, "--fault-reorder", val);
+    break;
+  case OPT_FAULT_REORDER_DELAY:
+    o->fault_reorder_ns = fault_ms(prog, "--fault-reorder-delay", val);
+    break;
+  case OPT_FAULT_LOSS:
+    o->fault_loss_ppm = fault_pct(prog, "--fault-loss", val);
+    break;
+  case OPT_FAULT_DUP:
+    o->fault_dup_ppm = fault_pct(prog, "--fault-dup", val);
+    break;
+  case OPT_FAULT_SEED: {
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(val, &end, 0);
+    if (*val == '\0' || *val == '-' || errno != 0 || *end != '\0')
+      ex_usage_error(prog, "bad --fault-seed '%s' (want an integer)", val);
+    o->fault_seed = v;
+    break;
+  }
+  case OPT_TCP_CONNS:
+    if (ex_parse_u32(val, 1, 1u << 20, &o->tcp_conns) != 0)
+      ex_usage_error(prog, "bad --tcp-conns '%s' (want 1..1048576)", val);
+    break;
+  case OPT_TCP_SNDBUF:
+    o->tcp_sndbuf = tcp_bytes(prog, "--tcp-sndbuf", val);
+    break;
+  case OPT_TCP_RCVBUF:
+    o->tcp_rcvbuf = tcp_bytes(prog, "--tcp-rcvbuf", val);
+    break;
+  case OPT_TCP_CC:
+    if (strcmp(val, "cubic") == 0)
+      o->tcp_cc = ZN_TCP_CC_CUBIC;
+    else if (strcmp(val, "newreno") == 0)
+      o->tcp_cc = ZN_TCP_CC_NEWRENO;
+    else
+      ex_usage_error(prog, "bad --tcp-cc '%s' (want cubic or newreno)", val);
+    break;
+  default:
+    break;
+  }
+}
+
 static void handle_common(struct ex_opts *o, const char *prog, int c,
                           const char *val) {
   switch (c) {
@@ -251,6 +434,7 @@ static void handle_common(struct ex_opts *o, const char *prog, int c,
     o->has_seed = true;
     break;
   default:
+    handle_fault_tcp(o, prog, c, val);
     break;
   }
 }
@@ -293,7 +477,7 @@ int ex_parse(struct ex_opts *o, int argc, char **argv,
     if (c == ':')
       ex_usage_error(prog->name, "option '%s' needs a value",
                      argv[optind - 1]);
-    if (c >= OPT_NETIF && c <= OPT_SEED) {
+    if (c >= OPT_NETIF && c <= OPT_COMMON_LAST) {
       handle_common(o, prog->name, c, optarg);
       continue;
     }
@@ -310,6 +494,8 @@ int ex_parse(struct ex_opts *o, int argc, char **argv,
     ex_usage_error(prog->name, "--gateway needs --ipv4");
   if (o->netif == EX_NETIF_NONE && !prog->netif_optional)
     ex_usage_error(prog->name, "no --netif given");
+  o->fault = o->fault_loss_ppm || o->fault_dup_ppm || o->fault_reorder_ppm ||
+             o->fault_delay_ns || o->fault_jitter_ns;
   return optind;
 }
 
@@ -334,6 +520,14 @@ int ex_config(const struct ex_opts *o, struct zn_config *cfg,
   }
   if (o->nbufs)
     cfg->nbufs = o->nbufs;
+  if (o->tcp_conns)
+    cfg->tcp_conns = o->tcp_conns;
+  if (o->tcp_sndbuf)
+    cfg->tcp_sndbuf = o->tcp_sndbuf;
+  if (o->tcp_rcvbuf)
+    cfg->tcp_rcvbuf = o->tcp_rcvbuf;
+  if (o->tcp_cc >= 0)
+    cfg->tcp_cc = (uint8_t)o->tcp_cc;
   return 0;
 }
 
@@ -431,6 +625,9 @@ static int open_pcap(struct ex_host *h, const char *prog) {
 #endif
 
 static void close_netifs(struct ex_host *h) {
+  if (h->fault_open)
+    zn_netif_close(&h->fault.nif); /* frees the frames it holds */
+  h->fault_open = false;
   if (h->cap_open)
     zn_netif_close(&h->cap.nif);
   h->cap_open = false;
@@ -446,7 +643,7 @@ static void close_netifs(struct ex_host *h) {
 int ex_open(struct ex_host *h, const char *prog) {
   h->mem = NULL;
   h->st = NULL;
-  h->tap_open = h->cap_open = false;
+  h->tap_open = h->cap_open = h->fault_open = false;
   h->pcap = NULL;
   h->base = h->nif = NULL;
   if (ex_config(&h->o, &h->cfg, prog) != 0)
@@ -467,6 +664,23 @@ int ex_open(struct ex_host *h, const char *prog) {
     }
     h->cap_open = true;
     h->nif = &h->cap.nif;
+  }
+  if (h->o.fault) {
+    struct zn_fault_cfg fc;
+    memset(&fc, 0, sizeof(fc));
+    fc.seed = h->o.fault_seed;
+    fc.dirs = ZN_FAULT_RX | ZN_FAULT_TX;
+    fc.loss_ppm = h->o.fault_loss_ppm;
+    fc.dup_ppm = h->o.fault_dup_ppm;
+    fc.reorder_ppm = h->o.fault_reorder_ppm;
+    fc.delay_ns = h->o.fault_delay_ns;
+    fc.jitter_ns = h->o.fault_jitter_ns;
+    fc.reorder_delay_ns = h->o.fault_reorder_ns;
+    /* Held frames are pool buffers: leave the stack half of them. */
+    fc.max_held = h->cfg.nbufs / 2;
+    zn_fault_init(&h->fault, h->nif, &fc);
+    h->fault_open = true;
+    h->nif = &h->fault.nif;
   }
   rc = zn_stack_attach(h->st, h->nif);
   if (rc != ZN_OK) {
@@ -507,8 +721,19 @@ void ex_close(struct ex_host *h, const char *prog) {
 }
 
 void ex_describe_netif(const struct ex_host *h, char *buf, size_t size) {
-  snprintf(buf, size, "%s%s", h->o.netif_text,
-           h->cap_open ? " (capture)" : "");
+  char faults[160] = "";
+  if (h->fault_open) {
+    const struct ex_opts *o = &h->o;
+    snprintf(faults, sizeof(faults),
+             " (faults: loss %.2f%%, dup %.2f%%, delay %.1f ms, jitter "
+             "%.1f ms, reorder %.2f%% by %.1f ms, seed %" PRIu64 ")",
+             o->fault_loss_ppm / 1e4, o->fault_dup_ppm / 1e4,
+             ex_ms(o->fault_delay_ns), ex_ms(o->fault_jitter_ns),
+             o->fault_reorder_ppm / 1e4, ex_ms(o->fault_reorder_ns),
+             o->fault_seed);
+  }
+  snprintf(buf, size, "%s%s%s", h->o.netif_text,
+           h->cap_open ? " (capture)" : "", faults);
 }
 
 void ex_print_stats(FILE *fp, const struct zn_stack *st, const char *prog) {
@@ -567,5 +792,15 @@ void ex_print_netif_stats(FILE *fp, const struct ex_host *h) {
   if (h->cap_open) {
     print_nz(fp, "capture.frames", h->cap.frames);
     print_nz(fp, "capture.errors", h->cap.errors);
+  }
+  if (h->fault_open) {
+    const struct zn_fault_stats *f = &h->fault.stats;
+    print_nz(fp, "fault.passed", f->passed);
+    print_nz(fp, "fault.lost", f->lost);
+    print_nz(fp, "fault.duplicated", f->duplicated);
+    print_nz(fp, "fault.delayed", f->delayed);
+    print_nz(fp, "fault.reordered", f->reordered);
+    print_nz(fp, "fault.overflow", f->overflow);
+    print_nz(fp, "fault.nobuf", f->nobuf);
   }
 }

@@ -10,7 +10,9 @@
  *     ex_close(&h);
  *
  * Usage errors print one line naming the bad value and exit 2; failures to
- * set up (no TAP, unreadable capture) print why and exit 1.
+ * set up (no TAP, unreadable capture) print why and exit 1.  Besides the
+ * netif and address flags every example takes --fault-* (a seeded fault
+ * injector around the netif) and --tcp-* (the stack's TCP settings).
  */
 #ifndef ZN_EXAMPLES_COMMON_H
 #define ZN_EXAMPLES_COMMON_H
@@ -22,6 +24,7 @@
 
 #include "znet.h"
 #include "znet/capture.h"
+#include "znet/fault.h"
 #include "znet/loop.h"
 #include "znet/tap.h"
 
@@ -55,6 +58,17 @@ struct ex_opts {
   uint32_t nbufs;            /* 0: the default */
   uint8_t seed[32];
   bool has_seed;             /* --seed: a fixed seed (replay determinism) */
+
+  /* --fault-*: a fault injector between the stack and the netif, both
+   * directions, when any of loss, dup, reorder, delay or jitter is set. */
+  bool fault;
+  uint32_t fault_loss_ppm, fault_dup_ppm, fault_reorder_ppm;
+  uint64_t fault_delay_ns, fault_jitter_ns, fault_reorder_ns;
+  uint64_t fault_seed;
+
+  /* --tcp-*: 0 (or -1 for tcp_cc) leaves the stack's default. */
+  uint32_t tcp_conns, tcp_sndbuf, tcp_rcvbuf;
+  int tcp_cc;
 };
 
 /* A program's own flags, handled after the shared ones. */
@@ -82,6 +96,8 @@ struct ex_host {
   struct zn_pcapif *pcap;
   struct zn_capture cap;
   bool cap_open;
+  struct zn_fault fault;       /* --fault-*: outermost decorator */
+  bool fault_open;
   struct zn_netif *base;       /* the backend (tap or pcap) */
   struct zn_netif *nif;        /* what the stack is attached to */
 };
@@ -103,14 +119,19 @@ ex_usage_error(const char *prog, const char *fmt, ...);
 /* Parse helpers for extra flags: 0 on success, -1 if the text is bad. */
 int ex_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 int ex_parse_seconds(const char *s, uint64_t *ns);
+/* A byte count with an optional binary suffix: 1500, 64K, 64M, 1G
+ * (K = 1024).  At most max. */
+int ex_parse_size(const char *s, uint64_t max, uint64_t *out);
+/* A percentage 0..100 with decimals ("0.5") as parts per million. */
+int ex_parse_pct(const char *s, uint32_t *ppm);
 
 /* Set `netif`'s pcap input (and output, may be NULL) directly, as
  * znet-replay does for its positional argument. */
 void ex_set_pcap(struct ex_opts *o, const char *in, const char *out);
 
 /* Fill cfg from the shared flags: defaults, seed, log, address, MAC,
- * buffers.  Returns 0, or -1 (message printed) if the host gives no
- * entropy. */
+ * buffers, TCP sizes and congestion control.  Returns 0, or -1 (message
+ * printed) if the host gives no entropy. */
 int ex_config(const struct ex_opts *o, struct zn_config *cfg,
               const char *prog);
 
@@ -122,34 +143,35 @@ int ex_stack_new(const struct zn_config *cfg, const char *prog, void **mem,
 /* Destroy st, warn on stderr if buffers are still in use, free mem. */
 void ex_stack_free(struct zn_stack *st, void *mem, const char *prog);
 
-/* Create the stack, open the netif (and capture), attach, add the static
- * ARP entries, install the signal handlers.  Returns 0, or -1 with the
- * reason printed and everything released. */
+/* Create the stack, open the netif (and capture, and the fault injector:
+ * stack -> fault -> capture -> backend, so a capture shows the wire),
+ * attach, add the static ARP entries, install the signal handlers.
+ * Returns 0, or -1 with the reason printed and everything released. */
 int ex_open(struct ex_host *h, const char *prog);
 
 /* The loop (zn_loop_run) with ex_stop as the stop flag unless opts has
- * one.  Returns its result, with the stop alarm (see ex_signals)
- * cancelled. */
+ * one.  Returns its result. */
 int ex_run(struct ex_host *h, struct zn_loop_opts *opts);
 
 /* Close the netifs and the stack (the bufs-in-use check included). */
 void ex_close(struct ex_host *h, const char *prog);
 
 /* SIGINT and SIGTERM set ex_stop.  No SA_RESTART: a sleeping ppoll(2)
- * returns at once.  A signal that lands just before the loop goes to
- * sleep would wait for the next frame or timer, so it also starts a
- * 1-second SIGALRM that repeats while ex_stop is set, which ends any
- * such sleep. */
+ * returns at once.  zn_loop_run() keeps them blocked except inside its
+ * wait, so one cannot land between its look at the flag and the sleep;
+ * a program with its own loop must do the same. */
 void ex_signals(void);
 
-/* "tap:zntap0", "pcap:in.pcap", with " +capture" when wrapped. */
+/* "tap:zntap0", "pcap:in.pcap", with " (capture)" and " (faults: ...)"
+ * when wrapped. */
 void ex_describe_netif(const struct ex_host *h, char *buf, size_t size);
 
 /* Every non-zero counter, "  name value", DROP counters marked, to fp
  * under a heading "PROG: counters". */
 void ex_print_stats(FILE *fp, const struct zn_stack *st, const char *prog);
 
-/* Counters of the backends (tap, pcap, capture) that are non-zero. */
+/* Counters of the backends (tap, pcap, capture, fault injector) that are
+ * non-zero. */
 void ex_print_netif_stats(FILE *fp, const struct ex_host *h);
 
 /* ns to ms as a double. */

@@ -1,6 +1,6 @@
 /*
  * znet-dns-blocker: a forwarding DNS server that answers blocked names
- * itself (an ad blocker in the manner of Pi-hole), on UDP port 53.
+ * itself (an ad blocker in the manner of Pi-hole), on UDP and TCP port 53.
  *
  *     znet-dns-blocker --upstream 10.0.0.1 --blocklist hosts.txt \
  *         --netif tap:zntap0 --ipv4 10.0.0.2/24 [--block-mode zero]
@@ -31,8 +31,20 @@
  *      upstream's address and port, with a pending ID and the same
  *      question; its ID is put back and it goes to the client.  A query
  *      the upstream does not answer within --upstream-timeout (5 s) gets
- *      SERVFAIL (see expire_pending for why not silence).  Answers with
- *      TC set are relayed as they are, for now: see tcp_fallback.
+ *      SERVFAIL (see expire_pending for why not silence).  An answer
+ *      with TC set is asked again over TCP (tcp_fallback), under the
+ *      same ID; the whole answer is cached and goes to the client, or,
+ *      if it is too big for a UDP client, an empty one with TC (the
+ *      client then asks us over TCP, and the cache has it).
+ *
+ * DNS over TCP (RFC 1035 4.2.2, RFC 7766): the same port takes TCP
+ * connections, each carrying any number of length-prefixed queries, sent
+ * back to back without waiting (pipelining).  They go through the same
+ * steps; answers go back with their length as they come, in any order.
+ * At most TCP_PIPELINE_MAX queries per connection are in progress at
+ * once: beyond, the connection is not read, so its window closes.  A
+ * connection idle for --tcp-idle-timeout (10 s) is closed (RFC 7766
+ * 6.2.3); the number of connections is the stack's (--tcp-conns).
  *
  * Zero copy where the bytes do not change size: a forwarded query or
  * answer is the received buffer itself, its ID rewritten in place and sent
@@ -69,6 +81,11 @@
 #define OPT_RR_LEN 11u       /* root, type, class, ttl, rdlen 0 */
 #define ID_TRIES 16          /* random IDs tried before giving up */
 #define WARN_MAX 5           /* blocklist warnings printed */
+#define TCP_QUERY_MAX 4096u  /* longer TCP queries close the connection */
+#define TCP_PIPELINE_MAX 16u /* queries in progress per TCP connection */
+#define TCP_BACKLOG 64u
+#define DEFAULT_TCP_IDLE_MS 10000u
+#define UPSTREAM_TCP_MAX 64u /* TCP retries of truncated answers at once */
 
 enum {
   OPT_UPSTREAM = 0x200,
@@ -76,7 +93,8 @@ enum {
   OPT_BLOCK_MODE,
   OPT_LISTEN_PORT,
   OPT_CACHE,
-  OPT_UP_TIMEOUT
+  OPT_UP_TIMEOUT,
+  OPT_TCP_IDLE
 };
 
 /* ---- counters ---------------------------------------------------------- */
@@ -84,15 +102,28 @@ enum {
 /* One table gives the fields, their printed names, whether they are
  * printed when zero (the main ones) and what they mean. */
 #define BLK_STATS(X)                                                           \
-  X(received, 1, "datagrams to the DNS port")                                  \
+  X(received, 1, "datagrams and TCP messages to the DNS port")                 \
   X(queries, 1, "queries (QR=0) with a parsable header")                       \
   X(blocked, 1, "answered locally: name on the blocklist")                     \
   X(cache_hits, 1, "answered from the cache")                                  \
-  X(cache_misses, 0, "not in the cache (or too big for the client)")           \
+  X(cache_misses, 0, "not in the cache")                                       \
   X(forwarded, 1, "sent to the upstream")                                      \
   X(answered, 1, "upstream answers relayed to clients")                        \
-  X(truncated, 0,                                                              \
-    "upstream answers with TC relayed (client retries over TCP)")              \
+  X(truncated, 0, "upstream UDP answers with TC (asked again over TCP)")      \
+  X(truncated_for_client, 0,                                                   \
+    "answers sent with TC: too big for a UDP client, or TCP failed")           \
+  X(tcp_connections, 1, "TCP connections from clients")                       \
+  X(tcp_queries, 1, "queries received over TCP")                               \
+  X(tcp_answers, 0, "answers sent over TCP")                                   \
+  X(tcp_idle_closed, 0, "TCP connections closed for idling")                   \
+  X(tcp_bad_length, 0, "TCP connections closed: length prefix < 12 or > 4096") \
+  X(tcp_answer_dropped, 0, "answers for TCP clients that had gone")            \
+  X(tcp_refused, 0, "TCP connections reset: no client slot")                   \
+  X(tcp_fallback, 1, "truncated upstream answers asked again over TCP")        \
+  X(tcp_fallback_ok, 0, "... answered over TCP")                               \
+  X(tcp_fallback_failed, 0,                                                    \
+    "... failed (UDP client: TC sent; TCP client: SERVFAIL)")                  \
+  X(tcp_fallback_busy, 0, "truncated answers not retried: no TCP slot")        \
   X(upstream_timeouts, 1, "forwarded queries never answered (SERVFAIL sent)")  \
   X(servfail, 0, "SERVFAIL sent (timeouts, pending table full, bad upstream)") \
   X(formerr, 1, "FORMERR sent: QDCOUNT != 1 or a part that does not parse")    \
@@ -574,6 +605,21 @@ static void cache_put(struct cache *c, struct blk_stats *bs,
 
 /* ---- the server -------------------------------------------------------- */
 
+/* Where an answer goes: a UDP client (address and port), or a TCP client
+ * connection, named by its slot and the slot's generation so that an
+ * answer for a connection that has gone (and whose slot serves another)
+ * is recognized and dropped. */
+enum { CL_UDP, CL_TCP };
+
+struct client {
+  uint8_t kind;
+  uint32_t addr;      /* CL_UDP */
+  uint16_t port;
+  uint32_t slot, gen; /* CL_TCP */
+};
+
+struct upconn;
+
 /* A query sent upstream and not yet answered.  Entries are kept in the
  * order they were sent, so the oldest is always at the head and one
  * timer (armed for the head) expires them all. */
@@ -581,20 +627,65 @@ struct pending {
   struct pending *prev, *next;
   bool used;
   uint64_t deadline;
-  uint32_t client;
-  uint16_t cport, orig_id, new_id;
+  struct client cl;
+  uint16_t client_max; /* largest answer the client takes */
+  uint16_t orig_id, new_id;
   uint16_t qtype, qclass;
   uint8_t variant;
   bool rd, cd, edns, do_bit;
   struct zn_dns_name qname; /* as the client sent it */
+  struct upconn *up;        /* asking again over TCP (TC), or NULL */
+};
+
+/* An answer waiting for room in a TCP client's send buffer: its length
+ * prefix and bytes, `off` of them already written. */
+struct outmsg {
+  struct outmsg *next;
+  size_t len, off;
+  uint8_t data[];
+};
+
+/* A DNS client over TCP (RFC 7766): its connection, the length prefix and
+ * query being read, the queries it has in progress, and the answers
+ * waiting to be written.  Slots come from a table of cfg.tcp_conns. */
+struct tclient {
+  struct blocker *bk;
+  struct zn_tcp_conn *c; /* NULL: the slot is free */
+  uint32_t gen;          /* bumped when the slot is freed */
+  uint8_t hdr[2];
+  size_t hlen;           /* prefix bytes read (0..2) */
+  size_t need, have;     /* the query's length, bytes read */
+  uint8_t *msg;          /* TCP_QUERY_MAX bytes */
+  uint32_t inflight;     /* forwarded, not answered yet */
+  struct outmsg *out, *out_tail;
+  uint32_t nout;
+  bool eof, closing, in_read;
+  struct zn_timer idle;
+  struct tclient *next_free;
+};
+
+/* A connection to the upstream asking a query again over TCP after its
+ * UDP answer came back truncated (RFC 7766 5, RFC 1035 4.2.2): the query
+ * with its length prefix, then the answer read into `ans`. */
+struct upconn {
+  struct blocker *bk;
+  struct zn_tcp_conn *c; /* NULL: the slot is free */
+  struct pending *p;     /* NULL once the query is done with */
+  uint8_t q[2 + LOCAL_MSG_MAX];
+  size_t qlen, qoff;
+  uint8_t hdr[2];
+  size_t hlen, need, have;
+  uint8_t *ans;          /* need bytes, malloc'd once the length is known */
+  struct upconn *next_free;
 };
 
 struct blocker {
   struct zn_stack *st;
   struct zn_udp_sock *listen, *up;
+  struct zn_tcp_conn *tlisten;
   uint32_t up_addr;
   uint16_t up_port, listen_port;
-  uint64_t up_timeout_ns;
+  uint64_t up_timeout_ns, tcp_idle_ns;
   bool zero_mode;
   struct nameset blocked;
   struct cache cache;
@@ -604,6 +695,12 @@ struct blocker {
   uint32_t npending;
   uint16_t *by_id; /* 65536: entry index + 1, or 0 */
   struct zn_timer timer;
+  struct tclient *tc; /* ntc slots */
+  uint32_t ntc, tc_active;
+  struct tclient *free_tc;
+  struct upconn *uc; /* UPSTREAM_TCP_MAX slots */
+  struct upconn *free_uc;
+  uint8_t *scratch; /* 2 + ZN_DNS_MSG_MAX: a TCP answer being built */
   struct blk_stats s;
 };
 
@@ -623,6 +720,118 @@ static void send_to(struct blocker *bk, struct zn_udp_sock *s, uint32_t addr,
     bk->s.send_errors++;
 }
 
+/* ---- TCP clients: writing answers ---- */
+
+static struct tclient *tclient_of(struct blocker *bk, const struct client *cl) {
+  if (cl->kind != CL_TCP || cl->slot >= bk->ntc)
+    return NULL;
+  struct tclient *tc = &bk->tc[cl->slot];
+  return tc->c && tc->gen == cl->gen && !tc->closing ? tc : NULL;
+}
+
+static void tc_close(struct tclient *tc) {
+  if (tc->c && !tc->closing) {
+    tc->closing = true;
+    zn_tcp_close(tc->c);
+  }
+}
+
+/* Write what waits, in order, as far as the send buffer takes it. */
+static void tc_flush(struct tclient *tc) {
+  while (tc->out && !tc->closing) {
+    struct outmsg *o = tc->out;
+    long w = zn_tcp_write(tc->c, o->data + o->off, o->len - o->off);
+    if (w == ZN_EAGAIN)
+      return; /* on_writable */
+    if (w < 0) {
+      tc_close(tc);
+      return;
+    }
+    o->off += (size_t)w;
+    if (o->off < o->len)
+      return;
+    tc->out = o->next;
+    if (tc->out == NULL)
+      tc->out_tail = NULL;
+    tc->nout--;
+    free(o);
+  }
+}
+
+/* Send one answer (len bytes at bk->scratch + 2) to a TCP client: the
+ * length prefix goes in front of it, and what the send buffer does not
+ * take now waits, in order.  Answers to pipelined queries go out as they
+ * come (RFC 7766 6.2.1.1: the client matches them by ID). */
+static void tc_answer(struct blocker *bk, const struct client *cl,
+                      size_t len) {
+  struct tclient *tc = tclient_of(bk, cl);
+  if (tc == NULL) {
+    bk->s.tcp_answer_dropped++;
+    return;
+  }
+  uint8_t *p = bk->scratch;
+  zn_wr16(p, (uint16_t)len);
+  size_t total = len + 2, done = 0;
+  if (tc->out == NULL) {
+    long w = zn_tcp_write(tc->c, p, total);
+    if (w < 0 && w != ZN_EAGAIN) {
+      bk->s.send_errors++;
+      tc_close(tc);
+      return;
+    }
+    done = w > 0 ? (size_t)w : 0;
+  }
+  bk->s.tcp_answers++;
+  zn_timer_start_in(bk->st, &tc->idle, bk->tcp_idle_ns);
+  if (done == total)
+    return;
+  struct outmsg *o = malloc(sizeof(*o) + total - done);
+  if (o == NULL) {
+    /* The stream would lose its framing: give up on the connection. */
+    bk->s.send_errors++;
+    tc_close(tc);
+    return;
+  }
+  o->next = NULL;
+  o->len = total - done;
+  o->off = 0;
+  memcpy(o->data, p + done, o->len);
+  if (tc->out_tail)
+    tc->out_tail->next = o;
+  else
+    tc->out = o;
+  tc->out_tail = o;
+  tc->nout++;
+}
+
+/* ---- answers, to either kind of client ---- */
+
+/* Where an answer is built: straight into a UDP send buffer, or into the
+ * scratch area behind room for the TCP length prefix.  NULL (counted) if
+ * no buffer is free.  reply_send sends len bytes of it. */
+static uint8_t *reply_begin(struct blocker *bk, const struct client *cl,
+                            size_t max, struct zn_buf **b) {
+  *b = NULL;
+  if (cl->kind == CL_TCP)
+    return bk->scratch + 2;
+  *b = zn_udp_buf_alloc(bk->listen, max);
+  if (*b == NULL) {
+    bk->s.send_errors++;
+    return NULL;
+  }
+  return (*b)->data;
+}
+
+static void reply_send(struct blocker *bk, const struct client *cl,
+                       struct zn_buf *b, size_t len) {
+  if (cl->kind == CL_TCP) {
+    tc_answer(bk, cl, len);
+    return;
+  }
+  zn_buf_put(b, len);
+  send_to(bk, bk->listen, cl->addr, cl->port, b);
+}
+
 /* Append an OPT record advertising our UDP size (RFC 6891 7: a response
  * carries one iff the query did), DO copied from the query (RFC 3225). */
 static void build_opt(struct zn_dns_builder *b, bool do_bit) {
@@ -634,20 +843,21 @@ static void build_opt(struct zn_dns_builder *b, bool do_bit) {
 }
 
 /* A local answer to the query: rcode, and in zero mode the 0.0.0.0 / ::
- * record.  Built straight into the send buffer. */
-static void answer_local(struct blocker *bk, const struct zn_udp_dgram *d,
-                         const struct query *qr, uint8_t rcode, bool zero) {
-  struct zn_buf *b = zn_udp_buf_alloc(bk->listen, LOCAL_MSG_MAX);
-  if (b == NULL) {
-    bk->s.send_errors++;
+ * record, or with tc an empty answer with TC set.  Built straight into
+ * the send buffer. */
+static void answer_local_tc(struct blocker *bk, const struct client *cl,
+                            const struct query *qr, uint8_t rcode, bool zero,
+                            bool tc) {
+  struct zn_buf *b;
+  uint8_t *p = reply_begin(bk, cl, LOCAL_MSG_MAX, &b);
+  if (p == NULL)
     return;
-  }
   struct zn_dns_builder bld;
   /* Questions that do not fit or parse leave a header-only answer in
    * bld: exactly what FORMERR wants.  Only a bad rcode leaves it unset.
    * One question (at most 259 bytes), a compressed A or AAAA record and
    * an OPT record always fit in LOCAL_MSG_MAX. */
-  if (zn_dns_build_response(&bld, b->data, LOCAL_MSG_MAX, &qr->m, rcode) ==
+  if (zn_dns_build_response(&bld, p, LOCAL_MSG_MAX, &qr->m, rcode) ==
       ZN_EINVAL) {
     zn_buf_free(b);
     return;
@@ -656,6 +866,7 @@ static void answer_local(struct blocker *bk, const struct zn_udp_dgram *d,
   struct zn_dns_msg built = {.p = bld.p, .len = zn_dns_build_len(&bld)};
   zn_dns_msg_hdr(&built, &h);
   h.ra = true; /* we recurse, through the upstream */
+  h.tc = tc;
   (void)zn_dns_build_set_hdr(&bld, &h);
   if (zero) {
     struct zn_dns_rdata rd;
@@ -666,36 +877,66 @@ static void answer_local(struct blocker *bk, const struct zn_udp_dgram *d,
   }
   if (qr->edns)
     build_opt(&bld, qr->do_bit);
-  zn_buf_put(b, zn_dns_build_len(&bld));
-  send_to(bk, bk->listen, d->src, d->sport, b);
+  reply_send(bk, cl, b, zn_dns_build_len(&bld));
 }
 
-/* SERVFAIL to a pending query's client, rebuilt from what the entry
- * remembers (the query itself is long gone). */
-static void servfail_pending(struct blocker *bk, const struct pending *p) {
-  struct zn_buf *b = zn_udp_buf_alloc(bk->listen, LOCAL_MSG_MAX);
-  if (b == NULL) {
-    bk->s.send_errors++;
+static void answer_local(struct blocker *bk, const struct client *cl,
+                         const struct query *qr, uint8_t rcode, bool zero) {
+  answer_local_tc(bk, cl, qr, rcode, zero, false);
+}
+
+/* An answer with no records, rebuilt from what a pending entry remembers
+ * (the query itself is long gone): SERVFAIL, or a truncated answer (TC)
+ * that sends a UDP client to TCP. */
+static void answer_pending(struct blocker *bk, const struct pending *p,
+                           uint8_t rcode, bool tc) {
+  struct zn_buf *b;
+  uint8_t *buf = reply_begin(bk, &p->cl, LOCAL_MSG_MAX, &b);
+  if (buf == NULL)
     return;
-  }
   struct zn_dns_hdr h;
   memset(&h, 0, sizeof(h));
   h.id = p->orig_id;
   h.qr = h.ra = true;
+  h.tc = tc;
   h.rd = p->rd;
   h.cd = p->cd;
-  h.rcode = ZN_DNS_RCODE_SERVFAIL;
+  h.rcode = rcode;
   struct zn_dns_builder bld;
-  if (zn_dns_build_init(&bld, b->data, LOCAL_MSG_MAX, &h) != ZN_OK) {
+  if (zn_dns_build_init(&bld, buf, LOCAL_MSG_MAX, &h) != ZN_OK) {
     zn_buf_free(b);
     return;
   }
   (void)zn_dns_build_question(&bld, &p->qname, p->qtype, p->qclass);
   if (p->edns)
     build_opt(&bld, p->do_bit);
-  zn_buf_put(b, zn_dns_build_len(&bld));
-  bk->s.servfail++;
-  send_to(bk, bk->listen, p->client, p->cport, b);
+  if (rcode == ZN_DNS_RCODE_SERVFAIL)
+    bk->s.servfail++;
+  reply_send(bk, &p->cl, b, zn_dns_build_len(&bld));
+}
+
+static void servfail_pending(struct blocker *bk, const struct pending *p) {
+  answer_pending(bk, p, ZN_DNS_RCODE_SERVFAIL, false);
+}
+
+/* A whole answer from the upstream (over TCP, so any size) to the
+ * pending query's client, under the client's ID.  A UDP client that
+ * cannot take that much gets a truncated answer instead, and asks us
+ * again over TCP (where the cache has it by then). */
+static void answer_copy(struct blocker *bk, const struct pending *p,
+                        const uint8_t *msg, size_t len) {
+  if (p->cl.kind == CL_UDP && len > p->client_max) {
+    bk->s.truncated_for_client++;
+    answer_pending(bk, p, ZN_DNS_RCODE_NOERROR, true);
+    return;
+  }
+  struct zn_buf *b;
+  uint8_t *buf = reply_begin(bk, &p->cl, len, &b);
+  if (buf == NULL)
+    return;
+  memcpy(buf, msg, len);
+  zn_wr16(buf, p->orig_id);
+  reply_send(bk, &p->cl, b, len);
 }
 
 /* ---- the pending table ---- */
@@ -707,6 +948,8 @@ static void pending_rearm(struct blocker *bk) {
     zn_timer_stop(bk->st, &bk->timer);
 }
 
+static void tc_resume(struct tclient *tc);
+
 static void pending_release(struct blocker *bk, struct pending *p) {
   if (p->prev)
     p->prev->next = p->next;
@@ -717,11 +960,23 @@ static void pending_release(struct blocker *bk, struct pending *p) {
   else
     bk->newest = p->prev;
   bk->by_id[p->new_id] = 0;
+  if (p->up) {
+    /* The TCP retry is over (answered, failed or timed out). */
+    p->up->p = NULL;
+    if (p->up->c)
+      zn_tcp_abort(p->up->c);
+    p->up = NULL;
+  }
+  struct tclient *tc = tclient_of(bk, &p->cl);
   p->used = false;
   p->prev = NULL;
   p->next = bk->free_pend;
   bk->free_pend = p;
   bk->npending--;
+  if (tc) {
+    tc->inflight--;
+    tc_resume(tc);
+  }
 }
 
 /* A new entry with a fresh random ID (RFC 5452 9.2), at the young end of
@@ -772,15 +1027,11 @@ static void expire_pending(struct zn_stack *st, struct zn_timer *t) {
 /* ---- queries from clients ---- */
 
 /* Step 1: is this a query we serve?  Answers FORMERR/NOTIMP or drops, and
- * returns false, if not. */
-static bool check_query(struct blocker *bk, const struct zn_udp_dgram *d,
-                        struct query *qr) {
-  if (d->bcast || d->sport == 0) {
-    bk->s.dropped_bcast++;
-    bk->s.dropped++;
-    return false;
-  }
-  if (zn_dns_msg_init(&qr->m, d->data, d->len) != ZN_OK) {
+ * returns false, if not.  client_max starts at what the transport takes
+ * without EDNS (512 for UDP, a whole message for TCP). */
+static bool check_query(struct blocker *bk, const struct client *cl,
+                        const uint8_t *data, size_t len, struct query *qr) {
+  if (zn_dns_msg_init(&qr->m, data, len) != ZN_OK) {
     bk->s.dropped_short++;
     bk->s.dropped++;
     return false;
@@ -793,10 +1044,10 @@ static bool check_query(struct blocker *bk, const struct zn_udp_dgram *d,
   bk->s.queries++;
   qr->edns = false;
   qr->do_bit = false;
-  qr->client_max = ZN_DNS_UDP_MAX;
+  qr->client_max = cl->kind == CL_TCP ? ZN_DNS_MSG_MAX : ZN_DNS_UDP_MAX;
   if (zn_dns_opcode(&qr->m) != ZN_DNS_OPCODE_QUERY) {
     bk->s.notimp++;
-    answer_local(bk, d, qr, ZN_DNS_RCODE_NOTIMP, false);
+    answer_local(bk, cl, qr, ZN_DNS_RCODE_NOTIMP, false);
     return false;
   }
   struct zn_dns_iter it;
@@ -808,7 +1059,7 @@ static bool check_query(struct blocker *bk, const struct zn_udp_dgram *d,
       zn_dns_msg_check(&qr->m) != ZN_OK ||
       ((oerr = zn_dns_msg_opt(&qr->m, &o)) != ZN_OK && oerr != ZN_ENOENT)) {
     bk->s.formerr++;
-    answer_local(bk, d, qr, ZN_DNS_RCODE_FORMERR, false);
+    answer_local(bk, cl, qr, ZN_DNS_RCODE_FORMERR, false);
     return false;
   }
   if (oerr == ZN_OK) {
@@ -824,22 +1075,28 @@ static bool check_query(struct blocker *bk, const struct zn_udp_dgram *d,
   return true;
 }
 
-/* Step 3: serve from the cache if the entry is there and fits. */
-static bool serve_cached(struct blocker *bk, const struct zn_udp_dgram *d,
+/* Step 3: serve from the cache if the entry is there.  One too big for
+ * a UDP client is answered with TC (RFC 1035 4.2.1, RFC 2181 9): the
+ * client asks again over TCP, and gets it from the cache then. */
+static bool serve_cached(struct blocker *bk, const struct client *cl,
                          const struct query *qr, uint64_t now) {
   struct centry *e = cache_find(&bk->cache, &bk->s, &qr->lname, qr->q.qtype,
                                 qr->q.qclass, qr->variant, now);
   size_t len = e ? (size_t)e->len + (qr->edns ? OPT_RR_LEN : 0) : 0;
-  if (e == NULL || len > qr->client_max) {
+  if (e == NULL) {
     bk->s.cache_misses++;
     return false;
   }
-  struct zn_buf *b = zn_udp_buf_alloc(bk->listen, len);
-  if (b == NULL) {
-    bk->s.send_errors++;
-    return true; /* answered as far as the client can tell: it retries */
+  if (len > qr->client_max) {
+    bk->s.cache_hits++;
+    bk->s.truncated_for_client++;
+    answer_local_tc(bk, cl, qr, ZN_DNS_RCODE_NOERROR, false, true);
+    return true;
   }
-  uint8_t *p = zn_buf_put(b, len);
+  struct zn_buf *b;
+  uint8_t *p = reply_begin(bk, cl, len, &b);
+  if (p == NULL)
+    return true; /* answered as far as the client can tell: it retries */
   memcpy(p, e->msg, e->len);
   /* The client's ID, RD and CD, and its question's case (at offset 12:
    * the first name of a message is never compressed). */
@@ -869,25 +1126,27 @@ static bool serve_cached(struct blocker *bk, const struct zn_udp_dgram *d,
     zn_wr16(p + 10, (uint16_t)(zn_rd16(p + 10) + 1));
   }
   bk->s.cache_hits++;
-  send_to(bk, bk->listen, d->src, d->sport, b);
+  reply_send(bk, cl, b, len);
   return true;
 }
 
-/* Step 4: to the upstream, under a fresh ID.  The client's buffer goes
- * out again with only the ID changed. */
-static void forward(struct blocker *bk, const struct zn_udp_dgram *d,
-                    const struct query *qr, uint64_t now) {
+/* Step 4: to the upstream over UDP, under a fresh ID.  A UDP client's
+ * buffer goes out again with only the ID changed (d); a TCP client's
+ * query is copied into a datagram. */
+static void forward(struct blocker *bk, const struct client *cl,
+                    const struct zn_udp_dgram *d, const struct query *qr,
+                    uint64_t now) {
   struct pending *p = pending_new(bk, now);
   if (p == NULL) {
     /* Refusing costs the client one round trip; queueing without bound
      * would cost us the memory. */
     bk->s.pending_full++;
     bk->s.servfail++;
-    answer_local(bk, d, qr, ZN_DNS_RCODE_SERVFAIL, false);
+    answer_local(bk, cl, qr, ZN_DNS_RCODE_SERVFAIL, false);
     return;
   }
-  p->client = d->src;
-  p->cport = d->sport;
+  p->cl = *cl;
+  p->client_max = qr->client_max;
   p->orig_id = zn_dns_id(&qr->m);
   p->qtype = qr->q.qtype;
   p->qclass = qr->q.qclass;
@@ -897,12 +1156,29 @@ static void forward(struct blocker *bk, const struct zn_udp_dgram *d,
   p->cd = zn_dns_cd(&qr->m);
   p->edns = qr->edns;
   p->do_bit = qr->do_bit;
+  struct tclient *tc = tclient_of(bk, cl);
+  if (tc)
+    tc->inflight++;
   if (p == bk->oldest)
     pending_rearm(bk);
 
-  struct zn_buf *b = zn_udp_dgram_keep(d);
-  zn_wr16(b->data, p->new_id); /* the query's bytes now carry new_id */
+  struct zn_buf *b;
+  if (d) {
+    b = zn_udp_dgram_keep(d);
+  } else {
+    b = zn_udp_buf_alloc(bk->up, qr->m.len);
+    if (b)
+      memcpy(zn_buf_put(b, qr->m.len), qr->m.p, qr->m.len);
+  }
   bk->s.forwarded++;
+  if (b == NULL) {
+    bk->s.send_errors++;
+    servfail_pending(bk, p);
+    pending_release(bk, p);
+    pending_rearm(bk);
+    return;
+  }
+  zn_wr16(b->data, p->new_id); /* the query's bytes now carry new_id */
   if (zn_udp_sendto_buf(bk->up, bk->up_addr, bk->up_port, b) != ZN_OK) {
     bk->s.send_errors++;
     servfail_pending(bk, p); /* from the entry: it has the client's ID */
@@ -911,41 +1187,437 @@ static void forward(struct blocker *bk, const struct zn_udp_dgram *d,
   }
 }
 
+/* Steps 2 to 4 for a query that passed step 1. */
+static void serve(struct blocker *bk, const struct client *cl,
+                  const struct zn_udp_dgram *d, const struct query *qr) {
+  uint64_t now = zn_stack_now(bk->st);
+  if (set_blocks(&bk->blocked, &qr->lname)) {
+    bool zero = bk->zero_mode && qr->q.qclass == ZN_DNS_CLASS_IN &&
+                (qr->q.qtype == ZN_DNS_TYPE_A || qr->q.qtype == ZN_DNS_TYPE_AAAA);
+    bk->s.blocked++;
+    answer_local(bk, cl, qr,
+                 bk->zero_mode ? ZN_DNS_RCODE_NOERROR : ZN_DNS_RCODE_NXDOMAIN,
+                 zero);
+    return;
+  }
+  if (serve_cached(bk, cl, qr, now))
+    return;
+  forward(bk, cl, d, qr, now);
+}
+
 static void on_query(struct zn_udp_sock *s, void *arg,
                      const struct zn_udp_dgram *d) {
   (void)s;
   struct blocker *bk = arg;
   struct query qr;
-  uint64_t now = zn_stack_now(bk->st);
   bk->s.received++;
-  if (!check_query(bk, d, &qr))
-    return;
-  if (set_blocks(&bk->blocked, &qr.lname)) {
-    bool zero = bk->zero_mode && qr.q.qclass == ZN_DNS_CLASS_IN &&
-                (qr.q.qtype == ZN_DNS_TYPE_A || qr.q.qtype == ZN_DNS_TYPE_AAAA);
-    bk->s.blocked++;
-    answer_local(bk, d, &qr,
-                 bk->zero_mode ? ZN_DNS_RCODE_NOERROR : ZN_DNS_RCODE_NXDOMAIN,
-                 zero);
+  if (d->bcast || d->sport == 0) {
+    bk->s.dropped_bcast++;
+    bk->s.dropped++;
     return;
   }
-  if (serve_cached(bk, d, &qr, now))
+  struct client cl = {.kind = CL_UDP, .addr = d->src, .port = d->sport};
+  if (check_query(bk, &cl, d->data, d->len, &qr))
+    serve(bk, &cl, d, &qr);
+}
+
+/* ---- TCP clients: reading queries ---- */
+
+/* The client said it is done (FIN): close once every query it sent is
+ * answered and written. */
+static void tc_maybe_close(struct tclient *tc) {
+  if (tc->eof && tc->inflight == 0 && tc->out == NULL)
+    tc_close(tc);
+}
+
+/* Read queries off the stream: a two-byte length, then the message
+ * (RFC 1035 4.2.2), any number back to back.  The bytes are copied out
+ * of the frame buffers (a query may span several) and consumed as they
+ * are taken.  Stops taking more while TCP_PIPELINE_MAX queries are in
+ * progress or answers wait to be written, so a client that sends without
+ * reading finds the window closed. */
+static void tc_read(struct tclient *tc) {
+  struct blocker *bk = tc->bk;
+  if (tc->in_read)
+    return; /* tc_resume from inside a query being served */
+  tc->in_read = true;
+  while (!tc->closing && tc->inflight + tc->nout < TCP_PIPELINE_MAX) {
+    const uint8_t *p;
+    long n = zn_tcp_peek(tc->c, &p);
+    if (n == ZN_EAGAIN)
+      break;
+    if (n == 0) {
+      tc->eof = true;
+      break;
+    }
+    if (n < 0) {
+      tc_close(tc);
+      break;
+    }
+    size_t used = 0;
+    while (used < (size_t)n && !tc->closing &&
+           tc->inflight + tc->nout < TCP_PIPELINE_MAX) {
+      if (tc->hlen < 2) {
+        tc->hdr[tc->hlen++] = p[used++];
+        if (tc->hlen == 2) {
+          tc->need = zn_rd16(tc->hdr);
+          tc->have = 0;
+          if (tc->need < ZN_DNS_HDR_LEN || tc->need > TCP_QUERY_MAX) {
+            /* Nothing sensible follows; the framing cannot be trusted. */
+            bk->s.tcp_bad_length++;
+            tc_close(tc);
+          }
+        }
+        continue;
+      }
+      size_t k = tc->need - tc->have;
+      if (k > (size_t)n - used)
+        k = (size_t)n - used;
+      memcpy(tc->msg + tc->have, p + used, k);
+      tc->have += k;
+      used += k;
+      if (tc->have < tc->need)
+        continue;
+      tc->hlen = 0;
+      bk->s.tcp_queries++;
+      bk->s.received++;
+      zn_timer_start_in(bk->st, &tc->idle, bk->tcp_idle_ns);
+      struct client cl = {.kind = CL_TCP,
+                          .slot = (uint32_t)(tc - bk->tc),
+                          .gen = tc->gen};
+      struct query qr;
+      if (check_query(bk, &cl, tc->msg, tc->need, &qr))
+        serve(bk, &cl, NULL, &qr);
+    }
+    if (!tc->closing)
+      (void)zn_tcp_consume(tc->c, used); /* used <= what peek showed */
+    if (used < (size_t)n)
+      break;
+  }
+  tc->in_read = false;
+  tc_maybe_close(tc);
+}
+
+/* An answer went out or a query finished: read on if reading had
+ * stopped, and close if the client is done. */
+static void tc_resume(struct tclient *tc) {
+  if (tc->closing || tc->in_read)
     return;
-  forward(bk, d, &qr, now);
+  tc_flush(tc);
+  tc_read(tc);
+}
+
+static void tc_on_readable(struct zn_tcp_conn *c, void *arg) {
+  (void)c;
+  tc_read(arg);
+}
+
+static void tc_on_writable(struct zn_tcp_conn *c, void *arg) {
+  (void)c;
+  tc_resume(arg);
+}
+
+static void tc_on_error(struct zn_tcp_conn *c, void *arg, int err) {
+  (void)c;
+  (void)err;
+  tc_close(arg);
+}
+
+static void tc_free_out(struct tclient *tc) {
+  while (tc->out) {
+    struct outmsg *o = tc->out;
+    tc->out = o->next;
+    free(o);
+  }
+  tc->out_tail = NULL;
+  tc->nout = 0;
+}
+
+/* The slot is free again; answers still on their way to it are dropped
+ * (the generation changes). */
+static void tc_release(struct tclient *tc) {
+  struct blocker *bk = tc->bk;
+  zn_timer_stop(bk->st, &tc->idle);
+  tc_free_out(tc);
+  tc->c = NULL;
+  tc->gen++;
+  tc->inflight = 0;
+  tc->next_free = bk->free_tc;
+  bk->free_tc = tc;
+  bk->tc_active--;
+}
+
+static void tc_on_closed(struct zn_tcp_conn *c, void *arg) {
+  (void)c;
+  tc_release(arg);
+}
+
+/* RFC 7766 6.2.3: a server closes connections that have been idle for a
+ * while.  A query in progress or an answer not yet taken by the client is
+ * not idleness. */
+static void tc_idle_fn(struct zn_stack *st, struct zn_timer *t) {
+  (void)st;
+  struct tclient *tc = ZN_CONTAINER_OF(t, struct tclient, idle);
+  if (tc->c == NULL || tc->closing)
+    return;
+  if (tc->inflight || tc->out) {
+    zn_timer_start_in(tc->bk->st, &tc->idle, tc->bk->tcp_idle_ns);
+    return;
+  }
+  tc->bk->s.tcp_idle_closed++;
+  /* Unread bytes (a query cut short) make this a reset, as it should. */
+  tc_close(tc);
+}
+
+static const struct zn_tcp_callbacks tclient_cbs = {
+    .on_readable = tc_on_readable,
+    .on_writable = tc_on_writable,
+    .on_error = tc_on_error,
+    .on_closed = tc_on_closed,
+};
+
+static void on_tcp_accept(struct zn_tcp_conn *l, void *arg) {
+  struct blocker *bk = arg;
+  struct zn_tcp_conn *c;
+  while (zn_tcp_accept(l, &c) == ZN_OK) {
+    struct tclient *tc = bk->free_tc;
+    if (tc == NULL) {
+      bk->s.tcp_refused++;
+      zn_tcp_abort(c); /* the listener's callbacks: nothing to free */
+      continue;
+    }
+    bk->free_tc = tc->next_free;
+    bk->tc_active++;
+    tc->c = c;
+    tc->hlen = tc->need = tc->have = 0;
+    tc->inflight = tc->nout = 0;
+    tc->out = tc->out_tail = NULL;
+    tc->eof = tc->closing = tc->in_read = false;
+    bk->s.tcp_connections++;
+    zn_tcp_set_callbacks(c, &tclient_cbs, tc);
+    zn_timer_start_in(bk->st, &tc->idle, bk->tcp_idle_ns);
+    tc_read(tc); /* a query may have come with the handshake */
+  }
+}
+
+static void on_tcp_listener_closed(struct zn_tcp_conn *c, void *arg) {
+  (void)c;
+  (void)arg;
+}
+
+static const struct zn_tcp_callbacks tlisten_cbs = {
+    .on_accept = on_tcp_accept,
+    .on_closed = on_tcp_listener_closed,
+};
+
+/* ---- asking the upstream again over TCP ---- */
+
+static void uc_close(struct upconn *u) {
+  if (u->c)
+    zn_tcp_close(u->c);
+}
+
+/* The TCP retry failed: a UDP client gets the truncated answer it would
+ * have had (and may come to us over TCP), a TCP client SERVFAIL. */
+static void uc_fail(struct upconn *u) {
+  struct blocker *bk = u->bk;
+  struct pending *p = u->p;
+  if (p == NULL)
+    return;
+  bk->s.tcp_fallback_failed++;
+  p->up = NULL;
+  u->p = NULL;
+  if (p->cl.kind == CL_UDP) {
+    bk->s.truncated_for_client++;
+    answer_pending(bk, p, ZN_DNS_RCODE_NOERROR, true);
+  } else {
+    servfail_pending(bk, p);
+  }
+  pending_release(bk, p);
+  pending_rearm(bk);
+  if (u->c)
+    zn_tcp_abort(u->c);
+}
+
+/* The whole answer is in: check it as a UDP answer is checked, cache it,
+ * hand it on. */
+static void uc_answer(struct upconn *u) {
+  struct blocker *bk = u->bk;
+  struct pending *p = u->p;
+  struct zn_dns_msg m;
+  struct zn_dns_iter it;
+  struct zn_dns_question q;
+  if (p == NULL)
+    return;
+  if (zn_dns_msg_init(&m, u->ans, u->need) != ZN_OK || !zn_dns_qr(&m) ||
+      zn_dns_id(&m) != p->new_id || zn_dns_qdcount(&m) != 1) {
+    bk->s.upstream_mismatch++;
+    uc_fail(u);
+    return;
+  }
+  zn_dns_iter_init(&it, &m);
+  if (zn_dns_iter_question(&it, &q) != ZN_OK || q.qtype != p->qtype ||
+      q.qclass != p->qclass || !zn_dns_name_eq(&q.name, &p->qname)) {
+    bk->s.upstream_mismatch++;
+    uc_fail(u);
+    return;
+  }
+  if (zn_dns_msg_check(&m) != ZN_OK) {
+    bk->s.upstream_malformed++;
+    uc_fail(u);
+    return;
+  }
+  bk->s.tcp_fallback_ok++;
+  if (!zn_dns_tc(&m)) {
+    struct zn_dns_name lname = p->qname;
+    zn_dns_name_lower(&lname);
+    cache_put(&bk->cache, &bk->s, &m, &lname, p->qtype, p->qclass, p->variant,
+              zn_stack_now(bk->st));
+  }
+  bk->s.answered++;
+  answer_copy(bk, p, u->ans, u->need);
+  p->up = NULL;
+  u->p = NULL;
+  pending_release(bk, p);
+  pending_rearm(bk);
+  uc_close(u);
+}
+
+static void uc_write(struct upconn *u) {
+  while (u->qoff < u->qlen) {
+    long w = zn_tcp_write(u->c, u->q + u->qoff, u->qlen - u->qoff);
+    if (w == ZN_EAGAIN)
+      return;
+    if (w < 0) {
+      uc_fail(u);
+      return;
+    }
+    u->qoff += (size_t)w;
+  }
+}
+
+static void uc_on_connected(struct zn_tcp_conn *c, void *arg) {
+  (void)c;
+  uc_write(arg);
+}
+
+static void uc_on_writable(struct zn_tcp_conn *c, void *arg) {
+  (void)c;
+  uc_write(arg);
+}
+
+static void uc_on_readable(struct zn_tcp_conn *c, void *arg) {
+  struct upconn *u = arg;
+  while (u->p) {
+    const uint8_t *p;
+    long n = zn_tcp_peek(c, &p);
+    if (n == ZN_EAGAIN)
+      return;
+    if (n <= 0) {
+      uc_fail(u); /* closed (or failed) before the whole answer came */
+      return;
+    }
+    size_t used = 0;
+    bool done = false, bad = false;
+    while (used < (size_t)n && !done && !bad) {
+      if (u->hlen < 2) {
+        u->hdr[u->hlen++] = p[used++];
+        if (u->hlen == 2) {
+          u->need = zn_rd16(u->hdr);
+          u->ans = u->need >= ZN_DNS_HDR_LEN ? malloc(u->need) : NULL;
+          bad = u->ans == NULL;
+        }
+        continue;
+      }
+      size_t k = u->need - u->have;
+      if (k > (size_t)n - used)
+        k = (size_t)n - used;
+      memcpy(u->ans + u->have, p + used, k);
+      u->have += k;
+      used += k;
+      done = u->have == u->need;
+    }
+    (void)zn_tcp_consume(c, used); /* used <= what peek showed */
+    if (bad) {
+      u->bk->s.upstream_malformed++;
+      uc_fail(u);
+      return;
+    }
+    if (done) {
+      uc_answer(u);
+      return;
+    }
+  }
+}
+
+static void uc_on_error(struct zn_tcp_conn *c, void *arg, int err) {
+  (void)c;
+  (void)err;
+  uc_fail(arg);
+}
+
+static void uc_on_closed(struct zn_tcp_conn *c, void *arg) {
+  (void)c;
+  struct upconn *u = arg;
+  struct blocker *bk = u->bk;
+  u->c = NULL;
+  uc_fail(u); /* every path closes after letting go of the query: no-op */
+  free(u->ans);
+  u->ans = NULL;
+  u->next_free = bk->free_uc;
+  bk->free_uc = u;
+}
+
+static const struct zn_tcp_callbacks upconn_cbs = {
+    .on_connected = uc_on_connected,
+    .on_readable = uc_on_readable,
+    .on_writable = uc_on_writable,
+    .on_error = uc_on_error,
+    .on_closed = uc_on_closed,
+};
+
+/* TCP fallback (RFC 7766 5; RFC 1035 4.2.2): an upstream answer with TC
+ * set is asked again over TCP, under the same ID, and the TCP answer is
+ * what the client gets.  The pending entry waits meanwhile, its timeout
+ * still running.  Returns false (the truncated answer is then relayed as
+ * it is) if no TCP slot or connection is to be had. */
+static bool tcp_fallback(struct blocker *bk, struct pending *p) {
+  struct upconn *u = bk->free_uc;
+  if (u == NULL) {
+    bk->s.tcp_fallback_busy++;
+    return false;
+  }
+  struct zn_dns_hdr h;
+  memset(&h, 0, sizeof(h));
+  h.id = p->new_id;
+  h.rd = p->rd;
+  h.cd = p->cd;
+  struct zn_dns_builder bld;
+  if (zn_dns_build_init(&bld, u->q + 2, LOCAL_MSG_MAX, &h) != ZN_OK ||
+      zn_dns_build_question(&bld, &p->qname, p->qtype, p->qclass) != ZN_OK)
+    return false;
+  if (p->edns)
+    build_opt(&bld, p->do_bit);
+  u->qlen = 2 + zn_dns_build_len(&bld);
+  zn_wr16(u->q, (uint16_t)(u->qlen - 2));
+  u->qoff = 0;
+  u->hlen = u->need = u->have = 0;
+  u->ans = NULL;
+  u->c = NULL;
+  if (zn_tcp_connect(bk->st, bk->up_addr, bk->up_port, &upconn_cbs, u,
+                     &u->c) != ZN_OK) {
+    u->c = NULL;
+    bk->s.tcp_fallback_busy++;
+    return false;
+  }
+  bk->free_uc = u->next_free;
+  u->p = p;
+  p->up = u;
+  bk->s.tcp_fallback++;
+  return true;
 }
 
 /* ---- answers from the upstream ---- */
-
-/* TCP fallback (RFC 7766), once znet has TCP: an upstream answer with TC
- * set will be asked again over TCP here, and the blocker will listen on
- * TCP port 53 for clients that retry there.  Until then this returns
- * false and the truncated answer is relayed as it is: the client sees TC
- * and retries over TCP itself (to us, where nothing listens yet). */
-static bool tcp_fallback(struct blocker *bk, const struct pending *p) {
-  (void)bk;
-  (void)p;
-  return false;
-}
 
 static void on_upstream(struct zn_udp_sock *s, void *arg,
                         const struct zn_udp_dgram *d) {
@@ -962,7 +1634,8 @@ static void on_upstream(struct zn_udp_sock *s, void *arg,
     return;
   }
   uint16_t idx = bk->by_id[zn_dns_id(&m)];
-  if (!zn_dns_qr(&m) || idx == 0) {
+  if (!zn_dns_qr(&m) || idx == 0 || bk->pend[idx - 1].up) {
+    /* Unknown ID, or one being asked over TCP already. */
     bk->s.upstream_mismatch++;
     return;
   }
@@ -979,9 +1652,16 @@ static void on_upstream(struct zn_udp_sock *s, void *arg,
     return;
   }
   if (zn_dns_tc(&m)) {
+    bk->s.truncated++;
     if (tcp_fallback(bk, p))
       return;
-    bk->s.truncated++;
+    if (p->cl.kind == CL_TCP) {
+      /* A TCP client asked precisely not to get a truncated answer. */
+      servfail_pending(bk, p);
+      pending_release(bk, p);
+      pending_rearm(bk);
+      return;
+    }
   } else if (zn_dns_msg_check(&m) != ZN_OK) {
     /* The client would have to make sense of it; say the server failed. */
     bk->s.upstream_malformed++;
@@ -996,14 +1676,19 @@ static void on_upstream(struct zn_udp_sock *s, void *arg,
     cache_put(&bk->cache, &bk->s, &m, &lname, p->qtype, p->qclass, p->variant,
               now);
   }
+  bk->s.answered++;
+  if (p->cl.kind == CL_TCP) {
+    answer_copy(bk, p, d->data, d->len);
+    pending_release(bk, p);
+    pending_rearm(bk);
+    return;
+  }
   struct zn_buf *b = zn_udp_dgram_keep(d);
   zn_wr16(b->data, p->orig_id);
-  uint32_t client = p->client;
-  uint16_t cport = p->cport;
+  struct client cl = p->cl;
   pending_release(bk, p);
   pending_rearm(bk);
-  bk->s.answered++;
-  send_to(bk, bk->listen, client, cport, b);
+  send_to(bk, bk->listen, cl.addr, cl.port, b);
 }
 
 static void on_upstream_err(struct zn_udp_sock *s, void *arg, int err,
@@ -1027,6 +1712,7 @@ struct blk_opts {
   uint32_t listen_port;
   uint32_t cache;
   uint32_t up_timeout_ms;
+  uint32_t tcp_idle_ms;
 };
 
 static int parse_server(const char *s, struct zn_dns_server *srv) {
@@ -1107,25 +1793,40 @@ static int handle(void *arg, int opt, const char *val) {
       return -1;
     }
     return 0;
+  case OPT_TCP_IDLE:
+    if (ex_parse_u32(val, 1, 3600000, &o->tcp_idle_ms) != 0) {
+      fprintf(stderr,
+              PROG ": bad --tcp-idle-timeout '%s' (want 1..3600000 "
+                   "ms) (try --help)\n",
+              val);
+      return -1;
+    }
+    return 0;
   default:
     return -1;
   }
 }
 
 static int blocker_start(struct blocker *bk, struct zn_stack *st,
-                         const struct blk_opts *o) {
+                         const struct blk_opts *o, uint32_t tcp_conns) {
   bk->st = st;
   bk->up_addr = o->up.addr;
   bk->up_port = o->up.port;
   bk->listen_port = (uint16_t)o->listen_port;
   bk->up_timeout_ns = ZN_MS(o->up_timeout_ms);
+  bk->tcp_idle_ns = ZN_MS(o->tcp_idle_ms);
   bk->zero_mode = o->zero_mode;
   zn_timer_init(&bk->timer, expire_pending);
   uint8_t key[16];
   zn_random_bytes(st, key, sizeof(key));
   bk->pend = calloc(PENDING_MAX, sizeof(*bk->pend));
   bk->by_id = calloc(65536, sizeof(*bk->by_id));
-  if (bk->pend == NULL || bk->by_id == NULL ||
+  bk->ntc = tcp_conns;
+  bk->tc = calloc(tcp_conns, sizeof(*bk->tc));
+  bk->uc = calloc(UPSTREAM_TCP_MAX, sizeof(*bk->uc));
+  bk->scratch = malloc(2 + ZN_DNS_MSG_MAX);
+  if (bk->pend == NULL || bk->by_id == NULL || bk->tc == NULL ||
+      bk->uc == NULL || bk->scratch == NULL ||
       cache_init(&bk->cache, o->cache, key) != 0) {
     fprintf(stderr, PROG ": out of memory\n");
     return -1;
@@ -1133,6 +1834,23 @@ static int blocker_start(struct blocker *bk, struct zn_stack *st,
   for (uint32_t i = PENDING_MAX; i-- > 0;) {
     bk->pend[i].next = bk->free_pend;
     bk->free_pend = &bk->pend[i];
+  }
+  for (uint32_t i = tcp_conns; i-- > 0;) {
+    struct tclient *tc = &bk->tc[i];
+    tc->bk = bk;
+    tc->msg = malloc(TCP_QUERY_MAX);
+    if (tc->msg == NULL) {
+      fprintf(stderr, PROG ": out of memory\n");
+      return -1;
+    }
+    zn_timer_init(&tc->idle, tc_idle_fn);
+    tc->next_free = bk->free_tc;
+    bk->free_tc = tc;
+  }
+  for (uint32_t i = UPSTREAM_TCP_MAX; i-- > 0;) {
+    bk->uc[i].bk = bk;
+    bk->uc[i].next_free = bk->free_uc;
+    bk->free_uc = &bk->uc[i];
   }
   int rc = zn_udp_open(st, &bk->listen);
   if (rc == ZN_OK)
@@ -1143,6 +1861,13 @@ static int blocker_start(struct blocker *bk, struct zn_stack *st,
     return -1;
   }
   zn_udp_set_recv_cb(bk->listen, on_query, bk);
+  rc = zn_tcp_listen(st, 0, bk->listen_port, TCP_BACKLOG, &tlisten_cbs, bk,
+                     &bk->tlisten);
+  if (rc != ZN_OK) {
+    fprintf(stderr, PROG ": cannot listen on TCP port %u: %s\n",
+            (unsigned)bk->listen_port, zn_strerror(rc));
+    return -1;
+  }
   /* One socket for every upstream query, on a random ephemeral port,
    * connected so that the stack itself filters on the upstream's
    * address and port (on_upstream checks again). */
@@ -1159,17 +1884,49 @@ static int blocker_start(struct blocker *bk, struct zn_stack *st,
   return 0;
 }
 
+/* At exit: reset the TCP connections still open (no poll follows, so no
+ * on_closed runs: their slots are freed here), let the resets go out,
+ * close the sockets, free everything. */
 static void blocker_stop(struct blocker *bk) {
   if (bk->st)
     zn_timer_stop(bk->st, &bk->timer);
+  for (uint32_t i = 0; bk->tc && i < bk->ntc; i++) {
+    struct tclient *tc = &bk->tc[i];
+    if (tc->c) {
+      zn_tcp_abort(tc->c);
+      tc->c = NULL;
+    }
+    if (bk->st)
+      zn_timer_stop(bk->st, &tc->idle);
+    tc_free_out(tc);
+    free(tc->msg);
+  }
+  for (uint32_t i = 0; bk->uc && i < UPSTREAM_TCP_MAX; i++) {
+    struct upconn *u = &bk->uc[i];
+    if (u->c)
+      zn_tcp_abort(u->c);
+    u->c = NULL;
+    free(u->ans);
+  }
+  if (bk->tlisten)
+    zn_tcp_close(bk->tlisten);
+  bk->tlisten = NULL;
+  if (bk->st)
+    zn_stack_flush(bk->st);
   zn_udp_close(bk->listen);
   zn_udp_close(bk->up);
   bk->listen = bk->up = NULL;
   cache_free(&bk->cache);
   free(bk->pend);
   free(bk->by_id);
+  free(bk->tc);
+  free(bk->uc);
+  free(bk->scratch);
   bk->pend = NULL;
   bk->by_id = NULL;
+  bk->tc = NULL;
+  bk->uc = NULL;
+  bk->scratch = NULL;
   set_free(&bk->blocked);
 }
 
@@ -1182,6 +1939,7 @@ static void print_blk_stats(FILE *fp, const struct blocker *bk) {
 #undef X
   fprintf(fp, "  %-26s %10" PRIu32 "\n", "dns.cache_entries", bk->cache.count);
   fprintf(fp, "  %-26s %10" PRIu32 "\n", "dns.pending_at_exit", bk->npending);
+  fprintf(fp, "  %-26s %10" PRIu32 "\n", "dns.tcp_open_at_exit", bk->tc_active);
 }
 
 int main(int argc, char **argv) {
@@ -1194,20 +1952,22 @@ int main(int argc, char **argv) {
       {"listen-port", required_argument, NULL, OPT_LISTEN_PORT},
       {"cache", required_argument, NULL, OPT_CACHE},
       {"upstream-timeout", required_argument, NULL, OPT_UP_TIMEOUT},
+      {"tcp-idle-timeout", required_argument, NULL, OPT_TCP_IDLE},
       {NULL, 0, NULL, 0},
   };
   struct blk_opts bo = {.listen_port = ZN_DNS_PORT,
                         .cache = DEFAULT_CACHE,
-                        .up_timeout_ms = DEFAULT_UPSTREAM_TIMEOUT_MS};
+                        .up_timeout_ms = DEFAULT_UPSTREAM_TIMEOUT_MS,
+                        .tcp_idle_ms = DEFAULT_TCP_IDLE_MS};
   const struct ex_prog prog = {
       .name = PROG,
       .synopsis = "--upstream ADDR[:PORT] --blocklist FILE "
                   "[--block-mode nxdomain|zero]\n"
                   "       [--listen-port 53] [--cache N] "
                   "--netif tap:NAME --ipv4 ADDR/PREFIX [OPTIONS]",
-      .summary = "A forwarding DNS server that answers names on a blocklist "
-                 "itself (NXDOMAIN or\n0.0.0.0/::) and caches the rest; "
-                 "prints its counters at exit.",
+      .summary = "A forwarding DNS server (UDP and TCP) that answers names "
+                 "on a blocklist itself\n(NXDOMAIN or 0.0.0.0/::) and caches "
+                 "the rest; prints its counters at exit.",
       .extra_help =
           "  --upstream ADDR[:PORT]        server to forward to (port 53 by "
           "default)\n"
@@ -1219,12 +1979,16 @@ int main(int argc, char **argv) {
           "(default) or\n"
           "                                0.0.0.0 / :: (other types: no "
           "data)\n"
-          "  --listen-port N               UDP port to serve (default 53)\n"
+          "  --listen-port N               UDP and TCP port to serve (default "
+          "53)\n"
           "  --cache N                     answers cached (default 4096; 0: "
           "none)\n"
           "  --upstream-timeout MS         SERVFAIL a forwarded query after "
           "this long\n"
-          "                                (default 5000)\n",
+          "                                (default 5000)\n"
+          "  --tcp-idle-timeout MS         close a TCP client connection idle "
+          "this long\n"
+          "                                (default 10000)\n",
       .extra = extra,
       .handle = handle,
       .arg = &bo,
@@ -1258,7 +2022,7 @@ int main(int argc, char **argv) {
     return EX_EXIT_FAIL;
   }
   int status = 0;
-  if (blocker_start(&bk, h.st, &bo) != 0) {
+  if (blocker_start(&bk, h.st, &bo, h.cfg.tcp_conns) != 0) {
     status = EX_EXIT_FAIL;
   } else {
     char ip[ZN_IPV4_STRLEN], up[ZN_IPV4_STRLEN], mac[ZN_MAC_STRLEN];
@@ -1271,8 +2035,8 @@ int main(int argc, char **argv) {
                 " invalid)\n",
            bo.blocklist, ls.added, ls.lines, ls.duplicates, ls.ignored,
            ls.invalid);
-    printf(PROG ": serving DNS on UDP port %u, upstream %s:%u, blocked names "
-                "answered %s, cache %" PRIu32 " answers\n",
+    printf(PROG ": serving DNS on UDP and TCP port %u, upstream %s:%u, "
+                "blocked names answered %s, cache %" PRIu32 " answers\n",
            (unsigned)bk.listen_port, zn_ipv4_format(bk.up_addr, up),
            (unsigned)bk.up_port, bk.zero_mode ? "0.0.0.0/::" : "NXDOMAIN",
            bo.cache);

@@ -1,11 +1,12 @@
 /*
  * znet-echo: an echo host on a TAP device (or a replayed capture).
  *
- * It answers ARP and ping (the stack does both by itself) and echoes UDP
- * datagrams (RFC 862) on port 7, or the port --port names.  The services
- * live in the table below: each has a start function that opens its socket
- * on the stack and a stop function that closes it, and needs nothing else
- * from main().  TCP echo will join the table on the same port.
+ * It answers ARP and ping (the stack does both by itself), echoes UDP
+ * datagrams and TCP streams (RFC 862) on port 7, or the port --port
+ * names, and discards (RFC 863) UDP datagrams and TCP streams on port 9
+ * (--discard-port).  The services live in the table below: each has a
+ * start function that opens its socket on the stack and a stop function
+ * that closes it, and needs nothing else from main().
  *
  *     znet-echo --netif tap:zntap0 --ipv4 10.0.0.2/24 [--port 7]
  *
@@ -13,8 +14,20 @@
  * (zn_udp_dgram_keep) and handed back to zn_udp_sendto_buf, which pushes
  * the new headers into the headroom the received ones were pulled from.
  *
+ * The TCP echo serves any number of clients at once (the stack's table,
+ * --tcp-conns, is the bound).  It reads nothing into a buffer of its own:
+ * zn_tcp_peek shows the received bytes in the frame buffers they came in,
+ * zn_tcp_write copies them once into the send buffer, and zn_tcp_consume
+ * then lets go of exactly what the send buffer took.  When the send
+ * buffer is full the echo stops consuming, so the receive window closes
+ * and the client is slowed to the pace it reads its echo at; on_writable
+ * starts it again.  When the client closes its side (and everything
+ * before the FIN is echoed) the echo closes its own.  The TCP discard
+ * consumes what it is shown (peek/consume, no copy at all) and closes
+ * when the client does: a sink to stream load into.
+ *
  * Runs until SIGINT or SIGTERM (or the end of a replayed capture), then
- * prints the echo counters and the stack's counters to stderr.
+ * prints each service's counters and the stack's counters to stderr.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,17 +38,62 @@
 
 #define PROG "znet-echo"
 #define DEFAULT_PORT 7
+#define DEFAULT_DISCARD_PORT 9
+/* Listen backlog: connections waiting for the handshake to finish or to
+ * be accepted (every poll accepts all that are ready); beyond it the
+ * stack answers with SYN cookies. */
+#define TCP_BACKLOG 128
 
-enum { OPT_PORT = 0x200 };
+enum { OPT_PORT = 0x200, OPT_DISCARD_PORT };
+
+struct echo_opts {
+  uint16_t port;
+  uint16_t discard_port; /* 0: no discard service */
+};
+
+static struct echo_opts eopts = {.port = DEFAULT_PORT,
+                                 .discard_port = DEFAULT_DISCARD_PORT};
 
 /* What the UDP echo did; printed at exit. */
 struct udp_echo {
-  uint16_t port;
   struct zn_udp_sock *sock;
   uint64_t echoed, bytes, ignored, send_errors;
 };
 
-static struct udp_echo udp_echo = {.port = DEFAULT_PORT};
+static struct udp_echo udp_echo;
+
+/* What the UDP discard did. */
+struct udp_discard {
+  struct zn_udp_sock *sock;
+  uint64_t datagrams, bytes;
+};
+
+static struct udp_discard udp_discard;
+
+/* A TCP service: echo or discard.  Each accepted connection gets a
+ * struct tcp_client (malloc'd here, in the application) on the service's
+ * list, freed by on_closed. */
+struct tcp_client;
+
+struct tcp_service {
+  const char *name; /* "tcp_echo", "tcp_discard": counter prefix */
+  bool echo;
+  struct zn_tcp_conn *listener;
+  struct tcp_client *clients; /* live connections */
+  uint64_t active, max_active, aborted_at_exit;
+  uint64_t accepted, closed, errors, refused;
+  uint64_t bytes_in, bytes_out, stalls;
+};
+
+struct tcp_client {
+  struct tcp_service *svc;
+  struct zn_tcp_conn *c;
+  struct tcp_client *prev, *next;
+  bool closing; /* zn_tcp_close called: waiting for on_closed */
+};
+
+static struct tcp_service tcp_echo = {.name = "tcp_echo", .echo = true};
+static struct tcp_service tcp_discard = {.name = "tcp_discard"};
 
 /* One service the echo host offers.  start() runs after the stack is
  * attached; it returns ZN_OK or an error (the program then exits 1).
@@ -90,7 +148,7 @@ static int udp_echo_start(struct zn_stack *st) {
   int rc = zn_udp_open(st, &udp_echo.sock);
   if (rc != ZN_OK)
     return rc;
-  rc = zn_udp_bind(udp_echo.sock, 0, udp_echo.port);
+  rc = zn_udp_bind(udp_echo.sock, 0, eopts.port);
   if (rc != ZN_OK) {
     zn_udp_close(udp_echo.sock);
     udp_echo.sock = NULL;
@@ -106,10 +164,228 @@ static void udp_echo_stop(struct zn_stack *st) {
   udp_echo.sock = NULL;
 }
 
+/* ---- UDP discard (RFC 863) ---- */
+
+static void udp_discard_recv(struct zn_udp_sock *s, void *arg,
+                             const struct zn_udp_dgram *d) {
+  (void)s;
+  struct udp_discard *u = arg;
+  u->datagrams++;
+  u->bytes += d->len;
+}
+
+static int udp_discard_start(struct zn_stack *st) {
+  if (eopts.discard_port == 0)
+    return ZN_OK;
+  int rc = zn_udp_open(st, &udp_discard.sock);
+  if (rc != ZN_OK)
+    return rc;
+  rc = zn_udp_bind(udp_discard.sock, 0, eopts.discard_port);
+  if (rc != ZN_OK) {
+    zn_udp_close(udp_discard.sock);
+    udp_discard.sock = NULL;
+    return rc;
+  }
+  zn_udp_set_recv_cb(udp_discard.sock, udp_discard_recv, &udp_discard);
+  return ZN_OK;
+}
+
+static void udp_discard_stop(struct zn_stack *st) {
+  (void)st;
+  zn_udp_close(udp_discard.sock);
+  udp_discard.sock = NULL;
+}
+
+/* ---- TCP echo and discard ---- */
+
+static void client_close(struct tcp_client *cl) {
+  if (!cl->closing) {
+    cl->closing = true;
+    zn_tcp_close(cl->c);
+  }
+}
+
+/* Move what the client sent: echo it (as much as the send buffer takes)
+ * or drop it, straight from the frame buffers.  Stops when nothing is
+ * left, when the send buffer is full (on_writable calls again), or at the
+ * end of the stream, where it closes our side. */
+static void client_pump(struct tcp_client *cl) {
+  struct tcp_service *svc = cl->svc;
+  while (!cl->closing) {
+    const uint8_t *p;
+    long n = zn_tcp_peek(cl->c, &p);
+    if (n == ZN_EAGAIN)
+      return;
+    if (n == 0) {
+      /* The client's FIN, everything before it handled: our FIN goes
+       * after the echo still queued. */
+      client_close(cl);
+      return;
+    }
+    if (n < 0) {
+      /* Reset or timed out; on_error says so too. */
+      client_close(cl);
+      return;
+    }
+    size_t take = (size_t)n;
+    if (svc->echo) {
+      long w = zn_tcp_write(cl->c, p, (size_t)n);
+      if (w == ZN_EAGAIN) {
+        svc->stalls++;
+        return;
+      }
+      if (w < 0) {
+        client_close(cl);
+        return;
+      }
+      take = (size_t)w;
+      svc->bytes_out += take;
+    }
+    svc->bytes_in += take;
+    (void)zn_tcp_consume(cl->c, take); /* take <= what peek showed */
+    if (take < (size_t)n) {
+      svc->stalls++;
+      return; /* the send buffer is full: on_writable resumes */
+    }
+  }
+}
+
+static void client_readable(struct zn_tcp_conn *c, void *arg) {
+  (void)c;
+  client_pump(arg);
+}
+
+static void client_writable(struct zn_tcp_conn *c, void *arg) {
+  (void)c;
+  client_pump(arg);
+}
+
+static void client_error(struct zn_tcp_conn *c, void *arg, int err) {
+  (void)c;
+  (void)err;
+  struct tcp_client *cl = arg;
+  cl->svc->errors++;
+  client_close(cl);
+}
+
+static void client_closed(struct zn_tcp_conn *c, void *arg) {
+  (void)c;
+  struct tcp_client *cl = arg;
+  struct tcp_service *svc = cl->svc;
+  if (cl->prev)
+    cl->prev->next = cl->next;
+  else
+    svc->clients = cl->next;
+  if (cl->next)
+    cl->next->prev = cl->prev;
+  svc->active--;
+  svc->closed++;
+  free(cl);
+}
+
+static const struct zn_tcp_callbacks client_cbs = {
+    .on_readable = client_readable,
+    .on_writable = client_writable,
+    .on_error = client_error,
+    .on_closed = client_closed,
+};
+
+static void service_accept(struct zn_tcp_conn *l, void *arg) {
+  struct tcp_service *svc = arg;
+  struct zn_tcp_conn *c;
+  while (zn_tcp_accept(l, &c) == ZN_OK) {
+    struct tcp_client *cl = calloc(1, sizeof(*cl));
+    if (cl == NULL) {
+      svc->refused++;
+      zn_tcp_abort(c); /* ours now, without callbacks: no on_closed use */
+      continue;
+    }
+    cl->svc = svc;
+    cl->c = c;
+    cl->next = svc->clients;
+    if (svc->clients)
+      svc->clients->prev = cl;
+    svc->clients = cl;
+    svc->accepted++;
+    if (++svc->active > svc->max_active)
+      svc->max_active = svc->active;
+    zn_tcp_set_callbacks(c, &client_cbs, cl);
+    client_pump(cl); /* data may have come with the handshake */
+  }
+}
+
+/* The listener's on_closed: nothing to free (the service is static). */
+static void listener_closed(struct zn_tcp_conn *c, void *arg) {
+  (void)c;
+  (void)arg;
+}
+
+static const struct zn_tcp_callbacks listener_cbs = {
+    .on_accept = service_accept,
+    .on_closed = listener_closed,
+};
+
+static int service_start(struct tcp_service *svc, struct zn_stack *st,
+                         uint16_t port) {
+  return zn_tcp_listen(st, 0, port, TCP_BACKLOG, &listener_cbs, svc,
+                       &svc->listener);
+}
+
+/* At exit: reset every live connection (the peers learn at once; counted
+ * as active_at_exit), let the resets go out, and free our side.  No poll follows, so no on_closed
+ * runs; the stack's memory goes with zn_stack_destroy. */
+static void service_stop(struct tcp_service *svc, struct zn_stack *st) {
+  uint32_t by_state[ZN_TCP_NSTATES] = {0};
+  for (struct tcp_client *cl = svc->clients; cl; cl = cl->next) {
+    struct zn_tcp_info info;
+    zn_tcp_get_info(cl->c, &info);
+    if ((unsigned)info.state < ZN_TCP_NSTATES)
+      by_state[info.state]++;
+  }
+  if (svc->clients) {
+    fprintf(stderr, PROG ": %s: resetting at exit:", svc->name);
+    for (int i = 0; i < ZN_TCP_NSTATES; i++)
+      if (by_state[i])
+        fprintf(stderr, " %s %" PRIu32, zn_tcp_state_name(i), by_state[i]);
+    fprintf(stderr, "\n");
+  }
+  while (svc->clients) {
+    struct tcp_client *cl = svc->clients;
+    svc->clients = cl->next;
+    if (!cl->closing)
+      zn_tcp_abort(cl->c);
+    svc->active--;
+    svc->aborted_at_exit++;
+    free(cl);
+  }
+  if (svc->listener)
+    zn_tcp_close(svc->listener);
+  svc->listener = NULL;
+  zn_stack_flush(st);
+}
+
+static int tcp_echo_start(struct zn_stack *st) {
+  return service_start(&tcp_echo, st, eopts.port);
+}
+
+static void tcp_echo_stop(struct zn_stack *st) { service_stop(&tcp_echo, st); }
+
+static int tcp_discard_start(struct zn_stack *st) {
+  if (eopts.discard_port == 0)
+    return ZN_OK;
+  return service_start(&tcp_discard, st, eopts.discard_port);
+}
+
+static void tcp_discard_stop(struct zn_stack *st) {
+  service_stop(&tcp_discard, st);
+}
+
 static const struct echo_service services[] = {
     {"icmp-echo", icmp_echo_start, icmp_echo_stop},
     {"udp-echo", udp_echo_start, udp_echo_stop},
-    /* {"tcp-echo", tcp_echo_start, tcp_echo_stop},  -- with TCP, same port */
+    {"tcp-echo", tcp_echo_start, tcp_echo_stop},
+    {"udp-discard", udp_discard_start, udp_discard_stop},
+    {"tcp-discard", tcp_discard_start, tcp_discard_stop},
 };
 
 #define N_SERVICES (sizeof(services) / sizeof(services[0]))
@@ -142,49 +418,103 @@ static void print_banner(const struct ex_host *h) {
   for (size_t i = 0; i < N_SERVICES; i++)
     printf(" %s", services[i].name);
   printf("; stop with Ctrl-C\n");
-  printf(PROG ": echoing UDP on port %u\n", (unsigned)udp_echo.port);
+  printf(PROG ": echoing UDP on port %u\n", (unsigned)eopts.port);
+  printf(PROG ": echoing TCP on port %u (up to %" PRIu32 " connections)\n",
+         (unsigned)eopts.port, h->cfg.tcp_conns);
+  if (eopts.discard_port)
+    printf(PROG ": discarding UDP and TCP on port %u\n",
+           (unsigned)eopts.discard_port);
   fflush(stdout);
 }
 
+static void print_u64(FILE *fp, const char *prefix, const char *name,
+                      uint64_t v) {
+  char key[64];
+  snprintf(key, sizeof(key), "%s.%s", prefix, name);
+  fprintf(fp, "  %-26s %10" PRIu64 "\n", key, v);
+}
+
+static void print_tcp_stats(FILE *fp, const struct tcp_service *svc,
+                            uint16_t port) {
+  fprintf(fp, PROG ": %s on TCP port %u:\n", svc->echo ? "echo" : "discard",
+          (unsigned)port);
+  print_u64(fp, svc->name, "accepted", svc->accepted);
+  print_u64(fp, svc->name, "closed", svc->closed);
+  print_u64(fp, svc->name, "active_at_exit", svc->aborted_at_exit);
+  print_u64(fp, svc->name, "max_active", svc->max_active);
+  print_u64(fp, svc->name, "errors", svc->errors);
+  print_u64(fp, svc->name, "refused", svc->refused);
+  print_u64(fp, svc->name, "bytes_in", svc->bytes_in);
+  if (svc->echo) {
+    print_u64(fp, svc->name, "bytes_out", svc->bytes_out);
+    print_u64(fp, svc->name, "stalls", svc->stalls);
+  }
+}
+
 static void print_echo_stats(FILE *fp) {
-  fprintf(fp, PROG ": udp echo on port %u:\n", (unsigned)udp_echo.port);
+  fprintf(fp, PROG ": echo on UDP port %u:\n", (unsigned)eopts.port);
   fprintf(fp, "  %-26s %10" PRIu64 "\n", "udp_echo.echoed", udp_echo.echoed);
   fprintf(fp, "  %-26s %10" PRIu64 "\n", "udp_echo.bytes", udp_echo.bytes);
   fprintf(fp, "  %-26s %10" PRIu64 "\n", "udp_echo.ignored", udp_echo.ignored);
   fprintf(fp, "  %-26s %10" PRIu64 "\n", "udp_echo.send_errors",
           udp_echo.send_errors);
+  print_tcp_stats(fp, &tcp_echo, eopts.port);
+  if (eopts.discard_port == 0)
+    return;
+  fprintf(fp, PROG ": discard on UDP port %u:\n",
+          (unsigned)eopts.discard_port);
+  print_u64(fp, "udp_discard", "datagrams", udp_discard.datagrams);
+  print_u64(fp, "udp_discard", "bytes", udp_discard.bytes);
+  print_tcp_stats(fp, &tcp_discard, eopts.discard_port);
 }
 
 static int handle(void *arg, int opt, const char *val) {
-  struct udp_echo *e = arg;
+  struct echo_opts *e = arg;
   uint32_t port;
-  if (opt != OPT_PORT)
-    return -1;
-  if (ex_parse_u32(val, 1, 65535, &port) != 0) {
-    fprintf(stderr, PROG ": bad --port '%s' (want 1..65535) (try --help)\n",
-            val);
-    return -1;
+  if (opt == OPT_PORT) {
+    if (ex_parse_u32(val, 1, 65535, &port) != 0) {
+      fprintf(stderr, PROG ": bad --port '%s' (want 1..65535) (try --help)\n",
+              val);
+      return -1;
+    }
+    e->port = (uint16_t)port;
+    return 0;
   }
-  e->port = (uint16_t)port;
-  return 0;
+  if (opt == OPT_DISCARD_PORT) {
+    if (ex_parse_u32(val, 0, 65535, &port) != 0) {
+      fprintf(stderr,
+              PROG ": bad --discard-port '%s' (want 0..65535) "
+                   "(try --help)\n",
+              val);
+      return -1;
+    }
+    e->discard_port = (uint16_t)port;
+    return 0;
+  }
+  return -1;
 }
 
 int main(int argc, char **argv) {
   static struct ex_host h; /* large (paths); keep it off the stack */
   static const struct option extra[] = {
       {"port", required_argument, NULL, OPT_PORT},
+      {"discard-port", required_argument, NULL, OPT_DISCARD_PORT},
       {NULL, 0, NULL, 0},
   };
   static const struct ex_prog prog = {
       .name = PROG,
       .synopsis = "--netif tap:NAME --ipv4 ADDR/PREFIX [--port N] [OPTIONS]",
-      .summary = "An echo host: answers ARP and ping and echoes UDP until "
-                 "SIGINT/SIGTERM,\nthen prints its counters.",
-      .extra_help = "  --port N                      echo UDP on port N "
-                    "(default 7)\n",
+      .summary = "An echo host: answers ARP and ping, echoes UDP and TCP, "
+                 "discards UDP and TCP,\nuntil SIGINT/SIGTERM, then prints "
+                 "its counters.",
+      .extra_help = "  --port N                      echo UDP and TCP on port "
+                    "N (default 7)\n"
+                    "  --discard-port N              discard UDP and TCP on "
+                    "port N (default 9;\n"
+                    "                                0: no discard service)\n",
       .extra = extra,
       .handle = handle,
-      .arg = &udp_echo,
+      .arg = &eopts,
   };
 
   ex_opts_default(&h.o);
@@ -193,6 +523,9 @@ int main(int argc, char **argv) {
     ex_usage_error(PROG, "unexpected argument '%s'", argv[first]);
   if (h.o.ipv4 == 0)
     ex_usage_error(PROG, "--ipv4 ADDR/PREFIX is required");
+  if (eopts.discard_port == eopts.port)
+    ex_usage_error(PROG, "--port and --discard-port are both %u",
+                   (unsigned)eopts.port);
 
   if (ex_open(&h, PROG) != 0)
     return EX_EXIT_FAIL;

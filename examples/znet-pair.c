@@ -7,7 +7,13 @@
  *     znet-pair -c 3             three 56-byte pings
  *     znet-pair -c 2 -s 4000     fragmented both ways and reassembled
  *     znet-pair --loss 20 -c 20  with a fault injector on A's side
+ *     znet-pair -c 1 --tcp 1M    then 1 MiB through B's TCP echo
  *
+ * With --tcp BYTES, after the pings A opens a TCP connection to B's echo
+ * service on port 7, sends BYTES of a pattern, half-closes, checks every
+ * byte that comes back, and closes when B has closed too; B echoes the
+ * way znet-echo does (zn_tcp_peek, zn_tcp_write, zn_tcp_consume: reading
+ * stops while its send buffer is full).
  * Both stacks run on the host's monotonic clock in one thread: each turn
  * sends what is due, polls A then B (B answers within the same turn, A
  * reads the answer on the next), and sleeps until the earliest deadline
@@ -35,9 +41,14 @@
  * it slips in between the stop check and the sleep. */
 #define MAX_NAP_NS ZN_MS(100)
 
-enum { OPT_LOSS = 0x200, OPT_LOG, OPT_BUFS, OPT_CAPTURE };
+enum { OPT_LOSS = 0x200, OPT_LOG, OPT_BUFS, OPT_CAPTURE, OPT_TCP };
+
+#define TCP_PORT 7
+#define TCP_MAX_BYTES (1ull << 32)
+#define TCP_TIMEOUT_NS ZN_SEC(60)
 
 struct pair_opts {
+  uint64_t tcp_bytes; /* 0: no TCP exchange */
   uint32_t count, size;
   uint64_t interval_ns, timeout_ns;
   uint32_t loss_pct;
@@ -73,6 +84,9 @@ static const char help[] =
     "  --loss PERCENT                drop this share of A's frames, both "
     "ways (fault\n"
     "                                injector, fixed seed)\n"
+    "  --tcp BYTES                   then send BYTES (K, M, G) through B's "
+    "TCP echo\n"
+    "                                and check what comes back\n"
     "  --capture FILE.pcap           write the frames B sees and sends\n"
     "  --log LEVEL                   error|warn|info|debug|trace (default "
     "warn)\n"
@@ -89,6 +103,7 @@ static void parse_args(struct pair_opts *o, int argc, char **argv) {
       {"log", required_argument, NULL, OPT_LOG},
       {"bufs", required_argument, NULL, OPT_BUFS},
       {"capture", required_argument, NULL, OPT_CAPTURE},
+      {"tcp", required_argument, NULL, OPT_TCP},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -132,6 +147,12 @@ static void parse_args(struct pair_opts *o, int argc, char **argv) {
       if (*optarg == '\0')
         ex_usage_error(PROG, "empty --capture file name");
       o->capture = optarg;
+      break;
+    case OPT_TCP:
+      if (ex_parse_size(optarg, TCP_MAX_BYTES, &o->tcp_bytes) != 0 ||
+          o->tcp_bytes == 0)
+        ex_usage_error(PROG, "bad --tcp '%s' (want 1..4G bytes; K, M, G)",
+                       optarg);
       break;
     case 'h':
       fputs(help, stdout);
@@ -282,6 +303,221 @@ static void print_summary(const struct pinger *p, uint64_t elapsed) {
   fflush(stdout);
 }
 
+/* ---- the TCP echo exchange (--tcp) ---- */
+
+struct tcp_pair {
+  uint64_t total;        /* bytes A sends */
+  uint64_t sent, echoed; /* A: written, read back and checked */
+  uint64_t start, end;   /* connected, B's FIN read */
+  struct zn_tcp_conn *listener, *srv, *cli;
+  bool connected, shut, eof, bad, srv_closing, cli_closing;
+  int closed;            /* on_closed calls: B's child and A's */
+  int err;
+  uint64_t srv_stalls;
+};
+
+/* The stream's byte at offset i: a pattern that shows any shift. */
+static uint8_t tcp_byte(uint64_t i) {
+  return (uint8_t)(i * 7u + (i >> 8) + (i >> 16) * 3u);
+}
+
+/* B: echo what A sent, straight from the frame buffers. */
+static void srv_pump(struct tcp_pair *t) {
+  while (t->srv && !t->srv_closing) {
+    const uint8_t *p;
+    long n = zn_tcp_peek(t->srv, &p);
+    if (n == ZN_EAGAIN)
+      return;
+    if (n <= 0) {
+      t->srv_closing = true; /* A's FIN (or a failure): our FIN follows */
+      zn_tcp_close(t->srv);
+      return;
+    }
+    long w = zn_tcp_write(t->srv, p, (size_t)n);
+    if (w == ZN_EAGAIN) {
+      t->srv_stalls++;
+      return; /* on_writable */
+    }
+    if (w < 0) {
+      t->srv_closing = true;
+      zn_tcp_close(t->srv);
+      return;
+    }
+    (void)zn_tcp_consume(t->srv, (size_t)w);
+    if (w < n)
+      return;
+  }
+}
+
+static void srv_readable(struct zn_tcp_conn *c, void *arg) {
+  (void)c;
+  srv_pump(arg);
+}
+
+static void srv_accept(struct zn_tcp_conn *l, void *arg) {
+  struct tcp_pair *t = arg;
+  struct zn_tcp_conn *c;
+  while (zn_tcp_accept(l, &c) == ZN_OK) {
+    if (t->srv) {
+      zn_tcp_abort(c);
+      continue;
+    }
+    t->srv = c;
+    srv_pump(t);
+  }
+}
+
+static void tcp_error(struct zn_tcp_conn *c, void *arg, int err) {
+  struct tcp_pair *t = arg;
+  if (t->err == 0)
+    t->err = err;
+  if (c == t->srv && !t->srv_closing) {
+    t->srv_closing = true;
+    zn_tcp_close(c);
+  } else if (c == t->cli && !t->cli_closing) {
+    t->cli_closing = true;
+    zn_tcp_close(c);
+  }
+}
+
+static void tcp_closed(struct zn_tcp_conn *c, void *arg) {
+  struct tcp_pair *t = arg;
+  if (c == t->listener)
+    return;
+  t->closed++;
+}
+
+/* A: write what the send buffer takes, then half-close. */
+static void cli_pump(struct tcp_pair *t) {
+  uint8_t chunk[16384];
+  while (t->connected && !t->cli_closing && t->sent < t->total) {
+    size_t n = sizeof(chunk);
+    if (n > t->total - t->sent)
+      n = (size_t)(t->total - t->sent);
+    for (size_t i = 0; i < n; i++)
+      chunk[i] = tcp_byte(t->sent + i);
+    long w = zn_tcp_write(t->cli, chunk, n);
+    if (w <= 0)
+      return; /* ZN_EAGAIN: on_writable; a failure: on_error */
+    t->sent += (uint64_t)w;
+  }
+  if (t->connected && t->sent == t->total && !t->shut) {
+    t->shut = true;
+    (void)zn_tcp_shutdown(t->cli);
+  }
+}
+
+/* A: check what comes back, byte for byte. */
+static void cli_readable(struct zn_tcp_conn *c, void *arg) {
+  struct tcp_pair *t = arg;
+  const uint8_t *p;
+  long n;
+  while (!t->cli_closing && (n = zn_tcp_peek(c, &p)) > 0) {
+    for (long i = 0; i < n && !t->bad; i++)
+      if (p[i] != tcp_byte(t->echoed + (uint64_t)i))
+        t->bad = true;
+    t->echoed += (uint64_t)n;
+    (void)zn_tcp_consume(c, (size_t)n);
+  }
+  if (!t->cli_closing && zn_tcp_peek(c, &p) == 0) {
+    t->eof = true;
+    t->end = zn_host_now();
+    t->cli_closing = true;
+    zn_tcp_close(c);
+  }
+}
+
+static void cli_connected(struct zn_tcp_conn *c, void *arg) {
+  (void)c;
+  struct tcp_pair *t = arg;
+  t->connected = true;
+  t->start = zn_host_now();
+  cli_pump(t);
+}
+
+static void tcp_writable(struct zn_tcp_conn *c, void *arg) {
+  struct tcp_pair *t = arg;
+  if (c == t->srv)
+    srv_pump(t);
+  else
+    cli_pump(t);
+}
+
+static const struct zn_tcp_callbacks srv_cbs = {
+    .on_accept = srv_accept,
+    .on_readable = srv_readable,
+    .on_writable = tcp_writable,
+    .on_error = tcp_error,
+    .on_closed = tcp_closed,
+};
+
+static const struct zn_tcp_callbacks cli_cbs = {
+    .on_connected = cli_connected,
+    .on_readable = cli_readable,
+    .on_writable = tcp_writable,
+    .on_error = tcp_error,
+    .on_closed = tcp_closed,
+};
+
+/* Run both stacks until A and B have both closed, something failed, a
+ * minute passed, or a signal.  Returns 0 if every byte came back right
+ * and both sides closed cleanly. */
+static int run_tcp(struct zn_stack *a, struct zn_stack *b,
+                   const struct pair_opts *o) {
+  static struct tcp_pair t;
+  memset(&t, 0, sizeof(t));
+  t.total = o->tcp_bytes;
+  char ipa[ZN_IPV4_STRLEN], ipb[ZN_IPV4_STRLEN];
+  uint64_t start = zn_host_now();
+  (void)zn_stack_poll(a, start);
+  (void)zn_stack_poll(b, start);
+  int rc = zn_tcp_listen(b, 0, TCP_PORT, 0, &srv_cbs, &t, &t.listener);
+  if (rc == ZN_OK)
+    rc = zn_tcp_connect(a, ADDR_B, TCP_PORT, &cli_cbs, &t, &t.cli);
+  if (rc != ZN_OK) {
+    fprintf(stderr, PROG ": tcp: %s\n", zn_strerror(rc));
+    return 1;
+  }
+  printf("\nTCP %s -> %s:%u (B's echo): %" PRIu64 " bytes\n",
+         zn_ipv4_format(ADDR_A, ipa), zn_ipv4_format(ADDR_B, ipb), TCP_PORT,
+         t.total);
+  fflush(stdout);
+  while (!ex_stop && t.closed < 2 && !t.bad) {
+    uint64_t now = zn_host_now();
+    if (now - start > TCP_TIMEOUT_NS)
+      break;
+    rc = zn_stack_poll(a, now);
+    if (rc >= 0)
+      rc = zn_stack_poll(b, now);
+    if (rc < 0) {
+      fprintf(stderr, PROG ": poll failed: %s\n", zn_strerror(rc));
+      break;
+    }
+    cli_pump(&t);
+    uint64_t wake = min_u64(zn_stack_next_deadline(a),
+                            zn_stack_next_deadline(b));
+    now = zn_host_now();
+    if (wake > now)
+      nap(wake - now);
+  }
+  if (t.listener)
+    zn_tcp_close(t.listener);
+  double s = t.eof ? (double)(t.end - t.start) / 1e9 : 0;
+  bool ok = t.eof && !t.bad && t.err == 0 && t.echoed == t.total &&
+            t.closed == 2;
+  printf("%" PRIu64 " bytes sent, %" PRIu64 " echoed back%s, %s", t.sent,
+         t.echoed, t.bad ? " WRONG" : " and checked",
+         t.closed == 2 ? "both sides closed" : "not closed");
+  if (s > 0)
+    printf(", %.1f ms (%.1f Mbit/s each way)", s * 1e3,
+           (double)t.total * 8 / s / 1e6);
+  if (t.err)
+    printf(", failed: %s", zn_strerror(t.err));
+  printf("\n");
+  fflush(stdout);
+  return ok ? 0 : 1;
+}
+
 /* A stack at addr with the pair's settings. */
 static int make_stack(const struct pair_opts *o, uint32_t addr,
                       uint8_t last_seed_byte, void **mem,
@@ -381,6 +617,8 @@ int main(int argc, char **argv) {
   uint64_t elapsed = run(a, b, &p, &o);
   print_summary(&p, elapsed);
   status = p.transmitted == o.count && p.received == o.count ? 0 : 1;
+  if (o.tcp_bytes && !ex_stop && run_tcp(a, b, &o) != 0)
+    status = 1;
 
   ex_print_stats(stderr, a, "stack A (pinger)");
   ex_print_stats(stderr, b, "stack B (echo host)");

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """A misbehaving DNS upstream for dns.sh, by query name.
 
-    dns_fake_upstream.py ADDR PORT SECONDS
+    dns_fake_upstream.py ADDR PORT SECONDS [tcp]
 
 Listens on ADDR:PORT (an address of the test's own network namespace)
-for SECONDS, then exits.  Every query is logged to stdout as "QNAME".
-Answers, by the name asked (lower case):
+for SECONDS, then exits.  Every query is logged to stdout as "QNAME"
+(over TCP as "tcp QNAME").  Answers, by the name asked (lower case):
 
   forged.test   first a copy of the answer with another ID, then one with
                 the right ID but the question "other.test", then the real
@@ -15,6 +15,12 @@ Answers, by the name asked (lower case):
   late.test     the answer (A 10.5.5.6), 1.5 s late
   ttl0.test     A 10.5.5.7 with TTL 0 (not cacheable)
   anything else A 10.5.5.8, TTL 300
+
+With "tcp" it also serves DNS over TCP on the same port (RFC 1035
+4.2.2), where tc.test is answered in full (A 10.5.5.9), tcprst.test
+(truncated over UDP too) draws a close without an answer, and wrongid.test
+(truncated over UDP) an answer under another ID; anything else as over
+UDP.
 """
 import socket
 import struct
@@ -60,8 +66,65 @@ def answer(q, addr, ttl=300, flags=0x8180, qid=None, qname=None, ancount=None):
     return struct.pack(">HHHHHH", qid, flags, 1, n, 0, 0) + question + rr
 
 
+def recv_exact(c, n):
+    data = b""
+    while len(data) < n:
+        chunk = c.recv(n - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+def tcp_conn(c):
+    """Serve one TCP connection: queries until the client closes."""
+    c.settimeout(5)
+    try:
+        while True:
+            hdr = recv_exact(c, 2)
+            if hdr is None:
+                return
+            q = recv_exact(c, struct.unpack(">H", hdr)[0])
+            if q is None:
+                return
+            name = parse_question(q)[0]
+            print("tcp " + name, flush=True)
+            qid = struct.unpack(">H", q[:2])[0]
+            if name == "tcprst.test":
+                return
+            if name == "tc.test":
+                a = answer(q, "10.5.5.9")
+            elif name == "wrongid.test":
+                a = answer(q, "10.5.5.10", qid=(qid + 7) & 0xffff)
+            else:
+                a = answer(q, "10.5.5.8")
+            c.sendall(struct.pack(">H", len(a)) + a)
+    except (OSError, ValueError, IndexError, struct.error):
+        return
+    finally:
+        c.close()
+
+
+def tcp_server(addr, port, end):
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    t.bind((addr, port))
+    t.listen(16)
+    t.settimeout(0.2)
+    while time.time() < end:
+        try:
+            c, _ = t.accept()
+        except socket.timeout:
+            continue
+        threading.Thread(target=tcp_conn, args=(c,), daemon=True).start()
+
+
 def main():
     addr, port, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+    if len(sys.argv) > 4 and sys.argv[4] == "tcp":
+        threading.Thread(target=tcp_server,
+                         args=(addr, port, time.time() + seconds),
+                         daemon=True).start()
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((addr, port))
     s.settimeout(0.2)
@@ -82,7 +145,7 @@ def main():
             s.sendto(answer(q, "10.6.6.6", qid=(qid + 1) & 0xffff), peer)
             s.sendto(answer(q, "10.6.6.7", qname="other.test"), peer)
             s.sendto(answer(q, "10.5.5.5"), peer)
-        elif name == "tc.test":
+        elif name in ("tc.test", "tcprst.test", "wrongid.test"):
             s.sendto(answer(q, None, flags=0x8380), peer)
         elif name == "bad.test":
             s.sendto(answer(q, None, ancount=3), peer)

@@ -50,6 +50,21 @@ check() {
   if "$@"; then ok "$name"; else not_ok "$name"; fi
 }
 
+# check_known NAME BUG COMMAND...: like check, but a failure is a known
+# bug of the code under test (TAP "not ok ... # TODO BUG"): reported,
+# counted as an expected failure, not as a regression.  Keep BUG short
+# and precise enough to find the bug again.
+check_known() {
+  local name=$1 bug=$2
+  shift 2
+  if "$@"; then
+    ok "$name"
+  else
+    E2E_CASE=$((E2E_CASE + 1))
+    echo "not ok $E2E_CASE - $name # TODO known bug: $bug"
+  fi
+}
+
 diag() {
   local line
   while IFS= read -r line; do echo "# $line"; done
@@ -79,6 +94,16 @@ need_cmd() {
   done
 }
 
+# kill_tree SIGNAL PID: PID's children (the program under timeout), then
+# PID itself, by their IDs.
+kill_tree() {
+  local c
+  for c in $(ps -o pid= --ppid "$2" 2>/dev/null); do
+    kill "-$1" "$c" 2>/dev/null
+  done
+  kill "-$1" "$2" 2>/dev/null
+}
+
 e2e_cleanup() {
   if [ -n "$E2E_ECHO_PID" ] && kill -0 "$E2E_ECHO_PID" 2>/dev/null; then
     kill -TERM "$E2E_ECHO_PID" 2>/dev/null
@@ -87,7 +112,7 @@ e2e_cleanup() {
       kill -0 "$E2E_ECHO_PID" 2>/dev/null || break
       sleep 0.1
     done
-    kill -KILL "$E2E_ECHO_PID" 2>/dev/null
+    kill_tree KILL "$E2E_ECHO_PID"
   fi
   local pid
   for pid in $E2E_BG_PIDS; do
@@ -118,6 +143,12 @@ e2e_tmpdir() {
 # A namespace with a persistent TAP whose kernel side is 10.77.0.1/24.
 # IPv6 is off inside so the kernel does not chatter on the link.
 in_ns() { timeout 20 ip netns exec "$E2E_NS" "$@"; }
+# in_ns_t SECONDS CMD...: the same with another bound.
+in_ns_t() {
+  local t=$1
+  shift
+  timeout "$t" ip netns exec "$E2E_NS" "$@"
+}
 
 setup_netns() {
   E2E_NS="zne2e$$r$RANDOM"
@@ -134,10 +165,16 @@ setup_netns() {
 # banner starts "PROG: ADDR/") on the TAP inside the namespace, in the
 # background, bounded to 120 s.  Waits (at most 10 s) for its banner.
 # One at a time: its PID is E2E_ECHO_PID, stopped by stop_echo.
+#
+# timeout runs with --foreground: otherwise it follows every signal it
+# passes on with a SIGCONT, and a SIGCONT that lands while a sanitized
+# program is already exiting cancels the SIGSTOP with which
+# LeakSanitizer's tracer attaches to it; the tracer then waits for ever
+# and the program spins (both survive the timeout, orphaned).
 start_znet() {
   local prog=$1 bin=$2 out=$3 err=$4
   shift 4
-  ip netns exec "$E2E_NS" timeout 120 "$bin" --netif "tap:$E2E_TAP" \
+  ip netns exec "$E2E_NS" timeout --foreground 120 "$bin" --netif "tap:$E2E_TAP" \
     --ipv4 "$E2E_ZNET_IP/$E2E_PREFIX" "$@" >"$out" 2>"$err" &
   E2E_ECHO_PID=$!
   local i
@@ -210,7 +247,7 @@ stop_echo() {
     sleep 0.1
   done
   if kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid" 2>/dev/null
+    kill_tree KILL "$pid"
   fi
   wait "$pid"
   local rc=$?
@@ -221,4 +258,129 @@ stop_echo() {
 # counter FILE NAME: the value znet-echo printed for a counter, 0 if absent.
 counter() {
   awk -v n="$2" '$1 == n { v = $2 } END { print v + 0 }' "$1"
+}
+
+# no_leak_case NAME ERRFILE: one case, ok if a znet program's stderr shows
+# no buffer leak and no sanitizer report.
+no_leak_case() {
+  if grep -q "still in use\|ERROR: AddressSanitizer\|runtime error:\|LeakSanitizer" "$2"; then
+    not_ok "$1: no buffer leaked, no sanitizer report"
+    grep "still in use\|ERROR\|runtime error:\|Sanitizer" "$2" | head -20 | diag
+  else
+    ok "$1: no buffer leaked, no sanitizer report"
+  fi
+}
+
+# TCP helpers.  E2E_NC is znet-nc; E2E_MAC a fixed MAC for every znet
+# program of a test, so the kernel's ARP entry stays right from one to
+# the next on the same TAP.
+E2E_NC=""
+E2E_MAC=02:00:00:77:00:02
+
+# znet_nc ARGS...: znet-nc on the TAP in the namespace, in the
+# foreground, bounded to ${E2E_NC_TIMEOUT:-120} s (timeout --foreground:
+# see start_znet).
+znet_nc() {
+  ip netns exec "$E2E_NS" timeout --foreground "${E2E_NC_TIMEOUT:-120}" "$E2E_NC" \
+    --netif "tap:$E2E_TAP" --ipv4 "$E2E_ZNET_IP/$E2E_PREFIX" --mac "$E2E_MAC" "$@"
+}
+
+# start_nc_listen OUT ERR ARGS...: znet-nc --listen in the background
+# (stdin from $E2E_NC_STDIN, /dev/null by default), as E2E_ECHO_PID; waits
+# (at most 10 s) until it says it listens.  wait_nc collects its status.
+start_nc_listen() {
+  local out=$1 err=$2
+  shift 2
+  znet_nc --listen "$@" <"${E2E_NC_STDIN:-/dev/null}" >"$out" 2>"$err" &
+  E2E_ECHO_PID=$!
+  local i
+  for i in $(seq 1 100); do
+    grep -q ": listening on " "$err" 2>/dev/null && return 0
+    kill -0 "$E2E_ECHO_PID" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+# wait_nc [SECONDS]: wait (default 60 s) for the znet-nc started by
+# start_nc_listen; returns its status (124 if it had to be stopped).
+wait_nc() {
+  local pid=$E2E_ECHO_PID i
+  [ -n "$pid" ] || return 1
+  for i in $(seq 1 $((${1:-60} * 10))); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null
+    sleep 1
+    kill_tree KILL "$pid"
+    wait "$pid"
+    E2E_ECHO_PID=""
+    return 124
+  fi
+  wait "$pid"
+  local rc=$?
+  E2E_ECHO_PID=""
+  return $rc
+}
+
+# bg PID: have e2e_cleanup stop PID too.
+bg_pid() {
+  E2E_BG_PIDS="$E2E_BG_PIDS $1"
+}
+
+# wait_bg PID SECONDS: wait for a background job, killing it after
+# SECONDS; returns its status (124 if killed).
+wait_bg() {
+  local pid=$1 i
+  for i in $(seq 1 $(($2 * 10))); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null
+    sleep 0.5
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    return 124
+  fi
+  wait "$pid"
+}
+
+# linux_listen PORT OUT [CMD...]: Linux's nc -l on PORT in the
+# namespace, its stdin /dev/null, what it receives to OUT, or piped into
+# CMD (e.g. sha256sum) whose output goes to OUT; bounded to 120 s.  Waits
+# (at most 5 s) until the port listens.  The job's PID is E2E_LPID (also
+# stopped by e2e_cleanup).
+E2E_LPID=""
+linux_listen() {
+  local port=$1 out=$2 i
+  shift 2
+  if [ $# -gt 0 ]; then
+    ip netns exec "$E2E_NS" timeout 120 nc -l -p "$port" </dev/null 2>"$out.err" |
+      "$@" >"$out" &
+  else
+    ip netns exec "$E2E_NS" timeout 120 nc -l -p "$port" </dev/null >"$out" 2>"$out.err" &
+  fi
+  E2E_LPID=$!
+  bg_pid "$E2E_LPID"
+  for i in $(seq 1 50); do
+    in_ns ss -Hltn "sport = :$port" 2>/dev/null | grep -q LISTEN && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# mbit BYTES SECONDS: throughput for a report line.
+mbit() {
+  awk -v b="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.1f", b * 8 / s / 1e6; else print "?" }'
+}
+
+# now_s: seconds, with nanoseconds, for timing a step.
+now_s() { date +%s.%N; }
+
+# elapsed START: seconds since START (from now_s), 3 decimals.
+elapsed() {
+  awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }'
 }

@@ -1,7 +1,8 @@
 #!/bin/bash
 # znet-pair: two znet stacks joined in memory, one pinging the other.  No
 # root needed.  Checks ping's transcript and the exit status for plain,
-# full-frame and fragmented pings, a lossy link, and bad arguments.
+# full-frame and fragmented pings, a lossy link, TCP through B's echo
+# (--tcp), and bad arguments.
 #
 #   pair.sh /path/to/znet-pair
 #
@@ -56,6 +57,18 @@ else
 fi
 check "lossy link: no buffer leaked" bash -c "! grep -q 'still in use' '$E2E_TMP/loss.err'"
 
+# TCP: A sends through B's echo and checks every byte; both sides close.
+timeout 60 "$PAIR" -c 1 -i 0.01 --tcp 2M >"$E2E_TMP/tcp.log" 2>"$E2E_TMP/tcp.err"
+rc=$?
+if [ $rc -eq 0 ] && grep -q "^2097152 bytes sent, 2097152 echoed back and checked, both sides closed" \
+  "$E2E_TMP/tcp.log"; then
+  ok "TCP: 2 MiB through B's echo, checked, both closed ($(grep 'echoed back' "$E2E_TMP/tcp.log" | grep -o '[0-9.]* ms (.*)'))"
+else
+  not_ok "TCP: 2 MiB through B's echo, checked, both closed (exit $rc)"
+  diag <"$E2E_TMP/tcp.log"
+fi
+check "TCP: no buffer leaked" bash -c "! grep -q 'still in use' '$E2E_TMP/tcp.err'"
+
 # usage_case NAME ARGS...: exit 2 with one line naming the bad value.
 usage_case() {
   local name=$1
@@ -73,5 +86,6 @@ usage_case "bad count" -c 0
 usage_case "bad size" -s 70000
 usage_case "bad option" --frobnicate
 usage_case "missing value" -c
+usage_case "bad --tcp" --tcp 0
 
 finish

@@ -180,7 +180,7 @@ fi
 # ---- znet-echo -------------------------------------------------------------
 #
 # A crafted capture: 10.0.0.1 sends one datagram to port 7 and one to the
-# closed port 9 of 10.0.0.2.
+# closed port 11 of 10.0.0.2 (9 is the discard service).
 python3 - "$E2E_TMP/udp.pcap" <<'PY'
 import struct
 import sys
@@ -211,7 +211,7 @@ def frame(sport, dport, payload, ident):
 with open(sys.argv[1], "wb") as f:
     f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
     for i, fr in enumerate([frame(40000, 7, b"hello pcap", 1),
-                            frame(40001, 9, b"closed", 2)]):
+                            frame(40001, 11, b"closed", 2)]):
         f.write(struct.pack("<IIII", 1700000000 + i, 0, len(fr), len(fr)))
         f.write(fr)
 PY
@@ -224,8 +224,8 @@ check "znet-echo on pcap: exit 0, no leak (exit $rc)" \
 n=$(dump "$E2E_TMP/udp-out.pcap" -A "src host 10.0.0.2 and udp src port 7 and udp dst port 40000" |
   grep -c "hello pcap")
 check "znet-echo on pcap: the datagram came back" [ "$n" -eq 1 ]
-n=$(dump "$E2E_TMP/udp-out.pcap" "icmp" | grep -c "udp port 9 unreachable")
-check "znet-echo on pcap: port 9 unreachable" [ "$n" -eq 1 ]
+n=$(dump "$E2E_TMP/udp-out.pcap" "icmp" | grep -c "udp port 11 unreachable")
+check "znet-echo on pcap: port 11 unreachable" [ "$n" -eq 1 ]
 echo "# znet-echo on pcap:"
 dump "$E2E_TMP/udp-out.pcap" | diag
 

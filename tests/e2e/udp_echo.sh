@@ -90,11 +90,11 @@ fi
 # A closed port: the kernel gets ICMP port unreachable, which socat reports
 # as ECONNREFUSED on its connected socket.
 cerr=$E2E_TMP/closed.err
-echo probe | in_ns timeout 5 socat -T 1 - "UDP:$E2E_ZNET_IP:9" >/dev/null 2>"$cerr"
+echo probe | in_ns timeout 5 socat -T 1 - "UDP:$E2E_ZNET_IP:11" >/dev/null 2>"$cerr"
 if grep -q "Connection refused" "$cerr"; then
-  ok "closed port 9: ICMP port unreachable (socat: Connection refused)"
+  ok "closed port 11: ICMP port unreachable (socat: Connection refused)"
 else
-  not_ok "closed port 9: ICMP port unreachable (socat: Connection refused)"
+  not_ok "closed port 11: ICMP port unreachable (socat: Connection refused)"
   diag <"$cerr"
 fi
 

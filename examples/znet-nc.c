@@ -1,0 +1,741 @@
+/*
+ * znet-nc: a netcat for znet's TCP, for tests and measurements.
+ *
+ *     znet-nc [OPTIONS] ADDR PORT              connect to ADDR:PORT
+ *     znet-nc [OPTIONS] --listen ADDR PORT     accept one connection on
+ *                                              ADDR:PORT (0.0.0.0: any)
+ *
+ * What moves (one connection, then exit):
+ *
+ *   (default)     stdin to the connection, the connection to stdout; at
+ *                 the end of stdin our side is shut down (a FIN, reading
+ *                 goes on), and the program ends once the peer has closed
+ *                 its side too.  Needs a TAP netif (stdin is polled with
+ *                 it).
+ *   --send BYTES  BYTES of a fixed pattern (K, M, G suffixes), then a FIN.
+ *                 Zero copy: the pattern is one static buffer of
+ *                 PATTERN_LEN bytes handed to zn_tcp_write_ref again and
+ *                 again, never copied into the stack; the segments are
+ *                 built from it.  Anything received is counted and
+ *                 dropped.
+ *   --sink        read and drop everything until the peer's FIN, through
+ *                 zn_tcp_peek/zn_tcp_consume: no copy at all.
+ *
+ * The pattern is byte i = P[i mod 65521], where P[k] is the top byte of
+ * the (k+1)-th output of xorshift32 (13, 17, 5) started at 0x9e3779b9,
+ * so a test can compute what must arrive.
+ *
+ * At the end it prints to stderr the bytes sent and received, the time
+ * from the connection's establishment to the end of the transfer, and the
+ * throughput in Mbit/s, and with --sha256 the SHA-256 of the bytes sent
+ * and of those received (examples/sha256.c; check it against sha256sum).
+ * Exit status: 0 when the connection closed cleanly (both FINs, all data
+ * acknowledged), 1 on a reset, a refused connection, a timeout (the
+ * stack's, or -w), an interrupt or an I/O error, 2 on a usage error.
+ * --sha256-stdin only hashes stdin and prints "HEX  -" as sha256sum
+ * does, without any network: a test of the SHA-256 code.
+ */
+#define _GNU_SOURCE /* ppoll */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "sha256.h"
+
+#define PROG "znet-nc"
+/* A prime, so the pattern's period lines up with no segment or buffer
+ * size. */
+#define PATTERN_LEN 65521u
+/* write_ref calls in flight at once (each a pattern-sized reference):
+ * about 4 MiB queued, more than any window here. */
+#define SEND_REFS_MAX 64u
+#define STDIN_CHUNK 65536u
+#define MAX_SEND_BYTES (1ull << 50)
+
+enum {
+  OPT_LISTEN = 'l',
+  OPT_VERBOSE = 'v',
+  OPT_IDLE = 'w',
+  OPT_SEND = 0x200,
+  OPT_SINK,
+  OPT_SHA256,
+  OPT_SHA256_STDIN,
+};
+
+enum nc_mode { MODE_STREAM, MODE_SEND, MODE_SINK };
+
+struct nc_opts {
+  bool listen;
+  uint32_t addr;
+  uint16_t port;
+  enum nc_mode mode;
+  uint64_t send_bytes;
+  bool sha256;
+  bool sha256_stdin;
+  uint64_t idle_ns; /* 0: no limit */
+  bool verbose;
+};
+
+struct nc {
+  struct ex_host *h;
+  const struct nc_opts *o;
+  struct zn_tcp_conn *listener, *c;
+  bool established;   /* connected or accepted */
+  bool peer_eof;      /* the peer's FIN, everything before it read */
+  bool stdin_eof, stdin_ready;
+  bool shut;          /* our FIN queued (zn_tcp_shutdown) */
+  bool closing;       /* zn_tcp_close or zn_tcp_abort called */
+  bool closed;        /* on_closed ran */
+  bool transfer_done; /* t_end taken */
+  int err;            /* from on_error, 0 if none */
+  const char *fail;   /* why the exit status is 1, or NULL */
+  uint64_t t_start, t_end, last_progress;
+  uint64_t queued, released; /* --send: bytes handed over, acknowledged */
+  uint32_t refs;             /* write_ref references pending */
+  uint64_t rx, tx;
+  struct ex_sha256 hrx, htx;
+  uint8_t *inbuf; /* stream mode: stdin bytes not yet taken */
+  size_t inlen, inoff;
+  struct zn_tcp_info info;
+  bool have_info;
+};
+
+static uint8_t pattern[PATTERN_LEN];
+
+static void pattern_init(void) {
+  uint32_t x = 0x9e3779b9u;
+  for (size_t i = 0; i < PATTERN_LEN; i++) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    pattern[i] = (uint8_t)(x >> 24);
+  }
+}
+
+static uint64_t host_now(const struct nc *nc) {
+  uint64_t t = zn_netif_now(nc->h->nif);
+  return t == ZN_TIME_NEVER ? zn_host_now() : t;
+}
+
+static void progress(struct nc *nc) { nc->last_progress = host_now(nc); }
+
+static void save_info(struct nc *nc) {
+  if (nc->c && !nc->closing) {
+    zn_tcp_get_info(nc->c, &nc->info);
+    nc->have_info = true;
+  }
+}
+
+static void end_transfer(struct nc *nc) {
+  if (!nc->transfer_done) {
+    nc->transfer_done = true;
+    nc->t_end = host_now(nc);
+  }
+}
+
+static void nc_close(struct nc *nc) {
+  if (nc->c && !nc->closing) {
+    save_info(nc);
+    end_transfer(nc);
+    nc->closing = true;
+    zn_tcp_close(nc->c);
+  }
+}
+
+static void nc_abort(struct nc *nc, const char *why) {
+  if (nc->fail == NULL)
+    nc->fail = why;
+  if (nc->c && !nc->closing) {
+    save_info(nc);
+    end_transfer(nc);
+    nc->closing = true;
+    zn_tcp_abort(nc->c);
+  }
+}
+
+/* write(2) all of it, retrying short writes. */
+static int write_all(int fd, const uint8_t *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR)
+        continue;
+      return -1;
+    }
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+/* Everything received: to stdout in stream mode, hashed with --sha256,
+ * released in place. */
+static void pump_rx(struct nc *nc) {
+  while (nc->c && !nc->closing) {
+    const uint8_t *p;
+    long n = zn_tcp_peek(nc->c, &p);
+    if (n == 0) {
+      nc->peer_eof = true;
+      return;
+    }
+    if (n < 0)
+      return; /* ZN_EAGAIN, or a failure on_error reports */
+    if (nc->o->mode == MODE_STREAM &&
+        write_all(STDOUT_FILENO, p, (size_t)n) != 0) {
+      fprintf(stderr, PROG ": stdout: %s\n", strerror(errno));
+      nc_abort(nc, "cannot write to stdout");
+      return;
+    }
+    if (nc->o->sha256)
+      ex_sha256_update(&nc->hrx, p, (size_t)n);
+    (void)zn_tcp_consume(nc->c, (size_t)n);
+    nc->rx += (uint64_t)n;
+    progress(nc);
+  }
+}
+
+/* zn_tcp_write_ref's release: every byte of one reference is
+ * acknowledged (or the connection is gone).  Runs inside the stack: only
+ * bookkeeping here, the next references go from the loop. */
+static void on_release(void *arg) {
+  struct nc *nc = arg;
+  uint64_t left = nc->o->send_bytes - nc->released;
+  nc->released += left < PATTERN_LEN ? left : PATTERN_LEN;
+  nc->refs--;
+  nc->last_progress = host_now(nc);
+}
+
+static void pump_send(struct nc *nc) {
+  uint64_t total = nc->o->send_bytes;
+  while (nc->queued < total && nc->refs < SEND_REFS_MAX) {
+    uint64_t left = total - nc->queued;
+    size_t len = left < PATTERN_LEN ? (size_t)left : PATTERN_LEN;
+    int rc = zn_tcp_write_ref(nc->c, pattern, len, on_release, nc);
+    if (rc == ZN_EAGAIN)
+      return;
+    if (rc != ZN_OK) {
+      if (nc->err == 0)
+        fprintf(stderr, PROG ": write: %s\n", zn_strerror(rc));
+      nc_abort(nc, "cannot send");
+      return;
+    }
+    nc->refs++;
+    nc->queued += len;
+    nc->tx += len;
+  }
+  if (nc->queued == total && !nc->shut) {
+    nc->shut = true;
+    (void)zn_tcp_shutdown(nc->c);
+  }
+}
+
+static void pump_stdin(struct nc *nc) {
+  for (;;) {
+    if (nc->inoff < nc->inlen) {
+      long w = zn_tcp_write(nc->c, nc->inbuf + nc->inoff,
+                            nc->inlen - nc->inoff);
+      if (w == ZN_EAGAIN)
+        return; /* on_writable */
+      if (w < 0) {
+        nc_abort(nc, "cannot send");
+        return;
+      }
+      nc->inoff += (size_t)w;
+      nc->tx += (uint64_t)w;
+      progress(nc);
+      if (nc->inoff < nc->inlen)
+        return;
+    }
+    nc->inoff = nc->inlen = 0;
+    if (nc->stdin_eof || !nc->stdin_ready)
+      break;
+    size_t room = zn_tcp_writable(nc->c);
+    if (room == 0)
+      return;
+    if (room > STDIN_CHUNK)
+      room = STDIN_CHUNK;
+    ssize_t r = read(STDIN_FILENO, nc->inbuf, room);
+    nc->stdin_ready = false; /* poll again before the next read */
+    if (r < 0) {
+      if (errno == EINTR || errno == EAGAIN)
+        return;
+      fprintf(stderr, PROG ": stdin: %s\n", strerror(errno));
+      nc_abort(nc, "cannot read stdin");
+      return;
+    }
+    if (r == 0) {
+      nc->stdin_eof = true;
+      break;
+    }
+    if (nc->o->sha256)
+      ex_sha256_update(&nc->htx, nc->inbuf, (size_t)r);
+    nc->inlen = (size_t)r;
+  }
+  if (nc->stdin_eof && !nc->shut) {
+    nc->shut = true;
+    (void)zn_tcp_shutdown(nc->c);
+  }
+}
+
+/* Move what can move, and close once the transfer is over: both sides
+ * have sent their FIN and, for --send, every byte is acknowledged. */
+static void pump(struct nc *nc) {
+  if (nc->c == NULL || nc->closing || !nc->established)
+    return;
+  pump_rx(nc);
+  if (nc->closing)
+    return;
+  if (nc->o->mode == MODE_SEND)
+    pump_send(nc);
+  else if (nc->o->mode == MODE_STREAM)
+    pump_stdin(nc);
+  if (nc->closing)
+    return;
+  bool sent_all = nc->o->mode == MODE_SINK ||
+                  (nc->shut && (nc->o->mode != MODE_SEND ||
+                                nc->released == nc->o->send_bytes));
+  if (nc->peer_eof && sent_all)
+    nc_close(nc);
+}
+
+/* ---- callbacks (they run inside zn_stack_poll) ---- */
+
+static void on_connected(struct zn_tcp_conn *c, void *arg) {
+  (void)c;
+  struct nc *nc = arg;
+  nc->established = true;
+  nc->t_start = host_now(nc);
+  progress(nc);
+  pump(nc);
+}
+
+static void on_readable(struct zn_tcp_conn *c, void *arg) {
+  (void)c;
+  pump(arg);
+}
+
+static void on_writable(struct zn_tcp_conn *c, void *arg) {
+  (void)c;
+  pump(arg);
+}
+
+static void on_error(struct zn_tcp_conn *c, void *arg, int err) {
+  (void)c;
+  struct nc *nc = arg;
+  nc->err = err;
+  const char *why = err == ZN_ECONNREFUSED ? "connection refused"
+                    : err == ZN_ECONNRESET ? "connection reset by peer"
+                    : err == ZN_ETIMEDOUT  ? "connection timed out"
+                                           : zn_strerror(err);
+  nc_abort(nc, why);
+}
+
+static void on_closed(struct zn_tcp_conn *c, void *arg) {
+  (void)c;
+  struct nc *nc = arg;
+  nc->closed = true;
+  nc->c = NULL;
+}
+
+static const struct zn_tcp_callbacks conn_cbs = {
+    .on_connected = on_connected,
+    .on_readable = on_readable,
+    .on_writable = on_writable,
+    .on_error = on_error,
+    .on_closed = on_closed,
+};
+
+static void on_accept(struct zn_tcp_conn *l, void *arg) {
+  struct nc *nc = arg;
+  struct zn_tcp_conn *c;
+  if (nc->listener == NULL || zn_tcp_accept(l, &c) != ZN_OK)
+    return;
+  nc->c = c;
+  zn_tcp_set_callbacks(c, &conn_cbs, nc);
+  /* One connection: the listener goes (with anything else in its queue),
+   * and later SYNs are answered with a reset. */
+  zn_tcp_close(nc->listener);
+  nc->listener = NULL;
+  struct zn_tcp_info i;
+  zn_tcp_get_info(c, &i);
+  char ip[ZN_IPV4_STRLEN];
+  fprintf(stderr, PROG ": connection from %s:%u\n",
+          zn_ipv4_format(i.raddr, ip), (unsigned)i.rport);
+  nc->established = true;
+  nc->t_start = host_now(nc);
+  progress(nc);
+  pump(nc);
+}
+
+static void listener_closed(struct zn_tcp_conn *c, void *arg) {
+  (void)c;
+  (void)arg;
+}
+
+static const struct zn_tcp_callbacks listen_cbs = {
+    .on_accept = on_accept,
+    .on_closed = listener_closed,
+};
+
+/* ---- the loop ---- */
+
+static bool want_stdin(const struct nc *nc) {
+  return nc->o->mode == MODE_STREAM && nc->established && !nc->closing &&
+         nc->c && !nc->stdin_eof && nc->inlen == 0 &&
+         zn_tcp_writable(nc->c) > 0;
+}
+
+/* Sleep on the TAP (and stdin when it may be read) until deadline, with
+ * the stop signals let through only while asleep. */
+static int wait_tap(struct nc *nc, uint64_t deadline, const sigset_t *mask) {
+  struct pollfd pfd[2];
+  nfds_t n = 0;
+  pfd[n++] = (struct pollfd){.fd = nc->h->tap.fd, .events = POLLIN};
+  int in = -1;
+  if (want_stdin(nc)) {
+    in = (int)n;
+    pfd[n++] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
+  }
+  struct timespec ts, *tsp = NULL;
+  if (deadline != ZN_TIME_NEVER) {
+    uint64_t now = zn_host_now();
+    uint64_t d = deadline > now ? deadline - now : 0;
+    ts.tv_sec = (time_t)(d / 1000000000u);
+    ts.tv_nsec = (long)(d % 1000000000u);
+    tsp = &ts;
+  }
+  int r = ppoll(pfd, n, tsp, mask);
+  if (r < 0)
+    return errno == EINTR ? 0 : -1;
+  if (in >= 0 && (pfd[in].revents & (POLLIN | POLLHUP | POLLERR)))
+    nc->stdin_ready = true;
+  return 0;
+}
+
+static int run(struct nc *nc) {
+  struct zn_stack *st = nc->h->st;
+  struct zn_netif *nif = nc->h->nif;
+  bool tap = nc->h->tap_open;
+  sigset_t block, saved;
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGTERM);
+  sigaddset(&block, SIGHUP);
+  sigprocmask(SIG_BLOCK, &block, &saved);
+  int status = 0;
+  nc->last_progress = host_now(nc);
+  for (;;) {
+    if (ex_stop) {
+      nc_abort(nc, "interrupted");
+      zn_stack_flush(st);
+      break;
+    }
+    uint64_t now = host_now(nc);
+    int rc = zn_stack_poll(st, now);
+    if (rc < 0 && rc != ZN_EOF) {
+      fprintf(stderr, PROG ": interface failed: %s\n", zn_strerror(rc));
+      nc_abort(nc, "interface failed");
+      status = -1;
+      break;
+    }
+    pump(nc);
+    if (nc->closed || (nc->fail && nc->c == NULL && nc->listener == NULL))
+      break;
+    if (rc == ZN_EOF && !tap) {
+      nc_abort(nc, "end of the replayed input");
+      break;
+    }
+    uint64_t idle_end = ZN_TIME_NEVER;
+    if (nc->o->idle_ns) {
+      idle_end = nc->last_progress + nc->o->idle_ns;
+      if (now >= idle_end) {
+        nc_abort(nc, "timed out (-w)");
+        zn_stack_flush(st);
+        break;
+      }
+    }
+    uint64_t deadline = zn_stack_next_deadline(st);
+    if (idle_end < deadline)
+      deadline = idle_end;
+    if (tap) {
+      if (wait_tap(nc, deadline, &saved) != 0) {
+        fprintf(stderr, PROG ": ppoll: %s\n", strerror(errno));
+        status = -1;
+        break;
+      }
+    } else {
+      rc = zn_netif_wait(nif, deadline);
+      if (rc < 0 && rc != ZN_EOF) {
+        status = -1;
+        break;
+      }
+    }
+  }
+  sigprocmask(SIG_SETMASK, &saved, NULL);
+  return status;
+}
+
+/* ---- the report ---- */
+
+static void print_rate(const char *what, uint64_t bytes, uint64_t ns) {
+  double s = (double)ns / 1e9;
+  double mbit = s > 0 ? (double)bytes * 8.0 / s / 1e6 : 0.0;
+  fprintf(stderr, PROG ": %s %" PRIu64 " bytes in %.3f s (%.2f Mbit/s)\n",
+          what, bytes, s, mbit);
+}
+
+static void report(struct nc *nc) {
+  uint64_t ns = 0;
+  if (nc->established) {
+    uint64_t end = nc->transfer_done ? nc->t_end : host_now(nc);
+    ns = end > nc->t_start ? end - nc->t_start : 0;
+  }
+  print_rate("sent", nc->tx, ns);
+  print_rate("received", nc->rx, ns);
+  if (nc->o->sha256) {
+    uint8_t d[EX_SHA256_LEN];
+    char hex[EX_SHA256_HEXLEN];
+    if (nc->o->mode == MODE_SEND) {
+      /* The bytes sent are the pattern, repeated: hashed here, after the
+       * clock stopped, not in the sending loop. */
+      for (uint64_t off = 0; off < nc->tx; off += PATTERN_LEN) {
+        uint64_t left = nc->tx - off;
+        ex_sha256_update(&nc->htx, pattern,
+                         left < PATTERN_LEN ? (size_t)left : PATTERN_LEN);
+      }
+    }
+    ex_sha256_final(&nc->htx, d);
+    ex_sha256_hex(d, hex);
+    fprintf(stderr, PROG ": sha256 sent %s\n", hex);
+    ex_sha256_final(&nc->hrx, d);
+    ex_sha256_hex(d, hex);
+    fprintf(stderr, PROG ": sha256 received %s\n", hex);
+  }
+  if (nc->have_info) {
+    const struct zn_tcp_info *i = &nc->info;
+    fprintf(stderr,
+            PROG ": tcp: mss %" PRIu32 ", srtt %.3f ms, rto %" PRIu32
+                 " ms, cwnd %" PRIu32 ", retransmits %" PRIu64
+                 " (fast %" PRIu64 ", timeouts %" PRIu64 ")%s%s\n",
+            i->mss, i->srtt_us / 1000.0, i->rto_ms, i->cwnd, i->retransmits,
+            i->fast_retransmits, i->rto_timeouts, i->sack ? ", sack" : "",
+            i->ts ? ", timestamps" : "");
+  }
+  if (nc->fail)
+    fprintf(stderr, PROG ": failed: %s\n", nc->fail);
+  else
+    fprintf(stderr, PROG ": closed cleanly\n");
+}
+
+/* ---- the command line ---- */
+
+static int handle(void *arg, int opt, const char *val) {
+  struct nc_opts *o = arg;
+  switch (opt) {
+  case OPT_LISTEN:
+    o->listen = true;
+    return 0;
+  case OPT_VERBOSE:
+    o->verbose = true;
+    return 0;
+  case OPT_SEND:
+    if (ex_parse_size(val, MAX_SEND_BYTES, &o->send_bytes) != 0) {
+      fprintf(stderr, PROG ": bad --send '%s' (want bytes; K, M, G allowed) "
+                           "(try --help)\n", val);
+      return -1;
+    }
+    if (o->mode == MODE_SINK) {
+      fprintf(stderr, PROG ": --send and --sink exclude each other\n");
+      return -1;
+    }
+    o->mode = MODE_SEND;
+    return 0;
+  case OPT_SINK:
+    if (o->mode == MODE_SEND) {
+      fprintf(stderr, PROG ": --send and --sink exclude each other\n");
+      return -1;
+    }
+    o->mode = MODE_SINK;
+    return 0;
+  case OPT_SHA256:
+    o->sha256 = true;
+    return 0;
+  case OPT_SHA256_STDIN:
+    o->sha256_stdin = true;
+    return 0;
+  case OPT_IDLE: {
+    uint64_t ns;
+    if (ex_parse_seconds(val, &ns) != 0 || ns == 0) {
+      fprintf(stderr, PROG ": bad -w '%s' (want seconds > 0) (try --help)\n",
+              val);
+      return -1;
+    }
+    o->idle_ns = ns;
+    return 0;
+  }
+  default:
+    return -1;
+  }
+}
+
+static int hash_stdin(void) {
+  struct ex_sha256 s;
+  ex_sha256_init(&s);
+  static uint8_t buf[1 << 16];
+  for (;;) {
+    ssize_t r = read(STDIN_FILENO, buf, sizeof(buf));
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0) {
+      fprintf(stderr, PROG ": stdin: %s\n", strerror(errno));
+      return EX_EXIT_FAIL;
+    }
+    if (r == 0)
+      break;
+    ex_sha256_update(&s, buf, (size_t)r);
+  }
+  uint8_t d[EX_SHA256_LEN];
+  char hex[EX_SHA256_HEXLEN];
+  ex_sha256_final(&s, d);
+  ex_sha256_hex(d, hex);
+  printf("%s  -\n", hex);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  static struct ex_host h;
+  static struct nc nc;
+  static struct nc_opts o;
+  static const struct option extra[] = {
+      {"listen", no_argument, NULL, OPT_LISTEN},
+      {"send", required_argument, NULL, OPT_SEND},
+      {"sink", no_argument, NULL, OPT_SINK},
+      {"sha256", no_argument, NULL, OPT_SHA256},
+      {"sha256-stdin", no_argument, NULL, OPT_SHA256_STDIN},
+      {"idle-timeout", required_argument, NULL, OPT_IDLE},
+      {"verbose", no_argument, NULL, OPT_VERBOSE},
+      {NULL, 0, NULL, 0},
+  };
+  static const struct ex_prog prog = {
+      .name = PROG,
+      .synopsis = "[--listen] ADDR PORT [--send BYTES | --sink] [--sha256] "
+                  "[-w SECONDS]\n"
+                  "       --netif tap:NAME --ipv4 ADDR/PREFIX [OPTIONS]",
+      .summary =
+          "A netcat on znet's TCP: one connection, to ADDR:PORT or (with "
+          "--listen)\naccepted on ADDR:PORT; stdin to it and it to stdout, "
+          "or --send / --sink.\nPrints bytes, time and Mbit/s to stderr; "
+          "exits 0 on a clean close, 1 otherwise.",
+      .extra_help =
+          "  -l, --listen                  accept one connection on "
+          "ADDR:PORT instead\n"
+          "  --send BYTES                  send BYTES of a fixed pattern "
+          "(zero copy; K, M, G)\n"
+          "                                instead of stdin, then close\n"
+          "  --sink                        read and drop everything (zero "
+          "copy)\n"
+          "  --sha256                      print the SHA-256 of the bytes "
+          "sent and received\n"
+          "  -w, --idle-timeout SECONDS    give up (exit 1) after this long "
+          "without progress\n"
+          "  -v, --verbose                 the stack's counters at exit\n"
+          "  --sha256-stdin                only print the SHA-256 of stdin "
+          "(no network)\n",
+      .extra = extra,
+      .handle = handle,
+      .arg = &o,
+      .netif_optional = true,
+  };
+
+  ex_opts_default(&h.o);
+  int first = ex_parse(&h.o, argc, argv, &prog);
+  if (o.sha256_stdin) {
+    if (first < argc)
+      ex_usage_error(PROG, "unexpected argument '%s'", argv[first]);
+    return hash_stdin();
+  }
+  if (h.o.netif == EX_NETIF_NONE)
+    ex_usage_error(PROG, "no --netif given");
+  if (argc - first != 2)
+    ex_usage_error(PROG, "want ADDR PORT (got %d arguments)", argc - first);
+  if (zn_ipv4_parse(argv[first], &o.addr) != ZN_OK)
+    ex_usage_error(PROG, "bad address '%s'", argv[first]);
+  uint32_t port;
+  if (ex_parse_u32(argv[first + 1], 1, 65535, &port) != 0)
+    ex_usage_error(PROG, "bad port '%s' (want 1..65535)", argv[first + 1]);
+  o.port = (uint16_t)port;
+  if (!o.listen && o.addr == 0)
+    ex_usage_error(PROG, "cannot connect to 0.0.0.0");
+  if (h.o.ipv4 == 0)
+    ex_usage_error(PROG, "--ipv4 ADDR/PREFIX is required");
+  if (o.mode == MODE_STREAM && h.o.netif != EX_NETIF_TAP)
+    ex_usage_error(PROG, "reading stdin needs a TAP netif (or use --send "
+                         "or --sink)");
+
+  pattern_init();
+  signal(SIGPIPE, SIG_IGN);
+  nc.h = &h;
+  nc.o = &o;
+  ex_sha256_init(&nc.hrx);
+  ex_sha256_init(&nc.htx);
+  if (o.mode == MODE_STREAM) {
+    nc.inbuf = malloc(STDIN_CHUNK);
+    if (nc.inbuf == NULL) {
+      fprintf(stderr, PROG ": out of memory\n");
+      return EX_EXIT_FAIL;
+    }
+  }
+  if (ex_open(&h, PROG) != 0) {
+    free(nc.inbuf);
+    return EX_EXIT_FAIL;
+  }
+  /* The stack's clock starts at the first poll; timers armed before it
+   * would count from 0. */
+  zn_stack_poll(h.st, host_now(&nc));
+
+  char ip[ZN_IPV4_STRLEN], peer[ZN_IPV4_STRLEN], where[4300];
+  ex_describe_netif(&h, where, sizeof(where));
+  int rc;
+  if (o.listen) {
+    rc = zn_tcp_listen(h.st, o.addr, o.port, 1, &listen_cbs, &nc,
+                       &nc.listener);
+    if (rc == ZN_OK)
+      fprintf(stderr, PROG ": %s/%u on %s: listening on %s:%u\n",
+              zn_ipv4_format(h.o.ipv4, ip), (unsigned)h.o.prefix, where,
+              zn_ipv4_format(o.addr, peer), (unsigned)o.port);
+  } else {
+    rc = zn_tcp_connect(h.st, o.addr, o.port, &conn_cbs, &nc, &nc.c);
+    if (rc == ZN_OK)
+      fprintf(stderr, PROG ": %s/%u on %s: connecting to %s:%u\n",
+              zn_ipv4_format(h.o.ipv4, ip), (unsigned)h.o.prefix, where,
+              zn_ipv4_format(o.addr, peer), (unsigned)o.port);
+  }
+  int status = 0;
+  if (rc != ZN_OK) {
+    fprintf(stderr, PROG ": %s: %s\n", o.listen ? "listen" : "connect",
+            zn_strerror(rc));
+    status = EX_EXIT_FAIL;
+  } else {
+    if (run(&nc) != 0)
+      status = EX_EXIT_FAIL;
+    report(&nc);
+    if (nc.fail)
+      status = EX_EXIT_FAIL;
+  }
+  if (nc.listener)
+    zn_tcp_close(nc.listener);
+  if (o.verbose) {
+    ex_print_stats(stderr, h.st, PROG);
+    ex_print_netif_stats(stderr, &h);
+  }
+  ex_close(&h, PROG);
+  free(nc.inbuf);
+  return status;
+}
