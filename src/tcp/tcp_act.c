@@ -91,6 +91,10 @@ void zn__tcp_act_close_listener(struct zn_tcp_conn *c,
  * the queued data. */
 void zn__tcp_act_queue_fin(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
   (void)seg;
+  /* The FIN takes the one sequence number after the last byte queued
+   * (writes are refused from now on); every retransmission reuses it. */
+  c->fin_seq = c->snd_una + ((c->flags & ZN__TCPF_SYN_UNACKED) ? 1u : 0u) +
+               c->snd_queued;
   c->flags |= ZN__TCPF_FIN_QUEUED;
   zn__tcp_output(c);
 }

@@ -625,7 +625,10 @@ void zn__tcp_input_sync(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
     }
     if (zn__seq_geq(s->ack, c->snd_una))
       process_ack(c, s);
-    bool fin_acked = (c->flags & ZN__TCPF_FIN_SENT) && s->ack == c->snd_max &&
+    /* Our FIN is acknowledged when the ACK covers its sequence number
+     * (whatever retransmissions happened meanwhile). */
+    bool fin_acked = (c->flags & ZN__TCPF_FIN_QUEUED) &&
+                     zn__seq_gt(s->ack, c->fin_seq) &&
                      zn__seq_geq(s->ack, c->snd_una);
     zn__tcp_fsm(c, fin_acked ? ZN__EV_S_ACK_FIN : ZN__EV_S_ACK, s);
     if (c->state == ZN_TCP_CLOSED)

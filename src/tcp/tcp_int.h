@@ -133,6 +133,7 @@ struct zn_tcp_conn {
   uint32_t iss, snd_una, snd_nxt, snd_max;
   uint32_t snd_wnd;            /* peer's window, scaled, bytes */
   uint32_t snd_sml;            /* end of the last small segment sent */
+  uint32_t fin_seq;            /* our FIN's one sequence number, once queued */
   uint32_t max_snd_wnd;        /* largest seen (RFC 5961 §5.2) */
   uint32_t snd_wl1, snd_wl2;
   uint32_t recover;            /* NewReno / SACK recovery point */

@@ -346,7 +346,7 @@ static uint32_t unsent_from(const struct zn_tcp_conn *c, uint32_t seq) {
 }
 
 static bool fin_due(const struct zn_tcp_conn *c, uint32_t seq, uint32_t len) {
-  return (c->flags & ZN__TCPF_FIN_QUEUED) && unsent_from(c, seq) == len;
+  return (c->flags & ZN__TCPF_FIN_QUEUED) && seq + len == c->fin_seq;
 }
 
 /* Is [seq, seq+len) all SACKed? */
@@ -498,9 +498,8 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
       uint32_t in_flight = c->snd_nxt - c->snd_una;
       uint32_t wnd = c->snd_wnd < c->cc.cwnd ? c->snd_wnd : c->cc.cwnd;
       uint32_t avail = unsent_from(c, c->snd_nxt);
-      bool fin = (c->flags & ZN__TCPF_FIN_QUEUED) &&
-                 zn__seq_geq(c->snd_nxt, c->snd_max) && avail == 0 &&
-                 !(c->flags & ZN__TCPF_FIN_SENT);
+      bool fin = (c->flags & ZN__TCPF_FIN_QUEUED) && avail == 0 &&
+                 c->snd_nxt == c->fin_seq;
       if (avail == 0 && !fin)
         break;
       uint32_t room = wnd > in_flight ? wnd - in_flight : 0;
