@@ -11,7 +11,7 @@
  * S_SYN_REOPEN is a new SYN for a connection in TIME_WAIT that may start
  * a new incarnation (RFC 6191).  Every state lists every event:
  * a transition with named actions, or an explicit ignore, challenge ACK
- * or RST.  tcp_fsm_check (built and run by meson) fails the build if any
+ * or RST.  tcp_chart_check (built and run by meson) fails the build if any
  * (state, event) pair is missing or if the transitions into a state
  * disagree about which RFC state it is.
  *

@@ -1,6 +1,6 @@
 /*
  * The TCP state machine: the chart of tcp_fsm.rl, compiled by ragel into
- * tables and checked at build time (tcp_fsm_check), driven one event at a
+ * tables and checked at build time (tcp_chart_check), driven one event at a
  * time.  Each connection keeps its RFC state; the chart state for it comes
  * from the table the checker appended.
  */

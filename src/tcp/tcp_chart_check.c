@@ -105,13 +105,13 @@ int main(int argc, char **argv) {
   }
   FILE *in = fopen(argv[1], "rb"), *out = fopen(argv[2], "wb");
   if (!in || !out) {
-    perror("tcp_fsm_check");
+    perror("tcp_chart_check");
     return 1;
   }
   char buf[8192];
   size_t n;
   fprintf(out, "/* Generated from src/tcp/tcp_fsm.rl by ragel and checked "
-               "by tcp_fsm_check: do not edit. */\n");
+               "by tcp_chart_check: do not edit. */\n");
   while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
     fwrite(buf, 1, n, out);
   fprintf(out, "\n/* Chart state of each RFC state (enum zn_tcp_state). */\n"
