@@ -108,8 +108,11 @@ typedef void (*zn_tcp_release_fn)(void *arg);
 
 /* Send len bytes of caller memory, which must stay unchanged until
  * release(arg) is called: once all of it is acknowledged, or when the
- * connection is aborted or fails.  All or nothing.  The bytes do not count
- * against the send buffer (they are the caller's memory).  Errors: as
+ * connection is aborted or fails.  All or nothing.  The bytes are not
+ * copied, so a reference is accepted even past the send buffer bound
+ * (only the number of references is limited); but they are counted as
+ * queued, so zn_tcp_writable() shrinks by them until they are
+ * acknowledged and copying writes wait behind them.  Errors: as
  * zn_tcp_write; ZN_EAGAIN if ZN_TCP_MAX_REFS are pending; ZN_EINVAL for
  * len 0. */
 int zn_tcp_write_ref(struct zn_tcp_conn *c, const void *data, size_t len,
