@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/stack_int.h"
+#include "tcp/tcp_int.h"
 #include "zt.h"
 
 /* The arena each stack lives in, found again by th_stack_free(). */
@@ -177,5 +178,25 @@ int th_check_accounting(const struct zn_stack *st) {
             V(tcp_drop_short) + V(tcp_drop_hdrlen) + V(tcp_drop_checksum) +
                 V(tcp_drop_opts) + V(tcp_drop_bcast) + V(tcp_drop_noport) +
                 V(tcp_conn_rx));
+  /* The stack-wide TCP buffer count is what the queues hold.  (Exact at
+   * the end of a poll, when every connection has been synced.) */
+  unsigned long long q = 0, charged = 0, rq = 0, adv = 0;
+  for (uint32_t i = 0; i < st->cfg.tcp_conns; i++) {
+    const struct zn_tcp_conn *c = &st->tcp.conns[i];
+    if (!c->st)
+      continue;
+    q += c->sndq.count + c->rcvq.count + c->ooo.nbufs;
+    rq += c->rcvq.count + c->ooo.nbufs;
+    adv += c->adv_charged;
+    charged += c->mem_charged;
+  }
+  bad += eq("tcp mem_bufs = buffers the connections' queues hold",
+            st->tcp.mem_bufs, q);
+  bad += eq("tcp mem_bufs = sum of the connections' charges",
+            st->tcp.mem_bufs, charged);
+  bad += eq("tcp mem_rcv = buffers the receive queues hold", st->tcp.mem_rcv,
+            rq);
+  bad += eq("tcp promised = windows the connections hold open", st->tcp.promised,
+            adv);
   return bad;
 }

@@ -93,10 +93,14 @@ struct zn_config {
   bool tcp_rfc5961;          /* challenge ACKs (off: RFC 793 behaviour) */
   bool tcp_syncookies;       /* SYN cookies when the SYN queue is full */
   uint8_t tcp_cc;            /* enum zn_tcp_cc_algo */
+  uint32_t tcp_mem_bufs;     /* pool buffers all TCP queues (send, receive,
+                                out of order) may hold together; 0: three
+                                quarters of nbufs + nbigbufs.  The rest
+                                stays free for reception and control. */
 
   /* Loop. */
   uint32_t rx_budget;        /* frames received per poll */
-  uint32_t txq_len;          /* frames queued for transmit */
+  uint32_t txq_len;          /* frames batched for the netif before a flush */
 
   /* Entropy: 32 bytes from a good source (zn_host_seed() on Linux, RDRAND
    * or the tender on Solo5).  Keys the CSPRNG and the hash functions. */

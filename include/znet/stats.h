@@ -25,7 +25,7 @@
   X(if_tx_bytes, CNT, "bytes handed to the interface")                         \
   X(if_rx_errors, CNT, "receive errors reported by the interface")             \
   X(if_tx_errors, DROP, "frames the interface failed to send")                 \
-  X(if_txq_full, DROP, "frames dropped: transmit queue full")                  \
+  X(if_txq_flush, CNT, "transmit queue flushed early: a batch filled it")      \
   X(if_no_netif, DROP, "frames dropped: no interface attached")                \
   X(if_tx_toobig, DROP, "frames dropped: larger than the interface MTU")       \
   /* Ethernet */                                                               \
@@ -141,9 +141,15 @@
   X(tcp_ooo_queued, CNT, "TCP segments held out of order")                     \
   X(tcp_ooo_dup, CNT, "TCP out-of-order segments with nothing new")            \
   X(tcp_drop_rcv_mem, CNT, "TCP data dropped: receive memory bound")           \
+  X(tcp_drop_mem, CNT, "TCP data dropped: the stack-wide TCP buffer bound")     \
+  X(tcp_ooo_pruned, CNT, "TCP out-of-order queues freed for in-order data")    \
+  X(tcp_wnd_clamped, CNT, "TCP windows held shut by the stack-wide buffer bound") \
+  X(tcp_mem_wait, CNT, "TCP writes cut short by the stack-wide buffer bound")   \
   X(tcp_rtx, CNT, "TCP segments retransmitted")                                \
   X(tcp_fast_rtx, CNT, "TCP fast retransmits")                                 \
   X(tcp_rto, CNT, "TCP retransmission timeouts")                               \
+  X(tcp_probe, CNT, "TCP loss probes sent (RFC 8985 TLP)")                     \
+  X(tcp_reo_timeout, CNT, "TCP holes taken as lost after the reordering window") \
   X(tcp_established, CNT, "TCP connections established")                      \
   X(tcp_timeout, CNT, "TCP connections that timed out")
 

@@ -210,9 +210,11 @@ void zn__if_output(struct zn_stack *st, struct zn_buf *b) {
     return;
   }
   if (st->txq.count >= st->cfg.txq_len) {
-    ZN_STAT_INC(st, if_txq_full);
-    zn_buf_free(b);
-    return;
+    /* The batch is full: hand it to the netif now rather than drop what
+     * a protocol already counted as sent (one ACK can release a whole
+     * window of TCP segments). */
+    ZN_STAT_INC(st, if_txq_flush);
+    zn_stack_flush(st);
   }
   zn_bufq_push(&st->txq, b);
 }

@@ -61,8 +61,101 @@ void zn__tcp_init(struct zn_stack *st, void **mem) {
     t->conns[i].next = t->free;
     t->free = &t->conns[i];
   }
+  uint32_t all = st->cfg.nbufs + st->cfg.nbigbufs;
+  t->mem_limit = st->cfg.tcp_mem_bufs ? st->cfg.tcp_mem_bufs : all - all / 4;
+  if (t->mem_limit > all)
+    t->mem_limit = all;
   if (n)
     zn__ip_register(st, ZN_IPPROTO_TCP, zn__tcp_input, zn__tcp_icmp_err);
+}
+
+static bool app_owned(const struct zn_tcp_conn *c);
+
+/* ---- the stack-wide bound on queued buffers ----
+ *
+ * Every connection's queues draw on the one buffer pool that reception
+ * needs too.  Unbounded, a few hundred connections holding unread or
+ * unacknowledged data took every buffer: no frame could be received, so
+ * no ACK could free a send queue, and the stack stalled for good.  The
+ * bound keeps a quarter of the pool (by default) out of TCP's reach: TCP
+ * then drops data it cannot hold (the peer resends it, as from a full
+ * Linux socket) and refuses writes until ACKs free buffers.
+ *
+ * Receive queues may fill only three quarters of the bound.  Otherwise
+ * an echo-like application, which reads only what it can write, could
+ * find every buffer holding received data and none left to write into:
+ * nothing would be read again.  Send queues always drain (ACKs need no
+ * application), so the quarter kept for them always comes back. */
+
+void zn__tcp_mem_sync(struct zn_tcp_conn *c) {
+  struct zn__tcp *t = &c->st->tcp;
+  uint32_t rcv = c->rcvq.count + c->ooo.nbufs;
+  uint32_t now = c->sndq.count + rcv;
+  t->mem_bufs = t->mem_bufs - c->mem_charged + now;
+  t->mem_rcv = t->mem_rcv - c->rcv_charged + rcv;
+  t->nrcv = t->nrcv - (c->rcv_charged != 0) + (rcv != 0);
+  /* The window still open to the peer, while it may send into it. */
+  uint32_t adv = 0;
+  if ((c->state == ZN_TCP_SYN_RECEIVED || c->state == ZN_TCP_ESTABLISHED ||
+       c->state == ZN_TCP_FIN_WAIT_1 || c->state == ZN_TCP_FIN_WAIT_2) &&
+      !(c->flags & ZN__TCPF_FIN_RCVD) && zn__seq_gt(c->rcv_adv, c->rcv_nxt))
+    adv = c->rcv_adv - c->rcv_nxt;
+  t->promised = t->promised - c->adv_charged + adv;
+  c->adv_charged = adv;
+  c->mem_charged = now;
+  c->rcv_charged = rcv;
+}
+
+bool zn__tcp_mem_full(const struct zn_stack *st) {
+  return st->tcp.mem_bufs >= st->tcp.mem_limit;
+}
+
+bool zn__tcp_mem_rcv_full(const struct zn_stack *st) {
+  return zn__tcp_mem_full(st) ||
+         st->tcp.mem_rcv >= st->tcp.mem_limit - st->tcp.mem_limit / 4;
+}
+
+/* A write was refused for the bound: ask to hear when buffers free. */
+static void mem_wait(struct zn_tcp_conn *c) {
+  c->flags |= ZN__TCPF_MEM_WAIT | ZN__TCPF_WANT_WRITABLE;
+  c->st->tcp.mem_wait = true;
+  ZN_STAT_INC(c->st, tcp_mem_wait);
+}
+
+/* End of poll: once the queues are back under seven eighths of the bound,
+ * the connections whose writes it refused hear on_writable.  A scan of
+ * the table, but only after the bound was hit and has eased. */
+static void mem_wake(struct zn_stack *st) {
+  struct zn__tcp *t = &st->tcp;
+  bool writers = t->mem_wait && t->mem_bufs <= t->mem_limit - t->mem_limit / 8;
+  /* Windows the bound held small open again once receive queues are down
+   * to half their share: each such connection sends its window update. */
+  uint32_t cap = t->mem_limit - t->mem_limit / 4;
+  uint64_t room = t->mem_rcv < cap ? (uint64_t)(cap - t->mem_rcv) * 1024u : 0;
+  bool readers = t->rcv_clamped && !zn__tcp_mem_full(st) &&
+                 room >= t->promised + (uint64_t)(cap / 8) * 1024u;
+  if (!writers && !readers)
+    return;
+  if (writers)
+    t->mem_wait = false;
+  if (readers)
+    t->rcv_clamped = false;
+  for (uint32_t i = 0; i < st->cfg.tcp_conns; i++) {
+    struct zn_tcp_conn *c = &t->conns[i];
+    if (readers && (c->flags & ZN__TCPF_RCV_CLAMPED)) {
+      c->flags &= ~(uint32_t)ZN__TCPF_RCV_CLAMPED;
+      if (c->state >= ZN_TCP_ESTABLISHED && c->state != ZN_TCP_TIME_WAIT &&
+          c->state != ZN_TCP_CLOSED) {
+        c->flags |= ZN__TCPF_ACK_NOW; /* sets the flag again if still shut */
+        zn__tcp_output(c);
+      }
+    }
+    if (!writers || !(c->flags & ZN__TCPF_MEM_WAIT))
+      continue;
+    c->flags &= ~(uint32_t)ZN__TCPF_MEM_WAIT;
+    if (app_owned(c) && !(c->flags & ZN__TCPF_USER_CLOSED))
+      zn__tcp_reap_add(c); /* zn__tcp_reap delivers on_writable */
+  }
 }
 
 static void free_slot(struct zn_tcp_conn *c) {
@@ -245,6 +338,7 @@ static bool app_owned(const struct zn_tcp_conn *c) {
 
 /* Deliver what processing collected, app callbacks last. */
 void zn__tcp_deliver(struct zn_tcp_conn *c) {
+  zn__tcp_mem_sync(c);
   if ((c->flags & ZN__TCPF_USER_CLOSED) || !app_owned(c))
     return;
   if (c->state == ZN_TCP_LISTEN) {
@@ -341,6 +435,7 @@ void zn__tcp_release_all(struct zn_tcp_conn *c) {
   zn_bufq_purge(&c->rcvq);
   c->rcvq_bytes = 0;
   zn__tcp_ooo_purge(&c->ooo);
+  zn__tcp_mem_sync(c);
   /* A listener drops the children nobody accepted. */
   if (c->acq_head) {
     struct zn_tcp_conn *x = c->acq_head;
@@ -372,6 +467,7 @@ void zn__tcp_reap(struct zn_stack *st) {
   /* The list holds connections to free (the app let go of them, or never
    * had them) and accepted ones with news to deliver (zn_tcp_accept).
    * on_closed may close other handles, which adds to the list: loop. */
+  mem_wake(st);
   while (st->tcp.reap) {
     struct zn_tcp_conn *c = st->tcp.reap;
     st->tcp.reap = c->next;
@@ -576,7 +672,7 @@ static int write_err(const struct zn_tcp_conn *c) {
 }
 
 size_t zn_tcp_writable(const struct zn_tcp_conn *c) {
-  if (write_err(c) != ZN_OK)
+  if (write_err(c) != ZN_OK || zn__tcp_mem_full(c->st))
     return 0;
   return c->snd_queued >= c->sndbuf ? 0 : c->sndbuf - c->snd_queued;
 }
@@ -596,6 +692,10 @@ long zn_tcp_write(struct zn_tcp_conn *c, const void *data, size_t len) {
     struct zn_buf *t = c->sndq.tail;
     struct zn__tcp_chunk *k = t ? (struct zn__tcp_chunk *)(void *)t->cb : NULL;
     if (!t || k->ref || zn_buf_tailroom(t) == 0) {
+      if (zn__tcp_mem_full(c->st)) {
+        mem_wait(c);
+        break;
+      }
       t = zn__buf_alloc(c->st, ZN_BUF_SIZE - ZN_BUF_HEADROOM);
       if (!t)
         break;
@@ -615,6 +715,7 @@ long zn_tcp_write(struct zn_tcp_conn *c, const void *data, size_t len) {
     c->snd_queued += (uint32_t)n;
     done += n;
   }
+  zn__tcp_mem_sync(c);
   if (done < len)
     c->flags |= ZN__TCPF_WANT_WRITABLE;
   if (done == 0)
@@ -636,6 +737,10 @@ int zn_tcp_write_ref(struct zn_tcp_conn *c, const void *data, size_t len,
     c->flags |= ZN__TCPF_WANT_WRITABLE;
     return ZN_EAGAIN;
   }
+  if (zn__tcp_mem_full(c->st)) {
+    mem_wait(c);
+    return ZN_EAGAIN;
+  }
   struct zn_buf *t = zn__buf_alloc(c->st, 0);
   if (!t) {
     c->flags |= ZN__TCPF_WANT_WRITABLE;
@@ -651,6 +756,7 @@ int zn_tcp_write_ref(struct zn_tcp_conn *c, const void *data, size_t len,
   c->sndq.bytes += (uint32_t)len;
   c->snd_queued += (uint32_t)len;
   c->nrefs++;
+  zn__tcp_mem_sync(c);
   kick_output(c);
   return ZN_OK;
 }
@@ -713,6 +819,7 @@ int zn_tcp_consume(struct zn_tcp_conn *c, size_t n) {
     c->rcvq_bytes -= b->len;
     zn_buf_free(zn_bufq_pop(&c->rcvq));
   }
+  zn__tcp_mem_sync(c);
   window_update(c);
   return ZN_OK;
 }
@@ -736,6 +843,7 @@ long zn_tcp_read(struct zn_tcp_conn *c, void *buf, size_t len) {
       zn_buf_free(zn_bufq_pop(&c->rcvq));
     }
   }
+  zn__tcp_mem_sync(c);
   window_update(c);
   return (long)done;
 }

@@ -203,6 +203,8 @@ void zn__tcp_act_listen_syn(struct zn_tcp_conn *l, struct zn__tcp_seg *seg) {
     tmp.state = ZN_TCP_SYN_RECEIVED;
     zn__tcp_send_syn(&tmp, true);
     zn__tcp_timers_stop(&tmp);
+    tmp.state = ZN_TCP_CLOSED; /* its window is no promise kept in memory */
+    zn__tcp_mem_sync(&tmp);
     ZN_STAT_INC(st, tcp_syncookie_tx);
     return;
   }

@@ -72,12 +72,14 @@ static void sack_advance(struct zn_tcp_conn *c) {
     c->high_sacked = c->snd_una;
 }
 
-static void sack_add(struct zn_tcp_conn *c, uint32_t l, uint32_t r) {
+/* Merge one SACK block into the scoreboard.  Returns true if it covers
+ * bytes not SACKed before (RFC 6675 §2: such an ACK is a DupAck). */
+static bool sack_add(struct zn_tcp_conn *c, uint32_t l, uint32_t r) {
   /* Only blocks inside (snd_una, snd_max] are believed (RFC 2018 §5
    * leaves the rest to the receiver's whims; D-SACK is not used). */
   if (!zn__seq_lt(l, r) || zn__seq_leq(r, c->snd_una) ||
       zn__seq_gt(r, c->snd_max) || r - l > c->snd_max - c->snd_una)
-    return;
+    return false;
   if (zn__seq_lt(l, c->snd_una))
     l = c->snd_una;
   /* Merge into the sorted, disjoint list. */
@@ -101,6 +103,10 @@ static void sack_add(struct zn_tcp_conn *c, uint32_t l, uint32_t r) {
   }
   if (!placed)
     out[n++] = (struct zn__tcp_sack_block){l, r};
+  uint32_t total = 0;
+  for (uint8_t i = 0; i < n; i++)
+    total += out[i].right - out[i].left;
+  bool grew = total > c->sacked_bytes;
   /* Too many to remember: keep the highest (they carry the loss
    * information recovery acts on). */
   uint8_t skip = n > ZN__TCP_MAX_SACK_HOLES ? (uint8_t)(n - ZN__TCP_MAX_SACK_HOLES) : 0;
@@ -112,11 +118,12 @@ static void sack_add(struct zn_tcp_conn *c, uint32_t l, uint32_t r) {
   }
   if (c->nsacked && zn__seq_gt(c->sacked[c->nsacked - 1].right, c->high_sacked))
     c->high_sacked = c->sacked[c->nsacked - 1].right;
+  return grew;
 }
 
 /* ---- ACK processing (§3.10.7.4 fifth check, RFC 5681, 6582, 6675) ---- */
 
-static void enter_recovery(struct zn_tcp_conn *c) {
+void zn__tcp_enter_recovery(struct zn_tcp_conn *c) {
   c->cc.ops->on_loss(&c->cc, c->snd_max - c->snd_una, c->st->now);
   c->recover = c->snd_max;
   c->flags |= ZN__TCPF_IN_RECOVERY;
@@ -160,9 +167,10 @@ static void process_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
       zn_timer_stop(c->st, &c->rtx_timer);
     }
   }
+  bool new_sack = false;
   if (c->sack_ok && (s->opts.present & ZN_TCP_OPTF_SACK))
     for (uint8_t i = 0; i < s->opts.nsack; i++)
-      sack_add(c, s->opts.sack[i].left, s->opts.sack[i].right);
+      new_sack |= sack_add(c, s->opts.sack[i].left, s->opts.sack[i].right);
 
   if (zn__seq_gt(ack, c->snd_una)) {
     uint32_t acked = ack - c->snd_una;
@@ -198,6 +206,15 @@ static void process_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
     }
     c->rtx_count = 0;
     c->persist_backoff = 0;
+    c->flags &= ~(uint32_t)ZN__TCPF_PROBE_SENT;
+    if ((c->flags & ZN__TCPF_TLP_RTX) && zn__seq_geq(ack, c->tlp_high)) {
+      /* The probe's resent data is acknowledged with no recovery: it
+       * repaired a loss (without D-SACK no proof otherwise), so the
+       * window answers as for one (RFC 8985 §7.4.2, as Linux does). */
+      c->flags &= ~(uint32_t)ZN__TCPF_TLP_RTX;
+      if (!(c->flags & ZN__TCPF_IN_RECOVERY))
+        c->cc.ops->on_loss(&c->cc, c->snd_max - c->snd_una, c->st->now);
+    }
     c->snd_una = ack;
     if (zn__seq_lt(c->snd_nxt, ack))
       c->snd_nxt = ack;
@@ -214,12 +231,25 @@ static void process_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
         c->cc.cwnd += c->mss;
         c->rtx_next = c->snd_una;
         zn__tcp_retransmit_first(c);
+      } else if (c->flags & ZN__TCPF_RTO_RECOVERY) {
+        /* After an RTO the window starts again from one segment in slow
+         * start (RFC 5681 §3.1): every ACK of new data opens it, while
+         * output retransmits what the RTO presumed lost. */
+        c->cc.ops->on_ack(&c->cc, data, c->st->now, c->srtt_us);
       } else if (c->sack_ok && zn__seq_leq(c->rtx_next, c->snd_una)) {
         zn__tcp_retransmit_first(c); /* RFC 6675 NextSeg rule 3 */
       }
     } else {
       c->dupacks = 0;
       c->cc.ops->on_ack(&c->cc, data, c->st->now, c->srtt_us);
+      /* An ACK that advances and SACKs can already show the first hole
+       * lost (RFC 6675 IsLost: DupThresh segments SACKed above it):
+       * recover now rather than wait for three pure duplicates. */
+      if (c->sack_ok && c->sacked_bytes >= 3u * c->mss &&
+          zn__seq_geq(c->snd_una, c->recover)) {
+        zn__tcp_enter_recovery(c);
+        zn__tcp_retransmit_first(c);
+      }
     }
     /* §3.10.7.4: restart the timer on new data acked, stop it if all is. */
     if (c->snd_una == c->snd_max)
@@ -229,9 +259,15 @@ static void process_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
     /* zn__tcp_deliver calls on_writable if a write fell short. */
     return;
   }
-  /* ack == snd_una: a duplicate ACK (RFC 5681 §2 definition)? */
-  bool dup = s->len == 0 && !(s->flags & (ZN_TCP_SYN | ZN_TCP_FIN)) &&
-             !window_changed && c->snd_max != c->snd_una;
+  /* ack == snd_una: a duplicate ACK?  RFC 5681 §2's definition (no
+   * data, no window change), or, with SACK, any ACK whose blocks SACK
+   * bytes not SACKed before (RFC 6675 §2): a receiver's window can move
+   * while it reports the same hole, and each such ACK still says one
+   * more segment left the network. */
+  bool dup = c->snd_max != c->snd_una &&
+             ((s->len == 0 && !(s->flags & (ZN_TCP_SYN | ZN_TCP_FIN)) &&
+               !window_changed) ||
+              new_sack);
   if (!dup)
     return;
   c->dupacks++;
@@ -247,21 +283,26 @@ static void process_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   bool lost = c->dupacks >= 3 ||
               (c->sack_ok && c->sacked_bytes >= 3u * c->mss);
   if (lost && zn__seq_geq(c->snd_una, c->recover)) {
-    enter_recovery(c);
+    zn__tcp_enter_recovery(c);
     zn__tcp_retransmit_first(c); /* RFC 6675 §5 (C), RFC 6582 step 2 */
   }
 }
 
 /* ---- data (§3.10.7.4 seventh check) ---- */
 
+/* Small segments are folded into the previous buffer, so a peer sending
+ * one byte per segment cannot pin a 2 KiB buffer per byte. */
+static bool folds(const struct zn_tcp_conn *c, uint32_t len) {
+  const struct zn_buf *t = c->rcvq.tail;
+  return t && len <= 256 && zn_buf_writable(t) && zn_buf_tailroom(t) >= len;
+}
+
 static void queue_in_order(struct zn_tcp_conn *c, struct zn_buf *b) {
   uint32_t len = b->len;
   c->rcv_nxt += len;
   c->bytes_received += len;
-  /* Small segments are folded into the previous buffer, so a peer sending
-   * one byte per segment cannot pin a 2 KiB buffer per byte. */
   struct zn_buf *t = c->rcvq.tail;
-  if (t && len <= 256 && zn_buf_writable(t) && zn_buf_tailroom(t) >= len) {
+  if (folds(c, len)) {
     memcpy(zn_buf_put(t, len), b->data, len);
     c->rcvq.bytes += len;
     zn_buf_free(b);
@@ -294,6 +335,28 @@ static bool deliver_held(struct zn_tcp_conn *c) {
   }
 }
 
+/* May c keep the data of a segment under the stack-wide bound on TCP's
+ * buffers (tcp.c)?  In-order data that folds into the last buffer costs
+ * none; otherwise, for in-order data, the connection's own out-of-order
+ * queue is given up first (reneging, which RFC 2018 §8 allows: the
+ * sender keeps SACKed data until it is cumulatively acknowledged). */
+static bool mem_admit(struct zn_tcp_conn *c, bool in_order, uint32_t len) {
+  zn__tcp_mem_sync(c);
+  if (!zn__tcp_mem_rcv_full(c->st))
+    return true;
+  if (in_order && folds(c, len))
+    return true;
+  if (in_order && c->ooo.nbufs) {
+    zn__tcp_ooo_purge(&c->ooo);
+    ZN_STAT_INC(c->st, tcp_ooo_pruned);
+    zn__tcp_mem_sync(c);
+    if (!zn__tcp_mem_rcv_full(c->st))
+      return true;
+  }
+  ZN_STAT_INC(c->st, tcp_drop_mem);
+  return false;
+}
+
 /* Returns true if the peer's FIN became due (rcv_nxt reached it). */
 static bool process_data(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   struct zn_buf *b = s->b;
@@ -313,6 +376,12 @@ static bool process_data(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
      * 2525 §2.17). */
     zn_buf_free(b);
     zn__tcp_fsm(c, ZN__EV_U_ABORT, NULL);
+    return false;
+  }
+  if (s->len && !mem_admit(c, s->seq == c->rcv_nxt, s->len)) {
+    /* Not kept, FIN included (it follows the data): the peer resends. */
+    zn_buf_free(b);
+    zn__tcp_schedule_ack(c, true);
     return false;
   }
   if (s->seq == c->rcv_nxt) {

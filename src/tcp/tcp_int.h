@@ -99,6 +99,12 @@ enum {
   ZN__TCPF_CONNECTED_NOTIFY = 1u << 18,
   ZN__TCPF_ZOMBIE = 1u << 19,     /* reached CLOSED; waiting to be freed */
   ZN__TCPF_SYN_UNACKED = 1u << 20, /* our SYN is not acknowledged yet */
+  ZN__TCPF_MEM_WAIT = 1u << 21,   /* a write met the stack-wide bound */
+  ZN__TCPF_PROBE_ARMED = 1u << 22, /* rtx_timer runs as the loss probe timer */
+  ZN__TCPF_PROBE_SENT = 1u << 23,  /* a probe went out; next is the RTO */
+  ZN__TCPF_TLP_RTX = 1u << 24,     /* the probe resent data (tlp_high) */
+  ZN__TCPF_REO_ARMED = 1u << 25,   /* rtx_timer runs as the reordering timer */
+  ZN__TCPF_RCV_CLAMPED = 1u << 26, /* window held shut by the stack-wide bound */
 };
 
 #define ZN__TCP_MAX_SACK_HOLES 16
@@ -139,6 +145,7 @@ struct zn_tcp_conn {
   uint32_t recover;            /* NewReno / SACK recovery point */
   uint32_t rtx_next;           /* next byte to retransmit in recovery */
   uint32_t dupacks;
+  uint32_t tlp_high;            /* snd_max when a loss probe resent data */
   /* Receive sequence space. */
   uint32_t irs, rcv_nxt;
   uint32_t rcv_adv;            /* right edge advertised (rcv_nxt + wnd) */
@@ -168,6 +175,9 @@ struct zn_tcp_conn {
   struct zn_bufq rcvq;         /* in order, data at payload */
   uint32_t rcvq_bytes;
   struct zn__tcp_ooo ooo;
+  uint32_t mem_charged;        /* buffers counted in st->tcp.mem_bufs */
+  uint32_t rcv_charged;        /* of which receive queues (mem_rcv) */
+  uint32_t adv_charged;        /* window promised beyond rcv_nxt (promised) */
 
   /* SACK scoreboard (RFC 6675): SACKed ranges above snd_una, sorted. */
   struct zn__tcp_sack_block sacked[ZN__TCP_MAX_SACK_HOLES];
@@ -213,6 +223,14 @@ struct zn__tcp {
   struct zn_tcp_conn *reap;    /* to free at the end of the poll */
   uint32_t nused;
   uint32_t ntimewait;
+  /* Buffers held by every connection's queues, of them by receive queues
+   * (in order and out of order), and the bound on all (cfg.tcp_mem_bufs);
+   * mem_wait: a write was refused for it. */
+  uint32_t mem_bufs, mem_rcv, mem_limit;
+  uint32_t nrcv;               /* connections holding received data */
+  uint64_t promised;           /* window bytes offered and not yet received */
+  bool mem_wait;
+  bool rcv_clamped;            /* a window was held shut for the bound */
   /* RFC 5961 §7 challenge ACK limit (per stack, per second). */
   uint64_t chack_window;       /* ns start of the current second */
   uint32_t chack_count;
@@ -254,6 +272,12 @@ void zn__tcp_reap_add(struct zn_tcp_conn *c);
 /* Start congestion control with the RFC 6928 initial window. */
 void zn__tcp_cc_start(struct zn_tcp_conn *c);
 void zn__tcp_release_all(struct zn_tcp_conn *c);
+/* Bring st->tcp.mem_bufs up to date with what c's queues hold. */
+void zn__tcp_mem_sync(struct zn_tcp_conn *c);
+/* Is the stack-wide bound on TCP queue buffers reached (for receive
+ * queues: their share of it)? */
+bool zn__tcp_mem_full(const struct zn_stack *st);
+bool zn__tcp_mem_rcv_full(const struct zn_stack *st);
 /* Choose options and windows for a new connection. */
 void zn__tcp_conn_setup(struct zn_tcp_conn *c);
 bool zn__tcp_chack_allowed(struct zn_stack *st);
@@ -285,10 +309,14 @@ void zn__tcp_send_rst_conn(struct zn_tcp_conn *c);
 void zn__tcp_timers_init(struct zn_tcp_conn *c);
 void zn__tcp_timers_stop(struct zn_tcp_conn *c);
 void zn__tcp_arm_rtx(struct zn_tcp_conn *c);
+/* Bring the retransmission timer forward to a loss probe now due. */
+void zn__tcp_arm_probe(struct zn_tcp_conn *c);
 void zn__tcp_schedule_ack(struct zn_tcp_conn *c, bool now);
 void zn__tcp_enter_timewait(struct zn_tcp_conn *c);
 void zn__tcp_arm_fw2(struct zn_tcp_conn *c);
 void zn__tcp_arm_keepalive(struct zn_tcp_conn *c);
+/* Start SACK/NewReno loss recovery (tcp_in.c). */
+void zn__tcp_enter_recovery(struct zn_tcp_conn *c);
 /* Resend the first unacknowledged segment now (fast retransmit). */
 void zn__tcp_retransmit_first(struct zn_tcp_conn *c);
 uint32_t zn__tcp_ts_now(const struct zn_tcp_conn *c);

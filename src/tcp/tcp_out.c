@@ -31,11 +31,31 @@ uint32_t zn__tcp_ts_now(const struct zn_tcp_conn *c) {
   return (uint32_t)(c->st->now / ZN_MS(1)) + c->ts_offset;
 }
 
+/* What the stack-wide bound (tcp.c) leaves c to offer: the room receive
+ * queues have left (as full segments), less what the other connections'
+ * windows already promise.  Offering every connection its whole buffer
+ * would promise, with many connections, many times the memory there is;
+ * data sent into such windows could only be dropped, and the senders'
+ * RTOs back off for seconds. */
+static uint32_t rcv_share(const struct zn_tcp_conn *c) {
+  const struct zn__tcp *t = &c->st->tcp;
+  uint32_t cap = t->mem_limit - t->mem_limit / 4;
+  if (zn__tcp_mem_full(c->st) || t->mem_rcv >= cap)
+    return 0;
+  uint64_t room = (uint64_t)(cap - t->mem_rcv) * zn__tcp_seg_size(c);
+  uint64_t others = t->promised - c->adv_charged;
+  room = room > others ? room - others : 0;
+  return room > UINT32_MAX ? UINT32_MAX : (uint32_t)room;
+}
+
 /* Free receive space, advertised as the window (never shrinking what was
  * promised: RFC 9293 §3.8.6.2.2). */
 uint32_t zn__tcp_rcv_wnd(const struct zn_tcp_conn *c) {
   uint32_t used = c->rcvq_bytes + c->ooo.bytes;
   uint32_t wnd = used >= c->rcvbuf ? 0 : c->rcvbuf - used;
+  uint32_t share = rcv_share(c);
+  if (share < wnd)
+    wnd = share < zn__tcp_seg_size(c) ? 0 : share; /* no silly windows */
   if (zn__seq_gt(c->rcv_adv, c->rcv_nxt) && c->rcv_adv - c->rcv_nxt > wnd)
     wnd = c->rcv_adv - c->rcv_nxt;
   uint32_t max = 65535u << c->rcv_wscale;
@@ -67,9 +87,78 @@ static uint32_t backed_off_rto(const struct zn_tcp_conn *c) {
   return (uint32_t)rto;
 }
 
-void zn__tcp_arm_rtx(struct zn_tcp_conn *c) {
-  zn_timer_start_in(c->st, &c->rtx_timer, ZN_MS(backed_off_rto(c)));
+/* The loss probe timeout (after RFC 8985 §7, TLP), in ms, or 0 when no
+ * probe is due.  A lost last segment, or a lost retransmission with
+ * everything after it SACKed, draws no duplicate ACKs: without a probe
+ * only the RTO (200 ms at least, then cwnd of one segment) finds it.  The
+ * probe, two smoothed RTTs after the last progress, makes the receiver
+ * tell (a SACK, or the cumulative ACK) at the cost of one segment. */
+static uint32_t probe_timeout(const struct zn_tcp_conn *c) {
+  if (c->persist || c->rtx_count || c->srtt_us == 0 ||
+      (c->flags & (ZN__TCPF_PROBE_SENT | ZN__TCPF_RTO_RECOVERY |
+                   ZN__TCPF_SYN_UNACKED)))
+    return 0;
+  uint32_t flight = c->snd_max - c->snd_una;
+  if (c->flags & ZN__TCPF_IN_RECOVERY) {
+    /* Only when nothing but retransmissions is left in flight. */
+    if (!c->sack_ok || zn__seq_lt(c->high_sacked, c->snd_max))
+      return 0;
+  } else if (flight <= zn__tcp_seg_size(c)) {
+    /* One segment: the receiver may be delaying its ACK (RFC 8985 adds
+     * a worst-case delayed-ACK time, which makes it an RTO). */
+    return 0;
+  }
+  uint32_t pto = (2u * c->srtt_us + 999u) / 1000u;
+  return pto < 10 ? 10 : pto;
 }
+
+/* The reordering window (after RFC 8985 §6.2, RACK), in microseconds,
+ * or 0.  SACK shows data beyond a hole at SND.UNA, so the hole's segment,
+ * sent earlier, is overdue: with a small window there are never the
+ * three duplicate ACKs fast retransmit waits for, and only the RTO found
+ * the loss.  A quarter of the smoothed RTT later the hole is taken as
+ * lost and recovery starts. */
+static uint32_t reorder_timeout_us(const struct zn_tcp_conn *c) {
+  if ((c->flags & (ZN__TCPF_IN_RECOVERY | ZN__TCPF_SYN_UNACKED)) ||
+      c->persist || c->rtx_count || c->srtt_us == 0 || c->nsacked == 0 ||
+      zn__seq_lt(c->snd_una, c->recover))
+    return 0;
+  uint32_t reo = c->srtt_us / 4;
+  return reo < 1000 ? 1000 : reo;
+}
+
+/* Arm rtx_timer for the earliest of the reordering timer, the loss probe
+ * and the RTO; with `only_earlier`, only if that moves it forward. */
+static void arm(struct zn_tcp_conn *c, bool only_earlier) {
+  uint64_t rto = ZN_MS(backed_off_rto(c));
+  uint64_t pto = ZN_MS(probe_timeout(c));
+  uint64_t reo = (uint64_t)reorder_timeout_us(c) * 1000u;
+  uint32_t flag = 0;
+  uint64_t d = rto;
+  if (pto && pto < d) {
+    d = pto;
+    flag = ZN__TCPF_PROBE_ARMED;
+  }
+  if (reo && reo < d) {
+    d = reo;
+    flag = ZN__TCPF_REO_ARMED;
+  }
+  if (only_earlier) {
+    if (!flag || (c->flags & flag) || !zn_timer_pending(&c->rtx_timer) ||
+        zn__ns_to_tick_ceil(c->st->now + d) >= c->rtx_timer.expires)
+      return;
+  }
+  c->flags &= ~(uint32_t)(ZN__TCPF_PROBE_ARMED | ZN__TCPF_REO_ARMED);
+  c->flags |= flag;
+  zn_timer_start_in(c->st, &c->rtx_timer, d);
+}
+
+/* A probe or the reordering timer may have become due since the timer was
+ * armed as the RTO (a second segment went out, a SACK arrived, the last
+ * hole's retransmission is all that is left in flight): bring it forward. */
+void zn__tcp_arm_probe(struct zn_tcp_conn *c) { arm(c, true); }
+
+void zn__tcp_arm_rtx(struct zn_tcp_conn *c) { arm(c, false); }
 
 void zn__tcp_schedule_ack(struct zn_tcp_conn *c, bool now) {
   if (now) {
@@ -202,6 +291,7 @@ void zn__tcp_sndq_ack(struct zn_tcp_conn *c, uint32_t acked) {
     }
     zn_buf_free(b);
   }
+  zn__tcp_mem_sync(c);
 }
 
 /* ---- segments ---- */
@@ -267,6 +357,16 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
   if (len)
     gather(c, seq, p + hlen, len);
   uint32_t wnd = zn__tcp_rcv_wnd(c);
+  uint32_t seg = zn__tcp_seg_size(c);
+  if (c->state >= ZN_TCP_ESTABLISHED && wnd < seg &&
+      c->rcvq_bytes + c->ooo.bytes + seg <= c->rcvbuf) {
+    /* Rather than take data only to drop it, the window stays where it
+     * was; tcp.c sends the update once the receive queues have eased. */
+    if (!(c->flags & ZN__TCPF_RCV_CLAMPED))
+      ZN_STAT_INC(st, tcp_wnd_clamped);
+    c->flags |= ZN__TCPF_RCV_CLAMPED;
+    st->tcp.rcv_clamped = true;
+  }
   uint32_t wfield = syn ? (wnd > 65535 ? 65535 : wnd) : wnd >> c->rcv_wscale;
   if (wfield > 65535)
     wfield = 65535;
@@ -279,6 +379,7 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
     uint32_t edge = c->rcv_nxt + (syn ? wfield : wfield << c->rcv_wscale);
     if (zn__seq_gt(edge, c->rcv_adv))
       c->rcv_adv = edge;
+    zn__tcp_mem_sync(c);
     c->segs_unacked = 0;
     c->flags &= ~(uint32_t)ZN__TCPF_ACK_NOW;
     zn_timer_stop(st, &c->ack_timer);
@@ -423,14 +524,20 @@ void zn__tcp_retransmit_first(struct zn_tcp_conn *c) {
     c->rtx_next = c->snd_una + used;
 }
 
-/* RFC 6675 §4 pipe: bytes believed in flight. */
+/* The end of what recovery presumes lost: below the highest SACK after a
+ * fast retransmit (RFC 6675), everything sent after an RTO (RFC 5681
+ * §3.1, RFC 6675 §5.1: the sender goes back to SND.UNA and resends in
+ * slow start, skipping what is SACKed). */
+static uint32_t lost_end(const struct zn_tcp_conn *c) {
+  if (c->flags & ZN__TCPF_RTO_RECOVERY)
+    return c->snd_max;
+  return zn__seq_gt(c->high_sacked, c->snd_una) ? c->high_sacked : c->snd_una;
+}
+
+/* RFC 6675 §4 pipe: bytes believed in flight.  Data above lost_end() is;
+ * below it, only what has been retransmitted and not SACKed since. */
 static uint32_t pipe_bytes(const struct zn_tcp_conn *c) {
-  uint32_t above = c->snd_max - c->snd_una;
-  if (!c->nsacked)
-    return zn__seq_gt(c->rtx_next, c->snd_una) ? above : above;
-  /* Data above the highest SACK is in flight; below it, only holes we
-   * have already retransmitted are. */
-  uint32_t hi = zn__seq_gt(c->high_sacked, c->snd_una) ? c->high_sacked : c->snd_una;
+  uint32_t hi = lost_end(c);
   uint32_t p = c->snd_max - hi;
   uint32_t rtx_end = zn__seq_lt(c->rtx_next, hi) ? c->rtx_next : hi;
   if (zn__seq_gt(rtx_end, c->snd_una)) {
@@ -454,19 +561,21 @@ static void output_recovery(struct zn_tcp_conn *c) {
     uint32_t pipe = pipe_bytes(c);
     if (pipe + c->mss > cwnd && pipe != 0)
       break;
-    /* Holes below the highest SACK first (NextSeg rule 1). */
+    /* Holes first (NextSeg rule 1), skipping what is SACKed. */
+    uint32_t hi = lost_end(c);
     if (zn__seq_lt(c->rtx_next, c->snd_una))
       c->rtx_next = c->snd_una;
     uint32_t skip;
-    while (zn__seq_lt(c->rtx_next, c->high_sacked) &&
-           sacked(c, c->rtx_next, &skip))
+    while (zn__seq_lt(c->rtx_next, hi) && sacked(c, c->rtx_next, &skip))
       c->rtx_next += skip;
-    if (zn__seq_lt(c->rtx_next, c->high_sacked)) {
-      uint32_t n = until_sacked(c, c->rtx_next, c->high_sacked - c->rtx_next);
+    if (zn__seq_lt(c->rtx_next, hi)) {
+      uint32_t n = until_sacked(c, c->rtx_next, hi - c->rtx_next);
       uint32_t used = transmit_at(c, c->rtx_next, n);
       if (!used)
         break;
       c->rtx_next += used;
+      if (zn__seq_lt(c->snd_nxt, c->rtx_next))
+        c->snd_nxt = c->rtx_next;
       continue;
     }
     /* Then new data (rule 2). */
@@ -496,7 +605,11 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
   } else {
     for (int guard = 0; guard < 10000; guard++) {
       uint32_t in_flight = c->snd_nxt - c->snd_una;
-      uint32_t wnd = c->snd_wnd < c->cc.cwnd ? c->snd_wnd : c->cc.cwnd;
+      /* Limited transmit (RFC 3042): each of the first two duplicate
+       * ACKs lets one new segment out beyond cwnd, so a small window
+       * still draws the three that fast retransmit needs. */
+      uint32_t cwnd = c->cc.cwnd + (c->dupacks < 2 ? c->dupacks : 2u) * c->mss;
+      uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
       uint32_t avail = unsent_from(c, c->snd_nxt);
       bool fin = (c->flags & ZN__TCPF_FIN_QUEUED) && avail == 0 &&
                  c->snd_nxt == c->fin_seq;
@@ -539,12 +652,44 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
     c->persist = true;
     zn__tcp_arm_rtx(c);
   }
+  zn__tcp_arm_probe(c);
   if (c->flags & ZN__TCPF_ACK_NOW)
     zn__tcp_send_ack(c);
   (void)st;
 }
 
 /* ---- timer callbacks ---- */
+
+/* The loss probe (RFC 8985 §7.3): new data if the windows allow it, else
+ * the last segment sent, or in recovery the first hole again.  Then the
+ * timer is the RTO. */
+static void send_probe(struct zn_tcp_conn *c) {
+  c->flags &= ~(uint32_t)ZN__TCPF_PROBE_ARMED;
+  c->flags |= ZN__TCPF_PROBE_SENT;
+  ZN_STAT_INC(c->st, tcp_probe);
+  uint32_t seg = zn__tcp_seg_size(c);
+  if (c->flags & ZN__TCPF_IN_RECOVERY) {
+    transmit_at(c, c->snd_una, seg);
+  } else if (unsent_from(c, c->snd_max) > 0 &&
+             zn__seq_gt(c->snd_una + c->snd_wnd, c->snd_max)) {
+    uint32_t room = c->snd_una + c->snd_wnd - c->snd_max;
+    if (zn__seq_lt(c->snd_nxt, c->snd_max))
+      c->snd_nxt = c->snd_max;
+    c->snd_nxt += transmit_at(c, c->snd_nxt, room < seg ? room : seg);
+  } else {
+    uint32_t end = c->snd_max;
+    if ((c->flags & ZN__TCPF_FIN_SENT) && end == c->fin_seq + 1)
+      end--; /* the FIN rides on the last data, or goes alone */
+    uint32_t start = end - c->snd_una > seg ? end - seg : c->snd_una;
+    if ((c->flags & ZN__TCPF_SYN_UNACKED) && start == c->snd_una)
+      start++;
+    if (transmit_at(c, start, end - start)) {
+      c->flags |= ZN__TCPF_TLP_RTX;
+      c->tlp_high = c->snd_max;
+    }
+  }
+  zn__tcp_arm_rtx(c);
+}
 
 static void rtx_timer_fn(struct zn_stack *st, struct zn_timer *t) {
   struct zn_tcp_conn *c = ZN_CONTAINER_OF(t, struct zn_tcp_conn, rtx_timer);
@@ -590,6 +735,20 @@ static void rtx_timer_fn(struct zn_stack *st, struct zn_timer *t) {
     }
     if (c->snd_max == c->snd_una)
       break;
+    if (c->flags & ZN__TCPF_PROBE_ARMED) {
+      send_probe(c);
+      break;
+    }
+    if (c->flags & ZN__TCPF_REO_ARMED) {
+      c->flags &= ~(uint32_t)ZN__TCPF_REO_ARMED;
+      if (reorder_timeout_us(c)) {
+        ZN_STAT_INC(c->st, tcp_reo_timeout);
+        zn__tcp_enter_recovery(c);
+        zn__tcp_retransmit_first(c);
+      }
+      zn__tcp_arm_rtx(c);
+      break;
+    }
     if (c->rtx_count >= c->st->cfg.tcp_retries) {
       zn__tcp_fsm(c, ZN__EV_T_GIVEUP, NULL);
       break;
@@ -602,7 +761,9 @@ static void rtx_timer_fn(struct zn_stack *st, struct zn_timer *t) {
     c->cc.ops->on_rto(&c->cc, flight(c), c->st->now);
     c->recover = c->snd_max;
     c->flags |= ZN__TCPF_IN_RECOVERY | ZN__TCPF_RTO_RECOVERY;
-    c->flags &= ~(uint32_t)ZN__TCPF_TIMING;
+    c->flags &= ~(uint32_t)(ZN__TCPF_TIMING | ZN__TCPF_PROBE_ARMED |
+                            ZN__TCPF_PROBE_SENT | ZN__TCPF_TLP_RTX |
+                            ZN__TCPF_REO_ARMED);
     c->dupacks = 0;
     c->rtx_next = c->snd_una;
     c->snd_nxt = c->snd_una;

@@ -1,6 +1,8 @@
 /* Many connections: the table bound, and idle connections costing no
  * timer work at all. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../proto/proto_util.h"
 #include "core/stack_int.h"
@@ -90,7 +92,169 @@ ZT_TEST(test_idle_connections_no_timer_work) {
   th_pair_free(&p);
 }
 
+/* ---- many busy connections against a small buffer pool ---- */
+
+enum { NE = 200, EBYTES = 256 * 1024 };
+
+struct ecli {
+  struct zn_tcp_conn *c;
+  size_t sent, got;
+  bool eof, bad, closed;
+  unsigned seed;
+};
+static struct ecli ecl[NE];
+static int echo_closed, cli_done;
+
+static uint8_t pat(unsigned seed, size_t i) {
+  return (uint8_t)((i * 131u + seed * 7u + (i >> 9)) & 0xff);
+}
+
+/* The echo: write what was read, consume only what was written. */
+static void echo_pump(struct zn_tcp_conn *c, void *arg) {
+  (void)arg;
+  for (;;) {
+    const uint8_t *d;
+    long n = zn_tcp_peek(c, &d);
+    if (n == 0) { /* the client's FIN, and all it sent is echoed */
+      zn_tcp_close(c);
+      return;
+    }
+    if (n < 0)
+      return;
+    long w = zn_tcp_write(c, d, (size_t)n);
+    if (w <= 0)
+      return; /* on_writable brings us back */
+    zn_tcp_consume(c, (size_t)w);
+  }
+}
+static void echo_closed_cb(struct zn_tcp_conn *c, void *arg) {
+  (void)c;
+  (void)arg;
+  echo_closed++;
+}
+static const struct zn_tcp_callbacks echo_cbs = {
+    .on_readable = echo_pump, .on_writable = echo_pump,
+    .on_closed = echo_closed_cb};
+static void echo_accept(struct zn_tcp_conn *l, void *arg) {
+  struct zn_tcp_conn *c;
+  while (zn_tcp_accept(l, &c) == ZN_OK)
+    zn_tcp_set_callbacks(c, &echo_cbs, arg);
+}
+static const struct zn_tcp_callbacks echo_l = {.on_accept = echo_accept};
+
+static void ecli_pump(struct zn_tcp_conn *c, void *arg) {
+  struct ecli *e = arg;
+  uint8_t buf[4096];
+  while (e->sent < EBYTES) {
+    size_t n = EBYTES - e->sent < sizeof(buf) ? EBYTES - e->sent : sizeof(buf);
+    for (size_t i = 0; i < n; i++)
+      buf[i] = pat(e->seed, e->sent + i);
+    long w = zn_tcp_write(c, buf, n);
+    if (w <= 0)
+      break;
+    e->sent += (size_t)w;
+    if (e->sent == EBYTES)
+      zn_tcp_shutdown(c);
+  }
+  for (;;) {
+    long n = zn_tcp_read(c, buf, sizeof(buf));
+    if (n == 0 && !e->eof) {
+      e->eof = true;
+      cli_done++;
+      zn_tcp_close(c);
+    }
+    if (n <= 0)
+      break;
+    for (long i = 0; i < n; i++)
+      if (buf[i] != pat(e->seed, e->got + (size_t)i))
+        e->bad = true;
+    e->got += (size_t)n;
+  }
+}
+static void ecli_closed(struct zn_tcp_conn *c, void *arg) {
+  (void)c;
+  ((struct ecli *)arg)->closed = true;
+}
+static const struct zn_tcp_callbacks ecli_cbs = {
+    .on_connected = ecli_pump, .on_readable = ecli_pump,
+    .on_writable = ecli_pump, .on_closed = ecli_closed};
+
+/* 200 connections stream 256 KiB each through an echo whose stack has the
+ * default 512 buffers: 200 windows of data could take twenty times that.
+ * The stack-wide bound on TCP's buffers keeps a quarter of the pool for
+ * reception, so ACKs keep arriving, send queues drain and every byte
+ * comes back (before the bound, the pool ran dry and all stalled). */
+ZT_TEST(test_many_echo_small_pool) {
+  struct zn_config ca, cb;
+  th_config(&ca, IP_A, 24, 1);
+  th_config(&cb, IP_B, 24, 2);
+  ca.arp_announce = cb.arp_announce = false;
+  ca.tcp_conns = NE;
+  ca.nbufs = 16384;
+  cb.tcp_conns = NE + 1;
+  cb.tcp_backlog = NE;
+  cb.nbufs = 512;
+  struct th_pair p;
+  memset(&p, 0, sizeof(p));
+  zn_memlink_init(&p.link, 0, 4096);
+  p.a = th_stack_new(&ca);
+  p.b = th_stack_new(&cb);
+  ZT_REQUIRE(p.a && p.b);
+  zn_stack_attach(p.b, &p.link.b.nif);
+  /* 2 ms each way, so data in flight and in queues adds up. */
+  struct zn_fault f;
+  struct zn_fault_cfg fc;
+  memset(&fc, 0, sizeof(fc));
+  fc.seed = 1;
+  fc.dirs = ZN_FAULT_RX | ZN_FAULT_TX;
+  fc.delay_ns = ZN_MS(2);
+  fc.max_held = 1u << 16;
+  zn_fault_init(&f, &p.link.a.nif, &fc);
+  zn_stack_attach(p.a, &f.nif);
+  zn_stack_poll(p.a, 0);
+  zn_stack_poll(p.b, 0);
+  struct zn_tcp_conn *l;
+  ZT_EQ(zn_tcp_listen(p.b, 0, 7, NE, &echo_l, NULL, &l), ZN_OK);
+  for (int i = 0; i < NE; i++) {
+    ecl[i].seed = (unsigned)i;
+    ZT_EQ(zn_tcp_connect(p.a, IP_B, 7, &ecli_cbs, &ecl[i], &ecl[i].c), ZN_OK);
+    if (i % 50 == 49)
+      th_pair_run(&p, ZN_MS(2));
+  }
+  uint32_t peak = 0;
+  for (int t = 0; t < 120000 && echo_closed < NE; t++) {
+    th_pair_run(&p, ZN_MS(1));
+    if (p.b->tcp.mem_bufs > peak)
+      peak = p.b->tcp.mem_bufs;
+  }
+  int bad = 0, full = 0;
+  for (int i = 0; i < NE; i++) {
+    bad += ecl[i].bad;
+    full += ecl[i].got == EBYTES && ecl[i].eof;
+  }
+  printf("# %d connections x %d KiB echoed through 512 buffers in %.1f s "
+         "virtual; TCP held at most %u (bound %u); %llu windows held shut, "
+         "%llu segments dropped and %llu writes cut short for the bound\n",
+         NE, EBYTES / 1024, (double)p.now / 1e9, peak, p.b->tcp.mem_limit,
+         (unsigned long long)zn_stat(p.b, ZN_STAT_tcp_wnd_clamped),
+         (unsigned long long)zn_stat(p.b, ZN_STAT_tcp_drop_mem),
+         (unsigned long long)zn_stat(p.b, ZN_STAT_tcp_mem_wait));
+  ZT_EQ(full, NE);
+  ZT_EQ(bad, 0);
+  ZT_EQ(echo_closed, NE);
+  ZT_CHECK(peak <= p.b->tcp.mem_limit + 64); /* + one in-flight copy each */
+  ZT_CHECK(zn_stat(p.b, ZN_STAT_tcp_wnd_clamped) > 0); /* it was needed */
+  th_pair_run(&p, ZN_SEC(70)); /* TIME_WAITs end */
+  zn_tcp_close(l);
+  th_pair_run(&p, ZN_MS(10));
+  ZT_EQ(p.a->tcp.nused, 0);
+  ZT_EQ(p.b->tcp.nused, 0);
+  zn_fault_purge(&f);
+  th_pair_free(&p);
+}
+
 int main(void) {
   ZT_RUN(test_idle_connections_no_timer_work);
+  ZT_RUN(test_many_echo_small_pool);
   return zt_done();
 }
