@@ -1,22 +1,19 @@
 /*
- * The command line and plumbing shared by the znet examples: parse the
- * flags, build a zn_config, put a stack in malloc'd memory, open the netif
- * (TAP or pcap replay, optionally wrapped in the capture decorator and the
- * fault injector), run the loop until a signal or the end of the input,
- * print the counters.
+ * The command line shared by the znet examples, and what they do with it:
+ * parse the flags, build a zn_config, put a stack in malloc'd memory,
+ * print the counters.  Portable: it uses only the C library functions
+ * that znet's Solo5 runtime also has (examples/solo5/include), and no
+ * floating point, so it is built unchanged for the host and for Solo5.
+ * Opening the netif and running the loop is the platform's: host.c (TAP,
+ * pcap replay, capture, signals) or solo5/platform.c.
  */
 #include "common.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#include "znet/pcap.h"
 
 volatile int ex_stop;
 
@@ -125,8 +122,23 @@ void ex_usage_error(const char *prog, const char *fmt, ...) {
   exit(EX_EXIT_USAGE);
 }
 
+static void copy_str(char *dst, size_t size, const char *src, size_t len) {
+  if (len >= size)
+    len = size - 1;
+  memcpy(dst, src, len);
+  dst[len] = '\0';
+}
+
 void ex_opts_default(struct ex_opts *o) {
   memset(o, 0, sizeof(*o));
+  /* On Solo5 the manifest's net device; none on a host. */
+  o->netif = ex_default_netif;
+  if (o->netif == EX_NETIF_SOLO5) {
+    copy_str(o->solo5_name, sizeof(o->solo5_name), EX_SOLO5_DEVICE,
+             strlen(EX_SOLO5_DEVICE));
+    snprintf(o->netif_text, sizeof(o->netif_text), "solo5:%s",
+             EX_SOLO5_DEVICE);
+  }
   o->log_level = ZN_LOG_INFO;
   o->fault_seed = 1;
   o->fault_reorder_ns = ZN_MS(EX_FAULT_REORDER_MS);
@@ -180,28 +192,63 @@ int ex_parse_size(const char *s, uint64_t max, uint64_t *out) {
   return 0;
 }
 
+/* A decimal "D", "D." or "D.F" (digits only, at least one) scaled by
+ * 10^scale and rounded half up, in *out; -1 if malformed or above max
+ * (also scaled).  Integer arithmetic only: the Solo5 build has no FPU. */
+static int parse_decimal(const char *s, unsigned scale, uint64_t max,
+                         uint64_t *out) {
+  uint64_t v = 0, limit = max;
+  unsigned frac = 0;
+  bool any = false, dot = false, round_up = false;
+  for (unsigned i = 0; i < scale; i++)
+    limit = limit > UINT64_MAX / 10 ? UINT64_MAX : limit * 10;
+  for (; *s; s++) {
+    if (*s == '.' && !dot) {
+      dot = true;
+      continue;
+    }
+    if (*s < '0' || *s > '9')
+      return -1;
+    any = true;
+    unsigned d = (unsigned)(*s - '0');
+    if (dot && frac >= scale) {
+      /* Digits beyond the scale only round (the first of them). */
+      if (frac++ == scale)
+        round_up = d >= 5;
+      continue;
+    }
+    if (dot)
+      frac++;
+    if (v > (limit - d) / 10)
+      return -1;
+    v = v * 10 + d;
+  }
+  if (!any)
+    return -1;
+  for (; frac < scale; frac++) {
+    if (v > limit / 10)
+      return -1;
+    v *= 10;
+  }
+  v += round_up;
+  if (v > limit)
+    return -1;
+  *out = v;
+  return 0;
+}
+
 int ex_parse_pct(const char *s, uint32_t *ppm) {
-  if (s == NULL || !((*s >= '0' && *s <= '9') || *s == '.'))
+  uint64_t v;
+  if (s == NULL || parse_decimal(s, 4, 100, &v) != 0)
     return -1;
-  errno = 0;
-  char *end;
-  double v = strtod(s, &end);
-  if (errno != 0 || *end != '\0' || !(v >= 0.0) || v > 100.0)
-    return -1;
-  *ppm = (uint32_t)(v * 1e4 + 0.5);
+  *ppm = (uint32_t)v;
   return 0;
 }
 
 int ex_parse_seconds(const char *s, uint64_t *ns) {
-  if (s == NULL || !((*s >= '0' && *s <= '9') || *s == '.'))
-    return -1;
-  errno = 0;
-  char *end;
-  double v = strtod(s, &end);
   /* Up to a day; enough for any linger or interval. */
-  if (errno != 0 || *end != '\0' || !(v >= 0.0) || v > 86400.0)
+  if (s == NULL || parse_decimal(s, 9, 86400, ns) != 0)
     return -1;
-  *ns = (uint64_t)(v * 1e9 + 0.5);
   return 0;
 }
 
@@ -225,13 +272,6 @@ static int parse_seed(const char *s, uint8_t seed[32]) {
     seed[i] = (uint8_t)(hi << 4 | lo);
   }
   return 0;
-}
-
-static void copy_str(char *dst, size_t size, const char *src, size_t len) {
-  if (len >= size)
-    len = size - 1;
-  memcpy(dst, src, len);
-  dst[len] = '\0';
 }
 
 void ex_set_pcap(struct ex_opts *o, const char *in, const char *out) {
@@ -276,7 +316,19 @@ static void parse_netif(struct ex_opts *o, const char *prog, const char *s) {
     snprintf(o->netif_text, sizeof(o->netif_text), "pcap:%s", o->pcap_in);
     return;
   }
-  ex_usage_error(prog, "bad --netif '%s' (want tap:NAME or pcap:FILE)", s);
+  if (strncmp(s, "solo5:", 6) == 0) {
+    const char *name = s + 6;
+    size_t n = strlen(name);
+    if (n == 0 || n >= sizeof(o->solo5_name))
+      ex_usage_error(prog, "bad Solo5 device name in --netif '%s'", s);
+    o->netif = EX_NETIF_SOLO5;
+    copy_str(o->solo5_name, sizeof(o->solo5_name), name, n);
+    copy_str(o->netif_text, sizeof(o->netif_text), s, strlen(s));
+    return;
+  }
+  ex_usage_error(prog,
+                 "bad --netif '%s' (want tap:NAME, pcap:FILE or solo5:NAME)",
+                 s);
 }
 
 static void parse_arp(struct ex_opts *o, const char *prog, const char *s) {
@@ -304,14 +356,11 @@ static void print_help(const struct ex_prog *prog) {
 
 /* MS (0..EX_MAX_FAULT_MS, decimals allowed) as ns. */
 static uint64_t fault_ms(const char *prog, const char *flag, const char *val) {
-  errno = 0;
-  char *end;
-  double v = strtod(val, &end);
-  if (*val == '\0' || *val == '-' || errno != 0 || *end != '\0' ||
-      !(v >= 0.0) || v > EX_MAX_FAULT_MS)
+  uint64_t ns;
+  if (parse_decimal(val, 6, EX_MAX_FAULT_MS, &ns) != 0)
     ex_usage_error(prog, "bad %s '%s' (want 0..%u ms)", flag, val,
                    EX_MAX_FAULT_MS);
-  return (uint64_t)(v * 1e6 + 0.5);
+  return ns;
 }
 
 static uint32_t fault_pct(const char *prog, const char *flag,
@@ -492,6 +541,12 @@ int ex_parse(struct ex_opts *o, int argc, char **argv,
   }
   if (o->gateway && !o->ipv4)
     ex_usage_error(prog->name, "--gateway needs --ipv4");
+  if (o->netif == EX_NETIF_SOLO5 && ex_default_netif != EX_NETIF_SOLO5)
+    ex_usage_error(prog->name, "--netif %s needs a Solo5 build",
+                   o->netif_text);
+  if (o->netif != EX_NETIF_SOLO5 && ex_default_netif == EX_NETIF_SOLO5)
+    ex_usage_error(prog->name, "on Solo5 the netif is solo5:NAME, not '%s'",
+                   o->netif_text);
   if (o->netif == EX_NETIF_NONE && !prog->netif_optional)
     ex_usage_error(prog->name, "no --netif given");
   o->fault = o->fault_loss_ppm || o->fault_dup_ppm || o->fault_reorder_ppm ||
@@ -566,176 +621,6 @@ void ex_stack_free(struct zn_stack *st, void *mem, const char *prog) {
   }
   free(mem);
 }
-
-static void on_signal(int sig) {
-  (void)sig;
-  ex_stop = 1;
-}
-
-void ex_signals(void) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-}
-
-static int open_tap(struct ex_host *h, const char *prog) {
-  int rc = zn_tap_open(&h->tap, h->o.tap_name, 0);
-  if (rc != ZN_OK) {
-    const char *why = rc == ZN_EPERM    ? " (needs root or CAP_NET_ADMIN)"
-                      : rc == ZN_ENODEV ? " (no /dev/net/tun)"
-                      : rc == ZN_EEXIST ? " (already in use)"
-                                        : "";
-    fprintf(stderr, "%s: cannot open TAP '%s': %s%s\n", prog, h->o.tap_name,
-            zn_strerror(rc), why);
-    return -1;
-  }
-  h->tap_open = true;
-  h->base = &h->tap.nif;
-  return 0;
-}
-
-#ifdef EX_HAVE_PCAP
-static int open_pcap(struct ex_host *h, const char *prog) {
-  struct zn_pcapif_opts po;
-  memset(&po, 0, sizeof(po));
-  po.out_path = h->o.pcap_out[0] ? h->o.pcap_out : NULL;
-  /* Raw-IP captures are addressed to the stack's MAC when one is given. */
-  if (h->o.has_mac)
-    memcpy(po.local_mac, h->o.mac, 6);
-  int rc = zn_pcapif_open(&h->pcap, h->o.pcap_in, &po);
-  if (rc != ZN_OK) {
-    fprintf(stderr, "%s: cannot replay '%s': %s (%s)\n", prog, h->o.pcap_in,
-            zn_pcapif_last_error(), zn_strerror(rc));
-    return -1;
-  }
-  h->base = zn_pcapif_netif(h->pcap);
-  return 0;
-}
-#else
-static int open_pcap(struct ex_host *h, const char *prog) {
-  (void)h;
-  fprintf(stderr, "%s: built without libpcap: pcap replay unavailable\n",
-          prog);
-  return -1;
-}
-#endif
-
-static void close_netifs(struct ex_host *h) {
-  if (h->fault_open)
-    zn_netif_close(&h->fault.nif); /* frees the frames it holds */
-  h->fault_open = false;
-  if (h->cap_open)
-    zn_netif_close(&h->cap.nif);
-  h->cap_open = false;
-  if (h->tap_open)
-    zn_netif_close(&h->tap.nif);
-  h->tap_open = false;
-  if (h->pcap)
-    zn_netif_close(zn_pcapif_netif(h->pcap)); /* frees it */
-  h->pcap = NULL;
-  h->base = h->nif = NULL;
-}
-
-int ex_open(struct ex_host *h, const char *prog) {
-  h->mem = NULL;
-  h->st = NULL;
-  h->tap_open = h->cap_open = h->fault_open = false;
-  h->pcap = NULL;
-  h->base = h->nif = NULL;
-  if (ex_config(&h->o, &h->cfg, prog) != 0)
-    return -1;
-  if (ex_stack_new(&h->cfg, prog, &h->mem, &h->st) != 0)
-    return -1;
-
-  int rc = h->o.netif == EX_NETIF_TAP ? open_tap(h, prog) : open_pcap(h, prog);
-  if (rc != 0)
-    goto fail;
-  h->nif = h->base;
-  if (h->o.capture) {
-    rc = zn_capture_open(&h->cap, h->base, h->o.capture);
-    if (rc != ZN_OK) {
-      fprintf(stderr, "%s: cannot write capture '%s': %s\n", prog,
-              h->o.capture, strerror(errno));
-      goto fail;
-    }
-    h->cap_open = true;
-    h->nif = &h->cap.nif;
-  }
-  if (h->o.fault) {
-    struct zn_fault_cfg fc;
-    memset(&fc, 0, sizeof(fc));
-    fc.seed = h->o.fault_seed;
-    fc.dirs = ZN_FAULT_RX | ZN_FAULT_TX;
-    fc.loss_ppm = h->o.fault_loss_ppm;
-    fc.dup_ppm = h->o.fault_dup_ppm;
-    fc.reorder_ppm = h->o.fault_reorder_ppm;
-    fc.delay_ns = h->o.fault_delay_ns;
-    fc.jitter_ns = h->o.fault_jitter_ns;
-    fc.reorder_delay_ns = h->o.fault_reorder_ns;
-    /* Held frames are pool buffers: leave the stack half of them. */
-    fc.max_held = h->cfg.nbufs / 2;
-    zn_fault_init(&h->fault, h->nif, &fc);
-    h->fault_open = true;
-    h->nif = &h->fault.nif;
-  }
-  rc = zn_stack_attach(h->st, h->nif);
-  if (rc != ZN_OK) {
-    fprintf(stderr, "%s: zn_stack_attach: %s\n", prog, zn_strerror(rc));
-    goto fail;
-  }
-  for (unsigned i = 0; i < h->o.narp; i++) {
-    rc = zn_arp_add_static(h->st, h->o.arp[i].ip, h->o.arp[i].mac);
-    if (rc != ZN_OK) {
-      char ip[ZN_IPV4_STRLEN];
-      fprintf(stderr, "%s: --arp %s: %s\n", prog,
-              zn_ipv4_format(h->o.arp[i].ip, ip), zn_strerror(rc));
-      goto fail;
-    }
-  }
-  ex_signals();
-  return 0;
-
-fail:
-  close_netifs(h);
-  ex_stack_free(h->st, h->mem, prog);
-  h->st = NULL;
-  h->mem = NULL;
-  return -1;
-}
-
-int ex_run(struct ex_host *h, struct zn_loop_opts *opts) {
-  if (opts->stop == NULL)
-    opts->stop = &ex_stop;
-  return zn_loop_run(h->st, h->nif, opts);
-}
-
-void ex_close(struct ex_host *h, const char *prog) {
-  close_netifs(h);
-  ex_stack_free(h->st, h->mem, prog);
-  h->st = NULL;
-  h->mem = NULL;
-}
-
-void ex_describe_netif(const struct ex_host *h, char *buf, size_t size) {
-  char faults[160] = "";
-  if (h->fault_open) {
-    const struct ex_opts *o = &h->o;
-    snprintf(faults, sizeof(faults),
-             " (faults: loss %.2f%%, dup %.2f%%, delay %.1f ms, jitter "
-             "%.1f ms, reorder %.2f%% by %.1f ms, seed %" PRIu64 ")",
-             o->fault_loss_ppm / 1e4, o->fault_dup_ppm / 1e4,
-             ex_ms(o->fault_delay_ns), ex_ms(o->fault_jitter_ns),
-             o->fault_reorder_ppm / 1e4, ex_ms(o->fault_reorder_ns),
-             o->fault_seed);
-  }
-  snprintf(buf, size, "%s%s%s", h->o.netif_text,
-           h->cap_open ? " (capture)" : "", faults);
-}
-
 void ex_print_stats(FILE *fp, const struct zn_stack *st, const char *prog) {
   struct zn_stats s;
   zn_stats_get(st, &s);
@@ -752,55 +637,74 @@ void ex_print_stats(FILE *fp, const struct zn_stack *st, const char *prog) {
   fprintf(fp, "  %-26s %10" PRIu64 "\n", "(drops total)", zn_stats_drops(&s));
 }
 
-static void print_nz(FILE *fp, const char *name, uint64_t v) {
+
+void ex_print_nz(FILE *fp, const char *name, uint64_t v) {
   if (v)
     fprintf(fp, "  %-26s %10" PRIu64 "\n", name, v);
 }
 
-#ifdef EX_HAVE_PCAP
-static void print_pcap_stats(FILE *fp, const struct ex_host *h) {
-  if (h->pcap == NULL)
-    return;
-  struct zn_pcapif_stats ps;
-  zn_pcapif_get_stats(h->pcap, &ps);
-  print_nz(fp, "pcap.frames_read", ps.frames_read);
-  print_nz(fp, "pcap.frames_delivered", ps.frames_delivered);
-  print_nz(fp, "pcap.frames_truncated", ps.frames_truncated);
-  print_nz(fp, "pcap.frames_skipped", ps.frames_skipped);
-  print_nz(fp, "pcap.frames_written", ps.frames_written);
-  print_nz(fp, "pcap.read_errors", ps.read_errors);
+/* The fault injector's configuration from the --fault-* flags; it may
+ * hold up to half of nbufs. */
+static void ex_fault_cfg(const struct ex_opts *o, uint32_t nbufs,
+                         struct zn_fault_cfg *fc) {
+  memset(fc, 0, sizeof(*fc));
+  fc->seed = o->fault_seed;
+  fc->dirs = ZN_FAULT_RX | ZN_FAULT_TX;
+  fc->loss_ppm = o->fault_loss_ppm;
+  fc->dup_ppm = o->fault_dup_ppm;
+  fc->reorder_ppm = o->fault_reorder_ppm;
+  fc->delay_ns = o->fault_delay_ns;
+  fc->jitter_ns = o->fault_jitter_ns;
+  fc->reorder_delay_ns = o->fault_reorder_ns;
+  /* Held frames are pool buffers: leave the stack half of them. */
+  fc->max_held = nbufs / 2;
 }
-#else
-static void print_pcap_stats(FILE *fp, const struct ex_host *h) {
-  (void)fp;
-  (void)h;
-}
-#endif
 
-void ex_print_netif_stats(FILE *fp, const struct ex_host *h) {
-  if (h->tap_open) {
-    const struct zn_tap *t = &h->tap;
-    print_nz(fp, "tap.rx_frames", t->rx_frames);
-    print_nz(fp, "tap.tx_frames", t->tx_frames);
-    print_nz(fp, "tap.rx_short", t->rx_short);
-    print_nz(fp, "tap.rx_oversize", t->rx_oversize);
-    print_nz(fp, "tap.rx_nobuf", t->rx_nobuf);
-    print_nz(fp, "tap.rx_errors", t->rx_errors);
-    print_nz(fp, "tap.tx_errors", t->tx_errors);
+int ex_attach(struct ex_host *h, const char *prog) {
+  if (h->o.fault) {
+    struct zn_fault_cfg fc;
+    ex_fault_cfg(&h->o, h->cfg.nbufs, &fc);
+    zn_fault_init(&h->fault, h->nif, &fc);
+    h->fault_open = true;
+    h->nif = &h->fault.nif;
   }
-  print_pcap_stats(fp, h);
-  if (h->cap_open) {
-    print_nz(fp, "capture.frames", h->cap.frames);
-    print_nz(fp, "capture.errors", h->cap.errors);
+  int rc = zn_stack_attach(h->st, h->nif);
+  if (rc != ZN_OK) {
+    fprintf(stderr, "%s: zn_stack_attach: %s\n", prog, zn_strerror(rc));
+    return -1;
   }
-  if (h->fault_open) {
-    const struct zn_fault_stats *f = &h->fault.stats;
-    print_nz(fp, "fault.passed", f->passed);
-    print_nz(fp, "fault.lost", f->lost);
-    print_nz(fp, "fault.duplicated", f->duplicated);
-    print_nz(fp, "fault.delayed", f->delayed);
-    print_nz(fp, "fault.reordered", f->reordered);
-    print_nz(fp, "fault.overflow", f->overflow);
-    print_nz(fp, "fault.nobuf", f->nobuf);
+  for (unsigned i = 0; i < h->o.narp; i++) {
+    rc = zn_arp_add_static(h->st, h->o.arp[i].ip, h->o.arp[i].mac);
+    if (rc != ZN_OK) {
+      char ip[ZN_IPV4_STRLEN];
+      fprintf(stderr, "%s: --arp %s: %s\n", prog,
+              zn_ipv4_format(h->o.arp[i].ip, ip), zn_strerror(rc));
+      return -1;
+    }
   }
+  return 0;
+}
+
+void ex_print_fault_stats(FILE *fp, const struct ex_host *h) {
+  if (!h->fault_open)
+    return;
+  const struct zn_fault_stats *f = &h->fault.stats;
+  const struct {
+    const char *name;
+    uint64_t v;
+  } c[] = {
+      {"fault.passed", f->passed},       {"fault.lost", f->lost},
+      {"fault.duplicated", f->duplicated}, {"fault.delayed", f->delayed},
+      {"fault.reordered", f->reordered}, {"fault.overflow", f->overflow},
+      {"fault.nobuf", f->nobuf},
+  };
+  for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+    ex_print_nz(fp, c[i].name, c[i].v);
+}
+
+void ex_close(struct ex_host *h, const char *prog) {
+  ex_close_netifs(h);
+  ex_stack_free(h->st, h->mem, prog);
+  h->st = NULL;
+  h->mem = NULL;
 }

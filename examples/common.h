@@ -9,6 +9,11 @@
  *     ex_print_stats(h.st, "znet-echo");
  *     ex_close(&h);
  *
+ * The command line and the stack (common.c) are portable and built for the
+ * host and for Solo5 alike; opening the netif and running the loop are the
+ * platform's (host.c: TAP, pcap, capture, signals; solo5/platform.c: the
+ * Solo5 net device, which takes the same flags but no capture).
+ *
  * Usage errors print one line naming the bad value and exit 2; failures to
  * set up (no TAP, unreadable capture) print why and exit 1.  Besides the
  * netif and address flags every example takes --fault-* (a seeded fault
@@ -26,13 +31,26 @@
 #include "znet/capture.h"
 #include "znet/fault.h"
 #include "znet/loop.h"
+#include "znet/solo5.h"
 #include "znet/tap.h"
 
 #define EX_MAX_ARP 64
 #define EX_EXIT_USAGE 2
 #define EX_EXIT_FAIL 1
 
-enum ex_netif_kind { EX_NETIF_NONE = 0, EX_NETIF_TAP, EX_NETIF_PCAP };
+enum ex_netif_kind {
+  EX_NETIF_NONE = 0,
+  EX_NETIF_TAP,
+  EX_NETIF_PCAP,
+  EX_NETIF_SOLO5, /* a Solo5 net device (the Solo5 build only) */
+};
+
+/* The Solo5 net device the examples' manifest declares. */
+#define EX_SOLO5_DEVICE "service"
+
+/* The netif a program has without --netif: EX_NETIF_NONE on a host
+ * (host.c), EX_NETIF_SOLO5 on Solo5 (solo5/platform.c). */
+extern const enum ex_netif_kind ex_default_netif;
 
 struct ex_arp_static {
   uint32_t ip;
@@ -44,6 +62,7 @@ struct ex_opts {
   enum ex_netif_kind netif;
   char netif_text[4200];     /* as given, for messages */
   char tap_name[16];
+  char solo5_name[32];       /* --netif solo5:NAME */
   char pcap_in[4096];
   char pcap_out[4096];       /* "" : discard the stack's output */
   const char *capture;       /* --capture FILE, or NULL */
@@ -94,6 +113,8 @@ struct ex_host {
   struct zn_tap tap;
   bool tap_open;
   struct zn_pcapif *pcap;
+  struct zn_solo5 solo5;       /* the Solo5 build's device */
+  bool solo5_open;
   struct zn_capture cap;
   bool cap_open;
   struct zn_fault fault;       /* --fault-*: outermost decorator */
@@ -149,12 +170,21 @@ void ex_stack_free(struct zn_stack *st, void *mem, const char *prog);
  * Returns 0, or -1 with the reason printed and everything released. */
 int ex_open(struct ex_host *h, const char *prog);
 
+/* Part of ex_open, for the platforms: wrap h->nif (the backend, or the
+ * capture around it) in the fault injector if --fault-* asks, attach the
+ * stack, add the static ARP entries.  Returns 0, or -1 (message printed;
+ * the caller closes what is open). */
+int ex_attach(struct ex_host *h, const char *prog);
+
 /* The loop (zn_loop_run) with ex_stop as the stop flag unless opts has
  * one.  Returns its result. */
 int ex_run(struct ex_host *h, struct zn_loop_opts *opts);
 
 /* Close the netifs and the stack (the bufs-in-use check included). */
 void ex_close(struct ex_host *h, const char *prog);
+
+/* The platform's part of ex_close: close the netifs ex_open opened. */
+void ex_close_netifs(struct ex_host *h);
 
 /* SIGINT and SIGTERM set ex_stop.  No SA_RESTART: a sleeping ppoll(2)
  * returns at once.  zn_loop_run() keeps them blocked except inside its
@@ -174,7 +204,13 @@ void ex_print_stats(FILE *fp, const struct zn_stack *st, const char *prog);
  * non-zero. */
 void ex_print_netif_stats(FILE *fp, const struct ex_host *h);
 
-/* ns to ms as a double. */
+/* The fault injector's non-zero counters, if it is in use. */
+void ex_print_fault_stats(FILE *fp, const struct ex_host *h);
+
+/* "  NAME VALUE" if v is not 0 (the backends' counters). */
+void ex_print_nz(FILE *fp, const char *name, uint64_t v);
+
+/* ns to ms as a double (hosted programs only: no FPU on Solo5). */
 static inline double ex_ms(uint64_t ns) { return (double)ns / 1e6; }
 
 #endif /* ZN_EXAMPLES_COMMON_H */

@@ -90,6 +90,7 @@
 enum {
   OPT_UPSTREAM = 0x200,
   OPT_BLOCKLIST,
+  OPT_BLOCK,
   OPT_BLOCK_MODE,
   OPT_LISTEN_PORT,
   OPT_CACHE,
@@ -1708,6 +1709,8 @@ struct blk_opts {
   struct zn_dns_server up;
   bool has_up;
   const char *blocklist;
+  const char **block;        /* --block NAME, in order */
+  size_t nblock;
   bool zero_mode;
   uint32_t listen_port;
   uint32_t cache;
@@ -1755,6 +1758,16 @@ static int handle(void *arg, int opt, const char *val) {
     }
     o->blocklist = val;
     return 0;
+  case OPT_BLOCK: {
+    const char **more = realloc(o->block, (o->nblock + 1) * sizeof(*more));
+    if (more == NULL) {
+      fprintf(stderr, PROG ": out of memory\n");
+      return -1;
+    }
+    more[o->nblock++] = val;
+    o->block = more;
+    return 0;
+  }
   case OPT_BLOCK_MODE:
     if (strcmp(val, "nxdomain") == 0)
       o->zero_mode = false;
@@ -1948,6 +1961,7 @@ int main(int argc, char **argv) {
   static const struct option extra[] = {
       {"upstream", required_argument, NULL, OPT_UPSTREAM},
       {"blocklist", required_argument, NULL, OPT_BLOCKLIST},
+      {"block", required_argument, NULL, OPT_BLOCK},
       {"block-mode", required_argument, NULL, OPT_BLOCK_MODE},
       {"listen-port", required_argument, NULL, OPT_LISTEN_PORT},
       {"cache", required_argument, NULL, OPT_CACHE},
@@ -1961,7 +1975,7 @@ int main(int argc, char **argv) {
                         .tcp_idle_ms = DEFAULT_TCP_IDLE_MS};
   const struct ex_prog prog = {
       .name = PROG,
-      .synopsis = "--upstream ADDR[:PORT] --blocklist FILE "
+      .synopsis = "--upstream ADDR[:PORT] --blocklist FILE|--block NAME... "
                   "[--block-mode nxdomain|zero]\n"
                   "       [--listen-port 53] [--cache N] "
                   "--netif tap:NAME --ipv4 ADDR/PREFIX [OPTIONS]",
@@ -1975,6 +1989,9 @@ int main(int argc, char **argv) {
           "or one name per\n"
           "                                line; a name blocks its "
           "subdomains too\n"
+          "  --block NAME                  block NAME too (repeatable; with or "
+          "instead of\n"
+          "                                --blocklist, which Solo5 lacks)\n"
           "  --block-mode nxdomain|zero    answer blocked names NXDOMAIN "
           "(default) or\n"
           "                                0.0.0.0 / :: (other types: no "
@@ -2000,8 +2017,8 @@ int main(int argc, char **argv) {
     ex_usage_error(PROG, "unexpected argument '%s'", argv[first]);
   if (!bo.has_up)
     ex_usage_error(PROG, "--upstream ADDR[:PORT] is required");
-  if (bo.blocklist == NULL)
-    ex_usage_error(PROG, "--blocklist FILE is required");
+  if (bo.blocklist == NULL && bo.nblock == 0)
+    ex_usage_error(PROG, "--blocklist FILE or --block NAME is required");
   if (h.o.ipv4 == 0)
     ex_usage_error(PROG, "--ipv4 ADDR/PREFIX is required");
 
@@ -2014,8 +2031,15 @@ int main(int argc, char **argv) {
   memcpy(bk.blocked.key, seed, sizeof(bk.blocked.key));
   struct load_stats ls;
   memset(&ls, 0, sizeof(ls));
-  if (load_blocklist(&bk.blocked, bo.blocklist, &ls) != 0)
+  if (bo.blocklist && load_blocklist(&bk.blocked, bo.blocklist, &ls) != 0) {
+    free(bo.block);
+    set_free(&bk.blocked);
     return EX_EXIT_FAIL;
+  }
+  for (size_t i = 0; i < bo.nblock; i++)
+    add_name(&bk.blocked, &ls, "--block", i + 1, bo.block[i]);
+  free(bo.block);
+  bo.block = NULL;
 
   if (ex_open(&h, PROG) != 0) {
     set_free(&bk.blocked);
@@ -2033,7 +2057,7 @@ int main(int argc, char **argv) {
     printf(PROG ": blocklist %s: %" PRIu64 " names (%" PRIu64 " lines, %" PRIu64
                 " duplicates, %" PRIu64 " local names ignored, %" PRIu64
                 " invalid)\n",
-           bo.blocklist, ls.added, ls.lines, ls.duplicates, ls.ignored,
+           bo.blocklist ? bo.blocklist : "--block", ls.added, ls.lines, ls.duplicates, ls.ignored,
            ls.invalid);
     printf(PROG ": serving DNS on UDP and TCP port %u, upstream %s:%u, "
                 "blocked names answered %s, cache %" PRIu32 " answers\n",

@@ -177,13 +177,33 @@ start_znet() {
   ip netns exec "$E2E_NS" timeout --foreground 120 "$bin" --netif "tap:$E2E_TAP" \
     --ipv4 "$E2E_ZNET_IP/$E2E_PREFIX" "$@" >"$out" 2>"$err" &
   E2E_ECHO_PID=$!
-  local i
+  wait_banner "$prog" "$out"
+}
+
+# wait_banner PROG OUT: wait (at most 10 s) until the program started as
+# E2E_ECHO_PID writes its banner "PROG: ADDR/..." to OUT; fails if it
+# exits first.
+wait_banner() {
+  local prog=$1 out=$2 i
   for i in $(seq 1 100); do
     grep -q "^$prog: $E2E_ZNET_IP/" "$out" 2>/dev/null && return 0
     kill -0 "$E2E_ECHO_PID" 2>/dev/null || return 1
     sleep 0.1
   done
   return 1
+}
+
+# ping_case SIZE: 5 pings of SIZE data bytes from the namespace to znet,
+# one case: every reply must arrive (logs under $E2E_TMP).
+ping_case() {
+  local size=$1 log=$E2E_TMP/ping-$1.log
+  in_ns ping -n -c 5 -i 0.2 -W 2 -s "$size" "$E2E_ZNET_IP" >"$log" 2>&1
+  if grep -q " 5 received" "$log"; then
+    ok "ping $size bytes: 5/5 replies ($(grep -o 'rtt.*' "$log"))"
+  else
+    not_ok "ping $size bytes: 5/5 replies"
+    diag <"$log"
+  fi
 }
 
 # start_echo ECHO_BIN OUT ERR [EXTRA ARGS...]: znet-echo, as start_znet.

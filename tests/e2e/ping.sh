@@ -39,18 +39,6 @@ if ! start_echo "$ECHO" "$out" "$err"; then
 fi
 ok "znet-echo starts on tap:$E2E_TAP ($(head -n1 "$out"))"
 
-# ping_case SIZE: 5 pings of SIZE data bytes, every reply must arrive.
-ping_case() {
-  local size=$1 log=$E2E_TMP/ping-$1.log
-  in_ns ping -n -c 5 -i 0.2 -W 2 -s "$size" "$E2E_ZNET_IP" >"$log" 2>&1
-  if grep -q " 5 received" "$log"; then
-    ok "ping $size bytes: 5/5 replies ($(grep -o 'rtt.*' "$log"))"
-  else
-    not_ok "ping $size bytes: 5/5 replies"
-    diag <"$log"
-  fi
-}
-
 ping_case 56
 ping_case 1472
 ping_case 4000

@@ -1,0 +1,191 @@
+/*
+ * The examples' plumbing on a Linux host: open the netif (TAP or pcap
+ * replay, optionally wrapped in the capture decorator and the fault
+ * injector), run the loop until a signal or the end of the input, print
+ * the backends' counters.  The command line is common.c's.
+ */
+#include "common.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "znet/pcap.h"
+
+const enum ex_netif_kind ex_default_netif = EX_NETIF_NONE;
+
+static void on_signal(int sig) {
+  (void)sig;
+  ex_stop = 1;
+}
+
+void ex_signals(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+}
+
+static int open_tap(struct ex_host *h, const char *prog) {
+  int rc = zn_tap_open(&h->tap, h->o.tap_name, 0);
+  if (rc != ZN_OK) {
+    const char *why = rc == ZN_EPERM    ? " (needs root or CAP_NET_ADMIN)"
+                      : rc == ZN_ENODEV ? " (no /dev/net/tun)"
+                      : rc == ZN_EEXIST ? " (already in use)"
+                                        : "";
+    fprintf(stderr, "%s: cannot open TAP '%s': %s%s\n", prog, h->o.tap_name,
+            zn_strerror(rc), why);
+    return -1;
+  }
+  h->tap_open = true;
+  h->base = &h->tap.nif;
+  return 0;
+}
+
+#ifdef EX_HAVE_PCAP
+static int open_pcap(struct ex_host *h, const char *prog) {
+  struct zn_pcapif_opts po;
+  memset(&po, 0, sizeof(po));
+  po.out_path = h->o.pcap_out[0] ? h->o.pcap_out : NULL;
+  /* Raw-IP captures are addressed to the stack's MAC when one is given. */
+  if (h->o.has_mac)
+    memcpy(po.local_mac, h->o.mac, 6);
+  int rc = zn_pcapif_open(&h->pcap, h->o.pcap_in, &po);
+  if (rc != ZN_OK) {
+    fprintf(stderr, "%s: cannot replay '%s': %s (%s)\n", prog, h->o.pcap_in,
+            zn_pcapif_last_error(), zn_strerror(rc));
+    return -1;
+  }
+  h->base = zn_pcapif_netif(h->pcap);
+  return 0;
+}
+#else
+static int open_pcap(struct ex_host *h, const char *prog) {
+  (void)h;
+  fprintf(stderr, "%s: built without libpcap: pcap replay unavailable\n",
+          prog);
+  return -1;
+}
+#endif
+
+void ex_close_netifs(struct ex_host *h) {
+  if (h->fault_open)
+    zn_netif_close(&h->fault.nif); /* frees the frames it holds */
+  h->fault_open = false;
+  if (h->cap_open)
+    zn_netif_close(&h->cap.nif);
+  h->cap_open = false;
+  if (h->tap_open)
+    zn_netif_close(&h->tap.nif);
+  h->tap_open = false;
+  if (h->pcap)
+    zn_netif_close(zn_pcapif_netif(h->pcap)); /* frees it */
+  h->pcap = NULL;
+  h->base = h->nif = NULL;
+}
+
+int ex_open(struct ex_host *h, const char *prog) {
+  h->mem = NULL;
+  h->st = NULL;
+  h->tap_open = h->cap_open = h->fault_open = false;
+  h->pcap = NULL;
+  h->base = h->nif = NULL;
+  if (ex_config(&h->o, &h->cfg, prog) != 0)
+    return -1;
+  if (ex_stack_new(&h->cfg, prog, &h->mem, &h->st) != 0)
+    return -1;
+
+  if (h->o.netif == EX_NETIF_SOLO5) {
+    fprintf(stderr, "%s: --netif %s needs a Solo5 build\n", prog,
+            h->o.netif_text);
+    goto fail;
+  }
+  int rc = h->o.netif == EX_NETIF_TAP ? open_tap(h, prog) : open_pcap(h, prog);
+  if (rc != 0)
+    goto fail;
+  h->nif = h->base;
+  if (h->o.capture) {
+    rc = zn_capture_open(&h->cap, h->base, h->o.capture);
+    if (rc != ZN_OK) {
+      fprintf(stderr, "%s: cannot write capture '%s': %s\n", prog,
+              h->o.capture, strerror(errno));
+      goto fail;
+    }
+    h->cap_open = true;
+    h->nif = &h->cap.nif;
+  }
+  if (ex_attach(h, prog) != 0)
+    goto fail;
+  ex_signals();
+  return 0;
+
+fail:
+  ex_close(h, prog);
+  return -1;
+}
+
+int ex_run(struct ex_host *h, struct zn_loop_opts *opts) {
+  if (opts->stop == NULL)
+    opts->stop = &ex_stop;
+  return zn_loop_run(h->st, h->nif, opts);
+}
+
+void ex_describe_netif(const struct ex_host *h, char *buf, size_t size) {
+  char faults[160] = "";
+  if (h->fault_open) {
+    const struct ex_opts *o = &h->o;
+    snprintf(faults, sizeof(faults),
+             " (faults: loss %.2f%%, dup %.2f%%, delay %.1f ms, jitter "
+             "%.1f ms, reorder %.2f%% by %.1f ms, seed %" PRIu64 ")",
+             o->fault_loss_ppm / 1e4, o->fault_dup_ppm / 1e4,
+             ex_ms(o->fault_delay_ns), ex_ms(o->fault_jitter_ns),
+             o->fault_reorder_ppm / 1e4, ex_ms(o->fault_reorder_ns),
+             o->fault_seed);
+  }
+  snprintf(buf, size, "%s%s%s", h->o.netif_text,
+           h->cap_open ? " (capture)" : "", faults);
+}
+
+#ifdef EX_HAVE_PCAP
+static void print_pcap_stats(FILE *fp, const struct ex_host *h) {
+  if (h->pcap == NULL)
+    return;
+  struct zn_pcapif_stats ps;
+  zn_pcapif_get_stats(h->pcap, &ps);
+  ex_print_nz(fp, "pcap.frames_read", ps.frames_read);
+  ex_print_nz(fp, "pcap.frames_delivered", ps.frames_delivered);
+  ex_print_nz(fp, "pcap.frames_truncated", ps.frames_truncated);
+  ex_print_nz(fp, "pcap.frames_skipped", ps.frames_skipped);
+  ex_print_nz(fp, "pcap.frames_written", ps.frames_written);
+  ex_print_nz(fp, "pcap.read_errors", ps.read_errors);
+}
+#else
+static void print_pcap_stats(FILE *fp, const struct ex_host *h) {
+  (void)fp;
+  (void)h;
+}
+#endif
+
+void ex_print_netif_stats(FILE *fp, const struct ex_host *h) {
+  if (h->tap_open) {
+    const struct zn_tap *t = &h->tap;
+    ex_print_nz(fp, "tap.rx_frames", t->rx_frames);
+    ex_print_nz(fp, "tap.tx_frames", t->tx_frames);
+    ex_print_nz(fp, "tap.rx_short", t->rx_short);
+    ex_print_nz(fp, "tap.rx_oversize", t->rx_oversize);
+    ex_print_nz(fp, "tap.rx_nobuf", t->rx_nobuf);
+    ex_print_nz(fp, "tap.rx_errors", t->rx_errors);
+    ex_print_nz(fp, "tap.tx_errors", t->tx_errors);
+  }
+  print_pcap_stats(fp, h);
+  if (h->cap_open) {
+    ex_print_nz(fp, "capture.frames", h->cap.frames);
+    ex_print_nz(fp, "capture.errors", h->cap.errors);
+  }
+  ex_print_fault_stats(fp, h);
+}
