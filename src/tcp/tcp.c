@@ -128,26 +128,37 @@ static void mem_wait(struct zn_tcp_conn *c) {
 static void mem_wake(struct zn_stack *st) {
   struct zn__tcp *t = &st->tcp;
   bool writers = t->mem_wait && t->mem_bufs <= t->mem_limit - t->mem_limit / 8;
-  /* Windows the bound held small open again once receive queues are down
-   * to half their share: each such connection sends its window update. */
+  /* Windows the bound held shut open again once there is room for an
+   * eighth of the receive share beyond what is promised: each connection
+   * whose window now takes a segment sends its update.  Looked at again
+   * only when the queues or the promises have changed since. */
   uint32_t cap = t->mem_limit - t->mem_limit / 4;
-  uint64_t room = t->mem_rcv < cap ? (uint64_t)(cap - t->mem_rcv) * 1024u : 0;
+  uint64_t room = t->mem_rcv < cap ? (uint64_t)(cap - t->mem_rcv) * 536u : 0;
   bool readers = t->rcv_clamped && !zn__tcp_mem_full(st) &&
-                 room >= t->promised + (uint64_t)(cap / 8) * 1024u;
+                 room >= t->promised + (uint64_t)(cap / 8) * 536u &&
+                 (t->mem_rcv != t->scan_rcv || t->promised != t->scan_promised);
   if (!writers && !readers)
     return;
   if (writers)
     t->mem_wait = false;
-  if (readers)
+  if (readers) {
     t->rcv_clamped = false;
+    t->scan_rcv = t->mem_rcv;
+    t->scan_promised = t->promised;
+  }
   for (uint32_t i = 0; i < st->cfg.tcp_conns; i++) {
     struct zn_tcp_conn *c = &t->conns[i];
     if (readers && (c->flags & ZN__TCPF_RCV_CLAMPED)) {
-      c->flags &= ~(uint32_t)ZN__TCPF_RCV_CLAMPED;
-      if (c->state >= ZN_TCP_ESTABLISHED && c->state != ZN_TCP_TIME_WAIT &&
-          c->state != ZN_TCP_CLOSED) {
-        c->flags |= ZN__TCPF_ACK_NOW; /* sets the flag again if still shut */
-        zn__tcp_output(c);
+      bool live = c->state >= ZN_TCP_ESTABLISHED &&
+                  c->state != ZN_TCP_TIME_WAIT && c->state != ZN_TCP_CLOSED;
+      if (live && zn__tcp_rcv_wnd(c) < zn__tcp_seg_size(c)) {
+        t->rcv_clamped = true; /* still shut: wait for more room */
+      } else {
+        c->flags &= ~(uint32_t)ZN__TCPF_RCV_CLAMPED;
+        if (live) {
+          c->flags |= ZN__TCPF_ACK_NOW;
+          zn__tcp_output(c);
+        }
       }
     }
     if (!writers || !(c->flags & ZN__TCPF_MEM_WAIT))
@@ -414,8 +425,23 @@ void zn__tcp_closed(struct zn_tcp_conn *c) {
   c->state = ZN_TCP_CLOSED;
   c->flags |= ZN__TCPF_ZOMBIE;
   /* Data and references are released now; the handle stays until the app
-   * lets go of it (zn_tcp_close), or at once if the app has none. */
+   * lets go of it (zn_tcp_close), or at once if the app has none.  After
+   * an orderly close, what was received and not yet read stays readable
+   * (the stack acknowledged it: dropping it would lose data while reads
+   * report a clean end of stream); a reset or a timeout discards it. */
+  bool keep = app_owned(c) && !(c->flags & ZN__TCPF_USER_CLOSED) && !c->err;
+  struct zn_bufq rcvq = c->rcvq;
+  uint32_t rcvq_bytes = c->rcvq_bytes;
+  if (keep) {
+    zn_bufq_init(&c->rcvq);
+    c->rcvq_bytes = 0;
+  }
   zn__tcp_release_all(c);
+  if (keep) {
+    c->rcvq = rcvq;
+    c->rcvq_bytes = rcvq_bytes;
+    zn__tcp_mem_sync(c);
+  }
   if (!app_owned(c) || (c->flags & ZN__TCPF_USER_CLOSED))
     zn__tcp_reap_add(c);
 }

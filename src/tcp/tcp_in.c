@@ -150,6 +150,7 @@ static void process_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   uint32_t ack = s->ack;
   uint32_t wnd = s->wnd << c->snd_wscale;
   bool window_changed = false;
+  c->probes_out = 0; /* any ACK answers the window probes */
   /* Window update rule (§3.10.7.4): only from a newer segment. */
   if (zn__seq_lt(c->snd_wl1, s->seq) ||
       (c->snd_wl1 == s->seq && zn__seq_leq(c->snd_wl2, ack))) {

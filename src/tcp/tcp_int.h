@@ -193,6 +193,7 @@ struct zn_tcp_conn {
   uint64_t rtt_start;          /* ns */
   uint8_t rtx_count;           /* consecutive RTO backoffs */
   uint8_t persist_backoff;
+  uint8_t probes_out;          /* window probes no ACK has answered */
   uint8_t ka_probes;
 
   /* Delayed ACK. */
@@ -231,6 +232,8 @@ struct zn__tcp {
   uint64_t promised;           /* window bytes offered and not yet received */
   bool mem_wait;
   bool rcv_clamped;            /* a window was held shut for the bound */
+  uint32_t scan_rcv;           /* mem_rcv and promised when the shut */
+  uint64_t scan_promised;      /* windows were last looked at */
   /* RFC 5961 §7 challenge ACK limit (per stack, per second). */
   uint64_t chack_window;       /* ns start of the current second */
   uint32_t chack_count;

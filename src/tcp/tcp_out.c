@@ -100,9 +100,9 @@ static uint32_t probe_timeout(const struct zn_tcp_conn *c) {
     return 0;
   uint32_t flight = c->snd_max - c->snd_una;
   if (c->flags & ZN__TCPF_IN_RECOVERY) {
-    /* Only when nothing but retransmissions is left in flight. */
-    if (!c->sack_ok || zn__seq_lt(c->high_sacked, c->snd_max))
-      return 0;
+    /* In recovery the probe resends the first hole: two SRTTs without
+     * its ACK, the retransmission itself was lost (RFC 6675 cannot tell;
+     * RACK would, from the later segments SACKed). */
   } else if (flight <= zn__tcp_seg_size(c)) {
     /* One segment: the receiver may be delaying its ACK (RFC 8985 adds
      * a worst-case delayed-ACK time, which makes it an RTO). */
@@ -726,6 +726,14 @@ static void rtx_timer_fn(struct zn_stack *st, struct zn_timer *t) {
        * tcp_xmit_probe_skb): any receiver answers it with an ACK that
        * gives its window.  (A data byte the receiver took would be
        * ACKed beyond SND.NXT, which §3.10.7.4 drops: stuck for ever.) */
+      /* A peer that answers no probe at all is gone: give up as after
+       * unanswered retransmissions (RFC 1122 §4.2.2.17 keeps probing
+       * only while the receiver keeps answering). */
+      if (c->probes_out >= c->st->cfg.tcp_retries) {
+        zn__tcp_fsm(c, ZN__EV_T_GIVEUP, NULL);
+        break;
+      }
+      c->probes_out++;
       if (c->persist_backoff < 16)
         c->persist_backoff++;
       c->rtx_count = c->persist_backoff;

@@ -1976,6 +1976,53 @@ ZT_TEST(test_last_ack_ack_fin) {
   fx_free(&f);
 }
 
+/* Data that came with the peer's FIN and was never read stays readable
+ * after the orderly close completes: the stack acknowledged it, and
+ * reads report the end of stream only after it (it used to be freed at
+ * CLOSED, so the application saw a clean EOF and lost 18 bytes; found
+ * by fuzz_memlink, unread-at-close). */
+ZT_TEST(test_last_ack_unread_data_stays) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established(&f);
+  f.auto_read = false;
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK | PSH | FIN,
+       .len = 18);
+  f.p_nxt += 19;
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  EXPECT_STATE(&f, ZN_TCP_CLOSE_WAIT);
+  ZT_EQ(fx_shutdown(&f), ZN_OK);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = FIN | ACK);
+  ack_all(&f);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_EQ(zn_tcp_readable(f.c), 18);
+  ZT_EQ(fx_read(&f, 100), 18);
+  ZT_CHECK(fx_rx_ok(&f, 18));
+  ZT_EQ(fx_read(&f, 100), 0);     /* then the end of stream */
+  fx_close(&f);
+  fx_poll(&f);
+  ZT_EQ(f.st->tcp.nused, 0);
+  fx_free(&f);
+}
+
+/* After a reset, unread data goes with the connection (as in Linux). */
+ZT_TEST(test_established_rst_discards_unread) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established(&f);
+  f.auto_read = false;
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK | PSH, .len = 18);
+  f.p_nxt += 18;
+  fx_run(&f, ZN_MS(40));
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  SEND(&f, .seq = f.p_nxt, .flags = RST);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_EQ(zn_tcp_readable(f.c), 0);
+  ZT_EQ(fx_read(&f, 100), ZN_ECONNRESET);
+  fx_free(&f);
+}
+
 ZT_TEST(test_last_ack_fin_again) {
   struct fx f;
   fx_init(&f, NULL);
@@ -2459,6 +2506,67 @@ ZT_TEST(test_established_persist) {
   fx_run(&f, ZN_SEC(1) - 1);
   EXPECT_NONE(&f);
   fx_run(&f, 1);
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK | PSH, .len = 100);
+  ack_all(&f);
+  fx_free(&f);
+}
+
+/* A peer that shuts its window and then answers no probe at all is gone:
+ * after tcp_retries unanswered probes the connection times out (it used
+ * to probe for ever; found by fuzz_stack, finwait1-zero-window). */
+ZT_TEST(test_established_persist_unanswered) {
+  struct fx f;
+  struct zn_config cfg;
+  fx_config(&cfg);
+  cfg.tcp_retries = 3;
+  fx_init(&f, &cfg);
+  fx_established_passive(&f);     /* RTO 1 s */
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK, .win = W(0));
+  ZT_EQ(fx_write(&f, 100), 100);
+  fx_poll(&f);
+  uint32_t una = f.s_nxt;
+  uint64_t gap = ZN_SEC(1);
+  for (int k = 0; k < 3; k++) {   /* probes at 1, 3, 7 s, unanswered */
+    fx_run(&f, gap - 1);
+    EXPECT_NONE(&f);
+    fx_run(&f, 1);
+    EXPECT(&f, .seq = una - 1, .ack = f.p_nxt, .flags = ACK);
+    gap *= 2;
+  }
+  EXPECT_STATE(&f, ZN_TCP_ESTABLISHED);
+  ZT_EQ(f.errors, 0);
+  fx_run(&f, gap);                /* a fourth would be due: give up */
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = RST | ACK);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_STREQ(f.log, "AE(ETIMEDOUT)");
+  fx_free(&f);
+}
+
+/* A peer still answering keeps the connection (RFC 1122 4.2.2.17):
+ * probes answered with a zero window do not count toward giving up. */
+ZT_TEST(test_established_persist_answered_forever) {
+  struct fx f;
+  struct zn_config cfg;
+  fx_config(&cfg);
+  cfg.tcp_retries = 3;
+  fx_init(&f, &cfg);
+  fx_established_passive(&f);
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK, .win = W(0));
+  ZT_EQ(fx_write(&f, 100), 100);
+  fx_poll(&f);
+  uint32_t una = f.s_nxt;
+  uint64_t gap = ZN_SEC(1);
+  for (int k = 0; k < 8; k++) {   /* 1, 2, 4 ... 60 s apart, answered */
+    fx_run(&f, gap - 1);
+    EXPECT_NONE(&f);
+    fx_run(&f, 1);
+    EXPECT(&f, .seq = una - 1, .ack = f.p_nxt, .flags = ACK);
+    SEND(&f, .seq = f.p_nxt, .ack = una, .flags = ACK, .win = W(0));
+    gap = gap * 2 > ZN_SEC(60) ? ZN_SEC(60) : gap * 2;
+  }
+  EXPECT_STATE(&f, ZN_TCP_ESTABLISHED);
+  ZT_EQ(f.errors, 0);
+  SEND(&f, .seq = f.p_nxt, .ack = una, .flags = ACK, .win = W(8192));
   EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK | PSH, .len = 100);
   ack_all(&f);
   fx_free(&f);
@@ -3550,6 +3658,8 @@ int main(void) {
   ZT_RUN(test_closing_syn);
   ZT_RUN(test_closing_retransmit);
   ZT_RUN(test_last_ack_ack_fin);
+  ZT_RUN(test_last_ack_unread_data_stays);
+  ZT_RUN(test_established_rst_discards_unread);
   ZT_RUN(test_last_ack_fin_again);
   ZT_RUN(test_last_ack_rst);
   ZT_RUN(test_last_ack_syn);
@@ -3574,6 +3684,8 @@ int main(void) {
   ZT_RUN(test_established_fast_retransmit);
   ZT_RUN(test_established_dupack_data);
   ZT_RUN(test_established_persist);
+  ZT_RUN(test_established_persist_unanswered);
+  ZT_RUN(test_established_persist_answered_forever);
   ZT_RUN(test_established_persist_window_update_lost);
   ZT_RUN(test_established_small_window);
   ZT_RUN(test_established_keepalive);
