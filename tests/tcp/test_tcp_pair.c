@@ -384,14 +384,14 @@ ZT_TEST(test_write_ref_and_peek) {
 }
 
 int main(void) {
-  /* ZT_BULK=BYTES,LOSS_PPM,DELAY_MS,SEED,CC: one transfer, reported
+  /* ZT_BULK=BYTES,LOSS_PPM,DELAY_US,SEED,CC: one transfer, reported
    * (for studying loss recovery; the suite below runs without it). */
   const char *one = getenv("ZT_BULK");
   if (one) {
-    unsigned long long n = 0, loss = 0, delay = 5, seed = 1, cc = 0;
+    unsigned long long n = 0, loss = 0, delay = 5000, seed = 1, cc = 0;
     sscanf(one, "%llu,%llu,%llu,%llu,%llu", &n, &loss, &delay, &seed, &cc);
     struct run r = {(size_t)n, 0, (uint32_t)loss, 0, 0, 0, seed, (uint8_t)cc,
-                    ZN_MS(delay)};
+                    delay * 1000u};
     bulk_run(&r, true);
     return zt_done();
   }
