@@ -206,6 +206,9 @@ static bool rdata_ok(const struct zn_dns_rdata *rd) {
            zn__dns_txt_ok(rd->u.txt.p, rd->u.txt.len);
   case ZN_DNS_TYPE_OPT:
     return false;
+  case ZN_DNS_TYPE_A:
+  case ZN_DNS_TYPE_AAAA:
+    return true; /* any address (u.raw overlaps it: not to be read) */
   default:
     return rd->u.raw.p != NULL || rd->u.raw.len == 0;
   }

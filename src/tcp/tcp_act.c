@@ -466,7 +466,8 @@ void zn__tcp_act_synrcvd_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
 void zn__tcp_act_fin_acked(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
   (void)seg;
   c->state = ZN_TCP_FIN_WAIT_2;
-  zn__tcp_arm_fw2(c);
+  zn__tcp_arm_fw2(c);       /* the application has closed, */
+  zn__tcp_arm_keepalive(c); /* or it only shut down and still reads */
 }
 
 /* §3.10.7.4 fifth check, CLOSING: our FIN acknowledged: TIME_WAIT. */

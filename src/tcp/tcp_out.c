@@ -185,11 +185,23 @@ void zn__tcp_arm_fw2(struct zn_tcp_conn *c) {
     zn_timer_start_in(c->st, &c->misc_timer, ZN_MS(c->st->cfg.tcp_fw2_ms));
 }
 
+/* The states in which misc_timer is the keepalive timer: synchronized,
+ * nothing of ours outstanding that the retransmission timer watches for
+ * good, and not the FIN_WAIT_2 limit's (which is for connections the
+ * application has closed). */
+static bool ka_state(const struct zn_tcp_conn *c) {
+  return c->state == ZN_TCP_ESTABLISHED || c->state == ZN_TCP_CLOSE_WAIT ||
+         (c->state == ZN_TCP_FIN_WAIT_2 &&
+          !(c->flags & ZN__TCPF_USER_CLOSED));
+}
+
 void zn__tcp_arm_keepalive(struct zn_tcp_conn *c) {
-  if (c->ka_idle_ms && c->state == ZN_TCP_ESTABLISHED) {
+  if (!ka_state(c))
+    return;
+  if (c->ka_idle_ms) {
     c->ka_probes = 0;
     zn_timer_start_in(c->st, &c->misc_timer, ZN_MS(c->ka_idle_ms));
-  } else if (c->state == ZN_TCP_ESTABLISHED) {
+  } else {
     zn_timer_stop(c->st, &c->misc_timer);
   }
 }
@@ -806,9 +818,15 @@ static void misc_timer_fn(struct zn_stack *st, struct zn_timer *t) {
     zn__tcp_fsm(c, ZN__EV_T_2MSL, NULL);
     break;
   case ZN_TCP_FIN_WAIT_2:
-    zn__tcp_fsm(c, ZN__EV_T_FW2, NULL);
-    break;
+    if (c->flags & ZN__TCPF_USER_CLOSED) {
+      zn__tcp_fsm(c, ZN__EV_T_FW2, NULL);
+      break;
+    }
+    /* Half-closed by a shutdown, the application still reading: the
+     * timer is keepalive's (found by fuzz_memlink). */
+    /* fall through */
   case ZN_TCP_ESTABLISHED:
+  case ZN_TCP_CLOSE_WAIT:
     if (!c->ka_idle_ms)
       break;
     if (c->st->now - c->last_rcv < ZN_MS(c->ka_idle_ms)) {

@@ -1456,6 +1456,38 @@ ZT_TEST(test_compare_and_subdomain) {
   }
 }
 
+/* Found by fuzz_dns: the builder checked A and AAAA RDATA through the
+ * union's raw member, so an address whose first 8 bytes are 0 and the
+ * rest not (::ffff:192.0.2.1, ::1:0:0:0) was refused with ZN_EINVAL. */
+ZT_TEST(test_build_any_address) {
+  static const uint8_t mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0,
+                                     0, 0, 0xff, 0xff, 192, 0, 2, 1};
+  static const uint8_t odd[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  uint8_t buf[512];
+  struct zn_dns_builder b;
+  struct zn_dns_hdr h = {.qr = true};
+  struct zn_dns_name n = nm("example.com");
+  struct zn_dns_rdata rd;
+  ZT_EQ(zn_dns_build_init(&b, buf, sizeof(buf), &h), ZN_OK);
+  rd.type = ZN_DNS_TYPE_AAAA;
+  memcpy(rd.u.aaaa, mapped, 16);
+  ZT_EQ(zn_dns_build_rr(&b, ZN_DNS_SEC_ANSWER, &n, ZN_DNS_CLASS_IN, 60, &rd),
+        ZN_OK);
+  memcpy(rd.u.aaaa, odd, 16);
+  ZT_EQ(zn_dns_build_rr(&b, ZN_DNS_SEC_ANSWER, &n, ZN_DNS_CLASS_IN, 60, &rd),
+        ZN_OK);
+  memset(&rd, 0, sizeof(rd));
+  memset(rd.u.aaaa + 8, 0xee, 8); /* what the union holds past u.a */
+  rd.type = ZN_DNS_TYPE_A;
+  rd.u.a = 0;
+  ZT_EQ(zn_dns_build_rr(&b, ZN_DNS_SEC_ANSWER, &n, ZN_DNS_CLASS_IN, 60, &rd),
+        ZN_OK);
+  struct zn_dns_msg m;
+  ZT_EQ(zn_dns_msg_init(&m, buf, zn_dns_build_len(&b)), ZN_OK);
+  ZT_EQ(zn_dns_msg_check(&m), ZN_OK);
+  ZT_EQ(zn_dns_ancount(&m), 3);
+}
+
 int main(void) {
   ZT_RUN(test_query_golden_parse);
   ZT_RUN(test_query_golden_emit);
@@ -1485,5 +1517,6 @@ int main(void) {
   ZT_RUN(test_text_roundtrip);
   ZT_RUN(test_text_errors);
   ZT_RUN(test_compare_and_subdomain);
+  ZT_RUN(test_build_any_address);
   return zt_done();
 }

@@ -2669,6 +2669,48 @@ ZT_TEST(test_established_keepalive_data) {
   fx_free(&f);
 }
 
+/* Found by fuzz_memlink: keepalive's timer, armed in ESTABLISHED, fired in
+ * FIN_WAIT_2 after a shutdown and was taken for the FIN_WAIT_2 limit (a
+ * RST, the connection gone under an application still reading).  In a
+ * half-closed FIN_WAIT_2 the timer stays keepalive's. */
+ZT_TEST(test_fin_wait_2_keepalive_after_shutdown) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established(&f);
+  f.in_api++;
+  zn_tcp_set_keepalive(f.c, 1000, 500, 2);
+  f.in_api--;
+  fx_run(&f, ZN_MS(300));
+  ZT_EQ(fx_shutdown(&f), ZN_OK);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | FIN);
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK);
+  EXPECT_STATE(&f, ZN_TCP_FIN_WAIT_2);
+  /* Past the FIN_WAIT_2 limit and keepalive's idle time: probes, no RST. */
+  for (uint32_t t = 0; t <= f.cfg.tcp_fw2_ms + 1000; t += 1000) {
+    fx_run(&f, ZN_MS(1000) - 1);
+    EXPECT_NONE(&f);
+    fx_run(&f, 1);
+    EXPECT(&f, .seq = f.s_nxt - 1, .ack = f.p_nxt, .flags = ACK);
+    ack_all(&f); /* answered: idle starts over */
+  }
+  EXPECT_STATE(&f, ZN_TCP_FIN_WAIT_2);
+  ZT_EQ(f.errors, 0);
+  /* The peer still sends; the application reads it. */
+  data_in(&f, 10);
+  ZT_EQ(f.readable > 0, true);
+  fx_run(&f, ZN_MS(40));
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  /* Then the peer goes silent: keepalive gives up with ETIMEDOUT. */
+  fx_run(&f, ZN_SEC(5));
+  while (fx_pending(&f) > 1)
+    EXPECT(&f, .seq = f.s_nxt - 1, .ack = f.p_nxt, .flags = ACK);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = RST | ACK);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_EQ(f.errors, 1);
+  fx_free(&f);
+}
+
 /* ================= delayed ACK, Nagle ================================== */
 
 ZT_TEST(test_established_delack_piggyback) {
@@ -3690,6 +3732,7 @@ int main(void) {
   ZT_RUN(test_established_small_window);
   ZT_RUN(test_established_keepalive);
   ZT_RUN(test_established_keepalive_data);
+  ZT_RUN(test_fin_wait_2_keepalive_after_shutdown);
   ZT_RUN(test_established_delack_piggyback);
   ZT_RUN(test_established_delack_hole);
   ZT_RUN(test_established_nagle);
