@@ -85,6 +85,9 @@ struct zn_config {
   uint32_t tcp_syn_retries;  /* SYN / SYN-ACK retransmissions */
   uint32_t tcp_retries;      /* data retransmissions before giving up */
   uint32_t tcp_delack_ms;    /* delayed ACK timeout */
+  uint32_t tcp_quickacks;    /* in-order segments ACKed one by one after
+                                out-of-order data, as Linux's quick-ACK
+                                mode (0: every second segment only) */
   uint32_t tcp_fw2_ms;       /* FIN_WAIT_2 after close, before giving up */
   uint32_t tcp_chack_limit;  /* challenge ACKs per second (RFC 5961 §7) */
   bool tcp_timestamps;       /* offer RFC 7323 timestamps */

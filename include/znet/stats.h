@@ -150,6 +150,7 @@
   X(tcp_rto, CNT, "TCP retransmission timeouts")                               \
   X(tcp_probe, CNT, "TCP loss probes sent (RFC 8985 TLP)")                     \
   X(tcp_reo_timeout, CNT, "TCP holes taken as lost after the reordering window") \
+  X(tcp_lost_rtx, CNT, "TCP retransmissions found lost (later data SACKed)")       \
   X(tcp_established, CNT, "TCP connections established")                      \
   X(tcp_timeout, CNT, "TCP connections that timed out")
 

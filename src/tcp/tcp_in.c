@@ -139,10 +139,47 @@ void zn__tcp_enter_recovery(struct zn_tcp_conn *c) {
 }
 
 static void exit_recovery(struct zn_tcp_conn *c) {
-  c->flags &= ~(uint32_t)(ZN__TCPF_IN_RECOVERY | ZN__TCPF_RTO_RECOVERY);
+  c->flags &= ~(uint32_t)(ZN__TCPF_IN_RECOVERY | ZN__TCPF_RTO_RECOVERY |
+                          ZN__TCPF_FENCE);
   c->cc.ops->on_recovery_end(&c->cc, c->snd_max - c->snd_una, c->st->now);
   c->dupacks = 0;
   c->snd_nxt = c->snd_max;
+}
+
+/* A lost retransmission (after RFC 8985's RACK, by sequence rather than
+ * by time).  RFC 6675 resends each hole once; when the resend of the hole
+ * at SND.UNA is lost too, nothing but the RTO (200 ms at least, then a
+ * window of one segment) finds it.  The peer SACKing DupThresh segments
+ * of data sent after that resend (above rtx_fence) shows the resend lost
+ * (or reordered that far): send it again. */
+static void check_lost_rtx(struct zn_tcp_conn *c) {
+  if ((c->flags & (ZN__TCPF_IN_RECOVERY | ZN__TCPF_FENCE)) !=
+          (ZN__TCPF_IN_RECOVERY | ZN__TCPF_FENCE) ||
+      !c->sack_ok)
+    return;
+  if (c->rtx_fence_una != c->snd_una) {
+    /* SND.UNA moved on.  To a hole resent meanwhile: when is not known,
+     * and now is late enough never to call it lost too early.  To one not
+     * resent yet: watched from its resend (tcp_out.c transmit_at). */
+    if (zn__seq_lt(c->snd_una, c->rtx_next)) {
+      c->rtx_fence = c->snd_max;
+      c->rtx_fence_una = c->snd_una;
+    } else {
+      c->flags &= ~(uint32_t)ZN__TCPF_FENCE;
+    }
+    return;
+  }
+  uint32_t above = 0;
+  for (uint8_t i = 0; i < c->nsacked; i++) {
+    uint32_t l = c->sacked[i].left, r = c->sacked[i].right;
+    if (zn__seq_leq(r, c->rtx_fence))
+      continue;
+    above += r - (zn__seq_gt(l, c->rtx_fence) ? l : c->rtx_fence);
+  }
+  if (above < 3u * c->mss)
+    return;
+  ZN_STAT_INC(c->st, tcp_lost_rtx);
+  zn__tcp_retransmit_first(c); /* a new fence */
 }
 
 /* Process an acceptable ACK (snd_una <= ack <= snd_max). */
@@ -252,6 +289,7 @@ static void process_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
         zn__tcp_retransmit_first(c);
       }
     }
+    check_lost_rtx(c);
     /* §3.10.7.4: restart the timer on new data acked, stop it if all is. */
     if (c->snd_una == c->snd_max)
       zn_timer_stop(c->st, &c->rtx_timer);
@@ -275,6 +313,7 @@ static void process_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   if (c->flags & ZN__TCPF_IN_RECOVERY) {
     if (!c->sack_ok && !(c->flags & ZN__TCPF_RTO_RECOVERY))
       c->cc.cwnd += c->mss; /* RFC 6582 §3.2 step 4: inflate */
+    check_lost_rtx(c);
     return;
   }
   /* Enter recovery at 3 dupacks (RFC 5681 §3.2), or when SACK shows more
@@ -398,10 +437,17 @@ static bool process_data(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
     if (deliver_held(c))
       fin_due = true;
     /* Every second full segment is ACKed at once; out-of-order data
-     * filling a hole is ACKed at once (RFC 5681 §4.2). */
+     * filling a hole is ACKed at once (RFC 5681 §4.2).  So are the
+     * segments that follow a loss (quickacks, as Linux's quick-ACK
+     * mode): the sender is recovering with a small window, and an ACK
+     * held back, or lost with one ACK for two segments, stalls it until
+     * a probe or the RTO. */
     if (s->len + 12u >= c->mss) /* full-sized, allowing for options */
       c->segs_unacked++;
-    if (had_ooo || c->segs_unacked >= 2 || fin_due)
+    bool quick = s->len && c->quickacks;
+    if (quick)
+      c->quickacks--;
+    if (had_ooo || c->segs_unacked >= 2 || fin_due || quick)
       zn__tcp_schedule_ack(c, true);
     else
       zn__tcp_schedule_ack(c, false);
@@ -449,6 +495,7 @@ static bool process_data(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
     ZN_STAT_INC(c->st, tcp_ooo_queued);
   else
     ZN_STAT_INC(c->st, tcp_ooo_dup);
+  c->quickacks = c->st->cfg.tcp_quickacks;
   zn__tcp_schedule_ack(c, true);
   return false;
 }

@@ -105,6 +105,7 @@ enum {
   ZN__TCPF_TLP_RTX = 1u << 24,     /* the probe resent data (tlp_high) */
   ZN__TCPF_REO_ARMED = 1u << 25,   /* rtx_timer runs as the reordering timer */
   ZN__TCPF_RCV_CLAMPED = 1u << 26, /* window held shut by the stack-wide bound */
+  ZN__TCPF_FENCE = 1u << 27,       /* rtx_fence watches SND.UNA's resend */
 };
 
 #define ZN__TCP_MAX_SACK_HOLES 16
@@ -146,6 +147,8 @@ struct zn_tcp_conn {
   uint32_t rtx_next;           /* next byte to retransmit in recovery */
   uint32_t dupacks;
   uint32_t tlp_high;            /* snd_max when a loss probe resent data */
+  uint32_t rtx_fence;          /* snd_max when the byte at ... */
+  uint32_t rtx_fence_una;      /* ... this SND.UNA was last resent */
   /* Receive sequence space. */
   uint32_t irs, rcv_nxt;
   uint32_t rcv_adv;            /* right edge advertised (rcv_nxt + wnd) */
@@ -198,6 +201,7 @@ struct zn_tcp_conn {
 
   /* Delayed ACK. */
   uint8_t segs_unacked;        /* full segments received since our ACK */
+  uint32_t quickacks;          /* in-order segments still ACKed at once */
 
   /* Keepalive. */
   uint32_t ka_idle_ms, ka_intvl_ms, ka_count;

@@ -510,6 +510,13 @@ static uint32_t transmit_at(struct zn_tcp_conn *c, uint32_t seq, uint32_t max) {
   if (zn__seq_lt(seq, c->snd_max)) {
     c->retransmits++;
     ZN_STAT_INC(c->st, tcp_rtx);
+    if (seq == c->snd_una) {
+      /* Data sent from now on lies above rtx_fence: once the peer SACKs
+       * enough of it, this resend should have arrived too (tcp_in.c). */
+      c->flags |= ZN__TCPF_FENCE;
+      c->rtx_fence = c->snd_max;
+      c->rtx_fence_una = seq;
+    }
     /* Karn: a retransmitted range cannot time the RTT. */
     if ((c->flags & ZN__TCPF_TIMING) && zn__seq_geq(c->rtt_seq, seq) &&
         zn__seq_lt(c->rtt_seq, seq + used))

@@ -1617,6 +1617,9 @@ void pd_run_text(const char *path, const char *text,
   r->cfg.tcp_timestamps = r->cfg.tcp_wscale = r->cfg.tcp_sack = true;
   r->cfg.tcp_rfc5961 = true;
   r->cfg.tcp_syncookies = true;
+  /* FreeBSD has no quick-ACK mode: after out-of-order data it ACKs the
+   * hole's filling at once and then every second segment again. */
+  r->cfg.tcp_quickacks = 0;
   r->recvspace = 65536;
   r->cfg.tcp_sndbuf = 32768;
   r->map.remote_isn = REMOTE_ISN;

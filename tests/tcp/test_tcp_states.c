@@ -3109,6 +3109,108 @@ ZT_TEST(test_established_sack_sender) {
   fx_free(&f);
 }
 
+/* Pops what the stack sent; counts the segments that resend `una`, and
+ * notes in *fence the highest sequence sent before the last of them. */
+static int drain_count_at(struct fx *f, uint32_t una, uint32_t *fence) {
+  int n = 0;
+  while (fx_pop(f, __FILE__, __LINE__))
+    if (f->last.seq == una && f->last.len > 0) {
+      n++;
+      if (fence)
+        *fence = f->s_nxt;
+    }
+  return n;
+}
+
+/* A lost retransmission (tcp_in.c check_lost_rtx): the resend of the
+ * hole at SND.UNA is lost too.  Once the peer SACKs three segments sent
+ * after that resend, it goes again, at once, not after a probe or the
+ * RTO. */
+ZT_TEST(test_established_sack_lost_retransmission) {
+  struct fx f;
+  fx_init(&f, NULL);
+  f.peer_syn.present |= ZN_TCP_OPTF_SACK_PERM;
+  fx_established(&f);
+  const uint32_t m = 1460;
+  uint32_t una = f.s_nxt, fence = 0;
+  ZT_EQ(fx_write(&f, 40 * m), 40 * m);
+  fx_poll(&f);
+  ZT_EQ(drain_count_at(&f, una, &fence), 1);
+  uint32_t first_flight = f.s_nxt;
+  ZT_EQ(first_flight - una, 10 * m); /* RFC 6928 IW10 */
+  /* The first is lost; SACKs for the rest.  The third is the fast
+   * retransmit; as the others leave the network, new data goes. */
+  struct zn_tcp_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1};
+  o.sack[0].left = una + m;
+  int resent = 0;
+  for (uint32_t k = 2; k <= 10; k++) {
+    o.sack[0].right = una + k * m;
+    SEND(&f, .seq = f.p_nxt, .ack = una, .flags = ACK, .o = o);
+    resent += drain_count_at(&f, una, &fence);
+  }
+  ZT_EQ(resent, 1);
+  ZT_EQ(fx_info(&f).fast_retransmits, 1);
+  /* (Limited transmit sent two segments before it, RFC 3042.) */
+  ZT_EQ(fence, first_flight + 2 * m);
+  ZT_CHECK(f.s_nxt - fence >= 3 * m); /* sent after the resend */
+  /* Two segments of that new data SACKed: not yet proof. */
+  o.sack[0].right = fence + 2 * m;
+  SEND(&f, .seq = f.p_nxt, .ack = una, .flags = ACK, .o = o);
+  ZT_EQ(drain_count_at(&f, una, &fence), 0);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_lost_rtx), 0);
+  /* Three: the resend was lost; again. */
+  o.sack[0].right = fence + 3 * m;
+  SEND(&f, .seq = f.p_nxt, .ack = una, .flags = ACK, .o = o);
+  ZT_EQ(drain_count_at(&f, una, &fence), 1);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_lost_rtx), 1);
+  ZT_EQ(fx_info(&f).rto_timeouts, 0);
+  /* It arrives: everything up to the SACKed data is acknowledged. */
+  SEND(&f, .seq = f.p_nxt, .ack = fence + 3 * m, .flags = ACK);
+  fx_run(&f, ZN_SEC(1));
+  while (fx_pop(&f, __FILE__, __LINE__))
+    ;
+  ack_all(&f);
+  fx_run(&f, ZN_SEC(2));
+  while (fx_pending(&f)) {
+    fx_pop(&f, __FILE__, __LINE__);
+    ack_all(&f);
+  }
+  ZT_EQ(fx_info(&f).unacked, 0);
+  fx_free(&f);
+}
+
+/* Quick ACKs (cfg.tcp_quickacks): after out-of-order data, in-order
+ * segments are ACKed one by one; with 0, every second one (RFC 5681). */
+static void quickack_case(uint32_t quickacks, int want_acks) {
+  struct fx f;
+  struct zn_config cfg;
+  fx_config(&cfg);
+  cfg.tcp_quickacks = quickacks;
+  fx_init(&f, &cfg);
+  fx_established(&f);
+  /* A hole of 100 bytes, then filled: ACKed at once either way. */
+  SEND(&f, .seq = f.p_nxt + 100, .ack = f.s_nxt, .flags = ACK, .len = 1000);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK, .any_opts = true);
+  data_in(&f, 100);
+  f.p_nxt += 1000;
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK, .any_opts = true);
+  /* Then four full segments in order. */
+  int acks = 0;
+  for (int k = 0; k < 4; k++) {
+    SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK, .len = 1460);
+    f.p_nxt += 1460;
+    while (fx_pop(&f, __FILE__, __LINE__))
+      acks++;
+  }
+  ZT_EQ(acks, want_acks);
+  fx_free(&f);
+}
+
+ZT_TEST(test_established_quickack) {
+  quickack_case(16, 4);
+  quickack_case(0, 2);
+}
+
 ZT_TEST(test_established_timestamps) {
   struct fx f;
   fx_init(&f, NULL);
@@ -3753,6 +3855,8 @@ int main(void) {
   ZT_RUN(test_fin_wait_2_shutdown_read);
   ZT_RUN(test_established_sack_receiver);
   ZT_RUN(test_established_sack_sender);
+  ZT_RUN(test_established_sack_lost_retransmission);
+  ZT_RUN(test_established_quickack);
   ZT_RUN(test_established_timestamps);
   ZT_RUN(test_listen_syn_options_off);
   ZT_RUN(test_syn_sent_options_off);
