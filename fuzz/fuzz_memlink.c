@@ -154,12 +154,23 @@ static void on_release(void *arg) {
   refs_out--;
 }
 
-/* Datagrams: a 2-byte number n, then pat from offset n. */
+/* Datagrams: a 2-byte number n, then pat from offset n.  The link
+ * corrupts one bit of a frame at most, which every checksum catches; but a
+ * datagram sent as several fragments can take one flip in each, and two
+ * flips of the same bit of a 16-bit word in opposite directions leave the
+ * Internet checksum unchanged (RFC 1071: it cannot see them).  Such a
+ * datagram is delivered corrupted by any stack (a fuzz finding, of the
+ * checksum, not of znet): with corruption on, only single-frame datagrams
+ * are checked byte for byte. */
+static bool corrupting;
+
 static void on_dgram(struct zn_udp_sock *s, void *arg,
                      const struct zn_udp_dgram *d) {
   (void)s;
   (void)arg;
   FZ_CHECK(d->len >= 2 && d->len - 2 <= MAX_IO);
+  if (corrupting && d->len > 1500u - 20u - 8u)
+    return;
   FZ_CHECK(memcmp(d->data + 2, pat + zn_rd16(d->data) % PLEN, d->len - 2) ==
            0);
 }
@@ -270,6 +281,7 @@ static void setup(struct fz_in *in) {
   fc.loss_ppm = fz_u8(in) % 200u * 1000u;   /* up to 20% */
   fc.dup_ppm = fz_u8(in) * 1000u;
   fc.corrupt_ppm = fz_u8(in) * 1000u;
+  corrupting = fc.corrupt_ppm != 0;
   fc.reorder_ppm = fz_u8(in) * 1000u;
   fc.delay_ns = fz_u8(in) * 100000u;
   fc.jitter_ns = fz_u8(in) * 100000u;

@@ -163,6 +163,7 @@ int th_check_accounting(const struct zn_stack *st) {
   bad += eq("fragments = reassembly drops + joined + held", V(ip_frag_rx),
             V(ip_reass_drop_overlap) + V(ip_reass_drop_timeout) +
                 V(ip_reass_drop_mem) + V(ip_reass_drop_slots) +
+                V(ip_reass_drop_evicted) +
                 V(ip_reass_drop_bad) + V(ip_reass_drop_dup) +
                 V(ip_reass_drop_nobuf) + V(ip_reass_joined) + held);
   bad += eq("icmp_rx = icmp drops + echo requests + replies + errors",
@@ -180,7 +181,7 @@ int th_check_accounting(const struct zn_stack *st) {
                 V(tcp_conn_rx));
   /* The stack-wide TCP buffer count is what the queues hold.  (Exact at
    * the end of a poll, when every connection has been synced.) */
-  unsigned long long q = 0, charged = 0, rq = 0, adv = 0;
+  unsigned long long q = 0, charged = 0, rq = 0, adv = 0, nadv = 0, nsnd = 0;
   for (uint32_t i = 0; i < st->cfg.tcp_conns; i++) {
     const struct zn_tcp_conn *c = &st->tcp.conns[i];
     if (!c->st)
@@ -188,6 +189,8 @@ int th_check_accounting(const struct zn_stack *st) {
     q += c->sndq.count + c->rcvq.count + c->ooo.nbufs;
     rq += c->rcvq.count + c->ooo.nbufs;
     adv += c->adv_charged;
+    nadv += c->adv_charged != 0;
+    nsnd += c->sndq.count != 0;
     charged += c->mem_charged;
   }
   bad += eq("tcp mem_bufs = buffers the connections' queues hold",
@@ -198,5 +201,8 @@ int th_check_accounting(const struct zn_stack *st) {
             rq);
   bad += eq("tcp promised = windows the connections hold open", st->tcp.promised,
             adv);
+  bad += eq("tcp npromised = connections holding a window open",
+            st->tcp.npromised, nadv);
+  bad += eq("tcp nsnd = connections holding send data", st->tcp.nsnd, nsnd);
   return bad;
 }

@@ -76,6 +76,7 @@
   X(ip_reass_drop_timeout, DROP, "IPv4 fragments dropped: reassembly timeout") \
   X(ip_reass_drop_mem, DROP, "IPv4 fragments dropped: reassembly memory")      \
   X(ip_reass_drop_slots, DROP, "IPv4 fragments dropped: no reassembly slot")   \
+  X(ip_reass_drop_evicted, DROP, "IPv4 fragments dropped: datagram evicted for a newer one") \
   X(ip_reass_drop_bad, DROP, "IPv4 fragments dropped: bad length or offset")   \
   X(ip_reass_drop_dup, DROP, "IPv4 fragments dropped: exact duplicate")        \
   X(ip_reass_drop_nobuf, DROP, "IPv4 fragments dropped: no buffer to join")    \
@@ -142,6 +143,8 @@
   X(tcp_ooo_dup, CNT, "TCP out-of-order segments with nothing new")            \
   X(tcp_drop_rcv_mem, CNT, "TCP data dropped: receive memory bound")           \
   X(tcp_drop_mem, CNT, "TCP data dropped: the stack-wide TCP buffer bound")     \
+  X(tcp_drop_noack, CNT, "TCP segments dropped: no ACK bit (or SYN+FIN)")       \
+  X(tcp_snd_share, CNT, "TCP writes cut short: the connection's share of the bound") \
   X(tcp_ooo_pruned, CNT, "TCP out-of-order queues freed for in-order data")    \
   X(tcp_wnd_clamped, CNT, "TCP windows held shut by the stack-wide buffer bound") \
   X(tcp_mem_wait, CNT, "TCP writes cut short by the stack-wide buffer bound")   \
@@ -151,6 +154,7 @@
   X(tcp_probe, CNT, "TCP loss probes sent (RFC 8985 TLP)")                     \
   X(tcp_reo_timeout, CNT, "TCP holes taken as lost after the reordering window") \
   X(tcp_lost_rtx, CNT, "TCP retransmissions found lost (later data SACKed)")       \
+  X(tcp_wnd_shrunk, CNT, "TCP windows taken back: in-order data met the memory bound") \
   X(tcp_established, CNT, "TCP connections established")                      \
   X(tcp_timeout, CNT, "TCP connections that timed out")
 

@@ -128,8 +128,23 @@ static struct zn__reass *reass_find(struct zn_stack *st,
         r->proto == v->proto)
       return r;
   }
-  if (!free_slot)
-    return NULL;
+  if (!free_slot) {
+    /* Every slot busy: the oldest datagram goes.  Waiting for timeouts
+     * instead let a few fragments that never complete (eight, by default)
+     * block all reassembly for reass_timeout_ms (found by the attack
+     * tests); a datagram whose fragments arrive together completes long
+     * before a flood can push it out. */
+    struct zn__reass *oldest = NULL;
+    for (uint32_t i = 0; i < st->cfg.reass_slots; i++) {
+      struct zn__reass *r = &st->ip.reass[i];
+      if (!oldest || r->timer.expires < oldest->timer.expires)
+        oldest = r;
+    }
+    if (!oldest)
+      return NULL; /* no slots at all */
+    reass_free(st, oldest, ZN_STAT_ip_reass_drop_evicted, true);
+    free_slot = oldest;
+  }
   free_slot->used = true;
   free_slot->id = v->id;
   free_slot->src = v->src;

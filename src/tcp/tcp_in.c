@@ -380,9 +380,25 @@ static bool deliver_held(struct zn_tcp_conn *c) {
  * none; otherwise, for in-order data, the connection's own out-of-order
  * queue is given up first (reneging, which RFC 2018 §8 allows: the
  * sender keeps SACKed data until it is cumulatively acknowledged). */
+/* Once the receive queues hold half their share of the bound, no
+ * connection may hold more than an equal share of three quarters of it
+ * among those holding received data: connections whose application does
+ * not read (an echo whose clients never read its replies stops reading
+ * their requests) cannot take it all and starve the others (found by the
+ * attack tests).  The same rule as for send queues (tcp.c). */
+static bool rcv_over_share(const struct zn_tcp_conn *c) {
+  const struct zn__tcp *t = &c->st->tcp;
+  uint32_t cap = t->mem_limit - t->mem_limit / 4;
+  if (t->mem_rcv < cap / 2)
+    return false;
+  uint32_t n = t->nrcv + (c->rcv_charged == 0);
+  uint32_t share = (cap - cap / 4) / (n ? n : 1u);
+  return c->rcv_charged >= (share > 2 ? share : 2u);
+}
+
 static bool mem_admit(struct zn_tcp_conn *c, bool in_order, uint32_t len) {
   zn__tcp_mem_sync(c);
-  if (!zn__tcp_mem_rcv_full(c->st))
+  if (!zn__tcp_mem_rcv_full(c->st) && !rcv_over_share(c))
     return true;
   if (in_order && folds(c, len))
     return true;
@@ -390,7 +406,7 @@ static bool mem_admit(struct zn_tcp_conn *c, bool in_order, uint32_t len) {
     zn__tcp_ooo_purge(&c->ooo);
     ZN_STAT_INC(c->st, tcp_ooo_pruned);
     zn__tcp_mem_sync(c);
-    if (!zn__tcp_mem_rcv_full(c->st))
+    if (!zn__tcp_mem_rcv_full(c->st) && !rcv_over_share(c))
       return true;
   }
   ZN_STAT_INC(c->st, tcp_drop_mem);
@@ -419,7 +435,17 @@ static bool process_data(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
     return false;
   }
   if (s->len && !mem_admit(c, s->seq == c->rcv_nxt, s->len)) {
-    /* Not kept, FIN included (it follows the data): the peer resends. */
+    /* Not kept, FIN included (it follows the data): the peer resends.
+     * In-order data dropped for the stack-wide bound also takes the
+     * window back (shrinks it to nothing, which RFC 9293 §3.8.6.2.2
+     * discourages and senders must survive): the peer then waits in
+     * persist for the update tcp.c sends once there is room, rather than
+     * time out again and again into a minute of RTO backoff. */
+    if (s->seq == c->rcv_nxt && zn__seq_gt(c->rcv_adv, c->rcv_nxt)) {
+      c->rcv_adv = c->rcv_nxt;
+      zn__tcp_mem_sync(c);
+      ZN_STAT_INC(c->st, tcp_wnd_shrunk);
+    }
     zn_buf_free(b);
     zn__tcp_schedule_ack(c, true);
     return false;
@@ -547,9 +573,17 @@ static void trim_to_window(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
 
 /* ---- per-state processing ---- */
 
+/* A segment the state machine ignores for want of an ACK bit (§3.10.7.4
+ * fifth check: "drop the segment and return"), or a SYN+FIN: counted. */
+static void no_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
+  ZN_STAT_INC(c->st, tcp_drop_noack);
+  zn__tcp_fsm(c, ZN__EV_S_NOACK, s);
+}
+
 static void input_listen(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   if ((s->flags & (ZN_TCP_SYN | ZN_TCP_FIN)) == (ZN_TCP_SYN | ZN_TCP_FIN))
-    zn__tcp_fsm(c, ZN__EV_S_NOACK, s); /* SYN+FIN: a scan, not a peer */
+    /* Before RST, as the last branch: NOLINTNEXTLINE(bugprone-branch-clone) */
+    no_ack(c, s); /* SYN+FIN: a scan, not a peer */
   else if (s->flags & ZN_TCP_RST)
     zn__tcp_fsm(c, ZN__EV_S_RST, s);
   else if ((s->flags & ZN_TCP_ACK) && (s->flags & ZN_TCP_SYN))
@@ -559,7 +593,7 @@ static void input_listen(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   else if (s->flags & ZN_TCP_SYN)
     zn__tcp_fsm(c, ZN__EV_S_SYN, s);
   else
-    zn__tcp_fsm(c, ZN__EV_S_NOACK, s);
+    no_ack(c, s);
 }
 
 static void input_syn_sent(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
@@ -596,7 +630,7 @@ static void input_syn_sent(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
     }
     return;
   }
-  zn__tcp_fsm(c, ZN__EV_S_NOACK, s);
+  no_ack(c, s);
 }
 
 void zn__tcp_input_sync(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
@@ -700,7 +734,7 @@ void zn__tcp_input_sync(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   trim_to_window(c, s);
   /* Fifth check: ACK. */
   if (!(s->flags & ZN_TCP_ACK)) {
-    zn__tcp_fsm(c, ZN__EV_S_NOACK, s);
+    no_ack(c, s);
     return;
   }
   if (c->state == ZN_TCP_SYN_RECEIVED) {

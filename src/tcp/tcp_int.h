@@ -233,7 +233,9 @@ struct zn__tcp {
    * mem_wait: a write was refused for it. */
   uint32_t mem_bufs, mem_rcv, mem_limit;
   uint32_t nrcv;               /* connections holding received data */
+  uint32_t nsnd;               /* connections holding send data */
   uint64_t promised;           /* window bytes offered and not yet received */
+  uint32_t npromised;          /* connections with such a window */
   bool mem_wait;
   bool rcv_clamped;            /* a window was held shut for the bound */
   uint32_t scan_rcv;           /* mem_rcv and promised when the shut */

@@ -234,13 +234,16 @@ ZT_TEST(test_many_echo_small_pool) {
   }
   printf("# %d connections x %d KiB echoed through 512 buffers in %.1f s "
          "virtual; TCP held at most %u (bound %u); %llu windows held shut, "
-         "%llu segments dropped and %llu writes cut short for the bound\n",
+         "%llu taken back, %llu segments dropped and %llu writes cut short "
+         "for the bound\n",
          NE, EBYTES / 1024, (double)p.now / 1e9, peak, p.b->tcp.mem_limit,
          (unsigned long long)zn_stat(p.b, ZN_STAT_tcp_wnd_clamped),
+         (unsigned long long)zn_stat(p.b, ZN_STAT_tcp_wnd_shrunk),
          (unsigned long long)zn_stat(p.b, ZN_STAT_tcp_drop_mem),
          (unsigned long long)zn_stat(p.b, ZN_STAT_tcp_mem_wait));
   ZT_EQ(full, NE);
   ZT_EQ(bad, 0);
+  ZT_CHECK(p.now < ZN_SEC(30)); /* no connection left in RTO backoff */
   ZT_EQ(echo_closed, NE);
   ZT_CHECK(peak <= p.b->tcp.mem_limit + 64); /* + one in-flight copy each */
   ZT_CHECK(zn_stat(p.b, ZN_STAT_tcp_wnd_clamped) > 0); /* it was needed */
@@ -253,8 +256,63 @@ ZT_TEST(test_many_echo_small_pool) {
   th_pair_free(&p);
 }
 
+/* Idle connections must not shut newer ones out.  Each holds its whole
+ * window open; the windows of all of them together promise more than the
+ * stack-wide bound holds, and a new connection still gets an equal share
+ * (found by the attack tests: with windows sized only by what the others
+ * had not promised, seven idle clients of znet-echo left every later one
+ * a window of 0).  Half-open connections promise nothing. */
+ZT_TEST(test_many_idle_keep_windows_open) {
+  enum { NIDLE = 40 };
+  struct zn_config ca, cb;
+  th_config(&ca, IP_A, 24, 1);
+  th_config(&cb, IP_B, 24, 2);
+  ca.arp_announce = cb.arp_announce = false;
+  ca.tcp_conns = NIDLE + 1;
+  cb.tcp_conns = NIDLE + 2;
+  cb.nbufs = 512;
+  struct th_pair p;
+  th_pair_init(&p, &ca, &cb);
+  struct zn_tcp_conn *l, *idle[NIDLE], *c;
+  ZT_EQ(zn_tcp_listen(p.b, 0, 7, NIDLE + 1, &echo_l, NULL, &l), ZN_OK);
+  for (int i = 0; i < NIDLE; i++)
+    ZT_EQ(zn_tcp_connect(p.a, IP_B, 7, NULL, NULL, &idle[i]), ZN_OK);
+  th_pair_run(&p, ZN_SEC(4)); /* (SYNs beyond ARP's queue go again at 1 s) */
+  uint64_t limit = (uint64_t)p.b->tcp.mem_limit * 1448u;
+  ZT_CHECK(p.b->tcp.promised > limit); /* more than the bound holds */
+  struct zn_tcp_info ti;
+  for (int i = 0; i < NIDLE; i++) {
+    zn_tcp_get_info(idle[i], &ti);
+    ZT_EQ(ti.state, ZN_TCP_ESTABLISHED);
+    ZT_CHECK(ti.snd_wnd >= 4 * 1448);
+  }
+  /* The next one: a window worth several segments, and its data echoed. */
+  ZT_EQ(zn_tcp_connect(p.a, IP_B, 7, NULL, NULL, &c), ZN_OK);
+  th_pair_run(&p, ZN_MS(10));
+  zn_tcp_get_info(c, &ti);
+  ZT_EQ(ti.state, ZN_TCP_ESTABLISHED);
+  ZT_CHECK(ti.snd_wnd >= 4 * 1448);
+  static uint8_t data[8000], back[8000];
+  for (size_t i = 0; i < sizeof(data); i++)
+    data[i] = (uint8_t)(i * 7);
+  ZT_EQ(zn_tcp_write(c, data, sizeof(data)), (long)sizeof(data));
+  th_pair_run(&p, ZN_MS(50));
+  ZT_EQ(zn_tcp_read(c, back, sizeof(back)), (long)sizeof(back));
+  ZT_CHECK(memcmp(data, back, sizeof(data)) == 0);
+  for (int i = 0; i < NIDLE; i++)
+    zn_tcp_close(idle[i]);
+  zn_tcp_close(c);
+  th_pair_run(&p, ZN_SEC(70));
+  zn_tcp_close(l);
+  th_pair_run(&p, ZN_MS(10));
+  ZT_EQ(p.a->tcp.nused, 0);
+  ZT_EQ(p.b->tcp.nused, 0);
+  th_pair_free(&p);
+}
+
 int main(void) {
   ZT_RUN(test_idle_connections_no_timer_work);
   ZT_RUN(test_many_echo_small_pool);
+  ZT_RUN(test_many_idle_keep_windows_open);
   return zt_done();
 }

@@ -828,6 +828,37 @@ ZT_TEST(test_listen_syn_cookie) {
   fx_free(&f);
 }
 
+/* A SYN flood fills the table only to three quarters with half-open
+ * connections; then cookies answer, and the quarter left takes the
+ * handshakes they complete (found by the attack tests: with a backlog
+ * above the table size, spoofed SYNs filled it and no cookie could be
+ * taken up). */
+ZT_TEST(test_listen_syn_flood_leaves_room_for_cookies) {
+  struct fx f;
+  struct zn_config cfg;
+  fx_config(&cfg);
+  cfg.tcp_conns = 8;
+  fx_init(&f, &cfg);
+  fx_listen(&f, 100);
+  for (int i = 0; i < 10; i++) {
+    f.pport = (uint16_t)(5000 + i);
+    SEND(&f, .seq = f.p_iss, .flags = SYN);
+    EXPECT(&f, .any_seq = true, .ack = f.p_iss + 1, .flags = SYN | ACK,
+           .any_opts = true);
+  }
+  ZT_EQ(f.st->tcp.nused, 6); /* the listener and five half-open */
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_syncookie_tx), 5);
+  /* The last SYN's peer is real: its cookie comes back and is taken. */
+  f.iss = f.last.seq;
+  f.s_nxt = f.iss + 1;
+  f.p_nxt = f.p_iss + 1;
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK);
+  EXPECT_NONE(&f);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_syncookie_ok), 1);
+  ZT_EQ(f.st->tcp.nused, 7);
+  fx_free(&f);
+}
+
 ZT_TEST(test_listen_syn_cookie_nots) {
   struct fx f;
   fx_init(&f, NULL);
@@ -1278,6 +1309,7 @@ ZT_TEST(test_established_noack) {
   EXPECT_NONE(&f);
   EXPECT_STATE(&f, ZN_TCP_ESTABLISHED);
   ZT_EQ(f.nrx, 0);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_drop_noack), 3); /* each drop counted */
   fx_free(&f);
 }
 
@@ -3740,6 +3772,7 @@ int main(void) {
   ZT_RUN(test_syn_received_simul_close);
   ZT_RUN(test_listen_syn_cookie);
   ZT_RUN(test_listen_syn_cookie_nots);
+  ZT_RUN(test_listen_syn_flood_leaves_room_for_cookies);
   ZT_RUN(test_listen_syn_cookie_forged);
   ZT_RUN(test_listen_syn_cookie_old);
   ZT_RUN(test_listen_syn_cookie_acceptq_full);
