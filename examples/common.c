@@ -136,8 +136,8 @@ void ex_opts_default(struct ex_opts *o) {
   if (o->netif == EX_NETIF_SOLO5) {
     copy_str(o->solo5_name, sizeof(o->solo5_name), EX_SOLO5_DEVICE,
              strlen(EX_SOLO5_DEVICE));
-    snprintf(o->netif_text, sizeof(o->netif_text), "solo5:%s",
-             EX_SOLO5_DEVICE);
+    (void)snprintf(o->netif_text, sizeof(o->netif_text), "solo5:%s",
+                   EX_SOLO5_DEVICE);
   }
   o->log_level = ZN_LOG_INFO;
   o->fault_seed = 1;
@@ -280,7 +280,8 @@ void ex_set_pcap(struct ex_opts *o, const char *in, const char *out) {
   o->pcap_out[0] = '\0';
   if (out)
     copy_str(o->pcap_out, sizeof(o->pcap_out), out, strlen(out));
-  snprintf(o->netif_text, sizeof(o->netif_text), "pcap:%s", in);
+  /* netif_text is for messages: cut short is fine. */
+  (void)snprintf(o->netif_text, sizeof(o->netif_text), "pcap:%s", in);
 }
 
 static void parse_netif(struct ex_opts *o, const char *prog, const char *s) {
@@ -313,7 +314,8 @@ static void parse_netif(struct ex_opts *o, const char *prog, const char *s) {
     o->pcap_out[0] = '\0';
     if (out)
       copy_str(o->pcap_out, sizeof(o->pcap_out), out, strlen(out));
-    snprintf(o->netif_text, sizeof(o->netif_text), "pcap:%s", o->pcap_in);
+    (void)snprintf(o->netif_text, sizeof(o->netif_text), "pcap:%s",
+                   o->pcap_in);
     return;
   }
   if (strncmp(s, "solo5:", 6) == 0) {

@@ -139,16 +139,17 @@ void ex_describe_netif(const struct ex_host *h, char *buf, size_t size) {
   char faults[160] = "";
   if (h->fault_open) {
     const struct ex_opts *o = &h->o;
-    snprintf(faults, sizeof(faults),
-             " (faults: loss %.2f%%, dup %.2f%%, delay %.1f ms, jitter "
-             "%.1f ms, reorder %.2f%% by %.1f ms, seed %" PRIu64 ")",
-             o->fault_loss_ppm / 1e4, o->fault_dup_ppm / 1e4,
-             ex_ms(o->fault_delay_ns), ex_ms(o->fault_jitter_ns),
-             o->fault_reorder_ppm / 1e4, ex_ms(o->fault_reorder_ns),
-             o->fault_seed);
+    (void)snprintf(faults, sizeof(faults),
+                   " (faults: loss %.2f%%, dup %.2f%%, delay %.1f ms, jitter "
+                   "%.1f ms, reorder %.2f%% by %.1f ms, seed %" PRIu64 ")",
+                   o->fault_loss_ppm / 1e4, o->fault_dup_ppm / 1e4,
+                   ex_ms(o->fault_delay_ns), ex_ms(o->fault_jitter_ns),
+                   o->fault_reorder_ppm / 1e4, ex_ms(o->fault_reorder_ns),
+                   o->fault_seed);
   }
-  snprintf(buf, size, "%s%s%s", h->o.netif_text,
-           h->cap_open ? " (capture)" : "", faults);
+  /* A description for messages: cut short is fine. */
+  (void)snprintf(buf, size, "%s%s%s", h->o.netif_text,
+                 h->cap_open ? " (capture)" : "", faults);
 }
 
 #ifdef EX_HAVE_PCAP

@@ -37,7 +37,7 @@ static uint32_t rd32be(const uint8_t *p) {
 /* §6.2.2: one 512-bit block into the hash value. */
 static void block(uint32_t h[8], const uint8_t *p) {
   uint32_t w[64];
-  for (int t = 0; t < 16; t++)
+  for (size_t t = 0; t < 16; t++)
     w[t] = rd32be(p + 4 * t);
   for (int t = 16; t < 64; t++) {
     uint32_t s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
@@ -116,7 +116,7 @@ void ex_sha256_final(struct ex_sha256 *s, uint8_t out[EX_SHA256_LEN]) {
   for (int i = 0; i < 8; i++)
     s->buf[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
   block(s->h, s->buf);
-  for (int i = 0; i < 8; i++) {
+  for (size_t i = 0; i < 8; i++) {
     out[4 * i] = (uint8_t)(s->h[i] >> 24);
     out[4 * i + 1] = (uint8_t)(s->h[i] >> 16);
     out[4 * i + 2] = (uint8_t)(s->h[i] >> 8);
@@ -127,9 +127,9 @@ void ex_sha256_final(struct ex_sha256 *s, uint8_t out[EX_SHA256_LEN]) {
 void ex_sha256_hex(const uint8_t d[EX_SHA256_LEN],
                    char out[EX_SHA256_HEXLEN]) {
   static const char hex[] = "0123456789abcdef";
-  for (int i = 0; i < EX_SHA256_LEN; i++) {
+  for (size_t i = 0; i < EX_SHA256_LEN; i++) {
     out[2 * i] = hex[d[i] >> 4];
     out[2 * i + 1] = hex[d[i] & 15];
   }
-  out[2 * EX_SHA256_LEN] = '\0';
+  out[EX_SHA256_HEXLEN - 1] = '\0';
 }

@@ -424,13 +424,13 @@ static void print_banner(const struct ex_host *h) {
   if (eopts.discard_port)
     printf(PROG ": discarding UDP and TCP on port %u\n",
            (unsigned)eopts.discard_port);
-  fflush(stdout);
+  (void)fflush(stdout);
 }
 
 static void print_u64(FILE *fp, const char *prefix, const char *name,
                       uint64_t v) {
   char key[64];
-  snprintf(key, sizeof(key), "%s.%s", prefix, name);
+  (void)snprintf(key, sizeof(key), "%s.%s", prefix, name); /* a label */
   fprintf(fp, "  %-26s %10" PRIu64 "\n", key, v);
 }
 

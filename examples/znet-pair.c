@@ -203,7 +203,7 @@ static void on_reply(struct zn_stack *st, void *arg,
   if (!ok)
     printf(" (wrong data: %zu bytes, want %" PRIu32 ")", r->len, p->size);
   printf("\n");
-  fflush(stdout);
+  (void)fflush(stdout);
   if (!ok) {
     p->bad++;
     return;
@@ -300,7 +300,7 @@ static void print_summary(const struct pinger *p, uint64_t elapsed) {
     printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", p->min_ms, avg,
            p->max_ms, var > 0 ? sqrt(var) : 0.0);
   }
-  fflush(stdout);
+  (void)fflush(stdout);
 }
 
 /* ---- the TCP echo exchange (--tcp) ---- */
@@ -380,6 +380,7 @@ static void tcp_error(struct zn_tcp_conn *c, void *arg, int err) {
   }
 }
 
+/* cppcheck-suppress constParameter ; the type of zn_tcp's callbacks */
 static void tcp_closed(struct zn_tcp_conn *c, void *arg) {
   struct tcp_pair *t = arg;
   if (c == t->listener)
@@ -435,6 +436,7 @@ static void cli_connected(struct zn_tcp_conn *c, void *arg) {
   cli_pump(t);
 }
 
+/* cppcheck-suppress constParameter ; the type of zn_tcp's callbacks */
 static void tcp_writable(struct zn_tcp_conn *c, void *arg) {
   struct tcp_pair *t = arg;
   if (c == t->srv)
@@ -481,7 +483,7 @@ static int run_tcp(struct zn_stack *a, struct zn_stack *b,
   printf("\nTCP %s -> %s:%u (B's echo): %" PRIu64 " bytes\n",
          zn_ipv4_format(ADDR_A, ipa), zn_ipv4_format(ADDR_B, ipb), TCP_PORT,
          t.total);
-  fflush(stdout);
+  (void)fflush(stdout);
   while (!ex_stop && t.closed < 2 && !t.bad) {
     uint64_t now = zn_host_now();
     if (now - start > TCP_TIMEOUT_NS)
@@ -514,7 +516,7 @@ static int run_tcp(struct zn_stack *a, struct zn_stack *b,
   if (t.err)
     printf(", failed: %s", zn_strerror(t.err));
   printf("\n");
-  fflush(stdout);
+  (void)fflush(stdout);
   return ok ? 0 : 1;
 }
 
@@ -612,7 +614,7 @@ int main(int argc, char **argv) {
          zn_mac_format(zn_stack_mac(b), macb));
   printf("PING %s (%s) %" PRIu32 "(%" PRIu32 ") bytes of data.\n", ipb, ipb,
          o.size, o.size + 28);
-  fflush(stdout);
+  (void)fflush(stdout);
 
   uint64_t elapsed = run(a, b, &p, &o);
   print_summary(&p, elapsed);

@@ -139,7 +139,9 @@ int main(int argc, char **argv) {
   } else if (r.out) {
     if (h.o.pcap_out[0])
       ex_usage_error(PROG, "both --out and out= given");
-    snprintf(h.o.pcap_out, sizeof(h.o.pcap_out), "%s", r.out);
+    if (snprintf(h.o.pcap_out, sizeof(h.o.pcap_out), "%s", r.out) >=
+        (int)sizeof(h.o.pcap_out))
+      ex_usage_error(PROG, "--out: path too long");
   }
   if (h.o.netif != EX_NETIF_PCAP)
     ex_usage_error(PROG, "--netif must be pcap:FILE for a replay");
@@ -173,7 +175,7 @@ int main(int argc, char **argv) {
   }
 
   print_summary(&h, h.o.pcap_in, h.o.pcap_out[0] ? h.o.pcap_out : NULL);
-  fflush(stdout);
+  (void)fflush(stdout);
   if (r.verbose) {
     ex_print_stats(stderr, h.st, PROG);
     ex_print_netif_stats(stderr, &h);

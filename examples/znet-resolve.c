@@ -226,7 +226,7 @@ static bool print_name(struct lookup *l, size_t nl) {
       continue;
     }
     if (zn_dns_name_to_text(&a->canonical, canon, sizeof(canon), NULL) != ZN_OK)
-      snprintf(canon, sizeof(canon), "%s", l[i].text);
+      (void)snprintf(canon, sizeof(canon), "%s", l[i].text); /* display */
     bool aliased = !zn_dns_name_eq(&a->name, &a->canonical);
     if (aliased && !alias_done &&
         (a->status == ZN_OK || a->status == ZN_ENOENT)) {
@@ -318,7 +318,7 @@ static int run(struct ex_host *h, struct app *app, size_t names, size_t per,
   for (size_t i = 0; i < names; i++)
     if (!print_name(&app->l[i * per], per))
       all = false;
-  fflush(stdout);
+  (void)fflush(stdout);
   if (verbose) {
     print_resolver_stats(stderr, app->r);
     ex_print_stats(stderr, h->st, PROG);

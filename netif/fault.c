@@ -286,9 +286,9 @@ static void fault_close(struct zn_netif *nif) { zn_fault_purge(fault_of(nif)); }
  * the host clock for the latter instead of spinning). */
 #define FAULT_OPS(wait_fn, now_fn)                                             \
   {                                                                            \
-    .kind = "fault", .recv = fault_recv, .send = fault_send, .wait = wait_fn,  \
-    .now = now_fn, .next_deadline = fault_next_deadline, .poll = fault_poll,   \
-    .close = fault_close,                                                      \
+    .kind = "fault", .recv = fault_recv, .send = fault_send,                   \
+    .wait = (wait_fn), .now = (now_fn), .next_deadline = fault_next_deadline,  \
+    .poll = fault_poll, .close = fault_close,                                  \
   }
 
 static const struct zn_netif_ops fault_ops[4] = {

@@ -61,7 +61,7 @@ __attribute__((format(printf, 1, 2))) static void set_error(const char *fmt,
                                                             ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(last_error, sizeof(last_error), fmt, ap);
+  (void)vsnprintf(last_error, sizeof(last_error), fmt, ap); /* truncates */
   va_end(ap);
 }
 

@@ -181,7 +181,7 @@ int th_check_accounting(const struct zn_stack *st) {
                 V(tcp_conn_rx));
   /* The stack-wide TCP buffer count is what the queues hold.  (Exact at
    * the end of a poll, when every connection has been synced.) */
-  unsigned long long q = 0, charged = 0, rq = 0, adv = 0, nadv = 0, nsnd = 0;
+  unsigned long long q = 0, charged = 0, rq = 0, adv = 0, nadv = 0, nmem = 0;
   for (uint32_t i = 0; i < st->cfg.tcp_conns; i++) {
     const struct zn_tcp_conn *c = &st->tcp.conns[i];
     if (!c->st)
@@ -190,7 +190,7 @@ int th_check_accounting(const struct zn_stack *st) {
     rq += c->rcvq.count + c->ooo.nbufs;
     adv += c->adv_charged;
     nadv += c->adv_charged != 0;
-    nsnd += c->sndq.count != 0;
+    nmem += c->mem_charged != 0;
     charged += c->mem_charged;
   }
   bad += eq("tcp mem_bufs = buffers the connections' queues hold",
@@ -203,6 +203,6 @@ int th_check_accounting(const struct zn_stack *st) {
             adv);
   bad += eq("tcp npromised = connections holding a window open",
             st->tcp.npromised, nadv);
-  bad += eq("tcp nsnd = connections holding send data", st->tcp.nsnd, nsnd);
+  bad += eq("tcp nmem = connections holding buffers", st->tcp.nmem, nmem);
   return bad;
 }

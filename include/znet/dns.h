@@ -567,13 +567,13 @@ typedef void (*zn_dns_resolve_cb)(struct zn_dns_resolver *r, void *arg,
 
 /* Look up `name` (presentation text, NUL-terminated) for qtype A or AAAA.
  * cb is called once, later, from zn_stack_poll(), unless the query is
- * cancelled first.  *q (if q is not NULL) is a handle for
+ * cancelled first.  *out (if out is not NULL) is a handle for
  * zn_dns_cancel, valid until the callback starts.  Errors (cb will not be
  * called): ZN_EINVAL (bad name or qtype), ZN_ENOMEM (max_queries in
  * flight, or no UDP socket free). */
 int zn_dns_resolve(struct zn_dns_resolver *r, const char *name,
                    uint16_t qtype, zn_dns_resolve_cb cb, void *arg,
-                   struct zn_dns_query **q);
+                   struct zn_dns_query **out);
 
 /* Stop a query; its callback will not be called.  Not for a query whose
  * callback has started. */

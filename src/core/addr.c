@@ -121,7 +121,7 @@ int zn_mac_parse(const char *s, uint8_t out[6]) {
 
 char *zn_mac_format(const uint8_t mac[6], char *buf) {
   static const char hex[] = "0123456789abcdef";
-  for (int i = 0; i < 6; i++) {
+  for (size_t i = 0; i < 6; i++) {
     buf[3 * i] = hex[mac[i] >> 4];
     buf[3 * i + 1] = hex[mac[i] & 15];
     buf[3 * i + 2] = i < 5 ? ':' : 0;

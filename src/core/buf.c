@@ -8,7 +8,7 @@
 #include "znet/buf.h"
 #include "znet/err.h"
 
-#define POOL_ALIGN 64u
+#define POOL_ALIGN ((size_t)64)
 
 size_t zn_pool_mem_size(uint32_t count, uint32_t size) {
   size_t desc = (size_t)count * sizeof(struct zn_buf);
@@ -16,9 +16,10 @@ size_t zn_pool_mem_size(uint32_t count, uint32_t size) {
   return desc + stor + 2 * POOL_ALIGN;
 }
 
+/* Advances p, not an integer made from it, so the result keeps p's
+ * provenance (a is a power of two). */
 static uint8_t *align_ptr(uint8_t *p, size_t a) {
-  uintptr_t u = ((uintptr_t)p + a - 1) & ~(uintptr_t)(a - 1);
-  return (uint8_t *)u;
+  return p + ((a - ((uintptr_t)p & (a - 1))) & (a - 1));
 }
 
 int zn_pool_init(struct zn_pool *p, void *mem, size_t len, uint32_t count,

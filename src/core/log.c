@@ -60,6 +60,8 @@ static void putu(struct out *o, unsigned long long v, unsigned base,
     put(o, tmp[--n]);
 }
 
+/* buf is written through o.p, which clang-tidy does not follow:
+ * NOLINTNEXTLINE(readability-non-const-parameter) */
 void zn__vfmt(char *buf, size_t size, const char *fmt, va_list ap) {
   if (size == 0)
     return;

@@ -6,10 +6,10 @@
 #define ROTL32(v, n) ((uint32_t)((v) << (n)) | ((v) >> (32 - (n))))
 #define QR(a, b, c, d)                                                        \
   do {                                                                        \
-    a += b; d ^= a; d = ROTL32(d, 16);                                        \
-    c += d; b ^= c; b = ROTL32(b, 12);                                        \
-    a += b; d ^= a; d = ROTL32(d, 8);                                         \
-    c += d; b ^= c; b = ROTL32(b, 7);                                         \
+    (a) += (b); (d) ^= (a); (d) = ROTL32(d, 16);                              \
+    (c) += (d); (b) ^= (c); (b) = ROTL32(b, 12);                              \
+    (a) += (b); (d) ^= (a); (d) = ROTL32(d, 8);                               \
+    (c) += (d); (b) ^= (c); (b) = ROTL32(b, 7);                               \
   } while (0)
 
 static uint32_t rd32le(const uint8_t *p) {
@@ -38,7 +38,7 @@ void zn__chacha20_block(const uint32_t key[8], uint32_t counter,
     QR(x[2], x[7], x[8], x[13]);
     QR(x[3], x[4], x[9], x[14]);
   }
-  for (int i = 0; i < 16; i++) {
+  for (size_t i = 0; i < 16; i++) {
     uint32_t v = x[i] + s[i];
     out[4 * i] = (uint8_t)v;
     out[4 * i + 1] = (uint8_t)(v >> 8);
@@ -57,7 +57,7 @@ static void refill(struct zn__rng *r) {
 }
 
 void zn__rng_init(struct zn__rng *r, const uint8_t seed[32]) {
-  for (int i = 0; i < 8; i++)
+  for (size_t i = 0; i < 8; i++)
     r->key[i] = rd32le(seed + 4 * i);
   r->counter = 0;
   r->used = 64;

@@ -19,6 +19,15 @@
 #include "znet/stack.h"
 #include "znet/stats.h"
 
+/* A deliberate fall-through between switch labels.  C11 has no
+ * [[fallthrough]] and clang does not read the comment gcc accepts; both
+ * take the attribute. */
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 7)
+#define ZN_FALLTHROUGH __attribute__((fallthrough))
+#else
+#define ZN_FALLTHROUGH ((void)0)
+#endif
+
 struct zn_stack {
   struct zn_config cfg;
   struct zn_pool pool;      /* frame buffers */

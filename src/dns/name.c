@@ -183,11 +183,11 @@ static void put(struct text_out *t, char c) {
 int zn_dns_name_to_text(const struct zn_dns_name *n, char *buf, size_t size,
                         size_t *outlen) {
   struct text_out t = {buf, size, 0, false};
-  size_t i = 0;
 
   if (n->len <= 1 || n->b[0] == 0) {
     put(&t, '.');
   } else {
+    size_t i = 0;
     while (i < n->len && n->b[i] != 0) {
       size_t l = n->b[i];
       if (i != 0)

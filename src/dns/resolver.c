@@ -29,8 +29,12 @@ struct cache_ent {
   uint64_t last_used; /* ns */
   struct zn_dns_name name; /* lower case */
   struct zn_dns_name canonical;
+  /* The answer's union, copied whole (memcpy) both ways: the members give
+   * it its layout and are never named. */
   union {
+    /* cppcheck-suppress unusedStructMember ; see above */
     uint32_t a[ZN_DNS_MAX_ADDRS];
+    /* cppcheck-suppress unusedStructMember ; see above */
     uint8_t aaaa[ZN_DNS_MAX_ADDRS][16];
   } addr;
 };

@@ -28,11 +28,8 @@ void zn__eth_input(struct zn_stack *st, struct zn_buf *b) {
   }
   if (zn_eth_is_bcast(dst)) {
     b->flags |= ZN_BUF_F_BCAST;
-  } else if (zn_eth_is_mcast(dst)) {
-    /* No multicast groups are joined yet: nothing for us. */
-    ZN_STAT_INC(st, eth_drop_not_for_us);
-    goto drop;
-  } else if (memcmp(dst, st->mac, 6) != 0) {
+  } else if (zn_eth_is_mcast(dst) || memcmp(dst, st->mac, 6) != 0) {
+    /* Multicast (no groups are joined yet) or another host's frame. */
     ZN_STAT_INC(st, eth_drop_not_for_us);
     goto drop;
   }

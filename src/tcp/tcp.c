@@ -91,7 +91,7 @@ void zn__tcp_mem_sync(struct zn_tcp_conn *c) {
   struct zn__tcp *t = &c->st->tcp;
   uint32_t rcv = c->rcvq.count + c->ooo.nbufs;
   uint32_t now = c->sndq.count + rcv;
-  t->nsnd = t->nsnd - (c->mem_charged != c->rcv_charged) + (c->sndq.count != 0);
+  t->nmem = t->nmem - (c->mem_charged != 0) + (now != 0);
   t->mem_bufs = t->mem_bufs - c->mem_charged + now;
   t->mem_rcv = t->mem_rcv - c->rcv_charged + rcv;
   t->nrcv = t->nrcv - (c->rcv_charged != 0) + (rcv != 0);
@@ -709,24 +709,36 @@ static int write_err(const struct zn_tcp_conn *c) {
   }
 }
 
-/* Once the bound is half used, a connection may hold no more send
- * buffers than an equal share of three quarters of it among the
- * connections holding send data.  Otherwise peers that never read (and so
- * never let a send queue drain) take the whole bound between them, and
- * every other connection's data is dropped for want of memory (found by
- * the attack tests: 24 such clients of znet-echo did).  Its data drains
- * as the peer acknowledges it, and on_writable follows. */
-static bool snd_over_share(const struct zn_tcp_conn *c) {
+/* Once the bound is half used, no connection may hold more send buffers,
+ * nor more receive buffers, than an equal share of three eighths of it
+ * (each) among the connections holding any.  Otherwise peers that never
+ * read take the whole bound between them (their send queues cannot drain,
+ * and an echo-like application stops reading their requests), and every
+ * other connection's data is dropped for want of memory (found by the
+ * attack tests: 24 such clients of znet-echo did).  A quarter of the
+ * bound so stays for the others.  Two buffers each at least: an
+ * application that reads only what it can write must be able to write
+ * what it holds.  Writes beyond the share are cut short (the send queue
+ * drains as the peer acknowledges it, and on_writable follows); data
+ * received beyond it is dropped (tcp_in.c) until the application reads. */
+static uint32_t mem_share(const struct zn_tcp_conn *c) {
+  const struct zn__tcp *t = &c->st->tcp;
+  uint32_t n = t->nmem + (c->mem_charged == 0); /* c among them: >= 1 */
+  uint32_t share = (t->mem_limit / 8u * 3u) / n;
+  return share > 2 ? share : 2u;
+}
+
+bool zn__tcp_over_share(const struct zn_tcp_conn *c, bool rcv) {
   const struct zn__tcp *t = &c->st->tcp;
   if (t->mem_bufs < t->mem_limit / 2)
     return false;
-  uint32_t n = t->nsnd + (c->sndq.count == 0);
-  uint32_t share = (t->mem_limit - t->mem_limit / 4) / (n ? n : 1u);
-  return c->sndq.count >= (share > 2 ? share : 2u);
+  uint32_t held = rcv ? c->rcv_charged : c->mem_charged - c->rcv_charged;
+  return held >= mem_share(c);
 }
 
 size_t zn_tcp_writable(const struct zn_tcp_conn *c) {
-  if (write_err(c) != ZN_OK || zn__tcp_mem_full(c->st) || snd_over_share(c))
+  if (write_err(c) != ZN_OK || zn__tcp_mem_full(c->st) ||
+      zn__tcp_over_share(c, false))
     return 0;
   return c->snd_queued >= c->sndbuf ? 0 : c->sndbuf - c->snd_queued;
 }
@@ -750,7 +762,7 @@ long zn_tcp_write(struct zn_tcp_conn *c, const void *data, size_t len) {
         mem_wait(c);
         break;
       }
-      if (snd_over_share(c)) {
+      if (zn__tcp_over_share(c, false)) {
         ZN_STAT_INC(c->st, tcp_snd_share);
         break;
       }
@@ -799,7 +811,7 @@ int zn_tcp_write_ref(struct zn_tcp_conn *c, const void *data, size_t len,
     mem_wait(c);
     return ZN_EAGAIN;
   }
-  if (snd_over_share(c)) {
+  if (zn__tcp_over_share(c, false)) {
     ZN_STAT_INC(c->st, tcp_snd_share);
     c->flags |= ZN__TCPF_WANT_WRITABLE;
     return ZN_EAGAIN;

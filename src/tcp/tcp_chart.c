@@ -34,7 +34,8 @@ void zn__tcp_fsm(struct zn_tcp_conn *c, enum zn__tcp_event ev,
   int from = c->state;
   int cs = zn__tcp_fsm_cs_of[from];
   ZN_LOG(c->st, ZN_LOG_TRACE, "tcp %u->%u: %s + %s", (unsigned)c->lport,
-         (unsigned)c->rport, zn_tcp_state_name(from), zn__tcp_event_name(ev));
+         (unsigned)c->rport, zn_tcp_state_name(from),
+         zn__tcp_event_name((int)ev));
   cs = zn__tcp_fsm_step(cs, (unsigned char)ev, c, seg);
   (void)cs; /* every pair is defined: the checker proved it at build time */
   (void)tcp_fsm_error;

@@ -113,16 +113,24 @@ int main(int argc, char **argv) {
   fprintf(out, "/* Generated from src/tcp/tcp_fsm.rl by ragel and checked "
                "by tcp_chart_check: do not edit. */\n");
   while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-    fwrite(buf, 1, n, out);
+    if (fwrite(buf, 1, n, out) != n)
+      break;
   fprintf(out, "\n/* Chart state of each RFC state (enum zn_tcp_state). */\n"
                "static const unsigned char zn__tcp_fsm_cs_of[%d] = {",
           ZN_TCP_NSTATES);
   for (int s = 0; s < ZN_TCP_NSTATES; s++)
     fprintf(out, "%s%d", s ? ", " : "", cs_of[s]);
   fprintf(out, "};\n#define ZN__TCP_FSM_CELLS %d\n", cells);
-  fclose(in);
-  if (fclose(out) != 0)
+  /* A short read or write must fail the build, not leave a truncated
+   * header behind for the library to include. */
+  int ioerr = ferror(in) || ferror(out);
+  (void)fclose(in);
+  if (fclose(out) != 0 || ioerr) {
+    fprintf(stderr, "tcp_chart_check: I/O error on %s or %s\n", argv[1],
+            argv[2]);
+    (void)remove(argv[2]);
     return 1;
+  }
   printf("tcp_fsm: %d states x %d events = %d cells, all defined (%d stay "
          "in place)\n",
          ZN_TCP_NSTATES, NEVENTS, cells, ignores);

@@ -380,25 +380,9 @@ static bool deliver_held(struct zn_tcp_conn *c) {
  * none; otherwise, for in-order data, the connection's own out-of-order
  * queue is given up first (reneging, which RFC 2018 §8 allows: the
  * sender keeps SACKed data until it is cumulatively acknowledged). */
-/* Once the receive queues hold half their share of the bound, no
- * connection may hold more than an equal share of three quarters of it
- * among those holding received data: connections whose application does
- * not read (an echo whose clients never read its replies stops reading
- * their requests) cannot take it all and starve the others (found by the
- * attack tests).  The same rule as for send queues (tcp.c). */
-static bool rcv_over_share(const struct zn_tcp_conn *c) {
-  const struct zn__tcp *t = &c->st->tcp;
-  uint32_t cap = t->mem_limit - t->mem_limit / 4;
-  if (t->mem_rcv < cap / 2)
-    return false;
-  uint32_t n = t->nrcv + (c->rcv_charged == 0);
-  uint32_t share = (cap - cap / 4) / (n ? n : 1u);
-  return c->rcv_charged >= (share > 2 ? share : 2u);
-}
-
 static bool mem_admit(struct zn_tcp_conn *c, bool in_order, uint32_t len) {
   zn__tcp_mem_sync(c);
-  if (!zn__tcp_mem_rcv_full(c->st) && !rcv_over_share(c))
+  if (!zn__tcp_mem_rcv_full(c->st) && !zn__tcp_over_share(c, true))
     return true;
   if (in_order && folds(c, len))
     return true;
@@ -406,7 +390,7 @@ static bool mem_admit(struct zn_tcp_conn *c, bool in_order, uint32_t len) {
     zn__tcp_ooo_purge(&c->ooo);
     ZN_STAT_INC(c->st, tcp_ooo_pruned);
     zn__tcp_mem_sync(c);
-    if (!zn__tcp_mem_rcv_full(c->st) && !rcv_over_share(c))
+    if (!zn__tcp_mem_rcv_full(c->st) && !zn__tcp_over_share(c, true))
       return true;
   }
   ZN_STAT_INC(c->st, tcp_drop_mem);

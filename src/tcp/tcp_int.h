@@ -233,7 +233,7 @@ struct zn__tcp {
    * mem_wait: a write was refused for it. */
   uint32_t mem_bufs, mem_rcv, mem_limit;
   uint32_t nrcv;               /* connections holding received data */
-  uint32_t nsnd;               /* connections holding send data */
+  uint32_t nmem;               /* connections holding any buffers */
   uint64_t promised;           /* window bytes offered and not yet received */
   uint32_t npromised;          /* connections with such a window */
   bool mem_wait;
@@ -287,6 +287,9 @@ void zn__tcp_mem_sync(struct zn_tcp_conn *c);
  * queues: their share of it)? */
 bool zn__tcp_mem_full(const struct zn_stack *st);
 bool zn__tcp_mem_rcv_full(const struct zn_stack *st);
+/* Does c hold its share of the bound, of receive (rcv) or send buffers,
+ * under pressure? */
+bool zn__tcp_over_share(const struct zn_tcp_conn *c, bool rcv);
 /* Choose options and windows for a new connection. */
 void zn__tcp_conn_setup(struct zn_tcp_conn *c);
 bool zn__tcp_chack_allowed(struct zn_stack *st);

@@ -390,7 +390,9 @@ static int err_of(uint8_t type, uint8_t code) {
 static void udp_err(struct zn_stack *st, const struct zn__ip_err *e) {
   uint16_t sport = zn_rd16(e->l4), dport = zn_rd16(e->l4 + 2);
   /* The quoted datagram went from us (sport) to the peer (dport): find the
-   * socket that sent it, as a reply to it would have found it. */
+   * socket that sent it, as a reply to it would have found it (hence src
+   * and sport in lookup()'s dst and dport, the local side):
+   * NOLINTNEXTLINE(readability-suspicious-call-argument) */
   struct zn_udp_sock *s = lookup(st, e->ip->src, sport, e->ip->dst, dport);
   if (!s || !s->err_cb) {
     ZN_STAT_INC(st, udp_err_nosock);

@@ -155,7 +155,7 @@ size_t zn_tcp_opts_emit(uint8_t *p, const struct zn_tcp_opts *o) {
       ZN_TCP_OPTF_MSS | ZN_TCP_OPTF_WS | ZN_TCP_OPTF_SACK_PERM;
   const bool ts = (o->present & ZN_TCP_OPTF_TS) != 0;
   uint8_t *q = p;
-  size_t n, room, i;
+  size_t n, room;
 
   if (o->present & syn_opts) {
     if (o->present & ZN_TCP_OPTF_MSS) {
@@ -190,7 +190,9 @@ size_t zn_tcp_opts_emit(uint8_t *p, const struct zn_tcp_opts *o) {
     q = put_ts(put_nop2(q), o);
   /* Blocks that fit after TS: (40 - 12 - 4) / 8 = 3, else 36 / 8 = 4. */
   room = (ZN_TCP_MAX_OPT_LEN - (size_t)(q - p) - 4) / 8;
-  n = o->nsack < ZN_TCP_MAX_SACK ? o->nsack : ZN_TCP_MAX_SACK;
+  n = o->nsack;
+  if (n > ZN_TCP_MAX_SACK)
+    n = ZN_TCP_MAX_SACK;
   if (n > room)
     n = room;
   if (n > 0) {
@@ -198,7 +200,7 @@ size_t zn_tcp_opts_emit(uint8_t *p, const struct zn_tcp_opts *o) {
     q[0] = ZN_TCP_OPT_SACK;
     q[1] = (uint8_t)(2 + 8 * n);
     q += 2;
-    for (i = 0; i < n; i++, q += 8) {
+    for (size_t i = 0; i < n; i++, q += 8) {
       zn_wr32(q, o->sack[i].left);
       zn_wr32(q + 4, o->sack[i].right);
     }
