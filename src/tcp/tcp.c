@@ -579,7 +579,7 @@ void zn__tcp_conn_setup(struct zn_tcp_conn *c) {
   if (st->tcp.reopen && zn__seq_lt(c->iss, st->tcp.reopen_iss_floor))
     c->iss = st->tcp.reopen_iss_floor; /* RFC 6191 */
   c->snd_una = c->snd_nxt = c->snd_max = c->snd_sml = c->iss;
-  c->recover = c->iss;
+  c->recover = c->high_sacked = c->rtx_next = c->iss;
   c->cc.ops = c->cc_algo == ZN_TCP_CC_NEWRENO ? &zn__tcp_cc_newreno
                                                : &zn__tcp_cc_cubic;
 }

@@ -68,7 +68,10 @@ static void sack_advance(struct zn_tcp_conn *c) {
     c->sacked_bytes += b.right - b.left;
   }
   c->nsacked = j;
-  if (zn__seq_lt(c->high_sacked, c->snd_una))
+  /* (Never outside [SND.UNA, SND.MAX]: sequence comparisons are modulo
+   * 2^32, and a value left far behind would read as far ahead.) */
+  if (zn__seq_lt(c->high_sacked, c->snd_una) ||
+      zn__seq_gt(c->high_sacked, c->snd_max))
     c->high_sacked = c->snd_una;
 }
 

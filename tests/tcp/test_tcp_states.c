@@ -807,6 +807,15 @@ ZT_TEST(test_listen_syn_cookie) {
   ZT_EQ(fx_stat(&f, ZN_STAT_tcp_syncookie_ok), 1);
   ZT_EQ(f.st->tcp.nused, 3);
   ZT_STREQ(f.log, "A");
+  /* Recovery's marks start at the cookie's ISS + 1, not at those of the
+   * ISS the connection was set up with (regression: a random recover
+   * could forbid fast recovery, a random high_sacked, read modulo 2^32
+   * as ahead of SND.UNA, made recovery think all in flight was lost). */
+  {
+    const struct zn_tcp_conn *x = fx_conn(&f);
+    ZT_EQ(x->recover, x->snd_una);
+    ZT_EQ(x->high_sacked, x->snd_una);
+  }
   struct zn_tcp_info i = fx_info(&f);
   ZT_EQ(i.mss, 1380);
   ZT_CHECK(i.ts && i.sack);
@@ -3116,6 +3125,8 @@ ZT_TEST(test_established_sack_sender) {
   fx_init(&f, NULL);
   f.peer_syn.present |= ZN_TCP_OPTF_SACK_PERM;
   fx_established(&f);
+  /* (high_sacked starts at the ISS: never garbage that reads as ahead.) */
+  ZT_CHECK(!zn__seq_gt(fx_conn(&f)->high_sacked, fx_conn(&f)->snd_una));
   ZT_EQ(fx_write(&f, 5 * 1460), 5 * 1460);
   fx_poll(&f);
   uint32_t una = f.s_nxt;
