@@ -1,0 +1,475 @@
+#!/usr/bin/python3
+"""Turn a scripts/bench run (DIR/results.tsv) into DIR/report.md and PNG plots.
+
+    bench/report.py DIR
+
+results.tsv has one record per line, tab-separated:
+    meta    KEY     VALUE
+    quiet   ROUND   1|0     BUSY%,BUSY%     (was the machine quiet)
+    result  ROUND   STACK   WORKLOAD        "znb mode=... key=value ..."
+Medians are over the rounds; min-max beside them.  Plots need matplotlib
+(Debian's python3-matplotlib); without it the report is written without
+them and says so.
+"""
+import os
+import statistics
+import sys
+
+STACKS = ['znet', 'lwip', 'linux-off', 'linux-on', 'memlink']
+STACK_TITLE = {
+    'znet': 'znet (TAP)',
+    'lwip': 'lwIP 2.1 (TAP)',
+    'linux-off': 'Linux veth, offloads off',
+    'linux-on': 'Linux veth, offloads on',
+    'memlink': 'znet<->znet memlink',
+}
+WORKLOADS = [
+    ('tcp-send', 'TCP bulk, Linux -> stack'),
+    ('tcp-recv', 'TCP bulk, stack -> Linux'),
+    ('udp-rr-1', 'UDP echo 64 B, 1 in flight'),
+    ('udp-rr-16', 'UDP echo 64 B, 16 in flight'),
+    ('tcp-rr', 'TCP request/response 64 B'),
+    ('tcp-crr-1', 'TCP connect+close, 1 in flight'),
+    ('tcp-crr-16', 'TCP connect+close, 16 in flight'),
+]
+LOSSES = ['0', '0.1', '1', '5', '10']
+RTTS = ['0', '10', '100']
+
+
+def parse_line(line):
+    kv = {}
+    for tok in line.split()[1:]:
+        if '=' in tok:
+            k, v = tok.split('=', 1)
+            kv[k] = v
+    return kv
+
+
+def load(path):
+    meta, quiet, results = {}, [], {}
+    with open(path) as f:
+        for raw in f:
+            p = raw.rstrip('\n').split('\t')
+            if p[0] == 'meta' and len(p) >= 3:
+                meta[p[1]] = p[2]
+            elif p[0] == 'quiet' and len(p) >= 4:
+                quiet.append((p[1], p[2] == '1', p[3]))
+            elif p[0] == 'result' and len(p) >= 5:
+                kv = parse_line(p[4])
+                results.setdefault((p[2], p[3]), []).append((p[1], kv))
+    return meta, quiet, results
+
+
+def rates(results, stack, wl, rounds=None):
+    return [float(kv['rate']) for r, kv in results.get((stack, wl), [])
+            if 'rate' in kv and (rounds is None or r in rounds)]
+
+
+def fmt(v):
+    if v >= 100:
+        return f'{v:,.0f}'
+    if v >= 10:
+        return f'{v:.1f}'
+    return f'{v:.2f}'
+
+
+def cell(vals):
+    if not vals:
+        return '-'
+    m = statistics.median(vals)
+    if len(vals) == 1:
+        return fmt(m)
+    return f'{fmt(m)} ({fmt(min(vals))}-{fmt(max(vals))})'
+
+
+def ratio(a, b):
+    if not a or not b:
+        return '-'
+    mb = statistics.median(b)
+    return f'{statistics.median(a) / mb:.2f}' if mb else '-'
+
+
+def unit_of(results, wl):
+    for s in STACKS:
+        for _, kv in results.get((s, wl), []):
+            if 'unit' in kv:
+                return kv['unit']
+    return ''
+
+
+def main_table(results, rounds=None):
+    head = ('| workload | unit | ' + ' | '.join(STACK_TITLE[s] for s in STACKS)
+            + ' | znet/lwIP | znet/Linux off | znet/Linux on |')
+    out = [head, '|' + '---|' * (len(STACKS) + 5)]
+    for wl, title in WORKLOADS:
+        z = rates(results, 'znet', wl, rounds)
+        row = [title, unit_of(results, wl)]
+        row += [cell(rates(results, s, wl, rounds)) for s in STACKS]
+        row += [ratio(z, rates(results, 'lwip', wl, rounds)),
+                ratio(z, rates(results, 'linux-off', wl, rounds)),
+                ratio(z, rates(results, 'linux-on', wl, rounds))]
+        out.append('| ' + ' | '.join(row) + ' |')
+    return '\n'.join(out)
+
+
+def cpu_table(results):
+    """The server's CPU time per run: user space and kernel, medians."""
+    out = ['| workload | ' + ' | '.join(STACK_TITLE[s] for s in STACKS[:4]) + ' |',
+           '|---|' + '---|' * 4]
+    have = False
+    for wl, title in WORKLOADS:
+        row = [title]
+        for s in STACKS[:4]:
+            kvs = [kv for _, kv in results.get((s, wl), [])
+                   if 'srv_user_s' in kv and 'srv_sys_s' in kv]
+            if not kvs:
+                row.append('-')
+                continue
+            have = True
+            u = statistics.median(float(kv['srv_user_s']) for kv in kvs)
+            k = statistics.median(float(kv['srv_sys_s']) for kv in kvs)
+            share = f'{100 * k / (u + k):.0f}%' if u + k > 0 else '-'
+            row.append(f'{u:.2f} / {k:.2f} ({share})')
+        out.append('| ' + ' | '.join(row) + ' |')
+    return '\n'.join(out) if have else ''
+
+
+def loss_table(results):
+    out = ['| loss each way | znet memlink, RTT 0 | RTT 10 ms | RTT 100 ms '
+           '| Linux veth (offloads off), RTT ~0 |', '|---|---|---|---|---|']
+    for loss in LOSSES:
+        row = [f'{loss}%']
+        for rtt in RTTS:
+            row.append(cell(rates(results, 'memlink', f'loss-{loss}-{rtt}')))
+        row.append(cell(rates(results, 'linux-off', f'loss-{loss}-0')))
+        out.append('| ' + ' | '.join(row) + ' |')
+    return '\n'.join(out)
+
+
+def callgrind_table(results):
+    names = [('udp-echo', 'per UDP echo (64 B)'),
+             ('tcp-segment', 'per full-size TCP segment received'),
+             ('tcp-conn', 'per TCP connection (connect + close)')]
+    out = ['| instructions | znet (src/) | lwIP (src/) | znet/lwIP '
+           '| znet, whole process | lwIP, whole process |',
+           '|---|---|---|---|---|---|']
+    have = False
+    for key, title in names:
+        z = results.get(('znet', key), [])
+        lw = results.get(('lwip', key), [])
+        if not z and not lw:
+            continue
+        have = True
+        zr = [float(kv['rate']) for _, kv in z]
+        lr = [float(kv['rate']) for _, kv in lw]
+        zt = [float(kv['total_per_op']) for _, kv in z]
+        lt = [float(kv['total_per_op']) for _, kv in lw]
+        out.append(f'| {title} | {cell(zr)} | {cell(lr)} | {ratio(zr, lr)} '
+                   f'| {cell(zt)} | {cell(lt)} |')
+    return '\n'.join(out) if have else '(not measured: --no-callgrind)'
+
+
+def fn_table(results, key):
+    """The stack's costliest functions per operation, side by side."""
+    cols = []
+    for stack in ('znet', 'lwip'):
+        rows = [(kv['name'], float(kv['rate']))
+                for _, kv in results.get((stack, 'fn-' + key), [])]
+        rows.sort(key=lambda r: -r[1])
+        cols.append(rows)
+    n = max(len(c) for c in cols)
+    if n == 0:
+        return ''
+    out = ['| znet function | Ir/op | lwIP function | Ir/op |',
+           '|---|---|---|---|']
+    for i in range(n):
+        row = []
+        for c in cols:
+            row += [f'`{c[i][0]}`', f'{c[i][1]:,.0f}'] if i < len(c) else ['', '']
+        out.append('| ' + ' | '.join(row) + ' |')
+    return '\n'.join(out)
+
+
+def median_of(results, stack, wl, key='rate'):
+    vals = [float(kv[key]) for _, kv in results.get((stack, wl), [])
+            if key in kv]
+    return statistics.median(vals) if vals else None
+
+
+def targets(results, meta, calm=None):
+    lines = []
+
+    def quiet_ratio(wl, other):
+        if not calm:
+            return ''
+        z = rates(results, 'znet', wl, calm)
+        o = rates(results, other, wl, calm)
+        if not z or not o:
+            return ''
+        return (f' (quiet rounds only: '
+                f'{statistics.median(z) / statistics.median(o):.2f}x)')
+
+    def verdict(ok):
+        return 'met' if ok else 'NOT met'
+
+    for wl in ('tcp-send', 'tcp-recv'):
+        z = median_of(results, 'znet', wl)
+        lw = median_of(results, 'lwip', wl)
+        lo = median_of(results, 'linux-off', wl)
+        if z and lw:
+            lines.append(f'- znet >= 2x lwIP on {wl} over TAP: '
+                         f'{z / lw:.2f}x{quiet_ratio(wl, "lwip")} -> '
+                         f'{verdict(z >= 2 * lw)}')
+        if z and lo:
+            lines.append(f'- znet >= Linux veth offloads off on {wl}: '
+                         f'{z / lo:.2f}x{quiet_ratio(wl, "linux-off")} -> '
+                         f'{verdict(z >= lo)}')
+    for key, what in (('udp-echo', 'UDP echo'),
+                      ('tcp-segment', 'received TCP segment')):
+        z = median_of(results, 'znet', key)
+        lw = median_of(results, 'lwip', key)
+        if z and lw:
+            lines.append(f'- instructions per {what} <= 1/3 of lwIP: '
+                         f'{z / lw:.2f} of lwIP -> {verdict(3 * z <= lw)}')
+    b = median_of(results, 'znet', 'conns-1GiB', 'bytes_per_conn')
+    if b:
+        lines.append(f'- control block per idle connection < 1 KiB: '
+                     f'{b:.0f} bytes -> {verdict(b < 1024)}')
+    return '\n'.join(lines)
+
+
+def plots(dirpath, results):
+    try:
+        import matplotlib
+        matplotlib.use('Agg')
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    made = []
+    groups = [('throughput.png', 'TCP bulk throughput (Mbit/s)',
+               ['tcp-send', 'tcp-recv']),
+              ('roundtrips.png', 'Round trips per second',
+               ['udp-rr-1', 'udp-rr-16', 'tcp-rr']),
+              ('connections.png', 'TCP connections per second',
+               ['tcp-crr-1', 'tcp-crr-16'])]
+    titles = dict(WORKLOADS)
+    colors = {'znet': '#1f77b4', 'lwip': '#ff7f0e', 'linux-off': '#2ca02c',
+              'linux-on': '#98df8a', 'memlink': '#9467bd'}
+    for fname, title, wls in groups:
+        if not any(rates(results, s, wl) for s in STACKS for wl in wls):
+            continue
+        fig, ax = plt.subplots(figsize=(9, 4.5))
+        width = 0.8 / len(STACKS)
+        for i, s in enumerate(STACKS):
+            meds, lo, hi, xs = [], [], [], []
+            for j, wl in enumerate(wls):
+                v = rates(results, s, wl)
+                if not v:
+                    continue
+                m = statistics.median(v)
+                xs.append(j + (i - len(STACKS) / 2 + 0.5) * width)
+                meds.append(m)
+                lo.append(m - min(v))
+                hi.append(max(v) - m)
+            if xs:
+                ax.bar(xs, meds, width, yerr=[lo, hi], capsize=3,
+                       label=STACK_TITLE[s], color=colors[s])
+        ax.set_xticks(range(len(wls)))
+        ax.set_xticklabels([titles[w] for w in wls])
+        ax.set_title(title + ' - median, bars min-max')
+        ax.legend(fontsize=8)
+        ax.grid(axis='y', alpha=0.3)
+        fig.tight_layout()
+        fig.savefig(os.path.join(dirpath, fname), dpi=110)
+        plt.close(fig)
+        made.append((fname, title))
+    # Goodput under loss.
+    if not any(k[1].startswith('loss-') for k in results):
+        return made
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    xs = [float(x) for x in LOSSES]
+    for rtt, style in zip(RTTS, ['-o', '-s', '-^']):
+        ys = [median_of(results, 'memlink', f'loss-{l}-{rtt}') for l in LOSSES]
+        pts = [(x, y) for x, y in zip(xs, ys) if y]
+        if pts:
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], style,
+                    label=f'znet memlink, RTT {rtt} ms')
+    ys = [median_of(results, 'linux-off', f'loss-{l}-0') for l in LOSSES]
+    pts = [(x, y) for x, y in zip(xs, ys) if y]
+    if pts:
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], '-D',
+                label='Linux veth, offloads off')
+    ax.set_xscale('symlog', linthresh=0.1)
+    ax.set_yscale('log')
+    ax.set_xlabel('loss each way (%)')
+    ax.set_ylabel('goodput (Mbit/s)')
+    ax.set_title('TCP goodput under loss')
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(os.path.join(dirpath, 'loss.png'), dpi=110)
+    plt.close(fig)
+    made.append(('loss.png', 'TCP goodput under loss'))
+    return made
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit('usage: bench/report.py DIR')
+    d = sys.argv[1]
+    meta, quiet, results = load(os.path.join(d, 'results.tsv'))
+    made = plots(d, results)
+    noisy = [q for q in quiet if not q[1]]
+    lw_sizes = parse_line('x ' + meta.get('lwip_sizes', ''))
+    conns = results.get(('znet', 'conns-1GiB'), [])
+    ck = conns[0][1] if conns else {}
+    foot = {w: kv for (s, w), v in results.items() for _, kv in v
+            if kv.get('mode') == 'size'}
+    md = []
+    md.append(f'# znet benchmarks, {meta.get("date", "?")}\n')
+    md.append('Made by `scripts/bench` (the command line is at the end); '
+              'every number is a median over the rounds, with the smallest '
+              'and largest in parentheses.\n')
+    md.append('## Machine\n')
+    md.append(f'- CPU: {meta.get("cpu", "?")} ({meta.get("cpu_detail", "")}), '
+              f'{meta.get("cpus", "?")} CPUs '
+              f'(hypervisor: {meta.get("hypervisor") or "none"}), '
+              f'{meta.get("memory", "?")}')
+    md.append(f'- Linux {meta.get("kernel", "?")}, {meta.get("compiler", "?")}')
+    md.append(f'- znet {meta.get("znet", "?")}, built debugoptimized (-O2 -g); '
+              f'lwIP: {meta.get("lwip", "?")}, -O2 -g (see lwip-config.txt)')
+    md.append(f'- {meta.get("rounds", "?")} rounds, stacks interleaved (their '
+              'order rotates each round); each TCP bulk run '
+              f'{meta.get("seconds", "?")} s, each round-trip and connection '
+              f'run {meta.get("rseconds", meta.get("seconds", "?"))} s; server '
+              'on CPU 1, client on CPU 0 (taskset)')
+    if meta.get('load'):
+        md.append(f'- load average (1, 5, 15 minutes) when the run started: '
+                  f'{meta["load"]}; when it ended: {meta.get("load_end", "?")}')
+    if meta.get('quick') == '1':
+        md.append('- **Quick mode (`--quick`): one round of short runs, a check '
+                  'of the pipeline, not a measurement to quote.**')
+    if quiet:
+        q = ', '.join(f'round {r}: {"quiet" if ok else "BUSY"} ({b}%)'
+                      for r, ok, b in quiet)
+        md.append(f'- machine before each round (busiest CPU over 2 s): {q}')
+    if noisy:
+        md.append('- **Some rounds started on a busy machine (other work on '
+                  'the same 2 CPUs): expect noise; the min-max ranges show '
+                  'how much.**')
+    md.append('')
+    md.append('## Throughput and rates\n')
+    md.append(main_table(results) + '\n')
+    rounds = [r for r, _, _ in quiet if r.isdigit()]
+    calm = {r for r, ok, _ in quiet if ok and r.isdigit()}
+    if calm and len(calm) < len(rounds):
+        md.append(f'The same over the {len(calm)} of {len(rounds)} rounds that '
+                  'started on a quiet machine (round '
+                  + ', '.join(sorted(calm, key=int)) + '), when the other '
+                  'work on this machine paused:\n')
+        md.append(main_table(results, calm) + '\n')
+    md.append('The memlink column is znet against znet in one process, one '
+              'core, no kernel (smoltcp publishes 15.4 Gbit/s for its '
+              'in-process loopback on an Intel i5-13500H; this is the CPU '
+              'named above).\n')
+    for fname, title in made:
+        md.append(f'![{title}]({fname})\n')
+    if not made:
+        md.append('(no plots: python3-matplotlib is not installed)\n')
+    ct = cpu_table(results)
+    if ct:
+        md.append('Where the server\'s CPU time goes: seconds in user space / '
+                  'in the kernel during one run (medians; the kernel share in '
+                  'parentheses).  Over a TAP every frame is one read(2) or '
+                  'write(2), and writing a frame to the TAP runs the kernel\'s '
+                  'own receive path, TCP included, in that system call; for '
+                  'Linux the server is znb-load serve and its softirq work on '
+                  'the other CPU is not counted.\n')
+        md.append(ct + '\n')
+    md.append('## Targets\n')
+    calm_rounds = {r for r, ok, _ in quiet if ok and r.isdigit()}
+    md.append(targets(results, meta, calm_rounds) + '\n')
+    md.append('## Instructions per operation (valgrind --tool=callgrind)\n')
+    md.append('Instructions executed in each stack\'s own code (znet: '
+              'src/; lwIP: its src/; not the TAP backend, the application '
+              'or libc), from the difference between two runs of different '
+              'lengths divided by the operations between them (segments: by '
+              'the frames the server received), so start-up cancels out. '
+              'The whole-process columns add the application, the TAP '
+              'backend and libc (system calls count as one instruction).\n')
+    md.append(callgrind_table(results) + '\n')
+    for key, title in (('udp-echo', 'per UDP echo'),
+                       ('tcp-segment', 'per TCP segment received'),
+                       ('tcp-conn', 'per TCP connection')):
+        t = fn_table(results, key)
+        if t:
+            md.append(f'Where the instructions go, {title} (each stack\'s ten '
+                      'costliest functions, self cost, inlined code counted '
+                      'in its caller):\n')
+            md.append(t + '\n')
+    md.append('## Memory\n')
+    if ck:
+        md.append(f'- znet, per established idle connection: '
+                  f'{float(ck.get("bytes_per_conn", 0)):.0f} bytes (the '
+                  'connection table\'s growth per entry: control block and '
+                  f'hash slots); buffers held by {ck.get("ops")} idle '
+                  f'connections: {ck.get("bufs_idle")} (none per connection)')
+        md.append(f'- znet in 1 GiB: {int(ck.get("ops", 0)):,} concurrent '
+                  'established connections (one stack of '
+                  f'{int(ck.get("mem", 0)):,} bytes, clients from '
+                  f'{int(ck.get("ops", 0)) // 60000 + 1} addresses, '
+                  f'established in {ck.get("secs")} s)')
+    if lw_sizes:
+        md.append(f'- lwIP, per connection: struct tcp_pcb {lw_sizes.get("tcp_pcb")} '
+                  f'bytes (its MEMP_TCP_PCB element: {lw_sizes.get("memp_tcp_pcb")}); '
+                  'lwIP has a fixed pool of them (MEMP_NUM_TCP_PCB) and no '
+                  'per-connection buffers while idle either')
+    md.append('')
+    md.append('## Footprint (-Os)\n')
+    md.append('`size` (bytes):\n')
+    md.append('| | text | data | bss | text+data |')
+    md.append('|---|---|---|---|---|')
+    for w, name in (('libznet.a', 'libznet.a: all of znet (with DNS and the hosted netifs), -Os'),
+                    ('liblwip.a', 'lwIP core+IPv4+Ethernet (with DHCP, DNS, IGMP, AutoIP objects), -Os'),
+                    ('min-echo-znet', 'minimal TCP echo server on znet (bench/min/), -Os, --gc-sections'),
+                    ('min-echo-lwip', 'the same server on lwIP, -Os, --gc-sections'),
+                    ('min-empty', 'the same program with no stack (libc start-up, driver stub)')):
+        kv = foot.get(w)
+        if kv:
+            md.append(f'| {name} | {int(kv["text"]):,} | {int(kv["data"]):,} '
+                      f'| {int(kv["bss"]):,} | {int(kv["rate"]):,} |')
+    zk, lk = foot.get('min-echo-znet'), foot.get('min-echo-lwip')
+    if zk and lk:
+        md.append(f'\nThe minimal echo on znet is {int(zk["rate"]) / int(lk["rate"]):.2f}x '
+                  'lwIP\'s in text+data.  lwIP\'s features there: no SACK '
+                  'reception, no timestamps, NewReno only; znet\'s: SACK both '
+                  'ways, timestamps, window scaling, CUBIC and NewReno, keyed '
+                  'hashing, drop counters.')
+    md.append('\nlwIP\'s bss holds its static pools (MEM_SIZE, the pbuf pool, '
+              'the PCBs); the minimal znet echo keeps its stack memory in a '
+              'static 2 MiB array (bss); libznet.a itself has no pools, they '
+              'live in the block the application hands to zn_stack_create().\n')
+    md.append('## Goodput under loss (Mbit/s)\n')
+    md.append('znet against znet over memlink with the fault injector at one '
+              'end dropping that share of frames each way and delaying '
+              'every frame RTT/2 each way; Linux against Linux over veth '
+              '(offloads off) with nftables `numgen random` drop rules on '
+              'the client\'s veth, each way (this kernel has no netem, so no '
+              'added delay). One run per cell.  Both ends use 128 KiB '
+              'windows, so without loss the goodput is bounded by '
+              '128 KiB per RTT: about 105 Mbit/s at 10 ms and 10.5 Mbit/s at '
+              '100 ms (less in a short run, which spends part of it in slow '
+              'start).\n')
+    md.append(loss_table(results) + '\n')
+    md.append('## How it was run\n')
+    md.append(f'    scripts/bench {meta.get("args", "")}\n')
+    md.append('Raw results: results.tsv; lwIP\'s configuration: '
+              'lwip-config.txt and bench/lwip/lwipopts.h; client and server '
+              'errors: errors.log, servers.log (callgrind\'s own files stay '
+              'in the build directory, run/callgrind/).')
+    with open(os.path.join(d, 'report.md'), 'w') as f:
+        f.write('\n'.join(md) + '\n')
+
+
+if __name__ == '__main__':
+    main()

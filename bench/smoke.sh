@@ -1,0 +1,164 @@
+#!/bin/bash
+# The 'bench' test suite: each benchmark program runs briefly and prints a
+# well-formed result line.  Nothing here is timed or compared: a rate of
+# any size passes, a missing or malformed line fails.
+#
+#   bench/smoke.sh ZNB-LOAD ZNB-ZNET ZNB-MEMLINK
+#
+# Output is TAP.  The cases that need a TAP device (znb-znet against
+# znb-load) and the Linux server (znb-load serve on the namespace's
+# loopback) run in a private network namespace created here and deleted on
+# exit; without root or /dev/net/tun they are skipped.  Every command is
+# bounded by timeout.
+set -u
+LOAD=${1:?usage: smoke.sh ZNB-LOAD ZNB-ZNET ZNB-MEMLINK}
+ZNET=${2:?}
+MEMLINK=${3:?}
+
+N=0
+FAILED=0
+NS=""
+SRV=""
+TMP=$(mktemp -d)
+
+ok() { N=$((N + 1)); echo "ok $N - $*"; }
+not_ok() { N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $*"; }
+skip() { N=$((N + 1)); echo "ok $N - $1 # SKIP $2"; }
+
+cleanup() {
+  if [ -n "$SRV" ]; then
+    kill -TERM "$SRV" 2>/dev/null
+    wait "$SRV" 2>/dev/null
+  fi
+  [ -n "$NS" ] && ip netns del "$NS" 2>/dev/null
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# A result line: "znb mode=M ops=N secs=S rate=R unit=U" and more key=value.
+WELL_FORMED='^znb mode=[a-z0-9-]+ ops=[0-9]+ secs=[0-9]+(\.[0-9]+)? rate=[0-9]+(\.[0-9]+)? unit=[^ =]+( [a-z_0-9]+=[^ =]+)*$'
+
+# expect_line NAME MODE COMMAND...: the command exits 0 and prints exactly
+# one well-formed line of mode MODE.
+expect_line() {
+  local name=$1 mode=$2 out rc
+  shift 2
+  out=$("$@" 2>"$TMP/err")
+  rc=$?
+  local lines
+  lines=$(grep -c '^znb mode=' <<<"$out")
+  if [ "$rc" = 0 ] && [ "$lines" = 1 ] && grep -Eq "$WELL_FORMED" <<<"$out" &&
+    grep -q "^znb mode=$mode " <<<"$out"; then
+    ok "$name: $out"
+  else
+    not_ok "$name (exit $rc): $out"
+    sed 's/^/#   /' "$TMP/err" | head -5
+  fi
+}
+
+# expect_exit NAME STATUS COMMAND...
+expect_exit() {
+  local name=$1 want=$2
+  shift 2
+  "$@" >/dev/null 2>&1
+  local rc=$?
+  if [ "$rc" = "$want" ]; then ok "$name"; else not_ok "$name (exit $rc, want $want)"; fi
+}
+
+# ---- no privileges needed ----
+
+expect_exit "znb-load --help" 0 timeout 10 "$LOAD" --help
+expect_exit "znb-load: a bad mode is a usage error" 2 timeout 10 "$LOAD" nosuch 10.0.0.1
+expect_exit "znb-memlink --help" 0 timeout 10 "$MEMLINK" --help
+expect_exit "znb-memlink: a bad option is a usage error" 2 timeout 10 "$MEMLINK" bulk --nosuch 1
+expect_exit "znb-znet --help" 0 timeout 10 "$ZNET" --help
+expect_line "znb-memlink bulk" memlink-bulk timeout 30 "$MEMLINK" bulk -t 0.3
+expect_line "znb-memlink bulk with loss and delay" memlink-bulk \
+  timeout 30 "$MEMLINK" bulk -t 0.3 --loss 1 --rtt 4
+expect_line "znb-memlink conns in 8 MiB" memlink-conns timeout 60 "$MEMLINK" conns --mem 8388608
+
+# ---- in a network namespace ----
+
+CASES=(tcp-send tcp-recv udp-rr udp-rr-16 tcp-rr tcp-crr tcp-crr-16)
+NET_REASON=""
+if [ "$(id -u)" != 0 ]; then
+  NET_REASON="needs root"
+elif [ ! -c /dev/net/tun ]; then
+  NET_REASON="needs /dev/net/tun"
+elif ! command -v ip >/dev/null; then
+  NET_REASON="needs ip (iproute2)"
+fi
+
+# client NAME-PREFIX ADDR: every workload for 0.3 s against ADDR.
+client() {
+  local who=$1 addr=$2 c args
+  for c in "${CASES[@]}"; do
+    case $c in
+    udp-rr-16) args=(udp-rr "$addr" -q 16) ;;
+    tcp-crr) args=(tcp-crr "$addr" -S "$SOURCES") ;;
+    tcp-crr-16) args=(tcp-crr "$addr" -q 16 -S "$SOURCES") ;;
+    *) args=("$c" "$addr") ;;
+    esac
+    expect_line "$who: znb-load $c" "${args[0]}" \
+      timeout 30 ip netns exec "$NS" "$LOAD" "${args[@]}" -t 0.3 -T 5
+  done
+}
+
+# start NAME COMMAND...: run a server in the namespace until its ready line.
+start() {
+  local name=$1 i
+  shift
+  ip netns exec "$NS" "$@" >"$TMP/srv.out" 2>"$TMP/srv.err" &
+  SRV=$!
+  for i in $(seq 1 50); do
+    grep -q ready "$TMP/srv.out" 2>/dev/null && { ok "$name starts"; return 0; }
+    kill -0 "$SRV" 2>/dev/null || break
+    sleep 0.1
+  done
+  not_ok "$name starts"
+  sed 's/^/#   /' "$TMP/srv.err" | head -5
+  return 1
+}
+
+stop() {
+  kill -TERM "$SRV" 2>/dev/null
+  local i
+  for i in $(seq 1 50); do
+    kill -0 "$SRV" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$SRV" 2>/dev/null
+  wait "$SRV" 2>/dev/null
+  SRV=""
+}
+
+if [ -n "$NET_REASON" ]; then
+  for c in "${CASES[@]}"; do skip "znb-znet: znb-load $c" "$NET_REASON"; done
+  for c in "${CASES[@]}"; do skip "Linux: znb-load $c" "$NET_REASON"; done
+else
+  NS=znbsmoke$$
+  SOURCES=10.77.0.11,10.77.0.12
+  if ip netns add "$NS" &&
+    timeout 10 ip netns exec "$NS" ip link set lo up &&
+    timeout 10 ip netns exec "$NS" ip tuntap add dev zntap0 mode tap &&
+    timeout 10 ip netns exec "$NS" ip addr add 10.77.0.1/24 dev zntap0 &&
+    timeout 10 ip netns exec "$NS" ip addr add 10.77.0.11/24 dev zntap0 &&
+    timeout 10 ip netns exec "$NS" ip addr add 10.77.0.12/24 dev zntap0 &&
+    timeout 10 ip netns exec "$NS" ip link set zntap0 up; then
+    ok "namespace $NS with a TAP"
+    if start znb-znet timeout 300 "$ZNET" --netif tap:zntap0 --ipv4 10.77.0.2/24 --log warn; then
+      client znb-znet 10.77.0.2
+      stop
+    fi
+    SOURCES=127.0.0.2,127.0.0.3
+    if start "znb-load serve" timeout 300 "$LOAD" serve; then
+      client Linux 127.0.0.1
+      stop
+    fi
+  else
+    not_ok "namespace $NS with a TAP"
+  fi
+fi
+
+echo "1..$N"
+[ "$FAILED" = 0 ]

@@ -1,0 +1,528 @@
+/*
+ * znb-memlink: znet against znet in one process, and znet's memory per
+ * connection.  No kernel, no root.
+ *
+ *     znb-memlink bulk [-t SECONDS] [--loss PCT] [--rtt MS]
+ *     znb-memlink conns [--mem BYTES]
+ *
+ * bulk: stack A sends to stack B's discard service over a memlink for
+ * SECONDS of the host's monotonic clock (default 10), both stacks polled in
+ * turn in this thread, sleeping only when neither has work.  A sends one
+ * static buffer with zn_tcp_write_ref (no copy), at most tcp_sndbuf bytes
+ * unacknowledged; B peeks and consumes (no copy).  With --loss or --rtt a
+ * fault injector sits at A's end, both directions: it drops that share of
+ * the frames each way and delays every frame RTT/2 each way.  The rate is
+ * what B's application consumed per second, Mbit/s.
+ *
+ * conns: how many established TCP connections one stack holds in BYTES of
+ * memory (default 1G): the largest cfg.tcp_conns whose zn_stack_mem_size()
+ * fits (the other settings at their defaults), then as many connections
+ * as that, each from its own (address, port) -- client addresses from
+ * 172.16.0.0/12 behind a gateway, each handshake written by hand
+ * (SYN, and the ACK of the stack's SYN-ACK) and handed to the stack with
+ * zn_stack_input().  It reports the connections established and accepted,
+ * the bytes per idle connection (the table's growth per connection:
+ * control block plus hash slots; an idle connection holds no buffer, which
+ * is checked), and the buffers in use.
+ *
+ * Each run prints one "znb mode=... key=value ..." line on stdout and
+ * exits 0, or says why it failed on stderr and exits 1 (2 on bad usage).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "znet.h"
+#include "znet/fault.h"
+#include "znet/loop.h"
+#include "znet/memlink.h"
+#include "znet/wire.h"
+
+#define PROG "znb-memlink"
+#define ADDR_A ZN_IPV4(10, 0, 0, 1)
+#define ADDR_B ZN_IPV4(10, 0, 0, 2)
+#define PORT_DISCARD 9
+/* One write_ref hands this much; the send buffer holds several, so that
+ * releasing the oldest only once all of it is acknowledged leaves the
+ * buffer nearly full (at most tcp_sndbuf bytes referenced). */
+#define SEND_CHUNK (16u * 1024u)
+#define MAX_NAP_NS 1000000u
+
+static __attribute__((noreturn)) void usage(const char *msg) {
+  fprintf(stderr, PROG ": %s (try --help)\n", msg);
+  exit(2);
+}
+
+static __attribute__((noreturn)) void fail(const char *msg, int rc) {
+  fprintf(stderr, PROG ": %s: %s\n", msg, zn_strerror(rc));
+  exit(1);
+}
+
+static const char help[] =
+    "usage: " PROG " bulk [-t SECONDS] [--loss PCT] [--rtt MS]\n"
+    "       " PROG " conns [--mem BYTES]\n";
+
+static struct zn_stack *new_stack(struct zn_config *cfg, void **mem) {
+  size_t len = zn_stack_mem_size(cfg);
+  if (len == 0)
+    fail("zn_stack_mem_size", ZN_EINVAL);
+  *mem = malloc(len);
+  if (*mem == NULL)
+    fail("malloc", ZN_ENOMEM);
+  struct zn_stack *st;
+  int rc = zn_stack_create(cfg, *mem, len, &st);
+  if (rc != ZN_OK)
+    fail("zn_stack_create", rc);
+  return st;
+}
+
+static void base_config(struct zn_config *cfg, uint32_t addr, uint8_t last) {
+  zn_config_default(cfg);
+  for (int i = 0; i < 32; i++)
+    cfg->seed[i] = (uint8_t)(i * 7 + last);
+  cfg->ipv4_addr = addr;
+  cfg->ipv4_prefix = 24;
+  cfg->mac[0] = 2;
+  cfg->mac[5] = last;
+  cfg->has_mac = true;
+  cfg->arp_announce = false;
+}
+
+/* ---- bulk ---- */
+
+struct bulk {
+  struct zn_tcp_conn *listener, *tx, *rx;
+  uint64_t queued, released, consumed;
+  uint32_t sndbuf;
+  bool failed;
+  int err;
+};
+
+static uint8_t send_data[SEND_CHUNK];
+
+static void tx_release(void *arg) {
+  ((struct bulk *)arg)->released += SEND_CHUNK;
+}
+
+static void tx_pump(struct bulk *b) {
+  if (b->tx == NULL || b->failed)
+    return;
+  while (b->queued - b->released + SEND_CHUNK <= b->sndbuf) {
+    if (zn_tcp_write_ref(b->tx, send_data, SEND_CHUNK, tx_release, b) !=
+        ZN_OK)
+      return;
+    b->queued += SEND_CHUNK;
+  }
+}
+
+static void rx_readable(struct zn_tcp_conn *c, void *arg) {
+  struct bulk *b = arg;
+  const uint8_t *p;
+  long n;
+  while ((n = zn_tcp_peek(c, &p)) > 0) {
+    b->consumed += (uint64_t)n;
+    (void)zn_tcp_consume(c, (size_t)n);
+  }
+}
+
+static void bulk_error(struct zn_tcp_conn *c, void *arg, int err) {
+  (void)c;
+  struct bulk *b = arg;
+  b->failed = true;
+  b->err = err;
+}
+
+static void bulk_closed(struct zn_tcp_conn *c, void *arg) {
+  struct bulk *b = arg;
+  if (c == b->tx)
+    b->tx = NULL;
+  if (c == b->rx)
+    b->rx = NULL;
+  if (c == b->listener)
+    b->listener = NULL;
+}
+
+static void bulk_connected(struct zn_tcp_conn *c, void *arg) {
+  (void)c;
+  tx_pump(arg);
+}
+
+static void bulk_writable(struct zn_tcp_conn *c, void *arg) {
+  (void)c;
+  tx_pump(arg);
+}
+
+static const struct zn_tcp_callbacks rx_cbs = {
+    .on_readable = rx_readable,
+    .on_error = bulk_error,
+    .on_closed = bulk_closed,
+};
+
+static void bulk_accept(struct zn_tcp_conn *l, void *arg) {
+  struct bulk *b = arg;
+  struct zn_tcp_conn *c;
+  while (zn_tcp_accept(l, &c) == ZN_OK) {
+    b->rx = c;
+    zn_tcp_set_callbacks(c, &rx_cbs, b);
+  }
+}
+
+static const struct zn_tcp_callbacks tx_cbs = {
+    .on_accept = bulk_accept,
+    .on_connected = bulk_connected,
+    .on_writable = bulk_writable,
+    .on_error = bulk_error,
+    .on_closed = bulk_closed,
+};
+
+static void nap(uint64_t ns) {
+  struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)ns};
+  nanosleep(&ts, NULL);
+}
+
+static int run_bulk(double secs, uint32_t loss_ppm, uint32_t rtt_ms) {
+  struct zn_config ca, cb;
+  base_config(&ca, ADDR_A, 1);
+  base_config(&cb, ADDR_B, 2);
+  void *ma, *mb;
+  struct zn_stack *a = new_stack(&ca, &ma), *b = new_stack(&cb, &mb);
+  struct zn_memlink link;
+  zn_memlink_init(&link, 0, 0);
+  struct zn_fault f;
+  bool faults = loss_ppm || rtt_ms;
+  if (faults) {
+    struct zn_fault_cfg fc;
+    memset(&fc, 0, sizeof(fc));
+    fc.seed = 1;
+    fc.dirs = ZN_FAULT_RX | ZN_FAULT_TX;
+    fc.loss_ppm = loss_ppm;
+    fc.delay_ns = ZN_MS(rtt_ms) / 2;
+    fc.max_held = ca.nbufs / 2;
+    zn_fault_init(&f, &link.a.nif, &fc);
+    zn_stack_attach(a, &f.nif);
+  } else {
+    zn_stack_attach(a, &link.a.nif);
+  }
+  zn_stack_attach(b, &link.b.nif);
+  uint64_t now = zn_host_now();
+  zn_stack_poll(a, now);
+  zn_stack_poll(b, now);
+
+  static struct bulk bk;
+  memset(&bk, 0, sizeof(bk));
+  bk.sndbuf = ca.tcp_sndbuf;
+  int rc = zn_tcp_listen(b, 0, PORT_DISCARD, 0, &tx_cbs, &bk, &bk.listener);
+  if (rc != ZN_OK)
+    fail("listen", rc);
+  rc = zn_tcp_connect(a, ADDR_B, PORT_DISCARD, &tx_cbs, &bk, &bk.tx);
+  if (rc != ZN_OK)
+    fail("connect", rc);
+  /* The clock starts at the connection's establishment. */
+  uint64_t t0 = 0, end = 0;
+  uint64_t limit = now + ZN_SEC(10) + (uint64_t)(secs * 1e9);
+  for (;;) {
+    now = zn_host_now();
+    zn_stack_poll(a, now);
+    tx_pump(&bk);
+    zn_stack_poll(b, now);
+    if (t0 == 0 && bk.rx) {
+      t0 = now;
+      end = t0 + (uint64_t)(secs * 1e9);
+    }
+    if (bk.failed)
+      fail("transfer", bk.err);
+    if ((t0 && now >= end) || now >= limit)
+      break;
+    uint64_t dl = zn_stack_next_deadline(a);
+    uint64_t db = zn_stack_next_deadline(b);
+    if (db < dl)
+      dl = db;
+    if (dl > now)
+      nap(dl - now < MAX_NAP_NS ? dl - now : MAX_NAP_NS);
+  }
+  if (t0 == 0) {
+    fprintf(stderr, PROG ": the connection was not established\n");
+    return 1;
+  }
+  uint64_t ns = now - t0;
+  struct zn_tcp_info info;
+  zn_tcp_get_info(bk.tx, &info);
+  printf("znb mode=memlink-bulk ops=%" PRIu64 " secs=%.3f rate=%.1f "
+         "unit=Mbit/s loss_pct=%.2f rtt_ms=%" PRIu32 " retransmits=%" PRIu64
+         " rto=%" PRIu64 " cwnd=%" PRIu32 " snd_wnd=%" PRIu32
+         " unacked=%" PRIu32 " srtt_us=%" PRIu32 "\n",
+         bk.consumed, (double)ns / 1e9, (double)bk.consumed * 8e3 / (double)ns,
+         loss_ppm / 1e4, rtt_ms, info.retransmits, info.rto_timeouts,
+         info.cwnd, info.snd_wnd, info.unacked, info.srtt_us);
+  zn_tcp_abort(bk.tx);
+  if (bk.rx)
+    zn_tcp_abort(bk.rx);
+  zn_tcp_close(bk.listener);
+  now = zn_host_now();
+  zn_stack_poll(a, now);
+  zn_stack_poll(b, now);
+  if (faults)
+    zn_fault_purge(&f);
+  zn_memlink_purge(&link);
+  zn_stack_destroy(a);
+  zn_stack_destroy(b);
+  free(ma);
+  free(mb);
+  return 0;
+}
+
+/* ---- conns: a hand-written client for many addresses ---- */
+
+#define SRV_ADDR ZN_IPV4(10, 0, 0, 1)
+#define GW_ADDR ZN_IPV4(10, 0, 0, 254)
+#define CLIENT_NET ZN_IPV4(172, 16, 0, 0)
+#define SRV_PORT 80
+#define PORTS_PER_ADDR 60000u
+#define BATCH 512u
+#define ISN_CLIENT 1000u
+
+static const uint8_t gw_mac[6] = {2, 0, 0, 0, 0, 0xfe};
+
+/* The netif the server stack sends into: SYN-ACKs are noted for the
+ * client's answer, everything is freed. */
+struct rawnif {
+  struct zn_netif nif;
+  uint32_t (*acks)[3];   /* (client addr, client port, server ISN) */
+  uint32_t nacks, cap;
+  uint64_t other;        /* frames that were not SYN-ACKs */
+};
+
+static int raw_recv(struct zn_netif *nif, struct zn_buf **out) {
+  (void)nif;
+  (void)out;
+  return ZN_EAGAIN;
+}
+
+static int raw_send(struct zn_netif *nif, struct zn_buf *b) {
+  struct rawnif *r = (struct rawnif *)(void *)nif;
+  const uint8_t *p = b->data;
+  if (b->len >= 14 + 20 + 20 && zn_rd16(p + 12) == ZN_ETHERTYPE_IPV4 &&
+      p[14 + 9] == 6) {
+    const uint8_t *ip = p + 14, *th = ip + (ip[0] & 15) * 4;
+    if (th + 20 <= p + b->len && (th[13] & 0x12) == 0x12 &&
+        r->nacks < r->cap) {
+      r->acks[r->nacks][0] = zn_rd32(ip + 16);
+      r->acks[r->nacks][1] = zn_rd16(th + 2);
+      r->acks[r->nacks][2] = zn_rd32(th + 4);
+      r->nacks++;
+      zn_buf_free(b);
+      return ZN_OK;
+    }
+  }
+  r->other++;
+  zn_buf_free(b);
+  return ZN_OK;
+}
+
+static const struct zn_netif_ops raw_ops = {
+    .kind = "znb-raw",
+    .recv = raw_recv,
+    .send = raw_send,
+};
+
+/* One client segment (SYN with an MSS option, or a bare ACK) to the
+ * server, handed to its input. */
+static void client_seg(struct zn_stack *st, uint32_t src, uint16_t sport,
+                       bool syn, uint32_t ack) {
+  uint32_t tcplen = syn ? 24 : 20, iplen = 20 + tcplen;
+  struct zn_buf *b = zn_stack_buf_alloc(st, 14 + iplen);
+  if (b == NULL)
+    fail("no buffer for a client segment", ZN_ENOBUFS);
+  uint8_t *p = b->data;
+  memset(p, 0, 14 + iplen);
+  memcpy(p, zn_stack_mac(st), 6);
+  memcpy(p + 6, gw_mac, 6);
+  zn_wr16(p + 12, ZN_ETHERTYPE_IPV4);
+  uint8_t *ip = p + 14, *th = ip + 20;
+  ip[0] = 0x45;
+  zn_wr16(ip + 2, (uint16_t)iplen);
+  zn_wr16(ip + 6, 0x4000);
+  ip[8] = 64;
+  ip[9] = 6;
+  zn_wr32(ip + 12, src);
+  zn_wr32(ip + 16, SRV_ADDR);
+  zn_wr16(ip + 10, zn_csum(ip, 20));
+  zn_wr16(th, sport);
+  zn_wr16(th + 2, SRV_PORT);
+  zn_wr32(th + 4, syn ? ISN_CLIENT : ISN_CLIENT + 1);
+  zn_wr32(th + 8, ack);
+  th[12] = (uint8_t)((tcplen / 4) << 4);
+  th[13] = syn ? 0x02 : 0x10;
+  zn_wr16(th + 14, 65535);
+  if (syn) {
+    th[20] = 2;
+    th[21] = 4;
+    zn_wr16(th + 22, 1460);
+  }
+  uint32_t sum = zn_csum_pseudo(src, SRV_ADDR, 6, (uint16_t)tcplen);
+  zn_wr16(th + 16, zn_csum_fold(zn_csum_add(sum, th, tcplen)));
+  b->len = 14 + iplen;
+  zn_stack_input(st, b);
+}
+
+struct conns_app {
+  uint64_t accepted;
+};
+
+static void conns_accept(struct zn_tcp_conn *l, void *arg) {
+  struct conns_app *app = arg;
+  struct zn_tcp_conn *c;
+  while (zn_tcp_accept(l, &c) == ZN_OK)
+    app->accepted++;
+}
+
+static void conns_closed(struct zn_tcp_conn *c, void *arg) {
+  (void)c;
+  (void)arg;
+}
+
+static const struct zn_tcp_callbacks conns_cbs = {
+    .on_accept = conns_accept,
+    .on_closed = conns_closed,
+};
+
+static void conns_config(struct zn_config *cfg, uint32_t n) {
+  base_config(cfg, SRV_ADDR, 1);
+  cfg->ipv4_gateway = GW_ADDR;
+  cfg->tcp_conns = n;
+  cfg->tcp_backlog = BATCH;
+}
+
+static size_t conns_mem(uint32_t n) {
+  struct zn_config cfg;
+  conns_config(&cfg, n);
+  return zn_stack_mem_size(&cfg);
+}
+
+static int run_conns(uint64_t budget) {
+  /* The most connections whose stack fits the budget. */
+  uint32_t lo = 0, hi = 1u << 22;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo + 1) / 2;
+    size_t m = conns_mem(mid);
+    if (m != 0 && m <= budget)
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  if (lo < 2)
+    usage("--mem too small for any connection");
+  uint32_t n = lo;
+  /* Growth per connection, measured where the hash tables do not double. */
+  uint32_t n1 = n / 2 + 1, n2 = n;
+  double per_conn = (double)(conns_mem(n2) - conns_mem(n1)) / (n2 - n1);
+  struct zn_config cfg;
+  conns_config(&cfg, n);
+  void *mem;
+  uint64_t t_start = zn_host_now();
+  struct zn_stack *st = new_stack(&cfg, &mem);
+  static struct rawnif raw;
+  memset(&raw, 0, sizeof(raw));
+  zn_netif_init(&raw.nif, &raw_ops, 0);
+  raw.cap = BATCH * 2;
+  raw.acks = calloc(raw.cap, sizeof(*raw.acks));
+  if (raw.acks == NULL)
+    fail("calloc", ZN_ENOMEM);
+  zn_stack_attach(st, &raw.nif);
+  int rc = zn_arp_add_static(st, GW_ADDR, gw_mac);
+  if (rc != ZN_OK)
+    fail("static ARP entry", rc);
+  uint64_t now = ZN_SEC(1);
+  zn_stack_poll(st, now);
+  struct conns_app app = {0};
+  struct zn_tcp_conn *l;
+  rc = zn_tcp_listen(st, 0, SRV_PORT, BATCH, &conns_cbs, &app, &l);
+  if (rc != ZN_OK)
+    fail("listen", rc);
+  uint32_t bufs0 = zn_stack_bufs_in_use(st);
+  /* The listener takes one slot of the table. */
+  uint32_t want = n - 1, started = 0;
+  while (started < want) {
+    uint32_t k = want - started < BATCH ? want - started : BATCH;
+    /* The SYN-ACKs may leave while the SYNs go in (a full transmit
+     * queue is flushed), or at the poll. */
+    raw.nacks = 0;
+    for (uint32_t i = 0; i < k; i++) {
+      uint32_t idx = started + i;
+      client_seg(st, CLIENT_NET + 1 + idx / PORTS_PER_ADDR,
+                 (uint16_t)(1024 + idx % PORTS_PER_ADDR), true, 0);
+    }
+    started += k;
+    now += ZN_MS(1);
+    zn_stack_poll(st, now);
+    uint32_t m = raw.nacks;
+    for (uint32_t i = 0; i < m; i++)
+      client_seg(st, raw.acks[i][0], (uint16_t)raw.acks[i][1], false,
+                 raw.acks[i][2] + 1);
+    now += ZN_MS(1);
+    zn_stack_poll(st, now);
+  }
+  uint64_t secs_ns = zn_host_now() - t_start;
+  /* Count what the table holds. */
+  uint64_t established = app.accepted;
+  uint32_t bufs = zn_stack_bufs_in_use(st);
+  printf("znb mode=memlink-conns ops=%" PRIu64 " secs=%.3f rate=%.1f "
+         "unit=conn/s mem=%zu budget=%" PRIu64 " table=%" PRIu32
+         " bytes_per_conn=%.1f bufs_idle=%" PRIu32 " other_frames=%" PRIu64
+         "\n",
+         established, (double)secs_ns / 1e9,
+         (double)established * 1e9 / (double)secs_ns, zn_stack_mem_size(&cfg),
+         budget, n, per_conn, bufs - bufs0, raw.other);
+  fflush(stdout);
+  zn_stack_destroy(st);
+  free(mem);
+  free(raw.acks);
+  return established + 1 == n && bufs == bufs0 ? 0 : 1;
+}
+
+/* ---- the command line ---- */
+
+static double num(const char *s, const char *what) {
+  char *end;
+  double v = strtod(s, &end);
+  if (end == s || *end != '\0' || v < 0)
+    usage(what);
+  return v;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2)
+    usage("no mode");
+  if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+    fputs(help, stdout);
+    return 0;
+  }
+  memset(send_data, 'm', sizeof(send_data));
+  double secs = 10, loss = 0, rtt = 0;
+  uint64_t mem = 1ull << 30;
+  for (int i = 2; i < argc; i++) {
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (v == NULL)
+      usage("an option needs a value");
+    if (strcmp(argv[i], "-t") == 0)
+      secs = num(v, "bad -t");
+    else if (strcmp(argv[i], "--loss") == 0)
+      loss = num(v, "bad --loss");
+    else if (strcmp(argv[i], "--rtt") == 0)
+      rtt = num(v, "bad --rtt");
+    else if (strcmp(argv[i], "--mem") == 0)
+      mem = (uint64_t)num(v, "bad --mem");
+    else
+      usage("bad option");
+    i++;
+  }
+  if (secs <= 0 || loss > 100 || rtt > 10000)
+    usage("bad value");
+  if (strcmp(argv[1], "bulk") == 0)
+    return run_bulk(secs, (uint32_t)(loss * 1e4 + 0.5), (uint32_t)rtt);
+  if (strcmp(argv[1], "conns") == 0)
+    return run_conns(mem);
+  usage("unknown mode");
+}
