@@ -9,6 +9,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "znet/wire.h"
 
@@ -28,38 +29,61 @@ static uint16_t fold32(uint32_t sum) {
   return (uint16_t)sum;
 }
 
-/* Bytes summed between two folds of the accumulator: each 4-byte word adds
- * less than 2^32, so 2^30 words cannot overflow 64 bits on top of a
- * folded (32-bit) value. */
+/* Bytes summed between two folds of the accumulator: each 8-byte word
+ * adds less than 2^33 (its two 32-bit halves), so 2^27 words cannot
+ * overflow 64 bits on top of a folded (32-bit) value. */
 #define CSUM_CHUNK ((size_t)1 << 30)
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define CSUM_NATIVE_BE 1
+#else
+#define CSUM_NATIVE_BE 0
+#endif
+
+/* The data are summed as native-order words (8 bytes per load, any
+ * alignment, through memcpy), which RFC 1071 §2(B) allows: the ones'-
+ * complement sum of byte-swapped words is the byte-swapped sum.  So the
+ * folded sum is swapped once at the end on a little-endian machine, then
+ * added to `sum`, which is kept in big-endian order.  About half an
+ * instruction per byte, against one and more for big-endian loads. */
 uint32_t zn_csum_add(uint32_t sum, const void *p, size_t len) {
   const uint8_t *b = p;
-  uint64_t acc = sum;
-
-  /* Summing big-endian 32-bit words gives the same result modulo 0xffff
-   * as summing 16-bit words (2^16 is 1 modulo 0xffff).  zn_rd32 reads
-   * bytes, so any alignment is fine; compilers turn it into a load and a
-   * byte swap. */
-  while (len >= 16) {
+  uint64_t acc = 0;
+  while (len >= 32) {
     size_t n = len < CSUM_CHUNK ? len : CSUM_CHUNK;
-    len -= n & ~(size_t)15;
-    for (; n >= 16; n -= 16, b += 16)
-      acc += (uint64_t)zn_rd32(b) + zn_rd32(b + 4) + zn_rd32(b + 8) +
-             zn_rd32(b + 12);
+    len -= n & ~(size_t)31;
+    for (; n >= 32; n -= 32, b += 32) {
+      uint64_t w0, w1, w2, w3;
+      memcpy(&w0, b, 8);
+      memcpy(&w1, b + 8, 8);
+      memcpy(&w2, b + 16, 8);
+      memcpy(&w3, b + 24, 8);
+      acc += (w0 & 0xffffffffu) + (w0 >> 32) + (w1 & 0xffffffffu) +
+             (w1 >> 32) + (w2 & 0xffffffffu) + (w2 >> 32) +
+             (w3 & 0xffffffffu) + (w3 >> 32);
+    }
     acc = fold64(acc);
   }
-  for (; len >= 4; len -= 4, b += 4)
-    acc += zn_rd32(b);
+  for (; len >= 4; len -= 4, b += 4) {
+    uint32_t w;
+    memcpy(&w, b, 4);
+    acc += w;
+  }
   if (len >= 2) {
-    acc += zn_rd16(b);
+    uint16_t w;
+    memcpy(&w, b, 2);
+    acc += w;
     b += 2;
     len -= 2;
   }
-  /* An odd last byte is the high byte of a word padded with zero. */
+  /* An odd last byte is the high byte of a big-endian word padded with
+   * zero: in a little-endian word, the low byte. */
   if (len)
-    acc += (uint32_t)b[0] << 8;
-  return fold64(acc);
+    acc += CSUM_NATIVE_BE ? (uint32_t)b[0] << 8 : b[0];
+  uint32_t x = fold32(fold64(acc)); /* zero only if every byte was */
+  if (!CSUM_NATIVE_BE)
+    x = ((x >> 8) | (x << 8)) & 0xffffu;
+  return fold64((uint64_t)sum + x);
 }
 
 uint16_t zn_csum_fold(uint32_t sum) { return (uint16_t)~fold32(sum); }
