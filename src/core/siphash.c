@@ -1,4 +1,4 @@
-/* SipHash-2-4 (Aumasson & Bernstein, 2012), 64-bit output. */
+/* SipHash-2-4 and SipHash-1-3 (Aumasson & Bernstein, 2012), 64-bit output. */
 #include "znet/hash.h"
 
 #define ROTL64(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
@@ -17,7 +17,9 @@ static uint64_t rd64le(const uint8_t *p) {
   return v;
 }
 
-uint64_t zn_siphash24(const uint8_t key[16], const void *data, size_t len) {
+/* SipHash-c-d: c rounds per message block, d at the end. */
+static inline uint64_t siphash(const uint8_t key[16], const void *data,
+                               size_t len, int c, int d) {
   const uint8_t *in = data;
   uint64_t k0 = rd64le(key), k1 = rd64le(key + 8);
   uint64_t v0 = 0x736f6d6570736575ull ^ k0;
@@ -28,21 +30,27 @@ uint64_t zn_siphash24(const uint8_t key[16], const void *data, size_t len) {
   for (size_t i = 0; i < whole; i += 8) {
     uint64_t m = rd64le(in + i);
     v3 ^= m;
-    SIPROUND;
-    SIPROUND;
+    for (int r = 0; r < c; r++)
+      SIPROUND;
     v0 ^= m;
   }
   uint64_t b = (uint64_t)len << 56;
   for (size_t i = 0; i < (len & 7u); i++)
     b |= (uint64_t)in[whole + i] << (8 * i);
   v3 ^= b;
-  SIPROUND;
-  SIPROUND;
+  for (int r = 0; r < c; r++)
+    SIPROUND;
   v0 ^= b;
   v2 ^= 0xff;
-  SIPROUND;
-  SIPROUND;
-  SIPROUND;
-  SIPROUND;
+  for (int r = 0; r < d; r++)
+    SIPROUND;
   return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint64_t zn_siphash24(const uint8_t key[16], const void *data, size_t len) {
+  return siphash(key, data, len, 2, 4);
+}
+
+uint64_t zn_siphash13(const uint8_t key[16], const void *data, size_t len) {
+  return siphash(key, data, len, 1, 3);
 }

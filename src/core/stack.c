@@ -353,5 +353,5 @@ uint32_t zn__hash32(const struct zn_stack *st, uint32_t a, uint32_t b) {
   uint8_t in[8];
   memcpy(in, &a, 4);
   memcpy(in + 4, &b, 4);
-  return (uint32_t)zn_siphash24(st->hash_key, in, sizeof(in));
+  return (uint32_t)zn_siphash13(st->hash_key, in, sizeof(in));
 }

@@ -227,7 +227,7 @@ static uint32_t tuple_hash(const struct zn_stack *st, uint32_t laddr,
   zn_wr32(in + 4, raddr);
   zn_wr16(in + 8, lport);
   zn_wr16(in + 10, rport);
-  return (uint32_t)zn_siphash24(st->hash_key, in, sizeof(in));
+  return (uint32_t)zn_siphash13(st->hash_key, in, sizeof(in));
 }
 
 static struct zn_tcp_conn **chain_of(struct zn_tcp_conn *c) {
