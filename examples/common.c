@@ -27,6 +27,8 @@ enum {
   OPT_LOG,
   OPT_ARP,
   OPT_BUFS,
+  OPT_BIGBUFS,
+  OPT_NO_OFFLOAD,
   OPT_SEED,
   OPT_FAULT_DELAY,
   OPT_FAULT_JITTER,
@@ -56,6 +58,8 @@ static const struct option common_opts[] = {
     {"log", required_argument, NULL, OPT_LOG},
     {"arp", required_argument, NULL, OPT_ARP},
     {"bufs", required_argument, NULL, OPT_BUFS},
+    {"bigbufs", required_argument, NULL, OPT_BIGBUFS},
+    {"no-offload", no_argument, NULL, OPT_NO_OFFLOAD},
     {"seed", required_argument, NULL, OPT_SEED},
     {"fault-delay", required_argument, NULL, OPT_FAULT_DELAY},
     {"fault-jitter", required_argument, NULL, OPT_FAULT_JITTER},
@@ -88,6 +92,9 @@ static const char common_help[] =
     "info)\n"
     "  --arp IP=MAC                  static ARP entry (repeatable)\n"
     "  --bufs N                      frame buffers in the pool (default 512)\n"
+    "  --bigbufs N                   64 KiB buffers, for TAP offloads (TSO and\n"
+    "                                coalesced receive; default 16)\n"
+    "  --no-offload                  TAP: plain frames, no checksum/TSO offloads\n"
     "  --seed HEX                    fixed 64-hex-digit seed (default: "
     "getrandom)\n"
     "  --tcp-conns N                 TCP connections in the table, all "
@@ -479,6 +486,14 @@ static void handle_common(struct ex_opts *o, const char *prog, int c,
     if (ex_parse_u32(val, 16, 1u << 20, &o->nbufs) != 0)
       ex_usage_error(prog, "bad --bufs '%s' (want 16..1048576)", val);
     break;
+  case OPT_BIGBUFS:
+    if (ex_parse_u32(val, 0, 4096, &o->nbigbufs) != 0)
+      ex_usage_error(prog, "bad --bigbufs '%s' (want 0..4096)", val);
+    o->has_nbigbufs = true;
+    break;
+  case OPT_NO_OFFLOAD:
+    o->no_offload = true;
+    break;
   case OPT_SEED:
     if (parse_seed(val, o->seed) != 0)
       ex_usage_error(prog, "bad --seed '%s' (want 64 hex digits)", val);
@@ -577,6 +592,11 @@ int ex_config(const struct ex_opts *o, struct zn_config *cfg,
   }
   if (o->nbufs)
     cfg->nbufs = o->nbufs;
+  /* TAP offloads build and receive frames of up to 64 KiB in the large
+   * buffers: a handful more than the library's default. */
+  cfg->nbigbufs = o->has_nbigbufs ? o->nbigbufs
+                  : o->netif == EX_NETIF_TAP && !o->no_offload ? 16
+                                                               : cfg->nbigbufs;
   if (o->tcp_conns)
     cfg->tcp_conns = o->tcp_conns;
   if (o->tcp_sndbuf)

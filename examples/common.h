@@ -75,6 +75,9 @@ struct ex_opts {
   struct ex_arp_static arp[EX_MAX_ARP];
   unsigned narp;
   uint32_t nbufs;            /* 0: the default */
+  uint32_t nbigbufs;         /* --bigbufs, if has_nbigbufs */
+  bool has_nbigbufs;
+  bool no_offload;           /* --no-offload: TAP without IFF_VNET_HDR */
   uint8_t seed[32];
   bool has_seed;             /* --seed: a fixed seed (replay determinism) */
 

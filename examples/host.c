@@ -32,7 +32,8 @@ void ex_signals(void) {
 }
 
 static int open_tap(struct ex_host *h, const char *prog) {
-  int rc = zn_tap_open(&h->tap, h->o.tap_name, 0);
+  int rc = zn_tap_open_flags(&h->tap, h->o.tap_name, 0,
+                             h->o.no_offload ? ZN_TAP_NO_OFFLOAD : 0);
   if (rc != ZN_OK) {
     const char *why = rc == ZN_EPERM    ? " (needs root or CAP_NET_ADMIN)"
                       : rc == ZN_ENODEV ? " (no /dev/net/tun)"
@@ -182,6 +183,11 @@ void ex_print_netif_stats(FILE *fp, const struct ex_host *h) {
     ex_print_nz(fp, "tap.rx_nobuf", t->rx_nobuf);
     ex_print_nz(fp, "tap.rx_errors", t->rx_errors);
     ex_print_nz(fp, "tap.tx_errors", t->tx_errors);
+    ex_print_nz(fp, "tap.rx_gso", t->rx_gso);
+    ex_print_nz(fp, "tap.rx_gso_split", t->rx_gso_split);
+    ex_print_nz(fp, "tap.rx_gso_bad", t->rx_gso_bad);
+    ex_print_nz(fp, "tap.tx_csum", t->tx_csum);
+    ex_print_nz(fp, "tap.tx_tso", t->tx_tso);
   }
   print_pcap_stats(fp, h);
   if (h->cap_open) {

@@ -91,6 +91,9 @@ static struct zn_buf *own(struct zn_fault *f, struct zn_buf *b) {
 static void flip_bit(struct zn_fault *f, struct zn_buf *b) {
   uint64_t bit = uniform_incl(f, (uint64_t)b->len * 8u - 1u);
   b->data[bit / 8u] ^= (uint8_t)(1u << (bit % 8u));
+  /* What a device checked before is no longer what arrives: the stack
+   * must verify the checksum itself (and catch the flip). */
+  b->flags &= (uint16_t)~ZN_BUF_F_CSUM_OK;
   f->stats.corrupted++;
 }
 

@@ -3,13 +3,27 @@
  * wait() sleeps in ppoll(2).  Frames are read straight into a pool buffer
  * at its headroom offset.  A buffer taken for a read that finds nothing is
  * kept as `spare` for the next one, so an idle poll allocates nothing.
+ *
+ * Offloads (unless ZN_TAP_NO_OFFLOAD): the device is opened with
+ * IFF_VNET_HDR, so a struct virtio_net_hdr travels before every frame
+ * both ways, and TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4) lets the kernel
+ * send us frames with the TCP/UDP checksum left undone (it came from the
+ * host's own stack) and TCP/IPv4 frames of up to 64 KiB that stand for
+ * many segments.  Such a frame is read into a large buffer (the stack's
+ * alloc_big) and delivered whole: the stack takes it as one segment.
+ * With no large buffer free it is read into the bounce buffer and cut
+ * here into ordinary segments, as the kernel would have.  On send, the
+ * netif offers ZN_NETIF_CAP_TX_CSUM and ZN_NETIF_CAP_TSO: the kernel
+ * completes checksums and takes up-to-64 KiB TCP frames in one write.
  */
 #define _GNU_SOURCE /* ppoll */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
@@ -20,8 +34,13 @@
 #include "znet/loop.h"
 #include "host_int.h"
 #include "znet/tap.h"
+#include "znet/wire.h"
 
 #define ETH_HDR_LEN 14u
+#define VNET_HDR_LEN sizeof(struct virtio_net_hdr)
+/* The rest of a frame too large for a pool buffer, when no large buffer
+ * is free: up to a 64 KiB datagram and its Ethernet header. */
+#define BOUNCE_LEN (65536u + 64u)
 /* Reads per recv call spent skipping unusable frames before giving up
  * with ZN_EAGAIN, so a flood of runts cannot hold one poll. */
 #define TAP_RX_SCAN 16
@@ -37,8 +56,118 @@ static ssize_t discard_frame(int fd) {
   return read(fd, scratch, sizeof(scratch));
 }
 
+/* Cut a TCP/IPv4 frame the kernel coalesced (GSO) into segments of mss
+ * payload bytes in pool buffers, queued on t->rxq: the headers copied,
+ * IP length, ID and header checksum and the TCP sequence number fixed,
+ * FIN and PSH kept for the last segment and CWR for the first (as the
+ * kernel's own segmentation does).  The TCP checksums are not computed:
+ * the kernel left them undone (VIRTIO_NET_HDR_F_NEEDS_CSUM), and the
+ * segments are flagged checked.  Returns false if the frame is not such a
+ * frame. */
+static bool split_gso(struct zn_tap *t, const uint8_t *f, size_t n,
+                      uint16_t mss) {
+  if (n < ETH_HDR_LEN + 40 || zn_rd16(f + 12) != ZN_ETHERTYPE_IPV4 || !mss)
+    return false;
+  const uint8_t *ip = f + ETH_HDR_LEN;
+  size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
+  size_t tot = zn_rd16(ip + 2);
+  if ((ip[0] >> 4) != 4 || ihl < 20 || ip[9] != ZN_IPPROTO_TCP ||
+      tot > n - ETH_HDR_LEN || tot < ihl + 20)
+    return false;
+  const uint8_t *th = ip + ihl;
+  size_t thl = (size_t)(th[12] >> 4) * 4;
+  if (thl < 20 || ihl + thl >= tot)
+    return false;
+  size_t hdr = ETH_HDR_LEN + ihl + thl, pay = tot - ihl - thl;
+  uint32_t seq = zn_rd32(th + 4);
+  uint16_t id = zn_rd16(ip + 4);
+  uint8_t flags = th[13];
+  for (size_t off = 0, i = 0; off < pay; off += mss, i++) {
+    size_t k = pay - off < mss ? pay - off : mss;
+    struct zn_buf *s = zn_netif_alloc(&t->nif);
+    if (s == NULL) {
+      t->rx_nobuf++; /* the rest of the frame is lost; TCP resends it */
+      break;
+    }
+    if (hdr + k > zn_buf_tailroom(s)) {
+      zn_buf_free(s);
+      return false;
+    }
+    uint8_t *p = zn_buf_put(s, hdr + k);
+    memcpy(p, f, hdr);
+    memcpy(p + hdr, f + hdr + off, k);
+    uint8_t *q = p + ETH_HDR_LEN;
+    zn_wr16(q + 2, (uint16_t)(ihl + thl + k));
+    zn_wr16(q + 4, (uint16_t)(id + i));
+    zn_wr16(q + 10, 0);
+    zn_wr16(q + 10, zn_csum(q, ihl));
+    uint8_t *tq = q + ihl;
+    zn_wr32(tq + 4, seq + (uint32_t)off);
+    uint8_t fl = flags;
+    if (off + k < pay)
+      fl &= (uint8_t) ~(ZN_TCP_FIN | ZN_TCP_PSH);
+    if (off)
+      fl &= (uint8_t)~ZN_TCP_CWR;
+    tq[13] = fl;
+    s->flags |= ZN_BUF_F_CSUM_OK;
+    zn_bufq_push(&t->rxq, s);
+  }
+  return true;
+}
+
+/* One read with the virtio header: into b's tailroom, and on into a large
+ * buffer (or the bounce buffer) for a frame that does not fit.  Returns
+ * the frame's length (0: nothing usable, counted) or -1 with errno. */
+static ssize_t read_vnet(struct zn_tap *t, struct zn_buf *b,
+                         struct virtio_net_hdr *h, struct zn_buf **bigp) {
+  size_t room = zn_buf_tailroom(b);
+  struct zn_buf *big = t->spare_big;
+  t->spare_big = NULL;
+  if (big == NULL)
+    big = zn_netif_alloc_big(&t->nif);
+  uint8_t extra;
+  struct iovec iov[4] = {
+      {.iov_base = h, .iov_len = VNET_HDR_LEN},
+      {.iov_base = zn_buf_tail(b), .iov_len = room},
+      {.iov_base = t->bounce, .iov_len = BOUNCE_LEN},
+      {.iov_base = &extra, .iov_len = 1},
+  };
+  size_t cap = room + BOUNCE_LEN;
+  if (big && zn_buf_tailroom(big) > room) {
+    /* The rest lands where it belongs once the first part is copied in
+     * front of it. */
+    iov[2].iov_base = zn_buf_tail(big) + room;
+    iov[2].iov_len = zn_buf_tailroom(big) - room;
+    cap = zn_buf_tailroom(big);
+  }
+  ssize_t n = readv(t->fd, iov, 4);
+  if (n < 0) {
+    t->spare_big = big;
+    return -1;
+  }
+  size_t len = (size_t)n < VNET_HDR_LEN ? 0 : (size_t)n - VNET_HDR_LEN;
+  if (len > cap) {
+    t->rx_oversize++;
+    t->spare_big = big;
+    return 0;
+  }
+  if (len <= room || iov[2].iov_base == t->bounce) {
+    t->spare_big = big;
+    *bigp = NULL;
+  } else {
+    memcpy(zn_buf_tail(big), zn_buf_tail(b), room);
+    *bigp = big;
+  }
+  return (ssize_t)len;
+}
+
 static int tap_recv(struct zn_netif *nif, struct zn_buf **out) {
   struct zn_tap *t = tap_of(nif);
+  if (t->rxq.count) {
+    *out = zn_bufq_pop(&t->rxq);
+    t->rx_frames++;
+    return ZN_OK;
+  }
   for (int scan = 0; scan < TAP_RX_SCAN; scan++) {
     struct zn_buf *b = t->spare;
     t->spare = NULL;
@@ -51,15 +180,26 @@ static int tap_recv(struct zn_netif *nif, struct zn_buf **out) {
       t->rx_nobuf++;
       continue;
     }
-    /* One spare byte past the buffer tells a frame that fills the
-     * tailroom exactly from one that was cut. */
-    uint8_t extra;
     size_t room = zn_buf_tailroom(b);
-    struct iovec iov[2] = {
-        {.iov_base = zn_buf_tail(b), .iov_len = room},
-        {.iov_base = &extra, .iov_len = 1},
-    };
-    ssize_t n = readv(t->fd, iov, 2);
+    ssize_t n;
+    struct virtio_net_hdr h;
+    struct zn_buf *big = NULL;
+    if (t->vnet) {
+      n = read_vnet(t, b, &h, &big);
+    } else {
+      /* One spare byte past the buffer tells a frame that fills the
+       * tailroom exactly from one that was cut. */
+      uint8_t extra;
+      struct iovec iov[2] = {
+          {.iov_base = zn_buf_tail(b), .iov_len = room},
+          {.iov_base = &extra, .iov_len = 1},
+      };
+      n = readv(t->fd, iov, 2);
+      if (n > 0 && (size_t)n > room) {
+        t->rx_oversize++;
+        n = 0;
+      }
+    }
     if (n < 0) {
       t->spare = b;
       if (errno == EAGAIN || errno == EINTR)
@@ -67,17 +207,58 @@ static int tap_recv(struct zn_netif *nif, struct zn_buf **out) {
       t->rx_errors++;
       return ZN_EIO;
     }
-    if ((size_t)n > room) {
-      t->rx_oversize++;
+    size_t len = (size_t)n;
+    if (n == 0) { /* counted where it was cut */
       t->spare = b;
       continue;
     }
-    if ((size_t)n < ETH_HDR_LEN) {
+    if (len < ETH_HDR_LEN) {
       t->rx_short++;
       t->spare = b;
+      zn_buf_free(big);
       continue;
     }
-    b->len += (uint32_t)n;
+    uint16_t flags = 0;
+    if (t->vnet) {
+      uint8_t gso = h.gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+      if (gso != VIRTIO_NET_HDR_GSO_NONE && gso != VIRTIO_NET_HDR_GSO_TCPV4) {
+        t->rx_gso_bad++; /* not asked for (TUNSETOFFLOAD) */
+        t->spare = b;
+        zn_buf_free(big);
+        continue;
+      }
+      /* Partial: from the host's own stack, the checksum never computed;
+       * valid: the kernel checked it. */
+      if (h.flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID))
+        flags = ZN_BUF_F_CSUM_OK;
+      if (len > room) {
+        t->rx_gso++;
+        if (big == NULL) {
+          /* In the bounce buffer: make it contiguous, then cut it. */
+          memmove(t->bounce + room, t->bounce, len - room);
+          memcpy(t->bounce, zn_buf_tail(b), room);
+          t->spare = b;
+          if (gso != VIRTIO_NET_HDR_GSO_TCPV4 ||
+              !(h.flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM |
+                           VIRTIO_NET_HDR_F_DATA_VALID)) ||
+              !split_gso(t, t->bounce, len, h.gso_size)) {
+            t->rx_gso_bad++;
+            zn_bufq_purge(&t->rxq);
+            continue;
+          }
+          t->rx_gso_split++;
+          if (!t->rxq.count)
+            continue;
+          *out = zn_bufq_pop(&t->rxq);
+          t->rx_frames++;
+          return ZN_OK;
+        }
+        t->spare = b;
+        b = big;
+      }
+    }
+    b->len += (uint32_t)len;
+    b->flags |= flags;
     t->rx_frames++;
     *out = b;
     return ZN_OK;
@@ -85,14 +266,58 @@ static int tap_recv(struct zn_netif *nif, struct zn_buf **out) {
   return ZN_EAGAIN;
 }
 
+/* The virtio header for a frame of ours: the checksum left to the kernel
+ * (csum_start at the transport header, csum_offset the field's place in
+ * it), and for a TSO frame the segment size.  Our own frames, so the
+ * headers are well formed. */
+static void vnet_hdr_for(struct zn_tap *t, const struct zn_buf *b,
+                         struct virtio_net_hdr *h) {
+  memset(h, 0, sizeof(*h));
+  if (!(b->flags & ZN_BUF_F_CSUM_PARTIAL))
+    return;
+  const uint8_t *f = b->data;
+  size_t l2 = ETH_HDR_LEN;
+  if (b->len >= 18 && zn_rd16(f + 12) == ZN_ETHERTYPE_VLAN)
+    l2 += 4;
+  if (b->len < l2 + 20)
+    return;
+  size_t ihl = (size_t)(f[l2] & 0x0f) * 4;
+  uint8_t proto = f[l2 + 9];
+  size_t l4 = l2 + ihl;
+  h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+  h->csum_start = (uint16_t)l4;
+  h->csum_offset = proto == ZN_IPPROTO_TCP ? 16 : 6;
+  t->tx_csum++;
+  if (b->gso_size && proto == ZN_IPPROTO_TCP && b->len >= l4 + 20) {
+    h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+    h->gso_size = b->gso_size;
+    h->hdr_len = (uint16_t)(l4 + (size_t)(f[l4 + 12] >> 4) * 4);
+    t->tx_tso++;
+  }
+}
+
 static int tap_send(struct zn_netif *nif, struct zn_buf *b) {
   struct zn_tap *t = tap_of(nif);
   ssize_t n;
-  do {
-    n = write(t->fd, b->data, b->len);
-  } while (n < 0 && errno == EINTR);
+  size_t want = b->len;
+  if (t->vnet) {
+    struct virtio_net_hdr h;
+    vnet_hdr_for(t, b, &h);
+    struct iovec iov[2] = {
+        {.iov_base = &h, .iov_len = VNET_HDR_LEN},
+        {.iov_base = b->data, .iov_len = b->len},
+    };
+    want += VNET_HDR_LEN;
+    do {
+      n = writev(t->fd, iov, 2);
+    } while (n < 0 && errno == EINTR);
+  } else {
+    do {
+      n = write(t->fd, b->data, b->len);
+    } while (n < 0 && errno == EINTR);
+  }
   int rc = ZN_OK;
-  if (n < 0 || (size_t)n != b->len) {
+  if (n < 0 || (size_t)n != want) {
     t->tx_errors++;
     rc = ZN_EIO;
   } else {
@@ -131,6 +356,11 @@ static void tap_close(struct zn_netif *nif) {
   struct zn_tap *t = tap_of(nif);
   zn_buf_free(t->spare);
   t->spare = NULL;
+  zn_buf_free(t->spare_big);
+  t->spare_big = NULL;
+  zn_bufq_purge(&t->rxq);
+  free(t->bounce);
+  t->bounce = NULL;
   if (t->fd >= 0)
     close(t->fd);
   t->fd = -1;
@@ -164,8 +394,14 @@ static int map_errno(int e) {
 }
 
 int zn_tap_open(struct zn_tap *t, const char *name, uint32_t mtu) {
+  return zn_tap_open_flags(t, name, mtu, 0);
+}
+
+int zn_tap_open_flags(struct zn_tap *t, const char *name, uint32_t mtu,
+                      uint32_t flags) {
   memset(t, 0, sizeof(*t));
   t->fd = -1;
+  zn_bufq_init(&t->rxq);
   if (name == NULL || strlen(name) >= IFNAMSIZ ||
       strlen(name) >= sizeof(t->name))
     return ZN_EINVAL;
@@ -174,14 +410,36 @@ int zn_tap_open(struct zn_tap *t, const char *name, uint32_t mtu) {
     return map_errno(errno);
   struct ifreq ifr;
   memset(&ifr, 0, sizeof(ifr));
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  bool vnet = !(flags & ZN_TAP_NO_OFFLOAD);
+  ifr.ifr_flags = (short)(IFF_TAP | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0));
   memcpy(ifr.ifr_name, name, strlen(name));
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
     int e = errno;
     close(fd);
     return map_errno(e);
   }
+  if (vnet) {
+    /* What we can take: checksums left undone, TCP/IPv4 frames of up to
+     * 64 KiB.  Sending such needs nothing more than the header. */
+    t->bounce = malloc(BOUNCE_LEN);
+    if (t->bounce == NULL ||
+        ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)) < 0) {
+      int e = t->bounce ? errno : ENOMEM;
+      free(t->bounce);
+      t->bounce = NULL;
+      close(fd);
+      return e == ENOMEM ? ZN_ENOMEM : map_errno(e);
+    }
+  } else {
+    /* A persistent device keeps the offloads an earlier owner asked for,
+     * and the kernel would go on sending what only a reader of virtio
+     * headers can take. */
+    (void)ioctl(fd, TUNSETOFFLOAD, 0ul);
+  }
   zn_netif_init(&t->nif, &tap_ops, mtu);
+  t->vnet = vnet;
+  if (vnet)
+    t->nif.caps = ZN_NETIF_CAP_TX_CSUM | ZN_NETIF_CAP_TSO;
   t->fd = fd;
   memcpy(t->name, ifr.ifr_name, sizeof(t->name) - 1);
   t->name[sizeof(t->name) - 1] = '\0';

@@ -167,6 +167,9 @@ static int tap_open(const char *name) {
     close(fd);
     return -1;
   }
+  /* No offloads: the device may keep those znet's TAP backend asked for
+   * when it had the device before. */
+  (void)ioctl(fd, TUNSETOFFLOAD, 0ul);
   return fd;
 }
 

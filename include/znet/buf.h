@@ -36,6 +36,8 @@ struct zn_buf {
   uint32_t len;           /* valid bytes from data */
   uint16_t ref;           /* references held; 0 while on the free list */
   uint16_t flags;         /* ZN_BUF_F_* */
+  uint16_t gso_size;      /* send: TCP payload bytes per segment the device
+                           * cuts this frame into (0: one frame as is) */
   uint8_t *head;          /* first byte of storage */
   uint8_t *end;           /* one past the last byte of storage */
   struct zn_buf *next;    /* link for the current owner's queue */
@@ -48,6 +50,9 @@ struct zn_buf {
 #define ZN_BUF_F_MCAST 0x0002u /* received as link-layer multicast */
 #define ZN_BUF_F_CSUM_OK 0x0004u /* transport checksum already verified */
 #define ZN_BUF_F_LOOP 0x0008u /* looped back to ourselves, not from a wire */
+/* Send: the TCP or UDP checksum field holds only the pseudo-header sum;
+ * the netif (ZN_NETIF_CAP_TX_CSUM) completes it. */
+#define ZN_BUF_F_CSUM_PARTIAL 0x0010u
 
 /*
  * A pool of `count` buffers of `size` storage bytes each.  The descriptors

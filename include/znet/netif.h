@@ -65,13 +65,40 @@ struct zn_netif_ops {
 /* Allocation hook: returns an empty buffer with headroom, or NULL. */
 typedef struct zn_buf *(*zn_netif_alloc_fn)(void *ctx);
 
+/*
+ * Offloads.  A backend that can do more than move whole frames says so in
+ * `caps`; the stack uses what is offered and falls back to doing the work
+ * itself otherwise.  Decorators (zn_netif_wrap) offer none.
+ *
+ * ZN_NETIF_CAP_TX_CSUM: send() completes the TCP or UDP checksum of an
+ *   IPv4 frame flagged ZN_BUF_F_CSUM_PARTIAL, whose checksum field holds
+ *   the (uncomplemented, folded) pseudo-header sum.
+ * ZN_NETIF_CAP_TSO: send() takes a TCP/IPv4 frame longer than the MTU
+ *   whose gso_size is set and sends it as segments of gso_size payload
+ *   bytes each, the headers copied, sequence numbers, IP lengths, IDs and
+ *   checksums fixed, FIN and PSH only on the last.  Needs TX_CSUM; the
+ *   frame is also flagged ZN_BUF_F_CSUM_PARTIAL.
+ *
+ * Receive offloads need no capability: a backend flags buffers whose
+ * transport checksum it (or the device) has checked ZN_BUF_F_CSUM_OK, and
+ * may deliver a TCP/IPv4 frame longer than the MTU (coalesced segments of
+ * one flow, in a buffer from alloc_big) when the device sends such.
+ */
+#define ZN_NETIF_CAP_TX_CSUM 0x0001u
+#define ZN_NETIF_CAP_TSO 0x0002u
+/* The largest IP datagram a TSO frame may carry. */
+#define ZN_NETIF_TSO_MAX 65535u
+
 struct zn_netif {
   const struct zn_netif_ops *ops;
   uint32_t mtu;              /* largest IP datagram per frame */
+  uint32_t caps;             /* ZN_NETIF_CAP_*, set by the backend */
   uint8_t mac[6];            /* hardware address, if has_mac */
   bool has_mac;              /* the device has an address of its own */
   uint64_t now;              /* time of the current poll, set by the stack */
   zn_netif_alloc_fn alloc;   /* set by zn_stack_attach() or zn_netif_wrap() */
+  zn_netif_alloc_fn alloc_big; /* the same for a large buffer (64 KiB of
+                                * tailroom); NULL or NULL returns: none */
   void *alloc_ctx;
 };
 
@@ -94,6 +121,12 @@ static inline int zn_netif_recv(struct zn_netif *nif, struct zn_buf **out) {
 
 static inline int zn_netif_send(struct zn_netif *nif, struct zn_buf *b) {
   return nif->ops->send(nif, b);
+}
+
+/* A large receive buffer (ZN_BIGBUF_SIZE) from the attached stack's pool
+ * of them; NULL if none. */
+static inline struct zn_buf *zn_netif_alloc_big(struct zn_netif *nif) {
+  return nif->alloc_big ? nif->alloc_big(nif->alloc_ctx) : NULL;
 }
 
 /* ZN_OK at once if the backend cannot wait. */

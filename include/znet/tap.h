@@ -7,6 +7,7 @@
 #ifndef ZNET_TAP_H
 #define ZNET_TAP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "znet/netif.h"
@@ -16,7 +17,17 @@ struct zn_tap {
   int fd;
   char name[16];        /* the device's name (the kernel's pick if "") */
   struct zn_buf *spare; /* receive buffer kept across empty reads */
+  bool vnet;            /* offloads on: a virtio_net_hdr with every frame */
+  struct zn_buf *spare_big; /* large receive buffer kept for the next read */
+  uint8_t *bounce;      /* the rest of a large frame with no large buffer */
+  struct zn_bufq rxq;   /* segments cut from such a frame, to deliver */
   uint64_t rx_frames, tx_frames;
+  uint64_t rx_gso;      /* coalesced TCP frames received (over a buffer) */
+  uint64_t rx_gso_split; /* of those, cut into segments: no large buffer */
+  uint64_t rx_gso_bad;  /* large frames dropped: not the TCP/IPv4 we asked
+                         * for, or inconsistent headers */
+  uint64_t tx_csum;     /* frames sent with the checksum left to the kernel */
+  uint64_t tx_tso;      /* of those, TCP frames the kernel segments */
   uint64_t rx_short;    /* reads that returned a frame shorter than 14 */
   uint64_t rx_oversize; /* frames larger than a buffer's tailroom, dropped */
   uint64_t rx_nobuf;    /* frames dropped: the alloc hook gave no buffer */
@@ -40,5 +51,12 @@ struct zn_tap {
  * Close with zn_netif_close(&t->nif): closes the fd, frees the spare.
  */
 int zn_tap_open(struct zn_tap *t, const char *name, uint32_t mtu);
+
+/* zn_tap_open with flags.  ZN_TAP_NO_OFFLOAD: plain frames, no virtio
+ * header, no offloads (zn_tap_open turns them on: see tap.c).  Also
+ * ZN_ENOMEM if the 64 KiB bounce buffer cannot be had. */
+#define ZN_TAP_NO_OFFLOAD 0x1u
+int zn_tap_open_flags(struct zn_tap *t, const char *name, uint32_t mtu,
+                      uint32_t flags);
 
 #endif /* ZNET_TAP_H */

@@ -55,6 +55,13 @@ uint16_t zn_csum(const void *p, size_t len);
 uint32_t zn_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto,
                         uint16_t len);
 
+/* What a sender that leaves the checksum to the device (checksum offload,
+ * ZN_BUF_F_CSUM_PARTIAL) stores in the TCP or UDP checksum field: the
+ * pseudo-header sum, folded and not complemented.  The device adds the
+ * segment from the transport header on and stores the complement. */
+uint16_t zn_csum_partial(uint32_t src, uint32_t dst, uint8_t proto,
+                         uint16_t len);
+
 /* Incremental update (RFC 1624 eqn. 3): the new checksum field value after
  * a 16-bit (or 32-bit) word covered by checksum `csum` changes from `from`
  * to `to`. */

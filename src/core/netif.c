@@ -18,8 +18,14 @@ static struct zn_buf *forward_alloc(void *ctx) {
   return zn_netif_alloc(outer);
 }
 
+static struct zn_buf *forward_alloc_big(void *ctx) {
+  struct zn_netif *outer = ctx;
+  return zn_netif_alloc_big(outer);
+}
+
 void zn_netif_wrap(struct zn_netif *outer, struct zn_netif *inner) {
   inner->alloc = forward_alloc;
+  inner->alloc_big = forward_alloc_big;
   inner->alloc_ctx = outer;
   outer->mtu = inner->mtu;
   memcpy(outer->mac, inner->mac, sizeof(outer->mac));

@@ -160,6 +160,13 @@ static struct zn_buf *rx_alloc(void *ctx) {
   return b;
 }
 
+static struct zn_buf *rx_alloc_big(void *ctx) {
+  struct zn_stack *st = ctx;
+  /* Not counted as a failure: a backend asks for one when it can make do
+   * without (it splits a large frame into ordinary buffers). */
+  return st->bigpool.free ? zn_pool_alloc(&st->bigpool) : NULL;
+}
+
 int zn_stack_attach(struct zn_stack *st, struct zn_netif *nif) {
   if (st->nif)
     return ZN_EALREADY;
@@ -167,6 +174,7 @@ int zn_stack_attach(struct zn_stack *st, struct zn_netif *nif) {
     return ZN_EINVAL;
   st->nif = nif;
   nif->alloc = rx_alloc;
+  nif->alloc_big = rx_alloc_big;
   nif->alloc_ctx = st;
   nif->now = st->now;
   if (!st->cfg.has_mac && nif->has_mac)
@@ -205,7 +213,7 @@ void zn__if_output(struct zn_stack *st, struct zn_buf *b) {
     zn_buf_free(b);
     return;
   }
-  if (b->len > (size_t)st->nif->mtu + ZN_ETH_VLAN_HDR_LEN) {
+  if (b->len > (size_t)st->nif->mtu + ZN_ETH_VLAN_HDR_LEN && !b->gso_size) {
     ZN_STAT_INC(st, if_tx_toobig);
     zn_buf_free(b);
     return;

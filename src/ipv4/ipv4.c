@@ -189,7 +189,8 @@ static struct zn_buf *reass_join(struct zn_stack *st, struct zn__reass *r) {
   memcpy(p, first->data - hl, hl);
   for (struct zn_buf *f = first; f; f = f->next)
     memcpy(p + hl + fcb(f)->off, f->data, f->len);
-  out->flags = first->flags;
+  /* No backend checks a transport checksum fragment by fragment. */
+  out->flags = first->flags & (uint16_t)~ZN_BUF_F_CSUM_OK;
   zn_wr16(p + 2, (uint16_t)tot);
   zn_wr16(p + 6, 0);
   zn_wr16(p + 10, 0);
@@ -396,7 +397,8 @@ enum hop_kind { HOP_UNICAST, HOP_BCAST, HOP_MCAST };
 void zn__ip_link_send(struct zn_stack *st, struct zn_buf *b,
                       const uint8_t mac[6]) {
   uint32_t mtu = st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;
-  if (b->len <= mtu) {
+  /* A TSO frame is cut by the netif, not fragmented. */
+  if (b->len <= mtu || b->gso_size) {
     zn__eth_output(st, b, mac, ZN_ETHERTYPE_IPV4);
     return;
   }
@@ -476,7 +478,7 @@ int zn__ip_output(struct zn_stack *st, struct zn_buf *b,
     goto fail;
   }
   uint32_t mtu = st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;
-  if (!loop && plen + ZN_IPV4_HDR_LEN > mtu &&
+  if (!loop && plen + ZN_IPV4_HDR_LEN > mtu && !b->gso_size &&
       (tx->df || mtu < ZN_IPV4_HDR_LEN + 8)) {
     ZN_STAT_INC(st, ip_tx_drop_df);
     rc = ZN_EMSGSIZE;

@@ -455,8 +455,12 @@ static bool process_data(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
      * mode): the sender is recovering with a small window, and an ACK
      * held back, or lost with one ACK for two segments, stalls it until
      * a probe or the RTO. */
-    if (s->len + 12u >= c->mss) /* full-sized, allowing for options */
-      c->segs_unacked++;
+    if (s->len + 12u >= c->mss) { /* full-sized, allowing for options */
+      /* A frame the netif coalesced (receive offload) counts as the
+       * segments it was sent as. */
+      uint32_t n = s->len / (c->mss > 12u ? c->mss - 12u : 1u);
+      c->segs_unacked = (uint8_t)(c->segs_unacked + (n > 2u ? 2u : n ? n : 1u));
+    }
     bool quick = s->len && c->quickacks;
     if (quick)
       c->quickacks--;
@@ -810,7 +814,8 @@ void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
     ZN_STAT_INC(st, tcp_drop_bcast);
     goto drop;
   }
-  if (!(b->flags & ZN_BUF_F_LOOP) && !zn_tcp_csum_ok(&v, m->src, m->dst)) {
+  if (!(b->flags & (ZN_BUF_F_LOOP | ZN_BUF_F_CSUM_OK)) &&
+      !zn_tcp_csum_ok(&v, m->src, m->dst)) {
     ZN_STAT_INC(st, tcp_drop_checksum);
     goto drop;
   }

@@ -396,7 +396,20 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
   uint32_t ack = (flags & ZN_TCP_ACK) ? c->rcv_nxt : 0;
   zn_tcp_emit(p, c->lport, c->rport, seq, ack, flags, (uint16_t)wfield, olen);
   memcpy(p + ZN_TCP_HDR_LEN, opts, olen);
-  zn_tcp_finish(p, hlen + len, c->laddr, c->raddr);
+  uint32_t caps = st->nif ? st->nif->caps : 0;
+  if (caps & ZN_NETIF_CAP_TX_CSUM) {
+    zn_wr16(p + 16, zn_csum_partial(c->laddr, c->raddr, ZN_IPPROTO_TCP,
+                                    (uint16_t)(hlen + len)));
+    b->flags |= ZN_BUF_F_CSUM_PARTIAL;
+  } else {
+    zn_tcp_finish(p, hlen + len, c->laddr, c->raddr);
+  }
+  uint32_t nsegs = 1;
+  if (len > seg) { /* only when the netif offers TSO: see tso_limit() */
+    b->gso_size = (uint16_t)seg;
+    nsegs = (len + seg - 1) / seg;
+    ZN_STAT_INC(st, tcp_tso_tx);
+  }
   if (flags & ZN_TCP_ACK) {
     c->last_ack_sent = c->rcv_nxt;
     uint32_t edge = c->rcv_nxt + (syn ? wfield : wfield << c->rcv_wscale);
@@ -412,7 +425,7 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
   tx.dst = c->raddr;
   tx.proto = ZN_IPPROTO_TCP;
   tx.df = true; /* RFC 1191 path MTU discovery */
-  ZN_STAT_INC(st, tcp_seg_tx);
+  ZN_STAT_ADD(st, tcp_seg_tx, nsegs);
   return zn__ip_output(st, b, &tx);
 }
 
@@ -495,15 +508,45 @@ static uint32_t until_sacked(const struct zn_tcp_conn *c, uint32_t seq,
   return n;
 }
 
-/* Send one segment of (re)transmission at seq.  Returns bytes of sequence
- * space used, 0 if nothing could be sent. */
-static uint32_t transmit_at(struct zn_tcp_conn *c, uint32_t seq, uint32_t max) {
+/* The most new data one frame should carry: with a netif that segments
+ * (ZN_NETIF_CAP_TSO), whole segments up to a 64 KiB datagram, but no more
+ * than a quarter of the congestion window (so a small window still goes
+ * out as several frames the ACKs can clock), and only while a large
+ * buffer is free to build the frame in; else one segment. */
+static uint32_t tso_limit(struct zn_tcp_conn *c) {
+  struct zn_stack *st = c->st;
+  uint32_t seg = zn__tcp_seg_size(c);
+  uint32_t need = ZN_NETIF_CAP_TX_CSUM | ZN_NETIF_CAP_TSO;
+  if (!st->nif || (st->nif->caps & need) != need || st->bigpool.count == 0)
+    return seg;
+  if (!st->bigpool.free && st->txq.count)
+    zn_stack_flush(st); /* frames built earlier hold the large buffers */
+  if (!st->bigpool.free)
+    return seg;
+  uint32_t max = ZN_NETIF_TSO_MAX - ZN_IPV4_HDR_LEN - ZN_TCP_HDR_LEN -
+                 TCP_OPT_SPACE;
+  uint32_t fit = ZN_BIGBUF_SIZE - ZN_BUF_HEADROOM - ZN_TCP_HDR_LEN -
+                 TCP_OPT_SPACE;
+  if (max > fit)
+    max = fit;
+  if (max > c->cc.cwnd / 4)
+    max = c->cc.cwnd / 4;
+  return max >= 2 * seg ? max / seg * seg : seg;
+}
+
+/* Send one frame of (re)transmission at seq: at most max bytes of
+ * payload, and at most cap (one segment, or more for TSO).  Returns bytes
+ * of sequence space used, 0 if nothing could be sent. */
+static uint32_t transmit_upto(struct zn_tcp_conn *c, uint32_t seq,
+                              uint32_t max, uint32_t cap) {
   uint32_t len = unsent_from(c, seq);
   uint32_t seg = zn__tcp_seg_size(c);
   if (len > max)
     len = max;
-  if (len > seg)
-    len = seg;
+  if (len > cap)
+    len = cap;
+  if (len > seg) /* a TSO frame: whole segments */
+    len = len / seg * seg;
   uint8_t flags = ZN_TCP_ACK;
   if (fin_due(c, seq, len))
     flags |= ZN_TCP_FIN;
@@ -511,8 +554,19 @@ static uint32_t transmit_at(struct zn_tcp_conn *c, uint32_t seq, uint32_t max) {
     flags |= ZN_TCP_PSH;
   if (len == 0 && !(flags & ZN_TCP_FIN))
     return 0;
-  if (send_segment(c, seq, len, flags) != ZN_OK)
-    return 0;
+  if (send_segment(c, seq, len, flags) != ZN_OK) {
+    if (len <= seg)
+      return 0;
+    /* No large buffer after all: one segment, as without TSO. */
+    len = seg;
+    flags = ZN_TCP_ACK;
+    if (fin_due(c, seq, len))
+      flags |= ZN_TCP_FIN;
+    if (len == unsent_from(c, seq))
+      flags |= ZN_TCP_PSH;
+    if (send_segment(c, seq, len, flags) != ZN_OK)
+      return 0;
+  }
   uint32_t used = len + ((flags & ZN_TCP_FIN) ? 1u : 0u);
   if (len < zn__tcp_seg_size(c) && zn__seq_gt(seq + len, c->snd_sml))
     c->snd_sml = seq + len;
@@ -546,6 +600,10 @@ static uint32_t transmit_at(struct zn_tcp_conn *c, uint32_t seq, uint32_t max) {
     zn__tcp_arm_rtx(c);
   c->persist = false;
   return used;
+}
+
+static uint32_t transmit_at(struct zn_tcp_conn *c, uint32_t seq, uint32_t max) {
+  return transmit_upto(c, seq, max, zn__tcp_seg_size(c));
 }
 
 void zn__tcp_retransmit_first(struct zn_tcp_conn *c) {
@@ -666,7 +724,17 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
         break;
       if (len == 0 && !fin)
         break;
-      uint32_t used = transmit_at(c, c->snd_nxt, len);
+      if (len == seg && avail >= 2 * seg && room >= 2 * seg) {
+        /* Several segments' worth may go: as one frame if the netif
+         * segments (TSO). */
+        uint32_t cap = tso_limit(c);
+        if (cap > seg) {
+          len = avail < room ? avail : room;
+          if (len > cap)
+            len = cap;
+        }
+      }
+      uint32_t used = transmit_upto(c, c->snd_nxt, len, len);
       if (!used)
         break;
       c->snd_nxt += used;

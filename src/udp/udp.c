@@ -256,7 +256,19 @@ int zn_udp_sendto_buf(struct zn_udp_sock *s, uint32_t addr, uint16_t port,
     rc = ZN_ENOBUFS; /* a buffer not from zn_udp_buf_alloc */
     goto fail;
   }
-  zn_udp_emit(p, s->lport, port, len, src, addr);
+  if (st->nif && (st->nif->caps & ZN_NETIF_CAP_TX_CSUM) &&
+      len + ZN_IPV4_HDR_LEN <= st->nif->mtu) {
+    /* The checksum is left to the device (not for a datagram that will
+     * be fragmented: the device sees only the fragments). */
+    zn_wr16(p, s->lport);
+    zn_wr16(p + 2, port);
+    zn_wr16(p + 4, (uint16_t)len);
+    zn_wr16(p + 6, zn_csum_partial(src, addr, ZN_IPPROTO_UDP, (uint16_t)len));
+    b->flags |= ZN_BUF_F_CSUM_PARTIAL;
+  } else {
+    zn_udp_emit(p, s->lport, port, len, src, addr);
+    b->flags &= (uint16_t)~ZN_BUF_F_CSUM_PARTIAL;
+  }
   struct zn__ip_tx tx = {0};
   tx.src = src;
   tx.dst = addr;
@@ -322,7 +334,8 @@ static void udp_input(struct zn_stack *st, struct zn_buf *b,
       ZN_STAT_INC(st, udp_drop_len);
     goto drop;
   }
-  if (!(b->flags & ZN_BUF_F_LOOP) && !zn_udp_csum_ok(&v, m->src, m->dst)) {
+  if (!(b->flags & (ZN_BUF_F_LOOP | ZN_BUF_F_CSUM_OK)) &&
+      !zn_udp_csum_ok(&v, m->src, m->dst)) {
     ZN_STAT_INC(st, udp_drop_checksum);
     goto drop;
   }

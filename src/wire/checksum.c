@@ -101,6 +101,11 @@ uint32_t zn_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto,
 
 /* RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'): unlike eqn. 2 it never turns a
  * result that recomputation would give as 0x0000 into 0xffff. */
+uint16_t zn_csum_partial(uint32_t src, uint32_t dst, uint8_t proto,
+                         uint16_t len) {
+  return (uint16_t)~zn_csum_fold(zn_csum_pseudo(src, dst, proto, len));
+}
+
 uint16_t zn_csum_update16(uint16_t csum, uint16_t from, uint16_t to) {
   uint32_t sum = (uint32_t)(uint16_t)~csum + (uint16_t)~from + to;
   return (uint16_t)~fold32(sum);
