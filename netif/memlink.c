@@ -10,11 +10,19 @@
  * the queue may use its `next` link.  A shared buffer (a duplicate from the
  * fault injector, a frame another layer still holds) is copied at send time
  * instead of being linked in.
+ *
+ * With offloads on (zn_memlink_set_offloads), each end offers checksum
+ * offload and TSO, and does on receive what a device does on send:
+ * completes a checksum left partial and cuts a TSO frame into segments,
+ * deriving each segment's pseudo-header sum from the one in the frame
+ * (as Linux's tcp_gso_segment does), so that a wrong partial sum from
+ * the sender shows as a bad checksum at the receiver.
  */
 #include <string.h>
 
 #include "znet/err.h"
 #include "znet/memlink.h"
+#include "znet/wire.h"
 
 #define MEMLINK_DEFAULT_QLEN 256u
 
@@ -34,6 +42,88 @@ static struct zn_buf *copy_frame(struct zn_netif *nif, const struct zn_buf *b) {
   memcpy(c->data, b->data, b->len);
   c->len = b->len;
   return c;
+}
+
+/* The transport header's offset in frame f, and the checksum field's in
+ * it; 0 if f is not TCP or UDP over IPv4 (our own frames: well formed). */
+static size_t l4_of(const uint8_t *f, size_t len, size_t *field) {
+  size_t l2 = 14;
+  if (len >= 18 && zn_rd16(f + 12) == ZN_ETHERTYPE_VLAN)
+    l2 += 4;
+  if (len < l2 + 20)
+    return 0;
+  size_t l4 = l2 + (size_t)(f[l2] & 0x0f) * 4;
+  uint8_t proto = f[l2 + 9];
+  if (proto != ZN_IPPROTO_TCP && proto != ZN_IPPROTO_UDP)
+    return 0;
+  *field = proto == ZN_IPPROTO_TCP ? 16 : 6;
+  return l4 + *field + 2 <= len ? l4 : 0;
+}
+
+/* Finish a partial checksum: the field holds the pseudo-header sum, so
+ * the checksum of everything from the transport header on is the value. */
+static void csum_complete(uint8_t *f, size_t len) {
+  size_t field, l4 = l4_of(f, len, &field);
+  if (l4 == 0)
+    return;
+  uint16_t c = zn_csum(f + l4, len - l4);
+  if (c == 0 && field == 6)
+    c = 0xffff; /* UDP: 0 means "no checksum" */
+  zn_wr16(f + l4 + field, c);
+}
+
+/* Cut TSO frame src into segments of src->gso_size payload bytes, in
+ * buffers from nif's pool, onto e->segq.  False if a buffer was missing
+ * (the rest is dropped, as by a device with an empty ring). */
+static bool segment(struct zn_memlink_end *e, const struct zn_buf *src) {
+  const uint8_t *f = src->data;
+  size_t field, l4 = l4_of(f, src->len, &field);
+  if (l4 == 0 || field != 16 || src->len < l4 + 20)
+    return false;
+  size_t ipoff = (src->len >= 18 && zn_rd16(f + 12) == ZN_ETHERTYPE_VLAN) ? 18 : 14;
+  size_t hdr = l4 + (size_t)(f[l4 + 12] >> 4) * 4;
+  if (hdr > src->len)
+    return false;
+  size_t pay = src->len - hdr, mss = src->gso_size;
+  uint32_t tcp_len = (uint32_t)(src->len - l4);
+  uint16_t partial = zn_rd16(f + l4 + 16);
+  uint32_t seq = zn_rd32(f + l4 + 4);
+  uint16_t id = zn_rd16(f + ipoff + 4);
+  uint8_t flags = f[l4 + 13];
+  for (size_t off = 0, i = 0; off < pay; off += mss, i++) {
+    size_t k = pay - off < mss ? pay - off : mss;
+    struct zn_buf *s = zn_netif_alloc(&e->nif);
+    if (s == NULL || zn_buf_tailroom(s) < hdr + k) {
+      zn_buf_free(s);
+      return false;
+    }
+    uint8_t *p = zn_buf_put(s, hdr + k);
+    memcpy(p, f, hdr);
+    memcpy(p + hdr, f + hdr + off, k);
+    uint8_t *ip = p + ipoff;
+    zn_wr16(ip + 2, (uint16_t)(l4 - ipoff + (hdr - l4) + k));
+    zn_wr16(ip + 4, (uint16_t)(id + i));
+    zn_wr16(ip + 10, 0);
+    zn_wr16(ip + 10, zn_csum(ip, l4 - ipoff));
+    uint8_t *th = p + l4;
+    zn_wr32(th + 4, seq + (uint32_t)off);
+    uint8_t fl = flags;
+    if (off + k < pay)
+      fl &= (uint8_t) ~(ZN_TCP_FIN | ZN_TCP_PSH);
+    if (off)
+      fl &= (uint8_t)~ZN_TCP_CWR;
+    th[13] = fl;
+    /* The partial sum counted the whole frame's TCP length: take it out
+     * and put this segment's in (ones' complement arithmetic). */
+    uint32_t sum = (uint32_t)partial + (uint16_t)~tcp_len +
+                   (uint32_t)(hdr - l4 + k);
+    while (sum >> 16)
+      sum = (sum & 0xffff) + (sum >> 16);
+    zn_wr16(th + 16, (uint16_t)sum);
+    csum_complete(p, hdr + k);
+    zn_bufq_push(&e->segq, s);
+  }
+  return true;
 }
 
 static int memlink_send(struct zn_netif *nif, struct zn_buf *b) {
@@ -65,14 +155,35 @@ static int memlink_send(struct zn_netif *nif, struct zn_buf *b) {
  * once. */
 static int memlink_recv(struct zn_netif *nif, struct zn_buf **out) {
   struct zn_memlink_end *e = end_of(nif);
+  if (e->segq.count) {
+    e->rx_frames++;
+    *out = zn_bufq_pop(&e->segq);
+    return ZN_OK;
+  }
   struct zn_buf *src = zn_bufq_pop(&e->rxq);
   if (src == NULL)
     return ZN_EAGAIN;
+  if ((src->flags & ZN_BUF_F_CSUM_PARTIAL) && src->gso_size) {
+    e->tso_cut++;
+    if (!segment(e, src))
+      e->drops++;
+    zn_buf_free(src);
+    if (!e->segq.count)
+      return ZN_EAGAIN;
+    e->rx_frames++;
+    *out = zn_bufq_pop(&e->segq);
+    return ZN_OK;
+  }
   struct zn_buf *dst = copy_frame(nif, src);
+  bool partial = (src->flags & ZN_BUF_F_CSUM_PARTIAL) != 0;
   zn_buf_free(src);
   if (dst == NULL) {
     e->drops++;
     return ZN_EAGAIN;
+  }
+  if (partial) {
+    e->csum_done++;
+    csum_complete(dst->data, dst->len);
   }
   e->rx_frames++;
   *out = dst;
@@ -87,6 +198,7 @@ static uint64_t memlink_next_deadline(struct zn_netif *nif) {
 
 static void memlink_close(struct zn_netif *nif) {
   zn_bufq_purge(&end_of(nif)->rxq);
+  zn_bufq_purge(&end_of(nif)->segq);
 }
 
 static const struct zn_netif_ops memlink_ops = {
@@ -103,6 +215,7 @@ static void end_init(struct zn_memlink_end *e, struct zn_memlink_end *peer,
   zn_netif_init(&e->nif, &memlink_ops, mtu);
   e->peer = peer;
   zn_bufq_init(&e->rxq);
+  zn_bufq_init(&e->segq);
   e->qlen = qlen;
 }
 
@@ -116,4 +229,12 @@ void zn_memlink_init(struct zn_memlink *l, uint32_t mtu, uint32_t qlen) {
 void zn_memlink_purge(struct zn_memlink *l) {
   zn_bufq_purge(&l->a.rxq);
   zn_bufq_purge(&l->b.rxq);
+  zn_bufq_purge(&l->a.segq);
+  zn_bufq_purge(&l->b.segq);
+}
+
+void zn_memlink_set_offloads(struct zn_memlink *l, bool on) {
+  uint32_t caps = on ? ZN_NETIF_CAP_TX_CSUM | ZN_NETIF_CAP_TSO : 0;
+  l->a.nif.caps = caps;
+  l->b.nif.caps = caps;
 }

@@ -21,6 +21,7 @@
 #ifndef ZNET_MEMLINK_H
 #define ZNET_MEMLINK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "znet/buf.h"
@@ -30,8 +31,11 @@ struct zn_memlink_end {
   struct zn_netif nif;          /* first */
   struct zn_memlink_end *peer;
   struct zn_bufq rxq;           /* frames sent by the peer, not yet read */
+  struct zn_bufq segq;          /* segments cut from a TSO frame, to read */
   uint32_t qlen;
   uint64_t tx_frames, rx_frames, drops;
+  uint64_t tso_cut;             /* TSO frames cut into segments */
+  uint64_t csum_done;           /* partial checksums completed */
 };
 
 struct zn_memlink {
@@ -43,5 +47,11 @@ void zn_memlink_init(struct zn_memlink *l, uint32_t mtu, uint32_t qlen);
 
 /* Free frames still queued in both directions. */
 void zn_memlink_purge(struct zn_memlink *l);
+
+/* Offloads on both ends (off after init): each offers
+ * ZN_NETIF_CAP_TX_CSUM and ZN_NETIF_CAP_TSO and, on receive, completes
+ * checksums left partial and cuts TSO frames into segments the way a
+ * device would (see memlink.c), for testing a stack's use of them. */
+void zn_memlink_set_offloads(struct zn_memlink *l, bool on);
 
 #endif /* ZNET_MEMLINK_H */

@@ -185,6 +185,60 @@ check "znet-nc's own SHA-256 of what it sent is the same" grep -q "^znet-nc: sha
 grep "^znet-nc: \(sent\|tcp\)" "$nerr" | diag
 no_leak_case "znet-nc --send" "$nerr"
 
+# The TAP offloads (on by default): the 64 MiB each way went as TSO
+# frames and coalesced frames.  Then the same with no large buffer (every
+# coalesced frame cut into segments in the TAP backend) and with the
+# offloads off, hashed end to end each time.
+stat_of() { sed -n "s/^ *$1  *\([0-9]*\)\$/\1/p" "$2" | head -1; }
+if start_nc_listen "$nout" "$nerr" 0.0.0.0 5011 --sink --sha256 -w 30 -v; then
+  in_ns_t 60 nc -N "$Z" 5011 <"$T/r64" 2>"$T/lnc.err"
+  wait_nc 30
+  rc=$?
+  gso=$(stat_of tap.rx_gso "$nerr")
+  check "offloads: Linux -> znet-nc, 64 MiB, SHA-256 right (exit $rc)" \
+    grep -q "^znet-nc: sha256 received $r64sum\$" "$nerr"
+  check "offloads: the kernel sent coalesced frames, taken whole (tap.rx_gso ${gso:-0})" \
+    [ "${gso:-0}" -gt 0 -a -z "$(stat_of tap.rx_gso_bad "$nerr")" ]
+  no_leak_case "znet-nc --sink, offloads" "$nerr"
+else
+  not_ok "znet-nc --listen --sink -v starts"
+  diag <"$nerr"
+fi
+if start_nc_listen "$nout" "$nerr" 0.0.0.0 5012 --sink --sha256 -w 30 -v --bigbufs 0; then
+  in_ns_t 60 nc -N "$Z" 5012 <"$T/r64" 2>"$T/lnc.err"
+  wait_nc 30
+  rc=$?
+  split=$(stat_of tap.rx_gso_split "$nerr")
+  check "offloads, no large buffer: Linux -> znet-nc, 64 MiB, SHA-256 right (exit $rc)" \
+    grep -q "^znet-nc: sha256 received $r64sum\$" "$nerr"
+  check "offloads, no large buffer: coalesced frames cut into segments (tap.rx_gso_split ${split:-0})" \
+    [ "${split:-0}" -gt 0 ]
+  no_leak_case "znet-nc --sink --bigbufs 0" "$nerr"
+else
+  not_ok "znet-nc --listen --sink --bigbufs 0 starts"
+  diag <"$nerr"
+fi
+for mode in offload no-offload; do
+  extra=()
+  [ "$mode" = no-offload ] && extra=(--no-offload)
+  linux_listen 5013 "$lsum" sha256sum
+  lpid=$E2E_LPID
+  znet_nc "$K" 5013 --send 64M --sha256 -w 30 -v "${extra[@]}" >"$nout" 2>"$nerr"
+  rc=$?
+  wait_bg "$lpid" 30
+  got=$(cut -d' ' -f1 <"$lsum")
+  tso=$(stat_of tap.tx_tso "$nerr")
+  check "$mode: znet-nc --send 64M -> Linux: exit 0, Linux's SHA-256 right (got $rc)" \
+    [ "$rc" -eq 0 -a "$got" = "$want" ]
+  if [ "$mode" = offload ]; then
+    check "offload: TSO frames sent (tap.tx_tso ${tso:-0})" [ "${tso:-0}" -gt 0 ]
+  else
+    check "no-offload: no TSO frame, no checksum left to the kernel" \
+      [ -z "$tso" -a -z "$(stat_of tap.tx_csum "$nerr")" ]
+  fi
+  no_leak_case "znet-nc --send, $mode" "$nerr"
+done
+
 # Streams both ways, Linux as the client: znet-nc's stdin (r2) reaches
 # Linux, Linux's (r1) reaches znet-nc's stdout.
 if E2E_NC_STDIN=$T/r2 start_nc_listen "$T/fromlinux" "$nerr" 0.0.0.0 5003 -w 30; then
