@@ -525,7 +525,7 @@ static uint32_t tso_limit(struct zn_tcp_conn *c) {
     return seg;
   uint32_t max = ZN_NETIF_TSO_MAX - ZN_IPV4_HDR_LEN - ZN_TCP_HDR_LEN -
                  TCP_OPT_SPACE;
-  uint32_t fit = ZN_BIGBUF_SIZE - ZN_BUF_HEADROOM - ZN_TCP_HDR_LEN -
+  uint32_t fit = st->bigpool.size - ZN_BUF_HEADROOM - ZN_TCP_HDR_LEN -
                  TCP_OPT_SPACE;
   if (max > fit)
     max = fit;
