@@ -60,8 +60,17 @@ void zn__arp_destroy(struct zn_stack *st) {
     zn_bufq_purge(&a->e[i].pending);
 }
 
+/* The last address's bucket is remembered: a lookup that misses and the
+ * insertion after it hash once.  (The bucket depends on the address and
+ * the stack's key alone, so the memo never goes stale.) */
 static uint32_t bucket_of(const struct zn_stack *st, uint32_t ip) {
-  return zn__hash32(st, ip, 0x61727000u) & (st->arp.nbuckets - 1);
+  struct zn__arp *a = (struct zn__arp *)(uintptr_t)&st->arp;
+  if (!a->hash_cached || a->hash_ip != ip) {
+    a->hash_bucket = zn__hash32(st, ip, 0x61727000u) & (a->nbuckets - 1);
+    a->hash_ip = ip;
+    a->hash_cached = true;
+  }
+  return a->hash_bucket;
 }
 
 static struct zn__arp_entry *find(const struct zn_stack *st, uint32_t ip) {

@@ -2,6 +2,7 @@
 #ifndef ZN_ARP_INT_H
 #define ZN_ARP_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,7 +27,12 @@ struct zn__arp {
   uint32_t *bucket;        /* entry index + 1, 0 = empty */
   uint32_t nbuckets;       /* power of two */
   uint32_t nused;
-  uint32_t last;           /* index + 1 of the last entry looked up */
+  uint32_t last;           /* index + 1 of the last entry looked up:
+                              0 once that entry is freed (unlink_entry),
+                              and checked against state and address */
+  uint32_t hash_ip;        /* bucket_of's last address ... */
+  uint32_t hash_bucket;    /* ... and its bucket (fixed under the key) */
+  bool hash_cached;
   uint32_t free_head;      /* index + 1 of the first FREE entry */
   uint32_t announce_left;  /* gratuitous ARPs still to send */
   struct zn_timer announce_timer;

@@ -388,8 +388,14 @@ void zn__ip_deliver_err(struct zn_stack *st, const struct zn__ip_err *e) {
 /* ---- output ---- */
 
 static uint16_t next_id(struct zn_stack *st, uint32_t dst, uint8_t proto) {
-  uint32_t h = zn__hash32(st, dst, proto) % ZN__IP_IDS;
-  return st->ip.ids[h]++;
+  struct zn__ip *ip = &st->ip;
+  if (!ip->id_cached || ip->id_dst != dst || ip->id_proto != proto) {
+    ip->id_slot = (uint8_t)(zn__hash32(st, dst, proto) % ZN__IP_IDS);
+    ip->id_dst = dst;
+    ip->id_proto = proto;
+    ip->id_cached = true;
+  }
+  return ip->ids[ip->id_slot]++;
 }
 
 enum hop_kind { HOP_UNICAST, HOP_BCAST, HOP_MCAST };

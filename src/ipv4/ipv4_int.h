@@ -62,9 +62,18 @@ struct zn__ip {
   struct zn__reass *reass; /* cfg.reass_slots */
   uint32_t reass_mem;      /* buffer bytes held by all slots */
   uint16_t ids[ZN__IP_IDS];
+  /* next_id's last (destination, protocol) and its slot in ids: the slot
+   * is a function of the two under the stack's fixed key, so this never
+   * goes stale; it saves the keyed hash for a run of datagrams to one
+   * peer. */
+  uint32_t id_dst;
+  uint8_t id_proto;
+  uint8_t id_slot;
+  bool id_cached;
   struct zn__l4_proto l4[ZN__L4_MAX];
   uint32_t nl4;
 };
+_Static_assert(ZN__IP_IDS <= 256, "id_slot is a uint8_t");
 
 struct zn__ip_tx {
   uint32_t src;            /* 0: our address */

@@ -6,7 +6,9 @@
  *
  * Lookup is by a keyed hash (SipHash under the stack's secret) of the
  * 4-tuple, so an attacker choosing ports cannot pile connections into one
- * chain.  Listeners have their own table keyed by local port.
+ * chain.  Listeners have their own table keyed by local port.  The last
+ * connection found and the last hashes are remembered, so a run of
+ * segments of one connection is not hashed segment by segment.
  *
  * Lifetime: callbacks are collected as flags while a segment or a timer is
  * processed and delivered at the end (zn__tcp_deliver), so no callback
@@ -181,6 +183,8 @@ static void free_slot(struct zn_tcp_conn *c) {
   struct zn_stack *st = c->st;
   zn__tcp_release_all(c);
   zn__tcp_timers_stop(c);
+  if (t->last == c) /* hashed out already; never point at a free slot */
+    t->last = NULL;
   memset(c, 0, sizeof(*c));
   c->st = st;
   c->next = t->free;
@@ -220,62 +224,101 @@ struct zn_tcp_conn *zn__tcp_alloc(struct zn_stack *st) {
 
 /* ---- hashing ---- */
 
-static uint32_t tuple_hash(const struct zn_stack *st, uint32_t laddr,
+/* The keyed hashes stay (they keep an attacker from piling connections
+ * into one chain), but the common case does not pay for them again: the
+ * last 4-tuple's and the last listening port's hashes are remembered (a
+ * SYN's lookup and the new connection's insertion hash once; so do the
+ * candidate port and the insertion of zn_tcp_connect), a connection
+ * keeps the hash it was inserted under (removal hashes nothing), and
+ * zn__tcp_lookup answers a run of segments of one connection from
+ * t->last. */
+static uint32_t tuple_hash(struct zn_stack *st, uint32_t laddr,
                            uint16_t lport, uint32_t raddr, uint16_t rport) {
+  struct zn__tcp *t = &st->tcp;
+  if (t->memo_ok && t->memo_laddr == laddr && t->memo_raddr == raddr &&
+      t->memo_lport == lport && t->memo_rport == rport)
+    return t->memo_hash;
   uint8_t in[12];
   zn_wr32(in, laddr);
   zn_wr32(in + 4, raddr);
   zn_wr16(in + 8, lport);
   zn_wr16(in + 10, rport);
-  return (uint32_t)zn_siphash13(st->hash_key, in, sizeof(in));
+  t->memo_hash = (uint32_t)zn_siphash13(st->hash_key, in, sizeof(in));
+  t->memo_laddr = laddr;
+  t->memo_raddr = raddr;
+  t->memo_lport = lport;
+  t->memo_rport = rport;
+  t->memo_ok = true;
+  return t->memo_hash;
 }
 
-static struct zn_tcp_conn **chain_of(struct zn_tcp_conn *c) {
-  struct zn__tcp *t = &c->st->tcp;
-  if (c->state == ZN_TCP_LISTEN)
-    return &t->lbucket[zn__hash32(c->st, c->lport, 0x6c697374u) &
-                       (t->nlbuckets - 1)];
-  return &t->bucket[tuple_hash(c->st, c->laddr, c->lport, c->raddr,
-                               c->rport) &
-                    (t->nbuckets - 1)];
+static uint32_t port_hash(struct zn_stack *st, uint16_t lport) {
+  struct zn__tcp *t = &st->tcp;
+  if (!t->lmemo_ok || t->lmemo_port != lport) {
+    t->lmemo_hash = zn__hash32(st, lport, 0x6c697374u);
+    t->lmemo_port = lport;
+    t->lmemo_ok = true;
+  }
+  return t->lmemo_hash;
 }
 
 void zn__tcp_hash_in(struct zn_tcp_conn *c) {
-  struct zn_tcp_conn **b = chain_of(c);
+  struct zn__tcp *t = &c->st->tcp;
+  struct zn_tcp_conn **b;
+  if (c->state == ZN_TCP_LISTEN) {
+    c->hash = port_hash(c->st, c->lport);
+    c->hashed = ZN__TCP_HASHED_LISTEN;
+    b = &t->lbucket[c->hash & (t->nlbuckets - 1)];
+  } else {
+    c->hash = tuple_hash(c->st, c->laddr, c->lport, c->raddr, c->rport);
+    c->hashed = ZN__TCP_HASHED_CONN;
+    b = &t->bucket[c->hash & (t->nbuckets - 1)];
+  }
   c->hnext = *b;
   *b = c;
+  /* Ahead of its chain now: if it shares last's 4-tuple, a lookup finds
+   * it, not last. */
+  t->last = NULL;
 }
 
 void zn__tcp_hash_out(struct zn_tcp_conn *c) {
   struct zn__tcp *t = &c->st->tcp;
-  /* The conn may be in either table (its state may have changed since it
-   * was hashed in): look in both. */
-  struct zn_tcp_conn **pp = &t->bucket[tuple_hash(c->st, c->laddr, c->lport,
-                                                  c->raddr, c->rport) &
-                                       (t->nbuckets - 1)];
-  while (*pp && *pp != c)
-    pp = &(*pp)->hnext;
-  if (!*pp) {
-    pp = &t->lbucket[zn__hash32(c->st, c->lport, 0x6c697374u) &
-                     (t->nlbuckets - 1)];
+  if (t->last == c)
+    t->last = NULL;
+  /* The table it went into and the hash it went in under (its state may
+   * have changed since). */
+  struct zn_tcp_conn **pp = NULL;
+  if (c->hashed == ZN__TCP_HASHED_CONN)
+    pp = &t->bucket[c->hash & (t->nbuckets - 1)];
+  else if (c->hashed == ZN__TCP_HASHED_LISTEN)
+    pp = &t->lbucket[c->hash & (t->nlbuckets - 1)];
+  if (pp) {
     while (*pp && *pp != c)
       pp = &(*pp)->hnext;
+    if (*pp)
+      *pp = c->hnext;
   }
-  if (*pp)
-    *pp = c->hnext;
   c->hnext = NULL;
+  c->hashed = ZN__TCP_HASHED_NONE;
 }
 
 struct zn_tcp_conn *zn__tcp_lookup(struct zn_stack *st, uint32_t laddr,
                                    uint16_t lport, uint32_t raddr,
                                    uint16_t rport) {
   struct zn__tcp *t = &st->tcp;
-  struct zn_tcp_conn *c =
-      t->bucket[tuple_hash(st, laddr, lport, raddr, rport) & (t->nbuckets - 1)];
+  /* last is in the table and still the first of its tuple in its chain
+   * (nothing was hashed in since it was found). */
+  struct zn_tcp_conn *c = t->last;
+  if (c && c->lport == lport && c->rport == rport && c->raddr == raddr &&
+      c->laddr == laddr)
+    return c;
+  c = t->bucket[tuple_hash(st, laddr, lport, raddr, rport) & (t->nbuckets - 1)];
   for (; c; c = c->hnext)
     if (c->lport == lport && c->rport == rport && c->raddr == raddr &&
-        c->laddr == laddr)
+        c->laddr == laddr) {
+      t->last = c;
       return c;
+    }
   return NULL;
 }
 
@@ -283,8 +326,7 @@ struct zn_tcp_conn *zn__tcp_lookup_listener(struct zn_stack *st,
                                             uint32_t laddr, uint16_t lport) {
   struct zn__tcp *t = &st->tcp;
   struct zn_tcp_conn *best = NULL;
-  struct zn_tcp_conn *c =
-      t->lbucket[zn__hash32(st, lport, 0x6c697374u) & (t->nlbuckets - 1)];
+  struct zn_tcp_conn *c = t->lbucket[port_hash(st, lport) & (t->nlbuckets - 1)];
   for (; c; c = c->hnext) {
     if (c->lport != lport || c->state != ZN_TCP_LISTEN)
       continue;

@@ -119,6 +119,7 @@ struct zn_tcp_conn {
   int err;                     /* sticky failure, 0 if none */
   int soft_err;                /* ICMP soft error, reported on timeout */
   bool persist;                /* rtx_timer is the persist timer */
+  uint8_t hashed;              /* ZN__TCP_HASHED_*: which table holds it */
 
   /* Identity and lookup. */
   uint32_t laddr, raddr;
@@ -165,6 +166,9 @@ struct zn_tcp_conn {
   uint32_t ts_offset;          /* our per-connection TSval offset */
   uint32_t last_ack_sent;
   uint32_t syn_tsval;          /* TSval for our SYN-ACK (cookies), or 0 */
+  uint32_t hash;               /* its bucket's hash while hashed (kept here,
+                                  in what was padding, not by the tuple:
+                                  the struct stays the same size) */
 
   /* Send buffer: chunks linked through b->next. */
   struct zn_bufq sndq;
@@ -247,7 +251,23 @@ struct zn__tcp {
    * new incarnation's ISS must lie beyond the old one's (RFC 6191). */
   uint32_t reopen_iss_floor;
   bool reopen;
+  /* Lookup caches (tcp.c).  last: the connection zn__tcp_lookup found
+   * last, NULL once anything is hashed in or it is hashed out or freed;
+   * always compared on the whole 4-tuple.  The memos remember the last
+   * 4-tuple's and the last listening port's keyed hashes (functions of
+   * their input under the stack's fixed key: never stale), so one
+   * segment's or one connection's repeated lookups hash once. */
+  struct zn_tcp_conn *last;
+  uint32_t memo_laddr, memo_raddr, memo_hash;
+  uint16_t memo_lport, memo_rport;
+  bool memo_ok;
+  bool lmemo_ok;
+  uint16_t lmemo_port;
+  uint32_t lmemo_hash;
 };
+
+/* zn_tcp_conn.hashed */
+enum { ZN__TCP_HASHED_NONE = 0, ZN__TCP_HASHED_CONN, ZN__TCP_HASHED_LISTEN };
 
 /* ---- calls between the files ---- */
 

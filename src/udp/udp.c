@@ -88,9 +88,15 @@ static void hash_out(struct zn_udp_sock *s) {
 static struct zn_udp_sock *lookup(struct zn_stack *st, uint32_t dst,
                                   uint16_t dport, uint32_t src,
                                   uint16_t sport) {
+  struct zn__udp *u = &st->udp;
+  if (!u->last_cached || u->last_port != dport) {
+    u->last_bucket = (uint32_t)(bucket_of(st, dport) - u->bucket);
+    u->last_port = dport;
+    u->last_cached = true;
+  }
   struct zn_udp_sock *best = NULL;
   int best_score = -1;
-  for (struct zn_udp_sock *s = *bucket_of(st, dport); s; s = s->hnext) {
+  for (struct zn_udp_sock *s = u->bucket[u->last_bucket]; s; s = s->hnext) {
     if (s->lport != dport || s->state != ZN__UDP_OPEN)
       continue;
     int score = 0;

@@ -2,6 +2,7 @@
 #ifndef ZN_UDP_INT_H
 #define ZN_UDP_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,14 @@ struct zn__udp {
   uint32_t nbuckets;           /* power of two */
   struct zn_udp_sock *free;
   uint32_t nopen;
+  /* lookup()'s last destination port and its bucket.  Only the bucket is
+   * remembered, never a socket: the port's bucket is fixed for the
+   * stack's life (the key never changes), so binds, closes and
+   * connects cannot make it stale, and the chain is still searched for
+   * the best match. */
+  uint32_t last_bucket;
+  uint16_t last_port;
+  bool last_cached;
 };
 
 size_t zn__udp_mem_size(const struct zn_config *cfg);

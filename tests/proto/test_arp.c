@@ -1,5 +1,6 @@
 /* ARP behaviour (src/arp/arp.c) between two stacks and against crafted
  * packets. */
+#include "core/stack_int.h"
 #include "proto_util.h"
 
 static int replies;
@@ -358,7 +359,159 @@ ZT_TEST(test_vlan_policy) {
   solo_free(&s);
 }
 
+struct seen {
+  uint32_t ip[16];
+  int n;
+};
+
+static bool collect(void *arg, const struct zn_arp_entry_info *e) {
+  struct seen *s = arg;
+  if (s->n < 16)
+    s->ip[s->n++] = e->ip;
+  return true;
+}
+
+/* Learn ip (MAC 02:00:00:00:01:<last byte of ip>) from its request. */
+static void learn(struct zn_stack *st, uint32_t ip) {
+  uint8_t f[64], m[6] = {2, 0, 0, 0, 1, (uint8_t)ip};
+  inject(st, f, mk_arp(f, zn_eth_bcast, m, ZN_ARP_OP_REQUEST, m, ip,
+                       (const uint8_t *)"\0\0\0\0\0\0", IP_A));
+}
+
+/* The next IPv4 frame sent: its destination MAC, or all zero if none. */
+static void next_ipv4_dst(struct solo *s, uint8_t mac[6]) {
+  struct zn_buf *b;
+  memset(mac, 0, 6);
+  while ((b = sent_pop(&s->link.b)) != NULL) {
+    bool ip = b->len >= 14 && zn_rd16(b->data + 12) == ZN_ETHERTYPE_IPV4;
+    if (ip)
+      memcpy(mac, b->data, 6);
+    zn_buf_free(b);
+    if (ip)
+      return;
+  }
+}
+
+/* The cache remembers the last entry looked up: an entry removed, evicted
+ * or expired, and its slot reused for another address, must never be
+ * answered from it. */
+ZT_TEST(test_last_entry_never_stale) {
+  struct zn_config c;
+  cfg_quiet(&c, IP_A, 1);
+  c.arp_entries = 2;
+  c.arp_reachable_ms = 10000;
+  struct solo s;
+  solo_init(&s, &c);
+  ZT_REQUIRE(s.st);
+  const uint32_t ip10 = ZN_IPV4(10, 0, 0, 10), ip11 = ZN_IPV4(10, 0, 0, 11),
+                 ip12 = ZN_IPV4(10, 0, 0, 12);
+  uint8_t mac[6], m10[6] = {2, 0, 0, 0, 1, 10}, m12[6] = {2, 0, 0, 0, 1, 12};
+  zn_stack_poll(s.st, ZN_SEC(1));
+  learn(s.st, ip10);
+  zn_stack_poll(s.st, ZN_SEC(2));
+  learn(s.st, ip11);
+  sent_purge(&s.link.b);
+  /* Removed right after a lookup: gone, and a send resolves afresh. */
+  ZT_EQ(zn_arp_lookup(s.st, ip10, mac), ZN_OK);
+  ZT_MEMEQ(mac, m10, 6);
+  ZT_EQ(zn_arp_remove(s.st, ip10), ZN_OK);
+  ZT_EQ(zn_arp_lookup(s.st, ip10, mac), ZN_ENOENT);
+  ZT_EQ(zn_arp_remove(s.st, ip10), ZN_ENOENT);
+  ZT_EQ(zn_icmp_echo_send(s.st, ip10, 1, 1, "x", 1), ZN_OK);
+  zn_stack_flush(s.st);
+  ZT_EQ(sent_count(&s.link.b, ZN_ETHERTYPE_IPV4), 0);
+  ZT_EQ(sent_count(&s.link.b, ZN_ETHERTYPE_ARP), 1);
+  ZT_EQ(zn_arp_lookup(s.st, ip10, mac), ZN_ENOENT); /* INCOMPLETE */
+  sent_purge(&s.link.b);
+  /* It answers: REACHABLE with its MAC, the waiting datagram goes. */
+  uint8_t f[64];
+  inject(s.st, f, mk_arp(f, MAC_A, m10, ZN_ARP_OP_REPLY, m10, ip10, MAC_A,
+                         IP_A));
+  ZT_EQ(zn_arp_lookup(s.st, ip10, mac), ZN_OK);
+  next_ipv4_dst(&s, mac);
+  ZT_MEMEQ(mac, m10, 6);
+  /* Full (ip10, ip11): a third address evicts the least recently used
+   * (ip11, learnt at 2 s) and takes its slot; ip10 was looked up last. */
+  zn_stack_poll(s.st, ZN_SEC(3));
+  ZT_EQ(zn_icmp_echo_send(s.st, ip10, 1, 2, "x", 1), ZN_OK);
+  zn_stack_flush(s.st);
+  sent_purge(&s.link.b);
+  ZT_EQ(zn_arp_lookup(s.st, ip11, mac), ZN_OK);
+  learn(s.st, ip12);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_arp_evict), 1);
+  ZT_EQ(zn_arp_lookup(s.st, ip11, mac), ZN_ENOENT);
+  ZT_EQ(zn_arp_lookup(s.st, ip12, mac), ZN_OK);
+  ZT_MEMEQ(mac, m12, 6);
+  ZT_EQ(zn_arp_lookup(s.st, ip10, mac), ZN_OK);
+  ZT_MEMEQ(mac, m10, 6);
+  sent_purge(&s.link.b);
+  ZT_EQ(zn_icmp_echo_send(s.st, ip12, 1, 3, "x", 1), ZN_OK);
+  zn_stack_flush(s.st);
+  next_ipv4_dst(&s, mac);
+  ZT_MEMEQ(mac, m12, 6);
+  ZT_EQ(zn_icmp_echo_send(s.st, ip10, 1, 4, "x", 1), ZN_OK);
+  zn_stack_flush(s.st);
+  next_ipv4_dst(&s, mac);
+  ZT_MEMEQ(mac, m10, 6);
+  /* Expired (stale, then unused as long again): gone after its last
+   * lookup too. */
+  ZT_EQ(zn_arp_lookup(s.st, ip12, mac), ZN_OK);
+  zn_stack_poll(s.st, ZN_SEC(20));
+  ZT_EQ(zn_arp_lookup(s.st, ip12, mac), ZN_OK); /* STALE */
+  zn_stack_poll(s.st, ZN_SEC(60));
+  ZT_EQU(zn_stat(s.st, ZN_STAT_arp_expire), 2);
+  ZT_EQ(zn_arp_lookup(s.st, ip12, mac), ZN_ENOENT);
+  ZT_EQ(zn_arp_lookup(s.st, ip10, mac), ZN_ENOENT);
+  solo_free(&s);
+}
+
+/* ip's entry is on the chain of its own keyed-hash bucket (the salt is
+ * arp.c's): a memo of the hash that went stale would still find entries,
+ * through one wrong chain, and only this shows it. */
+static bool in_own_bucket(const struct zn_stack *st, uint32_t ip) {
+  const struct zn__arp *a = &st->arp;
+  uint32_t i = a->bucket[zn__hash32(st, ip, 0x61727000u) & (a->nbuckets - 1)];
+  for (; i; i = a->e[i - 1].hnext)
+    if (a->e[i - 1].ip == ip)
+      return true;
+  return false;
+}
+
+/* Addresses churned through a small cache: whatever it holds is found,
+ * on its own chain, whatever it evicted is not. */
+ZT_TEST(test_churn_chains_consistent) {
+  struct zn_config c;
+  cfg_quiet(&c, IP_A, 1);
+  c.arp_entries = 4;
+  struct solo s;
+  solo_init(&s, &c);
+  ZT_REQUIRE(s.st);
+  uint8_t mac[6];
+  for (int i = 0; i < 40; i++) {
+    zn_stack_poll(s.st, ZN_MS(100) * (uint64_t)(i + 1));
+    uint32_t ip = ZN_IPV4(10, 0, 0, (uint8_t)(10 + i % 13));
+    learn(s.st, ip);
+    ZT_EQ(zn_arp_lookup(s.st, ip, mac), ZN_OK);
+    ZT_EQ(mac[5], (uint8_t)ip);
+    struct seen seen = {{0}, 0};
+    zn_arp_foreach(s.st, collect, &seen);
+    ZT_CHECK(seen.n <= 4);
+    for (int k = 0; k < 13; k++) {
+      uint32_t a = ZN_IPV4(10, 0, 0, (uint8_t)(10 + k));
+      bool held = false;
+      for (int j = 0; j < seen.n; j++)
+        held = held || seen.ip[j] == a;
+      ZT_EQ(zn_arp_lookup(s.st, a, mac), held ? ZN_OK : ZN_ENOENT);
+      ZT_EQ(in_own_bucket(s.st, a), held);
+    }
+  }
+  sent_purge(&s.link.b);
+  solo_free(&s);
+}
+
 int main(void) {
+  ZT_RUN(test_last_entry_never_stale);
+  ZT_RUN(test_churn_chains_consistent);
   ZT_RUN(test_vlan_policy);
   ZT_RUN(test_resolve_and_learn);
   ZT_RUN(test_retry_backoff_then_fail);

@@ -2,6 +2,7 @@
  * reassembly, between two stacks and against crafted datagrams. */
 #include <stdlib.h>
 
+#include "core/stack_int.h"
 #include "ipv4/ipv4_int.h"
 #include "proto_util.h"
 
@@ -395,9 +396,54 @@ ZT_TEST(test_routing_df_loopback) {
   solo_free(&s);
 }
 
+/* IP IDs come from a counter per keyed-hash slot of (destination,
+ * protocol); the slot of the last pair is remembered.  Datagrams to
+ * destinations and protocols in turn must draw exactly the IDs the
+ * uncached rule gives: ids[hash(dst, proto) % ZN__IP_IDS]++. */
+ZT_TEST(test_ip_id_counters) {
+  struct zn_config c;
+  cfg_quiet(&c, IP_B, 2);
+  struct solo s;
+  solo_b(&s, &c);
+  ZT_REQUIRE(s.st);
+  const uint32_t dsts[3] = {IP_A, IP_X, ZN_IPV4(10, 0, 0, 3)};
+  const uint8_t protos[3] = {99, ZN_IPPROTO_UDP, 253};
+  zn_arp_add_static(s.st, IP_X, MAC_X);
+  zn_arp_add_static(s.st, dsts[2], MAC_X);
+  sent_purge(&s.link.b);
+  uint16_t model[ZN__IP_IDS];
+  memcpy(model, s.st->ip.ids, sizeof(model));
+  /* Runs of one pair, then pairs alternating, then the first again. */
+  static const uint8_t seq[][2] = {{0, 0}, {0, 0}, {0, 0}, {1, 0}, {0, 0},
+                                   {0, 1}, {0, 1}, {0, 0}, {2, 2}, {1, 1},
+                                   {2, 2}, {0, 2}, {1, 0}, {1, 0}, {0, 0}};
+  for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+    uint32_t dst = dsts[seq[i][0]];
+    uint8_t proto = protos[seq[i][1]];
+    struct zn_buf *b = zn_stack_buf_alloc(s.st, 8);
+    ZT_REQUIRE(b);
+    memset(zn_buf_put(b, 8), 0, 8);
+    struct zn__ip_tx tx = {0};
+    tx.dst = dst;
+    tx.proto = proto;
+    ZT_EQ(zn__ip_output(s.st, b, &tx), ZN_OK);
+    zn_stack_flush(s.st);
+    struct zn_buf *f = sent_pop(&s.link.b);
+    ZT_REQUIRE(f);
+    ZT_EQU(zn_rd32(f->data + 14 + 16), dst);
+    ZT_EQ(f->data[14 + 9], proto);
+    uint16_t want = model[zn__hash32(s.st, dst, proto) % ZN__IP_IDS]++;
+    ZT_EQ(zn_rd16(f->data + 14 + 4), want);
+    zn_buf_free(f);
+  }
+  ZT_MEMEQ(model, s.st->ip.ids, sizeof(model));
+  solo_free(&s);
+}
+
 int main(void) {
   for (size_t i = 0; i < sizeof(pattern); i++)
     pattern[i] = (uint8_t)(i * 7 + 3);
+  ZT_RUN(test_ip_id_counters);
   ZT_RUN(test_big_datagram_waits_for_arp);
   ZT_RUN(test_fragment_both_ways);
   ZT_RUN(test_reassembly_orders);

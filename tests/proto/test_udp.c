@@ -330,9 +330,82 @@ ZT_TEST(test_crafted_datagrams) {
   solo_free(&s);
 }
 
+/* A datagram from IP_A:sport to IP_B:dport, handed to st. */
+static void udp_in(struct zn_stack *st, uint16_t sport, uint16_t dport) {
+  uint8_t u[16], f[64];
+  zn_udp_emit(u, sport, dport, 8 + 1, IP_A, IP_B);
+  u[8] = 1;
+  zn_udp_emit(u, sport, dport, 8 + 1, IP_A, IP_B);
+  inject(st, f, mk_ip(f, MAC_B, MAC_A, IP_A, IP_B, 17, 1, 0, u, 9));
+}
+
+/* The demultiplexer remembers the last port's bucket: a socket closed,
+ * another bound to its port, a socket connected away from the sender,
+ * and ports in turn must each be seen at once. */
+ZT_TEST(test_lookup_after_close_and_rebind) {
+  struct zn_config c;
+  cfg_quiet(&c, IP_B, 2);
+  c.udp_socks = 4;
+  struct solo s;
+  solo_init(&s, &c);
+  ZT_REQUIRE(s.st);
+  zn_arp_add_static(s.st, IP_A, MAC_A);
+  zn_stack_poll(s.st, 0);
+  struct zn_udp_sock *s7, *s9, *n7;
+  struct got g7 = {0}, g9 = {0}, gn = {0};
+  ZT_EQ(zn_udp_open(s.st, &s7), ZN_OK);
+  ZT_EQ(zn_udp_bind(s7, 0, 7), ZN_OK);
+  zn_udp_set_recv_cb(s7, client_cb, &g7);
+  ZT_EQ(zn_udp_open(s.st, &s9), ZN_OK);
+  ZT_EQ(zn_udp_bind(s9, IP_B, 9), ZN_OK);
+  zn_udp_set_recv_cb(s9, client_cb, &g9);
+  for (int i = 0; i < 3; i++) {
+    udp_in(s.st, 1000, 7);
+    udp_in(s.st, 1000, 7);
+    udp_in(s.st, 1000, 9);
+  }
+  ZT_EQ(g7.n, 6);
+  ZT_EQ(g9.n, 3);
+  /* Closed: its port is closed too (the last lookup was of that port). */
+  udp_in(s.st, 1000, 7);
+  zn_udp_close(s7);
+  udp_in(s.st, 1000, 7);
+  ZT_EQ(g7.n, 7);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_udp_drop_noport), 1);
+  sent_purge(&s.link.b); /* the port unreachable */
+  /* Another socket on the port (the same slot) gets what follows. */
+  ZT_EQ(zn_udp_open(s.st, &n7), ZN_OK);
+  ZT_CHECK(n7 == s7);
+  ZT_EQ(zn_udp_bind(n7, IP_B, 7), ZN_OK);
+  zn_udp_set_recv_cb(n7, client_cb, &gn);
+  udp_in(s.st, 1000, 7);
+  ZT_EQ(gn.n, 1);
+  ZT_EQ(g7.n, 7);
+  /* Connected to another peer port: the sender's datagrams are no
+   * longer its own. */
+  ZT_EQ(zn_udp_connect(n7, IP_A, 1001), ZN_OK);
+  udp_in(s.st, 1000, 7);
+  ZT_EQ(gn.n, 1);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_udp_drop_noport), 2);
+  udp_in(s.st, 1001, 7);
+  ZT_EQ(gn.n, 2);
+  sent_purge(&s.link.b);
+  /* Port 9 unaffected throughout; closing it after a lookup of it. */
+  udp_in(s.st, 1000, 9);
+  ZT_EQ(g9.n, 4);
+  zn_udp_close(s9);
+  udp_in(s.st, 1000, 9);
+  ZT_EQ(g9.n, 4);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_udp_drop_noport), 3);
+  sent_purge(&s.link.b);
+  zn_udp_close(n7);
+  solo_free(&s);
+}
+
 int main(void) {
   for (size_t i = 0; i < sizeof(pat); i++)
     pat[i] = (uint8_t)(i * 13 + 1);
+  ZT_RUN(test_lookup_after_close_and_rebind);
   ZT_RUN(test_echo_sizes);
   ZT_RUN(test_zero_copy_send);
   ZT_RUN(test_port_unreachable_reaches_socket);

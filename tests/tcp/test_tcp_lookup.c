@@ -1,0 +1,306 @@
+/* The connection table's lookup caches (src/tcp/tcp.c): the last
+ * connection found, the remembered hashes, the hash a connection keeps.
+ * Every test here would fail on a cache that outlives what it points at:
+ * a connection removed from the table, a slot reused, a newer entry for
+ * the same 4-tuple, a 4-tuple that differs in one field. */
+#include "tcp_fixture.h"
+#include "znet/hash.h"
+
+#define LA FX_OUR_IP
+#define RA FX_PEER_IP
+
+/* A connection hashed into the table as zn_tcp_connect/a listener would. */
+static struct zn_tcp_conn *put(struct zn_stack *st, uint32_t la, uint16_t lp,
+                               uint32_t ra, uint16_t rp, int state) {
+  struct zn_tcp_conn *c = zn__tcp_alloc(st);
+  if (!c)
+    return NULL;
+  c->laddr = la;
+  c->lport = lp;
+  c->raddr = ra;
+  c->rport = rp;
+  c->state = (uint8_t)state;
+  zn__tcp_hash_in(c);
+  return c;
+}
+
+/* c is on some chain of either table. */
+static bool chained(const struct zn_stack *st, const struct zn_tcp_conn *c) {
+  const struct zn__tcp *t = &st->tcp;
+  for (uint32_t i = 0; i < t->nbuckets; i++)
+    for (const struct zn_tcp_conn *x = t->bucket[i]; x; x = x->hnext)
+      if (x == c)
+        return true;
+  for (uint32_t i = 0; i < t->nlbuckets; i++)
+    for (const struct zn_tcp_conn *x = t->lbucket[i]; x; x = x->hnext)
+      if (x == c)
+        return true;
+  return false;
+}
+
+static void drop(struct zn_tcp_conn *c) {
+  zn__tcp_hash_out(c);
+  c->state = ZN_TCP_CLOSED;
+}
+
+ZT_TEST(test_lookup_cache_whole_tuple) {
+  struct zn_config cfg;
+  fx_config(&cfg);
+  struct zn_stack *st = th_stack_new(&cfg);
+  ZT_REQUIRE(st);
+  struct zn_tcp_conn *a = put(st, LA, 80, RA, 4000, ZN_TCP_ESTABLISHED);
+  ZT_REQUIRE(a);
+  ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA, 4000) == a);
+  ZT_CHECK(st->tcp.last == a);
+  /* A 4-tuple one field away is another connection (none here). */
+  ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA, 4001) == NULL);
+  ZT_CHECK(zn__tcp_lookup(st, LA, 81, RA, 4000) == NULL);
+  ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA + 1, 4000) == NULL);
+  ZT_CHECK(zn__tcp_lookup(st, LA + 1, 80, RA, 4000) == NULL);
+  /* Ports swapped: not the same connection either. */
+  ZT_CHECK(zn__tcp_lookup(st, LA, 4000, RA, 80) == NULL);
+  /* Two connections one field apart, looked up in turn. */
+  struct zn_tcp_conn *b = put(st, LA, 80, RA, 4001, ZN_TCP_ESTABLISHED);
+  struct zn_tcp_conn *c = put(st, LA, 80, RA + 1, 4000, ZN_TCP_ESTABLISHED);
+  ZT_REQUIRE(b && c);
+  for (int i = 0; i < 4; i++) {
+    ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA, 4000) == a);
+    ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA, 4001) == b);
+    ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA, 4001) == b);
+    ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA + 1, 4000) == c);
+  }
+  drop(a);
+  drop(b);
+  drop(c);
+  th_stack_free(st);
+}
+
+ZT_TEST(test_lookup_cache_removed_and_reused) {
+  struct zn_config cfg;
+  fx_config(&cfg);
+  struct zn_stack *st = th_stack_new(&cfg);
+  ZT_REQUIRE(st);
+  struct zn_tcp_conn *a = put(st, LA, 80, RA, 4000, ZN_TCP_ESTABLISHED);
+  ZT_REQUIRE(a);
+  ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA, 4000) == a);
+  /* Out of the table (as a connection the app still holds after a
+   * reset: the slot and its 4-tuple stay): not found any more. */
+  zn__tcp_hash_out(a);
+  ZT_CHECK(st->tcp.last != a);
+  ZT_CHECK(!chained(st, a));
+  ZT_EQ(a->lport, 80);
+  ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA, 4000) == NULL);
+  /* A new connection on the same 4-tuple in another slot. */
+  struct zn_tcp_conn *n = put(st, LA, 80, RA, 4000, ZN_TCP_SYN_RECEIVED);
+  ZT_REQUIRE(n && n != a);
+  ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA, 4000) == n);
+  /* A newer entry with the 4-tuple of the cached one goes ahead of it in
+   * its chain, and lookup has always found the newest: still so. */
+  struct zn_tcp_conn *m = put(st, LA, 80, RA, 4000, ZN_TCP_SYN_RECEIVED);
+  ZT_REQUIRE(m);
+  ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA, 4000) == m);
+  drop(m);
+  ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA, 4000) == n);
+  drop(n);
+  ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA, 4000) == NULL);
+  a->state = ZN_TCP_CLOSED;
+  /* Hashed out twice, or never hashed in: harmless, as before. */
+  zn__tcp_hash_out(a);
+  ZT_EQ(a->hashed, ZN__TCP_HASHED_NONE);
+  th_stack_free(st);
+}
+
+/* A connection leaves the table it went into even if its state changed
+ * since (the hash it went in under is kept, not recomputed). */
+ZT_TEST(test_hash_out_by_kept_hash) {
+  struct zn_config cfg;
+  fx_config(&cfg);
+  struct zn_stack *st = th_stack_new(&cfg);
+  ZT_REQUIRE(st);
+  struct zn_tcp_conn *l = put(st, 0, 80, 0, 0, ZN_TCP_LISTEN);
+  struct zn_tcp_conn *c = put(st, LA, 80, RA, 4000, ZN_TCP_SYN_SENT);
+  ZT_REQUIRE(l && c);
+  ZT_EQ(l->hashed, ZN__TCP_HASHED_LISTEN);
+  ZT_EQ(c->hashed, ZN__TCP_HASHED_CONN);
+  ZT_CHECK(zn__tcp_lookup_listener(st, LA, 80) == l);
+  ZT_CHECK(zn__tcp_lookup_listener(st, LA, 81) == NULL);
+  ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA, 4000) == c);
+  l->state = ZN_TCP_CLOSED;
+  c->state = ZN_TCP_LISTEN; /* as if: hash_out must not go by the state */
+  zn__tcp_hash_out(l);
+  zn__tcp_hash_out(c);
+  ZT_CHECK(!chained(st, l));
+  ZT_CHECK(!chained(st, c));
+  ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA, 4000) == NULL);
+  ZT_CHECK(zn__tcp_lookup_listener(st, LA, 80) == NULL);
+  c->state = ZN_TCP_CLOSED;
+  /* Many connections in and out: every chain stays consistent. */
+  struct zn_tcp_conn *k[32];
+  for (int round = 0; round < 3; round++) {
+    for (int i = 0; i < 32; i++) {
+      k[i] = put(st, LA, (uint16_t)(1000 + i), RA, (uint16_t)(5000 + round),
+                 ZN_TCP_ESTABLISHED);
+      ZT_REQUIRE(k[i]);
+    }
+    for (int i = 0; i < 32; i += 2)
+      drop(k[i]);
+    for (int i = 0; i < 32; i++)
+      ZT_CHECK(zn__tcp_lookup(st, LA, (uint16_t)(1000 + i), RA,
+                              (uint16_t)(5000 + round)) ==
+               (i % 2 ? k[i] : NULL));
+    for (int i = 1; i < 32; i += 2)
+      drop(k[i]);
+    for (int i = 0; i < 32; i++)
+      ZT_CHECK(!chained(st, k[i]));
+    /* Back to the free list for the next round (as free_slot does). */
+    for (int i = 31; i >= 0; i--) {
+      memset(k[i], 0, sizeof(*k[i]));
+      k[i]->st = st;
+      k[i]->next = st->tcp.free;
+      st->tcp.free = k[i];
+      st->tcp.nused--;
+    }
+  }
+  th_stack_free(st);
+}
+
+/* The hashes a connection is filed under are the keyed hashes of its own
+ * 4-tuple or port, whatever was hashed just before (a memo gone stale
+ * would still find entries, through wrong chains: only this shows it). */
+static uint32_t want_hash(const struct zn_tcp_conn *c) {
+  if (c->state == ZN_TCP_LISTEN)
+    return zn__hash32(c->st, c->lport, 0x6c697374u); /* tcp.c's salt */
+  uint8_t in[12];
+  zn_wr32(in, c->laddr);
+  zn_wr32(in + 4, c->raddr);
+  zn_wr16(in + 8, c->lport);
+  zn_wr16(in + 10, c->rport);
+  return (uint32_t)zn_siphash13(c->st->hash_key, in, sizeof(in));
+}
+
+ZT_TEST(test_kept_hash_is_keyed_hash) {
+  struct zn_config cfg;
+  fx_config(&cfg);
+  struct zn_stack *st = th_stack_new(&cfg);
+  ZT_REQUIRE(st);
+  struct zn_tcp_conn *k[8];
+  int n = 0;
+  k[n++] = put(st, 0, 80, 0, 0, ZN_TCP_LISTEN);
+  ZT_CHECK(zn__tcp_lookup_listener(st, LA, 22) == NULL);
+  k[n++] = put(st, LA, 81, 0, 0, ZN_TCP_LISTEN);
+  k[n++] = put(st, LA, 80, RA, 4000, ZN_TCP_ESTABLISHED);
+  ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA + 7, 4000) == NULL);
+  k[n++] = put(st, LA, 80, RA + 1, 4000, ZN_TCP_ESTABLISHED);
+  k[n++] = put(st, LA, 80, RA + 1, 4001, ZN_TCP_ESTABLISHED);
+  k[n++] = put(st, LA + 1, 80, RA + 1, 4001, ZN_TCP_ESTABLISHED);
+  k[n++] = put(st, LA, 81, RA + 1, 4001, ZN_TCP_ESTABLISHED);
+  for (int i = 0; i < n; i++) {
+    ZT_REQUIRE(k[i]);
+    ZT_EQU(k[i]->hash, want_hash(k[i]));
+  }
+  for (int i = 0; i < n; i++)
+    drop(k[i]);
+  th_stack_free(st);
+}
+
+/* End to end: a reset connection the app still holds keeps its slot and
+ * 4-tuple, but is out of the table: a new SYN on the same 4-tuple must
+ * reach the listener (a cache still pointing at the old one would answer
+ * it with a reset), and segments then reach the new connection. */
+ZT_TEST(test_reset_then_same_tuple) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established_passive(&f);
+  struct zn_tcp_conn *old = f.c;
+  ZT_REQUIRE(old);
+  ZT_CHECK(fx_conn(&f) == old);
+  SEND(&f, .seq = f.p_nxt, .flags = RST);
+  EXPECT_NONE(&f);
+  ZT_STREQ(f.log, "AE(ECONNRESET)");
+  ZT_EQ(old->state, ZN_TCP_CLOSED);
+  ZT_EQ(old->rport, FX_PEER_PORT); /* the handle and its 4-tuple stay */
+  ZT_CHECK(fx_conn(&f) == NULL);
+  /* The peer comes back on the same ports. */
+  f.p_iss += 500000;
+  f.p_nxt = f.p_iss;
+  struct zn_tcp_opts o = fx_peer_syn_opts(&f);
+  SEND(&f, .seq = f.p_iss, .flags = SYN, .o = o);
+  f.p_nxt = f.p_iss + 1;
+  EXPECT(&f, .any_seq = true, .ack = f.p_nxt, .flags = SYN | ACK,
+         .any_opts = true);
+  f.iss = f.last.seq;
+  f.s_nxt = f.iss + 1;
+  struct zn_tcp_conn *n = fx_conn(&f);
+  ZT_REQUIRE(n);
+  ZT_CHECK(n != old);
+  EXPECT_STATE(&f, ZN_TCP_SYN_RECEIVED);
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK);
+  EXPECT_NONE(&f);
+  EXPECT_STATE(&f, ZN_TCP_ESTABLISHED);
+  ZT_EQ(f.accepted, 2);
+  ZT_CHECK(f.c == n);
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK | PSH, .len = 10);
+  f.p_nxt += 10;
+  fx_run(&f, ZN_MS(500));
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  ZT_EQ(n->bytes_received, 10);
+  ZT_EQ(old->bytes_received, 0);
+  ZT_EQ(old->state, ZN_TCP_CLOSED);
+  /* The old handle goes; the new connection is still found. */
+  f.in_api++;
+  zn_tcp_close(old);
+  f.in_api--;
+  fx_poll(&f);
+  ZT_CHECK(fx_conn(&f) == n);
+  EXPECT_STATE(&f, ZN_TCP_ESTABLISHED);
+  fx_free(&f);
+}
+
+/* Connection after connection on one 4-tuple, each closed and freed (its
+ * slot reused by the next): each is found while it lives and never
+ * after. */
+ZT_TEST(test_slot_reused_same_tuple) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_listen(&f, 0);
+  struct zn_tcp_conn *first = NULL;
+  for (int i = 0; i < 4; i++) {
+    f.p_iss = FX_PEER_ISS + (uint32_t)i * 1000000u;
+    f.p_nxt = f.p_iss;
+    struct zn_tcp_opts o = fx_peer_syn_opts(&f);
+    SEND(&f, .seq = f.p_iss, .flags = SYN, .o = o);
+    f.p_nxt = f.p_iss + 1;
+    EXPECT(&f, .any_seq = true, .ack = f.p_nxt, .flags = SYN | ACK,
+           .any_opts = true);
+    f.iss = f.last.seq;
+    f.s_nxt = f.iss + 1;
+    SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK);
+    EXPECT_NONE(&f);
+    ZT_EQ(f.accepted, i + 1);
+    struct zn_tcp_conn *c = f.c;
+    ZT_REQUIRE(c);
+    if (!first)
+      first = c;
+    ZT_CHECK(c == first); /* the same slot each time */
+    ZT_CHECK(fx_conn(&f) == c);
+    ZT_EQU(c->irs, f.p_iss);
+    /* Abort: a reset out, the slot freed at the end of the poll. */
+    fx_abort(&f);
+    fx_poll(&f);
+    EXPECT(&f, .seq = f.s_nxt, .any_ack = true, .flags = RST);
+    ZT_CHECK(fx_conn(&f) == NULL);
+    ZT_EQ(f.st->tcp.nused, 1); /* the listener */
+    ZT_CHECK(f.st->tcp.last == NULL || f.st->tcp.last->state != ZN_TCP_CLOSED);
+  }
+  fx_free(&f);
+}
+
+int main(void) {
+  ZT_RUN(test_lookup_cache_whole_tuple);
+  ZT_RUN(test_lookup_cache_removed_and_reused);
+  ZT_RUN(test_hash_out_by_kept_hash);
+  ZT_RUN(test_kept_hash_is_keyed_hash);
+  ZT_RUN(test_reset_then_same_tuple);
+  ZT_RUN(test_slot_reused_same_tuple);
+  return zt_done();
+}
