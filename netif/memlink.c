@@ -87,9 +87,6 @@ static bool segment(struct zn_memlink_end *e, const struct zn_buf *src) {
   size_t pay = src->len - hdr, mss = src->gso_size;
   uint32_t tcp_len = (uint32_t)(src->len - l4);
   uint16_t partial = zn_rd16(f + l4 + 16);
-  uint32_t seq = zn_rd32(f + l4 + 4);
-  uint16_t id = zn_rd16(f + ipoff + 4);
-  uint8_t flags = f[l4 + 13];
   for (size_t off = 0, i = 0; off < pay; off += mss, i++) {
     size_t k = pay - off < mss ? pay - off : mss;
     struct zn_buf *s = zn_netif_alloc(&e->nif);
@@ -98,21 +95,8 @@ static bool segment(struct zn_memlink_end *e, const struct zn_buf *src) {
       return false;
     }
     uint8_t *p = zn_buf_put(s, hdr + k);
-    memcpy(p, f, hdr);
-    memcpy(p + hdr, f + hdr + off, k);
-    uint8_t *ip = p + ipoff;
-    zn_wr16(ip + 2, (uint16_t)(l4 - ipoff + (hdr - l4) + k));
-    zn_wr16(ip + 4, (uint16_t)(id + i));
-    zn_wr16(ip + 10, 0);
-    zn_wr16(ip + 10, zn_csum(ip, l4 - ipoff));
+    zn_tcp_gso_segment(p, f, ipoff, l4, hdr, off, k, i, off + k == pay);
     uint8_t *th = p + l4;
-    zn_wr32(th + 4, seq + (uint32_t)off);
-    uint8_t fl = flags;
-    if (off + k < pay)
-      fl &= (uint8_t) ~(ZN_TCP_FIN | ZN_TCP_PSH);
-    if (off)
-      fl &= (uint8_t)~ZN_TCP_CWR;
-    th[13] = fl;
     /* The partial sum counted the whole frame's TCP length: take it out
      * and put this segment's in (ones' complement arithmetic). */
     uint32_t sum = (uint32_t)partial + (uint16_t)~tcp_len +

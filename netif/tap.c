@@ -79,9 +79,6 @@ static bool split_gso(struct zn_tap *t, const uint8_t *f, size_t n,
   if (thl < 20 || ihl + thl >= tot)
     return false;
   size_t hdr = ETH_HDR_LEN + ihl + thl, pay = tot - ihl - thl;
-  uint32_t seq = zn_rd32(th + 4);
-  uint16_t id = zn_rd16(ip + 4);
-  uint8_t flags = th[13];
   for (size_t off = 0, i = 0; off < pay; off += mss, i++) {
     size_t k = pay - off < mss ? pay - off : mss;
     struct zn_buf *s = zn_netif_alloc(&t->nif);
@@ -93,22 +90,8 @@ static bool split_gso(struct zn_tap *t, const uint8_t *f, size_t n,
       zn_buf_free(s);
       return false;
     }
-    uint8_t *p = zn_buf_put(s, hdr + k);
-    memcpy(p, f, hdr);
-    memcpy(p + hdr, f + hdr + off, k);
-    uint8_t *q = p + ETH_HDR_LEN;
-    zn_wr16(q + 2, (uint16_t)(ihl + thl + k));
-    zn_wr16(q + 4, (uint16_t)(id + i));
-    zn_wr16(q + 10, 0);
-    zn_wr16(q + 10, zn_csum(q, ihl));
-    uint8_t *tq = q + ihl;
-    zn_wr32(tq + 4, seq + (uint32_t)off);
-    uint8_t fl = flags;
-    if (off + k < pay)
-      fl &= (uint8_t) ~(ZN_TCP_FIN | ZN_TCP_PSH);
-    if (off)
-      fl &= (uint8_t)~ZN_TCP_CWR;
-    tq[13] = fl;
+    zn_tcp_gso_segment(zn_buf_put(s, hdr + k), f, ETH_HDR_LEN,
+                       ETH_HDR_LEN + ihl, hdr, off, k, i, off + k == pay);
     s->flags |= ZN_BUF_F_CSUM_OK;
     zn_bufq_push(&t->rxq, s);
   }

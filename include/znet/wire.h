@@ -472,4 +472,16 @@ size_t zn_tcp_emit(uint8_t *p, uint16_t sport, uint16_t dport, uint32_t seq,
  * src/dst.  The checksum field's old value does not matter. */
 void zn_tcp_finish(uint8_t *p, size_t len, uint32_t src, uint32_t dst);
 
+/* Segment i of a TCP/IPv4 frame f that stands for many (GSO/TSO), written
+ * to dst: f's first hdr bytes (link header, the IP header at ipoff, the
+ * TCP header at l4, its options), then k payload bytes from offset off of
+ * f's payload; then what differs per segment fixed as a device does: IP
+ * total length, ID (f's + i) and header checksum, TCP sequence number
+ * (f's + off), FIN and PSH kept only on the last segment and CWR only on
+ * the first.  The TCP checksum field is copied as it is.  Writes hdr + k
+ * bytes. */
+void zn_tcp_gso_segment(uint8_t *dst, const uint8_t *f, size_t ipoff,
+                        size_t l4, size_t hdr, size_t off, size_t k, size_t i,
+                        bool last);
+
 #endif /* ZNET_WIRE_H */

@@ -228,3 +228,24 @@ void zn_tcp_finish(uint8_t *p, size_t len, uint32_t src, uint32_t dst) {
   zn_wr16(p + 16, 0);
   zn_wr16(p + 16, zn_csum_fold(zn_csum_add(sum, p, len)));
 }
+
+void zn_tcp_gso_segment(uint8_t *dst, const uint8_t *f, size_t ipoff,
+                        size_t l4, size_t hdr, size_t off, size_t k, size_t i,
+                        bool last) {
+  memcpy(dst, f, hdr);
+  memcpy(dst + hdr, f + hdr + off, k);
+  uint8_t *ip = dst + ipoff;
+  size_t ihl = l4 - ipoff;
+  zn_wr16(ip + 2, (uint16_t)(hdr - ipoff + k));
+  zn_wr16(ip + 4, (uint16_t)(zn_rd16(f + ipoff + 4) + i));
+  zn_wr16(ip + 10, 0);
+  zn_wr16(ip + 10, zn_csum(ip, ihl));
+  uint8_t *th = dst + l4;
+  zn_wr32(th + 4, zn_rd32(f + l4 + 4) + (uint32_t)off);
+  uint8_t fl = f[l4 + 13];
+  if (!last)
+    fl &= (uint8_t) ~(ZN_TCP_FIN | ZN_TCP_PSH);
+  if (i)
+    fl &= (uint8_t)~ZN_TCP_CWR;
+  th[13] = fl;
+}

@@ -1348,11 +1348,57 @@ ZT_TEST(test_emit_roundtrip) {
   ZT_EQU(ncases, 16 + 16 * 6);
 }
 
+/* A 3,000-byte TSO frame (Ethernet, IPv4, TCP with the timestamp option)
+ * cut at 1,400: headers copied, per-segment fields fixed, payload in
+ * order, FIN/PSH on the last only, CWR on the first only. */
+ZT_TEST(test_gso_segment) {
+  enum { HDR = 14 + 20 + 32, PAY = 3000, MSS = 1400 };
+  static uint8_t f[HDR + PAY], out[HDR + MSS];
+  memset(f, 0, HDR);
+  f[12] = 0x08;
+  uint8_t *ip = f + 14;
+  ip[0] = 0x45;
+  zn_wr16(ip + 2, (uint16_t)(HDR - 14 + PAY));
+  zn_wr16(ip + 4, 0xfffe); /* the IDs wrap */
+  ip[6] = 0x40;
+  ip[8] = 64;
+  ip[9] = ZN_IPPROTO_TCP;
+  uint8_t *th = ip + 20;
+  zn_wr32(th + 4, 0xfffffc00u); /* and the sequence numbers */
+  th[12] = 8 << 4;
+  th[13] = ZN_TCP_ACK | ZN_TCP_PSH | ZN_TCP_FIN | ZN_TCP_CWR;
+  zn_wr16(th + 16, 0x1234);
+  for (size_t i = 0; i < PAY; i++)
+    f[HDR + i] = (uint8_t)(i * 13 + 5);
+  size_t off = 0;
+  for (size_t i = 0; i < 3; i++, off += MSS) {
+    size_t k = PAY - off < MSS ? PAY - off : MSS;
+    bool last = off + k == PAY;
+    zn_tcp_gso_segment(out, f, 14, 34, HDR, off, k, i, last);
+    const uint8_t *q = out + 14, *t = q + 20;
+    ZT_EQU(zn_rd16(q + 2), 20 + 32 + k);
+    ZT_EQU(zn_rd16(q + 4), (uint16_t)(0xfffe + i));
+    ZT_EQU(zn_csum(q, 20), 0);
+    ZT_EQU(zn_rd32(t + 4), 0xfffffc00u + (uint32_t)off);
+    uint8_t want = ZN_TCP_ACK;
+    if (last)
+      want |= ZN_TCP_PSH | ZN_TCP_FIN;
+    if (i == 0)
+      want |= ZN_TCP_CWR;
+    ZT_EQU(t[13], want);
+    ZT_EQU(zn_rd16(t + 16), 0x1234);
+    ZT_CHECK(memcmp(out + HDR, f + HDR + off, k) == 0);
+    ZT_CHECK(memcmp(out, f, 14) == 0);
+  }
+  ZT_EQU(off, 4200); /* 1400 + 1400 + 200 */
+}
+
 int main(void) {
   ZT_RUN(test_parse_bsd_syn);
   ZT_RUN(test_linux_synack_both_ways);
   ZT_RUN(test_linux_syns_emit);
   ZT_RUN(test_rst_fin_data);
+  ZT_RUN(test_gso_segment);
   ZT_RUN(test_sack_capture);
   ZT_RUN(test_window_scale_capture);
   ZT_RUN(test_malformed_capture);
