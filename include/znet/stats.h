@@ -128,6 +128,7 @@
   X(tcp_conn_rx, CNT, "TCP segments processed by a connection")                \
   X(tcp_seg_tx, CNT, "TCP segments sent")                                      \
   X(tcp_tso_tx, CNT, "TCP frames sent for the netif to segment (TSO)")        \
+  X(tcp_cwnd_unused, CNT, "ACKs that left cwnd as it was: under half used")  \
   X(tcp_rst_tx, CNT, "TCP resets sent")                                        \
   X(tcp_chack_tx, CNT, "TCP challenge ACKs sent (RFC 5961)")                   \
   X(tcp_chack_limited, CNT, "TCP challenge ACKs suppressed by the limit")      \

@@ -282,7 +282,15 @@ static void process_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
       }
     } else {
       c->dupacks = 0;
-      c->cc.ops->on_ack(&c->cc, data, c->st->now, c->srtt_us);
+      /* The window grows only while it is what limits the sender (RFC
+       * 7661's point; Linux's rule for slow start): up to twice the
+       * flight this ACK covers.  A sender held back by the peer's window
+       * or by the application no longer inflates cwnd without bound. */
+      uint32_t flight = c->snd_max - c->snd_una + data;
+      if (c->cc.cwnd < 2u * (uint64_t)flight)
+        c->cc.ops->on_ack(&c->cc, data, c->st->now, c->srtt_us);
+      else
+        ZN_STAT_INC(c->st, tcp_cwnd_unused);
       /* An ACK that advances and SACKs can already show the first hole
        * lost (RFC 6675 IsLost: DupThresh segments SACKed above it):
        * recover now rather than wait for three pure duplicates. */

@@ -291,6 +291,47 @@ static void bulk(size_t n, uint32_t loss_ppm, uint32_t reorder_ppm,
 
 ZT_TEST(test_bulk_clean) { bulk(1 << 20, 0, 0, 0, 1, ZN_TCP_CC_CUBIC); }
 
+/* A sender held back by the peer's 64 KiB window: cwnd stops growing at
+ * about twice what is in flight (RFC 7661), where it used to grow by every
+ * byte acknowledged (4 MiB here, without bound in a long transfer). */
+ZT_TEST(test_cwnd_bounded_by_use) {
+  struct th_pair p;
+  struct zn_config ca, cb;
+  cfgs(&ca, &cb);
+  cb.tcp_rcvbuf = 64u << 10;
+  th_pair_init(&p, &ca, &cb);
+  ZT_REQUIRE(p.a && p.b);
+  struct app a;
+  memset(&a, 0, sizeof(a));
+  a.cap = 0; /* count only */
+  ZT_EQ(zn_tcp_listen(p.b, 0, 9, 0, &srv_cbs, &a, &a.listener), ZN_OK);
+  ZT_EQ(zn_tcp_connect(p.a, IP_B, 9, &cli_cbs, &a, &a.client), ZN_OK);
+  th_pair_run(&p, ZN_MS(10));
+  ZT_REQUIRE(a.connected == 1);
+  static uint8_t chunk[16384];
+  size_t sent = 0, total = 4u << 20;
+  for (int i = 0; i < 100000 && a.srv_rx < total; i++) {
+    while (sent < total) {
+      size_t want = total - sent < sizeof(chunk) ? total - sent : sizeof(chunk);
+      long w = zn_tcp_write(a.client, chunk, want);
+      if (w <= 0)
+        break;
+      sent += (size_t)w;
+    }
+    th_pair_run(&p, ZN_MS(1));
+  }
+  ZT_EQU(a.srv_rx, total);
+  struct zn_tcp_info info;
+  zn_tcp_get_info(a.client, &info);
+  ZT_CHECK(info.cwnd <= 3u * (64u << 10));
+  ZT_CHECK(zn_stat(p.a, ZN_STAT_tcp_cwnd_unused) > 0);
+  printf("# cwnd %u after 4 MiB into a 64 KiB window\n", info.cwnd);
+  zn_tcp_close(a.client);
+  zn_tcp_close(a.listener);
+  th_pair_run(&p, ZN_SEC(2));
+  th_pair_free(&p);
+}
+
 /* UDP with checksum offload: a datagram that fits one frame leaves its
  * checksum to the link, which completes it; one that must be fragmented
  * carries its own.  The receiver checks both. */
@@ -466,6 +507,7 @@ int main(void) {
   ZT_RUN(test_bulk_clean);
   ZT_RUN(test_bulk_offloads);
   ZT_RUN(test_udp_offload);
+  ZT_RUN(test_cwnd_bounded_by_use);
   ZT_RUN(test_bulk_loss_1pct);
   ZT_RUN(test_bulk_loss_5pct_newreno);
   ZT_RUN(test_bulk_reorder_dup);
