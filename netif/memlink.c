@@ -46,15 +46,12 @@ static struct zn_buf *copy_frame(struct zn_netif *nif, const struct zn_buf *b) {
 
 /* The transport header's offset in frame f, and the checksum field's in
  * it; 0 if f is not TCP or UDP over IPv4 (our own frames: well formed). */
-static size_t l4_of(const uint8_t *f, size_t len, size_t *field) {
-  size_t l2 = 14;
-  if (len >= 18 && zn_rd16(f + 12) == ZN_ETHERTYPE_VLAN)
-    l2 += 4;
-  if (len < l2 + 20)
-    return 0;
-  size_t l4 = l2 + (size_t)(f[l2] & 0x0f) * 4;
-  uint8_t proto = f[l2 + 9];
-  if (proto != ZN_IPPROTO_TCP && proto != ZN_IPPROTO_UDP)
+static size_t l4_of(const uint8_t *f, size_t len, size_t *field,
+                    size_t *ipoff) {
+  size_t l4;
+  uint8_t proto;
+  if (!zn_eth_ipv4_locate(f, len, ipoff, &l4, &proto) ||
+      (proto != ZN_IPPROTO_TCP && proto != ZN_IPPROTO_UDP))
     return 0;
   *field = proto == ZN_IPPROTO_TCP ? 16 : 6;
   return l4 + *field + 2 <= len ? l4 : 0;
@@ -63,7 +60,7 @@ static size_t l4_of(const uint8_t *f, size_t len, size_t *field) {
 /* Finish a partial checksum: the field holds the pseudo-header sum, so
  * the checksum of everything from the transport header on is the value. */
 static void csum_complete(uint8_t *f, size_t len) {
-  size_t field, l4 = l4_of(f, len, &field);
+  size_t field, ipoff, l4 = l4_of(f, len, &field, &ipoff);
   if (l4 == 0)
     return;
   uint16_t c = zn_csum(f + l4, len - l4);
@@ -77,10 +74,9 @@ static void csum_complete(uint8_t *f, size_t len) {
  * (the rest is dropped, as by a device with an empty ring). */
 static bool segment(struct zn_memlink_end *e, const struct zn_buf *src) {
   const uint8_t *f = src->data;
-  size_t field, l4 = l4_of(f, src->len, &field);
+  size_t field, ipoff, l4 = l4_of(f, src->len, &field, &ipoff);
   if (l4 == 0 || field != 16 || src->len < l4 + 20)
     return false;
-  size_t ipoff = (src->len >= 18 && zn_rd16(f + 12) == ZN_ETHERTYPE_VLAN) ? 18 : 14;
   size_t hdr = l4 + (size_t)(f[l4 + 12] >> 4) * 4;
   if (hdr > src->len)
     return false;

@@ -66,19 +66,16 @@ static ssize_t discard_frame(int fd) {
  * frame. */
 static bool split_gso(struct zn_tap *t, const uint8_t *f, size_t n,
                       uint16_t mss) {
-  if (n < ETH_HDR_LEN + 40 || zn_rd16(f + 12) != ZN_ETHERTYPE_IPV4 || !mss)
+  size_t ipoff, l4;
+  uint8_t proto;
+  if (!mss || !zn_eth_ipv4_locate(f, n, &ipoff, &l4, &proto) ||
+      proto != ZN_IPPROTO_TCP || n < l4 + 20)
     return false;
-  const uint8_t *ip = f + ETH_HDR_LEN;
-  size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
-  size_t tot = zn_rd16(ip + 2);
-  if ((ip[0] >> 4) != 4 || ihl < 20 || ip[9] != ZN_IPPROTO_TCP ||
-      tot > n - ETH_HDR_LEN || tot < ihl + 20)
+  size_t tot = zn_rd16(f + ipoff + 2);
+  size_t hdr = l4 + (size_t)(f[l4 + 12] >> 4) * 4;
+  if (hdr < l4 + 20 || ipoff + tot > n || ipoff + tot <= hdr)
     return false;
-  const uint8_t *th = ip + ihl;
-  size_t thl = (size_t)(th[12] >> 4) * 4;
-  if (thl < 20 || ihl + thl >= tot)
-    return false;
-  size_t hdr = ETH_HDR_LEN + ihl + thl, pay = tot - ihl - thl;
+  size_t pay = ipoff + tot - hdr;
   for (size_t off = 0, i = 0; off < pay; off += mss, i++) {
     size_t k = pay - off < mss ? pay - off : mss;
     struct zn_buf *s = zn_netif_alloc(&t->nif);
@@ -90,8 +87,8 @@ static bool split_gso(struct zn_tap *t, const uint8_t *f, size_t n,
       zn_buf_free(s);
       return false;
     }
-    zn_tcp_gso_segment(zn_buf_put(s, hdr + k), f, ETH_HDR_LEN,
-                       ETH_HDR_LEN + ihl, hdr, off, k, i, off + k == pay);
+    zn_tcp_gso_segment(zn_buf_put(s, hdr + k), f, ipoff, l4, hdr, off, k, i,
+                       off + k == pay);
     s->flags |= ZN_BUF_F_CSUM_OK;
     zn_bufq_push(&t->rxq, s);
   }
@@ -259,14 +256,10 @@ static void vnet_hdr_for(struct zn_tap *t, const struct zn_buf *b,
   if (!(b->flags & ZN_BUF_F_CSUM_PARTIAL))
     return;
   const uint8_t *f = b->data;
-  size_t l2 = ETH_HDR_LEN;
-  if (b->len >= 18 && zn_rd16(f + 12) == ZN_ETHERTYPE_VLAN)
-    l2 += 4;
-  if (b->len < l2 + 20)
+  size_t ipoff, l4;
+  uint8_t proto;
+  if (!zn_eth_ipv4_locate(f, b->len, &ipoff, &l4, &proto))
     return;
-  size_t ihl = (size_t)(f[l2] & 0x0f) * 4;
-  uint8_t proto = f[l2 + 9];
-  size_t l4 = l2 + ihl;
   h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
   h->csum_start = (uint16_t)l4;
   h->csum_offset = proto == ZN_IPPROTO_TCP ? 16 : 6;

@@ -204,6 +204,14 @@ int zn_ipv4_view_init_quoted(struct zn_ipv4_view *v, const uint8_t *p,
 
 bool zn_ipv4_csum_ok(const struct zn_ipv4_view *v);
 
+/* Where an Ethernet frame's IPv4 header (*ip: 14, or 18 behind an 802.1Q
+ * tag) and transport header (*l4) start, and the IP protocol.  False
+ * unless the frame holds IPv4 (version 4, IHL >= 5) and at least 8 bytes
+ * beyond its header.  For backends finishing the stack's own offloaded
+ * frames or cutting coalesced ones; not a validation of the datagram. */
+bool zn_eth_ipv4_locate(const uint8_t *f, size_t len, size_t *ip, size_t *l4,
+                        uint8_t *proto);
+
 static inline size_t zn_ipv4_frag_offset(const struct zn_ipv4_view *v) {
   return (size_t)(v->frag & ZN_IPV4_OFFMASK) * 8u;
 }

@@ -88,3 +88,25 @@ size_t zn_ipv4_emit(uint8_t *p, const struct zn_ipv4_hdr *h) {
   zn_wr16(p + 10, zn_csum(p, ZN_IPV4_HDR_LEN));
   return ZN_IPV4_HDR_LEN;
 }
+
+bool zn_eth_ipv4_locate(const uint8_t *f, size_t len, size_t *ip, size_t *l4,
+                        uint8_t *proto) {
+  size_t l2 = ZN_ETH_HDR_LEN;
+  if (len < l2 + ZN_IPV4_HDR_LEN)
+    return false;
+  uint16_t type = zn_rd16(f + 12);
+  if (type == ZN_ETHERTYPE_VLAN) {
+    l2 += 4;
+    if (len < l2 + ZN_IPV4_HDR_LEN)
+      return false;
+    type = zn_rd16(f + 16);
+  }
+  size_t ihl = (size_t)(f[l2] & 0x0f) * 4;
+  if (type != ZN_ETHERTYPE_IPV4 || (f[l2] >> 4) != 4 ||
+      ihl < ZN_IPV4_HDR_LEN || len < l2 + ihl + 8)
+    return false;
+  *ip = l2;
+  *l4 = l2 + ihl;
+  *proto = f[l2 + 9];
+  return true;
+}

@@ -392,6 +392,42 @@ ZT_TEST(test_is_mcast) {
   ZT_CHECK(!zn_ipv4_is_mcast(ZN_IPV4_BCAST));
 }
 
+/* Locating the IP and transport headers of a frame, untagged and behind
+ * an 802.1Q tag; not IPv4, a bad version or IHL, or too short: false. */
+ZT_TEST(test_eth_ipv4_locate) {
+  uint8_t f[64];
+  memset(f, 0, sizeof(f));
+  f[12] = 0x08;
+  f[14] = 0x46; /* IHL 6: one option word */
+  f[23] = ZN_IPPROTO_UDP;
+  size_t ip = 0, l4 = 0;
+  uint8_t proto = 0;
+  ZT_CHECK(zn_eth_ipv4_locate(f, 14 + 24 + 8, &ip, &l4, &proto));
+  ZT_EQU(ip, 14);
+  ZT_EQU(l4, 38);
+  ZT_EQU(proto, ZN_IPPROTO_UDP);
+  ZT_CHECK(!zn_eth_ipv4_locate(f, 14 + 24 + 7, &ip, &l4, &proto));
+  f[14] = 0x44; /* IHL 4 */
+  ZT_CHECK(!zn_eth_ipv4_locate(f, sizeof(f), &ip, &l4, &proto));
+  f[14] = 0x65; /* version 6 */
+  ZT_CHECK(!zn_eth_ipv4_locate(f, sizeof(f), &ip, &l4, &proto));
+  f[14] = 0x45;
+  f[13] = 0x06; /* ARP */
+  ZT_CHECK(!zn_eth_ipv4_locate(f, sizeof(f), &ip, &l4, &proto));
+  /* Tagged: 0x8100, TCI, then the type. */
+  memset(f, 0, sizeof(f));
+  f[12] = 0x81;
+  f[16] = 0x08;
+  f[18] = 0x45;
+  f[27] = ZN_IPPROTO_TCP;
+  ZT_CHECK(zn_eth_ipv4_locate(f, sizeof(f), &ip, &l4, &proto));
+  ZT_EQU(ip, 18);
+  ZT_EQU(l4, 38);
+  ZT_EQU(proto, ZN_IPPROTO_TCP);
+  ZT_CHECK(!zn_eth_ipv4_locate(f, 18 + 19, &ip, &l4, &proto));
+  ZT_CHECK(!zn_eth_ipv4_locate(f, 10, &ip, &l4, &proto));
+}
+
 int main(void) {
   ZT_RUN(test_parse_golden);
   ZT_RUN(test_emit_golden);
@@ -406,5 +442,6 @@ int main(void) {
   ZT_RUN(test_quoted_golden);
   ZT_RUN(test_quoted_truncated);
   ZT_RUN(test_is_mcast);
+  ZT_RUN(test_eth_ipv4_locate);
   return zt_done();
 }
