@@ -157,8 +157,11 @@ int th_check_accounting(const struct zn_stack *st) {
   bad += eq("ip_rx + reassembled = ip drops + fragments + transport input",
             V(ip_rx) + V(ip_reass_ok),
             V(ip_drop_short) + V(ip_drop_version) + V(ip_drop_hdrlen) +
-                V(ip_drop_totlen) + V(ip_drop_checksum) + V(ip_drop_ttl) +
-                V(ip_drop_src) + V(ip_drop_not_for_us) + V(ip_drop_proto) +
+                V(ip_drop_totlen) + V(ip_drop_checksum) +
+                V(ip_drop_src_zero) + V(ip_drop_src_loopback) +
+                V(ip_drop_src_mcast) + V(ip_drop_src_bcast) +
+                V(ip_drop_src_class_e) + V(ip_drop_src_own) +
+                V(ip_drop_not_for_us) + V(ip_drop_proto) +
                 V(ip_frag_rx) + V(icmp_rx) + V(udp_rx) + V(tcp_rx));
   bad += eq("fragments = reassembly drops + joined + held", V(ip_frag_rx),
             V(ip_reass_drop_overlap) + V(ip_reass_drop_timeout) +

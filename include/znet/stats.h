@@ -64,8 +64,12 @@
   X(ip_drop_hdrlen, DROP, "IPv4 datagrams with a bad header length")           \
   X(ip_drop_totlen, DROP, "IPv4 total length inconsistent with the frame")     \
   X(ip_drop_checksum, DROP, "IPv4 header checksum errors")                     \
-  X(ip_drop_ttl, DROP, "IPv4 datagrams received with TTL 0")                   \
-  X(ip_drop_src, DROP, "IPv4 datagrams from an invalid source address")        \
+  X(ip_drop_src_zero, DROP, "IPv4 datagrams from 0.0.0.0/8")                  \
+  X(ip_drop_src_loopback, DROP, "IPv4 datagrams from 127.0.0.0/8 on the wire") \
+  X(ip_drop_src_mcast, DROP, "IPv4 datagrams from a multicast address")        \
+  X(ip_drop_src_bcast, DROP, "IPv4 datagrams from a broadcast address")        \
+  X(ip_drop_src_class_e, DROP, "IPv4 datagrams from 240.0.0.0/4")              \
+  X(ip_drop_src_own, DROP, "IPv4 datagrams from our own address on the wire")  \
   X(ip_drop_not_for_us, DROP, "IPv4 datagrams for another host")              \
   X(ip_drop_proto, DROP, "IPv4 datagrams for an unhandled protocol")           \
   X(ip_frag_rx, CNT, "IPv4 fragments received")                                \

@@ -55,7 +55,8 @@ void zn__icmp_error(struct zn_stack *st, const struct zn_buf *orig,
    * non-initial fragment, an ICMP error, or an invalid source. */
   if (link_bcast || !zn__ip_is_local(st, v.dst) || zn_ipv4_frag_offset(&v) != 0)
     return;
-  if (v.src == 0 || zn_ipv4_is_mcast(v.src) || zn__ip_is_bcast(st, v.src))
+  if (zn__ip_classify_source(st, v.src, !(orig->flags & ZN_BUF_F_LOOP)) !=
+      ZN__IP_SRC_HOST)
     return;
   if (v.proto == ZN_IPPROTO_ICMP) {
     if (zn_ipv4_payload_len(&v) < 1)

@@ -286,13 +286,52 @@ bad:
 
 /* ---- input ---- */
 
-static bool valid_source(const struct zn_stack *st, uint32_t src,
-                         const struct zn_buf *b) {
-  if (src == 0 || zn_ipv4_is_mcast(src) || zn__ip_is_bcast(st, src))
+enum zn__ip_src_class zn__ip_classify_source(const struct zn_stack *st,
+                                             uint32_t src, bool from_wire) {
+  uint32_t top = src >> 24;
+  if (top == 0)
+    return ZN__IP_SRC_ZERO;
+  if (top == 127)
+    return ZN__IP_SRC_LOOPBACK;
+  if (zn_ipv4_is_mcast(src))
+    return ZN__IP_SRC_MCAST;
+  if (zn__ip_is_bcast(st, src))
+    return ZN__IP_SRC_BCAST;
+  if (top >= 240)
+    return ZN__IP_SRC_CLASS_E;
+  if (from_wire && src == st->ip_addr)
+    return ZN__IP_SRC_OWN; /* spoofed, or our own frame looped by the link */
+  return ZN__IP_SRC_HOST;
+}
+
+/* RFC 1122 §3.2.1.3 / RFC 1812 §5.3.7: a datagram whose source names no
+ * single host is silently discarded, each kind under its own counter. */
+static bool source_acceptable(struct zn_stack *st, uint32_t src,
+                              const struct zn_buf *b) {
+  bool from_wire = !(b->flags & ZN_BUF_F_LOOP);
+  switch (zn__ip_classify_source(st, src, from_wire)) {
+  case ZN__IP_SRC_HOST:
+    return true;
+  case ZN__IP_SRC_ZERO:
+    ZN_STAT_INC(st, ip_drop_src_zero);
     return false;
-  if (src == st->ip_addr && !(b->flags & ZN_BUF_F_LOOP))
-    return false; /* our own address from the wire: spoofed or looped */
-  return true;
+  case ZN__IP_SRC_LOOPBACK:
+    ZN_STAT_INC(st, ip_drop_src_loopback);
+    return false;
+  case ZN__IP_SRC_MCAST:
+    ZN_STAT_INC(st, ip_drop_src_mcast);
+    return false;
+  case ZN__IP_SRC_BCAST:
+    ZN_STAT_INC(st, ip_drop_src_bcast);
+    return false;
+  case ZN__IP_SRC_CLASS_E:
+    ZN_STAT_INC(st, ip_drop_src_class_e);
+    return false;
+  case ZN__IP_SRC_OWN:
+    ZN_STAT_INC(st, ip_drop_src_own);
+    return false;
+  }
+  return false;
 }
 
 void zn__ip_input(struct zn_stack *st, struct zn_buf *b, bool link_bcast) {
@@ -318,14 +357,10 @@ void zn__ip_input(struct zn_stack *st, struct zn_buf *b, bool link_bcast) {
     ZN_STAT_INC(st, ip_drop_checksum);
     goto drop;
   }
-  if (v.ttl == 0) {
-    ZN_STAT_INC(st, ip_drop_ttl);
+  /* No TTL check: a host takes a datagram addressed to it whatever its
+   * TTL, 0 included; TTL matters only to a router (RFC 1122 §3.2.1.7). */
+  if (!source_acceptable(st, v.src, b))
     goto drop;
-  }
-  if (!valid_source(st, v.src, b)) {
-    ZN_STAT_INC(st, ip_drop_src);
-    goto drop;
-  }
   bool bcast;
   if (zn__ip_is_local(st, v.dst)) {
     /* RFC 1122 §3.3.6: unicast inside a link broadcast is suspect. */

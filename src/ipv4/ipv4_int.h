@@ -108,4 +108,23 @@ bool zn__ip_is_local(const struct zn_stack *st, uint32_t a);
 /* True if a is the limited or our directed broadcast address. */
 bool zn__ip_is_bcast(const struct zn_stack *st, uint32_t a);
 
+/* What a source address says of the datagram that carries it.  Anything
+ * but ZN__IP_SRC_HOST names no single host that could have sent it from
+ * the wire (RFC 1122 §3.2.1.3, RFC 1812 §5.3.7): such a datagram is
+ * dropped on input, and no ICMP error is ever sent about it
+ * (RFC 1122 §3.2.2). */
+enum zn__ip_src_class {
+  ZN__IP_SRC_HOST = 0,   /* an ordinary unicast source */
+  ZN__IP_SRC_ZERO,       /* 0.0.0.0/8, "this host on this network" */
+  ZN__IP_SRC_LOOPBACK,   /* 127.0.0.0/8 (never outside a host) */
+  ZN__IP_SRC_MCAST,      /* 224.0.0.0/4 */
+  ZN__IP_SRC_BCAST,      /* limited broadcast, or our directed broadcast */
+  ZN__IP_SRC_CLASS_E,    /* 240.0.0.0/4 but the limited broadcast */
+  ZN__IP_SRC_OWN,        /* our own address, yet not looped back by us */
+};
+/* Classify src; from_wire: the datagram came from a netif (not from our
+ * own loopback queue, where our address as source is normal). */
+enum zn__ip_src_class zn__ip_classify_source(const struct zn_stack *st,
+                                             uint32_t src, bool from_wire);
+
 #endif

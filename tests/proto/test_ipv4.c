@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "core/stack_int.h"
+#include "icmp/icmp_int.h"
 #include "ipv4/ipv4_int.h"
 #include "proto_util.h"
 
@@ -268,7 +269,6 @@ ZT_TEST(test_input_validation) {
   BAD((zn_wr16(g + 16, (uint16_t)(len - 14 + 1)), zn_wr16(g + 24, 0),
        zn_wr16(g + 24, zn_csum(g + 14, 20))));           /* totlen > frame */
   BAD(g[24] ^= 1);                                       /* checksum */
-  BAD((g[22] = 0, zn_wr16(g + 24, 0), zn_wr16(g + 24, zn_csum(g + 14, 20)))); /* TTL 0 */
   BAD((zn_wr32(g + 26, 0xffffffffu), zn_wr16(g + 24, 0),
        zn_wr16(g + 24, zn_csum(g + 14, 20))));           /* broadcast source */
   BAD((zn_wr32(g + 26, IP_B), zn_wr16(g + 24, 0),
@@ -286,8 +286,8 @@ ZT_TEST(test_input_validation) {
   ZT_EQU(zn_stat(s.st, ZN_STAT_ip_drop_hdrlen), 1);
   ZT_EQU(zn_stat(s.st, ZN_STAT_ip_drop_totlen), 1);
   ZT_EQU(zn_stat(s.st, ZN_STAT_ip_drop_checksum), 1);
-  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_drop_ttl), 1);
-  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_drop_src), 2);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_drop_src_bcast), 1);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_drop_src_own), 1);
   ZT_EQU(zn_stat(s.st, ZN_STAT_ip_drop_not_for_us), 3);
   ZT_EQ(echo_replies_sent(&s), 0);
   /* Link padding after the datagram is trimmed, and options skipped. */
@@ -309,6 +309,152 @@ ZT_TEST(test_input_validation) {
   zn_buf_free(b);
   ZT_EQ(echo_replies_sent(&s), 1);
   ZT_EQU(zn_stat(s.st, ZN_STAT_icmp_echo_reply_tx), 2);
+  solo_free(&s);
+}
+
+/* A datagram from `src` to B with TTL `ttl`: an echo request, a UDP
+ * datagram to a closed port, a TCP SYN to a closed port, or protocol 99;
+ * each would be answered (reply, port unreachable, RST, protocol
+ * unreachable) if its source were a host's. */
+enum probe_kind { PROBE_ECHO, PROBE_UDP, PROBE_TCP, PROBE_PROTO, PROBE_KINDS };
+static size_t mk_probe(uint8_t *f, enum probe_kind k, uint32_t src,
+                       uint8_t ttl) {
+  uint8_t l4[64];
+  size_t l4len = 0;
+  uint8_t proto = ZN_IPPROTO_ICMP;
+  switch (k) {
+  case PROBE_ECHO:
+    l4len = mk_echo(l4, 1, 1, 16);
+    break;
+  case PROBE_UDP:
+    proto = ZN_IPPROTO_UDP;
+    memset(l4 + 8, 0x5a, 8);
+    l4len = 16;
+    zn_udp_emit(l4, 40000, 9999, l4len, src, IP_B);
+    break;
+  case PROBE_TCP:
+    proto = ZN_IPPROTO_TCP;
+    l4len = zn_tcp_emit(l4, 40000, 9999, 1000, 0, ZN_TCP_SYN, 8192, 0);
+    zn_tcp_finish(l4, l4len, src, IP_B);
+    break;
+  default:
+    proto = 99;
+    memset(l4, 0xa5, 20);
+    l4len = 20;
+    break;
+  }
+  size_t len = mk_ip(f, MAC_B, MAC_A, src, IP_B, proto, 7, 0, l4, l4len);
+  f[22] = ttl;
+  zn_wr16(f + 24, 0);
+  zn_wr16(f + 24, zn_csum(f + 14, 20));
+  return len;
+}
+
+/* RFC 1122 §3.2.1.7: a host must not discard a datagram because its TTL
+ * is below 2; TTL is a router's business.  Each probe is answered. */
+ZT_TEST(test_ttl_below_2_answered) {
+  struct zn_config c;
+  cfg_quiet(&c, IP_B, 2);
+  struct solo s;
+  solo_b(&s, &c);
+  ZT_REQUIRE(s.st);
+  uint8_t f[200];
+  for (uint8_t ttl = 0; ttl <= 1; ttl++) {
+    for (int k = 0; k < PROBE_KINDS; k++) {
+      inject(s.st, f, mk_probe(f, (enum probe_kind)k, IP_A, ttl));
+      ZT_EQ(sent_count(&s.link.b, ZN_ETHERTYPE_IPV4), 1);
+      sent_purge(&s.link.b);
+    }
+  }
+  ZT_EQU(zn_stat(s.st, ZN_STAT_icmp_echo_reply_tx), 2);
+  solo_free(&s);
+}
+
+/* RFC 1122 §3.2.1.3, RFC 1812 §5.3.7: datagrams whose source names no
+ * single host are discarded silently, each kind under its own counter,
+ * and no probe that would otherwise be answered is. */
+ZT_TEST(test_martian_sources_dropped) {
+  struct zn_config c;
+  cfg_quiet(&c, IP_B, 2);
+  struct solo s;
+  solo_b(&s, &c);
+  ZT_REQUIRE(s.st);
+  static const struct {
+    uint32_t src;
+    enum zn_stat stat;
+  } cases[] = {
+      {ZN_IPV4(0, 0, 0, 0), ZN_STAT_ip_drop_src_zero},
+      {ZN_IPV4(0, 1, 2, 3), ZN_STAT_ip_drop_src_zero},
+      {ZN_IPV4(127, 0, 0, 1), ZN_STAT_ip_drop_src_loopback},
+      {ZN_IPV4(127, 255, 255, 254), ZN_STAT_ip_drop_src_loopback},
+      {ZN_IPV4(224, 0, 0, 1), ZN_STAT_ip_drop_src_mcast},
+      {ZN_IPV4(239, 255, 255, 255), ZN_STAT_ip_drop_src_mcast},
+      {ZN_IPV4(255, 255, 255, 255), ZN_STAT_ip_drop_src_bcast},
+      {ZN_IPV4(10, 0, 0, 255), ZN_STAT_ip_drop_src_bcast},
+      {ZN_IPV4(240, 0, 0, 1), ZN_STAT_ip_drop_src_class_e},
+      {ZN_IPV4(255, 255, 255, 254), ZN_STAT_ip_drop_src_class_e},
+      {IP_B, ZN_STAT_ip_drop_src_own},
+  };
+  const size_t n = sizeof(cases) / sizeof(cases[0]);
+  uint8_t f[200];
+  struct zn_stats before, after;
+  zn_stats_get(s.st, &before);
+  for (size_t i = 0; i < n; i++) {
+    uint64_t was = zn_stat(s.st, cases[i].stat);
+    for (int k = 0; k < PROBE_KINDS; k++)
+      inject(s.st, f, mk_probe(f, (enum probe_kind)k, cases[i].src, 64));
+    ZT_EQU(zn_stat(s.st, cases[i].stat) - was, PROBE_KINDS);
+    ZT_EQ(sent_count(&s.link.b, 0), 0);
+  }
+  zn_stats_get(s.st, &after);
+  ZT_EQU(zn_stats_drops(&after) - zn_stats_drops(&before),
+         (uint64_t)(n * PROBE_KINDS));
+  ZT_EQU(zn_stat(s.st, ZN_STAT_icmp_err_tx), 0);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_tcp_rst_tx), 0);
+  /* The same probes from a host are each answered. */
+  for (int k = 0; k < PROBE_KINDS; k++)
+    inject(s.st, f, mk_probe(f, (enum probe_kind)k, IP_A, 64));
+  ZT_EQ(sent_count(&s.link.b, ZN_ETHERTYPE_IPV4), PROBE_KINDS);
+  solo_free(&s);
+}
+
+/* The ICMP error path checks the quoted source on its own: whatever
+ * reaches it, no error goes to an address that names no single host. */
+ZT_TEST(test_icmp_error_never_to_martian) {
+  struct zn_config c;
+  cfg_quiet(&c, IP_B, 2);
+  struct solo s;
+  solo_b(&s, &c);
+  ZT_REQUIRE(s.st);
+  static const uint32_t srcs[] = {
+      ZN_IPV4(0, 0, 0, 0),       ZN_IPV4(127, 0, 0, 1),
+      ZN_IPV4(224, 0, 0, 5),     ZN_IPV4(255, 255, 255, 255),
+      ZN_IPV4(10, 0, 0, 255),    ZN_IPV4(240, 1, 2, 3),
+      IP_B,
+  };
+  uint8_t f[200];
+  for (size_t i = 0; i < sizeof(srcs) / sizeof(srcs[0]); i++) {
+    size_t len = mk_probe(f, PROBE_PROTO, srcs[i], 64);
+    struct zn_buf *b = zn_stack_buf_alloc(s.st, len - 14);
+    ZT_REQUIRE(b);
+    memcpy(zn_buf_put(b, len - 14), f + 14, len - 14);
+    zn__icmp_error(s.st, b, false, ZN_ICMP_DEST_UNREACH,
+                   ZN_ICMP_UNREACH_PROTO, 0);
+    zn_buf_free(b);
+  }
+  zn_stack_flush(s.st);
+  ZT_EQ(sent_count(&s.link.b, 0), 0);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_icmp_err_tx), 0);
+  /* From a host, the same call sends the error. */
+  size_t len = mk_probe(f, PROBE_PROTO, IP_A, 64);
+  struct zn_buf *b = zn_stack_buf_alloc(s.st, len - 14);
+  ZT_REQUIRE(b);
+  memcpy(zn_buf_put(b, len - 14), f + 14, len - 14);
+  zn__icmp_error(s.st, b, false, ZN_ICMP_DEST_UNREACH, ZN_ICMP_UNREACH_PROTO,
+                 0);
+  zn_buf_free(b);
+  zn_stack_flush(s.st);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_icmp_err_tx), 1);
   solo_free(&s);
 }
 
@@ -451,6 +597,9 @@ int main(void) {
   ZT_RUN(test_reassembly_timeout_sends_time_exceeded);
   ZT_RUN(test_reassembly_bounds);
   ZT_RUN(test_input_validation);
+  ZT_RUN(test_ttl_below_2_answered);
+  ZT_RUN(test_martian_sources_dropped);
+  ZT_RUN(test_icmp_error_never_to_martian);
   ZT_RUN(test_protocol_unreachable);
   ZT_RUN(test_routing_df_loopback);
   return zt_done();
