@@ -56,10 +56,11 @@ static int open_pcap(struct ex_host *h, const char *prog) {
   /* Raw-IP captures are addressed to the stack's MAC when one is given. */
   if (h->o.has_mac)
     memcpy(po.local_mac, h->o.mac, 6);
-  int rc = zn_pcapif_open(&h->pcap, h->o.pcap_in, &po);
+  char err[ZN_PCAPIF_ERRLEN];
+  int rc = zn_pcapif_open(h->o.pcap_in, &po, &h->pcap, err);
   if (rc != ZN_OK) {
     fprintf(stderr, "%s: cannot replay '%s': %s (%s)\n", prog, h->o.pcap_in,
-            zn_pcapif_last_error(), zn_strerror(rc));
+            err, zn_strerror(rc));
     return -1;
   }
   h->base = zn_pcapif_netif(h->pcap);

@@ -166,7 +166,7 @@ int main(int argc, char **argv) {
       break;
     if (rc == ZN_EIO && errors < MAX_READ_ERRORS && !ex_stop) {
       fprintf(stderr, PROG ": warning: %s: %s; replaying what was read\n",
-              h.o.pcap_in, zn_pcapif_last_error());
+              h.o.pcap_in, zn_pcapif_error(h.pcap));
       continue;
     }
     fprintf(stderr, PROG ": replay failed: %s\n", zn_strerror(rc));

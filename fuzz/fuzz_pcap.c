@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {
   memset(&o, 0, sizeof(o));
   memcpy(o.local_mac, "\2\0\0\0\0\2", 6);
   struct zn_pcapif *pi;
-  if (zn_pcapif_open(&pi, path, &o) != ZN_OK)
+  if (zn_pcapif_open(path, &o, &pi, NULL) != ZN_OK)
     return 0;
   struct zn_config cfg;
   fz_config(&cfg, 2);

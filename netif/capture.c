@@ -28,7 +28,7 @@ struct pcap_rec_hdr {
 };
 
 static struct zn_capture *cap_of(struct zn_netif *nif) {
-  return (struct zn_capture *)(void *)nif;
+  return ZN_CONTAINER_OF(nif, struct zn_capture, nif);
 }
 
 /* One record for b at the netif's current time.  A failed write is

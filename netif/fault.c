@@ -25,7 +25,7 @@
 #define FAULT_RX_SCAN 64
 
 static struct zn_fault *fault_of(struct zn_netif *nif) {
-  return (struct zn_fault *)(void *)nif;
+  return ZN_CONTAINER_OF(nif, struct zn_fault, nif);
 }
 
 /* splitmix64 (Steele, Lea, Flood 2014). */
@@ -61,18 +61,12 @@ static uint64_t release_of(const struct zn_buf *b) {
   return t;
 }
 
-/* A copy of b from the outer netif's alloc hook; NULL if none fits. */
+/* A copy of b, flags and all, from the outer netif's alloc hook; NULL if
+ * none fits. */
 static struct zn_buf *copy_buf(struct zn_fault *f, const struct zn_buf *b) {
-  struct zn_buf *c = zn_netif_alloc(&f->nif);
-  if (c == NULL)
-    return NULL;
-  if (zn_buf_tailroom(c) < b->len) {
-    zn_buf_free(c);
-    return NULL;
-  }
-  memcpy(c->data, b->data, b->len);
-  c->len = b->len;
-  c->flags = b->flags;
+  struct zn_buf *c = zn_netif_copy_frame(&f->nif, b->data, b->len);
+  if (c != NULL)
+    c->flags = b->flags;
   return c;
 }
 

@@ -27,21 +27,7 @@
 #define MEMLINK_DEFAULT_QLEN 256u
 
 static struct zn_memlink_end *end_of(struct zn_netif *nif) {
-  return (struct zn_memlink_end *)(void *)nif;
-}
-
-/* A copy of b from `nif`'s pool; NULL if no buffer or it does not fit. */
-static struct zn_buf *copy_frame(struct zn_netif *nif, const struct zn_buf *b) {
-  struct zn_buf *c = zn_netif_alloc(nif);
-  if (c == NULL)
-    return NULL;
-  if (zn_buf_tailroom(c) < b->len) {
-    zn_buf_free(c);
-    return NULL;
-  }
-  memcpy(c->data, b->data, b->len);
-  c->len = b->len;
-  return c;
+  return ZN_CONTAINER_OF(nif, struct zn_memlink_end, nif);
 }
 
 /* The transport header's offset in frame f, and the checksum field's in
@@ -116,7 +102,7 @@ static int memlink_send(struct zn_netif *nif, struct zn_buf *b) {
     return ZN_ENOBUFS;
   }
   if (!zn_buf_writable(b)) {
-    struct zn_buf *c = copy_frame(nif, b);
+    struct zn_buf *c = zn_netif_copy_frame(nif, b->data, b->len);
     zn_buf_free(b);
     if (c == NULL) {
       e->drops++;
@@ -154,7 +140,7 @@ static int memlink_recv(struct zn_netif *nif, struct zn_buf **out) {
     *out = zn_bufq_pop(&e->segq);
     return ZN_OK;
   }
-  struct zn_buf *dst = copy_frame(nif, src);
+  struct zn_buf *dst = zn_netif_copy_frame(nif, src->data, src->len);
   bool partial = (src->flags & ZN_BUF_F_CSUM_PARTIAL) != 0;
   zn_buf_free(src);
   if (dst == NULL) {

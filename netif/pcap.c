@@ -33,6 +33,10 @@
 
 enum pcap_link { LINK_ETH, LINK_RAW, LINK_IPV4 };
 
+/* libpcap's message and a path around it fit (truncated beyond). */
+_Static_assert(ZN_PCAPIF_ERRLEN >= PCAP_ERRBUF_SIZE + 128,
+               "ZN_PCAPIF_ERRLEN too small for libpcap's messages");
+
 struct zn_pcapif {
   struct zn_netif nif; /* first */
   pcap_t *in;
@@ -49,26 +53,29 @@ struct zn_pcapif {
   uint64_t start;  /* timestamp of the first frame */
   uint64_t vnow;   /* the virtual clock */
   struct zn_pcapif_stats stats;
+  char error[ZN_PCAPIF_ERRLEN]; /* why the last record read failed */
 };
 
 static const uint8_t default_local_mac[6] = {0x02, 0x7a, 0x6e,
                                              0x65, 0x74, 0x00};
 static const uint8_t default_peer_mac[6] = {0x02, 0x7a, 0x6e, 0x65, 0x74, 0x01};
 
-static char last_error[PCAP_ERRBUF_SIZE + 128];
-
-__attribute__((format(printf, 1, 2))) static void set_error(const char *fmt,
+/* Write a message into err (ZN_PCAPIF_ERRLEN bytes; NULL: nowhere). */
+__attribute__((format(printf, 2, 3))) static void set_error(char *err,
+                                                            const char *fmt,
                                                             ...) {
+  if (err == NULL)
+    return;
   va_list ap;
   va_start(ap, fmt);
-  (void)vsnprintf(last_error, sizeof(last_error), fmt, ap); /* truncates */
+  (void)vsnprintf(err, ZN_PCAPIF_ERRLEN, fmt, ap); /* truncates */
   va_end(ap);
 }
 
-const char *zn_pcapif_last_error(void) { return last_error; }
+const char *zn_pcapif_error(const struct zn_pcapif *p) { return p->error; }
 
 static struct zn_pcapif *pcapif_of(struct zn_netif *nif) {
-  return (struct zn_pcapif *)(void *)nif;
+  return ZN_CONTAINER_OF(nif, struct zn_pcapif, nif);
 }
 
 static bool mac_is_zero(const uint8_t m[6]) {
@@ -106,7 +113,7 @@ static void read_ahead(struct zn_pcapif *p) {
     return; /* end of the file */
   p->stats.read_errors++;
   p->pending_err = ZN_EIO;
-  set_error("%s", pcap_geterr(p->in));
+  set_error(p->error, "%s", pcap_geterr(p->in));
 }
 
 /* The pending record as a buffer ready for the stack; NULL if it cannot
@@ -121,15 +128,9 @@ static struct zn_buf *frame_of(struct zn_pcapif *p) {
     else if (version != 4)
       return NULL;
   }
-  struct zn_buf *b = zn_netif_alloc(&p->nif);
+  struct zn_buf *b = zn_netif_copy_frame(&p->nif, p->pkt, caplen);
   if (b == NULL)
     return NULL;
-  if (zn_buf_tailroom(b) < caplen) {
-    zn_buf_free(b);
-    return NULL;
-  }
-  memcpy(b->data, p->pkt, caplen);
-  b->len = caplen;
   if (p->link != LINK_ETH) {
     uint8_t *eh = zn_buf_push(b, ETH_HDR_LEN);
     if (eh == NULL) {
@@ -243,15 +244,16 @@ static int link_of(int dlt, enum pcap_link *link) {
   }
 }
 
-int zn_pcapif_open(struct zn_pcapif **out, const char *in_path,
-                   const struct zn_pcapif_opts *opts) {
+int zn_pcapif_open(const char *in_path, const struct zn_pcapif_opts *opts,
+                   struct zn_pcapif **out, char *err) {
   static const struct zn_pcapif_opts no_opts;
   char errbuf[PCAP_ERRBUF_SIZE];
   enum pcap_link link;
 
-  last_error[0] = '\0';
+  if (err != NULL)
+    err[0] = '\0';
   if (out == NULL || in_path == NULL) {
-    set_error("zn_pcapif_open: NULL argument");
+    set_error(err, "zn_pcapif_open: NULL argument");
     return ZN_EINVAL;
   }
   *out = NULL;
@@ -262,13 +264,13 @@ int zn_pcapif_open(struct zn_pcapif **out, const char *in_path,
   pcap_t *in = pcap_open_offline_with_tstamp_precision(
       in_path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
   if (in == NULL) {
-    set_error("%s", errbuf);
+    set_error(err, "%s", errbuf);
     return access(in_path, F_OK) != 0 && errno == ENOENT ? ZN_ENOENT : ZN_EIO;
   }
   int dlt = pcap_datalink(in);
   if (link_of(dlt, &link) != ZN_OK) {
     const char *dname = pcap_datalink_val_to_name(dlt);
-    set_error("%s: unsupported link type %d (%s)", in_path, dlt,
+    set_error(err, "%s: unsupported link type %d (%s)", in_path, dlt,
               dname ? dname : "unknown");
     pcap_close(in);
     return ZN_ENOTSUP;
@@ -276,7 +278,7 @@ int zn_pcapif_open(struct zn_pcapif **out, const char *in_path,
 
   struct zn_pcapif *p = calloc(1, sizeof(*p));
   if (p == NULL) {
-    set_error("out of memory");
+    set_error(err, "out of memory");
     pcap_close(in);
     return ZN_ENOMEM;
   }
@@ -288,7 +290,7 @@ int zn_pcapif_open(struct zn_pcapif **out, const char *in_path,
     if (p->dead)
       p->dump = pcap_dump_open(p->dead, opts->out_path);
     if (p->dump == NULL) {
-      set_error("%s: %s", opts->out_path,
+      set_error(err, "%s: %s", opts->out_path,
                 p->dead ? pcap_geterr(p->dead) : "pcap_open_dead failed");
       zn_pcapif_close(p);
       return ZN_EIO;

@@ -19,7 +19,7 @@
 #define SOLO5_RX_SCAN 16
 
 static struct zn_solo5 *solo5_of(struct zn_netif *nif) {
-  return (struct zn_solo5 *)(void *)nif;
+  return ZN_CONTAINER_OF(nif, struct zn_solo5, nif);
 }
 
 /* The largest frame the device may deliver: the MTU, the Ethernet header

@@ -46,7 +46,7 @@
 #define TAP_RX_SCAN 16
 
 static struct zn_tap *tap_of(struct zn_netif *nif) {
-  return (struct zn_tap *)(void *)nif;
+  return ZN_CONTAINER_OF(nif, struct zn_tap, nif);
 }
 
 /* Read and discard one frame (no buffer to put it in).  Returns the

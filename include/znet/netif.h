@@ -17,9 +17,11 @@
 #define ZNET_NETIF_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "znet/buf.h"
+#include "znet/container.h"
 #include "znet/time.h"
 
 struct zn_netif;
@@ -128,6 +130,13 @@ static inline int zn_netif_send(struct zn_netif *nif, struct zn_buf *b) {
 static inline struct zn_buf *zn_netif_alloc_big(struct zn_netif *nif) {
   return nif->alloc_big ? nif->alloc_big(nif->alloc_ctx) : NULL;
 }
+
+/* A receive buffer from the attached stack's pool holding a copy of the
+ * len bytes at frame; NULL if no buffer is free or the frame does not fit
+ * (the caller counts it).  For backends whose device cannot write into
+ * pool memory, and decorators that must copy a frame. */
+struct zn_buf *zn_netif_copy_frame(struct zn_netif *nif, const void *frame,
+                                   size_t len);
 
 /* ZN_OK at once if the backend cannot wait. */
 int zn_netif_wait(struct zn_netif *nif, uint64_t deadline);

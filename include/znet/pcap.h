@@ -20,7 +20,7 @@
  * ZN_TIME_NEVER it returns ZN_EOF instead of waiting forever.  Timestamps
  * that go backwards in the capture are clamped (the clock is monotonic).
  * A record libpcap cannot read (a truncated file) ends the replay: recv
- * returns ZN_EIO once (zn_pcapif_last_error() says why), then ZN_EOF.
+ * returns ZN_EIO once (zn_pcapif_error() says why), then ZN_EOF.
  */
 #ifndef ZNET_PCAP_H
 #define ZNET_PCAP_H
@@ -55,13 +55,20 @@ struct zn_pcapif_stats {
   uint64_t read_errors;       /* records libpcap could not read */
 };
 
+/* Room for a message of zn_pcapif_open() or zn_pcapif_error(), with its
+ * terminating NUL (libpcap's PCAP_ERRBUF_SIZE and a path). */
+#define ZN_PCAPIF_ERRLEN 512
+
 /* Open in_path for replay.  *out is allocated (hosted backend); opts may
- * be NULL (all defaults).  On failure *out is NULL and
- * zn_pcapif_last_error() says why.  Errors: ZN_ENOENT (no such file),
- * ZN_EIO (unreadable, not a capture, or out_path cannot be created),
- * ZN_ENOTSUP (link type), ZN_EINVAL (NULL argument), ZN_ENOMEM. */
-int zn_pcapif_open(struct zn_pcapif **out, const char *in_path,
-                   const struct zn_pcapif_opts *opts);
+ * be NULL (all defaults).  On failure *out is NULL and, if err is not
+ * NULL, err (ZN_PCAPIF_ERRLEN bytes, owned by the caller) says why in
+ * libpcap's words where it has them; on success err holds "".  Errors:
+ * ZN_ENOENT (no such file), ZN_EIO (unreadable, not a capture, or
+ * out_path cannot be created), ZN_ENOTSUP (link type), ZN_EINVAL (NULL
+ * in_path or out), ZN_ENOMEM.  No state is kept outside *out: opening
+ * several captures at once, from several threads, is fine. */
+int zn_pcapif_open(const char *in_path, const struct zn_pcapif_opts *opts,
+                   struct zn_pcapif **out, char *err);
 
 struct zn_netif *zn_pcapif_netif(struct zn_pcapif *p);
 
@@ -76,9 +83,8 @@ void zn_pcapif_get_stats(const struct zn_pcapif *p, struct zn_pcapif_stats *s);
 /* Flushes and closes both files and frees p (also via zn_netif_close). */
 void zn_pcapif_close(struct zn_pcapif *p);
 
-/* A message for the last failure of zn_pcapif_open() or of a record read
- * (libpcap's words where it has them).  A static buffer: not thread-safe.
- * "" if nothing failed. */
-const char *zn_pcapif_last_error(void);
+/* Why the last record read failed (recv returned ZN_EIO), in libpcap's
+ * words; "" if none did.  Valid until p is closed. */
+const char *zn_pcapif_error(const struct zn_pcapif *p);
 
 #endif /* ZNET_PCAP_H */

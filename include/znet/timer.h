@@ -18,10 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "znet/container.h"
 #include "znet/time.h"
 
-#define ZN_CONTAINER_OF(ptr, type, member)                                    \
-  ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 /* Nanoseconds per wheel tick. */
 #ifndef ZN_TIMER_TICK_NS

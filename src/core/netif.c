@@ -33,6 +33,20 @@ void zn_netif_wrap(struct zn_netif *outer, struct zn_netif *inner) {
   outer->now = inner->now;
 }
 
+struct zn_buf *zn_netif_copy_frame(struct zn_netif *nif, const void *frame,
+                                   size_t len) {
+  struct zn_buf *b = zn_netif_alloc(nif);
+  if (b == NULL)
+    return NULL;
+  if (zn_buf_tailroom(b) < len) {
+    zn_buf_free(b);
+    return NULL;
+  }
+  memcpy(b->data, frame, len);
+  b->len = (uint32_t)len; /* fits: at most the tailroom */
+  return b;
+}
+
 int zn_netif_wait(struct zn_netif *nif, uint64_t deadline) {
   if (nif->ops->wait == NULL)
     return ZN_OK;

@@ -52,7 +52,7 @@ ZT_TEST(test_replay_ends_after_linger) {
   ZT_REQUIRE(st);
   struct zn_pcapif_opts o = {.out_path = tmp_out};
   struct zn_pcapif *pi;
-  ZT_REQUIRE(zn_pcapif_open(&pi, trace("zeek__icmp__5-pings.pcap"), &o) ==
+  ZT_REQUIRE(zn_pcapif_open(trace("zeek__icmp__5-pings.pcap"), &o, &pi, NULL) ==
              ZN_OK);
   struct zn_netif *nif = zn_pcapif_netif(pi);
   ZT_REQUIRE(zn_stack_attach(st, nif) == ZN_OK);
@@ -84,7 +84,7 @@ ZT_TEST(test_replay_ends_after_linger) {
   th_stack_free(st);
 
   /* The output is a capture libpcap can read back. */
-  ZT_REQUIRE(zn_pcapif_open(&pi, tmp_out, NULL) == ZN_OK);
+  ZT_REQUIRE(zn_pcapif_open(tmp_out, NULL, &pi, NULL) == ZN_OK);
   zn_pcapif_close(pi);
   unlink(tmp_out);
 }
@@ -93,7 +93,7 @@ ZT_TEST(test_stop_conditions) {
   struct zn_stack *st = ping_target();
   ZT_REQUIRE(st);
   struct zn_pcapif *pi;
-  ZT_REQUIRE(zn_pcapif_open(&pi, trace("zeek__icmp__5-pings.pcap"), NULL) ==
+  ZT_REQUIRE(zn_pcapif_open(trace("zeek__icmp__5-pings.pcap"), NULL, &pi, NULL) ==
              ZN_OK);
   struct zn_netif *nif = zn_pcapif_netif(pi);
   ZT_REQUIRE(zn_stack_attach(st, nif) == ZN_OK);
@@ -147,7 +147,7 @@ ZT_TEST(test_error_comes_back) {
   struct zn_stack *st = ping_target();
   ZT_REQUIRE(st);
   struct zn_pcapif *pi;
-  ZT_REQUIRE(zn_pcapif_open(&pi, tmp_in, NULL) == ZN_OK);
+  ZT_REQUIRE(zn_pcapif_open(tmp_in, NULL, &pi, NULL) == ZN_OK);
   struct zn_netif *nif = zn_pcapif_netif(pi);
   ZT_REQUIRE(zn_stack_attach(st, nif) == ZN_OK);
   struct zn_loop_opts lo = {.eof_linger = ZN_SEC(1)};
@@ -163,7 +163,7 @@ ZT_TEST(test_replay_through_fault) {
   struct zn_stack *st = ping_target();
   ZT_REQUIRE(st);
   struct zn_pcapif *pi;
-  ZT_REQUIRE(zn_pcapif_open(&pi, trace("zeek__icmp__5-pings.pcap"), NULL) ==
+  ZT_REQUIRE(zn_pcapif_open(trace("zeek__icmp__5-pings.pcap"), NULL, &pi, NULL) ==
              ZN_OK);
   struct zn_fault_cfg fc = {.seed = 7,
                             .dirs = ZN_FAULT_RX | ZN_FAULT_TX,

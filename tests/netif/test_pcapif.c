@@ -93,7 +93,7 @@ ZT_TEST(test_ethernet_replay) {
 
   struct zn_pcapif_opts o = {.out_path = tmp_out};
   struct zn_pcapif *pi = NULL;
-  ZT_REQUIRE(zn_pcapif_open(&pi, path, &o) == ZN_OK);
+  ZT_REQUIRE(zn_pcapif_open(path, &o, &pi, NULL) == ZN_OK);
   struct zn_netif *nif = zn_pcapif_netif(pi);
   nt_attach(nif, &p);
   ZT_STREQ(nif->ops->kind, "pcap");
@@ -170,7 +170,7 @@ ZT_TEST(test_pcapng_replay) {
   int nref = ref_read(path, ref, 64);
   ZT_REQUIRE(nref == 15);
   struct zn_pcapif *pi;
-  ZT_REQUIRE(zn_pcapif_open(&pi, path, NULL) == ZN_OK);
+  ZT_REQUIRE(zn_pcapif_open(path, NULL, &pi, NULL) == ZN_OK);
   struct zn_netif *nif = zn_pcapif_netif(pi);
   nt_attach(nif, &p);
   int n;
@@ -198,7 +198,7 @@ static void check_raw(const char *name, int want, const uint8_t *local,
   int nref = ref_read(path, ref, 64);
   ZT_REQUIRE(nref == want);
   struct zn_pcapif *pi;
-  ZT_REQUIRE(zn_pcapif_open(&pi, path, o) == ZN_OK);
+  ZT_REQUIRE(zn_pcapif_open(path, o, &pi, NULL) == ZN_OK);
   struct zn_netif *nif = zn_pcapif_netif(pi);
   nt_attach(nif, &p);
   ZT_CHECK(nif->has_mac);
@@ -239,7 +239,7 @@ ZT_TEST(test_snapped_frame) {
   struct nt_pool p;
   ZT_REQUIRE(nt_pool_init(&p, 4, ZN_BUF_SIZE) == ZN_OK);
   struct zn_pcapif *pi;
-  ZT_REQUIRE(zn_pcapif_open(&pi, trace("zeek__trunc__ip4-trunc.pcap"), NULL) ==
+  ZT_REQUIRE(zn_pcapif_open(trace("zeek__trunc__ip4-trunc.pcap"), NULL, &pi, NULL) ==
              ZN_OK);
   struct zn_netif *nif = zn_pcapif_netif(pi);
   nt_attach(nif, &p);
@@ -257,30 +257,42 @@ ZT_TEST(test_snapped_frame) {
 
 ZT_TEST(test_open_errors) {
   struct zn_pcapif *pi = (struct zn_pcapif *)&pi;
-  ZT_EQ(zn_pcapif_open(&pi, "/nonexistent/x.pcap", NULL), ZN_ENOENT);
+  char err[ZN_PCAPIF_ERRLEN], err2[ZN_PCAPIF_ERRLEN];
+  memset(err, 'x', sizeof(err));
+  ZT_EQ(zn_pcapif_open("/nonexistent/x.pcap", NULL, &pi, err), ZN_ENOENT);
   ZT_CHECK(pi == NULL);
-  ZT_CHECK(zn_pcapif_last_error()[0] != '\0');
-  ZT_EQ(zn_pcapif_open(NULL, "x", NULL), ZN_EINVAL);
-  ZT_EQ(zn_pcapif_open(&pi, NULL, NULL), ZN_EINVAL);
+  ZT_CHECK(err[0] != '\0' && memchr(err, '\0', sizeof(err)) != NULL);
+  ZT_EQ(zn_pcapif_open("x", NULL, NULL, err), ZN_EINVAL);
+  ZT_CHECK(strstr(err, "NULL") != NULL);
+  ZT_EQ(zn_pcapif_open(NULL, NULL, &pi, NULL), ZN_EINVAL);
 
   FILE *fp = fopen(tmp_in, "wb");
   ZT_REQUIRE(fp);
   fputs("this is not a capture file, just some words\n", fp);
   fclose(fp);
-  ZT_EQ(zn_pcapif_open(&pi, tmp_in, NULL), ZN_EIO);
+  ZT_EQ(zn_pcapif_open(tmp_in, NULL, &pi, err), ZN_EIO);
   ZT_CHECK(pi == NULL);
-  ZT_CHECK(zn_pcapif_last_error()[0] != '\0');
+  ZT_CHECK(err[0] != '\0');
 
   fp = fopen(tmp_in, "wb"); /* empty */
   ZT_REQUIRE(fp);
   fclose(fp);
-  ZT_EQ(zn_pcapif_open(&pi, tmp_in, NULL), ZN_EIO);
+  ZT_EQ(zn_pcapif_open(tmp_in, NULL, &pi, NULL), ZN_EIO);
 
-  /* Output that cannot be created. */
+  /* Output that cannot be created; each caller's buffer holds its own
+   * reason (no state shared between opens), and success clears it. */
   struct zn_pcapif_opts o = {.out_path = "/nonexistent/out.pcap"};
-  ZT_EQ(zn_pcapif_open(&pi, trace("zeek__icmp__5-pings.pcap"), &o), ZN_EIO);
+  ZT_EQ(zn_pcapif_open(trace("zeek__icmp__5-pings.pcap"), &o, &pi, err), ZN_EIO);
   ZT_CHECK(pi == NULL);
-  ZT_CHECK(strstr(zn_pcapif_last_error(), "out.pcap") != NULL);
+  ZT_CHECK(strstr(err, "out.pcap") != NULL);
+  ZT_EQ(zn_pcapif_open("/nonexistent/y.pcap", NULL, &pi, err2), ZN_ENOENT);
+  ZT_CHECK(strstr(err, "out.pcap") != NULL);
+  ZT_CHECK(strstr(err2, "out.pcap") == NULL);
+  ZT_REQUIRE(zn_pcapif_open(trace("zeek__icmp__5-pings.pcap"), NULL, &pi, err) ==
+             ZN_OK);
+  ZT_EQ(err[0], '\0');
+  ZT_EQ(zn_pcapif_error(pi)[0], '\0');
+  zn_pcapif_close(pi);
   unlink(tmp_in);
 }
 
@@ -311,9 +323,10 @@ ZT_TEST(test_unsupported_linktype) {
   struct mk_rec r = {1, 0, 60};
   write_pcap(tmp_in, 105 /* 802.11 */, &r, 1);
   struct zn_pcapif *pi;
-  ZT_EQ(zn_pcapif_open(&pi, tmp_in, NULL), ZN_ENOTSUP);
+  char err[ZN_PCAPIF_ERRLEN];
+  ZT_EQ(zn_pcapif_open(tmp_in, NULL, &pi, err), ZN_ENOTSUP);
   ZT_CHECK(pi == NULL);
-  ZT_CHECK(strstr(zn_pcapif_last_error(), "105") != NULL);
+  ZT_CHECK(strstr(err, "105") != NULL);
   unlink(tmp_in);
 }
 
@@ -335,13 +348,13 @@ ZT_TEST(test_truncated_file) {
   fclose(out);
 
   struct zn_pcapif *pi;
-  ZT_REQUIRE(zn_pcapif_open(&pi, tmp_in, NULL) == ZN_OK);
+  ZT_REQUIRE(zn_pcapif_open(tmp_in, NULL, &pi, NULL) == ZN_OK);
   struct zn_netif *nif = zn_pcapif_netif(pi);
   nt_attach(nif, &p);
   int n;
   ZT_EQ(replay(nif, got, 64, &n), ZN_EIO);
   ZT_EQ(n, 2);
-  ZT_CHECK(strstr(zn_pcapif_last_error(), "truncated") != NULL);
+  ZT_CHECK(strstr(zn_pcapif_error(pi), "truncated") != NULL);
   struct zn_buf *b;
   ZT_EQ(zn_netif_recv(nif, &b), ZN_EOF);
   struct zn_pcapif_stats st;
@@ -354,7 +367,7 @@ ZT_TEST(test_truncated_file) {
   ZT_REQUIRE(out);
   fwrite(buf, 1, 24 + 7, out);
   fclose(out);
-  ZT_REQUIRE(zn_pcapif_open(&pi, tmp_in, NULL) == ZN_OK);
+  ZT_REQUIRE(zn_pcapif_open(tmp_in, NULL, &pi, NULL) == ZN_OK);
   nif = zn_pcapif_netif(pi);
   nt_attach(nif, &p);
   ZT_EQ(zn_netif_recv(nif, &b), ZN_EIO);
@@ -374,7 +387,7 @@ ZT_TEST(test_odd_records) {
   };
   write_pcap(tmp_in, 101 /* LINKTYPE_RAW */, r, 5);
   struct zn_pcapif *pi;
-  ZT_REQUIRE(zn_pcapif_open(&pi, tmp_in, NULL) == ZN_OK);
+  ZT_REQUIRE(zn_pcapif_open(tmp_in, NULL, &pi, NULL) == ZN_OK);
   struct zn_netif *nif = zn_pcapif_netif(pi);
   nt_attach(nif, &p);
   ZT_EQU(zn_pcapif_start_time(pi), ZN_SEC(10));
@@ -392,7 +405,7 @@ ZT_TEST(test_odd_records) {
   zn_pcapif_close(pi);
 
   /* No alloc hook: every frame skipped, replay still ends. */
-  ZT_REQUIRE(zn_pcapif_open(&pi, tmp_in, NULL) == ZN_OK);
+  ZT_REQUIRE(zn_pcapif_open(tmp_in, NULL, &pi, NULL) == ZN_OK);
   nif = zn_pcapif_netif(pi);
   ZT_EQ(replay(nif, got, 64, &n), ZN_EOF);
   ZT_EQ(n, 0);
@@ -408,7 +421,7 @@ ZT_TEST(test_odd_records) {
   fseek(fp, 24 + 16, SEEK_SET);
   fputc(0x60, fp); /* version 6 */
   fclose(fp);
-  ZT_REQUIRE(zn_pcapif_open(&pi, tmp_in, NULL) == ZN_OK);
+  ZT_REQUIRE(zn_pcapif_open(tmp_in, NULL, &pi, NULL) == ZN_OK);
   nif = zn_pcapif_netif(pi);
   nt_attach(nif, &p);
   ZT_EQ(replay(nif, got, 64, &n), ZN_EOF);
@@ -426,7 +439,7 @@ ZT_TEST(test_external_clock) {
   struct nt_pool p;
   ZT_REQUIRE(nt_pool_init(&p, 16, ZN_BUF_SIZE) == ZN_OK);
   struct zn_pcapif *pi;
-  ZT_REQUIRE(zn_pcapif_open(&pi, trace("zeek__icmp__5-pings.pcap"), NULL) ==
+  ZT_REQUIRE(zn_pcapif_open(trace("zeek__icmp__5-pings.pcap"), NULL, &pi, NULL) ==
              ZN_OK);
   struct zn_netif *nif = zn_pcapif_netif(pi);
   nt_attach(nif, &p);

@@ -129,10 +129,11 @@ static int replay(const char *name, const struct role *r, struct result *res) {
   memcpy(o.local_mac, r->mac, 6);
   memcpy(o.peer_mac, r->peer_mac, 6);
   struct zn_pcapif *pi;
-  int rc = zn_pcapif_open(&pi, in, &o);
+  char why[ZN_PCAPIF_ERRLEN];
+  int rc = zn_pcapif_open(in, &o, &pi, why);
   if (rc != ZN_OK) {
     zt_fail(__FILE__, __LINE__, "open %s: %s (%s)", name, zn_strerror(rc),
-            zn_pcapif_last_error());
+            why);
     th_stack_free(st);
     return -1;
   }
