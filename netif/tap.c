@@ -141,45 +141,112 @@ static ssize_t read_vnet(struct zn_tap *t, struct zn_buf *b,
   return (ssize_t)len;
 }
 
+/* One read without the virtio header, into b's tailroom; one spare byte
+ * past the buffer tells a frame that fills the tailroom exactly from one
+ * that was cut.  Returns the frame's length (0: oversize, counted) or -1
+ * with errno. */
+static ssize_t read_plain(struct zn_tap *t, struct zn_buf *b) {
+  size_t room = zn_buf_tailroom(b);
+  uint8_t extra;
+  struct iovec iov[2] = {
+      {.iov_base = zn_buf_tail(b), .iov_len = room},
+      {.iov_base = &extra, .iov_len = 1},
+  };
+  ssize_t n = readv(t->fd, iov, 2);
+  if (n > 0 && (size_t)n > room) {
+    t->rx_oversize++;
+    n = 0;
+  }
+  return n;
+}
+
+/* Hand over the next segment cut from a coalesced frame, if any. */
+static bool pop_rxq(struct zn_tap *t, struct zn_buf **out) {
+  if (!t->rxq.count)
+    return false;
+  *out = zn_bufq_pop(&t->rxq);
+  t->rx_frames++;
+  return true;
+}
+
+/* What became of a frame read with a virtio header. */
+enum vnet_verdict {
+  VNET_TAKE,    /* deliver *bp (b, or the large buffer it filled) */
+  VNET_CUT,     /* cut into segments on t->rxq (possibly none) */
+  VNET_DROP,    /* dropped, counted */
+};
+
+/* A coalesced frame that landed in the bounce buffer (no large buffer was
+ * free): made contiguous there, then cut into pool buffers. */
+static enum vnet_verdict cut_bounced(struct zn_tap *t, struct zn_buf *b,
+                                     const struct virtio_net_hdr *h,
+                                     uint8_t gso, size_t len) {
+  size_t room = zn_buf_tailroom(b);
+  memmove(t->bounce + room, t->bounce, len - room);
+  memcpy(t->bounce, zn_buf_tail(b), room);
+  t->spare = b;
+  if (gso != VIRTIO_NET_HDR_GSO_TCPV4 ||
+      !(h->flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)) ||
+      !split_gso(t, t->bounce, len, h->gso_size)) {
+    t->rx_gso_bad++;
+    zn_bufq_purge(&t->rxq);
+    return VNET_DROP;
+  }
+  t->rx_gso_split++;
+  return VNET_CUT;
+}
+
+/* Apply the virtio header h to a frame of len bytes read into *bp (and on
+ * into big when it did not fit).  On VNET_TAKE *bp and *flags say what to
+ * deliver; otherwise every buffer is taken care of. */
+static enum vnet_verdict vnet_frame(struct zn_tap *t, struct zn_buf **bp,
+                                    struct zn_buf *big,
+                                    const struct virtio_net_hdr *h,
+                                    size_t len, uint16_t *flags) {
+  struct zn_buf *b = *bp;
+  uint8_t gso = h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+  if (gso != VIRTIO_NET_HDR_GSO_NONE && gso != VIRTIO_NET_HDR_GSO_TCPV4) {
+    t->rx_gso_bad++; /* not asked for (TUNSETOFFLOAD) */
+    t->spare = b;
+    zn_buf_free(big);
+    return VNET_DROP;
+  }
+  /* Partial: from the host's own stack, the checksum never computed;
+   * valid: the kernel checked it. */
+  if (h->flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID))
+    *flags = ZN_BUF_F_CSUM_OK;
+  if (len <= zn_buf_tailroom(b))
+    return VNET_TAKE;
+  t->rx_gso++;
+  if (big == NULL)
+    return cut_bounced(t, b, h, gso, len);
+  t->spare = b;
+  *bp = big;
+  return VNET_TAKE;
+}
+
+/* A buffer to read into: the one an unusable read left, or a new one. */
+static struct zn_buf *rx_buffer(struct zn_tap *t) {
+  struct zn_buf *b = t->spare;
+  t->spare = NULL;
+  return b != NULL ? b : zn_netif_alloc(&t->nif);
+}
+
 static int tap_recv(struct zn_netif *nif, struct zn_buf **out) {
   struct zn_tap *t = tap_of(nif);
-  if (t->rxq.count) {
-    *out = zn_bufq_pop(&t->rxq);
-    t->rx_frames++;
+  if (pop_rxq(t, out))
     return ZN_OK;
-  }
   for (int scan = 0; scan < TAP_RX_SCAN; scan++) {
-    struct zn_buf *b = t->spare;
-    t->spare = NULL;
-    if (b == NULL)
-      b = zn_netif_alloc(nif);
+    struct zn_buf *b = rx_buffer(t);
     if (b == NULL) {
-      ssize_t n = discard_frame(t->fd);
-      if (n < 0)
+      if (discard_frame(t->fd) < 0)
         return errno == EAGAIN || errno == EINTR ? ZN_EAGAIN : ZN_EIO;
       t->rx_nobuf++;
       continue;
     }
-    size_t room = zn_buf_tailroom(b);
-    ssize_t n;
     struct virtio_net_hdr h;
     struct zn_buf *big = NULL;
-    if (t->vnet) {
-      n = read_vnet(t, b, &h, &big);
-    } else {
-      /* One spare byte past the buffer tells a frame that fills the
-       * tailroom exactly from one that was cut. */
-      uint8_t extra;
-      struct iovec iov[2] = {
-          {.iov_base = zn_buf_tail(b), .iov_len = room},
-          {.iov_base = &extra, .iov_len = 1},
-      };
-      n = readv(t->fd, iov, 2);
-      if (n > 0 && (size_t)n > room) {
-        t->rx_oversize++;
-        n = 0;
-      }
-    }
+    ssize_t n = t->vnet ? read_vnet(t, b, &h, &big) : read_plain(t, b);
     if (n < 0) {
       t->spare = b;
       if (errno == EAGAIN || errno == EINTR)
@@ -200,41 +267,13 @@ static int tap_recv(struct zn_netif *nif, struct zn_buf **out) {
     }
     uint16_t flags = 0;
     if (t->vnet) {
-      uint8_t gso = h.gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
-      if (gso != VIRTIO_NET_HDR_GSO_NONE && gso != VIRTIO_NET_HDR_GSO_TCPV4) {
-        t->rx_gso_bad++; /* not asked for (TUNSETOFFLOAD) */
-        t->spare = b;
-        zn_buf_free(big);
+      enum vnet_verdict v = vnet_frame(t, &b, big, &h, len, &flags);
+      if (v == VNET_DROP)
         continue;
-      }
-      /* Partial: from the host's own stack, the checksum never computed;
-       * valid: the kernel checked it. */
-      if (h.flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID))
-        flags = ZN_BUF_F_CSUM_OK;
-      if (len > room) {
-        t->rx_gso++;
-        if (big == NULL) {
-          /* In the bounce buffer: make it contiguous, then cut it. */
-          memmove(t->bounce + room, t->bounce, len - room);
-          memcpy(t->bounce, zn_buf_tail(b), room);
-          t->spare = b;
-          if (gso != VIRTIO_NET_HDR_GSO_TCPV4 ||
-              !(h.flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM |
-                           VIRTIO_NET_HDR_F_DATA_VALID)) ||
-              !split_gso(t, t->bounce, len, h.gso_size)) {
-            t->rx_gso_bad++;
-            zn_bufq_purge(&t->rxq);
-            continue;
-          }
-          t->rx_gso_split++;
-          if (!t->rxq.count)
-            continue;
-          *out = zn_bufq_pop(&t->rxq);
-          t->rx_frames++;
+      if (v == VNET_CUT) {
+        if (pop_rxq(t, out))
           return ZN_OK;
-        }
-        t->spare = b;
-        b = big;
+        continue;
       }
     }
     b->len += (uint32_t)len;
