@@ -73,8 +73,11 @@ struct zn_pool {
  * alignment slack included. */
 size_t zn_pool_mem_size(uint32_t count, uint32_t size);
 
-/* Carve a pool out of [mem, mem+len).  Errors: ZN_EINVAL (size smaller than
- * ZN_BUF_HEADROOM + 64, or count 0), ZN_ENOMEM (len too small). */
+/* Carve a pool out of [mem, mem+len).  count 0 makes an empty pool
+ * (ZN_OK; mem and size are not looked at, every zn_pool_alloc() fails and
+ * is counted in alloc_fail): how a stack without large buffers says so.
+ * Errors: ZN_EINVAL (size smaller than ZN_BUF_HEADROOM + 64, or mem NULL),
+ * ZN_ENOMEM (len smaller than zn_pool_mem_size(count, size)). */
 int zn_pool_init(struct zn_pool *p, void *mem, size_t len, uint32_t count,
                  uint32_t size);
 

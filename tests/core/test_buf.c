@@ -23,6 +23,7 @@ ZT_TEST(test_pool_init_errors) {
   struct zn_pool p;
   ZT_EQ(zn_pool_init(&p, small, sizeof(small), 4, 2048), ZN_ENOMEM);
   ZT_EQ(zn_pool_init(&p, small, sizeof(small), 4, 100), ZN_EINVAL);
+  ZT_EQ(zn_pool_init(&p, NULL, 0, 4, 2048), ZN_EINVAL);
   ZT_EQ(zn_pool_init(&p, small, sizeof(small), 0, 2048), ZN_OK);
   ZT_CHECK(zn_pool_alloc(&p) == NULL);
   ZT_EQ(p.alloc_fail, 1);
