@@ -91,6 +91,7 @@
   X(ip_tx_drop_noaddr, DROP, "IPv4 datagrams dropped: no source address")      \
   X(ip_tx_drop_toobig, DROP, "IPv4 datagrams dropped: over 65535 bytes")        \
   X(ip_tx_drop_loopq, DROP, "IPv4 datagrams to ourselves dropped: queue full")  \
+  X(ip_tx_drop_martian, DROP, "IPv4 datagrams not sent: to 0/8, 127/8 or 240/4") \
   X(ip_frag_tx, CNT, "IPv4 fragments sent")                                    \
   /* ICMP */                                                                   \
   X(icmp_rx, CNT, "ICMP messages received")                                    \

@@ -484,6 +484,17 @@ static void link_output(struct zn_stack *st, struct zn_buf *b,
   }
 }
 
+/* RFC 1122 §3.2.1.3: 0.0.0.0/8 and 127.0.0.0/8 never appear as a
+ * destination outside a host, nor does 240.0.0.0/4 (reserved) but for the
+ * limited broadcast.  Sent to a gateway they would leak. */
+static bool destination_never_on_wire(const struct zn_stack *st,
+                                      uint32_t dst) {
+  uint32_t top = dst >> 24;
+  if (top == 0 || top == 127)
+    return true;
+  return top >= 240 && !zn__ip_is_bcast(st, dst);
+}
+
 int zn__ip_output(struct zn_stack *st, struct zn_buf *b,
                   const struct zn__ip_tx *tx) {
   uint32_t src = tx->src ? tx->src : st->ip_addr;
@@ -498,6 +509,11 @@ int zn__ip_output(struct zn_stack *st, struct zn_buf *b,
   if (plen + ZN_IPV4_HDR_LEN > ZN_IPV4_MAX_LEN) {
     ZN_STAT_INC(st, ip_tx_drop_toobig);
     rc = ZN_EMSGSIZE;
+    goto fail;
+  }
+  if (destination_never_on_wire(st, dst)) {
+    ZN_STAT_INC(st, ip_tx_drop_martian);
+    rc = ZN_ENETUNREACH;
     goto fail;
   }
   enum hop_kind kind = HOP_UNICAST;

@@ -458,6 +458,37 @@ ZT_TEST(test_icmp_error_never_to_martian) {
   solo_free(&s);
 }
 
+/* RFC 1122 §3.2.1.3: datagrams to 0/8, 127/8 and 240/4 (but the limited
+ * broadcast) never leave the host, even with a gateway to send them to. */
+ZT_TEST(test_martian_destinations_not_sent) {
+  struct zn_config c;
+  cfg_quiet(&c, IP_B, 2);
+  c.ipv4_gateway = IP_A;
+  struct solo s;
+  solo_b(&s, &c);
+  ZT_REQUIRE(s.st);
+  static const uint32_t dsts[] = {
+      ZN_IPV4(0, 0, 0, 0),   ZN_IPV4(0, 9, 9, 9),
+      ZN_IPV4(127, 0, 0, 1), ZN_IPV4(127, 1, 2, 3),
+      ZN_IPV4(240, 0, 0, 1), ZN_IPV4(255, 255, 255, 254),
+  };
+  const size_t n = sizeof(dsts) / sizeof(dsts[0]);
+  uint8_t data[8] = {0};
+  for (size_t i = 0; i < n; i++)
+    ZT_EQ(zn_icmp_echo_send(s.st, dsts[i], 1, (uint16_t)i, data, 8),
+          ZN_EHOSTUNREACH); /* the ICMP API's name for no route */
+  zn_stack_flush(s.st);
+  ZT_EQ(sent_count(&s.link.b, 0), 0);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_tx_drop_martian), n);
+  /* Through the gateway and to the limited broadcast, still sent. */
+  ZT_EQ(zn_icmp_echo_send(s.st, ZN_IPV4(192, 0, 2, 1), 1, 1, data, 8), ZN_OK);
+  ZT_EQ(zn_icmp_echo_send(s.st, ZN_IPV4(255, 255, 255, 255), 1, 2, data, 8),
+        ZN_OK);
+  zn_stack_flush(s.st);
+  ZT_EQ(sent_count(&s.link.b, ZN_ETHERTYPE_IPV4), 2);
+  solo_free(&s);
+}
+
 ZT_TEST(test_protocol_unreachable) {
   struct zn_config c;
   cfg_quiet(&c, IP_B, 2);
@@ -600,6 +631,7 @@ int main(void) {
   ZT_RUN(test_ttl_below_2_answered);
   ZT_RUN(test_martian_sources_dropped);
   ZT_RUN(test_icmp_error_never_to_martian);
+  ZT_RUN(test_martian_destinations_not_sent);
   ZT_RUN(test_protocol_unreachable);
   ZT_RUN(test_routing_df_loopback);
   return zt_done();
