@@ -1,4 +1,4 @@
-/*
+/** \file
  * znet: a TCP/IP stack for unikernels.  Umbrella header.
  * Backends with host dependencies (tap, pcap, capture, loop) have their
  * own headers and are not included here.

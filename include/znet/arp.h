@@ -1,4 +1,4 @@
-/*
+/** \file
  * ARP (RFC 826) for one Ethernet interface.
  *
  * Cache policy (what a received ARP packet may change):
@@ -30,26 +30,26 @@
 
 struct zn_stack;
 
-/* Add or replace a permanent entry.  Errors: ZN_EINVAL (0 address or
+/** Add or replace a permanent entry.  Errors: ZN_EINVAL (0 address or
  * multicast MAC), ZN_ENOMEM (cache full of static entries). */
 int zn_arp_add_static(struct zn_stack *st, uint32_t ip, const uint8_t mac[6]);
 
-/* Remove an entry (static or learned); frames queued on it are dropped.
+/** Remove an entry (static or learned); frames queued on it are dropped.
  * Errors: ZN_ENOENT. */
 int zn_arp_remove(struct zn_stack *st, uint32_t ip);
 
-/* Look up a resolved entry.  Errors: ZN_ENOENT (absent or unresolved). */
+/** Look up a resolved entry.  Errors: ZN_ENOENT (absent or unresolved). */
 int zn_arp_lookup(const struct zn_stack *st, uint32_t ip, uint8_t mac[6]);
 
-/* Send a gratuitous ARP request announcing our address now. */
+/** Send a gratuitous ARP request announcing our address now. */
 int zn_arp_announce(struct zn_stack *st);
 
 enum zn_arp_state {
   ZN_ARP_FREE = 0,
-  ZN_ARP_INCOMPLETE, /* request sent, no answer yet */
-  ZN_ARP_REACHABLE,  /* confirmed within arp_reachable_ms */
-  ZN_ARP_STALE,      /* usable, will be re-probed on use */
-  ZN_ARP_PROBE,      /* stale and being re-probed */
+  ZN_ARP_INCOMPLETE, /**< request sent, no answer yet */
+  ZN_ARP_REACHABLE,  /**< confirmed within arp_reachable_ms */
+  ZN_ARP_STALE,      /**< usable, will be re-probed on use */
+  ZN_ARP_PROBE,      /**< stale and being re-probed */
   ZN_ARP_STATIC,
 };
 
@@ -57,11 +57,11 @@ struct zn_arp_entry_info {
   uint32_t ip;
   uint8_t mac[6];
   enum zn_arp_state state;
-  uint32_t pending;      /* frames queued */
-  uint64_t expires;      /* ns; next state change */
+  uint32_t pending;      /**< frames queued */
+  uint64_t expires;      /**< ns; next state change */
 };
 
-/* Visit every entry in use; stop early if fn returns false. */
+/** Visit every entry in use; stop early if fn returns false. */
 void zn_arp_foreach(const struct zn_stack *st,
                     bool (*fn)(void *arg, const struct zn_arp_entry_info *e),
                     void *arg);

@@ -1,4 +1,4 @@
-/*
+/** \file
  * Capture decorator: wraps any netif and writes every frame received and
  * sent to a pcap file (nanosecond timestamps from the stack clock,
  * Ethernet link type) that tcpdump and Wireshark read.  Hosted only (stdio);
@@ -12,14 +12,14 @@
 #include "znet/netif.h"
 
 struct zn_capture {
-  struct zn_netif nif;    /* first */
+  struct zn_netif nif;    /**< first */
   struct zn_netif *inner;
-  void *fp;               /* FILE * */
-  uint64_t frames;        /* frames written */
-  uint64_t errors;        /* write errors (capture continues, frames flow) */
+  void *fp;               /**< FILE * */
+  uint64_t frames;        /**< frames written */
+  uint64_t errors;        /**< write errors (capture continues, frames flow) */
 };
 
-/* Wrap inner (zn_netif_wrap(): attach c->nif, not inner) and start
+/** Wrap inner (zn_netif_wrap(): attach c->nif, not inner) and start
  * writing path (truncated).  A frame is recorded when inner's recv returns
  * it and before it is handed to inner's send, stamped with nif->now.  The
  * decorator waits and tells time only if inner does.  Close with

@@ -1,7 +1,7 @@
-/*
+/** \file
  * znet compile-time configuration.
  *
- * Every knob has a documented default guarded by #ifndef, so a build can set
+ * Every knob has a documented default guarded by `#ifndef`, so a build can set
  * it with -DZN_X=... (meson passes options this way).  Run-time sizes that a
  * caller may want to vary per stack (pool sizes, cache sizes, timeouts) live
  * in struct zn_config instead (znet/stack.h); the values here are the
@@ -51,22 +51,22 @@
 #define ZN_DEFAULT_ARP_ENTRIES 64
 #endif
 #ifndef ZN_DEFAULT_ARP_PENDING
-#define ZN_DEFAULT_ARP_PENDING 4 /* frames queued per unresolved entry */
+#define ZN_DEFAULT_ARP_PENDING 4 /**< frames queued per unresolved entry */
 #endif
 #ifndef ZN_DEFAULT_ARP_REACHABLE_MS
-#define ZN_DEFAULT_ARP_REACHABLE_MS 60000u /* entry lifetime after last confirmation */
+#define ZN_DEFAULT_ARP_REACHABLE_MS 60000u /**< entry lifetime after last confirmation */
 #endif
 #ifndef ZN_DEFAULT_ARP_RETRY_MS
-#define ZN_DEFAULT_ARP_RETRY_MS 1000u /* first retry; doubles each time */
+#define ZN_DEFAULT_ARP_RETRY_MS 1000u /**< first retry; doubles each time */
 #endif
 #ifndef ZN_DEFAULT_ARP_RETRIES
 #define ZN_DEFAULT_ARP_RETRIES 3
 #endif
 #ifndef ZN_DEFAULT_REASS_SLOTS
-#define ZN_DEFAULT_REASS_SLOTS 8 /* datagrams reassembled at once */
+#define ZN_DEFAULT_REASS_SLOTS 8 /**< datagrams reassembled at once */
 #endif
 #ifndef ZN_DEFAULT_REASS_MAX_BYTES
-#define ZN_DEFAULT_REASS_MAX_BYTES (128u * 1024u) /* fragment bytes held, all datagrams */
+#define ZN_DEFAULT_REASS_MAX_BYTES (128u * 1024u) /**< fragment bytes held, all datagrams */
 #endif
 #ifndef ZN_DEFAULT_REASS_TIMEOUT_MS
 #define ZN_DEFAULT_REASS_TIMEOUT_MS 30000u
@@ -75,7 +75,7 @@
 #define ZN_DEFAULT_TTL 64
 #endif
 #ifndef ZN_DEFAULT_ICMP_RATE
-#define ZN_DEFAULT_ICMP_RATE 100 /* ICMP errors per second (token bucket) */
+#define ZN_DEFAULT_ICMP_RATE 100 /**< ICMP errors per second (token bucket) */
 #endif
 #ifndef ZN_DEFAULT_ICMP_BURST
 #define ZN_DEFAULT_ICMP_BURST 50
@@ -84,7 +84,7 @@
 #define ZN_DEFAULT_UDP_SOCKS 64
 #endif
 #ifndef ZN_DEFAULT_UDP_RXQ
-#define ZN_DEFAULT_UDP_RXQ 64 /* datagrams queued per socket without callback */
+#define ZN_DEFAULT_UDP_RXQ 64 /**< datagrams queued per socket without callback */
 #endif
 #ifndef ZN_DEFAULT_TCP_CONNS
 #define ZN_DEFAULT_TCP_CONNS 64
@@ -99,13 +99,13 @@
 #define ZN_DEFAULT_TCP_BACKLOG 16
 #endif
 #ifndef ZN_DEFAULT_TCP_MSL_MS
-#define ZN_DEFAULT_TCP_MSL_MS 30000u /* TIME_WAIT lasts twice this */
+#define ZN_DEFAULT_TCP_MSL_MS 30000u /**< TIME_WAIT lasts twice this */
 #endif
 #ifndef ZN_DEFAULT_TCP_RTO_MIN_MS
 #define ZN_DEFAULT_TCP_RTO_MIN_MS 200u
 #endif
 #ifndef ZN_DEFAULT_TCP_RTO_INIT_MS
-#define ZN_DEFAULT_TCP_RTO_INIT_MS 1000u /* RFC 6298 §2.1 */
+#define ZN_DEFAULT_TCP_RTO_INIT_MS 1000u /**< RFC 6298 §2.1 */
 #endif
 #ifndef ZN_DEFAULT_TCP_RTO_MAX_MS
 #define ZN_DEFAULT_TCP_RTO_MAX_MS 60000u
@@ -126,13 +126,13 @@
 #define ZN_DEFAULT_TCP_FW2_MS 60000u
 #endif
 #ifndef ZN_DEFAULT_TCP_CHACK_LIMIT
-#define ZN_DEFAULT_TCP_CHACK_LIMIT 1000u /* challenge ACKs per second */
+#define ZN_DEFAULT_TCP_CHACK_LIMIT 1000u /**< challenge ACKs per second */
 #endif
 #ifndef ZN_DEFAULT_RX_BUDGET
-#define ZN_DEFAULT_RX_BUDGET 64 /* frames received per zn_stack_poll() */
+#define ZN_DEFAULT_RX_BUDGET 64 /**< frames received per zn_stack_poll() */
 #endif
 #ifndef ZN_DEFAULT_TXQ_LEN
-#define ZN_DEFAULT_TXQ_LEN 256 /* frames held while the netif says EAGAIN */
+#define ZN_DEFAULT_TXQ_LEN 256 /**< frames held while the netif says EAGAIN */
 #endif
 
 #endif /* ZNET_CONFIG_H */

@@ -1,4 +1,4 @@
-/*
+/** \file
  * ZN_CONTAINER_OF: from a pointer to a member back to the object that
  * holds it.  A timer callback finds its connection from the timer, a
  * backend finds its own state from the struct zn_netif embedded in it
@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-/* The `type` object whose member `member` is at ptr. */
+/** The `type` object whose member `member` is at ptr. */
 #define ZN_CONTAINER_OF(ptr, type, member)                                    \
   ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 

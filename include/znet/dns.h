@@ -1,4 +1,4 @@
-/*
+/** \file
  * DNS (RFC 1035, RFC 3596 AAAA, RFC 6891 EDNS0 OPT).
  */
 #ifndef ZNET_DNS_H
@@ -47,18 +47,18 @@
 
 #define ZN_DNS_PORT 53
 #define ZN_DNS_HDR_LEN 12
-#define ZN_DNS_UDP_MAX 512        /* without EDNS0 (RFC 1035 4.2.1) */
-#define ZN_DNS_MSG_MAX 65535      /* TCP length prefix (RFC 1035 4.2.2) */
-#define ZN_DNS_NAME_MAX 255       /* wire form, length octets included */
+#define ZN_DNS_UDP_MAX 512        /**< without EDNS0 (RFC 1035 4.2.1) */
+#define ZN_DNS_MSG_MAX 65535      /**< TCP length prefix (RFC 1035 4.2.2) */
+#define ZN_DNS_NAME_MAX 255       /**< wire form, length octets included */
 #define ZN_DNS_LABEL_MAX 63
-#define ZN_DNS_PTR_HOPS_MAX 128   /* compression jumps followed per name */
-/* A buffer of this size holds the text of any name (every byte escaped as
- * \DDD, dots and the terminating NUL). */
+#define ZN_DNS_PTR_HOPS_MAX 128   /**< compression jumps followed per name */
+/** A buffer of this size holds the text of any name (every byte escaped as
+ * `\DDD`, dots and the terminating NUL). */
 #define ZN_DNS_NAME_TEXT_MAX 1024
-/* Name suffixes the builder remembers for compression. */
+/** Name suffixes the builder remembers for compression. */
 #define ZN_DNS_COMP_MAX 32
 
-/* Types (RFC 1035 3.2.2, RFC 3596, RFC 2782, RFC 6891). */
+/** Types (RFC 1035 3.2.2, RFC 3596, RFC 2782, RFC 6891). */
 #define ZN_DNS_TYPE_A 1
 #define ZN_DNS_TYPE_NS 2
 #define ZN_DNS_TYPE_CNAME 5
@@ -76,7 +76,7 @@
 
 #define ZN_DNS_OPCODE_QUERY 0
 
-/* Response codes (RFC 1035 4.1.1); values above 15 need EDNS0. */
+/** Response codes (RFC 1035 4.1.1); values above 15 need EDNS0. */
 #define ZN_DNS_RCODE_NOERROR 0
 #define ZN_DNS_RCODE_FORMERR 1
 #define ZN_DNS_RCODE_SERVFAIL 2
@@ -84,7 +84,7 @@
 #define ZN_DNS_RCODE_NOTIMP 4
 #define ZN_DNS_RCODE_REFUSED 5
 
-/* Header flag bits (the 16-bit word at offset 2). */
+/** Header flag bits (the 16-bit word at offset 2). */
 #define ZN_DNS_F_QR 0x8000
 #define ZN_DNS_F_AA 0x0400
 #define ZN_DNS_F_TC 0x0200
@@ -93,7 +93,7 @@
 #define ZN_DNS_F_AD 0x0020
 #define ZN_DNS_F_CD 0x0010
 
-/* Message sections, in wire order. */
+/** Message sections, in wire order. */
 enum zn_dns_section {
   ZN_DNS_SEC_QUESTION = 0,
   ZN_DNS_SEC_ANSWER = 1,
@@ -103,7 +103,7 @@ enum zn_dns_section {
 
 /* ---- names ------------------------------------------------------------ */
 
-/* An expanded name in wire form: b[0..len) is a sequence of labels ending
+/** An expanded name in wire form: b[0..len) is a sequence of labels ending
  * with the root label (a 0 byte), 1 <= len <= 255.  The root is {1, {0}}.
  * Every function producing one guarantees that form; functions taking one
  * assume it unless they say otherwise (zn_dns_name_check tests it). */
@@ -112,27 +112,27 @@ struct zn_dns_name {
   uint8_t b[ZN_DNS_NAME_MAX];
 };
 
-/* True if n is in the form above: labels of 1..63 bytes, ending with the
+/** True if n is in the form above: labels of 1..63 bytes, ending with the
  * root label exactly at n->len, 1 <= n->len <= 255. */
 bool zn_dns_name_check(const struct zn_dns_name *n);
 
-/* Number of labels, the root not counted (0 for the root). */
+/** Number of labels, the root not counted (0 for the root). */
 unsigned zn_dns_name_labels(const struct zn_dns_name *n);
 
-/* Equality ignoring ASCII case (RFC 4343: only A-Z/a-z fold; every other
+/** Equality ignoring ASCII case (RFC 4343: only A-Z/a-z fold; every other
  * byte must match exactly). */
 bool zn_dns_name_eq(const struct zn_dns_name *a, const struct zn_dns_name *b);
 
-/* True if name equals zone or is below it, on label boundaries, ignoring
+/** True if name equals zone or is below it, on label boundaries, ignoring
  * ASCII case: "ads.example.com" is under "example.com", "badexample.com"
  * is not.  Every name is under the root. */
 bool zn_dns_name_is_sub(const struct zn_dns_name *name,
                         const struct zn_dns_name *zone);
 
-/* Fold A-Z to a-z in every label, in place. */
+/** Fold A-Z to a-z in every label, in place. */
 void zn_dns_name_lower(struct zn_dns_name *n);
 
-/* Parse presentation text ("www.example.com", trailing dot optional; "."
+/** Parse presentation text ("www.example.com", trailing dot optional; "."
  * is the root) of len bytes at s (no NUL needed; none may be inside).
  * Escapes: "\DDD" (exactly three decimal digits, 0..255) is that byte,
  * "\X" for any other X is X itself (so "\." is a dot inside a label).
@@ -142,9 +142,9 @@ void zn_dns_name_lower(struct zn_dns_name *n);
  *   ZN_ENAMETOOLONG  a label over 63 bytes, or a name over 255 bytes */
 int zn_dns_name_from_text(struct zn_dns_name *n, const char *s, size_t len);
 
-/* Write n as NUL-terminated text into buf (size bytes): labels joined by
- * dots, no trailing dot, the root as ".".  Bytes that are '.' or '\' are
- * written "\." and "\\"; bytes outside 0x21..0x7e as "\DDD".  If outlen is
+/** Write n as NUL-terminated text into buf (size bytes): labels joined by
+ * dots, no trailing dot, the root as ".".  Bytes that are '.' or `\` are
+ * written `\.` and `\\`; bytes outside 0x21..0x7e as `\DDD`.  If outlen is
  * not NULL it receives the text length without the NUL.
  * Errors: ZN_ENOSPC if the text and its NUL do not fit (buf then holds ""
  * when size > 0, *outlen is untouched).  ZN_DNS_NAME_TEXT_MAX always fits. */
@@ -155,10 +155,10 @@ int zn_dns_name_to_text(const struct zn_dns_name *n, char *buf, size_t size,
 
 struct zn_dns_msg {
   const uint8_t *p;
-  size_t len;       /* whole message, 12..65535 */
+  size_t len;       /**< whole message, 12..65535 */
 };
 
-/* Errors, with *m left unwritten:
+/** Errors, with *m left unwritten:
  *   ZN_ETRUNCATED  len < 12
  *   ZN_EMSGSIZE    len > 65535 (no DNS transport carries more)
  * Only the header is checked here, so that the ID and the TC bit of a
@@ -196,7 +196,7 @@ static inline bool zn_dns_ad(const struct zn_dns_msg *m) {
 static inline bool zn_dns_cd(const struct zn_dns_msg *m) {
   return (zn_dns_flags(m) & ZN_DNS_F_CD) != 0;
 }
-/* The 4-bit header RCODE (the OPT record holds the upper 8 bits). */
+/** The 4-bit header RCODE (the OPT record holds the upper 8 bits). */
 static inline uint8_t zn_dns_rcode(const struct zn_dns_msg *m) {
   return (uint8_t)(m->p[3] & 0x0f);
 }
@@ -213,7 +213,7 @@ static inline uint16_t zn_dns_arcount(const struct zn_dns_msg *m) {
   return zn_rd16(m->p + 10);
 }
 
-/* The header as fields: what zn_dns_msg_hdr() reads and the builder
+/** The header as fields: what zn_dns_msg_hdr() reads and the builder
  * writes.  opcode and rcode are 4 bits; the Z bit is always 0. */
 struct zn_dns_hdr {
   uint16_t id;
@@ -227,42 +227,42 @@ void zn_dns_msg_hdr(const struct zn_dns_msg *m, struct zn_dns_hdr *h);
 
 struct zn_dns_question {
   struct zn_dns_name name;
-  uint16_t qtype, qclass;  /* qclass as on the wire (mDNS uses bit 15) */
+  uint16_t qtype, qclass;  /**< qclass as on the wire (mDNS uses bit 15) */
 };
 
 struct zn_dns_rr {
   struct zn_dns_name name;
-  uint16_t type, rclass;   /* rclass as on the wire (OPT: UDP size) */
-  uint32_t ttl;            /* as on the wire (OPT: extended flags); RFC
+  uint16_t type, rclass;   /**< rclass as on the wire (OPT: UDP size) */
+  uint32_t ttl;            /**< as on the wire (OPT: extended flags); RFC
                             * 2181 8: treat values >= 2^31 as 0 */
   uint16_t rdlen;
-  size_t rdoff;            /* RDATA offset in the message */
-  const uint8_t *rdata;    /* m->p + rdoff; rdlen bytes, all present */
-  uint8_t section;         /* enum zn_dns_section */
+  size_t rdoff;            /**< RDATA offset in the message */
+  const uint8_t *rdata;    /**< m->p + rdoff; rdlen bytes, all present */
+  uint8_t section;         /**< enum zn_dns_section */
 };
 
-/* A cursor over the entries of a message, in wire order: the questions,
+/** A cursor over the entries of a message, in wire order: the questions,
  * then the resource records of the answer, authority and additional
  * sections.  Errors are sticky: once a call has failed, every later call
  * returns the same error.  The fields are read-only for the caller. */
 struct zn_dns_iter {
   const struct zn_dns_msg *m;
-  size_t off;              /* offset of the next entry */
-  uint32_t index;          /* entries read so far, all sections */
+  size_t off;              /**< offset of the next entry */
+  uint32_t index;          /**< entries read so far, all sections */
   int err;
 };
 
-/* Start at the first question.  The iterator keeps a pointer to m, which
+/** Start at the first question.  The iterator keeps a pointer to m, which
  * must stay valid (and unchanged) while it is used. */
 void zn_dns_iter_init(struct zn_dns_iter *it, const struct zn_dns_msg *m);
 
-/* The next question.  Returns ZN_OK and fills *q, or ZN_EOF when every
+/** The next question.  Returns ZN_OK and fills *q, or ZN_EOF when every
  * question has been read (the cursor is then at the first record), or a
  * parse error: ZN_ETRUNCATED / ZN_EMALFORMED as described above.  *q is
  * unspecified unless ZN_OK. */
 int zn_dns_iter_question(struct zn_dns_iter *it, struct zn_dns_question *q);
 
-/* The next resource record, first skipping (and checking) any questions
+/** The next resource record, first skipping (and checking) any questions
  * not yet read.  rr->section says where it is.  Checks the owner name,
  * the fixed fields and that RDLENGTH bytes are present; the RDATA itself
  * is decoded (and checked against its type) by zn_dns_rr_rdata().
@@ -289,33 +289,33 @@ struct zn_dns_srv {
   struct zn_dns_name target;
 };
 
-/* TXT: one or more character-strings, each <len><len bytes>, exactly
+/** TXT: one or more character-strings, each `<len><len bytes>`, exactly
  * filling the RDATA (read them with zn_dns_txt_next). */
 struct zn_dns_txt {
   const uint8_t *p;
   size_t len;
 };
 
-/* OPT pseudo-record (RFC 6891 6.1): the fields packed into CLASS and TTL,
+/** OPT pseudo-record (RFC 6891 6.1): the fields packed into CLASS and TTL,
  * and the options {code, length, data} exactly filling the RDATA (read
  * them with zn_dns_opt_next). */
 struct zn_dns_opt {
-  uint16_t udp_size;       /* requestor's payload size (the CLASS) */
-  uint8_t ext_rcode;       /* upper 8 bits of the 12-bit RCODE */
+  uint16_t udp_size;       /**< requestor's payload size (the CLASS) */
+  uint8_t ext_rcode;       /**< upper 8 bits of the 12-bit RCODE */
   uint8_t version;
-  bool do_bit;             /* DNSSEC OK */
-  uint16_t z;              /* the 15 remaining flag bits, normally 0 */
+  bool do_bit;             /**< DNSSEC OK */
+  uint16_t z;              /**< the 15 remaining flag bits, normally 0 */
   const uint8_t *opts;
   size_t opts_len;
 };
 
-/* Raw RDATA of any type without a layout here. */
+/** Raw RDATA of any type without a layout here. */
 struct zn_dns_raw {
   const uint8_t *p;
   size_t len;
 };
 
-/* Decoded RDATA; `type` selects the member:
+/** Decoded RDATA; `type` selects the member:
  *   A                  a (IPv4 address, host order: 192.0.2.1 == 0xC0000201)
  *   AAAA               aaaa (network order, as on the wire)
  *   CNAME, NS, PTR     name
@@ -342,7 +342,7 @@ struct zn_dns_rdata {
   } u;
 };
 
-/* Decode the RDATA of rr (which zn_dns_iter_rr() returned for m) by its
+/** Decode the RDATA of rr (which zn_dns_iter_rr() returned for m) by its
  * type; the class is not consulted (A and AAAA have the IN layout).  Names
  * inside are decompressed against the whole message and their in-place
  * bytes must lie inside the RDATA.  Returns ZN_OK or ZN_EMALFORMED when
@@ -354,7 +354,7 @@ struct zn_dns_rdata {
 int zn_dns_rr_rdata(const struct zn_dns_msg *m, const struct zn_dns_rr *rr,
                     struct zn_dns_rdata *rd);
 
-/* The next character-string of a TXT RDATA that zn_dns_rr_rdata() checked
+/** The next character-string of a TXT RDATA that zn_dns_rr_rdata() checked
  * (or that the caller knows to be well formed).  *off starts at 0.
  * Returns ZN_OK with *s and *slen set and *off advanced, ZN_EOF at the end,
  * or ZN_EMALFORMED if a string runs past the end (only for unchecked
@@ -362,20 +362,20 @@ int zn_dns_rr_rdata(const struct zn_dns_msg *m, const struct zn_dns_rr *rr,
 int zn_dns_txt_next(const struct zn_dns_txt *t, size_t *off,
                     const uint8_t **s, size_t *slen);
 
-/* The next option of a checked OPT RDATA; *off starts at 0.  Returns ZN_OK
+/** The next option of a checked OPT RDATA; *off starts at 0.  Returns ZN_OK
  * with *code, *data, *dlen set and *off advanced, ZN_EOF at the end, or
  * ZN_EMALFORMED for an option running past the end (*off unchanged). */
 int zn_dns_opt_next(const struct zn_dns_opt *o, size_t *off, uint16_t *code,
                     const uint8_t **data, uint16_t *dlen);
 
-/* The TTL of a record to cache it for, in seconds: RFC 2181 8 says a
+/** The TTL of a record to cache it for, in seconds: RFC 2181 8 says a
  * value with the top bit set is to be read as 0.  (Not for OPT, whose TTL
  * field holds flags.) */
 static inline uint32_t zn_dns_ttl(const struct zn_dns_rr *rr) {
   return (rr->ttl & 0x80000000u) ? 0 : rr->ttl;
 }
 
-/* The negative-caching TTL of a SOA record from an authority section (RFC
+/** The negative-caching TTL of a SOA record from an authority section (RFC
  * 2308 5): the smaller of the record's TTL (as zn_dns_ttl reads it) and
  * the SOA MINIMUM field. */
 static inline uint32_t zn_dns_soa_neg_ttl(const struct zn_dns_rr *rr,
@@ -384,13 +384,13 @@ static inline uint32_t zn_dns_soa_neg_ttl(const struct zn_dns_rr *rr,
   return ttl < soa->minimum ? ttl : soa->minimum;
 }
 
-/* Walk the whole message: every question, every record, every RDATA
+/** Walk the whole message: every question, every record, every RDATA
  * decoded.  Also checks EDNS0 placement (RFC 6891 6.1.1): at most one OPT
  * record, only in the additional section.  Returns ZN_OK or the first
  * error (ZN_ETRUNCATED or ZN_EMALFORMED). */
 int zn_dns_msg_check(const struct zn_dns_msg *m);
 
-/* Find the OPT record.  Returns ZN_OK and fills *opt, ZN_ENOENT if there
+/** Find the OPT record.  Returns ZN_OK and fills *opt, ZN_ENOENT if there
  * is none, ZN_EMALFORMED if there are several or one outside the
  * additional section, or any parse error met on the way.  The full RCODE
  * of a response is (opt->ext_rcode << 4) | zn_dns_rcode(m). */
@@ -398,7 +398,7 @@ int zn_dns_msg_opt(const struct zn_dns_msg *m, struct zn_dns_opt *opt);
 
 /* ---- the builder ------------------------------------------------------- */
 
-/* Builds a message in a caller buffer.  At every moment p[0..len) is a
+/** Builds a message in a caller buffer.  At every moment p[0..len) is a
  * complete message whose header counts match what was added; an add that
  * fails (ZN_ENOSPC, ZN_EINVAL) changes neither len, nor the counts, nor
  * the bytes already written (it may scribble on p[len..cap), which is not
@@ -411,33 +411,33 @@ int zn_dns_msg_opt(const struct zn_dns_msg *m, struct zn_dns_opt *opt);
  * zn_dns_build_len(). */
 struct zn_dns_builder {
   uint8_t *p;
-  size_t cap;              /* at most 65535 */
+  size_t cap;              /**< at most 65535 */
   size_t len;
-  uint8_t section;         /* the section entries are being added to */
+  uint8_t section;         /**< the section entries are being added to */
   bool has_opt;
   uint8_t ncomp;
   uint16_t comp[ZN_DNS_COMP_MAX];
 };
 
-/* Start a message in buf (cap bytes; a cap above 65535 is used as 65535)
+/** Start a message in buf (cap bytes; a cap above 65535 is used as 65535)
  * with header h and all counts 0.  Errors, with *b left unwritten:
  *   ZN_EINVAL  h->opcode or h->rcode above 15
  *   ZN_ENOSPC  cap < 12 */
 int zn_dns_build_init(struct zn_dns_builder *b, uint8_t *buf, size_t cap,
                       const struct zn_dns_hdr *h);
 
-/* Rewrite the header's ID and flags, keeping the counts.
+/** Rewrite the header's ID and flags, keeping the counts.
  * Errors: ZN_EINVAL (opcode or rcode above 15; nothing changed). */
 int zn_dns_build_set_hdr(struct zn_dns_builder *b, const struct zn_dns_hdr *h);
 
-/* Append a question.  Errors (nothing changed):
+/** Append a question.  Errors (nothing changed):
  *   ZN_EINVAL  a record was already added, or name fails zn_dns_name_check
  *   ZN_ENOSPC  it does not fit */
 int zn_dns_build_question(struct zn_dns_builder *b,
                           const struct zn_dns_name *name, uint16_t qtype,
                           uint16_t qclass);
 
-/* Append a resource record to `section` (ANSWER, AUTHORITY or ADDITIONAL,
+/** Append a resource record to `section` (ANSWER, AUTHORITY or ADDITIONAL,
  * not before the section of the last record added) with the RDATA laid out
  * from rd by rd->type as listed at struct zn_dns_rdata.  TXT RDATA is given
  * in wire form (character-strings) and must be well formed; raw RDATA is
@@ -450,7 +450,7 @@ int zn_dns_build_rr(struct zn_dns_builder *b, enum zn_dns_section section,
                     const struct zn_dns_name *name, uint16_t rclass,
                     uint32_t ttl, const struct zn_dns_rdata *rd);
 
-/* Append an OPT record (root owner) to the additional section from *opt:
+/** Append an OPT record (root owner) to the additional section from *opt:
  * udp_size, ext_rcode, version, do_bit, z (its top bit is ignored), and
  * opts_len bytes of options copied from opts.  Errors (nothing changed):
  *   ZN_EINVAL  an OPT record was already added, or the options are not
@@ -458,7 +458,7 @@ int zn_dns_build_rr(struct zn_dns_builder *b, enum zn_dns_section section,
  *   ZN_ENOSPC  it does not fit */
 int zn_dns_build_opt(struct zn_dns_builder *b, const struct zn_dns_opt *opt);
 
-/* Start a response to query q in buf: same ID, opcode, RD and CD; QR set;
+/** Start a response to query q in buf: same ID, opcode, RD and CD; QR set;
  * AA, TC, RA, AD clear; RCODE rcode; the query's questions copied (the
  * usual single one, re-encoded).  Add answers with zn_dns_build_rr and
  * adjust flags with zn_dns_build_set_hdr.  Errors:
@@ -472,7 +472,7 @@ int zn_dns_build_opt(struct zn_dns_builder *b, const struct zn_dns_opt *opt);
 int zn_dns_build_response(struct zn_dns_builder *b, uint8_t *buf, size_t cap,
                           const struct zn_dns_msg *q, uint8_t rcode);
 
-/* Bytes of the message built so far. */
+/** Bytes of the message built so far. */
 static inline size_t zn_dns_build_len(const struct zn_dns_builder *b) {
   return b->len;
 }
@@ -508,64 +508,64 @@ struct zn_dns_query;
 
 struct zn_dns_server {
   uint32_t addr;
-  uint16_t port;            /* 0: 53 */
+  uint16_t port;            /**< 0: 53 */
 };
 
 struct zn_dns_resolver_cfg {
   struct zn_dns_server servers[ZN_DNS_MAX_SERVERS];
   uint32_t nservers;
-  uint32_t timeout_ms;      /* first try; doubles on each retry */
-  uint32_t tries;           /* sends per name before giving up */
-  uint32_t max_queries;     /* queries in flight at once */
-  uint32_t cache_entries;   /* 0: no cache */
-  uint32_t max_ttl;         /* seconds; longer TTLs are cut to this */
-  uint32_t neg_ttl;         /* seconds to cache a negative answer that
+  uint32_t timeout_ms;      /**< first try; doubles on each retry */
+  uint32_t tries;           /**< sends per name before giving up */
+  uint32_t max_queries;     /**< queries in flight at once */
+  uint32_t cache_entries;   /**< 0: no cache */
+  uint32_t max_ttl;         /**< seconds; longer TTLs are cut to this */
+  uint32_t neg_ttl;         /**< seconds to cache a negative answer that
                                carries no SOA */
-  uint32_t max_cname;       /* CNAME links followed */
+  uint32_t max_cname;       /**< CNAME links followed */
 };
 
-/* Defaults: no servers, 1000 ms, 4 tries, 16 queries, 64 cache entries,
+/** Defaults: no servers, 1000 ms, 4 tries, 16 queries, 64 cache entries,
  * max_ttl 86400, neg_ttl 60, max_cname 8. */
 void zn_dns_resolver_cfg_default(struct zn_dns_resolver_cfg *cfg);
 
-/* Bytes zn_dns_resolver_init() needs for cfg; 0 if cfg is invalid (no
+/** Bytes zn_dns_resolver_init() needs for cfg; 0 if cfg is invalid (no
  * server, a server address 0, tries or max_queries 0). */
 size_t zn_dns_resolver_mem_size(const struct zn_dns_resolver_cfg *cfg);
 
-/* Build a resolver for stack st inside [mem, mem+len).  Errors: ZN_EINVAL
+/** Build a resolver for stack st inside [mem, mem+len).  Errors: ZN_EINVAL
  * (bad cfg), ZN_ENOMEM (len too small). */
 int zn_dns_resolver_init(struct zn_dns_resolver **out, struct zn_stack *st,
                          const struct zn_dns_resolver_cfg *cfg, void *mem,
                          size_t len);
 
-/* Cancel every query (their callbacks are not called) and close their
+/** Cancel every query (their callbacks are not called) and close their
  * sockets.  The memory is the caller's again afterwards. */
 void zn_dns_resolver_destroy(struct zn_dns_resolver *r);
 
 struct zn_dns_answer {
-  /* ZN_OK: addresses found.  ZN_ENOENT: the name does not exist (rcode
+  /** ZN_OK: addresses found.  ZN_ENOENT: the name does not exist (rcode
    * NXDOMAIN) or has no record of that type (NOERROR, no data).
    * ZN_ETIMEDOUT: no usable answer from any server.  ZN_EPROTO: servers
    * failed (SERVFAIL, REFUSED, FORMERR, a malformed or truncated answer).
    * ZN_ERANGE: the CNAME chain was longer than max_cname or looped. */
   int status;
-  uint8_t rcode;                 /* last rcode seen, 0 if none */
+  uint8_t rcode;                 /**< last rcode seen, 0 if none */
   uint16_t qtype;
-  struct zn_dns_name name;       /* as asked */
-  struct zn_dns_name canonical;  /* after following CNAMEs */
-  uint32_t ttl;                  /* seconds left: smallest along the chain */
+  struct zn_dns_name name;       /**< as asked */
+  struct zn_dns_name canonical;  /**< after following CNAMEs */
+  uint32_t ttl;                  /**< seconds left: smallest along the chain */
   bool from_cache;
   uint32_t naddr;
   union {
-    uint32_t a[ZN_DNS_MAX_ADDRS];       /* host order */
-    uint8_t aaaa[ZN_DNS_MAX_ADDRS][16]; /* network order */
+    uint32_t a[ZN_DNS_MAX_ADDRS];       /**< host order */
+    uint8_t aaaa[ZN_DNS_MAX_ADDRS][16]; /**< network order */
   } addr;
 };
 
 typedef void (*zn_dns_resolve_cb)(struct zn_dns_resolver *r, void *arg,
                                   const struct zn_dns_answer *a);
 
-/* Look up `name` (presentation text, NUL-terminated) for qtype A or AAAA.
+/** Look up `name` (presentation text, NUL-terminated) for qtype A or AAAA.
  * cb is called once, later, from zn_stack_poll(), unless the query is
  * cancelled first.  *out (if out is not NULL) is a handle for
  * zn_dns_cancel, valid until the callback starts.  Errors (cb will not be
@@ -575,27 +575,27 @@ int zn_dns_resolve(struct zn_dns_resolver *r, const char *name,
                    uint16_t qtype, zn_dns_resolve_cb cb, void *arg,
                    struct zn_dns_query **out);
 
-/* Stop a query; its callback will not be called.  Not for a query whose
+/** Stop a query; its callback will not be called.  Not for a query whose
  * callback has started. */
 void zn_dns_cancel(struct zn_dns_query *q);
 
 struct zn_dns_resolver_stats {
-  uint64_t queries;        /* zn_dns_resolve calls accepted */
+  uint64_t queries;        /**< zn_dns_resolve calls accepted */
   uint64_t cache_hits, cache_misses;
-  uint64_t sent;           /* datagrams sent, retries included */
+  uint64_t sent;           /**< datagrams sent, retries included */
   uint64_t retries;
-  uint64_t answers;        /* responses accepted */
-  uint64_t mismatched;     /* responses ignored: wrong server, port, ID or
+  uint64_t answers;        /**< responses accepted */
+  uint64_t mismatched;     /**< responses ignored: wrong server, port, ID or
                               question (possible forgeries) */
-  uint64_t malformed;      /* responses that did not parse */
-  uint64_t timeouts;       /* queries given up */
+  uint64_t malformed;      /**< responses that did not parse */
+  uint64_t timeouts;       /**< queries given up */
   uint64_t cname_requeries;
 };
 
 void zn_dns_resolver_get_stats(const struct zn_dns_resolver *r,
                                struct zn_dns_resolver_stats *s);
 
-/* Drop every cached answer. */
+/** Drop every cached answer. */
 void zn_dns_resolver_flush_cache(struct zn_dns_resolver *r);
 
 #endif /* ZNET_DNS_H */

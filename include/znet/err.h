@@ -1,4 +1,4 @@
-/*
+/** \file
  * znet error codes.
  *
  * One table, ZN_ERR_MAP, gives the enum, the names and the messages.  ZN_OK
@@ -50,11 +50,11 @@ enum zn_err {
 #undef ZN_ERR_ENUM_
 };
 
-/* The message for an error code; "unknown error" for a value not in the
+/** The message for an error code; "unknown error" for a value not in the
  * table.  Never NULL. */
 const char *zn_strerror(int err);
 
-/* The code's name without the ZN_ prefix ("EAGAIN"); "UNKNOWN" otherwise. */
+/** The code's name without the ZN_ prefix ("EAGAIN"); "UNKNOWN" otherwise. */
 const char *zn_err_name(int err);
 
 #endif /* ZNET_ERR_H */

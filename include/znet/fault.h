@@ -1,4 +1,4 @@
-/*
+/** \file
  * Fault injector: a decorator around any netif that, with seeded
  * randomness, drops, duplicates, corrupts, delays and reorders frames, in
  * either direction.  Freestanding.  Deterministic for a given seed and
@@ -17,43 +17,43 @@
 
 struct zn_fault_cfg {
   uint64_t seed;
-  uint32_t dirs;          /* ZN_FAULT_RX | ZN_FAULT_TX */
-  /* Probabilities in parts per million. */
+  uint32_t dirs;          /**< ZN_FAULT_RX | ZN_FAULT_TX */
+  /** Probabilities in parts per million. */
   uint32_t loss_ppm;
   uint32_t dup_ppm;
-  uint32_t corrupt_ppm;   /* flip one random bit */
-  uint32_t reorder_ppm;   /* hold a frame back by reorder_delay_ns */
-  uint64_t delay_ns;      /* added to every frame */
-  uint64_t jitter_ns;     /* uniform 0..jitter added to delay */
+  uint32_t corrupt_ppm;   /**< flip one random bit */
+  uint32_t reorder_ppm;   /**< hold a frame back by reorder_delay_ns */
+  uint64_t delay_ns;      /**< added to every frame */
+  uint64_t jitter_ns;     /**< uniform 0..jitter added to delay */
   uint64_t reorder_delay_ns;
-  uint32_t max_held;      /* frames held at once (0: 256); beyond, dropped */
+  uint32_t max_held;      /**< frames held at once (0: 256); beyond, dropped */
 };
 
 struct zn_fault_stats {
-  uint64_t passed;      /* frames handed on (duplicates included) */
-  uint64_t lost;        /* dropped by loss_ppm */
-  uint64_t duplicated;  /* extra copies made */
-  uint64_t corrupted;   /* frames with one bit flipped */
-  uint64_t delayed;     /* frames held by delay_ns + jitter */
-  uint64_t reordered;   /* frames held by reorder_delay_ns */
-  uint64_t overflow;    /* dropped: max_held frames already held */
-  uint64_t nobuf;       /* dropped: a private copy was needed (to corrupt,
+  uint64_t passed;      /**< frames handed on (duplicates included) */
+  uint64_t lost;        /**< dropped by loss_ppm */
+  uint64_t duplicated;  /**< extra copies made */
+  uint64_t corrupted;   /**< frames with one bit flipped */
+  uint64_t delayed;     /**< frames held by delay_ns + jitter */
+  uint64_t reordered;   /**< frames held by reorder_delay_ns */
+  uint64_t overflow;    /**< dropped: max_held frames already held */
+  uint64_t nobuf;       /**< dropped: a private copy was needed (to corrupt,
                            hold or duplicate a frame) and the alloc hook
                            gave no buffer */
 };
 
 struct zn_fault {
-  struct zn_netif nif;    /* first */
+  struct zn_netif nif;    /**< first */
   struct zn_netif *inner;
   struct zn_fault_cfg cfg;
   uint64_t rng;
-  struct zn_buf *held_rx; /* sorted by release time (cb) */
+  struct zn_buf *held_rx; /**< sorted by release time (cb) */
   struct zn_buf *held_tx;
   uint32_t nheld;
   struct zn_fault_stats stats;
 };
 
-/*
+/**
  * Wrap inner (zn_netif_wrap()): attach f->nif to the stack, not inner.
  * cfg is copied.  The outer netif's alloc hook supplies the buffers for
  * copies (a duplicate on RX; a corrupted or held frame that is shared).
@@ -70,7 +70,7 @@ struct zn_fault {
 void zn_fault_init(struct zn_fault *f, struct zn_netif *inner,
                    const struct zn_fault_cfg *cfg);
 
-/* Free every frame held back. */
+/** Free every frame held back. */
 void zn_fault_purge(struct zn_fault *f);
 
 #endif /* ZNET_FAULT_H */

@@ -1,4 +1,4 @@
-/*
+/** \file
  * ICMP (RFC 792, RFC 1122 §3.2.2).
  *
  * The stack answers echo requests itself (cfg.icmp_echo), building the
@@ -14,21 +14,21 @@
 struct zn_stack;
 
 struct zn_icmp_echo {
-  uint32_t from;        /* source of the reply */
+  uint32_t from;        /**< source of the reply */
   uint16_t id, seq;
   uint8_t ttl;
-  const uint8_t *data;  /* valid during the callback only */
+  const uint8_t *data;  /**< valid during the callback only */
   size_t len;
 };
 
 typedef void (*zn_icmp_echo_cb)(struct zn_stack *st, void *arg,
                                 const struct zn_icmp_echo *reply);
 
-/* Deliver echo replies to cb (NULL to stop). */
+/** Deliver echo replies to cb (NULL to stop). */
 void zn_icmp_set_echo_reply_cb(struct zn_stack *st, zn_icmp_echo_cb cb,
                                void *arg);
 
-/* Send an echo request with len bytes of data (fragmented if larger than
+/** Send an echo request with len bytes of data (fragmented if larger than
  * the MTU allows).  Errors: ZN_ENOBUFS, ZN_EHOSTUNREACH (no route),
  * ZN_EADDRNOTAVAIL (no address configured), ZN_EMSGSIZE (> 65507). */
 int zn_icmp_echo_send(struct zn_stack *st, uint32_t dst, uint16_t id,

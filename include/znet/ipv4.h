@@ -1,4 +1,4 @@
-/*
+/** \file
  * IPv4 (RFC 791, RFC 1122 §3.2.1, RFC 815 reassembly).
  *
  * One interface with an address, a prefix and an optional default gateway.

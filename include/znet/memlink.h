@@ -1,4 +1,4 @@
-/*
+/** \file
  * memlink: an in-memory Ethernet link joining two stacks in one process,
  * for tests and benchmarks.  Freestanding (no libc beyond memcpy).
  *
@@ -28,27 +28,27 @@
 #include "znet/netif.h"
 
 struct zn_memlink_end {
-  struct zn_netif nif;          /* first */
+  struct zn_netif nif;          /**< first */
   struct zn_memlink_end *peer;
-  struct zn_bufq rxq;           /* frames sent by the peer, not yet read */
-  struct zn_bufq segq;          /* segments cut from a TSO frame, to read */
+  struct zn_bufq rxq;           /**< frames sent by the peer, not yet read */
+  struct zn_bufq segq;          /**< segments cut from a TSO frame, to read */
   uint32_t qlen;
   uint64_t tx_frames, rx_frames, drops;
-  uint64_t tso_cut;             /* TSO frames cut into segments */
-  uint64_t csum_done;           /* partial checksums completed */
+  uint64_t tso_cut;             /**< TSO frames cut into segments */
+  uint64_t csum_done;           /**< partial checksums completed */
 };
 
 struct zn_memlink {
   struct zn_memlink_end a, b;
 };
 
-/* mtu 0: ZN_DEFAULT_MTU; qlen 0: 256. */
+/** mtu 0: ZN_DEFAULT_MTU; qlen 0: 256. */
 void zn_memlink_init(struct zn_memlink *l, uint32_t mtu, uint32_t qlen);
 
-/* Free frames still queued in both directions. */
+/** Free frames still queued in both directions. */
 void zn_memlink_purge(struct zn_memlink *l);
 
-/* Offloads on both ends (off after init): each offers
+/** Offloads on both ends (off after init): each offers
  * ZN_NETIF_CAP_TX_CSUM and ZN_NETIF_CAP_TSO and, on receive, completes
  * checksums left partial and cuts TSO frames into segments the way a
  * device would (see memlink.c), for testing a stack's use of them. */

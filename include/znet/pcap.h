@@ -1,4 +1,4 @@
-/*
+/** \file
  * pcap replay backend (libpcap; its own library, libznet-pcap).
  *
  * Reads a capture (pcap or pcapng, either byte order; link types Ethernet,
@@ -33,33 +33,33 @@
 struct zn_pcapif;
 
 struct zn_pcapif_opts {
-  const char *out_path;   /* NULL: discard what the stack sends */
-  uint8_t peer_mac[6];    /* source MAC for frames from raw-IP captures;
+  const char *out_path;   /**< NULL: discard what the stack sends */
+  uint8_t peer_mac[6];    /**< source MAC for frames from raw-IP captures;
                              all zero: 02:7a:6e:65:74:01 */
-  uint8_t local_mac[6];   /* the stack's MAC: destination of frames from
+  uint8_t local_mac[6];   /**< the stack's MAC: destination of frames from
                              raw-IP captures.  Non-zero: the netif also
                              reports it as its address (has_mac), which a
                              stack configured without one adopts.  All
                              zero: for raw-IP captures the netif uses and
                              reports 02:7a:6e:65:74:00; for Ethernet
                              captures it has no address. */
-  uint32_t mtu;           /* 0: ZN_DEFAULT_MTU */
+  uint32_t mtu;           /**< 0: ZN_DEFAULT_MTU */
 };
 
 struct zn_pcapif_stats {
-  uint64_t frames_read;       /* records read from the capture */
-  uint64_t frames_delivered;  /* handed to the stack */
-  uint64_t frames_truncated;  /* caplen < original length */
-  uint64_t frames_skipped;    /* unusable (no buffer, too big, bad link) */
-  uint64_t frames_written;    /* written to the output capture */
-  uint64_t read_errors;       /* records libpcap could not read */
+  uint64_t frames_read;       /**< records read from the capture */
+  uint64_t frames_delivered;  /**< handed to the stack */
+  uint64_t frames_truncated;  /**< caplen < original length */
+  uint64_t frames_skipped;    /**< unusable (no buffer, too big, bad link) */
+  uint64_t frames_written;    /**< written to the output capture */
+  uint64_t read_errors;       /**< records libpcap could not read */
 };
 
-/* Room for a message of zn_pcapif_open() or zn_pcapif_error(), with its
+/** Room for a message of zn_pcapif_open() or zn_pcapif_error(), with its
  * terminating NUL (libpcap's PCAP_ERRBUF_SIZE and a path). */
 #define ZN_PCAPIF_ERRLEN 512
 
-/* Open in_path for replay.  *out is allocated (hosted backend); opts may
+/** Open in_path for replay.  *out is allocated (hosted backend); opts may
  * be NULL (all defaults).  On failure *out is NULL and, if err is not
  * NULL, err (ZN_PCAPIF_ERRLEN bytes, owned by the caller) says why in
  * libpcap's words where it has them; on success err holds "".  Errors:
@@ -72,18 +72,18 @@ int zn_pcapif_open(const char *in_path, const struct zn_pcapif_opts *opts,
 
 struct zn_netif *zn_pcapif_netif(struct zn_pcapif *p);
 
-/* Time of the first frame (the stack's clock should start there). */
+/** Time of the first frame (the stack's clock should start there). */
 uint64_t zn_pcapif_start_time(const struct zn_pcapif *p);
 
-/* True once every frame has been delivered. */
+/** True once every frame has been delivered. */
 bool zn_pcapif_eof(const struct zn_pcapif *p);
 
 void zn_pcapif_get_stats(const struct zn_pcapif *p, struct zn_pcapif_stats *s);
 
-/* Flushes and closes both files and frees p (also via zn_netif_close). */
+/** Flushes and closes both files and frees p (also via zn_netif_close). */
 void zn_pcapif_close(struct zn_pcapif *p);
 
-/* Why the last record read failed (recv returned ZN_EIO), in libpcap's
+/** Why the last record read failed (recv returned ZN_EIO), in libpcap's
  * words; "" if none did.  Valid until p is closed. */
 const char *zn_pcapif_error(const struct zn_pcapif *p);
 

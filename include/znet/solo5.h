@@ -1,4 +1,4 @@
-/*
+/** \file
  * Solo5 backend: the NET_BASIC device of a Solo5 unikernel (hvt, spt).
  * Freestanding; the object is built against the Solo5 toolchain's
  * <solo5.h> (or the ABI test double's, tests/solo5/), this header is not.
@@ -39,22 +39,22 @@
 #include "znet/stack.h"
 
 struct zn_solo5 {
-  struct zn_netif nif;   /* first: a struct zn_solo5 * is a struct zn_netif * */
-  uint64_t handle;       /* solo5_handle_t of the device */
-  bool pending;          /* the last read found a frame: read again */
-  struct zn_buf *spare;  /* receive buffer kept across empty reads */
+  struct zn_netif nif;   /**< first: a struct zn_solo5 * is a struct zn_netif * */
+  uint64_t handle;       /**< solo5_handle_t of the device */
+  bool pending;          /**< the last read found a frame: read again */
+  struct zn_buf *spare;  /**< receive buffer kept across empty reads */
   uint64_t rx_frames, tx_frames;
-  uint64_t rx_short;     /* frames shorter than 14 bytes, dropped */
-  uint64_t rx_oversize;  /* frames over mtu + 18 (or cut by the ABI) */
-  uint64_t rx_nobuf;     /* reads skipped: the alloc hook gave no buffer */
-  uint64_t rx_errors;    /* solo5_net_read() failures other than AGAIN */
-  uint64_t tx_errors;    /* solo5_net_write() failures (frame dropped) */
-  uint64_t tx_oversize;  /* frames over mtu + 18, not sent */
-  uint64_t yields;       /* solo5_yield() calls */
-  uint64_t wakeups;      /* ... that returned with the device ready */
+  uint64_t rx_short;     /**< frames shorter than 14 bytes, dropped */
+  uint64_t rx_oversize;  /**< frames over mtu + 18 (or cut by the ABI) */
+  uint64_t rx_nobuf;     /**< reads skipped: the alloc hook gave no buffer */
+  uint64_t rx_errors;    /**< solo5_net_read() failures other than AGAIN */
+  uint64_t tx_errors;    /**< solo5_net_write() failures (frame dropped) */
+  uint64_t tx_oversize;  /**< frames over mtu + 18, not sent */
+  uint64_t yields;       /**< solo5_yield() calls */
+  uint64_t wakeups;      /**< ... that returned with the device ready */
 };
 
-/*
+/**
  * Acquire the NET_BASIC device `name` from the unikernel's manifest and
  * take its MAC address and MTU (at most ZN_DEFAULT_MTU: larger frames do
  * not fit a pool buffer).  Errors: ZN_EINVAL (NULL name), ZN_ENODEV (no
@@ -71,12 +71,12 @@ struct zn_solo5 {
 int zn_solo5_open(struct zn_solo5 *s, const char *name);
 
 struct zn_solo5_run_opts {
-  /* Called after every poll (may be NULL); return non-zero to stop. */
+  /** Called after every poll (may be NULL); return non-zero to stop. */
   int (*tick)(void *arg, struct zn_stack *st, uint64_t now);
   void *arg;
 };
 
-/*
+/**
  * The unikernel's loop: poll st at solo5_clock_monotonic(), then sleep in
  * solo5_yield() until zn_stack_next_deadline() or a frame, until tick
  * asks to stop (opts may be NULL: run for ever) or the device fails.

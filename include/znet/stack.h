@@ -1,4 +1,4 @@
-/*
+/** \file
  * The stack object.
  *
  * Everything a stack needs lives in one block of memory the caller hands to
@@ -35,110 +35,110 @@
 struct zn_stack;
 
 struct zn_config {
-  /* Memory. */
-  uint32_t nbufs;            /* frame buffers (ZN_BUF_SIZE bytes each) */
-  uint32_t nbigbufs;         /* large buffers (ZN_BIGBUF_SIZE), may be 0 */
+  /** Memory. */
+  uint32_t nbufs;            /**< frame buffers (ZN_BUF_SIZE bytes each) */
+  uint32_t nbigbufs;         /**< large buffers (ZN_BIGBUF_SIZE), may be 0 */
 
-  /* Link.  If has_mac is false the netif's address is used, or, if it has
+  /** Link.  If has_mac is false the netif's address is used, or, if it has
    * none, a random locally administered unicast address. */
   uint8_t mac[6];
   bool has_mac;
-  uint16_t vlan_id;          /* 0: untagged (priority tags accepted);
+  uint16_t vlan_id;          /**< 0: untagged (priority tags accepted);
                                 1..4094: only frames tagged with this VID
                                 are accepted, and all frames sent carry it */
 
-  /* IPv4.  addr 0 means "no address yet" (ARP answers nothing). */
+  /** IPv4.  addr 0 means "no address yet" (ARP answers nothing). */
   uint32_t ipv4_addr;
-  uint8_t ipv4_prefix;       /* 0..32 */
-  uint32_t ipv4_gateway;     /* 0: none; off-link destinations unreachable */
+  uint8_t ipv4_prefix;       /**< 0..32 */
+  uint32_t ipv4_gateway;     /**< 0: none; off-link destinations unreachable */
   uint8_t ttl;
 
-  /* ARP. */
-  uint32_t arp_entries;      /* cache size */
-  uint32_t arp_pending;      /* frames queued per unresolved address */
-  uint32_t arp_reachable_ms; /* lifetime of a confirmed entry */
-  uint32_t arp_retry_ms;     /* first request retry, doubling after */
-  uint32_t arp_retries;      /* requests after the first before giving up */
-  bool arp_announce;         /* gratuitous ARP when the stack starts */
+  /** ARP. */
+  uint32_t arp_entries;      /**< cache size */
+  uint32_t arp_pending;      /**< frames queued per unresolved address */
+  uint32_t arp_reachable_ms; /**< lifetime of a confirmed entry */
+  uint32_t arp_retry_ms;     /**< first request retry, doubling after */
+  uint32_t arp_retries;      /**< requests after the first before giving up */
+  bool arp_announce;         /**< gratuitous ARP when the stack starts */
 
-  /* IPv4 reassembly. */
-  uint32_t reass_slots;      /* datagrams in reassembly at once */
-  uint32_t reass_max_bytes;  /* fragment bytes held, all datagrams */
+  /** IPv4 reassembly. */
+  uint32_t reass_slots;      /**< datagrams in reassembly at once */
+  uint32_t reass_max_bytes;  /**< fragment bytes held, all datagrams */
   uint32_t reass_timeout_ms;
 
-  /* ICMP. */
-  bool icmp_echo;            /* answer echo requests */
-  uint32_t icmp_rate;        /* errors per second */
-  uint32_t icmp_burst;       /* errors in a burst */
+  /** ICMP. */
+  bool icmp_echo;            /**< answer echo requests */
+  uint32_t icmp_rate;        /**< errors per second */
+  uint32_t icmp_burst;       /**< errors in a burst */
 
-  /* UDP. */
-  uint32_t udp_socks;        /* sockets in the table */
-  uint32_t udp_rxq;          /* datagrams queued per socket */
+  /** UDP. */
+  uint32_t udp_socks;        /**< sockets in the table */
+  uint32_t udp_rxq;          /**< datagrams queued per socket */
 
-  /* TCP. */
-  uint32_t tcp_conns;        /* connections in the table (all states) */
-  uint32_t tcp_sndbuf;       /* send buffer per connection, bytes */
-  uint32_t tcp_rcvbuf;       /* receive window per connection, bytes */
-  uint32_t tcp_backlog;      /* default listen backlog */
-  uint32_t tcp_msl_ms;       /* maximum segment lifetime */
+  /** TCP. */
+  uint32_t tcp_conns;        /**< connections in the table (all states) */
+  uint32_t tcp_sndbuf;       /**< send buffer per connection, bytes */
+  uint32_t tcp_rcvbuf;       /**< receive window per connection, bytes */
+  uint32_t tcp_backlog;      /**< default listen backlog */
+  uint32_t tcp_msl_ms;       /**< maximum segment lifetime */
   uint32_t tcp_rto_min_ms, tcp_rto_init_ms, tcp_rto_max_ms;
-  uint32_t tcp_syn_retries;  /* SYN / SYN-ACK retransmissions */
-  uint32_t tcp_retries;      /* data retransmissions before giving up */
-  uint32_t tcp_delack_ms;    /* delayed ACK timeout */
-  uint32_t tcp_quickacks;    /* in-order segments ACKed one by one after
+  uint32_t tcp_syn_retries;  /**< SYN / SYN-ACK retransmissions */
+  uint32_t tcp_retries;      /**< data retransmissions before giving up */
+  uint32_t tcp_delack_ms;    /**< delayed ACK timeout */
+  uint32_t tcp_quickacks;    /**< in-order segments ACKed one by one after
                                 out-of-order data, as Linux's quick-ACK
                                 mode (0: every second segment only) */
-  uint32_t tcp_fw2_ms;       /* FIN_WAIT_2 after close, before giving up */
-  uint32_t tcp_chack_limit;  /* challenge ACKs per second (RFC 5961 §7) */
-  bool tcp_timestamps;       /* offer RFC 7323 timestamps */
-  bool tcp_wscale;           /* offer window scaling */
-  bool tcp_sack;             /* offer SACK */
-  bool tcp_rfc5961;          /* challenge ACKs (off: RFC 793 behaviour) */
-  bool tcp_syncookies;       /* SYN cookies when the SYN queue is full */
-  uint8_t tcp_cc;            /* enum zn_tcp_cc_algo */
-  uint32_t tcp_mem_bufs;     /* pool buffers all TCP queues (send, receive,
+  uint32_t tcp_fw2_ms;       /**< FIN_WAIT_2 after close, before giving up */
+  uint32_t tcp_chack_limit;  /**< challenge ACKs per second (RFC 5961 §7) */
+  bool tcp_timestamps;       /**< offer RFC 7323 timestamps */
+  bool tcp_wscale;           /**< offer window scaling */
+  bool tcp_sack;             /**< offer SACK */
+  bool tcp_rfc5961;          /**< challenge ACKs (off: RFC 793 behaviour) */
+  bool tcp_syncookies;       /**< SYN cookies when the SYN queue is full */
+  uint8_t tcp_cc;            /**< enum zn_tcp_cc_algo */
+  uint32_t tcp_mem_bufs;     /**< pool buffers all TCP queues (send, receive,
                                 out of order) may hold together; 0: three
                                 quarters of nbufs + nbigbufs.  The rest
                                 stays free for reception and control. */
 
-  /* Loop. */
-  uint32_t rx_budget;        /* frames received per poll */
-  uint32_t txq_len;          /* frames batched for the netif before a flush */
+  /** Loop. */
+  uint32_t rx_budget;        /**< frames received per poll */
+  uint32_t txq_len;          /**< frames batched for the netif before a flush */
 
-  /* Entropy: 32 bytes from a good source (zn_host_seed() on Linux, RDRAND
+  /** Entropy: 32 bytes from a good source (zn_host_seed() on Linux, RDRAND
    * or the tender on Solo5).  Keys the CSPRNG and the hash functions. */
   uint8_t seed[32];
 
-  /* Logging. */
-  zn_log_fn log;             /* NULL: no logging */
+  /** Logging. */
+  zn_log_fn log;             /**< NULL: no logging */
   void *log_ctx;
-  int log_level;             /* enum zn_log_level; lines above are skipped */
+  int log_level;             /**< enum zn_log_level; lines above are skipped */
 };
 
-/* Fill cfg with the defaults from znet/config.h (no address, zero seed). */
+/** Fill cfg with the defaults from znet/config.h (no address, zero seed). */
 void zn_config_default(struct zn_config *cfg);
 
-/* Bytes of memory zn_stack_create() needs for cfg, or 0 if cfg is
+/** Bytes of memory zn_stack_create() needs for cfg, or 0 if cfg is
  * invalid. */
 size_t zn_stack_mem_size(const struct zn_config *cfg);
 
-/* Build a stack inside [mem, mem+len).  The memory must stay valid and
+/** Build a stack inside [mem, mem+len).  The memory must stay valid and
  * untouched until zn_stack_destroy().  Errors: ZN_EINVAL (bad cfg),
  * ZN_ENOMEM (len < zn_stack_mem_size(cfg)). */
 int zn_stack_create(const struct zn_config *cfg, void *mem, size_t len,
                     struct zn_stack **out);
 
-/* Free every buffer the stack still holds (queues, caches, reassembly).
+/** Free every buffer the stack still holds (queues, caches, reassembly).
  * Buffers the application holds stay valid until it frees them; the
  * memory block is the caller's again once zn_stack_bufs_in_use() is 0. */
 void zn_stack_destroy(struct zn_stack *st);
 
-/* Attach the interface frames go in and out of; one per stack.  Sets the
+/** Attach the interface frames go in and out of; one per stack.  Sets the
  * netif's alloc hook.  If the stack has no MAC and the netif has one, it
  * is taken.  Errors: ZN_EALREADY. */
 int zn_stack_attach(struct zn_stack *st, struct zn_netif *nif);
 
-/* Change the IPv4 configuration; 0 addr removes it.  Errors: ZN_EINVAL
+/** Change the IPv4 configuration; 0 addr removes it.  Errors: ZN_EINVAL
  * (prefix > 32, or gateway not on the prefix). */
 int zn_stack_set_ipv4(struct zn_stack *st, uint32_t addr, uint8_t prefix,
                       uint32_t gateway);
@@ -147,7 +147,7 @@ void zn_stack_get_ipv4(const struct zn_stack *st, uint32_t *addr,
 
 const uint8_t *zn_stack_mac(const struct zn_stack *st);
 
-/*
+/**
  * Do bounded work at time `now`: receive up to rx_budget frames, run the
  * timers that are due, and hand queued frames to the netif.
  * Returns the number of frames received (>= 0), ZN_EOF once the netif
@@ -156,37 +156,37 @@ const uint8_t *zn_stack_mac(const struct zn_stack *st);
  */
 int zn_stack_poll(struct zn_stack *st, uint64_t now);
 
-/* When zn_stack_poll() next has work that is not triggered by a frame
+/** When zn_stack_poll() next has work that is not triggered by a frame
  * arriving: the earliest timer, `now` if frames wait to be sent, or
  * ZN_TIME_NEVER. */
 uint64_t zn_stack_next_deadline(const struct zn_stack *st);
 
-/* The `now` of the latest zn_stack_poll(). */
+/** The `now` of the latest zn_stack_poll(). */
 uint64_t zn_stack_now(const struct zn_stack *st);
 
-/* Hand one received Ethernet frame to the stack, as if the netif had
+/** Hand one received Ethernet frame to the stack, as if the netif had
  * delivered it (replay, tests, fuzzing).  Consumes b.  Uses the time of
  * the latest poll. */
 void zn_stack_input(struct zn_stack *st, struct zn_buf *b);
 
-/* Send queued frames to the netif now instead of at the end of the next
+/** Send queued frames to the netif now instead of at the end of the next
  * poll. */
 void zn_stack_flush(struct zn_stack *st);
 
-/* An empty buffer with ZN_BUF_HEADROOM in front and room for `size` more
+/** An empty buffer with ZN_BUF_HEADROOM in front and room for `size` more
  * bytes: a frame buffer if that fits, a large one otherwise.  NULL if no
  * buffer of that size is free (or size > ZN_BIGBUF_SIZE - headroom). */
 struct zn_buf *zn_stack_buf_alloc(struct zn_stack *st, size_t size);
 
-/* Buffers allocated from this stack's pools and not yet freed.  A test
+/** Buffers allocated from this stack's pools and not yet freed.  A test
  * that has freed everything it holds expects 0 after zn_stack_destroy(). */
 uint32_t zn_stack_bufs_in_use(const struct zn_stack *st);
 
-/* The application's pointer, for callbacks that get only the stack. */
+/** The application's pointer, for callbacks that get only the stack. */
 void zn_stack_set_userdata(struct zn_stack *st, void *p);
 void *zn_stack_userdata(const struct zn_stack *st);
 
-/* 32 random bits from the stack's CSPRNG (ChaCha20 keyed from the seed). */
+/** 32 random bits from the stack's CSPRNG (ChaCha20 keyed from the seed). */
 uint32_t zn_random_u32(struct zn_stack *st);
 void zn_random_bytes(struct zn_stack *st, void *p, size_t len);
 

@@ -1,4 +1,4 @@
-/*
+/** \file
  * Counters, like `netstat -s`.
  *
  * One table, ZN_STATS_MAP(X), lists every counter as X(name, kind, text):
@@ -178,22 +178,22 @@ struct zn_stats {
 
 struct zn_stack;
 
-/* Copy every counter. */
+/** Copy every counter. */
 void zn_stats_get(const struct zn_stack *st, struct zn_stats *out);
 
-/* One counter. */
+/** One counter. */
 uint64_t zn_stat(const struct zn_stack *st, enum zn_stat which);
 
-/* Zero every counter. */
+/** Zero every counter. */
 void zn_stats_reset(struct zn_stack *st);
 
-/* Name ("ip_drop_checksum"), description, and whether it counts drops;
+/** Name ("ip_drop_checksum"), description, and whether it counts drops;
  * NULL / false for an index out of range. */
 const char *zn_stat_name(int which);
 const char *zn_stat_text(int which);
 bool zn_stat_is_drop(int which);
 
-/* Sum of every DROP counter. */
+/** Sum of every DROP counter. */
 uint64_t zn_stats_drops(const struct zn_stats *s);
 
 #endif /* ZNET_STATS_H */

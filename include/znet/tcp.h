@@ -1,4 +1,4 @@
-/*
+/** \file
  * TCP (RFC 9293, with RFC 7323, 2018, 6675, 6298, 5681, 6582, 9438, 5961,
  * 6528, 1337).
  *
@@ -34,7 +34,7 @@
 struct zn_stack;
 struct zn_tcp_conn;
 
-/* The RFC 9293 states. */
+/** The RFC 9293 states. */
 enum zn_tcp_state {
   ZN_TCP_CLOSED = 0,
   ZN_TCP_LISTEN,
@@ -50,28 +50,28 @@ enum zn_tcp_state {
   ZN_TCP_NSTATES
 };
 
-/* "ESTABLISHED" etc.; "?" for a bad value. */
+/** "ESTABLISHED" etc.; "?" for a bad value. */
 const char *zn_tcp_state_name(int state);
 
 struct zn_tcp_callbacks {
-  /* A listener has a connection ready for zn_tcp_accept(). */
+  /** A listener has a connection ready for zn_tcp_accept(). */
   void (*on_accept)(struct zn_tcp_conn *listener, void *arg);
-  /* An active open completed (SYN_SENT -> ESTABLISHED). */
+  /** An active open completed (SYN_SENT -> ESTABLISHED). */
   void (*on_connected)(struct zn_tcp_conn *c, void *arg);
-  /* New data, or the peer's FIN (zn_tcp_read then returns 0), is there. */
+  /** New data, or the peer's FIN (zn_tcp_read then returns 0), is there. */
   void (*on_readable)(struct zn_tcp_conn *c, void *arg);
-  /* The send buffer has room again after a write fell short. */
+  /** The send buffer has room again after a write fell short. */
   void (*on_writable)(struct zn_tcp_conn *c, void *arg);
-  /* The connection failed: err is ZN_ECONNREFUSED (RST to our SYN),
+  /** The connection failed: err is ZN_ECONNREFUSED (RST to our SYN),
    * ZN_ECONNRESET (RST later), ZN_ETIMEDOUT (retransmissions or keepalive
    * gave up), ZN_EHOSTUNREACH (ICMP hard error while connecting).  No
    * more data moves; zn_tcp_close() is still needed. */
   void (*on_error)(struct zn_tcp_conn *c, void *arg, int err);
-  /* Last callback: the handle is gone when it returns. */
+  /** Last callback: the handle is gone when it returns. */
   void (*on_closed)(struct zn_tcp_conn *c, void *arg);
 };
 
-/* Listen on addr (0: any of ours):port with at most `backlog` connections
+/** Listen on addr (0: any of ours):port with at most `backlog` connections
  * waiting in the accept queue (0: cfg.tcp_backlog).  Accepted connections
  * take the listener's callbacks and arg unless zn_tcp_set_callbacks()
  * changes them.  Errors: ZN_EADDRINUSE, ZN_EADDRNOTAVAIL, ZN_ENOMEM
@@ -80,11 +80,11 @@ int zn_tcp_listen(struct zn_stack *st, uint32_t addr, uint16_t port,
                   uint32_t backlog, const struct zn_tcp_callbacks *cb,
                   void *arg, struct zn_tcp_conn **out);
 
-/* Take the oldest established connection from the accept queue.
+/** Take the oldest established connection from the accept queue.
  * Errors: ZN_EAGAIN (none), ZN_EINVAL (not a listener). */
 int zn_tcp_accept(struct zn_tcp_conn *listener, struct zn_tcp_conn **out);
 
-/* Open a connection to addr:port from an ephemeral port (RFC 6056).
+/** Open a connection to addr:port from an ephemeral port (RFC 6056).
  * on_connected or on_error follows.  Errors: ZN_ENOMEM, ZN_EADDRNOTAVAIL
  * (no address configured), ZN_EHOSTUNREACH (no route), ZN_EINVAL. */
 int zn_tcp_connect(struct zn_stack *st, uint32_t addr, uint16_t port,
@@ -94,7 +94,7 @@ int zn_tcp_connect(struct zn_stack *st, uint32_t addr, uint16_t port,
 void zn_tcp_set_callbacks(struct zn_tcp_conn *c,
                           const struct zn_tcp_callbacks *cb, void *arg);
 
-/* Copy up to len bytes into the send buffer; returns the number taken
+/** Copy up to len bytes into the send buffer; returns the number taken
  * (> 0), or ZN_EAGAIN (buffer full; on_writable follows), ZN_EPIPE (our
  * side shut down), ZN_ENOTCONN (not yet or no longer connected),
  * ZN_ECONNRESET / ZN_ETIMEDOUT (the connection failed). */
@@ -102,11 +102,11 @@ long zn_tcp_write(struct zn_tcp_conn *c, const void *data, size_t len);
 
 typedef void (*zn_tcp_release_fn)(void *arg);
 
-/* At most this many zn_tcp_write_ref() calls may be pending per
+/** At most this many zn_tcp_write_ref() calls may be pending per
  * connection (each holds one small descriptor). */
 #define ZN_TCP_MAX_REFS 256
 
-/* Send len bytes of caller memory, which must stay unchanged until
+/** Send len bytes of caller memory, which must stay unchanged until
  * release(arg) is called: once all of it is acknowledged, or when the
  * connection is aborted or fails.  All or nothing.  The bytes are not
  * copied, so a reference is accepted even past the send buffer bound
@@ -118,47 +118,47 @@ typedef void (*zn_tcp_release_fn)(void *arg);
 int zn_tcp_write_ref(struct zn_tcp_conn *c, const void *data, size_t len,
                      zn_tcp_release_fn release, void *arg);
 
-/* Copy up to len received bytes; returns the count (> 0), 0 at the end of
+/** Copy up to len received bytes; returns the count (> 0), 0 at the end of
  * the stream (the peer's FIN, everything before it read), or ZN_EAGAIN
  * (nothing yet), ZN_ECONNRESET / ZN_ETIMEDOUT, ZN_ENOTCONN. */
 long zn_tcp_read(struct zn_tcp_conn *c, void *buf, size_t len);
 
-/* A view of the next received bytes, in place in the frame buffer that
+/** A view of the next received bytes, in place in the frame buffer that
  * carried them.  Returns the view's length (> 0), 0 at end of stream, or
  * the errors of zn_tcp_read.  Valid until zn_tcp_consume() or the next
  * zn_stack_poll(). */
 long zn_tcp_peek(struct zn_tcp_conn *c, const uint8_t **data);
 
-/* Release n bytes from the front of what zn_tcp_peek() showed (n no more
+/** Release n bytes from the front of what zn_tcp_peek() showed (n no more
  * than is readable).  Errors: ZN_EINVAL. */
 int zn_tcp_consume(struct zn_tcp_conn *c, size_t n);
 
-/* Bytes ready to read, and free space in the send buffer. */
+/** Bytes ready to read, and free space in the send buffer. */
 size_t zn_tcp_readable(const struct zn_tcp_conn *c);
 size_t zn_tcp_writable(const struct zn_tcp_conn *c);
 
-/* Send a FIN after what is queued (half-close); reading goes on.
+/** Send a FIN after what is queued (half-close); reading goes on.
  * Errors: ZN_ENOTCONN. */
 int zn_tcp_shutdown(struct zn_tcp_conn *c);
 
-/* Done with the handle: shut down gracefully (a FIN after queued data),
+/** Done with the handle: shut down gracefully (a FIN after queued data),
  * or with a RST if received data was left unread (RFC 9293 §3.10.4).
  * on_closed follows.  Safe in any callback. */
 void zn_tcp_close(struct zn_tcp_conn *c);
 
-/* Reset the connection at once (RST) and release queued data and
+/** Reset the connection at once (RST) and release queued data and
  * references.  on_closed follows. */
 void zn_tcp_abort(struct zn_tcp_conn *c);
 
-/* Options. */
+/** Options. */
 void zn_tcp_set_nodelay(struct zn_tcp_conn *c, bool on);
-/* Keepalive probes after idle_ms without traffic, every intvl_ms, count
+/** Keepalive probes after idle_ms without traffic, every intvl_ms, count
  * probes; 0 idle_ms turns it off. */
 void zn_tcp_set_keepalive(struct zn_tcp_conn *c, uint32_t idle_ms,
                           uint32_t intvl_ms, uint32_t count);
 
 enum zn_tcp_cc_algo { ZN_TCP_CC_CUBIC = 0, ZN_TCP_CC_NEWRENO = 1 };
-/* Before any data is sent. Errors: ZN_EINVAL. */
+/** Before any data is sent. Errors: ZN_EINVAL. */
 int zn_tcp_set_cc(struct zn_tcp_conn *c, enum zn_tcp_cc_algo algo);
 
 void zn_tcp_set_userdata(struct zn_tcp_conn *c, void *p);
@@ -168,15 +168,15 @@ struct zn_tcp_info {
   enum zn_tcp_state state;
   uint32_t laddr, raddr;
   uint16_t lport, rport;
-  uint32_t mss;            /* send MSS */
-  uint32_t cwnd, ssthresh; /* bytes */
+  uint32_t mss;            /**< send MSS */
+  uint32_t cwnd, ssthresh; /**< bytes */
   uint32_t srtt_us, rttvar_us, rto_ms;
   uint32_t snd_wnd, rcv_wnd;
   uint8_t snd_wscale, rcv_wscale;
-  bool ts, sack;           /* options agreed */
+  bool ts, sack;           /**< options agreed */
   uint64_t bytes_sent, bytes_acked, bytes_received;
   uint64_t retransmits, fast_retransmits, rto_timeouts;
-  uint32_t unacked, queued; /* bytes in flight, bytes not yet sent */
+  uint32_t unacked, queued; /**< bytes in flight, bytes not yet sent */
 };
 
 void zn_tcp_get_info(const struct zn_tcp_conn *c, struct zn_tcp_info *info);

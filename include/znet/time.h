@@ -1,4 +1,4 @@
-/*
+/** \file
  * Time in znet: unsigned 64-bit nanoseconds on a monotonic clock whose
  * origin the caller chooses.  The stack never reads a clock; every entry
  * point that needs time is handed it (zn_stack_poll()).

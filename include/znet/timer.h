@@ -1,4 +1,4 @@
-/*
+/** \file
  * Timers.
  *
  * Timers are intrusive: embed a struct zn_timer in your own object, set it
@@ -34,23 +34,23 @@ typedef void (*zn_timer_fn)(struct zn_stack *st, struct zn_timer *t);
 
 struct zn_timer {
   struct zn_timer *next;
-  struct zn_timer **pprev; /* NULL while not pending */
-  uint64_t expires;        /* in ticks */
+  struct zn_timer **pprev; /**< NULL while not pending */
+  uint64_t expires;        /**< in ticks */
   zn_timer_fn fn;
 };
 
 void zn_timer_init(struct zn_timer *t, zn_timer_fn fn);
 
-/* Arm (or re-arm) t to fire at absolute time `when_ns`.  A time at or
+/** Arm (or re-arm) t to fire at absolute time `when_ns`.  A time at or
  * before the stack's current time fires on the next zn_stack_poll(). */
 void zn_timer_start(struct zn_stack *st, struct zn_timer *t, uint64_t when_ns);
 
-/* Arm t to fire `delay_ns` after the stack's current time (the `now` of the
+/** Arm t to fire `delay_ns` after the stack's current time (the `now` of the
  * latest zn_stack_poll()). */
 void zn_timer_start_in(struct zn_stack *st, struct zn_timer *t,
                        uint64_t delay_ns);
 
-/* Disarm t; harmless if it is not pending. */
+/** Disarm t; harmless if it is not pending. */
 void zn_timer_stop(struct zn_stack *st, struct zn_timer *t);
 
 static inline bool zn_timer_pending(const struct zn_timer *t) {

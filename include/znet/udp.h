@@ -1,4 +1,4 @@
-/*
+/** \file
  * UDP (RFC 768, RFC 1122 §4.1, ports per RFC 6056).
  *
  * Sockets come from a table inside the stack (cfg.udp_socks of them).
@@ -41,22 +41,22 @@ struct zn_stack;
 struct zn_udp_sock;
 
 #define ZN_UDP_HDR_LEN 8
-/* Largest payload of one datagram: 65535 - 20 (IPv4) - 8 (UDP). */
+/** Largest payload of one datagram: 65535 - 20 (IPv4) - 8 (UDP). */
 #define ZN_UDP_MAX_PAYLOAD 65507
-/* Ephemeral ports (IANA range, RFC 6335). */
+/** Ephemeral ports (IANA range, RFC 6335). */
 #define ZN_UDP_EPHEMERAL_MIN 49152
 #define ZN_UDP_EPHEMERAL_MAX 65535
 
 struct zn_udp_dgram {
-  uint32_t src;           /* sender's address */
-  uint16_t sport;         /* sender's port */
-  uint32_t dst;           /* our address it was sent to (maybe broadcast) */
+  uint32_t src;           /**< sender's address */
+  uint16_t sport;         /**< sender's port */
+  uint32_t dst;           /**< our address it was sent to (maybe broadcast) */
   uint16_t dport;
   uint8_t ttl;
-  bool bcast;             /* sent to a broadcast address */
-  const uint8_t *data;    /* payload, inside the frame buffer */
+  bool bcast;             /**< sent to a broadcast address */
+  const uint8_t *data;    /**< payload, inside the frame buffer */
   size_t len;
-  struct zn_buf *buf;     /* the buffer holding it (for zn_udp_dgram_keep) */
+  struct zn_buf *buf;     /**< the buffer holding it (for zn_udp_dgram_keep) */
 };
 
 typedef void (*zn_udp_recv_cb)(struct zn_udp_sock *s, void *arg,
@@ -64,15 +64,15 @@ typedef void (*zn_udp_recv_cb)(struct zn_udp_sock *s, void *arg,
 typedef void (*zn_udp_err_cb)(struct zn_udp_sock *s, void *arg, int err,
                               uint32_t addr, uint16_t port);
 
-/* A socket from the stack's table.  Errors: ZN_ENOMEM (table full). */
+/** A socket from the stack's table.  Errors: ZN_ENOMEM (table full). */
 int zn_udp_open(struct zn_stack *st, struct zn_udp_sock **out);
 
-/* Bind to a local address (0: any of ours) and port (0: an ephemeral port
+/** Bind to a local address (0: any of ours) and port (0: an ephemeral port
  * chosen at random, RFC 6056 algorithm 1).  Errors: ZN_EINVAL (already
  * bound), ZN_EADDRINUSE, ZN_EADDRNOTAVAIL (not our address). */
 int zn_udp_bind(struct zn_udp_sock *s, uint32_t addr, uint16_t port);
 
-/* Fix the peer: zn_udp_send() goes there and only its datagrams are
+/** Fix the peer: zn_udp_send() goes there and only its datagrams are
  * received.  Binds to an ephemeral port first if unbound.  addr 0
  * disconnects.  Errors: as zn_udp_bind. */
 int zn_udp_connect(struct zn_udp_sock *s, uint32_t addr, uint16_t port);
@@ -80,43 +80,43 @@ int zn_udp_connect(struct zn_udp_sock *s, uint32_t addr, uint16_t port);
 void zn_udp_set_recv_cb(struct zn_udp_sock *s, zn_udp_recv_cb cb, void *arg);
 void zn_udp_set_err_cb(struct zn_udp_sock *s, zn_udp_err_cb cb, void *arg);
 
-/* The local port (0 if unbound) and the stack of a socket. */
+/** The local port (0 if unbound) and the stack of a socket. */
 uint16_t zn_udp_local_port(const struct zn_udp_sock *s);
 struct zn_stack *zn_udp_stack(const struct zn_udp_sock *s);
 
-/* Send len bytes to addr:port, copying them.  Binds to an ephemeral port
+/** Send len bytes to addr:port, copying them.  Binds to an ephemeral port
  * first if unbound.  Errors: ZN_EMSGSIZE (> ZN_UDP_MAX_PAYLOAD),
  * ZN_ENOBUFS, ZN_EINVAL (port 0), ZN_ECLOSED, and IPv4's routing errors
  * (ZN_EHOSTUNREACH, ZN_EADDRNOTAVAIL). */
 int zn_udp_sendto(struct zn_udp_sock *s, uint32_t addr, uint16_t port,
                   const void *data, size_t len);
 
-/* To the connected peer.  Errors: ZN_ENOTCONN, and as zn_udp_sendto. */
+/** To the connected peer.  Errors: ZN_ENOTCONN, and as zn_udp_sendto. */
 int zn_udp_send(struct zn_udp_sock *s, const void *data, size_t len);
 
-/* An empty buffer with headroom for every header and room for `size`
+/** An empty buffer with headroom for every header and room for `size`
  * payload bytes; NULL if none is free or size > ZN_UDP_MAX_PAYLOAD. */
 struct zn_buf *zn_udp_buf_alloc(struct zn_udp_sock *s, size_t size);
 
-/* Send the payload in b (data/len) to addr:port without copying.  Consumes
+/** Send the payload in b (data/len) to addr:port without copying.  Consumes
  * b.  Errors: as zn_udp_sendto. */
 int zn_udp_sendto_buf(struct zn_udp_sock *s, uint32_t addr, uint16_t port,
                       struct zn_buf *b);
 
-/* Keep the datagram's buffer past the callback: returns a new reference
+/** Keep the datagram's buffer past the callback: returns a new reference
  * with data/len at the payload.  Release it with zn_buf_free(). */
 struct zn_buf *zn_udp_dgram_keep(const struct zn_udp_dgram *d);
 
-/* Pop the oldest queued datagram (only without a receive callback).
+/** Pop the oldest queued datagram (only without a receive callback).
  * On ZN_OK *out is a buffer at the payload owned by the caller, and
  * from/port (may be NULL) tell the sender.  Errors: ZN_EAGAIN (empty). */
 int zn_udp_recv(struct zn_udp_sock *s, struct zn_buf **out, uint32_t *from,
                 uint16_t *port);
 
-/* Datagrams waiting in the queue. */
+/** Datagrams waiting in the queue. */
 uint32_t zn_udp_queued(const struct zn_udp_sock *s);
 
-/* Close: queued datagrams are freed, the port is released.  Safe inside
+/** Close: queued datagrams are freed, the port is released.  Safe inside
  * callbacks.  NULL is ignored. */
 void zn_udp_close(struct zn_udp_sock *s);
 

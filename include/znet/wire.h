@@ -1,4 +1,4 @@
-/*
+/** \file
  * Wire formats: checked views over bytes, parse and emit, checksums.
  *
  * No state, no allocation, no I/O.  Every header is read through a view
@@ -39,30 +39,30 @@ static inline void zn_wr32(uint8_t *p, uint32_t v) {
 
 /* ---- Internet checksum (RFC 1071, RFC 1624) ---------------------------- */
 
-/* Add len bytes at p to a running 32-bit ones'-complement sum.  Chained
+/** Add len bytes at p to a running 32-bit ones'-complement sum.  Chained
  * calls must pass even lengths for every piece but the last. */
 uint32_t zn_csum_add(uint32_t sum, const void *p, size_t len);
 
-/* Fold a running sum to 16 bits and complement it: the value to store in a
+/** Fold a running sum to 16 bits and complement it: the value to store in a
  * checksum field (host order; write it with zn_wr16). */
 uint16_t zn_csum_fold(uint32_t sum);
 
-/* The checksum of len bytes at p; a region that includes a correct
+/** The checksum of len bytes at p; a region that includes a correct
  * checksum field yields 0. */
 uint16_t zn_csum(const void *p, size_t len);
 
-/* The running sum of the IPv4 pseudo-header (RFC 793/768). */
+/** The running sum of the IPv4 pseudo-header (RFC 793/768). */
 uint32_t zn_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto,
                         uint16_t len);
 
-/* What a sender that leaves the checksum to the device (checksum offload,
+/** What a sender that leaves the checksum to the device (checksum offload,
  * ZN_BUF_F_CSUM_PARTIAL) stores in the TCP or UDP checksum field: the
  * pseudo-header sum, folded and not complemented.  The device adds the
  * segment from the transport header on and stores the complement. */
 uint16_t zn_csum_partial(uint32_t src, uint32_t dst, uint8_t proto,
                          uint16_t len);
 
-/* Incremental update (RFC 1624 eqn. 3): the new checksum field value after
+/** Incremental update (RFC 1624 eqn. 3): the new checksum field value after
  * a 16-bit (or 32-bit) word covered by checksum `csum` changes from `from`
  * to `to`. */
 uint16_t zn_csum_update16(uint16_t csum, uint16_t from, uint16_t to);
@@ -73,7 +73,7 @@ uint16_t zn_csum_update32(uint16_t csum, uint32_t from, uint32_t to);
 #define ZN_ETH_ADDR_LEN 6
 #define ZN_ETH_HDR_LEN 14
 #define ZN_ETH_VLAN_HDR_LEN 18
-#define ZN_ETH_MIN_FRAME 60 /* without FCS */
+#define ZN_ETH_MIN_FRAME 60 /**< without FCS */
 #define ZN_ETHERTYPE_IPV4 0x0800
 #define ZN_ETHERTYPE_ARP 0x0806
 #define ZN_ETHERTYPE_VLAN 0x8100
@@ -82,14 +82,14 @@ uint16_t zn_csum_update32(uint16_t csum, uint32_t from, uint32_t to);
 
 struct zn_eth_view {
   const uint8_t *p;
-  size_t len;       /* whole frame */
-  size_t hdr_len;   /* 14, or 18 with one 802.1Q tag */
-  uint16_t type;    /* EtherType after at most one 802.1Q tag */
-  uint16_t tci;     /* 802.1Q tag control (PCP/DEI/VID), 0 if untagged */
-  bool tagged;      /* one 802.1Q (0x8100) tag was present and skipped */
+  size_t len;       /**< whole frame */
+  size_t hdr_len;   /**< 14, or 18 with one 802.1Q tag */
+  uint16_t type;    /**< EtherType after at most one 802.1Q tag */
+  uint16_t tci;     /**< 802.1Q tag control (PCP/DEI/VID), 0 if untagged */
+  bool tagged;      /**< one 802.1Q (0x8100) tag was present and skipped */
 };
 
-/* Errors: ZN_ETRUNCATED if len is shorter than the header (14 bytes, or 18
+/** Errors: ZN_ETRUNCATED if len is shorter than the header (14 bytes, or 18
  * when an 802.1Q tag is present).  Only one 0x8100 tag is decoded: an
  * 802.1ad (0x88a8) outer tag, or a second tag, shows up as `type`
  * ZN_ETHERTYPE_QINQ/VLAN for the caller to drop. */
@@ -105,10 +105,10 @@ static inline uint16_t zn_eth_vid(const struct zn_eth_view *v) {
   return (uint16_t)(v->tci & 0x0fff);
 }
 
-/* Write a 14-byte header at p; returns 14. */
+/** Write a 14-byte header at p; returns 14. */
 size_t zn_eth_emit(uint8_t *p, const uint8_t dst[6], const uint8_t src[6],
                    uint16_t type);
-/* Write an 18-byte header with an 802.1Q tag at p; returns 18. */
+/** Write an 18-byte header with an 802.1Q tag at p; returns 18. */
 size_t zn_eth_emit_vlan(uint8_t *p, const uint8_t dst[6],
                         const uint8_t src[6], uint16_t tci, uint16_t type);
 
@@ -130,12 +130,12 @@ extern const uint8_t zn_eth_bcast[6];
 
 struct zn_arp_view {
   const uint8_t *p;
-  size_t len;       /* 8 + 2 * (hlen + plen): bytes the packet spans */
+  size_t len;       /**< 8 + 2 * (hlen + plen): bytes the packet spans */
   uint16_t htype, ptype, op;
   uint8_t hlen, plen;
 };
 
-/* Errors: ZN_ETRUNCATED if len < 8 or shorter than the addresses hlen and
+/** Errors: ZN_ETRUNCATED if len < 8 or shorter than the addresses hlen and
  * plen announce.  Any hardware/protocol type is accepted here; check
  * zn_arp_is_eth_ipv4() before using the address accessors. */
 int zn_arp_view_init(struct zn_arp_view *v, const uint8_t *p, size_t len);
@@ -144,7 +144,7 @@ static inline bool zn_arp_is_eth_ipv4(const struct zn_arp_view *v) {
   return v->htype == ZN_ARP_HTYPE_ETH && v->ptype == ZN_ETHERTYPE_IPV4 &&
          v->hlen == 6 && v->plen == 4;
 }
-/* Address accessors; only for views with zn_arp_is_eth_ipv4(). */
+/** Address accessors; only for views with zn_arp_is_eth_ipv4(). */
 static inline const uint8_t *zn_arp_sha(const struct zn_arp_view *v) {
   return v->p + 8;
 }
@@ -158,7 +158,7 @@ static inline uint32_t zn_arp_tpa(const struct zn_arp_view *v) {
   return zn_rd32(v->p + 24);
 }
 
-/* Write a 28-byte Ethernet/IPv4 ARP packet at p; returns 28. */
+/** Write a 28-byte Ethernet/IPv4 ARP packet at p; returns 28. */
 size_t zn_arp_emit(uint8_t *p, uint16_t op, const uint8_t sha[6],
                    uint32_t spa, const uint8_t tha[6], uint32_t tpa);
 
@@ -177,16 +177,16 @@ size_t zn_arp_emit(uint8_t *p, uint16_t op, const uint8_t sha[6],
 
 struct zn_ipv4_view {
   const uint8_t *p;
-  size_t hdr_len;   /* IHL * 4, 20..60 */
-  size_t tot_len;   /* total length field */
-  size_t len;       /* bytes available: tot_len, or fewer for a quote */
+  size_t hdr_len;   /**< IHL * 4, 20..60 */
+  size_t tot_len;   /**< total length field */
+  size_t len;       /**< bytes available: tot_len, or fewer for a quote */
   uint8_t tos, ttl, proto;
   uint16_t id;
-  uint16_t frag;    /* flags and fragment offset, raw */
+  uint16_t frag;    /**< flags and fragment offset, raw */
   uint32_t src, dst;
 };
 
-/* A whole datagram.  Errors, each a distinct reason:
+/** A whole datagram.  Errors, each a distinct reason:
  *   ZN_ETRUNCATED  len < 20
  *   ZN_EPROTO      version is not 4
  *   ZN_EMALFORMED  IHL < 5 or IHL * 4 > len
@@ -196,7 +196,7 @@ struct zn_ipv4_view {
  * here (zn_ipv4_csum_ok). */
 int zn_ipv4_view_init(struct zn_ipv4_view *v, const uint8_t *p, size_t len);
 
-/* A datagram quoted inside an ICMP error: like zn_ipv4_view_init() but the
+/** A datagram quoted inside an ICMP error: like zn_ipv4_view_init() but the
  * payload may be cut short (len < tot_len).  The header itself must be
  * complete. */
 int zn_ipv4_view_init_quoted(struct zn_ipv4_view *v, const uint8_t *p,
@@ -204,7 +204,7 @@ int zn_ipv4_view_init_quoted(struct zn_ipv4_view *v, const uint8_t *p,
 
 bool zn_ipv4_csum_ok(const struct zn_ipv4_view *v);
 
-/* Where an Ethernet frame's IPv4 header (*ip: 14, or 18 behind an 802.1Q
+/** Where an Ethernet frame's IPv4 header (*ip: 14, or 18 behind an 802.1Q
  * tag) and transport header (*l4) start, and the IP protocol.  False
  * unless the frame holds IPv4 (version 4, IHL >= 5) and at least 8 bytes
  * beyond its header.  For backends finishing the stack's own offloaded
@@ -227,7 +227,7 @@ static inline bool zn_ipv4_is_fragment(const struct zn_ipv4_view *v) {
 static inline const uint8_t *zn_ipv4_payload(const struct zn_ipv4_view *v) {
   return v->p + v->hdr_len;
 }
-/* Payload bytes inside the view (fewer than the header claims for a
+/** Payload bytes inside the view (fewer than the header claims for a
  * quote). */
 static inline size_t zn_ipv4_payload_len(const struct zn_ipv4_view *v) {
   return v->len - v->hdr_len;
@@ -236,12 +236,12 @@ static inline size_t zn_ipv4_payload_len(const struct zn_ipv4_view *v) {
 struct zn_ipv4_hdr {
   uint8_t tos, ttl, proto;
   uint16_t id;
-  uint16_t frag;     /* flags | offset/8 */
-  uint16_t tot_len;  /* header + payload */
+  uint16_t frag;     /**< flags | offset/8 */
+  uint16_t tot_len;  /**< header + payload */
   uint32_t src, dst;
 };
 
-/* Write a 20-byte header (no options) with its checksum at p; returns 20. */
+/** Write a 20-byte header (no options) with its checksum at p; returns 20. */
 size_t zn_ipv4_emit(uint8_t *p, const struct zn_ipv4_hdr *h);
 
 static inline bool zn_ipv4_is_mcast(uint32_t a) {
@@ -260,7 +260,7 @@ static inline bool zn_ipv4_is_mcast(uint32_t a) {
 #define ZN_ICMP_PARAM_PROBLEM 12
 #define ZN_ICMP_TIMESTAMP 13
 #define ZN_ICMP_TIMESTAMP_REPLY 14
-/* Destination unreachable codes. */
+/** Destination unreachable codes. */
 #define ZN_ICMP_UNREACH_NET 0
 #define ZN_ICMP_UNREACH_HOST 1
 #define ZN_ICMP_UNREACH_PROTO 2
@@ -268,22 +268,22 @@ static inline bool zn_ipv4_is_mcast(uint32_t a) {
 #define ZN_ICMP_UNREACH_NEEDFRAG 4
 #define ZN_ICMP_UNREACH_SRCFAIL 5
 #define ZN_ICMP_UNREACH_ADMIN 13
-/* Time exceeded codes. */
+/** Time exceeded codes. */
 #define ZN_ICMP_TIMXCEED_INTRANS 0
 #define ZN_ICMP_TIMXCEED_REASS 1
 
 struct zn_icmp_view {
   const uint8_t *p;
-  size_t len;       /* whole message */
+  size_t len;       /**< whole message */
   uint8_t type, code;
 };
 
-/* Errors: ZN_ETRUNCATED if len < 8. */
+/** Errors: ZN_ETRUNCATED if len < 8. */
 int zn_icmp_view_init(struct zn_icmp_view *v, const uint8_t *p, size_t len);
 
 bool zn_icmp_csum_ok(const struct zn_icmp_view *v);
 
-/* True for the types that quote a datagram (3, 4, 5, 11, 12). */
+/** True for the types that quote a datagram (3, 4, 5, 11, 12). */
 bool zn_icmp_is_error(uint8_t type);
 
 static inline uint16_t zn_icmp_echo_id(const struct zn_icmp_view *v) {
@@ -292,11 +292,11 @@ static inline uint16_t zn_icmp_echo_id(const struct zn_icmp_view *v) {
 static inline uint16_t zn_icmp_echo_seq(const struct zn_icmp_view *v) {
   return zn_rd16(v->p + 6);
 }
-/* Next-hop MTU of a "fragmentation needed" error (RFC 1191). */
+/** Next-hop MTU of a "fragmentation needed" error (RFC 1191). */
 static inline uint16_t zn_icmp_nexthop_mtu(const struct zn_icmp_view *v) {
   return zn_rd16(v->p + 6);
 }
-/* Bytes after the 8-byte header: echo data, or the quoted datagram. */
+/** Bytes after the 8-byte header: echo data, or the quoted datagram. */
 static inline const uint8_t *zn_icmp_body(const struct zn_icmp_view *v) {
   return v->p + ZN_ICMP_HDR_LEN;
 }
@@ -304,11 +304,11 @@ static inline size_t zn_icmp_body_len(const struct zn_icmp_view *v) {
   return v->len - ZN_ICMP_HDR_LEN;
 }
 
-/* Write an 8-byte header (type, code, checksum 0, the 4 "rest" bytes) at
+/** Write an 8-byte header (type, code, checksum 0, the 4 "rest" bytes) at
  * p; returns 8.  Fill the body, then call zn_icmp_finish(). */
 size_t zn_icmp_emit(uint8_t *p, uint8_t type, uint8_t code, uint32_t rest);
 
-/* Compute and store the checksum of the len-byte message at p. */
+/** Compute and store the checksum of the len-byte message at p. */
 void zn_icmp_finish(uint8_t *p, size_t len);
 
 /* ---- UDP (RFC 768) ----------------------------------------------------- */
@@ -317,17 +317,17 @@ void zn_icmp_finish(uint8_t *p, size_t len);
 
 struct zn_udp_view {
   const uint8_t *p;
-  size_t len;        /* the length field: header + payload */
+  size_t len;        /**< the length field: header + payload */
   uint16_t sport, dport;
-  uint16_t csum;     /* as on the wire; 0 means "not computed" */
+  uint16_t csum;     /**< as on the wire; 0 means "not computed" */
 };
 
-/* Errors: ZN_ETRUNCATED if len < 8; ZN_ERANGE if the length field is
+/** Errors: ZN_ETRUNCATED if len < 8; ZN_ERANGE if the length field is
  * below 8 or above len.  Bytes after the length field are outside the
  * view. */
 int zn_udp_view_init(struct zn_udp_view *v, const uint8_t *p, size_t len);
 
-/* True if the checksum is 0 (not computed, RFC 768) or verifies against
+/** True if the checksum is 0 (not computed, RFC 768) or verifies against
  * the IPv4 pseudo-header of src/dst. */
 bool zn_udp_csum_ok(const struct zn_udp_view *v, uint32_t src, uint32_t dst);
 
@@ -338,7 +338,7 @@ static inline size_t zn_udp_payload_len(const struct zn_udp_view *v) {
   return v->len - ZN_UDP_HEADER_LEN;
 }
 
-/* Write the 8-byte header at p for a datagram of `len` bytes (header
+/** Write the 8-byte header at p for a datagram of `len` bytes (header
  * included) whose payload follows it, with the checksum over the pseudo-
  * header of src/dst (0 computed is sent as 0xffff).  Returns 8. */
 size_t zn_udp_emit(uint8_t *p, uint16_t sport, uint16_t dport, size_t len,
@@ -348,8 +348,8 @@ size_t zn_udp_emit(uint8_t *p, uint16_t sport, uint16_t dport, size_t len,
 
 #define ZN_TCP_HDR_LEN 20
 #define ZN_TCP_MAX_HDR_LEN 60
-#define ZN_TCP_MAX_OPT_LEN 40 /* ZN_TCP_MAX_HDR_LEN - ZN_TCP_HDR_LEN */
-/* Flags (byte 13 of the header). */
+#define ZN_TCP_MAX_OPT_LEN 40 /**< ZN_TCP_MAX_HDR_LEN - ZN_TCP_HDR_LEN */
+/** Flags (byte 13 of the header). */
 #define ZN_TCP_FIN 0x01
 #define ZN_TCP_SYN 0x02
 #define ZN_TCP_RST 0x04
@@ -361,17 +361,17 @@ size_t zn_udp_emit(uint8_t *p, uint16_t sport, uint16_t dport, size_t len,
 
 struct zn_tcp_view {
   const uint8_t *p;
-  size_t len;        /* whole segment: header, options and payload */
-  size_t hdr_len;    /* data offset * 4, 20..60, <= len */
+  size_t len;        /**< whole segment: header, options and payload */
+  size_t hdr_len;    /**< data offset * 4, 20..60, <= len */
   uint16_t sport, dport;
-  uint32_t seq, ack; /* ack as on the wire, whether or not ACK is set */
-  uint8_t flags;     /* ZN_TCP_FIN ... ZN_TCP_CWR */
-  uint16_t win;      /* unscaled, as on the wire */
-  uint16_t csum;     /* as on the wire */
-  uint16_t urp;      /* urgent pointer */
+  uint32_t seq, ack; /**< ack as on the wire, whether or not ACK is set */
+  uint8_t flags;     /**< ZN_TCP_FIN ... ZN_TCP_CWR */
+  uint16_t win;      /**< unscaled, as on the wire */
+  uint16_t csum;     /**< as on the wire */
+  uint16_t urp;      /**< urgent pointer */
 };
 
-/* A segment of len bytes: the IP payload (IPv4 total length minus the IP
+/** A segment of len bytes: the IP payload (IPv4 total length minus the IP
  * header), no link padding.  Errors, each a distinct reason:
  *   ZN_ETRUNCATED  len < 20
  *   ZN_EMALFORMED  data offset < 5, or data offset * 4 > len
@@ -379,7 +379,7 @@ struct zn_tcp_view {
  * (zn_tcp_opts_parse), nor is the checksum (zn_tcp_csum_ok). */
 int zn_tcp_view_init(struct zn_tcp_view *v, const uint8_t *p, size_t len);
 
-/* True if the checksum over the IPv4 pseudo-header of src/dst and the
+/** True if the checksum over the IPv4 pseudo-header of src/dst and the
  * whole segment verifies.  The TCP checksum is mandatory: a checksum
  * field of 0 is checked like any other value.  False for a segment longer
  * than 65535 bytes, which IPv4 cannot carry. */
@@ -392,44 +392,44 @@ static inline size_t zn_tcp_payload_len(const struct zn_tcp_view *v) {
   return v->len - v->hdr_len;
 }
 
-/* Option kinds. */
+/** Option kinds. */
 #define ZN_TCP_OPT_EOL 0
 #define ZN_TCP_OPT_NOP 1
-#define ZN_TCP_OPT_MSS 2        /* RFC 9293 3.2 */
-#define ZN_TCP_OPT_WS 3         /* RFC 7323 2 */
-#define ZN_TCP_OPT_SACK_PERM 4  /* RFC 2018 2 */
-#define ZN_TCP_OPT_SACK 5       /* RFC 2018 3 */
-#define ZN_TCP_OPT_TS 8         /* RFC 7323 3 */
-/* Their exact lengths (kind and length bytes included); SACK is
+#define ZN_TCP_OPT_MSS 2        /**< RFC 9293 3.2 */
+#define ZN_TCP_OPT_WS 3         /**< RFC 7323 2 */
+#define ZN_TCP_OPT_SACK_PERM 4  /**< RFC 2018 2 */
+#define ZN_TCP_OPT_SACK 5       /**< RFC 2018 3 */
+#define ZN_TCP_OPT_TS 8         /**< RFC 7323 3 */
+/** Their exact lengths (kind and length bytes included); SACK is
  * 2 + 8 * n for n blocks. */
 #define ZN_TCP_OPTLEN_MSS 4
 #define ZN_TCP_OPTLEN_WS 3
 #define ZN_TCP_OPTLEN_SACK_PERM 2
 #define ZN_TCP_OPTLEN_TS 10
-/* Bits of zn_tcp_opts.present. */
+/** Bits of zn_tcp_opts.present. */
 #define ZN_TCP_OPTF_MSS 0x01
 #define ZN_TCP_OPTF_WS 0x02
 #define ZN_TCP_OPTF_SACK_PERM 0x04
 #define ZN_TCP_OPTF_TS 0x08
 #define ZN_TCP_OPTF_SACK 0x10
-/* SACK blocks one option can carry: 2 + 8 * 4 = 34 <= 40. */
+/** SACK blocks one option can carry: 2 + 8 * 4 = 34 <= 40. */
 #define ZN_TCP_MAX_SACK 4
 
-/* The options of one segment.  A field is meaningful only when its bit is
+/** The options of one segment.  A field is meaningful only when its bit is
  * in `present`; the others are 0. */
 struct zn_tcp_opts {
-  uint8_t present;   /* ZN_TCP_OPTF_* */
-  uint16_t mss;      /* as received: may be 0 or anything */
-  uint8_t wscale;    /* as received; the caller clamps to 14 (RFC 7323
+  uint8_t present;   /**< ZN_TCP_OPTF_* */
+  uint16_t mss;      /**< as received: may be 0 or anything */
+  uint8_t wscale;    /**< as received; the caller clamps to 14 (RFC 7323
                         2.3) */
   uint32_t tsval, tsecr;
-  uint8_t nsack;     /* 1..ZN_TCP_MAX_SACK with ZN_TCP_OPTF_SACK, else 0 */
+  uint8_t nsack;     /**< 1..ZN_TCP_MAX_SACK with ZN_TCP_OPTF_SACK, else 0 */
   struct {
-    uint32_t left, right; /* as received: not checked for order or range */
+    uint32_t left, right; /**< as received: not checked for order or range */
   } sack[ZN_TCP_MAX_SACK];
 };
 
-/* Parse the options of a segment: THE one TCP option parser of znet.
+/** Parse the options of a segment: THE one TCP option parser of znet.
  * Only the header area [20, hdr_len) is looked at.  Options are decoded
  * whatever the flags of the segment; it is the caller's business to use
  * MSS, WS and SACK_PERM only from a SYN (RFC 9293 3.7.1, RFC 7323 2.2,
@@ -449,7 +449,7 @@ struct zn_tcp_opts {
  * (present == 0 for a header without any), on failure reset to all zero. */
 int zn_tcp_opts_parse(const struct zn_tcp_view *v, struct zn_tcp_opts *o);
 
-/* Write the options of o at p in Linux's layout, so that peers and
+/** Write the options of o at p in Linux's layout, so that peers and
  * captures see what they are used to.  The layout is the SYN one when o
  * has MSS, WS or SACK_PERM (options only a SYN carries); then SACK blocks
  * are not written:
@@ -467,7 +467,7 @@ int zn_tcp_opts_parse(const struct zn_tcp_view *v, struct zn_tcp_opts *o);
  * p + that length. */
 size_t zn_tcp_opts_emit(uint8_t *p, const struct zn_tcp_opts *o);
 
-/* Write the 20-byte fixed header at p: data offset (20 + optlen) / 4,
+/** Write the 20-byte fixed header at p: data offset (20 + optlen) / 4,
  * reserved bits 0, checksum 0, urgent pointer 0.  optlen must be a
  * multiple of 4 and at most 40 (what zn_tcp_opts_emit returns).  Returns
  * 20.  Write the options at p + 20 and the payload after them, then call
@@ -475,12 +475,12 @@ size_t zn_tcp_opts_emit(uint8_t *p, const struct zn_tcp_opts *o);
 size_t zn_tcp_emit(uint8_t *p, uint16_t sport, uint16_t dport, uint32_t seq,
                    uint32_t ack, uint8_t flags, uint16_t win, size_t optlen);
 
-/* Compute and store the checksum of the len-byte segment at p (header,
+/** Compute and store the checksum of the len-byte segment at p (header,
  * options and payload; len <= 65535) for the IPv4 pseudo-header of
  * src/dst.  The checksum field's old value does not matter. */
 void zn_tcp_finish(uint8_t *p, size_t len, uint32_t src, uint32_t dst);
 
-/* Segment i of a TCP/IPv4 frame f that stands for many (GSO/TSO), written
+/** Segment i of a TCP/IPv4 frame f that stands for many (GSO/TSO), written
  * to dst: f's first hdr bytes (link header, the IP header at ipoff, the
  * TCP header at l4, its options), then k payload bytes from offset off of
  * f's payload; then what differs per segment fixed as a device does: IP

@@ -11,7 +11,11 @@
 # created here and deleted by the EXIT trap together with the znet
 # process; they never touch the host's own interfaces.  Tests that need a
 # server behind a router (dns.sh) add a second namespace joined to the
-# first by a veth pair: setup_upstream_ns.
+# first by a veth pair: setup_upstream_ns.  The namespaces and the
+# stopping of processes are scripts/lib.sh's (shared with scripts/demo,
+# scripts/bench, ...).
+
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")/../../scripts" && pwd)/lib.sh"
 
 E2E_CASE=0
 E2E_FAILED=0
@@ -97,11 +101,7 @@ need_cmd() {
 # kill_tree SIGNAL PID: PID's children (the program under timeout), then
 # PID itself, by their IDs.
 kill_tree() {
-  local c
-  for c in $(ps -o pid= --ppid "$2" 2>/dev/null); do
-    kill "-$1" "$c" 2>/dev/null
-  done
-  kill "-$1" "$2" 2>/dev/null
+  zn_kill_tree "$@"
 }
 
 e2e_cleanup() {
@@ -125,12 +125,7 @@ e2e_cleanup() {
     done
     kill -KILL "$pid" 2>/dev/null
   done
-  if [ -n "$E2E_NS2" ]; then
-    ip netns del "$E2E_NS2" 2>/dev/null
-  fi
-  if [ -n "$E2E_NS" ]; then
-    ip netns del "$E2E_NS" 2>/dev/null
-  fi
+  zn_netns_cleanup
   if [ -n "$E2E_TMP" ]; then
     rm -rf "$E2E_TMP"
   fi
@@ -142,7 +137,7 @@ e2e_tmpdir() {
 
 # A namespace with a persistent TAP whose kernel side is 10.77.0.1/24.
 # IPv6 is off inside so the kernel does not chatter on the link.
-in_ns() { timeout 20 ip netns exec "$E2E_NS" "$@"; }
+in_ns() { zn_in "$E2E_NS" "$@"; }
 # in_ns_t SECONDS CMD...: the same with another bound.
 in_ns_t() {
   local t=$1
@@ -152,13 +147,7 @@ in_ns_t() {
 
 setup_netns() {
   E2E_NS="zne2e$$r$RANDOM"
-  timeout 10 ip netns add "$E2E_NS" || { E2E_NS=""; return 1; }
-  in_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 >/dev/null 2>&1
-  in_ns sysctl -qw net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1
-  in_ns ip link set lo up &&
-    in_ns ip tuntap add dev "$E2E_TAP" mode tap &&
-    in_ns ip addr add "$E2E_KERNEL_IP/$E2E_PREFIX" dev "$E2E_TAP" &&
-    in_ns ip link set "$E2E_TAP" up
+  zn_netns_tap "$E2E_NS" "$E2E_TAP" "$E2E_KERNEL_IP/$E2E_PREFIX"
 }
 
 # start_znet PROG BIN OUT ERR [EXTRA ARGS...]: a znet example (whose
@@ -216,21 +205,11 @@ start_echo() {
 # points back; the first forwards between its TAP and the veth, so znet
 # (with --gateway $E2E_KERNEL_IP) reaches $E2E_UPSTREAM_IP through a
 # router.  Everything is created from inside the namespaces.
-in_ns2() { timeout 20 ip netns exec "$E2E_NS2" "$@"; }
+in_ns2() { zn_in "$E2E_NS2" "$@"; }
 
 setup_upstream_ns() {
   E2E_NS2="${E2E_NS}u"
-  timeout 10 ip netns add "$E2E_NS2" || { E2E_NS2=""; return 1; }
-  in_ns2 sysctl -qw net.ipv6.conf.all.disable_ipv6=1 >/dev/null 2>&1
-  in_ns2 sysctl -qw net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1
-  in_ns2 ip link set lo up &&
-    in_ns sysctl -qw net.ipv4.ip_forward=1 &&
-    in_ns ip link add zne2e0 type veth peer name zne2e1 netns "$E2E_NS2" &&
-    in_ns ip addr add "$E2E_VETH_IP/24" dev zne2e0 &&
-    in_ns ip link set zne2e0 up &&
-    in_ns2 ip addr add "$E2E_UPSTREAM_IP/24" dev zne2e1 &&
-    in_ns2 ip link set zne2e1 up &&
-    in_ns2 ip route add default via "$E2E_VETH_IP"
+  zn_netns_upstream "$E2E_NS" "$E2E_NS2" zne2e "$E2E_VETH_IP" "$E2E_UPSTREAM_IP"
 }
 
 # start_dnsmasq LOG [ARGS...]: dnsmasq in the second namespace, listening

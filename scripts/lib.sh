@@ -1,0 +1,151 @@
+# Helpers shared by the scripts and the end-to-end tests (sourced, not
+# run): the Debian packages a script needs, private network namespaces,
+# and the processes started in them.
+#
+#   cd "$(dirname "$0")/.." && . scripts/lib.sh
+#
+# Messages start with "$ZN_NAME: " (default: the script's file name).
+# Nothing here changes the shell's options; everything works under
+# `set -u`.
+
+ZN_NAME=${ZN_NAME:-${0##*/}}
+# Namespaces created by zn_netns_add, deleted (newest first) by
+# zn_netns_cleanup; processes given to zn_bg, stopped by zn_stop_all.
+ZN_NETNS=()
+ZN_PIDS=()
+
+# ensure_packages PACKAGE...: install the Debian packages that are not
+# installed yet, as root, with apt-get.  apt-get update runs at most once
+# per process (and its children: ZN_APT_UPDATED is exported), and only if
+# something is missing; each apt-get is bounded by timeout.  Without root
+# it names what is missing and returns 0 (the build or the test will
+# tell); without dpkg it says so and returns 0.  Returns non-zero if
+# apt-get failed or a package is still not installed after it.
+zn_pkg_installed() {
+  [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
+
+ensure_packages() {
+  if ! command -v dpkg-query >/dev/null; then
+    echo "$ZN_NAME: no dpkg; assuming the tools are installed" >&2
+    return 0
+  fi
+  local missing=() still=() p
+  for p in "$@"; do
+    zn_pkg_installed "$p" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    echo "$ZN_NAME: missing Debian packages: ${missing[*]} (not root: not installing)" >&2
+    return 0
+  fi
+  echo "$ZN_NAME: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  if [ -z "${ZN_APT_UPDATED:-}" ]; then
+    timeout 600 apt-get update -qq || return 1
+    export ZN_APT_UPDATED=1
+  fi
+  timeout 1200 apt-get install -y -qq --no-install-recommends "${missing[@]}" || return 1
+  for p in "${missing[@]}"; do
+    zn_pkg_installed "$p" || still+=("$p")
+  done
+  if [ ${#still[@]} -ne 0 ]; then
+    echo "$ZN_NAME: still not installed: ${still[*]}" >&2
+    return 1
+  fi
+}
+
+# zn_in NS COMMAND...: COMMAND in namespace NS, bounded to 20 s.
+zn_in() {
+  local ns=$1
+  shift
+  timeout 20 ip netns exec "$ns" "$@"
+}
+
+# zn_netns_add NS: create namespace NS (recorded for zn_netns_cleanup)
+# with its loopback up and IPv6 off, so the kernel does not chatter on
+# its links (where IPv6 cannot be turned off, it stays on).
+zn_netns_add() {
+  timeout 10 ip netns add "$1" || return 1
+  ZN_NETNS+=("$1")
+  zn_in "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 >/dev/null 2>&1
+  zn_in "$1" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1
+  zn_in "$1" ip link set lo up
+}
+
+# zn_netns_tap NS TAP ADDR/PREFIX: namespace NS holding a persistent TAP
+# device TAP, up, whose kernel side is ADDR/PREFIX.
+zn_netns_tap() {
+  local ns=$1 tap=$2 addr=$3
+  zn_netns_add "$ns" &&
+    zn_in "$ns" ip tuntap add dev "$tap" mode tap &&
+    zn_in "$ns" ip addr add "$addr" dev "$tap" &&
+    zn_in "$ns" ip link set "$tap" up
+}
+
+# zn_netns_upstream NS NS2 DEV ADDR ADDR2: a second namespace NS2 behind
+# NS: a veth pair, DEV0 in NS with ADDR/24 and DEV1 in NS2 with ADDR2/24;
+# NS forwards, NS2's default route goes back through ADDR.  So a stack
+# on NS's TAP, with NS's TAP address as its gateway, reaches ADDR2
+# through a router.  Everything is created from inside the namespaces.
+zn_netns_upstream() {
+  local ns=$1 ns2=$2 dev=$3 addr=$4 addr2=$5
+  zn_netns_add "$ns2" &&
+    zn_in "$ns" sysctl -qw net.ipv4.ip_forward=1 &&
+    zn_in "$ns" ip link add "${dev}0" type veth peer name "${dev}1" netns "$ns2" &&
+    zn_in "$ns" ip addr add "$addr/24" dev "${dev}0" &&
+    zn_in "$ns" ip link set "${dev}0" up &&
+    zn_in "$ns2" ip addr add "$addr2/24" dev "${dev}1" &&
+    zn_in "$ns2" ip link set "${dev}1" up &&
+    zn_in "$ns2" ip route add default via "$addr"
+}
+
+# zn_netns_cleanup: delete every namespace zn_netns_add created, the
+# newest first (and with them their devices and nftables rules).
+zn_netns_cleanup() {
+  local i
+  for ((i = ${#ZN_NETNS[@]} - 1; i >= 0; i--)); do
+    timeout 10 ip netns del "${ZN_NETNS[$i]}" 2>/dev/null
+  done
+  ZN_NETNS=()
+}
+
+# zn_kill_tree SIGNAL PID: PID's children first (the program a
+# timeout(1) or `ip netns exec` runs), then PID itself, by their IDs.
+zn_kill_tree() {
+  local c
+  for c in $(ps -o pid= --ppid "$2" 2>/dev/null); do
+    kill "-$1" "$c" 2>/dev/null
+  done
+  kill "-$1" "$2" 2>/dev/null
+}
+
+# zn_stop PID [SIGNAL [SECONDS]]: send SIGNAL (default TERM) to PID,
+# wait at most SECONDS (default 5) for it to exit, then SIGKILL it and
+# its children; reaps it if it is this shell's child.
+zn_stop() {
+  local pid=$1 sig=${2:-TERM} secs=${3:-5} i
+  kill "-$sig" "$pid" 2>/dev/null
+  for ((i = 0; i < secs * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$pid" 2>/dev/null && zn_kill_tree KILL "$pid"
+  wait "$pid" 2>/dev/null
+  return 0
+}
+
+# zn_bg PID: have zn_stop_all stop PID.
+zn_bg() {
+  ZN_PIDS+=("$1")
+}
+
+# zn_stop_all [SIGNAL [SECONDS]]: zn_stop every process given to zn_bg
+# that still runs.
+zn_stop_all() {
+  local pid
+  for pid in "${ZN_PIDS[@]}"; do
+    kill -0 "$pid" 2>/dev/null && zn_stop "$pid" "$@"
+  done
+  ZN_PIDS=()
+}
