@@ -11,6 +11,7 @@
 # exit; without root or /dev/net/tun they are skipped.  Every command is
 # bounded by timeout.
 set -u
+. "$(cd "$(dirname "$0")/.." && pwd)/scripts/lib.sh"
 LOAD=${1:?usage: smoke.sh ZNB-LOAD ZNB-ZNET ZNB-MEMLINK}
 ZNET=${2:?}
 MEMLINK=${3:?}
@@ -26,11 +27,8 @@ not_ok() { N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $*"; }
 skip() { N=$((N + 1)); echo "ok $N - $1 # SKIP $2"; }
 
 cleanup() {
-  if [ -n "$SRV" ]; then
-    kill -TERM "$SRV" 2>/dev/null
-    wait "$SRV" 2>/dev/null
-  fi
-  [ -n "$NS" ] && ip netns del "$NS" 2>/dev/null
+  [ -n "$SRV" ] && zn_stop "$SRV"
+  zn_netns_cleanup
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -121,14 +119,7 @@ start() {
 }
 
 stop() {
-  kill -TERM "$SRV" 2>/dev/null
-  local i
-  for i in $(seq 1 50); do
-    kill -0 "$SRV" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$SRV" 2>/dev/null
-  wait "$SRV" 2>/dev/null
+  zn_stop "$SRV"
   SRV=""
 }
 
@@ -138,13 +129,9 @@ if [ -n "$NET_REASON" ]; then
 else
   NS=znbsmoke$$
   SOURCES=10.77.0.11,10.77.0.12
-  if ip netns add "$NS" &&
-    timeout 10 ip netns exec "$NS" ip link set lo up &&
-    timeout 10 ip netns exec "$NS" ip tuntap add dev zntap0 mode tap &&
-    timeout 10 ip netns exec "$NS" ip addr add 10.77.0.1/24 dev zntap0 &&
-    timeout 10 ip netns exec "$NS" ip addr add 10.77.0.11/24 dev zntap0 &&
-    timeout 10 ip netns exec "$NS" ip addr add 10.77.0.12/24 dev zntap0 &&
-    timeout 10 ip netns exec "$NS" ip link set zntap0 up; then
+  if zn_netns_tap "$NS" zntap0 10.77.0.1/24 &&
+    zn_in "$NS" ip addr add 10.77.0.11/24 dev zntap0 &&
+    zn_in "$NS" ip addr add 10.77.0.12/24 dev zntap0; then
     ok "namespace $NS with a TAP"
     if start znb-znet timeout 300 "$ZNET" --netif tap:zntap0 --ipv4 10.77.0.2/24 --log warn; then
       client znb-znet 10.77.0.2
