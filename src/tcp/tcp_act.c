@@ -1,8 +1,9 @@
 /*
  * The actions of the TCP state chart (tcp_fsm.rl).  Each is one step of
  * RFC 9293 §3.10 (or of the RFC named), small enough to hold against the
- * text.  The chart sets c->state after the action runs; an action that
- * ends the connection calls zn__tcp_closed() and must not touch c after.
+ * text.  The chart sets c->state (after the action runs, or before it where
+ * tcp_fsm.rl says so); an action never writes it.  An action that ends the
+ * connection calls zn__tcp_closed() and must not touch c after.
  */
 #include <string.h>
 
@@ -48,8 +49,7 @@ void zn__tcp_act_user_error(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
 /* §3.10.1 OPEN, passive: the TCB waits in LISTEN. */
 void zn__tcp_act_listen(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
   (void)seg;
-  c->state = ZN_TCP_LISTEN; /* hashed into the listener table */
-  zn__tcp_hash_in(c);
+  zn__tcp_hash_in(c); /* into the listener table: the chart set LISTEN */
 }
 
 /* §3.10.1 OPEN, active: choose the ISS (RFC 6528), send <SYN>. */
@@ -344,8 +344,7 @@ void zn__tcp_act_simultaneous_open(struct zn_tcp_conn *c,
   c->max_snd_wnd = c->snd_wnd;
   c->snd_wl1 = seg->seq;
   zn__tcp_cc_start(c);
-  c->state = ZN_TCP_SYN_RECEIVED;
-  zn__tcp_send_syn(c, true);
+  zn__tcp_send_syn(c, true); /* a SYN-ACK: the chart set SYN_RECEIVED */
   /* "If there are other controls or text in the segment, queue them for
    * processing after the ESTABLISHED state has been reached": held in
    * the out-of-order queue at RCV.NXT until the ACK of our SYN comes
@@ -470,8 +469,7 @@ void zn__tcp_act_synrcvd_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
 /* §3.10.7.4 fifth check, FIN_WAIT_1: our FIN is acknowledged: FIN_WAIT_2
  * (with a time limit if the application has let go). */
 void zn__tcp_act_fin_acked(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
-  (void)seg;
-  c->state = ZN_TCP_FIN_WAIT_2;
+  (void)seg;                /* (the chart set FIN_WAIT_2 already) */
   zn__tcp_arm_fw2(c);       /* the application has closed, */
   zn__tcp_arm_keepalive(c); /* or it only shut down and still reads */
 }

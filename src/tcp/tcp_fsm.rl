@@ -17,34 +17,21 @@
  *
  * Actions are the functions zn__tcp_act_<name> in tcp_act.c, each a small
  * step naming the RFC section it implements; the S_<STATE> actions record
- * the RFC state reached.
+ * the RFC state reached, and are the only writers of c->state once a
+ * connection is open.  They run in the order written: after the step, so
+ * that the step still sees the state it leaves, except where the step
+ * acts as the new state (LISTEN: hashed as a listener; SYN_RECEIVED after
+ * a simultaneous open: a SYN-ACK; FIN_WAIT_2: its timer), where the state
+ * is written first.
  */
 %%{
   machine tcp_fsm;
   alphtype unsigned char;
 
-  # ---- events (enum zn__tcp_event) ----
-  U_LISTEN       = 0;
-  U_CONNECT      = 1;
-  U_CLOSE        = 2;
-  U_ABORT        = 3;
-  T_GIVEUP       = 4;
-  T_2MSL         = 5;
-  T_FW2          = 6;
-  S_RST          = 7;
-  S_RST_BAD      = 8;
-  S_RST_INWIN    = 9;
-  S_SYN          = 10;
-  S_SYNACK       = 11;
-  S_BADACK       = 12;
-  S_ACK_INVALID  = 13;
-  S_UNACCEPTABLE = 14;
-  S_NOACK        = 15;
-  S_ACK          = 16;
-  S_ACK_FIN      = 17;
-  S_FIN          = 18;
-  S_SYN_RESET    = 19;
-  S_SYN_REOPEN   = 20;
+  # ---- events: U_LISTEN = 0; ... generated from ZN__TCP_EVENTS
+  # (tcp_events.h) by tcp_events_rl, so their numbers are enum
+  # zn__tcp_event's by construction ----
+  include tcp_events "tcp_events.rl";
 
   # Events that mean nothing in a state: a stale timer, or a segment class
   # the classifier never produces there (counted by act_impossible).
@@ -104,7 +91,7 @@
     # CLOSED (§3.10.1-3.10.7.1): only the user can open.  Segments to a
     # closed port never reach a connection (tcp_in.c answers them).
     start: (
-        U_LISTEN       @listen            @S_LISTEN       -> LISTEN
+        U_LISTEN       @S_LISTEN          @listen         -> LISTEN
       | U_CONNECT      @connect           @S_SYN_SENT     -> SYN_SENT
       | U_CLOSE        @close_free        @S_CLOSED       -> start
       | U_ABORT        @close_free        @S_CLOSED       -> start
@@ -145,7 +132,7 @@
       | S_RST_BAD      @ignore            @S_SYN_SENT     -> SYN_SENT
       | S_BADACK       @rst_for_ack       @S_SYN_SENT     -> SYN_SENT
       | S_SYNACK       @synsent_synack    @S_ESTABLISHED  -> ESTABLISHED
-      | S_SYN          @simultaneous_open @S_SYN_RECEIVED -> SYN_RECEIVED
+      | S_SYN          @S_SYN_RECEIVED    @simultaneous_open -> SYN_RECEIVED
       | S_NOACK        @ignore            @S_SYN_SENT     -> SYN_SENT
       | (S_RST_INWIN | S_ACK_INVALID | S_UNACCEPTABLE | S_ACK |
          S_ACK_FIN | S_FIN | S_SYN_RESET | S_SYN_REOPEN)
@@ -215,7 +202,7 @@
       | S_UNACCEPTABLE @dup_ack           @S_FIN_WAIT_1   -> FIN_WAIT_1
       | S_NOACK        @ignore            @S_FIN_WAIT_1   -> FIN_WAIT_1
       | S_ACK          @ignore            @S_FIN_WAIT_1   -> FIN_WAIT_1
-      | S_ACK_FIN      @fin_acked         @S_FIN_WAIT_2   -> FIN_WAIT_2
+      | S_ACK_FIN      @S_FIN_WAIT_2      @fin_acked      -> FIN_WAIT_2
       | S_FIN          @fin_fw1           @S_CLOSING      -> CLOSING
       | (S_SYNACK | S_BADACK |
          S_SYN_REOPEN)

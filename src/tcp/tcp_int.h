@@ -21,6 +21,7 @@
 
 #include "ipv4/ipv4_int.h"
 #include "tcp/tcp_cc.h"
+#include "tcp/tcp_events.h"
 #include "tcp/tcp_ooo.h"
 #include "tcp/tcp_seq.h"
 #include "znet/buf.h"
@@ -29,30 +30,12 @@
 #include "znet/timer.h"
 #include "znet/wire.h"
 
-/* Events of the state machine (the alphabet of tcp_fsm.rl; keep the
- * numbers in step with it). */
+/* Events of the state machine: one per entry of ZN__TCP_EVENTS
+ * (tcp_events.h), which tcp_fsm.rl's alphabet is generated from too. */
 enum zn__tcp_event {
-  ZN__EV_U_LISTEN = 0,   /* user: passive open */
-  ZN__EV_U_CONNECT,      /* user: active open */
-  ZN__EV_U_CLOSE,        /* user: close (graceful) */
-  ZN__EV_U_ABORT,        /* user: abort */
-  ZN__EV_T_GIVEUP,       /* retransmissions / keepalive gave up */
-  ZN__EV_T_2MSL,         /* TIME_WAIT over */
-  ZN__EV_T_FW2,          /* FIN_WAIT_2 idle too long after close */
-  ZN__EV_S_RST,          /* an acceptable RST (§3.10.7.3/.4 first check) */
-  ZN__EV_S_RST_BAD,      /* an RST to drop (out of window, bad ACK) */
-  ZN__EV_S_RST_INWIN,    /* in window but not exact (RFC 5961 §3.2) */
-  ZN__EV_S_SYN,          /* SYN without ACK (sync states: any SYN) */
-  ZN__EV_S_SYNACK,       /* SYN_SENT: SYN with an acceptable ACK */
-  ZN__EV_S_BADACK,       /* an ACK answered by RST <SEQ=SEG.ACK> */
-  ZN__EV_S_ACK_INVALID,  /* ACK outside RFC 5961 §5.2's range */
-  ZN__EV_S_UNACCEPTABLE, /* fails the sequence test (§3.10.7.4) */
-  ZN__EV_S_NOACK,        /* no ACK bit (and no SYN/RST) */
-  ZN__EV_S_ACK,          /* acceptable ACK, processed */
-  ZN__EV_S_ACK_FIN,      /* acceptable ACK that covers our FIN */
-  ZN__EV_S_FIN,          /* the peer's FIN, reached in sequence */
-  ZN__EV_S_SYN_RESET,    /* SYN in the window with RFC 5961 off (RFC 793) */
-  ZN__EV_S_SYN_REOPEN,   /* TIME_WAIT: a new SYN may reuse the 4-tuple */
+#define ZN__EV_ENUM_(name, what) ZN__EV_##name,
+  ZN__TCP_EVENTS(ZN__EV_ENUM_)
+#undef ZN__EV_ENUM_
   ZN__EV_COUNT
 };
 
