@@ -1,8 +1,8 @@
 /*
  * TCP connections: the table, lookup, listeners, callbacks and the
- * application API.  The protocol itself is in tcp_in.c (input),
- * tcp_out.c (output and timers), tcp_act.c and tcp_fsm.rl (the state
- * machine).
+ * application API.  The protocol itself is in tcp_in.c, tcp_in_sync.c
+ * and tcp_ack.c (input), tcp_out.c (output and timers), tcp_act.c and
+ * tcp_fsm.rl (the state machine).
  *
  * Lookup is by a keyed hash (SipHash under the stack's secret) of the
  * 4-tuple, so an attacker choosing ports cannot pile connections into one
@@ -762,7 +762,8 @@ static int write_err(const struct zn_tcp_conn *c) {
  * application that reads only what it can write must be able to write
  * what it holds.  Writes beyond the share are cut short (the send queue
  * drains as the peer acknowledges it, and on_writable follows); data
- * received beyond it is dropped (tcp_in.c) until the application reads. */
+ * received beyond it is dropped (tcp_in_sync.c) until the application
+ * reads. */
 static uint32_t mem_share(const struct zn_tcp_conn *c) {
   const struct zn__tcp *t = &c->st->tcp;
   uint32_t n = t->nmem + (c->mem_charged == 0); /* c among them: >= 1 */

@@ -20,7 +20,7 @@ static void leave_synq(struct zn_tcp_conn *c) {
 /* RFC 6298 §5.7: when our SYN had to be retransmitted and no RTT sample
  * came of the handshake, data starts with an RTO of 3 s, not the initial
  * 1 s (Linux tcp_init_metrics does the same).  (A SYN-ACK's ACK goes
- * through process_ack in tcp_in.c, which does the same.) */
+ * through zn__tcp_process_ack in tcp_ack.c, which does the same.) */
 static void rto_after_lost_syn(struct zn_tcp_conn *c) {
   if (c->rtx_count > 0 && c->srtt_us == 0 && c->rto_ms < 3000)
     c->rto_ms = 3000;
@@ -348,7 +348,7 @@ void zn__tcp_act_simultaneous_open(struct zn_tcp_conn *c,
   /* "If there are other controls or text in the segment, queue them for
    * processing after the ESTABLISHED state has been reached": held in
    * the out-of-order queue at RCV.NXT until the ACK of our SYN comes
-   * (tcp_in.c delivers it then). */
+   * (tcp_in_sync.c delivers it then). */
   if (seg->b && (seg->len || (seg->flags & ZN_TCP_FIN))) {
     struct zn_buf *b = seg->b;
     seg->b = NULL;
@@ -446,7 +446,7 @@ void zn__tcp_act_dup_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
 void zn__tcp_act_synrcvd_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
   (void)seg;
   zn_timer_stop(c->st, &c->rtx_timer);
-  c->rtx_count = 0; /* (RFC 6298 §5.7 was seen to by the ACK, tcp_in.c) */
+  c->rtx_count = 0; /* (RFC 6298 §5.7 was seen to by the ACK, tcp_ack.c) */
   ZN_STAT_INC(c->st, tcp_established);
   zn__tcp_arm_keepalive(c);
   struct zn_tcp_conn *l = c->parent;

@@ -8,7 +8,8 @@
  * tcp_fsm.rl and not listed here fails it too (ragel: undefined name).
  *
  * X(name, what it means): U_ user calls, T_ timer expiries, S_ segment
- * classes after the checks of RFC 9293 §3.10.7 (made in tcp_in.c).
+ * classes after the checks of RFC 9293 §3.10.7 (made in tcp_in.c and
+ * tcp_in_sync.c).
  */
 #ifndef ZN_TCP_EVENTS_H
 #define ZN_TCP_EVENTS_H

@@ -3,17 +3,18 @@
  * state chart.  Meson compiles it to table-driven C (ragel -T0) at build
  * time; the generated C is never edited or committed.
  *
- * The input alphabet is the events of enum zn__tcp_event (src/tcp/
- * tcp_int.h): user calls, segment classes after the acceptability checks
- * of §3.10.7 (made in tcp_in.c), and timer expiries.  Each Ragel state is
- * one RFC 9293 state; `start` is CLOSED.  S_SYN_RESET exists only with
- * RFC 5961 turned off: RFC 793 then resets on a SYN in the window.
- * S_SYN_REOPEN is a new SYN for a connection in TIME_WAIT that may start
- * a new incarnation (RFC 6191).  Every state lists every event:
- * a transition with named actions, or an explicit ignore, challenge ACK
- * or RST.  tcp_chart_check (built and run by meson) fails the build if any
- * (state, event) pair is missing or if the transitions into a state
- * disagree about which RFC state it is.
+ * The input alphabet is the events of ZN__TCP_EVENTS (src/tcp/
+ * tcp_events.h, the one list, from which tcp_events.rl below is
+ * generated): user calls, segment classes after the acceptability checks
+ * of §3.10.7 (made in tcp_in.c and tcp_in_sync.c), and timer expiries.
+ * Each Ragel state is one RFC 9293 state; `start` is CLOSED.  S_SYN_RESET
+ * exists only with RFC 5961 turned off: RFC 793 then resets on a SYN in
+ * the window.  S_SYN_REOPEN is a new SYN for a connection in TIME_WAIT
+ * that may start a new incarnation (RFC 6191).  Every state lists every
+ * event: a transition with named actions, or an explicit ignore,
+ * challenge ACK or RST.  tcp_chart_check (built and run by meson) fails
+ * the build if any (state, event) pair is missing or if the transitions
+ * into a state disagree about which RFC state it is.
  *
  * Actions are the functions zn__tcp_act_<name> in tcp_act.c, each a small
  * step naming the RFC section it implements; the S_<STATE> actions record

@@ -3,10 +3,17 @@
  * §3.3.1 names), the events of the state machine, and the calls between
  * the pieces of src/tcp/.
  *
+ *   tcp_events.h  the chart's events, listed once (enum, names, .rl)
  *   tcp_fsm.rl    the state chart: (state, event) -> actions, next state
  *   tcp_act.c     the actions, one small function per RFC step
- *   tcp_in.c      segment input: lookup, checks, classification into
- *                 events, ACK processing, data, reassembly
+ *   tcp_in.c      segment input: parse, lookup, §3.10.7.1-3 (no
+ *                 connection, LISTEN, SYN_SENT), ICMP errors
+ *   tcp_in_sync.c §3.10.7.4 in the synchronized states: one function per
+ *                 check (first_check_sequence ... eighth_check_fin),
+ *                 classifying the segment into chart events; text and
+ *                 reassembly
+ *   tcp_ack.c     the fifth check's ACK processing: send window, SACK
+ *                 scoreboard, RTT, congestion control, loss recovery
  *   tcp_out.c     output: what to send now, segments, timers
  *   tcp.c         connection table, hashing, listeners, the API
  *   tcp_ooo.c     out-of-order queue;  tcp_cc.c  congestion control;
@@ -307,8 +314,20 @@ void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
                    const struct zn__ip_meta *m);
 void zn__tcp_icmp_err(struct zn_stack *st, const struct zn__ip_err *e);
 void zn__tcp_apply_syn_opts(struct zn_tcp_conn *c, const struct zn__tcp_seg *s);
+/* A segment without ACK (or a SYN+FIN) is dropped, counted: S_NOACK. */
+void zn__tcp_input_noack(struct zn_tcp_conn *c, struct zn__tcp_seg *s);
+
+/* tcp_in_sync.c */
 /* The synchronized-state procedure (§3.10.7.4) for one segment. */
 void zn__tcp_input_sync(struct zn_tcp_conn *c, struct zn__tcp_seg *s);
+/* §3.10.7.3: text or a FIN on the SYN-ACK that established c, processed
+ * from the sixth step on. */
+void zn__tcp_synack_text(struct zn_tcp_conn *c, struct zn__tcp_seg *s);
+
+/* tcp_ack.c */
+/* §3.10.7.4 fifth check: an acceptable ACK (SND.UNA =< SEG.ACK =< SND.MAX)
+ * updates the send window, the SACK scoreboard, RTT, cwnd, recovery. */
+void zn__tcp_process_ack(struct zn_tcp_conn *c, const struct zn__tcp_seg *s);
 
 /* tcp_out.c */
 /* Send what the windows, Nagle and timers allow, and any ACK owed. */
@@ -330,7 +349,7 @@ void zn__tcp_schedule_ack(struct zn_tcp_conn *c, bool now);
 void zn__tcp_enter_timewait(struct zn_tcp_conn *c);
 void zn__tcp_arm_fw2(struct zn_tcp_conn *c);
 void zn__tcp_arm_keepalive(struct zn_tcp_conn *c);
-/* Start SACK/NewReno loss recovery (tcp_in.c). */
+/* Start SACK/NewReno loss recovery (tcp_ack.c). */
 void zn__tcp_enter_recovery(struct zn_tcp_conn *c);
 /* Resend the first unacknowledged segment now (fast retransmit). */
 void zn__tcp_retransmit_first(struct zn_tcp_conn *c);

@@ -577,7 +577,8 @@ static uint32_t transmit_upto(struct zn_tcp_conn *c, uint32_t seq,
     ZN_STAT_INC(c->st, tcp_rtx);
     if (seq == c->snd_una) {
       /* Data sent from now on lies above rtx_fence: once the peer SACKs
-       * enough of it, this resend should have arrived too (tcp_in.c). */
+       * enough of it, this resend should have arrived too (tcp_ack.c
+       * check_lost_rtx). */
       c->flags |= ZN__TCPF_FENCE;
       c->rtx_fence = c->snd_max;
       c->rtx_fence_una = seq;

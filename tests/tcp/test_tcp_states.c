@@ -766,6 +766,32 @@ ZT_TEST(test_syn_received_simul_close) {
   fx_free(&f);
 }
 
+ZT_TEST(test_syn_received_simul_data_fin) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_syn_sent(&f);
+  /* Simultaneous open with text and a FIN on the peer's SYN: §3.10.7.3
+   * queues them "for processing after the ESTABLISHED state has been
+   * reached", so the SYN-ACK acknowledges the SYN alone... */
+  SEND(&f, .seq = f.p_iss, .flags = SYN | FIN, .len = 5,
+       .o = {.present = ZN_TCP_OPTF_MSS, .mss = 1460});
+  EXPECT(&f, .seq = f.iss, .ack = f.p_iss + 1, .flags = SYN | ACK,
+         .o = {.present = ZN_TCP_OPTF_MSS, .mss = 1460});
+  EXPECT_STATE(&f, ZN_TCP_SYN_RECEIVED);
+  ZT_CHECK(!fx_rx_ok(&f, 1) && !f.eof);
+  /* ... and the ACK of our SYN delivers them: the text, then the FIN
+   * (fin_arrives: RCV.NXT past it, CLOSE_WAIT, the reader sees EOF). */
+  SEND(&f, .seq = f.p_iss + 1, .ack = f.iss + 1, .flags = ACK);
+  f.p_nxt = f.p_iss + 7;
+  EXPECT(&f, .seq = f.iss + 1, .ack = f.p_nxt, .flags = ACK);
+  EXPECT_NONE(&f);
+  EXPECT_STATE(&f, ZN_TCP_CLOSE_WAIT);
+  ZT_CHECK(fx_rx_ok(&f, 5));
+  ZT_CHECK(f.eof);
+  ZT_STREQ(f.log, "CR");
+  fx_free(&f);
+}
+
 /* ================= SYN cookies ========================================= */
 
 /* Fill a backlog-1 listener's SYN queue, then a SYN from the next port;
@@ -3165,7 +3191,7 @@ static int drain_count_at(struct fx *f, uint32_t una, uint32_t *fence) {
   return n;
 }
 
-/* A lost retransmission (tcp_in.c check_lost_rtx): the resend of the
+/* A lost retransmission (tcp_ack.c check_lost_rtx): the resend of the
  * hole at SND.UNA is lost too.  Once the peer SACKs three segments sent
  * after that resend, it goes again, at once, not after a probe or the
  * RTO. */
@@ -3781,6 +3807,7 @@ int main(void) {
   ZT_RUN(test_syn_received_simul_timeout);
   ZT_RUN(test_syn_received_simul_abort);
   ZT_RUN(test_syn_received_simul_close);
+  ZT_RUN(test_syn_received_simul_data_fin);
   ZT_RUN(test_listen_syn_cookie);
   ZT_RUN(test_listen_syn_cookie_nots);
   ZT_RUN(test_listen_syn_flood_leaves_room_for_cookies);
