@@ -160,12 +160,11 @@ static bool update_send_window(struct zn_tcp_conn *c,
   c->snd_wl2 = s->ack;
   if (wnd > c->max_snd_wnd)
     c->max_snd_wnd = wnd;
-  if (wnd > 0 && c->persist) {
-    c->persist = false;
+  if (wnd > 0 && c->rtx_mode == ZN__TCP_RTX_PERSIST) {
     c->persist_backoff = 0;
     c->rtx_count = 0; /* the probes' backoff is no data RTO's (Linux
                          tcp_ack_probe clears icsk_backoff too) */
-    zn_timer_stop(c->st, &c->rtx_timer);
+    zn__tcp_rtx_stop(c); /* the window is open: no more probes */
   }
   return changed;
 }
@@ -293,7 +292,7 @@ static void ack_new_data(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
   check_lost_rtx(c);
   /* §3.10.7.4: restart the timer on new data acked, stop it if all is. */
   if (c->snd_una == c->snd_max)
-    zn_timer_stop(c->st, &c->rtx_timer);
+    zn__tcp_rtx_stop(c);
   else
     zn__tcp_arm_rtx(c);
   /* zn__tcp_deliver calls on_writable if a write fell short. */

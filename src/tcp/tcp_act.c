@@ -323,7 +323,7 @@ void zn__tcp_act_synsent_synack(struct zn_tcp_conn *c,
     zn__tcp_rtt_sample(c, (uint32_t)((c->st->now - c->rtt_start) / 1000u));
   rto_after_lost_syn(c);
   c->rtx_count = 0;
-  zn_timer_stop(c->st, &c->rtx_timer);
+  zn__tcp_rtx_stop(c); /* our SYN is acknowledged */
   zn__tcp_cc_start(c);
   ZN_STAT_INC(c->st, tcp_established);
   c->flags |= ZN__TCPF_ACK_NOW;
@@ -445,7 +445,7 @@ void zn__tcp_act_dup_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
  * connection; a passive one joins the listener's accept queue. */
 void zn__tcp_act_synrcvd_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
   (void)seg;
-  zn_timer_stop(c->st, &c->rtx_timer);
+  zn__tcp_rtx_stop(c); /* our SYN is acknowledged */
   c->rtx_count = 0; /* (RFC 6298 §5.7 was seen to by the ACK, tcp_ack.c) */
   ZN_STAT_INC(c->st, tcp_established);
   zn__tcp_arm_keepalive(c);
@@ -527,7 +527,7 @@ void zn__tcp_act_fin_again(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
 void zn__tcp_act_timewait_fin(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
   (void)seg;
   zn__tcp_send_ack(c);
-  zn_timer_start_in(c->st, &c->misc_timer, 2 * ZN_MS(c->st->cfg.tcp_msl_ms));
+  zn__tcp_arm_2msl(c);
 }
 
 /* RFC 6191: a SYN for a connection in TIME_WAIT that is certainly new

@@ -67,6 +67,70 @@ struct zn__tcp_chunk {
   void *arg;
 };
 
+/*
+ * The three timers of a connection.  Each slot takes one role at a time,
+ * its mode, set by the function that arms it and dispatched on when it
+ * fires (tcp_out.c, "timers"): one small function per mode.
+ *
+ * rtx_timer, mode enum zn__tcp_rtx_mode:
+ *   SYN      our SYN (SYN_SENT) or SYN-ACK (SYN_RECEIVED) is not
+ *            acknowledged.  Armed by zn__tcp_send_syn; fires: send it
+ *            again with the RTO backed off, or after cfg.tcp_syn_retries
+ *            give up (T_GIVEUP).  Cancelled by the ACK of the SYN.
+ *   RTO      data or a FIN is in flight (RFC 6298).  Armed when a segment
+ *            goes out and none is timed, and again by every ACK of new
+ *            data; fires: back off, shrink cwnd (RFC 5681 §3.1), resend
+ *            from SND.UNA, or after cfg.tcp_retries give up.  Cancelled
+ *            when everything sent is acknowledged.
+ *   PERSIST  data waits, nothing is in flight and the peer's window is
+ *            shut or too small (RFC 9293 §3.8.6.1, RFC 1122 §4.2.3.4).
+ *            Armed by zn__tcp_output; fires: a window probe, or the
+ *            override timeout's send into a small window; probes back off
+ *            and give up after cfg.tcp_retries unanswered.  Cancelled by a
+ *            window update (or becomes RTO when data goes out).
+ *   PROBE    a tail loss probe is due before the RTO (after RFC 8985 §7):
+ *            two SRTTs without progress.  Armed instead of RTO when it is
+ *            earlier; fires: one segment, then the slot is RTO again.
+ *   REORDER  SACK shows data beyond a hole at SND.UNA (after RFC 8985
+ *            §6.2): a quarter SRTT later the hole is lost.  Armed instead
+ *            of RTO when earlier; fires: enter loss recovery.
+ *
+ * ack_timer: the delayed ACK (RFC 1122 §4.2.3.2, cfg.tcp_delack_ms); one
+ *   role, no mode.  Armed by zn__tcp_schedule_ack, cancelled by any
+ *   segment that carries the ACK.
+ *
+ * misc_timer, mode enum zn__tcp_misc_mode:
+ *   KEEPALIVE   ESTABLISHED, CLOSE_WAIT, or FIN_WAIT_2 after a shutdown,
+ *               with keepalive on (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6).
+ *               Armed by zn__tcp_arm_keepalive; fires: wait more if a
+ *               segment came meanwhile, else a probe <SEQ=SND.NXT-1>, or
+ *               after ka_count unanswered give up (T_GIVEUP).
+ *   FIN_WAIT_2  the application closed and the peer's FIN is awaited
+ *               (cfg.tcp_fw2_ms, as Linux tcp_fin_timeout).  Armed by
+ *               zn__tcp_arm_fw2; fires: T_FW2 (RST, delete the TCB).
+ *   TIME_WAIT   2 MSL (RFC 9293 §3.10.8).  Armed by zn__tcp_arm_2msl on
+ *               entering TIME_WAIT and on a retransmitted FIN; fires:
+ *               T_2MSL (delete the TCB).
+ * The slot is replaced when the state moves on (FIN_WAIT_2 to TIME_WAIT);
+ * a mode whose state has passed (keepalive after a close) fires as a
+ * no-op.  Every slot is cancelled when the connection reaches CLOSED.
+ */
+enum zn__tcp_rtx_mode {
+  ZN__TCP_RTX_OFF = 0,
+  ZN__TCP_RTX_SYN,
+  ZN__TCP_RTX_RTO,
+  ZN__TCP_RTX_PERSIST,
+  ZN__TCP_RTX_PROBE,
+  ZN__TCP_RTX_REORDER
+};
+
+enum zn__tcp_misc_mode {
+  ZN__TCP_MISC_OFF = 0,
+  ZN__TCP_MISC_KEEPALIVE,
+  ZN__TCP_MISC_FIN_WAIT_2,
+  ZN__TCP_MISC_TIME_WAIT
+};
+
 enum {
   ZN__TCPF_PASSIVE = 1u << 0,   /* created by a listener */
   ZN__TCPF_USER_CLOSED = 1u << 1, /* zn_tcp_close/abort called */
@@ -90,10 +154,8 @@ enum {
   ZN__TCPF_ZOMBIE = 1u << 19,     /* reached CLOSED; waiting to be freed */
   ZN__TCPF_SYN_UNACKED = 1u << 20, /* our SYN is not acknowledged yet */
   ZN__TCPF_MEM_WAIT = 1u << 21,   /* a write met the stack-wide bound */
-  ZN__TCPF_PROBE_ARMED = 1u << 22, /* rtx_timer runs as the loss probe timer */
   ZN__TCPF_PROBE_SENT = 1u << 23,  /* a probe went out; next is the RTO */
   ZN__TCPF_TLP_RTX = 1u << 24,     /* the probe resent data (tlp_high) */
-  ZN__TCPF_REO_ARMED = 1u << 25,   /* rtx_timer runs as the reordering timer */
   ZN__TCPF_RCV_CLAMPED = 1u << 26, /* window held shut by the stack-wide bound */
   ZN__TCPF_FENCE = 1u << 27,       /* rtx_fence watches SND.UNA's resend */
 };
@@ -108,8 +170,9 @@ struct zn_tcp_conn {
   uint32_t flags;              /* ZN__TCPF_* */
   int err;                     /* sticky failure, 0 if none */
   int soft_err;                /* ICMP soft error, reported on timeout */
-  bool persist;                /* rtx_timer is the persist timer */
+  uint8_t rtx_mode;            /* enum zn__tcp_rtx_mode: rtx_timer's role */
   uint8_t hashed;              /* ZN__TCP_HASHED_*: which table holds it */
+  uint8_t misc_mode;           /* enum zn__tcp_misc_mode: misc_timer's role */
 
   /* Identity and lookup. */
   uint32_t laddr, raddr;
@@ -201,8 +264,8 @@ struct zn_tcp_conn {
   uint32_t ka_idle_ms, ka_intvl_ms, ka_count;
   uint64_t last_rcv;           /* ns: last segment received */
 
-  /* Timers. */
-  struct zn_timer rtx_timer;   /* retransmit, SYN, persist */
+  /* Timers (their roles: enum zn__tcp_rtx_mode and zn__tcp_misc_mode). */
+  struct zn_timer rtx_timer;   /* SYN, RTO, persist, loss probe, reorder */
   struct zn_timer ack_timer;   /* delayed ACK */
   struct zn_timer misc_timer;  /* keepalive, FIN_WAIT_2, TIME_WAIT */
 
@@ -342,11 +405,18 @@ void zn__tcp_send_rst(struct zn_stack *st, uint32_t laddr, uint16_t lport,
 void zn__tcp_send_rst_conn(struct zn_tcp_conn *c);
 void zn__tcp_timers_init(struct zn_tcp_conn *c);
 void zn__tcp_timers_stop(struct zn_tcp_conn *c);
+/* Arm rtx_timer for what is outstanding: SYN in SYN_SENT/SYN_RECEIVED,
+ * PERSIST again while probing, else the earliest of RTO, PROBE and
+ * REORDER. */
 void zn__tcp_arm_rtx(struct zn_tcp_conn *c);
+/* Cancel rtx_timer (mode OFF). */
+void zn__tcp_rtx_stop(struct zn_tcp_conn *c);
 /* Bring the retransmission timer forward to a loss probe now due. */
 void zn__tcp_arm_probe(struct zn_tcp_conn *c);
 void zn__tcp_schedule_ack(struct zn_tcp_conn *c, bool now);
 void zn__tcp_enter_timewait(struct zn_tcp_conn *c);
+/* misc_timer as TIME_WAIT: 2 MSL from now. */
+void zn__tcp_arm_2msl(struct zn_tcp_conn *c);
 void zn__tcp_arm_fw2(struct zn_tcp_conn *c);
 void zn__tcp_arm_keepalive(struct zn_tcp_conn *c);
 /* Start SACK/NewReno loss recovery (tcp_ack.c). */

@@ -2681,6 +2681,60 @@ ZT_TEST(test_established_small_window) {
   fx_free(&f);
 }
 
+/* Each timer says what it is for: the mode of rtx_timer and misc_timer
+ * (tcp_int.h) follows the connection through the handshake, data, a shut
+ * window, keepalive, FIN_WAIT_2 and TIME_WAIT, set where each is armed. */
+ZT_TEST(test_timer_modes) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_syn_sent(&f);
+  ZT_EQ(f.c->rtx_mode, ZN__TCP_RTX_SYN);   /* zn__tcp_send_syn */
+  fx_run(&f, ZN_SEC(1));
+  EXPECT(&f, .seq = f.iss, .flags = SYN, .any_opts = true);
+  ZT_EQ(f.c->rtx_mode, ZN__TCP_RTX_SYN);   /* resent, armed again */
+  ZT_EQ(f.c->misc_mode, ZN__TCP_MISC_OFF);
+  fx_free(&f);
+
+  fx_init(&f, NULL);
+  fx_established(&f);
+  struct zn_tcp_conn *c = f.c;
+  ZT_EQ(c->rtx_mode, ZN__TCP_RTX_OFF);     /* the SYN's ACK stopped it */
+  ZT_EQ(fx_write(&f, 100), 100);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 100);
+  ZT_EQ(c->rtx_mode, ZN__TCP_RTX_RTO);     /* data in flight */
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK, .win = W(0));
+  ZT_EQ(c->rtx_mode, ZN__TCP_RTX_OFF);     /* all acknowledged */
+  ZT_EQ(fx_write(&f, 100), 100);
+  fx_poll(&f);
+  EXPECT_NONE(&f);
+  ZT_EQ(c->rtx_mode, ZN__TCP_RTX_PERSIST); /* data waits, window shut */
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK, .win = W(8192));
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 100);
+  ZT_EQ(c->rtx_mode, ZN__TCP_RTX_RTO);     /* no more probes: timed data */
+  ack_all(&f);
+  ZT_EQ(c->rtx_mode, ZN__TCP_RTX_OFF);
+  f.in_api++;
+  zn_tcp_set_keepalive(c, 1000, 500, 3);
+  f.in_api--;
+  ZT_EQ(c->misc_mode, ZN__TCP_MISC_KEEPALIVE);
+  fx_close(&f);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | FIN);
+  EXPECT_STATE(&f, ZN_TCP_FIN_WAIT_1);
+  ZT_EQ(c->rtx_mode, ZN__TCP_RTX_RTO);     /* the FIN in flight */
+  ack_all(&f);
+  EXPECT_STATE(&f, ZN_TCP_FIN_WAIT_2);
+  ZT_EQ(c->rtx_mode, ZN__TCP_RTX_OFF);
+  ZT_EQ(c->misc_mode, ZN__TCP_MISC_FIN_WAIT_2); /* closed: a time limit */
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK | FIN);
+  f.p_nxt++;
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  EXPECT_STATE(&f, ZN_TCP_TIME_WAIT);
+  ZT_EQ(c->misc_mode, ZN__TCP_MISC_TIME_WAIT);
+  fx_free(&f);
+}
+
 ZT_TEST(test_established_keepalive) {
   struct fx f;
   fx_init(&f, NULL);
@@ -3903,6 +3957,7 @@ int main(void) {
   ZT_RUN(test_established_persist_answered_forever);
   ZT_RUN(test_established_persist_window_update_lost);
   ZT_RUN(test_established_small_window);
+  ZT_RUN(test_timer_modes);
   ZT_RUN(test_established_keepalive);
   ZT_RUN(test_established_keepalive_data);
   ZT_RUN(test_fin_wait_2_keepalive_after_shutdown);
