@@ -124,7 +124,8 @@ bool zn__tcp_mem_rcv_full(const struct zn_stack *st) {
 
 /* A write was refused for the bound: ask to hear when buffers free. */
 static void mem_wait(struct zn_tcp_conn *c) {
-  c->flags |= ZN__TCPF_MEM_WAIT | ZN__TCPF_WANT_WRITABLE;
+  c->mem |= ZN__TCPM_MEM_WAIT;
+  c->notify |= ZN__TCPN_WANT_WRITABLE;
   c->st->tcp.mem_wait = true;
   ZN_STAT_INC(c->st, tcp_mem_wait);
 }
@@ -157,23 +158,23 @@ static void mem_wake(struct zn_stack *st) {
   }
   for (uint32_t i = 0; i < st->cfg.tcp_conns; i++) {
     struct zn_tcp_conn *c = &t->conns[i];
-    if (readers && (c->flags & ZN__TCPF_RCV_CLAMPED)) {
+    if (readers && (c->mem & ZN__TCPM_RCV_CLAMPED)) {
       bool live = c->state >= ZN_TCP_ESTABLISHED &&
                   c->state != ZN_TCP_TIME_WAIT && c->state != ZN_TCP_CLOSED;
       if (live && zn__tcp_rcv_wnd(c) < zn__tcp_seg_size(c)) {
         t->rcv_clamped = true; /* still shut: wait for more room */
       } else {
-        c->flags &= ~(uint32_t)ZN__TCPF_RCV_CLAMPED;
+        c->mem &= (uint8_t)~ZN__TCPM_RCV_CLAMPED;
         if (live) {
           c->flags |= ZN__TCPF_ACK_NOW;
           zn__tcp_output(c);
         }
       }
     }
-    if (!writers || !(c->flags & ZN__TCPF_MEM_WAIT))
+    if (!writers || !(c->mem & ZN__TCPM_MEM_WAIT))
       continue;
-    c->flags &= ~(uint32_t)ZN__TCPF_MEM_WAIT;
-    if (app_owned(c) && !(c->flags & ZN__TCPF_USER_CLOSED))
+    c->mem &= (uint8_t)~ZN__TCPM_MEM_WAIT;
+    if (app_owned(c) && !(c->life & ZN__TCPL_USER_CLOSED))
       zn__tcp_reap_add(c); /* zn__tcp_reap delivers on_writable */
   }
 }
@@ -379,15 +380,15 @@ void zn__tcp_notify_error(struct zn_tcp_conn *c, int err) {
 }
 
 void zn__tcp_notify_readable(struct zn_tcp_conn *c) {
-  c->flags |= ZN__TCPF_NOTIFY_READ;
+  c->notify |= ZN__TCPN_NOTIFY_READ;
 }
 
 void zn__tcp_notify_connected(struct zn_tcp_conn *c) {
-  c->flags |= ZN__TCPF_CONNECTED_NOTIFY;
+  c->notify |= ZN__TCPN_CONNECTED_NOTIFY;
 }
 
 void zn__tcp_notify_accept(struct zn_tcp_conn *l) {
-  l->flags |= ZN__TCPF_NOTIFY_READ;
+  l->notify |= ZN__TCPN_NOTIFY_READ;
 }
 
 /* The app holds a handle to c: connections it opened, listeners, and
@@ -399,11 +400,11 @@ static bool app_owned(const struct zn_tcp_conn *c) {
 /* Deliver what processing collected, app callbacks last. */
 void zn__tcp_deliver(struct zn_tcp_conn *c) {
   zn__tcp_mem_sync(c);
-  if ((c->flags & ZN__TCPF_USER_CLOSED) || !app_owned(c))
+  if ((c->life & ZN__TCPL_USER_CLOSED) || !app_owned(c))
     return;
   if (c->state == ZN_TCP_LISTEN) {
-    if ((c->flags & ZN__TCPF_NOTIFY_READ) && c->acq_len) {
-      c->flags &= ~(uint32_t)ZN__TCPF_NOTIFY_READ;
+    if ((c->notify & ZN__TCPN_NOTIFY_READ) && c->acq_len) {
+      c->notify &= (uint8_t)~ZN__TCPN_NOTIFY_READ;
       if (c->cb.on_accept) {
         c->in_cb++;
         c->cb.on_accept(c, c->arg);
@@ -412,22 +413,22 @@ void zn__tcp_deliver(struct zn_tcp_conn *c) {
     }
     return;
   }
-  if (c->flags & ZN__TCPF_CONNECTED_NOTIFY) {
-    c->flags &= ~(uint32_t)ZN__TCPF_CONNECTED_NOTIFY;
+  if (c->notify & ZN__TCPN_CONNECTED_NOTIFY) {
+    c->notify &= (uint8_t)~ZN__TCPN_CONNECTED_NOTIFY;
     call(c, c->cb.on_connected);
   }
-  if ((c->flags & ZN__TCPF_NOTIFY_READ) && !(c->flags & ZN__TCPF_USER_CLOSED)) {
-    c->flags &= ~(uint32_t)ZN__TCPF_NOTIFY_READ;
+  if ((c->notify & ZN__TCPN_NOTIFY_READ) && !(c->life & ZN__TCPL_USER_CLOSED)) {
+    c->notify &= (uint8_t)~ZN__TCPN_NOTIFY_READ;
     call(c, c->cb.on_readable);
   }
-  if ((c->flags & ZN__TCPF_WANT_WRITABLE) && !(c->flags & ZN__TCPF_USER_CLOSED) &&
+  if ((c->notify & ZN__TCPN_WANT_WRITABLE) && !(c->life & ZN__TCPL_USER_CLOSED) &&
       !c->err && zn_tcp_writable(c) > 0) {
-    c->flags &= ~(uint32_t)ZN__TCPF_WANT_WRITABLE;
+    c->notify &= (uint8_t)~ZN__TCPN_WANT_WRITABLE;
     call(c, c->cb.on_writable);
   }
-  if (c->err && !(c->flags & ZN__TCPF_ERR_NOTIFIED) &&
-      !(c->flags & ZN__TCPF_USER_CLOSED)) {
-    c->flags |= ZN__TCPF_ERR_NOTIFIED;
+  if (c->err && !(c->notify & ZN__TCPN_ERR_NOTIFIED) &&
+      !(c->life & ZN__TCPL_USER_CLOSED)) {
+    c->notify |= ZN__TCPN_ERR_NOTIFIED;
     if (c->cb.on_error) {
       c->in_cb++;
       c->cb.on_error(c, c->arg, c->err);
@@ -437,9 +438,9 @@ void zn__tcp_deliver(struct zn_tcp_conn *c) {
 }
 
 void zn__tcp_reap_add(struct zn_tcp_conn *c) {
-  if (c->flags & ZN__TCPF_REAP)
+  if (c->life & ZN__TCPL_REAP)
     return;
-  c->flags |= ZN__TCPF_REAP;
+  c->life |= ZN__TCPL_REAP;
   c->next = c->st->tcp.reap;
   c->st->tcp.reap = c;
 }
@@ -451,7 +452,7 @@ static void acq_remove(struct zn_tcp_conn *l, struct zn_tcp_conn *c) {
     if (*pp == c) {
       *pp = c->next;
       l->acq_len--;
-      c->flags &= ~(uint32_t)ZN__TCPF_IN_ACCEPTQ;
+      c->life &= (uint8_t)~ZN__TCPL_IN_ACCEPTQ;
       if (!*pp)
         break;
     }
@@ -473,16 +474,16 @@ void zn__tcp_closed(struct zn_tcp_conn *c) {
     c->st->tcp.ntimewait--;
   zn__tcp_timers_stop(c);
   zn__tcp_hash_out(c);
-  if (c->parent && (c->flags & ZN__TCPF_IN_ACCEPTQ))
+  if (c->parent && (c->life & ZN__TCPL_IN_ACCEPTQ))
     acq_remove(c->parent, c);
   c->state = ZN_TCP_CLOSED;
-  c->flags |= ZN__TCPF_ZOMBIE;
+  c->life |= ZN__TCPL_ZOMBIE;
   /* Data and references are released now; the handle stays until the app
    * lets go of it (zn_tcp_close), or at once if the app has none.  After
    * an orderly close, what was received and not yet read stays readable
    * (the stack acknowledged it: dropping it would lose data while reads
    * report a clean end of stream); a reset or a timeout discards it. */
-  bool keep = app_owned(c) && !(c->flags & ZN__TCPF_USER_CLOSED) && !c->err;
+  bool keep = app_owned(c) && !(c->life & ZN__TCPL_USER_CLOSED) && !c->err;
   struct zn_bufq rcvq = c->rcvq;
   uint32_t rcvq_bytes = c->rcvq_bytes;
   if (keep) {
@@ -495,7 +496,7 @@ void zn__tcp_closed(struct zn_tcp_conn *c) {
     c->rcvq_bytes = rcvq_bytes;
     zn__tcp_mem_sync(c);
   }
-  if (!app_owned(c) || (c->flags & ZN__TCPF_USER_CLOSED))
+  if (!app_owned(c) || (c->life & ZN__TCPL_USER_CLOSED))
     zn__tcp_reap_add(c);
 }
 
@@ -523,16 +524,17 @@ void zn__tcp_release_all(struct zn_tcp_conn *c) {
     c->acq_len = 0;
     while (x) {
       struct zn_tcp_conn *n = x->next;
-      x->flags &= ~(uint32_t)ZN__TCPF_IN_ACCEPTQ;
+      x->life &= (uint8_t)~ZN__TCPL_IN_ACCEPTQ;
       /* Never accepted: the app never held it, so no on_closed (without
        * a parent app_owned() would say otherwise). */
-      x->flags |= ZN__TCPF_USER_CLOSED | ZN__TCPF_CLOSED_NOTIFIED;
+      x->life |= ZN__TCPL_USER_CLOSED;
+      x->notify |= ZN__TCPN_CLOSED_NOTIFIED;
       x->parent = NULL;
       if (x->state != ZN_TCP_CLOSED) {
         zn__tcp_send_rst_conn(x);
         zn__tcp_closed(x);
       }
-      x->flags |= ZN__TCPF_USER_CLOSED;
+      x->life |= ZN__TCPL_USER_CLOSED;
       zn__tcp_reap_add(x);
       x = n;
     }
@@ -551,20 +553,20 @@ void zn__tcp_reap(struct zn_stack *st) {
   while (st->tcp.reap) {
     struct zn_tcp_conn *c = st->tcp.reap;
     st->tcp.reap = c->next;
-    c->flags &= ~(uint32_t)ZN__TCPF_REAP;
-    if (app_owned(c) && !(c->flags & ZN__TCPF_USER_CLOSED)) {
+    c->life &= (uint8_t)~ZN__TCPL_REAP;
+    if (app_owned(c) && !(c->life & ZN__TCPL_USER_CLOSED)) {
       /* Queued by zn_tcp_accept() with news for the app, not to go. */
       zn__tcp_deliver(c);
       continue;
     }
-    if (app_owned(c) && !(c->flags & ZN__TCPF_CLOSED_NOTIFIED)) {
-      c->flags |= ZN__TCPF_CLOSED_NOTIFIED;
+    if (app_owned(c) && !(c->notify & ZN__TCPN_CLOSED_NOTIFIED)) {
+      c->notify |= ZN__TCPN_CLOSED_NOTIFIED;
       call(c, c->cb.on_closed);
     }
     if (c->state == ZN_TCP_CLOSED) {
       if (c->parent) {
         struct zn_tcp_conn *l = c->parent;
-        if (c->flags & ZN__TCPF_IN_ACCEPTQ)
+        if (c->life & ZN__TCPL_IN_ACCEPTQ)
           acq_remove(l, c);
       }
       free_slot(c);
@@ -669,20 +671,20 @@ int zn_tcp_accept(struct zn_tcp_conn *l, struct zn_tcp_conn **out) {
     l->acq_tail = NULL;
   l->acq_len--;
   c->next = NULL;
-  c->flags &= ~(uint32_t)ZN__TCPF_IN_ACCEPTQ;
+  c->life &= (uint8_t)~ZN__TCPL_IN_ACCEPTQ;
   c->parent = NULL; /* the app holds it now */
   *out = c;
   /* Whatever arrived while it waited is news to the app now. */
   if (zn_tcp_readable(c) || (c->flags & ZN__TCPF_FIN_RCVD))
-    c->flags |= ZN__TCPF_NOTIFY_READ;
+    c->notify |= ZN__TCPN_NOTIFY_READ;
   if (c->state == ZN_TCP_CLOSED) {
     /* Reset while waiting: the app learns it through on_error. */
-    c->flags |= ZN__TCPF_ZOMBIE;
+    c->life |= ZN__TCPL_ZOMBIE;
   }
   /* No callback inside an API call: the reap pass at the end of the poll
    * delivers that news (nothing else would until the next segment or
    * timer of this connection, maybe never). */
-  if ((c->flags & ZN__TCPF_NOTIFY_READ) || c->err)
+  if ((c->notify & ZN__TCPN_NOTIFY_READ) || c->err)
     zn__tcp_reap_add(c);
   return ZN_OK;
 }
@@ -738,7 +740,8 @@ void zn_tcp_set_callbacks(struct zn_tcp_conn *c,
 static int write_err(const struct zn_tcp_conn *c) {
   if (c->err)
     return c->err;
-  if (c->flags & (ZN__TCPF_FIN_QUEUED | ZN__TCPF_SHUT_WR | ZN__TCPF_USER_CLOSED))
+  if ((c->flags & ZN__TCPF_FIN_QUEUED) ||
+      (c->life & (ZN__TCPL_SHUT_WR | ZN__TCPL_USER_CLOSED)))
     return ZN_EPIPE;
   switch (c->state) {
   case ZN_TCP_ESTABLISHED:
@@ -830,7 +833,7 @@ long zn_tcp_write(struct zn_tcp_conn *c, const void *data, size_t len) {
   }
   zn__tcp_mem_sync(c);
   if (done < len)
-    c->flags |= ZN__TCPF_WANT_WRITABLE;
+    c->notify |= ZN__TCPN_WANT_WRITABLE;
   if (done == 0)
     return ZN_EAGAIN;
   kick_output(c);
@@ -847,7 +850,7 @@ int zn_tcp_write_ref(struct zn_tcp_conn *c, const void *data, size_t len,
   /* The bytes are the caller's memory, not ours: what is bounded is the
    * number of references, each costing one descriptor buffer. */
   if (c->nrefs >= ZN_TCP_MAX_REFS || (size_t)c->snd_queued + len > UINT32_MAX / 2) {
-    c->flags |= ZN__TCPF_WANT_WRITABLE;
+    c->notify |= ZN__TCPN_WANT_WRITABLE;
     return ZN_EAGAIN;
   }
   if (zn__tcp_mem_full(c->st)) {
@@ -856,12 +859,12 @@ int zn_tcp_write_ref(struct zn_tcp_conn *c, const void *data, size_t len,
   }
   if (zn__tcp_over_share(c, false)) {
     ZN_STAT_INC(c->st, tcp_snd_share);
-    c->flags |= ZN__TCPF_WANT_WRITABLE;
+    c->notify |= ZN__TCPN_WANT_WRITABLE;
     return ZN_EAGAIN;
   }
   struct zn_buf *t = zn__buf_alloc(c->st, 0);
   if (!t) {
-    c->flags |= ZN__TCPF_WANT_WRITABLE;
+    c->notify |= ZN__TCPN_WANT_WRITABLE;
     return ZN_EAGAIN;
   }
   struct zn__tcp_chunk *k = (struct zn__tcp_chunk *)(void *)t->cb;
@@ -970,10 +973,10 @@ long zn_tcp_read(struct zn_tcp_conn *c, void *buf, size_t len) {
 int zn_tcp_shutdown(struct zn_tcp_conn *c) {
   if (c->state != ZN_TCP_ESTABLISHED && c->state != ZN_TCP_CLOSE_WAIT &&
       c->state != ZN_TCP_SYN_RECEIVED && c->state != ZN_TCP_SYN_SENT)
-    return c->flags & ZN__TCPF_SHUT_WR ? ZN_OK : ZN_ENOTCONN;
-  if (c->flags & ZN__TCPF_SHUT_WR)
+    return c->life & ZN__TCPL_SHUT_WR ? ZN_OK : ZN_ENOTCONN;
+  if (c->life & ZN__TCPL_SHUT_WR)
     return ZN_OK;
-  c->flags |= ZN__TCPF_SHUT_WR;
+  c->life |= ZN__TCPL_SHUT_WR;
   if (c->state == ZN_TCP_SYN_SENT)
     return ZN_OK; /* the FIN goes once connected (act_synsent_synack) */
   zn__tcp_fsm(c, ZN__EV_U_CLOSE, NULL);
@@ -981,17 +984,17 @@ int zn_tcp_shutdown(struct zn_tcp_conn *c) {
 }
 
 void zn_tcp_close(struct zn_tcp_conn *c) {
-  if (!c || (c->flags & ZN__TCPF_USER_CLOSED))
+  if (!c || (c->life & ZN__TCPL_USER_CLOSED))
     return;
-  c->flags |= ZN__TCPF_USER_CLOSED;
-  if (c->flags & ZN__TCPF_ZOMBIE) {
+  c->life |= ZN__TCPL_USER_CLOSED;
+  if (c->life & ZN__TCPL_ZOMBIE) {
     zn__tcp_reap_add(c);
     return;
   }
   /* RFC 9293 §3.10.4 / RFC 2525 §2.17: closing with unread data resets. */
   if (c->rcvq_bytes && c->state >= ZN_TCP_ESTABLISHED) {
     zn__tcp_fsm(c, ZN__EV_U_ABORT, NULL);
-  } else if (c->flags & ZN__TCPF_SHUT_WR) {
+  } else if (c->life & ZN__TCPL_SHUT_WR) {
     /* The FIN is already on its way; only the handle goes. */
     if (c->state == ZN_TCP_SYN_SENT)
       zn__tcp_fsm(c, ZN__EV_U_CLOSE, NULL);
@@ -1007,10 +1010,10 @@ void zn_tcp_close(struct zn_tcp_conn *c) {
 }
 
 void zn_tcp_abort(struct zn_tcp_conn *c) {
-  if (!c || (c->flags & ZN__TCPF_USER_CLOSED))
+  if (!c || (c->life & ZN__TCPL_USER_CLOSED))
     return;
-  c->flags |= ZN__TCPF_USER_CLOSED;
-  if (!(c->flags & ZN__TCPF_ZOMBIE))
+  c->life |= ZN__TCPL_USER_CLOSED;
+  if (!(c->life & ZN__TCPL_ZOMBIE))
     zn__tcp_fsm(c, ZN__EV_U_ABORT, NULL);
   zn__tcp_reap_add(c);
 }
@@ -1019,7 +1022,7 @@ void zn_tcp_set_nodelay(struct zn_tcp_conn *c, bool on) {
   if (on)
     c->flags |= ZN__TCPF_NODELAY;
   else
-    c->flags &= ~(uint32_t)ZN__TCPF_NODELAY;
+    c->flags &= (uint16_t)~ZN__TCPF_NODELAY;
   if (on)
     kick_output(c);
 }

@@ -87,7 +87,7 @@ void zn__tcp_enter_recovery(struct zn_tcp_conn *c) {
   c->cc.ops->on_loss(&c->cc, c->snd_max - c->snd_una, c->st->now);
   c->recover = c->snd_max;
   c->flags |= ZN__TCPF_IN_RECOVERY;
-  c->flags &= ~(uint32_t)ZN__TCPF_RTO_RECOVERY;
+  c->flags &= (uint16_t)~ZN__TCPF_RTO_RECOVERY;
   c->rtx_next = c->snd_una;
   c->fast_retransmits++;
   ZN_STAT_INC(c->st, tcp_fast_rtx);
@@ -99,7 +99,7 @@ void zn__tcp_enter_recovery(struct zn_tcp_conn *c) {
 }
 
 static void exit_recovery(struct zn_tcp_conn *c) {
-  c->flags &= ~(uint32_t)(ZN__TCPF_IN_RECOVERY | ZN__TCPF_RTO_RECOVERY |
+  c->flags &= (uint16_t)~(ZN__TCPF_IN_RECOVERY | ZN__TCPF_RTO_RECOVERY |
                           ZN__TCPF_FENCE);
   c->cc.ops->on_recovery_end(&c->cc, c->snd_max - c->snd_una, c->st->now);
   c->dupacks = 0;
@@ -125,7 +125,7 @@ static void check_lost_rtx(struct zn_tcp_conn *c) {
       c->rtx_fence = c->snd_max;
       c->rtx_fence_una = c->snd_una;
     } else {
-      c->flags &= ~(uint32_t)ZN__TCPF_FENCE;
+      c->flags &= (uint16_t)~ZN__TCPF_FENCE;
     }
     return;
   }
@@ -187,7 +187,7 @@ static void ack_sample_rtt(struct zn_tcp_conn *c, uint32_t ack,
                            bool syn_acked) {
   bool sampled = false;
   if ((c->flags & ZN__TCPF_TIMING) && zn__seq_gt(ack, c->rtt_seq)) {
-    c->flags &= ~(uint32_t)ZN__TCPF_TIMING;
+    c->flags &= (uint16_t)~ZN__TCPF_TIMING;
     zn__tcp_rtt_sample(c, (uint32_t)((c->st->now - c->rtt_start) / 1000u));
     sampled = true;
   }
@@ -211,7 +211,7 @@ static void ack_sample_rtt(struct zn_tcp_conn *c, uint32_t ack,
 static void ack_probe_repair(struct zn_tcp_conn *c, uint32_t ack) {
   if (!(c->flags & ZN__TCPF_TLP_RTX) || !zn__seq_geq(ack, c->tlp_high))
     return;
-  c->flags &= ~(uint32_t)ZN__TCPF_TLP_RTX;
+  c->flags &= (uint16_t)~ZN__TCPF_TLP_RTX;
   if (!(c->flags & ZN__TCPF_IN_RECOVERY))
     c->cc.ops->on_loss(&c->cc, c->snd_max - c->snd_una, c->st->now);
 }
@@ -270,14 +270,14 @@ static void ack_new_data(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
   uint32_t data = ack - c->snd_una;
   bool syn_acked = false;
   if (c->flags & ZN__TCPF_SYN_UNACKED) {
-    c->flags &= ~(uint32_t)ZN__TCPF_SYN_UNACKED;
+    c->flags &= (uint16_t)~ZN__TCPF_SYN_UNACKED;
     data--;
     syn_acked = true;
   }
   ack_sample_rtt(c, ack, syn_acked);
   c->rtx_count = 0;
   c->persist_backoff = 0;
-  c->flags &= ~(uint32_t)ZN__TCPF_PROBE_SENT;
+  c->flags &= (uint16_t)~ZN__TCPF_PROBE_SENT;
   ack_probe_repair(c, ack);
   c->snd_una = ack;
   if (zn__seq_lt(c->snd_nxt, ack))

@@ -13,7 +13,7 @@
 #include "znet/err.h"
 
 static void leave_synq(struct zn_tcp_conn *c) {
-  if (c->parent && c->parent->synq_len && !(c->flags & ZN__TCPF_IN_ACCEPTQ))
+  if (c->parent && c->parent->synq_len && !(c->life & ZN__TCPL_IN_ACCEPTQ))
     c->parent->synq_len--;
 }
 
@@ -75,11 +75,12 @@ void zn__tcp_act_close_listener(struct zn_tcp_conn *c,
   struct zn_stack *st = c->st;
   for (uint32_t i = 0; i < st->cfg.tcp_conns; i++) {
     struct zn_tcp_conn *x = &st->tcp.conns[i];
-    if (x->parent == c && !(x->flags & ZN__TCPF_IN_ACCEPTQ) &&
+    if (x->parent == c && !(x->life & ZN__TCPL_IN_ACCEPTQ) &&
         x->state != ZN_TCP_CLOSED) {
       x->parent = NULL;
       /* The app never held it: no on_closed. */
-      x->flags |= ZN__TCPF_USER_CLOSED | ZN__TCPF_CLOSED_NOTIFIED;
+      x->life |= ZN__TCPL_USER_CLOSED;
+      x->notify |= ZN__TCPN_CLOSED_NOTIFIED;
       zn__tcp_send_rst_conn(x);
       zn__tcp_closed(x);
     }
@@ -286,7 +287,7 @@ void zn__tcp_act_listen_ack(struct zn_tcp_conn *l, struct zn__tcp_seg *seg) {
   x->state = ZN_TCP_ESTABLISHED;
   zn__tcp_hash_in(x);
   ZN_STAT_INC(st, tcp_established);
-  x->flags |= ZN__TCPF_IN_ACCEPTQ;
+  x->life |= ZN__TCPL_IN_ACCEPTQ;
   x->next = NULL;
   if (l->acq_tail)
     l->acq_tail->next = x;
@@ -311,7 +312,7 @@ void zn__tcp_act_synsent_synack(struct zn_tcp_conn *c,
   c->rcv_nxt = seg->seq + 1;
   c->rcv_adv = c->rcv_nxt;
   c->snd_una = seg->ack;
-  c->flags &= ~(uint32_t)ZN__TCPF_SYN_UNACKED;
+  c->flags &= (uint16_t)~ZN__TCPF_SYN_UNACKED;
   if (zn__seq_lt(c->snd_nxt, c->snd_una))
     c->snd_nxt = c->snd_una;
   c->snd_wnd = seg->wnd; /* never scaled in a SYN */
@@ -452,7 +453,7 @@ void zn__tcp_act_synrcvd_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
   struct zn_tcp_conn *l = c->parent;
   if ((c->flags & ZN__TCPF_PASSIVE) && l) {
     leave_synq(c);
-    c->flags |= ZN__TCPF_IN_ACCEPTQ;
+    c->life |= ZN__TCPL_IN_ACCEPTQ;
     c->next = NULL;
     if (l->acq_tail)
       l->acq_tail->next = c;

@@ -173,7 +173,7 @@ void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
    * SYN_SENT/SYN_RECEIVED queues the FIN "for processing after entering
    * ESTABLISHED state", through the chart (ESTABLISHED -> FIN_WAIT_1,
    * CLOSE_WAIT -> LAST_ACK). */
-  if ((c->flags & ZN__TCPF_SHUT_WR) && !(c->flags & ZN__TCPF_FIN_QUEUED) &&
+  if ((c->life & ZN__TCPL_SHUT_WR) && !(c->flags & ZN__TCPF_FIN_QUEUED) &&
       (c->state == ZN_TCP_ESTABLISHED || c->state == ZN_TCP_CLOSE_WAIT))
     zn__tcp_fsm(c, ZN__EV_U_CLOSE, NULL);
   /* Send what is due, then tell the application (a child's listener

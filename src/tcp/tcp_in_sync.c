@@ -259,7 +259,7 @@ static bool seventh_check_text(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
     zn_buf_free(b);
     return false;
   }
-  if (s->len && (c->flags & ZN__TCPF_USER_CLOSED)) {
+  if (s->len && (c->life & ZN__TCPL_USER_CLOSED)) {
     /* New data for an application that has closed: nobody will read it,
      * so reset rather than let it fill the window (as Linux does; RFC
      * 2525 §2.17). */

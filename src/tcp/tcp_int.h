@@ -131,33 +131,49 @@ enum zn__tcp_misc_mode {
   ZN__TCP_MISC_TIME_WAIT
 };
 
+/* The connection's flags, in four groups, each its own field of struct
+ * zn_tcp_conn (the timers' roles are their modes, above). */
+
+/* c->flags: protocol state beside the RFC state. */
 enum {
-  ZN__TCPF_PASSIVE = 1u << 0,   /* created by a listener */
-  ZN__TCPF_USER_CLOSED = 1u << 1, /* zn_tcp_close/abort called */
-  ZN__TCPF_FIN_QUEUED = 1u << 2,  /* send FIN after queued data */
-  ZN__TCPF_FIN_SENT = 1u << 3,
-  ZN__TCPF_FIN_RCVD = 1u << 4,    /* the peer's FIN is in rcv_nxt */
-  ZN__TCPF_NODELAY = 1u << 5,
-  ZN__TCPF_ACK_NOW = 1u << 6,     /* send an ACK at the next output */
-  ZN__TCPF_IN_RECOVERY = 1u << 7,
-  ZN__TCPF_WANT_WRITABLE = 1u << 8, /* a write fell short */
-  ZN__TCPF_NOTIFY_READ = 1u << 9,
-  ZN__TCPF_COOKIE = 1u << 10,     /* made from a SYN cookie */
-  ZN__TCPF_IN_ACCEPTQ = 1u << 11,
-  ZN__TCPF_REAP = 1u << 12,       /* on the reap list */
-  ZN__TCPF_ERR_NOTIFIED = 1u << 13,
-  ZN__TCPF_TIMING = 1u << 14,     /* an RTT sample is being timed */
-  ZN__TCPF_RTO_RECOVERY = 1u << 15, /* retransmitting after an RTO */
-  ZN__TCPF_CLOSED_NOTIFIED = 1u << 16,
-  ZN__TCPF_SHUT_WR = 1u << 17,    /* zn_tcp_shutdown called */
-  ZN__TCPF_CONNECTED_NOTIFY = 1u << 18,
-  ZN__TCPF_ZOMBIE = 1u << 19,     /* reached CLOSED; waiting to be freed */
-  ZN__TCPF_SYN_UNACKED = 1u << 20, /* our SYN is not acknowledged yet */
-  ZN__TCPF_MEM_WAIT = 1u << 21,   /* a write met the stack-wide bound */
-  ZN__TCPF_PROBE_SENT = 1u << 23,  /* a probe went out; next is the RTO */
-  ZN__TCPF_TLP_RTX = 1u << 24,     /* the probe resent data (tlp_high) */
-  ZN__TCPF_RCV_CLAMPED = 1u << 26, /* window held shut by the stack-wide bound */
-  ZN__TCPF_FENCE = 1u << 27,       /* rtx_fence watches SND.UNA's resend */
+  ZN__TCPF_PASSIVE = 1u << 0,      /* created by a listener */
+  ZN__TCPF_COOKIE = 1u << 1,       /* made from a SYN cookie */
+  ZN__TCPF_SYN_UNACKED = 1u << 2,  /* our SYN is not acknowledged yet */
+  ZN__TCPF_FIN_QUEUED = 1u << 3,   /* send FIN after queued data */
+  ZN__TCPF_FIN_SENT = 1u << 4,
+  ZN__TCPF_FIN_RCVD = 1u << 5,     /* the peer's FIN is in rcv_nxt */
+  ZN__TCPF_NODELAY = 1u << 6,
+  ZN__TCPF_ACK_NOW = 1u << 7,      /* send an ACK at the next output */
+  ZN__TCPF_TIMING = 1u << 8,       /* an RTT sample is being timed */
+  ZN__TCPF_IN_RECOVERY = 1u << 9,
+  ZN__TCPF_RTO_RECOVERY = 1u << 10, /* retransmitting after an RTO */
+  ZN__TCPF_PROBE_SENT = 1u << 11,  /* a loss probe went out; next is the RTO */
+  ZN__TCPF_TLP_RTX = 1u << 12,     /* the probe resent data (tlp_high) */
+  ZN__TCPF_FENCE = 1u << 13,       /* rtx_fence watches SND.UNA's resend */
+};
+
+/* c->life: the handle's life outside the protocol. */
+enum {
+  ZN__TCPL_USER_CLOSED = 1u << 0,  /* zn_tcp_close/abort called */
+  ZN__TCPL_SHUT_WR = 1u << 1,      /* zn_tcp_shutdown called */
+  ZN__TCPL_IN_ACCEPTQ = 1u << 2,   /* on its listener's accept queue */
+  ZN__TCPL_REAP = 1u << 3,         /* on the reap list */
+  ZN__TCPL_ZOMBIE = 1u << 4,       /* reached CLOSED; waiting to be freed */
+};
+
+/* c->notify: callbacks pending or already given (zn__tcp_deliver). */
+enum {
+  ZN__TCPN_NOTIFY_READ = 1u << 0,
+  ZN__TCPN_WANT_WRITABLE = 1u << 1, /* a write fell short */
+  ZN__TCPN_CONNECTED_NOTIFY = 1u << 2,
+  ZN__TCPN_ERR_NOTIFIED = 1u << 3,
+  ZN__TCPN_CLOSED_NOTIFIED = 1u << 4,
+};
+
+/* c->mem: the stack-wide memory bound's marks on c (tcp.c). */
+enum {
+  ZN__TCPM_MEM_WAIT = 1u << 0,     /* a write met the stack-wide bound */
+  ZN__TCPM_RCV_CLAMPED = 1u << 1,  /* window held shut by the bound */
 };
 
 #define ZN__TCP_MAX_SACK_HOLES 16
@@ -167,12 +183,15 @@ struct zn_tcp_conn {
   uint8_t state;               /* enum zn_tcp_state */
   uint8_t cc_algo;
   uint16_t in_cb;              /* callbacks running */
-  uint32_t flags;              /* ZN__TCPF_* */
+  uint16_t flags;              /* ZN__TCPF_*: protocol state */
+  uint8_t life;                /* ZN__TCPL_*: the handle's life */
+  uint8_t notify;              /* ZN__TCPN_*: callbacks pending/given */
   int err;                     /* sticky failure, 0 if none */
   int soft_err;                /* ICMP soft error, reported on timeout */
   uint8_t rtx_mode;            /* enum zn__tcp_rtx_mode: rtx_timer's role */
   uint8_t hashed;              /* ZN__TCP_HASHED_*: which table holds it */
   uint8_t misc_mode;           /* enum zn__tcp_misc_mode: misc_timer's role */
+  uint8_t mem;                 /* ZN__TCPM_*: memory bound marks */
 
   /* Identity and lookup. */
   uint32_t laddr, raddr;

@@ -233,12 +233,12 @@ void zn__tcp_enter_timewait(struct zn_tcp_conn *c) {
   zn__tcp_arm_2msl(c);
   c->st->tcp.ntimewait++;
   /* The application that closed is done with the handle. */
-  if (c->flags & ZN__TCPF_USER_CLOSED)
+  if (c->life & ZN__TCPL_USER_CLOSED)
     zn__tcp_reap_add(c);
 }
 
 void zn__tcp_arm_fw2(struct zn_tcp_conn *c) {
-  if (c->state == ZN_TCP_FIN_WAIT_2 && (c->flags & ZN__TCPF_USER_CLOSED))
+  if (c->state == ZN_TCP_FIN_WAIT_2 && (c->life & ZN__TCPL_USER_CLOSED))
     misc_start(c, ZN__TCP_MISC_FIN_WAIT_2, ZN_MS(c->st->cfg.tcp_fw2_ms));
 }
 
@@ -249,7 +249,7 @@ void zn__tcp_arm_fw2(struct zn_tcp_conn *c) {
 static bool ka_state(const struct zn_tcp_conn *c) {
   return c->state == ZN_TCP_ESTABLISHED || c->state == ZN_TCP_CLOSE_WAIT ||
          (c->state == ZN_TCP_FIN_WAIT_2 &&
-          !(c->flags & ZN__TCPF_USER_CLOSED));
+          !(c->life & ZN__TCPL_USER_CLOSED));
 }
 
 void zn__tcp_arm_keepalive(struct zn_tcp_conn *c) {
@@ -431,9 +431,9 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
       c->rcvq_bytes + c->ooo.bytes + seg <= c->rcvbuf) {
     /* Rather than take data only to drop it, the window stays where it
      * was; tcp.c sends the update once the receive queues have eased. */
-    if (!(c->flags & ZN__TCPF_RCV_CLAMPED))
+    if (!(c->mem & ZN__TCPM_RCV_CLAMPED))
       ZN_STAT_INC(st, tcp_wnd_clamped);
-    c->flags |= ZN__TCPF_RCV_CLAMPED;
+    c->mem |= ZN__TCPM_RCV_CLAMPED;
     st->tcp.rcv_clamped = true;
   }
   uint32_t wfield = syn ? (wnd > 65535 ? 65535 : wnd) : wnd >> c->rcv_wscale;
@@ -463,7 +463,7 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
       c->rcv_adv = edge;
     zn__tcp_mem_sync(c);
     c->segs_unacked = 0;
-    c->flags &= ~(uint32_t)ZN__TCPF_ACK_NOW;
+    c->flags &= (uint16_t)~ZN__TCPF_ACK_NOW;
     zn_timer_stop(st, &c->ack_timer);
   }
   struct zn__ip_tx tx = {0};
@@ -632,7 +632,7 @@ static uint32_t transmit_upto(struct zn_tcp_conn *c, uint32_t seq,
     /* Karn: a retransmitted range cannot time the RTT. */
     if ((c->flags & ZN__TCPF_TIMING) && zn__seq_geq(c->rtt_seq, seq) &&
         zn__seq_lt(c->rtt_seq, seq + used))
-      c->flags &= ~(uint32_t)ZN__TCPF_TIMING;
+      c->flags &= (uint16_t)~ZN__TCPF_TIMING;
   } else {
     c->bytes_sent += len;
     if (!(c->flags & ZN__TCPF_TIMING)) {
@@ -859,12 +859,12 @@ static void rtx_fire_rto(struct zn_tcp_conn *c) {
   c->cc.ops->on_rto(&c->cc, flight(c), c->st->now);
   c->recover = c->snd_max;
   c->flags |= ZN__TCPF_IN_RECOVERY | ZN__TCPF_RTO_RECOVERY;
-  c->flags &= ~(uint32_t)(ZN__TCPF_TIMING | ZN__TCPF_PROBE_SENT |
+  c->flags &= (uint16_t)~(ZN__TCPF_TIMING | ZN__TCPF_PROBE_SENT |
                           ZN__TCPF_TLP_RTX);
   c->dupacks = 0;
   c->rtx_next = c->snd_una;
   c->snd_nxt = c->snd_una;
-  c->flags &= ~(uint32_t)ZN__TCPF_FIN_SENT;
+  c->flags &= (uint16_t)~ZN__TCPF_FIN_SENT;
   if (c->flags & ZN__TCPF_SYN_UNACKED) {
     zn__tcp_send_syn(c, true);
   } else {
@@ -905,7 +905,7 @@ static void rtx_fire_syn(struct zn_tcp_conn *c) {
   c->rtx_count++;
   c->retransmits++;
   ZN_STAT_INC(c->st, tcp_rtx);
-  c->flags &= ~(uint32_t)ZN__TCPF_TIMING; /* Karn */
+  c->flags &= (uint16_t)~ZN__TCPF_TIMING; /* Karn */
   zn__tcp_send_syn(c, c->state == ZN_TCP_SYN_RECEIVED);
   zn__tcp_arm_rtx(c);
 }
@@ -1003,7 +1003,7 @@ static void misc_fire_keepalive(struct zn_tcp_conn *c) {
 /* misc_timer as FIN_WAIT_2: the peer's FIN never came after the
  * application closed (T_FW2). */
 static void misc_fire_fin_wait_2(struct zn_tcp_conn *c) {
-  if (c->state == ZN_TCP_FIN_WAIT_2 && (c->flags & ZN__TCPF_USER_CLOSED))
+  if (c->state == ZN_TCP_FIN_WAIT_2 && (c->life & ZN__TCPL_USER_CLOSED))
     zn__tcp_fsm(c, ZN__EV_T_FW2, NULL);
 }
 
