@@ -63,120 +63,9 @@ void zn__tcp_init(struct zn_stack *st, void **mem) {
     t->conns[i].next = t->free;
     t->free = &t->conns[i];
   }
-  uint32_t all = st->cfg.nbufs + st->cfg.nbigbufs;
-  t->mem_limit = st->cfg.tcp_mem_bufs ? st->cfg.tcp_mem_bufs : all - all / 4;
-  if (t->mem_limit > all)
-    t->mem_limit = all;
+  zn__tcp_mem_init(st);
   if (n)
     zn__ip_register(st, ZN_IPPROTO_TCP, zn__tcp_input, zn__tcp_icmp_err);
-}
-
-static bool app_owned(const struct zn_tcp_conn *c);
-
-/* ---- the stack-wide bound on queued buffers ----
- *
- * Every connection's queues draw on the one buffer pool that reception
- * needs too.  Unbounded, a few hundred connections holding unread or
- * unacknowledged data took every buffer: no frame could be received, so
- * no ACK could free a send queue, and the stack stalled for good.  The
- * bound keeps a quarter of the pool (by default) out of TCP's reach: TCP
- * then drops data it cannot hold (the peer resends it, as from a full
- * Linux socket) and refuses writes until ACKs free buffers.
- *
- * Receive queues may fill only three quarters of the bound.  Otherwise
- * an echo-like application, which reads only what it can write, could
- * find every buffer holding received data and none left to write into:
- * nothing would be read again.  Send queues always drain (ACKs need no
- * application), so the quarter kept for them always comes back. */
-
-void zn__tcp_mem_sync(struct zn_tcp_conn *c) {
-  struct zn__tcp *t = &c->st->tcp;
-  uint32_t rcv = c->rcvq.count + c->ooo.nbufs;
-  uint32_t now = c->sndq.count + rcv;
-  t->nmem = t->nmem - (c->mem_charged != 0) + (now != 0);
-  t->mem_bufs = t->mem_bufs - c->mem_charged + now;
-  t->mem_rcv = t->mem_rcv - c->rcv_charged + rcv;
-  t->nrcv = t->nrcv - (c->rcv_charged != 0) + (rcv != 0);
-  /* The window still open to the peer, while it may send into it. */
-  /* (Not a half-open connection's: a SYN flood's would hold the windows
-   * of real ones shut for minutes; whatever data comes with the
-   * handshake's last ACK is held, or dropped and counted, as any.) */
-  uint32_t adv = 0;
-  if ((c->state == ZN_TCP_ESTABLISHED || c->state == ZN_TCP_FIN_WAIT_1 ||
-       c->state == ZN_TCP_FIN_WAIT_2) &&
-      !(c->flags & ZN__TCPF_FIN_RCVD) && zn__seq_gt(c->rcv_adv, c->rcv_nxt))
-    adv = c->rcv_adv - c->rcv_nxt;
-  t->promised = t->promised - c->adv_charged + adv;
-  t->npromised = t->npromised - (c->adv_charged != 0) + (adv != 0);
-  c->adv_charged = adv;
-  c->mem_charged = now;
-  c->rcv_charged = rcv;
-}
-
-bool zn__tcp_mem_full(const struct zn_stack *st) {
-  return st->tcp.mem_bufs >= st->tcp.mem_limit;
-}
-
-bool zn__tcp_mem_rcv_full(const struct zn_stack *st) {
-  return zn__tcp_mem_full(st) ||
-         st->tcp.mem_rcv >= st->tcp.mem_limit - st->tcp.mem_limit / 4;
-}
-
-/* A write was refused for the bound: ask to hear when buffers free. */
-static void mem_wait(struct zn_tcp_conn *c) {
-  c->mem |= ZN__TCPM_MEM_WAIT;
-  c->notify |= ZN__TCPN_WANT_WRITABLE;
-  c->st->tcp.mem_wait = true;
-  ZN_STAT_INC(c->st, tcp_mem_wait);
-}
-
-/* End of poll: once the queues are back under seven eighths of the bound,
- * the connections whose writes it refused hear on_writable.  A scan of
- * the table, but only after the bound was hit and has eased. */
-static void mem_wake(struct zn_stack *st) {
-  struct zn__tcp *t = &st->tcp;
-  bool writers = t->mem_wait && t->mem_bufs <= t->mem_limit - t->mem_limit / 8;
-  /* Windows the bound held shut open again once there is room for an
-   * eighth of the receive share beyond what is promised, or an equal
-   * share of the room is worth a segment (rcv_share): each connection
-   * whose window now takes a segment sends its update.  Looked at again
-   * only when the queues or the promises have changed since. */
-  uint32_t cap = t->mem_limit - t->mem_limit / 4;
-  uint64_t room = t->mem_rcv < cap ? (uint64_t)(cap - t->mem_rcv) * 536u : 0;
-  bool readers = t->rcv_clamped && !zn__tcp_mem_full(st) &&
-                 (room >= t->promised + (uint64_t)(cap / 8) * 536u ||
-                  room / (t->npromised + 1u) >= 536u) &&
-                 (t->mem_rcv != t->scan_rcv || t->promised != t->scan_promised);
-  if (!writers && !readers)
-    return;
-  if (writers)
-    t->mem_wait = false;
-  if (readers) {
-    t->rcv_clamped = false;
-    t->scan_rcv = t->mem_rcv;
-    t->scan_promised = t->promised;
-  }
-  for (uint32_t i = 0; i < st->cfg.tcp_conns; i++) {
-    struct zn_tcp_conn *c = &t->conns[i];
-    if (readers && (c->mem & ZN__TCPM_RCV_CLAMPED)) {
-      bool live = c->state >= ZN_TCP_ESTABLISHED &&
-                  c->state != ZN_TCP_TIME_WAIT && c->state != ZN_TCP_CLOSED;
-      if (live && zn__tcp_rcv_wnd(c) < zn__tcp_seg_size(c)) {
-        t->rcv_clamped = true; /* still shut: wait for more room */
-      } else {
-        c->mem &= (uint8_t)~ZN__TCPM_RCV_CLAMPED;
-        if (live) {
-          c->flags |= ZN__TCPF_ACK_NOW;
-          zn__tcp_output(c);
-        }
-      }
-    }
-    if (!writers || !(c->mem & ZN__TCPM_MEM_WAIT))
-      continue;
-    c->mem &= (uint8_t)~ZN__TCPM_MEM_WAIT;
-    if (app_owned(c) && !(c->life & ZN__TCPL_USER_CLOSED))
-      zn__tcp_reap_add(c); /* zn__tcp_reap delivers on_writable */
-  }
 }
 
 static void free_slot(struct zn_tcp_conn *c) {
@@ -391,16 +280,10 @@ void zn__tcp_notify_accept(struct zn_tcp_conn *l) {
   l->notify |= ZN__TCPN_NOTIFY_READ;
 }
 
-/* The app holds a handle to c: connections it opened, listeners, and
- * accepted children; not children still waiting in a queue. */
-static bool app_owned(const struct zn_tcp_conn *c) {
-  return !(c->flags & ZN__TCPF_PASSIVE) || !c->parent;
-}
-
 /* Deliver what processing collected, app callbacks last. */
 void zn__tcp_deliver(struct zn_tcp_conn *c) {
   zn__tcp_mem_sync(c);
-  if ((c->life & ZN__TCPL_USER_CLOSED) || !app_owned(c))
+  if ((c->life & ZN__TCPL_USER_CLOSED) || !zn__tcp_app_owned(c))
     return;
   if (c->state == ZN_TCP_LISTEN) {
     if ((c->notify & ZN__TCPN_NOTIFY_READ) && c->acq_len) {
@@ -483,7 +366,7 @@ void zn__tcp_closed(struct zn_tcp_conn *c) {
    * an orderly close, what was received and not yet read stays readable
    * (the stack acknowledged it: dropping it would lose data while reads
    * report a clean end of stream); a reset or a timeout discards it. */
-  bool keep = app_owned(c) && !(c->life & ZN__TCPL_USER_CLOSED) && !c->err;
+  bool keep = zn__tcp_app_owned(c) && !(c->life & ZN__TCPL_USER_CLOSED) && !c->err;
   struct zn_bufq rcvq = c->rcvq;
   uint32_t rcvq_bytes = c->rcvq_bytes;
   if (keep) {
@@ -496,7 +379,7 @@ void zn__tcp_closed(struct zn_tcp_conn *c) {
     c->rcvq_bytes = rcvq_bytes;
     zn__tcp_mem_sync(c);
   }
-  if (!app_owned(c) || (c->life & ZN__TCPL_USER_CLOSED))
+  if (!zn__tcp_app_owned(c) || (c->life & ZN__TCPL_USER_CLOSED))
     zn__tcp_reap_add(c);
 }
 
@@ -526,7 +409,7 @@ void zn__tcp_release_all(struct zn_tcp_conn *c) {
       struct zn_tcp_conn *n = x->next;
       x->life &= (uint8_t)~ZN__TCPL_IN_ACCEPTQ;
       /* Never accepted: the app never held it, so no on_closed (without
-       * a parent app_owned() would say otherwise). */
+       * a parent zn__tcp_app_owned() would say otherwise). */
       x->life |= ZN__TCPL_USER_CLOSED;
       x->notify |= ZN__TCPN_CLOSED_NOTIFIED;
       x->parent = NULL;
@@ -549,17 +432,17 @@ void zn__tcp_reap(struct zn_stack *st) {
   /* The list holds connections to free (the app let go of them, or never
    * had them) and accepted ones with news to deliver (zn_tcp_accept).
    * on_closed may close other handles, which adds to the list: loop. */
-  mem_wake(st);
+  zn__tcp_mem_wake(st);
   while (st->tcp.reap) {
     struct zn_tcp_conn *c = st->tcp.reap;
     st->tcp.reap = c->next;
     c->life &= (uint8_t)~ZN__TCPL_REAP;
-    if (app_owned(c) && !(c->life & ZN__TCPL_USER_CLOSED)) {
+    if (zn__tcp_app_owned(c) && !(c->life & ZN__TCPL_USER_CLOSED)) {
       /* Queued by zn_tcp_accept() with news for the app, not to go. */
       zn__tcp_deliver(c);
       continue;
     }
-    if (app_owned(c) && !(c->notify & ZN__TCPN_CLOSED_NOTIFIED)) {
+    if (zn__tcp_app_owned(c) && !(c->notify & ZN__TCPN_CLOSED_NOTIFIED)) {
       c->notify |= ZN__TCPN_CLOSED_NOTIFIED;
       call(c, c->cb.on_closed);
     }
@@ -754,34 +637,6 @@ static int write_err(const struct zn_tcp_conn *c) {
   }
 }
 
-/* Once the bound is half used, no connection may hold more send buffers,
- * nor more receive buffers, than an equal share of three eighths of it
- * (each) among the connections holding any.  Otherwise peers that never
- * read take the whole bound between them (their send queues cannot drain,
- * and an echo-like application stops reading their requests), and every
- * other connection's data is dropped for want of memory (found by the
- * attack tests: 24 such clients of znet-echo did).  A quarter of the
- * bound so stays for the others.  Two buffers each at least: an
- * application that reads only what it can write must be able to write
- * what it holds.  Writes beyond the share are cut short (the send queue
- * drains as the peer acknowledges it, and on_writable follows); data
- * received beyond it is dropped (tcp_in_sync.c) until the application
- * reads. */
-static uint32_t mem_share(const struct zn_tcp_conn *c) {
-  const struct zn__tcp *t = &c->st->tcp;
-  uint32_t n = t->nmem + (c->mem_charged == 0); /* c among them: >= 1 */
-  uint32_t share = (t->mem_limit / 8u * 3u) / n;
-  return share > 2 ? share : 2u;
-}
-
-bool zn__tcp_over_share(const struct zn_tcp_conn *c, bool rcv) {
-  const struct zn__tcp *t = &c->st->tcp;
-  if (t->mem_bufs < t->mem_limit / 2)
-    return false;
-  uint32_t held = rcv ? c->rcv_charged : c->mem_charged - c->rcv_charged;
-  return held >= mem_share(c);
-}
-
 size_t zn_tcp_writable(const struct zn_tcp_conn *c) {
   if (write_err(c) != ZN_OK || zn__tcp_mem_full(c->st) ||
       zn__tcp_over_share(c, false))
@@ -805,7 +660,7 @@ long zn_tcp_write(struct zn_tcp_conn *c, const void *data, size_t len) {
     struct zn__tcp_chunk *k = t ? (struct zn__tcp_chunk *)(void *)t->cb : NULL;
     if (!t || k->ref || zn_buf_tailroom(t) == 0) {
       if (zn__tcp_mem_full(c->st)) {
-        mem_wait(c);
+        zn__tcp_mem_wait(c);
         break;
       }
       if (zn__tcp_over_share(c, false)) {
@@ -854,7 +709,7 @@ int zn_tcp_write_ref(struct zn_tcp_conn *c, const void *data, size_t len,
     return ZN_EAGAIN;
   }
   if (zn__tcp_mem_full(c->st)) {
-    mem_wait(c);
+    zn__tcp_mem_wait(c);
     return ZN_EAGAIN;
   }
   if (zn__tcp_over_share(c, false)) {

@@ -118,7 +118,7 @@ static bool deliver_held(struct zn_tcp_conn *c) {
 }
 
 /* May c keep the data of a segment under the stack-wide bound on TCP's
- * buffers (tcp.c)?  In-order data that folds into the last buffer costs
+ * buffers (tcp_mem.c)?  In-order data that folds into the last buffer costs
  * none; otherwise, for in-order data, the connection's own out-of-order
  * queue is given up first (reneging, which RFC 2018 §8 allows: the
  * sender keeps SACKed data until it is cumulatively acknowledged). */
@@ -143,7 +143,7 @@ static bool mem_admit(struct zn_tcp_conn *c, bool in_order, uint32_t len) {
  * included (it follows the data): the peer resends.  In-order data dropped
  * for the bound also takes the window back (shrinks it to nothing, which
  * RFC 9293 §3.8.6.2.2 discourages and senders must survive): the peer
- * then waits in persist for the update tcp.c sends once there is room,
+ * then waits in persist for the update tcp_mem.c sends once there is room,
  * rather than time out again and again into a minute of RTO backoff. */
 static void text_refused_for_memory(struct zn_tcp_conn *c,
                                     const struct zn__tcp_seg *s,
@@ -197,48 +197,22 @@ static bool text_in_order(struct zn_tcp_conn *c, const struct zn__tcp_seg *s,
   return fin_due;
 }
 
-/* Text beyond RCV.NXT: hold it, within the memory bound, and ACK at once
- * so the sender sees a duplicate ACK (with SACK blocks).
- * The queue keeps, without copying, the part of b that fills the first
- * gap it reaches (tcp_ooo.h).  A segment spanning several gaps leaves the
- * rest to copies, inserted in turn until nothing new is left: RFC 2018
- * §4, "the first SACK block MUST specify the contiguous block of data
- * containing the segment which triggered this ACK", can only be kept if
- * all of the segment is held.  The queue's split counter then tells what
- * is finally left out. */
+static struct zn_buf *ooo_alloc(void *st, size_t len) {
+  return zn__buf_alloc(st, len);
+}
+
+/* Text beyond RCV.NXT: hold it (all of it: tcp_ooo's insert policy),
+ * within its memory bound, and ACK at once so the sender sees a duplicate
+ * ACK (with SACK blocks). */
 static void text_out_of_order(struct zn_tcp_conn *c,
                               const struct zn__tcp_seg *s, struct zn_buf *b,
                               bool fin) {
-  uint64_t split0 = c->ooo.drop_split_bytes;
-  bool queued = false;
-  for (int i = 0; i < 64; i++) {
-    uint32_t mem = c->ooo.mem + (b ? b->pool->size : 0);
-    if (mem > c->rcvbuf + c->rcvbuf / 2) {
-      ZN_STAT_INC(c->st, tcp_drop_rcv_mem);
-      zn_buf_free(b);
-      break;
-    }
-    struct zn_buf *rest = NULL;
-    uint32_t lo, hi;
-    if (b && b->len && zn__tcp_ooo_range(&c->ooo, &lo, &hi) &&
-        zn__seq_lt(lo, s->seq + b->len) && zn__seq_gt(hi, s->seq)) {
-      rest = zn__buf_alloc(c->st, b->len);
-      if (rest)
-        memcpy(zn_buf_put(rest, b->len), b->data, b->len);
-    }
-    uint64_t split = c->ooo.drop_split_bytes;
-    if (zn__tcp_ooo_insert(&c->ooo, b, s->seq, fin && i == 0, c->rcv_nxt) !=
-        ZN__OOO_QUEUED) {
-      zn_buf_free(rest);
-      break;
-    }
-    queued = true;
-    c->ooo.drop_split_bytes = split0 + (c->ooo.drop_split_bytes - split);
-    b = rest;
-    if (!b)
-      break;
-  }
-  if (queued)
+  unsigned res = zn__tcp_ooo_insert_whole(&c->ooo, b, s->seq, fin,
+                                          c->rcv_nxt, zn__tcp_ooo_mem_max(c),
+                                          ooo_alloc, c->st);
+  if (res & ZN__OOO_OVER_MEM)
+    ZN_STAT_INC(c->st, tcp_drop_rcv_mem);
+  if (res & ZN__OOO_HELD)
     ZN_STAT_INC(c->st, tcp_ooo_queued);
   else
     ZN_STAT_INC(c->st, tcp_ooo_dup);

@@ -16,6 +16,7 @@
  *                 scoreboard, RTT, congestion control, loss recovery
  *   tcp_out.c     output: what to send now, segments, timers
  *   tcp.c         connection table, hashing, listeners, the API
+ *   tcp_mem.c     the stack-wide bound on queued buffers and its shares
  *   tcp_ooo.c     out-of-order queue;  tcp_cc.c  congestion control;
  *   tcp_isn.c     ISNs and SYN cookies
  */
@@ -170,7 +171,7 @@ enum {
   ZN__TCPN_CLOSED_NOTIFIED = 1u << 4,
 };
 
-/* c->mem: the stack-wide memory bound's marks on c (tcp.c). */
+/* c->mem: the stack-wide memory bound's marks on c (tcp_mem.c). */
 enum {
   ZN__TCPM_MEM_WAIT = 1u << 0,     /* a write met the stack-wide bound */
   ZN__TCPM_RCV_CLAMPED = 1u << 1,  /* window held shut by the bound */
@@ -373,6 +374,19 @@ void zn__tcp_reap_add(struct zn_tcp_conn *c);
 /* Start congestion control with the RFC 6928 initial window. */
 void zn__tcp_cc_start(struct zn_tcp_conn *c);
 void zn__tcp_release_all(struct zn_tcp_conn *c);
+/* Choose options and windows for a new connection. */
+void zn__tcp_conn_setup(struct zn_tcp_conn *c);
+bool zn__tcp_chack_allowed(struct zn_stack *st);
+
+/* The app holds a handle to c: connections it opened, listeners, and
+ * accepted children; not children still waiting in a queue. */
+static inline bool zn__tcp_app_owned(const struct zn_tcp_conn *c) {
+  return !(c->flags & ZN__TCPF_PASSIVE) || !c->parent;
+}
+
+/* tcp_mem.c: the stack-wide bound on TCP's queued buffers. */
+/* Set st->tcp.mem_limit from the configuration. */
+void zn__tcp_mem_init(struct zn_stack *st);
 /* Bring st->tcp.mem_bufs up to date with what c's queues hold. */
 void zn__tcp_mem_sync(struct zn_tcp_conn *c);
 /* Is the stack-wide bound on TCP queue buffers reached (for receive
@@ -382,9 +396,14 @@ bool zn__tcp_mem_rcv_full(const struct zn_stack *st);
 /* Does c hold its share of the bound, of receive (rcv) or send buffers,
  * under pressure? */
 bool zn__tcp_over_share(const struct zn_tcp_conn *c, bool rcv);
-/* Choose options and windows for a new connection. */
-void zn__tcp_conn_setup(struct zn_tcp_conn *c);
-bool zn__tcp_chack_allowed(struct zn_stack *st);
+/* A write was refused for the bound: c hears on_writable when it eases. */
+void zn__tcp_mem_wait(struct zn_tcp_conn *c);
+/* End of poll: wake refused writers, reopen windows held shut. */
+void zn__tcp_mem_wake(struct zn_stack *st);
+/* The window c may offer under the bound, in bytes. */
+uint32_t zn__tcp_rcv_share(const struct zn_tcp_conn *c);
+/* Buffer storage c's out-of-order queue may hold. */
+uint32_t zn__tcp_ooo_mem_max(const struct zn_tcp_conn *c);
 
 /* tcp_fsm (generated) */
 void zn__tcp_fsm(struct zn_tcp_conn *c, enum zn__tcp_event ev,

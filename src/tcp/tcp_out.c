@@ -32,39 +32,12 @@ uint32_t zn__tcp_ts_now(const struct zn_tcp_conn *c) {
   return (uint32_t)(c->st->now / ZN_MS(1)) + c->ts_offset;
 }
 
-/* What the stack-wide bound (tcp.c) leaves c to offer: the room receive
- * queues have left (as full segments), less what the other connections'
- * windows already promise.  Offering every connection its whole buffer
- * would promise, with many connections, many times the memory there is;
- * data sent into such windows could only be dropped, and the senders'
- * RTOs back off for seconds.  But never less than an equal share of the
- * room among the connections holding windows open: otherwise a few idle
- * connections, each holding its whole window open, would shut every
- * newer one out (found by the attack tests: seven idle clients of
- * znet-echo did).  Shares taken at different times can promise somewhat
- * more than the room; what does not fit is dropped and counted
- * (tcp_drop_mem), and the sender resends it. */
-static uint32_t rcv_share(const struct zn_tcp_conn *c) {
-  const struct zn__tcp *t = &c->st->tcp;
-  uint32_t cap = t->mem_limit - t->mem_limit / 4;
-  if (zn__tcp_mem_full(c->st) || t->mem_rcv >= cap)
-    return 0;
-  uint64_t room = (uint64_t)(cap - t->mem_rcv) * zn__tcp_seg_size(c);
-  uint64_t others = t->promised - c->adv_charged;
-  uint32_t n = t->npromised - (c->adv_charged != 0) + 1u;
-  uint64_t fair = room / n;
-  room = room > others ? room - others : 0;
-  if (room < fair)
-    room = fair;
-  return room > UINT32_MAX ? UINT32_MAX : (uint32_t)room;
-}
-
 /* Free receive space, advertised as the window (never shrinking what was
  * promised: RFC 9293 §3.8.6.2.2). */
 uint32_t zn__tcp_rcv_wnd(const struct zn_tcp_conn *c) {
   uint32_t used = c->rcvq_bytes + c->ooo.bytes;
   uint32_t wnd = used >= c->rcvbuf ? 0 : c->rcvbuf - used;
-  uint32_t share = rcv_share(c);
+  uint32_t share = zn__tcp_rcv_share(c);
   if (share < wnd)
     wnd = share < zn__tcp_seg_size(c) ? 0 : share; /* no silly windows */
   if (zn__seq_gt(c->rcv_adv, c->rcv_nxt) && c->rcv_adv - c->rcv_nxt > wnd)
