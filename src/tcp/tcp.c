@@ -460,7 +460,7 @@ void zn__tcp_reap(struct zn_stack *st) {
 
 /* ---- setup ---- */
 
-static uint8_t wscale_for(uint32_t rcvbuf) {
+uint8_t zn__tcp_wscale_for(uint32_t rcvbuf) {
   uint8_t s = 0;
   while (s < 14 && (rcvbuf >> s) > 65535u)
     s++;
@@ -480,28 +480,31 @@ void zn__tcp_cc_start(struct zn_tcp_conn *c) {
  * connection a SYN cookie becomes must keep the clock its SYN-ACK showed,
  * or its TSvals jump back and fail the peer's PAWS.  The trailing byte
  * keeps it apart from tuple_hash (which picks the bucket). */
-static uint32_t ts_offset_for(const struct zn_tcp_conn *c) {
+uint32_t zn__tcp_ts_offset(const struct zn_stack *st,
+                           const struct zn__tcp_4tuple *t) {
   uint8_t in[13];
-  zn_wr32(in, c->laddr);
-  zn_wr32(in + 4, c->raddr);
-  zn_wr16(in + 8, c->lport);
-  zn_wr16(in + 10, c->rport);
+  zn_wr32(in, t->laddr);
+  zn_wr32(in + 4, t->raddr);
+  zn_wr16(in + 8, t->lport);
+  zn_wr16(in + 10, t->rport);
   in[12] = 'T';
-  return (uint32_t)zn_siphash24(c->st->hash_key, in, sizeof(in));
+  return (uint32_t)zn_siphash24(st->hash_key, in, sizeof(in));
+}
+
+uint16_t zn__tcp_our_mss(const struct zn_stack *st) {
+  uint32_t mtu = st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;
+  uint32_t mss = mtu > 40 ? mtu - 40 : 536;
+  return (uint16_t)(mss > 65535 ? 65535 : mss);
 }
 
 void zn__tcp_conn_setup(struct zn_tcp_conn *c) {
   struct zn_stack *st = c->st;
-  uint32_t mtu = st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;
-  uint32_t mss = mtu > 40 ? mtu - 40 : 536;
-  if (mss > 65535)
-    mss = 65535;
-  c->mss = (uint16_t)mss;
+  c->mss = zn__tcp_our_mss(st);
   c->peer_mss = 536;
-  c->rcv_wscale = st->cfg.tcp_wscale ? wscale_for(c->rcvbuf) : 0;
+  c->rcv_wscale = st->cfg.tcp_wscale ? zn__tcp_wscale_for(c->rcvbuf) : 0;
   c->rto_ms = st->cfg.tcp_rto_init_ms;
-  c->ts_offset = ts_offset_for(c);
   struct zn__tcp_4tuple tu = {c->laddr, c->raddr, c->lport, c->rport};
+  c->ts_offset = zn__tcp_ts_offset(st, &tu);
   c->iss = zn__tcp_isn(st->hash_key, &tu, st->now);
   if (st->tcp.reopen && zn__seq_lt(c->iss, st->tcp.reopen_iss_floor))
     c->iss = st->tcp.reopen_iss_floor; /* RFC 6191 */

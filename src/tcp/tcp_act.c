@@ -162,6 +162,37 @@ static struct zn_tcp_conn *new_child(struct zn_tcp_conn *l,
   return x;
 }
 
+/* RFC 4987 §3.6: answer a SYN with a SYN cookie and keep nothing: what
+ * the handshake agreed is in our ISN and TSval (tcp_isn.c), from which
+ * act_listen_ack makes the connection.  Without timestamps a cookie
+ * carries the MSS only, so only the MSS is offered then. */
+static void answer_with_cookie(struct zn_stack *st,
+                               const struct zn__tcp_seg *seg) {
+  struct zn__tcp_syn_agreed r;
+  zn__tcp_syn_opts_agree(&st->cfg, &seg->opts, &r);
+  struct zn__syncookie_opts o;
+  o.mss = r.peer_mss;
+  o.wscale = r.wscale_ok ? r.snd_wscale : 0xff;
+  o.sack = r.sack_ok;
+  o.ts = r.ts_ok;
+  struct zn__tcp_cookie_synack a;
+  memset(&a, 0, sizeof(a));
+  a.peer_mss = r.peer_mss;
+  a.ts_ok = r.ts_ok;
+  a.wscale_ok = r.ts_ok && r.wscale_ok;
+  a.sack_ok = r.ts_ok && r.sack_ok;
+  a.rcv_wscale = a.wscale_ok ? zn__tcp_wscale_for(st->cfg.tcp_rcvbuf) : 0;
+  struct zn__tcp_4tuple tu = {seg->dst, seg->src, seg->dport, seg->sport};
+  uint32_t ts_clock =
+      (uint32_t)(st->now / ZN_MS(1)) + zn__tcp_ts_offset(st, &tu);
+  uint32_t tsval = 0;
+  a.iss = zn__syncookie_make(st->hash_key, &tu, seg->seq, &o, st->now,
+                             ts_clock, &tsval);
+  a.tsval = tsval ? tsval : ts_clock;
+  zn__tcp_send_cookie_synack(st, seg, &a);
+  ZN_STAT_INC(st, tcp_syncookie_tx);
+}
+
 /* §3.10.7.2 SYN in LISTEN: a new TCB in SYN_RECEIVED sends <SYN,ACK>;
  * with the SYN queue full, or the table three quarters full, a SYN cookie
  * answers instead and nothing is kept.  (The last quarter stays for the
@@ -177,41 +208,7 @@ void zn__tcp_act_listen_syn(struct zn_tcp_conn *l, struct zn__tcp_seg *seg) {
   if (!x) {
     if (!st->cfg.tcp_syncookies)
       return;
-    /* Stateless: everything needed later is in our ISN and TSval. */
-    struct zn_tcp_conn tmp;
-    memset(&tmp, 0, sizeof(tmp));
-    tmp.st = st;
-    tmp.laddr = seg->dst;
-    tmp.lport = seg->dport;
-    tmp.raddr = seg->src;
-    tmp.rport = seg->sport;
-    tmp.rcvbuf = st->cfg.tcp_rcvbuf;
-    zn__tcp_timers_init(&tmp);
-    zn__tcp_conn_setup(&tmp);
-    zn__tcp_apply_syn_opts(&tmp, seg);
-    struct zn__syncookie_opts o;
-    o.mss = tmp.peer_mss;
-    o.wscale = tmp.wscale_ok ? tmp.snd_wscale : 0xff;
-    o.sack = tmp.sack_ok;
-    o.ts = tmp.ts_ok;
-    if (!o.ts) { /* without timestamps a cookie carries MSS only */
-      tmp.wscale_ok = tmp.sack_ok = false;
-      tmp.rcv_wscale = 0;
-    }
-    struct zn__tcp_4tuple tu = {seg->dst, seg->src, seg->dport, seg->sport};
-    uint32_t tsval = 0;
-    tmp.iss = zn__syncookie_make(st->hash_key, &tu, seg->seq, &o, st->now,
-                                 zn__tcp_ts_now(&tmp), &tsval);
-    tmp.syn_tsval = tsval;
-    tmp.irs = seg->seq;
-    tmp.rcv_nxt = seg->seq + 1;
-    tmp.snd_una = tmp.snd_nxt = tmp.snd_max = tmp.iss;
-    tmp.state = ZN_TCP_SYN_RECEIVED;
-    zn__tcp_send_syn(&tmp, true);
-    zn__tcp_timers_stop(&tmp);
-    tmp.state = ZN_TCP_CLOSED; /* its window is no promise kept in memory */
-    zn__tcp_mem_sync(&tmp);
-    ZN_STAT_INC(st, tcp_syncookie_tx);
+    answer_with_cookie(st, seg);
     return;
   }
   l->synq_len++;

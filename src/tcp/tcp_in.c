@@ -15,22 +15,33 @@
 
 #define MIN_MSS 64
 
-void zn__tcp_apply_syn_opts(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
-  const struct zn_tcp_opts *o = &s->opts;
-  const struct zn_config *cfg = &c->st->cfg;
+void zn__tcp_syn_opts_agree(const struct zn_config *cfg,
+                            const struct zn_tcp_opts *o,
+                            struct zn__tcp_syn_agreed *r) {
   if (o->present & ZN_TCP_OPTF_MSS)
-    c->peer_mss = o->mss < MIN_MSS ? MIN_MSS : o->mss;
+    r->peer_mss = o->mss < MIN_MSS ? MIN_MSS : o->mss;
   else
-    c->peer_mss = 536; /* RFC 9293 §3.7.1 */
+    r->peer_mss = 536; /* RFC 9293 §3.7.1 */
+  r->wscale_ok = cfg->tcp_wscale && (o->present & ZN_TCP_OPTF_WS);
+  /* RFC 7323 §2.3: a shift above 14 is taken as 14. */
+  r->snd_wscale = r->wscale_ok ? (o->wscale > 14 ? 14 : o->wscale) : 0;
+  r->sack_ok = cfg->tcp_sack && (o->present & ZN_TCP_OPTF_SACK_PERM);
+  r->ts_ok = cfg->tcp_timestamps && (o->present & ZN_TCP_OPTF_TS);
+}
+
+void zn__tcp_apply_syn_opts(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
+  struct zn__tcp_syn_agreed r;
+  zn__tcp_syn_opts_agree(&c->st->cfg, &s->opts, &r);
+  c->peer_mss = r.peer_mss;
   if (c->peer_mss < c->mss)
     c->mss = c->peer_mss;
-  c->wscale_ok = cfg->tcp_wscale && (o->present & ZN_TCP_OPTF_WS);
-  if (c->wscale_ok)
-    c->snd_wscale = o->wscale > 14 ? 14 : o->wscale; /* RFC 7323 §2.3 */
-  else
-    c->snd_wscale = c->rcv_wscale = 0;
-  c->sack_ok = cfg->tcp_sack && (o->present & ZN_TCP_OPTF_SACK_PERM);
-  c->ts_ok = cfg->tcp_timestamps && (o->present & ZN_TCP_OPTF_TS);
+  c->wscale_ok = r.wscale_ok;
+  c->snd_wscale = r.snd_wscale;
+  if (!c->wscale_ok)
+    c->rcv_wscale = 0;
+  c->sack_ok = r.sack_ok;
+  c->ts_ok = r.ts_ok;
+  const struct zn_tcp_opts *o = &s->opts;
   if (c->ts_ok) {
     c->ts_recent = o->tsval;
     c->ts_recent_stamp = c->st->now;

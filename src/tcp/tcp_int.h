@@ -376,6 +376,14 @@ void zn__tcp_cc_start(struct zn_tcp_conn *c);
 void zn__tcp_release_all(struct zn_tcp_conn *c);
 /* Choose options and windows for a new connection. */
 void zn__tcp_conn_setup(struct zn_tcp_conn *c);
+/* Parts of it for the SYN-cookie path, which keeps no connection: our
+ * MSS, our window scale for a receive buffer, our TSval offset for a
+ * 4-tuple. */
+uint16_t zn__tcp_our_mss(const struct zn_stack *st);
+uint8_t zn__tcp_wscale_for(uint32_t rcvbuf);
+struct zn__tcp_4tuple;
+uint32_t zn__tcp_ts_offset(const struct zn_stack *st,
+                           const struct zn__tcp_4tuple *t);
 bool zn__tcp_chack_allowed(struct zn_stack *st);
 
 /* The app holds a handle to c: connections it opened, listeners, and
@@ -400,8 +408,10 @@ bool zn__tcp_over_share(const struct zn_tcp_conn *c, bool rcv);
 void zn__tcp_mem_wait(struct zn_tcp_conn *c);
 /* End of poll: wake refused writers, reopen windows held shut. */
 void zn__tcp_mem_wake(struct zn_stack *st);
-/* The window c may offer under the bound, in bytes. */
+/* The window c may offer under the bound, in bytes; _new: for a
+ * connection that holds none yet, whose segments carry seg_size bytes. */
 uint32_t zn__tcp_rcv_share(const struct zn_tcp_conn *c);
+uint32_t zn__tcp_rcv_share_new(const struct zn_stack *st, uint32_t seg_size);
 /* Buffer storage c's out-of-order queue may hold. */
 uint32_t zn__tcp_ooo_mem_max(const struct zn_tcp_conn *c);
 
@@ -414,6 +424,16 @@ const char *zn__tcp_event_name(int ev);
 void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
                    const struct zn__ip_meta *m);
 void zn__tcp_icmp_err(struct zn_stack *st, const struct zn__ip_err *e);
+/* The options a SYN's offer and our configuration agree on. */
+struct zn__tcp_syn_agreed {
+  uint16_t peer_mss;          /* the peer's MSS (64 at least, 536 if none) */
+  uint8_t snd_wscale;         /* the peer's shift, if wscale_ok */
+  bool wscale_ok, sack_ok, ts_ok;
+};
+void zn__tcp_syn_opts_agree(const struct zn_config *cfg,
+                            const struct zn_tcp_opts *o,
+                            struct zn__tcp_syn_agreed *r);
+/* Agree on a SYN's options for c (§3.7.1, RFC 7323, RFC 2018). */
 void zn__tcp_apply_syn_opts(struct zn_tcp_conn *c, const struct zn__tcp_seg *s);
 /* A segment without ACK (or a SYN+FIN) is dropped, counted: S_NOACK. */
 void zn__tcp_input_noack(struct zn_tcp_conn *c, struct zn__tcp_seg *s);
@@ -435,6 +455,17 @@ void zn__tcp_process_ack(struct zn_tcp_conn *c, const struct zn__tcp_seg *s);
 void zn__tcp_output(struct zn_tcp_conn *c);
 void zn__tcp_send_syn(struct zn_tcp_conn *c, bool with_ack);
 void zn__tcp_send_ack(struct zn_tcp_conn *c);
+/* What a SYN-ACK answering with a SYN cookie says (act_listen_syn). */
+struct zn__tcp_cookie_synack {
+  uint32_t iss;                /* the cookie */
+  uint32_t tsval;              /* our TSval, if ts_ok */
+  uint16_t peer_mss;           /* the SYN's MSS (after zn__tcp_syn_opts_agree) */
+  uint8_t rcv_wscale;          /* our shift, if wscale_ok */
+  bool wscale_ok, sack_ok, ts_ok;
+};
+void zn__tcp_send_cookie_synack(struct zn_stack *st,
+                                const struct zn__tcp_seg *syn,
+                                const struct zn__tcp_cookie_synack *a);
 /* A RST <SEQ=seq><ACK=ack><CTL=RST(+ACK if with_ack)> for a segment
  * that has no connection; src/dst as in the segment received. */
 void zn__tcp_send_rst(struct zn_stack *st, uint32_t laddr, uint16_t lport,

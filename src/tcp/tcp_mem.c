@@ -206,14 +206,15 @@ bool zn__tcp_over_share(const struct zn_tcp_conn *c, bool rcv) {
  * znet-echo did).  Shares taken at different times can promise somewhat
  * more than the room; what does not fit is dropped and counted
  * (tcp_drop_mem), and the sender resends it. */
-uint32_t zn__tcp_rcv_share(const struct zn_tcp_conn *c) {
-  const struct zn__tcp *t = &c->st->tcp;
+static uint32_t rcv_share_of(const struct zn_stack *st, uint32_t seg_size,
+                             uint32_t adv_charged) {
+  const struct zn__tcp *t = &st->tcp;
   uint32_t cap = rcv_cap(t->mem_limit);
-  if (zn__tcp_mem_full(c->st) || t->mem_rcv >= cap)
+  if (zn__tcp_mem_full(st) || t->mem_rcv >= cap)
     return 0;
-  uint64_t room = (uint64_t)(cap - t->mem_rcv) * zn__tcp_seg_size(c);
-  uint64_t others = t->promised - c->adv_charged;
-  uint32_t n = t->npromised - (c->adv_charged != 0) + 1u;
+  uint64_t room = (uint64_t)(cap - t->mem_rcv) * seg_size;
+  uint64_t others = t->promised - adv_charged;
+  uint32_t n = t->npromised - (adv_charged != 0) + 1u;
   uint64_t fair = room / n;
   room = room > others ? room - others : 0;
   if (room < fair)
@@ -221,3 +222,10 @@ uint32_t zn__tcp_rcv_share(const struct zn_tcp_conn *c) {
   return room > UINT32_MAX ? UINT32_MAX : (uint32_t)room;
 }
 
+uint32_t zn__tcp_rcv_share(const struct zn_tcp_conn *c) {
+  return rcv_share_of(c->st, zn__tcp_seg_size(c), c->adv_charged);
+}
+
+uint32_t zn__tcp_rcv_share_new(const struct zn_stack *st, uint32_t seg_size) {
+  return rcv_share_of(st, seg_size, 0);
+}

@@ -338,6 +338,35 @@ void zn__tcp_sndq_ack(struct zn_tcp_conn *c, uint32_t acked) {
 
 /* ---- segments ---- */
 
+/* The MSS option of our SYNs says what we can receive (RFC 9293 §3.7.1,
+ * MMS_R: the MTU less the headers). */
+static uint16_t syn_mss_option(const struct zn_stack *st) {
+  uint32_t mtu = st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;
+  return (uint16_t)(mtu > 40 + 65535 ? 65535 : mtu > 40 ? mtu - 40 : 536);
+}
+
+/* Checksum the segment p (len bytes, in b), or leave that to the netif,
+ * and hand it to IP as nsegs segments. */
+static int tcp_tx(struct zn_stack *st, struct zn_buf *b, uint8_t *p,
+                  size_t len, uint32_t laddr, uint32_t raddr,
+                  uint32_t nsegs) {
+  uint32_t caps = st->nif ? st->nif->caps : 0;
+  if (caps & ZN_NETIF_CAP_TX_CSUM) {
+    zn_wr16(p + 16, zn_csum_partial(laddr, raddr, ZN_IPPROTO_TCP,
+                                    (uint16_t)len));
+    b->flags |= ZN_BUF_F_CSUM_PARTIAL;
+  } else {
+    zn_tcp_finish(p, len, laddr, raddr);
+  }
+  struct zn__ip_tx tx = {0};
+  tx.src = laddr;
+  tx.dst = raddr;
+  tx.proto = ZN_IPPROTO_TCP;
+  tx.df = true; /* RFC 1191 path MTU discovery */
+  ZN_STAT_ADD(st, tcp_seg_tx, nsegs);
+  return zn__ip_output(st, b, &tx);
+}
+
 /* Build and send one segment.  len payload bytes from seq; flags as on
  * the wire (ACK is added when synchronized). */
 static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
@@ -347,12 +376,10 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
   struct zn_tcp_opts o;
   memset(&o, 0, sizeof(o));
   if (syn) {
-    /* The MSS option says what we can receive (RFC 9293 §3.7.1, MMS_R:
-     * the MTU less the headers), not c->mss, which is what we send,
-     * already clamped to the peer's MSS or lowered by PMTUD. */
-    uint32_t mtu = st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;
+    /* What we can receive, not c->mss, which is what we send, already
+     * clamped to the peer's MSS or lowered by PMTUD. */
     o.present |= ZN_TCP_OPTF_MSS;
-    o.mss = (uint16_t)(mtu > 40 + 65535 ? 65535 : mtu > 40 ? mtu - 40 : 536);
+    o.mss = syn_mss_option(st);
     bool synack = (flags & ZN_TCP_ACK) != 0;
     if (synack ? c->wscale_ok : st->cfg.tcp_wscale) {
       o.present |= ZN_TCP_OPTF_WS;
@@ -415,14 +442,6 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
   uint32_t ack = (flags & ZN_TCP_ACK) ? c->rcv_nxt : 0;
   zn_tcp_emit(p, c->lport, c->rport, seq, ack, flags, (uint16_t)wfield, olen);
   memcpy(p + ZN_TCP_HDR_LEN, opts, olen);
-  uint32_t caps = st->nif ? st->nif->caps : 0;
-  if (caps & ZN_NETIF_CAP_TX_CSUM) {
-    zn_wr16(p + 16, zn_csum_partial(c->laddr, c->raddr, ZN_IPPROTO_TCP,
-                                    (uint16_t)(hlen + len)));
-    b->flags |= ZN_BUF_F_CSUM_PARTIAL;
-  } else {
-    zn_tcp_finish(p, hlen + len, c->laddr, c->raddr);
-  }
   uint32_t nsegs = 1;
   if (len > seg) { /* only when the netif offers TSO: see tso_limit() */
     b->gso_size = (uint16_t)seg;
@@ -439,13 +458,53 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
     c->flags &= (uint16_t)~ZN__TCPF_ACK_NOW;
     zn_timer_stop(st, &c->ack_timer);
   }
-  struct zn__ip_tx tx = {0};
-  tx.src = c->laddr;
-  tx.dst = c->raddr;
-  tx.proto = ZN_IPPROTO_TCP;
-  tx.df = true; /* RFC 1191 path MTU discovery */
-  ZN_STAT_ADD(st, tcp_seg_tx, nsegs);
-  return zn__ip_output(st, b, &tx);
+  return tcp_tx(st, b, p, hlen + len, c->laddr, c->raddr, nsegs);
+}
+
+/* RFC 4987 §3.6: the SYN-ACK for a SYN answered with a SYN cookie, sent
+ * with no TCB: its options and window come from the SYN (syn), the
+ * configuration and what the cookie encodes (a). */
+void zn__tcp_send_cookie_synack(struct zn_stack *st,
+                                const struct zn__tcp_seg *syn,
+                                const struct zn__tcp_cookie_synack *a) {
+  struct zn_tcp_opts o;
+  memset(&o, 0, sizeof(o));
+  o.present = ZN_TCP_OPTF_MSS;
+  o.mss = syn_mss_option(st);
+  if (a->wscale_ok) {
+    o.present |= ZN_TCP_OPTF_WS;
+    o.wscale = a->rcv_wscale;
+  }
+  if (a->sack_ok)
+    o.present |= ZN_TCP_OPTF_SACK_PERM;
+  if (a->ts_ok) {
+    o.present |= ZN_TCP_OPTF_TS;
+    o.tsval = a->tsval;
+    o.tsecr = syn->opts.tsval;
+  }
+  /* The window a new connection would offer (zn__tcp_rcv_wnd): its
+   * buffer, within the memory bound's share, no silly window. */
+  uint32_t mss = zn__tcp_our_mss(st);
+  if (a->peer_mss < mss)
+    mss = a->peer_mss;
+  uint32_t opt = a->ts_ok ? 12u : 0u;
+  uint32_t seg = mss > opt + 8 ? mss - opt : 8;
+  uint32_t wnd = st->cfg.tcp_rcvbuf;
+  uint32_t share = zn__tcp_rcv_share_new(st, seg);
+  if (share < wnd)
+    wnd = share < seg ? 0 : share;
+  uint8_t opts[TCP_OPT_SPACE];
+  size_t olen = zn_tcp_opts_emit(opts, &o);
+  size_t hlen = ZN_TCP_HDR_LEN + olen;
+  struct zn_buf *b = zn__buf_alloc(st, hlen);
+  if (!b)
+    return;
+  uint8_t *p = zn_buf_put(b, hlen);
+  zn_tcp_emit(p, syn->dport, syn->sport, a->iss, syn->seq + 1,
+              ZN_TCP_SYN | ZN_TCP_ACK, (uint16_t)(wnd > 65535 ? 65535 : wnd),
+              olen);
+  memcpy(p + ZN_TCP_HDR_LEN, opts, olen);
+  (void)tcp_tx(st, b, p, hlen, syn->dst, syn->src, 1);
 }
 
 void zn__tcp_send_syn(struct zn_tcp_conn *c, bool with_ack) {
