@@ -1,8 +1,8 @@
 /*
  * TCP connections: the table, lookup, listeners, callbacks and the
- * application API.  The protocol itself is in tcp_in.c (input),
- * tcp_out.c (output and timers), tcp_act.c and tcp_fsm.rl (the state
- * machine).
+ * application API.  The protocol itself is in tcp_in.c, tcp_in_sync.c
+ * and tcp_ack.c (input), tcp_out.c (output and timers), tcp_act.c and
+ * tcp_fsm.rl (the state machine).
  *
  * Lookup is by a keyed hash (SipHash under the stack's secret) of the
  * 4-tuple, so an attacker choosing ports cannot pile connections into one
@@ -63,119 +63,9 @@ void zn__tcp_init(struct zn_stack *st, void **mem) {
     t->conns[i].next = t->free;
     t->free = &t->conns[i];
   }
-  uint32_t all = st->cfg.nbufs + st->cfg.nbigbufs;
-  t->mem_limit = st->cfg.tcp_mem_bufs ? st->cfg.tcp_mem_bufs : all - all / 4;
-  if (t->mem_limit > all)
-    t->mem_limit = all;
+  zn__tcp_mem_init(st);
   if (n)
     zn__ip_register(st, ZN_IPPROTO_TCP, zn__tcp_input, zn__tcp_icmp_err);
-}
-
-static bool app_owned(const struct zn_tcp_conn *c);
-
-/* ---- the stack-wide bound on queued buffers ----
- *
- * Every connection's queues draw on the one buffer pool that reception
- * needs too.  Unbounded, a few hundred connections holding unread or
- * unacknowledged data took every buffer: no frame could be received, so
- * no ACK could free a send queue, and the stack stalled for good.  The
- * bound keeps a quarter of the pool (by default) out of TCP's reach: TCP
- * then drops data it cannot hold (the peer resends it, as from a full
- * Linux socket) and refuses writes until ACKs free buffers.
- *
- * Receive queues may fill only three quarters of the bound.  Otherwise
- * an echo-like application, which reads only what it can write, could
- * find every buffer holding received data and none left to write into:
- * nothing would be read again.  Send queues always drain (ACKs need no
- * application), so the quarter kept for them always comes back. */
-
-void zn__tcp_mem_sync(struct zn_tcp_conn *c) {
-  struct zn__tcp *t = &c->st->tcp;
-  uint32_t rcv = c->rcvq.count + c->ooo.nbufs;
-  uint32_t now = c->sndq.count + rcv;
-  t->nmem = t->nmem - (c->mem_charged != 0) + (now != 0);
-  t->mem_bufs = t->mem_bufs - c->mem_charged + now;
-  t->mem_rcv = t->mem_rcv - c->rcv_charged + rcv;
-  t->nrcv = t->nrcv - (c->rcv_charged != 0) + (rcv != 0);
-  /* The window still open to the peer, while it may send into it. */
-  /* (Not a half-open connection's: a SYN flood's would hold the windows
-   * of real ones shut for minutes; whatever data comes with the
-   * handshake's last ACK is held, or dropped and counted, as any.) */
-  uint32_t adv = 0;
-  if ((c->state == ZN_TCP_ESTABLISHED || c->state == ZN_TCP_FIN_WAIT_1 ||
-       c->state == ZN_TCP_FIN_WAIT_2) &&
-      !(c->flags & ZN__TCPF_FIN_RCVD) && zn__seq_gt(c->rcv_adv, c->rcv_nxt))
-    adv = c->rcv_adv - c->rcv_nxt;
-  t->promised = t->promised - c->adv_charged + adv;
-  t->npromised = t->npromised - (c->adv_charged != 0) + (adv != 0);
-  c->adv_charged = adv;
-  c->mem_charged = now;
-  c->rcv_charged = rcv;
-}
-
-bool zn__tcp_mem_full(const struct zn_stack *st) {
-  return st->tcp.mem_bufs >= st->tcp.mem_limit;
-}
-
-bool zn__tcp_mem_rcv_full(const struct zn_stack *st) {
-  return zn__tcp_mem_full(st) ||
-         st->tcp.mem_rcv >= st->tcp.mem_limit - st->tcp.mem_limit / 4;
-}
-
-/* A write was refused for the bound: ask to hear when buffers free. */
-static void mem_wait(struct zn_tcp_conn *c) {
-  c->flags |= ZN__TCPF_MEM_WAIT | ZN__TCPF_WANT_WRITABLE;
-  c->st->tcp.mem_wait = true;
-  ZN_STAT_INC(c->st, tcp_mem_wait);
-}
-
-/* End of poll: once the queues are back under seven eighths of the bound,
- * the connections whose writes it refused hear on_writable.  A scan of
- * the table, but only after the bound was hit and has eased. */
-static void mem_wake(struct zn_stack *st) {
-  struct zn__tcp *t = &st->tcp;
-  bool writers = t->mem_wait && t->mem_bufs <= t->mem_limit - t->mem_limit / 8;
-  /* Windows the bound held shut open again once there is room for an
-   * eighth of the receive share beyond what is promised, or an equal
-   * share of the room is worth a segment (rcv_share): each connection
-   * whose window now takes a segment sends its update.  Looked at again
-   * only when the queues or the promises have changed since. */
-  uint32_t cap = t->mem_limit - t->mem_limit / 4;
-  uint64_t room = t->mem_rcv < cap ? (uint64_t)(cap - t->mem_rcv) * 536u : 0;
-  bool readers = t->rcv_clamped && !zn__tcp_mem_full(st) &&
-                 (room >= t->promised + (uint64_t)(cap / 8) * 536u ||
-                  room / (t->npromised + 1u) >= 536u) &&
-                 (t->mem_rcv != t->scan_rcv || t->promised != t->scan_promised);
-  if (!writers && !readers)
-    return;
-  if (writers)
-    t->mem_wait = false;
-  if (readers) {
-    t->rcv_clamped = false;
-    t->scan_rcv = t->mem_rcv;
-    t->scan_promised = t->promised;
-  }
-  for (uint32_t i = 0; i < st->cfg.tcp_conns; i++) {
-    struct zn_tcp_conn *c = &t->conns[i];
-    if (readers && (c->flags & ZN__TCPF_RCV_CLAMPED)) {
-      bool live = c->state >= ZN_TCP_ESTABLISHED &&
-                  c->state != ZN_TCP_TIME_WAIT && c->state != ZN_TCP_CLOSED;
-      if (live && zn__tcp_rcv_wnd(c) < zn__tcp_seg_size(c)) {
-        t->rcv_clamped = true; /* still shut: wait for more room */
-      } else {
-        c->flags &= ~(uint32_t)ZN__TCPF_RCV_CLAMPED;
-        if (live) {
-          c->flags |= ZN__TCPF_ACK_NOW;
-          zn__tcp_output(c);
-        }
-      }
-    }
-    if (!writers || !(c->flags & ZN__TCPF_MEM_WAIT))
-      continue;
-    c->flags &= ~(uint32_t)ZN__TCPF_MEM_WAIT;
-    if (app_owned(c) && !(c->flags & ZN__TCPF_USER_CLOSED))
-      zn__tcp_reap_add(c); /* zn__tcp_reap delivers on_writable */
-  }
 }
 
 static void free_slot(struct zn_tcp_conn *c) {
@@ -379,31 +269,25 @@ void zn__tcp_notify_error(struct zn_tcp_conn *c, int err) {
 }
 
 void zn__tcp_notify_readable(struct zn_tcp_conn *c) {
-  c->flags |= ZN__TCPF_NOTIFY_READ;
+  c->notify |= ZN__TCPN_NOTIFY_READ;
 }
 
 void zn__tcp_notify_connected(struct zn_tcp_conn *c) {
-  c->flags |= ZN__TCPF_CONNECTED_NOTIFY;
+  c->notify |= ZN__TCPN_CONNECTED_NOTIFY;
 }
 
 void zn__tcp_notify_accept(struct zn_tcp_conn *l) {
-  l->flags |= ZN__TCPF_NOTIFY_READ;
-}
-
-/* The app holds a handle to c: connections it opened, listeners, and
- * accepted children; not children still waiting in a queue. */
-static bool app_owned(const struct zn_tcp_conn *c) {
-  return !(c->flags & ZN__TCPF_PASSIVE) || !c->parent;
+  l->notify |= ZN__TCPN_NOTIFY_READ;
 }
 
 /* Deliver what processing collected, app callbacks last. */
 void zn__tcp_deliver(struct zn_tcp_conn *c) {
   zn__tcp_mem_sync(c);
-  if ((c->flags & ZN__TCPF_USER_CLOSED) || !app_owned(c))
+  if ((c->life & ZN__TCPL_USER_CLOSED) || !zn__tcp_app_owned(c))
     return;
   if (c->state == ZN_TCP_LISTEN) {
-    if ((c->flags & ZN__TCPF_NOTIFY_READ) && c->acq_len) {
-      c->flags &= ~(uint32_t)ZN__TCPF_NOTIFY_READ;
+    if ((c->notify & ZN__TCPN_NOTIFY_READ) && c->acq_len) {
+      c->notify &= (uint8_t)~ZN__TCPN_NOTIFY_READ;
       if (c->cb.on_accept) {
         c->in_cb++;
         c->cb.on_accept(c, c->arg);
@@ -412,22 +296,22 @@ void zn__tcp_deliver(struct zn_tcp_conn *c) {
     }
     return;
   }
-  if (c->flags & ZN__TCPF_CONNECTED_NOTIFY) {
-    c->flags &= ~(uint32_t)ZN__TCPF_CONNECTED_NOTIFY;
+  if (c->notify & ZN__TCPN_CONNECTED_NOTIFY) {
+    c->notify &= (uint8_t)~ZN__TCPN_CONNECTED_NOTIFY;
     call(c, c->cb.on_connected);
   }
-  if ((c->flags & ZN__TCPF_NOTIFY_READ) && !(c->flags & ZN__TCPF_USER_CLOSED)) {
-    c->flags &= ~(uint32_t)ZN__TCPF_NOTIFY_READ;
+  if ((c->notify & ZN__TCPN_NOTIFY_READ) && !(c->life & ZN__TCPL_USER_CLOSED)) {
+    c->notify &= (uint8_t)~ZN__TCPN_NOTIFY_READ;
     call(c, c->cb.on_readable);
   }
-  if ((c->flags & ZN__TCPF_WANT_WRITABLE) && !(c->flags & ZN__TCPF_USER_CLOSED) &&
+  if ((c->notify & ZN__TCPN_WANT_WRITABLE) && !(c->life & ZN__TCPL_USER_CLOSED) &&
       !c->err && zn_tcp_writable(c) > 0) {
-    c->flags &= ~(uint32_t)ZN__TCPF_WANT_WRITABLE;
+    c->notify &= (uint8_t)~ZN__TCPN_WANT_WRITABLE;
     call(c, c->cb.on_writable);
   }
-  if (c->err && !(c->flags & ZN__TCPF_ERR_NOTIFIED) &&
-      !(c->flags & ZN__TCPF_USER_CLOSED)) {
-    c->flags |= ZN__TCPF_ERR_NOTIFIED;
+  if (c->err && !(c->notify & ZN__TCPN_ERR_NOTIFIED) &&
+      !(c->life & ZN__TCPL_USER_CLOSED)) {
+    c->notify |= ZN__TCPN_ERR_NOTIFIED;
     if (c->cb.on_error) {
       c->in_cb++;
       c->cb.on_error(c, c->arg, c->err);
@@ -437,9 +321,9 @@ void zn__tcp_deliver(struct zn_tcp_conn *c) {
 }
 
 void zn__tcp_reap_add(struct zn_tcp_conn *c) {
-  if (c->flags & ZN__TCPF_REAP)
+  if (c->life & ZN__TCPL_REAP)
     return;
-  c->flags |= ZN__TCPF_REAP;
+  c->life |= ZN__TCPL_REAP;
   c->next = c->st->tcp.reap;
   c->st->tcp.reap = c;
 }
@@ -451,7 +335,7 @@ static void acq_remove(struct zn_tcp_conn *l, struct zn_tcp_conn *c) {
     if (*pp == c) {
       *pp = c->next;
       l->acq_len--;
-      c->flags &= ~(uint32_t)ZN__TCPF_IN_ACCEPTQ;
+      c->life &= (uint8_t)~ZN__TCPL_IN_ACCEPTQ;
       if (!*pp)
         break;
     }
@@ -473,16 +357,16 @@ void zn__tcp_closed(struct zn_tcp_conn *c) {
     c->st->tcp.ntimewait--;
   zn__tcp_timers_stop(c);
   zn__tcp_hash_out(c);
-  if (c->parent && (c->flags & ZN__TCPF_IN_ACCEPTQ))
+  if (c->parent && (c->life & ZN__TCPL_IN_ACCEPTQ))
     acq_remove(c->parent, c);
   c->state = ZN_TCP_CLOSED;
-  c->flags |= ZN__TCPF_ZOMBIE;
+  c->life |= ZN__TCPL_ZOMBIE;
   /* Data and references are released now; the handle stays until the app
    * lets go of it (zn_tcp_close), or at once if the app has none.  After
    * an orderly close, what was received and not yet read stays readable
    * (the stack acknowledged it: dropping it would lose data while reads
    * report a clean end of stream); a reset or a timeout discards it. */
-  bool keep = app_owned(c) && !(c->flags & ZN__TCPF_USER_CLOSED) && !c->err;
+  bool keep = zn__tcp_app_owned(c) && !(c->life & ZN__TCPL_USER_CLOSED) && !c->err;
   struct zn_bufq rcvq = c->rcvq;
   uint32_t rcvq_bytes = c->rcvq_bytes;
   if (keep) {
@@ -495,7 +379,7 @@ void zn__tcp_closed(struct zn_tcp_conn *c) {
     c->rcvq_bytes = rcvq_bytes;
     zn__tcp_mem_sync(c);
   }
-  if (!app_owned(c) || (c->flags & ZN__TCPF_USER_CLOSED))
+  if (!zn__tcp_app_owned(c) || (c->life & ZN__TCPL_USER_CLOSED))
     zn__tcp_reap_add(c);
 }
 
@@ -523,16 +407,17 @@ void zn__tcp_release_all(struct zn_tcp_conn *c) {
     c->acq_len = 0;
     while (x) {
       struct zn_tcp_conn *n = x->next;
-      x->flags &= ~(uint32_t)ZN__TCPF_IN_ACCEPTQ;
+      x->life &= (uint8_t)~ZN__TCPL_IN_ACCEPTQ;
       /* Never accepted: the app never held it, so no on_closed (without
-       * a parent app_owned() would say otherwise). */
-      x->flags |= ZN__TCPF_USER_CLOSED | ZN__TCPF_CLOSED_NOTIFIED;
+       * a parent zn__tcp_app_owned() would say otherwise). */
+      x->life |= ZN__TCPL_USER_CLOSED;
+      x->notify |= ZN__TCPN_CLOSED_NOTIFIED;
       x->parent = NULL;
       if (x->state != ZN_TCP_CLOSED) {
         zn__tcp_send_rst_conn(x);
         zn__tcp_closed(x);
       }
-      x->flags |= ZN__TCPF_USER_CLOSED;
+      x->life |= ZN__TCPL_USER_CLOSED;
       zn__tcp_reap_add(x);
       x = n;
     }
@@ -547,24 +432,24 @@ void zn__tcp_reap(struct zn_stack *st) {
   /* The list holds connections to free (the app let go of them, or never
    * had them) and accepted ones with news to deliver (zn_tcp_accept).
    * on_closed may close other handles, which adds to the list: loop. */
-  mem_wake(st);
+  zn__tcp_mem_wake(st);
   while (st->tcp.reap) {
     struct zn_tcp_conn *c = st->tcp.reap;
     st->tcp.reap = c->next;
-    c->flags &= ~(uint32_t)ZN__TCPF_REAP;
-    if (app_owned(c) && !(c->flags & ZN__TCPF_USER_CLOSED)) {
+    c->life &= (uint8_t)~ZN__TCPL_REAP;
+    if (zn__tcp_app_owned(c) && !(c->life & ZN__TCPL_USER_CLOSED)) {
       /* Queued by zn_tcp_accept() with news for the app, not to go. */
       zn__tcp_deliver(c);
       continue;
     }
-    if (app_owned(c) && !(c->flags & ZN__TCPF_CLOSED_NOTIFIED)) {
-      c->flags |= ZN__TCPF_CLOSED_NOTIFIED;
+    if (zn__tcp_app_owned(c) && !(c->notify & ZN__TCPN_CLOSED_NOTIFIED)) {
+      c->notify |= ZN__TCPN_CLOSED_NOTIFIED;
       call(c, c->cb.on_closed);
     }
     if (c->state == ZN_TCP_CLOSED) {
       if (c->parent) {
         struct zn_tcp_conn *l = c->parent;
-        if (c->flags & ZN__TCPF_IN_ACCEPTQ)
+        if (c->life & ZN__TCPL_IN_ACCEPTQ)
           acq_remove(l, c);
       }
       free_slot(c);
@@ -575,7 +460,7 @@ void zn__tcp_reap(struct zn_stack *st) {
 
 /* ---- setup ---- */
 
-static uint8_t wscale_for(uint32_t rcvbuf) {
+uint8_t zn__tcp_wscale_for(uint32_t rcvbuf) {
   uint8_t s = 0;
   while (s < 14 && (rcvbuf >> s) > 65535u)
     s++;
@@ -595,28 +480,31 @@ void zn__tcp_cc_start(struct zn_tcp_conn *c) {
  * connection a SYN cookie becomes must keep the clock its SYN-ACK showed,
  * or its TSvals jump back and fail the peer's PAWS.  The trailing byte
  * keeps it apart from tuple_hash (which picks the bucket). */
-static uint32_t ts_offset_for(const struct zn_tcp_conn *c) {
+uint32_t zn__tcp_ts_offset(const struct zn_stack *st,
+                           const struct zn__tcp_4tuple *t) {
   uint8_t in[13];
-  zn_wr32(in, c->laddr);
-  zn_wr32(in + 4, c->raddr);
-  zn_wr16(in + 8, c->lport);
-  zn_wr16(in + 10, c->rport);
+  zn_wr32(in, t->laddr);
+  zn_wr32(in + 4, t->raddr);
+  zn_wr16(in + 8, t->lport);
+  zn_wr16(in + 10, t->rport);
   in[12] = 'T';
-  return (uint32_t)zn_siphash24(c->st->hash_key, in, sizeof(in));
+  return (uint32_t)zn_siphash24(st->hash_key, in, sizeof(in));
+}
+
+uint16_t zn__tcp_our_mss(const struct zn_stack *st) {
+  uint32_t mtu = st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;
+  uint32_t mss = mtu > 40 ? mtu - 40 : 536;
+  return (uint16_t)(mss > 65535 ? 65535 : mss);
 }
 
 void zn__tcp_conn_setup(struct zn_tcp_conn *c) {
   struct zn_stack *st = c->st;
-  uint32_t mtu = st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;
-  uint32_t mss = mtu > 40 ? mtu - 40 : 536;
-  if (mss > 65535)
-    mss = 65535;
-  c->mss = (uint16_t)mss;
+  c->mss = zn__tcp_our_mss(st);
   c->peer_mss = 536;
-  c->rcv_wscale = st->cfg.tcp_wscale ? wscale_for(c->rcvbuf) : 0;
+  c->rcv_wscale = st->cfg.tcp_wscale ? zn__tcp_wscale_for(c->rcvbuf) : 0;
   c->rto_ms = st->cfg.tcp_rto_init_ms;
-  c->ts_offset = ts_offset_for(c);
   struct zn__tcp_4tuple tu = {c->laddr, c->raddr, c->lport, c->rport};
+  c->ts_offset = zn__tcp_ts_offset(st, &tu);
   c->iss = zn__tcp_isn(st->hash_key, &tu, st->now);
   if (st->tcp.reopen && zn__seq_lt(c->iss, st->tcp.reopen_iss_floor))
     c->iss = st->tcp.reopen_iss_floor; /* RFC 6191 */
@@ -669,20 +557,20 @@ int zn_tcp_accept(struct zn_tcp_conn *l, struct zn_tcp_conn **out) {
     l->acq_tail = NULL;
   l->acq_len--;
   c->next = NULL;
-  c->flags &= ~(uint32_t)ZN__TCPF_IN_ACCEPTQ;
+  c->life &= (uint8_t)~ZN__TCPL_IN_ACCEPTQ;
   c->parent = NULL; /* the app holds it now */
   *out = c;
   /* Whatever arrived while it waited is news to the app now. */
   if (zn_tcp_readable(c) || (c->flags & ZN__TCPF_FIN_RCVD))
-    c->flags |= ZN__TCPF_NOTIFY_READ;
+    c->notify |= ZN__TCPN_NOTIFY_READ;
   if (c->state == ZN_TCP_CLOSED) {
     /* Reset while waiting: the app learns it through on_error. */
-    c->flags |= ZN__TCPF_ZOMBIE;
+    c->life |= ZN__TCPL_ZOMBIE;
   }
   /* No callback inside an API call: the reap pass at the end of the poll
    * delivers that news (nothing else would until the next segment or
    * timer of this connection, maybe never). */
-  if ((c->flags & ZN__TCPF_NOTIFY_READ) || c->err)
+  if ((c->notify & ZN__TCPN_NOTIFY_READ) || c->err)
     zn__tcp_reap_add(c);
   return ZN_OK;
 }
@@ -738,7 +626,8 @@ void zn_tcp_set_callbacks(struct zn_tcp_conn *c,
 static int write_err(const struct zn_tcp_conn *c) {
   if (c->err)
     return c->err;
-  if (c->flags & (ZN__TCPF_FIN_QUEUED | ZN__TCPF_SHUT_WR | ZN__TCPF_USER_CLOSED))
+  if ((c->flags & ZN__TCPF_FIN_QUEUED) ||
+      (c->life & (ZN__TCPL_SHUT_WR | ZN__TCPL_USER_CLOSED)))
     return ZN_EPIPE;
   switch (c->state) {
   case ZN_TCP_ESTABLISHED:
@@ -749,33 +638,6 @@ static int write_err(const struct zn_tcp_conn *c) {
   default:
     return ZN_ENOTCONN;
   }
-}
-
-/* Once the bound is half used, no connection may hold more send buffers,
- * nor more receive buffers, than an equal share of three eighths of it
- * (each) among the connections holding any.  Otherwise peers that never
- * read take the whole bound between them (their send queues cannot drain,
- * and an echo-like application stops reading their requests), and every
- * other connection's data is dropped for want of memory (found by the
- * attack tests: 24 such clients of znet-echo did).  A quarter of the
- * bound so stays for the others.  Two buffers each at least: an
- * application that reads only what it can write must be able to write
- * what it holds.  Writes beyond the share are cut short (the send queue
- * drains as the peer acknowledges it, and on_writable follows); data
- * received beyond it is dropped (tcp_in.c) until the application reads. */
-static uint32_t mem_share(const struct zn_tcp_conn *c) {
-  const struct zn__tcp *t = &c->st->tcp;
-  uint32_t n = t->nmem + (c->mem_charged == 0); /* c among them: >= 1 */
-  uint32_t share = (t->mem_limit / 8u * 3u) / n;
-  return share > 2 ? share : 2u;
-}
-
-bool zn__tcp_over_share(const struct zn_tcp_conn *c, bool rcv) {
-  const struct zn__tcp *t = &c->st->tcp;
-  if (t->mem_bufs < t->mem_limit / 2)
-    return false;
-  uint32_t held = rcv ? c->rcv_charged : c->mem_charged - c->rcv_charged;
-  return held >= mem_share(c);
 }
 
 size_t zn_tcp_writable(const struct zn_tcp_conn *c) {
@@ -801,7 +663,7 @@ long zn_tcp_write(struct zn_tcp_conn *c, const void *data, size_t len) {
     struct zn__tcp_chunk *k = t ? (struct zn__tcp_chunk *)(void *)t->cb : NULL;
     if (!t || k->ref || zn_buf_tailroom(t) == 0) {
       if (zn__tcp_mem_full(c->st)) {
-        mem_wait(c);
+        zn__tcp_mem_wait(c);
         break;
       }
       if (zn__tcp_over_share(c, false)) {
@@ -829,7 +691,7 @@ long zn_tcp_write(struct zn_tcp_conn *c, const void *data, size_t len) {
   }
   zn__tcp_mem_sync(c);
   if (done < len)
-    c->flags |= ZN__TCPF_WANT_WRITABLE;
+    c->notify |= ZN__TCPN_WANT_WRITABLE;
   if (done == 0)
     return ZN_EAGAIN;
   kick_output(c);
@@ -846,21 +708,21 @@ int zn_tcp_write_ref(struct zn_tcp_conn *c, const void *data, size_t len,
   /* The bytes are the caller's memory, not ours: what is bounded is the
    * number of references, each costing one descriptor buffer. */
   if (c->nrefs >= ZN_TCP_MAX_REFS || (size_t)c->snd_queued + len > UINT32_MAX / 2) {
-    c->flags |= ZN__TCPF_WANT_WRITABLE;
+    c->notify |= ZN__TCPN_WANT_WRITABLE;
     return ZN_EAGAIN;
   }
   if (zn__tcp_mem_full(c->st)) {
-    mem_wait(c);
+    zn__tcp_mem_wait(c);
     return ZN_EAGAIN;
   }
   if (zn__tcp_over_share(c, false)) {
     ZN_STAT_INC(c->st, tcp_snd_share);
-    c->flags |= ZN__TCPF_WANT_WRITABLE;
+    c->notify |= ZN__TCPN_WANT_WRITABLE;
     return ZN_EAGAIN;
   }
   struct zn_buf *t = zn__buf_alloc(c->st, 0);
   if (!t) {
-    c->flags |= ZN__TCPF_WANT_WRITABLE;
+    c->notify |= ZN__TCPN_WANT_WRITABLE;
     return ZN_EAGAIN;
   }
   struct zn__tcp_chunk *k = (struct zn__tcp_chunk *)(void *)t->cb;
@@ -969,10 +831,10 @@ long zn_tcp_read(struct zn_tcp_conn *c, void *buf, size_t len) {
 int zn_tcp_shutdown(struct zn_tcp_conn *c) {
   if (c->state != ZN_TCP_ESTABLISHED && c->state != ZN_TCP_CLOSE_WAIT &&
       c->state != ZN_TCP_SYN_RECEIVED && c->state != ZN_TCP_SYN_SENT)
-    return c->flags & ZN__TCPF_SHUT_WR ? ZN_OK : ZN_ENOTCONN;
-  if (c->flags & ZN__TCPF_SHUT_WR)
+    return c->life & ZN__TCPL_SHUT_WR ? ZN_OK : ZN_ENOTCONN;
+  if (c->life & ZN__TCPL_SHUT_WR)
     return ZN_OK;
-  c->flags |= ZN__TCPF_SHUT_WR;
+  c->life |= ZN__TCPL_SHUT_WR;
   if (c->state == ZN_TCP_SYN_SENT)
     return ZN_OK; /* the FIN goes once connected (act_synsent_synack) */
   zn__tcp_fsm(c, ZN__EV_U_CLOSE, NULL);
@@ -980,17 +842,17 @@ int zn_tcp_shutdown(struct zn_tcp_conn *c) {
 }
 
 void zn_tcp_close(struct zn_tcp_conn *c) {
-  if (!c || (c->flags & ZN__TCPF_USER_CLOSED))
+  if (!c || (c->life & ZN__TCPL_USER_CLOSED))
     return;
-  c->flags |= ZN__TCPF_USER_CLOSED;
-  if (c->flags & ZN__TCPF_ZOMBIE) {
+  c->life |= ZN__TCPL_USER_CLOSED;
+  if (c->life & ZN__TCPL_ZOMBIE) {
     zn__tcp_reap_add(c);
     return;
   }
   /* RFC 9293 §3.10.4 / RFC 2525 §2.17: closing with unread data resets. */
   if (c->rcvq_bytes && c->state >= ZN_TCP_ESTABLISHED) {
     zn__tcp_fsm(c, ZN__EV_U_ABORT, NULL);
-  } else if (c->flags & ZN__TCPF_SHUT_WR) {
+  } else if (c->life & ZN__TCPL_SHUT_WR) {
     /* The FIN is already on its way; only the handle goes. */
     if (c->state == ZN_TCP_SYN_SENT)
       zn__tcp_fsm(c, ZN__EV_U_CLOSE, NULL);
@@ -1006,10 +868,10 @@ void zn_tcp_close(struct zn_tcp_conn *c) {
 }
 
 void zn_tcp_abort(struct zn_tcp_conn *c) {
-  if (!c || (c->flags & ZN__TCPF_USER_CLOSED))
+  if (!c || (c->life & ZN__TCPL_USER_CLOSED))
     return;
-  c->flags |= ZN__TCPF_USER_CLOSED;
-  if (!(c->flags & ZN__TCPF_ZOMBIE))
+  c->life |= ZN__TCPL_USER_CLOSED;
+  if (!(c->life & ZN__TCPL_ZOMBIE))
     zn__tcp_fsm(c, ZN__EV_U_ABORT, NULL);
   zn__tcp_reap_add(c);
 }
@@ -1018,7 +880,7 @@ void zn_tcp_set_nodelay(struct zn_tcp_conn *c, bool on) {
   if (on)
     c->flags |= ZN__TCPF_NODELAY;
   else
-    c->flags &= ~(uint32_t)ZN__TCPF_NODELAY;
+    c->flags &= (uint16_t)~ZN__TCPF_NODELAY;
   if (on)
     kick_output(c);
 }

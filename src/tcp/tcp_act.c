@@ -1,8 +1,9 @@
 /*
  * The actions of the TCP state chart (tcp_fsm.rl).  Each is one step of
  * RFC 9293 §3.10 (or of the RFC named), small enough to hold against the
- * text.  The chart sets c->state after the action runs; an action that
- * ends the connection calls zn__tcp_closed() and must not touch c after.
+ * text.  The chart sets c->state (after the action runs, or before it where
+ * tcp_fsm.rl says so); an action never writes it.  An action that ends the
+ * connection calls zn__tcp_closed() and must not touch c after.
  */
 #include <string.h>
 
@@ -12,14 +13,14 @@
 #include "znet/err.h"
 
 static void leave_synq(struct zn_tcp_conn *c) {
-  if (c->parent && c->parent->synq_len && !(c->flags & ZN__TCPF_IN_ACCEPTQ))
+  if (c->parent && c->parent->synq_len && !(c->life & ZN__TCPL_IN_ACCEPTQ))
     c->parent->synq_len--;
 }
 
 /* RFC 6298 §5.7: when our SYN had to be retransmitted and no RTT sample
  * came of the handshake, data starts with an RTO of 3 s, not the initial
  * 1 s (Linux tcp_init_metrics does the same).  (A SYN-ACK's ACK goes
- * through process_ack in tcp_in.c, which does the same.) */
+ * through zn__tcp_process_ack in tcp_ack.c, which does the same.) */
 static void rto_after_lost_syn(struct zn_tcp_conn *c) {
   if (c->rtx_count > 0 && c->srtt_us == 0 && c->rto_ms < 3000)
     c->rto_ms = 3000;
@@ -48,8 +49,7 @@ void zn__tcp_act_user_error(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
 /* §3.10.1 OPEN, passive: the TCB waits in LISTEN. */
 void zn__tcp_act_listen(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
   (void)seg;
-  c->state = ZN_TCP_LISTEN; /* hashed into the listener table */
-  zn__tcp_hash_in(c);
+  zn__tcp_hash_in(c); /* into the listener table: the chart set LISTEN */
 }
 
 /* §3.10.1 OPEN, active: choose the ISS (RFC 6528), send <SYN>. */
@@ -75,11 +75,12 @@ void zn__tcp_act_close_listener(struct zn_tcp_conn *c,
   struct zn_stack *st = c->st;
   for (uint32_t i = 0; i < st->cfg.tcp_conns; i++) {
     struct zn_tcp_conn *x = &st->tcp.conns[i];
-    if (x->parent == c && !(x->flags & ZN__TCPF_IN_ACCEPTQ) &&
+    if (x->parent == c && !(x->life & ZN__TCPL_IN_ACCEPTQ) &&
         x->state != ZN_TCP_CLOSED) {
       x->parent = NULL;
       /* The app never held it: no on_closed. */
-      x->flags |= ZN__TCPF_USER_CLOSED | ZN__TCPF_CLOSED_NOTIFIED;
+      x->life |= ZN__TCPL_USER_CLOSED;
+      x->notify |= ZN__TCPN_CLOSED_NOTIFIED;
       zn__tcp_send_rst_conn(x);
       zn__tcp_closed(x);
     }
@@ -161,6 +162,37 @@ static struct zn_tcp_conn *new_child(struct zn_tcp_conn *l,
   return x;
 }
 
+/* RFC 4987 §3.6: answer a SYN with a SYN cookie and keep nothing: what
+ * the handshake agreed is in our ISN and TSval (tcp_isn.c), from which
+ * act_listen_ack makes the connection.  Without timestamps a cookie
+ * carries the MSS only, so only the MSS is offered then. */
+static void answer_with_cookie(struct zn_stack *st,
+                               const struct zn__tcp_seg *seg) {
+  struct zn__tcp_syn_agreed r;
+  zn__tcp_syn_opts_agree(&st->cfg, &seg->opts, &r);
+  struct zn__syncookie_opts o;
+  o.mss = r.peer_mss;
+  o.wscale = r.wscale_ok ? r.snd_wscale : 0xff;
+  o.sack = r.sack_ok;
+  o.ts = r.ts_ok;
+  struct zn__tcp_cookie_synack a;
+  memset(&a, 0, sizeof(a));
+  a.peer_mss = r.peer_mss;
+  a.ts_ok = r.ts_ok;
+  a.wscale_ok = r.ts_ok && r.wscale_ok;
+  a.sack_ok = r.ts_ok && r.sack_ok;
+  a.rcv_wscale = a.wscale_ok ? zn__tcp_wscale_for(st->cfg.tcp_rcvbuf) : 0;
+  struct zn__tcp_4tuple tu = {seg->dst, seg->src, seg->dport, seg->sport};
+  uint32_t ts_clock =
+      (uint32_t)(st->now / ZN_MS(1)) + zn__tcp_ts_offset(st, &tu);
+  uint32_t tsval = 0;
+  a.iss = zn__syncookie_make(st->hash_key, &tu, seg->seq, &o, st->now,
+                             ts_clock, &tsval);
+  a.tsval = tsval ? tsval : ts_clock;
+  zn__tcp_send_cookie_synack(st, seg, &a);
+  ZN_STAT_INC(st, tcp_syncookie_tx);
+}
+
 /* §3.10.7.2 SYN in LISTEN: a new TCB in SYN_RECEIVED sends <SYN,ACK>;
  * with the SYN queue full, or the table three quarters full, a SYN cookie
  * answers instead and nothing is kept.  (The last quarter stays for the
@@ -176,41 +208,7 @@ void zn__tcp_act_listen_syn(struct zn_tcp_conn *l, struct zn__tcp_seg *seg) {
   if (!x) {
     if (!st->cfg.tcp_syncookies)
       return;
-    /* Stateless: everything needed later is in our ISN and TSval. */
-    struct zn_tcp_conn tmp;
-    memset(&tmp, 0, sizeof(tmp));
-    tmp.st = st;
-    tmp.laddr = seg->dst;
-    tmp.lport = seg->dport;
-    tmp.raddr = seg->src;
-    tmp.rport = seg->sport;
-    tmp.rcvbuf = st->cfg.tcp_rcvbuf;
-    zn__tcp_timers_init(&tmp);
-    zn__tcp_conn_setup(&tmp);
-    zn__tcp_apply_syn_opts(&tmp, seg);
-    struct zn__syncookie_opts o;
-    o.mss = tmp.peer_mss;
-    o.wscale = tmp.wscale_ok ? tmp.snd_wscale : 0xff;
-    o.sack = tmp.sack_ok;
-    o.ts = tmp.ts_ok;
-    if (!o.ts) { /* without timestamps a cookie carries MSS only */
-      tmp.wscale_ok = tmp.sack_ok = false;
-      tmp.rcv_wscale = 0;
-    }
-    struct zn__tcp_4tuple tu = {seg->dst, seg->src, seg->dport, seg->sport};
-    uint32_t tsval = 0;
-    tmp.iss = zn__syncookie_make(st->hash_key, &tu, seg->seq, &o, st->now,
-                                 zn__tcp_ts_now(&tmp), &tsval);
-    tmp.syn_tsval = tsval;
-    tmp.irs = seg->seq;
-    tmp.rcv_nxt = seg->seq + 1;
-    tmp.snd_una = tmp.snd_nxt = tmp.snd_max = tmp.iss;
-    tmp.state = ZN_TCP_SYN_RECEIVED;
-    zn__tcp_send_syn(&tmp, true);
-    zn__tcp_timers_stop(&tmp);
-    tmp.state = ZN_TCP_CLOSED; /* its window is no promise kept in memory */
-    zn__tcp_mem_sync(&tmp);
-    ZN_STAT_INC(st, tcp_syncookie_tx);
+    answer_with_cookie(st, seg);
     return;
   }
   l->synq_len++;
@@ -286,7 +284,7 @@ void zn__tcp_act_listen_ack(struct zn_tcp_conn *l, struct zn__tcp_seg *seg) {
   x->state = ZN_TCP_ESTABLISHED;
   zn__tcp_hash_in(x);
   ZN_STAT_INC(st, tcp_established);
-  x->flags |= ZN__TCPF_IN_ACCEPTQ;
+  x->life |= ZN__TCPL_IN_ACCEPTQ;
   x->next = NULL;
   if (l->acq_tail)
     l->acq_tail->next = x;
@@ -311,7 +309,7 @@ void zn__tcp_act_synsent_synack(struct zn_tcp_conn *c,
   c->rcv_nxt = seg->seq + 1;
   c->rcv_adv = c->rcv_nxt;
   c->snd_una = seg->ack;
-  c->flags &= ~(uint32_t)ZN__TCPF_SYN_UNACKED;
+  c->flags &= (uint16_t)~ZN__TCPF_SYN_UNACKED;
   if (zn__seq_lt(c->snd_nxt, c->snd_una))
     c->snd_nxt = c->snd_una;
   c->snd_wnd = seg->wnd; /* never scaled in a SYN */
@@ -323,7 +321,7 @@ void zn__tcp_act_synsent_synack(struct zn_tcp_conn *c,
     zn__tcp_rtt_sample(c, (uint32_t)((c->st->now - c->rtt_start) / 1000u));
   rto_after_lost_syn(c);
   c->rtx_count = 0;
-  zn_timer_stop(c->st, &c->rtx_timer);
+  zn__tcp_rtx_stop(c); /* our SYN is acknowledged */
   zn__tcp_cc_start(c);
   ZN_STAT_INC(c->st, tcp_established);
   c->flags |= ZN__TCPF_ACK_NOW;
@@ -344,12 +342,11 @@ void zn__tcp_act_simultaneous_open(struct zn_tcp_conn *c,
   c->max_snd_wnd = c->snd_wnd;
   c->snd_wl1 = seg->seq;
   zn__tcp_cc_start(c);
-  c->state = ZN_TCP_SYN_RECEIVED;
-  zn__tcp_send_syn(c, true);
+  zn__tcp_send_syn(c, true); /* a SYN-ACK: the chart set SYN_RECEIVED */
   /* "If there are other controls or text in the segment, queue them for
    * processing after the ESTABLISHED state has been reached": held in
    * the out-of-order queue at RCV.NXT until the ACK of our SYN comes
-   * (tcp_in.c delivers it then). */
+   * (tcp_in_sync.c delivers it then). */
   if (seg->b && (seg->len || (seg->flags & ZN_TCP_FIN))) {
     struct zn_buf *b = seg->b;
     seg->b = NULL;
@@ -446,14 +443,14 @@ void zn__tcp_act_dup_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
  * connection; a passive one joins the listener's accept queue. */
 void zn__tcp_act_synrcvd_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
   (void)seg;
-  zn_timer_stop(c->st, &c->rtx_timer);
-  c->rtx_count = 0; /* (RFC 6298 §5.7 was seen to by the ACK, tcp_in.c) */
+  zn__tcp_rtx_stop(c); /* our SYN is acknowledged */
+  c->rtx_count = 0; /* (RFC 6298 §5.7 was seen to by the ACK, tcp_ack.c) */
   ZN_STAT_INC(c->st, tcp_established);
   zn__tcp_arm_keepalive(c);
   struct zn_tcp_conn *l = c->parent;
   if ((c->flags & ZN__TCPF_PASSIVE) && l) {
     leave_synq(c);
-    c->flags |= ZN__TCPF_IN_ACCEPTQ;
+    c->life |= ZN__TCPL_IN_ACCEPTQ;
     c->next = NULL;
     if (l->acq_tail)
       l->acq_tail->next = c;
@@ -470,8 +467,7 @@ void zn__tcp_act_synrcvd_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
 /* §3.10.7.4 fifth check, FIN_WAIT_1: our FIN is acknowledged: FIN_WAIT_2
  * (with a time limit if the application has let go). */
 void zn__tcp_act_fin_acked(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
-  (void)seg;
-  c->state = ZN_TCP_FIN_WAIT_2;
+  (void)seg;                /* (the chart set FIN_WAIT_2 already) */
   zn__tcp_arm_fw2(c);       /* the application has closed, */
   zn__tcp_arm_keepalive(c); /* or it only shut down and still reads */
 }
@@ -529,7 +525,7 @@ void zn__tcp_act_fin_again(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
 void zn__tcp_act_timewait_fin(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
   (void)seg;
   zn__tcp_send_ack(c);
-  zn_timer_start_in(c->st, &c->misc_timer, 2 * ZN_MS(c->st->cfg.tcp_msl_ms));
+  zn__tcp_arm_2msl(c);
 }
 
 /* RFC 6191: a SYN for a connection in TIME_WAIT that is certainly new

@@ -19,11 +19,10 @@
 #pragma GCC diagnostic pop
 
 static const char *const event_names[ZN__EV_COUNT] = {
-    "U_LISTEN",  "U_CONNECT",      "U_CLOSE",       "U_ABORT",
-    "T_GIVEUP",  "T_2MSL",         "T_FW2",         "S_RST",
-    "S_RST_BAD", "S_RST_INWIN",    "S_SYN",         "S_SYNACK",
-    "S_BADACK",  "S_ACK_INVALID",  "S_UNACCEPTABLE", "S_NOACK",
-    "S_ACK",     "S_ACK_FIN",      "S_FIN",         "S_SYN_RESET",   "S_SYN_REOPEN"};
+#define ZN__EV_NAME_(name, what) #name,
+    ZN__TCP_EVENTS(ZN__EV_NAME_)
+#undef ZN__EV_NAME_
+};
 
 const char *zn__tcp_event_name(int ev) {
   return ev >= 0 && ev < ZN__EV_COUNT ? event_names[ev] : "?";

@@ -3,48 +3,36 @@
  * state chart.  Meson compiles it to table-driven C (ragel -T0) at build
  * time; the generated C is never edited or committed.
  *
- * The input alphabet is the events of enum zn__tcp_event (src/tcp/
- * tcp_int.h): user calls, segment classes after the acceptability checks
- * of §3.10.7 (made in tcp_in.c), and timer expiries.  Each Ragel state is
- * one RFC 9293 state; `start` is CLOSED.  S_SYN_RESET exists only with
- * RFC 5961 turned off: RFC 793 then resets on a SYN in the window.
- * S_SYN_REOPEN is a new SYN for a connection in TIME_WAIT that may start
- * a new incarnation (RFC 6191).  Every state lists every event:
- * a transition with named actions, or an explicit ignore, challenge ACK
- * or RST.  tcp_chart_check (built and run by meson) fails the build if any
- * (state, event) pair is missing or if the transitions into a state
- * disagree about which RFC state it is.
+ * The input alphabet is the events of ZN__TCP_EVENTS (src/tcp/
+ * tcp_events.h, the one list, from which tcp_events.rl below is
+ * generated): user calls, segment classes after the acceptability checks
+ * of §3.10.7 (made in tcp_in.c and tcp_in_sync.c), and timer expiries.
+ * Each Ragel state is one RFC 9293 state; `start` is CLOSED.  S_SYN_RESET
+ * exists only with RFC 5961 turned off: RFC 793 then resets on a SYN in
+ * the window.  S_SYN_REOPEN is a new SYN for a connection in TIME_WAIT
+ * that may start a new incarnation (RFC 6191).  Every state lists every
+ * event: a transition with named actions, or an explicit ignore,
+ * challenge ACK or RST.  tcp_chart_check (built and run by meson) fails
+ * the build if any (state, event) pair is missing or if the transitions
+ * into a state disagree about which RFC state it is.
  *
  * Actions are the functions zn__tcp_act_<name> in tcp_act.c, each a small
  * step naming the RFC section it implements; the S_<STATE> actions record
- * the RFC state reached.
+ * the RFC state reached, and are the only writers of c->state once a
+ * connection is open.  They run in the order written: after the step, so
+ * that the step still sees the state it leaves, except where the step
+ * acts as the new state (LISTEN: hashed as a listener; SYN_RECEIVED after
+ * a simultaneous open: a SYN-ACK; FIN_WAIT_2: its timer), where the state
+ * is written first.
  */
 %%{
   machine tcp_fsm;
   alphtype unsigned char;
 
-  # ---- events (enum zn__tcp_event) ----
-  U_LISTEN       = 0;
-  U_CONNECT      = 1;
-  U_CLOSE        = 2;
-  U_ABORT        = 3;
-  T_GIVEUP       = 4;
-  T_2MSL         = 5;
-  T_FW2          = 6;
-  S_RST          = 7;
-  S_RST_BAD      = 8;
-  S_RST_INWIN    = 9;
-  S_SYN          = 10;
-  S_SYNACK       = 11;
-  S_BADACK       = 12;
-  S_ACK_INVALID  = 13;
-  S_UNACCEPTABLE = 14;
-  S_NOACK        = 15;
-  S_ACK          = 16;
-  S_ACK_FIN      = 17;
-  S_FIN          = 18;
-  S_SYN_RESET    = 19;
-  S_SYN_REOPEN   = 20;
+  # ---- events: U_LISTEN = 0; ... generated from ZN__TCP_EVENTS
+  # (tcp_events.h) by tcp_events_rl, so their numbers are enum
+  # zn__tcp_event's by construction ----
+  include tcp_events "tcp_events.rl";
 
   # Events that mean nothing in a state: a stale timer, or a segment class
   # the classifier never produces there (counted by act_impossible).
@@ -104,7 +92,7 @@
     # CLOSED (§3.10.1-3.10.7.1): only the user can open.  Segments to a
     # closed port never reach a connection (tcp_in.c answers them).
     start: (
-        U_LISTEN       @listen            @S_LISTEN       -> LISTEN
+        U_LISTEN       @S_LISTEN          @listen         -> LISTEN
       | U_CONNECT      @connect           @S_SYN_SENT     -> SYN_SENT
       | U_CLOSE        @close_free        @S_CLOSED       -> start
       | U_ABORT        @close_free        @S_CLOSED       -> start
@@ -145,7 +133,7 @@
       | S_RST_BAD      @ignore            @S_SYN_SENT     -> SYN_SENT
       | S_BADACK       @rst_for_ack       @S_SYN_SENT     -> SYN_SENT
       | S_SYNACK       @synsent_synack    @S_ESTABLISHED  -> ESTABLISHED
-      | S_SYN          @simultaneous_open @S_SYN_RECEIVED -> SYN_RECEIVED
+      | S_SYN          @S_SYN_RECEIVED    @simultaneous_open -> SYN_RECEIVED
       | S_NOACK        @ignore            @S_SYN_SENT     -> SYN_SENT
       | (S_RST_INWIN | S_ACK_INVALID | S_UNACCEPTABLE | S_ACK |
          S_ACK_FIN | S_FIN | S_SYN_RESET | S_SYN_REOPEN)
@@ -215,7 +203,7 @@
       | S_UNACCEPTABLE @dup_ack           @S_FIN_WAIT_1   -> FIN_WAIT_1
       | S_NOACK        @ignore            @S_FIN_WAIT_1   -> FIN_WAIT_1
       | S_ACK          @ignore            @S_FIN_WAIT_1   -> FIN_WAIT_1
-      | S_ACK_FIN      @fin_acked         @S_FIN_WAIT_2   -> FIN_WAIT_2
+      | S_ACK_FIN      @S_FIN_WAIT_2      @fin_acked      -> FIN_WAIT_2
       | S_FIN          @fin_fw1           @S_CLOSING      -> CLOSING
       | (S_SYNACK | S_BADACK |
          S_SYN_REOPEN)

@@ -3,12 +3,20 @@
  * §3.3.1 names), the events of the state machine, and the calls between
  * the pieces of src/tcp/.
  *
+ *   tcp_events.h  the chart's events, listed once (enum, names, .rl)
  *   tcp_fsm.rl    the state chart: (state, event) -> actions, next state
  *   tcp_act.c     the actions, one small function per RFC step
- *   tcp_in.c      segment input: lookup, checks, classification into
- *                 events, ACK processing, data, reassembly
+ *   tcp_in.c      segment input: parse, lookup, §3.10.7.1-3 (no
+ *                 connection, LISTEN, SYN_SENT), ICMP errors
+ *   tcp_in_sync.c §3.10.7.4 in the synchronized states: one function per
+ *                 check (first_check_sequence ... eighth_check_fin),
+ *                 classifying the segment into chart events; text and
+ *                 reassembly
+ *   tcp_ack.c     the fifth check's ACK processing: send window, SACK
+ *                 scoreboard, RTT, congestion control, loss recovery
  *   tcp_out.c     output: what to send now, segments, timers
  *   tcp.c         connection table, hashing, listeners, the API
+ *   tcp_mem.c     the stack-wide bound on queued buffers and its shares
  *   tcp_ooo.c     out-of-order queue;  tcp_cc.c  congestion control;
  *   tcp_isn.c     ISNs and SYN cookies
  */
@@ -21,6 +29,7 @@
 
 #include "ipv4/ipv4_int.h"
 #include "tcp/tcp_cc.h"
+#include "tcp/tcp_events.h"
 #include "tcp/tcp_ooo.h"
 #include "tcp/tcp_seq.h"
 #include "znet/buf.h"
@@ -29,30 +38,12 @@
 #include "znet/timer.h"
 #include "znet/wire.h"
 
-/* Events of the state machine (the alphabet of tcp_fsm.rl; keep the
- * numbers in step with it). */
+/* Events of the state machine: one per entry of ZN__TCP_EVENTS
+ * (tcp_events.h), which tcp_fsm.rl's alphabet is generated from too. */
 enum zn__tcp_event {
-  ZN__EV_U_LISTEN = 0,   /* user: passive open */
-  ZN__EV_U_CONNECT,      /* user: active open */
-  ZN__EV_U_CLOSE,        /* user: close (graceful) */
-  ZN__EV_U_ABORT,        /* user: abort */
-  ZN__EV_T_GIVEUP,       /* retransmissions / keepalive gave up */
-  ZN__EV_T_2MSL,         /* TIME_WAIT over */
-  ZN__EV_T_FW2,          /* FIN_WAIT_2 idle too long after close */
-  ZN__EV_S_RST,          /* an acceptable RST (§3.10.7.3/.4 first check) */
-  ZN__EV_S_RST_BAD,      /* an RST to drop (out of window, bad ACK) */
-  ZN__EV_S_RST_INWIN,    /* in window but not exact (RFC 5961 §3.2) */
-  ZN__EV_S_SYN,          /* SYN without ACK (sync states: any SYN) */
-  ZN__EV_S_SYNACK,       /* SYN_SENT: SYN with an acceptable ACK */
-  ZN__EV_S_BADACK,       /* an ACK answered by RST <SEQ=SEG.ACK> */
-  ZN__EV_S_ACK_INVALID,  /* ACK outside RFC 5961 §5.2's range */
-  ZN__EV_S_UNACCEPTABLE, /* fails the sequence test (§3.10.7.4) */
-  ZN__EV_S_NOACK,        /* no ACK bit (and no SYN/RST) */
-  ZN__EV_S_ACK,          /* acceptable ACK, processed */
-  ZN__EV_S_ACK_FIN,      /* acceptable ACK that covers our FIN */
-  ZN__EV_S_FIN,          /* the peer's FIN, reached in sequence */
-  ZN__EV_S_SYN_RESET,    /* SYN in the window with RFC 5961 off (RFC 793) */
-  ZN__EV_S_SYN_REOPEN,   /* TIME_WAIT: a new SYN may reuse the 4-tuple */
+#define ZN__EV_ENUM_(name, what) ZN__EV_##name,
+  ZN__TCP_EVENTS(ZN__EV_ENUM_)
+#undef ZN__EV_ENUM_
   ZN__EV_COUNT
 };
 
@@ -77,35 +68,113 @@ struct zn__tcp_chunk {
   void *arg;
 };
 
+/*
+ * The three timers of a connection.  Each slot takes one role at a time,
+ * its mode, set by the function that arms it and dispatched on when it
+ * fires (tcp_out.c, "timers"): one small function per mode.
+ *
+ * rtx_timer, mode enum zn__tcp_rtx_mode:
+ *   SYN      our SYN (SYN_SENT) or SYN-ACK (SYN_RECEIVED) is not
+ *            acknowledged.  Armed by zn__tcp_send_syn; fires: send it
+ *            again with the RTO backed off, or after cfg.tcp_syn_retries
+ *            give up (T_GIVEUP).  Cancelled by the ACK of the SYN.
+ *   RTO      data or a FIN is in flight (RFC 6298).  Armed when a segment
+ *            goes out and none is timed, and again by every ACK of new
+ *            data; fires: back off, shrink cwnd (RFC 5681 §3.1), resend
+ *            from SND.UNA, or after cfg.tcp_retries give up.  Cancelled
+ *            when everything sent is acknowledged.
+ *   PERSIST  data waits, nothing is in flight and the peer's window is
+ *            shut or too small (RFC 9293 §3.8.6.1, RFC 1122 §4.2.3.4).
+ *            Armed by zn__tcp_output; fires: a window probe, or the
+ *            override timeout's send into a small window; probes back off
+ *            and give up after cfg.tcp_retries unanswered.  Cancelled by a
+ *            window update (or becomes RTO when data goes out).
+ *   PROBE    a tail loss probe is due before the RTO (after RFC 8985 §7):
+ *            two SRTTs without progress.  Armed instead of RTO when it is
+ *            earlier; fires: one segment, then the slot is RTO again.
+ *   REORDER  SACK shows data beyond a hole at SND.UNA (after RFC 8985
+ *            §6.2): a quarter SRTT later the hole is lost.  Armed instead
+ *            of RTO when earlier; fires: enter loss recovery.
+ *
+ * ack_timer: the delayed ACK (RFC 1122 §4.2.3.2, cfg.tcp_delack_ms); one
+ *   role, no mode.  Armed by zn__tcp_schedule_ack, cancelled by any
+ *   segment that carries the ACK.
+ *
+ * misc_timer, mode enum zn__tcp_misc_mode:
+ *   KEEPALIVE   ESTABLISHED, CLOSE_WAIT, or FIN_WAIT_2 after a shutdown,
+ *               with keepalive on (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6).
+ *               Armed by zn__tcp_arm_keepalive; fires: wait more if a
+ *               segment came meanwhile, else a probe <SEQ=SND.NXT-1>, or
+ *               after ka_count unanswered give up (T_GIVEUP).
+ *   FIN_WAIT_2  the application closed and the peer's FIN is awaited
+ *               (cfg.tcp_fw2_ms, as Linux tcp_fin_timeout).  Armed by
+ *               zn__tcp_arm_fw2; fires: T_FW2 (RST, delete the TCB).
+ *   TIME_WAIT   2 MSL (RFC 9293 §3.10.8).  Armed by zn__tcp_arm_2msl on
+ *               entering TIME_WAIT and on a retransmitted FIN; fires:
+ *               T_2MSL (delete the TCB).
+ * The slot is replaced when the state moves on (FIN_WAIT_2 to TIME_WAIT);
+ * a mode whose state has passed (keepalive after a close) fires as a
+ * no-op.  Every slot is cancelled when the connection reaches CLOSED.
+ */
+enum zn__tcp_rtx_mode {
+  ZN__TCP_RTX_OFF = 0,
+  ZN__TCP_RTX_SYN,
+  ZN__TCP_RTX_RTO,
+  ZN__TCP_RTX_PERSIST,
+  ZN__TCP_RTX_PROBE,
+  ZN__TCP_RTX_REORDER
+};
+
+enum zn__tcp_misc_mode {
+  ZN__TCP_MISC_OFF = 0,
+  ZN__TCP_MISC_KEEPALIVE,
+  ZN__TCP_MISC_FIN_WAIT_2,
+  ZN__TCP_MISC_TIME_WAIT
+};
+
+/* The connection's flags, in four groups, each its own field of struct
+ * zn_tcp_conn (the timers' roles are their modes, above). */
+
+/* c->flags: protocol state beside the RFC state. */
 enum {
-  ZN__TCPF_PASSIVE = 1u << 0,   /* created by a listener */
-  ZN__TCPF_USER_CLOSED = 1u << 1, /* zn_tcp_close/abort called */
-  ZN__TCPF_FIN_QUEUED = 1u << 2,  /* send FIN after queued data */
-  ZN__TCPF_FIN_SENT = 1u << 3,
-  ZN__TCPF_FIN_RCVD = 1u << 4,    /* the peer's FIN is in rcv_nxt */
-  ZN__TCPF_NODELAY = 1u << 5,
-  ZN__TCPF_ACK_NOW = 1u << 6,     /* send an ACK at the next output */
-  ZN__TCPF_IN_RECOVERY = 1u << 7,
-  ZN__TCPF_WANT_WRITABLE = 1u << 8, /* a write fell short */
-  ZN__TCPF_NOTIFY_READ = 1u << 9,
-  ZN__TCPF_COOKIE = 1u << 10,     /* made from a SYN cookie */
-  ZN__TCPF_IN_ACCEPTQ = 1u << 11,
-  ZN__TCPF_REAP = 1u << 12,       /* on the reap list */
-  ZN__TCPF_ERR_NOTIFIED = 1u << 13,
-  ZN__TCPF_TIMING = 1u << 14,     /* an RTT sample is being timed */
-  ZN__TCPF_RTO_RECOVERY = 1u << 15, /* retransmitting after an RTO */
-  ZN__TCPF_CLOSED_NOTIFIED = 1u << 16,
-  ZN__TCPF_SHUT_WR = 1u << 17,    /* zn_tcp_shutdown called */
-  ZN__TCPF_CONNECTED_NOTIFY = 1u << 18,
-  ZN__TCPF_ZOMBIE = 1u << 19,     /* reached CLOSED; waiting to be freed */
-  ZN__TCPF_SYN_UNACKED = 1u << 20, /* our SYN is not acknowledged yet */
-  ZN__TCPF_MEM_WAIT = 1u << 21,   /* a write met the stack-wide bound */
-  ZN__TCPF_PROBE_ARMED = 1u << 22, /* rtx_timer runs as the loss probe timer */
-  ZN__TCPF_PROBE_SENT = 1u << 23,  /* a probe went out; next is the RTO */
-  ZN__TCPF_TLP_RTX = 1u << 24,     /* the probe resent data (tlp_high) */
-  ZN__TCPF_REO_ARMED = 1u << 25,   /* rtx_timer runs as the reordering timer */
-  ZN__TCPF_RCV_CLAMPED = 1u << 26, /* window held shut by the stack-wide bound */
-  ZN__TCPF_FENCE = 1u << 27,       /* rtx_fence watches SND.UNA's resend */
+  ZN__TCPF_PASSIVE = 1u << 0,      /* created by a listener */
+  ZN__TCPF_COOKIE = 1u << 1,       /* made from a SYN cookie */
+  ZN__TCPF_SYN_UNACKED = 1u << 2,  /* our SYN is not acknowledged yet */
+  ZN__TCPF_FIN_QUEUED = 1u << 3,   /* send FIN after queued data */
+  ZN__TCPF_FIN_SENT = 1u << 4,
+  ZN__TCPF_FIN_RCVD = 1u << 5,     /* the peer's FIN is in rcv_nxt */
+  ZN__TCPF_NODELAY = 1u << 6,
+  ZN__TCPF_ACK_NOW = 1u << 7,      /* send an ACK at the next output */
+  ZN__TCPF_TIMING = 1u << 8,       /* an RTT sample is being timed */
+  ZN__TCPF_IN_RECOVERY = 1u << 9,
+  ZN__TCPF_RTO_RECOVERY = 1u << 10, /* retransmitting after an RTO */
+  ZN__TCPF_PROBE_SENT = 1u << 11,  /* a loss probe went out; next is the RTO */
+  ZN__TCPF_TLP_RTX = 1u << 12,     /* the probe resent data (tlp_high) */
+  ZN__TCPF_FENCE = 1u << 13,       /* rtx_fence watches SND.UNA's resend */
+};
+
+/* c->life: the handle's life outside the protocol. */
+enum {
+  ZN__TCPL_USER_CLOSED = 1u << 0,  /* zn_tcp_close/abort called */
+  ZN__TCPL_SHUT_WR = 1u << 1,      /* zn_tcp_shutdown called */
+  ZN__TCPL_IN_ACCEPTQ = 1u << 2,   /* on its listener's accept queue */
+  ZN__TCPL_REAP = 1u << 3,         /* on the reap list */
+  ZN__TCPL_ZOMBIE = 1u << 4,       /* reached CLOSED; waiting to be freed */
+};
+
+/* c->notify: callbacks pending or already given (zn__tcp_deliver). */
+enum {
+  ZN__TCPN_NOTIFY_READ = 1u << 0,
+  ZN__TCPN_WANT_WRITABLE = 1u << 1, /* a write fell short */
+  ZN__TCPN_CONNECTED_NOTIFY = 1u << 2,
+  ZN__TCPN_ERR_NOTIFIED = 1u << 3,
+  ZN__TCPN_CLOSED_NOTIFIED = 1u << 4,
+};
+
+/* c->mem: the stack-wide memory bound's marks on c (tcp_mem.c). */
+enum {
+  ZN__TCPM_MEM_WAIT = 1u << 0,     /* a write met the stack-wide bound */
+  ZN__TCPM_RCV_CLAMPED = 1u << 1,  /* window held shut by the bound */
 };
 
 #define ZN__TCP_MAX_SACK_HOLES 16
@@ -115,11 +184,15 @@ struct zn_tcp_conn {
   uint8_t state;               /* enum zn_tcp_state */
   uint8_t cc_algo;
   uint16_t in_cb;              /* callbacks running */
-  uint32_t flags;              /* ZN__TCPF_* */
+  uint16_t flags;              /* ZN__TCPF_*: protocol state */
+  uint8_t life;                /* ZN__TCPL_*: the handle's life */
+  uint8_t notify;              /* ZN__TCPN_*: callbacks pending/given */
   int err;                     /* sticky failure, 0 if none */
   int soft_err;                /* ICMP soft error, reported on timeout */
-  bool persist;                /* rtx_timer is the persist timer */
+  uint8_t rtx_mode;            /* enum zn__tcp_rtx_mode: rtx_timer's role */
   uint8_t hashed;              /* ZN__TCP_HASHED_*: which table holds it */
+  uint8_t misc_mode;           /* enum zn__tcp_misc_mode: misc_timer's role */
+  uint8_t mem;                 /* ZN__TCPM_*: memory bound marks */
 
   /* Identity and lookup. */
   uint32_t laddr, raddr;
@@ -211,8 +284,8 @@ struct zn_tcp_conn {
   uint32_t ka_idle_ms, ka_intvl_ms, ka_count;
   uint64_t last_rcv;           /* ns: last segment received */
 
-  /* Timers. */
-  struct zn_timer rtx_timer;   /* retransmit, SYN, persist */
+  /* Timers (their roles: enum zn__tcp_rtx_mode and zn__tcp_misc_mode). */
+  struct zn_timer rtx_timer;   /* SYN, RTO, persist, loss probe, reorder */
   struct zn_timer ack_timer;   /* delayed ACK */
   struct zn_timer misc_timer;  /* keepalive, FIN_WAIT_2, TIME_WAIT */
 
@@ -301,6 +374,27 @@ void zn__tcp_reap_add(struct zn_tcp_conn *c);
 /* Start congestion control with the RFC 6928 initial window. */
 void zn__tcp_cc_start(struct zn_tcp_conn *c);
 void zn__tcp_release_all(struct zn_tcp_conn *c);
+/* Choose options and windows for a new connection. */
+void zn__tcp_conn_setup(struct zn_tcp_conn *c);
+/* Parts of it for the SYN-cookie path, which keeps no connection: our
+ * MSS, our window scale for a receive buffer, our TSval offset for a
+ * 4-tuple. */
+uint16_t zn__tcp_our_mss(const struct zn_stack *st);
+uint8_t zn__tcp_wscale_for(uint32_t rcvbuf);
+struct zn__tcp_4tuple;
+uint32_t zn__tcp_ts_offset(const struct zn_stack *st,
+                           const struct zn__tcp_4tuple *t);
+bool zn__tcp_chack_allowed(struct zn_stack *st);
+
+/* The app holds a handle to c: connections it opened, listeners, and
+ * accepted children; not children still waiting in a queue. */
+static inline bool zn__tcp_app_owned(const struct zn_tcp_conn *c) {
+  return !(c->flags & ZN__TCPF_PASSIVE) || !c->parent;
+}
+
+/* tcp_mem.c: the stack-wide bound on TCP's queued buffers. */
+/* Set st->tcp.mem_limit from the configuration. */
+void zn__tcp_mem_init(struct zn_stack *st);
 /* Bring st->tcp.mem_bufs up to date with what c's queues hold. */
 void zn__tcp_mem_sync(struct zn_tcp_conn *c);
 /* Is the stack-wide bound on TCP queue buffers reached (for receive
@@ -310,9 +404,16 @@ bool zn__tcp_mem_rcv_full(const struct zn_stack *st);
 /* Does c hold its share of the bound, of receive (rcv) or send buffers,
  * under pressure? */
 bool zn__tcp_over_share(const struct zn_tcp_conn *c, bool rcv);
-/* Choose options and windows for a new connection. */
-void zn__tcp_conn_setup(struct zn_tcp_conn *c);
-bool zn__tcp_chack_allowed(struct zn_stack *st);
+/* A write was refused for the bound: c hears on_writable when it eases. */
+void zn__tcp_mem_wait(struct zn_tcp_conn *c);
+/* End of poll: wake refused writers, reopen windows held shut. */
+void zn__tcp_mem_wake(struct zn_stack *st);
+/* The window c may offer under the bound, in bytes; _new: for a
+ * connection that holds none yet, whose segments carry seg_size bytes. */
+uint32_t zn__tcp_rcv_share(const struct zn_tcp_conn *c);
+uint32_t zn__tcp_rcv_share_new(const struct zn_stack *st, uint32_t seg_size);
+/* Buffer storage c's out-of-order queue may hold. */
+uint32_t zn__tcp_ooo_mem_max(const struct zn_tcp_conn *c);
 
 /* tcp_fsm (generated) */
 void zn__tcp_fsm(struct zn_tcp_conn *c, enum zn__tcp_event ev,
@@ -323,15 +424,48 @@ const char *zn__tcp_event_name(int ev);
 void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
                    const struct zn__ip_meta *m);
 void zn__tcp_icmp_err(struct zn_stack *st, const struct zn__ip_err *e);
+/* The options a SYN's offer and our configuration agree on. */
+struct zn__tcp_syn_agreed {
+  uint16_t peer_mss;          /* the peer's MSS (64 at least, 536 if none) */
+  uint8_t snd_wscale;         /* the peer's shift, if wscale_ok */
+  bool wscale_ok, sack_ok, ts_ok;
+};
+void zn__tcp_syn_opts_agree(const struct zn_config *cfg,
+                            const struct zn_tcp_opts *o,
+                            struct zn__tcp_syn_agreed *r);
+/* Agree on a SYN's options for c (§3.7.1, RFC 7323, RFC 2018). */
 void zn__tcp_apply_syn_opts(struct zn_tcp_conn *c, const struct zn__tcp_seg *s);
+/* A segment without ACK (or a SYN+FIN) is dropped, counted: S_NOACK. */
+void zn__tcp_input_noack(struct zn_tcp_conn *c, struct zn__tcp_seg *s);
+
+/* tcp_in_sync.c */
 /* The synchronized-state procedure (§3.10.7.4) for one segment. */
 void zn__tcp_input_sync(struct zn_tcp_conn *c, struct zn__tcp_seg *s);
+/* §3.10.7.3: text or a FIN on the SYN-ACK that established c, processed
+ * from the sixth step on. */
+void zn__tcp_synack_text(struct zn_tcp_conn *c, struct zn__tcp_seg *s);
+
+/* tcp_ack.c */
+/* §3.10.7.4 fifth check: an acceptable ACK (SND.UNA =< SEG.ACK =< SND.MAX)
+ * updates the send window, the SACK scoreboard, RTT, cwnd, recovery. */
+void zn__tcp_process_ack(struct zn_tcp_conn *c, const struct zn__tcp_seg *s);
 
 /* tcp_out.c */
 /* Send what the windows, Nagle and timers allow, and any ACK owed. */
 void zn__tcp_output(struct zn_tcp_conn *c);
 void zn__tcp_send_syn(struct zn_tcp_conn *c, bool with_ack);
 void zn__tcp_send_ack(struct zn_tcp_conn *c);
+/* What a SYN-ACK answering with a SYN cookie says (act_listen_syn). */
+struct zn__tcp_cookie_synack {
+  uint32_t iss;                /* the cookie */
+  uint32_t tsval;              /* our TSval, if ts_ok */
+  uint16_t peer_mss;           /* the SYN's MSS (after zn__tcp_syn_opts_agree) */
+  uint8_t rcv_wscale;          /* our shift, if wscale_ok */
+  bool wscale_ok, sack_ok, ts_ok;
+};
+void zn__tcp_send_cookie_synack(struct zn_stack *st,
+                                const struct zn__tcp_seg *syn,
+                                const struct zn__tcp_cookie_synack *a);
 /* A RST <SEQ=seq><ACK=ack><CTL=RST(+ACK if with_ack)> for a segment
  * that has no connection; src/dst as in the segment received. */
 void zn__tcp_send_rst(struct zn_stack *st, uint32_t laddr, uint16_t lport,
@@ -340,14 +474,21 @@ void zn__tcp_send_rst(struct zn_stack *st, uint32_t laddr, uint16_t lport,
 void zn__tcp_send_rst_conn(struct zn_tcp_conn *c);
 void zn__tcp_timers_init(struct zn_tcp_conn *c);
 void zn__tcp_timers_stop(struct zn_tcp_conn *c);
+/* Arm rtx_timer for what is outstanding: SYN in SYN_SENT/SYN_RECEIVED,
+ * PERSIST again while probing, else the earliest of RTO, PROBE and
+ * REORDER. */
 void zn__tcp_arm_rtx(struct zn_tcp_conn *c);
+/* Cancel rtx_timer (mode OFF). */
+void zn__tcp_rtx_stop(struct zn_tcp_conn *c);
 /* Bring the retransmission timer forward to a loss probe now due. */
 void zn__tcp_arm_probe(struct zn_tcp_conn *c);
 void zn__tcp_schedule_ack(struct zn_tcp_conn *c, bool now);
 void zn__tcp_enter_timewait(struct zn_tcp_conn *c);
+/* misc_timer as TIME_WAIT: 2 MSL from now. */
+void zn__tcp_arm_2msl(struct zn_tcp_conn *c);
 void zn__tcp_arm_fw2(struct zn_tcp_conn *c);
 void zn__tcp_arm_keepalive(struct zn_tcp_conn *c);
-/* Start SACK/NewReno loss recovery (tcp_in.c). */
+/* Start SACK/NewReno loss recovery (tcp_ack.c). */
 void zn__tcp_enter_recovery(struct zn_tcp_conn *c);
 /* Resend the first unacknowledged segment now (fast retransmit). */
 void zn__tcp_retransmit_first(struct zn_tcp_conn *c);

@@ -360,6 +360,44 @@ int zn__tcp_ooo_insert(struct zn__tcp_ooo *q, struct zn_buf *b, uint32_t seq,
   return ZN__OOO_QUEUED;
 }
 
+unsigned zn__tcp_ooo_insert_whole(struct zn__tcp_ooo *q, struct zn_buf *b,
+                                  uint32_t seq, bool fin, uint32_t rcv_nxt,
+                                  uint32_t mem_max, zn__tcp_ooo_alloc_fn alloc,
+                                  void *ctx) {
+  uint64_t split0 = q->drop_split_bytes;
+  unsigned res = 0;
+  for (int i = 0; i < 64; i++) {
+    if (q->mem + (b ? b->pool->size : 0) > mem_max) {
+      res |= ZN__OOO_OVER_MEM;
+      zn_buf_free(b);
+      break;
+    }
+    /* The part beyond the first gap, copied before the insert trims b. */
+    struct zn_buf *rest = NULL;
+    uint32_t lo, hi;
+    if (b && b->len && zn__tcp_ooo_range(q, &lo, &hi) &&
+        zn__seq_lt(lo, seq + b->len) && zn__seq_gt(hi, seq)) {
+      rest = alloc(ctx, b->len);
+      if (rest)
+        memcpy(zn_buf_put(rest, b->len), b->data, b->len);
+    }
+    uint64_t split = q->drop_split_bytes;
+    if (zn__tcp_ooo_insert(q, b, seq, fin && i == 0, rcv_nxt) !=
+        ZN__OOO_QUEUED) {
+      zn_buf_free(rest);
+      break;
+    }
+    res |= ZN__OOO_HELD;
+    /* What this insert split off is in `rest`, not lost: count only the
+     * last insert's split. */
+    q->drop_split_bytes = split0 + (q->drop_split_bytes - split);
+    b = rest;
+    if (!b)
+      break;
+  }
+  return res;
+}
+
 struct zn_buf *zn__tcp_ooo_pop(struct zn__tcp_ooo *q, uint32_t rcv_nxt,
                                bool *fin) {
   struct zn_buf *m, *out = NULL;

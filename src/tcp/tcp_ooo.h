@@ -76,6 +76,30 @@ void zn__tcp_ooo_init(struct zn__tcp_ooo *q);
 int zn__tcp_ooo_insert(struct zn__tcp_ooo *q, struct zn_buf *b, uint32_t seq,
                        bool fin, uint32_t rcv_nxt);
 
+/* Allocates a buffer for len bytes of copied payload, or NULL. */
+typedef struct zn_buf *(*zn__tcp_ooo_alloc_fn)(void *ctx, size_t len);
+
+/* zn__tcp_ooo_insert_whole's result: bits. */
+enum {
+  ZN__OOO_HELD = 1u << 0,     /* something new was held */
+  ZN__OOO_OVER_MEM = 1u << 1, /* (the rest of) the segment was freed: the
+                                 queue's storage would pass mem_max */
+};
+
+/* The queue's insert policy for a segment from the network: hold all that
+ * is new of it, not only the part filling the first gap.  RFC 2018 §4,
+ * "the first SACK block MUST specify the contiguous block of data
+ * containing the segment which triggered this ACK", can only be kept if
+ * all of the segment is held; so the part of b beyond the first gap goes
+ * in as copies (from alloc), inserted in turn until nothing new is left.
+ * drop_split_bytes then counts only what is finally left out.  Nothing is
+ * held that would take the queue's storage (mem) beyond mem_max.  Consumes
+ * b.  Returns ZN__OOO_HELD and/or ZN__OOO_OVER_MEM (0: a duplicate). */
+unsigned zn__tcp_ooo_insert_whole(struct zn__tcp_ooo *q, struct zn_buf *b,
+                                  uint32_t seq, bool fin, uint32_t rcv_nxt,
+                                  uint32_t mem_max, zn__tcp_ooo_alloc_fn alloc,
+                                  void *ctx);
+
 /* If the lowest held segment starts at or before rcv_nxt, remove it and
  * return it trimmed to start exactly at rcv_nxt (segments wholly before
  * rcv_nxt are freed on the way); NULL otherwise.  *fin is set if the FIN

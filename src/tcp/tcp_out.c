@@ -9,8 +9,9 @@
  * full segment).  Segments are built by copying payload from the send
  * queue into a fresh frame buffer whose headroom takes the headers.
  *
- * Timers per connection: rtx_timer (retransmission, SYN retries, persist),
- * ack_timer (delayed ACK), misc_timer (keepalive, FIN_WAIT_2, TIME_WAIT).
+ * Timers per connection, each in one mode at a time (tcp_int.h explains
+ * them): rtx_timer (SYN, RTO, PERSIST, PROBE, REORDER), ack_timer (delayed
+ * ACK), misc_timer (KEEPALIVE, FIN_WAIT_2, TIME_WAIT).
  */
 #include <string.h>
 
@@ -31,39 +32,12 @@ uint32_t zn__tcp_ts_now(const struct zn_tcp_conn *c) {
   return (uint32_t)(c->st->now / ZN_MS(1)) + c->ts_offset;
 }
 
-/* What the stack-wide bound (tcp.c) leaves c to offer: the room receive
- * queues have left (as full segments), less what the other connections'
- * windows already promise.  Offering every connection its whole buffer
- * would promise, with many connections, many times the memory there is;
- * data sent into such windows could only be dropped, and the senders'
- * RTOs back off for seconds.  But never less than an equal share of the
- * room among the connections holding windows open: otherwise a few idle
- * connections, each holding its whole window open, would shut every
- * newer one out (found by the attack tests: seven idle clients of
- * znet-echo did).  Shares taken at different times can promise somewhat
- * more than the room; what does not fit is dropped and counted
- * (tcp_drop_mem), and the sender resends it. */
-static uint32_t rcv_share(const struct zn_tcp_conn *c) {
-  const struct zn__tcp *t = &c->st->tcp;
-  uint32_t cap = t->mem_limit - t->mem_limit / 4;
-  if (zn__tcp_mem_full(c->st) || t->mem_rcv >= cap)
-    return 0;
-  uint64_t room = (uint64_t)(cap - t->mem_rcv) * zn__tcp_seg_size(c);
-  uint64_t others = t->promised - c->adv_charged;
-  uint32_t n = t->npromised - (c->adv_charged != 0) + 1u;
-  uint64_t fair = room / n;
-  room = room > others ? room - others : 0;
-  if (room < fair)
-    room = fair;
-  return room > UINT32_MAX ? UINT32_MAX : (uint32_t)room;
-}
-
 /* Free receive space, advertised as the window (never shrinking what was
  * promised: RFC 9293 §3.8.6.2.2). */
 uint32_t zn__tcp_rcv_wnd(const struct zn_tcp_conn *c) {
   uint32_t used = c->rcvq_bytes + c->ooo.bytes;
   uint32_t wnd = used >= c->rcvbuf ? 0 : c->rcvbuf - used;
-  uint32_t share = rcv_share(c);
+  uint32_t share = zn__tcp_rcv_share(c);
   if (share < wnd)
     wnd = share < zn__tcp_seg_size(c) ? 0 : share; /* no silly windows */
   if (zn__seq_gt(c->rcv_adv, c->rcv_nxt) && c->rcv_adv - c->rcv_nxt > wnd)
@@ -72,7 +46,7 @@ uint32_t zn__tcp_rcv_wnd(const struct zn_tcp_conn *c) {
   return wnd > max ? max : wnd;
 }
 
-/* ---- timers ---- */
+/* ---- timers (their modes: tcp_int.h, before enum zn__tcp_rtx_mode) ---- */
 
 static void rtx_timer_fn(struct zn_stack *st, struct zn_timer *t);
 static void ack_timer_fn(struct zn_stack *st, struct zn_timer *t);
@@ -82,11 +56,38 @@ void zn__tcp_timers_init(struct zn_tcp_conn *c) {
   zn_timer_init(&c->rtx_timer, rtx_timer_fn);
   zn_timer_init(&c->ack_timer, ack_timer_fn);
   zn_timer_init(&c->misc_timer, misc_timer_fn);
+  c->rtx_mode = ZN__TCP_RTX_OFF;
+  c->misc_mode = ZN__TCP_MISC_OFF;
 }
 
 void zn__tcp_timers_stop(struct zn_tcp_conn *c) {
-  zn_timer_stop(c->st, &c->rtx_timer);
+  zn__tcp_rtx_stop(c);
   zn_timer_stop(c->st, &c->ack_timer);
+  c->misc_mode = ZN__TCP_MISC_OFF;
+  zn_timer_stop(c->st, &c->misc_timer);
+}
+
+/* Arm rtx_timer in `mode`, d ns from now. */
+static void rtx_start(struct zn_tcp_conn *c, enum zn__tcp_rtx_mode mode,
+                      uint64_t d) {
+  c->rtx_mode = (uint8_t)mode;
+  zn_timer_start_in(c->st, &c->rtx_timer, d);
+}
+
+void zn__tcp_rtx_stop(struct zn_tcp_conn *c) {
+  c->rtx_mode = ZN__TCP_RTX_OFF;
+  zn_timer_stop(c->st, &c->rtx_timer);
+}
+
+/* Arm misc_timer in `mode`, d ns from now. */
+static void misc_start(struct zn_tcp_conn *c, enum zn__tcp_misc_mode mode,
+                       uint64_t d) {
+  c->misc_mode = (uint8_t)mode;
+  zn_timer_start_in(c->st, &c->misc_timer, d);
+}
+
+static void misc_stop(struct zn_tcp_conn *c) {
+  c->misc_mode = ZN__TCP_MISC_OFF;
   zn_timer_stop(c->st, &c->misc_timer);
 }
 
@@ -104,7 +105,7 @@ static uint32_t backed_off_rto(const struct zn_tcp_conn *c) {
  * probe, two smoothed RTTs after the last progress, makes the receiver
  * tell (a SACK, or the cumulative ACK) at the cost of one segment. */
 static uint32_t probe_timeout(const struct zn_tcp_conn *c) {
-  if (c->persist || c->rtx_count || c->srtt_us == 0 ||
+  if (c->rtx_count || c->srtt_us == 0 ||
       (c->flags & (ZN__TCPF_PROBE_SENT | ZN__TCPF_RTO_RECOVERY |
                    ZN__TCPF_SYN_UNACKED)))
     return 0;
@@ -131,45 +132,60 @@ static uint32_t probe_timeout(const struct zn_tcp_conn *c) {
  * lost and recovery starts. */
 static uint32_t reorder_timeout_us(const struct zn_tcp_conn *c) {
   if ((c->flags & (ZN__TCPF_IN_RECOVERY | ZN__TCPF_SYN_UNACKED)) ||
-      c->persist || c->rtx_count || c->srtt_us == 0 || c->nsacked == 0 ||
+      c->rtx_count || c->srtt_us == 0 || c->nsacked == 0 ||
       zn__seq_lt(c->snd_una, c->recover))
     return 0;
   uint32_t reo = c->srtt_us / 4;
   return reo < 1000 ? 1000 : reo;
 }
 
-/* Arm rtx_timer for the earliest of the reordering timer, the loss probe
- * and the RTO; with `only_earlier`, only if that moves it forward. */
-static void arm(struct zn_tcp_conn *c, bool only_earlier) {
-  uint64_t rto = ZN_MS(backed_off_rto(c));
+/* The mode rtx_timer takes for what is outstanding now, and in *d when
+ * it fires: the handshake's SYN; the next window probe while probing; or
+ * the earliest of the reordering timer, the loss probe and the RTO. */
+static enum zn__tcp_rtx_mode rtx_mode_due(const struct zn_tcp_conn *c,
+                                          uint64_t *d) {
+  *d = ZN_MS(backed_off_rto(c));
+  if (c->state == ZN_TCP_SYN_SENT || c->state == ZN_TCP_SYN_RECEIVED)
+    return ZN__TCP_RTX_SYN;
+  if (c->rtx_mode == ZN__TCP_RTX_PERSIST)
+    return ZN__TCP_RTX_PERSIST;
+  enum zn__tcp_rtx_mode mode = ZN__TCP_RTX_RTO;
   uint64_t pto = ZN_MS(probe_timeout(c));
   uint64_t reo = (uint64_t)reorder_timeout_us(c) * 1000u;
-  uint32_t flag = 0;
-  uint64_t d = rto;
-  if (pto && pto < d) {
-    d = pto;
-    flag = ZN__TCPF_PROBE_ARMED;
+  if (pto && pto < *d) {
+    *d = pto;
+    mode = ZN__TCP_RTX_PROBE;
   }
-  if (reo && reo < d) {
-    d = reo;
-    flag = ZN__TCPF_REO_ARMED;
+  if (reo && reo < *d) {
+    *d = reo;
+    mode = ZN__TCP_RTX_REORDER;
   }
-  if (only_earlier) {
-    if (!flag || (c->flags & flag) || !zn_timer_pending(&c->rtx_timer) ||
-        zn__ns_to_tick_ceil(c->st->now + d) >= c->rtx_timer.expires)
-      return;
-  }
-  c->flags &= ~(uint32_t)(ZN__TCPF_PROBE_ARMED | ZN__TCPF_REO_ARMED);
-  c->flags |= flag;
-  zn_timer_start_in(c->st, &c->rtx_timer, d);
+  return mode;
+}
+
+void zn__tcp_arm_rtx(struct zn_tcp_conn *c) {
+  uint64_t d;
+  enum zn__tcp_rtx_mode mode = rtx_mode_due(c, &d);
+  rtx_start(c, mode, d);
 }
 
 /* A probe or the reordering timer may have become due since the timer was
  * armed as the RTO (a second segment went out, a SACK arrived, the last
  * hole's retransmission is all that is left in flight): bring it forward. */
-void zn__tcp_arm_probe(struct zn_tcp_conn *c) { arm(c, true); }
+void zn__tcp_arm_probe(struct zn_tcp_conn *c) {
+  uint64_t d;
+  enum zn__tcp_rtx_mode mode = rtx_mode_due(c, &d);
+  if ((mode != ZN__TCP_RTX_PROBE && mode != ZN__TCP_RTX_REORDER) ||
+      c->rtx_mode == mode || !zn_timer_pending(&c->rtx_timer) ||
+      zn__ns_to_tick_ceil(c->st->now + d) >= c->rtx_timer.expires)
+    return;
+  rtx_start(c, mode, d);
+}
 
-void zn__tcp_arm_rtx(struct zn_tcp_conn *c) { arm(c, false); }
+/* Data waits with nothing in flight to bring a window update: probe. */
+static void arm_persist(struct zn_tcp_conn *c) {
+  rtx_start(c, ZN__TCP_RTX_PERSIST, ZN_MS(backed_off_rto(c)));
+}
 
 void zn__tcp_schedule_ack(struct zn_tcp_conn *c, bool now) {
   if (now) {
@@ -180,20 +196,23 @@ void zn__tcp_schedule_ack(struct zn_tcp_conn *c, bool now) {
     zn_timer_start_in(c->st, &c->ack_timer, ZN_MS(c->st->cfg.tcp_delack_ms));
 }
 
+void zn__tcp_arm_2msl(struct zn_tcp_conn *c) {
+  misc_start(c, ZN__TCP_MISC_TIME_WAIT, 2 * ZN_MS(c->st->cfg.tcp_msl_ms));
+}
+
 void zn__tcp_enter_timewait(struct zn_tcp_conn *c) {
-  zn_timer_stop(c->st, &c->rtx_timer);
+  zn__tcp_rtx_stop(c);
   zn_timer_stop(c->st, &c->ack_timer);
-  zn_timer_start_in(c->st, &c->misc_timer,
-                    2 * ZN_MS(c->st->cfg.tcp_msl_ms));
+  zn__tcp_arm_2msl(c);
   c->st->tcp.ntimewait++;
   /* The application that closed is done with the handle. */
-  if (c->flags & ZN__TCPF_USER_CLOSED)
+  if (c->life & ZN__TCPL_USER_CLOSED)
     zn__tcp_reap_add(c);
 }
 
 void zn__tcp_arm_fw2(struct zn_tcp_conn *c) {
-  if (c->state == ZN_TCP_FIN_WAIT_2 && (c->flags & ZN__TCPF_USER_CLOSED))
-    zn_timer_start_in(c->st, &c->misc_timer, ZN_MS(c->st->cfg.tcp_fw2_ms));
+  if (c->state == ZN_TCP_FIN_WAIT_2 && (c->life & ZN__TCPL_USER_CLOSED))
+    misc_start(c, ZN__TCP_MISC_FIN_WAIT_2, ZN_MS(c->st->cfg.tcp_fw2_ms));
 }
 
 /* The states in which misc_timer is the keepalive timer: synchronized,
@@ -203,7 +222,7 @@ void zn__tcp_arm_fw2(struct zn_tcp_conn *c) {
 static bool ka_state(const struct zn_tcp_conn *c) {
   return c->state == ZN_TCP_ESTABLISHED || c->state == ZN_TCP_CLOSE_WAIT ||
          (c->state == ZN_TCP_FIN_WAIT_2 &&
-          !(c->flags & ZN__TCPF_USER_CLOSED));
+          !(c->life & ZN__TCPL_USER_CLOSED));
 }
 
 void zn__tcp_arm_keepalive(struct zn_tcp_conn *c) {
@@ -211,9 +230,9 @@ void zn__tcp_arm_keepalive(struct zn_tcp_conn *c) {
     return;
   if (c->ka_idle_ms) {
     c->ka_probes = 0;
-    zn_timer_start_in(c->st, &c->misc_timer, ZN_MS(c->ka_idle_ms));
+    misc_start(c, ZN__TCP_MISC_KEEPALIVE, ZN_MS(c->ka_idle_ms));
   } else {
-    zn_timer_stop(c->st, &c->misc_timer);
+    misc_stop(c);
   }
 }
 
@@ -319,6 +338,35 @@ void zn__tcp_sndq_ack(struct zn_tcp_conn *c, uint32_t acked) {
 
 /* ---- segments ---- */
 
+/* The MSS option of our SYNs says what we can receive (RFC 9293 §3.7.1,
+ * MMS_R: the MTU less the headers). */
+static uint16_t syn_mss_option(const struct zn_stack *st) {
+  uint32_t mtu = st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;
+  return (uint16_t)(mtu > 40 + 65535 ? 65535 : mtu > 40 ? mtu - 40 : 536);
+}
+
+/* Checksum the segment p (len bytes, in b), or leave that to the netif,
+ * and hand it to IP as nsegs segments. */
+static int tcp_tx(struct zn_stack *st, struct zn_buf *b, uint8_t *p,
+                  size_t len, uint32_t laddr, uint32_t raddr,
+                  uint32_t nsegs) {
+  uint32_t caps = st->nif ? st->nif->caps : 0;
+  if (caps & ZN_NETIF_CAP_TX_CSUM) {
+    zn_wr16(p + 16, zn_csum_partial(laddr, raddr, ZN_IPPROTO_TCP,
+                                    (uint16_t)len));
+    b->flags |= ZN_BUF_F_CSUM_PARTIAL;
+  } else {
+    zn_tcp_finish(p, len, laddr, raddr);
+  }
+  struct zn__ip_tx tx = {0};
+  tx.src = laddr;
+  tx.dst = raddr;
+  tx.proto = ZN_IPPROTO_TCP;
+  tx.df = true; /* RFC 1191 path MTU discovery */
+  ZN_STAT_ADD(st, tcp_seg_tx, nsegs);
+  return zn__ip_output(st, b, &tx);
+}
+
 /* Build and send one segment.  len payload bytes from seq; flags as on
  * the wire (ACK is added when synchronized). */
 static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
@@ -328,12 +376,10 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
   struct zn_tcp_opts o;
   memset(&o, 0, sizeof(o));
   if (syn) {
-    /* The MSS option says what we can receive (RFC 9293 §3.7.1, MMS_R:
-     * the MTU less the headers), not c->mss, which is what we send,
-     * already clamped to the peer's MSS or lowered by PMTUD. */
-    uint32_t mtu = st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;
+    /* What we can receive, not c->mss, which is what we send, already
+     * clamped to the peer's MSS or lowered by PMTUD. */
     o.present |= ZN_TCP_OPTF_MSS;
-    o.mss = (uint16_t)(mtu > 40 + 65535 ? 65535 : mtu > 40 ? mtu - 40 : 536);
+    o.mss = syn_mss_option(st);
     bool synack = (flags & ZN_TCP_ACK) != 0;
     if (synack ? c->wscale_ok : st->cfg.tcp_wscale) {
       o.present |= ZN_TCP_OPTF_WS;
@@ -385,9 +431,9 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
       c->rcvq_bytes + c->ooo.bytes + seg <= c->rcvbuf) {
     /* Rather than take data only to drop it, the window stays where it
      * was; tcp.c sends the update once the receive queues have eased. */
-    if (!(c->flags & ZN__TCPF_RCV_CLAMPED))
+    if (!(c->mem & ZN__TCPM_RCV_CLAMPED))
       ZN_STAT_INC(st, tcp_wnd_clamped);
-    c->flags |= ZN__TCPF_RCV_CLAMPED;
+    c->mem |= ZN__TCPM_RCV_CLAMPED;
     st->tcp.rcv_clamped = true;
   }
   uint32_t wfield = syn ? (wnd > 65535 ? 65535 : wnd) : wnd >> c->rcv_wscale;
@@ -396,14 +442,6 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
   uint32_t ack = (flags & ZN_TCP_ACK) ? c->rcv_nxt : 0;
   zn_tcp_emit(p, c->lport, c->rport, seq, ack, flags, (uint16_t)wfield, olen);
   memcpy(p + ZN_TCP_HDR_LEN, opts, olen);
-  uint32_t caps = st->nif ? st->nif->caps : 0;
-  if (caps & ZN_NETIF_CAP_TX_CSUM) {
-    zn_wr16(p + 16, zn_csum_partial(c->laddr, c->raddr, ZN_IPPROTO_TCP,
-                                    (uint16_t)(hlen + len)));
-    b->flags |= ZN_BUF_F_CSUM_PARTIAL;
-  } else {
-    zn_tcp_finish(p, hlen + len, c->laddr, c->raddr);
-  }
   uint32_t nsegs = 1;
   if (len > seg) { /* only when the netif offers TSO: see tso_limit() */
     b->gso_size = (uint16_t)seg;
@@ -417,16 +455,56 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
       c->rcv_adv = edge;
     zn__tcp_mem_sync(c);
     c->segs_unacked = 0;
-    c->flags &= ~(uint32_t)ZN__TCPF_ACK_NOW;
+    c->flags &= (uint16_t)~ZN__TCPF_ACK_NOW;
     zn_timer_stop(st, &c->ack_timer);
   }
-  struct zn__ip_tx tx = {0};
-  tx.src = c->laddr;
-  tx.dst = c->raddr;
-  tx.proto = ZN_IPPROTO_TCP;
-  tx.df = true; /* RFC 1191 path MTU discovery */
-  ZN_STAT_ADD(st, tcp_seg_tx, nsegs);
-  return zn__ip_output(st, b, &tx);
+  return tcp_tx(st, b, p, hlen + len, c->laddr, c->raddr, nsegs);
+}
+
+/* RFC 4987 §3.6: the SYN-ACK for a SYN answered with a SYN cookie, sent
+ * with no TCB: its options and window come from the SYN (syn), the
+ * configuration and what the cookie encodes (a). */
+void zn__tcp_send_cookie_synack(struct zn_stack *st,
+                                const struct zn__tcp_seg *syn,
+                                const struct zn__tcp_cookie_synack *a) {
+  struct zn_tcp_opts o;
+  memset(&o, 0, sizeof(o));
+  o.present = ZN_TCP_OPTF_MSS;
+  o.mss = syn_mss_option(st);
+  if (a->wscale_ok) {
+    o.present |= ZN_TCP_OPTF_WS;
+    o.wscale = a->rcv_wscale;
+  }
+  if (a->sack_ok)
+    o.present |= ZN_TCP_OPTF_SACK_PERM;
+  if (a->ts_ok) {
+    o.present |= ZN_TCP_OPTF_TS;
+    o.tsval = a->tsval;
+    o.tsecr = syn->opts.tsval;
+  }
+  /* The window a new connection would offer (zn__tcp_rcv_wnd): its
+   * buffer, within the memory bound's share, no silly window. */
+  uint32_t mss = zn__tcp_our_mss(st);
+  if (a->peer_mss < mss)
+    mss = a->peer_mss;
+  uint32_t opt = a->ts_ok ? 12u : 0u;
+  uint32_t seg = mss > opt + 8 ? mss - opt : 8;
+  uint32_t wnd = st->cfg.tcp_rcvbuf;
+  uint32_t share = zn__tcp_rcv_share_new(st, seg);
+  if (share < wnd)
+    wnd = share < seg ? 0 : share;
+  uint8_t opts[TCP_OPT_SPACE];
+  size_t olen = zn_tcp_opts_emit(opts, &o);
+  size_t hlen = ZN_TCP_HDR_LEN + olen;
+  struct zn_buf *b = zn__buf_alloc(st, hlen);
+  if (!b)
+    return;
+  uint8_t *p = zn_buf_put(b, hlen);
+  zn_tcp_emit(p, syn->dport, syn->sport, a->iss, syn->seq + 1,
+              ZN_TCP_SYN | ZN_TCP_ACK, (uint16_t)(wnd > 65535 ? 65535 : wnd),
+              olen);
+  memcpy(p + ZN_TCP_HDR_LEN, opts, olen);
+  (void)tcp_tx(st, b, p, hlen, syn->dst, syn->src, 1);
 }
 
 void zn__tcp_send_syn(struct zn_tcp_conn *c, bool with_ack) {
@@ -435,8 +513,8 @@ void zn__tcp_send_syn(struct zn_tcp_conn *c, bool with_ack) {
   c->snd_nxt = c->iss + 1;
   if (zn__seq_gt(c->snd_nxt, c->snd_max))
     c->snd_max = c->snd_nxt;
-  if (!zn_timer_pending(&c->rtx_timer))
-    zn__tcp_arm_rtx(c);
+  if (!zn_timer_pending(&c->rtx_timer)) /* (act_connect: still CLOSED) */
+    rtx_start(c, ZN__TCP_RTX_SYN, ZN_MS(backed_off_rto(c)));
 }
 
 void zn__tcp_send_ack(struct zn_tcp_conn *c) {
@@ -577,7 +655,8 @@ static uint32_t transmit_upto(struct zn_tcp_conn *c, uint32_t seq,
     ZN_STAT_INC(c->st, tcp_rtx);
     if (seq == c->snd_una) {
       /* Data sent from now on lies above rtx_fence: once the peer SACKs
-       * enough of it, this resend should have arrived too (tcp_in.c). */
+       * enough of it, this resend should have arrived too (tcp_ack.c
+       * check_lost_rtx). */
       c->flags |= ZN__TCPF_FENCE;
       c->rtx_fence = c->snd_max;
       c->rtx_fence_una = seq;
@@ -585,7 +664,7 @@ static uint32_t transmit_upto(struct zn_tcp_conn *c, uint32_t seq,
     /* Karn: a retransmitted range cannot time the RTT. */
     if ((c->flags & ZN__TCPF_TIMING) && zn__seq_geq(c->rtt_seq, seq) &&
         zn__seq_lt(c->rtt_seq, seq + used))
-      c->flags &= ~(uint32_t)ZN__TCPF_TIMING;
+      c->flags &= (uint16_t)~ZN__TCPF_TIMING;
   } else {
     c->bytes_sent += len;
     if (!(c->flags & ZN__TCPF_TIMING)) {
@@ -596,9 +675,10 @@ static uint32_t transmit_upto(struct zn_tcp_conn *c, uint32_t seq,
   }
   if (zn__seq_gt(seq + used, c->snd_max))
     c->snd_max = seq + used;
-  if (!zn_timer_pending(&c->rtx_timer) || c->persist)
+  if (c->rtx_mode == ZN__TCP_RTX_PERSIST) /* data went out: it is timed */
+    rtx_start(c, ZN__TCP_RTX_RTO, ZN_MS(backed_off_rto(c)));
+  else if (!zn_timer_pending(&c->rtx_timer))
     zn__tcp_arm_rtx(c);
-  c->persist = false;
   return used;
 }
 
@@ -746,23 +826,20 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
    * the peer's window is shut, or too small for sender SWS avoidance
    * (then the timer is RFC 1122 §4.2.3.4's override timeout). */
   if (unsent_from(c, c->snd_nxt) > 0 && c->snd_max == c->snd_una &&
-      !zn_timer_pending(&c->rtx_timer)) {
-    c->persist = true;
-    zn__tcp_arm_rtx(c);
-  }
+      !zn_timer_pending(&c->rtx_timer))
+    arm_persist(c);
   zn__tcp_arm_probe(c);
   if (c->flags & ZN__TCPF_ACK_NOW)
     zn__tcp_send_ack(c);
   (void)st;
 }
 
-/* ---- timer callbacks ---- */
+/* ---- timer callbacks: one function per mode ---- */
 
-/* The loss probe (RFC 8985 §7.3): new data if the windows allow it, else
- * the last segment sent, or in recovery the first hole again.  Then the
- * timer is the RTO. */
-static void send_probe(struct zn_tcp_conn *c) {
-  c->flags &= ~(uint32_t)ZN__TCPF_PROBE_ARMED;
+/* rtx_timer as PROBE (RFC 8985 §7.3): new data if the windows allow it,
+ * else the last segment sent, or in recovery the first hole again.  Then
+ * the timer is the RTO. */
+static void rtx_fire_probe(struct zn_tcp_conn *c) {
   c->flags |= ZN__TCPF_PROBE_SENT;
   ZN_STAT_INC(c->st, tcp_probe);
   uint32_t seg = zn__tcp_seg_size(c);
@@ -789,99 +866,136 @@ static void send_probe(struct zn_tcp_conn *c) {
   zn__tcp_arm_rtx(c);
 }
 
+/* rtx_timer as REORDER (after RFC 8985 §6.2): the hole at SND.UNA is
+ * overdue by the reordering window: lost; recover. */
+static void rtx_fire_reorder(struct zn_tcp_conn *c) {
+  if (reorder_timeout_us(c)) {
+    ZN_STAT_INC(c->st, tcp_reo_timeout);
+    zn__tcp_enter_recovery(c);
+    zn__tcp_retransmit_first(c);
+  }
+  zn__tcp_arm_rtx(c);
+}
+
+/* rtx_timer as RTO: RFC 6298 §5.4-5.6, RFC 5681 §3.1: back off, shrink
+ * cwnd, resend from the first unacknowledged byte; give up after
+ * cfg.tcp_retries (RFC 1122 §4.2.3.5's R2). */
+static void rtx_fire_rto(struct zn_tcp_conn *c) {
+  if (c->rtx_count >= c->st->cfg.tcp_retries) {
+    zn__tcp_fsm(c, ZN__EV_T_GIVEUP, NULL);
+    return;
+  }
+  c->rtx_count++;
+  c->rto_timeouts++;
+  ZN_STAT_INC(c->st, tcp_rto);
+  c->cc.ops->on_rto(&c->cc, flight(c), c->st->now);
+  c->recover = c->snd_max;
+  c->flags |= ZN__TCPF_IN_RECOVERY | ZN__TCPF_RTO_RECOVERY;
+  c->flags &= (uint16_t)~(ZN__TCPF_TIMING | ZN__TCPF_PROBE_SENT |
+                          ZN__TCPF_TLP_RTX);
+  c->dupacks = 0;
+  c->rtx_next = c->snd_una;
+  c->snd_nxt = c->snd_una;
+  c->flags &= (uint16_t)~ZN__TCPF_FIN_SENT;
+  if (c->flags & ZN__TCPF_SYN_UNACKED) {
+    zn__tcp_send_syn(c, true);
+  } else {
+    uint32_t used = transmit_at(c, c->snd_una, zn__tcp_seg_size(c));
+    c->rtx_next = c->snd_una + used;
+    c->snd_nxt = c->snd_una + used;
+  }
+  zn__tcp_arm_rtx(c);
+}
+
+/* The modes that watch data in flight: with nothing in flight any more
+ * the timer is stale. */
+static void rtx_fire_data(struct zn_tcp_conn *c, enum zn__tcp_rtx_mode mode) {
+  if (c->snd_max == c->snd_una)
+    return;
+  if (mode == ZN__TCP_RTX_PROBE)
+    rtx_fire_probe(c);
+  else if (mode == ZN__TCP_RTX_REORDER)
+    rtx_fire_reorder(c);
+  else
+    rtx_fire_rto(c);
+}
+
+/* rtx_timer as SYN: resend our SYN (SYN_SENT) or SYN-ACK (SYN_RECEIVED),
+ * the RTO backed off (RFC 6298 §5.5; §5.7: after a lost SYN data starts
+ * with 3 s), or give up after cfg.tcp_syn_retries.  A connection closed
+ * in SYN_RECEIVED is in FIN_WAIT_1 by now: its SYN-ACK goes again as
+ * data does, by the RTO. */
+static void rtx_fire_syn(struct zn_tcp_conn *c) {
+  if (c->state != ZN_TCP_SYN_SENT && c->state != ZN_TCP_SYN_RECEIVED) {
+    rtx_fire_data(c, ZN__TCP_RTX_RTO);
+    return;
+  }
+  if (c->rtx_count >= c->st->cfg.tcp_syn_retries) {
+    zn__tcp_fsm(c, ZN__EV_T_GIVEUP, NULL);
+    return;
+  }
+  c->rtx_count++;
+  c->retransmits++;
+  ZN_STAT_INC(c->st, tcp_rtx);
+  c->flags &= (uint16_t)~ZN__TCPF_TIMING; /* Karn */
+  zn__tcp_send_syn(c, c->state == ZN_TCP_SYN_RECEIVED);
+  zn__tcp_arm_rtx(c);
+}
+
+/* rtx_timer as PERSIST.  RFC 1122 §4.2.3.4 (d), the override timeout: a
+ * window too small for sender SWS avoidance takes what it can now (and
+ * the timer becomes the RTO).  Otherwise a window probe <SEQ=SND.UNA-1>,
+ * no data (Linux tcp_xmit_probe_skb): any receiver answers it with an ACK
+ * that gives its window.  (A data byte the receiver took would be ACKed
+ * beyond SND.NXT, which §3.10.7.4 drops: stuck for ever.)  A peer that
+ * answers no probe at all is gone: give up as after unanswered
+ * retransmissions (RFC 1122 §4.2.2.17 keeps probing only while the
+ * receiver keeps answering). */
+static void rtx_fire_persist(struct zn_tcp_conn *c) {
+  if (c->snd_wnd > 0 && unsent_from(c, c->snd_nxt) > 0) {
+    c->rtx_count = 0;
+    c->snd_nxt += transmit_at(c, c->snd_nxt, c->snd_wnd);
+    return;
+  }
+  if (c->probes_out >= c->st->cfg.tcp_retries) {
+    zn__tcp_fsm(c, ZN__EV_T_GIVEUP, NULL);
+    return;
+  }
+  c->probes_out++;
+  if (c->persist_backoff < 16)
+    c->persist_backoff++;
+  c->rtx_count = c->persist_backoff;
+  send_segment(c, c->snd_una - 1, 0, ZN_TCP_ACK);
+  arm_persist(c);
+}
+
+static const char *const rtx_mode_names[] = {"off", "SYN", "RTO", "persist",
+                                             "probe", "reorder"};
+
 static void rtx_timer_fn(struct zn_stack *st, struct zn_timer *t) {
   struct zn_tcp_conn *c = ZN_CONTAINER_OF(t, struct zn_tcp_conn, rtx_timer);
   (void)st;
-  switch (c->state) {
-  case ZN_TCP_SYN_SENT:
-  case ZN_TCP_SYN_RECEIVED:
-    if (c->rtx_count >= c->st->cfg.tcp_syn_retries) {
-      zn__tcp_fsm(c, ZN__EV_T_GIVEUP, NULL);
-      break;
-    }
-    c->rtx_count++;
-    c->retransmits++;
-    ZN_STAT_INC(c->st, tcp_rtx);
-    c->flags &= ~(uint32_t)ZN__TCPF_TIMING; /* Karn */
-    /* RFC 6298 §5.7: after a lost SYN the RTO starts at 3 s. */
-    zn__tcp_send_syn(c, c->state == ZN_TCP_SYN_RECEIVED);
-    zn__tcp_arm_rtx(c);
+  enum zn__tcp_rtx_mode mode = (enum zn__tcp_rtx_mode)c->rtx_mode;
+  ZN_LOG(c->st, ZN_LOG_TRACE, "tcp %u->%u: rtx timer (%s)",
+         (unsigned)c->lport, (unsigned)c->rport, rtx_mode_names[mode]);
+  /* (A connection without a handshake or data to watch has no use for
+   * it: a stale expiry.) */
+  if (c->state == ZN_TCP_CLOSED || c->state == ZN_TCP_LISTEN ||
+      c->state == ZN_TCP_TIME_WAIT)
+    mode = ZN__TCP_RTX_OFF;
+  switch (mode) {
+  case ZN__TCP_RTX_SYN:
+    rtx_fire_syn(c);
     break;
-  case ZN_TCP_CLOSED:
-  case ZN_TCP_LISTEN:
-  case ZN_TCP_TIME_WAIT:
+  case ZN__TCP_RTX_PERSIST:
+    rtx_fire_persist(c);
     break;
-  default:
-    if (c->persist) {
-      if (c->snd_wnd > 0 && unsent_from(c, c->snd_nxt) > 0) {
-        /* RFC 1122 §4.2.3.4 (d), the override timeout: a window too
-         * small for sender SWS avoidance takes what it can now. */
-        c->rtx_count = 0;
-        c->snd_nxt += transmit_at(c, c->snd_nxt, c->snd_wnd);
-        break;
-      }
-      /* Window probe <SEQ=SND.UNA-1>, no data (Linux
-       * tcp_xmit_probe_skb): any receiver answers it with an ACK that
-       * gives its window.  (A data byte the receiver took would be
-       * ACKed beyond SND.NXT, which §3.10.7.4 drops: stuck for ever.) */
-      /* A peer that answers no probe at all is gone: give up as after
-       * unanswered retransmissions (RFC 1122 §4.2.2.17 keeps probing
-       * only while the receiver keeps answering). */
-      if (c->probes_out >= c->st->cfg.tcp_retries) {
-        zn__tcp_fsm(c, ZN__EV_T_GIVEUP, NULL);
-        break;
-      }
-      c->probes_out++;
-      if (c->persist_backoff < 16)
-        c->persist_backoff++;
-      c->rtx_count = c->persist_backoff;
-      send_segment(c, c->snd_una - 1, 0, ZN_TCP_ACK);
-      zn__tcp_arm_rtx(c);
-      break;
-    }
-    if (c->snd_max == c->snd_una)
-      break;
-    if (c->flags & ZN__TCPF_PROBE_ARMED) {
-      send_probe(c);
-      break;
-    }
-    if (c->flags & ZN__TCPF_REO_ARMED) {
-      c->flags &= ~(uint32_t)ZN__TCPF_REO_ARMED;
-      if (reorder_timeout_us(c)) {
-        ZN_STAT_INC(c->st, tcp_reo_timeout);
-        zn__tcp_enter_recovery(c);
-        zn__tcp_retransmit_first(c);
-      }
-      zn__tcp_arm_rtx(c);
-      break;
-    }
-    if (c->rtx_count >= c->st->cfg.tcp_retries) {
-      zn__tcp_fsm(c, ZN__EV_T_GIVEUP, NULL);
-      break;
-    }
-    /* RFC 6298 §5.4-5.6, RFC 5681 §3.1: back off, shrink cwnd, resend
-     * from the first unacknowledged byte. */
-    c->rtx_count++;
-    c->rto_timeouts++;
-    ZN_STAT_INC(c->st, tcp_rto);
-    c->cc.ops->on_rto(&c->cc, flight(c), c->st->now);
-    c->recover = c->snd_max;
-    c->flags |= ZN__TCPF_IN_RECOVERY | ZN__TCPF_RTO_RECOVERY;
-    c->flags &= ~(uint32_t)(ZN__TCPF_TIMING | ZN__TCPF_PROBE_ARMED |
-                            ZN__TCPF_PROBE_SENT | ZN__TCPF_TLP_RTX |
-                            ZN__TCPF_REO_ARMED);
-    c->dupacks = 0;
-    c->rtx_next = c->snd_una;
-    c->snd_nxt = c->snd_una;
-    c->flags &= ~(uint32_t)ZN__TCPF_FIN_SENT;
-    if (c->flags & ZN__TCPF_SYN_UNACKED) {
-      zn__tcp_send_syn(c, true);
-    } else {
-      uint32_t used = transmit_at(c, c->snd_una, zn__tcp_seg_size(c));
-      c->rtx_next = c->snd_una + used;
-      c->snd_nxt = c->snd_una + used;
-    }
-    zn__tcp_arm_rtx(c);
+  case ZN__TCP_RTX_RTO:
+  case ZN__TCP_RTX_PROBE:
+  case ZN__TCP_RTX_REORDER:
+    rtx_fire_data(c, mode);
+    break;
+  case ZN__TCP_RTX_OFF:
     break;
   }
   zn__tcp_deliver(c);
@@ -896,41 +1010,55 @@ static void ack_timer_fn(struct zn_stack *st, struct zn_timer *t) {
   }
 }
 
+/* misc_timer as KEEPALIVE (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6): idle
+ * long enough (else wait the rest), send a probe <SEQ=SND.NXT-1>, no
+ * data; give up after ka_count unanswered.  After a close the state no
+ * longer keeps alive: nothing to do. */
+static void misc_fire_keepalive(struct zn_tcp_conn *c) {
+  if (!ka_state(c) || !c->ka_idle_ms)
+    return;
+  if (c->st->now - c->last_rcv < ZN_MS(c->ka_idle_ms)) {
+    c->misc_mode = ZN__TCP_MISC_KEEPALIVE;
+    zn_timer_start(c->st, &c->misc_timer, c->last_rcv + ZN_MS(c->ka_idle_ms));
+    c->ka_probes = 0;
+    return;
+  }
+  if (c->ka_probes >= c->ka_count) {
+    zn__tcp_fsm(c, ZN__EV_T_GIVEUP, NULL);
+    return;
+  }
+  c->ka_probes++;
+  send_segment(c, c->snd_una - 1, 0, ZN_TCP_ACK);
+  misc_start(c, ZN__TCP_MISC_KEEPALIVE, ZN_MS(c->ka_intvl_ms));
+}
+
+/* misc_timer as FIN_WAIT_2: the peer's FIN never came after the
+ * application closed (T_FW2). */
+static void misc_fire_fin_wait_2(struct zn_tcp_conn *c) {
+  if (c->state == ZN_TCP_FIN_WAIT_2 && (c->life & ZN__TCPL_USER_CLOSED))
+    zn__tcp_fsm(c, ZN__EV_T_FW2, NULL);
+}
+
+/* misc_timer as TIME_WAIT: 2 MSL are over (T_2MSL). */
+static void misc_fire_time_wait(struct zn_tcp_conn *c) {
+  if (c->state == ZN_TCP_TIME_WAIT)
+    zn__tcp_fsm(c, ZN__EV_T_2MSL, NULL);
+}
+
 static void misc_timer_fn(struct zn_stack *st, struct zn_timer *t) {
   struct zn_tcp_conn *c = ZN_CONTAINER_OF(t, struct zn_tcp_conn, misc_timer);
   (void)st;
-  switch (c->state) {
-  case ZN_TCP_TIME_WAIT:
-    zn__tcp_fsm(c, ZN__EV_T_2MSL, NULL);
+  switch ((enum zn__tcp_misc_mode)c->misc_mode) {
+  case ZN__TCP_MISC_KEEPALIVE:
+    misc_fire_keepalive(c);
     break;
-  case ZN_TCP_FIN_WAIT_2:
-    if (c->flags & ZN__TCPF_USER_CLOSED) {
-      zn__tcp_fsm(c, ZN__EV_T_FW2, NULL);
-      break;
-    }
-    /* Half-closed by a shutdown, the application still reading: the
-     * timer is keepalive's (found by fuzz_memlink). */
-    ZN_FALLTHROUGH;
-  case ZN_TCP_ESTABLISHED:
-  case ZN_TCP_CLOSE_WAIT:
-    if (!c->ka_idle_ms)
-      break;
-    if (c->st->now - c->last_rcv < ZN_MS(c->ka_idle_ms)) {
-      zn_timer_start(c->st, &c->misc_timer,
-                     c->last_rcv + ZN_MS(c->ka_idle_ms));
-      c->ka_probes = 0;
-      break;
-    }
-    if (c->ka_probes >= c->ka_count) {
-      zn__tcp_fsm(c, ZN__EV_T_GIVEUP, NULL);
-      break;
-    }
-    /* RFC 9293 §3.8.4: a probe with SEG.SEQ = SND.NXT - 1, no data. */
-    c->ka_probes++;
-    send_segment(c, c->snd_una - 1, 0, ZN_TCP_ACK);
-    zn_timer_start_in(c->st, &c->misc_timer, ZN_MS(c->ka_intvl_ms));
+  case ZN__TCP_MISC_FIN_WAIT_2:
+    misc_fire_fin_wait_2(c);
     break;
-  default:
+  case ZN__TCP_MISC_TIME_WAIT:
+    misc_fire_time_wait(c);
+    break;
+  case ZN__TCP_MISC_OFF:
     break;
   }
   zn__tcp_deliver(c);

@@ -254,8 +254,9 @@ static const char *const def_freebsd[] = {"FreeBSD", NULL};
 static const struct define_rule define_rules[] = {
     /* A SYN beyond the old sequence space in TIME-WAIT: RFC 1122
      * §4.2.2.13 lets it reopen the connection (with an ISS above the old
-     * one; RFC 6191 refines it), which FreeBSD and znet both do (tcp_in.c,
-     * S_SYN_REOPEN): the FreeBSD branch expects the new SYN-ACK.  The
+     * one; RFC 6191 refines it), which FreeBSD and znet both do
+     * (tcp_in_sync.c timewait_reopen, S_SYN_REOPEN): the FreeBSD branch
+     * expects the new SYN-ACK.  The
      * STANDARD branch expects RFC 9293 §3.10.7.4 without that option. */
     {"state-event-engine/rcv-syn-time-wait/*-right-edge-*", def_freebsd},
     {"state-event-engine/rcv-syn-time-wait/*-outside-right-*", def_freebsd},

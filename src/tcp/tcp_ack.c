@@ -1,0 +1,342 @@
+/*
+ * The fifth check of RFC 9293 §3.10.7.4, "check the ACK field", once the
+ * ACK is known acceptable: the send window update, the SACK scoreboard
+ * (RFC 6675), what a new cumulative ACK does (RTT, RFC 6298; congestion
+ * control, RFC 5681; loss recovery, RFC 6582/6675; tail loss probes, RFC
+ * 8985) and what a duplicate ACK does.  The chart's event for the ACK
+ * (S_ACK, S_ACK_FIN, ...) is chosen by tcp_in_sync.c after this.
+ */
+#include "core/stack_int.h"
+#include "tcp/tcp_int.h"
+
+/* ---- the SACK scoreboard (RFC 6675 §5) ---- */
+
+/* Drop what snd_una has passed. */
+static void sack_advance(struct zn_tcp_conn *c) {
+  uint8_t j = 0;
+  c->sacked_bytes = 0;
+  for (uint8_t i = 0; i < c->nsacked; i++) {
+    struct zn__tcp_sack_block b = c->sacked[i];
+    if (zn__seq_leq(b.right, c->snd_una))
+      continue;
+    if (zn__seq_lt(b.left, c->snd_una))
+      b.left = c->snd_una;
+    c->sacked[j++] = b;
+    c->sacked_bytes += b.right - b.left;
+  }
+  c->nsacked = j;
+  /* (Never outside [SND.UNA, SND.MAX]: sequence comparisons are modulo
+   * 2^32, and a value left far behind would read as far ahead.) */
+  if (zn__seq_lt(c->high_sacked, c->snd_una) ||
+      zn__seq_gt(c->high_sacked, c->snd_max))
+    c->high_sacked = c->snd_una;
+}
+
+/* Merge one SACK block into the scoreboard.  Returns true if it covers
+ * bytes not SACKed before (RFC 6675 §2: such an ACK is a DupAck). */
+static bool sack_add(struct zn_tcp_conn *c, uint32_t l, uint32_t r) {
+  /* Only blocks inside (snd_una, snd_max] are believed (RFC 2018 §5
+   * leaves the rest to the receiver's whims; D-SACK is not used). */
+  if (!zn__seq_lt(l, r) || zn__seq_leq(r, c->snd_una) ||
+      zn__seq_gt(r, c->snd_max) || r - l > c->snd_max - c->snd_una)
+    return false;
+  if (zn__seq_lt(l, c->snd_una))
+    l = c->snd_una;
+  /* Merge into the sorted, disjoint list. */
+  struct zn__tcp_sack_block out[ZN__TCP_MAX_SACK_HOLES + 1];
+  uint8_t n = 0;
+  bool placed = false;
+  for (uint8_t i = 0; i < c->nsacked; i++) {
+    struct zn__tcp_sack_block b = c->sacked[i];
+    if (zn__seq_lt(b.right, l)) {
+      out[n++] = b;
+    } else if (zn__seq_lt(r, b.left)) {
+      if (!placed) {
+        out[n++] = (struct zn__tcp_sack_block){l, r};
+        placed = true;
+      }
+      out[n++] = b;
+    } else {
+      l = zn__seq_min(l, b.left);
+      r = zn__seq_max(r, b.right);
+    }
+  }
+  if (!placed)
+    out[n++] = (struct zn__tcp_sack_block){l, r};
+  uint32_t total = 0;
+  for (uint8_t i = 0; i < n; i++)
+    total += out[i].right - out[i].left;
+  bool grew = total > c->sacked_bytes;
+  /* Too many to remember: keep the highest (they carry the loss
+   * information recovery acts on). */
+  uint8_t skip = n > ZN__TCP_MAX_SACK_HOLES ? (uint8_t)(n - ZN__TCP_MAX_SACK_HOLES) : 0;
+  c->nsacked = 0;
+  c->sacked_bytes = 0;
+  for (uint8_t i = skip; i < n; i++) {
+    c->sacked[c->nsacked++] = out[i];
+    c->sacked_bytes += out[i].right - out[i].left;
+  }
+  if (c->nsacked && zn__seq_gt(c->sacked[c->nsacked - 1].right, c->high_sacked))
+    c->high_sacked = c->sacked[c->nsacked - 1].right;
+  return grew;
+}
+
+/* ---- ACK processing (§3.10.7.4 fifth check, RFC 5681, 6582, 6675) ---- */
+
+void zn__tcp_enter_recovery(struct zn_tcp_conn *c) {
+  c->cc.ops->on_loss(&c->cc, c->snd_max - c->snd_una, c->st->now);
+  c->recover = c->snd_max;
+  c->flags |= ZN__TCPF_IN_RECOVERY;
+  c->flags &= (uint16_t)~ZN__TCPF_RTO_RECOVERY;
+  c->rtx_next = c->snd_una;
+  c->fast_retransmits++;
+  ZN_STAT_INC(c->st, tcp_fast_rtx);
+  if (!c->sack_ok) {
+    /* NewReno (RFC 6582 §3.2 step 2): resend the first segment; inflate
+     * by the three segments that left the network. */
+    c->cc.cwnd = c->cc.ssthresh + 3u * c->mss;
+  }
+}
+
+static void exit_recovery(struct zn_tcp_conn *c) {
+  c->flags &= (uint16_t)~(ZN__TCPF_IN_RECOVERY | ZN__TCPF_RTO_RECOVERY |
+                          ZN__TCPF_FENCE);
+  c->cc.ops->on_recovery_end(&c->cc, c->snd_max - c->snd_una, c->st->now);
+  c->dupacks = 0;
+  c->snd_nxt = c->snd_max;
+}
+
+/* A lost retransmission (after RFC 8985's RACK, by sequence rather than
+ * by time).  RFC 6675 resends each hole once; when the resend of the hole
+ * at SND.UNA is lost too, nothing but the RTO (200 ms at least, then a
+ * window of one segment) finds it.  The peer SACKing DupThresh segments
+ * of data sent after that resend (above rtx_fence) shows the resend lost
+ * (or reordered that far): send it again. */
+static void check_lost_rtx(struct zn_tcp_conn *c) {
+  if ((c->flags & (ZN__TCPF_IN_RECOVERY | ZN__TCPF_FENCE)) !=
+          (ZN__TCPF_IN_RECOVERY | ZN__TCPF_FENCE) ||
+      !c->sack_ok)
+    return;
+  if (c->rtx_fence_una != c->snd_una) {
+    /* SND.UNA moved on.  To a hole resent meanwhile: when is not known,
+     * and now is late enough never to call it lost too early.  To one not
+     * resent yet: watched from its resend (tcp_out.c transmit_at). */
+    if (zn__seq_lt(c->snd_una, c->rtx_next)) {
+      c->rtx_fence = c->snd_max;
+      c->rtx_fence_una = c->snd_una;
+    } else {
+      c->flags &= (uint16_t)~ZN__TCPF_FENCE;
+    }
+    return;
+  }
+  uint32_t above = 0;
+  for (uint8_t i = 0; i < c->nsacked; i++) {
+    uint32_t l = c->sacked[i].left, r = c->sacked[i].right;
+    if (zn__seq_leq(r, c->rtx_fence))
+      continue;
+    above += r - (zn__seq_gt(l, c->rtx_fence) ? l : c->rtx_fence);
+  }
+  if (above < 3u * c->mss)
+    return;
+  ZN_STAT_INC(c->st, tcp_lost_rtx);
+  zn__tcp_retransmit_first(c); /* a new fence */
+}
+
+/* Process an acceptable ACK (snd_una <= ack <= snd_max). */
+
+/* §3.10.7.4 fifth check: "If SND.UNA =< SEG.ACK =< SND.NXT, the send
+ * window should be updated.  If (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ
+ * and SND.WL2 =< SEG.ACK))": only from a newer segment.  Returns true if
+ * the window changed. */
+static bool update_send_window(struct zn_tcp_conn *c,
+                               const struct zn__tcp_seg *s) {
+  uint32_t wnd = s->wnd << c->snd_wscale;
+  if (!(zn__seq_lt(c->snd_wl1, s->seq) ||
+        (c->snd_wl1 == s->seq && zn__seq_leq(c->snd_wl2, s->ack))))
+    return false;
+  bool changed = c->snd_wnd != wnd;
+  c->snd_wnd = wnd;
+  c->snd_wl1 = s->seq;
+  c->snd_wl2 = s->ack;
+  if (wnd > c->max_snd_wnd)
+    c->max_snd_wnd = wnd;
+  if (wnd > 0 && c->rtx_mode == ZN__TCP_RTX_PERSIST) {
+    c->persist_backoff = 0;
+    c->rtx_count = 0; /* the probes' backoff is no data RTO's (Linux
+                         tcp_ack_probe clears icsk_backoff too) */
+    zn__tcp_rtx_stop(c); /* the window is open: no more probes */
+  }
+  return changed;
+}
+
+/* RFC 6675 §5: merge the segment's SACK blocks into the scoreboard.
+ * Returns true if they cover bytes not SACKed before. */
+static bool update_scoreboard(struct zn_tcp_conn *c,
+                              const struct zn__tcp_seg *s) {
+  bool new_sack = false;
+  if (c->sack_ok && (s->opts.present & ZN_TCP_OPTF_SACK))
+    for (uint8_t i = 0; i < s->opts.nsack; i++)
+      new_sack |= sack_add(c, s->opts.sack[i].left, s->opts.sack[i].right);
+  return new_sack;
+}
+
+/* RFC 6298 §3 (Karn): an RTT sample only from a segment sent once; with
+ * none, a backed-off RTO stays (§5: only a new measurement "collapses"
+ * it), and after a retransmitted SYN the data starts at 3 s (§5.7). */
+static void ack_sample_rtt(struct zn_tcp_conn *c, uint32_t ack,
+                           bool syn_acked) {
+  bool sampled = false;
+  if ((c->flags & ZN__TCPF_TIMING) && zn__seq_gt(ack, c->rtt_seq)) {
+    c->flags &= (uint16_t)~ZN__TCPF_TIMING;
+    zn__tcp_rtt_sample(c, (uint32_t)((c->st->now - c->rtt_start) / 1000u));
+    sampled = true;
+  }
+  if (!c->rtx_count || sampled)
+    return;
+  if (syn_acked) {
+    if (c->srtt_us == 0 && c->rto_ms < 3000)
+      c->rto_ms = 3000;
+  } else {
+    uint64_t r = (uint64_t)c->rto_ms << (c->rtx_count < 16 ? c->rtx_count
+                                                           : 16);
+    c->rto_ms = (uint32_t)(r < c->st->cfg.tcp_rto_max_ms
+                               ? r
+                               : c->st->cfg.tcp_rto_max_ms);
+  }
+}
+
+/* RFC 8985 §7.4.2: the loss probe's resent data is acknowledged with no
+ * recovery: it repaired a loss (without D-SACK no proof otherwise), so
+ * the window answers as for one (as Linux does). */
+static void ack_probe_repair(struct zn_tcp_conn *c, uint32_t ack) {
+  if (!(c->flags & ZN__TCPF_TLP_RTX) || !zn__seq_geq(ack, c->tlp_high))
+    return;
+  c->flags &= (uint16_t)~ZN__TCPF_TLP_RTX;
+  if (!(c->flags & ZN__TCPF_IN_RECOVERY))
+    c->cc.ops->on_loss(&c->cc, c->snd_max - c->snd_una, c->st->now);
+}
+
+/* New data acknowledged during loss recovery (RFC 6582 §3.2, RFC 6675
+ * §5, RFC 5681 §3.1 after an RTO). */
+static void ack_in_recovery(struct zn_tcp_conn *c, uint32_t ack,
+                            uint32_t data) {
+  if (zn__seq_geq(ack, c->recover)) {
+    exit_recovery(c);
+  } else if (!c->sack_ok && !(c->flags & ZN__TCPF_RTO_RECOVERY)) {
+    /* NewReno partial ACK (RFC 6582 §3.2 step 5): resend the next
+     * hole, deflate by what was acked, add back one segment. */
+    c->cc.cwnd = c->cc.cwnd > data ? c->cc.cwnd - data : c->mss;
+    c->cc.cwnd += c->mss;
+    c->rtx_next = c->snd_una;
+    zn__tcp_retransmit_first(c);
+  } else if (c->flags & ZN__TCPF_RTO_RECOVERY) {
+    /* After an RTO the window starts again from one segment in slow
+     * start (RFC 5681 §3.1): every ACK of new data opens it, while
+     * output retransmits what the RTO presumed lost. */
+    c->cc.ops->on_ack(&c->cc, data, c->st->now, c->srtt_us);
+  } else if (c->sack_ok && zn__seq_leq(c->rtx_next, c->snd_una)) {
+    zn__tcp_retransmit_first(c); /* RFC 6675 NextSeg rule 3 */
+  }
+}
+
+/* New data acknowledged outside recovery: open the window (RFC 5681
+ * §3.1), or start recovery if SACK already shows the first hole lost. */
+static void ack_open_window(struct zn_tcp_conn *c, uint32_t data) {
+  c->dupacks = 0;
+  /* The window grows only while it is what limits the sender (RFC
+   * 7661's point; Linux's rule for slow start): up to twice the
+   * flight this ACK covers.  A sender held back by the peer's window
+   * or by the application no longer inflates cwnd without bound. */
+  uint32_t flight = c->snd_max - c->snd_una + data;
+  if (c->cc.cwnd < 2u * (uint64_t)flight)
+    c->cc.ops->on_ack(&c->cc, data, c->st->now, c->srtt_us);
+  else
+    ZN_STAT_INC(c->st, tcp_cwnd_unused);
+  /* An ACK that advances and SACKs can already show the first hole
+   * lost (RFC 6675 IsLost: DupThresh segments SACKed above it):
+   * recover now rather than wait for three pure duplicates. */
+  if (c->sack_ok && c->sacked_bytes >= 3u * c->mss &&
+      zn__seq_geq(c->snd_una, c->recover)) {
+    zn__tcp_enter_recovery(c);
+    zn__tcp_retransmit_first(c);
+  }
+}
+
+/* §3.10.7.4 fifth check: "If SND.UNA < SEG.ACK =< SND.NXT, then set
+ * SND.UNA <- SEG.ACK.  Any segments on the retransmission queue that are
+ * thereby entirely acknowledged are removed." */
+static void ack_new_data(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
+  uint32_t ack = s->ack;
+  uint32_t data = ack - c->snd_una;
+  bool syn_acked = false;
+  if (c->flags & ZN__TCPF_SYN_UNACKED) {
+    c->flags &= (uint16_t)~ZN__TCPF_SYN_UNACKED;
+    data--;
+    syn_acked = true;
+  }
+  ack_sample_rtt(c, ack, syn_acked);
+  c->rtx_count = 0;
+  c->persist_backoff = 0;
+  c->flags &= (uint16_t)~ZN__TCPF_PROBE_SENT;
+  ack_probe_repair(c, ack);
+  c->snd_una = ack;
+  if (zn__seq_lt(c->snd_nxt, ack))
+    c->snd_nxt = ack;
+  c->bytes_acked += data;
+  zn__tcp_sndq_ack(c, data);
+  sack_advance(c);
+  if (c->flags & ZN__TCPF_IN_RECOVERY)
+    ack_in_recovery(c, ack, data);
+  else
+    ack_open_window(c, data);
+  check_lost_rtx(c);
+  /* §3.10.7.4: restart the timer on new data acked, stop it if all is. */
+  if (c->snd_una == c->snd_max)
+    zn__tcp_rtx_stop(c);
+  else
+    zn__tcp_arm_rtx(c);
+  /* zn__tcp_deliver calls on_writable if a write fell short. */
+}
+
+/* §3.10.7.4 fifth check: "If the ACK is a duplicate (SEG.ACK =< SND.UNA),
+ * it can be ignored" by the state, but not by congestion control: RFC
+ * 5681 §2's duplicate (no data, no window change), or, with SACK, any ACK
+ * whose blocks SACK bytes not SACKed before (RFC 6675 §2): a receiver's
+ * window can move while it reports the same hole, and each such ACK
+ * still says one more segment left the network. */
+static void ack_duplicate(struct zn_tcp_conn *c, const struct zn__tcp_seg *s,
+                          bool window_changed, bool new_sack) {
+  bool dup = c->snd_max != c->snd_una &&
+             ((s->len == 0 && !(s->flags & (ZN_TCP_SYN | ZN_TCP_FIN)) &&
+               !window_changed) ||
+              new_sack);
+  if (!dup)
+    return;
+  c->dupacks++;
+  if (c->flags & ZN__TCPF_IN_RECOVERY) {
+    if (!c->sack_ok && !(c->flags & ZN__TCPF_RTO_RECOVERY))
+      c->cc.cwnd += c->mss; /* RFC 6582 §3.2 step 4: inflate */
+    check_lost_rtx(c);
+    return;
+  }
+  /* Enter recovery at 3 dupacks (RFC 5681 §3.2), or when SACK shows more
+   * than DupThresh-1 segments received above the first hole (RFC 6675
+   * IsLost), but not again for data sent before the last recovery
+   * (RFC 6582 §3.2 step 1). */
+  bool lost = c->dupacks >= 3 ||
+              (c->sack_ok && c->sacked_bytes >= 3u * c->mss);
+  if (lost && zn__seq_geq(c->snd_una, c->recover)) {
+    zn__tcp_enter_recovery(c);
+    zn__tcp_retransmit_first(c); /* RFC 6675 §5 (C), RFC 6582 step 2 */
+  }
+}
+
+void zn__tcp_process_ack(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
+  c->probes_out = 0; /* any ACK answers the window probes */
+  bool window_changed = update_send_window(c, s);
+  bool new_sack = update_scoreboard(c, s);
+  if (zn__seq_gt(s->ack, c->snd_una))
+    ack_new_data(c, s);
+  else
+    ack_duplicate(c, s, window_changed, new_sack);
+}

@@ -1,0 +1,712 @@
+/*
+ * TCP per state and event, against a scripted peer (tcp_fixture.h):
+ * closing: FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK and
+ * TIME_WAIT (RFC 1337, 2 MSL).
+ *
+ * One of the state tests split from test_tcp_states.c along its sections
+ * (tcp_fixture.h says how they work).  Named test_<state>_<event>; every
+ * test ends with fx_free(), which checks that every segment the stack
+ * sent was looked at, nothing leaked and tcp_impossible is still 0.
+ */
+#include "tcp_fixture.h"
+
+/* ================= FIN_WAIT_1 (our FIN sent, not yet ACKed) ============ */
+
+ZT_TEST(test_fin_wait_1_ack_fin) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_fin_wait_2(&f);               /* the ACK of our FIN: FIN_WAIT_2 */
+  /* The app keeps its handle (it only shut down writing): no limit on
+   * FIN_WAIT_2, reading goes on. */
+  fx_run(&f, 2 * ZN_MS(f.cfg.tcp_fw2_ms));
+  EXPECT_STATE(&f, ZN_TCP_FIN_WAIT_2);
+  EXPECT_NONE(&f);
+  ZT_EQ(fx_write(&f, 1), ZN_EPIPE);
+  fx_free(&f);
+}
+
+ZT_TEST(test_fin_wait_1_ack) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established(&f);
+  ZT_EQ(fx_write(&f, 10), 10);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 10);
+  ZT_EQ(fx_shutdown(&f), ZN_OK);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | FIN);
+  /* An ACK of the data only: still FIN_WAIT_1. */
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt - 1, .flags = ACK);
+  EXPECT_STATE(&f, ZN_TCP_FIN_WAIT_1);
+  ZT_EQ(fx_info(&f).unacked, 1);
+  ack_all(&f);
+  EXPECT_STATE(&f, ZN_TCP_FIN_WAIT_2);
+  EXPECT_NONE(&f);
+  fx_free(&f);
+}
+
+ZT_TEST(test_fin_wait_1_fin) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_closing(&f);                  /* the FINs cross: CLOSING, an ACK */
+  ZT_CHECK(f.eof);
+  ZT_STREQ(f.log, "CR");
+  fx_free(&f);
+}
+
+ZT_TEST(test_fin_wait_1_fin_ack) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_fin_wait_1(&f);
+  /* Their FIN ACKs ours: straight to TIME_WAIT. */
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = FIN | ACK);
+  f.p_nxt++;
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  EXPECT_NONE(&f);
+  EXPECT_STATE(&f, ZN_TCP_TIME_WAIT);
+  fx_free(&f);
+}
+
+ZT_TEST(test_fin_wait_1_data) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_fin_wait_1(&f);
+  /* Half-close: the peer's data still comes in. */
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt - 1, .flags = ACK, .len = 100);
+  f.p_nxt += 100;
+  ZT_CHECK(fx_rx_ok(&f, 100));
+  fx_run(&f, ZN_MS(40));
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  EXPECT_STATE(&f, ZN_TCP_FIN_WAIT_1);
+  fx_free(&f);
+}
+
+ZT_TEST(test_fin_wait_1_rst) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_fin_wait_1(&f);
+  SEND(&f, .seq = f.p_nxt + 5, .flags = RST);         /* challenge */
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  SEND(&f, .seq = f.p_nxt + 8192, .flags = RST);      /* ignored */
+  EXPECT_NONE(&f);
+  EXPECT_STATE(&f, ZN_TCP_FIN_WAIT_1);
+  SEND(&f, .seq = f.p_nxt, .flags = RST);             /* reset */
+  EXPECT_NONE(&f);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_STREQ(f.log, "CE(ECONNRESET)");
+  fx_free(&f);
+}
+
+ZT_TEST(test_fin_wait_1_syn) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_fin_wait_1(&f);
+  SEND(&f, .seq = f.p_nxt, .flags = SYN);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt + 1, .flags = ACK);  /* unsent */
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  EXPECT_STATE(&f, ZN_TCP_FIN_WAIT_1);
+  fx_free(&f);
+}
+
+ZT_TEST(test_fin_wait_1_retransmit) {
+  struct fx f;
+  struct zn_config cfg;
+  fx_config(&cfg);
+  cfg.tcp_retries = 2;
+  fx_init(&f, &cfg);
+  f.rtt = ZN_MS(100);             /* SRTT 100 ms, RTTVAR 50: RTO 300 ms */
+  fx_fin_wait_1(&f);
+  ZT_EQ(fx_info(&f).rto_ms, 300);
+  /* The FIN is retransmitted with backoff: after 300 ms, 600 ms; then
+   * 1200 ms more and give up (tcp_retries 2): RST, ETIMEDOUT. */
+  fx_run(&f, ZN_MS(300) - 1);
+  EXPECT_NONE(&f);
+  fx_run(&f, 1);
+  EXPECT(&f, .seq = f.s_nxt - 1, .ack = f.p_nxt, .flags = ACK | FIN);
+  fx_run(&f, ZN_MS(600));
+  EXPECT(&f, .seq = f.s_nxt - 1, .ack = f.p_nxt, .flags = ACK | FIN);
+  fx_run(&f, ZN_MS(1200) - 1);
+  EXPECT_NONE(&f);
+  fx_run(&f, 1);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = RST | ACK);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_STREQ(f.log, "CE(ETIMEDOUT)");
+  fx_close(&f);
+  fx_poll(&f);
+  ZT_STREQ(f.log, "CE(ETIMEDOUT)X");
+  ZT_EQ(f.st->tcp.nused, 0);
+  fx_free(&f);
+}
+
+ZT_TEST(test_fin_wait_1_close) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_fin_wait_1(&f);
+  fx_close(&f);                   /* the FIN is out already */
+  fx_poll(&f);
+  EXPECT_NONE(&f);
+  ZT_STREQ(f.log, "C");
+  ack_all(&f);
+  EXPECT_STATE(&f, ZN_TCP_FIN_WAIT_2);
+  /* Let go in FIN_WAIT_2: tcp_fw2_ms, then a RST (Linux, with
+   * tcp_fin_timeout equal to TIME_WAIT's length) and the slot goes. */
+  fx_run(&f, ZN_MS(f.cfg.tcp_fw2_ms) - 1);
+  EXPECT_NONE(&f);
+  EXPECT_STATE(&f, ZN_TCP_FIN_WAIT_2);
+  fx_run(&f, 1);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = RST | ACK);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_STREQ(f.log, "CX");
+  ZT_EQ(f.st->tcp.nused, 0);
+  fx_free(&f);
+}
+
+ZT_TEST(test_fin_wait_1_abort) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_fin_wait_1(&f);
+  fx_abort(&f);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .flags = RST);
+  ZT_STREQ(f.log, "CX");
+  ZT_EQ(f.st->tcp.nused, 0);
+  fx_free(&f);
+}
+
+/* ================= FIN_WAIT_2 (our FIN ACKed) ========================== */
+
+ZT_TEST(test_fin_wait_2_fin) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_time_wait(&f);                /* their FIN: TIME_WAIT, an ACK */
+  ZT_CHECK(f.eof);
+  ZT_EQ(fx_read(&f, 10), 0);
+  fx_free(&f);
+}
+
+ZT_TEST(test_fin_wait_2_data) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_fin_wait_2(&f);
+  data_in(&f, 1460);
+  data_in(&f, 1460);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  data_in(&f, 10);
+  fx_run(&f, ZN_MS(40));
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK, .win = W(8192));
+  ZT_CHECK(fx_rx_ok(&f, 2930));
+  EXPECT_STATE(&f, ZN_TCP_FIN_WAIT_2);
+  fx_free(&f);
+}
+
+ZT_TEST(test_fin_wait_2_rst) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_fin_wait_2(&f);
+  SEND(&f, .seq = f.p_nxt + 1, .flags = RST);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  SEND(&f, .seq = f.p_nxt, .flags = RST);
+  EXPECT_NONE(&f);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_STREQ(f.log, "CE(ECONNRESET)");
+  fx_free(&f);
+}
+
+ZT_TEST(test_fin_wait_2_syn) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_fin_wait_2(&f);
+  SEND(&f, .seq = f.p_nxt + 3, .flags = SYN);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt - 70000, .flags = ACK);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  EXPECT_STATE(&f, ZN_TCP_FIN_WAIT_2);
+  fx_free(&f);
+}
+
+ZT_TEST(test_fin_wait_2_unacceptable) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_fin_wait_2(&f);
+  SEND(&f, .seq = f.p_nxt - 5, .ack = f.s_nxt, .flags = ACK, .len = 5);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  SEND(&f, .seq = f.p_nxt, .flags = 0, .len = 5);     /* no ACK bit */
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt - 1, .flags = ACK);  /* old */
+  EXPECT_NONE(&f);
+  EXPECT_STATE(&f, ZN_TCP_FIN_WAIT_2);
+  fx_free(&f);
+}
+
+/* ================= CLOSE_WAIT (their FIN received) ===================== */
+
+ZT_TEST(test_close_wait_fin_again) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_close_wait(&f);
+  SEND(&f, .seq = f.p_nxt - 1, .ack = f.s_nxt, .flags = FIN | ACK);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  EXPECT_STATE(&f, ZN_TCP_CLOSE_WAIT);
+  ZT_STREQ(f.log, "CR");           /* no second EOF */
+  fx_free(&f);
+}
+
+ZT_TEST(test_close_wait_data) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_close_wait(&f);
+  /* Text after their FIN is ignored (§3.10.7.4 seventh check). */
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK, .len = 10);
+  fx_run(&f, ZN_MS(100));
+  EXPECT_NONE(&f);
+  ZT_EQ(f.nrx, 0);
+  EXPECT_STATE(&f, ZN_TCP_CLOSE_WAIT);
+  fx_free(&f);
+}
+
+ZT_TEST(test_close_wait_write) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_close_wait(&f);
+  /* Their half is closed, ours is not: we can still send. */
+  ZT_EQ(fx_write(&f, 50), 50);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 50);
+  ack_all(&f);
+  ZT_EQ(fx_info(&f).unacked, 0);
+  fx_close(&f);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | FIN);
+  EXPECT_STATE(&f, ZN_TCP_LAST_ACK);
+  ack_all(&f);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_STREQ(f.log, "CRX");
+  ZT_EQ(f.st->tcp.nused, 0);
+  fx_free(&f);
+}
+
+ZT_TEST(test_close_wait_rst) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_close_wait(&f);
+  SEND(&f, .seq = f.p_nxt + 1, .flags = RST);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  SEND(&f, .seq = f.p_nxt, .flags = RST);
+  EXPECT_NONE(&f);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_STREQ(f.log, "CRE(ECONNRESET)");
+  fx_free(&f);
+}
+
+ZT_TEST(test_close_wait_syn) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_close_wait(&f);
+  SEND(&f, .seq = f.p_nxt, .flags = SYN);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  EXPECT_STATE(&f, ZN_TCP_CLOSE_WAIT);
+  fx_free(&f);
+}
+
+/* ================= CLOSING (FINs crossed) ============================== */
+
+ZT_TEST(test_closing_ack_fin) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_closing(&f);
+  ack_all(&f);
+  EXPECT_NONE(&f);
+  EXPECT_STATE(&f, ZN_TCP_TIME_WAIT);
+  fx_free(&f);
+}
+
+ZT_TEST(test_closing_ack) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_closing(&f);
+  /* An ACK short of our FIN changes nothing. */
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt - 1, .flags = ACK);
+  EXPECT_NONE(&f);
+  EXPECT_STATE(&f, ZN_TCP_CLOSING);
+  fx_free(&f);
+}
+
+ZT_TEST(test_closing_fin_again) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_closing(&f);
+  SEND(&f, .seq = f.p_nxt - 1, .ack = f.s_nxt - 1, .flags = FIN | ACK);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  EXPECT_STATE(&f, ZN_TCP_CLOSING);
+  fx_free(&f);
+}
+
+ZT_TEST(test_closing_rst) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_closing(&f);
+  SEND(&f, .seq = f.p_nxt + 1, .flags = RST);        /* challenge */
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  SEND(&f, .seq = f.p_nxt, .flags = RST);
+  EXPECT_NONE(&f);
+  /* §3.10.7.4: CLOSING, LAST_ACK: the RST just closes (no error). */
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_STREQ(f.log, "CR");
+  fx_close(&f);
+  fx_poll(&f);
+  ZT_STREQ(f.log, "CRX");
+  fx_free(&f);
+}
+
+ZT_TEST(test_closing_syn) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_closing(&f);
+  SEND(&f, .seq = f.p_nxt, .flags = SYN);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  EXPECT_STATE(&f, ZN_TCP_CLOSING);
+  fx_free(&f);
+}
+
+ZT_TEST(test_closing_retransmit) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_closing(&f);                 /* RTO: 200 ms (the minimum) */
+  fx_run(&f, ZN_MS(200));
+  EXPECT(&f, .seq = f.s_nxt - 1, .ack = f.p_nxt, .flags = ACK | FIN);
+  fx_run(&f, ZN_MS(400));
+  EXPECT(&f, .seq = f.s_nxt - 1, .ack = f.p_nxt, .flags = ACK | FIN);
+  ack_all(&f);
+  EXPECT_STATE(&f, ZN_TCP_TIME_WAIT);
+  fx_free(&f);
+}
+
+/* ================= LAST_ACK (our FIN after theirs) ===================== */
+
+ZT_TEST(test_last_ack_ack_fin) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_last_ack(&f);
+  ack_all(&f);
+  EXPECT_NONE(&f);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  /* The app still holds the handle (shutdown only): on_closed comes
+   * when it lets go. */
+  ZT_STREQ(f.log, "CR");
+  ZT_EQ(f.st->tcp.nused, 1);
+  fx_close(&f);
+  fx_poll(&f);
+  ZT_STREQ(f.log, "CRX");
+  ZT_EQ(f.st->tcp.nused, 0);
+  fx_free(&f);
+}
+
+/* Data that came with the peer's FIN and was never read stays readable
+ * after the orderly close completes: the stack acknowledged it, and
+ * reads report the end of stream only after it (it used to be freed at
+ * CLOSED, so the application saw a clean EOF and lost 18 bytes; found
+ * by fuzz_memlink, unread-at-close). */
+ZT_TEST(test_last_ack_unread_data_stays) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established(&f);
+  f.auto_read = false;
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK | PSH | FIN,
+       .len = 18);
+  f.p_nxt += 19;
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  EXPECT_STATE(&f, ZN_TCP_CLOSE_WAIT);
+  ZT_EQ(fx_shutdown(&f), ZN_OK);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = FIN | ACK);
+  ack_all(&f);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_EQ(zn_tcp_readable(f.c), 18);
+  ZT_EQ(fx_read(&f, 100), 18);
+  ZT_CHECK(fx_rx_ok(&f, 18));
+  ZT_EQ(fx_read(&f, 100), 0);     /* then the end of stream */
+  fx_close(&f);
+  fx_poll(&f);
+  ZT_EQ(f.st->tcp.nused, 0);
+  fx_free(&f);
+}
+
+/* After a reset, unread data goes with the connection (as in Linux). */
+ZT_TEST(test_established_rst_discards_unread) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established(&f);
+  f.auto_read = false;
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK | PSH, .len = 18);
+  f.p_nxt += 18;
+  fx_run(&f, ZN_MS(40));
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  SEND(&f, .seq = f.p_nxt, .flags = RST);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_EQ(zn_tcp_readable(f.c), 0);
+  ZT_EQ(fx_read(&f, 100), ZN_ECONNRESET);
+  fx_free(&f);
+}
+
+ZT_TEST(test_last_ack_fin_again) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_last_ack(&f);
+  SEND(&f, .seq = f.p_nxt - 1, .ack = f.s_nxt - 1, .flags = FIN | ACK);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  EXPECT_STATE(&f, ZN_TCP_LAST_ACK);
+  fx_free(&f);
+}
+
+ZT_TEST(test_last_ack_rst) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_last_ack(&f);
+  SEND(&f, .seq = f.p_nxt + 10, .flags = RST);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  SEND(&f, .seq = f.p_nxt, .flags = RST);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_STREQ(f.log, "CR");
+  fx_free(&f);
+}
+
+ZT_TEST(test_last_ack_syn) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_last_ack(&f);
+  SEND(&f, .seq = f.p_nxt, .flags = SYN);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  EXPECT_STATE(&f, ZN_TCP_LAST_ACK);
+  fx_free(&f);
+}
+
+ZT_TEST(test_last_ack_retransmit) {
+  struct fx f;
+  struct zn_config cfg;
+  fx_config(&cfg);
+  cfg.tcp_retries = 1;
+  fx_init(&f, &cfg);
+  fx_last_ack(&f);                /* RTO: 200 ms (the minimum) */
+  fx_close(&f);
+  fx_run(&f, ZN_MS(200));
+  EXPECT(&f, .seq = f.s_nxt - 1, .ack = f.p_nxt, .flags = ACK | FIN);
+  fx_run(&f, ZN_MS(400) - 1);
+  EXPECT_NONE(&f);
+  fx_run(&f, 1);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = RST | ACK);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_STREQ(f.log, "CRX");          /* the handle was let go: no error */
+  ZT_EQ(f.st->tcp.nused, 0);
+  fx_free(&f);
+}
+
+/* ================= TIME_WAIT (RFC 1337, 2 MSL) ========================= */
+
+static void time_wait_short(struct fx *f) {
+  struct zn_config cfg;
+  fx_config(&cfg);
+  cfg.tcp_msl_ms = 100;           /* 2 MSL = 200 ms */
+  fx_init(f, &cfg);
+  fx_time_wait(f);
+}
+
+ZT_TEST(test_time_wait_2msl) {
+  struct fx f;
+  time_wait_short(&f);
+  fx_run(&f, ZN_MS(200) - 1);
+  EXPECT_STATE(&f, ZN_TCP_TIME_WAIT);
+  fx_run(&f, 1);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  EXPECT_NONE(&f);
+  ZT_EQ(f.st->tcp.ntimewait, 0);
+  ZT_STREQ(f.log, "CR");
+  fx_close(&f);
+  fx_poll(&f);
+  ZT_STREQ(f.log, "CRX");
+  ZT_EQ(f.st->tcp.nused, 0);
+  fx_free(&f);
+}
+
+ZT_TEST(test_time_wait_rst) {
+  struct fx f;
+  time_wait_short(&f);
+  /* RFC 1337: a RST does not end TIME_WAIT early. */
+  SEND(&f, .seq = f.p_nxt, .flags = RST);
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = RST | ACK);
+  SEND(&f, .seq = f.p_nxt + 7, .flags = RST);
+  EXPECT_NONE(&f);
+  EXPECT_STATE(&f, ZN_TCP_TIME_WAIT);
+  fx_run(&f, ZN_MS(200));
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_EQ(f.errors, 0);
+  fx_free(&f);
+}
+
+ZT_TEST(test_time_wait_fin_again) {
+  struct fx f;
+  time_wait_short(&f);
+  /* Our last ACK was lost: their FIN again is ACKed again and the
+   * 2 MSL timer starts over (§3.10.7.4 eighth check). */
+  fx_run(&f, ZN_MS(150));
+  SEND(&f, .seq = f.p_nxt - 1, .ack = f.s_nxt, .flags = FIN | ACK);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  EXPECT_NONE(&f);
+  fx_run(&f, ZN_MS(200) - 1);
+  EXPECT_STATE(&f, ZN_TCP_TIME_WAIT);
+  fx_run(&f, 1);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  fx_free(&f);
+}
+
+ZT_TEST(test_time_wait_syn) {
+  struct fx f;
+  time_wait_short(&f);
+  SEND(&f, .seq = f.p_nxt + 1000, .flags = SYN);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  EXPECT_STATE(&f, ZN_TCP_TIME_WAIT);
+  fx_free(&f);
+}
+
+/* RFC 6191: in TIME_WAIT on a listening port, a SYN that is certainly
+ * new (a newer timestamp) ends TIME_WAIT and opens a new connection whose
+ * ISS lies beyond the old sequence space. */
+ZT_TEST(test_time_wait_syn_reopen) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established_passive(&f);
+  ZT_EQ(fx_shutdown(&f), ZN_OK);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = FIN | ACK);
+  fx_run(&f, ZN_MS(10));
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = FIN | ACK);
+  f.p_nxt++;
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  EXPECT_STATE(&f, ZN_TCP_TIME_WAIT);
+  fx_run(&f, ZN_MS(10));
+  uint32_t old_max = f.s_nxt;
+  uint32_t iss2 = f.p_nxt + 100000;
+  SEND(&f, .seq = iss2, .flags = SYN, .any_opts = true);
+  EXPECT(&f, .any_seq = true, .ack = iss2 + 1, .flags = SYN | ACK,
+         .any_opts = true);
+  ZT_CHECK(zn__seq_geq(f.last.seq, old_max + 65536));
+  EXPECT_STATE(&f, ZN_TCP_SYN_RECEIVED); /* the 4-tuple is the new one now */
+  ZT_EQ(f.l->synq_len, 1);         /* the new one waits its handshake */
+  ZT_EQ(f.st->tcp.ntimewait, 0);
+  fx_free(&f);
+}
+
+/* A SYN with FIN set is a scan, not a peer: a listener drops it. */
+ZT_TEST(test_listen_syn_fin) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_listen(&f, 0);
+  SEND(&f, .seq = f.p_iss, .flags = SYN | FIN);
+  EXPECT_NONE(&f);
+  ZT_EQ(f.st->tcp.nused, 1);
+  ZT_EQ(f.l->synq_len, 0);
+  fx_free(&f);
+}
+
+ZT_TEST(test_time_wait_syn_rfc793) {
+  struct fx f;
+  struct zn_config cfg;
+  fx_config(&cfg);
+  cfg.tcp_rfc5961 = false;
+  fx_init(&f, &cfg);
+  fx_time_wait(&f);
+  SEND(&f, .seq = f.p_nxt + 10, .flags = SYN);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = RST | ACK);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_EQ(f.errors, 0);
+  ZT_EQ(f.st->tcp.ntimewait, 0);
+  fx_free(&f);
+}
+
+ZT_TEST(test_time_wait_data) {
+  struct fx f;
+  time_wait_short(&f);
+  SEND(&f, .seq = f.p_nxt - 10, .ack = f.s_nxt, .flags = ACK, .len = 10);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);   /* old */
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt + 1, .flags = ACK);  /* unsent */
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK);      /* dup */
+  EXPECT_NONE(&f);
+  EXPECT_STATE(&f, ZN_TCP_TIME_WAIT);
+  fx_free(&f);
+}
+
+ZT_TEST(test_time_wait_close) {
+  struct fx f;
+  time_wait_short(&f);
+  fx_close(&f);
+  fx_poll(&f);
+  /* The handle goes now; the slot stays for 2 MSL. */
+  ZT_STREQ(f.log, "CRX");
+  EXPECT_STATE(&f, ZN_TCP_TIME_WAIT);
+  ZT_EQ(f.st->tcp.nused, 1);
+  SEND(&f, .seq = f.p_nxt - 1, .ack = f.s_nxt, .flags = FIN | ACK);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  fx_run(&f, ZN_MS(200));
+  ZT_EQ(f.st->tcp.nused, 0);
+  ZT_STREQ(f.log, "CRX");
+  fx_free(&f);
+}
+
+ZT_TEST(test_time_wait_abort) {
+  struct fx f;
+  time_wait_short(&f);
+  fx_abort(&f);
+  fx_poll(&f);
+  EXPECT_NONE(&f);                /* nothing left to reset */
+  ZT_STREQ(f.log, "CRX");
+  ZT_EQ(f.st->tcp.nused, 0);
+  ZT_EQ(f.st->tcp.ntimewait, 0);
+  fx_free(&f);
+}
+
+int main(void) {
+  ZT_RUN(test_fin_wait_1_ack_fin);
+  ZT_RUN(test_fin_wait_1_ack);
+  ZT_RUN(test_fin_wait_1_fin);
+  ZT_RUN(test_fin_wait_1_fin_ack);
+  ZT_RUN(test_fin_wait_1_data);
+  ZT_RUN(test_fin_wait_1_rst);
+  ZT_RUN(test_fin_wait_1_syn);
+  ZT_RUN(test_fin_wait_1_retransmit);
+  ZT_RUN(test_fin_wait_1_close);
+  ZT_RUN(test_fin_wait_1_abort);
+  ZT_RUN(test_fin_wait_2_fin);
+  ZT_RUN(test_fin_wait_2_data);
+  ZT_RUN(test_fin_wait_2_rst);
+  ZT_RUN(test_fin_wait_2_syn);
+  ZT_RUN(test_fin_wait_2_unacceptable);
+  ZT_RUN(test_close_wait_fin_again);
+  ZT_RUN(test_close_wait_data);
+  ZT_RUN(test_close_wait_write);
+  ZT_RUN(test_close_wait_rst);
+  ZT_RUN(test_close_wait_syn);
+  ZT_RUN(test_closing_ack_fin);
+  ZT_RUN(test_closing_ack);
+  ZT_RUN(test_closing_fin_again);
+  ZT_RUN(test_closing_rst);
+  ZT_RUN(test_closing_syn);
+  ZT_RUN(test_closing_retransmit);
+  ZT_RUN(test_last_ack_ack_fin);
+  ZT_RUN(test_last_ack_unread_data_stays);
+  ZT_RUN(test_established_rst_discards_unread);
+  ZT_RUN(test_last_ack_fin_again);
+  ZT_RUN(test_last_ack_rst);
+  ZT_RUN(test_last_ack_syn);
+  ZT_RUN(test_last_ack_retransmit);
+  ZT_RUN(test_time_wait_2msl);
+  ZT_RUN(test_time_wait_rst);
+  ZT_RUN(test_time_wait_fin_again);
+  ZT_RUN(test_time_wait_syn);
+  ZT_RUN(test_time_wait_syn_rfc793);
+  ZT_RUN(test_time_wait_data);
+  ZT_RUN(test_time_wait_close);
+  ZT_RUN(test_time_wait_abort);
+  ZT_RUN(test_time_wait_syn_reopen);
+  ZT_RUN(test_listen_syn_fin);
+  return zt_done();
+}

@@ -1,0 +1,542 @@
+/*
+ * TCP per state and event, against a scripted peer (tcp_fixture.h):
+ * ICMP errors, callbacks, and more per-state cases (mostly regressions).
+ *
+ * One of the state tests split from test_tcp_states.c along its sections
+ * (tcp_fixture.h says how they work).  Named test_<state>_<event>; every
+ * test ends with fx_free(), which checks that every segment the stack
+ * sent was looked at, nothing leaked and tcp_impossible is still 0.
+ */
+#include "tcp_fixture.h"
+
+/* ================= ICMP ================================================ */
+
+ZT_TEST(test_established_icmp_frag_needed) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established(&f);
+  ZT_EQ(fx_write(&f, 1460), 1460);
+  fx_poll(&f);
+  uint32_t una = f.s_nxt;
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK | PSH, .len = 1460);
+  ZT_EQ(f.last_ip_df, 1);          /* PMTUD (RFC 1191) */
+  /* Not for a sequence number in flight: ignored (RFC 5927 §4.1). */
+  fx_icmp(&f, ZN_ICMP_DEST_UNREACH, ZN_ICMP_UNREACH_NEEDFRAG, 1000,
+          una + 5000);
+  ZT_EQ(fx_info(&f).mss, 1460);
+  /* A larger MTU does not grow the MSS. */
+  fx_icmp(&f, ZN_ICMP_DEST_UNREACH, ZN_ICMP_UNREACH_NEEDFRAG, 1600, una);
+  ZT_EQ(fx_info(&f).mss, 1460);
+  EXPECT_NONE(&f);
+  /* MTU 1000: MSS 960, resent at once in the smaller size. */
+  fx_icmp(&f, ZN_ICMP_DEST_UNREACH, ZN_ICMP_UNREACH_NEEDFRAG, 1000, una);
+  ZT_EQ(fx_info(&f).mss, 960);
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = 960);
+  /* The 500 left follow at once (Minshall: no small segment in flight). */
+  EXPECT(&f, .seq = una + 960, .ack = f.p_nxt, .flags = ACK | PSH,
+         .len = 500);
+  EXPECT_NONE(&f);
+  ack_all(&f);
+  fx_free(&f);
+}
+
+ZT_TEST(test_established_icmp_soft) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established(&f);
+  ZT_EQ(fx_write(&f, 10), 10);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 10);
+  /* RFC 1122 §4.2.3.9: unreachables in a synchronized state are soft. */
+  fx_icmp(&f, ZN_ICMP_DEST_UNREACH, ZN_ICMP_UNREACH_PORT, 0, f.s_nxt - 10);
+  fx_icmp(&f, ZN_ICMP_DEST_UNREACH, ZN_ICMP_UNREACH_HOST, 0, f.s_nxt - 10);
+  EXPECT_STATE(&f, ZN_TCP_ESTABLISHED);
+  ZT_EQ(f.errors, 0);
+  ack_all(&f);
+  fx_free(&f);
+}
+
+/* ================= callbacks =========================================== */
+
+ZT_TEST(test_established_rst_close_in_cb) {
+  struct fx f;
+  fx_init(&f, NULL);
+  f.close_in_cb = true;
+  fx_established(&f);
+  SEND(&f, .seq = f.p_nxt, .flags = RST);
+  /* on_error closes the handle: on_closed follows in the same poll,
+   * last, once. */
+  ZT_STREQ(f.log, "CE(ECONNRESET)X");
+  ZT_EQ(f.st->tcp.nused, 0);
+  fx_run(&f, ZN_SEC(1));
+  ZT_STREQ(f.log, "CE(ECONNRESET)X");
+  fx_free(&f);
+}
+
+ZT_TEST(test_established_close_on_eof) {
+  struct fx f;
+  fx_init(&f, NULL);
+  f.close_on_eof = true;
+  fx_established_passive(&f);
+  data_in(&f, 5);
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = FIN | ACK);
+  f.p_nxt++;
+  /* zn_tcp_close() inside on_readable: the FIN follows the ACK (which
+   * left before the app was told). */
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | FIN);
+  EXPECT_STATE(&f, ZN_TCP_LAST_ACK);
+  ZT_STREQ(f.log, "ARR");
+  ack_all(&f);
+  ZT_STREQ(f.log, "ARRX");
+  ZT_EQ(f.st->tcp.nused, 1);      /* the listener */
+  fx_free(&f);
+}
+
+/* ================= more per-state cases ================================ */
+
+ZT_TEST(test_listen_abort) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_syn_received(&f, 0);
+  f.in_api++;
+  zn_tcp_abort(f.l);
+  f.in_api--;
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = RST | ACK);
+  ZT_STREQ(f.log, "X");
+  ZT_EQ(f.st->tcp.nused, 0);
+  fx_free(&f);
+}
+
+ZT_TEST(test_listen_acceptq_rst) {
+  struct fx f;
+  fx_init(&f, NULL);
+  f.auto_accept = false;
+  fx_syn_received(&f, 0);
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK);
+  ZT_EQ(f.l->acq_len, 1);
+  /* Reset while waiting to be accepted: it goes quietly. */
+  SEND(&f, .seq = f.p_nxt, .flags = RST);
+  EXPECT_NONE(&f);
+  ZT_EQ(f.l->acq_len, 0);
+  ZT_EQ(f.st->tcp.nused, 1);
+  struct zn_tcp_conn *c;
+  ZT_EQ(zn_tcp_accept(f.l, &c), ZN_EAGAIN);
+  ZT_STREQ(f.log, "A");
+  fx_free(&f);
+}
+
+ZT_TEST(test_syn_received_rto_after_synack_loss) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_syn_received(&f, 0);
+  fx_run(&f, ZN_SEC(1));            /* our SYN-ACK is lost once */
+  EXPECT(&f, .seq = f.iss, .ack = f.p_nxt, .flags = SYN | ACK,
+         .any_opts = true);
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK);
+  EXPECT_STATE(&f, ZN_TCP_ESTABLISHED);
+  /* RFC 6298 §5.7 for the passive side too (regression). */
+  ZT_EQ(fx_info(&f).rto_ms, 3000);
+  fx_free(&f);
+}
+
+ZT_TEST(test_syn_sent_write) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_syn_sent(&f);
+  /* Written while connecting: it goes once connected, after the ACK's
+   * sequence number (the ACK itself rides on it). */
+  ZT_EQ(fx_write(&f, 30), 30);
+  fx_poll(&f);
+  EXPECT_NONE(&f);
+  SEND(&f, .seq = f.p_iss, .ack = f.iss + 1, .flags = SYN | ACK,
+       .o = f.peer_syn);
+  f.p_nxt = f.p_iss + 1;
+  EXPECT(&f, .seq = f.iss + 1, .ack = f.p_nxt, .flags = ACK | PSH, .len = 30);
+  EXPECT_NONE(&f);
+  ack_all(&f);
+  fx_free(&f);
+}
+
+ZT_TEST(test_close_wait_giveup) {
+  struct fx f;
+  struct zn_config cfg;
+  fx_config(&cfg);
+  cfg.tcp_retries = 1;
+  fx_init(&f, &cfg);
+  fx_close_wait(&f);              /* RTO 200 ms */
+  ZT_EQ(fx_write(&f, 10), 10);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 10);
+  fx_run(&f, ZN_MS(200));
+  EXPECT(&f, .seq = f.s_nxt - 10, .ack = f.p_nxt, .flags = ACK | PSH,
+         .len = 10);
+  fx_run(&f, ZN_MS(400));
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = RST | ACK);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_STREQ(f.log, "CRE(ETIMEDOUT)");
+  fx_free(&f);
+}
+
+ZT_TEST(test_closing_giveup) {
+  struct fx f;
+  struct zn_config cfg;
+  fx_config(&cfg);
+  cfg.tcp_retries = 1;
+  fx_init(&f, &cfg);
+  fx_closing(&f);
+  fx_run(&f, ZN_MS(200));
+  EXPECT(&f, .seq = f.s_nxt - 1, .ack = f.p_nxt, .flags = ACK | FIN);
+  fx_run(&f, ZN_MS(400));
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = RST | ACK);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_STREQ(f.log, "CRE(ETIMEDOUT)");
+  fx_free(&f);
+}
+
+ZT_TEST(test_fin_wait_1_text_after_close) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established(&f);
+  fx_close(&f);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | FIN);
+  /* New data for an application that has closed (not just shut down):
+   * RST (RFC 1122 §4.2.2.13, Linux). */
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK, .len = 100);
+  EXPECT(&f, .seq = f.s_nxt, .flags = RST);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_STREQ(f.log, "CX");
+  ZT_EQ(f.st->tcp.nused, 0);
+  fx_free(&f);
+}
+
+ZT_TEST(test_fin_wait_2_text_after_close) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_fin_wait_2(&f);
+  fx_close(&f);
+  fx_poll(&f);
+  EXPECT_NONE(&f);
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK, .len = 100);
+  EXPECT(&f, .seq = f.s_nxt, .flags = RST);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_STREQ(f.log, "CX");
+  fx_free(&f);
+}
+
+ZT_TEST(test_fin_wait_2_shutdown_read) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_fin_wait_2(&f);
+  /* Shut down only: the data is the app's to read. */
+  data_in(&f, 100);
+  ZT_CHECK(fx_rx_ok(&f, 100));
+  ZT_EQ(fx_shutdown(&f), ZN_OK);   /* again: harmless */
+  fx_run(&f, ZN_MS(40));
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  fx_free(&f);
+}
+
+ZT_TEST(test_established_sack_receiver) {
+  struct fx f;
+  fx_init(&f, NULL);
+  f.peer_syn.present |= ZN_TCP_OPTF_SACK_PERM;
+  fx_established(&f);
+  ZT_CHECK(fx_info(&f).sack);
+  /* Out of order: an immediate ACK with the block (RFC 2018 §4). */
+  SEND(&f, .seq = f.p_nxt + 100, .ack = f.s_nxt, .flags = ACK, .len = 50);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK,
+         .o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1,
+               .sack = {{f.p_nxt + 100, f.p_nxt + 150}}});
+  SEND(&f, .seq = f.p_nxt + 300, .ack = f.s_nxt, .flags = ACK, .len = 50);
+  /* The most recent block first. */
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK,
+         .o = {.present = ZN_TCP_OPTF_SACK, .nsack = 2,
+               .sack = {{f.p_nxt + 300, f.p_nxt + 350},
+                        {f.p_nxt + 100, f.p_nxt + 150}}});
+  /* The holes filled: a plain ACK, no blocks left. */
+  data_in(&f, 100);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt + 50, .flags = ACK,
+         .o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1,
+               .sack = {{f.p_nxt + 200, f.p_nxt + 250}}});
+  SEND(&f, .seq = f.p_nxt + 50, .ack = f.s_nxt, .flags = ACK, .len = 150);
+  f.p_nxt += 250;
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  ZT_CHECK(fx_rx_ok(&f, 350));
+  fx_free(&f);
+}
+
+ZT_TEST(test_established_sack_sender) {
+  struct fx f;
+  fx_init(&f, NULL);
+  f.peer_syn.present |= ZN_TCP_OPTF_SACK_PERM;
+  fx_established(&f);
+  /* (high_sacked starts at the ISS: never garbage that reads as ahead.) */
+  ZT_CHECK(!zn__seq_gt(fx_conn(&f)->high_sacked, fx_conn(&f)->snd_una));
+  ZT_EQ(fx_write(&f, 5 * 1460), 5 * 1460);
+  fx_poll(&f);
+  uint32_t una = f.s_nxt;
+  for (int k = 0; k < 5; k++)
+    EXPECT(&f, .seq = una + 1460u * (uint32_t)k, .ack = f.p_nxt,
+           .flags = k == 4 ? ACK | PSH : ACK, .len = 1460);
+  /* The first is lost; the peer's SACKs show the others arriving. */
+  struct zn_tcp_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1};
+  for (int k = 1; k <= 3; k++) {
+    o.sack[0].left = una + 1460;
+    o.sack[0].right = una + 1460u * (uint32_t)(k + 1);
+    SEND(&f, .seq = f.p_nxt, .ack = una, .flags = ACK, .o = o);
+    if (k < 3)
+      EXPECT_NONE(&f);
+  }
+  /* RFC 6675: three segments SACKed above the hole: resend it. */
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = 1460);
+  EXPECT_NONE(&f);
+  ZT_EQ(fx_info(&f).fast_retransmits, 1);
+  ack_all(&f);
+  EXPECT_NONE(&f);
+  ZT_EQ(fx_info(&f).unacked, 0);
+  fx_free(&f);
+}
+
+/* Pops what the stack sent; counts the segments that resend `una`, and
+ * notes in *fence the highest sequence sent before the last of them. */
+static int drain_count_at(struct fx *f, uint32_t una, uint32_t *fence) {
+  int n = 0;
+  while (fx_pop(f, __FILE__, __LINE__))
+    if (f->last.seq == una && f->last.len > 0) {
+      n++;
+      if (fence)
+        *fence = f->s_nxt;
+    }
+  return n;
+}
+
+/* A lost retransmission (tcp_ack.c check_lost_rtx): the resend of the
+ * hole at SND.UNA is lost too.  Once the peer SACKs three segments sent
+ * after that resend, it goes again, at once, not after a probe or the
+ * RTO. */
+ZT_TEST(test_established_sack_lost_retransmission) {
+  struct fx f;
+  fx_init(&f, NULL);
+  f.peer_syn.present |= ZN_TCP_OPTF_SACK_PERM;
+  fx_established(&f);
+  const uint32_t m = 1460;
+  uint32_t una = f.s_nxt, fence = 0;
+  ZT_EQ(fx_write(&f, 40 * m), 40 * m);
+  fx_poll(&f);
+  ZT_EQ(drain_count_at(&f, una, &fence), 1);
+  uint32_t first_flight = f.s_nxt;
+  ZT_EQ(first_flight - una, 10 * m); /* RFC 6928 IW10 */
+  /* The first is lost; SACKs for the rest.  The third is the fast
+   * retransmit; as the others leave the network, new data goes. */
+  struct zn_tcp_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1};
+  o.sack[0].left = una + m;
+  int resent = 0;
+  for (uint32_t k = 2; k <= 10; k++) {
+    o.sack[0].right = una + k * m;
+    SEND(&f, .seq = f.p_nxt, .ack = una, .flags = ACK, .o = o);
+    resent += drain_count_at(&f, una, &fence);
+  }
+  ZT_EQ(resent, 1);
+  ZT_EQ(fx_info(&f).fast_retransmits, 1);
+  /* (Limited transmit sent two segments before it, RFC 3042.) */
+  ZT_EQ(fence, first_flight + 2 * m);
+  ZT_CHECK(f.s_nxt - fence >= 3 * m); /* sent after the resend */
+  /* Two segments of that new data SACKed: not yet proof. */
+  o.sack[0].right = fence + 2 * m;
+  SEND(&f, .seq = f.p_nxt, .ack = una, .flags = ACK, .o = o);
+  ZT_EQ(drain_count_at(&f, una, &fence), 0);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_lost_rtx), 0);
+  /* Three: the resend was lost; again. */
+  o.sack[0].right = fence + 3 * m;
+  SEND(&f, .seq = f.p_nxt, .ack = una, .flags = ACK, .o = o);
+  ZT_EQ(drain_count_at(&f, una, &fence), 1);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_lost_rtx), 1);
+  ZT_EQ(fx_info(&f).rto_timeouts, 0);
+  /* It arrives: everything up to the SACKed data is acknowledged. */
+  SEND(&f, .seq = f.p_nxt, .ack = fence + 3 * m, .flags = ACK);
+  fx_run(&f, ZN_SEC(1));
+  while (fx_pop(&f, __FILE__, __LINE__))
+    ;
+  ack_all(&f);
+  fx_run(&f, ZN_SEC(2));
+  while (fx_pending(&f)) {
+    fx_pop(&f, __FILE__, __LINE__);
+    ack_all(&f);
+  }
+  ZT_EQ(fx_info(&f).unacked, 0);
+  fx_free(&f);
+}
+
+/* Quick ACKs (cfg.tcp_quickacks): after out-of-order data, in-order
+ * segments are ACKed one by one; with 0, every second one (RFC 5681). */
+static void quickack_case(uint32_t quickacks, int want_acks) {
+  struct fx f;
+  struct zn_config cfg;
+  fx_config(&cfg);
+  cfg.tcp_quickacks = quickacks;
+  fx_init(&f, &cfg);
+  fx_established(&f);
+  /* A hole of 100 bytes, then filled: ACKed at once either way. */
+  SEND(&f, .seq = f.p_nxt + 100, .ack = f.s_nxt, .flags = ACK, .len = 1000);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK, .any_opts = true);
+  data_in(&f, 100);
+  f.p_nxt += 1000;
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK, .any_opts = true);
+  /* Then four full segments in order. */
+  int acks = 0;
+  for (int k = 0; k < 4; k++) {
+    SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK, .len = 1460);
+    f.p_nxt += 1460;
+    while (fx_pop(&f, __FILE__, __LINE__))
+      acks++;
+  }
+  ZT_EQ(acks, want_acks);
+  fx_free(&f);
+}
+
+ZT_TEST(test_established_quickack) {
+  quickack_case(16, 4);
+  quickack_case(0, 2);
+}
+
+ZT_TEST(test_established_timestamps) {
+  struct fx f;
+  fx_init(&f, NULL);
+  f.peer_syn.present |= ZN_TCP_OPTF_TS;
+  fx_established(&f);
+  /* RFC 7323 §3.2: TSecr echoes the TSval of the segment that advanced
+   * RCV.NXT most recently; every segment of ours carries one. */
+  f.now += ZN_MS(7);
+  uint32_t tsv = fx_tsval(&f);
+  data_in(&f, 10);
+  ZT_EQ(fx_write(&f, 10), 10);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 10,
+         .o = {.present = ZN_TCP_OPTF_TS, .tsecr = tsv});
+  /* An out-of-order segment does not move TS.Recent. */
+  f.now += ZN_MS(7);
+  SEND(&f, .seq = f.p_nxt + 5, .ack = f.s_nxt, .flags = ACK, .len = 5);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK,
+         .o = {.present = ZN_TCP_OPTF_TS, .tsecr = tsv});
+  fx_free(&f);
+}
+
+ZT_TEST(test_listen_syn_options_off) {
+  struct fx f;
+  struct zn_config cfg;
+  fx_config(&cfg);
+  cfg.tcp_timestamps = cfg.tcp_sack = cfg.tcp_wscale = false;
+  fx_init(&f, &cfg);
+  f.peer_syn.present = ZN_TCP_OPTF_MSS | ZN_TCP_OPTF_WS |
+                       ZN_TCP_OPTF_SACK_PERM | ZN_TCP_OPTF_TS;
+  f.peer_syn.wscale = 7;
+  /* Offered, but not ours to agree to: the SYN-ACK has the MSS only. */
+  fx_established_passive(&f);
+  ZT_EQ(f.last.o.present, ZN_TCP_OPTF_MSS);
+  struct zn_tcp_info i = fx_info(&f);
+  ZT_CHECK(!i.ts && !i.sack);
+  ZT_EQ(i.snd_wscale, 0);
+  fx_free(&f);
+}
+
+ZT_TEST(test_syn_sent_options_off) {
+  struct fx f;
+  struct zn_config cfg;
+  fx_config(&cfg);
+  cfg.tcp_timestamps = cfg.tcp_sack = cfg.tcp_wscale = false;
+  fx_init(&f, &cfg);
+  fx_syn_sent(&f);                /* checks: MSS only */
+  ZT_EQ(f.last.o.present, ZN_TCP_OPTF_MSS);
+  fx_free(&f);
+}
+
+ZT_TEST(test_established_newreno_partial_ack) {
+  struct fx f;
+  struct zn_config cfg;
+  fx_config(&cfg);
+  cfg.tcp_cc = ZN_TCP_CC_NEWRENO;
+  fx_init(&f, &cfg);
+  fx_established(&f);
+  ZT_EQ(fx_write(&f, 4 * 1460), 4 * 1460);
+  fx_poll(&f);
+  uint32_t una = f.s_nxt;
+  for (int k = 0; k < 4; k++)
+    EXPECT(&f, .seq = una + 1460u * (uint32_t)k, .ack = f.p_nxt,
+           .flags = k == 3 ? ACK | PSH : ACK, .len = 1460);
+  /* Segments 1 and 3 lost. */
+  for (int k = 0; k < 3; k++)
+    SEND(&f, .seq = f.p_nxt, .ack = una, .flags = ACK);
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = 1460);
+  /* The partial ACK (up to the second hole) resends it at once (RFC
+   * 6582 §3.2 step 5), no timeout. */
+  SEND(&f, .seq = f.p_nxt, .ack = una + 2 * 1460, .flags = ACK);
+  EXPECT(&f, .seq = una + 2 * 1460, .ack = f.p_nxt, .flags = ACK,
+         .len = 1460);
+  EXPECT_NONE(&f);
+  ack_all(&f);
+  struct zn_tcp_info i = fx_info(&f);
+  ZT_EQ(i.fast_retransmits, 1);
+  ZT_EQ(i.retransmits, 2);
+  ZT_EQ(i.rto_timeouts, 0);
+  ZT_EQ(i.unacked, 0);
+  fx_free(&f);
+}
+
+/* on_accept that accepts and closes at once. */
+static void accept_close(struct zn_tcp_conn *l, void *arg) {
+  struct fx *f = arg;
+  fx_cb_check(f, l, "on_accept");
+  fx_log(f, "A");
+  struct zn_tcp_conn *c;
+  while (zn_tcp_accept(l, &c) == ZN_OK) {
+    fx_new_handle(f, c);
+    zn_tcp_close(c);
+  }
+}
+
+ZT_TEST(test_syn_received_accept_close) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_syn_received(&f, 0);
+  struct zn_tcp_callbacks cb = fx_cbs;
+  cb.on_accept = accept_close;
+  f.in_api++;
+  zn_tcp_set_callbacks(f.l, &cb, &f);
+  f.in_api--;
+  /* Data with the handshake's ACK; the app closes unread: RST, and
+   * on_closed once, with no on_readable between. */
+  data_in(&f, 10);
+  EXPECT(&f, .seq = f.s_nxt, .flags = RST);
+  ZT_STREQ(f.log, "AX");
+  ZT_EQ(f.st->tcp.nused, 1);
+  fx_free(&f);
+}
+
+int main(void) {
+  ZT_RUN(test_established_icmp_frag_needed);
+  ZT_RUN(test_established_icmp_soft);
+  ZT_RUN(test_established_rst_close_in_cb);
+  ZT_RUN(test_established_close_on_eof);
+  ZT_RUN(test_listen_abort);
+  ZT_RUN(test_listen_acceptq_rst);
+  ZT_RUN(test_syn_received_rto_after_synack_loss);
+  ZT_RUN(test_syn_sent_write);
+  ZT_RUN(test_close_wait_giveup);
+  ZT_RUN(test_closing_giveup);
+  ZT_RUN(test_fin_wait_1_text_after_close);
+  ZT_RUN(test_fin_wait_2_text_after_close);
+  ZT_RUN(test_fin_wait_2_shutdown_read);
+  ZT_RUN(test_established_sack_receiver);
+  ZT_RUN(test_established_sack_sender);
+  ZT_RUN(test_established_sack_lost_retransmission);
+  ZT_RUN(test_established_quickack);
+  ZT_RUN(test_established_timestamps);
+  ZT_RUN(test_listen_syn_options_off);
+  ZT_RUN(test_syn_sent_options_off);
+  ZT_RUN(test_established_newreno_partial_ack);
+  ZT_RUN(test_syn_received_accept_close);
+  return zt_done();
+}

@@ -1,0 +1,673 @@
+/*
+ * TCP per state and event, against a scripted peer (tcp_fixture.h):
+ * the timers: retransmission (RFC 6298, 5681, Karn), persist and
+ * keepalive (and the timers' modes), delayed ACK and Nagle.
+ *
+ * One of the state tests split from test_tcp_states.c along its sections
+ * (tcp_fixture.h says how they work).  Named test_<state>_<event>; every
+ * test ends with fx_free(), which checks that every segment the stack
+ * sent was looked at, nothing leaked and tcp_impossible is still 0.
+ */
+#include "tcp_fixture.h"
+
+/* ================= retransmission (RFC 6298, 5681, Karn) =============== */
+
+/* The passive side times its SYN-ACK (Linux tcp_synack_rtt_meas): the
+ * handshake's ACK gives the first RTT sample; a retransmitted SYN-ACK
+ * gives none (Karn). */
+ZT_TEST(test_syn_received_ack_rtt_sample) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_syn_received(&f, 0);
+  fx_run(&f, ZN_MS(30));
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK);
+  EXPECT_NONE(&f);
+  struct zn_tcp_info i = fx_info(&f);
+  ZT_EQ(i.state, ZN_TCP_ESTABLISHED);
+  ZT_EQ(i.srtt_us, 30000);
+  ZT_EQ(i.rto_ms, 200);           /* 30 ms + 4 * 15 ms, under the floor */
+  fx_free(&f);
+}
+
+ZT_TEST(test_established_rto_initial) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established_passive(&f);     /* no RTT sample yet: RTO 1 s */
+  ZT_EQ(fx_info(&f).rto_ms, 1000);
+  ZT_EQ(fx_write(&f, 100), 100);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 100);
+  uint32_t seq = f.s_nxt - 100;
+  fx_run(&f, ZN_MS(1000) - 1);
+  EXPECT_NONE(&f);
+  fx_run(&f, 1);
+  EXPECT(&f, .seq = seq, .ack = f.p_nxt, .flags = ACK | PSH, .len = 100);
+  fx_run(&f, ZN_MS(2000) - 1);    /* backed off: 2 s */
+  EXPECT_NONE(&f);
+  fx_run(&f, 1);
+  EXPECT(&f, .seq = seq, .ack = f.p_nxt, .flags = ACK | PSH, .len = 100);
+  struct zn_tcp_info i = fx_info(&f);
+  ZT_EQ(i.rto_timeouts, 2);
+  ZT_EQ(i.retransmits, 2);
+  ack_all(&f);
+  EXPECT_NONE(&f);
+  ZT_EQ(fx_info(&f).unacked, 0);
+  fx_free(&f);
+}
+
+ZT_TEST(test_established_rto_srtt) {
+  struct fx f;
+  fx_init(&f, NULL);
+  f.rtt = ZN_MS(100);
+  fx_established_active(&f);
+  /* RFC 6298 §2.2: SRTT = R, RTTVAR = R/2, RTO = SRTT + 4 RTTVAR. */
+  struct zn_tcp_info i = fx_info(&f);
+  ZT_EQ(i.srtt_us, 100000);
+  ZT_EQ(i.rttvar_us, 50000);
+  ZT_EQ(i.rto_ms, 300);
+  ZT_EQ(fx_write(&f, 100), 100);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 100);
+  f.now += ZN_MS(100);
+  ack_all(&f);
+  /* §2.3: RTTVAR = 3/4 50 + 1/4 |100 - 100| = 37.5, SRTT = 100. */
+  i = fx_info(&f);
+  ZT_EQ(i.srtt_us, 100000);
+  ZT_EQ(i.rttvar_us, 37500);
+  ZT_EQ(i.rto_ms, 250);
+  ZT_EQ(fx_write(&f, 100), 100);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 100);
+  fx_run(&f, ZN_MS(250) - 1);
+  EXPECT_NONE(&f);
+  fx_run(&f, 1);
+  EXPECT(&f, .seq = f.s_nxt - 100, .ack = f.p_nxt, .flags = ACK | PSH,
+         .len = 100);
+  ack_all(&f);
+  fx_free(&f);
+}
+
+ZT_TEST(test_established_rto_min) {
+  struct fx f;
+  fx_init(&f, NULL);
+  f.rtt = ZN_MS(1);
+  fx_established_active(&f);
+  ZT_EQ(fx_info(&f).rto_ms, 200);  /* tcp_rto_min_ms */
+  fx_free(&f);
+}
+
+ZT_TEST(test_established_karn) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established_passive(&f);     /* RTO 1 s, no sample */
+  ZT_EQ(fx_write(&f, 100), 100);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 100);
+  fx_run(&f, ZN_SEC(1));
+  EXPECT(&f, .seq = f.s_nxt - 100, .ack = f.p_nxt, .flags = ACK | PSH,
+         .len = 100);
+  /* The ACK of a retransmitted segment is no RTT sample (Karn) ... */
+  f.now += ZN_MS(50);
+  ack_all(&f);
+  struct zn_tcp_info i = fx_info(&f);
+  ZT_EQ(i.srtt_us, 0);
+  /* ... and the backed-off RTO (2 s) stays until a valid sample (RFC
+   * 6298 §5, Karn and Partridge; regression: it fell back to 1 s). */
+  ZT_EQ(fx_write(&f, 100), 100);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 100);
+  fx_run(&f, ZN_SEC(2) - 1);
+  EXPECT_NONE(&f);
+  fx_run(&f, 1);
+  EXPECT(&f, .seq = f.s_nxt - 100, .ack = f.p_nxt, .flags = ACK | PSH,
+         .len = 100);
+  ack_all(&f);
+  /* A segment sent once and ACKed 80 ms later: a sample; RTO collapses
+   * to max(80 + 4 * 40, 200) = 240 ms. */
+  ZT_EQ(fx_write(&f, 100), 100);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 100);
+  f.now += ZN_MS(80);
+  ack_all(&f);
+  i = fx_info(&f);
+  ZT_EQ(i.srtt_us, 80000);
+  ZT_EQ(i.rto_ms, 240);
+  fx_free(&f);
+}
+
+ZT_TEST(test_established_rto_after_syn_loss) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_syn_sent(&f);
+  fx_run(&f, ZN_SEC(1));          /* the SYN is lost once */
+  EXPECT(&f, .seq = f.iss, .flags = SYN, .any_opts = true);
+  SEND(&f, .seq = f.p_iss, .ack = f.iss + 1, .flags = SYN | ACK,
+       .o = f.peer_syn);
+  f.p_nxt = f.p_iss + 1;
+  EXPECT(&f, .seq = f.iss + 1, .ack = f.p_nxt, .flags = ACK);
+  /* RFC 6298 §5.7: no sample from the handshake (Karn): data starts with
+   * an RTO of 3 s (regression: 1 s). */
+  ZT_EQ(fx_info(&f).srtt_us, 0);
+  ZT_EQ(fx_info(&f).rto_ms, 3000);
+  ZT_EQ(fx_write(&f, 10), 10);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 10);
+  fx_run(&f, ZN_SEC(3) - 1);
+  EXPECT_NONE(&f);
+  fx_run(&f, 1);
+  EXPECT(&f, .seq = f.s_nxt - 10, .ack = f.p_nxt, .flags = ACK | PSH,
+         .len = 10);
+  ack_all(&f);
+  fx_free(&f);
+}
+
+ZT_TEST(test_established_rtx_giveup) {
+  struct fx f;
+  struct zn_config cfg;
+  fx_config(&cfg);
+  cfg.tcp_retries = 3;
+  fx_init(&f, &cfg);
+  fx_established_passive(&f);
+  ZT_EQ(fx_write(&f, 100), 100);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 100);
+  /* 1, 2, 4 s: three retransmissions; 8 s later, give up. */
+  for (int k = 0; k < 3; k++) {
+    fx_run(&f, ZN_SEC(1) << k);
+    EXPECT(&f, .seq = f.s_nxt - 100, .ack = f.p_nxt, .flags = ACK | PSH,
+           .len = 100);
+  }
+  fx_run(&f, ZN_SEC(8) - 1);
+  EXPECT_NONE(&f);
+  ZT_EQ(f.errors, 0);
+  fx_run(&f, 1);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = RST | ACK);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_STREQ(f.log, "AE(ETIMEDOUT)");
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_timeout), 1);
+  fx_close(&f);
+  fx_poll(&f);
+  ZT_STREQ(f.log, "AE(ETIMEDOUT)X");
+  fx_free(&f);
+}
+
+ZT_TEST(test_established_fast_retransmit) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established(&f);
+  ZT_EQ(fx_write(&f, 4 * 1460), 4 * 1460);
+  fx_poll(&f);
+  uint32_t una = f.s_nxt;
+  for (int k = 0; k < 4; k++)
+    EXPECT(&f, .seq = una + 1460u * (uint32_t)k, .ack = f.p_nxt,
+           .flags = k == 3 ? ACK | PSH : ACK, .len = 1460);
+  /* The first segment is lost: duplicate ACKs.  The third resends it
+   * (RFC 5681 §3.2), before any timer. */
+  SEND(&f, .seq = f.p_nxt, .ack = una, .flags = ACK);
+  SEND(&f, .seq = f.p_nxt, .ack = una, .flags = ACK);
+  EXPECT_NONE(&f);
+  SEND(&f, .seq = f.p_nxt, .ack = una, .flags = ACK);
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = 1460);
+  ZT_EQ(fx_info(&f).fast_retransmits, 1);
+  ZT_EQ(fx_info(&f).rto_timeouts, 0);
+  /* A duplicate ACK carrying a window change is not one (RFC 5681 §2). */
+  SEND(&f, .seq = f.p_nxt, .ack = una, .flags = ACK, .win = W(60000));
+  EXPECT_NONE(&f);
+  ack_all(&f);
+  EXPECT_NONE(&f);
+  ZT_EQ(fx_info(&f).unacked, 0);
+  fx_free(&f);
+}
+
+ZT_TEST(test_established_dupack_data) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established(&f);
+  ZT_EQ(fx_write(&f, 2 * 1460), 2 * 1460);
+  fx_poll(&f);
+  uint32_t una = f.s_nxt;
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = 1460);
+  EXPECT(&f, .seq = una + 1460, .ack = f.p_nxt, .flags = ACK | PSH,
+         .len = 1460);
+  /* Segments with data are no duplicate ACKs, however many. */
+  for (int k = 0; k < 4; k++)
+    SEND(&f, .seq = f.p_nxt + 10u * (uint32_t)k, .ack = una, .flags = ACK,
+         .len = 10);
+  f.p_nxt += 40;
+  fx_run(&f, ZN_MS(40));
+  /* Two SRTTs without an ACK of ours: the loss probe resends the last
+   * segment (RFC 8985 §7.3), and it carries the ACK the data was owed. */
+  EXPECT(&f, .seq = una + 1460, .ack = f.p_nxt, .flags = ACK | PSH,
+         .len = 1460);
+  EXPECT_NONE(&f);
+  ZT_EQ(fx_info(&f).fast_retransmits, 0);
+  ack_all(&f);
+  fx_free(&f);
+}
+
+/* ================= persist, keepalive ================================== */
+
+ZT_TEST(test_established_persist) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established_passive(&f);     /* RTO 1 s */
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK, .win = W(0));
+  ZT_EQ(fx_write(&f, 100), 100);
+  fx_poll(&f);
+  EXPECT_NONE(&f);                /* the window is shut */
+  uint32_t una = f.s_nxt;
+  /* Probes after 1, 2, 4 s: <SEQ=SND.UNA-1>, no data, as Linux's
+   * tcp_xmit_probe_skb; any receiver answers with its window. */
+  uint64_t gap = ZN_SEC(1);
+  for (int k = 0; k < 3; k++) {
+    fx_run(&f, gap - 1);
+    EXPECT_NONE(&f);
+    fx_run(&f, 1);
+    EXPECT(&f, .seq = una - 1, .ack = f.p_nxt, .flags = ACK);
+    SEND(&f, .seq = f.p_nxt, .ack = una, .flags = ACK, .win = W(0));
+    EXPECT_NONE(&f);              /* not a duplicate ACK either */
+    gap *= 2;
+  }
+  ZT_EQ(fx_info(&f).fast_retransmits, 0);
+  EXPECT_STATE(&f, ZN_TCP_ESTABLISHED);
+  /* The window opens: the data goes, with a fresh RTO (regression: it
+   * kept the probes' backoff). */
+  SEND(&f, .seq = f.p_nxt, .ack = una, .flags = ACK, .win = W(8192));
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK | PSH, .len = 100);
+  fx_run(&f, ZN_SEC(1) - 1);
+  EXPECT_NONE(&f);
+  fx_run(&f, 1);
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK | PSH, .len = 100);
+  ack_all(&f);
+  fx_free(&f);
+}
+
+/* A peer that shuts its window and then answers no probe at all is gone:
+ * after tcp_retries unanswered probes the connection times out (it used
+ * to probe for ever; found by fuzz_stack, finwait1-zero-window). */
+ZT_TEST(test_established_persist_unanswered) {
+  struct fx f;
+  struct zn_config cfg;
+  fx_config(&cfg);
+  cfg.tcp_retries = 3;
+  fx_init(&f, &cfg);
+  fx_established_passive(&f);     /* RTO 1 s */
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK, .win = W(0));
+  ZT_EQ(fx_write(&f, 100), 100);
+  fx_poll(&f);
+  uint32_t una = f.s_nxt;
+  uint64_t gap = ZN_SEC(1);
+  for (int k = 0; k < 3; k++) {   /* probes at 1, 3, 7 s, unanswered */
+    fx_run(&f, gap - 1);
+    EXPECT_NONE(&f);
+    fx_run(&f, 1);
+    EXPECT(&f, .seq = una - 1, .ack = f.p_nxt, .flags = ACK);
+    gap *= 2;
+  }
+  EXPECT_STATE(&f, ZN_TCP_ESTABLISHED);
+  ZT_EQ(f.errors, 0);
+  fx_run(&f, gap);                /* a fourth would be due: give up */
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = RST | ACK);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_STREQ(f.log, "AE(ETIMEDOUT)");
+  fx_free(&f);
+}
+
+/* A peer still answering keeps the connection (RFC 1122 4.2.2.17):
+ * probes answered with a zero window do not count toward giving up. */
+ZT_TEST(test_established_persist_answered_forever) {
+  struct fx f;
+  struct zn_config cfg;
+  fx_config(&cfg);
+  cfg.tcp_retries = 3;
+  fx_init(&f, &cfg);
+  fx_established_passive(&f);
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK, .win = W(0));
+  ZT_EQ(fx_write(&f, 100), 100);
+  fx_poll(&f);
+  uint32_t una = f.s_nxt;
+  uint64_t gap = ZN_SEC(1);
+  for (int k = 0; k < 8; k++) {   /* 1, 2, 4 ... 60 s apart, answered */
+    fx_run(&f, gap - 1);
+    EXPECT_NONE(&f);
+    fx_run(&f, 1);
+    EXPECT(&f, .seq = una - 1, .ack = f.p_nxt, .flags = ACK);
+    SEND(&f, .seq = f.p_nxt, .ack = una, .flags = ACK, .win = W(0));
+    gap = gap * 2 > ZN_SEC(60) ? ZN_SEC(60) : gap * 2;
+  }
+  EXPECT_STATE(&f, ZN_TCP_ESTABLISHED);
+  ZT_EQ(f.errors, 0);
+  SEND(&f, .seq = f.p_nxt, .ack = una, .flags = ACK, .win = W(8192));
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK | PSH, .len = 100);
+  ack_all(&f);
+  fx_free(&f);
+}
+
+ZT_TEST(test_established_persist_window_update_lost) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established_passive(&f);
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK, .win = W(0));
+  ZT_EQ(fx_write(&f, 100), 100);
+  fx_poll(&f);
+  uint32_t una = f.s_nxt;
+  fx_run(&f, ZN_SEC(1));
+  EXPECT(&f, .seq = una - 1, .ack = f.p_nxt, .flags = ACK);
+  /* The peer's window opened and its update was lost: its answer to the
+   * probe carries it, and the data goes (regression: a 1-byte probe the
+   * peer took was ACKed beyond SND.NXT, drew a challenge ACK, and the
+   * connection stuck probing forever). */
+  SEND(&f, .seq = f.p_nxt, .ack = una, .flags = ACK, .win = W(4000));
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK | PSH, .len = 100);
+  ack_all(&f);
+  ZT_EQ(fx_info(&f).unacked, 0);
+  ZT_EQ(fx_info(&f).queued, 0);
+  fx_free(&f);
+}
+
+ZT_TEST(test_established_small_window) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established_passive(&f);
+  /* A window below both the MSS and half the largest window seen: the
+   * sender's SWS avoidance holds the data, but not for ever (RFC 1122
+   * §4.2.3.4 (d), the override timeout; regression: with nothing in
+   * flight it waited for ever). */
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK, .win = W(500));
+  ZT_EQ(fx_write(&f, 1000), 1000);
+  fx_poll(&f);
+  EXPECT_NONE(&f);
+  fx_run(&f, ZN_SEC(1));
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK, .len = 500);
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK, .win = W(500));
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 500);
+  ack_all(&f);
+  fx_free(&f);
+}
+
+/* Each timer says what it is for: the mode of rtx_timer and misc_timer
+ * (tcp_int.h) follows the connection through the handshake, data, a shut
+ * window, keepalive, FIN_WAIT_2 and TIME_WAIT, set where each is armed. */
+ZT_TEST(test_timer_modes) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_syn_sent(&f);
+  ZT_EQ(f.c->rtx_mode, ZN__TCP_RTX_SYN);   /* zn__tcp_send_syn */
+  fx_run(&f, ZN_SEC(1));
+  EXPECT(&f, .seq = f.iss, .flags = SYN, .any_opts = true);
+  ZT_EQ(f.c->rtx_mode, ZN__TCP_RTX_SYN);   /* resent, armed again */
+  ZT_EQ(f.c->misc_mode, ZN__TCP_MISC_OFF);
+  fx_free(&f);
+
+  fx_init(&f, NULL);
+  fx_established(&f);
+  struct zn_tcp_conn *c = f.c;
+  ZT_EQ(c->rtx_mode, ZN__TCP_RTX_OFF);     /* the SYN's ACK stopped it */
+  ZT_EQ(fx_write(&f, 100), 100);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 100);
+  ZT_EQ(c->rtx_mode, ZN__TCP_RTX_RTO);     /* data in flight */
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK, .win = W(0));
+  ZT_EQ(c->rtx_mode, ZN__TCP_RTX_OFF);     /* all acknowledged */
+  ZT_EQ(fx_write(&f, 100), 100);
+  fx_poll(&f);
+  EXPECT_NONE(&f);
+  ZT_EQ(c->rtx_mode, ZN__TCP_RTX_PERSIST); /* data waits, window shut */
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK, .win = W(8192));
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 100);
+  ZT_EQ(c->rtx_mode, ZN__TCP_RTX_RTO);     /* no more probes: timed data */
+  ack_all(&f);
+  ZT_EQ(c->rtx_mode, ZN__TCP_RTX_OFF);
+  f.in_api++;
+  zn_tcp_set_keepalive(c, 1000, 500, 3);
+  f.in_api--;
+  ZT_EQ(c->misc_mode, ZN__TCP_MISC_KEEPALIVE);
+  fx_close(&f);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | FIN);
+  EXPECT_STATE(&f, ZN_TCP_FIN_WAIT_1);
+  ZT_EQ(c->rtx_mode, ZN__TCP_RTX_RTO);     /* the FIN in flight */
+  ack_all(&f);
+  EXPECT_STATE(&f, ZN_TCP_FIN_WAIT_2);
+  ZT_EQ(c->rtx_mode, ZN__TCP_RTX_OFF);
+  ZT_EQ(c->misc_mode, ZN__TCP_MISC_FIN_WAIT_2); /* closed: a time limit */
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK | FIN);
+  f.p_nxt++;
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  EXPECT_STATE(&f, ZN_TCP_TIME_WAIT);
+  ZT_EQ(c->misc_mode, ZN__TCP_MISC_TIME_WAIT);
+  fx_free(&f);
+}
+
+ZT_TEST(test_established_keepalive) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established(&f);
+  f.in_api++;
+  zn_tcp_set_keepalive(f.c, 1000, 500, 3);
+  f.in_api--;
+  /* Idle 1 s: a probe <SEQ=SND.NXT-1>, no data (RFC 9293 §3.8.4). */
+  fx_run(&f, ZN_MS(1000) - 1);
+  EXPECT_NONE(&f);
+  fx_run(&f, 1);
+  EXPECT(&f, .seq = f.s_nxt - 1, .ack = f.p_nxt, .flags = ACK);
+  /* Answered: idle starts over. */
+  f.now += ZN_MS(100);
+  ack_all(&f);
+  fx_run(&f, ZN_MS(1000) - 1);
+  EXPECT_NONE(&f);
+  fx_run(&f, 1);
+  EXPECT(&f, .seq = f.s_nxt - 1, .ack = f.p_nxt, .flags = ACK);
+  /* Unanswered: two more, 500 ms apart, then give up. */
+  fx_run(&f, ZN_MS(500));
+  EXPECT(&f, .seq = f.s_nxt - 1, .ack = f.p_nxt, .flags = ACK);
+  fx_run(&f, ZN_MS(500));
+  EXPECT(&f, .seq = f.s_nxt - 1, .ack = f.p_nxt, .flags = ACK);
+  ZT_EQ(f.errors, 0);
+  fx_run(&f, ZN_MS(500));
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = RST | ACK);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_STREQ(f.log, "CE(ETIMEDOUT)");
+  fx_free(&f);
+}
+
+ZT_TEST(test_established_keepalive_data) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established(&f);
+  f.in_api++;
+  zn_tcp_set_keepalive(f.c, 1000, 500, 3);
+  f.in_api--;
+  /* Traffic keeps it quiet. */
+  for (int k = 0; k < 5; k++) {
+    fx_run(&f, ZN_MS(600));
+    data_in(&f, 10);
+    fx_run(&f, ZN_MS(40));
+    EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  }
+  EXPECT_NONE(&f);
+  f.in_api++;
+  zn_tcp_set_keepalive(f.c, 0, 0, 0);   /* off */
+  f.in_api--;
+  fx_run(&f, ZN_SEC(10));
+  EXPECT_NONE(&f);
+  fx_free(&f);
+}
+
+/* Found by fuzz_memlink: keepalive's timer, armed in ESTABLISHED, fired in
+ * FIN_WAIT_2 after a shutdown and was taken for the FIN_WAIT_2 limit (a
+ * RST, the connection gone under an application still reading).  In a
+ * half-closed FIN_WAIT_2 the timer stays keepalive's. */
+ZT_TEST(test_fin_wait_2_keepalive_after_shutdown) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established(&f);
+  f.in_api++;
+  zn_tcp_set_keepalive(f.c, 1000, 500, 2);
+  f.in_api--;
+  fx_run(&f, ZN_MS(300));
+  ZT_EQ(fx_shutdown(&f), ZN_OK);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | FIN);
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK);
+  EXPECT_STATE(&f, ZN_TCP_FIN_WAIT_2);
+  /* Past the FIN_WAIT_2 limit and keepalive's idle time: probes, no RST. */
+  for (uint32_t t = 0; t <= f.cfg.tcp_fw2_ms + 1000; t += 1000) {
+    fx_run(&f, ZN_MS(1000) - 1);
+    EXPECT_NONE(&f);
+    fx_run(&f, 1);
+    EXPECT(&f, .seq = f.s_nxt - 1, .ack = f.p_nxt, .flags = ACK);
+    ack_all(&f); /* answered: idle starts over */
+  }
+  EXPECT_STATE(&f, ZN_TCP_FIN_WAIT_2);
+  ZT_EQ(f.errors, 0);
+  /* The peer still sends; the application reads it. */
+  data_in(&f, 10);
+  ZT_EQ(f.readable > 0, true);
+  fx_run(&f, ZN_MS(40));
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  /* Then the peer goes silent: keepalive gives up with ETIMEDOUT. */
+  fx_run(&f, ZN_SEC(5));
+  while (fx_pending(&f) > 1)
+    EXPECT(&f, .seq = f.s_nxt - 1, .ack = f.p_nxt, .flags = ACK);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = RST | ACK);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_EQ(f.errors, 1);
+  fx_free(&f);
+}
+
+/* ================= delayed ACK, Nagle ================================== */
+
+ZT_TEST(test_established_delack_piggyback) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established(&f);
+  data_in(&f, 10);
+  fx_run(&f, ZN_MS(10));
+  /* The reply carries the ACK; none follows on its own. */
+  ZT_EQ(fx_write(&f, 5), 5);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 5);
+  fx_run(&f, ZN_MS(100));
+  EXPECT_NONE(&f);
+  ack_all(&f);
+  fx_free(&f);
+}
+
+ZT_TEST(test_established_delack_hole) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established(&f);
+  SEND(&f, .seq = f.p_nxt + 10, .ack = f.s_nxt, .flags = ACK, .len = 10);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);  /* at once */
+  /* The segment filling the hole is ACKed at once too (RFC 5681 §4.2). */
+  data_in(&f, 10);
+  f.p_nxt += 10;
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  ZT_CHECK(fx_rx_ok(&f, 20));
+  fx_free(&f);
+}
+
+ZT_TEST(test_established_nagle) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established(&f);
+  ZT_EQ(fx_write(&f, 10), 10);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 10);
+  /* RFC 896: small segments wait while data is in flight ... */
+  ZT_EQ(fx_write(&f, 10), 10);
+  ZT_EQ(fx_write(&f, 10), 10);
+  fx_poll(&f);
+  EXPECT_NONE(&f);
+  /* ... and go together with the ACK. */
+  ack_all(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 20);
+  /* A full segment is never held. */
+  ZT_EQ(fx_write(&f, 1460), 1460);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH,
+         .len = 1460);
+  ack_all(&f);
+  fx_free(&f);
+}
+
+ZT_TEST(test_established_nodelay) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established(&f);
+  f.in_api++;
+  zn_tcp_set_nodelay(f.c, true);
+  f.in_api--;
+  for (int k = 0; k < 3; k++) {
+    ZT_EQ(fx_write(&f, 10), 10);
+    fx_poll(&f);
+    EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 10);
+  }
+  ZT_EQ(fx_info(&f).unacked, 30);
+  /* Held data goes when Nagle is turned off. */
+  f.in_api++;
+  zn_tcp_set_nodelay(f.c, false);
+  f.in_api--;
+  ZT_EQ(fx_write(&f, 10), 10);
+  fx_poll(&f);
+  EXPECT_NONE(&f);
+  f.in_api++;
+  zn_tcp_set_nodelay(f.c, true);
+  f.in_api--;
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 10);
+  ack_all(&f);
+  fx_free(&f);
+}
+
+ZT_TEST(test_established_writable) {
+  struct fx f;
+  struct zn_config cfg;
+  fx_config(&cfg);
+  cfg.tcp_sndbuf = 3000;
+  fx_init(&f, &cfg);
+  fx_established(&f);
+  ZT_EQ(fx_write(&f, 5000), 3000);
+  ZT_EQ(fx_write(&f, 10), ZN_EAGAIN);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK, .len = 1460);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK, .len = 1460);
+  ZT_STREQ(f.log, "C");
+  /* Room again: on_writable (once), from the poll that made it. */
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt - 1460, .flags = ACK);
+  ZT_STREQ(f.log, "CW");
+  /* Minshall: no small segment is in flight, so the last 80 go now. */
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 80);
+  EXPECT_NONE(&f);
+  ack_all(&f);
+  ZT_STREQ(f.log, "CW");
+  fx_free(&f);
+}
+
+int main(void) {
+  ZT_RUN(test_syn_received_ack_rtt_sample);
+  ZT_RUN(test_established_rto_initial);
+  ZT_RUN(test_established_rto_srtt);
+  ZT_RUN(test_established_rto_min);
+  ZT_RUN(test_established_karn);
+  ZT_RUN(test_established_rto_after_syn_loss);
+  ZT_RUN(test_established_rtx_giveup);
+  ZT_RUN(test_established_fast_retransmit);
+  ZT_RUN(test_established_dupack_data);
+  ZT_RUN(test_established_persist);
+  ZT_RUN(test_established_persist_unanswered);
+  ZT_RUN(test_established_persist_answered_forever);
+  ZT_RUN(test_established_persist_window_update_lost);
+  ZT_RUN(test_established_small_window);
+  ZT_RUN(test_timer_modes);
+  ZT_RUN(test_established_keepalive);
+  ZT_RUN(test_established_keepalive_data);
+  ZT_RUN(test_fin_wait_2_keepalive_after_shutdown);
+  ZT_RUN(test_established_delack_piggyback);
+  ZT_RUN(test_established_delack_hole);
+  ZT_RUN(test_established_nagle);
+  ZT_RUN(test_established_nodelay);
+  ZT_RUN(test_established_writable);
+  return zt_done();
+}
