@@ -326,7 +326,7 @@ void zn__tcp_act_synsent_synack(struct zn_tcp_conn *c,
   ZN_STAT_INC(c->st, tcp_established);
   c->flags |= ZN__TCPF_ACK_NOW;
   zn__tcp_notify_connected(c);
-  zn__tcp_arm_keepalive(c);
+  zn__tcp_arm_keepalive_at_establish(c);
   /* A zn_tcp_shutdown() meanwhile: tcp_in.c sends U_CLOSE now. */
 }
 
@@ -446,7 +446,7 @@ void zn__tcp_act_synrcvd_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
   zn__tcp_rtx_stop(c); /* our SYN is acknowledged */
   c->rtx_count = 0; /* (RFC 6298 §5.7 was seen to by the ACK, tcp_ack.c) */
   ZN_STAT_INC(c->st, tcp_established);
-  zn__tcp_arm_keepalive(c);
+  zn__tcp_arm_keepalive_at_establish(c);
   struct zn_tcp_conn *l = c->parent;
   if ((c->flags & ZN__TCPF_PASSIVE) && l) {
     leave_synq(c);

@@ -103,7 +103,8 @@ struct zn__tcp_chunk {
  * misc_timer, mode enum zn__tcp_misc_mode:
  *   KEEPALIVE   ESTABLISHED, CLOSE_WAIT, or FIN_WAIT_2 after a shutdown,
  *               with keepalive on (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6).
- *               Armed by zn__tcp_arm_keepalive; fires: wait more if a
+ *               Armed by zn__tcp_arm_keepalive (and _at_establish at
+ *               the end of the handshake); fires: wait more if a
  *               segment came meanwhile, else a probe <SEQ=SND.NXT-1>, or
  *               after ka_count unanswered give up (T_GIVEUP).
  *   FIN_WAIT_2  the application closed and the peer's FIN is awaited
@@ -487,7 +488,12 @@ void zn__tcp_enter_timewait(struct zn_tcp_conn *c);
 /* misc_timer as TIME_WAIT: 2 MSL from now. */
 void zn__tcp_arm_2msl(struct zn_tcp_conn *c);
 void zn__tcp_arm_fw2(struct zn_tcp_conn *c);
+/* misc_timer as KEEPALIVE, in the states that keep one (else nothing). */
 void zn__tcp_arm_keepalive(struct zn_tcp_conn *c);
+/* The same from the two actions that establish a connection (SYN_SENT's
+ * SYN-ACK, SYN_RECEIVED's ACK): they run before the chart writes
+ * ESTABLISHED, so keepalive set during the handshake starts here. */
+void zn__tcp_arm_keepalive_at_establish(struct zn_tcp_conn *c);
 /* Start SACK/NewReno loss recovery (tcp_ack.c). */
 void zn__tcp_enter_recovery(struct zn_tcp_conn *c);
 /* Resend the first unacknowledged segment now (fast retransmit). */

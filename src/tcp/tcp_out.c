@@ -225,15 +225,23 @@ static bool ka_state(const struct zn_tcp_conn *c) {
           !(c->life & ZN__TCPL_USER_CLOSED));
 }
 
-void zn__tcp_arm_keepalive(struct zn_tcp_conn *c) {
-  if (!ka_state(c))
-    return;
+/* Start the idle wait (or stop it, keepalive off). */
+static void keepalive_start(struct zn_tcp_conn *c) {
   if (c->ka_idle_ms) {
     c->ka_probes = 0;
     misc_start(c, ZN__TCP_MISC_KEEPALIVE, ZN_MS(c->ka_idle_ms));
   } else {
     misc_stop(c);
   }
+}
+
+void zn__tcp_arm_keepalive(struct zn_tcp_conn *c) {
+  if (ka_state(c))
+    keepalive_start(c);
+}
+
+void zn__tcp_arm_keepalive_at_establish(struct zn_tcp_conn *c) {
+  keepalive_start(c);
 }
 
 /* ---- RTT (RFC 6298 §2) ---- */

@@ -471,6 +471,34 @@ ZT_TEST(test_established_keepalive) {
   fx_free(&f);
 }
 
+/* Keepalive set while the handshake is under way starts when the
+ * connection is established: the action that establishes runs before the
+ * chart writes ESTABLISHED, and used to find the state not yet right. */
+ZT_TEST(test_syn_sent_keepalive_starts_at_establish) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_syn_sent(&f);
+  f.in_api++;
+  zn_tcp_set_keepalive(f.c, 1000, 500, 3);
+  f.in_api--;
+  ZT_EQ(f.c->misc_mode, ZN__TCP_MISC_OFF); /* no keepalive in SYN_SENT */
+  f.now += f.rtt;
+  struct zn_tcp_opts o = fx_peer_syn_opts(&f);
+  if (o.present & ZN_TCP_OPTF_TS)
+    o.tsecr = f.s_tsval;
+  f.ts = (o.present & ZN_TCP_OPTF_TS) && f.cfg.tcp_timestamps;
+  SEND(&f, .seq = f.p_iss, .ack = f.iss + 1, .flags = SYN | ACK, .o = o);
+  f.p_nxt = f.p_iss + 1;
+  EXPECT(&f, .seq = f.iss + 1, .ack = f.p_nxt, .flags = ACK);
+  EXPECT_STATE(&f, ZN_TCP_ESTABLISHED);
+  ZT_EQ(f.c->misc_mode, ZN__TCP_MISC_KEEPALIVE);
+  fx_run(&f, ZN_MS(1000) - 1);
+  EXPECT_NONE(&f);
+  fx_run(&f, 1);
+  EXPECT(&f, .seq = f.s_nxt - 1, .ack = f.p_nxt, .flags = ACK);
+  fx_free(&f);
+}
+
 ZT_TEST(test_established_keepalive_data) {
   struct fx f;
   fx_init(&f, NULL);
@@ -662,6 +690,7 @@ int main(void) {
   ZT_RUN(test_established_small_window);
   ZT_RUN(test_timer_modes);
   ZT_RUN(test_established_keepalive);
+  ZT_RUN(test_syn_sent_keepalive_starts_at_establish);
   ZT_RUN(test_established_keepalive_data);
   ZT_RUN(test_fin_wait_2_keepalive_after_shutdown);
   ZT_RUN(test_established_delack_piggyback);
