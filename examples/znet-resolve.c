@@ -421,7 +421,7 @@ int main(int argc, char **argv) {
   size_t rlen = zn_dns_resolver_mem_size(&rc);
   void *rmem = rlen ? malloc(rlen) : NULL;
   int err =
-      rmem ? zn_dns_resolver_init(&app.r, h.st, &rc, rmem, rlen) : ZN_ENOMEM;
+      rmem ? zn_dns_resolver_init(h.st, &rc, rmem, rlen, &app.r) : ZN_ENOMEM;
   int status = EX_EXIT_FAIL;
   if (err != ZN_OK) {
     fprintf(stderr, PROG ": zn_dns_resolver_init: %s\n", zn_strerror(err));

@@ -478,6 +478,249 @@ static inline size_t zn_dns_build_len(const struct zn_dns_builder *b) {
 }
 
 /* ======================================================================
+ * Answer cache
+ *
+ * A bounded table of answers keyed by (name, qtype, qclass, variant):
+ * names compared ignoring ASCII case (RFC 4343), `variant` a byte the
+ * caller uses to keep apart answers that differ for the same question
+ * (a forwarder puts the query's DO and CD bits there).  Each entry holds
+ * up to value_size bytes of the caller's (an answer in whatever form the
+ * caller keeps it), stored with a TTL in seconds on the caller's clock:
+ * `now` is passed in, in nanoseconds, and the cache never reads a clock.
+ *
+ * Lookup is hashed with keyed SipHash (the key is the caller's secret), so
+ * a client choosing names cannot flood one bucket; buckets chain, so
+ * collisions cost time, never answers.  A full cache evicts its least
+ * recently used entry; an entry found expired is removed.  Memory is the
+ * caller's: zn_dns_cache_mem_size() bytes, of which only the entry
+ * headers are written at init (values are written as they are stored).
+ * Bounded work: a lookup walks one chain, a store evicts at most one.
+ * ==================================================================== */
+
+struct zn_dns_cache;
+
+struct zn_dns_cache_cfg {
+  uint32_t entries;         /* 1 .. 1 << 20 */
+  uint32_t value_size;      /* bytes per entry, 1 .. 1 << 17 */
+  uint32_t max_ttl;         /* seconds; longer TTLs are cut to this */
+};
+
+struct zn_dns_cache_key {
+  struct zn_dns_name name;  /* any case: the cache keeps it in lower case */
+  uint16_t qtype, qclass;
+  uint8_t variant;
+};
+
+struct zn_dns_cache_stats {
+  uint64_t hits, misses;
+  uint64_t inserts;         /* stores, replacements included */
+  uint64_t evictions;       /* live entries evicted to make room */
+  uint64_t expired;         /* entries removed because their TTL ran out */
+};
+
+/* What zn_dns_cache_get() found.  value points into the cache: valid
+ * until the next zn_dns_cache_put() or zn_dns_cache_flush(). */
+struct zn_dns_cache_hit {
+  void *value;
+  size_t len;               /* bytes stored */
+  uint32_t age;             /* whole seconds since it was stored */
+  uint32_t ttl;             /* whole seconds left (>= 0) */
+};
+
+/* Bytes zn_dns_cache_init() needs; 0 if cfg is out of the ranges above. */
+size_t zn_dns_cache_mem_size(const struct zn_dns_cache_cfg *cfg);
+
+/* Build an empty cache in [mem, mem+len) with hash key `key` (16 secret
+ * random bytes).  Errors (*out untouched): ZN_EINVAL (bad cfg, NULL
+ * pointer), ZN_ENOMEM (len below zn_dns_cache_mem_size(cfg)). */
+int zn_dns_cache_init(const struct zn_dns_cache_cfg *cfg,
+                      const uint8_t key[16], void *mem, size_t len,
+                      struct zn_dns_cache **out);
+
+/* Store len bytes at value for key, for ttl seconds (cut to max_ttl) from
+ * now, replacing the entry of the same key if there is one, else evicting
+ * the least recently used one if the cache is full.  The entry becomes
+ * the most recently used.  Errors (nothing changed): ZN_EINVAL (ttl 0),
+ * ZN_EMSGSIZE (len above value_size). */
+int zn_dns_cache_put(struct zn_dns_cache *c, const struct zn_dns_cache_key *k,
+                     uint32_t ttl, uint64_t now, const void *value,
+                     size_t len);
+
+/* Look key up at time now.  ZN_OK: *hit filled, the entry becomes the
+ * most recently used.  ZN_ENOENT: not there, or expired (then removed). */
+int zn_dns_cache_get(struct zn_dns_cache *c, const struct zn_dns_cache_key *k,
+                     uint64_t now, struct zn_dns_cache_hit *hit);
+
+/* Drop every entry. */
+void zn_dns_cache_flush(struct zn_dns_cache *c);
+
+/* Entries stored (expired ones included until they are met). */
+uint32_t zn_dns_cache_count(const struct zn_dns_cache *c);
+
+void zn_dns_cache_get_stats(const struct zn_dns_cache *c,
+                            struct zn_dns_cache_stats *s);
+
+/* ---- whole responses in the cache (a forwarder's use) ------------------ */
+
+/* The value size that holds any response of up to msg_max bytes. */
+#define ZN_DNS_CACHE_MSG_VALUE(msg_max) (4u + (msg_max) + 2u * ((msg_max) / 11u))
+
+/* How long response m may be cached (RFC 2308, RFC 2181 8), in seconds;
+ * 0 if not at all: TC set, QDCOUNT not 1, an RCODE other than NOERROR or
+ * NXDOMAIN, a part that does not parse, an OPT record that is not last or
+ * has an extended RCODE.  A positive answer lives as long as its smallest
+ * TTL; a negative one (NXDOMAIN, or NOERROR without answers) as long as
+ * its SOA's negative TTL (RFC 2308 5), and without a SOA not at all. */
+uint32_t zn_dns_msg_cache_ttl(const struct zn_dns_msg *m);
+
+/* Store response m under k for zn_dns_msg_cache_ttl(m) seconds: its bytes
+ * without the OPT record (a hit gets the server's own) and where its TTLs
+ * are.  Errors (nothing stored): ZN_EINVAL (not cacheable), ZN_EMSGSIZE
+ * (more than the cache's value_size holds). */
+int zn_dns_cache_put_msg(struct zn_dns_cache *c,
+                         const struct zn_dns_cache_key *k,
+                         const struct zn_dns_msg *m, uint64_t now);
+
+/* Bytes of the response zn_dns_cache_write_msg() writes for a hit of a
+ * zn_dns_cache_put_msg() entry, with an OPT record (11 bytes) or not. */
+size_t zn_dns_cache_msg_len(const struct zn_dns_cache_hit *hit, bool opt);
+
+/* Write the cached response of hit as the answer to `query` into buf
+ * (zn_dns_cache_msg_len(hit, opt != NULL) bytes; returns that): the
+ * query's ID, RD and CD bits and the case of its question name, every TTL
+ * lowered by hit->age (a TTL with the top bit set read as 0, RFC 2181 8),
+ * and an OPT record from *opt (udp_size and do_bit;
+ * no options) if opt is not NULL.  query must have the key's question
+ * (its first name is at offset 12, as in the cached response). */
+size_t zn_dns_cache_write_msg(const struct zn_dns_cache_hit *hit,
+                              const struct zn_dns_msg *query,
+                              const struct zn_dns_opt *opt, uint8_t *buf);
+
+/* ======================================================================
+ * DNS over TCP framing (RFC 1035 4.2.2, RFC 7766 8)
+ *
+ * On a stream every message is preceded by its length, two bytes in
+ * network order.  The decoder takes the stream's bytes in any pieces (one
+ * byte at a time works) and says when a whole message has arrived in the
+ * caller's buffer; several messages may follow back to back (pipelining,
+ * RFC 7766 6.2.1.1).  A length below a header's 12 bytes (0 included) or
+ * above the buffer is an error that ends the stream: its framing can no
+ * longer be trusted.
+ * ==================================================================== */
+
+struct zn_dns_tcp_decoder {
+  uint8_t *buf;             /* the caller's, cap bytes */
+  size_t cap;               /* the largest message accepted, <= 65535 */
+  size_t need, have;        /* the message's length and bytes so far */
+  uint8_t hdr[2];
+  uint8_t hlen;             /* length bytes read, 0..2 */
+  bool ready;               /* a whole message is in buf */
+  int err;                  /* sticky */
+};
+
+/* Start decoding into buf (cap bytes; a cap above 65535 counts as 65535). */
+void zn_dns_tcp_decoder_init(struct zn_dns_tcp_decoder *d, uint8_t *buf,
+                             size_t cap);
+
+/* Take stream bytes p[0..len).  *used receives how many were taken: all
+ * of them unless a message completed first.  Returns 1 when a whole
+ * message is in d->buf (d->need bytes; valid until the next call, which
+ * starts the next message), 0 when every byte was taken and the message
+ * is not complete, or a sticky error (*used then says where it was met):
+ *   ZN_EMALFORMED  a length prefix below 12 (0 included)
+ *   ZN_EMSGSIZE    a length prefix above cap */
+int zn_dns_tcp_decode(struct zn_dns_tcp_decoder *d, const uint8_t *p,
+                      size_t len, size_t *used);
+
+/* True between messages: no byte of a next message taken yet. */
+bool zn_dns_tcp_decoder_idle(const struct zn_dns_tcp_decoder *d);
+
+/* Write the two-byte length prefix of a len-byte message into hdr.
+ * Errors: ZN_EMSGSIZE (len 0 or above 65535; hdr untouched). */
+int zn_dns_tcp_encode_len(size_t len, uint8_t hdr[2]);
+
+/* ======================================================================
+ * Blocklist matcher
+ *
+ * A set of names, each blocking itself and every name below it
+ * ("example.com" blocks "ads.example.com"), matched ignoring ASCII case:
+ * a lookup tries the name's suffixes label by label, O(labels) hashed
+ * probes (keyed SipHash, so names chosen by clients cannot make probe
+ * sequences long).  The names live in caller memory sized for a number
+ * of names and their bytes: zn_dns_blocklist_measure() says how much a
+ * list text needs.
+ *
+ * The list text is hosts-file lines ("0.0.0.0 ads.example.com",
+ * "127.0.0.1 a b c": the leading address, IPv4 or anything with a colon,
+ * is skipped), or one name per line, mixed at will; '#' starts a comment;
+ * a leading "*." is dropped (subdomains are blocked anyway).  The names a
+ * hosts file lists for the machine itself (localhost, broadcasthost,
+ * ip6-*, ...) are ignored; a token with characters other than letters,
+ * digits, '-', '_' and '.', or that is not a name, is rejected.
+ * ==================================================================== */
+
+struct zn_dns_blocklist;
+
+struct zn_dns_blocklist_cfg {
+  uint32_t max_names;       /* 1 .. 1 << 26 */
+  size_t name_bytes;        /* room for the names: 1 + wire length each */
+};
+
+/* What loading found (the counts add up: every token is one of them). */
+struct zn_dns_blocklist_stats {
+  uint64_t lines;
+  uint64_t added;
+  uint64_t duplicates;
+  uint64_t ignored;         /* the machine's own names */
+  uint64_t invalid;         /* rejected tokens */
+  uint64_t full;            /* names that found no room */
+};
+
+/* Called for each rejected token (not NUL-terminated), line from 1. */
+typedef void (*zn_dns_blocklist_reject_cb)(void *arg, uint64_t line,
+                                           const char *tok, size_t len);
+
+size_t zn_dns_blocklist_mem_size(const struct zn_dns_blocklist_cfg *cfg);
+
+/* An empty set in [mem, mem+len) with hash key `key`.  Errors (*out
+ * untouched): ZN_EINVAL (bad cfg), ZN_ENOMEM (len too small). */
+int zn_dns_blocklist_init(const struct zn_dns_blocklist_cfg *cfg,
+                          const uint8_t key[16], void *mem, size_t len,
+                          struct zn_dns_blocklist **out);
+
+/* The cfg that holds every name of the list text[0..len) (duplicates
+ * counted as if new), plus `extra` names of up to 255 bytes. */
+void zn_dns_blocklist_measure(const char *text, size_t len, uint32_t extra,
+                              struct zn_dns_blocklist_cfg *cfg);
+
+/* Add one name.  Returns ZN_OK, ZN_EEXIST (already there), or (nothing
+ * added) ZN_EINVAL (the root, or n malformed), ZN_ENOSPC (full). */
+int zn_dns_blocklist_add(struct zn_dns_blocklist *bl,
+                         const struct zn_dns_name *n);
+
+/* Add one name given as list text (a token: "*." and the machine's own
+ * names handled as in a list), counting it in *st (not lines).  Returns
+ * ZN_OK (added), ZN_EEXIST (a duplicate), ZN_ENOTSUP (a name of the
+ * machine's, ignored), ZN_EINVAL (not a host name), ZN_ENOSPC (full). */
+int zn_dns_blocklist_add_text(struct zn_dns_blocklist *bl, const char *tok,
+                              size_t len, struct zn_dns_blocklist_stats *st);
+
+/* Load list text[0..len) (lines end with '\n'; a NUL byte ends a token
+ * like a blank), counting into *st (not zeroed first); reject (may be
+ * NULL) is told about each rejected token.  Returns ZN_OK, or ZN_ENOSPC if
+ * some names found no room (st->full says how many). */
+int zn_dns_blocklist_parse(struct zn_dns_blocklist *bl, const char *text,
+                           size_t len, struct zn_dns_blocklist_stats *st,
+                           zn_dns_blocklist_reject_cb reject, void *arg);
+
+/* True if n or a zone above it is in the set (the root alone never is). */
+bool zn_dns_blocklist_match(const struct zn_dns_blocklist *bl,
+                            const struct zn_dns_name *n);
+
+/* Names in the set. */
+uint32_t zn_dns_blocklist_count(const struct zn_dns_blocklist *bl);
+
+/* ======================================================================
  * Stub resolver (RFC 1035 §7, RFC 2308 negative caching, RFC 5452
  * resilience against forged answers).
  *
@@ -489,8 +732,8 @@ static inline size_t zn_dns_build_len(const struct zn_dns_builder *b) {
  * timeout that doubles each time.  CNAME chains are followed inside an
  * answer and, if the answer stops at a CNAME, by asking again for the
  * target, up to max_cname links.  Answers, positive and negative, are
- * cached for their TTL (capped at max_ttl) in a bounded table with LRU
- * eviction.
+ * cached for their TTL (capped at max_ttl) in an answer cache (above:
+ * hashed, LRU eviction, the stack's random key).
  *
  * Memory comes from the caller (zn_dns_resolver_mem_size); the resolver
  * takes UDP sockets from the stack's table, one per query in flight.
@@ -534,9 +777,9 @@ size_t zn_dns_resolver_mem_size(const struct zn_dns_resolver_cfg *cfg);
 
 /* Build a resolver for stack st inside [mem, mem+len).  Errors: ZN_EINVAL
  * (bad cfg), ZN_ENOMEM (len too small). */
-int zn_dns_resolver_init(struct zn_dns_resolver **out, struct zn_stack *st,
+int zn_dns_resolver_init(struct zn_stack *st,
                          const struct zn_dns_resolver_cfg *cfg, void *mem,
-                         size_t len);
+                         size_t len, struct zn_dns_resolver **out);
 
 /* Cancel every query (their callbacks are not called) and close their
  * sockets.  The memory is the caller's again afterwards. */
