@@ -51,12 +51,13 @@
  * back out with zn_udp_sendto_buf.  Local answers are built straight into
  * a send buffer.
  *
- * The blocklist, the cache and the pending table are this program's, in
- * malloc'd memory; the stack still allocates nothing.  At exit the DNS
+ * The blocklist matcher, the answer cache and the DNS-over-TCP framing
+ * are the library's (znet/dns.h); this program wires them to the stack's
+ * sockets and keeps the pending table.  Their memory is malloc'd here and
+ * handed over; the stack still allocates nothing.  At exit the DNS
  * counters are printed (the main ones always, the others when not zero),
  * then the stack's own.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -66,7 +67,6 @@
 
 #include "common.h"
 #include "znet/dns.h"
-#include "znet/hash.h"
 
 #define PROG "znet-dns-blocker"
 #define DEFAULT_CACHE 4096u
@@ -78,7 +78,6 @@
 #define CACHE_MSG_MAX 4096u  /* longer answers are not cached */
 #define EDNS_UDP_SIZE 1232u  /* what we advertise (DNS flag day) */
 #define LOCAL_MSG_MAX 512u   /* room for any local answer */
-#define OPT_RR_LEN 11u       /* root, type, class, ttl, rdlen 0 */
 #define ID_TRIES 16          /* random IDs tried before giving up */
 #define WARN_MAX 5           /* blocklist warnings printed */
 #define TCP_QUERY_MAX 4096u  /* longer TCP queries close the connection */
@@ -86,17 +85,6 @@
 #define TCP_BACKLOG 64u
 #define DEFAULT_TCP_IDLE_MS 10000u
 #define UPSTREAM_TCP_MAX 64u /* TCP retries of truncated answers at once */
-
-enum {
-  OPT_UPSTREAM = 0x200,
-  OPT_BLOCKLIST,
-  OPT_BLOCK,
-  OPT_BLOCK_MODE,
-  OPT_LISTEN_PORT,
-  OPT_CACHE,
-  OPT_UP_TIMEOUT,
-  OPT_TCP_IDLE
-};
 
 /* ---- counters ---------------------------------------------------------- */
 
@@ -151,459 +139,99 @@ struct blk_stats {
 #undef X
 };
 
-/* ---- the blocklist: a hash set of names in wire form ------------------- */
+/* ---- the blocklist ----------------------------------------------------- */
 
-/* Open addressing over offsets into one arena of <len><wire name> keys;
- * at most half full, so a probe sequence is short.  Keyed SipHash: the
- * names looked up come from the network. */
-struct nameset {
-  uint8_t key[16];
-  uint32_t *slot; /* 0: empty, else arena offset + 1 */
-  size_t nslots;  /* power of two */
-  size_t count;
-  uint8_t *arena;
-  size_t alen, acap;
+struct reject_ctx {
+  const char *file;
+  uint64_t shown;
 };
 
-static size_t set_index(const struct nameset *s, const uint8_t *p, size_t len) {
-  return (size_t)zn_siphash24(s->key, p, len) & (s->nslots - 1);
+/* The first WARN_MAX rejected tokens are shown. */
+static void on_reject(void *arg, uint64_t line, const char *tok, size_t len) {
+  struct reject_ctx *r = arg;
+  if (r->shown++ < WARN_MAX)
+    fprintf(stderr, PROG ": %s:%" PRIu64 ": skipping '%.*s' (not a host "
+                    "name)\n", r->file, line, (int)len, tok);
 }
 
-static bool set_has(const struct nameset *s, const uint8_t *p, size_t len) {
-  if (s->count == 0)
-    return false;
-  for (size_t i = set_index(s, p, len);; i = (i + 1) & (s->nslots - 1)) {
-    uint32_t o = s->slot[i];
-    if (o == 0)
-      return false;
-    const uint8_t *k = s->arena + (o - 1);
-    if (k[0] == len && memcmp(k + 1, p, len) == 0)
-      return true;
-  }
-}
-
-static int set_grow(struct nameset *s) {
-  size_t n = s->nslots ? s->nslots * 2 : 1024;
-  uint32_t *slot = calloc(n, sizeof(*slot));
-  if (slot == NULL)
-    return -1;
-  for (size_t i = 0; i < s->nslots; i++) {
-    uint32_t o = s->slot[i];
-    if (o == 0)
-      continue;
-    const uint8_t *k = s->arena + (o - 1);
-    size_t j = (size_t)zn_siphash24(s->key, k + 1, k[0]) & (n - 1);
-    while (slot[j] != 0)
-      j = (j + 1) & (n - 1);
-    slot[j] = o;
-  }
-  free(s->slot);
-  s->slot = slot;
-  s->nslots = n;
-  return 0;
-}
-
-/* Returns 1 if added, 0 if already there, -1 out of memory. */
-static int set_add(struct nameset *s, const uint8_t *p, size_t len) {
-  if (set_has(s, p, len))
-    return 0;
-  if ((s->count + 1) * 2 > s->nslots && set_grow(s) != 0)
-    return -1;
-  if (s->alen + 1 + len > s->acap) {
-    size_t cap = s->acap ? s->acap * 2 : 65536;
-    while (cap < s->alen + 1 + len)
-      cap *= 2;
-    if (cap > UINT32_MAX - 1)
-      return -1;
-    uint8_t *a = realloc(s->arena, cap);
-    if (a == NULL)
-      return -1;
-    s->arena = a;
-    s->acap = cap;
-  }
-  uint32_t o = (uint32_t)s->alen;
-  s->arena[s->alen++] = (uint8_t)len;
-  memcpy(s->arena + s->alen, p, len);
-  s->alen += len;
-  size_t i = set_index(s, p, len);
-  while (s->slot[i] != 0)
-    i = (i + 1) & (s->nslots - 1);
-  s->slot[i] = o + 1;
-  s->count++;
-  return 1;
-}
-
-static void set_free(struct nameset *s) {
-  free(s->slot);
-  free(s->arena);
-  memset(s, 0, sizeof(*s));
-}
-
-/* Is n (lower case) or one of the zones above it in the set?  Walks the
- * suffixes label by label; the root alone is never looked up. */
-static bool set_blocks(const struct nameset *s, const struct zn_dns_name *n) {
-  for (size_t off = 0; off + 1 < n->len; off += (size_t)n->b[off] + 1)
-    if (set_has(s, n->b + off, n->len - off))
-      return true;
-  return false;
-}
-
-/* ---- reading the blocklist --------------------------------------------- */
-
-struct load_stats {
-  uint64_t lines, added, duplicates, ignored, invalid;
-};
-
-/* Names every hosts file carries for the machine itself. */
-static bool local_name(const char *t) {
-  static const char *const names[] = {
-      "localhost",      "localhost.localdomain", "local",
-      "broadcasthost",  "ip6-localhost",         "ip6-loopback",
-      "ip6-localnet",   "ip6-mcastprefix",       "ip6-allnodes",
-      "ip6-allrouters", "ip6-allhosts",          "0.0.0.0",
-  };
-  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-    if (strcasecmp(t, names[i]) == 0)
-      return true;
-  return false;
-}
-
-/* A hosts line starts with an address: IPv4, or anything with a colon
- * (IPv6).  Which address does not matter: every listed name is blocked. */
-static bool looks_like_addr(const char *t) {
-  uint32_t a;
-  return strchr(t, ':') != NULL || zn_ipv4_parse(t, &a) == ZN_OK;
-}
-
-/* Host names only: letters, digits, '-', '_', dots. */
-static bool hostname_chars(const char *t) {
-  for (; *t; t++)
-    if (!isalnum((unsigned char)*t) && *t != '-' && *t != '_' && *t != '.')
-      return false;
-  return true;
-}
-
-static void add_name(struct nameset *s, struct load_stats *ls, const char *file,
-                     uint64_t line, const char *t) {
-  if (strncmp(t, "*.", 2) == 0)
-    t += 2; /* subdomains are blocked anyway */
-  if (local_name(t)) {
-    ls->ignored++;
-    return;
-  }
-  struct zn_dns_name n;
-  if (!hostname_chars(t) || zn_dns_name_from_text(&n, t, strlen(t)) != ZN_OK ||
-      n.len <= 1) {
-    if (ls->invalid++ < WARN_MAX)
-      fprintf(stderr, PROG ": %s:%" PRIu64 ": skipping '%s' (not a host "
-                      "name)\n", file, line, t);
-    return;
-  }
-  zn_dns_name_lower(&n);
-  int rc = set_add(s, n.b, n.len);
-  if (rc < 0) {
-    fprintf(stderr, PROG ": out of memory reading %s\n", file);
-    exit(EX_EXIT_FAIL);
-  }
-  if (rc == 0)
-    ls->duplicates++;
-  else
-    ls->added++;
-}
-
-/* Hosts format ("0.0.0.0 ads.example.com", "127.0.0.1 a b c") and plain
- * lists (one name per line) may be mixed; '#' starts a comment.  Returns 0
- * or -1 if the file cannot be read. */
-static int load_blocklist(struct nameset *s, const char *file,
-                          struct load_stats *ls) {
+/* The whole file in malloc'd *out (*len bytes; NULL if empty).  Returns
+ * 0, or -1 (message printed) if it cannot be read. */
+static int read_file(const char *file, char **out, size_t *len) {
   FILE *fp = fopen(file, "r");
   if (fp == NULL) {
     fprintf(stderr, PROG ": cannot read blocklist '%s': %s\n", file,
             strerror(errno));
     return -1;
   }
-  char *line = NULL;
-  size_t cap = 0;
+  char *text = NULL, *line = NULL;
+  size_t cap = 0, lcap = 0;
   ssize_t got;
-  while ((got = getline(&line, &cap, fp)) >= 0) {
-    ls->lines++;
-    char *hash = memchr(line, '#', (size_t)got);
-    if (hash)
-      *hash = '\0';
-    char *save = NULL;
-    char *tok = strtok_r(line, " \t\r\n", &save);
-    if (tok == NULL)
-      continue;
-    if (looks_like_addr(tok))
-      tok = strtok_r(NULL, " \t\r\n", &save);
-    for (; tok; tok = strtok_r(NULL, " \t\r\n", &save))
-      add_name(s, ls, file, ls->lines, tok);
+  *len = 0;
+  while ((got = getline(&line, &lcap, fp)) >= 0) {
+    if (*len + (size_t)got > cap) {
+      size_t ncap = cap ? cap : 65536;
+      while (ncap < *len + (size_t)got)
+        ncap *= 2;
+      char *more = realloc(text, ncap);
+      if (more == NULL)
+        break;
+      text = more;
+      cap = ncap;
+    }
+    memcpy(text + *len, line, (size_t)got);
+    *len += (size_t)got;
   }
-  bool err = ferror(fp);
+  bool err = ferror(fp) || got >= 0; /* got >= 0: out of memory */
   free(line);
   (void)fclose(fp); /* read only: ferror said what matters */
   if (err) {
     fprintf(stderr, PROG ": error reading blocklist '%s'\n", file);
+    free(text);
     return -1;
   }
+  *out = text;
   return 0;
 }
 
-/* ---- the answer cache -------------------------------------------------- */
-
-/* An entry holds a whole answer, OPT record stripped, ready to copy out:
- * the client's ID and question case go in at offset 0 and 12, and each
- * TTL (at ttl_off[]) is lowered by the seconds spent in the cache.
- * Bounded by --cache entries; the least recently used goes first. */
-struct centry {
-  struct centry *hnext;       /* hash chain */
-  struct centry *prev, *next; /* LRU list, most recent first */
-  uint64_t stored, expires;   /* ns, on the stack's clock */
-  uint16_t qtype, qclass;
-  uint8_t variant;         /* DO and CD bits of the query */
-  struct zn_dns_name name; /* lower case */
-  uint8_t *msg;            /* len bytes, then nttl offsets */
-  uint16_t len, nttl;
-  const uint8_t *ttl_off; /* nttl host-order uint16_t, maybe
-                             unaligned: read with memcpy */
-};
-
-struct cache {
-  uint32_t max, count;
-  struct centry *e; /* max entries */
-  struct centry *free;
-  struct centry **bucket;
-  size_t nbuckets;
-  struct centry *head, *tail; /* LRU */
-  uint8_t key[16];
-};
-
-/* DO and CD change what an upstream puts in its answer (signatures,
- * unvalidated data), so they are part of the key. */
-#define VAR_DO 1u
-#define VAR_CD 2u
-
-static size_t cache_hash(const struct cache *c, const struct zn_dns_name *n,
-                         uint16_t qtype, uint16_t qclass, uint8_t variant) {
-  uint8_t k[ZN_DNS_NAME_MAX + 5];
-  memcpy(k, n->b, n->len);
-  zn_wr16(k + n->len, qtype);
-  zn_wr16(k + n->len + 2, qclass);
-  k[n->len + 4] = variant;
-  return (size_t)zn_siphash24(c->key, k, (size_t)n->len + 5) &
-         (c->nbuckets - 1);
-}
-
-static int cache_init(struct cache *c, uint32_t max, const uint8_t key[16]) {
-  memset(c, 0, sizeof(*c));
-  memcpy(c->key, key, 16);
-  c->max = max;
-  if (max == 0)
-    return 0;
-  c->nbuckets = 1;
-  while (c->nbuckets < max)
-    c->nbuckets <<= 1;
-  c->e = calloc(max, sizeof(*c->e));
-  /* An array of pointers, so the size of a pointer:
-   * NOLINTNEXTLINE(bugprone-sizeof-expression) */
-  c->bucket = calloc(c->nbuckets, sizeof(*c->bucket));
-  if (c->e == NULL || c->bucket == NULL)
-    return -1;
-  for (uint32_t i = max; i-- > 0;) {
-    c->e[i].next = c->free;
-    c->free = &c->e[i];
-  }
-  return 0;
-}
-
-static void lru_unlink(struct cache *c, struct centry *e) {
-  if (e->prev)
-    e->prev->next = e->next;
-  else
-    c->head = e->next;
-  if (e->next)
-    e->next->prev = e->prev;
-  else
-    c->tail = e->prev;
-  e->prev = e->next = NULL;
-}
-
-static void lru_push(struct cache *c, struct centry *e) {
-  e->prev = NULL;
-  e->next = c->head;
-  if (c->head)
-    c->head->prev = e;
-  c->head = e;
-  if (c->tail == NULL)
-    c->tail = e;
-}
-
-static void cache_remove(struct cache *c, struct centry *e) {
-  struct centry **pp =
-      &c->bucket[cache_hash(c, &e->name, e->qtype, e->qclass, e->variant)];
-  while (*pp && *pp != e)
-    pp = &(*pp)->hnext;
-  if (*pp)
-    *pp = e->hnext;
-  lru_unlink(c, e);
-  free(e->msg);
-  memset(e, 0, sizeof(*e));
-  e->next = c->free;
-  c->free = e;
-  c->count--;
-}
-
-static void cache_free(struct cache *c) {
-  while (c->head)
-    cache_remove(c, c->head);
-  free(c->e);
-  free(c->bucket);
-  memset(c, 0, sizeof(*c));
-}
-
-static struct centry *cache_find(struct cache *c, struct blk_stats *bs,
-                                 const struct zn_dns_name *lname,
-                                 uint16_t qtype, uint16_t qclass,
-                                 uint8_t variant, uint64_t now) {
-  if (c->max == 0)
+/* The set of --blocklist's names and --block's, in malloc'd *mem; keyed
+ * with a secret from the host, since the names looked up come from the
+ * network.  Returns NULL (message printed) on failure. */
+static struct zn_dns_blocklist *load_blocklist(const char *file,
+                                               const char **block,
+                                               size_t nblock, void **mem,
+                                               struct zn_dns_blocklist_stats *ls) {
+  size_t len = 0;
+  char *text = NULL;
+  struct zn_dns_blocklist *bl = NULL;
+  uint8_t seed[32];
+  struct zn_dns_blocklist_cfg cfg;
+  memset(ls, 0, sizeof(*ls));
+  *mem = NULL;
+  if (file && read_file(file, &text, &len) != 0)
     return NULL;
-  for (struct centry *e =
-           c->bucket[cache_hash(c, lname, qtype, qclass, variant)];
-       e; e = e->hnext) {
-    if (e->qtype != qtype || e->qclass != qclass || e->variant != variant ||
-        e->name.len != lname->len ||
-        memcmp(e->name.b, lname->b, lname->len) != 0)
-      continue;
-    if (e->expires <= now) {
-      bs->cache_expired++;
-      cache_remove(c, e);
-      return NULL;
-    }
-    lru_unlink(c, e);
-    lru_push(c, e);
-    return e;
+  if (zn_host_seed(seed) != ZN_OK) {
+    fprintf(stderr, PROG ": getrandom failed: %s\n", strerror(errno));
+    free(text);
+    return NULL;
   }
-  return NULL;
-}
-
-/* How long an answer may be cached, in seconds (0: not at all), and where
- * its TTLs are.  Positive answers: the smallest TTL of any record.
- * Negative answers (NXDOMAIN, or NOERROR without an answer): the SOA's
- * negative TTL (RFC 2308 5), and not cached without a SOA.  *opt_at is
- * the offset of an OPT record that ends the message (stripped before
- * caching), or 0; an OPT anywhere else makes the answer uncacheable.
- * *end is where the last record ends (bytes after it are not kept). */
-static uint32_t cache_ttl(const struct zn_dns_msg *m, uint16_t *ttl_off,
-                          uint16_t *nttl, size_t *opt_at, size_t *end) {
-  uint8_t rcode = zn_dns_rcode(m);
-  if (zn_dns_tc(m) || zn_dns_qdcount(m) != 1 ||
-      (rcode != ZN_DNS_RCODE_NOERROR && rcode != ZN_DNS_RCODE_NXDOMAIN))
-    return 0;
-  bool negative = rcode == ZN_DNS_RCODE_NXDOMAIN || zn_dns_ancount(m) == 0;
-  uint32_t ttl = CACHE_MAX_TTL, neg = 0;
-  bool soa = false;
-  struct zn_dns_iter it;
-  struct zn_dns_question q;
-  struct zn_dns_rr rr;
-  int err;
-  *nttl = 0;
-  *opt_at = 0;
-  zn_dns_iter_init(&it, m);
-  while ((err = zn_dns_iter_question(&it, &q)) == ZN_OK)
-    ;
-  if (err != ZN_EOF)
-    return 0;
-  /* it.off is now where each record starts, before it is read. */
-  for (size_t start = it.off; (err = zn_dns_iter_rr(&it, &rr)) == ZN_OK;
-       start = it.off) {
-    if (rr.type == ZN_DNS_TYPE_OPT) {
-      struct zn_dns_opt o;
-      if (it.off != m->len || zn_dns_msg_opt(m, &o) != ZN_OK ||
-          o.ext_rcode != 0)
-        return 0;
-      *opt_at = start;
-      continue;
-    }
-    uint32_t t = zn_dns_ttl(&rr);
-    if (t < ttl)
-      ttl = t;
-    if (rr.type == ZN_DNS_TYPE_SOA && rr.section == ZN_DNS_SEC_AUTHORITY) {
-      struct zn_dns_rdata rd;
-      if (zn_dns_rr_rdata(m, &rr, &rd) == ZN_OK) {
-        uint32_t nt = zn_dns_soa_neg_ttl(&rr, &rd.u.soa);
-        neg = soa ? (nt < neg ? nt : neg) : nt;
-        soa = true;
-      }
-    }
-    if (*nttl >= CACHE_MSG_MAX / 11)
-      return 0; /* more records than a cacheable answer can hold */
-    ttl_off[(*nttl)++] = (uint16_t)(rr.rdoff - 6); /* TTL, RDLENGTH, RDATA */
+  zn_dns_blocklist_measure(text ? text : "", len, (uint32_t)nblock, &cfg);
+  size_t need = zn_dns_blocklist_mem_size(&cfg);
+  *mem = need ? malloc(need) : NULL;
+  if (*mem == NULL || zn_dns_blocklist_init(&cfg, seed, *mem, need, &bl) != ZN_OK) {
+    fprintf(stderr, PROG ": out of memory for the blocklist\n");
+    free(text);
+    return NULL;
   }
-  if (err != ZN_EOF)
-    return 0;
-  *end = *opt_at ? *opt_at : it.off;
-  if (negative) {
-    if (!soa)
-      return 0;
-    if (neg < ttl)
-      ttl = neg;
-  }
-  return ttl;
-}
-
-/* Store the answer m to the question (lname, qtype, qclass, variant). */
-static void cache_put(struct cache *c, struct blk_stats *bs,
-                      const struct zn_dns_msg *m,
-                      const struct zn_dns_name *lname, uint16_t qtype,
-                      uint16_t qclass, uint8_t variant, uint64_t now) {
-  if (c->max == 0)
-    return;
-  uint16_t offs[CACHE_MSG_MAX / 11];
-  uint16_t nttl = 0;
-  size_t opt_at = 0, len = 0;
-  uint32_t ttl = m->len > CACHE_MSG_MAX + OPT_RR_LEN + 64
-                     ? 0
-                     : cache_ttl(m, offs, &nttl, &opt_at, &len);
-  if (ttl == 0 || len > CACHE_MSG_MAX) {
-    bs->cache_uncacheable++;
-    return;
-  }
-  uint8_t *msg = malloc(len + (size_t)nttl * sizeof(uint16_t));
-  if (msg == NULL) {
-    bs->cache_uncacheable++;
-    return;
-  }
-  memcpy(msg, m->p, len);
-  if (opt_at)
-    zn_wr16(msg + 10, (uint16_t)(zn_dns_arcount(m) - 1));
-  memcpy(msg + len, offs, (size_t)nttl * sizeof(uint16_t));
-
-  struct centry *e = cache_find(c, bs, lname, qtype, qclass, variant, now);
-  if (e) {
-    cache_remove(c, e); /* a fresher answer replaces it */
-  } else if (c->free == NULL) {
-    bs->cache_evictions++;
-    cache_remove(c, c->tail);
-  }
-  e = c->free;
-  c->free = e->next;
-  memset(e, 0, sizeof(*e));
-  e->stored = now;
-  e->expires = now + ZN_SEC(ttl);
-  e->qtype = qtype;
-  e->qclass = qclass;
-  e->variant = variant;
-  e->name = *lname;
-  e->msg = msg;
-  e->len = (uint16_t)len;
-  e->nttl = nttl;
-  e->ttl_off = msg + len;
-  size_t h = cache_hash(c, lname, qtype, qclass, variant);
-  e->hnext = c->bucket[h];
-  c->bucket[h] = e;
-  lru_push(c, e);
-  c->count++;
-  bs->cache_inserts++;
+  struct reject_ctx rc = {.file = file, .shown = 0};
+  if (text)
+    (void)zn_dns_blocklist_parse(bl, text, len, ls, on_reject, &rc);
+  rc.file = "--block";
+  for (size_t i = 0; i < nblock; i++)
+    if (zn_dns_blocklist_add_text(bl, block[i], strlen(block[i]), ls) ==
+        ZN_EINVAL)
+      on_reject(&rc, i + 1, block[i], strlen(block[i]));
+  free(text);
+  return bl;
 }
 
 /* ---- the server -------------------------------------------------------- */
@@ -655,10 +283,7 @@ struct tclient {
   struct blocker *bk;
   struct zn_tcp_conn *c; /* NULL: the slot is free */
   uint32_t gen;          /* bumped when the slot is freed */
-  uint8_t hdr[2];
-  size_t hlen;           /* prefix bytes read (0..2) */
-  size_t need, have;     /* the query's length, bytes read */
-  uint8_t *msg;          /* TCP_QUERY_MAX bytes */
+  struct zn_dns_tcp_decoder dec; /* into TCP_QUERY_MAX malloc'd bytes */
   uint32_t inflight;     /* forwarded, not answered yet */
   struct outmsg *out, *out_tail;
   uint32_t nout;
@@ -669,16 +294,14 @@ struct tclient {
 
 /* A connection to the upstream asking a query again over TCP after its
  * UDP answer came back truncated (RFC 7766 5, RFC 1035 4.2.2): the query
- * with its length prefix, then the answer read into `ans`. */
+ * with its length prefix, then the answer read through `dec`. */
 struct upconn {
   struct blocker *bk;
   struct zn_tcp_conn *c; /* NULL: the slot is free */
   struct pending *p;     /* NULL once the query is done with */
   uint8_t q[2 + LOCAL_MSG_MAX];
   size_t qlen, qoff;
-  uint8_t hdr[2];
-  size_t hlen, need, have;
-  uint8_t *ans;          /* need bytes, malloc'd once the length is known */
+  struct zn_dns_tcp_decoder dec; /* into ZN_DNS_MSG_MAX malloc'd bytes */
   struct upconn *next_free;
 };
 
@@ -690,8 +313,9 @@ struct blocker {
   uint16_t up_port, listen_port;
   uint64_t up_timeout_ns, tcp_idle_ns;
   bool zero_mode;
-  struct nameset blocked;
-  struct cache cache;
+  struct zn_dns_blocklist *blocked;
+  struct zn_dns_cache *cache; /* NULL: --cache 0 */
+  void *blocked_mem, *cache_mem;
   struct pending *pend; /* PENDING_MAX entries */
   struct pending *free_pend;
   struct pending *oldest, *newest;
@@ -711,11 +335,37 @@ struct blocker {
 struct query {
   struct zn_dns_msg m;
   struct zn_dns_question q;
-  struct zn_dns_name lname; /* q.name in lower case */
+  struct zn_dns_cache_key key; /* the question, DO and CD */
   bool edns, do_bit;
   uint16_t client_max; /* largest answer the client takes */
-  uint8_t variant;
 };
+
+/* ---- the answer cache ---- */
+
+/* DO and CD change what an upstream puts in its answer (signatures,
+ * unvalidated data), so they are part of the key. */
+static uint8_t variant(bool do_bit, bool cd) {
+  return (uint8_t)((do_bit ? 1u : 0u) | (cd ? 2u : 0u));
+}
+
+static void cache_key(struct zn_dns_cache_key *k, const struct zn_dns_name *n,
+                      uint16_t qtype, uint16_t qclass, uint8_t var) {
+  k->name = *n;
+  k->qtype = qtype;
+  k->qclass = qclass;
+  k->variant = var;
+}
+
+/* Keep the upstream's answer m to the pending query p, if it may be. */
+static void cache_put(struct blocker *bk, const struct pending *p,
+                      const struct zn_dns_msg *m, uint64_t now) {
+  struct zn_dns_cache_key k;
+  if (bk->cache == NULL)
+    return;
+  cache_key(&k, &p->qname, p->qtype, p->qclass, p->variant);
+  if (zn_dns_cache_put_msg(bk->cache, &k, m, now) != ZN_OK)
+    bk->s.cache_uncacheable++; /* TTL 0, negative without SOA, TC, size */
+}
 
 static void send_to(struct blocker *bk, struct zn_udp_sock *s, uint32_t addr,
                     uint16_t port, struct zn_buf *b) {
@@ -773,7 +423,7 @@ static void tc_answer(struct blocker *bk, const struct client *cl,
     return;
   }
   uint8_t *p = bk->scratch;
-  zn_wr16(p, (uint16_t)len);
+  (void)zn_dns_tcp_encode_len(len, p); /* 12..65535: a whole message */
   size_t total = len + 2, done = 0;
   if (tc->out == NULL) {
     long w = zn_tcp_write(tc->c, p, total);
@@ -1075,27 +725,27 @@ static bool check_query(struct blocker *bk, const struct client *cl,
     if (o.udp_size > qr->client_max)
       qr->client_max = o.udp_size;
   }
-  qr->lname = qr->q.name;
-  zn_dns_name_lower(&qr->lname);
-  qr->variant =
-      (uint8_t)((qr->do_bit ? VAR_DO : 0) | (zn_dns_cd(&qr->m) ? VAR_CD : 0));
+  cache_key(&qr->key, &qr->q.name, qr->q.qtype, qr->q.qclass,
+            variant(qr->do_bit, zn_dns_cd(&qr->m)));
   return true;
 }
 
 /* Step 3: serve from the cache if the entry is there.  One too big for
  * a UDP client is answered with TC (RFC 1035 4.2.1, RFC 2181 9): the
- * client asks again over TCP, and gets it from the cache then. */
+ * client asks again over TCP, and gets it from the cache then.  The
+ * library writes the client's ID, RD, CD and question case into it, and
+ * every TTL lowered by the time it spent cached. */
 static bool serve_cached(struct blocker *bk, const struct client *cl,
                          const struct query *qr, uint64_t now) {
-  struct centry *e = cache_find(&bk->cache, &bk->s, &qr->lname, qr->q.qtype,
-                                qr->q.qclass, qr->variant, now);
-  size_t len = e ? (size_t)e->len + (qr->edns ? OPT_RR_LEN : 0) : 0;
-  if (e == NULL) {
+  struct zn_dns_cache_hit hit;
+  if (bk->cache == NULL ||
+      zn_dns_cache_get(bk->cache, &qr->key, now, &hit) != ZN_OK) {
     bk->s.cache_misses++;
     return false;
   }
+  bk->s.cache_hits++;
+  size_t len = zn_dns_cache_msg_len(&hit, qr->edns);
   if (len > qr->client_max) {
-    bk->s.cache_hits++;
     bk->s.truncated_for_client++;
     answer_local_tc(bk, cl, qr, ZN_DNS_RCODE_NOERROR, false, true);
     return true;
@@ -1104,35 +754,8 @@ static bool serve_cached(struct blocker *bk, const struct client *cl,
   uint8_t *p = reply_begin(bk, cl, len, &b);
   if (p == NULL)
     return true; /* answered as far as the client can tell: it retries */
-  memcpy(p, e->msg, e->len);
-  /* The client's ID, RD and CD, and its question's case (at offset 12:
-   * the first name of a message is never compressed). */
-  zn_wr16(p, zn_dns_id(&qr->m));
-  uint16_t f = zn_rd16(p + 2) & (uint16_t) ~(ZN_DNS_F_RD | ZN_DNS_F_CD);
-  f |= zn_dns_flags(&qr->m) & (ZN_DNS_F_RD | ZN_DNS_F_CD);
-  zn_wr16(p + 2, f);
-  memcpy(p + ZN_DNS_HDR_LEN, qr->q.name.b, qr->q.name.len);
-  uint32_t aged = (uint32_t)((now - e->stored) / ZN_SEC(1));
-  for (uint16_t i = 0; i < e->nttl; i++) {
-    uint16_t off;
-    memcpy(&off, e->ttl_off + (size_t)i * sizeof(off), sizeof(off));
-    uint32_t ttl = zn_rd32(p + off);
-    if (ttl & 0x80000000u)
-      ttl = 0; /* RFC 2181 8 */
-    zn_wr32(p + off, ttl > aged ? ttl - aged : 0);
-  }
-  if (qr->edns) {
-    uint8_t *o = p + e->len;
-    o[0] = 0; /* root */
-    zn_wr16(o + 1, ZN_DNS_TYPE_OPT);
-    zn_wr16(o + 3, EDNS_UDP_SIZE);
-    o[5] = 0; /* extended rcode */
-    o[6] = 0; /* version */
-    zn_wr16(o + 7, qr->do_bit ? 0x8000 : 0);
-    zn_wr16(o + 9, 0);
-    zn_wr16(p + 10, (uint16_t)(zn_rd16(p + 10) + 1));
-  }
-  bk->s.cache_hits++;
+  struct zn_dns_opt o = {.udp_size = EDNS_UDP_SIZE, .do_bit = qr->do_bit};
+  (void)zn_dns_cache_write_msg(&hit, &qr->m, qr->edns ? &o : NULL, p);
   reply_send(bk, cl, b, len);
   return true;
 }
@@ -1159,7 +782,7 @@ static void forward(struct blocker *bk, const struct client *cl,
   p->qtype = qr->q.qtype;
   p->qclass = qr->q.qclass;
   p->qname = qr->q.name;
-  p->variant = qr->variant;
+  p->variant = qr->key.variant;
   p->rd = zn_dns_rd(&qr->m);
   p->cd = zn_dns_cd(&qr->m);
   p->edns = qr->edns;
@@ -1200,7 +823,7 @@ static void forward(struct blocker *bk, const struct client *cl,
 static void serve(struct blocker *bk, const struct client *cl,
                   const struct zn_udp_dgram *d, const struct query *qr) {
   uint64_t now = zn_stack_now(bk->st);
-  if (set_blocks(&bk->blocked, &qr->lname)) {
+  if (zn_dns_blocklist_match(bk->blocked, &qr->q.name)) {
     bool zero = bk->zero_mode && qr->q.qclass == ZN_DNS_CLASS_IN &&
                 (qr->q.qtype == ZN_DNS_TYPE_A || qr->q.qtype == ZN_DNS_TYPE_AAAA);
     bk->s.blocked++;
@@ -1239,13 +862,13 @@ static void tc_maybe_close(struct tclient *tc) {
     tc_close(tc);
 }
 
-/* Read queries off the stream: a two-byte length, then the message
- * (RFC 1035 4.2.2), any number back to back.  The bytes are copied out
- * of the frame buffers (a query may span several) and consumed as they
- * are taken.  Stops taking more while TCP_PIPELINE_MAX queries are in
- * progress or answers wait to be written, so a client that sends without
- * reading finds the window closed.  Re-entered (through serve, forward,
- * pending_release and tc_resume) it returns at once: in_read.
+/* Read queries off the stream (RFC 1035 4.2.2, RFC 7766 6.2.1.1: any
+ * number, back to back).  The bytes are copied out of the frame buffers
+ * by the library's decoder (a query may span several) and consumed as
+ * they are taken.  Stops taking more while TCP_PIPELINE_MAX queries are
+ * in progress or answers wait to be written, so a client that sends
+ * without reading finds the window closed.  Re-entered (through serve,
+ * forward, pending_release and tc_resume) it returns at once: in_read.
  * NOLINTNEXTLINE(misc-no-recursion) */
 static void tc_read(struct tclient *tc) {
   struct blocker *bk = tc->bk;
@@ -1257,48 +880,32 @@ static void tc_read(struct tclient *tc) {
     long n = zn_tcp_peek(tc->c, &p);
     if (n == ZN_EAGAIN)
       break;
-    if (n == 0) {
-      tc->eof = true;
+    if (n <= 0) {
+      tc->eof = n == 0;
+      if (n < 0)
+        tc_close(tc);
       break;
     }
-    if (n < 0) {
-      tc_close(tc);
-      break;
-    }
-    size_t used = 0;
+    size_t used = 0, k;
     while (used < (size_t)n && !tc->closing &&
            tc->inflight + tc->nout < TCP_PIPELINE_MAX) {
-      if (tc->hlen < 2) {
-        tc->hdr[tc->hlen++] = p[used++];
-        if (tc->hlen == 2) {
-          tc->need = zn_rd16(tc->hdr);
-          tc->have = 0;
-          if (tc->need < ZN_DNS_HDR_LEN || tc->need > TCP_QUERY_MAX) {
-            /* Nothing sensible follows; the framing cannot be trusted. */
-            bk->s.tcp_bad_length++;
-            tc_close(tc);
-          }
-        }
-        continue;
-      }
-      size_t k = tc->need - tc->have;
-      if (k > (size_t)n - used)
-        k = (size_t)n - used;
-      memcpy(tc->msg + tc->have, p + used, k);
-      tc->have += k;
+      int rc = zn_dns_tcp_decode(&tc->dec, p + used, (size_t)n - used, &k);
       used += k;
-      if (tc->have < tc->need)
-        continue;
-      tc->hlen = 0;
-      bk->s.tcp_queries++;
-      bk->s.received++;
-      zn_timer_start_in(bk->st, &tc->idle, bk->tcp_idle_ns);
-      struct client cl = {.kind = CL_TCP,
-                          .slot = (uint32_t)(tc - bk->tc),
-                          .gen = tc->gen};
-      struct query qr;
-      if (check_query(bk, &cl, tc->msg, tc->need, &qr))
-        serve(bk, &cl, NULL, &qr);
+      if (rc < 0) {
+        /* Nothing sensible follows; the framing cannot be trusted. */
+        bk->s.tcp_bad_length++;
+        tc_close(tc);
+      } else if (rc == 1) {
+        bk->s.tcp_queries++;
+        bk->s.received++;
+        zn_timer_start_in(bk->st, &tc->idle, bk->tcp_idle_ns);
+        struct client cl = {.kind = CL_TCP,
+                            .slot = (uint32_t)(tc - bk->tc),
+                            .gen = tc->gen};
+        struct query qr;
+        if (check_query(bk, &cl, tc->dec.buf, tc->dec.need, &qr))
+          serve(bk, &cl, NULL, &qr);
+      }
     }
     if (!tc->closing)
       (void)zn_tcp_consume(tc->c, used); /* used <= what peek showed */
@@ -1401,7 +1008,7 @@ static void on_tcp_accept(struct zn_tcp_conn *l, void *arg) {
     bk->free_tc = tc->next_free;
     bk->tc_active++;
     tc->c = c;
-    tc->hlen = tc->need = tc->have = 0;
+    zn_dns_tcp_decoder_init(&tc->dec, tc->dec.buf, TCP_QUERY_MAX);
     tc->inflight = tc->nout = 0;
     tc->out = tc->out_tail = NULL;
     tc->eof = tc->closing = tc->in_read = false;
@@ -1461,7 +1068,7 @@ static void uc_answer(struct upconn *u) {
   struct zn_dns_question q;
   if (p == NULL)
     return;
-  if (zn_dns_msg_init(&m, u->ans, u->need) != ZN_OK || !zn_dns_qr(&m) ||
+  if (zn_dns_msg_init(&m, u->dec.buf, u->dec.need) != ZN_OK || !zn_dns_qr(&m) ||
       zn_dns_id(&m) != p->new_id || zn_dns_qdcount(&m) != 1) {
     bk->s.upstream_mismatch++;
     uc_fail(u);
@@ -1480,14 +1087,10 @@ static void uc_answer(struct upconn *u) {
     return;
   }
   bk->s.tcp_fallback_ok++;
-  if (!zn_dns_tc(&m)) {
-    struct zn_dns_name lname = p->qname;
-    zn_dns_name_lower(&lname);
-    cache_put(&bk->cache, &bk->s, &m, &lname, p->qtype, p->qclass, p->variant,
-              zn_stack_now(bk->st));
-  }
+  if (!zn_dns_tc(&m))
+    cache_put(bk, p, &m, zn_stack_now(bk->st));
   bk->s.answered++;
-  answer_copy(bk, p, u->ans, u->need);
+  answer_copy(bk, p, u->dec.buf, u->dec.need);
   p->up = NULL;
   u->p = NULL;
   pending_release(bk, p);
@@ -1529,33 +1132,15 @@ static void uc_on_readable(struct zn_tcp_conn *c, void *arg) {
       uc_fail(u); /* closed (or failed) before the whole answer came */
       return;
     }
-    size_t used = 0;
-    bool done = false, bad = false;
-    while (used < (size_t)n && !done && !bad) {
-      if (u->hlen < 2) {
-        u->hdr[u->hlen++] = p[used++];
-        if (u->hlen == 2) {
-          u->need = zn_rd16(u->hdr);
-          u->ans = u->need >= ZN_DNS_HDR_LEN ? malloc(u->need) : NULL;
-          bad = u->ans == NULL;
-        }
-        continue;
-      }
-      size_t k = u->need - u->have;
-      if (k > (size_t)n - used)
-        k = (size_t)n - used;
-      memcpy(u->ans + u->have, p + used, k);
-      u->have += k;
-      used += k;
-      done = u->have == u->need;
-    }
+    size_t used;
+    int rc = zn_dns_tcp_decode(&u->dec, p, (size_t)n, &used);
     (void)zn_tcp_consume(c, used); /* used <= what peek showed */
-    if (bad) {
-      u->bk->s.upstream_malformed++;
+    if (rc < 0) {
+      u->bk->s.upstream_malformed++; /* a length below a header */
       uc_fail(u);
       return;
     }
-    if (done) {
+    if (rc == 1) {
       uc_answer(u);
       return;
     }
@@ -1574,8 +1159,6 @@ static void uc_on_closed(struct zn_tcp_conn *c, void *arg) {
   struct blocker *bk = u->bk;
   u->c = NULL;
   uc_fail(u); /* every path closes after letting go of the query: no-op */
-  free(u->ans);
-  u->ans = NULL;
   u->next_free = bk->free_uc;
   bk->free_uc = u;
 }
@@ -1611,10 +1194,9 @@ static bool tcp_fallback(struct blocker *bk, struct pending *p) {
   if (p->edns)
     build_opt(&bld, p->do_bit);
   u->qlen = 2 + zn_dns_build_len(&bld);
-  zn_wr16(u->q, (uint16_t)(u->qlen - 2));
+  (void)zn_dns_tcp_encode_len(u->qlen - 2, u->q); /* at most 512 */
   u->qoff = 0;
-  u->hlen = u->need = u->have = 0;
-  u->ans = NULL;
+  zn_dns_tcp_decoder_init(&u->dec, u->dec.buf, ZN_DNS_MSG_MAX);
   u->c = NULL;
   if (zn_tcp_connect(bk->st, bk->up_addr, bk->up_port, &upconn_cbs, u,
                      &u->c) != ZN_OK) {
@@ -1682,12 +1264,8 @@ static void on_upstream(struct zn_udp_sock *s, void *arg,
     pending_rearm(bk);
     return;
   }
-  if (!zn_dns_tc(&m)) {
-    struct zn_dns_name lname = p->qname;
-    zn_dns_name_lower(&lname);
-    cache_put(&bk->cache, &bk->s, &m, &lname, p->qtype, p->qclass, p->variant,
-              now);
-  }
+  if (!zn_dns_tc(&m))
+    cache_put(bk, p, &m, now);
   bk->s.answered++;
   if (p->cl.kind == CL_TCP) {
     answer_copy(bk, p, d->data, d->len);
@@ -1720,129 +1298,88 @@ struct blk_opts {
   struct zn_dns_server up;
   bool has_up;
   const char *blocklist;
-  const char **block;        /* --block NAME, in order */
+  const char **block; /* --block NAME, in order */
   size_t nblock;
-  bool zero_mode;
-  uint32_t listen_port;
+  int zero_mode;
+  uint16_t listen_port;
   uint32_t cache;
   uint32_t up_timeout_ms;
   uint32_t tcp_idle_ms;
 };
 
-static int parse_server(const char *s, struct zn_dns_server *srv) {
-  char addr[ZN_IPV4_STRLEN];
-  const char *colon = strchr(s, ':');
-  size_t alen = colon ? (size_t)(colon - s) : strlen(s);
-  if (alen == 0 || alen >= sizeof(addr))
-    return -1;
-  memcpy(addr, s, alen);
-  addr[alen] = '\0';
-  if (zn_ipv4_parse(addr, &srv->addr) != ZN_OK || srv->addr == 0)
-    return -1;
-  srv->port = ZN_DNS_PORT;
-  if (colon) {
-    uint32_t port;
-    if (ex_parse_u32(colon + 1, 1, 65535, &port) != 0)
-      return -1;
-    srv->port = (uint16_t)port;
-  }
+static int parse_upstream(void *base, const char *val, const char *prog) {
+  struct blk_opts *o = base;
+  (void)prog;
+  o->has_up = true;
+  return ex_parse_dns_server(val, &o->up);
+}
+
+static int parse_block(void *base, const char *val, const char *prog) {
+  struct blk_opts *o = base;
+  const char **more = realloc(o->block, (o->nblock + 1) * sizeof(*more));
+  if (more == NULL)
+    ex_usage_error(prog, "out of memory");
+  more[o->nblock++] = val;
+  o->block = more;
   return 0;
 }
 
-static int handle(void *arg, int opt, const char *val) {
-  struct blk_opts *o = arg;
-  switch (opt) {
-  case OPT_UPSTREAM:
-    if (parse_server(val, &o->up) != 0) {
-      fprintf(stderr,
-              PROG ": bad --upstream '%s' (want ADDR[:PORT]) "
-                   "(try --help)\n",
-              val);
-      return -1;
-    }
-    o->has_up = true;
+static const struct ex_choice block_modes[] = {
+    {"nxdomain", 0}, {"zero", 1}, {NULL, 0}};
+
+#define OFF(field) offsetof(struct blk_opts, field)
+
+static const struct ex_opt blk_flags[] = {
+    {"upstream", 0, EX_FN, .fn = parse_upstream, .arg = "ADDR[:PORT]",
+     .want = "ADDR[:PORT]",
+     .help = "server to forward to (port 53 by default)"},
+    {"blocklist", 0, EX_STR, OFF(blocklist), .arg = "FILE",
+     .help = "hosts-file lines (0.0.0.0 NAME...) or one name per\nline; a "
+             "name blocks its subdomains too"},
+    {"block", 0, EX_FN, .fn = parse_block, .arg = "NAME",
+     .help = "block NAME too (repeatable; with or instead of\n--blocklist, "
+             "which Solo5 lacks)"},
+    {"block-mode", 0, EX_CHOICE, OFF(zero_mode), .choices = block_modes,
+     .arg = "nxdomain|zero",
+     .help = "answer blocked names NXDOMAIN (default) or\n0.0.0.0 / :: (other "
+             "types: no data)"},
+    {"listen-port", 0, EX_U16, OFF(listen_port), 1, 65535, .arg = "N",
+     .help = "UDP and TCP port to serve (default 53)"},
+    {"cache", 0, EX_U32, OFF(cache), 0, MAX_CACHE, .arg = "N",
+     .help = "answers cached (default 4096; 0: none)"},
+    {"upstream-timeout", 0, EX_U32, OFF(up_timeout_ms), 1, 600000,
+     .arg = "MS", .want = "1..600000 ms",
+     .help = "SERVFAIL a forwarded query after this long\n(default 5000)"},
+    {"tcp-idle-timeout", 0, EX_U32, OFF(tcp_idle_ms), 1, 3600000,
+     .arg = "MS", .want = "1..3600000 ms",
+     .help = "close a TCP client connection idle this long\n(default 10000)"},
+    {.name = NULL},
+};
+
+#undef OFF
+
+/* The answer cache in malloc'd memory, keyed with the stack's randomness
+ * (the names come from the network).  0 or -1 (out of memory). */
+static int cache_new(struct blocker *bk, uint32_t entries) {
+  struct zn_dns_cache_cfg cfg = {
+      .entries = entries,
+      .value_size = ZN_DNS_CACHE_MSG_VALUE(CACHE_MSG_MAX),
+      .max_ttl = CACHE_MAX_TTL};
+  uint8_t key[16];
+  if (entries == 0)
     return 0;
-  case OPT_BLOCKLIST:
-    if (*val == '\0') {
-      fprintf(stderr, PROG ": empty --blocklist file name (try --help)\n");
-      return -1;
-    }
-    o->blocklist = val;
-    return 0;
-  case OPT_BLOCK: {
-    const char **more = realloc(o->block, (o->nblock + 1) * sizeof(*more));
-    if (more == NULL) {
-      fprintf(stderr, PROG ": out of memory\n");
-      return -1;
-    }
-    more[o->nblock++] = val;
-    o->block = more;
-    return 0;
-  }
-  case OPT_BLOCK_MODE:
-    if (strcmp(val, "nxdomain") == 0)
-      o->zero_mode = false;
-    else if (strcmp(val, "zero") == 0)
-      o->zero_mode = true;
-    else {
-      fprintf(stderr,
-              PROG ": bad --block-mode '%s' (want nxdomain or zero) "
-                   "(try --help)\n",
-              val);
-      return -1;
-    }
-    return 0;
-  case OPT_LISTEN_PORT:
-    if (ex_parse_u32(val, 1, 65535, &o->listen_port) != 0) {
-      fprintf(stderr,
-              PROG ": bad --listen-port '%s' (want 1..65535) "
-                   "(try --help)\n",
-              val);
-      return -1;
-    }
-    return 0;
-  case OPT_CACHE:
-    if (ex_parse_u32(val, 0, MAX_CACHE, &o->cache) != 0) {
-      fprintf(stderr, PROG ": bad --cache '%s' (want 0..%u) (try --help)\n",
-              val, MAX_CACHE);
-      return -1;
-    }
-    return 0;
-  case OPT_UP_TIMEOUT:
-    if (ex_parse_u32(val, 1, 600000, &o->up_timeout_ms) != 0) {
-      fprintf(stderr,
-              PROG ": bad --upstream-timeout '%s' (want 1..600000 "
-                   "ms) (try --help)\n",
-              val);
-      return -1;
-    }
-    return 0;
-  case OPT_TCP_IDLE:
-    if (ex_parse_u32(val, 1, 3600000, &o->tcp_idle_ms) != 0) {
-      fprintf(stderr,
-              PROG ": bad --tcp-idle-timeout '%s' (want 1..3600000 "
-                   "ms) (try --help)\n",
-              val);
-      return -1;
-    }
-    return 0;
-  default:
-    return -1;
-  }
+  size_t len = zn_dns_cache_mem_size(&cfg);
+  zn_random_bytes(bk->st, key, sizeof(key));
+  bk->cache_mem = malloc(len);
+  return bk->cache_mem &&
+                 zn_dns_cache_init(&cfg, key, bk->cache_mem, len,
+                                   &bk->cache) == ZN_OK
+             ? 0
+             : -1;
 }
 
-static int blocker_start(struct blocker *bk, struct zn_stack *st,
-                         const struct blk_opts *o, uint32_t tcp_conns) {
-  bk->st = st;
-  bk->up_addr = o->up.addr;
-  bk->up_port = o->up.port;
-  bk->listen_port = (uint16_t)o->listen_port;
-  bk->up_timeout_ns = ZN_MS(o->up_timeout_ms);
-  bk->tcp_idle_ns = ZN_MS(o->tcp_idle_ms);
-  bk->zero_mode = o->zero_mode;
-  zn_timer_init(&bk->timer, expire_pending);
-  uint8_t key[16];
-  zn_random_bytes(st, key, sizeof(key));
+/* The tables of pending queries and TCP connections; 0 or -1. */
+static int tables_new(struct blocker *bk, uint32_t tcp_conns) {
   bk->pend = calloc(PENDING_MAX, sizeof(*bk->pend));
   bk->by_id = calloc(65536, sizeof(*bk->by_id));
   bk->ntc = tcp_conns;
@@ -1850,11 +1387,8 @@ static int blocker_start(struct blocker *bk, struct zn_stack *st,
   bk->uc = calloc(UPSTREAM_TCP_MAX, sizeof(*bk->uc));
   bk->scratch = malloc(2 + ZN_DNS_MSG_MAX);
   if (bk->pend == NULL || bk->by_id == NULL || bk->tc == NULL ||
-      bk->uc == NULL || bk->scratch == NULL ||
-      cache_init(&bk->cache, o->cache, key) != 0) {
-    fprintf(stderr, PROG ": out of memory\n");
+      bk->uc == NULL || bk->scratch == NULL)
     return -1;
-  }
   for (uint32_t i = PENDING_MAX; i-- > 0;) {
     bk->pend[i].next = bk->free_pend;
     bk->free_pend = &bk->pend[i];
@@ -1862,39 +1396,43 @@ static int blocker_start(struct blocker *bk, struct zn_stack *st,
   for (uint32_t i = tcp_conns; i-- > 0;) {
     struct tclient *tc = &bk->tc[i];
     tc->bk = bk;
-    tc->msg = malloc(TCP_QUERY_MAX);
-    if (tc->msg == NULL) {
-      fprintf(stderr, PROG ": out of memory\n");
+    zn_dns_tcp_decoder_init(&tc->dec, malloc(TCP_QUERY_MAX), TCP_QUERY_MAX);
+    if (tc->dec.buf == NULL)
       return -1;
-    }
     zn_timer_init(&tc->idle, tc_idle_fn);
     tc->next_free = bk->free_tc;
     bk->free_tc = tc;
   }
   for (uint32_t i = UPSTREAM_TCP_MAX; i-- > 0;) {
-    bk->uc[i].bk = bk;
-    bk->uc[i].next_free = bk->free_uc;
-    bk->free_uc = &bk->uc[i];
+    struct upconn *u = &bk->uc[i];
+    u->bk = bk;
+    zn_dns_tcp_decoder_init(&u->dec, malloc(ZN_DNS_MSG_MAX), ZN_DNS_MSG_MAX);
+    if (u->dec.buf == NULL)
+      return -1;
+    u->next_free = bk->free_uc;
+    bk->free_uc = u;
   }
+  return 0;
+}
+
+/* The sockets: UDP and TCP listeners on the DNS port, and one UDP socket
+ * for every upstream query, on a random ephemeral port, connected so that
+ * the stack itself filters on the upstream's address and port
+ * (on_upstream checks again). */
+static int sockets_open(struct blocker *bk) {
+  struct zn_stack *st = bk->st;
   int rc = zn_udp_open(st, &bk->listen);
   if (rc == ZN_OK)
     rc = zn_udp_bind(bk->listen, 0, bk->listen_port);
+  if (rc == ZN_OK)
+    rc = zn_tcp_listen(st, 0, bk->listen_port, TCP_BACKLOG, &tlisten_cbs, bk,
+                       &bk->tlisten);
   if (rc != ZN_OK) {
-    fprintf(stderr, PROG ": cannot listen on UDP port %u: %s\n",
+    fprintf(stderr, PROG ": cannot listen on port %u: %s\n",
             (unsigned)bk->listen_port, zn_strerror(rc));
     return -1;
   }
   zn_udp_set_recv_cb(bk->listen, on_query, bk);
-  rc = zn_tcp_listen(st, 0, bk->listen_port, TCP_BACKLOG, &tlisten_cbs, bk,
-                     &bk->tlisten);
-  if (rc != ZN_OK) {
-    fprintf(stderr, PROG ": cannot listen on TCP port %u: %s\n",
-            (unsigned)bk->listen_port, zn_strerror(rc));
-    return -1;
-  }
-  /* One socket for every upstream query, on a random ephemeral port,
-   * connected so that the stack itself filters on the upstream's
-   * address and port (on_upstream checks again). */
   rc = zn_udp_open(st, &bk->up);
   if (rc == ZN_OK)
     rc = zn_udp_connect(bk->up, bk->up_addr, bk->up_port);
@@ -1908,6 +1446,23 @@ static int blocker_start(struct blocker *bk, struct zn_stack *st,
   return 0;
 }
 
+static int blocker_start(struct blocker *bk, struct zn_stack *st,
+                         const struct blk_opts *o, uint32_t tcp_conns) {
+  bk->st = st;
+  bk->up_addr = o->up.addr;
+  bk->up_port = o->up.port;
+  bk->listen_port = o->listen_port;
+  bk->up_timeout_ns = ZN_MS(o->up_timeout_ms);
+  bk->tcp_idle_ns = ZN_MS(o->tcp_idle_ms);
+  bk->zero_mode = o->zero_mode != 0;
+  zn_timer_init(&bk->timer, expire_pending);
+  if (cache_new(bk, o->cache) != 0 || tables_new(bk, tcp_conns) != 0) {
+    fprintf(stderr, PROG ": out of memory\n");
+    return -1;
+  }
+  return sockets_open(bk);
+}
+
 /* At exit: reset the TCP connections still open (no poll follows, so no
  * on_closed runs: their slots are freed here), let the resets go out,
  * close the sockets, free everything. */
@@ -1916,21 +1471,19 @@ static void blocker_stop(struct blocker *bk) {
     zn_timer_stop(bk->st, &bk->timer);
   for (uint32_t i = 0; bk->tc && i < bk->ntc; i++) {
     struct tclient *tc = &bk->tc[i];
-    if (tc->c) {
+    if (tc->c)
       zn_tcp_abort(tc->c);
-      tc->c = NULL;
-    }
+    tc->c = NULL;
     if (bk->st)
       zn_timer_stop(bk->st, &tc->idle);
     tc_free_out(tc);
-    free(tc->msg);
+    free(tc->dec.buf);
   }
   for (uint32_t i = 0; bk->uc && i < UPSTREAM_TCP_MAX; i++) {
-    struct upconn *u = &bk->uc[i];
-    if (u->c)
-      zn_tcp_abort(u->c);
-    u->c = NULL;
-    free(u->ans);
+    if (bk->uc[i].c)
+      zn_tcp_abort(bk->uc[i].c);
+    bk->uc[i].c = NULL;
+    free(bk->uc[i].dec.buf);
   }
   if (bk->tlisten)
     zn_tcp_close(bk->tlisten);
@@ -1939,47 +1492,60 @@ static void blocker_stop(struct blocker *bk) {
     zn_stack_flush(bk->st);
   zn_udp_close(bk->listen);
   zn_udp_close(bk->up);
-  bk->listen = bk->up = NULL;
-  cache_free(&bk->cache);
+  free(bk->cache_mem);
+  free(bk->blocked_mem);
   free(bk->pend);
   free(bk->by_id);
   free(bk->tc);
   free(bk->uc);
   free(bk->scratch);
-  bk->pend = NULL;
-  bk->by_id = NULL;
-  bk->tc = NULL;
-  bk->uc = NULL;
-  bk->scratch = NULL;
-  set_free(&bk->blocked);
+  memset(bk, 0, sizeof(*bk));
 }
 
-static void print_blk_stats(FILE *fp, const struct blocker *bk) {
+static void print_blk_stats(FILE *fp, struct blocker *bk) {
+  struct zn_dns_cache_stats cs;
+  memset(&cs, 0, sizeof(cs));
+  if (bk->cache)
+    zn_dns_cache_get_stats(bk->cache, &cs);
+  bk->s.cache_inserts = cs.inserts;
+  bk->s.cache_evictions = cs.evictions;
+  bk->s.cache_expired = cs.expired;
   fprintf(fp, PROG ": dns counters (the main ones, and others if not 0):\n");
 #define X(name, always, text)                                                  \
   if ((always) || bk->s.name != 0)                                             \
     fprintf(fp, "  dns.%-22s %10" PRIu64 "  %s\n", #name, bk->s.name, text);
   BLK_STATS(X)
 #undef X
-  fprintf(fp, "  %-26s %10" PRIu32 "\n", "dns.cache_entries", bk->cache.count);
+  fprintf(fp, "  %-26s %10" PRIu32 "\n", "dns.cache_entries",
+          bk->cache ? zn_dns_cache_count(bk->cache) : 0);
   fprintf(fp, "  %-26s %10" PRIu32 "\n", "dns.pending_at_exit", bk->npending);
   fprintf(fp, "  %-26s %10" PRIu32 "\n", "dns.tcp_open_at_exit", bk->tc_active);
+}
+
+static void print_banner(const struct ex_host *h, const struct blocker *bk,
+                         const struct blk_opts *bo,
+                         const struct zn_dns_blocklist_stats *ls) {
+  char ip[ZN_IPV4_STRLEN], up[ZN_IPV4_STRLEN], mac[ZN_MAC_STRLEN];
+  char where[4300];
+  ex_describe_netif(h, where, sizeof(where));
+  printf(PROG ": %s/%u mac %s on %s\n", zn_ipv4_format(h->o.ipv4, ip),
+         (unsigned)h->o.prefix, zn_mac_format(zn_stack_mac(h->st), mac), where);
+  printf(PROG ": blocklist %s: %" PRIu64 " names (%" PRIu64 " lines, %" PRIu64
+              " duplicates, %" PRIu64 " local names ignored, %" PRIu64
+              " invalid)\n",
+         bo->blocklist ? bo->blocklist : "--block", ls->added, ls->lines,
+         ls->duplicates, ls->ignored, ls->invalid);
+  printf(PROG ": serving DNS on UDP and TCP port %u, upstream %s:%u, "
+              "blocked names answered %s, cache %" PRIu32 " answers\n",
+         (unsigned)bk->listen_port, zn_ipv4_format(bk->up_addr, up),
+         (unsigned)bk->up_port, bk->zero_mode ? "0.0.0.0/::" : "NXDOMAIN",
+         bo->cache);
+  (void)fflush(stdout);
 }
 
 int main(int argc, char **argv) {
   static struct ex_host h;
   static struct blocker bk;
-  static const struct option extra[] = {
-      {"upstream", required_argument, NULL, OPT_UPSTREAM},
-      {"blocklist", required_argument, NULL, OPT_BLOCKLIST},
-      {"block", required_argument, NULL, OPT_BLOCK},
-      {"block-mode", required_argument, NULL, OPT_BLOCK_MODE},
-      {"listen-port", required_argument, NULL, OPT_LISTEN_PORT},
-      {"cache", required_argument, NULL, OPT_CACHE},
-      {"upstream-timeout", required_argument, NULL, OPT_UP_TIMEOUT},
-      {"tcp-idle-timeout", required_argument, NULL, OPT_TCP_IDLE},
-      {NULL, 0, NULL, 0},
-  };
   struct blk_opts bo = {.listen_port = ZN_DNS_PORT,
                         .cache = DEFAULT_CACHE,
                         .up_timeout_ms = DEFAULT_UPSTREAM_TIMEOUT_MS,
@@ -1993,32 +1559,7 @@ int main(int argc, char **argv) {
       .summary = "A forwarding DNS server (UDP and TCP) that answers names "
                  "on a blocklist itself\n(NXDOMAIN or 0.0.0.0/::) and caches "
                  "the rest; prints its counters at exit.",
-      .extra_help =
-          "  --upstream ADDR[:PORT]        server to forward to (port 53 by "
-          "default)\n"
-          "  --blocklist FILE              hosts-file lines (0.0.0.0 NAME...) "
-          "or one name per\n"
-          "                                line; a name blocks its "
-          "subdomains too\n"
-          "  --block NAME                  block NAME too (repeatable; with or "
-          "instead of\n"
-          "                                --blocklist, which Solo5 lacks)\n"
-          "  --block-mode nxdomain|zero    answer blocked names NXDOMAIN "
-          "(default) or\n"
-          "                                0.0.0.0 / :: (other types: no "
-          "data)\n"
-          "  --listen-port N               UDP and TCP port to serve (default "
-          "53)\n"
-          "  --cache N                     answers cached (default 4096; 0: "
-          "none)\n"
-          "  --upstream-timeout MS         SERVFAIL a forwarded query after "
-          "this long\n"
-          "                                (default 5000)\n"
-          "  --tcp-idle-timeout MS         close a TCP client connection idle "
-          "this long\n"
-          "                                (default 10000)\n",
-      .extra = extra,
-      .handle = handle,
+      .opts = blk_flags,
       .arg = &bo,
   };
 
@@ -2033,49 +1574,19 @@ int main(int argc, char **argv) {
   if (h.o.ipv4 == 0)
     ex_usage_error(PROG, "--ipv4 ADDR/PREFIX is required");
 
-  /* The set's hash key is secret from anyone who can send us names. */
-  uint8_t seed[32];
-  if (zn_host_seed(seed) != ZN_OK) {
-    fprintf(stderr, PROG ": getrandom failed: %s\n", strerror(errno));
-    return EX_EXIT_FAIL;
-  }
-  memcpy(bk.blocked.key, seed, sizeof(bk.blocked.key));
-  struct load_stats ls;
-  memset(&ls, 0, sizeof(ls));
-  if (bo.blocklist && load_blocklist(&bk.blocked, bo.blocklist, &ls) != 0) {
-    free(bo.block);
-    set_free(&bk.blocked);
-    return EX_EXIT_FAIL;
-  }
-  for (size_t i = 0; i < bo.nblock; i++)
-    add_name(&bk.blocked, &ls, "--block", i + 1, bo.block[i]);
+  struct zn_dns_blocklist_stats ls;
+  bk.blocked = load_blocklist(bo.blocklist, bo.block, bo.nblock,
+                              &bk.blocked_mem, &ls);
   free(bo.block);
-  bo.block = NULL;
-
-  if (ex_open(&h, PROG) != 0) {
-    set_free(&bk.blocked);
+  if (bk.blocked == NULL || ex_open(&h, PROG) != 0) {
+    free(bk.blocked_mem);
     return EX_EXIT_FAIL;
   }
   int status = 0;
   if (blocker_start(&bk, h.st, &bo, h.cfg.tcp_conns) != 0) {
     status = EX_EXIT_FAIL;
   } else {
-    char ip[ZN_IPV4_STRLEN], up[ZN_IPV4_STRLEN], mac[ZN_MAC_STRLEN];
-    char where[4300];
-    ex_describe_netif(&h, where, sizeof(where));
-    printf(PROG ": %s/%u mac %s on %s\n", zn_ipv4_format(h.o.ipv4, ip),
-           (unsigned)h.o.prefix, zn_mac_format(zn_stack_mac(h.st), mac), where);
-    printf(PROG ": blocklist %s: %" PRIu64 " names (%" PRIu64 " lines, %" PRIu64
-                " duplicates, %" PRIu64 " local names ignored, %" PRIu64
-                " invalid)\n",
-           bo.blocklist ? bo.blocklist : "--block", ls.added, ls.lines, ls.duplicates, ls.ignored,
-           ls.invalid);
-    printf(PROG ": serving DNS on UDP and TCP port %u, upstream %s:%u, "
-                "blocked names answered %s, cache %" PRIu32 " answers\n",
-           (unsigned)bk.listen_port, zn_ipv4_format(bk.up_addr, up),
-           (unsigned)bk.up_port, bk.zero_mode ? "0.0.0.0/::" : "NXDOMAIN",
-           bo.cache);
-    (void)fflush(stdout);
+    print_banner(&h, &bk, &bo, &ls);
     struct zn_loop_opts lo;
     memset(&lo, 0, sizeof(lo));
     lo.until = ZN_TIME_NEVER;
