@@ -721,6 +721,136 @@ bool zn_dns_blocklist_match(const struct zn_dns_blocklist *bl,
 uint32_t zn_dns_blocklist_count(const struct zn_dns_blocklist *bl);
 
 /* ======================================================================
+ * Forwarder (a caching, filtering DNS server over UDP and TCP)
+ *
+ * Serves queries on a port, UDP and TCP, answering each one of these
+ * ways, each with its counter below:
+ *   1. Sanity: a message too short for a header, a response (QR=1), or a
+ *      datagram sent to a broadcast address or from port 0 is dropped; an
+ *      opcode other than QUERY gets NOTIMP; a QDCOUNT other than 1 or a
+ *      part that does not parse gets FORMERR.
+ *   2. Blocked: a name the blocklist matches is answered here: NXDOMAIN,
+ *      or with block_zero 0.0.0.0 for A, :: for AAAA and no data for other
+ *      types (TTL 60, no SOA).
+ *   3. Cached: an answer cache (above) keyed by the question and the
+ *      query's DO and CD bits; a hit gets the client's ID and case, TTLs
+ *      aged, and an OPT record iff the query had one (RFC 6891 7).
+ *   4. Forwarded to the upstream over UDP under a fresh random ID (RFC
+ *      5452 9.2); an answer is taken only from the upstream's address and
+ *      port with a pending ID and the same question.  No answer within
+ *      upstream_timeout_ms: SERVFAIL.  An answer with TC is asked again
+ *      over TCP (RFC 7766 5); a UDP client that cannot take the whole
+ *      answer gets an empty one with TC and comes back over TCP.
+ * Over TCP (RFC 7766) a connection carries any number of queries back to
+ * back; answers go back as they come, in any order; at most 16 are in
+ * progress per connection (beyond, it is not read and its window
+ * closes); an idle one is closed after tcp_idle_ms (RFC 7766 6.2.3).
+ *
+ * Memory is the caller's (zn_dns_forwarder_mem_size); sockets and TCP
+ * connections come from the stack's tables.  Bounded work per event.
+ * ==================================================================== */
+
+struct zn_stack;
+
+/* A DNS server to send queries to. */
+struct zn_dns_server {
+  uint32_t addr;
+  uint16_t port;            /* 0: 53 */
+};
+
+struct zn_dns_forwarder;
+
+struct zn_dns_forwarder_cfg {
+  struct zn_dns_server upstream;  /* address not 0; port 0: 53 */
+  uint16_t port;                  /* served, UDP and TCP; 0: 53 */
+  uint32_t pending_max;           /* forwarded and unanswered, 1..65535 */
+  uint32_t tcp_clients;           /* TCP client connections at once */
+  uint32_t upstream_tcp_max;      /* TCP retries of truncated answers */
+  uint32_t cache_entries;         /* 0: no cache */
+  uint32_t upstream_timeout_ms;   /* 1 or more */
+  uint32_t tcp_idle_ms;           /* 1 or more */
+  const struct zn_dns_blocklist *blocklist; /* NULL: nothing blocked */
+  bool block_zero;                /* 0.0.0.0 / :: rather than NXDOMAIN */
+};
+
+/* Defaults: no upstream, port 53, 1024 pending, 64 TCP clients, 64 TCP
+ * retries, 4096 cache entries, 5000 ms, 10000 ms, no blocklist. */
+void zn_dns_forwarder_cfg_default(struct zn_dns_forwarder_cfg *cfg);
+
+/* Bytes zn_dns_forwarder_init() needs; 0 if cfg is invalid. */
+size_t zn_dns_forwarder_mem_size(const struct zn_dns_forwarder_cfg *cfg);
+
+/* Start serving on stack st from [mem, mem+len): opens the UDP and TCP
+ * listeners and the upstream socket.  The blocklist must outlive the
+ * forwarder.  Errors: ZN_EINVAL (bad cfg), ZN_ENOMEM (len too small, or
+ * no socket free), or what zn_udp_bind / zn_tcp_listen return
+ * (ZN_EADDRINUSE); on error nothing stays open. */
+int zn_dns_forwarder_init(struct zn_stack *st,
+                          const struct zn_dns_forwarder_cfg *cfg, void *mem,
+                          size_t len, struct zn_dns_forwarder **out);
+
+/* Reset the TCP connections, close the sockets, cancel the timers.  The
+ * memory is the caller's again afterwards (no poll needs to follow). */
+void zn_dns_forwarder_stop(struct zn_dns_forwarder *fw);
+
+/* The counters: field, whether it is one of the main ones (printed even
+ * when 0), what it counts. */
+#define ZN_DNS_FWD_STATS(X)                                                    \
+  X(received, 1, "datagrams and TCP messages to the DNS port")                 \
+  X(queries, 1, "queries (QR=0) with a parsable header")                       \
+  X(blocked, 1, "answered locally: name on the blocklist")                     \
+  X(cache_hits, 1, "answered from the cache")                                  \
+  X(cache_misses, 0, "not in the cache")                                       \
+  X(forwarded, 1, "sent to the upstream")                                      \
+  X(answered, 1, "upstream answers relayed to clients")                        \
+  X(truncated, 0, "upstream UDP answers with TC (asked again over TCP)")       \
+  X(truncated_for_client, 0,                                                   \
+    "answers sent with TC: too big for a UDP client, or TCP failed")           \
+  X(tcp_connections, 1, "TCP connections from clients")                        \
+  X(tcp_queries, 1, "queries received over TCP")                               \
+  X(tcp_answers, 0, "answers sent over TCP")                                   \
+  X(tcp_idle_closed, 0, "TCP connections closed for idling")                   \
+  X(tcp_bad_length, 0, "TCP connections closed: length prefix < 12 or > 4096") \
+  X(tcp_answer_dropped, 0, "answers for TCP clients that had gone")            \
+  X(tcp_refused, 0, "TCP connections reset: no client slot")                   \
+  X(tcp_fallback, 1, "truncated upstream answers asked again over TCP")        \
+  X(tcp_fallback_ok, 0, "... answered over TCP")                               \
+  X(tcp_fallback_failed, 0,                                                    \
+    "... failed (UDP client: TC sent; TCP client: SERVFAIL)")                  \
+  X(tcp_fallback_busy, 0, "truncated answers not retried: no TCP slot")        \
+  X(upstream_timeouts, 1, "forwarded queries never answered (SERVFAIL sent)")  \
+  X(servfail, 0, "SERVFAIL sent (timeouts, pending table full, bad upstream)") \
+  X(formerr, 1, "FORMERR sent: QDCOUNT != 1 or a part that does not parse")    \
+  X(notimp, 0, "NOTIMP sent: opcode other than QUERY")                         \
+  X(pending_full, 0, "queries refused: pending table full")                    \
+  X(dropped, 1, "datagrams dropped, all reasons below")                        \
+  X(dropped_short, 0, "dropped: shorter than a DNS header")                    \
+  X(dropped_response, 0, "dropped: a response (QR=1) sent to the DNS port")    \
+  X(dropped_bcast, 0, "dropped: sent to a broadcast address or from port 0")   \
+  X(send_errors, 0, "answers the stack could not send")                        \
+  X(upstream_mismatch, 0,                                                      \
+    "upstream datagrams ignored: wrong source, ID or question (late or "       \
+    "forged)")                                                                 \
+  X(upstream_malformed, 0, "upstream answers that did not parse")              \
+  X(upstream_unreachable, 0, "ICMP errors from the upstream")                  \
+  X(cache_inserts, 0, "answers stored in the cache")                           \
+  X(cache_uncacheable, 0, "answers not cacheable (TTL 0, no SOA, TC, size)")   \
+  X(cache_evictions, 0, "cache entries evicted to make room")                  \
+  X(cache_expired, 0, "cache entries found expired")
+
+struct zn_dns_forwarder_stats {
+#define ZN_DNS_FWD_STAT_FIELD(name, main, text) uint64_t name;
+  ZN_DNS_FWD_STATS(ZN_DNS_FWD_STAT_FIELD)
+#undef ZN_DNS_FWD_STAT_FIELD
+  uint32_t cache_entries;         /* now */
+  uint32_t pending;               /* queries waiting for the upstream */
+  uint32_t tcp_open;              /* client connections open */
+};
+
+void zn_dns_forwarder_get_stats(const struct zn_dns_forwarder *fw,
+                                struct zn_dns_forwarder_stats *s);
+
+/* ======================================================================
  * Stub resolver (RFC 1035 §7, RFC 2308 negative caching, RFC 5452
  * resilience against forged answers).
  *
@@ -741,18 +871,11 @@ uint32_t zn_dns_blocklist_count(const struct zn_dns_blocklist *bl);
  * cache is delivered on the next zn_stack_poll().
  * ====================================================================== */
 
-struct zn_stack;
-
 #define ZN_DNS_MAX_SERVERS 4
 #define ZN_DNS_MAX_ADDRS 16
 
 struct zn_dns_resolver;
 struct zn_dns_query;
-
-struct zn_dns_server {
-  uint32_t addr;
-  uint16_t port;            /* 0: 53 */
-};
 
 struct zn_dns_resolver_cfg {
   struct zn_dns_server servers[ZN_DNS_MAX_SERVERS];
