@@ -431,7 +431,8 @@ static void forward(struct zn_dns_forwarder *fw, const struct fwd_client *cl,
 void zn__fwd_serve(struct zn_dns_forwarder *fw, const struct fwd_client *cl,
                   const struct zn_udp_dgram *d, const struct fwd_query *qr) {
   uint64_t now = zn_stack_now(fw->st);
-  if (zn_dns_blocklist_match(fw->cfg.blocklist, &qr->q.name)) {
+  if (fw->cfg.blocklist &&
+      zn_dns_blocklist_match(fw->cfg.blocklist, &qr->q.name)) {
     bool zero = fw->cfg.block_zero && qr->q.qclass == ZN_DNS_CLASS_IN &&
                 (qr->q.qtype == ZN_DNS_TYPE_A || qr->q.qtype == ZN_DNS_TYPE_AAAA);
     fw->s.blocked++;
