@@ -40,8 +40,10 @@ struct reject_ctx {
 static void on_reject(void *arg, uint64_t line, const char *tok, size_t len) {
   struct reject_ctx *r = arg;
   if (r->shown++ < WARN_MAX)
-    fprintf(stderr, PROG ": %s:%" PRIu64 ": skipping '%.*s' (not a host "
-                    "name)\n", r->file, line, (int)len, tok);
+    fprintf(stderr,
+            PROG ": %s:%" PRIu64 ": skipping '%.*s' (not a host "
+                 "name)\n",
+            r->file, line, (int)len, tok);
 }
 
 /* The whole file in malloc'd *out (*len bytes; NULL if empty).  Returns
@@ -86,10 +88,9 @@ static int read_file(const char *file, char **out, size_t *len) {
 /* The set of --blocklist's names and --block's, in malloc'd *mem; keyed
  * with a secret from the host, since the names looked up come from the
  * network.  Returns NULL (message printed) on failure. */
-static struct zn_dns_blocklist *load_blocklist(const char *file,
-                                               const char **block,
-                                               size_t nblock, void **mem,
-                                               struct zn_dns_blocklist_stats *ls) {
+static struct zn_dns_blocklist *
+load_blocklist(const char *file, const char **block, size_t nblock, void **mem,
+               struct zn_dns_blocklist_stats *ls) {
   size_t len = 0;
   char *text = NULL;
   struct zn_dns_blocklist *bl = NULL;
@@ -107,7 +108,8 @@ static struct zn_dns_blocklist *load_blocklist(const char *file,
   zn_dns_blocklist_measure(text ? text : "", len, (uint32_t)nblock, &cfg);
   size_t need = zn_dns_blocklist_mem_size(&cfg);
   *mem = need ? malloc(need) : NULL;
-  if (*mem == NULL || zn_dns_blocklist_init(&cfg, seed, *mem, need, &bl) != ZN_OK) {
+  if (*mem == NULL ||
+      zn_dns_blocklist_init(&cfg, seed, *mem, need, &bl) != ZN_OK) {
     fprintf(stderr, PROG ": out of memory for the blocklist\n");
     free(text);
     return NULL;
@@ -191,9 +193,8 @@ static const struct ex_opt blk_flags[] = {
 #undef OFF
 
 /* The forwarder in malloc'd *mem.  NULL (message printed) on failure. */
-static struct zn_dns_forwarder *forwarder_start(struct zn_stack *st,
-                                                const struct blk_opts *o,
-                                                void **mem) {
+static struct zn_dns_forwarder *
+forwarder_start(struct zn_stack *st, const struct blk_opts *o, void **mem) {
   struct zn_dns_forwarder *fw = NULL;
   size_t len = zn_dns_forwarder_mem_size(&o->fc);
   *mem = len ? malloc(len) : NULL;

@@ -13,8 +13,7 @@
 
 static const uint8_t key[16] = {7, 7, 7};
 
-static struct zn_dns_blocklist *load(const char *text, size_t len,
-                                     void **mem,
+static struct zn_dns_blocklist *load(const char *text, size_t len, void **mem,
                                      struct zn_dns_blocklist_stats *st) {
   struct zn_dns_blocklist_cfg cfg;
   struct zn_dns_blocklist *bl = NULL;
@@ -57,8 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   FZ_CHECK(zn_dns_blocklist_count(bl) == st.added);
   /* The second load into the same set: everything added is a duplicate. */
   memset(&again, 0, sizeof(again));
-  FZ_CHECK(zn_dns_blocklist_parse(bl, text, size, &again, NULL, NULL) ==
-           ZN_OK);
+  FZ_CHECK(zn_dns_blocklist_parse(bl, text, size, &again, NULL, NULL) == ZN_OK);
   FZ_CHECK(again.added == 0 && again.full == 0);
   FZ_CHECK(again.duplicates == st.added + st.duplicates);
   FZ_CHECK(again.invalid == st.invalid && again.ignored == st.ignored);

@@ -121,9 +121,7 @@ static size_t find_char(const char *t, size_t len, char c) {
   return i;
 }
 
-static char fold(char c) {
-  return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
-}
+static char fold(char c) { return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c; }
 
 /* t[0..len) equals the NUL-terminated s, ignoring ASCII case. */
 static bool text_eq(const char *t, size_t len, const char *s) {
@@ -262,7 +260,8 @@ void zn_dns_blocklist_measure(const char *text, size_t len, uint32_t extra,
     names++;
     bytes += tlen + 3 < ZN_DNS_NAME_MAX + 1 ? tlen + 3 : ZN_DNS_NAME_MAX + 1;
   }
-  cfg->max_names = names == 0 ? 1 : names > MAX_NAMES ? MAX_NAMES
-                                                       : (uint32_t)names;
+  cfg->max_names = names == 0          ? 1
+                   : names > MAX_NAMES ? MAX_NAMES
+                                       : (uint32_t)names;
   cfg->name_bytes = bytes == 0 ? 1 : (size_t)bytes;
 }

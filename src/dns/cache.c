@@ -19,14 +19,14 @@
 #define MAX_ENTRIES (1u << 20)
 #define MAX_VALUE (1u << 17)
 #define NS_PER_SEC 1000000000ull
-#define OPT_RR_LEN 11u /* root, type, class, TTL, RDLENGTH 0 */
+#define OPT_RR_LEN 11u   /* root, type, class, TTL, RDLENGTH 0 */
 #define MSG_VALUE_HDR 4u /* a response's value: u16 length, u16 TTL count */
 
 struct cent {
-  uint32_t hnext;       /* bucket chain */
-  uint32_t prev, next;  /* LRU list; `next` is also the free list */
-  uint32_t bucket;      /* where it is chained */
-  uint32_t len;         /* value bytes */
+  uint32_t hnext;           /* bucket chain */
+  uint32_t prev, next;      /* LRU list; `next` is also the free list */
+  uint32_t bucket;          /* where it is chained */
+  uint32_t len;             /* value bytes */
   uint64_t stored, expires; /* ns, the caller's clock */
   uint16_t qtype, qclass;
   uint8_t variant;
@@ -69,9 +69,8 @@ static void free_all(struct zn_dns_cache *c) {
   c->count = 0;
 }
 
-int zn_dns_cache_init(const struct zn_dns_cache_cfg *cfg,
-                      const uint8_t key[16], void *mem, size_t len,
-                      struct zn_dns_cache **out) {
+int zn_dns_cache_init(const struct zn_dns_cache_cfg *cfg, const uint8_t key[16],
+                      void *mem, size_t len, struct zn_dns_cache **out) {
   size_t need = zn_dns_cache_mem_size(cfg);
   if (need == 0 || key == NULL || mem == NULL || out == NULL)
     return ZN_EINVAL;

@@ -36,7 +36,7 @@ static void cache_key(struct zn_dns_cache_key *k, const struct zn_dns_name *n,
 
 /* Keep the upstream's answer m to the pending query p, if it may be. */
 void zn__fwd_cache_put(struct zn_dns_forwarder *fw, const struct fwd_pending *p,
-                      const struct zn_dns_msg *m, uint64_t now) {
+                       const struct zn_dns_msg *m, uint64_t now) {
   struct zn_dns_cache_key k;
   if (fw->cache == NULL)
     return;
@@ -45,8 +45,8 @@ void zn__fwd_cache_put(struct zn_dns_forwarder *fw, const struct fwd_pending *p,
     fw->s.cache_uncacheable++; /* TTL 0, negative without SOA, TC, size */
 }
 
-static void send_to(struct zn_dns_forwarder *fw, struct zn_udp_sock *s, uint32_t addr,
-                    uint16_t port, struct zn_buf *b) {
+static void send_to(struct zn_dns_forwarder *fw, struct zn_udp_sock *s,
+                    uint32_t addr, uint16_t port, struct zn_buf *b) {
   if (zn_udp_sendto_buf(s, addr, port, b) != ZN_OK)
     fw->s.send_errors++;
 }
@@ -56,8 +56,9 @@ static void send_to(struct zn_dns_forwarder *fw, struct zn_udp_sock *s, uint32_t
 /* Where an answer is built: straight into a UDP send buffer, or into the
  * scratch area behind room for the TCP length prefix.  NULL (counted) if
  * no buffer is free.  reply_send sends len bytes of it. */
-static uint8_t *reply_begin(struct zn_dns_forwarder *fw, const struct fwd_client *cl,
-                            size_t max, struct zn_buf **b) {
+static uint8_t *reply_begin(struct zn_dns_forwarder *fw,
+                            const struct fwd_client *cl, size_t max,
+                            struct zn_buf **b) {
   *b = NULL;
   if (cl->kind == CL_TCP)
     return fw->scratch + 2;
@@ -92,9 +93,10 @@ void zn__fwd_build_opt(struct zn_dns_builder *b, bool do_bit) {
 /* A local answer to the query: rcode, and in zero mode the 0.0.0.0 / ::
  * record, or with tc an empty answer with TC set.  Built straight into
  * the send buffer. */
-static void answer_local_tc(struct zn_dns_forwarder *fw, const struct fwd_client *cl,
-                            const struct fwd_query *qr, uint8_t rcode, bool zero,
-                            bool tc) {
+static void answer_local_tc(struct zn_dns_forwarder *fw,
+                            const struct fwd_client *cl,
+                            const struct fwd_query *qr, uint8_t rcode,
+                            bool zero, bool tc) {
   struct zn_buf *b;
   uint8_t *p = reply_begin(fw, cl, FWD_LOCAL_MSG_MAX, &b);
   if (p == NULL)
@@ -127,7 +129,8 @@ static void answer_local_tc(struct zn_dns_forwarder *fw, const struct fwd_client
   reply_send(fw, cl, b, zn_dns_build_len(&bld));
 }
 
-static void answer_local(struct zn_dns_forwarder *fw, const struct fwd_client *cl,
+static void answer_local(struct zn_dns_forwarder *fw,
+                         const struct fwd_client *cl,
                          const struct fwd_query *qr, uint8_t rcode, bool zero) {
   answer_local_tc(fw, cl, qr, rcode, zero, false);
 }
@@ -135,8 +138,9 @@ static void answer_local(struct zn_dns_forwarder *fw, const struct fwd_client *c
 /* An answer with no records, rebuilt from what a pending entry remembers
  * (the query itself is long gone): SERVFAIL, or a truncated answer (TC)
  * that sends a UDP client to TCP. */
-void zn__fwd_answer_pending(struct zn_dns_forwarder *fw, const struct fwd_pending *p,
-                           uint8_t rcode, bool tc) {
+void zn__fwd_answer_pending(struct zn_dns_forwarder *fw,
+                            const struct fwd_pending *p, uint8_t rcode,
+                            bool tc) {
   struct zn_buf *b;
   uint8_t *buf = reply_begin(fw, &p->cl, FWD_LOCAL_MSG_MAX, &b);
   if (buf == NULL)
@@ -162,7 +166,8 @@ void zn__fwd_answer_pending(struct zn_dns_forwarder *fw, const struct fwd_pendin
   reply_send(fw, &p->cl, b, zn_dns_build_len(&bld));
 }
 
-static void servfail_pending(struct zn_dns_forwarder *fw, const struct fwd_pending *p) {
+static void servfail_pending(struct zn_dns_forwarder *fw,
+                             const struct fwd_pending *p) {
   zn__fwd_answer_pending(fw, p, ZN_DNS_RCODE_SERVFAIL, false);
 }
 
@@ -170,8 +175,9 @@ static void servfail_pending(struct zn_dns_forwarder *fw, const struct fwd_pendi
  * pending query's client, under the client's ID.  A UDP client that
  * cannot take that much gets a truncated answer instead, and asks us
  * again over TCP (where the cache has it by then). */
-void zn__fwd_answer_copy(struct zn_dns_forwarder *fw, const struct fwd_pending *p,
-                        const uint8_t *msg, size_t len) {
+void zn__fwd_answer_copy(struct zn_dns_forwarder *fw,
+                         const struct fwd_pending *p, const uint8_t *msg,
+                         size_t len) {
   if (p->cl.kind == CL_UDP && len > p->client_max) {
     fw->s.truncated_for_client++;
     zn__fwd_answer_pending(fw, p, ZN_DNS_RCODE_NOERROR, true);
@@ -199,7 +205,8 @@ static void pending_rearm(struct zn_dns_forwarder *fw) {
  * being served (tc_read, serve, forward, here, tc_resume): tc_read's
  * in_read flag stops that cycle at its first turn.
  * NOLINTNEXTLINE(misc-no-recursion): see tc_read's in_read guard */
-static void pending_release(struct zn_dns_forwarder *fw, struct fwd_pending *p) {
+static void pending_release(struct zn_dns_forwarder *fw,
+                            struct fwd_pending *p) {
   if (p->prev)
     p->prev->next = p->next;
   else
@@ -229,7 +236,8 @@ static void pending_release(struct zn_dns_forwarder *fw, struct fwd_pending *p) 
 
 /* A new entry with a fresh random ID (RFC 5452 9.2), at the young end of
  * the list; NULL if the table is full. */
-static struct fwd_pending *pending_new(struct zn_dns_forwarder *fw, uint64_t now) {
+static struct fwd_pending *pending_new(struct zn_dns_forwarder *fw,
+                                       uint64_t now) {
   struct fwd_pending *p = fw->free_pend;
   if (p == NULL)
     return NULL;
@@ -282,7 +290,8 @@ bool zn__fwd_question_is(const struct zn_dns_msg *m,
  * (or reports the failure) at once, instead of waiting out its own
  * timeout and retrying a forwarder that has already given up. */
 static void expire_pending(struct zn_stack *st, struct zn_timer *t) {
-  struct zn_dns_forwarder *fw = ZN_CONTAINER_OF(t, struct zn_dns_forwarder, timer);
+  struct zn_dns_forwarder *fw =
+      ZN_CONTAINER_OF(t, struct zn_dns_forwarder, timer);
   uint64_t now = zn_stack_now(st);
   while (fw->oldest && fw->oldest->deadline <= now) {
     struct fwd_pending *p = fw->oldest;
@@ -298,8 +307,9 @@ static void expire_pending(struct zn_stack *st, struct zn_timer *t) {
 /* Step 1: is this a query we serve?  Answers FORMERR/NOTIMP or drops, and
  * returns false, if not.  client_max starts at what the transport takes
  * without EDNS (512 for UDP, a whole message for TCP). */
-bool zn__fwd_check_query(struct zn_dns_forwarder *fw, const struct fwd_client *cl,
-                        const uint8_t *data, size_t len, struct fwd_query *qr) {
+bool zn__fwd_check_query(struct zn_dns_forwarder *fw,
+                         const struct fwd_client *cl, const uint8_t *data,
+                         size_t len, struct fwd_query *qr) {
   if (zn_dns_msg_init(&qr->m, data, len) != ZN_OK) {
     fw->s.dropped_short++;
     fw->s.dropped++;
@@ -347,7 +357,8 @@ bool zn__fwd_check_query(struct zn_dns_forwarder *fw, const struct fwd_client *c
  * client asks again over TCP, and gets it from the cache then.  The
  * library writes the client's ID, RD, CD and question case into it, and
  * every TTL lowered by the time it spent cached. */
-static bool serve_cached(struct zn_dns_forwarder *fw, const struct fwd_client *cl,
+static bool serve_cached(struct zn_dns_forwarder *fw,
+                         const struct fwd_client *cl,
                          const struct fwd_query *qr, uint64_t now) {
   struct zn_dns_cache_hit hit;
   if (fw->cache == NULL ||
@@ -429,15 +440,17 @@ static void forward(struct zn_dns_forwarder *fw, const struct fwd_client *cl,
 /* Steps 2 to 4 for a query that passed step 1.
  * NOLINTNEXTLINE(misc-no-recursion): see tc_read's in_read guard */
 void zn__fwd_serve(struct zn_dns_forwarder *fw, const struct fwd_client *cl,
-                  const struct zn_udp_dgram *d, const struct fwd_query *qr) {
+                   const struct zn_udp_dgram *d, const struct fwd_query *qr) {
   uint64_t now = zn_stack_now(fw->st);
   if (fw->cfg.blocklist &&
       zn_dns_blocklist_match(fw->cfg.blocklist, &qr->q.name)) {
-    bool zero = fw->cfg.block_zero && qr->q.qclass == ZN_DNS_CLASS_IN &&
-                (qr->q.qtype == ZN_DNS_TYPE_A || qr->q.qtype == ZN_DNS_TYPE_AAAA);
+    bool zero =
+        fw->cfg.block_zero && qr->q.qclass == ZN_DNS_CLASS_IN &&
+        (qr->q.qtype == ZN_DNS_TYPE_A || qr->q.qtype == ZN_DNS_TYPE_AAAA);
     fw->s.blocked++;
     answer_local(fw, cl, qr,
-                 fw->cfg.block_zero ? ZN_DNS_RCODE_NOERROR : ZN_DNS_RCODE_NXDOMAIN,
+                 fw->cfg.block_zero ? ZN_DNS_RCODE_NOERROR
+                                    : ZN_DNS_RCODE_NXDOMAIN,
                  zero);
     return;
   }
@@ -531,8 +544,6 @@ static void on_upstream_err(struct zn_udp_sock *s, void *arg, int err,
   fw->s.upstream_unreachable++;
 }
 
-
-
 /* ---- setup ---- */
 
 void zn_dns_forwarder_cfg_default(struct zn_dns_forwarder_cfg *cfg) {
@@ -571,9 +582,8 @@ static void piece_sizes(const struct zn_dns_forwarder_cfg *cfg, size_t sz[8]) {
 size_t zn_dns_forwarder_mem_size(const struct zn_dns_forwarder_cfg *cfg) {
   if (cfg == NULL || cfg->upstream.addr == 0 || cfg->pending_max == 0 ||
       cfg->pending_max > 65535 || cfg->tcp_clients > (1u << 16) ||
-      cfg->upstream_tcp_max > (1u << 16) ||
-      cfg->cache_entries > (1u << 20) || cfg->upstream_timeout_ms == 0 ||
-      cfg->tcp_idle_ms == 0)
+      cfg->upstream_tcp_max > (1u << 16) || cfg->cache_entries > (1u << 20) ||
+      cfg->upstream_timeout_ms == 0 || cfg->tcp_idle_ms == 0)
     return 0;
   size_t sz[8], total = 0;
   piece_sizes(cfg, sz);

@@ -34,7 +34,7 @@ enum { CL_UDP, CL_TCP };
 
 struct fwd_client {
   uint8_t kind;
-  uint32_t addr;      /* CL_UDP */
+  uint32_t addr; /* CL_UDP */
   uint16_t port;
   uint32_t slot, gen; /* CL_TCP */
 };
@@ -63,11 +63,11 @@ struct fwd_pending {
  * buffer was last empty).  Slots come from a table of cfg.tcp_clients. */
 struct fwd_tclient {
   struct zn_dns_forwarder *fw;
-  struct zn_tcp_conn *c; /* NULL: the slot is free */
-  uint32_t gen;          /* bumped when the slot is freed */
+  struct zn_tcp_conn *c;         /* NULL: the slot is free */
+  uint32_t gen;                  /* bumped when the slot is freed */
   struct zn_dns_tcp_decoder dec; /* into FWD_TCP_QUERY_MAX bytes */
-  uint32_t inflight;     /* forwarded, not answered yet */
-  uint8_t *out;          /* FWD_TCP_OUT_MAX bytes */
+  uint32_t inflight;             /* forwarded, not answered yet */
+  uint8_t *out;                  /* FWD_TCP_OUT_MAX bytes */
   size_t out_off, out_len;
   uint32_t nout;
   bool eof, closing, in_read;
@@ -80,8 +80,8 @@ struct fwd_tclient {
  * with its length prefix, then the answer read through `dec`. */
 struct fwd_upconn {
   struct zn_dns_forwarder *fw;
-  struct zn_tcp_conn *c;  /* NULL: the slot is free */
-  struct fwd_pending *p;  /* NULL once the query is done with */
+  struct zn_tcp_conn *c; /* NULL: the slot is free */
+  struct fwd_pending *p; /* NULL once the query is done with */
   uint8_t q[2 + FWD_LOCAL_MSG_MAX];
   size_t qlen, qoff;
   struct zn_dns_tcp_decoder dec; /* into ZN_DNS_MSG_MAX bytes */
@@ -106,7 +106,7 @@ struct zn_dns_forwarder {
   struct fwd_tclient *tc; /* cfg.tcp_clients slots */
   uint32_t tc_active;
   struct fwd_tclient *free_tc;
-  struct fwd_upconn *uc;  /* cfg.upstream_tcp_max slots */
+  struct fwd_upconn *uc; /* cfg.upstream_tcp_max slots */
   struct fwd_upconn *free_uc;
   uint8_t *scratch; /* 2 + ZN_DNS_MSG_MAX: a TCP answer being built */
   struct zn_dns_forwarder_stats s;
@@ -134,9 +134,8 @@ void zn__fwd_answer_copy(struct zn_dns_forwarder *fw,
                          const struct fwd_pending *p, const uint8_t *msg,
                          size_t len);
 void zn__fwd_pending_done(struct zn_dns_forwarder *fw, struct fwd_pending *p);
-void zn__fwd_cache_put(struct zn_dns_forwarder *fw,
-                       const struct fwd_pending *p, const struct zn_dns_msg *m,
-                       uint64_t now);
+void zn__fwd_cache_put(struct zn_dns_forwarder *fw, const struct fwd_pending *p,
+                       const struct zn_dns_msg *m, uint64_t now);
 bool zn__fwd_question_is(const struct zn_dns_msg *m,
                          const struct fwd_pending *p);
 
@@ -144,8 +143,8 @@ bool zn__fwd_question_is(const struct zn_dns_msg *m,
 extern const struct zn_tcp_callbacks zn__fwd_listener_cbs;
 struct fwd_tclient *zn__fwd_tclient_of(struct zn_dns_forwarder *fw,
                                        const struct fwd_client *cl);
-void zn__fwd_tc_answer(struct zn_dns_forwarder *fw,
-                       const struct fwd_client *cl, size_t len);
+void zn__fwd_tc_answer(struct zn_dns_forwarder *fw, const struct fwd_client *cl,
+                       size_t len);
 void zn__fwd_tc_resume(struct fwd_tclient *tc);
 void zn__fwd_tc_idle(struct zn_stack *st, struct zn_timer *t);
 void zn__fwd_build_opt(struct zn_dns_builder *b, bool do_bit);

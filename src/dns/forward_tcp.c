@@ -32,8 +32,8 @@ static void tc_close(struct fwd_tclient *tc) {
 /* Write what waits, in order, as far as the send buffer takes it. */
 static void tc_flush(struct fwd_tclient *tc) {
   while (tc->out_off < tc->out_len && !tc->closing) {
-    long w = zn_tcp_write(tc->c, tc->out + tc->out_off,
-                          tc->out_len - tc->out_off);
+    long w =
+        zn_tcp_write(tc->c, tc->out + tc->out_off, tc->out_len - tc->out_off);
     if (w == ZN_EAGAIN)
       return; /* on_writable */
     if (w < 0) {
@@ -51,8 +51,8 @@ static void tc_flush(struct fwd_tclient *tc) {
  * take now waits, in order, in the client's out buffer.  Answers to
  * pipelined queries go out as they come (RFC 7766 6.2.1.1: the client
  * matches them by ID). */
-void zn__fwd_tc_answer(struct zn_dns_forwarder *fw,
-                       const struct fwd_client *cl, size_t len) {
+void zn__fwd_tc_answer(struct zn_dns_forwarder *fw, const struct fwd_client *cl,
+                       size_t len) {
   struct fwd_tclient *tc = zn__fwd_tclient_of(fw, cl);
   if (tc == NULL) {
     fw->s.tcp_answer_dropped++;
@@ -137,9 +137,8 @@ static void tc_read(struct fwd_tclient *tc) {
         fw->s.tcp_queries++;
         fw->s.received++;
         zn_timer_start_in(fw->st, &tc->idle, fw->tcp_idle_ns);
-        struct fwd_client cl = {.kind = CL_TCP,
-                                .slot = (uint32_t)(tc - fw->tc),
-                                .gen = tc->gen};
+        struct fwd_client cl = {
+            .kind = CL_TCP, .slot = (uint32_t)(tc - fw->tc), .gen = tc->gen};
         struct fwd_query qr;
         if (zn__fwd_check_query(fw, &cl, tc->dec.buf, tc->dec.need, &qr))
           zn__fwd_serve(fw, &cl, NULL, &qr);
@@ -293,9 +292,8 @@ static void uc_answer(struct fwd_upconn *u) {
   struct zn_dns_msg m;
   if (p == NULL)
     return;
-  if (zn_dns_msg_init(&m, u->dec.buf, u->dec.need) != ZN_OK ||
-      !zn_dns_qr(&m) || zn_dns_id(&m) != p->new_id ||
-      !zn__fwd_question_is(&m, p)) {
+  if (zn_dns_msg_init(&m, u->dec.buf, u->dec.need) != ZN_OK || !zn_dns_qr(&m) ||
+      zn_dns_id(&m) != p->new_id || !zn__fwd_question_is(&m, p)) {
     fw->s.upstream_mismatch++;
     uc_fail(u);
     return;
@@ -416,8 +414,8 @@ bool zn__fwd_tcp_fallback(struct zn_dns_forwarder *fw, struct fwd_pending *p) {
   u->qoff = 0;
   zn_dns_tcp_decoder_init(&u->dec, u->dec.buf, ZN_DNS_MSG_MAX);
   u->c = NULL;
-  if (zn_tcp_connect(fw->st, fw->up_addr, fw->up_port, &upconn_cbs, u,
-                     &u->c) != ZN_OK) {
+  if (zn_tcp_connect(fw->st, fw->up_addr, fw->up_port, &upconn_cbs, u, &u->c) !=
+      ZN_OK) {
     u->c = NULL;
     fw->s.tcp_fallback_busy++;
     return false;
@@ -428,7 +426,6 @@ bool zn__fwd_tcp_fallback(struct zn_dns_forwarder *fw, struct fwd_pending *p) {
   fw->s.tcp_fallback++;
   return true;
 }
-
 
 /* At the end: reset the connections still open (no poll follows, so no
  * on_closed runs: their slots are simply dropped). */

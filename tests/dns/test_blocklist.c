@@ -3,9 +3,9 @@
  * comments, local names, bad tokens counted); a full set; measuring. */
 #include <stdlib.h>
 
-#include "zt.h"
 #include "znet/dns.h"
 #include "znet/err.h"
+#include "zt.h"
 
 static const uint8_t key[16] = {9, 8, 7, 6, 5, 4, 3, 2, 1};
 
@@ -52,7 +52,7 @@ ZT_TEST(test_match) {
   ZT_CHECK(blocked(bl, "ads.example.com"));
   ZT_CHECK(blocked(bl, "ADS.Example.COM"));
   ZT_CHECK(blocked(bl, "x.y.ads.example.com"));
-  ZT_CHECK(!blocked(bl, "example.com"));     /* the parent is not */
+  ZT_CHECK(!blocked(bl, "example.com"));        /* the parent is not */
   ZT_CHECK(!blocked(bl, "badads.example.com")); /* nor a lookalike */
   ZT_CHECK(!blocked(bl, "com"));
   ZT_CHECK(!blocked(bl, "."));
@@ -95,7 +95,7 @@ ZT_TEST(test_list_text) {
   ZT_EQ(st.added, 9);
   ZT_EQ(st.duplicates, 1); /* A.TEST */
   ZT_EQ(st.ignored, 3);
-  ZT_EQ(st.invalid, 2);    /* bad!name, too..dots */
+  ZT_EQ(st.invalid, 2); /* bad!name, too..dots */
   ZT_EQ(st.full, 0);
   ZT_EQ(nrejects, 2);
   ZT_EQ(last_line, 14);

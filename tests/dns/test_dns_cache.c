@@ -3,12 +3,13 @@
  * stored and written back with their TTLs aged. */
 #include <stdlib.h>
 
-#include "zt.h"
 #include "znet/dns.h"
 #include "znet/err.h"
 #include "znet/time.h"
+#include "zt.h"
 
-static const uint8_t key[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+static const uint8_t key[16] = {1, 2,  3,  4,  5,  6,  7,  8,
+                                9, 10, 11, 12, 13, 14, 15, 16};
 
 static struct zn_dns_cache *new_cache(uint32_t entries, uint32_t value_size,
                                       uint32_t max_ttl, void **mem) {
@@ -21,7 +22,8 @@ static struct zn_dns_cache *new_cache(uint32_t entries, uint32_t value_size,
   return c;
 }
 
-static void mkkey(struct zn_dns_cache_key *k, const char *name, uint16_t qtype) {
+static void mkkey(struct zn_dns_cache_key *k, const char *name,
+                  uint16_t qtype) {
   memset(k, 0, sizeof(*k));
   zn_dns_name_from_text(&k->name, name, strlen(name));
   k->qtype = qtype;
@@ -187,8 +189,8 @@ ZT_TEST(test_collisions) {
 
 static size_t response(uint8_t *buf, size_t cap, const char *qname,
                        uint8_t rcode, uint32_t ttl, bool soa, bool opt) {
-  struct zn_dns_hdr h = {.id = 0x1234, .qr = true, .rd = true, .ra = true,
-                         .rcode = rcode};
+  struct zn_dns_hdr h = {
+      .id = 0x1234, .qr = true, .rd = true, .ra = true, .rcode = rcode};
   struct zn_dns_builder b;
   struct zn_dns_name n;
   struct zn_dns_rdata rd;
@@ -200,8 +202,7 @@ static size_t response(uint8_t *buf, size_t cap, const char *qname,
     rd.u.a = 0x0a000001;
     zn_dns_build_rr(&b, ZN_DNS_SEC_ANSWER, &n, ZN_DNS_CLASS_IN, ttl, &rd);
     rd.u.a = 0x0a000002;
-    zn_dns_build_rr(&b, ZN_DNS_SEC_ANSWER, &n, ZN_DNS_CLASS_IN, ttl + 100,
-                    &rd);
+    zn_dns_build_rr(&b, ZN_DNS_SEC_ANSWER, &n, ZN_DNS_CLASS_IN, ttl + 100, &rd);
   }
   if (soa) {
     memset(&rd, 0, sizeof(rd));
@@ -222,16 +223,21 @@ static size_t response(uint8_t *buf, size_t cap, const char *qname,
 ZT_TEST(test_msg_ttl) {
   uint8_t buf[512];
   struct zn_dns_msg m;
-  zn_dns_msg_init(&m, buf, response(buf, sizeof(buf), "a.test", 0, 50, false, true));
+  zn_dns_msg_init(&m, buf,
+                  response(buf, sizeof(buf), "a.test", 0, 50, false, true));
   ZT_EQ(zn_dns_msg_cache_ttl(&m), 50);
   /* Negative: the SOA's MINIMUM (30 < its TTL 300); without SOA: never. */
-  zn_dns_msg_init(&m, buf, response(buf, sizeof(buf), "a.test", 3, 0, true, false));
+  zn_dns_msg_init(&m, buf,
+                  response(buf, sizeof(buf), "a.test", 3, 0, true, false));
   ZT_EQ(zn_dns_msg_cache_ttl(&m), 30);
-  zn_dns_msg_init(&m, buf, response(buf, sizeof(buf), "a.test", 3, 0, false, false));
+  zn_dns_msg_init(&m, buf,
+                  response(buf, sizeof(buf), "a.test", 3, 0, false, false));
   ZT_EQ(zn_dns_msg_cache_ttl(&m), 0);
-  zn_dns_msg_init(&m, buf, response(buf, sizeof(buf), "a.test", 0, 0, true, false));
+  zn_dns_msg_init(&m, buf,
+                  response(buf, sizeof(buf), "a.test", 0, 0, true, false));
   ZT_EQ(zn_dns_msg_cache_ttl(&m), 30); /* NODATA */
-  zn_dns_msg_init(&m, buf, response(buf, sizeof(buf), "a.test", 2, 0, true, false));
+  zn_dns_msg_init(&m, buf,
+                  response(buf, sizeof(buf), "a.test", 2, 0, true, false));
   ZT_EQ(zn_dns_msg_cache_ttl(&m), 0); /* SERVFAIL */
   size_t n = response(buf, sizeof(buf), "a.test", 0, 50, false, false);
   buf[2] |= ZN_DNS_F_TC >> 8;

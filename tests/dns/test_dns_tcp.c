@@ -3,9 +3,9 @@
  * buffer; the encoder. */
 #include <stdlib.h>
 
-#include "zt.h"
 #include "znet/dns.h"
 #include "znet/err.h"
+#include "zt.h"
 
 /* A stream of n messages of lengths len[i], message i filled with i+1. */
 static size_t stream(uint8_t *out, const size_t *len, size_t n) {

@@ -10,7 +10,7 @@
 
 /* ---- the upstream on B:53 ---- */
 
-static int nupstream;      /* queries the upstream saw */
+static int nupstream;       /* queries the upstream saw */
 static uint16_t last_up_id; /* the ID of the latest */
 
 static void upstream(struct zn_udp_sock *s, void *arg,
@@ -44,13 +44,11 @@ static void upstream(struct zn_udp_sock *s, void *arg,
     zn_dns_name_from_text(&rd.u.soa.mname, "ns.test", 7);
     zn_dns_name_from_text(&rd.u.soa.rname, "root.test", 9);
     rd.u.soa.minimum = 30;
-    zn_dns_build_rr(&b, ZN_DNS_SEC_AUTHORITY, &zone, ZN_DNS_CLASS_IN, 300,
-                    &rd);
+    zn_dns_build_rr(&b, ZN_DNS_SEC_AUTHORITY, &zone, ZN_DNS_CLASS_IN, 300, &rd);
   } else {
     rd.type = ZN_DNS_TYPE_A;
     rd.u.a = ZN_IPV4(10, 9, 9, 9);
-    zn_dns_build_rr(&b, ZN_DNS_SEC_ANSWER, &qu.name, ZN_DNS_CLASS_IN, 100,
-                    &rd);
+    zn_dns_build_rr(&b, ZN_DNS_SEC_ANSWER, &qu.name, ZN_DNS_CLASS_IN, 100, &rd);
   }
   zn_udp_sendto(s, d->src, d->sport, out, zn_dns_build_len(&b));
 }
@@ -285,8 +283,7 @@ static bool tcp_closed;
 static void cli_readable(struct zn_tcp_conn *c, void *arg) {
   (void)arg;
   long n;
-  while ((n = zn_tcp_read(c, tcp_in + tcp_len, sizeof(tcp_in) - tcp_len)) >
-         0)
+  while ((n = zn_tcp_read(c, tcp_in + tcp_len, sizeof(tcp_in) - tcp_len)) > 0)
     tcp_len += (size_t)n;
   if (n == 0)
     tcp_closed = true;
