@@ -116,7 +116,7 @@ load_blocklist(const char *file, const char **block, size_t nblock, void **mem,
   }
   struct reject_ctx rc = {.file = file, .shown = 0};
   if (text)
-    (void)zn_dns_blocklist_parse(bl, text, len, ls, on_reject, &rc);
+    (void)zn_dns_blocklist_parse(bl, text, len, on_reject, &rc, ls);
   rc.file = "--block";
   for (size_t i = 0; i < nblock; i++)
     if (zn_dns_blocklist_add_text(bl, block[i], strlen(block[i]), ls) ==

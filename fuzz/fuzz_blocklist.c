@@ -24,7 +24,7 @@ static struct zn_dns_blocklist *load(const char *text, size_t len, void **mem,
   FZ_CHECK(*mem != NULL);
   FZ_CHECK(zn_dns_blocklist_init(&cfg, key, *mem, need, &bl) == ZN_OK);
   memset(st, 0, sizeof(*st));
-  FZ_CHECK(zn_dns_blocklist_parse(bl, text, len, st, NULL, NULL) == ZN_OK);
+  FZ_CHECK(zn_dns_blocklist_parse(bl, text, len, NULL, NULL, st) == ZN_OK);
   return bl;
 }
 
@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   FZ_CHECK(zn_dns_blocklist_count(bl) == st.added);
   /* The second load into the same set: everything added is a duplicate. */
   memset(&again, 0, sizeof(again));
-  FZ_CHECK(zn_dns_blocklist_parse(bl, text, size, &again, NULL, NULL) == ZN_OK);
+  FZ_CHECK(zn_dns_blocklist_parse(bl, text, size, NULL, NULL, &again) == ZN_OK);
   FZ_CHECK(again.added == 0 && again.full == 0);
   FZ_CHECK(again.duplicates == st.added + st.duplicates);
   FZ_CHECK(again.invalid == st.invalid && again.ignored == st.ignored);

@@ -174,7 +174,7 @@ static struct zn_dns_blocklist *blocklist(void *mem, size_t len) {
   FZ_CHECK(zn_dns_blocklist_mem_size(&cfg) <= len);
   FZ_CHECK(zn_dns_blocklist_init(&cfg, key, mem, len, &bl) == ZN_OK);
   memset(&st, 0, sizeof(st));
-  zn_dns_blocklist_parse(bl, list, sizeof(list) - 1, &st, NULL, NULL);
+  zn_dns_blocklist_parse(bl, list, sizeof(list) - 1, NULL, NULL, &st);
   return bl;
 }
 

@@ -710,8 +710,8 @@ int zn_dns_blocklist_add_text(struct zn_dns_blocklist *bl, const char *tok,
  * NULL) is told about each rejected token.  Returns ZN_OK, or ZN_ENOSPC if
  * some names found no room (st->full says how many). */
 int zn_dns_blocklist_parse(struct zn_dns_blocklist *bl, const char *text,
-                           size_t len, struct zn_dns_blocklist_stats *st,
-                           zn_dns_blocklist_reject_cb reject, void *arg);
+                           size_t len, zn_dns_blocklist_reject_cb reject,
+                           void *arg, struct zn_dns_blocklist_stats *st);
 
 /* True if n or a zone above it is in the set (the root alone never is). */
 bool zn_dns_blocklist_match(const struct zn_dns_blocklist *bl,

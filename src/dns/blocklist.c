@@ -222,8 +222,8 @@ static size_t strip_comment(const char *line, size_t len) {
 }
 
 int zn_dns_blocklist_parse(struct zn_dns_blocklist *bl, const char *text,
-                           size_t len, struct zn_dns_blocklist_stats *st,
-                           zn_dns_blocklist_reject_cb reject, void *arg) {
+                           size_t len, zn_dns_blocklist_reject_cb reject,
+                           void *arg, struct zn_dns_blocklist_stats *st) {
   int status = ZN_OK;
   size_t at = 0;
   while (at < len) {

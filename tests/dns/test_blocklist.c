@@ -20,7 +20,7 @@ static struct zn_dns_blocklist *load(const char *text, uint32_t extra,
   memset(st, 0, sizeof(*st));
   if (*mem == NULL || zn_dns_blocklist_init(&cfg, key, *mem, len, &bl) != ZN_OK)
     return NULL;
-  if (zn_dns_blocklist_parse(bl, text, strlen(text), st, NULL, NULL) != ZN_OK)
+  if (zn_dns_blocklist_parse(bl, text, strlen(text), NULL, NULL, st) != ZN_OK)
     return NULL;
   return bl;
 }
@@ -88,7 +88,7 @@ ZT_TEST(test_list_text) {
   struct zn_dns_blocklist_stats st;
   memset(&st, 0, sizeof(st));
   nrejects = 0;
-  ZT_EQ(zn_dns_blocklist_parse(bl, text, strlen(text), &st, on_reject, NULL),
+  ZT_EQ(zn_dns_blocklist_parse(bl, text, strlen(text), on_reject, NULL, &st),
         ZN_OK);
   ZT_EQ(st.lines, 15);
   /* a b c wild d ok e 1.2.3.4.5 last (a host name by its characters) */
@@ -139,7 +139,7 @@ ZT_TEST(test_add_text_and_full) {
   void *mem2 = malloc(len);
   ZT_REQUIRE(zn_dns_blocklist_init(&tiny, key, mem2, len, &bl) == ZN_OK);
   memset(&st, 0, sizeof(st));
-  ZT_EQ(zn_dns_blocklist_parse(bl, "a.test\nbb.test\n", 15, &st, NULL, NULL),
+  ZT_EQ(zn_dns_blocklist_parse(bl, "a.test\nbb.test\n", 15, NULL, NULL, &st),
         ZN_ENOSPC);
   ZT_EQ(st.added, 1);
   ZT_EQ(st.full, 1);

@@ -103,7 +103,7 @@ static void setup_list(struct fix *f, bool zero, bool with_list) {
   zn_dns_blocklist_init(&bc, key, f->blmem, n, &f->bl);
   struct zn_dns_blocklist_stats st;
   memset(&st, 0, sizeof(st));
-  zn_dns_blocklist_parse(f->bl, list, sizeof(list) - 1, &st, NULL, NULL);
+  zn_dns_blocklist_parse(f->bl, list, sizeof(list) - 1, NULL, NULL, &st);
   struct zn_dns_forwarder_cfg fc;
   zn_dns_forwarder_cfg_default(&fc);
   fc.upstream.addr = IP_B;
