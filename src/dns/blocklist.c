@@ -121,7 +121,10 @@ static size_t find_char(const char *t, size_t len, char c) {
   return i;
 }
 
-static char fold(char c) { return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c; }
+static unsigned char fold(char ch) {
+  unsigned char c = (unsigned char)ch;
+  return c >= 'A' && c <= 'Z' ? (unsigned char)(c | 0x20) : c;
+}
 
 /* t[0..len) equals the NUL-terminated s, ignoring ASCII case. */
 static bool text_eq(const char *t, size_t len, const char *s) {
@@ -149,7 +152,7 @@ static bool local_name(const char *t, size_t len) {
 /* Host names only: letters, digits, '-', '_', dots. */
 static bool hostname_chars(const char *t, size_t len) {
   for (size_t i = 0; i < len; i++) {
-    char c = fold(t[i]);
+    unsigned char c = fold(t[i]);
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
           c == '_' || c == '.'))
       return false;

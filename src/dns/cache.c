@@ -285,7 +285,8 @@ static uint32_t walk_ttls(const struct zn_dns_msg *m, uint8_t *offs,
       soa = true;
     }
     if (offs)
-      zn_wr16(offs + 2u * *nttl, (uint16_t)(rr.rdoff - 6)); /* TTL field */
+      zn_wr16(offs + (size_t)2 * *nttl,
+              (uint16_t)(rr.rdoff - 6)); /* TTL field */
     (*nttl)++;
   }
   if (err != ZN_EOF)
@@ -370,7 +371,7 @@ size_t zn_dns_cache_write_msg(const struct zn_dns_cache_hit *hit,
                               (zn_dns_flags(query) & keep)));
   copy_question_case(buf, len, query);
   for (uint16_t i = 0; i < nttl; i++) {
-    uint16_t off = zn_rd16(offs + 2u * i);
+    uint16_t off = zn_rd16(offs + (size_t)2 * i);
     uint32_t ttl = zn_rd32(buf + off);
     if (ttl & 0x80000000u)
       ttl = 0; /* RFC 2181 8 */
