@@ -5,7 +5,7 @@
  *     static const struct ex_opt opts[] = {           // the program's flags
  *         {"port", 0, EX_U16, offsetof(struct my_opts, port), 1, 65535,
  *          .arg = "N", .help = "serve on port N (default 7)"},
- *         {NULL}};
+ *         {.name = NULL}};
  *     struct ex_prog prog = {.name = "znet-echo", .synopsis = "...",
  *                            .summary = "...", .opts = opts, .arg = &mine};
  *     ex_opts_default(&h.o);

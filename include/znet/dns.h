@@ -540,8 +540,8 @@ int zn_dns_cache_init(const struct zn_dns_cache_cfg *cfg,
 /* Store len bytes at value for key, for ttl seconds (cut to max_ttl) from
  * now, replacing the entry of the same key if there is one, else evicting
  * the least recently used one if the cache is full.  The entry becomes
- * the most recently used.  Errors (nothing changed): ZN_EINVAL (ttl 0),
- * ZN_EMSGSIZE (len above value_size). */
+ * the most recently used.  Errors (nothing changed): ZN_EINVAL (ttl 0, or
+ * a max_ttl of 0), ZN_EMSGSIZE (len above value_size). */
 int zn_dns_cache_put(struct zn_dns_cache *c, const struct zn_dns_cache_key *k,
                      uint32_t ttl, uint64_t now, const void *value,
                      size_t len);
