@@ -399,9 +399,10 @@ static const struct ex_opt common_opts[] = {
 
 /* ---- walking the tables ---- */
 
-/* "--name", or "-c" for a flag with only a short name. */
-static const char *flag_text(const struct ex_opt *d, char *buf, size_t size) {
-  if (d->name[0] != '\0')
+/* "--name", or "-c" for a flag given (or only known) by its letter. */
+static const char *flag_text(const struct ex_opt *d, bool letter, char *buf,
+                             size_t size) {
+  if (d->name[0] != '\0' && !(letter && d->short_name))
     (void)snprintf(buf, size, "--%s", d->name);
   else
     (void)snprintf(buf, size, "-%c", d->short_name);
@@ -409,10 +410,10 @@ static const char *flag_text(const struct ex_opt *d, char *buf, size_t size) {
 }
 
 /* The usual one-line error for a bad value; exits 2. */
-static void bad_value(const char *prog, const struct ex_opt *d,
+static void bad_value(const char *prog, const struct ex_opt *d, bool letter,
                       const char *val) {
   char flag[64], want[128];
-  flag_text(d, flag, sizeof(flag));
+  flag_text(d, letter, flag, sizeof(flag));
   if (d->want) {
     (void)snprintf(want, sizeof(want), "%s", d->want);
   } else if (d->kind == EX_CHOICE) {
@@ -447,9 +448,9 @@ static int parse_choice(const struct ex_opt *d, const char *val, int *out) {
   return -1;
 }
 
-/* Store flag d's value val into base. */
-static void apply(const char *prog, const struct ex_opt *d, void *base,
-                  const char *val) {
+/* Store flag d's value val into base; `letter`: given as -X. */
+static void apply(const char *prog, const struct ex_opt *d, bool letter,
+                  void *base, const char *val) {
   uint8_t *at = (uint8_t *)base + d->off;
   uint32_t u;
   uint64_t v;
@@ -483,7 +484,8 @@ static void apply(const char *prog, const struct ex_opt *d, void *base,
   case EX_STR:
     if (*val == '\0') {
       char flag[64];
-      ex_usage_error(prog, "empty %s", flag_text(d, flag, sizeof(flag)));
+      ex_usage_error(prog, "empty %s file name",
+                     flag_text(d, letter, flag, sizeof(flag)));
     }
     *(const char **)(void *)at = val;
     break;
@@ -497,7 +499,7 @@ static void apply(const char *prog, const struct ex_opt *d, void *base,
     break;
   }
   if (rc != 0)
-    bad_value(prog, d, val);
+    bad_value(prog, d, letter, val);
 }
 
 /* One help entry: the flag and its value's name, then the help text from
@@ -630,7 +632,7 @@ int ex_parse(struct ex_opts *o, int argc, char **argv,
         ex_usage_error(prog->name, "bad option '-%c'", optopt);
       ex_usage_error(prog->name, "bad option '%s'", argv[optind - 1]);
     }
-    apply(prog->name, d, bases[t], optarg);
+    apply(prog->name, d, c < EX_LONG, bases[t], optarg);
   }
   if (!prog->no_common)
     check_common(o, prog);

@@ -117,7 +117,7 @@ enum ex_kind {
   EX_SECONDS, /* decimal seconds ("0.5"), min..max ns; uint64_t ns */
   EX_MS,      /* decimal milliseconds ("1.5"), min..max ms; uint64_t ns */
   EX_PCT,     /* a percentage 0..100 with decimals; uint32_t ppm */
-  EX_STR,     /* a non-empty string; const char * (into argv) */
+  EX_STR,     /* a non-empty file name; const char * (into argv) */
   EX_CHOICE,  /* one of `choices` (ASCII case ignored); int, its value */
   EX_FN,      /* parsed by fn; takes a value iff `arg` names one */
   EX_DOC,     /* no flag: a help line (an argument, a second form, a

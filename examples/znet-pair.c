@@ -87,7 +87,7 @@ static const struct ex_opt pair_flags[] = {
      .arg = "SECONDS", .want = "seconds >= 0.001",
      .help = "interval between requests (default 1)"},
     {"timeout", 'W', EX_SECONDS, OFF(timeout_ns), 0, ZN_SEC(86400),
-     .arg = "SECONDS",
+     .arg = "SECONDS", .want = "seconds",
      .help = "wait for replies after the last request (default 2)"},
     {"loss", 0, EX_U32, OFF(loss_pct), 0, 100, .arg = "PERCENT",
      .help = "drop this share of A's frames, both ways (fault\ninjector, "
