@@ -54,13 +54,12 @@ static void on_client(struct zn_udp_sock *s, void *arg,
   FZ_CHECK(d->len >= ZN_DNS_HDR_LEN && (d->data[2] & 0x80));
 }
 
+/* arg is the slot that holds c (or NULL for the listener); a slot may
+ * hold a newer connection by now (up_conn, after a second accept). */
 static void nop_closed(struct zn_tcp_conn *c, void *arg) {
-  (void)c;
-  for (int i = 0; i < MAX_CLI; i++)
-    if (arg == &conns[i])
-      conns[i] = NULL;
-  if (arg == &up_conn)
-    up_conn = NULL;
+  struct zn_tcp_conn **slot = arg;
+  if (slot && *slot == c)
+    *slot = NULL;
 }
 
 static void drain(struct zn_tcp_conn *c, void *arg) {
