@@ -12,112 +12,21 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 volatile int ex_stop;
 
 /* Long-only flags get values above any character. */
-enum {
-  OPT_NETIF = 0x100,
-  OPT_IPV4,
-  OPT_GATEWAY,
-  OPT_MAC,
-  OPT_CAPTURE,
-  OPT_LOG,
-  OPT_ARP,
-  OPT_BUFS,
-  OPT_BIGBUFS,
-  OPT_NO_OFFLOAD,
-  OPT_SEED,
-  OPT_FAULT_DELAY,
-  OPT_FAULT_JITTER,
-  OPT_FAULT_REORDER,
-  OPT_FAULT_REORDER_DELAY,
-  OPT_FAULT_LOSS,
-  OPT_FAULT_DUP,
-  OPT_FAULT_SEED,
-  OPT_TCP_CONNS,
-  OPT_TCP_SNDBUF,
-  OPT_TCP_RCVBUF,
-  OPT_TCP_CC,
-  OPT_COMMON_LAST = OPT_TCP_CC,
-};
-
 /* A reordered frame is held back this much longer than the others unless
  * --fault-reorder-delay says otherwise. */
 #define EX_FAULT_REORDER_MS 5u
 #define EX_MAX_FAULT_MS 10000u
-
-static const struct option common_opts[] = {
-    {"netif", required_argument, NULL, OPT_NETIF},
-    {"ipv4", required_argument, NULL, OPT_IPV4},
-    {"gateway", required_argument, NULL, OPT_GATEWAY},
-    {"mac", required_argument, NULL, OPT_MAC},
-    {"capture", required_argument, NULL, OPT_CAPTURE},
-    {"log", required_argument, NULL, OPT_LOG},
-    {"arp", required_argument, NULL, OPT_ARP},
-    {"bufs", required_argument, NULL, OPT_BUFS},
-    {"bigbufs", required_argument, NULL, OPT_BIGBUFS},
-    {"no-offload", no_argument, NULL, OPT_NO_OFFLOAD},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"fault-delay", required_argument, NULL, OPT_FAULT_DELAY},
-    {"fault-jitter", required_argument, NULL, OPT_FAULT_JITTER},
-    {"fault-reorder", required_argument, NULL, OPT_FAULT_REORDER},
-    {"fault-reorder-delay", required_argument, NULL, OPT_FAULT_REORDER_DELAY},
-    {"fault-loss", required_argument, NULL, OPT_FAULT_LOSS},
-    {"fault-dup", required_argument, NULL, OPT_FAULT_DUP},
-    {"fault-seed", required_argument, NULL, OPT_FAULT_SEED},
-    {"tcp-conns", required_argument, NULL, OPT_TCP_CONNS},
-    {"tcp-sndbuf", required_argument, NULL, OPT_TCP_SNDBUF},
-    {"tcp-rcvbuf", required_argument, NULL, OPT_TCP_RCVBUF},
-    {"tcp-cc", required_argument, NULL, OPT_TCP_CC},
-    {"help", no_argument, NULL, 'h'},
-};
-
-#define N_COMMON (sizeof(common_opts) / sizeof(common_opts[0]))
-#define MAX_EXTRA 16
-
-static const char common_help[] =
-    "  --netif tap:NAME              attach to (or create) TAP device NAME\n"
-    "  --netif pcap:IN.pcap[,out=OUT.pcap]\n"
-    "                                replay a capture; write what the stack\n"
-    "                                sends to OUT.pcap\n"
-    "  --ipv4 ADDR/PREFIX            the stack's address (e.g. 10.0.0.2/24)\n"
-    "  --gateway ADDR                default gateway (on the prefix)\n"
-    "  --mac MAC                     hardware address (default: the netif's,\n"
-    "                                or a random locally administered one)\n"
-    "  --capture FILE.pcap           write every frame in and out to FILE\n"
-    "  --log LEVEL                   error|warn|info|debug|trace (default "
-    "info)\n"
-    "  --arp IP=MAC                  static ARP entry (repeatable)\n"
-    "  --bufs N                      frame buffers in the pool (default 512)\n"
-    "  --bigbufs N                   64 KiB buffers, for TAP offloads (TSO and\n"
-    "                                coalesced receive; default 16)\n"
-    "  --no-offload                  TAP: plain frames, no checksum/TSO offloads\n"
-    "  --seed HEX                    fixed 64-hex-digit seed (default: "
-    "getrandom)\n"
-    "  --tcp-conns N                 TCP connections in the table, all "
-    "states\n"
-    "                                (default 64)\n"
-    "  --tcp-sndbuf BYTES            TCP send buffer per connection "
-    "(default 128K)\n"
-    "  --tcp-rcvbuf BYTES            TCP receive window per connection "
-    "(default 128K)\n"
-    "  --tcp-cc cubic|newreno        TCP congestion control (default "
-    "cubic)\n"
-    "  Fault injection between the stack and the netif, both directions "
-    "(seeded):\n"
-    "  --fault-loss PCT              drop this share of frames (e.g. 1, "
-    "0.5)\n"
-    "  --fault-dup PCT               duplicate this share of frames\n"
-    "  --fault-delay MS              delay every frame by MS\n"
-    "  --fault-jitter MS             plus 0..MS more, uniformly (reorders "
-    "too)\n"
-    "  --fault-reorder PCT           hold this share of frames back longer\n"
-    "  --fault-reorder-delay MS      by this much (default 5)\n"
-    "  --fault-seed N                the injector's seed (default 1)\n"
-    "  -h, --help                    this help\n";
+#define EX_MAX_OPTS 64  /* flags of a program and the shared ones */
+#define EX_LONG 0x1000  /* getopt value of flag i of table t: + t * 0x100 + i */
+#define EX_HELP_COL 32  /* where help text starts */
 
 void ex_usage_error(const char *prog, const char *fmt, ...) {
   va_list ap;
@@ -291,7 +200,8 @@ void ex_set_pcap(struct ex_opts *o, const char *in, const char *out) {
   (void)snprintf(o->netif_text, sizeof(o->netif_text), "pcap:%s", in);
 }
 
-static void parse_netif(struct ex_opts *o, const char *prog, const char *s) {
+static int parse_netif(void *base, const char *s, const char *prog) {
+  struct ex_opts *o = base;
   if (strncmp(s, "tap:", 4) == 0) {
     const char *name = s + 4;
     size_t n = strlen(name);
@@ -300,7 +210,7 @@ static void parse_netif(struct ex_opts *o, const char *prog, const char *s) {
     o->netif = EX_NETIF_TAP;
     copy_str(o->tap_name, sizeof(o->tap_name), name, n);
     copy_str(o->netif_text, sizeof(o->netif_text), s, strlen(s));
-    return;
+    return 0;
   }
   if (strncmp(s, "pcap:", 5) == 0) {
     const char *in = s + 5;
@@ -323,7 +233,7 @@ static void parse_netif(struct ex_opts *o, const char *prog, const char *s) {
       copy_str(o->pcap_out, sizeof(o->pcap_out), out, strlen(out));
     (void)snprintf(o->netif_text, sizeof(o->netif_text), "pcap:%s",
                    o->pcap_in);
-    return;
+    return 0;
   }
   if (strncmp(s, "solo5:", 6) == 0) {
     const char *name = s + 6;
@@ -333,14 +243,13 @@ static void parse_netif(struct ex_opts *o, const char *prog, const char *s) {
     o->netif = EX_NETIF_SOLO5;
     copy_str(o->solo5_name, sizeof(o->solo5_name), name, n);
     copy_str(o->netif_text, sizeof(o->netif_text), s, strlen(s));
-    return;
+    return 0;
   }
-  ex_usage_error(prog,
-                 "bad --netif '%s' (want tap:NAME, pcap:FILE or solo5:NAME)",
-                 s);
+  return -1;
 }
 
-static void parse_arp(struct ex_opts *o, const char *prog, const char *s) {
+static int parse_arp(void *base, const char *s, const char *prog) {
+  struct ex_opts *o = base;
   const char *eq = strchr(s, '=');
   char ip[ZN_IPV4_STRLEN];
   if (eq == NULL || (size_t)(eq - s) >= sizeof(ip))
@@ -354,202 +263,329 @@ static void parse_arp(struct ex_opts *o, const char *prog, const char *s) {
   if (zn_mac_parse(eq + 1, e->mac) != ZN_OK || (e->mac[0] & 1))
     ex_usage_error(prog, "bad MAC address '%s' in --arp '%s'", eq + 1, s);
   o->narp++;
+  return 0;
+}
+
+
+/* ---- the shared flags ---- */
+
+static int parse_ipv4(void *base, const char *val, const char *prog) {
+  struct ex_opts *o = base;
+  (void)prog;
+  return zn_ipv4_parse_cidr(val, &o->ipv4, &o->prefix, -1) == ZN_OK &&
+                 o->ipv4 != 0
+             ? 0
+             : -1;
+}
+
+static int parse_gateway(void *base, const char *val, const char *prog) {
+  struct ex_opts *o = base;
+  (void)prog;
+  return zn_ipv4_parse(val, &o->gateway) == ZN_OK ? 0 : -1;
+}
+
+static int parse_mac(void *base, const char *val, const char *prog) {
+  struct ex_opts *o = base;
+  if (zn_mac_parse(val, o->mac) != ZN_OK)
+    return -1;
+  if (o->mac[0] & 1)
+    ex_usage_error(prog, "bad --mac '%s' (multicast)", val);
+  o->has_mac = true;
+  return 0;
+}
+
+static int parse_log(void *base, const char *val, const char *prog) {
+  struct ex_opts *o = base;
+  (void)prog;
+  o->log_level = zn_log_level_parse(val);
+  return o->log_level < 0 ? -1 : 0;
+}
+
+static int parse_bigbufs(void *base, const char *val, const char *prog) {
+  struct ex_opts *o = base;
+  (void)prog;
+  o->has_nbigbufs = true;
+  return ex_parse_u32(val, 0, 4096, &o->nbigbufs);
+}
+
+static int parse_seed_flag(void *base, const char *val, const char *prog) {
+  struct ex_opts *o = base;
+  (void)prog;
+  o->has_seed = true;
+  return parse_seed(val, o->seed);
+}
+
+static int parse_fault_seed(void *base, const char *val, const char *prog) {
+  struct ex_opts *o = base;
+  (void)prog;
+  errno = 0;
+  char *end;
+  unsigned long long v = strtoull(val, &end, 0);
+  if (*val == '\0' || *val == '-' || errno != 0 || *end != '\0')
+    return -1;
+  o->fault_seed = v;
+  return 0;
+}
+
+static const struct ex_choice tcp_ccs[] = {
+    {"cubic", ZN_TCP_CC_CUBIC}, {"newreno", ZN_TCP_CC_NEWRENO}, {NULL, 0}};
+
+#define OFF(field) offsetof(struct ex_opts, field)
+
+static const struct ex_opt common_opts[] = {
+    {"netif", 0, EX_FN, 0, 0, 0, NULL, parse_netif, "tap:NAME",
+     "tap:NAME, pcap:FILE or solo5:NAME",
+     "attach to (or create) TAP device NAME"},
+    {"", 0, EX_DOC, .arg = "--netif pcap:IN.pcap[,out=OUT.pcap]",
+     .help = "replay a capture; write what the stack\nsends to OUT.pcap"},
+    {"ipv4", 0, EX_FN, .fn = parse_ipv4, .arg = "ADDR/PREFIX",
+     .want = "ADDR/PREFIX", .help = "the stack's address (e.g. 10.0.0.2/24)"},
+    {"gateway", 0, EX_FN, .fn = parse_gateway, .arg = "ADDR",
+     .want = "an IPv4 address", .help = "default gateway (on the prefix)"},
+    {"mac", 0, EX_FN, .fn = parse_mac, .arg = "MAC",
+     .want = "xx:xx:xx:xx:xx:xx",
+     .help = "hardware address (default: the netif's,\nor a random locally "
+             "administered one)"},
+    {"capture", 0, EX_STR, OFF(capture), .arg = "FILE.pcap",
+     .help = "write every frame in and out to FILE"},
+    {"log", 0, EX_FN, .fn = parse_log, .arg = "LEVEL",
+     .want = "error|warn|info|debug|trace",
+     .help = "error|warn|info|debug|trace (default info)"},
+    {"arp", 0, EX_FN, .fn = parse_arp, .arg = "IP=MAC",
+     .help = "static ARP entry (repeatable)"},
+    {"bufs", 0, EX_U32, OFF(nbufs), 16, 1u << 20, .arg = "N",
+     .help = "frame buffers in the pool (default 512)"},
+    {"bigbufs", 0, EX_FN, .fn = parse_bigbufs, .arg = "N", .want = "0..4096",
+     .help = "64 KiB buffers, for TAP offloads (TSO and\ncoalesced receive; "
+             "default 16)"},
+    {"no-offload", 0, EX_FLAG, OFF(no_offload),
+     .help = "TAP: plain frames, no checksum/TSO offloads"},
+    {"seed", 0, EX_FN, .fn = parse_seed_flag, .arg = "HEX",
+     .want = "64 hex digits",
+     .help = "fixed 64-hex-digit seed (default: getrandom)"},
+    {"tcp-conns", 0, EX_U32, OFF(tcp_conns), 1, 1u << 20, .arg = "N",
+     .help = "TCP connections in the table, all states\n(default 64)"},
+    /* The window scale option reaches 1 GiB; below an MSS or two nothing
+     * useful moves. */
+    {"tcp-sndbuf", 0, EX_SIZE, OFF(tcp_sndbuf), 4096, 1u << 30,
+     .arg = "BYTES", .want = "4096..1G bytes; K, M, G allowed",
+     .help = "TCP send buffer per connection (default 128K)"},
+    {"tcp-rcvbuf", 0, EX_SIZE, OFF(tcp_rcvbuf), 4096, 1u << 30,
+     .arg = "BYTES", .want = "4096..1G bytes; K, M, G allowed",
+     .help = "TCP receive window per connection (default 128K)"},
+    {"tcp-cc", 0, EX_CHOICE, OFF(tcp_cc), .choices = tcp_ccs,
+     .arg = "cubic|newreno", .help = "TCP congestion control (default cubic)"},
+    {"", 0, EX_DOC,
+     .help = "Fault injection between the stack and the netif, both "
+             "directions (seeded):"},
+    {"fault-loss", 0, EX_PCT, OFF(fault_loss_ppm), .arg = "PCT",
+     .help = "drop this share of frames (e.g. 1, 0.5)"},
+    {"fault-dup", 0, EX_PCT, OFF(fault_dup_ppm), .arg = "PCT",
+     .help = "duplicate this share of frames"},
+    {"fault-delay", 0, EX_MS, OFF(fault_delay_ns), 0, EX_MAX_FAULT_MS,
+     .arg = "MS", .help = "delay every frame by MS"},
+    {"fault-jitter", 0, EX_MS, OFF(fault_jitter_ns), 0, EX_MAX_FAULT_MS,
+     .arg = "MS", .help = "plus 0..MS more, uniformly (reorders too)"},
+    {"fault-reorder", 0, EX_PCT, OFF(fault_reorder_ppm), .arg = "PCT",
+     .help = "hold this share of frames back longer"},
+    {"fault-reorder-delay", 0, EX_MS, OFF(fault_reorder_ns), 0,
+     EX_MAX_FAULT_MS, .arg = "MS", .help = "by this much (default 5)"},
+    {"fault-seed", 0, EX_FN, .fn = parse_fault_seed, .arg = "N",
+     .want = "an integer", .help = "the injector's seed (default 1)"},
+    {.name = NULL},
+};
+
+#undef OFF
+
+/* ---- walking the tables ---- */
+
+/* "--name", or "-c" for a flag given (or only known) by its letter. */
+static const char *flag_text(const struct ex_opt *d, bool letter, char *buf,
+                             size_t size) {
+  if (d->name[0] != '\0' && !(letter && d->short_name))
+    (void)snprintf(buf, size, "--%s", d->name);
+  else
+    (void)snprintf(buf, size, "-%c", d->short_name);
+  return buf;
+}
+
+/* The usual one-line error for a bad value; exits 2. */
+static void bad_value(const char *prog, const struct ex_opt *d, bool letter,
+                      const char *val) {
+  char flag[64], want[128];
+  flag_text(d, letter, flag, sizeof(flag));
+  if (d->want) {
+    (void)snprintf(want, sizeof(want), "%s", d->want);
+  } else if (d->kind == EX_CHOICE) {
+    size_t n = 0;
+    want[0] = '\0';
+    for (const struct ex_choice *c = d->choices; c->name; c++)
+      n += (size_t)snprintf(want + n, n < sizeof(want) ? sizeof(want) - n : 0,
+                            "%s%s", c == d->choices ? "" : (c + 1)->name
+                                                               ? ", "
+                                                               : " or ",
+                            c->name);
+  } else if (d->kind == EX_PCT) {
+    (void)snprintf(want, sizeof(want), "a percentage 0..100");
+  } else if (d->kind == EX_SECONDS) {
+    (void)snprintf(want, sizeof(want), "seconds, e.g. 5 or 0.5");
+  } else if (d->kind == EX_MS) {
+    (void)snprintf(want, sizeof(want), "%" PRIu64 "..%" PRIu64 " ms", d->min,
+                   d->max);
+  } else {
+    (void)snprintf(want, sizeof(want), "%" PRIu64 "..%" PRIu64, d->min,
+                   d->max);
+  }
+  ex_usage_error(prog, "bad %s '%s' (want %s)", flag, val, want);
+}
+
+static int parse_choice(const struct ex_opt *d, const char *val, int *out) {
+  for (const struct ex_choice *c = d->choices; c->name; c++)
+    if (strcasecmp(val, c->name) == 0) {
+      *out = c->value;
+      return 0;
+    }
+  return -1;
+}
+
+/* Store flag d's value val into base; `letter`: given as -X. */
+static void apply(const char *prog, const struct ex_opt *d, bool letter,
+                  void *base, const char *val) {
+  uint8_t *at = (uint8_t *)base + d->off;
+  uint32_t u;
+  uint64_t v;
+  int rc = 0;
+  switch (d->kind) {
+  case EX_FLAG:
+    *(bool *)(void *)at = true;
+    break;
+  case EX_U16:
+  case EX_U32:
+    rc = ex_parse_u32(val, (uint32_t)d->min, (uint32_t)d->max, &u);
+    if (rc == 0 && d->kind == EX_U16)
+      *(uint16_t *)(void *)at = (uint16_t)u;
+    else if (rc == 0)
+      *(uint32_t *)(void *)at = u;
+    break;
+  case EX_SIZE:
+  case EX_SECONDS:
+  case EX_MS:
+    rc = d->kind == EX_SIZE      ? ex_parse_size(val, d->max, &v)
+         : d->kind == EX_SECONDS ? ex_parse_seconds(val, &v)
+                                 : parse_decimal(val, 6, d->max, &v);
+    if (rc == 0 && (v < d->min || (d->kind == EX_SECONDS && v > d->max)))
+      rc = -1;
+    if (rc == 0)
+      *(uint64_t *)(void *)at = v;
+    break;
+  case EX_PCT:
+    rc = ex_parse_pct(val, (uint32_t *)(void *)at);
+    break;
+  case EX_STR:
+    if (*val == '\0') {
+      char flag[64];
+      ex_usage_error(prog, "empty %s file name",
+                     flag_text(d, letter, flag, sizeof(flag)));
+    }
+    *(const char **)(void *)at = val;
+    break;
+  case EX_CHOICE:
+    rc = parse_choice(d, val, (int *)(void *)at);
+    break;
+  case EX_FN:
+    rc = d->fn(base, val, prog);
+    break;
+  case EX_DOC:
+    break;
+  }
+  if (rc != 0)
+    bad_value(prog, d, letter, val);
+}
+
+/* One help entry: the flag and its value's name, then the help text from
+ * column EX_HELP_COL, its continuation lines under it. */
+static void print_opt(const struct ex_opt *d) {
+  char left[128];
+  int n;
+  if (d->kind == EX_DOC && d->arg == NULL) {
+    printf("  %s\n", d->help);
+    return;
+  }
+  if (d->kind == EX_DOC)
+    n = snprintf(left, sizeof(left), "  %s", d->arg);
+  else
+    n = snprintf(left, sizeof(left), "  %s%s%s%s%s%s",
+                 d->short_name ? (char[]){'-', d->short_name, '\0'} : "",
+                 d->short_name && d->name[0] ? ", " : "",
+                 d->name[0] ? "--" : "", d->name, d->arg ? " " : "",
+                 d->arg ? d->arg : "");
+  if (n < 0 || n >= EX_HELP_COL)
+    printf("%s\n%*s", left, EX_HELP_COL, "");
+  else
+    printf("%-*s", EX_HELP_COL, left);
+  for (const char *h = d->help; *h; h++) {
+    putchar(*h);
+    if (*h == '\n')
+      printf("%*s", EX_HELP_COL, "");
+  }
+  putchar('\n');
 }
 
 static void print_help(const struct ex_prog *prog) {
   printf("usage: %s %s\n%s\n\n", prog->name, prog->synopsis, prog->summary);
-  if (prog->extra_help)
-    printf("%s", prog->extra_help);
-  printf("%s", common_help);
+  for (const struct ex_opt *d = prog->opts; d && d->name; d++)
+    print_opt(d);
+  for (const struct ex_opt *d = common_opts; !prog->no_common && d->name; d++)
+    print_opt(d);
+  static const struct ex_opt help = {"help", 'h', EX_FLAG, .help = "this help"};
+  print_opt(&help);
 }
 
-/* MS (0..EX_MAX_FAULT_MS, decimals allowed) as ns. */
-static uint64_t fault_ms(const char *prog, const char *flag, const char *val) {
-  uint64_t ns;
-  if (parse_decimal(val, 6, EX_MAX_FAULT_MS, &ns) != 0)
-    ex_usage_error(prog, "bad %s '%s' (want 0..%u ms)", flag, val,
-                   EX_MAX_FAULT_MS);
-  return ns;
-}
-
-static uint32_t fault_pct(const char *prog, const char *flag,
-                          const char *val) {
-  uint32_t ppm;
-  if (ex_parse_pct(val, &ppm) != 0)
-    ex_usage_error(prog, "bad %s '%s' (want a percentage 0..100)", flag, val);
-  return ppm;
-}
-
-static uint32_t tcp_bytes(const char *prog, const char *flag,
-                          const char *val) {
-  uint64_t v;
-  /* The window scale option reaches 1 GiB; below an MSS or two nothing
-   * useful moves. */
-  if (ex_parse_size(val, 1u << 30, &v) != 0 || v < 4096)
-    ex_usage_error(prog, "bad %s '%s' (want 4096..1G bytes; K, M, G "
-                   "allowed)", flag, val);
-  return (uint32_t)v;
-}
-
-static void handle_fault_tcp(struct ex_opts *o, const char *prog, int c,
-                             const char *val) {
-  switch (c) {
-  case OPT_FAULT_DELAY:
-    o->fault_delay_ns = fault_ms(prog, "--fault-delay", val);
-    break;
-  case OPT_FAULT_JITTER:
-    o->fault_jitter_ns = fault_ms(prog, "--fault-jitter", val);
-    break;
-  case OPT_FAULT_REORDER:
-    o->fault_reorder_ppm = fault_pct(prog, "--fault-reorder", val);
-    break;
-  case OPT_FAULT_REORDER_DELAY:
-    o->fault_reorder_ns = fault_ms(prog, "--fault-reorder-delay", val);
-    break;
-  case OPT_FAULT_LOSS:
-    o->fault_loss_ppm = fault_pct(prog, "--fault-loss", val);
-    break;
-  case OPT_FAULT_DUP:
-    o->fault_dup_ppm = fault_pct(prog, "--fault-dup", val);
-    break;
-  case OPT_FAULT_SEED: {
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(val, &end, 0);
-    if (*val == '\0' || *val == '-' || errno != 0 || *end != '\0')
-      ex_usage_error(prog, "bad --fault-seed '%s' (want an integer)", val);
-    o->fault_seed = v;
-    break;
-  }
-  case OPT_TCP_CONNS:
-    if (ex_parse_u32(val, 1, 1u << 20, &o->tcp_conns) != 0)
-      ex_usage_error(prog, "bad --tcp-conns '%s' (want 1..1048576)", val);
-    break;
-  case OPT_TCP_SNDBUF:
-    o->tcp_sndbuf = tcp_bytes(prog, "--tcp-sndbuf", val);
-    break;
-  case OPT_TCP_RCVBUF:
-    o->tcp_rcvbuf = tcp_bytes(prog, "--tcp-rcvbuf", val);
-    break;
-  case OPT_TCP_CC:
-    if (strcmp(val, "cubic") == 0)
-      o->tcp_cc = ZN_TCP_CC_CUBIC;
-    else if (strcmp(val, "newreno") == 0)
-      o->tcp_cc = ZN_TCP_CC_NEWRENO;
-    else
-      ex_usage_error(prog, "bad --tcp-cc '%s' (want cubic or newreno)", val);
-    break;
-  default:
-    break;
-  }
-}
-
-static void handle_common(struct ex_opts *o, const char *prog, int c,
-                          const char *val) {
-  switch (c) {
-  case OPT_NETIF:
-    parse_netif(o, prog, val);
-    break;
-  case OPT_IPV4:
-    if (zn_ipv4_parse_cidr(val, &o->ipv4, &o->prefix, -1) != ZN_OK ||
-        o->ipv4 == 0)
-      ex_usage_error(prog, "bad --ipv4 '%s' (want ADDR/PREFIX)", val);
-    break;
-  case OPT_GATEWAY:
-    if (zn_ipv4_parse(val, &o->gateway) != ZN_OK)
-      ex_usage_error(prog, "bad --gateway '%s'", val);
-    break;
-  case OPT_MAC:
-    if (zn_mac_parse(val, o->mac) != ZN_OK)
-      ex_usage_error(prog, "bad --mac '%s'", val);
-    if (o->mac[0] & 1)
-      ex_usage_error(prog, "bad --mac '%s' (multicast)", val);
-    o->has_mac = true;
-    break;
-  case OPT_CAPTURE:
-    if (*val == '\0')
-      ex_usage_error(prog, "empty --capture file name");
-    o->capture = val;
-    break;
-  case OPT_LOG: {
-    int lvl = zn_log_level_parse(val);
-    if (lvl < 0)
-      ex_usage_error(prog,
-                     "bad --log '%s' (want error|warn|info|debug|trace)", val);
-    o->log_level = lvl;
-    break;
-  }
-  case OPT_ARP:
-    parse_arp(o, prog, val);
-    break;
-  case OPT_BUFS:
-    if (ex_parse_u32(val, 16, 1u << 20, &o->nbufs) != 0)
-      ex_usage_error(prog, "bad --bufs '%s' (want 16..1048576)", val);
-    break;
-  case OPT_BIGBUFS:
-    if (ex_parse_u32(val, 0, 4096, &o->nbigbufs) != 0)
-      ex_usage_error(prog, "bad --bigbufs '%s' (want 0..4096)", val);
-    o->has_nbigbufs = true;
-    break;
-  case OPT_NO_OFFLOAD:
-    o->no_offload = true;
-    break;
-  case OPT_SEED:
-    if (parse_seed(val, o->seed) != 0)
-      ex_usage_error(prog, "bad --seed '%s' (want 64 hex digits)", val);
-    o->has_seed = true;
-    break;
-  default:
-    handle_fault_tcp(o, prog, c, val);
-    break;
-  }
-}
-
-int ex_parse(struct ex_opts *o, int argc, char **argv,
-             const struct ex_prog *prog) {
-  struct option all[N_COMMON + MAX_EXTRA + 1];
-  /* Leading ':' makes getopt report a missing value as ':'. */
-  char shorts[2 * MAX_EXTRA + 4] = ":h";
+/* getopt_long's view of the tables: long flags valued EX_LONG + t * 0x100
+ * + i, short ones by their letter.  Returns the number of long flags. */
+static size_t build_getopt(const struct ex_opt *const tabs[2],
+                           struct option *all, char *shorts, size_t nshorts) {
   size_t n = 0, ns = 2;
-  for (size_t i = 0; i < N_COMMON; i++)
-    all[n++] = common_opts[i];
-  for (const struct option *e = prog->extra; e && e->name; e++) {
-    if (n >= N_COMMON + MAX_EXTRA)
-      break;
-    all[n++] = *e;
-    /* A printable val is also a short flag (-c 3). */
-    if (e->flag == NULL && e->val > ' ' && e->val < 0x7f &&
-        ns + 3 < sizeof(shorts)) {
-      shorts[ns++] = (char)e->val;
-      if (e->has_arg == required_argument)
-        shorts[ns++] = ':';
+  for (int t = 0; t < 2; t++) {
+    for (size_t i = 0; tabs[t] && tabs[t][i].name; i++) {
+      const struct ex_opt *d = &tabs[t][i];
+      if (d->kind == EX_DOC || n >= EX_MAX_OPTS)
+        continue;
+      int has_arg = d->kind == EX_FLAG || (d->kind == EX_FN && !d->arg)
+                        ? no_argument
+                        : required_argument;
+      if (d->name[0] != '\0')
+        all[n++] = (struct option){d->name, has_arg, NULL,
+                                   EX_LONG + t * 0x100 + (int)i};
+      if (d->short_name && ns + 3 < nshorts) {
+        shorts[ns++] = d->short_name;
+        if (has_arg == required_argument)
+          shorts[ns++] = ':';
+      }
     }
   }
+  all[n++] = (struct option){"help", no_argument, NULL, 'h'};
   memset(&all[n], 0, sizeof(all[n]));
   shorts[ns] = '\0';
+  return n;
+}
 
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
-    if (c == 'h') {
-      print_help(prog);
-      exit(0);
-    }
-    if (c == '?') {
-      if (optopt > 0 && optopt < 0x100)
-        ex_usage_error(prog->name, "bad option '-%c'", optopt);
-      ex_usage_error(prog->name, "bad option '%s'", argv[optind - 1]);
-    }
-    if (c == ':')
-      ex_usage_error(prog->name, "option '%s' needs a value",
-                     argv[optind - 1]);
-    if (c >= OPT_NETIF && c <= OPT_COMMON_LAST) {
-      handle_common(o, prog->name, c, optarg);
-      continue;
-    }
-    if (prog->handle == NULL || prog->handle(prog->arg, c, optarg) != 0)
-      exit(EX_EXIT_USAGE);
+/* The flag getopt returned c for, and its table's index in *t. */
+static const struct ex_opt *lookup(const struct ex_opt *const tabs[2], int c,
+                                   int *t) {
+  if (c >= EX_LONG) {
+    *t = (c - EX_LONG) / 0x100;
+    return &tabs[*t][(c - EX_LONG) % 0x100];
   }
+  for (*t = 0; *t < 2; (*t)++)
+    for (const struct ex_opt *d = tabs[*t]; d && d->name; d++)
+      if (d->kind != EX_DOC && d->short_name == c)
+        return d;
+  return NULL;
+}
+
+/* What the shared flags say together. */
+static void check_common(struct ex_opts *o, const struct ex_prog *prog) {
   if (o->gateway && o->ipv4 &&
       ((o->gateway ^ o->ipv4) & zn_ipv4_mask(o->prefix)) != 0) {
     char g[ZN_IPV4_STRLEN];
@@ -568,7 +604,59 @@ int ex_parse(struct ex_opts *o, int argc, char **argv,
     ex_usage_error(prog->name, "no --netif given");
   o->fault = o->fault_loss_ppm || o->fault_dup_ppm || o->fault_reorder_ppm ||
              o->fault_delay_ns || o->fault_jitter_ns;
+}
+
+int ex_parse(struct ex_opts *o, int argc, char **argv,
+             const struct ex_prog *prog) {
+  const struct ex_opt *const tabs[2] = {prog->opts,
+                                        prog->no_common ? NULL : common_opts};
+  void *const bases[2] = {prog->arg, o};
+  struct option all[EX_MAX_OPTS + 2];
+  /* Leading ':' makes getopt report a missing value as ':'. */
+  char shorts[2 * EX_MAX_OPTS + 4] = ":h";
+  build_getopt(tabs, all, shorts, sizeof(shorts));
+  opterr = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
+    int t;
+    const struct ex_opt *d;
+    if (c == 'h') {
+      print_help(prog);
+      exit(0);
+    }
+    if (c == ':')
+      ex_usage_error(prog->name, "option '%s' needs a value",
+                     argv[optind - 1]);
+    if (c == '?' || (d = lookup(tabs, c, &t)) == NULL) {
+      if (optopt > 0 && optopt < 0x100)
+        ex_usage_error(prog->name, "bad option '-%c'", optopt);
+      ex_usage_error(prog->name, "bad option '%s'", argv[optind - 1]);
+    }
+    apply(prog->name, d, c < EX_LONG, bases[t], optarg);
+  }
+  if (!prog->no_common)
+    check_common(o, prog);
   return optind;
+}
+
+int ex_parse_dns_server(const char *s, struct zn_dns_server *srv) {
+  char addr[ZN_IPV4_STRLEN];
+  const char *colon = strchr(s, ':');
+  size_t alen = colon ? (size_t)(colon - s) : strlen(s);
+  if (alen == 0 || alen >= sizeof(addr))
+    return -1;
+  memcpy(addr, s, alen);
+  addr[alen] = '\0';
+  if (zn_ipv4_parse(addr, &srv->addr) != ZN_OK || srv->addr == 0)
+    return -1;
+  srv->port = ZN_DNS_PORT;
+  if (colon) {
+    uint32_t port;
+    if (ex_parse_u32(colon + 1, 1, 65535, &port) != 0)
+      return -1;
+    srv->port = (uint16_t)port;
+  }
+  return 0;
 }
 
 int ex_config(const struct ex_opts *o, struct zn_config *cfg,
@@ -600,9 +688,9 @@ int ex_config(const struct ex_opts *o, struct zn_config *cfg,
   if (o->tcp_conns)
     cfg->tcp_conns = o->tcp_conns;
   if (o->tcp_sndbuf)
-    cfg->tcp_sndbuf = o->tcp_sndbuf;
+    cfg->tcp_sndbuf = (uint32_t)o->tcp_sndbuf; /* at most 1G */
   if (o->tcp_rcvbuf)
-    cfg->tcp_rcvbuf = o->tcp_rcvbuf;
+    cfg->tcp_rcvbuf = (uint32_t)o->tcp_rcvbuf;
   if (o->tcp_cc >= 0)
     cfg->tcp_cc = (uint8_t)o->tcp_cc;
   return 0;

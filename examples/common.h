@@ -1,14 +1,25 @@
 /*
  * The command line and the plumbing shared by the znet examples.
  *
- *     struct ex_host h;
+ *     static struct ex_host h;
+ *     static const struct ex_opt opts[] = {           // the program's flags
+ *         {"port", 0, EX_U16, offsetof(struct my_opts, port), 1, 65535,
+ *          .arg = "N", .help = "serve on port N (default 7)"},
+ *         {.name = NULL}};
+ *     struct ex_prog prog = {.name = "znet-echo", .synopsis = "...",
+ *                            .summary = "...", .opts = opts, .arg = &mine};
  *     ex_opts_default(&h.o);
  *     int first = ex_parse(&h.o, argc, argv, &prog);   // exits on bad input
- *     ex_open(&h, "znet-echo");                        // stack + netif
- *     ex_run(&h, &loop_opts);                          // until SIGINT/EOF
- *     ex_print_stats(h.st, "znet-echo");
- *     ex_close(&h);
+ *     if (ex_open(&h, "znet-echo") != 0)               // stack + netif
+ *       return EX_EXIT_FAIL;
+ *     struct zn_loop_opts lo = {.until = ZN_TIME_NEVER};
+ *     ex_run(&h, &lo);                                 // until SIGINT/EOF
+ *     ex_print_stats(stderr, h.st, "znet-echo");
+ *     ex_close(&h, "znet-echo");
  *
+ * Flags are described by tables of struct ex_opt (name, kind of value,
+ * where it goes, help text): ex_parse walks the program's table and the
+ * shared one, and --help is generated from them.
  * The command line and the stack (common.c) are portable and built for the
  * host and for Solo5 alike; opening the netif and running the loop are the
  * platform's (host.c: TAP, pcap, capture, signals; solo5/platform.c: the
@@ -89,22 +100,62 @@ struct ex_opts {
   uint64_t fault_seed;
 
   /* --tcp-*: 0 (or -1 for tcp_cc) leaves the stack's default. */
-  uint32_t tcp_conns, tcp_sndbuf, tcp_rcvbuf;
+  uint32_t tcp_conns;
+  uint64_t tcp_sndbuf, tcp_rcvbuf;
   int tcp_cc;
 };
 
-/* A program's own flags, handled after the shared ones. */
+/* ---- flag tables ---- */
+
+/* What a flag's value is, and what is stored at `off` in the table's
+ * struct (the program's `arg`, or struct ex_opts for the shared flags). */
+enum ex_kind {
+  EX_FLAG,    /* no value; bool, set true */
+  EX_U16,     /* an integer min..max; uint16_t */
+  EX_U32,     /* an integer min..max; uint32_t */
+  EX_SIZE,    /* bytes, K/M/G (1024) allowed, min..max; uint64_t */
+  EX_SECONDS, /* decimal seconds ("0.5"), min..max ns; uint64_t ns */
+  EX_MS,      /* decimal milliseconds ("1.5"), min..max ms; uint64_t ns */
+  EX_PCT,     /* a percentage 0..100 with decimals; uint32_t ppm */
+  EX_STR,     /* a non-empty file name; const char * (into argv) */
+  EX_CHOICE,  /* one of `choices` (ASCII case ignored); int, its value */
+  EX_FN,      /* parsed by fn; takes a value iff `arg` names one */
+  EX_DOC,     /* no flag: a help line (an argument, a second form, a
+                 heading when arg is NULL) */
+};
+
+struct ex_choice {
+  const char *name;
+  int value;
+};
+
+struct ex_opt {
+  const char *name;          /* long name without "--"; NULL ends a table */
+  char short_name;           /* -X, or 0 */
+  enum ex_kind kind;
+  size_t off;                /* where the value goes (not EX_FN, EX_DOC) */
+  uint64_t min, max;         /* EX_U16, EX_U32, EX_SIZE (bytes), EX_MS
+                                (ms), EX_SECONDS (ns) */
+  const struct ex_choice *choices; /* EX_CHOICE: ends with a NULL name */
+  /* EX_FN: store val into the table's struct `base`.  Returns 0, or -1
+   * for the usual one-line error; may call ex_usage_error itself. */
+  int (*fn)(void *base, const char *val, const char *prog);
+  const char *arg;           /* the value's name in --help ("N", "MS") */
+  const char *want;          /* "bad --NAME 'V' (want WANT)"; NULL: from
+                                the kind and range */
+  const char *help;          /* '\n' continues on the next help line */
+};
+
+/* A program: its help, its own flags, and whether it takes the shared
+ * ones. */
 struct ex_prog {
   const char *name;
   const char *synopsis;        /* "[OPTIONS]" line after the name */
   const char *summary;         /* one line: what the program does */
-  const char *extra_help;      /* help lines for the extra flags, or NULL */
-  const struct option *extra;  /* terminated by a zero entry, or NULL */
-  /* Called for each extra flag (getopt's return value and optarg).
-   * Returns 0, or -1 after printing a usage error (the caller exits 2). */
-  int (*handle)(void *arg, int opt, const char *val);
-  void *arg;
+  const struct ex_opt *opts;   /* the program's flags, or NULL */
+  void *arg;                   /* the struct they are stored in */
   bool netif_optional;         /* positional arguments may name the input */
+  bool no_common;              /* no shared flags, no netif (znet-pair) */
 };
 
 /* A stack on a host netif. */
@@ -131,8 +182,11 @@ extern volatile int ex_stop;
 
 void ex_opts_default(struct ex_opts *o);
 
-/* Parse argv.  Exits 0 after --help, 2 on a usage error.  Returns the
- * index of the first positional argument. */
+/* Parse argv against the program's table and (unless no_common) the
+ * shared one, into o (may be NULL with no_common) and prog->arg.  Exits 0
+ * after --help (generated from the tables), 2 with a one-line message on
+ * an unknown flag, a missing value or a bad one.  Returns the index of
+ * the first positional argument. */
 int ex_parse(struct ex_opts *o, int argc, char **argv,
              const struct ex_prog *prog);
 
@@ -141,6 +195,8 @@ __attribute__((noreturn, format(printf, 2, 3))) void
 ex_usage_error(const char *prog, const char *fmt, ...);
 
 /* Parse helpers for extra flags: 0 on success, -1 if the text is bad. */
+/* ADDR[:PORT] of a DNS server (port 53 if not given; address not 0). */
+int ex_parse_dns_server(const char *s, struct zn_dns_server *srv);
 int ex_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 int ex_parse_seconds(const char *s, uint64_t *ns);
 /* A byte count with an optional binary suffix: 1500, 64K, 64M, 1G

@@ -44,7 +44,6 @@
  * stack answers with SYN cookies. */
 #define TCP_BACKLOG 128
 
-enum { OPT_PORT = 0x200, OPT_DISCARD_PORT };
 
 struct echo_opts {
   uint16_t port;
@@ -468,52 +467,25 @@ static void print_echo_stats(FILE *fp) {
   print_tcp_stats(fp, &tcp_discard, eopts.discard_port);
 }
 
-static int handle(void *arg, int opt, const char *val) {
-  struct echo_opts *e = arg;
-  uint32_t port;
-  if (opt == OPT_PORT) {
-    if (ex_parse_u32(val, 1, 65535, &port) != 0) {
-      fprintf(stderr, PROG ": bad --port '%s' (want 1..65535) (try --help)\n",
-              val);
-      return -1;
-    }
-    e->port = (uint16_t)port;
-    return 0;
-  }
-  if (opt == OPT_DISCARD_PORT) {
-    if (ex_parse_u32(val, 0, 65535, &port) != 0) {
-      fprintf(stderr,
-              PROG ": bad --discard-port '%s' (want 0..65535) "
-                   "(try --help)\n",
-              val);
-      return -1;
-    }
-    e->discard_port = (uint16_t)port;
-    return 0;
-  }
-  return -1;
-}
+static const struct ex_opt echo_flags[] = {
+    {"port", 0, EX_U16, offsetof(struct echo_opts, port), 1, 65535,
+     .arg = "N", .help = "echo UDP and TCP on port N (default 7)"},
+    {"discard-port", 0, EX_U16, offsetof(struct echo_opts, discard_port), 0,
+     65535, .arg = "N",
+     .help = "discard UDP and TCP on port N (default 9;\n0: no discard "
+             "service)"},
+    {.name = NULL},
+};
 
 int main(int argc, char **argv) {
   static struct ex_host h; /* large (paths); keep it off the stack */
-  static const struct option extra[] = {
-      {"port", required_argument, NULL, OPT_PORT},
-      {"discard-port", required_argument, NULL, OPT_DISCARD_PORT},
-      {NULL, 0, NULL, 0},
-  };
   static const struct ex_prog prog = {
       .name = PROG,
       .synopsis = "--netif tap:NAME --ipv4 ADDR/PREFIX [--port N] [OPTIONS]",
       .summary = "An echo host: answers ARP and ping, echoes UDP and TCP, "
                  "discards UDP and TCP,\nuntil SIGINT/SIGTERM, then prints "
                  "its counters.",
-      .extra_help = "  --port N                      echo UDP and TCP on port "
-                    "N (default 7)\n"
-                    "  --discard-port N              discard UDP and TCP on "
-                    "port N (default 9;\n"
-                    "                                0: no discard service)\n",
-      .extra = extra,
-      .handle = handle,
+      .opts = echo_flags,
       .arg = &eopts,
   };
 

@@ -59,16 +59,6 @@
 #define STDIN_CHUNK 65536u
 #define MAX_SEND_BYTES (1ull << 50)
 
-enum {
-  OPT_LISTEN = 'l',
-  OPT_VERBOSE = 'v',
-  OPT_IDLE = 'w',
-  OPT_SEND = 0x200,
-  OPT_SINK,
-  OPT_SHA256,
-  OPT_SHA256_STDIN,
-};
-
 enum nc_mode { MODE_STREAM, MODE_SEND, MODE_SINK };
 
 struct nc_opts {
@@ -536,54 +526,49 @@ static void report(struct nc *nc) {
 
 /* ---- the command line ---- */
 
-static int handle(void *arg, int opt, const char *val) {
-  struct nc_opts *o = arg;
-  switch (opt) {
-  case OPT_LISTEN:
-    o->listen = true;
-    return 0;
-  case OPT_VERBOSE:
-    o->verbose = true;
-    return 0;
-  case OPT_SEND:
-    if (ex_parse_size(val, MAX_SEND_BYTES, &o->send_bytes) != 0) {
-      fprintf(stderr, PROG ": bad --send '%s' (want bytes; K, M, G allowed) "
-                           "(try --help)\n", val);
-      return -1;
-    }
-    if (o->mode == MODE_SINK) {
-      fprintf(stderr, PROG ": --send and --sink exclude each other\n");
-      return -1;
-    }
-    o->mode = MODE_SEND;
-    return 0;
-  case OPT_SINK:
-    if (o->mode == MODE_SEND) {
-      fprintf(stderr, PROG ": --send and --sink exclude each other\n");
-      return -1;
-    }
-    o->mode = MODE_SINK;
-    return 0;
-  case OPT_SHA256:
-    o->sha256 = true;
-    return 0;
-  case OPT_SHA256_STDIN:
-    o->sha256_stdin = true;
-    return 0;
-  case OPT_IDLE: {
-    uint64_t ns;
-    if (ex_parse_seconds(val, &ns) != 0 || ns == 0) {
-      fprintf(stderr, PROG ": bad -w '%s' (want seconds > 0) (try --help)\n",
-              val);
-      return -1;
-    }
-    o->idle_ns = ns;
-    return 0;
-  }
-  default:
+static int parse_send(void *base, const char *val, const char *prog) {
+  struct nc_opts *o = base;
+  if (ex_parse_size(val, MAX_SEND_BYTES, &o->send_bytes) != 0)
     return -1;
-  }
+  if (o->mode == MODE_SINK)
+    ex_usage_error(prog, "--send and --sink exclude each other");
+  o->mode = MODE_SEND;
+  return 0;
 }
+
+static int parse_sink(void *base, const char *val, const char *prog) {
+  struct nc_opts *o = base;
+  (void)val;
+  if (o->mode == MODE_SEND)
+    ex_usage_error(prog, "--send and --sink exclude each other");
+  o->mode = MODE_SINK;
+  return 0;
+}
+
+#define OFF(field) offsetof(struct nc_opts, field)
+
+static const struct ex_opt nc_flags[] = {
+    {"listen", 'l', EX_FLAG, OFF(listen),
+     .help = "accept one connection on ADDR:PORT instead"},
+    {"send", 0, EX_FN, .fn = parse_send, .arg = "BYTES",
+     .want = "bytes; K, M, G allowed",
+     .help = "send BYTES of a fixed pattern (zero copy; K, M, G)\ninstead "
+             "of stdin, then close"},
+    {"sink", 0, EX_FN, .fn = parse_sink,
+     .help = "read and drop everything (zero copy)"},
+    {"sha256", 0, EX_FLAG, OFF(sha256),
+     .help = "print the SHA-256 of the bytes sent and received"},
+    {"idle-timeout", 'w', EX_SECONDS, OFF(idle_ns), 1, ZN_SEC(86400),
+     .arg = "SECONDS", .want = "seconds > 0",
+     .help = "give up (exit 1) after this long without progress"},
+    {"verbose", 'v', EX_FLAG, OFF(verbose),
+     .help = "the stack's counters at exit"},
+    {"sha256-stdin", 0, EX_FLAG, OFF(sha256_stdin),
+     .help = "only print the SHA-256 of stdin (no network)"},
+    {.name = NULL},
+};
+
+#undef OFF
 
 static int hash_stdin(void) {
   struct ex_sha256 s;
@@ -613,16 +598,6 @@ int main(int argc, char **argv) {
   static struct ex_host h;
   static struct nc nc;
   static struct nc_opts o;
-  static const struct option extra[] = {
-      {"listen", no_argument, NULL, OPT_LISTEN},
-      {"send", required_argument, NULL, OPT_SEND},
-      {"sink", no_argument, NULL, OPT_SINK},
-      {"sha256", no_argument, NULL, OPT_SHA256},
-      {"sha256-stdin", no_argument, NULL, OPT_SHA256_STDIN},
-      {"idle-timeout", required_argument, NULL, OPT_IDLE},
-      {"verbose", no_argument, NULL, OPT_VERBOSE},
-      {NULL, 0, NULL, 0},
-  };
   static const struct ex_prog prog = {
       .name = PROG,
       .synopsis = "[--listen] ADDR PORT [--send BYTES | --sink] [--sha256] "
@@ -633,23 +608,7 @@ int main(int argc, char **argv) {
           "--listen)\naccepted on ADDR:PORT; stdin to it and it to stdout, "
           "or --send / --sink.\nPrints bytes, time and Mbit/s to stderr; "
           "exits 0 on a clean close, 1 otherwise.",
-      .extra_help =
-          "  -l, --listen                  accept one connection on "
-          "ADDR:PORT instead\n"
-          "  --send BYTES                  send BYTES of a fixed pattern "
-          "(zero copy; K, M, G)\n"
-          "                                instead of stdin, then close\n"
-          "  --sink                        read and drop everything (zero "
-          "copy)\n"
-          "  --sha256                      print the SHA-256 of the bytes "
-          "sent and received\n"
-          "  -w, --idle-timeout SECONDS    give up (exit 1) after this long "
-          "without progress\n"
-          "  -v, --verbose                 the stack's counters at exit\n"
-          "  --sha256-stdin                only print the SHA-256 of stdin "
-          "(no network)\n",
-      .extra = extra,
-      .handle = handle,
+      .opts = nc_flags,
       .arg = &o,
       .netif_optional = true,
   };

@@ -41,8 +41,6 @@
  * it slips in between the stop check and the sleep. */
 #define MAX_NAP_NS ZN_MS(100)
 
-enum { OPT_LOSS = 0x200, OPT_LOG, OPT_BUFS, OPT_CAPTURE, OPT_TCP };
-
 #define TCP_PORT 7
 #define TCP_MAX_BYTES (1ull << 32)
 #define TCP_TIMEOUT_NS ZN_SEC(60)
@@ -69,104 +67,60 @@ struct pinger {
   double min_ms, max_ms, sum_ms, sum2_ms;
 };
 
-static const char help[] =
-    "usage: " PROG " [-c COUNT] [-s SIZE] [-i SECONDS] [-W SECONDS] "
-    "[OPTIONS]\n"
-    "Two znet stacks joined in memory: A (10.0.0.1) pings B (10.0.0.2, an "
-    "echo host).\n\n"
-    "  -c COUNT                      echo requests to send (default 4)\n"
-    "  -s SIZE                       data bytes per request (default 56; up "
-    "to 65507,\n"
-    "                                fragmented above 1472)\n"
-    "  -i SECONDS                    interval between requests (default 1)\n"
-    "  -W SECONDS                    wait for replies after the last request "
-    "(default 2)\n"
-    "  --loss PERCENT                drop this share of A's frames, both "
-    "ways (fault\n"
-    "                                injector, fixed seed)\n"
-    "  --tcp BYTES                   then send BYTES (K, M, G) through B's "
-    "TCP echo\n"
-    "                                and check what comes back\n"
-    "  --capture FILE.pcap           write the frames B sees and sends\n"
-    "  --log LEVEL                   error|warn|info|debug|trace (default "
-    "warn)\n"
-    "  --bufs N                      frame buffers per stack (default 512)\n"
-    "  -h, --help                    this help\n";
+static int parse_log(void *base, const char *val, const char *prog) {
+  struct pair_opts *o = base;
+  (void)prog;
+  o->log_level = zn_log_level_parse(val);
+  return o->log_level < 0 ? -1 : 0;
+}
+
+#define OFF(field) offsetof(struct pair_opts, field)
+
+/* Not the shared flags: two stacks in memory have no netif to choose. */
+static const struct ex_opt pair_flags[] = {
+    {"count", 'c', EX_U32, OFF(count), 1, MAX_COUNT, .arg = "COUNT",
+     .help = "echo requests to send (default 4)"},
+    {"size", 's', EX_U32, OFF(size), 0, MAX_SIZE, .arg = "SIZE",
+     .help = "data bytes per request (default 56; up to 65507,\nfragmented "
+             "above 1472)"},
+    {"interval", 'i', EX_SECONDS, OFF(interval_ns), ZN_MS(1), ZN_SEC(86400),
+     .arg = "SECONDS", .want = "seconds >= 0.001",
+     .help = "interval between requests (default 1)"},
+    {"timeout", 'W', EX_SECONDS, OFF(timeout_ns), 0, ZN_SEC(86400),
+     .arg = "SECONDS", .want = "seconds",
+     .help = "wait for replies after the last request (default 2)"},
+    {"loss", 0, EX_U32, OFF(loss_pct), 0, 100, .arg = "PERCENT",
+     .help = "drop this share of A's frames, both ways (fault\ninjector, "
+             "fixed seed)"},
+    {"tcp", 0, EX_SIZE, OFF(tcp_bytes), 1, TCP_MAX_BYTES, .arg = "BYTES",
+     .want = "1..4G bytes; K, M, G",
+     .help = "then send BYTES (K, M, G) through B's TCP echo\nand check what "
+             "comes back"},
+    {"capture", 0, EX_STR, OFF(capture), .arg = "FILE.pcap",
+     .help = "write the frames B sees and sends"},
+    {"log", 0, EX_FN, .fn = parse_log, .arg = "LEVEL",
+     .want = "error|warn|info|debug|trace",
+     .help = "error|warn|info|debug|trace (default warn)"},
+    {"bufs", 0, EX_U32, OFF(nbufs), 16, 1u << 20, .arg = "N",
+     .help = "frame buffers per stack (default 512)"},
+    {.name = NULL},
+};
+
+#undef OFF
 
 static void parse_args(struct pair_opts *o, int argc, char **argv) {
-  static const struct option longs[] = {
-      {"count", required_argument, NULL, 'c'},
-      {"size", required_argument, NULL, 's'},
-      {"interval", required_argument, NULL, 'i'},
-      {"timeout", required_argument, NULL, 'W'},
-      {"loss", required_argument, NULL, OPT_LOSS},
-      {"log", required_argument, NULL, OPT_LOG},
-      {"bufs", required_argument, NULL, OPT_BUFS},
-      {"capture", required_argument, NULL, OPT_CAPTURE},
-      {"tcp", required_argument, NULL, OPT_TCP},
-      {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0},
+  const struct ex_prog prog = {
+      .name = PROG,
+      .synopsis = "[-c COUNT] [-s SIZE] [-i SECONDS] [-W SECONDS] [OPTIONS]",
+      .summary = "Two znet stacks joined in memory: A (10.0.0.1) pings B "
+                 "(10.0.0.2, an echo host).",
+      .opts = pair_flags,
+      .arg = o,
+      .no_common = true,
   };
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, ":c:s:i:W:h", longs, NULL)) != -1) {
-    switch (c) {
-    case 'c':
-      if (ex_parse_u32(optarg, 1, MAX_COUNT, &o->count) != 0)
-        ex_usage_error(PROG, "bad -c '%s' (want 1..%u)", optarg, MAX_COUNT);
-      break;
-    case 's':
-      if (ex_parse_u32(optarg, 0, MAX_SIZE, &o->size) != 0)
-        ex_usage_error(PROG, "bad -s '%s' (want 0..%u)", optarg, MAX_SIZE);
-      break;
-    case 'i':
-      if (ex_parse_seconds(optarg, &o->interval_ns) != 0 ||
-          o->interval_ns < ZN_MS(1))
-        ex_usage_error(PROG, "bad -i '%s' (want seconds >= 0.001)", optarg);
-      break;
-    case 'W':
-      if (ex_parse_seconds(optarg, &o->timeout_ns) != 0)
-        ex_usage_error(PROG, "bad -W '%s' (want seconds)", optarg);
-      break;
-    case OPT_LOSS:
-      if (ex_parse_u32(optarg, 0, 100, &o->loss_pct) != 0)
-        ex_usage_error(PROG, "bad --loss '%s' (want 0..100)", optarg);
-      break;
-    case OPT_LOG:
-      o->log_level = zn_log_level_parse(optarg);
-      if (o->log_level < 0)
-        ex_usage_error(PROG,
-                       "bad --log '%s' (want error|warn|info|debug|trace)",
-                       optarg);
-      break;
-    case OPT_BUFS:
-      if (ex_parse_u32(optarg, 16, 1u << 20, &o->nbufs) != 0)
-        ex_usage_error(PROG, "bad --bufs '%s' (want 16..1048576)", optarg);
-      break;
-    case OPT_CAPTURE:
-      if (*optarg == '\0')
-        ex_usage_error(PROG, "empty --capture file name");
-      o->capture = optarg;
-      break;
-    case OPT_TCP:
-      if (ex_parse_size(optarg, TCP_MAX_BYTES, &o->tcp_bytes) != 0 ||
-          o->tcp_bytes == 0)
-        ex_usage_error(PROG, "bad --tcp '%s' (want 1..4G bytes; K, M, G)",
-                       optarg);
-      break;
-    case 'h':
-      fputs(help, stdout);
-      exit(0);
-    case ':':
-      ex_usage_error(PROG, "option '%s' needs a value", argv[optind - 1]);
-    default:
-      if (optopt > 0 && optopt < 0x100)
-        ex_usage_error(PROG, "bad option '-%c'", optopt);
-      ex_usage_error(PROG, "bad option '%s'", argv[optind - 1]);
-    }
-  }
-  if (optind < argc)
-    ex_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
+  int first = ex_parse(NULL, argc, argv, &prog);
+  if (first < argc)
+    ex_usage_error(PROG, "unexpected argument '%s'", argv[first]);
 }
 
 /* ping's precision: three significant digits, at least one decimal. */

@@ -33,38 +33,24 @@
  * file as far as libpcap is concerned, so one is the usual count). */
 #define MAX_READ_ERRORS 4
 
-enum { OPT_OUT = 0x200, OPT_LINGER };
-
 struct replay_opts {
   const char *out;
   uint64_t linger_ns;
   bool verbose;
 };
 
-static int handle(void *arg, int opt, const char *val) {
-  struct replay_opts *r = arg;
-  switch (opt) {
-  case OPT_OUT:
-    if (*val == '\0') {
-      fprintf(stderr, PROG ": empty --out file name (try --help)\n");
-      return -1;
-    }
-    r->out = val;
-    return 0;
-  case OPT_LINGER:
-    if (ex_parse_seconds(val, &r->linger_ns) != 0) {
-      fprintf(stderr, PROG ": bad --linger '%s' (want seconds, e.g. 5 or "
-              "0.5) (try --help)\n", val);
-      return -1;
-    }
-    return 0;
-  case 'v':
-    r->verbose = true;
-    return 0;
-  default:
-    return -1;
-  }
-}
+static const struct ex_opt replay_flags[] = {
+    {"", 0, EX_DOC, .arg = "IN.pcap", .help = "the capture to replay"},
+    {"out", 0, EX_STR, offsetof(struct replay_opts, out), .arg = "OUT.pcap",
+     .help = "write the stack's frames here"},
+    {"linger", 0, EX_SECONDS, offsetof(struct replay_opts, linger_ns), 0,
+     ZN_SEC(86400), .arg = "SECONDS",
+     .help = "keep running timers this long after the last\nframe, on the "
+             "capture's clock (default 5)"},
+    {"verbose", 'v', EX_FLAG, offsetof(struct replay_opts, verbose),
+     .help = "print every non-zero counter to stderr"},
+    {.name = NULL},
+};
 
 static void print_summary(const struct ex_host *h, const char *in,
                           const char *out) {
@@ -95,12 +81,6 @@ static void print_summary(const struct ex_host *h, const char *in,
 
 int main(int argc, char **argv) {
   static struct ex_host h;
-  static const struct option extra[] = {
-      {"out", required_argument, NULL, OPT_OUT},
-      {"linger", required_argument, NULL, OPT_LINGER},
-      {"verbose", no_argument, NULL, 'v'},
-      {NULL, 0, NULL, 0},
-  };
   struct replay_opts r = {.out = NULL, .linger_ns = ZN_SEC(DEFAULT_LINGER_S)};
   const struct ex_prog prog = {
       .name = PROG,
@@ -110,17 +90,7 @@ int main(int argc, char **argv) {
       .summary = "Replay a capture into a stack on the capture's clock, "
                  "write what the stack sends,\nand count what it dropped "
                  "and why.",
-      .extra_help =
-          "  IN.pcap                       the capture to replay\n"
-          "  --out OUT.pcap                write the stack's frames here\n"
-          "  --linger SECONDS              keep running timers this long "
-          "after the last\n"
-          "                                frame, on the capture's clock "
-          "(default 5)\n"
-          "  -v, --verbose                 print every non-zero counter to "
-          "stderr\n",
-      .extra = extra,
-      .handle = handle,
+      .opts = replay_flags,
       .arg = &r,
       .netif_optional = true,
   };

@@ -42,14 +42,12 @@
 /* Queries in flight at once; more wait for a free slot. */
 #define MAX_INFLIGHT 32u
 
-enum { OPT_RESOLVER = 0x200, OPT_TIMEOUT, OPT_TRIES };
-
 enum { T_A = 1, T_AAAA = 2 };
 
 struct resolve_opts {
   struct zn_dns_server servers[ZN_DNS_MAX_SERVERS];
   uint32_t nservers;
-  unsigned types; /* T_A | T_AAAA */
+  int types; /* T_A | T_AAAA */
   uint32_t timeout_ms, tries;
   bool verbose;
 };
@@ -72,82 +70,41 @@ struct app {
   bool timed_out;
 };
 
-static int parse_server(const char *s, struct zn_dns_server *srv) {
-  char addr[ZN_IPV4_STRLEN];
-  const char *colon = strchr(s, ':');
-  size_t alen = colon ? (size_t)(colon - s) : strlen(s);
-  if (alen == 0 || alen >= sizeof(addr))
+static int parse_resolver(void *base, const char *val, const char *prog) {
+  struct resolve_opts *o = base;
+  if (o->nservers >= ZN_DNS_MAX_SERVERS)
+    ex_usage_error(prog, "at most %d --resolver", ZN_DNS_MAX_SERVERS);
+  if (ex_parse_dns_server(val, &o->servers[o->nservers]) != 0)
     return -1;
-  memcpy(addr, s, alen);
-  addr[alen] = '\0';
-  if (zn_ipv4_parse(addr, &srv->addr) != ZN_OK || srv->addr == 0)
-    return -1;
-  srv->port = 53;
-  if (colon) {
-    uint32_t port;
-    if (ex_parse_u32(colon + 1, 1, 65535, &port) != 0)
-      return -1;
-    srv->port = (uint16_t)port;
-  }
+  o->nservers++;
   return 0;
 }
 
-static int handle(void *arg, int opt, const char *val) {
-  struct resolve_opts *o = arg;
-  switch (opt) {
-  case OPT_RESOLVER:
-    if (o->nservers >= ZN_DNS_MAX_SERVERS) {
-      fprintf(stderr, PROG ": at most %d --resolver (try --help)\n",
-              ZN_DNS_MAX_SERVERS);
-      return -1;
-    }
-    if (parse_server(val, &o->servers[o->nservers]) != 0) {
-      fprintf(stderr,
-              PROG ": bad --resolver '%s' (want ADDR[:PORT]) "
-                   "(try --help)\n",
-              val);
-      return -1;
-    }
-    o->nservers++;
-    return 0;
-  case 't':
-    if (strcasecmp(val, "A") == 0)
-      o->types = T_A;
-    else if (strcasecmp(val, "AAAA") == 0)
-      o->types = T_AAAA;
-    else if (strcasecmp(val, "both") == 0)
-      o->types = T_A | T_AAAA;
-    else {
-      fprintf(stderr,
-              PROG ": bad -t '%s' (want A, AAAA or both) "
-                   "(try --help)\n",
-              val);
-      return -1;
-    }
-    return 0;
-  case OPT_TIMEOUT:
-    if (ex_parse_u32(val, 1, 600000, &o->timeout_ms) != 0) {
-      fprintf(stderr,
-              PROG ": bad --timeout '%s' (want 1..600000 ms) "
-                   "(try --help)\n",
-              val);
-      return -1;
-    }
-    return 0;
-  case OPT_TRIES:
-    if (ex_parse_u32(val, 1, 10, &o->tries) != 0) {
-      fprintf(stderr, PROG ": bad --tries '%s' (want 1..10) (try --help)\n",
-              val);
-      return -1;
-    }
-    return 0;
-  case 'v':
-    o->verbose = true;
-    return 0;
-  default:
-    return -1;
-  }
-}
+static const struct ex_choice type_names[] = {
+    {"A", T_A}, {"AAAA", T_AAAA}, {"both", T_A | T_AAAA}, {NULL, 0}};
+
+#define OFF(field) offsetof(struct resolve_opts, field)
+
+static const struct ex_opt resolve_flags[] = {
+    {"", 0, EX_DOC, .arg = "NAME...",
+     .help = "names to look up (at most 1024)"},
+    {"resolver", 0, EX_FN, .fn = parse_resolver, .arg = "ADDR[:PORT]",
+     .want = "ADDR[:PORT]",
+     .help = "recursive server (port 53 by default); up to 4,\ntried in "
+             "turn"},
+    {"type", 't', EX_CHOICE, OFF(types), .choices = type_names,
+     .arg = "A|AAAA|both", .help = "record types to ask for (default A)"},
+    {"timeout", 0, EX_U32, OFF(timeout_ms), 1, 600000, .arg = "MS",
+     .want = "1..600000 ms",
+     .help = "first try's timeout, doubling on each retry\n(default 1000)"},
+    {"tries", 0, EX_U32, OFF(tries), 1, 10, .arg = "N",
+     .help = "sends per name (default 3)"},
+    {"verbose", 'v', EX_FLAG, OFF(verbose),
+     .help = "print the counters to stderr"},
+    {.name = NULL},
+};
+
+#undef OFF
 
 static void on_answer(struct zn_dns_resolver *r, void *arg,
                       const struct zn_dns_answer *a);
@@ -329,14 +286,6 @@ static int run(struct ex_host *h, struct app *app, size_t names, size_t per,
 
 int main(int argc, char **argv) {
   static struct ex_host h;
-  static const struct option extra[] = {
-      {"resolver", required_argument, NULL, OPT_RESOLVER},
-      {"type", required_argument, NULL, 't'},
-      {"timeout", required_argument, NULL, OPT_TIMEOUT},
-      {"tries", required_argument, NULL, OPT_TRIES},
-      {"verbose", no_argument, NULL, 'v'},
-      {NULL, 0, NULL, 0},
-  };
   struct resolve_opts ro = {
       .types = T_A, .timeout_ms = DEFAULT_TIMEOUT_MS, .tries = DEFAULT_TRIES};
   const struct ex_prog prog = {
@@ -347,20 +296,7 @@ int main(int argc, char **argv) {
       .summary = "Look names up through znet's stub resolver and print "
                  "their addresses like host(1).\nExits 0 if every name "
                  "resolved, 1 otherwise.",
-      .extra_help =
-          "  NAME...                       names to look up (at most 1024)\n"
-          "  --resolver ADDR[:PORT]        recursive server (port 53 by "
-          "default); up to 4,\n"
-          "                                tried in turn\n"
-          "  -t, --type A|AAAA|both        record types to ask for "
-          "(default A)\n"
-          "  --timeout MS                  first try's timeout, doubling on "
-          "each retry\n"
-          "                                (default 1000)\n"
-          "  --tries N                     sends per name (default 3)\n"
-          "  -v, --verbose                 print the counters to stderr\n",
-      .extra = extra,
-      .handle = handle,
+      .opts = resolve_flags,
       .arg = &ro,
   };
 
@@ -421,7 +357,7 @@ int main(int argc, char **argv) {
   size_t rlen = zn_dns_resolver_mem_size(&rc);
   void *rmem = rlen ? malloc(rlen) : NULL;
   int err =
-      rmem ? zn_dns_resolver_init(&app.r, h.st, &rc, rmem, rlen) : ZN_ENOMEM;
+      rmem ? zn_dns_resolver_init(h.st, &rc, rmem, rlen, &app.r) : ZN_ENOMEM;
   int status = EX_EXIT_FAIL;
   if (err != ZN_OK) {
     fprintf(stderr, PROG ": zn_dns_resolver_init: %s\n", zn_strerror(err));

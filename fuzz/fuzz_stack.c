@@ -299,7 +299,7 @@ static void cli_start(void) {
   size_t need = zn_dns_resolver_mem_size(&rc);
   cli.res_mem = malloc(need);
   FZ_CHECK(cli.res_mem &&
-           zn_dns_resolver_init(&cli.res, pair.a, &rc, cli.res_mem, need) ==
+           zn_dns_resolver_init(pair.a, &rc, cli.res_mem, need, &cli.res) ==
                ZN_OK);
   cli_resolve("example.com", ZN_DNS_TYPE_A);
 }

@@ -101,7 +101,7 @@ enum zn_dns_section {
   ZN_DNS_SEC_ADDITIONAL = 3
 };
 
-/* ---- names ------------------------------------------------------------ */
+/**< ---- names ------------------------------------------------------------ */
 
 /** An expanded name in wire form: b[0..len) is a sequence of labels ending
  * with the root label (a 0 byte), 1 <= len <= 255.  The root is {1, {0}}.
@@ -151,7 +151,7 @@ int zn_dns_name_from_text(struct zn_dns_name *n, const char *s, size_t len);
 int zn_dns_name_to_text(const struct zn_dns_name *n, char *buf, size_t size,
                         size_t *outlen);
 
-/* ---- the message view -------------------------------------------------- */
+/**< ---- the message view -------------------------------------------------- */
 
 struct zn_dns_msg {
   const uint8_t *p;
@@ -223,7 +223,7 @@ struct zn_dns_hdr {
 
 void zn_dns_msg_hdr(const struct zn_dns_msg *m, struct zn_dns_hdr *h);
 
-/* ---- walking the sections ---------------------------------------------- */
+/**< ---- walking the sections ---------------------------------------------- */
 
 struct zn_dns_question {
   struct zn_dns_name name;
@@ -272,7 +272,7 @@ int zn_dns_iter_question(struct zn_dns_iter *it, struct zn_dns_question *q);
  * where they start. */
 int zn_dns_iter_rr(struct zn_dns_iter *it, struct zn_dns_rr *rr);
 
-/* ---- RDATA ------------------------------------------------------------- */
+/**< ---- RDATA ------------------------------------------------------------- */
 
 struct zn_dns_mx {
   uint16_t pref;
@@ -396,7 +396,7 @@ int zn_dns_msg_check(const struct zn_dns_msg *m);
  * of a response is (opt->ext_rcode << 4) | zn_dns_rcode(m). */
 int zn_dns_msg_opt(const struct zn_dns_msg *m, struct zn_dns_opt *opt);
 
-/* ---- the builder ------------------------------------------------------- */
+/**< ---- the builder ------------------------------------------------------- */
 
 /** Builds a message in a caller buffer.  At every moment p[0..len) is a
  * complete message whose header counts match what was added; an add that
@@ -478,6 +478,379 @@ static inline size_t zn_dns_build_len(const struct zn_dns_builder *b) {
 }
 
 /* ======================================================================
+ * Answer cache
+ *
+ * A bounded table of answers keyed by (name, qtype, qclass, variant):
+ * names compared ignoring ASCII case (RFC 4343), `variant` a byte the
+ * caller uses to keep apart answers that differ for the same question
+ * (a forwarder puts the query's DO and CD bits there).  Each entry holds
+ * up to value_size bytes of the caller's (an answer in whatever form the
+ * caller keeps it), stored with a TTL in seconds on the caller's clock:
+ * `now` is passed in, in nanoseconds, and the cache never reads a clock.
+ *
+ * Lookup is hashed with keyed SipHash (the key is the caller's secret), so
+ * a client choosing names cannot flood one bucket; buckets chain, so
+ * collisions cost time, never answers.  A full cache evicts its least
+ * recently used entry; an entry found expired is removed.  Memory is the
+ * caller's: zn_dns_cache_mem_size() bytes, of which only the entry
+ * headers are written at init (values are written as they are stored).
+ * Bounded work: a lookup walks one chain, a store evicts at most one.
+ * ==================================================================== */
+
+struct zn_dns_cache;
+
+struct zn_dns_cache_cfg {
+  uint32_t entries;         /**< 1 .. 1 << 20 */
+  uint32_t value_size;      /**< bytes per entry, 1 .. 1 << 17 */
+  uint32_t max_ttl;         /**< seconds; longer TTLs are cut to this */
+};
+
+struct zn_dns_cache_key {
+  struct zn_dns_name name;  /**< any case: the cache keeps it in lower case */
+  uint16_t qtype, qclass;
+  uint8_t variant;
+};
+
+struct zn_dns_cache_stats {
+  uint64_t hits, misses;
+  uint64_t inserts;         /**< stores, replacements included */
+  uint64_t evictions;       /**< live entries evicted to make room */
+  uint64_t expired;         /**< entries removed because their TTL ran out */
+};
+
+/** What zn_dns_cache_get() found.  value points into the cache: valid
+ * until the next zn_dns_cache_put() or zn_dns_cache_flush(). */
+struct zn_dns_cache_hit {
+  void *value;
+  size_t len;               /**< bytes stored */
+  uint32_t age;             /**< whole seconds since it was stored */
+  uint32_t ttl;             /**< whole seconds left (>= 0) */
+};
+
+/** Bytes zn_dns_cache_init() needs; 0 if cfg is out of the ranges above. */
+size_t zn_dns_cache_mem_size(const struct zn_dns_cache_cfg *cfg);
+
+/** Build an empty cache in [mem, mem+len) with hash key `key` (16 secret
+ * random bytes).  Errors (*out untouched): ZN_EINVAL (bad cfg, NULL
+ * pointer), ZN_ENOMEM (len below zn_dns_cache_mem_size(cfg)). */
+int zn_dns_cache_init(const struct zn_dns_cache_cfg *cfg,
+                      const uint8_t key[16], void *mem, size_t len,
+                      struct zn_dns_cache **out);
+
+/** Store len bytes at value for key, for ttl seconds (cut to max_ttl) from
+ * now, replacing the entry of the same key if there is one, else evicting
+ * the least recently used one if the cache is full.  The entry becomes
+ * the most recently used.  Errors (nothing changed): ZN_EINVAL (ttl 0, or
+ * a max_ttl of 0), ZN_EMSGSIZE (len above value_size). */
+int zn_dns_cache_put(struct zn_dns_cache *c, const struct zn_dns_cache_key *k,
+                     uint32_t ttl, uint64_t now, const void *value,
+                     size_t len);
+
+/** Look key up at time now.  ZN_OK: *hit filled, the entry becomes the
+ * most recently used.  ZN_ENOENT: not there, or expired (then removed). */
+int zn_dns_cache_get(struct zn_dns_cache *c, const struct zn_dns_cache_key *k,
+                     uint64_t now, struct zn_dns_cache_hit *hit);
+
+/** Drop every entry. */
+void zn_dns_cache_flush(struct zn_dns_cache *c);
+
+/** Entries stored (expired ones included until they are met). */
+uint32_t zn_dns_cache_count(const struct zn_dns_cache *c);
+
+void zn_dns_cache_get_stats(const struct zn_dns_cache *c,
+                            struct zn_dns_cache_stats *s);
+
+/**< ---- whole responses in the cache (a forwarder's use) ------------------ */
+
+/** The value size that holds any response of up to msg_max bytes. */
+#define ZN_DNS_CACHE_MSG_VALUE(msg_max) (4u + (msg_max) + 2u * ((msg_max) / 11u))
+
+/** How long response m may be cached (RFC 2308, RFC 2181 8), in seconds;
+ * 0 if not at all: TC set, QDCOUNT not 1, an RCODE other than NOERROR or
+ * NXDOMAIN, a part that does not parse, an OPT record that is not last or
+ * has an extended RCODE.  A positive answer lives as long as its smallest
+ * TTL; a negative one (NXDOMAIN, or NOERROR without answers) as long as
+ * its SOA's negative TTL (RFC 2308 5), and without a SOA not at all. */
+uint32_t zn_dns_msg_cache_ttl(const struct zn_dns_msg *m);
+
+/** Store response m under k for zn_dns_msg_cache_ttl(m) seconds: its bytes
+ * without the OPT record (a hit gets the server's own) and where its TTLs
+ * are.  Errors (nothing stored): ZN_EINVAL (not cacheable), ZN_EMSGSIZE
+ * (more than the cache's value_size holds). */
+int zn_dns_cache_put_msg(struct zn_dns_cache *c,
+                         const struct zn_dns_cache_key *k,
+                         const struct zn_dns_msg *m, uint64_t now);
+
+/** Bytes of the response zn_dns_cache_write_msg() writes for a hit of a
+ * zn_dns_cache_put_msg() entry, with an OPT record (11 bytes) or not. */
+size_t zn_dns_cache_msg_len(const struct zn_dns_cache_hit *hit, bool opt);
+
+/** Write the cached response of hit as the answer to `query` into buf
+ * (zn_dns_cache_msg_len(hit, opt != NULL) bytes; returns that): the
+ * query's ID, RD and CD bits and the case of its question name, every TTL
+ * lowered by hit->age (a TTL with the top bit set read as 0, RFC 2181 8),
+ * and an OPT record from *opt (udp_size and do_bit;
+ * no options) if opt is not NULL.  query must have the key's question
+ * (its first name is at offset 12, as in the cached response). */
+size_t zn_dns_cache_write_msg(const struct zn_dns_cache_hit *hit,
+                              const struct zn_dns_msg *query,
+                              const struct zn_dns_opt *opt, uint8_t *buf);
+
+/**< ======================================================================
+ * DNS over TCP framing (RFC 1035 4.2.2, RFC 7766 8)
+ *
+ * On a stream every message is preceded by its length, two bytes in
+ * network order.  The decoder takes the stream's bytes in any pieces (one
+ * byte at a time works) and says when a whole message has arrived in the
+ * caller's buffer; several messages may follow back to back (pipelining,
+ * RFC 7766 6.2.1.1).  A length below a header's 12 bytes (0 included) or
+ * above the buffer is an error that ends the stream: its framing can no
+ * longer be trusted.
+ * ==================================================================== */
+
+struct zn_dns_tcp_decoder {
+  uint8_t *buf;             /**< the caller's, cap bytes */
+  size_t cap;               /**< the largest message accepted, <= 65535 */
+  size_t need, have;        /**< the message's length and bytes so far */
+  uint8_t hdr[2];
+  uint8_t hlen;             /**< length bytes read, 0..2 */
+  bool ready;               /**< a whole message is in buf */
+  int err;                  /**< sticky */
+};
+
+/** Start decoding into buf (cap bytes; a cap above 65535 counts as 65535). */
+void zn_dns_tcp_decoder_init(struct zn_dns_tcp_decoder *d, uint8_t *buf,
+                             size_t cap);
+
+/** Take stream bytes p[0..len).  *used receives how many were taken: all
+ * of them unless a message completed first.  Returns 1 when a whole
+ * message is in d->buf (d->need bytes; valid until the next call, which
+ * starts the next message), 0 when every byte was taken and the message
+ * is not complete, or a sticky error (*used then says where it was met):
+ *   ZN_EMALFORMED  a length prefix below 12 (0 included)
+ *   ZN_EMSGSIZE    a length prefix above cap */
+int zn_dns_tcp_decode(struct zn_dns_tcp_decoder *d, const uint8_t *p,
+                      size_t len, size_t *used);
+
+/** True between messages: no byte of a next message taken yet. */
+bool zn_dns_tcp_decoder_idle(const struct zn_dns_tcp_decoder *d);
+
+/** Write the two-byte length prefix of a len-byte message into hdr.
+ * Errors: ZN_EMSGSIZE (len 0 or above 65535; hdr untouched). */
+int zn_dns_tcp_encode_len(size_t len, uint8_t hdr[2]);
+
+/**< ======================================================================
+ * Blocklist matcher
+ *
+ * A set of names, each blocking itself and every name below it
+ * ("example.com" blocks "ads.example.com"), matched ignoring ASCII case:
+ * a lookup tries the name's suffixes label by label, O(labels) hashed
+ * probes (keyed SipHash, so names chosen by clients cannot make probe
+ * sequences long).  The names live in caller memory sized for a number
+ * of names and their bytes: zn_dns_blocklist_measure() says how much a
+ * list text needs.
+ *
+ * The list text is hosts-file lines ("0.0.0.0 ads.example.com",
+ * "127.0.0.1 a b c": the leading address, IPv4 or anything with a colon,
+ * is skipped), or one name per line, mixed at will; '#' starts a comment;
+ * a leading "*." is dropped (subdomains are blocked anyway).  The names a
+ * hosts file lists for the machine itself (localhost, broadcasthost,
+ * ip6-*, ...) are ignored; a token with characters other than letters,
+ * digits, '-', '_' and '.', or that is not a name, is rejected.
+ * ==================================================================== */
+
+struct zn_dns_blocklist;
+
+struct zn_dns_blocklist_cfg {
+  uint32_t max_names;       /**< 1 .. 1 << 26 */
+  size_t name_bytes;        /**< room for the names: 1 + wire length each */
+};
+
+/** What loading found (the counts add up: every token is one of them). */
+struct zn_dns_blocklist_stats {
+  uint64_t lines;
+  uint64_t added;
+  uint64_t duplicates;
+  uint64_t ignored;         /**< the machine's own names */
+  uint64_t invalid;         /**< rejected tokens */
+  uint64_t full;            /**< names that found no room */
+};
+
+/** Called for each rejected token (not NUL-terminated), line from 1. */
+typedef void (*zn_dns_blocklist_reject_cb)(void *arg, uint64_t line,
+                                           const char *tok, size_t len);
+
+size_t zn_dns_blocklist_mem_size(const struct zn_dns_blocklist_cfg *cfg);
+
+/** An empty set in [mem, mem+len) with hash key `key`.  Errors (*out
+ * untouched): ZN_EINVAL (bad cfg), ZN_ENOMEM (len too small). */
+int zn_dns_blocklist_init(const struct zn_dns_blocklist_cfg *cfg,
+                          const uint8_t key[16], void *mem, size_t len,
+                          struct zn_dns_blocklist **out);
+
+/** The cfg that holds every name of the list text[0..len) (duplicates
+ * counted as if new), plus `extra` names of up to 255 bytes. */
+void zn_dns_blocklist_measure(const char *text, size_t len, uint32_t extra,
+                              struct zn_dns_blocklist_cfg *cfg);
+
+/** Add one name.  Returns ZN_OK, ZN_EEXIST (already there), or (nothing
+ * added) ZN_EINVAL (the root, or n malformed), ZN_ENOSPC (full). */
+int zn_dns_blocklist_add(struct zn_dns_blocklist *bl,
+                         const struct zn_dns_name *n);
+
+/** Add one name given as list text (a token: "*." and the machine's own
+ * names handled as in a list), counting it in *st (not lines).  Returns
+ * ZN_OK (added), ZN_EEXIST (a duplicate), ZN_ENOTSUP (a name of the
+ * machine's, ignored), ZN_EINVAL (not a host name), ZN_ENOSPC (full). */
+int zn_dns_blocklist_add_text(struct zn_dns_blocklist *bl, const char *tok,
+                              size_t len, struct zn_dns_blocklist_stats *st);
+
+/** Load list text[0..len) (lines end with '\n'; a NUL byte ends a token
+ * like a blank), counting into *st (not zeroed first); reject (may be
+ * NULL) is told about each rejected token.  Returns ZN_OK, or ZN_ENOSPC if
+ * some names found no room (st->full says how many). */
+int zn_dns_blocklist_parse(struct zn_dns_blocklist *bl, const char *text,
+                           size_t len, zn_dns_blocklist_reject_cb reject,
+                           void *arg, struct zn_dns_blocklist_stats *st);
+
+/** True if n or a zone above it is in the set (the root alone never is). */
+bool zn_dns_blocklist_match(const struct zn_dns_blocklist *bl,
+                            const struct zn_dns_name *n);
+
+/** Names in the set. */
+uint32_t zn_dns_blocklist_count(const struct zn_dns_blocklist *bl);
+
+/**< ======================================================================
+ * Forwarder (a caching, filtering DNS server over UDP and TCP)
+ *
+ * Serves queries on a port, UDP and TCP, answering each one of these
+ * ways, each with its counter below:
+ *   1. Sanity: a message too short for a header, a response (QR=1), or a
+ *      datagram sent to a broadcast address or from port 0 is dropped; an
+ *      opcode other than QUERY gets NOTIMP; a QDCOUNT other than 1 or a
+ *      part that does not parse gets FORMERR.
+ *   2. Blocked: a name the blocklist matches is answered here: NXDOMAIN,
+ *      or with block_zero 0.0.0.0 for A, :: for AAAA and no data for other
+ *      types (TTL 60, no SOA).
+ *   3. Cached: an answer cache (above) keyed by the question and the
+ *      query's DO and CD bits; a hit gets the client's ID and case, TTLs
+ *      aged, and an OPT record iff the query had one (RFC 6891 7).
+ *   4. Forwarded to the upstream over UDP under a fresh random ID (RFC
+ *      5452 9.2); an answer is taken only from the upstream's address and
+ *      port with a pending ID and the same question.  No answer within
+ *      upstream_timeout_ms: SERVFAIL.  An answer with TC is asked again
+ *      over TCP (RFC 7766 5); a UDP client that cannot take the whole
+ *      answer gets an empty one with TC and comes back over TCP.
+ * Over TCP (RFC 7766) a connection carries any number of queries back to
+ * back; answers go back as they come, in any order; at most 16 are in
+ * progress per connection (beyond, it is not read and its window
+ * closes); an idle one is closed after tcp_idle_ms (RFC 7766 6.2.3).
+ *
+ * Memory is the caller's (zn_dns_forwarder_mem_size); sockets and TCP
+ * connections come from the stack's tables.  Bounded work per event.
+ * ==================================================================== */
+
+struct zn_stack;
+
+/** A DNS server to send queries to. */
+struct zn_dns_server {
+  uint32_t addr;
+  uint16_t port;            /**< 0: 53 */
+};
+
+struct zn_dns_forwarder;
+
+struct zn_dns_forwarder_cfg {
+  struct zn_dns_server upstream;  /**< address not 0; port 0: 53 */
+  uint16_t port;                  /**< served, UDP and TCP; 0: 53 */
+  uint32_t pending_max;           /**< forwarded and unanswered, 1..65535 */
+  uint32_t tcp_clients;           /**< TCP client connections at once */
+  uint32_t upstream_tcp_max;      /**< TCP retries of truncated answers */
+  uint32_t cache_entries;         /**< 0: no cache */
+  uint32_t upstream_timeout_ms;   /**< 1 or more */
+  uint32_t tcp_idle_ms;           /**< 1 or more */
+  const struct zn_dns_blocklist *blocklist; /**< NULL: nothing blocked */
+  bool block_zero;                /**< 0.0.0.0 / :: rather than NXDOMAIN */
+};
+
+/** Defaults: no upstream, port 53, 1024 pending, 64 TCP clients, 64 TCP
+ * retries, 4096 cache entries, 5000 ms, 10000 ms, no blocklist. */
+void zn_dns_forwarder_cfg_default(struct zn_dns_forwarder_cfg *cfg);
+
+/** Bytes zn_dns_forwarder_init() needs; 0 if cfg is invalid. */
+size_t zn_dns_forwarder_mem_size(const struct zn_dns_forwarder_cfg *cfg);
+
+/** Start serving on stack st from [mem, mem+len): opens the UDP and TCP
+ * listeners and the upstream socket.  The blocklist must outlive the
+ * forwarder.  Errors: ZN_EINVAL (bad cfg), ZN_ENOMEM (len too small, or
+ * no socket free), or what zn_udp_bind / zn_tcp_listen return
+ * (ZN_EADDRINUSE); on error nothing stays open. */
+int zn_dns_forwarder_init(struct zn_stack *st,
+                          const struct zn_dns_forwarder_cfg *cfg, void *mem,
+                          size_t len, struct zn_dns_forwarder **out);
+
+/** Reset the TCP connections, close the sockets, cancel the timers.  The
+ * memory is the caller's again afterwards (no poll needs to follow). */
+void zn_dns_forwarder_stop(struct zn_dns_forwarder *fw);
+
+/** The counters: field, whether it is one of the main ones (printed even
+ * when 0), what it counts. */
+#define ZN_DNS_FWD_STATS(X)                                                    \
+  X(received, 1, "datagrams and TCP messages to the DNS port")                 \
+  X(queries, 1, "queries (QR=0) with a parsable header")                       \
+  X(blocked, 1, "answered locally: name on the blocklist")                     \
+  X(cache_hits, 1, "answered from the cache")                                  \
+  X(cache_misses, 0, "not in the cache")                                       \
+  X(forwarded, 1, "sent to the upstream")                                      \
+  X(answered, 1, "upstream answers relayed to clients")                        \
+  X(truncated, 0, "upstream UDP answers with TC (asked again over TCP)")       \
+  X(truncated_for_client, 0,                                                   \
+    "answers sent with TC: too big for a UDP client, or TCP failed")           \
+  X(tcp_connections, 1, "TCP connections from clients")                        \
+  X(tcp_queries, 1, "queries received over TCP")                               \
+  X(tcp_answers, 0, "answers sent over TCP")                                   \
+  X(tcp_idle_closed, 0, "TCP connections closed for idling")                   \
+  X(tcp_bad_length, 0, "TCP connections closed: length prefix < 12 or > 4096") \
+  X(tcp_answer_dropped, 0, "answers for TCP clients that had gone")            \
+  X(tcp_refused, 0, "TCP connections reset: no client slot")                   \
+  X(tcp_fallback, 1, "truncated upstream answers asked again over TCP")        \
+  X(tcp_fallback_ok, 0, "... answered over TCP")                               \
+  X(tcp_fallback_failed, 0,                                                    \
+    "... failed (UDP client: TC sent; TCP client: SERVFAIL)")                  \
+  X(tcp_fallback_busy, 0, "truncated answers not retried: no TCP slot")        \
+  X(upstream_timeouts, 1, "forwarded queries never answered (SERVFAIL sent)")  \
+  X(servfail, 0, "SERVFAIL sent (timeouts, pending table full, bad upstream)") \
+  X(formerr, 1, "FORMERR sent: QDCOUNT != 1 or a part that does not parse")    \
+  X(notimp, 0, "NOTIMP sent: opcode other than QUERY")                         \
+  X(pending_full, 0, "queries refused: pending table full")                    \
+  X(dropped, 1, "datagrams dropped, all reasons below")                        \
+  X(dropped_short, 0, "dropped: shorter than a DNS header")                    \
+  X(dropped_response, 0, "dropped: a response (QR=1) sent to the DNS port")    \
+  X(dropped_bcast, 0, "dropped: sent to a broadcast address or from port 0")   \
+  X(send_errors, 0, "answers the stack could not send")                        \
+  X(upstream_mismatch, 0,                                                      \
+    "upstream datagrams ignored: wrong source, ID or question (late or "       \
+    "forged)")                                                                 \
+  X(upstream_malformed, 0, "upstream answers that did not parse")              \
+  X(upstream_unreachable, 0, "ICMP errors from the upstream")                  \
+  X(cache_inserts, 0, "answers stored in the cache")                           \
+  X(cache_uncacheable, 0, "answers not cacheable (TTL 0, no SOA, TC, size)")   \
+  X(cache_evictions, 0, "cache entries evicted to make room")                  \
+  X(cache_expired, 0, "cache entries found expired")
+
+struct zn_dns_forwarder_stats {
+#define ZN_DNS_FWD_STAT_FIELD(name, main, text) uint64_t name;
+  ZN_DNS_FWD_STATS(ZN_DNS_FWD_STAT_FIELD)
+#undef ZN_DNS_FWD_STAT_FIELD
+  uint32_t cache_entries;         /**< now */
+  uint32_t pending;               /**< queries waiting for the upstream */
+  uint32_t tcp_open;              /**< client connections open */
+};
+
+void zn_dns_forwarder_get_stats(const struct zn_dns_forwarder *fw,
+                                struct zn_dns_forwarder_stats *s);
+
+/**< ======================================================================
  * Stub resolver (RFC 1035 §7, RFC 2308 negative caching, RFC 5452
  * resilience against forged answers).
  *
@@ -489,8 +862,8 @@ static inline size_t zn_dns_build_len(const struct zn_dns_builder *b) {
  * timeout that doubles each time.  CNAME chains are followed inside an
  * answer and, if the answer stops at a CNAME, by asking again for the
  * target, up to max_cname links.  Answers, positive and negative, are
- * cached for their TTL (capped at max_ttl) in a bounded table with LRU
- * eviction.
+ * cached for their TTL (capped at max_ttl) in an answer cache (above:
+ * hashed, LRU eviction, the stack's random key).
  *
  * Memory comes from the caller (zn_dns_resolver_mem_size); the resolver
  * takes UDP sockets from the stack's table, one per query in flight.
@@ -498,18 +871,11 @@ static inline size_t zn_dns_build_len(const struct zn_dns_builder *b) {
  * cache is delivered on the next zn_stack_poll().
  * ====================================================================== */
 
-struct zn_stack;
-
 #define ZN_DNS_MAX_SERVERS 4
 #define ZN_DNS_MAX_ADDRS 16
 
 struct zn_dns_resolver;
 struct zn_dns_query;
-
-struct zn_dns_server {
-  uint32_t addr;
-  uint16_t port;            /**< 0: 53 */
-};
 
 struct zn_dns_resolver_cfg {
   struct zn_dns_server servers[ZN_DNS_MAX_SERVERS];
@@ -534,9 +900,9 @@ size_t zn_dns_resolver_mem_size(const struct zn_dns_resolver_cfg *cfg);
 
 /** Build a resolver for stack st inside [mem, mem+len).  Errors: ZN_EINVAL
  * (bad cfg), ZN_ENOMEM (len too small). */
-int zn_dns_resolver_init(struct zn_dns_resolver **out, struct zn_stack *st,
+int zn_dns_resolver_init(struct zn_stack *st,
                          const struct zn_dns_resolver_cfg *cfg, void *mem,
-                         size_t len);
+                         size_t len, struct zn_dns_resolver **out);
 
 /** Cancel every query (their callbacks are not called) and close their
  * sockets.  The memory is the caller's again afterwards. */

@@ -1,6 +1,6 @@
 /*
  * Private to src/dns: RDATA layout checks shared by the parser and the
- * builder.
+ * builder, and the carving of caller memory into tables.
  */
 #ifndef ZNET_DNS_INT_H
 #define ZNET_DNS_INT_H
@@ -15,5 +15,25 @@ bool zn__dns_txt_ok(const uint8_t *p, size_t len);
 /* OPT RDATA: options {code, length, data} exactly filling len bytes (0
  * bytes is well formed). */
 bool zn__dns_opts_ok(const uint8_t *p, size_t len);
+
+/* Memory handed to an init function is cut into 16-byte aligned pieces;
+ * a *_mem_size() adds zn__dns_carve_size() of each. */
+static inline size_t zn__dns_carve_size(size_t size) {
+  return ((size + 15u) & ~(size_t)15u) + 16u;
+}
+
+static inline void *zn__dns_carve(uint8_t **mem, size_t size) {
+  uintptr_t p = ((uintptr_t)*mem + 15u) & ~(uintptr_t)15u;
+  *mem = (uint8_t *)p + size;
+  return (void *)p;
+}
+
+/* The smallest power of two >= n (n <= 1 << 30). */
+static inline uint32_t zn__dns_pow2(uint32_t n) {
+  uint32_t p = 1;
+  while (p < n)
+    p <<= 1;
+  return p;
+}
 
 #endif /* ZNET_DNS_INT_H */

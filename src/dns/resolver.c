@@ -9,9 +9,11 @@
  */
 #include <string.h>
 
-#include "core/stack_int.h"
+#include "dns_int.h"
 #include "znet/dns.h"
 #include "znet/err.h"
+#include "znet/stack.h"
+#include "znet/timer.h"
 #include "znet/udp.h"
 
 #define EDNS_UDP_SIZE 1232 /* fits any path MTU seen in practice */
@@ -19,15 +21,11 @@
 
 enum { Q_FREE = 0, Q_ACTIVE, Q_DELIVER, Q_DONE };
 
-struct cache_ent {
-  bool used;
-  uint16_t qtype;
+/* What the answer cache keeps of an answer (the value of its entries). */
+struct cached {
   int status;
   uint8_t rcode;
   uint32_t naddr;
-  uint64_t expires;   /* ns */
-  uint64_t last_used; /* ns */
-  struct zn_dns_name name; /* lower case */
   struct zn_dns_name canonical;
   /* The answer's union, copied whole (memcpy) both ways: the members give
    * it its layout and are never named. */
@@ -66,7 +64,7 @@ struct zn_dns_resolver {
   struct zn_stack *st;
   struct zn_dns_resolver_cfg cfg;
   struct zn_dns_query *q;
-  struct cache_ent *cache;
+  struct zn_dns_cache *cache; /* NULL: cache_entries 0 */
   struct zn_dns_resolver_stats stats;
 };
 
@@ -92,33 +90,53 @@ static bool cfg_ok(const struct zn_dns_resolver_cfg *cfg) {
   return true;
 }
 
+static void cache_cfg(const struct zn_dns_resolver_cfg *cfg,
+                      struct zn_dns_cache_cfg *cc) {
+  cc->entries = cfg->cache_entries;
+  cc->value_size = sizeof(struct cached);
+  cc->max_ttl = cfg->max_ttl;
+}
+
 size_t zn_dns_resolver_mem_size(const struct zn_dns_resolver_cfg *cfg) {
   if (!cfg_ok(cfg))
     return 0;
-  return zn__carve_size(sizeof(struct zn_dns_resolver)) +
-         zn__carve_size((size_t)cfg->max_queries * sizeof(struct zn_dns_query)) +
-         zn__carve_size((size_t)cfg->cache_entries * sizeof(struct cache_ent));
+  struct zn_dns_cache_cfg cc;
+  cache_cfg(cfg, &cc);
+  return zn__dns_carve_size(sizeof(struct zn_dns_resolver)) +
+         zn__dns_carve_size((size_t)cfg->max_queries *
+                            sizeof(struct zn_dns_query)) +
+         (cfg->cache_entries ? zn__dns_carve_size(zn_dns_cache_mem_size(&cc))
+                             : 0);
 }
 
 static void query_timer(struct zn_stack *st, struct zn_timer *t);
 
-int zn_dns_resolver_init(struct zn_dns_resolver **out, struct zn_stack *st,
+int zn_dns_resolver_init(struct zn_stack *st,
                          const struct zn_dns_resolver_cfg *cfg, void *mem,
-                         size_t len) {
+                         size_t len, struct zn_dns_resolver **out) {
   size_t need = zn_dns_resolver_mem_size(cfg);
-  if (need == 0 || !mem || !st)
+  if (need == 0 || !mem || !st || !out)
     return ZN_EINVAL;
   if (len < need)
     return ZN_ENOMEM;
-  void *m = mem;
-  struct zn_dns_resolver *r = zn__carve(&m, sizeof(*r));
+  uint8_t *m = mem;
+  struct zn_dns_resolver *r = zn__dns_carve(&m, sizeof(*r));
   memset(r, 0, sizeof(*r));
   r->st = st;
   r->cfg = *cfg;
-  r->q = zn__carve(&m, (size_t)cfg->max_queries * sizeof(struct zn_dns_query));
+  r->q = zn__dns_carve(&m, (size_t)cfg->max_queries * sizeof(struct zn_dns_query));
   memset(r->q, 0, (size_t)cfg->max_queries * sizeof(struct zn_dns_query));
-  r->cache = zn__carve(&m, (size_t)cfg->cache_entries * sizeof(struct cache_ent));
-  memset(r->cache, 0, (size_t)cfg->cache_entries * sizeof(struct cache_ent));
+  if (cfg->cache_entries) {
+    /* The names asked come from whoever uses the resolver: a secret key
+     * keeps them from landing in one bucket. */
+    struct zn_dns_cache_cfg cc;
+    uint8_t key[16];
+    cache_cfg(cfg, &cc);
+    size_t clen = zn_dns_cache_mem_size(&cc);
+    void *cmem = zn__dns_carve(&m, clen);
+    zn_random_bytes(st, key, sizeof(key));
+    (void)zn_dns_cache_init(&cc, key, cmem, clen, &r->cache); /* sized above */
+  }
   for (uint32_t i = 0; i < cfg->max_queries; i++) {
     r->q[i].r = r;
     zn_timer_init(&r->q[i].timer, query_timer);
@@ -153,58 +171,57 @@ void zn_dns_resolver_get_stats(const struct zn_dns_resolver *r,
 }
 
 void zn_dns_resolver_flush_cache(struct zn_dns_resolver *r) {
-  for (uint32_t i = 0; i < r->cfg.cache_entries; i++)
-    r->cache[i].used = false;
+  if (r->cache)
+    zn_dns_cache_flush(r->cache);
 }
 
 /* ---- cache ---- */
 
-static struct cache_ent *cache_find(struct zn_dns_resolver *r,
-                                    const struct zn_dns_name *lname,
-                                    uint16_t qtype) {
-  uint64_t now = r->st->now;
-  for (uint32_t i = 0; i < r->cfg.cache_entries; i++) {
-    struct cache_ent *c = &r->cache[i];
-    if (!c->used || c->qtype != qtype || c->name.len != lname->len)
-      continue;
-    if (c->expires <= now) {
-      c->used = false;
-      continue;
-    }
-    if (memcmp(c->name.b, lname->b, lname->len) == 0)
-      return c;
-  }
-  return NULL;
+static void cache_key(struct zn_dns_cache_key *k, const struct zn_dns_name *n,
+                      uint16_t qtype) {
+  k->name = *n;
+  k->qtype = qtype;
+  k->qclass = ZN_DNS_CLASS_IN;
+  k->variant = 0;
 }
 
 static void cache_put(struct zn_dns_resolver *r, const struct zn_dns_answer *a,
                       uint32_t ttl) {
-  if (r->cfg.cache_entries == 0 || ttl == 0)
+  if (r->cache == NULL || ttl == 0)
     return;
-  struct zn_dns_name lname = a->name;
-  zn_dns_name_lower(&lname);
-  struct cache_ent *c = cache_find(r, &lname, a->qtype);
-  if (!c) {
-    for (uint32_t i = 0; i < r->cfg.cache_entries && !c; i++)
-      if (!r->cache[i].used)
-        c = &r->cache[i];
-  }
-  if (!c) {
-    c = &r->cache[0];
-    for (uint32_t i = 1; i < r->cfg.cache_entries; i++)
-      if (r->cache[i].last_used < c->last_used)
-        c = &r->cache[i];
-  }
-  c->used = true;
-  c->qtype = a->qtype;
-  c->status = a->status;
-  c->rcode = a->rcode;
-  c->name = lname;
-  c->canonical = a->canonical;
-  c->naddr = a->naddr;
-  memcpy(&c->addr, &a->addr, sizeof(c->addr));
-  c->expires = r->st->now + ZN_SEC(ttl);
-  c->last_used = r->st->now;
+  struct zn_dns_cache_key k;
+  struct cached v;
+  memset(&v, 0, sizeof(v));
+  cache_key(&k, &a->name, a->qtype);
+  v.status = a->status;
+  v.rcode = a->rcode;
+  v.naddr = a->naddr;
+  v.canonical = a->canonical;
+  memcpy(&v.addr, &a->addr, sizeof(v.addr));
+  (void)zn_dns_cache_put(r->cache, &k, ttl, zn_stack_now(r->st), &v,
+                         sizeof(v)); /* fits: value_size is sizeof(v) */
+}
+
+/* A cached answer to (name, qtype) into *a; false if there is none. */
+static bool cache_get(struct zn_dns_resolver *r, const struct zn_dns_name *n,
+                      uint16_t qtype, struct zn_dns_answer *a) {
+  struct zn_dns_cache_key k;
+  struct zn_dns_cache_hit hit;
+  struct cached v;
+  if (r->cache == NULL)
+    return false;
+  cache_key(&k, n, qtype);
+  if (zn_dns_cache_get(r->cache, &k, zn_stack_now(r->st), &hit) != ZN_OK)
+    return false;
+  memcpy(&v, hit.value, sizeof(v));
+  a->status = v.status;
+  a->rcode = v.rcode;
+  a->canonical = v.canonical;
+  a->naddr = v.naddr;
+  memcpy(&a->addr, &v.addr, sizeof(a->addr));
+  a->ttl = hit.ttl;
+  a->from_cache = true;
+  return true;
 }
 
 /* ---- sending ---- */
@@ -519,22 +536,11 @@ int zn_dns_resolve(struct zn_dns_resolver *r, const char *name,
   q->min_ttl = UINT32_MAX;
   q->cb = cb;
   q->arg = arg;
-  struct zn_dns_name lname = n;
-  zn_dns_name_lower(&lname);
-  struct cache_ent *c = cache_find(r, &lname, qtype);
   r->stats.queries++;
-  if (c) {
+  if (cache_get(r, &n, qtype, &q->ans)) {
     r->stats.cache_hits++;
-    c->last_used = r->st->now;
-    q->ans.status = c->status;
-    q->ans.rcode = c->rcode;
-    q->ans.canonical = c->canonical;
-    q->ans.naddr = c->naddr;
-    memcpy(&q->ans.addr, &c->addr, sizeof(q->ans.addr));
-    q->ans.ttl = (uint32_t)((c->expires - r->st->now) / ZN_SEC(1));
-    q->ans.from_cache = true;
     q->state = Q_DELIVER;
-    zn_timer_start(r->st, &q->timer, r->st->now);
+    zn_timer_start(r->st, &q->timer, zn_stack_now(r->st));
   } else {
     r->stats.cache_misses++;
     int rc = zn_udp_open(r->st, &q->sock);

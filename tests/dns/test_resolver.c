@@ -165,7 +165,7 @@ static void setup(struct fix *f, uint32_t max_queries, uint32_t cache) {
   rc.cache_entries = cache;
   size_t n = zn_dns_resolver_mem_size(&rc);
   f->mem = malloc(n);
-  ZT_EQ(zn_dns_resolver_init(&f->r, f->p.a, &rc, f->mem, n), ZN_OK);
+  ZT_EQ(zn_dns_resolver_init(f->p.a, &rc, f->mem, n, &f->r), ZN_OK);
   nqueries = 0;
   ncb = 0;
   forge_first = 0;
