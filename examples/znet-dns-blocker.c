@@ -181,6 +181,10 @@ static const struct ex_opt blk_flags[] = {
      .help = "UDP and TCP port to serve (default 53)"},
     {"cache", 0, EX_U32, OFF(fc.cache_entries), 0, MAX_CACHE, .arg = "N",
      .help = "answers cached (default 4096; 0: none)"},
+    {"cache-answer-max", 0, EX_U32, OFF(fc.cache_msg_max), 512, 4096,
+     .arg = "BYTES", .want = "512..4096 bytes",
+     .help = "longest answer cached (default 1232; each\nentry reserves this "
+             "much)"},
     {"upstream-timeout", 0, EX_U32, OFF(fc.upstream_timeout_ms), 1, 600000,
      .arg = "MS", .want = "1..600000 ms",
      .help = "SERVFAIL a forwarded query after this long\n(default 5000)"},

@@ -101,7 +101,7 @@ enum zn_dns_section {
   ZN_DNS_SEC_ADDITIONAL = 3
 };
 
-/**< ---- names ------------------------------------------------------------ */
+/* ---- names ------------------------------------------------------------ */
 
 /** An expanded name in wire form: b[0..len) is a sequence of labels ending
  * with the root label (a 0 byte), 1 <= len <= 255.  The root is {1, {0}}.
@@ -151,7 +151,7 @@ int zn_dns_name_from_text(struct zn_dns_name *n, const char *s, size_t len);
 int zn_dns_name_to_text(const struct zn_dns_name *n, char *buf, size_t size,
                         size_t *outlen);
 
-/**< ---- the message view -------------------------------------------------- */
+/* ---- the message view -------------------------------------------------- */
 
 struct zn_dns_msg {
   const uint8_t *p;
@@ -223,7 +223,7 @@ struct zn_dns_hdr {
 
 void zn_dns_msg_hdr(const struct zn_dns_msg *m, struct zn_dns_hdr *h);
 
-/**< ---- walking the sections ---------------------------------------------- */
+/* ---- walking the sections ---------------------------------------------- */
 
 struct zn_dns_question {
   struct zn_dns_name name;
@@ -272,7 +272,7 @@ int zn_dns_iter_question(struct zn_dns_iter *it, struct zn_dns_question *q);
  * where they start. */
 int zn_dns_iter_rr(struct zn_dns_iter *it, struct zn_dns_rr *rr);
 
-/**< ---- RDATA ------------------------------------------------------------- */
+/* ---- RDATA ------------------------------------------------------------- */
 
 struct zn_dns_mx {
   uint16_t pref;
@@ -396,7 +396,7 @@ int zn_dns_msg_check(const struct zn_dns_msg *m);
  * of a response is (opt->ext_rcode << 4) | zn_dns_rcode(m). */
 int zn_dns_msg_opt(const struct zn_dns_msg *m, struct zn_dns_opt *opt);
 
-/**< ---- the builder ------------------------------------------------------- */
+/* ---- the builder ------------------------------------------------------- */
 
 /** Builds a message in a caller buffer.  At every moment p[0..len) is a
  * complete message whose header counts match what was added; an add that
@@ -560,7 +560,7 @@ uint32_t zn_dns_cache_count(const struct zn_dns_cache *c);
 void zn_dns_cache_get_stats(const struct zn_dns_cache *c,
                             struct zn_dns_cache_stats *s);
 
-/**< ---- whole responses in the cache (a forwarder's use) ------------------ */
+/* ---- whole responses in the cache (a forwarder's use) ------------------ */
 
 /** The value size that holds any response of up to msg_max bytes. */
 #define ZN_DNS_CACHE_MSG_VALUE(msg_max) (4u + (msg_max) + 2u * ((msg_max) / 11u))
@@ -596,7 +596,7 @@ size_t zn_dns_cache_write_msg(const struct zn_dns_cache_hit *hit,
                               const struct zn_dns_msg *query,
                               const struct zn_dns_opt *opt, uint8_t *buf);
 
-/**< ======================================================================
+/* ======================================================================
  * DNS over TCP framing (RFC 1035 4.2.2, RFC 7766 8)
  *
  * On a stream every message is preceded by its length, two bytes in
@@ -639,7 +639,7 @@ bool zn_dns_tcp_decoder_idle(const struct zn_dns_tcp_decoder *d);
  * Errors: ZN_EMSGSIZE (len 0 or above 65535; hdr untouched). */
 int zn_dns_tcp_encode_len(size_t len, uint8_t hdr[2]);
 
-/**< ======================================================================
+/* ======================================================================
  * Blocklist matcher
  *
  * A set of names, each blocking itself and every name below it
@@ -720,7 +720,7 @@ bool zn_dns_blocklist_match(const struct zn_dns_blocklist *bl,
 /** Names in the set. */
 uint32_t zn_dns_blocklist_count(const struct zn_dns_blocklist *bl);
 
-/**< ======================================================================
+/* ======================================================================
  * Forwarder (a caching, filtering DNS server over UDP and TCP)
  *
  * Serves queries on a port, UDP and TCP, answering each one of these
@@ -767,6 +767,9 @@ struct zn_dns_forwarder_cfg {
   uint32_t tcp_clients;           /**< TCP client connections at once */
   uint32_t upstream_tcp_max;      /**< TCP retries of truncated answers */
   uint32_t cache_entries;         /**< 0: no cache */
+  uint32_t cache_msg_max;         /**< longest answer cached, bytes,
+                                       512..4096 (each entry reserves
+                                       room for one) */
   uint32_t upstream_timeout_ms;   /**< 1 or more */
   uint32_t tcp_idle_ms;           /**< 1 or more */
   const struct zn_dns_blocklist *blocklist; /**< NULL: nothing blocked */
@@ -774,7 +777,10 @@ struct zn_dns_forwarder_cfg {
 };
 
 /** Defaults: no upstream, port 53, 1024 pending, 64 TCP clients, 64 TCP
- * retries, 4096 cache entries, 5000 ms, 10000 ms, no blocklist. */
+ * retries, 4096 cache entries of answers up to 1232 bytes (the EDNS
+ * buffer size of DNS Flag Day 2020: what UDP carries without
+ * fragmenting; longer answers are forwarded, not cached), 5000 ms,
+ * 10000 ms, no blocklist. */
 void zn_dns_forwarder_cfg_default(struct zn_dns_forwarder_cfg *cfg);
 
 /** Bytes zn_dns_forwarder_init() needs; 0 if cfg is invalid. */
@@ -850,7 +856,7 @@ struct zn_dns_forwarder_stats {
 void zn_dns_forwarder_get_stats(const struct zn_dns_forwarder *fw,
                                 struct zn_dns_forwarder_stats *s);
 
-/**< ======================================================================
+/* ======================================================================
  * Stub resolver (RFC 1035 §7, RFC 2308 negative caching, RFC 5452
  * resilience against forged answers).
  *

@@ -553,6 +553,7 @@ void zn_dns_forwarder_cfg_default(struct zn_dns_forwarder_cfg *cfg) {
   cfg->tcp_clients = 64;
   cfg->upstream_tcp_max = 64;
   cfg->cache_entries = 4096;
+  cfg->cache_msg_max = FWD_CACHE_MSG_DEFAULT;
   cfg->upstream_timeout_ms = 5000;
   cfg->tcp_idle_ms = 10000;
 }
@@ -560,7 +561,7 @@ void zn_dns_forwarder_cfg_default(struct zn_dns_forwarder_cfg *cfg) {
 static void cache_cfg(const struct zn_dns_forwarder_cfg *cfg,
                       struct zn_dns_cache_cfg *cc) {
   cc->entries = cfg->cache_entries;
-  cc->value_size = ZN_DNS_CACHE_MSG_VALUE(FWD_CACHE_MSG_MAX);
+  cc->value_size = ZN_DNS_CACHE_MSG_VALUE(cfg->cache_msg_max);
   cc->max_ttl = FWD_CACHE_MAX_TTL;
 }
 
@@ -582,6 +583,8 @@ static void piece_sizes(const struct zn_dns_forwarder_cfg *cfg, size_t sz[8]) {
 size_t zn_dns_forwarder_mem_size(const struct zn_dns_forwarder_cfg *cfg) {
   if (cfg == NULL || cfg->upstream.addr == 0 || cfg->pending_max == 0 ||
       cfg->pending_max > 65535 || cfg->tcp_clients > (1u << 16) ||
+      cfg->cache_msg_max < FWD_CACHE_MSG_MIN ||
+      cfg->cache_msg_max > FWD_CACHE_MSG_MAX ||
       cfg->upstream_tcp_max > (1u << 16) || cfg->cache_entries > (1u << 20) ||
       cfg->upstream_timeout_ms == 0 || cfg->tcp_idle_ms == 0)
     return 0;

@@ -17,7 +17,11 @@
 
 #define FWD_BLOCK_TTL 60u        /* seconds, on local answers */
 #define FWD_CACHE_MAX_TTL 86400u /* longer TTLs are cut to a day */
-#define FWD_CACHE_MSG_MAX 4096u  /* longer answers are not cached */
+/* cfg.cache_msg_max: the range, and the default (DNS Flag Day 2020's EDNS
+ * buffer size).  Every entry reserves room for the longest answer. */
+#define FWD_CACHE_MSG_MIN 512u
+#define FWD_CACHE_MSG_MAX 4096u
+#define FWD_CACHE_MSG_DEFAULT 1232u
 #define FWD_EDNS_UDP_SIZE 1232u  /* what we advertise (DNS flag day) */
 #define FWD_LOCAL_MSG_MAX 512u   /* room for any local answer */
 #define FWD_ID_TRIES 16          /* random IDs tried before giving up */

@@ -30,7 +30,7 @@ static void upstream(struct zn_udp_sock *s, void *arg,
   zn_dns_name_to_text(&qu.name, name, sizeof(name), NULL);
   if (strcmp(name, "silent.test") == 0)
     return;
-  uint8_t out[512];
+  uint8_t out[1400];
   struct zn_dns_builder b;
   bool nx = strcmp(name, "nx.test") == 0;
   zn_dns_build_response(&b, out, sizeof(out), &q,
@@ -46,9 +46,14 @@ static void upstream(struct zn_udp_sock *s, void *arg,
     rd.u.soa.minimum = 30;
     zn_dns_build_rr(&b, ZN_DNS_SEC_AUTHORITY, &zone, ZN_DNS_CLASS_IN, 300, &rd);
   } else {
+    /* big.test: 40 addresses, a 672-byte answer. */
+    int n = strcmp(name, "big.test") == 0 ? 40 : 1;
     rd.type = ZN_DNS_TYPE_A;
-    rd.u.a = ZN_IPV4(10, 9, 9, 9);
-    zn_dns_build_rr(&b, ZN_DNS_SEC_ANSWER, &qu.name, ZN_DNS_CLASS_IN, 100, &rd);
+    for (int i = 0; i < n; i++) {
+      rd.u.a = ZN_IPV4(10, 9, 9, 9 + i);
+      zn_dns_build_rr(&b, ZN_DNS_SEC_ANSWER, &qu.name, ZN_DNS_CLASS_IN, 100,
+                      &rd);
+    }
   }
   zn_udp_sendto(s, d->src, d->sport, out, zn_dns_build_len(&b));
 }
@@ -110,6 +115,7 @@ static void setup_list(struct fix *f, bool zero, bool with_list) {
   fc.tcp_clients = 4;
   fc.upstream_tcp_max = 2;
   fc.cache_entries = 16;
+  fc.cache_msg_max = 512;
   fc.upstream_timeout_ms = 2000;
   fc.blocklist = with_list ? f->bl : NULL;
   fc.block_zero = zero;
@@ -203,6 +209,40 @@ ZT_TEST(test_forward_then_cache) {
   ZT_EQU(s.cache_entries, 2);
   ZT_EQU(s.pending, 0);
   teardown(&f);
+}
+
+/* Answers longer than cfg.cache_msg_max are forwarded, not cached; the
+ * bound is what each entry reserves, and is checked. */
+ZT_TEST(test_cache_answer_max) {
+  struct fix f;
+  setup(&f, false);
+  ask(&f, 1, "big.test");
+  ask(&f, 2, "big.test");
+  ZT_EQ(nupstream, 2);
+  ZT_EQ(nanswers, 2);
+  ZT_CHECK(answer_len > 512);
+  struct zn_dns_forwarder_stats s = stats(&f);
+  ZT_EQU(s.cache_inserts, 0);
+  ZT_EQU(s.cache_uncacheable, 2);
+  ask(&f, 3, "www.test");
+  ask(&f, 4, "www.test");
+  ZT_EQ(nupstream, 3);
+  s = stats(&f);
+  ZT_EQU(s.cache_inserts, 1);
+  ZT_EQU(s.cache_hits, 1);
+  teardown(&f);
+
+  struct zn_dns_forwarder_cfg fc;
+  zn_dns_forwarder_cfg_default(&fc);
+  fc.upstream.addr = IP_B;
+  ZT_EQU(fc.cache_msg_max, 1232);
+  size_t dflt = zn_dns_forwarder_mem_size(&fc);
+  fc.cache_msg_max = 4096;
+  ZT_CHECK(zn_dns_forwarder_mem_size(&fc) > dflt + 4096u * 2800u);
+  fc.cache_msg_max = 511;
+  ZT_EQU(zn_dns_forwarder_mem_size(&fc), 0);
+  fc.cache_msg_max = 4097;
+  ZT_EQU(zn_dns_forwarder_mem_size(&fc), 0);
 }
 
 ZT_TEST(test_blocked) {
@@ -353,6 +393,7 @@ ZT_TEST(test_tcp_pipelined_and_bad_length) {
 
 int main(void) {
   ZT_RUN(test_forward_then_cache);
+  ZT_RUN(test_cache_answer_max);
   ZT_RUN(test_blocked);
   ZT_RUN(test_sanity_and_timeout);
   ZT_RUN(test_tcp_pipelined_and_bad_length);
