@@ -359,7 +359,9 @@ static const struct ex_opt common_opts[] = {
      .help = "64 KiB buffers, for TAP offloads (TSO and\ncoalesced receive; "
              "default 16)"},
     {"no-offload", 0, EX_FLAG, OFF(no_offload),
-     .help = "TAP: plain frames, no checksum/TSO offloads"},
+     .help = "TAP: plain frames, no checksum/TSO offloads\n(with "
+             "them, tcpdump on the TAP shows znet's\nTCP/UDP checksums "
+             "as bad: the kernel completes\nthem; see the README)"},
     {"seed", 0, EX_FN, .fn = parse_seed_flag, .arg = "HEX",
      .want = "64 hex digits",
      .help = "fixed 64-hex-digit seed (default: getrandom)"},
