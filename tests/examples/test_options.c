@@ -1,0 +1,185 @@
+/* The examples' table-driven command line (examples/common.c): values of
+ * every kind land where the table says, ranges hold, --help is generated
+ * from the tables, and every bad input exits 2 with one line naming it. */
+#include <stddef.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "zt.h"
+
+struct prog_opts {
+  uint16_t port;
+  uint32_t count;
+  uint64_t size;
+  uint64_t wait_ns;
+  bool verbose;
+  const char *file;
+  int mode;
+  int fn_calls;
+};
+
+static int parse_twice(void *base, const char *val, const char *prog) {
+  (void)prog;
+  struct prog_opts *p = base;
+  if (strcmp(val, "bad") == 0)
+    return -1;
+  p->fn_calls++;
+  return 0;
+}
+
+static const struct ex_choice modes[] = {
+    {"fast", 1}, {"slow", 2}, {NULL, 0}};
+
+#define OFF(f) offsetof(struct prog_opts, f)
+static const struct ex_opt table[] = {
+    {"port", 'p', EX_U16, OFF(port), 1, 65535, .arg = "N",
+     .help = "a port"},
+    {"count", 'c', EX_U32, OFF(count), 0, 1000, .arg = "N",
+     .help = "a count\nover two lines"},
+    {"size", 0, EX_SIZE, OFF(size), 1, 1u << 30, .arg = "BYTES",
+     .help = "a size"},
+    {"wait", 0, EX_MS, OFF(wait_ns), 1, 60000, .arg = "MS", .help = "a wait"},
+    {"verbose", 'v', EX_FLAG, OFF(verbose), .help = "more words"},
+    {"file", 0, EX_STR, OFF(file), .arg = "FILE", .help = "a file"},
+    {"mode", 0, EX_CHOICE, OFF(mode), .choices = modes, .arg = "fast|slow",
+     .help = "a mode"},
+    {"twice", 0, EX_FN, .fn = parse_twice, .arg = "X", .help = "by a fn"},
+    {.name = NULL},
+};
+#undef OFF
+
+static struct prog_opts mine;
+static const struct ex_prog prog = {.name = "tprog",
+                                     .synopsis = "[OPTIONS]",
+                                     .summary = "A test program.",
+                                     .opts = table,
+                                     .arg = &mine};
+
+/* Parse a NULL-terminated argv in this process. */
+static int parse(struct ex_opts *o, const char *const *args) {
+  static char store[32][64]; /* argv is mutable; the cases are not */
+  char *argv[32];
+  int argc = 0;
+  strcpy(store[0], "tprog");
+  argv[argc++] = store[0];
+  for (; *args != NULL && argc < 31; args++) {
+    snprintf(store[argc], sizeof(store[argc]), "%s", *args);
+    argv[argc] = store[argc];
+    argc++;
+  }
+  argv[argc] = NULL;
+  optind = 1;
+  memset(&mine, 0, sizeof(mine));
+  ex_opts_default(o);
+  return ex_parse(o, argc, argv, &prog);
+}
+
+/* Parse in a child; its exit status, its stderr (or stdout) in out. */
+static int parse_child(const char *const *args, char *out, size_t cap,
+                       bool want_stdout) {
+  int fd[2];
+  if (pipe(fd) != 0)
+    return -1;
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fd[0]);
+    dup2(fd[1], want_stdout ? 1 : 2);
+    struct ex_opts o;
+    parse(&o, args);
+    fflush(NULL);
+    _exit(100); /* parsed without exiting */
+  }
+  close(fd[1]);
+  size_t n = 0;
+  ssize_t r;
+  while (n + 1 < cap && (r = read(fd[0], out + n, cap - 1 - n)) > 0)
+    n += (size_t)r;
+  out[n] = '\0';
+  close(fd[0]);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+ZT_TEST(test_every_kind_lands) {
+  struct ex_opts o;
+  static const char *const args[] = {
+      "--netif", "tap:zt0", "--ipv4", "10.1.2.3/24", "-p", "8080",
+      "--count=7", "--size", "2M", "--wait", "1.5", "-v", "--file", "x.txt",
+      "--mode", "SLOW", "--twice", "a", "--twice", "b", "--tcp-sndbuf", "64K",
+      "rest", NULL};
+  int first = parse(&o, args);
+  ZT_EQ(first, 23);
+  ZT_EQU(mine.port, 8080);
+  ZT_EQU(mine.count, 7);
+  ZT_EQU(mine.size, 2u << 20);
+  ZT_EQU(mine.wait_ns, 1500000u);
+  ZT_CHECK(mine.verbose);
+  ZT_STREQ(mine.file, "x.txt");
+  ZT_EQ(mine.mode, 2);
+  ZT_EQ(mine.fn_calls, 2);
+  ZT_EQ(o.netif, EX_NETIF_TAP);
+  ZT_STREQ(o.tap_name, "zt0");
+  ZT_EQU(o.ipv4, ZN_IPV4(10, 1, 2, 3));
+  ZT_EQU(o.prefix, 24);
+  ZT_EQU(o.tcp_sndbuf, 64u << 10);
+}
+
+ZT_TEST(test_bad_input_exits_2_with_one_line) {
+  static const char *const bad[][6] = {
+      {"--netif", "tap:zt0", "--ipv4", "10.1.2.3/24", "--port", "0"},
+      {"--netif", "tap:zt0", "--ipv4", "10.1.2.3/24", "--port", "65536"},
+      {"--netif", "tap:zt0", "--ipv4", "10.1.2.3/24", "--count", "12x"},
+      {"--netif", "tap:zt0", "--ipv4", "10.1.2.3/24", "--mode", "medium"},
+      {"--netif", "tap:zt0", "--ipv4", "10.1.2.3/24", "--twice", "bad"},
+      {"--netif", "tap:zt0", "--ipv4", "10.1.2.3/24", "--nope", NULL},
+      {"--netif", "tap:zt0", "--ipv4", "10.1.2.3/24", "--port", NULL},
+      {"--netif", "tap:zt0", "--ipv4", "10.1.2.3/33", NULL, NULL},
+      {"--netif", "bogus:zt0", "--ipv4", "10.1.2.3/24", NULL, NULL},
+  };
+  static const char *const names[] = {"0", "65536", "12x", "medium", "bad",
+                                      "--nope", "--port", "10.1.2.3/33",
+                                      "bogus"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    const char *args[8];
+    size_t k = 0;
+    for (; k < 6 && bad[i][k] != NULL; k++)
+      args[k] = bad[i][k];
+    args[k] = NULL;
+    char out[1024];
+    int rc = parse_child(args, out, sizeof(out), false);
+    ZT_EQ(rc, EX_EXIT_USAGE);
+    ZT_CHECK(strncmp(out, "tprog: ", 7) == 0);
+    char *nl = strchr(out, '\n');
+    ZT_CHECK(nl != NULL && nl[1] == '\0'); /* one line */
+    if (strstr(out, names[i]) == NULL)
+      zt_fail(__FILE__, __LINE__, "case %zu: '%s' not named in: %s", i,
+              names[i], out);
+  }
+}
+
+ZT_TEST(test_help_from_the_tables) {
+  static const char *const args[] = {"--help", NULL};
+  char out[16384];
+  ZT_EQ(parse_child(args, out, sizeof(out), true), 0);
+  ZT_CHECK(strstr(out, "A test program.") != NULL);
+  /* Each flag of the program's table and of the shared one, with its
+   * value's name and help; continuation lines indented under it. */
+  ZT_CHECK(strstr(out, "-p, --port N") != NULL);
+  ZT_CHECK(strstr(out, "a count\n") != NULL);
+  ZT_CHECK(strstr(out, "\n                                over two lines") !=
+           NULL);
+  ZT_CHECK(strstr(out, "--mode fast|slow") != NULL);
+  ZT_CHECK(strstr(out, "--netif") != NULL);
+  ZT_CHECK(strstr(out, "--no-offload") != NULL);
+  ZT_CHECK(strstr(out, "--tcp-sndbuf") != NULL);
+}
+
+int main(void) {
+  ZT_RUN(test_every_kind_lands);
+  ZT_RUN(test_bad_input_exits_2_with_one_line);
+  ZT_RUN(test_help_from_the_tables);
+  return zt_done();
+}
