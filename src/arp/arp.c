@@ -281,6 +281,19 @@ static void learn_from_request(struct zn_stack *st, uint32_t ip,
   set_reachable(st, e, mac);
 }
 
+/* A sender a host could be: a unicast MAC, and an address that names a
+ * single host (the rules of IPv4 input, zn__ip_classify_source), or 0 in
+ * a request (an RFC 5227 probe).  Our own address is a conflict, handled
+ * by the caller. */
+static bool sender_acceptable(const struct zn_stack *st, const uint8_t *sha,
+                              uint32_t spa, uint16_t op) {
+  if (zn_eth_is_mcast(sha) || zn_eth_is_zero(sha))
+    return false;
+  if (spa == 0)
+    return op == ZN_ARP_OP_REQUEST;
+  return zn__ip_classify_source(st, spa, false) == ZN__IP_SRC_HOST;
+}
+
 void zn__arp_input(struct zn_stack *st, struct zn_buf *b) {
   struct zn_arp_view v;
   ZN_STAT_INC(st, arp_rx);
@@ -298,8 +311,7 @@ void zn__arp_input(struct zn_stack *st, struct zn_buf *b) {
   }
   const uint8_t *sha = zn_arp_sha(&v);
   uint32_t spa = zn_arp_spa(&v), tpa = zn_arp_tpa(&v);
-  if (zn_eth_is_mcast(sha) || zn_eth_is_zero(sha) || zn_ipv4_is_mcast(spa) ||
-      spa == ZN_IPV4_BCAST || (spa == 0 && v.op == ZN_ARP_OP_REPLY)) {
+  if (!sender_acceptable(st, sha, spa, v.op)) {
     ZN_STAT_INC(st, arp_drop_bad_sender);
     goto drop;
   }

@@ -284,6 +284,40 @@ ZT_TEST(test_malformed) {
   solo_free(&s);
 }
 
+/* Senders that name no single host (the IPv4 source rules) are refused,
+ * neither answered nor learnt; a probe from 0.0.0.0 is still answered. */
+ZT_TEST(test_martian_senders_refused) {
+  struct zn_config c;
+  cfg_quiet(&c, IP_A, 1);
+  struct solo s;
+  solo_init(&s, &c);
+  ZT_REQUIRE(s.st);
+  zn_stack_poll(s.st, 0);
+  static const uint32_t spas[] = {
+      ZN_IPV4(127, 0, 0, 1),   ZN_IPV4(0, 1, 2, 3),
+      ZN_IPV4(240, 0, 0, 1),   ZN_IPV4(10, 0, 0, 255),
+      ZN_IPV4(224, 0, 0, 1),   ZN_IPV4(255, 255, 255, 255),
+  };
+  const size_t n = sizeof(spas) / sizeof(spas[0]);
+  uint8_t f[64], mac[6];
+  for (size_t i = 0; i < n; i++) {
+    mk_arp(f, zn_eth_bcast, MAC_B, ZN_ARP_OP_REQUEST, MAC_B, spas[i], MAC_X,
+           IP_A);
+    inject(s.st, f, 42);
+    mk_arp(f, MAC_A, MAC_B, ZN_ARP_OP_REPLY, MAC_B, spas[i], MAC_A, IP_A);
+    inject(s.st, f, 42);
+    ZT_EQ(zn_arp_lookup(s.st, spas[i], mac), ZN_ENOENT);
+  }
+  ZT_EQU(zn_stat(s.st, ZN_STAT_arp_drop_bad_sender), 2 * n);
+  ZT_EQ(sent_count(&s.link.b, 0), 0);
+  /* An RFC 5227 probe (sender 0.0.0.0) for our address is answered. */
+  mk_arp(f, zn_eth_bcast, MAC_B, ZN_ARP_OP_REQUEST, MAC_B, 0, MAC_X, IP_A);
+  inject(s.st, f, 42);
+  ZT_EQ(sent_count(&s.link.b, ZN_ETHERTYPE_ARP), 1);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_arp_drop_bad_sender), 2 * n);
+  solo_free(&s);
+}
+
 ZT_TEST(test_announce_at_start) {
   struct zn_config c;
   th_config(&c, IP_A, 24, 1);
@@ -521,6 +555,7 @@ int main(void) {
   ZT_RUN(test_probe_and_static);
   ZT_RUN(test_cache_full_evicts_lru);
   ZT_RUN(test_malformed);
+  ZT_RUN(test_martian_senders_refused);
   ZT_RUN(test_announce_at_start);
   return zt_done();
 }
