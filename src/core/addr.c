@@ -220,7 +220,8 @@ int zn_ipv6_parse(const char *s, uint8_t out[16]) {
   memset(a, 0, sizeof(a));
   int tail = gap < 0 ? 0 : n - gap; /* groups after the gap */
   for (int i = 0; i < n; i++) {
-    int at = gap >= 0 && i >= gap ? IPV6_GROUPS - tail + (i - gap) : i;
+    size_t at = (size_t)(gap >= 0 && i >= gap ? IPV6_GROUPS - tail + (i - gap)
+                                             : i);
     a[2 * at] = (uint8_t)(g[i] >> 8);
     a[2 * at + 1] = (uint8_t)g[i];
   }
@@ -240,7 +241,8 @@ static void longest_zero_run(const uint8_t a[16], int *start, int *len) {
   *len = 0;
   for (int i = 0; i < IPV6_GROUPS;) {
     int j = i;
-    while (j < IPV6_GROUPS && a[2 * j] == 0 && a[2 * j + 1] == 0)
+    while (j < IPV6_GROUPS && a[2 * (size_t)j] == 0 &&
+           a[2 * (size_t)j + 1] == 0)
       j++;
     if (j - i >= 2 && j - i > *len) {
       *start = i;
@@ -284,7 +286,7 @@ char *zn_ipv6_format(const uint8_t a[16], char *buf) {
     }
     if (i > 0 && i != start + len)
       *p++ = ':';
-    p = format_group(p, (unsigned)a[2 * i] << 8 | a[2 * i + 1]);
+    p = format_group(p, (unsigned)a[2 * (size_t)i] << 8 | a[2 * (size_t)i + 1]);
   }
   *p = 0;
   return buf;
@@ -376,7 +378,7 @@ static int parse_port(const char *s, uint16_t *out) {
 
 int zn_ip_parse_cidr(const char *s, struct zn_ip *addr, uint8_t *prefix,
                      int default_prefix) {
-  char text[ADDR_TEXT_MAX + 1];
+  char text[ADDR_TEXT_MAX + 1] = {0};
   struct zn_ip ip;
   if (!s)
     return ZN_EINVAL;
@@ -404,7 +406,7 @@ int zn_ip_parse_cidr(const char *s, struct zn_ip *addr, uint8_t *prefix,
 /* "[ADDR]" or "[ADDR]:PORT", IPv6 inside the brackets. */
 static int parse_bracketed(const char *s, struct zn_ip *ip, uint16_t *port,
                            bool *has_port) {
-  char text[ADDR_TEXT_MAX + 1];
+  char text[ADDR_TEXT_MAX + 1] = {0};
   size_t n = 0;
   while (s[1 + n] != 0 && s[1 + n] != ']' && n <= ADDR_TEXT_MAX)
     n++;
@@ -423,7 +425,7 @@ static int parse_bracketed(const char *s, struct zn_ip *ip, uint16_t *port,
 /* "ADDR:PORT" of IPv4 (a dotted quad and one colon). */
 static int parse_v4_endpoint(const char *s, struct zn_ip *ip,
                              uint16_t *port) {
-  char text[ADDR_TEXT_MAX + 1];
+  char text[ADDR_TEXT_MAX + 1] = {0};
   size_t n = 0;
   while (s[n] != ':')
     n++;
@@ -444,13 +446,11 @@ int zn_ip_parse_endpoint(const char *s, struct zn_ip *addr, uint16_t *port,
     return ZN_EINVAL;
   if (s[0] == '[') {
     rc = parse_bracketed(s, &ip, &pt, &has_port);
-  } else if (has_colon(s) && !dotted_tail(s)) {
-    rc = zn_ip_parse(s, &ip); /* a bare IPv6 address: no port */
-  } else if (has_colon(s)) {
-    rc = parse_v4_endpoint(s, &ip, &pt);
+  } else if (has_colon(s) && dotted_tail(s)) {
+    rc = parse_v4_endpoint(s, &ip, &pt); /* a dotted quad, then ':' */
     has_port = true;
   } else {
-    rc = zn_ip_parse(s, &ip);
+    rc = zn_ip_parse(s, &ip); /* IPv4, or a bare IPv6 address: no port */
   }
   if (rc != ZN_OK || (!has_port && default_port == 0))
     return ZN_EINVAL;
