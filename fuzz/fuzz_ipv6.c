@@ -38,7 +38,7 @@ static void check_chain(const struct zn_ipv6_view *v) {
   int rc = zn_ipv6_chain_walk(v, &w);
   if (rc != ZN_OK) {
     FZ_CHECK(rc == ZN_EPROTO || rc == ZN_ETRUNCATED || rc == ZN_ENOENT ||
-             rc == ZN_EMALFORMED || rc == ZN_ERANGE);
+             rc == ZN_EMALFORMED || rc == ZN_ERANGE || rc == ZN_EEXIST);
     FZ_CHECK(w.err_ptr <= v->len && w.err_code <= ZN_ICMPV6_PARAM_CHAIN);
     return;
   }

@@ -410,8 +410,8 @@ struct zn_ipv6_chain {
 /** Walk the extension headers of a datagram (RFC 8200 4): hop-by-hop,
  * destination options, routing and fragment headers, each checked to lie
  * within v.len, at most ZN_IPV6_CHAIN_MAX_HDRS headers and
- * ZN_IPV6_CHAIN_MAX_LEN bytes.  Only the first routing and the first
- * fragment header are reported; the walk stops after a fragment header
+ * ZN_IPV6_CHAIN_MAX_LEN bytes.  Only the first routing header is
+ * reported; the walk stops after a fragment header
  * whose offset is not 0 (what follows is fragment data).  Options are not
  * looked at (zn_ipv6_opts_init), nor the routing header's addresses.
  * Returns ZN_OK with w->end, proto and off set, or one of (w->err_ptr and
@@ -426,6 +426,7 @@ struct zn_ipv6_chain {
  *   ZN_EMALFORMED  a fragment with M 1 whose data is not a multiple of 8
  *                  bytes (code 0, pointer 4: the payload length; RFC 8200
  *                  4.5)
+ *   ZN_EEXIST      a second fragment header (code 0, pointer to it)
  *   ZN_ERANGE      more than ZN_IPV6_CHAIN_MAX_HDRS headers or
  *                  ZN_IPV6_CHAIN_MAX_LEN bytes of them (code 0, pointer to
  *                  the first header beyond the bound)

@@ -139,22 +139,24 @@ static int header_cut(struct zn_ipv6_chain *w, size_t off) {
 }
 
 /* RFC 8200 4.5: the fields of the fragment header at off (8 bytes, known
- * to be inside the view).  Only the first fragment header is reported. */
+ * to be inside the view).  A second fragment header is refused: it could
+ * only be read after reassembling the first (RFC 8200 4.1: at most once),
+ * and its offset would contradict the one reported. */
 static int fragment_header(const struct zn_ipv6_view *v,
                            struct zn_ipv6_chain *w, size_t off) {
   const uint8_t *f = v->p + off;
   uint16_t offset = (uint16_t)(zn_rd16(f + 2) & 0xfff8u);
   bool more = (f[3] & 1) != 0;
+  if (w->has_frag)
+    return problem(w, ZN_EEXIST, off, ZN_ICMPV6_PARAM_HDR);
   /* Every fragment but the last carries a multiple of 8 bytes. */
   if (more && (v->len - off - 8) % 8 != 0)
     return problem(w, ZN_EMALFORMED, 4, ZN_ICMPV6_PARAM_HDR);
-  if (!w->has_frag) {
-    w->has_frag = true;
-    w->frag_offset = offset;
-    w->frag_more = more;
-    w->frag_id = zn_rd32(f + 4);
-    w->frag_atomic = offset == 0 && !more;
-  }
+  w->has_frag = true;
+  w->frag_offset = offset;
+  w->frag_more = more;
+  w->frag_id = zn_rd32(f + 4);
+  w->frag_atomic = offset == 0 && !more;
   return ZN_OK;
 }
 

@@ -240,6 +240,23 @@ ZT_TEST(test_chain_atomic_fragment) {
   ZT_EQU(w.off, 48);
 }
 
+/* A second fragment header, here one with offset 8 behind the real
+ * first fragment's: refused where it starts. */
+ZT_TEST(test_chain_second_fragment_header) {
+  uint8_t c[64];
+  memcpy(c, frag_first, 48);
+  static const uint8_t fh[16] = {ZN_IPPROTO_UDP, 0, 0, 8, 0, 0, 0, 7};
+  memcpy(c + 48, fh, sizeof fh);
+  c[40] = ZN_IPPROTO_FRAGMENT;
+  zn_wr16(c + 4, 24);
+  struct zn_ipv6_view v;
+  struct zn_ipv6_chain w;
+  ZT_EQ(zn_ipv6_view_init(&v, c, sizeof c), ZN_OK);
+  ZT_EQ(zn_ipv6_chain_walk(&v, &w), ZN_EEXIST);
+  ZT_EQU(w.err_ptr, 48);
+  ZT_EQU(w.err_code, ZN_ICMPV6_PARAM_HDR);
+}
+
 /* Every cut of the hop-by-hop/routing frame, its payload length made to
  * agree: the chain is short until byte 88, then whole. */
 ZT_TEST(test_chain_every_cut) {
@@ -607,6 +624,7 @@ int main(void) {
   ZT_RUN(test_chain_every_cut);
   ZT_RUN(test_chain_first_fragment_cut);
   ZT_RUN(test_chain_first_fragment_lacks_chain);
+  ZT_RUN(test_chain_second_fragment_header);
   ZT_RUN(test_chain_hbh_not_first);
   ZT_RUN(test_chain_too_many_headers);
   ZT_RUN(test_chain_too_long);
