@@ -339,7 +339,7 @@ static inline uint8_t zn_ipv6_mcast_scope(const uint8_t a[16]) {
 static inline bool zn_ipv6_addr_is_linklocal(const uint8_t a[16]) {
   return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
 }
-/** True for IPv4-mapped addresses, ::ffff:0:0/96 (RFC 4291 2.5.5.2). */
+/** True for IPv4-mapped addresses, \::ffff:0:0/96 (RFC 4291 2.5.5.2). */
 bool zn_ipv6_addr_is_v4mapped(const uint8_t a[16]);
 
 /** Write the solicited-node multicast address of a (ff02::1:ff00:0/104
