@@ -104,6 +104,8 @@ static void split_frame(const char *tag, int i, const uint8_t *f, size_t len,
     return;
   if (e.type == ZN_ETHERTYPE_ARP)
     put("arp", name, f + e.hdr_len, len - e.hdr_len);
+  if (e.type == ZN_ETHERTYPE_IPV6)
+    put("ipv6", name, f + e.hdr_len, len - e.hdr_len);
   if (e.type != ZN_ETHERTYPE_IPV4)
     return;
   const uint8_t *l3 = f + e.hdr_len;
@@ -378,8 +380,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   out = argv[2];
-  static const char *const hs[] = {"eth", "arp", "ipv4", "icmp", "udp",
-                                   "tcp", "dns", "pcap", "pktdrill",
+  static const char *const hs[] = {"eth", "arp", "ipv4", "ipv6", "icmp",
+                                   "udp", "tcp", "dns", "pcap", "pktdrill",
                                    "stack", "memlink"};
   mkdir(out, 0777);
   for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {

@@ -55,6 +55,12 @@ uint16_t zn_csum(const void *p, size_t len);
 uint32_t zn_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto,
                         uint16_t len);
 
+/** The running sum of the IPv6 pseudo-header (RFC 8200 8.1): source,
+ * destination (the final one when a routing header is present), the
+ * upper-layer packet length (32 bits) and the next header value. */
+uint32_t zn_csum_pseudo6(const uint8_t src[16], const uint8_t dst[16],
+                         uint32_t len, uint8_t nxt);
+
 /** What a sender that leaves the checksum to the device (checksum offload,
  * ZN_BUF_F_CSUM_PARTIAL) stores in the TCP or UDP checksum field: the
  * pseudo-header sum, folded and not complemented.  The device adds the
@@ -247,6 +253,242 @@ size_t zn_ipv4_emit(uint8_t *p, const struct zn_ipv4_hdr *h);
 static inline bool zn_ipv4_is_mcast(uint32_t a) {
   return (a & 0xf0000000u) == 0xe0000000u;
 }
+
+/* ---- IPv6 (RFC 8200, RFC 4291, RFC 2464) ------------------------------- */
+
+#define ZN_IPV6_HDR_LEN 40
+#define ZN_IPV6_MIN_MTU 1280 /**< RFC 8200 5: every link carries this */
+#define ZN_IPV6_ADDR_LEN 16
+/** Next-header numbers (IANA "Assigned Internet Protocol Numbers"). */
+#define ZN_IPPROTO_HOPOPTS 0    /**< hop-by-hop options, RFC 8200 4.3 */
+#define ZN_IPPROTO_ROUTING 43   /**< routing header, RFC 8200 4.4 */
+#define ZN_IPPROTO_FRAGMENT 44  /**< fragment header, RFC 8200 4.5 */
+#define ZN_IPPROTO_ESP 50       /**< RFC 4303 */
+#define ZN_IPPROTO_AH 51        /**< RFC 4302 */
+#define ZN_IPPROTO_ICMPV6 58    /**< RFC 4443 */
+#define ZN_IPPROTO_NONE 59      /**< no next header, RFC 8200 4.7 */
+#define ZN_IPPROTO_DSTOPTS 60   /**< destination options, RFC 8200 4.6 */
+#define ZN_IPPROTO_MOBILITY 135 /**< RFC 6275 */
+#define ZN_IPPROTO_HIP 139      /**< RFC 7401 */
+#define ZN_IPPROTO_SHIM6 140    /**< RFC 5533 */
+#define ZN_IPPROTO_EXP1 253     /**< experimentation, RFC 3692 */
+#define ZN_IPPROTO_EXP2 254     /**< experimentation, RFC 3692 */
+
+/** A checked IPv6 fixed header and the payload its payload length
+ * announces.  Addresses point into the packet (16 bytes each). */
+struct zn_ipv6_view {
+  const uint8_t *p;
+  size_t len;           /**< 40 + payload length: bytes the datagram spans */
+  uint8_t tclass;       /**< traffic class (DSCP << 2 | ECN) */
+  uint32_t flow;        /**< flow label, 20 bits */
+  uint16_t plen;        /**< payload length field */
+  uint8_t nxt;          /**< next header of the fixed header */
+  uint8_t hlim;         /**< hop limit */
+  const uint8_t *src;   /**< source address, 16 bytes at p + 8 */
+  const uint8_t *dst;   /**< destination address, 16 bytes at p + 24 */
+};
+
+/** A whole datagram of at most len bytes.  Errors, each a distinct reason:
+ *   ZN_ETRUNCATED  len < 40
+ *   ZN_EPROTO      version is not 6
+ *   ZN_EMALFORMED  payload length 0 with a hop-by-hop header next: a
+ *                  jumbogram (RFC 2675), which znet does not support
+ *   ZN_ERANGE      40 + payload length > len
+ * The view is unwritten on failure.  Bytes after 40 + payload length (link
+ * padding) are outside the view: the caller trims its buffer to v.len.
+ * Payload length 0 with any other next header is an empty payload. */
+int zn_ipv6_view_init(struct zn_ipv6_view *v, const uint8_t *p, size_t len);
+
+/** The bytes after the fixed header: extension headers and upper layer. */
+static inline const uint8_t *zn_ipv6_payload(const struct zn_ipv6_view *v) {
+  return v->p + ZN_IPV6_HDR_LEN;
+}
+static inline size_t zn_ipv6_payload_len(const struct zn_ipv6_view *v) {
+  return v->len - ZN_IPV6_HDR_LEN;
+}
+
+/** What zn_ipv6_emit() writes. */
+struct zn_ipv6_hdr {
+  uint8_t tclass;      /**< traffic class */
+  uint32_t flow;       /**< flow label; bits above the low 20 are ignored */
+  uint16_t plen;       /**< payload length: bytes after the fixed header */
+  uint8_t nxt;         /**< next header */
+  uint8_t hlim;        /**< hop limit */
+  uint8_t src[16];     /**< source address */
+  uint8_t dst[16];     /**< destination address */
+};
+
+/** Write the 40-byte fixed header at p; returns 40. */
+size_t zn_ipv6_emit(uint8_t *p, const struct zn_ipv6_hdr *h);
+
+/** True for :: (RFC 4291 2.5.2). */
+bool zn_ipv6_addr_is_unspecified(const uint8_t a[16]);
+/** True for ::1 (RFC 4291 2.5.3). */
+bool zn_ipv6_addr_is_loopback(const uint8_t a[16]);
+/** True for ff00::/8 (RFC 4291 2.7). */
+static inline bool zn_ipv6_addr_is_mcast(const uint8_t a[16]) {
+  return a[0] == 0xff;
+}
+/** The scope nibble of a multicast address (1 interface-local, 2
+ * link-local, 5 site-local, 8 organization-local, 14 global); only for
+ * addresses with zn_ipv6_addr_is_mcast(). */
+static inline uint8_t zn_ipv6_mcast_scope(const uint8_t a[16]) {
+  return (uint8_t)(a[1] & 0x0f);
+}
+/** True for link-local unicast, fe80::/10 (RFC 4291 2.5.6). */
+static inline bool zn_ipv6_addr_is_linklocal(const uint8_t a[16]) {
+  return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+/** True for IPv4-mapped addresses, \::ffff:0:0/96 (RFC 4291 2.5.5.2). */
+bool zn_ipv6_addr_is_v4mapped(const uint8_t a[16]);
+
+/** Write the solicited-node multicast address of a (ff02::1:ff00:0/104
+ * with a's low 24 bits, RFC 4291 2.7.1) to out; out may alias a. */
+void zn_ipv6_solicited_node(const uint8_t a[16], uint8_t out[16]);
+
+/** Write the Ethernet multicast address of IPv6 multicast address a
+ * (33:33 and a's low 32 bits, RFC 2464 7) to mac. */
+void zn_ipv6_mcast_mac(const uint8_t a[16], uint8_t mac[6]);
+
+/** True for the next-header values RFC 7045 lists as extension headers
+ * (hop-by-hop, routing, fragment, ESP, AH, destination options, mobility,
+ * HIP, shim6, the two experimental values): never an upper layer. */
+bool zn_ipv6_is_ext_hdr(uint8_t nxt);
+
+/** At most this many extension headers are walked; a longer chain is
+ * refused (ZN_ERANGE). */
+#define ZN_IPV6_CHAIN_MAX_HDRS 8
+/** At most this many bytes of extension headers: what fits in a minimum-MTU
+ * datagram (1280 - 40).  A longer chain is refused (ZN_ERANGE). */
+#define ZN_IPV6_CHAIN_MAX_LEN 1240
+
+/** ICMPv6 parameter problem codes (RFC 4443 3.4, RFC 7112). */
+#define ZN_ICMPV6_PARAM_HDR 0      /**< erroneous header field */
+#define ZN_ICMPV6_PARAM_NXT 1      /**< unrecognized next header */
+#define ZN_ICMPV6_PARAM_OPT 2      /**< unrecognized IPv6 option */
+#define ZN_ICMPV6_PARAM_CHAIN 3    /**< first fragment lacks the chain */
+
+/** How a walk of the extension-header chain ended. */
+enum zn_ipv6_chain_end {
+  ZN_IPV6_END_UPPER,    /**< at `proto`, not an extension header */
+  ZN_IPV6_END_NONE,     /**< at next header 59: nothing follows */
+  ZN_IPV6_END_EXT,      /**< at an extension header not walked (ESP, AH,
+                             mobility, HIP, shim6, experimental) */
+  ZN_IPV6_END_FRAGMENT, /**< at the data of a fragment with offset > 0 */
+};
+
+/** One extension header the walk went through. */
+struct zn_ipv6_ext {
+  uint8_t type;         /**< its next-header value (0, 43, 44 or 60) */
+  uint16_t off;         /**< offset of its first byte from the IPv6 header */
+  uint16_t len;         /**< its length in bytes */
+};
+
+/** What zn_ipv6_chain_walk() found. */
+struct zn_ipv6_chain {
+  enum zn_ipv6_chain_end end; /**< how the walk ended */
+  uint8_t proto;        /**< next header after the last header walked */
+  size_t off;           /**< where `proto`'s header starts, from the IPv6
+                             header (<= v.len) */
+  size_t n;             /**< extension headers walked, <= 8 */
+  struct zn_ipv6_ext hdr[ZN_IPV6_CHAIN_MAX_HDRS]; /**< the first n */
+  bool has_frag;        /**< a fragment header was walked; fields below */
+  uint16_t frag_offset; /**< fragment offset in bytes (a multiple of 8) */
+  bool frag_more;       /**< the M flag */
+  uint32_t frag_id;     /**< identification */
+  bool frag_atomic;     /**< offset 0 and M 0: an atomic fragment, to be
+                             processed in isolation (RFC 6946) */
+  bool has_rh;          /**< a routing header was walked; fields below */
+  uint8_t rh_type;      /**< routing type (0: RFC 5095, discard) */
+  uint8_t rh_segleft;   /**< segments left */
+  size_t rh_off;        /**< offset of the routing header */
+  size_t err_ptr;       /**< on failure: the ICMPv6 parameter problem
+                             pointer, from the IPv6 header */
+  uint8_t err_code;     /**< on failure: the parameter problem code */
+};
+
+/** Walk the extension headers of a datagram (RFC 8200 4): hop-by-hop,
+ * destination options, routing and fragment headers, each checked to lie
+ * within v.len, at most ZN_IPV6_CHAIN_MAX_HDRS headers and
+ * ZN_IPV6_CHAIN_MAX_LEN bytes.  Only the first routing header is
+ * reported; the walk stops after a fragment header
+ * whose offset is not 0 (what follows is fragment data).  Options are not
+ * looked at (zn_ipv6_opts_init), nor the routing header's addresses.
+ * Returns ZN_OK with w->end, proto and off set, or one of (w->err_ptr and
+ * w->err_code then say what an ICMPv6 parameter problem would carry):
+ *   ZN_EPROTO      a hop-by-hop header other than first (code 1, pointer
+ *                  to the next-header field naming it; RFC 8200 4.1)
+ *   ZN_ETRUNCATED  a header runs past v.len in an unfragmented datagram
+ *                  (code 0, pointer to that header's first byte)
+ *   ZN_ENOENT      a first fragment (offset 0, M 1) ends before the
+ *                  upper-layer header starts, or before any of its byte
+ *                  (code 3, pointer 0; RFC 7112)
+ *   ZN_EMALFORMED  a fragment with M 1 whose data is not a multiple of 8
+ *                  bytes (code 0, pointer 4: the payload length; RFC 8200
+ *                  4.5)
+ *   ZN_EEXIST      a second fragment header (code 0, pointer to it)
+ *   ZN_ERANGE      more than ZN_IPV6_CHAIN_MAX_HDRS headers or
+ *                  ZN_IPV6_CHAIN_MAX_LEN bytes of them (code 0, pointer to
+ *                  the first header beyond the bound)
+ * On failure the other fields of *w are unspecified. */
+int zn_ipv6_chain_walk(const struct zn_ipv6_view *v,
+                       struct zn_ipv6_chain *w);
+
+/** Option types (RFC 8200 4.2, RFC 2711, RFC 2675). */
+#define ZN_IPV6_OPT_PAD1 0x00
+#define ZN_IPV6_OPT_PADN 0x01
+#define ZN_IPV6_OPT_ROUTER_ALERT 0x05
+#define ZN_IPV6_OPT_JUMBO 0xc2
+
+/** What to do with an option a node does not recognize: its type's two
+ * high bits (RFC 8200 4.2). */
+enum zn_ipv6_opt_action {
+  ZN_IPV6_OPT_SKIP = 0,           /**< skip it, go on */
+  ZN_IPV6_OPT_DISCARD = 1,        /**< discard the datagram silently */
+  ZN_IPV6_OPT_DISCARD_ICMP = 2,   /**< discard, send parameter problem
+                                       code 2 pointing at the type */
+  ZN_IPV6_OPT_DISCARD_ICMP_UCAST = 3, /**< the same, but no ICMP if the
+                                       destination was multicast */
+};
+
+static inline enum zn_ipv6_opt_action zn_ipv6_opt_action(uint8_t type) {
+  return (enum zn_ipv6_opt_action)(type >> 6);
+}
+/** True if the option's data may change en route (the third high bit). */
+static inline bool zn_ipv6_opt_may_change(uint8_t type) {
+  return (type & 0x20) != 0;
+}
+
+/** An iterator over the options of one hop-by-hop or destination options
+ * header. */
+struct zn_ipv6_opt_iter {
+  const uint8_t *p;     /**< the IPv6 header */
+  size_t pos;           /**< next option's offset from p */
+  size_t end;           /**< end of the options header, from p */
+};
+
+/** One option, Pad1 and PadN excepted. */
+struct zn_ipv6_opt {
+  uint8_t type;         /**< option type */
+  uint8_t len;          /**< data length */
+  const uint8_t *data;  /**< len bytes inside the header */
+  size_t off;           /**< offset of the type byte from the IPv6 header:
+                             the parameter problem pointer for code 2 */
+};
+
+/** Start iterating the options of the hop-by-hop or destination options
+ * header at offset off of v (a zn_ipv6_ext.off of a header of type 0 or
+ * 60 from zn_ipv6_chain_walk).  Errors: ZN_ETRUNCATED if the header does
+ * not lie within v.len; *it is unwritten then. */
+int zn_ipv6_opts_init(struct zn_ipv6_opt_iter *it,
+                      const struct zn_ipv6_view *v, size_t off);
+
+/** The next option other than padding.  Returns 1 with *o set, 0 at the
+ * end of the header, or ZN_ETRUNCATED if an option's length runs past the
+ * header (the iterator then stays at the end).  Pad1 and PadN are skipped
+ * whatever their number and contents: RFC 8200 4.2 does not make long
+ * padding an error, and the header length bounds the work. */
+int zn_ipv6_opts_next(struct zn_ipv6_opt_iter *it, struct zn_ipv6_opt *o);
 
 /* ---- ICMP (RFC 792) ---------------------------------------------------- */
 

@@ -1,6 +1,7 @@
 /*
  * The Internet checksum: RFC 1071 (computation), RFC 1624 (incremental
- * update), and the IPv4 pseudo-header of RFC 793/768.
+ * update), and the pseudo-headers of IPv4 (RFC 793/768) and IPv6 (RFC
+ * 8200 8.1).
  *
  * The running sum is a 32-bit value congruent, modulo 0xffff, to the
  * ones'-complement sum of the big-endian 16-bit words added so far.  It is
@@ -97,6 +98,18 @@ uint32_t zn_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto,
   /* Six terms each below 2^16: no overflow in 32 bits. */
   return (src >> 16) + (src & 0xffffu) + (dst >> 16) + (dst & 0xffffu) +
          proto + len;
+}
+
+/* The 40-byte pseudo-header of RFC 8200 8.1: the length and next header
+ * are summed as the 8 bytes they occupy there. */
+uint32_t zn_csum_pseudo6(const uint8_t src[16], const uint8_t dst[16],
+                         uint32_t len, uint8_t nxt) {
+  uint8_t tail[8] = {0};
+  uint32_t sum = zn_csum_add(0, src, 16);
+  zn_wr32(tail, len);
+  tail[7] = nxt;
+  sum = zn_csum_add(sum, dst, 16);
+  return zn_csum_add(sum, tail, sizeof tail);
 }
 
 /* RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'): unlike eqn. 2 it never turns a

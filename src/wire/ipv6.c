@@ -1,0 +1,267 @@
+/*
+ * IPv6 (RFC 8200): the checked view of the fixed header, the fixed header
+ * written from its fields, address classification (RFC 4291, RFC 2464),
+ * the walk of the extension-header chain and the iterator over the TLV
+ * options of hop-by-hop and destination options headers.
+ *
+ * The view checks the fixed header and the payload length once.  The chain
+ * walk then reads each extension header only after checking, in size_t
+ * (offsets are at most 40 + 65535, far from wrapping), that it lies inside
+ * the view; it stops after ZN_IPV6_CHAIN_MAX_HDRS headers, so its work is
+ * bounded whatever the packet says.  Problems come back as an error and
+ * the pointer and code an ICMPv6 parameter problem carries (RFC 4443 3.4);
+ * whether to send one is the caller's policy.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "znet/err.h"
+#include "znet/wire.h"
+
+int zn_ipv6_view_init(struct zn_ipv6_view *v, const uint8_t *p, size_t len) {
+  if (len < ZN_IPV6_HDR_LEN)
+    return ZN_ETRUNCATED;
+  if (p[0] >> 4 != 6)
+    return ZN_EPROTO;
+  uint16_t plen = zn_rd16(p + 4);
+  /* RFC 2675: payload length 0 before a hop-by-hop header announces a
+   * jumbo payload option; znet carries no jumbograms. */
+  if (plen == 0 && p[6] == ZN_IPPROTO_HOPOPTS)
+    return ZN_EMALFORMED;
+  if ((size_t)ZN_IPV6_HDR_LEN + plen > len)
+    return ZN_ERANGE;
+  v->p = p;
+  v->len = (size_t)ZN_IPV6_HDR_LEN + plen;
+  v->tclass = (uint8_t)(zn_rd16(p) >> 4);
+  v->flow = zn_rd32(p) & 0xfffffu;
+  v->plen = plen;
+  v->nxt = p[6];
+  v->hlim = p[7];
+  v->src = p + 8;
+  v->dst = p + 24;
+  return ZN_OK;
+}
+
+size_t zn_ipv6_emit(uint8_t *p, const struct zn_ipv6_hdr *h) {
+  zn_wr32(p, (uint32_t)6 << 28 | (uint32_t)h->tclass << 20 |
+                 (h->flow & 0xfffffu));
+  zn_wr16(p + 4, h->plen);
+  p[6] = h->nxt;
+  p[7] = h->hlim;
+  memcpy(p + 8, h->src, ZN_IPV6_ADDR_LEN);
+  memcpy(p + 24, h->dst, ZN_IPV6_ADDR_LEN);
+  return ZN_IPV6_HDR_LEN;
+}
+
+/* True if the first n bytes of a are zero. */
+static bool zero_prefix(const uint8_t *a, size_t n) {
+  uint8_t acc = 0;
+  for (size_t i = 0; i < n; i++)
+    acc |= a[i];
+  return acc == 0;
+}
+
+bool zn_ipv6_addr_is_unspecified(const uint8_t a[16]) {
+  return zero_prefix(a, 16);
+}
+
+bool zn_ipv6_addr_is_loopback(const uint8_t a[16]) {
+  return zero_prefix(a, 15) && a[15] == 1;
+}
+
+bool zn_ipv6_addr_is_v4mapped(const uint8_t a[16]) {
+  return zero_prefix(a, 10) && a[10] == 0xff && a[11] == 0xff;
+}
+
+void zn_ipv6_solicited_node(const uint8_t a[16], uint8_t out[16]) {
+  uint8_t low[3] = {a[13], a[14], a[15]}; /* out may alias a */
+  memset(out, 0, 16);
+  out[0] = 0xff;
+  out[1] = 0x02;
+  out[11] = 0x01;
+  out[12] = 0xff;
+  memcpy(out + 13, low, 3);
+}
+
+void zn_ipv6_mcast_mac(const uint8_t a[16], uint8_t mac[6]) {
+  mac[0] = 0x33;
+  mac[1] = 0x33;
+  memcpy(mac + 2, a + 12, 4);
+}
+
+bool zn_ipv6_is_ext_hdr(uint8_t nxt) {
+  switch (nxt) {
+  case ZN_IPPROTO_HOPOPTS:
+  case ZN_IPPROTO_ROUTING:
+  case ZN_IPPROTO_FRAGMENT:
+  case ZN_IPPROTO_ESP:
+  case ZN_IPPROTO_AH:
+  case ZN_IPPROTO_DSTOPTS:
+  case ZN_IPPROTO_MOBILITY:
+  case ZN_IPPROTO_HIP:
+  case ZN_IPPROTO_SHIM6:
+  case ZN_IPPROTO_EXP1:
+  case ZN_IPPROTO_EXP2:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/* The headers the walk goes through: those with the generic length
+ * format that carry nothing a stateless walk cannot read past. */
+static bool walked(uint8_t nxt) {
+  return nxt == ZN_IPPROTO_HOPOPTS || nxt == ZN_IPPROTO_DSTOPTS ||
+         nxt == ZN_IPPROTO_ROUTING || nxt == ZN_IPPROTO_FRAGMENT;
+}
+
+static int problem(struct zn_ipv6_chain *w, int err, size_t ptr,
+                   uint8_t code) {
+  w->err_ptr = ptr;
+  w->err_code = code;
+  return err;
+}
+
+/* A first fragment (offset 0, more to come) must hold the whole chain and
+ * the start of the upper-layer header (RFC 7112 5). */
+static bool first_fragment(const struct zn_ipv6_chain *w) {
+  return w->has_frag && w->frag_offset == 0 && w->frag_more;
+}
+
+/* A header that does not fit: the chain is cut by fragmentation (RFC
+ * 7112) or the datagram is short. */
+static int header_cut(struct zn_ipv6_chain *w, size_t off) {
+  if (first_fragment(w))
+    return problem(w, ZN_ENOENT, 0, ZN_ICMPV6_PARAM_CHAIN);
+  return problem(w, ZN_ETRUNCATED, off, ZN_ICMPV6_PARAM_HDR);
+}
+
+/* RFC 8200 4.5: the fields of the fragment header at off (8 bytes, known
+ * to be inside the view).  A second fragment header is refused: it could
+ * only be read after reassembling the first (RFC 8200 4.1: at most once),
+ * and its offset would contradict the one reported. */
+static int fragment_header(const struct zn_ipv6_view *v,
+                           struct zn_ipv6_chain *w, size_t off) {
+  const uint8_t *f = v->p + off;
+  uint16_t offset = (uint16_t)(zn_rd16(f + 2) & 0xfff8u);
+  bool more = (f[3] & 1) != 0;
+  if (w->has_frag)
+    return problem(w, ZN_EEXIST, off, ZN_ICMPV6_PARAM_HDR);
+  /* Every fragment but the last carries a multiple of 8 bytes. */
+  if (more && (v->len - off - 8) % 8 != 0)
+    return problem(w, ZN_EMALFORMED, 4, ZN_ICMPV6_PARAM_HDR);
+  w->has_frag = true;
+  w->frag_offset = offset;
+  w->frag_more = more;
+  w->frag_id = zn_rd32(f + 4);
+  w->frag_atomic = offset == 0 && !more;
+  return ZN_OK;
+}
+
+/* How the walk ends at next header nxt, at offset off. */
+static int chain_end(const struct zn_ipv6_view *v, struct zn_ipv6_chain *w,
+                     uint8_t nxt, size_t off) {
+  w->proto = nxt;
+  w->off = off;
+  if (nxt == ZN_IPPROTO_NONE)
+    w->end = ZN_IPV6_END_NONE;
+  else if (zn_ipv6_is_ext_hdr(nxt))
+    w->end = ZN_IPV6_END_EXT;
+  else
+    w->end = ZN_IPV6_END_UPPER;
+  if (w->end != ZN_IPV6_END_NONE && off >= v->len && first_fragment(w))
+    return problem(w, ZN_ENOENT, 0, ZN_ICMPV6_PARAM_CHAIN);
+  return ZN_OK;
+}
+
+int zn_ipv6_chain_walk(const struct zn_ipv6_view *v,
+                       struct zn_ipv6_chain *w) {
+  size_t off = ZN_IPV6_HDR_LEN; /* the header being looked at */
+  size_t nxt_field = 6;         /* the next-header field that named it */
+  uint8_t nxt = v->nxt;
+
+  memset(w, 0, sizeof *w);
+  while (walked(nxt)) { /* at most ZN_IPV6_CHAIN_MAX_HDRS + 1 rounds */
+    if (nxt == ZN_IPPROTO_HOPOPTS && off != ZN_IPV6_HDR_LEN)
+      return problem(w, ZN_EPROTO, nxt_field, ZN_ICMPV6_PARAM_NXT);
+    if (w->n == ZN_IPV6_CHAIN_MAX_HDRS)
+      return problem(w, ZN_ERANGE, off, ZN_ICMPV6_PARAM_HDR);
+    if (off + 2 > v->len)
+      return header_cut(w, off);
+    size_t hlen = nxt == ZN_IPPROTO_FRAGMENT
+                      ? 8u
+                      : ((size_t)v->p[off + 1] + 1u) * 8u;
+    if (off + hlen > v->len)
+      return header_cut(w, off);
+    if (off + hlen - ZN_IPV6_HDR_LEN > ZN_IPV6_CHAIN_MAX_LEN)
+      return problem(w, ZN_ERANGE, off, ZN_ICMPV6_PARAM_HDR);
+    w->hdr[w->n].type = nxt;
+    w->hdr[w->n].off = (uint16_t)off;
+    w->hdr[w->n].len = (uint16_t)hlen;
+    w->n++;
+    if (nxt == ZN_IPPROTO_ROUTING && !w->has_rh) {
+      w->has_rh = true;
+      w->rh_type = v->p[off + 2];
+      w->rh_segleft = v->p[off + 3];
+      w->rh_off = off;
+    }
+    if (nxt == ZN_IPPROTO_FRAGMENT) {
+      int err = fragment_header(v, w, off);
+      if (err != ZN_OK)
+        return err;
+      /* Past a later fragment's header comes fragment data, no header. */
+      if ((zn_rd16(v->p + off + 2) & 0xfff8u) != 0) {
+        w->end = ZN_IPV6_END_FRAGMENT;
+        w->proto = v->p[off];
+        w->off = off + hlen;
+        return ZN_OK;
+      }
+    }
+    nxt_field = off;
+    nxt = v->p[off];
+    off += hlen;
+  }
+  return chain_end(v, w, nxt, off);
+}
+
+int zn_ipv6_opts_init(struct zn_ipv6_opt_iter *it,
+                      const struct zn_ipv6_view *v, size_t off) {
+  if (off > v->len || v->len - off < 2)
+    return ZN_ETRUNCATED;
+  size_t hlen = ((size_t)v->p[off + 1] + 1u) * 8u;
+  if (hlen > v->len - off)
+    return ZN_ETRUNCATED;
+  it->p = v->p;
+  it->pos = off + 2;
+  it->end = off + hlen;
+  return ZN_OK;
+}
+
+/* Each round moves pos forward by at least one byte toward end, so a
+ * header of at most 2048 bytes bounds the loop. */
+int zn_ipv6_opts_next(struct zn_ipv6_opt_iter *it, struct zn_ipv6_opt *o) {
+  while (it->pos < it->end) {
+    size_t pos = it->pos;
+    uint8_t type = it->p[pos];
+    if (type == ZN_IPV6_OPT_PAD1) {
+      it->pos = pos + 1;
+      continue;
+    }
+    if (it->end - pos < 2 || it->end - pos - 2 < it->p[pos + 1]) {
+      it->pos = it->end;
+      return ZN_ETRUNCATED;
+    }
+    uint8_t len = it->p[pos + 1];
+    it->pos = pos + 2 + len;
+    if (type == ZN_IPV6_OPT_PADN)
+      continue;
+    o->type = type;
+    o->len = len;
+    o->data = it->p + pos + 2;
+    o->off = pos;
+    return 1;
+  }
+  return 0;
+}
