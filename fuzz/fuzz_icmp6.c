@@ -96,9 +96,12 @@ static void check_nd(const struct zn_icmp6_view *v) {
   FZ_CHECK(v->code == 0 && nd.p == v->p && nd.len == v->len);
   FZ_CHECK(nd.opt_off >= 8 && nd.opt_off <= nd.len);
   if (nd.target)
-    FZ_CHECK(inside(nd.target, 16, v->p, v->len) && nd.target[0] != 0xff);
+    FZ_CHECK(inside(nd.target, 16, v->p, v->len));
+  if (nd.type == ZN_ICMP6_ND_NS || nd.type == ZN_ICMP6_ND_NA)
+    FZ_CHECK(nd.target[0] != 0xff);
   if (nd.dest)
-    FZ_CHECK(inside(nd.dest, 16, v->p, v->len));
+    FZ_CHECK(inside(nd.dest, 16, v->p, v->len) && nd.dest[0] != 0xff &&
+             (nd.target[0] == 0xfe || !memcmp(nd.target, nd.dest, 16)));
   int rc = zn_nd_opts_parse(&nd, &o);
   FZ_CHECK((rc == ZN_OK) == (walk(&nd) == ZN_ENOENT));
   if (rc != ZN_OK) {

@@ -491,12 +491,14 @@ struct zn_nd_view {
 };
 
 /** The checks of RFC 4861 6.1.1, 7.1.1 and 8.1 that belong to the bytes of
- * the ICMPv6 message v: code 0, length at least the type's fixed part, and
- * for NS and NA a target that is not multicast.  The IP hop limit of 255
+ * the ICMPv6 message v: code 0, length at least the type's fixed part,
+ * for NS and NA a target that is not multicast, for a redirect a
+ * destination that is not multicast and a target that is link-local
+ * (fe80::/10) or equal to the destination.  The IP hop limit of 255
  * and the source address rules are the IPv6 header's: the caller checks
  * them (ZN_ND_HOP_LIMIT).  Options are not looked at (zn_nd_opts_parse).
  * Errors: ZN_EPROTO if the type is not an ND message; ZN_EMALFORMED for a
- * code other than 0 or a multicast target; ZN_ETRUNCATED if shorter than
+ * code other than 0 or bad addresses as above; ZN_ETRUNCATED if shorter than
  * the fixed part.  The view is unwritten on failure. */
 int zn_nd_view_init(struct zn_nd_view *nd, const struct zn_icmp6_view *v);
 

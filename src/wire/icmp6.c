@@ -73,6 +73,15 @@ static size_t nd_fixed_len(uint8_t type) {
   }
 }
 
+/* RFC 4861 8.1: the destination is not multicast, and the target is
+ * link-local (a better router) or the destination itself (on-link). */
+static bool redirect_addrs_ok(const uint8_t *target, const uint8_t *dest) {
+  if (dest[0] == 0xff)
+    return false;
+  bool link_local = target[0] == 0xfe && (target[1] & 0xc0) == 0x80;
+  return link_local || memcmp(target, dest, 16) == 0;
+}
+
 /* RFC 4861 6.1.1, 7.1.1, 8.1: the checks on the message's own bytes. */
 int zn_nd_view_init(struct zn_nd_view *nd, const struct zn_icmp6_view *v) {
   size_t fixed = nd_fixed_len(v->type);
@@ -85,6 +94,8 @@ int zn_nd_view_init(struct zn_nd_view *nd, const struct zn_icmp6_view *v) {
   const uint8_t *p = v->p;
   bool has_target = v->type == ZN_ICMP6_ND_NS || v->type == ZN_ICMP6_ND_NA;
   if (has_target && p[8] == 0xff)
+    return ZN_EMALFORMED;
+  if (v->type == ZN_ICMP6_ND_REDIRECT && !redirect_addrs_ok(p + 8, p + 24))
     return ZN_EMALFORMED;
   memset(nd, 0, sizeof *nd);
   nd->p = p;

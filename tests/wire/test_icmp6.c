@@ -648,9 +648,18 @@ ZT_TEST(test_nd_view_checks) {
   ZT_EQ(zn_icmp6_view_init(&v, m, 39), ZN_OK);
   ZT_EQ(zn_nd_view_init(&nd, &v), ZN_ETRUNCATED);
   ZT_EQ(zn_icmp6_view_init(&v, m, 40), ZN_OK);
+  ZT_EQ(zn_nd_view_init(&nd, &v), ZN_EMALFORMED); /* fe00:: not fe80::/10 */
+  m[9] = 0x80;
   ZT_EQ(zn_nd_view_init(&nd, &v), ZN_OK);
   ZT_CHECK(nd.target == m + 8 && nd.dest == m + 24);
   ZT_EQU(nd.opt_off, 40);
+  m[24] = 0xff; /* multicast destination */
+  ZT_EQ(zn_nd_view_init(&nd, &v), ZN_EMALFORMED);
+  memcpy(m + 8, m + 24, 16); /* on-link: target == destination */
+  m[8] = m[24] = 0x20;
+  ZT_EQ(zn_nd_view_init(&nd, &v), ZN_OK);
+  m[23] = 1; /* a global target that is not the destination */
+  ZT_EQ(zn_nd_view_init(&nd, &v), ZN_EMALFORMED);
 }
 
 /* Frame 4 of zeek__icmp6-nd-options.pcap: a join of ff02::2, behind an
