@@ -63,9 +63,8 @@ static size_t nd_fixed_len(uint8_t type) {
   case ZN_ICMP6_ND_RA:
     return ZN_ND_RA_LEN;
   case ZN_ICMP6_ND_NS:
+  case ZN_ICMP6_ND_NA: /* ZN_ND_NA_LEN == ZN_ND_NS_LEN */
     return ZN_ND_NS_LEN;
-  case ZN_ICMP6_ND_NA:
-    return ZN_ND_NA_LEN;
   case ZN_ICMP6_ND_REDIRECT:
     return ZN_ND_REDIRECT_LEN;
   default:
