@@ -586,6 +586,342 @@ static inline size_t zn_udp_payload_len(const struct zn_udp_view *v) {
 size_t zn_udp_emit(uint8_t *p, uint16_t sport, uint16_t dport, size_t len,
                    uint32_t src, uint32_t dst);
 
+/* ---- ICMPv6 (RFC 4443), ND (RFC 4861, 8106), MLDv2 (RFC 3810) -------- */
+
+/* These views start at the ICMPv6 header: the caller has walked the IPv6
+ * header chain and knows the message's length.  Checksums take the IPv6
+ * pseudo-header's running sum (source, destination, upper-layer length,
+ * next header 58; RFC 8200 8.1) as `psum`, computed by the caller
+ * (zn_csum_pseudo6).  ZN_IPPROTO_ICMPV6 is with the IPv6 section. */
+
+#define ZN_ICMP6_HDR_LEN 8
+/** Error messages (type < 128). */
+#define ZN_ICMP6_DST_UNREACH 1
+#define ZN_ICMP6_PACKET_TOO_BIG 2
+#define ZN_ICMP6_TIME_EXCEEDED 3
+#define ZN_ICMP6_PARAM_PROB 4
+/** Informational messages. */
+#define ZN_ICMP6_ECHO_REQUEST 128
+#define ZN_ICMP6_ECHO_REPLY 129
+#define ZN_ICMP6_MLD_QUERY 130
+#define ZN_ICMP6_ND_RS 133
+#define ZN_ICMP6_ND_RA 134
+#define ZN_ICMP6_ND_NS 135
+#define ZN_ICMP6_ND_NA 136
+#define ZN_ICMP6_ND_REDIRECT 137
+#define ZN_ICMP6_MLD2_REPORT 143
+/** Destination unreachable codes (RFC 4443 3.1). */
+#define ZN_ICMP6_UNREACH_NOROUTE 0
+#define ZN_ICMP6_UNREACH_ADMIN 1
+#define ZN_ICMP6_UNREACH_BEYONDSCOPE 2
+#define ZN_ICMP6_UNREACH_ADDR 3
+#define ZN_ICMP6_UNREACH_PORT 4
+#define ZN_ICMP6_UNREACH_POLICY 5
+#define ZN_ICMP6_UNREACH_REJECT 6
+/** Time exceeded codes (RFC 4443 3.3). */
+#define ZN_ICMP6_TIMXCEED_HOPLIMIT 0
+#define ZN_ICMP6_TIMXCEED_REASS 1
+/** Parameter problem codes (RFC 4443 3.4, RFC 7112). */
+#define ZN_ICMP6_PARAMPROB_HEADER 0
+#define ZN_ICMP6_PARAMPROB_NEXTHEADER 1
+#define ZN_ICMP6_PARAMPROB_OPTION 2
+#define ZN_ICMP6_PARAMPROB_FIRSTFRAG 3
+
+struct zn_icmp6_view {
+  const uint8_t *p;
+  size_t len;       /**< whole message, >= 8 */
+  uint8_t type, code;
+};
+
+/** A message of len bytes (the IPv6 payload from the ICMPv6 header on).
+ * Errors: ZN_ETRUNCATED if len < 8.  The checksum is not checked here
+ * (zn_icmp6_csum_ok). */
+int zn_icmp6_view_init(struct zn_icmp6_view *v, const uint8_t *p,
+                       size_t len);
+
+/** True if the message sums to zero with the pseudo-header sum psum. */
+bool zn_icmp6_csum_ok(const struct zn_icmp6_view *v, uint32_t psum);
+
+/** True for the error messages (type < 128, RFC 4443 2.1). */
+static inline bool zn_icmp6_is_error(uint8_t type) { return type < 128; }
+
+/** The 4 bytes after the checksum (echo id/seq, MTU, pointer...). */
+static inline uint32_t zn_icmp6_rest(const struct zn_icmp6_view *v) {
+  return zn_rd32(v->p + 4);
+}
+/** MTU of a packet too big message. */
+static inline uint32_t zn_icmp6_mtu(const struct zn_icmp6_view *v) {
+  return zn_rd32(v->p + 4);
+}
+/** Pointer of a parameter problem message: the offset in the invoking
+ * packet of the byte at fault (not checked against the quote's length). */
+static inline uint32_t zn_icmp6_pointer(const struct zn_icmp6_view *v) {
+  return zn_rd32(v->p + 4);
+}
+static inline uint16_t zn_icmp6_echo_id(const struct zn_icmp6_view *v) {
+  return zn_rd16(v->p + 4);
+}
+static inline uint16_t zn_icmp6_echo_seq(const struct zn_icmp6_view *v) {
+  return zn_rd16(v->p + 6);
+}
+/** Bytes after the 8-byte header: echo data, an error's invoking packet
+ * (as much of it as fits, from its IPv6 header on), or an ND body. */
+static inline const uint8_t *zn_icmp6_body(const struct zn_icmp6_view *v) {
+  return v->p + ZN_ICMP6_HDR_LEN;
+}
+static inline size_t zn_icmp6_body_len(const struct zn_icmp6_view *v) {
+  return v->len - ZN_ICMP6_HDR_LEN;
+}
+
+/** Write an 8-byte header (type, code, checksum 0, the 4 rest bytes) at p;
+ * returns 8.  Fill the body, then call zn_icmp6_finish(). */
+size_t zn_icmp6_emit(uint8_t *p, uint8_t type, uint8_t code, uint32_t rest);
+
+/** Compute and store the checksum of the len-byte message at p with the
+ * pseudo-header sum psum; the checksum field's old value does not
+ * matter. */
+void zn_icmp6_finish(uint8_t *p, size_t len, uint32_t psum);
+
+/** Turn the echo request of len bytes at p into its reply in place (type
+ * 129, same id, sequence and data) with a fresh checksum.  The pseudo-
+ * header sum of the reply equals the request's (source and destination
+ * swap, the sum does not change), so pass either. */
+void zn_icmp6_echo_reply_in_place(uint8_t *p, size_t len, uint32_t psum);
+
+/* Neighbor discovery (RFC 4861 4). */
+
+#define ZN_ND_HOP_LIMIT 255  /**< hop limit every ND message must carry */
+#define ZN_ND_RS_LEN 8       /**< fixed parts, ICMPv6 header included */
+#define ZN_ND_RA_LEN 16
+#define ZN_ND_NS_LEN 24
+#define ZN_ND_NA_LEN 24
+#define ZN_ND_REDIRECT_LEN 40
+/** RA flags (byte 5). */
+#define ZN_ND_RA_FLAG_M 0x80
+#define ZN_ND_RA_FLAG_O 0x40
+/** NA flags (byte 4). */
+#define ZN_ND_NA_FLAG_R 0x80
+#define ZN_ND_NA_FLAG_S 0x40
+#define ZN_ND_NA_FLAG_O 0x20
+/** Option types. */
+#define ZN_ND_OPT_SLLA 1
+#define ZN_ND_OPT_TLLA 2
+#define ZN_ND_OPT_PREFIX 3
+#define ZN_ND_OPT_REDIRECTED 4
+#define ZN_ND_OPT_MTU 5
+#define ZN_ND_OPT_NONCE 14
+#define ZN_ND_OPT_RDNSS 25
+#define ZN_ND_OPT_DNSSL 31
+/** Prefix information flags. */
+#define ZN_ND_PREFIX_FLAG_L 0x80
+#define ZN_ND_PREFIX_FLAG_A 0x40
+
+/** An RS, RA, NS, NA or redirect, its fixed fields decoded.  Fields that
+ * the type has not are 0 (addresses NULL). */
+struct zn_nd_view {
+  const uint8_t *p;
+  size_t len;             /**< whole message */
+  uint8_t type;           /**< ZN_ICMP6_ND_RS ... ZN_ICMP6_ND_REDIRECT */
+  uint8_t flags;          /**< RA: M/O (byte 5); NA: R/S/O (byte 4) */
+  uint8_t cur_hop_limit;  /**< RA; 0 means unspecified */
+  uint16_t router_lifetime; /**< RA, seconds */
+  uint32_t reachable_time;  /**< RA, ms; 0 means unspecified */
+  uint32_t retrans_timer;   /**< RA, ms; 0 means unspecified */
+  const uint8_t *target;  /**< NS, NA, redirect: 16 bytes in the message */
+  const uint8_t *dest;    /**< redirect: destination address, 16 bytes */
+  size_t opt_off;         /**< where the options start, <= len */
+};
+
+/** The checks of RFC 4861 6.1.1, 7.1.1 and 8.1 that belong to the bytes of
+ * the ICMPv6 message v: code 0, length at least the type's fixed part,
+ * for NS and NA a target that is not multicast, for a redirect a
+ * destination that is not multicast and a target that is link-local
+ * (fe80::/10) or equal to the destination.  The IP hop limit of 255
+ * and the source address rules are the IPv6 header's: the caller checks
+ * them (ZN_ND_HOP_LIMIT).  Options are not looked at (zn_nd_opts_parse).
+ * Errors: ZN_EPROTO if the type is not an ND message; ZN_EMALFORMED for a
+ * code other than 0 or bad addresses as above; ZN_ETRUNCATED if shorter than
+ * the fixed part.  The view is unwritten on failure. */
+int zn_nd_view_init(struct zn_nd_view *nd, const struct zn_icmp6_view *v);
+
+/** One option as the parser found it. */
+struct zn_nd_opt {
+  uint8_t type;         /**< ZN_ND_OPT_* or any other */
+  const uint8_t *p;     /**< the option, from its type byte on */
+  size_t len;           /**< its bytes: length field * 8, >= 8 */
+};
+
+/** A walk over the options of one ND message. */
+struct zn_nd_opt_iter {
+  const uint8_t *p;
+  size_t len;
+  size_t off;
+};
+
+/** Start a walk over the options of nd. */
+void zn_nd_opt_iter_init(struct zn_nd_opt_iter *it,
+                         const struct zn_nd_view *nd);
+
+/** THE one ND option parser (RFC 4861 4.6): the next option of the walk.
+ * The BSD rules: at least 2 bytes left, a length field that is not zero
+ * (RFC 4861 4.6: such a packet MUST be discarded), length * 8 <= bytes
+ * left.  Options of every type, unknown ones included, are returned with
+ * their bytes; decode the known ones with zn_nd_opt_*().  Returns ZN_OK
+ * with *o set, ZN_ENOENT at the end of the options, ZN_EMALFORMED when a
+ * rule is broken (the message must be dropped, whatever options came
+ * before: check the whole list with zn_nd_opts_parse() first).  Each call
+ * advances by at least 8 bytes, so a walk makes at most len / 8 steps. */
+int zn_nd_opt_next(struct zn_nd_opt_iter *it, struct zn_nd_opt *o);
+
+/** The options a host uses once per message, found by zn_nd_opts_parse. */
+struct zn_nd_opts {
+  const uint8_t *slla;   /**< Ethernet source link-layer address or NULL */
+  const uint8_t *tlla;   /**< Ethernet target link-layer address or NULL */
+  const uint8_t *nonce;  /**< nonce option's bytes (after type, length) */
+  size_t nonce_len;      /**< 6, 14, ...: length * 8 - 2 */
+  uint32_t mtu;          /**< MTU option's value, 0 if none */
+  bool has_mtu;          /**< an MTU option of length 1 was present */
+  unsigned n_prefix;     /**< prefix information options (any length) */
+  unsigned n_rdnss;      /**< RDNSS options */
+  unsigned n_dnssl;      /**< DNSSL options */
+};
+
+/** Walk every option of nd with zn_nd_opt_next().  Link-layer address
+ * options are Ethernet ones only when their length field is 1 (8 bytes);
+ * other lengths are ignored.  For the single-valued options (SLLA, TLLA,
+ * MTU of length 1, nonce) the first one wins; later copies are skipped.
+ * Repeated options (prefix, RDNSS, DNSSL) are counted; walk again with
+ * zn_nd_opt_next() to decode each.  Errors: ZN_EMALFORMED when the walk
+ * fails: drop the message.  `o` is always written: reset to zero on
+ * failure. */
+int zn_nd_opts_parse(const struct zn_nd_view *nd, struct zn_nd_opts *o);
+
+/** An Ethernet link-layer address option (SLLA or TLLA of length 1): the
+ * 6-byte address, or NULL for any other type or length. */
+const uint8_t *zn_nd_opt_lladdr_eth(const struct zn_nd_opt *o);
+
+/** Prefix information (RFC 4861 4.6.2). */
+struct zn_nd_prefix {
+  uint8_t prefix_len;          /**< 0..128 */
+  uint8_t flags;               /**< ZN_ND_PREFIX_FLAG_L, _A */
+  uint32_t valid_lifetime;     /**< seconds; 0xffffffff is infinity */
+  uint32_t preferred_lifetime; /**< seconds; 0xffffffff is infinity */
+  const uint8_t *prefix;       /**< 16 bytes in the message */
+};
+
+/** Decode a prefix information option.  Errors: ZN_EPROTO if o is not one;
+ * ZN_EMALFORMED if its length field is not 4 or the prefix length is above
+ * 128 (skip the option).  Whether preferred <= valid lifetime and the
+ * prefix is link-local is for SLAAC to judge (RFC 4862 5.5.3).  *pi is
+ * unwritten on failure. */
+int zn_nd_opt_prefix(const struct zn_nd_opt *o, struct zn_nd_prefix *pi);
+
+/** Decode an MTU option.  Errors: ZN_EPROTO if o is not one; ZN_EMALFORMED
+ * if its length field is not 1.  *mtu is unwritten on failure. */
+int zn_nd_opt_mtu(const struct zn_nd_opt *o, uint32_t *mtu);
+
+/** Decode a recursive DNS server option (RFC 8106 5.1): its lifetime in
+ * seconds and how many addresses it holds ((length - 1) / 2, at most
+ * 127).  Errors: ZN_EPROTO if o is not one; ZN_EMALFORMED if the length
+ * field is below 3 or even.  Outputs unwritten on failure. */
+int zn_nd_opt_rdnss(const struct zn_nd_opt *o, uint32_t *lifetime,
+                    size_t *naddr);
+
+/** Address i (< the count zn_nd_opt_rdnss gave) of an RDNSS option: 16
+ * bytes in the message. */
+static inline const uint8_t *zn_nd_opt_rdnss_addr(const struct zn_nd_opt *o,
+                                                  size_t i) {
+  return o->p + 8 + 16 * i;
+}
+
+/** Check a DNS search list option (RFC 8106 5.2): lifetime in seconds, and
+ * the domain names of its body in DNS wire format, uncompressed: each a
+ * run of labels of 1..63 bytes ended by a zero byte, at most 255 bytes,
+ * every name complete inside the option; after the last name only zero
+ * padding.  *nnames gets the number of names (the walk is bounded by the
+ * option's length).  Errors: ZN_EPROTO if o is not one; ZN_EMALFORMED if
+ * the length field is below 2 or a name is bad (a compression pointer, a
+ * label past the end, a name over 255 bytes).  Outputs unwritten on
+ * failure. */
+int zn_nd_opt_dnssl(const struct zn_nd_opt *o, uint32_t *lifetime,
+                    size_t *nnames);
+
+/** Write a router solicitation at p: 8 bytes, then an SLLA option (8
+ * bytes) if slla is not NULL (RFC 4861 4.1: none when the source is
+ * unspecified).  Returns the length, 8 or 16; call zn_icmp6_finish(). */
+size_t zn_nd_rs_emit(uint8_t *p, const uint8_t *slla);
+
+/** Write a neighbor solicitation for target (16 bytes) at p, with an SLLA
+ * option if slla is not NULL (none for duplicate address detection, whose
+ * source is unspecified: RFC 4861 4.3).  Returns 24 or 32; call
+ * zn_icmp6_finish(). */
+size_t zn_nd_ns_emit(uint8_t *p, const uint8_t target[16],
+                     const uint8_t *slla);
+
+/** Write a neighbor advertisement for target at p with flags
+ * (ZN_ND_NA_FLAG_R/S/O) and a TLLA option if tlla is not NULL.  Returns 24
+ * or 32; call zn_icmp6_finish(). */
+size_t zn_nd_na_emit(uint8_t *p, uint8_t flags, const uint8_t target[16],
+                     const uint8_t *tlla);
+
+/* Multicast Listener Discovery version 2 (RFC 3810 5). */
+
+#define ZN_MLD_QUERY_V1_LEN 24  /**< an MLDv1 query (RFC 2710) */
+#define ZN_MLD2_QUERY_LEN 28    /**< fixed part of an MLDv2 query */
+#define ZN_MLD2_FLAG_S 0x08     /**< suppress router-side processing */
+/** Multicast address record types (RFC 3810 5.2.12). */
+#define ZN_MLD2_MODE_IS_INCLUDE 1
+#define ZN_MLD2_MODE_IS_EXCLUDE 2
+#define ZN_MLD2_CHANGE_TO_INCLUDE_MODE 3
+#define ZN_MLD2_CHANGE_TO_EXCLUDE_MODE 4
+#define ZN_MLD2_ALLOW_NEW_SOURCES 5
+#define ZN_MLD2_BLOCK_OLD_SOURCES 6
+
+struct zn_mld2_query_view {
+  const uint8_t *p;
+  size_t len;              /**< whole message */
+  uint32_t max_resp_ms;    /**< Maximum Response Delay, ms (decoded) */
+  const uint8_t *group;    /**< multicast address; all zero: general */
+  bool s_flag;             /**< suppress router-side processing */
+  uint8_t qrv;             /**< querier's robustness variable, 0..7 */
+  uint32_t qqi;            /**< querier's query interval, s (decoded) */
+  uint16_t nsrc;           /**< number of sources, all inside the view */
+};
+
+/** An MLD query (type 130) of len >= 28 bytes as MLDv2 (RFC 3810 5.1).
+ * Errors: ZN_EPROTO if v is not a query, or is an MLDv1 one (exactly 24
+ * bytes: RFC 3810 8.1, the caller switches to compatibility mode);
+ * ZN_ETRUNCATED if shorter than 28 bytes but not 24, or if the number of
+ * sources does not fit in the message.  Bytes after the sources are
+ * outside the view.  Unwritten on failure. */
+int zn_mld2_query_view_init(struct zn_mld2_query_view *q,
+                            const struct zn_icmp6_view *v);
+
+/** Source i (< nsrc) of a query: 16 bytes in the message. */
+static inline const uint8_t *
+zn_mld2_query_source(const struct zn_mld2_query_view *q, size_t i) {
+  return q->p + ZN_MLD2_QUERY_LEN + 16 * i;
+}
+
+/** Decode an 8-bit code of RFC 3810 5.1.9 (QQIC) into seconds: below 128
+ * as is, else the floating-point form (mant | 0x10) << (exp + 3). */
+uint32_t zn_mld2_decode_qqic(uint8_t code);
+
+/** Decode a 16-bit Maximum Response Code (RFC 3810 5.1.3) into ms: below
+ * 32768 as is, else (mant | 0x1000) << (exp + 3). */
+uint32_t zn_mld2_decode_mrc(uint16_t code);
+
+/** Write an MLDv2 report at p with n multicast address records of type
+ * rec_type, each with zero sources and no auxiliary data, for the groups
+ * (16 bytes each): CHANGE_TO_EXCLUDE_MODE to join a group,
+ * CHANGE_TO_INCLUDE_MODE to leave it, MODE_IS_EXCLUDE to answer a query.
+ * n is not checked: keep it at most 60 so that the report, its IPv6
+ * header and the Router Alert hop-by-hop option the caller adds (RFC 3810
+ * 5) fit the 1280-byte minimum MTU.  Returns the length, 8 + 20 * n; call
+ * zn_icmp6_finish() with the sum of the pseudo-header to ff02::16. */
+size_t zn_mld2_report_emit(uint8_t *p, uint8_t rec_type,
+                           const uint8_t (*groups)[16], size_t n);
+
 /* ---- TCP (RFC 9293 3.1, RFC 7323, RFC 2018) --------------------------- */
 
 #define ZN_TCP_HDR_LEN 20
