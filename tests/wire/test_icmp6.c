@@ -155,12 +155,9 @@ static const uint8_t bad_csum[55] = {
 };
 
 /* The IPv6 pseudo-header sum (RFC 8200 8.1) from the header at ip6, for an
- * ICMPv6 message of len bytes: what the sibling's zn_csum_pseudo6 will
- * compute, done by hand. */
+ * ICMPv6 message of len bytes. */
 static uint32_t psum6(const uint8_t *ip6, size_t len) {
-  uint32_t s = zn_csum_add(0, ip6 + 8, 32);
-  return s + (uint32_t)(len >> 16) + (uint32_t)(len & 0xffffu) +
-         ZN_IPPROTO_ICMPV6;
+  return zn_csum_pseudo6(ip6 + 8, ip6 + 24, (uint32_t)len, ZN_IPPROTO_ICMPV6);
 }
 
 /* The ICMPv6 message of a frame without extension headers. */
