@@ -122,8 +122,7 @@ static size_t find_char(const char *t, size_t len, char c) {
 }
 
 static unsigned char fold(char ch) {
-  unsigned char c = (unsigned char)ch;
-  return c >= 'A' && c <= 'Z' ? (unsigned char)(c | 0x20) : c;
+  return zn__dns_lower((uint8_t)ch);
 }
 
 /* t[0..len) equals the NUL-terminated s, ignoring ASCII case. */

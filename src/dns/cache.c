@@ -340,10 +340,6 @@ static size_t plain_name_len(const uint8_t *p, size_t len) {
   return off < len && p[off] == 0 ? off + 1 : 0;
 }
 
-static uint8_t fold(uint8_t c) {
-  return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
-}
-
 /* The question name's case from the query, if it is the same name. */
 static void copy_question_case(uint8_t *p, size_t len,
                                const struct zn_dns_msg *query) {
@@ -351,10 +347,8 @@ static void copy_question_case(uint8_t *p, size_t len,
   if (n == 0 || query->len < ZN_DNS_HDR_LEN + n)
     return;
   const uint8_t *q = query->p + ZN_DNS_HDR_LEN;
-  for (size_t i = 0; i < n; i++)
-    if (fold(q[i]) != fold(p[ZN_DNS_HDR_LEN + i]))
-      return;
-  memcpy(p + ZN_DNS_HDR_LEN, q, n);
+  if (zn__dns_eq_nocase(q, p + ZN_DNS_HDR_LEN, n))
+    memcpy(p + ZN_DNS_HDR_LEN, q, n);
 }
 
 size_t zn_dns_cache_write_msg(const struct zn_dns_cache_hit *hit,

@@ -36,4 +36,18 @@ static inline uint32_t zn__dns_pow2(uint32_t n) {
   return p;
 }
 
+/* ASCII lower case (DNS names compare ignoring ASCII case, RFC 4343). */
+static inline uint8_t zn__dns_lower(uint8_t c) {
+  return c >= 'A' && c <= 'Z' ? (uint8_t)(c + ('a' - 'A')) : c;
+}
+
+/* n bytes equal ignoring ASCII case. */
+static inline bool zn__dns_eq_nocase(const uint8_t *a, const uint8_t *b,
+                                     size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (zn__dns_lower(a[i]) != zn__dns_lower(b[i]))
+      return false;
+  return true;
+}
+
 #endif /* ZNET_DNS_INT_H */

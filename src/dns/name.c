@@ -13,20 +13,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "dns_int.h"
 #include "znet/dns.h"
 #include "znet/err.h"
-
-static uint8_t lower(uint8_t c) {
-  return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + ('a' - 'A')) : c;
-}
-
-/* n bytes equal ignoring ASCII case. */
-static bool bytes_eq_nocase(const uint8_t *a, const uint8_t *b, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (lower(a[i]) != lower(b[i]))
-      return false;
-  return true;
-}
 
 bool zn_dns_name_check(const struct zn_dns_name *n) {
   size_t i = 0;
@@ -58,7 +47,7 @@ unsigned zn_dns_name_labels(const struct zn_dns_name *n) {
 /* Length octets are at most 63, below 'A', so folding the whole wire form
  * compares label lengths exactly and label bytes without case. */
 bool zn_dns_name_eq(const struct zn_dns_name *a, const struct zn_dns_name *b) {
-  return a->len == b->len && bytes_eq_nocase(a->b, b->b, a->len);
+  return a->len == b->len && zn__dns_eq_nocase(a->b, b->b, a->len);
 }
 
 bool zn_dns_name_is_sub(const struct zn_dns_name *name,
@@ -75,7 +64,7 @@ bool zn_dns_name_is_sub(const struct zn_dns_name *name,
     i += 1u + name->b[i];
   }
   return i <= name->len && name->len - i == zone->len &&
-         bytes_eq_nocase(name->b + i, zone->b, zone->len);
+         zn__dns_eq_nocase(name->b + i, zone->b, zone->len);
 }
 
 void zn_dns_name_lower(struct zn_dns_name *n) {
@@ -84,7 +73,7 @@ void zn_dns_name_lower(struct zn_dns_name *n) {
   while (i < n->len && n->b[i] != 0) {
     size_t l = n->b[i];
     for (size_t k = i + 1; k <= i + l && k < n->len; k++)
-      n->b[k] = lower(n->b[k]);
+      n->b[k] = zn__dns_lower(n->b[k]);
     i += 1u + l;
   }
 }
