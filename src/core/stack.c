@@ -78,6 +78,8 @@ size_t zn_stack_mem_size(const struct zn_config *cfg) {
     n += zn__carve_size(zn_pool_mem_size(cfg->nbigbufs, ZN_BIGBUF_SIZE));
   n += zn__arp_mem_size(cfg);
   n += zn__ip_mem_size(cfg);
+  n += zn__ip6_mem_size(cfg);
+  n += zn__ip6conf_mem_size(cfg);
   n += zn__udp_mem_size(cfg);
   n += zn__tcp_mem_size(cfg);
   return n;
@@ -131,6 +133,8 @@ int zn_stack_create(const struct zn_config *cfg, void *mem, size_t len,
 
   zn__arp_init(st, &m);
   zn__ip_init(st, &m);
+  zn__ip6_init(st, &m);
+  zn__ip6conf_init(st, &m);
   zn__icmp_init(st);
   zn__udp_init(st, &m);
   zn__tcp_init(st, &m);
@@ -143,6 +147,8 @@ void zn_stack_destroy(struct zn_stack *st) {
     return;
   zn__arp_destroy(st);
   zn__ip_destroy(st);
+  zn__ip6conf_destroy(st);
+  zn__ip6_destroy(st);
   zn__udp_destroy(st);
   zn__tcp_destroy(st);
   zn_bufq_purge(&st->txq);
@@ -275,6 +281,8 @@ int zn_stack_poll(struct zn_stack *st, uint64_t now) {
   if (!st->started) {
     st->started = true;
     zn__arp_start(st);
+    zn__ip6_start(st);
+    zn__ip6conf_start(st);
   }
   while (nif && (uint32_t)n < st->cfg.rx_budget) {
     struct zn_buf *b = NULL;

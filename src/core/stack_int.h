@@ -13,7 +13,10 @@
 #include "core/rand_int.h"
 #include "core/timer_int.h"
 #include "icmp/icmp_int.h"
+#include "inet/inet_int.h"
 #include "ipv4/ipv4_int.h"
+#include "ipv6/ipv6_int.h"
+#include "ipv6conf/ipv6conf_int.h"
 #include "tcp/tcp_int.h"
 #include "udp/udp_int.h"
 #include "znet/stack.h"
@@ -52,6 +55,9 @@ struct zn_stack {
   struct zn__arp arp;
   struct zn__ip ip;
   struct zn__icmp icmp;
+  struct zn__inet inet;
+  struct zn__ip6 ip6;
+  struct zn__ip6conf ip6conf;
   struct zn__udp udp;
   struct zn__tcp tcp;
 

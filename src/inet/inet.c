@@ -1,0 +1,142 @@
+/*
+ * The family-neutral network layer the transports call (inet_int.h): the
+ * registry of transports, shared by IPv4 and IPv6, and the dispatch of
+ * each call to the layer of the address's family.  Policy (routing,
+ * fragmentation, ICMP rules) stays in src/ipv4, src/icmp and src/ipv6.
+ */
+#include <string.h>
+
+#include "core/stack_int.h"
+#include "icmp/icmp_int.h"
+#include "inet/inet_int.h"
+#include "ipv4/ipv4_int.h"
+#include "ipv6/ipv6_int.h"
+#include "znet/err.h"
+#include "znet/wire.h"
+
+static uint32_t v4(const struct zn_ip *a) { return zn_ip_v4(a); }
+
+int zn__inet_register(struct zn_stack *st, uint8_t proto,
+                      zn__inet_input_fn in, zn__inet_err_fn err) {
+  struct zn__inet *n = &st->inet;
+  uint32_t i = 0;
+  while (i < n->nl4 && n->l4[i].proto != proto)
+    i++;
+  if (i == ZN__INET_L4_MAX)
+    return ZN_ENOMEM;
+  n->l4[i].proto = proto;
+  n->l4[i].input = in;
+  n->l4[i].err = err;
+  if (i == n->nl4)
+    n->nl4++;
+  return ZN_OK;
+}
+
+static const struct zn__inet_l4 *l4_find(const struct zn_stack *st,
+                                         uint8_t proto) {
+  const struct zn__inet *n = &st->inet;
+  for (uint32_t i = 0; i < n->nl4; i++)
+    if (n->l4[i].proto == proto)
+      return &n->l4[i];
+  return NULL;
+}
+
+bool zn__inet_deliver(struct zn_stack *st, struct zn_buf *b,
+                      const struct zn__inet_meta *m) {
+  const struct zn__inet_l4 *l4 = l4_find(st, m->proto);
+  if (!l4 || !l4->input)
+    return false;
+  l4->input(st, b, m);
+  return true;
+}
+
+bool zn__inet_deliver_err(struct zn_stack *st, const struct zn__inet_err *e) {
+  const struct zn__inet_l4 *l4 = l4_find(st, e->proto);
+  if (!l4 || !l4->err)
+    return false;
+  l4->err(st, e);
+  return true;
+}
+
+static int output_v4(struct zn_stack *st, struct zn_buf *b,
+                     const struct zn__inet_tx *tx) {
+  struct zn__ip_tx t = {0};
+  t.src = v4(&tx->src);
+  t.dst = v4(&tx->dst);
+  t.proto = tx->proto;
+  t.tos = tx->tos;
+  t.ttl = tx->ttl;
+  t.df = tx->df;
+  return zn__ip_output(st, b, &t);
+}
+
+int zn__inet_output(struct zn_stack *st, struct zn_buf *b,
+                    const struct zn__inet_tx *tx) {
+  uint8_t fam = tx->dst.family;
+  if (tx->src.family != ZN_AF_NONE && tx->src.family != fam)
+    fam = ZN_AF_NONE;
+  switch (fam) {
+  case ZN_AF_INET:
+    return output_v4(st, b, tx);
+  case ZN_AF_INET6:
+    return zn__ip6_output(st, b, tx);
+  default:
+    zn_buf_free(b);
+    return ZN_EINVAL;
+  }
+}
+
+uint32_t zn__inet_pseudo_sum(const struct zn_ip *src, const struct zn_ip *dst,
+                             uint8_t proto, uint32_t len) {
+  if (dst->family == ZN_AF_INET6)
+    return zn_csum_pseudo6(src->bytes, dst->bytes, len, proto);
+  return zn_csum_pseudo(v4(src), v4(dst), proto, (uint16_t)len);
+}
+
+int zn__inet_select_source(struct zn_stack *st, const struct zn_ip *dst,
+                           struct zn_ip *out) {
+  switch (dst->family) {
+  case ZN_AF_INET:
+    if (st->ip_addr == 0)
+      return ZN_EADDRNOTAVAIL;
+    *out = zn_ip_from_v4(st->ip_addr);
+    return ZN_OK;
+  case ZN_AF_INET6: {
+    uint8_t a[16];
+    int rc = zn__ip6_select_source(st, dst->bytes, a);
+    if (rc == ZN_OK)
+      *out = zn_ip_from_v6(a);
+    return rc;
+  }
+  default:
+    return ZN_EINVAL;
+  }
+}
+
+bool zn__inet_is_local(const struct zn_stack *st, const struct zn_ip *a) {
+  if (a->family == ZN_AF_INET)
+    return zn__ip_is_local(st, v4(a));
+  if (a->family == ZN_AF_INET6)
+    return zn__ip6_is_local(st, a->bytes);
+  return false;
+}
+
+uint32_t zn__inet_path_mtu(struct zn_stack *st, const struct zn_ip *dst) {
+  if (dst->family == ZN_AF_INET6)
+    return zn__ip6_path_mtu(st, dst->bytes);
+  return st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;
+}
+
+void zn__inet_port_unreachable(struct zn_stack *st, struct zn_buf *b,
+                               const struct zn__inet_meta *m) {
+  if (m->dst.family == ZN_AF_INET6) {
+    zn__icmp6_port_unreachable(st, b, m);
+    return;
+  }
+  /* ICMP quotes from the IP header: show it, then put b back. */
+  if (!zn_buf_push(b, m->hdr_len))
+    return;
+  zn__icmp_error(st, b, m->bcast, ZN_ICMP_DEST_UNREACH, ZN_ICMP_UNREACH_PORT,
+                 0);
+  zn_buf_pull(b, m->hdr_len);
+}

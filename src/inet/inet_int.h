@@ -1,0 +1,160 @@
+/*
+ * The network layer as the transports see it, for either family.
+ *
+ * TCP, UDP and the ICMP error paths talk to IPv4 (src/ipv4) and IPv6
+ * (src/ipv6) only through this interface: addresses are struct zn_ip,
+ * and the address's family picks the layer.  inet.c holds the registry of
+ * transports (one per protocol number, shared by both families) and the
+ * dispatch to the family's layer; it keeps no policy of its own.
+ *
+ *   IPv4 input ─┐                          ┌─ zn__ip_output   (ipv4)
+ *               ├─ zn__inet_deliver ─ TCP/UDP ─ zn__inet_output ┤
+ *   IPv6 input ─┘                          └─ zn__ip6_output  (ipv6)
+ */
+#ifndef ZN_INET_INT_H
+#define ZN_INET_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "znet/addr.h"
+#include "znet/buf.h"
+#include "znet/stack.h"
+
+/* What a transport learns of the datagram that carried its segment.  The
+ * network-layer headers (hdr_len bytes: the IPv4 header with options, or
+ * the IPv6 header with its extension headers) stay in the buffer's
+ * headroom, right before b->data. */
+struct zn__inet_meta {
+  struct zn_ip src, dst;   /* same family */
+  uint8_t proto;           /* upper-layer protocol */
+  uint8_t ttl;             /* TTL, or hop limit */
+  uint8_t tos;             /* TOS, or traffic class */
+  bool bcast;              /* sent to a broadcast or multicast address */
+  uint16_t hdr_len;        /* network-layer header bytes before b->data */
+};
+
+/* What an ICMP or ICMPv6 error says, whichever family carried it.  Each
+ * ICMP module maps its own types and codes onto these. */
+enum zn__inet_err_kind {
+  ZN__INET_ERR_NET_UNREACH = 1, /* no route (ICMP net unreachable,
+                                   ICMPv6 unreachable code 0) */
+  ZN__INET_ERR_HOST_UNREACH,    /* host or address unreachable, beyond
+                                   scope */
+  ZN__INET_ERR_PROTO_UNREACH,   /* protocol unreachable (ICMPv6: parameter
+                                   problem code 1 pointing at the next
+                                   header) */
+  ZN__INET_ERR_PORT_UNREACH,    /* port unreachable */
+  ZN__INET_ERR_PROHIBITED,      /* administratively prohibited, source
+                                   policy, reject route */
+  ZN__INET_ERR_TOO_BIG,         /* fragmentation needed / packet too big;
+                                   mtu says how big */
+  ZN__INET_ERR_TIME_EXCEEDED,   /* TTL or hop limit, or reassembly */
+  ZN__INET_ERR_PARAM,           /* parameter problem (any other) */
+};
+
+/* An ICMP error about one of our datagrams, for its transport. */
+struct zn__inet_err {
+  enum zn__inet_err_kind kind;
+  uint32_t mtu;                /* ZN__INET_ERR_TOO_BIG: next-hop MTU (0:
+                                  not given) */
+  struct zn_ip from;           /* who sent the error */
+  struct zn_ip src, dst;       /* the quoted datagram's: src is ours */
+  uint8_t proto;               /* the quoted datagram's upper layer */
+  const uint8_t *l4;           /* the quoted transport bytes */
+  size_t l4_len;               /* at least 8 */
+};
+
+typedef void (*zn__inet_input_fn)(struct zn_stack *st, struct zn_buf *b,
+                                  const struct zn__inet_meta *m);
+typedef void (*zn__inet_err_fn)(struct zn_stack *st,
+                                const struct zn__inet_err *e);
+
+/* What a transport asks of the network layer for one datagram. */
+struct zn__inet_tx {
+  struct zn_ip src;        /* ours; unspecified (or ZN_AF_NONE): the layer
+                              picks (IPv4: our address; IPv6: RFC 6724
+                              source selection) */
+  struct zn_ip dst;        /* its family picks the layer */
+  uint8_t proto;
+  uint8_t tos;             /* TOS, or traffic class */
+  uint8_t ttl;             /* TTL or hop limit; 0: the default */
+  bool df;                 /* do not fragment: IPv4 sets DF; IPv6 fails
+                              with ZN_EMSGSIZE past the path MTU instead of
+                              fragmenting (TCP sizes to the path MTU) */
+  /* IPv6 only, for neighbor discovery and MLD: */
+  bool src_unspecified;    /* send from :: (DAD probes, RFC 4862 §5.4.2;
+                              MLD reports before an address, RFC 3810
+                              §5.2.13) */
+  bool router_alert;       /* a hop-by-hop header with Router Alert (MLD,
+                              RFC 3810 §5; RFC 2711) */
+};
+
+#define ZN__INET_L4_MAX 4
+
+struct zn__inet_l4 {
+  uint8_t proto;
+  zn__inet_input_fn input;
+  zn__inet_err_fn err;
+};
+
+/* The transports, by protocol number; in struct zn_stack. */
+struct zn__inet {
+  struct zn__inet_l4 l4[ZN__INET_L4_MAX];
+  uint32_t nl4;
+};
+
+/* Register the transport for proto (both families); a second call for
+ * the same proto replaces the first.  Errors: ZN_ENOMEM (table full). */
+int zn__inet_register(struct zn_stack *st, uint8_t proto,
+                      zn__inet_input_fn in, zn__inet_err_fn err);
+
+/* Hand b (data at the transport header) to m->proto's transport, which
+ * consumes it.  Returns false, b untouched, if none is registered: the
+ * caller answers (protocol unreachable) and counts the drop. */
+bool zn__inet_deliver(struct zn_stack *st, struct zn_buf *b,
+                      const struct zn__inet_meta *m);
+
+/* Hand an error to e->proto's transport.  Returns false if none takes
+ * errors: the ICMP module counts that drop as its own. */
+bool zn__inet_deliver_err(struct zn_stack *st, const struct zn__inet_err *e);
+
+/* b->data at the transport header, checksum done (or left partial for the
+ * netif).  Pushes the network header(s), routes, fragments if allowed.
+ * Consumes b.  Errors: ZN_EHOSTUNREACH, ZN_ENETUNREACH, ZN_EADDRNOTAVAIL,
+ * ZN_EMSGSIZE, ZN_ENOBUFS, ZN_EINVAL (no family, or src and dst of
+ * different families). */
+int zn__inet_output(struct zn_stack *st, struct zn_buf *b,
+                    const struct zn__inet_tx *tx);
+
+/* The running sum of the pseudo-header (RFC 9293 §3.1, RFC 768, RFC 8200
+ * §8.1) of a len-byte proto segment from src to dst (same family). */
+uint32_t zn__inet_pseudo_sum(const struct zn_ip *src, const struct zn_ip *dst,
+                             uint8_t proto, uint32_t len);
+
+/* The source address for a datagram to dst.  Errors: ZN_EADDRNOTAVAIL (no
+ * usable address of dst's family), ZN_EINVAL. */
+int zn__inet_select_source(struct zn_stack *st, const struct zn_ip *dst,
+                           struct zn_ip *out);
+
+/* True if a is one of our unicast addresses, usable now (an IPv6 address
+ * still undergoing duplicate address detection is not). */
+bool zn__inet_is_local(const struct zn_stack *st, const struct zn_ip *a);
+
+/* The path MTU toward dst: IPv4, the netif's MTU; IPv6, the path MTU
+ * learned from packet too big (RFC 8201), at least 1280. */
+uint32_t zn__inet_path_mtu(struct zn_stack *st, const struct zn_ip *dst);
+
+/* Bytes of the fixed network header of a family: 20 or 40. */
+static inline uint32_t zn__inet_hdr_len(uint8_t family) {
+  return family == ZN_AF_INET6 ? 40u : 20u;
+}
+
+/* Answer the datagram whose transport header is at b->data (its network
+ * headers m->hdr_len bytes before it) with port unreachable, if the
+ * family's ICMP rules and rate limit allow.  b is not consumed. */
+void zn__inet_port_unreachable(struct zn_stack *st, struct zn_buf *b,
+                               const struct zn__inet_meta *m);
+
+#endif
