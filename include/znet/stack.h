@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "znet/addr.h"
 #include "znet/buf.h"
 #include "znet/config.h"
 #include "znet/log.h"
@@ -52,6 +53,12 @@ struct zn_config {
   uint8_t ipv4_prefix;       /**< 0..32 */
   uint32_t ipv4_gateway;     /**< 0: none; off-link destinations unreachable */
   uint8_t ttl;
+
+  /** IPv6 (off by default).  On: a link-local address at start, neighbor
+   * discovery, MLD; with ipv6_slaac, addresses from router
+   * advertisements' prefixes as well. */
+  bool ipv6;
+  bool ipv6_slaac;
 
   /** ARP. */
   uint32_t arp_entries;      /**< cache size */
@@ -144,6 +151,14 @@ int zn_stack_set_ipv4(struct zn_stack *st, uint32_t addr, uint8_t prefix,
                       uint32_t gateway);
 void zn_stack_get_ipv4(const struct zn_stack *st, uint32_t *addr,
                        uint8_t *prefix, uint32_t *gateway);
+
+/** Add a static IPv6 address with its on-link prefix length (0..128).
+ * Errors: ZN_EINVAL (not IPv6, multicast, unspecified, loopback, prefix
+ * > 128), ZN_EEXIST, ZN_ENOSPC (address table full). */
+int zn_stack_add_ipv6(struct zn_stack *st, const struct zn_ip *addr,
+                      uint8_t prefix);
+/** Remove one of our IPv6 addresses.  Errors: ZN_ENOENT. */
+int zn_stack_del_ipv6(struct zn_stack *st, const struct zn_ip *addr);
 
 const uint8_t *zn_stack_mac(const struct zn_stack *st);
 

@@ -1,12 +1,15 @@
 /*
  * IPv6 host configuration: placeholder until src/ipv6conf lands (issue
- * 15).  The address table is real; nothing fills it yet.
+ * 15).  Static addresses are usable at once (no DAD yet); only they and
+ * link-local destinations are on-link; there are no routers; the groups
+ * joined are all-nodes and our addresses' solicited-node groups.
  */
 #include <string.h>
 
 #include "core/stack_int.h"
 #include "ipv6conf/ipv6conf_int.h"
 #include "znet/err.h"
+#include "znet/wire.h"
 
 size_t zn__ip6conf_mem_size(const struct zn_config *cfg) {
   (void)cfg;
@@ -42,12 +45,63 @@ uint32_t zn__ip6conf_addr_count(const struct zn_stack *st) {
   return ZN__IP6CONF_ADDRS;
 }
 
+int zn_stack_add_ipv6(struct zn_stack *st, const struct zn_ip *addr,
+                      uint8_t prefix) {
+  if (addr->family != ZN_AF_INET6 || prefix > 128 ||
+      zn_ipv6_addr_is_mcast(addr->bytes) ||
+      zn_ipv6_addr_is_unspecified(addr->bytes) ||
+      zn_ipv6_addr_is_loopback(addr->bytes))
+    return ZN_EINVAL;
+  if (zn__ip6conf_addr_find(st, addr->bytes))
+    return ZN_EEXIST;
+  for (uint32_t i = 0; i < ZN__IP6CONF_ADDRS; i++) {
+    struct zn__ip6_addr *e = &st->ip6conf.addr[i];
+    if (e->state == ZN__A6_FREE) {
+      memcpy(e->a, addr->bytes, 16);
+      e->prefix = prefix;
+      e->origin = ZN__A6_STATIC;
+      e->state = ZN__A6_PREFERRED;
+      return ZN_OK;
+    }
+  }
+  return ZN_ENOSPC;
+}
+
+int zn_stack_del_ipv6(struct zn_stack *st, const struct zn_ip *addr) {
+  if (addr->family != ZN_AF_INET6)
+    return ZN_ENOENT;
+  for (uint32_t i = 0; i < ZN__IP6CONF_ADDRS; i++) {
+    struct zn__ip6_addr *e = &st->ip6conf.addr[i];
+    if (e->state != ZN__A6_FREE && memcmp(e->a, addr->bytes, 16) == 0) {
+      memset(e, 0, sizeof(*e));
+      return ZN_OK;
+    }
+  }
+  return ZN_ENOENT;
+}
+
+static bool in_prefix(const uint8_t a[16], const uint8_t p[16], uint8_t len) {
+  uint8_t whole = len / 8, bits = len % 8;
+  if (memcmp(a, p, whole) != 0)
+    return false;
+  if (bits == 0)
+    return true;
+  uint8_t mask = (uint8_t)(0xff << (8 - bits));
+  return ((a[whole] ^ p[whole]) & mask) == 0;
+}
+
 int zn__ip6conf_next_hop(struct zn_stack *st, const uint8_t dst[16],
                          uint8_t out[16]) {
-  (void)st;
-  (void)dst;
-  (void)out;
-  return ZN_EHOSTUNREACH;
+  bool onlink = zn_ipv6_addr_is_linklocal(dst);
+  for (uint32_t i = 0; i < ZN__IP6CONF_ADDRS && !onlink; i++) {
+    const struct zn__ip6_addr *e = &st->ip6conf.addr[i];
+    onlink = e->state == ZN__A6_PREFERRED && e->prefix > 0 &&
+             in_prefix(dst, e->a, e->prefix);
+  }
+  if (!onlink)
+    return ZN_EHOSTUNREACH;
+  memcpy(out, dst, 16);
+  return ZN_OK;
 }
 
 void zn__ip6conf_router_lost(struct zn_stack *st, const uint8_t ip[16]) {
@@ -101,7 +155,17 @@ void zn__ip6conf_dad_na(struct zn_stack *st, const uint8_t target[16]) {
 }
 
 bool zn__ip6conf_mcast_joined(const struct zn_stack *st, const uint8_t g[16]) {
-  (void)st;
-  (void)g;
+  static const uint8_t all_nodes[16] = {0xff, 2, [15] = 1};
+  if (memcmp(g, all_nodes, 16) == 0)
+    return true;
+  for (uint32_t i = 0; i < ZN__IP6CONF_ADDRS; i++) {
+    const struct zn__ip6_addr *e = &st->ip6conf.addr[i];
+    uint8_t sn[16];
+    if (e->state == ZN__A6_FREE)
+      continue;
+    zn_ipv6_solicited_node(e->a, sn);
+    if (memcmp(g, sn, 16) == 0)
+      return true;
+  }
   return false;
 }
