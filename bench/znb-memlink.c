@@ -213,10 +213,11 @@ static int run_bulk(double secs, uint32_t loss_ppm, uint32_t rtt_ms) {
   static struct bulk bk;
   memset(&bk, 0, sizeof(bk));
   bk.sndbuf = ca.tcp_sndbuf;
-  int rc = zn_tcp_listen(b, 0, PORT_DISCARD, 0, &tx_cbs, &bk, &bk.listener);
+  int rc = zn_tcp_listen(b, NULL, PORT_DISCARD, 0, &tx_cbs, &bk, &bk.listener);
   if (rc != ZN_OK)
     fail("listen", rc);
-  rc = zn_tcp_connect(a, ADDR_B, PORT_DISCARD, &tx_cbs, &bk, &bk.tx);
+  const struct zn_ip peer = zn_ip_from_v4(ADDR_B);
+  rc = zn_tcp_connect(a, &peer, PORT_DISCARD, &tx_cbs, &bk, &bk.tx);
   if (rc != ZN_OK)
     fail("connect", rc);
   /* The clock starts at the connection's establishment. */
@@ -438,7 +439,7 @@ static int run_conns(uint64_t budget) {
   zn_stack_poll(st, now);
   struct conns_app app = {0};
   struct zn_tcp_conn *l;
-  rc = zn_tcp_listen(st, 0, SRV_PORT, BATCH, &conns_cbs, &app, &l);
+  rc = zn_tcp_listen(st, NULL, SRV_PORT, BATCH, &conns_cbs, &app, &l);
   if (rc != ZN_OK)
     fail("listen", rc);
   uint32_t bufs0 = zn_stack_bufs_in_use(st);

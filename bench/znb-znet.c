@@ -58,7 +58,7 @@ static void udp_recv(struct zn_udp_sock *s, void *arg,
   struct server *sv = arg;
   if (d->bcast)
     return;
-  if (zn_udp_sendto_buf(s, d->src, d->sport, zn_udp_dgram_keep(d)) == ZN_OK)
+  if (zn_udp_sendto_buf(s, &d->src, d->sport, zn_udp_dgram_keep(d)) == ZN_OK)
     sv->udp_echoed++;
 }
 
@@ -191,12 +191,12 @@ static int start(struct server *sv) {
   static const uint16_t ports[3] = {PORT_ECHO, PORT_DISCARD, PORT_SOURCE};
   int rc = zn_udp_open(sv->st, &sv->udp);
   if (rc == ZN_OK)
-    rc = zn_udp_bind(sv->udp, 0, PORT_ECHO);
+    rc = zn_udp_bind(sv->udp, NULL, PORT_ECHO);
   if (rc != ZN_OK)
     return rc;
   zn_udp_set_recv_cb(sv->udp, udp_recv, sv);
   for (int i = 0; i < 3; i++) {
-    rc = zn_tcp_listen(sv->st, 0, ports[i], BACKLOG, &listener_cbs,
+    rc = zn_tcp_listen(sv->st, NULL, ports[i], BACKLOG, &listener_cbs,
                        (void *)(uintptr_t)i, &sv->listeners[i]);
     if (rc != ZN_OK)
       return rc;

@@ -642,22 +642,13 @@ int ex_parse(struct ex_opts *o, int argc, char **argv,
 }
 
 int ex_parse_dns_server(const char *s, struct zn_dns_server *srv) {
-  char addr[ZN_IPV4_STRLEN];
-  const char *colon = strchr(s, ':');
-  size_t alen = colon ? (size_t)(colon - s) : strlen(s);
-  if (alen == 0 || alen >= sizeof(addr))
+  struct zn_ip addr;
+  uint16_t port;
+  if (zn_ip_parse_endpoint(s, &addr, &port, ZN_DNS_PORT) != ZN_OK ||
+      zn_ip_is_unspecified(&addr))
     return -1;
-  memcpy(addr, s, alen);
-  addr[alen] = '\0';
-  if (zn_ipv4_parse(addr, &srv->addr) != ZN_OK || srv->addr == 0)
-    return -1;
-  srv->port = ZN_DNS_PORT;
-  if (colon) {
-    uint32_t port;
-    if (ex_parse_u32(colon + 1, 1, 65535, &port) != 0)
-      return -1;
-    srv->port = (uint16_t)port;
-  }
+  srv->addr = addr;
+  srv->port = port;
   return 0;
 }
 

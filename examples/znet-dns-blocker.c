@@ -232,7 +232,7 @@ static void print_fwd_stats(FILE *fp, const struct zn_dns_forwarder *fw) {
 
 static void print_banner(const struct ex_host *h, const struct blk_opts *bo,
                          const struct zn_dns_blocklist_stats *ls) {
-  char ip[ZN_IPV4_STRLEN], up[ZN_IPV4_STRLEN], mac[ZN_MAC_STRLEN];
+  char ip[ZN_IPV4_STRLEN], up[ZN_IP_STRLEN], mac[ZN_MAC_STRLEN];
   char where[4300];
   ex_describe_netif(h, where, sizeof(where));
   printf(PROG ": %s/%u mac %s on %s\n", zn_ipv4_format(h->o.ipv4, ip),
@@ -244,7 +244,7 @@ static void print_banner(const struct ex_host *h, const struct blk_opts *bo,
          ls->duplicates, ls->ignored, ls->invalid);
   printf(PROG ": serving DNS on UDP and TCP port %u, upstream %s:%u, "
               "blocked names answered %s, cache %" PRIu32 " answers\n",
-         (unsigned)bo->fc.port, zn_ipv4_format(bo->fc.upstream.addr, up),
+         (unsigned)bo->fc.port, zn_ip_format(&bo->fc.upstream.addr, up),
          (unsigned)bo->fc.upstream.port,
          bo->fc.block_zero ? "0.0.0.0/::" : "NXDOMAIN", bo->fc.cache_entries);
   (void)fflush(stdout);

@@ -134,7 +134,7 @@ static void udp_echo_recv(struct zn_udp_sock *s, void *arg,
    * reference, the stack drops its own after this callback. */
   struct zn_buf *b = zn_udp_dgram_keep(d);
   size_t len = d->len;
-  int rc = zn_udp_sendto_buf(s, d->src, d->sport, b);
+  int rc = zn_udp_sendto_buf(s, &d->src, d->sport, b);
   if (rc != ZN_OK) {
     e->send_errors++;
     return;
@@ -147,7 +147,7 @@ static int udp_echo_start(struct zn_stack *st) {
   int rc = zn_udp_open(st, &udp_echo.sock);
   if (rc != ZN_OK)
     return rc;
-  rc = zn_udp_bind(udp_echo.sock, 0, eopts.port);
+  rc = zn_udp_bind(udp_echo.sock, NULL, eopts.port);
   if (rc != ZN_OK) {
     zn_udp_close(udp_echo.sock);
     udp_echo.sock = NULL;
@@ -179,7 +179,7 @@ static int udp_discard_start(struct zn_stack *st) {
   int rc = zn_udp_open(st, &udp_discard.sock);
   if (rc != ZN_OK)
     return rc;
-  rc = zn_udp_bind(udp_discard.sock, 0, eopts.discard_port);
+  rc = zn_udp_bind(udp_discard.sock, NULL, eopts.discard_port);
   if (rc != ZN_OK) {
     zn_udp_close(udp_discard.sock);
     udp_discard.sock = NULL;
@@ -326,7 +326,7 @@ static const struct zn_tcp_callbacks listener_cbs = {
 
 static int service_start(struct tcp_service *svc, struct zn_stack *st,
                          uint16_t port) {
-  return zn_tcp_listen(st, 0, port, TCP_BACKLOG, &listener_cbs, svc,
+  return zn_tcp_listen(st, NULL, port, TCP_BACKLOG, &listener_cbs, svc,
                        &svc->listener);
 }
 

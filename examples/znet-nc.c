@@ -63,7 +63,7 @@ enum nc_mode { MODE_STREAM, MODE_SEND, MODE_SINK };
 
 struct nc_opts {
   bool listen;
-  uint32_t addr;
+  struct zn_ip addr; /* either family */
   uint16_t port;
   enum nc_mode mode;
   uint64_t send_bytes;
@@ -355,9 +355,9 @@ static void on_accept(struct zn_tcp_conn *l, void *arg) {
   nc->listener = NULL;
   struct zn_tcp_info i;
   zn_tcp_get_info(c, &i);
-  char ip[ZN_IPV4_STRLEN];
+  char ip[ZN_IP_STRLEN];
   fprintf(stderr, PROG ": connection from %s:%u\n",
-          zn_ipv4_format(i.raddr, ip), (unsigned)i.rport);
+          zn_ip_format(&i.raddr, ip), (unsigned)i.rport);
   nc->established = true;
   nc->t_start = host_now(nc);
   progress(nc);
@@ -624,14 +624,14 @@ int main(int argc, char **argv) {
     ex_usage_error(PROG, "no --netif given");
   if (argc - first != 2)
     ex_usage_error(PROG, "want ADDR PORT (got %d arguments)", argc - first);
-  if (zn_ipv4_parse(argv[first], &o.addr) != ZN_OK)
+  if (zn_ip_parse(argv[first], &o.addr) != ZN_OK)
     ex_usage_error(PROG, "bad address '%s'", argv[first]);
   uint32_t port;
   if (ex_parse_u32(argv[first + 1], 1, 65535, &port) != 0)
     ex_usage_error(PROG, "bad port '%s' (want 1..65535)", argv[first + 1]);
   o.port = (uint16_t)port;
-  if (!o.listen && o.addr == 0)
-    ex_usage_error(PROG, "cannot connect to 0.0.0.0");
+  if (!o.listen && zn_ip_is_unspecified(&o.addr))
+    ex_usage_error(PROG, "cannot connect to %s", argv[first]);
   if (h.o.ipv4 == 0)
     ex_usage_error(PROG, "--ipv4 ADDR/PREFIX is required");
   if (o.mode == MODE_STREAM && h.o.netif != EX_NETIF_TAP)
@@ -659,27 +659,30 @@ int main(int argc, char **argv) {
    * would count from 0. */
   zn_stack_poll(h.st, host_now(&nc));
 
-  char ip[ZN_IPV4_STRLEN], peer[ZN_IPV4_STRLEN], where[4300];
+  char ip[ZN_IPV4_STRLEN], peer[ZN_IP_STRLEN], where[4300];
   ex_describe_netif(&h, where, sizeof(where));
   int rc;
   if (o.listen) {
-    rc = zn_tcp_listen(h.st, o.addr, o.port, 1, &listen_cbs, &nc,
+    rc = zn_tcp_listen(h.st, &o.addr, o.port, 1, &listen_cbs, &nc,
                        &nc.listener);
     if (rc == ZN_OK)
       fprintf(stderr, PROG ": %s/%u on %s: listening on %s:%u\n",
               zn_ipv4_format(h.o.ipv4, ip), (unsigned)h.o.prefix, where,
-              zn_ipv4_format(o.addr, peer), (unsigned)o.port);
+              zn_ip_format(&o.addr, peer), (unsigned)o.port);
   } else {
-    rc = zn_tcp_connect(h.st, o.addr, o.port, &conn_cbs, &nc, &nc.c);
+    rc = zn_tcp_connect(h.st, &o.addr, o.port, &conn_cbs, &nc, &nc.c);
     if (rc == ZN_OK)
       fprintf(stderr, PROG ": %s/%u on %s: connecting to %s:%u\n",
               zn_ipv4_format(h.o.ipv4, ip), (unsigned)h.o.prefix, where,
-              zn_ipv4_format(o.addr, peer), (unsigned)o.port);
+              zn_ip_format(&o.addr, peer), (unsigned)o.port);
   }
   int status = 0;
   if (rc != ZN_OK) {
-    fprintf(stderr, PROG ": %s: %s\n", o.listen ? "listen" : "connect",
-            zn_strerror(rc));
+    fprintf(stderr, PROG ": %s %s: %s%s\n", o.listen ? "listen on" : "connect to",
+            argv[first], zn_strerror(rc),
+            rc == ZN_EADDRNOTAVAIL && o.addr.family == ZN_AF_INET6
+                ? " (no IPv6 address on this stack)"
+                : "");
     status = EX_EXIT_FAIL;
   } else {
     if (run(&nc) != 0)

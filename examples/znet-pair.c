@@ -427,9 +427,10 @@ static int run_tcp(struct zn_stack *a, struct zn_stack *b,
   uint64_t start = zn_host_now();
   (void)zn_stack_poll(a, start);
   (void)zn_stack_poll(b, start);
-  int rc = zn_tcp_listen(b, 0, TCP_PORT, 0, &srv_cbs, &t, &t.listener);
+  const struct zn_ip peer = zn_ip_from_v4(ADDR_B);
+  int rc = zn_tcp_listen(b, NULL, TCP_PORT, 0, &srv_cbs, &t, &t.listener);
   if (rc == ZN_OK)
-    rc = zn_tcp_connect(a, ADDR_B, TCP_PORT, &cli_cbs, &t, &t.cli);
+    rc = zn_tcp_connect(a, &peer, TCP_PORT, &cli_cbs, &t, &t.cli);
   if (rc != ZN_OK) {
     fprintf(stderr, PROG ": tcp: %s\n", zn_strerror(rc));
     return 1;

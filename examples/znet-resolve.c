@@ -25,7 +25,6 @@
  * program takes from malloc; queries start after the first poll, so their
  * timers count from the netif's clock (znet/stack.h).
  */
-#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,15 +194,10 @@ static bool print_name(struct lookup *l, size_t nl) {
     case ZN_OK:
       resolved = true;
       for (uint32_t k = 0; k < a->naddr && k < ZN_DNS_MAX_ADDRS; k++) {
-        if (a->qtype == ZN_DNS_TYPE_AAAA) {
-          char txt[INET6_ADDRSTRLEN];
-          inet_ntop(AF_INET6, a->addr.aaaa[k], txt, sizeof(txt));
-          printf("%s has IPv6 address %s\n", shown, txt);
-        } else {
-          char txt[ZN_IPV4_STRLEN];
-          printf("%s has address %s\n", shown,
-                 zn_ipv4_format(a->addr.a[k], txt));
-        }
+        char txt[ZN_IP_STRLEN];
+        printf("%s has %saddress %s\n", shown,
+               a->addrs[k].family == ZN_AF_INET6 ? "IPv6 " : "",
+               zn_ip_format(&a->addrs[k], txt));
       }
       break;
     case ZN_ENOENT:

@@ -104,7 +104,7 @@ static void answer(struct fz_in *in) {
     msg[2] |= 0x80;
   if (n >= 3 && (mode & 8))
     msg[2] |= 0x02;
-  zn_udp_sendto(up_udp, ZN_IPV4(10, 0, 0, 1), last_sport ? last_sport : 53, msg,
+  zn_udp_sendto(up_udp, TH_IP(ZN_IPV4(10, 0, 0, 1)), last_sport ? last_sport : 53, msg,
                 n);
 }
 
@@ -115,7 +115,7 @@ static void op(struct fz_in *in, uint8_t o) {
   switch (o % 7) {
   case 0:
     n = fz_bytes(in, fz_u16(in) % 1024, &p);
-    zn_udp_sendto(cli, ZN_IPV4(10, 0, 0, 1), 53, p, n);
+    zn_udp_sendto(cli, TH_IP(ZN_IPV4(10, 0, 0, 1)), 53, p, n);
     break;
   case 1:
     answer(in);
@@ -124,7 +124,7 @@ static void op(struct fz_in *in, uint8_t o) {
     for (k = 0; k < MAX_CLI && conns[k]; k++)
       ;
     if (k < MAX_CLI)
-      (void)zn_tcp_connect(pair.b, ZN_IPV4(10, 0, 0, 1), 53, &conn_cbs,
+      (void)zn_tcp_connect(pair.b, TH_IP(ZN_IPV4(10, 0, 0, 1)), 53, &conn_cbs,
                            &conns[k], &conns[k]);
     break;
   case 3:
@@ -195,17 +195,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   last_qlen = 0;
   last_sport = 0;
   FZ_CHECK(zn_udp_open(pair.b, &up_udp) == ZN_OK &&
-           zn_udp_bind(up_udp, 0, 53) == ZN_OK);
+           zn_udp_bind(up_udp, NULL, 53) == ZN_OK);
   zn_udp_set_recv_cb(up_udp, on_upstream, NULL);
   FZ_CHECK(zn_udp_open(pair.b, &cli) == ZN_OK &&
-           zn_udp_bind(cli, 0, 4000) == ZN_OK);
+           zn_udp_bind(cli, NULL, 4000) == ZN_OK);
   zn_udp_set_recv_cb(cli, on_client, NULL);
-  FZ_CHECK(zn_tcp_listen(pair.b, 0, 53, 4, &listen_cbs, NULL, &up_listen) ==
+  FZ_CHECK(zn_tcp_listen(pair.b, NULL, 53, 4, &listen_cbs, NULL, &up_listen) ==
            ZN_OK);
 
   struct zn_dns_forwarder_cfg fc;
   zn_dns_forwarder_cfg_default(&fc);
-  fc.upstream.addr = ZN_IPV4(10, 0, 0, 2);
+  fc.upstream.addr = zn_ip_from_v4(ZN_IPV4(10, 0, 0, 2));
   fc.pending_max = 8;
   fc.tcp_clients = MAX_CLI;
   fc.upstream_tcp_max = 2;

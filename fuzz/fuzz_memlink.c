@@ -75,9 +75,9 @@ static void track(struct zn_tcp_conn *c) {
     e->c = c;
     struct zn_tcp_info ti;
     zn_tcp_get_info(c, &ti);
-    e->laddr = ti.laddr;
+    e->laddr = zn_ip_v4(&ti.laddr);
     e->lport = ti.lport;
-    e->raddr = ti.raddr;
+    e->raddr = zn_ip_v4(&ti.raddr);
     e->rport = ti.rport;
     e->autoread = ending;
     return;
@@ -181,7 +181,7 @@ static void udp_send(uint8_t t, uint8_t arg) {
   zn_wr16(buf, off);
   memcpy(buf + 2, pat + off % PLEN, n);
   int i = t & 1;
-  (void)zn_udp_sendto(usock[i], i ? IP_A : IP_B, 6000, buf, n + 2);
+  (void)zn_udp_sendto(usock[i], TH_IP(i ? IP_A : IP_B), 6000, buf, n + 2);
 }
 
 static void op(uint8_t o, uint8_t t, uint8_t arg) {
@@ -191,7 +191,7 @@ static void op(uint8_t o, uint8_t t, uint8_t arg) {
   struct zn_tcp_conn *c;
   switch (o % 14) {
   case 0:
-    if (zn_tcp_connect(pair.a, IP_B, (uint16_t)(5000 + arg % 4), &cbs, NULL,
+    if (zn_tcp_connect(pair.a, TH_IP(IP_B), (uint16_t)(5000 + arg % 4), &cbs, NULL,
                        &c) == ZN_OK)
       track(c);
     break;
@@ -309,13 +309,13 @@ static void setup(struct fz_in *in) {
   zn_stack_poll(pair.a, 0);
   zn_stack_poll(pair.b, 0);
   for (int i = 0; i < 3; i++) {
-    FZ_CHECK(zn_tcp_listen(pair.b, 0, (uint16_t)(5000 + i), 4, &cbs, NULL,
+    FZ_CHECK(zn_tcp_listen(pair.b, NULL, (uint16_t)(5000 + i), 4, &cbs, NULL,
                            &listeners[i]) == ZN_OK);
     opened++;
   }
   for (int i = 0; i < 2; i++) {
     FZ_CHECK(zn_udp_open(i ? pair.b : pair.a, &usock[i]) == ZN_OK);
-    FZ_CHECK(zn_udp_bind(usock[i], 0, 6000) == ZN_OK);
+    FZ_CHECK(zn_udp_bind(usock[i], NULL, 6000) == ZN_OK);
     zn_udp_set_recv_cb(usock[i], on_dgram, NULL);
   }
 }

@@ -267,7 +267,7 @@ static const struct zn_tcp_callbacks cli_cbs = {
 
 static void cli_connect(uint32_t ip, uint16_t port) {
   struct zn_tcp_conn *c;
-  if (zn_tcp_connect(pair.a, ip, port, &cli_cbs, NULL, &c) == ZN_OK)
+  if (zn_tcp_connect(pair.a, TH_IP(ip), port, &cli_cbs, NULL, &c) == ZN_OK)
     cli_track(c);
 }
 
@@ -288,10 +288,10 @@ static void cli_start(void) {
   cli_connect(IP_S, 81);
   cli_connect(IP_X, 80);
   FZ_CHECK(zn_udp_open(pair.a, &cli.udp) == ZN_OK);
-  FZ_CHECK(zn_udp_connect(cli.udp, IP_S, 7) == ZN_OK);
+  FZ_CHECK(zn_udp_connect(cli.udp, TH_IP(IP_S), 7) == ZN_OK);
   struct zn_dns_resolver_cfg rc;
   zn_dns_resolver_cfg_default(&rc);
-  rc.servers[0].addr = IP_X;
+  rc.servers[0].addr = zn_ip_from_v4(IP_X);
   rc.nservers = 1;
   rc.max_queries = 4;
   rc.cache_entries = 8;

@@ -281,19 +281,19 @@ static void srv_udp(struct zn_udp_sock *u, void *arg,
                     const struct zn_udp_dgram *d) {
   (void)arg;
   if (!d->bcast)
-    (void)zn_udp_sendto(u, d->src, d->sport, d->data, d->len);
+    (void)zn_udp_sendto(u, &d->src, d->sport, d->data, d->len);
 }
 
 void fz_server_start(struct fz_server *s, struct zn_stack *st) {
   memset(s, 0, sizeof(*s));
   s->st = st;
-  FZ_CHECK(zn_tcp_listen(st, 0, 80, 0, &srv_echo_cbs, s, &s->listener[0]) ==
+  FZ_CHECK(zn_tcp_listen(st, NULL, 80, 0, &srv_echo_cbs, s, &s->listener[0]) ==
            ZN_OK);
-  FZ_CHECK(zn_tcp_listen(st, 0, 81, 2, &srv_sink_cbs, s, &s->listener[1]) ==
+  FZ_CHECK(zn_tcp_listen(st, NULL, 81, 2, &srv_sink_cbs, s, &s->listener[1]) ==
            ZN_OK);
   s->opened = 2;
   FZ_CHECK(zn_udp_open(st, &s->udp) == ZN_OK);
-  FZ_CHECK(zn_udp_bind(s->udp, 0, 7) == ZN_OK);
+  FZ_CHECK(zn_udp_bind(s->udp, NULL, 7) == ZN_OK);
   zn_udp_set_recv_cb(s->udp, srv_udp, s);
 }
 
@@ -325,7 +325,7 @@ static void dump_conns(const struct zn_stack *st) {
     fprintf(stderr,
             "  %u:%u-%u:%u %s snd_wnd %u unacked %u queued %u rto %u ms "
             "retransmits %llu\n",
-            ti.laddr & 0xff, ti.lport, ti.raddr & 0xff, ti.rport,
+            ti.laddr.bytes[3], ti.lport, ti.raddr.bytes[3], ti.rport,
             zn_tcp_state_name((int)ti.state), ti.snd_wnd, ti.unacked,
             ti.queued, ti.rto_ms, (unsigned long long)ti.retransmits);
   }

@@ -10,6 +10,10 @@
 
 #include "znet.h"
 
+/* The IPv4 address a (host order) as a `const struct zn_ip *`, for the
+ * calls that take one: zn_tcp_connect(st, TH_IP(ZN_IPV4(10, 0, 0, 2)), ..). */
+#define TH_IP(a) ((const struct zn_ip[1]){zn_ip_from_v4(a)})
+
 /* A zn_log_fn printing TAP comments. */
 void zn_host_log_for_tests(void *ctx, int level, const char *line);
 

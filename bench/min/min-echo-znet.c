@@ -93,7 +93,7 @@ int main(void) {
   zn_netif_init(&nif, &nif_ops, 1500);
   zn_stack_attach(st, &nif);
   struct zn_tcp_conn *l;
-  if (zn_tcp_listen(st, 0, 7, 16, &listen_cbs, NULL, &l) != ZN_OK)
+  if (zn_tcp_listen(st, NULL, 7, 16, &listen_cbs, NULL, &l) != ZN_OK)
     return 1;
   for (;;) {
     zn_stack_poll(st, drv_now_ns());

@@ -85,6 +85,12 @@ static inline uint32_t zn_ip_v4(const struct zn_ip *ip) {
          (uint32_t)ip->bytes[2] << 8 | (uint32_t)ip->bytes[3];
 }
 
+/** The bytes of ip's family in ip->bytes: 4 (IPv4), 16 (IPv6) or 0 (no
+ * address).  What a hash or a wire format of the address takes. */
+static inline size_t zn_ip_len(const struct zn_ip *ip) {
+  return ip->family == ZN_AF_INET6 ? 16u : ip->family == ZN_AF_INET ? 4u : 0u;
+}
+
 /** True if a and b are the same address of the same family (an IPv4
  * address and its IPv4-mapped IPv6 form differ: see zn_ip_unmap()). */
 bool zn_ip_eq(const struct zn_ip *a, const struct zn_ip *b);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "znet/addr.h"
 #include "znet/wire.h"
 
 /* ======================================================================
@@ -754,14 +755,19 @@ struct zn_stack;
 
 /** A DNS server to send queries to. */
 struct zn_dns_server {
-  uint32_t addr;
+  struct zn_ip addr;        /**< either family */
   uint16_t port;            /**< 0: 53 */
 };
 
 struct zn_dns_forwarder;
 
 struct zn_dns_forwarder_cfg {
-  struct zn_dns_server upstream;  /**< address not 0; port 0: 53 */
+  struct zn_dns_server upstream;  /**< an address (either family); port
+                                       0: 53 */
+  /** The address served on, as zn_udp_bind() and zn_tcp_listen() take it:
+   * ZN_AF_NONE (zeroed) or `::` any of ours of both families, `0.0.0.0`
+   * any IPv4 address. */
+  struct zn_ip listen_addr;
   uint16_t port;                  /**< served, UDP and TCP; 0: 53 */
   uint32_t pending_max;           /**< forwarded and unanswered, 1..65535 */
   uint32_t tcp_clients;           /**< TCP client connections at once */
@@ -776,7 +782,7 @@ struct zn_dns_forwarder_cfg {
   bool block_zero;                /**< 0.0.0.0 / :: rather than NXDOMAIN */
 };
 
-/** Defaults: no upstream, port 53, 1024 pending, 64 TCP clients, 64 TCP
+/** Defaults: no upstream, any address of both families, port 53, 1024 pending, 64 TCP clients, 64 TCP
  * retries, 4096 cache entries of answers up to 1232 bytes (the EDNS
  * buffer size of DNS Flag Day 2020: what UDP carries without
  * fragmenting; longer answers are forwarded, not cached), 5000 ms,
@@ -901,7 +907,8 @@ struct zn_dns_resolver_cfg {
 void zn_dns_resolver_cfg_default(struct zn_dns_resolver_cfg *cfg);
 
 /** Bytes zn_dns_resolver_init() needs for cfg; 0 if cfg is invalid (no
- * server, a server address 0, tries or max_queries 0). */
+ * server, a server without an address or with an unspecified one, tries
+ * or max_queries 0). */
 size_t zn_dns_resolver_mem_size(const struct zn_dns_resolver_cfg *cfg);
 
 /** Build a resolver for stack st inside [mem, mem+len).  Errors: ZN_EINVAL
@@ -928,10 +935,8 @@ struct zn_dns_answer {
   uint32_t ttl;                  /**< seconds left: smallest along the chain */
   bool from_cache;
   uint32_t naddr;
-  union {
-    uint32_t a[ZN_DNS_MAX_ADDRS];       /**< host order */
-    uint8_t aaaa[ZN_DNS_MAX_ADDRS][16]; /**< network order */
-  } addr;
+  /** The addresses found: ZN_AF_INET for A, ZN_AF_INET6 for AAAA. */
+  struct zn_ip addrs[ZN_DNS_MAX_ADDRS];
 };
 
 typedef void (*zn_dns_resolve_cb)(struct zn_dns_resolver *r, void *arg,

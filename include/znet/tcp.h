@@ -23,6 +23,18 @@
  * Reading: zn_tcp_read() copies; zn_tcp_peek() returns views into the
  * received frame buffers (no copy) that zn_tcp_consume() releases.  The
  * receive window is cfg.tcp_rcvbuf bytes; it closes as data waits unread.
+ *
+ * Addresses are struct zn_ip (znet/addr.h), of either family.  What a
+ * listener's local address takes:
+ *
+ * | addr                          | segments to                      |
+ * |-------------------------------|----------------------------------|
+ * | NULL, ZN_AF_NONE or `::`      | any of our addresses, both families |
+ * | `0.0.0.0`                     | any of our IPv4 addresses only   |
+ * | one of our addresses          | that address only                |
+ *
+ * A segment goes to the listener bound to its destination address, else
+ * to one bound to `0.0.0.0` (IPv4), else to one bound to any address.
  */
 #ifndef ZNET_TCP_H
 #define ZNET_TCP_H
@@ -30,6 +42,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "znet/addr.h"
 
 struct zn_stack;
 struct zn_tcp_conn;
@@ -71,25 +85,32 @@ struct zn_tcp_callbacks {
   void (*on_closed)(struct zn_tcp_conn *c, void *arg);
 };
 
-/** Listen on addr (0: any of ours):port with at most `backlog` connections
- * waiting in the accept queue (0: cfg.tcp_backlog).  Accepted connections
- * take the listener's callbacks and arg unless zn_tcp_set_callbacks()
- * changes them.  Errors: ZN_EADDRINUSE, ZN_EADDRNOTAVAIL, ZN_ENOMEM
- * (table full), ZN_EINVAL (port 0). */
-int zn_tcp_listen(struct zn_stack *st, uint32_t addr, uint16_t port,
-                  uint32_t backlog, const struct zn_tcp_callbacks *cb,
-                  void *arg, struct zn_tcp_conn **out);
+/** Listen on addr:port (addr as in the table above: NULL, ZN_AF_NONE or
+ * `::` any address of both families, `0.0.0.0` any IPv4 address) with at
+ * most `backlog` connections waiting in the accept queue (0:
+ * cfg.tcp_backlog).  Accepted connections take the listener's callbacks
+ * and arg unless zn_tcp_set_callbacks() changes them.  Errors:
+ * ZN_EADDRINUSE (a listener or connection on the port whose address
+ * overlaps), ZN_EADDRNOTAVAIL (addr is not ours), ZN_ENOMEM (table full),
+ * ZN_EINVAL (port 0, unknown family). */
+int zn_tcp_listen(struct zn_stack *st, const struct zn_ip *addr,
+                  uint16_t port, uint32_t backlog,
+                  const struct zn_tcp_callbacks *cb, void *arg,
+                  struct zn_tcp_conn **out);
 
 /** Take the oldest established connection from the accept queue.
  * Errors: ZN_EAGAIN (none), ZN_EINVAL (not a listener). */
 int zn_tcp_accept(struct zn_tcp_conn *listener, struct zn_tcp_conn **out);
 
-/** Open a connection to addr:port from an ephemeral port (RFC 6056).
- * on_connected or on_error follows.  Errors: ZN_ENOMEM, ZN_EADDRNOTAVAIL
- * (no address configured), ZN_EHOSTUNREACH (no route), ZN_EINVAL. */
-int zn_tcp_connect(struct zn_stack *st, uint32_t addr, uint16_t port,
-                   const struct zn_tcp_callbacks *cb, void *arg,
-                   struct zn_tcp_conn **out);
+/** Open a connection to addr:port (either family; an IPv4-mapped IPv6
+ * address is taken as the IPv4 address it maps) from an ephemeral port
+ * (RFC 6056) and a source address of the same family.  on_connected or
+ * on_error follows.  Errors: ZN_ENOMEM, ZN_EADDRNOTAVAIL (no address of
+ * addr's family configured), ZN_EHOSTUNREACH (no route), ZN_EINVAL (NULL,
+ * unspecified or no family, port 0). */
+int zn_tcp_connect(struct zn_stack *st, const struct zn_ip *addr,
+                   uint16_t port, const struct zn_tcp_callbacks *cb,
+                   void *arg, struct zn_tcp_conn **out);
 
 void zn_tcp_set_callbacks(struct zn_tcp_conn *c,
                           const struct zn_tcp_callbacks *cb, void *arg);
@@ -166,7 +187,9 @@ void *zn_tcp_userdata(const struct zn_tcp_conn *c);
 
 struct zn_tcp_info {
   enum zn_tcp_state state;
-  uint32_t laddr, raddr;
+  /** Local and remote address; a listener's laddr is as bound (no
+   * family: any address of both families). */
+  struct zn_ip laddr, raddr;
   uint16_t lport, rport;
   uint32_t mss;            /**< send MSS */
   uint32_t cwnd, ssthresh; /**< bytes */

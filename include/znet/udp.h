@@ -5,7 +5,7 @@
  *
  *   struct zn_udp_sock *s;
  *   zn_udp_open(st, &s);
- *   zn_udp_bind(s, 0, 7);                    // any local address, port 7
+ *   zn_udp_bind(s, NULL, 7);                 // any local address, port 7
  *   zn_udp_set_recv_cb(s, on_dgram, app);
  *
  * Receiving: with a receive callback set, each datagram is handed to it as
@@ -19,6 +19,20 @@
  * zn_udp_buf_alloc(), zn_buf_put() the payload into it, and hand it to
  * zn_udp_sendto_buf(), which consumes it.  Datagrams larger than the MTU
  * are fragmented by IPv4.
+ *
+ * Addresses are struct zn_ip (znet/addr.h), of either family.  What a
+ * socket's local address (zn_udp_bind) takes:
+ *
+ * | addr                          | datagrams to                     |
+ * |-------------------------------|----------------------------------|
+ * | NULL, ZN_AF_NONE or `::`      | any of our addresses, both families |
+ * | `0.0.0.0`                     | any of our IPv4 addresses only   |
+ * | one of our addresses          | that address only                |
+ *
+ * A datagram goes to the socket connected to its sender, else to the one
+ * bound to its destination address, else to `0.0.0.0` (IPv4), else to
+ * any address.  An IPv4-mapped IPv6 peer address is taken as the IPv4
+ * address it maps.
  *
  * Errors: ICMP errors quoting a datagram this socket sent reach its error
  * callback: ZN_ECONNREFUSED (port unreachable), ZN_EHOSTUNREACH (net/host
@@ -35,6 +49,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "znet/addr.h"
 #include "znet/buf.h"
 
 struct zn_stack;
@@ -48,9 +63,9 @@ struct zn_udp_sock;
 #define ZN_UDP_EPHEMERAL_MAX 65535
 
 struct zn_udp_dgram {
-  uint32_t src;           /**< sender's address */
+  struct zn_ip src;       /**< sender's address */
   uint16_t sport;         /**< sender's port */
-  uint32_t dst;           /**< our address it was sent to (maybe broadcast) */
+  struct zn_ip dst;       /**< our address it was sent to (maybe broadcast) */
   uint16_t dport;
   uint8_t ttl;
   bool bcast;             /**< sent to a broadcast address */
@@ -61,21 +76,28 @@ struct zn_udp_dgram {
 
 typedef void (*zn_udp_recv_cb)(struct zn_udp_sock *s, void *arg,
                                const struct zn_udp_dgram *d);
+/** An ICMP error about a datagram s sent to addr:port. */
 typedef void (*zn_udp_err_cb)(struct zn_udp_sock *s, void *arg, int err,
-                              uint32_t addr, uint16_t port);
+                              const struct zn_ip *addr, uint16_t port);
 
 /** A socket from the stack's table.  Errors: ZN_ENOMEM (table full). */
 int zn_udp_open(struct zn_stack *st, struct zn_udp_sock **out);
 
-/** Bind to a local address (0: any of ours) and port (0: an ephemeral port
- * chosen at random, RFC 6056 algorithm 1).  Errors: ZN_EINVAL (already
- * bound), ZN_EADDRINUSE, ZN_EADDRNOTAVAIL (not our address). */
-int zn_udp_bind(struct zn_udp_sock *s, uint32_t addr, uint16_t port);
+/** Bind to a local address (as in the table above: NULL, ZN_AF_NONE or
+ * `::` any of ours of both families, `0.0.0.0` any IPv4 address) and port
+ * (0: an ephemeral port chosen at random, RFC 6056 algorithm 1).
+ * Errors: ZN_EINVAL (already bound, unknown family), ZN_EADDRINUSE (a
+ * socket on the port whose address overlaps), ZN_EADDRNOTAVAIL (not our
+ * address). */
+int zn_udp_bind(struct zn_udp_sock *s, const struct zn_ip *addr,
+                uint16_t port);
 
 /** Fix the peer: zn_udp_send() goes there and only its datagrams are
- * received.  Binds to an ephemeral port first if unbound.  addr 0
- * disconnects.  Errors: as zn_udp_bind. */
-int zn_udp_connect(struct zn_udp_sock *s, uint32_t addr, uint16_t port);
+ * received.  Binds to an ephemeral port first if unbound.  addr NULL or
+ * unspecified disconnects.  Errors: as zn_udp_bind; ZN_EINVAL also for
+ * port 0 or a peer of a family the binding does not take. */
+int zn_udp_connect(struct zn_udp_sock *s, const struct zn_ip *addr,
+                   uint16_t port);
 
 void zn_udp_set_recv_cb(struct zn_udp_sock *s, zn_udp_recv_cb cb, void *arg);
 void zn_udp_set_err_cb(struct zn_udp_sock *s, zn_udp_err_cb cb, void *arg);
@@ -85,11 +107,14 @@ uint16_t zn_udp_local_port(const struct zn_udp_sock *s);
 struct zn_stack *zn_udp_stack(const struct zn_udp_sock *s);
 
 /** Send len bytes to addr:port, copying them.  Binds to an ephemeral port
- * first if unbound.  Errors: ZN_EMSGSIZE (> ZN_UDP_MAX_PAYLOAD),
- * ZN_ENOBUFS, ZN_EINVAL (port 0), ZN_ECLOSED, and IPv4's routing errors
- * (ZN_EHOSTUNREACH, ZN_EADDRNOTAVAIL). */
-int zn_udp_sendto(struct zn_udp_sock *s, uint32_t addr, uint16_t port,
-                  const void *data, size_t len);
+ * first if unbound.  The source is the bound address, or (bound to any)
+ * one of ours of addr's family.  Errors: ZN_EMSGSIZE (>
+ * ZN_UDP_MAX_PAYLOAD), ZN_ENOBUFS, ZN_EINVAL (port 0, addr NULL or
+ * unspecified, or of a family the binding does not take), ZN_ECLOSED,
+ * and the network layer's (ZN_EHOSTUNREACH, ZN_EADDRNOTAVAIL: no address
+ * of addr's family). */
+int zn_udp_sendto(struct zn_udp_sock *s, const struct zn_ip *addr,
+                  uint16_t port, const void *data, size_t len);
 
 /** To the connected peer.  Errors: ZN_ENOTCONN, and as zn_udp_sendto. */
 int zn_udp_send(struct zn_udp_sock *s, const void *data, size_t len);
@@ -100,8 +125,8 @@ struct zn_buf *zn_udp_buf_alloc(struct zn_udp_sock *s, size_t size);
 
 /** Send the payload in b (data/len) to addr:port without copying.  Consumes
  * b.  Errors: as zn_udp_sendto. */
-int zn_udp_sendto_buf(struct zn_udp_sock *s, uint32_t addr, uint16_t port,
-                      struct zn_buf *b);
+int zn_udp_sendto_buf(struct zn_udp_sock *s, const struct zn_ip *addr,
+                      uint16_t port, struct zn_buf *b);
 
 /** Keep the datagram's buffer past the callback: returns a new reference
  * with data/len at the payload.  Release it with zn_buf_free(). */
@@ -110,8 +135,8 @@ struct zn_buf *zn_udp_dgram_keep(const struct zn_udp_dgram *d);
 /** Pop the oldest queued datagram (only without a receive callback).
  * On ZN_OK *out is a buffer at the payload owned by the caller, and
  * from/port (may be NULL) tell the sender.  Errors: ZN_EAGAIN (empty). */
-int zn_udp_recv(struct zn_udp_sock *s, struct zn_buf **out, uint32_t *from,
-                uint16_t *port);
+int zn_udp_recv(struct zn_udp_sock *s, struct zn_buf **out,
+                struct zn_ip *from, uint16_t *port);
 
 /** Datagrams waiting in the queue. */
 uint32_t zn_udp_queued(const struct zn_udp_sock *s);

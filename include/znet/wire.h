@@ -68,6 +68,10 @@ uint32_t zn_csum_pseudo6(const uint8_t src[16], const uint8_t dst[16],
 uint16_t zn_csum_partial(uint32_t src, uint32_t dst, uint8_t proto,
                          uint16_t len);
 
+/** zn_csum_partial() for a pseudo-header sum already computed (psum from
+ * zn_csum_pseudo() or zn_csum_pseudo6()), for either family. */
+uint16_t zn_csum_partial_psum(uint32_t psum);
+
 /** Incremental update (RFC 1624 eqn. 3): the new checksum field value after
  * a 16-bit (or 32-bit) word covered by checksum `csum` changes from `from`
  * to `to`. */
@@ -573,6 +577,12 @@ int zn_udp_view_init(struct zn_udp_view *v, const uint8_t *p, size_t len);
  * the IPv4 pseudo-header of src/dst. */
 bool zn_udp_csum_ok(const struct zn_udp_view *v, uint32_t src, uint32_t dst);
 
+/** zn_udp_csum_ok() against a pseudo-header sum already computed (psum
+ * from zn_csum_pseudo() or zn_csum_pseudo6()).  A checksum of 0 passes
+ * here too: over IPv6, where it is forbidden (RFC 8200 §8.1), the caller
+ * refuses it first. */
+bool zn_udp_csum_ok_psum(const struct zn_udp_view *v, uint32_t psum);
+
 static inline const uint8_t *zn_udp_payload(const struct zn_udp_view *v) {
   return v->p + ZN_UDP_HEADER_LEN;
 }
@@ -585,6 +595,11 @@ static inline size_t zn_udp_payload_len(const struct zn_udp_view *v) {
  * header of src/dst (0 computed is sent as 0xffff).  Returns 8. */
 size_t zn_udp_emit(uint8_t *p, uint16_t sport, uint16_t dport, size_t len,
                    uint32_t src, uint32_t dst);
+
+/** zn_udp_emit() with the pseudo-header sum already computed (psum from
+ * zn_csum_pseudo() or zn_csum_pseudo6()).  Returns 8. */
+size_t zn_udp_emit_psum(uint8_t *p, uint16_t sport, uint16_t dport,
+                        size_t len, uint32_t psum);
 
 /* ---- ICMPv6 (RFC 4443), ND (RFC 4861, 8106), MLDv2 (RFC 3810) -------- */
 
@@ -963,6 +978,11 @@ int zn_tcp_view_init(struct zn_tcp_view *v, const uint8_t *p, size_t len);
  * than 65535 bytes, which IPv4 cannot carry. */
 bool zn_tcp_csum_ok(const struct zn_tcp_view *v, uint32_t src, uint32_t dst);
 
+/** True if the checksum verifies against a pseudo-header sum already
+ * computed (psum from zn_csum_pseudo() or zn_csum_pseudo6(), for the
+ * view's length), for either family. */
+bool zn_tcp_csum_ok_psum(const struct zn_tcp_view *v, uint32_t psum);
+
 static inline const uint8_t *zn_tcp_payload(const struct zn_tcp_view *v) {
   return v->p + v->hdr_len;
 }
@@ -1057,6 +1077,11 @@ size_t zn_tcp_emit(uint8_t *p, uint16_t sport, uint16_t dport, uint32_t seq,
  * options and payload; len <= 65535) for the IPv4 pseudo-header of
  * src/dst.  The checksum field's old value does not matter. */
 void zn_tcp_finish(uint8_t *p, size_t len, uint32_t src, uint32_t dst);
+
+/** zn_tcp_finish() with the pseudo-header sum already computed (psum from
+ * zn_csum_pseudo() or zn_csum_pseudo6() for len bytes), for either
+ * family. */
+void zn_tcp_finish_psum(uint8_t *p, size_t len, uint32_t psum);
 
 /** Segment i of a TCP/IPv4 frame f that stands for many (GSO/TSO), written
  * to dst: f's first hdr bytes (link header, the IP header at ipoff, the

@@ -46,7 +46,8 @@ void zn__fwd_cache_put(struct zn_dns_forwarder *fw, const struct fwd_pending *p,
 }
 
 static void send_to(struct zn_dns_forwarder *fw, struct zn_udp_sock *s,
-                    uint32_t addr, uint16_t port, struct zn_buf *b) {
+                    const struct zn_ip *addr, uint16_t port,
+                    struct zn_buf *b) {
   if (zn_udp_sendto_buf(s, addr, port, b) != ZN_OK)
     fw->s.send_errors++;
 }
@@ -77,7 +78,7 @@ static void reply_send(struct zn_dns_forwarder *fw, const struct fwd_client *cl,
     return;
   }
   zn_buf_put(b, len);
-  send_to(fw, fw->listen, cl->addr, cl->port, b);
+  send_to(fw, fw->listen, &cl->addr, cl->port, b);
 }
 
 /* Append an OPT record advertising our UDP size (RFC 6891 7: a response
@@ -431,7 +432,7 @@ static void forward(struct zn_dns_forwarder *fw, const struct fwd_client *cl,
     return;
   }
   zn_wr16(b->data, p->new_id); /* the query's bytes now carry new_id */
-  if (zn_udp_sendto_buf(fw->up, fw->up_addr, fw->up_port, b) != ZN_OK) {
+  if (zn_udp_sendto_buf(fw->up, &fw->up_addr, fw->up_port, b) != ZN_OK) {
     fw->s.send_errors++;
     fail_pending(fw, p); /* from the entry: it has the client's ID */
   }
@@ -483,7 +484,7 @@ static void on_upstream(struct zn_udp_sock *s, void *arg,
   struct zn_dns_forwarder *fw = arg;
   struct zn_dns_msg m;
   uint64_t now = zn_stack_now(fw->st);
-  if (d->src != fw->up_addr || d->sport != fw->up_port) {
+  if (!zn_ip_eq(&d->src, &fw->up_addr) || d->sport != fw->up_port) {
     fw->s.upstream_mismatch++;
     return;
   }
@@ -530,11 +531,11 @@ static void on_upstream(struct zn_udp_sock *s, void *arg,
   zn_wr16(b->data, p->orig_id);
   struct fwd_client cl = p->cl;
   zn__fwd_pending_done(fw, p);
-  send_to(fw, fw->listen, cl.addr, cl.port, b);
+  send_to(fw, fw->listen, &cl.addr, cl.port, b);
 }
 
 static void on_upstream_err(struct zn_udp_sock *s, void *arg, int err,
-                            uint32_t addr, uint16_t port) {
+                            const struct zn_ip *addr, uint16_t port) {
   (void)s;
   (void)err;
   (void)addr;
@@ -581,7 +582,8 @@ static void piece_sizes(const struct zn_dns_forwarder_cfg *cfg, size_t sz[8]) {
 }
 
 size_t zn_dns_forwarder_mem_size(const struct zn_dns_forwarder_cfg *cfg) {
-  if (cfg == NULL || cfg->upstream.addr == 0 || cfg->pending_max == 0 ||
+  if (cfg == NULL || zn_ip_is_unspecified(&cfg->upstream.addr) ||
+      cfg->pending_max == 0 ||
       cfg->pending_max > 65535 || cfg->tcp_clients > (1u << 16) ||
       cfg->cache_msg_max < FWD_CACHE_MSG_MIN ||
       cfg->cache_msg_max > FWD_CACHE_MSG_MAX ||
@@ -652,14 +654,15 @@ static struct zn_dns_forwarder *carve(const struct zn_dns_forwarder_cfg *cfg,
 static int open_sockets(struct zn_dns_forwarder *fw) {
   int rc = zn_udp_open(fw->st, &fw->listen);
   if (rc == ZN_OK)
-    rc = zn_udp_bind(fw->listen, 0, fw->listen_port);
+    rc = zn_udp_bind(fw->listen, &fw->cfg.listen_addr, fw->listen_port);
   if (rc == ZN_OK)
-    rc = zn_tcp_listen(fw->st, 0, fw->listen_port, FWD_TCP_BACKLOG,
+    rc = zn_tcp_listen(fw->st, &fw->cfg.listen_addr, fw->listen_port,
+                       FWD_TCP_BACKLOG,
                        &zn__fwd_listener_cbs, fw, &fw->tlisten);
   if (rc == ZN_OK)
     rc = zn_udp_open(fw->st, &fw->up);
   if (rc == ZN_OK)
-    rc = zn_udp_connect(fw->up, fw->up_addr, fw->up_port);
+    rc = zn_udp_connect(fw->up, &fw->up_addr, fw->up_port);
   if (rc != ZN_OK)
     return rc;
   zn_udp_set_recv_cb(fw->listen, on_query, fw);

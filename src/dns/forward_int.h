@@ -38,7 +38,7 @@ enum { CL_UDP, CL_TCP };
 
 struct fwd_client {
   uint8_t kind;
-  uint32_t addr; /* CL_UDP */
+  struct zn_ip addr; /* CL_UDP */
   uint16_t port;
   uint32_t slot, gen; /* CL_TCP */
 };
@@ -97,7 +97,7 @@ struct zn_dns_forwarder {
   struct zn_dns_forwarder_cfg cfg;
   struct zn_udp_sock *listen, *up;
   struct zn_tcp_conn *tlisten;
-  uint32_t up_addr;
+  struct zn_ip up_addr;
   uint16_t up_port, listen_port;
   uint64_t up_timeout_ns, tcp_idle_ns;
   struct zn_dns_cache *cache; /* NULL: cache_entries 0 */

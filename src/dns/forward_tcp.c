@@ -414,7 +414,7 @@ bool zn__fwd_tcp_fallback(struct zn_dns_forwarder *fw, struct fwd_pending *p) {
   u->qoff = 0;
   zn_dns_tcp_decoder_init(&u->dec, u->dec.buf, ZN_DNS_MSG_MAX);
   u->c = NULL;
-  if (zn_tcp_connect(fw->st, fw->up_addr, fw->up_port, &upconn_cbs, u, &u->c) !=
+  if (zn_tcp_connect(fw->st, &fw->up_addr, fw->up_port, &upconn_cbs, u, &u->c) !=
       ZN_OK) {
     u->c = NULL;
     fw->s.tcp_fallback_busy++;

@@ -27,14 +27,7 @@ struct cached {
   uint8_t rcode;
   uint32_t naddr;
   struct zn_dns_name canonical;
-  /* The answer's union, copied whole (memcpy) both ways: the members give
-   * it its layout and are never named. */
-  union {
-    /* cppcheck-suppress unusedStructMember ; see above */
-    uint32_t a[ZN_DNS_MAX_ADDRS];
-    /* cppcheck-suppress unusedStructMember ; see above */
-    uint8_t aaaa[ZN_DNS_MAX_ADDRS][16];
-  } addr;
+  struct zn_ip addrs[ZN_DNS_MAX_ADDRS];
 };
 
 #define MAX_IDS 8
@@ -85,7 +78,7 @@ static bool cfg_ok(const struct zn_dns_resolver_cfg *cfg) {
       cfg->max_queries > 65536 || cfg->cache_entries > (1u << 20))
     return false;
   for (uint32_t i = 0; i < cfg->nservers; i++)
-    if (cfg->servers[i].addr == 0)
+    if (zn_ip_is_unspecified(&cfg->servers[i].addr))
       return false;
   return true;
 }
@@ -197,7 +190,7 @@ static void cache_put(struct zn_dns_resolver *r, const struct zn_dns_answer *a,
   v.rcode = a->rcode;
   v.naddr = a->naddr;
   v.canonical = a->canonical;
-  memcpy(&v.addr, &a->addr, sizeof(v.addr));
+  memcpy(v.addrs, a->addrs, sizeof(v.addrs));
   (void)zn_dns_cache_put(r->cache, &k, ttl, zn_stack_now(r->st), &v,
                          sizeof(v)); /* fits: value_size is sizeof(v) */
 }
@@ -218,7 +211,7 @@ static bool cache_get(struct zn_dns_resolver *r, const struct zn_dns_name *n,
   a->rcode = v.rcode;
   a->canonical = v.canonical;
   a->naddr = v.naddr;
-  memcpy(&a->addr, &v.addr, sizeof(a->addr));
+  memcpy(a->addrs, v.addrs, sizeof(a->addrs));
   a->ttl = hit.ttl;
   a->from_cache = true;
   return true;
@@ -259,7 +252,8 @@ static void send_try(struct zn_dns_query *q) {
             ZN_OK &&
         zn_dns_build_opt(&bld, &opt) == ZN_OK) {
       zn_buf_put(b, zn_dns_build_len(&bld));
-      if (zn_udp_sendto_buf(q->sock, srv->addr, server_port(srv), b) == ZN_OK)
+      if (zn_udp_sendto_buf(q->sock, &srv->addr, server_port(srv), b) ==
+          ZN_OK)
         r->stats.sent++;
     } else {
       zn_buf_free(b);
@@ -362,9 +356,9 @@ static uint32_t walk_answer(struct zn_dns_query *q, const struct zn_dns_msg *m,
         continue;
       if (rr.type == q->qtype && a->naddr < ZN_DNS_MAX_ADDRS) {
         if (q->qtype == ZN_DNS_TYPE_A)
-          a->addr.a[a->naddr] = rd.u.a;
+          a->addrs[a->naddr] = zn_ip_from_v4(rd.u.a);
         else
-          memcpy(a->addr.aaaa[a->naddr], rd.u.aaaa, 16);
+          a->addrs[a->naddr] = zn_ip_from_v6(rd.u.aaaa);
         a->naddr++;
         if (rr_ttl(rr.ttl) < *ttl)
           *ttl = rr_ttl(rr.ttl);
@@ -445,7 +439,8 @@ static void on_dgram(struct zn_udp_sock *s, void *arg,
    * match what we sent, or the datagram is ignored. */
   bool from_server = false;
   for (uint32_t i = 0; i < r->cfg.nservers; i++)
-    if ((q->sent_mask & (1u << i)) && r->cfg.servers[i].addr == d->src &&
+    if ((q->sent_mask & (1u << i)) &&
+        zn_ip_eq(&r->cfg.servers[i].addr, &d->src) &&
         server_port(&r->cfg.servers[i]) == d->sport)
       from_server = true;
   struct zn_dns_msg m;
@@ -470,7 +465,8 @@ static void on_dgram(struct zn_udp_sock *s, void *arg,
   on_response(q, &m);
 }
 
-static void on_err(struct zn_udp_sock *s, void *arg, int err, uint32_t addr,
+static void on_err(struct zn_udp_sock *s, void *arg, int err,
+                   const struct zn_ip *addr,
                    uint16_t port) {
   struct zn_dns_query *q = arg;
   (void)s;
@@ -546,7 +542,7 @@ int zn_dns_resolve(struct zn_dns_resolver *r, const char *name,
     int rc = zn_udp_open(r->st, &q->sock);
     if (rc != ZN_OK)
       return ZN_ENOMEM;
-    rc = zn_udp_bind(q->sock, 0, 0); /* a random port (RFC 5452 §9.2) */
+    rc = zn_udp_bind(q->sock, NULL, 0); /* a random port (RFC 5452 §9.2) */
     if (rc != ZN_OK) {
       zn_udp_close(q->sock);
       q->sock = NULL;

@@ -89,7 +89,7 @@ void zn__icmp_error(struct zn_stack *st, const struct zn_buf *orig,
 }
 
 static void echo_reply(struct zn_stack *st, struct zn_buf *b,
-                       const struct zn__ip_meta *m) {
+                       const struct zn__inet_meta *m) {
   if (!zn_buf_writable(b)) {
     struct zn_buf *c = zn__buf_copy(st, b);
     zn_buf_free(b);
@@ -107,16 +107,49 @@ static void echo_reply(struct zn_stack *st, struct zn_buf *b,
   zn_wr16(p + 2, zn_csum_update16(zn_rd16(p + 2), word0, reply0));
   b->flags = 0;
   struct zn__ip_tx tx = {0};
-  tx.src = m->dst;
-  tx.dst = m->src;
+  tx.src = zn_ip_v4(&m->dst);
+  tx.dst = zn_ip_v4(&m->src);
   tx.proto = ZN_IPPROTO_ICMP;
   tx.tos = m->tos;
   if (zn__ip_output(st, b, &tx) == ZN_OK)
     ZN_STAT_INC(st, icmp_echo_reply_tx);
 }
 
+/* What a destination unreachable code (RFC 792, RFC 1812 §5.2.7.1) says,
+ * as the transports hear it. */
+static enum zn__inet_err_kind unreach_kind(uint8_t code) {
+  switch (code) {
+  case ZN_ICMP_UNREACH_NET:
+  case 6:  /* destination network unknown */
+  case 11: /* network unreachable for TOS */
+    return ZN__INET_ERR_NET_UNREACH;
+  case ZN_ICMP_UNREACH_PROTO:
+    return ZN__INET_ERR_PROTO_UNREACH;
+  case ZN_ICMP_UNREACH_PORT:
+    return ZN__INET_ERR_PORT_UNREACH;
+  case ZN_ICMP_UNREACH_NEEDFRAG:
+    return ZN__INET_ERR_TOO_BIG;
+  case 9:  /* network administratively prohibited */
+  case 10: /* host administratively prohibited */
+  case ZN_ICMP_UNREACH_ADMIN:
+  case 14: /* host precedence violation */
+  case 15: /* precedence cutoff in effect */
+    return ZN__INET_ERR_PROHIBITED;
+  default: /* host, source route failed, host unknown, isolated, TOS */
+    return ZN__INET_ERR_HOST_UNREACH;
+  }
+}
+
+enum zn__inet_err_kind zn__icmp_err_kind(uint8_t type, uint8_t code) {
+  if (type == ZN_ICMP_DEST_UNREACH)
+    return unreach_kind(code);
+  if (type == ZN_ICMP_TIME_EXCEEDED)
+    return ZN__INET_ERR_TIME_EXCEEDED;
+  return ZN__INET_ERR_PARAM;
+}
+
 static void error_input(struct zn_stack *st, const struct zn_icmp_view *v,
-                        const struct zn__ip_meta *m) {
+                        const struct zn__inet_meta *m) {
   struct zn_ipv4_view q;
   if (zn_ipv4_view_init_quoted(&q, zn_icmp_body(v), zn_icmp_body_len(v)) !=
           ZN_OK ||
@@ -124,21 +157,24 @@ static void error_input(struct zn_stack *st, const struct zn_icmp_view *v,
     ZN_STAT_INC(st, icmp_drop_quote);
     return;
   }
-  struct zn__ip_err e;
-  e.type = v->type;
-  e.code = v->code;
-  e.mtu = v->type == ZN_ICMP_DEST_UNREACH && v->code == ZN_ICMP_UNREACH_NEEDFRAG
-              ? zn_icmp_nexthop_mtu(v)
-              : 0;
+  struct zn__inet_err e;
+  e.kind = zn__icmp_err_kind(v->type, v->code);
+  e.mtu = e.kind == ZN__INET_ERR_TOO_BIG ? zn_icmp_nexthop_mtu(v) : 0;
   e.from = m->src;
-  e.ip = &q;
+  e.src = zn_ip_from_v4(q.src);
+  e.dst = zn_ip_from_v4(q.dst);
+  e.proto = q.proto;
   e.l4 = zn_ipv4_payload(&q);
   e.l4_len = zn_ipv4_payload_len(&q);
-  zn__ip_deliver_err(st, &e);
+  if (!zn__inet_deliver_err(st, &e)) {
+    ZN_STAT_INC(st, icmp_drop_noowner);
+    return;
+  }
+  ZN_STAT_INC(st, icmp_err_rx);
 }
 
 void zn__icmp_input(struct zn_stack *st, struct zn_buf *b,
-                    const struct zn__ip_meta *m) {
+                    const struct zn__inet_meta *m) {
   struct zn_icmp_view v;
   ZN_STAT_INC(st, icmp_rx);
   if (zn_icmp_view_init(&v, b->data, b->len) != ZN_OK) {
@@ -166,7 +202,7 @@ void zn__icmp_input(struct zn_stack *st, struct zn_buf *b,
     ZN_STAT_INC(st, icmp_echo_reply_rx);
     if (st->icmp.echo_cb) {
       struct zn_icmp_echo r;
-      r.from = m->src;
+      r.from = zn_ip_v4(&m->src);
       r.id = zn_icmp_echo_id(&v);
       r.seq = zn_icmp_echo_seq(&v);
       r.ttl = m->ttl;

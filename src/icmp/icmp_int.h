@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "inet/inet_int.h"
 #include "ipv4/ipv4_int.h"
 #include "znet/icmp.h"
 
@@ -17,7 +18,10 @@ struct zn__icmp {
 void zn__icmp_init(struct zn_stack *st);
 /* b->data at the ICMP header; consumes b. */
 void zn__icmp_input(struct zn_stack *st, struct zn_buf *b,
-                    const struct zn__ip_meta *m);
+                    const struct zn__inet_meta *m);
+/* What an ICMP error of this type (destination unreachable, time
+ * exceeded, parameter problem) and code tells the transports. */
+enum zn__inet_err_kind zn__icmp_err_kind(uint8_t type, uint8_t code);
 /* Send an ICMP error about the datagram whose IP header starts at
  * orig->data (not consumed), if RFC 1122 §3.2.2 and the rate limit allow.
  * link_bcast: the datagram arrived as a link-layer broadcast. */

@@ -12,6 +12,7 @@
 #include "ipv4/ipv4_int.h"
 #include "ipv6/ipv6_int.h"
 #include "znet/err.h"
+#include "znet/hash.h"
 #include "znet/wire.h"
 
 static uint32_t v4(const struct zn_ip *a) { return zn_ip_v4(a); }
@@ -84,6 +85,54 @@ int zn__inet_output(struct zn_stack *st, struct zn_buf *b,
     zn_buf_free(b);
     return ZN_EINVAL;
   }
+}
+
+int zn__inet_binding(struct zn_stack *st, const struct zn_ip *addr,
+                     struct zn_ip *out) {
+  memset(out, 0, sizeof(*out));
+  if (!addr || addr->family == ZN_AF_NONE)
+    return ZN_OK;
+  if (addr->family != ZN_AF_INET && addr->family != ZN_AF_INET6)
+    return ZN_EINVAL;
+  if (zn_ip_is_unspecified(addr)) {
+    if (addr->family == ZN_AF_INET)
+      *out = *addr;
+    return ZN_OK;
+  }
+  if (!zn__inet_is_local(st, addr))
+    return ZN_EADDRNOTAVAIL;
+  *out = *addr;
+  return ZN_OK;
+}
+
+int zn__inet_bind_match(const struct zn_ip *bound, const struct zn_ip *a) {
+  if (bound->family == ZN_AF_NONE)
+    return 1;
+  if (bound->family != a->family)
+    return 0;
+  if (zn__inet_eq(bound, a))
+    return 3;
+  return zn_ip_is_unspecified(bound) ? 2 : 0;
+}
+
+bool zn__inet_bind_overlap(const struct zn_ip *a, const struct zn_ip *b) {
+  if (a->family == ZN_AF_NONE || b->family == ZN_AF_NONE)
+    return true;
+  if (a->family != b->family)
+    return false;
+  return zn_ip_is_unspecified(a) || zn_ip_is_unspecified(b) ||
+         zn__inet_eq(a, b);
+}
+
+uint32_t zn__inet_hash(const struct zn_stack *st, const struct zn_ip *a,
+                       uint32_t x) {
+  if (a->family != ZN_AF_INET6)
+    return zn__hash32(st, v4(a), x);
+  uint8_t in[21];
+  memcpy(in, a->bytes, 16);
+  zn_wr32(in + 16, x);
+  in[20] = ZN_AF_INET6;
+  return (uint32_t)zn_siphash13(st->hash_key, in, sizeof(in));
 }
 
 uint32_t zn__inet_pseudo_sum(const struct zn_ip *src, const struct zn_ip *dst,

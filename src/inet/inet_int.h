@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "znet/addr.h"
 #include "znet/buf.h"
@@ -145,6 +146,36 @@ bool zn__inet_is_local(const struct zn_stack *st, const struct zn_ip *a);
 /* The path MTU toward dst: IPv4, the netif's MTU; IPv6, the path MTU
  * learned from packet too big (RFC 8201), at least 1280. */
 uint32_t zn__inet_path_mtu(struct zn_stack *st, const struct zn_ip *dst);
+
+/* zn_ip_eq() inline, for the transports' lookups: the bytes past the
+ * family's size are 0 in every struct zn_ip, so 16 bytes compare. */
+static inline bool zn__inet_eq(const struct zn_ip *a, const struct zn_ip *b) {
+  return a->family == b->family && memcmp(a->bytes, b->bytes, 16) == 0;
+}
+
+/* The stack's keyed hash of an address and a 32-bit word: for IPv4,
+ * zn__hash32(st, address, x) (the value it always had); for IPv6 a keyed
+ * hash over all 16 bytes. */
+uint32_t zn__inet_hash(const struct zn_stack *st, const struct zn_ip *a,
+                       uint32_t x);
+
+/* Local bindings (TCP listeners, UDP sockets) share one meaning:
+ * ZN_AF_NONE takes any of our addresses of both families, a family's
+ * unspecified address (0.0.0.0) any of that family, any other address
+ * only itself. */
+
+/* The binding addr asks for, as stored: NULL, ZN_AF_NONE and :: become
+ * ZN_AF_NONE; 0.0.0.0 stays; any other address must be ours.  Errors:
+ * ZN_EADDRNOTAVAIL (not ours), ZN_EINVAL (unknown family). */
+int zn__inet_binding(struct zn_stack *st, const struct zn_ip *addr,
+                     struct zn_ip *out);
+
+/* How a binding takes a datagram to a: 3 it is a itself, 2 it is a's
+ * family's unspecified address, 1 it takes both families, 0 not at all. */
+int zn__inet_bind_match(const struct zn_ip *bound, const struct zn_ip *a);
+
+/* Would bindings a and b on one port take a common address? */
+bool zn__inet_bind_overlap(const struct zn_ip *a, const struct zn_ip *b);
 
 /* Bytes of the fixed network header of a family: 20 or 40. */
 static inline uint32_t zn__inet_hdr_len(uint8_t family) {

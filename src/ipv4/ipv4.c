@@ -73,33 +73,6 @@ void zn__ip_destroy(struct zn_stack *st) {
       reass_free(st, &st->ip.reass[i], ZN_STAT_ip_reass_drop_timeout, false);
 }
 
-int zn__ip_register(struct zn_stack *st, uint8_t proto, zn__l4_input_fn in,
-                    zn__l4_err_fn err) {
-  struct zn__ip *ip = &st->ip;
-  for (uint32_t i = 0; i < ip->nl4; i++) {
-    if (ip->l4[i].proto == proto) {
-      ip->l4[i].input = in;
-      ip->l4[i].err = err;
-      return ZN_OK;
-    }
-  }
-  if (ip->nl4 == ZN__L4_MAX)
-    return ZN_ENOMEM;
-  ip->l4[ip->nl4].proto = proto;
-  ip->l4[ip->nl4].input = in;
-  ip->l4[ip->nl4].err = err;
-  ip->nl4++;
-  return ZN_OK;
-}
-
-static const struct zn__l4_proto *l4_find(const struct zn_stack *st,
-                                          uint8_t proto) {
-  for (uint32_t i = 0; i < st->ip.nl4; i++)
-    if (st->ip.l4[i].proto == proto)
-      return &st->ip.l4[i];
-  return NULL;
-}
-
 bool zn__ip_is_local(const struct zn_stack *st, uint32_t a) {
   return a != 0 && a == st->ip_addr;
 }
@@ -385,39 +358,26 @@ void zn__ip_input(struct zn_stack *st, struct zn_buf *b, bool link_bcast) {
       goto drop;
     }
   }
-  struct zn__ip_meta m;
-  m.src = v.src;
-  m.dst = v.dst;
+  struct zn__inet_meta m;
+  m.src = zn_ip_from_v4(v.src);
+  m.dst = zn_ip_from_v4(v.dst);
   m.proto = v.proto;
   m.ttl = v.ttl;
   m.tos = v.tos;
-  m.hdr_len = (uint8_t)v.hdr_len;
+  m.hdr_len = (uint16_t)v.hdr_len;
   m.bcast = bcast || link_bcast;
+  zn_buf_pull(b, v.hdr_len);
   if (v.proto == ZN_IPPROTO_ICMP) {
-    zn_buf_pull(b, v.hdr_len);
     zn__icmp_input(st, b, &m);
     return;
   }
-  const struct zn__l4_proto *l4 = l4_find(st, v.proto);
-  if (l4 && l4->input) {
-    zn_buf_pull(b, v.hdr_len);
-    l4->input(st, b, &m);
+  if (zn__inet_deliver(st, b, &m))
     return;
-  }
+  zn_buf_push(b, v.hdr_len);
   ZN_STAT_INC(st, ip_drop_proto);
   zn__icmp_error(st, b, m.bcast, ZN_ICMP_DEST_UNREACH, ZN_ICMP_UNREACH_PROTO, 0);
 drop:
   zn_buf_free(b);
-}
-
-void zn__ip_deliver_err(struct zn_stack *st, const struct zn__ip_err *e) {
-  const struct zn__l4_proto *l4 = l4_find(st, e->ip->proto);
-  if (!l4 || !l4->err) {
-    ZN_STAT_INC(st, icmp_drop_noowner);
-    return;
-  }
-  ZN_STAT_INC(st, icmp_err_rx);
-  l4->err(st, e);
 }
 
 /* ---- output ---- */

@@ -11,37 +11,6 @@
 #include "znet/timer.h"
 #include "znet/wire.h"
 
-/* What a transport learns of the datagram that carried its segment.  The
- * IP header stays in the buffer's headroom, right before b->data. */
-struct zn__ip_meta {
-  uint32_t src, dst;
-  uint8_t proto, ttl, tos;
-  uint8_t hdr_len;
-  bool bcast;        /* sent to a broadcast/multicast address */
-};
-
-/* An ICMP error about one of our datagrams, for its transport. */
-struct zn__ip_err {
-  uint8_t type, code;
-  uint16_t mtu;                    /* next-hop MTU for "frag needed" */
-  uint32_t from;                   /* who sent the ICMP error */
-  const struct zn_ipv4_view *ip;   /* the quoted header */
-  const uint8_t *l4;               /* the quoted transport bytes */
-  size_t l4_len;                   /* at least 8 */
-};
-
-typedef void (*zn__l4_input_fn)(struct zn_stack *st, struct zn_buf *b,
-                                const struct zn__ip_meta *m);
-typedef void (*zn__l4_err_fn)(struct zn_stack *st, const struct zn__ip_err *e);
-
-struct zn__l4_proto {
-  uint8_t proto;
-  zn__l4_input_fn input;
-  zn__l4_err_fn err;
-};
-
-#define ZN__L4_MAX 4
-
 struct zn__reass {
   bool used;
   bool have_last;
@@ -70,8 +39,6 @@ struct zn__ip {
   uint8_t id_proto;
   uint8_t id_slot;
   bool id_cached;
-  struct zn__l4_proto l4[ZN__L4_MAX];
-  uint32_t nl4;
 };
 _Static_assert(ZN__IP_IDS <= 256, "id_slot is a uint8_t");
 
@@ -87,8 +54,6 @@ struct zn__ip_tx {
 size_t zn__ip_mem_size(const struct zn_config *cfg);
 void zn__ip_init(struct zn_stack *st, void **mem);
 void zn__ip_destroy(struct zn_stack *st);
-int zn__ip_register(struct zn_stack *st, uint8_t proto, zn__l4_input_fn in,
-                    zn__l4_err_fn err);
 /* b->data at the IP header; consumes b.  link_bcast: the frame was sent
  * to a link broadcast/multicast address. */
 void zn__ip_input(struct zn_stack *st, struct zn_buf *b, bool link_bcast);
@@ -101,8 +66,6 @@ int zn__ip_output(struct zn_stack *st, struct zn_buf *b,
  * address, fragmenting it if it exceeds the MTU.  Consumes b. */
 void zn__ip_link_send(struct zn_stack *st, struct zn_buf *b,
                       const uint8_t mac[6]);
-/* Hand an ICMP error to the transport owning the quoted datagram. */
-void zn__ip_deliver_err(struct zn_stack *st, const struct zn__ip_err *e);
 /* True if a is one of our unicast addresses. */
 bool zn__ip_is_local(const struct zn_stack *st, uint32_t a);
 /* True if a is the limited or our directed broadcast address. */

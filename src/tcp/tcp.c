@@ -65,7 +65,7 @@ void zn__tcp_init(struct zn_stack *st, void **mem) {
   }
   zn__tcp_mem_init(st);
   if (n)
-    zn__ip_register(st, ZN_IPPROTO_TCP, zn__tcp_input, zn__tcp_icmp_err);
+    zn__inet_register(st, ZN_IPPROTO_TCP, zn__tcp_input, zn__tcp_icmp_err);
 }
 
 static void free_slot(struct zn_tcp_conn *c) {
@@ -122,20 +122,24 @@ struct zn_tcp_conn *zn__tcp_alloc(struct zn_stack *st) {
  * keeps the hash it was inserted under (removal hashes nothing), and
  * zn__tcp_lookup answers a run of segments of one connection from
  * t->last. */
-static uint32_t tuple_hash(struct zn_stack *st, uint32_t laddr,
-                           uint16_t lport, uint32_t raddr, uint16_t rport) {
+static uint32_t tuple_hash(struct zn_stack *st, const struct zn_ip *laddr,
+                           uint16_t lport, const struct zn_ip *raddr,
+                           uint16_t rport) {
   struct zn__tcp *t = &st->tcp;
-  if (t->memo_ok && t->memo_laddr == laddr && t->memo_raddr == raddr &&
-      t->memo_lport == lport && t->memo_rport == rport)
+  if (t->memo_ok && t->memo_lport == lport && t->memo_rport == rport &&
+      zn__inet_eq(&t->memo_raddr, raddr) && zn__inet_eq(&t->memo_laddr, laddr))
     return t->memo_hash;
-  uint8_t in[12];
-  zn_wr32(in, laddr);
-  zn_wr32(in + 4, raddr);
-  zn_wr16(in + 8, lport);
-  zn_wr16(in + 10, rport);
-  t->memo_hash = (uint32_t)zn_siphash13(st->hash_key, in, sizeof(in));
-  t->memo_laddr = laddr;
-  t->memo_raddr = raddr;
+  /* The family's bytes only: IPv4 hashes 12 bytes, as it always did;
+   * IPv6 36 (the lengths keep the families apart). */
+  uint8_t in[36];
+  size_t n = zn_ip_len(laddr);
+  memcpy(in, laddr->bytes, n);
+  memcpy(in + n, raddr->bytes, n);
+  zn_wr16(in + 2 * n, lport);
+  zn_wr16(in + 2 * n + 2, rport);
+  t->memo_hash = (uint32_t)zn_siphash13(st->hash_key, in, 2 * n + 4);
+  t->memo_laddr = *laddr;
+  t->memo_raddr = *raddr;
   t->memo_lport = lport;
   t->memo_rport = rport;
   t->memo_ok = true;
@@ -160,7 +164,7 @@ void zn__tcp_hash_in(struct zn_tcp_conn *c) {
     c->hashed = ZN__TCP_HASHED_LISTEN;
     b = &t->lbucket[c->hash & (t->nlbuckets - 1)];
   } else {
-    c->hash = tuple_hash(c->st, c->laddr, c->lport, c->raddr, c->rport);
+    c->hash = tuple_hash(c->st, &c->laddr, c->lport, &c->raddr, c->rport);
     c->hashed = ZN__TCP_HASHED_CONN;
     b = &t->bucket[c->hash & (t->nbuckets - 1)];
   }
@@ -192,20 +196,20 @@ void zn__tcp_hash_out(struct zn_tcp_conn *c) {
   c->hashed = ZN__TCP_HASHED_NONE;
 }
 
-struct zn_tcp_conn *zn__tcp_lookup(struct zn_stack *st, uint32_t laddr,
-                                   uint16_t lport, uint32_t raddr,
-                                   uint16_t rport) {
+struct zn_tcp_conn *zn__tcp_lookup(struct zn_stack *st,
+                                   const struct zn_ip *laddr, uint16_t lport,
+                                   const struct zn_ip *raddr, uint16_t rport) {
   struct zn__tcp *t = &st->tcp;
   /* last is in the table and still the first of its tuple in its chain
    * (nothing was hashed in since it was found). */
   struct zn_tcp_conn *c = t->last;
-  if (c && c->lport == lport && c->rport == rport && c->raddr == raddr &&
-      c->laddr == laddr)
+  if (c && c->lport == lport && c->rport == rport &&
+      zn__inet_eq(&c->raddr, raddr) && zn__inet_eq(&c->laddr, laddr))
     return c;
   c = t->bucket[tuple_hash(st, laddr, lport, raddr, rport) & (t->nbuckets - 1)];
   for (; c; c = c->hnext)
-    if (c->lport == lport && c->rport == rport && c->raddr == raddr &&
-        c->laddr == laddr) {
+    if (c->lport == lport && c->rport == rport &&
+        zn__inet_eq(&c->raddr, raddr) && zn__inet_eq(&c->laddr, laddr)) {
       t->last = c;
       return c;
     }
@@ -213,26 +217,32 @@ struct zn_tcp_conn *zn__tcp_lookup(struct zn_stack *st, uint32_t laddr,
 }
 
 struct zn_tcp_conn *zn__tcp_lookup_listener(struct zn_stack *st,
-                                            uint32_t laddr, uint16_t lport) {
+                                            const struct zn_ip *laddr,
+                                            uint16_t lport) {
   struct zn__tcp *t = &st->tcp;
   struct zn_tcp_conn *best = NULL;
+  int best_score = 0;
   struct zn_tcp_conn *c = t->lbucket[port_hash(st, lport) & (t->nlbuckets - 1)];
   for (; c; c = c->hnext) {
     if (c->lport != lport || c->state != ZN_TCP_LISTEN)
       continue;
-    if (c->laddr == laddr)
+    int score = zn__inet_bind_match(&c->laddr, laddr);
+    if (score == 3)
       return c;
-    if (c->laddr == 0)
+    if (score > best_score) {
       best = c;
+      best_score = score;
+    }
   }
   return best;
 }
 
-static bool port_in_use(struct zn_stack *st, uint32_t laddr, uint16_t port) {
+static bool port_in_use(struct zn_stack *st, const struct zn_ip *laddr,
+                        uint16_t port) {
   for (uint32_t i = 0; i < st->cfg.tcp_conns; i++) {
     const struct zn_tcp_conn *c = &st->tcp.conns[i];
     if (c->state != ZN_TCP_CLOSED && c->lport == port &&
-        (c->laddr == 0 || laddr == 0 || c->laddr == laddr))
+        zn__inet_bind_overlap(&c->laddr, laddr))
       return true;
   }
   return false;
@@ -482,24 +492,28 @@ void zn__tcp_cc_start(struct zn_tcp_conn *c) {
  * keeps it apart from tuple_hash (which picks the bucket). */
 uint32_t zn__tcp_ts_offset(const struct zn_stack *st,
                            const struct zn__tcp_4tuple *t) {
-  uint8_t in[13];
-  zn_wr32(in, t->laddr);
-  zn_wr32(in + 4, t->raddr);
-  zn_wr16(in + 8, t->lport);
-  zn_wr16(in + 10, t->rport);
-  in[12] = 'T';
-  return (uint32_t)zn_siphash24(st->hash_key, in, sizeof(in));
+  uint8_t in[37];
+  size_t n = zn_ip_len(&t->laddr);
+  memcpy(in, t->laddr.bytes, n);
+  memcpy(in + n, t->raddr.bytes, n);
+  zn_wr16(in + 2 * n, t->lport);
+  zn_wr16(in + 2 * n + 2, t->rport);
+  in[2 * n + 4] = 'T';
+  return (uint32_t)zn_siphash24(st->hash_key, in, 2 * n + 5);
 }
 
-uint16_t zn__tcp_our_mss(const struct zn_stack *st) {
-  uint32_t mtu = st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;
-  uint32_t mss = mtu > 40 ? mtu - 40 : 536;
+/* The MSS we send with: the path MTU toward dst less the fixed network
+ * and TCP headers (RFC 9293 §3.7.1, RFC 879). */
+uint16_t zn__tcp_our_mss(struct zn_stack *st, const struct zn_ip *dst) {
+  uint32_t mtu = zn__inet_path_mtu(st, dst);
+  uint32_t hdrs = zn__inet_hdr_len(dst->family) + ZN_TCP_HDR_LEN;
+  uint32_t mss = mtu > hdrs ? mtu - hdrs : 536;
   return (uint16_t)(mss > 65535 ? 65535 : mss);
 }
 
 void zn__tcp_conn_setup(struct zn_tcp_conn *c) {
   struct zn_stack *st = c->st;
-  c->mss = zn__tcp_our_mss(st);
+  c->mss = zn__tcp_our_mss(st, &c->raddr);
   c->peer_mss = 536;
   c->rcv_wscale = st->cfg.tcp_wscale ? zn__tcp_wscale_for(c->rcvbuf) : 0;
   c->rto_ms = st->cfg.tcp_rto_init_ms;
@@ -525,19 +539,22 @@ static void set_cbs(struct zn_tcp_conn *c, const struct zn_tcp_callbacks *cb,
   c->arg = arg;
 }
 
-int zn_tcp_listen(struct zn_stack *st, uint32_t addr, uint16_t port,
-                  uint32_t backlog, const struct zn_tcp_callbacks *cb,
-                  void *arg, struct zn_tcp_conn **out) {
+int zn_tcp_listen(struct zn_stack *st, const struct zn_ip *addr,
+                  uint16_t port, uint32_t backlog,
+                  const struct zn_tcp_callbacks *cb, void *arg,
+                  struct zn_tcp_conn **out) {
   if (port == 0 || !out)
     return ZN_EINVAL;
-  if (addr && !zn__ip_is_local(st, addr))
-    return ZN_EADDRNOTAVAIL;
-  if (port_in_use(st, addr, port))
+  struct zn_ip laddr;
+  int rc = zn__inet_binding(st, addr, &laddr);
+  if (rc != ZN_OK)
+    return rc;
+  if (port_in_use(st, &laddr, port))
     return ZN_EADDRINUSE;
   struct zn_tcp_conn *c = zn__tcp_alloc(st);
   if (!c)
     return ZN_ENOMEM;
-  c->laddr = addr;
+  c->laddr = laddr;
   c->lport = port;
   c->backlog = backlog ? backlog : st->cfg.tcp_backlog;
   set_cbs(c, cb, arg);
@@ -575,12 +592,13 @@ int zn_tcp_accept(struct zn_tcp_conn *l, struct zn_tcp_conn **out) {
   return ZN_OK;
 }
 
-static int pick_port(struct zn_stack *st, uint32_t laddr, uint32_t raddr,
-                     uint16_t rport, uint16_t *out) {
+static int pick_port(struct zn_stack *st, const struct zn_ip *laddr,
+                     const struct zn_ip *raddr, uint16_t rport,
+                     uint16_t *out) {
   /* RFC 6056 algorithm 3 in spirit: a keyed offset per destination, then
    * the next free port, so ports are unpredictable off-path. */
   const uint32_t lo = 49152, n = 65536 - 49152;
-  uint32_t off = zn__hash32(st, raddr, rport) + zn_random_u32(st);
+  uint32_t off = zn__inet_hash(st, raddr, rport) + zn_random_u32(st);
   for (uint32_t i = 0; i < n; i++) {
     uint16_t p = (uint16_t)(lo + (off + i) % n);
     if (!zn__tcp_lookup(st, laddr, p, raddr, rport) &&
@@ -592,25 +610,36 @@ static int pick_port(struct zn_stack *st, uint32_t laddr, uint32_t raddr,
   return ZN_EADDRINUSE;
 }
 
-int zn_tcp_connect(struct zn_stack *st, uint32_t addr, uint16_t port,
-                   const struct zn_tcp_callbacks *cb, void *arg,
-                   struct zn_tcp_conn **out) {
+/* An IPv4 peer off our prefix needs a gateway. */
+static bool v4_routable(const struct zn_stack *st, const struct zn_ip *dst) {
+  uint32_t a = zn_ip_v4(dst);
+  return ((a ^ st->ip_addr) & st->ip_mask) == 0 || st->ip_gw != 0;
+}
+
+int zn_tcp_connect(struct zn_stack *st, const struct zn_ip *addr,
+                   uint16_t port, const struct zn_tcp_callbacks *cb,
+                   void *arg, struct zn_tcp_conn **out) {
   if (!addr || !port || !out)
     return ZN_EINVAL;
-  if (!st->ip_addr)
-    return ZN_EADDRNOTAVAIL;
-  if (((addr ^ st->ip_addr) & st->ip_mask) != 0 && !st->ip_gw)
+  struct zn_ip raddr = zn_ip_unmap(addr), laddr;
+  if ((raddr.family != ZN_AF_INET && raddr.family != ZN_AF_INET6) ||
+      zn_ip_is_unspecified(&raddr))
+    return ZN_EINVAL;
+  int rc = zn__inet_select_source(st, &raddr, &laddr);
+  if (rc != ZN_OK)
+    return rc;
+  if (raddr.family == ZN_AF_INET && !v4_routable(st, &raddr))
     return ZN_EHOSTUNREACH;
   uint16_t lport;
-  int rc = pick_port(st, st->ip_addr, addr, port, &lport);
+  rc = pick_port(st, &laddr, &raddr, port, &lport);
   if (rc != ZN_OK)
     return rc;
   struct zn_tcp_conn *c = zn__tcp_alloc(st);
   if (!c)
     return ZN_ENOMEM;
-  c->laddr = st->ip_addr;
+  c->laddr = laddr;
   c->lport = lport;
-  c->raddr = addr;
+  c->raddr = raddr;
   c->rport = port;
   set_cbs(c, cb, arg);
   zn__tcp_fsm(c, ZN__EV_U_CONNECT, NULL);

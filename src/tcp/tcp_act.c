@@ -105,7 +105,7 @@ void zn__tcp_act_queue_fin(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
 void zn__tcp_act_abort(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
   (void)seg;
   if (c->state != ZN_TCP_TIME_WAIT)
-    zn__tcp_send_rst(c->st, c->laddr, c->lport, c->raddr, c->rport,
+    zn__tcp_send_rst(c->st, &c->laddr, c->lport, &c->raddr, c->rport,
                      c->snd_nxt, 0, false);
   zn__tcp_closed(c);
 }
@@ -140,7 +140,7 @@ void zn__tcp_act_fin_wait_2_timeout(struct zn_tcp_conn *c,
 
 /* §3.10.7.2/.3/.4: an unacceptable ACK is answered <SEQ=SEG.ACK><CTL=RST>. */
 void zn__tcp_act_rst_for_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
-  zn__tcp_send_rst(c->st, seg->dst, seg->dport, seg->src, seg->sport, seg->ack,
+  zn__tcp_send_rst(c->st, &seg->dst, seg->dport, &seg->src, seg->sport, seg->ack,
                    0, false);
 }
 
@@ -539,7 +539,7 @@ void zn__tcp_act_timewait_reopen(struct zn_tcp_conn *c,
   if (st->tcp.ntimewait)
     st->tcp.ntimewait--;
   zn__tcp_closed(c);
-  struct zn_tcp_conn *l = zn__tcp_lookup_listener(st, seg->dst, seg->dport);
+  struct zn_tcp_conn *l = zn__tcp_lookup_listener(st, &seg->dst, seg->dport);
   if (!l)
     return;
   st->tcp.reopen = true;

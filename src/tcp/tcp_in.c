@@ -54,11 +54,12 @@ static void reply_rst(struct zn_stack *st, const struct zn__tcp_seg *s) {
   if (s->flags & ZN_TCP_RST)
     return;
   if (s->flags & ZN_TCP_ACK) {
-    zn__tcp_send_rst(st, s->dst, s->dport, s->src, s->sport, s->ack, 0, false);
+    zn__tcp_send_rst(st, &s->dst, s->dport, &s->src, s->sport, s->ack, 0,
+                     false);
   } else {
     uint32_t len = s->len + ((s->flags & ZN_TCP_SYN) ? 1u : 0u) +
                    ((s->flags & ZN_TCP_FIN) ? 1u : 0u);
-    zn__tcp_send_rst(st, s->dst, s->dport, s->src, s->sport, 0, s->seq + len,
+    zn__tcp_send_rst(st, &s->dst, s->dport, &s->src, s->sport, 0, s->seq + len,
                      true);
   }
 }
@@ -118,7 +119,7 @@ static void input_syn_sent(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
 }
 
 void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
-                   const struct zn__ip_meta *m) {
+                   const struct zn__inet_meta *m) {
   struct zn_tcp_view v;
   ZN_STAT_INC(st, tcp_rx);
   int rc = zn_tcp_view_init(&v, b->data, b->len);
@@ -134,7 +135,9 @@ void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
     goto drop;
   }
   if (!(b->flags & (ZN_BUF_F_LOOP | ZN_BUF_F_CSUM_OK)) &&
-      !zn_tcp_csum_ok(&v, m->src, m->dst)) {
+      !zn_tcp_csum_ok_psum(&v, zn__inet_pseudo_sum(&m->src, &m->dst,
+                                                   ZN_IPPROTO_TCP,
+                                                   (uint32_t)v.len))) {
     ZN_STAT_INC(st, tcp_drop_checksum);
     goto drop;
   }
@@ -157,9 +160,10 @@ void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
   zn_buf_pull(b, v.hdr_len);
   s.b = b;
   s.len = b->len;
-  struct zn_tcp_conn *c = zn__tcp_lookup(st, m->dst, v.dport, m->src, v.sport);
+  struct zn_tcp_conn *c =
+      zn__tcp_lookup(st, &m->dst, v.dport, &m->src, v.sport);
   if (!c)
-    c = zn__tcp_lookup_listener(st, m->dst, v.dport);
+    c = zn__tcp_lookup_listener(st, &m->dst, v.dport);
   if (!c || c->state == ZN_TCP_CLOSED) {
     ZN_STAT_INC(st, tcp_drop_noport);
     reply_rst(st, &s);
@@ -201,28 +205,36 @@ drop:
 
 /* ---- ICMP errors (RFC 5927, RFC 1122 §4.2.3.9) ---- */
 
-void zn__tcp_icmp_err(struct zn_stack *st, const struct zn__ip_err *e) {
+/* Path MTU discovery (RFC 1191, RFC 8201): shrink the MSS to what the
+ * reported MTU carries, resend.  An MTU below the family's minimum (68,
+ * 1280) is not believed; the floor is the MSS that minimum carries. */
+static void path_mtu_shrink(struct zn_tcp_conn *c, uint32_t mtu) {
+  uint32_t hdrs = zn__inet_hdr_len(c->raddr.family) + ZN_TCP_HDR_LEN;
+  uint32_t min_mtu = c->raddr.family == ZN_AF_INET6 ? 1280u : 68u;
+  uint32_t floor = c->raddr.family == ZN_AF_INET6 ? 1280u - hdrs : MIN_MSS;
+  if (mtu < min_mtu || mtu - hdrs >= c->mss)
+    return;
+  c->mss = (uint16_t)(mtu - hdrs < floor ? floor : mtu - hdrs);
+  c->snd_nxt = c->snd_una;
+  zn__tcp_output(c);
+}
+
+void zn__tcp_icmp_err(struct zn_stack *st, const struct zn__inet_err *e) {
   uint16_t sport = zn_rd16(e->l4), dport = zn_rd16(e->l4 + 2);
   uint32_t seq = zn_rd32(e->l4 + 4);
-  struct zn_tcp_conn *c = zn__tcp_lookup(st, e->ip->src, sport, e->ip->dst, dport);
+  struct zn_tcp_conn *c = zn__tcp_lookup(st, &e->src, sport, &e->dst, dport);
   if (!c || c->state == ZN_TCP_LISTEN || c->state == ZN_TCP_CLOSED)
     return;
   /* RFC 5927 §4.1: the quoted sequence number must be one in flight,
    * SND.UNA =< SEG.SEQ < SND.NXT (here SND.MAX, the highest sent). */
   if (!zn__seq_in(seq, c->snd_una, c->snd_max))
     return;
-  if (e->type == ZN_ICMP_DEST_UNREACH && e->code == ZN_ICMP_UNREACH_NEEDFRAG) {
-    /* Path MTU discovery (RFC 1191): shrink the MSS, resend. */
-    uint32_t mtu = e->mtu;
-    if (mtu >= 68 && mtu - 40 < c->mss) {
-      c->mss = (uint16_t)(mtu - 40 < MIN_MSS ? MIN_MSS : mtu - 40);
-      c->snd_nxt = c->snd_una;
-      zn__tcp_output(c);
-    }
+  if (e->kind == ZN__INET_ERR_TOO_BIG) {
+    path_mtu_shrink(c, e->mtu);
     return;
   }
-  if (c->state == ZN_TCP_SYN_SENT && e->type == ZN_ICMP_DEST_UNREACH &&
-      (e->code == ZN_ICMP_UNREACH_PORT || e->code == ZN_ICMP_UNREACH_PROTO)) {
+  if (c->state == ZN_TCP_SYN_SENT && (e->kind == ZN__INET_ERR_PORT_UNREACH ||
+                                      e->kind == ZN__INET_ERR_PROTO_UNREACH)) {
     /* Hard error while connecting (RFC 1122 §4.2.3.9). */
     zn__tcp_notify_error(c, ZN_ECONNREFUSED);
     zn__tcp_fsm(c, ZN__EV_T_GIVEUP, NULL);

@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ipv4/ipv4_int.h"
+#include "inet/inet_int.h"
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_events.h"
 #include "tcp/tcp_ooo.h"
@@ -50,7 +50,7 @@ enum zn__tcp_event {
 /* What a segment being processed carries (parsed once). */
 struct zn__tcp_seg {
   struct zn_buf *b;        /* data at the payload, NULL once consumed */
-  uint32_t src, dst;       /* IPv4 addresses */
+  struct zn_ip src, dst;   /* same family */
   uint16_t sport, dport;
   uint32_t seq, ack;
   uint8_t flags;
@@ -196,7 +196,8 @@ struct zn_tcp_conn {
   uint8_t mem;                 /* ZN__TCPM_*: memory bound marks */
 
   /* Identity and lookup. */
-  uint32_t laddr, raddr;
+  struct zn_ip laddr, raddr; /* listener laddr: ZN_AF_NONE any address of
+                                either family, 0.0.0.0 any IPv4 address */
   uint16_t lport, rport;
   struct zn_tcp_conn *hnext;   /* hash chain */
   struct zn_tcp_conn *next;    /* free list, accept queue, reap list */
@@ -332,7 +333,8 @@ struct zn__tcp {
    * their input under the stack's fixed key: never stale), so one
    * segment's or one connection's repeated lookups hash once. */
   struct zn_tcp_conn *last;
-  uint32_t memo_laddr, memo_raddr, memo_hash;
+  struct zn_ip memo_laddr, memo_raddr;
+  uint32_t memo_hash;
   uint16_t memo_lport, memo_rport;
   bool memo_ok;
   bool lmemo_ok;
@@ -355,11 +357,15 @@ bool zn__tcp_reap_pending(const struct zn_stack *st);
 struct zn_tcp_conn *zn__tcp_alloc(struct zn_stack *st);
 void zn__tcp_hash_in(struct zn_tcp_conn *c);
 void zn__tcp_hash_out(struct zn_tcp_conn *c);
-struct zn_tcp_conn *zn__tcp_lookup(struct zn_stack *st, uint32_t laddr,
-                                   uint16_t lport, uint32_t raddr,
-                                   uint16_t rport);
+struct zn_tcp_conn *zn__tcp_lookup(struct zn_stack *st,
+                                   const struct zn_ip *laddr, uint16_t lport,
+                                   const struct zn_ip *raddr, uint16_t rport);
+/* The listener for a segment to laddr:lport: one bound to laddr itself,
+ * else one bound to its family's unspecified address (0.0.0.0), else one
+ * bound to any address of either family. */
 struct zn_tcp_conn *zn__tcp_lookup_listener(struct zn_stack *st,
-                                            uint32_t laddr, uint16_t lport);
+                                            const struct zn_ip *laddr,
+                                            uint16_t lport);
 /* The connection reached CLOSED: unhook it, notify, free later. */
 void zn__tcp_closed(struct zn_tcp_conn *c);
 /* Notifications, deferred-safe (never re-entering the app from an API
@@ -380,7 +386,7 @@ void zn__tcp_conn_setup(struct zn_tcp_conn *c);
 /* Parts of it for the SYN-cookie path, which keeps no connection: our
  * MSS, our window scale for a receive buffer, our TSval offset for a
  * 4-tuple. */
-uint16_t zn__tcp_our_mss(const struct zn_stack *st);
+uint16_t zn__tcp_our_mss(struct zn_stack *st, const struct zn_ip *dst);
 uint8_t zn__tcp_wscale_for(uint32_t rcvbuf);
 struct zn__tcp_4tuple;
 uint32_t zn__tcp_ts_offset(const struct zn_stack *st,
@@ -423,8 +429,8 @@ const char *zn__tcp_event_name(int ev);
 
 /* tcp_in.c */
 void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
-                   const struct zn__ip_meta *m);
-void zn__tcp_icmp_err(struct zn_stack *st, const struct zn__ip_err *e);
+                   const struct zn__inet_meta *m);
+void zn__tcp_icmp_err(struct zn_stack *st, const struct zn__inet_err *e);
 /* The options a SYN's offer and our configuration agree on. */
 struct zn__tcp_syn_agreed {
   uint16_t peer_mss;          /* the peer's MSS (64 at least, 536 if none) */
@@ -469,8 +475,9 @@ void zn__tcp_send_cookie_synack(struct zn_stack *st,
                                 const struct zn__tcp_cookie_synack *a);
 /* A RST <SEQ=seq><ACK=ack><CTL=RST(+ACK if with_ack)> for a segment
  * that has no connection; src/dst as in the segment received. */
-void zn__tcp_send_rst(struct zn_stack *st, uint32_t laddr, uint16_t lport,
-                      uint32_t raddr, uint16_t rport, uint32_t seq,
+void zn__tcp_send_rst(struct zn_stack *st, const struct zn_ip *laddr,
+                      uint16_t lport, const struct zn_ip *raddr,
+                      uint16_t rport, uint32_t seq,
                       uint32_t ack, bool with_ack);
 void zn__tcp_send_rst_conn(struct zn_tcp_conn *c);
 void zn__tcp_timers_init(struct zn_tcp_conn *c);

@@ -6,7 +6,8 @@
  *
  *     domain | laddr (4) | lport (2) | raddr (4) | rport (2) [| extra]
  *
- * so no struct padding or host byte order reaches the hash.  Distinct
+ * for IPv4, and the same with the 16 bytes of each address for IPv6 (the
+ * two lengths keep the families apart), so no struct padding or host byte order reaches the hash.  Distinct
  * domains keep the ISN offset, the two cookie hashes and any other use of
  * the same key (such as the connection table) from ever hashing the same
  * input: knowing one says nothing about another.
@@ -54,6 +55,8 @@
  */
 #include "tcp/tcp_isn.h"
 
+#include <string.h>
+
 #include "znet/hash.h"
 
 enum {
@@ -62,7 +65,7 @@ enum {
   COOKIE_DOMAIN_MAC = 0x02,
 };
 
-#define TUPLE_BYTES 12u
+#define TUPLE_BYTES 36u /* the longest: two IPv6 addresses, two ports */
 #define ISN_TICK_NS 4000u /* RFC 6528's 4 µs timer */
 
 /* Ascending; the index of the largest entry not above the peer's MSS
@@ -97,21 +100,24 @@ static void put_be16(uint8_t *p, uint16_t v) {
   p[1] = (uint8_t)v;
 }
 
-/* Writes domain | tuple into buf[0 .. 1 + TUPLE_BYTES). */
-static void put_tuple(uint8_t *buf, uint8_t domain,
-                      const struct zn__tcp_4tuple *t) {
+/* Writes domain | tuple into buf[0 .. 1 + TUPLE_BYTES) and returns the
+ * bytes written (13 for IPv4, 37 for IPv6). */
+static size_t put_tuple(uint8_t *buf, uint8_t domain,
+                        const struct zn__tcp_4tuple *t) {
+  size_t n = zn_ip_len(&t->laddr);
   buf[0] = domain;
-  put_be32(buf + 1, t->laddr);
-  put_be16(buf + 5, t->lport);
-  put_be32(buf + 7, t->raddr);
-  put_be16(buf + 11, t->rport);
+  memcpy(buf + 1, t->laddr.bytes, n);
+  put_be16(buf + 1 + n, t->lport);
+  memcpy(buf + 3 + n, t->raddr.bytes, n);
+  put_be16(buf + 3 + 2 * n, t->rport);
+  return 5 + 2 * n;
 }
 
 uint32_t zn__tcp_isn(const uint8_t key[16], const struct zn__tcp_4tuple *t,
                      uint64_t now_ns) {
   uint8_t in[1 + TUPLE_BYTES];
-  put_tuple(in, ISN_DOMAIN, t);
-  uint32_t f = (uint32_t)zn_siphash24(key, in, sizeof(in));
+  size_t n = put_tuple(in, ISN_DOMAIN, t);
+  uint32_t f = (uint32_t)zn_siphash24(key, in, n);
   uint32_t m = (uint32_t)(now_ns / ISN_TICK_NS); /* truncated: wraps */
   return m + f;
 }
@@ -119,8 +125,8 @@ uint32_t zn__tcp_isn(const uint8_t key[16], const struct zn__tcp_4tuple *t,
 static uint32_t cookie_h1(const uint8_t key[16],
                           const struct zn__tcp_4tuple *t) {
   uint8_t in[1 + TUPLE_BYTES];
-  put_tuple(in, COOKIE_DOMAIN_H1, t);
-  return (uint32_t)zn_siphash24(key, in, sizeof(in));
+  size_t n = put_tuple(in, COOKIE_DOMAIN_H1, t);
+  return (uint32_t)zn_siphash24(key, in, n);
 }
 
 /* The 21-bit MAC. */
@@ -128,13 +134,13 @@ static uint32_t cookie_mac(const uint8_t key[16],
                            const struct zn__tcp_4tuple *t, uint32_t peer_isn,
                            uint64_t count, uint32_t mss_idx) {
   uint8_t in[1 + TUPLE_BYTES + 4 + 8 + 1];
-  uint8_t *p = in + 1 + TUPLE_BYTES;
-  put_tuple(in, COOKIE_DOMAIN_MAC, t);
+  size_t n = put_tuple(in, COOKIE_DOMAIN_MAC, t);
+  uint8_t *p = in + n;
   put_be32(p, peer_isn);
   put_be32(p + 4, (uint32_t)(count >> 32));
   put_be32(p + 8, (uint32_t)count);
   p[12] = (uint8_t)mss_idx;
-  return (uint32_t)zn_siphash24(key, in, sizeof(in)) & MAC_MASK;
+  return (uint32_t)zn_siphash24(key, in, n + 13) & MAC_MASK;
 }
 
 static uint32_t mss_index(uint16_t mss) {

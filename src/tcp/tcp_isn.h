@@ -18,8 +18,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "znet/addr.h"
+
 struct zn__tcp_4tuple {
-  uint32_t laddr, raddr;
+  struct zn_ip laddr, raddr; /* same family */
   uint16_t lport, rport;
 };
 

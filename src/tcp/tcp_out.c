@@ -348,31 +348,33 @@ void zn__tcp_sndq_ack(struct zn_tcp_conn *c, uint32_t acked) {
 
 /* The MSS option of our SYNs says what we can receive (RFC 9293 §3.7.1,
  * MMS_R: the MTU less the headers). */
-static uint16_t syn_mss_option(const struct zn_stack *st) {
+static uint16_t syn_mss_option(const struct zn_stack *st, uint8_t family) {
   uint32_t mtu = st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;
-  return (uint16_t)(mtu > 40 + 65535 ? 65535 : mtu > 40 ? mtu - 40 : 536);
+  uint32_t hdrs = zn__inet_hdr_len(family) + ZN_TCP_HDR_LEN;
+  return (uint16_t)(mtu > hdrs + 65535 ? 65535 : mtu > hdrs ? mtu - hdrs : 536);
 }
 
 /* Checksum the segment p (len bytes, in b), or leave that to the netif,
  * and hand it to IP as nsegs segments. */
 static int tcp_tx(struct zn_stack *st, struct zn_buf *b, uint8_t *p,
-                  size_t len, uint32_t laddr, uint32_t raddr,
-                  uint32_t nsegs) {
+                  size_t len, const struct zn_ip *laddr,
+                  const struct zn_ip *raddr, uint32_t nsegs) {
   uint32_t caps = st->nif ? st->nif->caps : 0;
+  uint32_t psum =
+      zn__inet_pseudo_sum(laddr, raddr, ZN_IPPROTO_TCP, (uint32_t)len);
   if (caps & ZN_NETIF_CAP_TX_CSUM) {
-    zn_wr16(p + 16, zn_csum_partial(laddr, raddr, ZN_IPPROTO_TCP,
-                                    (uint16_t)len));
+    zn_wr16(p + 16, zn_csum_partial_psum(psum));
     b->flags |= ZN_BUF_F_CSUM_PARTIAL;
   } else {
-    zn_tcp_finish(p, len, laddr, raddr);
+    zn_tcp_finish_psum(p, len, psum);
   }
-  struct zn__ip_tx tx = {0};
-  tx.src = laddr;
-  tx.dst = raddr;
+  struct zn__inet_tx tx = {0};
+  tx.src = *laddr;
+  tx.dst = *raddr;
   tx.proto = ZN_IPPROTO_TCP;
   tx.df = true; /* RFC 1191 path MTU discovery */
   ZN_STAT_ADD(st, tcp_seg_tx, nsegs);
-  return zn__ip_output(st, b, &tx);
+  return zn__inet_output(st, b, &tx);
 }
 
 /* Build and send one segment.  len payload bytes from seq; flags as on
@@ -387,7 +389,7 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
     /* What we can receive, not c->mss, which is what we send, already
      * clamped to the peer's MSS or lowered by PMTUD. */
     o.present |= ZN_TCP_OPTF_MSS;
-    o.mss = syn_mss_option(st);
+    o.mss = syn_mss_option(st, c->raddr.family);
     bool synack = (flags & ZN_TCP_ACK) != 0;
     if (synack ? c->wscale_ok : st->cfg.tcp_wscale) {
       o.present |= ZN_TCP_OPTF_WS;
@@ -466,7 +468,7 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
     c->flags &= (uint16_t)~ZN__TCPF_ACK_NOW;
     zn_timer_stop(st, &c->ack_timer);
   }
-  return tcp_tx(st, b, p, hlen + len, c->laddr, c->raddr, nsegs);
+  return tcp_tx(st, b, p, hlen + len, &c->laddr, &c->raddr, nsegs);
 }
 
 /* RFC 4987 §3.6: the SYN-ACK for a SYN answered with a SYN cookie, sent
@@ -478,7 +480,7 @@ void zn__tcp_send_cookie_synack(struct zn_stack *st,
   struct zn_tcp_opts o;
   memset(&o, 0, sizeof(o));
   o.present = ZN_TCP_OPTF_MSS;
-  o.mss = syn_mss_option(st);
+  o.mss = syn_mss_option(st, syn->src.family);
   if (a->wscale_ok) {
     o.present |= ZN_TCP_OPTF_WS;
     o.wscale = a->rcv_wscale;
@@ -492,7 +494,7 @@ void zn__tcp_send_cookie_synack(struct zn_stack *st,
   }
   /* The window a new connection would offer (zn__tcp_rcv_wnd): its
    * buffer, within the memory bound's share, no silly window. */
-  uint32_t mss = zn__tcp_our_mss(st);
+  uint32_t mss = zn__tcp_our_mss(st, &syn->src);
   if (a->peer_mss < mss)
     mss = a->peer_mss;
   uint32_t opt = a->ts_ok ? 12u : 0u;
@@ -512,7 +514,7 @@ void zn__tcp_send_cookie_synack(struct zn_stack *st,
               ZN_TCP_SYN | ZN_TCP_ACK, (uint16_t)(wnd > 65535 ? 65535 : wnd),
               olen);
   memcpy(p + ZN_TCP_HDR_LEN, opts, olen);
-  (void)tcp_tx(st, b, p, hlen, syn->dst, syn->src, 1);
+  (void)tcp_tx(st, b, p, hlen, &syn->dst, &syn->src, 1);
 }
 
 void zn__tcp_send_syn(struct zn_tcp_conn *c, bool with_ack) {
@@ -532,8 +534,9 @@ void zn__tcp_send_ack(struct zn_tcp_conn *c) {
   send_segment(c, c->snd_max, 0, ZN_TCP_ACK);
 }
 
-void zn__tcp_send_rst(struct zn_stack *st, uint32_t laddr, uint16_t lport,
-                      uint32_t raddr, uint16_t rport, uint32_t seq,
+void zn__tcp_send_rst(struct zn_stack *st, const struct zn_ip *laddr,
+                      uint16_t lport, const struct zn_ip *raddr,
+                      uint16_t rport, uint32_t seq,
                       uint32_t ack, bool with_ack) {
   struct zn_buf *b = zn__buf_alloc(st, ZN_TCP_HDR_LEN);
   if (!b)
@@ -541,17 +544,19 @@ void zn__tcp_send_rst(struct zn_stack *st, uint32_t laddr, uint16_t lport,
   uint8_t *p = zn_buf_put(b, ZN_TCP_HDR_LEN);
   zn_tcp_emit(p, lport, rport, seq, with_ack ? ack : 0,
               (uint8_t)(ZN_TCP_RST | (with_ack ? ZN_TCP_ACK : 0)), 0, 0);
-  zn_tcp_finish(p, ZN_TCP_HDR_LEN, laddr, raddr);
-  struct zn__ip_tx tx = {0};
-  tx.src = laddr;
-  tx.dst = raddr;
+  zn_tcp_finish_psum(
+      p, ZN_TCP_HDR_LEN,
+      zn__inet_pseudo_sum(laddr, raddr, ZN_IPPROTO_TCP, ZN_TCP_HDR_LEN));
+  struct zn__inet_tx tx = {0};
+  tx.src = *laddr;
+  tx.dst = *raddr;
   tx.proto = ZN_IPPROTO_TCP;
   ZN_STAT_INC(st, tcp_rst_tx);
-  zn__ip_output(st, b, &tx);
+  zn__inet_output(st, b, &tx);
 }
 
 void zn__tcp_send_rst_conn(struct zn_tcp_conn *c) {
-  zn__tcp_send_rst(c->st, c->laddr, c->lport, c->raddr, c->rport, c->snd_nxt,
+  zn__tcp_send_rst(c->st, &c->laddr, c->lport, &c->raddr, c->rport, c->snd_nxt,
                    c->rcv_nxt, true);
 }
 

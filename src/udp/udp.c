@@ -17,7 +17,7 @@
 
 /* Sender of a queued datagram, kept in its buffer's cb. */
 struct udp_cb {
-  uint32_t src;
+  struct zn_ip src;
   uint16_t sport;
 };
 _Static_assert(sizeof(struct udp_cb) <= ZN_BUF_CB_SIZE, "cb too small");
@@ -36,8 +36,8 @@ size_t zn__udp_mem_size(const struct zn_config *cfg) {
 }
 
 static void udp_input(struct zn_stack *st, struct zn_buf *b,
-                      const struct zn__ip_meta *m);
-static void udp_err(struct zn_stack *st, const struct zn__ip_err *e);
+                      const struct zn__inet_meta *m);
+static void udp_err(struct zn_stack *st, const struct zn__inet_err *e);
 
 void zn__udp_init(struct zn_stack *st, void **mem) {
   struct zn__udp *u = &st->udp;
@@ -53,7 +53,7 @@ void zn__udp_init(struct zn_stack *st, void **mem) {
     u->free = &u->socks[i];
   }
   if (n)
-    zn__ip_register(st, ZN_IPPROTO_UDP, udp_input, udp_err);
+    zn__inet_register(st, ZN_IPPROTO_UDP, udp_input, udp_err);
 }
 
 void zn__udp_destroy(struct zn_stack *st) {
@@ -84,10 +84,12 @@ static void hash_out(struct zn_udp_sock *s) {
   s->hashed = 0;
 }
 
-/* Best socket for a datagram to dst:dport from src:sport; NULL if none. */
-static struct zn_udp_sock *lookup(struct zn_stack *st, uint32_t dst,
-                                  uint16_t dport, uint32_t src,
-                                  uint16_t sport) {
+/* Best socket for a datagram to dst:dport from src:sport; NULL if none.
+ * A connected socket's peer counts most; then the binding: the address
+ * itself, its family's unspecified address, any address of both. */
+static struct zn_udp_sock *lookup(struct zn_stack *st,
+                                  const struct zn_ip *dst, uint16_t dport,
+                                  const struct zn_ip *src, uint16_t sport) {
   struct zn__udp *u = &st->udp;
   if (!u->last_cached || u->last_port != dport) {
     u->last_bucket = (uint32_t)(bucket_of(st, dport) - u->bucket);
@@ -99,16 +101,13 @@ static struct zn_udp_sock *lookup(struct zn_stack *st, uint32_t dst,
   for (struct zn_udp_sock *s = u->bucket[u->last_bucket]; s; s = s->hnext) {
     if (s->lport != dport || s->state != ZN__UDP_OPEN)
       continue;
-    int score = 0;
-    if (s->laddr) {
-      if (s->laddr != dst)
+    int score = zn__inet_bind_match(&s->laddr, dst);
+    if (score == 0)
+      continue;
+    if (s->raddr.family != ZN_AF_NONE) {
+      if (s->rport != sport || !zn__inet_eq(&s->raddr, src))
         continue;
-      score += 1;
-    }
-    if (s->raddr) {
-      if (s->raddr != src || s->rport != sport)
-        continue;
-      score += 2;
+      score += 4;
     }
     if (score > best_score) {
       best = s;
@@ -118,9 +117,10 @@ static struct zn_udp_sock *lookup(struct zn_stack *st, uint32_t dst,
   return best;
 }
 
-static bool port_in_use(struct zn_stack *st, uint32_t addr, uint16_t port) {
+static bool port_in_use(struct zn_stack *st, const struct zn_ip *addr,
+                        uint16_t port) {
   for (struct zn_udp_sock *s = *bucket_of(st, port); s; s = s->hnext)
-    if (s->lport == port && (s->laddr == 0 || addr == 0 || s->laddr == addr))
+    if (s->lport == port && zn__inet_bind_overlap(&s->laddr, addr))
       return true;
   return false;
 }
@@ -162,7 +162,8 @@ void zn_udp_close(struct zn_udp_sock *s) {
 }
 
 /* RFC 6056 algorithm 1: a random start, then the next free port. */
-static int pick_ephemeral(struct zn_stack *st, uint32_t addr, uint16_t *port) {
+static int pick_ephemeral(struct zn_stack *st, const struct zn_ip *addr,
+                          uint16_t *port) {
   const uint32_t n = ZN_UDP_EPHEMERAL_MAX - ZN_UDP_EPHEMERAL_MIN + 1;
   uint32_t off = zn__rng_below(&st->rng, n);
   for (uint32_t i = 0; i < n; i++) {
@@ -175,41 +176,88 @@ static int pick_ephemeral(struct zn_stack *st, uint32_t addr, uint16_t *port) {
   return ZN_EADDRINUSE;
 }
 
-int zn_udp_bind(struct zn_udp_sock *s, uint32_t addr, uint16_t port) {
+int zn_udp_bind(struct zn_udp_sock *s, const struct zn_ip *addr,
+                uint16_t port) {
   struct zn_stack *st = s->st;
   if (s->state != ZN__UDP_OPEN)
     return ZN_ECLOSED;
   if (s->lport)
     return ZN_EINVAL;
-  if (addr && !zn__ip_is_local(st, addr))
-    return ZN_EADDRNOTAVAIL;
+  struct zn_ip laddr;
+  int rc = zn__inet_binding(st, addr, &laddr);
+  if (rc != ZN_OK)
+    return rc;
   if (port == 0) {
-    int rc = pick_ephemeral(st, addr, &port);
+    rc = pick_ephemeral(st, &laddr, &port);
     if (rc != ZN_OK)
       return rc;
-  } else if (port_in_use(st, addr, port)) {
+  } else if (port_in_use(st, &laddr, port)) {
     return ZN_EADDRINUSE;
   }
-  s->laddr = addr;
+  s->laddr = laddr;
   s->lport = port;
   hash_in(s);
   return ZN_OK;
 }
 
-static int autobind(struct zn_udp_sock *s) {
-  return s->lport ? ZN_OK : zn_udp_bind(s, 0, 0);
+/* Can s, as bound, talk to peer: it is bound to both families or to
+ * peer's. */
+static bool family_fits(const struct zn_udp_sock *s, const struct zn_ip *peer) {
+  return s->laddr.family == ZN_AF_NONE || s->laddr.family == peer->family;
 }
 
-int zn_udp_connect(struct zn_udp_sock *s, uint32_t addr, uint16_t port) {
+/* The source address of a datagram from s to dst: s's own address if it
+ * is bound to one, else the network layer's choice. */
+static int source_for(struct zn_udp_sock *s, const struct zn_ip *dst,
+                      struct zn_ip *src) {
+  if (!family_fits(s, dst))
+    return ZN_EINVAL;
+  if (s->laddr.family != ZN_AF_NONE && !zn_ip_is_unspecified(&s->laddr)) {
+    *src = s->laddr;
+    return ZN_OK;
+  }
+  return zn__inet_select_source(s->st, dst, src);
+}
+
+/* Write the header at p, its checksum complete or left to the device
+ * (not for a datagram that will be fragmented: the device sees only the
+ * fragments). */
+static void emit_header(struct zn_udp_sock *s, struct zn_buf *b, uint8_t *p,
+                        uint16_t port, size_t len, uint32_t psum,
+                        uint8_t family) {
+  const struct zn_netif *nif = s->st->nif;
+  if (nif && (nif->caps & ZN_NETIF_CAP_TX_CSUM) &&
+      len + zn__inet_hdr_len(family) <= nif->mtu) {
+    zn_wr16(p, s->lport);
+    zn_wr16(p + 2, port);
+    zn_wr16(p + 4, (uint16_t)len);
+    zn_wr16(p + 6, zn_csum_partial_psum(psum));
+    b->flags |= ZN_BUF_F_CSUM_PARTIAL;
+  } else {
+    zn_udp_emit_psum(p, s->lport, port, len, psum);
+    b->flags &= (uint16_t)~ZN_BUF_F_CSUM_PARTIAL;
+  }
+}
+
+static int autobind(struct zn_udp_sock *s) {
+  return s->lport ? ZN_OK : zn_udp_bind(s, NULL, 0);
+}
+
+int zn_udp_connect(struct zn_udp_sock *s, const struct zn_ip *addr,
+                   uint16_t port) {
   if (s->state != ZN__UDP_OPEN)
     return ZN_ECLOSED;
-  if (addr && port == 0)
+  struct zn_ip peer = {0};
+  if (addr && !zn_ip_is_unspecified(addr))
+    peer = zn_ip_unmap(addr);
+  bool set = peer.family != ZN_AF_NONE;
+  if (set && (port == 0 || !family_fits(s, &peer)))
     return ZN_EINVAL;
   int rc = autobind(s);
   if (rc != ZN_OK)
     return rc;
-  s->raddr = addr;
-  s->rport = addr ? port : 0;
+  s->raddr = peer;
+  s->rport = set ? port : 0;
   return ZN_OK;
 }
 
@@ -232,18 +280,20 @@ struct zn_buf *zn_udp_buf_alloc(struct zn_udp_sock *s, size_t size) {
   return zn__buf_alloc(s->st, size + ZN_UDP_HDR_LEN);
 }
 
-int zn_udp_sendto_buf(struct zn_udp_sock *s, uint32_t addr, uint16_t port,
-                      struct zn_buf *b) {
+int zn_udp_sendto_buf(struct zn_udp_sock *s, const struct zn_ip *addr,
+                      uint16_t port, struct zn_buf *b) {
   struct zn_stack *st = s->st;
+  struct zn_ip dst, src;
   int rc;
   if (s->state != ZN__UDP_OPEN) {
     rc = ZN_ECLOSED;
     goto fail;
   }
-  if (port == 0 || addr == 0) {
+  if (port == 0 || !addr || zn_ip_is_unspecified(addr)) {
     rc = ZN_EINVAL;
     goto fail;
   }
+  dst = zn_ip_unmap(addr);
   if (b->len > ZN_UDP_MAX_PAYLOAD) {
     rc = ZN_EMSGSIZE;
     goto fail;
@@ -251,35 +301,23 @@ int zn_udp_sendto_buf(struct zn_udp_sock *s, uint32_t addr, uint16_t port,
   rc = autobind(s);
   if (rc != ZN_OK)
     goto fail;
-  uint32_t src = s->laddr ? s->laddr : st->ip_addr;
-  if (src == 0) {
-    rc = ZN_EADDRNOTAVAIL;
+  rc = source_for(s, &dst, &src);
+  if (rc != ZN_OK)
     goto fail;
-  }
   size_t len = (size_t)b->len + ZN_UDP_HDR_LEN;
   uint8_t *p = zn_buf_push(b, ZN_UDP_HDR_LEN);
   if (!p) {
     rc = ZN_ENOBUFS; /* a buffer not from zn_udp_buf_alloc */
     goto fail;
   }
-  if (st->nif && (st->nif->caps & ZN_NETIF_CAP_TX_CSUM) &&
-      len + ZN_IPV4_HDR_LEN <= st->nif->mtu) {
-    /* The checksum is left to the device (not for a datagram that will
-     * be fragmented: the device sees only the fragments). */
-    zn_wr16(p, s->lport);
-    zn_wr16(p + 2, port);
-    zn_wr16(p + 4, (uint16_t)len);
-    zn_wr16(p + 6, zn_csum_partial(src, addr, ZN_IPPROTO_UDP, (uint16_t)len));
-    b->flags |= ZN_BUF_F_CSUM_PARTIAL;
-  } else {
-    zn_udp_emit(p, s->lport, port, len, src, addr);
-    b->flags &= (uint16_t)~ZN_BUF_F_CSUM_PARTIAL;
-  }
-  struct zn__ip_tx tx = {0};
+  emit_header(s, b, p, port, len,
+              zn__inet_pseudo_sum(&src, &dst, ZN_IPPROTO_UDP, (uint32_t)len),
+              dst.family);
+  struct zn__inet_tx tx = {0};
   tx.src = src;
-  tx.dst = addr;
+  tx.dst = dst;
   tx.proto = ZN_IPPROTO_UDP;
-  rc = zn__ip_output(st, b, &tx);
+  rc = zn__inet_output(st, b, &tx);
   if (rc == ZN_OK)
     ZN_STAT_INC(st, udp_tx);
   return rc == ZN_ENETUNREACH ? ZN_EHOSTUNREACH : rc;
@@ -288,8 +326,8 @@ fail:
   return rc;
 }
 
-int zn_udp_sendto(struct zn_udp_sock *s, uint32_t addr, uint16_t port,
-                  const void *data, size_t len) {
+int zn_udp_sendto(struct zn_udp_sock *s, const struct zn_ip *addr,
+                  uint16_t port, const void *data, size_t len) {
   if (len > ZN_UDP_MAX_PAYLOAD)
     return ZN_EMSGSIZE;
   if (s->state != ZN__UDP_OPEN)
@@ -303,17 +341,17 @@ int zn_udp_sendto(struct zn_udp_sock *s, uint32_t addr, uint16_t port,
 }
 
 int zn_udp_send(struct zn_udp_sock *s, const void *data, size_t len) {
-  if (!s->raddr)
+  if (s->raddr.family == ZN_AF_NONE)
     return ZN_ENOTCONN;
-  return zn_udp_sendto(s, s->raddr, s->rport, data, len);
+  return zn_udp_sendto(s, &s->raddr, s->rport, data, len);
 }
 
 struct zn_buf *zn_udp_dgram_keep(const struct zn_udp_dgram *d) {
   return zn_buf_ref(d->buf);
 }
 
-int zn_udp_recv(struct zn_udp_sock *s, struct zn_buf **out, uint32_t *from,
-                uint16_t *port) {
+int zn_udp_recv(struct zn_udp_sock *s, struct zn_buf **out,
+                struct zn_ip *from, uint16_t *port) {
   struct zn_buf *b = zn_bufq_pop(&s->rxq);
   if (!b)
     return ZN_EAGAIN;
@@ -328,8 +366,21 @@ int zn_udp_recv(struct zn_udp_sock *s, struct zn_buf **out, uint32_t *from,
 
 uint32_t zn_udp_queued(const struct zn_udp_sock *s) { return s->rxq.count; }
 
+/* RFC 768; over IPv6 the checksum is mandatory (RFC 8200 §8.1): a zero
+ * one fails. */
+static bool checksum_ok(const struct zn_buf *b, const struct zn_udp_view *v,
+                        const struct zn__inet_meta *m) {
+  if (m->src.family == ZN_AF_INET6 && v->csum == 0)
+    return false;
+  if (b->flags & (ZN_BUF_F_LOOP | ZN_BUF_F_CSUM_OK))
+    return true;
+  return zn_udp_csum_ok_psum(
+      v, zn__inet_pseudo_sum(&m->src, &m->dst, ZN_IPPROTO_UDP,
+                             (uint32_t)v->len));
+}
+
 static void udp_input(struct zn_stack *st, struct zn_buf *b,
-                      const struct zn__ip_meta *m) {
+                      const struct zn__inet_meta *m) {
   struct zn_udp_view v;
   ZN_STAT_INC(st, udp_rx);
   int rc = zn_udp_view_init(&v, b->data, b->len);
@@ -340,18 +391,17 @@ static void udp_input(struct zn_stack *st, struct zn_buf *b,
       ZN_STAT_INC(st, udp_drop_len);
     goto drop;
   }
-  if (!(b->flags & (ZN_BUF_F_LOOP | ZN_BUF_F_CSUM_OK)) &&
-      !zn_udp_csum_ok(&v, m->src, m->dst)) {
+  if (!checksum_ok(b, &v, m)) {
     ZN_STAT_INC(st, udp_drop_checksum);
     goto drop;
   }
-  struct zn_udp_sock *s = lookup(st, m->dst, v.dport, m->src, v.sport);
+  struct zn_udp_sock *s = lookup(st, &m->dst, v.dport, &m->src, v.sport);
   if (!s) {
     ZN_STAT_INC(st, udp_drop_noport);
-    /* RFC 1122 §4.1.3.1: port unreachable, never for broadcasts. */
-    if (!m->bcast && zn_buf_push(b, m->hdr_len))
-      zn__icmp_error(st, b, false, ZN_ICMP_DEST_UNREACH, ZN_ICMP_UNREACH_PORT,
-                     0);
+    /* RFC 1122 §4.1.3.1, RFC 4443 §3.1: port unreachable, never for
+     * broadcasts or multicasts. */
+    if (!m->bcast)
+      zn__inet_port_unreachable(st, b, m);
     goto drop;
   }
   zn_buf_trim(b, v.len);
@@ -389,37 +439,38 @@ drop:
   zn_buf_free(b);
 }
 
-static int err_of(uint8_t type, uint8_t code) {
-  switch (type) {
-  case ZN_ICMP_DEST_UNREACH:
-    if (code == ZN_ICMP_UNREACH_PORT)
-      return ZN_ECONNREFUSED;
-    if (code == ZN_ICMP_UNREACH_NEEDFRAG)
-      return ZN_EMSGSIZE;
-    if (code == ZN_ICMP_UNREACH_PROTO)
-      return ZN_ECONNREFUSED;
+static int err_of(enum zn__inet_err_kind kind) {
+  switch (kind) {
+  case ZN__INET_ERR_PORT_UNREACH:
+  case ZN__INET_ERR_PROTO_UNREACH:
+    return ZN_ECONNREFUSED;
+  case ZN__INET_ERR_TOO_BIG:
+    return ZN_EMSGSIZE;
+  case ZN__INET_ERR_NET_UNREACH:
+  case ZN__INET_ERR_HOST_UNREACH:
+  case ZN__INET_ERR_PROHIBITED:
     return ZN_EHOSTUNREACH;
-  case ZN_ICMP_TIME_EXCEEDED:
+  case ZN__INET_ERR_TIME_EXCEEDED:
     return ZN_ETIMEDOUT;
   default:
     return ZN_EPROTO;
   }
 }
 
-static void udp_err(struct zn_stack *st, const struct zn__ip_err *e) {
+static void udp_err(struct zn_stack *st, const struct zn__inet_err *e) {
   uint16_t sport = zn_rd16(e->l4), dport = zn_rd16(e->l4 + 2);
   /* The quoted datagram went from us (sport) to the peer (dport): find the
    * socket that sent it, as a reply to it would have found it (hence src
    * and sport in lookup()'s dst and dport, the local side):
    * NOLINTNEXTLINE(readability-suspicious-call-argument) */
-  struct zn_udp_sock *s = lookup(st, e->ip->src, sport, e->ip->dst, dport);
+  struct zn_udp_sock *s = lookup(st, &e->src, sport, &e->dst, dport);
   if (!s || !s->err_cb) {
     ZN_STAT_INC(st, udp_err_nosock);
     return;
   }
   ZN_STAT_INC(st, udp_err_delivered);
   s->in_cb++;
-  s->err_cb(s, s->err_arg, err_of(e->type, e->code), e->ip->dst, dport);
+  s->err_cb(s, s->err_arg, err_of(e->kind), &e->dst, dport);
   s->in_cb--;
   if (s->state == ZN__UDP_CLOSING && s->in_cb == 0)
     release(s);

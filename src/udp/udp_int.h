@@ -15,7 +15,8 @@ enum { ZN__UDP_FREE = 0, ZN__UDP_OPEN, ZN__UDP_CLOSING };
 struct zn_udp_sock {
   struct zn_stack *st;
   struct zn_udp_sock *hnext;  /* chain of the port's hash bucket */
-  uint32_t laddr, raddr;      /* 0: any / not connected */
+  struct zn_ip laddr;         /* the binding (inet_int.h) */
+  struct zn_ip raddr;         /* ZN_AF_NONE: not connected */
   uint16_t lport, rport;
   uint8_t state;
   uint8_t hashed;

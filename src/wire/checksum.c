@@ -116,7 +116,11 @@ uint32_t zn_csum_pseudo6(const uint8_t src[16], const uint8_t dst[16],
  * result that recomputation would give as 0x0000 into 0xffff. */
 uint16_t zn_csum_partial(uint32_t src, uint32_t dst, uint8_t proto,
                          uint16_t len) {
-  return (uint16_t)~zn_csum_fold(zn_csum_pseudo(src, dst, proto, len));
+  return zn_csum_partial_psum(zn_csum_pseudo(src, dst, proto, len));
+}
+
+uint16_t zn_csum_partial_psum(uint32_t psum) {
+  return (uint16_t)~zn_csum_fold(psum);
 }
 
 uint16_t zn_csum_update16(uint16_t csum, uint16_t from, uint16_t to) {

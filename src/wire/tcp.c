@@ -44,7 +44,11 @@ bool zn_tcp_csum_ok(const struct zn_tcp_view *v, uint32_t src, uint32_t dst) {
   if (v->len > 0xffffu)
     return false;
   sum = zn_csum_pseudo(src, dst, ZN_IPPROTO_TCP, (uint16_t)v->len);
-  return zn_csum_fold(zn_csum_add(sum, v->p, v->len)) == 0;
+  return zn_tcp_csum_ok_psum(v, sum);
+}
+
+bool zn_tcp_csum_ok_psum(const struct zn_tcp_view *v, uint32_t psum) {
+  return zn_csum_fold(zn_csum_add(psum, v->p, v->len)) == 0;
 }
 
 /* One option of known kind `kind` whose kind and length bytes are at q
@@ -223,10 +227,13 @@ size_t zn_tcp_emit(uint8_t *p, uint16_t sport, uint16_t dport, uint32_t seq,
 }
 
 void zn_tcp_finish(uint8_t *p, size_t len, uint32_t src, uint32_t dst) {
-  uint32_t sum = zn_csum_pseudo(src, dst, ZN_IPPROTO_TCP, (uint16_t)len);
+  zn_tcp_finish_psum(p, len,
+                     zn_csum_pseudo(src, dst, ZN_IPPROTO_TCP, (uint16_t)len));
+}
 
+void zn_tcp_finish_psum(uint8_t *p, size_t len, uint32_t psum) {
   zn_wr16(p + 16, 0);
-  zn_wr16(p + 16, zn_csum_fold(zn_csum_add(sum, p, len)));
+  zn_wr16(p + 16, zn_csum_fold(zn_csum_add(psum, p, len)));
 }
 
 void zn_tcp_gso_segment(uint8_t *dst, const uint8_t *f, size_t ipoff,

@@ -42,6 +42,9 @@
 #include "znet.h"
 #include "znet/memlink.h"
 
+/* An IPv4 address (host order) as a `const struct zn_ip *`. */
+#define TH_IP(a) ((const struct zn_ip[1]){zn_ip_from_v4(a)})
+
 #define LOCAL_IP ZN_IPV4(192, 168, 0, 1)
 #define GW_IP ZN_IPV4(192, 168, 0, 2)
 #define REMOTE_IP ZN_IPV4(192, 0, 2, 1)
@@ -344,7 +347,7 @@ static void collect(struct run *r) {
       o->dport = zn_rd16(tp + 2);
       o->ooo_bytes = 0;
       struct zn_tcp_conn *c =
-          zn__tcp_lookup(r->st, LOCAL_IP, o->sport, REMOTE_IP, o->dport);
+          zn__tcp_lookup(r->st, TH_IP(LOCAL_IP), o->sport, TH_IP(REMOTE_IP), o->dport);
       if (c)
         o->ooo_bytes = c->ooo.bytes;
       r->nout++;
@@ -495,7 +498,7 @@ static void inject_pkt(struct run *r, const struct pd_event *e) {
    * segment between the two is moved down to the same place relative to
    * znet's edge. */
   struct zn_tcp_conn *lc =
-      zn__tcp_lookup(r->st, LOCAL_IP, cur_lport(r), REMOTE_IP, REMOTE_PORT);
+      zn__tcp_lookup(r->st, TH_IP(LOCAL_IP), cur_lport(r), TH_IP(REMOTE_IP), REMOTE_PORT);
   if ((r->accept & PD_ACC_WIN_EDGE) && lc && r->peer_view &&
       lc->rcv_wscale == 0 && lc->state != ZN_TCP_LISTEN &&
       lc->state != ZN_TCP_TIME_WAIT) {
@@ -910,7 +913,7 @@ static bool run_call(struct run *r, const struct pd_event *e, bool first) {
       arg_value(&call->args[1], &backlog);
     struct hrec *h = new_hrec(r, s, NULL);
     struct zn_tcp_conn *l;
-    int rc = h ? zn_tcp_listen(r->st, 0, s->port ? s->port : BIND_PORT,
+    int rc = h ? zn_tcp_listen(r->st, NULL, s->port ? s->port : BIND_PORT,
                                backlog > 0 ? (uint32_t)backlog : 1, &cbs, h, &l)
                : ZN_ENOMEM;
     if (rc == ZN_OK) {
@@ -944,7 +947,7 @@ static bool run_call(struct run *r, const struct pd_event *e, bool first) {
     if (first) {
       struct hrec *h = new_hrec(r, s, NULL);
       struct zn_tcp_conn *c;
-      int rc = h ? zn_tcp_connect(r->st, REMOTE_IP, REMOTE_PORT, &cbs, h, &c)
+      int rc = h ? zn_tcp_connect(r->st, TH_IP(REMOTE_IP), REMOTE_PORT, &cbs, h, &c)
                  : ZN_ENOMEM;
       if (rc != ZN_OK) {
         res = fail_err(rc);

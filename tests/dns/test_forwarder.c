@@ -55,7 +55,7 @@ static void upstream(struct zn_udp_sock *s, void *arg,
                       &rd);
     }
   }
-  zn_udp_sendto(s, d->src, d->sport, out, zn_dns_build_len(&b));
+  zn_udp_sendto(s, &d->src, d->sport, out, zn_dns_build_len(&b));
 }
 
 /* ---- the client on B ---- */
@@ -94,10 +94,10 @@ static void setup_list(struct fix *f, bool zero, bool with_list) {
   zn_stack_poll(f->p.a, 0);
   zn_stack_poll(f->p.b, 0);
   zn_udp_open(f->p.b, &f->up);
-  zn_udp_bind(f->up, 0, 53);
+  zn_udp_bind(f->up, NULL, 53);
   zn_udp_set_recv_cb(f->up, upstream, NULL);
   zn_udp_open(f->p.b, &f->cli);
-  zn_udp_bind(f->cli, 0, 4000);
+  zn_udp_bind(f->cli, NULL, 4000);
   zn_udp_set_recv_cb(f->cli, on_answer, NULL);
   static const char list[] = "0.0.0.0 ads.test\n";
   static const uint8_t key[16] = {1};
@@ -111,7 +111,7 @@ static void setup_list(struct fix *f, bool zero, bool with_list) {
   zn_dns_blocklist_parse(f->bl, list, sizeof(list) - 1, NULL, NULL, &st);
   struct zn_dns_forwarder_cfg fc;
   zn_dns_forwarder_cfg_default(&fc);
-  fc.upstream.addr = IP_B;
+  fc.upstream.addr = zn_ip_from_v4(IP_B);
   fc.tcp_clients = 4;
   fc.upstream_tcp_max = 2;
   fc.cache_entries = 16;
@@ -152,7 +152,7 @@ static size_t mkquery(uint8_t *buf, uint16_t id, const char *name,
 static void ask(struct fix *f, uint16_t id, const char *name) {
   uint8_t q[512];
   size_t n = mkquery(q, id, name, ZN_DNS_TYPE_A);
-  zn_udp_sendto(f->cli, IP_A, 53, q, n);
+  zn_udp_sendto(f->cli, TH_IP(IP_A), 53, q, n);
   th_pair_run(&f->p, ZN_MS(50));
 }
 
@@ -234,7 +234,7 @@ ZT_TEST(test_cache_answer_max) {
 
   struct zn_dns_forwarder_cfg fc;
   zn_dns_forwarder_cfg_default(&fc);
-  fc.upstream.addr = IP_B;
+  fc.upstream.addr = zn_ip_from_v4(IP_B);
   ZT_EQU(fc.cache_msg_max, 1232);
   size_t dflt = zn_dns_forwarder_mem_size(&fc);
   fc.cache_msg_max = 4096;
@@ -277,21 +277,21 @@ ZT_TEST(test_sanity_and_timeout) {
   struct fix f;
   setup(&f, false);
   uint8_t q[512];
-  zn_udp_sendto(f.cli, IP_A, 53, q, 5); /* too short */
+  zn_udp_sendto(f.cli, TH_IP(IP_A), 53, q, 5); /* too short */
   size_t n = mkquery(q, 7, "www.test", ZN_DNS_TYPE_A);
   q[2] |= 0x80; /* a response */
-  zn_udp_sendto(f.cli, IP_A, 53, q, n);
+  zn_udp_sendto(f.cli, TH_IP(IP_A), 53, q, n);
   th_pair_run(&f.p, ZN_MS(50));
   ZT_EQ(nanswers, 0);
   n = mkquery(q, 8, "www.test", ZN_DNS_TYPE_A);
   q[2] |= 2 << 3; /* opcode 2 */
-  zn_udp_sendto(f.cli, IP_A, 53, q, n);
+  zn_udp_sendto(f.cli, TH_IP(IP_A), 53, q, n);
   th_pair_run(&f.p, ZN_MS(50));
   ZT_EQ(nanswers, 1);
   ZT_EQ(answer[3] & 0x0f, ZN_DNS_RCODE_NOTIMP);
   n = mkquery(q, 9, "www.test", ZN_DNS_TYPE_A);
   q[5] = 2; /* QDCOUNT 2, one there */
-  zn_udp_sendto(f.cli, IP_A, 53, q, n);
+  zn_udp_sendto(f.cli, TH_IP(IP_A), 53, q, n);
   th_pair_run(&f.p, ZN_MS(50));
   ZT_EQ(nanswers, 2);
   ZT_EQ(answer[3] & 0x0f, ZN_DNS_RCODE_FORMERR);
@@ -353,7 +353,7 @@ ZT_TEST(test_tcp_pipelined_and_bad_length) {
   struct zn_tcp_conn *c;
   tcp_len = 0;
   tcp_closed = false;
-  ZT_REQUIRE(zn_tcp_connect(f.p.b, IP_A, 53, &cli_cbs, NULL, &c) == ZN_OK);
+  ZT_REQUIRE(zn_tcp_connect(f.p.b, TH_IP(IP_A), 53, &cli_cbs, NULL, &c) == ZN_OK);
   th_pair_run(&f.p, ZN_MS(50));
   /* Two queries in one write: one forwarded, one blocked. */
   uint8_t s[1024];

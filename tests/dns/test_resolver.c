@@ -108,15 +108,15 @@ static void serve(struct zn_udp_sock *s, void *arg,
     memcpy(fake, out, len);
     if (f == F_BAD_ID) {
       zn_wr16(fake, (uint16_t)(zn_rd16(fake) + 1));
-      zn_udp_sendto(s, d->src, d->sport, fake, len);
+      zn_udp_sendto(s, &d->src, d->sport, fake, len);
     } else if (f == F_BAD_PORT) {
-      zn_udp_sendto(forger, d->src, d->sport, fake, len);
+      zn_udp_sendto(forger, &d->src, d->sport, fake, len);
     } else {
       fake[13] ^= 0x01; /* first letter of the question */
-      zn_udp_sendto(s, d->src, d->sport, fake, len);
+      zn_udp_sendto(s, &d->src, d->sport, fake, len);
     }
   }
-  zn_udp_sendto(s, d->src, d->sport, out, len);
+  zn_udp_sendto(s, &d->src, d->sport, out, len);
 }
 
 /* ---- the client side ---- */
@@ -148,18 +148,18 @@ static void setup(struct fix *f, uint32_t max_queries, uint32_t cache) {
   zn_stack_poll(f->p.a, 0);
   zn_stack_poll(f->p.b, 0);
   zn_udp_open(f->p.b, &srv53);
-  zn_udp_bind(srv53, 0, 53);
+  zn_udp_bind(srv53, NULL, 53);
   zn_udp_set_recv_cb(srv53, serve, NULL);
   zn_udp_open(f->p.b, &srv5353);
-  zn_udp_bind(srv5353, 0, 5353);
+  zn_udp_bind(srv5353, NULL, 5353);
   zn_udp_set_recv_cb(srv5353, serve, (void *)1);
   zn_udp_open(f->p.b, &forger);
-  zn_udp_bind(forger, 0, 9999);
+  zn_udp_bind(forger, NULL, 9999);
   struct zn_dns_resolver_cfg rc;
   zn_dns_resolver_cfg_default(&rc);
   rc.nservers = 2;
-  rc.servers[0].addr = IP_B;
-  rc.servers[1].addr = IP_B;
+  rc.servers[0].addr = zn_ip_from_v4(IP_B);
+  rc.servers[1].addr = zn_ip_from_v4(IP_B);
   rc.servers[1].port = 5353;
   rc.max_queries = max_queries;
   rc.cache_entries = cache;
@@ -204,8 +204,8 @@ ZT_TEST(test_a_and_cache) {
   ZT_EQ(ncb, 1);
   ZT_EQ(last.status, ZN_OK);
   ZT_EQ(last.naddr, 2);
-  ZT_EQU(last.addr.a[0], ZN_IPV4(10, 1, 2, 3));
-  ZT_EQU(last.addr.a[1], ZN_IPV4(10, 1, 2, 4));
+  ZT_EQU(zn_ip_v4(&last.addrs[0]), ZN_IPV4(10, 1, 2, 3));
+  ZT_EQU(zn_ip_v4(&last.addrs[1]), ZN_IPV4(10, 1, 2, 4));
   ZT_EQU(last.ttl, 200);
   ZT_CHECK(!last.from_cache);
   /* Again, in another case: from the cache, not from the server, and
@@ -237,12 +237,12 @@ ZT_TEST(test_aaaa_cname_nx_nodata) {
   th_pair_run(&f.p, ZN_MS(100));
   ZT_EQ(last.status, ZN_OK);
   ZT_EQ(last.naddr, 1);
-  ZT_MEMEQ(last.addr.aaaa[0], "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
+  ZT_MEMEQ(last.addrs[0].bytes, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
   /* A CNAME followed inside the answer. */
   resolve(&f, "alias.test", ZN_DNS_TYPE_A);
   th_pair_run(&f.p, ZN_MS(100));
   ZT_EQ(last.status, ZN_OK);
-  ZT_EQU(last.addr.a[0], ZN_IPV4(10, 1, 2, 3));
+  ZT_EQU(zn_ip_v4(&last.addrs[0]), ZN_IPV4(10, 1, 2, 3));
   ZT_EQU(last.ttl, 100);
   char txt[64];
   zn_dns_name_to_text(&last.canonical, txt, sizeof(txt), NULL);
@@ -332,7 +332,7 @@ ZT_TEST(test_forged_answers_ignored) {
   th_pair_run(&f.p, ZN_MS(100));
   ZT_EQ(ncb, 1);
   ZT_EQ(last.status, ZN_OK);
-  ZT_EQU(last.addr.a[0], ZN_IPV4(10, 1, 2, 3));
+  ZT_EQU(zn_ip_v4(&last.addrs[0]), ZN_IPV4(10, 1, 2, 3));
   ZT_EQU(stats(&f).mismatched, 3);
   ZT_EQU(stats(&f).answers, 1);
   teardown(&f);

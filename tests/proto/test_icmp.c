@@ -83,19 +83,18 @@ ZT_TEST(test_echo_rejects) {
 }
 
 /* A stand-in transport on protocol 200 recording the errors it gets. */
-static struct zn__ip_err got;
+static struct zn__inet_err got;
 static uint8_t got_l4[8];
 static int nerr;
-static void fake_err(struct zn_stack *st, const struct zn__ip_err *e) {
+static void fake_err(struct zn_stack *st, const struct zn__inet_err *e) {
   (void)st;
   got = *e;
   memcpy(got_l4, e->l4, 8);
-  got.ip = NULL;
   got.l4 = NULL;
   nerr++;
 }
 static void fake_in(struct zn_stack *st, struct zn_buf *b,
-                    const struct zn__ip_meta *m) {
+                    const struct zn__inet_meta *m) {
   (void)st;
   (void)m;
   zn_buf_free(b);
@@ -120,6 +119,27 @@ static size_t mk_err(uint8_t *f, uint8_t type, uint8_t code, uint32_t rest,
   return mk_ip(f, MAC_B, MAC_X, IP_X, IP_B, ZN_IPPROTO_ICMP, 9, 0, m, 36);
 }
 
+/* Every ICMP error type and code the transports hear of, as its kind. */
+ZT_TEST(test_icmp_err_kinds_mapped) {
+  static const struct {
+    uint8_t type, code;
+    enum zn__inet_err_kind kind;
+  } t[] = {
+      {3, 0, ZN__INET_ERR_NET_UNREACH},   {3, 1, ZN__INET_ERR_HOST_UNREACH},
+      {3, 2, ZN__INET_ERR_PROTO_UNREACH}, {3, 3, ZN__INET_ERR_PORT_UNREACH},
+      {3, 4, ZN__INET_ERR_TOO_BIG},       {3, 5, ZN__INET_ERR_HOST_UNREACH},
+      {3, 6, ZN__INET_ERR_NET_UNREACH},   {3, 7, ZN__INET_ERR_HOST_UNREACH},
+      {3, 8, ZN__INET_ERR_HOST_UNREACH},  {3, 9, ZN__INET_ERR_PROHIBITED},
+      {3, 10, ZN__INET_ERR_PROHIBITED},   {3, 11, ZN__INET_ERR_NET_UNREACH},
+      {3, 12, ZN__INET_ERR_HOST_UNREACH}, {3, 13, ZN__INET_ERR_PROHIBITED},
+      {3, 14, ZN__INET_ERR_PROHIBITED},   {3, 15, ZN__INET_ERR_PROHIBITED},
+      {11, 0, ZN__INET_ERR_TIME_EXCEEDED}, {11, 1, ZN__INET_ERR_TIME_EXCEEDED},
+      {12, 0, ZN__INET_ERR_PARAM},        {12, 2, ZN__INET_ERR_PARAM},
+  };
+  for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+    ZT_EQ(zn__icmp_err_kind(t[i].type, t[i].code), t[i].kind);
+}
+
 ZT_TEST(test_error_delivery) {
   struct zn_config c;
   cfg_quiet(&c, IP_B, 2);
@@ -131,22 +151,25 @@ ZT_TEST(test_error_delivery) {
   /* No transport on 200 yet. */
   inject(s.st, f, mk_err(f, 3, 3, 0, IP_B, IP_X, l4));
   ZT_EQU(zn_stat(s.st, ZN_STAT_icmp_drop_noowner), 1);
-  ZT_EQ(zn__ip_register(s.st, 200, fake_in, fake_err), ZN_OK);
+  ZT_EQ(zn__inet_register(s.st, 200, fake_in, fake_err), ZN_OK);
   nerr = 0;
   inject(s.st, f, mk_err(f, 3, 3, 0, IP_B, IP_X, l4));
   ZT_EQ(nerr, 1);
-  ZT_EQ(got.type, 3);
-  ZT_EQ(got.code, 3);
-  ZT_EQU(got.from, IP_X);
+  ZT_EQ(got.kind, ZN__INET_ERR_PORT_UNREACH);
+  ZT_EQ(got.proto, 200);
+  ZT_EQU(zn_ip_v4(&got.from), IP_X);
+  ZT_EQU(zn_ip_v4(&got.src), IP_B);
+  ZT_EQU(zn_ip_v4(&got.dst), IP_X);
   ZT_EQU(got.l4_len, 8);
   ZT_MEMEQ(got_l4, l4, 8);
   /* Fragmentation needed carries the next-hop MTU. */
   inject(s.st, f, mk_err(f, 3, 4, 1400, IP_B, IP_X, l4));
   ZT_EQ(nerr, 2);
+  ZT_EQ(got.kind, ZN__INET_ERR_TOO_BIG);
   ZT_EQ(got.mtu, 1400);
   inject(s.st, f, mk_err(f, 11, 0, 0, IP_B, IP_X, l4));
   ZT_EQ(nerr, 3);
-  ZT_EQ(got.type, 11);
+  ZT_EQ(got.kind, ZN__INET_ERR_TIME_EXCEEDED);
   /* Quoting a datagram we did not send: refused. */
   inject(s.st, f, mk_err(f, 3, 3, 0, IP_X, IP_B, l4));
   ZT_EQ(nerr, 3);
@@ -237,6 +260,7 @@ ZT_TEST(test_no_error_about_errors_or_fragments) {
 int main(void) {
   ZT_RUN(test_echo_reply_in_place);
   ZT_RUN(test_echo_rejects);
+  ZT_RUN(test_icmp_err_kinds_mapped);
   ZT_RUN(test_error_delivery);
   ZT_RUN(test_error_rate_limit);
   ZT_RUN(test_no_error_about_errors_or_fragments);

@@ -17,7 +17,7 @@ static void echo_cb(struct zn_udp_sock *s, void *arg,
                     const struct zn_udp_dgram *d) {
   (void)arg;
   struct zn_buf *b = zn_udp_dgram_keep(d);
-  zn_udp_sendto_buf(s, d->src, d->sport, b);
+  zn_udp_sendto_buf(s, &d->src, d->sport, b);
 }
 
 struct got {
@@ -36,7 +36,7 @@ static void client_cb(struct zn_udp_sock *s, void *arg,
   struct got *g = arg;
   g->n++;
   g->len = d->len;
-  g->from = d->src;
+  g->from = zn_ip_v4(&d->src);
   g->port = d->sport;
   g->ok = 1;
   for (size_t i = 0; i < d->len; i++)
@@ -44,13 +44,14 @@ static void client_cb(struct zn_udp_sock *s, void *arg,
       g->ok = 0;
 }
 
-static void err_cb(struct zn_udp_sock *s, void *arg, int err, uint32_t addr,
+static void err_cb(struct zn_udp_sock *s, void *arg, int err,
+                   const struct zn_ip *addr,
                    uint16_t port) {
   (void)s;
   struct got *g = arg;
   g->err = err;
   g->nerr++;
-  g->from = addr;
+  g->from = zn_ip_v4(addr);
   g->port = port;
 }
 
@@ -62,14 +63,14 @@ ZT_TEST(test_echo_sizes) {
   ZT_REQUIRE(p.a && p.b);
   struct zn_udp_sock *srv, *cli;
   ZT_EQ(zn_udp_open(p.b, &srv), ZN_OK);
-  ZT_EQ(zn_udp_bind(srv, 0, 7), ZN_OK);
+  ZT_EQ(zn_udp_bind(srv, NULL, 7), ZN_OK);
   zn_udp_set_recv_cb(srv, echo_cb, NULL);
   ZT_EQ(zn_udp_open(p.a, &cli), ZN_OK);
   struct got g = {0};
   zn_udp_set_recv_cb(cli, client_cb, &g);
   const size_t sizes[] = {0, 1, 1472, 1473, 4000, 9000, 30000};
   for (int i = 0; i < 7; i++) {
-    ZT_EQ(zn_udp_sendto(cli, IP_B, 7, pat, sizes[i]), ZN_OK);
+    ZT_EQ(zn_udp_sendto(cli, TH_IP(IP_B), 7, pat, sizes[i]), ZN_OK);
     th_pair_run(&p, ZN_MS(10));
     ZT_EQ(g.n, i + 1);
     ZT_EQU(g.len, sizes[i]);
@@ -82,7 +83,7 @@ ZT_TEST(test_echo_sizes) {
   ZT_CHECK(zn_stat(p.a, ZN_STAT_ip_frag_tx) > 0);
   ZT_CHECK(zn_stat(p.b, ZN_STAT_ip_reass_ok) >= 4);
   ZT_CHECK(zn_stat(p.a, ZN_STAT_ip_reass_ok) >= 4);
-  ZT_EQ(zn_udp_sendto(cli, IP_B, 7, pat, ZN_UDP_MAX_PAYLOAD + 1), ZN_EMSGSIZE);
+  ZT_EQ(zn_udp_sendto(cli, TH_IP(IP_B), 7, pat, ZN_UDP_MAX_PAYLOAD + 1), ZN_EMSGSIZE);
   zn_udp_close(cli);
   zn_udp_close(srv);
   th_pair_free(&p);
@@ -94,15 +95,15 @@ ZT_TEST(test_zero_copy_send) {
   ZT_REQUIRE(p.a && p.b);
   struct zn_udp_sock *srv, *cli;
   zn_udp_open(p.b, &srv);
-  zn_udp_bind(srv, IP_B, 5000);
+  zn_udp_bind(srv, TH_IP(IP_B), 5000);
   struct got g = {0};
   zn_udp_set_recv_cb(srv, client_cb, &g);
   zn_udp_open(p.a, &cli);
-  ZT_EQ(zn_udp_connect(cli, IP_B, 5000), ZN_OK);
+  ZT_EQ(zn_udp_connect(cli, TH_IP(IP_B), 5000), ZN_OK);
   struct zn_buf *b = zn_udp_buf_alloc(cli, 100);
   ZT_REQUIRE(b);
   memcpy(zn_buf_put(b, 100), pat, 100);
-  ZT_EQ(zn_udp_sendto_buf(cli, IP_B, 5000, b), ZN_OK);
+  ZT_EQ(zn_udp_sendto_buf(cli, TH_IP(IP_B), 5000, b), ZN_OK);
   ZT_EQ(zn_udp_send(cli, pat, 10), ZN_OK);
   th_pair_run(&p, ZN_MS(10));
   ZT_EQ(g.n, 2);
@@ -121,7 +122,7 @@ ZT_TEST(test_port_unreachable_reaches_socket) {
   zn_udp_open(p.a, &cli);
   struct got g = {0};
   zn_udp_set_err_cb(cli, err_cb, &g);
-  ZT_EQ(zn_udp_sendto(cli, IP_B, 9999, "hello", 5), ZN_OK);
+  ZT_EQ(zn_udp_sendto(cli, TH_IP(IP_B), 9999, "hello", 5), ZN_OK);
   th_pair_run(&p, ZN_MS(10));
   ZT_EQU(zn_stat(p.b, ZN_STAT_udp_drop_noport), 1);
   ZT_EQU(zn_stat(p.b, ZN_STAT_icmp_err_tx), 1);
@@ -133,7 +134,7 @@ ZT_TEST(test_port_unreachable_reaches_socket) {
   /* A connected socket only hears about its own peer. */
   struct zn_udp_sock *c2;
   zn_udp_open(p.a, &c2);
-  zn_udp_connect(c2, IP_B, 1234);
+  zn_udp_connect(c2, TH_IP(IP_B), 1234);
   struct got g2 = {0};
   zn_udp_set_err_cb(c2, err_cb, &g2);
   ZT_EQ(zn_udp_send(c2, "x", 1), ZN_OK);
@@ -142,7 +143,7 @@ ZT_TEST(test_port_unreachable_reaches_socket) {
   ZT_EQ(g.nerr, 1);
   /* The rate limit holds for port unreachables too. */
   for (int i = 0; i < 200; i++)
-    zn_udp_sendto(cli, IP_B, 9999, "x", 1);
+    zn_udp_sendto(cli, TH_IP(IP_B), 9999, "x", 1);
   th_pair_run(&p, ZN_MS(10));
   ZT_CHECK(zn_stat(p.b, ZN_STAT_icmp_err_ratelimited) > 100);
   zn_udp_close(cli);
@@ -161,21 +162,21 @@ ZT_TEST(test_queue_and_overflow) {
   ZT_REQUIRE(p.a && p.b);
   struct zn_udp_sock *srv, *cli;
   zn_udp_open(p.b, &srv);
-  zn_udp_bind(srv, 0, 53);
+  zn_udp_bind(srv, NULL, 53);
   zn_udp_open(p.a, &cli);
   for (int i = 0; i < 10; i++) {
     uint8_t v = (uint8_t)i;
-    zn_udp_sendto(cli, IP_B, 53, &v, 1);
+    zn_udp_sendto(cli, TH_IP(IP_B), 53, &v, 1);
   }
   th_pair_run(&p, ZN_MS(10));
   ZT_EQ(zn_udp_queued(srv), 4);
   ZT_EQU(zn_stat(p.b, ZN_STAT_udp_drop_rxq_full), 6);
   for (int i = 0; i < 4; i++) {
     struct zn_buf *b;
-    uint32_t from;
+    struct zn_ip from;
     uint16_t port;
     ZT_EQ(zn_udp_recv(srv, &b, &from, &port), ZN_OK);
-    ZT_EQU(from, IP_A);
+    ZT_EQU(zn_ip_v4(&from), IP_A);
     ZT_EQ(port, zn_udp_local_port(cli));
     ZT_EQ(b->len, 1);
     ZT_EQ(b->data[0], i);
@@ -184,7 +185,7 @@ ZT_TEST(test_queue_and_overflow) {
   struct zn_buf *b;
   ZT_EQ(zn_udp_recv(srv, &b, NULL, NULL), ZN_EAGAIN);
   /* Closing with datagrams queued frees them. */
-  zn_udp_sendto(cli, IP_B, 53, "x", 1);
+  zn_udp_sendto(cli, TH_IP(IP_B), 53, "x", 1);
   th_pair_run(&p, ZN_MS(10));
   ZT_EQ(zn_udp_queued(srv), 1);
   zn_udp_close(srv);
@@ -203,17 +204,17 @@ ZT_TEST(test_bind_rules) {
   ZT_EQ(zn_udp_open(st, &b), ZN_OK);
   ZT_EQ(zn_udp_open(st, &x), ZN_OK);
   ZT_EQ(zn_udp_open(st, &d), ZN_ENOMEM);
-  ZT_EQ(zn_udp_bind(a, 0, 53), ZN_OK);
-  ZT_EQ(zn_udp_bind(a, 0, 54), ZN_EINVAL);
-  ZT_EQ(zn_udp_bind(b, 0, 53), ZN_EADDRINUSE);
-  ZT_EQ(zn_udp_bind(b, IP_A, 53), ZN_EADDRINUSE);
-  ZT_EQ(zn_udp_bind(b, IP_B, 99), ZN_EADDRNOTAVAIL);
-  ZT_EQ(zn_udp_bind(b, IP_A, 99), ZN_OK);
-  ZT_EQ(zn_udp_bind(x, 0, 99), ZN_EADDRINUSE);
+  ZT_EQ(zn_udp_bind(a, NULL, 53), ZN_OK);
+  ZT_EQ(zn_udp_bind(a, NULL, 54), ZN_EINVAL);
+  ZT_EQ(zn_udp_bind(b, NULL, 53), ZN_EADDRINUSE);
+  ZT_EQ(zn_udp_bind(b, TH_IP(IP_A), 53), ZN_EADDRINUSE);
+  ZT_EQ(zn_udp_bind(b, TH_IP(IP_B), 99), ZN_EADDRNOTAVAIL);
+  ZT_EQ(zn_udp_bind(b, TH_IP(IP_A), 99), ZN_OK);
+  ZT_EQ(zn_udp_bind(x, NULL, 99), ZN_EADDRINUSE);
   zn_udp_close(a);
-  ZT_EQ(zn_udp_bind(x, 0, 53), ZN_OK);
+  ZT_EQ(zn_udp_bind(x, NULL, 53), ZN_OK);
   ZT_EQ(zn_udp_open(st, &d), ZN_OK);
-  ZT_EQ(zn_udp_sendto(d, IP_B, 0, "x", 1), ZN_EINVAL);
+  ZT_EQ(zn_udp_sendto(d, TH_IP(IP_B), 0, "x", 1), ZN_EINVAL);
   ZT_EQ(zn_udp_send(d, "x", 1), ZN_ENOTCONN);
   /* Ephemeral ports are spread, not sequential. */
   zn_udp_close(d);
@@ -221,7 +222,7 @@ ZT_TEST(test_bind_rules) {
   int spread = 0;
   for (int i = 0; i < 50; i++) {
     zn_udp_open(st, &d);
-    zn_udp_bind(d, 0, 0);
+    zn_udp_bind(d, NULL, 0);
     ports[i] = zn_udp_local_port(d);
     ZT_CHECK(ports[i] >= ZN_UDP_EPHEMERAL_MIN);
     if (i && abs((int)ports[i] - (int)ports[i - 1]) > 100)
@@ -252,17 +253,17 @@ ZT_TEST(test_close_in_callback) {
   ZT_REQUIRE(p.a && p.b);
   struct zn_udp_sock *srv, *cli;
   zn_udp_open(p.b, &srv);
-  zn_udp_bind(srv, 0, 7);
+  zn_udp_bind(srv, NULL, 7);
   zn_udp_set_recv_cb(srv, close_self, NULL);
   zn_udp_open(p.a, &cli);
-  zn_udp_sendto(cli, IP_B, 7, "a", 1);
-  zn_udp_sendto(cli, IP_B, 7, "b", 1);
+  zn_udp_sendto(cli, TH_IP(IP_B), 7, "a", 1);
+  zn_udp_sendto(cli, TH_IP(IP_B), 7, "b", 1);
   th_pair_run(&p, ZN_MS(10));
   ZT_EQ(closes, 1);
   ZT_EQU(zn_stat(p.b, ZN_STAT_udp_drop_noport), 1);
   /* The slot is reusable. */
   ZT_EQ(zn_udp_open(p.b, &srv), ZN_OK);
-  ZT_EQ(zn_udp_bind(srv, 0, 7), ZN_OK);
+  ZT_EQ(zn_udp_bind(srv, NULL, 7), ZN_OK);
   zn_udp_close(srv);
   zn_udp_close(cli);
   th_pair_free(&p);
@@ -278,7 +279,7 @@ ZT_TEST(test_crafted_datagrams) {
   zn_stack_poll(s.st, 0);
   struct zn_udp_sock *srv;
   zn_udp_open(s.st, &srv);
-  zn_udp_bind(srv, 0, 7);
+  zn_udp_bind(srv, NULL, 7);
   struct got g = {0};
   zn_udp_set_recv_cb(srv, client_cb, &g);
   uint8_t u[64], f[128];
@@ -354,10 +355,10 @@ ZT_TEST(test_lookup_after_close_and_rebind) {
   struct zn_udp_sock *s7, *s9, *n7;
   struct got g7 = {0}, g9 = {0}, gn = {0};
   ZT_EQ(zn_udp_open(s.st, &s7), ZN_OK);
-  ZT_EQ(zn_udp_bind(s7, 0, 7), ZN_OK);
+  ZT_EQ(zn_udp_bind(s7, NULL, 7), ZN_OK);
   zn_udp_set_recv_cb(s7, client_cb, &g7);
   ZT_EQ(zn_udp_open(s.st, &s9), ZN_OK);
-  ZT_EQ(zn_udp_bind(s9, IP_B, 9), ZN_OK);
+  ZT_EQ(zn_udp_bind(s9, TH_IP(IP_B), 9), ZN_OK);
   zn_udp_set_recv_cb(s9, client_cb, &g9);
   for (int i = 0; i < 3; i++) {
     udp_in(s.st, 1000, 7);
@@ -376,14 +377,14 @@ ZT_TEST(test_lookup_after_close_and_rebind) {
   /* Another socket on the port (the same slot) gets what follows. */
   ZT_EQ(zn_udp_open(s.st, &n7), ZN_OK);
   ZT_CHECK(n7 == s7);
-  ZT_EQ(zn_udp_bind(n7, IP_B, 7), ZN_OK);
+  ZT_EQ(zn_udp_bind(n7, TH_IP(IP_B), 7), ZN_OK);
   zn_udp_set_recv_cb(n7, client_cb, &gn);
   udp_in(s.st, 1000, 7);
   ZT_EQ(gn.n, 1);
   ZT_EQ(g7.n, 7);
   /* Connected to another peer port: the sender's datagrams are no
    * longer its own. */
-  ZT_EQ(zn_udp_connect(n7, IP_A, 1001), ZN_OK);
+  ZT_EQ(zn_udp_connect(n7, TH_IP(IP_A), 1001), ZN_OK);
   udp_in(s.st, 1000, 7);
   ZT_EQ(gn.n, 1);
   ZT_EQU(zn_stat(s.st, ZN_STAT_udp_drop_noport), 2);

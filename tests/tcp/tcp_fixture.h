@@ -314,7 +314,7 @@ static inline void fx_init(struct fx *f, const struct zn_config *cfg) {
 
 /* The connection as the stack has it, by 4-tuple (NULL: none). */
 static inline struct zn_tcp_conn *fx_conn(const struct fx *f) {
-  return zn__tcp_lookup(f->st, FX_OUR_IP, f->lport, FX_PEER_IP, f->pport);
+  return zn__tcp_lookup(f->st, TH_IP(FX_OUR_IP), f->lport, TH_IP(FX_PEER_IP), f->pport);
 }
 
 static inline enum zn_tcp_state fx_state(const struct fx *f) {
@@ -657,7 +657,7 @@ static inline bool fx_rx_ok(const struct fx *f, size_t n) {
 static inline void fx_listen(struct fx *f, uint32_t backlog) {
   f->lport = FX_SRV_PORT;
   f->in_api++;
-  ZT_EQ(zn_tcp_listen(f->st, 0, FX_SRV_PORT, backlog, &fx_cbs, f, &f->l),
+  ZT_EQ(zn_tcp_listen(f->st, NULL, FX_SRV_PORT, backlog, &fx_cbs, f, &f->l),
         ZN_OK);
   f->in_api--;
   fx_new_handle(f, f->l);
@@ -723,7 +723,7 @@ static inline uint16_t fx_syn_win(const struct fx *f) {
 /* CLOSED -> SYN_SENT: connect; the SYN goes out. */
 static inline void fx_syn_sent(struct fx *f) {
   f->in_api++;
-  ZT_EQ(zn_tcp_connect(f->st, FX_PEER_IP, FX_SRV_PORT, &fx_cbs, f, &f->c),
+  ZT_EQ(zn_tcp_connect(f->st, TH_IP(FX_PEER_IP), FX_SRV_PORT, &fx_cbs, f, &f->c),
         ZN_OK);
   f->in_api--;
   fx_new_handle(f, f->c);

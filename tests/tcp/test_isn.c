@@ -12,7 +12,7 @@ static const uint8_t key_b[16] = {0x9e, 0x37, 0x79, 0xb9, 0x7f, 0x4a,
                                   0x5c, 0xed, 0xc8, 0x34};
 
 static const struct zn__tcp_4tuple tup = {
-    .laddr = ZN_IPV4(10, 0, 0, 1), .raddr = ZN_IPV4(192, 0, 2, 7),
+    .laddr = {ZN_AF_INET, {10, 0, 0, 1}}, .raddr = {ZN_AF_INET, {192, 0, 2, 7}},
     .lport = 80, .rport = 49152};
 
 /* Deterministic test randomness (xorshift64*). */
@@ -25,7 +25,8 @@ static uint32_t rnd32(void) {
 }
 
 static struct zn__tcp_4tuple rnd_tuple(void) {
-  struct zn__tcp_4tuple t = {.laddr = rnd32(), .raddr = rnd32(),
+  struct zn__tcp_4tuple t = {.laddr = zn_ip_from_v4(rnd32()),
+                             .raddr = zn_ip_from_v4(rnd32()),
                              .lport = (uint16_t)rnd32(),
                              .rport = (uint16_t)rnd32()};
   return t;
@@ -41,9 +42,9 @@ static int popcount32(uint32_t x) {
 /* Flip bit `bit` (0..95) of the tuple's address/port fields. */
 static struct zn__tcp_4tuple flip_tuple(struct zn__tcp_4tuple t, unsigned bit) {
   if (bit < 32)
-    t.laddr ^= 1u << bit;
+    t.laddr.bytes[bit / 8] ^= (uint8_t)(1u << (bit % 8));
   else if (bit < 64)
-    t.raddr ^= 1u << (bit - 32);
+    t.raddr.bytes[(bit - 32) / 8] ^= (uint8_t)(1u << (bit % 8));
   else if (bit < 80)
     t.lport = (uint16_t)(t.lport ^ (1u << (bit - 64)));
   else

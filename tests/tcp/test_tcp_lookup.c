@@ -15,9 +15,9 @@ static struct zn_tcp_conn *put(struct zn_stack *st, uint32_t la, uint16_t lp,
   struct zn_tcp_conn *c = zn__tcp_alloc(st);
   if (!c)
     return NULL;
-  c->laddr = la;
+  c->laddr = zn_ip_from_v4(la);
   c->lport = lp;
-  c->raddr = ra;
+  c->raddr = zn_ip_from_v4(ra);
   c->rport = rp;
   c->state = (uint8_t)state;
   zn__tcp_hash_in(c);
@@ -50,24 +50,24 @@ ZT_TEST(test_lookup_cache_whole_tuple) {
   ZT_REQUIRE(st);
   struct zn_tcp_conn *a = put(st, LA, 80, RA, 4000, ZN_TCP_ESTABLISHED);
   ZT_REQUIRE(a);
-  ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA, 4000) == a);
+  ZT_CHECK(zn__tcp_lookup(st, TH_IP(LA), 80, TH_IP(RA), 4000) == a);
   ZT_CHECK(st->tcp.last == a);
   /* A 4-tuple one field away is another connection (none here). */
-  ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA, 4001) == NULL);
-  ZT_CHECK(zn__tcp_lookup(st, LA, 81, RA, 4000) == NULL);
-  ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA + 1, 4000) == NULL);
-  ZT_CHECK(zn__tcp_lookup(st, LA + 1, 80, RA, 4000) == NULL);
+  ZT_CHECK(zn__tcp_lookup(st, TH_IP(LA), 80, TH_IP(RA), 4001) == NULL);
+  ZT_CHECK(zn__tcp_lookup(st, TH_IP(LA), 81, TH_IP(RA), 4000) == NULL);
+  ZT_CHECK(zn__tcp_lookup(st, TH_IP(LA), 80, TH_IP(RA + 1), 4000) == NULL);
+  ZT_CHECK(zn__tcp_lookup(st, TH_IP(LA + 1), 80, TH_IP(RA), 4000) == NULL);
   /* Ports swapped: not the same connection either. */
-  ZT_CHECK(zn__tcp_lookup(st, LA, 4000, RA, 80) == NULL);
+  ZT_CHECK(zn__tcp_lookup(st, TH_IP(LA), 4000, TH_IP(RA), 80) == NULL);
   /* Two connections one field apart, looked up in turn. */
   struct zn_tcp_conn *b = put(st, LA, 80, RA, 4001, ZN_TCP_ESTABLISHED);
   struct zn_tcp_conn *c = put(st, LA, 80, RA + 1, 4000, ZN_TCP_ESTABLISHED);
   ZT_REQUIRE(b && c);
   for (int i = 0; i < 4; i++) {
-    ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA, 4000) == a);
-    ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA, 4001) == b);
-    ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA, 4001) == b);
-    ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA + 1, 4000) == c);
+    ZT_CHECK(zn__tcp_lookup(st, TH_IP(LA), 80, TH_IP(RA), 4000) == a);
+    ZT_CHECK(zn__tcp_lookup(st, TH_IP(LA), 80, TH_IP(RA), 4001) == b);
+    ZT_CHECK(zn__tcp_lookup(st, TH_IP(LA), 80, TH_IP(RA), 4001) == b);
+    ZT_CHECK(zn__tcp_lookup(st, TH_IP(LA), 80, TH_IP(RA + 1), 4000) == c);
   }
   drop(a);
   drop(b);
@@ -82,27 +82,27 @@ ZT_TEST(test_lookup_cache_removed_and_reused) {
   ZT_REQUIRE(st);
   struct zn_tcp_conn *a = put(st, LA, 80, RA, 4000, ZN_TCP_ESTABLISHED);
   ZT_REQUIRE(a);
-  ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA, 4000) == a);
+  ZT_CHECK(zn__tcp_lookup(st, TH_IP(LA), 80, TH_IP(RA), 4000) == a);
   /* Out of the table (as a connection the app still holds after a
    * reset: the slot and its 4-tuple stay): not found any more. */
   zn__tcp_hash_out(a);
   ZT_CHECK(st->tcp.last != a);
   ZT_CHECK(!chained(st, a));
   ZT_EQ(a->lport, 80);
-  ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA, 4000) == NULL);
+  ZT_CHECK(zn__tcp_lookup(st, TH_IP(LA), 80, TH_IP(RA), 4000) == NULL);
   /* A new connection on the same 4-tuple in another slot. */
   struct zn_tcp_conn *n = put(st, LA, 80, RA, 4000, ZN_TCP_SYN_RECEIVED);
   ZT_REQUIRE(n && n != a);
-  ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA, 4000) == n);
+  ZT_CHECK(zn__tcp_lookup(st, TH_IP(LA), 80, TH_IP(RA), 4000) == n);
   /* A newer entry with the 4-tuple of the cached one goes ahead of it in
    * its chain, and lookup has always found the newest: still so. */
   struct zn_tcp_conn *m = put(st, LA, 80, RA, 4000, ZN_TCP_SYN_RECEIVED);
   ZT_REQUIRE(m);
-  ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA, 4000) == m);
+  ZT_CHECK(zn__tcp_lookup(st, TH_IP(LA), 80, TH_IP(RA), 4000) == m);
   drop(m);
-  ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA, 4000) == n);
+  ZT_CHECK(zn__tcp_lookup(st, TH_IP(LA), 80, TH_IP(RA), 4000) == n);
   drop(n);
-  ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA, 4000) == NULL);
+  ZT_CHECK(zn__tcp_lookup(st, TH_IP(LA), 80, TH_IP(RA), 4000) == NULL);
   a->state = ZN_TCP_CLOSED;
   /* Hashed out twice, or never hashed in: harmless, as before. */
   zn__tcp_hash_out(a);
@@ -122,17 +122,17 @@ ZT_TEST(test_hash_out_by_kept_hash) {
   ZT_REQUIRE(l && c);
   ZT_EQ(l->hashed, ZN__TCP_HASHED_LISTEN);
   ZT_EQ(c->hashed, ZN__TCP_HASHED_CONN);
-  ZT_CHECK(zn__tcp_lookup_listener(st, LA, 80) == l);
-  ZT_CHECK(zn__tcp_lookup_listener(st, LA, 81) == NULL);
-  ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA, 4000) == c);
+  ZT_CHECK(zn__tcp_lookup_listener(st, TH_IP(LA), 80) == l);
+  ZT_CHECK(zn__tcp_lookup_listener(st, TH_IP(LA), 81) == NULL);
+  ZT_CHECK(zn__tcp_lookup(st, TH_IP(LA), 80, TH_IP(RA), 4000) == c);
   l->state = ZN_TCP_CLOSED;
   c->state = ZN_TCP_LISTEN; /* as if: hash_out must not go by the state */
   zn__tcp_hash_out(l);
   zn__tcp_hash_out(c);
   ZT_CHECK(!chained(st, l));
   ZT_CHECK(!chained(st, c));
-  ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA, 4000) == NULL);
-  ZT_CHECK(zn__tcp_lookup_listener(st, LA, 80) == NULL);
+  ZT_CHECK(zn__tcp_lookup(st, TH_IP(LA), 80, TH_IP(RA), 4000) == NULL);
+  ZT_CHECK(zn__tcp_lookup_listener(st, TH_IP(LA), 80) == NULL);
   c->state = ZN_TCP_CLOSED;
   /* Many connections in and out: every chain stays consistent. */
   struct zn_tcp_conn *k[32];
@@ -145,7 +145,7 @@ ZT_TEST(test_hash_out_by_kept_hash) {
     for (int i = 0; i < 32; i += 2)
       drop(k[i]);
     for (int i = 0; i < 32; i++)
-      ZT_CHECK(zn__tcp_lookup(st, LA, (uint16_t)(1000 + i), RA,
+      ZT_CHECK(zn__tcp_lookup(st, TH_IP(LA), (uint16_t)(1000 + i), TH_IP(RA),
                               (uint16_t)(5000 + round)) ==
                (i % 2 ? k[i] : NULL));
     for (int i = 1; i < 32; i += 2)
@@ -171,8 +171,8 @@ static uint32_t want_hash(const struct zn_tcp_conn *c) {
   if (c->state == ZN_TCP_LISTEN)
     return zn__hash32(c->st, c->lport, 0x6c697374u); /* tcp.c's salt */
   uint8_t in[12];
-  zn_wr32(in, c->laddr);
-  zn_wr32(in + 4, c->raddr);
+  zn_wr32(in, zn_ip_v4(&c->laddr));
+  zn_wr32(in + 4, zn_ip_v4(&c->raddr));
   zn_wr16(in + 8, c->lport);
   zn_wr16(in + 10, c->rport);
   return (uint32_t)zn_siphash13(c->st->hash_key, in, sizeof(in));
@@ -186,10 +186,10 @@ ZT_TEST(test_kept_hash_is_keyed_hash) {
   struct zn_tcp_conn *k[8];
   int n = 0;
   k[n++] = put(st, 0, 80, 0, 0, ZN_TCP_LISTEN);
-  ZT_CHECK(zn__tcp_lookup_listener(st, LA, 22) == NULL);
+  ZT_CHECK(zn__tcp_lookup_listener(st, TH_IP(LA), 22) == NULL);
   k[n++] = put(st, LA, 81, 0, 0, ZN_TCP_LISTEN);
   k[n++] = put(st, LA, 80, RA, 4000, ZN_TCP_ESTABLISHED);
-  ZT_CHECK(zn__tcp_lookup(st, LA, 80, RA + 7, 4000) == NULL);
+  ZT_CHECK(zn__tcp_lookup(st, TH_IP(LA), 80, TH_IP(RA + 7), 4000) == NULL);
   k[n++] = put(st, LA, 80, RA + 1, 4000, ZN_TCP_ESTABLISHED);
   k[n++] = put(st, LA, 80, RA + 1, 4001, ZN_TCP_ESTABLISHED);
   k[n++] = put(st, LA + 1, 80, RA + 1, 4001, ZN_TCP_ESTABLISHED);

@@ -49,10 +49,10 @@ ZT_TEST(test_idle_connections_no_timer_work) {
   zn_stack_poll(p.a, 0);
   zn_stack_poll(p.b, 0);
   struct zn_tcp_conn *l;
-  ZT_EQ(zn_tcp_listen(p.b, 0, 80, N, &srv, NULL, &l), ZN_OK);
+  ZT_EQ(zn_tcp_listen(p.b, NULL, 80, N, &srv, NULL, &l), ZN_OK);
   static struct zn_tcp_conn *c[N];
   for (int i = 0; i < N; i++) {
-    ZT_EQ(zn_tcp_connect(p.a, IP_B, 80, &cli, NULL, &c[i]), ZN_OK);
+    ZT_EQ(zn_tcp_connect(p.a, TH_IP(IP_B), 80, &cli, NULL, &c[i]), ZN_OK);
     if (i % 100 == 99)
       th_pair_run(&p, ZN_MS(5));
   }
@@ -61,7 +61,7 @@ ZT_TEST(test_idle_connections_no_timer_work) {
   ZT_EQ(accepted, N);
   /* Both tables are full now: the next connection is refused at once. */
   struct zn_tcp_conn *y;
-  ZT_EQ(zn_tcp_connect(p.a, IP_B, 80, &cli, NULL, &y), ZN_ENOMEM);
+  ZT_EQ(zn_tcp_connect(p.a, TH_IP(IP_B), 80, &cli, NULL, &y), ZN_ENOMEM);
   ZT_EQU(zn_stat(p.a, ZN_STAT_tcp_table_full), 1);
   /* Idle: no TCP timer is armed for any of them; the only timer left on
    * each stack is the ARP entry of the other, aging. */
@@ -214,10 +214,10 @@ ZT_TEST(test_many_echo_small_pool) {
   zn_stack_poll(p.a, 0);
   zn_stack_poll(p.b, 0);
   struct zn_tcp_conn *l;
-  ZT_EQ(zn_tcp_listen(p.b, 0, 7, NE, &echo_l, NULL, &l), ZN_OK);
+  ZT_EQ(zn_tcp_listen(p.b, NULL, 7, NE, &echo_l, NULL, &l), ZN_OK);
   for (int i = 0; i < NE; i++) {
     ecl[i].seed = (unsigned)i;
-    ZT_EQ(zn_tcp_connect(p.a, IP_B, 7, &ecli_cbs, &ecl[i], &ecl[i].c), ZN_OK);
+    ZT_EQ(zn_tcp_connect(p.a, TH_IP(IP_B), 7, &ecli_cbs, &ecl[i], &ecl[i].c), ZN_OK);
     if (i % 50 == 49)
       th_pair_run(&p, ZN_MS(2));
   }
@@ -274,9 +274,9 @@ ZT_TEST(test_many_idle_keep_windows_open) {
   struct th_pair p;
   th_pair_init(&p, &ca, &cb);
   struct zn_tcp_conn *l, *idle[NIDLE], *c;
-  ZT_EQ(zn_tcp_listen(p.b, 0, 7, NIDLE + 1, &echo_l, NULL, &l), ZN_OK);
+  ZT_EQ(zn_tcp_listen(p.b, NULL, 7, NIDLE + 1, &echo_l, NULL, &l), ZN_OK);
   for (int i = 0; i < NIDLE; i++)
-    ZT_EQ(zn_tcp_connect(p.a, IP_B, 7, NULL, NULL, &idle[i]), ZN_OK);
+    ZT_EQ(zn_tcp_connect(p.a, TH_IP(IP_B), 7, NULL, NULL, &idle[i]), ZN_OK);
   th_pair_run(&p, ZN_SEC(4)); /* (SYNs beyond ARP's queue go again at 1 s) */
   uint64_t limit = (uint64_t)p.b->tcp.mem_limit * 1448u;
   ZT_CHECK(p.b->tcp.promised > limit); /* more than the bound holds */
@@ -287,7 +287,7 @@ ZT_TEST(test_many_idle_keep_windows_open) {
     ZT_CHECK(ti.snd_wnd >= 4 * 1448);
   }
   /* The next one: a window worth several segments, and its data echoed. */
-  ZT_EQ(zn_tcp_connect(p.a, IP_B, 7, NULL, NULL, &c), ZN_OK);
+  ZT_EQ(zn_tcp_connect(p.a, TH_IP(IP_B), 7, NULL, NULL, &c), ZN_OK);
   th_pair_run(&p, ZN_MS(10));
   zn_tcp_get_info(c, &ti);
   ZT_EQ(ti.state, ZN_TCP_ESTABLISHED);

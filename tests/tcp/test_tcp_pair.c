@@ -114,8 +114,8 @@ ZT_TEST(test_handshake_echo_close) {
   a.cli_buf = malloc(a.cap);
   a.echo = true;
   a.srv_close_on_eof = true;
-  ZT_EQ(zn_tcp_listen(p.b, 0, 7, 0, &srv_cbs, &a, &a.listener), ZN_OK);
-  ZT_EQ(zn_tcp_connect(p.a, IP_B, 7, &cli_cbs, &a, &a.client), ZN_OK);
+  ZT_EQ(zn_tcp_listen(p.b, NULL, 7, 0, &srv_cbs, &a, &a.listener), ZN_OK);
+  ZT_EQ(zn_tcp_connect(p.a, TH_IP(IP_B), 7, &cli_cbs, &a, &a.client), ZN_OK);
   th_pair_run(&p, ZN_MS(50));
   ZT_EQ(a.connected, 1);
   ZT_EQ(a.accepted, 1);
@@ -200,8 +200,8 @@ static void bulk_run(const struct run *r, bool verbose) {
   a.srv_close_on_eof = r->back == 0;
   uint8_t *up = pattern(r->n, (unsigned)r->seed);
   uint8_t *down = pattern(r->back + 1, (unsigned)r->seed + 99);
-  zn_tcp_listen(p.b, 0, 9, 0, &srv_cbs, &a, &a.listener);
-  zn_tcp_connect(p.a, IP_B, 9, &cli_cbs, &a, &a.client);
+  zn_tcp_listen(p.b, NULL, 9, 0, &srv_cbs, &a, &a.listener);
+  zn_tcp_connect(p.a, TH_IP(IP_B), 9, &cli_cbs, &a, &a.client);
   size_t sent = 0, bsent = 0;
   bool srv_closed = false, cli_closed = false;
   uint64_t start = p.now;
@@ -304,8 +304,8 @@ ZT_TEST(test_cwnd_bounded_by_use) {
   struct app a;
   memset(&a, 0, sizeof(a));
   a.cap = 0; /* count only */
-  ZT_EQ(zn_tcp_listen(p.b, 0, 9, 0, &srv_cbs, &a, &a.listener), ZN_OK);
-  ZT_EQ(zn_tcp_connect(p.a, IP_B, 9, &cli_cbs, &a, &a.client), ZN_OK);
+  ZT_EQ(zn_tcp_listen(p.b, NULL, 9, 0, &srv_cbs, &a, &a.listener), ZN_OK);
+  ZT_EQ(zn_tcp_connect(p.a, TH_IP(IP_B), 9, &cli_cbs, &a, &a.client), ZN_OK);
   th_pair_run(&p, ZN_MS(10));
   ZT_REQUIRE(a.connected == 1);
   static uint8_t chunk[16384];
@@ -345,14 +345,14 @@ ZT_TEST(test_udp_offload) {
   struct zn_udp_sock *sa, *sb;
   ZT_EQ(zn_udp_open(p.a, &sa), ZN_OK);
   ZT_EQ(zn_udp_open(p.b, &sb), ZN_OK);
-  ZT_EQ(zn_udp_bind(sb, 0, 53), ZN_OK);
+  ZT_EQ(zn_udp_bind(sb, NULL, 53), ZN_OK);
   static uint8_t big[3000];
   for (size_t i = 0; i < sizeof(big); i++)
     big[i] = (uint8_t)(i * 7 + 1);
   th_pair_run(&p, ZN_MS(10));
-  ZT_EQ(zn_udp_sendto(sa, IP_B, 53, "offloaded", 9), ZN_OK);
+  ZT_EQ(zn_udp_sendto(sa, TH_IP(IP_B), 53, "offloaded", 9), ZN_OK);
   th_pair_run(&p, ZN_MS(10)); /* ARP resolved, datagram through */
-  ZT_EQ(zn_udp_sendto(sa, IP_B, 53, big, sizeof(big)), ZN_OK);
+  ZT_EQ(zn_udp_sendto(sa, TH_IP(IP_B), 53, big, sizeof(big)), ZN_OK);
   th_pair_run(&p, ZN_MS(10));
   struct zn_buf *b = NULL;
   ZT_EQ(zn_udp_recv(sb, &b, NULL, NULL), ZN_OK);
@@ -457,8 +457,8 @@ ZT_TEST(test_write_ref_and_peek) {
   static const struct zn_tcp_callbacks scb = {.on_accept = peek_accept,
                                               .on_readable = peek_readable};
   struct zn_tcp_conn *l, *c;
-  ZT_EQ(zn_tcp_listen(p.b, 0, 5001, 0, &scb, NULL, &l), ZN_OK);
-  ZT_EQ(zn_tcp_connect(p.a, IP_B, 5001, NULL, NULL, &c), ZN_OK);
+  ZT_EQ(zn_tcp_listen(p.b, NULL, 5001, 0, &scb, NULL, &l), ZN_OK);
+  ZT_EQ(zn_tcp_connect(p.a, TH_IP(IP_B), 5001, NULL, NULL, &c), ZN_OK);
   /* References queued before the connection is up are sent once it is. */
   ZT_EQ(zn_tcp_write_ref(c, data, N / 2, release_fn, (void *)1), ZN_OK);
   ZT_EQ(zn_tcp_write_ref(c, data + N / 2, N - N / 2, release_fn, (void *)10), ZN_OK);
