@@ -235,6 +235,15 @@ ZT_TEST(test_ip_cidr_and_endpoint) {
   }
 }
 
+/* zn_ip_len: the bytes a hash or a wire format takes of each family. */
+ZT_TEST(test_ip_len_by_family) {
+  struct zn_ip none = {0}, v4 = zn_ip_from_v4(0x0a000001u), v6;
+  ZT_REQUIRE(zn_ip_parse("2001:db8::1", &v6) == ZN_OK);
+  ZT_EQ(zn_ip_len(&none), 0);
+  ZT_EQ(zn_ip_len(&v4), 4);
+  ZT_EQ(zn_ip_len(&v6), 16);
+}
+
 int main(void) {
   ZT_RUN(test_ipv6_parse_and_format);
   ZT_RUN(test_ipv6_parse_refuses);
@@ -244,5 +253,6 @@ int main(void) {
   ZT_RUN(test_ipv4_cidr);
   ZT_RUN(test_format);
   ZT_RUN(test_mac_parse);
+  ZT_RUN(test_ip_len_by_family);
   return zt_done();
 }

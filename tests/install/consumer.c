@@ -5,8 +5,10 @@
  * tree, builds it both ways against a staged `meson install --destdir`,
  * and runs it.
  *
- * Two stacks joined by memlink; A pings B three times on a virtual clock.
- * Checks every reply (source, id, sequence, data), the counters on both
+ * Two stacks joined by memlink; A pings B three times on a virtual clock,
+ * then sends B a UDP datagram to an address given as text (struct zn_ip).
+ * Checks every reply (source, id, sequence, data), the datagram's sender
+ * and payload, the counters on both
  * sides, that nothing was dropped, and that every buffer comes back.
  * Prints TAP; exits 0 if every check passed.
  */
@@ -36,6 +38,21 @@ struct pinger {
   int replies, bad;
   uint8_t data[DATA_LEN];
 };
+
+struct udp_got {
+  struct zn_ip from;
+  size_t len;
+  int n;
+};
+
+static void on_dgram(struct zn_udp_sock *s, void *arg,
+                     const struct zn_udp_dgram *d) {
+  struct udp_got *g = arg;
+  (void)s;
+  g->from = d->src;
+  g->len = d->len;
+  g->n++;
+}
 
 static void on_reply(struct zn_stack *st, void *arg,
                      const struct zn_icmp_echo *r) {
@@ -113,6 +130,33 @@ int main(void) {
   check(sent == PINGS, "every echo request sent");
   check(p.replies == PINGS && p.bad == 0,
         "every reply came back, in order, with the data sent");
+
+  /* UDP to B's port 7, bound to any address of both families. */
+  struct udp_got got = {.n = 0};
+  struct zn_udp_sock *us = NULL, *ua = NULL;
+  struct zn_ip peer, self;
+  int urc = zn_ip_parse("10.0.0.2", &peer);
+  if (urc == ZN_OK)
+    urc = zn_ip_parse("10.0.0.1", &self);
+  if (urc == ZN_OK)
+    urc = zn_udp_open(b, &us);
+  if (urc == ZN_OK)
+    urc = zn_udp_bind(us, NULL, 7);
+  if (urc == ZN_OK) {
+    zn_udp_set_recv_cb(us, on_dgram, &got);
+    urc = zn_udp_open(a, &ua);
+  }
+  if (urc == ZN_OK)
+    urc = zn_udp_sendto(ua, &peer, 7, "hello", 5);
+  for (int ms = 0; ms < 10; ms++, now += ZN_MS(1)) {
+    zn_stack_poll(a, now);
+    zn_stack_poll(b, now);
+  }
+  check(urc == ZN_OK && got.n == 1 && got.len == 5 &&
+            zn_ip_eq(&got.from, &self),
+        "a UDP datagram to a parsed address arrived from A");
+  zn_udp_close(ua);
+  zn_udp_close(us);
 
   struct zn_stats sa, sb;
   zn_stats_get(a, &sa);

@@ -1,4 +1,6 @@
 /* RFC 6528 ISNs and SYN cookies (src/tcp/tcp_isn.c). */
+#include <string.h>
+
 #include "zt.h"
 #include "znet.h"
 #include "znet/hash.h"
@@ -437,8 +439,65 @@ ZT_TEST(test_cookie_differs) {
   ZT_CHECK(mean > 14.5 && mean < 17.5);
 }
 
+/* ---- IPv6: the same hashes over the full 16-byte addresses ---- */
+
+static const struct zn__tcp_4tuple tup6 = {
+    .laddr = {ZN_AF_INET6, {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                            0, 0, 1}},
+    .raddr = {ZN_AF_INET6, {0x20, 0x01, 0x0d, 0xb8, 0xaa, 0, 0, 0, 0, 0, 0,
+                            0, 0, 0, 0, 7}},
+    .lport = 80,
+    .rport = 0xc000};
+
+/* Pins the IPv6 serialization: domain, laddr (16), lport, raddr (16),
+ * rport. */
+ZT_TEST(test_isn_layout_ipv6) {
+  uint8_t bytes[37] = {0x00};
+  memcpy(bytes + 1, tup6.laddr.bytes, 16);
+  bytes[17] = 0x00;
+  bytes[18] = 80;
+  memcpy(bytes + 19, tup6.raddr.bytes, 16);
+  bytes[35] = 0xc0;
+  bytes[36] = 0x00;
+  uint32_t f = (uint32_t)zn_siphash24(key_a, bytes, sizeof(bytes));
+  ZT_EQU(zn__tcp_isn(key_a, &tup6, 0), f);
+}
+
+/* Every bit of both IPv6 addresses reaches the ISN and the cookie, and an
+ * IPv6 tuple whose addresses start with an IPv4 tuple's bytes is another
+ * tuple. */
+ZT_TEST(test_isn_and_cookie_key_on_ipv6_bytes) {
+  uint64_t now = ZN_SEC(1000);
+  struct zn__syncookie_opts in = mkopts(1440, 7, true, false);
+  uint32_t isn = zn__tcp_isn(key_a, &tup6, now);
+  uint32_t ck = zn__syncookie_make(key_a, &tup6, 1, &in, T0, 0, NULL);
+  int isn_same = 0, ck_same = 0;
+  for (unsigned bit = 0; bit < 256; bit++) {
+    struct zn__tcp_4tuple u = tup6;
+    struct zn_ip *a = bit < 128 ? &u.laddr : &u.raddr;
+    a->bytes[(bit % 128) / 8] ^= (uint8_t)(1u << (bit % 8));
+    isn_same += zn__tcp_isn(key_a, &u, now) == isn;
+    ck_same += zn__syncookie_make(key_a, &u, 1, &in, T0, 0, NULL) == ck;
+    struct zn__syncookie_opts out;
+    ZT_CHECK(!zn__syncookie_check(key_a, &u, ck, 1, false, 0, T0, &out));
+  }
+  ZT_EQ(isn_same, 0);
+  ZT_EQ(ck_same, 0);
+  struct zn__syncookie_opts out;
+  ZT_CHECK(zn__syncookie_check(key_a, &tup6, ck, 1, false, 0, T0, &out));
+  struct zn__tcp_4tuple v4 = tup6;
+  v4.laddr.family = v4.raddr.family = ZN_AF_INET;
+  memset(v4.laddr.bytes + 4, 0, 12);
+  memset(v4.raddr.bytes + 4, 0, 12);
+  struct zn__tcp_4tuple v6 = v4;
+  v6.laddr.family = v6.raddr.family = ZN_AF_INET6;
+  ZT_CHECK(zn__tcp_isn(key_a, &v4, now) != zn__tcp_isn(key_a, &v6, now));
+}
+
 int main(void) {
   ZT_RUN(test_isn_layout);
+  ZT_RUN(test_isn_layout_ipv6);
+  ZT_RUN(test_isn_and_cookie_key_on_ipv6_bytes);
   ZT_RUN(test_isn_keys_and_tuples);
   ZT_RUN(test_isn_swap_local_remote);
   ZT_RUN(test_isn_clock);

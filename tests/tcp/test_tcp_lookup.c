@@ -295,11 +295,134 @@ ZT_TEST(test_slot_reused_same_tuple) {
   fx_free(&f);
 }
 
+/* ---- family: the tables key on the whole struct zn_ip ---- */
+
+static struct zn_tcp_conn *put_ip(struct zn_stack *st, const struct zn_ip *la,
+                                  uint16_t lp, const struct zn_ip *ra,
+                                  uint16_t rp, int state) {
+  struct zn_tcp_conn *c = zn__tcp_alloc(st);
+  if (!c)
+    return NULL;
+  c->laddr = *la;
+  c->lport = lp;
+  c->raddr = *ra;
+  c->rport = rp;
+  c->state = (uint8_t)state;
+  zn__tcp_hash_in(c);
+  return c;
+}
+
+/* An IPv6 address whose first four bytes are the IPv4 address a. */
+static struct zn_ip v6_like(uint32_t a) {
+  struct zn_ip ip = zn_ip_from_v4(a);
+  ip.family = ZN_AF_INET6;
+  return ip;
+}
+
+/* The IPv4-mapped IPv6 form of a. */
+static struct zn_ip mapped(uint32_t a) {
+  struct zn_ip ip = {ZN_AF_INET6, {0}};
+  ip.bytes[10] = ip.bytes[11] = 0xff;
+  zn_wr32(ip.bytes + 12, a);
+  return ip;
+}
+
+/* IPv4 and IPv6 4-tuples with the same leading bytes, an IPv4 one and its
+ * IPv4-mapped form, and IPv6 ones that differ in the last byte only, are
+ * different connections, each filed under the keyed hash of its own
+ * family's bytes. */
+ZT_TEST(test_lookup_keys_on_family) {
+  struct zn_config cfg;
+  fx_config(&cfg);
+  struct zn_stack *st = th_stack_new(&cfg);
+  ZT_REQUIRE(st);
+  struct zn_ip la6 = v6_like(LA), ra6 = v6_like(RA), ra6b = ra6;
+  struct zn_ip la_m = mapped(LA), ra_m = mapped(RA);
+  ra6b.bytes[15] ^= 1;
+  struct zn_tcp_conn *a = put(st, LA, 80, RA, 4000, ZN_TCP_ESTABLISHED);
+  struct zn_tcp_conn *b = put_ip(st, &la6, 80, &ra6, 4000, ZN_TCP_ESTABLISHED);
+  struct zn_tcp_conn *c = put_ip(st, &la6, 80, &ra6b, 4000, ZN_TCP_ESTABLISHED);
+  ZT_REQUIRE(a && b && c);
+  for (int round = 0; round < 2; round++) {
+    ZT_CHECK(zn__tcp_lookup(st, TH_IP(LA), 80, TH_IP(RA), 4000) == a);
+    ZT_CHECK(zn__tcp_lookup(st, &la6, 80, &ra6, 4000) == b);
+    ZT_CHECK(zn__tcp_lookup(st, &la6, 80, &ra6b, 4000) == c);
+    ZT_CHECK(zn__tcp_lookup(st, &la_m, 80, &ra_m, 4000) == NULL);
+  }
+  uint8_t in[36];
+  memcpy(in, la6.bytes, 16);
+  memcpy(in + 16, ra6.bytes, 16);
+  zn_wr16(in + 32, 80);
+  zn_wr16(in + 34, 4000);
+  ZT_EQU(b->hash, (uint32_t)zn_siphash13(st->hash_key, in, sizeof(in)));
+  ZT_EQU(a->hash, want_hash(a));
+  ZT_CHECK(b->hash != c->hash);
+  drop(a);
+  drop(b);
+  drop(c);
+  th_stack_free(st);
+}
+
+/* A listener bound to an IPv6 address takes no IPv4 segment, one bound to
+ * 0.0.0.0 no IPv6 segment, one bound to no family both; the most
+ * specific wins. */
+ZT_TEST(test_listener_lookup_by_family) {
+  struct zn_config cfg;
+  fx_config(&cfg);
+  struct zn_stack *st = th_stack_new(&cfg);
+  ZT_REQUIRE(st);
+  struct zn_ip la6 = v6_like(LA), none = {0};
+  struct zn_tcp_conn *l6 = put_ip(st, &la6, 22, &none, 0, ZN_TCP_LISTEN);
+  struct zn_tcp_conn *l4 = put(st, 0, 23, 0, 0, ZN_TCP_LISTEN);
+  struct zn_tcp_conn *lb = put_ip(st, &none, 24, &none, 0, ZN_TCP_LISTEN);
+  struct zn_tcp_conn *lb2 = put_ip(st, &none, 23, &none, 0, ZN_TCP_LISTEN);
+  struct zn_tcp_conn *lx = put(st, LA, 23, 0, 0, ZN_TCP_LISTEN);
+  ZT_REQUIRE(l6 && l4 && lb && lb2 && lx);
+  ZT_CHECK(zn__tcp_lookup_listener(st, TH_IP(LA), 22) == NULL);
+  ZT_CHECK(zn__tcp_lookup_listener(st, &la6, 22) == l6);
+  ZT_CHECK(zn__tcp_lookup_listener(st, TH_IP(LA), 24) == lb);
+  ZT_CHECK(zn__tcp_lookup_listener(st, &la6, 24) == lb);
+  /* Port 23: LA itself, then 0.0.0.0 for other IPv4 addresses, then the
+   * both-families one for IPv6. */
+  ZT_CHECK(zn__tcp_lookup_listener(st, TH_IP(LA), 23) == lx);
+  ZT_CHECK(zn__tcp_lookup_listener(st, TH_IP(LA + 1), 23) == l4);
+  ZT_CHECK(zn__tcp_lookup_listener(st, &la6, 23) == lb2);
+  drop(l6);
+  drop(l4);
+  drop(lb);
+  drop(lb2);
+  drop(lx);
+  th_stack_free(st);
+}
+
+/* zn__inet_hash: IPv4 as zn__hash32 always was; IPv6 over all 16 bytes. */
+ZT_TEST(test_inet_hash_keys_on_family_bytes) {
+  struct zn_config cfg;
+  fx_config(&cfg);
+  struct zn_stack *st = th_stack_new(&cfg);
+  ZT_REQUIRE(st);
+  struct zn_ip a4 = zn_ip_from_v4(RA), a6 = v6_like(RA);
+  ZT_EQU(zn__inet_hash(st, &a4, 443), zn__hash32(st, RA, 443));
+  uint32_t h6 = zn__inet_hash(st, &a6, 443);
+  ZT_CHECK(h6 != zn__inet_hash(st, &a4, 443));
+  int same = 0;
+  for (unsigned bit = 0; bit < 128; bit++) {
+    struct zn_ip b = a6;
+    b.bytes[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    same += zn__inet_hash(st, &b, 443) == h6;
+  }
+  ZT_EQ(same, 0);
+  th_stack_free(st);
+}
+
 int main(void) {
   ZT_RUN(test_lookup_cache_whole_tuple);
   ZT_RUN(test_lookup_cache_removed_and_reused);
   ZT_RUN(test_hash_out_by_kept_hash);
   ZT_RUN(test_kept_hash_is_keyed_hash);
+  ZT_RUN(test_lookup_keys_on_family);
+  ZT_RUN(test_listener_lookup_by_family);
+  ZT_RUN(test_inet_hash_keys_on_family_bytes);
   ZT_RUN(test_reset_then_same_tuple);
   ZT_RUN(test_slot_reused_same_tuple);
   return zt_done();

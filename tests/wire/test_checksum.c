@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "znet/err.h"
 #include "znet/wire.h"
 #include "frames.h"
 #include "zt.h"
@@ -319,6 +320,91 @@ ZT_TEST(test_update_ttl_real_header) {
   ZT_EQU(zn_csum(h, 20), 0);
 }
 
+/* ---- the helpers that take a pseudo-header sum (either family) ---- */
+
+/* A TCP and a UDP segment of n bytes: a header, then a pattern. */
+static void fill_segment(uint8_t *p, size_t n, uint8_t seed) {
+  for (size_t i = 0; i < n; i++)
+    p[i] = (uint8_t)(i * 31 + seed);
+}
+
+/* The _psum helpers with an IPv4 pseudo-header sum write and accept
+ * exactly what the address-taking ones do. */
+ZT_TEST(test_psum_helpers_match_ipv4) {
+  const uint32_t src = 0xc0000201u, dst = 0x0a000002u;
+  uint8_t a[301], b[301];
+  for (size_t n = 20; n <= sizeof(a); n += 47) {
+    fill_segment(a, n, (uint8_t)n);
+    memcpy(b, a, n);
+    uint32_t ps = zn_csum_pseudo(src, dst, ZN_IPPROTO_TCP, (uint16_t)n);
+    zn_tcp_finish(a, n, src, dst);
+    zn_tcp_finish_psum(b, n, ps);
+    ZT_MEMEQ(a, b, n);
+    struct zn_tcp_view v;
+    a[12] = 0x50; /* data offset 5: a valid header */
+    zn_tcp_finish_psum(a, n, ps);
+    ZT_REQUIRE(zn_tcp_view_init(&v, a, n) == ZN_OK);
+    ZT_CHECK(zn_tcp_csum_ok_psum(&v, ps));
+    ZT_CHECK(zn_tcp_csum_ok(&v, src, dst));
+    ZT_CHECK(!zn_tcp_csum_ok_psum(&v, ps + 1));
+
+    fill_segment(a, n, (uint8_t)(n + 1));
+    memcpy(b, a, n);
+    ps = zn_csum_pseudo(src, dst, ZN_IPPROTO_UDP, (uint16_t)n);
+    ZT_EQ(zn_udp_emit(a, 1000, 53, n, src, dst), 8);
+    ZT_EQ(zn_udp_emit_psum(b, 1000, 53, n, ps), 8);
+    ZT_MEMEQ(a, b, n);
+    struct zn_udp_view u;
+    ZT_REQUIRE(zn_udp_view_init(&u, b, n) == ZN_OK);
+    ZT_CHECK(zn_udp_csum_ok_psum(&u, ps));
+    ZT_CHECK(!zn_udp_csum_ok_psum(&u, ps + 1));
+    ZT_EQU(zn_csum_partial_psum(ps),
+           zn_csum_partial(src, dst, ZN_IPPROTO_UDP, (uint16_t)n));
+  }
+}
+
+/* With an IPv6 pseudo-header sum, the checksum written verifies against
+ * the RFC 8200 §8.1 pseudo-header laid out by hand, and not against an
+ * IPv4 one. */
+ZT_TEST(test_psum_helpers_verify_ipv6) {
+  static const uint8_t s6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+                                 0,    0,    0,    0,    0, 0, 0, 1};
+  static const uint8_t d6[16] = {0xfe, 0x80, 0, 0, 0, 0, 0, 0,
+                                 0x02, 0x11, 0x22, 0xff, 0xfe, 0x33, 0x44, 0x55};
+  const uint8_t protos[2] = {ZN_IPPROTO_TCP, ZN_IPPROTO_UDP};
+  uint8_t buf[40 + 200];
+  for (int k = 0; k < 2; k++) {
+    size_t n = 157;
+    uint8_t *seg = buf + 40;
+    fill_segment(seg, n, (uint8_t)k);
+    seg[12] = 0x50;
+    uint32_t ps = zn_csum_pseudo6(s6, d6, (uint32_t)n, protos[k]);
+    if (protos[k] == ZN_IPPROTO_TCP)
+      zn_tcp_finish_psum(seg, n, ps);
+    else
+      zn_udp_emit_psum(seg, 5353, 53, n, ps);
+    memcpy(buf, s6, 16);
+    memcpy(buf + 16, d6, 16);
+    zn_wr32(buf + 32, (uint32_t)n);
+    memset(buf + 36, 0, 3);
+    buf[39] = protos[k];
+    ZT_EQU(zn_csum(buf, 40 + n), 0);
+    uint32_t ps4 = zn_csum_pseudo(0x0a000001u, 0x0a000002u, protos[k],
+                                  (uint16_t)n);
+    if (protos[k] == ZN_IPPROTO_TCP) {
+      struct zn_tcp_view v;
+      ZT_REQUIRE(zn_tcp_view_init(&v, seg, n) == ZN_OK);
+      ZT_CHECK(zn_tcp_csum_ok_psum(&v, ps));
+      ZT_CHECK(!zn_tcp_csum_ok_psum(&v, ps4));
+    } else {
+      struct zn_udp_view u;
+      ZT_REQUIRE(zn_udp_view_init(&u, seg, n) == ZN_OK);
+      ZT_CHECK(zn_udp_csum_ok_psum(&u, ps));
+      ZT_CHECK(!zn_udp_csum_ok_psum(&u, ps4));
+    }
+  }
+}
+
 int main(void) {
   ZT_RUN(test_rfc1071_example);
   ZT_RUN(test_empty_and_zero);
@@ -335,5 +421,7 @@ int main(void) {
   ZT_RUN(test_update_rfc1624_example);
   ZT_RUN(test_update_random);
   ZT_RUN(test_update_ttl_real_header);
+  ZT_RUN(test_psum_helpers_match_ipv4);
+  ZT_RUN(test_psum_helpers_verify_ipv6);
   return zt_done();
 }
