@@ -61,9 +61,11 @@ bool zn__inet_deliver_err(struct zn_stack *st, const struct zn__inet_err *e) {
 
 static int output_v4(struct zn_stack *st, struct zn_buf *b,
                      const struct zn__inet_tx *tx) {
+  /* The family is checked: the bytes are the address (a source of no
+   * family reads as 0, "our address"). */
   struct zn__ip_tx t = {0};
-  t.src = v4(&tx->src);
-  t.dst = v4(&tx->dst);
+  t.src = zn_rd32(tx->src.bytes);
+  t.dst = zn_rd32(tx->dst.bytes);
   t.proto = tx->proto;
   t.tos = tx->tos;
   t.ttl = tx->ttl;
@@ -71,8 +73,8 @@ static int output_v4(struct zn_stack *st, struct zn_buf *b,
   return zn__ip_output(st, b, &t);
 }
 
-int zn__inet_output(struct zn_stack *st, struct zn_buf *b,
-                    const struct zn__inet_tx *tx) {
+int zn__inet_output_family(struct zn_stack *st, struct zn_buf *b,
+                           const struct zn__inet_tx *tx) {
   uint8_t fam = tx->dst.family;
   if (tx->src.family != ZN_AF_NONE && tx->src.family != fam)
     fam = ZN_AF_NONE;
@@ -133,13 +135,6 @@ uint32_t zn__inet_hash(const struct zn_stack *st, const struct zn_ip *a,
   zn_wr32(in + 16, x);
   in[20] = ZN_AF_INET6;
   return (uint32_t)zn_siphash13(st->hash_key, in, sizeof(in));
-}
-
-uint32_t zn__inet_pseudo_sum(const struct zn_ip *src, const struct zn_ip *dst,
-                             uint8_t proto, uint32_t len) {
-  if (dst->family == ZN_AF_INET6)
-    return zn_csum_pseudo6(src->bytes, dst->bytes, len, proto);
-  return zn_csum_pseudo(v4(src), v4(dst), proto, (uint16_t)len);
 }
 
 int zn__inet_select_source(struct zn_stack *st, const struct zn_ip *dst,

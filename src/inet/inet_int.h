@@ -19,9 +19,11 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ipv4/ipv4_int.h"
 #include "znet/addr.h"
 #include "znet/buf.h"
 #include "znet/stack.h"
+#include "znet/wire.h"
 
 /* What a transport learns of the datagram that carried its segment.  The
  * network-layer headers (hdr_len bytes: the IPv4 header with options, or
@@ -126,13 +128,59 @@ bool zn__inet_deliver_err(struct zn_stack *st, const struct zn__inet_err *e);
  * Consumes b.  Errors: ZN_EHOSTUNREACH, ZN_ENETUNREACH, ZN_EADDRNOTAVAIL,
  * ZN_EMSGSIZE, ZN_ENOBUFS, ZN_EINVAL (no family, or src and dst of
  * different families). */
-int zn__inet_output(struct zn_stack *st, struct zn_buf *b,
-                    const struct zn__inet_tx *tx);
+int zn__inet_output_family(struct zn_stack *st, struct zn_buf *b,
+                           const struct zn__inet_tx *tx);
+/* (zn__inet_output_family above is the same call for any family; the
+ * inline keeps IPv4's common case, a datagram per segment, as cheap as
+ * the direct zn__ip_output it replaced.) */
+static inline int zn__inet_output(struct zn_stack *st, struct zn_buf *b,
+                                  const struct zn__inet_tx *tx) {
+  if (tx->dst.family == ZN_AF_INET && tx->src.family != ZN_AF_INET6) {
+    /* A source of no family reads as 0: "our address". */
+    struct zn__ip_tx t = {.src = zn_rd32(tx->src.bytes),
+                          .dst = zn_rd32(tx->dst.bytes),
+                          .proto = tx->proto,
+                          .tos = tx->tos,
+                          .ttl = tx->ttl,
+                          .df = tx->df};
+    return zn__ip_output(st, b, &t);
+  }
+  return zn__inet_output_family(st, b, tx);
+}
+
+/* zn__inet_output for a transport's plain datagram (TOS 0, default TTL):
+ * the same call, without a struct zn__inet_tx to fill and read back on
+ * IPv4's per-segment path. */
+static inline int zn__inet_send(struct zn_stack *st, struct zn_buf *b,
+                                const struct zn_ip *src,
+                                const struct zn_ip *dst, uint8_t proto,
+                                bool df) {
+  if (dst->family == ZN_AF_INET && src->family != ZN_AF_INET6) {
+    struct zn__ip_tx t = {.src = zn_rd32(src->bytes),
+                          .dst = zn_rd32(dst->bytes),
+                          .proto = proto,
+                          .df = df};
+    return zn__ip_output(st, b, &t);
+  }
+  struct zn__inet_tx tx = {.src = *src, .dst = *dst, .proto = proto, .df = df};
+  return zn__inet_output_family(st, b, &tx);
+}
 
 /* The running sum of the pseudo-header (RFC 9293 §3.1, RFC 768, RFC 8200
- * §8.1) of a len-byte proto segment from src to dst (same family). */
-uint32_t zn__inet_pseudo_sum(const struct zn_ip *src, const struct zn_ip *dst,
-                             uint8_t proto, uint32_t len);
+ * §8.1) of a len-byte proto segment from src to dst (same family).
+ * Inline, with IPv4 summed straight from the address bytes: it runs for
+ * every segment sent and received, and must cost no more than the
+ * zn_csum_pseudo() it replaced. */
+static inline uint32_t zn__inet_pseudo_sum(const struct zn_ip *src,
+                                           const struct zn_ip *dst,
+                                           uint8_t proto, uint32_t len) {
+  if (dst->family == ZN_AF_INET6)
+    return zn_csum_pseudo6(src->bytes, dst->bytes, len, proto);
+  uint32_t s = zn_rd32(src->bytes), d = zn_rd32(dst->bytes);
+  /* Six terms each below 2^16: no overflow in 32 bits. */
+  return (s >> 16) + (s & 0xffffu) + (d >> 16) + (d & 0xffffu) + proto +
+         (uint16_t)len;
+}
 
 /* The source address for a datagram to dst.  Errors: ZN_EADDRNOTAVAIL (no
  * usable address of dst's family), ZN_EINVAL. */
@@ -150,7 +198,12 @@ uint32_t zn__inet_path_mtu(struct zn_stack *st, const struct zn_ip *dst);
 /* zn_ip_eq() inline, for the transports' lookups: the bytes past the
  * family's size are 0 in every struct zn_ip, so 16 bytes compare. */
 static inline bool zn__inet_eq(const struct zn_ip *a, const struct zn_ip *b) {
-  return a->family == b->family && memcmp(a->bytes, b->bytes, 16) == 0;
+  uint64_t a0, a1, b0, b1;
+  memcpy(&a0, a->bytes, 8);
+  memcpy(&a1, a->bytes + 8, 8);
+  memcpy(&b0, b->bytes, 8);
+  memcpy(&b1, b->bytes + 8, 8);
+  return a->family == b->family && ((a0 ^ b0) | (a1 ^ b1)) == 0;
 }
 
 /* The stack's keyed hash of an address and a 32-bit word: for IPv4,

@@ -368,13 +368,9 @@ static int tcp_tx(struct zn_stack *st, struct zn_buf *b, uint8_t *p,
   } else {
     zn_tcp_finish_psum(p, len, psum);
   }
-  struct zn__inet_tx tx = {0};
-  tx.src = *laddr;
-  tx.dst = *raddr;
-  tx.proto = ZN_IPPROTO_TCP;
-  tx.df = true; /* RFC 1191 path MTU discovery */
   ZN_STAT_ADD(st, tcp_seg_tx, nsegs);
-  return zn__inet_output(st, b, &tx);
+  /* DF: RFC 1191 path MTU discovery. */
+  return zn__inet_send(st, b, laddr, raddr, ZN_IPPROTO_TCP, true);
 }
 
 /* Build and send one segment.  len payload bytes from seq; flags as on
