@@ -195,7 +195,8 @@ __attribute__((noreturn, format(printf, 2, 3))) void
 ex_usage_error(const char *prog, const char *fmt, ...);
 
 /* Parse helpers for extra flags: 0 on success, -1 if the text is bad. */
-/* ADDR[:PORT] of a DNS server (port 53 if not given; address not 0). */
+/* ADDR[:PORT] (IPv4), ADDR or [ADDR]:PORT (IPv6) of a DNS server (port 53
+ * if not given; address not unspecified). */
 int ex_parse_dns_server(const char *s, struct zn_dns_server *srv);
 int ex_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 int ex_parse_seconds(const char *s, uint64_t *ns);

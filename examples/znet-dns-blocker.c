@@ -165,7 +165,7 @@ static int parse_block_mode(void *base, const char *val, const char *prog) {
 
 static const struct ex_opt blk_flags[] = {
     {"upstream", 0, EX_FN, .fn = parse_upstream, .arg = "ADDR[:PORT]",
-     .want = "ADDR[:PORT]",
+     .want = "IPv4 ADDR[:PORT] or IPv6 ADDR or [ADDR]:PORT",
      .help = "server to forward to (port 53 by default)"},
     {"blocklist", 0, EX_STR, OFF(blocklist), .arg = "FILE",
      .help = "hosts-file lines (0.0.0.0 NAME...) or one name per\nline; a "

@@ -88,7 +88,7 @@ static const struct ex_opt resolve_flags[] = {
     {"", 0, EX_DOC, .arg = "NAME...",
      .help = "names to look up (at most 1024)"},
     {"resolver", 0, EX_FN, .fn = parse_resolver, .arg = "ADDR[:PORT]",
-     .want = "ADDR[:PORT]",
+     .want = "IPv4 ADDR[:PORT] or IPv6 ADDR or [ADDR]:PORT",
      .help = "recursive server (port 53 by default); up to 4,\ntried in "
              "turn"},
     {"type", 't', EX_CHOICE, OFF(types), .choices = type_names,
