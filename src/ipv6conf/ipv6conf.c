@@ -1042,7 +1042,8 @@ static void ra_prefix(struct zn_stack *st, const struct zn_nd_prefix *pi) {
     slaac_prefix(st, pi);
 }
 
-/* An RDNSS or DNSSL entry: update, add, or (lifetime 0) remove. */
+/* An RDNSS (a, name "") or DNSSL (a NULL, name) entry: update, add, or
+ * (lifetime 0) remove. */
 static void dns_entry(struct zn_stack *st, struct zn__ip6_dns *tbl,
                       uint32_t n, const uint8_t *a, const char *name,
                       size_t name_len, uint32_t lifetime) {
@@ -1119,7 +1120,7 @@ static void ra_options(struct zn_stack *st, const struct zn_nd_view *nd) {
                zn_nd_opt_rdnss(&o, &u, &n) == ZN_OK) {
       for (size_t i = 0; i < n; i++)
         dns_entry(st, st->ip6conf.dns, st->ip6conf.ndns,
-                  zn_nd_opt_rdnss_addr(&o, i), NULL, 0, u);
+                  zn_nd_opt_rdnss_addr(&o, i), "", 0, u);
     } else if (o.type == ZN_ND_OPT_DNSSL &&
                zn_nd_opt_dnssl(&o, &u, &n) == ZN_OK) {
       ra_dnssl(st, &o, u);

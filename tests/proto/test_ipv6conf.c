@@ -33,7 +33,10 @@ static void t_init(struct t *t, bool slaac) {
   zn_stack_poll(t->st, t->now); /* start: link-local, RS, DAD armed */
 }
 
-static void t_free(struct t *t) { solo_free(&t->s); }
+static void t_free(struct t *t) {
+  ZT_EQ(th_check_accounting(t->st), 0);
+  solo_free(&t->s);
+}
 
 /* Advance the virtual clock to `until` in steps of `step`. */
 static void run_to(struct t *t, uint64_t until, uint64_t step) {
