@@ -129,7 +129,8 @@ uint32_t zn__ip6conf_addr_count(const struct zn_stack *st);
 int zn__ip6conf_next_hop(struct zn_stack *st, const uint8_t dst[16],
                          uint8_t out[16]);
 /* Neighbor unreachability detection gave up on a router, or its NA no
- * longer has the R flag: drop it from the default router list. */
+ * longer has the R flag: the router stays listed but is chosen only when
+ * no other is, round-robin (RFC 4861 §6.3.6); its next RA clears that. */
 void zn__ip6conf_router_lost(struct zn_stack *st, const uint8_t ip[16]);
 
 /* Parameters learnt from router advertisements (or the defaults). */
