@@ -182,6 +182,14 @@ int th_check_accounting(const struct zn_stack *st) {
             V(tcp_drop_short) + V(tcp_drop_hdrlen) + V(tcp_drop_checksum) +
                 V(tcp_drop_opts) + V(tcp_drop_bcast) + V(tcp_drop_noport) +
                 V(tcp_conn_rx));
+  bad += eq("ra_rx = ra drops + processed", V(ra_rx),
+            V(ra_drop_src) + V(ra_drop_hop_limit) + V(ra_drop_malformed) +
+                V(ra_drop_opts) + V(ra_drop_disabled) + V(ra_accepted));
+  bad += eq("mld_rx = mld drops + queries answered", V(mld_rx),
+            V(mld_drop_src) + V(mld_drop_hop_limit) +
+                V(mld_drop_malformed) + V(mld_drop_v1) + V(mld_drop_report) +
+                V(mld_drop_not_member) + V(mld_query_general) +
+                V(mld_query_specific));
   /* The stack-wide TCP buffer count is what the queues hold.  (Exact at
    * the end of a poll, when every connection has been synced.) */
   unsigned long long q = 0, charged = 0, rq = 0, adv = 0, nadv = 0, nmem = 0;

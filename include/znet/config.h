@@ -86,6 +86,27 @@
 #ifndef ZN_DEFAULT_UDP_RXQ
 #define ZN_DEFAULT_UDP_RXQ 64 /**< datagrams queued per socket without callback */
 #endif
+#ifndef ZN_DEFAULT_IPV6_ADDRS
+#define ZN_DEFAULT_IPV6_ADDRS 8 /**< our IPv6 addresses, all origins */
+#endif
+#ifndef ZN_DEFAULT_IPV6_ROUTERS
+#define ZN_DEFAULT_IPV6_ROUTERS 4 /**< default router list */
+#endif
+#ifndef ZN_DEFAULT_IPV6_PREFIXES
+#define ZN_DEFAULT_IPV6_PREFIXES 8 /**< on-link prefix list */
+#endif
+#ifndef ZN_DEFAULT_IPV6_GROUPS
+#define ZN_DEFAULT_IPV6_GROUPS 16 /**< multicast groups besides all-nodes */
+#endif
+#ifndef ZN_DEFAULT_IPV6_DNS_SERVERS
+#define ZN_DEFAULT_IPV6_DNS_SERVERS 4 /**< RDNSS addresses kept */
+#endif
+#ifndef ZN_DEFAULT_IPV6_DNS_SEARCH
+#define ZN_DEFAULT_IPV6_DNS_SEARCH 4 /**< DNSSL domains kept */
+#endif
+#ifndef ZN_DEFAULT_IPV6_DAD_TRANSMITS
+#define ZN_DEFAULT_IPV6_DAD_TRANSMITS 1 /**< RFC 4862 DupAddrDetectTransmits */
+#endif
 #ifndef ZN_DEFAULT_TCP_CONNS
 #define ZN_DEFAULT_TCP_CONNS 64
 #endif

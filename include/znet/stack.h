@@ -59,6 +59,16 @@ struct zn_config {
    * advertisements' prefixes as well. */
   bool ipv6;
   bool ipv6_slaac;
+  uint32_t ipv6_addrs;       /**< address table: link-local, static and
+                                SLAAC addresses together (1..64) */
+  uint32_t ipv6_routers;     /**< default router list (1..64) */
+  uint32_t ipv6_prefixes;    /**< on-link prefix list (1..64) */
+  uint32_t ipv6_groups;      /**< multicast groups joined besides all-nodes
+                                (1..256) */
+  uint32_t ipv6_dns_servers; /**< RDNSS addresses kept (RFC 8106) (1..64) */
+  uint32_t ipv6_dns_search;  /**< DNSSL domains kept (RFC 8106) (1..64) */
+  uint8_t ipv6_dad_transmits; /**< DupAddrDetectTransmits (RFC 4862 §5.1);
+                                 0: addresses are usable at once */
 
   /** ARP. */
   uint32_t arp_entries;      /**< cache size */
@@ -153,12 +163,63 @@ void zn_stack_get_ipv4(const struct zn_stack *st, uint32_t *addr,
                        uint8_t *prefix, uint32_t *gateway);
 
 /** Add a static IPv6 address with its on-link prefix length (0..128).
+ * It starts TENTATIVE and becomes PREFERRED once duplicate address
+ * detection finds no other user (cfg.ipv6_dad_transmits probes, the first
+ * after a random delay of up to 1 s, the last followed by RetransTimer);
+ * zn_stack_ipv6_addrs() shows its state.
  * Errors: ZN_EINVAL (not IPv6, multicast, unspecified, loopback, prefix
  * > 128), ZN_EEXIST, ZN_ENOSPC (address table full). */
 int zn_stack_add_ipv6(struct zn_stack *st, const struct zn_ip *addr,
                       uint8_t prefix);
 /** Remove one of our IPv6 addresses.  Errors: ZN_ENOENT. */
 int zn_stack_del_ipv6(struct zn_stack *st, const struct zn_ip *addr);
+
+/** The state of an IPv6 address of ours (RFC 4862 §2). */
+enum zn_ipv6_addr_state {
+  ZN_IPV6_ADDR_TENTATIVE = 1,  /**< duplicate address detection running */
+  ZN_IPV6_ADDR_PREFERRED = 2,  /**< usable for anything */
+  ZN_IPV6_ADDR_DEPRECATED = 3, /**< valid, avoided as a new source */
+  ZN_IPV6_ADDR_DUPLICATE = 4,  /**< in use by another node: never used */
+};
+
+/** Where an IPv6 address came from. */
+enum zn_ipv6_addr_origin {
+  ZN_IPV6_ORIGIN_LINKLOCAL = 1, /**< fe80::/64, RFC 7217 identifier */
+  ZN_IPV6_ORIGIN_STATIC = 2,    /**< zn_stack_add_ipv6() */
+  ZN_IPV6_ORIGIN_SLAAC = 3,     /**< a router advertisement's prefix */
+};
+
+/** One IPv6 address as zn_stack_ipv6_addrs() reports it. */
+struct zn_ipv6_addr_info {
+  struct zn_ip addr;       /**< ZN_AF_INET6 */
+  uint8_t prefix;          /**< prefix length */
+  uint8_t state;           /**< enum zn_ipv6_addr_state */
+  uint8_t origin;          /**< enum zn_ipv6_addr_origin */
+  uint64_t preferred_until; /**< stack time (ns) the address deprecates;
+                               ZN_TIME_NEVER: never */
+  uint64_t valid_until;    /**< stack time (ns) it is removed;
+                              ZN_TIME_NEVER: never */
+};
+
+/** Copy up to max of our IPv6 addresses (any state) into out, in table
+ * order.  Returns how many there are, which may exceed max: call again
+ * with a larger array to see them all. */
+uint32_t zn_stack_ipv6_addrs(const struct zn_stack *st,
+                             struct zn_ipv6_addr_info *out, uint32_t max);
+
+/** The i-th recursive DNS server learnt from router advertisements (RFC
+ * 8106 RDNSS), still within its lifetime, in the order they were learnt.
+ * Errors: ZN_ENOENT (fewer than i + 1 servers); *out unwritten then. */
+int zn_stack_ipv6_dns_server(const struct zn_stack *st, uint32_t i,
+                             struct zn_ip *out);
+
+/** The i-th DNS search domain learnt from router advertisements (RFC 8106
+ * DNSSL), still within its lifetime, as a dotted name without the final
+ * dot ("example.com"), NUL-terminated in out (len bytes; 254 always
+ * suffice).  Errors: ZN_ENOENT (fewer than i + 1 domains), ZN_ENOSPC (len
+ * too small); out unwritten then. */
+int zn_stack_ipv6_dns_search(const struct zn_stack *st, uint32_t i,
+                             char *out, size_t len);
 
 const uint8_t *zn_stack_mac(const struct zn_stack *st);
 

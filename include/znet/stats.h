@@ -163,7 +163,47 @@
   X(tcp_lost_rtx, CNT, "TCP retransmissions found lost (later data SACKed)")       \
   X(tcp_wnd_shrunk, CNT, "TCP windows taken back: in-order data met the memory bound") \
   X(tcp_established, CNT, "TCP connections established")                      \
-  X(tcp_timeout, CNT, "TCP connections that timed out")
+  X(tcp_timeout, CNT, "TCP connections that timed out")                       \
+  /* IPv6 host configuration (RFC 4861 §6.3, RFC 4862, RFC 3810) */         \
+  X(ip6conf_addr_full, CNT, "IPv6 addresses not added: address table full")  \
+  X(ip6conf_disabled, CNT, "IPv6 stopped: the link-local address is a duplicate") \
+  X(dad_ns_tx, CNT, "DAD probes (NS from ::) handed to IPv6")                 \
+  X(dad_ok, CNT, "addresses that passed duplicate address detection")       \
+  X(dad_dup_ns, CNT, "DAD conflicts: another node probed our tentative address") \
+  X(dad_dup_na, CNT, "DAD conflicts: an NA for our tentative address")       \
+  X(dad_na_assigned, CNT, "NAs for an address we hold already (logged)")    \
+  X(dad_regen, CNT, "addresses regenerated after a conflict (RFC 7217 §6)") \
+  X(rs_tx, CNT, "router solicitations handed to IPv6")                       \
+  X(ra_rx, CNT, "router advertisements received")                            \
+  X(ra_accepted, CNT, "router advertisements processed")                     \
+  X(ra_drop_src, DROP, "RAs dropped: source not link-local")                 \
+  X(ra_drop_hop_limit, DROP, "RAs dropped: hop limit not 255 (off-link)")    \
+  X(ra_drop_malformed, DROP, "RAs dropped: bad code or length")              \
+  X(ra_drop_opts, DROP, "RAs dropped: a malformed option")                   \
+  X(ra_drop_disabled, DROP, "RAs dropped: IPv6 not running")                 \
+  X(ra_router_full, CNT, "routers not listed: default router list full")     \
+  X(ra_router_expired, CNT, "default routers whose lifetime ran out")        \
+  X(ra_prefix_full, CNT, "on-link prefixes not listed: prefix list full")    \
+  X(ra_prefix_expired, CNT, "on-link prefixes whose lifetime ran out")       \
+  X(ra_prefix_ignored, CNT, "prefix options ignored (link-local, lifetimes)") \
+  X(ra_mtu_ignored, CNT, "MTU options ignored: outside 1280..link MTU")      \
+  X(ra_dns_full, CNT, "RDNSS/DNSSL entries not kept: table full")            \
+  X(slaac_addr_added, CNT, "addresses formed from advertised prefixes")      \
+  X(slaac_prefix_len, CNT, "SLAAC prefixes ignored: length not 64")          \
+  X(slaac_deprecated, CNT, "SLAAC addresses deprecated (preferred lifetime)") \
+  X(slaac_expired, CNT, "SLAAC addresses removed (valid lifetime)")          \
+  X(slaac_two_hour, CNT, "valid lifetime updates held by the two-hour rule") \
+  X(mld_report_tx, CNT, "MLDv2 reports handed to IPv6")                      \
+  X(mld_rx, CNT, "MLD messages received")                                    \
+  X(mld_query_general, CNT, "MLD general queries answered")                  \
+  X(mld_query_specific, CNT, "MLD address-specific queries answered")        \
+  X(mld_drop_src, DROP, "MLD queries dropped: source not link-local")        \
+  X(mld_drop_hop_limit, DROP, "MLD queries dropped: hop limit not 1")        \
+  X(mld_drop_malformed, DROP, "MLD queries dropped: truncated")              \
+  X(mld_drop_v1, DROP, "MLDv1 queries ignored (no compatibility mode)")     \
+  X(mld_drop_report, DROP, "MLD reports ignored: hosts do not suppress")     \
+  X(mld_drop_not_member, DROP, "MLD queries for a group we have not joined") \
+  X(mld_group_full, CNT, "multicast groups not joined: group table full")
 
 enum zn_stat {
 #define ZN_STAT_ENUM_(name, kind, text) ZN_STAT_##name,

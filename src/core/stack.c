@@ -29,6 +29,13 @@ void zn_config_default(struct zn_config *cfg) {
   cfg->reass_max_bytes = ZN_DEFAULT_REASS_MAX_BYTES;
   cfg->reass_timeout_ms = ZN_DEFAULT_REASS_TIMEOUT_MS;
   cfg->icmp_echo = true;
+  cfg->ipv6_addrs = ZN_DEFAULT_IPV6_ADDRS;
+  cfg->ipv6_routers = ZN_DEFAULT_IPV6_ROUTERS;
+  cfg->ipv6_prefixes = ZN_DEFAULT_IPV6_PREFIXES;
+  cfg->ipv6_groups = ZN_DEFAULT_IPV6_GROUPS;
+  cfg->ipv6_dns_servers = ZN_DEFAULT_IPV6_DNS_SERVERS;
+  cfg->ipv6_dns_search = ZN_DEFAULT_IPV6_DNS_SEARCH;
+  cfg->ipv6_dad_transmits = ZN_DEFAULT_IPV6_DAD_TRANSMITS;
   cfg->icmp_rate = ZN_DEFAULT_ICMP_RATE;
   cfg->icmp_burst = ZN_DEFAULT_ICMP_BURST;
   cfg->udp_socks = ZN_DEFAULT_UDP_SOCKS;
@@ -65,6 +72,8 @@ static bool config_ok(const struct zn_config *cfg) {
   if (cfg->arp_entries > (1u << 20) || cfg->reass_slots > 4096 ||
       cfg->udp_socks > (1u << 20) || cfg->tcp_conns > (1u << 22) ||
       cfg->tcp_sndbuf > (1u << 30) || cfg->tcp_rcvbuf > (1u << 30))
+    return false;
+  if (!zn__ip6conf_config_ok(cfg))
     return false;
   return true;
 }

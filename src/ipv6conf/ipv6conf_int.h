@@ -16,6 +16,7 @@
 #include "inet/inet_int.h"
 #include "znet/buf.h"
 #include "znet/stack.h"
+#include "znet/timer.h"
 
 /* The state of one of our addresses (RFC 4862 §2). */
 enum zn__ip6_addr_state {
@@ -39,15 +40,75 @@ struct zn__ip6_addr {
   uint8_t prefix;          /* prefix length (on-link for STATIC) */
   uint8_t state;           /* enum zn__ip6_addr_state */
   uint8_t origin;          /* enum zn__ip6_addr_origin */
+  uint8_t dad_left;        /* TENTATIVE: DAD probes still to send */
+  uint8_t dad_counter;     /* RFC 7217 DAD_Counter of this identifier */
+  uint64_t dad_at;         /* TENTATIVE: next probe, or after the last
+                              one, success (ns) */
+  uint64_t preferred_until; /* ns; UINT64_MAX: infinite */
+  uint64_t valid_until;    /* ns; UINT64_MAX: infinite */
 };
 
-#define ZN__IP6CONF_ADDRS 8
+/* A default router (RFC 4861 §6.3.4). */
+struct zn__ip6_router {
+  uint8_t ip[16];          /* link-local */
+  bool used;
+  bool lost;               /* NUD gave up on it: used only when no other */
+  uint64_t expires;        /* ns */
+};
 
-/* ipv6conf's state in struct zn_stack; grown by src/ipv6conf. */
+/* An on-link prefix (RFC 4861 §6.3.4, L flag). */
+struct zn__ip6_prefix {
+  uint8_t p[16];
+  uint8_t len;             /* 0: slot unused (a /0 is never on-link) */
+  uint64_t expires;        /* ns; UINT64_MAX: infinite */
+};
+
+/* A multicast group we listen to (RFC 3810 §6), besides all-nodes. */
+struct zn__ip6_group {
+  uint8_t g[16];
+  uint16_t refs;           /* 0: leaving (reports left) or free */
+  uint8_t report_left;     /* state-change reports still to send */
+  uint8_t report_type;     /* ZN_MLD2_CHANGE_TO_EXCLUDE/INCLUDE_MODE */
+  uint64_t report_at;      /* next state-change report (ns) */
+  uint64_t answer_at;      /* address-specific query answer; 0: none */
+};
+
+/* An RDNSS address or a DNSSL domain (RFC 8106 §5). */
+struct zn__ip6_dns {
+  uint8_t a[16];           /* RDNSS */
+  char name[256];          /* DNSSL, dotted, NUL-terminated */
+  bool used;
+  uint64_t expires;        /* ns; UINT64_MAX: infinite */
+};
+
+/* ipv6conf's state in struct zn_stack; tables carved by cfg sizes.
+ * One timer serves every deadline of the module: it is armed at the
+ * earliest of them and each firing walks the (small, bounded) tables. */
 struct zn__ip6conf {
-  struct zn__ip6_addr addr[ZN__IP6CONF_ADDRS];
+  struct zn__ip6_addr *addr;     /* cfg.ipv6_addrs */
+  struct zn__ip6_router *router; /* cfg.ipv6_routers */
+  struct zn__ip6_prefix *prefix; /* cfg.ipv6_prefixes */
+  struct zn__ip6_group *group;   /* cfg.ipv6_groups */
+  struct zn__ip6_dns *dns;       /* RDNSS: cfg.ipv6_dns_servers */
+  struct zn__ip6_dns *search;    /* DNSSL: cfg.ipv6_dns_search */
+  uint32_t naddr, nrouter, nprefix, ngroup, ndns, nsearch;
+  struct zn_timer timer;
+  uint8_t secret[16];            /* RFC 7217 secret_key */
+  bool running;                  /* started with cfg.ipv6, not disabled */
+  bool disabled;                 /* RFC 4862 §5.4.5: duplicate link-local */
+  uint8_t rs_sent;               /* router solicitations sent */
+  bool rs_done;                  /* an RA came, or MAX_RTR_SOLICITATIONS */
+  uint64_t rs_at;                /* next RS (ns); 0: none */
+  uint64_t general_at;           /* general query answer; 0: none */
+  uint32_t rr;                   /* round-robin start in router[] */
+  uint8_t hop_limit;             /* CurHopLimit */
+  uint32_t mtu;                  /* LinkMTU */
+  uint32_t base_reachable_ms;    /* BaseReachableTime */
+  uint32_t reachable_ms;         /* ReachableTime, randomised */
+  uint32_t retrans_ms;           /* RetransTimer */
 };
 
+bool zn__ip6conf_config_ok(const struct zn_config *cfg);
 size_t zn__ip6conf_mem_size(const struct zn_config *cfg);
 void zn__ip6conf_init(struct zn_stack *st, void **mem);
 /* After zn__ip6_start: link-local address, DAD, RS, MLD reports. */
@@ -68,7 +129,8 @@ uint32_t zn__ip6conf_addr_count(const struct zn_stack *st);
 int zn__ip6conf_next_hop(struct zn_stack *st, const uint8_t dst[16],
                          uint8_t out[16]);
 /* Neighbor unreachability detection gave up on a router, or its NA no
- * longer has the R flag: drop it from the default router list. */
+ * longer has the R flag: the router stays listed but is chosen only when
+ * no other is, round-robin (RFC 4861 §6.3.6); its next RA clears that. */
 void zn__ip6conf_router_lost(struct zn_stack *st, const uint8_t ip[16]);
 
 /* Parameters learnt from router advertisements (or the defaults). */
@@ -91,6 +153,21 @@ void zn__ip6conf_mld_input(struct zn_stack *st, struct zn_buf *b,
 void zn__ip6conf_dad_ns(struct zn_stack *st, const uint8_t target[16],
                         bool from_unspecified);
 void zn__ip6conf_dad_na(struct zn_stack *st, const uint8_t target[16]);
+
+/* RFC 7217 §5: the interface identifier (8 bytes) for a /64 prefix
+ * (its first 8 bytes) and a DAD_Counter, skipping RFC 5453 reserved
+ * identifiers (counter bumped, as §5 says).  Exposed for tests. */
+void zn__ip6conf_stable_iid(const struct zn_stack *st, const uint8_t pfx[8],
+                            uint8_t dad_counter, uint8_t iid[8]);
+/* RFC 5453 §3: a reserved interface identifier. */
+bool zn__ip6conf_iid_reserved(const uint8_t iid[8]);
+
+/* MLD membership (RFC 3810 §6.1): refcounted; the first join and the last
+ * leave send Robustness Variable state-change reports.  all-nodes is
+ * implicit and never reported.  Errors: ZN_ENOSPC (group table full),
+ * ZN_EINVAL (not multicast), ZN_ENOENT (leave of a group not joined). */
+int zn__ip6conf_mcast_join(struct zn_stack *st, const uint8_t g[16]);
+int zn__ip6conf_mcast_leave(struct zn_stack *st, const uint8_t g[16]);
 
 /* True if we listen to multicast group g (all-nodes, the solicited-node
  * groups of our addresses, groups the application joined). */
