@@ -451,6 +451,45 @@ ZT_TEST(test_ipv6_off_drops_ethertype) {
   solo_free(&s);
 }
 
+ZT_TEST(test_ping6_own_address_looped_back) {
+  struct zn_config c;
+  cfg6(&c, 2);
+  struct solo s;
+  solo6(&s, &c);
+  ZT_REQUIRE(s.st);
+  struct pings pb = {0};
+  zn_icmp6_set_echo_reply_cb(s.st, on_reply, &pb);
+  struct zn_ip b = zn_ip_from_v6(LL_B);
+  ZT_EQ(zn_icmp6_echo_send(s.st, &b, 3, 3, "hi", 2), ZN_OK);
+  zn_stack_poll(s.st, ZN_MS(1));
+  zn_stack_poll(s.st, ZN_MS(2));
+  ZT_EQ(pb.n, 1);
+  ZT_EQU(S(ip6_loop_rx), 2);
+  ZT_EQ(sent_count(&s.link.b, 0), 0);
+  solo_free(&s);
+}
+
+/* RFC 6946: a fragment header with offset 0 and M 0 is processed alone. */
+ZT_TEST(test_atomic_fragment_processed_alone) {
+  struct zn_config c;
+  cfg6(&c, 2);
+  struct solo s;
+  solo6(&s, &c);
+  ZT_REQUIRE(s.st);
+  know_a(&s);
+  uint8_t m[64];
+  size_t ml = mk_echo6(m, 1, 1, 8, LL_A, LL_B);
+  uint8_t pl[128] = {ZN_IPPROTO_ICMPV6, 0, 0, 0, 0, 0, 0, 42};
+  memcpy(pl + 8, m, ml);
+  uint8_t f[256];
+  inject(s.st, f, mk6(f, MAC_B, LL_A, LL_B, ZN_IPPROTO_FRAGMENT, 64, pl,
+                      8 + ml));
+  ZT_EQU(S(ip6_atomic_rx), 1);
+  ZT_EQU(S(ip6_frag_rx), 0);
+  ZT_EQ(count_icmp6(&s, ZN_ICMP6_ECHO_REPLY), 1);
+  solo_free(&s);
+}
+
 int main(void) {
   ZT_RUN(test_ping6_small_both_ways_replied);
   ZT_RUN(test_ping6_4000_fragmented_both_ways_replied);
@@ -467,5 +506,7 @@ int main(void) {
   ZT_RUN(test_mcast_mac_filter_joined_only);
   ZT_RUN(test_source_checks_drop_each_counted);
   ZT_RUN(test_ipv6_off_drops_ethertype);
+  ZT_RUN(test_ping6_own_address_looped_back);
+  ZT_RUN(test_atomic_fragment_processed_alone);
   return zt_done();
 }
