@@ -140,7 +140,9 @@ static void entry_timer(struct zn_stack *st, struct zn_timer *t) {
   case ZN__ND_INCOMPLETE:
   case ZN__ND_PROBE: {
     bool inc = e->state == ZN__ND_INCOMPLETE;
-    if (e->probes < (inc ? MAX_MULTICAST_SOLICIT : MAX_UNICAST_SOLICIT)) {
+    static const uint8_t max_solicit[2] = {MAX_UNICAST_SOLICIT,
+                                           MAX_MULTICAST_SOLICIT};
+    if (e->probes < max_solicit[inc]) {
       e->probes++;
       send_ns(st, e->ip, !inc);
       retrans_in(st, e);

@@ -177,11 +177,37 @@ ZT_TEST(test_dad_ns_from_unspecified_answered_to_all_nodes) {
   solo_free(&s);
 }
 
+/* A tentative address takes only NS and NA (for DAD), and answers none. */
+ZT_TEST(test_tentative_address_accepts_only_nd) {
+  struct zn_config c;
+  cfg6(&c, 2);
+  struct solo s;
+  solo6(&s, &c);
+  ZT_REQUIRE(s.st);
+  know_a(&s);
+  s.st->ip6conf.addr[0].state = ZN__A6_TENTATIVE;
+  uint8_t m[64], f[200], sn[16], mac[6];
+  size_t ml = mk_echo6(m, 1, 1, 8, LL_A, LL_B);
+  inject(s.st, f, mk6(f, MAC_B, LL_A, LL_B, 58, 64, m, ml));
+  ZT_EQU(S(ip6_drop_tentative), 1);
+  const uint8_t unspec[16] = {0};
+  zn_ipv6_solicited_node(LL_B, sn);
+  zn_ipv6_mcast_mac(sn, mac);
+  ml = zn_nd_ns_emit(m, LL_B, NULL);
+  csum6(m, ml, unspec, sn);
+  inject(s.st, f, mk6(f, mac, unspec, sn, 58, 255, m, ml));
+  ZT_EQU(S(nd_dad_rx), 1);
+  ZT_EQ(sent_count(&s.link.b, 0), 0);
+  s.st->ip6conf.addr[0].state = ZN__A6_PREFERRED;
+  solo_free(&s);
+}
+
 int main(void) {
   ZT_RUN(test_nud_incomplete_reachable_stale_delay_probe_gone);
   ZT_RUN(test_nd_pending_queue_bounded_and_dropped_on_failure);
   ZT_RUN(test_nd_cache_exhaustion_keeps_established_neighbor);
   ZT_RUN(test_na_override_rules_applied);
   ZT_RUN(test_dad_ns_from_unspecified_answered_to_all_nodes);
+  ZT_RUN(test_tentative_address_accepts_only_nd);
   return zt_done();
 }
