@@ -363,6 +363,29 @@ void fz_solo_init(struct fz_solo *s) {
   fz_server_start(&s->srv, s->st);
 }
 
+void fz_solo_init6(struct fz_solo *s) {
+  static const uint8_t ll[16] = {0xfe, 0x80, [15] = 2};
+  static const uint8_t gl[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+  static const uint8_t peer[16] = {0xfe, 0x80, [15] = 1};
+  memset(s, 0, sizeof(*s));
+  struct zn_config cfg;
+  fz_config(&cfg, 2);
+  cfg.ipv6 = true;
+  cfg.nd_entries = 8;
+  cfg.ip6_reass_slots = 4;
+  cfg.ip6_reass_timeout_ms = 2000;
+  zn_memlink_init(&s->link, 0, 64);
+  s->st = th_stack_new(&cfg);
+  FZ_CHECK(s->st != NULL);
+  FZ_CHECK(zn_stack_attach(s->st, &s->link.a.nif) == ZN_OK);
+  struct zn_ip a = zn_ip_from_v6(ll), b = zn_ip_from_v6(gl);
+  FZ_CHECK(zn_stack_add_ipv6(s->st, &a, 64) == ZN_OK);
+  FZ_CHECK(zn_stack_add_ipv6(s->st, &b, 64) == ZN_OK);
+  zn_stack_poll(s->st, 0);
+  zn__nd_learn(s->st, peer, peer_mac, false);
+  fz_server_start(&s->srv, s->st);
+}
+
 void fz_solo_run(struct fz_solo *s, uint64_t dur) {
   run_clock(&s->st, 1, &s->link, true, &s->now, dur);
 }

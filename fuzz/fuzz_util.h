@@ -149,6 +149,9 @@ struct fz_solo {
 };
 
 void fz_solo_init(struct fz_solo *s);
+/* The same with IPv6 on: fe80::2/64 and 2001:db8::2/64, knowing fe80::1
+ * (MAC :01) as a neighbor. */
+void fz_solo_init6(struct fz_solo *s);
 /* Advance the solo's clock by dur ns, polling at every deadline and
  * discarding what the stack sends. */
 void fz_solo_run(struct fz_solo *s, uint64_t dur);

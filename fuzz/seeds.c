@@ -4,8 +4,8 @@
  *
  *   fuzz_seeds SHARED_DIR OUT_DIR STAMP
  *
- * Frames of every capture in SHARED_DIR/traces and every seed frame in
- * SHARED_DIR/fuzz-seeds are split into each harness's input format
+ * Frames of every capture in SHARED_DIR/traces (and traces/v6-dhcp) and
+ * every seed frame in SHARED_DIR/fuzz-seeds are split into each harness's input format
  * (OUT_DIR/<harness>/): the Ethernet frame, the ARP packet, the IPv4
  * datagram, ICMP/UDP/TCP with the addresses their checksum needs, DNS
  * messages (UDP and TCP port 53), and runs of frames as records of the
@@ -374,6 +374,22 @@ static void memlink_inputs(void) {
   put("memlink", "lossy", b, sizeof(b));
 }
 
+/* Every capture of dir, split into seeds (IPv6 frames feed "ipv6"). */
+static void split_traces(const char *dir) {
+  DIR *dp = opendir(dir);
+  if (!dp)
+    return;
+  struct dirent *de;
+  while ((de = readdir(dp))) {
+    size_t l = strlen(de->d_name);
+    if (l > 5 && strcmp(de->d_name + l - 5, ".pcap") == 0) {
+      split_pcap(dir, de->d_name);
+      copy_file("pcap", dir, de->d_name, 16384);
+    }
+  }
+  closedir(dp);
+}
+
 int main(int argc, char **argv) {
   if (argc != 4) {
     fprintf(stderr, "usage: fuzz_seeds SHARED_DIR OUT_DIR STAMP\n");
@@ -391,18 +407,9 @@ int main(int argc, char **argv) {
   }
   char dir[4096];
   snprintf(dir, sizeof(dir), "%s/traces", argv[1]);
-  DIR *dp = opendir(dir);
-  if (dp) {
-    struct dirent *de;
-    while ((de = readdir(dp))) {
-      size_t l = strlen(de->d_name);
-      if (l > 5 && strcmp(de->d_name + l - 5, ".pcap") == 0) {
-        split_pcap(dir, de->d_name);
-        copy_file("pcap", dir, de->d_name, 16384);
-      }
-    }
-    closedir(dp);
-  }
+  split_traces(dir);
+  snprintf(dir, sizeof(dir), "%s/traces/v6-dhcp", argv[1]);
+  split_traces(dir);
   snprintf(dir, sizeof(dir), "%s/fuzz-seeds", argv[1]);
   walk_dir(dir, "", on_seed);
   snprintf(dir, sizeof(dir), "%s/conformance/tcp-testsuite", argv[1]);

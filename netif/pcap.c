@@ -30,8 +30,9 @@
 #define DLT_RAW_14 14
 #define LINKTYPE_RAW_ 101
 #define DLT_IPV4_ 228
+#define DLT_IPV6_ 229
 
-enum pcap_link { LINK_ETH, LINK_RAW, LINK_IPV4 };
+enum pcap_link { LINK_ETH, LINK_RAW, LINK_IPV4, LINK_IPV6 };
 
 /* libpcap's message and a path around it fit (truncated beyond). */
 _Static_assert(ZN_PCAPIF_ERRLEN >= PCAP_ERRBUF_SIZE + 128,
@@ -123,9 +124,9 @@ static struct zn_buf *frame_of(struct zn_pcapif *p) {
   uint16_t ethertype = ETHERTYPE_IPV4;
   if (p->link != LINK_ETH) {
     unsigned version = caplen ? (unsigned)(p->pkt[0] >> 4) : 0u;
-    if (version == 6 && p->link == LINK_RAW)
+    if (version == 6 && (p->link == LINK_RAW || p->link == LINK_IPV6))
       ethertype = ETHERTYPE_IPV6;
-    else if (version != 4)
+    else if (version != 4 || p->link == LINK_IPV6)
       return NULL;
   }
   struct zn_buf *b = zn_netif_copy_frame(&p->nif, p->pkt, caplen);
@@ -238,6 +239,9 @@ static int link_of(int dlt, enum pcap_link *link) {
     return ZN_OK;
   case DLT_IPV4_:
     *link = LINK_IPV4;
+    return ZN_OK;
+  case DLT_IPV6_:
+    *link = LINK_IPV6;
     return ZN_OK;
   default:
     return ZN_ENOTSUP;

@@ -146,8 +146,9 @@ int th_check_accounting(const struct zn_stack *st) {
   bad += eq("eth_rx = eth drops + arp_rx + ip_rx from the link",
             V(eth_rx), V(eth_drop_short) + V(eth_drop_not_for_us) +
                            V(eth_drop_src) + V(eth_drop_type) +
-                           V(eth_drop_vlan) + V(arp_rx) + V(ip_rx) -
-                           V(ip_loop_rx));
+                           V(eth_drop_vlan) + V(eth_drop_mcast) + V(arp_rx) +
+                           V(ip_rx) - V(ip_loop_rx) + V(ip6_rx) -
+                           V(ip6_loop_rx));
   bad += eq("arp_rx = arp drops + requests + replies", V(arp_rx),
             V(arp_drop_malformed) + V(arp_drop_unsupported) + V(arp_drop_op) +
                 V(arp_drop_not_for_us) + V(arp_drop_bad_sender) +
@@ -162,7 +163,34 @@ int th_check_accounting(const struct zn_stack *st) {
                 V(ip_drop_src_mcast) + V(ip_drop_src_bcast) +
                 V(ip_drop_src_class_e) + V(ip_drop_src_own) +
                 V(ip_drop_not_for_us) + V(ip_drop_proto) +
-                V(ip_frag_rx) + V(icmp_rx) + V(udp_rx) + V(tcp_rx));
+                V(ip_frag_rx) + V(icmp_rx) + V(udp_rx) + V(tcp_rx) -
+                V(ip6_delivered));
+  bad += eq("ip6_rx + reassembled = ip6 drops + fragments + upper input",
+            V(ip6_rx) + V(ip6_reass_ok),
+            V(ip6_drop_off) + V(ip6_drop_malformed) + V(ip6_drop_src_mcast) +
+                V(ip6_drop_src_unspec) + V(ip6_drop_src_loopback) +
+                V(ip6_drop_not_for_us) + V(ip6_drop_tentative) +
+                V(ip6_drop_chain) + V(ip6_drop_option) + V(ip6_drop_rh0) +
+                V(ip6_drop_routing) + V(ip6_drop_proto) + V(ip6_drop_none) +
+                V(ip6_frag_rx) + V(icmp6_rx) + V(ip6_delivered));
+  bad += eq("ip6 fragments = reassembly drops + joined + held",
+            V(ip6_frag_rx),
+            V(ip6_reass_drop_overlap) + V(ip6_reass_drop_timeout) +
+                V(ip6_reass_drop_mem) + V(ip6_reass_drop_slots) +
+                V(ip6_reass_drop_evicted) + V(ip6_reass_drop_bad) +
+                V(ip6_reass_drop_dup) + V(ip6_reass_drop_nobuf) +
+                V(ip6_reass_joined) + zn__ip6_reass_held(st));
+  bad += eq("icmp6_rx = icmp6 drops + messages handled", V(icmp6_rx),
+            V(icmp6_drop_short) + V(icmp6_drop_checksum) +
+                V(icmp6_drop_type) + V(icmp6_echo_rx) +
+                V(icmp6_echo_reply_rx) + V(icmp6_err_rx) +
+                V(icmp6_drop_quote) + V(icmp6_drop_noowner) + V(nd_rx) +
+                V(icmp6_drop_conf_hlim) + V(icmp6_ra_rx) + V(icmp6_mld_rx) +
+                V(nd_rs_ignored) + V(nd_redirect_ignored));
+  bad += eq("nd_rx = nd drops + NS/NA handled", V(nd_rx),
+            V(nd_drop_hlim) + V(nd_drop_invalid) + V(nd_drop_dad_src) +
+                V(nd_drop_not_ours) + V(nd_drop_unsolicited) + V(nd_dad_rx) +
+                V(nd_ns_rx) + V(nd_na_rx));
   bad += eq("fragments = reassembly drops + joined + held", V(ip_frag_rx),
             V(ip_reass_drop_overlap) + V(ip_reass_drop_timeout) +
                 V(ip_reass_drop_mem) + V(ip_reass_drop_slots) +

@@ -62,6 +62,21 @@
 #ifndef ZN_DEFAULT_ARP_RETRIES
 #define ZN_DEFAULT_ARP_RETRIES 3
 #endif
+#ifndef ZN_DEFAULT_ND_ENTRIES
+#define ZN_DEFAULT_ND_ENTRIES 32 /**< IPv6 neighbor cache entries */
+#endif
+#ifndef ZN_DEFAULT_ND_PENDING
+#define ZN_DEFAULT_ND_PENDING 4 /**< datagrams queued per unresolved neighbor */
+#endif
+#ifndef ZN_DEFAULT_IP6_REASS_SLOTS
+#define ZN_DEFAULT_IP6_REASS_SLOTS 8 /**< IPv6 datagrams reassembled at once */
+#endif
+#ifndef ZN_DEFAULT_IP6_REASS_MAX_BYTES
+#define ZN_DEFAULT_IP6_REASS_MAX_BYTES (128u * 1024u) /**< IPv6 fragment bytes held */
+#endif
+#ifndef ZN_DEFAULT_IP6_REASS_TIMEOUT_MS
+#define ZN_DEFAULT_IP6_REASS_TIMEOUT_MS 60000u /**< RFC 8200 4.5 */
+#endif
 #ifndef ZN_DEFAULT_REASS_SLOTS
 #define ZN_DEFAULT_REASS_SLOTS 8 /**< datagrams reassembled at once */
 #endif

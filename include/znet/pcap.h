@@ -2,8 +2,8 @@
  * pcap replay backend (libpcap; its own library, libznet-pcap).
  *
  * Reads a capture (pcap or pcapng, either byte order; link types Ethernet,
- * LINKTYPE_RAW and LINKTYPE_IPV4) and hands its frames to the stack with
- * the capture's timestamps as the clock: zn_netif_now() is the virtual
+ * LINKTYPE_RAW, LINKTYPE_IPV4 and LINKTYPE_IPV6) and hands its frames to
+ * the stack with the capture's timestamps as the clock: zn_netif_now() is the virtual
  * time, zn_netif_wait() advances it to the next frame or the deadline,
  * whichever is first.  Raw-IP frames get an Ethernet header addressed to
  * the stack (destination: opts.local_mac, source: opts.peer_mac).  Frames

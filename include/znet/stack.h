@@ -70,6 +70,14 @@ struct zn_config {
   uint8_t ipv6_dad_transmits; /**< DupAddrDetectTransmits (RFC 4862 §5.1);
                                  0: addresses are usable at once */
 
+  /** IPv6 neighbor discovery (RFC 4861 §7) and reassembly (RFC 8200
+   * §4.5); used only with ipv6. */
+  uint32_t nd_entries;       /**< neighbor cache entries */
+  uint32_t nd_pending;       /**< datagrams queued per INCOMPLETE entry */
+  uint32_t ip6_reass_slots;  /**< IPv6 datagrams reassembled at once */
+  uint32_t ip6_reass_max_bytes; /**< IPv6 fragment bytes held, all slots */
+  uint32_t ip6_reass_timeout_ms; /**< RFC 8200 §4.5: 60 s */
+
   /** ARP. */
   uint32_t arp_entries;      /**< cache size */
   uint32_t arp_pending;      /**< frames queued per unresolved address */

@@ -35,6 +35,7 @@
   X(eth_drop_src, DROP, "Ethernet frames from a multicast or own source")      \
   X(eth_drop_type, DROP, "Ethernet frames of an unhandled EtherType")          \
   X(eth_drop_vlan, DROP, "Ethernet frames with a VLAN ID other than 0")        \
+  X(eth_drop_mcast, DROP, "Ethernet multicast frames for a group not joined") \
   X(eth_vlan_prio, CNT, "priority-tagged (VLAN 0) frames accepted")            \
   /* ARP */                                                                    \
   X(arp_rx, CNT, "ARP packets received")                                       \
@@ -94,6 +95,84 @@
   X(ip_tx_drop_martian, DROP, "IPv4 datagrams not sent: to 0/8, 127/8 or 240/4") \
   X(ip_frag_tx, CNT, "IPv4 fragments sent")                                    \
   /* ICMP */                                                                   \
+  X(ip6_rx, CNT, "IPv6 datagrams received")                                    \
+  X(ip6_loop_rx, CNT, "IPv6 datagrams looped back to ourselves")               \
+  X(ip6_drop_off, DROP, "IPv6 datagrams dropped: IPv6 is off")                 \
+  X(ip6_drop_malformed, DROP, "IPv6 datagrams with a bad header or length")    \
+  X(ip6_drop_src_mcast, DROP, "IPv6 datagrams from a multicast source")        \
+  X(ip6_drop_src_unspec, DROP, "IPv6 datagrams from :: other than ND/MLD")     \
+  X(ip6_drop_src_loopback, DROP, "IPv6 datagrams from ::1 on the wire")        \
+  X(ip6_drop_not_for_us, DROP, "IPv6 datagrams for another host or group")     \
+  X(ip6_drop_tentative, DROP, "IPv6 datagrams to a tentative address, not ND") \
+  X(ip6_drop_chain, DROP, "IPv6 datagrams with a bad extension header chain")  \
+  X(ip6_drop_option, DROP, "IPv6 datagrams discarded by an option's action")   \
+  X(ip6_drop_rh0, DROP, "IPv6 datagrams with a type 0 routing header")         \
+  X(ip6_drop_routing, DROP, "IPv6 datagrams with segments left to route")      \
+  X(ip6_drop_proto, DROP, "IPv6 datagrams for an unknown next header")         \
+  X(ip6_drop_none, DROP, "IPv6 datagrams with no next header (59)")            \
+  X(ip6_delivered, CNT, "IPv6 datagrams passed to a transport")               \
+  X(ip6_frag_rx, CNT, "IPv6 fragments received")                               \
+  X(ip6_atomic_rx, CNT, "IPv6 atomic fragments processed alone")               \
+  X(ip6_reass_ok, CNT, "IPv6 datagrams reassembled")                           \
+  X(ip6_reass_joined, CNT, "IPv6 fragments joined into datagrams")             \
+  X(ip6_reass_drop_overlap, DROP, "IPv6 fragments dropped: overlap")           \
+  X(ip6_reass_drop_timeout, DROP, "IPv6 fragments dropped: reassembly timeout") \
+  X(ip6_reass_drop_mem, DROP, "IPv6 fragments dropped: reassembly memory")     \
+  X(ip6_reass_drop_slots, DROP, "IPv6 fragments dropped: no reassembly slot")  \
+  X(ip6_reass_drop_evicted, DROP, "IPv6 fragments dropped: datagram evicted")  \
+  X(ip6_reass_drop_bad, DROP, "IPv6 fragments dropped: bad length or offset")  \
+  X(ip6_reass_drop_dup, DROP, "IPv6 fragments dropped: exact duplicate")       \
+  X(ip6_reass_drop_nobuf, DROP, "IPv6 fragments dropped: no buffer to join")   \
+  X(ip6_tx, CNT, "IPv6 datagrams sent")                                        \
+  X(ip6_frag_tx, CNT, "IPv6 fragments sent")                                   \
+  X(ip6_tx_drop_noroute, DROP, "IPv6 datagrams dropped: no route")             \
+  X(ip6_tx_drop_noaddr, DROP, "IPv6 datagrams dropped: no source address")     \
+  X(ip6_tx_drop_toobig, DROP, "IPv6 datagrams dropped: over the path MTU")     \
+  X(ip6_tx_drop_nobuf, DROP, "IPv6 datagrams dropped: no buffer")              \
+  X(ip6_tx_drop_loopq, DROP, "IPv6 datagrams to ourselves: queue full")        \
+  X(ip6_tx_drop_off, DROP, "IPv6 datagrams not sent: IPv6 is off")             \
+  X(ip6_tx_drop_bad_dst, DROP, "IPv6 datagrams not sent: bad destination")     \
+                                                                               \
+  X(nd_rx, CNT, "neighbor solicitations and advertisements received")          \
+  X(nd_drop_hlim, DROP, "ND messages with a hop limit other than 255")         \
+  X(nd_drop_invalid, DROP, "ND messages failing RFC 4861 validity checks")     \
+  X(nd_drop_dad_src, DROP, "NS from :: not to a solicited-node group")         \
+  X(nd_drop_not_ours, DROP, "NS/NA for a target that is not ours")             \
+  X(nd_drop_unsolicited, DROP, "NAs for no entry of ours, ignored")            \
+  X(nd_dad_rx, CNT, "NS/NA about our addresses passed to DAD")                 \
+  X(nd_ns_rx, CNT, "neighbor solicitations answered")                          \
+  X(nd_na_rx, CNT, "neighbor advertisements applied")                          \
+  X(nd_ns_tx, CNT, "neighbor solicitations sent")                              \
+  X(nd_na_tx, CNT, "neighbor advertisements sent")                             \
+  X(nd_redirect_ignored, DROP, "redirects ignored (see src/ipv6/icmp6.c)")     \
+  X(nd_rs_ignored, DROP, "router solicitations ignored: we are a host")        \
+  X(nd_resolve_fail, CNT, "neighbor resolutions or NUD probes that failed")    \
+  X(nd_drop_unresolved, DROP, "datagrams dropped: neighbor unreachable")       \
+  X(nd_drop_pending_full, DROP, "datagrams dropped: ND pending queue full")    \
+  X(nd_drop_cache_full, DROP, "datagrams dropped: neighbor cache full")        \
+  X(nd_evict, CNT, "neighbor entries evicted to make room")                    \
+                                                                               \
+  X(icmp6_rx, CNT, "ICMPv6 messages received")                                 \
+  X(icmp6_drop_short, DROP, "ICMPv6 messages too short")                       \
+  X(icmp6_drop_checksum, DROP, "ICMPv6 checksum errors")                       \
+  X(icmp6_drop_type, DROP, "ICMPv6 messages of an unhandled type")             \
+  X(icmp6_drop_echo_off, DROP, "ICMPv6 echo requests ignored: echo disabled")  \
+  X(icmp6_drop_mcast_echo, DROP, "ICMPv6 echo requests to multicast ignored")  \
+  X(icmp6_drop_quote, DROP, "ICMPv6 errors quoting an unusable datagram")      \
+  X(icmp6_drop_noowner, DROP, "ICMPv6 errors for no transport of ours")        \
+  X(icmp6_drop_nobuf, DROP, "ICMPv6 replies not sent: no buffer")              \
+  X(icmp6_echo_rx, CNT, "ICMPv6 echo requests received")                       \
+  X(icmp6_echo_reply_tx, CNT, "ICMPv6 echo replies sent")                      \
+  X(icmp6_echo_reply_rx, CNT, "ICMPv6 echo replies received")                  \
+  X(icmp6_err_rx, CNT, "ICMPv6 errors received and delivered")                 \
+  X(icmp6_err_tx, CNT, "ICMPv6 errors sent")                                   \
+  X(icmp6_err_ratelimited, CNT, "ICMPv6 errors suppressed by the rate limit")   \
+  X(icmp6_err_suppressed, CNT, "ICMPv6 errors not sent: RFC 4443 2.4(e)")       \
+  X(icmp6_drop_conf_hlim, DROP, "RA/MLD with a bad hop limit or source")      \
+  X(icmp6_ra_rx, CNT, "router advertisements passed to ipv6conf")              \
+  X(icmp6_mld_rx, CNT, "MLD messages passed to ipv6conf")                      \
+  X(icmp6_pmtu_update, CNT, "path MTU lowered by packet too big")              \
+                                                                               \
   X(icmp_rx, CNT, "ICMP messages received")                                    \
   X(icmp_drop_short, DROP, "ICMP messages too short")                          \
   X(icmp_drop_checksum, DROP, "ICMP checksum errors")                          \

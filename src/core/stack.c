@@ -25,6 +25,11 @@ void zn_config_default(struct zn_config *cfg) {
   cfg->arp_retry_ms = ZN_DEFAULT_ARP_RETRY_MS;
   cfg->arp_retries = ZN_DEFAULT_ARP_RETRIES;
   cfg->arp_announce = true;
+  cfg->nd_entries = ZN_DEFAULT_ND_ENTRIES;
+  cfg->nd_pending = ZN_DEFAULT_ND_PENDING;
+  cfg->ip6_reass_slots = ZN_DEFAULT_IP6_REASS_SLOTS;
+  cfg->ip6_reass_max_bytes = ZN_DEFAULT_IP6_REASS_MAX_BYTES;
+  cfg->ip6_reass_timeout_ms = ZN_DEFAULT_IP6_REASS_TIMEOUT_MS;
   cfg->reass_slots = ZN_DEFAULT_REASS_SLOTS;
   cfg->reass_max_bytes = ZN_DEFAULT_REASS_MAX_BYTES;
   cfg->reass_timeout_ms = ZN_DEFAULT_REASS_TIMEOUT_MS;
@@ -70,6 +75,7 @@ static bool config_ok(const struct zn_config *cfg) {
       cfg->rx_budget == 0 || cfg->txq_len == 0 || cfg->vlan_id > 4094)
     return false;
   if (cfg->arp_entries > (1u << 20) || cfg->reass_slots > 4096 ||
+      cfg->nd_entries > (1u << 16) || cfg->ip6_reass_slots > 4096 ||
       cfg->udp_socks > (1u << 20) || cfg->tcp_conns > (1u << 22) ||
       cfg->tcp_sndbuf > (1u << 30) || cfg->tcp_rcvbuf > (1u << 30))
     return false;
@@ -269,6 +275,11 @@ void zn_stack_input(struct zn_stack *st, struct zn_buf *b) {
 static void drain_loopback(struct zn_stack *st, uint32_t budget) {
   struct zn_buf *b;
   while (budget-- > 0 && (b = zn_bufq_pop(&st->loopq)) != NULL) {
+    if (b->len && (b->data[0] >> 4) == 6) {
+      ZN_STAT_INC(st, ip6_loop_rx);
+      zn__ip6_input(st, b, false);
+      continue;
+    }
     ZN_STAT_INC(st, ip_loop_rx);
     zn__ip_input(st, b, false);
   }

@@ -28,8 +28,19 @@ void zn__eth_input(struct zn_stack *st, struct zn_buf *b) {
   }
   if (zn_eth_is_bcast(dst)) {
     b->flags |= ZN_BUF_F_BCAST;
-  } else if (zn_eth_is_mcast(dst) || memcmp(dst, st->mac, 6) != 0) {
-    /* Multicast (no groups are joined yet) or another host's frame. */
+  } else if (zn_eth_is_mcast(dst)) {
+    /* RFC 2464 §7: IPv6 groups map to 33:33:xx; only those joined. */
+    if (!st->cfg.ipv6 || dst[0] != 0x33 || dst[1] != 0x33) {
+      ZN_STAT_INC(st, eth_drop_not_for_us);
+      goto drop;
+    }
+    if (!zn__ip6_mac_accepted(st, dst)) {
+      ZN_STAT_INC(st, eth_drop_mcast);
+      goto drop;
+    }
+    b->flags |= ZN_BUF_F_MCAST;
+  } else if (memcmp(dst, st->mac, 6) != 0) {
+    /* Another host's frame. */
     ZN_STAT_INC(st, eth_drop_not_for_us);
     goto drop;
   }
@@ -55,13 +66,18 @@ void zn__eth_input(struct zn_stack *st, struct zn_buf *b) {
   case ZN_ETHERTYPE_IPV4:
     zn__ip_input(st, b, (b->flags & ZN_BUF_F_BCAST) != 0);
     return;
+  case ZN_ETHERTYPE_IPV6:
+    if (!st->cfg.ipv6)
+      break;
+    zn__ip6_input(st, b, (b->flags & (ZN_BUF_F_MCAST | ZN_BUF_F_BCAST)) != 0);
+    return;
   case ZN_ETHERTYPE_ARP:
     zn__arp_input(st, b);
     return;
   default:
-    ZN_STAT_INC(st, eth_drop_type);
-    goto drop;
+    break;
   }
+  ZN_STAT_INC(st, eth_drop_type);
 drop:
   zn_buf_free(b);
 }

@@ -1,77 +1,589 @@
 /*
- * IPv6 layer: placeholder until src/ipv6 lands (issue 15).  The stack has
- * no IPv6 address, so nothing is sent and nothing is accepted; EtherType
- * 0x86DD is not yet dispatched here by src/eth.
+ * IPv6 (RFC 8200): input with the extension-header chain, output with
+ * RFC 6724 source selection, the next hop and fragmentation to the path
+ * MTU; the path MTU cache (RFC 8201).  Neighbor discovery is nd.c,
+ * ICMPv6 icmp6.c, reassembly frag6.c.
+ *
+ * Input order: header, sources, destination, chain walk (its refusals
+ * answered with parameter problem), routing header, fragments, options
+ * of the final datagram, upper layer.  Every discarded datagram counts in
+ * exactly one ip6_* DROP counter (or the ICMPv6 / ND ones past delivery).
  */
+#include <string.h>
+
 #include "core/stack_int.h"
+#include "eth/eth_int.h"
 #include "ipv6/ipv6_int.h"
 #include "znet/err.h"
+#include "znet/wire.h"
+
+#define PMTU_AGE_NS ZN_SEC(600) /* RFC 8201 §4: 10 minutes */
+
+static const uint8_t all_nodes[16] = {0xff, 2, [15] = 1};
+static const uint8_t loopback6[16] = {[15] = 1};
 
 size_t zn__ip6_mem_size(const struct zn_config *cfg) {
-  (void)cfg;
-  return 0;
+  if (!cfg->ipv6)
+    return 0;
+  return zn__nd_mem_size(cfg) + zn__ip6_reass_mem_size(cfg);
 }
 
 void zn__ip6_init(struct zn_stack *st, void **mem) {
-  (void)mem;
-  st->ip6.up = false;
+  struct zn__ip6 *ip6 = &st->ip6;
+  memset(ip6, 0, sizeof(*ip6));
+  ip6->up = st->cfg.ipv6;
+  if (!ip6->up)
+    return;
+  zn__nd_init(st, mem);
+  zn__ip6_reass_init(st, mem);
+  ip6->tokens_ns = st->cfg.icmp_rate
+                       ? ZN_SEC(1) / st->cfg.icmp_rate * st->cfg.icmp_burst
+                       : 0;
+  ip6->last_ns = st->now;
 }
 
 void zn__ip6_start(struct zn_stack *st) { (void)st; }
 
-void zn__ip6_destroy(struct zn_stack *st) { (void)st; }
-
-void zn__ip6_input(struct zn_stack *st, struct zn_buf *b, bool link_mcast) {
-  (void)link_mcast;
-  ZN_STAT_INC(st, eth_drop_type);
-  zn_buf_free(b);
+void zn__ip6_destroy(struct zn_stack *st) {
+  if (!st->ip6.up)
+    return;
+  zn__nd_destroy(st);
+  zn__ip6_reass_destroy(st);
 }
 
+/* ---- addresses ---- */
+
+static bool addr_usable(const struct zn__ip6_addr *a) {
+  return a && (a->state == ZN__A6_PREFERRED || a->state == ZN__A6_DEPRECATED);
+}
+
+bool zn__ip6_is_local(const struct zn_stack *st, const uint8_t a[16]) {
+  return st->ip6.up && addr_usable(zn__ip6conf_addr_find(st, a));
+}
+
+bool zn__ip6_dst_accepted(const struct zn_stack *st, const uint8_t d[16]) {
+  if (zn_ipv6_addr_is_mcast(d))
+    return zn__ip6conf_mcast_joined(st, d);
+  return zn__ip6_is_local(st, d);
+}
+
+/* RFC 2464 §7: a 33:33 frame carries a group's low 32 bits.  The groups a
+ * host joins whose high bits are known are tried: the solicited-node form
+ * and ffXs::<low 32 bits> for the usual scopes (all-nodes, mDNS, DHCP). */
 bool zn__ip6_mac_accepted(const struct zn_stack *st, const uint8_t mac[6]) {
-  (void)st;
-  (void)mac;
+  static const uint8_t scopes[] = {1, 2, 5, 8, 14};
+  uint8_t g[16] = {0xff};
+  if (mac[0] != 0x33 || mac[1] != 0x33)
+    return false;
+  memcpy(g + 12, mac + 2, 4);
+  for (size_t i = 0; i < sizeof(scopes); i++) {
+    g[1] = scopes[i];
+    g[11] = 0;
+    if (zn__ip6conf_mcast_joined(st, g))
+      return true;
+    g[11] = 1; /* ff0s::1:xxxx:xxxx, solicited-node and friends */
+    if (zn__ip6conf_mcast_joined(st, g))
+      return true;
+  }
   return false;
 }
 
-int zn__ip6_output(struct zn_stack *st, struct zn_buf *b,
-                   const struct zn__inet_tx *tx) {
-  (void)st;
-  (void)tx;
-  zn_buf_free(b);
-  return ZN_EADDRNOTAVAIL;
+static uint8_t addr_scope(const uint8_t a[16]) {
+  if (zn_ipv6_addr_is_mcast(a))
+    return zn_ipv6_mcast_scope(a);
+  if (zn_ipv6_addr_is_linklocal(a) || zn_ipv6_addr_is_loopback(a))
+    return 2;
+  return 14;
+}
+
+static uint8_t common_prefix(const uint8_t a[16], const uint8_t b[16]) {
+  uint8_t n = 0;
+  for (int i = 0; i < 16; i++) {
+    uint8_t x = (uint8_t)(a[i] ^ b[i]);
+    if (x == 0) {
+      n = (uint8_t)(n + 8);
+      continue;
+    }
+    while (!(x & 0x80)) {
+      n++;
+      x = (uint8_t)(x << 1);
+    }
+    break;
+  }
+  return n;
+}
+
+/* RFC 6724 §5: is candidate a better source for dst than best?  Rules 1
+ * (same address), 2 (appropriate scope), 3 (avoid deprecated) and 8
+ * (longest matching prefix); the others need policy we do not have. */
+static bool source_better(const struct zn__ip6_addr *a,
+                          const struct zn__ip6_addr *best,
+                          const uint8_t dst[16]) {
+  if (!best)
+    return true;
+  bool sa = memcmp(a->a, dst, 16) == 0, sb = memcmp(best->a, dst, 16) == 0;
+  if (sa != sb)
+    return sa;
+  uint8_t sd = addr_scope(dst), s1 = addr_scope(a->a), s2 = addr_scope(best->a);
+  if (s1 != s2) {
+    if (s1 < s2)
+      return s1 >= sd;
+    return s2 < sd;
+  }
+  bool d1 = a->state == ZN__A6_DEPRECATED, d2 = best->state == ZN__A6_DEPRECATED;
+  if (d1 != d2)
+    return !d1;
+  uint8_t p1 = common_prefix(a->a, dst), p2 = common_prefix(best->a, dst);
+  p1 = p1 < a->prefix ? p1 : a->prefix;
+  p2 = p2 < best->prefix ? p2 : best->prefix;
+  return p1 > p2;
 }
 
 int zn__ip6_select_source(struct zn_stack *st, const uint8_t dst[16],
                           uint8_t out[16]) {
-  (void)st;
-  (void)dst;
-  (void)out;
-  return ZN_EADDRNOTAVAIL;
+  const struct zn__ip6_addr *best = NULL;
+  if (!st->ip6.up)
+    return ZN_EADDRNOTAVAIL;
+  if (zn_ipv6_addr_is_loopback(dst)) {
+    memcpy(out, loopback6, 16);
+    return ZN_OK;
+  }
+  uint32_t n = zn__ip6conf_addr_count(st);
+  for (uint32_t i = 0; i < n; i++) {
+    const struct zn__ip6_addr *a = zn__ip6conf_addr_at(st, i);
+    if (addr_usable(a) && source_better(a, best, dst))
+      best = a;
+  }
+  if (!best)
+    return ZN_EADDRNOTAVAIL;
+  memcpy(out, best->a, 16);
+  return ZN_OK;
 }
 
-bool zn__ip6_is_local(const struct zn_stack *st, const uint8_t a[16]) {
-  (void)st;
-  (void)a;
-  return false;
+/* ---- path MTU (RFC 8201) ---- */
+
+static struct zn__pmtu6 *pmtu_find(struct zn_stack *st, const uint8_t d[16]) {
+  for (int i = 0; i < ZN__IP6_PMTU; i++) {
+    struct zn__pmtu6 *e = &st->ip6.pmtu[i];
+    if (e->mtu && memcmp(e->dst, d, 16) == 0) {
+      if (e->expires <= st->now) {
+        e->mtu = 0; /* §4: aged out, try the link MTU again */
+        return NULL;
+      }
+      return e;
+    }
+  }
+  return NULL;
+}
+
+static uint32_t link_mtu(const struct zn_stack *st) {
+  uint32_t m = zn__ip6conf_link_mtu(st);
+  return m < ZN_IPV6_MIN_MTU ? ZN_IPV6_MIN_MTU : m;
 }
 
 uint32_t zn__ip6_path_mtu(struct zn_stack *st, const uint8_t dst[16]) {
-  (void)st;
-  (void)dst;
-  return 1280;
+  uint32_t m = link_mtu(st);
+  const struct zn__pmtu6 *e = pmtu_find(st, dst);
+  if (e && e->mtu < m)
+    m = e->mtu;
+  return m;
 }
 
-void zn__icmp6_port_unreachable(struct zn_stack *st, struct zn_buf *b,
-                                const struct zn__inet_meta *m) {
-  (void)st;
-  (void)b;
-  (void)m;
+/* RFC 8201 §4: a packet too big lowers the estimate, never below 1280,
+ * never raises it.  The table is small: a new destination takes the slot
+ * closest to expiry. */
+void zn__ip6_pmtu_update(struct zn_stack *st, const uint8_t dst[16],
+                         uint32_t mtu) {
+  if (mtu < ZN_IPV6_MIN_MTU)
+    mtu = ZN_IPV6_MIN_MTU;
+  if (mtu >= zn__ip6_path_mtu(st, dst))
+    return;
+  struct zn__pmtu6 *e = pmtu_find(st, dst);
+  for (int i = 0; !e && i < ZN__IP6_PMTU; i++) {
+    struct zn__pmtu6 *c = &st->ip6.pmtu[i];
+    if (c->mtu == 0 || c->expires <= st->now) {
+      e = c;
+      break;
+    }
+  }
+  for (int i = 0; !e && i < ZN__IP6_PMTU; i++) {
+    struct zn__pmtu6 *c = &st->ip6.pmtu[i];
+    if (i == 0 || c->expires < e->expires)
+      e = c;
+  }
+  memcpy(e->dst, dst, 16);
+  e->mtu = mtu;
+  e->expires = st->now + PMTU_AGE_NS;
+  ZN_STAT_INC(st, icmp6_pmtu_update);
 }
 
-void zn__nd_learn(struct zn_stack *st, const uint8_t ip[16],
-                  const uint8_t mac[6], bool is_router) {
-  (void)st;
-  (void)ip;
-  (void)mac;
-  (void)is_router;
+/* ---- output ---- */
+
+/* RFC 8200 §4.5: cut a datagram we built (IPv6 header, maybe a hop-by-hop
+ * header, then the rest) into fragments of at most mtu bytes. */
+static void fragment_send(struct zn_stack *st, struct zn_buf *b,
+                          const uint8_t mac[6], uint32_t mtu) {
+  const uint8_t *h = b->data;
+  size_t unf = ZN_IPV6_HDR_LEN;
+  uint8_t nxt = h[6];
+  size_t nxt_at = 6;
+  if (nxt == ZN_IPPROTO_HOPOPTS && b->len >= unf + 8) {
+    nxt_at = unf;
+    nxt = h[unf];
+    unf += (size_t)(h[unf + 1] + 1) * 8;
+  }
+  size_t plen = b->len - unf;
+  size_t chunk = (mtu - unf - 8) & ~(size_t)7;
+  uint32_t id = zn_random_u32(st);
+  for (size_t off = 0; off < plen; off += chunk) {
+    size_t n = plen - off < chunk ? plen - off : chunk;
+    struct zn_buf *f = zn__buf_alloc(st, unf + 8 + n);
+    if (!f) {
+      ZN_STAT_INC(st, ip6_tx_drop_nobuf);
+      break;
+    }
+    uint8_t *p = zn_buf_put(f, unf + 8 + n);
+    memcpy(p, h, unf);
+    zn_wr16(p + 4, (uint16_t)(unf - ZN_IPV6_HDR_LEN + 8 + n));
+    p[nxt_at] = ZN_IPPROTO_FRAGMENT;
+    p[unf] = nxt;
+    p[unf + 1] = 0;
+    zn_wr16(p + unf + 2, (uint16_t)(off | (off + n < plen ? 1u : 0u)));
+    zn_wr32(p + unf + 4, id);
+    memcpy(p + unf + 8, h + unf + off, n);
+    ZN_STAT_INC(st, ip6_frag_tx);
+    zn__eth_output(st, f, mac, ZN_ETHERTYPE_IPV6);
+  }
+  zn_buf_free(b);
 }
+
+void zn__ip6_link_send(struct zn_stack *st, struct zn_buf *b,
+                       const uint8_t mac[6]) {
+  const uint8_t *dst = b->data + 24;
+  uint32_t mtu = zn_ipv6_addr_is_mcast(dst) ? link_mtu(st)
+                                            : zn__ip6_path_mtu(st, dst);
+  if (b->len <= mtu || b->gso_size) {
+    zn__eth_output(st, b, mac, ZN_ETHERTYPE_IPV6);
+    return;
+  }
+  fragment_send(st, b, mac, mtu);
+}
+
+/* RFC 2711: a hop-by-hop header holding Router Alert (MLD, value 0) and
+ * a PadN of 2 bytes. */
+static bool push_router_alert(struct zn_buf *b, uint8_t nxt) {
+  uint8_t *p = zn_buf_push(b, 8);
+  if (!p)
+    return false;
+  p[0] = nxt;
+  p[1] = 0;
+  p[2] = ZN_IPV6_OPT_ROUTER_ALERT;
+  p[3] = 2;
+  p[4] = 0;
+  p[5] = 0;
+  p[6] = ZN_IPV6_OPT_PADN;
+  p[7] = 0;
+  return true;
+}
+
+static int choose_source(struct zn_stack *st, const struct zn__inet_tx *tx,
+                         uint8_t src[16]) {
+  if (tx->src_unspecified) {
+    memset(src, 0, 16);
+    return ZN_OK;
+  }
+  if (tx->src.family == ZN_AF_INET6 &&
+      !zn_ipv6_addr_is_unspecified(tx->src.bytes)) {
+    memcpy(src, tx->src.bytes, 16);
+    return ZN_OK;
+  }
+  return zn__ip6_select_source(st, tx->dst.bytes, src);
+}
+
+/* Where the finished datagram goes: loopback, a group's MAC, or a
+ * neighbor (RFC 4861 §5.2 next-hop determination). */
+static int route(struct zn_stack *st, struct zn_buf *b, const uint8_t *dst) {
+  if (zn__ip6_is_local(st, dst) || zn_ipv6_addr_is_loopback(dst)) {
+    if (st->loopq.count >= st->cfg.txq_len) {
+      ZN_STAT_INC(st, ip6_tx_drop_loopq);
+      zn_buf_free(b);
+      return ZN_ENOBUFS;
+    }
+    b->flags |= ZN_BUF_F_LOOP;
+    zn_bufq_push(&st->loopq, b);
+    return ZN_OK;
+  }
+  if (zn_ipv6_addr_is_mcast(dst)) {
+    uint8_t mac[6];
+    zn_ipv6_mcast_mac(dst, mac);
+    zn__ip6_link_send(st, b, mac);
+    return ZN_OK;
+  }
+  uint8_t nh[16];
+  if (zn__ip6conf_next_hop(st, dst, nh) != ZN_OK) {
+    ZN_STAT_INC(st, ip6_tx_drop_noroute);
+    zn_buf_free(b);
+    return ZN_EHOSTUNREACH;
+  }
+  zn__nd_output(st, b, nh);
+  return ZN_OK;
+}
+
+static int tx_fail(struct zn_buf *b, int rc) {
+  zn_buf_free(b);
+  return rc;
+}
+
+int zn__ip6_output(struct zn_stack *st, struct zn_buf *b,
+                   const struct zn__inet_tx *tx) {
+  const uint8_t *dst = tx->dst.bytes;
+  struct zn_ipv6_hdr h;
+  if (!st->ip6.up) {
+    ZN_STAT_INC(st, ip6_tx_drop_off);
+    return tx_fail(b, ZN_EADDRNOTAVAIL);
+  }
+  if (zn_ipv6_addr_is_unspecified(dst)) {
+    ZN_STAT_INC(st, ip6_tx_drop_bad_dst);
+    return tx_fail(b, ZN_EHOSTUNREACH);
+  }
+  if (choose_source(st, tx, h.src) != ZN_OK) {
+    ZN_STAT_INC(st, ip6_tx_drop_noaddr);
+    return tx_fail(b, ZN_EADDRNOTAVAIL);
+  }
+  h.nxt = tx->proto;
+  if (tx->router_alert) {
+    if (!push_router_alert(b, tx->proto)) {
+      ZN_STAT_INC(st, if_tx_errors);
+      return tx_fail(b, ZN_ENOBUFS);
+    }
+    h.nxt = ZN_IPPROTO_HOPOPTS;
+  }
+  bool loop = zn__ip6_is_local(st, dst) || zn_ipv6_addr_is_loopback(dst);
+  if (b->len > 0xffff ||
+      (!loop && tx->df && !b->gso_size &&
+       b->len + ZN_IPV6_HDR_LEN > zn__ip6_path_mtu(st, dst))) {
+    ZN_STAT_INC(st, ip6_tx_drop_toobig);
+    return tx_fail(b, ZN_EMSGSIZE);
+  }
+  h.tclass = tx->tos;
+  h.flow = 0;
+  h.plen = (uint16_t)b->len;
+  h.hlim = tx->ttl ? tx->ttl : zn__ip6conf_hop_limit(st);
+  memcpy(h.dst, dst, 16);
+  uint8_t *p = zn_buf_push(b, ZN_IPV6_HDR_LEN);
+  if (!p) {
+    ZN_STAT_INC(st, if_tx_errors);
+    return tx_fail(b, ZN_ENOBUFS);
+  }
+  zn_ipv6_emit(p, &h);
+  ZN_STAT_INC(st, ip6_tx);
+  return route(st, b, h.dst);
+}
+
+/* ---- input ---- */
+
+/* RFC 8200 §4.2, §4.3, §4.6: the options of every hop-by-hop and
+ * destination options header, by their action bits.  Returns true to go
+ * on; false when the datagram was discarded (counted, answered). */
+static bool options_process(struct zn_stack *st, struct zn_buf *b,
+                            const struct zn_ipv6_view *v,
+                            const struct zn_ipv6_chain *w, bool mcast) {
+  for (size_t i = 0; i < w->n; i++) {
+    const struct zn_ipv6_ext *e = &w->hdr[i];
+    struct zn_ipv6_opt_iter it;
+    struct zn_ipv6_opt o;
+    int r;
+    if (e->type != ZN_IPPROTO_HOPOPTS && e->type != ZN_IPPROTO_DSTOPTS)
+      continue;
+    if (zn_ipv6_opts_init(&it, v, e->off) != ZN_OK) {
+      ZN_STAT_INC(st, ip6_drop_chain);
+      return false;
+    }
+    while ((r = zn_ipv6_opts_next(&it, &o)) == 1) {
+      if (o.type == ZN_IPV6_OPT_ROUTER_ALERT && e->type == ZN_IPPROTO_HOPOPTS)
+        continue;
+      enum zn_ipv6_opt_action act = zn_ipv6_opt_action(o.type);
+      if (act == ZN_IPV6_OPT_SKIP)
+        continue;
+      if (act == ZN_IPV6_OPT_DISCARD_ICMP ||
+          (act == ZN_IPV6_OPT_DISCARD_ICMP_UCAST && !mcast))
+        zn__icmp6_error(st, b, mcast, ZN_ICMP6_PARAM_PROB,
+                        ZN_ICMP6_PARAMPROB_OPTION, (uint32_t)o.off);
+      ZN_STAT_INC(st, ip6_drop_option);
+      return false;
+    }
+    if (r != 0) {
+      zn__icmp6_error(st, b, mcast, ZN_ICMP6_PARAM_PROB,
+                      ZN_ICMP6_PARAMPROB_HEADER, e->off);
+      ZN_STAT_INC(st, ip6_drop_chain);
+      return false;
+    }
+  }
+  return true;
+}
+
+/* RFC 8200 §4.4, RFC 5095: we route nothing.  A routing header with
+ * segments left 0 is ignored; otherwise parameter problem code 0 at the
+ * routing type (type 0 counted apart). */
+static bool routing_process(struct zn_stack *st, struct zn_buf *b,
+                            const struct zn_ipv6_chain *w, bool mcast) {
+  if (!w->has_rh || w->rh_segleft == 0)
+    return true;
+  zn__icmp6_error(st, b, mcast, ZN_ICMP6_PARAM_PROB, ZN_ICMP6_PARAMPROB_HEADER,
+                  (uint32_t)(w->rh_off + 2));
+  if (w->rh_type == 0)
+    ZN_STAT_INC(st, ip6_drop_rh0);
+  else
+    ZN_STAT_INC(st, ip6_drop_routing);
+  return false;
+}
+
+/* Offset of the next-header field naming w->proto. */
+static uint32_t nxt_field(const struct zn_ipv6_chain *w) {
+  return w->n ? w->hdr[w->n - 1].off : 6;
+}
+
+/* RFC 8200 §4, RFC 4861 §7.1, RFC 3810 §5: from ::, only ND and MLD
+ * (DAD probes, RS, reports); to a tentative address, only NS and NA. */
+static bool src_dst_allowed(struct zn_stack *st, const struct zn_buf *b,
+                            const struct zn_ipv6_view *v,
+                            const struct zn_ipv6_chain *w, bool tentative) {
+  int t = -1;
+  if (w->end == ZN_IPV6_END_UPPER && w->proto == ZN_IPPROTO_ICMPV6 &&
+      w->off < b->len)
+    t = b->data[w->off];
+  if (zn_ipv6_addr_is_unspecified(v->src) && t != ZN_ICMP6_ND_NS &&
+      t != ZN_ICMP6_ND_RS && t != ZN_ICMP6_MLD2_REPORT && t != 131 &&
+      t != 132) {
+    ZN_STAT_INC(st, ip6_drop_src_unspec);
+    return false;
+  }
+  if (tentative && t != ZN_ICMP6_ND_NS && t != ZN_ICMP6_ND_NA) {
+    ZN_STAT_INC(st, ip6_drop_tentative);
+    return false;
+  }
+  return true;
+}
+
+static void upper_deliver(struct zn_stack *st, struct zn_buf *b,
+                          const struct zn_ipv6_view *v,
+                          const struct zn_ipv6_chain *w, bool mcast) {
+  struct zn__inet_meta m;
+  m.src = zn_ip_from_v6(v->src);
+  m.dst = zn_ip_from_v6(v->dst);
+  m.proto = w->proto;
+  m.ttl = v->hlim;
+  m.tos = v->tclass;
+  m.bcast = mcast;
+  m.hdr_len = (uint16_t)w->off;
+  if (w->proto == ZN_IPPROTO_ICMPV6) {
+    zn_buf_pull(b, w->off);
+    zn__icmp6_input(st, b, &m);
+    return;
+  }
+  if (zn_ipv6_is_ext_hdr(w->proto)) {
+    /* ESP, AH, mobility, HIP, shim6: not implemented. */
+    zn__icmp6_error(st, b, mcast, ZN_ICMP6_PARAM_PROB,
+                    ZN_ICMP6_PARAMPROB_NEXTHEADER, nxt_field(w));
+    ZN_STAT_INC(st, ip6_drop_proto);
+    zn_buf_free(b);
+    return;
+  }
+  zn_buf_pull(b, w->off);
+  if (zn__inet_deliver(st, b, &m)) {
+    ZN_STAT_INC(st, ip6_delivered);
+    return;
+  }
+  zn_buf_push(b, w->off);
+  zn__icmp6_error(st, b, mcast, ZN_ICMP6_PARAM_PROB,
+                  ZN_ICMP6_PARAMPROB_NEXTHEADER, nxt_field(w));
+  ZN_STAT_INC(st, ip6_drop_proto);
+  zn_buf_free(b);
+}
+
+/* RFC 8200 §3, §4: header, source and destination checks.  Returns the
+ * checked view, or false (counted). */
+static bool header_accept(struct zn_stack *st, struct zn_buf *b,
+                          struct zn_ipv6_view *v, bool *tentative) {
+  if (zn_ipv6_view_init(v, b->data, b->len) != ZN_OK) {
+    ZN_STAT_INC(st, ip6_drop_malformed);
+    return false;
+  }
+  zn_buf_trim(b, v->len);
+  bool loop = (b->flags & ZN_BUF_F_LOOP) != 0;
+  if (zn_ipv6_addr_is_mcast(v->src)) {
+    ZN_STAT_INC(st, ip6_drop_src_mcast);
+    return false;
+  }
+  if (!loop && (zn_ipv6_addr_is_loopback(v->src) ||
+                zn_ipv6_addr_is_loopback(v->dst))) {
+    ZN_STAT_INC(st, ip6_drop_src_loopback);
+    return false;
+  }
+  *tentative = false;
+  if (zn_ipv6_addr_is_loopback(v->dst))
+    return true; /* looped back: checked above */
+  if (zn_ipv6_addr_is_mcast(v->dst)) {
+    if (zn__ip6conf_mcast_joined(st, v->dst))
+      return true;
+    ZN_STAT_INC(st, ip6_drop_not_for_us);
+    return false;
+  }
+  const struct zn__ip6_addr *a = zn__ip6conf_addr_find(st, v->dst);
+  if (a && a->state == ZN__A6_TENTATIVE) {
+    *tentative = true;
+    return true;
+  }
+  if (!addr_usable(a)) {
+    ZN_STAT_INC(st, ip6_drop_not_for_us);
+    return false;
+  }
+  return true;
+}
+
+void zn__ip6_input(struct zn_stack *st, struct zn_buf *b, bool link_mcast) {
+  struct zn_ipv6_view v;
+  struct zn_ipv6_chain w;
+  bool tentative;
+  ZN_STAT_INC(st, ip6_rx);
+  if (!st->ip6.up) {
+    ZN_STAT_INC(st, ip6_drop_off);
+    goto drop;
+  }
+  if (!header_accept(st, b, &v, &tentative))
+    goto drop;
+  bool mcast = link_mcast || zn_ipv6_addr_is_mcast(v.dst);
+  if (zn_ipv6_chain_walk(&v, &w) != ZN_OK) {
+    zn__icmp6_error(st, b, mcast, ZN_ICMP6_PARAM_PROB, w.err_code,
+                    (uint32_t)w.err_ptr);
+    ZN_STAT_INC(st, ip6_drop_chain);
+    goto drop;
+  }
+  if (w.has_frag && !w.frag_atomic) {
+    ZN_STAT_INC(st, ip6_frag_rx);
+    b = zn__ip6_reass_input(st, b, &w);
+    if (!b)
+      return;
+    if (zn_ipv6_view_init(&v, b->data, b->len) != ZN_OK ||
+        zn_ipv6_chain_walk(&v, &w) != ZN_OK || w.has_frag) {
+      ZN_STAT_INC(st, ip6_drop_chain);
+      goto drop;
+    }
+  } else if (w.has_frag) {
+    ZN_STAT_INC(st, ip6_atomic_rx); /* RFC 6946: alone, no reassembly */
+  }
+  if (!routing_process(st, b, &w, mcast) ||
+      !options_process(st, b, &v, &w, mcast) ||
+      !src_dst_allowed(st, b, &v, &w, tentative))
+    goto drop;
+  if (w.end == ZN_IPV6_END_NONE) {
+    ZN_STAT_INC(st, ip6_drop_none);
+    goto drop;
+  }
+  upper_deliver(st, b, &v, &w, mcast);
+  return;
+drop:
+  zn_buf_free(b);
+}
+
+const uint8_t *zn__ip6_all_nodes(void) { return all_nodes; }

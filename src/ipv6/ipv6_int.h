@@ -22,10 +22,71 @@
 #include "inet/inet_int.h"
 #include "znet/buf.h"
 #include "znet/stack.h"
+#include "znet/wire.h"
+
+#include "znet/icmp.h"
+#include "znet/timer.h"
+
+/* Neighbor cache entry states (RFC 4861 §7.3.2). */
+enum zn__nd_state {
+  ZN__ND_FREE = 0,
+  ZN__ND_INCOMPLETE,
+  ZN__ND_REACHABLE,
+  ZN__ND_STALE,
+  ZN__ND_DELAY,
+  ZN__ND_PROBE,
+};
+
+struct zn__nd_entry {
+  uint8_t ip[16];
+  uint8_t mac[6];
+  uint8_t state;           /* enum zn__nd_state */
+  uint8_t probes;          /* solicitations sent in this state */
+  bool router;             /* IsRouter flag */
+  bool confirmed;          /* a solicited NA has confirmed it (it answers:
+                              not a forged source) */
+  uint64_t last_used;      /* ns: last packet sent through it */
+  struct zn_bufq pending;  /* INCOMPLETE: datagrams waiting (IPv6 header) */
+  struct zn_timer timer;
+};
+
+/* Path MTU cache entries (RFC 8201 §5.2), a fixed small table. */
+#define ZN__IP6_PMTU 16
+
+struct zn__pmtu6 {
+  uint8_t dst[16];
+  uint32_t mtu;            /* 0: slot free */
+  uint64_t expires;        /* ns: aged back to the link MTU after this */
+};
+
+/* One datagram in reassembly (RFC 8200 §4.5), keyed by (src, dst, id). */
+struct zn__reass6 {
+  bool used;
+  bool have_last;
+  bool have_first;
+  uint8_t src[16], dst[16];
+  uint32_t id;
+  uint32_t total;          /* fragmentable bytes, known once the last came */
+  uint32_t held;           /* fragmentable bytes held */
+  uint32_t mem;            /* buffer bytes held (toward the bound) */
+  uint32_t nfrags;
+  struct zn_buf *frags;    /* sorted by offset */
+  struct zn_timer timer;
+};
 
 /* IPv6's state in struct zn_stack; grown by src/ipv6. */
 struct zn__ip6 {
   bool up;                 /* cfg.ipv6 and started */
+  struct zn__nd_entry *nd; /* cfg.nd_entries */
+  bool nd_answering;       /* sending an NA: resolving its destination
+                              must not evict a confirmed neighbor */
+  struct zn__reass6 *reass; /* cfg.ip6_reass_slots */
+  uint32_t reass_mem;      /* buffer bytes held by all slots */
+  struct zn__pmtu6 pmtu[ZN__IP6_PMTU];
+  uint64_t tokens_ns;      /* ICMPv6 error token bucket */
+  uint64_t last_ns;
+  zn_icmp6_echo_cb echo_cb;
+  void *echo_arg;
 };
 
 size_t zn__ip6_mem_size(const struct zn_config *cfg);
@@ -72,5 +133,53 @@ void zn__icmp6_port_unreachable(struct zn_stack *st, struct zn_buf *b,
  * router. */
 void zn__nd_learn(struct zn_stack *st, const uint8_t ip[16],
                   const uint8_t mac[6], bool is_router);
+
+/* ---- inside src/ipv6 ---- */
+
+/* ff02::1 */
+const uint8_t *zn__ip6_all_nodes(void);
+/* RFC 8201 §4: a packet too big said mtu toward dst. */
+void zn__ip6_pmtu_update(struct zn_stack *st, const uint8_t dst[16],
+                         uint32_t mtu);
+
+/* True if the destination d is ours (a usable address) or a group we
+ * joined; tentative addresses are not. */
+bool zn__ip6_dst_accepted(const struct zn_stack *st, const uint8_t d[16]);
+/* Put a finished datagram (IPv6 header at b->data) on the link toward
+ * next hop nh (unicast, resolved through the neighbor cache).  Consumes b. */
+void zn__nd_output(struct zn_stack *st, struct zn_buf *b, const uint8_t nh[16]);
+/* Send a datagram (IPv6 header at b->data) to mac, fragmenting it to the
+ * path MTU if needed and allowed.  Consumes b. */
+void zn__ip6_link_send(struct zn_stack *st, struct zn_buf *b,
+                       const uint8_t mac[6]);
+/* NS (135) and NA (136), checksum and hop limit unchecked; consumes b. */
+void zn__nd_input(struct zn_stack *st, struct zn_buf *b,
+                  const struct zn__inet_meta *m);
+void zn__nd_init(struct zn_stack *st, void **mem);
+void zn__nd_destroy(struct zn_stack *st);
+size_t zn__nd_mem_size(const struct zn_config *cfg);
+
+/* ICMPv6 message at b->data (after the extension headers); consumes b. */
+void zn__icmp6_input(struct zn_stack *st, struct zn_buf *b,
+                     const struct zn__inet_meta *m);
+/* Send an ICMPv6 error about the datagram whose IPv6 header is at
+ * orig->data (not consumed) under RFC 4443 §2.4 and the rate limit.
+ * link_mcast: it came as a link-layer multicast. */
+void zn__icmp6_error(struct zn_stack *st, const struct zn_buf *orig,
+                     bool link_mcast, uint8_t type, uint8_t code,
+                     uint32_t rest);
+
+/* Reassembly (RFC 8200 §4.5): b->data at the IPv6 header, w its walk.
+ * Returns the whole datagram (IPv6 header at data, no fragment header)
+ * or NULL (held or dropped, counted).  Consumes b. */
+struct zn_buf *zn__ip6_reass_input(struct zn_stack *st, struct zn_buf *b,
+                                   const struct zn_ipv6_chain *w);
+size_t zn__ip6_reass_mem_size(const struct zn_config *cfg);
+void zn__ip6_reass_init(struct zn_stack *st, void **mem);
+void zn__ip6_reass_destroy(struct zn_stack *st);
+/* Fragments held in reassembly now (for the tests' accounting). */
+uint32_t zn__ip6_reass_held(const struct zn_stack *st);
+/* The enum zn__nd_state of ip's neighbor cache entry (FREE: none). */
+int zn__nd_state(struct zn_stack *st, const uint8_t ip[16]);
 
 #endif

@@ -14,12 +14,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/stack_int.h"
 #include "harness.h"
 #include "zt.h"
 #include "znet/loop.h"
 #include "znet/pcap.h"
 
 static const char *dir;
+static int ipv6_mode; /* --ipv6: the stack runs IPv6 and may play an IPv6 host */
 static char outdir[256];
 
 struct role {
@@ -27,6 +29,8 @@ struct role {
   uint8_t mac[6], peer_mac[6];
   uint16_t vid;
   int have;
+  int v6;                  /* plays ip6, its peer peer_ip6 */
+  uint8_t ip6[16], peer_ip6[16];
 };
 
 /* Find the first frame that names a host to play. */
@@ -67,6 +71,23 @@ static void pick_role(const char *path, struct role *r) {
         r->have = 1;
         break;
       }
+      /* IPv6 to a unicast address: play it.  Some synthetic captures
+       * send it to the broadcast MAC: then any MAC of ours will do. */
+      if (ipv6_mode && e.type == ZN_ETHERTYPE_IPV6 &&
+          (!zn_eth_is_mcast(zn_eth_dst(&e)) || zn_eth_is_bcast(zn_eth_dst(&e))) &&
+          l3len >= 40 && (l3[0] >> 4) == 6 && l3[24] != 0xff) {
+        memcpy(r->ip6, l3 + 24, 16);
+        memcpy(r->peer_ip6, l3 + 8, 16);
+        if (zn_eth_is_bcast(zn_eth_dst(&e)))
+          memcpy(r->mac, "\x02\x7a\x6e\x00\x00\x01", 6);
+        else
+          memcpy(r->mac, zn_eth_dst(&e), 6);
+        memcpy(r->peer_mac, zn_eth_src(&e), 6);
+        r->vid = e.tagged ? zn_eth_vid(&e) : 0;
+        r->v6 = 1;
+        r->have = 1;
+        break;
+      }
       if (e.type != ZN_ETHERTYPE_IPV4 || zn_eth_is_mcast(zn_eth_dst(&e)))
         continue;
       ip = l3;
@@ -78,6 +99,13 @@ static void pick_role(const char *path, struct role *r) {
       ip = d;
       memcpy(r->mac, "\x02\x7a\x6e\x65\x74\x00", 6); /* pcapif's default */
       memcpy(r->peer_mac, "\x02\x7a\x6e\x65\x74\x01", 6);
+      if (ipv6_mode && len >= 40 && (ip[0] >> 4) == 6 && ip[24] != 0xff) {
+        memcpy(r->ip6, ip + 24, 16);
+        memcpy(r->peer_ip6, ip + 8, 16);
+        r->v6 = 1;
+        r->have = 1;
+        break;
+      }
     }
     if (len < 20 || (ip[0] >> 4) != 4)
       continue;
@@ -111,9 +139,17 @@ static int replay(const char *name, const struct role *r, struct result *res) {
   memcpy(cfg.mac, r->mac, 6);
   cfg.vlan_id = r->vid;
   cfg.arp_announce = false;
+  cfg.ipv6 = ipv6_mode != 0;
   struct zn_stack *st = th_stack_new(&cfg);
   if (!st)
     return -1;
+  if (r->v6) {
+    struct zn_ip a6 = zn_ip_from_v6(r->ip6);
+    (void)zn_stack_add_ipv6(st, &a6, 64);
+    if (!zn_ipv6_addr_is_unspecified(r->peer_ip6) &&
+        !zn_ipv6_addr_is_mcast(r->peer_ip6))
+      zn__nd_learn(st, r->peer_ip6, r->peer_mac, false);
+  }
   if (r->peer_ip && !zn_eth_is_mcast(r->peer_mac) &&
       (r->peer_ip ^ r->ip) >> 8 == 0)
     zn_arp_add_static(st, r->peer_ip, r->peer_mac);
@@ -191,6 +227,15 @@ static int replay(const char *name, const struct role *r, struct result *res) {
               ZN_OK &&
           iv.type == ZN_ICMP_ECHO_REPLY && zn_icmp_csum_ok(&iv) && v.src == r->ip)
         res->echo_replies++;
+    } else if (e.type == ZN_ETHERTYPE_IPV6) {
+      struct zn_ipv6_view v;
+      if (zn_ipv6_view_init(&v, l3, l3len) != ZN_OK) {
+        zt_fail(__FILE__, __LINE__, "%s: we sent a bad IPv6 header", name);
+        continue;
+      }
+      if (v.nxt == ZN_IPPROTO_ICMPV6 && zn_ipv6_payload_len(&v) >= 8 &&
+          zn_ipv6_payload(&v)[0] == ZN_ICMP6_ECHO_REPLY)
+        res->echo_replies++;
     }
   }
   pcap_close(p);
@@ -222,6 +267,14 @@ static const struct expect {
     {"zeek__ipv4__fragmented-3.pcap", 0, 0, ZN_STAT_ip_reass_drop_timeout, 5},
     {"pcpp__frag_http_req.pcap", 0, 0, ZN_STAT_ip_reass_ok, 1},
     {"zeek__icmp__icmp-destunreach-udp.pcap", 0, 0, ZN_STAT_icmp_rx, 1},
+    /* IPv6 (run with --ipv6 over v6-dhcp/). */
+    {"zeek__ip6-icmp6-bad-chksum.pcap", 0, 0, ZN_STAT_icmp6_drop_checksum, 1},
+    /* Type 0 routing header, segments left 2 (RFC 5095). */
+    {"zeek__ipv6-hbh-routing0.pcap", 0, 0, ZN_STAT_ip6_drop_rh0, 1},
+    {"zeek__icmp6-router-solicit.pcap", 0, 0, ZN_STAT_nd_rs_ignored, 1},
+    {"zeek__icmp6-router-advert.pcap", 0, 0, ZN_STAT_icmp6_ra_rx, 1},
+    /* Packet too big (MTU 1280) quoting fe80::beef's datagram. */
+    {"zeek__icmp6-toobig.pcap", 0, 0, ZN_STAT_icmp6_pmtu_update, 1},
 };
 
 static int cmp(const void *a, const void *b) {
@@ -230,6 +283,7 @@ static int cmp(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
   dir = argc > 1 ? argv[1] : "../shared/traces";
+  ipv6_mode = argc > 2 && strcmp(argv[2], "--ipv6") == 0;
   snprintf(outdir, sizeof(outdir), "/tmp/znet-replay-XXXXXX");
   if (!mkdtemp(outdir)) {
     perror("mkdtemp");
@@ -305,7 +359,7 @@ int main(int argc, char **argv) {
   snprintf(cmd, sizeof(cmd), "rm -rf '%s'", outdir);
   if (system(cmd) != 0)
     printf("# could not remove %s\n", outdir);
-  if (n < 40)
+  if (n < (ipv6_mode ? 20 : 40))
     zt_fail(__FILE__, __LINE__, "only %d captures found in %s", n, dir);
   return zt_done();
 }

@@ -1,0 +1,213 @@
+/* Neighbor discovery (src/ipv6/nd.c): resolution, NUD on a virtual
+ * clock, pending queue bounds, cache exhaustion. */
+#include "proto6_util.h"
+
+#define S(name) zn_stat(s.st, ZN_STAT_##name)
+
+static void ping_a(struct solo *s) {
+  struct zn_ip a = zn_ip_from_v6(LL_A);
+  uint8_t d[8] = {0};
+  ZT_EQ(zn_icmp6_echo_send(s->st, &a, 1, 1, d, sizeof(d)), ZN_OK);
+  zn_stack_flush(s->st);
+}
+
+/* A's NA for itself to B: solicited or not. */
+static void inject_na(struct solo *s, const uint8_t *target, uint8_t flags,
+                      const uint8_t *mac) {
+  uint8_t m[64], f[200];
+  size_t ml = zn_nd_na_emit(m, flags, target, mac);
+  csum6(m, ml, target, LL_B);
+  inject(s->st, f, mk6(f, MAC_B, target, LL_B, ZN_IPPROTO_ICMPV6, 255, m, ml));
+}
+
+/* From an NS from src (with SLLA mac) for B. */
+static void inject_ns(struct solo *s, const uint8_t *src, const uint8_t *mac) {
+  uint8_t m[64], f[200];
+  size_t ml = zn_nd_ns_emit(m, LL_B, mac);
+  csum6(m, ml, src, LL_B);
+  inject(s->st, f, mk6(f, MAC_B, src, LL_B, ZN_IPPROTO_ICMPV6, 255, m, ml));
+}
+
+ZT_TEST(test_nud_incomplete_reachable_stale_delay_probe_gone) {
+  struct zn_config c;
+  cfg6(&c, 2);
+  struct solo s;
+  solo6(&s, &c);
+  ZT_REQUIRE(s.st);
+  ping_a(&s);
+  ZT_EQ(zn__nd_state(s.st, LL_A), ZN__ND_INCOMPLETE);
+  struct zn_icmp6_view iv;
+  struct zn_buf *ns = pop_icmp6(&s, ZN_ICMP6_ND_NS, &iv);
+  ZT_REQUIRE(ns);
+  uint8_t sn[16], mac[6];
+  zn_ipv6_solicited_node(LL_A, sn);
+  zn_ipv6_mcast_mac(sn, mac);
+  ZT_MEMEQ(ns->data, mac, 6);
+  ZT_MEMEQ(ns->data + 14 + 24, sn, 16);
+  ZT_EQ(ns->data[14 + 7], 255);
+  zn_buf_free(ns);
+  inject_na(&s, LL_A, ZN_ND_NA_FLAG_S | ZN_ND_NA_FLAG_O, MAC_A);
+  ZT_EQ(zn__nd_state(s.st, LL_A), ZN__ND_REACHABLE);
+  ZT_EQ(count_icmp6(&s, ZN_ICMP6_ECHO_REQUEST), 1); /* the queued one */
+  zn_stack_poll(s.st, ZN_SEC(31)); /* REACHABLE_TIME 30 s */
+  ZT_EQ(zn__nd_state(s.st, LL_A), ZN__ND_STALE);
+  ping_a(&s);
+  ZT_EQ(zn__nd_state(s.st, LL_A), ZN__ND_DELAY);
+  ZT_EQ(count_icmp6(&s, ZN_ICMP6_ECHO_REQUEST), 1); /* sent at once */
+  zn_stack_poll(s.st, ZN_SEC(36)); /* DELAY_FIRST_PROBE_TIME 5 s */
+  ZT_EQ(zn__nd_state(s.st, LL_A), ZN__ND_PROBE);
+  ns = pop_icmp6(&s, ZN_ICMP6_ND_NS, &iv);
+  ZT_REQUIRE(ns);
+  ZT_MEMEQ(ns->data, MAC_A, 6); /* unicast probe */
+  zn_buf_free(ns);
+  for (int i = 1; i <= 3; i++)
+    zn_stack_poll(s.st, ZN_SEC(36) + ZN_MS(1001) * (uint64_t)i);
+  ZT_EQ(count_icmp6(&s, ZN_ICMP6_ND_NS), 2); /* MAX_UNICAST_SOLICIT 3 */
+  ZT_EQ(zn__nd_state(s.st, LL_A), ZN__ND_FREE);
+  ZT_EQU(S(nd_resolve_fail), 1);
+  solo_free(&s);
+}
+
+ZT_TEST(test_nd_pending_queue_bounded_and_dropped_on_failure) {
+  struct zn_config c;
+  cfg6(&c, 2);
+  c.nd_pending = 3;
+  struct solo s;
+  solo6(&s, &c);
+  ZT_REQUIRE(s.st);
+  for (int i = 0; i < 10; i++)
+    ping_a(&s);
+  ZT_EQU(S(nd_drop_pending_full), 7);
+  for (int i = 1; i <= 4; i++)
+    zn_stack_poll(s.st, ZN_MS(1001) * (uint64_t)i);
+  ZT_EQ(count_icmp6(&s, ZN_ICMP6_ND_NS), 3); /* MAX_MULTICAST_SOLICIT */
+  ZT_EQ(zn__nd_state(s.st, LL_A), ZN__ND_FREE);
+  ZT_EQU(S(nd_drop_unresolved), 3);
+  solo_free(&s);
+}
+
+ZT_TEST(test_nd_cache_exhaustion_keeps_established_neighbor) {
+  struct zn_config c;
+  cfg6(&c, 2);
+  c.nd_entries = 4;
+  struct solo s;
+  solo6(&s, &c);
+  ZT_REQUIRE(s.st);
+  ping_a(&s);
+  inject_na(&s, LL_A, ZN_ND_NA_FLAG_S | ZN_ND_NA_FLAG_O, MAC_A);
+  ZT_EQ(zn__nd_state(s.st, LL_A), ZN__ND_REACHABLE);
+  /* 50 NS from forged on-link sources, each with its own MAC. */
+  for (int i = 0; i < 50; i++) {
+    uint8_t src[16] = {0xfe, 0x80, [14] = 1, [15] = (uint8_t)(10 + i)};
+    uint8_t mac[6] = {2, 0, 0, 1, 0, (uint8_t)(10 + i)};
+    inject_ns(&s, src, mac);
+  }
+  ZT_EQU(S(nd_ns_rx), 50);
+  ZT_CHECK(S(nd_evict) > 0);
+  ZT_EQ(zn__nd_state(s.st, LL_A), ZN__ND_REACHABLE);
+  sent_purge(&s.link.b);
+  ping_a(&s);
+  ZT_EQ(count_icmp6(&s, ZN_ICMP6_ECHO_REQUEST), 1);
+  solo_free(&s);
+}
+
+/* RFC 4861 §7.2.5: an NA without O does not replace a known address; a
+ * cleared R flag drops the router. */
+ZT_TEST(test_na_override_rules_applied) {
+  struct zn_config c;
+  cfg6(&c, 2);
+  struct solo s;
+  solo6(&s, &c);
+  ZT_REQUIRE(s.st);
+  ping_a(&s);
+  inject_na(&s, LL_A, ZN_ND_NA_FLAG_S | ZN_ND_NA_FLAG_O | ZN_ND_NA_FLAG_R,
+            MAC_A);
+  ZT_EQ(zn__nd_state(s.st, LL_A), ZN__ND_REACHABLE);
+  inject_na(&s, LL_A, 0, MAC_X); /* no O, other MAC: REACHABLE -> STALE */
+  ZT_EQ(zn__nd_state(s.st, LL_A), ZN__ND_STALE);
+  sent_purge(&s.link.b);
+  ping_a(&s);
+  struct zn_icmp6_view iv;
+  struct zn_buf *e = pop_icmp6(&s, ZN_ICMP6_ECHO_REQUEST, &iv);
+  ZT_REQUIRE(e);
+  ZT_MEMEQ(e->data, MAC_A, 6); /* address kept */
+  zn_buf_free(e);
+  inject_na(&s, LL_A, ZN_ND_NA_FLAG_O, MAC_X); /* O: replaced, STALE */
+  ZT_EQ(zn__nd_state(s.st, LL_A), ZN__ND_STALE);
+  ping_a(&s);
+  e = pop_icmp6(&s, ZN_ICMP6_ECHO_REQUEST, &iv);
+  ZT_REQUIRE(e);
+  ZT_MEMEQ(e->data, MAC_X, 6);
+  zn_buf_free(e);
+  /* An NA to a multicast address with S set is invalid. */
+  uint8_t m[64], f[200], mmac[6];
+  size_t ml = zn_nd_na_emit(m, ZN_ND_NA_FLAG_S, LL_A, MAC_A);
+  csum6(m, ml, LL_A, ALL_NODES6);
+  zn_ipv6_mcast_mac(ALL_NODES6, mmac);
+  inject(s.st, f, mk6(f, mmac, LL_A, ALL_NODES6, 58, 255, m, ml));
+  ZT_EQU(S(nd_drop_invalid), 1);
+  solo_free(&s);
+}
+
+/* A DAD probe (from ::) for our address is answered to all-nodes; one not
+ * sent to the solicited-node group is invalid. */
+ZT_TEST(test_dad_ns_from_unspecified_answered_to_all_nodes) {
+  struct zn_config c;
+  cfg6(&c, 2);
+  struct solo s;
+  solo6(&s, &c);
+  ZT_REQUIRE(s.st);
+  uint8_t m[64], f[200], sn[16], mac[6];
+  const uint8_t unspec[16] = {0};
+  zn_ipv6_solicited_node(LL_B, sn);
+  zn_ipv6_mcast_mac(sn, mac);
+  size_t ml = zn_nd_ns_emit(m, LL_B, NULL);
+  csum6(m, ml, unspec, sn);
+  inject(s.st, f, mk6(f, mac, unspec, sn, 58, 255, m, ml));
+  ZT_EQU(S(nd_dad_rx), 1);
+  struct zn_icmp6_view iv;
+  struct zn_buf *na = pop_icmp6(&s, ZN_ICMP6_ND_NA, &iv);
+  ZT_REQUIRE(na);
+  ZT_MEMEQ(na->data + 14 + 24, ALL_NODES6, 16);
+  ZT_EQ(iv.p[4] & ZN_ND_NA_FLAG_S, 0);
+  zn_buf_free(na);
+  csum6(m, ml, unspec, LL_B);
+  inject(s.st, f, mk6(f, MAC_B, unspec, LL_B, 58, 255, m, ml));
+  ZT_EQU(S(nd_drop_dad_src), 1);
+  solo_free(&s);
+}
+
+/* A tentative address takes only NS and NA (for DAD), and answers none. */
+ZT_TEST(test_tentative_address_accepts_only_nd) {
+  struct zn_config c;
+  cfg6(&c, 2);
+  struct solo s;
+  solo6(&s, &c);
+  ZT_REQUIRE(s.st);
+  know_a(&s);
+  s.st->ip6conf.addr[0].state = ZN__A6_TENTATIVE;
+  uint8_t m[64], f[200], sn[16], mac[6];
+  size_t ml = mk_echo6(m, 1, 1, 8, LL_A, LL_B);
+  inject(s.st, f, mk6(f, MAC_B, LL_A, LL_B, 58, 64, m, ml));
+  ZT_EQU(S(ip6_drop_tentative), 1);
+  const uint8_t unspec[16] = {0};
+  zn_ipv6_solicited_node(LL_B, sn);
+  zn_ipv6_mcast_mac(sn, mac);
+  ml = zn_nd_ns_emit(m, LL_B, NULL);
+  csum6(m, ml, unspec, sn);
+  inject(s.st, f, mk6(f, mac, unspec, sn, 58, 255, m, ml));
+  ZT_EQU(S(nd_dad_rx), 1);
+  ZT_EQ(sent_count(&s.link.b, 0), 0);
+  s.st->ip6conf.addr[0].state = ZN__A6_PREFERRED;
+  solo_free(&s);
+}
+
+int main(void) {
+  ZT_RUN(test_nud_incomplete_reachable_stale_delay_probe_gone);
+  ZT_RUN(test_nd_pending_queue_bounded_and_dropped_on_failure);
+  ZT_RUN(test_nd_cache_exhaustion_keeps_established_neighbor);
+  ZT_RUN(test_na_override_rules_applied);
+  ZT_RUN(test_dad_ns_from_unspecified_answered_to_all_nodes);
+  ZT_RUN(test_tentative_address_accepts_only_nd);
+  return zt_done();
+}
