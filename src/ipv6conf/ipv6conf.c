@@ -495,11 +495,17 @@ static void dad_start(struct zn_stack *st, struct zn__ip6_addr *e) {
   uint8_t sn[16];
   zn_ipv6_solicited_node(e->a, sn);
   (void)zn__ip6conf_mcast_join(st, sn); /* full: DAD still runs */
-  e->state = ZN__A6_TENTATIVE;
   e->dad_left = st->cfg.ipv6_dad_transmits;
-  e->dad_at = e->dad_left
-                  ? after_rand_ms(st, MAX_RTR_SOLICITATION_DELAY_MS)
-                  : st->now;
+  if (e->dad_left == 0) { /* §5.4: DupAddrDetectTransmits 0, no DAD */
+    e->state = ZN__A6_PREFERRED;
+    e->dad_at = 0;
+    rearm(st);
+    return;
+  }
+  e->state = ZN__A6_TENTATIVE;
+  e->dad_at = after_rand_ms(st, MAX_RTR_SOLICITATION_DELAY_MS);
+  if (e->dad_at == 0) /* 0 means "not scheduled": a clock at 0 */
+    e->dad_at = 1;
   rearm(st);
 }
 

@@ -13,6 +13,7 @@ static const uint8_t ALL_NODES6[16] = {0xff, 2, [15] = 1};
 static inline void cfg6(struct zn_config *c, uint8_t last) {
   cfg_quiet(c, ZN_IPV4(10, 0, 0, last), last);
   c->ipv6 = true;
+  c->ipv6_dad_transmits = 0; /* static addresses usable at once */
 }
 
 static inline void add6(struct zn_stack *st, const uint8_t a[16],

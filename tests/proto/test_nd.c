@@ -49,19 +49,21 @@ ZT_TEST(test_nud_incomplete_reachable_stale_delay_probe_gone) {
   inject_na(&s, LL_A, ZN_ND_NA_FLAG_S | ZN_ND_NA_FLAG_O, MAC_A);
   ZT_EQ(zn__nd_state(s.st, LL_A), ZN__ND_REACHABLE);
   ZT_EQ(count_icmp6(&s, ZN_ICMP6_ECHO_REQUEST), 1); /* the queued one */
-  zn_stack_poll(s.st, ZN_SEC(31)); /* REACHABLE_TIME 30 s */
+  /* ReachableTime: REACHABLE_TIME 30 s times a random 0.5..1.5
+   * (RFC 4861 §6.3.2), so at most 45 s. */
+  zn_stack_poll(s.st, ZN_SEC(46));
   ZT_EQ(zn__nd_state(s.st, LL_A), ZN__ND_STALE);
   ping_a(&s);
   ZT_EQ(zn__nd_state(s.st, LL_A), ZN__ND_DELAY);
   ZT_EQ(count_icmp6(&s, ZN_ICMP6_ECHO_REQUEST), 1); /* sent at once */
-  zn_stack_poll(s.st, ZN_SEC(36)); /* DELAY_FIRST_PROBE_TIME 5 s */
+  zn_stack_poll(s.st, ZN_SEC(51)); /* DELAY_FIRST_PROBE_TIME 5 s */
   ZT_EQ(zn__nd_state(s.st, LL_A), ZN__ND_PROBE);
   ns = pop_icmp6(&s, ZN_ICMP6_ND_NS, &iv);
   ZT_REQUIRE(ns);
   ZT_MEMEQ(ns->data, MAC_A, 6); /* unicast probe */
   zn_buf_free(ns);
   for (int i = 1; i <= 3; i++)
-    zn_stack_poll(s.st, ZN_SEC(36) + ZN_MS(1001) * (uint64_t)i);
+    zn_stack_poll(s.st, ZN_SEC(51) + ZN_MS(1001) * (uint64_t)i);
   ZT_EQ(count_icmp6(&s, ZN_ICMP6_ND_NS), 2); /* MAX_UNICAST_SOLICIT 3 */
   ZT_EQ(zn__nd_state(s.st, LL_A), ZN__ND_FREE);
   ZT_EQU(S(nd_resolve_fail), 1);

@@ -140,6 +140,8 @@ static int replay(const char *name, const struct role *r, struct result *res) {
   cfg.vlan_id = r->vid;
   cfg.arp_announce = false;
   cfg.ipv6 = ipv6_mode != 0;
+  /* The capture's host address is ours from the first frame: no DAD. */
+  cfg.ipv6_dad_transmits = 0;
   struct zn_stack *st = th_stack_new(&cfg);
   if (!st)
     return -1;
