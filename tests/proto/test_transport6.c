@@ -1,0 +1,215 @@
+/* UDP and TCP over IPv6 between two stacks over memlink, through the
+ * family-neutral inet layer: the transports, src/ipv6 and src/ipv6conf
+ * together. */
+#include <stdlib.h>
+
+#include "proto6_util.h"
+#include "znet/tcp.h"
+#include "znet/udp.h"
+
+static const uint8_t G_A[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+static const uint8_t G_B[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+
+static void pair6g(struct th_pair *p) {
+  struct zn_config ca, cb;
+  cfg6(&ca, 1);
+  cfg6(&cb, 2);
+  th_pair_init(p, &ca, &cb);
+  if (!p->a || !p->b)
+    return;
+  add6(p->a, G_A, 64);
+  add6(p->b, G_B, 64);
+}
+
+struct echo {
+  int n;
+  size_t len;
+  struct zn_ip from;
+  uint16_t sport;
+  bool reply;
+};
+
+static void on_dgram(struct zn_udp_sock *s, void *arg,
+                     const struct zn_udp_dgram *d) {
+  struct echo *e = arg;
+  e->n++;
+  e->len = d->len;
+  e->from = d->src;
+  e->sport = d->sport;
+  if (e->reply)
+    zn_udp_sendto(s, &d->src, d->sport, d->data, d->len);
+}
+
+static void udp_echo6(size_t len) {
+  struct th_pair p;
+  pair6g(&p);
+  ZT_REQUIRE(p.a && p.b);
+  struct zn_udp_sock *sa, *sb;
+  ZT_EQ(zn_udp_open(p.a, &sa), ZN_OK);
+  ZT_EQ(zn_udp_open(p.b, &sb), ZN_OK);
+  ZT_EQ(zn_udp_bind(sb, NULL, 7), ZN_OK); /* both families */
+  struct echo ea = {0}, eb = {.reply = true};
+  zn_udp_set_recv_cb(sa, on_dgram, &ea);
+  zn_udp_set_recv_cb(sb, on_dgram, &eb);
+  static uint8_t data[4000];
+  for (size_t i = 0; i < len; i++)
+    data[i] = (uint8_t)(i * 13 + 1);
+  struct zn_ip b = zn_ip_from_v6(G_B), a = zn_ip_from_v6(G_A);
+  ZT_EQ(zn_udp_sendto(sa, &b, 7, data, len), ZN_OK);
+  th_pair_run(&p, ZN_MS(50));
+  ZT_EQ(eb.n, 1);
+  ZT_EQ(eb.len, len);
+  ZT_CHECK(zn_ip_eq(&eb.from, &a));
+  ZT_EQ(ea.n, 1);
+  ZT_EQ(ea.len, len);
+  ZT_CHECK(zn_ip_eq(&ea.from, &b));
+  ZT_EQ(ea.sport, 7);
+  zn_udp_close(sa);
+  zn_udp_close(sb);
+  th_pair_free(&p);
+}
+
+ZT_TEST(test_udp6_echo_small_returned) { udp_echo6(100); }
+
+/* 4000 bytes: fragmented by IPv6 both ways, reassembled for UDP. */
+ZT_TEST(test_udp6_echo_fragmented_returned) { udp_echo6(4000); }
+
+ZT_TEST(test_udp6_closed_port_answered_unreachable) {
+  struct th_pair p;
+  pair6g(&p);
+  ZT_REQUIRE(p.a && p.b);
+  struct zn_udp_sock *sa;
+  ZT_EQ(zn_udp_open(p.a, &sa), ZN_OK);
+  struct zn_ip b = zn_ip_from_v6(G_B);
+  ZT_EQ(zn_udp_sendto(sa, &b, 9, "x", 1), ZN_OK);
+  th_pair_run(&p, ZN_MS(50));
+  ZT_EQU(zn_stat(p.b, ZN_STAT_udp_drop_noport), 1);
+  ZT_EQU(zn_stat(p.a, ZN_STAT_udp_err_nosock) +
+             zn_stat(p.a, ZN_STAT_udp_err_delivered),
+         1);
+  zn_udp_close(sa);
+  th_pair_free(&p);
+}
+
+struct tcpapp {
+  struct zn_tcp_conn *server, *client;
+  uint8_t *rx;
+  size_t rx_len, cap;
+  int connected, accepted, eof;
+  struct zn_tcp_info srv_info;
+};
+
+static void t_accept(struct zn_tcp_conn *l, void *arg) {
+  struct tcpapp *a = arg;
+  struct zn_tcp_conn *c;
+  while (zn_tcp_accept(l, &c) == ZN_OK) {
+    a->server = c;
+    a->accepted++;
+    zn_tcp_get_info(c, &a->srv_info);
+  }
+}
+
+static void t_readable(struct zn_tcp_conn *c, void *arg) {
+  struct tcpapp *a = arg;
+  uint8_t buf[4096];
+  long n;
+  while ((n = zn_tcp_read(c, buf, sizeof(buf))) > 0) {
+    if (a->rx_len + (size_t)n <= a->cap)
+      memcpy(a->rx + a->rx_len, buf, (size_t)n);
+    a->rx_len += (size_t)n;
+  }
+  if (n == 0 && !a->eof) {
+    a->eof = 1;
+    zn_tcp_close(c);
+  }
+}
+
+static void t_connected(struct zn_tcp_conn *c, void *arg) {
+  (void)c;
+  ((struct tcpapp *)arg)->connected++;
+}
+
+static const struct zn_tcp_callbacks srv_cb = {.on_accept = t_accept,
+                                               .on_readable = t_readable};
+static const struct zn_tcp_callbacks cli_cb = {.on_connected = t_connected};
+
+/* 1 MiB from A to B over IPv6; the bytes arrive in order and whole, the
+ * MSS is the IPv6 one (1500 - 40 - 20). */
+ZT_TEST(test_tcp6_transfer_1mib_whole) {
+  struct th_pair p;
+  pair6g(&p);
+  ZT_REQUIRE(p.a && p.b);
+  struct tcpapp app = {0};
+  app.cap = 1u << 20;
+  app.rx = malloc(app.cap);
+  uint8_t *tx = malloc(app.cap);
+  ZT_REQUIRE(app.rx && tx);
+  for (size_t i = 0; i < app.cap; i++)
+    tx[i] = (uint8_t)(i * 31 + (i >> 11));
+  struct zn_tcp_conn *l;
+  ZT_EQ(zn_tcp_listen(p.b, NULL, 80, 0, &srv_cb, &app, &l), ZN_OK);
+  struct zn_ip b = zn_ip_from_v6(G_B), a = zn_ip_from_v6(G_A);
+  ZT_EQ(zn_tcp_connect(p.a, &b, 80, &cli_cb, &app, &app.client), ZN_OK);
+  size_t sent = 0;
+  for (int i = 0; i < 4000 && app.rx_len < app.cap; i++) {
+    if (app.connected && sent < app.cap) {
+      long n = zn_tcp_write(app.client, tx + sent, app.cap - sent);
+      if (n > 0)
+        sent += (size_t)n;
+      if (sent == app.cap)
+        zn_tcp_close(app.client);
+    }
+    th_pair_run(&p, ZN_MS(1));
+  }
+  th_pair_run(&p, ZN_MS(100));
+  ZT_EQ(app.accepted, 1);
+  ZT_EQU(app.rx_len, app.cap);
+  ZT_CHECK(memcmp(app.rx, tx, app.cap) == 0);
+  ZT_EQ(app.srv_info.laddr.family, ZN_AF_INET6);
+  ZT_CHECK(zn_ip_eq(&app.srv_info.raddr, &a));
+  ZT_CHECK(zn_ip_eq(&app.srv_info.laddr, &b));
+  ZT_EQ(app.srv_info.mss, 1440);
+  zn_tcp_close(l);
+  th_pair_run(&p, ZN_SEC(70));
+  free(app.rx);
+  free(tx);
+  th_pair_free(&p);
+}
+
+/* A listener on NULL takes both families; one on 0.0.0.0 only IPv4. */
+ZT_TEST(test_tcp_listener_unspecified_takes_both_families) {
+  struct th_pair p;
+  pair6g(&p);
+  ZT_REQUIRE(p.a && p.b);
+  struct tcpapp app = {0}, app4 = {0};
+  struct zn_tcp_conn *l, *l4, *c6, *c4, *c6b;
+  ZT_EQ(zn_tcp_listen(p.b, NULL, 80, 0, &srv_cb, &app, &l), ZN_OK);
+  struct zn_ip any4 = zn_ip_from_v4(0);
+  ZT_EQ(zn_tcp_listen(p.b, &any4, 81, 0, &srv_cb, &app4, &l4), ZN_OK);
+  struct zn_ip b6 = zn_ip_from_v6(G_B), b4 = zn_ip_from_v4(ZN_IPV4(10, 0, 0, 2));
+  ZT_EQ(zn_tcp_connect(p.a, &b6, 80, &cli_cb, &app, &c6), ZN_OK);
+  ZT_EQ(zn_tcp_connect(p.a, &b4, 80, &cli_cb, &app, &c4), ZN_OK);
+  ZT_EQ(zn_tcp_connect(p.a, &b6, 81, &cli_cb, &app4, &c6b), ZN_OK);
+  th_pair_run(&p, ZN_MS(100));
+  ZT_EQ(app.accepted, 2);
+  ZT_EQ(app.connected, 2);
+  ZT_EQ(app4.accepted, 0); /* refused: RST */
+  ZT_EQ(app4.connected, 0);
+  ZT_CHECK(zn_stat(p.b, ZN_STAT_tcp_drop_noport) >= 1);
+  zn_tcp_abort(c6);
+  zn_tcp_abort(c4);
+  zn_tcp_abort(c6b);
+  zn_tcp_close(l);
+  zn_tcp_close(l4);
+  th_pair_run(&p, ZN_SEC(70));
+  th_pair_free(&p);
+}
+
+int main(void) {
+  ZT_RUN(test_udp6_echo_small_returned);
+  ZT_RUN(test_udp6_echo_fragmented_returned);
+  ZT_RUN(test_udp6_closed_port_answered_unreachable);
+  ZT_RUN(test_tcp6_transfer_1mib_whole);
+  ZT_RUN(test_tcp_listener_unspecified_takes_both_families);
+  return zt_done();
+}
