@@ -22,6 +22,20 @@ static inline void add6(struct zn_stack *st, const uint8_t a[16],
   ZT_EQ(zn_stack_add_ipv6(st, &ip, prefix), ZN_OK);
 }
 
+/* Stacks A and B over memlink with IPv6 on, holding addresses a and b
+ * (/64), usable at once. */
+static inline void pair6(struct th_pair *p, const uint8_t a[16],
+                         const uint8_t b[16]) {
+  struct zn_config ca, cb;
+  cfg6(&ca, 1);
+  cfg6(&cb, 2);
+  th_pair_init(p, &ca, &cb);
+  if (!p->a || !p->b)
+    return;
+  add6(p->a, a, 64);
+  add6(p->b, b, 64);
+}
+
 /* Stack B (fe80::2) alone on a link; the test plays A (fe80::1). */
 static inline void solo6(struct solo *s, struct zn_config *c) {
   solo_init(s, c);

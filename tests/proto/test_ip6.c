@@ -20,20 +20,10 @@ static void on_reply(struct zn_stack *st, void *arg,
   p->from = r->from;
 }
 
-static void pair6(struct th_pair *p) {
-  struct zn_config ca, cb;
-  cfg6(&ca, 1);
-  cfg6(&cb, 2);
-  th_pair_init(p, &ca, &cb);
-  if (!p->a || !p->b)
-    return;
-  add6(p->a, LL_A, 64);
-  add6(p->b, LL_B, 64);
-}
 
 static void ping_both_ways(size_t len) {
   struct th_pair p;
-  pair6(&p);
+  pair6(&p, LL_A, LL_B);
   ZT_REQUIRE(p.a && p.b);
   struct pings pa = {0}, pb = {0};
   zn_icmp6_set_echo_reply_cb(p.a, on_reply, &pa);

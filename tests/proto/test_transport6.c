@@ -10,16 +10,6 @@
 static const uint8_t G_A[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
 static const uint8_t G_B[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
 
-static void pair6g(struct th_pair *p) {
-  struct zn_config ca, cb;
-  cfg6(&ca, 1);
-  cfg6(&cb, 2);
-  th_pair_init(p, &ca, &cb);
-  if (!p->a || !p->b)
-    return;
-  add6(p->a, G_A, 64);
-  add6(p->b, G_B, 64);
-}
 
 struct echo {
   int n;
@@ -42,7 +32,7 @@ static void on_dgram(struct zn_udp_sock *s, void *arg,
 
 static void udp_echo6(size_t len) {
   struct th_pair p;
-  pair6g(&p);
+  pair6(&p, G_A, G_B);
   ZT_REQUIRE(p.a && p.b);
   struct zn_udp_sock *sa, *sb;
   ZT_EQ(zn_udp_open(p.a, &sa), ZN_OK);
@@ -76,7 +66,7 @@ ZT_TEST(test_udp6_echo_fragmented_returned) { udp_echo6(4000); }
 
 ZT_TEST(test_udp6_closed_port_answered_unreachable) {
   struct th_pair p;
-  pair6g(&p);
+  pair6(&p, G_A, G_B);
   ZT_REQUIRE(p.a && p.b);
   struct zn_udp_sock *sa;
   ZT_EQ(zn_udp_open(p.a, &sa), ZN_OK);
@@ -137,7 +127,7 @@ static const struct zn_tcp_callbacks cli_cb = {.on_connected = t_connected};
  * MSS is the IPv6 one (1500 - 40 - 20). */
 ZT_TEST(test_tcp6_transfer_1mib_whole) {
   struct th_pair p;
-  pair6g(&p);
+  pair6(&p, G_A, G_B);
   ZT_REQUIRE(p.a && p.b);
   struct tcpapp app = {0};
   app.cap = 1u << 20;
@@ -179,7 +169,7 @@ ZT_TEST(test_tcp6_transfer_1mib_whole) {
 /* A listener on NULL takes both families; one on 0.0.0.0 only IPv4. */
 ZT_TEST(test_tcp_listener_unspecified_takes_both_families) {
   struct th_pair p;
-  pair6g(&p);
+  pair6(&p, G_A, G_B);
   ZT_REQUIRE(p.a && p.b);
   struct tcpapp app = {0}, app4 = {0};
   struct zn_tcp_conn *l, *l4, *c6, *c4, *c6b;
