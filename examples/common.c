@@ -674,12 +674,13 @@ void ex_require_address(const struct ex_opts *o, const char *prog) {
 }
 
 char *ex_ipv4_text(const struct ex_opts *o, char *buf, size_t size) {
-  char ip[ZN_IPV4_STRLEN];
-  if (o->ipv4 == 0)
+  if (o->ipv4 == 0) {
     (void)snprintf(buf, size, "no-ipv4");
-  else
+  } else {
+    char ip[ZN_IPV4_STRLEN];
     (void)snprintf(buf, size, "%s/%u", zn_ipv4_format(o->ipv4, ip),
                    (unsigned)o->prefix);
+  }
   return buf;
 }
 

@@ -184,11 +184,11 @@ struct ex_host {
   bool cap_open;
   struct zn_fault fault;       /* --fault-*: outermost decorator */
   bool fault_open;
+  uint32_t nshown;             /* how many of shown[] are in use */
   struct zn_netif *base;       /* the backend (tap or pcap) */
   struct zn_netif *nif;        /* what the stack is attached to */
   /* The IPv6 addresses (and their states) ex_ipv6_report last printed. */
   struct zn_ipv6_addr_info shown[EX_MAX_SHOWN];
-  uint32_t nshown;
 };
 
 /* Stop flag set by SIGINT/SIGTERM once ex_signals() has run. */
