@@ -278,6 +278,25 @@ static int parse_ipv4(void *base, const char *val, const char *prog) {
              : -1;
 }
 
+/* --ipv6 ADDR/PREFIX (repeatable): a unicast IPv6 address, kept for
+ * ex_attach; turns IPv6 on. */
+static int parse_ipv6(void *base, const char *val, const char *prog) {
+  struct ex_opts *o = base;
+  struct zn_ip a;
+  uint8_t prefix;
+  if (zn_ip_parse_cidr(val, &a, &prefix, -1) != ZN_OK ||
+      a.family != ZN_AF_INET6 || zn_ip_is_unspecified(&a) ||
+      zn_ipv6_addr_is_mcast(a.bytes) || zn_ipv6_addr_is_loopback(a.bytes))
+    return -1;
+  if (o->nipv6 >= EX_MAX_IPV6)
+    ex_usage_error(prog, "too many --ipv6 addresses (at most %d)",
+                   EX_MAX_IPV6);
+  o->ipv6[o->nipv6].addr = a;
+  o->ipv6[o->nipv6].prefix = prefix;
+  o->nipv6++;
+  return 0;
+}
+
 static int parse_gateway(void *base, const char *val, const char *prog) {
   struct ex_opts *o = base;
   (void)prog;
@@ -339,7 +358,14 @@ static const struct ex_opt common_opts[] = {
     {"", 0, EX_DOC, .arg = "--netif pcap:IN.pcap[,out=OUT.pcap]",
      .help = "replay a capture; write what the stack\nsends to OUT.pcap"},
     {"ipv4", 0, EX_FN, .fn = parse_ipv4, .arg = "ADDR/PREFIX",
-     .want = "ADDR/PREFIX", .help = "the stack's address (e.g. 10.0.0.2/24)"},
+     .want = "ADDR/PREFIX", .help = "the stack's IPv4 address (e.g. 10.0.0.2/24);\n"
+             "ADDRESS: --ipv4, --ipv6, --slaac, or several"},
+    {"ipv6", 0, EX_FN, .fn = parse_ipv6, .arg = "ADDR/PREFIX",
+     .want = "a unicast IPv6 ADDR/PREFIX",
+     .help = "a static IPv6 address (e.g. 2001:db8::2/64;\nrepeatable, "
+             "up to 8); turns IPv6 on"},
+    {"slaac", 0, EX_FLAG, OFF(slaac),
+     .help = "IPv6 on, addresses from router\nadvertisements (SLAAC)"},
     {"gateway", 0, EX_FN, .fn = parse_gateway, .arg = "ADDR",
      .want = "an IPv4 address", .help = "default gateway (on the prefix)"},
     {"mac", 0, EX_FN, .fn = parse_mac, .arg = "MAC",
@@ -641,6 +667,84 @@ int ex_parse(struct ex_opts *o, int argc, char **argv,
   return optind;
 }
 
+void ex_require_address(const struct ex_opts *o, const char *prog) {
+  if (o->ipv4 == 0 && o->nipv6 == 0 && !o->slaac)
+    ex_usage_error(prog, "an address is required: --ipv4 ADDR/PREFIX, "
+                   "--ipv6 ADDR/PREFIX or --slaac");
+}
+
+char *ex_ipv4_text(const struct ex_opts *o, char *buf, size_t size) {
+  if (o->ipv4 == 0) {
+    (void)snprintf(buf, size, "no-ipv4");
+  } else {
+    char ip[ZN_IPV4_STRLEN];
+    (void)snprintf(buf, size, "%s/%u", zn_ipv4_format(o->ipv4, ip),
+                   (unsigned)o->prefix);
+  }
+  return buf;
+}
+
+static const char *ipv6_state_name(uint8_t state) {
+  switch (state) {
+  case ZN_IPV6_ADDR_TENTATIVE:
+    return "tentative";
+  case ZN_IPV6_ADDR_PREFERRED:
+    return "preferred";
+  case ZN_IPV6_ADDR_DEPRECATED:
+    return "deprecated";
+  case ZN_IPV6_ADDR_DUPLICATE:
+    return "duplicate";
+  default:
+    return "?";
+  }
+}
+
+static const char *ipv6_origin_name(uint8_t origin) {
+  switch (origin) {
+  case ZN_IPV6_ORIGIN_LINKLOCAL:
+    return "link-local";
+  case ZN_IPV6_ORIGIN_STATIC:
+    return "static";
+  case ZN_IPV6_ORIGIN_SLAAC:
+    return "slaac";
+  default:
+    return "?";
+  }
+}
+
+/* Whether a (with its state) is among the addresses printed last. */
+static bool ipv6_shown(const struct ex_host *h,
+                       const struct zn_ipv6_addr_info *a) {
+  for (uint32_t i = 0; i < h->nshown; i++)
+    if (zn_ip_eq(&h->shown[i].addr, &a->addr) &&
+        h->shown[i].state == a->state)
+      return true;
+  return false;
+}
+
+void ex_ipv6_report(struct ex_host *h) {
+  if (!h->cfg.ipv6 || h->st == NULL)
+    return;
+  struct zn_ipv6_addr_info now[EX_MAX_SHOWN];
+  uint32_t n = zn_stack_ipv6_addrs(h->st, now, EX_MAX_SHOWN);
+  if (n > EX_MAX_SHOWN)
+    n = EX_MAX_SHOWN;
+  bool printed = false;
+  for (uint32_t i = 0; i < n; i++) {
+    if (ipv6_shown(h, &now[i]))
+      continue;
+    char ip[ZN_IP_STRLEN];
+    printf("%s: ipv6 %s/%u %s %s\n", h->prog ? h->prog : "znet",
+           zn_ip_format(&now[i].addr, ip), (unsigned)now[i].prefix,
+           ipv6_state_name(now[i].state), ipv6_origin_name(now[i].origin));
+    printed = true;
+  }
+  memcpy(h->shown, now, n * sizeof(now[0]));
+  h->nshown = n;
+  if (printed)
+    (void)fflush(stdout);
+}
+
 int ex_parse_dns_server(const char *s, struct zn_dns_server *srv) {
   struct zn_ip addr;
   uint16_t port;
@@ -667,6 +771,8 @@ int ex_config(const struct ex_opts *o, struct zn_config *cfg,
   cfg->ipv4_addr = o->ipv4;
   cfg->ipv4_prefix = o->prefix;
   cfg->ipv4_gateway = o->gateway;
+  cfg->ipv6 = o->nipv6 > 0 || o->slaac;
+  cfg->ipv6_slaac = o->slaac;
   if (o->has_mac) {
     memcpy(cfg->mac, o->mac, 6);
     cfg->has_mac = true;
@@ -775,6 +881,18 @@ int ex_attach(struct ex_host *h, const char *prog) {
   if (rc != ZN_OK) {
     fprintf(stderr, "%s: zn_stack_attach: %s\n", prog, zn_strerror(rc));
     return -1;
+  }
+  h->prog = prog;
+  h->nshown = 0;
+  for (unsigned i = 0; i < h->o.nipv6; i++) {
+    rc = zn_stack_add_ipv6(h->st, &h->o.ipv6[i].addr, h->o.ipv6[i].prefix);
+    if (rc != ZN_OK) {
+      char ip[ZN_IP_STRLEN];
+      fprintf(stderr, "%s: --ipv6 %s/%u: %s\n", prog,
+              zn_ip_format(&h->o.ipv6[i].addr, ip),
+              (unsigned)h->o.ipv6[i].prefix, zn_strerror(rc));
+      return -1;
+    }
   }
   for (unsigned i = 0; i < h->o.narp; i++) {
     rc = zn_arp_add_static(h->st, h->o.arp[i].ip, h->o.arp[i].mac);

@@ -46,6 +46,8 @@
 #include "znet/tap.h"
 
 #define EX_MAX_ARP 64
+#define EX_MAX_IPV6 8   /* --ipv6 addresses */
+#define EX_MAX_SHOWN 16 /* IPv6 addresses ex_ipv6_report follows */
 #define EX_EXIT_USAGE 2
 #define EX_EXIT_FAIL 1
 
@@ -68,6 +70,11 @@ struct ex_arp_static {
   uint8_t mac[6];
 };
 
+struct ex_ipv6_static {
+  struct zn_ip addr;
+  uint8_t prefix;
+};
+
 /* What the shared flags say. */
 struct ex_opts {
   enum ex_netif_kind netif;
@@ -80,6 +87,9 @@ struct ex_opts {
   uint32_t ipv4;             /* 0: no address */
   uint8_t prefix;
   uint32_t gateway;
+  struct ex_ipv6_static ipv6[EX_MAX_IPV6]; /* --ipv6, added after create */
+  unsigned nipv6;
+  bool slaac;                /* --slaac */
   uint8_t mac[6];
   bool has_mac;
   int log_level;
@@ -160,6 +170,7 @@ struct ex_prog {
 
 /* A stack on a host netif. */
 struct ex_host {
+  const char *prog;            /* set by ex_open, for messages */
   struct ex_opts o;
   struct zn_config cfg;
   void *mem;
@@ -173,8 +184,11 @@ struct ex_host {
   bool cap_open;
   struct zn_fault fault;       /* --fault-*: outermost decorator */
   bool fault_open;
+  uint32_t nshown;             /* how many of shown[] are in use */
   struct zn_netif *base;       /* the backend (tap or pcap) */
   struct zn_netif *nif;        /* what the stack is attached to */
+  /* The IPv6 addresses (and their states) ex_ipv6_report last printed. */
+  struct zn_ipv6_addr_info shown[EX_MAX_SHOWN];
 };
 
 /* Stop flag set by SIGINT/SIGTERM once ex_signals() has run. */
@@ -193,6 +207,20 @@ int ex_parse(struct ex_opts *o, int argc, char **argv,
 /* Print "PROG: MESSAGE" to stderr and exit 2. */
 __attribute__((noreturn, format(printf, 2, 3))) void
 ex_usage_error(const char *prog, const char *fmt, ...);
+
+/* Exit 2 unless the flags give the stack an address of some kind
+ * (--ipv4, --ipv6 or --slaac), for the programs that need one. */
+void ex_require_address(const struct ex_opts *o, const char *prog);
+
+/* "10.0.0.2/24", or "no-ipv4" without --ipv4, into buf (at least
+ * ZN_IPV4_STRLEN + 4 bytes); returns buf. */
+char *ex_ipv4_text(const struct ex_opts *o, char *buf, size_t size);
+
+/* With IPv6 on, print "PROG: ipv6 ADDR/PREFIX STATE ORIGIN" to stdout for
+ * every address that is new or changed state since the last call (all
+ * of them on the first).  The platforms' ex_run calls it after every
+ * poll, so DAD finishing and SLAAC addresses show up as they happen. */
+void ex_ipv6_report(struct ex_host *h);
 
 /* Parse helpers for extra flags: 0 on success, -1 if the text is bad. */
 /* ADDR[:PORT] (IPv4), ADDR or [ADDR]:PORT (IPv6) of a DNS server (port 53

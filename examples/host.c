@@ -131,10 +131,26 @@ fail:
   return -1;
 }
 
+/* The program's tick, after the IPv6 address report. */
+struct run_ctx {
+  struct ex_host *h;
+  const struct zn_loop_opts *lo;
+};
+
+static int run_tick(void *arg, struct zn_stack *st, uint64_t now) {
+  struct run_ctx *c = arg;
+  ex_ipv6_report(c->h);
+  return c->lo->tick ? c->lo->tick(c->lo->arg, st, now) : 0;
+}
+
 int ex_run(struct ex_host *h, struct zn_loop_opts *opts) {
   if (opts->stop == NULL)
     opts->stop = &ex_stop;
-  return zn_loop_run(h->st, h->nif, opts);
+  struct run_ctx c = {.h = h, .lo = opts};
+  struct zn_loop_opts lo = *opts;
+  lo.tick = run_tick;
+  lo.arg = &c;
+  return zn_loop_run(h->st, h->nif, &lo);
 }
 
 void ex_describe_netif(const struct ex_host *h, char *buf, size_t size) {

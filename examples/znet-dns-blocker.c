@@ -230,13 +230,14 @@ static void print_fwd_stats(FILE *fp, const struct zn_dns_forwarder *fw) {
   fprintf(fp, "  %-26s %10" PRIu32 "\n", "dns.tcp_open_at_exit", s.tcp_open);
 }
 
-static void print_banner(const struct ex_host *h, const struct blk_opts *bo,
+static void print_banner(struct ex_host *h, const struct blk_opts *bo,
                          const struct zn_dns_blocklist_stats *ls) {
-  char ip[ZN_IPV4_STRLEN], up[ZN_IP_STRLEN], mac[ZN_MAC_STRLEN];
+  char ip[ZN_IPV4_STRLEN + 8], up[ZN_IP_STRLEN], mac[ZN_MAC_STRLEN];
   char where[4300];
   ex_describe_netif(h, where, sizeof(where));
-  printf(PROG ": %s/%u mac %s on %s\n", zn_ipv4_format(h->o.ipv4, ip),
-         (unsigned)h->o.prefix, zn_mac_format(zn_stack_mac(h->st), mac), where);
+  printf(PROG ": %s mac %s on %s\n", ex_ipv4_text(&h->o, ip, sizeof(ip)),
+         zn_mac_format(zn_stack_mac(h->st), mac), where);
+  ex_ipv6_report(h);
   printf(PROG ": blocklist %s: %" PRIu64 " names (%" PRIu64 " lines, %" PRIu64
               " duplicates, %" PRIu64 " local names ignored, %" PRIu64
               " invalid)\n",
@@ -260,7 +261,7 @@ int main(int argc, char **argv) {
       .synopsis = "--upstream ADDR[:PORT] --blocklist FILE|--block NAME... "
                   "[--block-mode nxdomain|zero]\n"
                   "       [--listen-port 53] [--cache N] "
-                  "--netif tap:NAME --ipv4 ADDR/PREFIX [OPTIONS]",
+                  "--netif tap:NAME ADDRESS [OPTIONS]",
       .summary = "A forwarding DNS server (UDP and TCP) that answers names "
                  "on a blocklist itself\n(NXDOMAIN or 0.0.0.0/::) and caches "
                  "the rest; prints its counters at exit.",
@@ -276,8 +277,7 @@ int main(int argc, char **argv) {
     ex_usage_error(PROG, "--upstream ADDR[:PORT] is required");
   if (bo.blocklist == NULL && bo.nblock == 0)
     ex_usage_error(PROG, "--blocklist FILE or --block NAME is required");
-  if (h.o.ipv4 == 0)
-    ex_usage_error(PROG, "--ipv4 ADDR/PREFIX is required");
+  ex_require_address(&h.o, PROG);
 
   struct zn_dns_blocklist_stats ls;
   void *bl_mem = NULL, *fw_mem = NULL;

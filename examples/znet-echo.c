@@ -407,12 +407,12 @@ static void stop_services(struct zn_stack *st, size_t started) {
     services[--started].stop(st);
 }
 
-static void print_banner(const struct ex_host *h) {
-  char ip[ZN_IPV4_STRLEN], mac[ZN_MAC_STRLEN], where[4300];
+static void print_banner(struct ex_host *h) {
+  char ip[ZN_IPV4_STRLEN + 8], mac[ZN_MAC_STRLEN], where[4300];
   ex_describe_netif(h, where, sizeof(where));
-  printf(PROG ": %s/%u mac %s on %s\n", zn_ipv4_format(h->o.ipv4, ip),
-         (unsigned)h->o.prefix, zn_mac_format(zn_stack_mac(h->st), mac),
-         where);
+  printf(PROG ": %s mac %s on %s\n", ex_ipv4_text(&h->o, ip, sizeof(ip)),
+         zn_mac_format(zn_stack_mac(h->st), mac), where);
+  ex_ipv6_report(h);
   printf(PROG ": serving");
   for (size_t i = 0; i < N_SERVICES; i++)
     printf(" %s", services[i].name);
@@ -481,7 +481,7 @@ int main(int argc, char **argv) {
   static struct ex_host h; /* large (paths); keep it off the stack */
   static const struct ex_prog prog = {
       .name = PROG,
-      .synopsis = "--netif tap:NAME --ipv4 ADDR/PREFIX [--port N] [OPTIONS]",
+      .synopsis = "--netif tap:NAME ADDRESS [--port N] [OPTIONS]",
       .summary = "An echo host: answers ARP and ping, echoes UDP and TCP, "
                  "discards UDP and TCP,\nuntil SIGINT/SIGTERM, then prints "
                  "its counters.",
@@ -493,8 +493,7 @@ int main(int argc, char **argv) {
   int first = ex_parse(&h.o, argc, argv, &prog);
   if (first < argc)
     ex_usage_error(PROG, "unexpected argument '%s'", argv[first]);
-  if (h.o.ipv4 == 0)
-    ex_usage_error(PROG, "--ipv4 ADDR/PREFIX is required");
+  ex_require_address(&h.o, PROG);
   if (eopts.discard_port == eopts.port)
     ex_usage_error(PROG, "--port and --discard-port are both %u",
                    (unsigned)eopts.port);

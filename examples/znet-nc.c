@@ -602,7 +602,7 @@ int main(int argc, char **argv) {
       .name = PROG,
       .synopsis = "[--listen] ADDR PORT [--send BYTES | --sink] [--sha256] "
                   "[-w SECONDS]\n"
-                  "       --netif tap:NAME --ipv4 ADDR/PREFIX [OPTIONS]",
+                  "       --netif tap:NAME ADDRESS [OPTIONS]",
       .summary =
           "A netcat on znet's TCP: one connection, to ADDR:PORT or (with "
           "--listen)\naccepted on ADDR:PORT; stdin to it and it to stdout, "
@@ -632,8 +632,7 @@ int main(int argc, char **argv) {
   o.port = (uint16_t)port;
   if (!o.listen && zn_ip_is_unspecified(&o.addr))
     ex_usage_error(PROG, "cannot connect to %s", argv[first]);
-  if (h.o.ipv4 == 0)
-    ex_usage_error(PROG, "--ipv4 ADDR/PREFIX is required");
+  ex_require_address(&h.o, PROG);
   if (o.mode == MODE_STREAM && h.o.netif != EX_NETIF_TAP)
     ex_usage_error(PROG, "reading stdin needs a TAP netif (or use --send "
                          "or --sink)");
@@ -659,21 +658,21 @@ int main(int argc, char **argv) {
    * would count from 0. */
   zn_stack_poll(h.st, host_now(&nc));
 
-  char ip[ZN_IPV4_STRLEN], peer[ZN_IP_STRLEN], where[4300];
+  char ip[ZN_IPV4_STRLEN + 8], peer[ZN_IP_STRLEN], where[4300];
   ex_describe_netif(&h, where, sizeof(where));
   int rc;
   if (o.listen) {
     rc = zn_tcp_listen(h.st, &o.addr, o.port, 1, &listen_cbs, &nc,
                        &nc.listener);
     if (rc == ZN_OK)
-      fprintf(stderr, PROG ": %s/%u on %s: listening on %s:%u\n",
-              zn_ipv4_format(h.o.ipv4, ip), (unsigned)h.o.prefix, where,
+      fprintf(stderr, PROG ": %s on %s: listening on %s:%u\n",
+              ex_ipv4_text(&h.o, ip, sizeof(ip)), where,
               zn_ip_format(&o.addr, peer), (unsigned)o.port);
   } else {
     rc = zn_tcp_connect(h.st, &o.addr, o.port, &conn_cbs, &nc, &nc.c);
     if (rc == ZN_OK)
-      fprintf(stderr, PROG ": %s/%u on %s: connecting to %s:%u\n",
-              zn_ipv4_format(h.o.ipv4, ip), (unsigned)h.o.prefix, where,
+      fprintf(stderr, PROG ": %s on %s: connecting to %s:%u\n",
+              ex_ipv4_text(&h.o, ip, sizeof(ip)), where,
               zn_ip_format(&o.addr, peer), (unsigned)o.port);
   }
   int status = 0;

@@ -286,7 +286,7 @@ int main(int argc, char **argv) {
       .name = PROG,
       .synopsis = "NAME... --resolver ADDR[:PORT] [-t A|AAAA|both] "
                   "[--timeout MS]\n"
-                  "       --netif tap:NAME --ipv4 ADDR/PREFIX [OPTIONS]",
+                  "       --netif tap:NAME ADDRESS [OPTIONS]",
       .summary = "Look names up through znet's stub resolver and print "
                  "their addresses like host(1).\nExits 0 if every name "
                  "resolved, 1 otherwise.",
@@ -302,8 +302,7 @@ int main(int argc, char **argv) {
     ex_usage_error(PROG, "too many names (at most %u)", MAX_NAMES);
   if (ro.nservers == 0)
     ex_usage_error(PROG, "--resolver ADDR[:PORT] is required");
-  if (h.o.ipv4 == 0)
-    ex_usage_error(PROG, "--ipv4 ADDR/PREFIX is required");
+  ex_require_address(&h.o, PROG);
   for (int i = first; i < argc; i++) {
     struct zn_dns_name n;
     if (zn_dns_name_from_text(&n, argv[i], strlen(argv[i])) != ZN_OK)

@@ -63,6 +63,7 @@ fail:
 }
 
 struct run_ctx {
+  struct ex_host *h;
   struct zn_loop_opts *lo;
 };
 
@@ -75,13 +76,14 @@ static int run_tick(void *arg, struct zn_stack *st, uint64_t now) {
     return 1;
   if (lo->until && lo->until != ZN_TIME_NEVER && now >= lo->until)
     return 1;
+  ex_ipv6_report(c->h);
   return lo->tick ? lo->tick(lo->arg, st, now) : 0;
 }
 
 int ex_run(struct ex_host *h, struct zn_loop_opts *opts) {
   if (opts->stop == NULL)
     opts->stop = &ex_stop;
-  struct run_ctx c = {.lo = opts};
+  struct run_ctx c = {.h = h, .lo = opts};
   struct zn_solo5_run_opts ro = {.tick = run_tick, .arg = &c};
   return zn_solo5_run(h->st, h->nif, &ro);
 }

@@ -1,6 +1,7 @@
 /* The examples' table-driven command line (examples/common.c): values of
  * every kind land where the table says, ranges hold, --help is generated
  * from the tables, and every bad input exits 2 with one line naming it. */
+#include <fcntl.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -175,10 +176,110 @@ ZT_TEST(test_help_from_the_tables) {
   ZT_CHECK(strstr(out, "--netif") != NULL);
   ZT_CHECK(strstr(out, "--no-offload") != NULL);
   ZT_CHECK(strstr(out, "--tcp-sndbuf") != NULL);
+  ZT_CHECK(strstr(out, "--ipv6 ADDR/PREFIX") != NULL);
+  ZT_CHECK(strstr(out, "--slaac") != NULL);
+}
+
+/* --ipv6 repeats up to its bound and turns IPv6 on; --slaac turns SLAAC
+ * on; either makes --ipv4 optional. */
+ZT_TEST(test_ipv6_flags) {
+  struct ex_opts o;
+  static const char *const args[] = {"--netif", "tap:zt0", "--ipv6",
+                                     "2001:db8:1::2/64", "--ipv6",
+                                     "fd00::7/48", NULL};
+  ZT_EQ(parse(&o, args), 7);
+  ZT_EQU(o.nipv6, 2);
+  ZT_EQU(o.ipv4, 0);
+  ZT_CHECK(!o.slaac);
+  struct zn_ip want;
+  ZT_EQ(zn_ip_parse("2001:db8:1::2", &want), ZN_OK);
+  ZT_CHECK(zn_ip_eq(&o.ipv6[0].addr, &want));
+  ZT_EQU(o.ipv6[0].prefix, 64);
+  ZT_EQ(zn_ip_parse("fd00::7", &want), ZN_OK);
+  ZT_CHECK(zn_ip_eq(&o.ipv6[1].addr, &want));
+  ZT_EQU(o.ipv6[1].prefix, 48);
+  ex_require_address(&o, "tprog"); /* returns */
+  struct zn_config cfg;
+  o.has_seed = true;
+  ZT_EQ(ex_config(&o, &cfg, "tprog"), 0);
+  ZT_CHECK(cfg.ipv6);
+  ZT_CHECK(!cfg.ipv6_slaac);
+
+  static const char *const slaac[] = {"--netif", "tap:zt0", "--slaac", NULL};
+  ZT_EQ(parse(&o, slaac), 4);
+  ZT_CHECK(o.slaac);
+  ZT_EQU(o.nipv6, 0);
+  ex_require_address(&o, "tprog");
+  o.has_seed = true;
+  ZT_EQ(ex_config(&o, &cfg, "tprog"), 0);
+  ZT_CHECK(cfg.ipv6 && cfg.ipv6_slaac);
+
+  /* IPv4 only: IPv6 stays off. */
+  static const char *const v4[] = {"--netif", "tap:zt0", "--ipv4",
+                                   "10.1.2.3/24", NULL};
+  parse(&o, v4);
+  o.has_seed = true;
+  ZT_EQ(ex_config(&o, &cfg, "tprog"), 0);
+  ZT_CHECK(!cfg.ipv6 && !cfg.ipv6_slaac);
+}
+
+/* Bad --ipv6 values, one too many, and no address at all. */
+ZT_TEST(test_ipv6_bad_input) {
+  static const char *const bad[][4] = {
+      {"--ipv6", "10.1.2.3/24", NULL, NULL},
+      {"--ipv6", "2001:db8::1", NULL, NULL}, /* no prefix */
+      {"--ipv6", "2001:db8::1/129", NULL, NULL},
+      {"--ipv6", "ff02::1/64", NULL, NULL},
+      {"--ipv6", "::/64", NULL, NULL},
+      {"--ipv6", "::1/128", NULL, NULL},
+      {"--ipv6", "2001:db8::zz/64", NULL, NULL},
+  };
+  static const char *const names[] = {"10.1.2.3/24", "2001:db8::1",
+                                      "2001:db8::1/129", "ff02::1/64",
+                                      "::/64", "::1/128", "2001:db8::zz/64"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    const char *args[] = {"--netif", "tap:zt0", bad[i][0], bad[i][1], NULL};
+    char out[1024];
+    ZT_EQ(parse_child(args, out, sizeof(out), false), EX_EXIT_USAGE);
+    if (strstr(out, names[i]) == NULL || strstr(out, "--ipv6") == NULL)
+      zt_fail(__FILE__, __LINE__, "case %zu: '%s' not named in: %s", i,
+              names[i], out);
+  }
+  const char *many[2 + 2 * (EX_MAX_IPV6 + 1) + 1];
+  static char addrs[EX_MAX_IPV6 + 1][32];
+  size_t k = 0;
+  many[k++] = "--netif";
+  many[k++] = "tap:zt0";
+  for (int i = 0; i <= EX_MAX_IPV6; i++) {
+    snprintf(addrs[i], sizeof(addrs[i]), "2001:db8::%x/64", i + 1);
+    many[k++] = "--ipv6";
+    many[k++] = addrs[i];
+  }
+  many[k] = NULL;
+  char out[1024];
+  ZT_EQ(parse_child(many, out, sizeof(out), false), EX_EXIT_USAGE);
+  ZT_CHECK(strstr(out, "too many --ipv6") != NULL);
+
+  /* No address of any kind: ex_require_address exits 2 naming all. */
+  pid_t pid = fork();
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 2);
+    struct ex_opts o;
+    static const char *const none[] = {"--netif", "tap:zt0", NULL};
+    parse(&o, none);
+    ex_require_address(&o, "tprog");
+    _exit(100);
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  ZT_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == EX_EXIT_USAGE);
 }
 
 int main(void) {
   ZT_RUN(test_every_kind_lands);
+  ZT_RUN(test_ipv6_flags);
+  ZT_RUN(test_ipv6_bad_input);
   ZT_RUN(test_bad_input_exits_2_with_one_line);
   ZT_RUN(test_help_from_the_tables);
   return zt_done();

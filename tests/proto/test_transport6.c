@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "proto6_util.h"
+#include "znet/memlink.h"
 #include "znet/tcp.h"
 #include "znet/udp.h"
 
@@ -125,10 +126,14 @@ static const struct zn_tcp_callbacks cli_cb = {.on_connected = t_connected};
 
 /* 1 MiB from A to B over IPv6; the bytes arrive in order and whole, the
  * MSS is the IPv6 one (1500 - 40 - 20). */
-ZT_TEST(test_tcp6_transfer_1mib_whole) {
+/* 1 MiB from a to b; with offloads the link offers checksum offload and
+ * TSO, which are for IPv4 frames only: an IPv6 frame left with a partial
+ * checksum (or cut by no one) would arrive corrupt. */
+static void tcp6_transfer(bool offloads) {
   struct th_pair p;
   pair6(&p, G_A, G_B);
   ZT_REQUIRE(p.a && p.b);
+  zn_memlink_set_offloads(&p.link, offloads);
   struct tcpapp app = {0};
   app.cap = 1u << 20;
   app.rx = malloc(app.cap);
@@ -166,6 +171,35 @@ ZT_TEST(test_tcp6_transfer_1mib_whole) {
   th_pair_free(&p);
 }
 
+ZT_TEST(test_tcp6_transfer_1mib_whole) { tcp6_transfer(false); }
+
+ZT_TEST(test_tcp6_transfer_with_ipv4_offloads) { tcp6_transfer(true); }
+
+/* A UDP/IPv6 echo on a link offering the (IPv4-only) checksum offload:
+ * both datagrams arrive with good checksums. */
+ZT_TEST(test_udp6_echo_with_ipv4_offloads) {
+  struct th_pair p;
+  pair6g(&p);
+  ZT_REQUIRE(p.a && p.b);
+  zn_memlink_set_offloads(&p.link, true);
+  struct zn_udp_sock *sa, *sb;
+  ZT_EQ(zn_udp_open(p.a, &sa), ZN_OK);
+  ZT_EQ(zn_udp_open(p.b, &sb), ZN_OK);
+  ZT_EQ(zn_udp_bind(sb, NULL, 7), ZN_OK);
+  struct echo ea = {0}, eb = {.reply = true};
+  zn_udp_set_recv_cb(sa, on_dgram, &ea);
+  zn_udp_set_recv_cb(sb, on_dgram, &eb);
+  static const uint8_t data[100] = {1, 2, 3};
+  struct zn_ip b = zn_ip_from_v6(G_B);
+  ZT_EQ(zn_udp_sendto(sa, &b, 7, data, sizeof(data)), ZN_OK);
+  th_pair_run(&p, ZN_MS(50));
+  ZT_EQ(eb.n, 1);
+  ZT_EQ(ea.n, 1);
+  zn_udp_close(sa);
+  zn_udp_close(sb);
+  th_pair_free(&p);
+}
+
 /* A listener on NULL takes both families; one on 0.0.0.0 only IPv4. */
 ZT_TEST(test_tcp_listener_unspecified_takes_both_families) {
   struct th_pair p;
@@ -200,6 +234,8 @@ int main(void) {
   ZT_RUN(test_udp6_echo_fragmented_returned);
   ZT_RUN(test_udp6_closed_port_answered_unreachable);
   ZT_RUN(test_tcp6_transfer_1mib_whole);
+  ZT_RUN(test_tcp6_transfer_with_ipv4_offloads);
+  ZT_RUN(test_udp6_echo_with_ipv4_offloads);
   ZT_RUN(test_tcp_listener_unspecified_takes_both_families);
   return zt_done();
 }

@@ -1,0 +1,192 @@
+#!/bin/bash
+# IPv6 end to end against Linux: znet-echo dual-stack on a TAP device in a
+# private network namespace whose kernel side has 2001:db8:1::1/64.
+#
+#   ipv6.sh /path/to/znet-echo
+#
+# Checks: znet-echo prints its link-local and its static address, and the
+# static one becomes preferred (DAD done); ping -6 of 56 and 4000 bytes
+# (fragmented both ways) to the global address and ping to the link-local
+# one all answered; a line and 1 MiB come back from the TCP echo over
+# IPv6 (nc), 16 MiB with an equal SHA-256; a datagram comes back from the
+# UDP echo; znet-echo exits 0 on SIGINT, its counters show the
+# reassemblies and fragments, nothing leaked.  Then SLAAC: radvd in the
+# namespace advertises 2001:db8:2::/64, znet-echo --slaac (no IPv4 at all)
+# forms an address in it, and Linux pings that address.
+# Needs root, /dev/net/tun, ping, nc, sha256sum; radvd for the SLAAC part
+# (skipped without it).  Output is TAP.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+ECHO=${1:-}
+[ -n "$ECHO" ] && [ -x "$ECHO" ] || { echo "usage: $0 /path/to/znet-echo" >&2; exit 2; }
+ECHO=$(cd "$(dirname "$ECHO")" && pwd)/$(basename "$ECHO")
+
+need_netns
+need_cmd ping nc sha256sum timeout cmp
+trap e2e_cleanup EXIT
+e2e_tmpdir
+T=$E2E_TMP
+out=$T/echo.out
+err=$T/echo.err
+K6=2001:db8:1::1
+Z6=2001:db8:1::2
+SLAAC_PREFIX=2001:db8:2:
+
+if ! setup_netns; then
+  not_ok "create network namespace with $E2E_TAP"
+  finish
+  exit 1
+fi
+# lib.sh turns IPv6 off in the namespace; on for the TAP only, without
+# DAD on Linux's side (its addresses are usable at once: no wait for a
+# tentative link-local before it can ping znet's).
+if in_ns sysctl -qw "net.ipv6.conf.$E2E_TAP.accept_dad=0" &&
+  in_ns sysctl -qw "net.ipv6.conf.$E2E_TAP.disable_ipv6=0" &&
+  in_ns ip -6 addr add "$K6/64" dev "$E2E_TAP" nodad; then
+  ok "network namespace $E2E_NS with $E2E_TAP $K6/64"
+else
+  not_ok "IPv6 on $E2E_TAP with $K6/64"
+  finish
+  exit 1
+fi
+
+# wait_line FILE REGEX SECONDS: until a line of FILE matches (extended
+# regex), while E2E_ECHO_PID runs.
+wait_line() {
+  local i
+  for i in $(seq 1 $(($3 * 10))); do
+    grep -Eq "$2" "$1" 2>/dev/null && return 0
+    kill -0 "$E2E_ECHO_PID" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+# ping6_case NAME DEST SIZE: 5 pings of SIZE data bytes from Linux.
+ping6_case() {
+  local name=$1 dst=$2 size=$3 log=$T/ping6-$3-$RANDOM.log
+  in_ns ping -6 -n -c 5 -i 0.2 -W 2 -s "$size" "$dst" >"$log" 2>&1
+  if grep -q " 5 received" "$log"; then
+    ok "$name: ping -6 $size bytes, 5/5 replies ($(grep -o 'rtt.*' "$log"))"
+  else
+    not_ok "$name: ping -6 $size bytes, 5/5 replies"
+    diag <"$log"
+  fi
+}
+
+head -c $((1 << 20)) /dev/urandom >"$T/r1"
+head -c $((16 << 20)) /dev/urandom >"$T/r16"
+r16sum=$(sha256sum <"$T/r16" | cut -d' ' -f1)
+
+if ! start_echo "$ECHO" "$out" "$err" --mac "$E2E_MAC" --ipv6 "$Z6/64"; then
+  not_ok "znet-echo starts on tap:$E2E_TAP"
+  diag <"$err"
+  finish
+  exit 1
+fi
+ok "znet-echo starts on tap:$E2E_TAP ($(head -n1 "$out"))"
+
+check "znet-echo prints its static address" \
+  grep -q "^znet-echo: ipv6 $Z6/64 [a-z]* static$" "$out"
+check "znet-echo prints a link-local address" \
+  grep -Eq "^znet-echo: ipv6 fe80:[0-9a-f:]*/64 [a-z]+ link-local$" "$out"
+wait_line "$out" "^znet-echo: ipv6 $Z6/64 preferred static$" 10
+check "$Z6 becomes preferred (DAD done)" [ $? -eq 0 ]
+wait_line "$out" "^znet-echo: ipv6 fe80:[0-9a-f:]*/64 preferred link-local$" 10
+check "the link-local address becomes preferred" [ $? -eq 0 ]
+ll=$(sed -nE 's|^znet-echo: ipv6 (fe80:[0-9a-f:]*)/64 .*|\1|p' "$out" | head -n1)
+
+ping6_case "global $Z6" "$Z6" 56
+ping6_case "global $Z6" "$Z6" 4000
+if [ -n "$ll" ]; then
+  ping6_case "link-local $ll" "$ll%$E2E_TAP" 56
+else
+  not_ok "link-local: no fe80:: address in znet-echo's output"
+fi
+
+got=$(printf 'hello over tcp6\n' | in_ns_t 10 nc -N "$Z6" 7 2>&1)
+check "TCP over IPv6: a line comes back (got '$got')" [ "$got" = "hello over tcp6" ]
+in_ns_t 30 nc -N "$Z6" 7 <"$T/r1" >"$T/r1.back" 2>"$T/nc.err"
+check "TCP over IPv6: 1 MiB comes back byte for byte" cmp -s "$T/r1" "$T/r1.back"
+t0=$(now_s)
+back=$(in_ns_t 60 nc -N "$Z6" 7 <"$T/r16" 2>"$T/nc.err" | sha256sum | cut -d' ' -f1)
+dt=$(elapsed "$t0")
+check "TCP over IPv6: 16 MiB come back, SHA-256 equal (${dt} s)" [ "$back" = "$r16sum" ]
+if [ -n "$ll" ]; then
+  got=$(printf 'hello link-local\n' | in_ns_t 10 nc -N "$ll%$E2E_TAP" 7 2>&1)
+  check "TCP to the link-local address (got '$got')" [ "$got" = "hello link-local" ]
+fi
+
+got=$(printf 'hello over udp6\n' | in_ns_t 5 nc -6 -u -w 1 "$Z6" 7 2>&1)
+check "UDP over IPv6: the datagram comes back (got '$got')" [ "$got" = "hello over udp6" ]
+
+sleep 1
+stop_echo
+rc=$?
+check "znet-echo exits 0 on SIGINT (got $rc)" [ "$rc" -eq 0 ]
+[ "$rc" -eq 0 ] || diag <"$err"
+replies=$(counter "$err" icmp6_echo_reply_tx)
+reass=$(counter "$err" ip6_reass_ok)
+fragtx=$(counter "$err" ip6_frag_tx)
+check "icmp6_echo_reply_tx >= 15 (got $replies)" [ "$replies" -ge 15 ]
+check "ip6_reass_ok > 0: 4000-byte pings reassembled (got $reass)" [ "$reass" -gt 0 ]
+check "ip6_frag_tx > 0: 4000-byte replies fragmented (got $fragtx)" [ "$fragtx" -gt 0 ]
+no_leak_case "znet-echo (static IPv6)" "$err"
+echo "# znet-echo counters:"
+diag <"$err"
+
+# ---- SLAAC from radvd -------------------------------------------------------
+
+if ! command -v radvd >/dev/null; then
+  skip_case "SLAAC from radvd" "needs radvd"
+  finish
+  exit $?
+fi
+
+cat >"$T/radvd.conf" <<EOF
+interface $E2E_TAP {
+  AdvSendAdvert on;
+  MinRtrAdvInterval 3;
+  MaxRtrAdvInterval 4;
+  prefix ${SLAAC_PREFIX}:/64 {
+    AdvOnLink on;
+    AdvAutonomous on;
+  };
+};
+EOF
+# Linux, the router, is on the advertised prefix too (its route to znet's
+# address there).
+in_ns sysctl -qw net.ipv6.conf.all.forwarding=1
+in_ns ip -6 addr add "${SLAAC_PREFIX}:1/64" dev "$E2E_TAP" nodad
+sout=$T/slaac.out
+serr=$T/slaac.err
+# No --ipv4: the address comes from the router advertisement only.
+ip netns exec "$E2E_NS" timeout --foreground 120 "$ECHO" --netif "tap:$E2E_TAP" \
+  --mac "$E2E_MAC" --slaac >"$sout" 2>"$serr" &
+E2E_ECHO_PID=$!
+ip netns exec "$E2E_NS" timeout 100 radvd -n -C "$T/radvd.conf" \
+  -p "$T/radvd.pid" -m stderr >"$T/radvd.log" 2>&1 &
+bg_pid $!
+
+if wait_line "$sout" "^znet-echo: ipv6 ${SLAAC_PREFIX}[0-9a-f:]*/64 preferred slaac$" 20; then
+  ok "znet-echo --slaac: an address in ${SLAAC_PREFIX}:/64, preferred"
+else
+  not_ok "znet-echo --slaac: an address in ${SLAAC_PREFIX}:/64, preferred"
+  diag <"$sout"
+  diag <"$serr"
+  diag <"$T/radvd.log"
+fi
+sa=$(sed -nE "s|^znet-echo: ipv6 (${SLAAC_PREFIX}[0-9a-f:]*)/64 preferred slaac$|\1|p" "$sout" | head -n1)
+if [ -n "$sa" ]; then
+  ping6_case "SLAAC address $sa" "$sa" 56
+else
+  not_ok "SLAAC address: none to ping"
+fi
+stop_echo
+rc=$?
+check "znet-echo --slaac exits 0 on SIGINT (got $rc)" [ "$rc" -eq 0 ]
+no_leak_case "znet-echo --slaac" "$serr"
+
+finish
