@@ -179,7 +179,7 @@ ZT_TEST(test_tcp6_transfer_with_ipv4_offloads) { tcp6_transfer(true); }
  * both datagrams arrive with good checksums. */
 ZT_TEST(test_udp6_echo_with_ipv4_offloads) {
   struct th_pair p;
-  pair6g(&p);
+  pair6(&p, G_A, G_B);
   ZT_REQUIRE(p.a && p.b);
   zn_memlink_set_offloads(&p.link, true);
   struct zn_udp_sock *sa, *sb;
