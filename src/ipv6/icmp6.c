@@ -100,14 +100,9 @@ void zn__icmp6_error(struct zn_stack *st, const struct zn_buf *orig,
   uint8_t *p = zn_buf_put(b, n);
   zn_icmp6_emit(p, type, code, rest);
   memcpy(p + ZN_ICMP6_HDR_LEN, v.p, qlen);
-  zn_icmp6_finish(p, n, zn_csum_pseudo6(src, v.src, (uint32_t)n,
-                                         ZN_IPPROTO_ICMPV6));
   tx.src = zn_ip_from_v6(src);
   tx.dst = zn_ip_from_v6(v.src);
-  tx.proto = ZN_IPPROTO_ICMPV6;
-  st->ip6.nd_answering = true; /* not to evict confirmed neighbors */
-  int rc = zn__ip6_output(st, b, &tx);
-  st->ip6.nd_answering = false;
+  int rc = zn__icmp6_send(st, b, &tx, true);
   if (rc == ZN_OK)
     ZN_STAT_INC(st, icmp6_err_tx);
 }
@@ -345,13 +340,22 @@ int zn_icmp6_echo_send(struct zn_stack *st, const struct zn_ip *dst,
   zn_icmp6_emit(p, ZN_ICMP6_ECHO_REQUEST, 0, (uint32_t)id << 16 | seq);
   if (len)
     memcpy(p + ZN_ICMP6_HDR_LEN, data, len);
-  zn_icmp6_finish(p, ZN_ICMP6_HDR_LEN + len,
-                  zn_csum_pseudo6(src, dst->bytes,
-                                  (uint32_t)(ZN_ICMP6_HDR_LEN + len),
-                                  ZN_IPPROTO_ICMPV6));
   struct zn__inet_tx tx = {0};
   tx.src = zn_ip_from_v6(src);
   tx.dst = *dst;
-  tx.proto = ZN_IPPROTO_ICMPV6;
-  return zn__ip6_output(st, b, &tx);
+  return zn__icmp6_send(st, b, &tx, false);
+}
+
+int zn__icmp6_send(struct zn_stack *st, struct zn_buf *b,
+                   struct zn__inet_tx *tx, bool answering) {
+  static const uint8_t unspecified[16];
+  const uint8_t *src = tx->src_unspecified ? unspecified : tx->src.bytes;
+  tx->proto = ZN_IPPROTO_ICMPV6;
+  zn_icmp6_finish(b->data, b->len,
+                  zn_csum_pseudo6(src, tx->dst.bytes, (uint32_t)b->len,
+                                  ZN_IPPROTO_ICMPV6));
+  st->ip6.nd_answering = answering;
+  int rc = zn__ip6_output(st, b, tx);
+  st->ip6.nd_answering = false;
+  return rc;
 }

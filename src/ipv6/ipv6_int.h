@@ -121,6 +121,15 @@ bool zn__ip6_is_local(const struct zn_stack *st, const uint8_t a[16]);
 /* The path MTU toward dst (RFC 8201), never below 1280. */
 uint32_t zn__ip6_path_mtu(struct zn_stack *st, const uint8_t dst[16]);
 
+/* Send the ICMPv6 message in b (data at its header, b->len its length)
+ * as tx says (src, or src_unspecified; dst; ttl; router_alert; df): the
+ * checksum over that source and tx->dst, then zn__ip6_output.
+ * answering: a reply to a packet received, whose neighbor entry may not
+ * evict a confirmed one (floods of forged solicitations).  Consumes b;
+ * returns zn__ip6_output's result. */
+int zn__icmp6_send(struct zn_stack *st, struct zn_buf *b,
+                   struct zn__inet_tx *tx, bool answering);
+
 /* ICMPv6 port unreachable about the datagram whose upper-layer header is
  * at b->data (RFC 4443 §3.1 code 4), under §2.4's rules and the rate
  * limit.  b is not consumed. */

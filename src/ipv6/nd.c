@@ -119,14 +119,11 @@ static void send_ns(struct zn_stack *st, const uint8_t target[16],
     return;
   size_t n = zn_nd_ns_emit(b->data, target, st->mac);
   zn_buf_put(b, n);
-  zn_icmp6_finish(b->data, n,
-                  zn_csum_pseudo6(src, dst, (uint32_t)n, ZN_IPPROTO_ICMPV6));
   tx.src = zn_ip_from_v6(src);
   tx.dst = zn_ip_from_v6(dst);
-  tx.proto = ZN_IPPROTO_ICMPV6;
   tx.ttl = ZN_ND_HOP_LIMIT;
   ZN_STAT_INC(st, nd_ns_tx);
-  zn__ip6_output(st, b, &tx);
+  (void)zn__icmp6_send(st, b, &tx, false);
 }
 
 static void retrans_in(struct zn_stack *st, struct zn__nd_entry *e) {
@@ -276,16 +273,11 @@ static void send_na(struct zn_stack *st, const uint8_t target[16],
   uint8_t flags = (uint8_t)(ZN_ND_NA_FLAG_O | (solicited ? ZN_ND_NA_FLAG_S : 0));
   size_t n = zn_nd_na_emit(b->data, flags, target, st->mac);
   zn_buf_put(b, n);
-  zn_icmp6_finish(b->data, n,
-                  zn_csum_pseudo6(target, dst, (uint32_t)n, ZN_IPPROTO_ICMPV6));
   tx.src = zn_ip_from_v6(target);
   tx.dst = zn_ip_from_v6(dst);
-  tx.proto = ZN_IPPROTO_ICMPV6;
   tx.ttl = ZN_ND_HOP_LIMIT;
   ZN_STAT_INC(st, nd_na_tx);
-  st->ip6.nd_answering = true;
-  zn__ip6_output(st, b, &tx);
-  st->ip6.nd_answering = false;
+  (void)zn__icmp6_send(st, b, &tx, true);
 }
 
 /* RFC 4861 §7.1.1 (the IP-level half; zn_nd_view_init did the rest) and

@@ -244,14 +244,10 @@ static void msg_send(struct zn_stack *st, struct zn_buf *b,
   tx.src_unspecified = src == NULL;
   tx.dst.family = ZN_AF_INET6;
   memcpy(tx.dst.bytes, dst, 16);
-  tx.proto = ZN_IPPROTO_ICMPV6;
   tx.ttl = hops;
   tx.df = true;
   tx.router_alert = router_alert;
-  zn_icmp6_finish(b->data, b->len,
-                  zn_csum_pseudo6(tx.src.bytes, dst, b->len,
-                                  ZN_IPPROTO_ICMPV6));
-  (void)zn__ip6_output(st, b, &tx);
+  (void)zn__icmp6_send(st, b, &tx, false);
 }
 
 /* RFC 4862 §5.4.2: a probe from ::, to the target's solicited-node
