@@ -1,0 +1,311 @@
+/*
+ * Our IPv6 addresses: RFC 4862 address states, duplicate address detection
+ * (§5.4) and lifetimes (§5.5.4), with RFC 7217 stable interface
+ * identifiers, RFC 5453 reserved ones skipped.  SLAAC creates its
+ * addresses through zn__ip6conf_addr_add (ipv6conf_ra.c).
+ */
+#include <string.h>
+
+#include "ipv6/ipv6_int.h"
+#include "ipv6conf/ipv6conf_priv.h"
+#include "znet/err.h"
+#include "znet/hash.h"
+#include "znet/wire.h"
+
+/* RFC 7217 §7. */
+#define IDGEN_RETRIES 3u
+
+/* RFC 4862 §5.4.2: a probe from ::, to the target's solicited-node
+ * group, without a source link-layer option. */
+static void send_dad_ns(struct zn_stack *st, const uint8_t target[16]) {
+  struct zn_buf *b = NULL;
+  uint8_t *p = zn__ip6conf_msg_alloc(st, ZN_ND_NS_LEN, &b);
+  uint8_t dst[16];
+  if (!p)
+    return;
+  zn_nd_ns_emit(p, target, NULL);
+  zn_ipv6_solicited_node(target, dst);
+  zn__ip6conf_msg_send(st, b, NULL, dst, ZN_ND_HOP_LIMIT, false);
+  ZN_STAT_INC(st, dad_ns_tx);
+}
+
+/* ---- interface identifiers (RFC 7217, RFC 5453) ---------------------- */
+
+bool zn__ip6conf_iid_reserved(const uint8_t iid[8]) {
+  static const uint8_t zero[8];
+  static const uint8_t anycast[7] = {0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  static const uint8_t pmip[5] = {0x02, 0x00, 0x5e, 0xff, 0xfe};
+  if (memcmp(iid, zero, 8) == 0) /* subnet-router anycast */
+    return true;
+  if (memcmp(iid, anycast, 7) == 0 && iid[7] >= 0x80) /* RFC 2526 */
+    return true;
+  return memcmp(iid, pmip, 5) == 0; /* 0200:5eff:fe00:0-0200:5eff:feff:ffff */
+}
+
+/* RFC 7217 §5: RID = F(Prefix, Net_Iface, Network_ID, DAD_Counter,
+ * secret_key) with F = SipHash-2-4, Net_Iface our MAC, no Network_ID. */
+void zn__ip6conf_stable_iid(const struct zn_stack *st, const uint8_t pfx[8],
+                            uint8_t dad_counter, uint8_t iid[8]) {
+  for (int tries = 0; tries < 16; tries++) {
+    uint8_t in[8 + 6 + 1];
+    memcpy(in, pfx, 8);
+    memcpy(in + 8, st->mac, 6);
+    in[14] = (uint8_t)(dad_counter + tries);
+    uint64_t h = zn_siphash24(st->ip6conf.secret, in, sizeof(in));
+    for (int i = 0; i < 8; i++)
+      iid[i] = (uint8_t)(h >> (56 - 8 * i));
+    if (!zn__ip6conf_iid_reserved(iid))
+      return;
+  }
+}
+
+/* ---- the address table (RFC 4862) ----------------------------------- */
+
+/* The tables are carved memory behind pointers: a const stack still
+ * gives writable entries, which the lookups below rely on. */
+static struct zn__ip6_addr *addr_lookup(const struct zn_stack *st,
+                                        const uint8_t a[16]) {
+  for (uint32_t i = 0; i < st->ip6conf.naddr; i++) {
+    struct zn__ip6_addr *e = &st->ip6conf.addr[i];
+    if (e->state != ZN__A6_FREE && memcmp(e->a, a, 16) == 0)
+      return e;
+  }
+  return NULL;
+}
+
+const struct zn__ip6_addr *zn__ip6conf_addr_find(const struct zn_stack *st,
+                                                 const uint8_t a[16]) {
+  return addr_lookup(st, a);
+}
+
+const struct zn__ip6_addr *zn__ip6conf_addr_at(const struct zn_stack *st,
+                                               uint32_t i) {
+  return i < st->ip6conf.naddr ? &st->ip6conf.addr[i] : NULL;
+}
+
+uint32_t zn__ip6conf_addr_count(const struct zn_stack *st) {
+  return st->ip6conf.naddr;
+}
+
+uint64_t zn__ip6conf_addr_deadline(const struct zn__ip6_addr *e) {
+  uint64_t t = NEVER;
+  if (e->state == ZN__A6_FREE || e->state == ZN__A6_DUPLICATE)
+    return t;
+  if (e->state == ZN__A6_TENTATIVE)
+    zn__ip6conf_earliest(&t, e->dad_at);
+  if (e->state == ZN__A6_PREFERRED)
+    zn__ip6conf_earliest(&t, e->preferred_until);
+  zn__ip6conf_earliest(&t, e->valid_until);
+  return t;
+}
+
+/* Addresses in these states hold a reference on their solicited-node
+ * group. */
+static bool addr_in_group(const struct zn__ip6_addr *e) {
+  return e->state == ZN__A6_TENTATIVE || e->state == ZN__A6_PREFERRED ||
+         e->state == ZN__A6_DEPRECATED;
+}
+
+static void leave_solicited(struct zn_stack *st, const uint8_t a[16]) {
+  uint8_t sn[16];
+  zn_ipv6_solicited_node(a, sn);
+  (void)zn__ip6conf_mcast_leave(st, sn);
+}
+
+/* RFC 4862 §5.4.2: join the solicited-node group, then probe after a
+ * random delay of up to MAX_RTR_SOLICITATION_DELAY.  No optimistic DAD
+ * (RFC 4429): the address stays TENTATIVE, unused, until DAD ends. */
+static void dad_start(struct zn_stack *st, struct zn__ip6_addr *e) {
+  uint8_t sn[16];
+  zn_ipv6_solicited_node(e->a, sn);
+  (void)zn__ip6conf_mcast_join(st, sn); /* full: DAD still runs */
+  e->dad_left = st->cfg.ipv6_dad_transmits;
+  if (e->dad_left == 0) { /* §5.4: DupAddrDetectTransmits 0, no DAD */
+    e->state = ZN__A6_PREFERRED;
+    e->dad_at = 0;
+    zn__ip6conf_rearm(st);
+    return;
+  }
+  e->state = ZN__A6_TENTATIVE;
+  e->dad_at = zn__ip6conf_after_rand_ms(st, MAX_RTR_SOLICITATION_DELAY_MS);
+  if (e->dad_at == 0) /* 0 means "not scheduled": a clock at 0 */
+    e->dad_at = 1;
+  zn__ip6conf_rearm(st);
+}
+
+struct zn__ip6_addr *zn__ip6conf_addr_add(struct zn_stack *st,
+                                          const uint8_t a[16], uint8_t prefix,
+                                          uint8_t origin) {
+  struct zn__ip6conf *c = &st->ip6conf;
+  for (uint32_t i = 0; i < c->naddr; i++) {
+    struct zn__ip6_addr *e = &c->addr[i];
+    if (e->state != ZN__A6_FREE)
+      continue;
+    memset(e, 0, sizeof(*e));
+    memcpy(e->a, a, 16);
+    e->prefix = prefix;
+    e->origin = origin;
+    e->preferred_until = NEVER;
+    e->valid_until = NEVER;
+    dad_start(st, e);
+    return e;
+  }
+  ZN_STAT_INC(st, ip6conf_addr_full);
+  return NULL;
+}
+
+static void addr_remove(struct zn_stack *st, struct zn__ip6_addr *e) {
+  if (addr_in_group(e))
+    leave_solicited(st, e->a);
+  memset(e, 0, sizeof(*e));
+}
+
+/* RFC 4862 §5.4.5: stop using IPv6 on the link (no more RS, reports,
+ * probes; RAs dropped). */
+static void ipv6_disable(struct zn_stack *st) {
+  struct zn__ip6conf *c = &st->ip6conf;
+  c->running = false;
+  c->disabled = true;
+  c->rs_at = 0;
+  c->general_at = 0;
+  ZN_STAT_INC(st, ip6conf_disabled);
+  ZN_LOG(st, ZN_LOG_ERROR, "ipv6: link-local address is a duplicate: "
+                           "IPv6 disabled on this interface");
+}
+
+/* RFC 4862 §5.4.5 with RFC 7217 §6: a generated address is regenerated
+ * with the next DAD_Counter up to IDGEN_RETRIES times; a static one, or a
+ * generated one out of retries, is DUPLICATE, and a duplicate link-local
+ * address stops IPv6. */
+static void dad_failed(struct zn_stack *st, struct zn__ip6_addr *e) {
+  leave_solicited(st, e->a);
+  ZN_LOG(st, ZN_LOG_WARN, "ipv6: duplicate address (origin %u, counter %u)",
+         (unsigned)e->origin, (unsigned)e->dad_counter);
+  if (e->origin != ZN__A6_STATIC && e->dad_counter < IDGEN_RETRIES) {
+    e->dad_counter++;
+    zn__ip6conf_stable_iid(st, e->a, e->dad_counter, e->a + 8);
+    ZN_STAT_INC(st, dad_regen);
+    dad_start(st, e);
+    return;
+  }
+  e->state = ZN__A6_DUPLICATE;
+  e->dad_at = 0;
+  if (e->origin == ZN__A6_LINKLOCAL)
+    ipv6_disable(st);
+  zn__ip6conf_rearm(st);
+}
+
+/* RFC 4862 §5.4.2: the next probe, or RetransTimer after the last one,
+ * success. */
+static void dad_step(struct zn_stack *st, struct zn__ip6_addr *e) {
+  if (e->dad_left) {
+    send_dad_ns(st, e->a);
+    e->dad_left--;
+    e->dad_at = st->now + (uint64_t)st->ip6conf.retrans_ms * MS;
+    return;
+  }
+  e->dad_at = 0;
+  e->state = e->preferred_until <= st->now ? ZN__A6_DEPRECATED
+                                           : ZN__A6_PREFERRED;
+  ZN_STAT_INC(st, dad_ok);
+}
+
+/* RFC 4862 §5.5.4: deprecation and removal on lifetime expiry. */
+void zn__ip6conf_addrs_due(struct zn_stack *st) {
+  struct zn__ip6conf *c = &st->ip6conf;
+  for (uint32_t i = 0; i < c->naddr; i++) {
+    struct zn__ip6_addr *e = &c->addr[i];
+    if (e->state == ZN__A6_FREE)
+      continue;
+    if (e->valid_until <= st->now) {
+      addr_remove(st, e);
+      ZN_STAT_INC(st, slaac_expired);
+      continue;
+    }
+    if (e->state == ZN__A6_TENTATIVE && e->dad_at && e->dad_at <= st->now)
+      dad_step(st, e);
+    if (e->state == ZN__A6_PREFERRED && e->preferred_until <= st->now) {
+      e->state = ZN__A6_DEPRECATED;
+      ZN_STAT_INC(st, slaac_deprecated);
+    }
+  }
+}
+
+void zn__ip6conf_dad_ns(struct zn_stack *st, const uint8_t target[16],
+                        bool from_unspecified) {
+  struct zn__ip6_addr *e = addr_lookup(st, target);
+  /* §5.4.3: only another node's probe (from ::) is a conflict; an NS for
+   * a tentative address from a unicast source is silently ignored. */
+  if (!e || e->state != ZN__A6_TENTATIVE || !from_unspecified)
+    return;
+  ZN_STAT_INC(st, dad_dup_ns);
+  dad_failed(st, e);
+}
+
+void zn__ip6conf_dad_na(struct zn_stack *st, const uint8_t target[16]) {
+  struct zn__ip6_addr *e = addr_lookup(st, target);
+  if (!e || e->state == ZN__A6_DUPLICATE)
+    return;
+  if (e->state != ZN__A6_TENTATIVE) {
+    /* §5.4.4: an address already in use: log it, keep it. */
+    ZN_STAT_INC(st, dad_na_assigned);
+    ZN_LOG(st, ZN_LOG_WARN, "ipv6: NA for one of our addresses (origin %u)",
+           (unsigned)e->origin);
+    return;
+  }
+  ZN_STAT_INC(st, dad_dup_na);
+  dad_failed(st, e);
+}
+
+int zn_stack_add_ipv6(struct zn_stack *st, const struct zn_ip *addr,
+                      uint8_t prefix) {
+  if (addr->family != ZN_AF_INET6 || prefix > 128 ||
+      zn_ipv6_addr_is_mcast(addr->bytes) ||
+      zn_ipv6_addr_is_unspecified(addr->bytes) ||
+      zn_ipv6_addr_is_loopback(addr->bytes))
+    return ZN_EINVAL;
+  if (zn__ip6conf_addr_find(st, addr->bytes))
+    return ZN_EEXIST;
+  return zn__ip6conf_addr_add(st, addr->bytes, prefix, ZN__A6_STATIC) ? ZN_OK
+                                                          : ZN_ENOSPC;
+}
+
+int zn_stack_del_ipv6(struct zn_stack *st, const struct zn_ip *addr) {
+  struct zn__ip6_addr *e =
+      addr->family == ZN_AF_INET6 ? addr_lookup(st, addr->bytes) : NULL;
+  if (!e)
+    return ZN_ENOENT;
+  addr_remove(st, e);
+  zn__ip6conf_rearm(st);
+  return ZN_OK;
+}
+
+uint32_t zn_stack_ipv6_addrs(const struct zn_stack *st,
+                             struct zn_ipv6_addr_info *out, uint32_t max) {
+  const struct zn__ip6conf *c = &st->ip6conf;
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < c->naddr; i++) {
+    const struct zn__ip6_addr *e = &c->addr[i];
+    if (e->state == ZN__A6_FREE)
+      continue;
+    if (n < max) {
+      struct zn_ipv6_addr_info *o = &out[n];
+      memset(o, 0, sizeof(*o));
+      o->addr.family = ZN_AF_INET6;
+      memcpy(o->addr.bytes, e->a, 16);
+      o->prefix = e->prefix;
+      o->state = e->state; /* enum zn__ip6_addr_state == the public one */
+      o->origin = e->origin;
+      o->preferred_until = e->preferred_until;
+      o->valid_until = e->valid_until;
+    }
+    n++;
+  }
+  return n;
+}
+
+void zn__ip6conf_linklocal_create(struct zn_stack *st) {
+  uint8_t a[16] = {0xfe, 0x80};
+  zn__ip6conf_stable_iid(st, a, 0, a + 8);
+  (void)zn__ip6conf_addr_add(st, a, 64, ZN__A6_LINKLOCAL);
+}

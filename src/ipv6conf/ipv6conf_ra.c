@@ -1,0 +1,496 @@
+/*
+ * Router discovery for a host (RFC 4861 §6.3): router solicitations
+ * (§6.3.7), router advertisement validation (§6.1.2) and processing
+ * (§6.3.4): the default router list, the on-link prefix list, the link
+ * parameters, next-hop determination (§5.2, §6.3.6); SLAAC from prefix
+ * options (RFC 4862 §5.5.3); RDNSS and DNSSL (RFC 8106).
+ */
+#include <string.h>
+
+#include "ipv6/ipv6_int.h"
+#include "ipv6conf/ipv6conf_priv.h"
+#include "znet/err.h"
+#include "znet/wire.h"
+
+/* RFC 4861 §10, RFC 4862 §5.5.3. */
+#define RTR_SOLICITATION_INTERVAL_MS 4000u
+#define MAX_RTR_SOLICITATIONS 3u
+#define MAX_REACHABLE_TIME_MS 3600000u
+#define TWO_HOURS (7200ull * SEC)
+
+static const uint8_t all_routers[16] = {0xff, 2, [15] = 2};
+
+/* RFC 4861 §6.3.7: from the link-local address with our link-layer
+ * address, or from :: without it. */
+static void send_rs(struct zn_stack *st) {
+  const uint8_t *src = zn__ip6conf_usable_linklocal(st);
+  struct zn_buf *b = NULL;
+  uint8_t *p = zn__ip6conf_msg_alloc(st, src ? 16 : 8, &b);
+  if (!p)
+    return;
+  zn_nd_rs_emit(p, src ? st->mac : NULL);
+  zn__ip6conf_msg_send(st, b, src, all_routers, ZN_ND_HOP_LIMIT, false);
+  ZN_STAT_INC(st, rs_tx);
+}
+
+/* RFC 4861 §6.3.7: up to MAX_RTR_SOLICITATIONS, RTR_SOLICITATION_INTERVAL
+ * apart, until an advertisement arrives. */
+void zn__ip6conf_rs_due(struct zn_stack *st) {
+  struct zn__ip6conf *c = &st->ip6conf;
+  if (!c->rs_at || c->rs_at > st->now)
+    return;
+  c->rs_at = 0;
+  if (c->rs_done || !c->running)
+    return;
+  send_rs(st);
+  if (++c->rs_sent < MAX_RTR_SOLICITATIONS)
+    c->rs_at = st->now + (uint64_t)RTR_SOLICITATION_INTERVAL_MS * MS;
+  else
+    c->rs_done = true;
+}
+
+/* ---- routers, prefixes, DNS: lists with lifetimes -------------------- */
+
+static bool in_prefix(const uint8_t a[16], const uint8_t p[16], uint8_t len) {
+  uint8_t whole = len / 8, bits = len % 8;
+  if (memcmp(a, p, whole) != 0)
+    return false;
+  if (bits == 0)
+    return true;
+  uint8_t mask = (uint8_t)(0xff << (8 - bits));
+  return ((a[whole] ^ p[whole]) & mask) == 0;
+}
+
+void zn__ip6conf_lists_due(struct zn_stack *st) {
+  struct zn__ip6conf *c = &st->ip6conf;
+  for (uint32_t i = 0; i < c->nrouter; i++)
+    if (c->router[i].used && c->router[i].expires <= st->now) {
+      memset(&c->router[i], 0, sizeof(c->router[i]));
+      ZN_STAT_INC(st, ra_router_expired);
+    }
+  for (uint32_t i = 0; i < c->nprefix; i++)
+    if (c->prefix[i].len && c->prefix[i].expires <= st->now) {
+      memset(&c->prefix[i], 0, sizeof(c->prefix[i]));
+      ZN_STAT_INC(st, ra_prefix_expired);
+    }
+  for (uint32_t i = 0; i < c->ndns; i++)
+    if (c->dns[i].used && c->dns[i].expires <= st->now)
+      memset(&c->dns[i], 0, sizeof(c->dns[i]));
+  for (uint32_t i = 0; i < c->nsearch; i++)
+    if (c->search[i].used && c->search[i].expires <= st->now)
+      memset(&c->search[i], 0, sizeof(c->search[i]));
+}
+
+/* RFC 4861 §6.3.6: a router not known unreachable, round-robin from the
+ * last one given up on; when all are, round-robin over them all. */
+static const uint8_t *router_choose(struct zn_stack *st) {
+  struct zn__ip6conf *c = &st->ip6conf;
+  for (uint32_t k = 0; k < c->nrouter; k++) {
+    struct zn__ip6_router *r = &c->router[(c->rr + k) % c->nrouter];
+    if (r->used && !r->lost)
+      return r->ip;
+  }
+  for (uint32_t k = 0; k < c->nrouter; k++) {
+    uint32_t i = (c->rr + k) % c->nrouter;
+    if (c->router[i].used) {
+      c->rr = (i + 1) % c->nrouter;
+      return c->router[i].ip;
+    }
+  }
+  return NULL;
+}
+
+static bool on_link(const struct zn_stack *st, const uint8_t dst[16]) {
+  const struct zn__ip6conf *c = &st->ip6conf;
+  if (zn_ipv6_addr_is_linklocal(dst))
+    return true;
+  for (uint32_t i = 0; i < c->nprefix; i++)
+    if (c->prefix[i].len && in_prefix(dst, c->prefix[i].p, c->prefix[i].len))
+      return true;
+  for (uint32_t i = 0; i < c->naddr; i++) {
+    const struct zn__ip6_addr *e = &c->addr[i];
+    if (e->origin == ZN__A6_STATIC && e->prefix > 0 &&
+        (e->state == ZN__A6_PREFERRED || e->state == ZN__A6_DEPRECATED) &&
+        in_prefix(dst, e->a, e->prefix))
+      return true;
+  }
+  return false;
+}
+
+int zn__ip6conf_next_hop(struct zn_stack *st, const uint8_t dst[16],
+                         uint8_t out[16]) {
+  if (on_link(st, dst)) {
+    memcpy(out, dst, 16);
+    return ZN_OK;
+  }
+  const uint8_t *r = router_choose(st);
+  if (!r)
+    return ZN_EHOSTUNREACH;
+  memcpy(out, r, 16);
+  return ZN_OK;
+}
+
+void zn__ip6conf_router_lost(struct zn_stack *st, const uint8_t ip[16]) {
+  struct zn__ip6conf *c = &st->ip6conf;
+  for (uint32_t i = 0; i < c->nrouter; i++)
+    if (c->router[i].used && memcmp(c->router[i].ip, ip, 16) == 0) {
+      c->router[i].lost = true;
+      c->rr = (i + 1) % c->nrouter;
+    }
+}
+
+/* ---- router advertisements (RFC 4861 §6.1.2, §6.3.4) ----------------- */
+
+/* RFC 4861 §6.1.2: link-local source, hop limit 255 (no off-link
+ * sender), code 0, at least 16 bytes, every option well formed.  The
+ * checksum is src/ipv6's. */
+static bool ra_valid(struct zn_stack *st, const struct zn_buf *b,
+                     const struct zn__inet_meta *m, struct zn_nd_view *nd,
+                     struct zn_nd_opts *o) {
+  struct zn_icmp6_view v;
+  if (!st->ip6conf.running) {
+    ZN_STAT_INC(st, ra_drop_disabled);
+    return false;
+  }
+  if (m->src.family != ZN_AF_INET6 || !zn_ipv6_addr_is_linklocal(m->src.bytes)) {
+    ZN_STAT_INC(st, ra_drop_src);
+    return false;
+  }
+  if (m->ttl != ZN_ND_HOP_LIMIT) {
+    ZN_STAT_INC(st, ra_drop_hop_limit);
+    return false;
+  }
+  if (zn_icmp6_view_init(&v, b->data, b->len) != ZN_OK ||
+      zn_nd_view_init(nd, &v) != ZN_OK || nd->type != ZN_ICMP6_ND_RA) {
+    ZN_STAT_INC(st, ra_drop_malformed);
+    return false;
+  }
+  if (zn_nd_opts_parse(nd, o) != ZN_OK) {
+    ZN_STAT_INC(st, ra_drop_opts);
+    return false;
+  }
+  return true;
+}
+
+/* The known options that carry values must decode: a prefix, MTU, RDNSS
+ * or DNSSL option of a wrong length makes the whole RA invalid. */
+static bool ra_options_decode(const struct zn_nd_view *nd) {
+  struct zn_nd_opt_iter it;
+  struct zn_nd_opt o;
+  zn_nd_opt_iter_init(&it, nd);
+  while (zn_nd_opt_next(&it, &o) == ZN_OK) {
+    struct zn_nd_prefix pi;
+    uint32_t u;
+    size_t n;
+    int r = ZN_OK;
+    if (o.type == ZN_ND_OPT_PREFIX)
+      r = zn_nd_opt_prefix(&o, &pi);
+    else if (o.type == ZN_ND_OPT_MTU)
+      r = zn_nd_opt_mtu(&o, &u);
+    else if (o.type == ZN_ND_OPT_RDNSS)
+      r = zn_nd_opt_rdnss(&o, &u, &n);
+    else if (o.type == ZN_ND_OPT_DNSSL)
+      r = zn_nd_opt_dnssl(&o, &u, &n);
+    if (r != ZN_OK)
+      return false;
+  }
+  return true;
+}
+
+/* RFC 4861 §6.3.4: the router's entry in the default router list. */
+static void ra_router(struct zn_stack *st, const uint8_t src[16],
+                      uint16_t lifetime_s) {
+  struct zn__ip6conf *c = &st->ip6conf;
+  struct zn__ip6_router *r = NULL, *free_slot = NULL;
+  for (uint32_t i = 0; i < c->nrouter; i++) {
+    if (c->router[i].used && memcmp(c->router[i].ip, src, 16) == 0)
+      r = &c->router[i];
+    else if (!c->router[i].used && !free_slot)
+      free_slot = &c->router[i];
+  }
+  if (lifetime_s == 0) {
+    if (r)
+      memset(r, 0, sizeof(*r));
+    return;
+  }
+  if (!r && !free_slot) {
+    ZN_STAT_INC(st, ra_router_full);
+    return;
+  }
+  if (!r) {
+    r = free_slot;
+    memcpy(r->ip, src, 16);
+    r->used = true;
+  }
+  r->lost = false;
+  r->expires = st->now + (uint64_t)lifetime_s * SEC;
+}
+
+/* RFC 4861 §6.3.4: Cur Hop Limit, BaseReachableTime, RetransTimer. */
+static void ra_parameters(struct zn_stack *st, const struct zn_nd_view *nd) {
+  struct zn__ip6conf *c = &st->ip6conf;
+  if (nd->cur_hop_limit)
+    c->hop_limit = nd->cur_hop_limit;
+  if (nd->reachable_time && nd->reachable_time <= MAX_REACHABLE_TIME_MS &&
+      nd->reachable_time != c->base_reachable_ms) {
+    c->base_reachable_ms = nd->reachable_time;
+    zn__ip6conf_recompute_reachable(st);
+  }
+  if (nd->retrans_timer)
+    c->retrans_ms = nd->retrans_timer;
+}
+
+/* RFC 4861 §6.3.4: MTU option, bounded to 1280..the link's MTU. */
+static void ra_mtu(struct zn_stack *st, uint32_t mtu) {
+  uint32_t link = st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;
+  if (mtu < 1280 || mtu > link) {
+    ZN_STAT_INC(st, ra_mtu_ignored);
+    return;
+  }
+  st->ip6conf.mtu = mtu;
+}
+
+/* RFC 4861 §6.3.4: the on-link prefix list (L flag). */
+static void onlink_prefix(struct zn_stack *st, const struct zn_nd_prefix *pi) {
+  struct zn__ip6conf *c = &st->ip6conf;
+  struct zn__ip6_prefix *e = NULL, *free_slot = NULL;
+  if (pi->prefix_len == 0)
+    return;
+  for (uint32_t i = 0; i < c->nprefix; i++) {
+    struct zn__ip6_prefix *p = &c->prefix[i];
+    if (p->len == pi->prefix_len && in_prefix(pi->prefix, p->p, p->len))
+      e = p;
+    else if (!p->len && !free_slot)
+      free_slot = p;
+  }
+  if (pi->valid_lifetime == 0) {
+    if (e)
+      memset(e, 0, sizeof(*e));
+    return;
+  }
+  if (!e && !free_slot) {
+    ZN_STAT_INC(st, ra_prefix_full);
+    return;
+  }
+  if (!e) {
+    e = free_slot;
+    memset(e->p, 0, 16);
+    memcpy(e->p, pi->prefix, (pi->prefix_len + 7u) / 8u);
+    if (pi->prefix_len % 8)
+      e->p[pi->prefix_len / 8] &= (uint8_t)(0xff << (8 - pi->prefix_len % 8));
+    e->len = pi->prefix_len;
+  }
+  e->expires = zn__ip6conf_after_s(st, pi->valid_lifetime);
+}
+
+static struct zn__ip6_addr *slaac_find(struct zn_stack *st,
+                                       const uint8_t pfx[8]) {
+  struct zn__ip6conf *c = &st->ip6conf;
+  for (uint32_t i = 0; i < c->naddr; i++)
+    if (c->addr[i].state != ZN__A6_FREE &&
+        c->addr[i].origin == ZN__A6_SLAAC && memcmp(c->addr[i].a, pfx, 8) == 0)
+      return &c->addr[i];
+  return NULL;
+}
+
+/* RFC 4862 §5.5.3 e): the preferred lifetime is reset; the valid one
+ * follows the two-hour rule against spoofed short lifetimes. */
+static void slaac_update(struct zn_stack *st, struct zn__ip6_addr *e,
+                         const struct zn_nd_prefix *pi) {
+  uint64_t adv = zn__ip6conf_after_s(st, pi->valid_lifetime);
+  uint64_t remaining = e->valid_until - st->now;
+  e->preferred_until = zn__ip6conf_after_s(st, pi->preferred_lifetime);
+  if (e->state == ZN__A6_PREFERRED && e->preferred_until <= st->now)
+    e->state = ZN__A6_DEPRECATED;
+  else if (e->state == ZN__A6_DEPRECATED && e->preferred_until > st->now)
+    e->state = ZN__A6_PREFERRED;
+  if (adv == NEVER || adv - st->now > TWO_HOURS ||
+      (e->valid_until != NEVER && adv - st->now > remaining)) {
+    e->valid_until = adv;
+  } else if (e->valid_until != NEVER && remaining <= TWO_HOURS) {
+    ZN_STAT_INC(st, slaac_two_hour); /* ignore the advertised value */
+  } else {
+    e->valid_until = st->now + TWO_HOURS;
+    ZN_STAT_INC(st, slaac_two_hour);
+  }
+}
+
+/* RFC 4862 §5.5.3 d): a new /64 prefix forms an address (RFC 7217 IID),
+ * which goes through DAD. */
+static void slaac_prefix(struct zn_stack *st, const struct zn_nd_prefix *pi) {
+  if (pi->prefix_len != 64) {
+    ZN_STAT_INC(st, slaac_prefix_len);
+    return;
+  }
+  struct zn__ip6_addr *e = slaac_find(st, pi->prefix);
+  if (e) {
+    if (e->state != ZN__A6_DUPLICATE)
+      slaac_update(st, e, pi);
+    return;
+  }
+  if (pi->valid_lifetime == 0)
+    return;
+  uint8_t a[16];
+  memcpy(a, pi->prefix, 8);
+  zn__ip6conf_stable_iid(st, a, 0, a + 8);
+  e = zn__ip6conf_addr_add(st, a, 64, ZN__A6_SLAAC);
+  if (!e)
+    return;
+  e->preferred_until = zn__ip6conf_after_s(st, pi->preferred_lifetime);
+  e->valid_until = zn__ip6conf_after_s(st, pi->valid_lifetime);
+  ZN_STAT_INC(st, slaac_addr_added);
+}
+
+/* RFC 4861 §6.3.4 and RFC 4862 §5.5.3 a)-c) for one prefix option. */
+static void ra_prefix(struct zn_stack *st, const struct zn_nd_prefix *pi) {
+  if (zn_ipv6_addr_is_linklocal(pi->prefix) ||
+      pi->preferred_lifetime > pi->valid_lifetime) {
+    ZN_STAT_INC(st, ra_prefix_ignored);
+    return;
+  }
+  if (pi->flags & ZN_ND_PREFIX_FLAG_L)
+    onlink_prefix(st, pi);
+  if ((pi->flags & ZN_ND_PREFIX_FLAG_A) && st->cfg.ipv6_slaac)
+    slaac_prefix(st, pi);
+}
+
+/* An RDNSS (a, name "") or DNSSL (a NULL, name) entry: update, add, or
+ * (lifetime 0) remove. */
+static void dns_entry(struct zn_stack *st, struct zn__ip6_dns *tbl,
+                      uint32_t n, const uint8_t *a, const char *name,
+                      size_t name_len, uint32_t lifetime) {
+  struct zn__ip6_dns *e = NULL, *free_slot = NULL;
+  for (uint32_t i = 0; i < n; i++) {
+    struct zn__ip6_dns *d = &tbl[i];
+    bool same = a ? memcmp(d->a, a, 16) == 0
+                  : memcmp(d->name, name, name_len) == 0 &&
+                        d->name[name_len] == 0;
+    if (d->used && same)
+      e = d;
+    else if (!d->used && !free_slot)
+      free_slot = d;
+  }
+  if (lifetime == 0) {
+    if (e)
+      memset(e, 0, sizeof(*e));
+    return;
+  }
+  if (!e && !free_slot) {
+    ZN_STAT_INC(st, ra_dns_full);
+    return;
+  }
+  if (!e) {
+    e = free_slot;
+    memset(e, 0, sizeof(*e));
+    e->used = true;
+    if (a)
+      memcpy(e->a, a, 16);
+    else
+      memcpy(e->name, name, name_len);
+  }
+  e->expires = zn__ip6conf_after_s(st, lifetime);
+}
+
+/* RFC 8106 §5.2: each name of a DNSSL option, checked by
+ * zn_nd_opt_dnssl, as a dotted string. */
+static void ra_dnssl(struct zn_stack *st, const struct zn_nd_opt *o,
+                     uint32_t lifetime) {
+  const uint8_t *p = o->p + 8;
+  size_t len = o->len - 8, i = 0;
+  while (i < len && p[i] != 0) {
+    char name[256];
+    size_t n = 0;
+    while (i < len && p[i] != 0 && n + p[i] + 1 < sizeof(name)) {
+      if (n)
+        name[n++] = '.';
+      memcpy(name + n, p + i + 1, p[i]);
+      n += p[i];
+      i += 1u + p[i];
+    }
+    i++; /* the name's zero byte */
+    name[n] = 0;
+    dns_entry(st, st->ip6conf.search, st->ip6conf.nsearch, NULL, name, n,
+              lifetime);
+  }
+}
+
+/* Apply every option of a valid RA (decoding succeeds: ra_options_decode
+ * checked). */
+static void ra_options(struct zn_stack *st, const struct zn_nd_view *nd) {
+  struct zn_nd_opt_iter it;
+  struct zn_nd_opt o;
+  zn_nd_opt_iter_init(&it, nd);
+  while (zn_nd_opt_next(&it, &o) == ZN_OK) {
+    struct zn_nd_prefix pi;
+    uint32_t u;
+    size_t n;
+    if (o.type == ZN_ND_OPT_PREFIX && zn_nd_opt_prefix(&o, &pi) == ZN_OK) {
+      ra_prefix(st, &pi);
+    } else if (o.type == ZN_ND_OPT_MTU && zn_nd_opt_mtu(&o, &u) == ZN_OK) {
+      ra_mtu(st, u);
+    } else if (o.type == ZN_ND_OPT_RDNSS &&
+               zn_nd_opt_rdnss(&o, &u, &n) == ZN_OK) {
+      for (size_t i = 0; i < n; i++)
+        dns_entry(st, st->ip6conf.dns, st->ip6conf.ndns,
+                  zn_nd_opt_rdnss_addr(&o, i), "", 0, u);
+    } else if (o.type == ZN_ND_OPT_DNSSL &&
+               zn_nd_opt_dnssl(&o, &u, &n) == ZN_OK) {
+      ra_dnssl(st, &o, u);
+    }
+  }
+}
+
+void zn__ip6conf_ra_input(struct zn_stack *st, struct zn_buf *b,
+                          const struct zn__inet_meta *m) {
+  struct zn_nd_view nd;
+  struct zn_nd_opts o;
+  ZN_STAT_INC(st, ra_rx);
+  if (!ra_valid(st, b, m, &nd, &o))
+    goto drop; /* counted inside, by reason */
+  if (!ra_options_decode(&nd)) {
+    ZN_STAT_INC(st, ra_drop_opts);
+    goto drop;
+  }
+  ZN_STAT_INC(st, ra_accepted);
+  st->ip6conf.rs_done = true; /* §6.3.7: no more solicitations */
+  st->ip6conf.rs_at = 0;
+  if (o.slla)
+    zn__nd_learn(st, m->src.bytes, o.slla, true);
+  ra_parameters(st, &nd);
+  ra_router(st, m->src.bytes, nd.router_lifetime);
+  ra_options(st, &nd);
+  zn__ip6conf_rearm(st);
+drop:
+  zn_buf_free(b);
+}
+
+int zn_stack_ipv6_dns_server(const struct zn_stack *st, uint32_t i,
+                             struct zn_ip *out) {
+  const struct zn__ip6conf *c = &st->ip6conf;
+  for (uint32_t k = 0; k < c->ndns; k++) {
+    if (!c->dns[k].used || i-- != 0)
+      continue;
+    memset(out, 0, sizeof(*out));
+    out->family = ZN_AF_INET6;
+    memcpy(out->bytes, c->dns[k].a, 16);
+    return ZN_OK;
+  }
+  return ZN_ENOENT;
+}
+
+int zn_stack_ipv6_dns_search(const struct zn_stack *st, uint32_t i,
+                             char *out, size_t len) {
+  const struct zn__ip6conf *c = &st->ip6conf;
+  for (uint32_t k = 0; k < c->nsearch; k++) {
+    if (!c->search[k].used || i-- != 0)
+      continue;
+    size_t n = 0;
+    while (c->search[k].name[n])
+      n++;
+    if (n + 1 > len)
+      return ZN_ENOSPC;
+    memcpy(out, c->search[k].name, n + 1);
+    return ZN_OK;
+  }
+  return ZN_ENOENT;
+}
