@@ -172,29 +172,26 @@ static bool ra_valid(struct zn_stack *st, const struct zn_buf *b,
   return true;
 }
 
-/* The known options that carry values must decode: a prefix, MTU, RDNSS
- * or DNSSL option of a wrong length makes the whole RA invalid. */
-static bool ra_options_decode(const struct zn_nd_view *nd) {
-  struct zn_nd_opt_iter it;
-  struct zn_nd_opt o;
-  zn_nd_opt_iter_init(&it, nd);
-  while (zn_nd_opt_next(&it, &o) == ZN_OK) {
-    struct zn_nd_prefix pi;
-    uint32_t u;
-    size_t n;
-    int r = ZN_OK;
-    if (o.type == ZN_ND_OPT_PREFIX)
-      r = zn_nd_opt_prefix(&o, &pi);
-    else if (o.type == ZN_ND_OPT_MTU)
-      r = zn_nd_opt_mtu(&o, &u);
-    else if (o.type == ZN_ND_OPT_RDNSS)
-      r = zn_nd_opt_rdnss(&o, &u, &n);
-    else if (o.type == ZN_ND_OPT_DNSSL)
-      r = zn_nd_opt_dnssl(&o, &u, &n);
-    if (r != ZN_OK)
-      return false;
+/* A list entry with a lifetime (a router, a prefix, an RDNSS or DNSSL
+ * entry), after the rules the lists share (RFC 4861 §6.3.4, RFC 8106
+ * §5.1): a zero lifetime removes the entry found; otherwise the entry
+ * found is updated, or a free slot (*fresh: the caller writes its key)
+ * takes a new one.  NULL: nothing to write (removed, or the list is full,
+ * *full). */
+static void *list_entry(void *found, void *free_slot, size_t size,
+                        bool remove, bool *fresh, bool *full) {
+  *fresh = false;
+  *full = false;
+  if (remove) {
+    if (found)
+      memset(found, 0, size);
+    return NULL;
   }
-  return true;
+  if (found)
+    return found;
+  *full = free_slot == NULL;
+  *fresh = free_slot != NULL;
+  return free_slot;
 }
 
 /* RFC 4861 §6.3.4: the router's entry in the default router list. */
@@ -208,17 +205,13 @@ static void ra_router(struct zn_stack *st, const uint8_t src[16],
     else if (!c->router[i].used && !free_slot)
       free_slot = &c->router[i];
   }
-  if (lifetime_s == 0) {
-    if (r)
-      memset(r, 0, sizeof(*r));
-    return;
-  }
-  if (!r && !free_slot) {
+  bool fresh, full;
+  r = list_entry(r, free_slot, sizeof(*r), lifetime_s == 0, &fresh, &full);
+  if (full)
     ZN_STAT_INC(st, ra_router_full);
+  if (!r)
     return;
-  }
-  if (!r) {
-    r = free_slot;
+  if (fresh) {
     memcpy(r->ip, src, 16);
     r->used = true;
   }
@@ -263,17 +256,14 @@ static void onlink_prefix(struct zn_stack *st, const struct zn_nd_prefix *pi) {
     else if (!p->len && !free_slot)
       free_slot = p;
   }
-  if (pi->valid_lifetime == 0) {
-    if (e)
-      memset(e, 0, sizeof(*e));
-    return;
-  }
-  if (!e && !free_slot) {
+  bool fresh, full;
+  e = list_entry(e, free_slot, sizeof(*e), pi->valid_lifetime == 0, &fresh,
+                 &full);
+  if (full)
     ZN_STAT_INC(st, ra_prefix_full);
+  if (!e)
     return;
-  }
-  if (!e) {
-    e = free_slot;
+  if (fresh) {
     memset(e->p, 0, 16);
     memcpy(e->p, pi->prefix, (pi->prefix_len + 7u) / 8u);
     if (pi->prefix_len % 8)
@@ -370,17 +360,13 @@ static void dns_entry(struct zn_stack *st, struct zn__ip6_dns *tbl,
     else if (!d->used && !free_slot)
       free_slot = d;
   }
-  if (lifetime == 0) {
-    if (e)
-      memset(e, 0, sizeof(*e));
-    return;
-  }
-  if (!e && !free_slot) {
+  bool fresh, full;
+  e = list_entry(e, free_slot, sizeof(*e), lifetime == 0, &fresh, &full);
+  if (full)
     ZN_STAT_INC(st, ra_dns_full);
+  if (!e)
     return;
-  }
-  if (!e) {
-    e = free_slot;
+  if (fresh) {
     memset(e, 0, sizeof(*e));
     e->used = true;
     if (a)
@@ -414,30 +400,50 @@ static void ra_dnssl(struct zn_stack *st, const struct zn_nd_opt *o,
   }
 }
 
-/* Apply every option of a valid RA (decoding succeeds: ra_options_decode
- * checked). */
-static void ra_options(struct zn_stack *st, const struct zn_nd_view *nd) {
+/* One option of an RA: one that carries values must decode (a prefix,
+ * MTU, RDNSS or DNSSL option of a wrong length makes the whole RA
+ * invalid); with apply, it is acted on.  Unknown options are skipped. */
+static bool ra_option(struct zn_stack *st, const struct zn_nd_opt *o,
+                      bool apply) {
+  struct zn_nd_prefix pi;
+  uint32_t u;
+  size_t n;
+  if (o->type == ZN_ND_OPT_PREFIX) {
+    if (zn_nd_opt_prefix(o, &pi) != ZN_OK)
+      return false;
+    if (apply)
+      ra_prefix(st, &pi);
+  } else if (o->type == ZN_ND_OPT_MTU) {
+    if (zn_nd_opt_mtu(o, &u) != ZN_OK)
+      return false;
+    if (apply)
+      ra_mtu(st, u);
+  } else if (o->type == ZN_ND_OPT_RDNSS) {
+    if (zn_nd_opt_rdnss(o, &u, &n) != ZN_OK)
+      return false;
+    for (size_t i = 0; apply && i < n; i++)
+      dns_entry(st, st->ip6conf.dns, st->ip6conf.ndns,
+                zn_nd_opt_rdnss_addr(o, i), "", 0, u);
+  } else if (o->type == ZN_ND_OPT_DNSSL) {
+    if (zn_nd_opt_dnssl(o, &u, &n) != ZN_OK)
+      return false;
+    if (apply)
+      ra_dnssl(st, o, u);
+  }
+  return true;
+}
+
+/* Every option of the RA through ra_option: first with apply false, to
+ * reject the RA before anything changes; then with apply true. */
+static bool ra_options(struct zn_stack *st, const struct zn_nd_view *nd,
+                       bool apply) {
   struct zn_nd_opt_iter it;
   struct zn_nd_opt o;
   zn_nd_opt_iter_init(&it, nd);
-  while (zn_nd_opt_next(&it, &o) == ZN_OK) {
-    struct zn_nd_prefix pi;
-    uint32_t u;
-    size_t n;
-    if (o.type == ZN_ND_OPT_PREFIX && zn_nd_opt_prefix(&o, &pi) == ZN_OK) {
-      ra_prefix(st, &pi);
-    } else if (o.type == ZN_ND_OPT_MTU && zn_nd_opt_mtu(&o, &u) == ZN_OK) {
-      ra_mtu(st, u);
-    } else if (o.type == ZN_ND_OPT_RDNSS &&
-               zn_nd_opt_rdnss(&o, &u, &n) == ZN_OK) {
-      for (size_t i = 0; i < n; i++)
-        dns_entry(st, st->ip6conf.dns, st->ip6conf.ndns,
-                  zn_nd_opt_rdnss_addr(&o, i), "", 0, u);
-    } else if (o.type == ZN_ND_OPT_DNSSL &&
-               zn_nd_opt_dnssl(&o, &u, &n) == ZN_OK) {
-      ra_dnssl(st, &o, u);
-    }
-  }
+  while (zn_nd_opt_next(&it, &o) == ZN_OK)
+    if (!ra_option(st, &o, apply))
+      return false;
+  return true;
 }
 
 void zn__ip6conf_ra_input(struct zn_stack *st, struct zn_buf *b,
@@ -447,7 +453,7 @@ void zn__ip6conf_ra_input(struct zn_stack *st, struct zn_buf *b,
   ZN_STAT_INC(st, ra_rx);
   if (!ra_valid(st, b, m, &nd, &o))
     goto drop; /* counted inside, by reason */
-  if (!ra_options_decode(&nd)) {
+  if (!ra_options(st, &nd, false)) {
     ZN_STAT_INC(st, ra_drop_opts);
     goto drop;
   }
@@ -458,7 +464,7 @@ void zn__ip6conf_ra_input(struct zn_stack *st, struct zn_buf *b,
     zn__nd_learn(st, m->src.bytes, o.slla, true);
   ra_parameters(st, &nd);
   ra_router(st, m->src.bytes, nd.router_lifetime);
-  ra_options(st, &nd);
+  (void)ra_options(st, &nd, true);
   zn__ip6conf_rearm(st);
 drop:
   zn_buf_free(b);
