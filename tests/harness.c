@@ -141,7 +141,7 @@ int th_check_accounting(const struct zn_stack *st) {
   unsigned long long held = 0;
   for (uint32_t i = 0; i < st->cfg.reass_slots; i++)
     if (st->ip.reass[i].used)
-      held += st->ip.reass[i].nfrags;
+      held += st->ip.reass[i].q.nfrags;
   int bad = 0;
   bad += eq("eth_rx = eth drops + arp_rx + ip_rx from the link",
             V(eth_rx), V(eth_drop_short) + V(eth_drop_not_for_us) +

@@ -20,9 +20,8 @@
 
 /* Per-fragment bookkeeping kept in the buffer's cb while it waits. */
 struct frag_cb {
-  uint32_t off;     /* payload offset */
-  uint32_t len;     /* payload bytes (b->len) */
-  uint32_t hdr_len; /* IP header bytes, still in the headroom */
+  struct zn__frag_cb f; /* payload offset and bytes: the queue's */
+  uint32_t hdr_len;     /* IP header bytes, still in the headroom */
 };
 
 static struct frag_cb *fcb(struct zn_buf *b) {
@@ -51,20 +50,12 @@ void zn__ip_init(struct zn_stack *st, void **mem) {
 
 static void reass_free(struct zn_stack *st, struct zn__reass *r,
                        enum zn_stat reason, bool count) {
-  struct zn_buf *b = r->frags;
   if (count)
-    st->stats.v[reason] += r->nfrags;
-  while (b) {
-    struct zn_buf *n = b->next;
-    zn_buf_free(b);
-    b = n;
-  }
-  st->ip.reass_mem -= r->mem;
+    st->stats.v[reason] += r->q.nfrags;
+  st->ip.reass_mem -= r->q.mem;
+  zn__frag_release(&r->q);
   zn_timer_stop(st, &r->timer);
   r->used = false;
-  r->frags = NULL;
-  r->nfrags = r->held = r->mem = r->total = 0;
-  r->have_last = false;
 }
 
 void zn__ip_destroy(struct zn_stack *st) {
@@ -129,9 +120,9 @@ static struct zn__reass *reass_find(struct zn_stack *st,
 
 static void reass_timer(struct zn_stack *st, struct zn_timer *t) {
   struct zn__reass *r = ZN_CONTAINER_OF(t, struct zn__reass, timer);
-  struct zn_buf *first = r->frags;
+  struct zn_buf *first = r->q.frags;
   /* RFC 792/1122: time exceeded (reassembly), only if fragment 0 came. */
-  if (first && fcb(first)->off == 0) {
+  if (first && fcb(first)->f.off == 0) {
     uint32_t hl = fcb(first)->hdr_len;
     if (zn_buf_push(first, hl)) {
       zn__icmp_error(st, first, false, ZN_ICMP_TIME_EXCEEDED,
@@ -146,9 +137,9 @@ static void reass_timer(struct zn_stack *st, struct zn_timer *t) {
 
 /* Join the fragments of a complete datagram into one buffer. */
 static struct zn_buf *reass_join(struct zn_stack *st, struct zn__reass *r) {
-  struct zn_buf *first = r->frags;
+  struct zn_buf *first = r->q.frags;
   uint32_t hl = fcb(first)->hdr_len;
-  size_t tot = (size_t)hl + r->total;
+  size_t tot = (size_t)hl + r->q.total;
   if (tot > ZN_IPV4_MAX_LEN) {
     reass_free(st, r, ZN_STAT_ip_reass_drop_bad, true);
     return NULL;
@@ -161,7 +152,7 @@ static struct zn_buf *reass_join(struct zn_stack *st, struct zn__reass *r) {
   uint8_t *p = zn_buf_put(out, tot);
   memcpy(p, first->data - hl, hl);
   for (struct zn_buf *f = first; f; f = f->next)
-    memcpy(p + hl + fcb(f)->off, f->data, f->len);
+    memcpy(p + hl + fcb(f)->f.off, f->data, f->len);
   /* No backend checks a transport checksum fragment by fragment. */
   out->flags = first->flags & (uint16_t)~ZN_BUF_F_CSUM_OK;
   zn_wr16(p + 2, (uint16_t)tot);
@@ -169,7 +160,7 @@ static struct zn_buf *reass_join(struct zn_stack *st, struct zn__reass *r) {
   zn_wr16(p + 10, 0);
   zn_wr16(p + 10, zn_csum(p, hl));
   ZN_STAT_INC(st, ip_reass_ok);
-  ZN_STAT_ADD(st, ip_reass_joined, r->nfrags);
+  ZN_STAT_ADD(st, ip_reass_joined, r->q.nfrags);
   reass_free(st, r, ZN_STAT_ip_reass_ok, false);
   return out;
 }
@@ -204,50 +195,31 @@ static struct zn_buf *reass_input(struct zn_stack *st, struct zn_buf *b,
     return NULL;
   }
   uint32_t end = off + len;
-  if (!mf) {
-    if (r->have_last && r->total != end)
-      goto bad;
-    for (struct zn_buf *f = r->frags; f; f = f->next)
-      if (fcb(f)->off + fcb(f)->len > end)
-        goto bad;
-  } else if (r->have_last && end > r->total) {
+  if (!zn__frag_end_ok(&r->q, end, mf))
     goto bad;
-  }
-  /* Find the place in offset order and reject overlaps. */
-  struct zn_buf **pp = &r->frags;
-  while (*pp && fcb(*pp)->off < off)
-    pp = &(*pp)->next;
-  struct zn_buf *prev = NULL;
-  for (struct zn_buf *f = r->frags; f && f != *pp; f = f->next)
-    prev = f;
-  if (*pp && fcb(*pp)->off == off && fcb(*pp)->len == len) {
+  struct frag_cb *c = fcb(b);
+  c->f.off = off;
+  c->f.len = len;
+  c->hdr_len = (uint32_t)v->hdr_len;
+  zn_buf_pull(b, v->hdr_len);
+  /* An exact duplicate is dropped alone; any other overlap drops the
+   * whole datagram (the pieces could be read two ways). */
+  enum zn__frag_fit fit = zn__frag_insert(&r->q, b, bsize);
+  if (fit == ZN__FRAG_DUP) {
     ZN_STAT_INC(st, ip_reass_drop_dup);
     zn_buf_free(b);
     return NULL;
   }
-  if ((prev && fcb(prev)->off + fcb(prev)->len > off) ||
-      (*pp && end > fcb(*pp)->off)) {
+  if (fit == ZN__FRAG_OVERLAP) {
     ZN_STAT_INC(st, ip_reass_drop_overlap);
     zn_buf_free(b);
     reass_free(st, r, ZN_STAT_ip_reass_drop_overlap, true);
     return NULL;
   }
-  struct frag_cb *c = fcb(b);
-  c->off = off;
-  c->len = len;
-  c->hdr_len = (uint32_t)v->hdr_len;
-  zn_buf_pull(b, v->hdr_len);
-  b->next = *pp;
-  *pp = b;
-  r->nfrags++;
-  r->held += len;
-  r->mem += bsize;
   st->ip.reass_mem += bsize;
-  if (!mf) {
-    r->have_last = true;
-    r->total = end;
-  }
-  if (r->have_last && r->held == r->total)
+  if (!mf)
+    zn__frag_set_last(&r->q, end);
+  if (zn__frag_complete(&r->q))
     return reass_join(st, r);
   return NULL;
 bad:

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/frag_int.h"
 #include "znet/buf.h"
 #include "znet/stack.h"
 #include "znet/timer.h"
@@ -13,15 +14,10 @@
 
 struct zn__reass {
   bool used;
-  bool have_last;
   uint8_t proto;
   uint16_t id;
   uint32_t src, dst;
-  uint32_t total;          /* payload bytes, known once the last arrives */
-  uint32_t held;           /* payload bytes held */
-  uint32_t mem;            /* buffer bytes held (counts toward the bound) */
-  uint32_t nfrags;
-  struct zn_buf *frags;    /* sorted by offset; cb: struct zn__frag_cb */
+  struct zn__frag_queue q; /* cb: ipv4.c's struct frag_cb */
   struct zn_timer timer;
 };
 

@@ -16,8 +16,7 @@
 #include "znet/wire.h"
 
 struct frag6_cb {
-  uint32_t off;     /* fragment offset, bytes */
-  uint32_t len;     /* fragment data bytes (b->len) */
+  struct zn__frag_cb f; /* fragment offset and data bytes: the queue's */
   uint16_t unf;     /* bytes before the fragment header (from IPv6 hdr) */
   uint16_t nxt_at;  /* offset of the next-header field naming it */
   uint8_t nxt;      /* the fragment header's next header */
@@ -46,20 +45,12 @@ void zn__ip6_reass_init(struct zn_stack *st, void **mem) {
 
 static void reass_free(struct zn_stack *st, struct zn__reass6 *r,
                        enum zn_stat reason, bool count) {
-  struct zn_buf *b = r->frags;
   if (count)
-    st->stats.v[reason] += r->nfrags;
-  while (b) {
-    struct zn_buf *n = b->next;
-    zn_buf_free(b);
-    b = n;
-  }
-  st->ip6.reass_mem -= r->mem;
+    st->stats.v[reason] += r->q.nfrags;
+  st->ip6.reass_mem -= r->q.mem;
+  zn__frag_release(&r->q);
   zn_timer_stop(st, &r->timer);
   r->used = false;
-  r->frags = NULL;
-  r->nfrags = r->held = r->mem = r->total = 0;
-  r->have_last = false;
 }
 
 void zn__ip6_reass_destroy(struct zn_stack *st) {
@@ -73,7 +64,7 @@ uint32_t zn__ip6_reass_held(const struct zn_stack *st) {
   uint32_t n = 0;
   for (uint32_t i = 0; st->ip6.up && i < st->cfg.ip6_reass_slots; i++)
     if (st->ip6.reass[i].used)
-      n += st->ip6.reass[i].nfrags;
+      n += st->ip6.reass[i].q.nfrags;
   return n;
 }
 
@@ -111,8 +102,8 @@ static struct zn__reass6 *reass_find(struct zn_stack *st, const uint8_t *h,
 /* RFC 8200 §4.5: time exceeded code 1, only if the first fragment came. */
 static void reass_timer(struct zn_stack *st, struct zn_timer *t) {
   struct zn__reass6 *r = ZN_CONTAINER_OF(t, struct zn__reass6, timer);
-  struct zn_buf *first = r->frags;
-  if (first && fcb(first)->off == 0) {
+  struct zn_buf *first = r->q.frags;
+  if (first && fcb(first)->f.off == 0) {
     size_t hl = (size_t)fcb(first)->unf + 8;
     if (zn_buf_push(first, hl)) {
       zn__icmp6_error(st, first, false, ZN_ICMP6_TIME_EXCEEDED,
@@ -124,9 +115,9 @@ static void reass_timer(struct zn_stack *st, struct zn_timer *t) {
 }
 
 static struct zn_buf *reass_join(struct zn_stack *st, struct zn__reass6 *r) {
-  struct zn_buf *first = r->frags;
+  struct zn_buf *first = r->q.frags;
   const struct frag6_cb *c = fcb(first);
-  size_t unf = c->unf, tot = unf + r->total;
+  size_t unf = c->unf, tot = unf + r->q.total;
   if (tot - ZN_IPV6_HDR_LEN > 0xffff) {
     reass_free(st, r, ZN_STAT_ip6_reass_drop_bad, true);
     return NULL;
@@ -141,59 +132,32 @@ static struct zn_buf *reass_join(struct zn_stack *st, struct zn__reass6 *r) {
   p[c->nxt_at] = c->nxt;
   zn_wr16(p + 4, (uint16_t)(tot - ZN_IPV6_HDR_LEN));
   for (struct zn_buf *f = first; f; f = f->next)
-    memcpy(p + unf + fcb(f)->off, f->data, f->len);
+    memcpy(p + unf + fcb(f)->f.off, f->data, f->len);
   out->flags = first->flags & (uint16_t)~ZN_BUF_F_CSUM_OK;
   ZN_STAT_INC(st, ip6_reass_ok);
-  ZN_STAT_ADD(st, ip6_reass_joined, r->nfrags);
+  ZN_STAT_ADD(st, ip6_reass_joined, r->q.nfrags);
   reass_free(st, r, ZN_STAT_ip6_reass_ok, false);
   return out;
 }
 
-/* Where b goes in r's sorted list; false if it overlaps (whole datagram
- * abandoned) or duplicates (b alone dropped), counted. */
+/* RFC 5722: any overlap abandons the whole datagram; an exact duplicate
+ * is dropped alone (RFC 8200 §4.5 allows it).  False if b was not kept,
+ * counted. */
 static bool reass_insert(struct zn_stack *st, struct zn__reass6 *r,
-                         struct zn_buf *b) {
-  uint32_t off = fcb(b)->off, end = off + fcb(b)->len;
-  struct zn_buf **pp = &r->frags;
-  while (*pp && fcb(*pp)->off < off)
-    pp = &(*pp)->next;
-  struct zn_buf *prev = NULL;
-  for (struct zn_buf *f = r->frags; f && f != *pp; f = f->next)
-    prev = f;
-  struct zn_buf *next = *pp;
-  if (next && fcb(next)->off == off && fcb(next)->len == fcb(b)->len) {
+                         struct zn_buf *b, uint32_t bsize) {
+  enum zn__frag_fit fit = zn__frag_insert(&r->q, b, bsize);
+  if (fit == ZN__FRAG_DUP) {
     ZN_STAT_INC(st, ip6_reass_drop_dup);
     zn_buf_free(b);
     return false;
   }
-  if ((prev && fcb(prev)->off + fcb(prev)->len > off) ||
-      (next && fcb(next)->off < end)) {
+  if (fit == ZN__FRAG_OVERLAP) {
     ZN_STAT_INC(st, ip6_reass_drop_overlap);
     zn_buf_free(b);
     reass_free(st, r, ZN_STAT_ip6_reass_drop_overlap, true);
     return false;
   }
-  b->next = next;
-  *pp = b;
   return true;
-}
-
-/* RFC 8200 §4.5: the last fragment fixes the length; fragments past it,
- * or a second different end, are inconsistent. */
-static bool reass_end_ok(struct zn__reass6 *r, uint32_t off, uint32_t end,
-                         bool more) {
-  if (!more) {
-    if (r->have_last && r->total != end)
-      return false;
-    for (struct zn_buf *f = r->frags; f; f = f->next)
-      if (fcb(f)->off + fcb(f)->len > end)
-        return false;
-    r->have_last = true;
-    r->total = end;
-    return true;
-  }
-  (void)off;
-  return !r->have_last || end <= r->total;
 }
 
 struct zn_buf *zn__ip6_reass_input(struct zn_stack *st, struct zn_buf *b,
@@ -226,25 +190,26 @@ struct zn_buf *zn__ip6_reass_input(struct zn_stack *st, struct zn_buf *b,
     return NULL;
   }
   struct frag6_cb *c = fcb(b);
-  c->off = off;
-  c->len = dlen;
+  c->f.off = off;
+  c->f.len = dlen;
   c->unf = fo;
   c->nxt_at = (uint16_t)(k ? w->hdr[k - 1].off : 6);
   c->nxt = b->data[fo];
-  if (!reass_end_ok(r, off, off + dlen, w->frag_more)) {
+  /* RFC 8200 §4.5: the last fragment fixes the length; fragments past
+   * it, or a second different end, are inconsistent. */
+  if (!zn__frag_end_ok(&r->q, off + dlen, w->frag_more)) {
     ZN_STAT_INC(st, ip6_reass_drop_bad);
     zn_buf_free(b);
     reass_free(st, r, ZN_STAT_ip6_reass_drop_bad, true);
     return NULL;
   }
+  if (!w->frag_more)
+    zn__frag_set_last(&r->q, off + dlen);
   zn_buf_pull(b, (size_t)fo + 8);
-  if (!reass_insert(st, r, b))
+  if (!reass_insert(st, r, b, bsize))
     return NULL;
-  r->nfrags++;
-  r->held += dlen;
-  r->mem += bsize;
   st->ip6.reass_mem += bsize;
-  if (r->have_last && r->held == r->total)
+  if (zn__frag_complete(&r->q))
     return reass_join(st, r);
   return NULL;
 }

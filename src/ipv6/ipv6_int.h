@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/frag_int.h"
 #include "inet/inet_int.h"
 #include "znet/buf.h"
 #include "znet/stack.h"
@@ -62,15 +63,10 @@ struct zn__pmtu6 {
 /* One datagram in reassembly (RFC 8200 §4.5), keyed by (src, dst, id). */
 struct zn__reass6 {
   bool used;
-  bool have_last;
   bool have_first;
   uint8_t src[16], dst[16];
   uint32_t id;
-  uint32_t total;          /* fragmentable bytes, known once the last came */
-  uint32_t held;           /* fragmentable bytes held */
-  uint32_t mem;            /* buffer bytes held (toward the bound) */
-  uint32_t nfrags;
-  struct zn_buf *frags;    /* sorted by offset */
+  struct zn__frag_queue q; /* fragmentable part; cb: frag6.c's */
   struct zn_timer timer;
 };
 
