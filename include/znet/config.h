@@ -24,9 +24,10 @@
 #endif
 
 /* Size of a large buffer (reassembled datagrams, large UDP sends).  Must hold
- * headroom plus the largest IPv4 datagram (65535). */
+ * headroom plus the largest datagram: IPv6's, 40 + 65535 (no jumbograms),
+ * rounded up to 64; IPv4's is 65535. */
 #ifndef ZN_BIGBUF_SIZE
-#define ZN_BIGBUF_SIZE (ZN_BUF_HEADROOM + 65536)
+#define ZN_BIGBUF_SIZE (ZN_BUF_HEADROOM + 65600)
 #endif
 
 /* Per-buffer scratch area that the layer owning a buffer may use (like

@@ -56,8 +56,12 @@ struct zn_stack;
 struct zn_udp_sock;
 
 #define ZN_UDP_HDR_LEN 8
-/** Largest payload of one datagram: 65535 - 20 (IPv4) - 8 (UDP). */
+/** Largest payload of one datagram over IPv4: 65535 - 20 (IPv4) - 8
+ * (UDP). */
 #define ZN_UDP_MAX_PAYLOAD 65507
+/** Largest payload of one datagram over IPv6: 65535 (Payload Length,
+ * no jumbograms) - 8 (UDP). */
+#define ZN_UDP6_MAX_PAYLOAD 65527
 /** Ephemeral ports (IANA range, RFC 6335). */
 #define ZN_UDP_EPHEMERAL_MIN 49152
 #define ZN_UDP_EPHEMERAL_MAX 65535
@@ -108,8 +112,9 @@ struct zn_stack *zn_udp_stack(const struct zn_udp_sock *s);
 
 /** Send len bytes to addr:port, copying them.  Binds to an ephemeral port
  * first if unbound.  The source is the bound address, or (bound to any)
- * one of ours of addr's family.  Errors: ZN_EMSGSIZE (>
- * ZN_UDP_MAX_PAYLOAD), ZN_ENOBUFS, ZN_EINVAL (port 0, addr NULL or
+ * one of ours of addr's family.  Errors: ZN_EMSGSIZE (more than
+ * ZN_UDP_MAX_PAYLOAD to an IPv4 address, ZN_UDP6_MAX_PAYLOAD to an IPv6
+ * one), ZN_ENOBUFS, ZN_EINVAL (port 0, addr NULL or
  * unspecified, or of a family the binding does not take), ZN_ECLOSED,
  * and the network layer's (ZN_EHOSTUNREACH, ZN_EADDRNOTAVAIL: no address
  * of addr's family). */
@@ -120,7 +125,8 @@ int zn_udp_sendto(struct zn_udp_sock *s, const struct zn_ip *addr,
 int zn_udp_send(struct zn_udp_sock *s, const void *data, size_t len);
 
 /** An empty buffer with headroom for every header and room for `size`
- * payload bytes; NULL if none is free or size > ZN_UDP_MAX_PAYLOAD. */
+ * payload bytes; NULL if none is free or size > ZN_UDP6_MAX_PAYLOAD (the
+ * larger family's limit: zn_udp_sendto_buf checks the family's). */
 struct zn_buf *zn_udp_buf_alloc(struct zn_udp_sock *s, size_t size);
 
 /** Send the payload in b (data/len) to addr:port without copying.  Consumes

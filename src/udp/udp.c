@@ -275,8 +275,14 @@ void zn_udp_set_err_cb(struct zn_udp_sock *s, zn_udp_err_cb cb, void *arg) {
 uint16_t zn_udp_local_port(const struct zn_udp_sock *s) { return s->lport; }
 struct zn_stack *zn_udp_stack(const struct zn_udp_sock *s) { return s->st; }
 
+/* RFC 768 over RFC 791 or RFC 8200: the length fields of IP bound the
+ * payload, differently per family. */
+static size_t max_payload(uint8_t family) {
+  return family == ZN_AF_INET6 ? ZN_UDP6_MAX_PAYLOAD : ZN_UDP_MAX_PAYLOAD;
+}
+
 struct zn_buf *zn_udp_buf_alloc(struct zn_udp_sock *s, size_t size) {
-  if (size > ZN_UDP_MAX_PAYLOAD)
+  if (size > ZN_UDP6_MAX_PAYLOAD)
     return NULL;
   return zn__buf_alloc(s->st, size + ZN_UDP_HDR_LEN);
 }
@@ -295,7 +301,7 @@ int zn_udp_sendto_buf(struct zn_udp_sock *s, const struct zn_ip *addr,
     goto fail;
   }
   dst = zn_ip_unmap(addr);
-  if (b->len > ZN_UDP_MAX_PAYLOAD) {
+  if (b->len > max_payload(dst.family)) {
     rc = ZN_EMSGSIZE;
     goto fail;
   }
@@ -329,7 +335,8 @@ fail:
 
 int zn_udp_sendto(struct zn_udp_sock *s, const struct zn_ip *addr,
                   uint16_t port, const void *data, size_t len) {
-  if (len > ZN_UDP_MAX_PAYLOAD)
+  if (len > ZN_UDP6_MAX_PAYLOAD ||
+      (addr && len > max_payload(zn_ip_unmap(addr).family)))
     return ZN_EMSGSIZE;
   if (s->state != ZN__UDP_OPEN)
     return ZN_ECLOSED;

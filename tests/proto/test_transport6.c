@@ -42,7 +42,7 @@ static void udp_echo6(size_t len) {
   struct echo ea = {0}, eb = {.reply = true};
   zn_udp_set_recv_cb(sa, on_dgram, &ea);
   zn_udp_set_recv_cb(sb, on_dgram, &eb);
-  static uint8_t data[4000];
+  static uint8_t data[ZN_UDP6_MAX_PAYLOAD];
   for (size_t i = 0; i < len; i++)
     data[i] = (uint8_t)(i * 13 + 1);
   struct zn_ip b = zn_ip_from_v6(G_B), a = zn_ip_from_v6(G_A);
@@ -64,6 +64,38 @@ ZT_TEST(test_udp6_echo_small_returned) { udp_echo6(100); }
 
 /* 4000 bytes: fragmented by IPv6 both ways, reassembled for UDP. */
 ZT_TEST(test_udp6_echo_fragmented_returned) { udp_echo6(4000); }
+
+/* The largest IPv6 payload, 65527 (Payload Length 65535): 46 fragments
+ * each way, reassembled into one large buffer (40 + 65535 bytes). */
+ZT_TEST(test_udp6_echo_max_payload_returned) {
+  udp_echo6(ZN_UDP6_MAX_PAYLOAD);
+}
+
+/* Each family's limit: one byte more is refused (ZN_EMSGSIZE) for IPv6,
+ * and an IPv4 destination, even through a dual socket, keeps 65507. */
+ZT_TEST(test_udp_payload_limit_per_family) {
+  struct th_pair p;
+  pair6(&p, G_A, G_B);
+  ZT_REQUIRE(p.a && p.b);
+  struct zn_udp_sock *sa;
+  ZT_EQ(zn_udp_open(p.a, &sa), ZN_OK);
+  static uint8_t data[ZN_UDP6_MAX_PAYLOAD + 1];
+  struct zn_ip b6 = zn_ip_from_v6(G_B);
+  struct zn_ip b4 = zn_ip_from_v4(ZN_IPV4(10, 0, 0, 2));
+  ZT_EQ(zn_udp_sendto(sa, &b6, 7, data, ZN_UDP6_MAX_PAYLOAD + 1),
+        ZN_EMSGSIZE);
+  ZT_EQ(zn_udp_sendto(sa, &b4, 7, data, ZN_UDP_MAX_PAYLOAD + 1),
+        ZN_EMSGSIZE);
+  struct zn_buf *big = zn_udp_buf_alloc(sa, ZN_UDP_MAX_PAYLOAD + 1);
+  ZT_REQUIRE(big != NULL);
+  zn_buf_put(big, ZN_UDP_MAX_PAYLOAD + 1);
+  ZT_EQ(zn_udp_sendto_buf(sa, &b4, 7, big), ZN_EMSGSIZE);
+  ZT_CHECK(zn_udp_buf_alloc(sa, ZN_UDP6_MAX_PAYLOAD + 1) == NULL);
+  ZT_EQ(zn_udp_sendto(sa, &b4, 7, data, ZN_UDP_MAX_PAYLOAD), ZN_OK);
+  th_pair_run(&p, ZN_MS(50));
+  zn_udp_close(sa);
+  th_pair_free(&p);
+}
 
 ZT_TEST(test_udp6_closed_port_answered_unreachable) {
   struct th_pair p;
@@ -232,6 +264,8 @@ ZT_TEST(test_tcp_listener_unspecified_takes_both_families) {
 int main(void) {
   ZT_RUN(test_udp6_echo_small_returned);
   ZT_RUN(test_udp6_echo_fragmented_returned);
+  ZT_RUN(test_udp6_echo_max_payload_returned);
+  ZT_RUN(test_udp_payload_limit_per_family);
   ZT_RUN(test_udp6_closed_port_answered_unreachable);
   ZT_RUN(test_tcp6_transfer_1mib_whole);
   ZT_RUN(test_tcp6_transfer_with_ipv4_offloads);
