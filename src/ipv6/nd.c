@@ -126,6 +126,32 @@ static void send_ns(struct zn_stack *st, const uint8_t target[16],
   (void)zn__icmp6_send(st, b, &tx, false);
 }
 
+/* RFC 4861 §7.2.2: resolution of e failed.  Each packet queued for it is
+ * answered with destination unreachable, code 3 (address unreachable),
+ * rate-limited as every ICMPv6 error; they are ours, so the answers go
+ * to our transports.  The entry is freed first: what the answers set off
+ * (an application sending again) starts a new resolution. */
+static void resolution_failed(struct zn_stack *st, struct zn__nd_entry *e) {
+  struct zn_bufq q = e->pending;
+  struct zn_buf *b;
+  zn_bufq_init(&e->pending);
+  ZN_STAT_INC(st, nd_resolve_fail);
+  if (e->router) {
+    uint8_t ip[16];
+    memcpy(ip, e->ip, 16);
+    free_entry(st, e);
+    zn__ip6conf_router_lost(st, ip);
+  } else {
+    free_entry(st, e);
+  }
+  while ((b = zn_bufq_pop(&q)) != NULL) {
+    ZN_STAT_INC(st, nd_drop_unresolved);
+    zn__icmp6_error(st, b, false, ZN_ICMP6_DST_UNREACH,
+                    ZN_ICMP6_UNREACH_ADDR, 0);
+    zn_buf_free(b);
+  }
+}
+
 static void retrans_in(struct zn_stack *st, struct zn__nd_entry *e) {
   zn_timer_start_in(st, &e->timer, ZN_MS(zn__ip6conf_retrans_ms(st)));
 }
@@ -145,15 +171,7 @@ static void entry_timer(struct zn_stack *st, struct zn_timer *t) {
       retrans_in(st, e);
       return;
     }
-    ZN_STAT_INC(st, nd_resolve_fail);
-    if (e->router) {
-      uint8_t ip[16];
-      memcpy(ip, e->ip, 16);
-      free_entry(st, e);
-      zn__ip6conf_router_lost(st, ip);
-      return;
-    }
-    free_entry(st, e);
+    resolution_failed(st, e);
     return;
   }
   case ZN__ND_REACHABLE:

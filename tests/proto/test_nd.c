@@ -1,6 +1,7 @@
 /* Neighbor discovery (src/ipv6/nd.c): resolution, NUD on a virtual
  * clock, pending queue bounds, cache exhaustion. */
 #include "proto6_util.h"
+#include "znet/udp.h"
 
 #define S(name) zn_stat(s.st, ZN_STAT_##name)
 
@@ -85,6 +86,54 @@ ZT_TEST(test_nd_pending_queue_bounded_and_dropped_on_failure) {
   ZT_EQ(count_icmp6(&s, ZN_ICMP6_ND_NS), 3); /* MAX_MULTICAST_SOLICIT */
   ZT_EQ(zn__nd_state(s.st, LL_A), ZN__ND_FREE);
   ZT_EQU(S(nd_drop_unresolved), 3);
+  solo_free(&s);
+}
+
+struct udp_err {
+  int n, err;
+  struct zn_ip addr;
+  uint16_t port;
+};
+
+static void on_udp_err(struct zn_udp_sock *u, void *arg, int err,
+                       const struct zn_ip *addr, uint16_t port) {
+  struct udp_err *e = arg;
+  (void)u;
+  e->n++;
+  e->err = err;
+  e->addr = *addr;
+  e->port = port;
+}
+
+/* RFC 4861 §7.2.2: when resolution fails, each queued packet is answered
+ * with destination unreachable, address unreachable (code 3): a UDP
+ * socket hears of it; every answer is an ICMPv6 error, rate-limited. */
+ZT_TEST(test_nd_failure_answers_address_unreachable) {
+  struct zn_config c;
+  cfg6(&c, 2);
+  c.nd_pending = 3;
+  struct solo s;
+  solo6(&s, &c);
+  ZT_REQUIRE(s.st);
+  struct zn_udp_sock *u;
+  ZT_EQ(zn_udp_open(s.st, &u), ZN_OK);
+  struct udp_err ue = {0};
+  zn_udp_set_err_cb(u, on_udp_err, &ue);
+  struct zn_ip a = zn_ip_from_v6(LL_A);
+  ZT_EQ(zn_udp_sendto(u, &a, 9, "x", 1), ZN_OK);
+  ping_a(&s);
+  ping_a(&s);
+  for (int i = 1; i <= 4; i++)
+    zn_stack_poll(s.st, ZN_MS(1001) * (uint64_t)i);
+  ZT_EQ(zn__nd_state(s.st, LL_A), ZN__ND_FREE);
+  ZT_EQU(S(nd_drop_unresolved), 3);
+  ZT_EQU(S(icmp6_err_tx) + S(icmp6_err_ratelimited), 3);
+  ZT_CHECK(S(icmp6_err_tx) >= 1); /* the first, the UDP one, always */
+  ZT_EQ(ue.n, 1);
+  ZT_EQ(ue.err, ZN_EHOSTUNREACH);
+  ZT_CHECK(zn_ip_eq(&ue.addr, &a));
+  ZT_EQ(ue.port, 9);
+  zn_udp_close(u);
   solo_free(&s);
 }
 
@@ -207,6 +256,7 @@ ZT_TEST(test_tentative_address_accepts_only_nd) {
 int main(void) {
   ZT_RUN(test_nud_incomplete_reachable_stale_delay_probe_gone);
   ZT_RUN(test_nd_pending_queue_bounded_and_dropped_on_failure);
+  ZT_RUN(test_nd_failure_answers_address_unreachable);
   ZT_RUN(test_nd_cache_exhaustion_keeps_established_neighbor);
   ZT_RUN(test_na_override_rules_applied);
   ZT_RUN(test_dad_ns_from_unspecified_answered_to_all_nodes);
