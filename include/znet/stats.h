@@ -147,6 +147,7 @@
   X(nd_redirect_ignored, DROP, "redirects ignored (see src/ipv6/icmp6.c)")     \
   X(nd_rs_ignored, DROP, "router solicitations ignored: we are a host")        \
   X(nd_resolve_fail, CNT, "neighbor resolutions or NUD probes that failed")    \
+  X(nd_confirm_upper, CNT, "neighbors confirmed by upper-layer progress")      \
   X(nd_drop_unresolved, DROP, "datagrams dropped: neighbor unreachable")       \
   X(nd_drop_pending_full, DROP, "datagrams dropped: ND pending queue full")    \
   X(nd_drop_cache_full, DROP, "datagrams dropped: neighbor cache full")        \

@@ -171,6 +171,12 @@ uint32_t zn__inet_path_mtu(struct zn_stack *st, const struct zn_ip *dst) {
   return st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;
 }
 
+void zn__inet_confirm_reachable(struct zn_stack *st,
+                                const struct zn_ip *peer) {
+  if (peer->family == ZN_AF_INET6)
+    zn__nd_confirm(st, peer->bytes);
+}
+
 void zn__inet_port_unreachable(struct zn_stack *st, struct zn_buf *b,
                                const struct zn__inet_meta *m) {
   if (m->dst.family == ZN_AF_INET6) {

@@ -195,6 +195,12 @@ bool zn__inet_is_local(const struct zn_stack *st, const struct zn_ip *a);
  * learned from packet too big (RFC 8201), at least 1280. */
 uint32_t zn__inet_path_mtu(struct zn_stack *st, const struct zn_ip *dst);
 
+/* RFC 4861 §7.3.1: a transport saw forward progress with peer (TCP: new
+ * data acknowledged), which confirms that the neighbor its packets go
+ * through is reachable, so a busy flow needs no NUD probes.  IPv6 only:
+ * ARP (RFC 826) keeps no reachability state. */
+void zn__inet_confirm_reachable(struct zn_stack *st, const struct zn_ip *peer);
+
 /* zn_ip_eq() inline, for the transports' lookups: the bytes past the
  * family's size are 0 in every struct zn_ip, so 16 bytes compare. */
 static inline bool zn__inet_eq(const struct zn_ip *a, const struct zn_ip *b) {

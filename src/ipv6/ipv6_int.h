@@ -7,7 +7,8 @@
  * Who calls what:
  *   eth      -> zn__ip6_input (EtherType 0x86DD), zn__ip6_mac_accepted
  *   inet     -> zn__ip6_output, zn__ip6_select_source, zn__ip6_is_local,
- *               zn__ip6_path_mtu, zn__icmp6_port_unreachable
+ *               zn__ip6_path_mtu, zn__icmp6_port_unreachable,
+ *               zn__nd_confirm (upper-layer reachability confirmation)
  *   ipv6conf -> zn__ip6_output (RS, DAD probes, MLD reports),
  *               zn__nd_learn (an RA's source link-layer address)
  *   stack    -> mem_size, init, start (first poll), destroy
@@ -184,6 +185,11 @@ void zn__ip6_reass_init(struct zn_stack *st, void **mem);
 void zn__ip6_reass_destroy(struct zn_stack *st);
 /* Fragments held in reassembly now (for the tests' accounting). */
 uint32_t zn__ip6_reass_held(const struct zn_stack *st);
+/* RFC 4861 §7.3.1: forward progress toward dst confirms the neighbor
+ * it goes through (dst itself on-link, else its router): an entry with
+ * a link-layer address becomes REACHABLE; none, or INCOMPLETE, is left. */
+void zn__nd_confirm(struct zn_stack *st, const uint8_t dst[16]);
+
 /* The enum zn__nd_state of ip's neighbor cache entry (FREE: none). */
 int zn__nd_state(struct zn_stack *st, const uint8_t ip[16]);
 

@@ -425,6 +425,18 @@ drop:
 }
 
 /* For tests and diagnostics: the state of ip's entry (0: none). */
+void zn__nd_confirm(struct zn_stack *st, const uint8_t dst[16]) {
+  uint8_t nh[16];
+  if (zn_ipv6_addr_is_mcast(dst) || zn__ip6conf_next_hop(st, dst, nh) != ZN_OK)
+    return;
+  struct zn__nd_entry *e = find(st, nh);
+  if (!e || e->state == ZN__ND_INCOMPLETE)
+    return;
+  if (e->state != ZN__ND_REACHABLE)
+    ZN_STAT_INC(st, nd_confirm_upper);
+  set_reachable(st, e);
+}
+
 int zn__nd_state(struct zn_stack *st, const uint8_t ip[16]) {
   const struct zn__nd_entry *e = find(st, ip);
   return e ? e->state : ZN__ND_FREE;
