@@ -205,6 +205,44 @@ static void tcp6_transfer(bool offloads) {
 
 ZT_TEST(test_tcp6_transfer_1mib_whole) { tcp6_transfer(false); }
 
+/* RFC 4861 §7.3.1: a busy TCP flow confirms its neighbor.  A's entry for
+ * B goes STALE while the connection idles; when A sends again, the entry
+ * enters DELAY, and B's acknowledgment of new data makes it REACHABLE
+ * before DELAY_FIRST_PROBE_TIME (5 s) ends: 8 s of steady traffic send no
+ * unicast probe. */
+ZT_TEST(test_tcp6_progress_confirms_neighbor) {
+  struct th_pair p;
+  pair6(&p, G_A, G_B);
+  ZT_REQUIRE(p.a && p.b);
+  struct tcpapp app = {0};
+  app.cap = 1u << 20;
+  app.rx = malloc(app.cap);
+  ZT_REQUIRE(app.rx != NULL);
+  static const uint8_t chunk[1000];
+  struct zn_tcp_conn *l;
+  ZT_EQ(zn_tcp_listen(p.b, NULL, 80, 0, &srv_cb, &app, &l), ZN_OK);
+  struct zn_ip b = zn_ip_from_v6(G_B);
+  ZT_EQ(zn_tcp_connect(p.a, &b, 80, &cli_cb, &app, &app.client), ZN_OK);
+  th_pair_run(&p, ZN_MS(100));
+  ZT_REQUIRE(app.connected == 1);
+  th_pair_run(&p, ZN_SEC(50)); /* past ReachableTime (at most 45 s) */
+  ZT_EQ(zn__nd_state(p.a, G_B), ZN__ND_STALE);
+  uint64_t ns_before = zn_stat(p.a, ZN_STAT_nd_ns_tx);
+  for (int i = 0; i < 80; i++) {
+    ZT_EQ(zn_tcp_write(app.client, chunk, sizeof(chunk)), (long)sizeof(chunk));
+    th_pair_run(&p, ZN_MS(100));
+  }
+  ZT_EQ(zn__nd_state(p.a, G_B), ZN__ND_REACHABLE);
+  ZT_EQU(zn_stat(p.a, ZN_STAT_nd_ns_tx), ns_before);
+  ZT_CHECK(zn_stat(p.a, ZN_STAT_nd_confirm_upper) >= 1);
+  ZT_EQU(app.rx_len, 80u * sizeof(chunk));
+  zn_tcp_close(app.client);
+  zn_tcp_close(l);
+  th_pair_run(&p, ZN_SEC(70));
+  free(app.rx);
+  th_pair_free(&p);
+}
+
 ZT_TEST(test_tcp6_transfer_with_ipv4_offloads) { tcp6_transfer(true); }
 
 /* A UDP/IPv6 echo on a link offering the (IPv4-only) checksum offload:
@@ -269,6 +307,7 @@ int main(void) {
   ZT_RUN(test_udp6_closed_port_answered_unreachable);
   ZT_RUN(test_tcp6_transfer_1mib_whole);
   ZT_RUN(test_tcp6_transfer_with_ipv4_offloads);
+  ZT_RUN(test_tcp6_progress_confirms_neighbor);
   ZT_RUN(test_udp6_echo_with_ipv4_offloads);
   ZT_RUN(test_tcp_listener_unspecified_takes_both_families);
   return zt_done();
