@@ -67,25 +67,12 @@ bool zn__ip6_dst_accepted(const struct zn_stack *st, const uint8_t d[16]) {
   return zn__ip6_is_local(st, d);
 }
 
-/* RFC 2464 §7: a 33:33 frame carries a group's low 32 bits.  The groups a
- * host joins whose high bits are known are tried: the solicited-node form
- * and ffXs::<low 32 bits> for the usual scopes (all-nodes, mDNS, DHCP). */
+/* RFC 2464 §7: a 33:33 frame carries a group's low 32 bits, which many
+ * groups share: accepted if one group we listen to maps to it (the IPv6
+ * layer filters the group itself). */
 bool zn__ip6_mac_accepted(const struct zn_stack *st, const uint8_t mac[6]) {
-  static const uint8_t scopes[] = {1, 2, 5, 8, 14};
-  uint8_t g[16] = {0xff};
-  if (mac[0] != 0x33 || mac[1] != 0x33)
-    return false;
-  memcpy(g + 12, mac + 2, 4);
-  for (size_t i = 0; i < sizeof(scopes); i++) {
-    g[1] = scopes[i];
-    g[11] = 0;
-    if (zn__ip6conf_mcast_joined(st, g))
-      return true;
-    g[11] = 1; /* ff0s::1:xxxx:xxxx, solicited-node and friends */
-    if (zn__ip6conf_mcast_joined(st, g))
-      return true;
-  }
-  return false;
+  return mac[0] == 0x33 && mac[1] == 0x33 &&
+         zn__ip6conf_mcast_mac_joined(st, mac);
 }
 
 static uint8_t addr_scope(const uint8_t a[16]) {

@@ -172,5 +172,9 @@ int zn__ip6conf_mcast_leave(struct zn_stack *st, const uint8_t g[16]);
 /* True if we listen to multicast group g (all-nodes, the solicited-node
  * groups of our addresses, groups the application joined). */
 bool zn__ip6conf_mcast_joined(const struct zn_stack *st, const uint8_t g[16]);
+/* True if a group we listen to maps to the Ethernet address mac (RFC 2464
+ * §7: 33:33 and the group's low 32 bits). */
+bool zn__ip6conf_mcast_mac_joined(const struct zn_stack *st,
+                                  const uint8_t mac[6]);
 
 #endif

@@ -110,6 +110,23 @@ bool zn__ip6conf_mcast_joined(const struct zn_stack *st, const uint8_t g[16]) {
   return false;
 }
 
+bool zn__ip6conf_mcast_mac_joined(const struct zn_stack *st,
+                                  const uint8_t mac[6]) {
+  const struct zn__ip6conf *c = &st->ip6conf;
+  uint8_t m[6];
+  zn_ipv6_mcast_mac(all_nodes, m);
+  if (memcmp(m, mac, 6) == 0)
+    return true;
+  for (uint32_t i = 0; i < c->ngroup; i++) {
+    if (!c->group[i].refs)
+      continue;
+    zn_ipv6_mcast_mac(c->group[i].g, m);
+    if (memcmp(m, mac, 6) == 0)
+      return true;
+  }
+  return false;
+}
+
 /* RFC 3810 §6.2: the pending answer to a general query: every group we
  * are in, as MODE_IS_EXCLUDE with no sources, in as few reports as
  * fit. */

@@ -405,6 +405,34 @@ ZT_TEST(test_mcast_mac_filter_joined_only) {
   solo_free(&s);
 }
 
+/* RFC 2464 §7: a group the application joined, whatever its middle bits
+ * (here ff05::abcd:1:2:3:4), is let through by its 33:33 address; the
+ * same address with no group joined is not. */
+ZT_TEST(test_mcast_mac_filter_any_joined_group) {
+  struct zn_config c;
+  cfg6(&c, 2);
+  struct solo s;
+  solo6(&s, &c);
+  ZT_REQUIRE(s.st);
+  know_a(&s);
+  static const uint8_t g[16] = {0xff, 0x05, [6] = 0xab, [7] = 0xcd,
+                                [9] = 1, [11] = 2, [13] = 3, [15] = 4};
+  uint8_t m[64], f[200], mac[6];
+  zn_ipv6_mcast_mac(g, mac);
+  size_t ml = mk_echo6(m, 1, 1, 8, LL_A, g);
+  size_t len = mk6(f, mac, LL_A, g, ZN_IPPROTO_ICMPV6, 64, m, ml);
+  inject(s.st, f, len);
+  ZT_EQU(S(eth_drop_mcast), 1); /* not joined yet */
+  ZT_EQ(zn__ip6conf_mcast_join(s.st, g), ZN_OK);
+  inject(s.st, f, len);
+  ZT_EQU(S(eth_drop_mcast), 1);
+  ZT_EQU(S(ip6_rx), 1); /* through to IPv6 */
+  ZT_EQ(zn__ip6conf_mcast_leave(s.st, g), ZN_OK);
+  inject(s.st, f, len);
+  ZT_EQU(S(eth_drop_mcast), 2);
+  solo_free(&s);
+}
+
 ZT_TEST(test_source_checks_drop_each_counted) {
   struct zn_config c;
   cfg6(&c, 2);
@@ -494,6 +522,7 @@ int main(void) {
   ZT_RUN(test_tiny_first_fragment_refused);
   ZT_RUN(test_packet_too_big_lowers_pmtu_to_1280_min);
   ZT_RUN(test_mcast_mac_filter_joined_only);
+  ZT_RUN(test_mcast_mac_filter_any_joined_group);
   ZT_RUN(test_source_checks_drop_each_counted);
   ZT_RUN(test_ipv6_off_drops_ethertype);
   ZT_RUN(test_ping6_own_address_looped_back);
