@@ -21,7 +21,8 @@
  *    its next advertisement clears the mark;
  *  - RFC 7217's Net_Iface is the MAC address and Network_ID is empty;
  *  - the random ReachableTime is recomputed when BaseReachableTime
- *    changes, not also every few hours (§6.3.4's SHOULD).
+ *    changes and every REACHABLE_RERANDOMISE (§6.3.4: "at least every few
+ *    hours"; three here).
  *
  * This file holds the tables, the timer, sending and start;
  * ipv6conf_addr.c the addresses and DAD, ipv6conf_ra.c router discovery
@@ -36,6 +37,7 @@
 /* RFC 4861 §10. */
 #define REACHABLE_TIME_MS 30000u
 #define RETRANS_TIMER_MS 1000u
+#define REACHABLE_RERANDOMISE (3ull * 3600ull * SEC)
 #define LIMIT_TABLE 64u
 #define LIMIT_GROUPS 256u
 
@@ -129,6 +131,15 @@ void zn__ip6conf_recompute_reachable(struct zn_stack *st) {
   struct zn__ip6conf *c = &st->ip6conf;
   uint32_t base = c->base_reachable_ms;
   c->reachable_ms = base / 2 + zn__rng_below(&st->rng, base + 1);
+  c->rerandomise_at = st->now + REACHABLE_RERANDOMISE;
+}
+
+/* RFC 4861 §6.3.4: a new random ReachableTime at least every few hours,
+ * so that neighbors' NUD timers do not stay in step. */
+static void reachable_due(struct zn_stack *st) {
+  struct zn__ip6conf *c = &st->ip6conf;
+  if (c->running && c->rerandomise_at && c->rerandomise_at <= st->now)
+    zn__ip6conf_recompute_reachable(st);
 }
 
 void zn__ip6conf_rearm(struct zn_stack *st) {
@@ -155,6 +166,8 @@ void zn__ip6conf_rearm(struct zn_stack *st) {
       zn__ip6conf_earliest(&t, c->search[i].expires);
   zn__ip6conf_earliest(&t, c->rs_at);
   zn__ip6conf_earliest(&t, c->general_at);
+  if (c->running)
+    zn__ip6conf_earliest(&t, c->rerandomise_at);
   if (t == NEVER)
     zn_timer_stop(st, &c->timer);
   else
@@ -220,6 +233,7 @@ static void on_timer(struct zn_stack *st, struct zn_timer *t) {
   zn__ip6conf_lists_due(st);
   zn__ip6conf_rs_due(st);
   zn__ip6conf_groups_due(st);
+  reachable_due(st);
   zn__ip6conf_rearm(st);
 }
 

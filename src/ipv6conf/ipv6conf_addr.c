@@ -89,7 +89,10 @@ uint32_t zn__ip6conf_addr_count(const struct zn_stack *st) {
 
 uint64_t zn__ip6conf_addr_deadline(const struct zn__ip6_addr *e) {
   uint64_t t = NEVER;
-  if (e->state == ZN__A6_FREE || e->state == ZN__A6_DUPLICATE)
+  /* A DUPLICATE one keeps its valid lifetime: a SLAAC address out of
+   * RFC 7217 §6 retries goes with it, and the prefix's next
+   * advertisement starts again. */
+  if (e->state == ZN__A6_FREE)
     return t;
   if (e->state == ZN__A6_TENTATIVE)
     zn__ip6conf_earliest(&t, e->dad_at);

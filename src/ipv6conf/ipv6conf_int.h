@@ -105,6 +105,7 @@ struct zn__ip6conf {
   uint32_t mtu;                  /* LinkMTU */
   uint32_t base_reachable_ms;    /* BaseReachableTime */
   uint32_t reachable_ms;         /* ReachableTime, randomised */
+  uint64_t rerandomise_at;       /* next new ReachableTime (ns); 0: none */
   uint32_t retrans_ms;           /* RetransTimer */
 };
 

@@ -420,6 +420,25 @@ ZT_TEST(test_ra_parameters_learnt_and_bounded) {
   t_free(&t);
 }
 
+/* RFC 4861 §6.3.4: ReachableTime is drawn again at least every few
+ * hours (every three here), even when BaseReachableTime never changes;
+ * each draw stays within [0.5, 1.5] * BaseReachableTime. */
+ZT_TEST(test_reachable_time_rerandomised_every_few_hours) {
+  struct t t;
+  t_init(&t, false);
+  uint32_t seen[4];
+  int changes = 0;
+  seen[0] = zn__ip6conf_reachable_ms(t.st);
+  for (int i = 1; i < 4; i++) {
+    run_to(&t, t.now + 3 * 3600 * SECS + SECS, 60 * SECS);
+    seen[i] = zn__ip6conf_reachable_ms(t.st);
+    ZT_CHECK(seen[i] >= 15000 && seen[i] <= 45000);
+    changes += seen[i] != seen[i - 1];
+  }
+  ZT_CHECK(changes >= 2);
+  t_free(&t);
+}
+
 ZT_TEST(test_router_lifetime_expiry_and_round_robin) {
   struct t t;
   t_init(&t, false);
@@ -504,6 +523,56 @@ ZT_TEST(test_slaac_address_dad_deprecated_removed) {
   run_to(&t, t.now + 30 * SECS, 100 * MSEC);
   ZT_CHECK(slaac_addr(&t) == NULL);
   ZT_EQ(S(&t, slaac_expired), 1);
+  t_free(&t);
+}
+
+/* RFC 7217 §6: a SLAAC address found in use is regenerated with the next
+ * DAD_Counter, IDGEN_RETRIES (3) times; then it is DUPLICATE, unused, and
+ * goes when its valid lifetime ends, after which the prefix's next
+ * advertisement starts again.  Meanwhile advertisements do not revive it. */
+/* An RA whose prefix is for SLAAC only (A, not L): no on-link entry
+ * whose lifetime would wake the module. */
+static void slaac_only_ra(struct t *t) {
+  struct msg m;
+  ra_begin(&m, 64, 1800, 0, 0);
+  opt_prefix(&m, PFX, 64, ZN_ND_PREFIX_FLAG_A, 60, 30);
+  ra_in(t, &m);
+}
+
+ZT_TEST(test_slaac_duplicate_regenerated_then_expires) {
+  struct t t;
+  t_init(&t, true);
+  run_to(&t, 3 * SECS, MSEC); /* link-local DAD over */
+  slaac_only_ra(&t);
+  const struct zn__ip6_addr *e = slaac_addr(&t);
+  ZT_REQUIRE(e != NULL);
+  uint8_t first[16];
+  memcpy(first, e->a, 16);
+  zn__ip6conf_dad_ns(t.st, e->a, true);
+  ZT_EQ(S(&t, dad_regen), 1);
+  ZT_EQ(e->state, ZN__A6_TENTATIVE);
+  ZT_EQ(e->dad_counter, 1);
+  ZT_MEMEQ(e->a, PFX, 8);
+  ZT_CHECK(memcmp(e->a, first, 16) != 0);
+  for (int i = 0; i < 3; i++)
+    zn__ip6conf_dad_na(t.st, e->a);
+  ZT_EQ(S(&t, dad_regen), 3); /* IDGEN_RETRIES */
+  ZT_EQ(e->state, ZN__A6_DUPLICATE);
+  ZT_EQ(S(&t, ip6conf_disabled), 0); /* only a link-local one does that */
+  slaac_only_ra(&t);           /* does not revive it */
+  ZT_EQ(e->state, ZN__A6_DUPLICATE);
+  ZT_EQ(S(&t, slaac_addr_added), 1);
+  /* Nothing else is pending: the module's timer must wake for the
+   * duplicate's valid lifetime by itself. */
+  run_to(&t, t.now + 61 * SECS, SECS);
+  ZT_CHECK(slaac_addr(&t) == NULL);
+  ZT_EQ(S(&t, slaac_expired), 1);
+  slaac_only_ra(&t);
+  e = slaac_addr(&t);
+  ZT_REQUIRE(e != NULL);
+  ZT_EQ(e->state, ZN__A6_TENTATIVE);
+  ZT_EQ(e->dad_counter, 0);
+  ZT_MEMEQ(e->a, first, 16);
   t_free(&t);
 }
 
@@ -723,9 +792,11 @@ int main(void) {
   ZT_RUN(test_rs_stops_after_ra);
   ZT_RUN(test_ra_validation_rejects_each_bad_field);
   ZT_RUN(test_ra_parameters_learnt_and_bounded);
+  ZT_RUN(test_reachable_time_rerandomised_every_few_hours);
   ZT_RUN(test_router_lifetime_expiry_and_round_robin);
   ZT_RUN(test_onlink_prefix_lifetime);
   ZT_RUN(test_slaac_address_dad_deprecated_removed);
+  ZT_RUN(test_slaac_duplicate_regenerated_then_expires);
   ZT_RUN(test_slaac_ignores_bad_prefixes);
   ZT_RUN(test_slaac_two_hour_rule);
   ZT_RUN(test_ra_flood_many_prefixes_bounded);
