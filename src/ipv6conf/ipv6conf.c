@@ -134,13 +134,6 @@ void zn__ip6conf_recompute_reachable(struct zn_stack *st) {
   c->rerandomise_at = st->now + REACHABLE_RERANDOMISE;
 }
 
-/* RFC 4861 §6.3.4: a new random ReachableTime at least every few hours,
- * so that neighbors' NUD timers do not stay in step. */
-static void reachable_due(struct zn_stack *st) {
-  struct zn__ip6conf *c = &st->ip6conf;
-  if (c->running && c->rerandomise_at && c->rerandomise_at <= st->now)
-    zn__ip6conf_recompute_reachable(st);
-}
 
 void zn__ip6conf_rearm(struct zn_stack *st) {
   struct zn__ip6conf *c = &st->ip6conf;
@@ -166,8 +159,6 @@ void zn__ip6conf_rearm(struct zn_stack *st) {
       zn__ip6conf_earliest(&t, c->search[i].expires);
   zn__ip6conf_earliest(&t, c->rs_at);
   zn__ip6conf_earliest(&t, c->general_at);
-  if (c->running)
-    zn__ip6conf_earliest(&t, c->rerandomise_at);
   if (t == NEVER)
     zn_timer_stop(st, &c->timer);
   else
@@ -233,7 +224,6 @@ static void on_timer(struct zn_stack *st, struct zn_timer *t) {
   zn__ip6conf_lists_due(st);
   zn__ip6conf_rs_due(st);
   zn__ip6conf_groups_due(st);
-  reachable_due(st);
   zn__ip6conf_rearm(st);
 }
 
@@ -247,8 +237,15 @@ uint32_t zn__ip6conf_link_mtu(const struct zn_stack *st) {
   return st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;
 }
 
-uint32_t zn__ip6conf_reachable_ms(const struct zn_stack *st) {
-  return st->ip6conf.reachable_ms;
+/* RFC 4861 §6.3.4: a new random ReachableTime at least every few hours,
+ * drawn when it is next used rather than by a timer: an idle stack does
+ * not wake for it (a periodic wake-up also made trace replays step the
+ * virtual clock three hours at a time). */
+uint32_t zn__ip6conf_reachable_ms(struct zn_stack *st) {
+  struct zn__ip6conf *c = &st->ip6conf;
+  if (c->rerandomise_at && c->rerandomise_at <= st->now)
+    zn__ip6conf_recompute_reachable(st);
+  return c->reachable_ms;
 }
 
 uint32_t zn__ip6conf_retrans_ms(const struct zn_stack *st) {

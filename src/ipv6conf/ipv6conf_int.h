@@ -137,7 +137,8 @@ void zn__ip6conf_router_lost(struct zn_stack *st, const uint8_t ip[16]);
 /* Parameters learnt from router advertisements (or the defaults). */
 uint8_t zn__ip6conf_hop_limit(const struct zn_stack *st);
 uint32_t zn__ip6conf_link_mtu(const struct zn_stack *st);
-uint32_t zn__ip6conf_reachable_ms(const struct zn_stack *st);
+/* ReachableTime, drawn again if REACHABLE_RERANDOMISE passed. */
+uint32_t zn__ip6conf_reachable_ms(struct zn_stack *st);
 uint32_t zn__ip6conf_retrans_ms(const struct zn_stack *st);
 
 /* ICMPv6 messages this module handles, b->data at the ICMPv6 header,
