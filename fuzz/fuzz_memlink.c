@@ -16,6 +16,10 @@
  * congestion control), then operations of 3 bytes: op, target, argument.
  * Stack A (10.0.0.1) connects, stack B (10.0.0.2) listens on ports 5000
  * to 5002 (5003 has no listener).
+ *
+ * fuzz_memlink6.c builds the same harness over IPv6 (A 2001:db8::1, B
+ * 2001:db8::2, neighbor discovery, ICMPv6 and IPv6 fragments on the
+ * faulty link) by defining FZ_MEMLINK_V6 before including this file.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +30,28 @@
 
 #define IP_A ZN_IPV4(10, 0, 0, 1)
 #define IP_B ZN_IPV4(10, 0, 0, 2)
+
+#ifndef FZ_MEMLINK_V6
+#define FZ_MEMLINK_V6 0
+#endif
+static const bool v6 = FZ_MEMLINK_V6;
+static const uint8_t IP6_A[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+static const uint8_t IP6_B[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+
+/* Stack A's (i 0) or B's (i 1) address in the family fuzzed. */
+static struct zn_ip ip_of(int i) {
+  if (v6)
+    return zn_ip_from_v6(i ? IP6_B : IP6_A);
+  return zn_ip_from_v4(i ? IP_B : IP_A);
+}
+
+/* An address as the pattern's key and the reports see it: the IPv4
+ * address, or an IPv6 address's last 32 bits (A and B differ there). */
+static uint32_t addr_key(const struct zn_ip *a) {
+  if (a->family == ZN_AF_INET6)
+    return zn_rd32(a->bytes + 12);
+  return zn_ip_v4(a);
+}
 
 /* The byte at offset k of the stream sent from addr:port is
  * pat[(key(addr, port) + k) % PLEN]; pat holds two periods so any run of
@@ -75,9 +101,9 @@ static void track(struct zn_tcp_conn *c) {
     e->c = c;
     struct zn_tcp_info ti;
     zn_tcp_get_info(c, &ti);
-    e->laddr = zn_ip_v4(&ti.laddr);
+    e->laddr = addr_key(&ti.laddr);
     e->lport = ti.lport;
-    e->raddr = zn_ip_v4(&ti.raddr);
+    e->raddr = addr_key(&ti.raddr);
     e->rport = ti.rport;
     e->autoread = ending;
     return;
@@ -169,7 +195,7 @@ static void on_dgram(struct zn_udp_sock *s, void *arg,
   (void)s;
   (void)arg;
   FZ_CHECK(d->len >= 2 && d->len - 2 <= MAX_IO);
-  if (corrupting && d->len > 1500u - 20u - 8u)
+  if (corrupting && d->len > 1500u - (v6 ? 40u : 20u) - 8u)
     return;
   FZ_CHECK(memcmp(d->data + 2, pat + zn_rd16(d->data) % PLEN, d->len - 2) ==
            0);
@@ -181,7 +207,8 @@ static void udp_send(uint8_t t, uint8_t arg) {
   zn_wr16(buf, off);
   memcpy(buf + 2, pat + off % PLEN, n);
   int i = t & 1;
-  (void)zn_udp_sendto(usock[i], TH_IP(i ? IP_A : IP_B), 6000, buf, n + 2);
+  struct zn_ip to = ip_of(!i);
+  (void)zn_udp_sendto(usock[i], &to, 6000, buf, n + 2);
 }
 
 static void op(uint8_t o, uint8_t t, uint8_t arg) {
@@ -189,9 +216,10 @@ static void op(uint8_t o, uint8_t t, uint8_t arg) {
   bool live = e->c && !e->gone && !e->app_closed;
   size_t n = ((size_t)arg * 17u) % MAX_IO + 1u;
   struct zn_tcp_conn *c;
+  struct zn_ip b = ip_of(1);
   switch (o % 14) {
   case 0:
-    if (zn_tcp_connect(pair.a, TH_IP(IP_B), (uint16_t)(5000 + arg % 4), &cbs, NULL,
+    if (zn_tcp_connect(pair.a, &b, (uint16_t)(5000 + arg % 4), &cbs, NULL,
                        &c) == ZN_OK)
       track(c);
     break;
@@ -295,6 +323,8 @@ static void setup(struct fz_in *in) {
   ca.tcp_cc = cb.tcp_cc = cc;
   /* Loss must not end connections that the checks want whole. */
   ca.tcp_retries = cb.tcp_retries = 8;
+  ca.ipv6 = cb.ipv6 = v6;
+  ca.ipv6_dad_transmits = cb.ipv6_dad_transmits = 0; /* usable at once */
   memset(&pair, 0, sizeof(pair));
   memset(ents, 0, sizeof(ents));
   opened = closed = refs_out = 0;
@@ -306,6 +336,10 @@ static void setup(struct fz_in *in) {
   zn_fault_init(&fault, &pair.link.a.nif, &fc);
   FZ_CHECK(zn_stack_attach(pair.a, &fault.nif) == ZN_OK);
   FZ_CHECK(zn_stack_attach(pair.b, &pair.link.b.nif) == ZN_OK);
+  for (int i = 0; v6 && i < 2; i++) {
+    struct zn_ip a = ip_of(i);
+    FZ_CHECK(zn_stack_add_ipv6(i ? pair.b : pair.a, &a, 64) == ZN_OK);
+  }
   zn_stack_poll(pair.a, 0);
   zn_stack_poll(pair.b, 0);
   for (int i = 0; i < 3; i++) {
