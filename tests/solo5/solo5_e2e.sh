@@ -64,13 +64,14 @@ else
 fi
 
 # start_double PROG OUT ARGS...: PROG.double on the TAP, bounded to 120 s,
-# the unikernel's command line ARGS; waits (at most 10 s) for its banner
-# ("PROG: ADDR mac ..." or "PROG: no-ipv4 mac ...").
+# with ${S5_MEM:-64} MiB of memory and the unikernel's command line ARGS;
+# waits (at most 10 s) for its banner ("PROG: ADDR mac ..." or "PROG:
+# no-ipv4 mac ...").
 start_double() {
   local prog=$1 out=$2 i
   shift 2
   ip netns exec "$E2E_NS" timeout --foreground 120 "$bin/$prog.double" \
-    --net:service="$E2E_TAP" --net-mac:service=$E2E_MAC --mem=64 -- \
+    --net:service="$E2E_TAP" --net-mac:service=$E2E_MAC --mem="${S5_MEM:-64}" -- \
     "$@" >"$out" 2>&1 &
   E2E_ECHO_PID=$!
   for i in $(seq 1 100); do
@@ -223,6 +224,23 @@ check "TCP echo of 1 MiB over IPv6 comes back whole ($(elapsed "$t0") s)" \
 
 check "znet-echo.double still running at the end" stop_double
 fatal_case znet-echo.double "$out"
+
+# ---- a small unikernel ------------------------------------------------------
+
+# 3 MiB: 1 MiB left to the C stack, 2 MiB for malloc, in which the stack's
+# memory (about 1.45 MB) must fit.  The runtime's malloc sizes such a
+# block to the page; a power-of-two class would take all 2 MiB.
+mout=$E2E_TMP/small.out
+if S5_MEM=3 start_double znet-echo "$mout" --ipv6="$Z6/64"; then
+  ok "znet-echo.double boots in --mem=3 ($(grep -m1 'heap left' "$mout"))"
+  wait_line "$mout" "^znet-echo: ipv6 $Z6/64 preferred static$" 10
+  check "--mem=3: $Z6 becomes preferred" [ $? -eq 0 ]
+  ping6_case "--mem=3: $Z6" "$Z6" 4000
+  check "znet-echo.double --mem=3 still running at the end" stop_double
+else
+  not_ok "znet-echo.double boots in --mem=3"
+  diag <"$mout"
+fi
 
 # ---- SLAAC from radvd, no IPv4 ----------------------------------------------
 
