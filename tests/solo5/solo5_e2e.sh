@@ -265,7 +265,8 @@ RADVD
     ok "znet-echo.double --slaac boots ($(grep -m1 ' mac ' "$sout"))"
     ip netns exec "$E2E_NS" timeout 100 radvd -n -C "$E2E_TMP/radvd.conf" \
       -p "$E2E_TMP/radvd.pid" -m stderr >"$E2E_TMP/radvd.log" 2>&1 &
-    bg_pid $!
+    radvd_pid=$!
+    bg_pid $radvd_pid
     re="^znet-echo: ipv6 ${SLAAC_PREFIX}[0-9a-f:]*/64 preferred slaac$"
     if wait_line "$sout" "$re" 20; then
       ok "SLAAC: an address in ${SLAAC_PREFIX}:/64 from radvd, preferred"
@@ -283,6 +284,8 @@ RADVD
     fi
     check "znet-echo.double --slaac still running at the end" stop_double
     fatal_case "znet-echo.double --slaac" "$sout"
+    # No more advertisements for the programs after it.
+    wait_bg "$radvd_pid" 0 >/dev/null 2>&1
   else
     not_ok "znet-echo.double --slaac boots"
     diag <"$sout"
