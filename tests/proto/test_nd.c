@@ -113,6 +113,43 @@ ZT_TEST(test_nd_cache_exhaustion_keeps_established_neighbor) {
   solo_free(&s);
 }
 
+/* Echo requests from forged on-link sources: each reply needs a
+ * resolution that never completes.  They may not fill the cache with
+ * INCOMPLETE entries (which nothing may take) nor push out a neighbor we
+ * talk to but have not confirmed yet (learnt from its NS): found by
+ * tests/e2e/attack_ipv6.sh, where Linux's entry went and every segment
+ * to it was dropped until the forged resolutions failed (3 s). */
+ZT_TEST(test_nd_forged_echo_sources_leave_room_for_our_traffic) {
+  struct zn_config c;
+  cfg6(&c, 2);
+  c.nd_entries = 4;
+  struct solo s;
+  solo6(&s, &c);
+  ZT_REQUIRE(s.st);
+  inject_ns(&s, LL_A, MAC_A); /* A: STALE, unconfirmed */
+  ping_a(&s);
+  ZT_EQ(zn__nd_state(s.st, LL_A), ZN__ND_DELAY);
+  for (int i = 0; i < 10; i++) {
+    uint8_t src[16] = {0xfe, 0x80, [14] = 1, [15] = (uint8_t)(10 + i)};
+    uint8_t m[64], f[200];
+    size_t ml = mk_echo6(m, 7, (uint16_t)i, 8, src, LL_B);
+    inject(s.st, f, mk6(f, MAC_B, src, LL_B, ZN_IPPROTO_ICMPV6, 64, m, ml));
+  }
+  ZT_EQU(S(icmp6_echo_rx), 10);
+  ZT_CHECK(S(nd_drop_cache_full) > 0);
+  ZT_CHECK(zn__nd_state(s.st, LL_A) != ZN__ND_FREE);
+  sent_purge(&s.link.b);
+  ping_a(&s);
+  ZT_EQ(count_icmp6(&s, ZN_ICMP6_ECHO_REQUEST), 1);
+  /* A new neighbor of our own still gets an entry. */
+  struct zn_ip x = zn_ip_from_v6((const uint8_t[16]){0xfe, 0x80, [15] = 9});
+  uint8_t d[8] = {0};
+  ZT_EQ(zn_icmp6_echo_send(s.st, &x, 1, 2, d, sizeof(d)), ZN_OK);
+  zn_stack_flush(s.st);
+  ZT_EQ(zn__nd_state(s.st, x.bytes), ZN__ND_INCOMPLETE);
+  solo_free(&s);
+}
+
 /* RFC 4861 §7.2.5: an NA without O does not replace a known address; a
  * cleared R flag drops the router. */
 ZT_TEST(test_na_override_rules_applied) {
@@ -208,6 +245,7 @@ int main(void) {
   ZT_RUN(test_nud_incomplete_reachable_stale_delay_probe_gone);
   ZT_RUN(test_nd_pending_queue_bounded_and_dropped_on_failure);
   ZT_RUN(test_nd_cache_exhaustion_keeps_established_neighbor);
+  ZT_RUN(test_nd_forged_echo_sources_leave_room_for_our_traffic);
   ZT_RUN(test_na_override_rules_applied);
   ZT_RUN(test_dad_ns_from_unspecified_answered_to_all_nodes);
   ZT_RUN(test_tentative_address_accepts_only_nd);
