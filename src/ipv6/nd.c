@@ -382,7 +382,10 @@ static void na_input(struct zn_stack *st, const struct zn_nd_view *nd,
     ZN_STAT_INC(st, nd_drop_invalid); /* §7.1.2 */
     return;
   }
-  if (zn__ip6conf_addr_find(st, nd->target)) {
+  /* A duplicate address is not ours (RFC 4862 §5.4.5): its NA resolves
+   * the neighbor that holds it, as ns_input does not answer for it. */
+  const struct zn__ip6_addr *a = zn__ip6conf_addr_find(st, nd->target);
+  if (a && a->state != ZN__A6_DUPLICATE) {
     ZN_STAT_INC(st, nd_dad_rx);
     zn__ip6conf_dad_na(st, nd->target);
     return;
