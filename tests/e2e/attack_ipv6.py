@@ -24,7 +24,12 @@ MODE is one of
             none may be answered
   raflood   router advertisements from forged link-local routers, each
             with 4 autonomous on-link prefixes (hop limit 255: valid)
-for SECONDS at a bounded rate.  Meanwhile a witness keeps one TCP
+for SECONDS at a bounded rate.
+
+    attack_ipv6.py probe IFNAME DST ZNET_MAC SRC COUNT
+
+sends COUNT echo requests from SRC to DST at ZNET_MAC and prints how
+many echo replies znet sent (replies).  Meanwhile, in an attack, a witness keeps one TCP
 connection to ZNET_IP6 port 7 open from the start and echoes 4 KiB on it
 every 0.05 s (every byte must come back, in order), opens a fresh
 connection every 0.3 s, and pings every 0.3 s; PID's (znet-echo's)
@@ -371,7 +376,26 @@ MODES = {"spoof": mode_spoof, "ndflood": mode_ndflood, "frags": mode_frags,
          "tiny": mode_tiny, "chain": mode_chain, "raflood": mode_raflood}
 
 
+def probe(ifname, dst, zmac_s, src, count):
+    """Echo requests from src to dst at znet's MAC; prints the replies."""
+    zmac = al.mac_aton(zmac_s)
+    link = al.Link(ifname, sniff=False)
+    sniff = Sniffer(ifname, zmac, IDENT)
+    d, s = a6(dst), a6(src)
+    for i in range(int(count)):
+        e = echo_req(s, d, IDENT, i, b"p" * 32)
+        link.send(al.eth(zmac, link.mac, ETH_P_IPV6, ipv6(s, d, NH_ICMP6, e)))
+        time.sleep(0.1)
+    res = {"sent": int(count)}
+    sniff.close(res)
+    for k, v in res.items():
+        print("%s %s" % (k, v))
+    return 0
+
+
 def main():
+    if sys.argv[1] == "probe":
+        return probe(*sys.argv[2:7])
     mode, ifname, zaddr, zmac_s, kaddr, secs, pid = sys.argv[1:8]
     rng, seed = al.seeded_rng()
     zip6, kip6, zmac = a6(zaddr), a6(kaddr), al.mac_aton(zmac_s)
