@@ -28,7 +28,8 @@
 #            whole header chain is answered; ip6_drop_chain counts them
 #            and parameter problem code 3 answers them (RFC 8200 4.5)
 #   chain    no echo request behind 100+ extension headers is answered;
-#            ip6_drop_chain counts them
+#            ip6_drop_chain counts them; the parameter problems (code 0
+#            at the header past the walk's bound) are rate limited
 #   raflood  the prefix list and the address table stay bounded
 #            (ra_prefix_full and ip6conf_addr_full counted, at most the
 #            table's 8 addresses ever printed), and the static address
@@ -196,6 +197,11 @@ if want chain && attack chain; then
   check "chain: no echo request behind 100+ extension headers answered ($(v replies) replies to $(v sent))" \
     [ "$(v replies)" = 0 ]
   check "chain: ip6_drop_chain counts them ($ch >= $(v sent))" [ "$ch" -ge "$(v sent)" ]
+  # RFC 4443 2.4(f): the parameter problems they earn are rate limited
+  # (cfg.icmp_rate, 100 a second); the flood is 400 a second.
+  pp=$(v paramprob)
+  check "chain: parameter problems rate limited ($pp sent for $(v sent), icmp6_err_ratelimited $(c icmp6_err_ratelimited))" \
+    [ "$(c icmp6_err_ratelimited)" -gt 0 -a "${pp:-0}" -le $((100 * (${SECS%.*} + 2))) ]
   FIG="$FIG; chain: ip6_drop_chain $ch, parameter problems $(v paramprob) (codes $(v paramprob_codes))"
 fi
 
