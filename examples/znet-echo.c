@@ -10,6 +10,10 @@
  *
  *     znet-echo --netif tap:zntap0 --ipv4 10.0.0.2/24 [--port 7]
  *
+ * --ping ADDR also pings ADDR (IPv4 or IPv6) once a second and prints
+ * each reply: the stack's own echo requests, resolution (ARP or ND) and
+ * all.
+ *
  * The UDP echo copies nothing: the datagram's own frame buffer is kept
  * (zn_udp_dgram_keep) and handed back to zn_udp_sendto_buf, which pushes
  * the new headers into the headroom the received ones were pulled from.
@@ -48,6 +52,7 @@
 struct echo_opts {
   uint16_t port;
   uint16_t discard_port; /* 0: no discard service */
+  struct zn_ip ping;     /* --ping: whom to ping; no address: none */
 };
 
 static struct echo_opts eopts = {.port = DEFAULT_PORT,
@@ -379,6 +384,76 @@ static void tcp_discard_stop(struct zn_stack *st) {
   service_stop(&tcp_discard, st);
 }
 
+/* --ping ADDR: an echo request (IPv4 or ICMPv6, by the address) every
+ * second from the loop's tick, each reply printed as it comes, the
+ * counts at exit.  A request the stack refuses (no address yet: DAD
+ * still running, no route) is counted and tried again a second later. */
+#define PING_ID 0x7a6e
+#define PING_EVERY ZN_SEC(1)
+
+static struct pinger {
+  uint64_t next, sent_at[64];
+  uint16_t seq;
+  uint64_t sent, received, errors;
+} ping;
+
+static void ping_reply(uint16_t id, uint16_t seq, const struct zn_ip *from,
+                       unsigned hlim, uint64_t now) {
+  if (id != PING_ID)
+    return;
+  char ip[ZN_IP_STRLEN];
+  ping.received++;
+  printf(PROG ": ping reply from %s seq %u hlim %u time %.3f ms\n",
+         zn_ip_format(from, ip), (unsigned)seq, hlim,
+         (double)(now - ping.sent_at[seq % 64]) / 1e6);
+  (void)fflush(stdout);
+}
+
+static void on_ping4(struct zn_stack *st, void *arg,
+                     const struct zn_icmp_echo *r) {
+  (void)arg;
+  struct zn_ip from = zn_ip_from_v4(r->from);
+  ping_reply(r->id, r->seq, &from, r->ttl, zn_stack_now(st));
+}
+
+static void on_ping6(struct zn_stack *st, void *arg,
+                     const struct zn_icmp6_echo *r) {
+  (void)arg;
+  ping_reply(r->id, r->seq, &r->from, r->hlim, zn_stack_now(st));
+}
+
+static int ping_tick(void *arg, struct zn_stack *st, uint64_t now) {
+  (void)arg;
+  if (eopts.ping.family == ZN_AF_NONE || now < ping.next)
+    return 0;
+  static const char data[56] = "znet-echo --ping";
+  ping.next = now + PING_EVERY;
+  ping.sent_at[ping.seq % 64] = now;
+  int rc = eopts.ping.family == ZN_AF_INET6
+               ? zn_icmp6_echo_send(st, &eopts.ping, PING_ID, ping.seq, data,
+                                    sizeof(data))
+               : zn_icmp_echo_send(st, zn_ip_v4(&eopts.ping), PING_ID,
+                                   ping.seq, data, sizeof(data));
+  if (rc != ZN_OK) {
+    ping.errors++;
+    return 0;
+  }
+  ping.seq++;
+  ping.sent++;
+  zn_stack_flush(st);
+  return 0;
+}
+
+static void ping_start(struct zn_stack *st) {
+  zn_icmp_set_echo_reply_cb(st, on_ping4, NULL);
+  zn_icmp6_set_echo_reply_cb(st, on_ping6, NULL);
+}
+
+static void ping_stop(struct zn_stack *st) {
+  zn_icmp_set_echo_reply_cb(st, NULL, NULL);
+  zn_icmp6_set_echo_reply_cb(st, NULL, NULL);
+}
+
 static const struct echo_service services[] = {
     {"icmp-echo", icmp_echo_start, icmp_echo_stop},
     {"udp-echo", udp_echo_start, udp_echo_stop},
@@ -423,6 +498,10 @@ static void print_banner(struct ex_host *h) {
   if (eopts.discard_port)
     printf(PROG ": discarding UDP and TCP on port %u\n",
            (unsigned)eopts.discard_port);
+  if (eopts.ping.family != ZN_AF_NONE) {
+    char to[ZN_IP_STRLEN];
+    printf(PROG ": pinging %s every second\n", zn_ip_format(&eopts.ping, to));
+  }
   (void)fflush(stdout);
 }
 
@@ -458,6 +537,11 @@ static void print_echo_stats(FILE *fp) {
   fprintf(fp, "  %-26s %10" PRIu64 "\n", "udp_echo.send_errors",
           udp_echo.send_errors);
   print_tcp_stats(fp, &tcp_echo, eopts.port);
+  if (eopts.ping.family != ZN_AF_NONE) {
+    print_u64(fp, "ping", "sent", ping.sent);
+    print_u64(fp, "ping", "received", ping.received);
+    print_u64(fp, "ping", "send_errors", ping.errors);
+  }
   if (eopts.discard_port == 0)
     return;
   fprintf(fp, PROG ": discard on UDP port %u:\n",
@@ -467,6 +551,16 @@ static void print_echo_stats(FILE *fp) {
   print_tcp_stats(fp, &tcp_discard, eopts.discard_port);
 }
 
+static int parse_ping(void *base, const char *val, const char *prog) {
+  (void)prog;
+  struct echo_opts *o = base;
+  struct zn_ip a;
+  if (zn_ip_parse(val, &a) != ZN_OK || zn_ip_is_unspecified(&a))
+    return -1;
+  o->ping = a;
+  return 0;
+}
+
 static const struct ex_opt echo_flags[] = {
     {"port", 0, EX_U16, offsetof(struct echo_opts, port), 1, 65535,
      .arg = "N", .help = "echo UDP and TCP on port N (default 7)"},
@@ -474,6 +568,10 @@ static const struct ex_opt echo_flags[] = {
      65535, .arg = "N",
      .help = "discard UDP and TCP on port N (default 9;\n0: no discard "
              "service)"},
+    {"ping", 0, EX_FN, .fn = parse_ping, .arg = "ADDR",
+     .want = "an IPv4 or IPv6 address",
+     .help = "also ping ADDR (IPv4 or IPv6) every second,\nprinting each "
+             "reply"},
     {.name = NULL},
 };
 
@@ -507,15 +605,18 @@ int main(int argc, char **argv) {
     status = EX_EXIT_FAIL;
   } else {
     print_banner(&h);
+    ping_start(h.st);
     struct zn_loop_opts lo;
     memset(&lo, 0, sizeof(lo));
     lo.until = ZN_TIME_NEVER;
+    lo.tick = ping_tick;
     int rc = ex_run(&h, &lo);
     if (rc != ZN_OK) {
       fprintf(stderr, PROG ": interface failed: %s\n", zn_strerror(rc));
       status = EX_EXIT_FAIL;
     }
   }
+  ping_stop(h.st);
   stop_services(h.st, started);
 
   print_echo_stats(stderr);

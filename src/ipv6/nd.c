@@ -11,6 +11,7 @@
  * Only our own traffic may evict a confirmed neighbor: entries learnt
  * from NS, and the resolution needed to answer one, may not.  A flood of
  * NS from forged sources thus cannot push established neighbors out.
+ * Answers hold at most half the cache in INCOMPLETE (answer_may_resolve).
  */
 #include <string.h>
 
@@ -220,12 +221,27 @@ static void queue_pending(struct zn_stack *st, struct zn__nd_entry *e,
   zn_bufq_push(&e->pending, b);
 }
 
+/* Whether an answer (echo reply, NA) may start a resolution: those
+ * hold at most half the cache in INCOMPLETE.  Answers to forged sources
+ * never resolve, nothing may take an INCOMPLETE entry, and without the
+ * bound a flood of them fills the cache, pushes out the neighbors we
+ * talk to and blocks our own traffic until they fail. */
+static bool answer_may_resolve(const struct zn_stack *st) {
+  uint32_t incomplete = 0;
+  for (uint32_t i = 0; i < st->cfg.nd_entries; i++)
+    if (st->ip6.nd[i].state == ZN__ND_INCOMPLETE)
+      incomplete++;
+  return incomplete < (st->cfg.nd_entries + 1) / 2;
+}
+
 /* RFC 4861 §7.2.2, §7.3.3: send toward neighbor nh. */
 void zn__nd_output(struct zn_stack *st, struct zn_buf *b,
                    const uint8_t nh[16]) {
   struct zn__nd_entry *e = find(st, nh);
   if (!e) {
-    e = alloc_entry(st, nh, !st->ip6.nd_answering);
+    bool answering = st->ip6.nd_answering;
+    e = answering && !answer_may_resolve(st) ? NULL
+                                             : alloc_entry(st, nh, !answering);
     if (!e) {
       ZN_STAT_INC(st, nd_drop_cache_full);
       zn_buf_free(b);
@@ -384,7 +400,10 @@ static void na_input(struct zn_stack *st, const struct zn_nd_view *nd,
     ZN_STAT_INC(st, nd_drop_invalid); /* §7.1.2 */
     return;
   }
-  if (zn__ip6conf_addr_find(st, nd->target)) {
+  /* A duplicate address is not ours (RFC 4862 §5.4.5): its NA resolves
+   * the neighbor that holds it, as ns_input does not answer for it. */
+  const struct zn__ip6_addr *a = zn__ip6conf_addr_find(st, nd->target);
+  if (a && a->state != ZN__A6_DUPLICATE) {
     ZN_STAT_INC(st, nd_dad_rx);
     zn__ip6conf_dad_na(st, nd->target);
     return;

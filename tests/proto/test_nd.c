@@ -162,6 +162,81 @@ ZT_TEST(test_nd_cache_exhaustion_keeps_established_neighbor) {
   solo_free(&s);
 }
 
+/* Echo requests from forged on-link sources: each reply needs a
+ * resolution that never completes.  They may not fill the cache with
+ * INCOMPLETE entries (which nothing may take) nor push out a neighbor we
+ * talk to but have not confirmed yet (learnt from its NS): found by
+ * tests/e2e/attack_ipv6.sh, where Linux's entry went and every segment
+ * to it was dropped until the forged resolutions failed (3 s). */
+ZT_TEST(test_nd_forged_echo_sources_leave_room_for_our_traffic) {
+  struct zn_config c;
+  cfg6(&c, 2);
+  c.nd_entries = 4;
+  struct solo s;
+  solo6(&s, &c);
+  ZT_REQUIRE(s.st);
+  inject_ns(&s, LL_A, MAC_A); /* A: STALE, unconfirmed */
+  ping_a(&s);
+  ZT_EQ(zn__nd_state(s.st, LL_A), ZN__ND_DELAY);
+  for (int i = 0; i < 10; i++) {
+    uint8_t src[16] = {0xfe, 0x80, [14] = 1, [15] = (uint8_t)(10 + i)};
+    uint8_t m[64], f[200];
+    size_t ml = mk_echo6(m, 7, (uint16_t)i, 8, src, LL_B);
+    inject(s.st, f, mk6(f, MAC_B, src, LL_B, ZN_IPPROTO_ICMPV6, 64, m, ml));
+  }
+  ZT_EQU(S(icmp6_echo_rx), 10);
+  ZT_CHECK(S(nd_drop_cache_full) > 0);
+  ZT_CHECK(zn__nd_state(s.st, LL_A) != ZN__ND_FREE);
+  sent_purge(&s.link.b);
+  ping_a(&s);
+  ZT_EQ(count_icmp6(&s, ZN_ICMP6_ECHO_REQUEST), 1);
+  /* A new neighbor of our own still gets an entry. */
+  struct zn_ip x = zn_ip_from_v6((const uint8_t[16]){0xfe, 0x80, [15] = 9});
+  uint8_t d[8] = {0};
+  ZT_EQ(zn_icmp6_echo_send(s.st, &x, 1, 2, d, sizeof(d)), ZN_OK);
+  zn_stack_flush(s.st);
+  ZT_EQ(zn__nd_state(s.st, x.bytes), ZN__ND_INCOMPLETE);
+  solo_free(&s);
+}
+
+/* RFC 4862 §5.4.5: an address DAD found duplicate is not ours; the
+ * neighbor that holds it is reached like any other, and its NA resolves
+ * it (it went to DAD instead, so every reply to that neighbor was lost:
+ * found by tests/e2e/ipv6_nd.sh, Linux pinging from the address it
+ * holds). */
+ZT_TEST(test_na_for_a_duplicate_address_of_ours_resolves_its_holder) {
+  static const uint8_t X[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+  struct zn_config c;
+  cfg6(&c, 2);
+  struct solo s;
+  solo6(&s, &c);
+  ZT_REQUIRE(s.st);
+  static const uint8_t Y[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 3};
+  add6(s.st, X, 64);
+  add6(s.st, Y, 64); /* ours: the prefix stays on-link */
+  struct zn__ip6_addr *a = NULL;
+  for (uint32_t i = 0; i < c.ipv6_addrs; i++)
+    if (memcmp(s.st->ip6conf.addr[i].a, X, 16) == 0)
+      a = &s.st->ip6conf.addr[i];
+  ZT_REQUIRE(a);
+  a->state = ZN__A6_DUPLICATE;
+  struct zn_ip x = zn_ip_from_v6(X);
+  uint8_t d[8] = {0};
+  ZT_EQ(zn_icmp6_echo_send(s.st, &x, 1, 1, d, sizeof(d)), ZN_OK);
+  zn_stack_flush(s.st);
+  ZT_EQ(zn__nd_state(s.st, X), ZN__ND_INCOMPLETE);
+  sent_purge(&s.link.b);
+  inject_na(&s, X, ZN_ND_NA_FLAG_S | ZN_ND_NA_FLAG_O, MAC_A);
+  ZT_EQ(zn__nd_state(s.st, X), ZN__ND_REACHABLE);
+  struct zn_icmp6_view iv;
+  struct zn_buf *e = pop_icmp6(&s, ZN_ICMP6_ECHO_REQUEST, &iv);
+  ZT_REQUIRE(e);
+  ZT_MEMEQ(e->data, MAC_A, 6);
+  zn_buf_free(e);
+  ZT_EQ(a->state, ZN__A6_DUPLICATE);
+  solo_free(&s);
+}
+
 /* RFC 4861 §7.2.5: an NA without O does not replace a known address; a
  * cleared R flag drops the router. */
 ZT_TEST(test_na_override_rules_applied) {
@@ -258,6 +333,8 @@ int main(void) {
   ZT_RUN(test_nd_pending_queue_bounded_and_dropped_on_failure);
   ZT_RUN(test_nd_failure_answers_address_unreachable);
   ZT_RUN(test_nd_cache_exhaustion_keeps_established_neighbor);
+  ZT_RUN(test_nd_forged_echo_sources_leave_room_for_our_traffic);
+  ZT_RUN(test_na_for_a_duplicate_address_of_ours_resolves_its_holder);
   ZT_RUN(test_na_override_rules_applied);
   ZT_RUN(test_dad_ns_from_unspecified_answered_to_all_nodes);
   ZT_RUN(test_tentative_address_accepts_only_nd);
