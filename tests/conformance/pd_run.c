@@ -1563,8 +1563,6 @@ static const char *applicable(struct run *r, int *line) {
         return "ECN (RFC 3168) is not in znet";
       if (k->udp)
         return "TCP over UDP is not in znet";
-      if (!k->inbound && (k->ttl >= 0 || k->tos >= 0))
-        return "per-socket IP TTL/TOS are not in znet's API";
       for (int j = 0; j < k->nopts; j++)
         if (k->opts[j].kind == PD_OPT_MD5)
           return "TCP-MD5 (RFC 2385) is not in znet";
