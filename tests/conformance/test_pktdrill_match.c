@@ -596,6 +596,40 @@ ZT_TEST(test_runner_icmp6) {
   }
 }
 
+/* A packet too big (RFC 8201 §4) lowers the size of the segments that
+ * follow: 1300 less 40 (IPv6), 20 (TCP) and 12 (timestamps).  It quotes
+ * SND.NXT, not in flight, so TCP does not take it (RFC 5927 §4.1), but
+ * the IPv6 layer's path MTU falls and the connection follows it. */
+#define PTB_SCRIPT(mtu)                                                       \
+      "--ip_version=ipv6\n" \
+      "--tolerance_usecs=10000\n" \
+      " 0.00 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n" \
+      "+0.00 fcntl(3, F_SETFL, O_RDWR | O_NONBLOCK) = 0\n" \
+      "+0.00 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in " \
+      "progress)\n" \
+      "+0.00 > S 0:0(0) win 65535 <mss 1440,nop,wscale 6,sackOK,TS val 100 " \
+      "ecr 0>\n" \
+      "+0.10 < S. 0:0(0) ack 1 win 65535 <mss 1440,nop,wscale 0,sackOK,TS " \
+      "val 1 ecr 100>\n" \
+      "+0.00 > . 1:1(0) ack 1 win 33120 <nop,nop,TS val 200 ecr 1>\n" \
+      "+0.00 < icmp packet_too_big mtu " mtu " [1:1(0)]\n" \
+      "+0.00 write(3, ..., 2000) = 2000\n" \
+      "+0.00 > . 1:1229(1228) ack 1 win 33120 <nop,nop,TS val 200 ecr 1>\n" \
+      "+0.00 > P. 1229:2001(772) ack 1 win 33120 <nop,nop,TS val 200 ecr " \
+      "1>\n"
+
+ZT_TEST(test_runner_packet_too_big) {
+  struct pd_run_opts o = {0};
+  struct pd_result r;
+  pd_run_text("test/ptb-ipv6.pkt", PTB_SCRIPT("1300"), &o, &r);
+  if (r.verdict != PD_PASS)
+    zt_fail(__FILE__, __LINE__, "%s", r.why);
+  /* Without the error the segments are full-sized: the lines fail. */
+  pd_run_text("test/ptb-ipv6.pkt", PTB_SCRIPT("1500"), &o, &r);
+  ZT_EQ(r.verdict, PD_FAIL);
+  ZT_CHECK(strncmp(r.why, "line 11:", 8) == 0);
+}
+
 int main(void) {
   ZT_RUN(test_plain_fields);
   ZT_RUN(test_syn_options);
@@ -613,5 +647,6 @@ int main(void) {
   ZT_RUN(test_ipv6_fields_match);
   ZT_RUN(test_runner_ipv6);
   ZT_RUN(test_runner_icmp6);
+  ZT_RUN(test_runner_packet_too_big);
   return zt_done();
 }
