@@ -3,7 +3,9 @@
  * pd_parse.c): any text must parse or fail with a message, without
  * reading out of bounds or leaking; what parses is printed back and its
  * options encoded, as the runner does.  Scripts are only parsed here,
- * never run (they may hold shell commands).
+ * never run (they may hold shell commands).  The same bytes also go to
+ * the runner's frame decoder (pd_frame_decode, pd_match.c), as an
+ * Ethernet frame the stack might have sent.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +44,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {
     }
   }
   (void)pd_option(&s, "mtu");
+  struct pd_seg g;
+  char why[96];
+  int fr = pd_frame_decode(d, n, &g, why, sizeof(why));
+  FZ_CHECK(fr >= -1 && fr <= 1);
+  if (fr == 1)
+    FZ_CHECK((g.ipv == 4 || g.ipv == 6) && g.optlen <= 40 && g.len < n);
+  if (fr == -1)
+    FZ_CHECK(why[0] != 0 && strlen(why) < sizeof(why));
   pd_free(&s);
   free(text);
   return 0;

@@ -13,13 +13,11 @@
 #include "tcp/tcp_int.h"
 #include "znet/err.h"
 
-#define MIN_MSS 64
-
 void zn__tcp_syn_opts_agree(const struct zn_config *cfg,
                             const struct zn_tcp_opts *o,
                             struct zn__tcp_syn_agreed *r) {
   if (o->present & ZN_TCP_OPTF_MSS)
-    r->peer_mss = o->mss < MIN_MSS ? MIN_MSS : o->mss;
+    r->peer_mss = o->mss < ZN__TCP_MIN_MSS ? ZN__TCP_MIN_MSS : o->mss;
   else
     r->peer_mss = 536; /* RFC 9293 §3.7.1 */
   r->wscale_ok = cfg->tcp_wscale && (o->present & ZN_TCP_OPTF_WS);
@@ -209,12 +207,8 @@ drop:
  * reported MTU carries, resend.  An MTU below the family's minimum (68,
  * 1280) is not believed; the floor is the MSS that minimum carries. */
 static void path_mtu_shrink(struct zn_tcp_conn *c, uint32_t mtu) {
-  uint32_t hdrs = zn__inet_hdr_len(c->raddr.family) + ZN_TCP_HDR_LEN;
-  uint32_t min_mtu = c->raddr.family == ZN_AF_INET6 ? 1280u : 68u;
-  uint32_t floor = c->raddr.family == ZN_AF_INET6 ? 1280u - hdrs : MIN_MSS;
-  if (mtu < min_mtu || mtu - hdrs >= c->mss)
+  if (!zn__tcp_mss_fit_mtu(c, mtu))
     return;
-  c->mss = (uint16_t)(mtu - hdrs < floor ? floor : mtu - hdrs);
   c->snd_nxt = c->snd_una;
   zn__tcp_output(c);
 }

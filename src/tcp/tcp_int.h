@@ -508,6 +508,12 @@ void zn__tcp_retransmit_first(struct zn_tcp_conn *c);
 uint32_t zn__tcp_ts_now(const struct zn_tcp_conn *c);
 /* Payload bytes of a full-sized segment: the MSS less our options. */
 uint32_t zn__tcp_seg_size(const struct zn_tcp_conn *c);
+/* The smallest MSS believed, from a peer's option or a path MTU. */
+#define ZN__TCP_MIN_MSS 64
+/* Path MTU discovery (RFC 1191, RFC 8201): lower the MSS to what a path
+ * MTU of mtu carries (never below the family's minimum MTU's); true if
+ * it was lowered. */
+bool zn__tcp_mss_fit_mtu(struct zn_tcp_conn *c, uint32_t mtu);
 uint32_t zn__tcp_rcv_wnd(const struct zn_tcp_conn *c);
 /* Drop acknowledged bytes from the send queue; releases write_refs. */
 void zn__tcp_sndq_ack(struct zn_tcp_conn *c, uint32_t acked);

@@ -374,6 +374,27 @@ static int tcp_tx(struct zn_stack *st, struct zn_buf *b, uint8_t *p,
   return zn__inet_send(st, b, laddr, raddr, ZN_IPPROTO_TCP, true);
 }
 
+bool zn__tcp_mss_fit_mtu(struct zn_tcp_conn *c, uint32_t mtu) {
+  uint32_t hdrs = zn__inet_hdr_len(c->raddr.family) + ZN_TCP_HDR_LEN;
+  uint32_t min_mtu = c->raddr.family == ZN_AF_INET6 ? 1280u : 68u;
+  uint32_t floor = c->raddr.family == ZN_AF_INET6 ? 1280u - hdrs : ZN__TCP_MIN_MSS;
+  if (mtu < min_mtu || mtu - hdrs >= c->mss)
+    return false;
+  c->mss = (uint16_t)(mtu - hdrs < floor ? floor : mtu - hdrs);
+  return true;
+}
+
+/* RFC 8201 §5.2: the IPv6 layer keeps one path MTU per destination, which
+ * any packet too big lowers (one about another connection to the same
+ * host, or one whose quote this connection did not take, RFC 5927 §4.1),
+ * and refuses larger datagrams.  A connection's segments follow it, or
+ * every full-sized one would be dropped here and the connection stall.
+ * IPv4 keeps no such table: its path MTU is each connection's MSS. */
+static void path_mtu_follow(struct zn_tcp_conn *c) {
+  if (c->raddr.family == ZN_AF_INET6)
+    (void)zn__tcp_mss_fit_mtu(c, zn__inet_path_mtu(c->st, &c->raddr));
+}
+
 /* Build and send one segment.  len payload bytes from seq; flags as on
  * the wire (ACK is added when synchronized). */
 static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
@@ -773,6 +794,7 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
   struct zn_stack *st = c->st;
   if (c->state < ZN_TCP_ESTABLISHED && c->state != ZN_TCP_SYN_RECEIVED)
     return;
+  path_mtu_follow(c);
   if (c->state == ZN_TCP_SYN_RECEIVED || c->state == ZN_TCP_TIME_WAIT ||
       c->state == ZN_TCP_CLOSED) {
     if (c->flags & ZN__TCPF_ACK_NOW)
@@ -911,6 +933,7 @@ static void rtx_fire_rto(struct zn_tcp_conn *c) {
   if (c->flags & ZN__TCPF_SYN_UNACKED) {
     zn__tcp_send_syn(c, true);
   } else {
+    path_mtu_follow(c);
     uint32_t used = transmit_at(c, c->snd_una, zn__tcp_seg_size(c));
     c->rtx_next = c->snd_una + used;
     c->snd_nxt = c->snd_una + used;

@@ -281,13 +281,13 @@ static const struct na_rule not_applicable[] = {
     /* FreeBSD with drop_synfin=0 takes a SYN+FIN (with data) as a SYN;
      * znet drops SYN+FIN to a listener by design (drop_synfin=1). */
     {"state-event-engine/rcv-syn-fin-listen/"
-     "rcv-syn-fin-with-data-listen-dropping-disabled-ipv4.pkt",
+     "rcv-syn-fin-with-data-listen-dropping-disabled-ipv?.pkt",
      "net.inet.tcp.drop_synfin=0 in LISTEN: znet always drops SYN+FIN"},
     /* FreeBSD with drop_synfin=1 also drops a SYN+FIN in SYN-SENT; znet
      * takes it as the SYN of a simultaneous open (RFC 9293 §3.10.7.3),
      * queueing the FIN: it has no drop_synfin=1 in that state. */
     {"state-event-engine/rcv-syn-fin-syn-sent/"
-     "rcv-syn-fin-without-data-syn-sent-dropping-enabled-ipv4.pkt",
+     "rcv-syn-fin-without-data-syn-sent-dropping-enabled-ipv?.pkt",
      "net.inet.tcp.drop_synfin=1 in SYN-SENT: znet drops SYN+FIN only at "
      "a listener"},
     {NULL, NULL},

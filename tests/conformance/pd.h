@@ -97,7 +97,9 @@ struct pd_pkt {
   bool opts_any;              /* <...> literally: options not checked */
   int nopts;
   struct pd_opt opts[PD_MAX_OPTS];
-  int ttl, tos;               /* -1: not given */
+  int ttl, tos;               /* -1: not given; (hlim N) and (class N)
+                                 of IPv6 set these too */
+  int flow;                   /* IPv6 (flowlabel N); -1: not given */
   int ecn;                    /* enum pd_ecn */
   bool udp;                   /* /udp(...) encapsulation */
 };
@@ -196,7 +198,10 @@ struct pd_seg {
   uint32_t seq, ack;
   uint16_t win;
   uint32_t len;               /* payload bytes */
-  uint8_t ttl, tos;
+  uint8_t ttl, tos;           /* IPv6: hop limit, traffic class */
+  uint32_t flow;              /* IPv6 flow label */
+  uint8_t ipv;                /* 4 or 6 (pd_frame_decode) */
+  uint16_t sport, dport;      /* (pd_frame_decode) */
   uint8_t opts[40];           /* the options bytes as sent */
   uint8_t optlen;
 };
@@ -243,6 +248,15 @@ bool pd_match(const struct pd_pkt *want, const struct pd_seg *got,
 
 /* Decode the TCP segment at p (header and payload, len bytes). */
 bool pd_seg_decode(const uint8_t *p, size_t len, struct pd_seg *out);
+
+/* Decode an Ethernet frame the stack sent: IPv4 (header checksum, total
+ * length) or IPv6 (version, payload length), then the TCP segment, whose
+ * checksum is verified over the family's pseudo-header.  Returns 1 with
+ * *out filled (ipv, ttl/hop limit, tos/traffic class, flow label, ports),
+ * 0 for a frame that is not a TCP segment (ARP, ND, MLD...), or -1 with
+ * the reason in why for a malformed one. */
+int pd_frame_decode(const uint8_t *f, size_t len, struct pd_seg *out,
+                    char *why, size_t whylen);
 
 /* Encode a script's options (absolute values already applied) into at
  * most 40 bytes; returns the length (padded to a multiple of 4 with EOL
@@ -299,6 +313,7 @@ struct pd_result {
   enum pd_verdict verdict;
   char why[512];              /* FAIL: first mismatch; SKIP: the reason */
   unsigned accepted_used;     /* PD_ACC_* bits that made a difference */
+  int ip_version;             /* the script's family: 4, 6 or 46 */
 };
 
 struct pd_run_opts {

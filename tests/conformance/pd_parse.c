@@ -534,7 +534,7 @@ static bool parse_opts(struct cur *c, struct pd_pkt *k) {
 }
 
 static bool parse_pkt(struct cur *c, struct pd_pkt *k) {
-  k->ttl = k->tos = -1;
+  k->ttl = k->tos = k->flow = -1;
   k->ecn = PD_ECN_UNSET;
   for (;;) {
     ws(c);
@@ -567,10 +567,13 @@ static bool parse_pkt(struct cur *c, struct pd_pkt *k) {
         fail(c, "bad (ttl N) / (tos N)");
         return false;
       }
-      if (strcmp(m, "ttl") == 0)
+      /* IPv6's hop limit and traffic class are IPv4's TTL and TOS. */
+      if (strcmp(m, "ttl") == 0 || strcmp(m, "hlim") == 0)
         k->ttl = (int)v;
-      else if (strcmp(m, "tos") == 0)
+      else if (strcmp(m, "tos") == 0 || strcmp(m, "class") == 0)
         k->tos = (int)v;
+      else if (strcmp(m, "flowlabel") == 0 && v <= 0xfffff)
+        k->flow = (int)v;
       else {
         fail(c, "unknown IP field (%s)", m);
         return false;
@@ -685,7 +688,25 @@ static const struct icmp_name icmp_names[] = {
     {"parameter_problem", 12, NULL, 0},
 };
 
-static bool parse_icmp(struct cur *c, struct pd_icmp *m) {
+/* ICMPv6 (RFC 4443 §3, §4) by packetdrill's names, for --ip_version=ipv6. */
+static const struct icmp_name icmp6_names[] = {
+    {"unreachable", 1, "no_route", 0},
+    {"unreachable", 1, "admin_prohibited", 1},
+    {"unreachable", 1, "not_neighbour", 2},
+    {"unreachable", 1, "address_unreachable", 3},
+    {"unreachable", 1, "port_unreachable", 4},
+    {"packet_too_big", 2, NULL, 0},
+    {"time_exceeded", 3, "exceeded_hop_limit", 0},
+    {"time_exceeded", 3, "exceeded_frag_time", 1},
+    {"parameter_problem", 4, "header_field", 0},
+    {"parameter_problem", 4, "unknown_next_header", 1},
+    {"parameter_problem", 4, "unknown_option", 2},
+};
+
+static bool parse_icmp(struct cur *c, struct pd_icmp *m, bool v6) {
+  const struct icmp_name *names = v6 ? icmp6_names : icmp_names;
+  size_t nnames = v6 ? sizeof(icmp6_names) / sizeof(icmp6_names[0])
+                     : sizeof(icmp_names) / sizeof(icmp_names[0]);
   char type[32], code[32] = "";
   if (!ident(c, type, sizeof(type))) {
     fail(c, "expected an ICMP type");
@@ -697,8 +718,8 @@ static bool parse_icmp(struct cur *c, struct pd_icmp *m) {
     code[0] = 0;
   }
   bool found = false;
-  for (size_t i = 0; i < sizeof(icmp_names) / sizeof(icmp_names[0]); i++) {
-    const struct icmp_name *n = &icmp_names[i];
+  for (size_t i = 0; i < nnames; i++) {
+    const struct icmp_name *n = &names[i];
     if (strcmp(n->type, type) != 0)
       continue;
     m->type = n->t;
@@ -966,7 +987,7 @@ static bool parse_event(struct cur *c, struct pd_script *s) {
         return false;
       }
       e->kind = PD_E_ICMP;
-      return parse_icmp(c, &e->icmp);
+      return parse_icmp(c, &e->icmp, s->ip_version == 6);
     }
     c->p = save;
     e->kind = PD_E_PKT;

@@ -4,7 +4,13 @@
  *
  * Addresses are packetdrill's defaults: the stack is 192.168.0.1/24, the
  * peer 192.0.2.1 behind the gateway 192.168.0.2 (a static ARP entry), the
- * peer's port 41000, a bound or listening socket's port 8080.
+ * peer's port 41000, a bound or listening socket's port 8080.  With
+ * --ip_version=ipv6 the stack is fd3d:fa7b:d17d::1/48 and the peer
+ * 2001:db8::1, behind a router fe80::2 that the runner announces in a
+ * router advertisement (its link-layer address, a default route) before
+ * the script starts; the neighbor solicitations the stack sends it later
+ * (RFC 4861 §7.3.3's probes of a STALE entry) are answered at once, so
+ * neighbor discovery, like ARP, never delays a segment.
  *
  * Time.  Script time 0 is T0 on the virtual clock.  An event at an
  * absolute time runs then; "+d" runs d after the previous event's actual
@@ -37,17 +43,22 @@
 #include <string.h>
 
 #include "core/stack_int.h"
+#include "ipv6/ipv6_int.h"
 #include "pd.h"
 #include "tcp/tcp_int.h"
 #include "znet.h"
 #include "znet/memlink.h"
 
-/* An IPv4 address (host order) as a `const struct zn_ip *`. */
-#define TH_IP(a) ((const struct zn_ip[1]){zn_ip_from_v4(a)})
 
 #define LOCAL_IP ZN_IPV4(192, 168, 0, 1)
 #define GW_IP ZN_IPV4(192, 168, 0, 2)
 #define REMOTE_IP ZN_IPV4(192, 0, 2, 1)
+static const uint8_t LOCAL_IP6[16] = {0xfd, 0x3d, 0xfa, 0x7b, 0xd1, 0x7d,
+                                      [15] = 1};
+static const uint8_t REMOTE_IP6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+static const uint8_t GW_IP6[16] = {0xfe, 0x80, [15] = 2};
+#define LOCAL_PREFIX6 48
+#define ROUTER_LIFETIME_S 9000 /* RFC 4861 §6.2.1's largest */
 #define REMOTE_PORT 41000
 #define BIND_PORT 8080
 #define REMOTE_ISN 0x5eed0000u
@@ -109,6 +120,11 @@ struct run {
   struct zn_stack *st;
   void *mem;
   uint64_t now;
+
+  bool v6;               /* --ip_version=ipv6 */
+  struct zn_ip lip, rip; /* the stack's address, the peer's */
+  bool answer_ns;        /* the stack solicited the router */
+  uint8_t ns_from[16];   /* from this address */
 
   /* Script state. */
   int64_t last_us;       /* actual time of the previous event, script us */
@@ -276,7 +292,78 @@ static uint32_t bsd_rcvbuf(const struct run *r, const struct zn_tcp_conn *c) {
 
 static uint32_t script_mss(const struct run *r) {
   uint32_t mtu = r->s.mtu ? r->s.mtu : 1500;
-  return mtu > 40 ? mtu - 40 : 536;
+  uint32_t hdrs = r->v6 ? 60 : 40;
+  return mtu > hdrs ? mtu - hdrs : 536;
+}
+
+static void inject_frame(struct run *r, const uint8_t *frame, size_t len);
+
+/* Ethernet and IPv6 header from src to dst (RFC 8200 §3) before the plen
+ * payload bytes; returns the frame's length. */
+static size_t ip6_frame(uint8_t *f, const uint8_t src[16],
+                        const uint8_t dst[16], uint8_t nxt, uint8_t hlim,
+                        uint8_t tclass, const uint8_t *payload, size_t plen) {
+  zn_eth_emit(f, STACK_MAC, GW_MAC, ZN_ETHERTYPE_IPV6);
+  struct zn_ipv6_hdr h;
+  memset(&h, 0, sizeof(h));
+  h.tclass = tclass;
+  h.plen = (uint16_t)plen;
+  h.nxt = nxt;
+  h.hlim = hlim;
+  memcpy(h.src, src, 16);
+  memcpy(h.dst, dst, 16);
+  zn_ipv6_emit(f + 14, &h);
+  memcpy(f + 54, payload, plen);
+  return 54 + plen;
+}
+
+/* The router's ND message (RA or NA) of len bytes from fe80::2 to dst. */
+static void send_nd(struct run *r, uint8_t *m, size_t len,
+                    const uint8_t dst[16]) {
+  zn_icmp6_finish(m, len,
+                  zn_csum_pseudo6(GW_IP6, dst, (uint32_t)len,
+                                  ZN_IPPROTO_ICMPV6));
+  uint8_t frame[14 + 40 + 64];
+  size_t flen = ip6_frame(frame, GW_IP6, dst, ZN_IPPROTO_ICMPV6,
+                          ZN_ND_HOP_LIMIT, 0, m, len);
+  inject_frame(r, frame, flen);
+}
+
+/* RFC 4861 §4.2: the router advertises itself as the default router (no
+ * prefix: the peer is off-link) with its link-layer address. */
+static void announce_router(struct run *r) {
+  uint8_t m[ZN_ND_RA_LEN + 8];
+  memset(m, 0, sizeof(m));
+  zn_icmp6_emit(m, ZN_ICMP6_ND_RA, 0, ROUTER_LIFETIME_S);
+  m[ZN_ND_RA_LEN] = ZN_ND_OPT_SLLA;
+  m[ZN_ND_RA_LEN + 1] = 1;
+  memcpy(m + ZN_ND_RA_LEN + 2, GW_MAC, 6);
+  send_nd(r, m, sizeof(m), zn__ip6_all_nodes());
+}
+
+/* RFC 4861 §7.2.4: a solicited NA for the router's address, with its
+ * link-layer address, to the stack's link-local address. */
+static void answer_router_ns(struct run *r, const uint8_t to[16]) {
+  uint8_t m[ZN_ND_NA_LEN + 8];
+  memset(m, 0, sizeof(m));
+  zn_icmp6_emit(m, ZN_ICMP6_ND_NA, 0,
+                (uint32_t)(ZN_ND_NA_FLAG_R | ZN_ND_NA_FLAG_S |
+                           ZN_ND_NA_FLAG_O) << 24);
+  memcpy(m + 8, GW_IP6, 16);
+  m[ZN_ND_NA_LEN] = ZN_ND_OPT_TLLA;
+  m[ZN_ND_NA_LEN + 1] = 1;
+  memcpy(m + ZN_ND_NA_LEN + 2, GW_MAC, 6);
+  send_nd(r, m, sizeof(m), to);
+}
+
+/* The stack's IPv6 configuration: its address, usable at once, and the
+ * router announced. */
+static bool configure_ipv6(struct run *r) {
+  if (zn_stack_add_ipv6(r->st, &r->lip, LOCAL_PREFIX6) != ZN_OK)
+    return false;
+  zn_stack_poll(r->st, r->now);
+  announce_router(r);
+  return true;
 }
 
 static bool make_stack(struct run *r) {
@@ -286,6 +373,8 @@ static bool make_stack(struct run *r) {
   r->cfg.has_mac = true;
   memcpy(r->cfg.mac, STACK_MAC, 6);
   r->cfg.arp_announce = false;
+  r->cfg.ipv6 = r->v6;
+  r->cfg.ipv6_dad_transmits = 0;
   r->cfg.nbufs = 256;
   r->cfg.nbigbufs = 2;
   r->cfg.tcp_conns = 16;
@@ -309,27 +398,43 @@ static bool make_stack(struct run *r) {
   zn_arp_add_static(r->st, GW_IP, GW_MAC);
   r->have_stack = true;
   zn_stack_poll(r->st, r->now);
-  return true;
+  return !r->v6 || configure_ipv6(r);
+}
+
+/* A neighbor solicitation for the router (RFC 4861 §7.2.2): answered
+ * after this poll (poll_now). */
+static void note_router_ns(struct run *r, const uint8_t *f, size_t len) {
+  struct zn_ipv6_view ip;
+  struct zn_icmp6_view ic;
+  struct zn_nd_view nd;
+  if (len < 14 || zn_rd16(f + 12) != ZN_ETHERTYPE_IPV6 ||
+      zn_ipv6_view_init(&ip, f + 14, len - 14) != ZN_OK ||
+      ip.nxt != ZN_IPPROTO_ICMPV6 ||
+      zn_icmp6_view_init(&ic, zn_ipv6_payload(&ip),
+                         zn_ipv6_payload_len(&ip)) != ZN_OK ||
+      zn_nd_view_init(&nd, &ic) != ZN_OK || nd.type != ZN_ICMP6_ND_NS ||
+      memcmp(nd.target, GW_IP6, 16) != 0 ||
+      zn_ipv6_addr_is_unspecified(ip.src))
+    return;
+  r->answer_ns = true;
+  memcpy(r->ns_from, ip.src, 16);
 }
 
 /* Take what the stack sent off the link. */
 static void collect(struct run *r) {
   struct zn_buf *b;
   while ((b = zn_bufq_pop(&r->link.b.rxq)) != NULL) {
-    const uint8_t *p = b->data;
-    size_t len = b->len;
-    if (len < 34 || zn_rd16(p + 12) != ZN_ETHERTYPE_IPV4) {
+    struct pd_seg seg;
+    char why[96];
+    int rc = pd_frame_decode(b->data, b->len, &seg, why, sizeof(why));
+    if (rc == 0 && r->v6)
+      note_router_ns(r, b->data, b->len);
+    if (rc <= 0) {
+      if (rc < 0)
+        verdict(r, PD_FAIL, 0, "the stack sent a malformed frame: %s", why);
       zn_buf_free(b);
       continue;
     }
-    struct zn_ipv4_view ip;
-    if (zn_ipv4_view_init(&ip, p + 14, len - 14) != ZN_OK ||
-        ip.proto != ZN_IPPROTO_TCP) {
-      zn_buf_free(b);
-      continue;
-    }
-    const uint8_t *tp = ip.p + ip.hdr_len;
-    size_t tl = ip.tot_len - ip.hdr_len;
     if (r->nout == MAX_OUT) {
       verdict(r, PD_FAIL, 0, "more than %d segments sent and not examined",
               MAX_OUT);
@@ -337,17 +442,16 @@ static void collect(struct run *r) {
       continue;
     }
     struct outseg *o = &r->out[r->nout];
-    if (!pd_seg_decode(tp, tl, &o->seg)) {
-      verdict(r, PD_FAIL, 0, "the stack sent a malformed TCP segment");
+    if (seg.ipv != (r->v6 ? 6 : 4)) {
+      verdict(r, PD_FAIL, 0, "the stack sent an IPv%d segment", seg.ipv);
     } else {
+      o->seg = seg;
       o->t = r->now;
-      o->seg.ttl = ip.ttl;
-      o->seg.tos = ip.tos;
-      o->sport = zn_rd16(tp);
-      o->dport = zn_rd16(tp + 2);
+      o->sport = seg.sport;
+      o->dport = seg.dport;
       o->ooo_bytes = 0;
       struct zn_tcp_conn *c =
-          zn__tcp_lookup(r->st, TH_IP(LOCAL_IP), o->sport, TH_IP(REMOTE_IP), o->dport);
+          zn__tcp_lookup(r->st, &r->lip, o->sport, &r->rip, o->dport);
       if (c)
         o->ooo_bytes = c->ooo.bytes;
       r->nout++;
@@ -388,6 +492,10 @@ static void poll_now(struct run *r) {
     return;
   zn_stack_poll(r->st, r->now);
   collect(r);
+  if (r->answer_ns) {
+    r->answer_ns = false;
+    answer_router_ns(r, r->ns_from);
+  }
   complete_pending(r);
   track_states(r);
 }
@@ -465,7 +573,7 @@ static size_t ip_frame(uint8_t *f, uint8_t proto, uint8_t ttl, uint8_t tos,
 
 static void inject_pkt(struct run *r, const struct pd_event *e) {
   const struct pd_pkt *k = &e->pkt;
-  static uint8_t seg[60 + 65536], frame[14 + 20 + sizeof(seg)];
+  static uint8_t seg[60 + 65536], frame[14 + 40 + sizeof(seg)];
   if (k->seq_any) {
     verdict(r, PD_FAIL, e->line, "an inbound packet needs sequence numbers");
     return;
@@ -498,7 +606,7 @@ static void inject_pkt(struct run *r, const struct pd_event *e) {
    * segment between the two is moved down to the same place relative to
    * znet's edge. */
   struct zn_tcp_conn *lc =
-      zn__tcp_lookup(r->st, TH_IP(LOCAL_IP), cur_lport(r), TH_IP(REMOTE_IP), REMOTE_PORT);
+      zn__tcp_lookup(r->st, &r->lip, cur_lport(r), &r->rip, REMOTE_PORT);
   if ((r->accept & PD_ACC_WIN_EDGE) && lc && r->peer_view &&
       lc->rcv_wscale == 0 && lc->state != ZN_TCP_LISTEN &&
       lc->state != ZN_TCP_TIME_WAIT) {
@@ -525,10 +633,19 @@ static void inject_pkt(struct run *r, const struct pd_event *e) {
               (size_t)olen);
   size_t tlen = 20 + (size_t)olen + k->len;
   memset(seg + 20 + olen, 0, k->len);
-  zn_tcp_finish(seg, tlen, REMOTE_IP, LOCAL_IP);
   uint8_t tos = (uint8_t)(k->tos >= 0 ? k->tos : 0);
-  size_t flen = ip_frame(frame, ZN_IPPROTO_TCP,
-                         (uint8_t)(k->ttl >= 0 ? k->ttl : 64), tos, seg, tlen);
+  uint8_t ttl = (uint8_t)(k->ttl >= 0 ? k->ttl : 64);
+  size_t flen;
+  if (r->v6) {
+    zn_tcp_finish_psum(seg, tlen,
+                       zn_csum_pseudo6(REMOTE_IP6, LOCAL_IP6, (uint32_t)tlen,
+                                       ZN_IPPROTO_TCP));
+    flen = ip6_frame(frame, REMOTE_IP6, LOCAL_IP6, ZN_IPPROTO_TCP, ttl, tos,
+                     seg, tlen);
+  } else {
+    zn_tcp_finish(seg, tlen, REMOTE_IP, LOCAL_IP);
+    flen = ip_frame(frame, ZN_IPPROTO_TCP, ttl, tos, seg, tlen);
+  }
   if (r->o->verbose) {
     char b[200];
     pd_pkt_str(k, b, sizeof(b));
@@ -537,8 +654,39 @@ static void inject_pkt(struct run *r, const struct pd_event *e) {
   inject_frame(r, frame, flen);
 }
 
+/* RFC 4443 §3: an ICMPv6 error from the peer quoting our segment (IPv6
+ * header and the first 8 bytes of TCP: ports and sequence number). */
+static void inject_icmp6(struct run *r, const struct pd_event *e) {
+  const struct pd_icmp *m = &e->icmp;
+  uint8_t msg[8 + 48];
+  struct zn_ipv6_hdr h;
+  memset(&h, 0, sizeof(h));
+  h.hlim = 64;
+  h.nxt = ZN_IPPROTO_TCP;
+  h.plen = (uint16_t)(20 + (m->has_seq ? m->len : 0));
+  memcpy(h.src, LOCAL_IP6, 16);
+  memcpy(h.dst, REMOTE_IP6, 16);
+  zn_ipv6_emit(msg + 8, &h);
+  zn_wr16(msg + 48, cur_lport(r));
+  zn_wr16(msg + 50, REMOTE_PORT);
+  zn_wr32(msg + 52, r->map.local_isn + (m->has_seq ? m->seq : 0));
+  zn_icmp6_emit(msg, m->type, m->code, m->has_mtu ? m->mtu : 0);
+  zn_icmp6_finish(msg, sizeof(msg),
+                  zn_csum_pseudo6(REMOTE_IP6, LOCAL_IP6, sizeof(msg),
+                                  ZN_IPPROTO_ICMPV6));
+  uint8_t frame[14 + 40 + sizeof(msg)];
+  size_t flen = ip6_frame(frame, REMOTE_IP6, LOCAL_IP6, ZN_IPPROTO_ICMPV6, 64,
+                          0, msg, sizeof(msg));
+  trace(r, "inject icmp6 %s", m->what);
+  inject_frame(r, frame, flen);
+}
+
 static void inject_icmp(struct run *r, const struct pd_event *e) {
   const struct pd_icmp *m = &e->icmp;
+  if (r->v6) {
+    inject_icmp6(r, e);
+    return;
+  }
   uint8_t quote[28];
   struct zn_ipv4_hdr h;
   memset(&h, 0, sizeof(h));
@@ -947,7 +1095,7 @@ static bool run_call(struct run *r, const struct pd_event *e, bool first) {
     if (first) {
       struct hrec *h = new_hrec(r, s, NULL);
       struct zn_tcp_conn *c;
-      int rc = h ? zn_tcp_connect(r->st, TH_IP(REMOTE_IP), REMOTE_PORT, &cbs, h, &c)
+      int rc = h ? zn_tcp_connect(r->st, &r->rip, REMOTE_PORT, &cbs, h, &c)
                  : ZN_ENOMEM;
       if (rc != ZN_OK) {
         res = fail_err(rc);
@@ -1393,8 +1541,8 @@ static bool supported_sockopt(const char *name, bool get) {
 static const char *applicable(struct run *r, int *line) {
   static char why[200];
   *line = 0;
-  if (r->s.ip_version != 4)
-    return "IPv6: znet is IPv4 only";
+  if (r->s.ip_version == 46)
+    return "IPv4-mapped IPv6 addresses: znet's sockets are one family each";
   for (int i = 0; i < r->s.nopts; i++) {
     const char *n = r->s.opts[i].name;
     if (strcmp(n, "udp_encapsulation") == 0)
@@ -1415,8 +1563,6 @@ static const char *applicable(struct run *r, int *line) {
         return "ECN (RFC 3168) is not in znet";
       if (k->udp)
         return "TCP over UDP is not in znet";
-      if (!k->inbound && (k->ttl >= 0 || k->tos >= 0))
-        return "per-socket IP TTL/TOS are not in znet's API";
       for (int j = 0; j < k->nopts; j++)
         if (k->opts[j].kind == PD_OPT_MD5)
           return "TCP-MD5 (RFC 2385) is not in znet";
@@ -1594,8 +1740,10 @@ void pd_run_text(const char *path, const char *text,
   r->res = res;
   r->now = T0;
   char err[256];
-  if (pd_parse(text, o->defines ? o->defines : pd_defines_for(path), &r->s,
-               err, sizeof(err)) != 0) {
+  int prc = pd_parse(text, o->defines ? o->defines : pd_defines_for(path),
+                     &r->s, err, sizeof(err));
+  res->ip_version = r->s.ip_version;
+  if (prc != 0) {
     res->verdict = PD_FAIL;
     snprintf(res->why, sizeof(res->why), "parse error: %s", err);
     pd_free(&r->s);
@@ -1615,6 +1763,9 @@ void pd_run_text(const char *path, const char *text,
     return;
   }
   r->accept = pd_accepted_for(path);
+  r->v6 = r->s.ip_version == 6;
+  r->lip = r->v6 ? zn_ip_from_v6(LOCAL_IP6) : zn_ip_from_v4(LOCAL_IP);
+  r->rip = r->v6 ? zn_ip_from_v6(REMOTE_IP6) : zn_ip_from_v4(REMOTE_IP);
   zn_config_default(&r->cfg);
   /* FreeBSD's defaults where the scripts rely on them. */
   r->cfg.tcp_timestamps = r->cfg.tcp_wscale = r->cfg.tcp_sack = true;

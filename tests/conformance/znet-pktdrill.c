@@ -11,9 +11,12 @@
  * accepted differences (accepted.c) it relied on.  --expect-pass: exit 1
  * if fewer than N scripts pass (the count recorded in the repository);
  * exit 77 (meson's "skipped") if no script was found.  Without it, exit 1
- * if any script failed.
+ * if any script failed.  --expect-pass-file reads either one number (as
+ * --expect-pass) or one line per family, "ipv4 N" and "ipv6 M": then each
+ * family must reach its own count, so a loss in one cannot hide behind a
+ * gain in the other.  --family ipv4|ipv6 runs only that family's scripts.
  *
- * Also: the per-folder counts with --summary.
+ * Also: the per-folder and per-family counts with --summary.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -101,12 +104,47 @@ static void tally(struct folder *f, int *nf, const char *root,
     f[i].skip++;
 }
 
+/* The family index of a script: 0 IPv4, 1 IPv6 (ipv4-mapped counts as
+ * IPv6: its sockets are IPv6 ones). */
+static int family_of(int ip_version) { return ip_version == 4 ? 0 : 1; }
+
+static const char *const family_name[2] = {"ipv4", "ipv6"};
+
+/* An expect-pass file: "N" (all scripts) or "ipv4 N" / "ipv6 M" lines.
+ * Returns false if it holds neither. */
+static bool read_expect(const char *path, long *total, long fam[2]) {
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return false;
+  char word[16];
+  long n;
+  bool any = false;
+  if (fscanf(f, "%ld", &n) == 1) {
+    *total = n;
+    any = true;
+  } else {
+    while (fscanf(f, "%15s %ld", word, &n) == 2) {
+      int i = strcmp(word, "ipv4") == 0 ? 0 : strcmp(word, "ipv6") == 0 ? 1
+                                                                          : -1;
+      if (i < 0) {
+        any = false;
+        break;
+      }
+      fam[i] = n;
+      any = true;
+    }
+  }
+  fclose(f);
+  return any;
+}
+
 static void usage(void) {
   fprintf(stderr,
           "usage: znet-pktdrill [--verbose] [--define NAME] [--explain] "
           "[--summary]\n"
           "                     [--expect-pass N | --expect-pass-file FILE] "
-          "SCRIPT.pkt|DIR...\n");
+          "[--family ipv4|ipv6]\n"
+          "                     SCRIPT.pkt|DIR...\n");
   exit(2);
 }
 
@@ -117,6 +155,8 @@ int main(int argc, char **argv) {
   int ndefs = 0;
   bool explain = false, summary = false;
   long expect = -1;
+  long expect_fam[2] = {-1, -1};
+  int only = -1; /* --family: its index */
   const char *root = NULL;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -137,13 +177,19 @@ int main(int argc, char **argv) {
     } else if (strcmp(a, "--expect-pass-file") == 0) {
       if (++i == argc)
         usage();
-      FILE *f = fopen(argv[i], "r");
-      if (!f || fscanf(f, "%ld", &expect) != 1) {
+      if (!read_expect(argv[i], &expect, expect_fam)) {
         fprintf(stderr, "znet-pktdrill: cannot read a count from %s\n",
                 argv[i]);
         return 2;
       }
-      fclose(f);
+    } else if (strcmp(a, "--family") == 0) {
+      if (++i == argc)
+        usage();
+      only = strcmp(argv[i], "ipv4") == 0 ? 0
+             : strcmp(argv[i], "ipv6") == 0 ? 1
+                                            : -2;
+      if (only == -2)
+        usage();
     } else if (a[0] == '-' && a[1]) {
       usage();
     } else {
@@ -165,18 +211,25 @@ int main(int argc, char **argv) {
   }
   if (scripts.n == 0) {
     fprintf(stderr, "znet-pktdrill: no scripts\n");
-    return expect >= 0 ? 77 : 2;
+    return expect >= 0 || expect_fam[0] >= 0 || expect_fam[1] >= 0 ? 77 : 2;
   }
   int pass = 0, fail = 0, skip = 0, nf = 0;
+  int fpass[2] = {0, 0}, ffail[2] = {0, 0}, fskip[2] = {0, 0};
   struct folder folders[32];
   for (size_t i = 0; i < scripts.n; i++) {
     struct pd_result r;
     if (o.verbose)
       fprintf(stderr, "== %s\n", scripts.v[i]);
     pd_run_file(scripts.v[i], &o, &r);
+    int fam = family_of(r.ip_version);
+    if (only >= 0 && fam != only) {
+      free(scripts.v[i]);
+      continue;
+    }
     switch (r.verdict) {
     case PD_PASS:
       pass++;
+      fpass[fam]++;
       printf("PASS %s", scripts.v[i]);
       if (explain && r.accepted_used) {
         const char *sep = " (accepted: ";
@@ -191,10 +244,12 @@ int main(int argc, char **argv) {
       break;
     case PD_FAIL:
       fail++;
+      ffail[fam]++;
       printf("FAIL %s: %s\n", scripts.v[i], r.why);
       break;
     case PD_SKIP:
       skip++;
+      fskip[fam]++;
       printf("SKIP %s: %s\n", scripts.v[i], r.why);
       break;
     }
@@ -207,14 +262,30 @@ int main(int argc, char **argv) {
     for (int i = 0; i < nf; i++)
       printf("folder %s: %d passed, %d failed, %d skipped\n", folders[i].name,
              folders[i].pass, folders[i].fail, folders[i].skip);
+  if (summary)
+    for (int i = 0; i < 2; i++)
+      if (fpass[i] + ffail[i] + fskip[i])
+        printf("family %s: %d passed, %d failed, %d skipped "
+               "(%d of %d applicable, %.1f %%)\n",
+               family_name[i], fpass[i], ffail[i], fskip[i], fpass[i],
+               fpass[i] + ffail[i],
+               fpass[i] + ffail[i] ? 100.0 * fpass[i] / (fpass[i] + ffail[i])
+                                   : 0.0);
   printf("%d passed, %d failed, %d skipped\n", pass, fail, skip);
-  if (expect >= 0) {
-    if (pass < expect) {
-      printf("znet-pktdrill: %d passed, fewer than the %ld recorded\n", pass,
-             expect);
-      return 1;
-    }
-    return 0;
+  bool short_of = false;
+  if (expect >= 0 && pass < expect) {
+    printf("znet-pktdrill: %d passed, fewer than the %ld recorded\n", pass,
+           expect);
+    short_of = true;
   }
+  for (int i = 0; i < 2; i++)
+    if (expect_fam[i] >= 0 && (only < 0 || only == i) &&
+        fpass[i] < expect_fam[i]) {
+      printf("znet-pktdrill: %s: %d passed, fewer than the %ld recorded\n",
+             family_name[i], fpass[i], expect_fam[i]);
+      short_of = true;
+    }
+  if (expect >= 0 || expect_fam[0] >= 0 || expect_fam[1] >= 0)
+    return short_of ? 1 : 0;
   return fail ? 1 : 0;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "proto6_util.h"
+#include "tcp/tcp_int.h"
 #include "znet/memlink.h"
 #include "znet/tcp.h"
 #include "znet/udp.h"
@@ -243,6 +244,73 @@ ZT_TEST(test_tcp6_progress_confirms_neighbor) {
   th_pair_free(&p);
 }
 
+/* A packet too big whose quote TCP does not take (RFC 5927 §4.1: the
+ * sequence number is not in flight; or it is about another connection to
+ * the same destination) still lowers the IPv6 layer's path MTU toward B
+ * (RFC 8201 §4), and IPv6 then refuses larger datagrams.  The
+ * connection's segments must follow the path MTU (RFC 8201 §5.2), not
+ * keep the old MSS and have every one dropped here. */
+ZT_TEST(test_tcp6_follows_path_mtu_lowered_by_unvalidated_ptb) {
+  struct th_pair p;
+  pair6(&p, G_A, G_B);
+  ZT_REQUIRE(p.a && p.b);
+  struct tcpapp app = {0};
+  app.cap = 20000;
+  app.rx = malloc(app.cap);
+  static uint8_t tx[20000];
+  ZT_REQUIRE(app.rx);
+  for (size_t i = 0; i < sizeof(tx); i++)
+    tx[i] = (uint8_t)(i * 7 + 3);
+  struct zn_tcp_conn *l;
+  ZT_EQ(zn_tcp_listen(p.b, NULL, 80, 0, &srv_cb, &app, &l), ZN_OK);
+  struct zn_ip b = zn_ip_from_v6(G_B);
+  ZT_EQ(zn_tcp_connect(p.a, &b, 80, &cli_cb, &app, &app.client), ZN_OK);
+  th_pair_run(&p, ZN_MS(50));
+  ZT_REQUIRE(app.connected == 1);
+  struct zn_tcp_info ci;
+  zn_tcp_get_info(app.client, &ci);
+  /* The error: from a router, quoting A's header and a TCP header whose
+   * sequence number A never sent. */
+  uint8_t msg[8 + 48], f[200];
+  zn_icmp6_emit(msg, ZN_ICMP6_PACKET_TOO_BIG, 0, 1300);
+  struct zn_ipv6_hdr q = {0};
+  q.plen = 20;
+  q.nxt = ZN_IPPROTO_TCP;
+  q.hlim = 64;
+  memcpy(q.src, G_A, 16);
+  memcpy(q.dst, G_B, 16);
+  zn_ipv6_emit(msg + 8, &q);
+  zn_wr16(msg + 48, ci.lport);
+  zn_wr16(msg + 50, 80);
+  zn_wr32(msg + 52, app.client->snd_una - 100000u);
+  static const uint8_t ROUTER[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x99};
+  csum6(msg, sizeof(msg), ROUTER, G_A);
+  size_t n = mk6(f, MAC_A, ROUTER, G_A, ZN_IPPROTO_ICMPV6, 64, msg,
+                 sizeof(msg));
+  memcpy(f + 6, MAC_X, 6); /* the router's frame */
+  inject(p.a, f, n);
+  ZT_EQ(zn__ip6_path_mtu(p.a, G_B), 1300);
+  size_t sent = 0;
+  for (int i = 0; i < 2000 && app.rx_len < app.cap; i++) {
+    if (sent < sizeof(tx)) {
+      long k = zn_tcp_write(app.client, tx + sent, sizeof(tx) - sent);
+      if (k > 0)
+        sent += (size_t)k;
+    }
+    th_pair_run(&p, ZN_MS(1));
+  }
+  ZT_EQU(app.rx_len, app.cap);
+  ZT_CHECK(memcmp(app.rx, tx, app.cap) == 0);
+  ZT_EQU(zn_stat(p.a, ZN_STAT_ip6_tx_drop_toobig), 0);
+  zn_tcp_get_info(app.client, &ci);
+  ZT_EQ(ci.mss, 1300 - 40 - 20);
+  zn_tcp_close(app.client);
+  zn_tcp_close(l);
+  th_pair_run(&p, ZN_SEC(70));
+  free(app.rx);
+  th_pair_free(&p);
+}
+
 ZT_TEST(test_tcp6_transfer_with_ipv4_offloads) { tcp6_transfer(true); }
 
 /* A UDP/IPv6 echo on a link offering the (IPv4-only) checksum offload:
@@ -306,6 +374,7 @@ int main(void) {
   ZT_RUN(test_udp_payload_limit_per_family);
   ZT_RUN(test_udp6_closed_port_answered_unreachable);
   ZT_RUN(test_tcp6_transfer_1mib_whole);
+  ZT_RUN(test_tcp6_follows_path_mtu_lowered_by_unvalidated_ptb);
   ZT_RUN(test_tcp6_transfer_with_ipv4_offloads);
   ZT_RUN(test_tcp6_progress_confirms_neighbor);
   ZT_RUN(test_udp6_echo_with_ipv4_offloads);
