@@ -890,7 +890,10 @@ struct zn_dns_resolver;
 struct zn_dns_query;
 
 struct zn_dns_resolver_cfg {
-  struct zn_dns_server servers[ZN_DNS_MAX_SERVERS];
+  struct zn_dns_server servers[ZN_DNS_MAX_SERVERS]; /**< either family */
+  /** 0: the recursive servers router advertisements name (RFC 8106
+   * RDNSS, zn_stack_ipv6_dns_server()), the first ZN_DNS_MAX_SERVERS,
+   * looked up again at every try. */
   uint32_t nservers;
   uint32_t timeout_ms;      /**< first try; doubles on each retry */
   uint32_t tries;           /**< sends per name before giving up */
@@ -906,9 +909,9 @@ struct zn_dns_resolver_cfg {
  * max_ttl 86400, neg_ttl 60, max_cname 8. */
 void zn_dns_resolver_cfg_default(struct zn_dns_resolver_cfg *cfg);
 
-/** Bytes zn_dns_resolver_init() needs for cfg; 0 if cfg is invalid (no
- * server, a server without an address or with an unspecified one, tries
- * or max_queries 0). */
+/** Bytes zn_dns_resolver_init() needs for cfg; 0 if cfg is invalid (more
+ * than ZN_DNS_MAX_SERVERS, a server without an address or with an
+ * unspecified one, tries or max_queries 0). */
 size_t zn_dns_resolver_mem_size(const struct zn_dns_resolver_cfg *cfg);
 
 /** Build a resolver for stack st inside [mem, mem+len).  Errors: ZN_EINVAL
@@ -960,6 +963,8 @@ struct zn_dns_resolver_stats {
   uint64_t queries;        /**< zn_dns_resolve calls accepted */
   uint64_t cache_hits, cache_misses;
   uint64_t sent;           /**< datagrams sent, retries included */
+  uint64_t no_server;      /**< tries lost: none configured and no RDNSS
+                              server known yet */
   uint64_t retries;
   uint64_t answers;        /**< responses accepted */
   uint64_t mismatched;     /**< responses ignored: wrong server, port, ID or

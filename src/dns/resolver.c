@@ -41,7 +41,11 @@ struct zn_dns_query {
   uint8_t nids;
   uint32_t tries;       /* sends for the current name */
   uint32_t server;      /* index of the server for the next send */
-  uint32_t sent_mask;   /* servers this name was sent to */
+  /* The servers this name was sent to: answers are taken from these
+   * only.  Kept by address, not index: the RDNSS list can change between
+   * two tries. */
+  struct zn_dns_server sent_to[ZN_DNS_MAX_SERVERS];
+  uint32_t nsent_to;
   uint32_t cname_hops;
   uint32_t min_ttl;
   uint64_t timeout;     /* ns, for the next send */
@@ -73,7 +77,7 @@ void zn_dns_resolver_cfg_default(struct zn_dns_resolver_cfg *cfg) {
 }
 
 static bool cfg_ok(const struct zn_dns_resolver_cfg *cfg) {
-  if (cfg->nservers == 0 || cfg->nservers > ZN_DNS_MAX_SERVERS ||
+  if (cfg->nservers > ZN_DNS_MAX_SERVERS ||
       cfg->tries == 0 || cfg->max_queries == 0 || cfg->timeout_ms == 0 ||
       cfg->max_queries > 65536 || cfg->cache_entries > (1u << 20))
     return false;
@@ -223,14 +227,39 @@ static uint16_t server_port(const struct zn_dns_server *s) {
   return s->port ? s->port : ZN_DNS_PORT;
 }
 
-static void send_try(struct zn_dns_query *q) {
+/* The servers to ask: the configured ones, or, with none configured,
+ * those router advertisements named (RFC 8106 §5.3.1 RDNSS), asked at
+ * each try so a list learnt or changed meanwhile is followed.  Returns
+ * how many were written to out (at most ZN_DNS_MAX_SERVERS). */
+static uint32_t current_servers(const struct zn_dns_resolver *r,
+                                struct zn_dns_server *out) {
+  if (r->cfg.nservers > 0) {
+    memcpy(out, r->cfg.servers, r->cfg.nservers * sizeof(*out));
+    return r->cfg.nservers;
+  }
+  uint32_t n = 0;
+  while (n < ZN_DNS_MAX_SERVERS &&
+         zn_stack_ipv6_dns_server(r->st, n, &out[n].addr) == ZN_OK) {
+    out[n].port = 0;
+    n++;
+  }
+  return n;
+}
+
+static void remember_server(struct zn_dns_query *q,
+                            const struct zn_dns_server *srv) {
+  for (uint32_t i = 0; i < q->nsent_to; i++)
+    if (zn_ip_eq(&q->sent_to[i].addr, &srv->addr) &&
+        server_port(&q->sent_to[i]) == server_port(srv))
+      return;
+  if (q->nsent_to < ZN_DNS_MAX_SERVERS)
+    q->sent_to[q->nsent_to++] = *srv;
+}
+
+static void send_to_server(struct zn_dns_query *q,
+                           const struct zn_dns_server *srv) {
   struct zn_dns_resolver *r = q->r;
   struct zn_stack *st = r->st;
-  uint32_t idx = q->server % r->cfg.nservers;
-  const struct zn_dns_server *srv = &r->cfg.servers[idx];
-  q->server++;
-  q->tries++;
-  q->sent_mask |= 1u << idx;
   /* A fresh ID per try (RFC 5452 §9.2); answers to earlier tries of this
    * name still count (they are just late). */
   q->id = (uint16_t)zn_random_u32(st);
@@ -259,14 +288,29 @@ static void send_try(struct zn_dns_query *q) {
       zn_buf_free(b);
     }
   }
+}
+
+static void send_try(struct zn_dns_query *q) {
+  struct zn_dns_resolver *r = q->r;
+  struct zn_dns_server list[ZN_DNS_MAX_SERVERS];
+  uint32_t n = current_servers(r, list);
+  q->tries++;
+  if (n > 0) {
+    const struct zn_dns_server *srv = &list[q->server % n];
+    q->server++;
+    remember_server(q, srv);
+    send_to_server(q, srv);
+  } else {
+    r->stats.no_server++; /* none known yet: the try is lost, wait */
+  }
   /* Whether or not the datagram left, wait: a failed send is a lost try. */
-  zn_timer_start_in(st, &q->timer, q->timeout);
+  zn_timer_start_in(r->st, &q->timer, q->timeout);
   q->timeout *= 2;
 }
 
 static void start_name(struct zn_dns_query *q) {
   q->tries = 0;
-  q->sent_mask = 0;
+  q->nsent_to = 0;
   q->nids = 0;
   q->timeout = ZN_MS(q->r->cfg.timeout_ms);
   send_try(q);
@@ -438,10 +482,9 @@ static void on_dgram(struct zn_udp_sock *s, void *arg,
   /* RFC 5452 §9.1: source address and port, ID and question must all
    * match what we sent, or the datagram is ignored. */
   bool from_server = false;
-  for (uint32_t i = 0; i < r->cfg.nservers; i++)
-    if ((q->sent_mask & (1u << i)) &&
-        zn_ip_eq(&r->cfg.servers[i].addr, &d->src) &&
-        server_port(&r->cfg.servers[i]) == d->sport)
+  for (uint32_t i = 0; i < q->nsent_to; i++)
+    if (zn_ip_eq(&q->sent_to[i].addr, &d->src) &&
+        server_port(&q->sent_to[i]) == d->sport)
       from_server = true;
   struct zn_dns_msg m;
   bool id_ok = false;

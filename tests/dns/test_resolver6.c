@@ -1,0 +1,205 @@
+/* The stub resolver over IPv6 (src/dns/resolver.c): a server of the IPv6
+ * family, and the servers router advertisements name (RFC 8106 RDNSS)
+ * used when none is configured.  Two stacks over memlink, IPv6 on. */
+#include <stdlib.h>
+
+#include "../proto/proto6_util.h"
+#include "ipv6conf/ipv6conf_int.h"
+#include "znet/dns.h"
+#include "znet/udp.h"
+
+static const uint8_t G_A[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+static const uint8_t G_B[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+static const uint8_t V6_ANSWER[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 6, [15] = 6};
+static const uint8_t RTR[16] = {0xfe, 0x80, [15] = 9};
+
+static int nqueries;
+static struct zn_ip last_query_from;
+
+/* Stack B's server: dual.test has an A and an AAAA record. */
+static void serve(struct zn_udp_sock *s, void *arg,
+                  const struct zn_udp_dgram *d) {
+  struct zn_dns_msg q;
+  struct zn_dns_iter it;
+  struct zn_dns_question qu;
+  (void)arg;
+  if (zn_dns_msg_init(&q, d->data, d->len) != ZN_OK)
+    return;
+  zn_dns_iter_init(&it, &q);
+  if (zn_dns_iter_question(&it, &qu) != ZN_OK)
+    return;
+  nqueries++;
+  last_query_from = d->src;
+  uint8_t out[512];
+  struct zn_dns_builder b;
+  struct zn_dns_hdr h;
+  struct zn_dns_rdata rd;
+  zn_dns_build_response(&b, out, sizeof(out), &q, ZN_DNS_RCODE_NOERROR);
+  zn_dns_msg_hdr(&q, &h);
+  h.qr = true;
+  h.ra = true;
+  zn_dns_build_set_hdr(&b, &h);
+  rd.type = qu.qtype;
+  if (qu.qtype == ZN_DNS_TYPE_AAAA)
+    memcpy(rd.u.aaaa, V6_ANSWER, 16);
+  else
+    rd.u.a = ZN_IPV4(10, 1, 2, 6);
+  zn_dns_build_rr(&b, ZN_DNS_SEC_ANSWER, &qu.name, ZN_DNS_CLASS_IN, 60, &rd);
+  zn_udp_sendto(s, &d->src, d->sport, out, zn_dns_build_len(&b));
+}
+
+static struct zn_dns_answer last;
+static int ncb;
+static void on_answer(struct zn_dns_resolver *r, void *arg,
+                      const struct zn_dns_answer *a) {
+  (void)r;
+  (void)arg;
+  last = *a;
+  ncb++;
+}
+
+struct fix {
+  struct th_pair p;
+  struct zn_udp_sock *srv;
+  struct zn_dns_resolver *r;
+  void *mem;
+};
+
+/* A resolver on stack A with the given servers (n may be 0); the server
+ * on B listens on port 53 of both families. */
+static void setup(struct fix *f, const struct zn_dns_server *servers,
+                  uint32_t n) {
+  pair6(&f->p, G_A, G_B);
+  ZT_REQUIRE(f->p.a && f->p.b);
+  zn_stack_poll(f->p.a, 0);
+  zn_stack_poll(f->p.b, 0);
+  ZT_EQ(zn_udp_open(f->p.b, &f->srv), ZN_OK);
+  ZT_EQ(zn_udp_bind(f->srv, NULL, 53), ZN_OK);
+  zn_udp_set_recv_cb(f->srv, serve, NULL);
+  struct zn_dns_resolver_cfg rc;
+  zn_dns_resolver_cfg_default(&rc);
+  rc.nservers = n;
+  for (uint32_t i = 0; i < n; i++)
+    rc.servers[i] = servers[i];
+  rc.cache_entries = 0;
+  size_t len = zn_dns_resolver_mem_size(&rc);
+  ZT_REQUIRE(len > 0);
+  f->mem = malloc(len);
+  ZT_EQ(zn_dns_resolver_init(f->p.a, &rc, f->mem, len, &f->r), ZN_OK);
+  nqueries = 0;
+  ncb = 0;
+  memset(&last, 0, sizeof(last));
+}
+
+static void teardown(struct fix *f) {
+  zn_dns_resolver_destroy(f->r);
+  free(f->mem);
+  zn_udp_close(f->srv);
+  th_pair_free(&f->p);
+}
+
+static struct zn_dns_resolver_stats stats(struct fix *f) {
+  struct zn_dns_resolver_stats s;
+  zn_dns_resolver_get_stats(f->r, &s);
+  return s;
+}
+
+/* A router advertisement to stack A from RTR naming `server` as a
+ * recursive DNS server for `life` seconds (router lifetime 0: not a
+ * default router). */
+static void rdnss_in(struct zn_stack *st, const uint8_t server[16],
+                     uint32_t life) {
+  uint8_t m[40];
+  zn_icmp6_emit(m, ZN_ICMP6_ND_RA, 0, (uint32_t)64 << 24);
+  memset(m + 8, 0, 8);
+  uint8_t *o = m + 16;
+  memset(o, 0, 24);
+  o[0] = ZN_ND_OPT_RDNSS;
+  o[1] = 3;
+  zn_wr32(o + 4, life);
+  memcpy(o + 8, server, 16);
+  struct zn_buf *b = zn_stack_buf_alloc(st, sizeof(m));
+  ZT_REQUIRE(b != NULL);
+  memcpy(zn_buf_put(b, sizeof(m)), m, sizeof(m));
+  struct zn__inet_meta meta;
+  memset(&meta, 0, sizeof(meta));
+  meta.src = zn_ip_from_v6(RTR);
+  meta.dst = zn_ip_from_v6(ALL_NODES6);
+  meta.proto = ZN_IPPROTO_ICMPV6;
+  meta.ttl = 255;
+  meta.bcast = true;
+  meta.hdr_len = 40;
+  zn__ip6conf_ra_input(st, b, &meta);
+}
+
+ZT_TEST(test_ipv6_server_answers_aaaa_and_a) {
+  struct fix f;
+  struct zn_dns_server srv = {.addr = zn_ip_from_v6(G_B)};
+  setup(&f, &srv, 1);
+  ZT_EQ(zn_dns_resolve(f.r, "dual.test", ZN_DNS_TYPE_AAAA, on_answer, NULL,
+                       NULL),
+        ZN_OK);
+  th_pair_run(&f.p, ZN_MS(200));
+  ZT_EQ(ncb, 1);
+  ZT_EQ(last.status, ZN_OK);
+  ZT_EQ(last.naddr, 1);
+  ZT_EQ(last.addrs[0].family, ZN_AF_INET6);
+  ZT_MEMEQ(last.addrs[0].bytes, V6_ANSWER, 16);
+  struct zn_ip ga = zn_ip_from_v6(G_A);
+  ZT_CHECK(zn_ip_eq(&last_query_from, &ga)); /* asked over IPv6 */
+  ZT_EQ(zn_dns_resolve(f.r, "dual.test", ZN_DNS_TYPE_A, on_answer, NULL,
+                       NULL),
+        ZN_OK);
+  th_pair_run(&f.p, ZN_MS(200));
+  ZT_EQ(ncb, 2);
+  ZT_EQ(last.status, ZN_OK);
+  ZT_EQU(zn_ip_v4(&last.addrs[0]), ZN_IPV4(10, 1, 2, 6));
+  ZT_EQU(stats(&f).mismatched, 0);
+  teardown(&f);
+}
+
+/* With no server configured the resolver waits for RDNSS: a try before
+ * any is known is lost (counted), the next goes to the advertised one. */
+ZT_TEST(test_rdnss_server_used_when_none_configured) {
+  struct fix f;
+  setup(&f, NULL, 0);
+  ZT_EQ(zn_dns_resolve(f.r, "dual.test", ZN_DNS_TYPE_AAAA, on_answer, NULL,
+                       NULL),
+        ZN_OK);
+  th_pair_run(&f.p, ZN_MS(500));
+  ZT_EQ(ncb, 0);
+  ZT_EQ(nqueries, 0);
+  ZT_EQU(stats(&f).no_server, 1);
+  rdnss_in(f.p.a, G_B, 600);
+  struct zn_ip got;
+  ZT_EQ(zn_stack_ipv6_dns_server(f.p.a, 0, &got), ZN_OK);
+  th_pair_run(&f.p, ZN_MS(1000)); /* the second try, at 1 s */
+  ZT_EQ(ncb, 1);
+  ZT_EQ(nqueries, 1);
+  ZT_EQ(last.status, ZN_OK);
+  ZT_MEMEQ(last.addrs[0].bytes, V6_ANSWER, 16);
+  ZT_EQU(stats(&f).sent, 1);
+  teardown(&f);
+}
+
+/* No server ever known: every try is lost and the query times out. */
+ZT_TEST(test_no_server_ever_times_out) {
+  struct fix f;
+  setup(&f, NULL, 0);
+  ZT_EQ(zn_dns_resolve(f.r, "dual.test", ZN_DNS_TYPE_A, on_answer, NULL,
+                       NULL),
+        ZN_OK);
+  th_pair_run(&f.p, ZN_SEC(16));
+  ZT_EQ(ncb, 1);
+  ZT_EQ(last.status, ZN_ETIMEDOUT);
+  ZT_EQU(stats(&f).no_server, 4);
+  ZT_EQU(stats(&f).sent, 0);
+  teardown(&f);
+}
+
+int main(void) {
+  ZT_RUN(test_ipv6_server_answers_aaaa_and_a);
+  ZT_RUN(test_rdnss_server_used_when_none_configured);
+  ZT_RUN(test_no_server_ever_times_out);
+  return zt_done();
+}
