@@ -162,6 +162,10 @@ void zn_dns_cancel(struct zn_dns_query *q) {
     release(q);
 }
 
+struct zn_stack *zn__dns_resolver_stack(const struct zn_dns_resolver *r) {
+  return r->st;
+}
+
 void zn_dns_resolver_get_stats(const struct zn_dns_resolver *r,
                                struct zn_dns_resolver_stats *s) {
   *s = r->stats;

@@ -11,12 +11,13 @@
 static const uint8_t G_A[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
 static const uint8_t G_B[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
 static const uint8_t V6_ANSWER[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 6, [15] = 6};
+static const uint8_t G_NOBODY[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x99};
 static const uint8_t RTR[16] = {0xfe, 0x80, [15] = 9};
 
 static int nqueries;
 static struct zn_ip last_query_from;
 
-/* Stack B's server: dual.test has an A and an AAAA record. */
+/* Stack B's server: every name has two A and two AAAA records. */
 static void serve(struct zn_udp_sock *s, void *arg,
                   const struct zn_udp_dgram *d) {
   struct zn_dns_msg q;
@@ -40,11 +41,16 @@ static void serve(struct zn_udp_sock *s, void *arg,
   h.ra = true;
   zn_dns_build_set_hdr(&b, &h);
   rd.type = qu.qtype;
-  if (qu.qtype == ZN_DNS_TYPE_AAAA)
-    memcpy(rd.u.aaaa, V6_ANSWER, 16);
-  else
-    rd.u.a = ZN_IPV4(10, 1, 2, 6);
-  zn_dns_build_rr(&b, ZN_DNS_SEC_ANSWER, &qu.name, ZN_DNS_CLASS_IN, 60, &rd);
+  for (uint8_t i = 0; i < 2; i++) { /* ...::6 and ...::7, 10.1.2.6 and 7 */
+    if (qu.qtype == ZN_DNS_TYPE_AAAA) {
+      memcpy(rd.u.aaaa, V6_ANSWER, 16);
+      rd.u.aaaa[15] = (uint8_t)(6 + i);
+    } else {
+      rd.u.a = ZN_IPV4(10, 1, 2, 6 + i);
+    }
+    zn_dns_build_rr(&b, ZN_DNS_SEC_ANSWER, &qu.name, ZN_DNS_CLASS_IN, 60,
+                    &rd);
+  }
   zn_udp_sendto(s, &d->src, d->sport, out, zn_dns_build_len(&b));
 }
 
@@ -142,7 +148,7 @@ ZT_TEST(test_ipv6_server_answers_aaaa_and_a) {
   th_pair_run(&f.p, ZN_MS(200));
   ZT_EQ(ncb, 1);
   ZT_EQ(last.status, ZN_OK);
-  ZT_EQ(last.naddr, 1);
+  ZT_EQ(last.naddr, 2);
   ZT_EQ(last.addrs[0].family, ZN_AF_INET6);
   ZT_MEMEQ(last.addrs[0].bytes, V6_ANSWER, 16);
   struct zn_ip ga = zn_ip_from_v6(G_A);
@@ -197,9 +203,95 @@ ZT_TEST(test_no_server_ever_times_out) {
   teardown(&f);
 }
 
+static struct zn_dns_addrinfo last_ai;
+static void on_addrinfo(struct zn_dns_resolver *r, void *arg,
+                        const struct zn_dns_addrinfo *ai) {
+  (void)r;
+  (void)arg;
+  last_ai = *ai;
+  ncb++;
+}
+
+static bool is_v6(const struct zn_ip *ip, uint8_t last_byte) {
+  return ip->family == ZN_AF_INET6 &&
+         memcmp(ip->bytes, V6_ANSWER, 15) == 0 && ip->bytes[15] == last_byte;
+}
+
+static bool is_v4(const struct zn_ip *ip, uint8_t last_byte) {
+  return ip->family == ZN_AF_INET &&
+         zn_ip_v4(ip) == ZN_IPV4(10, 1, 2, last_byte);
+}
+
+/* With a global IPv6 address of ours: IPv6 first, then the families in
+ * turn (RFC 8305 §4). */
+ZT_TEST(test_resolve_connect_ipv6_first_interleaved) {
+  struct fix f;
+  struct zn_dns_server srv = {.addr = zn_ip_from_v6(G_B)};
+  setup(&f, &srv, 1);
+  struct zn_dns_lookup l;
+  ZT_EQ(zn_dns_resolve_connect(f.r, "dual.test", on_addrinfo, NULL, &l),
+        ZN_OK);
+  ZT_EQ(ncb, 0);
+  th_pair_run(&f.p, ZN_MS(200));
+  ZT_EQ(ncb, 1);
+  ZT_EQ(last_ai.status, ZN_OK);
+  ZT_EQ(last_ai.naddr, 4);
+  ZT_EQ(last_ai.n6, 2);
+  ZT_CHECK(last_ai.ipv6_first);
+  ZT_CHECK(is_v6(&last_ai.addrs[0], 6));
+  ZT_CHECK(is_v4(&last_ai.addrs[1], 6));
+  ZT_CHECK(is_v6(&last_ai.addrs[2], 7));
+  ZT_CHECK(is_v4(&last_ai.addrs[3], 7));
+  teardown(&f);
+}
+
+/* Without a usable IPv6 source (only the link-local address left): every
+ * IPv4 address first (RFC 6724 rule 1). */
+ZT_TEST(test_resolve_connect_ipv4_first_without_ipv6_source) {
+  struct fix f;
+  struct zn_dns_server srv = {.addr = zn_ip_from_v4(ZN_IPV4(10, 0, 0, 2))};
+  setup(&f, &srv, 1);
+  struct zn_ip ga = zn_ip_from_v6(G_A);
+  ZT_EQ(zn_stack_del_ipv6(f.p.a, &ga), ZN_OK);
+  struct zn_dns_lookup l;
+  ZT_EQ(zn_dns_resolve_connect(f.r, "dual.test", on_addrinfo, NULL, &l),
+        ZN_OK);
+  th_pair_run(&f.p, ZN_MS(200));
+  ZT_EQ(ncb, 1);
+  ZT_EQ(last_ai.naddr, 4);
+  ZT_CHECK(!last_ai.ipv6_first);
+  ZT_CHECK(is_v4(&last_ai.addrs[0], 6));
+  ZT_CHECK(is_v4(&last_ai.addrs[1], 7));
+  ZT_CHECK(is_v6(&last_ai.addrs[2], 6));
+  ZT_CHECK(is_v6(&last_ai.addrs[3], 7));
+  teardown(&f);
+}
+
+/* Neither family answers: the status is the failure's; a cancelled
+ * lookup never calls back. */
+ZT_TEST(test_resolve_connect_timeout_and_cancel) {
+  struct fix f;
+  struct zn_dns_server srv = {.addr = zn_ip_from_v6(G_NOBODY)};
+  setup(&f, &srv, 1);
+  struct zn_dns_lookup l, l2;
+  ZT_EQ(zn_dns_resolve_connect(f.r, "dual.test", on_addrinfo, NULL, &l),
+        ZN_OK);
+  ZT_EQ(zn_dns_resolve_connect(f.r, "other.test", on_addrinfo, NULL, &l2),
+        ZN_OK);
+  zn_dns_lookup_cancel(&l2);
+  th_pair_run(&f.p, ZN_SEC(20));
+  ZT_EQ(ncb, 1);
+  ZT_EQ(last_ai.status, ZN_ETIMEDOUT);
+  ZT_EQ(last_ai.naddr, 0);
+  teardown(&f);
+}
+
 int main(void) {
   ZT_RUN(test_ipv6_server_answers_aaaa_and_a);
   ZT_RUN(test_rdnss_server_used_when_none_configured);
   ZT_RUN(test_no_server_ever_times_out);
+  ZT_RUN(test_resolve_connect_ipv6_first_interleaved);
+  ZT_RUN(test_resolve_connect_ipv4_first_without_ipv6_source);
+  ZT_RUN(test_resolve_connect_timeout_and_cancel);
   return zt_done();
 }
