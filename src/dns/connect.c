@@ -199,10 +199,11 @@ static void on_attempt_connected(struct zn_tcp_conn *c, void *arg) {
 
 static void on_attempt_error(struct zn_tcp_conn *c, void *arg, int err) {
   struct zn_dns_race *race = arg;
+  if (race->phase != RACING)
+    return; /* already aborted: on_closed follows */
   race->last_err = err;
   zn_tcp_close(c); /* on_closed clears the slot */
-  if (race->phase == RACING)
-    (void)start_next_attempt(race); /* a failure moves on at once */
+  (void)start_next_attempt(race); /* a failure moves on at once */
 }
 
 static void on_attempt_closed(struct zn_tcp_conn *c, void *arg) {
@@ -241,11 +242,11 @@ int zn_dns_race_start(struct zn_stack *st, const struct zn_dns_race_cfg *cfg,
 }
 
 void zn_dns_race_cancel(struct zn_dns_race *race) {
-  if (race->phase == RACING || race->phase == WON) {
+  if (race->phase == RACING) { /* after a win the losers are aborted */
     zn_timer_stop(race->st, &race->timer);
     abort_losers(race);
+    race->phase = CANCELLED;
   }
-  race->phase = CANCELLED;
 }
 
 bool zn_dns_race_idle(const struct zn_dns_race *race) {
