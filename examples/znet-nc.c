@@ -113,6 +113,7 @@ struct nc {
   struct zn_dns_resolver *r;
   struct zn_dns_lookup lookup;
   struct zn_dns_race race;
+  uint64_t t_race; /* when the first attempt started */
 };
 
 static uint8_t pattern[PATTERN_LEN];
@@ -322,8 +323,10 @@ static void on_connected(struct zn_tcp_conn *c, void *arg) {
     struct zn_tcp_info i;
     char a[ZN_IP_STRLEN];
     zn_tcp_get_info(c, &i);
-    fprintf(stderr, PROG ": connected to %s:%u\n", zn_ip_format(&i.raddr, a),
-            (unsigned)i.rport);
+    fprintf(stderr, PROG ": connected to %s:%u (%.1f ms after the first "
+                         "attempt)\n",
+            zn_ip_format(&i.raddr, a), (unsigned)i.rport,
+            (double)(host_now(nc) - nc->t_race) / 1e6);
   }
   nc->established = true;
   nc->t_start = host_now(nc);
@@ -577,6 +580,7 @@ static void on_addresses(struct zn_dns_resolver *r, void *arg,
                                .cb = &conn_cbs,
                                .arg = nc,
                                .fail = race_failed};
+  nc->t_race = host_now(nc);
   int rc2 = zn_dns_race_start(nc->h->st, &rc, &nc->race);
   if (rc2 != ZN_OK) {
     fprintf(stderr, PROG ": connect to %s: %s\n", nc->o->name,
@@ -760,6 +764,8 @@ int main(int argc, char **argv) {
   ex_describe_netif(&h, where, sizeof(where));
   int rc;
   void *rmem = NULL;
+  if (!o.listen)
+    ex_ipv6_wait_ready(&h, ZN_SEC(5)); /* a source address to connect from */
   if (o.name) {
     rc = start_by_name(&nc, &rmem);
     if (rc == ZN_OK)
