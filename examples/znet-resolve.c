@@ -251,6 +251,10 @@ static void print_resolver_stats(FILE *fp, const struct zn_dns_resolver *r) {
   fprintf(fp, "  %-26s %10" PRIu64 "\n", "dns.cname_requeries",
           s.cname_requeries);
   fprintf(fp, "  %-26s %10" PRIu64 "\n", "dns.cache_hits", s.cache_hits);
+  fprintf(fp, "  %-26s %10" PRIu64 "\n", "dns.no_server", s.no_server);
+  fprintf(fp, "  %-26s %10" PRIu64 "\n", "dns.tcp_retries", s.tcp_retries);
+  fprintf(fp, "  %-26s %10" PRIu64 "\n", "dns.tcp_answers", s.tcp_answers);
+  fprintf(fp, "  %-26s %10" PRIu64 "\n", "dns.tcp_failed", s.tcp_failed);
 }
 
 /* Run the loop until every lookup is done (or the budget is spent, or a

@@ -905,10 +905,15 @@ struct zn_dns_resolver_cfg {
   uint32_t neg_ttl;         /**< seconds to cache a negative answer that
                                carries no SOA */
   uint32_t max_cname;       /**< CNAME links followed */
+  /** 0: a truncated answer is a failure; else 512..65535, the longest
+   * answer taken over TCP when a server truncates (RFC 7766 §5: the
+   * same server asked again over TCP, either family); each query slot
+   * reserves this many bytes. */
+  uint32_t tcp_msg_max;
 };
 
-/** Defaults: no servers, 1000 ms, 4 tries, 16 queries, 64 cache entries,
- * max_ttl 86400, neg_ttl 60, max_cname 8. */
+/** Defaults: no servers (RDNSS), 1000 ms, 4 tries, 16 queries, 64 cache
+ * entries, max_ttl 86400, neg_ttl 60, max_cname 8, tcp_msg_max 4096. */
 void zn_dns_resolver_cfg_default(struct zn_dns_resolver_cfg *cfg);
 
 /** Bytes zn_dns_resolver_init() needs for cfg; 0 if cfg is invalid (more
@@ -974,6 +979,10 @@ struct zn_dns_resolver_stats {
   uint64_t malformed;      /**< responses that did not parse */
   uint64_t timeouts;       /**< queries given up */
   uint64_t cname_requeries;
+  uint64_t tcp_retries;    /**< truncated answers asked again over TCP */
+  uint64_t tcp_answers;    /**< answers taken from TCP */
+  uint64_t tcp_failed;     /**< TCP retries that failed (refused, reset,
+                              closed early, bad framing, not ours) */
 };
 
 void zn_dns_resolver_get_stats(const struct zn_dns_resolver *r,

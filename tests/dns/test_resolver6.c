@@ -15,31 +15,36 @@ static const uint8_t G_NOBODY[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x99};
 static const uint8_t RTR[16] = {0xfe, 0x80, [15] = 9};
 
 static int nqueries;
+static int ntcp_queries;
 static struct zn_ip last_query_from;
 
 /* Stack B's server: every name has two A and two AAAA records. */
-static void serve(struct zn_udp_sock *s, void *arg,
-                  const struct zn_udp_dgram *d) {
+/* The answer to query p[0..len) into out (512 bytes); its length, 0 to
+ * stay silent.  Over UDP, "big.test" is answered empty with TC; over
+ * TCP, "trunc.test" is answered with TC too. */
+static size_t answer(const uint8_t *p, size_t len, bool tcp, uint8_t *out) {
   struct zn_dns_msg q;
   struct zn_dns_iter it;
   struct zn_dns_question qu;
-  (void)arg;
-  if (zn_dns_msg_init(&q, d->data, d->len) != ZN_OK)
-    return;
+  if (zn_dns_msg_init(&q, p, len) != ZN_OK)
+    return 0;
   zn_dns_iter_init(&it, &q);
   if (zn_dns_iter_question(&it, &qu) != ZN_OK)
-    return;
-  nqueries++;
-  last_query_from = d->src;
-  uint8_t out[512];
+    return 0;
+  char name[ZN_DNS_NAME_TEXT_MAX];
+  zn_dns_name_to_text(&qu.name, name, sizeof(name), NULL);
   struct zn_dns_builder b;
   struct zn_dns_hdr h;
   struct zn_dns_rdata rd;
-  zn_dns_build_response(&b, out, sizeof(out), &q, ZN_DNS_RCODE_NOERROR);
+  zn_dns_build_response(&b, out, 512, &q, ZN_DNS_RCODE_NOERROR);
   zn_dns_msg_hdr(&q, &h);
   h.qr = true;
   h.ra = true;
+  bool big = strcmp(name, "big.test") == 0 || strcmp(name, "trunc.test") == 0;
+  h.tc = big && (!tcp || strcmp(name, "trunc.test") == 0);
   zn_dns_build_set_hdr(&b, &h);
+  if (h.tc)
+    return zn_dns_build_len(&b);
   rd.type = qu.qtype;
   for (uint8_t i = 0; i < 2; i++) { /* ...::6 and ...::7, 10.1.2.6 and 7 */
     if (qu.qtype == ZN_DNS_TYPE_AAAA) {
@@ -51,8 +56,49 @@ static void serve(struct zn_udp_sock *s, void *arg,
     zn_dns_build_rr(&b, ZN_DNS_SEC_ANSWER, &qu.name, ZN_DNS_CLASS_IN, 60,
                     &rd);
   }
-  zn_udp_sendto(s, &d->src, d->sport, out, zn_dns_build_len(&b));
+  return zn_dns_build_len(&b);
 }
+
+static void serve(struct zn_udp_sock *s, void *arg,
+                  const struct zn_udp_dgram *d) {
+  uint8_t out[512];
+  (void)arg;
+  size_t n = answer(d->data, d->len, false, out);
+  if (n == 0)
+    return;
+  nqueries++;
+  last_query_from = d->src;
+  zn_udp_sendto(s, &d->src, d->sport, out, n);
+}
+
+/* Stack B's DNS over TCP: one framed query per connection, answered. */
+static uint8_t tcp_in[600];
+static struct zn_dns_tcp_decoder tcp_dec;
+static void tcp_srv_readable(struct zn_tcp_conn *c, void *arg) {
+  uint8_t chunk[256];
+  long n;
+  (void)arg;
+  while ((n = zn_tcp_read(c, chunk, sizeof(chunk))) > 0) {
+    size_t used;
+    if (zn_dns_tcp_decode(&tcp_dec, chunk, (size_t)n, &used) != 1)
+      continue;
+    uint8_t out[2 + 512];
+    size_t len = answer(tcp_dec.buf, tcp_dec.need, true, out + 2);
+    ntcp_queries++;
+    zn_dns_tcp_encode_len(len, out);
+    zn_tcp_write(c, out, len + 2);
+    zn_tcp_close(c);
+    return;
+  }
+}
+static void tcp_srv_accept(struct zn_tcp_conn *l, void *arg) {
+  struct zn_tcp_conn *c;
+  (void)arg;
+  while (zn_tcp_accept(l, &c) == ZN_OK)
+    zn_dns_tcp_decoder_init(&tcp_dec, tcp_in, sizeof(tcp_in));
+}
+static const struct zn_tcp_callbacks tcp_srv_cbs = {
+    .on_accept = tcp_srv_accept, .on_readable = tcp_srv_readable};
 
 static struct zn_dns_answer last;
 static int ncb;
@@ -67,14 +113,15 @@ static void on_answer(struct zn_dns_resolver *r, void *arg,
 struct fix {
   struct th_pair p;
   struct zn_udp_sock *srv;
+  struct zn_tcp_conn *tcp_l;
   struct zn_dns_resolver *r;
   void *mem;
 };
 
 /* A resolver on stack A with the given servers (n may be 0); the server
  * on B listens on port 53 of both families. */
-static void setup(struct fix *f, const struct zn_dns_server *servers,
-                  uint32_t n) {
+static void setup_tcp(struct fix *f, const struct zn_dns_server *servers,
+                      uint32_t n, uint32_t tcp_msg_max) {
   pair6(&f->p, G_A, G_B);
   ZT_REQUIRE(f->p.a && f->p.b);
   zn_stack_poll(f->p.a, 0);
@@ -82,12 +129,16 @@ static void setup(struct fix *f, const struct zn_dns_server *servers,
   ZT_EQ(zn_udp_open(f->p.b, &f->srv), ZN_OK);
   ZT_EQ(zn_udp_bind(f->srv, NULL, 53), ZN_OK);
   zn_udp_set_recv_cb(f->srv, serve, NULL);
+  ZT_EQ(zn_tcp_listen(f->p.b, NULL, 53, 0, &tcp_srv_cbs, NULL, &f->tcp_l),
+        ZN_OK);
+  ntcp_queries = 0;
   struct zn_dns_resolver_cfg rc;
   zn_dns_resolver_cfg_default(&rc);
   rc.nservers = n;
   for (uint32_t i = 0; i < n; i++)
     rc.servers[i] = servers[i];
   rc.cache_entries = 0;
+  rc.tcp_msg_max = tcp_msg_max;
   size_t len = zn_dns_resolver_mem_size(&rc);
   ZT_REQUIRE(len > 0);
   f->mem = malloc(len);
@@ -97,10 +148,17 @@ static void setup(struct fix *f, const struct zn_dns_server *servers,
   memset(&last, 0, sizeof(last));
 }
 
+static void setup(struct fix *f, const struct zn_dns_server *servers,
+                  uint32_t n) {
+  setup_tcp(f, servers, n, 4096);
+}
+
 static void teardown(struct fix *f) {
   zn_dns_resolver_destroy(f->r);
   free(f->mem);
   zn_udp_close(f->srv);
+  zn_tcp_close(f->tcp_l);
+  th_pair_run(&f->p, ZN_SEC(70));
   th_pair_free(&f->p);
 }
 
@@ -203,6 +261,55 @@ ZT_TEST(test_no_server_ever_times_out) {
   teardown(&f);
 }
 
+/* A truncated UDP answer is asked again over TCP to the same server,
+ * over IPv6, and the TCP answer is taken; a TCP answer that is itself
+ * truncated is a failure (not a loop). */
+ZT_TEST(test_truncated_answer_retried_over_tcp6) {
+  struct fix f;
+  struct zn_dns_server srv = {.addr = zn_ip_from_v6(G_B)};
+  setup(&f, &srv, 1);
+  ZT_EQ(zn_dns_resolve(f.r, "big.test", ZN_DNS_TYPE_AAAA, on_answer, NULL,
+                       NULL),
+        ZN_OK);
+  th_pair_run(&f.p, ZN_MS(200));
+  ZT_EQ(ncb, 1);
+  ZT_EQ(last.status, ZN_OK);
+  ZT_EQ(last.naddr, 2);
+  ZT_MEMEQ(last.addrs[0].bytes, V6_ANSWER, 16);
+  ZT_EQ(nqueries, 1);
+  ZT_EQ(ntcp_queries, 1);
+  struct zn_dns_resolver_stats s = stats(&f);
+  ZT_EQU(s.tcp_retries, 1);
+  ZT_EQU(s.tcp_answers, 1);
+  ZT_EQU(s.tcp_failed, 0);
+  /* Truncated over TCP as well: each try goes UDP then TCP, then the
+   * query fails. */
+  ZT_EQ(zn_dns_resolve(f.r, "trunc.test", ZN_DNS_TYPE_AAAA, on_answer, NULL,
+                       NULL),
+        ZN_OK);
+  th_pair_run(&f.p, ZN_SEC(20));
+  ZT_EQ(ncb, 2);
+  ZT_EQ(last.status, ZN_EPROTO);
+  ZT_EQ(ntcp_queries, 1 + 4);
+  teardown(&f);
+}
+
+/* With tcp_msg_max 0 a truncated answer is a failure at once. */
+ZT_TEST(test_truncated_answer_without_tcp_fails) {
+  struct fix f;
+  struct zn_dns_server srv = {.addr = zn_ip_from_v6(G_B)};
+  setup_tcp(&f, &srv, 1, 0);
+  ZT_EQ(zn_dns_resolve(f.r, "big.test", ZN_DNS_TYPE_AAAA, on_answer, NULL,
+                       NULL),
+        ZN_OK);
+  th_pair_run(&f.p, ZN_SEC(20));
+  ZT_EQ(ncb, 1);
+  ZT_EQ(last.status, ZN_EPROTO);
+  ZT_EQ(ntcp_queries, 0);
+  ZT_EQU(stats(&f).tcp_retries, 0);
+  teardown(&f);
+}
+
 static struct zn_dns_addrinfo last_ai;
 static void on_addrinfo(struct zn_dns_resolver *r, void *arg,
                         const struct zn_dns_addrinfo *ai) {
@@ -290,6 +397,8 @@ int main(void) {
   ZT_RUN(test_ipv6_server_answers_aaaa_and_a);
   ZT_RUN(test_rdnss_server_used_when_none_configured);
   ZT_RUN(test_no_server_ever_times_out);
+  ZT_RUN(test_truncated_answer_retried_over_tcp6);
+  ZT_RUN(test_truncated_answer_without_tcp_fails);
   ZT_RUN(test_resolve_connect_ipv6_first_interleaved);
   ZT_RUN(test_resolve_connect_ipv4_first_without_ipv6_source);
   ZT_RUN(test_resolve_connect_timeout_and_cancel);
