@@ -480,6 +480,11 @@ static void on_response(struct zn_dns_query *q, const struct zn_dns_msg *m,
   }
   r->stats.answers++;
   q->ans.rcode = h.rcode;
+  /* RFC 2181 §9: a truncated answer is ignored and asked again over TCP
+   * (of the same server, RFC 7766 §5); only without TCP is what it
+   * holds used. */
+  if (h.tc && !via_tcp && start_tcp(q))
+    return;
   if (h.rcode == ZN_DNS_RCODE_NXDOMAIN) {
     q->ans.canonical = q->cur;
     finish(q, ZN_ENOENT, h.rcode, neg_ttl(r, m), true);
@@ -511,10 +516,7 @@ static void on_response(struct zn_dns_query *q, const struct zn_dns_msg *m,
     return;
   }
   if (h.tc) {
-    /* Cut short and nothing usable: ask the same server over TCP (RFC
-     * 7766 §5), once per answer; a truncated TCP answer is a failure. */
-    if (!via_tcp && start_tcp(q))
-      return;
+    /* Cut short, nothing usable, no TCP (or truncated over TCP too). */
     server_failed(q, ZN_EPROTO, h.rcode);
     return;
   }

@@ -55,7 +55,8 @@ if ! start_dnsmasq "$qlog" --listen-address="$U6" \
   --host-record=allowed.test,10.1.2.3 \
   --host-record=host6.test,10.1.2.6,2001:db8:99::6 \
   --host-record=tcp6.test,10.1.2.7,2001:db8:99::7 \
-  --host-record=blocked.test,10.9.9.1,2001:db8:99::9; then
+  --host-record=blocked.test,10.9.9.1,2001:db8:99::9 \
+  $(for i in $(seq 256 315); do printf -- '--host-record=big6.test,2001:db8:99::%x ' "$i"; done); then
   not_ok "dnsmasq starts in $E2E_NS2"
   diag <"$qlog.out"
   finish
@@ -189,6 +190,20 @@ check "znet-resolve prints host6.test's AAAA" grep -qx "host6.test has IPv6 addr
 check "znet-resolve prints tcp6.test's AAAA" grep -qx "tcp6.test has IPv6 address 2001:db8:99::7" "$rout"
 [ "$rc" -eq 0 ] || { diag <"$rout"; diag <"$rerr"; diag <"$T/radvd.log"; }
 no_leak_case "znet-resolve --resolver $U6" "$rerr"
+
+# 60 AAAA records: more than dnsmasq puts in 1232 bytes of UDP; the
+# truncated answer is asked again over TCP/IPv6.
+in_ns_t 60 "$RESOLVE" --netif "tap:$E2E_TAP" --mac "$E2E_MAC" --ipv6 "$Z6/64" \
+  --resolver "$U6" --timeout 2000 --tries 4 -t AAAA big6.test -v \
+  >"$rout" 2>"$rerr"
+rc=$?
+n=$(grep -c "^big6.test has IPv6 address 2001:db8:99::" "$rout")
+tcp=$(counter "$rerr" dns.tcp_answers)
+check "znet-resolve big6.test (60 AAAA): exits 0, $n addresses shown (got $rc)" \
+  [ "$rc" -eq 0 ] && [ "$n" -ge 16 ]
+check "... the answer came over TCP (dns.tcp_answers $tcp)" [ "$tcp" -eq 1 ]
+[ "$rc" -eq 0 ] || { diag <"$rout"; diag <"$rerr"; }
+no_leak_case "znet-resolve big6.test" "$rerr"
 
 # No --resolver, no IPv4: the server radvd names (RDNSS).  The first
 # tries go before the router is known (the address is tentative, no
