@@ -605,6 +605,7 @@ static void on_tcp_error(struct zn_tcp_conn *c, void *arg, int err) {
   tcp_failed(arg);
 }
 
+/* cppcheck-suppress constParameter ; the zn_tcp_callbacks signature */
 static void on_tcp_closed(struct zn_tcp_conn *c, void *arg) {
   struct zn_dns_query *q = arg;
   if (q->tcp == c)
