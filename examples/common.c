@@ -745,6 +745,35 @@ void ex_ipv6_report(struct ex_host *h) {
     (void)fflush(stdout);
 }
 
+static bool ipv6_tentative(const struct zn_stack *st) {
+  struct zn_ipv6_addr_info a[EX_MAX_SHOWN];
+  uint32_t n = zn_stack_ipv6_addrs(st, a, EX_MAX_SHOWN);
+  for (uint32_t i = 0; i < n && i < EX_MAX_SHOWN; i++)
+    if (a[i].state == ZN_IPV6_ADDR_TENTATIVE)
+      return true;
+  return false;
+}
+
+static uint64_t host_clock(struct ex_host *h) {
+  uint64_t t = zn_netif_now(h->nif);
+  return t == ZN_TIME_NEVER ? zn_host_now() : t;
+}
+
+void ex_ipv6_wait_ready(struct ex_host *h, uint64_t limit) {
+  if (!h->cfg.ipv6 || h->st == NULL)
+    return;
+  uint64_t now = host_clock(h);
+  uint64_t end = now + limit;
+  for (;;) {
+    zn_stack_poll(h->st, now);
+    if (!ipv6_tentative(h->st) || now >= end || ex_stop)
+      return;
+    uint64_t d = zn_stack_next_deadline(h->st);
+    (void)zn_netif_wait(h->nif, d < end ? d : end);
+    now = host_clock(h);
+  }
+}
+
 int ex_parse_dns_server(const char *s, struct zn_dns_server *srv) {
   struct zn_ip addr;
   uint16_t port;

@@ -222,6 +222,12 @@ char *ex_ipv4_text(const struct ex_opts *o, char *buf, size_t size);
  * poll, so DAD finishing and SLAAC addresses show up as they happen. */
 void ex_ipv6_report(struct ex_host *h);
 
+/* Poll the stack until none of its IPv6 addresses is tentative (duplicate
+ * address detection still running), for at most limit ns or until
+ * ex_stop: a client that connects or asks from an IPv6 address at once
+ * would find none usable yet.  Returns at once with IPv6 off. */
+void ex_ipv6_wait_ready(struct ex_host *h, uint64_t limit);
+
 /* Parse helpers for extra flags: 0 on success, -1 if the text is bad. */
 /* ADDR[:PORT] (IPv4), ADDR or [ADDR]:PORT (IPv6) of a DNS server (port 53
  * if not given; address not unspecified). */

@@ -2,6 +2,8 @@
  * znet-nc: a netcat for znet's TCP, for tests and measurements.
  *
  *     znet-nc [OPTIONS] ADDR PORT              connect to ADDR:PORT
+ *     znet-nc [OPTIONS] NAME PORT [--resolver ADDR[:PORT]]...
+ *                                              connect to NAME:PORT
  *     znet-nc [OPTIONS] --listen ADDR PORT     accept one connection on
  *                                              ADDR:PORT (0.0.0.0: any)
  *
@@ -24,6 +26,15 @@
  * The pattern is byte i = P[i mod 65521], where P[k] is the top byte of
  * the (k+1)-th output of xorshift32 (13, 17, 5) started at 0x9e3779b9,
  * so a test can compute what must arrive.
+ *
+ * A NAME (anything that is not an address) is looked up for AAAA and A
+ * records at once through the library's resolver (--resolver servers,
+ * or with none the ones router advertisements name), the addresses
+ * ordered IPv6 first when the stack has an IPv6 address to use
+ * (zn_dns_resolve_connect), and connected to as RFC 8305 says
+ * (zn_dns_race_start): a new attempt every 250 ms, or at once when one
+ * fails, the first connected wins.  It prints the addresses found and
+ * "connected to ADDR:PORT".
  *
  * At the end it prints to stderr the bytes sent and received, the time
  * from the connection's establishment to the end of the transfer, and the
@@ -64,6 +75,9 @@ enum nc_mode { MODE_STREAM, MODE_SEND, MODE_SINK };
 struct nc_opts {
   bool listen;
   struct zn_ip addr; /* either family */
+  const char *name;  /* a name to look up instead of addr, or NULL */
+  struct zn_dns_server servers[ZN_DNS_MAX_SERVERS]; /* --resolver */
+  uint32_t nservers;
   uint16_t port;
   enum nc_mode mode;
   uint64_t send_bytes;
@@ -95,6 +109,11 @@ struct nc {
   size_t inlen, inoff;
   struct zn_tcp_info info;
   bool have_info;
+  /* Connecting by name: the lookup, then the race of attempts. */
+  struct zn_dns_resolver *r;
+  struct zn_dns_lookup lookup;
+  struct zn_dns_race race;
+  uint64_t t_race; /* when the first attempt started */
 };
 
 static uint8_t pattern[PATTERN_LEN];
@@ -298,8 +317,17 @@ static void pump(struct nc *nc) {
 /* ---- callbacks (they run inside zn_stack_poll) ---- */
 
 static void on_connected(struct zn_tcp_conn *c, void *arg) {
-  (void)c;
   struct nc *nc = arg;
+  nc->c = c; /* the race's winner, when connecting by name */
+  if (nc->o->name) {
+    struct zn_tcp_info i;
+    char a[ZN_IP_STRLEN];
+    zn_tcp_get_info(c, &i);
+    fprintf(stderr, PROG ": connected to %s:%u (%.1f ms after the first "
+                         "attempt)\n",
+            zn_ip_format(&i.raddr, a), (unsigned)i.rport,
+            (double)(host_now(nc) - nc->t_race) / 1e6);
+  }
   nc->established = true;
   nc->t_start = host_now(nc);
   progress(nc);
@@ -524,7 +552,74 @@ static void report(struct nc *nc) {
     fprintf(stderr, PROG ": closed cleanly\n");
 }
 
+/* ---- connecting by name ---- */
+
+static void race_failed(struct zn_dns_race *race, void *arg, int err) {
+  struct nc *nc = arg;
+  (void)race;
+  on_error(NULL, nc, err);
+}
+
+static void on_addresses(struct zn_dns_resolver *r, void *arg,
+                         const struct zn_dns_addrinfo *ai) {
+  struct nc *nc = arg;
+  char a[ZN_IP_STRLEN];
+  (void)r;
+  if (ai->status != ZN_OK) {
+    fprintf(stderr, PROG ": %s: %s\n", nc->o->name, zn_strerror(ai->status));
+    nc_abort(nc, "name not resolved");
+    return;
+  }
+  fprintf(stderr, PROG ": %s:", nc->o->name);
+  for (uint32_t i = 0; i < ai->naddr; i++)
+    fprintf(stderr, " %s", zn_ip_format(&ai->addrs[i], a));
+  fprintf(stderr, "\n");
+  struct zn_dns_race_cfg rc = {.addrs = ai->addrs,
+                               .naddr = ai->naddr,
+                               .port = nc->o->port,
+                               .cb = &conn_cbs,
+                               .arg = nc,
+                               .fail = race_failed};
+  nc->t_race = host_now(nc);
+  int rc2 = zn_dns_race_start(nc->h->st, &rc, &nc->race);
+  if (rc2 != ZN_OK) {
+    fprintf(stderr, PROG ": connect to %s: %s\n", nc->o->name,
+            zn_strerror(rc2));
+    nc_abort(nc, "no address could be tried");
+  }
+}
+
+/* Start looking the name up; the race starts from on_addresses.  The
+ * resolver's memory is the caller's (freed after the run). */
+static int start_by_name(struct nc *nc, void **mem) {
+  struct zn_dns_resolver_cfg rc;
+  zn_dns_resolver_cfg_default(&rc);
+  rc.nservers = nc->o->nservers;
+  memcpy(rc.servers, nc->o->servers, sizeof(rc.servers));
+  rc.max_queries = 2;
+  rc.cache_entries = 0;
+  size_t len = zn_dns_resolver_mem_size(&rc);
+  *mem = malloc(len);
+  if (*mem == NULL)
+    return ZN_ENOMEM;
+  int rc2 = zn_dns_resolver_init(nc->h->st, &rc, *mem, len, &nc->r);
+  if (rc2 == ZN_OK)
+    rc2 = zn_dns_resolve_connect(nc->r, nc->o->name, on_addresses, nc,
+                                 &nc->lookup);
+  return rc2;
+}
+
 /* ---- the command line ---- */
+
+static int parse_resolver(void *base, const char *val, const char *prog) {
+  struct nc_opts *o = base;
+  if (o->nservers >= ZN_DNS_MAX_SERVERS)
+    ex_usage_error(prog, "at most %d --resolver", ZN_DNS_MAX_SERVERS);
+  if (ex_parse_dns_server(val, &o->servers[o->nservers]) != 0)
+    return -1;
+  o->nservers++;
+  return 0;
+}
 
 static int parse_send(void *base, const char *val, const char *prog) {
   struct nc_opts *o = base;
@@ -561,6 +656,10 @@ static const struct ex_opt nc_flags[] = {
     {"idle-timeout", 'w', EX_SECONDS, OFF(idle_ns), 1, ZN_SEC(86400),
      .arg = "SECONDS", .want = "seconds > 0",
      .help = "give up (exit 1) after this long without progress"},
+    {"resolver", 0, EX_FN, .fn = parse_resolver, .arg = "ADDR[:PORT]",
+     .want = "an IPv4 or IPv6 address, [ADDR]:PORT for IPv6 with a port",
+     .help = "DNS server for a NAME (repeatable; default: the ones\nrouter "
+             "advertisements name)"},
     {"verbose", 'v', EX_FLAG, OFF(verbose),
      .help = "the stack's counters at exit"},
     {"sha256-stdin", 0, EX_FLAG, OFF(sha256_stdin),
@@ -624,13 +723,16 @@ int main(int argc, char **argv) {
     ex_usage_error(PROG, "no --netif given");
   if (argc - first != 2)
     ex_usage_error(PROG, "want ADDR PORT (got %d arguments)", argc - first);
-  if (zn_ip_parse(argv[first], &o.addr) != ZN_OK)
-    ex_usage_error(PROG, "bad address '%s'", argv[first]);
+  if (zn_ip_parse(argv[first], &o.addr) != ZN_OK) {
+    if (o.listen)
+      ex_usage_error(PROG, "bad address '%s'", argv[first]);
+    o.name = argv[first]; /* checked by the resolver */
+  }
   uint32_t port;
   if (ex_parse_u32(argv[first + 1], 1, 65535, &port) != 0)
     ex_usage_error(PROG, "bad port '%s' (want 1..65535)", argv[first + 1]);
   o.port = (uint16_t)port;
-  if (!o.listen && zn_ip_is_unspecified(&o.addr))
+  if (!o.listen && !o.name && zn_ip_is_unspecified(&o.addr))
     ex_usage_error(PROG, "cannot connect to %s", argv[first]);
   ex_require_address(&h.o, PROG);
   if (o.mode == MODE_STREAM && h.o.netif != EX_NETIF_TAP)
@@ -661,7 +763,15 @@ int main(int argc, char **argv) {
   char ip[ZN_IPV4_STRLEN + 8], peer[ZN_IP_STRLEN], where[4300];
   ex_describe_netif(&h, where, sizeof(where));
   int rc;
-  if (o.listen) {
+  void *rmem = NULL;
+  if (!o.listen)
+    ex_ipv6_wait_ready(&h, ZN_SEC(5)); /* a source address to connect from */
+  if (o.name) {
+    rc = start_by_name(&nc, &rmem);
+    if (rc == ZN_OK)
+      fprintf(stderr, PROG ": %s on %s: looking up %s (AAAA and A)\n",
+              ex_ipv4_text(&h.o, ip, sizeof(ip)), where, o.name);
+  } else if (o.listen) {
     rc = zn_tcp_listen(h.st, &o.addr, o.port, 1, &listen_cbs, &nc,
                        &nc.listener);
     if (rc == ZN_OK)
@@ -692,11 +802,17 @@ int main(int argc, char **argv) {
   }
   if (nc.listener)
     zn_tcp_close(nc.listener);
+  if (nc.r) {
+    zn_dns_lookup_cancel(&nc.lookup);
+    zn_dns_race_cancel(&nc.race);
+    zn_dns_resolver_destroy(nc.r);
+  }
   if (o.verbose) {
     ex_print_stats(stderr, h.st, PROG);
     ex_print_netif_stats(stderr, &h);
   }
   ex_close(&h, PROG);
+  free(rmem);
   free(nc.inbuf);
   return status;
 }

@@ -16,6 +16,9 @@
  *     Host slow.test not found: connection timed out; no servers could be
  *     reached
  *
+ * Without --resolver (and with IPv6 on) the servers are those router
+ * advertisements name (RFC 8106 RDNSS), as they are learnt.
+ *
  * A name has resolved when at least one of its lookups found addresses.
  * Exits 0 if every name resolved, 1 otherwise (or if the stack cannot be
  * set up), 2 on usage errors.  -v prints the resolver's and the stack's
@@ -248,6 +251,10 @@ static void print_resolver_stats(FILE *fp, const struct zn_dns_resolver *r) {
   fprintf(fp, "  %-26s %10" PRIu64 "\n", "dns.cname_requeries",
           s.cname_requeries);
   fprintf(fp, "  %-26s %10" PRIu64 "\n", "dns.cache_hits", s.cache_hits);
+  fprintf(fp, "  %-26s %10" PRIu64 "\n", "dns.no_server", s.no_server);
+  fprintf(fp, "  %-26s %10" PRIu64 "\n", "dns.tcp_retries", s.tcp_retries);
+  fprintf(fp, "  %-26s %10" PRIu64 "\n", "dns.tcp_answers", s.tcp_answers);
+  fprintf(fp, "  %-26s %10" PRIu64 "\n", "dns.tcp_failed", s.tcp_failed);
 }
 
 /* Run the loop until every lookup is done (or the budget is spent, or a
@@ -300,8 +307,10 @@ int main(int argc, char **argv) {
     ex_usage_error(PROG, "no name to look up");
   if ((size_t)(argc - first) > MAX_NAMES)
     ex_usage_error(PROG, "too many names (at most %u)", MAX_NAMES);
-  if (ro.nservers == 0)
-    ex_usage_error(PROG, "--resolver ADDR[:PORT] is required");
+  if (ro.nservers == 0 && h.o.nipv6 == 0 && !h.o.slaac)
+    ex_usage_error(PROG, "--resolver ADDR[:PORT] is required (without it, "
+                         "with --ipv6 or --slaac, the servers router "
+                         "advertisements name)");
   ex_require_address(&h.o, PROG);
   for (int i = first; i < argc; i++) {
     struct zn_dns_name n;

@@ -9,6 +9,8 @@
 #include <stdint.h>
 
 #include "znet/addr.h"
+#include "znet/tcp.h"
+#include "znet/timer.h"
 #include "znet/wire.h"
 
 /* ======================================================================
@@ -890,7 +892,10 @@ struct zn_dns_resolver;
 struct zn_dns_query;
 
 struct zn_dns_resolver_cfg {
-  struct zn_dns_server servers[ZN_DNS_MAX_SERVERS];
+  struct zn_dns_server servers[ZN_DNS_MAX_SERVERS]; /**< either family */
+  /** 0: the recursive servers router advertisements name (RFC 8106
+   * RDNSS, zn_stack_ipv6_dns_server()), the first ZN_DNS_MAX_SERVERS,
+   * looked up again at every try. */
   uint32_t nservers;
   uint32_t timeout_ms;      /**< first try; doubles on each retry */
   uint32_t tries;           /**< sends per name before giving up */
@@ -900,15 +905,20 @@ struct zn_dns_resolver_cfg {
   uint32_t neg_ttl;         /**< seconds to cache a negative answer that
                                carries no SOA */
   uint32_t max_cname;       /**< CNAME links followed */
+  /** 0: a truncated answer is a failure; else 512..65535, the longest
+   * answer taken over TCP when a server truncates (RFC 7766 §5: the
+   * same server asked again over TCP, either family); each query slot
+   * reserves this many bytes. */
+  uint32_t tcp_msg_max;
 };
 
-/** Defaults: no servers, 1000 ms, 4 tries, 16 queries, 64 cache entries,
- * max_ttl 86400, neg_ttl 60, max_cname 8. */
+/** Defaults: no servers (RDNSS), 1000 ms, 4 tries, 16 queries, 64 cache
+ * entries, max_ttl 86400, neg_ttl 60, max_cname 8, tcp_msg_max 4096. */
 void zn_dns_resolver_cfg_default(struct zn_dns_resolver_cfg *cfg);
 
-/** Bytes zn_dns_resolver_init() needs for cfg; 0 if cfg is invalid (no
- * server, a server without an address or with an unspecified one, tries
- * or max_queries 0). */
+/** Bytes zn_dns_resolver_init() needs for cfg; 0 if cfg is invalid (more
+ * than ZN_DNS_MAX_SERVERS, a server without an address or with an
+ * unspecified one, tries or max_queries 0). */
 size_t zn_dns_resolver_mem_size(const struct zn_dns_resolver_cfg *cfg);
 
 /** Build a resolver for stack st inside [mem, mem+len).  Errors: ZN_EINVAL
@@ -960,6 +970,8 @@ struct zn_dns_resolver_stats {
   uint64_t queries;        /**< zn_dns_resolve calls accepted */
   uint64_t cache_hits, cache_misses;
   uint64_t sent;           /**< datagrams sent, retries included */
+  uint64_t no_server;      /**< tries lost: none configured and no RDNSS
+                              server known yet */
   uint64_t retries;
   uint64_t answers;        /**< responses accepted */
   uint64_t mismatched;     /**< responses ignored: wrong server, port, ID or
@@ -967,6 +979,10 @@ struct zn_dns_resolver_stats {
   uint64_t malformed;      /**< responses that did not parse */
   uint64_t timeouts;       /**< queries given up */
   uint64_t cname_requeries;
+  uint64_t tcp_retries;    /**< truncated answers asked again over TCP */
+  uint64_t tcp_answers;    /**< answers taken from TCP */
+  uint64_t tcp_failed;     /**< TCP retries that failed (refused, reset,
+                              closed early, bad framing, not ours) */
 };
 
 void zn_dns_resolver_get_stats(const struct zn_dns_resolver *r,
@@ -974,5 +990,120 @@ void zn_dns_resolver_get_stats(const struct zn_dns_resolver *r,
 
 /** Drop every cached answer. */
 void zn_dns_resolver_flush_cache(struct zn_dns_resolver *r);
+
+/* ======================================================================
+ * Resolving a name to connect to it, and connecting (RFC 6724 destination
+ * order, RFC 8305 Happy Eyeballs v2).
+ *
+ * zn_dns_resolve_connect() asks for AAAA and A at once and, when both
+ * are in, hands over one list: IPv6 first when the stack has a preferred
+ * IPv6 address that can reach it (a global one, or a link-local one for
+ * a link-local destination), then the families interleaved, one of each
+ * in turn (RFC 8305 §4); when it has no usable IPv6 source, the IPv4
+ * addresses first and the IPv6 ones after them (RFC 6724 §6 rule 1:
+ * unusable destinations last).  The order inside a family is the
+ * server's.
+ *
+ * zn_dns_race_start() connects to the first address of such a list; if
+ * that attempt has not connected after the Connection Attempt Delay (250
+ * ms by default, RFC 8305 §5) the next one starts too, and so on; an
+ * attempt that fails (refused, unreachable, no source address) starts
+ * the next at once.  The first to connect wins: it gets the caller's
+ * callbacks and the others are aborted (RST).  No new attempt starts
+ * once one has won.
+ * ====================================================================== */
+
+/** At most this many addresses go into a connect list (both families). */
+#define ZN_DNS_CONNECT_MAX (2 * ZN_DNS_MAX_ADDRS)
+/** RFC 8305 §5's recommended Connection Attempt Delay, ms. */
+#define ZN_DNS_CONNECT_DELAY_MS 250
+
+/** What zn_dns_resolve_connect() found. */
+struct zn_dns_addrinfo {
+  /** ZN_OK: naddr > 0.  Otherwise the AAAA lookup's status if it failed
+   * other than ZN_ENOENT, else the A lookup's (see struct zn_dns_answer). */
+  int status;
+  int status_aaaa;      /**< the AAAA lookup's status */
+  int status_a;         /**< the A lookup's status */
+  uint32_t naddr;
+  uint32_t n6;          /**< how many of them are IPv6 */
+  bool ipv6_first;      /**< whether the stack could use IPv6 */
+  struct zn_ip addrs[ZN_DNS_CONNECT_MAX]; /**< in the order to try */
+};
+
+typedef void (*zn_dns_addrinfo_cb)(struct zn_dns_resolver *r, void *arg,
+                                   const struct zn_dns_addrinfo *ai);
+
+/** The caller's memory for one zn_dns_resolve_connect(); its fields are
+ * the library's. */
+struct zn_dns_lookup {
+  struct zn_dns_resolver *r;
+  struct zn_dns_query *q6, *q4; /* NULL once answered */
+  zn_dns_addrinfo_cb cb;
+  void *arg;
+  uint32_t n6, n4;
+  struct zn_ip v6[ZN_DNS_MAX_ADDRS], v4[ZN_DNS_MAX_ADDRS];
+  struct zn_dns_addrinfo ai;
+};
+
+/** Look `name` up for AAAA and A records at once (two queries of r's);
+ * cb is called once, from zn_stack_poll(), when both have answered or
+ * failed, unless zn_dns_lookup_cancel() comes first.  l must stay valid
+ * until then.  Errors (cb will not be called, nothing stays in flight):
+ * those of zn_dns_resolve(). */
+int zn_dns_resolve_connect(struct zn_dns_resolver *r, const char *name,
+                           zn_dns_addrinfo_cb cb, void *arg,
+                           struct zn_dns_lookup *l);
+
+/** Stop both queries of l; cb will not be called.  Not from inside cb. */
+void zn_dns_lookup_cancel(struct zn_dns_lookup *l);
+
+struct zn_dns_race;
+/** Every attempt failed; err is the last attempt's error. */
+typedef void (*zn_dns_race_fail_cb)(struct zn_dns_race *race, void *arg,
+                                    int err);
+
+struct zn_dns_race_cfg {
+  const struct zn_ip *addrs;    /**< to try in this order (copied) */
+  uint32_t naddr;               /**< 1..ZN_DNS_CONNECT_MAX */
+  uint16_t port;                /**< 1..65535 */
+  uint32_t delay_ms;            /**< 0: ZN_DNS_CONNECT_DELAY_MS */
+  /** The winner's callbacks and arg, from its on_connected on (which the
+   * race calls for it); cb must stay valid as for zn_tcp_connect(). */
+  const struct zn_tcp_callbacks *cb;
+  void *arg;                    /**< for cb and fail */
+  zn_dns_race_fail_cb fail;     /**< every attempt failed */
+};
+
+/** The caller's memory for one race; its fields are the library's.  It
+ * must stay valid until zn_dns_race_idle() says so (the losers' handles
+ * close after the winner is handed over). */
+struct zn_dns_race {
+  struct zn_stack *st;
+  struct zn_dns_race_cfg cfg;
+  struct zn_timer timer;         /* the Connection Attempt Delay */
+  struct zn_ip addrs[ZN_DNS_CONNECT_MAX];
+  struct zn_tcp_conn *conns[ZN_DNS_CONNECT_MAX]; /* an attempt's handle
+                                    until its on_closed */
+  uint32_t next;                 /* index of the next attempt to start */
+  uint32_t live;                 /* handles in conns */
+  int last_err;
+  uint8_t phase;                 /* racing, won, failed, cancelled */
+};
+
+/** Start the race on stack st (see above).  Errors (no callback will
+ * come, nothing stays open): ZN_EINVAL (a bad cfg), or the error of the
+ * last address tried when none could even start (ZN_EADDRNOTAVAIL,
+ * ZN_EHOSTUNREACH, ZN_ENOMEM). */
+int zn_dns_race_start(struct zn_stack *st, const struct zn_dns_race_cfg *cfg,
+                      struct zn_dns_race *race);
+
+/** Abort every attempt still running (not the winner, which is the
+ * caller's); no more callbacks of the race. */
+void zn_dns_race_cancel(struct zn_dns_race *race);
+
+/** Whether race's memory is the caller's again: no attempt handle open
+ * and no timer armed. */
+bool zn_dns_race_idle(const struct zn_dns_race *race);
 
 #endif /* ZNET_DNS_H */

@@ -50,4 +50,9 @@ static inline bool zn__dns_eq_nocase(const uint8_t *a, const uint8_t *b,
   return true;
 }
 
+struct zn_stack;
+struct zn_dns_resolver;
+/* The stack a resolver runs on (for connect.c's destination order). */
+struct zn_stack *zn__dns_resolver_stack(const struct zn_dns_resolver *r);
+
 #endif /* ZNET_DNS_INT_H */

@@ -13,6 +13,7 @@
 #include "znet/dns.h"
 #include "znet/err.h"
 #include "znet/stack.h"
+#include "znet/tcp.h"
 #include "znet/timer.h"
 #include "znet/udp.h"
 
@@ -41,12 +42,23 @@ struct zn_dns_query {
   uint8_t nids;
   uint32_t tries;       /* sends for the current name */
   uint32_t server;      /* index of the server for the next send */
-  uint32_t sent_mask;   /* servers this name was sent to */
+  /* The servers this name was sent to: answers are taken from these
+   * only.  Kept by address, not index: the RDNSS list can change between
+   * two tries. */
+  struct zn_dns_server sent_to[ZN_DNS_MAX_SERVERS];
+  uint32_t nsent_to;
   uint32_t cname_hops;
   uint32_t min_ttl;
   uint64_t timeout;     /* ns, for the next send */
   struct zn_dns_name cur; /* the name being asked (after CNAMEs) */
   struct zn_udp_sock *sock;
+  /* The TCP retry of a truncated answer (RFC 7766 §5): the connection to
+   * the server that truncated, and the answer's framing into tcpbuf
+   * (cfg.tcp_msg_max bytes of the resolver's memory). */
+  struct zn_tcp_conn *tcp;
+  struct zn_dns_server tcp_srv;
+  struct zn_dns_tcp_decoder dec;
+  uint8_t *tcpbuf;
   struct zn_timer timer;
   zn_dns_resolve_cb cb;
   void *arg;
@@ -70,12 +82,15 @@ void zn_dns_resolver_cfg_default(struct zn_dns_resolver_cfg *cfg) {
   cfg->max_ttl = 86400;
   cfg->neg_ttl = 60;
   cfg->max_cname = 8;
+  cfg->tcp_msg_max = 4096;
 }
 
 static bool cfg_ok(const struct zn_dns_resolver_cfg *cfg) {
-  if (cfg->nservers == 0 || cfg->nservers > ZN_DNS_MAX_SERVERS ||
+  if (cfg->nservers > ZN_DNS_MAX_SERVERS ||
       cfg->tries == 0 || cfg->max_queries == 0 || cfg->timeout_ms == 0 ||
-      cfg->max_queries > 65536 || cfg->cache_entries > (1u << 20))
+      cfg->max_queries > 65536 || cfg->cache_entries > (1u << 20) ||
+      (cfg->tcp_msg_max != 0 &&
+       (cfg->tcp_msg_max < 512 || cfg->tcp_msg_max > 65535)))
     return false;
   for (uint32_t i = 0; i < cfg->nservers; i++)
     if (zn_ip_is_unspecified(&cfg->servers[i].addr))
@@ -98,6 +113,7 @@ size_t zn_dns_resolver_mem_size(const struct zn_dns_resolver_cfg *cfg) {
   return zn__dns_carve_size(sizeof(struct zn_dns_resolver)) +
          zn__dns_carve_size((size_t)cfg->max_queries *
                             sizeof(struct zn_dns_query)) +
+         zn__dns_carve_size((size_t)cfg->max_queries * cfg->tcp_msg_max) +
          (cfg->cache_entries ? zn__dns_carve_size(zn_dns_cache_mem_size(&cc))
                              : 0);
 }
@@ -119,6 +135,8 @@ int zn_dns_resolver_init(struct zn_stack *st,
   r->cfg = *cfg;
   r->q = zn__dns_carve(&m, (size_t)cfg->max_queries * sizeof(struct zn_dns_query));
   memset(r->q, 0, (size_t)cfg->max_queries * sizeof(struct zn_dns_query));
+  uint8_t *tcpbufs =
+      zn__dns_carve(&m, (size_t)cfg->max_queries * cfg->tcp_msg_max);
   if (cfg->cache_entries) {
     /* The names asked come from whoever uses the resolver: a secret key
      * keeps them from landing in one bucket. */
@@ -132,14 +150,28 @@ int zn_dns_resolver_init(struct zn_stack *st,
   }
   for (uint32_t i = 0; i < cfg->max_queries; i++) {
     r->q[i].r = r;
+    r->q[i].tcpbuf = tcpbufs + (size_t)i * cfg->tcp_msg_max;
     zn_timer_init(&r->q[i].timer, query_timer);
   }
   *out = r;
   return ZN_OK;
 }
 
+static const struct zn_tcp_callbacks orphan_cbs; /* all NULL */
+
+/* Reset the TCP retry, if any; its remaining callbacks go nowhere, so a
+ * slot reused meanwhile never sees them. */
+static void drop_tcp(struct zn_dns_query *q) {
+  if (q->tcp) {
+    zn_tcp_set_callbacks(q->tcp, &orphan_cbs, NULL);
+    zn_tcp_abort(q->tcp);
+    q->tcp = NULL;
+  }
+}
+
 static void release(struct zn_dns_query *q) {
   zn_timer_stop(q->r->st, &q->timer);
+  drop_tcp(q);
   if (q->sock) {
     zn_udp_close(q->sock);
     q->sock = NULL;
@@ -156,6 +188,10 @@ void zn_dns_resolver_destroy(struct zn_dns_resolver *r) {
 void zn_dns_cancel(struct zn_dns_query *q) {
   if (q && (q->state == Q_ACTIVE || q->state == Q_DELIVER))
     release(q);
+}
+
+struct zn_stack *zn__dns_resolver_stack(const struct zn_dns_resolver *r) {
+  return r->st;
 }
 
 void zn_dns_resolver_get_stats(const struct zn_dns_resolver *r,
@@ -223,14 +259,59 @@ static uint16_t server_port(const struct zn_dns_server *s) {
   return s->port ? s->port : ZN_DNS_PORT;
 }
 
-static void send_try(struct zn_dns_query *q) {
+/* The servers to ask: the configured ones, or, with none configured,
+ * those router advertisements named (RFC 8106 §5.3.1 RDNSS), asked at
+ * each try so a list learnt or changed meanwhile is followed.  Returns
+ * how many were written to out (at most ZN_DNS_MAX_SERVERS). */
+static uint32_t current_servers(const struct zn_dns_resolver *r,
+                                struct zn_dns_server *out) {
+  if (r->cfg.nservers > 0) {
+    memcpy(out, r->cfg.servers, r->cfg.nservers * sizeof(*out));
+    return r->cfg.nservers;
+  }
+  uint32_t n = 0;
+  while (n < ZN_DNS_MAX_SERVERS &&
+         zn_stack_ipv6_dns_server(r->st, n, &out[n].addr) == ZN_OK) {
+    out[n].port = 0;
+    n++;
+  }
+  return n;
+}
+
+static void remember_server(struct zn_dns_query *q,
+                            const struct zn_dns_server *srv) {
+  for (uint32_t i = 0; i < q->nsent_to; i++)
+    if (zn_ip_eq(&q->sent_to[i].addr, &srv->addr) &&
+        server_port(&q->sent_to[i]) == server_port(srv))
+      return;
+  if (q->nsent_to < ZN_DNS_MAX_SERVERS)
+    q->sent_to[q->nsent_to++] = *srv;
+}
+
+/* The query for q->cur with ID q->id into buf; its length, 0 if it
+ * does not fit. */
+static size_t build_query(const struct zn_dns_query *q, uint8_t *buf,
+                          size_t cap) {
+  struct zn_dns_builder bld;
+  struct zn_dns_hdr h;
+  memset(&h, 0, sizeof(h));
+  h.id = q->id;
+  h.rd = true;
+  struct zn_dns_opt opt;
+  memset(&opt, 0, sizeof(opt));
+  opt.udp_size = EDNS_UDP_SIZE;
+  if (zn_dns_build_init(&bld, buf, cap, &h) == ZN_OK &&
+      zn_dns_build_question(&bld, &q->cur, q->qtype, ZN_DNS_CLASS_IN) ==
+          ZN_OK &&
+      zn_dns_build_opt(&bld, &opt) == ZN_OK)
+    return zn_dns_build_len(&bld);
+  return 0;
+}
+
+static void send_to_server(struct zn_dns_query *q,
+                           const struct zn_dns_server *srv) {
   struct zn_dns_resolver *r = q->r;
   struct zn_stack *st = r->st;
-  uint32_t idx = q->server % r->cfg.nservers;
-  const struct zn_dns_server *srv = &r->cfg.servers[idx];
-  q->server++;
-  q->tries++;
-  q->sent_mask |= 1u << idx;
   /* A fresh ID per try (RFC 5452 §9.2); answers to earlier tries of this
    * name still count (they are just late). */
   q->id = (uint16_t)zn_random_u32(st);
@@ -239,19 +320,9 @@ static void send_try(struct zn_dns_query *q) {
     q->nids++;
   struct zn_buf *b = zn_udp_buf_alloc(q->sock, QUERY_BUF);
   if (b) {
-    struct zn_dns_builder bld;
-    struct zn_dns_hdr h;
-    memset(&h, 0, sizeof(h));
-    h.id = q->id;
-    h.rd = true;
-    struct zn_dns_opt opt;
-    memset(&opt, 0, sizeof(opt));
-    opt.udp_size = EDNS_UDP_SIZE;
-    if (zn_dns_build_init(&bld, zn_buf_tail(b), QUERY_BUF, &h) == ZN_OK &&
-        zn_dns_build_question(&bld, &q->cur, q->qtype, ZN_DNS_CLASS_IN) ==
-            ZN_OK &&
-        zn_dns_build_opt(&bld, &opt) == ZN_OK) {
-      zn_buf_put(b, zn_dns_build_len(&bld));
+    size_t len = build_query(q, zn_buf_tail(b), QUERY_BUF);
+    if (len > 0) {
+      zn_buf_put(b, len);
       if (zn_udp_sendto_buf(q->sock, &srv->addr, server_port(srv), b) ==
           ZN_OK)
         r->stats.sent++;
@@ -259,14 +330,29 @@ static void send_try(struct zn_dns_query *q) {
       zn_buf_free(b);
     }
   }
+}
+
+static void send_try(struct zn_dns_query *q) {
+  struct zn_dns_resolver *r = q->r;
+  struct zn_dns_server list[ZN_DNS_MAX_SERVERS];
+  uint32_t n = current_servers(r, list);
+  q->tries++;
+  if (n > 0) {
+    const struct zn_dns_server *srv = &list[q->server % n];
+    q->server++;
+    remember_server(q, srv);
+    send_to_server(q, srv);
+  } else {
+    r->stats.no_server++; /* none known yet: the try is lost, wait */
+  }
   /* Whether or not the datagram left, wait: a failed send is a lost try. */
-  zn_timer_start_in(st, &q->timer, q->timeout);
+  zn_timer_start_in(r->st, &q->timer, q->timeout);
   q->timeout *= 2;
 }
 
 static void start_name(struct zn_dns_query *q) {
   q->tries = 0;
-  q->sent_mask = 0;
+  q->nsent_to = 0;
   q->nids = 0;
   q->timeout = ZN_MS(q->r->cfg.timeout_ms);
   send_try(q);
@@ -288,6 +374,7 @@ static void finish(struct zn_dns_query *q, int status, uint8_t rcode,
   if (cache)
     cache_put(r, a, ttl);
   zn_timer_stop(r->st, &q->timer);
+  drop_tcp(q);
   if (q->sock) {
     zn_udp_close(q->sock); /* safe inside the socket's own callback */
     q->sock = NULL;
@@ -299,6 +386,7 @@ static void finish(struct zn_dns_query *q, int status, uint8_t rcode,
 
 /* A server failed for this try: go on to the next, or give up. */
 static void server_failed(struct zn_dns_query *q, int status, uint8_t rcode) {
+  drop_tcp(q);
   if (q->tries < q->r->cfg.tries) {
     q->r->stats.retries++;
     send_try(q);
@@ -378,7 +466,10 @@ static uint32_t walk_answer(struct zn_dns_query *q, const struct zn_dns_msg *m,
   }
 }
 
-static void on_response(struct zn_dns_query *q, const struct zn_dns_msg *m) {
+static bool start_tcp(struct zn_dns_query *q);
+
+static void on_response(struct zn_dns_query *q, const struct zn_dns_msg *m,
+                        bool via_tcp) {
   struct zn_dns_resolver *r = q->r;
   struct zn_dns_hdr h;
   zn_dns_msg_hdr(m, &h);
@@ -389,6 +480,11 @@ static void on_response(struct zn_dns_query *q, const struct zn_dns_msg *m) {
   }
   r->stats.answers++;
   q->ans.rcode = h.rcode;
+  /* RFC 2181 §9: a truncated answer is ignored and asked again over TCP
+   * (of the same server, RFC 7766 §5); only without TCP is what it
+   * holds used. */
+  if (h.tc && !via_tcp && start_tcp(q))
+    return;
   if (h.rcode == ZN_DNS_RCODE_NXDOMAIN) {
     q->ans.canonical = q->cur;
     finish(q, ZN_ENOENT, h.rcode, neg_ttl(r, m), true);
@@ -420,12 +516,124 @@ static void on_response(struct zn_dns_query *q, const struct zn_dns_msg *m) {
     return;
   }
   if (h.tc) {
-    /* Cut short and nothing usable: TCP would be next (not yet). */
+    /* Cut short, nothing usable, no TCP (or truncated over TCP too). */
     server_failed(q, ZN_EPROTO, h.rcode);
     return;
   }
   q->ans.canonical = q->cur;
   finish(q, ZN_ENOENT, h.rcode, neg_ttl(r, m), true); /* NODATA */
+}
+
+/* The answer's question is the one asked (name ignoring case). */
+static bool question_matches(const struct zn_dns_query *q,
+                             const struct zn_dns_msg *m) {
+  struct zn_dns_iter it;
+  struct zn_dns_question qu;
+  zn_dns_iter_init(&it, m);
+  return zn_dns_iter_question(&it, &qu) == ZN_OK && qu.qtype == q->qtype &&
+         qu.qclass == ZN_DNS_CLASS_IN && zn_dns_name_eq(&qu.name, &q->cur);
+}
+
+/* ---- the TCP retry of a truncated answer (RFC 7766 §5) ---- */
+
+/* A query's TCP callbacks: arg is the query, and q->tcp == c holds for
+ * as long as the connection is the query's (drop_tcp moves it to
+ * orphan_cbs first). */
+static void tcp_failed(struct zn_dns_query *q) {
+  q->r->stats.tcp_failed++;
+  zn_timer_stop(q->r->st, &q->timer);
+  server_failed(q, ZN_EPROTO, q->ans.rcode); /* drops the connection */
+}
+
+static void on_tcp_connected(struct zn_tcp_conn *c, void *arg) {
+  struct zn_dns_query *q = arg;
+  uint8_t out[2 + QUERY_BUF];
+  size_t len = build_query(q, out + 2, QUERY_BUF);
+  if (len == 0 || zn_dns_tcp_encode_len(len, out) != ZN_OK ||
+      zn_tcp_write(c, out, len + 2) != (long)(len + 2)) {
+    tcp_failed(q);
+    return;
+  }
+  q->r->stats.sent++;
+}
+
+/* One whole message on the stream: the answer, if it is ours. */
+static void on_tcp_message(struct zn_dns_query *q) {
+  struct zn_dns_msg m;
+  if (zn_dns_msg_init(&m, q->dec.buf, q->dec.need) != ZN_OK ||
+      zn_dns_id(&m) != q->id || !zn_dns_qr(&m) ||
+      zn_dns_opcode(&m) != ZN_DNS_OPCODE_QUERY || zn_dns_qdcount(&m) != 1 ||
+      !question_matches(q, &m)) {
+    q->r->stats.mismatched++;
+    tcp_failed(q);
+    return;
+  }
+  q->r->stats.tcp_answers++;
+  zn_timer_stop(q->r->st, &q->timer);
+  drop_tcp(q);
+  on_response(q, &m, true);
+}
+
+static void on_tcp_readable(struct zn_tcp_conn *c, void *arg) {
+  struct zn_dns_query *q = arg;
+  uint8_t chunk[512];
+  for (;;) { /* bounded: the receive window */
+    long n = zn_tcp_read(c, chunk, sizeof(chunk));
+    if (n == ZN_EAGAIN)
+      return;
+    if (n <= 0) { /* the server closed (or failed) before a whole answer */
+      tcp_failed(q);
+      return;
+    }
+    size_t used;
+    int rc = zn_dns_tcp_decode(&q->dec, chunk, (size_t)n, &used);
+    if (rc == 1) {
+      on_tcp_message(q); /* anything after it is not ours to read */
+      return;
+    }
+    if (rc < 0) {
+      q->r->stats.malformed++;
+      tcp_failed(q);
+      return;
+    }
+  }
+}
+
+static void on_tcp_error(struct zn_tcp_conn *c, void *arg, int err) {
+  (void)c;
+  (void)err;
+  tcp_failed(arg);
+}
+
+/* cppcheck-suppress constParameter ; the zn_tcp_callbacks signature */
+static void on_tcp_closed(struct zn_tcp_conn *c, void *arg) {
+  struct zn_dns_query *q = arg;
+  if (q->tcp == c)
+    q->tcp = NULL;
+}
+
+static const struct zn_tcp_callbacks tcp_cbs = {
+    .on_connected = on_tcp_connected,
+    .on_readable = on_tcp_readable,
+    .on_error = on_tcp_error,
+    .on_closed = on_tcp_closed,
+};
+
+/* Connect to the server that truncated (q->tcp_srv); the query's timer
+ * bounds the attempt.  False if TCP is off or no connection can start. */
+static bool start_tcp(struct zn_dns_query *q) {
+  struct zn_dns_resolver *r = q->r;
+  if (r->cfg.tcp_msg_max == 0)
+    return false;
+  zn_dns_tcp_decoder_init(&q->dec, q->tcpbuf, r->cfg.tcp_msg_max);
+  if (zn_tcp_connect(r->st, &q->tcp_srv.addr, q->tcp_srv.port, &tcp_cbs, q,
+                     &q->tcp) != ZN_OK) {
+    q->tcp = NULL;
+    return false;
+  }
+  r->stats.tcp_retries++;
+  zn_timer_start_in(r->st, &q->timer, q->timeout);
+  return true;
 }
 
 static void on_dgram(struct zn_udp_sock *s, void *arg,
@@ -438,10 +646,9 @@ static void on_dgram(struct zn_udp_sock *s, void *arg,
   /* RFC 5452 §9.1: source address and port, ID and question must all
    * match what we sent, or the datagram is ignored. */
   bool from_server = false;
-  for (uint32_t i = 0; i < r->cfg.nservers; i++)
-    if ((q->sent_mask & (1u << i)) &&
-        zn_ip_eq(&r->cfg.servers[i].addr, &d->src) &&
-        server_port(&r->cfg.servers[i]) == d->sport)
+  for (uint32_t i = 0; i < q->nsent_to; i++)
+    if (zn_ip_eq(&q->sent_to[i].addr, &d->src) &&
+        server_port(&q->sent_to[i]) == d->sport)
       from_server = true;
   struct zn_dns_msg m;
   bool id_ok = false;
@@ -453,16 +660,15 @@ static void on_dgram(struct zn_udp_sock *s, void *arg,
     r->stats.mismatched++;
     return;
   }
-  struct zn_dns_iter it;
-  struct zn_dns_question qu;
-  zn_dns_iter_init(&it, &m);
-  if (zn_dns_iter_question(&it, &qu) != ZN_OK || qu.qtype != q->qtype ||
-      qu.qclass != ZN_DNS_CLASS_IN || !zn_dns_name_eq(&qu.name, &q->cur)) {
+  if (!question_matches(q, &m)) {
     r->stats.mismatched++;
     return;
   }
   zn_timer_stop(r->st, &q->timer);
-  on_response(q, &m);
+  drop_tcp(q); /* a late UDP answer beat it */
+  q->tcp_srv.addr = d->src;
+  q->tcp_srv.port = d->sport;
+  on_response(q, &m, false);
 }
 
 static void on_err(struct zn_udp_sock *s, void *arg, int err,
@@ -492,6 +698,7 @@ static void query_timer(struct zn_stack *st, struct zn_timer *t) {
   }
   if (q->state != Q_ACTIVE)
     return;
+  drop_tcp(q); /* a TCP retry that took as long as a try has failed */
   if (q->tries < q->r->cfg.tries) {
     q->r->stats.retries++;
     send_try(q);

@@ -383,3 +383,51 @@ now_s() { date +%s.%N; }
 elapsed() {
   awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }'
 }
+
+# IPv6 for the tests that need it (dns6.sh, tcp_client6.sh).  lib.sh's
+# namespaces start with IPv6 off; these turn it on per device, without
+# DAD on Linux's side (its addresses usable at once).
+E2E_KERNEL_IP6=2001:db8:77::1
+E2E_ZNET_IP6=2001:db8:77::2
+E2E_VETH_IP6=2001:db8:78::1
+E2E_UPSTREAM_IP6=2001:db8:78::2
+
+# ipv6_on NS DEV ADDR/PREFIX: IPv6 on DEV in NS with ADDR, no DAD.
+ipv6_on() {
+  zn_in "$1" sysctl -qw "net.ipv6.conf.$2.accept_dad=0" &&
+    zn_in "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=0" &&
+    zn_in "$1" ip -6 addr add "$3" dev "$2" nodad
+}
+
+# setup_tap6: $E2E_KERNEL_IP6/64 on the TAP (after setup_netns).
+setup_tap6() {
+  ipv6_on "$E2E_NS" "$E2E_TAP" "$E2E_KERNEL_IP6/64"
+}
+
+# setup_upstream6: IPv6 across the veth pair of setup_upstream_ns, the
+# first namespace forwarding, the second's default route back.
+setup_upstream6() {
+  zn_in "$E2E_NS" sysctl -qw net.ipv6.conf.all.forwarding=1 &&
+    ipv6_on "$E2E_NS" zne2e0 "$E2E_VETH_IP6/64" &&
+    ipv6_on "$E2E_NS2" zne2e1 "$E2E_UPSTREAM_IP6/64" &&
+    zn_in "$E2E_NS2" ip -6 route add default via "$E2E_VETH_IP6"
+}
+
+# start_radvd CONF LOG: radvd in the first namespace, bounded to 120 s.
+start_radvd() {
+  ip netns exec "$E2E_NS" timeout 120 radvd -n -C "$1" \
+    -p "$E2E_TMP/radvd.pid" -m stderr >"$2" 2>&1 &
+  bg_pid $!
+}
+
+# wait_file_line FILE REGEX SECONDS: until a line of FILE matches
+# (extended regex), while E2E_ECHO_PID runs.
+wait_file_line() {
+  local i
+  for i in $(seq 1 $(($3 * 10))); do
+    grep -Eq "$2" "$1" 2>/dev/null && return 0
+    kill -0 "$E2E_ECHO_PID" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
