@@ -362,8 +362,7 @@ static int tcp_tx(struct zn_stack *st, struct zn_buf *b, uint8_t *p,
   uint32_t caps = st->nif ? st->nif->caps : 0;
   uint32_t psum =
       zn__inet_pseudo_sum(laddr, raddr, ZN_IPPROTO_TCP, (uint32_t)len);
-  /* The offload is for IPv4 frames only (netif.h). */
-  if ((caps & ZN_NETIF_CAP_TX_CSUM) && laddr->family == ZN_AF_INET) {
+  if (caps & ZN_NETIF_CAP_TX_CSUM) {
     zn_wr16(p + 16, zn_csum_partial_psum(psum));
     b->flags |= ZN_BUF_F_CSUM_PARTIAL;
   } else {
@@ -605,8 +604,7 @@ static uint32_t tso_limit(struct zn_tcp_conn *c) {
   struct zn_stack *st = c->st;
   uint32_t seg = zn__tcp_seg_size(c);
   uint32_t need = ZN_NETIF_CAP_TX_CSUM | ZN_NETIF_CAP_TSO;
-  if (!st->nif || (st->nif->caps & need) != need || st->bigpool.count == 0 ||
-      c->laddr.family != ZN_AF_INET) /* TSO is TCP/IPv4 only (netif.h) */
+  if (!st->nif || (st->nif->caps & need) != need || st->bigpool.count == 0)
     return seg;
   if (!st->bigpool.free && st->txq.count)
     zn_stack_flush(st); /* frames built earlier hold the large buffers */
