@@ -20,6 +20,7 @@
 #define TAP_NAME "zntest0"
 
 static const char *no_tap_reason;
+static bool own_netns; /* the forwarding tests change sysctls: only here */
 
 static void probe(void) {
   if (geteuid() != 0) {
@@ -32,6 +33,8 @@ static void probe(void) {
   }
   if (unshare(CLONE_NEWNET) != 0)
     printf("# unshare(CLONE_NEWNET) failed; using the current namespace\n");
+  else
+    own_netns = true;
 }
 
 static int sh(const char *cmd) {
@@ -378,6 +381,8 @@ static void forward(struct zn_tap *a, struct zn_tap *b, struct zn_buf *f,
 /* The kernel's side: both TAPs up with an address each, B's peer known
  * (a permanent neighbour entry), forwarding on.  The TAP's MAC in mac. */
 static bool fwd_setup(uint8_t mac[6]) {
+  if (!own_netns)
+    return false; /* never turn forwarding on in the caller's namespace */
   if (sh("sysctl -qw net.ipv6.conf.all.forwarding=1") != 0 ||
       sh("ip link set " TAP_NAME " up") != 0 ||
       sh("ip link set " TAP_B " up") != 0 ||
