@@ -116,6 +116,40 @@ def main_table(results, rounds=None):
     return '\n'.join(out)
 
 
+def v6_table(results, rounds=None):
+    """The same workloads over IPv6 (WORKLOAD-v6), the stacks on the wire,
+    with znet's ratios to lwIP and Linux as in the IPv4 table."""
+    head = ('| workload (IPv6) | unit | ' + ' | '.join(STACK_TITLE[s] for s in WIRE)
+            + ' | znet/lwIP | znet no offloads/lwIP | znet/Linux off | znet/Linux on |')
+    out = [head, '|' + '---|' * (len(WIRE) + 6)]
+    have = False
+    for wl, title in WORKLOADS:
+        w6 = wl + '-v6'
+        z = rates(results, 'znet', w6, rounds)
+        have = have or any(rates(results, s, w6, rounds) for s in WIRE)
+        row = [title, unit_of(results, w6)]
+        row += [cell(rates(results, s, w6, rounds)) for s in WIRE]
+        row += [ratio(z, rates(results, 'lwip', w6, rounds)),
+                ratio(rates(results, 'znet-plain', w6, rounds),
+                      rates(results, 'lwip', w6, rounds)),
+                ratio(z, rates(results, 'linux-off', w6, rounds)),
+                ratio(z, rates(results, 'linux-on', w6, rounds))]
+        out.append('| ' + ' | '.join(row) + ' |')
+    return '\n'.join(out) if have else ''
+
+
+def v6_ratio_table(results, rounds=None):
+    """IPv6 over IPv4, per stack and workload (medians' ratio)."""
+    out = ['| IPv6/IPv4 | ' + ' | '.join(STACK_TITLE[s] for s in WIRE) + ' |',
+           '|---|' + '---|' * len(WIRE)]
+    for wl, title in WORKLOADS:
+        row = [title]
+        row += [ratio(rates(results, s, wl + '-v6', rounds),
+                      rates(results, s, wl, rounds)) for s in WIRE]
+        out.append('| ' + ' | '.join(row) + ' |')
+    return '\n'.join(out)
+
+
 def cpu_table(results):
     """The server's CPU time per run: user space and kernel, medians."""
     out = ['| workload | ' + ' | '.join(STACK_TITLE[s] for s in WIRE) + ' |',
@@ -383,6 +417,19 @@ def main():
                   + ', '.join(sorted(calm, key=int)) + '), when the other '
                   'work on this machine paused:\n')
         md.append(main_table(results, calm) + '\n')
+    t6 = v6_table(results)
+    if t6:
+        md.append('### IPv6\n')
+        md.append('The same workloads over IPv6 (fd00:77::/64 on the TAP, '
+                  'fd00:78::/64 on the veth pair; the server dual-stack, the '
+                  'IPv4 and IPv6 runs one after the other against the same '
+                  'server process):\n')
+        md.append(t6 + '\n')
+        md.append('IPv6 over IPv4, the ratio of the medians per stack (1.00: '
+                  'no cost; the IPv6 header is 20 bytes longer, so a '
+                  'full-size TCP segment carries 1440 bytes, not 1460, and '
+                  'bulk goodput at the same frame rate is 1.4% lower):\n')
+        md.append(v6_ratio_table(results) + '\n')
     md.append('znet runs twice on the TAP: with the offloads netif/tap.c '
               'offers (IFF_VNET_HDR: checksums left to the kernel, TCP frames '
               'of up to 64 KiB both ways, so one system call carries many '
@@ -452,7 +499,7 @@ def main():
     md.append('| | text | data | bss | text+data |')
     md.append('|---|---|---|---|---|')
     for w, name in (('libznet.a', 'libznet.a: all of znet (with DNS and the hosted netifs), -Os'),
-                    ('liblwip.a', 'lwIP core+IPv4+Ethernet (with DHCP, DNS, IGMP, AutoIP objects), -Os'),
+                    ('liblwip.a', 'lwIP core+IPv4+IPv6+Ethernet (with DHCP, DNS, IGMP, AutoIP objects), -Os'),
                     ('min-echo-znet', 'minimal TCP echo server on znet (bench/min/), -Os, --gc-sections'),
                     ('min-echo-lwip', 'the same server on lwIP, -Os, --gc-sections'),
                     ('min-empty', 'the same program with no stack (libc start-up, driver stub)')):

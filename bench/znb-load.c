@@ -13,6 +13,10 @@
  *     znb-load tcp-rr   ADDR [-s SIZE] [-t S | -n COUNT]
  *     znb-load tcp-crr  ADDR [-q N] [-S SRC,...] [-t S | -n COUNT]
  *
+ * ADDR (and the -S addresses, of the same family) is IPv4 or IPv6
+ * (2001:db8::2: the IPv6 rows of scripts/bench).  The server listens on
+ * both families (IPv6 where the kernel has it).
+ *
  * Every client prints one line on stdout,
  *
  *     znb mode=udp-rr ops=123456 secs=10.000 rate=12345.6 unit=rt/s ...
@@ -63,14 +67,23 @@
 #define UDP_GIVEUP_NS 200000000ull
 #define MAX_EVENTS 64
 
+/* An IPv4 or IPv6 address. */
+struct addr {
+  int family; /* AF_INET or AF_INET6 */
+  union {
+    struct in_addr v4;
+    struct in6_addr v6;
+  } u;
+};
+
 struct opts {
   const char *mode;
-  struct in_addr addr;
+  struct addr addr;
   double secs;        /* 0: count mode */
   uint64_t count;     /* -n: operations or bytes */
   unsigned inflight;  /* -q */
   size_t size;        /* -s */
-  struct in_addr src[MAX_SRC];
+  struct addr src[MAX_SRC];
   unsigned nsrc;
   double timeout;     /* -T: give up after this long without progress */
 };
@@ -106,6 +119,7 @@ static __attribute__((noreturn)) void usage(const char *msg) {
 static const char help[] =
     "usage: " PROG " serve\n"
     "       " PROG " tcp-send|tcp-recv|udp-rr|tcp-rr|tcp-crr ADDR [OPTIONS]\n"
+    "  ADDR         the server, IPv4 or IPv6 (then -S addresses are IPv6)\n"
     "  -t SECONDS   measure for this long (default 10)\n"
     "  -n COUNT     instead: this many operations (bytes for tcp-send/recv)\n"
     "  -q N         in flight (udp-rr, tcp-crr; default 1)\n"
@@ -113,22 +127,39 @@ static const char help[] =
     "  -S A,B,...   source addresses for tcp-crr, used in turn\n"
     "  -T SECONDS   fail after this long without progress (default 10)\n";
 
-static struct sockaddr_in sin_of(struct in_addr a, uint16_t port) {
-  struct sockaddr_in s;
-  memset(&s, 0, sizeof(s));
-  s.sin_family = AF_INET;
-  s.sin_addr = a;
-  s.sin_port = htons(port);
-  return s;
+/* a:port as a socket address in *s; returns its length. */
+static socklen_t sa_of(const struct addr *a, uint16_t port,
+                       struct sockaddr_storage *s) {
+  memset(s, 0, sizeof(*s));
+  if (a->family == AF_INET6) {
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)s;
+    s6->sin6_family = AF_INET6;
+    s6->sin6_addr = a->u.v6;
+    s6->sin6_port = htons(port);
+    return sizeof(*s6);
+  }
+  struct sockaddr_in *s4 = (struct sockaddr_in *)s;
+  s4->sin_family = AF_INET;
+  s4->sin_addr = a->u.v4;
+  s4->sin_port = htons(port);
+  return sizeof(*s4);
+}
+
+/* A text address of either family into *a; false if it is neither. */
+static bool parse_addr(const char *text, struct addr *a) {
+  memset(a, 0, sizeof(*a));
+  a->family = strchr(text, ':') ? AF_INET6 : AF_INET;
+  return inet_pton(a->family, text, &a->u) == 1;
 }
 
 /* A blocking TCP connection to addr:port. */
-static int tcp_connect(struct in_addr addr, uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+static int tcp_connect(const struct addr *addr, uint16_t port) {
+  int fd = socket(addr->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     die("socket");
-  struct sockaddr_in s = sin_of(addr, port);
-  if (connect(fd, (struct sockaddr *)&s, sizeof(s)) != 0)
+  struct sockaddr_storage s;
+  socklen_t sl = sa_of(addr, port, &s);
+  if (connect(fd, (struct sockaddr *)&s, sl) != 0)
     die("connect");
   return fd;
 }
@@ -162,7 +193,7 @@ static void set_rcv_timeout(int fd, double secs) {
 static int run_tcp_send(const struct opts *o) {
   static char buf[BULK_CHUNK];
   memset(buf, 'z', sizeof(buf));
-  int fd = tcp_connect(o->addr, PORT_DISCARD);
+  int fd = tcp_connect(&o->addr, PORT_DISCARD);
   set_rcv_timeout(fd, o->timeout);
   uint64_t t0 = now_ns(), sent = 0;
   while (!finished(o, t0, sent)) {
@@ -196,7 +227,7 @@ static int run_tcp_send(const struct opts *o) {
 
 static int run_tcp_recv(const struct opts *o) {
   static char buf[BULK_CHUNK];
-  int fd = tcp_connect(o->addr, PORT_SOURCE);
+  int fd = tcp_connect(&o->addr, PORT_SOURCE);
   set_rcv_timeout(fd, o->timeout);
   uint64_t t0 = now_ns(), got = 0;
   while (!finished(o, t0, got)) {
@@ -226,11 +257,12 @@ static int run_tcp_recv(const struct opts *o) {
 /* ---- request/response ---- */
 
 static int run_udp_rr(const struct opts *o) {
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  int fd = socket(o->addr.family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     die("socket");
-  struct sockaddr_in s = sin_of(o->addr, PORT_ECHO);
-  if (connect(fd, (struct sockaddr *)&s, sizeof(s)) != 0)
+  struct sockaddr_storage s;
+  socklen_t sl = sa_of(&o->addr, PORT_ECHO, &s);
+  if (connect(fd, (struct sockaddr *)&s, sl) != 0)
     die("connect");
   char req[2048], rsp[2048];
   memset(req, 'u', sizeof(req));
@@ -314,7 +346,7 @@ static void read_full(int fd, char *p, size_t len) {
 }
 
 static int run_tcp_rr(const struct opts *o) {
-  int fd = tcp_connect(o->addr, PORT_ECHO);
+  int fd = tcp_connect(&o->addr, PORT_ECHO);
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   set_rcv_timeout(fd, o->timeout);
@@ -347,19 +379,21 @@ struct crr_slot {
 static void crr_start(const struct opts *o, int ep, struct crr_slot *s,
                       unsigned idx, unsigned *next_src, uint64_t *errors) {
   for (;;) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = socket(o->addr.family,
+                    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
       die("socket");
+    struct sockaddr_storage b, d;
     if (o->nsrc) {
       int one = 1;
       setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
-      struct sockaddr_in b = sin_of(o->src[*next_src], 0);
+      socklen_t bl = sa_of(&o->src[*next_src], 0, &b);
       *next_src = (*next_src + 1) % o->nsrc;
-      if (bind(fd, (struct sockaddr *)&b, sizeof(b)) != 0)
+      if (bind(fd, (struct sockaddr *)&b, bl) != 0)
         die("bind to a source address");
     }
-    struct sockaddr_in d = sin_of(o->addr, PORT_DISCARD);
-    if (connect(fd, (struct sockaddr *)&d, sizeof(d)) != 0 &&
+    socklen_t dl = sa_of(&o->addr, PORT_DISCARD, &d);
+    if (connect(fd, (struct sockaddr *)&d, dl) != 0 &&
         errno != EINPROGRESS) {
       /* Out of ports for this source (EADDRNOTAVAIL): try the next. */
       (*errors)++;
@@ -463,16 +497,29 @@ struct sconn {
 
 static struct sconn *sconns[SRV_MAX_CONNS];
 
-static int listen_on(uint16_t port, int type) {
-  int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+/* A listening (or UDP) socket on the wildcard address of family on port;
+ * for IPv6, -1 if the kernel has none (IPv6 only, not both families). */
+static int listen_on(int family, uint16_t port, int type) {
+  int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0 && family == AF_INET6)
+    return -1;
   if (fd < 0)
     die("socket");
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  struct in_addr any = {.s_addr = htonl(INADDR_ANY)};
-  struct sockaddr_in s = sin_of(any, port);
-  if (bind(fd, (struct sockaddr *)&s, sizeof(s)) != 0)
-    die("bind");
+  struct addr any = {.family = family};
+  if (family == AF_INET6)
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+  else
+    any.u.v4.s_addr = htonl(INADDR_ANY);
+  struct sockaddr_storage s;
+  socklen_t sl = sa_of(&any, port, &s);
+  if (bind(fd, (struct sockaddr *)&s, sl) != 0) {
+    if (family == AF_INET)
+      die("bind");
+    close(fd);
+    return -1;
+  }
   if (type == SOCK_STREAM && listen(fd, 1024) != 0)
     die("listen");
   return fd;
@@ -567,12 +614,18 @@ static int run_serve(void) {
   int ep = epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0)
     die("epoll_create1");
-  srv_add(ep, listen_on(PORT_ECHO, SOCK_STREAM), K_LISTEN_ECHO, 0, EPOLLIN);
-  srv_add(ep, listen_on(PORT_DISCARD, SOCK_STREAM), K_LISTEN_DISCARD, 0,
-          EPOLLIN);
-  srv_add(ep, listen_on(PORT_SOURCE, SOCK_STREAM), K_LISTEN_SOURCE, 0,
-          EPOLLIN);
-  srv_add(ep, listen_on(PORT_ECHO, SOCK_DGRAM), K_UDP, 0, EPOLLIN);
+  static const int fams[2] = {AF_INET, AF_INET6};
+  for (int i = 0; i < 2; i++) {
+    int f = fams[i], fd;
+    if ((fd = listen_on(f, PORT_ECHO, SOCK_STREAM)) >= 0)
+      srv_add(ep, fd, K_LISTEN_ECHO, 0, EPOLLIN);
+    if ((fd = listen_on(f, PORT_DISCARD, SOCK_STREAM)) >= 0)
+      srv_add(ep, fd, K_LISTEN_DISCARD, 0, EPOLLIN);
+    if ((fd = listen_on(f, PORT_SOURCE, SOCK_STREAM)) >= 0)
+      srv_add(ep, fd, K_LISTEN_SOURCE, 0, EPOLLIN);
+    if ((fd = listen_on(f, PORT_ECHO, SOCK_DGRAM)) >= 0)
+      srv_add(ep, fd, K_UDP, 0, EPOLLIN);
+  }
   printf("znb serve ready ports=7,9,19\n");
   fflush(stdout);
   struct epoll_event evs[MAX_EVENTS];
@@ -587,7 +640,7 @@ static int run_serve(void) {
         continue;
       if (c->kind == K_UDP) {
         char buf[2048];
-        struct sockaddr_in from;
+        struct sockaddr_storage from;
         for (int i = 0; i < 64; i++) {
           socklen_t fl = sizeof(from);
           ssize_t r = recvfrom(c->fd, buf, sizeof(buf), 0,
@@ -651,8 +704,9 @@ static void parse_sources(struct opts *o, char *list) {
   for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
     if (o->nsrc >= MAX_SRC)
       usage("too many -S addresses");
-    if (inet_pton(AF_INET, tok, &o->src[o->nsrc]) != 1)
-      usage("bad -S address");
+    if (!parse_addr(tok, &o->src[o->nsrc]) ||
+        o->src[o->nsrc].family != o->addr.family)
+      usage("bad -S address (not of ADDR's family)");
     o->nsrc++;
   }
 }
@@ -682,7 +736,7 @@ int main(int argc, char **argv) {
       usage("serve takes no arguments");
     return run_serve();
   }
-  if (argc < 3 || inet_pton(AF_INET, argv[2], &o.addr) != 1)
+  if (argc < 3 || !parse_addr(argv[2], &o.addr))
     usage("want a server ADDR after the mode");
   optind = 3;
   int c;

@@ -31,12 +31,14 @@ static struct zn_memlink_end *end_of(struct zn_netif *nif) {
 }
 
 /* The transport header's offset in frame f, and the checksum field's in
- * it; 0 if f is not TCP or UDP over IPv4 (our own frames: well formed). */
+ * it; 0 if f is not TCP or UDP over IPv4 or IPv6 (our own frames: well
+ * formed). */
 static size_t l4_of(const uint8_t *f, size_t len, size_t *field,
                     size_t *ipoff) {
   size_t l4;
   uint8_t proto;
-  if (!zn_eth_ipv4_locate(f, len, ipoff, &l4, &proto) ||
+  bool v6;
+  if (!zn_eth_ip_locate(f, len, ipoff, &l4, &proto, &v6) ||
       (proto != ZN_IPPROTO_TCP && proto != ZN_IPPROTO_UDP))
     return 0;
   *field = proto == ZN_IPPROTO_TCP ? 16 : 6;

@@ -6,10 +6,10 @@
  *
  * Offloads (unless ZN_TAP_NO_OFFLOAD): the device is opened with
  * IFF_VNET_HDR, so a struct virtio_net_hdr travels before every frame
- * both ways, and TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4) lets the kernel
- * send us frames with the TCP/UDP checksum left undone (it came from the
- * host's own stack) and TCP/IPv4 frames of up to 64 KiB that stand for
- * many segments.  Such a frame is read into a large buffer (the stack's
+ * both ways, and TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) lets
+ * the kernel send us frames with the TCP/UDP checksum left undone (it
+ * came from the host's own stack) and TCP frames, over IPv4 or IPv6, of
+ * up to 64 KiB that stand for many segments.  Such a frame is read into a large buffer (the stack's
  * alloc_big) and delivered whole: the stack takes it as one segment.
  * With no large buffer free it is read into the bounce buffer and cut
  * here into ordinary segments, as the kernel would have.  On send, the
@@ -56,22 +56,24 @@ static ssize_t discard_frame(int fd) {
   return read(fd, scratch, sizeof(scratch));
 }
 
-/* Cut a TCP/IPv4 frame the kernel coalesced (GSO) into segments of mss
- * payload bytes in pool buffers, queued on t->rxq: the headers copied,
- * IP length, ID and header checksum and the TCP sequence number fixed,
+/* Cut a TCP frame the kernel coalesced (GSO) into segments of mss payload
+ * bytes in pool buffers, queued on t->rxq: the headers copied, the IP
+ * length (IPv4: and ID and header checksum) and TCP sequence number fixed,
  * FIN and PSH kept for the last segment and CWR for the first (as the
  * kernel's own segmentation does).  The TCP checksums are not computed:
  * the kernel left them undone (VIRTIO_NET_HDR_F_NEEDS_CSUM), and the
  * segments are flagged checked.  Returns false if the frame is not such a
- * frame. */
+ * frame, over IPv6 if v6 (the GSO type the kernel gave), else IPv4. */
 static bool split_gso(struct zn_tap *t, const uint8_t *f, size_t n,
-                      uint16_t mss) {
+                      uint16_t mss, bool v6) {
   size_t ipoff, l4;
   uint8_t proto;
-  if (!mss || !zn_eth_ipv4_locate(f, n, &ipoff, &l4, &proto) ||
-      proto != ZN_IPPROTO_TCP || n < l4 + 20)
+  bool is6;
+  if (!mss || !zn_eth_ip_locate(f, n, &ipoff, &l4, &proto, &is6) ||
+      is6 != v6 || proto != ZN_IPPROTO_TCP || n < l4 + 20)
     return false;
-  size_t tot = zn_rd16(f + ipoff + 2);
+  size_t tot = v6 ? ZN_IPV6_HDR_LEN + (size_t)zn_rd16(f + ipoff + 4)
+                  : zn_rd16(f + ipoff + 2);
   size_t hdr = l4 + (size_t)(f[l4 + 12] >> 4) * 4;
   if (hdr < l4 + 20 || ipoff + tot > n || ipoff + tot <= hdr)
     return false;
@@ -185,9 +187,10 @@ static enum vnet_verdict cut_bounced(struct zn_tap *t, struct zn_buf *b,
   memmove(t->bounce + room, t->bounce, len - room);
   memcpy(t->bounce, zn_buf_tail(b), room);
   t->spare = b;
-  if (gso != VIRTIO_NET_HDR_GSO_TCPV4 ||
+  if (gso == VIRTIO_NET_HDR_GSO_NONE ||
       !(h->flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)) ||
-      !split_gso(t, t->bounce, len, h->gso_size)) {
+      !split_gso(t, t->bounce, len, h->gso_size,
+                 gso == VIRTIO_NET_HDR_GSO_TCPV6)) {
     t->rx_gso_bad++;
     zn_bufq_purge(&t->rxq);
     return VNET_DROP;
@@ -205,7 +208,8 @@ static enum vnet_verdict vnet_frame(struct zn_tap *t, struct zn_buf **bp,
                                     size_t len, uint16_t *flags) {
   struct zn_buf *b = *bp;
   uint8_t gso = h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
-  if (gso != VIRTIO_NET_HDR_GSO_NONE && gso != VIRTIO_NET_HDR_GSO_TCPV4) {
+  if (gso != VIRTIO_NET_HDR_GSO_NONE && gso != VIRTIO_NET_HDR_GSO_TCPV4 &&
+      gso != VIRTIO_NET_HDR_GSO_TCPV6) {
     t->rx_gso_bad++; /* not asked for (TUNSETOFFLOAD) */
     t->spare = b;
     zn_buf_free(big);
@@ -286,8 +290,9 @@ static int tap_recv(struct zn_netif *nif, struct zn_buf **out) {
 }
 
 /* The virtio header for a frame of ours: the checksum left to the kernel
- * (csum_start at the transport header, csum_offset the field's place in
- * it), and for a TSO frame the segment size.  Our own frames, so the
+ * (csum_start at the transport header, past any IPv6 extension headers,
+ * csum_offset the field's place in it), and for a TSO frame the GSO type
+ * of its IP version and the segment size.  Our own frames, so the
  * headers are well formed. */
 static void vnet_hdr_for(struct zn_tap *t, const struct zn_buf *b,
                          struct virtio_net_hdr *h) {
@@ -297,14 +302,16 @@ static void vnet_hdr_for(struct zn_tap *t, const struct zn_buf *b,
   const uint8_t *f = b->data;
   size_t ipoff, l4;
   uint8_t proto;
-  if (!zn_eth_ipv4_locate(f, b->len, &ipoff, &l4, &proto))
+  bool v6;
+  if (!zn_eth_ip_locate(f, b->len, &ipoff, &l4, &proto, &v6) ||
+      (proto != ZN_IPPROTO_TCP && proto != ZN_IPPROTO_UDP))
     return;
   h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
   h->csum_start = (uint16_t)l4;
   h->csum_offset = proto == ZN_IPPROTO_TCP ? 16 : 6;
   t->tx_csum++;
   if (b->gso_size && proto == ZN_IPPROTO_TCP && b->len >= l4 + 20) {
-    h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+    h->gso_type = v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
     h->gso_size = b->gso_size;
     h->hdr_len = (uint16_t)(l4 + (size_t)(f[l4 + 12] >> 4) * 4);
     t->tx_tso++;
@@ -434,11 +441,13 @@ int zn_tap_open_flags(struct zn_tap *t, const char *name, uint32_t mtu,
     return map_errno(e);
   }
   if (vnet) {
-    /* What we can take: checksums left undone, TCP/IPv4 frames of up to
-     * 64 KiB.  Sending such needs nothing more than the header. */
+    /* What we can take: checksums left undone, TCP frames (IPv4 and
+     * IPv6) of up to 64 KiB.  Sending such needs nothing more than the
+     * header. */
     t->bounce = malloc(BOUNCE_LEN);
     if (t->bounce == NULL ||
-        ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)) < 0) {
+        ioctl(fd, TUNSETOFFLOAD,
+              (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)) < 0) {
       int e = t->bounce ? errno : ENOMEM;
       free(t->bounce);
       t->bounce = NULL;

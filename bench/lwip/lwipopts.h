@@ -33,7 +33,21 @@
 #define LWIP_NOASSERT 1
 
 #define LWIP_IPV4 1
-#define LWIP_IPV6 0
+#define LWIP_IPV6 1
+/* IPv6 as znet has it: a static address (DAD skipped, as the kernel side
+ * uses nodad), neighbour discovery, MLD for the solicited-node groups,
+ * fragmentation and reassembly; no SLAAC, no DHCPv6. */
+#define LWIP_IPV6_MLD 1
+#define LWIP_IPV6_AUTOCONFIG 0
+#define LWIP_IPV6_DHCP6 0
+#define LWIP_IPV6_FRAG 1
+#define LWIP_IPV6_REASS 1
+#define LWIP_IPV6_NUM_ADDRESSES 3
+#define LWIP_ND6_NUM_NEIGHBORS 64
+#define LWIP_ND6_NUM_DESTINATIONS 64
+#define LWIP_ND6_QUEUEING 1
+#define MEMP_NUM_ND6_QUEUE 64
+#define MEMP_NUM_MLD6_GROUP 8
 #define LWIP_ARP 1
 #define LWIP_ETHERNET 1
 #define LWIP_ICMP 1

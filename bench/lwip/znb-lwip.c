@@ -10,7 +10,7 @@
  *             without the copy flag (zero copy), at most TCP_SND_BUF
  *             unacknowledged, until the client goes
  *
- *     znb-lwip --tap NAME --ipv4 ADDR/PREFIX [--mac MAC]
+ *     znb-lwip --tap NAME --ipv4 ADDR/PREFIX [--ipv6 ADDR/64] [--mac MAC]
  *     znb-lwip --info          what lwIP was built with, and its sizes
  *
  * The TAP netif is read and written the way netif/tap.c does for znet:
@@ -18,6 +18,11 @@
  * holds a whole frame), non-blocking, with poll(2) sleeping until the
  * next lwIP timer; at most 64 frames per turn (znet's rx_budget).
  * NO_SYS=1: one thread, the raw API, sys_check_timeouts() each turn.
+ *
+ * With --ipv6 the services take both families (IP_ANY_TYPE); the address
+ * is preferred at once (no DAD: the namespace is ours) and a link-local
+ * one is made from the MAC.  lwIP 2.1 takes the /64 of its addresses as
+ * on link, so only /64 is accepted.
  *
  * Prints "znb-lwip ready ..." on stdout once it serves, runs until SIGINT
  * or SIGTERM, then prints its counters to stderr.
@@ -39,6 +44,7 @@
 #include <unistd.h>
 
 #include "lwip/etharp.h"
+#include "lwip/ethip6.h"
 #include "lwip/init.h"
 #include "lwip/memp.h"
 #include "lwip/netif.h"
@@ -117,11 +123,12 @@ static err_t tap_netif_init(struct netif *n) {
   n->name[0] = 't';
   n->name[1] = 'p';
   n->output = etharp_output;
+  n->output_ip6 = ethip6_output;
   n->linkoutput = tap_linkoutput;
   n->mtu = 1500;
   n->hwaddr_len = ETH_HWADDR_LEN;
   n->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET |
-             NETIF_FLAG_LINK_UP;
+             NETIF_FLAG_LINK_UP | NETIF_FLAG_MLD6;
   return ERR_OK;
 }
 
@@ -295,10 +302,10 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err) {
 }
 
 static int listen_on(u16_t port, enum svc svc) {
-  struct tcp_pcb *pcb = tcp_new();
-  if (pcb == NULL || tcp_bind(pcb, IP_ADDR_ANY, port) != ERR_OK)
+  struct tcp_pcb *pcb = tcp_new_ip_type(IPADDR_TYPE_ANY);
+  if (pcb == NULL || tcp_bind(pcb, IP_ANY_TYPE, port) != ERR_OK)
     return -1;
-  pcb = tcp_listen_with_backlog(pcb, 128);
+  pcb = tcp_listen_with_backlog(pcb, 128); /* both families */
   if (pcb == NULL)
     return -1;
   tcp_arg(pcb, (void *)(uintptr_t)svc);
@@ -322,13 +329,14 @@ static void print_info(void) {
 
 static __attribute__((noreturn)) void usage(const char *msg) {
   fprintf(stderr, PROG ": %s\nusage: " PROG
-                  " --tap NAME --ipv4 ADDR/PREFIX [--mac MAC] | --info\n",
+                  " --tap NAME --ipv4 ADDR/PREFIX [--ipv6 ADDR/64] [--mac MAC]"
+                  " | --info\n",
           msg);
   exit(2);
 }
 
 int main(int argc, char **argv) {
-  const char *tap = NULL, *ipv4 = NULL;
+  const char *tap = NULL, *ipv4 = NULL, *ipv6 = NULL;
   uint8_t mac[6] = {0x02, 0x00, 0x00, 0x4c, 0x57, 0x02};
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--info") == 0) {
@@ -341,6 +349,8 @@ int main(int argc, char **argv) {
       tap = argv[++i];
     else if (strcmp(argv[i], "--ipv4") == 0)
       ipv4 = argv[++i];
+    else if (strcmp(argv[i], "--ipv6") == 0)
+      ipv6 = argv[++i];
     else if (strcmp(argv[i], "--mac") == 0) {
       unsigned m[6];
       if (sscanf(argv[++i], "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3],
@@ -357,6 +367,17 @@ int main(int argc, char **argv) {
   if (sscanf(ipv4, "%u.%u.%u.%u/%u", &a, &b, &c, &d, &prefix) != 5 ||
       a > 255 || b > 255 || c > 255 || d > 255 || prefix > 32)
     usage("bad --ipv4");
+  ip6_addr_t a6;
+  char a6text[64] = "";
+  if (ipv6) {
+    const char *slash = strchr(ipv6, '/');
+    size_t n = slash ? (size_t)(slash - ipv6) : 0;
+    if (slash == NULL || strcmp(slash, "/64") != 0 || n >= sizeof(a6text))
+      usage("bad --ipv6 (ADDR/64)");
+    memcpy(a6text, ipv6, n);
+    if (!ip6addr_aton(a6text, &a6))
+      usage("bad --ipv6 address");
+  }
   tap_fd = tap_open(tap);
   if (tap_fd < 0) {
     fprintf(stderr, PROG ": cannot open TAP %s: %s\n", tap, strerror(errno));
@@ -373,8 +394,18 @@ int main(int argc, char **argv) {
   netif_set_default(&nif);
   netif_set_up(&nif);
   netif_set_link_up(&nif);
-  struct udp_pcb *u = udp_new();
-  if (u == NULL || udp_bind(u, IP_ADDR_ANY, PORT_ECHO) != ERR_OK ||
+  if (ipv6) {
+    s8_t idx;
+    netif_create_ip6_linklocal_address(&nif, 1);
+    netif_ip6_addr_set_state(&nif, 0, IP6_ADDR_PREFERRED);
+    if (netif_add_ip6_address(&nif, &a6, &idx) != ERR_OK) {
+      fprintf(stderr, PROG ": cannot add %s\n", a6text);
+      return 1;
+    }
+    netif_ip6_addr_set_state(&nif, idx, IP6_ADDR_PREFERRED);
+  }
+  struct udp_pcb *u = udp_new_ip_type(IPADDR_TYPE_ANY);
+  if (u == NULL || udp_bind(u, IP_ANY_TYPE, PORT_ECHO) != ERR_OK ||
       listen_on(PORT_ECHO, SVC_ECHO) || listen_on(PORT_DISCARD, SVC_DISCARD) ||
       listen_on(PORT_SOURCE, SVC_SOURCE)) {
     fprintf(stderr, PROG ": cannot open the services\n");
@@ -387,8 +418,8 @@ int main(int argc, char **argv) {
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
-  printf("znb-lwip ready addr=%u.%u.%u.%u version=%s\n", a, b, c, d,
-         LWIP_VERSION_STRING);
+  printf("znb-lwip ready addr=%u.%u.%u.%u%s%s version=%s\n", a, b, c, d,
+         ipv6 ? " addr6=" : "", a6text, LWIP_VERSION_STRING);
   fflush(stdout);
 
   while (!stop_flag) {

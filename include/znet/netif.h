@@ -73,18 +73,21 @@ typedef struct zn_buf *(*zn_netif_alloc_fn)(void *ctx);
  * itself otherwise.  Decorators (zn_netif_wrap) offer none.
  *
  * ZN_NETIF_CAP_TX_CSUM: send() completes the TCP or UDP checksum of an
- *   IPv4 frame flagged ZN_BUF_F_CSUM_PARTIAL, whose checksum field holds
- *   the (uncomplemented, folded) pseudo-header sum.
- * ZN_NETIF_CAP_TSO: send() takes a TCP/IPv4 frame longer than the MTU
- *   whose gso_size is set and sends it as segments of gso_size payload
- *   bytes each, the headers copied, sequence numbers, IP lengths, IDs and
- *   checksums fixed, FIN and PSH only on the last.  Needs TX_CSUM; the
- *   frame is also flagged ZN_BUF_F_CSUM_PARTIAL.
+ *   IPv4 or IPv6 frame flagged ZN_BUF_F_CSUM_PARTIAL, whose checksum field
+ *   holds the (uncomplemented, folded) pseudo-header sum.  Over IPv6 the
+ *   transport header may follow extension headers.
+ * ZN_NETIF_CAP_TSO: send() takes a TCP frame (IPv4 or IPv6) longer than
+ *   the MTU whose gso_size is set and sends it as segments of gso_size
+ *   payload bytes each, the headers copied, sequence numbers, IP lengths
+ *   (IPv4: IDs and header checksums) and checksums fixed, FIN and PSH only
+ *   on the last.  Needs TX_CSUM; the frame is also flagged
+ *   ZN_BUF_F_CSUM_PARTIAL.
  *
  * Receive offloads need no capability: a backend flags buffers whose
  * transport checksum it (or the device) has checked ZN_BUF_F_CSUM_OK, and
- * may deliver a TCP/IPv4 frame longer than the MTU (coalesced segments of
- * one flow, in a buffer from alloc_big) when the device sends such.
+ * may deliver a TCP frame (IPv4 or IPv6) longer than the MTU (coalesced
+ * segments of one flow, in a buffer from alloc_big) when the device sends
+ * such.
  */
 #define ZN_NETIF_CAP_TX_CSUM 0x0001u
 #define ZN_NETIF_CAP_TSO 0x0002u

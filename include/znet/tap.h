@@ -24,8 +24,8 @@ struct zn_tap {
   uint64_t rx_frames, tx_frames;
   uint64_t rx_gso;      /**< coalesced TCP frames received (over a buffer) */
   uint64_t rx_gso_split; /**< of those, cut into segments: no large buffer */
-  uint64_t rx_gso_bad;  /**< large frames dropped: not the TCP/IPv4 we asked
-                         * for, or inconsistent headers */
+  uint64_t rx_gso_bad;  /**< large frames dropped: not the TCP/IPv4 or
+                         * TCP/IPv6 we asked for, or inconsistent headers */
   uint64_t tx_csum;     /**< frames sent with the checksum left to the kernel */
   uint64_t tx_tso;      /**< of those, TCP frames the kernel segments */
   uint64_t rx_short;    /**< reads that returned a frame shorter than 14 */

@@ -359,6 +359,21 @@ void zn_ipv6_mcast_mac(const uint8_t a[16], uint8_t mac[6]);
  * HIP, shim6, the two experimental values): never an upper layer. */
 bool zn_ipv6_is_ext_hdr(uint8_t nxt);
 
+/** zn_eth_ipv4_locate for IPv6: where an Ethernet frame's IPv6 header
+ * (*ip: 14, or 18 behind an 802.1Q tag) and upper-layer header (*l4)
+ * start, past any hop-by-hop, routing and destination options headers,
+ * and its next-header value (*proto; a fragment header or any other
+ * extension header ends the walk there).  False unless the frame holds
+ * IPv6 and at least 8 bytes from *l4 on.  For backends finishing the
+ * stack's own offloaded frames or cutting coalesced ones. */
+bool zn_eth_ipv6_locate(const uint8_t *f, size_t len, size_t *ip, size_t *l4,
+                        uint8_t *proto);
+
+/** zn_eth_ipv4_locate or zn_eth_ipv6_locate, by the frame's EtherType;
+ * *v6 says which. */
+bool zn_eth_ip_locate(const uint8_t *f, size_t len, size_t *ip, size_t *l4,
+                      uint8_t *proto, bool *v6);
+
 /** At most this many extension headers are walked; a longer chain is
  * refused (ZN_ERANGE). */
 #define ZN_IPV6_CHAIN_MAX_HDRS 8
@@ -1083,11 +1098,13 @@ void zn_tcp_finish(uint8_t *p, size_t len, uint32_t src, uint32_t dst);
  * family. */
 void zn_tcp_finish_psum(uint8_t *p, size_t len, uint32_t psum);
 
-/** Segment i of a TCP/IPv4 frame f that stands for many (GSO/TSO), written
- * to dst: f's first hdr bytes (link header, the IP header at ipoff, the
- * TCP header at l4, its options), then k payload bytes from offset off of
- * f's payload; then what differs per segment fixed as a device does: IP
- * total length, ID (f's + i) and header checksum, TCP sequence number
+/** Segment i of a TCP/IPv4 or TCP/IPv6 frame f that stands for many
+ * (GSO/TSO), written to dst: f's first hdr bytes (link header, the IP
+ * header at ipoff and for IPv6 its extension headers, the TCP header at
+ * l4, its options), then k payload bytes from offset off of f's payload;
+ * then what differs per segment fixed as a device does: for IPv4 the
+ * total length, ID (f's + i) and header checksum, for IPv6 (version 6 at
+ * ipoff) the payload length, then the TCP sequence number
  * (f's + off), FIN and PSH kept only on the last segment and CWR only on
  * the first.  The TCP checksum field is copied as it is.  Writes hdr + k
  * bytes. */

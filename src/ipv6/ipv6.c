@@ -206,6 +206,22 @@ void zn__ip6_pmtu_update(struct zn_stack *st, const uint8_t dst[16],
 
 /* ---- output ---- */
 
+/* A datagram whose checksum was left to the device (ZN_BUF_F_CSUM_PARTIAL:
+ * the field holds the pseudo-header sum) that must be fragmented after
+ * all (the path MTU is below the link's): the device sees only fragments,
+ * so the checksum is completed here over the upper-layer data at unf. */
+static void finish_partial_csum(struct zn_buf *b, size_t unf, uint8_t nxt) {
+  size_t field = nxt == ZN_IPPROTO_TCP ? 16 : nxt == ZN_IPPROTO_UDP ? 6 : 0;
+  if (!(b->flags & ZN_BUF_F_CSUM_PARTIAL) || !field ||
+      b->len < unf + field + 2)
+    return;
+  uint16_t c = zn_csum(b->data + unf, b->len - unf);
+  if (c == 0 && nxt == ZN_IPPROTO_UDP)
+    c = 0xffff; /* RFC 8200 8.1: a zero UDP checksum is sent as ones */
+  zn_wr16(b->data + unf + field, c);
+  b->flags &= (uint16_t)~ZN_BUF_F_CSUM_PARTIAL;
+}
+
 /* RFC 8200 §4.5: cut a datagram we built (IPv6 header, maybe a hop-by-hop
  * header, then the rest) into fragments of at most mtu bytes. */
 static void fragment_send(struct zn_stack *st, struct zn_buf *b,
@@ -219,6 +235,7 @@ static void fragment_send(struct zn_stack *st, struct zn_buf *b,
     nxt = h[unf];
     unf += (size_t)(h[unf + 1] + 1) * 8;
   }
+  finish_partial_csum(b, unf, nxt);
   size_t plen = b->len - unf;
   size_t chunk = (mtu - unf - 8) & ~(size_t)7;
   uint32_t id = zn_random_u32(st);

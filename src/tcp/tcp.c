@@ -166,6 +166,9 @@ void zn__tcp_hash_in(struct zn_tcp_conn *c) {
   } else {
     c->hash = tuple_hash(c->st, &c->laddr, c->lport, &c->raddr, c->rport);
     c->hashed = ZN__TCP_HASHED_CONN;
+    /* The tuple is final here (lookups depend on it too): its share of
+     * every segment's checksum is summed once, not per segment. */
+    c->psum = zn__inet_pseudo_sum(&c->laddr, &c->raddr, ZN_IPPROTO_TCP, 0);
     b = &t->bucket[c->hash & (t->nbuckets - 1)];
   }
   c->hnext = *b;

@@ -199,6 +199,9 @@ struct zn_tcp_conn {
   struct zn_ip laddr, raddr; /* listener laddr: ZN_AF_NONE any address of
                                 either family, 0.0.0.0 any IPv4 address */
   uint16_t lport, rport;
+  uint32_t psum;               /* pseudo-header sum of the 4-tuple with
+                                  length 0 (add the length): set when the
+                                  tuple is hashed, zn__tcp_hash_in */
   struct zn_tcp_conn *hnext;   /* hash chain */
   struct zn_tcp_conn *next;    /* free list, accept queue, reap list */
 

@@ -355,15 +355,14 @@ static uint16_t syn_mss_option(const struct zn_stack *st, uint8_t family) {
 }
 
 /* Checksum the segment p (len bytes, in b), or leave that to the netif,
- * and hand it to IP as nsegs segments. */
+ * and hand it to IP as nsegs segments.  psum: the pseudo-header sum of
+ * laddr, raddr and TCP with length 0 (a connection's c->psum). */
 static int tcp_tx(struct zn_stack *st, struct zn_buf *b, uint8_t *p,
                   size_t len, const struct zn_ip *laddr,
-                  const struct zn_ip *raddr, uint32_t nsegs) {
+                  const struct zn_ip *raddr, uint32_t psum, uint32_t nsegs) {
   uint32_t caps = st->nif ? st->nif->caps : 0;
-  uint32_t psum =
-      zn__inet_pseudo_sum(laddr, raddr, ZN_IPPROTO_TCP, (uint32_t)len);
-  /* The offload is for IPv4 frames only (netif.h). */
-  if ((caps & ZN_NETIF_CAP_TX_CSUM) && laddr->family == ZN_AF_INET) {
+  psum += (uint32_t)len; /* below 2^16, into a sum far below 2^31 */
+  if (caps & ZN_NETIF_CAP_TX_CSUM) {
     zn_wr16(p + 16, zn_csum_partial_psum(psum));
     b->flags |= ZN_BUF_F_CSUM_PARTIAL;
   } else {
@@ -486,7 +485,7 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
     c->flags &= (uint16_t)~ZN__TCPF_ACK_NOW;
     zn_timer_stop(st, &c->ack_timer);
   }
-  return tcp_tx(st, b, p, hlen + len, &c->laddr, &c->raddr, nsegs);
+  return tcp_tx(st, b, p, hlen + len, &c->laddr, &c->raddr, c->psum, nsegs);
 }
 
 /* RFC 4987 §3.6: the SYN-ACK for a SYN answered with a SYN cookie, sent
@@ -532,7 +531,9 @@ void zn__tcp_send_cookie_synack(struct zn_stack *st,
               ZN_TCP_SYN | ZN_TCP_ACK, (uint16_t)(wnd > 65535 ? 65535 : wnd),
               olen);
   memcpy(p + ZN_TCP_HDR_LEN, opts, olen);
-  (void)tcp_tx(st, b, p, hlen, &syn->dst, &syn->src, 1);
+  (void)tcp_tx(st, b, p, hlen, &syn->dst, &syn->src,
+               zn__inet_pseudo_sum(&syn->dst, &syn->src, ZN_IPPROTO_TCP, 0),
+               1);
 }
 
 void zn__tcp_send_syn(struct zn_tcp_conn *c, bool with_ack) {
@@ -626,8 +627,7 @@ static uint32_t tso_limit(struct zn_tcp_conn *c) {
   struct zn_stack *st = c->st;
   uint32_t seg = zn__tcp_seg_size(c);
   uint32_t need = ZN_NETIF_CAP_TX_CSUM | ZN_NETIF_CAP_TSO;
-  if (!st->nif || (st->nif->caps & need) != need || st->bigpool.count == 0 ||
-      c->laddr.family != ZN_AF_INET) /* TSO is TCP/IPv4 only (netif.h) */
+  if (!st->nif || (st->nif->caps & need) != need || st->bigpool.count == 0)
     return seg;
   if (!st->bigpool.free && st->txq.count)
     zn_stack_flush(st); /* frames built earlier hold the large buffers */

@@ -226,8 +226,7 @@ static void emit_header(struct zn_udp_sock *s, struct zn_buf *b, uint8_t *p,
                         uint16_t port, size_t len, uint32_t psum,
                         uint8_t family) {
   const struct zn_netif *nif = s->st->nif;
-  /* The offload is for IPv4 frames only (netif.h). */
-  if (nif && (nif->caps & ZN_NETIF_CAP_TX_CSUM) && family == ZN_AF_INET &&
+  if (nif && (nif->caps & ZN_NETIF_CAP_TX_CSUM) &&
       len + zn__inet_hdr_len(family) <= nif->mtu) {
     zn_wr16(p, s->lport);
     zn_wr16(p + 2, port);

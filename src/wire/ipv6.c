@@ -110,6 +110,50 @@ bool zn_ipv6_is_ext_hdr(uint8_t nxt) {
   }
 }
 
+/* The extension headers zn_eth_ipv6_locate steps over: those a sender
+ * puts before the upper-layer header with the generic length format. */
+static bool locate_skips(uint8_t nxt) {
+  return nxt == ZN_IPPROTO_HOPOPTS || nxt == ZN_IPPROTO_ROUTING ||
+         nxt == ZN_IPPROTO_DSTOPTS;
+}
+
+bool zn_eth_ipv6_locate(const uint8_t *f, size_t len, size_t *ip, size_t *l4,
+                        uint8_t *proto) {
+  size_t l2 = ZN_ETH_HDR_LEN;
+  if (len < l2 + ZN_IPV6_HDR_LEN)
+    return false;
+  uint16_t type = zn_rd16(f + 12);
+  if (type == ZN_ETHERTYPE_VLAN) {
+    l2 += 4;
+    if (len < l2 + ZN_IPV6_HDR_LEN)
+      return false;
+    type = zn_rd16(f + 16);
+  }
+  if (type != ZN_ETHERTYPE_IPV6 || (f[l2] >> 4) != 6)
+    return false;
+  uint8_t nxt = f[l2 + 6];
+  size_t off = l2 + ZN_IPV6_HDR_LEN;
+  /* Each step is at least 8 bytes into a frame of len: bounded. */
+  while (locate_skips(nxt)) {
+    if (len < off + 8)
+      return false;
+    nxt = f[off];
+    off += ((size_t)f[off + 1] + 1) * 8;
+  }
+  if (len < off + 8)
+    return false;
+  *ip = l2;
+  *l4 = off;
+  *proto = nxt;
+  return true;
+}
+
+bool zn_eth_ip_locate(const uint8_t *f, size_t len, size_t *ip, size_t *l4,
+                      uint8_t *proto, bool *v6) {
+  *v6 = zn_eth_ipv6_locate(f, len, ip, l4, proto);
+  return *v6 || zn_eth_ipv4_locate(f, len, ip, l4, proto);
+}
+
 /* The headers the walk goes through: those with the generic length
  * format that carry nothing a stateless walk cannot read past. */
 static bool walked(uint8_t nxt) {

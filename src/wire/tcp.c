@@ -242,11 +242,14 @@ void zn_tcp_gso_segment(uint8_t *dst, const uint8_t *f, size_t ipoff,
   memcpy(dst, f, hdr);
   memcpy(dst + hdr, f + hdr + off, k);
   uint8_t *ip = dst + ipoff;
-  size_t ihl = l4 - ipoff;
-  zn_wr16(ip + 2, (uint16_t)(hdr - ipoff + k));
-  zn_wr16(ip + 4, (uint16_t)(zn_rd16(f + ipoff + 4) + i));
-  zn_wr16(ip + 10, 0);
-  zn_wr16(ip + 10, zn_csum(ip, ihl));
+  if ((f[ipoff] >> 4) == 6) { /* no ID, no header checksum */
+    zn_wr16(ip + 4, (uint16_t)(hdr - ipoff - ZN_IPV6_HDR_LEN + k));
+  } else {
+    zn_wr16(ip + 2, (uint16_t)(hdr - ipoff + k));
+    zn_wr16(ip + 4, (uint16_t)(zn_rd16(f + ipoff + 4) + i));
+    zn_wr16(ip + 10, 0);
+    zn_wr16(ip + 10, zn_csum(ip, l4 - ipoff));
+  }
   uint8_t *th = dst + l4;
   zn_wr32(th + 4, zn_rd32(f + l4 + 4) + (uint32_t)off);
   uint8_t fl = f[l4 + 13];

@@ -10,7 +10,12 @@
 # one all answered; a line and 1 MiB come back from the TCP echo over
 # IPv6 (nc), 16 MiB with an equal SHA-256; a datagram comes back from the
 # UDP echo; znet-echo exits 0 on SIGINT, its counters show the
-# reassemblies and fragments, nothing leaked.  Then SLAAC: radvd in the
+# reassemblies and fragments, nothing leaked.  That run has the TAP
+# offloads on (the default): its counters show TSO frames sent and
+# coalesced TCP/IPv6 frames taken whole from the kernel.  The 16 MiB echo
+# again with --no-offload (no virtio header, nothing left to the kernel)
+# and with --bigbufs 0 (every coalesced frame cut into segments by the
+# TAP backend).  Then SLAAC: radvd in the
 # namespace advertises 2001:db8:2::/64, znet-echo --slaac (no IPv4 at all)
 # forms an address in it, and Linux pings that address.
 # Needs root, /dev/net/tun, ping, nc, sha256sum; radvd for the SLAAC part
@@ -133,9 +138,51 @@ fragtx=$(counter "$err" ip6_frag_tx)
 check "icmp6_echo_reply_tx >= 15 (got $replies)" [ "$replies" -ge 15 ]
 check "ip6_reass_ok > 0: 4000-byte pings reassembled (got $reass)" [ "$reass" -gt 0 ]
 check "ip6_frag_tx > 0: 4000-byte replies fragmented (got $fragtx)" [ "$fragtx" -gt 0 ]
+stat_of() { sed -n "s/^ *$1  *\([0-9]*\)\$/\1/p" "$2" | head -1; }
+tso=$(stat_of tap.tx_tso "$err")
+gso=$(stat_of tap.rx_gso "$err")
+check "offloads: TSO frames sent over IPv6 (tap.tx_tso ${tso:-0})" [ "${tso:-0}" -gt 0 ]
+check "offloads: coalesced TCP/IPv6 frames taken (tap.rx_gso ${gso:-0}), none bad" \
+  [ "${gso:-0}" -gt 0 -a -z "$(stat_of tap.rx_gso_bad "$err")" ]
 no_leak_case "znet-echo (static IPv6)" "$err"
 echo "# znet-echo counters:"
 diag <"$err"
+
+# echo16_case MODE ARGS...: znet-echo with ARGS, 16 MiB over TCP/IPv6
+# and back, SHA-256 equal; exits 0, nothing leaked.
+echo16_case() {
+  local mode=$1 o=$T/echo-$1.out e=$T/echo-$1.err
+  shift
+  if ! start_echo "$ECHO" "$o" "$e" --mac "$E2E_MAC" --ipv6 "$Z6/64" "$@" ||
+    ! wait_line "$o" "^znet-echo: ipv6 $Z6/64 preferred static$" 10; then
+    not_ok "$mode: znet-echo starts, $Z6 preferred"
+    diag <"$e"
+    stop_echo
+    return 1
+  fi
+  local t0 back dt rc
+  t0=$(now_s)
+  back=$(in_ns_t 60 nc -N "$Z6" 7 <"$T/r16" 2>"$T/nc.err" | sha256sum | cut -d' ' -f1)
+  dt=$(elapsed "$t0")
+  check "$mode: TCP over IPv6, 16 MiB come back, SHA-256 equal (${dt} s)" \
+    [ "$back" = "$r16sum" ]
+  stop_echo
+  rc=$?
+  check "$mode: znet-echo exits 0 on SIGINT (got $rc)" [ "$rc" -eq 0 ]
+  E2E_MODE_ERR=$e
+  no_leak_case "znet-echo $mode" "$e"
+  return 0
+}
+if echo16_case no-offload --no-offload; then
+  check "no-offload: no TSO frame, no checksum left to the kernel" \
+    [ -z "$(stat_of tap.tx_tso "$E2E_MODE_ERR")" -a \
+      -z "$(stat_of tap.tx_csum "$E2E_MODE_ERR")" ]
+fi
+if echo16_case bigbufs0 --bigbufs 0; then
+  split=$(stat_of tap.rx_gso_split "$E2E_MODE_ERR")
+  check "offloads, no large buffer: coalesced TCP/IPv6 frames cut (tap.rx_gso_split ${split:-0}), none bad" \
+    [ "${split:-0}" -gt 0 -a -z "$(stat_of tap.rx_gso_bad "$E2E_MODE_ERR")" ]
+fi
 
 # ---- SLAAC from radvd -------------------------------------------------------
 

@@ -6,8 +6,11 @@
  */
 #define _GNU_SOURCE /* unshare */
 #include <fcntl.h>
+#include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "nif_test.h"
@@ -17,6 +20,7 @@
 #define TAP_NAME "zntest0"
 
 static const char *no_tap_reason;
+static bool own_netns; /* the forwarding tests change sysctls: only here */
 
 static void probe(void) {
   if (geteuid() != 0) {
@@ -29,6 +33,8 @@ static void probe(void) {
   }
   if (unshare(CLONE_NEWNET) != 0)
     printf("# unshare(CLONE_NEWNET) failed; using the current namespace\n");
+  else
+    own_netns = true;
 }
 
 static int sh(const char *cmd) {
@@ -220,6 +226,279 @@ ZT_TEST(test_tap_nobuf) {
   nt_pool_fini(&p);
 }
 
+/* ---- IPv6 offloads, checked by the kernel forwarding between TAPs ----
+ *
+ * Frames of ours go into TAP "zntest0" (offloads on) from fd00:77::2 to
+ * fd00:78::2, which Linux routes out of TAP "zntest1".  Opened without
+ * offloads, zntest1 makes the kernel finish what we left to it exactly as
+ * our virtio header said: complete a partial checksum at csum_start +
+ * csum_offset, cut a TSO frame into gso_size segments.  Opened with
+ * offloads, zntest1 gets the TSO frame as one coalesced TCP/IPv6 frame,
+ * which the backend takes whole or cuts itself. */
+
+#define TAP_B "zntest1"
+static const uint8_t V6_SRC[16] = {0xfd, 0, 0, 0x77, [15] = 2};
+static const uint8_t V6_DST[16] = {0xfd, 0, 0, 0x78, [15] = 2};
+static const uint8_t MAC_US[6] = {0x02, 0, 0, 0, 0, 0x01};
+enum { TSO_SEG = 1000, TSO_PAY = 2500 };
+
+/* Ethernet to mac, IPv6 from V6_SRC to V6_DST carrying plen bytes behind
+ * the fixed header, hop limit 64.  Returns 54. */
+static size_t eth_ip6(uint8_t *f, const uint8_t mac[6], uint8_t nxt,
+                      size_t plen) {
+  zn_eth_emit(f, mac, MAC_US, ZN_ETHERTYPE_IPV6);
+  struct zn_ipv6_hdr h = {.plen = (uint16_t)plen, .nxt = nxt, .hlim = 64};
+  memcpy(h.src, V6_SRC, 16);
+  memcpy(h.dst, V6_DST, 16);
+  return 14 + zn_ipv6_emit(f + 14, &h);
+}
+
+/* UDP 7001 -> 7000 behind a destination options header (PadN), its
+ * checksum left partial: csum_start must skip the extension header. */
+static struct zn_buf *udp6_partial(struct nt_pool *p, const uint8_t mac[6]) {
+  static const char msg[] = "hello over a partial checksum";
+  size_t ulen = 8 + sizeof(msg);
+  struct zn_buf *b = zn_pool_alloc(&p->pool);
+  if (b == NULL)
+    return NULL;
+  uint8_t *f = zn_buf_put(b, 54 + 8 + ulen);
+  size_t o = eth_ip6(f, mac, ZN_IPPROTO_DSTOPTS, 8 + ulen);
+  memset(f + o, 0, 8);
+  f[o] = ZN_IPPROTO_UDP;
+  f[o + 2] = 1; /* PadN, 4 bytes of padding */
+  f[o + 3] = 4;
+  uint8_t *u = f + o + 8;
+  uint32_t psum = zn_csum_pseudo6(V6_SRC, V6_DST, (uint32_t)ulen,
+                                  ZN_IPPROTO_UDP);
+  zn_wr16(u, 7001);
+  zn_wr16(u + 2, 7000);
+  zn_wr16(u + 4, (uint16_t)ulen);
+  zn_wr16(u + 6, zn_csum_partial_psum(psum));
+  memcpy(u + 8, msg, sizeof(msg));
+  b->flags |= ZN_BUF_F_CSUM_PARTIAL;
+  return b;
+}
+
+/* A TSO frame: TCP 5000 -> 5001, seq 1000, ACK|PSH, TSO_PAY bytes in
+ * segments of TSO_SEG, the checksum partial. */
+static struct zn_buf *tcp6_tso(struct nt_pool *p, const uint8_t mac[6]) {
+  struct zn_buf *b = zn_pool_alloc(&p->pool);
+  uint8_t *f = b ? zn_buf_put(b, 54 + 20 + TSO_PAY) : NULL;
+  if (f == NULL) {
+    zn_buf_free(b);
+    return NULL;
+  }
+  size_t o = eth_ip6(f, mac, ZN_IPPROTO_TCP, 20 + TSO_PAY);
+  uint8_t *t = f + o;
+  memset(t, 0, 20);
+  zn_wr16(t, 5000);
+  zn_wr16(t + 2, 5001);
+  zn_wr32(t + 4, 1000);
+  zn_wr32(t + 8, 1);
+  t[12] = 5 << 4;
+  t[13] = ZN_TCP_ACK | ZN_TCP_PSH;
+  zn_wr16(t + 14, 65535);
+  for (size_t i = 0; i < TSO_PAY; i++)
+    t[20 + i] = (uint8_t)(i * 7 + 1);
+  uint32_t psum = zn_csum_pseudo6(V6_SRC, V6_DST, 20 + TSO_PAY,
+                                  ZN_IPPROTO_TCP);
+  zn_wr16(t + 16, zn_csum_partial_psum(psum));
+  b->flags |= ZN_BUF_F_CSUM_PARTIAL;
+  b->gso_size = TSO_SEG;
+  return b;
+}
+
+/* What came out of zntest1 for V6_DST. */
+struct fwd_seen {
+  int udp_ok;        /* UDP with a right checksum and payload */
+  int tcp_segs;      /* TCP frames */
+  size_t tcp_bytes;  /* their payload, at the right sequence numbers */
+  int tcp_bad;       /* TCP frames out of order, too large or wrong */
+  int csum_partial;  /* frames whose checksum the kernel left to us */
+};
+
+/* The TCP payload of frame f (IPv6 at 14, TCP at 54) against what
+ * tcp6_tso sent, and its checksum if the kernel computed it. */
+static void seen_tcp(struct fwd_seen *w, const uint8_t *f, size_t len,
+                     bool partial) {
+  const uint8_t *t = f + 54;
+  size_t tl = len - 54, k = tl - 20;
+  uint32_t off = zn_rd32(t + 4) - 1000;
+  bool ok = len >= 74 && zn_rd16(f + 18) == tl && off == w->tcp_bytes &&
+            off + k <= TSO_PAY;
+  for (size_t i = 0; ok && i < k; i++)
+    ok = t[20 + i] == (uint8_t)((off + i) * 7 + 1);
+  if (ok && !partial)
+    ok = zn_csum_fold(zn_csum_add(zn_csum_pseudo6(V6_SRC, V6_DST,
+                                                  (uint32_t)tl, ZN_IPPROTO_TCP),
+                                  t, tl)) == 0;
+  if (!ok) {
+    w->tcp_bad++;
+    return;
+  }
+  w->tcp_segs++;
+  w->tcp_bytes += k;
+}
+
+static void seen_frame(struct fwd_seen *w, const struct zn_buf *b) {
+  const uint8_t *f = b->data;
+  if (b->len < 62 || zn_rd16(f + 12) != ZN_ETHERTYPE_IPV6 ||
+      memcmp(f + 38, V6_DST, 16) != 0)
+    return;
+  bool partial = (b->flags & ZN_BUF_F_CSUM_OK) != 0;
+  w->csum_partial += partial;
+  if (f[20] == ZN_IPPROTO_TCP) {
+    seen_tcp(w, f, b->len, partial);
+  } else if (f[20] == ZN_IPPROTO_DSTOPTS && f[54] == ZN_IPPROTO_UDP &&
+             b->len >= 70) {
+    const uint8_t *u = f + 62;
+    size_t ul = zn_rd16(u + 4);
+    uint32_t ps = zn_csum_pseudo6(V6_SRC, V6_DST, (uint32_t)ul, ZN_IPPROTO_UDP);
+    if (62 + ul <= b->len && memcmp(u + 8, "hello over", 10) == 0 &&
+        (partial || zn_csum_fold(zn_csum_add(ps, u, ul)) == 0))
+      w->udp_ok++;
+  }
+}
+
+/* Send frames built by mk into A, read what B gives for 2 s or until
+ * want TCP payload bytes and UDP datagrams have come. */
+static void forward(struct zn_tap *a, struct zn_tap *b, struct zn_buf *f,
+                    struct fwd_seen *w, size_t want_tcp, int want_udp) {
+  ZT_REQUIRE(f);
+  ZT_EQ(zn_netif_send(&a->nif, f), ZN_OK);
+  uint64_t end = zn_host_now() + ZN_SEC(2);
+  while ((w->tcp_bytes < want_tcp || w->udp_ok < want_udp) &&
+         zn_host_now() < end) {
+    ZT_EQ(zn_netif_wait(&b->nif, zn_host_now() + ZN_MS(20)), ZN_OK);
+    struct zn_buf *r;
+    while (zn_netif_recv(&b->nif, &r) == ZN_OK) {
+      seen_frame(w, r);
+      zn_buf_free(r);
+    }
+  }
+}
+
+/* The kernel's side: both TAPs up with an address each, B's peer known
+ * (a permanent neighbour entry), forwarding on.  The TAP's MAC in mac. */
+static bool fwd_setup(uint8_t mac[6]) {
+  if (!own_netns)
+    return false; /* never turn forwarding on in the caller's namespace */
+  if (sh("sysctl -qw net.ipv6.conf.all.forwarding=1") != 0 ||
+      sh("ip link set " TAP_NAME " up") != 0 ||
+      sh("ip link set " TAP_B " up") != 0 ||
+      sh("ip -6 addr add fd00:77::1/64 dev " TAP_NAME " nodad") != 0 ||
+      sh("ip -6 addr add fd00:78::1/64 dev " TAP_B " nodad") != 0 ||
+      sh("ip -6 neigh replace fd00:78::2 lladdr 02:00:00:00:00:02 "
+         "nud permanent dev " TAP_B) != 0)
+    return false;
+  /* sysfs shows the namespace the test started in: ask the kernel. */
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof(ifr));
+  memcpy(ifr.ifr_name, TAP_NAME, sizeof(TAP_NAME));
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  bool ok = fd >= 0 && ioctl(fd, SIOCGIFHWADDR, &ifr) == 0;
+  if (fd >= 0)
+    close(fd);
+  if (ok)
+    memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+  return ok;
+}
+
+/* B with offloads off: the kernel completes our partial UDP checksum past
+ * a destination options header, and cuts our TCP/IPv6 TSO frame into
+ * segments of gso_size with right checksums. */
+ZT_TEST(test_tap_ipv6_offloads_sent) {
+  if (no_tap_reason) {
+    zt_skip(no_tap_reason);
+    return;
+  }
+  struct nt_pool p;
+  ZT_REQUIRE(nt_pool_init(&p, 32, 8192) == ZN_OK);
+  struct zn_tap a, b;
+  ZT_REQUIRE(zn_tap_open(&a, TAP_NAME, 0) == ZN_OK);
+  ZT_REQUIRE(zn_tap_open_flags(&b, TAP_B, 0, ZN_TAP_NO_OFFLOAD) == ZN_OK);
+  nt_attach(&a.nif, &p);
+  nt_attach(&b.nif, &p);
+  uint8_t mac[6];
+  if (!fwd_setup(mac)) {
+    zt_skip("cannot configure the TAPs with ip(8)");
+  } else {
+    struct fwd_seen w = {0};
+    forward(&a, &b, udp6_partial(&p, mac), &w, 0, 1);
+    ZT_EQ(w.udp_ok, 1);
+    forward(&a, &b, tcp6_tso(&p, mac), &w, TSO_PAY, 1);
+    ZT_EQU(w.tcp_bytes, TSO_PAY);
+    ZT_EQ(w.tcp_segs, 3); /* 1000 + 1000 + 500 */
+    ZT_EQ(w.tcp_bad, 0);
+    ZT_EQ(w.csum_partial, 0);
+    ZT_EQU(a.tx_csum, 2);
+    ZT_EQU(a.tx_tso, 1);
+    ZT_EQU(a.tx_errors, 0);
+  }
+  zn_netif_close(&a.nif);
+  zn_netif_close(&b.nif);
+  nt_pool_fini(&p);
+}
+
+static struct nt_pool *big_pool;
+static struct zn_buf *big_hook(void *ctx) {
+  (void)ctx;
+  return zn_pool_alloc(&big_pool->pool);
+}
+
+/* B with offloads on: the TSO frame reaches it as one coalesced TCP/IPv6
+ * frame (VIRTIO_NET_HDR_GSO_TCPV6), taken whole into a large buffer when
+ * one is there, else cut into segments by the backend. */
+static void ipv6_coalesced(bool big) {
+  struct nt_pool p, pb;
+  ZT_REQUIRE(nt_pool_init(&p, 32, 8192) == ZN_OK);
+  ZT_REQUIRE(nt_pool_init(&pb, 4, 8192) == ZN_OK);
+  struct zn_tap a, b;
+  ZT_REQUIRE(zn_tap_open(&a, TAP_NAME, 0) == ZN_OK);
+  ZT_REQUIRE(zn_tap_open(&b, TAP_B, 0) == ZN_OK);
+  nt_attach(&a.nif, &p);
+  struct nt_pool small;
+  ZT_REQUIRE(nt_pool_init(&small, 32, ZN_BUF_SIZE) == ZN_OK);
+  nt_attach(&b.nif, &small);
+  big_pool = &pb;
+  if (big)
+    b.nif.alloc_big = big_hook;
+  uint8_t mac[6];
+  if (!fwd_setup(mac)) {
+    zt_skip("cannot configure the TAPs with ip(8)");
+  } else {
+    struct fwd_seen w = {0};
+    forward(&a, &b, tcp6_tso(&p, mac), &w, TSO_PAY, 0);
+    ZT_EQU(w.tcp_bytes, TSO_PAY);
+    ZT_EQ(w.tcp_segs, big ? 1 : 3);
+    ZT_EQ(w.tcp_bad, 0);
+    ZT_EQU(b.rx_gso, 1);
+    ZT_EQU(b.rx_gso_split, big ? 0 : 1);
+    ZT_EQU(b.rx_gso_bad, 0);
+  }
+  zn_netif_close(&a.nif);
+  zn_netif_close(&b.nif);
+  nt_pool_fini(&p);
+  nt_pool_fini(&pb);
+  nt_pool_fini(&small);
+}
+
+ZT_TEST(test_tap_ipv6_coalesced_taken_whole) {
+  if (no_tap_reason) {
+    zt_skip(no_tap_reason);
+    return;
+  }
+  ipv6_coalesced(true);
+}
+
+ZT_TEST(test_tap_ipv6_coalesced_cut) {
+  if (no_tap_reason) {
+    zt_skip(no_tap_reason);
+    return;
+  }
+  ipv6_coalesced(false);
+}
+
 int main(void) {
   probe();
   ZT_RUN(test_open_bad_args);
@@ -227,5 +506,8 @@ int main(void) {
   ZT_RUN(test_open_errors);
   ZT_RUN(test_tap_io);
   ZT_RUN(test_tap_nobuf);
+  ZT_RUN(test_tap_ipv6_offloads_sent);
+  ZT_RUN(test_tap_ipv6_coalesced_taken_whole);
+  ZT_RUN(test_tap_ipv6_coalesced_cut);
   return zt_done();
 }

@@ -158,10 +158,10 @@ static const struct zn_tcp_callbacks srv_cb = {.on_accept = t_accept,
 static const struct zn_tcp_callbacks cli_cb = {.on_connected = t_connected};
 
 /* 1 MiB from A to B over IPv6; the bytes arrive in order and whole, the
- * MSS is the IPv6 one (1500 - 40 - 20). */
-/* 1 MiB from a to b; with offloads the link offers checksum offload and
- * TSO, which are for IPv4 frames only: an IPv6 frame left with a partial
- * checksum (or cut by no one) would arrive corrupt. */
+ * MSS is the IPv6 one (1500 - 40 - 20).  With offloads the link offers
+ * checksum offload and TSO: A sends TSO frames with the checksum left
+ * partial, the link cuts them (deriving each segment's pseudo-header sum
+ * from the frame's) and completes every checksum, and B drops none. */
 static void tcp6_transfer(bool offloads) {
   struct th_pair p;
   pair6(&p, G_A, G_B);
@@ -197,6 +197,16 @@ static void tcp6_transfer(bool offloads) {
   ZT_CHECK(zn_ip_eq(&app.srv_info.raddr, &a));
   ZT_CHECK(zn_ip_eq(&app.srv_info.laddr, &b));
   ZT_EQ(app.srv_info.mss, 1440);
+  if (offloads) {
+    ZT_CHECK(p.link.b.tso_cut > 0); /* A's data went as TSO frames */
+    ZT_CHECK(p.link.a.csum_done > 0); /* B's ACKs with partial sums */
+  } else {
+    ZT_EQU(p.link.a.tso_cut + p.link.b.tso_cut, 0);
+    ZT_EQU(p.link.a.csum_done + p.link.b.csum_done, 0);
+  }
+  ZT_EQU(zn_stat(p.a, ZN_STAT_tcp_drop_checksum) +
+             zn_stat(p.b, ZN_STAT_tcp_drop_checksum),
+         0);
   zn_tcp_close(l);
   th_pair_run(&p, ZN_SEC(70));
   free(app.rx);
@@ -311,15 +321,17 @@ ZT_TEST(test_tcp6_follows_path_mtu_lowered_by_unvalidated_ptb) {
   th_pair_free(&p);
 }
 
-ZT_TEST(test_tcp6_transfer_with_ipv4_offloads) { tcp6_transfer(true); }
+ZT_TEST(test_tcp6_transfer_with_offloads) { tcp6_transfer(true); }
 
-/* A UDP/IPv6 echo on a link offering the (IPv4-only) checksum offload:
- * both datagrams arrive with good checksums. */
-ZT_TEST(test_udp6_echo_with_ipv4_offloads) {
+/* A UDP/IPv6 echo of len bytes on a link offering checksum offload, the
+ * path MTU from A to B pmtu (0: the link's): both datagrams arrive. */
+static void udp6_echo_offloads(size_t len, uint32_t pmtu) {
   struct th_pair p;
   pair6(&p, G_A, G_B);
   ZT_REQUIRE(p.a && p.b);
   zn_memlink_set_offloads(&p.link, true);
+  if (pmtu)
+    zn__ip6_pmtu_update(p.a, G_B, pmtu);
   struct zn_udp_sock *sa, *sb;
   ZT_EQ(zn_udp_open(p.a, &sa), ZN_OK);
   ZT_EQ(zn_udp_open(p.b, &sb), ZN_OK);
@@ -327,15 +339,37 @@ ZT_TEST(test_udp6_echo_with_ipv4_offloads) {
   struct echo ea = {0}, eb = {.reply = true};
   zn_udp_set_recv_cb(sa, on_dgram, &ea);
   zn_udp_set_recv_cb(sb, on_dgram, &eb);
-  static const uint8_t data[100] = {1, 2, 3};
+  static uint8_t data[1400];
+  for (size_t i = 0; i < len; i++)
+    data[i] = (uint8_t)(i * 5 + 1);
   struct zn_ip b = zn_ip_from_v6(G_B);
-  ZT_EQ(zn_udp_sendto(sa, &b, 7, data, sizeof(data)), ZN_OK);
+  ZT_EQ(zn_udp_sendto(sa, &b, 7, data, len), ZN_OK);
   th_pair_run(&p, ZN_MS(50));
   ZT_EQ(eb.n, 1);
+  ZT_EQ(eb.len, len);
   ZT_EQ(ea.n, 1);
+  ZT_EQU(zn_stat(p.a, ZN_STAT_udp_drop_checksum) +
+             zn_stat(p.b, ZN_STAT_udp_drop_checksum),
+         0);
+  if (pmtu) { /* A's fragmented, B's reply whole with a partial sum */
+    ZT_CHECK(zn_stat(p.a, ZN_STAT_ip6_frag_tx) >= 2);
+    ZT_EQU(p.link.a.csum_done, 1);
+  } else {
+    ZT_EQU(p.link.a.csum_done + p.link.b.csum_done, 2);
+  }
   zn_udp_close(sa);
   zn_udp_close(sb);
   th_pair_free(&p);
+}
+
+ZT_TEST(test_udp6_echo_with_offloads) { udp6_echo_offloads(100, 0); }
+
+/* 1,400 bytes fit the link's MTU, so UDP leaves the checksum to the
+ * device; but the path MTU to B is 1280, so IPv6 fragments the datagram
+ * and must complete the checksum itself first (the device sees only
+ * fragments). */
+ZT_TEST(test_udp6_partial_csum_completed_before_fragmenting) {
+  udp6_echo_offloads(1400, 1280);
 }
 
 /* A listener on NULL takes both families; one on 0.0.0.0 only IPv4. */
@@ -375,9 +409,10 @@ int main(void) {
   ZT_RUN(test_udp6_closed_port_answered_unreachable);
   ZT_RUN(test_tcp6_transfer_1mib_whole);
   ZT_RUN(test_tcp6_follows_path_mtu_lowered_by_unvalidated_ptb);
-  ZT_RUN(test_tcp6_transfer_with_ipv4_offloads);
   ZT_RUN(test_tcp6_progress_confirms_neighbor);
-  ZT_RUN(test_udp6_echo_with_ipv4_offloads);
+  ZT_RUN(test_tcp6_transfer_with_offloads);
+  ZT_RUN(test_udp6_echo_with_offloads);
+  ZT_RUN(test_udp6_partial_csum_completed_before_fragmenting);
   ZT_RUN(test_tcp_listener_unspecified_takes_both_families);
   return zt_done();
 }

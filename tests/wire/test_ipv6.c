@@ -609,6 +609,74 @@ ZT_TEST(test_csum_pseudo6_layout) {
   }
 }
 
+/* Locating the IPv6 header and the upper-layer header behind it: past
+ * hop-by-hop, routing and destination options headers, untagged and
+ * behind an 802.1Q tag; a fragment header ends the walk; not IPv6, a bad
+ * version, an extension header running past the frame, or fewer than 8
+ * bytes at the upper layer: false.  zn_eth_ip_locate takes both. */
+ZT_TEST(test_eth_ipv6_locate) {
+  uint8_t f[200];
+  memset(f, 0, sizeof(f));
+  zn_wr16(f + 12, ZN_ETHERTYPE_IPV6);
+  f[14] = 0x60;
+  f[20] = ZN_IPPROTO_TCP;
+  size_t ip = 0, l4 = 0;
+  uint8_t proto = 0;
+  bool v6 = false;
+  ZT_CHECK(zn_eth_ipv6_locate(f, 54 + 8, &ip, &l4, &proto));
+  ZT_EQU(ip, 14);
+  ZT_EQU(l4, 54);
+  ZT_EQU(proto, ZN_IPPROTO_TCP);
+  ZT_CHECK(!zn_eth_ipv6_locate(f, 54 + 7, &ip, &l4, &proto));
+  /* Hop-by-hop (8), routing (24), destination options (16), then UDP. */
+  f[20] = ZN_IPPROTO_HOPOPTS;
+  f[54] = ZN_IPPROTO_ROUTING;
+  f[62] = ZN_IPPROTO_DSTOPTS;
+  f[63] = 2;
+  f[86] = ZN_IPPROTO_UDP;
+  f[87] = 1;
+  ZT_CHECK(zn_eth_ipv6_locate(f, 102 + 8, &ip, &l4, &proto));
+  ZT_EQU(l4, 102);
+  ZT_EQU(proto, ZN_IPPROTO_UDP);
+  ZT_CHECK(zn_eth_ip_locate(f, 102 + 8, &ip, &l4, &proto, &v6));
+  ZT_CHECK(v6);
+  ZT_EQU(l4, 102);
+  ZT_CHECK(!zn_eth_ipv6_locate(f, 102 + 7, &ip, &l4, &proto));
+  ZT_CHECK(!zn_eth_ipv6_locate(f, 90, &ip, &l4, &proto)); /* cut in one */
+  /* A fragment header is not stepped over. */
+  f[86] = ZN_IPPROTO_FRAGMENT;
+  ZT_CHECK(zn_eth_ipv6_locate(f, sizeof(f), &ip, &l4, &proto));
+  ZT_EQU(l4, 102);
+  ZT_EQU(proto, ZN_IPPROTO_FRAGMENT);
+  /* An extension header claiming more than the frame holds. */
+  f[63] = 30;
+  ZT_CHECK(!zn_eth_ipv6_locate(f, sizeof(f), &ip, &l4, &proto));
+  f[14] = 0x40; /* version 4 */
+  ZT_CHECK(!zn_eth_ipv6_locate(f, sizeof(f), &ip, &l4, &proto));
+  /* Tagged: 0x8100, TCI, then the type. */
+  memset(f, 0, sizeof(f));
+  zn_wr16(f + 12, ZN_ETHERTYPE_VLAN);
+  zn_wr16(f + 16, ZN_ETHERTYPE_IPV6);
+  f[18] = 0x60;
+  f[24] = ZN_IPPROTO_UDP;
+  ZT_CHECK(zn_eth_ipv6_locate(f, 58 + 8, &ip, &l4, &proto));
+  ZT_EQU(ip, 18);
+  ZT_EQU(l4, 58);
+  ZT_CHECK(!zn_eth_ipv6_locate(f, 18 + 39, &ip, &l4, &proto));
+  ZT_CHECK(!zn_eth_ipv6_locate(f, 10, &ip, &l4, &proto));
+  /* IPv4 through zn_eth_ip_locate; ARP through neither. */
+  memset(f, 0, sizeof(f));
+  zn_wr16(f + 12, ZN_ETHERTYPE_IPV4);
+  f[14] = 0x45;
+  f[23] = ZN_IPPROTO_TCP;
+  ZT_CHECK(!zn_eth_ipv6_locate(f, sizeof(f), &ip, &l4, &proto));
+  ZT_CHECK(zn_eth_ip_locate(f, sizeof(f), &ip, &l4, &proto, &v6));
+  ZT_CHECK(!v6);
+  ZT_EQU(l4, 34);
+  zn_wr16(f + 12, 0x0806);
+  ZT_CHECK(!zn_eth_ip_locate(f, sizeof(f), &ip, &l4, &proto, &v6));
+}
+
 int main(void) {
   ZT_RUN(test_parse_golden);
   ZT_RUN(test_flow_label_and_class);
@@ -635,5 +703,6 @@ int main(void) {
   ZT_RUN(test_addresses);
   ZT_RUN(test_csum_pseudo6_golden);
   ZT_RUN(test_csum_pseudo6_layout);
+  ZT_RUN(test_eth_ipv6_locate);
   return zt_done();
 }

@@ -1393,12 +1393,57 @@ ZT_TEST(test_gso_segment) {
   ZT_EQU(off, 4200); /* 1400 + 1400 + 200 */
 }
 
+/* The same cut of a TCP/IPv6 frame with a destination options header
+ * before TCP: the payload length fixed per segment (it counts the
+ * extension header, not the fixed header), nothing else in the IPv6
+ * headers touched (no ID, no header checksum), the TCP fields as for
+ * IPv4. */
+ZT_TEST(test_gso_segment_ipv6) {
+  enum { L4 = 14 + 40 + 8, HDR = L4 + 20, PAY = 3000, MSS = 1400 };
+  static uint8_t f[HDR + PAY], out[HDR + MSS];
+  memset(f, 0, HDR);
+  zn_wr16(f + 12, ZN_ETHERTYPE_IPV6);
+  uint8_t *ip = f + 14;
+  ip[0] = 0x60;
+  zn_wr16(ip + 4, (uint16_t)(HDR - 14 - 40 + PAY));
+  ip[6] = ZN_IPPROTO_DSTOPTS;
+  ip[7] = 64;
+  for (int i = 8; i < 40; i++)
+    ip[i] = (uint8_t)(0xa0 + i);
+  ip[40] = ZN_IPPROTO_TCP; /* destination options: PadN of 6 */
+  ip[42] = 1;
+  ip[43] = 4;
+  uint8_t *th = f + L4;
+  zn_wr32(th + 4, 0x10u);
+  th[12] = 5 << 4;
+  th[13] = ZN_TCP_ACK | ZN_TCP_PSH;
+  zn_wr16(th + 16, 0x4321);
+  for (size_t i = 0; i < PAY; i++)
+    f[HDR + i] = (uint8_t)(i * 7 + 3);
+  size_t off = 0;
+  for (size_t i = 0; off < PAY; i++, off += MSS) {
+    size_t k = PAY - off < MSS ? PAY - off : MSS;
+    bool last = off + k == PAY;
+    zn_tcp_gso_segment(out, f, 14, L4, HDR, off, k, i, last);
+    const uint8_t *q = out + 14, *t = out + L4;
+    ZT_EQU(zn_rd16(q + 4), 8 + 20 + k);
+    ZT_CHECK(memcmp(q, ip, 4) == 0);
+    ZT_CHECK(memcmp(q + 6, ip + 6, 40 - 6 + 8) == 0);
+    ZT_EQU(zn_rd32(t + 4), 0x10u + (uint32_t)off);
+    ZT_EQU(t[13], last ? ZN_TCP_ACK | ZN_TCP_PSH : ZN_TCP_ACK);
+    ZT_EQU(zn_rd16(t + 16), 0x4321);
+    ZT_CHECK(memcmp(out + HDR, f + HDR + off, k) == 0);
+  }
+  ZT_EQU(off, 4200);
+}
+
 int main(void) {
   ZT_RUN(test_parse_bsd_syn);
   ZT_RUN(test_linux_synack_both_ways);
   ZT_RUN(test_linux_syns_emit);
   ZT_RUN(test_rst_fin_data);
   ZT_RUN(test_gso_segment);
+  ZT_RUN(test_gso_segment_ipv6);
   ZT_RUN(test_sack_capture);
   ZT_RUN(test_window_scale_capture);
   ZT_RUN(test_malformed_capture);
