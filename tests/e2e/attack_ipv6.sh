@@ -58,26 +58,14 @@ if ! setup_netns; then
   finish
   exit 1
 fi
-if in_ns sysctl -qw "net.ipv6.conf.$E2E_TAP.accept_dad=0" &&
-  in_ns sysctl -qw "net.ipv6.conf.$E2E_TAP.accept_ra=0" &&
-  in_ns sysctl -qw "net.ipv6.conf.$E2E_TAP.disable_ipv6=0" &&
-  in_ns ip -6 addr add "$K6/64" dev "$E2E_TAP" nodad; then
+if in_ns sysctl -qw "net.ipv6.conf.$E2E_TAP.accept_ra=0" &&
+  ipv6_on "$E2E_NS" "$E2E_TAP" "$K6/64"; then
   ok "network namespace $E2E_NS with $E2E_TAP $K6/64"
 else
   not_ok "IPv6 on $E2E_TAP with $K6/64"
   finish
   exit 1
 fi
-
-wait_line() {
-  local i
-  for i in $(seq 1 $(($3 * 10))); do
-    grep -Eq "$2" "$1" 2>/dev/null && return 0
-    kill -0 "$E2E_ECHO_PID" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
 
 # attack MODE [ARGS...]: one fresh znet-echo (ARGS added), the attack,
 # the common checks.  Leaves the figures in $res, znet-echo's stdout in

@@ -47,39 +47,13 @@ fi
 # lib.sh turns IPv6 off in the namespace; on for the TAP only, without
 # DAD on Linux's side (its addresses are usable at once: no wait for a
 # tentative link-local before it can ping znet's).
-if in_ns sysctl -qw "net.ipv6.conf.$E2E_TAP.accept_dad=0" &&
-  in_ns sysctl -qw "net.ipv6.conf.$E2E_TAP.disable_ipv6=0" &&
-  in_ns ip -6 addr add "$K6/64" dev "$E2E_TAP" nodad; then
+if ipv6_on "$E2E_NS" "$E2E_TAP" "$K6/64"; then
   ok "network namespace $E2E_NS with $E2E_TAP $K6/64"
 else
   not_ok "IPv6 on $E2E_TAP with $K6/64"
   finish
   exit 1
 fi
-
-# wait_line FILE REGEX SECONDS: until a line of FILE matches (extended
-# regex), while E2E_ECHO_PID runs.
-wait_line() {
-  local i
-  for i in $(seq 1 $(($3 * 10))); do
-    grep -Eq "$2" "$1" 2>/dev/null && return 0
-    kill -0 "$E2E_ECHO_PID" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-
-# ping6_case NAME DEST SIZE: 5 pings of SIZE data bytes from Linux.
-ping6_case() {
-  local name=$1 dst=$2 size=$3 log=$T/ping6-$3-$RANDOM.log
-  in_ns ping -6 -n -c 5 -i 0.2 -W 2 -s "$size" "$dst" >"$log" 2>&1
-  if grep -q " 5 received" "$log"; then
-    ok "$name: ping -6 $size bytes, 5/5 replies ($(grep -o 'rtt.*' "$log"))"
-  else
-    not_ok "$name: ping -6 $size bytes, 5/5 replies"
-    diag <"$log"
-  fi
-}
 
 head -c $((1 << 20)) /dev/urandom >"$T/r1"
 head -c $((16 << 20)) /dev/urandom >"$T/r16"

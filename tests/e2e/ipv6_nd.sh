@@ -64,16 +64,6 @@ else
   exit 1
 fi
 
-wait_line() {
-  local i
-  for i in $(seq 1 $(($3 * 10))); do
-    grep -Eq "$2" "$1" 2>/dev/null && return 0
-    kill -0 "$E2E_ECHO_PID" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-
 # linux_addr_state ADDR: Linux's flags for ADDR on the TAP ("" if none).
 linux_addr_state() {
   in_ns ip -6 addr show dev "$BR" | awk -v a="$1/64" '$2 == a { $1 = $2 = ""; print }'

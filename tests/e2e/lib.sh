@@ -384,9 +384,10 @@ elapsed() {
   awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }'
 }
 
-# IPv6 for the tests that need it (dns6.sh, tcp_client6.sh).  lib.sh's
-# namespaces start with IPv6 off; these turn it on per device, without
-# DAD on Linux's side (its addresses usable at once).
+# IPv6 for the tests that need it (ipv6*.sh, attack_ipv6.sh, dns6.sh,
+# tcp_client6.sh, solo5_e2e.sh).  lib.sh's namespaces start with IPv6
+# off; these turn it on per device, without DAD on Linux's side (its
+# addresses usable at once).
 E2E_KERNEL_IP6=2001:db8:77::1
 E2E_ZNET_IP6=2001:db8:77::2
 E2E_VETH_IP6=2001:db8:78::1
@@ -420,9 +421,9 @@ start_radvd() {
   bg_pid $!
 }
 
-# wait_file_line FILE REGEX SECONDS: until a line of FILE matches
-# (extended regex), while E2E_ECHO_PID runs.
-wait_file_line() {
+# wait_line FILE REGEX SECONDS: until a line of FILE matches (extended
+# regex), while E2E_ECHO_PID runs.
+wait_line() {
   local i
   for i in $(seq 1 $(($3 * 10))); do
     grep -Eq "$2" "$1" 2>/dev/null && return 0
@@ -430,4 +431,17 @@ wait_file_line() {
     sleep 0.1
   done
   return 1
+}
+
+# ping6_case NAME DEST SIZE: 5 pings -6 of SIZE data bytes from Linux,
+# one case: every reply must arrive (logs under $E2E_TMP).
+ping6_case() {
+  local name=$1 dst=$2 size=$3 log=$E2E_TMP/ping6-$3-$RANDOM.log
+  in_ns ping -6 -n -c 5 -i 0.2 -W 2 -s "$size" "$dst" >"$log" 2>&1
+  if grep -q " 5 received" "$log"; then
+    ok "$name: ping -6 $size bytes, 5/5 replies ($(grep -o 'rtt.*' "$log"))"
+  else
+    not_ok "$name: ping -6 $size bytes, 5/5 replies"
+    diag <"$log"
+  fi
 }

@@ -53,9 +53,7 @@ ok "build the examples for Solo5 with the ABI test double"
 # lib.sh's namespace has IPv6 off; on for the TAP, without DAD on
 # Linux's side (its addresses usable at once), as tests/e2e/ipv6.sh.
 if setup_netns &&
-  in_ns sysctl -qw "net.ipv6.conf.$E2E_TAP.accept_dad=0" &&
-  in_ns sysctl -qw "net.ipv6.conf.$E2E_TAP.disable_ipv6=0" &&
-  in_ns ip -6 addr add "$K6/64" dev "$E2E_TAP" nodad; then
+  ipv6_on "$E2E_NS" "$E2E_TAP" "$K6/64"; then
   ok "network namespace $E2E_NS with $E2E_TAP $E2E_KERNEL_IP/$E2E_PREFIX and $K6/64"
 else
   not_ok "create network namespace with $E2E_TAP, IPv4 and IPv6"
@@ -92,30 +90,6 @@ stop_double() {
   wait "$pid" 2>/dev/null
   E2E_ECHO_PID=""
   return $alive
-}
-
-# wait_line FILE REGEX SECONDS: until a line of FILE matches (extended
-# regex), while E2E_ECHO_PID runs.
-wait_line() {
-  local i
-  for i in $(seq 1 $(($3 * 10))); do
-    grep -Eq "$2" "$1" 2>/dev/null && return 0
-    kill -0 "$E2E_ECHO_PID" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-
-# ping6_case NAME DEST SIZE: 5 pings -6 of SIZE data bytes from Linux.
-ping6_case() {
-  local name=$1 dst=$2 size=$3 log=$E2E_TMP/ping6-$3-$RANDOM.log
-  in_ns ping -6 -n -c 5 -i 0.2 -W 2 -s "$size" "$dst" >"$log" 2>&1
-  if grep -q " 5 received" "$log"; then
-    ok "$name: ping -6 $size bytes, 5/5 replies ($(grep -o 'rtt.*' "$log"))"
-  else
-    not_ok "$name: ping -6 $size bytes, 5/5 replies"
-    diag <"$log"
-  fi
 }
 
 # fatal_case PROG OUT: one case, ok if the unikernel printed no fatal
