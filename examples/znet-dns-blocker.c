@@ -243,9 +243,11 @@ static void print_banner(struct ex_host *h, const struct blk_opts *bo,
               " invalid)\n",
          bo->blocklist ? bo->blocklist : "--block", ls->added, ls->lines,
          ls->duplicates, ls->ignored, ls->invalid);
-  printf(PROG ": serving DNS on UDP and TCP port %u, upstream %s:%u, "
+  bool v6 = bo->fc.upstream.addr.family == ZN_AF_INET6;
+  printf(PROG ": serving DNS on UDP and TCP port %u, upstream %s%s%s:%u, "
               "blocked names answered %s, cache %" PRIu32 " answers\n",
-         (unsigned)bo->fc.port, zn_ip_format(&bo->fc.upstream.addr, up),
+         (unsigned)bo->fc.port, v6 ? "[" : "",
+         zn_ip_format(&bo->fc.upstream.addr, up), v6 ? "]" : "",
          (unsigned)bo->fc.upstream.port,
          bo->fc.block_zero ? "0.0.0.0/::" : "NXDOMAIN", bo->fc.cache_entries);
   (void)fflush(stdout);

@@ -130,6 +130,8 @@ if ! start_znet znet-dns-blocker "$BLOCKER" "$out" "$err" --mac "$E2E_MAC" \
   exit 1
 fi
 ok "znet-dns-blocker starts ($(grep -m1 'serving DNS' "$out" | sed 's/^znet-dns-blocker: //'))"
+check "its banner writes the IPv6 upstream as [$U6]:53" \
+  grep -qF "upstream [$U6]:53," "$out"
 t0=$(now_s)
 if wait_dig6 host6.test AAAA 20; then
   ok "the blocker answers over IPv6 (after $(elapsed "$t0") s: DAD, router)"
