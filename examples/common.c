@@ -327,6 +327,14 @@ static int parse_bigbufs(void *base, const char *val, const char *prog) {
   return ex_parse_u32(val, 0, 4096, &o->nbigbufs);
 }
 
+/* RFC 4862 §5.1 allows at most 255 (an 8-bit setting); 0 turns DAD off. */
+static int parse_dad_transmits(void *base, const char *val, const char *prog) {
+  struct ex_opts *o = base;
+  (void)prog;
+  o->has_dad_transmits = true;
+  return ex_parse_u32(val, 0, 255, &o->dad_transmits);
+}
+
 static int parse_seed_flag(void *base, const char *val, const char *prog) {
   struct ex_opts *o = base;
   (void)prog;
@@ -366,6 +374,10 @@ static const struct ex_opt common_opts[] = {
              "up to 8); turns IPv6 on"},
     {"slaac", 0, EX_FLAG, OFF(slaac),
      .help = "IPv6 on, addresses from router\nadvertisements (SLAAC)"},
+    {"dad-transmits", 0, EX_FN, .fn = parse_dad_transmits, .arg = "N",
+     .want = "0..255",
+     .help = "IPv6 duplicate address detection probes\nper address "
+             "(default 1; 0: none)"},
     {"gateway", 0, EX_FN, .fn = parse_gateway, .arg = "ADDR",
      .want = "an IPv4 address", .help = "default gateway (on the prefix)"},
     {"mac", 0, EX_FN, .fn = parse_mac, .arg = "MAC",
@@ -802,6 +814,8 @@ int ex_config(const struct ex_opts *o, struct zn_config *cfg,
   cfg->ipv4_gateway = o->gateway;
   cfg->ipv6 = o->nipv6 > 0 || o->slaac;
   cfg->ipv6_slaac = o->slaac;
+  if (o->has_dad_transmits)
+    cfg->ipv6_dad_transmits = (uint8_t)o->dad_transmits; /* at most 255 */
   if (o->has_mac) {
     memcpy(cfg->mac, o->mac, 6);
     cfg->has_mac = true;

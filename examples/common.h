@@ -98,6 +98,8 @@ struct ex_opts {
   uint32_t nbufs;            /* 0: the default */
   uint32_t nbigbufs;         /* --bigbufs, if has_nbigbufs */
   bool has_nbigbufs;
+  uint32_t dad_transmits;    /* --dad-transmits, if has_dad_transmits */
+  bool has_dad_transmits;
   bool no_offload;           /* --no-offload: TAP without IFF_VNET_HDR */
   uint8_t seed[32];
   bool has_seed;             /* --seed: a fixed seed (replay determinism) */

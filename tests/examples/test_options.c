@@ -223,6 +223,38 @@ ZT_TEST(test_ipv6_flags) {
   ZT_CHECK(!cfg.ipv6 && !cfg.ipv6_slaac);
 }
 
+/* --dad-transmits: unset keeps the library's default, 0 turns DAD off,
+ * 255 is the most; 256 and junk are usage errors. */
+ZT_TEST(test_dad_transmits) {
+  struct ex_opts o;
+  struct zn_config cfg, def;
+  zn_config_default(&def);
+  static const char *const none[] = {"--netif", "tap:zt0", "--ipv6",
+                                     "2001:db8::2/64", NULL};
+  ZT_EQ(parse(&o, none), 5);
+  o.has_seed = true;
+  ZT_EQ(ex_config(&o, &cfg, "tprog"), 0);
+  ZT_EQU(cfg.ipv6_dad_transmits, def.ipv6_dad_transmits);
+  static const char *const vals[] = {"0", "5", "255"};
+  for (size_t i = 0; i < 3; i++) {
+    const char *args[] = {"--netif", "tap:zt0", "--ipv6", "2001:db8::2/64",
+                          "--dad-transmits", vals[i], NULL};
+    ZT_EQ(parse(&o, args), 7);
+    o.has_seed = true;
+    ZT_EQ(ex_config(&o, &cfg, "tprog"), 0);
+    ZT_EQU(cfg.ipv6_dad_transmits, (unsigned)atoi(vals[i]));
+  }
+  static const char *const bad[] = {"256", "-1", "x"};
+  for (size_t i = 0; i < 3; i++) {
+    const char *args[] = {"--netif", "tap:zt0", "--ipv6", "2001:db8::2/64",
+                          "--dad-transmits", bad[i], NULL};
+    char out[1024];
+    ZT_EQ(parse_child(args, out, sizeof(out), false), EX_EXIT_USAGE);
+    if (strstr(out, "--dad-transmits") == NULL)
+      zt_fail(__FILE__, __LINE__, "'%s' not refused by name: %s", bad[i], out);
+  }
+}
+
 /* Bad --ipv6 values, one too many, and no address at all. */
 ZT_TEST(test_ipv6_bad_input) {
   static const char *const bad[][4] = {
@@ -280,6 +312,7 @@ int main(void) {
   ZT_RUN(test_every_kind_lands);
   ZT_RUN(test_ipv6_flags);
   ZT_RUN(test_ipv6_bad_input);
+  ZT_RUN(test_dad_transmits);
   ZT_RUN(test_bad_input_exits_2_with_one_line);
   ZT_RUN(test_help_from_the_tables);
   return zt_done();
