@@ -2,7 +2,7 @@
  * znb-memlink: znet against znet in one process, and znet's memory per
  * connection.  No kernel, no root.
  *
- *     znb-memlink bulk [-t SECONDS] [--loss PCT] [--rtt MS]
+ *     znb-memlink bulk [-t SECONDS] [--loss PCT] [--rtt MS] [--family 4|6]
  *     znb-memlink conns [--mem BYTES]
  *
  * bulk: stack A sends to stack B's discard service over a memlink for
@@ -12,7 +12,10 @@
  * unacknowledged; B peeks and consumes (no copy).  With --loss or --rtt a
  * fault injector sits at A's end, both directions: it drops that share of
  * the frames each way and delays every frame RTT/2 each way.  The rate is
- * what B's application consumed per second, Mbit/s.
+ * what B's application consumed per second, Mbit/s.  --family 6 runs the
+ * same over IPv6 (fd00:7a::1/64 to fd00:7a::2/64, static, no duplicate
+ * address detection; the peer's link-layer address found by neighbor
+ * discovery), to set the two families' costs side by side.
  *
  * conns: how many established TCP connections one stack holds in BYTES of
  * memory (default 1G): the largest cfg.tcp_conns whose zn_stack_mem_size()
@@ -61,7 +64,8 @@ static __attribute__((noreturn)) void fail(const char *msg, int rc) {
 }
 
 static const char help[] =
-    "usage: " PROG " bulk [-t SECONDS] [--loss PCT] [--rtt MS]\n"
+    "usage: " PROG " bulk [-t SECONDS] [--loss PCT] [--rtt MS] "
+    "[--family 4|6]\n"
     "       " PROG " conns [--mem BYTES]\n";
 
 static struct zn_stack *new_stack(struct zn_config *cfg, void **mem) {
@@ -182,12 +186,35 @@ static void nap(uint64_t ns) {
   nanosleep(&ts, NULL);
 }
 
-static int run_bulk(double secs, uint32_t loss_ppm, uint32_t rtt_ms) {
+/* IPv6 on, with ADDR/64 and no duplicate address detection (the link
+ * holds only the two stacks). */
+static void add_ipv6(struct zn_stack *st, const char *addr) {
+  struct zn_ip ip;
+  if (zn_ip_parse(addr, &ip) != ZN_OK)
+    fail("parse IPv6 address", ZN_EINVAL);
+  int rc = zn_stack_add_ipv6(st, &ip, 64);
+  if (rc != ZN_OK)
+    fail("zn_stack_add_ipv6", rc);
+}
+
+static int run_bulk(double secs, uint32_t loss_ppm, uint32_t rtt_ms,
+                    int family) {
   struct zn_config ca, cb;
   base_config(&ca, ADDR_A, 1);
   base_config(&cb, ADDR_B, 2);
+  if (family == 6) {
+    ca.ipv6 = cb.ipv6 = true;
+    ca.ipv6_dad_transmits = cb.ipv6_dad_transmits = 0;
+  }
   void *ma, *mb;
   struct zn_stack *a = new_stack(&ca, &ma), *b = new_stack(&cb, &mb);
+  struct zn_ip peer = zn_ip_from_v4(ADDR_B);
+  if (family == 6) {
+    add_ipv6(a, "fd00:7a::1");
+    add_ipv6(b, "fd00:7a::2");
+    if (zn_ip_parse("fd00:7a::2", &peer) != ZN_OK)
+      fail("parse IPv6 address", ZN_EINVAL);
+  }
   struct zn_memlink link;
   zn_memlink_init(&link, 0, 0);
   struct zn_fault f;
@@ -216,7 +243,6 @@ static int run_bulk(double secs, uint32_t loss_ppm, uint32_t rtt_ms) {
   int rc = zn_tcp_listen(b, NULL, PORT_DISCARD, 0, &tx_cbs, &bk, &bk.listener);
   if (rc != ZN_OK)
     fail("listen", rc);
-  const struct zn_ip peer = zn_ip_from_v4(ADDR_B);
   rc = zn_tcp_connect(a, &peer, PORT_DISCARD, &tx_cbs, &bk, &bk.tx);
   if (rc != ZN_OK)
     fail("connect", rc);
@@ -250,11 +276,11 @@ static int run_bulk(double secs, uint32_t loss_ppm, uint32_t rtt_ms) {
   uint64_t ns = now - t0;
   struct zn_tcp_info info;
   zn_tcp_get_info(bk.tx, &info);
-  printf("znb mode=memlink-bulk ops=%" PRIu64 " secs=%.3f rate=%.1f "
-         "unit=Mbit/s loss_pct=%.2f rtt_ms=%" PRIu32 " retransmits=%" PRIu64
+  printf("znb mode=memlink-bulk family=ipv%d ops=%" PRIu64
+         " secs=%.3f rate=%.1f unit=Mbit/s loss_pct=%.2f rtt_ms=%" PRIu32 " retransmits=%" PRIu64
          " rto=%" PRIu64 " cwnd=%" PRIu32 " snd_wnd=%" PRIu32
          " unacked=%" PRIu32 " srtt_us=%" PRIu32 "\n",
-         bk.consumed, (double)ns / 1e9, (double)bk.consumed * 8e3 / (double)ns,
+         family, bk.consumed, (double)ns / 1e9, (double)bk.consumed * 8e3 / (double)ns,
          loss_ppm / 1e4, rtt_ms, info.retransmits, info.rto_timeouts,
          info.cwnd, info.snd_wnd, info.unacked, info.srtt_us);
   zn_tcp_abort(bk.tx);
@@ -501,7 +527,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   memset(send_data, 'm', sizeof(send_data));
-  double secs = 10, loss = 0, rtt = 0;
+  double secs = 10, loss = 0, rtt = 0, family = 4;
   uint64_t mem = 1ull << 30;
   for (int i = 2; i < argc; i++) {
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -513,16 +539,19 @@ int main(int argc, char **argv) {
       loss = num(v, "bad --loss");
     else if (strcmp(argv[i], "--rtt") == 0)
       rtt = num(v, "bad --rtt");
+    else if (strcmp(argv[i], "--family") == 0)
+      family = num(v, "bad --family");
     else if (strcmp(argv[i], "--mem") == 0)
       mem = (uint64_t)num(v, "bad --mem");
     else
       usage("bad option");
     i++;
   }
-  if (secs <= 0 || loss > 100 || rtt > 10000)
+  if (secs <= 0 || loss > 100 || rtt > 10000 || (family != 4 && family != 6))
     usage("bad value");
   if (strcmp(argv[1], "bulk") == 0)
-    return run_bulk(secs, (uint32_t)(loss * 1e4 + 0.5), (uint32_t)rtt);
+    return run_bulk(secs, (uint32_t)(loss * 1e4 + 0.5), (uint32_t)rtt,
+                    (int)family);
   if (strcmp(argv[1], "conns") == 0)
     return run_conns(mem);
   usage("unknown mode");

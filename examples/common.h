@@ -187,6 +187,7 @@ struct ex_host {
   struct zn_fault fault;       /* --fault-*: outermost decorator */
   bool fault_open;
   uint32_t nshown;             /* how many of shown[] are in use */
+  uint64_t ipv6_report_at;     /* ex_run's next look at the addresses */
   struct zn_netif *base;       /* the backend (tap or pcap) */
   struct zn_netif *nif;        /* what the stack is attached to */
   /* The IPv6 addresses (and their states) ex_ipv6_report last printed. */

@@ -131,7 +131,8 @@ fail:
   return -1;
 }
 
-/* The program's tick, after the IPv6 address report. */
+/* The program's tick, after the IPv6 address report (at most every 50 ms:
+ * the loop ticks after each poll, and a busy server polls often). */
 struct run_ctx {
   struct ex_host *h;
   const struct zn_loop_opts *lo;
@@ -139,7 +140,10 @@ struct run_ctx {
 
 static int run_tick(void *arg, struct zn_stack *st, uint64_t now) {
   struct run_ctx *c = arg;
-  ex_ipv6_report(c->h);
+  if (now >= c->h->ipv6_report_at) {
+    ex_ipv6_report(c->h);
+    c->h->ipv6_report_at = now + ZN_MS(50);
+  }
   return c->lo->tick ? c->lo->tick(c->lo->arg, st, now) : 0;
 }
 

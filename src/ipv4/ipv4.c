@@ -231,8 +231,11 @@ bad:
 
 /* ---- input ---- */
 
-enum zn__ip_src_class zn__ip_classify_source(const struct zn_stack *st,
-                                             uint32_t src, bool from_wire) {
+/* Inlined into source_acceptable, which every datagram goes through;
+ * zn__ip_classify_source is the same for the other modules. */
+static inline enum zn__ip_src_class classify_source(const struct zn_stack *st,
+                                                    uint32_t src,
+                                                    bool from_wire) {
   uint32_t top = src >> 24;
   if (top == 0)
     return ZN__IP_SRC_ZERO;
@@ -249,12 +252,17 @@ enum zn__ip_src_class zn__ip_classify_source(const struct zn_stack *st,
   return ZN__IP_SRC_HOST;
 }
 
+enum zn__ip_src_class zn__ip_classify_source(const struct zn_stack *st,
+                                             uint32_t src, bool from_wire) {
+  return classify_source(st, src, from_wire);
+}
+
 /* RFC 1122 §3.2.1.3 / RFC 1812 §5.3.7: a datagram whose source names no
  * single host is silently discarded, each kind under its own counter. */
 static bool source_acceptable(struct zn_stack *st, uint32_t src,
                               const struct zn_buf *b) {
   bool from_wire = !(b->flags & ZN_BUF_F_LOOP);
-  switch (zn__ip_classify_source(st, src, from_wire)) {
+  switch (classify_source(st, src, from_wire)) {
   case ZN__IP_SRC_HOST:
     return true;
   case ZN__IP_SRC_ZERO:

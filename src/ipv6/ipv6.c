@@ -149,12 +149,15 @@ int zn__ip6_select_source(struct zn_stack *st, const uint8_t dst[16],
 
 /* ---- path MTU (RFC 8201) ---- */
 
+/* Every packet sent asks; nearly always no packet too big has come, and
+ * the table is empty. */
 static struct zn__pmtu6 *pmtu_find(struct zn_stack *st, const uint8_t d[16]) {
-  for (int i = 0; i < ZN__IP6_PMTU; i++) {
+  for (int i = 0; st->ip6.npmtu && i < ZN__IP6_PMTU; i++) {
     struct zn__pmtu6 *e = &st->ip6.pmtu[i];
     if (e->mtu && memcmp(e->dst, d, 16) == 0) {
       if (e->expires <= st->now) {
         e->mtu = 0; /* §4: aged out, try the link MTU again */
+        st->ip6.npmtu--;
         return NULL;
       }
       return e;
@@ -199,6 +202,8 @@ void zn__ip6_pmtu_update(struct zn_stack *st, const uint8_t dst[16],
       e = c;
   }
   memcpy(e->dst, dst, 16);
+  if (e->mtu == 0)
+    st->ip6.npmtu++;
   e->mtu = mtu;
   e->expires = st->now + PMTU_AGE_NS;
   ZN_STAT_INC(st, icmp6_pmtu_update);
@@ -304,10 +309,12 @@ static int choose_source(struct zn_stack *st, const struct zn__inet_tx *tx,
   return zn__ip6_select_source(st, tx->dst.bytes, src);
 }
 
-/* Where the finished datagram goes: loopback, a group's MAC, or a
- * neighbor (RFC 4861 §5.2 next-hop determination). */
-static int route(struct zn_stack *st, struct zn_buf *b, const uint8_t *dst) {
-  if (zn__ip6_is_local(st, dst) || zn_ipv6_addr_is_loopback(dst)) {
+/* Where the finished datagram goes: loopback (loop: to one of our own
+ * addresses or ::1), a group's MAC, or a neighbor (RFC 4861 §5.2
+ * next-hop determination). */
+static int route(struct zn_stack *st, struct zn_buf *b, const uint8_t *dst,
+                 bool loop) {
+  if (loop) {
     if (st->loopq.count >= st->cfg.txq_len) {
       ZN_STAT_INC(st, ip6_tx_drop_loopq);
       zn_buf_free(b);
@@ -381,7 +388,7 @@ int zn__ip6_output(struct zn_stack *st, struct zn_buf *b,
   }
   zn_ipv6_emit(p, &h);
   ZN_STAT_INC(st, ip6_tx);
-  return route(st, b, h.dst);
+  return route(st, b, h.dst, loop);
 }
 
 /* ---- input ---- */

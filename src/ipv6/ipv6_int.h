@@ -80,6 +80,7 @@ struct zn__ip6 {
   struct zn__reass6 *reass; /* cfg.ip6_reass_slots */
   uint32_t reass_mem;      /* buffer bytes held by all slots */
   struct zn__pmtu6 pmtu[ZN__IP6_PMTU];
+  uint8_t npmtu;           /* slots in use (mtu not 0): none, no search */
   uint64_t tokens_ns;      /* ICMPv6 error token bucket */
   uint64_t last_ns;
   zn_icmp6_echo_cb echo_cb;

@@ -132,10 +132,17 @@ void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
     ZN_STAT_INC(st, tcp_drop_bcast);
     goto drop;
   }
+  /* The connection first (the lookup reads the addresses and ports and
+   * changes nothing), so that its pseudo-header sum, summed once when
+   * its tuple was hashed, serves the checksum; nothing of the segment is
+   * used before the checksum holds. */
+  struct zn_tcp_conn *c =
+      zn__tcp_lookup(st, &m->dst, v.dport, &m->src, v.sport);
   if (!(b->flags & (ZN_BUF_F_LOOP | ZN_BUF_F_CSUM_OK)) &&
-      !zn_tcp_csum_ok_psum(&v, zn__inet_pseudo_sum(&m->src, &m->dst,
-                                                   ZN_IPPROTO_TCP,
-                                                   (uint32_t)v.len))) {
+      !zn_tcp_csum_ok_psum(
+          &v, c ? c->psum + (uint32_t)v.len
+                : zn__inet_pseudo_sum(&m->src, &m->dst, ZN_IPPROTO_TCP,
+                                      (uint32_t)v.len))) {
     ZN_STAT_INC(st, tcp_drop_checksum);
     goto drop;
   }
@@ -158,8 +165,6 @@ void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
   zn_buf_pull(b, v.hdr_len);
   s.b = b;
   s.len = b->len;
-  struct zn_tcp_conn *c =
-      zn__tcp_lookup(st, &m->dst, v.dport, &m->src, v.sport);
   if (!c)
     c = zn__tcp_lookup_listener(st, &m->dst, v.dport);
   if (!c || c->state == ZN_TCP_CLOSED) {

@@ -299,7 +299,7 @@ int zn_udp_sendto_buf(struct zn_udp_sock *s, const struct zn_ip *addr,
     rc = ZN_EINVAL;
     goto fail;
   }
-  dst = zn_ip_unmap(addr);
+  dst = addr->family == ZN_AF_INET6 ? zn_ip_unmap(addr) : *addr;
   if (b->len > max_payload(dst.family)) {
     rc = ZN_EMSGSIZE;
     goto fail;

@@ -55,24 +55,22 @@ size_t zn_ipv6_emit(uint8_t *p, const struct zn_ipv6_hdr *h) {
   return ZN_IPV6_HDR_LEN;
 }
 
-/* True if the first n bytes of a are zero. */
-static bool zero_prefix(const uint8_t *a, size_t n) {
-  uint8_t acc = 0;
-  for (size_t i = 0; i < n; i++)
-    acc |= a[i];
-  return acc == 0;
-}
+/* Compared whole against constants: a fixed-size memcmp becomes a few
+ * word compares, and these run for every packet. */
+static const uint8_t unspecified6[16];
+static const uint8_t loopback6[16] = {[15] = 1};
+static const uint8_t v4mapped6[12] = {[10] = 0xff, [11] = 0xff};
 
 bool zn_ipv6_addr_is_unspecified(const uint8_t a[16]) {
-  return zero_prefix(a, 16);
+  return memcmp(a, unspecified6, 16) == 0;
 }
 
 bool zn_ipv6_addr_is_loopback(const uint8_t a[16]) {
-  return zero_prefix(a, 15) && a[15] == 1;
+  return memcmp(a, loopback6, 16) == 0;
 }
 
 bool zn_ipv6_addr_is_v4mapped(const uint8_t a[16]) {
-  return zero_prefix(a, 10) && a[10] == 0xff && a[11] == 0xff;
+  return memcmp(a, v4mapped6, 12) == 0;
 }
 
 void zn_ipv6_solicited_node(const uint8_t a[16], uint8_t out[16]) {
@@ -150,8 +148,11 @@ bool zn_eth_ipv6_locate(const uint8_t *f, size_t len, size_t *ip, size_t *l4,
 
 bool zn_eth_ip_locate(const uint8_t *f, size_t len, size_t *ip, size_t *l4,
                       uint8_t *proto, bool *v6) {
-  *v6 = zn_eth_ipv6_locate(f, len, ip, l4, proto);
-  return *v6 || zn_eth_ipv4_locate(f, len, ip, l4, proto);
+  /* The EtherType (behind one VLAN tag) picks the one walk to try. */
+  size_t t = len >= 18 && zn_rd16(f + 12) == ZN_ETHERTYPE_VLAN ? 16 : 12;
+  *v6 = len >= t + 2 && zn_rd16(f + t) == ZN_ETHERTYPE_IPV6;
+  return *v6 ? zn_eth_ipv6_locate(f, len, ip, l4, proto)
+             : zn_eth_ipv4_locate(f, len, ip, l4, proto);
 }
 
 /* The headers the walk goes through: those with the generic length

@@ -83,6 +83,7 @@ struct fx_seg {
   size_t len;
   uint16_t sport, dport;   /* send: 0 is the fixture's ports */
   bool no_ts;              /* send: no TS even when agreed */
+  bool bad_csum;           /* send: the TCP checksum off by one bit */
   bool any_opts;           /* expect: options not checked */
   bool any_seq;            /* expect: seq not checked */
   bool any_ack;            /* expect: ack not checked */
@@ -394,6 +395,8 @@ static inline void fx_send_at(struct fx *f, const struct fx_seg *s,
                                 (uint32_t)i - (f->p_iss + 1u)));
   size_t tlen = 20 + olen + s->len;
   zn_tcp_finish(tcp, tlen, FX_PEER_IP, FX_OUR_IP);
+  if (s->bad_csum)
+    tcp[17] ^= 0x01;
   uint8_t frame[14 + 20 + sizeof(tcp)];
   size_t flen = mk_ip(frame, MAC_A, MAC_B, FX_PEER_IP, FX_OUR_IP,
                       ZN_IPPROTO_TCP, 1, 0x4000, tcp, tlen);
