@@ -73,6 +73,9 @@ expect_exit "znb-znet --help" 0 timeout 10 "$ZNET" --help
 expect_line "znb-memlink bulk" memlink-bulk timeout 30 "$MEMLINK" bulk -t 0.3
 expect_line "znb-memlink bulk with loss and delay" memlink-bulk \
   timeout 30 "$MEMLINK" bulk -t 0.3 --loss 1 --rtt 4
+expect_line "znb-memlink bulk over IPv6" memlink-bulk \
+  timeout 30 "$MEMLINK" bulk -t 0.3 --family 6
+expect_exit "znb-memlink: --family 5 is a usage error" 2 timeout 10 "$MEMLINK" bulk --family 5
 expect_line "znb-memlink conns in 8 MiB" memlink-conns timeout 60 "$MEMLINK" conns --mem 8388608
 
 # ---- in a network namespace ----

@@ -276,13 +276,13 @@ static int run_bulk(double secs, uint32_t loss_ppm, uint32_t rtt_ms,
   uint64_t ns = now - t0;
   struct zn_tcp_info info;
   zn_tcp_get_info(bk.tx, &info);
-  printf("znb mode=memlink-bulk family=ipv%d ops=%" PRIu64
+  printf("znb mode=memlink-bulk ops=%" PRIu64
          " secs=%.3f rate=%.1f unit=Mbit/s loss_pct=%.2f rtt_ms=%" PRIu32 " retransmits=%" PRIu64
          " rto=%" PRIu64 " cwnd=%" PRIu32 " snd_wnd=%" PRIu32
-         " unacked=%" PRIu32 " srtt_us=%" PRIu32 "\n",
-         family, bk.consumed, (double)ns / 1e9, (double)bk.consumed * 8e3 / (double)ns,
+         " unacked=%" PRIu32 " srtt_us=%" PRIu32 " family=ipv%d\n",
+         bk.consumed, (double)ns / 1e9, (double)bk.consumed * 8e3 / (double)ns,
          loss_ppm / 1e4, rtt_ms, info.retransmits, info.rto_timeouts,
-         info.cwnd, info.snd_wnd, info.unacked, info.srtt_us);
+         info.cwnd, info.snd_wnd, info.unacked, info.srtt_us, family);
   zn_tcp_abort(bk.tx);
   if (bk.rx)
     zn_tcp_abort(bk.rx);
