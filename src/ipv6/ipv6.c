@@ -100,50 +100,70 @@ static uint8_t common_prefix(const uint8_t a[16], const uint8_t b[16]) {
   return n;
 }
 
-/* RFC 6724 §5: is candidate a better source for dst than best?  Rules 1
- * (same address), 2 (appropriate scope), 3 (avoid deprecated) and 8
- * (longest matching prefix); the others need policy we do not have. */
-static bool source_better(const struct zn__ip6_addr *a,
-                          const struct zn__ip6_addr *best,
-                          const uint8_t dst[16]) {
-  if (!best)
-    return true;
-  bool sa = memcmp(a->a, dst, 16) == 0, sb = memcmp(best->a, dst, 16) == 0;
-  if (sa != sb)
-    return sa;
-  uint8_t sd = addr_scope(dst), s1 = addr_scope(a->a), s2 = addr_scope(best->a);
-  if (s1 != s2) {
-    if (s1 < s2)
-      return s1 >= sd;
-    return s2 < sd;
+/* One candidate source as RFC 6724 §5 compares them: its scope worked
+ * out once, its matching prefix with the destination only when rule 8
+ * is reached (-1 until then). */
+struct source_cand {
+  const struct zn__ip6_addr *a;
+  uint8_t scope;
+  int16_t match; /* common prefix with dst, at most a's prefix length */
+};
+
+static uint8_t source_match(struct source_cand *c, const uint8_t dst[16]) {
+  if (c->match < 0) {
+    uint8_t m = common_prefix(c->a->a, dst);
+    c->match = m < c->a->prefix ? m : c->a->prefix;
   }
-  bool d1 = a->state == ZN__A6_DEPRECATED, d2 = best->state == ZN__A6_DEPRECATED;
+  return (uint8_t)c->match;
+}
+
+/* RFC 6724 §5: is candidate c a better source than best for dst, of
+ * scope sd?  Rules 2 (appropriate scope), 3 (avoid deprecated) and 8
+ * (longest matching prefix); rule 1 (the destination itself) is the
+ * caller's, and the others need policy we do not have. */
+static bool source_better(struct source_cand *c, struct source_cand *best,
+                          const uint8_t dst[16], uint8_t sd) {
+  if (!best->a)
+    return true;
+  if (c->scope != best->scope) {
+    if (c->scope < best->scope)
+      return c->scope >= sd;
+    return best->scope < sd;
+  }
+  bool d1 = c->a->state == ZN__A6_DEPRECATED;
+  bool d2 = best->a->state == ZN__A6_DEPRECATED;
   if (d1 != d2)
     return !d1;
-  uint8_t p1 = common_prefix(a->a, dst), p2 = common_prefix(best->a, dst);
-  p1 = p1 < a->prefix ? p1 : a->prefix;
-  p2 = p2 < best->prefix ? p2 : best->prefix;
-  return p1 > p2;
+  return source_match(c, dst) > source_match(best, dst);
 }
 
 int zn__ip6_select_source(struct zn_stack *st, const uint8_t dst[16],
                           uint8_t out[16]) {
-  const struct zn__ip6_addr *best = NULL;
   if (!st->ip6.up)
     return ZN_EADDRNOTAVAIL;
   if (zn_ipv6_addr_is_loopback(dst)) {
     memcpy(out, loopback6, 16);
     return ZN_OK;
   }
-  uint32_t n = zn__ip6conf_addr_count(st);
+  const struct zn__ip6_addr *all;
+  uint32_t n = zn__ip6conf_addrs(st, &all);
+  uint8_t sd = addr_scope(dst);
+  struct source_cand best = {NULL, 0, -1};
   for (uint32_t i = 0; i < n; i++) {
-    const struct zn__ip6_addr *a = zn__ip6conf_addr_at(st, i);
-    if (addr_usable(a) && source_better(a, best, dst))
-      best = a;
+    const struct zn__ip6_addr *a = &all[i];
+    if (!addr_usable(a))
+      continue;
+    if (memcmp(a->a, dst, 16) == 0) { /* rule 1: prefer the same address */
+      best.a = a;
+      break;
+    }
+    struct source_cand c = {a, addr_scope(a->a), -1};
+    if (source_better(&c, &best, dst, sd))
+      best = c;
   }
-  if (!best)
+  if (!best.a)
     return ZN_EADDRNOTAVAIL;
-  memcpy(out, best->a, 16);
+  memcpy(out, best.a->a, 16);
   return ZN_OK;
 }
 

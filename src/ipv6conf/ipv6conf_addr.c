@@ -87,6 +87,12 @@ uint32_t zn__ip6conf_addr_count(const struct zn_stack *st) {
   return st->ip6conf.naddr;
 }
 
+uint32_t zn__ip6conf_addrs(const struct zn_stack *st,
+                           const struct zn__ip6_addr **out) {
+  *out = st->ip6conf.addr;
+  return st->ip6conf.naddr;
+}
+
 uint64_t zn__ip6conf_addr_deadline(const struct zn__ip6_addr *e) {
   uint64_t t = NEVER;
   /* A DUPLICATE one keeps its valid lifetime: a SLAAC address out of

@@ -123,6 +123,10 @@ const struct zn__ip6_addr *zn__ip6conf_addr_find(const struct zn_stack *st,
 const struct zn__ip6_addr *zn__ip6conf_addr_at(const struct zn_stack *st,
                                                uint32_t i);
 uint32_t zn__ip6conf_addr_count(const struct zn_stack *st);
+/* All the slots at once (*out), their count returned: for the walks
+ * every packet makes (source selection). */
+uint32_t zn__ip6conf_addrs(const struct zn_stack *st,
+                           const struct zn__ip6_addr **out);
 
 /* RFC 4861 §5.2 next-hop determination for dst (not multicast): dst
  * itself if on-link (link-local, or inside an on-link prefix), else a

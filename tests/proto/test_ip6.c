@@ -81,6 +81,53 @@ ZT_TEST(test_echo6_reply_in_place) {
   solo_free(&s);
 }
 
+/* RFC 6724 §5 source selection, rules 1 (the destination itself), 2
+ * (scope: link-local for link-local and link-scope multicast, global
+ * otherwise) and 8 (longest matching prefix, capped at the address's own
+ * prefix length). */
+ZT_TEST(test_source_selection_rules) {
+  struct zn_config c;
+  cfg6(&c, 2);
+  struct solo s;
+  solo6(&s, &c);
+  ZT_REQUIRE(s.st);
+  const uint8_t g1[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 2};
+  const uint8_t g2[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 2, [15] = 2};
+  const uint8_t ula[16] = {0xfd, 0x00, [15] = 5};
+  add6(s.st, g1, 64);
+  add6(s.st, g2, 48);
+  add6(s.st, ula, 64);
+  zn_stack_poll(s.st, 0);
+  static const struct {
+    uint8_t dst[16];
+    int want; /* 1: g1, 2: g2, 3: ula, 4: link-local, 5: g1 or g2 */
+  } cases[] = {
+      {{0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 0x99}, 1}, /* rule 8 */
+      {{0x20, 0x01, 0x0d, 0xb8, 0, 2, 0, 7, [15] = 1}, 2}, /* 48 > 46 */
+      {{0xfd, 0x00, [15] = 9}, 3},
+      {{0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 2}, 1}, /* rule 1 */
+      {{0xfd, 0x00, [15] = 5}, 3},                   /* rule 1 */
+      {{0xfe, 0x80, [15] = 1}, 4},                   /* rule 2 */
+      {{0xff, 0x02, [15] = 1}, 4},
+      {{0xff, 0x0e, [15] = 1}, 3}, /* global scope: 6 bits with ula */
+      {{0x30, 0x00, [15] = 1}, 5}, /* 3 bits with g1 and g2, none with ula */
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    uint8_t got[16];
+    ZT_EQ(zn__ip6_select_source(s.st, cases[i].dst, got), ZN_OK);
+    bool is1 = memcmp(got, g1, 16) == 0, is2 = memcmp(got, g2, 16) == 0;
+    int w = cases[i].want;
+    bool ok = w == 1   ? is1
+              : w == 2 ? is2
+              : w == 3 ? memcmp(got, ula, 16) == 0
+              : w == 4 ? zn_ipv6_addr_is_linklocal(got)
+                       : is1 || is2;
+    if (!ok)
+      zt_fail(__FILE__, __LINE__, "case %zu: wrong source", i);
+  }
+  solo_free(&s);
+}
+
 /* An NS or NA with hop limit 64 may come from off link: ignored. */
 ZT_TEST(test_nd_hop_limit_not_255_ignored) {
   struct zn_config c;
@@ -524,6 +571,7 @@ int main(void) {
   ZT_RUN(test_mcast_mac_filter_joined_only);
   ZT_RUN(test_mcast_mac_filter_any_joined_group);
   ZT_RUN(test_source_checks_drop_each_counted);
+  ZT_RUN(test_source_selection_rules);
   ZT_RUN(test_ipv6_off_drops_ethertype);
   ZT_RUN(test_ping6_own_address_looped_back);
   ZT_RUN(test_atomic_fragment_processed_alone);
