@@ -61,12 +61,12 @@ static uint64_t release_of(const struct zn_buf *b) {
   return t;
 }
 
-/* A copy of b, flags and all, from the outer netif's alloc hook; NULL if
- * none fits. */
+/* A copy of b, flags, segment size and checksum offsets and all, from
+ * the outer netif's alloc hook; NULL if none fits. */
 static struct zn_buf *copy_buf(struct zn_fault *f, const struct zn_buf *b) {
   struct zn_buf *c = zn_netif_copy_frame(&f->nif, b->data, b->len);
   if (c != NULL)
-    c->flags = b->flags;
+    zn_buf_copy_meta(c, b);
   return c;
 }
 

@@ -30,31 +30,43 @@ static struct zn_memlink_end *end_of(struct zn_netif *nif) {
   return ZN_CONTAINER_OF(nif, struct zn_memlink_end, nif);
 }
 
-/* The transport header's offset in frame f, and the checksum field's in
- * it; 0 if f is not TCP or UDP over IPv4 or IPv6 (our own frames: well
- * formed). */
-static size_t l4_of(const uint8_t *f, size_t len, size_t *field,
-                    size_t *ipoff) {
+/* The transport header's offset in frame b, and the checksum field's in
+ * it, as the stack marked them (csum_l4len, csum_field: what a device is
+ * told); 0 if the marks disagree with the frame's own headers (TCP or
+ * UDP over IPv4 or IPv6), so that a wrong mark shows in the tests that
+ * run over this link. */
+static size_t l4_of(const struct zn_buf *b, size_t *field, size_t *ipoff) {
   size_t l4;
   uint8_t proto;
   bool v6;
-  if (!zn_eth_ip_locate(f, len, ipoff, &l4, &proto, &v6) ||
+  if (!zn_eth_ip_locate(b->data, b->len, ipoff, &l4, &proto, &v6) ||
       (proto != ZN_IPPROTO_TCP && proto != ZN_IPPROTO_UDP))
     return 0;
   *field = proto == ZN_IPPROTO_TCP ? 16 : 6;
-  return l4 + *field + 2 <= len ? l4 : 0;
+  if (b->csum_l4len != b->len - l4 || b->csum_field != *field)
+    return 0;
+  return l4 + *field + 2 <= b->len ? l4 : 0;
 }
 
-/* Finish a partial checksum: the field holds the pseudo-header sum, so
- * the checksum of everything from the transport header on is the value. */
-static void csum_complete(uint8_t *f, size_t len) {
-  size_t field, ipoff, l4 = l4_of(f, len, &field, &ipoff);
-  if (l4 == 0)
-    return;
+/* Finish a partial checksum in frame f of len bytes, the transport
+ * header at l4, its checksum field at l4 + field: the field holds the
+ * pseudo-header sum, so the checksum of everything from the transport
+ * header on is the value. */
+static void csum_finish(uint8_t *f, size_t len, size_t l4, size_t field) {
   uint16_t c = zn_csum(f + l4, len - l4);
   if (c == 0 && field == 6)
     c = 0xffff; /* UDP: 0 means "no checksum" */
   zn_wr16(f + l4 + field, c);
+}
+
+/* The same for b's frame, into f (its copy of b->len bytes), where b's
+ * marks say.  False if they were wrong. */
+static bool csum_complete(const struct zn_buf *b, uint8_t *f) {
+  size_t field, ipoff, l4 = l4_of(b, &field, &ipoff);
+  if (l4 == 0)
+    return false;
+  csum_finish(f, b->len, l4, field);
+  return true;
 }
 
 /* Cut TSO frame src into segments of src->gso_size payload bytes, in
@@ -62,7 +74,7 @@ static void csum_complete(uint8_t *f, size_t len) {
  * (the rest is dropped, as by a device with an empty ring). */
 static bool segment(struct zn_memlink_end *e, const struct zn_buf *src) {
   const uint8_t *f = src->data;
-  size_t field, ipoff, l4 = l4_of(f, src->len, &field, &ipoff);
+  size_t field, ipoff, l4 = l4_of(src, &field, &ipoff);
   if (l4 == 0 || field != 16 || src->len < l4 + 20)
     return false;
   size_t hdr = l4 + (size_t)(f[l4 + 12] >> 4) * 4;
@@ -88,7 +100,7 @@ static bool segment(struct zn_memlink_end *e, const struct zn_buf *src) {
     while (sum >> 16)
       sum = (sum & 0xffff) + (sum >> 16);
     zn_wr16(th + 16, (uint16_t)sum);
-    csum_complete(p, hdr + k);
+    csum_finish(p, hdr + k, l4, 16);
     zn_bufq_push(&e->segq, s);
   }
   return true;
@@ -143,15 +155,17 @@ static int memlink_recv(struct zn_netif *nif, struct zn_buf **out) {
     return ZN_OK;
   }
   struct zn_buf *dst = zn_netif_copy_frame(nif, src->data, src->len);
-  bool partial = (src->flags & ZN_BUF_F_CSUM_PARTIAL) != 0;
+  if (dst != NULL && (src->flags & ZN_BUF_F_CSUM_PARTIAL) &&
+      !csum_complete(src, dst->data)) {
+    zn_buf_free(dst); /* a device told the wrong place */
+    dst = NULL;
+  } else if (dst != NULL && (src->flags & ZN_BUF_F_CSUM_PARTIAL)) {
+    e->csum_done++;
+  }
   zn_buf_free(src);
   if (dst == NULL) {
     e->drops++;
     return ZN_EAGAIN;
-  }
-  if (partial) {
-    e->csum_done++;
-    csum_complete(dst->data, dst->len);
   }
   e->rx_frames++;
   *out = dst;

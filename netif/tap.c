@@ -299,18 +299,20 @@ static void vnet_hdr_for(struct zn_tap *t, const struct zn_buf *b,
   memset(h, 0, sizeof(*h));
   if (!(b->flags & ZN_BUF_F_CSUM_PARTIAL))
     return;
+  /* The stack says where the transport header and its checksum field
+   * are; nothing to parse. */
   const uint8_t *f = b->data;
-  size_t ipoff, l4;
-  uint8_t proto;
-  bool v6;
-  if (!zn_eth_ip_locate(f, b->len, &ipoff, &l4, &proto, &v6) ||
-      (proto != ZN_IPPROTO_TCP && proto != ZN_IPPROTO_UDP))
+  size_t l4 = b->len - b->csum_l4len;
+  if (b->csum_l4len > b->len || l4 < ZN_ETH_HDR_LEN + ZN_IPV4_HDR_LEN ||
+      b->csum_l4len < (size_t)b->csum_field + 2)
     return;
   h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
   h->csum_start = (uint16_t)l4;
-  h->csum_offset = proto == ZN_IPPROTO_TCP ? 16 : 6;
+  h->csum_offset = b->csum_field;
   t->tx_csum++;
-  if (b->gso_size && proto == ZN_IPPROTO_TCP && b->len >= l4 + 20) {
+  if (b->gso_size && b->csum_field == 16 && b->len >= l4 + 20) {
+    size_t type = zn_rd16(f + 12) == ZN_ETHERTYPE_VLAN ? 16 : 12;
+    bool v6 = zn_rd16(f + type) == ZN_ETHERTYPE_IPV6;
     h->gso_type = v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
     h->gso_size = b->gso_size;
     h->hdr_len = (uint16_t)(l4 + (size_t)(f[l4 + 12] >> 4) * 4);

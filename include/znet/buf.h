@@ -38,6 +38,12 @@ struct zn_buf {
   uint16_t flags;         /**< ZN_BUF_F_* */
   uint16_t gso_size;      /**< send: TCP payload bytes per segment the device
                            * cuts this frame into (0: one frame as is) */
+  uint16_t csum_l4len;    /**< send, with ZN_BUF_F_CSUM_PARTIAL: bytes from
+                           * the transport header to the frame's end (the
+                           * device sums from len - csum_l4len on) */
+  uint8_t csum_field;     /**< send, with ZN_BUF_F_CSUM_PARTIAL: the
+                           * checksum field's offset in the transport
+                           * header (TCP 16, UDP 6) */
   uint8_t *head;          /**< first byte of storage */
   uint8_t *end;           /**< one past the last byte of storage */
   struct zn_buf *next;    /**< link for the current owner's queue */
@@ -51,7 +57,8 @@ struct zn_buf {
 #define ZN_BUF_F_CSUM_OK 0x0004u /**< transport checksum already verified */
 #define ZN_BUF_F_LOOP 0x0008u /**< looped back to ourselves, not from a wire */
 /** Send: the TCP or UDP checksum field holds only the pseudo-header sum;
- * the netif (ZN_NETIF_CAP_TX_CSUM) completes it. */
+ * the netif (ZN_NETIF_CAP_TX_CSUM) completes it, where csum_l4len and
+ * csum_field say (no need to parse the frame's headers). */
 #define ZN_BUF_F_CSUM_PARTIAL 0x0010u
 
 /**
@@ -93,6 +100,16 @@ static inline uint32_t zn_pool_in_use(const struct zn_pool *p) {
 /** Drop one reference; the buffer returns to its pool when the last goes.
  * NULL is accepted and ignored. */
 void zn_buf_free(struct zn_buf *b);
+
+/** Give dst src's flags and send metadata (gso_size, csum_l4len,
+ * csum_field): what a copy of the frame needs to be sent the same way. */
+static inline void zn_buf_copy_meta(struct zn_buf *dst,
+                                    const struct zn_buf *src) {
+  dst->flags = src->flags;
+  dst->gso_size = src->gso_size;
+  dst->csum_l4len = src->csum_l4len;
+  dst->csum_field = src->csum_field;
+}
 
 /** Take another reference.  Returns b. */
 static inline struct zn_buf *zn_buf_ref(struct zn_buf *b) {

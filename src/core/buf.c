@@ -66,6 +66,8 @@ struct zn_buf *zn_pool_alloc(struct zn_pool *p) {
   b->ref = 1;
   b->flags = 0;
   b->gso_size = 0;
+  b->csum_l4len = 0;
+  b->csum_field = 0;
   b->data = b->head + ZN_BUF_HEADROOM;
   b->len = 0;
   return b;

@@ -368,7 +368,7 @@ struct zn_buf *zn__buf_copy(struct zn_stack *st, const struct zn_buf *b) {
     return NULL;
   memcpy(zn_buf_put(c, b->len), b->data, b->len);
   memcpy(c->cb, b->cb, sizeof(c->cb));
-  c->flags = b->flags;
+  zn_buf_copy_meta(c, b);
   return c;
 }
 

@@ -445,7 +445,8 @@ void zn__tcp_reap(struct zn_stack *st) {
   /* The list holds connections to free (the app let go of them, or never
    * had them) and accepted ones with news to deliver (zn_tcp_accept).
    * on_closed may close other handles, which adds to the list: loop. */
-  zn__tcp_mem_wake(st);
+  if (zn__tcp_mem_wake_due(&st->tcp))
+    zn__tcp_mem_wake(st);
   while (st->tcp.reap) {
     struct zn_tcp_conn *c = st->tcp.reap;
     st->tcp.reap = c->next;

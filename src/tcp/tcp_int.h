@@ -416,8 +416,13 @@ bool zn__tcp_mem_rcv_full(const struct zn_stack *st);
 bool zn__tcp_over_share(const struct zn_tcp_conn *c, bool rcv);
 /* A write was refused for the bound: c hears on_writable when it eases. */
 void zn__tcp_mem_wait(struct zn_tcp_conn *c);
-/* End of poll: wake refused writers, reopen windows held shut. */
+/* End of poll: wake refused writers, reopen windows held shut; to call
+ * only when zn__tcp_mem_wake_due (every poll asks, and only a writer
+ * waiting or a window held shut makes work). */
 void zn__tcp_mem_wake(struct zn_stack *st);
+static inline bool zn__tcp_mem_wake_due(const struct zn__tcp *t) {
+  return t->mem_wait || t->rcv_clamped;
+}
 /* The window c may offer under the bound, in bytes; _new: for a
  * connection that holds none yet, whose segments carry seg_size bytes. */
 uint32_t zn__tcp_rcv_share(const struct zn_tcp_conn *c);

@@ -120,8 +120,6 @@ void zn__tcp_mem_wait(struct zn_tcp_conn *c) {
  * the table, but only after the bound was hit and has eased. */
 void zn__tcp_mem_wake(struct zn_stack *st) {
   struct zn__tcp *t = &st->tcp;
-  if (!t->mem_wait && !t->rcv_clamped)
-    return; /* every poll: nobody waits, nothing to work out */
   bool writers = t->mem_wait && t->mem_bufs <= wake_level(t->mem_limit);
   /* Windows the bound held shut open again once there is room for an
    * eighth of the receive share beyond what is promised, or an equal

@@ -365,6 +365,8 @@ static int tcp_tx(struct zn_stack *st, struct zn_buf *b, uint8_t *p,
   if (caps & ZN_NETIF_CAP_TX_CSUM) {
     zn_wr16(p + 16, zn_csum_partial_psum(psum));
     b->flags |= ZN_BUF_F_CSUM_PARTIAL;
+    b->csum_l4len = (uint16_t)len; /* the segment: at most 65535 */
+    b->csum_field = 16;
   } else {
     zn_tcp_finish_psum(p, len, psum);
   }

@@ -233,6 +233,8 @@ static void emit_header(struct zn_udp_sock *s, struct zn_buf *b, uint8_t *p,
     zn_wr16(p + 4, (uint16_t)len);
     zn_wr16(p + 6, zn_csum_partial_psum(psum));
     b->flags |= ZN_BUF_F_CSUM_PARTIAL;
+    b->csum_l4len = (uint16_t)len; /* fits the MTU */
+    b->csum_field = 6;
   } else {
     zn_udp_emit_psum(p, s->lport, port, len, psum);
     b->flags &= (uint16_t)~ZN_BUF_F_CSUM_PARTIAL;

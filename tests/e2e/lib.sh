@@ -163,6 +163,11 @@ setup_netns() {
 start_znet() {
   local prog=$1 bin=$2 out=$3 err=$4
   shift 4
+  # Emptied here, not only by the background job's redirection (which
+  # may run after wait_banner's first look): a file left from an earlier
+  # run of the same test holds an old banner.
+  : >"$out"
+  : >"$err"
   ip netns exec "$E2E_NS" timeout --foreground 120 "$bin" --netif "tap:$E2E_TAP" \
     --ipv4 "$E2E_ZNET_IP/$E2E_PREFIX" "$@" >"$out" 2>"$err" &
   E2E_ECHO_PID=$!
@@ -290,6 +295,8 @@ znet_nc() {
 start_nc_listen() {
   local out=$1 err=$2
   shift 2
+  : >"$out" # as in start_znet: no old "listening" line
+  : >"$err"
   znet_nc --listen "$@" <"${E2E_NC_STDIN:-/dev/null}" >"$out" 2>"$err" &
   E2E_ECHO_PID=$!
   local i

@@ -276,6 +276,8 @@ static struct zn_buf *udp6_partial(struct nt_pool *p, const uint8_t mac[6]) {
   zn_wr16(u + 6, zn_csum_partial_psum(psum));
   memcpy(u + 8, msg, sizeof(msg));
   b->flags |= ZN_BUF_F_CSUM_PARTIAL;
+  b->csum_l4len = (uint16_t)ulen; /* where the stack would mark it */
+  b->csum_field = 6;
   return b;
 }
 
@@ -304,6 +306,8 @@ static struct zn_buf *tcp6_tso(struct nt_pool *p, const uint8_t mac[6]) {
                                   ZN_IPPROTO_TCP);
   zn_wr16(t + 16, zn_csum_partial_psum(psum));
   b->flags |= ZN_BUF_F_CSUM_PARTIAL;
+  b->csum_l4len = 20 + TSO_PAY;
+  b->csum_field = 16;
   b->gso_size = TSO_SEG;
   return b;
 }
