@@ -111,8 +111,8 @@ struct source_cand {
 
 static uint8_t source_match(struct source_cand *c, const uint8_t dst[16]) {
   if (c->match < 0) {
-    uint8_t m = common_prefix(c->a->a, dst);
-    c->match = m < c->a->prefix ? m : c->a->prefix;
+    uint8_t m = common_prefix(c->a->a, dst), p = c->a->prefix;
+    c->match = (int16_t)(m < p ? m : p);
   }
   return (uint8_t)c->match;
 }
