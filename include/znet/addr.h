@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define ZN_IPV4(a, b, c, d)                                                   \
   ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 |          \
@@ -66,16 +67,18 @@ char *zn_mac_format(const uint8_t mac[6], char *buf);
 
 /** The IPv4 address a (host order) as a struct zn_ip. */
 static inline struct zn_ip zn_ip_from_v4(uint32_t a) {
-  struct zn_ip ip = {ZN_AF_INET, {0}};
-  ip.bytes[0] = (uint8_t)(a >> 24);
-  ip.bytes[1] = (uint8_t)(a >> 16);
-  ip.bytes[2] = (uint8_t)(a >> 8);
-  ip.bytes[3] = (uint8_t)a;
+  struct zn_ip ip = {ZN_AF_INET,
+                     {(uint8_t)(a >> 24), (uint8_t)(a >> 16),
+                      (uint8_t)(a >> 8), (uint8_t)a}};
   return ip;
 }
 
 /** The IPv6 address at b (16 bytes, network order) as a struct zn_ip. */
-struct zn_ip zn_ip_from_v6(const uint8_t b[16]);
+static inline struct zn_ip zn_ip_from_v6(const uint8_t b[16]) {
+  struct zn_ip ip = {ZN_AF_INET6, {0}};
+  memcpy(ip.bytes, b, 16);
+  return ip;
+}
 
 /** An IPv4 address in host order; 0 for any other family. */
 static inline uint32_t zn_ip_v4(const struct zn_ip *ip) {
@@ -95,16 +98,31 @@ static inline size_t zn_ip_len(const struct zn_ip *ip) {
  * address and its IPv4-mapped IPv6 form differ: see zn_ip_unmap()). */
 bool zn_ip_eq(const struct zn_ip *a, const struct zn_ip *b);
 
+/* The tests and conversions below are inline: the stack asks them for
+ * every datagram. */
+
 /** True for no address, `0.0.0.0` and `::`. */
-bool zn_ip_is_unspecified(const struct zn_ip *ip);
+static inline bool zn_ip_is_unspecified(const struct zn_ip *ip) {
+  static const uint8_t zero[16];
+  return memcmp(ip->bytes, zero, 16) == 0;
+}
 
 /** True for an IPv4-mapped IPv6 address: 80 zero bits, 16 one bits, the
  * IPv4 address (RFC 4291 §2.5.5.2). */
-bool zn_ip_is_v4mapped(const struct zn_ip *ip);
+static inline bool zn_ip_is_v4mapped(const struct zn_ip *ip) {
+  static const uint8_t prefix[12] = {[10] = 0xff, [11] = 0xff};
+  return ip->family == ZN_AF_INET6 && memcmp(ip->bytes, prefix, 12) == 0;
+}
 
 /** An IPv4-mapped IPv6 address as the IPv4 address it maps; any other
  * address unchanged. */
-struct zn_ip zn_ip_unmap(const struct zn_ip *ip);
+static inline struct zn_ip zn_ip_unmap(const struct zn_ip *ip) {
+  if (!zn_ip_is_v4mapped(ip))
+    return *ip;
+  struct zn_ip v4 = {ZN_AF_INET, {0}};
+  memcpy(v4.bytes, ip->bytes + 12, 4);
+  return v4;
+}
 
 /** IPv6 text in any RFC 4291 §2.2 form into out (16 bytes).
  * Errors: ZN_EINVAL (out untouched). */

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* ---- byte access ------------------------------------------------------ */
 
@@ -325,10 +326,20 @@ struct zn_ipv6_hdr {
 /** Write the 40-byte fixed header at p; returns 40. */
 size_t zn_ipv6_emit(uint8_t *p, const struct zn_ipv6_hdr *h);
 
+/* The address tests below are inline: every packet asks several of
+ * them, and a fixed-size compare against a constant becomes two word
+ * compares. */
+
 /** True for :: (RFC 4291 2.5.2). */
-bool zn_ipv6_addr_is_unspecified(const uint8_t a[16]);
+static inline bool zn_ipv6_addr_is_unspecified(const uint8_t a[16]) {
+  static const uint8_t unspecified[16];
+  return memcmp(a, unspecified, 16) == 0;
+}
 /** True for ::1 (RFC 4291 2.5.3). */
-bool zn_ipv6_addr_is_loopback(const uint8_t a[16]);
+static inline bool zn_ipv6_addr_is_loopback(const uint8_t a[16]) {
+  static const uint8_t loopback[16] = {[15] = 1};
+  return memcmp(a, loopback, 16) == 0;
+}
 /** True for ff00::/8 (RFC 4291 2.7). */
 static inline bool zn_ipv6_addr_is_mcast(const uint8_t a[16]) {
   return a[0] == 0xff;
@@ -344,7 +355,10 @@ static inline bool zn_ipv6_addr_is_linklocal(const uint8_t a[16]) {
   return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
 }
 /** True for IPv4-mapped addresses, \::ffff:0:0/96 (RFC 4291 2.5.5.2). */
-bool zn_ipv6_addr_is_v4mapped(const uint8_t a[16]);
+static inline bool zn_ipv6_addr_is_v4mapped(const uint8_t a[16]) {
+  static const uint8_t v4mapped[12] = {[10] = 0xff, [11] = 0xff};
+  return memcmp(a, v4mapped, 12) == 0;
+}
 
 /** Write the solicited-node multicast address of a (ff02::1:ff00:0/104
  * with a's low 24 bits, RFC 4291 2.7.1) to out; out may alias a. */

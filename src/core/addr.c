@@ -294,36 +294,10 @@ char *zn_ipv6_format(const uint8_t a[16], char *buf) {
 
 /* ---- family-neutral addresses ---- */
 
-struct zn_ip zn_ip_from_v6(const uint8_t b[16]) {
-  struct zn_ip ip;
-  memset(&ip, 0, sizeof(ip));
-  ip.family = ZN_AF_INET6;
-  memcpy(ip.bytes, b, 16);
-  return ip;
-}
-
 bool zn_ip_eq(const struct zn_ip *a, const struct zn_ip *b) {
   return a->family == b->family && memcmp(a->bytes, b->bytes, 16) == 0;
 }
 
-bool zn_ip_is_unspecified(const struct zn_ip *ip) {
-  static const uint8_t zero[16];
-  return memcmp(ip->bytes, zero, 16) == 0;
-}
-
-bool zn_ip_is_v4mapped(const struct zn_ip *ip) {
-  return ip->family == ZN_AF_INET6 && v6_is_v4mapped(ip->bytes);
-}
-
-struct zn_ip zn_ip_unmap(const struct zn_ip *ip) {
-  if (!zn_ip_is_v4mapped(ip))
-    return *ip;
-  struct zn_ip v4;
-  memset(&v4, 0, sizeof(v4));
-  v4.family = ZN_AF_INET;
-  memcpy(v4.bytes, ip->bytes + 12, 4);
-  return v4;
-}
 
 static bool has_colon(const char *s) {
   for (; *s != 0; s++)

@@ -108,4 +108,7 @@ struct zn_buf *zn__buf_copy(struct zn_stack *st, const struct zn_buf *b);
 /* Keyed hash of a few words, for tables. */
 uint32_t zn__hash32(const struct zn_stack *st, uint32_t a, uint32_t b);
 
+/* The per-datagram calls that need the whole stack, inline. */
+#include "inet/inet_inline.h"
+
 #endif

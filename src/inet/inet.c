@@ -42,15 +42,6 @@ static const struct zn__inet_l4 *l4_find(const struct zn_stack *st,
   return NULL;
 }
 
-bool zn__inet_deliver(struct zn_stack *st, struct zn_buf *b,
-                      const struct zn__inet_meta *m) {
-  const struct zn__inet_l4 *l4 = l4_find(st, m->proto);
-  if (!l4 || !l4->input)
-    return false;
-  l4->input(st, b, m);
-  return true;
-}
-
 bool zn__inet_deliver_err(struct zn_stack *st, const struct zn__inet_err *e) {
   const struct zn__inet_l4 *l4 = l4_find(st, e->proto);
   if (!l4 || !l4->err)
@@ -107,16 +98,6 @@ int zn__inet_binding(struct zn_stack *st, const struct zn_ip *addr,
   return ZN_OK;
 }
 
-int zn__inet_bind_match(const struct zn_ip *bound, const struct zn_ip *a) {
-  if (bound->family == ZN_AF_NONE)
-    return 1;
-  if (bound->family != a->family)
-    return 0;
-  if (zn__inet_eq(bound, a))
-    return 3;
-  return zn_ip_is_unspecified(bound) ? 2 : 0;
-}
-
 bool zn__inet_bind_overlap(const struct zn_ip *a, const struct zn_ip *b) {
   if (a->family == ZN_AF_NONE || b->family == ZN_AF_NONE)
     return true;
@@ -137,24 +118,12 @@ uint32_t zn__inet_hash(const struct zn_stack *st, const struct zn_ip *a,
   return (uint32_t)zn_siphash13(st->hash_key, in, sizeof(in));
 }
 
-int zn__inet_select_source(struct zn_stack *st, const struct zn_ip *dst,
-                           struct zn_ip *out) {
-  switch (dst->family) {
-  case ZN_AF_INET:
-    if (st->ip_addr == 0)
-      return ZN_EADDRNOTAVAIL;
-    *out = zn_ip_from_v4(st->ip_addr);
-    return ZN_OK;
-  case ZN_AF_INET6: {
-    uint8_t a[16];
-    int rc = zn__ip6_select_source(st, dst->bytes, a);
-    if (rc == ZN_OK)
-      *out = zn_ip_from_v6(a);
-    return rc;
-  }
-  default:
+int zn__inet_select_source_v6(struct zn_stack *st, const struct zn_ip *dst,
+                              struct zn_ip *out) {
+  if (dst->family != ZN_AF_INET6)
     return ZN_EINVAL;
-  }
+  out->family = ZN_AF_INET6;
+  return zn__ip6_select_source(st, dst->bytes, out->bytes);
 }
 
 bool zn__inet_is_local(const struct zn_stack *st, const struct zn_ip *a) {

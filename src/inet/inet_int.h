@@ -113,11 +113,8 @@ struct zn__inet {
 int zn__inet_register(struct zn_stack *st, uint8_t proto,
                       zn__inet_input_fn in, zn__inet_err_fn err);
 
-/* Hand b (data at the transport header) to m->proto's transport, which
- * consumes it.  Returns false, b untouched, if none is registered: the
- * caller answers (protocol unreachable) and counts the drop. */
-bool zn__inet_deliver(struct zn_stack *st, struct zn_buf *b,
-                      const struct zn__inet_meta *m);
+/* zn__inet_deliver(st, b, m) and zn__inet_select_source(st, dst, out),
+ * which every datagram calls, are inline in inet_inline.h. */
 
 /* Hand an error to e->proto's transport.  Returns false if none takes
  * errors: the ICMP module counts that drop as its own. */
@@ -182,10 +179,11 @@ static inline uint32_t zn__inet_pseudo_sum(const struct zn_ip *src,
          (uint16_t)len;
 }
 
-/* The source address for a datagram to dst.  Errors: ZN_EADDRNOTAVAIL (no
- * usable address of dst's family), ZN_EINVAL. */
-int zn__inet_select_source(struct zn_stack *st, const struct zn_ip *dst,
-                           struct zn_ip *out);
+/* zn__inet_select_source (inet_inline.h) for any family but IPv4.
+ * Errors: ZN_EADDRNOTAVAIL (no usable IPv6 address), ZN_EINVAL (no
+ * family). */
+int zn__inet_select_source_v6(struct zn_stack *st, const struct zn_ip *dst,
+                              struct zn_ip *out);
 
 /* True if a is one of our unicast addresses, usable now (an IPv6 address
  * still undergoing duplicate address detection is not). */
@@ -230,8 +228,18 @@ int zn__inet_binding(struct zn_stack *st, const struct zn_ip *addr,
                      struct zn_ip *out);
 
 /* How a binding takes a datagram to a: 3 it is a itself, 2 it is a's
- * family's unspecified address, 1 it takes both families, 0 not at all. */
-int zn__inet_bind_match(const struct zn_ip *bound, const struct zn_ip *a);
+ * family's unspecified address, 1 it takes both families, 0 not at all.
+ * Inline: every datagram's socket lookup asks. */
+static inline int zn__inet_bind_match(const struct zn_ip *bound,
+                                      const struct zn_ip *a) {
+  if (bound->family == ZN_AF_NONE)
+    return 1;
+  if (bound->family != a->family)
+    return 0;
+  if (zn__inet_eq(bound, a))
+    return 3;
+  return zn_ip_is_unspecified(bound) ? 2 : 0;
+}
 
 /* Would bindings a and b on one port take a common address? */
 bool zn__inet_bind_overlap(const struct zn_ip *a, const struct zn_ip *b);

@@ -137,14 +137,9 @@ static bool source_better(struct source_cand *c, struct source_cand *best,
   return source_match(c, dst) > source_match(best, dst);
 }
 
-int zn__ip6_select_source(struct zn_stack *st, const uint8_t dst[16],
-                          uint8_t out[16]) {
-  if (!st->ip6.up)
-    return ZN_EADDRNOTAVAIL;
-  if (zn_ipv6_addr_is_loopback(dst)) {
-    memcpy(out, loopback6, 16);
-    return ZN_OK;
-  }
+/* RFC 6724 §5 over the address table. */
+static int source_choose(struct zn_stack *st, const uint8_t dst[16],
+                         uint8_t out[16]) {
   const struct zn__ip6_addr *all;
   uint32_t n = zn__ip6conf_addrs(st, &all);
   uint8_t sd = addr_scope(dst);
@@ -165,6 +160,83 @@ int zn__ip6_select_source(struct zn_stack *st, const uint8_t dst[16],
     return ZN_EADDRNOTAVAIL;
   memcpy(out, best.a->a, 16);
   return ZN_OK;
+}
+
+/* ---- the destination cache (RFC 4861 §5.1) ---- */
+
+static bool addr_eq(const uint8_t a[16], const uint8_t b[16]) {
+  uint64_t a0, a1, b0, b1;
+  memcpy(&a0, a, 8);
+  memcpy(&a1, a + 8, 8);
+  memcpy(&b0, b, 8);
+  memcpy(&b1, b + 8, 8);
+  return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
+/* dst's entry, emptied first if it held another destination or an older
+ * generation. */
+static struct zn__ip6_dest *dest_entry(struct zn_stack *st,
+                                       const uint8_t dst[16]) {
+  uint32_t h = zn_rd32(dst + 12) ^ zn_rd32(dst + 8);
+  h ^= h >> 16;
+  h ^= h >> 8;
+  struct zn__ip6_dest *d = &st->ip6.dest[h % ZN__IP6_DEST];
+  uint32_t gen = zn__ip6conf_gen(&st->ip6conf);
+  if (d->gen != gen || !addr_eq(d->dst, dst)) {
+    memcpy(d->dst, dst, 16);
+    d->gen = gen;
+    d->known = 0;
+  }
+  return d;
+}
+
+/* The fields of an entry, each worked out on first use. */
+static bool dest_source(struct zn_stack *st, struct zn__ip6_dest *d,
+                        uint8_t out[16]) {
+  if (!(d->known & ZN__DEST_SRC)) {
+    d->src_ok = source_choose(st, d->dst, d->src) == ZN_OK;
+    d->known |= ZN__DEST_SRC;
+  }
+  if (d->src_ok)
+    memcpy(out, d->src, 16);
+  return d->src_ok;
+}
+
+static bool dest_next_hop(struct zn_stack *st, struct zn__ip6_dest *d,
+                          uint8_t out[16]) {
+  if (!(d->known & ZN__DEST_NH)) {
+    d->nh_ok = zn__ip6conf_next_hop(st, d->dst, d->nh) == ZN_OK;
+    d->known |= ZN__DEST_NH;
+  }
+  if (d->nh_ok)
+    memcpy(out, d->nh, 16);
+  return d->nh_ok;
+}
+
+static bool dest_local(struct zn_stack *st, struct zn__ip6_dest *d) {
+  if (!(d->known & ZN__DEST_LOCAL)) {
+    d->local = zn__ip6_is_local(st, d->dst);
+    d->known |= ZN__DEST_LOCAL;
+  }
+  return d->local;
+}
+
+int zn__ip6_select_source(struct zn_stack *st, const uint8_t dst[16],
+                          uint8_t out[16]) {
+  if (!st->ip6.up)
+    return ZN_EADDRNOTAVAIL;
+  if (zn_ipv6_addr_is_loopback(dst)) {
+    memcpy(out, loopback6, 16);
+    return ZN_OK;
+  }
+  return dest_source(st, dest_entry(st, dst), out) ? ZN_OK
+                                                   : ZN_EADDRNOTAVAIL;
+}
+
+int zn__ip6_next_hop(struct zn_stack *st, const uint8_t dst[16],
+                     uint8_t nh[16]) {
+  return dest_next_hop(st, dest_entry(st, dst), nh) ? ZN_OK
+                                                    : ZN_EHOSTUNREACH;
 }
 
 /* ---- path MTU (RFC 8201) ---- */
@@ -288,10 +360,16 @@ static void fragment_send(struct zn_stack *st, struct zn_buf *b,
 
 void zn__ip6_link_send(struct zn_stack *st, struct zn_buf *b,
                        const uint8_t mac[6]) {
+  /* Every link carries 1280 bytes (RFC 8200 §5): most datagrams need
+   * no path MTU. */
+  if (b->len <= ZN_IPV6_MIN_MTU || b->gso_size) {
+    zn__eth_output(st, b, mac, ZN_ETHERTYPE_IPV6);
+    return;
+  }
   const uint8_t *dst = b->data + 24;
   uint32_t mtu = zn_ipv6_addr_is_mcast(dst) ? link_mtu(st)
                                             : zn__ip6_path_mtu(st, dst);
-  if (b->len <= mtu || b->gso_size) {
+  if (b->len <= mtu) {
     zn__eth_output(st, b, mac, ZN_ETHERTYPE_IPV6);
     return;
   }
@@ -315,25 +393,31 @@ static bool push_router_alert(struct zn_buf *b, uint8_t nxt) {
   return true;
 }
 
-static int choose_source(struct zn_stack *st, const struct zn__inet_tx *tx,
-                         uint8_t src[16]) {
+/* The datagram's source: ::, the one asked for, ::1 toward ::1, or the
+ * destination cache's (d: tx->dst's entry, NULL for ::1). */
+static bool choose_source(struct zn_stack *st, const struct zn__inet_tx *tx,
+                          struct zn__ip6_dest *d, uint8_t src[16]) {
   if (tx->src_unspecified) {
     memset(src, 0, 16);
-    return ZN_OK;
+    return true;
   }
   if (tx->src.family == ZN_AF_INET6 &&
       !zn_ipv6_addr_is_unspecified(tx->src.bytes)) {
     memcpy(src, tx->src.bytes, 16);
-    return ZN_OK;
+    return true;
   }
-  return zn__ip6_select_source(st, tx->dst.bytes, src);
+  if (!d) {
+    memcpy(src, loopback6, 16);
+    return true;
+  }
+  return dest_source(st, d, src);
 }
 
 /* Where the finished datagram goes: loopback (loop: to one of our own
  * addresses or ::1), a group's MAC, or a neighbor (RFC 4861 §5.2
- * next-hop determination). */
+ * next-hop determination, from dst's destination cache entry d). */
 static int route(struct zn_stack *st, struct zn_buf *b, const uint8_t *dst,
-                 bool loop) {
+                 bool loop, struct zn__ip6_dest *d) {
   if (loop) {
     if (st->loopq.count >= st->cfg.txq_len) {
       ZN_STAT_INC(st, ip6_tx_drop_loopq);
@@ -351,7 +435,7 @@ static int route(struct zn_stack *st, struct zn_buf *b, const uint8_t *dst,
     return ZN_OK;
   }
   uint8_t nh[16];
-  if (zn__ip6conf_next_hop(st, dst, nh) != ZN_OK) {
+  if (!dest_next_hop(st, d, nh)) {
     ZN_STAT_INC(st, ip6_tx_drop_noroute);
     zn_buf_free(b);
     return ZN_EHOSTUNREACH;
@@ -377,7 +461,10 @@ int zn__ip6_output(struct zn_stack *st, struct zn_buf *b,
     ZN_STAT_INC(st, ip6_tx_drop_bad_dst);
     return tx_fail(b, ZN_EHOSTUNREACH);
   }
-  if (choose_source(st, tx, h.src) != ZN_OK) {
+  /* ::1 is not cached: it is not on the link, and always ours. */
+  bool lo = zn_ipv6_addr_is_loopback(dst);
+  struct zn__ip6_dest *d = lo ? NULL : dest_entry(st, dst);
+  if (!choose_source(st, tx, d, h.src)) {
     ZN_STAT_INC(st, ip6_tx_drop_noaddr);
     return tx_fail(b, ZN_EADDRNOTAVAIL);
   }
@@ -389,7 +476,7 @@ int zn__ip6_output(struct zn_stack *st, struct zn_buf *b,
     }
     h.nxt = ZN_IPPROTO_HOPOPTS;
   }
-  bool loop = zn__ip6_is_local(st, dst) || zn_ipv6_addr_is_loopback(dst);
+  bool loop = lo || dest_local(st, d);
   if (b->len > 0xffff ||
       (!loop && tx->df && !b->gso_size &&
        b->len + ZN_IPV6_HDR_LEN > zn__ip6_path_mtu(st, dst))) {
@@ -408,7 +495,7 @@ int zn__ip6_output(struct zn_stack *st, struct zn_buf *b,
   }
   zn_ipv6_emit(p, &h);
   ZN_STAT_INC(st, ip6_tx);
-  return route(st, b, h.dst, loop);
+  return route(st, b, h.dst, loop, d);
 }
 
 /* ---- input ---- */
@@ -512,7 +599,7 @@ static void upper_deliver(struct zn_stack *st, struct zn_buf *b,
     zn__icmp6_input(st, b, &m);
     return;
   }
-  if (zn_ipv6_is_ext_hdr(w->proto)) {
+  if (w->end == ZN_IPV6_END_EXT) {
     /* ESP, AH, mobility, HIP, shim6: not implemented. */
     zn__icmp6_error(st, b, mcast, ZN_ICMP6_PARAM_PROB,
                     ZN_ICMP6_PARAMPROB_NEXTHEADER, nxt_field(w));

@@ -61,6 +61,34 @@ struct zn__pmtu6 {
   uint64_t expires;        /* ns: aged back to the link MTU after this */
 };
 
+/* RFC 4861 §5.1's destination cache: per recent destination, what
+ * output works out from ipv6conf's tables (the RFC 6724 source, the §5.2
+ * next hop, whether it is one of our addresses), each field filled on
+ * first use.  An entry is good while ipv6conf's generation is the one it
+ * was filled in; any change to the address, router or prefix lists moves
+ * that and empties the cache at once.  Direct-mapped by the address's low
+ * bytes, unkeyed: colliding destinations cost only the walks the cache
+ * saves.  The path MTU stays in its own table (it must outlive
+ * evictions). */
+#define ZN__IP6_DEST 16
+
+enum {
+  ZN__DEST_SRC = 1,   /* src, src_ok known */
+  ZN__DEST_NH = 2,    /* nh, nh_ok known */
+  ZN__DEST_LOCAL = 4, /* local known */
+};
+
+struct zn__ip6_dest {
+  uint8_t dst[16];
+  uint8_t src[16];         /* RFC 6724's choice (if src_ok) */
+  uint8_t nh[16];          /* next hop (if nh_ok) */
+  uint32_t gen;            /* ipv6conf's generation; 0: empty */
+  uint8_t known;           /* ZN__DEST_* */
+  bool src_ok;             /* a usable source exists */
+  bool nh_ok;              /* on-link, or a default router */
+  bool local;              /* dst is one of our usable addresses */
+};
+
 /* One datagram in reassembly (RFC 8200 §4.5), keyed by (src, dst, id). */
 struct zn__reass6 {
   bool used;
@@ -80,6 +108,7 @@ struct zn__ip6 {
   struct zn__reass6 *reass; /* cfg.ip6_reass_slots */
   uint32_t reass_mem;      /* buffer bytes held by all slots */
   struct zn__pmtu6 pmtu[ZN__IP6_PMTU];
+  struct zn__ip6_dest dest[ZN__IP6_DEST];
   uint8_t npmtu;           /* slots in use (mtu not 0): none, no search */
   uint64_t tokens_ns;      /* ICMPv6 error token bucket */
   uint64_t last_ns;
@@ -109,7 +138,8 @@ bool zn__ip6_mac_accepted(const struct zn_stack *st, const uint8_t mac[6]);
 int zn__ip6_output(struct zn_stack *st, struct zn_buf *b,
                    const struct zn__inet_tx *tx);
 
-/* RFC 6724 source address selection for dst.  Errors: ZN_EADDRNOTAVAIL. */
+/* RFC 6724 source address selection for dst (through the destination
+ * cache).  Errors: ZN_EADDRNOTAVAIL. */
 int zn__ip6_select_source(struct zn_stack *st, const uint8_t dst[16],
                           uint8_t out[16]);
 
@@ -186,6 +216,10 @@ void zn__ip6_reass_init(struct zn_stack *st, void **mem);
 void zn__ip6_reass_destroy(struct zn_stack *st);
 /* Fragments held in reassembly now (for the tests' accounting). */
 uint32_t zn__ip6_reass_held(const struct zn_stack *st);
+/* RFC 4861 §5.2 next-hop determination for unicast dst, through the
+ * destination cache.  Errors: ZN_EHOSTUNREACH. */
+int zn__ip6_next_hop(struct zn_stack *st, const uint8_t dst[16],
+                     uint8_t nh[16]);
 /* RFC 4861 §7.3.1: forward progress toward dst confirms the neighbor
  * it goes through (dst itself on-link, else its router): an entry with
  * a link-layer address becomes REACHABLE; none, or INCOMPLETE, is left. */

@@ -446,7 +446,7 @@ drop:
 /* For tests and diagnostics: the state of ip's entry (0: none). */
 void zn__nd_confirm(struct zn_stack *st, const uint8_t dst[16]) {
   uint8_t nh[16];
-  if (zn_ipv6_addr_is_mcast(dst) || zn__ip6conf_next_hop(st, dst, nh) != ZN_OK)
+  if (zn_ipv6_addr_is_mcast(dst) || zn__ip6_next_hop(st, dst, nh) != ZN_OK)
     return;
   struct zn__nd_entry *e = find(st, nh);
   if (!e || e->state == ZN__ND_INCOMPLETE)

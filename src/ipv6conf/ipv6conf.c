@@ -117,6 +117,7 @@ void zn__ip6conf_init(struct zn_stack *st, void **mem) {
   c->base_reachable_ms = REACHABLE_TIME_MS;
   c->reachable_ms = REACHABLE_TIME_MS;
   c->retrans_ms = RETRANS_TIMER_MS;
+  c->gen = 1;
   zn_timer_init(&c->timer, on_timer);
   derive_secret(st);
 }

@@ -65,9 +65,17 @@ void zn__ip6conf_stable_iid(const struct zn_stack *st, const uint8_t pfx[8],
  * gives writable entries, which the lookups below rely on. */
 static struct zn__ip6_addr *addr_lookup(const struct zn_stack *st,
                                         const uint8_t a[16]) {
+  /* Every datagram received asks (is its destination ours?): the 16
+   * bytes compare as two words. */
+  uint64_t a0, a1;
+  memcpy(&a0, a, 8);
+  memcpy(&a1, a + 8, 8);
   for (uint32_t i = 0; i < st->ip6conf.naddr; i++) {
     struct zn__ip6_addr *e = &st->ip6conf.addr[i];
-    if (e->state != ZN__A6_FREE && memcmp(e->a, a, 16) == 0)
+    uint64_t e0, e1;
+    memcpy(&e0, e->a, 8);
+    memcpy(&e1, e->a + 8, 8);
+    if (((e0 ^ a0) | (e1 ^ a1)) == 0 && e->state != ZN__A6_FREE)
       return e;
   }
   return NULL;
@@ -129,6 +137,7 @@ static void dad_start(struct zn_stack *st, struct zn__ip6_addr *e) {
   zn_ipv6_solicited_node(e->a, sn);
   (void)zn__ip6conf_mcast_join(st, sn); /* full: DAD still runs */
   e->dad_left = st->cfg.ipv6_dad_transmits;
+  zn__ip6conf_changed(st);
   if (e->dad_left == 0) { /* §5.4: DupAddrDetectTransmits 0, no DAD */
     e->state = ZN__A6_PREFERRED;
     e->dad_at = 0;
@@ -167,6 +176,7 @@ static void addr_remove(struct zn_stack *st, struct zn__ip6_addr *e) {
   if (addr_in_group(e))
     leave_solicited(st, e->a);
   memset(e, 0, sizeof(*e));
+  zn__ip6conf_changed(st);
 }
 
 /* RFC 4862 §5.4.5: stop using IPv6 on the link (no more RS, reports,
@@ -175,6 +185,7 @@ static void ipv6_disable(struct zn_stack *st) {
   struct zn__ip6conf *c = &st->ip6conf;
   c->running = false;
   c->disabled = true;
+  zn__ip6conf_changed(st);
   c->rs_at = 0;
   c->general_at = 0;
   ZN_STAT_INC(st, ip6conf_disabled);
@@ -199,6 +210,7 @@ static void dad_failed(struct zn_stack *st, struct zn__ip6_addr *e) {
   }
   e->state = ZN__A6_DUPLICATE;
   e->dad_at = 0;
+  zn__ip6conf_changed(st);
   if (e->origin == ZN__A6_LINKLOCAL)
     ipv6_disable(st);
   zn__ip6conf_rearm(st);
@@ -216,6 +228,7 @@ static void dad_step(struct zn_stack *st, struct zn__ip6_addr *e) {
   e->dad_at = 0;
   e->state = e->preferred_until <= st->now ? ZN__A6_DEPRECATED
                                            : ZN__A6_PREFERRED;
+  zn__ip6conf_changed(st);
   ZN_STAT_INC(st, dad_ok);
 }
 
@@ -235,6 +248,7 @@ void zn__ip6conf_addrs_due(struct zn_stack *st) {
       dad_step(st, e);
     if (e->state == ZN__A6_PREFERRED && e->preferred_until <= st->now) {
       e->state = ZN__A6_DEPRECATED;
+      zn__ip6conf_changed(st);
       ZN_STAT_INC(st, slaac_deprecated);
     }
   }

@@ -107,9 +107,20 @@ struct zn__ip6conf {
   uint32_t reachable_ms;         /* ReachableTime, randomised */
   uint64_t rerandomise_at;       /* next new ReachableTime (ns); 0: none */
   uint32_t retrans_ms;           /* RetransTimer */
+  uint32_t gen;                  /* moves (never to 0) whenever an address
+                                    changes state or the router or prefix
+                                    list changes: what src/ipv6's
+                                    destination cache worked out from
+                                    them is stale */
 };
 
 bool zn__ip6conf_config_ok(const struct zn_config *cfg);
+
+/* The tables' generation (struct zn__ip6conf's gen), for caches of what
+ * source selection and next-hop determination answer. */
+static inline uint32_t zn__ip6conf_gen(const struct zn__ip6conf *c) {
+  return c->gen;
+}
 size_t zn__ip6conf_mem_size(const struct zn_config *cfg);
 void zn__ip6conf_init(struct zn_stack *st, void **mem);
 /* After zn__ip6_start: link-local address, DAD, RS, MLD reports. */

@@ -66,11 +66,13 @@ void zn__ip6conf_lists_due(struct zn_stack *st) {
   for (uint32_t i = 0; i < c->nrouter; i++)
     if (c->router[i].used && c->router[i].expires <= st->now) {
       memset(&c->router[i], 0, sizeof(c->router[i]));
+      zn__ip6conf_changed(st);
       ZN_STAT_INC(st, ra_router_expired);
     }
   for (uint32_t i = 0; i < c->nprefix; i++)
     if (c->prefix[i].len && c->prefix[i].expires <= st->now) {
       memset(&c->prefix[i], 0, sizeof(c->prefix[i]));
+      zn__ip6conf_changed(st);
       ZN_STAT_INC(st, ra_prefix_expired);
     }
   for (uint32_t i = 0; i < c->ndns; i++)
@@ -94,6 +96,7 @@ static const uint8_t *router_choose(struct zn_stack *st) {
     uint32_t i = (c->rr + k) % c->nrouter;
     if (c->router[i].used) {
       c->rr = (i + 1) % c->nrouter;
+      zn__ip6conf_changed(st); /* the next choice differs */
       return c->router[i].ip;
     }
   }
@@ -136,6 +139,7 @@ void zn__ip6conf_router_lost(struct zn_stack *st, const uint8_t ip[16]) {
     if (c->router[i].used && memcmp(c->router[i].ip, ip, 16) == 0) {
       c->router[i].lost = true;
       c->rr = (i + 1) % c->nrouter;
+      zn__ip6conf_changed(st);
     }
 }
 
@@ -209,6 +213,8 @@ static void ra_router(struct zn_stack *st, const uint8_t src[16],
   r = list_entry(r, free_slot, sizeof(*r), lifetime_s == 0, &fresh, &full);
   if (full)
     ZN_STAT_INC(st, ra_router_full);
+  if (!r || fresh || r->lost)
+    zn__ip6conf_changed(st); /* removed, added or back */
   if (!r)
     return;
   if (fresh) {
@@ -261,6 +267,8 @@ static void onlink_prefix(struct zn_stack *st, const struct zn_nd_prefix *pi) {
                  &full);
   if (full)
     ZN_STAT_INC(st, ra_prefix_full);
+  if (!e || fresh)
+    zn__ip6conf_changed(st); /* removed or added */
   if (!e)
     return;
   if (fresh) {
@@ -290,10 +298,13 @@ static void slaac_update(struct zn_stack *st, struct zn__ip6_addr *e,
   uint64_t adv = zn__ip6conf_after_s(st, pi->valid_lifetime);
   uint64_t remaining = e->valid_until - st->now;
   e->preferred_until = zn__ip6conf_after_s(st, pi->preferred_lifetime);
-  if (e->state == ZN__A6_PREFERRED && e->preferred_until <= st->now)
+  if (e->state == ZN__A6_PREFERRED && e->preferred_until <= st->now) {
     e->state = ZN__A6_DEPRECATED;
-  else if (e->state == ZN__A6_DEPRECATED && e->preferred_until > st->now)
+    zn__ip6conf_changed(st);
+  } else if (e->state == ZN__A6_DEPRECATED && e->preferred_until > st->now) {
     e->state = ZN__A6_PREFERRED;
+    zn__ip6conf_changed(st);
+  }
   if (adv == NEVER || adv - st->now > TWO_HOURS ||
       (e->valid_until != NEVER && adv - st->now > remaining)) {
     e->valid_until = adv;

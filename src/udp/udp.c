@@ -321,11 +321,7 @@ int zn_udp_sendto_buf(struct zn_udp_sock *s, const struct zn_ip *addr,
   emit_header(s, b, p, port, len,
               zn__inet_pseudo_sum(&src, &dst, ZN_IPPROTO_UDP, (uint32_t)len),
               dst.family);
-  struct zn__inet_tx tx = {0};
-  tx.src = src;
-  tx.dst = dst;
-  tx.proto = ZN_IPPROTO_UDP;
-  rc = zn__inet_output(st, b, &tx);
+  rc = zn__inet_send(st, b, &src, &dst, ZN_IPPROTO_UDP, false);
   if (rc == ZN_OK)
     ZN_STAT_INC(st, udp_tx);
   return rc == ZN_ENETUNREACH ? ZN_EHOSTUNREACH : rc;

@@ -55,24 +55,6 @@ size_t zn_ipv6_emit(uint8_t *p, const struct zn_ipv6_hdr *h) {
   return ZN_IPV6_HDR_LEN;
 }
 
-/* Compared whole against constants: a fixed-size memcmp becomes a few
- * word compares, and these run for every packet. */
-static const uint8_t unspecified6[16];
-static const uint8_t loopback6[16] = {[15] = 1};
-static const uint8_t v4mapped6[12] = {[10] = 0xff, [11] = 0xff};
-
-bool zn_ipv6_addr_is_unspecified(const uint8_t a[16]) {
-  return memcmp(a, unspecified6, 16) == 0;
-}
-
-bool zn_ipv6_addr_is_loopback(const uint8_t a[16]) {
-  return memcmp(a, loopback6, 16) == 0;
-}
-
-bool zn_ipv6_addr_is_v4mapped(const uint8_t a[16]) {
-  return memcmp(a, v4mapped6, 12) == 0;
-}
-
 void zn_ipv6_solicited_node(const uint8_t a[16], uint8_t out[16]) {
   uint8_t low[3] = {a[13], a[14], a[15]}; /* out may alias a */
   memset(out, 0, 16);
@@ -210,7 +192,10 @@ static int chain_end(const struct zn_ipv6_view *v, struct zn_ipv6_chain *w,
                      uint8_t nxt, size_t off) {
   w->proto = nxt;
   w->off = off;
-  if (nxt == ZN_IPPROTO_NONE)
+  if (nxt == ZN_IPPROTO_TCP || nxt == ZN_IPPROTO_UDP ||
+      nxt == ZN_IPPROTO_ICMPV6) /* nearly every datagram */
+    w->end = ZN_IPV6_END_UPPER;
+  else if (nxt == ZN_IPPROTO_NONE)
     w->end = ZN_IPV6_END_NONE;
   else if (zn_ipv6_is_ext_hdr(nxt))
     w->end = ZN_IPV6_END_EXT;
@@ -227,7 +212,10 @@ int zn_ipv6_chain_walk(const struct zn_ipv6_view *v,
   size_t nxt_field = 6;         /* the next-header field that named it */
   uint8_t nxt = v->nxt;
 
-  memset(w, 0, sizeof *w);
+  /* Everything but hdr[], whose first n entries the walk writes. */
+  memset(w, 0, offsetof(struct zn_ipv6_chain, hdr));
+  memset(&w->has_frag, 0,
+         sizeof *w - offsetof(struct zn_ipv6_chain, has_frag));
   while (walked(nxt)) { /* at most ZN_IPV6_CHAIN_MAX_HDRS + 1 rounds */
     if (nxt == ZN_IPPROTO_HOPOPTS && off != ZN_IPV6_HDR_LEN)
       return problem(w, ZN_EPROTO, nxt_field, ZN_ICMPV6_PARAM_NXT);

@@ -576,6 +576,110 @@ ZT_TEST(test_slaac_duplicate_regenerated_then_expires) {
   t_free(&t);
 }
 
+/* ---- the destination cache (src/ipv6) ------------------------------- */
+
+/* What src/ipv6's destination cache answers for dst (source, next hop)
+ * is what a fresh walk of the tables answers.  The fresh walk: moving
+ * the tables' generation as a change would, which empties the cache. */
+static void dest_cache_agrees(struct t *t, const uint8_t dst[16], int line) {
+  uint8_t cs[16] = {0}, cn[16] = {0}, fs[16] = {0}, fn[16] = {0};
+  int rs = zn__ip6_select_source(t->st, dst, cs);
+  int rn = zn__ip6_next_hop(t->st, dst, cn);
+  uint32_t gen = t->st->ip6conf.gen;
+  t->st->ip6conf.gen = gen + 1 ? gen + 1 : 1;
+  int frs = zn__ip6_select_source(t->st, dst, fs);
+  int frn = zn__ip6_next_hop(t->st, dst, fn);
+  if (rs != frs || memcmp(cs, fs, 16) != 0)
+    zt_fail(__FILE__, line, "cached source is stale (%d vs %d)", rs, frs);
+  if (rn != frn || memcmp(cn, fn, 16) != 0)
+    zt_fail(__FILE__, line, "cached next hop is stale (%d vs %d)", rn, frn);
+}
+#define AGREES(t, dst) dest_cache_agrees((t), (dst), __LINE__)
+
+/* RFC 4861 §5.1: every change to the router list, the prefix list or an
+ * address's state reaches the destination cache before the next datagram:
+ * each step below first fills the cache, then changes one table. */
+ZT_TEST(test_destination_cache_follows_every_table_change) {
+  struct t t;
+  t_init(&t, true);
+  const uint8_t off[16] = {0x20, 0x01, 0x48, 0x60, [15] = 1};
+  uint8_t on[16], hop[16], src[16];
+  memcpy(on, PFX, 16);
+  on[15] = 7;
+  AGREES(&t, off); /* no router: unreachable; source: link-local (DAD) */
+  run_to(&t, 3 * SECS, MSEC); /* link-local DAD over */
+  AGREES(&t, off);
+  ZT_EQ(zn__ip6_select_source(t.st, off, src), ZN_OK);
+  ZT_CHECK(zn_ipv6_addr_is_linklocal(src));
+  struct msg m;
+  ra_begin(&m, 64, 30, 0, 0); /* a router */
+  ra_in(&t, &m);
+  AGREES(&t, off);
+  ZT_EQ(zn__ip6_next_hop(t.st, off, hop), ZN_OK);
+  ZT_MEMEQ(hop, RTR, 16);
+  ra_begin(&m, 64, 100, 0, 0); /* a second one */
+  deliver(&t, &m, RTR2, 255, false);
+  AGREES(&t, off);
+  zn__ip6conf_router_lost(t.st, RTR); /* NUD gave up */
+  AGREES(&t, off);
+  ZT_EQ(zn__ip6_next_hop(t.st, off, hop), ZN_OK);
+  ZT_MEMEQ(hop, RTR2, 16);
+  ra_begin(&m, 64, 30, 0, 0); /* its RA brings it back */
+  ra_in(&t, &m);
+  AGREES(&t, off);
+  ra_begin(&m, 64, 0, 0, 0); /* lifetime 0: gone */
+  ra_in(&t, &m);
+  AGREES(&t, off);
+  ZT_EQ(zn__ip6_next_hop(t.st, off, hop), ZN_OK);
+  ZT_MEMEQ(hop, RTR2, 16);
+  ZT_EQ(zn__ip6_next_hop(t.st, on, hop), ZN_OK); /* via the router */
+  ZT_MEMEQ(hop, RTR2, 16);
+  /* An on-link prefix with SLAAC: on-link at once, the source once DAD
+   * is over (from a host that is not a router: lifetime 0). */
+  ra_begin(&m, 64, 0, 0, 0);
+  opt_prefix(&m, PFX, 64, ZN_ND_PREFIX_FLAG_L | ZN_ND_PREFIX_FLAG_A, 60,
+             30);
+  ra_in(&t, &m);
+  AGREES(&t, on);
+  ZT_EQ(zn__ip6_next_hop(t.st, on, hop), ZN_OK);
+  ZT_MEMEQ(hop, on, 16);
+  ZT_EQ(zn__ip6_select_source(t.st, on, src), ZN_OK);
+  ZT_CHECK(zn_ipv6_addr_is_linklocal(src)); /* SLAAC address tentative */
+  run_to(&t, t.now + 3 * SECS, MSEC);
+  AGREES(&t, on);
+  ZT_EQ(zn__ip6_select_source(t.st, on, src), ZN_OK);
+  ZT_MEMEQ(src, PFX, 8);
+  run_to(&t, t.now + 28 * SECS, 100 * MSEC); /* deprecated */
+  ZT_EQ(S(&t, slaac_deprecated), 1);
+  AGREES(&t, on);
+  /* A static address in the prefix, preferred: rule 3 takes it over
+   * the deprecated one. */
+  uint8_t st6[16];
+  memcpy(st6, PFX, 16);
+  st6[15] = 0x55;
+  struct zn_ip sip = zn_ip_from_v6(st6);
+  ZT_EQ(zn__ip6_select_source(t.st, on, src), ZN_OK);
+  ZT_EQ(zn_stack_add_ipv6(t.st, &sip, 64), ZN_OK);
+  run_to(&t, t.now + 3 * SECS, MSEC);
+  AGREES(&t, on);
+  ZT_EQ(zn__ip6_select_source(t.st, on, src), ZN_OK);
+  ZT_MEMEQ(src, st6, 16);
+  ZT_EQ(zn_stack_del_ipv6(t.st, &sip), ZN_OK);
+  AGREES(&t, on);
+  ZT_EQ(zn__ip6_select_source(t.st, on, src), ZN_OK);
+  ZT_CHECK(memcmp(src, st6, 16) != 0);
+  run_to(&t, t.now + 30 * SECS, 100 * MSEC); /* prefix and address gone */
+  ZT_EQ(S(&t, slaac_expired), 1);
+  ZT_EQ(S(&t, ra_prefix_expired), 1);
+  AGREES(&t, on);
+  ZT_EQ(zn__ip6_next_hop(t.st, on, hop), ZN_OK);
+  ZT_MEMEQ(hop, RTR2, 16); /* off-link again */
+  run_to(&t, t.now + 60 * SECS, SECS); /* the last router expires */
+  AGREES(&t, off);
+  ZT_EQ(zn__ip6_next_hop(t.st, off, hop), ZN_EHOSTUNREACH);
+  t_free(&t);
+}
+
 ZT_TEST(test_slaac_ignores_bad_prefixes) {
   struct t t;
   t_init(&t, true);
@@ -805,5 +909,6 @@ int main(void) {
   ZT_RUN(test_mld_general_query_answered_within_max_delay);
   ZT_RUN(test_mld_specific_query_answered_only_when_member);
   ZT_RUN(test_mld_bad_queries_dropped);
+  ZT_RUN(test_destination_cache_follows_every_table_change);
   return zt_done();
 }

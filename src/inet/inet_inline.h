@@ -1,0 +1,44 @@
+/*
+ * The calls of inet_int.h that every datagram makes and that need the
+ * whole struct zn_stack, inline.  core/stack_int.h includes this file
+ * after it defines the stack; nothing else should.
+ */
+#ifndef ZN_INET_INLINE_H
+#define ZN_INET_INLINE_H
+
+#include "inet/inet_int.h"
+#include "znet/err.h"
+
+/* Hand b (data at the transport header) to m->proto's transport, which
+ * consumes it.  Returns false, b untouched, if none is registered: the
+ * caller answers (protocol unreachable) and counts the drop. */
+static inline bool zn__inet_deliver(struct zn_stack *st, struct zn_buf *b,
+                                    const struct zn__inet_meta *m) {
+  const struct zn__inet *n = &st->inet;
+  for (uint32_t i = 0; i < n->nl4; i++) {
+    if (n->l4[i].proto != m->proto)
+      continue;
+    if (!n->l4[i].input)
+      return false;
+    n->l4[i].input(st, b, m);
+    return true;
+  }
+  return false;
+}
+
+/* The source address for a datagram to dst: IPv4, our address; IPv6,
+ * RFC 6724's choice (zn__inet_select_source_v6).  Errors:
+ * ZN_EADDRNOTAVAIL (no usable address of dst's family), ZN_EINVAL. */
+static inline int zn__inet_select_source(struct zn_stack *st,
+                                         const struct zn_ip *dst,
+                                         struct zn_ip *out) {
+  if (dst->family == ZN_AF_INET) {
+    if (st->ip_addr == 0)
+      return ZN_EADDRNOTAVAIL;
+    *out = zn_ip_from_v4(st->ip_addr);
+    return ZN_OK;
+  }
+  return zn__inet_select_source_v6(st, dst, out);
+}
+
+#endif
