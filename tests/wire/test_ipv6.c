@@ -597,16 +597,33 @@ ZT_TEST(test_csum_pseudo6_golden) {
 ZT_TEST(test_csum_pseudo6_layout) {
   static const uint32_t lens[] = {0, 40, 0xffff, 0x10000, 0x12345678u,
                                   0xffffffffu};
-  for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
-    uint8_t ph[40];
-    memcpy(ph, ping + 8, 32);
-    zn_wr32(ph + 32, lens[i]);
-    ph[36] = ph[37] = ph[38] = 0;
-    ph[39] = ZN_IPPROTO_ICMPV6;
-    uint32_t got = zn_csum_pseudo6(ping + 8, ping + 24, lens[i],
-                                   ZN_IPPROTO_ICMPV6);
-    ZT_EQU(zn_csum_fold(got), zn_csum(ph, sizeof ph));
-  }
+  static const uint8_t nxts[] = {0, ZN_IPPROTO_ICMPV6, ZN_IPPROTO_TCP, 0xff};
+  /* The capture's addresses, all zeros, all ones, and pseudo-random
+   * ones (the word sums carry across every position). */
+  uint8_t addrs[8][32];
+  memcpy(addrs[0], ping + 8, 32);
+  memset(addrs[1], 0, 32);
+  memset(addrs[2], 0xff, 32);
+  uint32_t x = 0x9e3779b9u;
+  for (int a = 3; a < 8; a++)
+    for (int j = 0; j < 32; j++) {
+      x = x * 1103515245u + 12345u;
+      addrs[a][j] = (uint8_t)(x >> 24);
+    }
+  for (int a = 0; a < 8; a++)
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
+      for (size_t k = 0; k < sizeof nxts; k++) {
+        uint8_t ph[40];
+        memcpy(ph, addrs[a], 32);
+        zn_wr32(ph + 32, lens[i]);
+        ph[36] = ph[37] = ph[38] = 0;
+        ph[39] = nxts[k];
+        uint32_t got =
+            zn_csum_pseudo6(addrs[a], addrs[a] + 16, lens[i], nxts[k]);
+        ZT_EQU(zn_csum_fold(got), zn_csum(ph, sizeof ph));
+        /* Zero only if every byte was (RFC 1071's +0 and -0). */
+        ZT_EQU(got == 0, zn_csum_add(0, ph, sizeof ph) == 0);
+      }
 }
 
 /* Locating the IPv6 header and the upper-layer header behind it: past
