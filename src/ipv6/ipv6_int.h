@@ -48,6 +48,8 @@ struct zn__nd_entry {
   bool confirmed;          /* a solicited NA has confirmed it (it answers:
                               not a forged source) */
   uint64_t last_used;      /* ns: last packet sent through it */
+  uint64_t reachable_until; /* REACHABLE: ns; the timer may fire before
+                              (a later confirmation only moves this) */
   struct zn_bufq pending;  /* INCOMPLETE: datagrams waiting (IPv6 header) */
   struct zn_timer timer;
 };

@@ -176,6 +176,10 @@ static void entry_timer(struct zn_stack *st, struct zn_timer *t) {
     return;
   }
   case ZN__ND_REACHABLE:
+    if (st->now < e->reachable_until) { /* confirmed since it was armed */
+      zn_timer_start(st, &e->timer, e->reachable_until);
+      return;
+    }
     e->state = ZN__ND_STALE; /* ReachableTime passed unconfirmed */
     return;
   case ZN__ND_DELAY:
@@ -189,11 +193,21 @@ static void entry_timer(struct zn_stack *st, struct zn_timer *t) {
   }
 }
 
+/* RFC 4861 §7.3.3: REACHABLE for ReachableTime from now.  A busy flow
+ * confirms its neighbor with every new acknowledgment (§7.3.1): an entry
+ * already REACHABLE only moves its deadline, and its timer, when it
+ * fires early, is armed again for the rest. */
 static void set_reachable(struct zn_stack *st, struct zn__nd_entry *e) {
+  bool armed = e->state == ZN__ND_REACHABLE && zn_timer_pending(&e->timer);
   e->state = ZN__ND_REACHABLE;
   e->confirmed = true;
   e->probes = 0;
-  zn_timer_start_in(st, &e->timer, ZN_MS(zn__ip6conf_reachable_ms(st)));
+  e->reachable_until = st->now + ZN_MS(zn__ip6conf_reachable_ms(st));
+  /* ReachableTime is drawn again now and then: a shorter one than the
+   * timer was armed for arms it again. */
+  if (!armed ||
+      e->reachable_until / ZN_TIMER_TICK_NS < e->timer.expires)
+    zn_timer_start(st, &e->timer, e->reachable_until);
 }
 
 static void set_stale(struct zn_stack *st, struct zn__nd_entry *e) {

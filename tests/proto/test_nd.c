@@ -71,6 +71,47 @@ ZT_TEST(test_nud_incomplete_reachable_stale_delay_probe_gone) {
   solo_free(&s);
 }
 
+/* RFC 4861 §7.3.1: forward progress (zn__nd_confirm, from TCP's new
+ * acknowledgments) keeps an entry REACHABLE as long as it comes, and
+ * ReachableTime after the last one it goes STALE: never earlier, never
+ * later than the deadline the last confirmation set. */
+ZT_TEST(test_nd_upper_layer_confirmations_keep_reachable) {
+  struct zn_config c;
+  cfg6(&c, 2);
+  struct solo s;
+  solo6(&s, &c);
+  ZT_REQUIRE(s.st);
+  ping_a(&s);
+  inject_na(&s, LL_A, ZN_ND_NA_FLAG_S | ZN_ND_NA_FLAG_O, MAC_A);
+  ZT_EQ(zn__nd_state(s.st, LL_A), ZN__ND_REACHABLE);
+  /* Confirmed every second for 200 s: far past any ReachableTime. */
+  uint64_t t = 0;
+  for (int i = 1; i <= 200; i++) {
+    t = ZN_SEC((uint64_t)i);
+    zn_stack_poll(s.st, t);
+    ZT_EQ(zn__nd_state(s.st, LL_A), ZN__ND_REACHABLE);
+    zn__nd_confirm(s.st, LL_A);
+  }
+  ZT_EQU(S(nd_confirm_upper), 0); /* never needed: it stayed REACHABLE */
+  struct zn__nd_entry *e = NULL;
+  for (uint32_t i = 0; i < s.st->cfg.nd_entries; i++)
+    if (memcmp(s.st->ip6.nd[i].ip, LL_A, 16) == 0)
+      e = &s.st->ip6.nd[i];
+  ZT_REQUIRE(e);
+  uint64_t until = e->reachable_until;
+  ZT_CHECK(until >= t + ZN_SEC(15) && until <= t + ZN_SEC(45));
+  for (uint64_t now = t; now < until - ZN_MS(2); now += ZN_MS(100)) {
+    zn_stack_poll(s.st, now);
+    ZT_EQ(zn__nd_state(s.st, LL_A), ZN__ND_REACHABLE);
+  }
+  zn_stack_poll(s.st, until + ZN_MS(2));
+  ZT_EQ(zn__nd_state(s.st, LL_A), ZN__ND_STALE);
+  zn__nd_confirm(s.st, LL_A); /* STALE -> REACHABLE, counted */
+  ZT_EQ(zn__nd_state(s.st, LL_A), ZN__ND_REACHABLE);
+  ZT_EQU(S(nd_confirm_upper), 1);
+  solo_free(&s);
+}
+
 ZT_TEST(test_nd_pending_queue_bounded_and_dropped_on_failure) {
   struct zn_config c;
   cfg6(&c, 2);
@@ -330,6 +371,7 @@ ZT_TEST(test_tentative_address_accepts_only_nd) {
 
 int main(void) {
   ZT_RUN(test_nud_incomplete_reachable_stale_delay_probe_gone);
+  ZT_RUN(test_nd_upper_layer_confirmations_keep_reachable);
   ZT_RUN(test_nd_pending_queue_bounded_and_dropped_on_failure);
   ZT_RUN(test_nd_failure_answers_address_unreachable);
   ZT_RUN(test_nd_cache_exhaustion_keeps_established_neighbor);
