@@ -41,4 +41,12 @@ static inline int zn__inet_select_source(struct zn_stack *st,
   return zn__inet_select_source_v6(st, dst, out);
 }
 
+/* Moves whenever a path MTU may have fallen (an ICMPv6 packet too big,
+ * a router advertisement's MTU): a transport sizing its segments to the
+ * path MTU (TCP) fits them again when it sees a new value.  IPv4 keeps
+ * no path MTU table (TCP's MSS is its path MTU there). */
+static inline uint32_t zn__inet_mtu_epoch(const struct zn_stack *st) {
+  return st->ip6.mtu_epoch;
+}
+
 #endif

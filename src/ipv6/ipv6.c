@@ -258,6 +258,8 @@ static struct zn__pmtu6 *pmtu_find(struct zn_stack *st, const uint8_t d[16]) {
   return NULL;
 }
 
+void zn__ip6_mtu_lowered(struct zn_stack *st) { st->ip6.mtu_epoch++; }
+
 static uint32_t link_mtu(const struct zn_stack *st) {
   uint32_t m = zn__ip6conf_link_mtu(st);
   return m < ZN_IPV6_MIN_MTU ? ZN_IPV6_MIN_MTU : m;
@@ -298,6 +300,7 @@ void zn__ip6_pmtu_update(struct zn_stack *st, const uint8_t dst[16],
     st->ip6.npmtu++;
   e->mtu = mtu;
   e->expires = st->now + PMTU_AGE_NS;
+  zn__ip6_mtu_lowered(st);
   ZN_STAT_INC(st, icmp6_pmtu_update);
 }
 

@@ -112,6 +112,7 @@ struct zn__ip6 {
   struct zn__pmtu6 pmtu[ZN__IP6_PMTU];
   struct zn__ip6_dest dest[ZN__IP6_DEST];
   uint8_t npmtu;           /* slots in use (mtu not 0): none, no search */
+  uint32_t mtu_epoch;      /* moves when a path MTU may have fallen */
   uint64_t tokens_ns;      /* ICMPv6 error token bucket */
   uint64_t last_ns;
   zn_icmp6_echo_cb echo_cb;
@@ -147,6 +148,10 @@ int zn__ip6_select_source(struct zn_stack *st, const uint8_t dst[16],
 
 /* True if a is one of our addresses in a usable state. */
 bool zn__ip6_is_local(const struct zn_stack *st, const uint8_t a[16]);
+
+/* A path MTU may have fallen (a packet too big, a smaller link MTU from
+ * a router advertisement): zn__inet_mtu_epoch moves. */
+void zn__ip6_mtu_lowered(struct zn_stack *st);
 
 /* The path MTU toward dst (RFC 8201), never below 1280. */
 uint32_t zn__ip6_path_mtu(struct zn_stack *st, const uint8_t dst[16]);

@@ -246,6 +246,8 @@ static void ra_mtu(struct zn_stack *st, uint32_t mtu) {
     ZN_STAT_INC(st, ra_mtu_ignored);
     return;
   }
+  if (mtu < zn__ip6conf_link_mtu(st))
+    zn__ip6_mtu_lowered(st);
   st->ip6conf.mtu = mtu;
 }
 

@@ -239,6 +239,8 @@ struct zn_tcp_conn {
   uint16_t peer_mss;
   uint8_t snd_wscale, rcv_wscale;
   bool wscale_ok, ts_ok, sack_ok;
+  uint16_t mtu_epoch;          /* zn__inet_mtu_epoch when the MSS last
+                                  followed the path MTU (in padding) */
   uint32_t ts_recent;          /* RFC 7323 TS.Recent */
   uint64_t ts_recent_stamp;    /* ns when it was taken (PAWS 24 days) */
   uint32_t ts_offset;          /* our per-connection TSval offset */

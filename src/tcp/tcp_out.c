@@ -391,9 +391,18 @@ bool zn__tcp_mss_fit_mtu(struct zn_tcp_conn *c, uint32_t mtu) {
  * and refuses larger datagrams.  A connection's segments follow it, or
  * every full-sized one would be dropped here and the connection stall.
  * IPv4 keeps no such table: its path MTU is each connection's MSS. */
+static void path_mtu_fit(struct zn_tcp_conn *c) {
+  c->mtu_epoch = (uint16_t)zn__inet_mtu_epoch(c->st);
+  (void)zn__tcp_mss_fit_mtu(c, zn__inet_path_mtu(c->st, &c->raddr));
+}
+
+/* Before sending: only when a path MTU may have fallen since the last
+ * fit (the epoch moved; 16 bits of it, and a retransmission timeout fits
+ * again regardless). */
 static void path_mtu_follow(struct zn_tcp_conn *c) {
-  if (c->raddr.family == ZN_AF_INET6)
-    (void)zn__tcp_mss_fit_mtu(c, zn__inet_path_mtu(c->st, &c->raddr));
+  if (c->raddr.family == ZN_AF_INET6 &&
+      c->mtu_epoch != (uint16_t)zn__inet_mtu_epoch(c->st))
+    path_mtu_fit(c);
 }
 
 /* Build and send one segment.  len payload bytes from seq; flags as on
@@ -935,7 +944,8 @@ static void rtx_fire_rto(struct zn_tcp_conn *c) {
   if (c->flags & ZN__TCPF_SYN_UNACKED) {
     zn__tcp_send_syn(c, true);
   } else {
-    path_mtu_follow(c);
+    if (c->raddr.family == ZN_AF_INET6)
+      path_mtu_fit(c);
     uint32_t used = transmit_at(c, c->snd_una, zn__tcp_seg_size(c));
     c->rtx_next = c->snd_una + used;
     c->snd_nxt = c->snd_una + used;
