@@ -119,9 +119,9 @@ static inline bool zn_ip_is_v4mapped(const struct zn_ip *ip) {
 static inline struct zn_ip zn_ip_unmap(const struct zn_ip *ip) {
   if (!zn_ip_is_v4mapped(ip))
     return *ip;
-  struct zn_ip v4 = {ZN_AF_INET, {0}};
-  memcpy(v4.bytes, ip->bytes + 12, 4);
-  return v4;
+  struct zn_ip out = {ZN_AF_INET, {0}};
+  memcpy(out.bytes, ip->bytes + 12, 4);
+  return out;
 }
 
 /** IPv6 text in any RFC 4291 §2.2 form into out (16 bytes).

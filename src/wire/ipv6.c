@@ -192,12 +192,12 @@ static int chain_end(const struct zn_ipv6_view *v, struct zn_ipv6_chain *w,
                      uint8_t nxt, size_t off) {
   w->proto = nxt;
   w->off = off;
-  if (nxt == ZN_IPPROTO_TCP || nxt == ZN_IPPROTO_UDP ||
-      nxt == ZN_IPPROTO_ICMPV6) /* nearly every datagram */
-    w->end = ZN_IPV6_END_UPPER;
-  else if (nxt == ZN_IPPROTO_NONE)
+  /* TCP, UDP and ICMPv6, nearly every datagram, skip the table. */
+  bool common = nxt == ZN_IPPROTO_TCP || nxt == ZN_IPPROTO_UDP ||
+                nxt == ZN_IPPROTO_ICMPV6;
+  if (nxt == ZN_IPPROTO_NONE)
     w->end = ZN_IPV6_END_NONE;
-  else if (zn_ipv6_is_ext_hdr(nxt))
+  else if (!common && zn_ipv6_is_ext_hdr(nxt))
     w->end = ZN_IPV6_END_EXT;
   else
     w->end = ZN_IPV6_END_UPPER;
