@@ -133,6 +133,9 @@ static void split_frame(const char *tag, int i, const uint8_t *f, size_t len,
     if (zn_udp_view_init(&u, l4, l4len) == ZN_OK &&
         (u.sport == 53 || u.dport == 53 || u.sport == 5353))
       put("dns", name, zn_udp_payload(&u), zn_udp_payload_len(&u));
+    if (zn_udp_view_init(&u, l4, l4len) == ZN_OK &&
+        (u.sport == ZN_DHCP4_SERVER_PORT || u.sport == ZN_DHCP4_CLIENT_PORT))
+      put("dhcp4", name, zn_udp_payload(&u), zn_udp_payload_len(&u));
   } else if (ip.proto == ZN_IPPROTO_TCP) {
     put_l4("tcp", name, ip.src, ip.dst, l4, l4len);
     struct zn_tcp_view t;
@@ -398,7 +401,7 @@ int main(int argc, char **argv) {
   out = argv[2];
   static const char *const hs[] = {"eth", "arp", "ipv4", "ipv6", "icmp",
                                    "udp", "tcp", "dns", "pcap", "pktdrill",
-                                   "stack", "memlink"};
+                                   "stack", "memlink", "dhcp4"};
   mkdir(out, 0777);
   for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
     char path[4096];
