@@ -47,6 +47,8 @@ struct t {
   uint64_t probe_at[8];
   uint32_t probe_target;
   int arp_other;
+  uint32_t udp_dst;        /* the last UDP datagram not DHCP: to where */
+  uint16_t udp_dport;
   struct event ev[8];
   int nev;
 };
@@ -130,6 +132,11 @@ static bool classify(struct t *t, struct zn_buf *b, struct sent *out) {
   }
   const uint8_t *u = f + 34;
   size_t ulen = zn_rd16(u + 4);
+  if (zn_rd16(u + 2) != ZN_DHCP4_SERVER_PORT) {
+    t->udp_dst = zn_rd32(f + 14 + 16);
+    t->udp_dport = zn_rd16(u + 2);
+    return false;
+  }
   memcpy(out->eth_dst, f, 6);
   out->ip_src = zn_rd32(f + 14 + 12);
   out->ip_dst = zn_rd32(f + 14 + 16);
@@ -1263,6 +1270,36 @@ ZT_TEST(test_release_sends_and_removes) {
   t_free(&t);
 }
 
+static void on_resolved(struct zn_dns_resolver *r, void *arg,
+                        const struct zn_dns_answer *a) {
+  (void)r;
+  (void)arg;
+  (void)a;
+}
+
+/* With no server of its own, the stub resolver asks the lease's. */
+ZT_TEST(test_resolver_asks_lease_dns) {
+  struct t t;
+  t_init(&t);
+  zn_arp_add_static(t.st, ROUTER_IP, SRV_MAC);
+  ZT_REQUIRE(to_bound(&t, LEASE));
+  struct zn_dns_resolver_cfg rc;
+  zn_dns_resolver_cfg_default(&rc);
+  size_t len = zn_dns_resolver_mem_size(&rc);
+  void *mem = malloc(len);
+  struct zn_dns_resolver *r;
+  ZT_REQUIRE(zn_dns_resolver_init(t.st, &rc, mem, len, &r) == ZN_OK);
+  ZT_EQ(zn_dns_resolve(r, "host.example", ZN_DNS_TYPE_A, on_resolved, NULL,
+                       NULL),
+        ZN_OK);
+  run_to(&t, t.now + 10 * MSEC, NULL);
+  ZT_EQU(t.udp_dst, DNS1);
+  ZT_EQ(t.udp_dport, 53);
+  zn_dns_resolver_destroy(r);
+  free(mem);
+  t_free(&t);
+}
+
 ZT_TEST(test_config_checked) {
   struct zn_config c;
   cfg_dhcp(&c);
@@ -1342,6 +1379,7 @@ int main(void) {
   ZT_RUN(test_requesting_ack_for_other_address_dropped);
   ZT_RUN(test_unicast_to_other_address_refused_when_bound);
   ZT_RUN(test_release_sends_and_removes);
+  ZT_RUN(test_resolver_asks_lease_dns);
   ZT_RUN(test_config_checked);
   ZT_RUN(test_client_id_from_config);
   return zt_done();
