@@ -532,7 +532,7 @@ void zn__dhcp4_init(struct zn_stack *st) {
 }
 
 void zn__dhcp4_start(struct zn_stack *st) {
-  if (!running(st))
+  if (!running(st) || st->dhcp4.stopped)
     return;
   uint32_t addr = st->cfg.dhcp4.reboot_addr;
   if (addr)
@@ -623,6 +623,7 @@ int zn_dhcp4_release(struct zn_stack *st) {
     drop_lease(st, ZN_DHCP4_OFF);
   }
   dh->state = ZN_DHCP4_OFF;
+  dh->stopped = true;
   return ZN_OK;
 }
 
@@ -630,6 +631,9 @@ int zn_dhcp4_restart(struct zn_stack *st) {
   struct zn__dhcp4 *dh = &st->dhcp4;
   if (!running(st))
     return ZN_EINVAL;
+  dh->stopped = false;
+  if (!st->started)
+    return ZN_OK; /* the first poll starts it */
   disarm(st);
   disarm_lease(st);
   if (has_lease(dh->state))

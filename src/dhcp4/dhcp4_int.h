@@ -88,6 +88,8 @@ struct zn__dhcp4 {
   uint8_t tries;           /* messages sent in this exchange */
   uint8_t probes;          /* ARP probes sent for `offer` */
   uint8_t conflicts;       /* RFC 5227 conflicts since the last binding */
+  bool stopped;            /* zn_dhcp4_release: not started again until
+                              zn_dhcp4_restart, the first poll included */
   uint16_t secs;           /* the last DISCOVER's secs (its REQUEST's) */
   uint32_t xid;            /* this exchange's transaction ID */
   uint64_t began;          /* ns: this exchange began (secs count) */

@@ -1300,6 +1300,22 @@ ZT_TEST(test_resolver_asks_lease_dns) {
   t_free(&t);
 }
 
+/* Released before the first poll: the first poll does not start it;
+ * restarted, it does. */
+ZT_TEST(test_release_before_start_stays_off) {
+  struct t t;
+  t_init(&t);
+  ZT_EQ(zn_dhcp4_release(t.st), ZN_OK);
+  run_to(&t, t.now + 30 * SECS, NULL);
+  ZT_EQ(zn_dhcp4_state(t.st), ZN_DHCP4_OFF);
+  ZT_EQ(S(&t, dhcp4_discover_tx), 0);
+  ZT_EQ(zn_dhcp4_restart(t.st), ZN_OK);
+  struct sent d;
+  ZT_REQUIRE(await(&t, t.now + SECS, &d));
+  ZT_EQ(d.v.msg_type, ZN_DHCP4_DISCOVER);
+  t_free(&t);
+}
+
 ZT_TEST(test_config_checked) {
   struct zn_config c;
   cfg_dhcp(&c);
@@ -1380,6 +1396,7 @@ int main(void) {
   ZT_RUN(test_unicast_to_other_address_refused_when_bound);
   ZT_RUN(test_release_sends_and_removes);
   ZT_RUN(test_resolver_asks_lease_dns);
+  ZT_RUN(test_release_before_start_stays_off);
   ZT_RUN(test_config_checked);
   ZT_RUN(test_client_id_from_config);
   return zt_done();
