@@ -45,7 +45,8 @@
  * Options used: subnet mask (1; without it, the address's classful mask),
  * router (3), DNS servers (6; zn_dhcp4_dns_server(), and the resolver asks
  * them when it has no server of its own), host name (12, sent), interface
- * MTU (26, only within 576..the netif's own MTU), broadcast address (28,
+ * MTU (26, only within 576 (1280 with IPv6 on, which shares the netif's
+ * MTU)..the netif's own MTU), broadcast address (28,
  * reported), lease time (51), T1 and T2 (58, 59; 0.5 and 0.875 of the
  * lease when absent, and both replaced by those when not T1 < T2 <
  * lease), server identifier (54), classless static routes (121, RFC

@@ -188,13 +188,17 @@ static uint32_t link_mtu(const struct zn_stack *st) {
   return st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;
 }
 
-/* Option 26, 576..the link's MTU; option 28, our broadcast address. */
+/* Option 26, 576..the link's MTU (RFC 1122 3.3.3: every IPv4 host takes
+ * 576-byte datagrams), or 1280.. with IPv6 on: the MTU is the netif's,
+ * which IPv6 shares, and no IPv6 link may carry less (RFC 8200 5).
+ * Option 28, our broadcast address. */
 static void read_link(struct zn_stack *st, const struct zn_dhcp4_view *v,
                       struct zn__dhcp4_lease *l) {
   uint8_t b[2];
   if (opt_exact(st, v, ZN_DHCP4_OPT_MTU, b, 2) == 1) {
     uint16_t mtu = zn_rd16(b);
-    if (mtu >= 576 && mtu <= link_mtu(st))
+    uint32_t least = st->cfg.ipv6 ? ZN_IPV6_MIN_MTU : 576;
+    if (mtu >= least && mtu <= link_mtu(st))
       l->mtu = mtu;
     else
       ZN_STAT_INC(st, dhcp4_mtu_ignored);

@@ -992,6 +992,9 @@ static void fill_mtu_1400(struct msg *m) {
   srv_opt16(m, ZN_DHCP4_OPT_MTU, 1400);
 }
 static void fill_mtu_500(struct msg *m) { srv_opt16(m, ZN_DHCP4_OPT_MTU, 500); }
+static void fill_mtu_1000(struct msg *m) {
+  srv_opt16(m, ZN_DHCP4_OPT_MTU, 1000);
+}
 static void fill_mtu_9000(struct msg *m) {
   srv_opt16(m, ZN_DHCP4_OPT_MTU, 9000);
 }
@@ -1017,6 +1020,19 @@ ZT_TEST(test_mtu_applied_bounded_restored) {
   bound_with(&t, fill_mtu_9000);
   ZT_EQU(t.st->nif->mtu, 1500);
   ZT_EQ(S(&t, dhcp4_mtu_ignored), 1);
+  t_free(&t);
+  /* With IPv6 on, which shares the netif's MTU, not below 1280. */
+  struct zn_config c;
+  cfg_dhcp(&c);
+  c.ipv6 = true;
+  t_init_cfg(&t, &c);
+  bound_with(&t, fill_mtu_1000);
+  ZT_EQU(t.st->nif->mtu, 1500);
+  ZT_EQ(S(&t, dhcp4_mtu_ignored), 1);
+  t_free(&t);
+  t_init_cfg(&t, &c);
+  bound_with(&t, fill_mtu_1400);
+  ZT_EQU(t.st->nif->mtu, 1400);
   t_free(&t);
 }
 
