@@ -297,6 +297,23 @@ static int parse_ipv6(void *base, const char *val, const char *prog) {
   return 0;
 }
 
+/* --dhcp-hostname NAME: option 12, what the library takes. */
+static int parse_dhcp_hostname(void *base, const char *val, const char *prog) {
+  struct ex_opts *o = base;
+  (void)prog;
+  size_t n = strlen(val);
+  if (n == 0 || n > ZN_DHCP4_HOSTNAME_MAX)
+    return -1;
+  for (size_t i = 0; i < n; i++) {
+    char c = val[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (c >= '0' && c <= '9') || c == '-' || c == '.'))
+      return -1;
+  }
+  memcpy(o->dhcp_hostname, val, n + 1);
+  return 0;
+}
+
 static int parse_gateway(void *base, const char *val, const char *prog) {
   struct ex_opts *o = base;
   (void)prog;
@@ -374,6 +391,12 @@ static const struct ex_opt common_opts[] = {
              "up to 8); turns IPv6 on"},
     {"slaac", 0, EX_FLAG, OFF(slaac),
      .help = "IPv6 on, addresses from router\nadvertisements (SLAAC)"},
+    {"dhcp", 0, EX_FLAG, OFF(dhcp),
+     .help = "IPv4 address, prefix, gateway and DNS from a\nDHCP server "
+             "(with --ipv4: ask for that address\nfirst); prints the lease"},
+    {"dhcp-hostname", 0, EX_FN, .fn = parse_dhcp_hostname, .arg = "NAME",
+     .want = "1..63 letters, digits, '-' or '.'",
+     .help = "host name the DHCP client sends (option 12)"},
     {"dad-transmits", 0, EX_FN, .fn = parse_dad_transmits, .arg = "N",
      .want = "0..255",
      .help = "IPv6 duplicate address detection probes\nper address "
@@ -632,8 +655,13 @@ static void check_common(struct ex_opts *o, const struct ex_prog *prog) {
     ex_usage_error(prog->name, "--gateway %s is not on the --ipv4 prefix",
                    zn_ipv4_format(o->gateway, g));
   }
+  if (o->gateway && o->dhcp)
+    ex_usage_error(prog->name, "--gateway and --dhcp: the lease gives the "
+                   "gateway");
   if (o->gateway && !o->ipv4)
     ex_usage_error(prog->name, "--gateway needs --ipv4");
+  if (o->dhcp_hostname[0] && !o->dhcp)
+    ex_usage_error(prog->name, "--dhcp-hostname needs --dhcp");
   if (o->netif == EX_NETIF_SOLO5 && ex_default_netif != EX_NETIF_SOLO5)
     ex_usage_error(prog->name, "--netif %s needs a Solo5 build",
                    o->netif_text);
@@ -680,13 +708,15 @@ int ex_parse(struct ex_opts *o, int argc, char **argv,
 }
 
 void ex_require_address(const struct ex_opts *o, const char *prog) {
-  if (o->ipv4 == 0 && o->nipv6 == 0 && !o->slaac)
+  if (o->ipv4 == 0 && o->nipv6 == 0 && !o->slaac && !o->dhcp)
     ex_usage_error(prog, "an address is required: --ipv4 ADDR/PREFIX, "
-                   "--ipv6 ADDR/PREFIX or --slaac");
+                   "--ipv6 ADDR/PREFIX, --slaac or --dhcp");
 }
 
 char *ex_ipv4_text(const struct ex_opts *o, char *buf, size_t size) {
-  if (o->ipv4 == 0) {
+  if (o->dhcp) {
+    (void)snprintf(buf, size, "dhcp");
+  } else if (o->ipv4 == 0) {
     (void)snprintf(buf, size, "no-ipv4");
   } else {
     char ip[ZN_IPV4_STRLEN];
@@ -786,6 +816,55 @@ void ex_ipv6_wait_ready(struct ex_host *h, uint64_t limit) {
   }
 }
 
+void ex_dhcp4_event(struct zn_stack *st, void *arg, enum zn_dhcp4_event ev,
+                    const struct zn_dhcp4_lease *l) {
+  const struct ex_host *h = arg;
+  const char *prog = h && h->prog ? h->prog : "znet";
+  char a[ZN_IPV4_STRLEN], r[ZN_IPV4_STRLEN], s[ZN_IPV4_STRLEN];
+  (void)st;
+  if (ev == ZN_DHCP4_EV_LOST) {
+    printf("%s: dhcp4 lost %s\n", prog, zn_ipv4_format(l->addr, a));
+    (void)fflush(stdout);
+    return;
+  }
+  char dns[ZN_DHCP4_DNS_MAX * (ZN_IPV4_STRLEN + 1)] = "-";
+  size_t n = 0;
+  for (uint32_t i = 0; i < l->ndns; i++) {
+    char d[ZN_IPV4_STRLEN];
+    n += (size_t)snprintf(dns + n, sizeof(dns) - n, "%s%s", i ? "," : "",
+                          zn_ipv4_format(l->dns[i], d));
+  }
+  char mtu[16] = "-";
+  if (l->mtu)
+    (void)snprintf(mtu, sizeof(mtu), "%u", (unsigned)l->mtu);
+  printf("%s: dhcp4 %s %s/%u router %s dns %s mtu %s lease %us t1 %us "
+         "t2 %us server %s\n",
+         prog, ev == ZN_DHCP4_EV_BOUND ? "bound" : "renewed",
+         zn_ipv4_format(l->addr, a), (unsigned)l->prefix,
+         l->router ? zn_ipv4_format(l->router, r) : "-", dns, mtu,
+         (unsigned)l->lease_s, (unsigned)l->t1_s, (unsigned)l->t2_s,
+         zn_ipv4_format(l->server, s));
+  (void)fflush(stdout);
+}
+
+bool ex_dhcp4_wait_bound(struct ex_host *h, uint64_t limit) {
+  struct zn_dhcp4_lease l;
+  if (!h->o.dhcp || h->st == NULL)
+    return false;
+  uint64_t now = host_clock(h);
+  uint64_t end = now + limit;
+  for (;;) {
+    zn_stack_poll(h->st, now);
+    if (zn_dhcp4_lease(h->st, &l) == ZN_OK)
+      return true;
+    if (now >= end || ex_stop)
+      return false;
+    uint64_t d = zn_stack_next_deadline(h->st);
+    (void)zn_netif_wait(h->nif, d < end ? d : end);
+    now = host_clock(h);
+  }
+}
+
 int ex_parse_dns_server(const char *s, struct zn_dns_server *srv) {
   struct zn_ip addr;
   uint16_t port;
@@ -809,9 +888,16 @@ int ex_config(const struct ex_opts *o, struct zn_config *cfg,
   cfg->log = zn_host_log;
   cfg->log_ctx = NULL;
   cfg->log_level = o->log_level;
-  cfg->ipv4_addr = o->ipv4;
-  cfg->ipv4_prefix = o->prefix;
-  cfg->ipv4_gateway = o->gateway;
+  if (o->dhcp) {
+    cfg->dhcp4.enable = true;
+    cfg->dhcp4.reboot_addr = o->ipv4; /* 0 without --ipv4 */
+    memcpy(cfg->dhcp4.hostname, o->dhcp_hostname,
+           sizeof(cfg->dhcp4.hostname));
+  } else {
+    cfg->ipv4_addr = o->ipv4;
+    cfg->ipv4_prefix = o->prefix;
+    cfg->ipv4_gateway = o->gateway;
+  }
   cfg->ipv6 = o->nipv6 > 0 || o->slaac;
   cfg->ipv6_slaac = o->slaac;
   if (o->has_dad_transmits)
@@ -927,6 +1013,8 @@ int ex_attach(struct ex_host *h, const char *prog) {
   }
   h->prog = prog;
   h->nshown = 0;
+  if (h->o.dhcp)
+    zn_dhcp4_set_event_cb(h->st, ex_dhcp4_event, h);
   for (unsigned i = 0; i < h->o.nipv6; i++) {
     rc = zn_stack_add_ipv6(h->st, &h->o.ipv6[i].addr, h->o.ipv6[i].prefix);
     if (rc != ZN_OK) {

@@ -90,6 +90,10 @@ struct ex_opts {
   struct ex_ipv6_static ipv6[EX_MAX_IPV6]; /* --ipv6, added after create */
   unsigned nipv6;
   bool slaac;                /* --slaac */
+  bool dhcp;                 /* --dhcp: IPv4 from a DHCP server; --ipv4,
+                                if given, is the address asked for first
+                                (INIT-REBOOT) */
+  char dhcp_hostname[ZN_DHCP4_HOSTNAME_MAX + 1]; /* --dhcp-hostname */
   uint8_t mac[6];
   bool has_mac;
   int log_level;
@@ -212,11 +216,11 @@ __attribute__((noreturn, format(printf, 2, 3))) void
 ex_usage_error(const char *prog, const char *fmt, ...);
 
 /* Exit 2 unless the flags give the stack an address of some kind
- * (--ipv4, --ipv6 or --slaac), for the programs that need one. */
+ * (--ipv4, --ipv6, --slaac or --dhcp), for the programs that need one. */
 void ex_require_address(const struct ex_opts *o, const char *prog);
 
-/* "10.0.0.2/24", or "no-ipv4" without --ipv4, into buf (at least
- * ZN_IPV4_STRLEN + 4 bytes); returns buf. */
+/* "10.0.0.2/24", "dhcp" with --dhcp, or "no-ipv4" without either, into
+ * buf (at least ZN_IPV4_STRLEN + 4 bytes); returns buf. */
 char *ex_ipv4_text(const struct ex_opts *o, char *buf, size_t size);
 
 /* With IPv6 on, print "PROG: ipv6 ADDR/PREFIX STATE ORIGIN" to stdout for
@@ -230,6 +234,21 @@ void ex_ipv6_report(struct ex_host *h);
  * ex_stop: a client that connects or asks from an IPv6 address at once
  * would find none usable yet.  Returns at once with IPv6 off. */
 void ex_ipv6_wait_ready(struct ex_host *h, uint64_t limit);
+
+/* With --dhcp, the DHCP client's events as they happen, to stdout:
+ *   PROG: dhcp4 bound ADDR/PREFIX router R dns D1,D2 mtu M lease Ns
+ *         t1 Ns t2 Ns server S
+ *   PROG: dhcp4 renewed ... (the same fields)
+ *   PROG: dhcp4 lost ADDR
+ * (router "-" without one, dns "-" without any, mtu "-" without option
+ * 26).  ex_attach sets it as the stack's DHCP event callback. */
+void ex_dhcp4_event(struct zn_stack *st, void *arg, enum zn_dhcp4_event ev,
+                    const struct zn_dhcp4_lease *l);
+
+/* Poll the stack until the DHCP client holds a lease, for at most limit
+ * ns or until ex_stop: for the programs that connect or ask at once.
+ * Returns at once without --dhcp.  True if there is a lease. */
+bool ex_dhcp4_wait_bound(struct ex_host *h, uint64_t limit);
 
 /* Parse helpers for extra flags: 0 on success, -1 if the text is bad. */
 /* ADDR[:PORT] (IPv4), ADDR or [ADDR]:PORT (IPv6) of a DNS server (port 53

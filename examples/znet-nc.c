@@ -764,8 +764,13 @@ int main(int argc, char **argv) {
   ex_describe_netif(&h, where, sizeof(where));
   int rc;
   void *rmem = NULL;
-  if (!o.listen)
+  if (!o.listen) {
     ex_ipv6_wait_ready(&h, ZN_SEC(5)); /* a source address to connect from */
+    /* With --dhcp, an IPv4 address (RFC 2131's start delay and RFC
+     * 5227's probing take up to about 20 s). */
+    if (h.o.dhcp && !ex_dhcp4_wait_bound(&h, ZN_SEC(60)))
+      fprintf(stderr, PROG ": no DHCP lease within 60 s\n");
+  }
   if (o.name) {
     rc = start_by_name(&nc, &rmem);
     if (rc == ZN_OK)

@@ -307,10 +307,10 @@ int main(int argc, char **argv) {
     ex_usage_error(PROG, "no name to look up");
   if ((size_t)(argc - first) > MAX_NAMES)
     ex_usage_error(PROG, "too many names (at most %u)", MAX_NAMES);
-  if (ro.nservers == 0 && h.o.nipv6 == 0 && !h.o.slaac)
+  if (ro.nservers == 0 && h.o.nipv6 == 0 && !h.o.slaac && !h.o.dhcp)
     ex_usage_error(PROG, "--resolver ADDR[:PORT] is required (without it, "
                          "with --ipv6 or --slaac, the servers router "
-                         "advertisements name)");
+                         "advertisements name; with --dhcp, the lease's)");
   ex_require_address(&h.o, PROG);
   for (int i = first; i < argc; i++) {
     struct zn_dns_name n;
@@ -348,6 +348,10 @@ int main(int argc, char **argv) {
     free(app.l);
     return EX_EXIT_FAIL;
   }
+
+  /* With --dhcp: an address, and the lease's DNS servers, first. */
+  if (h.o.dhcp && !ex_dhcp4_wait_bound(&h, ZN_SEC(60)))
+    fprintf(stderr, PROG ": no DHCP lease within 60 s\n");
 
   struct zn_dns_resolver_cfg rc;
   zn_dns_resolver_cfg_default(&rc);

@@ -87,6 +87,73 @@ static void rec_app(struct recs *r, uint8_t call, uint8_t arg) {
   r->b[r->len++] = arg;
 }
 
+/* ---- the DHCPv4 client ------------------------------------------------- */
+
+/* A dhcp4_client record (see fuzz_dhcp4_client.c): a server's reply made
+ * to pass the client's first checks (arg), then time. */
+static size_t client_reply(uint8_t *b, uint8_t arg, const uint8_t *m,
+                           size_t len, uint8_t secs16) {
+  size_t n = 0;
+  b[n++] = 0;
+  b[n++] = arg;
+  zn_wr16(b + n, (uint16_t)len);
+  n += 2;
+  memcpy(b + n, m, len);
+  n += len;
+  b[n++] = 0x82;
+  b[n++] = secs16;
+  return n;
+}
+
+/* A captured reply as the client's first: xid, chaddr, cookie, unicast. */
+static void dhcp4_client_seed(const char *name, const uint8_t *m, size_t len) {
+  static uint8_t b[4096];
+  if (len > 2000)
+    return;
+  b[0] = 0; /* conf */
+  size_t n = 1 + client_reply(b + 1, 0x17, m, len, 1);
+  put("dhcp4_client", name, b, n);
+}
+
+/* OFFER 10.0.0.50, its ACK (lease 600 s, T1/T2 absent, router, DNS,
+ * MTU, option 121), then enough time to renew, rebind and expire. */
+static void dhcp4_client_inputs(void) {
+  static uint8_t b[4096], m[600];
+  for (int v = 0; v < 2; v++) {
+    size_t n = 0;
+    b[n++] = (uint8_t)v; /* conf: INIT, or INIT-REBOOT for 10.0.0.50 */
+    for (int type = ZN_DHCP4_OFFER; type <= ZN_DHCP4_ACK; type += 3) {
+      if (v == 1 && type == ZN_DHCP4_OFFER)
+        continue;
+      struct zn_dhcp4_hdr h = {0};
+      h.op = ZN_DHCP4_OP_REPLY;
+      h.yiaddr = ZN_IPV4(10, 0, 0, 50);
+      size_t k = zn_dhcp4_emit(m, &h);
+      uint8_t t = (uint8_t)type, a[4], mtu[2] = {0x05, 0x78};
+      static const uint8_t routes[] = {0, 10, 0, 0, 1, 8, 192, 10, 0, 0, 1};
+      k += zn_dhcp4_opt_emit(m + k, ZN_DHCP4_OPT_MSG_TYPE, &t, 1);
+      zn_wr32(a, ZN_IPV4(10, 0, 0, 1));
+      k += zn_dhcp4_opt_emit(m + k, ZN_DHCP4_OPT_SERVER_ID, a, 4);
+      k += zn_dhcp4_opt_emit(m + k, ZN_DHCP4_OPT_ROUTER, a, 4);
+      k += zn_dhcp4_opt_emit(m + k, ZN_DHCP4_OPT_DNS, a, 4);
+      zn_wr32(a, 600);
+      k += zn_dhcp4_opt_emit(m + k, ZN_DHCP4_OPT_LEASE_TIME, a, 4);
+      zn_wr32(a, 0xffffff00u);
+      k += zn_dhcp4_opt_emit(m + k, ZN_DHCP4_OPT_SUBNET_MASK, a, 4);
+      k += zn_dhcp4_opt_emit(m + k, ZN_DHCP4_OPT_MTU, mtu, 2);
+      k += zn_dhcp4_opt_emit(m + k, ZN_DHCP4_OPT_CLASSLESS_ROUTES, routes,
+                             sizeof(routes));
+      k = zn_dhcp4_finish(m, k);
+      n += client_reply(b + n, type == ZN_DHCP4_ACK ? 0x1f : 0x17, m, k, 1);
+    }
+    for (int i = 0; i < 4; i++) {
+      b[n++] = 0x82;
+      b[n++] = 20; /* 320 s */
+    }
+    put("dhcp4_client", v ? "synthetic-reboot" : "synthetic-bound", b, n);
+  }
+}
+
 /* ---- frames ------------------------------------------------------------ */
 
 static void split_frame(const char *tag, int i, const uint8_t *f, size_t len,
@@ -133,6 +200,12 @@ static void split_frame(const char *tag, int i, const uint8_t *f, size_t len,
     if (zn_udp_view_init(&u, l4, l4len) == ZN_OK &&
         (u.sport == 53 || u.dport == 53 || u.sport == 5353))
       put("dns", name, zn_udp_payload(&u), zn_udp_payload_len(&u));
+    if (zn_udp_view_init(&u, l4, l4len) == ZN_OK &&
+        (u.sport == ZN_DHCP4_SERVER_PORT || u.sport == ZN_DHCP4_CLIENT_PORT))
+      put("dhcp4", name, zn_udp_payload(&u), zn_udp_payload_len(&u));
+    if (zn_udp_view_init(&u, l4, l4len) == ZN_OK &&
+        u.sport == ZN_DHCP4_SERVER_PORT)
+      dhcp4_client_seed(name, zn_udp_payload(&u), zn_udp_payload_len(&u));
   } else if (ip.proto == ZN_IPPROTO_TCP) {
     put_l4("tcp", name, ip.src, ip.dst, l4, l4len);
     struct zn_tcp_view t;
@@ -398,7 +471,8 @@ int main(int argc, char **argv) {
   out = argv[2];
   static const char *const hs[] = {"eth", "arp", "ipv4", "ipv6", "icmp",
                                    "udp", "tcp", "dns", "pcap", "pktdrill",
-                                   "stack", "memlink"};
+                                   "stack", "memlink", "dhcp4",
+                                   "dhcp4_client"};
   mkdir(out, 0777);
   for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
     char path[4096];
@@ -416,6 +490,7 @@ int main(int argc, char **argv) {
   walk_dir(dir, "", on_pkt);
   stack_inputs();
   memlink_inputs();
+  dhcp4_client_inputs();
   FILE *fp = fopen(argv[3], "w");
   if (!fp)
     return 1;

@@ -10,6 +10,7 @@
 #include "znet/arp.h"
 #include "znet/buf.h"
 #include "znet/config.h"
+#include "znet/dhcp4.h"
 #include "znet/dns.h"
 #include "znet/err.h"
 #include "znet/fault.h"

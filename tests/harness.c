@@ -218,6 +218,13 @@ int th_check_accounting(const struct zn_stack *st) {
                 V(mld_drop_malformed) + V(mld_drop_v1) + V(mld_drop_report) +
                 V(mld_drop_not_member) + V(mld_query_general) +
                 V(mld_query_specific));
+  bad += eq("dhcp4_rx = dhcp4 drops + offers, ACKs, NAKs taken", V(dhcp4_rx),
+            V(dhcp4_drop_state) + V(dhcp4_drop_port) + V(dhcp4_drop_short) +
+                V(dhcp4_drop_cookie) + V(dhcp4_drop_options) +
+                V(dhcp4_drop_op) + V(dhcp4_drop_chaddr) + V(dhcp4_drop_xid) +
+                V(dhcp4_drop_type) + V(dhcp4_drop_offer) + V(dhcp4_drop_ack) +
+                V(dhcp4_drop_server) + V(dhcp4_offer_rx) + V(dhcp4_ack_rx) +
+                V(dhcp4_nak_rx));
   /* The stack-wide TCP buffer count is what the queues hold.  (Exact at
    * the end of a poll, when every connection has been synced.) */
   unsigned long long q = 0, charged = 0, rq = 0, adv = 0, nadv = 0, nmem = 0;

@@ -894,8 +894,9 @@ struct zn_dns_query;
 struct zn_dns_resolver_cfg {
   struct zn_dns_server servers[ZN_DNS_MAX_SERVERS]; /**< either family */
   /** 0: the recursive servers router advertisements name (RFC 8106
-   * RDNSS, zn_stack_ipv6_dns_server()), the first ZN_DNS_MAX_SERVERS,
-   * looked up again at every try. */
+   * RDNSS, zn_stack_ipv6_dns_server()), then those of the DHCPv4 lease
+   * (zn_dhcp4_dns_server()), the first ZN_DNS_MAX_SERVERS, looked up
+   * again at every try. */
   uint32_t nservers;
   uint32_t timeout_ms;      /**< first try; doubles on each retry */
   uint32_t tries;           /**< sends per name before giving up */
@@ -971,7 +972,7 @@ struct zn_dns_resolver_stats {
   uint64_t cache_hits, cache_misses;
   uint64_t sent;           /**< datagrams sent, retries included */
   uint64_t no_server;      /**< tries lost: none configured and no RDNSS
-                              server known yet */
+                              or DHCPv4 server known yet */
   uint64_t retries;
   uint64_t answers;        /**< responses accepted */
   uint64_t mismatched;     /**< responses ignored: wrong server, port, ID or

@@ -29,6 +29,7 @@
 #include "znet/addr.h"
 #include "znet/buf.h"
 #include "znet/config.h"
+#include "znet/dhcp4.h"
 #include "znet/log.h"
 #include "znet/netif.h"
 #include "znet/time.h"
@@ -53,6 +54,11 @@ struct zn_config {
   uint8_t ipv4_prefix;       /**< 0..32 */
   uint32_t ipv4_gateway;     /**< 0: none; off-link destinations unreachable */
   uint8_t ttl;
+
+  /** DHCPv4 client (znet/dhcp4.h), off by default: with dhcp4.enable
+   * the address, prefix and gateway come from a DHCP server and ipv4_addr
+   * must be 0. */
+  struct zn_dhcp4_config dhcp4;
 
   /** IPv6 (off by default).  On: a link-local address at start, neighbor
    * discovery, MLD; with ipv6_slaac, addresses from router

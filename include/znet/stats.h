@@ -283,7 +283,39 @@
   X(mld_drop_v1, DROP, "MLDv1 queries ignored (no compatibility mode)")     \
   X(mld_drop_report, DROP, "MLD reports ignored: hosts do not suppress")     \
   X(mld_drop_not_member, DROP, "MLD queries for a group we have not joined") \
-  X(mld_group_full, CNT, "multicast groups not joined: group table full")
+  X(mld_group_full, CNT, "multicast groups not joined: group table full")      \
+  /* DHCPv4 client */                                                          \
+  X(dhcp4_rx, CNT, "DHCP messages to port 68 handed to the client")            \
+  X(dhcp4_drop_state, DROP, "DHCP messages while the client awaits no reply")  \
+  X(dhcp4_drop_port, DROP, "DHCP messages not from port 67")                   \
+  X(dhcp4_drop_short, DROP, "DHCP messages shorter than header and cookie")    \
+  X(dhcp4_drop_cookie, DROP, "DHCP messages without the magic cookie")         \
+  X(dhcp4_drop_options, DROP, "DHCP messages with a malformed option area")    \
+  X(dhcp4_drop_op, DROP, "DHCP messages not a BOOTREPLY for Ethernet")         \
+  X(dhcp4_drop_chaddr, DROP, "DHCP replies for another client (chaddr)")       \
+  X(dhcp4_drop_xid, DROP, "DHCP replies for another transaction (xid)")        \
+  X(dhcp4_drop_type, DROP, "DHCP replies of a type the state does not take")   \
+  X(dhcp4_drop_offer, DROP, "DHCP offers without a usable address or server")  \
+  X(dhcp4_drop_ack, DROP, "DHCP ACKs without a usable lease of our address")   \
+  X(dhcp4_drop_server, DROP, "DHCP replies from a server other than ours")     \
+  X(dhcp4_offer_rx, CNT, "DHCP offers taken")                                  \
+  X(dhcp4_ack_rx, CNT, "DHCP ACKs taken")                                      \
+  X(dhcp4_nak_rx, CNT, "DHCP NAKs taken")                                      \
+  X(dhcp4_discover_tx, CNT, "DHCPDISCOVERs sent")                              \
+  X(dhcp4_request_tx, CNT, "DHCPREQUESTs sent")                                \
+  X(dhcp4_decline_tx, CNT, "DHCPDECLINEs sent")                                \
+  X(dhcp4_release_tx, CNT, "DHCPRELEASEs sent")                                \
+  X(dhcp4_tx_fail, CNT, "DHCP messages or probes not sent: no buffer, route")  \
+  X(dhcp4_request_timeout, CNT, "DHCP REQUESTs unanswered after every try")    \
+  X(dhcp4_probe_tx, CNT, "ARP probes sent for an offered address (RFC 5227)")  \
+  X(dhcp4_conflict, CNT, "offered addresses found in use: declined")           \
+  X(dhcp4_bound, CNT, "DHCP leases bound: an address applied")                 \
+  X(dhcp4_renewed, CNT, "DHCP leases extended (RENEWING, REBINDING)")          \
+  X(dhcp4_expired, CNT, "DHCP leases that ran out")                            \
+  X(dhcp4_opt_ignored, CNT, "DHCP options ignored: bad length or value")       \
+  X(dhcp4_route_ignored, CNT, "option 121 routes not applied (one gateway)")   \
+  X(dhcp4_times_fixed, CNT, "T1/T2 set to the defaults: not T1 < T2 < lease")  \
+  X(dhcp4_mtu_ignored, CNT, "DHCP MTU options outside 576..the link MTU")
 
 enum zn_stat {
 #define ZN_STAT_ENUM_(name, kind, text) ZN_STAT_##name,

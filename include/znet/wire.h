@@ -1126,4 +1126,177 @@ void zn_tcp_gso_segment(uint8_t *dst, const uint8_t *f, size_t ipoff,
                         size_t l4, size_t hdr, size_t off, size_t k, size_t i,
                         bool last);
 
+/* ---- DHCPv4 (RFC 2131, RFC 2132, RFC 3396, RFC 3442) ----------------- */
+
+#define ZN_DHCP4_SERVER_PORT 67
+#define ZN_DHCP4_CLIENT_PORT 68
+#define ZN_DHCP4_FIXED_LEN 236     /**< op .. file: the BOOTP header */
+#define ZN_DHCP4_OPTS_OFF 240      /**< options, after the magic cookie */
+#define ZN_DHCP4_MIN_LEN 240       /**< header and cookie, no option */
+#define ZN_DHCP4_BOOTP_MIN_LEN 300 /**< RFC 1542 2.1: what relays expect */
+#define ZN_DHCP4_COOKIE 0x63825363u /**< 99.130.83.99 (RFC 2131 3) */
+#define ZN_DHCP4_SNAME_OFF 44
+#define ZN_DHCP4_SNAME_LEN 64
+#define ZN_DHCP4_FILE_OFF 108
+#define ZN_DHCP4_FILE_LEN 128
+#define ZN_DHCP4_OP_REQUEST 1      /**< BOOTREQUEST */
+#define ZN_DHCP4_OP_REPLY 2        /**< BOOTREPLY */
+#define ZN_DHCP4_HTYPE_ETH 1
+#define ZN_DHCP4_FLAG_BROADCAST 0x8000
+/** Message types (option 53, RFC 2132 9.6). */
+#define ZN_DHCP4_DISCOVER 1
+#define ZN_DHCP4_OFFER 2
+#define ZN_DHCP4_REQUEST 3
+#define ZN_DHCP4_DECLINE 4
+#define ZN_DHCP4_ACK 5
+#define ZN_DHCP4_NAK 6
+#define ZN_DHCP4_RELEASE 7
+#define ZN_DHCP4_INFORM 8
+/** Option codes (RFC 2132; 121: RFC 3442). */
+#define ZN_DHCP4_OPT_PAD 0
+#define ZN_DHCP4_OPT_SUBNET_MASK 1
+#define ZN_DHCP4_OPT_ROUTER 3
+#define ZN_DHCP4_OPT_DNS 6
+#define ZN_DHCP4_OPT_HOSTNAME 12
+#define ZN_DHCP4_OPT_DOMAIN_NAME 15
+#define ZN_DHCP4_OPT_MTU 26
+#define ZN_DHCP4_OPT_BROADCAST 28
+#define ZN_DHCP4_OPT_REQUESTED_IP 50
+#define ZN_DHCP4_OPT_LEASE_TIME 51
+#define ZN_DHCP4_OPT_OVERLOAD 52
+#define ZN_DHCP4_OPT_MSG_TYPE 53
+#define ZN_DHCP4_OPT_SERVER_ID 54
+#define ZN_DHCP4_OPT_PARAM_LIST 55
+#define ZN_DHCP4_OPT_MESSAGE 56
+#define ZN_DHCP4_OPT_MAX_MSG_SIZE 57
+#define ZN_DHCP4_OPT_T1 58
+#define ZN_DHCP4_OPT_T2 59
+#define ZN_DHCP4_OPT_CLIENT_ID 61
+#define ZN_DHCP4_OPT_CLASSLESS_ROUTES 121
+#define ZN_DHCP4_OPT_END 255
+/** Option overload (option 52, RFC 2132 9.3): which header fields carry
+ * options too. */
+#define ZN_DHCP4_OVERLOAD_FILE 1
+#define ZN_DHCP4_OVERLOAD_SNAME 2
+/** Where an option was found: the options field, or an overloaded header
+ * field. */
+#define ZN_DHCP4_AREA_OPTIONS 0
+#define ZN_DHCP4_AREA_FILE 1
+#define ZN_DHCP4_AREA_SNAME 2
+
+/** A checked DHCP message (the UDP payload), its fixed fields decoded. */
+struct zn_dhcp4_view {
+  const uint8_t *p;
+  size_t len;              /**< whole message, options and padding */
+  uint8_t op, htype, hlen, hops;
+  uint32_t xid;
+  uint16_t secs, flags;
+  uint32_t ciaddr, yiaddr, siaddr, giaddr;
+  const uint8_t *chaddr;   /**< 16 bytes in the message */
+  uint8_t overload;        /**< option 52's value (1..3), 0 without it */
+  uint8_t msg_type;        /**< option 53's value, 0 without it */
+  uint16_t nopts;          /**< options in every area, pad and end aside */
+};
+
+/** A message of len bytes.  Checks the length, the magic cookie and every
+ * option area with THE one DHCP option walk (zn_dhcp4_opt_next): the
+ * options field, then the file and sname fields when option 52 says they
+ * carry options.  Option 52 counts only in the options field (RFC 2131
+ * 4.1); it and option 53 must have length 1 and appear at most once (a
+ * second copy would be joined to the first by RFC 3396, giving a length
+ * they cannot have).  op, htype, hlen and chaddr are decoded, not judged.
+ * Errors, each a distinct reason:
+ *   ZN_ETRUNCATED  len < 240
+ *   ZN_EPROTO      the magic cookie is not 99.130.83.99
+ *   ZN_EMALFORMED  an option runs past its area, or 52/53 as above
+ * The view is unwritten on failure. */
+int zn_dhcp4_view_init(struct zn_dhcp4_view *v, const uint8_t *p, size_t len);
+
+/** One option as the walk found it. */
+struct zn_dhcp4_opt {
+  uint8_t code;            /**< never pad (0) or end (255) */
+  uint8_t len;             /**< bytes of data */
+  const uint8_t *data;     /**< inside the message */
+  uint8_t area;            /**< ZN_DHCP4_AREA_* */
+};
+
+/** A walk over the options of a message, area after area in the order RFC
+ * 3396 5 joins them: options field, file, sname. */
+struct zn_dhcp4_opt_iter {
+  const uint8_t *p;
+  size_t off, end;         /**< the current area's unread bytes */
+  uint8_t area;
+  uint8_t overload;        /**< areas still to walk after this one */
+};
+
+/** Start a walk over the options of v (a view zn_dhcp4_view_init made). */
+void zn_dhcp4_opt_iter_init(struct zn_dhcp4_opt_iter *it,
+                            const struct zn_dhcp4_view *v);
+
+/** THE one DHCP option parser (RFC 2132 2): the next option of the walk.
+ * In each area, pad (0) is one byte and is skipped; end (255) closes the
+ * area (what follows it is not looked at); any other code needs its length
+ * byte and that many bytes inside the area.  An area that ends without an
+ * end option closes there (servers that leave it out exist; nothing is
+ * read past the area).  Returns ZN_OK with *o set, ZN_ENOENT after the
+ * last area, ZN_EMALFORMED when an option runs past its area (over a view
+ * that zn_dhcp4_view_init accepted this cannot happen).  Each call
+ * advances by at least one byte of a message of at most 64 KiB: a walk is
+ * bounded. */
+int zn_dhcp4_opt_next(struct zn_dhcp4_opt_iter *it, struct zn_dhcp4_opt *o);
+
+/** Option `code` (not pad or end) of v, every copy of it joined in walk
+ * order as RFC 3396 asks (a value longer than 255 bytes is sent split),
+ * copied into buf (cap bytes); *len gets the joined length.  Errors:
+ * ZN_ENOENT (no such option), ZN_EMSGSIZE (the joined value exceeds cap:
+ * buf holds its first cap bytes), ZN_EINVAL (pad or end).  *len is
+ * written in every case but ZN_EINVAL. */
+int zn_dhcp4_opt_get(const struct zn_dhcp4_view *v, uint8_t code,
+                     uint8_t *buf, size_t cap, size_t *len);
+
+/** The prefix length of a contiguous netmask (255.255.255.0: 24); -1 if
+ * the mask's one bits are not contiguous from the top. */
+int zn_dhcp4_mask_prefix(uint32_t mask);
+
+/** One route of a classless static route option (RFC 3442 2). */
+struct zn_dhcp4_route {
+  uint32_t dst;            /**< destination, bits past prefix cleared */
+  uint8_t prefix;          /**< 0..32; 0 with dst 0 is the default route */
+  uint32_t router;         /**< next hop; 0.0.0.0 means on-link */
+};
+
+/** The next route of the len-byte value of option 121 at p, from *off
+ * (start at 0), which it advances.  Each descriptor is a width byte
+ * (0..32), the ceil(width / 8) significant bytes of the destination, then
+ * the 4-byte router.  Returns ZN_OK with *r set, ZN_ENOENT at the end of
+ * the value, ZN_EMALFORMED for a width above 32 or a descriptor that runs
+ * past len (RFC 3442: such an option is ignored whole; walk it to the end
+ * before using a route).  Each call advances by at least 5 bytes. */
+int zn_dhcp4_route_next(const uint8_t *p, size_t len, size_t *off,
+                        struct zn_dhcp4_route *r);
+
+/** What zn_dhcp4_emit() writes. */
+struct zn_dhcp4_hdr {
+  uint8_t op;              /**< ZN_DHCP4_OP_REQUEST or _REPLY */
+  uint32_t xid;
+  uint16_t secs, flags;
+  uint32_t ciaddr, yiaddr, siaddr, giaddr;
+  uint8_t chaddr[6];       /**< Ethernet: htype 1, hlen 6 */
+};
+
+/** Write the header (236 bytes: hops 0, the rest of chaddr, sname and file
+ * zero) and the magic cookie at p; returns 240.  Options follow with
+ * zn_dhcp4_opt_emit(), then zn_dhcp4_finish(). */
+size_t zn_dhcp4_emit(uint8_t *p, const struct zn_dhcp4_hdr *h);
+
+/** Write option code (not pad or end) with len (<= 255) bytes of data at
+ * p; returns len + 2. */
+size_t zn_dhcp4_opt_emit(uint8_t *p, uint8_t code, const void *data,
+                         size_t len);
+
+/** Write the end option at p + len and zero padding up to
+ * ZN_DHCP4_BOOTP_MIN_LEN bytes; returns the message's length (at least
+ * 300: p must have room for that many). */
+size_t zn_dhcp4_finish(uint8_t *p, size_t len);
+
 #endif /* ZNET_WIRE_H */

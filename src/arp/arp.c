@@ -315,6 +315,9 @@ void zn__arp_input(struct zn_stack *st, struct zn_buf *b) {
     ZN_STAT_INC(st, arp_drop_bad_sender);
     goto drop;
   }
+  /* RFC 5227 2.1.1: a DHCP client probing an address sees every ARP
+   * packet, whether or not we have an address (src/dhcp4/dhcp4_int.h). */
+  zn__dhcp4_arp_input(st, sha, spa, tpa, v.op);
   if (st->ip_addr == 0) {
     ZN_STAT_INC(st, arp_drop_not_for_us);
     goto drop;

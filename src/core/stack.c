@@ -25,6 +25,7 @@ void zn_config_default(struct zn_config *cfg) {
   cfg->arp_retry_ms = ZN_DEFAULT_ARP_RETRY_MS;
   cfg->arp_retries = ZN_DEFAULT_ARP_RETRIES;
   cfg->arp_announce = true;
+  cfg->dhcp4.start_delay_ms = ZN_DHCP4_START_DELAY_DEFAULT_MS;
   cfg->nd_entries = ZN_DEFAULT_ND_ENTRIES;
   cfg->nd_pending = ZN_DEFAULT_ND_PENDING;
   cfg->ip6_reass_slots = ZN_DEFAULT_IP6_REASS_SLOTS;
@@ -79,7 +80,7 @@ static bool config_ok(const struct zn_config *cfg) {
       cfg->udp_socks > (1u << 20) || cfg->tcp_conns > (1u << 22) ||
       cfg->tcp_sndbuf > (1u << 30) || cfg->tcp_rcvbuf > (1u << 30))
     return false;
-  if (!zn__ip6conf_config_ok(cfg))
+  if (!zn__ip6conf_config_ok(cfg) || !zn__dhcp4_config_ok(cfg))
     return false;
   return true;
 }
@@ -153,6 +154,7 @@ int zn_stack_create(const struct zn_config *cfg, void *mem, size_t len,
   zn__icmp_init(st);
   zn__udp_init(st, &m);
   zn__tcp_init(st, &m);
+  zn__dhcp4_init(st); /* after UDP: it holds a socket */
   *out = st;
   return ZN_OK;
 }
@@ -160,6 +162,7 @@ int zn_stack_create(const struct zn_config *cfg, void *mem, size_t len,
 void zn_stack_destroy(struct zn_stack *st) {
   if (!st)
     return;
+  zn__dhcp4_destroy(st);
   zn__arp_destroy(st);
   zn__ip_destroy(st);
   zn__ip6conf_destroy(st);
@@ -303,6 +306,7 @@ int zn_stack_poll(struct zn_stack *st, uint64_t now) {
     zn__arp_start(st);
     zn__ip6_start(st);
     zn__ip6conf_start(st);
+    zn__dhcp4_start(st);
   }
   while (nif && (uint32_t)n < st->cfg.rx_budget) {
     struct zn_buf *b = NULL;

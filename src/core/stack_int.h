@@ -12,6 +12,7 @@
 #include "arp/arp_int.h"
 #include "core/rand_int.h"
 #include "core/timer_int.h"
+#include "dhcp4/dhcp4_int.h"
 #include "icmp/icmp_int.h"
 #include "inet/inet_int.h"
 #include "ipv4/ipv4_int.h"
@@ -60,6 +61,7 @@ struct zn_stack {
   struct zn__ip6conf ip6conf;
   struct zn__udp udp;
   struct zn__tcp tcp;
+  struct zn__dhcp4 dhcp4;
 
   void *userdata;
 };

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "dns_int.h"
+#include "znet/dhcp4.h"
 #include "znet/dns.h"
 #include "znet/err.h"
 #include "znet/stack.h"
@@ -260,9 +261,10 @@ static uint16_t server_port(const struct zn_dns_server *s) {
 }
 
 /* The servers to ask: the configured ones, or, with none configured,
- * those router advertisements named (RFC 8106 §5.3.1 RDNSS), asked at
- * each try so a list learnt or changed meanwhile is followed.  Returns
- * how many were written to out (at most ZN_DNS_MAX_SERVERS). */
+ * those router advertisements named (RFC 8106 §5.3.1 RDNSS), then those
+ * of the DHCPv4 lease (option 6), asked at each try so a list learnt or
+ * changed meanwhile is followed.  Returns how many were written to out
+ * (at most ZN_DNS_MAX_SERVERS). */
 static uint32_t current_servers(const struct zn_dns_resolver *r,
                                 struct zn_dns_server *out) {
   if (r->cfg.nservers > 0) {
@@ -272,6 +274,12 @@ static uint32_t current_servers(const struct zn_dns_resolver *r,
   uint32_t n = 0;
   while (n < ZN_DNS_MAX_SERVERS &&
          zn_stack_ipv6_dns_server(r->st, n, &out[n].addr) == ZN_OK) {
+    out[n].port = 0;
+    n++;
+  }
+  for (uint32_t i = 0; n < ZN_DNS_MAX_SERVERS &&
+                       zn_dhcp4_dns_server(r->st, i, &out[n].addr) == ZN_OK;
+       i++) {
     out[n].port = 0;
     n++;
   }

@@ -324,6 +324,10 @@ void zn__ip_input(struct zn_stack *st, struct zn_buf *b, bool link_bcast) {
     bcast = false;
   } else if (zn__ip_is_bcast(st, v.dst)) {
     bcast = true;
+  } else if (zn__dhcp4_takes(st, &v)) {
+    /* A DHCP reply unicast to the address offered to us, before we hold
+     * one (src/dhcp4/dhcp4_int.h). */
+    bcast = false;
   } else {
     ZN_STAT_INC(st, ip_drop_not_for_us);
     goto drop;

@@ -178,6 +178,8 @@ ZT_TEST(test_help_from_the_tables) {
   ZT_CHECK(strstr(out, "--tcp-sndbuf") != NULL);
   ZT_CHECK(strstr(out, "--ipv6 ADDR/PREFIX") != NULL);
   ZT_CHECK(strstr(out, "--slaac") != NULL);
+  ZT_CHECK(strstr(out, "--dhcp ") != NULL);
+  ZT_CHECK(strstr(out, "--dhcp-hostname NAME") != NULL);
 }
 
 /* --ipv6 repeats up to its bound and turns IPv6 on; --slaac turns SLAAC
@@ -308,7 +310,113 @@ ZT_TEST(test_ipv6_bad_input) {
   ZT_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == EX_EXIT_USAGE);
 }
 
+/* --dhcp alone is an address; with --ipv4 the address is asked for
+ * first (INIT-REBOOT) and not configured; --dhcp-hostname is option 12. */
+ZT_TEST(test_dhcp_flags) {
+  struct ex_opts o;
+  struct zn_config cfg;
+  static const char *const plain[] = {"--netif", "tap:zt0", "--dhcp", NULL};
+  ZT_EQ(parse(&o, plain), 4);
+  ZT_CHECK(o.dhcp);
+  ex_require_address(&o, "tprog"); /* returns */
+  o.has_seed = true;
+  ZT_EQ(ex_config(&o, &cfg, "tprog"), 0);
+  ZT_CHECK(cfg.dhcp4.enable);
+  ZT_EQU(cfg.dhcp4.reboot_addr, 0);
+  ZT_EQU(cfg.ipv4_addr, 0);
+  ZT_EQU(cfg.dhcp4.start_delay_ms, ZN_DHCP4_START_DELAY_DEFAULT_MS);
+  ZT_CHECK(zn_stack_mem_size(&cfg) > 0);
+  char buf[64];
+  ZT_STREQ(ex_ipv4_text(&o, buf, sizeof(buf)), "dhcp");
+
+  static const char *const both[] = {"--netif",       "tap:zt0", "--ipv4",
+                                     "10.1.2.3/24",   "--dhcp",
+                                     "--dhcp-hostname", "box-1.lan", NULL};
+  ZT_EQ(parse(&o, both), 8);
+  o.has_seed = true;
+  ZT_EQ(ex_config(&o, &cfg, "tprog"), 0);
+  ZT_CHECK(cfg.dhcp4.enable);
+  ZT_EQU(cfg.dhcp4.reboot_addr, ZN_IPV4(10, 1, 2, 3));
+  ZT_EQU(cfg.ipv4_addr, 0);
+  ZT_STREQ(cfg.dhcp4.hostname, "box-1.lan");
+  ZT_CHECK(zn_stack_mem_size(&cfg) > 0);
+
+  static const char *const bad[][6] = {
+      {"--dhcp", "--ipv4", "10.1.2.3/24", "--gateway", "10.1.2.1", NULL},
+      {"--dhcp-hostname", "box", NULL, NULL, NULL, NULL},
+      {"--dhcp", "--dhcp-hostname", "a b", NULL, NULL, NULL},
+      {"--dhcp", "--dhcp-hostname", "x_y", NULL, NULL, NULL},
+  };
+  static const char *const names[] = {"--gateway", "--dhcp-hostname",
+                                      "a b", "x_y"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    const char *args[9] = {"--netif", "tap:zt0"};
+    size_t k = 2;
+    for (size_t j = 0; j < 6 && bad[i][j] != NULL; j++)
+      args[k++] = bad[i][j];
+    args[k] = NULL;
+    char out[1024];
+    ZT_EQ(parse_child(args, out, sizeof(out), false), EX_EXIT_USAGE);
+    if (strstr(out, names[i]) == NULL)
+      zt_fail(__FILE__, __LINE__, "case %zu: '%s' not named in: %s", i,
+              names[i], out);
+  }
+}
+
+/* ex_dhcp4_event's lines, as the e2e test reads them. */
+ZT_TEST(test_dhcp_event_lines) {
+  int fd[2];
+  ZT_REQUIRE(pipe(fd) == 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fd[0]);
+    dup2(fd[1], 1);
+    struct ex_host h;
+    memset(&h, 0, sizeof(h));
+    h.prog = "tprog";
+    struct zn_dhcp4_lease l;
+    memset(&l, 0, sizeof(l));
+    l.addr = ZN_IPV4(10, 0, 0, 50);
+    l.prefix = 24;
+    l.router = ZN_IPV4(10, 0, 0, 1);
+    l.server = ZN_IPV4(10, 0, 0, 1);
+    l.dns[0] = ZN_IPV4(10, 0, 0, 1);
+    l.dns[1] = ZN_IPV4(9, 9, 9, 9);
+    l.ndns = 2;
+    l.lease_s = 120;
+    l.t1_s = 60;
+    l.t2_s = 105;
+    ex_dhcp4_event(NULL, &h, ZN_DHCP4_EV_BOUND, &l);
+    l.router = 0;
+    l.ndns = 0;
+    l.mtu = 1400;
+    ex_dhcp4_event(NULL, &h, ZN_DHCP4_EV_RENEWED, &l);
+    ex_dhcp4_event(NULL, &h, ZN_DHCP4_EV_LOST, &l);
+    fflush(NULL);
+    _exit(0);
+  }
+  close(fd[1]);
+  char out[1024];
+  size_t n = 0;
+  ssize_t r;
+  while (n + 1 < sizeof(out) &&
+         (r = read(fd[0], out + n, sizeof(out) - 1 - n)) > 0)
+    n += (size_t)r;
+  out[n] = '\0';
+  close(fd[0]);
+  waitpid(pid, NULL, 0);
+  ZT_STREQ(out,
+           "tprog: dhcp4 bound 10.0.0.50/24 router 10.0.0.1 dns "
+           "10.0.0.1,9.9.9.9 mtu - lease 120s t1 60s t2 105s server "
+           "10.0.0.1\n"
+           "tprog: dhcp4 renewed 10.0.0.50/24 router - dns - mtu 1400 lease "
+           "120s t1 60s t2 105s server 10.0.0.1\n"
+           "tprog: dhcp4 lost 10.0.0.50\n");
+}
+
 int main(void) {
+  ZT_RUN(test_dhcp_flags);
+  ZT_RUN(test_dhcp_event_lines);
   ZT_RUN(test_every_kind_lands);
   ZT_RUN(test_ipv6_flags);
   ZT_RUN(test_ipv6_bad_input);
