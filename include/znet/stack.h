@@ -176,6 +176,28 @@ int zn_stack_set_ipv4(struct zn_stack *st, uint32_t addr, uint8_t prefix,
 void zn_stack_get_ipv4(const struct zn_stack *st, uint32_t *addr,
                        uint8_t *prefix, uint32_t *gateway);
 
+/** What happened to one of the stack's addresses. */
+enum zn_addr_event {
+  ZN_ADDR_ADDED = 1,   /**< usable now (IPv4: set; IPv6: DAD passed) */
+  ZN_ADDR_REMOVED = 2, /**< gone (changed, lease lost, lifetime over,
+                            deleted, found duplicate) */
+};
+
+/** Called after the change: by then TCP connections bound to a removed
+ * address have failed with ZN_EADDRNOTAVAIL (their on_error) and UDP
+ * sockets bound to it have been told (their error callback, err
+ * ZN_EADDRNOTAVAIL, addr the removed address, port 0).  Listeners and
+ * sockets bound to an unspecified address are left alone: they take the
+ * new address's traffic.  A changed IPv4 address is REMOVED then
+ * ADDED. */
+typedef void (*zn_addr_event_fn)(struct zn_stack *st, void *arg,
+                                 enum zn_addr_event ev,
+                                 const struct zn_ip *addr, uint8_t prefix);
+
+/** Set (or with NULL clear) the address event callback. */
+void zn_stack_set_addr_cb(struct zn_stack *st, zn_addr_event_fn fn,
+                          void *arg);
+
 /** Add a static IPv6 address with its on-link prefix length (0..128).
  * It starts TENTATIVE and becomes PREFERRED once duplicate address
  * detection finds no other user (cfg.ipv6_dad_transmits probes, the first

@@ -200,6 +200,7 @@
   X(udp_queued, CNT, "UDP datagrams queued for zn_udp_recv")                   \
   X(udp_tx, CNT, "UDP datagrams sent")                                         \
   X(udp_err_delivered, CNT, "ICMP errors handed to a UDP socket")              \
+  X(udp_addr_removed, CNT, "UDP sockets whose bound address went away")      \
   X(udp_err_nosock, CNT, "ICMP errors about UDP with no socket to tell")       \
   /* TCP */                                                                    \
   X(tcp_rx, CNT, "TCP segments received")                                      \
@@ -226,6 +227,7 @@
   X(tcp_syncookie_ok, CNT, "TCP connections made from SYN cookies")            \
   X(tcp_syncookie_bad, CNT, "TCP ACKs to a listener failing the cookie check") \
   X(tcp_table_full, CNT, "TCP connections refused: table full")                \
+  X(tcp_addr_removed, CNT, "TCP connections failed: their address went away") \
   X(tcp_ooo_queued, CNT, "TCP segments held out of order")                     \
   X(tcp_ooo_dup, CNT, "TCP out-of-order segments with nothing new")            \
   X(tcp_drop_rcv_mem, CNT, "TCP data dropped: receive memory bound")           \

@@ -206,6 +206,22 @@ int zn_stack_attach(struct zn_stack *st, struct zn_netif *nif) {
   return ZN_OK;
 }
 
+void zn_stack_set_addr_cb(struct zn_stack *st, zn_addr_event_fn fn,
+                          void *arg) {
+  st->addr_cb = fn;
+  st->addr_cb_arg = arg;
+}
+
+void zn__stack_addr_event(struct zn_stack *st, enum zn_addr_event ev,
+                          const struct zn_ip *addr, uint8_t prefix) {
+  if (ev == ZN_ADDR_REMOVED) {
+    zn__tcp_addr_removed(st, addr);
+    zn__udp_addr_removed(st, addr);
+  }
+  if (st->addr_cb)
+    st->addr_cb(st, st->addr_cb_arg, ev, addr, prefix);
+}
+
 int zn_stack_set_ipv4(struct zn_stack *st, uint32_t addr, uint8_t prefix,
                       uint32_t gateway) {
   if (prefix > 32)
@@ -213,9 +229,22 @@ int zn_stack_set_ipv4(struct zn_stack *st, uint32_t addr, uint8_t prefix,
   uint32_t mask = zn_ipv4_mask(prefix);
   if (gateway && addr && ((gateway ^ addr) & mask) != 0)
     return ZN_EINVAL;
+  uint32_t old = st->ip_addr;
+  uint8_t old_prefix = st->ip_prefix;
   apply_ipv4(st, addr, prefix, gateway);
   if (st->started)
     zn__arp_start(st);
+  if (old != addr) {
+    struct zn_ip a;
+    if (old) {
+      a = zn_ip_from_v4(old);
+      zn__stack_addr_event(st, ZN_ADDR_REMOVED, &a, old_prefix);
+    }
+    if (addr) {
+      a = zn_ip_from_v4(addr);
+      zn__stack_addr_event(st, ZN_ADDR_ADDED, &a, prefix);
+    }
+  }
   return ZN_OK;
 }
 

@@ -64,6 +64,8 @@ struct zn_stack {
   struct zn__dhcp4 dhcp4;
 
   void *userdata;
+  zn_addr_event_fn addr_cb;
+  void *addr_cb_arg;
 };
 
 #define ZN_STAT_INC(st, name) ((st)->stats.v[ZN_STAT_##name]++)
@@ -106,6 +108,12 @@ struct zn_buf *zn__buf_alloc(struct zn_stack *st, size_t size);
 
 /* A writable copy of b (data and cb), headroom ZN_BUF_HEADROOM, or NULL. */
 struct zn_buf *zn__buf_copy(struct zn_stack *st, const struct zn_buf *b);
+
+/* One of our addresses was added or removed: the transports let go of
+ * what was bound to a removed one (TCP connections fail, UDP sockets are
+ * told), then the application's callback. */
+void zn__stack_addr_event(struct zn_stack *st, enum zn_addr_event ev,
+                          const struct zn_ip *addr, uint8_t prefix);
 
 /* Keyed hash of a few words, for tables. */
 uint32_t zn__hash32(const struct zn_stack *st, uint32_t a, uint32_t b);

@@ -129,6 +129,18 @@ static void leave_solicited(struct zn_stack *st, const uint8_t a[16]) {
   (void)zn__ip6conf_mcast_leave(st, sn);
 }
 
+/* The address became usable, or stopped being: the transports and the
+ * application hear of it. */
+static void addr_event(struct zn_stack *st, const struct zn__ip6_addr *e,
+                       enum zn_addr_event ev) {
+  struct zn_ip ip = zn_ip_from_v6(e->a);
+  zn__stack_addr_event(st, ev, &ip, e->prefix);
+}
+
+static bool addr_usable(const struct zn__ip6_addr *e) {
+  return e->state == ZN__A6_PREFERRED || e->state == ZN__A6_DEPRECATED;
+}
+
 /* RFC 4862 §5.4.2: join the solicited-node group, then probe after a
  * random delay of up to MAX_RTR_SOLICITATION_DELAY.  No optimistic DAD
  * (RFC 4429): the address stays TENTATIVE, unused, until DAD ends. */
@@ -142,6 +154,7 @@ static void dad_start(struct zn_stack *st, struct zn__ip6_addr *e) {
     e->state = ZN__A6_PREFERRED;
     e->dad_at = 0;
     zn__ip6conf_rearm(st);
+    addr_event(st, e, ZN_ADDR_ADDED);
     return;
   }
   e->state = ZN__A6_TENTATIVE;
@@ -173,10 +186,13 @@ struct zn__ip6_addr *zn__ip6conf_addr_add(struct zn_stack *st,
 }
 
 static void addr_remove(struct zn_stack *st, struct zn__ip6_addr *e) {
+  struct zn__ip6_addr was = *e;
   if (addr_in_group(e))
     leave_solicited(st, e->a);
   memset(e, 0, sizeof(*e));
   zn__ip6conf_changed(st);
+  if (addr_usable(&was))
+    addr_event(st, &was, ZN_ADDR_REMOVED);
 }
 
 /* RFC 4862 §5.4.5: stop using IPv6 on the link (no more RS, reports,
@@ -230,6 +246,7 @@ static void dad_step(struct zn_stack *st, struct zn__ip6_addr *e) {
                                            : ZN__A6_PREFERRED;
   zn__ip6conf_changed(st);
   ZN_STAT_INC(st, dad_ok);
+  addr_event(st, e, ZN_ADDR_ADDED);
 }
 
 /* RFC 4862 §5.5.4: deprecation and removal on lifetime expiry. */

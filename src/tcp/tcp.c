@@ -90,6 +90,19 @@ void zn__tcp_destroy(struct zn_stack *st) {
   }
 }
 
+void zn__tcp_addr_removed(struct zn_stack *st, const struct zn_ip *addr) {
+  for (uint32_t i = 0; i < st->cfg.tcp_conns; i++) {
+    struct zn_tcp_conn *c = &st->tcp.conns[i];
+    if (!c->st || c->state == ZN_TCP_CLOSED || c->state == ZN_TCP_LISTEN ||
+        c->state == ZN_TCP_TIME_WAIT || !zn__inet_eq(&c->laddr, addr))
+      continue;
+    ZN_STAT_INC(st, tcp_addr_removed);
+    zn__tcp_notify_error(c, ZN_EADDRNOTAVAIL);
+    zn__tcp_fsm(c, ZN__EV_T_GIVEUP, NULL);
+    zn__tcp_deliver(c);
+  }
+}
+
 struct zn_tcp_conn *zn__tcp_alloc(struct zn_stack *st) {
   struct zn__tcp *t = &st->tcp;
   struct zn_tcp_conn *c = t->free;

@@ -356,6 +356,9 @@ enum { ZN__TCP_HASHED_NONE = 0, ZN__TCP_HASHED_CONN, ZN__TCP_HASHED_LISTEN };
 size_t zn__tcp_mem_size(const struct zn_config *cfg);
 void zn__tcp_init(struct zn_stack *st, void **mem);
 void zn__tcp_destroy(struct zn_stack *st);
+/* addr is no longer ours: every connection bound to it fails with
+ * ZN_EADDRNOTAVAIL (no RST: it could not be sent from that address). */
+void zn__tcp_addr_removed(struct zn_stack *st, const struct zn_ip *addr);
 /* Free connections that reached CLOSED (end of every poll). */
 void zn__tcp_reap(struct zn_stack *st);
 bool zn__tcp_reap_pending(const struct zn_stack *st);

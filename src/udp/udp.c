@@ -38,6 +38,7 @@ size_t zn__udp_mem_size(const struct zn_config *cfg) {
 static void udp_input(struct zn_stack *st, struct zn_buf *b,
                       const struct zn__inet_meta *m);
 static void udp_err(struct zn_stack *st, const struct zn__inet_err *e);
+static void release(struct zn_udp_sock *s);
 
 void zn__udp_init(struct zn_stack *st, void **mem) {
   struct zn__udp *u = &st->udp;
@@ -59,6 +60,22 @@ void zn__udp_init(struct zn_stack *st, void **mem) {
 void zn__udp_destroy(struct zn_stack *st) {
   for (uint32_t i = 0; i < st->cfg.udp_socks; i++)
     zn_bufq_purge(&st->udp.socks[i].rxq);
+}
+
+void zn__udp_addr_removed(struct zn_stack *st, const struct zn_ip *addr) {
+  for (uint32_t i = 0; i < st->cfg.udp_socks; i++) {
+    struct zn_udp_sock *s = &st->udp.socks[i];
+    if (s->state != ZN__UDP_OPEN || !zn__inet_eq(&s->laddr, addr))
+      continue;
+    ZN_STAT_INC(st, udp_addr_removed);
+    if (!s->err_cb)
+      continue;
+    s->in_cb++;
+    s->err_cb(s, s->err_arg, ZN_EADDRNOTAVAIL, addr, 0);
+    s->in_cb--;
+    if (s->state == ZN__UDP_CLOSING && s->in_cb == 0)
+      release(s);
+  }
 }
 
 static struct zn_udp_sock **bucket_of(struct zn_stack *st, uint16_t port) {

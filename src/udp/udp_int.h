@@ -48,5 +48,9 @@ struct zn__udp {
 size_t zn__udp_mem_size(const struct zn_config *cfg);
 void zn__udp_init(struct zn_stack *st, void **mem);
 void zn__udp_destroy(struct zn_stack *st);
+/* addr is no longer ours: the error callback of every socket bound to
+ * it says ZN_EADDRNOTAVAIL (the binding stays until the socket closes
+ * or is bound again elsewhere by the application). */
+void zn__udp_addr_removed(struct zn_stack *st, const struct zn_ip *addr);
 
 #endif
