@@ -330,6 +330,16 @@ size_t zn_ipv6_emit(uint8_t *p, const struct zn_ipv6_hdr *h);
  * them, and a fixed-size compare against a constant becomes two word
  * compares. */
 
+/** True if a and b are the same 16 bytes (two word compares). */
+static inline bool zn_ipv6_addr_eq(const uint8_t a[16], const uint8_t b[16]) {
+  uint64_t a0, a1, b0, b1;
+  memcpy(&a0, a, 8);
+  memcpy(&a1, a + 8, 8);
+  memcpy(&b0, b, 8);
+  memcpy(&b1, b + 8, 8);
+  return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
 /** True for :: (RFC 4291 2.5.2). */
 static inline bool zn_ipv6_addr_is_unspecified(const uint8_t a[16]) {
   static const uint8_t unspecified[16];

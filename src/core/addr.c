@@ -4,6 +4,7 @@
 
 #include "znet/addr.h"
 #include "znet/err.h"
+#include "znet/wire.h"
 
 #define IPV6_GROUPS 8
 /* The longest address text a CIDR or endpoint may hold before its
@@ -229,11 +230,6 @@ int zn_ipv6_parse(const char *s, uint8_t out[16]) {
   return ZN_OK;
 }
 
-static bool v6_is_v4mapped(const uint8_t a[16]) {
-  static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  return memcmp(a, prefix, sizeof(prefix)) == 0;
-}
-
 /* RFC 5952 §4.2: the longest run of two or more zero groups, the first of
  * equal ones; *len 0 if none. */
 static void longest_zero_run(const uint8_t a[16], int *start, int *len) {
@@ -268,7 +264,7 @@ static char *format_group(char *p, unsigned v) {
 
 char *zn_ipv6_format(const uint8_t a[16], char *buf) {
   char *p = buf;
-  if (v6_is_v4mapped(a)) { /* RFC 5952 §5 */
+  if (zn_ipv6_addr_is_v4mapped(a)) { /* RFC 5952 §5 */
     memcpy(p, "::ffff:", 7);
     zn_ipv4_format((uint32_t)a[12] << 24 | (uint32_t)a[13] << 16 |
                        (uint32_t)a[14] << 8 | a[15],

@@ -53,12 +53,8 @@ void zn__ip6_destroy(struct zn_stack *st) {
 
 /* ---- addresses ---- */
 
-static bool addr_usable(const struct zn__ip6_addr *a) {
-  return a && (a->state == ZN__A6_PREFERRED || a->state == ZN__A6_DEPRECATED);
-}
-
 bool zn__ip6_is_local(const struct zn_stack *st, const uint8_t a[16]) {
-  return st->ip6.up && addr_usable(zn__ip6conf_addr_find(st, a));
+  return st->ip6.up && zn__ip6conf_addr_usable(zn__ip6conf_addr_find(st, a));
 }
 
 bool zn__ip6_dst_accepted(const struct zn_stack *st, const uint8_t d[16]) {
@@ -146,7 +142,7 @@ static int source_choose(struct zn_stack *st, const uint8_t dst[16],
   struct source_cand best = {NULL, 0, -1};
   for (uint32_t i = 0; i < n; i++) {
     const struct zn__ip6_addr *a = &all[i];
-    if (!addr_usable(a))
+    if (!zn__ip6conf_addr_usable(a))
       continue;
     if (memcmp(a->a, dst, 16) == 0) { /* rule 1: prefer the same address */
       best.a = a;
@@ -164,15 +160,6 @@ static int source_choose(struct zn_stack *st, const uint8_t dst[16],
 
 /* ---- the destination cache (RFC 4861 §5.1) ---- */
 
-static bool addr_eq(const uint8_t a[16], const uint8_t b[16]) {
-  uint64_t a0, a1, b0, b1;
-  memcpy(&a0, a, 8);
-  memcpy(&a1, a + 8, 8);
-  memcpy(&b0, b, 8);
-  memcpy(&b1, b + 8, 8);
-  return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-}
-
 /* dst's entry, emptied first if it held another destination or an older
  * generation. */
 static struct zn__ip6_dest *dest_entry(struct zn_stack *st,
@@ -182,7 +169,7 @@ static struct zn__ip6_dest *dest_entry(struct zn_stack *st,
   h ^= h >> 8;
   struct zn__ip6_dest *d = &st->ip6.dest[h % ZN__IP6_DEST];
   uint32_t gen = zn__ip6conf_gen(&st->ip6conf);
-  if (d->gen != gen || !addr_eq(d->dst, dst)) {
+  if (d->gen != gen || !zn_ipv6_addr_eq(d->dst, dst)) {
     memcpy(d->dst, dst, 16);
     d->gen = gen;
     d->known = 0;
@@ -655,7 +642,7 @@ static bool header_accept(struct zn_stack *st, struct zn_buf *b,
     *tentative = true;
     return true;
   }
-  if (!addr_usable(a)) {
+  if (!zn__ip6conf_addr_usable(a)) {
     ZN_STAT_INC(st, ip6_drop_not_for_us);
     return false;
   }

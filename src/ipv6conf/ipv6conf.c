@@ -172,8 +172,7 @@ const uint8_t *zn__ip6conf_usable_linklocal(const struct zn_stack *st) {
   const struct zn__ip6conf *c = &st->ip6conf;
   for (uint32_t i = 0; i < c->naddr; i++) {
     const struct zn__ip6_addr *e = &c->addr[i];
-    if (e->origin == ZN__A6_LINKLOCAL &&
-        (e->state == ZN__A6_PREFERRED || e->state == ZN__A6_DEPRECATED))
+    if (e->origin == ZN__A6_LINKLOCAL && zn__ip6conf_addr_usable(e))
       return e->a;
   }
   return NULL;

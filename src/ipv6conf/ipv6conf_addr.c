@@ -65,17 +65,10 @@ void zn__ip6conf_stable_iid(const struct zn_stack *st, const uint8_t pfx[8],
  * gives writable entries, which the lookups below rely on. */
 static struct zn__ip6_addr *addr_lookup(const struct zn_stack *st,
                                         const uint8_t a[16]) {
-  /* Every datagram received asks (is its destination ours?): the 16
-   * bytes compare as two words. */
-  uint64_t a0, a1;
-  memcpy(&a0, a, 8);
-  memcpy(&a1, a + 8, 8);
+  /* Every datagram received asks (is its destination ours?). */
   for (uint32_t i = 0; i < st->ip6conf.naddr; i++) {
     struct zn__ip6_addr *e = &st->ip6conf.addr[i];
-    uint64_t e0, e1;
-    memcpy(&e0, e->a, 8);
-    memcpy(&e1, e->a + 8, 8);
-    if (((e0 ^ a0) | (e1 ^ a1)) == 0 && e->state != ZN__A6_FREE)
+    if (zn_ipv6_addr_eq(e->a, a) && e->state != ZN__A6_FREE)
       return e;
   }
   return NULL;
@@ -137,10 +130,6 @@ static void addr_event(struct zn_stack *st, const struct zn__ip6_addr *e,
   zn__stack_addr_event(st, ev, &ip, e->prefix);
 }
 
-static bool addr_usable(const struct zn__ip6_addr *e) {
-  return e->state == ZN__A6_PREFERRED || e->state == ZN__A6_DEPRECATED;
-}
-
 /* RFC 4862 §5.4.2: join the solicited-node group, then probe after a
  * random delay of up to MAX_RTR_SOLICITATION_DELAY.  No optimistic DAD
  * (RFC 4429): the address stays TENTATIVE, unused, until DAD ends. */
@@ -191,7 +180,7 @@ static void addr_remove(struct zn_stack *st, struct zn__ip6_addr *e) {
     leave_solicited(st, e->a);
   memset(e, 0, sizeof(*e));
   zn__ip6conf_changed(st);
-  if (addr_usable(&was))
+  if (zn__ip6conf_addr_usable(&was))
     addr_event(st, &was, ZN_ADDR_REMOVED);
 }
 

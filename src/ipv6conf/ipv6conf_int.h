@@ -127,6 +127,12 @@ void zn__ip6conf_init(struct zn_stack *st, void **mem);
 void zn__ip6conf_start(struct zn_stack *st);
 void zn__ip6conf_destroy(struct zn_stack *st);
 
+/* An address that may be used (RFC 4862 §2: preferred or deprecated);
+ * false for NULL. */
+static inline bool zn__ip6conf_addr_usable(const struct zn__ip6_addr *e) {
+  return e && (e->state == ZN__A6_PREFERRED || e->state == ZN__A6_DEPRECATED);
+}
+
 /* Our address a, in any state but FREE, or NULL. */
 const struct zn__ip6_addr *zn__ip6conf_addr_find(const struct zn_stack *st,
                                                  const uint8_t a[16]);

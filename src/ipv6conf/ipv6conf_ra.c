@@ -113,7 +113,7 @@ static bool on_link(const struct zn_stack *st, const uint8_t dst[16]) {
   for (uint32_t i = 0; i < c->naddr; i++) {
     const struct zn__ip6_addr *e = &c->addr[i];
     if (e->origin == ZN__A6_STATIC && e->prefix > 0 &&
-        (e->state == ZN__A6_PREFERRED || e->state == ZN__A6_DEPRECATED) &&
+        zn__ip6conf_addr_usable(e) &&
         in_prefix(dst, e->a, e->prefix))
       return true;
   }

@@ -77,6 +77,13 @@ static void on_uerr(struct zn_udp_sock *s, void *arg, int err,
   u->addr = *addr;
 }
 
+/* An application that closes the socket from its error callback. */
+static void on_uerr_close(struct zn_udp_sock *s, void *arg, int err,
+                          const struct zn_ip *addr, uint16_t port) {
+  on_uerr(s, arg, err, addr, port);
+  zn_udp_close(s);
+}
+
 /* IPv4: A's address changes from 10.0.0.1 to 10.0.0.3 (as a new lease
  * would change it). */
 ZT_TEST(test_ipv4_change_fails_bound_conns_keeps_listeners) {
@@ -98,9 +105,13 @@ ZT_TEST(test_ipv4_change_fails_bound_conns_keeps_listeners) {
   ZT_EQ(zn_udp_open(p.a, &u_any), ZN_OK);
   ZT_EQ(zn_udp_bind(u_bound, &a1, 5000), ZN_OK);
   ZT_EQ(zn_udp_bind(u_any, NULL, 5001), ZN_OK);
-  struct uerr e_bound = {0}, e_any = {0};
+  struct uerr e_bound = {0}, e_any = {0}, e_closing = {0};
   zn_udp_set_err_cb(u_bound, on_uerr, &e_bound);
   zn_udp_set_err_cb(u_any, on_uerr, &e_any);
+  struct zn_udp_sock *u_closing;
+  ZT_EQ(zn_udp_open(p.a, &u_closing), ZN_OK);
+  ZT_EQ(zn_udp_bind(u_closing, &a1, 5002), ZN_OK);
+  zn_udp_set_err_cb(u_closing, on_uerr_close, &e_closing);
   th_pair_run(&p, ZN_MS(50));
   ZT_EQ(ca.connected, 1);
   ZT_EQ(sb.accepted, 1);
@@ -113,7 +124,12 @@ ZT_TEST(test_ipv4_change_fails_bound_conns_keeps_listeners) {
   ZT_EQ(e_bound.err, ZN_EADDRNOTAVAIL);
   ZT_CHECK(zn_ip_eq(&e_bound.addr, &a1));
   ZT_EQ(e_any.n, 0);
-  ZT_EQ(zn_stat(p.a, ZN_STAT_udp_addr_removed), 1);
+  ZT_EQ(e_closing.n, 1); /* and its slot back in the table: */
+  struct zn_udp_sock *u_again;
+  ZT_EQ(zn_udp_open(p.a, &u_again), ZN_OK);
+  ZT_CHECK(u_again == u_closing);
+  zn_udp_close(u_again);
+  ZT_EQ(zn_stat(p.a, ZN_STAT_udp_addr_removed), 2);
   ZT_EQ(ev.n, 2);
   ZT_EQ(ev.ev[0], ZN_ADDR_REMOVED);
   ZT_CHECK(zn_ip_eq(&ev.addr[0], &a1));
