@@ -385,14 +385,16 @@ static void tcp_discard_stop(struct zn_stack *st) {
 }
 
 /* --ping ADDR: an echo request (IPv4 or ICMPv6, by the address) every
- * second from the loop's tick, each reply printed as it comes, the
- * counts at exit.  A request the stack refuses (no address yet: DAD
+ * second from a stack timer (so the loop wakes for it: it is one of the
+ * stack's deadlines), each reply printed as it comes, the counts at
+ * exit.  A request the stack refuses (no address yet: DAD
  * still running, no route) is counted and tried again a second later. */
 #define PING_ID 0x7a6e
 #define PING_EVERY ZN_SEC(1)
 
 static struct pinger {
-  uint64_t next, sent_at[64];
+  struct zn_timer timer;
+  uint64_t sent_at[64];
   uint16_t seq;
   uint64_t sent, received, errors;
 } ping;
@@ -424,12 +426,10 @@ static void on_ping6(struct zn_stack *st, void *arg,
   ping_reply(r->id, r->seq, &r->from, r->hlim, zn_stack_now(st));
 }
 
-static int ping_tick(void *arg, struct zn_stack *st, uint64_t now) {
-  (void)arg;
-  if (eopts.ping.family == ZN_AF_NONE || now < ping.next)
-    return 0;
+static void ping_fire(struct zn_stack *st, struct zn_timer *t) {
+  zn_timer_start_in(st, t, PING_EVERY);
+  uint64_t now = zn_stack_now(st);
   static const char data[56] = "znet-echo --ping";
-  ping.next = now + PING_EVERY;
   ping.sent_at[ping.seq % 64] = now;
   int rc = eopts.ping.family == ZN_AF_INET6
                ? zn_icmp6_echo_send(st, &eopts.ping, PING_ID, ping.seq, data,
@@ -438,20 +438,22 @@ static int ping_tick(void *arg, struct zn_stack *st, uint64_t now) {
                                    ping.seq, data, sizeof(data));
   if (rc != ZN_OK) {
     ping.errors++;
-    return 0;
+    return;
   }
   ping.seq++;
   ping.sent++;
-  zn_stack_flush(st);
-  return 0;
 }
 
 static void ping_start(struct zn_stack *st) {
   zn_icmp_set_echo_reply_cb(st, on_ping4, NULL);
   zn_icmp6_set_echo_reply_cb(st, on_ping6, NULL);
+  zn_timer_init(&ping.timer, ping_fire);
+  if (eopts.ping.family != ZN_AF_NONE)
+    zn_timer_start_in(st, &ping.timer, 0); /* the first at once */
 }
 
 static void ping_stop(struct zn_stack *st) {
+  zn_timer_stop(st, &ping.timer);
   zn_icmp_set_echo_reply_cb(st, NULL, NULL);
   zn_icmp6_set_echo_reply_cb(st, NULL, NULL);
 }
@@ -611,7 +613,6 @@ int main(int argc, char **argv) {
     struct zn_loop_opts lo;
     memset(&lo, 0, sizeof(lo));
     lo.until = ZN_TIME_NEVER;
-    lo.tick = ping_tick;
     int rc = ex_run(&h, &lo);
     if (rc != ZN_OK) {
       fprintf(stderr, PROG ": interface failed: %s\n", zn_strerror(rc));
