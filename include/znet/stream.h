@@ -1,0 +1,147 @@
+/** \file
+ * Byte streams: one interface over a TCP connection and over a TLS
+ * session riding on one (libznet-tls, znet/tls.h), so that a protocol
+ * served over both (HTTP and HTTPS, DNS over TCP and over TLS) is
+ * written once, against struct zn_stream.
+ *
+ * A stream is a small object in the caller's memory holding a table of
+ * operations, the callbacks and their argument.  The calls mean what the
+ * zn_tcp_* calls of the same name mean (znet/tcp.h), with the same
+ * return values and errors; what a TLS stream adds is said in znet/tls.h.
+ * The rules of znet/tcp.h hold too: callbacks run from zn_stack_poll(),
+ * never from inside a call, and closing the stream in any callback is
+ * safe; on_closed is the last callback, and the stream's memory is the
+ * caller's again once it has returned.
+ *
+ *     struct zn_tcp_stream ts;            // lives as long as the conn
+ *     zn_tcp_stream_init(&ts, conn, &my_callbacks, my_arg);
+ *     serve(&ts.s);                       // protocol code sees a stream
+ */
+#ifndef ZNET_STREAM_H
+#define ZNET_STREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "znet/tcp.h"
+
+struct zn_stream;
+
+struct zn_stream_callbacks {
+  /** The stream is open for data: an active TCP open completed, or a
+   * TLS handshake did (either side).  A TCP stream made over a
+   * connection that is already established is open from the start, and
+   * this callback does not come for it. */
+  void (*on_open)(struct zn_stream *s, void *arg);
+  /** New data, or the end of the stream (read then returns 0), is there. */
+  void (*on_readable)(struct zn_stream *s, void *arg);
+  /** There is room to write again after a write fell short. */
+  void (*on_writable)(struct zn_stream *s, void *arg);
+  /** The stream failed (the errors of znet/tcp.h's on_error, or a TLS
+   * error, znet/tls.h); no more data moves; zn_stream_close() is still
+   * needed. */
+  void (*on_error)(struct zn_stream *s, void *arg, int err);
+  /** Last callback: the stream is the caller's memory again when it
+   * returns. */
+  void (*on_closed)(struct zn_stream *s, void *arg);
+};
+
+/** What an implementation provides.  Every operation is required. */
+struct zn_stream_ops {
+  long (*read)(struct zn_stream *s, void *buf, size_t len);
+  long (*peek)(struct zn_stream *s, const uint8_t **data);
+  int (*consume)(struct zn_stream *s, size_t n);
+  long (*write)(struct zn_stream *s, const void *data, size_t len);
+  int (*write_ref)(struct zn_stream *s, const void *data, size_t len,
+                   zn_tcp_release_fn release, void *arg);
+  size_t (*readable)(const struct zn_stream *s);
+  size_t (*writable)(const struct zn_stream *s);
+  int (*shutdown)(struct zn_stream *s);
+  void (*close)(struct zn_stream *s);
+  void (*abort)(struct zn_stream *s);
+  /** The TCP connection carrying the stream (for zn_tcp_get_info(),
+   * options); NULL once it is gone. */
+  struct zn_tcp_conn *(*conn)(const struct zn_stream *s);
+};
+
+struct zn_stream {
+  const struct zn_stream_ops *ops;
+  const struct zn_stream_callbacks *cb;
+  void *arg;
+};
+
+/** Replace the callbacks and their argument (both may be NULL: none). */
+static inline void zn_stream_set_callbacks(struct zn_stream *s,
+                                           const struct zn_stream_callbacks *cb,
+                                           void *arg) {
+  s->cb = cb;
+  s->arg = arg;
+}
+
+/** As zn_tcp_read(). */
+static inline long zn_stream_read(struct zn_stream *s, void *buf, size_t len) {
+  return s->ops->read(s, buf, len);
+}
+
+/** As zn_tcp_peek(): a view of the next bytes, valid until
+ * zn_stream_consume() or the next zn_stack_poll(). */
+static inline long zn_stream_peek(struct zn_stream *s, const uint8_t **data) {
+  return s->ops->peek(s, data);
+}
+
+/** As zn_tcp_consume(). */
+static inline int zn_stream_consume(struct zn_stream *s, size_t n) {
+  return s->ops->consume(s, n);
+}
+
+/** As zn_tcp_write(). */
+static inline long zn_stream_write(struct zn_stream *s, const void *data,
+                                   size_t len) {
+  return s->ops->write(s, data, len);
+}
+
+/** As zn_tcp_write_ref(): data stays unchanged until release(arg). */
+static inline int zn_stream_write_ref(struct zn_stream *s, const void *data,
+                                      size_t len, zn_tcp_release_fn release,
+                                      void *arg) {
+  return s->ops->write_ref(s, data, len, release, arg);
+}
+
+/** As zn_tcp_readable() and zn_tcp_writable(). */
+static inline size_t zn_stream_readable(const struct zn_stream *s) {
+  return s->ops->readable(s);
+}
+static inline size_t zn_stream_writable(const struct zn_stream *s) {
+  return s->ops->writable(s);
+}
+
+/** As zn_tcp_shutdown(), zn_tcp_close() and zn_tcp_abort(). */
+static inline int zn_stream_shutdown(struct zn_stream *s) {
+  return s->ops->shutdown(s);
+}
+static inline void zn_stream_close(struct zn_stream *s) { s->ops->close(s); }
+static inline void zn_stream_abort(struct zn_stream *s) { s->ops->abort(s); }
+
+/** The TCP connection under the stream, or NULL once it is gone. */
+static inline struct zn_tcp_conn *zn_stream_conn(const struct zn_stream *s) {
+  return s->ops->conn(s);
+}
+
+/* ---- TCP streams ----------------------------------------------------------
+ */
+
+/** A stream over one TCP connection: the zn_tcp_* calls, one to one. */
+struct zn_tcp_stream {
+  struct zn_stream s; /**< first: a zn_stream * is a zn_tcp_stream * */
+  struct zn_tcp_conn *c;
+};
+
+/** Make ts a stream over c (connecting or established) with the given
+ * callbacks.  It takes c's callbacks and their argument for itself, so
+ * c's events arrive as the stream's from now on (c's userdata stays the
+ * caller's).  ts must stay in place until on_closed has returned. */
+void zn_tcp_stream_init(struct zn_tcp_stream *ts, struct zn_tcp_conn *c,
+                        const struct zn_stream_callbacks *cb, void *arg);
+
+#endif /* ZNET_STREAM_H */
