@@ -21,7 +21,8 @@ MODE is one of
   idle      eight Linux clients that connect to the echo port and send
             nothing, for SECONDS
   noread    Linux clients (small receive buffers) that connect to the echo
-            port, write as much as it takes, and never read
+            port (and the discard port), write as much as it takes (at
+            most 32 MiB/s in all), and never read
 for SECONDS, at a bounded rate.  Meanwhile the witness connects to port 7
 every 0.2 s (200 random bytes, read back, 2 s timeout: on the link a
 success takes milliseconds, a lost SYN is sent again after 1 s) and pings (56
@@ -47,6 +48,7 @@ import attack_lib as al  # noqa: E402
 KIP = al.ip_aton("10.77.0.1")
 FAKE_IP = al.ip_aton("10.77.0.50")
 FAKE_MAC = al.mac_aton("02:00:00:77:00:50")
+NOREAD_RATE = 32 * 1024 * 1024
 
 
 def rand_mac(rng):
@@ -265,8 +267,17 @@ def mode_noread(link, zip_, zmac, seconds, rng, res):
             continue
         s.setblocking(False)
         socks.append(s)
-    chunk = b"r" * 65536
+    # Bounded at NOREAD_RATE bytes/s in all: enough to fill every echo
+    # connection's buffers within the first second, while the discard
+    # half does not saturate the TAP queue the witness's SYNs share (a
+    # bulk flood there drops them below the stack, which the witness
+    # would report as starvation).
+    chunk = b"r" * 16384
+    t0 = time.monotonic()
     while time.monotonic() < t_end:
+        if pushed >= (time.monotonic() - t0) * NOREAD_RATE:
+            time.sleep(0.005)
+            continue
         _, w, _ = select.select([], socks, [], 0.1)
         for s in w:
             try:
