@@ -69,7 +69,42 @@ struct zn_stream {
   const struct zn_stream_ops *ops;
   const struct zn_stream_callbacks *cb;
   void *arg;
+  /** Set by a stream maker (below) that owns the stream's memory: called
+   * once on_closed has returned, to take the memory back.  NULL for a
+   * stream in the caller's own memory. */
+  void (*on_release)(struct zn_stream *s);
 };
+
+/** For implementations: the last event.  on_closed, then the memory goes
+ * back to the maker that lent it, if any. */
+static inline void zn_stream_emit_closed(struct zn_stream *s) {
+  void (*release)(struct zn_stream *) = s->on_release;
+  if (s->cb && s->cb->on_closed)
+    s->cb->on_closed(s, s->arg);
+  if (release)
+    release(s);
+}
+
+/** Something that makes streams over TCP connections: plain TCP
+ * (zn_tcp_stream_pool, below) or TLS sessions (libznet-tls).  A server
+ * that can serve over either (the DNS forwarder's DNS over TLS, the HTTP
+ * server) is given one and hands it each connection it accepts or opens;
+ * the stream's memory is the maker's, lent until on_closed has returned.
+ * The maker struct is embedded in the implementation's own. */
+struct zn_stream_maker {
+  /** A stream over c with the given callbacks, or NULL (no room: the
+   * caller aborts c).  c may be established (accepted) or connecting
+   * (opened by zn_tcp_connect: on_open follows). */
+  struct zn_stream *(*make)(struct zn_stream_maker *m, struct zn_tcp_conn *c,
+                            const struct zn_stream_callbacks *cb, void *arg);
+};
+
+/** A stream over c from maker m (see struct zn_stream_maker). */
+static inline struct zn_stream *
+zn_stream_make(struct zn_stream_maker *m, struct zn_tcp_conn *c,
+               const struct zn_stream_callbacks *cb, void *arg) {
+  return m->make(m, c, cb, arg);
+}
 
 /** Replace the callbacks and their argument (both may be NULL: none). */
 static inline void zn_stream_set_callbacks(struct zn_stream *s,
@@ -143,5 +178,23 @@ struct zn_tcp_stream {
  * caller's).  ts must stay in place until on_closed has returned. */
 void zn_tcp_stream_init(struct zn_tcp_stream *ts, struct zn_tcp_conn *c,
                         const struct zn_stream_callbacks *cb, void *arg);
+
+/** A maker of plain TCP streams from a fixed number of slots in the
+ * caller's memory (for servers given a struct zn_stream_maker: plain
+ * TCP where TLS could go). */
+struct zn_tcp_stream_slot;
+struct zn_tcp_stream_pool {
+  struct zn_stream_maker maker; /**< what servers are given */
+  struct zn_tcp_stream_slot *slots, *free_list;
+  uint32_t n, used;
+};
+
+/** Bytes zn_tcp_stream_pool_init() needs for n streams. */
+size_t zn_tcp_stream_pool_mem_size(uint32_t n);
+
+/** A pool of n streams in [mem, mem+len).  Errors: ZN_EINVAL (n 0),
+ * ZN_ENOMEM (len too small). */
+int zn_tcp_stream_pool_init(struct zn_tcp_stream_pool *p, void *mem, size_t len,
+                            uint32_t n);
 
 #endif /* ZNET_STREAM_H */

@@ -4,6 +4,8 @@
  */
 #include "znet/stream.h"
 
+#include <string.h>
+
 #include "znet/err.h"
 
 static struct zn_tcp_stream *ts_of(struct zn_stream *s) {
@@ -121,8 +123,7 @@ static void ts_on_closed(struct zn_tcp_conn *c, void *arg) {
   (void)c;
   struct zn_stream *s = arg;
   ts_of(s)->c = NULL;
-  if (s->cb && s->cb->on_closed)
-    s->cb->on_closed(s, s->arg);
+  zn_stream_emit_closed(s);
 }
 
 static const struct zn_tcp_callbacks tcp_stream_callbacks = {
@@ -138,6 +139,61 @@ void zn_tcp_stream_init(struct zn_tcp_stream *ts, struct zn_tcp_conn *c,
   ts->s.ops = &tcp_stream_ops;
   ts->s.cb = cb;
   ts->s.arg = arg;
+  ts->s.on_release = NULL;
   ts->c = c;
   zn_tcp_set_callbacks(c, &tcp_stream_callbacks, &ts->s);
+}
+
+/* ---- a pool of TCP streams: a stream maker ---- */
+
+struct zn_tcp_stream_slot {
+  struct zn_tcp_stream ts; /* first: the stream's address is the slot's */
+  struct zn_tcp_stream_pool *pool;
+  struct zn_tcp_stream_slot *next_free;
+};
+
+static void pool_release(struct zn_stream *s) {
+  struct zn_tcp_stream_slot *sl = (struct zn_tcp_stream_slot *)(void *)s;
+  struct zn_tcp_stream_pool *p = sl->pool;
+  sl->next_free = p->free_list;
+  p->free_list = sl;
+  p->used--;
+}
+
+static struct zn_stream *pool_make(struct zn_stream_maker *m,
+                                   struct zn_tcp_conn *c,
+                                   const struct zn_stream_callbacks *cb,
+                                   void *arg) {
+  struct zn_tcp_stream_pool *p = (struct zn_tcp_stream_pool *)(void *)m;
+  struct zn_tcp_stream_slot *sl = p->free_list;
+  if (sl == NULL)
+    return NULL;
+  p->free_list = sl->next_free;
+  p->used++;
+  zn_tcp_stream_init(&sl->ts, c, cb, arg);
+  sl->ts.s.on_release = pool_release;
+  return &sl->ts.s;
+}
+
+size_t zn_tcp_stream_pool_mem_size(uint32_t n) {
+  return (size_t)n * sizeof(struct zn_tcp_stream_slot);
+}
+
+int zn_tcp_stream_pool_init(struct zn_tcp_stream_pool *p, void *mem, size_t len,
+                            uint32_t n) {
+  if (n == 0)
+    return ZN_EINVAL;
+  if (mem == NULL || len < zn_tcp_stream_pool_mem_size(n) ||
+      (uintptr_t)mem % _Alignof(struct zn_tcp_stream_slot) != 0)
+    return ZN_ENOMEM;
+  memset(p, 0, sizeof(*p));
+  p->maker.make = pool_make;
+  p->slots = mem;
+  p->n = n;
+  for (uint32_t i = n; i-- > 0;) {
+    p->slots[i].pool = p;
+    p->slots[i].next_free = p->free_list;
+    p->free_list = &p->slots[i];
+  }
+  return ZN_OK;
 }

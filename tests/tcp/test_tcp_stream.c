@@ -208,9 +208,96 @@ ZT_TEST(test_stream_writable_after_short_write) {
   th_pair_free(&p);
 }
 
+/* A pool lends its streams until on_closed has returned, and refuses
+ * when all are out. */
+struct pooled {
+  struct zn_tcp_stream_pool pool;
+  struct zn_stream *got[4];
+  int ngot, refused, closed;
+  uint32_t used_in_closed;
+};
+
+static void pooled_closed(struct zn_stream *s, void *arg) {
+  (void)s;
+  struct pooled *q = arg;
+  q->closed++;
+  q->used_in_closed = q->pool.used; /* not yet given back */
+}
+
+static const struct zn_stream_callbacks pooled_cb = {.on_closed =
+                                                         pooled_closed};
+
+static void pooled_accept(struct zn_tcp_conn *l, void *arg) {
+  struct pooled *q = arg;
+  struct zn_tcp_conn *c;
+  while (zn_tcp_accept(l, &c) == ZN_OK) {
+    struct zn_stream *s = zn_stream_make(&q->pool.maker, c, &pooled_cb, q);
+    if (s == NULL) {
+      q->refused++;
+      zn_tcp_abort(c);
+      continue;
+    }
+    q->got[q->ngot++ & 3] = s;
+  }
+}
+
+static const struct zn_tcp_callbacks pooled_lcb = {.on_accept = pooled_accept};
+
+ZT_TEST(test_stream_pool_lends_and_takes_back) {
+  struct th_pair p;
+  struct zn_config ca, cb;
+  th_config(&ca, IP_A, 24, 1);
+  th_config(&cb, IP_B, 24, 2);
+  ca.arp_announce = cb.arp_announce = false;
+  th_pair_init(&p, &ca, &cb);
+  zn_stack_poll(p.a, 0);
+  zn_stack_poll(p.b, 0);
+  struct pooled q;
+  memset(&q, 0, sizeof(q));
+  static _Alignas(16) uint8_t mem[1024];
+  ZT_EQ(zn_tcp_stream_pool_init(&q.pool, mem, 10, 1), ZN_ENOMEM);
+  ZT_EQ(zn_tcp_stream_pool_init(&q.pool, mem, sizeof(mem), 0), ZN_EINVAL);
+  ZT_CHECK(zn_tcp_stream_pool_mem_size(1) <= sizeof(mem));
+  ZT_EQ(zn_tcp_stream_pool_init(&q.pool, mem, sizeof(mem), 1), ZN_OK);
+  struct zn_tcp_conn *l, *c1, *c2;
+  ZT_EQ(zn_tcp_listen(p.b, NULL, 853, 0, &pooled_lcb, &q, &l), ZN_OK);
+  ZT_EQ(zn_tcp_connect(p.a, TH_IP(IP_B), 853, NULL, NULL, &c1), ZN_OK);
+  ZT_EQ(zn_tcp_connect(p.a, TH_IP(IP_B), 853, NULL, NULL, &c2), ZN_OK);
+  th_pair_run(&p, ZN_MS(50));
+  ZT_EQ(q.ngot, 1);
+  ZT_EQ(q.refused, 1);
+  ZT_EQU(q.pool.used, 1);
+  /* Lent until on_closed, which comes once the peer has closed too. */
+  zn_stream_close(q.got[0]);
+  th_pair_run(&p, ZN_MS(50));
+  ZT_EQU(q.pool.used, 1);
+  zn_tcp_close(c1);
+  th_pair_run(&p, ZN_MS(50));
+  ZT_EQ(q.closed, 1);
+  ZT_EQU(q.used_in_closed, 1);
+  ZT_EQU(q.pool.used, 0);
+  /* The slot serves the next connection. */
+  struct zn_tcp_conn *c3;
+  ZT_EQ(zn_tcp_connect(p.a, TH_IP(IP_B), 853, NULL, NULL, &c3), ZN_OK);
+  th_pair_run(&p, ZN_MS(50));
+  ZT_EQ(q.ngot, 2);
+  ZT_CHECK(q.got[1] == q.got[0]);
+  ZT_REQUIRE(q.got[1] != NULL);
+  zn_stream_abort(q.got[1]);
+  zn_tcp_abort(c2);
+  zn_tcp_abort(c3);
+  zn_tcp_close(l);
+  th_pair_run(&p, ZN_SEC(61)); /* the first one's TIME_WAIT */
+  ZT_EQU(q.pool.used, 0);
+  ZT_EQ(p.a->tcp.nused, 0);
+  ZT_EQ(p.b->tcp.nused, 0);
+  th_pair_free(&p);
+}
+
 int main(void) {
   ZT_RUN(test_stream_open_read_write_close);
   ZT_RUN(test_stream_abort_reaches_peer_as_error);
   ZT_RUN(test_stream_writable_after_short_write);
+  ZT_RUN(test_stream_pool_lends_and_takes_back);
   return zt_done();
 }
