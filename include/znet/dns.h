@@ -50,11 +50,11 @@
 
 #define ZN_DNS_PORT 53
 #define ZN_DNS_HDR_LEN 12
-#define ZN_DNS_UDP_MAX 512        /**< without EDNS0 (RFC 1035 4.2.1) */
-#define ZN_DNS_MSG_MAX 65535      /**< TCP length prefix (RFC 1035 4.2.2) */
-#define ZN_DNS_NAME_MAX 255       /**< wire form, length octets included */
+#define ZN_DNS_UDP_MAX 512   /**< without EDNS0 (RFC 1035 4.2.1) */
+#define ZN_DNS_MSG_MAX 65535 /**< TCP length prefix (RFC 1035 4.2.2) */
+#define ZN_DNS_NAME_MAX 255  /**< wire form, length octets included */
 #define ZN_DNS_LABEL_MAX 63
-#define ZN_DNS_PTR_HOPS_MAX 128   /**< compression jumps followed per name */
+#define ZN_DNS_PTR_HOPS_MAX 128 /**< compression jumps followed per name */
 /** A buffer of this size holds the text of any name (every byte escaped as
  * `\DDD`, dots and the terminating NUL). */
 #define ZN_DNS_NAME_TEXT_MAX 1024
@@ -158,7 +158,7 @@ int zn_dns_name_to_text(const struct zn_dns_name *n, char *buf, size_t size,
 
 struct zn_dns_msg {
   const uint8_t *p;
-  size_t len;       /**< whole message, 12..65535 */
+  size_t len; /**< whole message, 12..65535 */
 };
 
 /** Errors, with *m left unwritten:
@@ -230,18 +230,18 @@ void zn_dns_msg_hdr(const struct zn_dns_msg *m, struct zn_dns_hdr *h);
 
 struct zn_dns_question {
   struct zn_dns_name name;
-  uint16_t qtype, qclass;  /**< qclass as on the wire (mDNS uses bit 15) */
+  uint16_t qtype, qclass; /**< qclass as on the wire (mDNS uses bit 15) */
 };
 
 struct zn_dns_rr {
   struct zn_dns_name name;
-  uint16_t type, rclass;   /**< rclass as on the wire (OPT: UDP size) */
-  uint32_t ttl;            /**< as on the wire (OPT: extended flags); RFC
-                            * 2181 8: treat values >= 2^31 as 0 */
+  uint16_t type, rclass; /**< rclass as on the wire (OPT: UDP size) */
+  uint32_t ttl;          /**< as on the wire (OPT: extended flags); RFC
+                          * 2181 8: treat values >= 2^31 as 0 */
   uint16_t rdlen;
-  size_t rdoff;            /**< RDATA offset in the message */
-  const uint8_t *rdata;    /**< m->p + rdoff; rdlen bytes, all present */
-  uint8_t section;         /**< enum zn_dns_section */
+  size_t rdoff;         /**< RDATA offset in the message */
+  const uint8_t *rdata; /**< m->p + rdoff; rdlen bytes, all present */
+  uint8_t section;      /**< enum zn_dns_section */
 };
 
 /** A cursor over the entries of a message, in wire order: the questions,
@@ -250,8 +250,8 @@ struct zn_dns_rr {
  * returns the same error.  The fields are read-only for the caller. */
 struct zn_dns_iter {
   const struct zn_dns_msg *m;
-  size_t off;              /**< offset of the next entry */
-  uint32_t index;          /**< entries read so far, all sections */
+  size_t off;     /**< offset of the next entry */
+  uint32_t index; /**< entries read so far, all sections */
   int err;
 };
 
@@ -303,11 +303,11 @@ struct zn_dns_txt {
  * and the options {code, length, data} exactly filling the RDATA (read
  * them with zn_dns_opt_next). */
 struct zn_dns_opt {
-  uint16_t udp_size;       /**< requestor's payload size (the CLASS) */
-  uint8_t ext_rcode;       /**< upper 8 bits of the 12-bit RCODE */
+  uint16_t udp_size; /**< requestor's payload size (the CLASS) */
+  uint8_t ext_rcode; /**< upper 8 bits of the 12-bit RCODE */
   uint8_t version;
-  bool do_bit;             /**< DNSSEC OK */
-  uint16_t z;              /**< the 15 remaining flag bits, normally 0 */
+  bool do_bit; /**< DNSSEC OK */
+  uint16_t z;  /**< the 15 remaining flag bits, normally 0 */
   const uint8_t *opts;
   size_t opts_len;
 };
@@ -362,8 +362,8 @@ int zn_dns_rr_rdata(const struct zn_dns_msg *m, const struct zn_dns_rr *rr,
  * Returns ZN_OK with *s and *slen set and *off advanced, ZN_EOF at the end,
  * or ZN_EMALFORMED if a string runs past the end (only for unchecked
  * input; *off is then unchanged). */
-int zn_dns_txt_next(const struct zn_dns_txt *t, size_t *off,
-                    const uint8_t **s, size_t *slen);
+int zn_dns_txt_next(const struct zn_dns_txt *t, size_t *off, const uint8_t **s,
+                    size_t *slen);
 
 /** The next option of a checked OPT RDATA; *off starts at 0.  Returns ZN_OK
  * with *code, *data, *dlen set and *off advanced, ZN_EOF at the end, or
@@ -414,9 +414,9 @@ int zn_dns_msg_opt(const struct zn_dns_msg *m, struct zn_dns_opt *opt);
  * zn_dns_build_len(). */
 struct zn_dns_builder {
   uint8_t *p;
-  size_t cap;              /**< at most 65535 */
+  size_t cap; /**< at most 65535 */
   size_t len;
-  uint8_t section;         /**< the section entries are being added to */
+  uint8_t section; /**< the section entries are being added to */
   bool has_opt;
   uint8_t ncomp;
   uint16_t comp[ZN_DNS_COMP_MAX];
@@ -503,31 +503,31 @@ static inline size_t zn_dns_build_len(const struct zn_dns_builder *b) {
 struct zn_dns_cache;
 
 struct zn_dns_cache_cfg {
-  uint32_t entries;         /**< 1 .. 1 << 20 */
-  uint32_t value_size;      /**< bytes per entry, 1 .. 1 << 17 */
-  uint32_t max_ttl;         /**< seconds; longer TTLs are cut to this */
+  uint32_t entries;    /**< 1 .. 1 << 20 */
+  uint32_t value_size; /**< bytes per entry, 1 .. 1 << 17 */
+  uint32_t max_ttl;    /**< seconds; longer TTLs are cut to this */
 };
 
 struct zn_dns_cache_key {
-  struct zn_dns_name name;  /**< any case: the cache keeps it in lower case */
+  struct zn_dns_name name; /**< any case: the cache keeps it in lower case */
   uint16_t qtype, qclass;
   uint8_t variant;
 };
 
 struct zn_dns_cache_stats {
   uint64_t hits, misses;
-  uint64_t inserts;         /**< stores, replacements included */
-  uint64_t evictions;       /**< live entries evicted to make room */
-  uint64_t expired;         /**< entries removed because their TTL ran out */
+  uint64_t inserts;   /**< stores, replacements included */
+  uint64_t evictions; /**< live entries evicted to make room */
+  uint64_t expired;   /**< entries removed because their TTL ran out */
 };
 
 /** What zn_dns_cache_get() found.  value points into the cache: valid
  * until the next zn_dns_cache_put() or zn_dns_cache_flush(). */
 struct zn_dns_cache_hit {
   void *value;
-  size_t len;               /**< bytes stored */
-  uint32_t age;             /**< whole seconds since it was stored */
-  uint32_t ttl;             /**< whole seconds left (>= 0) */
+  size_t len;   /**< bytes stored */
+  uint32_t age; /**< whole seconds since it was stored */
+  uint32_t ttl; /**< whole seconds left (>= 0) */
 };
 
 /** Bytes zn_dns_cache_init() needs; 0 if cfg is out of the ranges above. */
@@ -536,9 +536,8 @@ size_t zn_dns_cache_mem_size(const struct zn_dns_cache_cfg *cfg);
 /** Build an empty cache in [mem, mem+len) with hash key `key` (16 secret
  * random bytes).  Errors (*out untouched): ZN_EINVAL (bad cfg, NULL
  * pointer), ZN_ENOMEM (len below zn_dns_cache_mem_size(cfg)). */
-int zn_dns_cache_init(const struct zn_dns_cache_cfg *cfg,
-                      const uint8_t key[16], void *mem, size_t len,
-                      struct zn_dns_cache **out);
+int zn_dns_cache_init(const struct zn_dns_cache_cfg *cfg, const uint8_t key[16],
+                      void *mem, size_t len, struct zn_dns_cache **out);
 
 /** Store len bytes at value for key, for ttl seconds (cut to max_ttl) from
  * now, replacing the entry of the same key if there is one, else evicting
@@ -546,8 +545,7 @@ int zn_dns_cache_init(const struct zn_dns_cache_cfg *cfg,
  * the most recently used.  Errors (nothing changed): ZN_EINVAL (ttl 0, or
  * a max_ttl of 0), ZN_EMSGSIZE (len above value_size). */
 int zn_dns_cache_put(struct zn_dns_cache *c, const struct zn_dns_cache_key *k,
-                     uint32_t ttl, uint64_t now, const void *value,
-                     size_t len);
+                     uint32_t ttl, uint64_t now, const void *value, size_t len);
 
 /** Look key up at time now.  ZN_OK: *hit filled, the entry becomes the
  * most recently used.  ZN_ENOENT: not there, or expired (then removed). */
@@ -566,7 +564,8 @@ void zn_dns_cache_get_stats(const struct zn_dns_cache *c,
 /* ---- whole responses in the cache (a forwarder's use) ------------------ */
 
 /** The value size that holds any response of up to msg_max bytes. */
-#define ZN_DNS_CACHE_MSG_VALUE(msg_max) (4u + (msg_max) + 2u * ((msg_max) / 11u))
+#define ZN_DNS_CACHE_MSG_VALUE(msg_max)                                        \
+  (4u + (msg_max) + 2u * ((msg_max) / 11u))
 
 /** How long response m may be cached (RFC 2308, RFC 2181 8), in seconds;
  * 0 if not at all: TC set, QDCOUNT not 1, an RCODE other than NOERROR or
@@ -612,13 +611,13 @@ size_t zn_dns_cache_write_msg(const struct zn_dns_cache_hit *hit,
  * ==================================================================== */
 
 struct zn_dns_tcp_decoder {
-  uint8_t *buf;             /**< the caller's, cap bytes */
-  size_t cap;               /**< the largest message accepted, <= 65535 */
-  size_t need, have;        /**< the message's length and bytes so far */
+  uint8_t *buf;      /**< the caller's, cap bytes */
+  size_t cap;        /**< the largest message accepted, <= 65535 */
+  size_t need, have; /**< the message's length and bytes so far */
   uint8_t hdr[2];
-  uint8_t hlen;             /**< length bytes read, 0..2 */
-  bool ready;               /**< a whole message is in buf */
-  int err;                  /**< sticky */
+  uint8_t hlen; /**< length bytes read, 0..2 */
+  bool ready;   /**< a whole message is in buf */
+  int err;      /**< sticky */
 };
 
 /** Start decoding into buf (cap bytes; a cap above 65535 counts as 65535). */
@@ -665,8 +664,8 @@ int zn_dns_tcp_encode_len(size_t len, uint8_t hdr[2]);
 struct zn_dns_blocklist;
 
 struct zn_dns_blocklist_cfg {
-  uint32_t max_names;       /**< 1 .. 1 << 26 */
-  size_t name_bytes;        /**< room for the names: 1 + wire length each */
+  uint32_t max_names; /**< 1 .. 1 << 26 */
+  size_t name_bytes;  /**< room for the names: 1 + wire length each */
 };
 
 /** What loading found (the counts add up: every token is one of them). */
@@ -674,9 +673,9 @@ struct zn_dns_blocklist_stats {
   uint64_t lines;
   uint64_t added;
   uint64_t duplicates;
-  uint64_t ignored;         /**< the machine's own names */
-  uint64_t invalid;         /**< rejected tokens */
-  uint64_t full;            /**< names that found no room */
+  uint64_t ignored; /**< the machine's own names */
+  uint64_t invalid; /**< rejected tokens */
+  uint64_t full;    /**< names that found no room */
 };
 
 /** Called for each rejected token (not NUL-terminated), line from 1. */
@@ -749,46 +748,81 @@ uint32_t zn_dns_blocklist_count(const struct zn_dns_blocklist *bl);
  * progress per connection (beyond, it is not read and its window
  * closes); an idle one is closed after tcp_idle_ms (RFC 7766 6.2.3).
  *
+ * DNS over TLS (RFC 7858), or over any other stream (znet/stream.h):
+ *   - Clients: connections accepted on stream_port are made into streams
+ *     by stream_server (libznet-tls's TLS maker, for DoT on port 853)
+ *     and served exactly as TCP clients are, in the same tcp_clients
+ *     slots.
+ *   - Upstream: with upstream_stream set, step 4 sends every query over
+ *     one of upstream_streams persistent connections to the upstream
+ *     (port 853 unless given), made by that maker (TLS with the
+ *     upstream's name checked), queries pipelined on each (RFC 7766
+ *     6.2.1.1, RFC 7858 3.4) and matched to answers by ID.  Queries go
+ *     to the open connection with the fewest in flight, else to one
+ *     being opened; a connection is opened when a query finds none.  A
+ *     connection that fails or closes fails its queries at once
+ *     (SERVFAIL).  One that could not be opened (TCP or TLS) is not
+ *     tried again for 1 s, doubling to 64 s, reset on success.  The
+ *     rule when no connection can take a query (RFC 8310 5): strict by
+ *     default, SERVFAIL; with upstream_fallback_udp (opportunistic),
+ *     the query goes over UDP to the upstream's address, port 53, in
+ *     clear.  Answers over a stream are never truncated, so the TCP
+ *     retry of step 4 does not arise.
+ *
  * Memory is the caller's (zn_dns_forwarder_mem_size); sockets and TCP
  * connections come from the stack's tables.  Bounded work per event.
  * ==================================================================== */
 
 struct zn_stack;
+struct zn_stream_maker;
 
 /** A DNS server to send queries to. */
 struct zn_dns_server {
-  struct zn_ip addr;        /**< either family */
-  uint16_t port;            /**< 0: 53 */
+  struct zn_ip addr; /**< either family */
+  uint16_t port;     /**< 0: 53 */
 };
 
 struct zn_dns_forwarder;
 
 struct zn_dns_forwarder_cfg {
-  struct zn_dns_server upstream;  /**< an address (either family); port
-                                       0: 53 */
+  struct zn_dns_server upstream; /**< an address (either family); port
+                                      0: 53 */
   /** The address served on, as zn_udp_bind() and zn_tcp_listen() take it:
    * ZN_AF_NONE (zeroed) or `::` any of ours of both families, `0.0.0.0`
    * any IPv4 address. */
   struct zn_ip listen_addr;
-  uint16_t port;                  /**< served, UDP and TCP; 0: 53 */
-  uint32_t pending_max;           /**< forwarded and unanswered, 1..65535 */
-  uint32_t tcp_clients;           /**< TCP client connections at once */
-  uint32_t upstream_tcp_max;      /**< TCP retries of truncated answers */
-  uint32_t cache_entries;         /**< 0: no cache */
-  uint32_t cache_msg_max;         /**< longest answer cached, bytes,
-                                       512..4096 (each entry reserves
-                                       room for one) */
-  uint32_t upstream_timeout_ms;   /**< 1 or more */
-  uint32_t tcp_idle_ms;           /**< 1 or more */
+  uint16_t port;                /**< served, UDP and TCP; 0: 53 */
+  uint32_t pending_max;         /**< forwarded and unanswered, 1..65535 */
+  uint32_t tcp_clients;         /**< TCP client connections at once */
+  uint32_t upstream_tcp_max;    /**< TCP retries of truncated answers */
+  uint32_t cache_entries;       /**< 0: no cache */
+  uint32_t cache_msg_max;       /**< longest answer cached, bytes,
+                                     512..4096 (each entry reserves
+                                     room for one) */
+  uint32_t upstream_timeout_ms; /**< 1 or more */
+  uint32_t tcp_idle_ms;         /**< 1 or more */
   const struct zn_dns_blocklist *blocklist; /**< NULL: nothing blocked */
-  bool block_zero;                /**< 0.0.0.0 / :: rather than NXDOMAIN */
+  bool block_zero; /**< 0.0.0.0 / :: rather than NXDOMAIN */
+  /** Clients over streams (DoT, above): accepted on stream_port (0: none)
+   * and made into streams by stream_server; both or neither. */
+  uint16_t stream_port;
+  struct zn_stream_maker *stream_server;
+  /** The upstream over streams (DoT, above); NULL: over UDP (and TCP
+   * for truncated answers).  upstream_streams connections at most,
+   * 1..16. */
+  struct zn_stream_maker *upstream_stream;
+  uint32_t upstream_streams;
+  /** Opportunistic rather than strict (above): UDP, port 53, when no
+   * stream connection can take a query. */
+  bool upstream_fallback_udp;
 };
 
-/** Defaults: no upstream, any address of both families, port 53, 1024 pending, 64 TCP clients, 64 TCP
- * retries, 4096 cache entries of answers up to 1232 bytes (the EDNS
- * buffer size of DNS Flag Day 2020: what UDP carries without
- * fragmenting; longer answers are forwarded, not cached), 5000 ms,
- * 10000 ms, no blocklist. */
+/** Defaults: no upstream, any address of both families, port 53, 1024
+ * pending, 64 TCP clients, 64 TCP retries, 4096 cache entries of answers
+ * up to 1232 bytes (the EDNS buffer size of DNS Flag Day 2020: what UDP
+ * carries without fragmenting; longer answers are forwarded, not
+ * cached), 5000 ms, 10000 ms, no blocklist, no streams (2 upstream
+ * stream connections once a maker is set), strict. */
 void zn_dns_forwarder_cfg_default(struct zn_dns_forwarder_cfg *cfg);
 
 /** Bytes zn_dns_forwarder_init() needs; 0 if cfg is invalid. */
@@ -832,6 +866,17 @@ void zn_dns_forwarder_stop(struct zn_dns_forwarder *fw);
   X(tcp_fallback_failed, 0,                                                    \
     "... failed (UDP client: TC sent; TCP client: SERVFAIL)")                  \
   X(tcp_fallback_busy, 0, "truncated answers not retried: no TCP slot")        \
+  X(stream_connections, 1, "stream (DoT) connections from clients")            \
+  X(upstream_stream_opens, 1, "stream connections opened to the upstream")     \
+  X(upstream_stream_open_failed, 0,                                            \
+    "... that failed before opening (TCP or TLS), backed off")                 \
+  X(upstream_stream_lost, 0, "upstream stream connections failed or closed")   \
+  X(upstream_stream_queries, 1, "queries sent over upstream streams")          \
+  X(upstream_stream_failed, 0,                                                 \
+    "queries failed with their stream connection (SERVFAIL sent)")             \
+  X(upstream_stream_unavailable, 0,                                            \
+    "queries no stream connection could take (strict: SERVFAIL)")              \
+  X(upstream_fallback_udp, 0, "queries sent over UDP instead (opportunistic)") \
   X(upstream_timeouts, 1, "forwarded queries never answered (SERVFAIL sent)")  \
   X(servfail, 0, "SERVFAIL sent (timeouts, pending table full, bad upstream)") \
   X(formerr, 1, "FORMERR sent: QDCOUNT != 1 or a part that does not parse")    \
@@ -856,9 +901,9 @@ struct zn_dns_forwarder_stats {
 #define ZN_DNS_FWD_STAT_FIELD(name, main, text) uint64_t name;
   ZN_DNS_FWD_STATS(ZN_DNS_FWD_STAT_FIELD)
 #undef ZN_DNS_FWD_STAT_FIELD
-  uint32_t cache_entries;         /**< now */
-  uint32_t pending;               /**< queries waiting for the upstream */
-  uint32_t tcp_open;              /**< client connections open */
+  uint32_t cache_entries; /**< now */
+  uint32_t pending;       /**< queries waiting for the upstream */
+  uint32_t tcp_open;      /**< client connections open */
 };
 
 void zn_dns_forwarder_get_stats(const struct zn_dns_forwarder *fw,
@@ -871,9 +916,9 @@ void zn_dns_forwarder_get_stats(const struct zn_dns_forwarder *fw,
  * Asks recursive servers for A or AAAA records.  Each query gets its own
  * UDP socket on a random ephemeral port, and each try a random 16-bit ID;
  * an answer is taken only if it comes from a server this query was sent
- * to, from its port, with the ID of one of its tries and the same question (name compared
- * ignoring case, type, class).  Tries go round the server list with a
- * timeout that doubles each time.  CNAME chains are followed inside an
+ * to, from its port, with the ID of one of its tries and the same question
+ * (name compared ignoring case, type, class).  Tries go round the server list
+ * with a timeout that doubles each time.  CNAME chains are followed inside an
  * answer and, if the answer stops at a CNAME, by asking again for the
  * target, up to max_cname links.  Answers, positive and negative, are
  * cached for their TTL (capped at max_ttl) in an answer cache (above:
@@ -898,14 +943,14 @@ struct zn_dns_resolver_cfg {
    * (zn_dhcp4_dns_server()), the first ZN_DNS_MAX_SERVERS, looked up
    * again at every try. */
   uint32_t nservers;
-  uint32_t timeout_ms;      /**< first try; doubles on each retry */
-  uint32_t tries;           /**< sends per name before giving up */
-  uint32_t max_queries;     /**< queries in flight at once */
-  uint32_t cache_entries;   /**< 0: no cache */
-  uint32_t max_ttl;         /**< seconds; longer TTLs are cut to this */
-  uint32_t neg_ttl;         /**< seconds to cache a negative answer that
-                               carries no SOA */
-  uint32_t max_cname;       /**< CNAME links followed */
+  uint32_t timeout_ms;    /**< first try; doubles on each retry */
+  uint32_t tries;         /**< sends per name before giving up */
+  uint32_t max_queries;   /**< queries in flight at once */
+  uint32_t cache_entries; /**< 0: no cache */
+  uint32_t max_ttl;       /**< seconds; longer TTLs are cut to this */
+  uint32_t neg_ttl;       /**< seconds to cache a negative answer that
+                             carries no SOA */
+  uint32_t max_cname;     /**< CNAME links followed */
   /** 0: a truncated answer is a failure; else 512..65535, the longest
    * answer taken over TCP when a server truncates (RFC 7766 §5: the
    * same server asked again over TCP, either family); each query slot
@@ -939,11 +984,11 @@ struct zn_dns_answer {
    * failed (SERVFAIL, REFUSED, FORMERR, a malformed or truncated answer).
    * ZN_ERANGE: the CNAME chain was longer than max_cname or looped. */
   int status;
-  uint8_t rcode;                 /**< last rcode seen, 0 if none */
+  uint8_t rcode; /**< last rcode seen, 0 if none */
   uint16_t qtype;
-  struct zn_dns_name name;       /**< as asked */
-  struct zn_dns_name canonical;  /**< after following CNAMEs */
-  uint32_t ttl;                  /**< seconds left: smallest along the chain */
+  struct zn_dns_name name;      /**< as asked */
+  struct zn_dns_name canonical; /**< after following CNAMEs */
+  uint32_t ttl;                 /**< seconds left: smallest along the chain */
   bool from_cache;
   uint32_t naddr;
   /** The addresses found: ZN_AF_INET for A, ZN_AF_INET6 for AAAA. */
@@ -959,31 +1004,30 @@ typedef void (*zn_dns_resolve_cb)(struct zn_dns_resolver *r, void *arg,
  * zn_dns_cancel, valid until the callback starts.  Errors (cb will not be
  * called): ZN_EINVAL (bad name or qtype), ZN_ENOMEM (max_queries in
  * flight, or no UDP socket free). */
-int zn_dns_resolve(struct zn_dns_resolver *r, const char *name,
-                   uint16_t qtype, zn_dns_resolve_cb cb, void *arg,
-                   struct zn_dns_query **out);
+int zn_dns_resolve(struct zn_dns_resolver *r, const char *name, uint16_t qtype,
+                   zn_dns_resolve_cb cb, void *arg, struct zn_dns_query **out);
 
 /** Stop a query; its callback will not be called.  Not for a query whose
  * callback has started. */
 void zn_dns_cancel(struct zn_dns_query *q);
 
 struct zn_dns_resolver_stats {
-  uint64_t queries;        /**< zn_dns_resolve calls accepted */
+  uint64_t queries; /**< zn_dns_resolve calls accepted */
   uint64_t cache_hits, cache_misses;
-  uint64_t sent;           /**< datagrams sent, retries included */
-  uint64_t no_server;      /**< tries lost: none configured and no RDNSS
-                              or DHCPv4 server known yet */
+  uint64_t sent;      /**< datagrams sent, retries included */
+  uint64_t no_server; /**< tries lost: none configured and no RDNSS
+                         or DHCPv4 server known yet */
   uint64_t retries;
-  uint64_t answers;        /**< responses accepted */
-  uint64_t mismatched;     /**< responses ignored: wrong server, port, ID or
-                              question (possible forgeries) */
-  uint64_t malformed;      /**< responses that did not parse */
-  uint64_t timeouts;       /**< queries given up */
+  uint64_t answers;    /**< responses accepted */
+  uint64_t mismatched; /**< responses ignored: wrong server, port, ID or
+                          question (possible forgeries) */
+  uint64_t malformed;  /**< responses that did not parse */
+  uint64_t timeouts;   /**< queries given up */
   uint64_t cname_requeries;
-  uint64_t tcp_retries;    /**< truncated answers asked again over TCP */
-  uint64_t tcp_answers;    /**< answers taken from TCP */
-  uint64_t tcp_failed;     /**< TCP retries that failed (refused, reset,
-                              closed early, bad framing, not ours) */
+  uint64_t tcp_retries; /**< truncated answers asked again over TCP */
+  uint64_t tcp_answers; /**< answers taken from TCP */
+  uint64_t tcp_failed;  /**< TCP retries that failed (refused, reset,
+                           closed early, bad framing, not ours) */
 };
 
 void zn_dns_resolver_get_stats(const struct zn_dns_resolver *r,
@@ -1024,11 +1068,11 @@ struct zn_dns_addrinfo {
   /** ZN_OK: naddr > 0.  Otherwise the AAAA lookup's status if it failed
    * other than ZN_ENOENT, else the A lookup's (see struct zn_dns_answer). */
   int status;
-  int status_aaaa;      /**< the AAAA lookup's status */
-  int status_a;         /**< the A lookup's status */
+  int status_aaaa; /**< the AAAA lookup's status */
+  int status_a;    /**< the A lookup's status */
   uint32_t naddr;
-  uint32_t n6;          /**< how many of them are IPv6 */
-  bool ipv6_first;      /**< whether the stack could use IPv6 */
+  uint32_t n6;     /**< how many of them are IPv6 */
+  bool ipv6_first; /**< whether the stack could use IPv6 */
   struct zn_ip addrs[ZN_DNS_CONNECT_MAX]; /**< in the order to try */
 };
 
@@ -1065,15 +1109,15 @@ typedef void (*zn_dns_race_fail_cb)(struct zn_dns_race *race, void *arg,
                                     int err);
 
 struct zn_dns_race_cfg {
-  const struct zn_ip *addrs;    /**< to try in this order (copied) */
-  uint32_t naddr;               /**< 1..ZN_DNS_CONNECT_MAX */
-  uint16_t port;                /**< 1..65535 */
-  uint32_t delay_ms;            /**< 0: ZN_DNS_CONNECT_DELAY_MS */
+  const struct zn_ip *addrs; /**< to try in this order (copied) */
+  uint32_t naddr;            /**< 1..ZN_DNS_CONNECT_MAX */
+  uint16_t port;             /**< 1..65535 */
+  uint32_t delay_ms;         /**< 0: ZN_DNS_CONNECT_DELAY_MS */
   /** The winner's callbacks and arg, from its on_connected on (which the
    * race calls for it); cb must stay valid as for zn_tcp_connect(). */
   const struct zn_tcp_callbacks *cb;
-  void *arg;                    /**< for cb and fail */
-  zn_dns_race_fail_cb fail;     /**< every attempt failed */
+  void *arg;                /**< for cb and fail */
+  zn_dns_race_fail_cb fail; /**< every attempt failed */
 };
 
 /** The caller's memory for one race; its fields are the library's.  It
@@ -1082,14 +1126,14 @@ struct zn_dns_race_cfg {
 struct zn_dns_race {
   struct zn_stack *st;
   struct zn_dns_race_cfg cfg;
-  struct zn_timer timer;         /* the Connection Attempt Delay */
+  struct zn_timer timer; /* the Connection Attempt Delay */
   struct zn_ip addrs[ZN_DNS_CONNECT_MAX];
   struct zn_tcp_conn *conns[ZN_DNS_CONNECT_MAX]; /* an attempt's handle
                                     until its on_closed */
-  uint32_t next;                 /* index of the next attempt to start */
-  uint32_t live;                 /* handles in conns */
+  uint32_t next; /* index of the next attempt to start */
+  uint32_t live; /* handles in conns */
   int last_err;
-  uint8_t phase;                 /* racing, won, failed, cancelled */
+  uint8_t phase; /* racing, won, failed, cancelled */
 };
 
 /** Start the race on stack st (see above).  Errors (no callback will

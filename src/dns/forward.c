@@ -46,8 +46,7 @@ void zn__fwd_cache_put(struct zn_dns_forwarder *fw, const struct fwd_pending *p,
 }
 
 static void send_to(struct zn_dns_forwarder *fw, struct zn_udp_sock *s,
-                    const struct zn_ip *addr, uint16_t port,
-                    struct zn_buf *b) {
+                    const struct zn_ip *addr, uint16_t port, struct zn_buf *b) {
   if (zn_udp_sendto_buf(s, addr, port, b) != ZN_OK)
     fw->s.send_errors++;
 }
@@ -224,6 +223,7 @@ static void pending_release(struct zn_dns_forwarder *fw,
       zn_tcp_abort(p->up->c);
     p->up = NULL;
   }
+  zn__fwd_stream_released(p);
   struct fwd_tclient *tc = zn__fwd_tclient_of(fw, &p->cl);
   p->prev = NULL;
   p->next = fw->free_pend;
@@ -270,9 +270,13 @@ void zn__fwd_pending_done(struct zn_dns_forwarder *fw, struct fwd_pending *p) {
 }
 
 /* SERVFAIL to the entry's client, and the entry is done. */
-static void fail_pending(struct zn_dns_forwarder *fw, struct fwd_pending *p) {
+void zn__fwd_fail_pending(struct zn_dns_forwarder *fw, struct fwd_pending *p) {
   servfail_pending(fw, p);
   zn__fwd_pending_done(fw, p);
+}
+
+static void fail_pending(struct zn_dns_forwarder *fw, struct fwd_pending *p) {
+  zn__fwd_fail_pending(fw, p);
 }
 
 /* RFC 5452 9.1: the question of answer m must be the one p asked. */
@@ -386,7 +390,8 @@ static bool serve_cached(struct zn_dns_forwarder *fw,
 
 /* Step 4: to the upstream over UDP, under a fresh ID.  A UDP client's
  * buffer goes out again with only the ID changed (d); a TCP client's
- * query is copied into a datagram.
+ * query is copied into a datagram.  Or over a stream connection
+ * (forward_stream.c), when the upstream is asked that way.
  * NOLINTNEXTLINE(misc-no-recursion): see tc_read's in_read guard */
 static void forward(struct zn_dns_forwarder *fw, const struct fwd_client *cl,
                     const struct zn_udp_dgram *d, const struct fwd_query *qr,
@@ -416,6 +421,17 @@ static void forward(struct zn_dns_forwarder *fw, const struct fwd_client *cl,
     tc->inflight++;
   if (p == fw->oldest)
     pending_rearm(fw);
+  fw->s.forwarded++;
+  if (fw->cfg.upstream_stream) {
+    if (zn__fwd_stream_send(fw, p, qr->m.p, qr->m.len))
+      return;
+    if (!fw->cfg.upstream_fallback_udp) {
+      fw->s.upstream_stream_unavailable++; /* strict (RFC 8310 5) */
+      fail_pending(fw, p);
+      return;
+    }
+    fw->s.upstream_fallback_udp++; /* opportunistic: in clear */
+  }
 
   struct zn_buf *b;
   if (d) {
@@ -425,14 +441,13 @@ static void forward(struct zn_dns_forwarder *fw, const struct fwd_client *cl,
     if (b)
       memcpy(zn_buf_put(b, qr->m.len), qr->m.p, qr->m.len);
   }
-  fw->s.forwarded++;
   if (b == NULL) {
     fw->s.send_errors++;
     fail_pending(fw, p);
     return;
   }
   zn_wr16(b->data, p->new_id); /* the query's bytes now carry new_id */
-  if (zn_udp_sendto_buf(fw->up, &fw->up_addr, fw->up_port, b) != ZN_OK) {
+  if (zn_udp_sendto_buf(fw->up, &fw->up_addr, fw->udp_port, b) != ZN_OK) {
     fw->s.send_errors++;
     fail_pending(fw, p); /* from the entry: it has the client's ID */
   }
@@ -484,7 +499,7 @@ static void on_upstream(struct zn_udp_sock *s, void *arg,
   struct zn_dns_forwarder *fw = arg;
   struct zn_dns_msg m;
   uint64_t now = zn_stack_now(fw->st);
-  if (!zn_ip_eq(&d->src, &fw->up_addr) || d->sport != fw->up_port) {
+  if (!zn_ip_eq(&d->src, &fw->up_addr) || d->sport != fw->udp_port) {
     fw->s.upstream_mismatch++;
     return;
   }
@@ -493,8 +508,9 @@ static void on_upstream(struct zn_udp_sock *s, void *arg,
     return;
   }
   uint16_t idx = fw->by_id[zn_dns_id(&m)];
-  if (!zn_dns_qr(&m) || idx == 0 || fw->pend[idx - 1].up) {
-    /* Unknown ID, or one being asked over TCP already. */
+  if (!zn_dns_qr(&m) || idx == 0 || fw->pend[idx - 1].up ||
+      fw->pend[idx - 1].via) {
+    /* Unknown ID, or one being asked over TCP or a stream. */
     fw->s.upstream_mismatch++;
     return;
   }
@@ -557,6 +573,7 @@ void zn_dns_forwarder_cfg_default(struct zn_dns_forwarder_cfg *cfg) {
   cfg->cache_msg_max = FWD_CACHE_MSG_DEFAULT;
   cfg->upstream_timeout_ms = 5000;
   cfg->tcp_idle_ms = 10000;
+  cfg->upstream_streams = FWD_US_DEFAULT;
 }
 
 static void cache_cfg(const struct zn_dns_forwarder_cfg *cfg,
@@ -566,8 +583,11 @@ static void cache_cfg(const struct zn_dns_forwarder_cfg *cfg,
   cc->max_ttl = FWD_CACHE_MAX_TTL;
 }
 
+#define FWD_PIECES 9
+
 /* The sizes of the pieces zn_dns_forwarder_init cuts, in its order. */
-static void piece_sizes(const struct zn_dns_forwarder_cfg *cfg, size_t sz[8]) {
+static void piece_sizes(const struct zn_dns_forwarder_cfg *cfg,
+                        size_t sz[FWD_PIECES]) {
   struct zn_dns_cache_cfg cc;
   cache_cfg(cfg, &cc);
   sz[0] = sizeof(struct zn_dns_forwarder);
@@ -579,20 +599,36 @@ static void piece_sizes(const struct zn_dns_forwarder_cfg *cfg, size_t sz[8]) {
           (sizeof(struct fwd_upconn) + ZN_DNS_MSG_MAX);
   sz[6] = 2u + ZN_DNS_MSG_MAX;
   sz[7] = cfg->cache_entries ? zn_dns_cache_mem_size(&cc) : 0;
+  sz[8] =
+      cfg->upstream_stream
+          ? (size_t)cfg->upstream_streams *
+                (sizeof(struct fwd_ustream) + FWD_US_OUT_MAX + ZN_DNS_MSG_MAX)
+          : 0;
+}
+
+/* The stream settings hang together: a port with its maker, not the
+ * DNS port; a maker with 1..FWD_US_MAX connections. */
+static bool stream_cfg_ok(const struct zn_dns_forwarder_cfg *cfg) {
+  uint16_t port = cfg->port ? cfg->port : ZN_DNS_PORT;
+  if ((cfg->stream_port != 0) != (cfg->stream_server != NULL) ||
+      (cfg->stream_port != 0 && cfg->stream_port == port))
+    return false;
+  return cfg->upstream_stream == NULL ||
+         (cfg->upstream_streams >= 1 && cfg->upstream_streams <= FWD_US_MAX);
 }
 
 size_t zn_dns_forwarder_mem_size(const struct zn_dns_forwarder_cfg *cfg) {
   if (cfg == NULL || zn_ip_is_unspecified(&cfg->upstream.addr) ||
-      cfg->pending_max == 0 ||
-      cfg->pending_max > 65535 || cfg->tcp_clients > (1u << 16) ||
-      cfg->cache_msg_max < FWD_CACHE_MSG_MIN ||
+      cfg->pending_max == 0 || cfg->pending_max > 65535 ||
+      cfg->tcp_clients > (1u << 16) || cfg->cache_msg_max < FWD_CACHE_MSG_MIN ||
       cfg->cache_msg_max > FWD_CACHE_MSG_MAX ||
       cfg->upstream_tcp_max > (1u << 16) || cfg->cache_entries > (1u << 20) ||
-      cfg->upstream_timeout_ms == 0 || cfg->tcp_idle_ms == 0)
+      cfg->upstream_timeout_ms == 0 || cfg->tcp_idle_ms == 0 ||
+      !stream_cfg_ok(cfg))
     return 0;
-  size_t sz[8], total = 0;
+  size_t sz[FWD_PIECES], total = 0;
   piece_sizes(cfg, sz);
-  for (int i = 0; i < 8; i++)
+  for (int i = 0; i < FWD_PIECES; i++)
     total += zn__dns_carve_size(sz[i]);
   return total;
 }
@@ -600,7 +636,7 @@ size_t zn_dns_forwarder_mem_size(const struct zn_dns_forwarder_cfg *cfg) {
 /* Cut the block into the tables and thread the free lists. */
 static struct zn_dns_forwarder *carve(const struct zn_dns_forwarder_cfg *cfg,
                                       void *mem, const uint8_t key[16]) {
-  size_t sz[8];
+  size_t sz[FWD_PIECES];
   uint8_t *m = mem;
   piece_sizes(cfg, sz);
   struct zn_dns_forwarder *fw = zn__dns_carve(&m, sz[0]);
@@ -644,10 +680,22 @@ static struct zn_dns_forwarder *carve(const struct zn_dns_forwarder_cfg *cfg,
     void *cmem = zn__dns_carve(&m, sz[7]);
     (void)zn_dns_cache_init(&cc, key, cmem, sz[7], &fw->cache); /* sized */
   }
+  if (sz[8]) {
+    fw->us = zn__dns_carve(&m, sz[8]);
+    memset(fw->us, 0, (size_t)cfg->upstream_streams * sizeof(*fw->us));
+    uint8_t *b = (uint8_t *)(fw->us + cfg->upstream_streams);
+    for (uint32_t i = 0; i < cfg->upstream_streams; i++) {
+      struct fwd_ustream *u = &fw->us[i];
+      u->fw = fw;
+      u->out = b + (size_t)i * (FWD_US_OUT_MAX + ZN_DNS_MSG_MAX);
+      zn_dns_tcp_decoder_init(&u->dec, u->out + FWD_US_OUT_MAX, ZN_DNS_MSG_MAX);
+    }
+  }
   return fw;
 }
 
-/* The sockets: UDP and TCP listeners on the port, and one UDP socket for
+/* The sockets: UDP and TCP listeners on the port, a TCP listener on the
+ * stream port if there is one, and one UDP socket for
  * every upstream query, on a random ephemeral port, connected so that the
  * stack itself filters on the upstream's address and port (on_upstream
  * checks again). */
@@ -656,13 +704,17 @@ static int open_sockets(struct zn_dns_forwarder *fw) {
   if (rc == ZN_OK)
     rc = zn_udp_bind(fw->listen, &fw->cfg.listen_addr, fw->listen_port);
   if (rc == ZN_OK)
-    rc = zn_tcp_listen(fw->st, &fw->cfg.listen_addr, fw->listen_port,
-                       FWD_TCP_BACKLOG,
-                       &zn__fwd_listener_cbs, fw, &fw->tlisten);
+    rc =
+        zn_tcp_listen(fw->st, &fw->cfg.listen_addr, fw->listen_port,
+                      FWD_TCP_BACKLOG, &zn__fwd_listener_cbs, fw, &fw->tlisten);
+  if (rc == ZN_OK && fw->cfg.stream_port)
+    rc =
+        zn_tcp_listen(fw->st, &fw->cfg.listen_addr, fw->cfg.stream_port,
+                      FWD_TCP_BACKLOG, &zn__fwd_listener_cbs, fw, &fw->slisten);
   if (rc == ZN_OK)
     rc = zn_udp_open(fw->st, &fw->up);
   if (rc == ZN_OK)
-    rc = zn_udp_connect(fw->up, &fw->up_addr, fw->up_port);
+    rc = zn_udp_connect(fw->up, &fw->up_addr, fw->udp_port);
   if (rc != ZN_OK)
     return rc;
   zn_udp_set_recv_cb(fw->listen, on_query, fw);
@@ -685,7 +737,12 @@ int zn_dns_forwarder_init(struct zn_stack *st,
   struct zn_dns_forwarder *fw = carve(cfg, mem, key);
   fw->st = st;
   fw->up_addr = cfg->upstream.addr;
-  fw->up_port = cfg->upstream.port ? cfg->upstream.port : ZN_DNS_PORT;
+  fw->udp_port = cfg->upstream_stream || cfg->upstream.port == 0
+                     ? ZN_DNS_PORT
+                     : cfg->upstream.port;
+  fw->up_port = cfg->upstream.port     ? cfg->upstream.port
+                : cfg->upstream_stream ? FWD_DOT_PORT
+                                       : ZN_DNS_PORT;
   fw->listen_port = cfg->port ? cfg->port : ZN_DNS_PORT;
   fw->up_timeout_ns = ZN_MS(cfg->upstream_timeout_ms);
   fw->tcp_idle_ns = ZN_MS(cfg->tcp_idle_ms);
@@ -702,6 +759,7 @@ int zn_dns_forwarder_init(struct zn_stack *st,
 void zn_dns_forwarder_stop(struct zn_dns_forwarder *fw) {
   zn_timer_stop(fw->st, &fw->timer);
   zn__fwd_tcp_stop(fw);
+  zn__fwd_stream_stop(fw);
   zn_udp_close(fw->listen);
   zn_udp_close(fw->up);
   fw->listen = fw->up = NULL;

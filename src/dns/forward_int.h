@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "znet/dns.h"
+#include "znet/stream.h"
 #include "znet/tcp.h"
 #include "znet/timer.h"
 #include "znet/udp.h"
@@ -29,6 +30,13 @@
 #define FWD_TCP_PIPELINE_MAX 16u /* queries in progress per TCP connection */
 #define FWD_TCP_OUT_MAX (2u + ZN_DNS_MSG_MAX) /* answers waiting per client */
 #define FWD_TCP_BACKLOG 64u
+#define FWD_DOT_PORT 853u /* RFC 7858 3.1 */
+#define FWD_US_MAX 16u    /* cfg.upstream_streams at most */
+#define FWD_US_DEFAULT 2u
+#define FWD_US_OUT_MAX 8192u     /* queries waiting per upstream stream */
+#define FWD_US_PIPELINE_MAX 128u /* in flight per upstream stream */
+#define FWD_US_BACKOFF_MIN_MS 1000u
+#define FWD_US_BACKOFF_MAX_MS 64000u
 
 /* Where an answer goes: a UDP client (address and port), or a TCP client
  * connection, named by its slot and the slot's generation so that an
@@ -44,6 +52,7 @@ struct fwd_client {
 };
 
 struct fwd_upconn;
+struct fwd_ustream;
 
 /* A query sent upstream and not yet answered.  Entries are kept in the
  * order they were sent, so the oldest is always at the head and one
@@ -59,15 +68,18 @@ struct fwd_pending {
   bool rd, cd, edns, do_bit;
   struct zn_dns_name qname; /* as the client sent it */
   struct fwd_upconn *up;    /* asking again over TCP (TC), or NULL */
+  struct fwd_ustream *via;  /* sent over this upstream stream, or NULL */
 };
 
-/* A DNS client over TCP (RFC 7766): its connection, the query being read,
+/* A DNS client over TCP (RFC 7766) or over a stream from the configured
+ * maker (TLS, RFC 7858): its stream, the query being read,
  * the queries it has in progress, and the answers waiting for room in the
  * connection's send buffer (out[out_off..out_len), nout of them since the
  * buffer was last empty).  Slots come from a table of cfg.tcp_clients. */
 struct fwd_tclient {
   struct zn_dns_forwarder *fw;
-  struct zn_tcp_conn *c;         /* NULL: the slot is free */
+  struct zn_stream *s;           /* NULL: the slot is free */
+  struct zn_tcp_stream ts;       /* s, for a plain TCP client */
   uint32_t gen;                  /* bumped when the slot is freed */
   struct zn_dns_tcp_decoder dec; /* into FWD_TCP_QUERY_MAX bytes */
   uint32_t inflight;             /* forwarded, not answered yet */
@@ -92,13 +104,36 @@ struct fwd_upconn {
   struct fwd_upconn *next_free;
 };
 
+/* A persistent stream connection to the upstream (DoT), carrying any
+ * number of queries (RFC 7766 6.2.1.1): the queries not yet taken by the
+ * stream (out[out_off..out_len), length-prefixed), the answer being read,
+ * how many are in flight, and when a connection may be tried again after
+ * one failed to open. */
+enum { US_DOWN, US_OPENING, US_OPEN, US_CLOSING };
+
+struct fwd_ustream {
+  struct zn_dns_forwarder *fw;
+  struct zn_stream *s; /* NULL: US_DOWN */
+  uint8_t state;
+  uint8_t *out; /* FWD_US_OUT_MAX bytes */
+  size_t out_off, out_len;
+  struct zn_dns_tcp_decoder dec; /* into ZN_DNS_MSG_MAX bytes */
+  uint32_t inflight;
+  uint32_t backoff_ms; /* 0: the last one opened */
+  uint64_t retry_at;
+};
+
 struct zn_dns_forwarder {
   struct zn_stack *st;
   struct zn_dns_forwarder_cfg cfg;
   struct zn_udp_sock *listen, *up;
-  struct zn_tcp_conn *tlisten;
+  struct zn_tcp_conn *tlisten; /* the DNS port, plain TCP */
+  struct zn_tcp_conn *slisten; /* cfg.stream_port, or NULL */
   struct zn_ip up_addr;
   uint16_t up_port, listen_port;
+  uint16_t udp_port;      /* the upstream's over UDP (up_port unless
+                             streams carry the queries: 53) */
+  struct fwd_ustream *us; /* cfg.upstream_streams, or NULL */
   uint64_t up_timeout_ns, tcp_idle_ns;
   struct zn_dns_cache *cache; /* NULL: cache_entries 0 */
   struct fwd_pending *pend;   /* cfg.pending_max entries */
@@ -154,5 +189,12 @@ void zn__fwd_tc_idle(struct zn_stack *st, struct zn_timer *t);
 void zn__fwd_build_opt(struct zn_dns_builder *b, bool do_bit);
 bool zn__fwd_tcp_fallback(struct zn_dns_forwarder *fw, struct fwd_pending *p);
 void zn__fwd_tcp_stop(struct zn_dns_forwarder *fw);
+
+/* forward_stream.c */
+void zn__fwd_fail_pending(struct zn_dns_forwarder *fw, struct fwd_pending *p);
+bool zn__fwd_stream_send(struct zn_dns_forwarder *fw, struct fwd_pending *p,
+                         const uint8_t *msg, size_t len);
+void zn__fwd_stream_released(struct fwd_pending *p);
+void zn__fwd_stream_stop(struct zn_dns_forwarder *fw);
 
 #endif /* ZNET_DNS_FORWARD_INT_H */

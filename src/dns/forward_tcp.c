@@ -19,21 +19,21 @@ struct fwd_tclient *zn__fwd_tclient_of(struct zn_dns_forwarder *fw,
   if (cl->kind != CL_TCP || cl->slot >= fw->cfg.tcp_clients)
     return NULL;
   struct fwd_tclient *tc = &fw->tc[cl->slot];
-  return tc->c && tc->gen == cl->gen && !tc->closing ? tc : NULL;
+  return tc->s && tc->gen == cl->gen && !tc->closing ? tc : NULL;
 }
 
 static void tc_close(struct fwd_tclient *tc) {
-  if (tc->c && !tc->closing) {
+  if (tc->s && !tc->closing) {
     tc->closing = true;
-    zn_tcp_close(tc->c);
+    zn_stream_close(tc->s);
   }
 }
 
 /* Write what waits, in order, as far as the send buffer takes it. */
 static void tc_flush(struct fwd_tclient *tc) {
   while (tc->out_off < tc->out_len && !tc->closing) {
-    long w =
-        zn_tcp_write(tc->c, tc->out + tc->out_off, tc->out_len - tc->out_off);
+    long w = zn_stream_write(tc->s, tc->out + tc->out_off,
+                             tc->out_len - tc->out_off);
     if (w == ZN_EAGAIN)
       return; /* on_writable */
     if (w < 0) {
@@ -62,7 +62,7 @@ void zn__fwd_tc_answer(struct zn_dns_forwarder *fw, const struct fwd_client *cl,
   (void)zn_dns_tcp_encode_len(len, p); /* 12..65535: a whole message */
   size_t total = len + 2, done = 0;
   if (tc->out_len == 0) {
-    long w = zn_tcp_write(tc->c, p, total);
+    long w = zn_stream_write(tc->s, p, total);
     if (w < 0 && w != ZN_EAGAIN) {
       fw->s.send_errors++;
       tc_close(tc);
@@ -115,7 +115,7 @@ static void tc_read(struct fwd_tclient *tc) {
   tc->in_read = true;
   while (!tc->closing && tc->inflight + tc->nout < FWD_TCP_PIPELINE_MAX) {
     const uint8_t *p;
-    long n = zn_tcp_peek(tc->c, &p);
+    long n = zn_stream_peek(tc->s, &p);
     if (n == ZN_EAGAIN)
       break;
     if (n <= 0) {
@@ -145,7 +145,7 @@ static void tc_read(struct fwd_tclient *tc) {
       }
     }
     if (!tc->closing)
-      (void)zn_tcp_consume(tc->c, used); /* used <= what peek showed */
+      (void)zn_stream_consume(tc->s, used); /* used <= what peek showed */
     if (used < (size_t)n)
       break;
   }
@@ -163,18 +163,18 @@ void zn__fwd_tc_resume(struct fwd_tclient *tc) {
   tc_read(tc);
 }
 
-static void tc_on_readable(struct zn_tcp_conn *c, void *arg) {
-  (void)c;
+static void tc_on_readable(struct zn_stream *s, void *arg) {
+  (void)s;
   tc_read(arg);
 }
 
-static void tc_on_writable(struct zn_tcp_conn *c, void *arg) {
-  (void)c;
+static void tc_on_writable(struct zn_stream *s, void *arg) {
+  (void)s;
   zn__fwd_tc_resume(arg);
 }
 
-static void tc_on_error(struct zn_tcp_conn *c, void *arg, int err) {
-  (void)c;
+static void tc_on_error(struct zn_stream *s, void *arg, int err) {
+  (void)s;
   (void)err;
   tc_close(arg);
 }
@@ -185,7 +185,7 @@ static void tc_release(struct fwd_tclient *tc) {
   struct zn_dns_forwarder *fw = tc->fw;
   zn_timer_stop(fw->st, &tc->idle);
   tc->out_off = tc->out_len = tc->nout = 0;
-  tc->c = NULL;
+  tc->s = NULL;
   tc->gen++;
   tc->inflight = 0;
   tc->next_free = fw->free_tc;
@@ -193,8 +193,8 @@ static void tc_release(struct fwd_tclient *tc) {
   fw->tc_active--;
 }
 
-static void tc_on_closed(struct zn_tcp_conn *c, void *arg) {
-  (void)c;
+static void tc_on_closed(struct zn_stream *s, void *arg) {
+  (void)s;
   tc_release(arg);
 }
 
@@ -204,7 +204,7 @@ static void tc_on_closed(struct zn_tcp_conn *c, void *arg) {
 void zn__fwd_tc_idle(struct zn_stack *st, struct zn_timer *t) {
   (void)st;
   struct fwd_tclient *tc = ZN_CONTAINER_OF(t, struct fwd_tclient, idle);
-  if (tc->c == NULL || tc->closing)
+  if (tc->s == NULL || tc->closing)
     return;
   if (tc->inflight || tc->out_len) {
     zn_timer_start_in(tc->fw->st, &tc->idle, tc->fw->tcp_idle_ns);
@@ -215,35 +215,52 @@ void zn__fwd_tc_idle(struct zn_stack *st, struct zn_timer *t) {
   tc_close(tc);
 }
 
-static const struct zn_tcp_callbacks tclient_cbs = {
+static const struct zn_stream_callbacks tclient_cbs = {
     .on_readable = tc_on_readable,
     .on_writable = tc_on_writable,
     .on_error = tc_on_error,
     .on_closed = tc_on_closed,
 };
 
+/* A client slot for a connection accepted on the DNS port (a plain TCP
+ * stream in the slot) or on the stream port (a stream from the
+ * configured maker: DNS over TLS, RFC 7858); both are served alike (RFC
+ * 7766 framing and pipelining).  No slot, or no stream: refused. */
+static void tc_take(struct zn_dns_forwarder *fw, struct zn_tcp_conn *c,
+                    bool plain) {
+  struct fwd_tclient *tc = fw->free_tc;
+  struct zn_stream *s = NULL;
+  if (tc != NULL && plain) {
+    zn_tcp_stream_init(&tc->ts, c, &tclient_cbs, tc);
+    s = &tc->ts.s;
+  } else if (tc != NULL) {
+    s = zn_stream_make(fw->cfg.stream_server, c, &tclient_cbs, tc);
+  }
+  if (s == NULL) {
+    fw->s.tcp_refused++;
+    zn_tcp_abort(c); /* the listener's callbacks: nothing to free */
+    return;
+  }
+  fw->free_tc = tc->next_free;
+  fw->tc_active++;
+  tc->s = s;
+  zn_dns_tcp_decoder_init(&tc->dec, tc->dec.buf, FWD_TCP_QUERY_MAX);
+  tc->inflight = tc->nout = 0;
+  tc->out_off = tc->out_len = 0;
+  tc->eof = tc->closing = tc->in_read = false;
+  if (plain)
+    fw->s.tcp_connections++;
+  else
+    fw->s.stream_connections++;
+  zn_timer_start_in(fw->st, &tc->idle, fw->tcp_idle_ns);
+  tc_read(tc); /* a query may have come with the handshake */
+}
+
 static void on_tcp_accept(struct zn_tcp_conn *l, void *arg) {
   struct zn_dns_forwarder *fw = arg;
   struct zn_tcp_conn *c;
-  while (zn_tcp_accept(l, &c) == ZN_OK) {
-    struct fwd_tclient *tc = fw->free_tc;
-    if (tc == NULL) {
-      fw->s.tcp_refused++;
-      zn_tcp_abort(c); /* the listener's callbacks: nothing to free */
-      continue;
-    }
-    fw->free_tc = tc->next_free;
-    fw->tc_active++;
-    tc->c = c;
-    zn_dns_tcp_decoder_init(&tc->dec, tc->dec.buf, FWD_TCP_QUERY_MAX);
-    tc->inflight = tc->nout = 0;
-    tc->out_off = tc->out_len = 0;
-    tc->eof = tc->closing = tc->in_read = false;
-    fw->s.tcp_connections++;
-    zn_tcp_set_callbacks(c, &tclient_cbs, tc);
-    zn_timer_start_in(fw->st, &tc->idle, fw->tcp_idle_ns);
-    tc_read(tc); /* a query may have come with the handshake */
-  }
+  while (zn_tcp_accept(l, &c) == ZN_OK)
+    tc_take(fw, c, l == fw->tlisten);
 }
 
 static void on_tcp_listener_closed(struct zn_tcp_conn *c, void *arg) {
@@ -414,8 +431,8 @@ bool zn__fwd_tcp_fallback(struct zn_dns_forwarder *fw, struct fwd_pending *p) {
   u->qoff = 0;
   zn_dns_tcp_decoder_init(&u->dec, u->dec.buf, ZN_DNS_MSG_MAX);
   u->c = NULL;
-  if (zn_tcp_connect(fw->st, &fw->up_addr, fw->up_port, &upconn_cbs, u, &u->c) !=
-      ZN_OK) {
+  if (zn_tcp_connect(fw->st, &fw->up_addr, fw->up_port, &upconn_cbs, u,
+                     &u->c) != ZN_OK) {
     u->c = NULL;
     fw->s.tcp_fallback_busy++;
     return false;
@@ -427,22 +444,33 @@ bool zn__fwd_tcp_fallback(struct zn_dns_forwarder *fw, struct fwd_pending *p) {
   return true;
 }
 
-/* At the end: reset the connections still open (no poll follows, so no
- * on_closed runs: their slots are simply dropped). */
+/* At the end: reset the connections still open.  Their events no longer
+ * come here (the memory is the caller's once stop returns, polled or
+ * not); a maker still gets its streams back when the stack reaps them. */
 void zn__fwd_tcp_stop(struct zn_dns_forwarder *fw) {
   for (uint32_t i = 0; i < fw->cfg.tcp_clients; i++) {
     struct fwd_tclient *tc = &fw->tc[i];
-    if (tc->c)
-      zn_tcp_abort(tc->c);
-    tc->c = NULL;
+    if (tc->s) {
+      zn_stream_set_callbacks(tc->s, NULL, NULL);
+      zn_stream_abort(tc->s);
+    }
+    tc->s = NULL;
     zn_timer_stop(fw->st, &tc->idle);
   }
   for (uint32_t i = 0; i < fw->cfg.upstream_tcp_max; i++) {
-    if (fw->uc[i].c)
+    if (fw->uc[i].c) {
+      zn_tcp_set_callbacks(fw->uc[i].c, NULL, NULL);
       zn_tcp_abort(fw->uc[i].c);
+    }
     fw->uc[i].c = NULL;
   }
-  if (fw->tlisten)
+  if (fw->tlisten) {
+    zn_tcp_set_callbacks(fw->tlisten, NULL, NULL);
     zn_tcp_close(fw->tlisten);
-  fw->tlisten = NULL;
+  }
+  if (fw->slisten) {
+    zn_tcp_set_callbacks(fw->slisten, NULL, NULL);
+    zn_tcp_close(fw->slisten);
+  }
+  fw->tlisten = fw->slisten = NULL;
 }
