@@ -17,7 +17,8 @@ ZN_PIDS=()
 # ensure_packages PACKAGE...: install the Debian packages that are not
 # installed yet, as root, with apt-get.  apt-get update runs at most once
 # per process (and its children: ZN_APT_UPDATED is exported), and only if
-# something is missing; each apt-get is bounded by timeout.  Without root
+# something is missing; each apt-get is bounded by timeout; no package's
+# service is started by the install (policy-rc.d).  Without root
 # it names what is missing and returns 0 (the build or the test will
 # tell); without dpkg it says so and returns 0.  Returns non-zero if
 # apt-get failed or a package is still not installed after it.
@@ -45,7 +46,17 @@ ensure_packages() {
     timeout 600 apt-get update -qq || return 1
     export ZN_APT_UPDATED=1
   fi
-  timeout 1200 apt-get install -y -qq --no-install-recommends "${missing[@]}" || return 1
+  # Servers the tests use (nginx, unbound, dnsmasq) run only inside the
+  # tests' namespaces: a package's own service must not start at install
+  # (policy-rc.d's 101: action forbidden), unless the machine has a
+  # policy of its own.
+  local policy=/usr/sbin/policy-rc.d own_policy=0 rc=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && own_policy=1
+  fi
+  timeout 1200 apt-get install -y -qq --no-install-recommends "${missing[@]}" || rc=1
+  [ "$own_policy" = 1 ] && rm -f "$policy"
+  [ "$rc" = 0 ] || return 1
   for p in "${missing[@]}"; do
     zn_pkg_installed "$p" || still+=("$p")
   done
