@@ -172,6 +172,45 @@ def cpu_table(results):
     return '\n'.join(out) if have else ''
 
 
+HTTP_WORKLOADS = [
+    ('http-1k', 'HTTP keep-alive, 1 KiB file, 32 conns', 'rps', 'req/s'),
+    ('https-1k', 'HTTPS keep-alive, 1 KiB file, 32 conns', 'rps', 'req/s'),
+    ('http-10m', 'HTTP 10 MiB file, 4 conns', 'mbps', 'Mbit/s'),
+    ('http-close', 'HTTP new connection per request (Connection: close)',
+     'rps', 'conn/s'),
+    ('https-hs', 'HTTPS full handshake per request (ECDSA P-256)', 'rps',
+     'handshakes/s'),
+]
+
+
+def http_vals(results, stack, wl, key):
+    return [float(kv[key]) for _, kv in results.get((stack, wl), [])
+            if key in kv]
+
+
+def http_table(results):
+    """znet-httpd against nginx under wrk: medians (min-max), p99
+    latency, errors, and the ratio of the medians."""
+    out = ['| workload | unit | znet-httpd | nginx | znet-httpd/nginx '
+           '| p99 ms znet-httpd | p99 ms nginx | errors (znet-httpd, nginx) |',
+           '|---|---|---|---|---|---|---|---|']
+    have = False
+    for wl, title, key, unit in HTTP_WORKLOADS:
+        z = http_vals(results, 'znet-httpd', wl, key)
+        n = http_vals(results, 'nginx', wl, key)
+        have = have or bool(z or n)
+        pz = http_vals(results, 'znet-httpd', wl, 'p99_ms')
+        pn = http_vals(results, 'nginx', wl, 'p99_ms')
+        ez = int(sum(http_vals(results, 'znet-httpd', wl, 'errors')))
+        en = int(sum(http_vals(results, 'nginx', wl, 'errors')))
+        out.append('| ' + ' | '.join([
+            title, unit, cell(z), cell(n), ratio(z, n),
+            fmt(statistics.median(pz)) if pz else '-',
+            fmt(statistics.median(pn)) if pn else '-',
+            f'{ez}, {en}']) + ' |')
+    return '\n'.join(out) if have else ''
+
+
 def loss_table(results):
     out = ['| loss each way | znet memlink, RTT 0 | RTT 10 ms | RTT 100 ms '
            '| Linux veth (offloads off), RTT ~0 |', '|---|---|---|---|---|']
@@ -546,6 +585,18 @@ def main():
               'the PCBs); the minimal znet echo keeps its stack memory in a '
               'static 2 MiB array (bss); libznet.a itself has no pools, they '
               'live in the block the application hands to zn_stack_create().\n')
+    t = http_table(results)
+    if t:
+        md.append('## Web server: znet-httpd and nginx (wrk)\n')
+        md.append(f'nginx {meta.get("nginx", "?")} (one worker, Linux over '
+                  'the veth pair, offloads on) and znet-httpd (on the TAP, '
+                  'offloads on) serve the same files with the same ECDSA '
+                  'P-256 certificate; wrk ({meta.get("wrk", "?")}, one '
+                  'thread) is the client, server and client each pinned to '
+                  'one CPU.  Both speak TLS 1.2 only, '
+                  'ECDHE-ECDSA-AES128-GCM-SHA256, without session '
+                  'resumption (bench/http.sh).\n')
+        md.append(t + '\n')
     md.append('## Goodput under loss (Mbit/s)\n')
     md.append('znet against znet over memlink with the fault injector at one '
               'end dropping that share of frames each way and delaying '

@@ -1,0 +1,173 @@
+# The web server part of scripts/bench (sourced by it, --only http):
+# znet-httpd on the TAP against nginx (Debian's nginx-light, one worker)
+# on Linux over the veth pair, the same files and the same certificate,
+# wrk as the client (Debian's wrk, one thread), server on SERVER_CPU and
+# client on CLIENT_CPU, in HTTP_ROUNDS rounds with the two servers'
+# order alternating.
+#
+# Workloads (wrk -t1, run for RSECS s each, --latency):
+#   http-1k    keep-alive GETs of a 1 KiB file, 32 connections
+#   https-1k   the same over TLS
+#   http-10m   GETs of a 10 MiB file, 4 connections (throughput)
+#   http-close GETs of the 1 KiB file with Connection: close, 32
+#              connections (a new TCP connection per request)
+#   https-hs   the same over TLS: a full handshake per request (wrk does
+#              not resume sessions), ECDSA P-256
+# Both servers speak TLS 1.2 only (znet's engine has no TLS 1.3; nginx is
+# held to 1.2 so the handshakes compare) with ECDHE-ECDSA-AES128-GCM-
+# SHA256, session tickets and caches off.  Each line recorded is
+# "znb mode=WORKLOAD rps= mbps= p50_ms= p99_ms= errors=" from wrk's
+# output; errors counts socket errors and non-2xx/3xx answers.
+
+HTTP_WORKLOADS=(http-1k https-1k http-10m http-close https-hs)
+
+# http_prepare: the files, the certificate, nginx's configuration, in
+# $SCRATCH/http.
+http_prepare() {
+  local d=$SCRATCH/http
+  rm -rf "$d" && mkdir -p "$d/www" "$d/nginx" || return 1
+  head -c 1024 /dev/urandom >"$d/www/1k.bin" &&
+    head -c 10485760 /dev/urandom >"$d/www/10m.bin" || return 1
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$d/key.pem" -out "$d/cert.pem" -days 30 -subj /CN=bench.test \
+    -addext "subjectAltName=DNS:bench.test" >/dev/null 2>&1 || return 1
+  cat >"$d/nginx/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+master_process off;
+pid $d/nginx/nginx.pid;
+error_log $d/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  tcp_nodelay on;
+  keepalive_requests 1000000;
+  keepalive_timeout 65;
+  types { application/octet-stream bin; }
+  client_body_temp_path $d/nginx/body;
+  proxy_temp_path $d/nginx/proxy;
+  fastcgi_temp_path $d/nginx/fastcgi;
+  uwsgi_temp_path $d/nginx/uwsgi;
+  scgi_temp_path $d/nginx/scgi;
+  server {
+    listen 80 reuseport;
+    listen 443 ssl reuseport;
+    ssl_certificate $d/cert.pem;
+    ssl_certificate_key $d/key.pem;
+    ssl_protocols TLSv1.2;
+    ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256;
+    ssl_session_tickets off;
+    ssl_session_cache off;
+    root $d/www;
+  }
+}
+EOF
+}
+
+# wrk_line OUTFILE WORKLOAD: wrk's report as one "znb" line.
+wrk_line() {
+  awk -v w="$2" '
+    function ms(v) {
+      if (v ~ /us$/) return v / 1000
+      if (v ~ /ms$/) return v + 0
+      if (v ~ /s$/) return v * 1000
+      return v + 0
+    }
+    function mb(v) {
+      if (v ~ /GB$/) return v * 1024
+      if (v ~ /MB$/) return v + 0
+      if (v ~ /KB$/) return v / 1024
+      if (v ~ /B$/) return v / 1048576
+      return v + 0
+    }
+    /Requests\/sec:/ { rps = $2 }
+    /Transfer\/sec:/ { mbps = mb($2) * 8.388608 }
+    $1 == "50%" { p50 = ms($2) }
+    $1 == "99%" { p99 = ms($2) }
+    /Socket errors:/ { gsub(/,/, ""); err += $4 + $6 + $8 + $10 }
+    /Non-2xx or 3xx responses:/ { err += $5 }
+    END {
+      if (rps == "") exit 1
+      printf "znb mode=%s rps=%.0f mbps=%.1f p50_ms=%.3f p99_ms=%.3f errors=%d\n",
+        w, rps, mbps, p50, p99, err
+    }' "$1"
+}
+
+# http_client NS ADDR STACK ROUND: every workload against a running server.
+http_client() {
+  local ns=$1 addr=$2 stack=$3 round=$4 w url conns extra line
+  for w in "${HTTP_WORKLOADS[@]}"; do
+    extra=()
+    case $w in
+    http-1k) url=http://$addr/1k.bin conns=32 ;;
+    https-1k) url=https://$addr/1k.bin conns=32 ;;
+    http-10m) url=http://$addr/10m.bin conns=4 ;;
+    http-close) url=http://$addr/1k.bin conns=32 extra=(-H "Connection: close") ;;
+    https-hs) url=https://$addr/1k.bin conns=32 extra=(-H "Connection: close") ;;
+    esac
+    timeout $((${RSECS%.*} + 30)) ip netns exec "$ns" taskset -c "$CLIENT_CPU" \
+      wrk -t1 -c"$conns" -d"${RSECS}s" --latency "${extra[@]}" "$url" \
+      >"$SCRATCH/wrk.out" 2>>"$DIR/errors.log"
+    if line=$(wrk_line "$SCRATCH/wrk.out" "$w"); then
+      record "$round" "$stack" "$w" "$line"
+    else
+      echo "bench: round $round $stack $w: FAILED (see errors.log)"
+      { echo "round $round $stack $w failed:"; cat "$SCRATCH/wrk.out"; } >>"$DIR/errors.log"
+    fi
+    sleep 0.5
+  done
+}
+
+run_http_znet() {
+  local round=$1 httpd=$BUILD/examples/znet-httpd d=$SCRATCH/http
+  if [ ! -x "$httpd" ]; then
+    echo "bench: no $httpd (built without TLS?): znet-httpd not measured"
+    return 1
+  fi
+  in_ns "$NS_TAP" ip neigh flush dev "$TAP"
+  start_server "$NS_TAP" "$SCRATCH/server.out" "serving" "$httpd" \
+    --netif "tap:$TAP" --ipv4 "$TAP_STACK/24" --root "$d/www" --port 80 \
+    --tls-port 443 --cert "$d/cert.pem" --key "$d/key.pem" \
+    --max-conns 256 --log warn || return 1
+  http_client "$NS_TAP" "$TAP_STACK" znet-httpd "$round"
+  stop_pid "$SERVER_PID"
+  cat "$SCRATCH/server.out.err" >>"$DIR/servers.log"
+}
+
+run_http_nginx() {
+  local round=$1 d=$SCRATCH/http
+  offloads on
+  rm -f "$d/nginx/error.log"
+  ip netns exec "$NS_VS" taskset -c "$SERVER_CPU" nginx -c "$d/nginx/nginx.conf" \
+    -p "$d/nginx" >"$SCRATCH/server.out" 2>&1 &
+  SERVER_PID=$!
+  zn_bg "$SERVER_PID"
+  local i
+  for i in $(seq 1 50); do
+    ip netns exec "$NS_VS" ss -ltn 2>/dev/null | grep -q ':443 ' && break
+    sleep 0.1
+  done
+  http_client "$NS_VC" "$VETH_SERVER" nginx "$round"
+  stop_pid "$SERVER_PID"
+  cat "$d/nginx/error.log" >>"$DIR/servers.log" 2>/dev/null
+}
+
+# run_http: the rounds, the servers' order alternating.
+run_http() {
+  http_prepare || { echo "bench: cannot prepare the web server files" >&2; return 1; }
+  printf 'meta\tnginx\t%s\n' "$(nginx -v 2>&1 | sed 's/^nginx version: //')" >>"$TSV"
+  printf 'meta\twrk\t%s\n' "$(wrk -v 2>&1 | head -1)" >>"$TSV"
+  local round
+  for round in $(seq 1 "$HTTP_ROUNDS"); do
+    wait_quiet "http-$round"
+    if [ $((round % 2)) = 1 ]; then
+      run_http_znet "$round"
+      run_http_nginx "$round"
+    else
+      run_http_nginx "$round"
+      run_http_znet "$round"
+    fi
+  done
+}
