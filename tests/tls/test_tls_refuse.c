@@ -1,0 +1,2 @@
+#include "tls_fixture.h"
+int main(void) { return zt_done(); }
