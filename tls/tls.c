@@ -384,6 +384,20 @@ static void handshake_done(struct zn_tls_conn *t) {
     stop_deadline(t);
 }
 
+/* The alert the engine failed without sending, if it has one, before
+ * the FIN. */
+static void send_unsent_alert(struct zn_tls_conn *t, int code) {
+  uint8_t rec[16];
+  int alert = -1;
+  size_t n = t->eng->unsent_alert(t->es, code, rec, sizeof(rec), &alert);
+  if (n == 0 || t->tcp != TCP_HELD || zn_tcp_write(t->c, rec, n) != (long)n)
+    return;
+  count(t, ZN_TLS_STAT_records_out, rec_feed(&t->rout, rec, n));
+  count(t, ZN_TLS_STAT_wire_bytes_out, n);
+  t->verdict.alert = alert;
+  t->verdict.alert_sent = true;
+}
+
 /* The engine closed: an orderly close (the peer's close_notify, ours
  * answered) or a failure, with its alert. */
 static void engine_closed(struct zn_tls_conn *t) {
@@ -391,6 +405,7 @@ static void engine_closed(struct zn_tls_conn *t) {
   if (code != 0) {
     t->engine_code = code;
     t->verdict = t->eng->verdict(code);
+    send_unsent_alert(t, code);
     if (t->verdict.alert >= 0)
       count(t,
             t->verdict.alert_sent ? ZN_TLS_STAT_alerts_sent

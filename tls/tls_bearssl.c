@@ -39,6 +39,9 @@
 /* RSA keys below 2048 bits are refused in certificates (bytes). */
 #define MIN_RSA_BYTES 256
 
+/* The alert record type (RFC 5246 §6.2.1). */
+#define REC_ALERT 21
+
 struct bssl_server {
   br_ssl_server_context sc; /* first: its engine is the state's */
   const char *alpn[ALPN_MAX];
@@ -240,7 +243,10 @@ static int bssl_last_error(const void *state) {
 
 /* ---- what an error code means ---- */
 
-/* An alert, ours or the peer's (RFC 5246 §7.2.2). */
+/* An alert, ours or the peer's (RFC 5246 §7.2.2).  BearSSL sends
+ * handshake_failure when the client's offer leaves nothing to agree on
+ * (suites, curves, signature algorithms); a peer's certificate alerts
+ * say what it found wrong with ours. */
 static enum zn_tls_failure alert_failure(int alert, bool sent) {
   switch (alert) {
   case BR_ALERT_PROTOCOL_VERSION:
@@ -249,7 +255,16 @@ static enum zn_tls_failure alert_failure(int alert, bool sent) {
     return ZN_TLS_FAIL_bad_mac;
   case BR_ALERT_HANDSHAKE_FAILURE:
   case BR_ALERT_INSUFFICIENT_SECURITY:
-    return sent ? ZN_TLS_FAIL_handshake : ZN_TLS_FAIL_alert;
+    return sent ? ZN_TLS_FAIL_no_shared_cipher : ZN_TLS_FAIL_handshake;
+  case BR_ALERT_CERTIFICATE_EXPIRED:
+    return ZN_TLS_FAIL_cert_expired;
+  case BR_ALERT_UNKNOWN_CA:
+    return ZN_TLS_FAIL_unknown_ca;
+  case BR_ALERT_BAD_CERTIFICATE:
+  case BR_ALERT_UNSUPPORTED_CERTIFICATE:
+  case BR_ALERT_CERTIFICATE_REVOKED:
+  case BR_ALERT_CERTIFICATE_UNKNOWN:
+    return ZN_TLS_FAIL_bad_cert;
   default:
     return sent ? ZN_TLS_FAIL_protocol : ZN_TLS_FAIL_alert;
   }
@@ -311,6 +326,39 @@ static struct zn__tls_verdict bssl_verdict(int code) {
   return v;
 }
 
+/* The alert RFC 5246 §7.2.2 has for an X.509 failure. */
+static int x509_alert(int code) {
+  switch (code) {
+  case BR_ERR_X509_EXPIRED:
+    return BR_ALERT_CERTIFICATE_EXPIRED;
+  case BR_ERR_X509_NOT_TRUSTED:
+    return BR_ALERT_UNKNOWN_CA;
+  default:
+    return BR_ALERT_BAD_CERTIFICATE;
+  }
+}
+
+/* BearSSL fails on a certificate it refuses without telling the peer.
+ * While our records are still in the clear (the client's Finished is
+ * yet to come) the alert is one plaintext record, which the glue sends:
+ * the server then knows why (RFC 5246 §7.2.2). */
+static size_t bssl_unsent_alert(const void *state, int code, uint8_t *out,
+                                size_t cap, int *alert) {
+  const br_ssl_engine_context *eng = eng_of_const(state);
+  if (code <= BR_ERR_X509_OK || code >= BR_ERR_RECV_FATAL_ALERT || cap < 7 ||
+      eng->out.vtable != &br_sslrec_out_clear_vtable)
+    return 0;
+  *alert = x509_alert(code);
+  out[0] = REC_ALERT;
+  out[1] = BR_TLS12 >> 8;
+  out[2] = BR_TLS12 & 0xff;
+  out[3] = 0;
+  out[4] = 2;
+  out[5] = 2; /* fatal */
+  out[6] = (uint8_t)*alert;
+  return 7;
+}
+
 static void bssl_info(void *state, struct zn_tls_info *info) {
   br_ssl_engine_context *eng = eng_of(state);
   br_ssl_session_parameters sp;
@@ -338,5 +386,6 @@ const struct zn__tls_engine zn__tls_bearssl = {
     .close = bssl_close,
     .last_error = bssl_last_error,
     .verdict = bssl_verdict,
+    .unsent_alert = bssl_unsent_alert,
     .info = bssl_info,
 };

@@ -77,6 +77,11 @@ struct zn__tls_engine {
   int (*last_error)(const void *state);
   /* What a code of last_error() means. */
   struct zn__tls_verdict (*verdict)(int code);
+  /* A fatal alert the engine failed without sending, as a whole record
+   * into out (cap bytes): its length, 0 for none.  The glue sends it
+   * before its FIN. */
+  size_t (*unsent_alert)(const void *state, int code, uint8_t *out,
+                         size_t cap, int *alert);
   /* Version, suite and ALPN of an open session. */
   void (*info)(void *state, struct zn_tls_info *info);
 };

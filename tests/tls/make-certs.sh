@@ -19,6 +19,8 @@
 #   unknown-ca.pem, .key      "znet other CA", RSA-2048, not trusted by the
 #                             tests
 #   unknown-ca-server.pem, .key  localhost etc., signed by the other CA
+#   weak-rsa.pem, .key        localhost etc., RSA-1024: outside the policy
+#   p521.pem, .key            localhost etc., EC P-521: outside the policy
 set -euo pipefail
 out=${1:-$(cd "$(dirname "$0")" && pwd)}
 cd "$out"
@@ -31,7 +33,9 @@ UNTIL=21200101000000Z
 SAN="DNS:localhost,DNS:znet.test,IP:127.0.0.1,IP:10.77.0.1,IP:10.77.0.2"
 
 eckey() { openssl ecparam -name prime256v1 -genkey -noout -out "$1"; }
+p521key() { openssl ecparam -name secp521r1 -genkey -noout -out "$1"; }
 rsakey() { openssl genrsa -out "$1" 2048 2>/dev/null; }
+rsa1024key() { openssl genrsa -out "$1" 1024 2>/dev/null; }
 
 # sign CSR CA_NAME OUT FROM UNTIL EXTSECTION [SAN]: openssl ca with a
 # throwaway database; CA_NAME "self" signs the CSR with its own key.
@@ -97,6 +101,8 @@ leaf expired localhost "$SAN" ca eckey 20010101000000Z 20020101000000Z
 leaf wrong-name wrong.test "DNS:wrong.test" ca eckey
 ca unknown-ca "znet other CA" rsakey
 leaf unknown-ca-server localhost "$SAN" unknown-ca eckey
+leaf weak-rsa localhost "$SAN" ca rsa1024key
+leaf p521 localhost "$SAN" ca p521key
 
 # certs.h: each file as a C string, ZT_PEM_<NAME>_<PEM|KEY>.
 {
@@ -104,7 +110,8 @@ leaf unknown-ca-server localhost "$SAN" unknown-ca eckey
   echo " * .pem and .key files next to it.  TEST KEYS ONLY. */"
   echo "#ifndef TESTS_TLS_CERTS_H"
   echo "#define TESTS_TLS_CERTS_H"
-  for f in ca server-ec server-rsa expired wrong-name unknown-ca unknown-ca-server; do
+  for f in ca server-ec server-rsa expired wrong-name unknown-ca \
+    unknown-ca-server weak-rsa p521; do
     for ext in pem key; do
       name=$(echo "${f}_$ext" | tr 'a-z-' 'A-Z_')
       echo

@@ -72,9 +72,75 @@ ZT_TEST(test_server_picks_by_key_type) {
   handshake_with(true, 0, 0xC02F);
 }
 
+/* ALPN: the server picks the first of its names the client offers; no
+ * name in common is no ALPN, not a failure. */
+static void alpn_case(const char *const *srv, uint32_t ns,
+                      const char *const *cli, uint32_t nc, const char *want) {
+  struct tpair t;
+  tf_init(&t, NULL);
+  t.scfg.alpn = srv;
+  t.scfg.nalpn = ns;
+  t.ccfg.alpn = cli;
+  t.ccfg.nalpn = nc;
+  ZT_EQ(tf_connect(&t, "znet.test"), ZN_OK);
+  tf_run(&t, ZN_MS(200));
+  ZT_EQ(t.cli.opened, 1);
+  ZT_EQ(t.srv.opened, 1);
+  struct zn_tls_info ci, si;
+  ZT_EQ(zn_tls_get_info(t.cli.s, &ci), ZN_OK);
+  ZT_EQ(zn_tls_get_info(t.srv.s, &si), ZN_OK);
+  if (want) {
+    ZT_CHECK(ci.alpn && si.alpn);
+    if (ci.alpn && si.alpn) {
+      ZT_STREQ(ci.alpn, want);
+      ZT_STREQ(si.alpn, want);
+    }
+  } else {
+    ZT_CHECK(ci.alpn == NULL && si.alpn == NULL);
+  }
+  tf_free(&t);
+}
+
+ZT_TEST(test_alpn) {
+  static const char *const web[] = {"http/1.1", "dot"};
+  static const char *const dot[] = {"dot"};
+  static const char *const h2[] = {"h2"};
+  alpn_case(web, 2, dot, 1, "dot");
+  alpn_case(web, 2, web, 2, "http/1.1");
+  alpn_case(web, 2, h2, 1, NULL);
+  alpn_case(NULL, 0, dot, 1, NULL);
+}
+
+/* A server that accepts and says nothing: the client gives up after
+ * handshake_timeout_ms, resets, and says why. */
+ZT_TEST(test_client_handshake_timeout) {
+  struct tpair t;
+  tf_init(&t, NULL);
+  zn_tcp_close(t.listener);
+  tf_run(&t, ZN_MS(10));
+  struct zn_tcp_conn *mute;
+  ZT_EQ(zn_tcp_listen(t.p.b, NULL, TF_PORT, 0, NULL, NULL, &mute), ZN_OK);
+  t.listener = mute;
+  t.ccfg.handshake_timeout_ms = 3000;
+  ZT_EQ(tf_connect(&t, "localhost"), ZN_OK);
+  tf_run(&t, ZN_MS(2900));
+  ZT_EQ(t.cli.errors, 0);
+  tf_run(&t, ZN_MS(200));
+  ZT_EQ(t.cli.errors, 1);
+  ZT_EQ(t.cli.last_err, ZN_ETIMEDOUT);
+  ZT_EQ(t.cli.fail.failure, ZN_TLS_FAIL_timeout);
+  ZT_EQU(t.cstats.v[ZN_TLS_STAT_failed_timeout], 1);
+  struct zn_tcp_conn *c;
+  while (zn_tcp_accept(mute, &c) == ZN_OK)
+    zn_tcp_close(c);
+  tf_free(&t);
+}
+
 int main(void) {
   ZT_RUN(test_ecdsa_each_suite_handshakes);
   ZT_RUN(test_rsa_each_suite_handshakes);
   ZT_RUN(test_server_picks_by_key_type);
+  ZT_RUN(test_alpn);
+  ZT_RUN(test_client_handshake_timeout);
   return zt_done();
 }

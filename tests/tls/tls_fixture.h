@@ -23,7 +23,19 @@
 #define TF_PORT 443
 #define TF_NOW 1893456000u /* 2030-01-01T00:00:00Z */
 
+/* Sends `total` bytes of `data` with zn_stream_write_ref() (chunk bytes
+ * per reference) or zn_stream_write(), as fast as the stream takes them,
+ * then shuts down (or closes) if asked. */
+struct tsend {
+  const uint8_t *data;
+  size_t total, off, chunk;
+  bool copy; /* zn_stream_write instead of write_ref */
+  bool shutdown_at_end, close_at_end, ended;
+  int refs, released; /* references queued, releases called */
+};
+
 struct tside {
+  struct tsend *send;
   struct zn_stream *s;
   void *mem;
   int opened, closed, errors, last_err, writable;
@@ -38,7 +50,35 @@ struct tside {
   struct zn_tls_error_info fail; /* zn_tls_error() at on_error */
 };
 
+/* A decorator on stack A's netif hashing every frame A sends (FNV-1a),
+ * so two runs can be compared byte for byte. */
+struct tf_sniff {
+  struct zn_netif nif;
+  struct zn_netif *inner;
+  uint64_t hash;
+  uint64_t frames;
+};
+
+static inline int sniff_recv(struct zn_netif *nif, struct zn_buf **out) {
+  struct tf_sniff *x = ZN_CONTAINER_OF(nif, struct tf_sniff, nif);
+  x->inner->now = nif->now;
+  return zn_netif_recv(x->inner, out);
+}
+
+static inline int sniff_send(struct zn_netif *nif, struct zn_buf *b) {
+  struct tf_sniff *x = ZN_CONTAINER_OF(nif, struct tf_sniff, nif);
+  for (uint32_t i = 0; i < b->len; i++)
+    x->hash = (x->hash ^ b->data[i]) * 0x100000001b3ull;
+  x->frames++;
+  x->inner->now = nif->now;
+  return zn_netif_send(x->inner, b);
+}
+
+static const struct zn_netif_ops sniff_ops = {
+    .kind = "sniff", .recv = sniff_recv, .send = sniff_send};
+
 struct tpair {
+  struct tf_sniff sniff;
   struct th_pair p;
   struct zn_fault fault;
   bool faulty;
@@ -100,14 +140,45 @@ static inline void tf_readable(struct zn_stream *s, void *arg) {
   }
 }
 
+static inline void tf_released(void *arg) { ((struct tsend *)arg)->released++; }
+
+/* Queue what the stream takes of the sender's data. */
+static inline void tf_send_pump(struct zn_stream *s, struct tsend *x) {
+  for (int guard = 0; guard < 100000 && x->off < x->total; guard++) {
+    size_t k = x->total - x->off < x->chunk ? x->total - x->off : x->chunk;
+    if (x->copy) {
+      long w = zn_stream_write(s, x->data + x->off, k);
+      if (w <= 0)
+        break;
+      x->off += (size_t)w;
+    } else {
+      if (zn_stream_write_ref(s, x->data + x->off, k, tf_released, x) != ZN_OK)
+        break;
+      x->refs++;
+      x->off += k;
+    }
+  }
+  if (x->off == x->total && !x->ended) {
+    x->ended = true;
+    if (x->close_at_end)
+      zn_stream_close(s);
+    else if (x->shutdown_at_end)
+      ZT_EQ(zn_stream_shutdown(s), ZN_OK);
+  }
+}
+
 static inline void tf_open(struct zn_stream *s, void *arg) {
-  (void)s;
-  ((struct tside *)arg)->opened++;
+  struct tside *d = arg;
+  d->opened++;
+  if (d->send)
+    tf_send_pump(s, d->send);
 }
 
 static inline void tf_writable(struct zn_stream *s, void *arg) {
   struct tside *d = arg;
   d->writable++;
+  if (d->send)
+    tf_send_pump(s, d->send);
   if (d->echo)
     tf_readable(s, arg);
 }
@@ -185,7 +256,8 @@ static inline void tf_anchors(struct tpair *t, const char *pem) {
 /* Two stacks (a fault injector on A's side with fc), the server's
  * listener, the configurations with the EC server certificate and the
  * test CA; nothing connected yet. */
-static inline void tf_init(struct tpair *t, const struct zn_fault_cfg *fc) {
+static inline void tf_init_ex(struct tpair *t, const struct zn_fault_cfg *fc,
+                              bool sniff) {
   memset(t, 0, sizeof(*t));
   struct zn_config ca, cb;
   th_config(&ca, IP_A, 24, 1);
@@ -199,6 +271,12 @@ static inline void tf_init(struct tpair *t, const struct zn_fault_cfg *fc) {
     zn_fault_init(&t->fault, &t->p.link.a.nif, fc);
     zn_stack_attach(t->p.a, &t->fault.nif);
     t->faulty = true;
+  } else if (sniff) {
+    t->sniff.hash = 0xcbf29ce484222325ull;
+    t->sniff.inner = &t->p.link.a.nif;
+    zn_netif_init(&t->sniff.nif, &sniff_ops, t->p.link.a.nif.mtu);
+    zn_netif_wrap(&t->sniff.nif, &t->p.link.a.nif);
+    zn_stack_attach(t->p.a, &t->sniff.nif);
   } else {
     zn_stack_attach(t->p.a, &t->p.link.a.nif);
   }
@@ -214,6 +292,10 @@ static inline void tf_init(struct tpair *t, const struct zn_fault_cfg *fc) {
   tf_anchors(t, ZT_PEM_CA_PEM);
   ZT_EQ(zn_tcp_listen(t->p.b, NULL, TF_PORT, 0, &tf_lcbs, t, &t->listener),
         ZN_OK);
+}
+
+static inline void tf_init(struct tpair *t, const struct zn_fault_cfg *fc) {
+  tf_init_ex(t, fc, false);
 }
 
 /* Connect A to B and start the client session (for `name`) at once, in
@@ -269,6 +351,16 @@ static inline void tf_free(struct tpair *t) {
   free(t->anchors_mem);
   free(t->cli.rx);
   free(t->srv.rx);
+}
+
+/* Both sides' failures, as TAP comments. */
+static inline void diag_failure(const struct tpair *t) {
+  const struct zn_tls_error_info *c = &t->cli.fail, *s = &t->srv.fail;
+  printf("# client: %s (engine %d, alert %d %s); server: %s (engine %d, "
+         "alert %d %s)\n",
+         zn_tls_failure_name(c->failure), c->engine_code, c->alert,
+         c->alert_sent ? "sent" : "received", zn_tls_failure_name(s->failure),
+         s->engine_code, s->alert, s->alert_sent ? "sent" : "received");
 }
 
 /* A known byte pattern (xorshift32 from seed). */
