@@ -891,12 +891,18 @@ static void tls_close(struct zn_stream *s) {
   after_call(t);
 }
 
+/* No timer stays armed: the TCP connection's on_closed brings ours.  So a
+ * program that exits without polling again may free the memory at once
+ * (znet/tls.h). */
 static void tls_abort(struct zn_stream *s) {
   struct zn_tls_conn *t = tls_of(s);
   t->app_closed = true;
   release_tcp(t, true);
   release_all_refs(t);
-  after_call(t);
+  stop_deadline(t);
+  zn_timer_stop(t->st, &t->kick);
+  if (t->tcp == TCP_GONE && !t->in_deliver)
+    arm_kick(t);
 }
 
 static struct zn_tcp_conn *tls_conn(const struct zn_stream *s) {

@@ -70,7 +70,10 @@
  *   on_error(ZN_ETLS) comes with zn_tls_error() reporting
  *   ZN_TLS_FAIL_truncated.
  * - zn_stream_abort() resets the TCP connection and releases every
- *   pending reference before it returns, as zn_tcp_abort() does.
+ *   pending reference before it returns, as zn_tcp_abort() does, and
+ *   leaves no timer armed: a program that stops polling after it (at
+ *   exit, before zn_stack_destroy()) may free the session's memory at
+ *   once, without waiting for on_closed.
  * - Errors: ZN_ENOTCONN before the handshake is done; ZN_ETLS once the
  *   session failed (zn_tls_error() says why); the TCP errors of
  *   znet/tcp.h when the connection under it failed (ZN_ECONNRESET,
@@ -371,7 +374,7 @@ size_t zn_tls_conn_size(const struct zn_tls_config *cfg);
  * aligns).  The session takes c's callbacks (c's userdata stays the
  * caller's), so c's events become the stream's; mem is the session's
  * until on_closed has returned, and c is the session's to close: use the
- * stream only.  cb and arg are the stream's callbacks (both may be NULL:
+ * stream only.  *out is mem: the stream is the start of the block.  cb and arg are the stream's callbacks (both may be NULL:
  * none).  Errors: ZN_EINVAL (cfg invalid, not a server configuration,
  * mem misaligned), ZN_ENOMEM (len too small), ZN_ENOTCONN (c is not
  * established); on error c and mem are the caller's again, c's
