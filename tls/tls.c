@@ -39,6 +39,8 @@
 #include "znet/timer.h"
 
 #define MAX_REFS 1024
+/* After a fatal alert, how long the peer has to close first (ms). */
+#define LINGER_MS 2000
 #define MAX_BUF 65536u
 #define SEED_BYTES 32
 #define PUMP_ROUNDS 64
@@ -71,8 +73,23 @@ enum tls_out {
 /* What the session holds of its TCP connection. */
 enum tls_tcp {
   TCP_HELD = 0, /* ours, its callbacks ours */
+  TCP_LINGER,   /* failed after a fatal alert: held for the peer to close
+                   first, what it sends dropped, until LINGER_MS */
   TCP_LET_GO,   /* zn_tcp_close or zn_tcp_abort called */
   TCP_GONE,     /* its on_closed came */
+};
+
+/* How a failed session lets go of its TCP connection.  The side that
+ * sends the first FIN keeps the connection in TIME_WAIT for 2 MSL, a slot
+ * of the stack's table each: a peer that fails handshakes on purpose must
+ * not fill the table with them.  So a failure resets (no alert was due,
+ * the peer's alert came, the connection is broken or timed out), closes
+ * (the peer's FIN came first), or lingers (our alert went: the peer, told,
+ * closes first; if it does not within LINGER_MS, a reset). */
+enum tls_end {
+  END_RST,
+  END_FIN,
+  END_LINGER,
 };
 
 /* The deadline timer's role. */
@@ -80,6 +97,7 @@ enum tls_deadline {
   DL_NONE = 0,
   DL_HANDSHAKE, /* cfg.handshake_timeout_ms from the start */
   DL_CLOSE,     /* cfg.close_timeout_ms from zn_stream_close() */
+  DL_LINGER,    /* LINGER_MS from a failure that sent or got an alert */
 };
 
 struct zn_tls_conn {
@@ -343,7 +361,7 @@ static void release_all_refs(struct zn_tls_conn *t) {
 /* Close (FIN; RST if data was left unread: it is dropped first) or reset
  * the TCP connection; its on_closed follows. */
 static void release_tcp(struct zn_tls_conn *t, bool rst) {
-  if (t->tcp != TCP_HELD)
+  if (t->tcp != TCP_HELD && t->tcp != TCP_LINGER)
     return;
   t->tcp = TCP_LET_GO;
   if (rst) {
@@ -357,10 +375,17 @@ static void release_tcp(struct zn_tls_conn *t, bool rst) {
   zn_tcp_close(t->c);
 }
 
+static void linger(struct zn_tls_conn *t) {
+  if (t->tcp != TCP_HELD)
+    return;
+  t->tcp = TCP_LINGER;
+  start_deadline(t, DL_LINGER, LINGER_MS);
+}
+
 /* The first failure: counted, owed to the application, and the TCP
- * connection let go of (the alert, if any, went before). */
+ * connection let go of as `end` says (the alert, if any, went before). */
 static void fail(struct zn_tls_conn *t, enum zn_tls_failure f, int err,
-                 bool rst) {
+                 enum tls_end end) {
   if (t->failure == ZN_TLS_FAIL_none) {
     t->failure = f;
     t->err = err;
@@ -371,7 +396,10 @@ static void fail(struct zn_tls_conn *t, enum zn_tls_failure f, int err,
     if (t->deadline_role == DL_HANDSHAKE)
       stop_deadline(t);
   }
-  release_tcp(t, rst);
+  if (end == END_LINGER)
+    linger(t);
+  else
+    release_tcp(t, end == END_RST);
 }
 
 /* ---- the engine's state ---- */
@@ -411,11 +439,12 @@ static void engine_closed(struct zn_tls_conn *t) {
             t->verdict.alert_sent ? ZN_TLS_STAT_alerts_sent
                                   : ZN_TLS_STAT_alerts_received,
             1);
-    fail(t, t->verdict.failure, ZN_ETLS, false);
+    fail(t, t->verdict.failure, ZN_ETLS,
+         t->verdict.alert >= 0 && t->verdict.alert_sent ? END_LINGER : END_RST);
     return;
   }
   if (!t->open) {
-    fail(t, ZN_TLS_FAIL_peer_closed, ZN_ETLS, false);
+    fail(t, ZN_TLS_FAIL_peer_closed, ZN_ETLS, END_FIN);
     return;
   }
   if (t->in_eof)
@@ -533,7 +562,7 @@ static void tcp_fin(struct zn_tls_conn *t) {
   if (t->in_eof || t->failure != ZN_TLS_FAIL_none)
     return;
   if (!t->open) {
-    fail(t, ZN_TLS_FAIL_peer_closed, ZN_ETLS, false);
+    fail(t, ZN_TLS_FAIL_peer_closed, ZN_ETLS, END_FIN);
     return;
   }
   if (t->out >= OUT_NOTIFIED) {
@@ -541,7 +570,7 @@ static void tcp_fin(struct zn_tls_conn *t) {
     t->owe_readable = true;
     return;
   }
-  fail(t, ZN_TLS_FAIL_truncated, ZN_ETLS, false);
+  fail(t, ZN_TLS_FAIL_truncated, ZN_ETLS, END_FIN);
 }
 
 /* Ciphertext from TCP to the engine, while it takes some. */
@@ -569,6 +598,22 @@ static bool in_records(struct zn_tls_conn *t) {
   return true;
 }
 
+/* Lingering: what the peer still sends is dropped; its FIN lets us close
+ * second. */
+static bool linger_drain(struct zn_tls_conn *t) {
+  if (t->tcp != TCP_LINGER)
+    return false;
+  const uint8_t *p;
+  long n;
+  while ((n = zn_tcp_peek(t->c, &p)) > 0)
+    (void)zn_tcp_consume(t->c, (size_t)n);
+  if (n != 0)
+    return false;
+  stop_deadline(t);
+  release_tcp(t, false);
+  return true;
+}
+
 /* Move what can move, both ways; no callback. */
 static void pump(struct zn_tls_conn *t) {
   for (int i = 0; i < PUMP_ROUNDS; i++) {
@@ -576,6 +621,7 @@ static void pump(struct zn_tls_conn *t) {
     moved |= out_refs(t);
     moved |= close_step(t);
     moved |= in_records(t);
+    moved |= linger_drain(t);
     engine_check(t);
     if (!moved)
       return;
@@ -693,8 +739,8 @@ static void deadline_fire(struct zn_stack *st, struct zn_timer *tm) {
   enum tls_deadline role = t->deadline_role;
   t->deadline_role = DL_NONE;
   if (role == DL_HANDSHAKE && !t->open)
-    fail(t, ZN_TLS_FAIL_timeout, ZN_ETIMEDOUT, true);
-  else if (role == DL_CLOSE)
+    fail(t, ZN_TLS_FAIL_timeout, ZN_ETIMEDOUT, END_RST);
+  else if (role == DL_CLOSE || role == DL_LINGER)
     release_tcp(t, true);
   deliver(t);
 }
@@ -709,10 +755,10 @@ static void tcp_on_event(struct zn_tcp_conn *c, void *arg) {
 static void tcp_on_error(struct zn_tcp_conn *c, void *arg, int err) {
   (void)c;
   struct zn_tls_conn *t = arg;
-  if (t->app_closed || t->in_eof)
-    release_tcp(t, false); /* it was ending anyway */
+  if (t->app_closed || t->in_eof || t->tcp == TCP_LINGER)
+    release_tcp(t, true); /* it was ending anyway */
   else
-    fail(t, ZN_TLS_FAIL_tcp, err, false);
+    fail(t, ZN_TLS_FAIL_tcp, err, END_RST);
   deliver(t);
 }
 
@@ -722,7 +768,7 @@ static void tcp_on_closed(struct zn_tcp_conn *c, void *arg) {
   t->tcp = TCP_GONE;
   t->c = NULL;
   if (!t->app_closed)
-    fail(t, ZN_TLS_FAIL_tcp, ZN_ECONNRESET, false);
+    fail(t, ZN_TLS_FAIL_tcp, ZN_ECONNRESET, END_RST);
   deliver(t);
 }
 
@@ -880,8 +926,8 @@ static void tls_close(struct zn_stream *s) {
   if (t->app_closed)
     return;
   t->app_closed = true;
-  if (t->tcp == TCP_HELD && (t->failure != ZN_TLS_FAIL_none || !t->open)) {
-    release_tcp(t, false);
+  if (t->tcp == TCP_HELD && !t->open) {
+    release_tcp(t, true); /* a handshake given up: no FIN first */
   } else if (t->tcp == TCP_HELD) {
     if (t->out == OUT_OPEN)
       t->out = OUT_DRAIN;

@@ -284,6 +284,8 @@ static enum zn_tls_failure x509_failure(int code) {
   }
 }
 
+/* BR_ERR_BAD_PARAM is also what the handshake code reports for a
+ * malformed extension: a protocol error, not ours. */
 static enum zn_tls_failure engine_failure(int code) {
   switch (code) {
   case BR_ERR_UNSUPPORTED_VERSION:
@@ -293,7 +295,6 @@ static enum zn_tls_failure engine_failure(int code) {
     return ZN_TLS_FAIL_no_shared_cipher;
   case BR_ERR_BAD_MAC:
     return ZN_TLS_FAIL_bad_mac;
-  case BR_ERR_BAD_PARAM:
   case BR_ERR_BAD_STATE:
   case BR_ERR_NO_RANDOM:
   case BR_ERR_IO:

@@ -39,6 +39,8 @@ static void client_refuses(const char *chain, const char *key,
   ZT_EQU(t.cstats.v[ZN_TLS_STAT_failed_version + (int)want - 1], 1);
   ZT_EQU(t.sstats.v[ZN_TLS_STAT_handshakes_failed], 1);
   ZT_EQU(t.sstats.v[ZN_TLS_STAT_handshakes_ok], 0);
+  /* The server, told, resets; so both connections are gone at once. */
+  ZT_EQ(t.p.a->tcp.nused + t.p.b->tcp.nused, 1);
   /* The stream answers, it does not crash. */
   const uint8_t *v;
   ZT_EQ(zn_stream_peek(t.cli.s, &v), ZN_ETLS);
@@ -207,9 +209,14 @@ static int raw_alert(const struct raw *r) {
   return r->rx[6];
 }
 
+/* The server sends its alert, then waits for the client to close first
+ * (so that no TIME_WAIT of its own holds a slot of its table): when the
+ * client does (client_closes), the server's connection goes at once;
+ * when it does not, a reset comes after 2 s. */
 static void server_refuses_hello(const uint16_t *suites, size_t n,
                                  unsigned version, bool tls13,
-                                 enum zn_tls_failure want, int alert) {
+                                 enum zn_tls_failure want, int alert,
+                                 bool client_closes) {
   struct tpair t;
   tf_init(&t, NULL);
   struct raw r;
@@ -227,12 +234,23 @@ static void server_refuses_hello(const uint16_t *suites, size_t n,
   if (raw_alert(&r) != alert)
     zt_hexdump("server sent", r.rx, r.rx_len);
   ZT_EQ(raw_alert(&r), alert);
-  ZT_EQ(r.eof, 1); /* and the FIN */
+  ZT_EQ(r.eof, 0);
+  if (client_closes) {
+    zn_tcp_close(r.c);
+    tf_run(&t, ZN_MS(100));
+    ZT_EQ(t.p.b->tcp.nused, 1); /* the listener: no TIME_WAIT */
+  } else {
+    tf_run(&t, ZN_MS(1800));
+    ZT_EQ(r.errors, 0);
+    tf_run(&t, ZN_MS(300));
+    ZT_EQ(r.errors, 1);
+    ZT_EQ(r.last_err, ZN_ECONNRESET);
+    zn_tcp_close(r.c);
+  }
   ZT_EQU(t.sstats.v[ZN_TLS_STAT_alerts_sent], 1);
   ZT_EQU(t.sstats.v[ZN_TLS_STAT_handshakes_failed], 1);
   ZT_EQU(t.sstats.v[ZN_TLS_STAT_failed_version + (int)want - 1], 1);
   diag_failure(&t);
-  zn_tcp_close(r.c);
   tf_free(&t);
   ZT_EQ(r.closed, 1);
 }
@@ -241,20 +259,21 @@ static void server_refuses_hello(const uint16_t *suites, size_t n,
 ZT_TEST(test_server_refuses_weak_suites) {
   static const uint16_t weak[] = {0x002F, 0x0035, 0xC013, 0xC009,
                                   0x000A, 0x0005, 0x009C};
-  server_refuses_hello(weak, 7, 0x0303, false, ZN_TLS_FAIL_no_shared_cipher,
-                       40);
+  server_refuses_hello(weak, 7, 0x0303, false, ZN_TLS_FAIL_no_shared_cipher, 40,
+                       true);
 }
 
 ZT_TEST(test_server_refuses_tls10_and_tls11) {
   static const uint16_t s[] = {0xC02B, 0xC02F, 0xC009, 0xC013};
-  server_refuses_hello(s, 4, 0x0301, false, ZN_TLS_FAIL_version, 70);
-  server_refuses_hello(s, 4, 0x0302, false, ZN_TLS_FAIL_version, 70);
+  server_refuses_hello(s, 4, 0x0301, false, ZN_TLS_FAIL_version, 70, false);
+  server_refuses_hello(s, 4, 0x0302, false, ZN_TLS_FAIL_version, 70, true);
 }
 
 /* A TLS 1.3 client offers only TLS 1.3's suites. */
 ZT_TEST(test_server_refuses_tls13_only) {
   static const uint16_t s13[] = {0x1301, 0x1302, 0x1303};
-  server_refuses_hello(s13, 3, 0x0303, true, ZN_TLS_FAIL_no_shared_cipher, 40);
+  server_refuses_hello(s13, 3, 0x0303, true, ZN_TLS_FAIL_no_shared_cipher, 40,
+                       true);
 }
 
 static void server_meets_raw(const uint8_t *data, size_t len, bool close,
@@ -274,8 +293,11 @@ static void server_meets_raw(const uint8_t *data, size_t len, bool close,
   ZT_EQ(t.srv.last_err, want_err);
   ZT_EQ(t.srv.fail.failure, want);
   ZT_EQU(t.sstats.v[ZN_TLS_STAT_failed_version + (int)want - 1], 1);
-  /* The server let go of the connection by itself. */
+  /* The server let go of the connection by itself, and kept no TIME_WAIT
+   * (a reset, or a FIN after the client's). */
   ZT_CHECK(r.eof == 1 || r.errors == 1);
+  tf_run(&t, ZN_MS(50));
+  ZT_EQ(t.p.b->tcp.nused, 1);
   diag_failure(&t);
   zn_tcp_close(r.c);
   tf_free(&t);
