@@ -1060,3 +1060,44 @@ void ex_close(struct ex_host *h, const char *prog) {
   h->st = NULL;
   h->mem = NULL;
 }
+
+int ex_read_file(const char *path, char **out, size_t *len, const char *prog) {
+  FILE *fp = fopen(path, "r");
+  if (fp == NULL) {
+    fprintf(stderr, "%s: cannot read %s: %s\n", prog, path, strerror(errno));
+    return -1;
+  }
+  char *text = NULL, *line = NULL;
+  size_t cap = 0, lcap = 0, n = 0;
+  ssize_t got;
+  bool nomem = false;
+  while (!nomem && (got = getline(&line, &lcap, fp)) >= 0) {
+    if (n + (size_t)got + 1 > cap) {
+      size_t ncap = cap ? cap : 4096;
+      while (ncap < n + (size_t)got + 1)
+        ncap *= 2;
+      char *more = realloc(text, ncap);
+      if (more == NULL) {
+        nomem = true;
+        break;
+      }
+      text = more;
+      cap = ncap;
+    }
+    memcpy(text + n, line, (size_t)got);
+    n += (size_t)got;
+  }
+  bool err = ferror(fp) || nomem;
+  free(line);
+  (void)fclose(fp); /* read only: ferror said what matters */
+  if (err || text == NULL) {
+    fprintf(stderr, "%s: cannot read %s: %s\n", prog, path,
+            nomem ? "out of memory" : text ? "read error" : "empty file");
+    free(text);
+    return -1;
+  }
+  text[n] = '\0';
+  *out = text;
+  *len = n;
+  return 0;
+}

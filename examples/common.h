@@ -326,6 +326,16 @@ void ex_print_fault_stats(FILE *fp, const struct ex_host *h);
 /* "  NAME VALUE" if v is not 0 (the backends' counters). */
 void ex_print_nz(FILE *fp, const char *name, uint64_t v);
 
+/* The whole file at path in malloc'd *out (*len bytes, a NUL after
+ * them).  Returns 0, or -1 with the reason printed ("PROG: cannot read
+ * PATH: ..."); there are no files on Solo5. */
+int ex_read_file(const char *path, char **out, size_t *len, const char *prog);
+
+/* The wall clock, seconds since the Unix epoch (0 if unknown): the
+ * platform's (host.c: CLOCK_REALTIME; solo5/platform.c:
+ * solo5_clock_wall()).  TLS clients check certificates against it. */
+uint64_t ex_wall_seconds(void);
+
 /* ns to ms as a double (hosted programs only: no FPU on Solo5). */
 static inline double ex_ms(uint64_t ns) { return (double)ns / 1e6; }
 

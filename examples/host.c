@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "znet/pcap.h"
 
@@ -216,4 +217,11 @@ void ex_print_netif_stats(FILE *fp, const struct ex_host *h) {
     ex_print_nz(fp, "capture.errors", h->cap.errors);
   }
   ex_print_fault_stats(fp, h);
+}
+
+uint64_t ex_wall_seconds(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < 0)
+    return 0;
+  return (uint64_t)ts.tv_sec;
 }

@@ -30,6 +30,14 @@
  * consumes what it is shown (peek/consume, no copy at all) and closes
  * when the client does: a sink to stream load into.
  *
+ * --tls-port N adds a TLS echo (libznet-tls, TLS 1.2) on port N, with the
+ * certificate chain and key of --cert and --key (PEM files), or, without
+ * them, the ones the build compiled in (-Dtls_cert, -Dtls_key).  It is the
+ * echo again, written once against struct zn_stream: peek, write,
+ * consume, as the TCP echo does.  Each session's memory (zn_tls_conn_size)
+ * is malloc'd at accept and freed at on_closed; the TLS counters (tls.*,
+ * every failure by reason) are printed at exit.
+ *
  * Runs until SIGINT or SIGTERM (or the end of a replayed capture), then
  * prints each service's counters and the stack's counters to stderr.
  */
@@ -39,6 +47,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "common_tls.h"
 
 #define PROG "znet-echo"
 #define DEFAULT_PORT 7
@@ -53,6 +62,9 @@ struct echo_opts {
   uint16_t port;
   uint16_t discard_port; /* 0: no discard service */
   struct zn_ip ping;     /* --ping: whom to ping; no address: none */
+  uint16_t tls_port;     /* --tls-port: 0: no TLS echo */
+  const char *cert;      /* --cert, --key: PEM files (NULL: built in) */
+  const char *key;
 };
 
 static struct echo_opts eopts = {.port = DEFAULT_PORT,
@@ -384,6 +396,157 @@ static void tcp_discard_stop(struct zn_stack *st) {
   service_stop(&tcp_discard, st);
 }
 
+/* ---- TLS echo (--tls-port) ---- */
+
+struct tls_client;
+
+struct tls_service {
+  struct ex_tls *tls;
+  struct zn_tcp_conn *listener;
+  struct tls_client *clients;
+  uint64_t active, max_active, aborted_at_exit;
+  uint64_t accepted, closed, errors, refused, opened;
+  uint64_t bytes_in, bytes_out, stalls;
+};
+
+struct tls_client {
+  struct zn_stream *s;
+  struct tls_client *prev, *next;
+  bool closing;
+};
+
+static struct tls_service tls_echo;
+
+static void tls_client_close(struct tls_client *cl) {
+  if (!cl->closing) {
+    cl->closing = true;
+    zn_stream_close(cl->s);
+  }
+}
+
+/* The TCP echo's pump over a stream: what the client sent goes back as
+ * the session takes it; the end of the stream closes ours. */
+static void tls_client_pump(struct tls_client *cl) {
+  while (!cl->closing) {
+    const uint8_t *p;
+    long n = zn_stream_peek(cl->s, &p);
+    if (n == ZN_EAGAIN || n == ZN_ENOTCONN)
+      return; /* nothing yet, or the handshake is still going */
+    if (n <= 0) {
+      tls_client_close(cl); /* the end (0), or a failure on_error told */
+      return;
+    }
+    long w = zn_stream_write(cl->s, p, (size_t)n);
+    if (w == ZN_EAGAIN) {
+      tls_echo.stalls++;
+      return; /* on_writable resumes */
+    }
+    if (w < 0) {
+      tls_client_close(cl);
+      return;
+    }
+    tls_echo.bytes_in += (uint64_t)w;
+    tls_echo.bytes_out += (uint64_t)w;
+    (void)zn_stream_consume(cl->s, (size_t)w); /* w <= n */
+  }
+}
+
+static void tls_client_open(struct zn_stream *s, void *arg) {
+  (void)s;
+  tls_echo.opened++;
+  tls_client_pump(arg);
+}
+
+static void tls_client_event(struct zn_stream *s, void *arg) {
+  (void)s;
+  tls_client_pump(arg);
+}
+
+static void tls_client_error(struct zn_stream *s, void *arg, int err) {
+  (void)s;
+  (void)err;
+  tls_echo.errors++;
+  tls_client_close(arg);
+}
+
+static void tls_client_closed(struct zn_stream *s, void *arg) {
+  struct tls_client *cl = arg;
+  if (cl->prev)
+    cl->prev->next = cl->next;
+  else
+    tls_echo.clients = cl->next;
+  if (cl->next)
+    cl->next->prev = cl->prev;
+  tls_echo.active--;
+  tls_echo.closed++;
+  ex_tls_end(s);
+  free(cl);
+}
+
+static const struct zn_stream_callbacks tls_client_cbs = {
+    .on_open = tls_client_open,
+    .on_readable = tls_client_event,
+    .on_writable = tls_client_event,
+    .on_error = tls_client_error,
+    .on_closed = tls_client_closed,
+};
+
+static void tls_accept(struct zn_tcp_conn *l, void *arg) {
+  struct zn_stack *st = arg;
+  struct zn_tcp_conn *c;
+  while (zn_tcp_accept(l, &c) == ZN_OK) {
+    struct tls_client *cl = calloc(1, sizeof(*cl));
+    if (cl == NULL ||
+        ex_tls_start(tls_echo.tls, st, c, NULL, &tls_client_cbs, cl,
+                     &cl->s) != ZN_OK) {
+      free(cl);
+      tls_echo.refused++;
+      zn_tcp_abort(c);
+      continue;
+    }
+    cl->next = tls_echo.clients;
+    if (tls_echo.clients)
+      tls_echo.clients->prev = cl;
+    tls_echo.clients = cl;
+    tls_echo.accepted++;
+    if (++tls_echo.active > tls_echo.max_active)
+      tls_echo.max_active = tls_echo.active;
+  }
+}
+
+static const struct zn_tcp_callbacks tls_listener_cbs = {
+    .on_accept = tls_accept,
+    .on_closed = listener_closed,
+};
+
+static int tls_echo_start(struct zn_stack *st) {
+  if (eopts.tls_port == 0)
+    return ZN_OK;
+  tls_echo.tls = ex_tls_server_new(eopts.cert, eopts.key, PROG);
+  if (tls_echo.tls == NULL)
+    return ZN_EINVAL;
+  return zn_tcp_listen(st, NULL, eopts.tls_port, TCP_BACKLOG,
+                       &tls_listener_cbs, st, &tls_echo.listener);
+}
+
+/* At exit: every live session reset (its memory freed here: no poll
+ * follows, so no on_closed). */
+static void tls_echo_stop(struct zn_stack *st) {
+  while (tls_echo.clients) {
+    struct tls_client *cl = tls_echo.clients;
+    tls_echo.clients = cl->next;
+    zn_stream_abort(cl->s);
+    ex_tls_end(cl->s);
+    free(cl);
+    tls_echo.active--;
+    tls_echo.aborted_at_exit++;
+  }
+  if (tls_echo.listener)
+    zn_tcp_close(tls_echo.listener);
+  tls_echo.listener = NULL;
+  zn_stack_flush(st);
+}
+
 /* --ping ADDR: an echo request (IPv4 or ICMPv6, by the address) every
  * second from a stack timer (so the loop wakes for it: it is one of the
  * stack's deadlines), each reply printed as it comes, the counts at
@@ -464,6 +627,7 @@ static const struct echo_service services[] = {
     {"tcp-echo", tcp_echo_start, tcp_echo_stop},
     {"udp-discard", udp_discard_start, udp_discard_stop},
     {"tcp-discard", tcp_discard_start, tcp_discard_stop},
+    {"tls-echo", tls_echo_start, tls_echo_stop},
 };
 
 #define N_SERVICES (sizeof(services) / sizeof(services[0]))
@@ -506,6 +670,10 @@ static void print_banner(struct ex_host *h) {
     char to[ZN_IP_STRLEN];
     printf(PROG ": pinging %s every second\n", zn_ip_format(&eopts.ping, to));
   }
+  if (eopts.tls_port)
+    printf(PROG ": echoing TLS on port %u (%zu bytes per session, %s)\n",
+           (unsigned)eopts.tls_port, ex_tls_conn_size(tls_echo.tls),
+           eopts.cert ? eopts.cert : "built-in certificate");
   (void)fflush(stdout);
 }
 
@@ -541,6 +709,20 @@ static void print_echo_stats(FILE *fp) {
   fprintf(fp, "  %-26s %10" PRIu64 "\n", "udp_echo.send_errors",
           udp_echo.send_errors);
   print_tcp_stats(fp, &tcp_echo, eopts.port);
+  if (eopts.tls_port) {
+    fprintf(fp, PROG ": echo on TLS port %u:\n", (unsigned)eopts.tls_port);
+    print_u64(fp, "tls_echo", "accepted", tls_echo.accepted);
+    print_u64(fp, "tls_echo", "opened", tls_echo.opened);
+    print_u64(fp, "tls_echo", "closed", tls_echo.closed);
+    print_u64(fp, "tls_echo", "active_at_exit", tls_echo.aborted_at_exit);
+    print_u64(fp, "tls_echo", "max_active", tls_echo.max_active);
+    print_u64(fp, "tls_echo", "errors", tls_echo.errors);
+    print_u64(fp, "tls_echo", "refused", tls_echo.refused);
+    print_u64(fp, "tls_echo", "bytes_in", tls_echo.bytes_in);
+    print_u64(fp, "tls_echo", "bytes_out", tls_echo.bytes_out);
+    print_u64(fp, "tls_echo", "stalls", tls_echo.stalls);
+    ex_tls_print_stats(fp, tls_echo.tls, "tls");
+  }
   if (eopts.ping.family != ZN_AF_NONE) {
     print_u64(fp, "ping", "sent", ping.sent);
     print_u64(fp, "ping", "received", ping.received);
@@ -576,6 +758,14 @@ static const struct ex_opt echo_flags[] = {
      .want = "an IPv4 or IPv6 address",
      .help = "also ping ADDR (IPv4 or IPv6) every second,\nprinting each "
              "reply"},
+    {"tls-port", 0, EX_U16, offsetof(struct echo_opts, tls_port), 1, 65535,
+     .arg = "N",
+     .help = "also echo TLS on port N (TLS 1.2; --cert and\n--key, or the "
+             "built-in certificate)"},
+    {"cert", 0, EX_STR, offsetof(struct echo_opts, cert), .arg = "CERT.pem",
+     .help = "the TLS echo's certificate chain (PEM)"},
+    {"key", 0, EX_STR, offsetof(struct echo_opts, key), .arg = "KEY.pem",
+     .help = "its private key (PEM)"},
     {.name = NULL},
 };
 
@@ -599,6 +789,18 @@ int main(int argc, char **argv) {
   if (eopts.discard_port == eopts.port)
     ex_usage_error(PROG, "--port and --discard-port are both %u",
                    (unsigned)eopts.port);
+  if (eopts.tls_port &&
+      (eopts.tls_port == eopts.port || eopts.tls_port == eopts.discard_port))
+    ex_usage_error(PROG, "--tls-port %u is taken by another service",
+                   (unsigned)eopts.tls_port);
+  if ((eopts.cert == NULL) != (eopts.key == NULL))
+    ex_usage_error(PROG, "--cert and --key go together");
+  if (eopts.cert && !eopts.tls_port)
+    ex_usage_error(PROG, "--cert and --key need --tls-port");
+  if (eopts.tls_port && !eopts.cert && ex_tls_available() &&
+      !ex_tls_has_embedded())
+    ex_usage_error(PROG, "--tls-port needs --cert and --key (this build has "
+                         "no built-in certificate)");
 
   if (ex_open(&h, PROG) != 0)
     return EX_EXIT_FAIL;

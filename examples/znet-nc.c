@@ -45,6 +45,15 @@
  * stack's, or -w), an interrupt or an I/O error, 2 on a usage error.
  * --sha256-stdin only hashes stdin and prints "HEX  -" as sha256sum
  * does, without any network: a test of the SHA-256 code.
+ *
+ * --tls makes the connection a TLS 1.2 client session (libznet-tls):
+ * the server's certificate must lead to a CA of --ca (a PEM bundle), be
+ * valid now and name --tls-name (by default the NAME connected to).  The
+ * data paths are the same code either way: they run on a struct
+ * zn_stream, a TCP stream or a TLS one.  It prints the version and suite
+ * agreed ("tls: TLSv1.2 ECDHE-..."), or why the handshake failed
+ * ("failed: tls: certificate does not match the server name ..."), and
+ * ends with close_notify both ways.
  */
 #define _GNU_SOURCE /* ppoll */
 #include <errno.h>
@@ -58,6 +67,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "common_tls.h"
 #include "sha256.h"
 
 #define PROG "znet-nc"
@@ -85,12 +95,20 @@ struct nc_opts {
   bool sha256_stdin;
   uint64_t idle_ns; /* 0: no limit */
   bool verbose;
+  bool tls;             /* --tls */
+  const char *tls_name; /* --tls-name: the name the certificate must bear */
+  const char *ca;       /* --ca: the trust anchors (PEM bundle) */
 };
 
 struct nc {
   struct ex_host *h;
   const struct nc_opts *o;
   struct zn_tcp_conn *listener, *c;
+  /* The data moves on s, once the connection is there: ts over c, or a
+   * TLS session over it (tls). */
+  struct zn_stream *s;
+  struct zn_tcp_stream ts;
+  struct ex_tls *tls;
   bool established;   /* connected or accepted */
   bool peer_eof;      /* the peer's FIN, everything before it read */
   bool stdin_eof, stdin_ready;
@@ -136,7 +154,7 @@ static uint64_t host_now(const struct nc *nc) {
 static void progress(struct nc *nc) { nc->last_progress = host_now(nc); }
 
 static void save_info(struct nc *nc) {
-  if (nc->c && !nc->closing) {
+  if (nc->c && !nc->closing && (nc->s == NULL || zn_stream_conn(nc->s))) {
     zn_tcp_get_info(nc->c, &nc->info);
     nc->have_info = true;
   }
@@ -154,7 +172,10 @@ static void nc_close(struct nc *nc) {
     save_info(nc);
     end_transfer(nc);
     nc->closing = true;
-    zn_tcp_close(nc->c);
+    if (nc->s)
+      zn_stream_close(nc->s);
+    else
+      zn_tcp_close(nc->c);
   }
 }
 
@@ -165,7 +186,10 @@ static void nc_abort(struct nc *nc, const char *why) {
     save_info(nc);
     end_transfer(nc);
     nc->closing = true;
-    zn_tcp_abort(nc->c);
+    if (nc->s)
+      zn_stream_abort(nc->s);
+    else
+      zn_tcp_abort(nc->c);
   }
 }
 
@@ -187,9 +211,9 @@ static int write_all(int fd, const uint8_t *p, size_t n) {
 /* Everything received: to stdout in stream mode, hashed with --sha256,
  * released in place. */
 static void pump_rx(struct nc *nc) {
-  while (nc->c && !nc->closing) {
+  while (nc->s && !nc->closing) {
     const uint8_t *p;
-    long n = zn_tcp_peek(nc->c, &p);
+    long n = zn_stream_peek(nc->s, &p);
     if (n == 0) {
       nc->peer_eof = true;
       return;
@@ -204,14 +228,15 @@ static void pump_rx(struct nc *nc) {
     }
     if (nc->o->sha256)
       ex_sha256_update(&nc->hrx, p, (size_t)n);
-    (void)zn_tcp_consume(nc->c, (size_t)n);
+    (void)zn_stream_consume(nc->s, (size_t)n);
     nc->rx += (uint64_t)n;
     progress(nc);
   }
 }
 
-/* zn_tcp_write_ref's release: every byte of one reference is
- * acknowledged (or the connection is gone).  Runs inside the stack: only
+/* zn_stream_write_ref's release: every byte of one reference is
+ * acknowledged (TLS: encrypted and handed to TCP), or the connection is
+ * gone.  Runs inside the stack: only
  * bookkeeping here, the next references go from the loop. */
 static void on_release(void *arg) {
   struct nc *nc = arg;
@@ -226,7 +251,7 @@ static void pump_send(struct nc *nc) {
   while (nc->queued < total && nc->refs < SEND_REFS_MAX) {
     uint64_t left = total - nc->queued;
     size_t len = left < PATTERN_LEN ? (size_t)left : PATTERN_LEN;
-    int rc = zn_tcp_write_ref(nc->c, pattern, len, on_release, nc);
+    int rc = zn_stream_write_ref(nc->s, pattern, len, on_release, nc);
     if (rc == ZN_EAGAIN)
       return;
     if (rc != ZN_OK) {
@@ -241,15 +266,15 @@ static void pump_send(struct nc *nc) {
   }
   if (nc->queued == total && !nc->shut) {
     nc->shut = true;
-    (void)zn_tcp_shutdown(nc->c);
+    (void)zn_stream_shutdown(nc->s);
   }
 }
 
 static void pump_stdin(struct nc *nc) {
   for (;;) {
     if (nc->inoff < nc->inlen) {
-      long w = zn_tcp_write(nc->c, nc->inbuf + nc->inoff,
-                            nc->inlen - nc->inoff);
+      long w = zn_stream_write(nc->s, nc->inbuf + nc->inoff,
+                               nc->inlen - nc->inoff);
       if (w == ZN_EAGAIN)
         return; /* on_writable */
       if (w < 0) {
@@ -265,7 +290,7 @@ static void pump_stdin(struct nc *nc) {
     nc->inoff = nc->inlen = 0;
     if (nc->stdin_eof || !nc->stdin_ready)
       break;
-    size_t room = zn_tcp_writable(nc->c);
+    size_t room = zn_stream_writable(nc->s);
     if (room == 0)
       return;
     if (room > STDIN_CHUNK)
@@ -289,14 +314,14 @@ static void pump_stdin(struct nc *nc) {
   }
   if (nc->stdin_eof && !nc->shut) {
     nc->shut = true;
-    (void)zn_tcp_shutdown(nc->c);
+    (void)zn_stream_shutdown(nc->s);
   }
 }
 
 /* Move what can move, and close once the transfer is over: both sides
  * have sent their FIN and, for --send, every byte is acknowledged. */
 static void pump(struct nc *nc) {
-  if (nc->c == NULL || nc->closing || !nc->established)
+  if (nc->s == NULL || nc->closing || !nc->established)
     return;
   pump_rx(nc);
   if (nc->closing)
@@ -316,9 +341,89 @@ static void pump(struct nc *nc) {
 
 /* ---- callbacks (they run inside zn_stack_poll) ---- */
 
+static void failed(struct nc *nc, int err) {
+  static char tls_why[256];
+  nc->err = err;
+  if (err == ZN_ETLS || (nc->tls && nc->s && !nc->established)) {
+    char why[200];
+    ex_tls_why(nc->s, why, sizeof(why));
+    (void)snprintf(tls_why, sizeof(tls_why), "tls: %s",
+                   err == ZN_ETLS ? why : zn_strerror(err));
+    nc_abort(nc, tls_why);
+    return;
+  }
+  const char *why = err == ZN_ECONNREFUSED ? "connection refused"
+                    : err == ZN_ECONNRESET ? "connection reset by peer"
+                    : err == ZN_ETIMEDOUT  ? "connection timed out"
+                                           : zn_strerror(err);
+  nc_abort(nc, why);
+}
+
+/* The data moves: the TCP connection is there (and, with --tls, the
+ * handshake is done). */
+static void established(struct nc *nc) {
+  nc->established = true;
+  nc->t_start = host_now(nc);
+  progress(nc);
+  pump(nc);
+}
+
+static void s_open(struct zn_stream *s, void *arg) {
+  struct nc *nc = arg;
+  char what[160];
+  ex_tls_describe(s, what, sizeof(what));
+  fprintf(stderr, PROG ": tls: %s, certificate verified for %s\n", what,
+          nc->o->tls_name);
+  established(nc);
+}
+
+static void s_event(struct zn_stream *s, void *arg) {
+  (void)s;
+  pump(arg);
+}
+
+static void s_error(struct zn_stream *s, void *arg, int err) {
+  (void)s;
+  failed(arg, err);
+}
+
+static void s_closed(struct zn_stream *s, void *arg) {
+  struct nc *nc = arg;
+  nc->closed = true;
+  nc->c = NULL;
+  nc->s = NULL;
+  if (nc->tls)
+    ex_tls_end(s);
+}
+
+static const struct zn_stream_callbacks stream_cbs = {
+    .on_open = s_open,
+    .on_readable = s_event,
+    .on_writable = s_event,
+    .on_error = s_error,
+    .on_closed = s_closed,
+};
+
+/* The stream over c: TLS (established at on_open) or TCP (at once). */
+static void attach(struct nc *nc, struct zn_tcp_conn *c) {
+  nc->c = c;
+  if (nc->tls == NULL) {
+    zn_tcp_stream_init(&nc->ts, c, &stream_cbs, nc);
+    nc->s = &nc->ts.s;
+    established(nc);
+    return;
+  }
+  int rc = ex_tls_start(nc->tls, nc->h->st, c, nc->o->tls_name, &stream_cbs,
+                        nc, &nc->s);
+  if (rc != ZN_OK) {
+    fprintf(stderr, PROG ": tls: %s\n", zn_strerror(rc));
+    nc_abort(nc, "tls: cannot start");
+  }
+}
+
+/* Until the stream takes over: connecting (or refused, unreachable). */
 static void on_connected(struct zn_tcp_conn *c, void *arg) {
   struct nc *nc = arg;
-  nc->c = c; /* the race's winner, when connecting by name */
   if (nc->o->name) {
     struct zn_tcp_info i;
     char a[ZN_IP_STRLEN];
@@ -328,31 +433,14 @@ static void on_connected(struct zn_tcp_conn *c, void *arg) {
             zn_ip_format(&i.raddr, a), (unsigned)i.rport,
             (double)(host_now(nc) - nc->t_race) / 1e6);
   }
-  nc->established = true;
-  nc->t_start = host_now(nc);
-  progress(nc);
-  pump(nc);
-}
-
-static void on_readable(struct zn_tcp_conn *c, void *arg) {
-  (void)c;
-  pump(arg);
-}
-
-static void on_writable(struct zn_tcp_conn *c, void *arg) {
-  (void)c;
-  pump(arg);
+  attach(nc, c); /* the race's winner, when connecting by name */
 }
 
 static void on_error(struct zn_tcp_conn *c, void *arg, int err) {
-  (void)c;
   struct nc *nc = arg;
-  nc->err = err;
-  const char *why = err == ZN_ECONNREFUSED ? "connection refused"
-                    : err == ZN_ECONNRESET ? "connection reset by peer"
-                    : err == ZN_ETIMEDOUT  ? "connection timed out"
-                                           : zn_strerror(err);
-  nc_abort(nc, why);
+  if (nc->c == NULL)
+    nc->c = c; /* to close it */
+  failed(nc, err);
 }
 
 static void on_closed(struct zn_tcp_conn *c, void *arg) {
@@ -364,8 +452,6 @@ static void on_closed(struct zn_tcp_conn *c, void *arg) {
 
 static const struct zn_tcp_callbacks conn_cbs = {
     .on_connected = on_connected,
-    .on_readable = on_readable,
-    .on_writable = on_writable,
     .on_error = on_error,
     .on_closed = on_closed,
 };
@@ -375,8 +461,6 @@ static void on_accept(struct zn_tcp_conn *l, void *arg) {
   struct zn_tcp_conn *c;
   if (nc->listener == NULL || zn_tcp_accept(l, &c) != ZN_OK)
     return;
-  nc->c = c;
-  zn_tcp_set_callbacks(c, &conn_cbs, nc);
   /* One connection: the listener goes (with anything else in its queue),
    * and later SYNs are answered with a reset. */
   zn_tcp_close(nc->listener);
@@ -386,10 +470,7 @@ static void on_accept(struct zn_tcp_conn *l, void *arg) {
   char ip[ZN_IP_STRLEN];
   fprintf(stderr, PROG ": connection from %s:%u\n",
           zn_ip_format(&i.raddr, ip), (unsigned)i.rport);
-  nc->established = true;
-  nc->t_start = host_now(nc);
-  progress(nc);
-  pump(nc);
+  attach(nc, c);
 }
 
 static void listener_closed(struct zn_tcp_conn *c, void *arg) {
@@ -406,8 +487,8 @@ static const struct zn_tcp_callbacks listen_cbs = {
 
 static bool want_stdin(const struct nc *nc) {
   return nc->o->mode == MODE_STREAM && nc->established && !nc->closing &&
-         nc->c && !nc->stdin_eof && nc->inlen == 0 &&
-         zn_tcp_writable(nc->c) > 0;
+         nc->s && !nc->stdin_eof && nc->inlen == 0 &&
+         zn_stream_writable(nc->s) > 0;
 }
 
 /* Sleep on the TAP (and stdin when it may be read) until deadline, with
@@ -664,6 +745,14 @@ static const struct ex_opt nc_flags[] = {
      .help = "the stack's counters at exit"},
     {"sha256-stdin", 0, EX_FLAG, OFF(sha256_stdin),
      .help = "only print the SHA-256 of stdin (no network)"},
+    {"tls", 0, EX_FLAG, OFF(tls),
+     .help = "TLS 1.2 client: the server's certificate must be\nfrom a CA "
+             "of --ca and name --tls-name"},
+    {"tls-name", 0, EX_STR, OFF(tls_name), .arg = "NAME",
+     .help = "the name the server's certificate must bear\n(default: the "
+             "NAME connected to)"},
+    {"ca", 0, EX_STR, OFF(ca), .arg = "BUNDLE.pem",
+     .help = "the CA certificates to trust (PEM)"},
     {.name = NULL},
 };
 
@@ -738,6 +827,19 @@ int main(int argc, char **argv) {
   if (o.mode == MODE_STREAM && h.o.netif != EX_NETIF_TAP)
     ex_usage_error(PROG, "reading stdin needs a TAP netif (or use --send "
                          "or --sink)");
+  if ((o.tls_name || o.ca) && !o.tls)
+    ex_usage_error(PROG, "--tls-name and --ca go with --tls");
+  if (o.tls) {
+    if (o.listen)
+      ex_usage_error(PROG, "--tls connects only (znet-echo --tls-port "
+                           "serves TLS)");
+    if (o.tls_name == NULL)
+      o.tls_name = o.name;
+    if (o.tls_name == NULL)
+      ex_usage_error(PROG, "--tls to an address needs --tls-name");
+    if (o.ca == NULL)
+      ex_usage_error(PROG, "--tls needs --ca");
+  }
 
   pattern_init();
   (void)signal(SIGPIPE, SIG_IGN); /* cannot fail: a valid signal */
@@ -752,8 +854,16 @@ int main(int argc, char **argv) {
       return EX_EXIT_FAIL;
     }
   }
+  if (o.tls) {
+    nc.tls = ex_tls_client_new(o.ca, PROG);
+    if (nc.tls == NULL) {
+      free(nc.inbuf);
+      return EX_EXIT_FAIL;
+    }
+  }
   if (ex_open(&h, PROG) != 0) {
     free(nc.inbuf);
+    ex_tls_free(nc.tls);
     return EX_EXIT_FAIL;
   }
   /* The stack's clock starts at the first poll; timers armed before it
@@ -815,8 +925,12 @@ int main(int argc, char **argv) {
   if (o.verbose) {
     ex_print_stats(stderr, h.st, PROG);
     ex_print_netif_stats(stderr, &h);
+    ex_tls_print_stats(stderr, nc.tls, "tls");
   }
   ex_close(&h, PROG);
+  if (nc.s && nc.tls)
+    ex_tls_end(nc.s); /* aborted above, no poll since */
+  ex_tls_free(nc.tls);
   free(rmem);
   free(nc.inbuf);
   return status;

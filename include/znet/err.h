@@ -42,7 +42,8 @@
   X(EPERM, -30, "operation not permitted")                                    \
   X(EOF, -31, "end of input")                                                 \
   X(ENAMETOOLONG, -32, "name too long")                                       \
-  X(ENOSPC, -33, "no space in the destination")
+  X(ENOSPC, -33, "no space in the destination")                              \
+  X(ETLS, -34, "TLS failure (zn_tls_error() says which)")
 
 enum zn_err {
 #define ZN_ERR_ENUM_(name, val, msg) ZN_##name = (val),

@@ -24,6 +24,7 @@ ZT_TEST(test_fmt) {
 ZT_TEST(test_err_table) {
   ZT_STREQ(zn_strerror(ZN_OK), "success");
   ZT_STREQ(zn_err_name(ZN_EAGAIN), "EAGAIN");
+  ZT_STREQ(zn_err_name(ZN_ETLS), "ETLS");
   ZT_STREQ(zn_strerror(12345), "unknown error");
   ZT_STREQ(zn_err_name(-9999), "UNKNOWN");
   ZT_STREQ(zn_log_level_name(ZN_LOG_DEBUG), "debug");

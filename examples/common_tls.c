@@ -1,0 +1,221 @@
+/*
+ * The examples' TLS (common_tls.h) with libznet-tls: configurations from
+ * PEM files (or the credentials compiled in), each session in one
+ * malloc'd block, the counters printed like the stack's.
+ */
+#include "common_tls.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "tls_embedded.h"
+#include "znet/tls.h"
+
+#define SESSION_CACHE 256
+
+struct ex_tls {
+  struct zn_tls_config cfg;
+  struct zn_tls_stats stats;
+  void *creds_mem, *anchors_mem, *cache_mem;
+};
+
+bool ex_tls_available(void) { return true; }
+
+bool ex_tls_has_embedded(void) {
+  return ex_tls_embedded_cert[0] != '\0' && ex_tls_embedded_key[0] != '\0';
+}
+
+static uint64_t wall_clock(void *arg) {
+  (void)arg;
+  return ex_wall_seconds();
+}
+
+static struct ex_tls *tls_new(enum zn_tls_role role, const char *prog) {
+  struct ex_tls *x = calloc(1, sizeof(*x));
+  if (x == NULL) {
+    fprintf(stderr, "%s: out of memory\n", prog);
+    return NULL;
+  }
+  zn_tls_config_default(&x->cfg, role);
+  x->cfg.stats = &x->stats;
+  return x;
+}
+
+/* The server's chain and key into x (message printed on failure). */
+static int load_creds(struct ex_tls *x, const char *cert, size_t clen,
+                      const char *key, size_t klen, const char *what,
+                      const char *prog) {
+  size_t need = 0;
+  const char *why = NULL;
+  int rc = zn_tls_creds_measure(cert, clen, key, klen, &need, &why);
+  struct zn_tls_creds *cr = NULL;
+  if (rc == ZN_OK) {
+    x->creds_mem = malloc(need);
+    rc = x->creds_mem ? zn_tls_creds_init(cert, clen, key, klen, x->creds_mem,
+                                          need, &cr, &why)
+                      : ZN_ENOMEM;
+  }
+  x->cfg.creds = cr;
+  if (rc != ZN_OK) {
+    fprintf(stderr, "%s: %s: %s\n", prog, what, why ? why : zn_strerror(rc));
+    return -1;
+  }
+  return 0;
+}
+
+static int load_cache(struct ex_tls *x, const char *prog) {
+  size_t len = zn_tls_session_cache_mem_size(SESSION_CACHE);
+  x->cache_mem = malloc(len);
+  if (x->cache_mem == NULL ||
+      zn_tls_session_cache_init(x->cache_mem, len, SESSION_CACHE,
+                                &x->cfg.cache) != ZN_OK) {
+    fprintf(stderr, "%s: out of memory for the TLS session cache\n", prog);
+    return -1;
+  }
+  return 0;
+}
+
+struct ex_tls *ex_tls_server_new(const char *cert_path, const char *key_path,
+                                 const char *prog) {
+  struct ex_tls *x = tls_new(ZN_TLS_SERVER, prog);
+  if (x == NULL)
+    return NULL;
+  int rc;
+  if (cert_path == NULL && key_path == NULL) {
+    rc = load_creds(x, ex_tls_embedded_cert, strlen(ex_tls_embedded_cert),
+                    ex_tls_embedded_key, strlen(ex_tls_embedded_key),
+                    "the built-in certificate", prog);
+  } else {
+    char *cert = NULL, *key = NULL;
+    size_t clen = 0, klen = 0;
+    rc = ex_read_file(cert_path, &cert, &clen, prog);
+    if (rc == 0)
+      rc = ex_read_file(key_path, &key, &klen, prog);
+    if (rc == 0) {
+      char what[512];
+      (void)snprintf(what, sizeof(what), "%s and %s", cert_path, key_path);
+      rc = load_creds(x, cert, clen, key, klen, what, prog);
+    }
+    free(cert);
+    if (key)
+      memset(key, 0, klen);
+    free(key);
+  }
+  if (rc != 0 || load_cache(x, prog) != 0) {
+    ex_tls_free(x);
+    return NULL;
+  }
+  return x;
+}
+
+struct ex_tls *ex_tls_client_new(const char *ca_path, const char *prog) {
+  struct ex_tls *x = tls_new(ZN_TLS_CLIENT, prog);
+  if (x == NULL)
+    return NULL;
+  x->cfg.clock = wall_clock;
+  char *pem = NULL;
+  size_t len = 0, need = 0;
+  uint32_t skipped = 0;
+  const char *why = NULL;
+  int rc = ZN_EINVAL;
+  if (ex_read_file(ca_path, &pem, &len, prog) == 0) {
+    rc = zn_tls_anchors_measure(pem, len, &need, &skipped, &why);
+    struct zn_tls_anchors *a = NULL;
+    if (rc == ZN_OK) {
+      x->anchors_mem = malloc(need);
+      rc = x->anchors_mem
+               ? zn_tls_anchors_init(pem, len, x->anchors_mem, need, &a, &why)
+               : ZN_ENOMEM;
+    }
+    x->cfg.anchors = a;
+    if (rc != ZN_OK)
+      fprintf(stderr, "%s: %s: %s\n", prog, ca_path,
+              why ? why : zn_strerror(rc));
+    else if (skipped)
+      fprintf(stderr, "%s: %s: %" PRIu32 " certificates skipped\n", prog,
+              ca_path, skipped);
+  }
+  free(pem);
+  if (rc != ZN_OK) {
+    ex_tls_free(x);
+    return NULL;
+  }
+  return x;
+}
+
+void ex_tls_set_alpn(struct ex_tls *x, const char *const *names, unsigned n) {
+  x->cfg.alpn = names;
+  x->cfg.nalpn = n;
+}
+
+size_t ex_tls_conn_size(const struct ex_tls *x) {
+  return zn_tls_conn_size(&x->cfg);
+}
+
+int ex_tls_start(struct ex_tls *x, struct zn_stack *st, struct zn_tcp_conn *c,
+                 const char *name, const struct zn_stream_callbacks *cb,
+                 void *arg, struct zn_stream **out) {
+  size_t len = zn_tls_conn_size(&x->cfg);
+  void *mem = malloc(len);
+  if (mem == NULL)
+    return ZN_ENOMEM;
+  int rc =
+      x->cfg.role == ZN_TLS_SERVER
+          ? zn_tls_server_start(&x->cfg, st, c, cb, arg, mem, len, out)
+          : zn_tls_client_start(&x->cfg, st, c, name, cb, arg, mem, len, out);
+  if (rc != ZN_OK)
+    free(mem);
+  return rc;
+}
+
+/* The session's stream is the start of its block (znet/tls.h). */
+void ex_tls_end(struct zn_stream *s) { free(s); }
+
+void ex_tls_describe(const struct zn_stream *s, char *buf, size_t size) {
+  struct zn_tls_info i;
+  if (zn_tls_get_info(s, &i) != ZN_OK || !i.open) {
+    (void)snprintf(buf, size, "not open");
+    return;
+  }
+  (void)snprintf(buf, size, "TLSv1.%u %s alpn %s",
+                 (unsigned)(i.version & 0xff) - 1u,
+                 i.suite_name ? i.suite_name : "?", i.alpn ? i.alpn : "-");
+}
+
+void ex_tls_why(const struct zn_stream *s, char *buf, size_t size) {
+  struct zn_tls_error_info e = zn_tls_error(s);
+  char alert[32] = "";
+  if (e.alert >= 0)
+    (void)snprintf(alert, sizeof(alert), ", alert %d %s", e.alert,
+                   e.alert_sent ? "sent" : "received");
+  if (e.engine_code)
+    (void)snprintf(buf, size, "%s (BearSSL error %d%s)", e.text, e.engine_code,
+                   alert);
+  else
+    (void)snprintf(buf, size, "%s", e.text);
+}
+
+void ex_tls_print_stats(FILE *fp, const struct ex_tls *x, const char *prefix) {
+  if (x == NULL)
+    return;
+  for (int i = 0; i < ZN_TLS_NSTATS; i++) {
+    if (x->stats.v[i] == 0)
+      continue;
+    char key[64];
+    (void)snprintf(key, sizeof(key), "%s.%s", prefix, zn_tls_stat_name(i));
+    fprintf(fp, "  %-26s %10" PRIu64 "%s\n", key, x->stats.v[i],
+            i >= ZN_TLS_STAT_failed_version ? "  (failure)" : "");
+  }
+}
+
+void ex_tls_free(struct ex_tls *x) {
+  if (x == NULL)
+    return;
+  free(x->creds_mem);
+  free(x->anchors_mem);
+  free(x->cache_mem);
+  free(x);
+}

@@ -1,0 +1,79 @@
+/*
+ * TLS for the examples: libznet-tls (znet/tls.h) set up from the command
+ * line's files, in malloc'd memory.  Built from common_tls.c where
+ * libznet-tls is, from common_tls_none.c (every call says "built without
+ * TLS") where it is not, so the programs need no #if.
+ *
+ *     struct ex_tls *x = ex_tls_server_new(cert, key, PROG);   // or NULL
+ *     ...on accept:
+ *     struct zn_stream *s;
+ *     if (ex_tls_start(x, st, conn, NULL, &cbs, arg, &s) != ZN_OK) ...
+ *     ...in on_closed(s): ex_tls_end(s);                       // its memory
+ *     ex_tls_print_stats(stderr, x, "tls");
+ *     ex_tls_free(x);
+ */
+#ifndef ZN_EXAMPLES_COMMON_TLS_H
+#define ZN_EXAMPLES_COMMON_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "znet.h"
+#include "znet/stream.h"
+
+struct ex_tls;
+
+/* True if the examples were built with libznet-tls. */
+bool ex_tls_available(void);
+
+/* True if the build compiled a certificate and key into the programs
+ * (meson -Dtls_cert=FILE -Dtls_key=FILE; for Solo5 images, which read no
+ * files). */
+bool ex_tls_has_embedded(void);
+
+/* A server configuration with the chain and key of these PEM files, or
+ * with both NULL the embedded ones, and a session cache of 256 entries.
+ * NULL (message printed) on failure. */
+struct ex_tls *ex_tls_server_new(const char *cert_path, const char *key_path,
+                                 const char *prog);
+
+/* A client configuration trusting the CA certificates of the PEM bundle
+ * at ca_path, on the host's (or Solo5's) wall clock.  NULL (message
+ * printed) on failure. */
+struct ex_tls *ex_tls_client_new(const char *ca_path, const char *prog);
+
+/* ALPN names for the configuration's sessions (static strings). */
+void ex_tls_set_alpn(struct ex_tls *x, const char *const *names,
+                     unsigned n);
+
+/* Start a session (a server's on an accepted c; a client's, for name, on
+ * a connecting or established c) in malloc'd memory that ex_tls_end()
+ * frees.  Returns the errors of zn_tls_server_start/zn_tls_client_start,
+ * or ZN_ENOMEM. */
+int ex_tls_start(struct ex_tls *x, struct zn_stack *st, struct zn_tcp_conn *c,
+                 const char *name, const struct zn_stream_callbacks *cb,
+                 void *arg, struct zn_stream **out);
+
+/* Free the session's memory: in its on_closed, or after it (never
+ * before). */
+void ex_tls_end(struct zn_stream *s);
+
+/* Bytes per session. */
+size_t ex_tls_conn_size(const struct ex_tls *x);
+
+/* "TLSv1.2 ECDHE-ECDSA-AES128-GCM-SHA256 alpn http/1.1" for an open
+ * session, into buf. */
+void ex_tls_describe(const struct zn_stream *s, char *buf, size_t size);
+
+/* Why the session failed: "certificate does not match the server name
+ * (BearSSL error 56, alert 42 sent)", into buf. */
+void ex_tls_why(const struct zn_stream *s, char *buf, size_t size);
+
+/* Every non-zero counter of the configuration's sessions, "  PREFIX.name
+ * value" (failures marked), to fp. */
+void ex_tls_print_stats(FILE *fp, const struct ex_tls *x, const char *prefix);
+
+void ex_tls_free(struct ex_tls *x);
+
+#endif /* ZN_EXAMPLES_COMMON_TLS_H */

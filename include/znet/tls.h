@@ -1,0 +1,432 @@
+/** \file
+ * TLS over znet's TCP: libznet-tls (link with `-lznet-tls -lznet`, or
+ * `pkg-config znet-tls`), built with meson's `-Dtls` and BearSSL.
+ *
+ * A TLS session is a byte stream (znet/stream.h): zn_tls_server_start()
+ * takes an accepted TCP connection, zn_tls_client_start() one that is
+ * connecting or connected, and each gives back a struct zn_stream that
+ * protocol code uses exactly as it uses a TCP stream.  on_open is the
+ * end of the handshake (both sides).
+ *
+ * Policy, not configurable beyond narrowing it: TLS 1.2 only (RFC 5246),
+ * ECDHE key exchange signed with ECDSA or RSA, and the AEAD suites of
+ * ZN_TLS_SUITES (AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305); nothing
+ * else is offered or accepted.  A server picks a suite its key can sign
+ * for (ECDSA with an EC key, RSA with an RSA key), in the client's order.
+ * No renegotiation; no compression.  TLS 1.3 is a known gap: the engine
+ * sits behind an internal interface so that one can be added.
+ *
+ * Memory is the caller's, as the stack's is: one block per session, of
+ * zn_tls_conn_size(cfg) bytes, holding the engine's state, its record
+ * buffers and the glue; credentials, trust anchors and the session cache
+ * are decoded into blocks of their own (the *_measure() functions size
+ * them).  libznet-tls allocates nothing and reads no clock: the wall
+ * clock for certificate validity comes from cfg.clock, the entropy from
+ * the stack's CSPRNG (zn_random_bytes(), 32 bytes per session).
+ *
+ * Bytes per session with the default buffers (x86-64, BearSSL 0.6;
+ * checked by tests/tls/test_tls_memory.c):
+ *
+ * | role   | in_buf | out_buf | bytes  |
+ * |--------|--------|---------|--------|
+ * | server | 16709  | 16469   | 37941  |
+ * | client | 16709  | 16469   | 40709  |
+ * | server | 16709  | 597     | 22069  |
+ * | client | 837    | 597     | 8965   |
+ *
+ * That is the two buffers, the engine's state (a server's BearSSL context
+ * 4128 bytes; a client's 3720, plus 3168 for its X.509 validator; and 64
+ * for the ALPN list), 40 bytes per write_ref reference (cfg.max_refs, 8
+ * by default) and 240 bytes of glue, each part rounded up to 16.  The
+ * server's input buffer must hold a whole record: the client decides
+ * whether records get smaller.  The last line is a client that asks for
+ * 512-byte records with the max_fragment_length extension (RFC 6066 §4),
+ * which a server need not grant.
+ *
+ * The stream's calls mean what znet/stream.h says, with these
+ * differences:
+ *
+ * - zn_stream_peek() shows the rest of the current decrypted record, in
+ *   place in the session's input buffer (no copy); zn_stream_consume()
+ *   releases it, and the next record is decrypted once the current one is
+ *   consumed.  zn_stream_readable() is what is left of that record.
+ * - zn_stream_write() copies into records (sealed at once, one or more
+ *   per call) and returns what it took; zn_stream_write_ref() keeps the
+ *   caller's reference and encrypts from it as record space frees,
+ *   calling release(arg) once every byte of it has been encrypted and
+ *   handed to TCP (so the memory need not outlive the TCP send buffer:
+ *   an mmap'ed file can be served with no copy of its own).  At most
+ *   cfg.max_refs references wait per session; a copying write waits
+ *   behind them (ZN_EAGAIN, then on_writable).
+ * - zn_stream_shutdown() and zn_stream_close() send close_notify after
+ *   everything queued, then TCP's FIN.  TLS 1.2 has no half-close (RFC
+ *   5246 §7.2.1): once close_notify is sent the engine discards what the
+ *   peer still sends, and reads return 0 when the peer's close_notify
+ *   comes.  The peer's close_notify is answered with ours, then a FIN;
+ *   reads return 0 once what came before it has been read.
+ * - A TCP FIN from the peer after the handshake without a close_notify
+ *   before it is a truncation (RFC 5246 §7.2.1, RFC 8446 §6.1): what was
+ *   received before it stays readable, then reads return ZN_ETLS, and
+ *   on_error(ZN_ETLS) comes with zn_tls_error() reporting
+ *   ZN_TLS_FAIL_truncated.
+ * - zn_stream_abort() resets the TCP connection and releases every
+ *   pending reference before it returns, as zn_tcp_abort() does, and
+ *   leaves no timer armed: a program that stops polling after it (at
+ *   exit, before zn_stack_destroy()) may free the session's memory at
+ *   once, without waiting for on_closed.
+ * - Errors: ZN_ENOTCONN before the handshake is done; ZN_ETLS once the
+ *   session failed (zn_tls_error() says why); the TCP errors of
+ *   znet/tcp.h when the connection under it failed (ZN_ECONNRESET,
+ *   ZN_ETIMEDOUT, ...); ZN_ETIMEDOUT also when the handshake takes longer
+ *   than cfg.handshake_timeout_ms.  After a failure the session's TCP
+ *   connection is closed by the session itself (a fatal alert, if one
+ *   was due, goes first); zn_stream_close() is still needed, and
+ *   on_closed follows it.
+ *
+ * Usage (a server; every session of it shares one configuration):
+ *
+ *     struct zn_tls_config cfg;
+ *     zn_tls_config_default(&cfg, ZN_TLS_SERVER);
+ *     cfg.creds = creds;                  // zn_tls_creds_init()
+ *     cfg.stats = &stats;
+ *     ...
+ *     void *mem = malloc(zn_tls_conn_size(&cfg));   // per connection
+ *     struct zn_stream *s;
+ *     zn_tls_server_start(&cfg, st, accepted, &my_cbs, me, mem,
+ *                         zn_tls_conn_size(&cfg), &s);
+ *     // on_closed(s): free(mem)
+ */
+#ifndef ZNET_TLS_H
+#define ZNET_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "znet/stream.h"
+
+struct zn_stack;
+struct zn_tcp_conn;
+
+/** The cipher suites offered and accepted: X(name, IANA number, name in
+ * RFC 8422 / RFC 7905 and OpenSSL's name).  Each is one bit of
+ * zn_tls_config.suites, in this order. */
+#define ZN_TLS_SUITES(X)                                                       \
+  X(ECDHE_ECDSA_AES_128_GCM_SHA256, 0xC02B, "ECDHE-ECDSA-AES128-GCM-SHA256")   \
+  X(ECDHE_ECDSA_AES_256_GCM_SHA384, 0xC02C, "ECDHE-ECDSA-AES256-GCM-SHA384")   \
+  X(ECDHE_ECDSA_CHACHA20_POLY1305_SHA256, 0xCCA9,                              \
+    "ECDHE-ECDSA-CHACHA20-POLY1305")                                           \
+  X(ECDHE_RSA_AES_128_GCM_SHA256, 0xC02F, "ECDHE-RSA-AES128-GCM-SHA256")       \
+  X(ECDHE_RSA_AES_256_GCM_SHA384, 0xC030, "ECDHE-RSA-AES256-GCM-SHA384")       \
+  X(ECDHE_RSA_CHACHA20_POLY1305_SHA256, 0xCCA8, "ECDHE-RSA-CHACHA20-POLY1305")
+
+/** Bit numbers of the suites in zn_tls_config.suites. */
+enum zn_tls_suite_bit {
+#define ZN_TLS_SUITE_BIT_(name, id, text) ZN_TLS_SUITE_BIT_##name,
+  ZN_TLS_SUITES(ZN_TLS_SUITE_BIT_)
+#undef ZN_TLS_SUITE_BIT_
+  ZN_TLS_NSUITES
+};
+
+/** One suite as a zn_tls_config.suites mask:
+ * ZN_TLS_SUITE(ECDHE_RSA_AES_128_GCM_SHA256). */
+#define ZN_TLS_SUITE(name) (1u << ZN_TLS_SUITE_BIT_##name)
+/** Every suite of the policy (what 0 in zn_tls_config.suites means). */
+#define ZN_TLS_SUITES_ALL ((1u << ZN_TLS_NSUITES) - 1u)
+
+/** The suite's OpenSSL name ("ECDHE-RSA-AES128-GCM-SHA256") from its IANA
+ * number; NULL for one not in ZN_TLS_SUITES. */
+const char *zn_tls_suite_name(uint16_t iana);
+
+/** Why a session failed: X(name, text).  zn_tls_error() reports one; the
+ * counters count each (ZN_TLS_STAT_failed_<name>). */
+#define ZN_TLS_FAILURES(X)                                                     \
+  X(version, "protocol version is not TLS 1.2")                                \
+  X(no_shared_cipher, "no cipher suite (or curve) in common")                             \
+  X(handshake, "handshake failure")                                            \
+  X(bad_cert, "bad certificate")                                               \
+  X(name_mismatch, "certificate does not match the server name")               \
+  X(cert_expired, "certificate expired or not yet valid")                      \
+  X(unknown_ca, "certificate not issued by a trusted CA")                      \
+  X(bad_mac, "bad record MAC")                                                 \
+  X(protocol, "protocol error: a malformed or unexpected message")             \
+  X(alert, "the peer sent a fatal alert")                                      \
+  X(truncated, "connection closed without close_notify (truncation)")          \
+  X(peer_closed, "connection closed during the handshake")                     \
+  X(timeout, "handshake or closing timed out")                                 \
+  X(tcp, "the TCP connection failed (reset, timed out, unreachable)")          \
+  X(internal, "internal error (engine state, configuration)")
+
+enum zn_tls_failure {
+  ZN_TLS_FAIL_none = 0,
+#define ZN_TLS_FAIL_ENUM_(name, text) ZN_TLS_FAIL_##name,
+  ZN_TLS_FAILURES(ZN_TLS_FAIL_ENUM_)
+#undef ZN_TLS_FAIL_ENUM_
+  ZN_TLS_NFAILURES
+};
+
+/** "name_mismatch" etc.; "none" for 0, "?" for a bad value. */
+const char *zn_tls_failure_name(int f);
+/** "certificate does not match the server name" etc.; "no failure" for
+ * 0, "?" for a bad value. */
+const char *zn_tls_failure_text(int f);
+
+/** Counters of every session made with one configuration (or several
+ * sharing a struct zn_tls_stats): X(name, text). */
+#define ZN_TLS_STATS(X)                                                        \
+  X(sessions, "sessions started (server and client)")                          \
+  X(handshakes_ok, "handshakes completed")                                     \
+  X(handshakes_failed, "handshakes that failed (reasons: failed_*)")           \
+  X(alerts_sent, "fatal alerts sent")                                          \
+  X(alerts_received, "fatal alerts received")                                  \
+  X(close_notify_sent, "close_notify alerts sent")                             \
+  X(close_notify_received, "close_notify alerts received")                     \
+  X(records_in, "records received")                                            \
+  X(records_out, "records sent")                                               \
+  X(bytes_in, "application bytes received (decrypted)")                        \
+  X(bytes_out, "application bytes sent (before encryption)")                   \
+  X(wire_bytes_in, "TLS bytes received from TCP")                              \
+  X(wire_bytes_out, "TLS bytes handed to TCP")
+
+/** Counter indices: ZN_TLS_STAT_<name> for each of ZN_TLS_STATS, then
+ * ZN_TLS_STAT_failed_<name> for each of ZN_TLS_FAILURES (sessions that
+ * failed for that reason, during the handshake or after it). */
+enum zn_tls_stat {
+#define ZN_TLS_STAT_ENUM_(name, text) ZN_TLS_STAT_##name,
+  ZN_TLS_STATS(ZN_TLS_STAT_ENUM_)
+#undef ZN_TLS_STAT_ENUM_
+#define ZN_TLS_STAT_FAIL_(name, text) ZN_TLS_STAT_failed_##name,
+  ZN_TLS_FAILURES(ZN_TLS_STAT_FAIL_)
+#undef ZN_TLS_STAT_FAIL_
+  ZN_TLS_NSTATS
+};
+
+struct zn_tls_stats {
+  uint64_t v[ZN_TLS_NSTATS]; /**< indexed by enum zn_tls_stat */
+};
+
+/** "handshakes_ok", "failed_name_mismatch"; "?" for a bad index. */
+const char *zn_tls_stat_name(int i);
+/** What the counter counts; "?" for a bad index. */
+const char *zn_tls_stat_text(int i);
+
+enum zn_tls_role {
+  ZN_TLS_SERVER = 1,
+  ZN_TLS_CLIENT = 2,
+};
+
+/* ---- credentials, trust anchors, session cache --------------------------
+ */
+
+/** A server's certificate chain and private key, decoded. */
+struct zn_tls_creds;
+/** A client's trust anchors, decoded. */
+struct zn_tls_anchors;
+/** A server's session cache (session IDs, RFC 5246 §7.4.1.2). */
+struct zn_tls_session_cache;
+
+/** The memory zn_tls_creds_init() needs for this chain and key.
+ *
+ * chain_pem: the certificate chain, PEM ("-----BEGIN CERTIFICATE-----"
+ * blocks), the server's own certificate first, then the intermediates.
+ * key_pem: its private key, PEM, unencrypted: "EC PRIVATE KEY" (SEC 1),
+ * "RSA PRIVATE KEY" (PKCS #1) or "PRIVATE KEY" (PKCS #8); an EC key on
+ * P-256 or P-384, or an RSA key of 2048 to 4096 bits.  Text outside the
+ * PEM blocks is ignored.
+ *
+ * Returns ZN_OK and *mem_size, or: ZN_EINVAL (no certificate, no key,
+ * more than one key, a block that does not decode), ZN_ENOTSUP (a key
+ * type or size outside the policy), ZN_ETLS (the key is not the
+ * certificate's).  *why (if why is not NULL) is then a short text saying
+ * which, else NULL. */
+int zn_tls_creds_measure(const void *chain_pem, size_t chain_len,
+                         const void *key_pem, size_t key_len,
+                         size_t *mem_size, const char **why);
+
+/** Decode chain and key into [mem, mem+len) (aligned as malloc aligns),
+ * which stays the credentials' until no configuration uses them.  The
+ * PEM text may go once this returns.  Errors: those of
+ * zn_tls_creds_measure(), and ZN_ENOMEM (len too small). */
+int zn_tls_creds_init(const void *chain_pem, size_t chain_len,
+                      const void *key_pem, size_t key_len, void *mem,
+                      size_t len, struct zn_tls_creds **out,
+                      const char **why);
+
+/** True for an EC key, false for RSA. */
+bool zn_tls_creds_is_ec(const struct zn_tls_creds *c);
+/** Certificates in the chain. */
+uint32_t zn_tls_creds_chain_len(const struct zn_tls_creds *c);
+
+/** The memory zn_tls_anchors_init() needs for a bundle of CA
+ * certificates in PEM (as /etc/ssl/certs/ca-certificates.crt is): each
+ * becomes a trust anchor, its subject name and public key, flagged as a
+ * CA if its basic constraints say so (a certificate without that flag is
+ * trusted as the server's own).  Certificates with a key other than RSA
+ * or EC are skipped (*skipped, if not NULL, counts them).  Errors:
+ * ZN_EINVAL (no usable certificate, a block that does not decode). */
+int zn_tls_anchors_measure(const void *pem, size_t len, size_t *mem_size,
+                           uint32_t *skipped, const char **why);
+
+/** Decode the bundle into [mem, mem+len) (aligned as malloc aligns).
+ * Errors: those of zn_tls_anchors_measure(), and ZN_ENOMEM. */
+int zn_tls_anchors_init(const void *pem, size_t len, void *mem,
+                        size_t mem_len, struct zn_tls_anchors **out,
+                        const char **why);
+
+/** Trust anchors held. */
+uint32_t zn_tls_anchors_count(const struct zn_tls_anchors *a);
+
+/** Bytes zn_tls_session_cache_init() needs for `entries` sessions (100
+ * bytes each, plus a header). */
+size_t zn_tls_session_cache_mem_size(uint32_t entries);
+
+/** A server session cache (least recently used out first) in [mem,
+ * mem+len), shared by every session of the configurations that name it;
+ * an abbreviated handshake (RFC 5246 §7.3) then resumes a cached session.
+ * Errors: ZN_EINVAL (entries 0), ZN_ENOMEM (len too small). */
+int zn_tls_session_cache_init(void *mem, size_t len, uint32_t entries,
+                              struct zn_tls_session_cache **out);
+
+/* ---- configuration --------------------------------------------------------
+ */
+
+/** Record buffers.  The input buffer holds one whole received record:
+ * 16384 bytes of plaintext plus 325 of overhead (header, explicit IV,
+ * MAC, padding: what any TLS 1.2 record may carry). */
+#define ZN_TLS_IN_BUF_DEFAULT 16709u
+/** The output buffer holds one record being built: 16384 + 85. */
+#define ZN_TLS_OUT_BUF_DEFAULT 16469u
+/** The smallest output buffer: 512 bytes of plaintext per record, + 85. */
+#define ZN_TLS_OUT_BUF_MIN 597u
+/** The smallest input buffer (clients only): 512 + 325. */
+#define ZN_TLS_IN_BUF_MIN 837u
+
+/** ALPN names a configuration may hold. */
+#define ZN_TLS_ALPN_MAX 8
+
+/** Seconds since the Unix epoch (the wall clock), 0 if unknown. */
+typedef uint64_t (*zn_tls_clock_fn)(void *arg);
+
+/** What every session made with it shares; read-only once sessions use
+ * it, and it (with what it points to) must outlive them. */
+struct zn_tls_config {
+  enum zn_tls_role role;
+  /** Suites to offer (client) or accept (server), as ZN_TLS_SUITE() bits;
+   * 0 means ZN_TLS_SUITES_ALL.  Only narrows the policy. */
+  uint32_t suites;
+  /** Input record buffer, bytes.  A server's must be
+   * ZN_TLS_IN_BUF_DEFAULT or more.  A client's may be smaller (down to
+   * ZN_TLS_IN_BUF_MIN): it then asks the server for smaller records
+   * (max_fragment_length, RFC 6066 §4), and fails with
+   * ZN_TLS_FAIL_protocol if the server sends larger ones anyway. */
+  uint32_t in_buf;
+  /** Output record buffer, bytes, ZN_TLS_OUT_BUF_MIN or more: records
+   * carry at most its size less 85 bytes of plaintext (rounded down to
+   * 512, 1024, 2048, 4096 or 16384).  Smaller saves memory per session
+   * and costs 21 to 29 bytes and one AEAD call per record: 5.7% more on
+   * the wire with 512-byte records, 0.2% with 16384.  A client's smaller
+   * buffer also asks the server for smaller records. */
+  uint32_t out_buf;
+  /** zn_stream_write_ref() references waiting per session (1..1024). */
+  uint32_t max_refs;
+  /** A handshake not done in this long fails (ZN_ETIMEDOUT,
+   * ZN_TLS_FAIL_timeout) and its TCP connection is reset; 0: never. */
+  uint32_t handshake_timeout_ms;
+  /** After zn_stream_close(), the session waits this long for its
+   * queued data, close_notify and FIN to go, then resets; 0: never. */
+  uint32_t close_timeout_ms;
+  /** ALPN (RFC 7301): protocol names, most preferred first ("http/1.1",
+   * "dot"; at most ZN_TLS_ALPN_MAX, each 1..255 bytes); NULL or nalpn 0:
+   * none.  A client offers them, a server picks
+   * the first of its own the client offers (none in common: no ALPN). */
+  const char *const *alpn;
+  uint32_t nalpn;
+  /** Server: the certificate chain and key (required). */
+  const struct zn_tls_creds *creds;
+  /** Server: a session cache, or NULL for none. */
+  struct zn_tls_session_cache *cache;
+  /** Client: the trust anchors the server's chain must lead to
+   * (required). */
+  const struct zn_tls_anchors *anchors;
+  /** Client: the wall clock certificates are checked against (required:
+   * a session does not start while it returns 0). */
+  zn_tls_clock_fn clock;
+  void *clock_arg;
+  /** Where the sessions count; NULL: nowhere. */
+  struct zn_tls_stats *stats;
+};
+
+/** Defaults: the role, every suite, the default buffers, 8 references,
+ * 10000 ms to handshake, 10000 ms to close, no ALPN, nothing else. */
+void zn_tls_config_default(struct zn_tls_config *cfg, enum zn_tls_role role);
+
+/** Bytes one session made with cfg needs (see the table above), or 0 if
+ * cfg is invalid (a role other than the two, buffers outside their
+ * bounds, max_refs outside 1..1024, suites outside the policy, a server
+ * without creds, a client without anchors or clock). */
+size_t zn_tls_conn_size(const struct zn_tls_config *cfg);
+
+/* ---- sessions -------------------------------------------------------------
+ */
+
+/** Start a server session on c, a connection from zn_tcp_accept(), in
+ * [mem, mem+len) (len at least zn_tls_conn_size(cfg), aligned as malloc
+ * aligns).  The session takes c's callbacks (c's userdata stays the
+ * caller's), so c's events become the stream's; mem is the session's
+ * until on_closed has returned, and c is the session's to close: use the
+ * stream only.  *out is mem: the stream is the start of the block.  cb and arg are the stream's callbacks (both may be NULL:
+ * none).  Errors: ZN_EINVAL (cfg invalid, not a server configuration,
+ * mem misaligned), ZN_ENOMEM (len too small), ZN_ENOTCONN (c is not
+ * established); on error c and mem are the caller's again, c's
+ * callbacks unchanged. */
+int zn_tls_server_start(const struct zn_tls_config *cfg, struct zn_stack *st,
+                        struct zn_tcp_conn *c,
+                        const struct zn_stream_callbacks *cb, void *arg,
+                        void *mem, size_t len, struct zn_stream **out);
+
+/** Start a client session on c (from zn_tcp_connect(): connecting, or
+ * established), whose server must present a chain that leads to one of
+ * cfg.anchors, is valid at cfg.clock's time and names server_name (a DNS
+ * name, matched against the certificate's subjectAltName dNSName
+ * entries, wildcards in the first label allowed, or its common name when
+ * it has none; also sent as SNI, RFC 6066 §3).  IP address names are not
+ * supported (BearSSL's X.509 engine matches DNS names only).  Otherwise
+ * as zn_tls_server_start(); errors also ZN_EINVAL (server_name NULL,
+ * empty, longer than 255 bytes or an IP address; the clock says 0). */
+int zn_tls_client_start(const struct zn_tls_config *cfg, struct zn_stack *st,
+                        struct zn_tcp_conn *c, const char *server_name,
+                        const struct zn_stream_callbacks *cb, void *arg,
+                        void *mem, size_t len, struct zn_stream **out);
+
+/** True if s is a TLS session's stream. */
+bool zn_tls_is_session(const struct zn_stream *s);
+
+/** Why a session failed (ZN_TLS_FAIL_none while it has not). */
+struct zn_tls_error_info {
+  enum zn_tls_failure failure;
+  int err;           /**< the error the stream reported: ZN_ETLS, or a
+                          TCP error, ZN_ETIMEDOUT */
+  int engine_code;   /**< the engine's own code (BearSSL's BR_ERR_*), 0 if
+                          the failure was not the engine's */
+  int alert;         /**< the fatal alert received or sent (RFC 5246
+                          §7.2), -1 if none */
+  bool alert_sent;   /**< alert is one we sent (false: the peer's) */
+  const char *text;  /**< zn_tls_failure_text(failure) */
+};
+
+/** What went wrong with session s (not a TLS stream: failure none). */
+struct zn_tls_error_info zn_tls_error(const struct zn_stream *s);
+
+/** What the handshake agreed on. */
+struct zn_tls_info {
+  bool open;               /**< the handshake is done */
+  uint16_t version;        /**< 0x0303 (TLS 1.2) once open, else 0 */
+  uint16_t suite;          /**< IANA number, 0 before */
+  const char *suite_name;  /**< zn_tls_suite_name(suite), or NULL */
+  const char *alpn;        /**< the protocol ALPN selected, or NULL */
+};
+
+/** Fill info for session s.  Errors: ZN_EINVAL (not a TLS stream). */
+int zn_tls_get_info(const struct zn_stream *s, struct zn_tls_info *info);
+
+#endif /* ZNET_TLS_H */

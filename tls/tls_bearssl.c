@@ -1,0 +1,392 @@
+/*
+ * The BearSSL engine of libznet-tls (struct zn__tls_engine, tls_int.h).
+ *
+ * Each session is a br_ssl_server_context, or a br_ssl_client_context
+ * with a br_x509_minimal_context, in the session's memory, configured by
+ * hand rather than by BearSSL's init_full profiles, so that the policy is
+ * exactly znet's: TLS 1.2 only (RFC 5246), the ECDHE suites of
+ * ZN_TLS_SUITES (RFC 8422, RFC 5289, RFC 7905), SHA-256/384/512 for
+ * signatures and certificates, no renegotiation (BR_OPT_NO_RENEGOTIATION).
+ * The server signs with its one key (set_single_ec or set_single_rsa,
+ * BR_KEYTYPE_SIGN only), which is what makes it pick a suite of its key's
+ * kind.  The client validates the chain with the minimal X.509 engine:
+ * trust anchors, the name, the time (from the configuration's clock),
+ * RSA keys of 2048 bits or more.
+ *
+ * Entropy: each session's HMAC-DRBG gets the 32 bytes the glue takes from
+ * the stack's CSPRNG.  BearSSL 0.6 also tries its operating system seeder
+ * once per context at reset (getrandom, /dev/urandom, RDRAND:
+ * br_ssl_engine_init_rand), whatever was injected; the session marks that
+ * attempt done (the context's rng_os_rand_done, a field BearSSL leaves
+ * opaque), so that the stack's seed is the only source, a unikernel needs
+ * none, and a run with a fixed seed repeats byte for byte.  Likewise the
+ * client always sets the validation time: with none, BearSSL would read
+ * time(2).
+ */
+#include "tls_bearssl.h"
+
+#include <string.h>
+
+#include "znet/err.h"
+
+/* BearSSL's own ALPN list points at ours: at most this many names. */
+#define ALPN_MAX ZN_TLS_ALPN_MAX
+
+/* Days from 0000-01-01 (BearSSL's epoch, proleptic Gregorian) to
+ * 1970-01-01. */
+#define DAYS_TO_UNIX_EPOCH 719528u
+
+/* RSA keys below 2048 bits are refused in certificates (bytes). */
+#define MIN_RSA_BYTES 256
+
+/* The alert record type (RFC 5246 §6.2.1). */
+#define REC_ALERT 21
+
+struct bssl_server {
+  br_ssl_server_context sc; /* first: its engine is the state's */
+  const char *alpn[ALPN_MAX];
+};
+
+struct bssl_client {
+  br_ssl_client_context cc; /* first: its engine is the state's */
+  br_x509_minimal_context xc;
+  const char *alpn[ALPN_MAX];
+};
+
+_Static_assert(offsetof(br_ssl_server_context, eng) == 0 &&
+                   offsetof(br_ssl_client_context, eng) == 0,
+               "a session's state starts with its engine");
+
+static br_ssl_engine_context *eng_of(void *state) {
+  return (br_ssl_engine_context *)state;
+}
+
+static const br_ssl_engine_context *eng_of_const(const void *state) {
+  return (const br_ssl_engine_context *)state;
+}
+
+static size_t bssl_state_size(enum zn_tls_role role) {
+  return role == ZN_TLS_SERVER ? sizeof(struct bssl_server)
+                               : sizeof(struct bssl_client);
+}
+
+/* ---- policy, common to both roles ---- */
+
+static const uint16_t suite_ids[ZN_TLS_NSUITES] = {
+#define SUITE_ID_(name, id, text) id,
+    ZN_TLS_SUITES(SUITE_ID_)
+#undef SUITE_ID_
+};
+
+static void set_suites(br_ssl_engine_context *eng, uint32_t mask) {
+  uint16_t ids[ZN_TLS_NSUITES];
+  size_t n = 0;
+  for (unsigned i = 0; i < ZN_TLS_NSUITES; i++)
+    if (mask & (1u << i))
+      ids[n++] = suite_ids[i];
+  br_ssl_engine_set_suites(eng, ids, n);
+}
+
+/* TLS 1.2 only; the handshake's hashes and PRFs; the AEADs; ECDHE over
+ * every curve BearSSL has (the peer picks among what it offers). */
+static void set_policy(br_ssl_engine_context *eng,
+                       const struct zn_tls_config *cfg, const char **alpn) {
+  br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
+  set_suites(eng, cfg->suites ? cfg->suites : ZN_TLS_SUITES_ALL);
+  br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
+  br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
+  br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
+  br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+  br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
+  br_ssl_engine_set_default_aes_gcm(eng);
+  br_ssl_engine_set_default_chapol(eng);
+  br_ssl_engine_set_default_ec(eng);
+  br_ssl_engine_add_flags(eng, BR_OPT_NO_RENEGOTIATION);
+  if (cfg->alpn && cfg->nalpn) {
+    uint32_t n = cfg->nalpn < ALPN_MAX ? cfg->nalpn : ALPN_MAX;
+    for (uint32_t i = 0; i < n; i++)
+      alpn[i] = cfg->alpn[i];
+    br_ssl_engine_set_protocol_names(eng, alpn, n);
+  }
+}
+
+/* The stack's entropy only: see the top of the file. */
+static void seed_engine(br_ssl_engine_context *eng,
+                        const struct zn__tls_start *p) {
+  br_ssl_engine_inject_entropy(eng, p->seed, p->seed_len);
+  eng->rng_os_rand_done = 1;
+}
+
+/* ---- server ---- */
+
+static void set_server_key(br_ssl_server_context *sc,
+                           const struct zn_tls_creds *cr) {
+  if (cr->is_ec)
+    br_ssl_server_set_single_ec(sc, cr->chain, cr->chain_len, &cr->ec,
+                                BR_KEYTYPE_SIGN, cr->issuer_key_type,
+                                br_ec_get_default(),
+                                br_ecdsa_sign_asn1_get_default());
+  else
+    br_ssl_server_set_single_rsa(sc, cr->chain, cr->chain_len, &cr->rsa,
+                                 BR_KEYTYPE_SIGN, br_rsa_private_get_default(),
+                                 br_rsa_pkcs1_sign_get_default());
+}
+
+static int server_start(struct bssl_server *s, const struct zn_tls_config *cfg,
+                        const struct zn__tls_start *p) {
+  br_ssl_server_context *sc = &s->sc;
+  br_ssl_server_zero(sc);
+  set_policy(&sc->eng, cfg, s->alpn);
+  set_server_key(sc, cfg->creds);
+  if (cfg->cache)
+    br_ssl_server_set_cache(sc, &cfg->cache->lru.vtable);
+  br_ssl_engine_set_buffers_bidi(&sc->eng, p->ibuf, cfg->in_buf, p->obuf,
+                                 cfg->out_buf);
+  seed_engine(&sc->eng, p);
+  return br_ssl_server_reset(sc) ? ZN_OK : ZN_ETLS;
+}
+
+/* ---- client ---- */
+
+/* Chain validation (RFC 5280 as BearSSL's minimal engine does it): the
+ * anchors, SHA-2 signatures, RSA of 2048 bits and up, the given time. */
+static void set_validation(struct bssl_client *c,
+                           const struct zn_tls_config *cfg, uint64_t now) {
+  br_x509_minimal_context *xc = &c->xc;
+  const struct zn_tls_anchors *a = cfg->anchors;
+  br_x509_minimal_init(xc, &br_sha256_vtable, a->ta, a->n);
+  br_x509_minimal_set_hash(xc, br_sha256_ID, &br_sha256_vtable);
+  br_x509_minimal_set_hash(xc, br_sha384_ID, &br_sha384_vtable);
+  br_x509_minimal_set_hash(xc, br_sha512_ID, &br_sha512_vtable);
+  br_x509_minimal_set_rsa(xc, br_rsa_pkcs1_vrfy_get_default());
+  br_x509_minimal_set_ecdsa(xc, br_ec_get_default(),
+                            br_ecdsa_vrfy_asn1_get_default());
+  br_x509_minimal_set_minrsa(xc, MIN_RSA_BYTES);
+  br_x509_minimal_set_time(xc, (uint32_t)(now / 86400u) + DAYS_TO_UNIX_EPOCH,
+                           (uint32_t)(now % 86400u));
+  br_ssl_engine_set_x509(&c->cc.eng, &xc->vtable);
+}
+
+static int client_start(struct bssl_client *c, const struct zn_tls_config *cfg,
+                        const struct zn__tls_start *p) {
+  br_ssl_client_context *cc = &c->cc;
+  br_ssl_client_zero(cc);
+  set_policy(&cc->eng, cfg, c->alpn);
+  /* The server's ServerKeyExchange signature. */
+  br_ssl_engine_set_default_rsavrfy(&cc->eng);
+  br_ssl_engine_set_default_ecdsa(&cc->eng);
+  set_validation(c, cfg, p->now);
+  br_ssl_engine_set_buffers_bidi(&cc->eng, p->ibuf, cfg->in_buf, p->obuf,
+                                 cfg->out_buf);
+  seed_engine(&cc->eng, p);
+  return br_ssl_client_reset(cc, p->server_name, 0) ? ZN_OK : ZN_ETLS;
+}
+
+static int bssl_start(void *state, const struct zn_tls_config *cfg,
+                      const struct zn__tls_start *p) {
+  if (cfg->role == ZN_TLS_SERVER)
+    return server_start(state, cfg, p);
+  return client_start(state, cfg, p);
+}
+
+/* ---- the four buffers ---- */
+
+static unsigned bssl_status(const void *state) {
+  unsigned s = br_ssl_engine_current_state(eng_of_const(state));
+  if (s & BR_SSL_CLOSED)
+    return ZN__TLS_CLOSED;
+  return ((s & BR_SSL_SENDREC) ? ZN__TLS_SENDREC : 0u) |
+         ((s & BR_SSL_RECVREC) ? ZN__TLS_RECVREC : 0u) |
+         ((s & BR_SSL_SENDAPP) ? ZN__TLS_SENDAPP : 0u) |
+         ((s & BR_SSL_RECVAPP) ? ZN__TLS_RECVAPP : 0u);
+}
+
+static uint8_t *bssl_sendrec_buf(void *state, size_t *len) {
+  return br_ssl_engine_sendrec_buf(eng_of(state), len);
+}
+
+static void bssl_sendrec_ack(void *state, size_t len) {
+  br_ssl_engine_sendrec_ack(eng_of(state), len);
+}
+
+static uint8_t *bssl_recvrec_buf(void *state, size_t *len) {
+  return br_ssl_engine_recvrec_buf(eng_of(state), len);
+}
+
+static void bssl_recvrec_ack(void *state, size_t len) {
+  br_ssl_engine_recvrec_ack(eng_of(state), len);
+}
+
+static uint8_t *bssl_sendapp_buf(void *state, size_t *len) {
+  return br_ssl_engine_sendapp_buf(eng_of(state), len);
+}
+
+static void bssl_sendapp_ack(void *state, size_t len) {
+  br_ssl_engine_sendapp_ack(eng_of(state), len);
+}
+
+static uint8_t *bssl_recvapp_buf(void *state, size_t *len) {
+  return br_ssl_engine_recvapp_buf(eng_of(state), len);
+}
+
+static void bssl_recvapp_ack(void *state, size_t len) {
+  br_ssl_engine_recvapp_ack(eng_of(state), len);
+}
+
+static void bssl_flush(void *state) { br_ssl_engine_flush(eng_of(state), 0); }
+
+static void bssl_close(void *state) { br_ssl_engine_close(eng_of(state)); }
+
+static int bssl_last_error(const void *state) {
+  return br_ssl_engine_last_error(eng_of_const(state));
+}
+
+/* ---- what an error code means ---- */
+
+/* An alert, ours or the peer's (RFC 5246 §7.2.2).  BearSSL sends
+ * handshake_failure when the client's offer leaves nothing to agree on
+ * (suites, curves, signature algorithms); a peer's certificate alerts
+ * say what it found wrong with ours. */
+static enum zn_tls_failure alert_failure(int alert, bool sent) {
+  switch (alert) {
+  case BR_ALERT_PROTOCOL_VERSION:
+    return ZN_TLS_FAIL_version;
+  case BR_ALERT_BAD_RECORD_MAC:
+    return ZN_TLS_FAIL_bad_mac;
+  case BR_ALERT_HANDSHAKE_FAILURE:
+  case BR_ALERT_INSUFFICIENT_SECURITY:
+    return sent ? ZN_TLS_FAIL_no_shared_cipher : ZN_TLS_FAIL_handshake;
+  case BR_ALERT_CERTIFICATE_EXPIRED:
+    return ZN_TLS_FAIL_cert_expired;
+  case BR_ALERT_UNKNOWN_CA:
+    return ZN_TLS_FAIL_unknown_ca;
+  case BR_ALERT_BAD_CERTIFICATE:
+  case BR_ALERT_UNSUPPORTED_CERTIFICATE:
+  case BR_ALERT_CERTIFICATE_REVOKED:
+  case BR_ALERT_CERTIFICATE_UNKNOWN:
+    return ZN_TLS_FAIL_bad_cert;
+  default:
+    return sent ? ZN_TLS_FAIL_protocol : ZN_TLS_FAIL_alert;
+  }
+}
+
+/* BearSSL's X.509 codes (32..63). */
+static enum zn_tls_failure x509_failure(int code) {
+  switch (code) {
+  case BR_ERR_X509_BAD_SERVER_NAME:
+    return ZN_TLS_FAIL_name_mismatch;
+  case BR_ERR_X509_EXPIRED:
+    return ZN_TLS_FAIL_cert_expired;
+  case BR_ERR_X509_NOT_TRUSTED:
+    return ZN_TLS_FAIL_unknown_ca;
+  default:
+    return ZN_TLS_FAIL_bad_cert;
+  }
+}
+
+/* BR_ERR_BAD_PARAM is also what the handshake code reports for a
+ * malformed extension: a protocol error, not ours. */
+static enum zn_tls_failure engine_failure(int code) {
+  switch (code) {
+  case BR_ERR_UNSUPPORTED_VERSION:
+  case BR_ERR_BAD_VERSION:
+    return ZN_TLS_FAIL_version;
+  case BR_ERR_BAD_CIPHER_SUITE:
+    return ZN_TLS_FAIL_no_shared_cipher;
+  case BR_ERR_BAD_MAC:
+    return ZN_TLS_FAIL_bad_mac;
+  case BR_ERR_BAD_STATE:
+  case BR_ERR_NO_RANDOM:
+  case BR_ERR_IO:
+    return ZN_TLS_FAIL_internal;
+  case BR_ERR_BAD_SIGNATURE:
+  case BR_ERR_WRONG_KEY_USAGE:
+  case BR_ERR_INVALID_ALGORITHM:
+    return ZN_TLS_FAIL_handshake;
+  default:
+    return ZN_TLS_FAIL_protocol;
+  }
+}
+
+static struct zn__tls_verdict bssl_verdict(int code) {
+  struct zn__tls_verdict v = {ZN_TLS_FAIL_none, -1, false};
+  if (code == BR_ERR_OK)
+    return v;
+  if (code >= BR_ERR_SEND_FATAL_ALERT) {
+    v.alert = code - BR_ERR_SEND_FATAL_ALERT;
+    v.alert_sent = true;
+    v.failure = alert_failure(v.alert, true);
+  } else if (code >= BR_ERR_RECV_FATAL_ALERT) {
+    v.alert = code - BR_ERR_RECV_FATAL_ALERT;
+    v.failure = alert_failure(v.alert, false);
+  } else if (code >= BR_ERR_X509_OK) {
+    v.failure = x509_failure(code);
+  } else {
+    v.failure = engine_failure(code);
+  }
+  return v;
+}
+
+/* The alert RFC 5246 §7.2.2 has for an X.509 failure. */
+static int x509_alert(int code) {
+  switch (code) {
+  case BR_ERR_X509_EXPIRED:
+    return BR_ALERT_CERTIFICATE_EXPIRED;
+  case BR_ERR_X509_NOT_TRUSTED:
+    return BR_ALERT_UNKNOWN_CA;
+  default:
+    return BR_ALERT_BAD_CERTIFICATE;
+  }
+}
+
+/* BearSSL fails on a certificate it refuses without telling the peer.
+ * While our records are still in the clear (the client's Finished is
+ * yet to come) the alert is one plaintext record, which the glue sends:
+ * the server then knows why (RFC 5246 §7.2.2). */
+static size_t bssl_unsent_alert(const void *state, int code, uint8_t *out,
+                                size_t cap, int *alert) {
+  const br_ssl_engine_context *eng = eng_of_const(state);
+  if (code <= BR_ERR_X509_OK || code >= BR_ERR_RECV_FATAL_ALERT || cap < 7 ||
+      eng->out.vtable != &br_sslrec_out_clear_vtable)
+    return 0;
+  *alert = x509_alert(code);
+  out[0] = REC_ALERT;
+  out[1] = BR_TLS12 >> 8;
+  out[2] = BR_TLS12 & 0xff;
+  out[3] = 0;
+  out[4] = 2;
+  out[5] = 2; /* fatal */
+  out[6] = (uint8_t)*alert;
+  return 7;
+}
+
+static void bssl_info(void *state, struct zn_tls_info *info) {
+  br_ssl_engine_context *eng = eng_of(state);
+  br_ssl_session_parameters sp;
+  br_ssl_engine_get_session_parameters(eng, &sp);
+  info->version = sp.version;
+  info->suite = sp.cipher_suite;
+  info->suite_name = zn_tls_suite_name(sp.cipher_suite);
+  info->alpn = br_ssl_engine_get_selected_protocol(eng);
+}
+
+const struct zn__tls_engine zn__tls_bearssl = {
+    .name = "BearSSL",
+    .state_size = bssl_state_size,
+    .start = bssl_start,
+    .status = bssl_status,
+    .sendrec_buf = bssl_sendrec_buf,
+    .sendrec_ack = bssl_sendrec_ack,
+    .recvrec_buf = bssl_recvrec_buf,
+    .recvrec_ack = bssl_recvrec_ack,
+    .sendapp_buf = bssl_sendapp_buf,
+    .sendapp_ack = bssl_sendapp_ack,
+    .recvapp_buf = bssl_recvapp_buf,
+    .recvapp_ack = bssl_recvapp_ack,
+    .flush = bssl_flush,
+    .close = bssl_close,
+    .last_error = bssl_last_error,
+    .verdict = bssl_verdict,
+    .unsent_alert = bssl_unsent_alert,
+    .info = bssl_info,
+};

@@ -1,0 +1,34 @@
+/*
+ * The BearSSL side of libznet-tls, shared by its two files: the engine
+ * (tls_bearssl.c) and the credentials it reads (tls_creds.c, which
+ * decodes PEM into these structures in the caller's memory).
+ */
+#ifndef ZNET_TLS_BEARSSL_H
+#define ZNET_TLS_BEARSSL_H
+
+#include <bearssl.h>
+
+#include "tls_int.h"
+
+/* A server's chain and key; the DER and key bytes follow the struct in
+ * the caller's block. */
+struct zn_tls_creds {
+  br_x509_certificate *chain; /* chain_len entries, the server's first */
+  uint32_t chain_len;
+  bool is_ec;
+  br_ec_private_key ec;       /* is_ec */
+  br_rsa_private_key rsa;     /* !is_ec */
+  unsigned issuer_key_type;   /* BR_KEYTYPE_RSA or _EC: the leaf's signer */
+};
+
+struct zn_tls_anchors {
+  br_x509_trust_anchor *ta;
+  uint32_t n;
+};
+
+struct zn_tls_session_cache {
+  br_ssl_session_cache_lru lru;
+  /* the entries follow */
+};
+
+#endif /* ZNET_TLS_BEARSSL_H */

@@ -1,0 +1,91 @@
+/*
+ * libznet-tls inside: the interface between the glue (tls.c: the stream,
+ * TCP, timers, counters) and a TLS engine (tls_bearssl.c), and the
+ * credentials' layout the engine reads (tls_pem.c writes it).
+ *
+ * An engine is a state machine over four buffers, BearSSL's model: the
+ * glue copies ciphertext from TCP into the engine's record input
+ * (recvrec), ciphertext the engine made from its record output (sendrec)
+ * to TCP, and the application reads plaintext from the engine's
+ * application input (recvapp) and writes into its application output
+ * (sendapp).  Each buffer is offered with its length (NULL: not now) and
+ * taken with an ack of what was used.  status() says which are offered
+ * or that the engine is closed; last_error() why, if it failed.  Nothing
+ * in the glue knows the engine's record or handshake formats beyond the
+ * 5-byte record header (common to TLS 1.2 and 1.3), so a TLS 1.3 engine
+ * is a second struct zn__tls_engine.
+ */
+#ifndef ZNET_TLS_INT_H
+#define ZNET_TLS_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "znet/tls.h"
+
+/* status() bits; an engine reports CLOSED alone once it is done (cleanly
+ * after close_notify both ways, or failed). */
+enum {
+  ZN__TLS_CLOSED = 1u << 0,
+  ZN__TLS_SENDREC = 1u << 1, /* ciphertext to send */
+  ZN__TLS_RECVREC = 1u << 2, /* room for ciphertext received */
+  ZN__TLS_SENDAPP = 1u << 3, /* room for plaintext to send */
+  ZN__TLS_RECVAPP = 1u << 4, /* plaintext received */
+};
+
+/* What a session is started with, besides the configuration. */
+struct zn__tls_start {
+  uint8_t *ibuf, *obuf;     /* record buffers, cfg.in_buf, cfg.out_buf */
+  const uint8_t *seed;      /* entropy for the engine's DRBG */
+  size_t seed_len;          /* at least 32 */
+  uint64_t now;             /* wall clock, s since the epoch (clients) */
+  const char *server_name;  /* clients: SNI and the name checked */
+};
+
+/* A failure as the engine reads one of its error codes. */
+struct zn__tls_verdict {
+  enum zn_tls_failure failure;
+  int alert;       /* -1: none */
+  bool alert_sent;
+};
+
+struct zn__tls_engine {
+  const char *name;
+  /* Bytes of per-session state for a role. */
+  size_t (*state_size)(enum zn_tls_role role);
+  /* Set up a session in state (state_size bytes, aligned): policy,
+   * credentials, buffers, entropy, then the first flight (a client's
+   * ClientHello).  ZN_OK, or ZN_ETLS (the engine refused: its error in
+   * last_error()). */
+  int (*start)(void *state, const struct zn_tls_config *cfg,
+               const struct zn__tls_start *p);
+  unsigned (*status)(const void *state);
+  uint8_t *(*sendrec_buf)(void *state, size_t *len);
+  void (*sendrec_ack)(void *state, size_t len);
+  uint8_t *(*recvrec_buf)(void *state, size_t *len);
+  void (*recvrec_ack)(void *state, size_t len);
+  uint8_t *(*sendapp_buf)(void *state, size_t *len);
+  void (*sendapp_ack)(void *state, size_t len);
+  uint8_t *(*recvapp_buf)(void *state, size_t *len);
+  void (*recvapp_ack)(void *state, size_t len);
+  /* Seal the plaintext written so far into a record. */
+  void (*flush)(void *state);
+  /* Send close_notify (after what is sealed). */
+  void (*close)(void *state);
+  /* The engine's error code once closed: 0 after an orderly close. */
+  int (*last_error)(const void *state);
+  /* What a code of last_error() means. */
+  struct zn__tls_verdict (*verdict)(int code);
+  /* A fatal alert the engine failed without sending, as a whole record
+   * into out (cap bytes): its length, 0 for none.  The glue sends it
+   * before its FIN. */
+  size_t (*unsent_alert)(const void *state, int code, uint8_t *out,
+                         size_t cap, int *alert);
+  /* Version, suite and ALPN of an open session. */
+  void (*info)(void *state, struct zn_tls_info *info);
+};
+
+extern const struct zn__tls_engine zn__tls_bearssl;
+
+#endif /* ZNET_TLS_INT_H */
