@@ -693,8 +693,7 @@ static void finish(struct zn_tls_conn *t) {
   zn_timer_stop(t->st, &t->kick);
   release_all_refs(t);
   memset(t->es, 0, t->es_size); /* the keys */
-  if (t->s.cb && t->s.cb->on_closed)
-    t->s.cb->on_closed(&t->s, t->s.arg);
+  zn_stream_emit_closed(&t->s); /* then back to its maker, if any */
 }
 
 /* Move bytes and pay callbacks until quiet.  Only from zn_stack_poll();

@@ -125,7 +125,7 @@ enum zn_tls_suite_bit {
 #define ZN_TLS_SUITE_BIT_(name, id, text) ZN_TLS_SUITE_BIT_##name,
   ZN_TLS_SUITES(ZN_TLS_SUITE_BIT_)
 #undef ZN_TLS_SUITE_BIT_
-  ZN_TLS_NSUITES
+      ZN_TLS_NSUITES
 };
 
 /** One suite as a zn_tls_config.suites mask:
@@ -142,7 +142,7 @@ const char *zn_tls_suite_name(uint16_t iana);
  * counters count each (ZN_TLS_STAT_failed_<name>). */
 #define ZN_TLS_FAILURES(X)                                                     \
   X(version, "protocol version is not TLS 1.2")                                \
-  X(no_shared_cipher, "no cipher suite (or curve) in common")                             \
+  X(no_shared_cipher, "no cipher suite (or curve) in common")                  \
   X(handshake, "handshake failure")                                            \
   X(bad_cert, "bad certificate")                                               \
   X(name_mismatch, "certificate does not match the server name")               \
@@ -162,7 +162,7 @@ enum zn_tls_failure {
 #define ZN_TLS_FAIL_ENUM_(name, text) ZN_TLS_FAIL_##name,
   ZN_TLS_FAILURES(ZN_TLS_FAIL_ENUM_)
 #undef ZN_TLS_FAIL_ENUM_
-  ZN_TLS_NFAILURES
+      ZN_TLS_NFAILURES
 };
 
 /** "name_mismatch" etc.; "none" for 0, "?" for a bad value. */
@@ -196,9 +196,9 @@ enum zn_tls_stat {
   ZN_TLS_STATS(ZN_TLS_STAT_ENUM_)
 #undef ZN_TLS_STAT_ENUM_
 #define ZN_TLS_STAT_FAIL_(name, text) ZN_TLS_STAT_failed_##name,
-  ZN_TLS_FAILURES(ZN_TLS_STAT_FAIL_)
+      ZN_TLS_FAILURES(ZN_TLS_STAT_FAIL_)
 #undef ZN_TLS_STAT_FAIL_
-  ZN_TLS_NSTATS
+          ZN_TLS_NSTATS
 };
 
 struct zn_tls_stats {
@@ -240,8 +240,8 @@ struct zn_tls_session_cache;
  * certificate's).  *why (if why is not NULL) is then a short text saying
  * which, else NULL. */
 int zn_tls_creds_measure(const void *chain_pem, size_t chain_len,
-                         const void *key_pem, size_t key_len,
-                         size_t *mem_size, const char **why);
+                         const void *key_pem, size_t key_len, size_t *mem_size,
+                         const char **why);
 
 /** Decode chain and key into [mem, mem+len) (aligned as malloc aligns),
  * which stays the credentials' until no configuration uses them.  The
@@ -249,8 +249,7 @@ int zn_tls_creds_measure(const void *chain_pem, size_t chain_len,
  * zn_tls_creds_measure(), and ZN_ENOMEM (len too small). */
 int zn_tls_creds_init(const void *chain_pem, size_t chain_len,
                       const void *key_pem, size_t key_len, void *mem,
-                      size_t len, struct zn_tls_creds **out,
-                      const char **why);
+                      size_t len, struct zn_tls_creds **out, const char **why);
 
 /** True for an EC key, false for RSA. */
 bool zn_tls_creds_is_ec(const struct zn_tls_creds *c);
@@ -269,9 +268,8 @@ int zn_tls_anchors_measure(const void *pem, size_t len, size_t *mem_size,
 
 /** Decode the bundle into [mem, mem+len) (aligned as malloc aligns).
  * Errors: those of zn_tls_anchors_measure(), and ZN_ENOMEM. */
-int zn_tls_anchors_init(const void *pem, size_t len, void *mem,
-                        size_t mem_len, struct zn_tls_anchors **out,
-                        const char **why);
+int zn_tls_anchors_init(const void *pem, size_t len, void *mem, size_t mem_len,
+                        struct zn_tls_anchors **out, const char **why);
 
 /** Trust anchors held. */
 uint32_t zn_tls_anchors_count(const struct zn_tls_anchors *a);
@@ -374,11 +372,11 @@ size_t zn_tls_conn_size(const struct zn_tls_config *cfg);
  * aligns).  The session takes c's callbacks (c's userdata stays the
  * caller's), so c's events become the stream's; mem is the session's
  * until on_closed has returned, and c is the session's to close: use the
- * stream only.  *out is mem: the stream is the start of the block.  cb and arg are the stream's callbacks (both may be NULL:
- * none).  Errors: ZN_EINVAL (cfg invalid, not a server configuration,
- * mem misaligned), ZN_ENOMEM (len too small), ZN_ENOTCONN (c is not
- * established); on error c and mem are the caller's again, c's
- * callbacks unchanged. */
+ * stream only.  *out is mem: the stream is the start of the block.  cb and arg
+ * are the stream's callbacks (both may be NULL: none).  Errors: ZN_EINVAL (cfg
+ * invalid, not a server configuration, mem misaligned), ZN_ENOMEM (len too
+ * small), ZN_ENOTCONN (c is not established); on error c and mem are the
+ * caller's again, c's callbacks unchanged. */
 int zn_tls_server_start(const struct zn_tls_config *cfg, struct zn_stack *st,
                         struct zn_tcp_conn *c,
                         const struct zn_stream_callbacks *cb, void *arg,
@@ -398,20 +396,57 @@ int zn_tls_client_start(const struct zn_tls_config *cfg, struct zn_stack *st,
                         const struct zn_stream_callbacks *cb, void *arg,
                         void *mem, size_t len, struct zn_stream **out);
 
+/* ---- pools: sessions as a stream maker -----------------------------------
+ */
+
+struct zn_tls_pool_slot;
+
+/** A fixed number of sessions of one configuration in the caller's
+ * memory, as a struct zn_stream_maker (znet/stream.h): what a server
+ * that serves plain TCP and TLS alike (the DNS forwarder's DNS over TLS,
+ * the HTTP server) is given.  A server pool starts a server session on
+ * each accepted connection; a client pool a client session checking
+ * server_name on each connection opened.  A session's memory goes back
+ * to the pool once its on_closed has returned. */
+struct zn_tls_pool {
+  struct zn_stream_maker maker; /**< what servers and clients are given */
+  const struct zn_tls_config *cfg;
+  struct zn_stack *st;
+  const char *server_name; /**< clients: the name checked; NULL for servers */
+  uint8_t *mem;
+  size_t session_size, slot_size;
+  struct zn_tls_pool_slot *free_list;
+  uint32_t n, used;
+  uint64_t refused; /**< connections no slot or no session was had for */
+};
+
+/** Bytes zn_tls_pool_init() needs for n sessions of cfg; 0 if cfg is
+ * invalid or n is 0. */
+size_t zn_tls_pool_mem_size(const struct zn_tls_config *cfg, uint32_t n);
+
+/** A pool of n sessions of cfg on stack st in [mem, mem+len) (aligned as
+ * malloc aligns); server_name for a client configuration (it must
+ * outlive the pool), NULL for a server one.  cfg must outlive the pool.
+ * Errors: ZN_EINVAL (cfg invalid, n 0, a server_name for a server or
+ * none for a client, mem misaligned), ZN_ENOMEM (len too small). */
+int zn_tls_pool_init(struct zn_tls_pool *p, const struct zn_tls_config *cfg,
+                     struct zn_stack *st, const char *server_name, void *mem,
+                     size_t len, uint32_t n);
+
 /** True if s is a TLS session's stream. */
 bool zn_tls_is_session(const struct zn_stream *s);
 
 /** Why a session failed (ZN_TLS_FAIL_none while it has not). */
 struct zn_tls_error_info {
   enum zn_tls_failure failure;
-  int err;           /**< the error the stream reported: ZN_ETLS, or a
-                          TCP error, ZN_ETIMEDOUT */
-  int engine_code;   /**< the engine's own code (BearSSL's BR_ERR_*), 0 if
-                          the failure was not the engine's */
-  int alert;         /**< the fatal alert received or sent (RFC 5246
-                          §7.2), -1 if none */
-  bool alert_sent;   /**< alert is one we sent (false: the peer's) */
-  const char *text;  /**< zn_tls_failure_text(failure) */
+  int err;          /**< the error the stream reported: ZN_ETLS, or a
+                         TCP error, ZN_ETIMEDOUT */
+  int engine_code;  /**< the engine's own code (BearSSL's BR_ERR_*), 0 if
+                         the failure was not the engine's */
+  int alert;        /**< the fatal alert received or sent (RFC 5246
+                         §7.2), -1 if none */
+  bool alert_sent;  /**< alert is one we sent (false: the peer's) */
+  const char *text; /**< zn_tls_failure_text(failure) */
 };
 
 /** What went wrong with session s (not a TLS stream: failure none). */
@@ -419,11 +454,11 @@ struct zn_tls_error_info zn_tls_error(const struct zn_stream *s);
 
 /** What the handshake agreed on. */
 struct zn_tls_info {
-  bool open;               /**< the handshake is done */
-  uint16_t version;        /**< 0x0303 (TLS 1.2) once open, else 0 */
-  uint16_t suite;          /**< IANA number, 0 before */
-  const char *suite_name;  /**< zn_tls_suite_name(suite), or NULL */
-  const char *alpn;        /**< the protocol ALPN selected, or NULL */
+  bool open;              /**< the handshake is done */
+  uint16_t version;       /**< 0x0303 (TLS 1.2) once open, else 0 */
+  uint16_t suite;         /**< IANA number, 0 before */
+  const char *suite_name; /**< zn_tls_suite_name(suite), or NULL */
+  const char *alpn;       /**< the protocol ALPN selected, or NULL */
 };
 
 /** Fill info for session s.  Errors: ZN_EINVAL (not a TLS stream). */
