@@ -19,7 +19,8 @@
 struct ex_tls {
   struct zn_tls_config cfg;
   struct zn_tls_stats stats;
-  void *creds_mem, *anchors_mem, *cache_mem;
+  void *creds_mem, *anchors_mem, *cache_mem, *pool_mem;
+  struct zn_tls_pool pool;
 };
 
 bool ex_tls_available(void) { return true; }
@@ -174,6 +175,26 @@ int ex_tls_start(struct ex_tls *x, struct zn_stack *st, struct zn_tcp_conn *c,
 /* The session's stream is the start of its block (znet/tls.h). */
 void ex_tls_end(struct zn_stream *s) { free(s); }
 
+struct zn_stream_maker *ex_tls_maker(struct ex_tls *x, struct zn_stack *st,
+                                     const char *name, unsigned n,
+                                     const char *prog) {
+  size_t len = zn_tls_pool_mem_size(&x->cfg, n);
+  free(x->pool_mem);
+  x->pool_mem = len ? aligned_alloc(64, (len + 63) / 64 * 64) : NULL;
+  int rc = x->pool_mem ? zn_tls_pool_init(&x->pool, &x->cfg, st, name,
+                                          x->pool_mem, len, n)
+                       : ZN_ENOMEM;
+  if (rc != ZN_OK) {
+    fprintf(stderr, "%s: %u TLS sessions: %s\n", prog, n, zn_strerror(rc));
+    return NULL;
+  }
+  return &x->pool.maker;
+}
+
+uint64_t ex_tls_maker_refused(const struct ex_tls *x) {
+  return x->pool.refused;
+}
+
 void ex_tls_describe(const struct zn_stream *s, char *buf, size_t size) {
   struct zn_tls_info i;
   if (zn_tls_get_info(s, &i) != ZN_OK || !i.open) {
@@ -217,5 +238,6 @@ void ex_tls_free(struct ex_tls *x) {
   free(x->creds_mem);
   free(x->anchors_mem);
   free(x->cache_mem);
+  free(x->pool_mem);
   free(x);
 }

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "znet.h"
@@ -44,8 +45,7 @@ struct ex_tls *ex_tls_server_new(const char *cert_path, const char *key_path,
 struct ex_tls *ex_tls_client_new(const char *ca_path, const char *prog);
 
 /* ALPN names for the configuration's sessions (static strings). */
-void ex_tls_set_alpn(struct ex_tls *x, const char *const *names,
-                     unsigned n);
+void ex_tls_set_alpn(struct ex_tls *x, const char *const *names, unsigned n);
 
 /* Start a session (a server's on an accepted c; a client's, for name, on
  * a connecting or established c) in malloc'd memory that ex_tls_end()
@@ -58,6 +58,18 @@ int ex_tls_start(struct ex_tls *x, struct zn_stack *st, struct zn_tcp_conn *c,
 /* Free the session's memory: in its on_closed, or after it (never
  * before). */
 void ex_tls_end(struct zn_stream *s);
+
+/* A pool of n sessions of x's configuration (malloc'd, freed by
+ * ex_tls_free) as a stream maker for servers that take one (the DNS
+ * forwarder's DNS over TLS, the HTTP server); name is the server name a
+ * client configuration's sessions check (NULL for a server's).  NULL
+ * (message printed) on failure. */
+struct zn_stream_maker *ex_tls_maker(struct ex_tls *x, struct zn_stack *st,
+                                     const char *name, unsigned n,
+                                     const char *prog);
+
+/* Connections the maker of ex_tls_maker() had no session for. */
+uint64_t ex_tls_maker_refused(const struct ex_tls *x);
 
 /* Bytes per session. */
 size_t ex_tls_conn_size(const struct ex_tls *x);
