@@ -2,7 +2,8 @@
  * BearSSL inside a Solo5 unikernel: known-answer tests of the primitives
  * a TLS 1.2 server or client of znet uses, run by the unikernel itself on
  * znet's Solo5 runtime (examples/solo5/: its libc, printf, entry), with
- * BearSSL compiled for Solo5 (tls/bearssl-solo5/meson.build).
+ * BearSSL compiled for Solo5 (tls/bearssl-solo5/meson.build, or
+ * scripts/check-freestanding --bearssl for the ABI test double).
  *
  *     solo5-spt bearssl-kat.spt          (no devices, no arguments)
  *
