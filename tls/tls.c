@@ -832,7 +832,7 @@ static long tls_read(struct zn_stream *s, void *buf, size_t len) {
   size_t got = 0;
   long n = 0;
   while (got < len) {
-    const uint8_t *p;
+    const uint8_t *p = NULL;
     n = tls_peek(s, &p);
     if (n <= 0)
       break;
