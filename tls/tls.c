@@ -831,12 +831,15 @@ static long tls_read(struct zn_stream *s, void *buf, size_t len) {
   uint8_t *out = buf;
   size_t got = 0;
   long n = 0;
+  t->owe_readable = false; /* the application looks */
   while (got < len) {
-    const uint8_t *p = NULL;
-    n = tls_peek(s, &p);
-    if (n <= 0)
+    size_t avail;
+    const uint8_t *p = t->eng->recvapp_buf(t->es, &avail);
+    if (p == NULL || avail == 0) {
+      n = read_end(t);
       break;
-    size_t k = min_size((size_t)n, len - got);
+    }
+    size_t k = min_size(avail, len - got);
     memcpy(out + got, p, k);
     got += k;
     consumed(t, k);
@@ -1085,7 +1088,7 @@ struct zn_tls_error_info zn_tls_error(const struct zn_stream *s) {
     e.alert = t->verdict.alert;
     e.alert_sent = t->verdict.alert_sent;
   }
-  e.text = zn_tls_failure_text(t->failure);
+  e.text = zn_tls_failure_text((int)t->failure);
   return e;
 }
 
