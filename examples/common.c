@@ -866,9 +866,14 @@ bool ex_dhcp4_wait_bound(struct ex_host *h, uint64_t limit) {
 }
 
 int ex_parse_dns_server(const char *s, struct zn_dns_server *srv) {
+  return ex_parse_dns_server_port(s, srv, ZN_DNS_PORT);
+}
+
+int ex_parse_dns_server_port(const char *s, struct zn_dns_server *srv,
+                             uint16_t default_port) {
   struct zn_ip addr;
   uint16_t port;
-  if (zn_ip_parse_endpoint(s, &addr, &port, ZN_DNS_PORT) != ZN_OK ||
+  if (zn_ip_parse_endpoint(s, &addr, &port, default_port) != ZN_OK ||
       zn_ip_is_unspecified(&addr))
     return -1;
   srv->addr = addr;

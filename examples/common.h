@@ -254,6 +254,9 @@ bool ex_dhcp4_wait_bound(struct ex_host *h, uint64_t limit);
 /* ADDR[:PORT] (IPv4), ADDR or [ADDR]:PORT (IPv6) of a DNS server (port 53
  * if not given; address not unspecified). */
 int ex_parse_dns_server(const char *s, struct zn_dns_server *srv);
+/* The same with another port when none is given (853: DNS over TLS). */
+int ex_parse_dns_server_port(const char *s, struct zn_dns_server *srv,
+                             uint16_t default_port);
 int ex_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 int ex_parse_seconds(const char *s, uint64_t *ns);
 /* A byte count with an optional binary suffix: 1500, 64K, 64M, 1G

@@ -175,15 +175,8 @@ static int parse_upstream_tls(void *base, const char *val, const char *prog) {
   memcpy(o->up_name, val, n);
   o->up_name[n] = '\0';
   o->has_up = o->up_tls = true;
-  struct zn_ip addr;
-  uint16_t port;
   /* RFC 7858 3.1: port 853 unless given. */
-  if (zn_ip_parse_endpoint(at + 1, &addr, &port, 853) != ZN_OK ||
-      zn_ip_is_unspecified(&addr))
-    return -1;
-  o->fc.upstream.addr = addr;
-  o->fc.upstream.port = port;
-  return 0;
+  return ex_parse_dns_server_port(at + 1, &o->fc.upstream, 853);
 }
 
 static int parse_block(void *base, const char *val, const char *prog) {

@@ -198,11 +198,6 @@ const char *zn_tls_suite_name(uint16_t iana) {
 
 /* ---- configuration and memory ---- */
 
-static size_t align_up(size_t n) {
-  size_t a = _Alignof(max_align_t);
-  return (n + a - 1) / a * a;
-}
-
 void zn_tls_config_default(struct zn_tls_config *cfg, enum zn_tls_role role) {
   memset(cfg, 0, sizeof(*cfg));
   cfg->role = role;
@@ -256,10 +251,10 @@ struct layout {
 static struct layout layout_of(const struct zn_tls_config *cfg,
                                const struct zn__tls_engine *eng) {
   struct layout l;
-  l.es = align_up(sizeof(struct zn_tls_conn));
-  l.refs = l.es + align_up(eng->state_size(cfg->role));
-  l.ibuf = l.refs + align_up(cfg->max_refs * sizeof(struct tls_ref));
-  l.obuf = l.ibuf + align_up(cfg->in_buf);
+  l.es = zn__tls_align_up(sizeof(struct zn_tls_conn));
+  l.refs = l.es + zn__tls_align_up(eng->state_size(cfg->role));
+  l.ibuf = l.refs + zn__tls_align_up(cfg->max_refs * sizeof(struct tls_ref));
+  l.obuf = l.ibuf + zn__tls_align_up(cfg->in_buf);
   l.total = l.obuf + cfg->out_buf;
   return l;
 }
@@ -1011,7 +1006,7 @@ static int start_session(const struct zn_tls_config *cfg, enum zn_tls_role role,
                          const struct zn_stream_callbacks *cb, void *arg,
                          void *mem, size_t len, struct zn_stream **out) {
   if (!config_valid(cfg) || cfg->role != role || st == NULL || c == NULL ||
-      mem == NULL || (uintptr_t)mem % _Alignof(max_align_t) != 0 || out == NULL)
+      mem == NULL || !zn__tls_aligned(mem) || out == NULL)
     return ZN_EINVAL;
   const struct zn__tls_engine *eng = engine_for(cfg);
   struct layout l = layout_of(cfg, eng);

@@ -26,14 +26,6 @@
 
 /* ---- memory layout ---- */
 
-static size_t align_up(size_t n) {
-  size_t a = _Alignof(max_align_t);
-  return (n + a - 1) / a * a;
-}
-
-static bool aligned(const void *p) {
-  return ((uintptr_t)p % _Alignof(max_align_t)) == 0;
-}
 
 /* A cursor over the bytes part of a block; base NULL: only counting. */
 struct bytes {
@@ -52,6 +44,21 @@ static uint8_t *bytes_put(struct bytes *b, const void *src, size_t len) {
 static void set_why(const char **why, const char *text) {
   if (why)
     *why = text;
+}
+
+/* The caller's block for a layout of need bytes: aligned, big enough,
+ * then zeroed. */
+static int block_check(void *mem, size_t len, size_t need, const char **why) {
+  if (mem == NULL || !zn__tls_aligned(mem)) {
+    set_why(why, "memory not aligned");
+    return ZN_EINVAL;
+  }
+  if (len < need) {
+    set_why(why, "memory too small");
+    return ZN_ENOMEM;
+  }
+  memset(mem, 0, need);
+  return ZN_OK;
 }
 
 /* ---- the PEM walk ---- */
@@ -309,8 +316,8 @@ static int creds_pass(struct creds_build *b, const void *chain_pem,
 }
 
 static size_t creds_layout(uint32_t ncert, size_t der, size_t key) {
-  return align_up(sizeof(struct zn_tls_creds)) +
-         align_up(ncert * sizeof(br_x509_certificate)) + der + key;
+  return zn__tls_align_up(sizeof(struct zn_tls_creds)) +
+         zn__tls_align_up(ncert * sizeof(br_x509_certificate)) + der + key;
 }
 
 /* The counting pass: sizes in b (ncert, der.used) and *key_len. */
@@ -350,23 +357,17 @@ int zn_tls_creds_init(const void *chain_pem, size_t chain_len,
   if (rc != ZN_OK)
     return rc;
   size_t need = creds_layout(b.ncert, b.der.used, kl);
-  size_t der_off = align_up(sizeof(struct zn_tls_creds)) +
-                   align_up(b.ncert * sizeof(br_x509_certificate));
-  if (mem == NULL || !aligned(mem)) {
-    set_why(why, "memory not aligned");
-    return ZN_EINVAL;
-  }
-  if (len < need) {
-    set_why(why, "memory too small");
-    return ZN_ENOMEM;
-  }
-  memset(mem, 0, need);
+  size_t der_off = zn__tls_align_up(sizeof(struct zn_tls_creds)) +
+                   zn__tls_align_up(b.ncert * sizeof(br_x509_certificate));
+  rc = block_check(mem, len, need, why);
+  if (rc != ZN_OK)
+    return rc;
   memset(&b, 0, sizeof(b));
   uint8_t *m = mem;
   b.c = mem;
   b.c->chain =
       (br_x509_certificate *)(void *)(m +
-                                      align_up(sizeof(struct zn_tls_creds)));
+                                      zn__tls_align_up(sizeof(struct zn_tls_creds)));
   b.der.base = m + der_off;
   rc = creds_pass(&b, chain_pem, chain_len, key_pem, key_len, why);
   if (rc != ZN_OK)
@@ -477,8 +478,8 @@ static int anchors_pass(struct anchors_build *b, const void *pem, size_t len,
 }
 
 static size_t anchors_layout(uint32_t n, size_t bytes) {
-  return align_up(sizeof(struct zn_tls_anchors)) +
-         align_up(n * sizeof(br_x509_trust_anchor)) + bytes;
+  return zn__tls_align_up(sizeof(struct zn_tls_anchors)) +
+         zn__tls_align_up(n * sizeof(br_x509_trust_anchor)) + bytes;
 }
 
 int zn_tls_anchors_measure(const void *pem, size_t len, size_t *mem_size,
@@ -507,21 +508,15 @@ int zn_tls_anchors_init(const void *pem, size_t len, void *mem, size_t mem_len,
   if (rc != ZN_OK)
     return rc;
   size_t need = anchors_layout(b.n, b.bytes.used);
-  size_t bytes_off = align_up(sizeof(struct zn_tls_anchors)) +
-                     align_up(b.n * sizeof(br_x509_trust_anchor));
-  if (mem == NULL || !aligned(mem)) {
-    set_why(why, "memory not aligned");
-    return ZN_EINVAL;
-  }
-  if (mem_len < need) {
-    set_why(why, "memory too small");
-    return ZN_ENOMEM;
-  }
-  memset(mem, 0, need);
+  size_t bytes_off = zn__tls_align_up(sizeof(struct zn_tls_anchors)) +
+                     zn__tls_align_up(b.n * sizeof(br_x509_trust_anchor));
+  rc = block_check(mem, mem_len, need, why);
+  if (rc != ZN_OK)
+    return rc;
   memset(&b, 0, sizeof(b));
   uint8_t *m = mem;
   b.a = mem;
-  b.a->ta = (br_x509_trust_anchor *)(void *)(m + align_up(sizeof(*b.a)));
+  b.a->ta = (br_x509_trust_anchor *)(void *)(m + zn__tls_align_up(sizeof(*b.a)));
   b.bytes.base = m + bytes_off;
   rc = anchors_pass(&b, pem, len, why);
   if (rc != ZN_OK)
@@ -539,18 +534,18 @@ uint32_t zn_tls_anchors_count(const struct zn_tls_anchors *a) { return a->n; }
 #define CACHE_ENTRY 100u
 
 size_t zn_tls_session_cache_mem_size(uint32_t entries) {
-  return align_up(sizeof(struct zn_tls_session_cache)) +
+  return zn__tls_align_up(sizeof(struct zn_tls_session_cache)) +
          (size_t)entries * CACHE_ENTRY;
 }
 
 int zn_tls_session_cache_init(void *mem, size_t len, uint32_t entries,
                               struct zn_tls_session_cache **out) {
-  if (entries == 0 || mem == NULL || !aligned(mem))
+  if (entries == 0 || mem == NULL || !zn__tls_aligned(mem))
     return ZN_EINVAL;
   if (len < zn_tls_session_cache_mem_size(entries))
     return ZN_ENOMEM;
   struct zn_tls_session_cache *c = mem;
-  uint8_t *store = (uint8_t *)mem + align_up(sizeof(*c));
+  uint8_t *store = (uint8_t *)mem + zn__tls_align_up(sizeof(*c));
   br_ssl_session_cache_lru_init(&c->lru, store, (size_t)entries * CACHE_ENTRY);
   *out = c;
   return ZN_OK;

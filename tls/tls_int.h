@@ -24,6 +24,17 @@
 
 #include "znet/tls.h"
 
+/* Blocks the caller gives (sessions, credentials, pools) are aligned as
+ * malloc aligns, and so is every piece cut from them. */
+static inline size_t zn__tls_align_up(size_t n) {
+  size_t a = _Alignof(max_align_t);
+  return (n + a - 1) / a * a;
+}
+
+static inline bool zn__tls_aligned(const void *p) {
+  return ((uintptr_t)p % _Alignof(max_align_t)) == 0;
+}
+
 /* status() bits; an engine reports CLOSED alone once it is done (cleanly
  * after close_notify both ways, or failed). */
 enum {

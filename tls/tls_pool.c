@@ -7,21 +7,15 @@
  */
 #include <string.h>
 
+#include "tls_int.h"
 #include "znet/err.h"
-#include "znet/tls.h"
 
 struct zn_tls_pool_slot {
   struct zn_tls_pool *pool;
   struct zn_tls_pool_slot *next_free;
 };
 
-#define POOL_ALIGN 16u
-
-static size_t round_up(size_t n) {
-  return (n + POOL_ALIGN - 1) / POOL_ALIGN * POOL_ALIGN;
-}
-
-#define HEADER_SIZE round_up(sizeof(struct zn_tls_pool_slot))
+#define HEADER_SIZE zn__tls_align_up(sizeof(struct zn_tls_pool_slot))
 
 static uint8_t *session_of(struct zn_tls_pool_slot *h) {
   return (uint8_t *)h + HEADER_SIZE;
@@ -73,7 +67,7 @@ size_t zn_tls_pool_mem_size(const struct zn_tls_config *cfg, uint32_t n) {
   size_t session = cfg ? zn_tls_conn_size(cfg) : 0;
   if (session == 0 || n == 0)
     return 0;
-  return (size_t)n * (HEADER_SIZE + round_up(session));
+  return (size_t)n * (HEADER_SIZE + zn__tls_align_up(session));
 }
 
 int zn_tls_pool_init(struct zn_tls_pool *p, const struct zn_tls_config *cfg,
@@ -81,7 +75,7 @@ int zn_tls_pool_init(struct zn_tls_pool *p, const struct zn_tls_config *cfg,
                      size_t len, uint32_t n) {
   size_t need = zn_tls_pool_mem_size(cfg, n);
   if (need == 0 || p == NULL || st == NULL || mem == NULL ||
-      (uintptr_t)mem % POOL_ALIGN != 0 ||
+      !zn__tls_aligned(mem) ||
       (cfg->role == ZN_TLS_CLIENT) != (server_name != NULL))
     return ZN_EINVAL;
   if (len < need)
@@ -92,7 +86,7 @@ int zn_tls_pool_init(struct zn_tls_pool *p, const struct zn_tls_config *cfg,
   p->st = st;
   p->server_name = server_name;
   p->mem = mem;
-  p->session_size = round_up(zn_tls_conn_size(cfg));
+  p->session_size = zn__tls_align_up(zn_tls_conn_size(cfg));
   p->slot_size = HEADER_SIZE + p->session_size;
   p->n = n;
   for (uint32_t i = n; i-- > 0;) {
