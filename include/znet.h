@@ -15,6 +15,7 @@
 #include "znet/err.h"
 #include "znet/fault.h"
 #include "znet/hash.h"
+#include "znet/http.h"
 #include "znet/icmp.h"
 #include "znet/ipv4.h"
 #include "znet/log.h"

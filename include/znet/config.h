@@ -172,4 +172,20 @@
 #define ZN_DEFAULT_TXQ_LEN 256 /**< frames held while the netif says EAGAIN */
 #endif
 
+/* Limits of the HTTP request-head parser (struct zn_http_limits,
+ * znet/http.h), and the head buffer's suggested size, which bounds the
+ * head. */
+#ifndef ZN_DEFAULT_HTTP_REQUEST_LINE_MAX
+#define ZN_DEFAULT_HTTP_REQUEST_LINE_MAX 8000u /**< RFC 9112 §3's minimum */
+#endif
+#ifndef ZN_DEFAULT_HTTP_FIELD_LINE_MAX
+#define ZN_DEFAULT_HTTP_FIELD_LINE_MAX 8192u /**< one field line, bytes */
+#endif
+#ifndef ZN_DEFAULT_HTTP_FIELDS_MAX
+#define ZN_DEFAULT_HTTP_FIELDS_MAX 100u /**< field lines per request */
+#endif
+#ifndef ZN_DEFAULT_HTTP_HEAD_MAX
+#define ZN_DEFAULT_HTTP_HEAD_MAX 16384u /**< head buffer, bytes */
+#endif
+
 #endif /* ZNET_CONFIG_H */

@@ -1,0 +1,540 @@
+/** \file
+ * HTTP/1.1 request parsing for a static-file server (RFC 9110, RFC 9112).
+ *
+ * The parsing layer of znet-httpd, with no socket and no server in it:
+ *
+ *  - the request-head parser (zn_http_head_*): request-line and header
+ *    fields, fed in any pieces, into a head buffer the caller provides;
+ *    what a server must refuse is an error carrying the status to answer;
+ *  - the request-target as a file path (zn_http_target_path), refusing
+ *    every spelling of a path traversal;
+ *  - one byte range (zn_http_range_resolve), HTTP-dates
+ *    (zn_http_date_parse, zn_http_date_format), entity-tags and the
+ *    conditional requests of a GET (zn_http_etag_*, zn_http_not_modified,
+ *    zn_http_if_range_ok);
+ *  - tables: methods, status codes and reason phrases, media types by
+ *    file extension, the parser's errors.
+ *
+ * Everything is freestanding: no allocation, nothing from libc but
+ * memcpy/memmove/memset/memcmp, no clock (the functions that need the
+ * time take `now`, Unix seconds).  Strings are pointer and length, never
+ * NUL-terminated, except the outputs that say so.
+ *
+ * A typical connection:
+ *
+ *     struct zn_http_head h;
+ *     zn_http_head_init(&h, NULL, buf, sizeof(buf));  // default limits
+ *     for each piece of the stream (data, len):
+ *       while (len > 0) {
+ *         size_t used;
+ *         enum zn_http_head_result r =
+ *             zn_http_head_feed(&h, data, len, &used);
+ *         data += used, len -= used;
+ *         if (r == ZN_HTTP_HEAD_NEED_MORE) break;       // read more
+ *         if (r == ZN_HTTP_HEAD_ERROR) {                // answer, close
+ *           respond(zn_http_error_status(h.error)); close(); return;
+ *         }
+ *         serve(&h.req);        // the body, if any, starts at data
+ *         zn_http_head_reset(&h);                       // next request
+ *       }
+ *
+ * The choices this module makes where the RFCs leave one are listed in
+ * docs/architecture.md (section "HTTP") and at the functions below.
+ */
+#ifndef ZNET_HTTP_H
+#define ZNET_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "znet/config.h"
+
+/** A run of bytes inside some buffer: not NUL-terminated.  p NULL means
+ * absent; a present field may be empty (p set, len 0). */
+struct zn_http_str {
+  const char *p;
+  size_t len;
+};
+
+/* ======================================================================
+ * Tables
+ * ==================================================================== */
+
+/** The methods the parser recognises (RFC 9110 §9.3 and PATCH, RFC 5789),
+ * as X(name, served): served is 1 for the methods a static-file server
+ * implements (GET and HEAD), 0 for those it answers with 405 and an Allow
+ * field.  Any other method (a valid token) is ZN_HTTP_METHOD_UNKNOWN,
+ * answered with 501 (RFC 9110 §9.1).  Method names are case-sensitive. */
+#define ZN_HTTP_METHODS(X)                                                     \
+  X(GET, 1)                                                                    \
+  X(HEAD, 1)                                                                   \
+  X(POST, 0)                                                                   \
+  X(PUT, 0)                                                                    \
+  X(DELETE, 0)                                                                 \
+  X(CONNECT, 0)                                                                \
+  X(OPTIONS, 0)                                                                \
+  X(TRACE, 0)                                                                  \
+  X(PATCH, 0)
+
+enum zn_http_method {
+  ZN_HTTP_METHOD_UNKNOWN = 0,
+#define ZN_HTTP_METHOD_ENUM_(name, served) ZN_HTTP_METHOD_##name,
+  ZN_HTTP_METHODS(ZN_HTTP_METHOD_ENUM_)
+#undef ZN_HTTP_METHOD_ENUM_
+      ZN_HTTP_METHOD_COUNT
+};
+
+/** The method's name ("GET"); "UNKNOWN" for ZN_HTTP_METHOD_UNKNOWN and
+ * any value out of range. */
+const char *zn_http_method_name(enum zn_http_method m);
+
+/** The method named by the token p[0..len) (exact, case-sensitive match),
+ * or ZN_HTTP_METHOD_UNKNOWN. */
+enum zn_http_method zn_http_method_lookup(const char *p, size_t len);
+
+/** What a static-file server answers to the method: 0 if it serves it
+ * (GET, HEAD), 405 (Method Not Allowed, with zn_http_allow() as the Allow
+ * field) for the other recognised methods, 501 (Not Implemented) for
+ * ZN_HTTP_METHOD_UNKNOWN and any value out of range. */
+int zn_http_method_status(enum zn_http_method m);
+
+/** The value of the Allow field for a 405: the served methods of
+ * ZN_HTTP_METHODS, "GET, HEAD". */
+struct zn_http_str zn_http_allow(void);
+
+/** Status codes (RFC 9110 §15) as X(code, name, reason phrase). */
+#define ZN_HTTP_STATUSES(X)                                                    \
+  X(100, CONTINUE, "Continue")                                                 \
+  X(101, SWITCHING_PROTOCOLS, "Switching Protocols")                           \
+  X(200, OK, "OK")                                                             \
+  X(201, CREATED, "Created")                                                   \
+  X(202, ACCEPTED, "Accepted")                                                 \
+  X(203, NON_AUTHORITATIVE_INFORMATION, "Non-Authoritative Information")       \
+  X(204, NO_CONTENT, "No Content")                                             \
+  X(205, RESET_CONTENT, "Reset Content")                                       \
+  X(206, PARTIAL_CONTENT, "Partial Content")                                   \
+  X(300, MULTIPLE_CHOICES, "Multiple Choices")                                 \
+  X(301, MOVED_PERMANENTLY, "Moved Permanently")                               \
+  X(302, FOUND, "Found")                                                       \
+  X(303, SEE_OTHER, "See Other")                                               \
+  X(304, NOT_MODIFIED, "Not Modified")                                         \
+  X(307, TEMPORARY_REDIRECT, "Temporary Redirect")                             \
+  X(308, PERMANENT_REDIRECT, "Permanent Redirect")                             \
+  X(400, BAD_REQUEST, "Bad Request")                                           \
+  X(401, UNAUTHORIZED, "Unauthorized")                                         \
+  X(403, FORBIDDEN, "Forbidden")                                               \
+  X(404, NOT_FOUND, "Not Found")                                               \
+  X(405, METHOD_NOT_ALLOWED, "Method Not Allowed")                             \
+  X(406, NOT_ACCEPTABLE, "Not Acceptable")                                     \
+  X(408, REQUEST_TIMEOUT, "Request Timeout")                                   \
+  X(409, CONFLICT, "Conflict")                                                 \
+  X(410, GONE, "Gone")                                                         \
+  X(411, LENGTH_REQUIRED, "Length Required")                                   \
+  X(412, PRECONDITION_FAILED, "Precondition Failed")                           \
+  X(413, CONTENT_TOO_LARGE, "Content Too Large")                               \
+  X(414, URI_TOO_LONG, "URI Too Long")                                         \
+  X(415, UNSUPPORTED_MEDIA_TYPE, "Unsupported Media Type")                     \
+  X(416, RANGE_NOT_SATISFIABLE, "Range Not Satisfiable")                       \
+  X(417, EXPECTATION_FAILED, "Expectation Failed")                             \
+  X(421, MISDIRECTED_REQUEST, "Misdirected Request")                           \
+  X(426, UPGRADE_REQUIRED, "Upgrade Required")                                 \
+  X(429, TOO_MANY_REQUESTS, "Too Many Requests")                               \
+  X(431, REQUEST_HEADER_FIELDS_TOO_LARGE, "Request Header Fields Too Large")   \
+  X(500, INTERNAL_SERVER_ERROR, "Internal Server Error")                       \
+  X(501, NOT_IMPLEMENTED, "Not Implemented")                                   \
+  X(502, BAD_GATEWAY, "Bad Gateway")                                           \
+  X(503, SERVICE_UNAVAILABLE, "Service Unavailable")                           \
+  X(504, GATEWAY_TIMEOUT, "Gateway Timeout")                                   \
+  X(505, HTTP_VERSION_NOT_SUPPORTED, "HTTP Version Not Supported")
+
+enum zn_http_status {
+#define ZN_HTTP_STATUS_ENUM_(code, name, text) ZN_HTTP_STATUS_##name = (code),
+  ZN_HTTP_STATUSES(ZN_HTTP_STATUS_ENUM_)
+#undef ZN_HTTP_STATUS_ENUM_
+};
+
+/** The reason phrase of a status code of ZN_HTTP_STATUSES ("Not Found");
+ * "" (a valid, empty reason-phrase, RFC 9112 §4) for any other code.
+ * Never NULL. */
+const char *zn_http_reason(int status);
+
+/** Media types by file extension, X(extension, type): the extension in
+ * lower case without the dot.  Text types carry charset=utf-8. */
+#define ZN_HTTP_MIME_TYPES(X)                                                  \
+  X(html, "text/html; charset=utf-8")                                          \
+  X(htm, "text/html; charset=utf-8")                                           \
+  X(css, "text/css; charset=utf-8")                                            \
+  X(js, "text/javascript; charset=utf-8")                                      \
+  X(mjs, "text/javascript; charset=utf-8")                                     \
+  X(json, "application/json")                                                  \
+  X(txt, "text/plain; charset=utf-8")                                          \
+  X(xml, "application/xml")                                                    \
+  X(svg, "image/svg+xml")                                                      \
+  X(png, "image/png")                                                          \
+  X(jpg, "image/jpeg")                                                         \
+  X(jpeg, "image/jpeg")                                                        \
+  X(gif, "image/gif")                                                          \
+  X(webp, "image/webp")                                                        \
+  X(ico, "image/vnd.microsoft.icon")                                           \
+  X(wasm, "application/wasm")                                                  \
+  X(pdf, "application/pdf")                                                    \
+  X(woff, "font/woff")                                                         \
+  X(woff2, "font/woff2")                                                       \
+  X(mp4, "video/mp4")                                                          \
+  X(webm, "video/webm")                                                        \
+  X(gz, "application/gzip")                                                    \
+  X(zip, "application/zip")
+
+/** The type for files without an extension of ZN_HTTP_MIME_TYPES. */
+#define ZN_HTTP_MIME_DEFAULT "application/octet-stream"
+
+/** The media type of the file path p[0..len) by its extension: what
+ * follows the last '.' of the last '/'-separated segment, compared
+ * ignoring ASCII case ("INDEX.HTML" is text/html).  A name without a dot,
+ * or starting with its only dot (".htaccess"), or whose extension is not
+ * in the table, gets ZN_HTTP_MIME_DEFAULT.  Never NULL. */
+const char *zn_http_mime_type(const char *p, size_t len);
+
+/* ======================================================================
+ * The request-head parser
+ *
+ * Reads a request-line (RFC 9112 §3) and the header fields (§5, RFC 9110
+ * §5) up to the empty line, from pieces of any size, copying them into
+ * the caller's head buffer: every string of the parsed request points
+ * there.  The grammar is a Ragel machine (src/http/http_head.rl); a byte
+ * it does not allow, a limit passed or a field a server must refuse ends
+ * the parse with an error of ZN_HTTP_ERRORS, which names the status to
+ * answer (after which the connection is closed: its framing is lost).
+ * Whatever split of a stream is fed, the outcome, the error, `used` and
+ * the request are the same as for the stream fed whole.
+ *
+ * Choices (RFC 9112 unless named):
+ *  - a line may end with LF alone (§2.2 allows it); a CR not followed by
+ *    LF is an error (BARE_CR) anywhere;
+ *  - empty lines before the request-line are skipped (§2.2), counted in
+ *    the head's size;
+ *  - exactly one SP between the request-line's parts (§3: no "whitespace
+ *    word boundaries"); the target's bytes are those of RFC 3986 (pchar,
+ *    "/", "?", and "[" "]" for an IP-literal), '%' followed by two hex
+ *    digits; asterisk-form only with OPTIONS, authority-form only with
+ *    CONNECT (§3.2);
+ *  - version "HTTP/" DIGIT "." DIGIT (case-sensitive); HTTP/1.0 is 1.0,
+ *    HTTP/1.2 to 1.9 are processed as 1.1 (§2.3); any other major version
+ *    is 505; anything else is 400;
+ *  - an unrecognised method is not an error of the parser: the head is
+ *    read (its framing is needed to go on) and zn_http_method_status()
+ *    says 501;
+ *  - whitespace before the first field line, obs-fold (§5.2), whitespace
+ *    between a field name and its colon (§5.1), a control byte (but HTAB)
+ *    in a field value: 400;
+ *  - Host (RFC 9110 §7.2; RFC 9112 §3.2): required in HTTP/1.1, at most
+ *    one, non-empty, uri-host [":" port]; else 400.  Not required in
+ *    1.0.  With an absolute-form target the server uses the target's
+ *    authority (zn_http_target_path) and only checks Host;
+ *  - Connection: a list of tokens (else 400); "close" and "keep-alive"
+ *    decide keep_alive (§9.3);
+ *  - Content-Length: digits, at most ZN_HTTP_CONTENT_LENGTH_MAX; several
+ *    values (lines or a list) must all be equal (RFC 9110 §8.6); else 400;
+ *  - Transfer-Encoding, whatever its value: 400 with a Content-Length
+ *    (§6.3 item 3) or in HTTP/1.0 (§6.1), else 501: no transfer coding of
+ *    a request body is implemented (§6.1);
+ *  - Expect: "100-continue" sets expect_continue; any other expectation
+ *    is 417 (RFC 9110 §10.1.1);
+ *  - Range, If-Modified-Since, If-Range (singletons): kept; when repeated
+ *    the value is made empty, which the helpers below treat as invalid
+ *    (the Range is not applied, the date is ignored, an If-Range fails:
+ *    the whole representation is sent);
+ *  - If-None-Match (a list): the first line is kept, and further lines
+ *    counted in if_none_match_lines; zn_http_not_modified() answers
+ *    "modified" when a match could be on a line it did not see.
+ * ==================================================================== */
+
+/** Parser errors as X(name, status, text): the status to answer. */
+#define ZN_HTTP_ERRORS(X)                                                      \
+  X(NONE, 0, "no error")                                                       \
+  X(BAD_REQUEST_LINE, 400, "malformed request-line")                           \
+  X(BAD_METHOD, 400, "method is not a token")                                  \
+  X(BAD_TARGET, 400, "malformed request-target")                               \
+  X(BAD_TARGET_FORM, 400, "request-target form not allowed for the method")    \
+  X(BAD_VERSION, 400, "malformed HTTP-version")                                \
+  X(VERSION_NOT_SUPPORTED, 505, "HTTP major version other than 1")             \
+  X(REQUEST_LINE_TOO_LONG, 400, "request-line too long (in the method)")       \
+  X(URI_TOO_LONG, 414, "request-line too long (in the target)")                \
+  X(BARE_CR, 400, "CR not followed by LF")                                     \
+  X(WS_BEFORE_FIRST_FIELD, 400, "whitespace after the request-line")           \
+  X(OBS_FOLD, 400, "obsolete line folding")                                    \
+  X(BAD_FIELD_NAME, 400, "field name is not a token")                          \
+  X(SPACE_BEFORE_COLON, 400, "whitespace between field name and colon")        \
+  X(NO_COLON, 400, "field line without a colon")                               \
+  X(BAD_FIELD_VALUE, 400, "control byte in a field value")                     \
+  X(FIELD_TOO_LONG, 431, "field line too long")                                \
+  X(TOO_MANY_FIELDS, 431, "too many field lines")                              \
+  X(HEAD_TOO_LARGE, 431, "request head larger than its buffer")                \
+  X(NO_HOST, 400, "HTTP/1.1 request without Host")                             \
+  X(DUP_HOST, 400, "more than one Host")                                       \
+  X(BAD_HOST, 400, "malformed Host")                                           \
+  X(BAD_CONNECTION, 400, "Connection is not a list of tokens")                 \
+  X(BAD_CONTENT_LENGTH, 400, "bad, too large or conflicting Content-Length")   \
+  X(TE_WITH_CL, 400, "Transfer-Encoding with Content-Length")                  \
+  X(TE_HTTP10, 400, "Transfer-Encoding in an HTTP/1.0 request")                \
+  X(TE_NOT_IMPLEMENTED, 501, "Transfer-Encoding (no coding is implemented)")   \
+  X(EXPECTATION, 417, "Expect other than 100-continue")
+
+enum zn_http_error {
+#define ZN_HTTP_ERROR_ENUM_(name, status, text) ZN_HTTP_ERR_##name,
+  ZN_HTTP_ERRORS(ZN_HTTP_ERROR_ENUM_)
+#undef ZN_HTTP_ERROR_ENUM_
+      ZN_HTTP_ERR_COUNT
+};
+
+/** The status to answer for the error (400, 414, 417, 431, 501, 505); 0
+ * for ZN_HTTP_ERR_NONE, 500 for a value out of range. */
+int zn_http_error_status(enum zn_http_error e);
+
+/** The error's name without the prefix ("OBS_FOLD"); "UNKNOWN" for a
+ * value out of range. */
+const char *zn_http_error_name(enum zn_http_error e);
+
+/** A sentence about the error; never NULL. */
+const char *zn_http_error_text(enum zn_http_error e);
+
+/** The largest Content-Length accepted (2^63 - 1, so it fits an off_t);
+ * more is BAD_CONTENT_LENGTH. */
+#define ZN_HTTP_CONTENT_LENGTH_MAX 0x7fffffffffffffffull
+
+/** The parser's limits; zn_http_limits_default() fills in the defaults of
+ * znet/config.h.  Lengths exclude the line's CRLF (or LF).  The head's
+ * total size is bounded by the head buffer's size instead (431 past it;
+ * ZN_DEFAULT_HTTP_HEAD_MAX is the size suggested). */
+struct zn_http_limits {
+  uint32_t request_line_max; /**< bytes; 414 past it in the target, else
+                                  400 (default 8000, RFC 9112 §3) */
+  uint32_t field_line_max;   /**< bytes of one field line; 431 past it */
+  uint32_t fields_max;       /**< field lines; 431 for one more */
+};
+
+/** Fill in the default limits. */
+void zn_http_limits_default(struct zn_http_limits *lim);
+
+/** The forms of request-target (RFC 9112 §3.2). */
+enum zn_http_form {
+  ZN_HTTP_FORM_ORIGIN,    /**< "/path?query" */
+  ZN_HTTP_FORM_ABSOLUTE,  /**< "http://host/path" */
+  ZN_HTTP_FORM_AUTHORITY, /**< "host:port", CONNECT only */
+  ZN_HTTP_FORM_ASTERISK,  /**< "*", OPTIONS only */
+};
+
+/** A parsed request head.  Every string points into the parser's head
+ * buffer and is valid until zn_http_head_reset() or _init(). */
+struct zn_http_request {
+  enum zn_http_method method;
+  struct zn_http_str method_name; /**< the token as received */
+  struct zn_http_str target;      /**< the request-target as received */
+  enum zn_http_form form;
+  uint8_t version_minor; /**< 0 (HTTP/1.0) or 1 (1.1 and up) */
+  bool keep_alive;       /**< RFC 9112 §9.3: 1.1 without "close", or 1.0
+                              with "keep-alive" and without "close" */
+  bool expect_continue;  /**< Expect: 100-continue */
+  bool has_content_length;
+  uint64_t content_length; /**< body bytes after the head, 0 without one */
+  struct zn_http_str host; /**< absent in a 1.0 request without one */
+  struct zn_http_str range;
+  struct zn_http_str if_none_match; /**< the first line's value */
+  uint32_t if_none_match_lines;
+  struct zn_http_str if_modified_since;
+  struct zn_http_str if_range;
+  uint32_t nfields; /**< field lines, all counted */
+};
+
+/** The outcomes of zn_http_head_feed(). */
+enum zn_http_head_result {
+  ZN_HTTP_HEAD_NEED_MORE = 0, /**< every byte taken; the head goes on */
+  ZN_HTTP_HEAD_DONE = 1,      /**< h->req holds the request */
+  ZN_HTTP_HEAD_ERROR = 2,     /**< h->error says what, and its status */
+};
+
+/** The parser.  The caller allocates it (anywhere) and never writes its
+ * fields; it reads req when done and error on failure. */
+struct zn_http_head {
+  struct zn_http_request req; /**< valid after ZN_HTTP_HEAD_DONE */
+  enum zn_http_error error;   /**< after ZN_HTTP_HEAD_ERROR */
+  /* Private. */
+  struct zn_http_limits lim;
+  char *buf;                  /**< the caller's head buffer */
+  size_t cap;                 /**< its size: the largest head */
+  size_t len;                 /**< head bytes in buf */
+  size_t line_len;            /**< bytes of the current line, EOL excluded */
+  size_t name_off, colon_off; /**< the current field line's */
+  size_t target_off;          /**< where the target starts, 0 before */
+  size_t end;                 /**< the head's end (DONE) or the byte in
+                                   error + 1 (ERROR), offset in buf */
+  int cs;                     /**< the Ragel machine's state */
+  uint8_t part;               /**< the part of the head being read */
+  uint8_t major, minor;       /**< the version's digits */
+  uint8_t result;             /**< enum zn_http_head_result, sticky */
+  bool conn_close, conn_keep_alive, has_te;
+};
+
+/** Start a parser on the head buffer buf of cap bytes, which bounds the
+ * head's size, with the limits lim (NULL: the defaults).  Errors
+ * (*h then unusable): ZN_EINVAL if buf is NULL, cap is 0 or any limit
+ * is 0. */
+int zn_http_head_init(struct zn_http_head *h, const struct zn_http_limits *lim,
+                      char *buf, size_t cap);
+
+/** Forget the request (its strings become invalid) and wait for the next
+ * one, on the same buffer and limits. */
+void zn_http_head_reset(struct zn_http_head *h);
+
+/** Take stream bytes data[0..len) (any len, 0 included).  Returns
+ *  - ZN_HTTP_HEAD_NEED_MORE: all len bytes taken (*used = len);
+ *  - ZN_HTTP_HEAD_DONE: the head ended after *used bytes of data; the rest
+ *    of data is the request's body (req.content_length bytes) and then
+ *    the next request;
+ *  - ZN_HTTP_HEAD_ERROR: h->error; *used counts the bytes up to and
+ *    including the one where the error was found (<= len).
+ * DONE and ERROR stick: later calls take nothing (*used = 0) and return
+ * the same until zn_http_head_reset(). */
+enum zn_http_head_result zn_http_head_feed(struct zn_http_head *h,
+                                           const void *data, size_t len,
+                                           size_t *used);
+
+/* ======================================================================
+ * The target as a file path
+ * ==================================================================== */
+
+/** What zn_http_target_path() found besides the path. */
+struct zn_http_path {
+  size_t len;                   /**< bytes written to out, NUL excluded */
+  bool dir;                     /**< the target ends in '/' (or "/."): a
+                                     directory, to serve its index.html */
+  struct zn_http_str authority; /**< absolute-form: "host[:port]" inside
+                                     the target; absent for origin-form */
+};
+
+/** Turn a request-target t[0..len) into a clean relative file path in
+ * out (cap bytes, NUL-terminated): origin-form ("/a/b?q") or absolute-form
+ * with the http scheme ("http://host/a/b", scheme case-insensitive, an
+ * empty path being "/"); the query is dropped; each segment is
+ * percent-decoded.  The output has no leading '/' ("" for "/"), segments
+ * joined by single '/', no trailing '/' (res->dir says it was there).
+ * Empty segments ("//") are collapsed and "." segments dropped.  Refused,
+ * with ZN_EPERM, whatever their spelling: a ".." segment (".." "%2e%2e"
+ * ".%2E" ...), an encoded '/' or '\' (%2f %5c), a '\', a NUL or any
+ * control byte, literal or encoded, and the bytes UTF-8 never holds
+ * (0xc0, 0xc1: overlong forms such as "%c0%ae"; 0xf5-0xff).  Decoding is
+ * done once ("%252e" is the name "%2e").  No output can name anything outside
+ * the root it is appended to.
+ * Errors (out may be partly written, *res untouched):
+ *   ZN_EMALFORMED  not origin- or absolute-form, a byte not allowed in a
+ *                  target, '%' without two hex digits, userinfo or a
+ *                  malformed authority in absolute-form          -> 400
+ *   ZN_ENOTSUP     absolute-form with a scheme other than http    -> 400
+ *   ZN_EPERM       a refused segment or byte, above     -> 400 (or 404)
+ *   ZN_ENOSPC      the path and its NUL do not fit cap bytes     -> 414 */
+int zn_http_target_path(const char *t, size_t len, char *out, size_t cap,
+                        struct zn_http_path *res);
+
+/* ======================================================================
+ * Range (RFC 9110 §14)
+ * ==================================================================== */
+
+/** How to answer a Range. */
+enum zn_http_range {
+  ZN_HTTP_RANGE_NONE,          /**< no usable Range: 200, the whole */
+  ZN_HTTP_RANGE_PARTIAL,       /**< 206 with *first, *count */
+  ZN_HTTP_RANGE_UNSATISFIABLE, /**< 416, Content-Range: bytes * / size */
+};
+
+/** Resolve the Range field value v[0..len) (v NULL: no field) against a
+ * representation of size bytes.  One "bytes=" range-spec (unit
+ * case-insensitive), as "a-b", "a-" or "-n": PARTIAL with the first byte
+ * and the count (b beyond the end is cut to it; "-n" is the last n
+ * bytes, all of them if n >= size); UNSATISFIABLE if a >= size or n is 0
+ * (and for any int-range when size is 0).  Numbers of any length are
+ * read exactly (a first-pos too large for 64 bits is past the end).
+ * NONE, the field ignored as RFC 9110 §14.2 allows, for: another unit, a
+ * malformed value, b < a, more than one range-spec (multipart/byteranges
+ * is not implemented), "-n" of an empty representation (no 206 can
+ * express it).  *first and *count are written for PARTIAL only. */
+enum zn_http_range zn_http_range_resolve(const char *v, size_t len,
+                                         uint64_t size, uint64_t *first,
+                                         uint64_t *count);
+
+/* ======================================================================
+ * HTTP-date (RFC 9110 §5.6.7)
+ * ==================================================================== */
+
+/** Length of an IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT". */
+#define ZN_HTTP_DATE_LEN 29
+
+/** Parse an HTTP-date s[0..len) (nothing around it) into *t, Unix
+ * seconds: IMF-fixdate, or the obsolete RFC 850 ("Sunday, 06-Nov-94
+ * 08:49:37 GMT") and asctime ("Sun Nov  6 08:49:37 1994") forms.  Names
+ * are case-sensitive (%s in the grammar); the day name must be a day name
+ * but is not checked against the date; the day must exist in its month
+ * (leap years included); seconds go to 60 (a leap second reads as the
+ * next minute's 00).  RFC 850's two-digit year is the latest year with
+ * those digits at most 50 years after now's (§5.6.7).
+ * Errors: ZN_EMALFORMED (*t untouched). */
+int zn_http_date_parse(const char *s, size_t len, int64_t now, int64_t *t);
+
+/** Write t (Unix seconds) as an IMF-fixdate into out: ZN_HTTP_DATE_LEN
+ * characters and a NUL.  Errors: ZN_ERANGE if t is outside years
+ * 0000-9999 (out untouched). */
+int zn_http_date_format(int64_t t, char out[ZN_HTTP_DATE_LEN + 1]);
+
+/* ======================================================================
+ * Entity-tags and conditional GET (RFC 9110 §8.8.3, §13)
+ * ==================================================================== */
+
+/** The size of the buffer an ETag from zn_http_etag_format() needs: two
+ * quotes, two 16-digit hex numbers, a '-', the NUL. */
+#define ZN_HTTP_ETAG_MAX 36
+
+/** Mark for "the resource has no modification time". */
+#define ZN_HTTP_NO_MTIME INT64_MIN
+
+/** Write a strong entity-tag made of size and mtime, "\"<size>-<mtime>\""
+ * in lower-case hex (mtime's two's complement), NUL-terminated, into out
+ * (cap bytes; ZN_HTTP_ETAG_MAX is always enough).  The tag changes when
+ * either does; two versions of a file of one size within one second of
+ * mtime share it (use zn_http_etag_hash where that matters).  Returns its
+ * length, or 0 if it does not fit (out untouched). */
+size_t zn_http_etag_format(uint64_t size, int64_t mtime, char *out, size_t cap);
+
+/** Write a strong entity-tag of the n-byte content hash h, "\"<hex>\"",
+ * NUL-terminated, into out (cap >= 2n + 3).  Returns its length, or 0 if
+ * it does not fit or n is 0 (out untouched). */
+size_t zn_http_etag_hash(const uint8_t *h, size_t n, char *out, size_t cap);
+
+/** Whether the If-None-Match value v[0..len) matches the entity-tag
+ * etag[0..etag_len) ("\"...\"" or "W/\"...\""), by weak comparison (RFC
+ * 9110 §8.8.3.2: the opaque tags are equal, W/ ignored): "*" matches any
+ * current representation (etag may then be NULL); list elements that are
+ * not entity-tags are skipped. */
+bool zn_http_etag_match(const char *v, size_t len, const char *etag,
+                        size_t etag_len);
+
+/** Whether a GET or HEAD of the representation with this etag (NULL:
+ * none) and modification time (Unix seconds, or ZN_HTTP_NO_MTIME) is
+ * answered 304 Not Modified (RFC 9110 §13.2.2 steps 3 and 4):
+ *  - with If-None-Match: when it matches (zn_http_etag_match), but never
+ *    when further If-None-Match lines went unseen and the first did not
+ *    match; If-Modified-Since is then ignored;
+ *  - else with If-Modified-Since: when it is one valid HTTP-date, not
+ *    after now, and mtime is not after it.
+ * False for any other method. */
+bool zn_http_not_modified(const struct zn_http_request *req, const char *etag,
+                          size_t etag_len, int64_t mtime, int64_t now);
+
+/** Whether the Range of req may be applied (RFC 9110 §13.1.5): true
+ * without If-Range; with it, true only if it is a strong entity-tag equal
+ * to etag (itself strong), or an HTTP-date equal to mtime with mtime
+ * before now (a date inside the current second is a weak validator,
+ * §8.8.2.2).  When false, serve the whole representation (200). */
+bool zn_http_if_range_ok(const struct zn_http_request *req, const char *etag,
+                         size_t etag_len, int64_t mtime, int64_t now);
+
+#endif /* ZNET_HTTP_H */
