@@ -19,7 +19,9 @@
 struct ex_tls {
   struct zn_tls_config cfg;
   struct zn_tls_stats stats;
-  void *creds_mem, *anchors_mem, *cache_mem;
+  void *creds_mem, *anchors_mem, *cache_mem, *pool_mem;
+  struct zn_tls_pool pool;
+  bool has_pool;
 };
 
 bool ex_tls_available(void) { return true; }
@@ -174,6 +176,22 @@ int ex_tls_start(struct ex_tls *x, struct zn_stack *st, struct zn_tcp_conn *c,
 /* The session's stream is the start of its block (znet/tls.h). */
 void ex_tls_end(struct zn_stream *s) { free(s); }
 
+struct zn_stream_maker *ex_tls_pool(struct ex_tls *x, struct zn_stack *st,
+                                    uint32_t n, const char *prog) {
+  size_t len = zn_tls_pool_mem_size(&x->cfg, n);
+  x->pool_mem = len ? malloc(len) : NULL;
+  int rc = x->pool_mem ? zn_tls_pool_init(&x->pool, &x->cfg, st, NULL,
+                                          x->pool_mem, len, n)
+                       : ZN_ENOMEM;
+  if (rc != ZN_OK) {
+    fprintf(stderr, "%s: no TLS session pool of %" PRIu32 " (%zu bytes): %s\n",
+            prog, n, len, zn_strerror(rc));
+    return NULL;
+  }
+  x->has_pool = true;
+  return &x->pool.maker;
+}
+
 void ex_tls_describe(const struct zn_stream *s, char *buf, size_t size) {
   struct zn_tls_info i;
   if (zn_tls_get_info(s, &i) != ZN_OK || !i.open) {
@@ -209,6 +227,12 @@ void ex_tls_print_stats(FILE *fp, const struct ex_tls *x, const char *prefix) {
     fprintf(fp, "  %-26s %10" PRIu64 "%s\n", key, x->stats.v[i],
             i >= ZN_TLS_STAT_failed_version ? "  (failure)" : "");
   }
+  if (x->has_pool && x->pool.refused) {
+    char key[64];
+    (void)snprintf(key, sizeof(key), "%s.pool_refused", prefix);
+    fprintf(fp, "  %-26s %10" PRIu64 "  (no session free)\n", key,
+            x->pool.refused);
+  }
 }
 
 void ex_tls_free(struct ex_tls *x) {
@@ -217,5 +241,6 @@ void ex_tls_free(struct ex_tls *x) {
   free(x->creds_mem);
   free(x->anchors_mem);
   free(x->cache_mem);
+  free(x->pool_mem);
   free(x);
 }

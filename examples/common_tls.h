@@ -9,6 +9,8 @@
  *     struct zn_stream *s;
  *     if (ex_tls_start(x, st, conn, NULL, &cbs, arg, &s) != ZN_OK) ...
  *     ...in on_closed(s): ex_tls_end(s);                       // its memory
+ *     ...or, for a server given a stream maker:
+ *     struct zn_stream_maker *m = ex_tls_pool(x, st, 256, PROG);
  *     ex_tls_print_stats(stderr, x, "tls");
  *     ex_tls_free(x);
  */
@@ -58,6 +60,13 @@ int ex_tls_start(struct ex_tls *x, struct zn_stack *st, struct zn_tcp_conn *c,
 /* Free the session's memory: in its on_closed, or after it (never
  * before). */
 void ex_tls_end(struct zn_stream *s);
+
+/* A pool of n server sessions of x's configuration on st (zn_tls_pool,
+ * znet/tls.h): the stream maker a server that serves TLS is given (the
+ * HTTP server's second port).  Its memory is x's, freed by ex_tls_free()
+ * (after the server has stopped).  NULL (message printed) on failure. */
+struct zn_stream_maker *ex_tls_pool(struct ex_tls *x, struct zn_stack *st,
+                                    uint32_t n, const char *prog);
 
 /* Bytes per session. */
 size_t ex_tls_conn_size(const struct ex_tls *x);
