@@ -21,7 +21,6 @@ struct ex_tls {
   struct zn_tls_stats stats;
   void *creds_mem, *anchors_mem, *cache_mem, *pool_mem;
   struct zn_tls_pool pool;
-  bool has_pool;
 };
 
 bool ex_tls_available(void) { return true; }
@@ -176,20 +175,24 @@ int ex_tls_start(struct ex_tls *x, struct zn_stack *st, struct zn_tcp_conn *c,
 /* The session's stream is the start of its block (znet/tls.h). */
 void ex_tls_end(struct zn_stream *s) { free(s); }
 
-struct zn_stream_maker *ex_tls_pool(struct ex_tls *x, struct zn_stack *st,
-                                    uint32_t n, const char *prog) {
+struct zn_stream_maker *ex_tls_maker(struct ex_tls *x, struct zn_stack *st,
+                                     const char *name, unsigned n,
+                                     const char *prog) {
   size_t len = zn_tls_pool_mem_size(&x->cfg, n);
-  x->pool_mem = len ? malloc(len) : NULL;
-  int rc = x->pool_mem ? zn_tls_pool_init(&x->pool, &x->cfg, st, NULL,
+  free(x->pool_mem);
+  x->pool_mem = len ? aligned_alloc(64, (len + 63) / 64 * 64) : NULL;
+  int rc = x->pool_mem ? zn_tls_pool_init(&x->pool, &x->cfg, st, name,
                                           x->pool_mem, len, n)
                        : ZN_ENOMEM;
   if (rc != ZN_OK) {
-    fprintf(stderr, "%s: no TLS session pool of %" PRIu32 " (%zu bytes): %s\n",
-            prog, n, len, zn_strerror(rc));
+    fprintf(stderr, "%s: %u TLS sessions: %s\n", prog, n, zn_strerror(rc));
     return NULL;
   }
-  x->has_pool = true;
   return &x->pool.maker;
+}
+
+uint64_t ex_tls_maker_refused(const struct ex_tls *x) {
+  return x->pool.refused;
 }
 
 void ex_tls_describe(const struct zn_stream *s, char *buf, size_t size) {
@@ -226,12 +229,6 @@ void ex_tls_print_stats(FILE *fp, const struct ex_tls *x, const char *prefix) {
     (void)snprintf(key, sizeof(key), "%s.%s", prefix, zn_tls_stat_name(i));
     fprintf(fp, "  %-26s %10" PRIu64 "%s\n", key, x->stats.v[i],
             i >= ZN_TLS_STAT_failed_version ? "  (failure)" : "");
-  }
-  if (x->has_pool && x->pool.refused) {
-    char key[64];
-    (void)snprintf(key, sizeof(key), "%s.pool_refused", prefix);
-    fprintf(fp, "  %-26s %10" PRIu64 "  (no session free)\n", key,
-            x->pool.refused);
   }
 }
 

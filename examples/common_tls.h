@@ -9,8 +9,6 @@
  *     struct zn_stream *s;
  *     if (ex_tls_start(x, st, conn, NULL, &cbs, arg, &s) != ZN_OK) ...
  *     ...in on_closed(s): ex_tls_end(s);                       // its memory
- *     ...or, for a server given a stream maker:
- *     struct zn_stream_maker *m = ex_tls_pool(x, st, 256, PROG);
  *     ex_tls_print_stats(stderr, x, "tls");
  *     ex_tls_free(x);
  */
@@ -19,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "znet.h"
@@ -46,8 +45,7 @@ struct ex_tls *ex_tls_server_new(const char *cert_path, const char *key_path,
 struct ex_tls *ex_tls_client_new(const char *ca_path, const char *prog);
 
 /* ALPN names for the configuration's sessions (static strings). */
-void ex_tls_set_alpn(struct ex_tls *x, const char *const *names,
-                     unsigned n);
+void ex_tls_set_alpn(struct ex_tls *x, const char *const *names, unsigned n);
 
 /* Start a session (a server's on an accepted c; a client's, for name, on
  * a connecting or established c) in malloc'd memory that ex_tls_end()
@@ -61,12 +59,17 @@ int ex_tls_start(struct ex_tls *x, struct zn_stack *st, struct zn_tcp_conn *c,
  * before). */
 void ex_tls_end(struct zn_stream *s);
 
-/* A pool of n server sessions of x's configuration on st (zn_tls_pool,
- * znet/tls.h): the stream maker a server that serves TLS is given (the
- * HTTP server's second port).  Its memory is x's, freed by ex_tls_free()
- * (after the server has stopped).  NULL (message printed) on failure. */
-struct zn_stream_maker *ex_tls_pool(struct ex_tls *x, struct zn_stack *st,
-                                    uint32_t n, const char *prog);
+/* A pool of n sessions of x's configuration (malloc'd, freed by
+ * ex_tls_free) as a stream maker for servers that take one (the DNS
+ * forwarder's DNS over TLS, the HTTP server); name is the server name a
+ * client configuration's sessions check (NULL for a server's).  NULL
+ * (message printed) on failure. */
+struct zn_stream_maker *ex_tls_maker(struct ex_tls *x, struct zn_stack *st,
+                                     const char *name, unsigned n,
+                                     const char *prog);
+
+/* Connections the maker of ex_tls_maker() had no session for. */
+uint64_t ex_tls_maker_refused(const struct ex_tls *x);
 
 /* Bytes per session. */
 size_t ex_tls_conn_size(const struct ex_tls *x);

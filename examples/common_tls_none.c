@@ -52,13 +52,20 @@ int ex_tls_start(struct ex_tls *x, struct zn_stack *st, struct zn_tcp_conn *c,
 
 void ex_tls_end(struct zn_stream *s) { (void)s; }
 
-struct zn_stream_maker *ex_tls_pool(struct ex_tls *x, struct zn_stack *st,
-                                    uint32_t n, const char *prog) {
+struct zn_stream_maker *ex_tls_maker(struct ex_tls *x, struct zn_stack *st,
+                                     const char *name, unsigned n,
+                                     const char *prog) {
   (void)x;
   (void)st;
+  (void)name;
   (void)n;
   say(prog);
   return NULL;
+}
+
+uint64_t ex_tls_maker_refused(const struct ex_tls *x) {
+  (void)x;
+  return 0;
 }
 
 size_t ex_tls_conn_size(const struct ex_tls *x) {

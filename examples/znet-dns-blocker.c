@@ -1,9 +1,20 @@
 /*
  * znet-dns-blocker: a forwarding DNS server that answers blocked names
- * itself (an ad blocker in the manner of Pi-hole), on UDP and TCP port 53.
+ * itself (an ad blocker in the manner of Pi-hole), on UDP and TCP port 53,
+ * and with --tls-port over TLS (DNS over TLS, RFC 7858).
  *
  *     znet-dns-blocker --upstream 10.0.0.1 --blocklist hosts.txt \
  *         --netif tap:zntap0 --ipv4 10.0.0.2/24 [--block-mode zero]
+ *     znet-dns-blocker --upstream-tls dns.example@10.0.0.1 --ca ca.pem \
+ *         --tls-port 853 --cert cert.pem --key key.pem ...
+ *
+ * With --upstream-tls NAME@ADDR every query goes to the upstream over TLS
+ * (port 853 unless given), whose certificate must be from a CA of --ca
+ * and name NAME: persistent connections, queries pipelined (the
+ * forwarder's rule, znet/dns.h: strict, SERVFAIL when no connection can
+ * be had; --upstream-tls-opportunistic falls back to UDP port 53 in
+ * clear instead).  TLS sessions come from pools of --tls-sessions (DoT
+ * clients) and --upstream-streams (upstream) sessions, malloc'd at start.
  *
  * The server is the library's forwarder (znet/dns.h, "Forwarder": sanity
  * checks, blocklist, answer cache, forwarding with fresh IDs, SERVFAIL
@@ -23,11 +34,14 @@
 #include <strings.h>
 
 #include "common.h"
+#include "common_tls.h"
 #include "znet/dns.h"
 
 #define PROG "znet-dns-blocker"
 #define MAX_CACHE (1u << 20)
 #define WARN_MAX 5 /* blocklist warnings printed */
+#define CA_DEFAULT "/etc/ssl/certs/ca-certificates.crt"
+#define TLS_SESSIONS_DEFAULT 32u
 
 /* ---- the blocklist ----------------------------------------------------- */
 
@@ -131,10 +145,15 @@ load_blocklist(const char *file, const char **block, size_t nblock, void **mem,
 /* The forwarder's settings, and what the command line says besides. */
 struct blk_opts {
   struct zn_dns_forwarder_cfg fc;
-  bool has_up;
+  bool has_up, up_tls;
   const char *blocklist;
   const char **block; /* --block NAME, in order */
   size_t nblock;
+  uint16_t tls_port; /* --tls-port: DoT clients; 0: none */
+  const char *cert, *key, *ca;
+  uint32_t tls_sessions;
+  char up_name[256]; /* --upstream-tls NAME@... */
+  struct ex_tls *srv_tls, *up_tls_cfg;
 };
 
 static int parse_upstream(void *base, const char *val, const char *prog) {
@@ -142,6 +161,29 @@ static int parse_upstream(void *base, const char *val, const char *prog) {
   (void)prog;
   o->has_up = true;
   return ex_parse_dns_server(val, &o->fc.upstream);
+}
+
+/* NAME@ADDR[:PORT]: the upstream over TLS, whose certificate must name
+ * NAME. */
+static int parse_upstream_tls(void *base, const char *val, const char *prog) {
+  struct blk_opts *o = base;
+  (void)prog;
+  const char *at = strchr(val, '@');
+  size_t n = at ? (size_t)(at - val) : 0;
+  if (n == 0 || n >= sizeof(o->up_name))
+    return -1;
+  memcpy(o->up_name, val, n);
+  o->up_name[n] = '\0';
+  o->has_up = o->up_tls = true;
+  struct zn_ip addr;
+  uint16_t port;
+  /* RFC 7858 3.1: port 853 unless given. */
+  if (zn_ip_parse_endpoint(at + 1, &addr, &port, 853) != ZN_OK ||
+      zn_ip_is_unspecified(&addr))
+    return -1;
+  o->fc.upstream.addr = addr;
+  o->fc.upstream.port = port;
+  return 0;
 }
 
 static int parse_block(void *base, const char *val, const char *prog) {
@@ -167,6 +209,30 @@ static const struct ex_opt blk_flags[] = {
     {"upstream", 0, EX_FN, .fn = parse_upstream, .arg = "ADDR[:PORT]",
      .want = "IPv4 ADDR[:PORT] or IPv6 ADDR or [ADDR]:PORT",
      .help = "server to forward to (port 53 by default)"},
+    {"upstream-tls", 0, EX_FN, .fn = parse_upstream_tls,
+     .arg = "NAME@ADDR[:PORT]",
+     .want = "NAME@ADDR[:PORT] (NAME: the certificate's name)",
+     .help = "forward over TLS instead (DNS over TLS, port 853\nby default); "
+             "the certificate must name NAME"},
+    {"ca", 0, EX_STR, OFF(ca), .arg = "BUNDLE.pem",
+     .help = "CA certificates trusted for --upstream-tls\n(default " CA_DEFAULT
+             ")"},
+    {"upstream-tls-opportunistic", 0, EX_FLAG, OFF(fc.upstream_fallback_udp),
+     .help = "ask over UDP, in clear, when no TLS connection\nto the "
+             "upstream can be had (default: SERVFAIL)"},
+    {"upstream-streams", 0, EX_U32, OFF(fc.upstream_streams), 1, 16, .arg = "N",
+     .want = "1..16",
+     .help = "TLS connections to the upstream at most\n(default 2)"},
+    {"tls-port", 0, EX_U16, OFF(tls_port), 1, 65535, .arg = "N",
+     .help = "also serve DNS over TLS on port N (853; --cert\nand --key, or "
+             "the built-in certificate)"},
+    {"cert", 0, EX_STR, OFF(cert), .arg = "CERT.pem",
+     .help = "the DoT service's certificate chain (PEM)"},
+    {"key", 0, EX_STR, OFF(key), .arg = "KEY.pem",
+     .help = "its private key (PEM)"},
+    {"tls-sessions", 0, EX_U32, OFF(tls_sessions), 1, 65535, .arg = "N",
+     .help = "DoT clients at once (default 32; each holds\none TLS session's "
+             "memory)"},
     {"blocklist", 0, EX_STR, OFF(blocklist), .arg = "FILE",
      .help = "hosts-file lines (0.0.0.0 NAME...) or one name per\nline; a "
              "name blocks its subdomains too"},
@@ -213,6 +279,34 @@ forwarder_start(struct zn_stack *st, const struct blk_opts *o, void **mem) {
   return fw;
 }
 
+/* The TLS pools the forwarder is given (before it starts, after the
+ * stack).  Returns 0, or -1 (message printed). */
+static const char *const dot_alpn[] = {"dot"};
+
+static int tls_setup(struct zn_stack *st, struct blk_opts *o) {
+  if (o->tls_port) {
+    o->srv_tls = ex_tls_server_new(o->cert, o->key, PROG);
+    if (o->srv_tls == NULL)
+      return -1;
+    ex_tls_set_alpn(o->srv_tls, dot_alpn, 1);
+    o->fc.stream_port = o->tls_port;
+    o->fc.stream_server =
+        ex_tls_maker(o->srv_tls, st, NULL, o->tls_sessions, PROG);
+    if (o->fc.stream_server == NULL)
+      return -1;
+  }
+  if (o->up_tls) {
+    o->up_tls_cfg = ex_tls_client_new(o->ca ? o->ca : CA_DEFAULT, PROG);
+    if (o->up_tls_cfg == NULL)
+      return -1;
+    o->fc.upstream_stream = ex_tls_maker(o->up_tls_cfg, st, o->up_name,
+                                         o->fc.upstream_streams, PROG);
+    if (o->fc.upstream_stream == NULL)
+      return -1;
+  }
+  return 0;
+}
+
 /* The main counters always, the others if not 0. */
 static void print_fwd_stats(FILE *fp, const struct zn_dns_forwarder *fw) {
   struct zn_dns_forwarder_stats s;
@@ -244,11 +338,21 @@ static void print_banner(struct ex_host *h, const struct blk_opts *bo,
          bo->blocklist ? bo->blocklist : "--block", ls->added, ls->lines,
          ls->duplicates, ls->ignored, ls->invalid);
   bool v6 = bo->fc.upstream.addr.family == ZN_AF_INET6;
-  printf(PROG ": serving DNS on UDP and TCP port %u, upstream %s%s%s:%u, "
-              "blocked names answered %s, cache %" PRIu32 " answers\n",
-         (unsigned)bo->fc.port, v6 ? "[" : "",
-         zn_ip_format(&bo->fc.upstream.addr, up), v6 ? "]" : "",
-         (unsigned)bo->fc.upstream.port,
+  char dot[64] = "";
+  if (bo->tls_port)
+    (void)snprintf(dot, sizeof(dot), ", TLS port %u", (unsigned)bo->tls_port);
+  unsigned up_port = bo->fc.upstream.port ? bo->fc.upstream.port
+                     : bo->up_tls         ? 853u
+                                          : 53u;
+  printf(PROG
+         ": serving DNS on UDP and TCP port %u%s, upstream %s%s%s%s%s:%u%s, "
+         "blocked names answered %s, cache %" PRIu32 " answers\n",
+         (unsigned)bo->fc.port, dot, bo->up_tls ? bo->up_name : "",
+         bo->up_tls ? "@" : "", v6 ? "[" : "",
+         zn_ip_format(&bo->fc.upstream.addr, up), v6 ? "]" : "", up_port,
+         !bo->up_tls                    ? ""
+         : bo->fc.upstream_fallback_udp ? " over TLS (opportunistic)"
+                                        : " over TLS (strict)",
          bo->fc.block_zero ? "0.0.0.0/::" : "NXDOMAIN", bo->fc.cache_entries);
   (void)fflush(stdout);
 }
@@ -260,23 +364,40 @@ int main(int argc, char **argv) {
   zn_dns_forwarder_cfg_default(&bo.fc);
   const struct ex_prog prog = {
       .name = PROG,
-      .synopsis = "--upstream ADDR[:PORT] --blocklist FILE|--block NAME... "
-                  "[--block-mode nxdomain|zero]\n"
-                  "       [--listen-port 53] [--cache N] "
-                  "--netif tap:NAME ADDRESS [OPTIONS]",
-      .summary = "A forwarding DNS server (UDP and TCP) that answers names "
-                 "on a blocklist itself\n(NXDOMAIN or 0.0.0.0/::) and caches "
-                 "the rest; prints its counters at exit.",
+      .synopsis = "--upstream ADDR[:PORT]|--upstream-tls NAME@ADDR[:PORT] "
+                  "--blocklist FILE|--block NAME...\n"
+                  "       [--block-mode nxdomain|zero] [--listen-port 53] "
+                  "[--tls-port 853 --cert CERT.pem --key KEY.pem]\n"
+                  "       [--cache N] --netif tap:NAME ADDRESS [OPTIONS]",
+      .summary = "A forwarding DNS server (UDP, TCP, and DNS over TLS) that "
+                 "answers names on a\nblocklist itself (NXDOMAIN or "
+                 "0.0.0.0/::) and caches the rest, forwarding over UDP\nor "
+                 "TLS; prints its counters at exit.",
       .opts = blk_flags,
       .arg = &bo,
   };
 
+  bo.tls_sessions = TLS_SESSIONS_DEFAULT;
   ex_opts_default(&h.o);
   int first = ex_parse(&h.o, argc, argv, &prog);
   if (first < argc)
     ex_usage_error(PROG, "unexpected argument '%s'", argv[first]);
   if (!bo.has_up)
-    ex_usage_error(PROG, "--upstream ADDR[:PORT] is required");
+    ex_usage_error(PROG, "--upstream ADDR[:PORT] or --upstream-tls "
+                         "NAME@ADDR[:PORT] is required");
+  if ((bo.cert == NULL) != (bo.key == NULL))
+    ex_usage_error(PROG, "--cert and --key go together");
+  if (bo.cert && !bo.tls_port)
+    ex_usage_error(PROG, "--cert and --key need --tls-port");
+  if (bo.tls_port && !bo.cert && ex_tls_available() && !ex_tls_has_embedded())
+    ex_usage_error(PROG, "--tls-port needs --cert and --key (this build has "
+                         "no built-in certificate)");
+  if (bo.tls_port && bo.tls_port == (bo.fc.port ? bo.fc.port : 53))
+    ex_usage_error(PROG, "--tls-port %u is the DNS port",
+                   (unsigned)bo.tls_port);
+  if ((bo.ca || bo.fc.upstream_fallback_udp) && !bo.up_tls)
+    ex_usage_error(PROG, "--ca and --upstream-tls-opportunistic go with "
+                         "--upstream-tls");
   if (bo.blocklist == NULL && bo.nblock == 0)
     ex_usage_error(PROG, "--blocklist FILE or --block NAME is required");
   ex_require_address(&h.o, PROG);
@@ -292,7 +413,9 @@ int main(int argc, char **argv) {
   }
   bo.fc.tcp_clients = h.cfg.tcp_conns; /* the stack's table is the bound */
   int status = 0;
-  struct zn_dns_forwarder *fw = forwarder_start(h.st, &bo, &fw_mem);
+  struct zn_dns_forwarder *fw = NULL;
+  if (tls_setup(h.st, &bo) == 0)
+    fw = forwarder_start(h.st, &bo, &fw_mem);
   if (fw == NULL) {
     status = EX_EXIT_FAIL;
   } else {
@@ -311,10 +434,19 @@ int main(int argc, char **argv) {
   print_fwd_stats(stderr, fw);
   if (fw)
     zn_dns_forwarder_stop(fw);
+  if (bo.srv_tls) {
+    fprintf(stderr, PROG ": DoT sessions refused (none free): %" PRIu64 "\n",
+            ex_tls_maker_refused(bo.srv_tls));
+    ex_tls_print_stats(stderr, bo.srv_tls, "tls");
+  }
+  if (bo.up_tls_cfg)
+    ex_tls_print_stats(stderr, bo.up_tls_cfg, "upstream_tls");
   free(fw_mem);
   free(bl_mem);
   ex_print_stats(stderr, h.st, PROG);
   ex_print_netif_stats(stderr, &h);
   ex_close(&h, PROG);
+  ex_tls_free(bo.srv_tls); /* the sessions' pools: after the stack */
+  ex_tls_free(bo.up_tls_cfg);
   return status;
 }

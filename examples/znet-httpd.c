@@ -185,8 +185,8 @@ static int httpd_start(struct ex_host *h, struct httpd *d) {
     ex_tls_set_alpn(d->tls, alpn, 1);
     /* Sessions closing on their own still hold theirs: some room. */
     cfg.stream_maker =
-        ex_tls_pool(d->tls, h->st, hopts.max_conns + hopts.max_conns / 4 + 8,
-                    PROG);
+        ex_tls_maker(d->tls, h->st, NULL,
+                     hopts.max_conns + hopts.max_conns / 4 + 8, PROG);
     if (cfg.stream_maker == NULL)
       return -1;
     cfg.stream_port = hopts.tls_port;
@@ -286,6 +286,9 @@ int main(int argc, char **argv) {
     zn_http_server_stop(d.srv);
   httpd_content_print_stats(stderr, d.content);
   ex_tls_print_stats(stderr, d.tls, "tls");
+  if (d.tls && ex_tls_maker_refused(d.tls))
+    fprintf(stderr, "  %-26s %10" PRIu64 "  (no session free)\n",
+            "tls.pool_refused", ex_tls_maker_refused(d.tls));
   ex_print_stats(stderr, h.st, PROG);
   ex_print_netif_stats(stderr, &h);
   ex_close(&h, PROG);

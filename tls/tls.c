@@ -787,9 +787,7 @@ static long read_end(const struct zn_tls_conn *t) {
     return t->err;
   if (t->in_eof)
     return 0;
-  if (!t->open)
-    return ZN_ENOTCONN;
-  return ZN_EAGAIN;
+  return ZN_EAGAIN; /* handshaking too: a stream reads as empty until open */
 }
 
 static long tls_peek(struct zn_stream *s, const uint8_t **data) {

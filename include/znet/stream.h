@@ -8,6 +8,10 @@
  * operations, the callbacks and their argument.  The calls mean what the
  * zn_tcp_* calls of the same name mean (znet/tcp.h), with the same
  * return values and errors; what a TLS stream adds is said in znet/tls.h.
+ * One difference: a stream not yet open (TCP connecting, TLS
+ * handshaking) reads as empty, ZN_EAGAIN, so that a server can read an
+ * accepted stream at once whatever carries it; writes wait for on_open
+ * (ZN_ENOTCONN before).
  * The rules of znet/tcp.h hold too: callbacks run from zn_stack_poll(),
  * never from inside a call, and closing the stream in any callback is
  * safe; on_closed is the last callback, and the stream's memory is the

@@ -107,8 +107,9 @@ struct fwd_upconn {
 /* A persistent stream connection to the upstream (DoT), carrying any
  * number of queries (RFC 7766 6.2.1.1): the queries not yet taken by the
  * stream (out[out_off..out_len), length-prefixed), the answer being read,
- * how many are in flight, and when a connection may be tried again after
- * one failed to open. */
+ * how many are in flight.  When a connection may be tried again after
+ * one failed to open is the forwarder's (us_retry_at): the upstream is
+ * what failed, not the slot. */
 enum { US_DOWN, US_OPENING, US_OPEN, US_CLOSING };
 
 struct fwd_ustream {
@@ -119,8 +120,6 @@ struct fwd_ustream {
   size_t out_off, out_len;
   struct zn_dns_tcp_decoder dec; /* into ZN_DNS_MSG_MAX bytes */
   uint32_t inflight;
-  uint32_t backoff_ms; /* 0: the last one opened */
-  uint64_t retry_at;
 };
 
 struct zn_dns_forwarder {
@@ -134,6 +133,8 @@ struct zn_dns_forwarder {
   uint16_t udp_port;      /* the upstream's over UDP (up_port unless
                              streams carry the queries: 53) */
   struct fwd_ustream *us; /* cfg.upstream_streams, or NULL */
+  uint32_t us_backoff_ms; /* 0: the last one opened */
+  uint64_t us_retry_at;
   uint64_t up_timeout_ns, tcp_idle_ns;
   struct zn_dns_cache *cache; /* NULL: cache_entries 0 */
   struct fwd_pending *pend;   /* cfg.pending_max entries */

@@ -47,15 +47,17 @@ static void us_fail_queries(struct fwd_ustream *u) {
   u->inflight = 0;
 }
 
-/* One that never opened is not tried again for a while: 1 s, doubling up
- * to 64 s, until one opens. */
+/* A connection that never opened means the upstream cannot be had that
+ * way now: no connection is tried again for a while, 1 s, doubling up to
+ * 64 s, until one opens. */
 static void us_back_off(struct fwd_ustream *u) {
   struct zn_dns_forwarder *fw = u->fw;
-  uint32_t ms = u->backoff_ms ? u->backoff_ms * 2 : FWD_US_BACKOFF_MIN_MS;
+  uint32_t ms =
+      fw->us_backoff_ms ? fw->us_backoff_ms * 2 : FWD_US_BACKOFF_MIN_MS;
   if (ms > FWD_US_BACKOFF_MAX_MS)
     ms = FWD_US_BACKOFF_MAX_MS;
-  u->backoff_ms = ms;
-  u->retry_at = zn_stack_now(fw->st) + ZN_MS(ms);
+  fw->us_backoff_ms = ms;
+  fw->us_retry_at = zn_stack_now(fw->st) + ZN_MS(ms);
   fw->s.upstream_stream_open_failed++;
 }
 
@@ -140,7 +142,7 @@ static void us_on_open(struct zn_stream *s, void *arg) {
   if (u->state != US_OPENING)
     return;
   u->state = US_OPEN;
-  u->backoff_ms = 0;
+  u->fw->us_backoff_ms = 0;
   u->fw->s.upstream_stream_opens++;
   us_flush(u);
   us_read(u);
@@ -228,11 +230,12 @@ static struct fwd_ustream *us_choose(struct zn_dns_forwarder *fw, size_t need) {
   }
   if (best)
     return best;
-  uint64_t now = zn_stack_now(fw->st);
+  if (zn_stack_now(fw->st) < fw->us_retry_at)
+    return NULL; /* backing off */
   for (uint32_t i = 0; i < fw->cfg.upstream_streams; i++) {
     struct fwd_ustream *u = &fw->us[i];
-    if (u->state == US_DOWN && now >= u->retry_at && us_open(u))
-      return u;
+    if (u->state == US_DOWN)
+      return us_open(u) ? u : NULL;
   }
   return NULL;
 }

@@ -16,14 +16,26 @@ static const struct zn_tcp_stream *ts_of_const(const struct zn_stream *s) {
   return (const struct zn_tcp_stream *)s;
 }
 
+/* A stream reads as empty until it is open (znet/stream.h): a
+ * connection still being opened answers ZN_EAGAIN, not ZN_ENOTCONN. */
+static long not_yet_open(const struct zn_tcp_stream *ts, long rc) {
+  if (rc != ZN_ENOTCONN)
+    return rc;
+  struct zn_tcp_info info;
+  zn_tcp_get_info(ts->c, &info);
+  return info.state == ZN_TCP_SYN_SENT || info.state == ZN_TCP_SYN_RECEIVED
+             ? ZN_EAGAIN
+             : rc;
+}
+
 static long ts_read(struct zn_stream *s, void *buf, size_t len) {
   struct zn_tcp_stream *ts = ts_of(s);
-  return ts->c ? zn_tcp_read(ts->c, buf, len) : ZN_ENOTCONN;
+  return ts->c ? not_yet_open(ts, zn_tcp_read(ts->c, buf, len)) : ZN_ENOTCONN;
 }
 
 static long ts_peek(struct zn_stream *s, const uint8_t **data) {
   struct zn_tcp_stream *ts = ts_of(s);
-  return ts->c ? zn_tcp_peek(ts->c, data) : ZN_ENOTCONN;
+  return ts->c ? not_yet_open(ts, zn_tcp_peek(ts->c, data)) : ZN_ENOTCONN;
 }
 
 static int ts_consume(struct zn_stream *s, size_t n) {

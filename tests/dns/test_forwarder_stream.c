@@ -295,11 +295,11 @@ ZT_TEST(test_lost_connection_fails_its_queries) {
   free(f);
 }
 
-/* Strict: nobody on 853 means SERVFAIL at once, then no new attempt
- * until the back-off (1 s, then 2 s) has passed. */
+/* Strict: nobody on 853 means SERVFAIL at once, then no new attempt on
+ * any connection slot until the back-off (1 s, then 2 s) has passed. */
 ZT_TEST(test_strict_refused_backs_off) {
   struct fix *f = calloc(1, sizeof(*f));
-  setup(f, false, false, 1);
+  setup(f, false, false, 2);
   ask(f, 1, "a.test");
   th_pair_run(&f->p, ZN_MS(100));
   ZT_EQ(nanswers, 1);
