@@ -345,8 +345,10 @@ void zn__hs_send(struct http_conn *hc, size_t head_len,
     conn_end(hc, true);
     return;
   }
-  p->body += clamp_size(taken);
-  p->body_len -= taken;
+  if (taken > 0) {
+    p->body += clamp_size(taken);
+    p->body_len -= taken;
+  }
   if (p->body_len > 0 && p->file.hold) {
     p->file.hold(p->file.ref);
     p->held = true;
