@@ -172,9 +172,23 @@ static void closing_give_up(struct http_conn *hc) {
 
 /* ---- bodies by reference ---- */
 
-/* NOLINTNEXTLINE(misc-no-recursion): pump, then at most one more level */
-static void pump(struct http_conn *hc);
+/* Pump hc at the next timer run (in the current poll when called from
+ * its input), not now. */
+static void kick_later(struct http_conn *hc) {
+  struct zn_http_server *srv = hc->srv;
+  if (hc->kicked)
+    return;
+  hc->kicked = true;
+  hc->kick_next = srv->kick_list;
+  srv->kick_list = hc;
+  if (!zn_timer_pending(&srv->kick))
+    zn_timer_start_in(srv->st, &srv->kick, 0);
+}
 
+/* A body by reference is the stream's no more.  TCP calls this while it
+ * processes the ACK that covered it (TLS from its own delivery, or inside
+ * an abort): nothing here may write to the stream; a response waiting for
+ * the reference is pumped a moment later (kick_later). */
 static void ref_released(void *arg) {
   struct hc_ref *r = arg;
   struct http_conn *hc = r->hc;
@@ -193,7 +207,7 @@ static void ref_released(void *arg) {
   }
   lru_update(hc);
   if (hc->state == HC_SEND)
-    pump(hc); /* it may have waited for a reference */
+    kick_later(hc); /* it may have waited for a reference */
 }
 
 /* ---- states ---- */
@@ -470,9 +484,10 @@ static void linger_read(struct http_conn *hc) {
   }
 }
 
-/* Move the connection on as far as it goes.  Re-entered (a reference
- * released while writing) it only notes that it must look again.
- * NOLINTNEXTLINE(misc-no-recursion): see ref_released */
+/* Move the connection on as far as it goes.  Never re-entered (no
+ * callback comes from inside a stream call, and a released reference
+ * only queues a kick); were it, it would only note that it must look
+ * again. */
 static void pump(struct http_conn *hc) {
   if (hc->in_pump) {
     hc->pump_again = true;
@@ -490,6 +505,21 @@ static void pump(struct http_conn *hc) {
   } while (hc->pump_again && hc->state != HC_FREE &&
            hc->state != HC_CLOSING);
   hc->in_pump = false;
+}
+
+/* The connections a released reference unblocked. */
+static void kick_fired(struct zn_stack *st, struct zn_timer *t) {
+  (void)st;
+  struct zn_http_server *srv = ZN_CONTAINER_OF(t, struct zn_http_server, kick);
+  struct http_conn *list = srv->kick_list;
+  srv->kick_list = NULL;
+  while (list) {
+    struct http_conn *hc = list;
+    list = hc->kick_next;
+    hc->kicked = false;
+    if (hc->state == HC_SEND)
+      pump(hc);
+  }
 }
 
 /* ---- the stream's events ---- */
@@ -627,6 +657,8 @@ static void slot_setup(struct http_conn *hc, struct zn_tcp_conn *c,
   struct zn_http_server *srv = hc->srv;
   hc->plain = plain;
   hc->in_lru = hc->in_pump = hc->pump_again = hc->ending = false;
+  /* (kicked and kick_next stay: the slot may still be on the kick list,
+   * which skips it unless it is sending by then: harmless either way) */
   hc->prev = hc->next = NULL;
   hc->first = true;
   hc->nreq = 0;
@@ -808,6 +840,7 @@ int zn_http_server_init(struct zn_stack *st,
   srv->scratch = carve(&at, srv->scratch_cap);
   srv->path_cap = path_bytes(cfg);
   srv->path = (char *)carve(&at, srv->path_cap);
+  zn_timer_init(&srv->kick, kick_fired);
   int rc = listen_on(srv, cfg->port, &srv->listen);
   if (rc == ZN_OK)
     rc = listen_on(srv, cfg->stream_port, &srv->slisten);
@@ -843,6 +876,8 @@ void zn_http_server_stop(struct zn_http_server *srv) {
     }
     *ls[i] = NULL;
   }
+  zn_timer_stop(srv->st, &srv->kick);
+  srv->kick_list = NULL;
   zn_stack_flush(srv->st); /* the resets go out */
 }
 

@@ -93,6 +93,8 @@ struct http_conn {
   struct http_conn *prev, *next;
   bool in_lru;
   bool in_pump, pump_again;
+  bool kicked; /* on the server's kick list */
+  struct http_conn *kick_next;
   bool ending;       /* inside conn_end: releases must not free the slot */
   bool first;        /* no request has started yet */
   uint32_t nreq;     /* requests served */
@@ -114,6 +116,11 @@ struct zn_http_server {
   struct http_conn *conns;
   struct http_conn *free_list;
   struct http_conn *lru_head, *lru_tail;
+  /* Connections a released reference unblocked, pumped from kick (a
+   * timer due at once: a TCP release comes in the middle of processing
+   * an ACK, where writing to the connection must wait). */
+  struct http_conn *kick_list;
+  struct zn_timer kick;
   uint32_t nopen;
   uint8_t *scratch; /* a response head, and a body copied after it */
   size_t scratch_cap;
