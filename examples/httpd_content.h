@@ -23,8 +23,7 @@ extern const bool httpd_content_has_files;
 
 /* The content of root (NULL on Solo5), with a cache of up to
  * cache_files open files.  NULL (message printed) on failure. */
-struct httpd_content *httpd_content_new(const char *root,
-                                        uint32_t cache_files,
+struct httpd_content *httpd_content_new(const char *root, uint32_t cache_files,
                                         const char *prog);
 
 /* The source the server is given. */

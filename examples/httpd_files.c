@@ -62,8 +62,8 @@ const bool httpd_content_has_files = true;
   X(errors, "other failures (500)")
 
 struct entry {
-  struct entry *hnext;           /* hash chain */
-  struct entry *prev, *next;     /* LRU, most recent first */
+  struct entry *hnext;       /* hash chain */
+  struct entry *prev, *next; /* LRU, most recent first */
   struct httpd_content *owner;
   char *path;
   size_t path_len;
@@ -256,7 +256,8 @@ static int open_beneath(struct httpd_content *c, const char *path) {
 
 static bool same_file(const struct entry *e, const struct stat *st) {
   return e->dev == st->st_dev && e->ino == st->st_ino &&
-         (off_t)e->size == st->st_size && e->mtim.tv_sec == st->st_mtim.tv_sec &&
+         (off_t)e->size == st->st_size &&
+         e->mtim.tv_sec == st->st_mtim.tv_sec &&
          e->mtim.tv_nsec == st->st_mtim.tv_nsec;
 }
 
@@ -380,8 +381,7 @@ static int files_open(struct zn_http_content *self, const char *path,
 
 /* ---- the program's side ---- */
 
-struct httpd_content *httpd_content_new(const char *root,
-                                        uint32_t cache_files,
+struct httpd_content *httpd_content_new(const char *root, uint32_t cache_files,
                                         const char *prog) {
   if (root == NULL) {
     fprintf(stderr, "%s: --root DIR is required\n", prog);

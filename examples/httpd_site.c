@@ -19,8 +19,7 @@ struct httpd_content {
   struct zn_http_bundle_content bc;
 };
 
-struct httpd_content *httpd_content_new(const char *root,
-                                        uint32_t cache_files,
+struct httpd_content *httpd_content_new(const char *root, uint32_t cache_files,
                                         const char *prog) {
   (void)cache_files;
   if (root != NULL) {
@@ -46,8 +45,7 @@ struct zn_http_content *httpd_content_source(struct httpd_content *c) {
 void httpd_content_describe(const struct httpd_content *c, char *buf,
                             size_t size) {
   (void)snprintf(buf, size,
-                 "the compiled-in site (%" PRIu32 " files, %" PRIu64
-                 " bytes)",
+                 "the compiled-in site (%" PRIu32 " files, %" PRIu64 " bytes)",
                  c->bc.b->n, c->bc.b->blob_len);
 }
 

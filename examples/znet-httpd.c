@@ -79,11 +79,11 @@ static const struct ex_opt httpd_flags[] = {
      .arg = "MS", .want = "1..3600000 ms",
      .help = "a request head must arrive within MS of its\nfirst byte "
              "(default 10000)"},
-    {"idle-timeout", 0, EX_U32, OFF(idle_timeout_ms), 1, 3600000,
-     .arg = "MS", .want = "1..3600000 ms",
+    {"idle-timeout", 0, EX_U32, OFF(idle_timeout_ms), 1, 3600000, .arg = "MS",
+     .want = "1..3600000 ms",
      .help = "close a keep-alive connection idle this long\n(default 30000)"},
-    {"send-timeout", 0, EX_U32, OFF(send_timeout_ms), 1, 3600000,
-     .arg = "MS", .want = "1..3600000 ms",
+    {"send-timeout", 0, EX_U32, OFF(send_timeout_ms), 1, 3600000, .arg = "MS",
+     .want = "1..3600000 ms",
      .help = "reset a client that takes none of a response\nthis long "
              "(default 30000)"},
     {"cache-files", 0, EX_U32, OFF(cache_files), 1, 1u << 20, .arg = "N",
@@ -105,9 +105,9 @@ static void access_log(void *arg, const struct zn_http_access *a) {
   (void)zn_http_date_format((int64_t)ex_wall_seconds(), when);
   zn_ip_format(&a->peer, peer);
   if (a->method.p)
-    printf("%s - - [%s] \"%.*s %.*s HTTP/1.%u\" %d %" PRIu64 "%s\n", peer,
-           when, (int)a->method.len, a->method.p, (int)a->target.len,
-           a->target.p, (unsigned)a->version_minor, a->status, a->bytes,
+    printf("%s - - [%s] \"%.*s %.*s HTTP/1.%u\" %d %" PRIu64 "%s\n", peer, when,
+           (int)a->method.len, a->method.p, (int)a->target.len, a->target.p,
+           (unsigned)a->version_minor, a->status, a->bytes,
            a->stream ? " tls" : "");
   else
     printf("%s - - [%s] \"-\" %d %" PRIu64 "%s\n", peer, when, a->status,
@@ -184,9 +184,8 @@ static int httpd_start(struct ex_host *h, struct httpd *d) {
       return -1;
     ex_tls_set_alpn(d->tls, alpn, 1);
     /* Sessions closing on their own still hold theirs: some room. */
-    cfg.stream_maker =
-        ex_tls_maker(d->tls, h->st, NULL,
-                     hopts.max_conns + hopts.max_conns / 4 + 8, PROG);
+    cfg.stream_maker = ex_tls_maker(
+        d->tls, h->st, NULL, hopts.max_conns + hopts.max_conns / 4 + 8, PROG);
     if (cfg.stream_maker == NULL)
       return -1;
     cfg.stream_port = hopts.tls_port;

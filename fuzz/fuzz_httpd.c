@@ -190,9 +190,10 @@ static void op(struct fz_in *in, uint8_t code) {
     if (k->c == NULL) {
       k->hold = false;
       k->rx_len = 0;
-      if (zn_tcp_connect(pair.a, (const struct zn_ip[1]){zn_ip_from_v4(
-                                     ZN_IPV4(10, 0, 0, 2))},
-                         PORT, &cli_cbs, k, &k->c) == ZN_OK)
+      if (zn_tcp_connect(
+              pair.a,
+              (const struct zn_ip[1]){zn_ip_from_v4(ZN_IPV4(10, 0, 0, 2))},
+              PORT, &cli_cbs, k, &k->c) == ZN_OK)
         zn_tcp_set_nodelay(k->c, true);
       else
         k->c = NULL;

@@ -556,12 +556,12 @@ bool zn_http_if_range_ok(const struct zn_http_request *req, const char *etag,
 struct zn_http_file {
   const uint8_t *data; /**< size bytes (may be NULL when size is 0) */
   uint64_t size;
-  int64_t mtime;        /**< Unix seconds, or ZN_HTTP_NO_MTIME */
-  const char *etag;     /**< a strong entity-tag, quotes included
-                             ("\"...\""); NULL: none */
+  int64_t mtime;    /**< Unix seconds, or ZN_HTTP_NO_MTIME */
+  const char *etag; /**< a strong entity-tag, quotes included
+                         ("\"...\""); NULL: none */
   size_t etag_len;
-  const char *type;     /**< media type, NUL-terminated; NULL: the
-                             server uses zn_http_mime_type() of the path */
+  const char *type; /**< media type, NUL-terminated; NULL: the
+                         server uses zn_http_mime_type() of the path */
   /** Optional: the field lines every 200 and 206 of this file carries,
    * as zn_http_file_fields() writes them, precomputed by the source (a
    * cache entry, the bundle packer) so that a hot file costs the server
@@ -625,14 +625,14 @@ size_t zn_http_file_fields(const struct zn_http_file *f, char *out, size_t cap);
 
 /** One file of a bundle (the packer writes these). */
 struct zn_http_bundle_entry {
-  const char *path;    /**< relative, '/'-separated, no leading '/' */
+  const char *path; /**< relative, '/'-separated, no leading '/' */
   uint32_t path_len;
-  uint64_t offset;     /**< into the blob */
+  uint64_t offset; /**< into the blob */
   uint64_t size;
-  int64_t mtime;       /**< Unix seconds */
-  const char *etag;    /**< "\"<hex of SHA-256, 16 bytes>\"" */
-  const char *type;    /**< zn_http_mime_type() of the path */
-  const char *fields;  /**< zn_http_file_fields() of the entry */
+  int64_t mtime;      /**< Unix seconds */
+  const char *etag;   /**< "\"<hex of SHA-256, 16 bytes>\"" */
+  const char *type;   /**< zn_http_mime_type() of the path */
+  const char *fields; /**< zn_http_file_fields() of the entry */
   uint32_t fields_len;
 };
 
@@ -751,9 +751,9 @@ struct zn_http_access {
                                   request-line did not parse */
   struct zn_http_str target; /**< as received; empty likewise */
   int status;
-  uint8_t version_minor;     /**< 0 or 1 (1 when unknown) */
-  bool stream;               /**< came on the stream port (HTTPS) */
-  uint64_t bytes;            /**< header and body bytes queued */
+  uint8_t version_minor; /**< 0 or 1 (1 when unknown) */
+  bool stream;           /**< came on the stream port (HTTPS) */
+  uint64_t bytes;        /**< header and body bytes queued */
   struct zn_ip peer;
   uint16_t peer_port;
 };
@@ -766,29 +766,38 @@ struct zn_http_server_cfg {
   /** Served on, as zn_tcp_listen() takes it: ZN_AF_NONE (zeroed) or
    * `::` any of ours of both families, `0.0.0.0` any IPv4 address. */
   struct zn_ip listen_addr;
-  uint16_t port;        /**< plain HTTP; 0: none */
-  uint16_t stream_port; /**< connections made into streams by
-                             stream_maker (HTTPS); 0: none */
-  struct zn_stream_maker *stream_maker; /**< with stream_port only */
-  uint32_t max_conns;   /**< connections at once, both ports, 1..65535 */
-  uint32_t backlog;     /**< each listener's; 0: the stack's */
-  struct zn_http_limits limits; /**< the parser's */
-  uint32_t head_max;    /**< head buffer per connection, bytes (431
-                             beyond), 256..1 MiB */
-  uint32_t header_timeout_ms; /**< 1 or more */
-  uint32_t idle_timeout_ms;   /**< 1 or more */
-  uint32_t send_timeout_ms;   /**< 1 or more */
-  uint32_t linger_ms;         /**< 1 or more */
-  uint32_t pipeline_max; /**< bodies by reference in flight per
-                              connection, 1..ZN_TCP_MAX_REFS */
-  uint32_t body_max;     /**< request body bytes read and dropped */
-  uint32_t copy_max;     /**< bodies up to this are copied (0: none),
-                              at most 1 MiB */
-  struct zn_http_content *content; /**< required */
-  zn_http_clock_fn clock;          /**< NULL: no Date, no
-                                        If-Modified-Since */
+  /** Plain HTTP; 0: none. */
+  uint16_t port;
+  /** Connections made into streams by stream_maker (HTTPS); 0: none. */
+  uint16_t stream_port;
+  /** With stream_port only. */
+  struct zn_stream_maker *stream_maker;
+  /** Connections at once, both ports, 1..65535. */
+  uint32_t max_conns;
+  /** Each listener's backlog; 0: the stack's. */
+  uint32_t backlog;
+  /** The parser's limits. */
+  struct zn_http_limits limits;
+  /** Head buffer per connection, bytes (431 beyond), 256..1 MiB. */
+  uint32_t head_max;
+  /** Timeouts (above), each 1 or more. */
+  uint32_t header_timeout_ms;
+  uint32_t idle_timeout_ms;
+  uint32_t send_timeout_ms;
+  uint32_t linger_ms;
+  /** Bodies by reference in flight per connection, 1..ZN_TCP_MAX_REFS. */
+  uint32_t pipeline_max;
+  /** Request body bytes read and dropped (413 beyond). */
+  uint32_t body_max;
+  /** Bodies up to this are copied (0: none), at most 1 MiB. */
+  uint32_t copy_max;
+  /** Required. */
+  struct zn_http_content *content;
+  /** NULL: no Date, and If-Modified-Since is ignored. */
+  zn_http_clock_fn clock;
   void *clock_arg;
-  zn_http_access_fn access_log;    /**< NULL: none */
+  /** NULL: no access log. */
+  zn_http_access_fn access_log;
   void *access_arg;
 };
 
@@ -826,10 +835,10 @@ void zn_http_server_stop(struct zn_http_server *srv);
   X(conns_refused, "connections reset: every slot busy, none idle")            \
   X(conns_refused_stream, "connections reset: the stream maker had no room")   \
   X(conns_evicted_idle, "idle connections closed to make room for new ones")   \
-  X(conns_closed, "connections closed by the server (all reasons)")           \
+  X(conns_closed, "connections closed by the server (all reasons)")            \
   X(conns_peer_closed, "connections the client closed")                        \
-  X(conns_failed, "connections that failed (reset, TLS error)")               \
-  X(header_timeouts, "closed: the head not complete in time (slowloris)")     \
+  X(conns_failed, "connections that failed (reset, TLS error)")                \
+  X(header_timeouts, "closed: the head not complete in time (slowloris)")      \
   X(idle_timeouts, "closed: idle between requests")                            \
   X(send_timeouts, "reset: the client read nothing for send_timeout_ms")       \
   X(linger_timeouts, "closed: the client kept sending after our close")        \
@@ -853,8 +862,9 @@ void zn_http_server_stop(struct zn_http_server *srv);
 /** The status codes the server counts, one counter each (status_NNN);
  * anything else in status_other. */
 #define ZN_HTTP_SERVER_STATUSES(X)                                             \
-  X(200) X(206) X(301) X(304) X(400) X(403) X(404) X(405) X(413) X(414)        \
-      X(416) X(417) X(431) X(500) X(501) X(505)
+  X(200)                                                                       \
+  X(206) X(301) X(304) X(400) X(403) X(404) X(405) X(413) X(414) X(416) X(417) \
+      X(431) X(500) X(501) X(505)
 
 /** Counter indices: ZN_HTTP_SRV_<name> for each of ZN_HTTP_SERVER_STATS,
  * ZN_HTTP_SRV_status_NNN for each of ZN_HTTP_SERVER_STATUSES, then

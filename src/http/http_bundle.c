@@ -44,8 +44,8 @@ const struct zn_http_bundle_entry *
 zn_http_bundle_find(const struct zn_http_bundle *b, const char *path,
                     size_t len) {
   uint32_t i = lower_bound(b, path, len, false);
-  if (i < b->n && cmp_key(b->entries[i].path, b->entries[i].path_len, path,
-                          len, false) == 0)
+  if (i < b->n && cmp_key(b->entries[i].path, b->entries[i].path_len, path, len,
+                          false) == 0)
     return &b->entries[i];
   return NULL;
 }

@@ -163,8 +163,8 @@ static void put_file_fields(struct wr *w, const struct resp *r) {
   struct zn_http_file g = *f;
   if (g.type == NULL)
     g.type = zn_http_mime_type(r->path, r->path_len);
-  size_t n = w->over ? 0 : zn_http_file_fields(&g, w->p + w->len,
-                                                w->cap - w->len);
+  size_t n =
+      w->over ? 0 : zn_http_file_fields(&g, w->p + w->len, w->cap - w->len);
   if (n == 0)
     w->over = true;
   w->len += n;
@@ -416,8 +416,8 @@ static int open_status(struct zn_http_server *srv, int rc) {
  * redirected to it (301), so that relative links in its index resolve
  * under it. */
 static bool open_representation(struct http_conn *hc,
-                                 const struct zn_http_path *pr,
-                                 struct zn_http_file *f, struct resp *r) {
+                                const struct zn_http_path *pr,
+                                struct zn_http_file *f, struct resp *r) {
   struct zn_http_server *srv = hc->srv;
   struct zn_http_content *src = srv->cfg.content;
   char *path = srv->path;
@@ -444,8 +444,7 @@ static bool open_representation(struct http_conn *hc,
 
 /* RFC 9110 §13.2.2 steps 3 and 4 (If-None-Match, else
  * If-Modified-Since), then §14.2 (Range, with If-Range, GET only). */
-static void select_part(struct http_conn *hc,
-                        const struct zn_http_request *req,
+static void select_part(struct http_conn *hc, const struct zn_http_request *req,
                         const struct zn_http_file *f, int64_t now,
                         struct resp *r) {
   struct zn_http_server *srv = hc->srv;

@@ -261,8 +261,8 @@ static bool flush_response(struct http_conn *hc) {
   struct zn_http_server *srv = hc->srv;
   struct hc_pending *p = &hc->pend;
   while (p->out_off < p->out_len) {
-    long w = zn_stream_write(hc->s, hc->out + p->out_off,
-                             p->out_len - p->out_off);
+    long w =
+        zn_stream_write(hc->s, hc->out + p->out_off, p->out_len - p->out_off);
     if (w == ZN_EAGAIN)
       return false;
     if (w < 0) {
@@ -353,8 +353,7 @@ void zn__hs_send(struct http_conn *hc, size_t head_len,
   else if (body_len > 0)
     HS_COUNT(srv, bodies_by_ref);
   uint64_t taken = 0;
-  if (send_first(hc, head_len, p->body_copy && body_len > 0, &taken) !=
-      ZN_OK) {
+  if (send_first(hc, head_len, p->body_copy && body_len > 0, &taken) != ZN_OK) {
     HS_COUNT(srv, conns_failed);
     conn_end(hc, true);
     return;
@@ -387,8 +386,8 @@ void zn__hs_send(struct http_conn *hc, size_t head_len,
 
 /* Feed bytes to the parser; act on a whole head or an error.  Returns
  * the bytes taken. */
-static size_t take_head_bytes(struct http_conn *hc, const uint8_t *p,
-                              size_t n, enum zn_http_head_result *r) {
+static size_t take_head_bytes(struct http_conn *hc, const uint8_t *p, size_t n,
+                              enum zn_http_head_result *r) {
   if (hc->state == HC_IDLE)
     begin_head(hc);
   size_t used = 0;
@@ -459,9 +458,8 @@ static void read_requests(struct http_conn *hc) {
       return;
     }
     enum zn_http_head_result r = ZN_HTTP_HEAD_NEED_MORE;
-    size_t used = hc->state == HC_BODY
-                      ? take_body_bytes(hc, (size_t)n)
-                      : take_head_bytes(hc, p, (size_t)n, &r);
+    size_t used = hc->state == HC_BODY ? take_body_bytes(hc, (size_t)n)
+                                       : take_head_bytes(hc, p, (size_t)n, &r);
     srv->s.v[ZN_HTTP_SRV_bytes_in] += used;
     (void)zn_stream_consume(hc->s, used); /* what peek showed, at most */
     if (r != ZN_HTTP_HEAD_NEED_MORE)
@@ -502,8 +500,7 @@ static void pump(struct http_conn *hc) {
       read_requests(hc);
     else if (hc->state == HC_LINGER)
       linger_read(hc);
-  } while (hc->pump_again && hc->state != HC_FREE &&
-           hc->state != HC_CLOSING);
+  } while (hc->pump_again && hc->state != HC_FREE && hc->state != HC_CLOSING);
   hc->in_pump = false;
 }
 
@@ -798,8 +795,8 @@ static void slots_init(struct zn_http_server *srv, uint8_t **at) {
     char *hb = (char *)carve(at, c->head_max);
     (void)zn_http_head_init(&hc->head, &c->limits, hb, c->head_max);
     hc->out = (char *)carve(at, HS_HEAD_OUT_MAX);
-    hc->refs = (struct hc_ref *)(void *)carve(
-        at, (size_t)c->pipeline_max * sizeof(struct hc_ref));
+    hc->refs = (struct hc_ref *)(void *)carve(at, (size_t)c->pipeline_max *
+                                                      sizeof(struct hc_ref));
     for (uint32_t k = c->pipeline_max; k-- > 0;) {
       hc->refs[k].hc = hc;
       hc->refs[k].next_free = hc->free_refs;
@@ -822,8 +819,7 @@ int zn_http_server_init(struct zn_stack *st,
                         const struct zn_http_server_cfg *cfg, void *mem,
                         size_t len, struct zn_http_server **out) {
   size_t need = zn_http_server_mem_size(cfg);
-  if (st == NULL || need == 0 || mem == NULL ||
-      (uintptr_t)mem % MEM_ALIGN != 0)
+  if (st == NULL || need == 0 || mem == NULL || (uintptr_t)mem % MEM_ALIGN != 0)
     return ZN_EINVAL;
   if (len < need)
     return ZN_ENOMEM;

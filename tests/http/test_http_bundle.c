@@ -16,8 +16,8 @@
 extern const struct zn_http_bundle www_sample;
 
 static const char *const files[] = {
-    "big.bin",   "docs/index.html", "docs/style.css", "hello.txt",
-    "index.html", "nodex/readme.txt", "secret.txt",    "sp ace/index.html",
+    "big.bin",    "docs/index.html",  "docs/style.css", "hello.txt",
+    "index.html", "nodex/readme.txt", "secret.txt",     "sp ace/index.html",
 };
 
 ZT_TEST(test_packer_wrote_every_file_sorted) {

@@ -57,8 +57,8 @@ ZT_TEST(test_head_sends_get_fields_without_body) {
   hf_start(&hf);
   struct hcli cl;
   hcli_open(&hf, &cl, HF_PORT);
-  hcli_sends(&cl, "HEAD /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n" GET(
-                      "/hello.txt"));
+  hcli_sends(&cl,
+             "HEAD /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n" GET("/hello.txt"));
   hf_run(&hf, ZN_MS(100));
   struct hresp rs[2];
   static const bool head[2] = {true, false};
@@ -278,7 +278,8 @@ ZT_TEST(test_range_answered_206_and_416) {
   hcli_done(&hf, &cl);
   /* HEAD ignores Range (RFC 9110 §14.2). */
   hcli_open(&hf, &cl, HF_PORT);
-  hcli_sends(&cl, "HEAD /big.bin HTTP/1.1\r\nHost: a\r\nRange: bytes=0-1\r\n\r\n");
+  hcli_sends(&cl,
+             "HEAD /big.bin HTTP/1.1\r\nHost: a\r\nRange: bytes=0-1\r\n\r\n");
   hf_run(&hf, ZN_MS(50));
   ZT_CHECK(hr_parse(cl.rx, cl.rx_len, true, &r) > 0);
   ZT_EQ(r.status, 200);
@@ -341,14 +342,14 @@ ZT_TEST(test_errors_answered_with_their_status) {
   const struct ecase cases[] = {
       {GET("/nope"), 404, false, NULL, NULL},
       {GET("/secret.txt"), 403, false, NULL, NULL},
-      {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc", 405,
-       false, "Allow", "GET, HEAD"},
+      {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc", 405, false,
+       "Allow", "GET, HEAD"},
       {"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", 405, false, "Allow",
        "GET, HEAD"},
-      {"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n", 413,
-       true, "Connection", "close"},
-      {"PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n", 405,
-       true, "Allow", "GET, HEAD"},
+      {"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n", 413, true,
+       "Connection", "close"},
+      {"PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n", 405, true,
+       "Allow", "GET, HEAD"},
       {long_target, 414, true, "Connection", "close"},
       {long_field, 431, true, "Connection", "close"},
       {"GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", 501,
@@ -379,8 +380,7 @@ ZT_TEST(test_errors_answered_with_their_status) {
       zt_fail(__FILE__, __LINE__, "case %zu: status %d, want %d", i, st,
               c->status);
     if (c->field && !hr_is(&r, c->field, c->value))
-      zt_fail(__FILE__, __LINE__, "case %zu: no %s: %s", i, c->field,
-              c->value);
+      zt_fail(__FILE__, __LINE__, "case %zu: no %s: %s", i, c->field, c->value);
     hf_run(&hf, ZN_MS(200));
     if ((cl.eof > 0 || cl.errors > 0) != c->closes)
       zt_fail(__FILE__, __LINE__, "case %zu: closed %d, want %d", i,
@@ -440,10 +440,11 @@ ZT_TEST(test_http10_closes_unless_keepalive) {
   ZT_CHECK(hr_is(&r, "Connection", "keep-alive"));
   ZT_EQ(cl.eof, 0);
   hcli_done(&hf, &cl);
-  ZT_EQ(hf_ask(&hf, &cl,
-               "GET /hello.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
-               &r),
-        200);
+  ZT_EQ(
+      hf_ask(&hf, &cl,
+             "GET /hello.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+             &r),
+      200);
   ZT_CHECK(hr_is(&r, "Connection", "close"));
   ZT_EQ(cl.eof, 1);
   hcli_done(&hf, &cl);
@@ -452,18 +453,30 @@ ZT_TEST(test_http10_closes_unless_keepalive) {
 
 ZT_TEST(test_traversal_spellings_never_served) {
   static const char *const targets[] = {
-      "/../hello.txt",       "/..",
-      "/docs/../hello.txt",  "/docs/../../etc/passwd",
-      "/%2e%2e/hello.txt",   "/%2E%2E/hello.txt",
-      "/.%2e/hello.txt",     "/%2e./hello.txt",
-      "/docs/%2e%2e/hello.txt", "/..%2fhello.txt",
-      "/docs%2f..%2fhello.txt", "/%2e%2e%2fhello.txt",
-      "/..%5chello.txt",     "/docs/..%5c..%5chello.txt",
-      "/%c0%ae%c0%ae/hello.txt", "/%c0%af..%c0%afhello.txt",
-      "/%e0%80%ae%e0%80%ae/hello.txt", "/..%00/hello.txt",
-      "/hello.txt%00.html",  "/%252e%252e/hello.txt",
-      "//../hello.txt",      "/./../hello.txt",
-      "http://a/../hello.txt", "/docs/.../hello.txt",
+      "/../hello.txt",
+      "/..",
+      "/docs/../hello.txt",
+      "/docs/../../etc/passwd",
+      "/%2e%2e/hello.txt",
+      "/%2E%2E/hello.txt",
+      "/.%2e/hello.txt",
+      "/%2e./hello.txt",
+      "/docs/%2e%2e/hello.txt",
+      "/..%2fhello.txt",
+      "/docs%2f..%2fhello.txt",
+      "/%2e%2e%2fhello.txt",
+      "/..%5chello.txt",
+      "/docs/..%5c..%5chello.txt",
+      "/%c0%ae%c0%ae/hello.txt",
+      "/%c0%af..%c0%afhello.txt",
+      "/%e0%80%ae%e0%80%ae/hello.txt",
+      "/..%00/hello.txt",
+      "/hello.txt%00.html",
+      "/%252e%252e/hello.txt",
+      "//../hello.txt",
+      "/./../hello.txt",
+      "http://a/../hello.txt",
+      "/docs/.../hello.txt",
   };
   struct hfix hf;
   hf_init(&hf);
@@ -509,8 +522,7 @@ ZT_TEST(test_full_slots_evict_oldest_idle_then_refuse) {
   hf_run(&hf, ZN_MS(10));
   memset(&c[3], 0, sizeof(c[3]));
   c[3].rx = malloc(HF_RX_CAP);
-  ZT_EQ(zn_tcp_connect(hf.p.a, TH_IP(IP_B), HF_PORT, &hcli_cbs, &c[3],
-                       &c[3].c),
+  ZT_EQ(zn_tcp_connect(hf.p.a, TH_IP(IP_B), HF_PORT, &hcli_cbs, &c[3], &c[3].c),
         ZN_OK);
   hf_run(&hf, ZN_MS(50));
   ZT_EQ(c[3].errors, 1);
