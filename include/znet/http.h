@@ -863,8 +863,21 @@ void zn_http_server_stop(struct zn_http_server *srv);
  * anything else in status_other. */
 #define ZN_HTTP_SERVER_STATUSES(X)                                             \
   X(200)                                                                       \
-  X(206) X(301) X(304) X(400) X(403) X(404) X(405) X(413) X(414) X(416) X(417) \
-      X(431) X(500) X(501) X(505)
+  X(206)                                                                       \
+  X(301)                                                                       \
+  X(304)                                                                       \
+  X(400)                                                                       \
+  X(403)                                                                       \
+  X(404)                                                                       \
+  X(405)                                                                       \
+  X(413)                                                                       \
+  X(414)                                                                       \
+  X(416)                                                                       \
+  X(417)                                                                       \
+  X(431)                                                                       \
+  X(500)                                                                       \
+  X(501)                                                                       \
+  X(505)
 
 /** Counter indices: ZN_HTTP_SRV_<name> for each of ZN_HTTP_SERVER_STATS,
  * ZN_HTTP_SRV_status_NNN for each of ZN_HTTP_SERVER_STATUSES, then
