@@ -1082,7 +1082,7 @@ struct zn_tls_error_info zn_tls_error(const struct zn_stream *s) {
     e.alert = t->verdict.alert;
     e.alert_sent = t->verdict.alert_sent;
   }
-  e.text = zn_tls_failure_text(t->failure);
+  e.text = zn_tls_failure_text((int)t->failure);
   return e;
 }
 
