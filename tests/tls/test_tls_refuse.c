@@ -26,7 +26,7 @@ static void client_refuses(const char *chain, const char *key,
   ZT_EQ(t.cli.last_err, ZN_ETLS);
   ZT_EQ(t.cli.fail.failure, want);
   ZT_EQ(t.cli.fail.engine_code, engine_code);
-  ZT_STREQ(t.cli.fail.text, zn_tls_failure_text(want));
+  ZT_STREQ(t.cli.fail.text, zn_tls_failure_text((int)want));
   ZT_EQ(t.cli.fail.alert, alert);
   ZT_CHECK(t.cli.fail.alert_sent);
   ZT_EQ(t.srv.errors, 1); /* the server's handshake failed too */

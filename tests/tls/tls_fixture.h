@@ -358,8 +358,8 @@ static inline void diag_failure(const struct tpair *t) {
   const struct zn_tls_error_info *c = &t->cli.fail, *s = &t->srv.fail;
   printf("# client: %s (engine %d, alert %d %s); server: %s (engine %d, "
          "alert %d %s)\n",
-         zn_tls_failure_name(c->failure), c->engine_code, c->alert,
-         c->alert_sent ? "sent" : "received", zn_tls_failure_name(s->failure),
+         zn_tls_failure_name((int)c->failure), c->engine_code, c->alert,
+         c->alert_sent ? "sent" : "received", zn_tls_failure_name((int)s->failure),
          s->engine_code, s->alert, s->alert_sent ? "sent" : "received");
 }
 
