@@ -154,16 +154,35 @@ static void lru_front(struct httpd_content *c, struct entry *e) {
   c->lru_head = e;
 }
 
-/* Out of the table; unmapped once no response holds it. */
-static void uncache(struct httpd_content *c, struct entry *e) {
+/* Out of the table (already off the LRU list); unmapped once no
+ * response holds it. */
+static void drop(struct httpd_content *c, struct entry *e) {
   struct entry **pp = chain_of(c, e->hash);
   while (*pp != e)
     pp = &(*pp)->hnext;
   *pp = e->hnext;
-  lru_unlink(c, e);
   e->cached = false;
   c->count--;
   entry_unref(e);
+}
+
+static void uncache(struct httpd_content *c, struct entry *e) {
+  lru_unlink(c, e);
+  drop(c, e);
+}
+
+/* The least recently used entry, off the LRU list; NULL if none. */
+static struct entry *lru_pop_tail(struct httpd_content *c) {
+  struct entry *e = c->lru_tail;
+  if (e == NULL)
+    return NULL;
+  c->lru_tail = e->prev;
+  if (c->lru_tail)
+    c->lru_tail->next = NULL;
+  else
+    c->lru_head = NULL;
+  e->prev = e->next = NULL;
+  return e;
 }
 
 static struct entry *lookup(struct httpd_content *c, const char *path,
@@ -183,8 +202,9 @@ static void insert(struct httpd_content *c, struct entry *e) {
   e->cached = true;
   c->count++;
   while (c->count > c->max && c->lru_tail != e) {
+    struct entry *victim = lru_pop_tail(c);
     c->evicted++;
-    uncache(c, c->lru_tail);
+    drop(c, victim);
   }
 }
 
@@ -395,7 +415,8 @@ struct httpd_content *httpd_content_new(const char *root, uint32_t cache_files,
   c->nbuckets = 16;
   while (c->nbuckets < 2 * (size_t)c->max)
     c->nbuckets *= 2;
-  c->bucket = calloc(c->nbuckets, sizeof(*c->bucket));
+  /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
+  c->bucket = calloc(c->nbuckets, sizeof(struct entry *));
   c->root = strdup(root);
   c->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   const char *env = getenv("ZN_HTTPD_NO_OPENAT2");
@@ -436,10 +457,14 @@ void httpd_content_print_stats(FILE *fp, const struct httpd_content *c) {
 void httpd_content_free(struct httpd_content *c) {
   if (c == NULL)
     return;
-  while (c->lru_head) {
-    struct entry *e = c->lru_head;
-    e->refs = 1; /* the server is gone: no hold is real any more */
-    uncache(c, e);
+  /* The server is gone and the stack with it: every hold came back, and
+   * what the cache holds goes. */
+  for (struct entry *e = c->lru_head, *next; e; e = next) {
+    next = e->next;
+    if (e->map)
+      (void)munmap(e->map, e->size);
+    free(e->path);
+    free(e);
   }
   (void)close(c->root_fd);
   free(c->bucket);

@@ -87,6 +87,7 @@ static bool printable(const char *s, size_t n, uint8_t lo) {
   return true;
 }
 
+/* NOLINTNEXTLINE(readability-non-const-parameter): written through w */
 size_t zn_http_file_fields(const struct zn_http_file *f, char *out,
                            size_t cap) {
   const char *type = f->type ? f->type : ZN_HTTP_MIME_DEFAULT;
@@ -184,8 +185,18 @@ static void put_validators(struct wr *w, const struct zn_http_file *f) {
   }
 }
 
-/* The fields that depend on the status. */
+/* The fields that depend on the status: Allow, Location, and those of
+ * the file a response has one of. */
 static void put_status_fields(struct wr *w, const struct resp *r) {
+  if (r->status == 405) {
+    PUT_LIT(w, "Allow: ");
+    put(w, zn_http_allow().p, zn_http_allow().len);
+    PUT_LIT(w, "\r\n");
+  }
+  if (r->redirect)
+    put_location(w, r->path, r->path_len);
+  if (r->file == NULL)
+    return;
   switch (r->status) {
   case 200:
     put_file_fields(w, r);
@@ -208,20 +219,13 @@ static void put_status_fields(struct wr *w, const struct resp *r) {
     put_u64(w, r->file->size);
     PUT_LIT(w, "\r\n");
     break;
-  case 405:
-    PUT_LIT(w, "Allow: ");
-    put(w, zn_http_allow().p, zn_http_allow().len);
-    PUT_LIT(w, "\r\n");
-    break;
   default:
     break;
   }
-  if (r->redirect)
-    put_location(w, r->path, r->path_len);
 }
 
 static bool has_file_body(const struct resp *r) {
-  return r->status == 200 || r->status == 206;
+  return r->file != NULL && (r->status == 200 || r->status == 206);
 }
 
 /* Write the head (and an error's short text body) into the scratch

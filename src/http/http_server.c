@@ -848,6 +848,14 @@ int zn_http_server_init(struct zn_stack *st,
   return ZN_OK;
 }
 
+static void close_listener(struct zn_tcp_conn **l) {
+  if (*l) {
+    zn_tcp_set_callbacks(*l, NULL, NULL);
+    zn_tcp_close(*l);
+  }
+  *l = NULL;
+}
+
 void zn_http_server_stop(struct zn_http_server *srv) {
   for (uint32_t i = 0; i < srv->cfg.max_conns; i++) {
     struct http_conn *hc = &srv->conns[i];
@@ -864,14 +872,8 @@ void zn_http_server_stop(struct zn_http_server *srv) {
     hc->ending = false;
     slot_free(hc);
   }
-  struct zn_tcp_conn **ls[2] = {&srv->listen, &srv->slisten};
-  for (int i = 0; i < 2; i++) {
-    if (*ls[i]) {
-      zn_tcp_set_callbacks(*ls[i], NULL, NULL);
-      zn_tcp_close(*ls[i]);
-    }
-    *ls[i] = NULL;
-  }
+  close_listener(&srv->listen);
+  close_listener(&srv->slisten);
   zn_timer_stop(srv->st, &srv->kick);
   srv->kick_list = NULL;
   zn_stack_flush(srv->st); /* the resets go out */
