@@ -128,6 +128,9 @@ static void check_flags(const struct ex_opts *o) {
     ex_usage_error(PROG, "--root DIR is required");
   if (hopts.port == 0 && hopts.tls_port == 0)
     ex_usage_error(PROG, "--port 0 needs --tls-port");
+  if (hopts.tls_port && !ex_tls_available())
+    ex_usage_error(PROG, "--tls-port: built without TLS (libznet-tls: meson "
+                         "-Dtls=enabled, BearSSL)");
   if (hopts.tls_port && hopts.tls_port == hopts.port)
     ex_usage_error(PROG, "--port and --tls-port are both %u",
                    (unsigned)hopts.port);
