@@ -126,6 +126,9 @@ static void check_flags(const struct ex_opts *o) {
   ex_require_address(o, PROG);
   if (httpd_content_has_files && hopts.root == NULL)
     ex_usage_error(PROG, "--root DIR is required");
+  if (!httpd_content_has_files && hopts.root != NULL)
+    ex_usage_error(PROG, "--root: no files here; the site is compiled in "
+                         "(meson -Dhttpd_root=DIR)");
   if (hopts.port == 0 && hopts.tls_port == 0)
     ex_usage_error(PROG, "--port 0 needs --tls-port");
   if (hopts.tls_port && !ex_tls_available())
