@@ -46,17 +46,17 @@ static struct ex_tls *tls_new(enum zn_tls_role role, const char *prog) {
 }
 
 /* The server's chain and key into x (message printed on failure). */
-static int load_creds(struct ex_tls *x, const char *cert, size_t clen,
-                      const char *key, size_t klen, const char *what,
+static int load_creds(struct ex_tls *x, const char *chain, size_t chain_len,
+                      const char *key, size_t key_len, const char *what,
                       const char *prog) {
-  size_t need = 0;
+  size_t len = 0;
   const char *why = NULL;
-  int rc = zn_tls_creds_measure(cert, clen, key, klen, &need, &why);
+  int rc = zn_tls_creds_measure(chain, chain_len, key, key_len, &len, &why);
   struct zn_tls_creds *cr = NULL;
   if (rc == ZN_OK) {
-    x->creds_mem = malloc(need);
-    rc = x->creds_mem ? zn_tls_creds_init(cert, clen, key, klen, x->creds_mem,
-                                          need, &cr, &why)
+    x->creds_mem = malloc(len);
+    rc = x->creds_mem ? zn_tls_creds_init(chain, chain_len, key, key_len,
+                                          x->creds_mem, len, &cr, &why)
                       : ZN_ENOMEM;
   }
   x->cfg.creds = cr;

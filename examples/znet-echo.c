@@ -793,6 +793,9 @@ int main(int argc, char **argv) {
       (eopts.tls_port == eopts.port || eopts.tls_port == eopts.discard_port))
     ex_usage_error(PROG, "--tls-port %u is taken by another service",
                    (unsigned)eopts.tls_port);
+  if (eopts.tls_port && !ex_tls_available())
+    ex_usage_error(PROG, "--tls-port: this build has no TLS (libznet-tls: "
+                         "meson -Dtls=enabled, BearSSL)");
   if ((eopts.cert == NULL) != (eopts.key == NULL))
     ex_usage_error(PROG, "--cert and --key go together");
   if (eopts.cert && !eopts.tls_port)

@@ -342,9 +342,9 @@ static void pump(struct nc *nc) {
 /* ---- callbacks (they run inside zn_stack_poll) ---- */
 
 static void failed(struct nc *nc, int err) {
-  static char tls_why[256];
   nc->err = err;
   if (err == ZN_ETLS || (nc->tls && nc->s && !nc->established)) {
+    static char tls_why[256]; /* nc->fail points at it */
     char why[200];
     ex_tls_why(nc->s, why, sizeof(why));
     (void)snprintf(tls_why, sizeof(tls_why), "tls: %s",

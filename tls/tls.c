@@ -444,7 +444,9 @@ static void engine_closed(struct zn_tls_conn *t) {
     return;
   }
   if (!t->open) {
-    fail(t, ZN_TLS_FAIL_peer_closed, ZN_ETLS, END_FIN);
+    /* A close_notify during the handshake: its FIN may not have come, so
+     * not ours first. */
+    fail(t, ZN_TLS_FAIL_peer_closed, ZN_ETLS, END_RST);
     return;
   }
   if (t->in_eof)
@@ -485,10 +487,11 @@ static bool out_records(struct zn_tls_conn *t) {
   uint8_t *p = t->eng->sendrec_buf(t->es, &len);
   if (p == NULL || len == 0)
     return false;
+  /* Nothing taken: full (on_writable comes), connecting (on_connected),
+   * or failed (on_error). */
   long w = zn_tcp_write(t->c, p, len);
   if (w <= 0)
-    return false; /* full (on_writable comes), connecting, or failed (on_error)
-                   */
+    return false;
   size_t k = (size_t)w;
   count(t, ZN_TLS_STAT_records_out, rec_feed(&t->rout, p, k));
   count(t, ZN_TLS_STAT_wire_bytes_out, k);
@@ -828,12 +831,15 @@ static long tls_read(struct zn_stream *s, void *buf, size_t len) {
   uint8_t *out = buf;
   size_t got = 0;
   long n = 0;
+  t->owe_readable = false; /* the application looks */
   while (got < len) {
-    const uint8_t *p;
-    n = tls_peek(s, &p);
-    if (n <= 0)
+    size_t avail;
+    const uint8_t *p = t->eng->recvapp_buf(t->es, &avail);
+    if (p == NULL || avail == 0) {
+      n = read_end(t);
       break;
-    size_t k = min_size((size_t)n, len - got);
+    }
+    size_t k = min_size(avail, len - got);
     memcpy(out + got, p, k);
     got += k;
     consumed(t, k);

@@ -102,12 +102,11 @@ static void set_policy(br_ssl_engine_context *eng,
   br_ssl_engine_set_default_chapol(eng);
   br_ssl_engine_set_default_ec(eng);
   br_ssl_engine_add_flags(eng, BR_OPT_NO_RENEGOTIATION);
-  if (cfg->alpn && cfg->nalpn) {
-    uint32_t n = cfg->nalpn < ALPN_MAX ? cfg->nalpn : ALPN_MAX;
-    for (uint32_t i = 0; i < n; i++)
-      alpn[i] = cfg->alpn[i];
+  size_t n = 0;
+  for (; cfg->alpn && n < cfg->nalpn && n < ALPN_MAX; n++)
+    alpn[n] = cfg->alpn[n];
+  if (n)
     br_ssl_engine_set_protocol_names(eng, alpn, n);
-  }
 }
 
 /* The stack's entropy only: see the top of the file. */

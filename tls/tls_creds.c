@@ -99,7 +99,7 @@ static int pem_walk(const void *pem, size_t len, const struct pem_handler *h,
   bool in_obj = false;
   static const uint8_t nl = '\n';
   const uint8_t *parts[2] = {pem, &nl};
-  size_t lens[2] = {len, 1};
+  const size_t lens[2] = {len, 1};
   for (int i = 0; i < 2; i++) {
     const uint8_t *p = parts[i];
     size_t n = lens[i];

@@ -78,10 +78,13 @@
  *   session failed (zn_tls_error() says why); the TCP errors of
  *   znet/tcp.h when the connection under it failed (ZN_ECONNRESET,
  *   ZN_ETIMEDOUT, ...); ZN_ETIMEDOUT also when the handshake takes longer
- *   than cfg.handshake_timeout_ms.  After a failure the session's TCP
- *   connection is closed by the session itself (a fatal alert, if one
- *   was due, goes first); zn_stream_close() is still needed, and
- *   on_closed follows it.
+ *   than cfg.handshake_timeout_ms.  After a failure the session lets go
+ *   of its TCP connection by itself, so that a failed handshake never
+ *   holds a slot of the stack's table in TIME_WAIT: a reset; a close
+ *   when the peer's FIN came first; after a fatal alert of its own, up
+ *   to 2 s for the peer to close first, then a reset.  A failure after
+ *   zn_stream_close() is counted but not told (no callback comes after
+ *   it).  zn_stream_close() is still needed, and on_closed follows it.
  *
  * Usage (a server; every session of it shares one configuration):
  *
