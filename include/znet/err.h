@@ -43,7 +43,9 @@
   X(EOF, -31, "end of input")                                                 \
   X(ENAMETOOLONG, -32, "name too long")                                       \
   X(ENOSPC, -33, "no space in the destination")                              \
-  X(ETLS, -34, "TLS failure (zn_tls_error() says which)")
+  X(ETLS, -34, "TLS failure (zn_tls_error() says which)")                   \
+  X(EACCES, -35, "permission denied")                                         \
+  X(EISDIR, -36, "is a directory")
 
 enum zn_err {
 #define ZN_ERR_ENUM_(name, val, msg) ZN_##name = (val),

@@ -48,6 +48,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "znet/addr.h"
 #include "znet/config.h"
 
 /** A run of bytes inside some buffer: not NUL-terminated.  p NULL means
@@ -536,5 +537,380 @@ bool zn_http_not_modified(const struct zn_http_request *req, const char *etag,
  * §8.8.2.2).  When false, serve the whole representation (200). */
 bool zn_http_if_range_ok(const struct zn_http_request *req, const char *etag,
                          size_t etag_len, int64_t mtime, int64_t now);
+
+/* ======================================================================
+ * Content sources: what the server serves
+ *
+ * The server asks a content source for each path; the source says where
+ * the bytes are.  Two come with znet: the compiled-in bundle below
+ * (zn_http_bundle_content_init, for images with no file system) and, on a
+ * host, examples/httpd_files.c (files under a root, mmap'ed and cached).
+ * ==================================================================== */
+
+/** A file as a content source shows it.  The strings and the bytes stay
+ * valid until the server calls the source's open() again or returns to
+ * the stack (the end of the callback it was called from), unless the
+ * server holds them: hold(ref) keeps every pointer of the struct valid
+ * until a matching release(ref).  Both NULL: the bytes are static (a
+ * bundle compiled into the image). */
+struct zn_http_file {
+  const uint8_t *data; /**< size bytes (may be NULL when size is 0) */
+  uint64_t size;
+  int64_t mtime;    /**< Unix seconds, or ZN_HTTP_NO_MTIME */
+  const char *etag; /**< a strong entity-tag, quotes included
+                         ("\"...\""); NULL: none */
+  size_t etag_len;
+  const char *type; /**< media type, NUL-terminated; NULL: the
+                         server uses zn_http_mime_type() of the path */
+  /** Optional: the field lines every 200 and 206 of this file carries,
+   * as zn_http_file_fields() writes them, precomputed by the source (a
+   * cache entry, the bundle packer) so that a hot file costs the server
+   * no formatting; NULL: the server writes them for each response. */
+  const char *fields;
+  size_t fields_len;
+  void (*hold)(void *ref);    /**< keep the file; NULL: static */
+  void (*release)(void *ref); /**< let go of one hold; NULL: static */
+  void *ref;
+};
+
+/** A content source: the server calls open() for the path of each
+ * request it serves (GET and HEAD).  The server never writes *self. */
+struct zn_http_content {
+  /** Find path[0..len): a clean path relative to the root, as
+   * zn_http_target_path() makes it (no leading '/', no "." or ".."
+   * segment, no empty segment, no NUL inside; path[len] is a NUL), ""
+   * for the root itself.  Returns ZN_OK with *f filled in (see struct
+   * zn_http_file for how long it is valid), ZN_ENOENT (no such file:
+   * 404), ZN_EISDIR (a directory: the server asks again for its
+   * index.html), ZN_EACCES (not to be served: 403); any other error is
+   * answered 500.  The source itself must refuse anything that would
+   * leave its root (symbolic links out of it, on a file system). */
+  int (*open)(struct zn_http_content *self, const char *path, size_t len,
+              struct zn_http_file *f);
+};
+
+/** The longest field block zn_http_file_fields() writes: the media type
+ * (at most ZN_HTTP_TYPE_MAX bytes), a date, an entity-tag of at most
+ * ZN_HTTP_ETAG_TEXT_MAX bytes, and the field names. */
+#define ZN_HTTP_TYPE_MAX 127
+#define ZN_HTTP_ETAG_TEXT_MAX 130
+#define ZN_HTTP_FIELDS_MAX 384
+
+/** Write the field lines every full or partial response of f carries,
+ * each ending in CRLF, into out (cap bytes, ZN_HTTP_FIELDS_MAX is
+ * enough):
+ *
+ *     Content-Type: <f->type, or ZN_HTTP_MIME_DEFAULT when NULL>
+ *     Last-Modified: <IMF-fixdate>      (when f->mtime is known)
+ *     ETag: <f->etag>                   (when f has one)
+ *     Accept-Ranges: bytes
+ *
+ * Returns the length, or 0 if it does not fit, the type is longer than
+ * ZN_HTTP_TYPE_MAX or holds a control byte, or the entity-tag is longer
+ * than ZN_HTTP_ETAG_TEXT_MAX or holds a byte an entity-tag may not (out
+ * is then unspecified).  f->fields is not read. */
+size_t zn_http_file_fields(const struct zn_http_file *f, char *out, size_t cap);
+
+/* ======================================================================
+ * The compiled-in bundle
+ *
+ * A directory packed at build time (meson -Dhttpd_root=DIR, the packer
+ * scripts/httpd-pack) into the program: one blob of every file's bytes
+ * and a table sorted by path (bytewise), searched by bisection.  For
+ * Solo5 images, which have no file system; the hosted build packs
+ * tests/http/www-sample for the tests.  Directories are not entries: a
+ * path that is a strict prefix of entries followed by '/' is one
+ * (ZN_EISDIR).
+ * ==================================================================== */
+
+/** One file of a bundle (the packer writes these). */
+struct zn_http_bundle_entry {
+  const char *path; /**< relative, '/'-separated, no leading '/' */
+  uint32_t path_len;
+  uint64_t offset; /**< into the blob */
+  uint64_t size;
+  int64_t mtime;      /**< Unix seconds */
+  const char *etag;   /**< "\"<hex of SHA-256, 16 bytes>\"" */
+  const char *type;   /**< zn_http_mime_type() of the path */
+  const char *fields; /**< zn_http_file_fields() of the entry */
+  uint32_t fields_len;
+};
+
+/** A bundle: entries sorted by path, strictly increasing (bytewise). */
+struct zn_http_bundle {
+  const struct zn_http_bundle_entry *entries;
+  uint32_t n;
+  const uint8_t *blob;
+  uint64_t blob_len;
+};
+
+/** A content source over a bundle (static bytes: no hold needed). */
+struct zn_http_bundle_content {
+  struct zn_http_content content; /**< what the server is given */
+  const struct zn_http_bundle *b;
+};
+
+/** Make bc a content source serving bundle b, which must outlive it.
+ * Errors: ZN_EINVAL if the entries are not strictly sorted, or one lies
+ * outside the blob (bc is then unusable). */
+int zn_http_bundle_content_init(struct zn_http_bundle_content *bc,
+                                const struct zn_http_bundle *b);
+
+/** The entry for path[0..len), or NULL. */
+const struct zn_http_bundle_entry *
+zn_http_bundle_find(const struct zn_http_bundle *b, const char *path,
+                    size_t len);
+
+/* ======================================================================
+ * The server (GET and HEAD of static content, RFC 9110, RFC 9112)
+ *
+ * Listens on a port (plain TCP) and, optionally, on a second port whose
+ * connections a struct zn_stream_maker turns into streams (a zn_tls_pool
+ * for HTTPS): both are served alike, written once against struct
+ * zn_stream.  Per connection, any number of requests one after the
+ * other or pipelined (RFC 9112 §9.3.2), answered in order.  Per
+ * request, in this order:
+ *
+ *   1. the head parsed (above); a parser error is answered with its
+ *      status (400, 414, 417, 431, 501, 505) and the connection closed;
+ *   2. a body (Content-Length) of up to body_max bytes is read and
+ *      dropped after the answer; a longer one is answered 413 (GET,
+ *      HEAD) or with the method's own status, and the connection closed;
+ *      with Expect: 100-continue the connection closes after the answer
+ *      (the client may not send the body at all);
+ *   3. the method: GET and HEAD are served, the other known methods get
+ *      405 with Allow: GET, HEAD, unknown ones 501 (and a close: RFC
+ *      9110 §9.1 does not say how such a request is framed);
+ *   4. the target as a path (zn_http_target_path): malformed 400, a
+ *      traversal in any spelling 400 (counted: traversal_refused), too
+ *      long 414;
+ *   5. the content source's open(): ENOENT 404, EACCES 403, other 500;
+ *      a directory: with a trailing '/' in the target its index.html is
+ *      served (404 without one: no listings); without, 301 to the same
+ *      path with the '/' (Location: the cleaned path, percent-encoded,
+ *      never the target as received, so "//host/dir" cannot become a
+ *      redirect to another host);
+ *   6. If-None-Match, else If-Modified-Since: 304 (zn_http_not_modified);
+ *   7. GET with a Range (and If-Range, if any, satisfied): 206 with
+ *      Content-Range, or 416 with Content-Range: bytes * / size;
+ *   8. else 200; HEAD gets the header fields GET would, without a body.
+ *
+ * Every response has Date (from cfg.clock, formatted at most once a
+ * second; none while the clock says 0) and Server: znet; files add
+ * Content-Type, Content-Length, Last-Modified, ETag and Accept-Ranges;
+ * errors a short text/plain body.  The connection closes after a
+ * response (Connection: close in it) when the request said close, was
+ * HTTP/1.0 without keep-alive, or was an error that leaves the framing
+ * in doubt (400, 413, 414, 431, 501, 505, 417).  A close after a
+ * response is a lingering one (RFC 9112 §9.6): our side is shut down,
+ * what the client still sends is read and dropped until it closes or
+ * linger_ms passes, so that a reset does not destroy the response.
+ *
+ * Bounds (each with its counter):
+ *   - max_conns connections at once; with every slot busy a new one
+ *     closes the oldest idle connection (keep-alive waiting for a
+ *     request, a TLS handshake not done, a lingering close) and takes
+ *     its slot (conns_evicted_idle), else it is reset (conns_refused);
+ *   - the whole head within header_timeout_ms of its first byte (of the
+ *     connection's start for the first request), else the connection
+ *     closes (header_timeouts): a slowloris holds a slot that long;
+ *   - idle_timeout_ms between requests (idle_timeouts);
+ *   - a response the client does not read: no progress for
+ *     send_timeout_ms and the connection is reset (send_timeouts);
+ *   - while pipelining, requests are read only as fast as responses
+ *     leave: a response waits while the stream's send buffer is full or
+ *     pipeline_max bodies sent by reference are not yet released, and
+ *     nothing more is read meanwhile, so the TCP window closes.
+ *
+ * Files go out without copies (zn_stream_write_ref, released through
+ * the source's hold/release when the stream is done with them), except
+ * bodies of at most copy_max bytes, which are copied into the stream
+ * together with the header (one segment, one TLS record per response
+ * instead of two).
+ *
+ * Memory: the caller's block (zn_http_server_mem_size(cfg)): the server,
+ * max_conns slots each with its head buffer (head_max bytes) and
+ * pipeline_max reference records, and one scratch buffer.  TCP
+ * connections come from the stack's table (size it beyond max_conns:
+ * closing connections stay there a while), TLS sessions from the
+ * maker's pool.  A closed connection gives its slot back at once (the
+ * stream finishes closing on its own), unless bodies it sent by
+ * reference are still out: then when they are released.
+ * ==================================================================== */
+
+struct zn_stack;
+struct zn_stream_maker;
+struct zn_http_server;
+
+/** The wall clock: Unix seconds, 0 when unknown. */
+typedef uint64_t (*zn_http_clock_fn)(void *arg);
+
+/** One request as the access log sees it. */
+struct zn_http_access {
+  struct zn_http_str method; /**< as received; empty (p NULL) when the
+                                  request-line did not parse */
+  struct zn_http_str target; /**< as received; empty likewise */
+  int status;
+  uint8_t version_minor; /**< 0 or 1 (1 when unknown) */
+  bool stream;           /**< came on the stream port (HTTPS) */
+  uint64_t bytes;        /**< header and body bytes queued */
+  struct zn_ip peer;
+  uint16_t peer_port;
+};
+
+/** Called once per response, when it is queued; the strings are valid
+ * during the call only. */
+typedef void (*zn_http_access_fn)(void *arg, const struct zn_http_access *a);
+
+struct zn_http_server_cfg {
+  /** Served on, as zn_tcp_listen() takes it: ZN_AF_NONE (zeroed) or
+   * `::` any of ours of both families, `0.0.0.0` any IPv4 address. */
+  struct zn_ip listen_addr;
+  /** Plain HTTP; 0: none. */
+  uint16_t port;
+  /** Connections made into streams by stream_maker (HTTPS); 0: none. */
+  uint16_t stream_port;
+  /** With stream_port only. */
+  struct zn_stream_maker *stream_maker;
+  /** Connections at once, both ports, 1..65535. */
+  uint32_t max_conns;
+  /** Each listener's backlog; 0: the stack's. */
+  uint32_t backlog;
+  /** The parser's limits. */
+  struct zn_http_limits limits;
+  /** Head buffer per connection, bytes (431 beyond), 256..1 MiB. */
+  uint32_t head_max;
+  /** Timeouts (above), each 1 or more. */
+  uint32_t header_timeout_ms;
+  uint32_t idle_timeout_ms;
+  uint32_t send_timeout_ms;
+  uint32_t linger_ms;
+  /** Bodies by reference in flight per connection, 1..ZN_TCP_MAX_REFS. */
+  uint32_t pipeline_max;
+  /** Request body bytes read and dropped (413 beyond). */
+  uint32_t body_max;
+  /** Bodies up to this are copied (0: none), at most 1 MiB. */
+  uint32_t copy_max;
+  /** Required. */
+  struct zn_http_content *content;
+  /** NULL: no Date, and If-Modified-Since is ignored. */
+  zn_http_clock_fn clock;
+  void *clock_arg;
+  /** NULL: no access log. */
+  zn_http_access_fn access_log;
+  void *access_arg;
+};
+
+/** Defaults: any address of both families, port 80, no stream port, 64
+ * connections, the stack's backlog, the parser's default limits and
+ * ZN_DEFAULT_HTTP_HEAD_MAX, header 10000 ms, idle 30000 ms, send
+ * 30000 ms, linger 2000 ms, 32 references in flight, 4096-byte bodies
+ * dropped, copy_max 4096; no content, clock or log. */
+void zn_http_server_cfg_default(struct zn_http_server_cfg *cfg);
+
+/** Bytes zn_http_server_init() needs for cfg; 0 if cfg is invalid (a
+ * value outside its range above, no content, no port at all, a
+ * stream_port without a maker or the reverse, both ports equal). */
+size_t zn_http_server_mem_size(const struct zn_http_server_cfg *cfg);
+
+/** Start serving on stack st from [mem, mem+len) (aligned as malloc
+ * aligns): opens the listeners.  cfg is copied; what it points to (the
+ * content source, the maker) must outlive the server.  Errors: ZN_EINVAL
+ * (cfg invalid, mem misaligned), ZN_ENOMEM (len too small, no TCP
+ * connection free), what zn_tcp_listen() returns (ZN_EADDRINUSE); on
+ * error nothing stays open. */
+int zn_http_server_init(struct zn_stack *st,
+                        const struct zn_http_server_cfg *cfg, void *mem,
+                        size_t len, struct zn_http_server **out);
+
+/** Reset every connection and close the listeners.  Streams still
+ * closing on their own (given back after a response) are the stack's
+ * and their maker's.  The memory is the caller's again when it returns. */
+void zn_http_server_stop(struct zn_http_server *srv);
+
+/** The server's counters: X(name, text). */
+#define ZN_HTTP_SERVER_STATS(X)                                                \
+  X(conns_accepted, "connections accepted (both ports)")                       \
+  X(conns_accepted_stream, "... of them on the stream port (HTTPS)")           \
+  X(conns_refused, "connections reset: every slot busy, none idle")            \
+  X(conns_refused_stream, "connections reset: the stream maker had no room")   \
+  X(conns_evicted_idle, "idle connections closed to make room for new ones")   \
+  X(conns_closed, "connections closed by the server (all reasons)")            \
+  X(conns_peer_closed, "connections the client closed")                        \
+  X(conns_failed, "connections that failed (reset, TLS error)")                \
+  X(header_timeouts, "closed: the head not complete in time (slowloris)")      \
+  X(idle_timeouts, "closed: idle between requests")                            \
+  X(send_timeouts, "reset: the client read nothing for send_timeout_ms")       \
+  X(linger_timeouts, "closed: the client kept sending after our close")        \
+  X(requests, "requests whose head parsed")                                    \
+  X(keepalive_reuses, "requests after the first on a connection")              \
+  X(pipelined_waits, "times reading stopped for a response to leave")          \
+  X(parse_errors, "heads that did not parse (by kind: parse_*)")               \
+  X(traversal_refused, "targets refused as path traversals (400)")             \
+  X(redirects, "directories without '/' redirected (301)")                     \
+  X(not_modified, "answered 304 (If-None-Match, If-Modified-Since)")           \
+  X(ranges, "partial responses (206)")                                         \
+  X(bodies_discarded, "request bodies read and dropped")                       \
+  X(body_bytes_discarded, "request body bytes dropped")                        \
+  X(bytes_in, "request bytes read (heads and bodies)")                         \
+  X(bytes_out_head, "response head bytes queued")                              \
+  X(bytes_out_body, "response body bytes queued")                              \
+  X(bodies_copied, "bodies copied with their head (<= copy_max)")              \
+  X(bodies_by_ref, "bodies sent by reference (zero copy)")                     \
+  X(content_errors, "content source errors other than the expected (500)")
+
+/** The status codes the server counts, one counter each (status_NNN);
+ * anything else in status_other. */
+#define ZN_HTTP_SERVER_STATUSES(X)                                             \
+  X(200)                                                                       \
+  X(206)                                                                       \
+  X(301)                                                                       \
+  X(304)                                                                       \
+  X(400)                                                                       \
+  X(403)                                                                       \
+  X(404)                                                                       \
+  X(405)                                                                       \
+  X(413)                                                                       \
+  X(414)                                                                       \
+  X(416)                                                                       \
+  X(417)                                                                       \
+  X(431)                                                                       \
+  X(500)                                                                       \
+  X(501)                                                                       \
+  X(505)
+
+/** Counter indices: ZN_HTTP_SRV_<name> for each of ZN_HTTP_SERVER_STATS,
+ * ZN_HTTP_SRV_status_NNN for each of ZN_HTTP_SERVER_STATUSES, then
+ * ZN_HTTP_SRV_status_other, then ZN_HTTP_SRV_parse_<ERROR> for each
+ * parser error of ZN_HTTP_ERRORS (parse_NONE is never counted). */
+enum zn_http_server_stat {
+#define ZN_HTTP_SRV_ENUM_(name, text) ZN_HTTP_SRV_##name,
+  ZN_HTTP_SERVER_STATS(ZN_HTTP_SRV_ENUM_)
+#undef ZN_HTTP_SRV_ENUM_
+#define ZN_HTTP_SRV_STATUS_(code) ZN_HTTP_SRV_status_##code,
+      ZN_HTTP_SERVER_STATUSES(ZN_HTTP_SRV_STATUS_)
+#undef ZN_HTTP_SRV_STATUS_
+          ZN_HTTP_SRV_status_other,
+#define ZN_HTTP_SRV_PARSE_(name, status, text) ZN_HTTP_SRV_parse_##name,
+  ZN_HTTP_ERRORS(ZN_HTTP_SRV_PARSE_)
+#undef ZN_HTTP_SRV_PARSE_
+      ZN_HTTP_SRV_NSTATS
+};
+
+struct zn_http_server_stats {
+  uint64_t v[ZN_HTTP_SRV_NSTATS]; /**< indexed by enum zn_http_server_stat
+                                       (parse_NONE stays 0) */
+  uint32_t conns_open;            /**< connections in slots now */
+  uint32_t conns_max;             /**< the most at once */
+};
+
+/** "requests", "status_404", "parse_OBS_FOLD"; "?" for a bad index. */
+const char *zn_http_server_stat_name(int i);
+/** What the counter counts; "?" for a bad index. */
+const char *zn_http_server_stat_text(int i);
+
+/** A copy of the counters. */
+void zn_http_server_get_stats(const struct zn_http_server *srv,
+                              struct zn_http_server_stats *s);
 
 #endif /* ZNET_HTTP_H */

@@ -536,9 +536,7 @@ void zn__tcp_act_timewait_reopen(struct zn_tcp_conn *c,
                                  struct zn__tcp_seg *seg) {
   struct zn_stack *st = c->st;
   uint32_t floor = c->snd_max + 65536u;
-  if (st->tcp.ntimewait)
-    st->tcp.ntimewait--;
-  zn__tcp_closed(c);
+  zn__tcp_closed(c); /* which counts ntimewait down: still TIME_WAIT here */
   struct zn_tcp_conn *l = zn__tcp_lookup_listener(st, &seg->dst, seg->dport);
   if (!l)
     return;

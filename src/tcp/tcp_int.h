@@ -523,6 +523,9 @@ uint32_t zn__tcp_ts_now(const struct zn_tcp_conn *c);
 uint32_t zn__tcp_seg_size(const struct zn_tcp_conn *c);
 /* The smallest MSS believed, from a peer's option or a path MTU. */
 #define ZN__TCP_MIN_MSS 64
+/* At most 1/ZN__TCP_TIMEWAIT_SHARE of the table in TIME_WAIT: beyond,
+ * a connection entering it ends at once (zn__tcp_enter_timewait). */
+#define ZN__TCP_TIMEWAIT_SHARE 2u
 /* Path MTU discovery (RFC 1191, RFC 8201): lower the MSS to what a path
  * MTU of mtu carries (never below the family's minimum MTU's); true if
  * it was lowered. */

@@ -200,11 +200,25 @@ void zn__tcp_arm_2msl(struct zn_tcp_conn *c) {
   misc_start(c, ZN__TCP_MISC_TIME_WAIT, 2 * ZN_MS(c->st->cfg.tcp_msl_ms));
 }
 
+/* RFC 9293 §3.10.7.4: TIME_WAIT for 2 MSL, holding a slot of the table
+ * all that time.  A server that closes first (HTTP with Connection:
+ * close, a TLS handshake per connection) leaves one per connection, and
+ * at a few thousand a second the table would soon be all TIME_WAIT,
+ * refusing new connections.  So at most a share of it waits: beyond, the
+ * connection ends TIME_WAIT at once (at the next poll), as Linux does
+ * when its tcp_max_tw_buckets overflow.  Old duplicates are still kept
+ * out of a new incarnation by PAWS (RFC 7323) and RFC 6191's checks. */
 void zn__tcp_enter_timewait(struct zn_tcp_conn *c) {
+  struct zn_stack *st = c->st;
   zn__tcp_rtx_stop(c);
-  zn_timer_stop(c->st, &c->ack_timer);
-  zn__tcp_arm_2msl(c);
-  c->st->tcp.ntimewait++;
+  zn_timer_stop(st, &c->ack_timer);
+  if (st->tcp.ntimewait >= st->cfg.tcp_conns / ZN__TCP_TIMEWAIT_SHARE) {
+    ZN_STAT_INC(st, tcp_timewait_cut);
+    misc_start(c, ZN__TCP_MISC_TIME_WAIT, 0);
+  } else {
+    zn__tcp_arm_2msl(c);
+  }
+  st->tcp.ntimewait++;
   /* The application that closed is done with the handle. */
   if (c->life & ZN__TCPL_USER_CLOSED)
     zn__tcp_reap_add(c);

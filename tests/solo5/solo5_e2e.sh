@@ -273,6 +273,42 @@ fi
 # The names to block on the command line, as on Solo5 (no files); blocked
 # names need no upstream.  The upstream is dnsmasq on Linux's IPv6
 # address, so a name not blocked is forwarded over IPv6.
+# ---- znet-httpd: the site packed into the image -----------------------------
+
+site=$ROOT/tests/http/www-sample
+ip netns exec "$E2E_NS" timeout 10 "$bin/znet-httpd.double" \
+  --net:service="$E2E_TAP" -- --ipv4="$E2E_ZNET_IP/$E2E_PREFIX" --root=/srv \
+  >"$E2E_TMP/root.out" 2>&1
+rc=$?
+check "znet-httpd.double refuses --root (no files on Solo5): exit $rc" \
+  eval '[ $rc -eq 2 ] && grep -q "site is compiled in" "$E2E_TMP/root.out"'
+hout=$E2E_TMP/httpd.out
+if ! command -v curl >/dev/null; then
+  skip_case "znet-httpd.double serves its site" "needs curl"
+elif ! start_double znet-httpd "$hout" --ipv4="$E2E_ZNET_IP/$E2E_PREFIX" \
+  --max-conns=16; then
+  not_ok "znet-httpd.double boots"
+  diag <"$hout"
+else
+  check "znet-httpd.double serves the compiled-in site ($(grep -o 'serving [^,]*' "$hout"))" \
+    grep -q "serving the compiled-in site (8 files" "$hout"
+  got=$(in_ns curl -sS -m 10 "http://$E2E_ZNET_IP/big.bin" | sha256sum | cut -d' ' -f1)
+  check "GET /big.bin: byte for byte (SHA-256)" \
+    [ "$got" = "$(sha256sum <"$site/big.bin" | cut -d' ' -f1)" ]
+  in_ns curl -sS -m 10 -o "$E2E_TMP/idx" "http://$E2E_ZNET_IP/docs/"
+  check "GET /docs/: its index.html" cmp -s "$E2E_TMP/idx" "$site/docs/index.html"
+  code=$(in_ns curl -sS -m 10 -o /dev/null -w '%{http_code}' "http://$E2E_ZNET_IP/docs")
+  check "GET /docs: 301 ($code)" [ "$code" = 301 ]
+  code=$(in_ns curl -sS -m 10 --path-as-is -o /dev/null -w '%{http_code}' \
+    "http://$E2E_ZNET_IP/%2e%2e/%2e%2e/etc/passwd")
+  check "a traversal refused ($code)" [ "$code" = 400 ]
+  in_ns curl -sS -m 10 -o /dev/null -o /dev/null -v "http://$E2E_ZNET_IP/hello.txt" \
+    "http://$E2E_ZNET_IP/index.html" 2>"$E2E_TMP/ka.err"
+  check "two URLs over one kept-alive connection" grep -q "Re-using existing connection" "$E2E_TMP/ka.err"
+  check "znet-httpd.double still running at the end" stop_double
+  fatal_case znet-httpd.double "$hout"
+fi
+
 if ! command -v dig >/dev/null; then
   skip_case "znet-dns-blocker.double answers" "needs dig"
   finish

@@ -310,8 +310,64 @@ ZT_TEST(test_many_idle_keep_windows_open) {
   th_pair_free(&p);
 }
 
+/* ---- a server that closes first: TIME_WAIT must not fill the table ---- */
+
+static int tw_accepted, tw_eof;
+
+/* The server closes each connection as soon as it has it (as HTTP with
+ * Connection: close does), so TIME_WAIT is on its side. */
+static void tw_accept(struct zn_tcp_conn *l, void *arg) {
+  (void)arg;
+  struct zn_tcp_conn *c;
+  while (zn_tcp_accept(l, &c) == ZN_OK) {
+    tw_accepted++;
+    zn_tcp_close(c);
+  }
+}
+
+static void tw_readable(struct zn_tcp_conn *c, void *arg) {
+  (void)arg;
+  uint8_t b[64];
+  if (zn_tcp_read(c, b, sizeof(b)) == 0) {
+    tw_eof++;
+    zn_tcp_close(c);
+  }
+}
+
+static const struct zn_tcp_callbacks tw_srv = {.on_accept = tw_accept};
+static const struct zn_tcp_callbacks tw_cli = {.on_readable = tw_readable};
+
+ZT_TEST(test_timewait_share_keeps_table_open) {
+  enum { TABLE = 8, N = 40 };
+  struct zn_config ca, cb;
+  th_config(&ca, IP_A, 24, 1);
+  th_config(&cb, IP_B, 24, 2);
+  cb.tcp_conns = TABLE;
+  struct th_pair p;
+  th_pair_init(&p, &ca, &cb);
+  struct zn_tcp_conn *l, *c;
+  ZT_EQ(zn_tcp_listen(p.b, NULL, 80, 0, &tw_srv, NULL, &l), ZN_OK);
+  for (int i = 0; i < N; i++) {
+    ZT_EQ(zn_tcp_connect(p.a, TH_IP(IP_B), 80, &tw_cli, NULL, &c), ZN_OK);
+    th_pair_run(&p, ZN_MS(20));
+    ZT_EQ(tw_eof, i + 1);
+    /* Never more than half the table waits (the listener is in it). */
+    ZT_CHECK(p.b->tcp.ntimewait <= TABLE / 2);
+  }
+  ZT_EQ(tw_accepted, N);
+  ZT_EQU(zn_stat(p.b, ZN_STAT_tcp_table_full), 0);
+  ZT_EQU(zn_stat(p.b, ZN_STAT_tcp_syncookie_tx), 0);
+  ZT_EQU(zn_stat(p.b, ZN_STAT_tcp_timewait_cut), N - TABLE / 2);
+  zn_tcp_close(l);
+  th_pair_run(&p, ZN_SEC(61));
+  ZT_EQ(p.b->tcp.nused, 0);
+  ZT_EQ(p.b->tcp.ntimewait, 0);
+  th_pair_free(&p);
+}
+
 int main(void) {
   ZT_RUN(test_idle_connections_no_timer_work);
+  ZT_RUN(test_timewait_share_keeps_table_open);
   ZT_RUN(test_many_echo_small_pool);
   ZT_RUN(test_many_idle_keep_windows_open);
   return zt_done();

@@ -1,0 +1,304 @@
+/*
+ * znet-httpd: a static-file web server, HTTP/1.1 and (with libznet-tls)
+ * HTTPS, on a TAP device (or, as a Solo5 unikernel, the site compiled
+ * into the image).
+ *
+ *     znet-httpd --netif tap:zntap0 --ipv4 10.0.0.2/24 --root DIR \
+ *         [--port 80] [--tls-port 443 --cert CERT.pem --key KEY.pem] \
+ *         [--max-conns N]
+ *
+ * The server is the library's (znet/http.h, "The server": GET and HEAD,
+ * keep-alive and pipelining, ranges, conditional requests, the timeouts
+ * and the connection cap); what it serves is a content source: the
+ * files under --root, opened beneath it, mmap'ed and cached
+ * (httpd_files.c), or on Solo5 the compiled-in site (httpd_site.c).
+ * HTTPS is the same server's second port, its connections made into TLS
+ * sessions by a zn_tls_pool (common_tls.c; ALPN http/1.1); a build
+ * without libznet-tls refuses --tls-port with that reason.  This program
+ * reads the command line, sizes the stack for the connections, gives
+ * everything its memory, prints an access log line per request with
+ * --log info (or more), and at exit prints the server's, the files', the
+ * TLS and the stack's counters.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "common_tls.h"
+#include "httpd_content.h"
+#include "znet/http.h"
+
+#define PROG "znet-httpd"
+#define DEFAULT_MAX_CONNS 256
+#define DEFAULT_CACHE_FILES 1024
+
+struct httpd_opts {
+  const char *root;
+  uint16_t port;
+  uint16_t tls_port;
+  const char *cert, *key;
+  uint32_t max_conns;
+  uint32_t header_timeout_ms, idle_timeout_ms, send_timeout_ms;
+  uint32_t cache_files;
+  uint64_t copy_max;
+  bool has_copy_max;
+};
+
+static struct httpd_opts hopts = {.port = 80,
+                                  .max_conns = DEFAULT_MAX_CONNS,
+                                  .cache_files = DEFAULT_CACHE_FILES};
+
+static int parse_copy_max(void *base, const char *val, const char *prog) {
+  (void)prog;
+  struct httpd_opts *o = base;
+  o->has_copy_max = true;
+  return ex_parse_size(val, 1u << 20, &o->copy_max);
+}
+
+#define OFF(f) offsetof(struct httpd_opts, f)
+
+static const struct ex_opt httpd_flags[] = {
+    {"root", 0, EX_STR, OFF(root), .arg = "DIR",
+     .help = "serve the files under DIR (a directory's\nindex.html for "
+             "DIR/.../)"},
+    {"port", 0, EX_U16, OFF(port), 0, 65535, .arg = "N",
+     .help = "HTTP on port N (default 80; 0: none)"},
+    {"tls-port", 0, EX_U16, OFF(tls_port), 1, 65535, .arg = "N",
+     .help = "HTTPS on port N too (TLS 1.2, ALPN http/1.1;\n--cert and "
+             "--key, or the built-in certificate)"},
+    {"cert", 0, EX_STR, OFF(cert), .arg = "CERT.pem",
+     .help = "the certificate chain (PEM) for --tls-port"},
+    {"key", 0, EX_STR, OFF(key), .arg = "KEY.pem",
+     .help = "its private key (PEM)"},
+    {"max-conns", 0, EX_U32, OFF(max_conns), 1, 65535, .arg = "N",
+     .help = "connections at once, both ports (default 256);\nbeyond, the "
+             "oldest idle one is closed, else the\nnew one is refused"},
+    {"header-timeout", 0, EX_U32, OFF(header_timeout_ms), 1, 3600000,
+     .arg = "MS", .want = "1..3600000 ms",
+     .help = "a request head must arrive within MS of its\nfirst byte "
+             "(default 10000)"},
+    {"idle-timeout", 0, EX_U32, OFF(idle_timeout_ms), 1, 3600000, .arg = "MS",
+     .want = "1..3600000 ms",
+     .help = "close a keep-alive connection idle this long\n(default 30000)"},
+    {"send-timeout", 0, EX_U32, OFF(send_timeout_ms), 1, 3600000, .arg = "MS",
+     .want = "1..3600000 ms",
+     .help = "reset a client that takes none of a response\nthis long "
+             "(default 30000)"},
+    {"cache-files", 0, EX_U32, OFF(cache_files), 1, 1u << 20, .arg = "N",
+     .help = "open files kept mapped (default 1024)"},
+    {"copy-max", 0, EX_FN, .fn = parse_copy_max, .arg = "BYTES",
+     .want = "0..1M bytes",
+     .help = "bodies up to BYTES go out copied with their\nhead, larger ones "
+             "by reference (default 4096)"},
+    {.name = NULL},
+};
+
+#undef OFF
+
+/* ---- the access log (--log info) ---- */
+
+static void access_log(void *arg, const struct zn_http_access *a) {
+  (void)arg;
+  char peer[ZN_IP_STRLEN], when[ZN_HTTP_DATE_LEN + 1] = "-";
+  (void)zn_http_date_format((int64_t)ex_wall_seconds(), when);
+  zn_ip_format(&a->peer, peer);
+  if (a->method.p)
+    printf("%s - - [%s] \"%.*s %.*s HTTP/1.%u\" %d %" PRIu64 "%s\n", peer, when,
+           (int)a->method.len, a->method.p, (int)a->target.len, a->target.p,
+           (unsigned)a->version_minor, a->status, a->bytes,
+           a->stream ? " tls" : "");
+  else
+    printf("%s - - [%s] \"-\" %d %" PRIu64 "%s\n", peer, when, a->status,
+           a->bytes, a->stream ? " tls" : "");
+  (void)fflush(stdout);
+}
+
+static uint64_t wall_clock(void *arg) {
+  (void)arg;
+  return ex_wall_seconds();
+}
+
+/* ---- setup ---- */
+
+static void check_flags(const struct ex_opts *o) {
+  ex_require_address(o, PROG);
+  if (httpd_content_has_files && hopts.root == NULL)
+    ex_usage_error(PROG, "--root DIR is required");
+  if (!httpd_content_has_files && hopts.root != NULL)
+    ex_usage_error(PROG, "--root: no files here; the site is compiled in "
+                         "(meson -Dhttpd_root=DIR)");
+  if (hopts.port == 0 && hopts.tls_port == 0)
+    ex_usage_error(PROG, "--port 0 needs --tls-port");
+  if (hopts.tls_port && !ex_tls_available())
+    ex_usage_error(PROG, "--tls-port: built without TLS (libznet-tls: meson "
+                         "-Dtls=enabled, BearSSL)");
+  if (hopts.tls_port && hopts.tls_port == hopts.port)
+    ex_usage_error(PROG, "--port and --tls-port are both %u",
+                   (unsigned)hopts.port);
+  if ((hopts.cert == NULL) != (hopts.key == NULL))
+    ex_usage_error(PROG, "--cert and --key go together");
+  if (hopts.cert && !hopts.tls_port)
+    ex_usage_error(PROG, "--cert and --key need --tls-port");
+  if (hopts.tls_port && !hopts.cert && ex_tls_available() &&
+      !ex_tls_has_embedded())
+    ex_usage_error(PROG, "--tls-port needs --cert and --key (this build has "
+                         "no built-in certificate)");
+}
+
+/* The stack's table holds the server's connections and those closing
+ * (TIME_WAIT, FIN exchanges): twice the slots, and some; enough frame
+ * buffers for them. */
+static void size_stack(struct ex_opts *o) {
+  if (o->tcp_conns == 0)
+    o->tcp_conns = 2 * hopts.max_conns + 64;
+  if (o->nbufs == 0 && 4 * hopts.max_conns > 512)
+    o->nbufs = 4 * hopts.max_conns;
+}
+
+struct httpd {
+  struct httpd_content *content;
+  struct ex_tls *tls;
+  struct zn_http_server *srv;
+  void *mem;
+};
+
+/* The server on h's stack.  Returns 0, or -1 (message printed). */
+static int httpd_start(struct ex_host *h, struct httpd *d) {
+  struct zn_http_server_cfg cfg;
+  zn_http_server_cfg_default(&cfg);
+  cfg.port = hopts.port;
+  cfg.max_conns = hopts.max_conns;
+  cfg.backlog = hopts.max_conns; /* a burst of connects, no SYN cookies */
+  if (hopts.header_timeout_ms)
+    cfg.header_timeout_ms = hopts.header_timeout_ms;
+  if (hopts.idle_timeout_ms)
+    cfg.idle_timeout_ms = hopts.idle_timeout_ms;
+  if (hopts.send_timeout_ms)
+    cfg.send_timeout_ms = hopts.send_timeout_ms;
+  if (hopts.has_copy_max)
+    cfg.copy_max = (uint32_t)hopts.copy_max;
+  cfg.content = httpd_content_source(d->content);
+  cfg.clock = wall_clock;
+  if (h->o.log_level >= ZN_LOG_INFO)
+    cfg.access_log = access_log;
+  if (hopts.tls_port) {
+    static const char *const alpn[] = {"http/1.1"};
+    d->tls = ex_tls_server_new(hopts.cert, hopts.key, PROG);
+    if (d->tls == NULL)
+      return -1;
+    ex_tls_set_alpn(d->tls, alpn, 1);
+    /* Sessions closing on their own still hold theirs: some room. */
+    cfg.stream_maker = ex_tls_maker(
+        d->tls, h->st, NULL, hopts.max_conns + hopts.max_conns / 4 + 8, PROG);
+    if (cfg.stream_maker == NULL)
+      return -1;
+    cfg.stream_port = hopts.tls_port;
+  }
+  size_t len = zn_http_server_mem_size(&cfg);
+  d->mem = len ? malloc(len) : NULL;
+  int rc = d->mem ? zn_http_server_init(h->st, &cfg, d->mem, len, &d->srv)
+                  : ZN_ENOMEM;
+  if (rc != ZN_OK) {
+    fprintf(stderr, PROG ": cannot serve HTTP: %s\n", zn_strerror(rc));
+    return -1;
+  }
+  return 0;
+}
+
+static void print_banner(struct ex_host *h, const struct httpd *d) {
+  char ip[ZN_IPV4_STRLEN + 8], mac[ZN_MAC_STRLEN], where[4300], what[4200];
+  ex_describe_netif(h, where, sizeof(where));
+  printf(PROG ": %s mac %s on %s\n", ex_ipv4_text(&h->o, ip, sizeof(ip)),
+         zn_mac_format(zn_stack_mac(h->st), mac), where);
+  ex_ipv6_report(h);
+  httpd_content_describe(d->content, what, sizeof(what));
+  printf(PROG ": serving %s", what);
+  if (hopts.port)
+    printf(" on HTTP port %u", (unsigned)hopts.port);
+  if (hopts.tls_port)
+    printf("%s HTTPS port %u (%zu bytes per session, %s)",
+           hopts.port ? " and" : " on", (unsigned)hopts.tls_port,
+           ex_tls_conn_size(d->tls),
+           hopts.cert ? hopts.cert : "built-in certificate");
+  printf(", up to %" PRIu32 " connections; stop with Ctrl-C\n",
+         hopts.max_conns);
+  (void)fflush(stdout);
+}
+
+static void print_http_stats(FILE *fp, const struct zn_http_server *srv) {
+  struct zn_http_server_stats s;
+  memset(&s, 0, sizeof(s));
+  if (srv)
+    zn_http_server_get_stats(srv, &s);
+  fprintf(fp, PROG ": http counters (requests always, others if not 0):\n");
+  for (int i = 0; i < ZN_HTTP_SRV_NSTATS; i++) {
+    if (s.v[i] == 0 && i != ZN_HTTP_SRV_requests)
+      continue;
+    fprintf(fp, "  http.%-21s %10" PRIu64 "  %s\n", zn_http_server_stat_name(i),
+            s.v[i], zn_http_server_stat_text(i));
+  }
+  fprintf(fp, "  %-26s %10" PRIu32 "\n", "http.conns_max", s.conns_max);
+  fprintf(fp, "  %-26s %10" PRIu32 "\n", "http.conns_open_at_exit",
+          s.conns_open);
+}
+
+int main(int argc, char **argv) {
+  static struct ex_host h;
+  static const struct ex_prog prog = {
+      .name = PROG,
+      .synopsis = "--netif tap:NAME ADDRESS --root DIR [--port 80] "
+                  "[--tls-port 443 --cert CERT.pem\n"
+                  "       --key KEY.pem] [--max-conns N] [OPTIONS]",
+      .summary = "A static-file web server (HTTP/1.1 GET and HEAD, HTTPS "
+                 "with libznet-tls);\nan access log line per request with "
+                 "--log info; prints its counters at exit.",
+      .opts = httpd_flags,
+      .arg = &hopts,
+  };
+  ex_opts_default(&h.o);
+  int first = ex_parse(&h.o, argc, argv, &prog);
+  if (first < argc)
+    ex_usage_error(PROG, "unexpected argument '%s'", argv[first]);
+  check_flags(&h.o);
+  size_stack(&h.o);
+
+  struct httpd d;
+  memset(&d, 0, sizeof(d));
+  d.content = httpd_content_new(hopts.root, hopts.cache_files, PROG);
+  if (d.content == NULL || ex_open(&h, PROG) != 0) {
+    httpd_content_free(d.content);
+    return EX_EXIT_FAIL;
+  }
+  int status = 0;
+  if (httpd_start(&h, &d) != 0) {
+    status = EX_EXIT_FAIL;
+  } else {
+    print_banner(&h, &d);
+    struct zn_loop_opts lo;
+    memset(&lo, 0, sizeof(lo));
+    lo.until = ZN_TIME_NEVER;
+    int rc = ex_run(&h, &lo);
+    if (rc != ZN_OK) {
+      fprintf(stderr, PROG ": interface failed: %s\n", zn_strerror(rc));
+      status = EX_EXIT_FAIL;
+    }
+  }
+  (void)fflush(stdout);
+  print_http_stats(stderr, d.srv);
+  if (d.srv)
+    zn_http_server_stop(d.srv);
+  httpd_content_print_stats(stderr, d.content);
+  ex_tls_print_stats(stderr, d.tls, "tls");
+  if (d.tls && ex_tls_maker_refused(d.tls))
+    fprintf(stderr, "  %-26s %10" PRIu64 "  (no session free)\n",
+            "tls.pool_refused", ex_tls_maker_refused(d.tls));
+  ex_print_stats(stderr, h.st, PROG);
+  ex_print_netif_stats(stderr, &h);
+  ex_close(&h, PROG);
+  free(d.mem);
+  ex_tls_free(d.tls);
+  httpd_content_free(d.content);
+  return status;
+}

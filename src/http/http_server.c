@@ -1,0 +1,922 @@
+/*
+ * The HTTP/1.1 server's connections (znet/http.h, "The server"; RFC 9112
+ * §9: persistence, pipelining, closing): slots from the caller's memory,
+ * two listeners (plain TCP, and streams from a maker: TLS), the
+ * connection's states and its one timer, reading requests off the stream
+ * and handing the responses back to it.  What a request is answered with
+ * is http_respond.c's.
+ *
+ * Design.  Each connection is a slot: its stream (for a plain connection
+ * a zn_tcp_stream inside the slot), its head buffer, one response in
+ * hand at most, and the records of the bodies it sent by reference.
+ * Requests are read only while no response waits to be taken by the
+ * stream, so a pipelining client is read as fast as its answers leave
+ * and no faster: the TCP window closes behind it.  Every byte is
+ * consumed from the stream as soon as the parser has copied it, so a
+ * connection never holds the stack's frame buffers across polls.
+ *
+ * A slot is given back as soon as the connection is closed (the stream
+ * then finishes closing on its own: callbacks cleared, the TCP FIN
+ * exchange or TLS close_notify are the stack's and the maker's), unless
+ * bodies it sent by reference are still out: their release records live
+ * in the slot, so it waits for them (HC_CLOSING).  Hence a new connection
+ * finding every slot busy can close the oldest idle one and take its
+ * slot at once.
+ */
+#include <string.h>
+
+#include "http/http_server_int.h"
+#include "znet/err.h"
+#include "znet/stack.h"
+
+#define MEM_ALIGN 16u
+
+static size_t round_up(size_t n) {
+  return (n + MEM_ALIGN - 1) / MEM_ALIGN * MEM_ALIGN;
+}
+
+/* One size for a write: a whole body that may be larger than size_t. */
+static size_t clamp_size(uint64_t n) {
+  return n > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)n;
+}
+
+/* ---- the evictable list ----
+ *
+ * Connections a new one may close when every slot is busy: waiting for a
+ * request (HC_IDLE), for a TLS handshake (HC_OPENING) or for the client
+ * to close (HC_LINGER), with no body out by reference.  Oldest (the
+ * longest in that list) first. */
+
+static void lru_remove(struct http_conn *hc) {
+  struct zn_http_server *srv = hc->srv;
+  if (!hc->in_lru)
+    return;
+  if (hc->prev)
+    hc->prev->next = hc->next;
+  else
+    srv->lru_head = hc->next;
+  if (hc->next)
+    hc->next->prev = hc->prev;
+  else
+    srv->lru_tail = hc->prev;
+  hc->prev = hc->next = NULL;
+  hc->in_lru = false;
+}
+
+static bool evictable(const struct http_conn *hc) {
+  return (hc->state == HC_IDLE || hc->state == HC_OPENING ||
+          hc->state == HC_LINGER) &&
+         hc->refs_out == 0;
+}
+
+/* Put hc at the tail if it is evictable and not there yet. */
+static void lru_update(struct http_conn *hc) {
+  struct zn_http_server *srv = hc->srv;
+  if (!evictable(hc)) {
+    lru_remove(hc);
+    return;
+  }
+  if (hc->in_lru)
+    return;
+  hc->prev = srv->lru_tail;
+  hc->next = NULL;
+  if (srv->lru_tail)
+    srv->lru_tail->next = hc;
+  else
+    srv->lru_head = hc;
+  srv->lru_tail = hc;
+  hc->in_lru = true;
+}
+
+/* ---- the timer ---- */
+
+static void arm(struct http_conn *hc, enum hc_timer role, uint32_t ms) {
+  hc->trole = role;
+  zn_timer_start_in(hc->srv->st, &hc->timer, ZN_MS(ms));
+}
+
+static void disarm(struct http_conn *hc) {
+  hc->trole = HT_NONE;
+  zn_timer_stop(hc->srv->st, &hc->timer);
+}
+
+/* ---- slots ---- */
+
+static void slot_free(struct http_conn *hc) {
+  struct zn_http_server *srv = hc->srv;
+  disarm(hc);
+  lru_remove(hc);
+  hc->state = HC_FREE;
+  hc->s = NULL;
+  hc->next = srv->free_list;
+  srv->free_list = hc;
+  srv->nopen--;
+}
+
+/* The stream finishes closing without us: no callback reaches the slot
+ * again, so it can serve another connection at once. */
+static void detach(struct http_conn *hc) {
+  if (hc->s) {
+    zn_stream_set_callbacks(hc->s, NULL, NULL);
+    if (hc->plain && hc->ts.c)
+      zn_tcp_set_callbacks(hc->ts.c, NULL, NULL);
+  }
+  slot_free(hc);
+}
+
+static void pend_release(struct http_conn *hc) {
+  struct hc_pending *p = &hc->pend;
+  if (p->held && p->file.release)
+    p->file.release(p->file.ref);
+  p->held = false;
+  p->out_off = p->out_len = 0;
+  p->body_len = 0;
+}
+
+/* The end of a connection, by us: a close (FIN after what is queued; for
+ * TLS close_notify first) or a reset.  The slot is free when this
+ * returns, unless references are out (HC_CLOSING until they come back,
+ * at most send_timeout_ms, then a reset). */
+static void conn_end(struct http_conn *hc, bool reset) {
+  struct zn_http_server *srv = hc->srv;
+  if (hc->state == HC_FREE || hc->state == HC_CLOSING)
+    return;
+  hc->state = HC_CLOSING;
+  hc->ending = true;
+  lru_remove(hc);
+  disarm(hc);
+  pend_release(hc);
+  HS_COUNT(srv, conns_closed);
+  if (reset)
+    zn_stream_abort(hc->s); /* releases every reference now */
+  else
+    zn_stream_close(hc->s);
+  hc->ending = false;
+  if (hc->refs_out == 0)
+    detach(hc);
+  else
+    arm(hc, HT_CLOSE, srv->cfg.send_timeout_ms);
+}
+
+/* HT_CLOSE: the references did not come back in time; a reset releases
+ * them (TCP and TLS both do so inside the abort). */
+static void closing_give_up(struct http_conn *hc) {
+  hc->ending = true;
+  zn_stream_abort(hc->s);
+  hc->ending = false;
+  if (hc->refs_out == 0)
+    detach(hc);
+  else
+    arm(hc, HT_CLOSE, hc->srv->cfg.send_timeout_ms);
+}
+
+/* ---- bodies by reference ---- */
+
+/* Pump hc at the next timer run (in the current poll when called from
+ * its input), not now. */
+static void kick_later(struct http_conn *hc) {
+  struct zn_http_server *srv = hc->srv;
+  if (hc->kicked)
+    return;
+  hc->kicked = true;
+  hc->kick_next = srv->kick_list;
+  srv->kick_list = hc;
+  if (!zn_timer_pending(&srv->kick))
+    zn_timer_start_in(srv->st, &srv->kick, 0);
+}
+
+/* A body by reference is the stream's no more.  TCP calls this while it
+ * processes the ACK that covered it (TLS from its own delivery, or inside
+ * an abort): nothing here may write to the stream; a response waiting for
+ * the reference is pumped a moment later (kick_later). */
+static void ref_released(void *arg) {
+  struct hc_ref *r = arg;
+  struct http_conn *hc = r->hc;
+  if (r->release)
+    r->release(r->ref);
+  r->release = NULL;
+  r->next_free = hc->free_refs;
+  hc->free_refs = r;
+  hc->refs_out--;
+  if (hc->ending)
+    return; /* conn_end looks at refs_out itself */
+  if (hc->state == HC_CLOSING) {
+    if (hc->refs_out == 0)
+      detach(hc);
+    return;
+  }
+  lru_update(hc);
+  if (hc->state == HC_SEND)
+    kick_later(hc); /* it may have waited for a reference */
+}
+
+/* ---- states ---- */
+
+static void begin_linger(struct http_conn *hc) {
+  int rc = zn_stream_shutdown(hc->s);
+  if (rc != ZN_OK) {
+    conn_end(hc, false);
+    return;
+  }
+  hc->state = HC_LINGER;
+  arm(hc, HT_LINGER, hc->srv->cfg.linger_ms);
+  lru_update(hc);
+}
+
+/* The response is the stream's: the next request (its body first, if
+ * one is to be dropped), or the lingering close. */
+static void response_done(struct http_conn *hc) {
+  bool close_after = hc->pend.close_after;
+  pend_release(hc);
+  if (close_after) {
+    begin_linger(hc);
+    return;
+  }
+  if (hc->discard_left > 0) {
+    hc->state = HC_BODY; /* the body is part of the request: in time */
+    arm(hc, HT_HEADER, hc->srv->cfg.header_timeout_ms);
+    return;
+  }
+  hc->state = HC_IDLE;
+  arm(hc, HT_IDLE, hc->srv->cfg.idle_timeout_ms);
+  lru_update(hc);
+}
+
+/* A request's first byte: its head must be complete in time.  The first
+ * request's clock started with the connection. */
+static void begin_head(struct http_conn *hc) {
+  hc->state = HC_HEAD;
+  lru_remove(hc);
+  if (!hc->first)
+    arm(hc, HT_HEADER, hc->srv->cfg.header_timeout_ms);
+  hc->first = false;
+}
+
+/* ---- handing responses to the stream ---- */
+
+/* Write what waits of the response.  True once all of it is the
+ * stream's; false while it waits (on_writable, a reference released),
+ * or if the connection ended. */
+static bool flush_response(struct http_conn *hc) {
+  struct zn_http_server *srv = hc->srv;
+  struct hc_pending *p = &hc->pend;
+  while (p->out_off < p->out_len) {
+    long w =
+        zn_stream_write(hc->s, hc->out + p->out_off, p->out_len - p->out_off);
+    if (w == ZN_EAGAIN)
+      return false;
+    if (w < 0) {
+      conn_end(hc, true);
+      return false;
+    }
+    p->out_off += (uint32_t)w;
+  }
+  while (p->body_len > 0 && p->body_copy) {
+    long w = zn_stream_write(hc->s, p->body, clamp_size(p->body_len));
+    if (w == ZN_EAGAIN)
+      return false;
+    if (w < 0) {
+      conn_end(hc, true);
+      return false;
+    }
+    p->body += (size_t)w;
+    p->body_len -= (uint64_t)w;
+  }
+  if (p->body_len > 0) {
+    struct hc_ref *r = hc->free_refs;
+    if (r == NULL || hc->refs_out >= srv->cfg.pipeline_max)
+      return false; /* ref_released resumes */
+    int rc = zn_stream_write_ref(hc->s, p->body, (size_t)p->body_len,
+                                 ref_released, r);
+    if (rc == ZN_EAGAIN)
+      return false;
+    if (rc != ZN_OK) {
+      conn_end(hc, true);
+      return false;
+    }
+    /* The pending hold goes with the reference. */
+    hc->free_refs = r->next_free;
+    r->hc = hc;
+    r->release = p->held ? p->file.release : NULL;
+    r->ref = p->file.ref;
+    p->held = false;
+    p->body_len = 0;
+    hc->refs_out++;
+  }
+  response_done(hc);
+  return true;
+}
+
+/* The first try at a response: head and a copied body in one write from
+ * the scratch buffer (one segment, one TLS record); what the stream does
+ * not take now waits in the slot (the head) or stays the file's (the
+ * body, held). */
+static int send_first(struct http_conn *hc, size_t head_len, bool copy,
+                      uint64_t *body_taken) {
+  struct zn_http_server *srv = hc->srv;
+  struct hc_pending *p = &hc->pend;
+  size_t total = head_len;
+  if (copy) {
+    memcpy(srv->scratch + head_len, p->body, clamp_size(p->body_len));
+    total += clamp_size(p->body_len);
+  }
+  long w = zn_stream_write(hc->s, srv->scratch, total);
+  *body_taken = 0;
+  if (w < 0 && w != ZN_EAGAIN)
+    return (int)w;
+  size_t taken = w > 0 ? (size_t)w : 0;
+  if (taken < head_len) {
+    memcpy(hc->out, srv->scratch + taken, head_len - taken);
+    p->out_len = (uint32_t)(head_len - taken);
+  } else {
+    *body_taken = taken - head_len;
+  }
+  return ZN_OK;
+}
+
+void zn__hs_send(struct http_conn *hc, size_t head_len,
+                 const struct zn_http_file *file, const uint8_t *body,
+                 uint64_t body_len, bool close_after) {
+  struct zn_http_server *srv = hc->srv;
+  struct hc_pending *p = &hc->pend;
+  memset(p, 0, sizeof(*p));
+  p->close_after = close_after;
+  p->body = body;
+  p->body_len = body_len;
+  p->body_copy = body_len <= srv->cfg.copy_max;
+  if (file)
+    p->file = *file;
+  srv->s.v[ZN_HTTP_SRV_bytes_out_head] += head_len;
+  srv->s.v[ZN_HTTP_SRV_bytes_out_body] += body_len;
+  if (body_len > 0 && p->body_copy)
+    HS_COUNT(srv, bodies_copied);
+  else if (body_len > 0)
+    HS_COUNT(srv, bodies_by_ref);
+  uint64_t taken = 0;
+  if (send_first(hc, head_len, p->body_copy && body_len > 0, &taken) != ZN_OK) {
+    HS_COUNT(srv, conns_failed);
+    conn_end(hc, true);
+    return;
+  }
+  if (taken > 0) {
+    p->body += clamp_size(taken);
+    p->body_len -= taken;
+  }
+  if (p->body_len > 0 && p->file.hold) {
+    p->file.hold(p->file.ref);
+    p->held = true;
+  }
+  hc->state = HC_SEND;
+  if (!flush_response(hc) && hc->state == HC_SEND) {
+    HS_COUNT(srv, pipelined_waits);
+    if (hc->trole != HT_SEND) {
+      struct zn_tcp_info ti;
+      struct zn_tcp_conn *c = zn_stream_conn(hc->s);
+      hc->acked_seen = 0;
+      if (c) {
+        zn_tcp_get_info(c, &ti);
+        hc->acked_seen = ti.bytes_acked;
+      }
+      arm(hc, HT_SEND, srv->cfg.send_timeout_ms);
+    }
+  }
+}
+
+/* ---- reading requests ---- */
+
+/* Feed bytes to the parser; act on a whole head or an error.  Returns
+ * the bytes taken. */
+static size_t take_head_bytes(struct http_conn *hc, const uint8_t *p, size_t n,
+                              enum zn_http_head_result *r) {
+  if (hc->state == HC_IDLE)
+    begin_head(hc);
+  size_t used = 0;
+  *r = zn_http_head_feed(&hc->head, p, n, &used);
+  return used;
+}
+
+/* Drop body bytes (counted). */
+static size_t take_body_bytes(struct http_conn *hc, size_t n) {
+  struct zn_http_server *srv = hc->srv;
+  size_t k = n;
+  if (k > hc->discard_left)
+    k = clamp_size(hc->discard_left);
+  hc->discard_left -= k;
+  srv->s.v[ZN_HTTP_SRV_body_bytes_discarded] += k;
+  if (hc->discard_left == 0 && hc->state == HC_BODY) {
+    hc->state = HC_IDLE;
+    arm(hc, HT_IDLE, srv->cfg.idle_timeout_ms);
+    lru_update(hc);
+  }
+  return k;
+}
+
+/* The client closed its side, or the stream failed. */
+static void read_ended(struct http_conn *hc, long n) {
+  struct zn_http_server *srv = hc->srv;
+  if (n == 0) {
+    HS_COUNT(srv, conns_peer_closed);
+    conn_end(hc, false);
+  } else {
+    HS_COUNT(srv, conns_failed);
+    conn_end(hc, true);
+  }
+}
+
+static bool reading(const struct http_conn *hc) {
+  return hc->state == HC_IDLE || hc->state == HC_HEAD || hc->state == HC_BODY;
+}
+
+/* A whole head: serve it, and get ready for the next (which may follow
+ * at once in the same bytes: pipelining). */
+static void head_done(struct http_conn *hc, enum zn_http_head_result r) {
+  struct zn_http_server *srv = hc->srv;
+  if (r == ZN_HTTP_HEAD_ERROR) {
+    HS_COUNT(srv, parse_errors);
+    srv->s.v[ZN_HTTP_SRV_parse_NONE + (int)hc->head.error]++;
+    zn__hs_serve_error(hc, hc->head.error);
+    return;
+  }
+  HS_COUNT(srv, requests);
+  if (hc->nreq++ > 0)
+    HS_COUNT(srv, keepalive_reuses);
+  hc->discard_left = hc->head.req.content_length;
+  zn__hs_serve(hc);
+  zn_http_head_reset(&hc->head);
+}
+
+/* Read requests while the connection is reading (no response waits). */
+static void read_requests(struct http_conn *hc) {
+  struct zn_http_server *srv = hc->srv;
+  while (reading(hc)) {
+    const uint8_t *p;
+    long n = zn_stream_peek(hc->s, &p);
+    if (n == ZN_EAGAIN)
+      return;
+    if (n <= 0) {
+      read_ended(hc, n);
+      return;
+    }
+    enum zn_http_head_result r = ZN_HTTP_HEAD_NEED_MORE;
+    size_t used = hc->state == HC_BODY ? take_body_bytes(hc, (size_t)n)
+                                       : take_head_bytes(hc, p, (size_t)n, &r);
+    srv->s.v[ZN_HTTP_SRV_bytes_in] += used;
+    (void)zn_stream_consume(hc->s, used); /* what peek showed, at most */
+    if (r != ZN_HTTP_HEAD_NEED_MORE)
+      head_done(hc, r);
+  }
+}
+
+/* Lingering: drop what comes until the client closes. */
+static void linger_read(struct http_conn *hc) {
+  while (hc->state == HC_LINGER) {
+    const uint8_t *p;
+    long n = zn_stream_peek(hc->s, &p);
+    if (n == ZN_EAGAIN)
+      return;
+    if (n <= 0) {
+      conn_end(hc, n < 0);
+      return;
+    }
+    (void)zn_stream_consume(hc->s, (size_t)n);
+  }
+}
+
+/* Move the connection on as far as it goes.  Never re-entered (no
+ * callback comes from inside a stream call, and a released reference
+ * only queues a kick); were it, it would only note that it must look
+ * again. */
+static void pump(struct http_conn *hc) {
+  if (hc->in_pump) {
+    hc->pump_again = true;
+    return;
+  }
+  hc->in_pump = true;
+  do {
+    hc->pump_again = false;
+    if (hc->state == HC_SEND && !flush_response(hc))
+      break;
+    if (reading(hc))
+      read_requests(hc);
+    else if (hc->state == HC_LINGER)
+      linger_read(hc);
+  } while (hc->pump_again && hc->state != HC_FREE && hc->state != HC_CLOSING);
+  hc->in_pump = false;
+}
+
+/* The connections a released reference unblocked. */
+static void kick_fired(struct zn_stack *st, struct zn_timer *t) {
+  (void)st;
+  struct zn_http_server *srv = ZN_CONTAINER_OF(t, struct zn_http_server, kick);
+  struct http_conn *list = srv->kick_list;
+  srv->kick_list = NULL;
+  while (list) {
+    struct http_conn *hc = list;
+    list = hc->kick_next;
+    hc->kicked = false;
+    if (hc->state == HC_SEND)
+      pump(hc);
+  }
+}
+
+/* ---- the stream's events ---- */
+
+static void hc_on_open(struct zn_stream *s, void *arg) {
+  (void)s;
+  struct http_conn *hc = arg;
+  if (hc->state != HC_OPENING)
+    return;
+  hc->state = HC_IDLE;
+  pump(hc);
+}
+
+static void hc_on_event(struct zn_stream *s, void *arg) {
+  (void)s;
+  struct http_conn *hc = arg;
+  if (hc->state != HC_OPENING)
+    pump(hc);
+}
+
+static void hc_on_error(struct zn_stream *s, void *arg, int err) {
+  (void)s;
+  (void)err;
+  struct http_conn *hc = arg;
+  HS_COUNT(hc->srv, conns_failed);
+  conn_end(hc, true);
+}
+
+/* Only while HC_CLOSING (a detached stream calls nothing), or after a
+ * failure the stream closed by itself: every reference is back by now. */
+static void hc_on_closed(struct zn_stream *s, void *arg) {
+  (void)s;
+  struct http_conn *hc = arg;
+  if (hc->state == HC_FREE)
+    return;
+  if (hc->state != HC_CLOSING)
+    HS_COUNT(hc->srv, conns_failed);
+  hc->s = NULL;
+  hc->ts.c = NULL;
+  slot_free(hc);
+}
+
+static const struct zn_stream_callbacks hc_cbs = {
+    .on_open = hc_on_open,
+    .on_readable = hc_on_event,
+    .on_writable = hc_on_event,
+    .on_error = hc_on_error,
+    .on_closed = hc_on_closed,
+};
+
+/* ---- timers ---- */
+
+/* Whether the client took any of what we sent since the last look. */
+static bool send_progress(struct http_conn *hc) {
+  struct zn_tcp_conn *c = hc->s ? zn_stream_conn(hc->s) : NULL;
+  if (c == NULL)
+    return false;
+  struct zn_tcp_info ti;
+  zn_tcp_get_info(c, &ti);
+  bool moved = ti.bytes_acked != hc->acked_seen;
+  hc->acked_seen = ti.bytes_acked;
+  return moved;
+}
+
+/* A response (or a body by reference) waited send_timeout_ms: go on
+ * waiting if the client read some of it, else give up on the client. */
+static void send_timer(struct http_conn *hc) {
+  if (send_progress(hc)) {
+    arm(hc, hc->state == HC_SEND ? HT_SEND : HT_IDLE,
+        hc->srv->cfg.send_timeout_ms);
+    return;
+  }
+  HS_COUNT(hc->srv, send_timeouts);
+  conn_end(hc, true);
+}
+
+/* RFC 9112 §9.5: idle keep-alive connections are closed after a while.
+ * Bodies still being taken by the client are not idleness. */
+static void idle_timer(struct http_conn *hc) {
+  if (hc->refs_out > 0) {
+    send_timer(hc);
+    return;
+  }
+  HS_COUNT(hc->srv, idle_timeouts);
+  conn_end(hc, false);
+}
+
+static void timer_fired(struct zn_stack *st, struct zn_timer *t) {
+  (void)st;
+  struct http_conn *hc = ZN_CONTAINER_OF(t, struct http_conn, timer);
+  enum hc_timer role = hc->trole;
+  hc->trole = HT_NONE;
+  switch (role) {
+  case HT_HEADER:
+    HS_COUNT(hc->srv, header_timeouts);
+    conn_end(hc, false);
+    break;
+  case HT_IDLE:
+    idle_timer(hc);
+    break;
+  case HT_SEND:
+    send_timer(hc);
+    break;
+  case HT_LINGER:
+    HS_COUNT(hc->srv, linger_timeouts);
+    conn_end(hc, false);
+    break;
+  case HT_CLOSE:
+    closing_give_up(hc);
+    break;
+  case HT_NONE:
+    break;
+  }
+}
+
+/* ---- accepting ---- */
+
+/* A slot for a new connection: a free one, else the oldest evictable
+ * connection's (closed now: its slot is free at once), else none. */
+static struct http_conn *slot_take(struct zn_http_server *srv) {
+  if (srv->free_list == NULL && srv->lru_head) {
+    HS_COUNT(srv, conns_evicted_idle);
+    conn_end(srv->lru_head, false);
+  }
+  struct http_conn *hc = srv->free_list;
+  if (hc == NULL)
+    return NULL;
+  srv->free_list = hc->next;
+  hc->next = NULL;
+  return hc;
+}
+
+static void slot_setup(struct http_conn *hc, struct zn_tcp_conn *c,
+                       bool plain) {
+  struct zn_http_server *srv = hc->srv;
+  hc->plain = plain;
+  hc->in_lru = hc->in_pump = hc->pump_again = hc->ending = false;
+  /* (kicked and kick_next stay: the slot may still be on the kick list,
+   * which skips it unless it is sending by then: harmless either way) */
+  hc->prev = hc->next = NULL;
+  hc->first = true;
+  hc->nreq = 0;
+  hc->discard_left = 0;
+  hc->acked_seen = 0;
+  memset(&hc->pend, 0, sizeof(hc->pend));
+  memset(&hc->ts, 0, sizeof(hc->ts));
+  zn_http_head_reset(&hc->head);
+  struct zn_tcp_info ti;
+  zn_tcp_get_info(c, &ti);
+  hc->peer = ti.raddr;
+  hc->peer_port = ti.rport;
+  zn_tcp_set_nodelay(c, true); /* a response is written whole */
+  srv->nopen++;
+  if (srv->nopen > srv->s.conns_max)
+    srv->s.conns_max = srv->nopen;
+}
+
+static void take(struct zn_http_server *srv, struct zn_tcp_conn *c,
+                 bool plain) {
+  struct http_conn *hc = slot_take(srv);
+  if (hc == NULL) {
+    HS_COUNT(srv, conns_refused);
+    zn_tcp_abort(c); /* the listener's callbacks: nothing of ours */
+    return;
+  }
+  slot_setup(hc, c, plain);
+  if (plain) {
+    zn_tcp_stream_init(&hc->ts, c, &hc_cbs, hc);
+    hc->s = &hc->ts.s;
+    hc->state = HC_IDLE;
+  } else {
+    hc->s = zn_stream_make(srv->cfg.stream_maker, c, &hc_cbs, hc);
+    hc->state = HC_OPENING;
+    if (hc->s == NULL) {
+      HS_COUNT(srv, conns_refused_stream);
+      zn_tcp_abort(c);
+      slot_free(hc);
+      return;
+    }
+    HS_COUNT(srv, conns_accepted_stream);
+  }
+  HS_COUNT(srv, conns_accepted);
+  arm(hc, HT_HEADER, srv->cfg.header_timeout_ms);
+  lru_update(hc);
+  if (plain)
+    pump(hc); /* a request may have come with the handshake */
+}
+
+static void on_accept(struct zn_tcp_conn *l, void *arg) {
+  struct zn_http_server *srv = arg;
+  struct zn_tcp_conn *c;
+  while (zn_tcp_accept(l, &c) == ZN_OK)
+    take(srv, c, l == srv->listen);
+}
+
+static const struct zn_tcp_callbacks listener_cbs = {.on_accept = on_accept};
+
+/* ---- setup ---- */
+
+void zn_http_server_cfg_default(struct zn_http_server_cfg *cfg) {
+  memset(cfg, 0, sizeof(*cfg));
+  cfg->port = 80;
+  cfg->max_conns = 64;
+  zn_http_limits_default(&cfg->limits);
+  cfg->head_max = ZN_DEFAULT_HTTP_HEAD_MAX;
+  cfg->header_timeout_ms = 10000;
+  cfg->idle_timeout_ms = 30000;
+  cfg->send_timeout_ms = 30000;
+  cfg->linger_ms = 2000;
+  cfg->pipeline_max = 32;
+  cfg->body_max = 4096;
+  cfg->copy_max = 4096;
+}
+
+static bool cfg_valid(const struct zn_http_server_cfg *c) {
+  if (c->content == NULL || c->content->open == NULL)
+    return false;
+  if (c->port == 0 && c->stream_port == 0)
+    return false;
+  if ((c->stream_port != 0) != (c->stream_maker != NULL) ||
+      (c->stream_port != 0 && c->stream_port == c->port))
+    return false;
+  if (c->max_conns == 0 || c->max_conns > 65535 || c->head_max < 256 ||
+      c->head_max > (1u << 20) || c->copy_max > (1u << 20))
+    return false;
+  if (c->header_timeout_ms == 0 || c->idle_timeout_ms == 0 ||
+      c->send_timeout_ms == 0 || c->linger_ms == 0)
+    return false;
+  if (c->pipeline_max == 0 || c->pipeline_max > ZN_TCP_MAX_REFS)
+    return false;
+  return c->limits.request_line_max > 0 && c->limits.field_line_max > 0 &&
+         c->limits.fields_max > 0 && c->limits.request_line_max < (1u << 24);
+}
+
+/* The parts of the block, in order: the server, the slots, per slot its
+ * head buffer, response buffer and reference records, the scratch and
+ * path buffers. */
+static size_t slot_bytes(const struct zn_http_server_cfg *c) {
+  return round_up(c->head_max) + round_up(HS_HEAD_OUT_MAX) +
+         round_up((size_t)c->pipeline_max * sizeof(struct hc_ref));
+}
+
+static size_t path_bytes(const struct zn_http_server_cfg *c) {
+  return (size_t)c->limits.request_line_max + 1 + HS_INDEX_ROOM;
+}
+
+size_t zn_http_server_mem_size(const struct zn_http_server_cfg *cfg) {
+  if (cfg == NULL || !cfg_valid(cfg))
+    return 0;
+  return round_up(sizeof(struct zn_http_server)) +
+         round_up((size_t)cfg->max_conns * sizeof(struct http_conn)) +
+         (size_t)cfg->max_conns * slot_bytes(cfg) +
+         round_up(HS_HEAD_OUT_MAX + (size_t)cfg->copy_max) +
+         round_up(path_bytes(cfg));
+}
+
+static uint8_t *carve(uint8_t **at, size_t n) {
+  uint8_t *p = *at;
+  *at += round_up(n);
+  return p;
+}
+
+static void slots_init(struct zn_http_server *srv, uint8_t **at) {
+  const struct zn_http_server_cfg *c = &srv->cfg;
+  for (uint32_t i = c->max_conns; i-- > 0;) {
+    struct http_conn *hc = &srv->conns[i];
+    memset(hc, 0, sizeof(*hc));
+    hc->srv = srv;
+    zn_timer_init(&hc->timer, timer_fired);
+    hc->state = HC_FREE;
+    hc->next = srv->free_list;
+    srv->free_list = hc;
+  }
+  for (uint32_t i = 0; i < c->max_conns; i++) {
+    struct http_conn *hc = &srv->conns[i];
+    char *hb = (char *)carve(at, c->head_max);
+    (void)zn_http_head_init(&hc->head, &c->limits, hb, c->head_max);
+    hc->out = (char *)carve(at, HS_HEAD_OUT_MAX);
+    hc->refs = (struct hc_ref *)(void *)carve(at, (size_t)c->pipeline_max *
+                                                      sizeof(struct hc_ref));
+    for (uint32_t k = c->pipeline_max; k-- > 0;) {
+      hc->refs[k].hc = hc;
+      hc->refs[k].next_free = hc->free_refs;
+      hc->free_refs = &hc->refs[k];
+    }
+  }
+}
+
+static int listen_on(struct zn_http_server *srv, uint16_t port,
+                     struct zn_tcp_conn **out) {
+  if (port == 0)
+    return ZN_OK;
+  const struct zn_ip *a =
+      srv->cfg.listen_addr.family == ZN_AF_NONE ? NULL : &srv->cfg.listen_addr;
+  return zn_tcp_listen(srv->st, a, port, srv->cfg.backlog, &listener_cbs, srv,
+                       out);
+}
+
+int zn_http_server_init(struct zn_stack *st,
+                        const struct zn_http_server_cfg *cfg, void *mem,
+                        size_t len, struct zn_http_server **out) {
+  size_t need = zn_http_server_mem_size(cfg);
+  if (st == NULL || need == 0 || mem == NULL || (uintptr_t)mem % MEM_ALIGN != 0)
+    return ZN_EINVAL;
+  if (len < need)
+    return ZN_ENOMEM;
+  uint8_t *at = mem;
+  struct zn_http_server *srv =
+      (struct zn_http_server *)(void *)carve(&at, sizeof(*srv));
+  memset(srv, 0, sizeof(*srv));
+  srv->st = st;
+  srv->cfg = *cfg;
+  srv->conns = (struct http_conn *)(void *)carve(
+      &at, (size_t)cfg->max_conns * sizeof(struct http_conn));
+  slots_init(srv, &at);
+  srv->scratch_cap = HS_HEAD_OUT_MAX + (size_t)cfg->copy_max;
+  srv->scratch = carve(&at, srv->scratch_cap);
+  srv->path_cap = path_bytes(cfg);
+  srv->path = (char *)carve(&at, srv->path_cap);
+  zn_timer_init(&srv->kick, kick_fired);
+  int rc = listen_on(srv, cfg->port, &srv->listen);
+  if (rc == ZN_OK)
+    rc = listen_on(srv, cfg->stream_port, &srv->slisten);
+  if (rc != ZN_OK) {
+    zn_http_server_stop(srv);
+    return rc;
+  }
+  *out = srv;
+  return ZN_OK;
+}
+
+static void close_listener(struct zn_tcp_conn **l) {
+  if (*l) {
+    zn_tcp_set_callbacks(*l, NULL, NULL);
+    zn_tcp_close(*l);
+  }
+  *l = NULL;
+}
+
+void zn_http_server_stop(struct zn_http_server *srv) {
+  for (uint32_t i = 0; i < srv->cfg.max_conns; i++) {
+    struct http_conn *hc = &srv->conns[i];
+    if (hc->state == HC_FREE)
+      continue;
+    hc->ending = true; /* the references come back inside the abort */
+    pend_release(hc);
+    if (hc->s) {
+      zn_stream_set_callbacks(hc->s, NULL, NULL);
+      if (hc->plain && hc->ts.c)
+        zn_tcp_set_callbacks(hc->ts.c, NULL, NULL);
+      zn_stream_abort(hc->s);
+    }
+    hc->ending = false;
+    slot_free(hc);
+  }
+  close_listener(&srv->listen);
+  close_listener(&srv->slisten);
+  zn_timer_stop(srv->st, &srv->kick);
+  srv->kick_list = NULL;
+  zn_stack_flush(srv->st); /* the resets go out */
+}
+
+/* ---- counters ---- */
+
+static const char *const stat_names[ZN_HTTP_SRV_NSTATS] = {
+#define NAME_(name, text) #name,
+    ZN_HTTP_SERVER_STATS(NAME_)
+#undef NAME_
+#define STATUS_NAME_(code) "status_" #code,
+        ZN_HTTP_SERVER_STATUSES(STATUS_NAME_)
+#undef STATUS_NAME_
+            "status_other",
+#define PARSE_NAME_(name, status, text) "parse_" #name,
+    ZN_HTTP_ERRORS(PARSE_NAME_)
+#undef PARSE_NAME_
+};
+
+static const char *const stat_texts[ZN_HTTP_SRV_NSTATS] = {
+#define TEXT_(name, text) text,
+    ZN_HTTP_SERVER_STATS(TEXT_)
+#undef TEXT_
+#define STATUS_TEXT_(code) "responses " #code,
+        ZN_HTTP_SERVER_STATUSES(STATUS_TEXT_)
+#undef STATUS_TEXT_
+            "responses with another status",
+#define PARSE_TEXT_(name, status, text) "heads refused: " text,
+    ZN_HTTP_ERRORS(PARSE_TEXT_)
+#undef PARSE_TEXT_
+};
+
+const char *zn_http_server_stat_name(int i) {
+  return i >= 0 && i < ZN_HTTP_SRV_NSTATS ? stat_names[i] : "?";
+}
+
+const char *zn_http_server_stat_text(int i) {
+  return i >= 0 && i < ZN_HTTP_SRV_NSTATS ? stat_texts[i] : "?";
+}
+
+void zn_http_server_get_stats(const struct zn_http_server *srv,
+                              struct zn_http_server_stats *s) {
+  *s = srv->s;
+  s->conns_open = srv->nopen;
+}
