@@ -180,7 +180,7 @@ struct zn_stream_maker *ex_tls_maker(struct ex_tls *x, struct zn_stack *st,
                                      const char *prog) {
   size_t len = zn_tls_pool_mem_size(&x->cfg, n);
   free(x->pool_mem);
-  x->pool_mem = len ? aligned_alloc(64, (len + 63) / 64 * 64) : NULL;
+  x->pool_mem = len ? malloc(len) : NULL;
   int rc = x->pool_mem ? zn_tls_pool_init(&x->pool, &x->cfg, st, name,
                                           x->pool_mem, len, n)
                        : ZN_ENOMEM;

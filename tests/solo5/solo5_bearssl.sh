@@ -20,6 +20,10 @@
 #     x87 instruction.
 #  3. bearssl-kat.double and bearssl-kat-nosse.double (the two builds)
 #     run with no device; each of their TAP cases is a case here.
+#  4. znet-httpd-tls.double (libznet-tls over that BearSSL, a test
+#     certificate compiled in) serves HTTPS on a TAP in a private
+#     namespace to curl and openssl s_client (root and /dev/net/tun,
+#     else skipped).
 #
 # gcc, x86_64 Linux.  Output is TAP.
 set -u
@@ -95,4 +99,65 @@ run_kat() {
 
 run_kat bearssl-kat
 run_kat bearssl-kat-nosse
+
+# ---- znet-httpd with libznet-tls: HTTPS from the unikernel ------------------
+# znet-httpd-tls.double: libznet-tls over this BearSSL, the test
+# certificate tests/tls/server-ec.pem (names localhost and 10.77.0.2,
+# signed by tests/tls/ca.pem) compiled in, tests/http/www-sample packed
+# in; on a TAP in a private namespace, against curl and openssl.
+site=$ROOT/tests/http/www-sample
+ca=$ROOT/tests/tls/ca.pem
+if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ]; then
+  skip_case "znet-httpd-tls.double serves HTTPS" "needs root and /dev/net/tun"
+elif ! command -v curl >/dev/null || ! command -v openssl >/dev/null; then
+  skip_case "znet-httpd-tls.double serves HTTPS" "needs curl and openssl"
+elif ! setup_netns; then
+  not_ok "network namespace $E2E_NS with $E2E_TAP"
+else
+  hout=$E2E_TMP/httpd-tls.out
+  ip netns exec "$E2E_NS" timeout --foreground 120 "$bin/znet-httpd-tls.double" \
+    --net:service="$E2E_TAP" --net-mac:service=$E2E_MAC --mem=64 -- \
+    --ipv4="$E2E_ZNET_IP/$E2E_PREFIX" --tls-port=443 --max-conns=16 \
+    >"$hout" 2>&1 &
+  E2E_ECHO_PID=$!
+  if ! wait_line "$hout" "HTTPS port 443" 10; then
+    not_ok "znet-httpd-tls.double boots with HTTPS"
+    diag <"$hout"
+  else
+    check "znet-httpd-tls.double serves HTTPS with its built-in certificate" \
+      grep -q "HTTPS port 443 ([0-9]* bytes per session, built-in certificate)" "$hout"
+    https=https://$E2E_ZNET_IP
+    for f in big.bin docs/index.html; do
+      got=$(in_ns curl -sS -m 20 --cacert "$ca" "$https/$f" | sha256sum | cut -d' ' -f1)
+      check "HTTPS GET /$f: byte for byte (SHA-256), certificate verified" \
+        [ "$got" = "$(sha256sum <"$site/$f" | cut -d' ' -f1)" ]
+    done
+    in_ns curl -sS -m 20 --cacert "$ca" -r 100-1099 -o "$E2E_TMP/range" \
+      -w '%{http_code}' "$https/big.bin" >"$E2E_TMP/range.code"
+    check "HTTPS Range 100-1099: 206 and those 1000 bytes ($(cat "$E2E_TMP/range.code"))" \
+      eval '[ "$(cat "$E2E_TMP/range.code")" = 206 ] &&
+        cmp -s "$E2E_TMP/range" <(tail -c +101 "$site/big.bin" | head -c 1000)'
+    in_ns curl -sS -m 20 --cacert "$ca" -o /dev/null -o /dev/null -v \
+      "$https/hello.txt" "$https/index.html" 2>"$E2E_TMP/ka.err"
+    check "HTTPS: two URLs over one kept-alive session" \
+      grep -q "Re-using existing connection" "$E2E_TMP/ka.err"
+    in_ns_t 20 openssl s_client -connect "$E2E_ZNET_IP:443" -CAfile "$ca" \
+      -servername localhost </dev/null >"$E2E_TMP/sclient.out" 2>&1
+    check "openssl s_client: TLSv1.2, ECDHE-ECDSA with AES-GCM, verified" \
+      eval 'grep -q "Protocol *: TLSv1.2" "$E2E_TMP/sclient.out" &&
+        grep -q "Cipher *: ECDHE-ECDSA-AES[0-9]*-GCM" "$E2E_TMP/sclient.out" &&
+        grep -q "Verify return code: 0" "$E2E_TMP/sclient.out"'
+    code=$(in_ns curl -sS -m 20 -o /dev/null -w '%{http_code}' \
+      "$https/hello.txt" 2>/dev/null)
+    check "curl without the CA refuses the server ($code)" [ "$code" = 000 ]
+    alive=0
+    kill -0 "$E2E_ECHO_PID" 2>/dev/null && alive=1
+    kill_tree TERM "$E2E_ECHO_PID"
+    wait "$E2E_ECHO_PID" 2>/dev/null
+    E2E_ECHO_PID=""
+    check "znet-httpd-tls.double still running at the end" [ "$alive" = 1 ]
+    check "znet-httpd-tls.double reported no fatal error" \
+      eval '! grep -q "fatal\|abort" "$hout"'
+  fi
+fi
 finish
