@@ -136,22 +136,111 @@ run_http_znet() {
   cat "$SCRATCH/server.out.err" >>"$DIR/servers.log"
 }
 
-run_http_nginx() {
-  local round=$1 d=$SCRATCH/http
+# start_nginx: nginx in the veth server's namespace, listening; sets
+# SERVER_PID.
+start_nginx() {
+  local d=$SCRATCH/http i
   offloads on
-  rm -f "$d/nginx/error.log"
   ip netns exec "$NS_VS" taskset -c "$SERVER_CPU" nginx -c "$d/nginx/nginx.conf" \
     -p "$d/nginx" >"$SCRATCH/server.out" 2>&1 &
   SERVER_PID=$!
   zn_bg "$SERVER_PID"
-  local i
   for i in $(seq 1 50); do
-    ip netns exec "$NS_VS" ss -ltn 2>/dev/null | grep -q ':443 ' && break
+    ip netns exec "$NS_VS" ss -ltn 2>/dev/null | grep -q ':443 ' && return 0
     sleep 0.1
   done
+  return 1
+}
+
+run_http_nginx() {
+  local round=$1 d=$SCRATCH/http
+  rm -f "$d/nginx/error.log"
+  start_nginx
   http_client "$NS_VC" "$VETH_SERVER" nginx "$round"
   stop_pid "$SERVER_PID"
   cat "$d/nginx/error.log" >>"$DIR/servers.log" 2>/dev/null
+}
+
+# Memory per connection (once, after the rounds), recorded as "znb
+# mode=mem-conn plain_bytes= tls_bytes=":
+#   znet-httpd  what one more connection of --max-conns costs, from the
+#               banner's memory line (all taken at start): the stack
+#               (two TCP connections, four frame buffers), the server's
+#               slot and, over TLS, 1.25 sessions; the difference between
+#               --max-conns 1280 and 256, over 1024.
+#   nginx       the growth of its resident memory (VmRSS) while
+#               bench/hold-conns.py holds HTTP_MEM_CONNS connections open,
+#               each past one request, plain and then over TLS, over
+#               HTTP_MEM_CONNS.
+HTTP_MEM_CONNS=1000
+
+# httpd_mem MAX: znet-httpd's "memory" line's total with --max-conns MAX,
+# without TLS and with it, as "PLAIN TLS".
+httpd_mem() {
+  local max=$1 d=$SCRATCH/http httpd=$BUILD/examples/znet-httpd plain tls
+  start_server "$NS_TAP" "$SCRATCH/mem.out" "memory" "$httpd" \
+    --netif "tap:$TAP" --ipv4 "$TAP_STACK/24" --root "$d/www" --port 80 \
+    --tls-port 443 --cert "$d/cert.pem" --key "$d/key.pem" \
+    --max-conns "$max" --log warn || return 1
+  stop_pid "$SERVER_PID"
+  # "... stack S (...), server V, TLS sessions T"
+  read -r plain tls < <(sed -n 's/.*: memory [0-9]* bytes: stack \([0-9]*\) .*server \([0-9]*\), TLS sessions \([0-9]*\).*/\1 \2 \3/p' \
+    "$SCRATCH/mem.out" | awk '{ print $1 + $2, $1 + $2 + $3 }')
+  [ -n "$tls" ] && echo "$plain $tls"
+}
+
+# rss_kb PID: resident memory of PID, KiB.
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+# nginx_mem_growth TLS: nginx's RSS growth in bytes per held connection
+# (TLS: --tls or "").
+nginx_mem_growth() {
+  local tls=$1 port=80 before after ready=$SCRATCH/held i
+  [ -n "$tls" ] && port=443
+  rm -f "$ready"
+  before=$(rss_kb "$SERVER_PID")
+  # Its standard input held open by a sleep: the holder waits for it.
+  sleep 60 | ip netns exec "$NS_VC" taskset -c "$CLIENT_CPU" python3 \
+    bench/hold-conns.py $tls "$VETH_SERVER" "$port" /1k.bin "$HTTP_MEM_CONNS" \
+    "$ready" 2>>"$DIR/errors.log" &
+  local holder=$!
+  for i in $(seq 1 300); do
+    [ -s "$ready" ] && break
+    kill -0 "$holder" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ ! -s "$ready" ]; then
+    pkill -f "hold-conns.py.*$ready"
+    wait "$holder" 2>/dev/null
+    return 1
+  fi
+  after=$(rss_kb "$SERVER_PID")
+  pkill -f "hold-conns.py.*$ready"
+  wait "$holder" 2>/dev/null
+  echo $(((after - before) * 1024 / HTTP_MEM_CONNS))
+}
+
+run_http_mem() {
+  local small big plain="" tls=""
+  if [ -x "$BUILD/examples/znet-httpd" ] &&
+    small=$(httpd_mem 256) && big=$(httpd_mem 1280); then
+    read -r plain tls < <(echo "$small $big" |
+      awk '{ printf "%d %d\n", ($3 - $1) / 1024, ($4 - $2) / 1024 }')
+    record mem znet-httpd mem-conn "znb mode=mem-conn plain_bytes=$plain tls_bytes=$tls"
+  else
+    echo "bench: znet-httpd's memory: FAILED"
+  fi
+  # A fresh nginx for each: memory it freed is not given back.
+  plain="" tls=""
+  start_nginx && plain=$(nginx_mem_growth "")
+  stop_pid "$SERVER_PID"
+  start_nginx && tls=$(nginx_mem_growth --tls)
+  stop_pid "$SERVER_PID"
+  if [ -n "$plain" ] && [ -n "$tls" ]; then
+    record mem nginx mem-conn "znb mode=mem-conn plain_bytes=$plain tls_bytes=$tls"
+  else
+    echo "bench: nginx's memory: FAILED (see errors.log)"
+  fi
 }
 
 # run_http: the rounds, the servers' order alternating.
@@ -170,4 +259,5 @@ run_http() {
       run_http_znet "$round"
     fi
   done
+  run_http_mem
 }

@@ -208,6 +208,14 @@ def http_table(results):
             fmt(statistics.median(pz)) if pz else '-',
             fmt(statistics.median(pn)) if pn else '-',
             f'{ez}, {en}']) + ' |')
+    for key, title in (('plain_bytes', 'memory per connection, HTTP'),
+                       ('tls_bytes', 'memory per connection, HTTPS')):
+        z = http_vals(results, 'znet-httpd', 'mem-conn', key)
+        n = http_vals(results, 'nginx', 'mem-conn', key)
+        if z or n:
+            out.append('| ' + ' | '.join([
+                title, 'bytes', cell(z), cell(n), ratio(z, n), '-', '-',
+                '-']) + ' |')
     return '\n'.join(out) if have else ''
 
 
@@ -621,7 +629,13 @@ def main():
                   'thread) is the client, server and client each pinned to '
                   'one CPU.  Both speak TLS 1.2 only, '
                   'ECDHE-ECDSA-AES128-GCM-SHA256, without session '
-                  'resumption (bench/http.sh).\n')
+                  'resumption (bench/http.sh).  Memory per connection: '
+                  'for znet-httpd what one more connection of --max-conns '
+                  'reserves at start (two TCP connections, four frame '
+                  'buffers, the server\'s slot and, over TLS, 1.25 '
+                  'sessions); for nginx the growth of its resident memory '
+                  'per connection held open past one request (1,000 of '
+                  'them); lower is better there.\n')
         md.append(t + '\n')
     t = dot_table(results)
     if t:

@@ -20,6 +20,7 @@ struct ex_tls {
   struct zn_tls_config cfg;
   struct zn_tls_stats stats;
   void *creds_mem, *anchors_mem, *cache_mem, *pool_mem;
+  size_t pool_len;
   struct zn_tls_pool pool;
 };
 
@@ -181,6 +182,7 @@ struct zn_stream_maker *ex_tls_maker(struct ex_tls *x, struct zn_stack *st,
   size_t len = zn_tls_pool_mem_size(&x->cfg, n);
   free(x->pool_mem);
   x->pool_mem = len ? malloc(len) : NULL;
+  x->pool_len = x->pool_mem ? len : 0;
   int rc = x->pool_mem ? zn_tls_pool_init(&x->pool, &x->cfg, st, name,
                                           x->pool_mem, len, n)
                        : ZN_ENOMEM;
@@ -190,6 +192,8 @@ struct zn_stream_maker *ex_tls_maker(struct ex_tls *x, struct zn_stack *st,
   }
   return &x->pool.maker;
 }
+
+size_t ex_tls_maker_mem_size(const struct ex_tls *x) { return x->pool_len; }
 
 uint64_t ex_tls_maker_refused(const struct ex_tls *x) {
   return x->pool.refused;

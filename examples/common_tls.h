@@ -74,6 +74,9 @@ uint64_t ex_tls_maker_refused(const struct ex_tls *x);
 /* Bytes per session. */
 size_t ex_tls_conn_size(const struct ex_tls *x);
 
+/* Bytes of the pool of ex_tls_maker() (0 before it). */
+size_t ex_tls_maker_mem_size(const struct ex_tls *x);
+
 /* "TLSv1.2 ECDHE-ECDSA-AES128-GCM-SHA256 alpn http/1.1" for an open
  * session, into buf. */
 void ex_tls_describe(const struct zn_stream *s, char *buf, size_t size);

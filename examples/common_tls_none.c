@@ -73,6 +73,11 @@ size_t ex_tls_conn_size(const struct ex_tls *x) {
   return 0;
 }
 
+size_t ex_tls_maker_mem_size(const struct ex_tls *x) {
+  (void)x;
+  return 0;
+}
+
 void ex_tls_describe(const struct zn_stream *s, char *buf, size_t size) {
   (void)s;
   if (size)

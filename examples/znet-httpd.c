@@ -162,6 +162,7 @@ struct httpd {
   struct ex_tls *tls;
   struct zn_http_server *srv;
   void *mem;
+  size_t mem_len;
 };
 
 /* The server on h's stack.  Returns 0, or -1 (message printed). */
@@ -198,6 +199,7 @@ static int httpd_start(struct ex_host *h, struct httpd *d) {
   }
   size_t len = zn_http_server_mem_size(&cfg);
   d->mem = len ? malloc(len) : NULL;
+  d->mem_len = len;
   int rc = d->mem ? zn_http_server_init(h->st, &cfg, d->mem, len, &d->srv)
                   : ZN_ENOMEM;
   if (rc != ZN_OK) {
@@ -224,6 +226,13 @@ static void print_banner(struct ex_host *h, const struct httpd *d) {
            hopts.cert ? hopts.cert : "built-in certificate");
   printf(", up to %" PRIu32 " connections; stop with Ctrl-C\n",
          hopts.max_conns);
+  /* The blocks taken at start; none grows with the load. */
+  size_t stack = zn_stack_mem_size(&h->cfg);
+  size_t tls = d->tls ? ex_tls_maker_mem_size(d->tls) : 0;
+  printf(PROG ": memory %zu bytes: stack %zu (%" PRIu32 " TCP connections, "
+              "%" PRIu32 " frame buffers), server %zu, TLS sessions %zu\n",
+         stack + d->mem_len + tls, stack, h->cfg.tcp_conns, h->cfg.nbufs,
+         d->mem_len, tls);
   (void)fflush(stdout);
 }
 
