@@ -456,6 +456,24 @@ def plots(dirpath, results):
     return made
 
 
+ALL_PARTS = ('rates', 'loss', 'memory', 'footprint', 'callgrind', 'http',
+             'dot')
+
+
+def parts_run(meta):
+    """The parts of scripts/bench this run made (its --only)."""
+    args = meta.get('args', '').split()
+    if '--only' in args and args.index('--only') + 1 < len(args):
+        return set(args[args.index('--only') + 1].split(','))
+    return set(ALL_PARTS)
+
+
+def keep_if(md, start, wanted):
+    """Drop the section md[start:] unless its part was run."""
+    if not wanted:
+        del md[start:]
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit('usage: bench/report.py DIR')
@@ -468,6 +486,7 @@ def main():
     ck = conns[0][1] if conns else {}
     foot = {w: kv for (s, w), v in results.items() for _, kv in v
             if kv.get('mode') == 'size'}
+    parts = parts_run(meta)
     md = []
     md.append(f'# znet benchmarks, {meta.get("date", "?")}\n')
     md.append('Made by `scripts/bench` (the command line is at the end); '
@@ -501,6 +520,7 @@ def main():
                   'the same 2 CPUs): expect noise; the min-max ranges show '
                   'how much.**')
     md.append('')
+    start = len(md)
     md.append('## Throughput and rates\n')
     md.append(main_table(results) + '\n')
     rounds = [r for r, _, _ in quiet if r.isdigit()]
@@ -550,6 +570,8 @@ def main():
     md.append('## Targets\n')
     calm_rounds = {r for r, ok, _ in quiet if ok and r.isdigit()}
     md.append(targets(results, meta, calm_rounds) + '\n')
+    keep_if(md, start, 'rates' in parts)
+    start = len(md)
     md.append('## Instructions per operation (valgrind --tool=callgrind)\n')
     md.append('Instructions executed in each stack\'s own code (znet: '
               'src/; lwIP: its src/; not the TAP backend, the application '
@@ -577,6 +599,8 @@ def main():
                       'costliest functions, self cost, inlined code counted '
                       'in its caller):\n')
             md.append(t + '\n')
+    keep_if(md, start, 'callgrind' in parts)
+    start = len(md)
     md.append('## Memory\n')
     if ck:
         md.append(f'- znet, per established idle connection: '
@@ -595,6 +619,8 @@ def main():
                   'lwIP has a fixed pool of them (MEMP_NUM_TCP_PCB) and no '
                   'per-connection buffers while idle either')
     md.append('')
+    keep_if(md, start, 'memory' in parts)
+    start = len(md)
     md.append('## Footprint (-Os)\n')
     md.append('`size` (bytes):\n')
     md.append('| | text | data | bss | text+data |')
@@ -619,13 +645,14 @@ def main():
               'the PCBs); the minimal znet echo keeps its stack memory in a '
               'static 2 MiB array (bss); libznet.a itself has no pools, they '
               'live in the block the application hands to zn_stack_create().\n')
+    keep_if(md, start, 'footprint' in parts)
     t = http_table(results)
     if t:
         md.append('## Web server: znet-httpd and nginx (wrk)\n')
         md.append(f'nginx {meta.get("nginx", "?")} (one worker, Linux over '
                   'the veth pair, offloads on) and znet-httpd (on the TAP, '
                   'offloads on) serve the same files with the same ECDSA '
-                  'P-256 certificate; wrk ({meta.get("wrk", "?")}, one '
+                  f'P-256 certificate; wrk ({meta.get("wrk", "?")}, one '
                   'thread) is the client, server and client each pinned to '
                   'one CPU.  Both speak TLS 1.2 only, '
                   'ECDHE-ECDSA-AES128-GCM-SHA256, without session '
@@ -650,6 +677,7 @@ def main():
                   'connections.  Latency is dnsperf\'s average '
                   '(bench/dot.sh).\n')
         md.append(t + '\n')
+    start = len(md)
     md.append('## Goodput under loss (Mbit/s)\n')
     md.append('znet against znet over memlink with the fault injector at one '
               'end dropping that share of frames each way and delaying '
@@ -662,6 +690,7 @@ def main():
               '100 ms (less in a short run, which spends part of it in slow '
               'start).\n')
     md.append(loss_table(results) + '\n')
+    keep_if(md, start, 'loss' in parts)
     md.append('## How it was run\n')
     md.append(f'    scripts/bench {meta.get("args", "")}\n')
     md.append('Raw results: results.tsv; lwIP\'s configuration: '

@@ -67,6 +67,12 @@ static int open_pcap(struct ex_host *h, const char *prog) {
   h->base = zn_pcapif_netif(h->pcap);
   return 0;
 }
+
+static void close_pcap(struct ex_host *h) {
+  if (h->pcap)
+    zn_netif_close(zn_pcapif_netif(h->pcap)); /* frees it */
+  h->pcap = NULL;
+}
 #else
 static int open_pcap(struct ex_host *h, const char *prog) {
   (void)h;
@@ -74,6 +80,8 @@ static int open_pcap(struct ex_host *h, const char *prog) {
           prog);
   return -1;
 }
+
+static void close_pcap(struct ex_host *h) { h->pcap = NULL; }
 #endif
 
 void ex_close_netifs(struct ex_host *h) {
@@ -86,9 +94,7 @@ void ex_close_netifs(struct ex_host *h) {
   if (h->tap_open)
     zn_netif_close(&h->tap.nif);
   h->tap_open = false;
-  if (h->pcap)
-    zn_netif_close(zn_pcapif_netif(h->pcap)); /* frees it */
-  h->pcap = NULL;
+  close_pcap(h);
   h->base = h->nif = NULL;
 }
 
