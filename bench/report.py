@@ -245,6 +245,35 @@ def dot_table(results):
     return '\n'.join(out) if have else ''
 
 
+SENDLOSS_PCTS = (1, 5, 10)
+
+
+def sendloss_table(results):
+    """Seconds to deliver 32 MiB with znet or Linux sending under loss
+    each way, and the ratio (the target: znet's time <= Linux's)."""
+    out = ['| loss each way | znet sends (s) | Linux sends (s) '
+           '| znet/Linux | Mbit/s (znet, Linux) | failed (znet, Linux) |',
+           '|---|---|---|---|---|---|']
+    have = False
+    for pct in SENDLOSS_PCTS:
+        wl = f'sendloss-{pct}'
+        z = http_vals(results, 'znet', wl, 'secs')
+        n = http_vals(results, 'linux-off', wl, 'secs')
+        have = have or bool(z or n)
+        rz = http_vals(results, 'znet', wl, 'rate')
+        rn = http_vals(results, 'linux-off', wl, 'rate')
+        fz = sum(1 for _, kv in results.get(('znet', wl), [])
+                 if 'secs' not in kv)
+        fn = sum(1 for _, kv in results.get(('linux-off', wl), [])
+                 if 'secs' not in kv)
+        out.append('| ' + ' | '.join([
+            f'{pct}%', cell(z), cell(n), ratio(z, n),
+            f'{fmt(statistics.median(rz)) if rz else "-"}, '
+            f'{fmt(statistics.median(rn)) if rn else "-"}',
+            f'{fz}, {fn}']) + ' |')
+    return '\n'.join(out) if have else ''
+
+
 def loss_table(results):
     out = ['| loss each way | znet memlink, RTT 0 | RTT 10 ms | RTT 100 ms '
            '| Linux veth (offloads off), RTT ~0 |', '|---|---|---|---|---|']
@@ -457,7 +486,7 @@ def plots(dirpath, results):
 
 
 ALL_PARTS = ('rates', 'loss', 'memory', 'footprint', 'callgrind', 'http',
-             'dot')
+             'dot', 'sendloss')
 
 
 def parts_run(meta):
@@ -676,6 +705,17 @@ def main():
                   '1.2), the blocker TLS 1.2; both AES-128-GCM over kept '
                   'connections.  Latency is dnsperf\'s average '
                   '(bench/dot.sh).\n')
+        md.append(t + '\n')
+    t = sendloss_table(results)
+    if t:
+        md.append('## Sending under loss: znet against Linux\n')
+        md.append('Seconds to deliver 32 MiB to the same receiver '
+                  '(znb-load tcp-recv, connect to last byte) with a random '
+                  'share of the TCP frames dropped each way by nftables, '
+                  'data and ACKs alike: znet (znb-znet --no-offload) '
+                  'sending over the TAP, Linux sending over the veth pair, '
+                  'offloads off on both, so one frame is one segment '
+                  '(bench/sendloss.sh).  The target is znet/Linux <= 1.\n')
         md.append(t + '\n')
     start = len(md)
     md.append('## Goodput under loss (Mbit/s)\n')

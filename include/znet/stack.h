@@ -124,6 +124,8 @@ struct zn_config {
   bool tcp_timestamps;       /**< offer RFC 7323 timestamps */
   bool tcp_wscale;           /**< offer window scaling */
   bool tcp_sack;             /**< offer SACK */
+  bool tcp_dsack;            /**< with SACK agreed, report duplicate
+                                segments by D-SACK (RFC 2883) */
   bool tcp_rfc5961;          /**< challenge ACKs (off: RFC 793 behaviour) */
   bool tcp_syncookies;       /**< SYN cookies when the SYN queue is full */
   uint8_t tcp_cc;            /**< enum zn_tcp_cc_algo */

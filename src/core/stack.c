@@ -63,6 +63,7 @@ void zn_config_default(struct zn_config *cfg) {
   cfg->tcp_timestamps = true;
   cfg->tcp_wscale = true;
   cfg->tcp_sack = true;
+  cfg->tcp_dsack = true;
   cfg->tcp_rfc5961 = true;
   cfg->tcp_syncookies = true;
   cfg->tcp_cc = 0;

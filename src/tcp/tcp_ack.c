@@ -36,7 +36,8 @@ static void sack_advance(struct zn_tcp_conn *c) {
  * bytes not SACKed before (RFC 6675 §2: such an ACK is a DupAck). */
 static bool sack_add(struct zn_tcp_conn *c, uint32_t l, uint32_t r) {
   /* Only blocks inside (snd_una, snd_max] are believed (RFC 2018 §5
-   * leaves the rest to the receiver's whims; D-SACK is not used). */
+   * leaves the rest to the receiver's whims; a D-SACK never gets here:
+   * update_scoreboard takes it out). */
   if (!zn__seq_lt(l, r) || zn__seq_leq(r, c->snd_una) ||
       zn__seq_gt(r, c->snd_max) || r - l > c->snd_max - c->snd_una)
     return false;
@@ -169,14 +170,36 @@ static bool update_send_window(struct zn_tcp_conn *c,
   return changed;
 }
 
-/* RFC 6675 §5: merge the segment's SACK blocks into the scoreboard.
- * Returns true if they cover bytes not SACKed before. */
+/* RFC 2883 §4: is the segment's first SACK block a D-SACK, reporting
+ * data that arrived twice?  It is if it lies below the cumulative ACK,
+ * or inside the second block. */
+static bool dsack_first(const struct zn__tcp_seg *s) {
+  const struct zn_tcp_opts *o = &s->opts;
+  if (o->nsack == 0 || !zn__seq_lt(o->sack[0].left, o->sack[0].right))
+    return false;
+  if (zn__seq_leq(o->sack[0].right, s->ack))
+    return true;
+  return o->nsack > 1 && zn__seq_geq(o->sack[0].left, o->sack[1].left) &&
+         zn__seq_leq(o->sack[0].right, o->sack[1].right);
+}
+
+/* RFC 6675 §5: merge the segment's SACK blocks into the scoreboard (a
+ * D-SACK is counted, and tells nothing of what is missing; *dsack is set
+ * for it).  Returns true if they cover bytes not SACKed before. */
 static bool update_scoreboard(struct zn_tcp_conn *c,
-                              const struct zn__tcp_seg *s) {
+                              const struct zn__tcp_seg *s, bool *dsack) {
   bool new_sack = false;
-  if (c->sack_ok && (s->opts.present & ZN_TCP_OPTF_SACK))
-    for (uint8_t i = 0; i < s->opts.nsack; i++)
-      new_sack |= sack_add(c, s->opts.sack[i].left, s->opts.sack[i].right);
+  *dsack = false;
+  if (!c->sack_ok || !(s->opts.present & ZN_TCP_OPTF_SACK))
+    return false;
+  uint8_t i = 0;
+  if (dsack_first(s)) {
+    ZN_STAT_INC(c->st, tcp_dsack_rx);
+    *dsack = true;
+    i = 1;
+  }
+  for (; i < s->opts.nsack; i++)
+    new_sack |= sack_add(c, s->opts.sack[i].left, s->opts.sack[i].right);
   return new_sack;
 }
 
@@ -304,12 +327,14 @@ static void ack_new_data(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
  * 5681 §2's duplicate (no data, no window change), or, with SACK, any ACK
  * whose blocks SACK bytes not SACKed before (RFC 6675 §2): a receiver's
  * window can move while it reports the same hole, and each such ACK
- * still says one more segment left the network. */
+ * still says one more segment left the network.  An ACK that only
+ * reports a duplicate (a D-SACK, RFC 2883) says that data arrived twice,
+ * not that any is missing: it is no duplicate ACK. */
 static void ack_duplicate(struct zn_tcp_conn *c, const struct zn__tcp_seg *s,
-                          bool window_changed, bool new_sack) {
+                          bool window_changed, bool new_sack, bool dsack) {
   bool dup = c->snd_max != c->snd_una &&
              ((s->len == 0 && !(s->flags & (ZN_TCP_SYN | ZN_TCP_FIN)) &&
-               !window_changed) ||
+               !window_changed && !dsack) ||
               new_sack);
   if (!dup)
     return;
@@ -335,9 +360,10 @@ static void ack_duplicate(struct zn_tcp_conn *c, const struct zn__tcp_seg *s,
 void zn__tcp_process_ack(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
   c->probes_out = 0; /* any ACK answers the window probes */
   bool window_changed = update_send_window(c, s);
-  bool new_sack = update_scoreboard(c, s);
+  bool dsack;
+  bool new_sack = update_scoreboard(c, s, &dsack);
   if (zn__seq_gt(s->ack, c->snd_una))
     ack_new_data(c, s);
   else
-    ack_duplicate(c, s, window_changed, new_sack);
+    ack_duplicate(c, s, window_changed, new_sack, dsack);
 }

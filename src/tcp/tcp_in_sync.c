@@ -42,6 +42,20 @@ static bool acceptable(const struct zn_tcp_conn *c, uint32_t seq,
          zn__seq_in(seq + seglen - 1, c->rcv_nxt, c->rcv_nxt + wnd);
 }
 
+/* RFC 2883 §4: data that arrives again (all of a segment, or its front)
+ * is reported by the first SACK block of the ACK that answers it, a
+ * D-SACK, at once, so that the sender can tell a needless retransmission
+ * (or the network's duplicate) from a loss.  [left, right) is the
+ * repeated data; the latest duplicate is the one reported. */
+static void dsack_note(struct zn_tcp_conn *c, uint32_t left, uint32_t right) {
+  if (!c->sack_ok || !c->st->cfg.tcp_dsack || !zn__seq_lt(left, right))
+    return;
+  c->dsack_left = left;
+  c->dsack_right = right;
+  c->flags |= ZN__TCPF_DSACK;
+  zn__tcp_schedule_ack(c, true);
+}
+
 /* Trim the segment to the window: bytes before rcv_nxt and beyond the
  * right edge go (a FIN beyond it goes too). */
 static void trim_to_window(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
@@ -56,6 +70,7 @@ static void trim_to_window(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
       d = s->len;
       s->flags &= (uint8_t)~ZN_TCP_FIN; /* an old FIN: see fin_again */
     }
+    dsack_note(c, s->seq, s->seq + d);
     zn_buf_pull(s->b, d);
     s->seq += d;
     s->len -= d;
@@ -212,10 +227,13 @@ static void text_out_of_order(struct zn_tcp_conn *c,
                                           ooo_alloc, c->st);
   if (res & ZN__OOO_OVER_MEM)
     ZN_STAT_INC(c->st, tcp_drop_rcv_mem);
-  if (res & ZN__OOO_HELD)
+  if (res & ZN__OOO_HELD) {
     ZN_STAT_INC(c->st, tcp_ooo_queued);
-  else
+  } else {
     ZN_STAT_INC(c->st, tcp_ooo_dup);
+    if (!(res & ZN__OOO_OVER_MEM))
+      dsack_note(c, s->seq, s->seq + s->len); /* all held already */
+  }
   c->quickacks = c->st->cfg.tcp_quickacks;
   zn__tcp_schedule_ack(c, true);
 }
@@ -364,6 +382,10 @@ static bool fin_retransmitted(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
  * SYN_RECEIVED is answered by act_dup_ack with our SYN-ACK. */
 static void unacceptable(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   ZN_STAT_INC(c->st, tcp_unacceptable);
+  /* Data all before RCV.NXT: a duplicate, reported with the ACK. */
+  if (s->len && !(s->flags & (ZN_TCP_SYN | ZN_TCP_RST)) &&
+      zn__seq_leq(s->seq + s->len, c->rcv_nxt))
+    dsack_note(c, s->seq, s->seq + s->len);
   enum zn__tcp_event ev = (s->flags & ZN_TCP_RST) ? ZN__EV_S_RST_BAD
                                                   : ZN__EV_S_UNACCEPTABLE;
   if (ev == ZN__EV_S_UNACCEPTABLE && (s->flags & ZN_TCP_SYN) &&

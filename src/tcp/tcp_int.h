@@ -152,6 +152,7 @@ enum {
   ZN__TCPF_PROBE_SENT = 1u << 11,  /* a loss probe went out; next is the RTO */
   ZN__TCPF_TLP_RTX = 1u << 12,     /* the probe resent data (tlp_high) */
   ZN__TCPF_FENCE = 1u << 13,       /* rtx_fence watches SND.UNA's resend */
+  ZN__TCPF_DSACK = 1u << 14,       /* dsack_left..right goes in the next ACK */
 };
 
 /* c->life: the handle's life outside the protocol. */
@@ -230,6 +231,7 @@ struct zn_tcp_conn {
   uint32_t rtx_fence_una;      /* ... this SND.UNA was last resent */
   /* Receive sequence space. */
   uint32_t irs, rcv_nxt;
+  uint32_t dsack_left, dsack_right; /* a duplicate to report (RFC 2883) */
   uint32_t rcv_adv;            /* right edge advertised (rcv_nxt + wnd) */
   uint32_t rcvbuf;             /* receive buffer bound, bytes */
   uint32_t sndbuf;             /* send buffer bound, bytes */

@@ -449,7 +449,8 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
     o.tsval = zn__tcp_ts_now(c);
     o.tsecr = c->ts_recent;
   }
-  if (!syn && c->sack_ok && (flags & ZN_TCP_ACK) && c->ooo.nbufs) {
+  if (!syn && c->sack_ok && (flags & ZN_TCP_ACK) &&
+      (c->ooo.nbufs || (c->flags & ZN__TCPF_DSACK))) {
     /* SACK blocks take what the segment leaves of the MSS (RFC 2018 §3:
      * never push data out to make room for them). */
     struct zn__tcp_sack_block blk[ZN_TCP_MAX_SACK];
@@ -459,7 +460,17 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
     size_t max = room >= 4 ? (room - 4) / 8 : 0;
     if (max > (c->ts_ok ? 3u : 4u))
       max = c->ts_ok ? 3u : 4u;
-    size_t n = max ? zn__tcp_ooo_sack(&c->ooo, blk, max) : 0;
+    size_t n = 0;
+    if (max && (c->flags & ZN__TCPF_DSACK)) {
+      /* RFC 2883 §4: the D-SACK first, once, then the blocks held
+       * (the first of them the run that holds it, if it was beyond
+       * RCV.NXT: zn__tcp_ooo_sack's first). */
+      blk[n++] = (struct zn__tcp_sack_block){c->dsack_left, c->dsack_right};
+      c->flags &= (uint16_t)~ZN__TCPF_DSACK;
+      ZN_STAT_INC(st, tcp_dsack_tx);
+    }
+    if (max > n)
+      n += zn__tcp_ooo_sack(&c->ooo, blk + n, max - n);
     for (size_t i = 0; i < n; i++) {
       o.sack[i].left = blk[i].left;
       o.sack[i].right = blk[i].right;

@@ -268,6 +268,109 @@ ZT_TEST(test_established_sack_receiver) {
   fx_free(&f);
 }
 
+/* RFC 2883: data that arrives again is reported at once by a D-SACK,
+ * the first block, once: all of a segment before RCV.NXT, the front of
+ * one that straddles it, and data already held out of order (then the
+ * run that holds it comes second). */
+ZT_TEST(test_established_dsack_receiver) {
+  struct fx f;
+  fx_init(&f, NULL);
+  f.peer_syn.present |= ZN_TCP_OPTF_SACK_PERM;
+  fx_established(&f);
+  uint32_t p0 = f.p_nxt;
+  data_in(&f, 100);
+  fx_run(&f, ZN_MS(300));
+  EXPECT(&f, .seq = f.s_nxt, .ack = p0 + 100, .flags = ACK);
+  /* All of it again. */
+  SEND(&f, .seq = p0, .ack = f.s_nxt, .flags = ACK, .len = 100);
+  EXPECT(&f, .seq = f.s_nxt, .ack = p0 + 100, .flags = ACK,
+         .o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1,
+               .sack = {{p0, p0 + 100}}});
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_dsack_tx), 1);
+  /* Its back half and 50 new bytes: the half reported, the rest taken. */
+  SEND(&f, .seq = p0 + 50, .ack = f.s_nxt, .flags = ACK, .len = 100);
+  f.p_nxt = p0 + 150;
+  fx_run(&f, ZN_MS(300));
+  EXPECT(&f, .seq = f.s_nxt, .ack = p0 + 150, .flags = ACK,
+         .o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1,
+               .sack = {{p0 + 50, p0 + 100}}});
+  /* Reported once: the next ACK carries no block. */
+  data_in(&f, 10);
+  fx_run(&f, ZN_MS(300));
+  EXPECT(&f, .seq = f.s_nxt, .ack = p0 + 160, .flags = ACK);
+  /* Out of order, then the same again: the D-SACK, then its run. */
+  SEND(&f, .seq = p0 + 300, .ack = f.s_nxt, .flags = ACK, .len = 50);
+  EXPECT(&f, .seq = f.s_nxt, .ack = p0 + 160, .flags = ACK,
+         .o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1,
+               .sack = {{p0 + 300, p0 + 350}}});
+  SEND(&f, .seq = p0 + 300, .ack = f.s_nxt, .flags = ACK, .len = 50);
+  EXPECT(&f, .seq = f.s_nxt, .ack = p0 + 160, .flags = ACK,
+         .o = {.present = ZN_TCP_OPTF_SACK, .nsack = 2,
+               .sack = {{p0 + 300, p0 + 350}, {p0 + 300, p0 + 350}}});
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_dsack_tx), 3);
+  ZT_CHECK(fx_rx_ok(&f, 160));
+  fx_free(&f);
+}
+
+/* Without cfg.tcp_dsack a duplicate draws a plain ACK. */
+ZT_TEST(test_established_dsack_off) {
+  struct fx f;
+  struct zn_config cfg;
+  fx_config(&cfg);
+  cfg.tcp_dsack = false;
+  fx_init(&f, &cfg);
+  f.peer_syn.present |= ZN_TCP_OPTF_SACK_PERM;
+  fx_established(&f);
+  uint32_t p0 = f.p_nxt;
+  data_in(&f, 100);
+  fx_run(&f, ZN_MS(300));
+  EXPECT(&f, .seq = f.s_nxt, .ack = p0 + 100, .flags = ACK);
+  SEND(&f, .seq = p0, .ack = f.s_nxt, .flags = ACK, .len = 100);
+  EXPECT(&f, .seq = f.s_nxt, .ack = p0 + 100, .flags = ACK);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_dsack_tx), 0);
+  fx_free(&f);
+}
+
+/* A D-SACK received (below the cumulative ACK, or inside the second
+ * block) is counted and is not a duplicate ACK: no recovery starts. */
+ZT_TEST(test_established_dsack_sender) {
+  struct fx f;
+  fx_init(&f, NULL);
+  f.peer_syn.present |= ZN_TCP_OPTF_SACK_PERM;
+  fx_established(&f);
+  ZT_EQ(fx_write(&f, 5 * 1460), 5 * 1460);
+  fx_poll(&f);
+  uint32_t una = f.s_nxt;
+  for (int k = 0; k < 5; k++)
+    EXPECT(&f, .seq = una + 1460u * (uint32_t)k, .ack = f.p_nxt,
+           .flags = k == 4 ? ACK | PSH : ACK, .len = 1460);
+  /* The first two acknowledged, then four D-SACKs of the first: the
+   * peer got it twice.  Counted; no duplicate ACKs, no recovery. */
+  struct zn_tcp_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1};
+  o.sack[0].left = una;
+  o.sack[0].right = una + 1460;
+  for (int k = 0; k < 4; k++)
+    SEND(&f, .seq = f.p_nxt, .ack = una + 2 * 1460, .flags = ACK, .o = o);
+  EXPECT_NONE(&f);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_dsack_rx), 4);
+  ZT_EQ(fx_info(&f).fast_retransmits, 0);
+  ZT_EQ(fx_conn(&f)->nsacked, 0);
+  /* A D-SACK inside the block after it: counted, and that block is
+   * taken into the scoreboard. */
+  o.nsack = 2;
+  o.sack[0].left = una + 3 * 1460;
+  o.sack[0].right = una + 3 * 1460 + 100;
+  o.sack[1].left = una + 3 * 1460;
+  o.sack[1].right = una + 4 * 1460;
+  SEND(&f, .seq = f.p_nxt, .ack = una + 2 * 1460, .flags = ACK, .o = o);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_dsack_rx), 5);
+  ZT_EQ(fx_conn(&f)->nsacked, 1);
+  ZT_EQ(fx_conn(&f)->sacked_bytes, 1460);
+  ack_all(&f);
+  EXPECT_NONE(&f);
+  fx_free(&f);
+}
+
 ZT_TEST(test_established_sack_sender) {
   struct fx f;
   fx_init(&f, NULL);
@@ -530,6 +633,9 @@ int main(void) {
   ZT_RUN(test_fin_wait_2_text_after_close);
   ZT_RUN(test_fin_wait_2_shutdown_read);
   ZT_RUN(test_established_sack_receiver);
+  ZT_RUN(test_established_dsack_receiver);
+  ZT_RUN(test_established_dsack_off);
+  ZT_RUN(test_established_dsack_sender);
   ZT_RUN(test_established_sack_sender);
   ZT_RUN(test_established_sack_lost_retransmission);
   ZT_RUN(test_established_quickack);
