@@ -86,6 +86,10 @@ static bool sack_add(struct zn_tcp_conn *c, uint32_t l, uint32_t r) {
 
 void zn__tcp_enter_recovery(struct zn_tcp_conn *c) {
   c->cc.ops->on_loss(&c->cc, c->snd_max - c->snd_una, c->st->now);
+  /* RFC 6937 §3, "on entering recovery". */
+  c->prr_delivered = 0;
+  c->prr_out = 0;
+  c->recover_fs = c->snd_max - c->snd_una;
   c->recover = c->snd_max;
   c->flags |= ZN__TCPF_IN_RECOVERY;
   c->flags &= (uint16_t)~ZN__TCPF_RTO_RECOVERY;
@@ -357,8 +361,39 @@ static void ack_duplicate(struct zn_tcp_conn *c, const struct zn__tcp_seg *s,
   }
 }
 
+/* RFC 6937 §3, "on every ACK during recovery": the sending rate of SACK
+ * recovery follows what the ACKs say was delivered, scaled by
+ * ssthresh/RecoverFS while the pipe is above ssthresh (proportional rate
+ * reduction), else growing back toward ssthresh no faster than slow
+ * start (the slow start reduction bound, PRR-SSRB).  cwnd becomes pipe
+ * plus what may be sent now.  Without SACK, NewReno's own inflation
+ * (RFC 6582) stays; after an RTO, slow start (RFC 5681 §3.1). */
+static void prr_on_ack(struct zn_tcp_conn *c, uint32_t delivered) {
+  c->prr_delivered += delivered;
+  uint32_t pipe = zn__tcp_pipe(c);
+  uint32_t ssthresh = c->cc.ssthresh;
+  uint64_t sndcnt;
+  if (pipe > ssthresh) {
+    uint64_t fs = c->recover_fs ? c->recover_fs : 1u;
+    uint64_t due = ((uint64_t)c->prr_delivered * ssthresh + fs - 1u) / fs;
+    sndcnt = due > c->prr_out ? due - c->prr_out : 0;
+  } else {
+    uint32_t owed =
+        c->prr_delivered > c->prr_out ? c->prr_delivered - c->prr_out : 0;
+    uint64_t limit = (uint64_t)(owed > delivered ? owed : delivered) + c->mss;
+    sndcnt = ssthresh - pipe;
+    if (sndcnt > limit)
+      sndcnt = limit;
+  }
+  uint64_t cwnd = (uint64_t)pipe + sndcnt;
+  c->cc.cwnd = cwnd < c->mss ? c->mss
+               : cwnd > UINT32_MAX ? UINT32_MAX
+                                   : (uint32_t)cwnd;
+}
+
 void zn__tcp_process_ack(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
   c->probes_out = 0; /* any ACK answers the window probes */
+  uint32_t una = c->snd_una, sacked = c->sacked_bytes;
   bool window_changed = update_send_window(c, s);
   bool dsack;
   bool new_sack = update_scoreboard(c, s, &dsack);
@@ -366,4 +401,14 @@ void zn__tcp_process_ack(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
     ack_new_data(c, s);
   else
     ack_duplicate(c, s, window_changed, new_sack, dsack);
+  /* DeliveredData (RFC 6937 §3): what SND.UNA passed plus the change in
+   * SACKed bytes (those it passed leave the scoreboard). */
+  if ((c->flags & (ZN__TCPF_IN_RECOVERY | ZN__TCPF_RTO_RECOVERY)) ==
+          ZN__TCPF_IN_RECOVERY &&
+      c->sack_ok) {
+    int64_t d = (int64_t)(c->snd_una - una) + (int64_t)c->sacked_bytes -
+                (int64_t)sacked;
+    if (d > 0)
+      prr_on_ack(c, (uint32_t)d);
+  }
 }

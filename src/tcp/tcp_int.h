@@ -229,6 +229,10 @@ struct zn_tcp_conn {
   uint32_t tlp_high;            /* snd_max when a loss probe resent data */
   uint32_t rtx_fence;          /* snd_max when the byte at ... */
   uint32_t rtx_fence_una;      /* ... this SND.UNA was last resent */
+  /* Proportional rate reduction (RFC 6937) in SACK recovery: bytes
+   * delivered to the peer and sent by us since it began, and the flight
+   * when it began (RecoverFS). */
+  uint32_t prr_delivered, prr_out, recover_fs;
   /* Receive sequence space. */
   uint32_t irs, rcv_nxt;
   uint32_t dsack_left, dsack_right; /* a duplicate to report (RFC 2883) */
@@ -520,6 +524,8 @@ void zn__tcp_arm_keepalive_at_establish(struct zn_tcp_conn *c);
 void zn__tcp_enter_recovery(struct zn_tcp_conn *c);
 /* Resend the first unacknowledged segment now (fast retransmit). */
 void zn__tcp_retransmit_first(struct zn_tcp_conn *c);
+/* RFC 6675 §4 pipe: the bytes believed in flight during recovery. */
+uint32_t zn__tcp_pipe(const struct zn_tcp_conn *c);
 uint32_t zn__tcp_ts_now(const struct zn_tcp_conn *c);
 /* Payload bytes of a full-sized segment: the MSS less our options. */
 uint32_t zn__tcp_seg_size(const struct zn_tcp_conn *c);

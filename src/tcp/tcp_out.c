@@ -718,6 +718,9 @@ static uint32_t transmit_upto(struct zn_tcp_conn *c, uint32_t seq,
     c->snd_sml = seq + len;
   if (flags & ZN_TCP_FIN)
     c->flags |= ZN__TCPF_FIN_SENT;
+  if ((c->flags & (ZN__TCPF_IN_RECOVERY | ZN__TCPF_RTO_RECOVERY)) ==
+      ZN__TCPF_IN_RECOVERY)
+    c->prr_out += len; /* RFC 6937: prr_out, what recovery has sent */
   if (zn__seq_lt(seq, c->snd_max)) {
     c->retransmits++;
     ZN_STAT_INC(c->st, tcp_rtx);
@@ -772,7 +775,7 @@ static uint32_t lost_end(const struct zn_tcp_conn *c) {
 
 /* RFC 6675 §4 pipe: bytes believed in flight.  Data above lost_end() is;
  * below it, only what has been retransmitted and not SACKed since. */
-static uint32_t pipe_bytes(const struct zn_tcp_conn *c) {
+uint32_t zn__tcp_pipe(const struct zn_tcp_conn *c) {
   uint32_t hi = lost_end(c);
   uint32_t p = c->snd_max - hi;
   uint32_t rtx_end = zn__seq_lt(c->rtx_next, hi) ? c->rtx_next : hi;
@@ -794,7 +797,7 @@ static uint32_t pipe_bytes(const struct zn_tcp_conn *c) {
 static void output_recovery(struct zn_tcp_conn *c) {
   uint32_t cwnd = c->cc.cwnd;
   for (int guard = 0; guard < 1000; guard++) {
-    uint32_t pipe = pipe_bytes(c);
+    uint32_t pipe = zn__tcp_pipe(c);
     if (pipe + c->mss > cwnd && pipe != 0)
       break;
     /* Holes first (NextSeg rule 1), skipping what is SACKed. */

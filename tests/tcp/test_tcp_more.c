@@ -416,6 +416,69 @@ static int drain_count_at(struct fx *f, uint32_t una, uint32_t *fence) {
   return n;
 }
 
+/* RFC 6937 (PRR) in SACK recovery, NewReno (ssthresh half the flight):
+ * while the pipe is above ssthresh, new data goes out in proportion to
+ * what the ACKs say was delivered, ssthresh/RecoverFS of it (RFC 6675
+ * alone, with cwnd at ssthresh, would send nothing until the pipe had
+ * drained below it, then one per ACK); below ssthresh, no more than
+ * slow start would (PRR-SSRB).  Never more than one segment per ACK
+ * here, each delivering one. */
+ZT_TEST(test_established_prr_schedule) {
+  struct fx f;
+  struct zn_config cfg;
+  fx_config(&cfg);
+  cfg.tcp_cc = ZN_TCP_CC_NEWRENO;
+  fx_init(&f, &cfg);
+  f.peer_syn.present |= ZN_TCP_OPTF_SACK_PERM;
+  fx_established(&f);
+  const uint32_t m = 1460;
+  ZT_EQ(fx_write(&f, 80 * m), 80 * m);
+  fx_poll(&f);
+  uint32_t una = f.s_nxt;
+  drain_count_at(&f, 0, NULL);
+  for (uint32_t i = 1; i <= 10; i++) /* slow start: cwnd 20 segments */
+    SEND(&f, .seq = f.p_nxt, .ack = una + i * m, .flags = ACK);
+  una += 10 * m;
+  drain_count_at(&f, 0, NULL);
+  ZT_EQ(f.s_nxt - una, 20 * m);
+  struct zn_tcp_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1};
+  o.sack[0].left = una + m;
+  int sent_above = 0, sent_total = 0;
+  for (uint32_t k = 2; k <= 20; k++) {
+    o.sack[0].right = una + k * m;
+    const struct zn_tcp_conn *c = fx_conn(&f);
+    bool above = (c->flags & ZN__TCPF_IN_RECOVERY) &&
+                 zn__tcp_pipe(c) - m > c->cc.ssthresh;
+    SEND(&f, .seq = f.p_nxt, .ack = una, .flags = ACK, .o = o);
+    int n = 0;
+    while (fx_pop(&f, __FILE__, __LINE__))
+      n++;
+    ZT_CHECK(n <= 1);
+    sent_total += n;
+    if (above && n && f.last.seq != una)
+      sent_above += n;
+    if (c->flags & ZN__TCPF_IN_RECOVERY) {
+      /* The proportional bound, or the slow start one. */
+      uint64_t due = ((uint64_t)c->prr_delivered * c->cc.ssthresh +
+                      c->recover_fs - 1) / c->recover_fs;
+      ZT_CHECK(c->prr_out <= due + m || zn__tcp_pipe(c) <= c->cc.ssthresh);
+    }
+  }
+  ZT_EQ(fx_info(&f).fast_retransmits, 1);
+  ZT_EQ(fx_conn(&f)->recover_fs, 22 * m); /* two limited transmits */
+  ZT_EQ(fx_conn(&f)->cc.ssthresh, 11 * m);
+  ZT_EQ(fx_conn(&f)->prr_delivered, 17 * m);
+  /* One new segment per two delivered while above ssthresh (the 7th,
+   * 9th, ... 15th ACK), then one per ACK holding the pipe at ssthresh. */
+  ZT_EQ(sent_above, 5);
+  ZT_EQ(sent_total, 2 + 1 + 5 + 3); /* limited transmits, the resend */
+  ZT_EQ(zn__tcp_pipe(fx_conn(&f)), 11 * m);
+  ack_all(&f);
+  ZT_CHECK(!(fx_conn(&f)->flags & ZN__TCPF_IN_RECOVERY));
+  drain_count_at(&f, 0, NULL);
+  fx_free(&f);
+}
+
 /* A lost retransmission (tcp_ack.c check_lost_rtx): the resend of the
  * hole at SND.UNA is lost too.  Once the peer SACKs three segments sent
  * after that resend, it goes again, at once, not after a probe or the
@@ -633,6 +696,7 @@ int main(void) {
   ZT_RUN(test_fin_wait_2_text_after_close);
   ZT_RUN(test_fin_wait_2_shutdown_read);
   ZT_RUN(test_established_sack_receiver);
+  ZT_RUN(test_established_prr_schedule);
   ZT_RUN(test_established_dsack_receiver);
   ZT_RUN(test_established_dsack_off);
   ZT_RUN(test_established_dsack_sender);
