@@ -248,16 +248,6 @@ run_http() {
   http_prepare || { echo "bench: cannot prepare the web server files" >&2; return 1; }
   printf 'meta\tnginx\t%s\n' "$(nginx -v 2>&1 | sed 's/^nginx version: //')" >>"$TSV"
   printf 'meta\twrk\t%s\n' "$(wrk -v 2>&1 | head -1)" >>"$TSV"
-  local round
-  for round in $(seq 1 "$HTTP_ROUNDS"); do
-    wait_quiet "http-$round"
-    if [ $((round % 2)) = 1 ]; then
-      run_http_znet "$round"
-      run_http_nginx "$round"
-    else
-      run_http_nginx "$round"
-      run_http_znet "$round"
-    fi
-  done
+  alternate_rounds http run_http_znet run_http_nginx
   run_http_mem
 }

@@ -65,15 +65,5 @@ sendloss_linux() {
 }
 
 run_sendloss() {
-  local round
-  for round in $(seq 1 "$HTTP_ROUNDS"); do
-    wait_quiet "sendloss-$round"
-    if [ $((round % 2)) = 1 ]; then
-      sendloss_znet "$round"
-      sendloss_linux "$round"
-    else
-      sendloss_linux "$round"
-      sendloss_znet "$round"
-    fi
-  done
+  alternate_rounds sendloss sendloss_znet sendloss_linux
 }
