@@ -369,11 +369,13 @@ static uint16_t syn_mss_option(const struct zn_stack *st, uint8_t family) {
 }
 
 /* Checksum the segment p (len bytes, in b), or leave that to the netif,
- * and hand it to IP as nsegs segments.  psum: the pseudo-header sum of
- * laddr, raddr and TCP with length 0 (a connection's c->psum). */
+ * and hand it to IP as nsegs segments with ECN field ecn.  psum: the
+ * pseudo-header sum of laddr, raddr and TCP with length 0 (a connection's
+ * c->psum). */
 static int tcp_tx(struct zn_stack *st, struct zn_buf *b, uint8_t *p,
                   size_t len, const struct zn_ip *laddr,
-                  const struct zn_ip *raddr, uint32_t psum, uint32_t nsegs) {
+                  const struct zn_ip *raddr, uint32_t psum, uint32_t nsegs,
+                  uint8_t ecn) {
   uint32_t caps = st->nif ? st->nif->caps : 0;
   psum += (uint32_t)len; /* below 2^16, into a sum far below 2^31 */
   if (caps & ZN_NETIF_CAP_TX_CSUM) {
@@ -386,7 +388,7 @@ static int tcp_tx(struct zn_stack *st, struct zn_buf *b, uint8_t *p,
   }
   ZN_STAT_ADD(st, tcp_seg_tx, nsegs);
   /* DF: RFC 1191 path MTU discovery. */
-  return zn__inet_send(st, b, laddr, raddr, ZN_IPPROTO_TCP, true);
+  return zn__inet_send(st, b, laddr, raddr, ZN_IPPROTO_TCP, ecn, true);
 }
 
 bool zn__tcp_mss_fit_mtu(struct zn_tcp_conn *c, uint32_t mtu) {
@@ -420,11 +422,16 @@ static void path_mtu_follow(struct zn_tcp_conn *c) {
 }
 
 /* Build and send one segment.  len payload bytes from seq; flags as on
- * the wire (ACK is added when synchronized). */
+ * the wire, but for ECN's (tcp_ecn.c adds ECE and CWR, and says the IP
+ * ECN field). */
 static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
                         uint8_t flags) {
   struct zn_stack *st = c->st;
   bool syn = (flags & ZN_TCP_SYN) != 0;
+  if (syn)
+    flags |= (flags & ZN_TCP_ACK) ? zn__tcp_ecn_synack_flags(c)
+                                  : zn__tcp_ecn_syn_flags(c);
+  uint8_t ecn = zn__tcp_ecn_out(c, seq, len, &flags);
   struct zn_tcp_opts o;
   memset(&o, 0, sizeof(o));
   if (syn) {
@@ -521,7 +528,11 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
     c->flags &= (uint16_t)~ZN__TCPF_ACK_NOW;
     zn_timer_stop(st, &c->ack_timer);
   }
-  return tcp_tx(st, b, p, hlen + len, &c->laddr, &c->raddr, c->psum, nsegs);
+  int rc = tcp_tx(st, b, p, hlen + len, &c->laddr, &c->raddr, c->psum, nsegs,
+                  ecn);
+  if (rc == ZN_OK)
+    zn__tcp_ecn_sent(c, flags, ecn, nsegs);
+  return rc;
 }
 
 /* RFC 4987 §3.6: the SYN-ACK for a SYN answered with a SYN cookie, sent
@@ -569,7 +580,7 @@ void zn__tcp_send_cookie_synack(struct zn_stack *st,
   memcpy(p + ZN_TCP_HDR_LEN, opts, olen);
   (void)tcp_tx(st, b, p, hlen, &syn->dst, &syn->src,
                zn__inet_pseudo_sum(&syn->dst, &syn->src, ZN_IPPROTO_TCP, 0),
-               1);
+               1, ZN_IP_ECN_NOT_ECT);
 }
 
 void zn__tcp_send_syn(struct zn_tcp_conn *c, bool with_ack) {
@@ -876,9 +887,10 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
         break;
       if (len == 0 && !fin)
         break;
-      if (len == seg && avail >= 2 * seg && room >= 2 * seg) {
+      if (len == seg && avail >= 2 * seg && room >= 2 * seg &&
+          !zn__tcp_ecn_cwr_due(c)) {
         /* Several segments' worth may go: as one frame if the netif
-         * segments (TSO). */
+         * segments (TSO); not a CWR, which goes alone (tcp_ecn.c). */
         uint32_t cap = tso_limit(c);
         if (cap > seg) {
           len = avail < room ? avail : room;
@@ -961,6 +973,7 @@ static void rtx_fire_rto(struct zn_tcp_conn *c) {
   c->rto_timeouts++;
   ZN_STAT_INC(c->st, tcp_rto);
   c->cc.ops->on_rto(&c->cc, flight(c), c->st->now);
+  zn__tcp_ecn_window_reduced(c);
   c->recover = c->snd_max;
   c->flags |= ZN__TCPF_IN_RECOVERY | ZN__TCPF_RTO_RECOVERY;
   c->flags &= (uint16_t)~(ZN__TCPF_TIMING | ZN__TCPF_PROBE_SENT |
