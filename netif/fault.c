@@ -107,7 +107,7 @@ static size_t ip_offset(const uint8_t *p, size_t len, unsigned *v) {
   }
   if (len < off + ZN_IPV4_HDR_LEN)
     return 0;
-  *v = p[off] >> 4;
+  *v = (unsigned)(p[off] >> 4);
   size_t ihl = (size_t)(p[off] & 15) * 4;
   if (type == ZN_ETHERTYPE_IPV4 && *v == 4 && ihl >= ZN_IPV4_HDR_LEN &&
       len >= off + ihl)
@@ -137,8 +137,7 @@ static void mark_ce(struct zn_fault *f, struct zn_buf *b) {
     ip[1] |= (uint8_t)(ZN_IP_ECN_CE << 4);
   } else {
     uint32_t old = zn_rd16(ip), now = old | ZN_IP_ECN_CE;
-    uint32_t sum = (uint32_t)(~zn_rd16(ip + 10) & 0xffffu) +
-                   (~old & 0xffffu) + now;
+    uint32_t sum = (zn_rd16(ip + 10) ^ 0xffffu) + (old ^ 0xffffu) + now;
     sum = (sum & 0xffffu) + (sum >> 16);
     sum = (sum & 0xffffu) + (sum >> 16);
     ip[1] = (uint8_t)now;

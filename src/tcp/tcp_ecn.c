@@ -48,15 +48,15 @@
 
 #define ECE_CWR (ZN_TCP_ECE | ZN_TCP_CWR)
 
-/* §6.1.1: "An ECN-setup SYN packet [is] a SYN packet with the ECE and CWR
- * flags set". */
+/* §6.1.1: "We call a SYN packet with the ECE and CWR flags set an
+ * 'ECN-setup SYN packet'". */
 static bool ecn_setup_syn(const struct zn__tcp_seg *s) {
   return (s->flags & ECE_CWR) == ECE_CWR;
 }
 
-/* §6.1.1: "an ECN-setup SYN-ACK packet [is] a SYN-ACK packet with the ECE
- * flag set but the CWR flag not set".  (With both set, it is a box
- * reflecting our SYN's bits, not a peer that agrees.) */
+/* §6.1.1: "we call a SYN-ACK packet with only the ECE flag set but the
+ * CWR flag not set an 'ECN-setup SYN-ACK packet'".  (With both set, it is
+ * a box reflecting our SYN's bits, §6.1.1.2, not a peer that agrees.) */
 static bool ecn_setup_synack(const struct zn__tcp_seg *s) {
   return (s->flags & ECE_CWR) == ZN_TCP_ECE;
 }
@@ -92,7 +92,7 @@ uint8_t zn__tcp_ecn_syn_flags(struct zn_tcp_conn *c) {
 
 /* §6.1.1: Host B answers an ECN-setup SYN with an ECN-setup SYN-ACK. */
 uint8_t zn__tcp_ecn_synack_flags(const struct zn_tcp_conn *c) {
-  return (c->ecn & ZN__TCPE_OK) ? ZN_TCP_ECE : 0;
+  return (uint8_t)((c->ecn & ZN__TCPE_OK) ? ZN_TCP_ECE : 0);
 }
 
 /* §6.1.1: "If a host has received an ECN-setup SYN packet, then it MAY
