@@ -98,6 +98,7 @@ static void flip_bit(struct zn_fault *f, struct zn_buf *b) {
  * IP header whose ECN field could be read. */
 static size_t ip_offset(const uint8_t *p, size_t len, unsigned *v) {
   size_t off = ZN_ETH_HDR_LEN;
+  *v = 0;
   if (len < off + 4)
     return 0;
   uint16_t type = zn_rd16(p + 12);
@@ -117,22 +118,15 @@ static size_t ip_offset(const uint8_t *p, size_t len, unsigned *v) {
   return 0;
 }
 
-/* The ECN field: IPv4's TOS octet, or IPv6's traffic class (bits 4 and 5
- * of the header's second octet); ZN_IP_ECN_NOT_ECT if not IP. */
-static uint8_t ecn_field(const struct zn_buf *b) {
-  unsigned v;
-  size_t off = ip_offset(b->data, b->len, &v);
-  if (off == 0)
-    return ZN_IP_ECN_NOT_ECT;
-  uint8_t x = b->data[off + 1];
-  return (uint8_t)((v == 4 ? x : x >> 4) & ZN_IP_ECN_MASK);
+/* The ECN field of the IP header at ip: IPv4's TOS octet, or IPv6's
+ * traffic class (bits 4 and 5 of the header's second octet). */
+static uint8_t ecn_field(const uint8_t *ip, unsigned v) {
+  return (uint8_t)((v == 4 ? ip[1] : ip[1] >> 4) & ZN_IP_ECN_MASK);
 }
 
-/* Set CE (b ours alone, ECN-capable).  IPv4's header checksum follows the
- * TOS octet incrementally (RFC 1624 eqn 3); IPv6 has none. */
-static void mark_ce(struct zn_fault *f, struct zn_buf *b) {
-  unsigned v;
-  uint8_t *ip = b->data + ip_offset(b->data, b->len, &v);
+/* Set CE in the IP header at ip (ours alone).  IPv4's header checksum
+ * follows the TOS octet incrementally (RFC 1624 eqn 3); IPv6 has none. */
+static void mark_ce(struct zn_fault *f, uint8_t *ip, unsigned v) {
   if (v == 6) {
     ip[1] |= (uint8_t)(ZN_IP_ECN_CE << 4);
   } else {
@@ -149,14 +143,18 @@ static void mark_ce(struct zn_fault *f, struct zn_buf *b) {
 /* An ECN-capable packet is marked CE with probability ce_ppm.  Consumes
  * b; NULL (counted) if a private copy was needed and none was had. */
 static struct zn_buf *maybe_mark_ce(struct zn_fault *f, struct zn_buf *b) {
-  uint8_t ecn = ecn_field(b);
+  unsigned v;
+  size_t off = ip_offset(b->data, b->len, &v);
+  if (off == 0)
+    return b;
+  uint8_t ecn = ecn_field(b->data + off, v);
   if (ecn != ZN_IP_ECN_ECT0 && ecn != ZN_IP_ECN_ECT1)
     return b;
   if (!chance(f, f->cfg.ce_ppm))
     return b;
-  b = own(f, b);
+  b = own(f, b); /* a copy has the same layout */
   if (b)
-    mark_ce(f, b);
+    mark_ce(f, b->data + off, v);
   return b;
 }
 

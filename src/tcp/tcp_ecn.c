@@ -140,8 +140,8 @@ void zn__tcp_ecn_established(struct zn_tcp_conn *c) {
  * 3168 senders use) only on new data: "TCP MUST NOT set ECT on
  * retransmitted data packets" (§6.1.5), "pure ACK packets" and "window
  * probes" (§6.1.4, §6.1.6), nor on a SYN or SYN-ACK (§6.1.1) or RST. */
-uint8_t zn__tcp_ecn_out(const struct zn_tcp_conn *c, uint32_t seq,
-                        uint32_t len, uint8_t *flags) {
+uint8_t zn__tcp_ecn_out(const struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
+                        uint8_t *flags) {
   if (!(c->ecn & ZN__TCPE_OK) || (*flags & (ZN_TCP_SYN | ZN_TCP_RST)))
     return ZN_IP_ECN_NOT_ECT;
   if ((*flags & ZN_TCP_ACK) && (c->ecn & ZN__TCPE_ECHO))
@@ -185,8 +185,7 @@ bool zn__tcp_ecn_cwr_due(const struct zn_tcp_conn *c) {
  * flag in ACK packets" until it "receives a CWR packet".  CWR is taken
  * first, so that a segment carrying both starts a new echo.  The CE that
  * starts an echo is ACKed at once (Linux's quick-ACK on CE). */
-void zn__tcp_ecn_rcv_marks(struct zn_tcp_conn *c,
-                           const struct zn__tcp_seg *s) {
+void zn__tcp_ecn_rcv_marks(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
   if (!(c->ecn & ZN__TCPE_OK))
     return;
   if (s->flags & ZN_TCP_CWR) {
@@ -207,8 +206,7 @@ void zn__tcp_ecn_rcv_marks(struct zn_tcp_conn *c,
 /* An ECE on anything but a SYN, to a sender that sets ECT (one that
  * never does cannot have had a packet marked: the echo is not believed). */
 bool zn__tcp_ecn_echo(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
-  if (!ecn_sending(c) ||
-      (s->flags & (ZN_TCP_ECE | ZN_TCP_SYN)) != ZN_TCP_ECE)
+  if (!ecn_sending(c) || (s->flags & (ZN_TCP_ECE | ZN_TCP_SYN)) != ZN_TCP_ECE)
     return false;
   ZN_STAT_INC(c->st, tcp_ecn_ece_rx);
   return true;

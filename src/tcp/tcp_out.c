@@ -372,10 +372,9 @@ static uint16_t syn_mss_option(const struct zn_stack *st, uint8_t family) {
  * and hand it to IP as nsegs segments with ECN field ecn.  psum: the
  * pseudo-header sum of laddr, raddr and TCP with length 0 (a connection's
  * c->psum). */
-static int tcp_tx(struct zn_stack *st, struct zn_buf *b, uint8_t *p,
-                  size_t len, const struct zn_ip *laddr,
-                  const struct zn_ip *raddr, uint32_t psum, uint32_t nsegs,
-                  uint8_t ecn) {
+static int tcp_tx(struct zn_stack *st, struct zn_buf *b, uint8_t *p, size_t len,
+                  const struct zn_ip *laddr, const struct zn_ip *raddr,
+                  uint32_t psum, uint32_t nsegs, uint8_t ecn) {
   uint32_t caps = st->nif ? st->nif->caps : 0;
   psum += (uint32_t)len; /* below 2^16, into a sum far below 2^31 */
   if (caps & ZN_NETIF_CAP_TX_CSUM) {
@@ -528,8 +527,8 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
     c->flags &= (uint16_t)~ZN__TCPF_ACK_NOW;
     zn_timer_stop(st, &c->ack_timer);
   }
-  int rc = tcp_tx(st, b, p, hlen + len, &c->laddr, &c->raddr, c->psum, nsegs,
-                  ecn);
+  int rc =
+      tcp_tx(st, b, p, hlen + len, &c->laddr, &c->raddr, c->psum, nsegs, ecn);
   if (rc == ZN_OK)
     zn__tcp_ecn_sent(c, flags, ecn, nsegs);
   return rc;
@@ -579,8 +578,8 @@ void zn__tcp_send_cookie_synack(struct zn_stack *st,
               olen);
   memcpy(p + ZN_TCP_HDR_LEN, opts, olen);
   (void)tcp_tx(st, b, p, hlen, &syn->dst, &syn->src,
-               zn__inet_pseudo_sum(&syn->dst, &syn->src, ZN_IPPROTO_TCP, 0),
-               1, ZN_IP_ECN_NOT_ECT);
+               zn__inet_pseudo_sum(&syn->dst, &syn->src, ZN_IPPROTO_TCP, 0), 1,
+               ZN_IP_ECN_NOT_ECT);
 }
 
 void zn__tcp_send_syn(struct zn_tcp_conn *c, bool with_ack) {

@@ -48,9 +48,9 @@ static void established_passive(struct fx *f, uint8_t syn_flags,
 /* CLOSED -> SYN_SENT: our SYN must carry syn_ecn (0 or ECE|CWR). */
 static void syn_sent(struct fx *f, uint8_t syn_ecn) {
   f->in_api++;
-  ZT_EQ(zn_tcp_connect(f->st, TH_IP(FX_PEER_IP), FX_SRV_PORT, &fx_cbs, f,
-                       &f->c),
-        ZN_OK);
+  ZT_EQ(
+      zn_tcp_connect(f->st, TH_IP(FX_PEER_IP), FX_SRV_PORT, &fx_cbs, f, &f->c),
+      ZN_OK);
   f->in_api--;
   fx_new_handle(f, f->c);
   f->pport = FX_SRV_PORT;
@@ -154,7 +154,8 @@ ZT_TEST(test_syn_received_plain_syn_again_withdraws) {
   fx_init(&f, NULL);
   syn_received(&f, SYN | ECE | CWR, ECE);
   SEND(&f, .seq = f.p_iss, .flags = SYN, .o = fx_peer_syn_opts(&f));
-  EXPECT(&f, .seq = f.iss, .ack = f.p_nxt, .flags = SYN | ACK, .any_opts = true);
+  EXPECT(&f, .seq = f.iss, .ack = f.p_nxt, .flags = SYN | ACK,
+         .any_opts = true);
   SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK);
   EXPECT_STATE(&f, ZN_TCP_ESTABLISHED);
   ZT_CHECK(!fx_info(&f).ecn);
@@ -180,9 +181,8 @@ ZT_TEST(test_syn_received_synack_rtx_keeps_ece) {
 ZT_TEST(test_connect_asks_only_when_on) {
   static const struct {
     uint8_t mode, syn_ecn;
-  } cases[] = {{ZN_TCP_ECN_OFF, 0},
-               {ZN_TCP_ECN_PASSIVE, 0},
-               {ZN_TCP_ECN_ON, ECE | CWR}};
+  } cases[] = {
+      {ZN_TCP_ECN_OFF, 0}, {ZN_TCP_ECN_PASSIVE, 0}, {ZN_TCP_ECN_ON, ECE | CWR}};
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     struct fx f;
     struct zn_config cfg;
@@ -249,8 +249,7 @@ ZT_TEST(test_syn_sent_retransmitted_without_ecn) {
   established_active(&f, ECE);
   ZT_CHECK(fx_info(&f).ecn);
   data_out(&f, 10, 0, NOT_ECT);
-  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK, .len = 100,
-       .ecn = CE);
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK, .len = 100, .ecn = CE);
   f.p_nxt += 100;
   EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | ECE);
   uint32_t cwnd = fx_info(&f).cwnd;
@@ -320,8 +319,7 @@ ZT_TEST(test_established_ce_echoed_until_cwr) {
   struct fx f;
   fx_init(&f, NULL);
   established_passive(&f, SYN | ECE | CWR, ECE);
-  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK, .len = 100,
-       .ecn = CE);
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK, .len = 100, .ecn = CE);
   f.p_nxt += 100;
   EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | ECE);
   ZT_EQ(f.last_ecn, NOT_ECT);
@@ -354,8 +352,7 @@ ZT_TEST(test_established_cwr_with_ce_echoes_again) {
   struct fx f;
   fx_init(&f, NULL);
   established_passive(&f, SYN | ECE | CWR, ECE);
-  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK, .len = 10,
-       .ecn = CE);
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK, .len = 10, .ecn = CE);
   f.p_nxt += 10;
   EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | ECE);
   SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK | CWR, .len = 10,
@@ -371,8 +368,7 @@ ZT_TEST(test_established_no_ecn_marks_ignored) {
   struct fx f;
   fx_init(&f, NULL);
   established_passive(&f, SYN, 0);
-  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK, .len = 100,
-       .ecn = CE);
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK, .len = 100, .ecn = CE);
   f.p_nxt += 100;
   fx_run(&f, ZN_MS(f.cfg.tcp_delack_ms));
   EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
@@ -382,7 +378,8 @@ ZT_TEST(test_established_no_ecn_marks_ignored) {
   ZT_CHECK(fx_info(&f).cwnd >= cwnd);
   data_out(&f, 10, 0, NOT_ECT);
   ack_all(&f);
-  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_ecn_ce_rx) + fx_stat(&f, ZN_STAT_tcp_ecn_ece_rx),
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_ecn_ce_rx) +
+            fx_stat(&f, ZN_STAT_tcp_ecn_ece_rx),
         0);
   fx_free(&f);
 }
@@ -460,7 +457,9 @@ static void ece_cuts_once(uint8_t cc) {
   fx_free(&f);
 }
 
-ZT_TEST(test_established_ece_cuts_once_cubic) { ece_cuts_once(ZN_TCP_CC_CUBIC); }
+ZT_TEST(test_established_ece_cuts_once_cubic) {
+  ece_cuts_once(ZN_TCP_CC_CUBIC);
+}
 ZT_TEST(test_established_ece_cuts_once_newreno) {
   ece_cuts_once(ZN_TCP_CC_NEWRENO);
 }
@@ -534,7 +533,7 @@ static const uint8_t G6_B[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
 
 struct duo {
   struct th_pair p;
-  struct zn_fault f;      /* on a's side of the link */
+  struct zn_fault f; /* on a's side of the link */
   struct zn_tcp_conn *l, *srv, *cli;
   int connected, closed;
   size_t srv_rx, cli_rx, cap;
@@ -582,11 +581,13 @@ static void duo_closed(struct zn_tcp_conn *c, void *arg) {
   ((struct duo *)arg)->closed++;
 }
 
-static const struct zn_tcp_callbacks duo_srv_cbs = {
-    .on_accept = duo_accept, .on_readable = duo_srv_readable,
-    .on_closed = duo_closed};
+static const struct zn_tcp_callbacks duo_srv_cbs = {.on_accept = duo_accept,
+                                                    .on_readable =
+                                                        duo_srv_readable,
+                                                    .on_closed = duo_closed};
 static const struct zn_tcp_callbacks duo_cli_cbs = {
-    .on_connected = duo_connected, .on_readable = duo_cli_readable,
+    .on_connected = duo_connected,
+    .on_readable = duo_cli_readable,
     .on_closed = duo_closed};
 
 /* Stacks a (client, mode_a) and b (listening on 80, mode_b), IPv4 or
