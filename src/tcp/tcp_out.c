@@ -420,6 +420,78 @@ static void path_mtu_follow(struct zn_tcp_conn *c) {
     path_mtu_fit(c);
 }
 
+/* Our SYN's or SYN-ACK's options (RFC 9293 §3.7.1, RFC 7323, RFC 2018):
+ * the MSS we can receive, and what we offer, or in a SYN-ACK what the
+ * peer's SYN agreed to. */
+static void syn_options(struct zn_tcp_conn *c, bool synack,
+                        struct zn_tcp_opts *o) {
+  struct zn_stack *st = c->st;
+  /* What we can receive, not c->mss, which is what we send, already
+   * clamped to the peer's MSS or lowered by PMTUD. */
+  o->present |= ZN_TCP_OPTF_MSS;
+  o->mss = syn_mss_option(st, c->raddr.family);
+  if (synack ? c->wscale_ok : st->cfg.tcp_wscale) {
+    o->present |= ZN_TCP_OPTF_WS;
+    o->wscale = c->rcv_wscale;
+  }
+  if (synack ? c->sack_ok : st->cfg.tcp_sack)
+    o->present |= ZN_TCP_OPTF_SACK_PERM;
+  if (synack ? c->ts_ok : st->cfg.tcp_timestamps) {
+    o->present |= ZN_TCP_OPTF_TS;
+    o->tsval = c->syn_tsval ? c->syn_tsval : zn__tcp_ts_now(c);
+    o->tsecr = synack ? c->ts_recent : 0;
+  }
+}
+
+/* SACK blocks (RFC 2018) in what a segment of len payload bytes leaves of
+ * the MSS (RFC 2018 §3: never push data out to make room for them), a
+ * D-SACK first (RFC 2883 §4). */
+static void sack_options(struct zn_tcp_conn *c, uint32_t len,
+                         struct zn_tcp_opts *o) {
+  struct zn__tcp_sack_block blk[ZN_TCP_MAX_SACK];
+  uint32_t room = zn__tcp_seg_size(c) > len ? zn__tcp_seg_size(c) - len : 0;
+  if (room > 40 - (c->ts_ok ? 12u : 0u))
+    room = 40 - (c->ts_ok ? 12u : 0u);
+  size_t max = room >= 4 ? (room - 4) / 8 : 0;
+  if (max > (c->ts_ok ? 3u : 4u))
+    max = c->ts_ok ? 3u : 4u;
+  size_t n = 0;
+  if (max && (c->flags & ZN__TCPF_DSACK)) {
+    /* RFC 2883 §4: the D-SACK first, once, then the blocks held
+     * (the first of them the run that holds it, if it was beyond
+     * RCV.NXT: zn__tcp_ooo_sack's first). */
+    blk[n++] = (struct zn__tcp_sack_block){c->dsack_left, c->dsack_right};
+    c->flags &= (uint16_t)~ZN__TCPF_DSACK;
+    ZN_STAT_INC(c->st, tcp_dsack_tx);
+  }
+  if (max > n)
+    n += zn__tcp_ooo_sack(&c->ooo, blk + n, max - n);
+  for (size_t i = 0; i < n; i++) {
+    o->sack[i].left = blk[i].left;
+    o->sack[i].right = blk[i].right;
+  }
+  o->nsack = (uint8_t)n;
+  if (n)
+    o->present |= ZN_TCP_OPTF_SACK;
+}
+
+/* The options of a segment with these flags and len payload bytes. */
+static void segment_options(struct zn_tcp_conn *c, uint8_t flags, uint32_t len,
+                            struct zn_tcp_opts *o) {
+  bool syn = (flags & ZN_TCP_SYN) != 0;
+  memset(o, 0, sizeof(*o));
+  if (syn) {
+    syn_options(c, (flags & ZN_TCP_ACK) != 0, o);
+  } else if (c->ts_ok) {
+    o->present |= ZN_TCP_OPTF_TS;
+    o->tsval = zn__tcp_ts_now(c);
+    o->tsecr = c->ts_recent;
+  }
+  if (!syn && c->sack_ok && (flags & ZN_TCP_ACK) &&
+      (c->ooo.nbufs || (c->flags & ZN__TCPF_DSACK)))
+    sack_options(c, len, o);
+}
+
 /* Build and send one segment.  len payload bytes from seq; flags as on
  * the wire, but for ECN's (tcp_ecn.c adds ECE and CWR, and says the IP
  * ECN field). */
@@ -432,59 +504,7 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
                                   : zn__tcp_ecn_syn_flags(c);
   uint8_t ecn = zn__tcp_ecn_out(c, seq, len, &flags);
   struct zn_tcp_opts o;
-  memset(&o, 0, sizeof(o));
-  if (syn) {
-    /* What we can receive, not c->mss, which is what we send, already
-     * clamped to the peer's MSS or lowered by PMTUD. */
-    o.present |= ZN_TCP_OPTF_MSS;
-    o.mss = syn_mss_option(st, c->raddr.family);
-    bool synack = (flags & ZN_TCP_ACK) != 0;
-    if (synack ? c->wscale_ok : st->cfg.tcp_wscale) {
-      o.present |= ZN_TCP_OPTF_WS;
-      o.wscale = c->rcv_wscale;
-    }
-    if (synack ? c->sack_ok : st->cfg.tcp_sack)
-      o.present |= ZN_TCP_OPTF_SACK_PERM;
-    if (synack ? c->ts_ok : st->cfg.tcp_timestamps) {
-      o.present |= ZN_TCP_OPTF_TS;
-      o.tsval = c->syn_tsval ? c->syn_tsval : zn__tcp_ts_now(c);
-      o.tsecr = synack ? c->ts_recent : 0;
-    }
-  } else if (c->ts_ok) {
-    o.present |= ZN_TCP_OPTF_TS;
-    o.tsval = zn__tcp_ts_now(c);
-    o.tsecr = c->ts_recent;
-  }
-  if (!syn && c->sack_ok && (flags & ZN_TCP_ACK) &&
-      (c->ooo.nbufs || (c->flags & ZN__TCPF_DSACK))) {
-    /* SACK blocks take what the segment leaves of the MSS (RFC 2018 §3:
-     * never push data out to make room for them). */
-    struct zn__tcp_sack_block blk[ZN_TCP_MAX_SACK];
-    uint32_t room = zn__tcp_seg_size(c) > len ? zn__tcp_seg_size(c) - len : 0;
-    if (room > 40 - (c->ts_ok ? 12u : 0u))
-      room = 40 - (c->ts_ok ? 12u : 0u);
-    size_t max = room >= 4 ? (room - 4) / 8 : 0;
-    if (max > (c->ts_ok ? 3u : 4u))
-      max = c->ts_ok ? 3u : 4u;
-    size_t n = 0;
-    if (max && (c->flags & ZN__TCPF_DSACK)) {
-      /* RFC 2883 §4: the D-SACK first, once, then the blocks held
-       * (the first of them the run that holds it, if it was beyond
-       * RCV.NXT: zn__tcp_ooo_sack's first). */
-      blk[n++] = (struct zn__tcp_sack_block){c->dsack_left, c->dsack_right};
-      c->flags &= (uint16_t)~ZN__TCPF_DSACK;
-      ZN_STAT_INC(st, tcp_dsack_tx);
-    }
-    if (max > n)
-      n += zn__tcp_ooo_sack(&c->ooo, blk + n, max - n);
-    for (size_t i = 0; i < n; i++) {
-      o.sack[i].left = blk[i].left;
-      o.sack[i].right = blk[i].right;
-    }
-    o.nsack = (uint8_t)n;
-    if (n)
-      o.present |= ZN_TCP_OPTF_SACK;
-  }
+  segment_options(c, flags, len, &o);
   uint8_t opts[TCP_OPT_SPACE];
   size_t olen = zn_tcp_opts_emit(opts, &o);
   size_t hlen = ZN_TCP_HDR_LEN + olen;
