@@ -59,6 +59,7 @@ void ex_opts_default(struct ex_opts *o) {
   o->fault_seed = 1;
   o->fault_reorder_ns = ZN_MS(EX_FAULT_REORDER_MS);
   o->tcp_cc = -1;
+  o->tcp_ecn = -1;
 }
 
 int ex_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out) {
@@ -374,6 +375,11 @@ static int parse_fault_seed(void *base, const char *val, const char *prog) {
 static const struct ex_choice tcp_ccs[] = {
     {"cubic", ZN_TCP_CC_CUBIC}, {"newreno", ZN_TCP_CC_NEWRENO}, {NULL, 0}};
 
+static const struct ex_choice tcp_ecns[] = {{"off", ZN_TCP_ECN_OFF},
+                                            {"on", ZN_TCP_ECN_ON},
+                                            {"passive", ZN_TCP_ECN_PASSIVE},
+                                            {NULL, 0}};
+
 #define OFF(field) offsetof(struct ex_opts, field)
 
 static const struct ex_opt common_opts[] = {
@@ -438,6 +444,10 @@ static const struct ex_opt common_opts[] = {
      .help = "TCP receive window per connection (default 128K)"},
     {"tcp-cc", 0, EX_CHOICE, OFF(tcp_cc), .choices = tcp_ccs,
      .arg = "cubic|newreno", .help = "TCP congestion control (default cubic)"},
+    {"tcp-ecn", 0, EX_CHOICE, OFF(tcp_ecn), .choices = tcp_ecns,
+     .arg = "off|on|passive",
+     .help = "ECN (RFC 3168): on asks as a client too;\npassive (default) "
+             "only answers a peer that asks"},
     {"", 0, EX_DOC,
      .help = "Fault injection between the stack and the netif, both "
              "directions (seeded):"},
@@ -449,6 +459,8 @@ static const struct ex_opt common_opts[] = {
      .arg = "MS", .help = "delay every frame by MS"},
     {"fault-jitter", 0, EX_MS, OFF(fault_jitter_ns), 0, EX_MAX_FAULT_MS,
      .arg = "MS", .help = "plus 0..MS more, uniformly (reorders too)"},
+    {"fault-ce", 0, EX_PCT, OFF(fault_ce_ppm), .arg = "PCT",
+     .help = "mark CE on this share of ECN-capable\npackets (RFC 3168)"},
     {"fault-reorder", 0, EX_PCT, OFF(fault_reorder_ppm), .arg = "PCT",
      .help = "hold this share of frames back longer"},
     {"fault-reorder-delay", 0, EX_MS, OFF(fault_reorder_ns), 0,
@@ -671,7 +683,7 @@ static void check_common(struct ex_opts *o, const struct ex_prog *prog) {
   if (o->netif == EX_NETIF_NONE && !prog->netif_optional)
     ex_usage_error(prog->name, "no --netif given");
   o->fault = o->fault_loss_ppm || o->fault_dup_ppm || o->fault_reorder_ppm ||
-             o->fault_delay_ns || o->fault_jitter_ns;
+             o->fault_ce_ppm || o->fault_delay_ns || o->fault_jitter_ns;
 }
 
 int ex_parse(struct ex_opts *o, int argc, char **argv,
@@ -926,6 +938,8 @@ int ex_config(const struct ex_opts *o, struct zn_config *cfg,
     cfg->tcp_rcvbuf = (uint32_t)o->tcp_rcvbuf;
   if (o->tcp_cc >= 0)
     cfg->tcp_cc = (uint8_t)o->tcp_cc;
+  if (o->tcp_ecn >= 0)
+    cfg->tcp_ecn = (uint8_t)o->tcp_ecn;
   return 0;
 }
 
@@ -996,6 +1010,7 @@ static void ex_fault_cfg(const struct ex_opts *o, uint32_t nbufs,
   fc->loss_ppm = o->fault_loss_ppm;
   fc->dup_ppm = o->fault_dup_ppm;
   fc->reorder_ppm = o->fault_reorder_ppm;
+  fc->ce_ppm = o->fault_ce_ppm;
   fc->delay_ns = o->fault_delay_ns;
   fc->jitter_ns = o->fault_jitter_ns;
   fc->reorder_delay_ns = o->fault_reorder_ns;
@@ -1053,7 +1068,7 @@ void ex_print_fault_stats(FILE *fp, const struct ex_host *h) {
       {"fault.passed", f->passed},       {"fault.lost", f->lost},
       {"fault.duplicated", f->duplicated}, {"fault.delayed", f->delayed},
       {"fault.reordered", f->reordered}, {"fault.overflow", f->overflow},
-      {"fault.nobuf", f->nobuf},
+      {"fault.nobuf", f->nobuf},         {"fault.ce_marked", f->ce_marked},
   };
   for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
     ex_print_nz(fp, c[i].name, c[i].v);

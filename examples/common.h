@@ -111,14 +111,16 @@ struct ex_opts {
   /* --fault-*: a fault injector between the stack and the netif, both
    * directions, when any of loss, dup, reorder, delay or jitter is set. */
   bool fault;
-  uint32_t fault_loss_ppm, fault_dup_ppm, fault_reorder_ppm;
+  uint32_t fault_loss_ppm, fault_dup_ppm, fault_reorder_ppm, fault_ce_ppm;
   uint64_t fault_delay_ns, fault_jitter_ns, fault_reorder_ns;
   uint64_t fault_seed;
 
-  /* --tcp-*: 0 (or -1 for tcp_cc) leaves the stack's default. */
+  /* --tcp-*: 0 (or -1 for tcp_cc and tcp_ecn) leaves the stack's
+   * default. */
   uint32_t tcp_conns;
   uint64_t tcp_sndbuf, tcp_rcvbuf;
   int tcp_cc;
+  int tcp_ecn;
 };
 
 /* ---- flag tables ---- */

@@ -165,16 +165,17 @@ int ex_run(struct ex_host *h, struct zn_loop_opts *opts) {
 }
 
 void ex_describe_netif(const struct ex_host *h, char *buf, size_t size) {
-  char faults[160] = "";
+  char faults[192] = "";
   if (h->fault_open) {
     const struct ex_opts *o = &h->o;
     (void)snprintf(faults, sizeof(faults),
                    " (faults: loss %.2f%%, dup %.2f%%, delay %.1f ms, jitter "
-                   "%.1f ms, reorder %.2f%% by %.1f ms, seed %" PRIu64 ")",
+                   "%.1f ms, reorder %.2f%% by %.1f ms, CE %.2f%%, seed "
+                   "%" PRIu64 ")",
                    o->fault_loss_ppm / 1e4, o->fault_dup_ppm / 1e4,
                    ex_ms(o->fault_delay_ns), ex_ms(o->fault_jitter_ns),
                    o->fault_reorder_ppm / 1e4, ex_ms(o->fault_reorder_ns),
-                   o->fault_seed);
+                   o->fault_ce_ppm / 1e4, o->fault_seed);
   }
   /* A description for messages: cut short is fine. */
   (void)snprintf(buf, size, "%s%s%s", h->o.netif_text,

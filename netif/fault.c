@@ -1,11 +1,12 @@
 /*
  * Fault injector: a decorator that loses, corrupts, duplicates, delays and
- * reorders frames with seeded randomness (smoltcp phy/fault_injector.rs).
+ * reorders frames with seeded randomness (smoltcp phy/fault_injector.rs),
+ * and marks ECN-capable packets CE (RFC 3168 §5) as an AQM queue would.
  *
  * Determinism: the PRNG (splitmix64) is drawn only for the faults that are
- * configured, in a fixed order per frame (loss, corrupt, dup, then jitter
- * and reorder for each copy), so one seed and one sequence of calls give
- * one outcome.
+ * configured, in a fixed order per frame (loss, corrupt, CE for an
+ * ECN-capable packet, dup, then jitter and reorder for each copy), so one
+ * seed and one sequence of calls give one outcome.
  *
  * Held frames sit on a list per direction, sorted by release time (stored
  * in cb; equal times keep arrival order).  A held buffer must be ours alone,
@@ -17,6 +18,7 @@
 
 #include "znet/err.h"
 #include "znet/fault.h"
+#include "znet/wire.h"
 
 #define FAULT_DEFAULT_MAX_HELD 256u
 #define FAULT_PPM 1000000u
@@ -89,6 +91,71 @@ static void flip_bit(struct zn_fault *f, struct zn_buf *b) {
    * must verify the checksum itself (and catch the flip). */
   b->flags &= (uint16_t)~ZN_BUF_F_CSUM_OK;
   f->stats.corrupted++;
+}
+
+/* The offset of the IP header in an Ethernet frame (behind one 802.1Q
+ * tag, if any), and its version in *v (4 or 6); 0 if the frame holds no
+ * IP header whose ECN field could be read. */
+static size_t ip_offset(const uint8_t *p, size_t len, unsigned *v) {
+  size_t off = ZN_ETH_HDR_LEN;
+  *v = 0;
+  if (len < off + 4)
+    return 0;
+  uint16_t type = zn_rd16(p + 12);
+  if (type == ZN_ETHERTYPE_VLAN) {
+    type = zn_rd16(p + 16);
+    off += 4;
+  }
+  if (len < off + ZN_IPV4_HDR_LEN)
+    return 0;
+  *v = (unsigned)(p[off] >> 4);
+  size_t ihl = (size_t)(p[off] & 15) * 4;
+  if (type == ZN_ETHERTYPE_IPV4 && *v == 4 && ihl >= ZN_IPV4_HDR_LEN &&
+      len >= off + ihl)
+    return off;
+  if (type == ZN_ETHERTYPE_IPV6 && *v == 6 && len >= off + ZN_IPV6_HDR_LEN)
+    return off;
+  return 0;
+}
+
+/* The ECN field of the IP header at ip: IPv4's TOS octet, or IPv6's
+ * traffic class (bits 4 and 5 of the header's second octet). */
+static uint8_t ecn_field(const uint8_t *ip, unsigned v) {
+  return (uint8_t)((v == 4 ? ip[1] : ip[1] >> 4) & ZN_IP_ECN_MASK);
+}
+
+/* Set CE in the IP header at ip (ours alone).  IPv4's header checksum
+ * follows the TOS octet incrementally (RFC 1624 eqn 3); IPv6 has none. */
+static void mark_ce(struct zn_fault *f, uint8_t *ip, unsigned v) {
+  if (v == 6) {
+    ip[1] |= (uint8_t)(ZN_IP_ECN_CE << 4);
+  } else {
+    uint32_t old = zn_rd16(ip), now = old | ZN_IP_ECN_CE;
+    uint32_t sum = (zn_rd16(ip + 10) ^ 0xffffu) + (old ^ 0xffffu) + now;
+    sum = (sum & 0xffffu) + (sum >> 16);
+    sum = (sum & 0xffffu) + (sum >> 16);
+    ip[1] = (uint8_t)now;
+    zn_wr16(ip + 10, (uint16_t)~sum);
+  }
+  f->stats.ce_marked++;
+}
+
+/* An ECN-capable packet is marked CE with probability ce_ppm.  Consumes
+ * b; NULL (counted) if a private copy was needed and none was had. */
+static struct zn_buf *maybe_mark_ce(struct zn_fault *f, struct zn_buf *b) {
+  unsigned v;
+  size_t off = ip_offset(b->data, b->len, &v);
+  if (off == 0)
+    return b;
+  uint8_t ecn = ecn_field(b->data + off, v);
+  if (ecn != ZN_IP_ECN_ECT0 && ecn != ZN_IP_ECN_ECT1)
+    return b;
+  if (!chance(f, f->cfg.ce_ppm))
+    return b;
+  b = own(f, b); /* a copy has the same layout */
+  if (b)
+    mark_ce(f, b->data + off, v);
+  return b;
 }
 
 /* How long to hold the next frame: delay + jitter, plus the reorder hold
@@ -177,6 +244,8 @@ static int fault_send(struct zn_netif *nif, struct zn_buf *b) {
       return ZN_ENOBUFS;
     flip_bit(f, b);
   }
+  if (f->cfg.ce_ppm && (b = maybe_mark_ce(f, b)) == NULL)
+    return ZN_ENOBUFS;
   if (chance(f, f->cfg.dup_ppm)) {
     f->stats.duplicated++;
     (void)tx_one(f, zn_buf_ref(b));
@@ -230,6 +299,8 @@ static int fault_recv(struct zn_netif *nif, struct zn_buf **out) {
         continue;
       flip_bit(f, b);
     }
+    if (f->cfg.ce_ppm && (b = maybe_mark_ce(f, b)) == NULL)
+      continue;
     if (chance(f, f->cfg.dup_ppm)) {
       struct zn_buf *c = copy_buf(f, b);
       if (c == NULL) {

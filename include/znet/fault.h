@@ -1,7 +1,8 @@
 /** \file
  * Fault injector: a decorator around any netif that, with seeded
  * randomness, drops, duplicates, corrupts, delays and reorders frames, in
- * either direction.  Freestanding.  Deterministic for a given seed and
+ * either direction, and marks ECN-capable IP packets "congestion
+ * experienced" as a router's queue management would.  Freestanding.  Deterministic for a given seed and
  * sequence of calls, so a failing test replays exactly.
  */
 #ifndef ZNET_FAULT_H
@@ -22,6 +23,10 @@ struct zn_fault_cfg {
   uint32_t loss_ppm;
   uint32_t dup_ppm;
   uint32_t corrupt_ppm;   /**< flip one random bit */
+  uint32_t ce_ppm;        /**< set CE in the ECN field of an IPv4 or IPv6
+                             packet that is ECN-capable (ECT(0), ECT(1);
+                             RFC 3168 §5), the IPv4 header checksum
+                             adjusted; others pass untouched */
   uint32_t reorder_ppm;   /**< hold a frame back by reorder_delay_ns */
   uint64_t delay_ns;      /**< added to every frame */
   uint64_t jitter_ns;     /**< uniform 0..jitter added to delay */
@@ -34,6 +39,7 @@ struct zn_fault_stats {
   uint64_t lost;        /**< dropped by loss_ppm */
   uint64_t duplicated;  /**< extra copies made */
   uint64_t corrupted;   /**< frames with one bit flipped */
+  uint64_t ce_marked;   /**< ECN-capable packets marked CE */
   uint64_t delayed;     /**< frames held by delay_ns + jitter */
   uint64_t reordered;   /**< frames held by reorder_delay_ns */
   uint64_t overflow;    /**< dropped: max_held frames already held */

@@ -129,6 +129,10 @@ struct zn_config {
   bool tcp_rfc5961;          /**< challenge ACKs (off: RFC 793 behaviour) */
   bool tcp_syncookies;       /**< SYN cookies when the SYN queue is full */
   uint8_t tcp_cc;            /**< enum zn_tcp_cc_algo */
+  uint8_t tcp_ecn;           /**< enum zn_tcp_ecn_mode: ECN (RFC 3168);
+                                default ZN_TCP_ECN_PASSIVE, answer a peer
+                                that asks but never ask (znet/tcp.h says
+                                why) */
   uint32_t tcp_mem_bufs;     /**< pool buffers all TCP queues (send, receive,
                                 out of order) may hold together; 0: three
                                 quarters of nbufs + nbigbufs.  The rest

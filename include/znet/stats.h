@@ -250,6 +250,17 @@
   X(tcp_wnd_shrunk, CNT, "TCP windows taken back: in-order data met the memory bound") \
   X(tcp_established, CNT, "TCP connections established")                      \
   X(tcp_timeout, CNT, "TCP connections that timed out")                       \
+  /* TCP ECN (RFC 3168) */                                                      \
+  X(tcp_ecn_syn_tx, CNT, "TCP ECN-setup SYNs sent (asking for ECN)")           \
+  X(tcp_ecn_syn_fallback, CNT, "TCP SYNs resent without ECN setup")            \
+  X(tcp_ecn_negotiated, CNT, "TCP connections established with ECN")           \
+  X(tcp_ecn_ect_tx, CNT, "TCP segments sent ECN-capable (ECT(0))")            \
+  X(tcp_ecn_ce_rx, CNT, "TCP segments received marked CE")                     \
+  X(tcp_ecn_ece_tx, CNT, "TCP segments sent with ECE (echoing CE)")           \
+  X(tcp_ecn_cwr_rx, CNT, "TCP segments received with CWR (echo ended)")       \
+  X(tcp_ecn_ece_rx, CNT, "TCP ACKs received with ECE")                         \
+  X(tcp_ecn_cwnd_cut, CNT, "TCP congestion windows cut for ECE")               \
+  X(tcp_ecn_cwr_tx, CNT, "TCP segments sent with CWR")                         \
   /* IPv6 host configuration (RFC 4861 §6.3, RFC 4862, RFC 3810) */         \
   X(ip6conf_addr_full, CNT, "IPv6 addresses not added: address table full")  \
   X(ip6conf_disabled, CNT, "IPv6 stopped: the link-local address is a duplicate") \

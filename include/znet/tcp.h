@@ -179,6 +179,25 @@ void zn_tcp_set_keepalive(struct zn_tcp_conn *c, uint32_t idle_ms,
                           uint32_t intvl_ms, uint32_t count);
 
 enum zn_tcp_cc_algo { ZN_TCP_CC_CUBIC = 0, ZN_TCP_CC_NEWRENO = 1 };
+
+/** Explicit Congestion Notification (RFC 3168), per stack: cfg.tcp_ecn.
+ * The values are those of Linux's net.ipv4.tcp_ecn and FreeBSD's
+ * net.inet.tcp.ecn.enable.  On a connection that agreed on ECN, new data
+ * goes out ECN-capable (ECT(0)), a CE mark the network put on the peer's
+ * data is echoed (ECE) until the peer answers with CWR, and an echo
+ * makes the congestion window shrink once per window of data, as a loss
+ * would, with nothing retransmitted.  The default is PASSIVE: some
+ * middleboxes drop or reset SYNs that ask for ECN, and a client that
+ * asks could not connect through them, while answering a peer that asks
+ * risks nothing (Linux's default, tcp_ecn=2, and FreeBSD's). */
+enum zn_tcp_ecn_mode {
+  ZN_TCP_ECN_OFF = 0,     /**< never: no SYN or SYN-ACK sets up ECN */
+  ZN_TCP_ECN_ON = 1,      /**< connect() asks with an ECN-setup SYN (sent
+                               once: a retransmitted SYN goes without, RFC
+                               3168 §6.1.1.1), and a listener answers */
+  ZN_TCP_ECN_PASSIVE = 2, /**< a listener answers a peer that asks; our
+                               own SYNs never ask (the default) */
+};
 /** Before any data is sent. Errors: ZN_EINVAL. */
 int zn_tcp_set_cc(struct zn_tcp_conn *c, enum zn_tcp_cc_algo algo);
 
@@ -197,6 +216,7 @@ struct zn_tcp_info {
   uint32_t snd_wnd, rcv_wnd;
   uint8_t snd_wscale, rcv_wscale;
   bool ts, sack;           /**< options agreed */
+  bool ecn;                /**< ECN (RFC 3168) agreed in the handshake */
   uint64_t bytes_sent, bytes_acked, bytes_received;
   uint64_t retransmits, fast_retransmits, rto_timeouts;
   uint32_t unacked, queued; /**< bytes in flight, bytes not yet sent */

@@ -186,6 +186,14 @@ size_t zn_arp_emit(uint8_t *p, uint16_t op, const uint8_t sha[6],
 #define ZN_IPPROTO_UDP 17
 #define ZN_IPV4_BCAST 0xffffffffu
 
+/** The ECN field (RFC 3168 §5): the low two bits of the IPv4 TOS octet
+ * and of the IPv6 traffic class. */
+#define ZN_IP_ECN_MASK 0x03
+#define ZN_IP_ECN_NOT_ECT 0x00 /**< not ECN-capable */
+#define ZN_IP_ECN_ECT1 0x01    /**< ECN-capable, ECT(1) */
+#define ZN_IP_ECN_ECT0 0x02    /**< ECN-capable, ECT(0) */
+#define ZN_IP_ECN_CE 0x03      /**< congestion experienced */
+
 struct zn_ipv4_view {
   const uint8_t *p;
   size_t hdr_len;   /**< IHL * 4, 20..60 */

@@ -67,6 +67,7 @@ void zn_config_default(struct zn_config *cfg) {
   cfg->tcp_rfc5961 = true;
   cfg->tcp_syncookies = true;
   cfg->tcp_cc = 0;
+  cfg->tcp_ecn = ZN_TCP_ECN_PASSIVE;
   cfg->rx_budget = ZN_DEFAULT_RX_BUDGET;
   cfg->txq_len = ZN_DEFAULT_TXQ_LEN;
   cfg->log_level = ZN_LOG_INFO;
@@ -74,7 +75,8 @@ void zn_config_default(struct zn_config *cfg) {
 
 static bool config_ok(const struct zn_config *cfg) {
   if (cfg->nbufs == 0 || cfg->ipv4_prefix > 32 || cfg->arp_entries == 0 ||
-      cfg->rx_budget == 0 || cfg->txq_len == 0 || cfg->vlan_id > 4094)
+      cfg->rx_budget == 0 || cfg->txq_len == 0 || cfg->vlan_id > 4094 ||
+      cfg->tcp_ecn > ZN_TCP_ECN_PASSIVE)
     return false;
   if (cfg->arp_entries > (1u << 20) || cfg->reass_slots > 4096 ||
       cfg->nd_entries > (1u << 16) || cfg->ip6_reass_slots > 4096 ||

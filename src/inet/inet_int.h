@@ -145,21 +145,23 @@ static inline int zn__inet_output(struct zn_stack *st, struct zn_buf *b,
   return zn__inet_output_family(st, b, tx);
 }
 
-/* zn__inet_output for a transport's plain datagram (TOS 0, default TTL):
- * the same call, without a struct zn__inet_tx to fill and read back on
- * IPv4's per-segment path. */
+/* zn__inet_output for a transport's plain datagram (default TTL; tos the
+ * TOS or traffic class, TCP's ECN field): the same call, without a struct
+ * zn__inet_tx to fill and read back on IPv4's per-segment path. */
 static inline int zn__inet_send(struct zn_stack *st, struct zn_buf *b,
                                 const struct zn_ip *src,
                                 const struct zn_ip *dst, uint8_t proto,
-                                bool df) {
+                                uint8_t tos, bool df) {
   if (dst->family == ZN_AF_INET && src->family != ZN_AF_INET6) {
     struct zn__ip_tx t = {.src = zn_rd32(src->bytes),
                           .dst = zn_rd32(dst->bytes),
                           .proto = proto,
+                          .tos = tos,
                           .df = df};
     return zn__ip_output(st, b, &t);
   }
-  struct zn__inet_tx tx = {.src = *src, .dst = *dst, .proto = proto, .df = df};
+  struct zn__inet_tx tx = {
+      .src = *src, .dst = *dst, .proto = proto, .tos = tos, .df = df};
   return zn__inet_output_family(st, b, &tx);
 }
 

@@ -978,6 +978,7 @@ void zn_tcp_get_info(const struct zn_tcp_conn *c, struct zn_tcp_info *i) {
   i->rcv_wscale = c->rcv_wscale;
   i->ts = c->ts_ok;
   i->sack = c->sack_ok;
+  i->ecn = (c->ecn & ZN__TCPE_OK) != 0;
   i->bytes_sent = c->bytes_sent;
   i->bytes_acked = c->bytes_acked;
   i->bytes_received = c->bytes_received;

@@ -84,8 +84,17 @@ static bool sack_add(struct zn_tcp_conn *c, uint32_t l, uint32_t r) {
 
 /* ---- ACK processing (§3.10.7.4 fifth check, RFC 5681, 6582, 6675) ---- */
 
+/* A loss cuts the window (RFC 5681 §3.2 step 2), but only once per window
+ * of data (RFC 3168 §6.1.2): not when an ECN echo cut it already for the
+ * data now lost. */
+static void cut_for_loss(struct zn_tcp_conn *c) {
+  if (!zn__tcp_ecn_window_cut(c))
+    c->cc.ops->on_loss(&c->cc, c->snd_max - c->snd_una, c->st->now);
+  zn__tcp_ecn_window_reduced(c);
+}
+
 void zn__tcp_enter_recovery(struct zn_tcp_conn *c) {
-  c->cc.ops->on_loss(&c->cc, c->snd_max - c->snd_una, c->st->now);
+  cut_for_loss(c);
   /* RFC 6937 §3, "on entering recovery". */
   c->prr_delivered = 0;
   c->prr_out = 0;
@@ -240,7 +249,7 @@ static void ack_probe_repair(struct zn_tcp_conn *c, uint32_t ack) {
     return;
   c->flags &= (uint16_t)~ZN__TCPF_TLP_RTX;
   if (!(c->flags & ZN__TCPF_IN_RECOVERY))
-    c->cc.ops->on_loss(&c->cc, c->snd_max - c->snd_una, c->st->now);
+    cut_for_loss(c);
 }
 
 /* New data acknowledged during loss recovery (RFC 6582 §3.2, RFC 6675
@@ -267,15 +276,20 @@ static void ack_in_recovery(struct zn_tcp_conn *c, uint32_t ack,
 }
 
 /* New data acknowledged outside recovery: open the window (RFC 5681
- * §3.1), or start recovery if SACK already shows the first hole lost. */
-static void ack_open_window(struct zn_tcp_conn *c, uint32_t data) {
+ * §3.1), or start recovery if SACK already shows the first hole lost.
+ * echo: the ACK carries an ECN echo, which must not open it (RFC 3168
+ * §6.1.2: "The sender SHOULD NOT increase the congestion window in
+ * response to the receipt of an ECN-Echo ACK packet"). */
+static void ack_open_window(struct zn_tcp_conn *c, uint32_t data, bool echo) {
   c->dupacks = 0;
   /* The window grows only while it is what limits the sender (RFC
    * 7661's point; Linux's rule for slow start): up to twice the
    * flight this ACK covers.  A sender held back by the peer's window
    * or by the application no longer inflates cwnd without bound. */
   uint32_t flight = c->snd_max - c->snd_una + data;
-  if (c->cc.cwnd < 2u * (uint64_t)flight)
+  if (echo) {
+    /* cut by zn__tcp_ecn_cut after this, never opened */
+  } else if (c->cc.cwnd < 2u * (uint64_t)flight)
     c->cc.ops->on_ack(&c->cc, data, c->st->now, c->srtt_us);
   else
     ZN_STAT_INC(c->st, tcp_cwnd_unused);
@@ -292,7 +306,8 @@ static void ack_open_window(struct zn_tcp_conn *c, uint32_t data) {
 /* §3.10.7.4 fifth check: "If SND.UNA < SEG.ACK =< SND.NXT, then set
  * SND.UNA <- SEG.ACK.  Any segments on the retransmission queue that are
  * thereby entirely acknowledged are removed." */
-static void ack_new_data(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
+static void ack_new_data(struct zn_tcp_conn *c, const struct zn__tcp_seg *s,
+                         bool echo) {
   uint32_t ack = s->ack;
   uint32_t data = ack - c->snd_una;
   bool syn_acked = false;
@@ -307,6 +322,7 @@ static void ack_new_data(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
   c->flags &= (uint16_t)~ZN__TCPF_PROBE_SENT;
   ack_probe_repair(c, ack);
   c->snd_una = ack;
+  zn__tcp_ecn_acked(c);
   zn__inet_confirm_reachable(c->st, &c->raddr); /* RFC 4861 §7.3.1 */
   if (zn__seq_lt(c->snd_nxt, ack))
     c->snd_nxt = ack;
@@ -316,7 +332,7 @@ static void ack_new_data(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
   if (c->flags & ZN__TCPF_IN_RECOVERY)
     ack_in_recovery(c, ack, data);
   else
-    ack_open_window(c, data);
+    ack_open_window(c, data, echo);
   check_lost_rtx(c);
   /* §3.10.7.4: restart the timer on new data acked, stop it if all is. */
   if (c->snd_una == c->snd_max)
@@ -394,11 +410,13 @@ static void prr_on_ack(struct zn_tcp_conn *c, uint32_t delivered) {
 void zn__tcp_process_ack(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
   c->probes_out = 0; /* any ACK answers the window probes */
   uint32_t una = c->snd_una, sacked = c->sacked_bytes;
+  uint32_t flight = c->snd_max - una;
+  bool echo = zn__tcp_ecn_echo(c, s); /* RFC 3168 §6.1.2 */
   bool window_changed = update_send_window(c, s);
   bool dsack;
   bool new_sack = update_scoreboard(c, s, &dsack);
   if (zn__seq_gt(s->ack, c->snd_una))
-    ack_new_data(c, s);
+    ack_new_data(c, s, echo);
   else
     ack_duplicate(c, s, window_changed, new_sack, dsack);
   /* DeliveredData (RFC 6937 §3): what SND.UNA passed plus the change in
@@ -411,4 +429,6 @@ void zn__tcp_process_ack(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
     if (d > 0)
       prr_on_ack(c, (uint32_t)d);
   }
+  if (echo)
+    zn__tcp_ecn_cut(c, flight);
 }

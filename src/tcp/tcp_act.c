@@ -59,6 +59,7 @@ void zn__tcp_act_connect(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
   c->flags |= ZN__TCPF_SYN_UNACKED;
   zn__tcp_hash_in(c);
   c->rtt_start = c->st->now; /* the SYN's RTT (act_synsent_synack) */
+  zn__tcp_ecn_connect(c);
   zn__tcp_send_syn(c, false);
 }
 
@@ -213,6 +214,7 @@ void zn__tcp_act_listen_syn(struct zn_tcp_conn *l, struct zn__tcp_seg *seg) {
   }
   l->synq_len++;
   zn__tcp_apply_syn_opts(x, seg);
+  zn__tcp_ecn_syn_rcvd(x, seg);
   x->irs = seg->seq;
   x->rcv_nxt = seg->seq + 1;
   x->rcv_adv = x->rcv_nxt;
@@ -305,6 +307,7 @@ void zn__tcp_act_listen_ack(struct zn_tcp_conn *l, struct zn__tcp_seg *seg) {
 void zn__tcp_act_synsent_synack(struct zn_tcp_conn *c,
                                 struct zn__tcp_seg *seg) {
   zn__tcp_apply_syn_opts(c, seg);
+  zn__tcp_ecn_synack_rcvd(c, seg);
   c->irs = seg->seq;
   c->rcv_nxt = seg->seq + 1;
   c->rcv_adv = c->rcv_nxt;
@@ -324,6 +327,7 @@ void zn__tcp_act_synsent_synack(struct zn_tcp_conn *c,
   zn__tcp_rtx_stop(c); /* our SYN is acknowledged */
   zn__tcp_cc_start(c);
   ZN_STAT_INC(c->st, tcp_established);
+  zn__tcp_ecn_established(c);
   c->flags |= ZN__TCPF_ACK_NOW;
   zn__tcp_notify_connected(c);
   zn__tcp_arm_keepalive_at_establish(c);
@@ -335,6 +339,7 @@ void zn__tcp_act_synsent_synack(struct zn_tcp_conn *c,
 void zn__tcp_act_simultaneous_open(struct zn_tcp_conn *c,
                                    struct zn__tcp_seg *seg) {
   zn__tcp_apply_syn_opts(c, seg);
+  zn__tcp_ecn_syn_rcvd(c, seg);
   c->irs = seg->seq;
   c->rcv_nxt = seg->seq + 1;
   c->rcv_adv = c->rcv_nxt;
@@ -433,6 +438,7 @@ void zn__tcp_act_dup_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
   if (c->state == ZN_TCP_SYN_RECEIVED && seg &&
       (seg->flags & (ZN_TCP_SYN | ZN_TCP_ACK | ZN_TCP_RST)) == ZN_TCP_SYN &&
       seg->seq == c->irs) {
+    zn__tcp_ecn_syn_rcvd(c, seg); /* as it comes now (RFC 3168 §6.1.1.1) */
     zn__tcp_send_syn(c, true);
     return;
   }
@@ -446,6 +452,7 @@ void zn__tcp_act_synrcvd_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
   zn__tcp_rtx_stop(c); /* our SYN is acknowledged */
   c->rtx_count = 0; /* (RFC 6298 §5.7 was seen to by the ACK, tcp_ack.c) */
   ZN_STAT_INC(c->st, tcp_established);
+  zn__tcp_ecn_established(c);
   zn__tcp_arm_keepalive_at_establish(c);
   struct zn_tcp_conn *l = c->parent;
   if ((c->flags & ZN__TCPF_PASSIVE) && l) {

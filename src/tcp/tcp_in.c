@@ -161,6 +161,7 @@ void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
   s.flags = v.flags;
   s.wnd = v.win;
   s.ttl = m->ttl;
+  s.ecn = m->tos & ZN_IP_ECN_MASK;
   zn_buf_trim(b, v.len);
   zn_buf_pull(b, v.hdr_len);
   s.b = b;

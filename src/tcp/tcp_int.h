@@ -18,6 +18,7 @@
  *   tcp.c         connection table, hashing, listeners, the API
  *   tcp_mem.c     the stack-wide bound on queued buffers and its shares
  *   tcp_ooo.c     out-of-order queue;  tcp_cc.c  congestion control;
+ *   tcp_ecn.c     Explicit Congestion Notification (RFC 3168);
  *   tcp_isn.c     ISNs and SYN cookies
  */
 #ifndef ZN_TCP_INT_H
@@ -57,6 +58,7 @@ struct zn__tcp_seg {
   uint32_t wnd;            /* raw window field */
   uint32_t len;            /* payload bytes */
   uint8_t ttl;
+  uint8_t ecn;             /* the IP header's ECN field, ZN_IP_ECN_* */
   struct zn_tcp_opts opts;
 };
 
@@ -173,6 +175,24 @@ enum {
   ZN__TCPN_CLOSED_NOTIFIED = 1u << 4,
 };
 
+/* c->ecn: Explicit Congestion Notification (RFC 3168, tcp_ecn.c).  ASKED,
+ * PLAIN and OK are the handshake's (§6.1.1), ECHO the receiver's (§6.1.3),
+ * CWR and CUT the sender's (§6.1.2).  New data goes out ECT(0) when OK is
+ * set and PLAIN is not (zn__tcp_ecn_sending). */
+enum {
+  ZN__TCPE_ASKED = 1u << 0,  /* an ECN-setup SYN of ours went out */
+  ZN__TCPE_PLAIN = 1u << 1,  /* ... and then a SYN without ECN setup: we
+                                may never set ECT */
+  ZN__TCPE_OK = 1u << 2,     /* ECN agreed: our SYN-ACKs carry ECE, CE is
+                                echoed, ECE is answered */
+  ZN__TCPE_ECHO = 1u << 3,   /* CE arrived: ECE on every ACK until a CWR */
+  ZN__TCPE_CWR = 1u << 4,    /* the window was cut: CWR on the next new
+                                data segment */
+  ZN__TCPE_CUT = 1u << 5,    /* the window was cut with ecn_high = SND.MAX:
+                                no ECE cuts it again until an ACK passes
+                                ecn_high, and no loss below it does */
+};
+
 /* c->mem: the stack-wide memory bound's marks on c (tcp_mem.c). */
 enum {
   ZN__TCPM_MEM_WAIT = 1u << 0,     /* a write met the stack-wide bound */
@@ -245,6 +265,7 @@ struct zn_tcp_conn {
   uint16_t peer_mss;
   uint8_t snd_wscale, rcv_wscale;
   bool wscale_ok, ts_ok, sack_ok;
+  uint8_t ecn;                 /* ZN__TCPE_*: ECN state (in padding) */
   uint16_t mtu_epoch;          /* zn__inet_mtu_epoch when the MSS last
                                   followed the path MTU (in padding) */
   uint32_t ts_recent;          /* RFC 7323 TS.Recent */
@@ -263,6 +284,9 @@ struct zn_tcp_conn {
   uint32_t nrefs;              /* write_ref chunks pending */
   struct zn_buf *tx_chunk;     /* cursor: a chunk of sndq ... */
   uint32_t tx_seq;             /* ... and the sequence of its first byte */
+  uint32_t ecn_high;           /* SND.MAX at the last window cut (ECN,
+                                  ZN__TCPE_CUT; here, in what was padding:
+                                  the struct keeps its size) */
 
   /* Receive buffer. */
   struct zn_bufq rcvq;         /* in order, data at payload */
@@ -543,6 +567,48 @@ uint32_t zn__tcp_rcv_wnd(const struct zn_tcp_conn *c);
 void zn__tcp_sndq_ack(struct zn_tcp_conn *c, uint32_t acked);
 /* RTT sample in microseconds (RFC 6298 §2). */
 void zn__tcp_rtt_sample(struct zn_tcp_conn *c, uint32_t rtt_us);
+
+/* tcp_ecn.c: ECN (RFC 3168). */
+/* The ECN flags of our SYN (ECE|CWR: ECN-setup, §6.1.1), or 0; a
+ * retransmission (rtx_count > 0) falls back to none (§6.1.1.1). */
+uint8_t zn__tcp_ecn_syn_flags(struct zn_tcp_conn *c);
+/* ... of our SYN-ACK: ECE if ECN was agreed. */
+uint8_t zn__tcp_ecn_synack_flags(const struct zn_tcp_conn *c);
+/* An active open is about to send its first SYN: ask if cfg.tcp_ecn says. */
+void zn__tcp_ecn_connect(struct zn_tcp_conn *c);
+/* A SYN arrived (LISTEN, or SYN_SENT: simultaneous open): agree on ECN
+ * if it is an ECN-setup SYN and we may. */
+void zn__tcp_ecn_syn_rcvd(struct zn_tcp_conn *c, const struct zn__tcp_seg *s);
+/* A SYN-ACK answered our SYN in SYN_SENT. */
+void zn__tcp_ecn_synack_rcvd(struct zn_tcp_conn *c,
+                             const struct zn__tcp_seg *s);
+/* The handshake is over (ESTABLISHED): count an agreement. */
+void zn__tcp_ecn_established(struct zn_tcp_conn *c);
+/* The ECN parts of a segment we send: *flags gains ECE or CWR, and the
+ * IP ECN field to send it with is returned.  len payload bytes at seq;
+ * nothing is marked sent (zn__tcp_ecn_sent does, once it went out). */
+uint8_t zn__tcp_ecn_out(const struct zn_tcp_conn *c, uint32_t seq,
+                        uint32_t len, uint8_t *flags);
+/* A segment went out with these flags and ECN field (nsegs segments). */
+void zn__tcp_ecn_sent(struct zn_tcp_conn *c, uint8_t flags, uint8_t ecn,
+                      uint32_t nsegs);
+/* Is a CWR owed (so the next new data goes alone, not as a TSO frame)? */
+bool zn__tcp_ecn_cwr_due(const struct zn_tcp_conn *c);
+/* §6.1.3, the receiver: CWR and CE on an acceptable segment. */
+void zn__tcp_ecn_rcv_marks(struct zn_tcp_conn *c, const struct zn__tcp_seg *s);
+/* §6.1.2, the sender: does this ACK carry an echo (ECE) we heed? */
+bool zn__tcp_ecn_echo(struct zn_tcp_conn *c, const struct zn__tcp_seg *s);
+/* §6.1.2: cut the window for an echo, once per window of data; flight:
+ * bytes in flight before the ACK that carried it. */
+void zn__tcp_ecn_cut(struct zn_tcp_conn *c, uint32_t flight);
+/* SND.UNA moved: the window of the last cut may be over. */
+void zn__tcp_ecn_acked(struct zn_tcp_conn *c);
+/* Was the window already cut for the data at SND.UNA (so a loss found
+ * there is not answered by a second cut)? */
+bool zn__tcp_ecn_window_cut(const struct zn_tcp_conn *c);
+/* The window was cut (loss, timeout or echo): CWR on the next new data
+ * (§6.1.2), and no echo cuts it again within this window. */
+void zn__tcp_ecn_window_reduced(struct zn_tcp_conn *c);
 
 /* tcp_act.c: the actions named in tcp_fsm.rl. */
 #define ZN__TCP_ACTIONS(X)                                                    \

@@ -369,11 +369,12 @@ static uint16_t syn_mss_option(const struct zn_stack *st, uint8_t family) {
 }
 
 /* Checksum the segment p (len bytes, in b), or leave that to the netif,
- * and hand it to IP as nsegs segments.  psum: the pseudo-header sum of
- * laddr, raddr and TCP with length 0 (a connection's c->psum). */
-static int tcp_tx(struct zn_stack *st, struct zn_buf *b, uint8_t *p,
-                  size_t len, const struct zn_ip *laddr,
-                  const struct zn_ip *raddr, uint32_t psum, uint32_t nsegs) {
+ * and hand it to IP as nsegs segments with ECN field ecn.  psum: the
+ * pseudo-header sum of laddr, raddr and TCP with length 0 (a connection's
+ * c->psum). */
+static int tcp_tx(struct zn_stack *st, struct zn_buf *b, uint8_t *p, size_t len,
+                  const struct zn_ip *laddr, const struct zn_ip *raddr,
+                  uint32_t psum, uint32_t nsegs, uint8_t ecn) {
   uint32_t caps = st->nif ? st->nif->caps : 0;
   psum += (uint32_t)len; /* below 2^16, into a sum far below 2^31 */
   if (caps & ZN_NETIF_CAP_TX_CSUM) {
@@ -386,7 +387,7 @@ static int tcp_tx(struct zn_stack *st, struct zn_buf *b, uint8_t *p,
   }
   ZN_STAT_ADD(st, tcp_seg_tx, nsegs);
   /* DF: RFC 1191 path MTU discovery. */
-  return zn__inet_send(st, b, laddr, raddr, ZN_IPPROTO_TCP, true);
+  return zn__inet_send(st, b, laddr, raddr, ZN_IPPROTO_TCP, ecn, true);
 }
 
 bool zn__tcp_mss_fit_mtu(struct zn_tcp_conn *c, uint32_t mtu) {
@@ -419,66 +420,91 @@ static void path_mtu_follow(struct zn_tcp_conn *c) {
     path_mtu_fit(c);
 }
 
+/* Our SYN's or SYN-ACK's options (RFC 9293 §3.7.1, RFC 7323, RFC 2018):
+ * the MSS we can receive, and what we offer, or in a SYN-ACK what the
+ * peer's SYN agreed to. */
+static void syn_options(struct zn_tcp_conn *c, bool synack,
+                        struct zn_tcp_opts *o) {
+  struct zn_stack *st = c->st;
+  /* What we can receive, not c->mss, which is what we send, already
+   * clamped to the peer's MSS or lowered by PMTUD. */
+  o->present |= ZN_TCP_OPTF_MSS;
+  o->mss = syn_mss_option(st, c->raddr.family);
+  if (synack ? c->wscale_ok : st->cfg.tcp_wscale) {
+    o->present |= ZN_TCP_OPTF_WS;
+    o->wscale = c->rcv_wscale;
+  }
+  if (synack ? c->sack_ok : st->cfg.tcp_sack)
+    o->present |= ZN_TCP_OPTF_SACK_PERM;
+  if (synack ? c->ts_ok : st->cfg.tcp_timestamps) {
+    o->present |= ZN_TCP_OPTF_TS;
+    o->tsval = c->syn_tsval ? c->syn_tsval : zn__tcp_ts_now(c);
+    o->tsecr = synack ? c->ts_recent : 0;
+  }
+}
+
+/* SACK blocks (RFC 2018) in what a segment of len payload bytes leaves of
+ * the MSS (RFC 2018 §3: never push data out to make room for them), a
+ * D-SACK first (RFC 2883 §4). */
+static void sack_options(struct zn_tcp_conn *c, uint32_t len,
+                         struct zn_tcp_opts *o) {
+  struct zn__tcp_sack_block blk[ZN_TCP_MAX_SACK];
+  uint32_t room = zn__tcp_seg_size(c) > len ? zn__tcp_seg_size(c) - len : 0;
+  if (room > 40 - (c->ts_ok ? 12u : 0u))
+    room = 40 - (c->ts_ok ? 12u : 0u);
+  size_t max = room >= 4 ? (room - 4) / 8 : 0;
+  if (max > (c->ts_ok ? 3u : 4u))
+    max = c->ts_ok ? 3u : 4u;
+  size_t n = 0;
+  if (max && (c->flags & ZN__TCPF_DSACK)) {
+    /* RFC 2883 §4: the D-SACK first, once, then the blocks held
+     * (the first of them the run that holds it, if it was beyond
+     * RCV.NXT: zn__tcp_ooo_sack's first). */
+    blk[n++] = (struct zn__tcp_sack_block){c->dsack_left, c->dsack_right};
+    c->flags &= (uint16_t)~ZN__TCPF_DSACK;
+    ZN_STAT_INC(c->st, tcp_dsack_tx);
+  }
+  if (max > n)
+    n += zn__tcp_ooo_sack(&c->ooo, blk + n, max - n);
+  for (size_t i = 0; i < n; i++) {
+    o->sack[i].left = blk[i].left;
+    o->sack[i].right = blk[i].right;
+  }
+  o->nsack = (uint8_t)n;
+  if (n)
+    o->present |= ZN_TCP_OPTF_SACK;
+}
+
+/* The options of a segment with these flags and len payload bytes. */
+static void segment_options(struct zn_tcp_conn *c, uint8_t flags, uint32_t len,
+                            struct zn_tcp_opts *o) {
+  bool syn = (flags & ZN_TCP_SYN) != 0;
+  memset(o, 0, sizeof(*o));
+  if (syn) {
+    syn_options(c, (flags & ZN_TCP_ACK) != 0, o);
+  } else if (c->ts_ok) {
+    o->present |= ZN_TCP_OPTF_TS;
+    o->tsval = zn__tcp_ts_now(c);
+    o->tsecr = c->ts_recent;
+  }
+  if (!syn && c->sack_ok && (flags & ZN_TCP_ACK) &&
+      (c->ooo.nbufs || (c->flags & ZN__TCPF_DSACK)))
+    sack_options(c, len, o);
+}
+
 /* Build and send one segment.  len payload bytes from seq; flags as on
- * the wire (ACK is added when synchronized). */
+ * the wire, but for ECN's (tcp_ecn.c adds ECE and CWR, and says the IP
+ * ECN field). */
 static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
                         uint8_t flags) {
   struct zn_stack *st = c->st;
   bool syn = (flags & ZN_TCP_SYN) != 0;
+  if (syn)
+    flags |= (flags & ZN_TCP_ACK) ? zn__tcp_ecn_synack_flags(c)
+                                  : zn__tcp_ecn_syn_flags(c);
+  uint8_t ecn = zn__tcp_ecn_out(c, seq, len, &flags);
   struct zn_tcp_opts o;
-  memset(&o, 0, sizeof(o));
-  if (syn) {
-    /* What we can receive, not c->mss, which is what we send, already
-     * clamped to the peer's MSS or lowered by PMTUD. */
-    o.present |= ZN_TCP_OPTF_MSS;
-    o.mss = syn_mss_option(st, c->raddr.family);
-    bool synack = (flags & ZN_TCP_ACK) != 0;
-    if (synack ? c->wscale_ok : st->cfg.tcp_wscale) {
-      o.present |= ZN_TCP_OPTF_WS;
-      o.wscale = c->rcv_wscale;
-    }
-    if (synack ? c->sack_ok : st->cfg.tcp_sack)
-      o.present |= ZN_TCP_OPTF_SACK_PERM;
-    if (synack ? c->ts_ok : st->cfg.tcp_timestamps) {
-      o.present |= ZN_TCP_OPTF_TS;
-      o.tsval = c->syn_tsval ? c->syn_tsval : zn__tcp_ts_now(c);
-      o.tsecr = synack ? c->ts_recent : 0;
-    }
-  } else if (c->ts_ok) {
-    o.present |= ZN_TCP_OPTF_TS;
-    o.tsval = zn__tcp_ts_now(c);
-    o.tsecr = c->ts_recent;
-  }
-  if (!syn && c->sack_ok && (flags & ZN_TCP_ACK) &&
-      (c->ooo.nbufs || (c->flags & ZN__TCPF_DSACK))) {
-    /* SACK blocks take what the segment leaves of the MSS (RFC 2018 §3:
-     * never push data out to make room for them). */
-    struct zn__tcp_sack_block blk[ZN_TCP_MAX_SACK];
-    uint32_t room = zn__tcp_seg_size(c) > len ? zn__tcp_seg_size(c) - len : 0;
-    if (room > 40 - (c->ts_ok ? 12u : 0u))
-      room = 40 - (c->ts_ok ? 12u : 0u);
-    size_t max = room >= 4 ? (room - 4) / 8 : 0;
-    if (max > (c->ts_ok ? 3u : 4u))
-      max = c->ts_ok ? 3u : 4u;
-    size_t n = 0;
-    if (max && (c->flags & ZN__TCPF_DSACK)) {
-      /* RFC 2883 §4: the D-SACK first, once, then the blocks held
-       * (the first of them the run that holds it, if it was beyond
-       * RCV.NXT: zn__tcp_ooo_sack's first). */
-      blk[n++] = (struct zn__tcp_sack_block){c->dsack_left, c->dsack_right};
-      c->flags &= (uint16_t)~ZN__TCPF_DSACK;
-      ZN_STAT_INC(st, tcp_dsack_tx);
-    }
-    if (max > n)
-      n += zn__tcp_ooo_sack(&c->ooo, blk + n, max - n);
-    for (size_t i = 0; i < n; i++) {
-      o.sack[i].left = blk[i].left;
-      o.sack[i].right = blk[i].right;
-    }
-    o.nsack = (uint8_t)n;
-    if (n)
-      o.present |= ZN_TCP_OPTF_SACK;
-  }
+  segment_options(c, flags, len, &o);
   uint8_t opts[TCP_OPT_SPACE];
   size_t olen = zn_tcp_opts_emit(opts, &o);
   size_t hlen = ZN_TCP_HDR_LEN + olen;
@@ -521,7 +547,11 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
     c->flags &= (uint16_t)~ZN__TCPF_ACK_NOW;
     zn_timer_stop(st, &c->ack_timer);
   }
-  return tcp_tx(st, b, p, hlen + len, &c->laddr, &c->raddr, c->psum, nsegs);
+  int rc =
+      tcp_tx(st, b, p, hlen + len, &c->laddr, &c->raddr, c->psum, nsegs, ecn);
+  if (rc == ZN_OK)
+    zn__tcp_ecn_sent(c, flags, ecn, nsegs);
+  return rc;
 }
 
 /* RFC 4987 §3.6: the SYN-ACK for a SYN answered with a SYN cookie, sent
@@ -568,8 +598,8 @@ void zn__tcp_send_cookie_synack(struct zn_stack *st,
               olen);
   memcpy(p + ZN_TCP_HDR_LEN, opts, olen);
   (void)tcp_tx(st, b, p, hlen, &syn->dst, &syn->src,
-               zn__inet_pseudo_sum(&syn->dst, &syn->src, ZN_IPPROTO_TCP, 0),
-               1);
+               zn__inet_pseudo_sum(&syn->dst, &syn->src, ZN_IPPROTO_TCP, 0), 1,
+               ZN_IP_ECN_NOT_ECT);
 }
 
 void zn__tcp_send_syn(struct zn_tcp_conn *c, bool with_ack) {
@@ -876,9 +906,10 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
         break;
       if (len == 0 && !fin)
         break;
-      if (len == seg && avail >= 2 * seg && room >= 2 * seg) {
+      if (len == seg && avail >= 2 * seg && room >= 2 * seg &&
+          !zn__tcp_ecn_cwr_due(c)) {
         /* Several segments' worth may go: as one frame if the netif
-         * segments (TSO). */
+         * segments (TSO); not a CWR, which goes alone (tcp_ecn.c). */
         uint32_t cap = tso_limit(c);
         if (cap > seg) {
           len = avail < room ? avail : room;
@@ -961,6 +992,7 @@ static void rtx_fire_rto(struct zn_tcp_conn *c) {
   c->rto_timeouts++;
   ZN_STAT_INC(c->st, tcp_rto);
   c->cc.ops->on_rto(&c->cc, flight(c), c->st->now);
+  zn__tcp_ecn_window_reduced(c);
   c->recover = c->snd_max;
   c->flags |= ZN__TCPF_IN_RECOVERY | ZN__TCPF_RTO_RECOVERY;
   c->flags &= (uint16_t)~(ZN__TCPF_TIMING | ZN__TCPF_PROBE_SENT |

@@ -338,7 +338,7 @@ int zn_udp_sendto_buf(struct zn_udp_sock *s, const struct zn_ip *addr,
   emit_header(s, b, p, port, len,
               zn__inet_pseudo_sum(&src, &dst, ZN_IPPROTO_UDP, (uint32_t)len),
               dst.family);
-  rc = zn__inet_send(st, b, &src, &dst, ZN_IPPROTO_UDP, false);
+  rc = zn__inet_send(st, b, &src, &dst, ZN_IPPROTO_UDP, 0, false);
   if (rc == ZN_OK)
     ZN_STAT_INC(st, udp_tx);
   return rc == ZN_ENETUNREACH ? ZN_EHOSTUNREACH : rc;

@@ -63,14 +63,14 @@ static const struct pd_sysctl sysctls[] = {
     {"net.inet.tcp.blackhole", "0", PD_SC_NOOP, "znet's behaviour"},
     {"net.inet.tcp.blackhole", NULL, PD_SC_NA,
      "net.inet.tcp.blackhole: znet always answers closed ports with RST"},
-    /* znet has no ECN (RFC 3168).  0 and 2 (2: only answer a peer that
-     * asks) behave as znet does as long as no segment of the script
-     * carries ECN bits; scripts that do are skipped (see pd_run.c). */
-    {"net.inet.tcp.ecn.enable", "0", PD_SC_NOOP, "no ECN"},
-    {"net.inet.tcp.ecn.enable", "2", PD_SC_NOOP, "no ECN unless asked"},
-    {"net.inet.tcp.ecn.enable", NULL, PD_SC_NA,
-     "net.inet.tcp.ecn.enable=1: znet has no ECN (RFC 3168)"},
-    {"net.inet.tcp.ecn.maxretries", NULL, PD_SC_NOOP, "no ECN"},
+    /* ECN (RFC 3168): cfg.tcp_ecn, whose values are FreeBSD's (0 off,
+     * 1 ask and answer, 2 answer only). */
+    {"net.inet.tcp.ecn.enable", NULL, PD_SC_ECN, "tcp_ecn"},
+    /* ECN-setup SYNs FreeBSD sends again before falling back to a plain
+     * SYN; znet falls back at the first retransmission.  See
+     * PD_ACC_ECN_SYN_RTX. */
+    {"net.inet.tcp.ecn.maxretries", NULL, PD_SC_NOOP,
+     "see PD_ACC_ECN_SYN_RTX"},
     /* The window scale FreeBSD offers follows kern.ipc.maxsockbuf; znet's
      * follows cfg.tcp_rcvbuf.  See PD_ACC_SYN_WSCALE. */
     {"kern.ipc.maxsockbuf", NULL, PD_SC_NOOP, "see PD_ACC_SYN_WSCALE"},
@@ -201,6 +201,14 @@ static const struct acc_rule accepted[] = {
      * was in CLOSING or LAST-ACK when it went. */
     {"state-event-engine/rcv-rst-closing/*", PD_ACC_RST_QUIET},
     {"state-event-engine/rcv-rst-last-ack/*", PD_ACC_RST_QUIET},
+    /* PD_ACC_ECN_SYN_RTX, all scripts.  A retransmitted ECN-setup SYN:
+     * RFC 3168 §6.1.1.1 lets a host resend its SYN with CWR and ECE
+     * cleared, after "one or more" ECN-setup SYNs.  FreeBSD sends
+     * net.inet.tcp.ecn.maxretries of them again first; znet falls back
+     * at the first retransmission (as Linux's tcp_ecn_fallback).  A SYN
+     * the stack sent before (the same ISN) may come without ECE and CWR
+     * where the script expects them; all else must match. */
+    {"*", PD_ACC_ECN_SYN_RTX},
 };
 
 static bool scope_match(const char *scope, const char *path) {
@@ -235,6 +243,7 @@ const char *pd_accept_name(unsigned bit) {
   case PD_ACC_WIN_EDGE: return "window edge";
   case PD_ACC_FIN_RTX: return "ACK, not FIN again";
   case PD_ACC_RST_QUIET: return "RST in CLOSING/LAST-ACK quiet";
+  case PD_ACC_ECN_SYN_RTX: return "ECN-setup SYN resent plain";
   default: return "?";
   }
 }

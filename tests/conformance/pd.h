@@ -228,6 +228,7 @@ enum {
   PD_ACC_WIN_EDGE = 1u << 7,    /* right edge: FreeBSD's buffer, not ours */
   PD_ACC_FIN_RTX = 1u << 8,     /* FIN resent where an ACK does */
   PD_ACC_RST_QUIET = 1u << 9,   /* RST in CLOSING/LAST-ACK: no error */
+  PD_ACC_ECN_SYN_RTX = 1u << 10,/* retransmitted SYN without ECE/CWR */
 };
 
 struct pd_match_ctx {
@@ -237,6 +238,8 @@ struct pd_match_ctx {
                                   out of order when it sent the segment */
   bool fin_known;              /* for PD_ACC_FIN_RTX: the stack has sent */
   uint32_t fin_seq;            /* its FIN, at this sequence number */
+  bool syn_rtx;                /* for PD_ACC_ECN_SYN_RTX: the segment is a
+                                  SYN the stack sent before */
 };
 
 /* Compare one sent segment with an outbound line.  Returns true if they
@@ -276,6 +279,7 @@ enum pd_sysctl_kind {
   PD_SC_RTO_INIT,
   PD_SC_RTO_SLOP,
   PD_SC_SYNCOOKIES,
+  PD_SC_ECN,            /* net.inet.tcp.ecn.enable: cfg.tcp_ecn */
   PD_SC_NOOP,           /* no effect on znet (the comment says why) */
   PD_SC_NA,             /* the script is not applicable */
 };

@@ -598,7 +598,12 @@ static bool opts_match(const struct pd_pkt *w, const struct pd_seg *g,
 }
 
 /* The IP fields a line gives: (ttl N) / (hlim N), (tos N) / (class N),
- * (flowlabel N). */
+ * (flowlabel N), and the ECN field of a mark ([ect0], [noecn], ...). */
+static const char *ecn_name(int ecn) {
+  static const char *const names[] = {"noecn", "ect1", "ect0", "ce"};
+  return names[ecn & 3];
+}
+
 static bool ip_fields_match(const struct pd_pkt *w, const struct pd_seg *g,
                             char *what, size_t len) {
   bool v6 = g->ipv == 6;
@@ -610,6 +615,9 @@ static bool ip_fields_match(const struct pd_pkt *w, const struct pd_seg *g,
   else if (w->flow >= 0 && g->flow != (uint32_t)w->flow)
     snprintf(what, len, "flowlabel 0x%x, not 0x%x", g->flow,
              (unsigned)w->flow);
+  else if (w->ecn != PD_ECN_UNSET && (g->tos & 3) != w->ecn)
+    snprintf(what, len, "ECN field %s, not %s", ecn_name(g->tos & 3),
+             ecn_name(w->ecn));
   else
     return true;
   return false;
@@ -631,6 +639,10 @@ bool pd_match(const struct pd_pkt *w, const struct pd_seg *g,
       g->seq == want_seq + 1) {
     used |= PD_ACC_FIN_RTX;
     want_seq = g->seq;
+  } else if ((ctx->accept & PD_ACC_ECN_SYN_RTX) && ctx->syn_rtx &&
+             w->flags == (PD_SYN | PD_ECE | PD_CWR) && g->flags == PD_SYN) {
+    /* An ECN-setup SYN resent without ECE and CWR. */
+    used |= PD_ACC_ECN_SYN_RTX;
   } else if (g->flags != w->flags) {
     char a[12], b[12];
     pd_flags_str(w->flags, a, sizeof(a));

@@ -634,6 +634,8 @@ static void inject_pkt(struct run *r, const struct pd_event *e) {
   size_t tlen = 20 + (size_t)olen + k->len;
   memset(seg + 20 + olen, 0, k->len);
   uint8_t tos = (uint8_t)(k->tos >= 0 ? k->tos : 0);
+  if (k->ecn != PD_ECN_UNSET) /* [noecn], [ect0], [ect1], [ce] */
+    tos = (uint8_t)((tos & ~3u) | (unsigned)k->ecn);
   uint8_t ttl = (uint8_t)(k->ttl >= 0 ? k->ttl : 64);
   size_t flen;
   if (r->v6) {
@@ -765,13 +767,16 @@ static void expect_pkt(struct run *r, const struct pd_event *e, int64_t t_us) {
     off = -off;
   r->map.ts_slack_ms = any ? INT32_MAX : (tol + off) / 1000 + 1;
   /* Our ISN is the sequence number of the stack's first SYN (or of a SYN
-   * the script does not number: a new incarnation). */
+   * the script does not number: a new incarnation); a SYN at it again is
+   * a retransmission (PD_ACC_ECN_SYN_RTX). */
+  bool syn_rtx = (o.seg.flags & PD_SYN) && r->isn_known &&
+                 o.seg.seq == r->map.local_isn;
   if ((o.seg.flags & PD_SYN) && (!r->isn_known || k->seq_any)) {
     r->map.local_isn = o.seg.seq - (k->seq_any ? 0 : k->seq);
     r->isn_known = true;
   }
-  struct pd_match_ctx ctx = {&r->map, r->accept, o.ooo_bytes, r->fin_known,
-                             r->fin_seq};
+  struct pd_match_ctx ctx = {&r->map,      r->accept, o.ooo_bytes,
+                             r->fin_known, r->fin_seq, syn_rtx};
   char why[400];
   unsigned used = 0;
   if (!pd_match(k, &o.seg, &ctx, why, sizeof(why), &used)) {
@@ -1335,6 +1340,15 @@ static void apply_sysctl(struct run *r, const char *name, const char *value,
   case PD_SC_SYNCOOKIES:
     cfg->tcp_syncookies = v != 0;
     break;
+  case PD_SC_ECN:
+    /* FreeBSD's values are znet's (enum zn_tcp_ecn_mode); 3 and more
+     * (AccECN) are not in znet. */
+    if (v < ZN_TCP_ECN_OFF || v > ZN_TCP_ECN_PASSIVE)
+      verdict(r, PD_SKIP, line, "net.inet.tcp.ecn.enable=%ld: no such mode "
+              "in znet (AccECN is not)", v);
+    else
+      cfg->tcp_ecn = (uint8_t)v;
+    break;
   case PD_SC_NOOP:
     break;
   case PD_SC_NA:
@@ -1559,8 +1573,6 @@ static const char *applicable(struct run *r, int *line) {
     switch (e->kind) {
     case PD_E_PKT: {
       const struct pd_pkt *k = &e->pkt;
-      if ((k->flags & (PD_ECE | PD_CWR)) || k->ecn != PD_ECN_UNSET)
-        return "ECN (RFC 3168) is not in znet";
       if (k->udp)
         return "TCP over UDP is not in znet";
       for (int j = 0; j < k->nopts; j++)

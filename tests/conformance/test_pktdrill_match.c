@@ -59,7 +59,7 @@ static struct pd_map map(void) {
 static bool match(const struct pd_pkt *w, const struct pd_seg *g,
                   unsigned accept, unsigned *used) {
   struct pd_map m = map();
-  struct pd_match_ctx ctx = {&m, accept, 0, false, 0};
+  struct pd_match_ctx ctx = {&m, accept, 0, false, 0, false};
   char why[300];
   unsigned u = 0;
   bool ok = pd_match(w, g, &ctx, why, sizeof(why), &u);
@@ -158,7 +158,7 @@ ZT_TEST(test_ts_val) {
   m.ts_known = true;
   m.ts_offset = 5000; /* live = script + 5000 */
   m.ts_slack_ms = 10;
-  struct pd_match_ctx ctx = {&m, 0, 0, false, 0};
+  struct pd_match_ctx ctx = {&m, 0, 0, false, 0, false};
   char why[300];
   o[2].val = 6100;
   struct pd_seg g = seg(PD_ACK, 1, 1, 100, 0, o, 3);
@@ -238,7 +238,7 @@ ZT_TEST(test_window_ooo) {
   struct pd_pkt w = pkt("0 > . 1:1(0) ack 100 win 65535\n");
   struct pd_seg g = seg(PD_ACK, 1, 100, 65501, 0, NULL, 0);
   struct pd_map m = map();
-  struct pd_match_ctx ctx = {&m, PD_ACC_WIN_OOO, 100, false, 0};
+  struct pd_match_ctx ctx = {&m, PD_ACC_WIN_OOO, 100, false, 0, false};
   char why[300];
   unsigned used = 0;
   ZT_CHECK(pd_match(&w, &g, &ctx, why, sizeof(why), &used));
@@ -259,7 +259,7 @@ ZT_TEST(test_fin_rtx) {
   struct pd_pkt w = pkt("0 > F. 1:1(0) ack 2 win 65535\n");
   struct pd_seg g = seg(PD_ACK, 2, 2, 65535, 0, NULL, 0);
   struct pd_map m = map();
-  struct pd_match_ctx ctx = {&m, PD_ACC_FIN_RTX, 0, true, LISN + 1};
+  struct pd_match_ctx ctx = {&m, PD_ACC_FIN_RTX, 0, true, LISN + 1, false};
   char why[300];
   unsigned used = 0;
   ZT_CHECK(pd_match(&w, &g, &ctx, why, sizeof(why), &used));
@@ -271,6 +271,53 @@ ZT_TEST(test_fin_rtx) {
   ZT_CHECK(!pd_match(&w, &g, &ctx, why, sizeof(why), NULL));
   ctx.accept = 0;
   g.ack--;
+  ZT_CHECK(!pd_match(&w, &g, &ctx, why, sizeof(why), NULL));
+}
+
+/* [noecn], [ect0], [ect1], [ce] on an outbound line check the ECN field
+ * (IPv4 TOS, IPv6 traffic class); a line without one checks nothing. */
+ZT_TEST(test_ecn_field_match) {
+  struct pd_seg g = seg(PD_ACK | PD_PSH, 1, 1, 65535, 10, NULL, 0);
+  g.ipv = 4;
+  g.tos = 0x02; /* ECT(0) */
+  struct pd_map m = map();
+  struct pd_match_ctx ctx = {&m, 0, 0, false, 0, false};
+  char why[300];
+  struct pd_pkt w = pkt("0 > [ect0] P. 1:11(10) ack 1 win 65535\n");
+  ZT_CHECK(pd_match(&w, &g, &ctx, why, sizeof(why), NULL));
+  w = pkt("0 > P. 1:11(10) ack 1 win 65535\n");
+  ZT_CHECK(pd_match(&w, &g, &ctx, why, sizeof(why), NULL));
+  w = pkt("0 > [noecn] P. 1:11(10) ack 1 win 65535\n");
+  ZT_CHECK(!pd_match(&w, &g, &ctx, why, sizeof(why), NULL));
+  ZT_CHECK(strstr(why, "ECN field ect0, not noecn") != NULL);
+  w = pkt("0 > [ect1] P. 1:11(10) ack 1 win 65535\n");
+  ZT_CHECK(!pd_match(&w, &g, &ctx, why, sizeof(why), NULL));
+  g.tos = 0xb8; /* DSCP EF, Not-ECT: only the low two bits count */
+  w = pkt("0 > [noecn] P. 1:11(10) ack 1 win 65535\n");
+  ZT_CHECK(pd_match(&w, &g, &ctx, why, sizeof(why), NULL));
+}
+
+/* PD_ACC_ECN_SYN_RTX: a SYN sent before may come without ECE and CWR
+ * where the script has an ECN-setup SYN; nothing else is let pass. */
+ZT_TEST(test_ecn_syn_rtx) {
+  struct pd_pkt w = pkt("0 > SEW 0:0(0) win 65535\n");
+  struct pd_seg g = seg(PD_SYN, 0, 0, 65535, 0, NULL, 0);
+  struct pd_map m = map();
+  struct pd_match_ctx ctx = {&m, PD_ACC_ECN_SYN_RTX, 0, false, 0, true};
+  char why[300];
+  unsigned used = 0;
+  ZT_CHECK(pd_match(&w, &g, &ctx, why, sizeof(why), &used));
+  ZT_EQ(used, PD_ACC_ECN_SYN_RTX);
+  ctx.syn_rtx = false; /* the first SYN must ask */
+  ZT_CHECK(!pd_match(&w, &g, &ctx, why, sizeof(why), NULL));
+  ctx.syn_rtx = true;
+  ctx.accept = 0;
+  ZT_CHECK(!pd_match(&w, &g, &ctx, why, sizeof(why), NULL));
+  ctx.accept = PD_ACC_ECN_SYN_RTX;
+  g.flags = PD_SYN | PD_ECE; /* half the bits is not a plain SYN */
+  ZT_CHECK(!pd_match(&w, &g, &ctx, why, sizeof(why), NULL));
+  w = pkt("0 > S 0:0(0) win 65535\n"); /* never the other way round */
+  g.flags = PD_SYN | PD_ECE | PD_CWR;
   ZT_CHECK(!pd_match(&w, &g, &ctx, why, sizeof(why), NULL));
 }
 
@@ -289,6 +336,9 @@ ZT_TEST(test_tables) {
   ZT_EQ(s->kind, PD_SC_NA);
   ZT_CHECK(pd_sysctl_find("net.inet.tcp.nonsense", "1") == NULL);
   ZT_STREQ(pd_defines_for("a/b.pkt")[0], "STANDARD");
+  s = pd_sysctl_find("net.inet.tcp.ecn.enable", "1");
+  ZT_REQUIRE(s != NULL);
+  ZT_EQ(s->kind, PD_SC_ECN);
 }
 
 /* ---- the runner, end to end ---- */
@@ -367,12 +417,71 @@ ZT_TEST(test_runner_mismatches) {
   }
 }
 
+/* ECN end to end: the sysctl asks, the marks go both ways.  The peer's
+ * CE draws an immediate ACK with ECE, which our data repeats until the
+ * peer's CWR; the peer's ECE makes our next new data carry CWR. */
+static const char *const ecn_script =
+    "--tolerance_usecs=10000\n"
+    " 0.00 `sysctl -w net.inet.tcp.ecn.enable=1`\n"
+    "+0.00 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+    "+0.00 fcntl(3, F_SETFL, O_RDWR | O_NONBLOCK) = 0\n"
+    "+0.00 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)\n"
+    "+0.00 > [noecn] SEW 0:0(0) win 65535 <mss 1460,nop,wscale 6,sackOK,TS val 100 ecr 0>\n"
+    "+0.10 < SE. 0:0(0) ack 1 win 32767 <mss 1460,sackOK,eol,eol>\n"
+    "+0.00 > [noecn] . 1:1(0) ack 1 win 65535\n"
+    "+0.10 <[ce] P. 1:11(10) ack 1 win 32767\n"
+    "+0.00 > [noecn] E. 1:1(0) ack 11 win 65535\n"
+    "+0.00 read(3, ..., 100) = 10\n"
+    "+0.00 write(3, ..., 10) = 10\n"
+    "+0.00 > [ect0] EP. 1:11(10) ack 11 win 65535\n"
+    "+0.10 <[ect0] WP. 11:21(10) ack 11 win 32767\n"
+    "+0.04 > [noecn] . 11:11(0) ack 21 win 65535\n"
+    "+0.00 read(3, ..., 100) = 10\n"
+    "+0.00 write(3, ..., 10) = 10\n"
+    "+0.00 > [ect0] P. 11:21(10) ack 21 win 65535\n"
+    "+0.10 < E. 21:21(0) ack 21 win 32767\n"
+    "+0.00 write(3, ..., 10) = 10\n"
+    "+0.00 > [ect0] WP. 21:31(10) ack 21 win 65535\n"
+    "+0.10 < . 21:21(0) ack 31 win 32767\n"
+    "+0.00 write(3, ..., 10) = 10\n"
+    "+0.00 > [ect0] P. 31:41(10) ack 21 win 65535\n"
+    "+0.10 < . 21:21(0) ack 41 win 32767\n";
+
+ZT_TEST(test_runner_ecn) {
+  struct pd_run_opts o = {0};
+  struct pd_result r;
+  pd_run_text("test/ecn.pkt", ecn_script, &o, &r);
+  if (r.verdict != PD_PASS)
+    zt_fail(__FILE__, __LINE__, "%s", r.why);
+  /* And each mark is checked: a wrong one fails at its line. */
+  static const struct {
+    const char *from, *to, *line;
+  } cases[] = {
+      {"> [noecn] E. 1:1(0)", "> [noecn] . 1:1(0)", "line 10:"},
+      {"> [ect0] EP. 1:11(10)", "> [noecn] EP. 1:11(10)", "line 13:"},
+      {"> [noecn] . 11:11(0)", "> [ect0] . 11:11(0)", "line 15:"},
+      {"> [ect0] WP. 21:31(10)", "> [ect0] P. 21:31(10)", "line 21:"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    char buf[4096];
+    const char *p = strstr(ecn_script, cases[i].from);
+    ZT_REQUIRE(p != NULL);
+    snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(p - ecn_script), ecn_script,
+             cases[i].to, p + strlen(cases[i].from));
+    pd_run_text("test/ecn.pkt", buf, &o, &r);
+    if (r.verdict != PD_FAIL)
+      zt_fail(__FILE__, __LINE__, "case %zu did not fail", i);
+    else if (strncmp(r.why, cases[i].line, strlen(cases[i].line)) != 0)
+      zt_fail(__FILE__, __LINE__, "case %zu failed elsewhere: %s", i, r.why);
+  }
+}
+
 ZT_TEST(test_runner_skip) {
   struct pd_result r;
   run_changed("`sysctl -w net.inet.tcp.recvspace=65536`",
-              "`sysctl -w net.inet.tcp.ecn.enable=1`", &r);
+              "`sysctl -w net.inet.tcp.ecn.enable=3`", &r);
   ZT_EQ(r.verdict, PD_SKIP);
-  ZT_CHECK(strstr(r.why, "ECN") != NULL);
+  ZT_CHECK(strstr(r.why, "AccECN") != NULL);
   run_changed("`sysctl -w net.inet.tcp.recvspace=65536`",
               "`sysctl -w net.inet.tcp.frobnicate=1`", &r);
   ZT_EQ(r.verdict, PD_SKIP);
@@ -486,7 +595,7 @@ ZT_TEST(test_ipv6_fields_match) {
   g.tos = 0x20;
   g.flow = 0x12345;
   struct pd_map m = map();
-  struct pd_match_ctx ctx = {&m, 0, 0, false, 0};
+  struct pd_match_ctx ctx = {&m, 0, 0, false, 0, false};
   char why[300];
   struct pd_pkt w = pkt("0 > (hlim 64) . 1:1(0) ack 1 win 65535\n");
   ZT_CHECK(pd_match(&w, &g, &ctx, why, sizeof(why), NULL));
@@ -638,9 +747,12 @@ int main(void) {
   ZT_RUN(test_dsack);
   ZT_RUN(test_window_ooo);
   ZT_RUN(test_fin_rtx);
+  ZT_RUN(test_ecn_field_match);
+  ZT_RUN(test_ecn_syn_rtx);
   ZT_RUN(test_tables);
   ZT_RUN(test_runner_pass);
   ZT_RUN(test_runner_mismatches);
+  ZT_RUN(test_runner_ecn);
   ZT_RUN(test_runner_skip);
   ZT_RUN(test_frame_decode_ipv6);
   ZT_RUN(test_frame_decode_ipv4);

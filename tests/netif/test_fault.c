@@ -632,6 +632,112 @@ ZT_TEST(test_stacks_over_faulty_link) {
   th_stack_free(b);
 }
 
+/* An IP frame with the given ECN field: IPv4 (behind an 802.1Q tag if
+ * vlan), or IPv6; tag in the 4 payload bytes after the IP header. */
+static struct zn_buf *ip_frame(struct nt_pool *p, unsigned v, bool vlan,
+                               uint8_t ecn, uint32_t tag) {
+  static const uint8_t mac_a[6] = {2, 0, 0, 0, 0, 1},
+                       mac_b[6] = {2, 0, 0, 0, 0, 2};
+  struct zn_buf *b = zn_pool_alloc(&p->pool);
+  if (b == NULL)
+    return NULL;
+  uint8_t *d = zn_buf_put(b, 18 + 40 + 4);
+  size_t off =
+      vlan ? zn_eth_emit_vlan(d, mac_b, mac_a, 7, ZN_ETHERTYPE_IPV4)
+           : zn_eth_emit(d, mac_b, mac_a,
+                         v == 6 ? ZN_ETHERTYPE_IPV6 : ZN_ETHERTYPE_IPV4);
+  if (v == 6) {
+    struct zn_ipv6_hdr h = {.tclass = (uint8_t)(0xb8 | ecn), .flow = 0x12345,
+                            .plen = 4, .nxt = ZN_IPPROTO_UDP, .hlim = 64};
+    off += zn_ipv6_emit(d + off, &h);
+  } else {
+    struct zn_ipv4_hdr h = {.tos = (uint8_t)(0xb8 | ecn), .ttl = 64,
+                            .proto = ZN_IPPROTO_UDP, .tot_len = 24,
+                            .src = ZN_IPV4(10, 0, 0, 1),
+                            .dst = ZN_IPV4(10, 0, 0, 2)};
+    off += zn_ipv4_emit(d + off, &h);
+  }
+  zn_wr32(d + off, tag);
+  zn_buf_trim(b, off + 4);
+  return b;
+}
+
+/* The ECN field of a frame ip_frame made, and (IPv4) its header checksum
+ * checked. */
+static uint8_t ecn_of(const struct zn_buf *b, unsigned v, bool vlan) {
+  const uint8_t *ip = b->data + (vlan ? 18 : 14);
+  if (v == 6)
+    return (uint8_t)((ip[1] >> 4) & 3);
+  struct zn_ipv4_view iv;
+  ZT_EQ(zn_ipv4_view_init(&iv, ip, 24), ZN_OK);
+  ZT_CHECK(zn_ipv4_csum_ok(&iv));
+  ZT_EQ(ip[1] & 0xfc, 0xb8); /* DSCP untouched */
+  return ip[1] & 3;
+}
+
+/* ce_ppm marks CE on ECN-capable packets only, IPv4 (its header checksum
+ * kept right, behind a VLAN tag too) and IPv6 alike, in both directions;
+ * Not-ECT packets and what is not IP pass untouched. */
+ZT_TEST(test_ce_marks_ect_only) {
+  struct zn_fault_cfg cfg = {
+      .seed = 5, .dirs = ZN_FAULT_TX | ZN_FAULT_RX, .ce_ppm = 1000000};
+  struct fx x;
+  ZT_REQUIRE(fx_init(&x, &cfg, 16) == 0);
+  static const struct {
+    unsigned v;
+    bool vlan;
+    uint8_t ecn, want;
+  } cases[] = {
+      {4, false, ZN_IP_ECN_ECT0, ZN_IP_ECN_CE},
+      {4, false, ZN_IP_ECN_ECT1, ZN_IP_ECN_CE},
+      {4, false, ZN_IP_ECN_NOT_ECT, ZN_IP_ECN_NOT_ECT},
+      {4, false, ZN_IP_ECN_CE, ZN_IP_ECN_CE},
+      {4, true, ZN_IP_ECN_ECT0, ZN_IP_ECN_CE},
+      {6, false, ZN_IP_ECN_ECT0, ZN_IP_ECN_CE},
+      {6, false, ZN_IP_ECN_NOT_ECT, ZN_IP_ECN_NOT_ECT},
+  };
+  uint64_t marked = 0;
+  for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    bool ect = cases[i].ecn == ZN_IP_ECN_ECT0 || cases[i].ecn == ZN_IP_ECN_ECT1;
+    for (int rx = 0; rx < 2; rx++) {
+      struct zn_buf *b =
+          ip_frame(&x.p, cases[i].v, cases[i].vlan, cases[i].ecn, i);
+      ZT_REQUIRE(b != NULL);
+      ZT_EQ(zn_netif_send(rx ? &x.l.b.nif : &x.f.nif, b), ZN_OK);
+      struct zn_netif *from = rx ? &x.f.nif : &x.l.b.nif;
+      ZT_EQ(zn_netif_recv(from, &b), ZN_OK);
+      ZT_EQ(ecn_of(b, cases[i].v, cases[i].vlan), cases[i].want);
+      ZT_EQU(zn_rd32(b->data + b->len - 4), i);
+      zn_buf_free(b);
+      marked += ect ? 1u : 0u;
+    }
+  }
+  ZT_EQU(x.f.stats.ce_marked, marked);
+  /* Not IP at all: untouched. */
+  ZT_EQ(zn_netif_send(&x.f.nif, nt_frame(&x.p, FLEN, 7)), ZN_OK);
+  struct zn_buf *b;
+  ZT_EQ(zn_netif_recv(&x.l.b.nif, &b), ZN_OK);
+  ZT_CHECK(nt_frame_ok(b, FLEN, 7));
+  zn_buf_free(b);
+  ZT_EQU(x.f.stats.ce_marked, marked);
+  fx_fini(&x);
+  /* A share: 30% of 10000 ECT(0) packets, sd ~46. */
+  cfg.ce_ppm = 300000;
+  cfg.dirs = ZN_FAULT_TX;
+  ZT_REQUIRE(fx_init(&x, &cfg, 16) == 0);
+  uint32_t ce = 0;
+  for (uint32_t i = 0; i < NFRAMES; i++) {
+    ZT_EQ(zn_netif_send(&x.f.nif, ip_frame(&x.p, 4, false, ZN_IP_ECN_ECT0, i)),
+          ZN_OK);
+    ZT_EQ(zn_netif_recv(&x.l.b.nif, &b), ZN_OK);
+    ce += ecn_of(b, 4, false) == ZN_IP_ECN_CE;
+    zn_buf_free(b);
+  }
+  ZT_CHECK(ce > 2700 && ce < 3300);
+  ZT_EQU(x.f.stats.ce_marked, ce);
+  fx_fini(&x);
+}
+
 int main(void) {
   ZT_RUN(test_tx_loss);
   ZT_RUN(test_rx_loss);
@@ -650,5 +756,6 @@ int main(void) {
   ZT_RUN(test_determinism);
   ZT_RUN(test_passthrough_and_eof);
   ZT_RUN(test_stacks_over_faulty_link);
+  ZT_RUN(test_ce_marks_ect_only);
   return zt_done();
 }

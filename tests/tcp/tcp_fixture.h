@@ -84,6 +84,8 @@ struct fx_seg {
   uint16_t sport, dport;   /* send: 0 is the fixture's ports */
   bool no_ts;              /* send: no TS even when agreed */
   bool bad_csum;           /* send: the TCP checksum off by one bit */
+  uint8_t ecn;             /* send: the IP ECN field (ZN_IP_ECN_*; 0:
+                              Not-ECT); the stack's is f->last_ecn */
   bool any_opts;           /* expect: options not checked */
   bool any_seq;            /* expect: seq not checked */
   bool any_ack;            /* expect: ack not checked */
@@ -125,6 +127,7 @@ struct fx {
   struct fx_seg last;
   uint8_t last_data[2048];
   uint8_t last_ip_df;      /* its IPv4 DF bit */
+  uint8_t last_ecn;        /* its ECN field (ZN_IP_ECN_*) */
 
   /* The application. */
   bool auto_read;          /* on_readable reads everything (default on) */
@@ -400,6 +403,11 @@ static inline void fx_send_at(struct fx *f, const struct fx_seg *s,
   uint8_t frame[14 + 20 + sizeof(tcp)];
   size_t flen = mk_ip(frame, MAC_A, MAC_B, FX_PEER_IP, FX_OUR_IP,
                       ZN_IPPROTO_TCP, 1, 0x4000, tcp, tlen);
+  if (s->ecn) { /* the TOS octet, and the header checksum again */
+    frame[15] = s->ecn;
+    zn_wr16(frame + 24, 0);
+    zn_wr16(frame + 24, zn_csum(frame + 14, 20));
+  }
   struct zn_buf *b = zn_stack_buf_alloc(f->st, flen);
   if (!b) {
     zt_fail(file, line, "no buffer for the peer's segment");
@@ -464,6 +472,7 @@ static inline bool fx_pop(struct fx *f, const char *file, int line) {
     g->dport = t.dport;
     g->len = zn_tcp_payload_len(&t);
     f->last_ip_df = (ip.frag & 0x4000) != 0;
+    f->last_ecn = ip.tos & ZN_IP_ECN_MASK;
     if (g->len > sizeof(f->last_data))
       g->len = sizeof(f->last_data);
     memcpy(f->last_data, zn_tcp_payload(&t), g->len);
@@ -486,8 +495,10 @@ static inline void fx_flags_str(uint8_t fl, char *s) {
   if (fl & FIN) strcat(s, "F");
   if (fl & RST) strcat(s, "R");
   if (fl & PSH) strcat(s, "P");
+  if (fl & ZN_TCP_ECE) strcat(s, "E");
+  if (fl & ZN_TCP_CWR) strcat(s, "W");
   if (fl & ACK) strcat(s, ".");
-  if (fl & ~(SYN | FIN | RST | PSH | ACK)) strcat(s, "+");
+  if (fl & ZN_TCP_URG) strcat(s, "+");
 }
 
 /* Check that the next segment the stack sent is `w`.  Returns true if one
@@ -499,7 +510,7 @@ static inline bool fx_expect_at(struct fx *f, const struct fx_seg *w,
     return false;
   }
   const struct fx_seg *g = &f->last;
-  char gf[8], wf[8];
+  char gf[10], wf[10];
   fx_flags_str(g->flags, gf);
   fx_flags_str(w->flags, wf);
   if (g->flags != w->flags)
@@ -578,7 +589,7 @@ static inline bool fx_expect_at(struct fx *f, const struct fx_seg *w,
 static inline void fx_expect_none_at(struct fx *f, const char *file,
                                      int line) {
   if (fx_pop(f, file, line)) {
-    char gf[8];
+    char gf[10];
     fx_flags_str(f->last.flags, gf);
     zt_fail(file, line, "unexpected segment [%s] seq %u ack %u len %zu", gf,
             f->last.seq, f->last.ack, f->last.len);
