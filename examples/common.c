@@ -344,6 +344,15 @@ static int parse_bigbufs(void *base, const char *val, const char *prog) {
   return ex_parse_u32(val, 0, 4096, &o->nbigbufs);
 }
 
+/* 0 turns PMTU black-hole detection off; at most a day. */
+static int parse_blackhole_probe(void *base, const char *val,
+                                 const char *prog) {
+  struct ex_opts *o = base;
+  (void)prog;
+  o->has_blackhole_probe = true;
+  return ex_parse_u32(val, 0, 86400000u, &o->tcp_blackhole_probe_ms);
+}
+
 /* RFC 4862 §5.1 allows at most 255 (an 8-bit setting); 0 turns DAD off. */
 static int parse_dad_transmits(void *base, const char *val, const char *prog) {
   struct ex_opts *o = base;
@@ -438,6 +447,10 @@ static const struct ex_opt common_opts[] = {
      .help = "TCP receive window per connection (default 128K)"},
     {"tcp-cc", 0, EX_CHOICE, OFF(tcp_cc), .choices = tcp_ccs,
      .arg = "cubic|newreno", .help = "TCP congestion control (default cubic)"},
+    {"tcp-blackhole-probe-ms", 0, EX_FN, .fn = parse_blackhole_probe,
+     .arg = "MS", .want = "0..86400000",
+     .help = "after a PMTU black hole lowered the MSS, try\nthe full size "
+             "again after MS (default 600000;\n0: no black-hole detection)"},
     {"", 0, EX_DOC,
      .help = "Fault injection between the stack and the netif, both "
              "directions (seeded):"},
@@ -926,6 +939,8 @@ int ex_config(const struct ex_opts *o, struct zn_config *cfg,
     cfg->tcp_rcvbuf = (uint32_t)o->tcp_rcvbuf;
   if (o->tcp_cc >= 0)
     cfg->tcp_cc = (uint8_t)o->tcp_cc;
+  if (o->has_blackhole_probe)
+    cfg->tcp_blackhole_probe_ms = o->tcp_blackhole_probe_ms;
   return 0;
 }
 

@@ -119,6 +119,8 @@ struct ex_opts {
   uint32_t tcp_conns;
   uint64_t tcp_sndbuf, tcp_rcvbuf;
   int tcp_cc;
+  uint32_t tcp_blackhole_probe_ms; /* if has_blackhole_probe (0: off) */
+  bool has_blackhole_probe;
 };
 
 /* ---- flag tables ---- */
