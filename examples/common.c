@@ -345,6 +345,15 @@ static int parse_bigbufs(void *base, const char *val, const char *prog) {
   return ex_parse_u32(val, 0, 4096, &o->nbigbufs);
 }
 
+/* 0 turns PMTU black-hole detection off; at most a day. */
+static int parse_blackhole_probe(void *base, const char *val,
+                                 const char *prog) {
+  struct ex_opts *o = base;
+  (void)prog;
+  o->has_blackhole_probe = true;
+  return ex_parse_u32(val, 0, 86400000u, &o->tcp_blackhole_probe_ms);
+}
+
 /* RFC 4862 §5.1 allows at most 255 (an 8-bit setting); 0 turns DAD off. */
 static int parse_dad_transmits(void *base, const char *val, const char *prog) {
   struct ex_opts *o = base;
@@ -448,6 +457,10 @@ static const struct ex_opt common_opts[] = {
      .arg = "off|on|passive",
      .help = "ECN (RFC 3168): on asks as a client too;\npassive (default) "
              "only answers a peer that asks"},
+    {"tcp-blackhole-probe-ms", 0, EX_FN, .fn = parse_blackhole_probe,
+     .arg = "MS", .want = "0..86400000",
+     .help = "after a PMTU black hole lowered the MSS, try\nthe full size "
+             "again after MS (default 600000;\n0: no black-hole detection)"},
     {"", 0, EX_DOC,
      .help = "Fault injection between the stack and the netif, both "
              "directions (seeded):"},
@@ -940,6 +953,8 @@ int ex_config(const struct ex_opts *o, struct zn_config *cfg,
     cfg->tcp_cc = (uint8_t)o->tcp_cc;
   if (o->tcp_ecn >= 0)
     cfg->tcp_ecn = (uint8_t)o->tcp_ecn;
+  if (o->has_blackhole_probe)
+    cfg->tcp_blackhole_probe_ms = o->tcp_blackhole_probe_ms;
   return 0;
 }
 

@@ -121,6 +121,8 @@ struct ex_opts {
   uint64_t tcp_sndbuf, tcp_rcvbuf;
   int tcp_cc;
   int tcp_ecn;
+  uint32_t tcp_blackhole_probe_ms; /* if has_blackhole_probe (0: off) */
+  bool has_blackhole_probe;
 };
 
 /* ---- flag tables ---- */

@@ -150,6 +150,12 @@
 #ifndef ZN_DEFAULT_TCP_SYN_RETRIES
 #define ZN_DEFAULT_TCP_SYN_RETRIES 6
 #endif
+#ifndef ZN_DEFAULT_TCP_BLACKHOLE_PROBE_MS
+/** How long a connection whose full-sized segments vanished (a PMTU
+ * black hole) stays at its lowered MSS before it tries the full size
+ * again: 10 minutes, as Linux's tcp_probe_interval. */
+#define ZN_DEFAULT_TCP_BLACKHOLE_PROBE_MS 600000u
+#endif
 #ifndef ZN_DEFAULT_TCP_RETRIES
 #define ZN_DEFAULT_TCP_RETRIES 12
 #endif

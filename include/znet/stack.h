@@ -115,6 +115,10 @@ struct zn_config {
   uint32_t tcp_rto_min_ms, tcp_rto_init_ms, tcp_rto_max_ms;
   uint32_t tcp_syn_retries;  /**< SYN / SYN-ACK retransmissions */
   uint32_t tcp_retries;      /**< data retransmissions before giving up */
+  uint32_t tcp_blackhole_probe_ms; /**< after a PMTU black hole lowered
+                                the MSS, try the full size again after
+                                this long; 0: never lower it (no black-hole
+                                detection) */
   uint32_t tcp_delack_ms;    /**< delayed ACK timeout */
   uint32_t tcp_quickacks;    /**< in-order segments ACKed one by one after
                                 out-of-order data, as Linux's quick-ACK

@@ -242,6 +242,8 @@
   X(tcp_rtx, CNT, "TCP segments retransmitted")                                \
   X(tcp_fast_rtx, CNT, "TCP fast retransmits")                                 \
   X(tcp_rto, CNT, "TCP retransmission timeouts")                               \
+  X(tcp_blackhole, CNT, "TCP MSS lowered: full-sized segments vanished (PMTU black hole)") \
+  X(tcp_blackhole_reprobe, CNT, "TCP MSS back to full size after a black hole") \
   X(tcp_probe, CNT, "TCP loss probes sent (RFC 8985 TLP)")                     \
   X(tcp_reo_timeout, CNT, "TCP holes taken as lost after the reordering window") \
   X(tcp_lost_rtx, CNT, "TCP retransmissions found lost (later data SACKed)")       \

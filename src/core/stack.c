@@ -56,6 +56,7 @@ void zn_config_default(struct zn_config *cfg) {
   cfg->tcp_rto_max_ms = ZN_DEFAULT_TCP_RTO_MAX_MS;
   cfg->tcp_syn_retries = ZN_DEFAULT_TCP_SYN_RETRIES;
   cfg->tcp_retries = ZN_DEFAULT_TCP_RETRIES;
+  cfg->tcp_blackhole_probe_ms = ZN_DEFAULT_TCP_BLACKHOLE_PROBE_MS;
   cfg->tcp_delack_ms = ZN_DEFAULT_TCP_DELACK_MS;
   cfg->tcp_quickacks = ZN_DEFAULT_TCP_QUICKACKS;
   cfg->tcp_fw2_ms = ZN_DEFAULT_TCP_FW2_MS;

@@ -268,6 +268,9 @@ struct zn_tcp_conn {
   uint8_t ecn;                 /* ZN__TCPE_*: ECN state (in padding) */
   uint16_t mtu_epoch;          /* zn__inet_mtu_epoch when the MSS last
                                   followed the path MTU (in padding) */
+  uint16_t mss_full;           /* the MSS before a black hole lowered it
+                                  (0: not lowered) */
+  uint64_t mss_lowered_at;     /* ns: when it was lowered */
   uint32_t ts_recent;          /* RFC 7323 TS.Recent */
   uint64_t ts_recent_stamp;    /* ns when it was taken (PAWS 24 days) */
   uint32_t ts_offset;          /* our per-connection TSval offset */

@@ -658,6 +658,62 @@ static uint32_t unsent_from(const struct zn_tcp_conn *c, uint32_t seq) {
   return zn__seq_lt(seq, end) ? end - seq : 0;
 }
 
+/* PMTU black holes (RFC 4821 §7.7 and RFC 8899's idea, as Linux's
+ * tcp_mtu_probing=1 does): a path that drops full-sized packets and
+ * filters the ICMP "fragmentation needed" / "packet too big" that would
+ * say so leaves a connection resending its first segment until it gives
+ * up.  At the second consecutive RTO of a full-sized segment the MSS
+ * comes down: over IPv4 first to the search base (1024 bytes), then by
+ * halves to 536 (RFC 1122's 576-byte datagram); over IPv6 to what the
+ * minimum MTU carries (1220).  cfg.tcp_blackhole_probe_ms later the full
+ * size is tried again (blackhole_reprobe); if the hole is still there,
+ * the RTOs bring the MSS down again. */
+#define BH_BASE_MSS4 1024u
+#define BH_FLOOR_MSS4 536u
+
+static uint32_t blackhole_floor(const struct zn_tcp_conn *c) {
+  return c->raddr.family == ZN_AF_INET6
+             ? 1280u - zn__inet_hdr_len(ZN_AF_INET6) - ZN_TCP_HDR_LEN
+             : BH_FLOOR_MSS4;
+}
+
+static void set_mss(struct zn_tcp_conn *c, uint32_t mss) {
+  c->mss = (uint16_t)mss;
+  c->cc.mss = mss;
+}
+
+/* At an RTO: lower the MSS if full-sized segments look swallowed. */
+static void blackhole_lower(struct zn_tcp_conn *c) {
+  struct zn_stack *st = c->st;
+  uint32_t floor = blackhole_floor(c);
+  if (!st->cfg.tcp_blackhole_probe_ms || c->rtx_count < 2 ||
+      c->mss <= floor || unsent_from(c, c->snd_una) < zn__tcp_seg_size(c))
+    return;
+  uint32_t to = c->raddr.family != ZN_AF_INET6 && c->mss > BH_BASE_MSS4
+                    ? BH_BASE_MSS4
+                    : c->mss / 2u;
+  if (to < floor)
+    to = floor;
+  if (!c->mss_full)
+    c->mss_full = c->mss;
+  set_mss(c, to);
+  c->mss_lowered_at = st->now;
+  ZN_STAT_INC(st, tcp_blackhole);
+}
+
+/* Before sending: the lowered MSS has had its time; try the full size. */
+static void blackhole_reprobe(struct zn_tcp_conn *c) {
+  struct zn_stack *st = c->st;
+  if (!c->mss_full ||
+      st->now - c->mss_lowered_at < ZN_MS(st->cfg.tcp_blackhole_probe_ms))
+    return;
+  set_mss(c, c->mss_full);
+  c->mss_full = 0;
+  if (c->raddr.family == ZN_AF_INET6)
+    path_mtu_fit(c); /* what the path is known to take, still */
+  ZN_STAT_INC(st, tcp_blackhole_reprobe);
+}
+
 static bool fin_due(const struct zn_tcp_conn *c, uint32_t seq, uint32_t len) {
   return (c->flags & ZN__TCPF_FIN_QUEUED) && seq + len == c->fin_seq;
 }
@@ -864,6 +920,7 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
   if (c->state < ZN_TCP_ESTABLISHED && c->state != ZN_TCP_SYN_RECEIVED)
     return;
   path_mtu_follow(c);
+  blackhole_reprobe(c);
   if (c->state == ZN_TCP_SYN_RECEIVED || c->state == ZN_TCP_TIME_WAIT ||
       c->state == ZN_TCP_CLOSED) {
     if (c->flags & ZN__TCPF_ACK_NOW)
@@ -1006,6 +1063,7 @@ static void rtx_fire_rto(struct zn_tcp_conn *c) {
   } else {
     if (c->raddr.family == ZN_AF_INET6)
       path_mtu_fit(c);
+    blackhole_lower(c);
     uint32_t used = transmit_at(c, c->snd_una, zn__tcp_seg_size(c));
     c->rtx_next = c->snd_una + used;
     c->snd_nxt = c->snd_una + used;

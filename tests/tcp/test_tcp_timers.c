@@ -55,6 +55,89 @@ ZT_TEST(test_established_rto_initial) {
   fx_free(&f);
 }
 
+/* Pops every segment sent so far; fails on any longer than max. */
+static uint32_t pop_all_upto(struct fx *f, uint32_t max) {
+  uint32_t n = 0;
+  while (fx_pop(f, __FILE__, __LINE__)) {
+    ZT_CHECK(f->last.len <= max);
+    n++;
+  }
+  return n;
+}
+
+/* A PMTU black hole: full-sized segments vanish and no ICMP says why.
+ * At the second RTO of a full-sized segment the MSS comes down to 1024
+ * (RFC 4821's search base), the resend gets through, and the rest goes
+ * at 1024; cfg.tcp_blackhole_probe_ms later the full size is tried
+ * again. */
+ZT_TEST(test_established_blackhole) {
+  struct fx f;
+  struct zn_config cfg;
+  fx_config(&cfg);
+  cfg.tcp_blackhole_probe_ms = 60000;
+  fx_init(&f, &cfg);
+  fx_established_passive(&f); /* RTO 1 s */
+  const uint32_t m = 1460;
+  ZT_EQ(fx_write(&f, 4 * m), 4 * m);
+  fx_poll(&f);
+  uint32_t una = f.s_nxt;
+  ZT_EQ(pop_all_upto(&f, m), 4);
+  fx_run(&f, ZN_MS(1000)); /* the first RTO: full size still */
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = m);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_blackhole), 0);
+  fx_run(&f, ZN_MS(2000)); /* the second: lowered */
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = 1024);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_blackhole), 1);
+  ZT_EQ(fx_info(&f).mss, 1024);
+  /* It arrives; everything else goes at 1024 or less. */
+  for (int guard = 0; guard < 10 && fx_info(&f).unacked; guard++) {
+    SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK);
+    pop_all_upto(&f, 1024);
+  }
+  ZT_EQ(fx_info(&f).unacked, 0);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_blackhole), 1);
+  /* A minute later the full size again. */
+  fx_run(&f, ZN_SEC(61));
+  ZT_EQ(fx_write(&f, 2 * m), 2 * m);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK, .len = m);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_blackhole_reprobe), 1);
+  ZT_EQ(fx_info(&f).mss, m);
+  fx_free(&f);
+}
+
+/* Off (cfg.tcp_blackhole_probe_ms 0), or for a segment that is not
+ * full-sized, RTOs leave the MSS alone. */
+ZT_TEST(test_established_blackhole_off) {
+  struct fx f;
+  struct zn_config cfg;
+  fx_config(&cfg);
+  cfg.tcp_blackhole_probe_ms = 0;
+  fx_init(&f, &cfg);
+  fx_established_passive(&f);
+  const uint32_t m = 1460;
+  ZT_EQ(fx_write(&f, m), m);
+  fx_poll(&f);
+  uint32_t una = f.s_nxt;
+  ZT_EQ(pop_all_upto(&f, m), 1);
+  fx_run(&f, ZN_MS(1000) + ZN_MS(2000) + ZN_MS(4000));
+  for (int k = 0; k < 3; k++)
+    EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK | PSH, .len = m);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_blackhole), 0);
+  fx_free(&f);
+  fx_init(&f, NULL);
+  fx_established_passive(&f);
+  ZT_EQ(fx_write(&f, 500), 500);
+  fx_poll(&f);
+  una = f.s_nxt;
+  ZT_EQ(pop_all_upto(&f, 500), 1);
+  fx_run(&f, ZN_MS(1000) + ZN_MS(2000) + ZN_MS(4000));
+  for (int k = 0; k < 3; k++)
+    EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK | PSH, .len = 500);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_blackhole), 0);
+  fx_free(&f);
+}
+
 ZT_TEST(test_established_rto_srtt) {
   struct fx f;
   fx_init(&f, NULL);
@@ -676,6 +759,8 @@ ZT_TEST(test_established_writable) {
 int main(void) {
   ZT_RUN(test_syn_received_ack_rtt_sample);
   ZT_RUN(test_established_rto_initial);
+  ZT_RUN(test_established_blackhole);
+  ZT_RUN(test_established_blackhole_off);
   ZT_RUN(test_established_rto_srtt);
   ZT_RUN(test_established_rto_min);
   ZT_RUN(test_established_karn);
