@@ -428,10 +428,16 @@ void zn__tcp_mem_wake(struct zn_stack *st);
 static inline bool zn__tcp_mem_wake_due(const struct zn__tcp *t) {
   return t->mem_wait || t->rcv_clamped;
 }
-/* The window c may offer under the bound, in bytes; _new: for a
- * connection that holds none yet, whose segments carry seg_size bytes. */
-uint32_t zn__tcp_rcv_share(const struct zn_tcp_conn *c);
-uint32_t zn__tcp_rcv_share_new(const struct zn_stack *st, uint32_t seg_size);
+/* The window c may offer under the bound, in bytes, but at most want
+ * (min(share, want): the share itself is worked out, with a division,
+ * only when it is below want); _new: for a connection that holds none
+ * yet, whose segments carry seg_size bytes; _of: the rule itself, for t's
+ * sums, a connection whose window holds adv_charged bytes open. */
+uint32_t zn__tcp_rcv_share(const struct zn_tcp_conn *c, uint32_t want);
+uint32_t zn__tcp_rcv_share_new(const struct zn_stack *st, uint32_t seg_size,
+                               uint32_t want);
+uint32_t zn__tcp_rcv_share_of(const struct zn__tcp *t, uint32_t seg_size,
+                              uint32_t adv_charged, uint32_t want);
 /* Buffer storage c's out-of-order queue may hold. */
 uint32_t zn__tcp_ooo_mem_max(const struct zn_tcp_conn *c);
 
@@ -519,8 +525,14 @@ void zn__tcp_enter_recovery(struct zn_tcp_conn *c);
 /* Resend the first unacknowledged segment now (fast retransmit). */
 void zn__tcp_retransmit_first(struct zn_tcp_conn *c);
 uint32_t zn__tcp_ts_now(const struct zn_tcp_conn *c);
-/* Payload bytes of a full-sized segment: the MSS less our options. */
-uint32_t zn__tcp_seg_size(const struct zn_tcp_conn *c);
+/* Payload bytes of a full-sized segment: the MSS less our options.  The
+ * MSS counts payload with no options (RFC 9293 §3.7.1); every segment of
+ * ours carries the timestamp option once agreed.  (Inline: the output
+ * path asks it many times a segment.) */
+static inline uint32_t zn__tcp_seg_size(const struct zn_tcp_conn *c) {
+  uint32_t opt = c->ts_ok ? 12u : 0u;
+  return c->mss > opt + 8 ? c->mss - opt : 8;
+}
 /* The smallest MSS believed, from a peer's option or a path MTU. */
 #define ZN__TCP_MIN_MSS 64
 /* At most 1/ZN__TCP_TIMEWAIT_SHARE of the table in TIME_WAIT: beyond,

@@ -21,13 +21,6 @@
 
 #define TCP_OPT_SPACE 40
 
-uint32_t zn__tcp_seg_size(const struct zn_tcp_conn *c) {
-  /* The MSS counts payload with no options (RFC 9293 §3.7.1); every
-   * segment of ours carries the timestamp option once agreed. */
-  uint32_t opt = c->ts_ok ? 12u : 0u;
-  return c->mss > opt + 8 ? c->mss - opt : 8;
-}
-
 uint32_t zn__tcp_ts_now(const struct zn_tcp_conn *c) {
   return (uint32_t)(c->st->now / ZN_MS(1)) + c->ts_offset;
 }
@@ -37,7 +30,7 @@ uint32_t zn__tcp_ts_now(const struct zn_tcp_conn *c) {
 uint32_t zn__tcp_rcv_wnd(const struct zn_tcp_conn *c) {
   uint32_t used = c->rcvq_bytes + c->ooo.bytes;
   uint32_t wnd = used >= c->rcvbuf ? 0 : c->rcvbuf - used;
-  uint32_t share = zn__tcp_rcv_share(c);
+  uint32_t share = zn__tcp_rcv_share(c, wnd);
   if (share < wnd)
     wnd = share < zn__tcp_seg_size(c) ? 0 : share; /* no silly windows */
   if (zn__seq_gt(c->rcv_adv, c->rcv_nxt) && c->rcv_adv - c->rcv_nxt > wnd)
@@ -173,10 +166,14 @@ void zn__tcp_arm_rtx(struct zn_tcp_conn *c) {
  * armed as the RTO (a second segment went out, a SACK arrived, the last
  * hole's retransmission is all that is left in flight): bring it forward. */
 void zn__tcp_arm_probe(struct zn_tcp_conn *c) {
+  /* (Every output asks; with nothing armed there is nothing to bring
+   * forward, and nothing to work out.) */
+  if (!zn_timer_pending(&c->rtx_timer))
+    return;
   uint64_t d;
   enum zn__tcp_rtx_mode mode = rtx_mode_due(c, &d);
   if ((mode != ZN__TCP_RTX_PROBE && mode != ZN__TCP_RTX_REORDER) ||
-      c->rtx_mode == mode || !zn_timer_pending(&c->rtx_timer) ||
+      c->rtx_mode == mode ||
       zn__ns_to_tick_ceil(c->st->now + d) >= c->rtx_timer.expires)
     return;
   rtx_start(c, mode, d);
@@ -542,7 +539,7 @@ void zn__tcp_send_cookie_synack(struct zn_stack *st,
   uint32_t opt = a->ts_ok ? 12u : 0u;
   uint32_t seg = mss > opt + 8 ? mss - opt : 8;
   uint32_t wnd = st->cfg.tcp_rcvbuf;
-  uint32_t share = zn__tcp_rcv_share_new(st, seg);
+  uint32_t share = zn__tcp_rcv_share_new(st, seg, wnd);
   if (share < wnd)
     wnd = share < seg ? 0 : share;
   uint8_t opts[TCP_OPT_SPACE];
