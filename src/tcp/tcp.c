@@ -111,7 +111,10 @@ struct zn_tcp_conn *zn__tcp_alloc(struct zn_stack *st) {
     return NULL;
   }
   t->free = c->next;
-  memset(c, 0, sizeof(*c));
+  /* Free slots are all zero but st and next (zn__tcp_init and free_slot
+   * clear them: nothing that scans the table may find a stale mark on
+   * one), so the slot is not cleared a second time here. */
+  c->next = NULL;
   c->st = st;
   c->state = ZN_TCP_CLOSED;
   c->cc_algo = st->cfg.tcp_cc;

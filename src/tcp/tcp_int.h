@@ -428,16 +428,19 @@ void zn__tcp_mem_wake(struct zn_stack *st);
 static inline bool zn__tcp_mem_wake_due(const struct zn__tcp *t) {
   return t->mem_wait || t->rcv_clamped;
 }
-/* The window c may offer under the bound, in bytes, but at most want
- * (min(share, want): the share itself is worked out, with a division,
- * only when it is below want); _new: for a connection that holds none
- * yet, whose segments carry seg_size bytes; _of: the rule itself, for t's
- * sums, a connection whose window holds adv_charged bytes open. */
-uint32_t zn__tcp_rcv_share(const struct zn_tcp_conn *c, uint32_t want);
+/* The window a connection may offer under the bound, in bytes, but at
+ * most want (min(share, want): the share itself is worked out, with a
+ * division, only when it is below want), for a connection that holds
+ * none yet (_new), whose segments carry seg_size bytes; _of: the rule
+ * itself, for t's sums, a connection whose window holds adv_charged
+ * bytes open.  A connection's own window within its share is
+ * zn__tcp_rcv_wnd (also in tcp_mem.c). */
 uint32_t zn__tcp_rcv_share_new(const struct zn_stack *st, uint32_t seg_size,
                                uint32_t want);
 uint32_t zn__tcp_rcv_share_of(const struct zn__tcp *t, uint32_t seg_size,
                               uint32_t adv_charged, uint32_t want);
+/* The receive window c offers now, in bytes. */
+uint32_t zn__tcp_rcv_wnd(const struct zn_tcp_conn *c);
 /* Buffer storage c's out-of-order queue may hold. */
 uint32_t zn__tcp_ooo_mem_max(const struct zn_tcp_conn *c);
 
@@ -542,7 +545,6 @@ static inline uint32_t zn__tcp_seg_size(const struct zn_tcp_conn *c) {
  * MTU of mtu carries (never below the family's minimum MTU's); true if
  * it was lowered. */
 bool zn__tcp_mss_fit_mtu(struct zn_tcp_conn *c, uint32_t mtu);
-uint32_t zn__tcp_rcv_wnd(const struct zn_tcp_conn *c);
 /* Drop acknowledged bytes from the send queue; releases write_refs. */
 void zn__tcp_sndq_ack(struct zn_tcp_conn *c, uint32_t acked);
 /* RTT sample in microseconds (RFC 6298 §2). */

@@ -224,8 +224,9 @@ bool zn__tcp_over_share(const struct zn_tcp_conn *c, bool rcv) {
  * (rounded down) is room >= want * n (below 2^64: both factors are below
  * 2^32).  The division is left to the connections the bound does hold
  * back; the result is min(share, want) either way. */
-uint32_t zn__tcp_rcv_share_of(const struct zn__tcp *t, uint32_t seg_size,
-                              uint32_t adv_charged, uint32_t want) {
+static inline uint32_t rcv_share_of(const struct zn__tcp *t,
+                                    uint32_t seg_size, uint32_t adv_charged,
+                                    uint32_t want) {
   uint32_t cap = rcv_cap(t->mem_limit);
   if (t->mem_bufs >= t->mem_limit || t->mem_rcv >= cap)
     return 0;
@@ -241,12 +242,29 @@ uint32_t zn__tcp_rcv_share_of(const struct zn__tcp *t, uint32_t seg_size,
   return (uint32_t)(rest > fair ? rest : fair); /* below want */
 }
 
-uint32_t zn__tcp_rcv_share(const struct zn_tcp_conn *c, uint32_t want) {
-  return zn__tcp_rcv_share_of(&c->st->tcp, zn__tcp_seg_size(c),
-                              c->adv_charged, want);
+uint32_t zn__tcp_rcv_share_of(const struct zn__tcp *t, uint32_t seg_size,
+                              uint32_t adv_charged, uint32_t want) {
+  return rcv_share_of(t, seg_size, adv_charged, want);
 }
 
 uint32_t zn__tcp_rcv_share_new(const struct zn_stack *st, uint32_t seg_size,
                                uint32_t want) {
-  return zn__tcp_rcv_share_of(&st->tcp, seg_size, 0, want);
+  return rcv_share_of(&st->tcp, seg_size, 0, want);
+}
+
+/* Free receive space, advertised as the window (never shrinking what was
+ * promised: RFC 9293 §3.8.6.2.2), within the share above.  (Here, beside
+ * the share it is made of, which is inlined into it: every segment in or
+ * out asks.) */
+uint32_t zn__tcp_rcv_wnd(const struct zn_tcp_conn *c) {
+  uint32_t used = c->rcvq_bytes + c->ooo.bytes;
+  uint32_t wnd = used >= c->rcvbuf ? 0 : c->rcvbuf - used;
+  uint32_t share =
+      rcv_share_of(&c->st->tcp, zn__tcp_seg_size(c), c->adv_charged, wnd);
+  if (share < wnd)
+    wnd = share < zn__tcp_seg_size(c) ? 0 : share; /* no silly windows */
+  if (zn__seq_gt(c->rcv_adv, c->rcv_nxt) && c->rcv_adv - c->rcv_nxt > wnd)
+    wnd = c->rcv_adv - c->rcv_nxt;
+  uint32_t max = 65535u << c->rcv_wscale;
+  return wnd > max ? max : wnd;
 }

@@ -25,20 +25,6 @@ uint32_t zn__tcp_ts_now(const struct zn_tcp_conn *c) {
   return (uint32_t)(c->st->now / ZN_MS(1)) + c->ts_offset;
 }
 
-/* Free receive space, advertised as the window (never shrinking what was
- * promised: RFC 9293 §3.8.6.2.2). */
-uint32_t zn__tcp_rcv_wnd(const struct zn_tcp_conn *c) {
-  uint32_t used = c->rcvq_bytes + c->ooo.bytes;
-  uint32_t wnd = used >= c->rcvbuf ? 0 : c->rcvbuf - used;
-  uint32_t share = zn__tcp_rcv_share(c, wnd);
-  if (share < wnd)
-    wnd = share < zn__tcp_seg_size(c) ? 0 : share; /* no silly windows */
-  if (zn__seq_gt(c->rcv_adv, c->rcv_nxt) && c->rcv_adv - c->rcv_nxt > wnd)
-    wnd = c->rcv_adv - c->rcv_nxt;
-  uint32_t max = 65535u << c->rcv_wscale;
-  return wnd > max ? max : wnd;
-}
-
 /* ---- timers (their modes: tcp_int.h, before enum zn__tcp_rtx_mode) ---- */
 
 static void rtx_timer_fn(struct zn_stack *st, struct zn_timer *t);
@@ -166,9 +152,11 @@ void zn__tcp_arm_rtx(struct zn_tcp_conn *c) {
  * armed as the RTO (a second segment went out, a SACK arrived, the last
  * hole's retransmission is all that is left in flight): bring it forward. */
 void zn__tcp_arm_probe(struct zn_tcp_conn *c) {
-  /* (Every output asks; with nothing armed there is nothing to bring
-   * forward, and nothing to work out.) */
-  if (!zn_timer_pending(&c->rtx_timer))
+  /* (Every output asks: with nothing armed there is nothing to bring
+   * forward, and with neither a probe nor the reordering timer possible
+   * rtx_mode_due can only answer SYN, PERSIST or RTO.) */
+  if (!zn_timer_pending(&c->rtx_timer) ||
+      (!probe_timeout(c) && !reorder_timeout_us(c)))
     return;
   uint64_t d;
   enum zn__tcp_rtx_mode mode = rtx_mode_due(c, &d);
