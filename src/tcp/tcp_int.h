@@ -392,13 +392,10 @@ void zn__tcp_release_all(struct zn_tcp_conn *c);
 /* Choose options and windows for a new connection. */
 void zn__tcp_conn_setup(struct zn_tcp_conn *c);
 /* Parts of it for the SYN-cookie path, which keeps no connection: our
- * MSS, our window scale for a receive buffer, our TSval offset for a
- * 4-tuple. */
+ * MSS, our window scale for a receive buffer (its TSval offset:
+ * zn__tcp_ts_offset, tcp_isn.h). */
 uint16_t zn__tcp_our_mss(struct zn_stack *st, const struct zn_ip *dst);
 uint8_t zn__tcp_wscale_for(uint32_t rcvbuf);
-struct zn__tcp_4tuple;
-uint32_t zn__tcp_ts_offset(const struct zn_stack *st,
-                           const struct zn__tcp_4tuple *t);
 bool zn__tcp_chack_allowed(struct zn_stack *st);
 
 /* The app holds a handle to c: connections it opened, listeners, and
