@@ -800,8 +800,63 @@ static void output_recovery(struct zn_tcp_conn *c) {
   }
 }
 
+/* New data (and the FIN) within min(cwnd, peer window), under sender SWS
+ * avoidance and Nagle; in frames of several segments if the netif
+ * segments (TSO). */
+static void output_new_data(struct zn_tcp_conn *c) {
+  for (int guard = 0; guard < 10000; guard++) {
+    uint32_t in_flight = c->snd_nxt - c->snd_una;
+    /* Limited transmit (RFC 3042): each of the first two duplicate
+     * ACKs lets one new segment out beyond cwnd, so a small window
+     * still draws the three that fast retransmit needs. */
+    uint32_t cwnd = c->cc.cwnd + (c->dupacks < 2 ? c->dupacks : 2u) * c->mss;
+    uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
+    uint32_t avail = unsent_from(c, c->snd_nxt);
+    bool fin = (c->flags & ZN__TCPF_FIN_QUEUED) && avail == 0 &&
+               c->snd_nxt == c->fin_seq;
+    if (avail == 0 && !fin)
+      break;
+    uint32_t room = wnd > in_flight ? wnd - in_flight : 0;
+    uint32_t seg = zn__tcp_seg_size(c);
+    uint32_t len = avail < seg ? avail : seg;
+    if (len > room)
+      len = room;
+    if (len < avail && len < seg) {
+      /* Sender SWS avoidance: no small segment while more is queued,
+       * unless it is half the largest window the peer offered. */
+      if (len == 0 || len < c->max_snd_wnd / 2)
+        break;
+    }
+    /* Nagle, as Minshall refined it (Linux does the same): hold a small
+     * segment only while an earlier small one is unacknowledged, so a
+     * write that ends in a partial segment goes out at once. */
+    if (len > 0 && len < seg && len == avail &&
+        zn__seq_gt(c->snd_sml, c->snd_una) &&
+        !(c->flags & ZN__TCPF_NODELAY) &&
+        !(c->flags & ZN__TCPF_FIN_QUEUED))
+      break;
+    if (len == 0 && !fin)
+      break;
+    if (len == seg && avail >= 2 * seg && room >= 2 * seg) {
+      /* Several segments' worth may go: as one frame if the netif
+       * segments (TSO). */
+      uint32_t cap = tso_limit(c);
+      if (cap > seg) {
+        len = avail < room ? avail : room;
+        if (len > cap)
+          len = cap;
+      }
+    }
+    uint32_t used = transmit_upto(c, c->snd_nxt, len, len);
+    if (!used)
+      break;
+    c->snd_nxt += used;
+    if (zn__seq_gt(c->snd_nxt, c->snd_max))
+      c->snd_max = c->snd_nxt;
+  }
+}
+
 void zn__tcp_output(struct zn_tcp_conn *c) {
-  struct zn_stack *st = c->st;
   if (c->state < ZN_TCP_ESTABLISHED && c->state != ZN_TCP_SYN_RECEIVED)
     return;
   path_mtu_follow(c);
@@ -811,60 +866,11 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
       zn__tcp_send_ack(c);
     return;
   }
-  if (c->flags & ZN__TCPF_IN_RECOVERY) {
+  if (c->flags & ZN__TCPF_IN_RECOVERY)
     output_recovery(c);
-  } else {
-    for (int guard = 0; guard < 10000; guard++) {
-      uint32_t in_flight = c->snd_nxt - c->snd_una;
-      /* Limited transmit (RFC 3042): each of the first two duplicate
-       * ACKs lets one new segment out beyond cwnd, so a small window
-       * still draws the three that fast retransmit needs. */
-      uint32_t cwnd = c->cc.cwnd + (c->dupacks < 2 ? c->dupacks : 2u) * c->mss;
-      uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
-      uint32_t avail = unsent_from(c, c->snd_nxt);
-      bool fin = (c->flags & ZN__TCPF_FIN_QUEUED) && avail == 0 &&
-                 c->snd_nxt == c->fin_seq;
-      if (avail == 0 && !fin)
-        break;
-      uint32_t room = wnd > in_flight ? wnd - in_flight : 0;
-      uint32_t seg = zn__tcp_seg_size(c);
-      uint32_t len = avail < seg ? avail : seg;
-      if (len > room)
-        len = room;
-      if (len < avail && len < seg) {
-        /* Sender SWS avoidance: no small segment while more is queued,
-         * unless it is half the largest window the peer offered. */
-        if (len == 0 || len < c->max_snd_wnd / 2)
-          break;
-      }
-      /* Nagle, as Minshall refined it (Linux does the same): hold a small
-       * segment only while an earlier small one is unacknowledged, so a
-       * write that ends in a partial segment goes out at once. */
-      if (len > 0 && len < seg && len == avail &&
-          zn__seq_gt(c->snd_sml, c->snd_una) &&
-          !(c->flags & ZN__TCPF_NODELAY) &&
-          !(c->flags & ZN__TCPF_FIN_QUEUED))
-        break;
-      if (len == 0 && !fin)
-        break;
-      if (len == seg && avail >= 2 * seg && room >= 2 * seg) {
-        /* Several segments' worth may go: as one frame if the netif
-         * segments (TSO). */
-        uint32_t cap = tso_limit(c);
-        if (cap > seg) {
-          len = avail < room ? avail : room;
-          if (len > cap)
-            len = cap;
-        }
-      }
-      uint32_t used = transmit_upto(c, c->snd_nxt, len, len);
-      if (!used)
-        break;
-      c->snd_nxt += used;
-      if (zn__seq_gt(c->snd_nxt, c->snd_max))
-        c->snd_max = c->snd_nxt;
-    }
-  }
+  else if (unsent_from(c, c->snd_nxt) > 0 ||
+           ((c->flags & ZN__TCPF_FIN_QUEUED) && c->snd_nxt == c->fin_seq))
+    output_new_data(c); /* (most calls have nothing new to send) */
   /* Persist: data waits and nothing is in flight to bring an update:
    * the peer's window is shut, or too small for sender SWS avoidance
    * (then the timer is RFC 1122 §4.2.3.4's override timeout). */
@@ -874,7 +880,6 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
   zn__tcp_arm_probe(c);
   if (c->flags & ZN__TCPF_ACK_NOW)
     zn__tcp_send_ack(c);
-  (void)st;
 }
 
 /* ---- timer callbacks: one function per mode ---- */
