@@ -7,7 +7,6 @@
  * errors for TCP (RFC 5927) end here too.  docs/tcp-spec-index.md maps
  * each rule of §3.10 to the function that implements it.
  */
-#include <string.h>
 
 #include "core/stack_int.h"
 #include "tcp/tcp_int.h"
@@ -146,8 +145,9 @@ void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
     ZN_STAT_INC(st, tcp_drop_checksum);
     goto drop;
   }
+  /* Every field is written below (the options by the parser): no
+   * clearing first. */
   struct zn__tcp_seg s;
-  memset(&s, 0, sizeof(s));
   if (zn_tcp_opts_parse(&v, &s.opts) != ZN_OK) {
     ZN_STAT_INC(st, tcp_drop_opts);
     goto drop;
