@@ -530,8 +530,8 @@ uint32_t zn__tcp_ts_now(const struct zn_tcp_conn *c);
  * ours carries the timestamp option once agreed.  (Inline: the output
  * path asks it many times a segment.) */
 static inline uint32_t zn__tcp_seg_size(const struct zn_tcp_conn *c) {
-  uint32_t opt = c->ts_ok ? 12u : 0u;
-  return c->mss > opt + 8 ? c->mss - opt : 8;
+  uint32_t ts_len = c->ts_ok ? 12u : 0u;
+  return c->mss > ts_len + 8 ? c->mss - ts_len : 8;
 }
 /* The smallest MSS believed, from a peer's option or a path MTU. */
 #define ZN__TCP_MIN_MSS 64
