@@ -1,4 +1,10 @@
-/* SipHash-2-4 and SipHash-1-3 (Aumasson & Bernstein, 2012), 64-bit output. */
+/* SipHash-2-4 and SipHash-1-3 (Aumasson & Bernstein, 2012), 64-bit output.
+ *
+ * Written for short inputs (4-tuples, ports, names): each 8-byte word is
+ * read by one expression the compiler turns into a single load where the
+ * host is little-endian, and four bytes of the last partial word the
+ * same way, not byte loops; an IPv4 tuple takes about a hundred
+ * instructions. */
 #include "znet/hash.h"
 
 #define ROTL64(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
@@ -10,14 +16,32 @@
     v2 += v1; v1 = ROTL64(v1, 17); v1 ^= v2; v2 = ROTL64(v2, 32);             \
   } while (0)
 
-static uint64_t rd64le(const uint8_t *p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; i--)
-    v = v << 8 | p[i];
-  return v;
+static inline uint64_t rd64le(const uint8_t *p) {
+  return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+         (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+         (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
 }
 
-/* SipHash-c-d: c rounds per message block, d at the end. */
+static inline uint64_t rd32le(const uint8_t *p) {
+  return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+         (uint64_t)p[3] << 24;
+}
+
+/* The last word: the len & 7 bytes left at p (four of them in one
+ * load when there are), and the length's low byte in the top byte. */
+static uint64_t last_word(const uint8_t *p, size_t len) {
+  uint64_t b = (uint64_t)len << 56;
+  size_t n = len & 7u, i = 0;
+  if (n >= 4) {
+    b |= rd32le(p);
+    i = 4;
+  }
+  for (; i < n; i++)
+    b |= (uint64_t)p[i] << (8 * i);
+  return b;
+}
+
+/* SipHash-c-d: c rounds per message word, d at the end. */
 static inline uint64_t siphash(const uint8_t key[16], const void *data,
                                size_t len, int c, int d) {
   const uint8_t *in = data;
@@ -26,17 +50,15 @@ static inline uint64_t siphash(const uint8_t key[16], const void *data,
   uint64_t v1 = 0x646f72616e646f6dull ^ k1;
   uint64_t v2 = 0x6c7967656e657261ull ^ k0;
   uint64_t v3 = 0x7465646279746573ull ^ k1;
-  size_t whole = len & ~(size_t)7;
-  for (size_t i = 0; i < whole; i += 8) {
-    uint64_t m = rd64le(in + i);
+  const uint8_t *end = in + (len & ~(size_t)7);
+  for (; in != end; in += 8) {
+    uint64_t m = rd64le(in);
     v3 ^= m;
     for (int r = 0; r < c; r++)
       SIPROUND;
     v0 ^= m;
   }
-  uint64_t b = (uint64_t)len << 56;
-  for (size_t i = 0; i < (len & 7u); i++)
-    b |= (uint64_t)in[whole + i] << (8 * i);
+  uint64_t b = last_word(in, len);
   v3 ^= b;
   for (int r = 0; r < c; r++)
     SIPROUND;

@@ -111,7 +111,10 @@ struct zn_tcp_conn *zn__tcp_alloc(struct zn_stack *st) {
     return NULL;
   }
   t->free = c->next;
-  memset(c, 0, sizeof(*c));
+  /* Free slots are all zero but st and next (zn__tcp_init and free_slot
+   * clear them: nothing that scans the table may find a stale mark on
+   * one), so the slot is not cleared a second time here. */
+  c->next = NULL;
   c->st = st;
   c->state = ZN_TCP_CLOSED;
   c->cc_algo = st->cfg.tcp_cc;
@@ -502,23 +505,6 @@ void zn__tcp_cc_start(struct zn_tcp_conn *c) {
   c->cc.ops->init(&c->cc, c->mss, iw);
 }
 
-/* RFC 7323 §5.4: a TSval offset per connection from a keyed hash of the
- * 4-tuple (as Linux's secure_tcp_ts_off), not a fresh random number: the
- * connection a SYN cookie becomes must keep the clock its SYN-ACK showed,
- * or its TSvals jump back and fail the peer's PAWS.  The trailing byte
- * keeps it apart from tuple_hash (which picks the bucket). */
-uint32_t zn__tcp_ts_offset(const struct zn_stack *st,
-                           const struct zn__tcp_4tuple *t) {
-  uint8_t in[37];
-  size_t n = zn_ip_len(&t->laddr);
-  memcpy(in, t->laddr.bytes, n);
-  memcpy(in + n, t->raddr.bytes, n);
-  zn_wr16(in + 2 * n, t->lport);
-  zn_wr16(in + 2 * n + 2, t->rport);
-  in[2 * n + 4] = 'T';
-  return (uint32_t)zn_siphash24(st->hash_key, in, 2 * n + 5);
-}
-
 /* The MSS we send with: the path MTU toward dst less the fixed network
  * and TCP headers (RFC 9293 §3.7.1, RFC 879). */
 uint16_t zn__tcp_our_mss(struct zn_stack *st, const struct zn_ip *dst) {
@@ -536,8 +522,7 @@ void zn__tcp_conn_setup(struct zn_tcp_conn *c) {
   c->rcv_wscale = st->cfg.tcp_wscale ? zn__tcp_wscale_for(c->rcvbuf) : 0;
   c->rto_ms = st->cfg.tcp_rto_init_ms;
   struct zn__tcp_4tuple tu = {c->laddr, c->raddr, c->lport, c->rport};
-  c->ts_offset = zn__tcp_ts_offset(st, &tu);
-  c->iss = zn__tcp_isn(st->hash_key, &tu, st->now);
+  c->iss = zn__tcp_isn_ts(st->hash_key, &tu, st->now, &c->ts_offset);
   if (st->tcp.reopen && zn__seq_lt(c->iss, st->tcp.reopen_iss_floor))
     c->iss = st->tcp.reopen_iss_floor; /* RFC 6191 */
   c->snd_una = c->snd_nxt = c->snd_max = c->snd_sml = c->iss;

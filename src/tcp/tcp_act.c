@@ -185,7 +185,7 @@ static void answer_with_cookie(struct zn_stack *st,
   a.rcv_wscale = a.wscale_ok ? zn__tcp_wscale_for(st->cfg.tcp_rcvbuf) : 0;
   struct zn__tcp_4tuple tu = {seg->dst, seg->src, seg->dport, seg->sport};
   uint32_t ts_clock =
-      (uint32_t)(st->now / ZN_MS(1)) + zn__tcp_ts_offset(st, &tu);
+      (uint32_t)(st->now / ZN_MS(1)) + zn__tcp_ts_offset(st->hash_key, &tu);
   uint32_t tsval = 0;
   a.iss = zn__syncookie_make(st->hash_key, &tu, seg->seq, &o, st->now,
                              ts_clock, &tsval);

@@ -1,7 +1,7 @@
 /*
  * The TCP state machine: the chart of tcp_fsm.rl, compiled by ragel into
- * tables and checked at build time (tcp_chart_check), driven one event at a
- * time.  Each connection keeps its RFC state; the chart state for it comes
+ * goto-driven code (-G2) and checked at build time (tcp_chart_check),
+ * driven one event at a time.  Each connection keeps its RFC state; the chart state for it comes
  * from the table the checker appended.
  */
 #include "core/stack_int.h"
@@ -11,10 +11,12 @@
 #define ZN_FSM_ACT(name) zn__tcp_act_##name(c, seg)
 #define ZN_FSM_STATE(s) (c->state = (uint8_t)(s))
 
-/* Ragel's table code mixes int and unsigned indices. */
+/* Ragel's code mixes int and unsigned indices, and its goto-driven
+ * states (-G2) fall from one case into the next label. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wsign-conversion"
 #pragma GCC diagnostic ignored "-Wconversion"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
 #include "tcp_fsm_gen.h"
 #pragma GCC diagnostic pop
 

@@ -7,7 +7,6 @@
  * errors for TCP (RFC 5927) end here too.  docs/tcp-spec-index.md maps
  * each rule of §3.10 to the function that implements it.
  */
-#include <string.h>
 
 #include "core/stack_int.h"
 #include "tcp/tcp_int.h"
@@ -146,8 +145,9 @@ void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
     ZN_STAT_INC(st, tcp_drop_checksum);
     goto drop;
   }
+  /* Every field is written below (the options by the parser): no
+   * clearing first. */
   struct zn__tcp_seg s;
-  memset(&s, 0, sizeof(s));
   if (zn_tcp_opts_parse(&v, &s.opts) != ZN_OK) {
     ZN_STAT_INC(st, tcp_drop_opts);
     goto drop;
@@ -195,13 +195,17 @@ void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
   if ((c->life & ZN__TCPL_SHUT_WR) && !(c->flags & ZN__TCPF_FIN_QUEUED) &&
       (c->state == ZN_TCP_ESTABLISHED || c->state == ZN_TCP_CLOSE_WAIT))
     zn__tcp_fsm(c, ZN__EV_U_CLOSE, NULL);
-  /* Send what is due, then tell the application (a child's listener
-   * learns of a new connection only now, after the segment is done). */
-  if (c->state != ZN_TCP_LISTEN && c->state != ZN_TCP_CLOSED)
-    zn__tcp_output(c);
+  /* Tell the application, now that the segment is done (a child's
+   * listener learns of a new connection only now), then send what is
+   * still due.  In that order what the application answers from its
+   * callbacks (a response, its close after the peer's FIN) carries the
+   * ACK this segment called for, as one segment, and a FIN answered by a
+   * close takes three segments to close, not four. */
   zn__tcp_deliver(c);
   if (parent)
     zn__tcp_deliver(parent);
+  if (c->state != ZN_TCP_LISTEN && c->state != ZN_TCP_CLOSED)
+    zn__tcp_output(c);
   return;
 drop:
   zn_buf_free(b);

@@ -27,10 +27,9 @@
 
 /* ---- the segment against the window ---- */
 
-/* §3.10.7.4 first check: is the segment acceptable? */
+/* §3.10.7.4 first check: is the segment acceptable in RCV.WND wnd? */
 static bool acceptable(const struct zn_tcp_conn *c, uint32_t seq,
-                       uint32_t seglen) {
-  uint32_t wnd = zn__tcp_rcv_wnd(c);
+                       uint32_t seglen, uint32_t wnd) {
   if (seglen == 0) {
     if (wnd == 0)
       return seq == c->rcv_nxt;
@@ -56,9 +55,10 @@ static void dsack_note(struct zn_tcp_conn *c, uint32_t left, uint32_t right) {
   zn__tcp_schedule_ack(c, true);
 }
 
-/* Trim the segment to the window: bytes before rcv_nxt and beyond the
+/* Trim the segment to the window wnd: bytes before rcv_nxt and beyond the
  * right edge go (a FIN beyond it goes too). */
-static void trim_to_window(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
+static void trim_to_window(struct zn_tcp_conn *c, struct zn__tcp_seg *s,
+                           uint32_t wnd) {
   if (zn__seq_lt(s->seq, c->rcv_nxt)) {
     uint32_t d = c->rcv_nxt - s->seq;
     if (s->flags & ZN_TCP_SYN) {
@@ -75,7 +75,6 @@ static void trim_to_window(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
     s->seq += d;
     s->len -= d;
   }
-  uint32_t wnd = zn__tcp_rcv_wnd(c);
   uint32_t right = c->rcv_nxt + wnd;
   if (zn__seq_gt(s->seq + s->len, right)) {
     uint32_t keep = zn__seq_gt(right, s->seq) ? right - s->seq : 0;
@@ -299,7 +298,7 @@ static void eighth_check_fin(struct zn_tcp_conn *c, struct zn__tcp_seg *s,
 void zn__tcp_synack_text(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   s->seq++;
   s->flags &= (uint8_t)~ZN_TCP_SYN;
-  trim_to_window(c, s);
+  trim_to_window(c, s, zn__tcp_rcv_wnd(c));
   if (seventh_check_text(c, s))
     fin_arrives(c, s);
 }
@@ -342,8 +341,8 @@ static bool paws_rejects(const struct zn_tcp_conn *c,
  * saying the window (§3.8.6.1, RFC 1122 §4.2.2.17), or the sender never
  * learns it opened.  Returns true if the segment was such. */
 static bool zero_window_allowance(struct zn_tcp_conn *c,
-                                  struct zn__tcp_seg *s) {
-  if (zn__tcp_rcv_wnd(c) != 0 || s->seq != c->rcv_nxt)
+                                  struct zn__tcp_seg *s, uint32_t wnd) {
+  if (wnd != 0 || s->seq != c->rcv_nxt)
     return false;
   if (s->len || (s->flags & ZN_TCP_FIN))
     zn__tcp_schedule_ack(c, true);
@@ -395,11 +394,11 @@ static void unacceptable(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   zn__tcp_fsm(c, ev, s);
 }
 
-/* §3.10.7.4 first check, "check sequence number".  Returns true if the
- * segment goes on to the next checks; *fin_again is set if it was a
- * retransmission of the peer's FIN, trimmed. */
+/* §3.10.7.4 first check, "check sequence number", against RCV.WND wnd.
+ * Returns true if the segment goes on to the next checks; *fin_again is
+ * set if it was a retransmission of the peer's FIN, trimmed. */
 static bool first_check_sequence(struct zn_tcp_conn *c, struct zn__tcp_seg *s,
-                                 bool *fin_again) {
+                                 uint32_t wnd, bool *fin_again) {
   uint32_t seglen = s->len + ((s->flags & ZN_TCP_SYN) ? 1u : 0u) +
                     ((s->flags & ZN_TCP_FIN) ? 1u : 0u);
   if (paws_rejects(c, s)) {
@@ -407,7 +406,7 @@ static bool first_check_sequence(struct zn_tcp_conn *c, struct zn__tcp_seg *s,
     zn__tcp_fsm(c, ZN__EV_S_UNACCEPTABLE, s);
     return false;
   }
-  if (acceptable(c, s->seq, seglen) || zero_window_allowance(c, s))
+  if (acceptable(c, s->seq, seglen, wnd) || zero_window_allowance(c, s, wnd))
     return true;
   if (fin_retransmitted(c, s)) {
     *fin_again = true;
@@ -536,12 +535,15 @@ static void update_ts_recent(struct zn_tcp_conn *c,
 
 void zn__tcp_input_sync(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   bool fin_again = false;
-  if (timewait_reopen(c, s) || !first_check_sequence(c, s, &fin_again) ||
+  /* RCV.WND, worked out once: the first check and the trim hold the
+   * segment to it, and nothing between them changes it. */
+  uint32_t wnd = zn__tcp_rcv_wnd(c);
+  if (timewait_reopen(c, s) || !first_check_sequence(c, s, wnd, &fin_again) ||
       second_check_rst(c, s) || fourth_check_syn(c, s))
     return;
   /* (Third, security: not done.)  The segment is now trimmed to the
    * window, the "idealized segment" of the checks that follow. */
-  trim_to_window(c, s);
+  trim_to_window(c, s, wnd);
   if (!fifth_check_ack(c, s))
     return;
   update_ts_recent(c, s);

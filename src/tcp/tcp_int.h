@@ -425,13 +425,10 @@ void zn__tcp_release_all(struct zn_tcp_conn *c);
 /* Choose options and windows for a new connection. */
 void zn__tcp_conn_setup(struct zn_tcp_conn *c);
 /* Parts of it for the SYN-cookie path, which keeps no connection: our
- * MSS, our window scale for a receive buffer, our TSval offset for a
- * 4-tuple. */
+ * MSS, our window scale for a receive buffer (its TSval offset:
+ * zn__tcp_ts_offset, tcp_isn.h). */
 uint16_t zn__tcp_our_mss(struct zn_stack *st, const struct zn_ip *dst);
 uint8_t zn__tcp_wscale_for(uint32_t rcvbuf);
-struct zn__tcp_4tuple;
-uint32_t zn__tcp_ts_offset(const struct zn_stack *st,
-                           const struct zn__tcp_4tuple *t);
 bool zn__tcp_chack_allowed(struct zn_stack *st);
 
 /* The app holds a handle to c: connections it opened, listeners, and
@@ -461,10 +458,19 @@ void zn__tcp_mem_wake(struct zn_stack *st);
 static inline bool zn__tcp_mem_wake_due(const struct zn__tcp *t) {
   return t->mem_wait || t->rcv_clamped;
 }
-/* The window c may offer under the bound, in bytes; _new: for a
- * connection that holds none yet, whose segments carry seg_size bytes. */
-uint32_t zn__tcp_rcv_share(const struct zn_tcp_conn *c);
-uint32_t zn__tcp_rcv_share_new(const struct zn_stack *st, uint32_t seg_size);
+/* The window a connection may offer under the bound, in bytes, but at
+ * most want (min(share, want): the share itself is worked out, with a
+ * division, only when it is below want), for a connection that holds
+ * none yet (_new), whose segments carry seg_size bytes; _of: the rule
+ * itself, for t's sums, a connection whose window holds adv_charged
+ * bytes open.  A connection's own window within its share is
+ * zn__tcp_rcv_wnd (also in tcp_mem.c). */
+uint32_t zn__tcp_rcv_share_new(const struct zn_stack *st, uint32_t seg_size,
+                               uint32_t want);
+uint32_t zn__tcp_rcv_share_of(const struct zn__tcp *t, uint32_t seg_size,
+                              uint32_t adv_charged, uint32_t want);
+/* The receive window c offers now, in bytes. */
+uint32_t zn__tcp_rcv_wnd(const struct zn_tcp_conn *c);
 /* Buffer storage c's out-of-order queue may hold. */
 uint32_t zn__tcp_ooo_mem_max(const struct zn_tcp_conn *c);
 
@@ -554,8 +560,14 @@ void zn__tcp_retransmit_first(struct zn_tcp_conn *c);
 /* RFC 6675 §4 pipe: the bytes believed in flight during recovery. */
 uint32_t zn__tcp_pipe(const struct zn_tcp_conn *c);
 uint32_t zn__tcp_ts_now(const struct zn_tcp_conn *c);
-/* Payload bytes of a full-sized segment: the MSS less our options. */
-uint32_t zn__tcp_seg_size(const struct zn_tcp_conn *c);
+/* Payload bytes of a full-sized segment: the MSS less our options.  The
+ * MSS counts payload with no options (RFC 9293 §3.7.1); every segment of
+ * ours carries the timestamp option once agreed.  (Inline: the output
+ * path asks it many times a segment.) */
+static inline uint32_t zn__tcp_seg_size(const struct zn_tcp_conn *c) {
+  uint32_t ts_len = c->ts_ok ? 12u : 0u;
+  return c->mss > ts_len + 8 ? c->mss - ts_len : 8;
+}
 /* The smallest MSS believed, from a peer's option or a path MTU. */
 #define ZN__TCP_MIN_MSS 64
 /* At most 1/ZN__TCP_TIMEWAIT_SHARE of the table in TIME_WAIT: beyond,
@@ -565,7 +577,6 @@ uint32_t zn__tcp_seg_size(const struct zn_tcp_conn *c);
  * MTU of mtu carries (never below the family's minimum MTU's); true if
  * it was lowered. */
 bool zn__tcp_mss_fit_mtu(struct zn_tcp_conn *c, uint32_t mtu);
-uint32_t zn__tcp_rcv_wnd(const struct zn_tcp_conn *c);
 /* Drop acknowledged bytes from the send queue; releases write_refs. */
 void zn__tcp_sndq_ack(struct zn_tcp_conn *c, uint32_t acked);
 /* RTT sample in microseconds (RFC 6298 §2). */

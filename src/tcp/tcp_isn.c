@@ -7,10 +7,19 @@
  *     domain | laddr (4) | lport (2) | raddr (4) | rport (2) [| extra]
  *
  * for IPv4, and the same with the 16 bytes of each address for IPv6 (the
- * two lengths keep the families apart), so no struct padding or host byte order reaches the hash.  Distinct
- * domains keep the ISN offset, the two cookie hashes and any other use of
- * the same key (such as the connection table) from ever hashing the same
- * input: knowing one says nothing about another.
+ * two lengths keep the families apart), so no struct padding or host byte
+ * order reaches the hash.  Distinct domains keep the ISN offset, the two
+ * cookie hashes and any other use of the same key (such as the
+ * connection table) from ever hashing the same input: knowing one says
+ * nothing about another.
+ *
+ * The ISN domain's 64-bit hash gives two offsets of the tuple: its low
+ * 32 bits are RFC 6528's F (ISN = M + F), its high 32 bits our TSval
+ * offset (RFC 7323 §5.4, zn__tcp_ts_offset).  The halves of a PRF's
+ * output are independent of each other: a peer, who sees both for its
+ * own tuple (its ISN and TSvals, less the clocks), learns nothing of
+ * either for any other tuple, and a connection pays for one SipHash-2-4
+ * where it paid for two.
  *
  * SYN cookie (our ISN), all sums modulo 2^32:
  *
@@ -101,25 +110,54 @@ static void put_be16(uint8_t *p, uint16_t v) {
 }
 
 /* Writes domain | tuple into buf[0 .. 1 + TUPLE_BYTES) and returns the
- * bytes written (13 for IPv4, 37 for IPv6). */
+ * bytes written (13 for IPv4, 37 for IPv6).  (The addresses are copied by
+ * family, each copy of a constant size the compiler writes inline.) */
 static size_t put_tuple(uint8_t *buf, uint8_t domain,
                         const struct zn__tcp_4tuple *t) {
-  size_t n = zn_ip_len(&t->laddr);
   buf[0] = domain;
-  memcpy(buf + 1, t->laddr.bytes, n);
-  put_be16(buf + 1 + n, t->lport);
-  memcpy(buf + 3 + n, t->raddr.bytes, n);
-  put_be16(buf + 3 + 2 * n, t->rport);
-  return 5 + 2 * n;
+  if (t->laddr.family != ZN_AF_INET6) {
+    memcpy(buf + 1, t->laddr.bytes, 4);
+    put_be16(buf + 5, t->lport);
+    memcpy(buf + 7, t->raddr.bytes, 4);
+    put_be16(buf + 11, t->rport);
+    return 13;
+  }
+  memcpy(buf + 1, t->laddr.bytes, 16);
+  put_be16(buf + 17, t->lport);
+  memcpy(buf + 19, t->raddr.bytes, 16);
+  put_be16(buf + 35, t->rport);
+  return 37;
+}
+
+/* The ISN domain's hash of the tuple: F in its low half, the TSval
+ * offset in its high half. */
+static uint64_t isn_hash(const uint8_t key[16],
+                         const struct zn__tcp_4tuple *t) {
+  uint8_t in[1 + TUPLE_BYTES];
+  size_t n = put_tuple(in, ISN_DOMAIN, t);
+  return zn_siphash24(key, in, n);
+}
+
+static uint32_t isn_at(uint64_t h, uint64_t now_ns) {
+  uint32_t m = (uint32_t)(now_ns / ISN_TICK_NS); /* truncated: wraps */
+  return m + (uint32_t)h;
 }
 
 uint32_t zn__tcp_isn(const uint8_t key[16], const struct zn__tcp_4tuple *t,
                      uint64_t now_ns) {
-  uint8_t in[1 + TUPLE_BYTES];
-  size_t n = put_tuple(in, ISN_DOMAIN, t);
-  uint32_t f = (uint32_t)zn_siphash24(key, in, n);
-  uint32_t m = (uint32_t)(now_ns / ISN_TICK_NS); /* truncated: wraps */
-  return m + f;
+  return isn_at(isn_hash(key, t), now_ns);
+}
+
+uint32_t zn__tcp_isn_ts(const uint8_t key[16], const struct zn__tcp_4tuple *t,
+                        uint64_t now_ns, uint32_t *ts_offset) {
+  uint64_t h = isn_hash(key, t);
+  *ts_offset = (uint32_t)(h >> 32);
+  return isn_at(h, now_ns);
+}
+
+uint32_t zn__tcp_ts_offset(const uint8_t key[16],
+                           const struct zn__tcp_4tuple *t) {
+  return (uint32_t)(isn_hash(key, t) >> 32);
 }
 
 static uint32_t cookie_h1(const uint8_t key[16],

@@ -5,7 +5,7 @@
  * where M is a clock ticking every 4 µs and F is SipHash-2-4 under the
  * stack's secret key: unguessable off-path, and increasing for a given
  * 4-tuple so that a new incarnation starts above the old one's sequence
- * space.
+ * space.  The same hash's other half is the connection's TSval offset.
  *
  * SYN cookies let a listener whose SYN queue is full answer a SYN without
  * keeping state: everything needed to build the connection when the
@@ -28,6 +28,19 @@ struct zn__tcp_4tuple {
 /* RFC 6528 ISN at time now_ns. */
 uint32_t zn__tcp_isn(const uint8_t key[16], const struct zn__tcp_4tuple *t,
                      uint64_t now_ns);
+
+/* Our TSval offset for the tuple (RFC 7323 §5.4): a keyed hash, not a
+ * fresh random number (as Linux's secure_tcp_ts_off), so that the connection a SYN cookie becomes
+ * keeps the clock its SYN-ACK showed, or its TSvals would jump back and
+ * fail the peer's PAWS.  The other half of the hash F comes from (see
+ * tcp_isn.c), independent of it. */
+uint32_t zn__tcp_ts_offset(const uint8_t key[16],
+                           const struct zn__tcp_4tuple *t);
+
+/* Both at once, for a new connection: the ISN at now_ns, and the TSval
+ * offset in *ts_offset, from one hash. */
+uint32_t zn__tcp_isn_ts(const uint8_t key[16], const struct zn__tcp_4tuple *t,
+                        uint64_t now_ns, uint32_t *ts_offset);
 
 /* SYN cookie timing: a counter ticking every 64 s; a cookie made during
  * tick c is accepted while the current tick is c or c + 1, i.e. for at

@@ -75,23 +75,31 @@ uint32_t zn__tcp_ooo_mem_max(const struct zn_tcp_conn *c) {
   return c->rcvbuf + c->rcvbuf / OOO_EXTRA_DIV;
 }
 
+/* The window c has open to the peer, while the peer may send into it.
+ * (Not a half-open connection's: a SYN flood's would hold the windows of
+ * real ones shut for minutes; whatever data comes with the handshake's
+ * last ACK is held, or dropped and counted, as any.) */
+static uint32_t adv_open(const struct zn_tcp_conn *c) {
+  if ((c->state == ZN_TCP_ESTABLISHED || c->state == ZN_TCP_FIN_WAIT_1 ||
+       c->state == ZN_TCP_FIN_WAIT_2) &&
+      !(c->flags & ZN__TCPF_FIN_RCVD) && zn__seq_gt(c->rcv_adv, c->rcv_nxt))
+    return c->rcv_adv - c->rcv_nxt;
+  return 0;
+}
+
 void zn__tcp_mem_sync(struct zn_tcp_conn *c) {
-  struct zn__tcp *t = &c->st->tcp;
   uint32_t rcv = c->rcvq.count + c->ooo.nbufs;
   uint32_t now = c->sndq.count + rcv;
+  uint32_t adv = adv_open(c);
+  /* Most calls find nothing changed (every delivery and every ACK sent
+   * asks): leave the stack's sums alone then. */
+  if (now == c->mem_charged && rcv == c->rcv_charged && adv == c->adv_charged)
+    return;
+  struct zn__tcp *t = &c->st->tcp;
   t->nmem = t->nmem - (c->mem_charged != 0) + (now != 0);
   t->mem_bufs = t->mem_bufs - c->mem_charged + now;
   t->mem_rcv = t->mem_rcv - c->rcv_charged + rcv;
   t->nrcv = t->nrcv - (c->rcv_charged != 0) + (rcv != 0);
-  /* The window still open to the peer, while it may send into it. */
-  /* (Not a half-open connection's: a SYN flood's would hold the windows
-   * of real ones shut for minutes; whatever data comes with the
-   * handshake's last ACK is held, or dropped and counted, as any.) */
-  uint32_t adv = 0;
-  if ((c->state == ZN_TCP_ESTABLISHED || c->state == ZN_TCP_FIN_WAIT_1 ||
-       c->state == ZN_TCP_FIN_WAIT_2) &&
-      !(c->flags & ZN__TCPF_FIN_RCVD) && zn__seq_gt(c->rcv_adv, c->rcv_nxt))
-    adv = c->rcv_adv - c->rcv_nxt;
   t->promised = t->promised - c->adv_charged + adv;
   t->npromised = t->npromised - (c->adv_charged != 0) + (adv != 0);
   c->adv_charged = adv;
@@ -205,27 +213,58 @@ bool zn__tcp_over_share(const struct zn_tcp_conn *c, bool rcv) {
  * newer one out (found by the attack tests: seven idle clients of
  * znet-echo did).  Shares taken at different times can promise somewhat
  * more than the room; what does not fit is dropped and counted
- * (tcp_drop_mem), and the sender resends it. */
-static uint32_t rcv_share_of(const struct zn_stack *st, uint32_t seg_size,
-                             uint32_t adv_charged) {
-  const struct zn__tcp *t = &st->tcp;
+ * (tcp_drop_mem), and the sender resends it.
+ *
+ *     share = max(room - others, room / n)      (room - others: 0 at least)
+ *
+ * The callers want at most `want` bytes (the free buffer) and that is
+ * what the share comes to until memory runs short, so the two tests that
+ * settle share >= want go first, without dividing:
+ * room - others >= want is room >= others + want, and room / n >= want
+ * (rounded down) is room >= want * n (below 2^64: both factors are below
+ * 2^32).  The division is left to the connections the bound does hold
+ * back; the result is min(share, want) either way. */
+static inline uint32_t rcv_share_of(const struct zn__tcp *t,
+                                    uint32_t seg_size, uint32_t adv_charged,
+                                    uint32_t want) {
   uint32_t cap = rcv_cap(t->mem_limit);
-  if (zn__tcp_mem_full(st) || t->mem_rcv >= cap)
+  if (t->mem_bufs >= t->mem_limit || t->mem_rcv >= cap)
     return 0;
   uint64_t room = (uint64_t)(cap - t->mem_rcv) * seg_size;
   uint64_t others = t->promised - adv_charged;
+  if (room >= others + want)
+    return want;
   uint32_t n = t->npromised - (adv_charged != 0) + 1u;
+  if (room >= (uint64_t)want * n)
+    return want;
   uint64_t fair = room / n;
-  room = room > others ? room - others : 0;
-  if (room < fair)
-    room = fair;
-  return room > UINT32_MAX ? UINT32_MAX : (uint32_t)room;
+  uint64_t rest = room > others ? room - others : 0;
+  return (uint32_t)(rest > fair ? rest : fair); /* below want */
 }
 
-uint32_t zn__tcp_rcv_share(const struct zn_tcp_conn *c) {
-  return rcv_share_of(c->st, zn__tcp_seg_size(c), c->adv_charged);
+uint32_t zn__tcp_rcv_share_of(const struct zn__tcp *t, uint32_t seg_size,
+                              uint32_t adv_charged, uint32_t want) {
+  return rcv_share_of(t, seg_size, adv_charged, want);
 }
 
-uint32_t zn__tcp_rcv_share_new(const struct zn_stack *st, uint32_t seg_size) {
-  return rcv_share_of(st, seg_size, 0);
+uint32_t zn__tcp_rcv_share_new(const struct zn_stack *st, uint32_t seg_size,
+                               uint32_t want) {
+  return rcv_share_of(&st->tcp, seg_size, 0, want);
+}
+
+/* Free receive space, advertised as the window (never shrinking what was
+ * promised: RFC 9293 §3.8.6.2.2), within the share above.  (Here, beside
+ * the share it is made of, which is inlined into it: every segment in or
+ * out asks.) */
+uint32_t zn__tcp_rcv_wnd(const struct zn_tcp_conn *c) {
+  uint32_t used = c->rcvq_bytes + c->ooo.bytes;
+  uint32_t wnd = used >= c->rcvbuf ? 0 : c->rcvbuf - used;
+  uint32_t share =
+      rcv_share_of(&c->st->tcp, zn__tcp_seg_size(c), c->adv_charged, wnd);
+  if (share < wnd)
+    wnd = share < zn__tcp_seg_size(c) ? 0 : share; /* no silly windows */
+  if (zn__seq_gt(c->rcv_adv, c->rcv_nxt) && c->rcv_adv - c->rcv_nxt > wnd)
+    wnd = c->rcv_adv - c->rcv_nxt;
+  uint32_t max = 65535u << c->rcv_wscale;
+  return wnd > max ? max : wnd;
 }

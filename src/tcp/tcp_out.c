@@ -21,29 +21,8 @@
 
 #define TCP_OPT_SPACE 40
 
-uint32_t zn__tcp_seg_size(const struct zn_tcp_conn *c) {
-  /* The MSS counts payload with no options (RFC 9293 §3.7.1); every
-   * segment of ours carries the timestamp option once agreed. */
-  uint32_t opt = c->ts_ok ? 12u : 0u;
-  return c->mss > opt + 8 ? c->mss - opt : 8;
-}
-
 uint32_t zn__tcp_ts_now(const struct zn_tcp_conn *c) {
   return (uint32_t)(c->st->now / ZN_MS(1)) + c->ts_offset;
-}
-
-/* Free receive space, advertised as the window (never shrinking what was
- * promised: RFC 9293 §3.8.6.2.2). */
-uint32_t zn__tcp_rcv_wnd(const struct zn_tcp_conn *c) {
-  uint32_t used = c->rcvq_bytes + c->ooo.bytes;
-  uint32_t wnd = used >= c->rcvbuf ? 0 : c->rcvbuf - used;
-  uint32_t share = zn__tcp_rcv_share(c);
-  if (share < wnd)
-    wnd = share < zn__tcp_seg_size(c) ? 0 : share; /* no silly windows */
-  if (zn__seq_gt(c->rcv_adv, c->rcv_nxt) && c->rcv_adv - c->rcv_nxt > wnd)
-    wnd = c->rcv_adv - c->rcv_nxt;
-  uint32_t max = 65535u << c->rcv_wscale;
-  return wnd > max ? max : wnd;
 }
 
 /* ---- timers (their modes: tcp_int.h, before enum zn__tcp_rtx_mode) ---- */
@@ -173,10 +152,16 @@ void zn__tcp_arm_rtx(struct zn_tcp_conn *c) {
  * armed as the RTO (a second segment went out, a SACK arrived, the last
  * hole's retransmission is all that is left in flight): bring it forward. */
 void zn__tcp_arm_probe(struct zn_tcp_conn *c) {
+  /* (Every output asks: with nothing armed there is nothing to bring
+   * forward, and with neither a probe nor the reordering timer possible
+   * rtx_mode_due can only answer SYN, PERSIST or RTO.) */
+  if (!zn_timer_pending(&c->rtx_timer) ||
+      (!probe_timeout(c) && !reorder_timeout_us(c)))
+    return;
   uint64_t d;
   enum zn__tcp_rtx_mode mode = rtx_mode_due(c, &d);
   if ((mode != ZN__TCP_RTX_PROBE && mode != ZN__TCP_RTX_REORDER) ||
-      c->rtx_mode == mode || !zn_timer_pending(&c->rtx_timer) ||
+      c->rtx_mode == mode ||
       zn__ns_to_tick_ceil(c->st->now + d) >= c->rtx_timer.expires)
     return;
   rtx_start(c, mode, d);
@@ -583,7 +568,7 @@ void zn__tcp_send_cookie_synack(struct zn_stack *st,
   uint32_t opt = a->ts_ok ? 12u : 0u;
   uint32_t seg = mss > opt + 8 ? mss - opt : 8;
   uint32_t wnd = st->cfg.tcp_rcvbuf;
-  uint32_t share = zn__tcp_rcv_share_new(st, seg);
+  uint32_t share = zn__tcp_rcv_share_new(st, seg, wnd);
   if (share < wnd)
     wnd = share < seg ? 0 : share;
   uint8_t opts[TCP_OPT_SPACE];
@@ -915,8 +900,64 @@ static void output_recovery(struct zn_tcp_conn *c) {
   }
 }
 
+/* New data (and the FIN) within min(cwnd, peer window), under sender SWS
+ * avoidance and Nagle; in frames of several segments if the netif
+ * segments (TSO). */
+static void output_new_data(struct zn_tcp_conn *c) {
+  for (int guard = 0; guard < 10000; guard++) {
+    uint32_t in_flight = c->snd_nxt - c->snd_una;
+    /* Limited transmit (RFC 3042): each of the first two duplicate
+     * ACKs lets one new segment out beyond cwnd, so a small window
+     * still draws the three that fast retransmit needs. */
+    uint32_t cwnd = c->cc.cwnd + (c->dupacks < 2 ? c->dupacks : 2u) * c->mss;
+    uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
+    uint32_t avail = unsent_from(c, c->snd_nxt);
+    bool fin = (c->flags & ZN__TCPF_FIN_QUEUED) && avail == 0 &&
+               c->snd_nxt == c->fin_seq;
+    if (avail == 0 && !fin)
+      break;
+    uint32_t room = wnd > in_flight ? wnd - in_flight : 0;
+    uint32_t seg = zn__tcp_seg_size(c);
+    uint32_t len = avail < seg ? avail : seg;
+    if (len > room)
+      len = room;
+    if (len < avail && len < seg) {
+      /* Sender SWS avoidance: no small segment while more is queued,
+       * unless it is half the largest window the peer offered. */
+      if (len == 0 || len < c->max_snd_wnd / 2)
+        break;
+    }
+    /* Nagle, as Minshall refined it (Linux does the same): hold a small
+     * segment only while an earlier small one is unacknowledged, so a
+     * write that ends in a partial segment goes out at once. */
+    if (len > 0 && len < seg && len == avail &&
+        zn__seq_gt(c->snd_sml, c->snd_una) &&
+        !(c->flags & ZN__TCPF_NODELAY) &&
+        !(c->flags & ZN__TCPF_FIN_QUEUED))
+      break;
+    if (len == 0 && !fin)
+      break;
+    if (len == seg && avail >= 2 * seg && room >= 2 * seg &&
+        !zn__tcp_ecn_cwr_due(c)) {
+      /* Several segments' worth may go: as one frame if the netif
+       * segments (TSO); not a CWR, which goes alone (tcp_ecn.c). */
+      uint32_t cap = tso_limit(c);
+      if (cap > seg) {
+        len = avail < room ? avail : room;
+        if (len > cap)
+          len = cap;
+      }
+    }
+    uint32_t used = transmit_upto(c, c->snd_nxt, len, len);
+    if (!used)
+      break;
+    c->snd_nxt += used;
+    if (zn__seq_gt(c->snd_nxt, c->snd_max))
+      c->snd_max = c->snd_nxt;
+  }
+}
+
 void zn__tcp_output(struct zn_tcp_conn *c) {
-  struct zn_stack *st = c->st;
   if (c->state < ZN_TCP_ESTABLISHED && c->state != ZN_TCP_SYN_RECEIVED)
     return;
   path_mtu_follow(c);
@@ -927,61 +968,11 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
       zn__tcp_send_ack(c);
     return;
   }
-  if (c->flags & ZN__TCPF_IN_RECOVERY) {
+  if (c->flags & ZN__TCPF_IN_RECOVERY)
     output_recovery(c);
-  } else {
-    for (int guard = 0; guard < 10000; guard++) {
-      uint32_t in_flight = c->snd_nxt - c->snd_una;
-      /* Limited transmit (RFC 3042): each of the first two duplicate
-       * ACKs lets one new segment out beyond cwnd, so a small window
-       * still draws the three that fast retransmit needs. */
-      uint32_t cwnd = c->cc.cwnd + (c->dupacks < 2 ? c->dupacks : 2u) * c->mss;
-      uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
-      uint32_t avail = unsent_from(c, c->snd_nxt);
-      bool fin = (c->flags & ZN__TCPF_FIN_QUEUED) && avail == 0 &&
-                 c->snd_nxt == c->fin_seq;
-      if (avail == 0 && !fin)
-        break;
-      uint32_t room = wnd > in_flight ? wnd - in_flight : 0;
-      uint32_t seg = zn__tcp_seg_size(c);
-      uint32_t len = avail < seg ? avail : seg;
-      if (len > room)
-        len = room;
-      if (len < avail && len < seg) {
-        /* Sender SWS avoidance: no small segment while more is queued,
-         * unless it is half the largest window the peer offered. */
-        if (len == 0 || len < c->max_snd_wnd / 2)
-          break;
-      }
-      /* Nagle, as Minshall refined it (Linux does the same): hold a small
-       * segment only while an earlier small one is unacknowledged, so a
-       * write that ends in a partial segment goes out at once. */
-      if (len > 0 && len < seg && len == avail &&
-          zn__seq_gt(c->snd_sml, c->snd_una) &&
-          !(c->flags & ZN__TCPF_NODELAY) &&
-          !(c->flags & ZN__TCPF_FIN_QUEUED))
-        break;
-      if (len == 0 && !fin)
-        break;
-      if (len == seg && avail >= 2 * seg && room >= 2 * seg &&
-          !zn__tcp_ecn_cwr_due(c)) {
-        /* Several segments' worth may go: as one frame if the netif
-         * segments (TSO); not a CWR, which goes alone (tcp_ecn.c). */
-        uint32_t cap = tso_limit(c);
-        if (cap > seg) {
-          len = avail < room ? avail : room;
-          if (len > cap)
-            len = cap;
-        }
-      }
-      uint32_t used = transmit_upto(c, c->snd_nxt, len, len);
-      if (!used)
-        break;
-      c->snd_nxt += used;
-      if (zn__seq_gt(c->snd_nxt, c->snd_max))
-        c->snd_max = c->snd_nxt;
-    }
-  }
+  else if (unsent_from(c, c->snd_nxt) > 0 ||
+           ((c->flags & ZN__TCPF_FIN_QUEUED) && c->snd_nxt == c->fin_seq))
+    output_new_data(c); /* (most calls have nothing new to send) */
   /* Persist: data waits and nothing is in flight to bring an update:
    * the peer's window is shut, or too small for sender SWS avoidance
    * (then the timer is RFC 1122 §4.2.3.4's override timeout). */
@@ -991,7 +982,6 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
   zn__tcp_arm_probe(c);
   if (c->flags & ZN__TCPF_ACK_NOW)
     zn__tcp_send_ack(c);
-  (void)st;
 }
 
 /* ---- timer callbacks: one function per mode ---- */

@@ -71,7 +71,8 @@ int zn_ipv4_view_init_quoted(struct zn_ipv4_view *v, const uint8_t *p,
 }
 
 bool zn_ipv4_csum_ok(const struct zn_ipv4_view *v) {
-  return zn_csum(v->p, v->hdr_len) == 0;
+  return (v->hdr_len == ZN_IPV4_HDR_LEN ? zn_csum20(v->p)
+                                       : zn_csum(v->p, v->hdr_len)) == 0;
 }
 
 size_t zn_ipv4_emit(uint8_t *p, const struct zn_ipv4_hdr *h) {
@@ -85,7 +86,7 @@ size_t zn_ipv4_emit(uint8_t *p, const struct zn_ipv4_hdr *h) {
   zn_wr16(p + 10, 0);
   zn_wr32(p + 12, h->src);
   zn_wr32(p + 16, h->dst);
-  zn_wr16(p + 10, zn_csum(p, ZN_IPV4_HDR_LEN));
+  zn_wr16(p + 10, zn_csum20(p));
   return ZN_IPV4_HDR_LEN;
 }
 

@@ -74,9 +74,77 @@ ZT_TEST(test_siphash_vectors) {
   ZT_EQU(zn_siphash13(key, msg, 63), 0x9d199062b7bbb3a8ull);
 }
 
+/* SipHash written the plain way, a byte at a time (the paper's
+ * description), to hold the word-at-a-time code to on every length of
+ * the last partial word. */
+static uint64_t rotl(uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
+
+static uint64_t siphash_plain(const uint8_t key[16], const uint8_t *m,
+                              size_t len, int c, int d) {
+  uint64_t k0 = 0, k1 = 0;
+  for (int i = 0; i < 8; i++) {
+    k0 |= (uint64_t)key[i] << (8 * i);
+    k1 |= (uint64_t)key[8 + i] << (8 * i);
+  }
+  uint64_t v[4] = {k0 ^ 0x736f6d6570736575ull, k1 ^ 0x646f72616e646f6dull,
+                   k0 ^ 0x6c7967656e657261ull, k1 ^ 0x7465646279746573ull};
+  size_t nwords = len / 8 + 1;
+  for (size_t w = 0; w < nwords; w++) {
+    uint64_t mi = 0;
+    for (size_t i = 0; i < 8; i++) {
+      size_t at = w * 8 + i;
+      if (at < len)
+        mi |= (uint64_t)m[at] << (8 * i);
+    }
+    if (w == nwords - 1)
+      mi |= (uint64_t)(len & 0xff) << 56;
+    v[3] ^= mi;
+    for (int r = 0; r < c; r++) {
+      v[0] += v[1]; v[1] = rotl(v[1], 13); v[1] ^= v[0]; v[0] = rotl(v[0], 32);
+      v[2] += v[3]; v[3] = rotl(v[3], 16); v[3] ^= v[2];
+      v[0] += v[3]; v[3] = rotl(v[3], 21); v[3] ^= v[0];
+      v[2] += v[1]; v[1] = rotl(v[1], 17); v[1] ^= v[2]; v[2] = rotl(v[2], 32);
+    }
+    v[0] ^= mi;
+  }
+  v[2] ^= 0xff;
+  for (int r = 0; r < d; r++) {
+    v[0] += v[1]; v[1] = rotl(v[1], 13); v[1] ^= v[0]; v[0] = rotl(v[0], 32);
+    v[2] += v[3]; v[3] = rotl(v[3], 16); v[3] ^= v[2];
+    v[0] += v[3]; v[3] = rotl(v[3], 21); v[3] ^= v[0];
+    v[2] += v[1]; v[1] = rotl(v[1], 17); v[1] ^= v[2]; v[2] = rotl(v[2], 32);
+  }
+  return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+ZT_TEST(test_siphash_every_length) {
+  uint8_t key[16], msg[80];
+  for (int i = 0; i < 16; i++)
+    key[i] = (uint8_t)(0xa5 ^ (i * 29));
+  for (int i = 0; i < 80; i++)
+    msg[i] = (uint8_t)(i * 131 + 7);
+  /* The plain code first meets the paper's vectors (key 00..0f). */
+  uint8_t k[16], m[64];
+  for (int i = 0; i < 16; i++)
+    k[i] = (uint8_t)i;
+  for (int i = 0; i < 64; i++)
+    m[i] = (uint8_t)i;
+  ZT_EQU(siphash_plain(k, m, 15, 2, 4), 0xa129ca6149be45e5ull);
+  ZT_EQU(siphash_plain(k, m, 63, 1, 3), 0x9d199062b7bbb3a8ull);
+  /* Every length up to 80, from every alignment of the first 8 bytes. */
+  for (size_t off = 0; off < 8; off++)
+    for (size_t len = 0; off + len <= sizeof(msg); len++) {
+      ZT_EQU(zn_siphash24(key, msg + off, len),
+             siphash_plain(key, msg + off, len, 2, 4));
+      ZT_EQU(zn_siphash13(key, msg + off, len),
+             siphash_plain(key, msg + off, len, 1, 3));
+    }
+}
+
 int main(void) {
   ZT_RUN(test_chacha20_rfc8439_vector);
   ZT_RUN(test_rng_stream);
   ZT_RUN(test_siphash_vectors);
+  ZT_RUN(test_siphash_every_length);
   return zt_done();
 }

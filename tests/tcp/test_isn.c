@@ -66,6 +66,32 @@ ZT_TEST(test_isn_layout) {
   ZT_EQU(zn__tcp_isn(key_a, &tup, ZN_US(4) * 12345 + 3999), f + 12345u);
 }
 
+/* The TSval offset is the high half of the same hash (RFC 7323 §5.4);
+ * zn__tcp_isn_ts gives both from it.  Keyed: another key, another
+ * offset; the connection a cookie becomes asks zn__tcp_ts_offset and
+ * finds the offset its SYN-ACK was sent with. */
+ZT_TEST(test_ts_offset_other_half) {
+  const uint8_t bytes[13] = {0x00, 10, 0, 0, 1, 0x00, 80,
+                             192, 0, 2, 7, 0xc0, 0x00};
+  uint64_t h = zn_siphash24(key_a, bytes, sizeof(bytes));
+  ZT_EQU(zn__tcp_ts_offset(key_a, &tup), (uint32_t)(h >> 32));
+  uint32_t ts = 0;
+  uint64_t now = ZN_SEC(77) + 12345;
+  ZT_EQU(zn__tcp_isn_ts(key_a, &tup, now, &ts), zn__tcp_isn(key_a, &tup, now));
+  ZT_EQU(ts, (uint32_t)(h >> 32));
+  ZT_CHECK(zn__tcp_ts_offset(key_b, &tup) != ts);
+  int same = 0;
+  for (int i = 0; i < 1000; i++) {
+    struct zn__tcp_4tuple t = rnd_tuple();
+    uint32_t a = 0, b = zn__tcp_ts_offset(key_a, &t);
+    (void)zn__tcp_isn_ts(key_a, &t, now, &a);
+    ZT_EQU(a, b);
+    same += b == zn__tcp_ts_offset(key_b, &t);
+    same += b == (uint32_t)(zn__tcp_isn(key_a, &t, 0));
+  }
+  ZT_CHECK(same <= 1);
+}
+
 ZT_TEST(test_isn_keys_and_tuples) {
   uint64_t now = ZN_SEC(1000);
   uint32_t a = zn__tcp_isn(key_a, &tup, now);
@@ -497,6 +523,7 @@ ZT_TEST(test_isn_and_cookie_key_on_ipv6_bytes) {
 int main(void) {
   ZT_RUN(test_isn_layout);
   ZT_RUN(test_isn_layout_ipv6);
+  ZT_RUN(test_ts_offset_other_half);
   ZT_RUN(test_isn_and_cookie_key_on_ipv6_bytes);
   ZT_RUN(test_isn_keys_and_tuples);
   ZT_RUN(test_isn_swap_local_remote);

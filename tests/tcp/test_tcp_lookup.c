@@ -203,6 +203,50 @@ ZT_TEST(test_kept_hash_is_keyed_hash) {
   th_stack_free(st);
 }
 
+/* Back to the free list (as free_slot does: a free slot is all zero but
+ * st and next). */
+static void recycle(struct zn_stack *st, struct zn_tcp_conn *c) {
+  drop(c);
+  memset(c, 0, sizeof(*c));
+  c->st = st;
+  c->next = st->tcp.free;
+  st->tcp.free = c;
+  st->tcp.nused--;
+}
+
+/* The table is keyed: two stacks with different seeds file the same
+ * 4-tuples under unrelated hashes, so in unrelated buckets (an attacker
+ * who learnt one stack's layout knows nothing of another's). */
+ZT_TEST(test_buckets_keyed_by_seed) {
+  struct zn_config cfg_a, cfg_b;
+  fx_config(&cfg_a);
+  cfg_b = cfg_a;
+  cfg_b.seed[0] ^= 1;
+  struct zn_stack *a = th_stack_new(&cfg_a), *b = th_stack_new(&cfg_b);
+  ZT_REQUIRE(a && b);
+  uint32_t mask = a->tcp.nbuckets - 1;
+  ZT_EQU(b->tcp.nbuckets - 1, mask);
+  int same_hash = 0, same_bucket = 0, n = 256;
+  for (int i = 0; i < n; i++) {
+    uint32_t ra = RA + (uint32_t)i * 7u;
+    uint16_t lp = (uint16_t)(80 + i % 3), rp = (uint16_t)(40000 + i);
+    struct zn_tcp_conn *x = put(a, LA, lp, ra, rp, ZN_TCP_ESTABLISHED);
+    struct zn_tcp_conn *y = put(b, LA, lp, ra, rp, ZN_TCP_ESTABLISHED);
+    ZT_REQUIRE(x && y);
+    ZT_EQU(x->hash, want_hash(x));
+    ZT_EQU(y->hash, want_hash(y));
+    same_hash += x->hash == y->hash;
+    same_bucket += (x->hash & mask) == (y->hash & mask);
+    recycle(a, x);
+    recycle(b, y);
+  }
+  ZT_EQ(same_hash, 0);
+  /* About n / nbuckets by chance. */
+  ZT_CHECK(same_bucket <= n / 8 + 2);
+  th_stack_free(a);
+  th_stack_free(b);
+}
+
 /* End to end: a reset connection the app still holds keeps its slot and
  * 4-tuple, but is out of the table: a new SYN on the same 4-tuple must
  * reach the listener (a cache still pointing at the old one would answer
@@ -420,6 +464,7 @@ int main(void) {
   ZT_RUN(test_lookup_cache_removed_and_reused);
   ZT_RUN(test_hash_out_by_kept_hash);
   ZT_RUN(test_kept_hash_is_keyed_hash);
+  ZT_RUN(test_buckets_keyed_by_seed);
   ZT_RUN(test_lookup_keys_on_family);
   ZT_RUN(test_listener_lookup_by_family);
   ZT_RUN(test_inet_hash_keys_on_family_bytes);

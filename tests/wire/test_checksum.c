@@ -198,6 +198,25 @@ ZT_TEST(test_real_ipv4_headers) {
   }
 }
 
+/* zn_csum20 is zn_csum of 20 bytes: at every alignment, on random
+ * headers, on the ones whose sum folds to 0x0000 or 0xffff, and on
+ * headers whose checksum field is right (0). */
+ZT_TEST(test_csum20_equals_csum) {
+  uint8_t buf[20 + 8];
+  for (int i = 0; i < 200000; i++) {
+    size_t off = (size_t)i % 8;
+    uint8_t *h = buf + off;
+    fill_random(h, 20);
+    if (i % 5 == 0)
+      memset(h, i % 10 == 0 ? 0x00 : 0xff, 20 - (size_t)(i % 7));
+    ZT_EQU(zn_csum20(h), zn_csum(h, 20));
+    ZT_EQU(zn_csum20(h), ref_csum(h, 20));
+    zn_wr16(h + 10, 0);
+    zn_wr16(h + 10, zn_csum20(h));
+    ZT_EQU(zn_csum20(h), 0);
+  }
+}
+
 /* 192.168.69.100 -> 192.168.69.1, TCP, 20 bytes, summed by hand:
  * c0a8 + 4564 + c0a8 + 4501 + 0006 + 0014 = 0x20bcf -> 0x0bd1. */
 ZT_TEST(test_pseudo_hand) {
@@ -416,6 +435,7 @@ int main(void) {
   ZT_RUN(test_chained_equals_oneshot);
   ZT_RUN(test_initial_sum);
   ZT_RUN(test_real_ipv4_headers);
+  ZT_RUN(test_csum20_equals_csum);
   ZT_RUN(test_pseudo_hand);
   ZT_RUN(test_pseudo_real_segments);
   ZT_RUN(test_update_rfc1624_example);

@@ -909,6 +909,37 @@ ZT_TEST(test_opts_none) {
   ZT_CHECK(memcmp(&o, &no_opts, sizeof o) == 0);
 }
 
+/* NOP, NOP, TS in a 12-byte area (read at once, without the loop) gives
+ * what the loop gives for the same options followed by EOL in a 16-byte
+ * area; the same first bytes with anything else after them, or in a
+ * longer area, go through the loop. */
+ZT_TEST(test_opts_nop_nop_ts) {
+  struct zn_tcp_opts o, want;
+  uint8_t a[12] = {1, 1, 8, 10}, b[16];
+  for (int i = 0; i < 1000; i++) {
+    for (int k = 4; k < 12; k++)
+      a[k] = (uint8_t)(i * 37 + k * 101 + (i >> 3));
+    memset(b, 0, sizeof b);
+    memcpy(b, a, sizeof a);
+    ZT_EQ(PARSE_AREA(b, &want), ZN_OK);
+    ZT_EQ(PARSE_AREA(a, &o), ZN_OK);
+    CHECK_OPTS(&o, &want);
+    ZT_EQU(o.present, ZN_TCP_OPTF_TS);
+    ZT_EQU(o.tsval, zn_rd32(a + 4));
+    ZT_EQU(o.tsecr, zn_rd32(a + 8));
+  }
+  /* TS with a length of 11 there runs past the area: malformed. */
+  static const uint8_t c[12] = {1, 1, 8, 11, 0, 0, 0, 0, 0, 0, 0, 0};
+  ZT_EQ(PARSE_AREA(c, &o), ZN_EMALFORMED);
+  CHECK_OPTS(&o, &no_opts);
+  /* NOP, NOP, TS, then a second TS: the first wins, by the loop. */
+  static const uint8_t d[24] = {1, 1, 8, 10, 0, 0, 0, 5, 0, 0, 0, 6,
+                                1, 1, 8, 10, 0, 0, 0, 7, 0, 0, 0, 8};
+  ZT_EQ(PARSE_AREA(d, &o), ZN_OK);
+  want = mkopts(ZN_TCP_OPTF_TS, 0, 0, 5, 6);
+  CHECK_OPTS(&o, &want);
+}
+
 /* optlen 0 and 1 would loop forever or step backwards in a naive parser;
  * for any kind but EOL and NOP they are structural errors.  o is reset
  * even if good options came first. */
@@ -1455,6 +1486,7 @@ int main(void) {
   ZT_RUN(test_csum_zero);
   ZT_RUN(test_csum_long);
   ZT_RUN(test_opts_none);
+  ZT_RUN(test_opts_nop_nop_ts);
   ZT_RUN(test_opts_short_len);
   ZT_RUN(test_opts_past_header);
   ZT_RUN(test_opts_lone_kind);
