@@ -249,6 +249,7 @@
   X(tcp_lost_rtx, CNT, "TCP retransmissions found lost (later data SACKed)")       \
   X(tcp_dsack_tx, CNT, "TCP duplicate data reported to the peer (RFC 2883 D-SACK)") \
   X(tcp_dsack_rx, CNT, "TCP D-SACKs received: data we sent arrived twice")     \
+  X(tcp_sack_reneged, CNT, "TCP SACKed data the peer discarded: scoreboard emptied") \
   X(tcp_wnd_shrunk, CNT, "TCP windows taken back: in-order data met the memory bound") \
   X(tcp_established, CNT, "TCP connections established")                      \
   X(tcp_timeout, CNT, "TCP connections that timed out")                       \

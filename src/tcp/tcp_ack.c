@@ -32,6 +32,26 @@ static void sack_advance(struct zn_tcp_conn *c) {
     c->high_sacked = c->snd_una;
 }
 
+/* RFC 2018 §8 lets a receiver discard data it has SACKed (renege).  The
+ * scoreboard is kept across an RTO, which RFC 6675 §5.1 allows given a
+ * robust test for reneging; this is it (Linux tcp_check_sack_reneging
+ * makes the same one): an ACK that stops where a SACKed range begins, or
+ * inside one.  A receiver still holding that range would acknowledge
+ * past it.  Then nothing SACKed is believed: the scoreboard is emptied
+ * and resending starts again from SND.UNA (while an RTO's recovery runs,
+ * all of it goes again; otherwise the RTO finds what is missing).
+ * Without the test a sender skips the discarded data until each of its
+ * segments in turn meets a backed-off RTO. */
+static void sack_check_reneged(struct zn_tcp_conn *c) {
+  if (c->nsacked == 0 || c->sacked[0].left != c->snd_una)
+    return;
+  ZN_STAT_INC(c->st, tcp_sack_reneged);
+  c->nsacked = 0;
+  c->sacked_bytes = 0;
+  c->high_sacked = c->snd_una;
+  c->rtx_next = c->snd_una;
+}
+
 /* Merge one SACK block into the scoreboard.  Returns true if it covers
  * bytes not SACKed before (RFC 6675 §2: such an ACK is a DupAck). */
 static bool sack_add(struct zn_tcp_conn *c, uint32_t l, uint32_t r) {
@@ -329,6 +349,7 @@ static void ack_new_data(struct zn_tcp_conn *c, const struct zn__tcp_seg *s,
   c->bytes_acked += data;
   zn__tcp_sndq_ack(c, data);
   sack_advance(c);
+  sack_check_reneged(c);
   if (c->flags & ZN__TCPF_IN_RECOVERY)
     ack_in_recovery(c, ack, data);
   else

@@ -372,6 +372,59 @@ ZT_TEST(test_established_dsack_sender) {
   fx_free(&f);
 }
 
+/* A peer that discards data it SACKed (RFC 2018 §8, reneging): the
+ * scoreboard survives the RTO, and the ACK that stops where the SACKed
+ * range begins empties it, so the range goes again at once.  Before the
+ * check the sender skipped it and waited out one backed-off RTO per
+ * segment. */
+ZT_TEST(test_established_sack_reneged) {
+  struct fx f;
+  fx_init(&f, NULL);
+  f.peer_syn.present |= ZN_TCP_OPTF_SACK_PERM;
+  fx_established(&f);
+  ZT_EQ(fx_write(&f, 6 * 1460), 6 * 1460);
+  fx_poll(&f);
+  uint32_t una = f.s_nxt;
+  for (int k = 0; k < 6; k++)
+    EXPECT(&f, .seq = una + 1460u * (uint32_t)k, .ack = f.p_nxt,
+           .flags = k == 5 ? ACK | PSH : ACK, .len = 1460);
+  /* Segments 2 and 3 SACKed, then discarded by the peer. */
+  struct zn_tcp_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1};
+  o.sack[0].left = una + 2 * 1460;
+  o.sack[0].right = una + 4 * 1460;
+  SEND(&f, .seq = f.p_nxt, .ack = una, .flags = ACK, .o = o);
+  EXPECT_NONE(&f);
+  /* Segment 0 goes again (after the reordering window, then as the
+   * loss probe), and again at the RTO. */
+  for (int t = 0; t < 100 && fx_stat(&f, ZN_STAT_tcp_rto) == 0; t++) {
+    fx_run(&f, ZN_MS(10));
+    while (fx_pop(&f, __FILE__, __LINE__))
+      ZT_EQ(f.last.seq, una);
+  }
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_rto), 1);
+  ZT_EQ(fx_conn(&f)->nsacked, 1); /* kept across the RTO */
+  /* Segment 0 acknowledged: 1 goes, not 2 or 3 (SACKed). */
+  SEND(&f, .seq = f.p_nxt, .ack = una + 1460, .flags = ACK);
+  EXPECT(&f, .seq = una + 1460, .ack = f.p_nxt, .flags = ACK, .len = 1460);
+  while (fx_pop(&f, __FILE__, __LINE__))
+    ZT_CHECK(f.last.seq == una + 4 * 1460 || f.last.seq == una + 5 * 1460);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_sack_reneged), 0);
+  /* The ACK stops where the SACKed range began: reneged.  2 goes again
+   * with no timer waited for. */
+  SEND(&f, .seq = f.p_nxt, .ack = una + 2 * 1460, .flags = ACK);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_sack_reneged), 1);
+  ZT_EQ(fx_conn(&f)->nsacked, 0);
+  EXPECT(&f, .seq = una + 2 * 1460, .ack = f.p_nxt, .flags = ACK,
+         .len = 1460, .any_opts = true);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_rto), 1);
+  fx_run(&f, ZN_MS(10));
+  while (fx_pop(&f, __FILE__, __LINE__))
+    ;
+  SEND(&f, .seq = f.p_nxt, .ack = una + 6 * 1460, .flags = ACK);
+  ZT_EQ(fx_info(&f).unacked, 0);
+  fx_free(&f);
+}
+
 ZT_TEST(test_established_sack_sender) {
   struct fx f;
   fx_init(&f, NULL);
@@ -701,6 +754,7 @@ int main(void) {
   ZT_RUN(test_established_dsack_receiver);
   ZT_RUN(test_established_dsack_off);
   ZT_RUN(test_established_dsack_sender);
+  ZT_RUN(test_established_sack_reneged);
   ZT_RUN(test_established_sack_sender);
   ZT_RUN(test_established_sack_lost_retransmission);
   ZT_RUN(test_established_quickack);
