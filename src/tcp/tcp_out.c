@@ -647,12 +647,18 @@ static uint32_t unsent_from(const struct zn_tcp_conn *c, uint32_t seq) {
  * tcp_mtu_probing=1 does): a path that drops full-sized packets and
  * filters the ICMP "fragmentation needed" / "packet too big" that would
  * say so leaves a connection resending its first segment until it gives
- * up.  At the second consecutive RTO of a full-sized segment the MSS
- * comes down: over IPv4 first to the search base (1024 bytes), then by
+ * up.  At the BH_RTOS-th consecutive RTO of a full-sized segment the
+ * MSS comes down: over IPv4 first to the search base (1024 bytes), then by
  * halves to 536 (RFC 1122's 576-byte datagram); over IPv6 to what the
  * minimum MTU carries (1220).  cfg.tcp_blackhole_probe_ms later the full
  * size is tried again (blackhole_reprobe); if the hole is still there,
  * the RTOs bring the MSS down again. */
+/* Three, RFC 1122 §4.2.3.5's R1 ("at least 3 retransmissions" before
+ * IP is told the path may be bad; Linux's tcp_retries1).  Two came too
+ * soon under random loss: at 10% each way, two RTOs in a row of one
+ * segment are common enough that a sender lowered its MSS for nothing
+ * (4 times in one 32 MiB transfer of scripts/bench's sendloss part). */
+#define BH_RTOS 3u
 #define BH_BASE_MSS4 1024u
 #define BH_FLOOR_MSS4 536u
 
@@ -671,7 +677,7 @@ static void set_mss(struct zn_tcp_conn *c, uint32_t mss) {
 static void blackhole_lower(struct zn_tcp_conn *c) {
   struct zn_stack *st = c->st;
   uint32_t floor = blackhole_floor(c);
-  if (!st->cfg.tcp_blackhole_probe_ms || c->rtx_count < 2 ||
+  if (!st->cfg.tcp_blackhole_probe_ms || c->rtx_count < BH_RTOS ||
       c->mss <= floor || unsent_from(c, c->snd_una) < zn__tcp_seg_size(c))
     return;
   uint32_t to = c->raddr.family != ZN_AF_INET6 && c->mss > BH_BASE_MSS4

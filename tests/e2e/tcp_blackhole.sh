@@ -10,7 +10,7 @@
 #
 # Cases, each byte-exact by SHA-256 and with both ends exiting 0:
 #   IPv4  1 MiB across a hole that takes 1100-byte packets (the MSS comes
-#         down to 1024 after two RTOs);
+#         down to 1024 after three RTOs);
 #   IPv6  1 MiB across one that takes 1300-byte packets (down to 1220);
 #   off   with --tcp-blackhole-probe-ms 0 the same IPv4 transfer fails
 #         (nothing longer than the hole takes ever gets through).

@@ -66,7 +66,7 @@ static uint32_t pop_all_upto(struct fx *f, uint32_t max) {
 }
 
 /* A PMTU black hole: full-sized segments vanish and no ICMP says why.
- * At the second RTO of a full-sized segment the MSS comes down to 1024
+ * At the third RTO in a row of a full-sized segment the MSS comes down to 1024
  * (RFC 4821's search base), the resend gets through, and the rest goes
  * at 1024; cfg.tcp_blackhole_probe_ms later the full size is tried
  * again. */
@@ -85,7 +85,10 @@ ZT_TEST(test_established_blackhole) {
   fx_run(&f, ZN_MS(1000)); /* the first RTO: full size still */
   EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = m);
   ZT_EQ(fx_stat(&f, ZN_STAT_tcp_blackhole), 0);
-  fx_run(&f, ZN_MS(2000)); /* the second: lowered */
+  fx_run(&f, ZN_MS(2000)); /* the second: still */
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = m);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_blackhole), 0);
+  fx_run(&f, ZN_MS(4000)); /* the third: lowered */
   EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = 1024);
   ZT_EQ(fx_stat(&f, ZN_STAT_tcp_blackhole), 1);
   ZT_EQ(fx_info(&f).mss, 1024);
