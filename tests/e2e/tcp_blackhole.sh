@@ -87,7 +87,10 @@ send() {
     linux_listen "$port" "$lsum" sha256sum
   fi
   local lpid=$E2E_LPID
-  E2E_NC_TIMEOUT=60 znet_nc "$dst" "$port" --send 1M --sha256 -w 20 -v "$@" \
+  # (-w: idle seconds.  Three RTOs before the MSS comes down take 1.4 s,
+  # or 21 s when the SYN went twice and the RTO starts at 3 s, RFC 6298
+  # §5.7.)
+  E2E_NC_TIMEOUT=60 znet_nc "$dst" "$port" --send 1M --sha256 -w "${SEND_W:-30}" -v "$@" \
     >"$T/send.out" 2>"$nerr"
   RC=$?
   wait_bg "$lpid" 20
@@ -116,7 +119,7 @@ check "IPv6: 1 MiB across the hole, exit 0 (got $RC)" [ "$RC" -eq 0 ]
 check "IPv6: Linux's SHA-256 is the pattern's" [ "$OK_SHA" = 1 ]
 check "IPv6: znet lowered its MSS (tcp_blackhole $BH)" [ "${BH:-0}" -ge 1 ]
 
-send off "$K" 6103 --tcp-blackhole-probe-ms 0
+SEND_W=12 send off "$K" 6103 --tcp-blackhole-probe-ms 0
 check "off: without detection the transfer fails (exit $RC)" [ "$RC" -ne 0 ]
 check "off: and the MSS stayed (tcp_blackhole ${BH:-0})" [ "${BH:-0}" -eq 0 ]
 finish
