@@ -261,8 +261,7 @@ static void ack_in_recovery(struct zn_tcp_conn *c, uint32_t ack,
 }
 
 /* New data acknowledged outside recovery: open the window (RFC 5681
- * §3.1), or start recovery if SACK already shows the first hole lost.
- * echo: the ACK carries an ECN echo, which must not open it (RFC 3168
+ * §3.1).  echo: the ACK carries an ECN echo, which must not open it (RFC 3168
  * §6.1.2: "The sender SHOULD NOT increase the congestion window in
  * response to the receipt of an ECN-Echo ACK packet"). */
 static void ack_open_window(struct zn_tcp_conn *c, uint32_t data, bool echo) {
@@ -278,14 +277,8 @@ static void ack_open_window(struct zn_tcp_conn *c, uint32_t data, bool echo) {
     c->cc.ops->on_ack(&c->cc, data, c->st->now, c->srtt_us);
   else
     ZN_STAT_INC(c->st, tcp_cwnd_unused);
-  /* An ACK that advances and SACKs can already show the first hole
-   * lost (RFC 6675 IsLost: DupThresh segments SACKed above it):
-   * recover now rather than wait for three pure duplicates. */
-  if (c->sack_ok && c->sacked_bytes >= 3u * c->mss &&
-      zn__seq_geq(c->snd_una, c->recover)) {
-    zn__tcp_enter_recovery(c);
-    zn__tcp_retransmit_first(c);
-  }
+  /* (With SACK, whether what is still missing is lost is RACK's to say,
+   * after this: zn__tcp_rack_recover.) */
 }
 
 /* §3.10.7.4 fifth check: "If SND.UNA < SEG.ACK =< SND.NXT, then set
@@ -349,12 +342,11 @@ static void ack_duplicate(struct zn_tcp_conn *c, const struct zn__tcp_seg *s,
       c->cc.cwnd += c->mss; /* RFC 6582 §3.2 step 4: inflate */
     return;
   }
-  /* Enter recovery at 3 dupacks (RFC 5681 §3.2), or when SACK shows more
-   * than DupThresh-1 segments received above the first hole (RFC 6675
-   * IsLost), but not again for data sent before the last recovery
-   * (RFC 6582 §3.2 step 1). */
-  bool lost = c->dupacks >= 3 ||
-              (c->sack_ok && c->sacked_bytes >= 3u * c->mss);
+  /* Enter recovery at 3 dupacks (RFC 5681 §3.2) when they carry no SACK
+   * information (RFC 8985 §3: DupThresh is the fallback; with SACK,
+   * RACK decides, zn__tcp_rack_recover), but not again for data sent
+   * before the last recovery (RFC 6582 §3.2 step 1). */
+  bool lost = c->dupacks >= 3 && (!c->sack_ok || c->nsacked == 0);
   if (lost && zn__seq_geq(c->snd_una, c->recover)) {
     zn__tcp_enter_recovery(c);
     zn__tcp_retransmit_first(c); /* RFC 6675 §5 (C), RFC 6582 step 2 */
@@ -418,7 +410,7 @@ void zn__tcp_process_ack(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
     ack_new_data(c, s, echo);
   else
     ack_duplicate(c, s, window_changed, new_sack, dsack);
-  zn__tcp_rack_acked(c, dsack);
+  zn__tcp_rack_acked(c, una, dsack);
   zn__tcp_rack_recover(c);
   /* DeliveredData (RFC 6937 §3): what SND.UNA passed plus the change in
    * SACKed bytes (those it passed leave the scoreboard). */

@@ -602,7 +602,8 @@ uint32_t zn__tcp_pipe(const struct zn_tcp_conn *c);
 /* tcp_rack.c: RACK (RFC 8985) over the transmit map. */
 void zn__tcp_rack_init(struct zn_tcp_conn *c);
 void zn__tcp_rack_sent(struct zn_tcp_conn *c, uint32_t seq, uint32_t len);
-void zn__tcp_rack_acked(struct zn_tcp_conn *c, bool dsack);
+void zn__tcp_rack_acked(struct zn_tcp_conn *c, uint32_t old_una,
+                        bool dsack);
 bool zn__tcp_rack_mark_lost(struct zn_tcp_conn *c);
 uint32_t zn__tcp_rack_timeout_us(const struct zn_tcp_conn *c);
 bool zn__tcp_rack_next_lost(const struct zn_tcp_conn *c, uint32_t *seq,

@@ -17,7 +17,8 @@
  * The RFC's steps and the functions doing them:
  *   §6.2 step 1-2, RACK.xmit_ts, end_seq, rtt from what an ACK delivers:
  *            zn__tcp_rack_acked, rack_advance
- *   §6.2 step 3, reordering seen:  zn__tcp_rack_acked
+ *   §6.2 step 3, reordering seen (when a cumulative ACK passes a hole
+ *            filled by its first send):  zn__tcp_rack_acked
  *   §6.2 step 4, the reordering window and its D-SACK adaptation:
  *            reo_wnd, rack_dsack, zn__tcp_rack_recovery_end
  *   §6.2 step 5, loss marked by time, and the timer for the rest:
@@ -77,7 +78,7 @@ static void xmap_merge_closest(struct zn_tcp_conn *c) {
   for (unsigned i = 0; i + 1 < c->nxmap; i++) {
     uint32_t a = c->xmap[i].ts, b = c->xmap[i + 1].ts;
     uint32_t gap = ts_after(a, b) ? a - b : b - a;
-    if (gap < best_gap) {
+    if (gap <= best_gap) { /* (the highest of equals: the oldest stay) */
       best_gap = gap;
       best = i;
     }
@@ -249,10 +250,18 @@ static void rack_dsack(struct zn_tcp_conn *c) {
 
 /* After the scoreboard and SND.UNA took an ACK in: RACK's state from the
  * ranges it delivered, reordering noticed, the acknowledged ranges gone. */
-void zn__tcp_rack_acked(struct zn_tcp_conn *c, bool dsack) {
-  uint32_t now = now_us(c), fack = c->rack_fack;
+void zn__tcp_rack_acked(struct zn_tcp_conn *c, uint32_t old_una,
+                        bool dsack) {
+  uint32_t now = now_us(c);
   if (dsack)
     rack_dsack(c);
+  /* §6.2 step 3: the ACK passed the hole at the old SND.UNA while later
+   * data had been delivered, and that hole's data was never resent: its
+   * first send arrived after later ones; the network reordered it. */
+  if (c->nxmap && zn__seq_gt(c->snd_una, old_una) &&
+      zn__seq_gt(c->rack_fack, old_una) && c->xmap_una == old_una &&
+      !(c->xmap[0].flags & ZN__XMIT_RTX))
+    c->rack_flags |= ZN__RACK_REORDER;
   unsigned gone = 0;
   for (unsigned i = 0; i < c->nxmap; i++) {
     struct zn__tcp_xmit *x = &c->xmap[i];
@@ -267,10 +276,6 @@ void zn__tcp_rack_acked(struct zn_tcp_conn *c, bool dsack) {
       continue;
     if (all || !(x->flags & ZN__XMIT_MERGED))
       rack_advance(c, x, d, now);
-    /* §6.2 step 3: delivered below what was delivered before, and not
-     * by a resend: the network reordered it. */
-    if (!(x->flags & ZN__XMIT_RTX) && zn__seq_lt(d, fack))
-      c->rack_flags |= ZN__RACK_REORDER;
     if (zn__seq_gt(d, c->rack_fack))
       c->rack_fack = d;
     if (all)
