@@ -29,19 +29,19 @@
  * Departures: RACK.min_RTT is the lowest RTT of the connection's life,
  * not a windowed minimum; a retransmitted range's delivery is taken as
  * a sample only when its RTT is at least min_RTT (§6.2 step 2's second
- * test; the TSecr test is not made); the reordering window, when there
- * is one, is at least REO_WND_MIN_US.
+ * test; the TSecr test is not made); the reordering window, where
+ * there is one, is at least REO_WND_MIN_US.
  */
 #include <string.h>
 
 #include "core/stack_int.h"
 #include "tcp/tcp_int.h"
 
-/* The least reordering window (a departure: the RFC has none).  On a
- * path of tens of microseconds a quarter of min_RTT is shorter than the
- * timers' tick, and shorter than a receiver's own batching: segments
- * delivered out of order by a millisecond are not yet lost. */
-#define REO_WND_MIN_US 1000u
+/* The least reordering window, where there is one (a departure: the RFC
+ * has none).  A quarter of a min_RTT of a few microseconds (or of none,
+ * on the tests' virtual clock) would take a hole as lost at the very
+ * SACK that shows it, with no tolerance for reordering at all. */
+#define REO_WND_MIN_US 10u
 
 static uint32_t now_us(const struct zn_tcp_conn *c) {
   return (uint32_t)(c->st->now / 1000u);
@@ -237,7 +237,6 @@ static void rack_advance(struct zn_tcp_conn *c, const struct zn__tcp_xmit *x,
 /* §6.2 step 4: a D-SACK, once per round trip, widens the reordering
  * window by a quarter of min_RTT more, for the next 16 recoveries. */
 static void rack_dsack(struct zn_tcp_conn *c) {
-  c->rack_flags |= ZN__RACK_REORDER;
   if ((c->rack_flags & ZN__RACK_DSACK) &&
       zn__seq_lt(c->snd_una, c->rack_dsack_round))
     return;
@@ -299,7 +298,7 @@ void zn__tcp_rack_acked(struct zn_tcp_conn *c, uint32_t old_una,
 
 /* §6.2 step 4, RACK.reo_wnd, us: none while no reordering was seen and
  * recovery is on or DupThresh segments are SACKed; else min_RTT/4 times
- * the D-SACK multiplier, at most SRTT, and at least REO_WND_MIN_US. */
+ * the D-SACK multiplier, at most SRTT, at least REO_WND_MIN_US. */
 static uint32_t reo_wnd(const struct zn_tcp_conn *c) {
   if (!(c->rack_flags & ZN__RACK_REORDER) &&
       ((c->flags & ZN__TCPF_IN_RECOVERY) ||

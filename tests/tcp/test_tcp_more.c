@@ -483,6 +483,7 @@ ZT_TEST(test_established_prr_schedule) {
   fx_config(&cfg);
   cfg.tcp_cc = ZN_TCP_CC_NEWRENO;
   fx_init(&f, &cfg);
+  f.rtt = ZN_MS(10); /* (RACK waits a quarter of it for one SACK) */
   f.peer_syn.present |= ZN_TCP_OPTF_SACK_PERM;
   fx_established(&f);
   const uint32_t m = 1460;
@@ -490,10 +491,12 @@ ZT_TEST(test_established_prr_schedule) {
   fx_poll(&f);
   uint32_t una = f.s_nxt;
   drain_count_at(&f, 0, NULL);
+  fx_run(&f, ZN_MS(10));
   for (uint32_t i = 1; i <= 10; i++) /* slow start: cwnd 20 segments */
     SEND(&f, .seq = f.p_nxt, .ack = una + i * m, .flags = ACK);
   una += 10 * m;
   drain_count_at(&f, 0, NULL);
+  fx_run(&f, ZN_MS(10));
   ZT_EQ(f.s_nxt - una, 20 * m);
   struct zn_tcp_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1};
   o.sack[0].left = una + m;
