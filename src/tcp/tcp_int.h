@@ -119,9 +119,12 @@ struct zn__tcp_chunk {
  *   PROBE    a tail loss probe is due before the RTO (after RFC 8985 §7):
  *            two SRTTs without progress.  Armed instead of RTO when it is
  *            earlier; fires: one segment, then the slot is RTO again.
- *   REORDER  SACK shows data beyond a hole at SND.UNA (after RFC 8985
- *            §6.2): a quarter SRTT later the hole is lost.  Armed instead
- *            of RTO when earlier; fires: enter loss recovery.
+ *   REORDER  RACK's reordering timer (RFC 8985 §6.2 step 5, tcp_rack.c):
+ *            a range sent before the last one delivered is not lost yet,
+ *            only because RACK.rtt plus the reordering window has not
+ *            passed since it was sent.  Armed instead of RTO when
+ *            earlier; fires: RACK marks what is lost by then and
+ *            recovery starts (or resends it, in the recovery under way).
  *
  * ack_timer: the delayed ACK (RFC 1122 §4.2.3.2, cfg.tcp_delack_ms); one
  *   role, no mode.  Armed by zn__tcp_schedule_ack, cancelled by any
