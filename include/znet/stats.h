@@ -246,7 +246,8 @@
   X(tcp_blackhole_reprobe, CNT, "TCP MSS back to full size after a black hole") \
   X(tcp_probe, CNT, "TCP loss probes sent (RFC 8985 TLP)")                     \
   X(tcp_reo_timeout, CNT, "TCP holes taken as lost after the reordering window") \
-  X(tcp_lost_rtx, CNT, "TCP retransmissions found lost (later data SACKed)")       \
+  X(tcp_rack_lost, CNT, "TCP ranges RACK took as lost (RFC 8985): later data delivered") \
+  X(tcp_lost_rtx, CNT, "TCP retransmissions RACK took as lost (later data delivered)") \
   X(tcp_dsack_tx, CNT, "TCP duplicate data reported to the peer (RFC 2883 D-SACK)") \
   X(tcp_dsack_rx, CNT, "TCP D-SACKs received: data we sent arrived twice")     \
   X(tcp_sack_reneged, CNT, "TCP SACKed data the peer discarded: scoreboard emptied") \

@@ -527,6 +527,7 @@ void zn__tcp_conn_setup(struct zn_tcp_conn *c) {
     c->iss = st->tcp.reopen_iss_floor; /* RFC 6191 */
   c->snd_una = c->snd_nxt = c->snd_max = c->snd_sml = c->iss;
   c->recover = c->high_sacked = c->rtx_next = c->iss;
+  zn__tcp_rack_init(c);
   c->cc.ops = c->cc_algo == ZN_TCP_CC_NEWRENO ? &zn__tcp_cc_newreno
                                                : &zn__tcp_cc_cubic;
 }

@@ -50,6 +50,7 @@ static void sack_check_reneged(struct zn_tcp_conn *c) {
   c->sacked_bytes = 0;
   c->high_sacked = c->snd_una;
   c->rtx_next = c->snd_una;
+  zn__tcp_rack_reneged(c);
 }
 
 /* Merge one SACK block into the scoreboard.  Returns true if it covers
@@ -133,47 +134,11 @@ void zn__tcp_enter_recovery(struct zn_tcp_conn *c) {
 }
 
 static void exit_recovery(struct zn_tcp_conn *c) {
-  c->flags &= (uint16_t)~(ZN__TCPF_IN_RECOVERY | ZN__TCPF_RTO_RECOVERY |
-                          ZN__TCPF_FENCE);
+  c->flags &= (uint16_t)~(ZN__TCPF_IN_RECOVERY | ZN__TCPF_RTO_RECOVERY);
+  zn__tcp_rack_recovery_end(c);
   c->cc.ops->on_recovery_end(&c->cc, c->snd_max - c->snd_una, c->st->now);
   c->dupacks = 0;
   c->snd_nxt = c->snd_max;
-}
-
-/* A lost retransmission (after RFC 8985's RACK, by sequence rather than
- * by time).  RFC 6675 resends each hole once; when the resend of the hole
- * at SND.UNA is lost too, nothing but the RTO (200 ms at least, then a
- * window of one segment) finds it.  The peer SACKing DupThresh segments
- * of data sent after that resend (above rtx_fence) shows the resend lost
- * (or reordered that far): send it again. */
-static void check_lost_rtx(struct zn_tcp_conn *c) {
-  if ((c->flags & (ZN__TCPF_IN_RECOVERY | ZN__TCPF_FENCE)) !=
-          (ZN__TCPF_IN_RECOVERY | ZN__TCPF_FENCE) ||
-      !c->sack_ok)
-    return;
-  if (c->rtx_fence_una != c->snd_una) {
-    /* SND.UNA moved on.  To a hole resent meanwhile: when is not known,
-     * and now is late enough never to call it lost too early.  To one not
-     * resent yet: watched from its resend (tcp_out.c transmit_at). */
-    if (zn__seq_lt(c->snd_una, c->rtx_next)) {
-      c->rtx_fence = c->snd_max;
-      c->rtx_fence_una = c->snd_una;
-    } else {
-      c->flags &= (uint16_t)~ZN__TCPF_FENCE;
-    }
-    return;
-  }
-  uint32_t above = 0;
-  for (uint8_t i = 0; i < c->nsacked; i++) {
-    uint32_t l = c->sacked[i].left, r = c->sacked[i].right;
-    if (zn__seq_leq(r, c->rtx_fence))
-      continue;
-    above += r - (zn__seq_gt(l, c->rtx_fence) ? l : c->rtx_fence);
-  }
-  if (above < 3u * c->mss)
-    return;
-  ZN_STAT_INC(c->st, tcp_lost_rtx);
-  zn__tcp_retransmit_first(c); /* a new fence */
 }
 
 /* Process an acceptable ACK (snd_una <= ack <= snd_max). */
@@ -296,8 +261,7 @@ static void ack_in_recovery(struct zn_tcp_conn *c, uint32_t ack,
 }
 
 /* New data acknowledged outside recovery: open the window (RFC 5681
- * §3.1), or start recovery if SACK already shows the first hole lost.
- * echo: the ACK carries an ECN echo, which must not open it (RFC 3168
+ * §3.1).  echo: the ACK carries an ECN echo, which must not open it (RFC 3168
  * §6.1.2: "The sender SHOULD NOT increase the congestion window in
  * response to the receipt of an ECN-Echo ACK packet"). */
 static void ack_open_window(struct zn_tcp_conn *c, uint32_t data, bool echo) {
@@ -313,14 +277,8 @@ static void ack_open_window(struct zn_tcp_conn *c, uint32_t data, bool echo) {
     c->cc.ops->on_ack(&c->cc, data, c->st->now, c->srtt_us);
   else
     ZN_STAT_INC(c->st, tcp_cwnd_unused);
-  /* An ACK that advances and SACKs can already show the first hole
-   * lost (RFC 6675 IsLost: DupThresh segments SACKed above it):
-   * recover now rather than wait for three pure duplicates. */
-  if (c->sack_ok && c->sacked_bytes >= 3u * c->mss &&
-      zn__seq_geq(c->snd_una, c->recover)) {
-    zn__tcp_enter_recovery(c);
-    zn__tcp_retransmit_first(c);
-  }
+  /* (With SACK, whether what is still missing is lost is RACK's to say,
+   * after this: zn__tcp_rack_recover.) */
 }
 
 /* §3.10.7.4 fifth check: "If SND.UNA < SEG.ACK =< SND.NXT, then set
@@ -354,7 +312,6 @@ static void ack_new_data(struct zn_tcp_conn *c, const struct zn__tcp_seg *s,
     ack_in_recovery(c, ack, data);
   else
     ack_open_window(c, data, echo);
-  check_lost_rtx(c);
   /* §3.10.7.4: restart the timer on new data acked, stop it if all is. */
   if (c->snd_una == c->snd_max)
     zn__tcp_rtx_stop(c);
@@ -383,19 +340,32 @@ static void ack_duplicate(struct zn_tcp_conn *c, const struct zn__tcp_seg *s,
   if (c->flags & ZN__TCPF_IN_RECOVERY) {
     if (!c->sack_ok && !(c->flags & ZN__TCPF_RTO_RECOVERY))
       c->cc.cwnd += c->mss; /* RFC 6582 §3.2 step 4: inflate */
-    check_lost_rtx(c);
     return;
   }
-  /* Enter recovery at 3 dupacks (RFC 5681 §3.2), or when SACK shows more
-   * than DupThresh-1 segments received above the first hole (RFC 6675
-   * IsLost), but not again for data sent before the last recovery
-   * (RFC 6582 §3.2 step 1). */
-  bool lost = c->dupacks >= 3 ||
-              (c->sack_ok && c->sacked_bytes >= 3u * c->mss);
+  /* Enter recovery at 3 dupacks (RFC 5681 §3.2) when they carry no SACK
+   * information (RFC 8985 §3: DupThresh is the fallback; with SACK,
+   * RACK decides, zn__tcp_rack_recover), but not again for data sent
+   * before the last recovery (RFC 6582 §3.2 step 1). */
+  bool lost = c->dupacks >= 3 && (!c->sack_ok || c->nsacked == 0);
   if (lost && zn__seq_geq(c->snd_una, c->recover)) {
     zn__tcp_enter_recovery(c);
     zn__tcp_retransmit_first(c); /* RFC 6675 §5 (C), RFC 6582 step 2 */
   }
+}
+
+/* RFC 8985 §6.2 step 5 and what follows it: RACK marks what is lost by
+ * now; a first loss outside recovery starts it (RFC 6675 §5 (C)'s
+ * retransmission of the first hole with it), but not again for data sent
+ * before the last recovery began (RFC 6582 §3.2 step 1).  In recovery,
+ * output resends what is marked (tcp_out.c output_recovery). */
+void zn__tcp_rack_recover(struct zn_tcp_conn *c) {
+  if (!zn__tcp_rack_mark_lost(c) || (c->flags & ZN__TCPF_IN_RECOVERY) ||
+      zn__seq_lt(c->snd_una, c->recover))
+    return;
+  zn__tcp_enter_recovery(c);
+  uint32_t seq, len;
+  if (zn__tcp_rack_next_lost(c, &seq, &len) && seq == c->snd_una)
+    zn__tcp_retransmit_first(c);
 }
 
 /* RFC 6937 §3, "on every ACK during recovery": the sending rate of SACK
@@ -440,6 +410,8 @@ void zn__tcp_process_ack(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
     ack_new_data(c, s, echo);
   else
     ack_duplicate(c, s, window_changed, new_sack, dsack);
+  zn__tcp_rack_acked(c, una, dsack);
+  zn__tcp_rack_recover(c);
   /* DeliveredData (RFC 6937 §3): what SND.UNA passed plus the change in
    * SACKed bytes (those it passed leave the scoreboard). */
   if ((c->flags & (ZN__TCPF_IN_RECOVERY | ZN__TCPF_RTO_RECOVERY)) ==

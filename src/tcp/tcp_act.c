@@ -262,6 +262,7 @@ void zn__tcp_act_listen_ack(struct zn_tcp_conn *l, struct zn__tcp_seg *seg) {
   x->iss = seg->ack - 1;
   x->snd_una = x->snd_nxt = x->snd_max = x->snd_sml = seg->ack;
   x->recover = x->high_sacked = x->rtx_next = seg->ack;
+  zn__tcp_rack_init(x);
   x->irs = seg->seq - 1;
   x->rcv_nxt = seg->seq;
   x->rcv_adv = x->rcv_nxt;

@@ -62,6 +62,31 @@ struct zn__tcp_seg {
   struct zn_tcp_opts opts;
 };
 
+/* One range of the transmit map (tcp_rack.c): the data from the end of
+ * the range before it (or xmap_una) to end, last sent at ts. */
+struct zn__tcp_xmit {
+  uint32_t end;
+  uint32_t ts;                 /* us, modulo 2^32 */
+  uint32_t order;              /* xmit_order of its (last) send */
+  uint32_t flags;              /* ZN__XMIT_* */
+};
+
+enum {
+  ZN__XMIT_RTX = 1u << 0,      /* sent more than once */
+  ZN__XMIT_LOST = 1u << 1,     /* RACK took it as lost, not resent since */
+  ZN__XMIT_SACKED = 1u << 2,   /* all delivered (SACKed) */
+  ZN__XMIT_MERGED = 1u << 3,   /* ranges sent at different times, merged
+                                  for room: ts, order the latest of them */
+};
+
+enum {
+  ZN__RACK_VALID = 1u << 0,    /* rack_ts, rack_end, rack_rtt_us are set */
+  ZN__RACK_REORDER = 1u << 1,  /* the peer was seen to reorder */
+  ZN__RACK_DSACK = 1u << 2,    /* rack_dsack_round is set */
+};
+
+#define ZN__TCP_XMAP 16
+
 /* A send-queue chunk's record, in its buffer's cb. */
 struct zn__tcp_chunk {
   uint32_t len;                /* bytes of stream in this chunk */
@@ -94,9 +119,12 @@ struct zn__tcp_chunk {
  *   PROBE    a tail loss probe is due before the RTO (after RFC 8985 §7):
  *            two SRTTs without progress.  Armed instead of RTO when it is
  *            earlier; fires: one segment, then the slot is RTO again.
- *   REORDER  SACK shows data beyond a hole at SND.UNA (after RFC 8985
- *            §6.2): a quarter SRTT later the hole is lost.  Armed instead
- *            of RTO when earlier; fires: enter loss recovery.
+ *   REORDER  RACK's reordering timer (RFC 8985 §6.2 step 5, tcp_rack.c):
+ *            a range sent before the last one delivered is not lost yet,
+ *            only because RACK.rtt plus the reordering window has not
+ *            passed since it was sent.  Armed instead of RTO when
+ *            earlier; fires: RACK marks what is lost by then and
+ *            recovery starts (or resends it, in the recovery under way).
  *
  * ack_timer: the delayed ACK (RFC 1122 §4.2.3.2, cfg.tcp_delack_ms); one
  *   role, no mode.  Armed by zn__tcp_schedule_ack, cancelled by any
@@ -153,7 +181,6 @@ enum {
   ZN__TCPF_RTO_RECOVERY = 1u << 10, /* retransmitting after an RTO */
   ZN__TCPF_PROBE_SENT = 1u << 11,  /* a loss probe went out; next is the RTO */
   ZN__TCPF_TLP_RTX = 1u << 12,     /* the probe resent data (tlp_high) */
-  ZN__TCPF_FENCE = 1u << 13,       /* rtx_fence watches SND.UNA's resend */
   ZN__TCPF_DSACK = 1u << 14,       /* dsack_left..right goes in the next ACK */
 };
 
@@ -247,8 +274,6 @@ struct zn_tcp_conn {
   uint32_t rtx_next;           /* next byte to retransmit in recovery */
   uint32_t dupacks;
   uint32_t tlp_high;            /* snd_max when a loss probe resent data */
-  uint32_t rtx_fence;          /* snd_max when the byte at ... */
-  uint32_t rtx_fence_una;      /* ... this SND.UNA was last resent */
   /* Proportional rate reduction (RFC 6937) in SACK recovery: bytes
    * delivered to the peer and sent by us since it began, and the flight
    * when it began (RecoverFS). */
@@ -304,6 +329,23 @@ struct zn_tcp_conn {
   uint8_t nsacked;
   uint32_t sacked_bytes;
   uint32_t high_sacked;        /* highest SACKed sequence + 1 */
+
+  /* RACK (RFC 8985, tcp_rack.c): when each range of [snd_una, snd_max)
+   * was last sent, and the most recently sent of what was delivered. */
+  struct zn__tcp_xmit xmap[ZN__TCP_XMAP];
+  uint8_t nxmap;
+  uint8_t rack_flags;          /* ZN__RACK_* */
+  uint8_t reo_wnd_mult;        /* reordering window, in min_rtt/4 */
+  uint8_t reo_wnd_persist;     /* recoveries left before it resets */
+  uint32_t xmap_una;           /* where xmap[0] begins */
+  uint32_t xmit_order;         /* sends so far: orders sends in one tick */
+  uint32_t rack_order;         /* RACK.xmit_ts as an order of sends, */
+  uint32_t rack_ts;            /* ... and as a time, us */
+  uint32_t rack_end;           /* RACK.end_seq */
+  uint32_t rack_rtt_us;        /* RACK.rtt */
+  uint32_t rack_fack;          /* highest sequence delivered + 1 */
+  uint32_t rack_min_rtt_us;    /* lowest RTT seen (0: none) */
+  uint32_t rack_dsack_round;   /* snd_max at the last D-SACK counted */
 
   /* Congestion control and RTT (RFC 6298). */
   struct zn__tcp_cc cc;
@@ -559,6 +601,22 @@ void zn__tcp_enter_recovery(struct zn_tcp_conn *c);
 void zn__tcp_retransmit_first(struct zn_tcp_conn *c);
 /* RFC 6675 §4 pipe: the bytes believed in flight during recovery. */
 uint32_t zn__tcp_pipe(const struct zn_tcp_conn *c);
+
+/* tcp_rack.c: RACK (RFC 8985) over the transmit map. */
+void zn__tcp_rack_init(struct zn_tcp_conn *c);
+void zn__tcp_rack_sent(struct zn_tcp_conn *c, uint32_t seq, uint32_t len);
+void zn__tcp_rack_acked(struct zn_tcp_conn *c, uint32_t old_una,
+                        bool dsack);
+bool zn__tcp_rack_mark_lost(struct zn_tcp_conn *c);
+uint32_t zn__tcp_rack_timeout_us(const struct zn_tcp_conn *c);
+bool zn__tcp_rack_next_lost(const struct zn_tcp_conn *c, uint32_t *seq,
+                            uint32_t *len);
+uint32_t zn__tcp_rack_lost_bytes(const struct zn_tcp_conn *c, uint32_t lo,
+                                 uint32_t hi);
+void zn__tcp_rack_forget_lost(struct zn_tcp_conn *c);
+void zn__tcp_rack_recovery_end(struct zn_tcp_conn *c);
+void zn__tcp_rack_reneged(struct zn_tcp_conn *c);
+void zn__tcp_rack_recover(struct zn_tcp_conn *c); /* tcp_ack.c */
 uint32_t zn__tcp_ts_now(const struct zn_tcp_conn *c);
 /* Payload bytes of a full-sized segment: the MSS less our options.  The
  * MSS counts payload with no options (RFC 9293 §3.7.1); every segment of

@@ -103,19 +103,16 @@ static uint32_t probe_timeout(const struct zn_tcp_conn *c) {
   return pto < 10 ? 10 : pto;
 }
 
-/* The reordering window (after RFC 8985 §6.2, RACK), in microseconds,
- * or 0.  SACK shows data beyond a hole at SND.UNA, so the hole's segment,
- * sent earlier, is overdue: with a small window there are never the
- * three duplicate ACKs fast retransmit waits for, and only the RTO found
- * the loss.  A quarter of the smoothed RTT later the hole is taken as
- * lost and recovery starts. */
+/* RACK's reordering timer (RFC 8985 §6.2 step 5), in microseconds, or
+ * 0: when the first range sent before the last one delivered is overdue
+ * by RACK.rtt plus the reordering window (tcp_rack.c).  With a small
+ * window there are never the three duplicate ACKs fast retransmit waits
+ * for; this finds such a loss, and a lost retransmission, long before
+ * the RTO. */
 static uint32_t reorder_timeout_us(const struct zn_tcp_conn *c) {
-  if ((c->flags & (ZN__TCPF_IN_RECOVERY | ZN__TCPF_SYN_UNACKED)) ||
-      c->rtx_count || c->srtt_us == 0 || c->nsacked == 0 ||
-      zn__seq_lt(c->snd_una, c->recover))
+  if (c->flags & ZN__TCPF_SYN_UNACKED)
     return 0;
-  uint32_t reo = c->srtt_us / 4;
-  return reo < 1000 ? 1000 : reo;
+  return zn__tcp_rack_timeout_us(c);
 }
 
 /* The mode rtx_timer takes for what is outstanding now, and in *d when
@@ -798,17 +795,10 @@ static uint32_t transmit_upto(struct zn_tcp_conn *c, uint32_t seq,
   if ((c->flags & (ZN__TCPF_IN_RECOVERY | ZN__TCPF_RTO_RECOVERY)) ==
       ZN__TCPF_IN_RECOVERY)
     c->prr_out += len; /* RFC 6937: prr_out, what recovery has sent */
+  zn__tcp_rack_sent(c, seq, used);
   if (zn__seq_lt(seq, c->snd_max)) {
     c->retransmits++;
     ZN_STAT_INC(c->st, tcp_rtx);
-    if (seq == c->snd_una) {
-      /* Data sent from now on lies above rtx_fence: once the peer SACKs
-       * enough of it, this resend should have arrived too (tcp_ack.c
-       * check_lost_rtx). */
-      c->flags |= ZN__TCPF_FENCE;
-      c->rtx_fence = c->snd_max;
-      c->rtx_fence_una = seq;
-    }
     /* Karn: a retransmitted range cannot time the RTT. */
     if ((c->flags & ZN__TCPF_TIMING) && zn__seq_geq(c->rtt_seq, seq) &&
         zn__seq_lt(c->rtt_seq, seq + used))
@@ -851,7 +841,8 @@ static uint32_t lost_end(const struct zn_tcp_conn *c) {
 }
 
 /* RFC 6675 §4 pipe: bytes believed in flight.  Data above lost_end() is;
- * below it, only what has been retransmitted and not SACKed since. */
+ * below it, only what has been retransmitted and not SACKed since; and
+ * neither what RACK took as lost (and is not resent yet). */
 uint32_t zn__tcp_pipe(const struct zn_tcp_conn *c) {
   uint32_t hi = lost_end(c);
   uint32_t p = c->snd_max - hi;
@@ -868,7 +859,9 @@ uint32_t zn__tcp_pipe(const struct zn_tcp_conn *c) {
     }
     p += span > s ? span - s : 0;
   }
-  return p;
+  uint32_t lost = zn__tcp_rack_lost_bytes(c, c->snd_una, rtx_end) +
+                  zn__tcp_rack_lost_bytes(c, hi, c->snd_max);
+  return p > lost ? p - lost : 0;
 }
 
 static void output_recovery(struct zn_tcp_conn *c) {
@@ -884,6 +877,15 @@ static void output_recovery(struct zn_tcp_conn *c) {
     uint32_t skip;
     while (zn__seq_lt(c->rtx_next, hi) && sacked(c, c->rtx_next, &skip))
       c->rtx_next += skip;
+    /* What RACK took as lost and the walk has passed (a lost resend) or
+     * will not reach (above the highest SACK). */
+    uint32_t lseq, llen;
+    if (zn__tcp_rack_next_lost(c, &lseq, &llen) &&
+        (zn__seq_lt(lseq, c->rtx_next) || !zn__seq_lt(c->rtx_next, hi))) {
+      if (!transmit_at(c, lseq, llen))
+        break;
+      continue;
+    }
     if (zn__seq_lt(c->rtx_next, hi)) {
       uint32_t n = until_sacked(c, c->rtx_next, hi - c->rtx_next);
       uint32_t used = transmit_at(c, c->rtx_next, n);
@@ -1022,14 +1024,14 @@ static void rtx_fire_probe(struct zn_tcp_conn *c) {
   zn__tcp_arm_rtx(c);
 }
 
-/* rtx_timer as REORDER (after RFC 8985 §6.2): the hole at SND.UNA is
- * overdue by the reordering window: lost; recover. */
+/* rtx_timer as REORDER (RFC 8985 §6.2 step 5, RACK's reordering
+ * timer): a range is overdue by the reordering window: lost; recover, or
+ * resend it in the recovery under way. */
 static void rtx_fire_reorder(struct zn_tcp_conn *c) {
-  if (reorder_timeout_us(c)) {
-    ZN_STAT_INC(c->st, tcp_reo_timeout);
-    zn__tcp_enter_recovery(c);
-    zn__tcp_retransmit_first(c);
-  }
+  ZN_STAT_INC(c->st, tcp_reo_timeout);
+  zn__tcp_rack_recover(c);
+  if (c->flags & ZN__TCPF_IN_RECOVERY)
+    zn__tcp_output(c);
   zn__tcp_arm_rtx(c);
 }
 
@@ -1053,6 +1055,7 @@ static void rtx_fire_rto(struct zn_tcp_conn *c) {
   c->dupacks = 0;
   c->rtx_next = c->snd_una;
   c->snd_nxt = c->snd_una;
+  zn__tcp_rack_forget_lost(c); /* all of it goes again */
   c->flags &= (uint16_t)~ZN__TCPF_FIN_SENT;
   if (c->flags & ZN__TCPF_SYN_UNACKED) {
     zn__tcp_send_syn(c, true);

@@ -1,0 +1,445 @@
+/*
+ * RACK, time-based loss detection (RFC 8985 §6), over a transmit map.
+ *
+ * A segment is lost when a segment sent after it has been delivered and
+ * more than RACK.rtt plus a reordering window has passed since it was
+ * sent.  That needs the time each segment was last sent.  znet cuts
+ * segments from the send queue when it sends them and keeps no record
+ * per segment; the transmit map is that record, kept small: a sorted
+ * array of ranges over [SND.UNA, SND.MAX), each with the time it was
+ * last sent.  "Sent after" is decided by a count of the connection's
+ * sends, not by the clock: the stack's clock stands still through a
+ * poll, and a resend and the new data after it share one time.  A burst sent in one poll is one range; a retransmission
+ * splits its range out and stamps it anew.  When the array is full two
+ * neighbouring ranges are merged under the later of their times, so a
+ * loss can be declared late, never early.
+ *
+ * The RFC's steps and the functions doing them:
+ *   §6.2 step 1-2, RACK.xmit_ts, end_seq, rtt from what an ACK delivers:
+ *            zn__tcp_rack_acked, rack_advance
+ *   §6.2 step 3, reordering seen (when a cumulative ACK passes a hole
+ *            filled by its first send):  zn__tcp_rack_acked
+ *   §6.2 step 4, the reordering window and its D-SACK adaptation:
+ *            reo_wnd, rack_dsack, zn__tcp_rack_recovery_end
+ *   §6.2 step 5, loss marked by time, and the timer for the rest:
+ *            zn__tcp_rack_mark_lost, zn__tcp_rack_timeout_us
+ * Which lost data goes again and when (recovery, PRR) is tcp_out.c's and
+ * tcp_ack.c's; TLP (§7) is tcp_out.c's probe_timeout.
+ *
+ * Departures: RACK.min_RTT is the lowest RTT of the connection's life,
+ * not a windowed minimum; a retransmitted range's delivery is taken as
+ * a sample only when its RTT is at least min_RTT (§6.2 step 2's second
+ * test; the TSecr test is not made); the reordering window, where
+ * there is one, is at least REO_WND_MIN_US.
+ */
+#include <string.h>
+
+#include "core/stack_int.h"
+#include "tcp/tcp_int.h"
+
+/* The least reordering window, where there is one (a departure: the RFC
+ * has none).  A quarter of a min_RTT of a few microseconds (or of none,
+ * on the tests' virtual clock) would take a hole as lost at the very
+ * SACK that shows it, with no tolerance for reordering at all. */
+#define REO_WND_MIN_US 10u
+
+static uint32_t now_us(const struct zn_tcp_conn *c) {
+  return (uint32_t)(c->st->now / 1000u);
+}
+
+/* Is time (or order) a after b, modulo 2^32? */
+static bool ts_after(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
+
+static uint32_t range_start(const struct zn_tcp_conn *c, unsigned i) {
+  return i ? c->xmap[i - 1].end : c->xmap_una;
+}
+
+void zn__tcp_rack_init(struct zn_tcp_conn *c) {
+  c->nxmap = 0;
+  c->rack_flags = 0;
+  c->reo_wnd_mult = 1;
+  c->reo_wnd_persist = 0;
+  c->xmap_una = c->snd_una;
+  c->xmit_order = c->rack_order = 0;
+  c->rack_ts = c->rack_end = c->rack_rtt_us = 0;
+  c->rack_fack = c->snd_una;
+  c->rack_min_rtt_us = 0;
+  c->rack_dsack_round = 0;
+}
+
+/* ---- the map ---- */
+
+/* Make room for one range: merge the two neighbours whose times are
+ * closest, under the later time (their flags: sent more than once if
+ * either was, lost or delivered only if both were). */
+static void xmap_merge_closest(struct zn_tcp_conn *c) {
+  unsigned best = 0;
+  uint32_t best_gap = UINT32_MAX;
+  for (unsigned i = 0; i + 1 < c->nxmap; i++) {
+    uint32_t a = c->xmap[i].ts, b = c->xmap[i + 1].ts;
+    uint32_t gap = ts_after(a, b) ? a - b : b - a;
+    if (gap <= best_gap) { /* (the highest of equals: the oldest stay) */
+      best_gap = gap;
+      best = i;
+    }
+  }
+  struct zn__tcp_xmit *a = &c->xmap[best], *b = &c->xmap[best + 1];
+  uint32_t both = a->flags & b->flags;
+  uint32_t flags = ((a->flags | b->flags) & ZN__XMIT_RTX) |
+                   (both & (ZN__XMIT_LOST | ZN__XMIT_SACKED)) |
+                   ZN__XMIT_MERGED;
+  a->ts = ts_after(b->ts, a->ts) ? b->ts : a->ts;
+  a->order = ts_after(b->order, a->order) ? b->order : a->order;
+  a->end = b->end;
+  a->flags = flags;
+  memmove(b, b + 1, (c->nxmap - best - 2u) * sizeof(*b));
+  c->nxmap--;
+}
+
+static void xmap_insert(struct zn_tcp_conn *c, unsigned at,
+                        struct zn__tcp_xmit x) {
+  memmove(&c->xmap[at + 1], &c->xmap[at], (c->nxmap - at) * sizeof(x));
+  c->xmap[at] = x;
+  c->nxmap++;
+}
+
+/* Split the range holding seq so that one begins at seq (room made by
+ * the caller). */
+static void xmap_split(struct zn_tcp_conn *c, uint32_t seq) {
+  for (unsigned i = 0; i < c->nxmap; i++) {
+    uint32_t start = range_start(c, i);
+    if (zn__seq_leq(c->xmap[i].end, seq))
+      continue;
+    if (zn__seq_lt(start, seq)) {
+      struct zn__tcp_xmit head = c->xmap[i];
+      head.end = seq;
+      xmap_insert(c, i, head);
+    }
+    return;
+  }
+}
+
+/* Can b, sent at order o, join a?  Only if sent at the same time with
+ * the same flags, and by the same send or the one right after a's last:
+ * a range then stands for sends with no other send between them, and
+ * comparing orders with its last one answers as each send's own would. */
+static bool joins(const struct zn__tcp_xmit *a, uint32_t ts, uint32_t order,
+                  uint32_t flags) {
+  return a->ts == ts && a->flags == flags &&
+         (order == a->order || order == a->order + 1 || a->order == order + 1);
+}
+
+/* Neighbours that can be one range become one. */
+static void xmap_coalesce(struct zn_tcp_conn *c) {
+  unsigned j = 0;
+  for (unsigned i = 1; i < c->nxmap; i++) {
+    struct zn__tcp_xmit *p = &c->xmap[j];
+    const struct zn__tcp_xmit *x = &c->xmap[i];
+    if (joins(p, x->ts, x->order, x->flags)) {
+      p->end = c->xmap[i].end;
+      if (ts_after(c->xmap[i].order, p->order))
+        p->order = c->xmap[i].order;
+    } else {
+      c->xmap[++j] = c->xmap[i];
+    }
+  }
+  if (c->nxmap)
+    c->nxmap = (uint8_t)(j + 1);
+}
+
+/* [seq, seq+len) went out now (len counts a FIN): stamp what was sent
+ * before, append what is new. */
+void zn__tcp_rack_sent(struct zn_tcp_conn *c, uint32_t seq, uint32_t len) {
+  if (len == 0)
+    return;
+  uint32_t ts = now_us(c), end = seq + len, order = ++c->xmit_order;
+  if (c->nxmap == 0)
+    c->xmap_una = zn__seq_lt(seq, c->snd_una) ? seq : c->snd_una;
+  uint32_t map_end = c->nxmap ? c->xmap[c->nxmap - 1].end : c->xmap_una;
+  if (zn__seq_lt(seq, map_end)) {
+    uint32_t hi = zn__seq_lt(end, map_end) ? end : map_end;
+    uint32_t lo = zn__seq_lt(seq, c->xmap_una) ? c->xmap_una : seq;
+    while (c->nxmap > ZN__TCP_XMAP - 2)
+      xmap_merge_closest(c);
+    xmap_split(c, lo);
+    xmap_split(c, hi);
+    for (unsigned i = 0; i < c->nxmap; i++) {
+      uint32_t start = range_start(c, i);
+      if (zn__seq_geq(start, lo) && zn__seq_leq(c->xmap[i].end, hi)) {
+        c->xmap[i].ts = ts;
+        c->xmap[i].order = order;
+        c->xmap[i].flags = ZN__XMIT_RTX;
+      }
+    }
+    xmap_coalesce(c);
+  }
+  if (zn__seq_gt(end, map_end)) {
+    struct zn__tcp_xmit *last = c->nxmap ? &c->xmap[c->nxmap - 1] : NULL;
+    if (last && joins(last, ts, order, 0)) {
+      last->end = end;
+      last->order = order;
+      return;
+    }
+    if (c->nxmap == ZN__TCP_XMAP)
+      xmap_merge_closest(c);
+    c->xmap[c->nxmap++] = (struct zn__tcp_xmit){end, ts, order, 0};
+  }
+}
+
+/* ---- what an ACK delivered ---- */
+
+/* The end of the highest delivered byte in [lo, hi): SACKed, or below
+ * SND.UNA; lo if none.  *all: all of [lo, hi) is delivered. */
+static uint32_t delivered_end(const struct zn_tcp_conn *c, uint32_t lo,
+                              uint32_t hi, bool *all) {
+  uint32_t d = lo;
+  *all = zn__seq_leq(hi, c->snd_una);
+  if (*all)
+    return hi;
+  if (zn__seq_gt(c->snd_una, lo))
+    d = lo = c->snd_una;
+  for (uint8_t i = 0; i < c->nsacked; i++) {
+    uint32_t l = c->sacked[i].left, r = c->sacked[i].right;
+    if (zn__seq_leq(r, lo) || zn__seq_geq(l, hi))
+      continue;
+    if (zn__seq_leq(l, lo) && zn__seq_geq(r, hi))
+      *all = true;
+    uint32_t e = zn__seq_lt(r, hi) ? r : hi;
+    if (zn__seq_gt(e, d))
+      d = e;
+  }
+  return d;
+}
+
+/* §6.2 step 2: RACK follows the most recently sent of what is delivered.
+ * A range sent more than once whose RTT is below the lowest seen was
+ * delivered by an earlier send: no sample. */
+static void rack_advance(struct zn_tcp_conn *c, const struct zn__tcp_xmit *x,
+                         uint32_t end, uint32_t now) {
+  uint32_t rtt = now - x->ts;
+  if (x->flags & ZN__XMIT_RTX) {
+    if (rtt < c->rack_min_rtt_us)
+      return;
+  } else if (c->rack_min_rtt_us == 0 || rtt < c->rack_min_rtt_us) {
+    c->rack_min_rtt_us = rtt ? rtt : 1;
+  }
+  if ((c->rack_flags & ZN__RACK_VALID) &&
+      !(ts_after(x->order, c->rack_order) ||
+        (x->order == c->rack_order && zn__seq_gt(end, c->rack_end))))
+    return;
+  c->rack_flags |= ZN__RACK_VALID;
+  c->rack_order = x->order;
+  c->rack_ts = x->ts;
+  c->rack_end = end;
+  c->rack_rtt_us = rtt;
+}
+
+/* §6.2 step 4: a D-SACK, once per round trip, widens the reordering
+ * window by a quarter of min_RTT more, for the next 16 recoveries. */
+static void rack_dsack(struct zn_tcp_conn *c) {
+  if ((c->rack_flags & ZN__RACK_DSACK) &&
+      zn__seq_lt(c->snd_una, c->rack_dsack_round))
+    return;
+  c->rack_flags |= ZN__RACK_DSACK;
+  c->rack_dsack_round = c->snd_max;
+  if (c->reo_wnd_mult < 255)
+    c->reo_wnd_mult++;
+  c->reo_wnd_persist = 16;
+}
+
+/* After the scoreboard and SND.UNA took an ACK in: RACK's state from the
+ * ranges it delivered, reordering noticed, the acknowledged ranges gone. */
+void zn__tcp_rack_acked(struct zn_tcp_conn *c, uint32_t old_una,
+                        bool dsack) {
+  uint32_t now = now_us(c);
+  if (dsack)
+    rack_dsack(c);
+  /* §6.2 step 3: the ACK passed the hole at the old SND.UNA while later
+   * data had been delivered, and that hole's data was never resent: its
+   * first send arrived after later ones; the network reordered it. */
+  if (c->nxmap && zn__seq_gt(c->snd_una, old_una) &&
+      zn__seq_gt(c->rack_fack, old_una) && c->xmap_una == old_una &&
+      !(c->xmap[0].flags & ZN__XMIT_RTX))
+    c->rack_flags |= ZN__RACK_REORDER;
+  unsigned gone = 0;
+  for (unsigned i = 0; i < c->nxmap; i++) {
+    struct zn__tcp_xmit *x = &c->xmap[i];
+    uint32_t start = range_start(c, i);
+    if (zn__seq_geq(start, c->snd_una) && c->nsacked == 0)
+      break; /* nothing above SND.UNA is delivered */
+    bool all;
+    uint32_t d = delivered_end(c, start, x->end, &all);
+    if (zn__seq_leq(x->end, c->snd_una))
+      gone = i + 1;
+    if (x->flags & ZN__XMIT_SACKED || !zn__seq_gt(d, start))
+      continue;
+    if (all || !(x->flags & ZN__XMIT_MERGED))
+      rack_advance(c, x, d, now);
+    if (zn__seq_gt(d, c->rack_fack))
+      c->rack_fack = d;
+    if (all)
+      x->flags |= ZN__XMIT_SACKED;
+  }
+  if (gone) {
+    memmove(c->xmap, c->xmap + gone, (c->nxmap - gone) * sizeof(c->xmap[0]));
+    c->nxmap = (uint8_t)(c->nxmap - gone);
+  }
+  c->xmap_una = c->snd_una;
+  if (zn__seq_lt(c->rack_fack, c->snd_una))
+    c->rack_fack = c->snd_una;
+  /* The data of RACK's own send below the part delivered was sent before
+   * it: a range of its own, to be marked lost alone (room permitting). */
+  if ((c->rack_flags & ZN__RACK_VALID) && c->nxmap < ZN__TCP_XMAP &&
+      zn__seq_gt(c->rack_end, c->snd_una))
+    xmap_split(c, c->rack_end);
+}
+
+/* ---- loss ---- */
+
+/* §6.2 step 4, RACK.reo_wnd, us: none while no reordering was seen and
+ * recovery is on or DupThresh segments are SACKed; else min_RTT/4 times
+ * the D-SACK multiplier, at most SRTT, at least REO_WND_MIN_US. */
+static uint32_t reo_wnd(const struct zn_tcp_conn *c) {
+  if (!(c->rack_flags & ZN__RACK_REORDER) &&
+      ((c->flags & ZN__TCPF_IN_RECOVERY) ||
+       c->sacked_bytes >= 3u * c->mss))
+    return 0;
+  uint32_t base = c->rack_min_rtt_us ? c->rack_min_rtt_us : c->srtt_us;
+  uint64_t w = (uint64_t)c->reo_wnd_mult * (base / 4u);
+  if (w > c->srtt_us)
+    w = c->srtt_us;
+  return w < REO_WND_MIN_US ? REO_WND_MIN_US : (uint32_t)w;
+}
+
+/* Was range x sent before RACK's segment?  In the same send (a range
+ * of one burst), if it lies below it. */
+static bool sent_before_rack(const struct zn_tcp_conn *c,
+                             const struct zn__tcp_xmit *x) {
+  return ts_after(c->rack_order, x->order) ||
+         (x->order == c->rack_order && zn__seq_leq(x->end, c->rack_end));
+}
+
+/* Microseconds until range x is lost by §6.2 step 5 (<= 0: it is), for
+ * a candidate: not delivered, not lost already, sent before RACK's. */
+static bool loss_candidate(const struct zn_tcp_conn *c,
+                           const struct zn__tcp_xmit *x, int32_t *left) {
+  if ((x->flags & (ZN__XMIT_SACKED | ZN__XMIT_LOST)) ||
+      !sent_before_rack(c, x))
+    return false;
+  *left = (int32_t)(x->ts + c->rack_rtt_us + reo_wnd(c) - now_us(c));
+  return true;
+}
+
+/* §6.2 step 5: mark what is lost now.  Returns true if anything was. */
+bool zn__tcp_rack_mark_lost(struct zn_tcp_conn *c) {
+  if (!(c->rack_flags & ZN__RACK_VALID) || !c->sack_ok)
+    return false;
+  bool marked = false;
+  for (unsigned i = 0; i < c->nxmap; i++) {
+    struct zn__tcp_xmit *x = &c->xmap[i];
+    int32_t left;
+    if (!loss_candidate(c, x, &left) || left > 0)
+      continue;
+    x->flags |= ZN__XMIT_LOST;
+    marked = true;
+    if (x->flags & ZN__XMIT_RTX)
+      ZN_STAT_INC(c->st, tcp_lost_rtx);
+    else
+      ZN_STAT_INC(c->st, tcp_rack_lost);
+  }
+  return marked;
+}
+
+/* When the next range not yet lost would be (the reordering timer), us
+ * from now, or 0 if none is waiting. */
+uint32_t zn__tcp_rack_timeout_us(const struct zn_tcp_conn *c) {
+  if (!(c->rack_flags & ZN__RACK_VALID) || !c->sack_ok)
+    return 0;
+  int32_t first = INT32_MAX;
+  for (unsigned i = 0; i < c->nxmap; i++) {
+    int32_t left;
+    if (loss_candidate(c, &c->xmap[i], &left) && left < first)
+      first = left;
+  }
+  if (first == INT32_MAX)
+    return 0;
+  return first < 1 ? 1u : (uint32_t)first;
+}
+
+/* The first lost byte not SACKed and how many follow it before a SACKed
+ * one or the end of its range.  False if nothing is marked lost. */
+bool zn__tcp_rack_next_lost(const struct zn_tcp_conn *c, uint32_t *seq,
+                            uint32_t *len) {
+  for (unsigned i = 0; i < c->nxmap; i++) {
+    const struct zn__tcp_xmit *x = &c->xmap[i];
+    if (!(x->flags & ZN__XMIT_LOST))
+      continue;
+    uint32_t s = range_start(c, i);
+    if (zn__seq_lt(s, c->snd_una))
+      s = c->snd_una;
+    /* Past the SACKed blocks that cover s (sorted, disjoint). */
+    for (uint8_t k = 0; k < c->nsacked; k++)
+      if (zn__seq_leq(c->sacked[k].left, s) &&
+          zn__seq_lt(s, c->sacked[k].right))
+        s = c->sacked[k].right;
+    if (!zn__seq_lt(s, x->end))
+      continue;
+    uint32_t e = x->end;
+    for (uint8_t k = 0; k < c->nsacked; k++)
+      if (zn__seq_gt(c->sacked[k].left, s) && zn__seq_lt(c->sacked[k].left, e))
+        e = c->sacked[k].left;
+    *seq = s;
+    *len = e - s;
+    return true;
+  }
+  return false;
+}
+
+/* Bytes marked lost and not SACKed in [lo, hi). */
+uint32_t zn__tcp_rack_lost_bytes(const struct zn_tcp_conn *c, uint32_t lo,
+                                 uint32_t hi) {
+  uint32_t n = 0;
+  for (unsigned i = 0; i < c->nxmap; i++) {
+    if (!(c->xmap[i].flags & ZN__XMIT_LOST))
+      continue;
+    uint32_t s = range_start(c, i), e = c->xmap[i].end;
+    if (zn__seq_lt(s, lo))
+      s = lo;
+    if (zn__seq_gt(e, hi))
+      e = hi;
+    if (!zn__seq_lt(s, e))
+      continue;
+    uint32_t sacked = 0;
+    for (uint8_t k = 0; k < c->nsacked; k++) {
+      uint32_t l = c->sacked[k].left, r = c->sacked[k].right;
+      if (zn__seq_lt(l, s))
+        l = s;
+      if (zn__seq_gt(r, e))
+        r = e;
+      if (zn__seq_lt(l, r))
+        sacked += r - l;
+    }
+    n += (e - s) - sacked;
+  }
+  return n;
+}
+
+/* At an RTO everything outstanding goes again anyway (RFC 5681 §3.1):
+ * the marks are no longer needed. */
+void zn__tcp_rack_forget_lost(struct zn_tcp_conn *c) {
+  for (unsigned i = 0; i < c->nxmap; i++)
+    c->xmap[i].flags &= ~(uint32_t)ZN__XMIT_LOST;
+}
+
+/* The peer discarded what it had SACKed (tcp_ack.c sack_check_reneged):
+ * nothing is delivered above SND.UNA any more. */
+void zn__tcp_rack_reneged(struct zn_tcp_conn *c) {
+  for (unsigned i = 0; i < c->nxmap; i++)
+    c->xmap[i].flags &= ~(uint32_t)(ZN__XMIT_SACKED | ZN__XMIT_LOST);
+}
+
+/* §6.2 step 4: 16 recoveries without a D-SACK bring the window back. */
+void zn__tcp_rack_recovery_end(struct zn_tcp_conn *c) {
+  if (c->reo_wnd_persist && --c->reo_wnd_persist == 0)
+    c->reo_wnd_mult = 1;
+}

@@ -1,0 +1,180 @@
+/*
+ * RACK (RFC 8985 §6, src/tcp/tcp_rack.c) against a scripted peer
+ * (tcp_fixture.h) with a 20 ms round trip: the reordering window before
+ * a hole is taken as lost, reordering that is not loss, the window's
+ * D-SACK adaptation, and the transmit map's bound.
+ */
+#include "tcp_fixture.h"
+
+#define M 1460u
+
+/* ESTABLISHED with SACK, SRTT 20 ms; n segments written and sent at
+ * once.  Returns the first one's sequence number. */
+static uint32_t rack_flight(struct fx *f, uint32_t n) {
+  fx_init(f, NULL);
+  f->rtt = ZN_MS(20);
+  f->peer_syn.present |= ZN_TCP_OPTF_SACK_PERM;
+  fx_established(f);
+  uint32_t una = f->s_nxt;
+  ZT_EQ(fx_write(f, n * M), (long)(n * M));
+  fx_poll(f);
+  for (uint32_t k = 0; k < n; k++)
+    EXPECT(f, .seq = una + k * M, .ack = f->p_nxt,
+           .flags = k == n - 1 ? ACK | PSH : ACK, .len = M);
+  return una;
+}
+
+static void sack_one(struct fx *f, uint32_t una, uint32_t left,
+                     uint32_t right) {
+  struct zn_tcp_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1};
+  o.sack[0].left = left;
+  o.sack[0].right = right;
+  SEND(f, .seq = f->p_nxt, .ack = una, .flags = ACK, .o = o);
+}
+
+/* One segment SACKed beyond a hole: the hole is not lost until RACK.rtt
+ * plus the reordering window (min_RTT/4, 5 ms) have passed since it was
+ * sent; then it is, recovery starts and it goes again, alone. */
+ZT_TEST(test_rack_reordering_window) {
+  struct fx f;
+  uint32_t una = rack_flight(&f, 4);
+  fx_run(&f, ZN_MS(20));
+  sack_one(&f, una, una + M, una + 2 * M);
+  EXPECT_NONE(&f);
+  fx_run(&f, ZN_MS(4));
+  EXPECT_NONE(&f);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_rack_lost), 0);
+  fx_run(&f, ZN_MS(2));
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = M);
+  EXPECT_NONE(&f);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_rack_lost), 1);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_reo_timeout), 1);
+  ZT_CHECK(fx_conn(&f)->flags & ZN__TCPF_IN_RECOVERY);
+  SEND(&f, .seq = f.p_nxt, .ack = una + 4 * M, .flags = ACK);
+  ZT_CHECK(!(fx_conn(&f)->flags & ZN__TCPF_IN_RECOVERY));
+  ZT_EQ(fx_info(&f).unacked, 0);
+  fx_free(&f);
+}
+
+/* The hole's segment arrives 2 ms late: reordered, not lost.  Nothing
+ * goes again, and RACK notes that the peer's path reorders (§6.2 step
+ * 3), which keeps a reordering window from then on. */
+ZT_TEST(test_rack_reordered_not_lost) {
+  struct fx f;
+  uint32_t una = rack_flight(&f, 4);
+  fx_run(&f, ZN_MS(20));
+  sack_one(&f, una, una + M, una + 2 * M);
+  fx_run(&f, ZN_MS(2));
+  SEND(&f, .seq = f.p_nxt, .ack = una + 2 * M, .flags = ACK);
+  fx_run(&f, ZN_MS(10));
+  EXPECT_NONE(&f);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_rack_lost), 0);
+  ZT_EQ(fx_info(&f).retransmits, 0);
+  ZT_CHECK(fx_conn(&f)->rack_flags & ZN__RACK_REORDER);
+  SEND(&f, .seq = f.p_nxt, .ack = una + 4 * M, .flags = ACK);
+  fx_free(&f);
+}
+
+/* Three segments SACKed beyond a hole, no reordering seen: no window
+ * (DupThresh's case); the hole goes at once.  After reordering was
+ * seen, the same SACKs wait for the window first. */
+ZT_TEST(test_rack_dupthresh_and_after_reordering) {
+  struct fx f;
+  uint32_t una = rack_flight(&f, 5);
+  fx_run(&f, ZN_MS(20));
+  sack_one(&f, una, una + M, una + 4 * M);
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = M);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_reo_timeout), 0);
+  SEND(&f, .seq = f.p_nxt, .ack = una + 5 * M, .flags = ACK);
+  while (fx_pop(&f, __FILE__, __LINE__))
+    ;
+  fx_free(&f);
+
+  una = rack_flight(&f, 5);
+  fx_conn(&f)->rack_flags |= ZN__RACK_REORDER;
+  fx_run(&f, ZN_MS(20));
+  sack_one(&f, una, una + M, una + 4 * M);
+  EXPECT_NONE(&f);
+  fx_run(&f, ZN_MS(6));
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = M);
+  SEND(&f, .seq = f.p_nxt, .ack = una + 5 * M, .flags = ACK);
+  while (fx_pop(&f, __FILE__, __LINE__))
+    ;
+  fx_free(&f);
+}
+
+/* A D-SACK widens the window by a quarter of min_RTT, once per round
+ * trip (§6.2 step 4), for the next 16 recoveries (the window itself
+ * applies once reordering is seen, or outside DupThresh's case). */
+ZT_TEST(test_rack_dsack_widens_window) {
+  struct fx f;
+  uint32_t una = rack_flight(&f, 4);
+  fx_run(&f, ZN_MS(20));
+  SEND(&f, .seq = f.p_nxt, .ack = una + M, .flags = ACK);
+  struct zn_tcp_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1};
+  o.sack[0].left = una;
+  o.sack[0].right = una + M;
+  SEND(&f, .seq = f.p_nxt, .ack = una + 2 * M, .flags = ACK, .o = o);
+  const struct zn_tcp_conn *c = fx_conn(&f);
+  ZT_EQ(c->reo_wnd_mult, 2);
+  ZT_EQ(c->reo_wnd_persist, 16);
+  /* Another in the same round trip: no more. */
+  SEND(&f, .seq = f.p_nxt, .ack = una + 3 * M, .flags = ACK, .o = o);
+  ZT_EQ(c->reo_wnd_mult, 2);
+  /* After everything then in flight is acknowledged, one counts again. */
+  SEND(&f, .seq = f.p_nxt, .ack = una + 4 * M, .flags = ACK);
+  ZT_EQ(fx_write(&f, M), (long)M);
+  fx_poll(&f);
+  EXPECT(&f, .seq = una + 4 * M, .ack = f.p_nxt, .flags = ACK | PSH,
+         .len = M);
+  SEND(&f, .seq = f.p_nxt, .ack = una + 5 * M, .flags = ACK, .o = o);
+  ZT_EQ(c->reo_wnd_mult, 3);
+  fx_free(&f);
+}
+
+/* Forty segments sent half a millisecond apart, none acknowledged: the
+ * map stays within its ranges and still covers [SND.UNA, SND.MAX), the
+ * oldest kept apart; when all but the first are SACKed, the first alone
+ * is found lost by time and goes again. */
+ZT_TEST(test_rack_map_bounded) {
+  struct fx f;
+  fx_init(&f, NULL);
+  f.rtt = ZN_MS(20);
+  f.peer_syn.present |= ZN_TCP_OPTF_SACK_PERM;
+  fx_established(&f);
+  struct zn_tcp_conn *c = fx_conn(&f);
+  c->flags |= ZN__TCPF_NODELAY;
+  c->cc.cwnd = 64 * M;
+  uint32_t una = f.s_nxt;
+  for (uint32_t k = 0; k < 40; k++) {
+    ZT_EQ(fx_write(&f, M), (long)M);
+    fx_poll(&f);
+    EXPECT(&f, .seq = una + k * M, .ack = f.p_nxt, .flags = ACK | PSH,
+           .len = M);
+    f.now += ZN_US(500);
+    fx_poll(&f); /* (a write sends at the time of the last poll) */
+  }
+  ZT_CHECK(c->nxmap <= ZN__TCP_XMAP);
+  ZT_EQ(c->nxmap, ZN__TCP_XMAP);
+  ZT_EQ(c->xmap_una, c->snd_una);
+  ZT_EQ(c->xmap[c->nxmap - 1].end, c->snd_max);
+  ZT_EQ(c->xmap[0].end, una + M);
+  ZT_EQ(c->xmap[0].flags, 0u);
+  fx_run(&f, ZN_MS(10));
+  sack_one(&f, una, una + M, una + 40 * M);
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = M);
+  EXPECT_NONE(&f);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_rack_lost), 1);
+  SEND(&f, .seq = f.p_nxt, .ack = una + 40 * M, .flags = ACK);
+  ZT_EQ(c->nxmap, 0);
+  fx_free(&f);
+}
+
+int main(void) {
+  ZT_RUN(test_rack_reordering_window);
+  ZT_RUN(test_rack_reordered_not_lost);
+  ZT_RUN(test_rack_dupthresh_and_after_reordering);
+  ZT_RUN(test_rack_dsack_widens_window);
+  ZT_RUN(test_rack_map_bounded);
+  return zt_done();
+}
