@@ -171,6 +171,31 @@ static void text_refused_for_memory(struct zn_tcp_conn *c,
   zn__tcp_schedule_ack(c, true);
 }
 
+/* The size of a full segment from the peer (RFC 5681 §4.2), given one of
+ * len bytes.  At first our MSS; then the largest the peer has sent (up to
+ * it); and lower when two segments in a row, neither the end of a write,
+ * come at one smaller size of at least 524 bytes: the peer's MSS came
+ * down (a PMTU black hole, a smaller path MTU).  Linux's
+ * tcp_measure_rcv_mss does the same.  Held to our MSS instead, a sender
+ * below it drew only delayed ACKs, and one in recovery with a small
+ * window stalled until its loss probe. */
+static uint32_t rcv_mss_measure(struct zn_tcp_conn *c,
+                                const struct zn__tcp_seg *s) {
+  uint32_t mss = c->rcv_mss ? c->rcv_mss : c->mss;
+  uint32_t len = s->len;
+  if (len + 12u >= mss) {
+    mss = len < c->mss ? len + 12u : c->mss;
+    if (mss > c->rcv_mss)
+      c->rcv_mss = (uint16_t)mss;
+  } else if (len >= 524u && len == c->rcv_last_len &&
+             !(s->flags & (ZN_TCP_PSH | ZN_TCP_FIN))) {
+    mss = len + 12u;
+    c->rcv_mss = (uint16_t)mss;
+  }
+  c->rcv_last_len = (uint16_t)(len < UINT16_MAX ? len : UINT16_MAX);
+  return mss;
+}
+
 /* RFC 5681 §4.2 (RFC 1122 §4.2.3.2): every second full segment is ACKed
  * at once; out-of-order data filling a hole is ACKed at once.  So are the
  * segments that follow a loss (quickacks, as Linux's quick-ACK mode): the
@@ -179,10 +204,11 @@ static void text_refused_for_memory(struct zn_tcp_conn *c,
 static void ack_in_order_text(struct zn_tcp_conn *c,
                               const struct zn__tcp_seg *s, bool filled_hole,
                               bool fin_due) {
-  if (s->len + 12u >= c->mss) { /* full-sized, allowing for options */
+  uint32_t mss = rcv_mss_measure(c, s);
+  if (s->len + 12u >= mss) { /* full-sized, allowing for options */
     /* A frame the netif coalesced (receive offload) counts as the
      * segments it was sent as. */
-    uint32_t n = s->len / (c->mss > 12u ? c->mss - 12u : 1u);
+    uint32_t n = s->len / (mss > 12u ? mss - 12u : 1u);
     c->segs_unacked = (uint8_t)(c->segs_unacked + (n > 2u ? 2u : n ? n : 1u));
   }
   bool quick = s->len && c->quickacks;

@@ -78,6 +78,36 @@ ZT_TEST(test_established_data_full_segments) {
   fx_free(&f);
 }
 
+/* A peer whose segments are smaller than the MSS (its own came down: a
+ * black hole, a smaller path MTU): after two segments in a row of one
+ * size, that size is full-sized, and every second one is ACKed at once
+ * again (regression: each waited for the delayed ACK, which stalled a
+ * sender in recovery until its loss probe).  A larger segment raises
+ * the measure again. */
+ZT_TEST(test_established_data_smaller_segments) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established(&f);
+  data_in(&f, 1000);
+  EXPECT_NONE(&f);
+  data_in(&f, 1000); /* the same size again: 1000 is full-sized now */
+  EXPECT_NONE(&f);
+  data_in(&f, 1000);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  data_in(&f, 1000);
+  EXPECT_NONE(&f);
+  data_in(&f, 1000);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  data_in(&f, 1460); /* full size again */
+  EXPECT_NONE(&f);
+  data_in(&f, 1000);
+  EXPECT_NONE(&f);
+  data_in(&f, 1460);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  ZT_CHECK(fx_rx_ok(&f, 6000 + 2 * 1460));
+  fx_free(&f);
+}
+
 ZT_TEST(test_established_data_window_edges) {
   struct fx f;
   fx_init(&f, NULL);
@@ -511,6 +541,7 @@ int main(void) {
   ZT_RUN(test_established_data);
   ZT_RUN(test_established_bad_checksum);
   ZT_RUN(test_established_data_full_segments);
+  ZT_RUN(test_established_data_smaller_segments);
   ZT_RUN(test_established_data_window_edges);
   ZT_RUN(test_established_zero_window);
   ZT_RUN(test_established_data_past_window);
