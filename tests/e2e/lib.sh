@@ -354,6 +354,17 @@ wait_bg() {
   wait "$pid"
 }
 
+# wait_listen PORT: wait (at most 5 s) until a TCP socket listens on
+# PORT in the namespace; false if none does.
+wait_listen() {
+  local i
+  for i in $(seq 1 50); do
+    in_ns ss -Hltn "sport = :$1" 2>/dev/null | grep -q LISTEN && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # linux_listen PORT OUT [CMD...]: Linux's nc -l on PORT in the
 # namespace, its stdin /dev/null, what it receives to OUT, or piped into
 # CMD (e.g. sha256sum) whose output goes to OUT; bounded to 120 s.  Waits
@@ -361,7 +372,7 @@ wait_bg() {
 # stopped by e2e_cleanup).
 E2E_LPID=""
 linux_listen() {
-  local port=$1 out=$2 i
+  local port=$1 out=$2
   shift 2
   if [ $# -gt 0 ]; then
     ip netns exec "$E2E_NS" timeout 120 nc -l -p "$port" </dev/null 2>"$out.err" |
@@ -371,11 +382,7 @@ linux_listen() {
   fi
   E2E_LPID=$!
   bg_pid "$E2E_LPID"
-  for i in $(seq 1 50); do
-    in_ns ss -Hltn "sport = :$port" 2>/dev/null | grep -q LISTEN && return 0
-    sleep 0.1
-  done
-  return 1
+  wait_listen "$port"
 }
 
 # mbit BYTES SECONDS: throughput for a report line.

@@ -63,16 +63,12 @@ holed() {
 # listen6 PORT OUT: Linux's nc on IPv6 in the namespace, the SHA-256 of
 # what it receives into OUT (linux_listen's, for nc -6).
 listen6() {
-  local port=$1 out=$2 i
+  local port=$1 out=$2
   ip netns exec "$E2E_NS" timeout 120 nc -6 -l -p "$port" </dev/null 2>"$out.err" |
     sha256sum >"$out" &
   E2E_LPID=$!
   bg_pid "$E2E_LPID"
-  for i in $(seq 1 50); do
-    in_ns ss -Hltn "sport = :$port" 2>/dev/null | grep -q LISTEN && return 0
-    sleep 0.1
-  done
-  return 1
+  wait_listen "$port"
 }
 
 # send LABEL DST PORT ZNET-ADDR-FLAGS... -- EXTRA...: znet-nc --send 1M to

@@ -61,11 +61,7 @@ listen6() {
   ip netns exec "$E2E_NS" timeout 60 socat -u "$addr" - 2>"$T/socat-$port.err" |
     sha256sum | cut -d' ' -f1 >"$T/recv-$port" &
   bg_pid $!
-  for i in $(seq 1 50); do
-    in_ns ss -Hltn "sport = :$port" 2>/dev/null | grep -q LISTEN && return 0
-    sleep 0.1
-  done
-  return 1
+  wait_listen "$port"
 }
 
 # nc_case NAME PORT DEST WANT_PEER [ARGS...]: znet-nc sends 1 MiB to

@@ -155,18 +155,14 @@ into_znet() {
 # listen_sha FAM PORT OUT: Linux listens (socat) on PORT, what it
 # receives hashed into OUT; waits until the port listens.  PID: E2E_LPID.
 listen_sha() {
-  local fam=$1 port=$2 out=$3 spec i
+  local fam=$1 port=$2 out=$3 spec
   spec="TCP4-LISTEN:$port,bind=$E2E_KERNEL_IP"
   [ "$fam" = IPv6 ] && spec="TCP6-LISTEN:$port,bind=[$E2E_KERNEL_IP6]"
   ip netns exec "$E2E_NS" timeout 120 socat -u "$spec" - 2>"$out.err" |
     sha256sum | cut -d' ' -f1 >"$out" &
   E2E_LPID=$!
   bg_pid "$E2E_LPID"
-  for i in $(seq 1 50); do
-    in_ns ss -Hltn "sport = :$port" 2>/dev/null | grep -q LISTEN && return 0
-    sleep 0.1
-  done
-  return 1
+  wait_listen "$port"
 }
 
 # from_znet FAM PORT MODE: znet-nc --send the pattern to Linux with

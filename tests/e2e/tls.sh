@@ -200,12 +200,7 @@ start_s_server() {
     -accept "$K:$SPORT" -cert "$cert" -key "$key" -naccept 1 -quiet \
     <"$T/hold" >"$out" 2>"$out.err" &
   bg_pid $!
-  local i
-  for i in $(seq 1 50); do
-    in_ns ss -Hltn "sport = :$SPORT" 2>/dev/null | grep -q LISTEN && return 0
-    sleep 0.1
-  done
-  return 1
+  wait_listen "$SPORT"
 }
 
 nout=$T/nc.out
