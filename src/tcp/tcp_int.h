@@ -360,6 +360,7 @@ struct zn_tcp_conn {
 
   /* Delayed ACK. */
   uint8_t segs_unacked;        /* full segments received since our ACK */
+  uint8_t tlp_sent;            /* loss probes sent since the last progress */
   uint16_t rcv_mss;            /* a full segment from the peer (0: mss) */
   uint16_t rcv_last_len;       /* the length of its last data segment */
   uint32_t quickacks;          /* in-order segments still ACKed at once */
