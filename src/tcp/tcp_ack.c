@@ -32,6 +32,42 @@ static void sack_advance(struct zn_tcp_conn *c) {
     c->high_sacked = c->snd_una;
 }
 
+/* Is seq SACKed?  If so, *skip is how far its block goes on. */
+bool zn__tcp_sacked(const struct zn_tcp_conn *c, uint32_t seq,
+                    uint32_t *skip) {
+  for (uint8_t i = 0; i < c->nsacked; i++) {
+    if (zn__seq_leq(c->sacked[i].left, seq) &&
+        zn__seq_lt(seq, c->sacked[i].right)) {
+      *skip = c->sacked[i].right - seq;
+      return true;
+    }
+  }
+  return false;
+}
+
+/* Bytes from seq up to the next SACKed block, at most limit. */
+uint32_t zn__tcp_until_sacked(const struct zn_tcp_conn *c, uint32_t seq,
+                              uint32_t limit) {
+  uint32_t n = limit;
+  for (uint8_t i = 0; i < c->nsacked; i++)
+    if (zn__seq_gt(c->sacked[i].left, seq) && c->sacked[i].left - seq < n)
+      n = c->sacked[i].left - seq;
+  return n;
+}
+
+/* SACKed bytes in [lo, hi). */
+uint32_t zn__tcp_sacked_in(const struct zn_tcp_conn *c, uint32_t lo,
+                           uint32_t hi) {
+  uint32_t n = 0;
+  for (uint8_t i = 0; i < c->nsacked; i++) {
+    uint32_t l = zn__seq_max(c->sacked[i].left, lo);
+    uint32_t r = zn__seq_min(c->sacked[i].right, hi);
+    if (zn__seq_lt(l, r))
+      n += r - l;
+  }
+  return n;
+}
+
 /* RFC 2018 §8 lets a receiver discard data it has SACKed (renege).  The
  * scoreboard is kept across an RTO, which RFC 6675 §5.1 allows given a
  * robust test for reneging; this is it (Linux tcp_check_sack_reneging

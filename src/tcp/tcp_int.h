@@ -604,6 +604,13 @@ void zn__tcp_enter_recovery(struct zn_tcp_conn *c);
 void zn__tcp_retransmit_first(struct zn_tcp_conn *c);
 /* RFC 6675 §4 pipe: the bytes believed in flight during recovery. */
 uint32_t zn__tcp_pipe(const struct zn_tcp_conn *c);
+/* The SACK scoreboard (tcp_ack.c), for output and RACK. */
+bool zn__tcp_sacked(const struct zn_tcp_conn *c, uint32_t seq,
+                    uint32_t *skip);
+uint32_t zn__tcp_until_sacked(const struct zn_tcp_conn *c, uint32_t seq,
+                              uint32_t limit);
+uint32_t zn__tcp_sacked_in(const struct zn_tcp_conn *c, uint32_t lo,
+                           uint32_t hi);
 
 /* tcp_rack.c: RACK (RFC 8985) over the transmit map. */
 void zn__tcp_rack_init(struct zn_tcp_conn *c);

@@ -723,28 +723,6 @@ static bool fin_due(const struct zn_tcp_conn *c, uint32_t seq, uint32_t len) {
   return (c->flags & ZN__TCPF_FIN_QUEUED) && seq + len == c->fin_seq;
 }
 
-/* Is [seq, seq+len) all SACKed? */
-static bool sacked(const struct zn_tcp_conn *c, uint32_t seq, uint32_t *skip) {
-  for (uint8_t i = 0; i < c->nsacked; i++) {
-    if (zn__seq_leq(c->sacked[i].left, seq) &&
-        zn__seq_lt(seq, c->sacked[i].right)) {
-      *skip = c->sacked[i].right - seq;
-      return true;
-    }
-  }
-  return false;
-}
-
-/* Bytes from seq up to the next SACKed block (or limit). */
-static uint32_t until_sacked(const struct zn_tcp_conn *c, uint32_t seq,
-                             uint32_t limit) {
-  uint32_t n = limit;
-  for (uint8_t i = 0; i < c->nsacked; i++)
-    if (zn__seq_gt(c->sacked[i].left, seq) && c->sacked[i].left - seq < n)
-      n = c->sacked[i].left - seq;
-  return n;
-}
-
 /* The most new data one frame should carry: with a netif that segments
  * (ZN_NETIF_CAP_TSO), whole segments up to a 64 KiB datagram, but no more
  * than a quarter of the congestion window (so a small window still goes
@@ -865,15 +843,8 @@ uint32_t zn__tcp_pipe(const struct zn_tcp_conn *c) {
   uint32_t p = c->snd_max - hi;
   uint32_t rtx_end = zn__seq_lt(c->rtx_next, hi) ? c->rtx_next : hi;
   if (zn__seq_gt(rtx_end, c->snd_una)) {
-    uint32_t span = rtx_end - c->snd_una, s = 0;
-    for (uint8_t i = 0; i < c->nsacked; i++) {
-      uint32_t l = c->sacked[i].left, r = c->sacked[i].right;
-      if (zn__seq_geq(l, rtx_end))
-        continue;
-      if (zn__seq_gt(r, rtx_end))
-        r = rtx_end;
-      s += r - l;
-    }
+    uint32_t span = rtx_end - c->snd_una;
+    uint32_t s = zn__tcp_sacked_in(c, c->snd_una, rtx_end);
     p += span > s ? span - s : 0;
   }
   uint32_t lost = zn__tcp_rack_lost_bytes(c, c->snd_una, rtx_end) +
@@ -892,7 +863,7 @@ static void output_recovery(struct zn_tcp_conn *c) {
     if (zn__seq_lt(c->rtx_next, c->snd_una))
       c->rtx_next = c->snd_una;
     uint32_t skip;
-    while (zn__seq_lt(c->rtx_next, hi) && sacked(c, c->rtx_next, &skip))
+    while (zn__seq_lt(c->rtx_next, hi) && zn__tcp_sacked(c, c->rtx_next, &skip))
       c->rtx_next += skip;
     /* What RACK took as lost and the walk has passed (a lost resend) or
      * will not reach (above the highest SACK). */
@@ -904,7 +875,7 @@ static void output_recovery(struct zn_tcp_conn *c) {
       continue;
     }
     if (zn__seq_lt(c->rtx_next, hi)) {
-      uint32_t n = until_sacked(c, c->rtx_next, hi - c->rtx_next);
+      uint32_t n = zn__tcp_until_sacked(c, c->rtx_next, hi - c->rtx_next);
       uint32_t used = transmit_at(c, c->rtx_next, n);
       if (!used)
         break;

@@ -9,8 +9,9 @@
  * array of ranges over [SND.UNA, SND.MAX), each with the time it was
  * last sent.  "Sent after" is decided by a count of the connection's
  * sends, not by the clock: the stack's clock stands still through a
- * poll, and a resend and the new data after it share one time.  A burst sent in one poll is one range; a retransmission
- * splits its range out and stamps it anew.  When the array is full two
+ * poll, and a resend and the new data after it share one time.  A
+ * burst sent in one poll is one range; a retransmission splits its
+ * range out and stamps it anew.  When the array is full two
  * neighbouring ranges are merged under the later of their times, so a
  * loss can be declared late, never early.
  *
@@ -374,20 +375,14 @@ bool zn__tcp_rack_next_lost(const struct zn_tcp_conn *c, uint32_t *seq,
     const struct zn__tcp_xmit *x = &c->xmap[i];
     if (!(x->flags & ZN__XMIT_LOST))
       continue;
-    uint32_t s = range_start(c, i);
+    uint32_t s = range_start(c, i), skip;
     if (zn__seq_lt(s, c->snd_una))
       s = c->snd_una;
-    /* Past the SACKed blocks that cover s (sorted, disjoint). */
-    for (uint8_t k = 0; k < c->nsacked; k++)
-      if (zn__seq_leq(c->sacked[k].left, s) &&
-          zn__seq_lt(s, c->sacked[k].right))
-        s = c->sacked[k].right;
+    while (zn__seq_lt(s, x->end) && zn__tcp_sacked(c, s, &skip))
+      s += skip;
     if (!zn__seq_lt(s, x->end))
       continue;
-    uint32_t e = x->end;
-    for (uint8_t k = 0; k < c->nsacked; k++)
-      if (zn__seq_gt(c->sacked[k].left, s) && zn__seq_lt(c->sacked[k].left, e))
-        e = c->sacked[k].left;
+    uint32_t e = s + zn__tcp_until_sacked(c, s, x->end - s);
     *seq = s;
     *len = e - s;
     return true;
@@ -407,19 +402,8 @@ uint32_t zn__tcp_rack_lost_bytes(const struct zn_tcp_conn *c, uint32_t lo,
       s = lo;
     if (zn__seq_gt(e, hi))
       e = hi;
-    if (!zn__seq_lt(s, e))
-      continue;
-    uint32_t sacked = 0;
-    for (uint8_t k = 0; k < c->nsacked; k++) {
-      uint32_t l = c->sacked[k].left, r = c->sacked[k].right;
-      if (zn__seq_lt(l, s))
-        l = s;
-      if (zn__seq_gt(r, e))
-        r = e;
-      if (zn__seq_lt(l, r))
-        sacked += r - l;
-    }
-    n += (e - s) - sacked;
+    if (zn__seq_lt(s, e))
+      n += (e - s) - zn__tcp_sacked_in(c, s, e);
   }
   return n;
 }
