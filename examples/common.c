@@ -459,8 +459,9 @@ static const struct ex_opt common_opts[] = {
              "only answers a peer that asks"},
     {"tcp-blackhole-probe-ms", 0, EX_FN, .fn = parse_blackhole_probe,
      .arg = "MS", .want = "0..86400000",
-     .help = "after a PMTU black hole lowered the MSS, try\nthe full size "
-             "again after MS (default 600000;\n0: no black-hole detection)"},
+     .help = "after a PMTU black hole lowered the MSS, probe\nthe full "
+             "size at most MS apart (default 600000;\n0: no black-hole "
+             "detection)"},
     {"", 0, EX_DOC,
      .help = "Fault injection between the stack and the netif, both "
              "directions (seeded):"},

@@ -151,9 +151,9 @@
 #define ZN_DEFAULT_TCP_SYN_RETRIES 6
 #endif
 #ifndef ZN_DEFAULT_TCP_BLACKHOLE_PROBE_MS
-/** How long a connection whose full-sized segments vanished (a PMTU
- * black hole) stays at its lowered MSS before it tries the full size
- * again: 10 minutes, as Linux's tcp_probe_interval. */
+/** The longest wait between full-sized probes of a connection whose
+ * full-sized segments vanished (a PMTU black hole), after lost probes
+ * doubled it from 1 s: 10 minutes, as Linux's tcp_probe_interval. */
 #define ZN_DEFAULT_TCP_BLACKHOLE_PROBE_MS 600000u
 #endif
 #ifndef ZN_DEFAULT_TCP_RETRIES

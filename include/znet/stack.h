@@ -116,9 +116,11 @@ struct zn_config {
   uint32_t tcp_syn_retries;  /**< SYN / SYN-ACK retransmissions */
   uint32_t tcp_retries;      /**< data retransmissions before giving up */
   uint32_t tcp_blackhole_probe_ms; /**< after a PMTU black hole lowered
-                                the MSS, try the full size again after
-                                this long; 0: never lower it (no black-hole
-                                detection) */
+                                the MSS, full-sized probes try the size
+                                again (the first as soon as data flows,
+                                then 1 s, 2 s, ... after each lost one), at
+                                most this far apart; 0: never lower it (no
+                                black-hole detection) */
   uint32_t tcp_delack_ms;    /**< delayed ACK timeout */
   uint32_t tcp_quickacks;    /**< in-order segments ACKed one by one after
                                 out-of-order data, as Linux's quick-ACK

@@ -336,6 +336,7 @@ static void ack_new_data(struct zn_tcp_conn *c, const struct zn__tcp_seg *s,
   c->flags &= (uint16_t)~ZN__TCPF_PROBE_SENT;
   ack_probe_repair(c, ack);
   c->snd_una = ack;
+  zn__tcp_blackhole_acked(c, ack);
   zn__tcp_ecn_acked(c);
   zn__inet_confirm_reachable(c->st, &c->raddr); /* RFC 4861 §7.3.1 */
   if (zn__seq_lt(c->snd_nxt, ack))

@@ -295,7 +295,10 @@ struct zn_tcp_conn {
                                   followed the path MTU (in padding) */
   uint16_t mss_full;           /* the MSS before a black hole lowered it
                                   (0: not lowered) */
-  uint64_t mss_lowered_at;     /* ns: when it was lowered */
+  uint16_t bh_probe_len;       /* a full-sized probe out since then:
+                                  its length (0: none) */
+  uint32_t bh_probe_seq;       /* and its first byte */
+  uint64_t bh_probe_at;        /* ns: no probe before this */
   uint32_t ts_recent;          /* RFC 7323 TS.Recent */
   uint64_t ts_recent_stamp;    /* ns when it was taken (PAWS 24 days) */
   uint32_t ts_offset;          /* our per-connection TSval offset */
@@ -361,6 +364,7 @@ struct zn_tcp_conn {
   /* Delayed ACK. */
   uint8_t segs_unacked;        /* full segments received since our ACK */
   uint8_t tlp_sent;            /* loss probes sent since the last progress */
+  uint8_t bh_fails;            /* black-hole probes lost in a row */
   uint16_t rcv_mss;            /* a full segment from the peer (0: mss) */
   uint16_t rcv_last_len;       /* the length of its last data segment */
   uint32_t quickacks;          /* in-order segments still ACKed at once */
@@ -602,6 +606,9 @@ void zn__tcp_arm_keepalive_at_establish(struct zn_tcp_conn *c);
 void zn__tcp_enter_recovery(struct zn_tcp_conn *c);
 /* Resend the first unacknowledged segment now (fast retransmit). */
 void zn__tcp_retransmit_first(struct zn_tcp_conn *c);
+/* SND.UNA reached ack: a black-hole probe it covers got through, and
+ * the full MSS is back (tcp_out.c). */
+void zn__tcp_blackhole_acked(struct zn_tcp_conn *c, uint32_t ack);
 /* RFC 6675 §4 pipe: the bytes believed in flight during recovery. */
 uint32_t zn__tcp_pipe(const struct zn_tcp_conn *c);
 /* The SACK scoreboard (tcp_ack.c), for output and RACK. */

@@ -664,9 +664,21 @@ static uint32_t unsent_from(const struct zn_tcp_conn *c, uint32_t seq) {
  * up.  At the BH_RTOS-th consecutive RTO of a full-sized segment the
  * MSS comes down: over IPv4 first to the search base (1024 bytes), then by
  * halves to 536 (RFC 1122's 576-byte datagram); over IPv6 to what the
- * minimum MTU carries (1220).  cfg.tcp_blackhole_probe_ms later the full
- * size is tried again (blackhole_reprobe); if the hole is still there,
- * the RTOs bring the MSS down again. */
+ * minimum MTU carries (1220).
+ *
+ * Then the full size is probed for (RFC 4821 §7.6, RFC 8899 §4.1's
+ * confirmation by acknowledgement): once data flows again at the lowered
+ * size (an ACK of new data, no RTO outstanding), one segment of new data
+ * goes at the full size (blackhole_probe).  Acknowledged without having
+ * been resent, it shows the path takes that size, and the MSS is back
+ * (blackhole_probe_acked).  Resent (RACK found it lost, or an RTO came),
+ * it failed (blackhole_probe_lost): the next probe waits BH_PROBE_MS,
+ * twice that after a second failure, and so on up to
+ * cfg.tcp_blackhole_probe_ms.  Random loss makes three RTOs in a row
+ * without any black hole (at 10% each way, about one 32 MiB transfer in
+ * two of scripts/bench's sendloss part lowered its MSS, twice to 536,
+ * and stayed there): the first probe takes such a transfer back to full
+ * size one round trip after it recovered. */
 /* Three, RFC 1122 §4.2.3.5's R1 ("at least 3 retransmissions" before
  * IP is told the path may be bad; Linux's tcp_retries1).  Two came too
  * soon under random loss: at 10% each way, two RTOs in a row of one
@@ -675,6 +687,8 @@ static uint32_t unsent_from(const struct zn_tcp_conn *c, uint32_t seq) {
 #define BH_RTOS 3u
 #define BH_BASE_MSS4 1024u
 #define BH_FLOOR_MSS4 536u
+/* The wait after a first failed probe, in ms; it doubles with each. */
+#define BH_PROBE_MS 1000u
 
 static uint32_t blackhole_floor(const struct zn_tcp_conn *c) {
   return c->raddr.family == ZN_AF_INET6
@@ -699,24 +713,71 @@ static void blackhole_lower(struct zn_tcp_conn *c) {
                     : c->mss / 2u;
   if (to < floor)
     to = floor;
-  if (!c->mss_full)
+  if (!c->mss_full) {
     c->mss_full = c->mss;
+    c->bh_fails = 0;
+    c->bh_probe_at = st->now; /* probe as soon as data flows again */
+  }
+  c->bh_probe_len = 0;
   set_mss(c, to);
-  c->mss_lowered_at = st->now;
   ZN_STAT_INC(st, tcp_blackhole);
 }
 
-/* Before sending: the lowered MSS has had its time; try the full size. */
-static void blackhole_reprobe(struct zn_tcp_conn *c) {
+static uint32_t transmit_upto(struct zn_tcp_conn *c, uint32_t seq,
+                              uint32_t max, uint32_t cap);
+
+/* Before new data goes out: if a probe is due, one segment of it at the
+ * full size, with the windows' room for all of it. */
+static void blackhole_probe(struct zn_tcp_conn *c) {
   struct zn_stack *st = c->st;
-  if (!c->mss_full ||
-      st->now - c->mss_lowered_at < ZN_MS(st->cfg.tcp_blackhole_probe_ms))
+  if (!c->mss_full || c->bh_probe_len || c->rtx_count ||
+      st->now < c->bh_probe_at || c->snd_nxt != c->snd_max ||
+      (c->flags & (ZN__TCPF_IN_RECOVERY | ZN__TCPF_RTO_RECOVERY)))
     return;
+  uint16_t low = c->mss;
+  c->mss = c->mss_full; /* for this one segment: zn__tcp_seg_size */
+  uint32_t seg = zn__tcp_seg_size(c);
+  uint32_t wnd = c->snd_wnd < c->cc.cwnd ? c->snd_wnd : c->cc.cwnd;
+  uint32_t used = 0, seq = c->snd_nxt;
+  if (unsent_from(c, seq) >= seg && wnd >= c->snd_max - c->snd_una + seg)
+    used = transmit_upto(c, seq, seg, seg);
+  c->mss = low;
+  if (!used)
+    return;
+  c->snd_nxt += used;
+  if (zn__seq_gt(c->snd_nxt, c->snd_max))
+    c->snd_max = c->snd_nxt;
+  c->bh_probe_seq = seq;
+  c->bh_probe_len = (uint16_t)used;
+  ZN_STAT_INC(st, tcp_blackhole_reprobe);
+}
+
+/* A resend of [seq, seq + len): if it covers the probe, the probe was
+ * lost; wait longer for the next. */
+static void blackhole_probe_lost(struct zn_tcp_conn *c, uint32_t seq,
+                                 uint32_t len) {
+  struct zn_stack *st = c->st;
+  if (!c->bh_probe_len || !zn__seq_lt(seq, c->bh_probe_seq + c->bh_probe_len) ||
+      !zn__seq_gt(seq + len, c->bh_probe_seq))
+    return;
+  c->bh_probe_len = 0;
+  if (c->bh_fails < 20)
+    c->bh_fails++;
+  uint64_t wait = (uint64_t)BH_PROBE_MS << (c->bh_fails - 1u);
+  if (wait > st->cfg.tcp_blackhole_probe_ms)
+    wait = st->cfg.tcp_blackhole_probe_ms;
+  c->bh_probe_at = st->now + ZN_MS(wait);
+}
+
+void zn__tcp_blackhole_acked(struct zn_tcp_conn *c, uint32_t ack) {
+  if (!c->bh_probe_len || zn__seq_lt(ack, c->bh_probe_seq + c->bh_probe_len))
+    return;
+  c->bh_probe_len = 0;
   set_mss(c, c->mss_full);
   c->mss_full = 0;
   if (c->raddr.family == ZN_AF_INET6)
     path_mtu_fit(c); /* what the path is known to take, still */
-  ZN_STAT_INC(st, tcp_blackhole_reprobe);
+  ZN_STAT_INC(c->st, tcp_blackhole_restored);
 }
 
 static bool fin_due(const struct zn_tcp_conn *c, uint32_t seq, uint32_t len) {
@@ -794,6 +855,7 @@ static uint32_t transmit_upto(struct zn_tcp_conn *c, uint32_t seq,
   if (zn__seq_lt(seq, c->snd_max)) {
     c->retransmits++;
     ZN_STAT_INC(c->st, tcp_rtx);
+    blackhole_probe_lost(c, seq, used);
     /* Karn: a retransmitted range cannot time the RTT. */
     if ((c->flags & ZN__TCPF_TIMING) && zn__seq_geq(c->rtt_seq, seq) &&
         zn__seq_lt(c->rtt_seq, seq + used))
@@ -957,7 +1019,6 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
   if (c->state < ZN_TCP_ESTABLISHED && c->state != ZN_TCP_SYN_RECEIVED)
     return;
   path_mtu_follow(c);
-  blackhole_reprobe(c);
   if (c->state == ZN_TCP_SYN_RECEIVED || c->state == ZN_TCP_TIME_WAIT ||
       c->state == ZN_TCP_CLOSED) {
     if (c->flags & ZN__TCPF_ACK_NOW)
@@ -967,8 +1028,10 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
   if (c->flags & ZN__TCPF_IN_RECOVERY)
     output_recovery(c);
   else if (unsent_from(c, c->snd_nxt) > 0 ||
-           ((c->flags & ZN__TCPF_FIN_QUEUED) && c->snd_nxt == c->fin_seq))
+           ((c->flags & ZN__TCPF_FIN_QUEUED) && c->snd_nxt == c->fin_seq)) {
+    blackhole_probe(c);
     output_new_data(c); /* (most calls have nothing new to send) */
+  }
   /* Persist: data waits and nothing is in flight to bring an update:
    * the peer's window is shut, or too small for sender SWS avoidance
    * (then the timer is RFC 1122 §4.2.3.4's override timeout). */

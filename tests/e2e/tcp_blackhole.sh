@@ -94,6 +94,8 @@ send() {
   [ "$(cut -d' ' -f1 <"$lsum" 2>/dev/null)" = "$want" ] && OK_SHA=1
   grep "^znet-nc: \(sent\|tcp\|failed\)" "$nerr" | diag
   BH=$(counter "$nerr" tcp_blackhole)
+  PROBES=$(counter "$nerr" tcp_blackhole_reprobe)
+  RESTORED=$(counter "$nerr" tcp_blackhole_restored)
 }
 
 if ! hole_on; then
@@ -108,12 +110,16 @@ check "IPv4: 1 MiB across the hole, exit 0 (got $RC)" [ "$RC" -eq 0 ]
 check "IPv4: Linux's SHA-256 is the pattern's" [ "$OK_SHA" = 1 ]
 check "IPv4: znet lowered its MSS (tcp_blackhole $BH), the hole took $(holed) packets" \
   [ "${BH:-0}" -ge 1 ]
+check "IPv4: it probed the full size again (probes ${PROBES:-0}); the hole kept the MSS down (restored ${RESTORED:-0})" \
+  [ "${PROBES:-0}" -ge 1 -a "${RESTORED:-0}" -eq 0 ]
 no_leak_case "IPv4: znet-nc --send" "$T/send-6101.err"
 
 send ipv6 "$K6" 6102 --ipv6 "$Z6/64"
 check "IPv6: 1 MiB across the hole, exit 0 (got $RC)" [ "$RC" -eq 0 ]
 check "IPv6: Linux's SHA-256 is the pattern's" [ "$OK_SHA" = 1 ]
 check "IPv6: znet lowered its MSS (tcp_blackhole $BH)" [ "${BH:-0}" -ge 1 ]
+check "IPv6: probes (${PROBES:-0}) did not bring the full size back (restored ${RESTORED:-0})" \
+  [ "${PROBES:-0}" -ge 1 -a "${RESTORED:-0}" -eq 0 ]
 
 SEND_W=12 send off "$K" 6103 --tcp-blackhole-probe-ms 0
 check "off: without detection the transfer fails (exit $RC)" [ "$RC" -ne 0 ]

@@ -65,47 +65,105 @@ static uint32_t pop_all_upto(struct fx *f, uint32_t max) {
   return n;
 }
 
-/* A PMTU black hole: full-sized segments vanish and no ICMP says why.
- * At the third RTO in a row of a full-sized segment the MSS comes down to 1024
- * (RFC 4821's search base), the resend gets through, and the rest goes
- * at 1024; cfg.tcp_blackhole_probe_ms later the full size is tried
- * again. */
+/* Up to the third RTO in a row of a full-sized segment, the MSS comes
+ * down to 1024 (RFC 4821's search base); the resend gets through and
+ * the rest goes at 1024.  Returns the first unacknowledged byte. */
+static void blackhole_lowered(struct fx *f) {
+  const uint32_t m = 1460;
+  fx_established_passive(f); /* RTO 1 s */
+  ZT_EQ(fx_write(f, 4 * m), 4 * m);
+  fx_poll(f);
+  uint32_t una = f->s_nxt;
+  ZT_EQ(pop_all_upto(f, m), 4);
+  fx_run(f, ZN_MS(1000)); /* the first RTO: full size still */
+  EXPECT(f, .seq = una, .ack = f->p_nxt, .flags = ACK, .len = m);
+  ZT_EQ(fx_stat(f, ZN_STAT_tcp_blackhole), 0);
+  fx_run(f, ZN_MS(2000)); /* the second: still */
+  EXPECT(f, .seq = una, .ack = f->p_nxt, .flags = ACK, .len = m);
+  ZT_EQ(fx_stat(f, ZN_STAT_tcp_blackhole), 0);
+  fx_run(f, ZN_MS(4000)); /* the third: lowered */
+  EXPECT(f, .seq = una, .ack = f->p_nxt, .flags = ACK, .len = 1024);
+  ZT_EQ(fx_stat(f, ZN_STAT_tcp_blackhole), 1);
+  ZT_EQ(fx_info(f).mss, 1024);
+  for (int guard = 0; guard < 10 && fx_info(f).unacked; guard++) {
+    SEND(f, .seq = f->p_nxt, .ack = f->s_nxt, .flags = ACK);
+    pop_all_upto(f, 1024);
+  }
+  ZT_EQ(fx_info(f).unacked, 0);
+  ZT_EQ(fx_stat(f, ZN_STAT_tcp_blackhole), 1);
+  ZT_EQ(fx_stat(f, ZN_STAT_tcp_blackhole_reprobe), 0); /* all old data */
+}
+
+/* A PMTU black hole, or what looks like one: full-sized segments
+ * vanish and no ICMP says why.  Once data flows at the lowered MSS, the
+ * next new segment goes at the full size (RFC 4821 §7.6's probe); its
+ * ACK shows the path takes it, and the MSS is back. */
 ZT_TEST(test_established_blackhole) {
   struct fx f;
   struct zn_config cfg;
   fx_config(&cfg);
   cfg.tcp_blackhole_probe_ms = 60000;
   fx_init(&f, &cfg);
-  fx_established_passive(&f); /* RTO 1 s */
+  blackhole_lowered(&f);
   const uint32_t m = 1460;
-  ZT_EQ(fx_write(&f, 4 * m), 4 * m);
+  ZT_EQ(fx_write(&f, 3 * m), 3 * m);
   fx_poll(&f);
-  uint32_t una = f.s_nxt;
-  ZT_EQ(pop_all_upto(&f, m), 4);
-  fx_run(&f, ZN_MS(1000)); /* the first RTO: full size still */
-  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = m);
-  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_blackhole), 0);
-  fx_run(&f, ZN_MS(2000)); /* the second: still */
-  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = m);
-  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_blackhole), 0);
-  fx_run(&f, ZN_MS(4000)); /* the third: lowered */
-  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = 1024);
-  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_blackhole), 1);
-  ZT_EQ(fx_info(&f).mss, 1024);
-  /* It arrives; everything else goes at 1024 or less. */
+  uint32_t probe = f.s_nxt;
+  EXPECT(&f, .seq = probe, .ack = f.p_nxt, .flags = ACK, .len = m);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_blackhole_reprobe), 1);
+  ZT_EQ(fx_info(&f).mss, 1024); /* not until the probe is acknowledged */
+  pop_all_upto(&f, 1024);
+  SEND(&f, .seq = f.p_nxt, .ack = probe + m, .flags = ACK);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_blackhole_restored), 1);
+  ZT_EQ(fx_info(&f).mss, m);
   for (int guard = 0; guard < 10 && fx_info(&f).unacked; guard++) {
     SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK);
-    pop_all_upto(&f, 1024);
+    pop_all_upto(&f, m);
   }
   ZT_EQ(fx_info(&f).unacked, 0);
-  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_blackhole), 1);
-  /* A minute later the full size again. */
-  fx_run(&f, ZN_SEC(61));
-  ZT_EQ(fx_write(&f, 2 * m), 2 * m);
-  fx_poll(&f);
-  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK, .len = m);
-  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_blackhole_reprobe), 1);
-  ZT_EQ(fx_info(&f).mss, m);
+  fx_free(&f);
+}
+
+/* A probe that is lost (resent: by a loss probe, or at the RTO) leaves
+ * the MSS low, and the next probe waits a second; after a second loss,
+ * two. */
+ZT_TEST(test_established_blackhole_probe_lost) {
+  struct fx f;
+  struct zn_config cfg;
+  fx_config(&cfg);
+  cfg.tcp_blackhole_probe_ms = 60000;
+  fx_init(&f, &cfg);
+  blackhole_lowered(&f);
+  const uint32_t m = 1460;
+  uint64_t waits[2] = {ZN_SEC(1), ZN_SEC(2)};
+  for (int k = 0; k < 2; k++) {
+    ZT_EQ(fx_write(&f, m), m);
+    fx_poll(&f);
+    uint32_t probe = f.s_nxt;
+    EXPECT(&f, .seq = probe, .ack = f.p_nxt, .flags = ACK | PSH, .len = m);
+    ZT_EQ(fx_stat(&f, ZN_STAT_tcp_blackhole_reprobe), (uint64_t)k + 1);
+    /* The black hole swallows it; a loss probe or the RTO resends it,
+     * in lowered pieces. */
+    for (int guard = 0; guard < 2000 && !fx_pending(&f); guard++)
+      fx_run(&f, ZN_MS(10));
+    ZT_CHECK(pop_all_upto(&f, 1024) >= 1);
+    for (int guard = 0; guard < 10 && fx_info(&f).unacked; guard++) {
+      SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK);
+      pop_all_upto(&f, 1024);
+    }
+    ZT_EQ(fx_info(&f).unacked, 0);
+    ZT_EQ(fx_info(&f).mss, 1024);
+    ZT_EQ(fx_stat(&f, ZN_STAT_tcp_blackhole_restored), 0);
+    /* No probe before the wait is over: new data goes at 1024. */
+    fx_run(&f, waits[k] - ZN_MS(100));
+    ZT_EQ(fx_write(&f, m), m);
+    fx_poll(&f);
+    ZT_EQ(pop_all_upto(&f, 1024), 2);
+    SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK);
+    EXPECT_NONE(&f);
+    ZT_EQ(fx_stat(&f, ZN_STAT_tcp_blackhole_reprobe), (uint64_t)k + 1);
+    fx_run(&f, ZN_MS(100));
+  }
   fx_free(&f);
 }
 
@@ -767,6 +825,7 @@ int main(void) {
   ZT_RUN(test_syn_received_ack_rtt_sample);
   ZT_RUN(test_established_rto_initial);
   ZT_RUN(test_established_blackhole);
+  ZT_RUN(test_established_blackhole_probe_lost);
   ZT_RUN(test_established_blackhole_off);
   ZT_RUN(test_established_rto_srtt);
   ZT_RUN(test_established_rto_min);
