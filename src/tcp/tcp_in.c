@@ -238,8 +238,13 @@ void zn__tcp_icmp_err(struct zn_stack *st, const struct zn__inet_err *e) {
     return;
   }
   if (c->state == ZN_TCP_SYN_SENT && (e->kind == ZN__INET_ERR_PORT_UNREACH ||
-                                      e->kind == ZN__INET_ERR_PROTO_UNREACH)) {
-    /* Hard error while connecting (RFC 1122 §4.2.3.9). */
+                                      e->kind == ZN__INET_ERR_PROTO_UNREACH ||
+                                      e->kind == ZN__INET_ERR_PROHIBITED)) {
+    /* Hard errors while connecting: port and protocol unreachable (RFC
+     * 1122 §4.2.3.9), and "administratively prohibited", which RFC 1122
+     * predates (RFC 1812 §5.2.7.1's codes 9, 10, 13; ICMPv6 code 1): a
+     * filter refused the connection, and asking again will not change
+     * its mind.  Linux and FreeBSD (icmp_may_rst) abort on it too. */
     zn__tcp_notify_error(c, ZN_ECONNREFUSED);
     zn__tcp_fsm(c, ZN__EV_T_GIVEUP, NULL);
     zn__tcp_deliver(c);

@@ -87,7 +87,8 @@ static const struct pd_sysctl sysctls[] = {
     {"net.inet.tcp.icmp_may_rst", "1", PD_SC_NOOP, "znet's behaviour"},
     {"net.inet.tcp.icmp_may_rst", NULL, PD_SC_NA,
      "net.inet.tcp.icmp_may_rst=0: znet always treats ICMP port/protocol "
-     "unreachable as hard errors while connecting (RFC 1122 §4.2.3.9)"},
+     "unreachable (RFC 1122 §4.2.3.9) and administratively prohibited as "
+     "hard errors while connecting"},
     /* FreeBSD's connection-establishment timer.  znet bounds connecting by
      * cfg.tcp_syn_retries instead; the scripts that only set the sysctl
      * (75 s, its default) never wait that long. */

@@ -382,6 +382,23 @@ ZT_TEST(test_syn_sent_icmp_port_unreach) {
   fx_free(&f);
 }
 
+/* "Administratively prohibited" (net 9, host 10, communication 13): a
+ * filter's refusal ends the attempt as port unreachable does. */
+ZT_TEST(test_syn_sent_icmp_prohibited) {
+  const uint8_t codes[] = {9, 10, ZN_ICMP_UNREACH_ADMIN};
+  for (size_t k = 0; k < sizeof(codes); k++) {
+    struct fx f;
+    fx_init(&f, NULL);
+    fx_syn_sent(&f);
+    fx_icmp(&f, ZN_ICMP_DEST_UNREACH, codes[k], 0, f.iss);
+    EXPECT_NONE(&f);
+    EXPECT_STATE(&f, ZN_TCP_CLOSED);
+    ZT_EQ(f.last_err, ZN_ECONNREFUSED);
+    fx_close(&f);
+    fx_free(&f);
+  }
+}
+
 ZT_TEST(test_syn_sent_icmp_host_unreach) {
   struct fx f;
   struct zn_config cfg;
@@ -1192,6 +1209,7 @@ int main(void) {
   ZT_RUN(test_syn_sent_shutdown);
   ZT_RUN(test_syn_sent_timeout);
   ZT_RUN(test_syn_sent_icmp_port_unreach);
+  ZT_RUN(test_syn_sent_icmp_prohibited);
   ZT_RUN(test_syn_sent_icmp_host_unreach);
   ZT_RUN(test_syn_received_ack);
   ZT_RUN(test_syn_received_ack_data);
