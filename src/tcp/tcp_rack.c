@@ -298,12 +298,14 @@ void zn__tcp_rack_acked(struct zn_tcp_conn *c, uint32_t old_una,
 /* ---- loss ---- */
 
 /* §6.2 step 4, RACK.reo_wnd, us: none while no reordering was seen and
- * recovery is on or DupThresh segments are SACKed; else min_RTT/4 times
- * the D-SACK multiplier, at most SRTT, at least REO_WND_MIN_US. */
+ * recovery is on or DupThresh segments are SACKed (in bytes as RFC 6675
+ * IsLost counts them: more than DupThresh - 1 full segments, which with
+ * timestamps carry 12 bytes less than the MSS); else min_RTT/4 times the
+ * D-SACK multiplier, at most SRTT, at least REO_WND_MIN_US. */
 static uint32_t reo_wnd(const struct zn_tcp_conn *c) {
   if (!(c->rack_flags & ZN__RACK_REORDER) &&
       ((c->flags & ZN__TCPF_IN_RECOVERY) ||
-       c->sacked_bytes >= 3u * c->mss))
+       c->sacked_bytes > 2u * zn__tcp_seg_size(c)))
     return 0;
   uint32_t base = c->rack_min_rtt_us ? c->rack_min_rtt_us : c->srtt_us;
   uint64_t w = (uint64_t)c->reo_wnd_mult * (base / 4u);
