@@ -888,12 +888,14 @@ void zn__tcp_retransmit_first(struct zn_tcp_conn *c) {
 }
 
 /* The end of what recovery presumes lost: below the highest SACK after a
- * fast retransmit (RFC 6675), everything sent after an RTO (RFC 5681
- * §3.1, RFC 6675 §5.1: the sender goes back to SND.UNA and resends in
- * slow start, skipping what is SACKed). */
+ * fast retransmit (RFC 6675), everything that was in flight when an RTO
+ * came (RFC 5681 §3.1, RFC 6675 §5.1: the sender goes back to SND.UNA and
+ * resends in slow start, skipping what is SACKed), up to the recovery
+ * point.  Data first sent after the RTO is not presumed lost: RACK says
+ * when some of it is (resending it at once went twice). */
 static uint32_t lost_end(const struct zn_tcp_conn *c) {
   if (c->flags & ZN__TCPF_RTO_RECOVERY)
-    return c->snd_max;
+    return zn__seq_lt(c->recover, c->snd_max) ? c->recover : c->snd_max;
   return zn__seq_gt(c->high_sacked, c->snd_una) ? c->high_sacked : c->snd_una;
 }
 
