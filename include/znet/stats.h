@@ -245,6 +245,8 @@
   X(tcp_blackhole, CNT, "TCP MSS lowered: full-sized segments vanished (PMTU black hole)") \
   X(tcp_blackhole_reprobe, CNT, "TCP full-sized probes sent after a black hole lowered the MSS") \
   X(tcp_blackhole_restored, CNT, "TCP MSS back to full size: a probe got through") \
+  X(tcp_undo_rto, CNT, "TCP RTOs found needless (RFC 3522): window restored") \
+  X(tcp_undo_recovery, CNT, "TCP fast recoveries found needless (RFC 3522): window restored") \
   X(tcp_probe, CNT, "TCP loss probes sent (RFC 8985 TLP)")                     \
   X(tcp_reo_timeout, CNT, "TCP holes taken as lost after the reordering window") \
   X(tcp_rack_lost, CNT, "TCP ranges RACK took as lost (RFC 8985): later data delivered") \

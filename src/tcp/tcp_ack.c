@@ -150,7 +150,54 @@ static void cut_for_loss(struct zn_tcp_conn *c) {
   zn__tcp_ecn_window_reduced(c);
 }
 
+/* ---- needless reductions (RFC 3522 Eifel detection, RFC 4015) ---- */
+
+/* Before a reduction for loss: the window and threshold to go back to,
+ * and our TSval now, which every resend from here carries or exceeds.
+ * The first ACK of the first byte resent echoes the TSval of the
+ * transmission that reached the receiver first (RFC 7323 §4.3: the one
+ * that moved its left edge): older than undo_tsval, it was the
+ * original, and the loss was a delay (a spike, or reordering beyond the
+ * window).  TSval ticks in ms: a resend in the same ms as the original
+ * cannot be told apart, and is never undone. */
+void zn__tcp_undo_save(struct zn_tcp_conn *c) {
+  if (!c->ts_ok)
+    return;
+  c->prior_cwnd = c->cc.cwnd;
+  c->prior_ssthresh = c->cc.ssthresh;
+  c->undo_tsval = zn__tcp_ts_now(c);
+  c->undo_seq = c->snd_una;
+  c->flags |= ZN__TCPF_UNDO;
+}
+
+static void exit_recovery(struct zn_tcp_conn *c);
+
+/* The first ACK past undo_seq decides.  Needless: recovery ends, nothing
+ * more is resent (after an RTO, the rest of the flight it would have
+ * sent again), and the window is back (on_undo).  What is still missing
+ * was not presumed lost by a needless reduction: RACK may find it lost
+ * and start a recovery of its own (recover moves to SND.UNA, as Linux
+ * goes back to its open state), or it waits for the RTO. */
+static void undo_check(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
+  if (!(c->flags & ZN__TCPF_UNDO) || !zn__seq_gt(s->ack, c->undo_seq))
+    return;
+  c->flags &= (uint16_t)~ZN__TCPF_UNDO;
+  if (!(s->opts.present & ZN_TCP_OPTF_TS) ||
+      !zn__seq_lt(s->opts.tsecr, c->undo_tsval))
+    return;
+  bool rto = (c->flags & ZN__TCPF_RTO_RECOVERY) != 0;
+  if (c->flags & ZN__TCPF_IN_RECOVERY)
+    exit_recovery(c);
+  c->recover = c->snd_una;
+  c->cc.ops->on_undo(&c->cc, c->prior_cwnd, c->prior_ssthresh);
+  if (rto)
+    ZN_STAT_INC(c->st, tcp_undo_rto);
+  else
+    ZN_STAT_INC(c->st, tcp_undo_recovery);
+}
+
 void zn__tcp_enter_recovery(struct zn_tcp_conn *c) {
+  zn__tcp_undo_save(c);
   cut_for_loss(c);
   /* RFC 6937 §3, "on entering recovery". */
   c->prr_delivered = 0;
@@ -345,6 +392,7 @@ static void ack_new_data(struct zn_tcp_conn *c, const struct zn__tcp_seg *s,
   zn__tcp_sndq_ack(c, data);
   sack_advance(c);
   sack_check_reneged(c);
+  undo_check(c, s);
   if (c->flags & ZN__TCPF_IN_RECOVERY)
     ack_in_recovery(c, ack, data);
   else

@@ -89,6 +89,21 @@ static void recovery_end(struct zn__tcp_cc *cc, uint32_t flight) {
   cc->w_est_rem = 0;
 }
 
+/* A reduction found needless (RFC 3522 detection, tcp_ack.c): back to
+ * the window and threshold from before it (RFC 4015's restoration, as
+ * Linux's undo): never below what growth has reached since.  CUBIC's
+ * next epoch starts from that window (K = 0, W_max = cwnd, §4.8's rule
+ * for a start at or above W_max). */
+static void undo(struct zn__tcp_cc *cc, uint32_t prior_cwnd,
+                 uint32_t prior_ssthresh) {
+  cc->cwnd = max32(cc->cwnd, prior_cwnd);
+  cc->ssthresh = max32(cc->ssthresh, prior_ssthresh);
+  cc->ca_acked = 0;
+  cc->w_est_rem = 0;
+  cc->epoch_on = 0;
+  cc->after_rto = 0;
+}
+
 /* ---- NewReno ---------------------------------------------------------- */
 
 static void newreno_init(struct zn__tcp_cc *cc, uint32_t mss, uint32_t iw) {
@@ -147,6 +162,7 @@ const struct zn__tcp_cc_ops zn__tcp_cc_newreno = {
     .on_loss = newreno_on_loss,
     .on_rto = newreno_on_rto,
     .on_recovery_end = newreno_on_recovery_end,
+    .on_undo = undo,
 };
 
 /* ---- CUBIC ------------------------------------------------------------ */
@@ -327,4 +343,5 @@ const struct zn__tcp_cc_ops zn__tcp_cc_cubic = {
     .on_loss = cubic_on_loss,
     .on_rto = cubic_on_rto,
     .on_recovery_end = cubic_on_recovery_end,
+    .on_undo = undo,
 };

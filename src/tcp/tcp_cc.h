@@ -88,12 +88,18 @@ struct zn__tcp_cc_ops {
    * cwnd, keeps a repeated timeout from collapsing ssthresh to 2 SMSS.
    * CUBIC ends the epoch; the next one starts with K = 0. */
   void (*on_rto)(struct zn__tcp_cc *cc, uint32_t flight, uint64_t now_ns);
-  /* A spurious-looking event undone is not supported; recovery ended
-   * (full ACK): cwnd = min(ssthresh, max(flight, SMSS) + SMSS), RFC 6582
-   * §3.2 step 3 option 1 (both algorithms): no burst when little is in
-   * flight, and slow start brings cwnd back up to ssthresh. */
+  /* Recovery ended (full ACK): cwnd = min(ssthresh, max(flight, SMSS) +
+   * SMSS), RFC 6582 §3.2 step 3 option 1 (both algorithms): no burst
+   * when little is in flight, and slow start brings cwnd back up to
+   * ssthresh. */
   void (*on_recovery_end)(struct zn__tcp_cc *cc, uint32_t flight,
                           uint64_t now_ns);
+  /* The last reduction for loss (on_loss, on_rto) was needless, the
+   * retransmission spurious (RFC 3522): cwnd = max(cwnd, prior_cwnd),
+   * ssthresh = max(ssthresh, prior_ssthresh), both as they were before
+   * it; the next epoch starts afresh (both algorithms). */
+  void (*on_undo)(struct zn__tcp_cc *cc, uint32_t prior_cwnd,
+                  uint32_t prior_ssthresh);
 };
 
 extern const struct zn__tcp_cc_ops zn__tcp_cc_cubic;

@@ -181,6 +181,8 @@ enum {
   ZN__TCPF_RTO_RECOVERY = 1u << 10, /* retransmitting after an RTO */
   ZN__TCPF_PROBE_SENT = 1u << 11,  /* a loss probe went out; next is the RTO */
   ZN__TCPF_TLP_RTX = 1u << 12,     /* the probe resent data (tlp_high) */
+  ZN__TCPF_UNDO = 1u << 13,        /* a loss reduction may prove needless
+                                      (undo_tsval, prior_cwnd) */
   ZN__TCPF_DSACK = 1u << 14,       /* dsack_left..right goes in the next ACK */
 };
 
@@ -274,6 +276,9 @@ struct zn_tcp_conn {
   uint32_t rtx_next;           /* next byte to retransmit in recovery */
   uint32_t dupacks;
   uint32_t tlp_high;            /* snd_max when a loss probe resent data */
+  /* Undoing a needless reduction (RFC 3522, tcp_ack.c): the window and
+   * threshold before it, our TSval when it came, the first byte resent. */
+  uint32_t prior_cwnd, prior_ssthresh, undo_tsval, undo_seq;
   /* Proportional rate reduction (RFC 6937) in SACK recovery: bytes
    * delivered to the peer and sent by us since it began, and the flight
    * when it began (RecoverFS). */
@@ -604,6 +609,9 @@ void zn__tcp_arm_keepalive(struct zn_tcp_conn *c);
 void zn__tcp_arm_keepalive_at_establish(struct zn_tcp_conn *c);
 /* Start SACK/NewReno loss recovery (tcp_ack.c). */
 void zn__tcp_enter_recovery(struct zn_tcp_conn *c);
+/* Before a reduction for loss: what to restore if it proves needless
+ * (tcp_ack.c; with timestamps only). */
+void zn__tcp_undo_save(struct zn_tcp_conn *c);
 /* Resend the first unacknowledged segment now (fast retransmit). */
 void zn__tcp_retransmit_first(struct zn_tcp_conn *c);
 /* SND.UNA reached ack: a black-hole probe it covers got through, and

@@ -1098,6 +1098,10 @@ static void rtx_fire_rto(struct zn_tcp_conn *c) {
     zn__tcp_fsm(c, ZN__EV_T_GIVEUP, NULL);
     return;
   }
+  /* The first RTO of an episode may prove needless (tcp_ack.c); a fast
+   * recovery under way saved the window from before its own cut. */
+  if (c->rtx_count == 0 && !(c->flags & ZN__TCPF_UNDO))
+    zn__tcp_undo_save(c);
   c->rtx_count++;
   c->rto_timeouts++;
   ZN_STAT_INC(c->st, tcp_rto);

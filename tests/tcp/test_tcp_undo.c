@@ -1,0 +1,174 @@
+/*
+ * Window reductions found needless (RFC 3522 Eifel detection with
+ * timestamps, restored as RFC 4015 and Linux do: src/tcp/tcp_ack.c
+ * undo_check), and what an RTO's recovery presumes lost (RFC 6675 §5.1),
+ * against a scripted peer (tcp_fixture.h) with a 20 ms round trip.
+ */
+#include "tcp_fixture.h"
+
+#define M 1448u /* a full segment with timestamps */
+
+/* ESTABLISHED with timestamps and SACK, SRTT 20 ms; n segments written
+ * and sent at once.  Returns the first one's sequence number; *tsval is
+ * the TSval they carried. */
+static uint32_t undo_flight(struct fx *f, uint32_t n, uint32_t *tsval) {
+  fx_init(f, NULL);
+  f->rtt = ZN_MS(20);
+  f->peer_syn.present |= ZN_TCP_OPTF_SACK_PERM | ZN_TCP_OPTF_TS;
+  fx_established(f);
+  ZT_CHECK(f->ts);
+  uint32_t una = f->s_nxt;
+  ZT_EQ(fx_write(f, n * M), (long)(n * M));
+  fx_poll(f);
+  for (uint32_t k = 0; k < n; k++)
+    EXPECT(f, .seq = una + k * M, .ack = f->p_nxt,
+           .flags = k == n - 1 ? ACK | PSH : ACK, .len = M);
+  *tsval = f->s_tsval;
+  return una;
+}
+
+/* Run until the RTO fires, taking the loss probes before it (each
+ * resends the last segment: nothing new is queued).  Then the RTO's
+ * retransmission of SND.UNA; returns the TSval it carried. */
+static uint32_t run_to_rto(struct fx *f, uint32_t una, uint32_t n) {
+  for (int ms = 0; ms < 5000 && fx_stat(f, ZN_STAT_tcp_rto) == 0; ms++) {
+    fx_run(f, ZN_MS(1));
+    if (fx_stat(f, ZN_STAT_tcp_rto) == 0)
+      while (fx_pending(f))
+        EXPECT(f, .seq = una + (n - 1) * M, .ack = f->p_nxt,
+               .flags = ACK | PSH, .len = M);
+  }
+  ZT_EQ(fx_stat(f, ZN_STAT_tcp_rto), 1);
+  EXPECT(f, .seq = una, .ack = f->p_nxt, .flags = ACK, .len = M);
+  EXPECT_NONE(f);
+  return f->s_tsval;
+}
+
+/* An ACK of everything up to ack, echoing tsecr, with one SACK block
+ * [left, right) unless left == right. */
+static void ack_sack_echo(struct fx *f, uint32_t ack, uint32_t tsecr,
+                          uint32_t left, uint32_t right) {
+  struct zn_tcp_opts o = {.present = ZN_TCP_OPTF_TS};
+  o.tsval = fx_tsval(f);
+  o.tsecr = tsecr;
+  if (left != right) {
+    o.present |= ZN_TCP_OPTF_SACK;
+    o.nsack = 1;
+    o.sack[0].left = left;
+    o.sack[0].right = right;
+  }
+  SEND(f, .seq = f->p_nxt, .ack = ack, .flags = ACK, .o = o);
+}
+
+/* A delay spike and no loss: the flight's ACK comes after the RTO,
+ * echoing the TSval of the original transmission.  The RTO was needless:
+ * the window and threshold are back, the RTO's recovery ends and nothing
+ * more goes again. */
+ZT_TEST(test_undo_spurious_rto) {
+  struct fx f;
+  uint32_t tsv;
+  uint32_t una = undo_flight(&f, 4, &tsv);
+  struct zn_tcp_info before = fx_info(&f);
+  run_to_rto(&f, una, 4);
+  ZT_EQ(fx_info(&f).cwnd, fx_info(&f).mss);
+  ZT_CHECK(fx_conn(&f)->flags & ZN__TCPF_RTO_RECOVERY);
+  ack_sack_echo(&f, una + 4 * M, tsv, 0, 0);
+  EXPECT_NONE(&f);
+  struct zn_tcp_info after = fx_info(&f);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_undo_rto), 1);
+  ZT_CHECK(after.cwnd >= before.cwnd);
+  ZT_EQ(after.ssthresh, before.ssthresh);
+  ZT_CHECK(!(fx_conn(&f)->flags &
+             (ZN__TCPF_IN_RECOVERY | ZN__TCPF_RTO_RECOVERY)));
+  ZT_EQ(after.unacked, 0);
+  fx_free(&f);
+}
+
+/* The same RTO, but the ACK echoes the retransmission's TSval: the
+ * retransmission is what arrived, the loss was real, and slow start from
+ * one segment goes on. */
+ZT_TEST(test_undo_not_for_real_loss) {
+  struct fx f;
+  uint32_t tsv;
+  uint32_t una = undo_flight(&f, 4, &tsv);
+  struct zn_tcp_info before = fx_info(&f);
+  uint32_t rtx_tsv = run_to_rto(&f, una, 4);
+  ZT_CHECK(rtx_tsv > tsv);
+  ack_sack_echo(&f, una + 4 * M, rtx_tsv, 0, 0);
+  EXPECT_NONE(&f);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_undo_rto), 0);
+  ZT_CHECK(fx_info(&f).cwnd < before.cwnd);
+  ZT_CHECK(fx_info(&f).ssthresh < before.cwnd);
+  fx_free(&f);
+}
+
+/* Fast recovery for a segment that was only late (reordered beyond what
+ * RACK waits for): the first ACK past it echoes the original's TSval.
+ * The reduction is undone and recovery ends. */
+ZT_TEST(test_undo_spurious_fast_recovery) {
+  struct fx f;
+  uint32_t tsv;
+  uint32_t una = undo_flight(&f, 5, &tsv);
+  uint32_t cwnd0 = fx_info(&f).cwnd;
+  fx_run(&f, ZN_MS(20));
+  ack_sack_echo(&f, una, tsv, una + M, una + 4 * M);
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = M);
+  ZT_CHECK(fx_conn(&f)->flags & ZN__TCPF_IN_RECOVERY);
+  ZT_CHECK(fx_info(&f).cwnd < cwnd0);
+  ack_sack_echo(&f, una + 5 * M, tsv, 0, 0);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_undo_recovery), 1);
+  ZT_CHECK(!(fx_conn(&f)->flags & ZN__TCPF_IN_RECOVERY));
+  ZT_CHECK(fx_info(&f).cwnd >= cwnd0);
+  fx_free(&f);
+}
+
+/* After an RTO the sender resends what was in flight then, skipping what
+ * is SACKed (RFC 6675 §5.1), and sends new data as the window opens; the
+ * new data is not presumed lost with the rest (it used to go twice). */
+ZT_TEST(test_rto_recovery_new_data_once) {
+  struct fx f;
+  uint32_t tsv;
+  uint32_t una = undo_flight(&f, 4, &tsv);
+  uint32_t rtx_tsv = run_to_rto(&f, una, 4);
+  /* Four more written after the RTO wait for the window. */
+  ZT_EQ(fx_write(&f, 4 * M), (long)(4 * M));
+  fx_poll(&f);
+  EXPECT_NONE(&f);
+  /* The RTO's retransmission arrived; the second segment is lost, the
+   * third and fourth SACKed.  cwnd 2: the hole, then new data. */
+  ack_sack_echo(&f, una + M, rtx_tsv, una + 2 * M, una + 4 * M);
+  EXPECT(&f, .seq = una + M, .ack = f.p_nxt, .flags = ACK, .len = M);
+  EXPECT(&f, .seq = una + 4 * M, .ack = f.p_nxt, .flags = ACK, .len = M);
+  EXPECT_NONE(&f);
+  /* Both arrive: the recovery is over, and the rest of the new data goes
+   * in order, none of it twice. */
+  ack_sack_echo(&f, una + 5 * M, f.s_tsval, 0, 0);
+  ZT_CHECK(!(fx_conn(&f)->flags & ZN__TCPF_IN_RECOVERY));
+  uint32_t next = una + 5 * M;
+  while (fx_pending(&f)) {
+    EXPECT(&f, .seq = next, .ack = f.p_nxt, .any_opts = true, .len = M,
+           .flags = next + M == una + 8 * M ? ACK | PSH : ACK);
+    next += M;
+    if (next == una + 8 * M)
+      break;
+  }
+  ack_sack_echo(&f, next, f.s_tsval, 0, 0);
+  while (next < una + 8 * M && fx_pending(&f)) {
+    EXPECT(&f, .seq = next, .ack = f.p_nxt, .any_opts = true, .len = M,
+           .flags = next + M == una + 8 * M ? ACK | PSH : ACK);
+    next += M;
+  }
+  ZT_EQ(next, una + 8 * M);
+  ack_sack_echo(&f, next, f.s_tsval, 0, 0);
+  EXPECT_NONE(&f);
+  ZT_EQ(fx_info(&f).unacked, 0);
+  fx_free(&f);
+}
+
+int main(void) {
+  ZT_RUN(test_undo_spurious_rto);
+  ZT_RUN(test_undo_not_for_real_loss);
+  ZT_RUN(test_undo_spurious_fast_recovery);
+  ZT_RUN(test_rto_recovery_new_data_once);
+  return zt_done();
+}
