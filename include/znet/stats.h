@@ -248,6 +248,7 @@
   X(tcp_undo_rto, CNT, "TCP RTOs found needless (RFC 3522): window restored") \
   X(tcp_undo_recovery, CNT, "TCP fast recoveries found needless (RFC 3522): window restored") \
   X(tcp_probe, CNT, "TCP loss probes sent (RFC 8985 TLP)")                     \
+  X(tcp_probe_needless, CNT, "TCP loss probes D-SACKed: nothing was lost")     \
   X(tcp_reo_timeout, CNT, "TCP holes taken as lost after the reordering window") \
   X(tcp_rack_lost, CNT, "TCP ranges RACK took as lost (RFC 8985): later data delivered") \
   X(tcp_lost_rtx, CNT, "TCP retransmissions RACK took as lost (later data delivered)") \

@@ -310,12 +310,19 @@ static void ack_sample_rtt(struct zn_tcp_conn *c, uint32_t ack,
 }
 
 /* RFC 8985 §7.4.2: the loss probe's resent data is acknowledged with no
- * recovery: it repaired a loss (without D-SACK no proof otherwise), so
- * the window answers as for one (as Linux does). */
-static void ack_probe_repair(struct zn_tcp_conn *c, uint32_t ack) {
-  if (!(c->flags & ZN__TCPF_TLP_RTX) || !zn__seq_geq(ack, c->tlp_high))
+ * recovery.  With a D-SACK of what it resent, the original had arrived
+ * too (the probe answered a delayed or lost ACK, not a lost segment):
+ * nothing to answer.  Otherwise it repaired a loss, and the window
+ * answers as for one (as Linux does). */
+static void ack_probe_repair(struct zn_tcp_conn *c,
+                             const struct zn__tcp_seg *s, bool dsack) {
+  if (!(c->flags & ZN__TCPF_TLP_RTX) || !zn__seq_geq(s->ack, c->tlp_high))
     return;
   c->flags &= (uint16_t)~ZN__TCPF_TLP_RTX;
+  if (dsack && zn__seq_leq(s->opts.sack[0].right, c->tlp_high)) {
+    ZN_STAT_INC(c->st, tcp_probe_needless);
+    return;
+  }
   if (!(c->flags & ZN__TCPF_IN_RECOVERY))
     cut_for_loss(c);
 }
@@ -368,7 +375,7 @@ static void ack_open_window(struct zn_tcp_conn *c, uint32_t data, bool echo) {
  * SND.UNA <- SEG.ACK.  Any segments on the retransmission queue that are
  * thereby entirely acknowledged are removed." */
 static void ack_new_data(struct zn_tcp_conn *c, const struct zn__tcp_seg *s,
-                         bool echo) {
+                         bool echo, bool dsack) {
   uint32_t ack = s->ack;
   uint32_t data = ack - c->snd_una;
   bool syn_acked = false;
@@ -381,7 +388,7 @@ static void ack_new_data(struct zn_tcp_conn *c, const struct zn__tcp_seg *s,
   c->rtx_count = 0;
   c->persist_backoff = 0;
   c->flags &= (uint16_t)~ZN__TCPF_PROBE_SENT;
-  ack_probe_repair(c, ack);
+  ack_probe_repair(c, s, dsack);
   c->snd_una = ack;
   zn__tcp_blackhole_acked(c, ack);
   zn__tcp_ecn_acked(c);
@@ -492,7 +499,7 @@ void zn__tcp_process_ack(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
   bool dsack;
   bool new_sack = update_scoreboard(c, s, &dsack);
   if (zn__seq_gt(s->ack, c->snd_una))
-    ack_new_data(c, s, echo);
+    ack_new_data(c, s, echo, dsack);
   else
     ack_duplicate(c, s, window_changed, new_sack, dsack);
   zn__tcp_rack_acked(c, una, dsack);

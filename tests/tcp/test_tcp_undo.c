@@ -165,10 +165,39 @@ ZT_TEST(test_rto_recovery_new_data_once) {
   fx_free(&f);
 }
 
+/* A loss probe resends the last segment (nothing new is queued).  The
+ * ACK of everything with a D-SACK of it says the original had arrived
+ * (its ACK was late or lost): the probe repaired nothing and the window
+ * stays (RFC 8985 §7.4).  Without the D-SACK the probe repaired a loss,
+ * and the window is cut as for one. */
+static void probe_then_ack(bool dsack) {
+  struct fx f;
+  uint32_t tsv;
+  uint32_t una = undo_flight(&f, 2, &tsv);
+  uint32_t cwnd0 = fx_info(&f).cwnd;
+  fx_run(&f, ZN_MS(45));
+  EXPECT(&f, .seq = una + M, .ack = f.p_nxt, .flags = ACK | PSH, .len = M);
+  EXPECT_NONE(&f);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_probe), 1);
+  ack_sack_echo(&f, una + 2 * M, f.s_tsval, dsack ? una + M : 0,
+                dsack ? una + 2 * M : 0);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_probe_needless), dsack ? 1 : 0);
+  if (dsack)
+    ZT_EQ(fx_info(&f).cwnd, cwnd0);
+  else
+    ZT_CHECK(fx_info(&f).cwnd < cwnd0);
+  fx_free(&f);
+}
+
+ZT_TEST(test_probe_dsacked_keeps_window) { probe_then_ack(true); }
+ZT_TEST(test_probe_repair_cuts_window) { probe_then_ack(false); }
+
 int main(void) {
   ZT_RUN(test_undo_spurious_rto);
   ZT_RUN(test_undo_not_for_real_loss);
   ZT_RUN(test_undo_spurious_fast_recovery);
   ZT_RUN(test_rto_recovery_new_data_once);
+  ZT_RUN(test_probe_dsacked_keeps_window);
+  ZT_RUN(test_probe_repair_cuts_window);
   return zt_done();
 }
