@@ -10,7 +10,14 @@
 #              dropped frame is one segment.
 #   linux-off  Linux sends from znb-load serve's source port in one veth
 #              namespace to znb-load tcp-recv in the other, offloads off,
-#              with the same drop rule on the client's veth, both ways.
+#              with the same drop rule on the client's veth, both ways,
+#              with CUBIC (znet's default congestion control), whatever
+#              the kernel's default is;
+#   linux-bbr  the same with BBR.  Some kernels (this machine's) default
+#              to BBR, whose window does not follow random loss as a
+#              loss-based controller's does: a comparison of loss
+#              recovery against it measures the controller, so it is
+#              recorded beside the like-for-like one, not instead of it.
 #
 # The receiver is the same program for both and times the transfer from
 # its connect to the last byte read (`znb mode=tcp-recv ops=BYTES
@@ -54,14 +61,23 @@ sendloss_znet() {
   cat "$SCRATCH/server.out.err" >>"$DIR/servers.log"
 }
 
-sendloss_linux() {
-  local round=$1 pct
+# sendloss_linux_cc ROUND CC STACK: Linux sending with congestion
+# control CC (znb-load serve --cc: set on its sockets, the kernel's
+# default untouched), recorded as STACK.
+sendloss_linux_cc() {
+  local round=$1 cc=$2 stack=$3 pct
   offloads off
-  start_server "$NS_VS" "$SCRATCH/server.out" "ready" "$B/znb-load" serve || return 1
+  start_server "$NS_VS" "$SCRATCH/server.out" "ready" "$B/znb-load" serve --cc "$cc" ||
+    return 1
   for pct in "${SENDLOSS_PCTS[@]}"; do
-    sendloss_one "$NS_VC" znbv0 "$VETH_SERVER" linux-off "$round" "$pct"
+    sendloss_one "$NS_VC" znbv0 "$VETH_SERVER" "$stack" "$round" "$pct"
   done
   stop_pid "$SERVER_PID"
+}
+
+sendloss_linux() {
+  sendloss_linux_cc "$1" cubic linux-off
+  sendloss_linux_cc "$1" bbr linux-bbr
 }
 
 run_sendloss() {

@@ -141,7 +141,8 @@ else
       stop
     fi
     SOURCES=127.0.0.2,127.0.0.3
-    if start "znb-load serve" timeout 300 "$LOAD" serve; then
+    # --cc as bench/sendloss.sh uses it (reno: in every kernel).
+    if start "znb-load serve" timeout 300 "$LOAD" serve --cc reno; then
       client Linux 127.0.0.1
       stop
     fi

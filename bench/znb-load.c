@@ -4,9 +4,12 @@
  * runs.  It uses plain sockets and nothing of znet, so the same client
  * measures znet, lwIP and Linux alike.
  *
- *     znb-load serve                       the server: UDP and TCP echo
+ *     znb-load serve [--cc NAME]           the server: UDP and TCP echo
  *                                          on 7, TCP discard on 9, TCP
- *                                          source on 19 (epoll, one thread)
+ *                                          source on 19 (epoll, one thread);
+ *                                          --cc: its TCP connections' congestion
+ *                                          control (TCP_CONGESTION), not the
+ *                                          kernel's default
  *     znb-load tcp-send ADDR [-t S | -n BYTES]   bulk into ADDR:9
  *     znb-load tcp-recv ADDR [-t S | -n BYTES]   bulk out of ADDR:19
  *     znb-load udp-rr   ADDR [-q N] [-s SIZE] [-t S | -n COUNT]
@@ -117,7 +120,7 @@ static __attribute__((noreturn)) void usage(const char *msg) {
 }
 
 static const char help[] =
-    "usage: " PROG " serve\n"
+    "usage: " PROG " serve [--cc NAME]\n"
     "       " PROG " tcp-send|tcp-recv|udp-rr|tcp-rr|tcp-crr ADDR [OPTIONS]\n"
     "  ADDR         the server, IPv4 or IPv6 (then -S addresses are IPv6)\n"
     "  -t SECONDS   measure for this long (default 10)\n"
@@ -497,6 +500,18 @@ struct sconn {
 
 static struct sconn *sconns[SRV_MAX_CONNS];
 
+/* serve --cc: the congestion control of every TCP socket (NULL: the
+ * kernel's default).  As root any the kernel has may be chosen, where a
+ * namespace's sysctl offers only those tcp_allowed_congestion_control
+ * lists. */
+static const char *srv_cc;
+
+static void srv_set_cc(int fd) {
+  if (srv_cc && setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, srv_cc,
+                           (socklen_t)strlen(srv_cc)) != 0)
+    die("setsockopt TCP_CONGESTION");
+}
+
 /* A listening (or UDP) socket on the wildcard address of family on port;
  * for IPv6, -1 if the kernel has none (IPv6 only, not both families). */
 static int listen_on(int family, uint16_t port, int type) {
@@ -507,6 +522,8 @@ static int listen_on(int family, uint16_t port, int type) {
     die("socket");
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (type == SOCK_STREAM)
+    srv_set_cc(fd);
   struct addr any = {.family = family};
   if (family == AF_INET6)
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
@@ -660,6 +677,7 @@ static int run_serve(void) {
           if (fd < 0)
             break;
           accepted++;
+          srv_set_cc(fd);
           int one = 1;
           setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
           srv_add(ep, fd, K_CONN, svc,
@@ -732,8 +750,10 @@ int main(int argc, char **argv) {
   sigaction(SIGTERM, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
   if (strcmp(o.mode, "serve") == 0) {
-    if (argc != 2)
-      usage("serve takes no arguments");
+    if (argc == 4 && strcmp(argv[2], "--cc") == 0)
+      srv_cc = argv[3];
+    else if (argc != 2)
+      usage("serve takes only --cc NAME");
     return run_serve();
   }
   if (argc < 3 || !parse_addr(argv[2], &o.addr))
