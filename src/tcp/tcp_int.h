@@ -327,15 +327,15 @@ struct zn_tcp_conn {
   uint32_t rcv_charged;        /* of which receive queues (mem_rcv) */
   uint32_t adv_charged;        /* window promised beyond rcv_nxt (promised) */
 
-  /* SACK scoreboard (RFC 6675): SACKed ranges above snd_una, sorted. */
-  struct zn__tcp_sack_block sacked[ZN__TCP_MAX_SACK_HOLES];
+  /* SACK scoreboard (RFC 6675): SACKed ranges above snd_una, sorted
+   * (sacked[], at the end). */
   uint8_t nsacked;
   uint32_t sacked_bytes;
   uint32_t high_sacked;        /* highest SACKed sequence + 1 */
 
   /* RACK (RFC 8985, tcp_rack.c): when each range of [snd_una, snd_max)
-   * was last sent, and the most recently sent of what was delivered. */
-  struct zn__tcp_xmit xmap[ZN__TCP_XMAP];
+   * was last sent, and the most recently sent of what was delivered
+   * (xmap[], at the end). */
   uint8_t nxmap;
   uint8_t rack_flags;          /* ZN__RACK_* */
   uint8_t reo_wnd_mult;        /* reordering window, in min_rtt/4 */
@@ -381,7 +381,16 @@ struct zn_tcp_conn {
   /* Statistics. */
   uint64_t bytes_sent, bytes_acked, bytes_received;
   uint64_t retransmits, fast_retransmits, rto_timeouts;
+
+  /* Arrays read only below their counts (nsacked, nxmap): the tail a
+   * freed slot does not clear (ZN__TCP_CONN_CLEARED), a third of the
+   * struct.  Nothing may follow them. */
+  struct zn__tcp_sack_block sacked[ZN__TCP_MAX_SACK_HOLES];
+  struct zn__tcp_xmit xmap[ZN__TCP_XMAP];
 };
+
+/* The bytes of a free slot that are zero (free_slot, tcp.c). */
+#define ZN__TCP_CONN_CLEARED offsetof(struct zn_tcp_conn, sacked)
 
 /* The connection table and lookup structures of one stack. */
 struct zn__tcp {
