@@ -366,15 +366,13 @@ drop:
 
 /* ---- output ---- */
 
+uint32_t zn__ip_id_slot(const struct zn_stack *st, uint32_t dst,
+                        uint8_t proto) {
+  return ((uint32_t)(zn__peer_hash(st, dst) >> 32) + proto) % ZN__IP_IDS;
+}
+
 static uint16_t next_id(struct zn_stack *st, uint32_t dst, uint8_t proto) {
-  struct zn__ip *ip = &st->ip;
-  if (!ip->id_cached || ip->id_dst != dst || ip->id_proto != proto) {
-    ip->id_slot = (uint8_t)(zn__hash32(st, dst, proto) % ZN__IP_IDS);
-    ip->id_dst = dst;
-    ip->id_proto = proto;
-    ip->id_cached = true;
-  }
-  return ip->ids[ip->id_slot]++;
+  return st->ip.ids[zn__ip_id_slot(st, dst, proto)]++;
 }
 
 enum hop_kind { HOP_UNICAST, HOP_BCAST, HOP_MCAST };
