@@ -498,8 +498,28 @@ static inline bool zn__tcp_app_owned(const struct zn_tcp_conn *c) {
 /* tcp_mem.c: the stack-wide bound on TCP's queued buffers. */
 /* Set st->tcp.mem_limit from the configuration. */
 void zn__tcp_mem_init(struct zn_stack *st);
-/* Bring st->tcp.mem_bufs up to date with what c's queues hold. */
-void zn__tcp_mem_sync(struct zn_tcp_conn *c);
+/* The window c has open to the peer, while the peer may send into it
+ * (not a half-open connection's: a SYN flood's would hold the windows of
+ * real ones shut for minutes; whatever data comes with the handshake's
+ * last ACK is held, or dropped and counted, as any). */
+static inline uint32_t zn__tcp_adv_open(const struct zn_tcp_conn *c) {
+  if ((c->state == ZN_TCP_ESTABLISHED || c->state == ZN_TCP_FIN_WAIT_1 ||
+       c->state == ZN_TCP_FIN_WAIT_2) &&
+      !(c->flags & ZN__TCPF_FIN_RCVD) && zn__seq_gt(c->rcv_adv, c->rcv_nxt))
+    return c->rcv_adv - c->rcv_nxt;
+  return 0;
+}
+/* Charge the stack's sums with what c's queues and window hold now. */
+void zn__tcp_mem_charge(struct zn_tcp_conn *c);
+/* Bring st->tcp.mem_bufs up to date with what c's queues hold.  (Inline:
+ * every delivery, ACK sent and ACK received asks, and most find nothing
+ * changed.) */
+static inline void zn__tcp_mem_sync(struct zn_tcp_conn *c) {
+  uint32_t rcv = c->rcvq.count + c->ooo.nbufs;
+  if (c->sndq.count + rcv != c->mem_charged || rcv != c->rcv_charged ||
+      zn__tcp_adv_open(c) != c->adv_charged)
+    zn__tcp_mem_charge(c);
+}
 /* Is the stack-wide bound on TCP queue buffers reached (for receive
  * queues: their share of it)? */
 bool zn__tcp_mem_full(const struct zn_stack *st);
