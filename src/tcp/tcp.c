@@ -917,7 +917,9 @@ void zn_tcp_set_nodelay(struct zn_tcp_conn *c, bool on) {
     c->flags |= ZN__TCPF_NODELAY;
   else
     c->flags &= (uint16_t)~ZN__TCPF_NODELAY;
-  if (on)
+  /* Nagle holds back only queued data; with none there is nothing to
+   * send now (what an accept callback setting it on finds). */
+  if (on && c->snd_queued)
     kick_output(c);
 }
 
