@@ -60,17 +60,12 @@ void zn__arp_destroy(struct zn_stack *st) {
     zn_bufq_purge(&a->e[i].pending);
 }
 
-/* The last address's bucket is remembered: a lookup that misses and the
- * insertion after it hash once.  (The bucket depends on the address and
- * the stack's key alone, so the memo never goes stale.) */
+/* The low half of the address's keyed hash, which IPv4 output computed
+ * already for the datagram's ID (zn__peer_hash remembers the last
+ * address's): a lookup that misses and the insertion after it, and the
+ * datagram that asked, hash once. */
 static uint32_t bucket_of(const struct zn_stack *st, uint32_t ip) {
-  struct zn__arp *a = (struct zn__arp *)(uintptr_t)&st->arp;
-  if (!a->hash_cached || a->hash_ip != ip) {
-    a->hash_bucket = zn__hash32(st, ip, 0x61727000u) & (a->nbuckets - 1);
-    a->hash_ip = ip;
-    a->hash_cached = true;
-  }
-  return a->hash_bucket;
+  return (uint32_t)zn__peer_hash(st, ip) & (st->arp.nbuckets - 1);
 }
 
 static struct zn__arp_entry *find(const struct zn_stack *st, uint32_t ip) {

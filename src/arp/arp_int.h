@@ -30,9 +30,6 @@ struct zn__arp {
   uint32_t last;           /* index + 1 of the last entry looked up:
                               0 once that entry is freed (unlink_entry),
                               and checked against state and address */
-  uint32_t hash_ip;        /* bucket_of's last address ... */
-  uint32_t hash_bucket;    /* ... and its bucket (fixed under the key) */
-  bool hash_cached;
   uint32_t free_head;      /* index + 1 of the first FREE entry */
   uint32_t announce_left;  /* gratuitous ARPs still to send */
   struct zn_timer announce_timer;

@@ -428,3 +428,18 @@ uint32_t zn__hash32(const struct zn_stack *st, uint32_t a, uint32_t b) {
   memcpy(in + 4, &b, 4);
   return (uint32_t)zn_siphash13(st->hash_key, in, sizeof(in));
 }
+
+/* (Its own domain: a 5-byte input, which no zn__hash32 input, 8 bytes,
+ * can equal.  The memo is a cache of a pure function, so lookups through
+ * a const stack may fill it, as ARP's find does its own.) */
+uint64_t zn__peer_hash(const struct zn_stack *st, uint32_t ip) {
+  struct zn_stack *w = (struct zn_stack *)(uintptr_t)st;
+  if (!st->peer_hash_ok || st->peer_hash_ip != ip) {
+    uint8_t in[5] = {(uint8_t)(ip >> 24), (uint8_t)(ip >> 16),
+                     (uint8_t)(ip >> 8), (uint8_t)ip, 0x70};
+    w->peer_hash = zn_siphash13(st->hash_key, in, sizeof(in));
+    w->peer_hash_ip = ip;
+    w->peer_hash_ok = true;
+  }
+  return st->peer_hash;
+}

@@ -48,6 +48,11 @@ struct zn_stack {
   struct zn__wheel wheel;
   struct zn__rng rng;
   uint8_t hash_key[16];     /* SipHash key for tables */
+  /* zn__peer_hash's last address and its hash (a function of the two
+   * under the fixed key: never stale). */
+  uint32_t peer_hash_ip;
+  bool peer_hash_ok;
+  uint64_t peer_hash;
   struct zn_stats stats;
 
   struct zn_bufq txq;       /* frames for the netif, flushed each poll */
@@ -117,6 +122,13 @@ void zn__stack_addr_event(struct zn_stack *st, enum zn_addr_event ev,
 
 /* Keyed hash of a few words, for tables. */
 uint32_t zn__hash32(const struct zn_stack *st, uint32_t a, uint32_t b);
+
+/* The keyed hash of a peer's IPv4 address, 64 bits, for the tables a
+ * datagram to it consults: ARP's bucket takes the low half, IPv4's ID
+ * counter slot the high half (two independent halves of one PRF output),
+ * so a datagram to a new next hop hashes its address once, not once per
+ * table.  The last address's hash is remembered. */
+uint64_t zn__peer_hash(const struct zn_stack *st, uint32_t ip);
 
 /* The per-datagram calls that need the whole stack, inline. */
 #include "inet/inet_inline.h"

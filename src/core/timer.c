@@ -146,6 +146,8 @@ uint64_t zn__wheel_next(const struct zn__wheel *w) {
 
 void zn__wheel_sync(struct zn__wheel *w, uint64_t now_tick) {
   struct zn_timer *due, *t;
+  if (now_tick <= w->cur)
+    return; /* within the tick: nothing moves (most polls) */
   zn__wheel_advance(w, now_tick, &due);
   /* Keep them due, in the expired list, for the next run. */
   while ((t = due) != NULL) {
@@ -156,7 +158,10 @@ void zn__wheel_sync(struct zn__wheel *w, uint64_t now_tick) {
 
 void zn__timers_run(struct zn_stack *st, uint64_t now) {
   struct zn_timer *due, *t;
-  zn__wheel_advance(&st->wheel, zn__ns_to_tick(now), &due);
+  uint64_t now_tick = zn__ns_to_tick(now);
+  if (now_tick <= st->wheel.cur && !st->wheel.expired)
+    return; /* nothing due: the poll's sync left the tick where it is */
+  zn__wheel_advance(&st->wheel, now_tick, &due);
   /* A callback may stop or restart any timer, including ones still on the
    * due list: they are linked through pprev like any list, and `count`
    * covers them until they are unlinked here or by zn__wheel_del(). */

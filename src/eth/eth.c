@@ -14,6 +14,31 @@
 #include "znet/err.h"
 #include "znet/wire.h"
 
+/* A frame not to our own address: a broadcast, or a multicast group we
+ * joined (marked on b), or another host's frame (counted, false). */
+static bool link_group_accepted(struct zn_stack *st, struct zn_buf *b,
+                                const uint8_t *dst) {
+  if (zn_eth_is_bcast(dst)) {
+    b->flags |= ZN_BUF_F_BCAST;
+    return true;
+  }
+  if (!zn_eth_is_mcast(dst)) {
+    ZN_STAT_INC(st, eth_drop_not_for_us); /* another host's frame */
+    return false;
+  }
+  /* RFC 2464 §7: IPv6 groups map to 33:33:xx; only those joined. */
+  if (!st->cfg.ipv6 || dst[0] != 0x33 || dst[1] != 0x33) {
+    ZN_STAT_INC(st, eth_drop_not_for_us);
+    return false;
+  }
+  if (!zn__ip6_mac_accepted(st, dst)) {
+    ZN_STAT_INC(st, eth_drop_mcast);
+    return false;
+  }
+  b->flags |= ZN_BUF_F_MCAST;
+  return true;
+}
+
 void zn__eth_input(struct zn_stack *st, struct zn_buf *b) {
   struct zn_eth_view v;
   ZN_STAT_INC(st, eth_rx);
@@ -26,24 +51,10 @@ void zn__eth_input(struct zn_stack *st, struct zn_buf *b) {
     ZN_STAT_INC(st, eth_drop_src);
     goto drop;
   }
-  if (zn_eth_is_bcast(dst)) {
-    b->flags |= ZN_BUF_F_BCAST;
-  } else if (zn_eth_is_mcast(dst)) {
-    /* RFC 2464 §7: IPv6 groups map to 33:33:xx; only those joined. */
-    if (!st->cfg.ipv6 || dst[0] != 0x33 || dst[1] != 0x33) {
-      ZN_STAT_INC(st, eth_drop_not_for_us);
-      goto drop;
-    }
-    if (!zn__ip6_mac_accepted(st, dst)) {
-      ZN_STAT_INC(st, eth_drop_mcast);
-      goto drop;
-    }
-    b->flags |= ZN_BUF_F_MCAST;
-  } else if (memcmp(dst, st->mac, 6) != 0) {
-    /* Another host's frame. */
-    ZN_STAT_INC(st, eth_drop_not_for_us);
-    goto drop;
-  }
+  /* Ours first, the common case (our address is unicast: neither of the
+   * group cases below). */
+  if (memcmp(dst, st->mac, 6) != 0 && !link_group_accepted(st, b, dst))
+    goto drop; /* counted inside */
   if (v.type == ZN_ETHERTYPE_VLAN || v.type == ZN_ETHERTYPE_QINQ) {
     ZN_STAT_INC(st, eth_drop_vlan); /* stacked tags */
     goto drop;

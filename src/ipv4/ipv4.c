@@ -64,16 +64,26 @@ void zn__ip_destroy(struct zn_stack *st) {
       reass_free(st, &st->ip.reass[i], ZN_STAT_ip_reass_drop_timeout, false);
 }
 
-bool zn__ip_is_local(const struct zn_stack *st, uint32_t a) {
+/* (Inline here, where every datagram in and out asks; the other modules
+ * call zn__ip_is_local and zn__ip_is_bcast.) */
+static inline bool is_local(const struct zn_stack *st, uint32_t a) {
   return a != 0 && a == st->ip_addr;
 }
 
-bool zn__ip_is_bcast(const struct zn_stack *st, uint32_t a) {
+static inline bool is_bcast(const struct zn_stack *st, uint32_t a) {
   if (a == ZN_IPV4_BCAST)
     return true;
   /* Directed broadcast of our prefix (none on /31 and /32, RFC 3021). */
   return st->ip_addr != 0 && st->ip_prefix < 31 &&
          a == (st->ip_addr | ~st->ip_mask);
+}
+
+bool zn__ip_is_local(const struct zn_stack *st, uint32_t a) {
+  return is_local(st, a);
+}
+
+bool zn__ip_is_bcast(const struct zn_stack *st, uint32_t a) {
+  return is_bcast(st, a);
 }
 
 /* ---- reassembly ---- */
@@ -243,7 +253,7 @@ static inline enum zn__ip_src_class classify_source(const struct zn_stack *st,
     return ZN__IP_SRC_LOOPBACK;
   if (zn_ipv4_is_mcast(src))
     return ZN__IP_SRC_MCAST;
-  if (zn__ip_is_bcast(st, src))
+  if (is_bcast(st, src))
     return ZN__IP_SRC_BCAST;
   if (top >= 240)
     return ZN__IP_SRC_CLASS_E;
@@ -315,14 +325,14 @@ void zn__ip_input(struct zn_stack *st, struct zn_buf *b, bool link_bcast) {
   if (!source_acceptable(st, v.src, b))
     goto drop;
   bool bcast;
-  if (zn__ip_is_local(st, v.dst)) {
+  if (is_local(st, v.dst)) {
     /* RFC 1122 §3.3.6: unicast inside a link broadcast is suspect. */
     if (link_bcast) {
       ZN_STAT_INC(st, ip_drop_not_for_us);
       goto drop;
     }
     bcast = false;
-  } else if (zn__ip_is_bcast(st, v.dst)) {
+  } else if (is_bcast(st, v.dst)) {
     bcast = true;
   } else if (zn__dhcp4_takes(st, &v)) {
     /* A DHCP reply unicast to the address offered to us, before we hold
@@ -366,15 +376,13 @@ drop:
 
 /* ---- output ---- */
 
+uint32_t zn__ip_id_slot(const struct zn_stack *st, uint32_t dst,
+                        uint8_t proto) {
+  return ((uint32_t)(zn__peer_hash(st, dst) >> 32) + proto) % ZN__IP_IDS;
+}
+
 static uint16_t next_id(struct zn_stack *st, uint32_t dst, uint8_t proto) {
-  struct zn__ip *ip = &st->ip;
-  if (!ip->id_cached || ip->id_dst != dst || ip->id_proto != proto) {
-    ip->id_slot = (uint8_t)(zn__hash32(st, dst, proto) % ZN__IP_IDS);
-    ip->id_dst = dst;
-    ip->id_proto = proto;
-    ip->id_cached = true;
-  }
-  return ip->ids[ip->id_slot]++;
+  return st->ip.ids[zn__ip_id_slot(st, dst, proto)]++;
 }
 
 enum hop_kind { HOP_UNICAST, HOP_BCAST, HOP_MCAST };
@@ -436,7 +444,7 @@ static bool destination_never_on_wire(const struct zn_stack *st,
   uint32_t top = dst >> 24;
   if (top == 0 || top == 127)
     return true;
-  return top >= 240 && !zn__ip_is_bcast(st, dst);
+  return top >= 240 && !is_bcast(st, dst);
 }
 
 int zn__ip_output(struct zn_stack *st, struct zn_buf *b,
@@ -463,9 +471,9 @@ int zn__ip_output(struct zn_stack *st, struct zn_buf *b,
   enum hop_kind kind = HOP_UNICAST;
   uint32_t hop = dst;
   bool loop = false;
-  if (zn__ip_is_local(st, dst)) {
+  if (is_local(st, dst)) {
     loop = true;
-  } else if (zn__ip_is_bcast(st, dst)) {
+  } else if (is_bcast(st, dst)) {
     kind = HOP_BCAST;
   } else if (zn_ipv4_is_mcast(dst)) {
     kind = HOP_MCAST;

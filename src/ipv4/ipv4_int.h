@@ -27,16 +27,14 @@ struct zn__ip {
   struct zn__reass *reass; /* cfg.reass_slots */
   uint32_t reass_mem;      /* buffer bytes held by all slots */
   uint16_t ids[ZN__IP_IDS];
-  /* next_id's last (destination, protocol) and its slot in ids: the slot
-   * is a function of the two under the stack's fixed key, so this never
-   * goes stale; it saves the keyed hash for a run of datagrams to one
-   * peer. */
-  uint32_t id_dst;
-  uint8_t id_proto;
-  uint8_t id_slot;
-  bool id_cached;
 };
-_Static_assert(ZN__IP_IDS <= 256, "id_slot is a uint8_t");
+
+/* The counter of ids a datagram to dst of protocol proto draws from: by
+ * the high half of the destination's keyed hash (zn__peer_hash, whose
+ * low half ARP's lookup of the same address takes), the protocol added
+ * in.  An observer sees only its own slots' counters move. */
+uint32_t zn__ip_id_slot(const struct zn_stack *st, uint32_t dst,
+                        uint8_t proto);
 
 struct zn__ip_tx {
   uint32_t src;            /* 0: our address */

@@ -75,7 +75,7 @@ static void free_slot(struct zn_tcp_conn *c) {
   zn__tcp_timers_stop(c);
   if (t->last == c) /* hashed out already; never point at a free slot */
     t->last = NULL;
-  memset(c, 0, sizeof(*c));
+  memset(c, 0, ZN__TCP_CONN_CLEARED); /* not the arrays behind their counts */
   c->st = st;
   c->next = t->free;
   t->free = c;
@@ -111,9 +111,10 @@ struct zn_tcp_conn *zn__tcp_alloc(struct zn_stack *st) {
     return NULL;
   }
   t->free = c->next;
-  /* Free slots are all zero but st and next (zn__tcp_init and free_slot
-   * clear them: nothing that scans the table may find a stale mark on
-   * one), so the slot is not cleared a second time here. */
+  /* Free slots are all zero but st and next, up to the arrays whose
+   * counts say they are empty (zn__tcp_init and free_slot clear them:
+   * nothing that scans the table may find a stale mark on one), so the
+   * slot is not cleared a second time here. */
   c->next = NULL;
   c->st = st;
   c->state = ZN_TCP_CLOSED;
@@ -190,8 +191,10 @@ void zn__tcp_hash_in(struct zn_tcp_conn *c) {
   c->hnext = *b;
   *b = c;
   /* Ahead of its chain now: if it shares last's 4-tuple, a lookup finds
-   * it, not last. */
-  t->last = NULL;
+   * it, not last.  A connection is the first of its tuple in its chain
+   * (lookup's condition on last): the handshake's next segment, the
+   * peer's ACK, is looked up without hashing. */
+  t->last = c->hashed == ZN__TCP_HASHED_CONN ? c : NULL;
 }
 
 void zn__tcp_hash_out(struct zn_tcp_conn *c) {
@@ -914,7 +917,9 @@ void zn_tcp_set_nodelay(struct zn_tcp_conn *c, bool on) {
     c->flags |= ZN__TCPF_NODELAY;
   else
     c->flags &= (uint16_t)~ZN__TCPF_NODELAY;
-  if (on)
+  /* Nagle holds back only queued data; with none there is nothing to
+   * send now (what an accept callback setting it on finds). */
+  if (on && c->snd_queued)
     kick_output(c);
 }
 

@@ -231,7 +231,7 @@ static bool text_in_order(struct zn_tcp_conn *c, const struct zn__tcp_seg *s,
   }
   bool fin_due = fin;
   bool had_ooo = c->ooo.nbufs || c->ooo.have_fin;
-  if (deliver_held(c))
+  if (had_ooo && deliver_held(c))
     fin_due = true;
   ack_in_order_text(c, s, had_ooo, fin_due);
   return fin_due;

@@ -332,15 +332,15 @@ struct zn_tcp_conn {
   uint32_t rcv_charged;        /* of which receive queues (mem_rcv) */
   uint32_t adv_charged;        /* window promised beyond rcv_nxt (promised) */
 
-  /* SACK scoreboard (RFC 6675): SACKed ranges above snd_una, sorted. */
-  struct zn__tcp_sack_block sacked[ZN__TCP_MAX_SACK_HOLES];
+  /* SACK scoreboard (RFC 6675): SACKed ranges above snd_una, sorted
+   * (sacked[], at the end). */
   uint8_t nsacked;
   uint32_t sacked_bytes;
   uint32_t high_sacked;        /* highest SACKed sequence + 1 */
 
   /* RACK (RFC 8985, tcp_rack.c): when each range of [snd_una, snd_max)
-   * was last sent, and the most recently sent of what was delivered. */
-  struct zn__tcp_xmit xmap[ZN__TCP_XMAP];
+   * was last sent, and the most recently sent of what was delivered
+   * (xmap[], at the end). */
   uint8_t nxmap;
   uint8_t rack_flags;          /* ZN__RACK_* */
   uint8_t reo_wnd_mult;        /* reordering window, in min_rtt/4 */
@@ -386,7 +386,16 @@ struct zn_tcp_conn {
   /* Statistics. */
   uint64_t bytes_sent, bytes_acked, bytes_received;
   uint64_t retransmits, fast_retransmits, rto_timeouts;
+
+  /* Arrays read only below their counts (nsacked, nxmap): the tail a
+   * freed slot does not clear (ZN__TCP_CONN_CLEARED), a third of the
+   * struct.  Nothing may follow them. */
+  struct zn__tcp_sack_block sacked[ZN__TCP_MAX_SACK_HOLES];
+  struct zn__tcp_xmit xmap[ZN__TCP_XMAP];
 };
+
+/* The bytes of a free slot that are zero (free_slot, tcp.c). */
+#define ZN__TCP_CONN_CLEARED offsetof(struct zn_tcp_conn, sacked)
 
 /* The connection table and lookup structures of one stack. */
 struct zn__tcp {
@@ -494,8 +503,28 @@ static inline bool zn__tcp_app_owned(const struct zn_tcp_conn *c) {
 /* tcp_mem.c: the stack-wide bound on TCP's queued buffers. */
 /* Set st->tcp.mem_limit from the configuration. */
 void zn__tcp_mem_init(struct zn_stack *st);
-/* Bring st->tcp.mem_bufs up to date with what c's queues hold. */
-void zn__tcp_mem_sync(struct zn_tcp_conn *c);
+/* The window c has open to the peer, while the peer may send into it
+ * (not a half-open connection's: a SYN flood's would hold the windows of
+ * real ones shut for minutes; whatever data comes with the handshake's
+ * last ACK is held, or dropped and counted, as any). */
+static inline uint32_t zn__tcp_adv_open(const struct zn_tcp_conn *c) {
+  if ((c->state == ZN_TCP_ESTABLISHED || c->state == ZN_TCP_FIN_WAIT_1 ||
+       c->state == ZN_TCP_FIN_WAIT_2) &&
+      !(c->flags & ZN__TCPF_FIN_RCVD) && zn__seq_gt(c->rcv_adv, c->rcv_nxt))
+    return c->rcv_adv - c->rcv_nxt;
+  return 0;
+}
+/* Charge the stack's sums with what c's queues and window hold now. */
+void zn__tcp_mem_charge(struct zn_tcp_conn *c);
+/* Bring st->tcp.mem_bufs up to date with what c's queues hold.  (Inline:
+ * every delivery, ACK sent and ACK received asks, and most find nothing
+ * changed.) */
+static inline void zn__tcp_mem_sync(struct zn_tcp_conn *c) {
+  uint32_t rcv = c->rcvq.count + c->ooo.nbufs;
+  if (c->sndq.count + rcv != c->mem_charged || rcv != c->rcv_charged ||
+      zn__tcp_adv_open(c) != c->adv_charged)
+    zn__tcp_mem_charge(c);
+}
 /* Is the stack-wide bound on TCP queue buffers reached (for receive
  * queues: their share of it)? */
 bool zn__tcp_mem_full(const struct zn_stack *st);

@@ -75,26 +75,10 @@ uint32_t zn__tcp_ooo_mem_max(const struct zn_tcp_conn *c) {
   return c->rcvbuf + c->rcvbuf / OOO_EXTRA_DIV;
 }
 
-/* The window c has open to the peer, while the peer may send into it.
- * (Not a half-open connection's: a SYN flood's would hold the windows of
- * real ones shut for minutes; whatever data comes with the handshake's
- * last ACK is held, or dropped and counted, as any.) */
-static uint32_t adv_open(const struct zn_tcp_conn *c) {
-  if ((c->state == ZN_TCP_ESTABLISHED || c->state == ZN_TCP_FIN_WAIT_1 ||
-       c->state == ZN_TCP_FIN_WAIT_2) &&
-      !(c->flags & ZN__TCPF_FIN_RCVD) && zn__seq_gt(c->rcv_adv, c->rcv_nxt))
-    return c->rcv_adv - c->rcv_nxt;
-  return 0;
-}
-
-void zn__tcp_mem_sync(struct zn_tcp_conn *c) {
+void zn__tcp_mem_charge(struct zn_tcp_conn *c) {
   uint32_t rcv = c->rcvq.count + c->ooo.nbufs;
   uint32_t now = c->sndq.count + rcv;
-  uint32_t adv = adv_open(c);
-  /* Most calls find nothing changed (every delivery and every ACK sent
-   * asks): leave the stack's sums alone then. */
-  if (now == c->mem_charged && rcv == c->rcv_charged && adv == c->adv_charged)
-    return;
+  uint32_t adv = zn__tcp_adv_open(c);
   struct zn__tcp *t = &c->st->tcp;
   t->nmem = t->nmem - (c->mem_charged != 0) + (now != 0);
   t->mem_bufs = t->mem_bufs - c->mem_charged + now;

@@ -2,6 +2,7 @@
  * packets. */
 #include "core/stack_int.h"
 #include "proto_util.h"
+#include "znet/hash.h"
 
 static int replies;
 static void on_reply(struct zn_stack *st, void *arg,
@@ -499,12 +500,16 @@ ZT_TEST(test_last_entry_never_stale) {
   solo_free(&s);
 }
 
-/* ip's entry is on the chain of its own keyed-hash bucket (the salt is
- * arp.c's): a memo of the hash that went stale would still find entries,
- * through one wrong chain, and only this shows it. */
+/* ip's entry is on the chain of its own keyed-hash bucket (the low half
+ * of zn__peer_hash, worked out here without its memo): a memo of the
+ * hash that went stale would still find entries, through one wrong
+ * chain, and only this shows it. */
 static bool in_own_bucket(const struct zn_stack *st, uint32_t ip) {
   const struct zn__arp *a = &st->arp;
-  uint32_t i = a->bucket[zn__hash32(st, ip, 0x61727000u) & (a->nbuckets - 1)];
+  uint8_t in[5] = {(uint8_t)(ip >> 24), (uint8_t)(ip >> 16),
+                   (uint8_t)(ip >> 8), (uint8_t)ip, 0x70};
+  uint64_t h = zn_siphash13(st->hash_key, in, sizeof(in));
+  uint32_t i = a->bucket[(uint32_t)h & (a->nbuckets - 1)];
   for (; i; i = a->e[i - 1].hnext)
     if (a->e[i - 1].ip == ip)
       return true;
