@@ -134,6 +134,9 @@ struct zn_config {
                                 segments by D-SACK (RFC 2883) */
   bool tcp_rfc5961;          /**< challenge ACKs (off: RFC 793 behaviour) */
   bool tcp_syncookies;       /**< SYN cookies when the SYN queue is full */
+  bool tcp_idle_restart;     /**< after sending nothing for an RTO, start
+                                again from the initial window (RFC 5681
+                                §4.1; Linux's tcp_slow_start_after_idle) */
   uint8_t tcp_cc;            /**< enum zn_tcp_cc_algo */
   uint8_t tcp_ecn;           /**< enum zn_tcp_ecn_mode: ECN (RFC 3168);
                                 default ZN_TCP_ECN_PASSIVE, answer a peer

@@ -65,6 +65,7 @@ void zn_config_default(struct zn_config *cfg) {
   cfg->tcp_wscale = true;
   cfg->tcp_sack = true;
   cfg->tcp_dsack = true;
+  cfg->tcp_idle_restart = true;
   cfg->tcp_rfc5961 = true;
   cfg->tcp_syncookies = true;
   cfg->tcp_cc = 0;

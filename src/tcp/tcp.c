@@ -500,12 +500,14 @@ uint8_t zn__tcp_wscale_for(uint32_t rcvbuf) {
   return s;
 }
 
-void zn__tcp_cc_start(struct zn_tcp_conn *c) {
-  /* RFC 6928: min(10 * MSS, max(2 * MSS, 14600)). */
+/* RFC 6928: min(10 * MSS, max(2 * MSS, 14600)). */
+uint32_t zn__tcp_initial_window(const struct zn_tcp_conn *c) {
   uint32_t iw = 10u * c->mss, alt = 2u * c->mss > 14600 ? 2u * c->mss : 14600;
-  if (alt < iw)
-    iw = alt;
-  c->cc.ops->init(&c->cc, c->mss, iw);
+  return alt < iw ? alt : iw;
+}
+
+void zn__tcp_cc_start(struct zn_tcp_conn *c) {
+  c->cc.ops->init(&c->cc, c->mss, zn__tcp_initial_window(c));
 }
 
 /* The MSS we send with: the path MTU toward dst less the fixed network

@@ -104,6 +104,15 @@ static void undo(struct zn__tcp_cc *cc, uint32_t prior_cwnd,
   cc->after_rto = 0;
 }
 
+/* RFC 5681 §4.1 restart window (both algorithms): tcp_cc.h. */
+static void idle_restart(struct zn__tcp_cc *cc, uint32_t rw) {
+  cc->ssthresh = max32(cc->ssthresh, sat32((uint64_t)cc->cwnd * 3 / 4));
+  cc->cwnd = max32(min32(cc->cwnd, rw), cc->mss);
+  cc->ca_acked = 0;
+  cc->w_est_rem = 0;
+  cc->epoch_on = 0;
+}
+
 /* ---- NewReno ---------------------------------------------------------- */
 
 static void newreno_init(struct zn__tcp_cc *cc, uint32_t mss, uint32_t iw) {
@@ -163,6 +172,7 @@ const struct zn__tcp_cc_ops zn__tcp_cc_newreno = {
     .on_rto = newreno_on_rto,
     .on_recovery_end = newreno_on_recovery_end,
     .on_undo = undo,
+    .on_idle = idle_restart,
 };
 
 /* ---- CUBIC ------------------------------------------------------------ */
@@ -344,4 +354,5 @@ const struct zn__tcp_cc_ops zn__tcp_cc_cubic = {
     .on_rto = cubic_on_rto,
     .on_recovery_end = cubic_on_recovery_end,
     .on_undo = undo,
+    .on_idle = idle_restart,
 };

@@ -100,6 +100,12 @@ struct zn__tcp_cc_ops {
    * it; the next epoch starts afresh (both algorithms). */
   void (*on_undo)(struct zn__tcp_cc *cc, uint32_t prior_cwnd,
                   uint32_t prior_ssthresh);
+  /* Nothing was sent for an RTO (RFC 5681 §4.1): cwnd = min(cwnd, rw),
+   * the restart window; ssthresh = max(ssthresh, 3/4 cwnd) first (RFC
+   * 2861 §3.1), so slow start takes the window back to most of what the
+   * path was seen to carry; the next epoch starts afresh (CUBIC's clock
+   * would count the idle time as growth, RFC 9438 §5.8). */
+  void (*on_idle)(struct zn__tcp_cc *cc, uint32_t rw);
 };
 
 extern const struct zn__tcp_cc_ops zn__tcp_cc_cubic;

@@ -377,6 +377,7 @@ struct zn_tcp_conn {
   /* Keepalive. */
   uint32_t ka_idle_ms, ka_intvl_ms, ka_count;
   uint64_t last_rcv;           /* ns: last segment received */
+  uint64_t last_snd;           /* ns: last data sent (0: none yet) */
 
   /* Timers (their roles: enum zn__tcp_rtx_mode and zn__tcp_misc_mode). */
   struct zn_timer rtx_timer;   /* SYN, RTO, persist, loss probe, reorder */
@@ -484,6 +485,8 @@ void zn__tcp_deliver(struct zn_tcp_conn *c);
 void zn__tcp_reap_add(struct zn_tcp_conn *c);
 /* Start congestion control with the RFC 6928 initial window. */
 void zn__tcp_cc_start(struct zn_tcp_conn *c);
+/* The initial window, RFC 6928 (also RFC 5681 §4.1's restart window). */
+uint32_t zn__tcp_initial_window(const struct zn_tcp_conn *c);
 void zn__tcp_release_all(struct zn_tcp_conn *c);
 /* Choose options and windows for a new connection. */
 void zn__tcp_conn_setup(struct zn_tcp_conn *c);

@@ -873,6 +873,7 @@ static uint32_t transmit_upto(struct zn_tcp_conn *c, uint32_t seq,
       c->flags &= (uint16_t)~ZN__TCPF_TIMING;
   } else {
     c->bytes_sent += len;
+    c->last_snd = c->st->now;
     if (!(c->flags & ZN__TCPF_TIMING)) {
       c->flags |= ZN__TCPF_TIMING;
       c->rtt_seq = seq;
@@ -971,6 +972,26 @@ static void output_recovery(struct zn_tcp_conn *c) {
   }
 }
 
+/* RFC 5681 §4.1: "TCP SHOULD set cwnd to no more than RW before beginning
+ * transmission if the TCP has not sent data in an interval exceeding the
+ * retransmission timeout", RW = min(IW, cwnd): a window measured on a
+ * path long unused is no longer known to fit it, and would go as one
+ * burst.  (Only with nothing in flight: data in flight is the RTO's to
+ * watch.)  cfg.tcp_idle_restart turns it off, for a peer known to keep
+ * up. */
+static void restart_after_idle(struct zn_tcp_conn *c) {
+  const struct zn_stack *st = c->st;
+  if (!st->cfg.tcp_idle_restart || c->snd_una != c->snd_max ||
+      c->last_snd == 0 || st->now - c->last_snd <= ZN_MS(c->rto_ms))
+    return;
+  uint32_t rw = zn__tcp_initial_window(c);
+  if (c->cc.cwnd > rw) {
+    c->cc.ops->on_idle(&c->cc, rw);
+    ZN_STAT_INC(c->st, tcp_idle_restart);
+  }
+  c->last_snd = st->now; /* once per idle period */
+}
+
 /* New data (and the FIN) within min(cwnd, peer window), under sender SWS
  * avoidance and Nagle; in frames of several segments if the netif
  * segments (TSO). */
@@ -1042,6 +1063,7 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
     output_recovery(c);
   else if (unsent_from(c, c->snd_nxt) > 0 ||
            ((c->flags & ZN__TCPF_FIN_QUEUED) && c->snd_nxt == c->fin_seq)) {
+    restart_after_idle(c);
     blackhole_probe(c);
     output_new_data(c); /* (most calls have nothing new to send) */
   }

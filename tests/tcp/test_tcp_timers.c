@@ -393,6 +393,67 @@ ZT_TEST(test_established_dupack_data) {
   fx_free(&f);
 }
 
+/* ================= restart after idle (RFC 5681 §4.1) =================== */
+
+/* The window grown past the initial ten segments (each acknowledged
+ * alone: to 14, twice the flight the last ACKs covered, RFC 7661), then
+ * nothing sent for idle_ms; then 20 segments are written.  Returns how
+ * many went out at once. */
+static uint32_t idle_then_write(bool restart, uint32_t idle_ms) {
+  struct zn_config cfg;
+  fx_config(&cfg);
+  cfg.tcp_idle_restart = restart;
+  struct fx f;
+  fx_init(&f, &cfg);
+  f.rtt = ZN_MS(20);
+  fx_established(&f);
+  uint32_t una = f.s_nxt;
+  ZT_EQ(fx_write(&f, 10 * 1460), 10 * 1460);
+  fx_poll(&f);
+  for (uint32_t k = 0; k < 10; k++)
+    EXPECT(&f, .seq = una + k * 1460, .ack = f.p_nxt,
+           .flags = k == 9 ? ACK | PSH : ACK, .len = 1460);
+  f.now += ZN_MS(20);
+  for (uint32_t k = 1; k <= 10; k++)
+    SEND(&f, .seq = f.p_nxt, .ack = una + k * 1460, .flags = ACK);
+  EXPECT_NONE(&f);
+  uint32_t cwnd0 = fx_info(&f).cwnd;
+  ZT_EQ(cwnd0, 14 * 1460);
+  fx_run(&f, ZN_MS(idle_ms));
+  una += 10 * 1460;
+  ZT_EQ(fx_write(&f, 20 * 1460), 20 * 1460);
+  fx_poll(&f);
+  uint32_t n = 0;
+  while (fx_pending(&f)) {
+    EXPECT(&f, .seq = una + n * 1460, .ack = f.p_nxt, .any_opts = true,
+           .flags = n == 19 ? ACK | PSH : ACK, .len = 1460);
+    n++;
+  }
+  if (n == 10) {
+    /* Restarted: ssthresh at least 3/4 of the old window, so slow start
+     * takes it back up. */
+    ZT_EQ(fx_info(&f).cwnd, 10 * 1460);
+    ZT_CHECK(fx_info(&f).ssthresh >= cwnd0 / 4 * 3);
+    ZT_EQ(fx_stat(&f, ZN_STAT_tcp_idle_restart), 1);
+  } else {
+    ZT_EQ(fx_stat(&f, ZN_STAT_tcp_idle_restart), 0);
+  }
+  SEND(&f, .seq = f.p_nxt, .ack = una + n * 1460, .flags = ACK);
+  while (fx_pop(&f, __FILE__, __LINE__))
+    ;
+  fx_free(&f);
+  return n;
+}
+
+/* Idle for longer than the RTO (200 ms): the initial window again, not
+ * the 14 segments the path carried a second ago; idle for less, or with
+ * cfg.tcp_idle_restart off: the whole window. */
+ZT_TEST(test_established_idle_restart) {
+  ZT_EQ(idle_then_write(true, 1000), 10);
+  ZT_EQ(idle_then_write(true, 100), 14);
+  ZT_EQ(idle_then_write(false, 1000), 14);
+}
+
 /* ================= persist, keepalive ================================== */
 
 ZT_TEST(test_established_persist) {
@@ -834,6 +895,7 @@ int main(void) {
   ZT_RUN(test_established_rtx_giveup);
   ZT_RUN(test_established_fast_retransmit);
   ZT_RUN(test_established_dupack_data);
+  ZT_RUN(test_established_idle_restart);
   ZT_RUN(test_established_persist);
   ZT_RUN(test_established_persist_unanswered);
   ZT_RUN(test_established_persist_answered_forever);
