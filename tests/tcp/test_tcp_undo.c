@@ -5,6 +5,7 @@
  * against a scripted peer (tcp_fixture.h) with a 20 ms round trip.
  */
 #include "tcp_fixture.h"
+#include "harness.h"
 
 #define M 1448u /* a full segment with timestamps */
 
@@ -192,6 +193,94 @@ static void probe_then_ack(bool dsack) {
 ZT_TEST(test_probe_dsacked_keeps_window) { probe_then_ack(true); }
 ZT_TEST(test_probe_repair_cuts_window) { probe_then_ack(false); }
 
+/* ---- two stacks: a receiver that stalls ---- */
+
+struct stall_app {
+  struct zn_tcp_conn *server;
+  size_t rx;
+  uint8_t sum;
+};
+
+static void stall_accept(struct zn_tcp_conn *l, void *arg) {
+  struct stall_app *a = arg;
+  struct zn_tcp_conn *c;
+  if (zn_tcp_accept(l, &c) == ZN_OK)
+    a->server = c;
+}
+
+static void stall_readable(struct zn_tcp_conn *c, void *arg) {
+  struct stall_app *a = arg;
+  uint8_t buf[4096];
+  long n;
+  while ((n = zn_tcp_read(c, buf, sizeof(buf))) > 0) {
+    for (long i = 0; i < n; i++)
+      ZT_CHECK(buf[i] == (uint8_t)((a->rx + (size_t)i) * 7u));
+    a->rx += (size_t)n;
+  }
+}
+
+/* A sender's RTO because the receiving host stood still for 500 ms (a
+ * VM paused, say): nothing was lost.  When it wakes, its ACKs echo the
+ * TSvals of the originals, the RTO is undone, the window is back, and
+ * the transfer ends byte for byte. */
+ZT_TEST(test_undo_receiver_stall) {
+  struct th_pair p;
+  struct zn_config ca, cb;
+  th_config(&ca, ZN_IPV4(10, 0, 0, 1), 24, 1);
+  th_config(&cb, ZN_IPV4(10, 0, 0, 2), 24, 2);
+  ca.arp_announce = cb.arp_announce = false;
+  ca.nbufs = cb.nbufs = 1024;
+  th_pair_init(&p, &ca, &cb);
+  ZT_REQUIRE(p.a && p.b);
+  static const struct zn_tcp_callbacks scb = {.on_accept = stall_accept,
+                                              .on_readable = stall_readable};
+  struct stall_app app = {0};
+  struct zn_tcp_conn *l, *c;
+  ZT_EQ(zn_tcp_listen(p.b, NULL, 9, 0, &scb, &app, &l), ZN_OK);
+  ZT_EQ(zn_tcp_connect(p.a, TH_IP(ZN_IPV4(10, 0, 0, 2)), 9, NULL, NULL, &c),
+        ZN_OK);
+  enum { N = 1 << 20 };
+  static uint8_t data[N];
+  for (size_t i = 0; i < N; i++)
+    data[i] = (uint8_t)(i * 7u);
+  size_t sent = 0;
+  uint32_t cwnd_before = 0;
+  bool stalled = false;
+  for (int us = 0; us < 5000000 && app.rx < N; us += 100) {
+    if (sent < N) {
+      long w = zn_tcp_write(c, data + sent, N - sent);
+      if (w > 0)
+        sent += (size_t)w;
+    }
+    if (!stalled && app.rx >= N / 8) {
+      stalled = true;
+      /* The receiver stands still; the sender runs on its own. */
+      struct zn_tcp_info in;
+      zn_tcp_get_info(c, &in);
+      cwnd_before = in.cwnd;
+      for (int k = 0; k < 500; k++) {
+        p.now += ZN_MS(1);
+        zn_stack_poll(p.a, p.now);
+      }
+      ZT_CHECK(zn_stat(p.a, ZN_STAT_tcp_rto) >= 1);
+    }
+    th_pair_run(&p, ZN_US(100));
+  }
+  ZT_CHECK(stalled);
+  ZT_EQU(app.rx, N);
+  ZT_EQU(zn_stat(p.a, ZN_STAT_tcp_undo_rto), 1);
+  struct zn_tcp_info in;
+  zn_tcp_get_info(c, &in);
+  ZT_CHECK(in.cwnd >= cwnd_before);
+  ZT_EQU(zn_stat(p.a, ZN_STAT_tcp_blackhole), 0);
+  zn_tcp_close(c);
+  th_pair_run(&p, ZN_SEC(1));
+  zn_tcp_close(app.server);
+  zn_tcp_close(l);
+  th_pair_run(&p, ZN_SEC(130));
+  th_pair_free(&p);
+}
+
 int main(void) {
   ZT_RUN(test_undo_spurious_rto);
   ZT_RUN(test_undo_not_for_real_loss);
@@ -199,5 +288,6 @@ int main(void) {
   ZT_RUN(test_rto_recovery_new_data_once);
   ZT_RUN(test_probe_dsacked_keeps_window);
   ZT_RUN(test_probe_repair_cuts_window);
+  ZT_RUN(test_undo_receiver_stall);
   return zt_done();
 }
