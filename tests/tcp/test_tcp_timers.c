@@ -335,6 +335,37 @@ ZT_TEST(test_established_rtx_giveup) {
   fx_free(&f);
 }
 
+/* RFC 6298 §5.5 doubles the RTO at each timeout; §2.5 lets it be capped
+ * ("a maximum value MAY be placed on RTO provided it is at least 60
+ * seconds"; cfg.tcp_rto_max_ms, 5 s here to keep the test short): 1, 2,
+ * 4, then 5, 5 s, and the connection gives up after tcp_retries. */
+ZT_TEST(test_established_rto_backoff_capped) {
+  struct fx f;
+  struct zn_config cfg;
+  fx_config(&cfg);
+  cfg.tcp_retries = 5;
+  cfg.tcp_rto_max_ms = 5000;
+  fx_init(&f, &cfg);
+  fx_established_passive(&f);
+  ZT_EQ(fx_write(&f, 100), 100);
+  fx_poll(&f);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 100);
+  static const uint32_t gap_s[5] = {1, 2, 4, 5, 5};
+  for (int k = 0; k < 5; k++) {
+    fx_run(&f, ZN_SEC(gap_s[k]) - 1);
+    EXPECT_NONE(&f);
+    fx_run(&f, 1);
+    EXPECT(&f, .seq = f.s_nxt - 100, .ack = f.p_nxt, .flags = ACK | PSH,
+           .len = 100);
+  }
+  fx_run(&f, ZN_SEC(5));
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = RST | ACK);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  fx_close(&f);
+  fx_poll(&f);
+  fx_free(&f);
+}
+
 ZT_TEST(test_established_fast_retransmit) {
   struct fx f;
   fx_init(&f, NULL);
@@ -893,6 +924,7 @@ int main(void) {
   ZT_RUN(test_established_karn);
   ZT_RUN(test_established_rto_after_syn_loss);
   ZT_RUN(test_established_rtx_giveup);
+  ZT_RUN(test_established_rto_backoff_capped);
   ZT_RUN(test_established_fast_retransmit);
   ZT_RUN(test_established_dupack_data);
   ZT_RUN(test_established_idle_restart);
