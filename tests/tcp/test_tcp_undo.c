@@ -6,6 +6,7 @@
  */
 #include "tcp_fixture.h"
 #include "harness.h"
+#include "znet/fault.h"
 
 #define M 1448u /* a full segment with timestamps */
 
@@ -281,6 +282,85 @@ ZT_TEST(test_undo_receiver_stall) {
   th_pair_free(&p);
 }
 
+/* 30% of the ACKs lost and none of the data, 25 us each way: ACKs are
+ * cumulative, so a lost one costs nothing while a later one arrives, and
+ * a tail whose ACKs are all lost draws a loss probe, which the receiver
+ * D-SACKs.  Nothing may be taken for a loss: no recovery, no RTO left
+ * standing, no cut; and the window still grows. */
+static void ack_loss_run(uint64_t seed) {
+  struct th_pair p;
+  struct zn_config ca, cb;
+  th_config(&ca, ZN_IPV4(10, 0, 0, 1), 24, 1);
+  th_config(&cb, ZN_IPV4(10, 0, 0, 2), 24, 2);
+  ca.arp_announce = cb.arp_announce = false;
+  ca.nbufs = cb.nbufs = 1024;
+  memset(&p, 0, sizeof(p));
+  zn_memlink_init(&p.link, 0, 1024);
+  p.a = th_stack_new(&ca);
+  p.b = th_stack_new(&cb);
+  ZT_REQUIRE(p.a && p.b);
+  zn_arp_add_static(p.a, ZN_IPV4(10, 0, 0, 2), MAC_B);
+  zn_arp_add_static(p.b, ZN_IPV4(10, 0, 0, 1), MAC_A);
+  struct zn_fault f;
+  struct zn_fault_cfg fc;
+  memset(&fc, 0, sizeof(fc));
+  fc.seed = seed;
+  fc.dirs = ZN_FAULT_RX; /* what reaches the sender: the ACKs */
+  fc.loss_ppm = 300000;
+  fc.delay_ns = ZN_US(25);
+  fc.max_held = 4096;
+  zn_fault_init(&f, &p.link.a.nif, &fc);
+  zn_stack_attach(p.a, &f.nif);
+  zn_stack_attach(p.b, &p.link.b.nif);
+  static const struct zn_tcp_callbacks scb = {.on_accept = stall_accept,
+                                              .on_readable = stall_readable};
+  struct stall_app app = {0};
+  struct zn_tcp_conn *l, *c;
+  ZT_EQ(zn_tcp_listen(p.b, NULL, 9, 0, &scb, &app, &l), ZN_OK);
+  ZT_EQ(zn_tcp_connect(p.a, TH_IP(ZN_IPV4(10, 0, 0, 2)), 9, NULL, NULL, &c),
+        ZN_OK);
+  enum { N = 4 << 20 };
+  static uint8_t data[N];
+  for (size_t i = 0; i < N; i++)
+    data[i] = (uint8_t)(i * 7u);
+  size_t sent = 0;
+  for (int us = 0; us < 60000000 && app.rx < N; us += 100) {
+    if (sent < N) {
+      long w = zn_tcp_write(c, data + sent, N - sent);
+      if (w > 0)
+        sent += (size_t)w;
+    }
+    th_pair_run(&p, ZN_US(100));
+  }
+  ZT_EQU(app.rx, N);
+  ZT_CHECK(f.stats.lost > 0);
+  ZT_EQU(zn_stat(p.a, ZN_STAT_tcp_fast_rtx), 0);
+  ZT_EQU(zn_stat(p.a, ZN_STAT_tcp_rto) - zn_stat(p.a, ZN_STAT_tcp_undo_rto),
+         0);
+  struct zn_tcp_info in;
+  zn_tcp_get_info(c, &in);
+  ZT_CHECK(in.ssthresh == UINT32_MAX); /* never cut */
+  ZT_CHECK(in.cwnd > 10u * in.mss);
+  printf("# seed %llu: %llu ACKs lost, %llu probes (%llu D-SACKed), "
+         "cwnd %u segments\n",
+         (unsigned long long)seed, (unsigned long long)f.stats.lost,
+         (unsigned long long)zn_stat(p.a, ZN_STAT_tcp_probe),
+         (unsigned long long)zn_stat(p.a, ZN_STAT_tcp_probe_needless),
+         in.cwnd / in.mss);
+  zn_tcp_close(c);
+  th_pair_run(&p, ZN_SEC(1));
+  zn_tcp_close(app.server);
+  zn_tcp_close(l);
+  th_pair_run(&p, ZN_SEC(130));
+  zn_fault_purge(&f);
+  th_pair_free(&p);
+}
+
+ZT_TEST(test_ack_loss_no_cut) {
+  for (uint64_t seed = 1; seed <= 4; seed++)
+    ack_loss_run(seed);
+}
+
 int main(void) {
   ZT_RUN(test_undo_spurious_rto);
   ZT_RUN(test_undo_not_for_real_loss);
@@ -289,5 +369,6 @@ int main(void) {
   ZT_RUN(test_probe_dsacked_keeps_window);
   ZT_RUN(test_probe_repair_cuts_window);
   ZT_RUN(test_undo_receiver_stall);
+  ZT_RUN(test_ack_loss_no_cut);
   return zt_done();
 }
