@@ -150,42 +150,52 @@ static void cut_for_loss(struct zn_tcp_conn *c) {
   zn__tcp_ecn_window_reduced(c);
 }
 
-/* ---- needless reductions (RFC 3522 Eifel detection, RFC 4015) ---- */
+/* ---- needless reductions (RFC 3522 Eifel, RFC 3708 D-SACK, RFC 4015) ---- */
 
-/* Before a reduction for loss: the window and threshold to go back to,
- * and our TSval now, which every resend from here carries or exceeds.
- * The first ACK of the first byte resent echoes the TSval of the
- * transmission that reached the receiver first (RFC 7323 §4.3: the one
- * that moved its left edge): older than undo_tsval, it was the
- * original, and the loss was a delay (a spike, or reordering beyond the
- * window).  TSval ticks in ms: a resend in the same ms as the original
- * cannot be told apart, and is never undone. */
+/* Before a reduction for loss: the window and threshold to go back to.
+ * Two ways tell that the reduction was needless (the loss was a delay: a
+ * spike, reordering beyond RACK's window, lost ACKs):
+ * - With timestamps (RFC 3522), our TSval now, which every resend from
+ *   here carries or exceeds.  The first ACK of the first byte resent
+ *   echoes the TSval of the copy that reached the receiver first (RFC
+ *   7323 §4.3: the one that moved its left edge): older than undo_tsval,
+ *   it was the original.  TSval ticks in ms: a resend in the same ms as
+ *   the original cannot be told apart (on a path of microseconds, most
+ *   fast retransmits), and is not undone this way.
+ * - With SACK (RFC 3708), the bytes resent from here on: when D-SACKs
+ *   have reported all of them as arriving twice, every original got
+ *   through.  Any time scale; later, as the duplicates arrive. */
 void zn__tcp_undo_save(struct zn_tcp_conn *c) {
-  if (!c->ts_ok)
-    return;
   c->prior_cwnd = c->cc.cwnd;
   c->prior_ssthresh = c->cc.ssthresh;
-  c->undo_tsval = zn__tcp_ts_now(c);
   c->undo_seq = c->snd_una;
-  c->flags |= ZN__TCPF_UNDO;
+  c->flags &= (uint16_t)~(ZN__TCPF_UNDO | ZN__TCPF_UNDO_DSACK);
+  if (c->ts_ok) {
+    c->undo_tsval = zn__tcp_ts_now(c);
+    c->flags |= ZN__TCPF_UNDO;
+  }
+  if (c->sack_ok) {
+    c->undo_rtx = 0;
+    c->undo_dsacked = 0;
+    c->flags |= ZN__TCPF_UNDO_DSACK;
+  }
+}
+
+void zn__tcp_undo_forget(struct zn_tcp_conn *c) {
+  c->flags &= (uint16_t)~(ZN__TCPF_UNDO | ZN__TCPF_UNDO_DSACK);
 }
 
 static void exit_recovery(struct zn_tcp_conn *c);
 
-/* The first ACK past undo_seq decides.  Needless: recovery ends, nothing
- * more is resent (after an RTO, the rest of the flight it would have
- * sent again), and the window is back (on_undo).  What is still missing
- * was not presumed lost by a needless reduction: RACK may find it lost
- * and start a recovery of its own (recover moves to SND.UNA, as Linux
- * goes back to its open state), or it waits for the RTO. */
-static void undo_check(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
-  if (!(c->flags & ZN__TCPF_UNDO) || !zn__seq_gt(s->ack, c->undo_seq))
-    return;
-  c->flags &= (uint16_t)~ZN__TCPF_UNDO;
-  if (!(s->opts.present & ZN_TCP_OPTF_TS) ||
-      !zn__seq_lt(s->opts.tsecr, c->undo_tsval))
-    return;
+/* Needless: recovery ends, nothing more is resent (after an RTO, the
+ * rest of the flight it would have sent again), and the window is back
+ * (on_undo).  What is still missing was not presumed lost by a needless
+ * reduction: RACK may find it lost and start a recovery of its own
+ * (recover moves to SND.UNA, as Linux goes back to its open state), or
+ * it waits for the RTO. */
+static void undo_reduction(struct zn_tcp_conn *c) {
   bool rto = (c->flags & ZN__TCPF_RTO_RECOVERY) != 0;
+  zn__tcp_undo_forget(c);
   if (c->flags & ZN__TCPF_IN_RECOVERY)
     exit_recovery(c);
   c->recover = c->snd_una;
@@ -194,6 +204,31 @@ static void undo_check(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
     ZN_STAT_INC(c->st, tcp_undo_rto);
   else
     ZN_STAT_INC(c->st, tcp_undo_recovery);
+}
+
+/* RFC 3522: the first ACK past undo_seq decides. */
+static void undo_check(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
+  if (!(c->flags & ZN__TCPF_UNDO) || !zn__seq_gt(s->ack, c->undo_seq))
+    return;
+  c->flags &= (uint16_t)~ZN__TCPF_UNDO;
+  if ((s->opts.present & ZN_TCP_OPTF_TS) &&
+      zn__seq_lt(s->opts.tsecr, c->undo_tsval))
+    undo_reduction(c);
+}
+
+/* RFC 3708: a D-SACK of [l, r), at or above undo_seq, counts against the
+ * bytes resent since the reduction; once it has them all, it was
+ * needless.  (Bounded by what was resent: a D-SACK of a duplicate the
+ * network made, not we, cannot make up for a real loss.) */
+static void undo_dsack(struct zn_tcp_conn *c, uint32_t l, uint32_t r) {
+  if (!(c->flags & ZN__TCPF_UNDO_DSACK) || zn__seq_lt(l, c->undo_seq) ||
+      !zn__seq_lt(l, r) || r - l > c->undo_rtx - c->undo_dsacked)
+    return;
+  c->undo_dsacked += r - l;
+  if (c->undo_dsacked == c->undo_rtx) {
+    ZN_STAT_INC(c->st, tcp_undo_dsack);
+    undo_reduction(c);
+  }
 }
 
 void zn__tcp_enter_recovery(struct zn_tcp_conn *c) {
@@ -278,6 +313,7 @@ static bool update_scoreboard(struct zn_tcp_conn *c,
     ZN_STAT_INC(c->st, tcp_dsack_rx);
     *dsack = true;
     i = 1;
+    undo_dsack(c, s->opts.sack[0].left, s->opts.sack[0].right);
   }
   for (; i < s->opts.nsack; i++)
     new_sack |= sack_add(c, s->opts.sack[i].left, s->opts.sack[i].right);
@@ -323,8 +359,10 @@ static void ack_probe_repair(struct zn_tcp_conn *c,
     ZN_STAT_INC(c->st, tcp_probe_needless);
     return;
   }
-  if (!(c->flags & ZN__TCPF_IN_RECOVERY))
+  if (!(c->flags & ZN__TCPF_IN_RECOVERY)) {
+    zn__tcp_undo_forget(c);
     cut_for_loss(c);
+  }
 }
 
 /* New data acknowledged during loss recovery (RFC 6582 §3.2, RFC 6675

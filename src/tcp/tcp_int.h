@@ -184,6 +184,8 @@ enum {
   ZN__TCPF_UNDO = 1u << 13,        /* a loss reduction may prove needless
                                       (undo_tsval, prior_cwnd) */
   ZN__TCPF_DSACK = 1u << 14,       /* dsack_left..right goes in the next ACK */
+  ZN__TCPF_UNDO_DSACK = 1u << 15,  /* a loss reduction may prove needless
+                                      by D-SACKs (undo_rtx, undo_dsacked) */
 };
 
 /* c->life: the handle's life outside the protocol. */
@@ -276,9 +278,11 @@ struct zn_tcp_conn {
   uint32_t rtx_next;           /* next byte to retransmit in recovery */
   uint32_t dupacks;
   uint32_t tlp_high;            /* snd_max when a loss probe resent data */
-  /* Undoing a needless reduction (RFC 3522, tcp_ack.c): the window and
-   * threshold before it, our TSval when it came, the first byte resent. */
+  /* Undoing a needless reduction (RFC 3522, RFC 3708, tcp_ack.c): the
+   * window and threshold before it, our TSval when it came, the first
+   * byte resent; the bytes resent since, and of them those D-SACKed. */
   uint32_t prior_cwnd, prior_ssthresh, undo_tsval, undo_seq;
+  uint32_t undo_rtx, undo_dsacked;
   /* Proportional rate reduction (RFC 6937) in SACK recovery: bytes
    * delivered to the peer and sent by us since it began, and the flight
    * when it began (RecoverFS). */
@@ -642,8 +646,10 @@ void zn__tcp_arm_keepalive_at_establish(struct zn_tcp_conn *c);
 /* Start SACK/NewReno loss recovery (tcp_ack.c). */
 void zn__tcp_enter_recovery(struct zn_tcp_conn *c);
 /* Before a reduction for loss: what to restore if it proves needless
- * (tcp_ack.c; with timestamps only). */
+ * (tcp_ack.c); after another kind of reduction (ECN, a repaired loss
+ * probe): nothing is to be restored any more. */
 void zn__tcp_undo_save(struct zn_tcp_conn *c);
+void zn__tcp_undo_forget(struct zn_tcp_conn *c);
 /* Resend the first unacknowledged segment now (fast retransmit). */
 void zn__tcp_retransmit_first(struct zn_tcp_conn *c);
 /* SND.UNA reached ack: a black-hole probe it covers got through, and

@@ -361,6 +361,70 @@ ZT_TEST(test_ack_loss_no_cut) {
     ack_loss_run(seed);
 }
 
+/* Without timestamps (RFC 3708): a fast retransmit for a segment that
+ * was only late.  The late original completes the flight; then the
+ * retransmission arrives too, and the peer D-SACKs it: all that was
+ * resent arrived twice, so the reduction is undone. */
+static uint32_t dsack_flight(struct fx *f, uint32_t n) {
+  fx_init(f, NULL);
+  f->rtt = ZN_MS(20);
+  f->peer_syn.present |= ZN_TCP_OPTF_SACK_PERM;
+  fx_established(f);
+  ZT_CHECK(!f->ts);
+  uint32_t una = f->s_nxt;
+  ZT_EQ(fx_write(f, n * 1460), (long)(n * 1460));
+  fx_poll(f);
+  for (uint32_t k = 0; k < n; k++)
+    EXPECT(f, .seq = una + k * 1460, .ack = f->p_nxt,
+           .flags = k == n - 1 ? ACK | PSH : ACK, .len = 1460);
+  return una;
+}
+
+static void sack_block(struct fx *f, uint32_t ack, uint32_t l, uint32_t r) {
+  struct zn_tcp_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1};
+  o.sack[0].left = l;
+  o.sack[0].right = r;
+  SEND(f, .seq = f->p_nxt, .ack = ack, .flags = ACK, .o = o);
+}
+
+ZT_TEST(test_undo_dsack_fast_recovery) {
+  struct fx f;
+  uint32_t una = dsack_flight(&f, 5);
+  uint32_t cwnd0 = fx_info(&f).cwnd;
+  fx_run(&f, ZN_MS(20));
+  sack_block(&f, una, una + 1460, una + 4 * 1460);
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = 1460);
+  ZT_CHECK(fx_info(&f).cwnd < cwnd0);
+  SEND(&f, .seq = f.p_nxt, .ack = una + 5 * 1460, .flags = ACK);
+  ZT_CHECK(fx_info(&f).cwnd < cwnd0); /* no timestamps: no Eifel */
+  sack_block(&f, una + 5 * 1460, una, una + 1460);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_undo_dsack), 1);
+  ZT_CHECK(fx_info(&f).cwnd >= cwnd0);
+  fx_free(&f);
+}
+
+/* Two segments resent, only one of them D-SACKed: the other was really
+ * lost, and the reduction stands. */
+ZT_TEST(test_undo_dsack_not_all) {
+  struct fx f;
+  uint32_t una = dsack_flight(&f, 6);
+  uint32_t cwnd0 = fx_info(&f).cwnd;
+  fx_run(&f, ZN_MS(20));
+  struct zn_tcp_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 2};
+  o.sack[0].left = una + 3 * 1460;
+  o.sack[0].right = una + 6 * 1460;
+  o.sack[1].left = una + 1460;
+  o.sack[1].right = una + 2 * 1460;
+  SEND(&f, .seq = f.p_nxt, .ack = una, .flags = ACK, .o = o);
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = 1460);
+  EXPECT(&f, .seq = una + 2 * 1460, .ack = f.p_nxt, .flags = ACK, .len = 1460);
+  SEND(&f, .seq = f.p_nxt, .ack = una + 6 * 1460, .flags = ACK);
+  sack_block(&f, una + 6 * 1460, una, una + 1460);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_undo_dsack), 0);
+  ZT_CHECK(fx_info(&f).cwnd < cwnd0);
+  fx_free(&f);
+}
+
 int main(void) {
   ZT_RUN(test_undo_spurious_rto);
   ZT_RUN(test_undo_not_for_real_loss);
@@ -370,5 +434,7 @@ int main(void) {
   ZT_RUN(test_probe_repair_cuts_window);
   ZT_RUN(test_undo_receiver_stall);
   ZT_RUN(test_ack_loss_no_cut);
+  ZT_RUN(test_undo_dsack_fast_recovery);
+  ZT_RUN(test_undo_dsack_not_all);
   return zt_done();
 }
