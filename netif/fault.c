@@ -234,8 +234,22 @@ static void burst_step(struct zn_fault *f, uint32_t dir) {
       f->bad &= ~dir;
   } else if (chance(f, f->cfg.burst_enter_ppm)) {
     f->bad |= dir;
+    f->bad_since[dir == ZN_FAULT_TX] = f->nif.now;
     f->stats.bursts++;
   }
+}
+
+/* Whether direction dir's channel is bad for the frame now passing: a
+ * spell older than burst_max_ns is over without a draw. */
+static bool burst_bad(struct zn_fault *f, uint32_t dir) {
+  if (!(f->bad & dir))
+    return false;
+  if (f->cfg.burst_max_ns &&
+      f->nif.now - f->bad_since[dir == ZN_FAULT_TX] >= f->cfg.burst_max_ns) {
+    f->bad &= ~dir;
+    return false;
+  }
+  return true;
 }
 
 /* Whether the next frame of direction dir is lost (counted): with
@@ -244,7 +258,7 @@ static void burst_step(struct zn_fault *f, uint32_t dir) {
 static bool lose(struct zn_fault *f, uint32_t dir) {
   if (!(f->cfg.loss_dirs & dir))
     return false;
-  bool bad = (f->bad & dir) != 0;
+  bool bad = burst_bad(f, dir);
   bool lost = chance(f, bad ? f->cfg.burst_loss_ppm : f->cfg.loss_ppm);
   burst_step(f, dir);
   if (!lost)

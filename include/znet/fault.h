@@ -36,10 +36,14 @@ struct zn_fault_cfg {
    * share burst_enter / (burst_enter + burst_exit) of the frames meet the
    * bad state).  A frame in the bad state is lost with probability
    * burst_loss_ppm (1000000: every one), in the good state with loss_ppm.
-   * burst_enter_ppm 0: no bursts. */
+   * burst_enter_ppm 0: no bursts.  The channel moves with frames, not
+   * time, so a spell met by sparse frames (a SYN and its retries, the
+   * ACKs of RTO retransmissions) lasts as long as they keep coming:
+   * burst_max_ns ends a spell that old at the next frame (0: never). */
   uint32_t burst_enter_ppm;
   uint32_t burst_exit_ppm;
   uint32_t burst_loss_ppm;
+  uint64_t burst_max_ns;
   uint32_t dup_ppm;
   uint32_t corrupt_ppm;   /**< flip one random bit */
   uint32_t ce_ppm;        /**< set CE in the ECN field of an IPv4 or IPv6
@@ -86,6 +90,7 @@ struct zn_fault {
   struct zn_fault_queue held_tx;
   uint32_t nheld;
   uint32_t bad;           /**< directions whose burst channel is bad */
+  uint64_t bad_since[2];  /**< when it turned bad: [0] RX, [1] TX */
   struct zn_fault_stats stats;
 };
 

@@ -857,6 +857,28 @@ ZT_TEST(test_burst_partial_loss) {
   ZT_EQU(r.stats.lost, r.lost);
 }
 
+/* The channel moves with frames: a spell that never ends by draw
+ * (exit 0) is ended by its age, burst_max_ns, at the next frame. */
+ZT_TEST(test_burst_max_age) {
+  struct zn_fault_cfg cfg = {.seed = 1,
+                             .dirs = ZN_FAULT_TX,
+                             .burst_enter_ppm = 1000000,
+                             .burst_loss_ppm = 1000000,
+                             .burst_max_ns = ZN_MS(10)};
+  struct fx x;
+  ZT_REQUIRE(fx_init(&x, &cfg, 16) == 0);
+  for (uint32_t i = 0; i < 100; i++) {
+    fx_set_now(&x, ZN_MS(1) * i);
+    ZT_EQ(zn_netif_send(&x.f.nif, nt_frame(&x.p, FLEN, i)), ZN_OK);
+    /* Good at 0 ms, bad from the next frame on for 10 ms, good again
+     * (and at once bad): every tenth frame passes. */
+    ZT_EQU(fx_drain_b(&x, NULL, 0), i % 10 == 0 ? 1 : 0);
+  }
+  ZT_EQU(x.f.stats.bursts, 10);
+  ZT_EQU(x.f.stats.burst_lost, 90);
+  fx_fini(&x);
+}
+
 /* The two directions are separate channels: received frames neither
  * move the TX channel nor get lost when loss is TX's only. */
 ZT_TEST(test_burst_channel_per_direction) {
@@ -974,6 +996,7 @@ int main(void) {
   ZT_RUN(test_ce_marks_ect_only);
   ZT_RUN(test_burst_lengths_geometric);
   ZT_RUN(test_burst_partial_loss);
+  ZT_RUN(test_burst_max_age);
   ZT_RUN(test_burst_channel_per_direction);
   ZT_RUN(test_loss_one_direction);
   ZT_RUN(test_hold_queue_tail);
