@@ -431,6 +431,71 @@ ZT_TEST(test_burst_10_sweep) { burst_sweep(10, 5, false, seeds(24)); }
 ZT_TEST(test_burst_10_heavy_sweep) { burst_sweep(10, 15, false, seeds(12)); }
 ZT_TEST(test_ack_burst_8_sweep) { burst_sweep(8, 20, true, seeds(16)); }
 
+/* KNOWN TCP BUG (fails until src/tcp is fixed): a passive opener whose
+ * SYN-ACK was lost resends it when the client's SYN comes again
+ * (zn__tcp_act_dup_ack, src/tcp/tcp_act.c) but keeps timing the first
+ * one, so the ACK that completes the handshake gives an RTT sample from
+ * the first SYN-ACK: the time the client waited to resend its SYN,
+ * against Karn's rule (RFC 6298 §3).  SRTT starts near a second instead
+ * of the path's 20 ms, the RTO and loss probe near three and two
+ * seconds, and they decay by 7/8 per sample: the data loss sweeps'
+ * slowest runs (ZT_LOSS=0,99774,0,60003,3,1,300000,0,0,0,21000000,0:
+ * 14.9 s for 97 KiB, probes 1.4-3 s apart) start this way.  The client
+ * here resends its SYN after 500 ms, before the server's own 1 s timer
+ * would resend the SYN-ACK (which does stop the timing). */
+ZT_TEST(test_synack_resent_for_dup_syn_not_timed) {
+  struct th_pair p;
+  struct zn_config ca, cb;
+  th_config(&ca, IP_A, 24, 1);
+  th_config(&cb, IP_B, 24, 2);
+  ca.arp_announce = cb.arp_announce = false;
+  ca.tcp_rto_init_ms = 500;
+  memset(&p, 0, sizeof(p));
+  zn_memlink_init(&p.link, 0, 1024);
+  p.a = th_stack_new(&ca);
+  p.b = th_stack_new(&cb);
+  ZT_REQUIRE(p.a && p.b);
+  /* ARP first, so that the one frame lost is the SYN-ACK. */
+  zn_arp_add_static(p.a, IP_B, (const uint8_t[6]){2, 0, 0, 0, 0, 2});
+  zn_arp_add_static(p.b, IP_A, (const uint8_t[6]){2, 0, 0, 0, 0, 1});
+  struct zn_fault_cfg fc = {.seed = 1,
+                            .dirs = ZN_FAULT_RX | ZN_FAULT_TX,
+                            .loss_dirs = ZN_FAULT_RX,
+                            .loss_ppm = 1000000,
+                            .delay_ns = ZN_MS(10),
+                            .max_held = 64};
+  struct zn_fault f;
+  zn_fault_init(&f, &p.link.a.nif, &fc);
+  zn_stack_attach(p.a, &f.nif);
+  zn_stack_attach(p.b, &p.link.b.nif);
+  struct app a;
+  memset(&a, 0, sizeof(a));
+  a.now = &p.now;
+  a.cli.cap = a.srv.cap = 0;
+  ZT_EQ(zn_tcp_listen(p.b, NULL, 9, 0, &cbs, &a, &a.listener), ZN_OK);
+  ZT_EQ(zn_tcp_connect(p.a, TH_IP(IP_B), 9, &cbs, &a, &a.cli.c), ZN_OK);
+  for (int i = 0; i < 100 && f.stats.lost == 0; i++)
+    th_pair_run(&p, ZN_MS(1));
+  ZT_EQU(f.stats.lost, 1); /* the SYN-ACK */
+  f.cfg.loss_ppm = 0;
+  for (int i = 0; i < 900 && a.srv.c == NULL; i++)
+    th_pair_run(&p, ZN_MS(1));
+  ZT_REQUIRE(a.srv.c != NULL);
+  ZT_CHECK(p.now < ZN_MS(600)); /* by the resent SYN, not the timer */
+  struct zn_tcp_info info;
+  zn_tcp_get_info(a.srv.c, &info);
+  printf("# server established at %.3f s: srtt %u us, rto %u ms\n",
+         (double)p.now / 1e9, info.srtt_us, info.rto_ms);
+  /* No sample (Karn), or one of the 20 ms path. */
+  ZT_CHECK(info.srtt_us < 100000);
+  zn_tcp_abort(a.cli.c);
+  zn_tcp_abort(a.srv.c);
+  zn_tcp_close(a.listener);
+  th_pair_run(&p, ZN_SEC(1));
+  zn_fault_purge(&f);
+  th_pair_free(&p);
+}
+
 int main(void) {
   /* ZT_LOSS=UP,DOWN,CC,SEED,DIRS,LOSS_DIRS,LOSS_PPM,ENTER,EXIT,BURST_LOSS,
    * DELAY_NS,BURST_MAX_NS: the one run a failure printed, replayed with
@@ -463,5 +528,6 @@ int main(void) {
   ZT_RUN(test_burst_10_sweep);
   ZT_RUN(test_burst_10_heavy_sweep);
   ZT_RUN(test_ack_burst_8_sweep);
+  ZT_RUN(test_synack_resent_for_dup_syn_not_timed);
   return zt_done();
 }
