@@ -273,6 +273,66 @@ def sendloss_table(results):
     return '\n'.join(out) if have else ''
 
 
+RTTLOSS_RTTS = ('10', '100')
+RTTLOSS_PCTS = ('0', '1', '5')
+MLSEEDS_PCTS = ('0', '2', '5', '10')
+
+
+def rttloss_table(results):
+    """Goodput with an RTT and loss from znet's fault injector, znet
+    sending against Linux sending over the same TAP path, and the ratio
+    (bench/rttloss.sh)."""
+    out = ['| RTT | loss each way | znet sends (Mbit/s) | Linux sends (Mbit/s) '
+           '| znet/Linux | failed (znet, Linux) | injector overflow, nobuf '
+           '| TAP drops (Linux sending) |',
+           '|---|---|---|---|---|---|---|---|']
+    have = False
+    for rtt in RTTLOSS_RTTS:
+        for pct in RTTLOSS_PCTS:
+            wl = f'rttloss-{rtt}-{pct}'
+            z = http_vals(results, 'znet', wl, 'rate')
+            n = http_vals(results, 'linux', wl, 'rate')
+            have = have or bool(z or n)
+            fz = sum(1 for _, kv in results.get(('znet', wl), [])
+                     if 'rate' not in kv)
+            fn = sum(1 for _, kv in results.get(('linux', wl), [])
+                     if 'rate' not in kv)
+            q = results.get(('znet', wl + '-queue'), [])
+            over = sum(int(kv.get('overflow', 0)) for _, kv in q)
+            nobuf = sum(int(kv.get('nobuf', 0)) for _, kv in q)
+            drops = http_vals(results, 'linux', wl, 'tap_drops')
+            out.append('| ' + ' | '.join([
+                f'{rtt} ms', f'{pct}%', cell(z), cell(n), ratio(z, n),
+                f'{fz}, {fn}', f'{over}, {nobuf}' if q else '-',
+                f'{int(sum(drops))}' if drops else '-']) + ' |')
+    return '\n'.join(out) if have else ''
+
+
+def mlseeds_table(results):
+    """znb-memlink bulk --seeds: fixed transfers on a virtual clock, the
+    protocol's time and its recovery counters, summed over the seeds."""
+    out = ['| loss each way | transfers | virtual s, all | slowest (s) '
+           '| Mbit/s (virtual) | retransmits | fast rtx | RTOs | loss probes '
+           '| RACK lost ranges | frames lost | failed | wall s |',
+           '|---|---|---|---|---|---|---|---|---|---|---|---|---|']
+    have = False
+    for pct in MLSEEDS_PCTS:
+        runs = results.get(('memlink', f'seeds-{pct}'), [])
+        if not runs:
+            continue
+        have = True
+        kv = runs[-1][1]
+        out.append('| ' + ' | '.join([
+            f'{pct}%', f'{kv.get("seeds")} x {int(kv.get("bytes", 0)) >> 20} MiB',
+            kv.get('secs', '-'), kv.get('worst_secs', '-'),
+            kv.get('rate', '-'), kv.get('retransmits', '-'),
+            kv.get('fast_rtx', '-'), kv.get('rto', '-'),
+            kv.get('probes', '-'), kv.get('rack_lost', '-'),
+            kv.get('fault_lost', '-'), kv.get('failed', '-'),
+            kv.get('wall_secs', '-')]) + ' |')
+    return '\n'.join(out) if have else ''
+
+
 def loss_table(results):
     out = ['| loss each way | znet memlink, RTT 0 | RTT 10 ms | RTT 100 ms '
            '| Linux veth (offloads off), RTT ~0 |', '|---|---|---|---|---|']
@@ -485,7 +545,7 @@ def plots(dirpath, results):
 
 
 ALL_PARTS = ('rates', 'loss', 'memory', 'footprint', 'callgrind', 'http',
-             'dot', 'sendloss')
+             'dot', 'sendloss', 'rttloss')
 
 
 def parts_run(meta):
@@ -719,6 +779,39 @@ def main():
                   'default of some kernels, this machine\'s among them), '
                   'whose window does not follow random loss.  The target '
                   'is znet/Linux CUBIC <= 1.\n')
+        md.append(t + '\n')
+    t = rttloss_table(results)
+    if t:
+        md.append('## Goodput with RTT and loss: znet against Linux\n')
+        md.append('A bulk transfer for '
+                  f'{meta.get("seconds", "?")} s over the TAP, znb-znet '
+                  '--no-offload at the far end, with znet\'s fault injector '
+                  'on its netif delaying every frame RTT/2 and losing that '
+                  'share each way, so data and ACKs cross the same path '
+                  'whichever side sends: znet sending (its source port to '
+                  'znb-load tcp-recv) against Linux sending (znb-load '
+                  'tcp-send into its discard port), one server per cell, '
+                  'the senders\' order alternating by round.  Windows of '
+                  '16 MiB on znet\'s side and Linux autotuning to 32 MiB, '
+                  'so neither window caps a cell below 1.3 Gbit/s; the '
+                  'injector may hold 32Ki frames (overflow: what it still '
+                  'had to drop for want of room; TAP drops: frames the '
+                  'kernel dropped on the way to znet because znet did not '
+                  'read them fast enough, which Linux\'s sender sees as '
+                  'loss).  The ratio is znet/Linux; above 1 znet sends '
+                  'faster (bench/rttloss.sh).\n')
+        md.append(t + '\n')
+    t = mlseeds_table(results)
+    if t:
+        md.append('## Fixed transfers under loss on a virtual clock\n')
+        md.append('`znb-memlink bulk --seeds`: znet to znet over memlink, '
+                  'the fault injector at one end (loss each way, 10 ms RTT), '
+                  'one transfer per seed, on a virtual clock that moves to '
+                  'the next deadline, so the times are the protocol\'s '
+                  '(waiting for timers and round trips, not computing) and '
+                  'the same in every run of the same tree.  Counters are '
+                  'both stacks\', summed over the transfers; 128 KiB '
+                  'windows cap a transfer at about 105 Mbit/s.\n')
         md.append(t + '\n')
     start = len(md)
     md.append('## Goodput under loss (Mbit/s)\n')

@@ -3,6 +3,8 @@
  * connection.  No kernel, no root.
  *
  *     znb-memlink bulk [-t SECONDS] [--loss PCT] [--rtt MS] [--family 4|6]
+ *     znb-memlink bulk --seeds N [--bytes BYTES] [--loss PCT] [--rtt MS]
+ *                      [--family 4|6]
  *     znb-memlink conns [--mem BYTES]
  *
  * bulk: stack A sends to stack B's discard service over a memlink for
@@ -16,6 +18,19 @@
  * same over IPv6 (fd00:7a::1/64 to fd00:7a::2/64, static, no duplicate
  * address detection; the peer's link-layer address found by neighbor
  * discovery), to set the two families' costs side by side.
+ *
+ * bulk --seeds N: N transfers of BYTES (default 4M) each, the fault
+ * injector's seed (and the stacks') 1..N, on a virtual clock: time moves
+ * only to the next deadline of a stack or of a frame the injector holds,
+ * so a run is deterministic and costs the CPU it takes, not the timers
+ * it waits for.  Each transfer is timed from connect to B's reading the
+ * FIN after the last byte; the line gives the virtual seconds of all of
+ * them (secs, and the rate they make), the slowest (worst_secs), the
+ * wall-clock time they took (wall_secs), and the stacks' counters summed
+ * over the runs: retransmitted segments, fast retransmits, RTOs, loss
+ * probes (TLP), ranges RACK found lost, frames the injector dropped.
+ * Where the time-based bulk measures the CPU, this measures the protocol:
+ * how long recovery waits, with no noise.
  *
  * conns: how many established TCP connections one stack holds in BYTES of
  * memory (default 1G): the largest cfg.tcp_conns whose zn_stack_mem_size()
@@ -66,6 +81,8 @@ static __attribute__((noreturn)) void fail(const char *msg, int rc) {
 static const char help[] =
     "usage: " PROG " bulk [-t SECONDS] [--loss PCT] [--rtt MS] "
     "[--family 4|6]\n"
+    "       " PROG " bulk --seeds N [--bytes BYTES] [--loss PCT] [--rtt MS] "
+    "[--family 4|6]\n"
     "       " PROG " conns [--mem BYTES]\n";
 
 static struct zn_stack *new_stack(struct zn_config *cfg, void **mem) {
@@ -99,8 +116,9 @@ static void base_config(struct zn_config *cfg, uint32_t addr, uint8_t last) {
 struct bulk {
   struct zn_tcp_conn *listener, *tx, *rx;
   uint64_t queued, released, consumed;
+  uint64_t limit;   /* bytes to send, then a FIN; 0: no end */
   uint32_t sndbuf;
-  bool failed;
+  bool connected, failed, closed_tx, rx_eof;
   int err;
 };
 
@@ -111,13 +129,21 @@ static void tx_release(void *arg) {
 }
 
 static void tx_pump(struct bulk *b) {
-  if (b->tx == NULL || b->failed)
+  if (b->tx == NULL || b->failed || b->closed_tx)
     return;
-  while (b->queued - b->released + SEND_CHUNK <= b->sndbuf) {
+  /* The limit is a whole number of chunks (main rounds it up). */
+  while ((b->limit == 0 || b->queued < b->limit) &&
+         b->queued - b->released + SEND_CHUNK <= b->sndbuf) {
     if (zn_tcp_write_ref(b->tx, send_data, SEND_CHUNK, tx_release, b) !=
         ZN_OK)
       return;
     b->queued += SEND_CHUNK;
+  }
+  /* Not before the handshake: a close in SYN_SENT drops what is queued
+   * (RFC 9293 §3.10.4). */
+  if (b->limit && b->queued == b->limit && b->connected) {
+    b->closed_tx = true;
+    zn_tcp_close(b->tx); /* the FIN after the last byte */
   }
 }
 
@@ -128,6 +154,10 @@ static void rx_readable(struct zn_tcp_conn *c, void *arg) {
   while ((n = zn_tcp_peek(c, &p)) > 0) {
     b->consumed += (uint64_t)n;
     (void)zn_tcp_consume(c, (size_t)n);
+  }
+  if (n == 0 && !b->rx_eof) {
+    b->rx_eof = true;
+    zn_tcp_close(c);
   }
 }
 
@@ -150,6 +180,7 @@ static void bulk_closed(struct zn_tcp_conn *c, void *arg) {
 
 static void bulk_connected(struct zn_tcp_conn *c, void *arg) {
   (void)c;
+  ((struct bulk *)arg)->connected = true;
   tx_pump(arg);
 }
 
@@ -197,63 +228,112 @@ static void add_ipv6(struct zn_stack *st, const char *addr) {
     fail("zn_stack_add_ipv6", rc);
 }
 
-static int run_bulk(double secs, uint32_t loss_ppm, uint32_t rtt_ms,
-                    int family) {
-  struct zn_config ca, cb;
-  base_config(&ca, ADDR_A, 1);
-  base_config(&cb, ADDR_B, 2);
-  if (family == 6) {
-    ca.ipv6 = cb.ipv6 = true;
-    ca.ipv6_dad_transmits = cb.ipv6_dad_transmits = 0;
-  }
+/* Two stacks over a memlink, with the fault injector at A's end when
+ * there is loss or delay (both directions: that share of the frames
+ * lost each way, every frame delayed RTT/2 each way).  `seed` varies the
+ * stacks' and the injector's randomness. */
+struct duo {
+  struct zn_stack *a, *b;
   void *ma, *mb;
-  struct zn_stack *a = new_stack(&ca, &ma), *b = new_stack(&cb, &mb);
-  struct zn_ip peer = zn_ip_from_v4(ADDR_B);
-  if (family == 6) {
-    add_ipv6(a, "fd00:7a::1");
-    add_ipv6(b, "fd00:7a::2");
-    if (zn_ip_parse("fd00:7a::2", &peer) != ZN_OK)
+  struct zn_config ca;
+  struct zn_memlink link;
+  struct zn_fault f;
+  bool faults;
+  struct zn_ip peer;   /* B's address */
+};
+
+struct path {
+  uint32_t loss_ppm, rtt_ms;
+  int family;
+};
+
+static void duo_open(struct duo *d, const struct path *pa, uint32_t seed) {
+  memset(d, 0, sizeof(*d));
+  struct zn_config cb;
+  base_config(&d->ca, ADDR_A, 1);
+  base_config(&cb, ADDR_B, 2);
+  d->ca.seed[31] = (uint8_t)seed;
+  d->ca.seed[30] = (uint8_t)(seed >> 8);
+  cb.seed[31] = (uint8_t)seed;
+  cb.seed[30] = (uint8_t)(seed >> 8);
+  if (pa->family == 6) {
+    d->ca.ipv6 = cb.ipv6 = true;
+    d->ca.ipv6_dad_transmits = cb.ipv6_dad_transmits = 0;
+  }
+  d->a = new_stack(&d->ca, &d->ma);
+  d->b = new_stack(&cb, &d->mb);
+  d->peer = zn_ip_from_v4(ADDR_B);
+  if (pa->family == 6) {
+    add_ipv6(d->a, "fd00:7a::1");
+    add_ipv6(d->b, "fd00:7a::2");
+    if (zn_ip_parse("fd00:7a::2", &d->peer) != ZN_OK)
       fail("parse IPv6 address", ZN_EINVAL);
   }
-  struct zn_memlink link;
-  zn_memlink_init(&link, 0, 0);
-  struct zn_fault f;
-  bool faults = loss_ppm || rtt_ms;
-  if (faults) {
+  zn_memlink_init(&d->link, 0, 0);
+  d->faults = pa->loss_ppm || pa->rtt_ms;
+  if (d->faults) {
     struct zn_fault_cfg fc;
     memset(&fc, 0, sizeof(fc));
-    fc.seed = 1;
+    fc.seed = seed;
     fc.dirs = ZN_FAULT_RX | ZN_FAULT_TX;
-    fc.loss_ppm = loss_ppm;
-    fc.delay_ns = ZN_MS(rtt_ms) / 2;
-    fc.max_held = ca.nbufs / 2;
-    zn_fault_init(&f, &link.a.nif, &fc);
-    zn_stack_attach(a, &f.nif);
+    fc.loss_ppm = pa->loss_ppm;
+    fc.delay_ns = ZN_MS(pa->rtt_ms) / 2;
+    fc.max_held = d->ca.nbufs / 2;
+    zn_fault_init(&d->f, &d->link.a.nif, &fc);
+    zn_stack_attach(d->a, &d->f.nif);
   } else {
-    zn_stack_attach(a, &link.a.nif);
+    zn_stack_attach(d->a, &d->link.a.nif);
   }
-  zn_stack_attach(b, &link.b.nif);
-  uint64_t now = zn_host_now();
-  zn_stack_poll(a, now);
-  zn_stack_poll(b, now);
+  zn_stack_attach(d->b, &d->link.b.nif);
+}
 
-  static struct bulk bk;
-  memset(&bk, 0, sizeof(bk));
-  bk.sndbuf = ca.tcp_sndbuf;
-  int rc = zn_tcp_listen(b, NULL, PORT_DISCARD, 0, &tx_cbs, &bk, &bk.listener);
+/* Listen on B, connect from A, the callbacks on bk. */
+static void duo_connect(struct duo *d, struct bulk *bk) {
+  memset(bk, 0, sizeof(*bk));
+  bk->sndbuf = d->ca.tcp_sndbuf;
+  int rc = zn_tcp_listen(d->b, NULL, PORT_DISCARD, 0, &tx_cbs, bk,
+                         &bk->listener);
   if (rc != ZN_OK)
     fail("listen", rc);
-  rc = zn_tcp_connect(a, &peer, PORT_DISCARD, &tx_cbs, &bk, &bk.tx);
+  rc = zn_tcp_connect(d->a, &d->peer, PORT_DISCARD, &tx_cbs, bk, &bk->tx);
   if (rc != ZN_OK)
     fail("connect", rc);
+}
+
+static void duo_close(struct duo *d, struct bulk *bk, uint64_t now) {
+  if (bk->tx)
+    zn_tcp_abort(bk->tx);
+  if (bk->rx)
+    zn_tcp_abort(bk->rx);
+  if (bk->listener)
+    zn_tcp_close(bk->listener);
+  zn_stack_poll(d->a, now);
+  zn_stack_poll(d->b, now);
+  if (d->faults)
+    zn_fault_purge(&d->f);
+  zn_memlink_purge(&d->link);
+  zn_stack_destroy(d->a);
+  zn_stack_destroy(d->b);
+  free(d->ma);
+  free(d->mb);
+}
+
+static int run_bulk(double secs, const struct path *pa) {
+  static struct duo d;
+  duo_open(&d, pa, 1);
+  uint64_t now = zn_host_now();
+  zn_stack_poll(d.a, now);
+  zn_stack_poll(d.b, now);
+  static struct bulk bk;
+  duo_connect(&d, &bk);
   /* The clock starts at the connection's establishment. */
   uint64_t t0 = 0, end = 0;
   uint64_t limit = now + ZN_SEC(10) + (uint64_t)(secs * 1e9);
   for (;;) {
     now = zn_host_now();
-    zn_stack_poll(a, now);
+    zn_stack_poll(d.a, now);
     tx_pump(&bk);
-    zn_stack_poll(b, now);
+    zn_stack_poll(d.b, now);
     if (t0 == 0 && bk.rx) {
       t0 = now;
       end = t0 + (uint64_t)(secs * 1e9);
@@ -262,8 +342,8 @@ static int run_bulk(double secs, uint32_t loss_ppm, uint32_t rtt_ms,
       fail("transfer", bk.err);
     if ((t0 && now >= end) || now >= limit)
       break;
-    uint64_t dl = zn_stack_next_deadline(a);
-    uint64_t db = zn_stack_next_deadline(b);
+    uint64_t dl = zn_stack_next_deadline(d.a);
+    uint64_t db = zn_stack_next_deadline(d.b);
     if (db < dl)
       dl = db;
     if (dl > now)
@@ -281,23 +361,109 @@ static int run_bulk(double secs, uint32_t loss_ppm, uint32_t rtt_ms,
          " rto=%" PRIu64 " cwnd=%" PRIu32 " snd_wnd=%" PRIu32
          " unacked=%" PRIu32 " srtt_us=%" PRIu32 " family=ipv%d\n",
          bk.consumed, (double)ns / 1e9, (double)bk.consumed * 8e3 / (double)ns,
-         loss_ppm / 1e4, rtt_ms, info.retransmits, info.rto_timeouts,
-         info.cwnd, info.snd_wnd, info.unacked, info.srtt_us, family);
-  zn_tcp_abort(bk.tx);
-  if (bk.rx)
-    zn_tcp_abort(bk.rx);
-  zn_tcp_close(bk.listener);
-  now = zn_host_now();
-  zn_stack_poll(a, now);
-  zn_stack_poll(b, now);
-  if (faults)
-    zn_fault_purge(&f);
-  zn_memlink_purge(&link);
-  zn_stack_destroy(a);
-  zn_stack_destroy(b);
-  free(ma);
-  free(mb);
+         pa->loss_ppm / 1e4, pa->rtt_ms, info.retransmits, info.rto_timeouts,
+         info.cwnd, info.snd_wnd, info.unacked, info.srtt_us, pa->family);
+  duo_close(&d, &bk, zn_host_now());
   return 0;
+}
+
+/* ---- bulk --seeds: transfers of a fixed size on a virtual clock ---- */
+
+/* A transfer that has not ended after this much virtual time failed. */
+#define SEEDS_RUN_LIMIT ZN_SEC(600)
+#define SEEDS_MAX_STEPS 50000000
+
+/* What the runs add up to. */
+struct seeds_sum {
+  uint64_t vns, worst_ns, bytes;
+  uint64_t rtx, fast_rtx, rto, probes, rack_lost, fault_lost;
+  uint32_t failed;
+};
+
+static uint64_t stat2(const struct duo *d, enum zn_stat id) {
+  return zn_stat(d->a, id) + zn_stat(d->b, id);
+}
+
+/* One transfer of `bytes` with seed `seed`: polls both stacks at the
+ * virtual time `now`, then moves it to the earliest deadline (frames on
+ * the link go first, at the same time).  Whether B read every byte and
+ * the FIN; the virtual time from connect to then in *ns.  (With no delay
+ * nothing but timers takes time, and a clean run may take none.) */
+static bool seeds_one(const struct path *pa, uint64_t bytes, uint32_t seed,
+                      struct seeds_sum *sum, uint64_t *ns) {
+  static struct duo d;
+  static struct bulk bk;
+  duo_open(&d, pa, seed);
+  uint64_t now = ZN_SEC(1);
+  zn_stack_poll(d.a, now);
+  zn_stack_poll(d.b, now);
+  duo_connect(&d, &bk);
+  bk.limit = bytes;
+  uint64_t t0 = now;
+  for (long step = 0; step < SEEDS_MAX_STEPS && !bk.rx_eof && !bk.failed &&
+                      now - t0 < SEEDS_RUN_LIMIT;
+       step++) {
+    zn_stack_poll(d.a, now);
+    tx_pump(&bk);
+    zn_stack_poll(d.b, now);
+    if (d.link.a.rxq.count || d.link.b.rxq.count)
+      continue;
+    uint64_t next = zn_stack_next_deadline(d.a);
+    uint64_t nb = zn_stack_next_deadline(d.b);
+    if (nb < next)
+      next = nb;
+    if (next == ZN_TIME_NEVER)
+      break; /* nothing will ever happen again */
+    /* Due now (frames to send, a timer due): once more, a nanosecond on,
+     * so that a stack with nothing left to do moves past it. */
+    now = next > now ? next : now + 1;
+  }
+  bool done = bk.rx_eof && bk.consumed == bytes;
+  if (!done)
+    fprintf(stderr, PROG ": seed %" PRIu32 ": %s after %.3f s virtual, %" PRIu64
+            " of %" PRIu64 " bytes\n", seed,
+            bk.failed ? zn_strerror(bk.err) : "no end", (double)(now - t0) / 1e9,
+            bk.consumed, bytes);
+  sum->rtx += stat2(&d, ZN_STAT_tcp_rtx);
+  sum->fast_rtx += stat2(&d, ZN_STAT_tcp_fast_rtx);
+  sum->rto += stat2(&d, ZN_STAT_tcp_rto);
+  sum->probes += stat2(&d, ZN_STAT_tcp_probe);
+  sum->rack_lost += stat2(&d, ZN_STAT_tcp_rack_lost);
+  sum->fault_lost += d.faults ? d.f.stats.lost : 0;
+  sum->bytes += bk.consumed;
+  duo_close(&d, &bk, now);
+  *ns = now - t0;
+  return done;
+}
+
+static int run_seeds(uint32_t nseeds, uint64_t bytes, const struct path *pa) {
+  struct seeds_sum sum;
+  memset(&sum, 0, sizeof(sum));
+  uint64_t wall0 = zn_host_now();
+  for (uint32_t seed = 1; seed <= nseeds; seed++) {
+    uint64_t ns;
+    if (!seeds_one(pa, bytes, seed, &sum, &ns)) {
+      sum.failed++;
+      ns = 0;
+    }
+    sum.vns += ns;
+    if (ns > sum.worst_ns)
+      sum.worst_ns = ns;
+  }
+  double wall = (double)(zn_host_now() - wall0) / 1e9;
+  uint64_t good = (uint64_t)(nseeds - sum.failed) * bytes;
+  printf("znb mode=memlink-seeds ops=%" PRIu64 " secs=%.3f rate=%.1f "
+         "unit=Mbit/s seeds=%" PRIu32 " bytes=%" PRIu64 " loss_pct=%.2f "
+         "rtt_ms=%" PRIu32 " family=ipv%d worst_secs=%.3f wall_secs=%.3f "
+         "retransmits=%" PRIu64 " fast_rtx=%" PRIu64 " rto=%" PRIu64
+         " probes=%" PRIu64 " rack_lost=%" PRIu64 " fault_lost=%" PRIu64
+         " failed=%" PRIu32 "\n",
+         good, (double)sum.vns / 1e9,
+         sum.vns ? (double)good * 8e3 / (double)sum.vns : 0.0, nseeds, bytes,
+         pa->loss_ppm / 1e4, pa->rtt_ms, pa->family,
+         (double)sum.worst_ns / 1e9, wall, sum.rtx, sum.fast_rtx, sum.rto,
+         sum.probes, sum.rack_lost, sum.fault_lost, sum.failed);
+  return sum.failed ? 1 : 0;
 }
 
 /* ---- conns: a hand-written client for many addresses ---- */
@@ -519,6 +685,36 @@ static double num(const char *s, const char *what) {
   return v;
 }
 
+/* A byte count, with K, M or G (1024s) allowed. */
+static double size_arg(const char *s, const char *what) {
+  char *end;
+  double v = strtod(s, &end);
+  if (end == s || v < 0)
+    usage(what);
+  switch (*end) {
+  case 'K':
+  case 'k':
+    v *= 1024;
+    end++;
+    break;
+  case 'M':
+  case 'm':
+    v *= 1024 * 1024;
+    end++;
+    break;
+  case 'G':
+  case 'g':
+    v *= 1024.0 * 1024 * 1024;
+    end++;
+    break;
+  default:
+    break;
+  }
+  if (*end != '\0')
+    usage(what);
+  return v;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2)
     usage("no mode");
@@ -527,7 +723,8 @@ int main(int argc, char **argv) {
     return 0;
   }
   memset(send_data, 'm', sizeof(send_data));
-  double secs = 10, loss = 0, rtt = 0, family = 4;
+  double secs = 10, loss = 0, rtt = 0, family = 4, nseeds = 0;
+  double bytes = 4 << 20;
   uint64_t mem = 1ull << 30;
   for (int i = 2; i < argc; i++) {
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -543,15 +740,26 @@ int main(int argc, char **argv) {
       family = num(v, "bad --family");
     else if (strcmp(argv[i], "--mem") == 0)
       mem = (uint64_t)num(v, "bad --mem");
+    else if (strcmp(argv[i], "--seeds") == 0)
+      nseeds = num(v, "bad --seeds");
+    else if (strcmp(argv[i], "--bytes") == 0)
+      bytes = size_arg(v, "bad --bytes");
     else
       usage("bad option");
     i++;
   }
-  if (secs <= 0 || loss > 100 || rtt > 10000 || (family != 4 && family != 6))
+  if (secs <= 0 || loss > 100 || rtt > 10000 || (family != 4 && family != 6) ||
+      nseeds > 100000 || nseeds != (uint32_t)nseeds || bytes < 1 ||
+      bytes > (double)(1ull << 40))
     usage("bad value");
+  struct path pa = {(uint32_t)(loss * 1e4 + 0.5), (uint32_t)rtt, (int)family};
+  if (strcmp(argv[1], "bulk") == 0 && nseeds > 0) {
+    /* Whole chunks of the one static buffer. */
+    uint64_t n = ((uint64_t)bytes + SEND_CHUNK - 1) / SEND_CHUNK * SEND_CHUNK;
+    return run_seeds((uint32_t)nseeds, n, &pa);
+  }
   if (strcmp(argv[1], "bulk") == 0)
-    return run_bulk(secs, (uint32_t)(loss * 1e4 + 0.5), (uint32_t)rtt,
-                    (int)family);
+    return run_bulk(secs, &pa);
   if (strcmp(argv[1], "conns") == 0)
     return run_conns(mem);
   usage("unknown mode");

@@ -24,6 +24,9 @@ volatile int ex_stop;
  * --fault-reorder-delay says otherwise. */
 #define EX_FAULT_REORDER_MS 5u
 #define EX_MAX_FAULT_MS 10000u
+/* A bad spell of --fault-burst lasts this many frames on average unless
+ * --fault-burst-len says otherwise. */
+#define EX_FAULT_BURST_LEN 4u
 #define EX_MAX_OPTS 64  /* flags of a program and the shared ones */
 #define EX_LONG 0x1000  /* getopt value of flag i of table t: + t * 0x100 + i */
 #define EX_HELP_COL 32  /* where help text starts */
@@ -58,6 +61,9 @@ void ex_opts_default(struct ex_opts *o) {
   o->log_level = ZN_LOG_INFO;
   o->fault_seed = 1;
   o->fault_reorder_ns = ZN_MS(EX_FAULT_REORDER_MS);
+  o->fault_loss_dirs = ZN_FAULT_RX | ZN_FAULT_TX;
+  o->fault_burst_len = EX_FAULT_BURST_LEN;
+  o->fault_burst_loss_ppm = 1000000;
   o->tcp_cc = -1;
   o->tcp_ecn = -1;
 }
@@ -384,6 +390,12 @@ static int parse_fault_seed(void *base, const char *val, const char *prog) {
 static const struct ex_choice tcp_ccs[] = {
     {"cubic", ZN_TCP_CC_CUBIC}, {"newreno", ZN_TCP_CC_NEWRENO}, {NULL, 0}};
 
+static const struct ex_choice fault_dirs[] = {
+    {"both", ZN_FAULT_RX | ZN_FAULT_TX},
+    {"rx", ZN_FAULT_RX},
+    {"tx", ZN_FAULT_TX},
+    {NULL, 0}};
+
 static const struct ex_choice tcp_ecns[] = {{"off", ZN_TCP_ECN_OFF},
                                             {"on", ZN_TCP_ECN_ON},
                                             {"passive", ZN_TCP_ECN_PASSIVE},
@@ -467,6 +479,17 @@ static const struct ex_opt common_opts[] = {
              "directions (seeded):"},
     {"fault-loss", 0, EX_PCT, OFF(fault_loss_ppm), .arg = "PCT",
      .help = "drop this share of frames (e.g. 1, 0.5)"},
+    {"fault-loss-dir", 0, EX_CHOICE, OFF(fault_loss_dirs),
+     .choices = fault_dirs, .arg = "both|rx|tx",
+     .help = "lose only received (rx) or sent (tx) frames,\nthe other "
+             "faults still both ways (default both)"},
+    {"fault-burst", 0, EX_PCT, OFF(fault_burst_ppm), .arg = "PCT",
+     .help = "burst loss (Gilbert-Elliott): a bad spell\nbegins after "
+             "this share of frames"},
+    {"fault-burst-len", 0, EX_U32, OFF(fault_burst_len), 1, 1000000,
+     .arg = "N", .help = "frames a bad spell lasts on average (default 4)"},
+    {"fault-burst-loss", 0, EX_PCT, OFF(fault_burst_loss_ppm), .arg = "PCT",
+     .help = "share lost in a bad spell (default 100)"},
     {"fault-dup", 0, EX_PCT, OFF(fault_dup_ppm), .arg = "PCT",
      .help = "duplicate this share of frames"},
     {"fault-delay", 0, EX_MS, OFF(fault_delay_ns), 0, EX_MAX_FAULT_MS,
@@ -697,7 +720,8 @@ static void check_common(struct ex_opts *o, const struct ex_prog *prog) {
   if (o->netif == EX_NETIF_NONE && !prog->netif_optional)
     ex_usage_error(prog->name, "no --netif given");
   o->fault = o->fault_loss_ppm || o->fault_dup_ppm || o->fault_reorder_ppm ||
-             o->fault_ce_ppm || o->fault_delay_ns || o->fault_jitter_ns;
+             o->fault_ce_ppm || o->fault_delay_ns || o->fault_jitter_ns ||
+             o->fault_burst_ppm;
 }
 
 int ex_parse(struct ex_opts *o, int argc, char **argv,
@@ -1024,6 +1048,10 @@ static void ex_fault_cfg(const struct ex_opts *o, uint32_t nbufs,
   fc->seed = o->fault_seed;
   fc->dirs = ZN_FAULT_RX | ZN_FAULT_TX;
   fc->loss_ppm = o->fault_loss_ppm;
+  fc->loss_dirs = (uint32_t)o->fault_loss_dirs;
+  fc->burst_enter_ppm = o->fault_burst_ppm;
+  fc->burst_exit_ppm = 1000000u / o->fault_burst_len; /* len >= 1 */
+  fc->burst_loss_ppm = o->fault_burst_loss_ppm;
   fc->dup_ppm = o->fault_dup_ppm;
   fc->reorder_ppm = o->fault_reorder_ppm;
   fc->ce_ppm = o->fault_ce_ppm;
@@ -1082,6 +1110,8 @@ void ex_print_fault_stats(FILE *fp, const struct ex_host *h) {
     uint64_t v;
   } c[] = {
       {"fault.passed", f->passed},       {"fault.lost", f->lost},
+      {"fault.lost_rx", f->lost_rx},     {"fault.burst_lost", f->burst_lost},
+      {"fault.bursts", f->bursts},
       {"fault.duplicated", f->duplicated}, {"fault.delayed", f->delayed},
       {"fault.reordered", f->reordered}, {"fault.overflow", f->overflow},
       {"fault.nobuf", f->nobuf},         {"fault.ce_marked", f->ce_marked},

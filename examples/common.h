@@ -109,9 +109,14 @@ struct ex_opts {
   bool has_seed;             /* --seed: a fixed seed (replay determinism) */
 
   /* --fault-*: a fault injector between the stack and the netif, both
-   * directions, when any of loss, dup, reorder, delay or jitter is set. */
+   * directions, when any of loss, burst, dup, reorder, CE, delay or
+   * jitter is set. */
   bool fault;
   uint32_t fault_loss_ppm, fault_dup_ppm, fault_reorder_ppm, fault_ce_ppm;
+  int fault_loss_dirs;           /* --fault-loss-dir: ZN_FAULT_RX, _TX */
+  uint32_t fault_burst_ppm;      /* --fault-burst: good -> bad per frame */
+  uint32_t fault_burst_len;      /* --fault-burst-len: mean frames bad */
+  uint32_t fault_burst_loss_ppm; /* --fault-burst-loss (default all) */
   uint64_t fault_delay_ns, fault_jitter_ns, fault_reorder_ns;
   uint64_t fault_seed;
 

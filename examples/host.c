@@ -165,14 +165,23 @@ int ex_run(struct ex_host *h, struct zn_loop_opts *opts) {
 }
 
 void ex_describe_netif(const struct ex_host *h, char *buf, size_t size) {
-  char faults[192] = "";
+  char faults[320] = "";
   if (h->fault_open) {
     const struct ex_opts *o = &h->o;
+    char burst[96] = "";
+    if (o->fault_burst_ppm)
+      (void)snprintf(burst, sizeof(burst),
+                     ", bursts %.2f%% of %" PRIu32 " frames, %.0f%% lost",
+                     o->fault_burst_ppm / 1e4, o->fault_burst_len,
+                     o->fault_burst_loss_ppm / 1e4);
+    const char *dir = o->fault_loss_dirs == ZN_FAULT_RX   ? " rx only"
+                      : o->fault_loss_dirs == ZN_FAULT_TX ? " tx only"
+                                                          : "";
     (void)snprintf(faults, sizeof(faults),
-                   " (faults: loss %.2f%%, dup %.2f%%, delay %.1f ms, jitter "
-                   "%.1f ms, reorder %.2f%% by %.1f ms, CE %.2f%%, seed "
-                   "%" PRIu64 ")",
-                   o->fault_loss_ppm / 1e4, o->fault_dup_ppm / 1e4,
+                   " (faults: loss %.2f%%%s%s, dup %.2f%%, delay %.1f ms, "
+                   "jitter %.1f ms, reorder %.2f%% by %.1f ms, CE %.2f%%, "
+                   "seed %" PRIu64 ")",
+                   o->fault_loss_ppm / 1e4, burst, dir, o->fault_dup_ppm / 1e4,
                    ex_ms(o->fault_delay_ns), ex_ms(o->fault_jitter_ns),
                    o->fault_reorder_ppm / 1e4, ex_ms(o->fault_reorder_ns),
                    o->fault_ce_ppm / 1e4, o->fault_seed);

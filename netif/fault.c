@@ -3,16 +3,27 @@
  * reorders frames with seeded randomness (smoltcp phy/fault_injector.rs),
  * and marks ECN-capable packets CE (RFC 3168 §5) as an AQM queue would.
  *
- * Determinism: the PRNG (splitmix64) is drawn only for the faults that are
- * configured, in a fixed order per frame (loss, corrupt, CE for an
- * ECN-capable packet, dup, then jitter and reorder for each copy), so one
- * seed and one sequence of calls give one outcome.
+ * Loss is independent per frame (loss_ppm) or follows a Gilbert-Elliott
+ * channel per direction (Gilbert 1960, Elliott 1963): a good and a bad
+ * state, each with its own loss probability, and a Markov step after every
+ * frame, so losses come in runs whose length is geometric with mean
+ * 1e6 / burst_exit_ppm.  loss_dirs confines loss to one direction.
  *
- * Held frames sit on a list per direction, sorted by release time (stored
- * in cb; equal times keep arrival order).  A held buffer must be ours alone,
- * since the list uses its `next` and `cb`: a shared buffer is copied first.
- * TX frames are released to the inner netif from ops->poll and before each
- * send; RX frames are released from recv.  Both count against max_held.
+ * Determinism: the PRNG (splitmix64) is drawn only for the faults that are
+ * configured, in a fixed order per frame (loss, the burst channel's step,
+ * corrupt, CE for an ECN-capable packet, dup, then jitter and reorder for
+ * each copy), so one seed and one sequence of calls give one outcome; a
+ * configuration without bursts draws exactly what it drew before they
+ * existed.
+ *
+ * Held frames sit on a queue per direction, sorted by release time (stored
+ * in cb; equal times keep arrival order).  With one delay for every frame
+ * the release times only grow, so a frame joins at the tail in O(1); only
+ * jitter and reordering walk the queue.  A held buffer must be ours alone,
+ * since the queue uses its `next` and `cb`: a shared buffer is copied
+ * first.  TX frames are released to the inner netif from ops->poll and
+ * before each send; RX frames are released from recv.  Both count against
+ * max_held.
  */
 #include <string.h>
 
@@ -173,33 +184,91 @@ static uint64_t hold_time(struct zn_fault *f) {
   return d;
 }
 
-/* Put b (ours alone) on *list to leave at `when`.  Consumes b. */
-static void hold(struct zn_fault *f, struct zn_buf **list, struct zn_buf *b,
-                 uint64_t when) {
+/* Put b (ours alone) on q to leave at `when`, after every frame due no
+ * later.  Consumes b. */
+static void hold(struct zn_fault *f, struct zn_fault_queue *q,
+                 struct zn_buf *b, uint64_t when) {
   if (f->nheld >= f->cfg.max_held) {
     f->stats.overflow++;
     zn_buf_free(b);
     return;
   }
   memcpy(b->cb, &when, sizeof(when));
-  struct zn_buf **pp = list;
-  while (*pp && release_of(*pp) <= when)
+  f->nheld++;
+  if (q->tail == NULL || release_of(q->tail) <= when) {
+    b->next = NULL;
+    if (q->tail)
+      q->tail->next = b;
+    else
+      q->head = b;
+    q->tail = b;
+    return;
+  }
+  /* The tail leaves later than b: the walk stops before it. */
+  struct zn_buf **pp = &q->head;
+  while (release_of(*pp) <= when)
     pp = &(*pp)->next;
   b->next = *pp;
   *pp = b;
-  f->nheld++;
 }
 
-/* The first frame of *list if due at `now`, unlinked; NULL otherwise. */
-static struct zn_buf *take_due(struct zn_fault *f, struct zn_buf **list,
+/* The first frame of q if due at `now`, unlinked; NULL otherwise. */
+static struct zn_buf *take_due(struct zn_fault *f, struct zn_fault_queue *q,
                                uint64_t now) {
-  struct zn_buf *b = *list;
+  struct zn_buf *b = q->head;
   if (b == NULL || release_of(b) > now)
     return NULL;
-  *list = b->next;
+  q->head = b->next;
+  if (q->head == NULL)
+    q->tail = NULL;
   b->next = NULL;
   f->nheld--;
   return b;
+}
+
+/* The burst channel of direction dir after one more frame.  Draws only
+ * while bursts are configured (or the channel is bad). */
+static void burst_step(struct zn_fault *f, uint32_t dir) {
+  if (f->bad & dir) {
+    if (chance(f, f->cfg.burst_exit_ppm))
+      f->bad &= ~dir;
+  } else if (chance(f, f->cfg.burst_enter_ppm)) {
+    f->bad |= dir;
+    f->bad_since[dir == ZN_FAULT_TX] = f->nif.now;
+    f->stats.bursts++;
+  }
+}
+
+/* Whether direction dir's channel is bad for the frame now passing: a
+ * spell older than burst_max_ns is over without a draw. */
+static bool burst_bad(struct zn_fault *f, uint32_t dir) {
+  if (!(f->bad & dir))
+    return false;
+  if (f->cfg.burst_max_ns &&
+      f->nif.now - f->bad_since[dir == ZN_FAULT_TX] >= f->cfg.burst_max_ns) {
+    f->bad &= ~dir;
+    return false;
+  }
+  return true;
+}
+
+/* Whether the next frame of direction dir is lost (counted): with
+ * loss_ppm in the good state, burst_loss_ppm in the bad; then the
+ * channel takes its step. */
+static bool lose(struct zn_fault *f, uint32_t dir) {
+  if (!(f->cfg.loss_dirs & dir))
+    return false;
+  bool bad = burst_bad(f, dir);
+  bool lost = chance(f, bad ? f->cfg.burst_loss_ppm : f->cfg.loss_ppm);
+  burst_step(f, dir);
+  if (!lost)
+    return false;
+  f->stats.lost++;
+  if (dir == ZN_FAULT_RX)
+    f->stats.lost_rx++;
+  if (bad)
+    f->stats.burst_lost++;
+  return true;
 }
 
 static void release_tx(struct zn_fault *f) {
@@ -233,8 +302,7 @@ static int fault_send(struct zn_netif *nif, struct zn_buf *b) {
     f->stats.passed++;
     return zn_netif_send(f->inner, b);
   }
-  if (chance(f, f->cfg.loss_ppm)) {
-    f->stats.lost++;
+  if (lose(f, ZN_FAULT_TX)) {
     zn_buf_free(b);
     return ZN_OK;
   }
@@ -284,12 +352,11 @@ static int fault_recv(struct zn_netif *nif, struct zn_buf **out) {
     if (scan == FAULT_RX_SCAN)
       return ZN_EAGAIN;
     int rc = zn_netif_recv(f->inner, &b);
-    if (rc == ZN_EOF && f->held_rx)
+    if (rc == ZN_EOF && f->held_rx.head)
       return ZN_EAGAIN; /* the held frames are still to come */
     if (rc != ZN_OK)
       return rc;
-    if (chance(f, f->cfg.loss_ppm)) {
-      f->stats.lost++;
+    if (lose(f, ZN_FAULT_RX)) {
       zn_buf_free(b);
       continue;
     }
@@ -330,10 +397,10 @@ static void fault_poll(struct zn_netif *nif) {
 static uint64_t fault_next_deadline(struct zn_netif *nif) {
   struct zn_fault *f = fault_of(nif);
   uint64_t t = zn_netif_next_deadline(f->inner);
-  if (f->held_rx && release_of(f->held_rx) < t)
-    t = release_of(f->held_rx);
-  if (f->held_tx && release_of(f->held_tx) < t)
-    t = release_of(f->held_tx);
+  if (f->held_rx.head && release_of(f->held_rx.head) < t)
+    t = release_of(f->held_rx.head);
+  if (f->held_tx.head && release_of(f->held_tx.head) < t)
+    t = release_of(f->held_tx.head);
   return t;
 }
 
@@ -379,20 +446,22 @@ void zn_fault_init(struct zn_fault *f, struct zn_netif *inner,
   f->cfg = *cfg;
   if (f->cfg.max_held == 0)
     f->cfg.max_held = FAULT_DEFAULT_MAX_HELD;
+  f->cfg.loss_dirs = cfg->loss_dirs ? cfg->loss_dirs & cfg->dirs : cfg->dirs;
   f->rng = cfg->seed;
 }
 
-static void free_list(struct zn_buf **list) {
-  while (*list) {
-    struct zn_buf *b = *list;
-    *list = b->next;
+static void free_queue(struct zn_fault_queue *q) {
+  while (q->head) {
+    struct zn_buf *b = q->head;
+    q->head = b->next;
     b->next = NULL;
     zn_buf_free(b);
   }
+  q->tail = NULL;
 }
 
 void zn_fault_purge(struct zn_fault *f) {
-  free_list(&f->held_rx);
-  free_list(&f->held_tx);
+  free_queue(&f->held_rx);
+  free_queue(&f->held_tx);
   f->nheld = 0;
 }

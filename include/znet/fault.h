@@ -2,7 +2,10 @@
  * Fault injector: a decorator around any netif that, with seeded
  * randomness, drops, duplicates, corrupts, delays and reorders frames, in
  * either direction, and marks ECN-capable IP packets "congestion
- * experienced" as a router's queue management would.  Freestanding.  Deterministic for a given seed and
+ * experienced" as a router's queue management would.  Loss is either
+ * independent per frame or comes in bursts (a Gilbert-Elliott channel per
+ * direction), and may be confined to one direction while the other faults
+ * apply to both.  Freestanding.  Deterministic for a given seed and
  * sequence of calls, so a failing test replays exactly.
  */
 #ifndef ZNET_FAULT_H
@@ -20,7 +23,27 @@ struct zn_fault_cfg {
   uint64_t seed;
   uint32_t dirs;          /**< ZN_FAULT_RX | ZN_FAULT_TX */
   /** Probabilities in parts per million. */
-  uint32_t loss_ppm;
+  uint32_t loss_ppm;      /**< independent loss; with the burst model, the
+                             loss in its good state */
+  /** The directions loss (loss_ppm and the burst model) applies to, of
+   * those in dirs: ZN_FAULT_RX on a sender's netif loses only what it
+   * receives (the ACKs), ZN_FAULT_TX only what it sends.  0: all of dirs. */
+  uint32_t loss_dirs;
+  /** Burst loss, a two-state Gilbert-Elliott channel per direction,
+   * starting good: after each frame the good state turns bad with
+   * probability burst_enter_ppm, the bad state good with burst_exit_ppm
+   * (so a bad spell lasts 1e6 / burst_exit_ppm frames on average, and a
+   * share burst_enter / (burst_enter + burst_exit) of the frames meet the
+   * bad state).  A frame in the bad state is lost with probability
+   * burst_loss_ppm (1000000: every one), in the good state with loss_ppm.
+   * burst_enter_ppm 0: no bursts.  The channel moves with frames, not
+   * time, so a spell met by sparse frames (a SYN and its retries, the
+   * ACKs of RTO retransmissions) lasts as long as they keep coming:
+   * burst_max_ns ends a spell that old at the next frame (0: never). */
+  uint32_t burst_enter_ppm;
+  uint32_t burst_exit_ppm;
+  uint32_t burst_loss_ppm;
+  uint64_t burst_max_ns;
   uint32_t dup_ppm;
   uint32_t corrupt_ppm;   /**< flip one random bit */
   uint32_t ce_ppm;        /**< set CE in the ECN field of an IPv4 or IPv6
@@ -36,7 +59,10 @@ struct zn_fault_cfg {
 
 struct zn_fault_stats {
   uint64_t passed;      /**< frames handed on (duplicates included) */
-  uint64_t lost;        /**< dropped by loss_ppm */
+  uint64_t lost;        /**< dropped by loss_ppm or in a burst */
+  uint64_t lost_rx;     /**< of lost: received frames */
+  uint64_t burst_lost;  /**< of lost: dropped in the bad state */
+  uint64_t bursts;      /**< turns from the good state to the bad */
   uint64_t duplicated;  /**< extra copies made */
   uint64_t corrupted;   /**< frames with one bit flipped */
   uint64_t ce_marked;   /**< ECN-capable packets marked CE */
@@ -48,14 +74,23 @@ struct zn_fault_stats {
                            gave no buffer */
 };
 
+/** Frames held back in one direction, sorted by release time (in cb). */
+struct zn_fault_queue {
+  struct zn_buf *head;
+  struct zn_buf *tail;    /**< the latest release: a constant delay appends
+                             here without walking the queue */
+};
+
 struct zn_fault {
   struct zn_netif nif;    /**< first */
   struct zn_netif *inner;
-  struct zn_fault_cfg cfg;
+  struct zn_fault_cfg cfg; /**< as given, loss_dirs resolved */
   uint64_t rng;
-  struct zn_buf *held_rx; /**< sorted by release time (cb) */
-  struct zn_buf *held_tx;
+  struct zn_fault_queue held_rx;
+  struct zn_fault_queue held_tx;
   uint32_t nheld;
+  uint32_t bad;           /**< directions whose burst channel is bad */
+  uint64_t bad_since[2];  /**< when it turned bad: [0] RX, [1] TX */
   struct zn_fault_stats stats;
 };
 
@@ -72,6 +107,13 @@ struct zn_fault {
  * and while any is held an inner ZN_EOF is reported as ZN_EAGAIN.
  * ops->next_deadline is the earliest held release time (or inner's).
  * ops->close is zn_fault_purge() (inner is not closed).
+ *
+ * Held frames are buffers of the stack's pool (or copies from the alloc
+ * hook): a delay D at a rate of R frames per second holds about R * D of
+ * them, so max_held (and the pool behind it) must cover the bandwidth-delay
+ * product, or frames beyond it are dropped and counted as overflow.
+ * Holding costs O(1) per frame when every frame of a direction gets the
+ * same delay, and a walk of the queue with jitter or reordering.
  */
 void zn_fault_init(struct zn_fault *f, struct zn_netif *inner,
                    const struct zn_fault_cfg *cfg);

@@ -738,6 +738,243 @@ ZT_TEST(test_ce_marks_ect_only) {
   fx_fini(&x);
 }
 
+/* ---- burst loss (Gilbert-Elliott) and loss in one direction ---- */
+
+#define BURST_FRAMES 100000u
+#define BURST_HIST 64u
+
+/* What a run of BURST_FRAMES through a bursty TX channel lost: the runs
+ * of consecutive lost frames by length (the last bin: that long or
+ * longer), their count and total, and a hash of the loss pattern. */
+struct burst_runs {
+  uint32_t hist[BURST_HIST];
+  uint32_t runs, lost;
+  uint64_t pattern;
+  struct zn_fault_stats stats;
+};
+
+static void burst_run(const struct zn_fault_cfg *cfg, bool rx_between,
+                      struct burst_runs *out) {
+  memset(out, 0, sizeof(*out));
+  out->pattern = 1469598103934665603u;
+  struct fx x;
+  if (fx_init(&x, cfg, 16))
+    return;
+  uint32_t run = 0;
+  for (uint32_t i = 0; i <= BURST_FRAMES; i++) {
+    bool lost = false;
+    if (i < BURST_FRAMES) {
+      ZT_EQ(zn_netif_send(&x.f.nif, nt_frame(&x.p, FLEN, i)), ZN_OK);
+      lost = fx_drain_b(&x, NULL, 0) == 0;
+      /* A received frame between sends, if asked: RX has a channel of
+       * its own (and here no loss), so it must not move TX's. */
+      if (rx_between) {
+        ZT_EQ(zn_netif_send(&x.l.b.nif, nt_frame(&x.p, FLEN, i)), ZN_OK);
+        ZT_EQU(fx_drain_f(&x, NULL, 0), 1);
+      }
+    }
+    out->pattern = (out->pattern ^ (lost ? 1u : 2u)) * 1099511628211u;
+    if (lost) {
+      run++;
+      out->lost++;
+    } else if (run) {
+      out->hist[run < BURST_HIST ? run : BURST_HIST - 1]++;
+      out->runs++;
+      run = 0;
+    }
+  }
+  out->stats = x.f.stats;
+  fx_fini(&x);
+}
+
+/* Bursts with every frame of the bad state lost and none of the good:
+ * each bad spell is one run of losses, whose length is geometric with
+ * mean 1e6 / burst_exit_ppm; a share enter / (enter + exit) is lost.
+ * Means of 3 and 8 frames, from fixed seeds. */
+ZT_TEST(test_burst_lengths_geometric) {
+  static const struct {
+    uint32_t enter, exit;
+    double mean;
+  } k[] = {{20000, 333333, 3.0}, {10000, 125000, 8.0}};
+  for (size_t t = 0; t < sizeof(k) / sizeof(k[0]); t++) {
+    struct zn_fault_cfg cfg = {.seed = 17 + t,
+                               .dirs = ZN_FAULT_TX,
+                               .burst_enter_ppm = k[t].enter,
+                               .burst_exit_ppm = k[t].exit,
+                               .burst_loss_ppm = 1000000};
+    struct burst_runs r;
+    burst_run(&cfg, false, &r);
+    double q = 1.0 - k[t].exit / 1e6; /* P(a spell goes on) */
+    double mean = (double)r.lost / r.runs;
+    double ones = (double)r.hist[1] / r.runs;
+    uint32_t longer = 0; /* runs longer than 2 * mean */
+    for (uint32_t len = (uint32_t)(2 * k[t].mean) + 1; len < BURST_HIST; len++)
+      longer += r.hist[len];
+    double tail = 1.0;
+    for (uint32_t len = 0; len < (uint32_t)(2 * k[t].mean); len++)
+      tail *= q;
+    double share = (double)r.lost / BURST_FRAMES;
+    double want = k[t].enter / (double)(k[t].enter + k[t].exit);
+    printf("# mean %.1f: %u runs, mean %.2f, length 1 %.3f (want %.3f), "
+           "> %u %.3f (want %.3f), lost %.4f (want %.4f)\n",
+           k[t].mean, r.runs, mean, ones, 1 - q, (unsigned)(2 * k[t].mean),
+           (double)longer / r.runs, tail, share, want);
+    /* Every spell is one run: the counters and the pattern agree. */
+    ZT_EQU(r.stats.bursts, r.runs);
+    ZT_EQU(r.stats.lost, r.lost);
+    ZT_EQU(r.stats.burst_lost, r.lost);
+    ZT_EQU(r.stats.lost_rx, 0);
+    ZT_CHECK(r.runs > 500);
+    /* Four standard deviations or so either way. */
+    ZT_CHECK(mean > k[t].mean * 0.88 && mean < k[t].mean * 1.12);
+    ZT_CHECK(ones > (1 - q) * 0.8 && ones < (1 - q) * 1.2);
+    ZT_CHECK((double)longer / r.runs > tail * 0.7 &&
+             (double)longer / r.runs < tail * 1.3);
+    ZT_CHECK(share > want * 0.8 && share < want * 1.2);
+    /* The same seed, the same losses. */
+    struct burst_runs again;
+    burst_run(&cfg, false, &again);
+    ZT_EQU(again.pattern, r.pattern);
+  }
+}
+
+/* The good state loses loss_ppm on its own; the bad state
+ * burst_loss_ppm, not all. */
+ZT_TEST(test_burst_partial_loss) {
+  struct zn_fault_cfg cfg = {.seed = 5,
+                             .dirs = ZN_FAULT_TX,
+                             .loss_ppm = 10000,
+                             .burst_enter_ppm = 10000,
+                             .burst_exit_ppm = 100000,
+                             .burst_loss_ppm = 500000};
+  struct burst_runs r;
+  burst_run(&cfg, false, &r);
+  /* Bad share 1/11: 100000 / 11 * 0.5 = 4545 in bursts, 10000 / 11 * 10
+   * * 0.01 = 909 in the good state. */
+  uint64_t good_lost = r.stats.lost - r.stats.burst_lost;
+  ZT_CHECK(r.stats.burst_lost > 3600 && r.stats.burst_lost < 5500);
+  ZT_CHECK(good_lost > 700 && good_lost < 1150);
+  ZT_EQU(r.stats.lost, r.lost);
+}
+
+/* The channel moves with frames: a spell that never ends by draw
+ * (exit 0) is ended by its age, burst_max_ns, at the next frame. */
+ZT_TEST(test_burst_max_age) {
+  struct zn_fault_cfg cfg = {.seed = 1,
+                             .dirs = ZN_FAULT_TX,
+                             .burst_enter_ppm = 1000000,
+                             .burst_loss_ppm = 1000000,
+                             .burst_max_ns = ZN_MS(10)};
+  struct fx x;
+  ZT_REQUIRE(fx_init(&x, &cfg, 16) == 0);
+  for (uint32_t i = 0; i < 100; i++) {
+    fx_set_now(&x, ZN_MS(1) * i);
+    ZT_EQ(zn_netif_send(&x.f.nif, nt_frame(&x.p, FLEN, i)), ZN_OK);
+    /* Good at 0 ms, bad from the next frame on for 10 ms, good again
+     * (and at once bad): every tenth frame passes. */
+    ZT_EQU(fx_drain_b(&x, NULL, 0), i % 10 == 0 ? 1 : 0);
+  }
+  ZT_EQU(x.f.stats.bursts, 10);
+  ZT_EQU(x.f.stats.burst_lost, 90);
+  fx_fini(&x);
+}
+
+/* The two directions are separate channels: received frames neither
+ * move the TX channel nor get lost when loss is TX's only. */
+ZT_TEST(test_burst_channel_per_direction) {
+  struct zn_fault_cfg cfg = {.seed = 23,
+                             .dirs = ZN_FAULT_TX | ZN_FAULT_RX,
+                             .loss_dirs = ZN_FAULT_TX,
+                             .burst_enter_ppm = 20000,
+                             .burst_exit_ppm = 250000,
+                             .burst_loss_ppm = 1000000};
+  struct burst_runs alone, mixed;
+  burst_run(&cfg, false, &alone);
+  burst_run(&cfg, true, &mixed); /* asserts every RX frame arrives */
+  ZT_CHECK(alone.lost > 0);
+  ZT_EQU(mixed.pattern, alone.pattern);
+  ZT_EQU(mixed.stats.lost_rx, 0);
+}
+
+/* Loss in one direction while the other faults (here a delay) apply to
+ * both: on a sender's netif, TX-only loses data and no ACK, RX-only the
+ * reverse. */
+ZT_TEST(test_loss_one_direction) {
+  for (uint32_t lossdir = ZN_FAULT_RX; lossdir <= ZN_FAULT_TX; lossdir++) {
+    struct zn_fault_cfg cfg = {.seed = 3,
+                               .dirs = ZN_FAULT_TX | ZN_FAULT_RX,
+                               .loss_dirs = lossdir,
+                               .loss_ppm = 1000000,
+                               .delay_ns = ZN_MS(1)};
+    struct fx x;
+    ZT_REQUIRE(fx_init(&x, &cfg, 64) == 0);
+    fx_set_now(&x, 0);
+    for (uint32_t i = 0; i < 20; i++) {
+      ZT_EQ(zn_netif_send(&x.f.nif, nt_frame(&x.p, FLEN, i)), ZN_OK);
+      ZT_EQ(zn_netif_send(&x.l.b.nif, nt_frame(&x.p, FLEN, 100 + i)), ZN_OK);
+    }
+    ZT_EQU(fx_drain_f(&x, NULL, 0), 0); /* RX held, or lost */
+    fx_set_now(&x, ZN_MS(1));
+    uint32_t tx = fx_drain_b(&x, NULL, 0), rx = fx_drain_f(&x, NULL, 0);
+    ZT_EQU(tx, lossdir == ZN_FAULT_TX ? 0 : 20);
+    ZT_EQU(rx, lossdir == ZN_FAULT_RX ? 0 : 20);
+    ZT_EQU(x.f.stats.lost, 20);
+    ZT_EQU(x.f.stats.lost_rx, lossdir == ZN_FAULT_RX ? 20 : 0);
+    ZT_EQU(x.f.stats.delayed, 20); /* the delay still applies both ways */
+    fx_fini(&x);
+  }
+  /* loss_dirs outside dirs loses nothing; 0 means all of dirs. */
+  struct zn_fault_cfg cfg = {.seed = 3,
+                             .dirs = ZN_FAULT_RX,
+                             .loss_dirs = ZN_FAULT_TX,
+                             .loss_ppm = 1000000};
+  struct fx x;
+  ZT_REQUIRE(fx_init(&x, &cfg, 16) == 0);
+  ZT_EQU(x.f.cfg.loss_dirs, 0);
+  ZT_EQ(zn_netif_send(&x.l.b.nif, nt_frame(&x.p, FLEN, 1)), ZN_OK);
+  ZT_EQU(fx_drain_f(&x, NULL, 0), 1);
+  fx_fini(&x);
+  cfg.loss_dirs = 0;
+  ZT_REQUIRE(fx_init(&x, &cfg, 16) == 0);
+  ZT_EQU(x.f.cfg.loss_dirs, ZN_FAULT_RX);
+  fx_fini(&x);
+}
+
+/* A constant delay appends at the tail; a reordered frame (held longer)
+ * is walked into place, and what comes after it still appends: release
+ * order is by time, arrival order among equals. */
+ZT_TEST(test_hold_queue_tail) {
+  struct zn_fault_cfg cfg = {.seed = 21,
+                             .dirs = ZN_FAULT_TX,
+                             .delay_ns = ZN_MS(1),
+                             .reorder_ppm = 200000,
+                             .reorder_delay_ns = ZN_US(35)};
+  struct fx x;
+  ZT_REQUIRE(fx_init(&x, &cfg, 256) == 0);
+  for (uint32_t i = 0; i < 200; i++) {
+    fx_set_now(&x, ZN_US(10) * (i / 2)); /* two frames per instant */
+    ZT_EQ(zn_netif_send(&x.f.nif, nt_frame(&x.p, FLEN, i)), ZN_OK);
+  }
+  ZT_EQU(x.f.nheld, 200);
+  uint32_t tags[200], n = 0;
+  for (uint64_t t = 0; t <= ZN_MS(3) && n < 200; t += ZN_US(1)) {
+    fx_set_now(&x, t);
+    uint32_t got = fx_drain_b(&x, tags + n, 200 - n);
+    /* Each frame leaves at its own release time (held 1 ms, or 35 us
+     * more), those of one time in the order they came. */
+    for (uint32_t k = n; k < n + got; k++) {
+      uint64_t due = ZN_MS(1) + ZN_US(10) * (tags[k] / 2);
+      ZT_CHECK(t == due || t == due + ZN_US(35));
+      ZT_CHECK(k == n || tags[k] > tags[k - 1]);
+    }
+    n += got;
+  }
+  ZT_EQU(n, 200);
+  ZT_CHECK(x.f.stats.reordered > 20);
+  ZT_CHECK(x.f.held_tx.head == NULL && x.f.held_tx.tail == NULL);
+  fx_fini(&x);
+}
+
 int main(void) {
   ZT_RUN(test_tx_loss);
   ZT_RUN(test_rx_loss);
@@ -757,5 +994,11 @@ int main(void) {
   ZT_RUN(test_passthrough_and_eof);
   ZT_RUN(test_stacks_over_faulty_link);
   ZT_RUN(test_ce_marks_ect_only);
+  ZT_RUN(test_burst_lengths_geometric);
+  ZT_RUN(test_burst_partial_loss);
+  ZT_RUN(test_burst_max_age);
+  ZT_RUN(test_burst_channel_per_direction);
+  ZT_RUN(test_loss_one_direction);
+  ZT_RUN(test_hold_queue_tail);
   return zt_done();
 }

@@ -1,0 +1,129 @@
+# The goodput-under-delay-and-loss part of scripts/bench (sourced by it,
+# --only rttloss): a bulk transfer over one path with a round-trip time
+# and a random loss that znet's own fault injector adds, znet sending
+# against Linux sending over that same path.
+#
+#   path     znb-znet --no-offload on the TAP, with --fault-delay RTT/2
+#            and --fault-loss PCT: every frame the stack sends or
+#            receives is delayed RTT/2 and lost with probability PCT, so
+#            data and ACKs see the same path whichever side sends.  One
+#            frame is one segment (no offloads, and the kernel cuts its
+#            own GSO frames before the TAP).
+#   znet     znb-znet's source port (19) to znb-load tcp-recv
+#   linux    znb-load tcp-send into znb-znet's discard port (9)
+#
+# Each for -t SECONDS (the bulk runs' time), at RTTs of 10 and 100 ms
+# (RTTLOSS_RTTS) and loss of 0, 1 and 5% each way (RTTLOSS_PCTS), one
+# server per cell serving both senders, in HTTP_ROUNDS rounds with the
+# senders' order alternating.  tcp-recv counts the bytes read from connect
+# to the end of the time; tcp-send the bytes written, from connect to the
+# server's FIN that answers ours (so the bytes were all delivered).  A run
+# with RTTLOSS_LIMIT seconds without progress counts as failed.
+#
+# Windows: znet's send buffer and receive window are RTTLOSS_WND (16 MiB),
+# and the namespace's tcp_rmem/tcp_wmem let Linux autotune to 32 MiB, so
+# the window caps neither side below 16 MiB per RTT (1.3 Gbit/s at
+# 100 ms).  The injector holds delayed frames in the stack's pool, up to
+# half of it: RTTLOSS_BUFS (64Ki frame buffers, 32Ki held) covers that
+# window plus the frames in flight; what the injector still had to drop
+# for want of room (fault.overflow, fault.nobuf at the server's exit) is
+# recorded per cell as workload rttloss-RTT-PCT-queue.  Frames the TAP
+# itself dropped on their way to znet (its tx_dropped: znet not reading
+# fast enough) are added to each Linux-sending line as tap_drops.
+# Recorded as stack znet / linux, workload rttloss-RTT-PCT.
+
+RTTLOSS_RTTS=(10 100)
+RTTLOSS_PCTS=(0 1 5)
+RTTLOSS_LIMIT=30
+RTTLOSS_WND=16M
+RTTLOSS_BUFS=65536
+
+# rttloss_tap_drops: frames the TAP dropped toward znet so far.
+rttloss_tap_drops() {
+  in_ns "$NS_TAP" cat "/sys/class/net/$TAP/statistics/tx_dropped" 2>/dev/null || echo 0
+}
+
+# rttloss_one STACK ROUND RTT PCT: one transfer, znet sending (znet) or
+# Linux sending (linux), against the running server.
+rttloss_one() {
+  local stack=$1 round=$2 rtt=$3 pct=$4 mode line d0
+  mode=tcp-recv
+  [ "$stack" = linux ] && mode=tcp-send
+  d0=$(rttloss_tap_drops)
+  line=$(timeout $((${SECS%.*} + RTTLOSS_LIMIT * 4)) ip netns exec "$NS_TAP" \
+    taskset -c "$CLIENT_CPU" "$B/znb-load" "$mode" "$TAP_STACK" -t "$SECS" \
+    -T "$RTTLOSS_LIMIT" 2>>"$DIR/errors.log" | grep '^znb mode=')
+  if [ -n "$line" ]; then
+    [ "$stack" = linux ] && line="$line tap_drops=$(($(rttloss_tap_drops) - d0))"
+    record "$round" "$stack" "rttloss-$rtt-$pct" "$line"
+  else
+    record "$round" "$stack" "rttloss-$rtt-$pct" "znb mode=$mode failed=1"
+  fi
+}
+
+# rttloss_queue ROUND RTT PCT: the injector's counters from the server's
+# exit, as one record.
+rttloss_queue() {
+  local round=$1 rtt=$2 pct=$3 kv
+  kv=$(awk '$1 ~ /^fault\./ { v[substr($1, 7)] = $2 }
+    END { printf " overflow=%d nobuf=%d lost=%d delayed=%d", v["overflow"],
+          v["nobuf"], v["lost"], v["delayed"] }' "$SCRATCH/server.out.err")
+  record "$round" znet "rttloss-$rtt-$pct-queue" \
+    "znb mode=fault ops=0 secs=0 rate=0 unit=frames$kv"
+}
+
+rttloss_cell() {
+  local round=$1 rtt=$2 pct=$3 s
+  in_ns "$NS_TAP" ip neigh flush dev "$TAP"
+  start_server "$NS_TAP" "$SCRATCH/server.out" "ready" "$B/znb-znet" --netif "tap:$TAP" \
+    --ipv4 "$TAP_STACK/24" --log warn --no-offload --bufs "$RTTLOSS_BUFS" \
+    --tcp-sndbuf "$RTTLOSS_WND" --tcp-rcvbuf "$RTTLOSS_WND" \
+    --fault-delay "$(awk -v r="$rtt" 'BEGIN { print r / 2 }')" \
+    --fault-loss "$pct" --fault-seed "$round" || return 1
+  if [ $((round % 2)) = 1 ]; then s=(znet linux); else s=(linux znet); fi
+  rttloss_one "${s[0]}" "$round" "$rtt" "$pct"
+  rttloss_one "${s[1]}" "$round" "$rtt" "$pct"
+  stop_pid "$SERVER_PID"
+  rttloss_queue "$round" "$rtt" "$pct"
+  cat "$SCRATCH/server.out.err" >>"$DIR/servers.log"
+}
+
+run_rttloss() {
+  local round rtt pct rmem wmem
+  rmem=$(in_ns "$NS_TAP" sysctl -n net.ipv4.tcp_rmem)
+  wmem=$(in_ns "$NS_TAP" sysctl -n net.ipv4.tcp_wmem)
+  in_ns "$NS_TAP" sysctl -qw net.ipv4.tcp_rmem="4096 131072 33554432"
+  in_ns "$NS_TAP" sysctl -qw net.ipv4.tcp_wmem="4096 16384 33554432"
+  for round in $(seq 1 "$HTTP_ROUNDS"); do
+    wait_quiet "rttloss-$round"
+    for rtt in "${RTTLOSS_RTTS[@]}"; do
+      for pct in "${RTTLOSS_PCTS[@]}"; do
+        rttloss_cell "$round" "$rtt" "$pct"
+      done
+    done
+  done
+  in_ns "$NS_TAP" sysctl -qw net.ipv4.tcp_rmem="$rmem"
+  in_ns "$NS_TAP" sysctl -qw net.ipv4.tcp_wmem="$wmem"
+}
+
+# ---- memlink-seeds: the same question on a virtual clock ----
+#
+# znb-memlink bulk --seeds: MLSEEDS_N transfers of MLSEEDS_BYTES, znet to
+# znet over memlink with the injector at one end (loss each way, RTT
+# MLSEEDS_RTT ms), seeds 1..N, on a virtual clock: no noise, the same
+# figures every run of the same tree.  Recorded as stack memlink,
+# workload seeds-PCT.
+MLSEEDS_N=20
+MLSEEDS_BYTES=4M
+MLSEEDS_RTT=10
+MLSEEDS_PCTS=(0 2 5 10)
+
+run_mlseeds() {
+  local pct line
+  for pct in "${MLSEEDS_PCTS[@]}"; do
+    line=$(timeout 600 taskset -c "$SERVER_CPU" "$B/znb-memlink" bulk --seeds "$MLSEEDS_N" \
+      --bytes "$MLSEEDS_BYTES" --loss "$pct" --rtt "$MLSEEDS_RTT" \
+      2>>"$DIR/errors.log" | grep '^znb mode=')
+    [ -n "$line" ] && record seeds memlink "seeds-$pct" "$line"
+  done
+}
