@@ -440,6 +440,9 @@ void zn__tcp_act_dup_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
       (seg->flags & (ZN_TCP_SYN | ZN_TCP_ACK | ZN_TCP_RST)) == ZN_TCP_SYN &&
       seg->seq == c->irs) {
     zn__tcp_ecn_syn_rcvd(c, seg); /* as it comes now (RFC 3168 §6.1.1.1) */
+    /* Karn (RFC 6298 §3): the ACK may answer either SYN-ACK now; timing
+     * the first would count the peer's wait to resend its SYN. */
+    c->flags &= (uint16_t)~ZN__TCPF_TIMING;
     zn__tcp_send_syn(c, true);
     return;
   }
