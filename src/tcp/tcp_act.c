@@ -531,6 +531,19 @@ void zn__tcp_act_fin_again(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
   c->flags |= ZN__TCPF_ACK_NOW;
 }
 
+/* §3.10.7.4 fifth check, TIME_WAIT: "The only thing that can arrive in
+ * this state is a retransmission of the remote FIN.  Acknowledge it".
+ * Whatever else is acceptable, other than a bare duplicate ACK at
+ * RCV.NXT (a segment from further inside the window, or one with text,
+ * which the seventh check ignores), is acknowledged too, so that the
+ * peer learns where this end stands: FreeBSD (tcp_twcheck) and Linux
+ * (tcp_timewait_state_process) answer it so.  The 2 MSL timeout is not
+ * restarted: only the FIN again does that (eighth check). */
+void zn__tcp_act_timewait_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
+  if (seg->seq != c->rcv_nxt || seg->len != 0)
+    c->flags |= ZN__TCPF_ACK_NOW;
+}
+
 /* §3.10.7.4 eighth check, TIME_WAIT: a retransmitted FIN; ACK it and
  * restart the 2 MSL timeout. */
 void zn__tcp_act_timewait_fin(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {

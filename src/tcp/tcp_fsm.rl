@@ -74,6 +74,7 @@
   action fin_fw1           { ZN_FSM_ACT(fin_fw1); }
   action fin_fw2           { ZN_FSM_ACT(fin_fw2); }
   action fin_again         { ZN_FSM_ACT(fin_again); }
+  action timewait_ack      { ZN_FSM_ACT(timewait_ack); }
   action timewait_fin      { ZN_FSM_ACT(timewait_fin); }
   action syn_reset         { ZN_FSM_ACT(syn_reset); }
   action timewait_reopen   { ZN_FSM_ACT(timewait_reopen); }
@@ -321,7 +322,7 @@
       | S_UNACCEPTABLE @dup_ack           @S_TIME_WAIT    -> TIME_WAIT
       | S_NOACK        @ignore            @S_TIME_WAIT    -> TIME_WAIT
       | (S_ACK | S_ACK_FIN)
-                       @ignore            @S_TIME_WAIT    -> TIME_WAIT
+                       @timewait_ack      @S_TIME_WAIT    -> TIME_WAIT
       | S_FIN          @timewait_fin      @S_TIME_WAIT    -> TIME_WAIT
       | S_SYN_REOPEN   @timewait_reopen   @S_CLOSED       -> start
       | (S_SYNACK | S_BADACK)

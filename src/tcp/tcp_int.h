@@ -779,6 +779,7 @@ void zn__tcp_ecn_window_reduced(struct zn_tcp_conn *c);
   X(fin_fw1)                                                                  \
   X(fin_fw2)                                                                  \
   X(fin_again)                                                                \
+  X(timewait_ack)                                                              \
   X(timewait_fin)                                                              \
   X(syn_reset)                                                                 \
   X(timewait_reopen)

@@ -639,6 +639,26 @@ ZT_TEST(test_time_wait_data) {
   fx_free(&f);
 }
 
+/* §3.10.7.4 fifth check, TIME_WAIT: an acceptable segment other than a
+ * bare duplicate ACK at RCV.NXT is acknowledged (as FreeBSD and Linux
+ * do; FreeBSD's rcv-ack-time-wait-using-shutdown-middle script), its
+ * text ignored, and the 2 MSL timeout runs on from where it was. */
+ZT_TEST(test_time_wait_inside_window) {
+  struct fx f;
+  time_wait_short(&f);
+  fx_run(&f, ZN_MS(150));
+  SEND(&f, .seq = f.p_nxt + 1, .ack = f.s_nxt, .flags = ACK);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK | PSH, .len = 4);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK);      /* dup */
+  EXPECT_NONE(&f);
+  ZT_EQ(f.nrx, 0);
+  fx_run(&f, ZN_MS(50));
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  fx_free(&f);
+}
+
 ZT_TEST(test_time_wait_close) {
   struct fx f;
   time_wait_short(&f);
@@ -708,6 +728,7 @@ int main(void) {
   ZT_RUN(test_time_wait_syn);
   ZT_RUN(test_time_wait_syn_rfc793);
   ZT_RUN(test_time_wait_data);
+  ZT_RUN(test_time_wait_inside_window);
   ZT_RUN(test_time_wait_close);
   ZT_RUN(test_time_wait_abort);
   ZT_RUN(test_time_wait_syn_reopen);
