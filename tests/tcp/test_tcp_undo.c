@@ -220,6 +220,47 @@ static void stall_readable(struct zn_tcp_conn *c, void *arg) {
   }
 }
 
+/* The bytes a transfer sends (n at most 4 MiB): stall_readable checks
+ * each against its offset. */
+static const uint8_t *pattern(size_t n) {
+  static uint8_t data[4 << 20];
+  if (n > sizeof(data))
+    n = sizeof(data); /* (the transfer then fails its byte check) */
+  for (size_t i = 0; i < n; i++)
+    data[i] = (uint8_t)(i * 7u);
+  return data;
+}
+
+/* B listens on 9 and A connects to it. */
+static void transfer_open(struct th_pair *p, struct stall_app *app,
+                          struct zn_tcp_conn **l, struct zn_tcp_conn **c) {
+  static const struct zn_tcp_callbacks scb = {.on_accept = stall_accept,
+                                              .on_readable = stall_readable};
+  ZT_EQ(zn_tcp_listen(p->b, NULL, 9, 0, &scb, app, l), ZN_OK);
+  ZT_EQ(zn_tcp_connect(p->a, TH_IP(ZN_IPV4(10, 0, 0, 2)), 9, NULL, NULL, c),
+        ZN_OK);
+}
+
+/* Queue what the send buffer takes of data[*sent..n). */
+static void write_more(struct zn_tcp_conn *c, const uint8_t *data, size_t n,
+                       size_t *sent) {
+  if (*sent < n) {
+    long w = zn_tcp_write(c, data + *sent, n - *sent);
+    if (w > 0)
+      *sent += (size_t)w;
+  }
+}
+
+/* Both ends close, and every connection is gone before the pair is. */
+static void transfer_close(struct th_pair *p, struct stall_app *app,
+                           struct zn_tcp_conn *l, struct zn_tcp_conn *c) {
+  zn_tcp_close(c);
+  th_pair_run(p, ZN_SEC(1));
+  zn_tcp_close(app->server);
+  zn_tcp_close(l);
+  th_pair_run(p, ZN_SEC(130));
+}
+
 /* A sender's RTO because the receiving host stood still for 500 ms (a
  * VM paused, say): nothing was lost.  When it wakes, its ACKs echo the
  * TSvals of the originals, the RTO is undone, the window is back, and
@@ -233,26 +274,16 @@ ZT_TEST(test_undo_receiver_stall) {
   ca.nbufs = cb.nbufs = 1024;
   th_pair_init(&p, &ca, &cb);
   ZT_REQUIRE(p.a && p.b);
-  static const struct zn_tcp_callbacks scb = {.on_accept = stall_accept,
-                                              .on_readable = stall_readable};
   struct stall_app app = {0};
   struct zn_tcp_conn *l, *c;
-  ZT_EQ(zn_tcp_listen(p.b, NULL, 9, 0, &scb, &app, &l), ZN_OK);
-  ZT_EQ(zn_tcp_connect(p.a, TH_IP(ZN_IPV4(10, 0, 0, 2)), 9, NULL, NULL, &c),
-        ZN_OK);
+  transfer_open(&p, &app, &l, &c);
   enum { N = 1 << 20 };
-  static uint8_t data[N];
-  for (size_t i = 0; i < N; i++)
-    data[i] = (uint8_t)(i * 7u);
+  const uint8_t *data = pattern(N);
   size_t sent = 0;
   uint32_t cwnd_before = 0;
   bool stalled = false;
   for (int us = 0; us < 5000000 && app.rx < N; us += 100) {
-    if (sent < N) {
-      long w = zn_tcp_write(c, data + sent, N - sent);
-      if (w > 0)
-        sent += (size_t)w;
-    }
+    write_more(c, data, N, &sent);
     if (!stalled && app.rx >= N / 8) {
       stalled = true;
       /* The receiver stands still; the sender runs on its own. */
@@ -274,11 +305,7 @@ ZT_TEST(test_undo_receiver_stall) {
   zn_tcp_get_info(c, &in);
   ZT_CHECK(in.cwnd >= cwnd_before);
   ZT_EQU(zn_stat(p.a, ZN_STAT_tcp_blackhole), 0);
-  zn_tcp_close(c);
-  th_pair_run(&p, ZN_SEC(1));
-  zn_tcp_close(app.server);
-  zn_tcp_close(l);
-  th_pair_run(&p, ZN_SEC(130));
+  transfer_close(&p, &app, l, c);
   th_pair_free(&p);
 }
 
@@ -312,24 +339,14 @@ static void ack_loss_run(uint64_t seed) {
   zn_fault_init(&f, &p.link.a.nif, &fc);
   zn_stack_attach(p.a, &f.nif);
   zn_stack_attach(p.b, &p.link.b.nif);
-  static const struct zn_tcp_callbacks scb = {.on_accept = stall_accept,
-                                              .on_readable = stall_readable};
   struct stall_app app = {0};
   struct zn_tcp_conn *l, *c;
-  ZT_EQ(zn_tcp_listen(p.b, NULL, 9, 0, &scb, &app, &l), ZN_OK);
-  ZT_EQ(zn_tcp_connect(p.a, TH_IP(ZN_IPV4(10, 0, 0, 2)), 9, NULL, NULL, &c),
-        ZN_OK);
+  transfer_open(&p, &app, &l, &c);
   enum { N = 4 << 20 };
-  static uint8_t data[N];
-  for (size_t i = 0; i < N; i++)
-    data[i] = (uint8_t)(i * 7u);
+  const uint8_t *data = pattern(N);
   size_t sent = 0;
   for (int us = 0; us < 60000000 && app.rx < N; us += 100) {
-    if (sent < N) {
-      long w = zn_tcp_write(c, data + sent, N - sent);
-      if (w > 0)
-        sent += (size_t)w;
-    }
+    write_more(c, data, N, &sent);
     th_pair_run(&p, ZN_US(100));
   }
   ZT_EQU(app.rx, N);
@@ -347,11 +364,7 @@ static void ack_loss_run(uint64_t seed) {
          (unsigned long long)zn_stat(p.a, ZN_STAT_tcp_probe),
          (unsigned long long)zn_stat(p.a, ZN_STAT_tcp_probe_needless),
          in.cwnd / in.mss);
-  zn_tcp_close(c);
-  th_pair_run(&p, ZN_SEC(1));
-  zn_tcp_close(app.server);
-  zn_tcp_close(l);
-  th_pair_run(&p, ZN_SEC(130));
+  transfer_close(&p, &app, l, c);
   zn_fault_purge(&f);
   th_pair_free(&p);
 }
