@@ -24,6 +24,7 @@ struct zn__wheel {
   uint32_t count;                     /* timers pending */
 };
 
+struct zn_stack;
 void zn__wheel_init(struct zn__wheel *w, uint64_t now_tick);
 void zn__wheel_add(struct zn__wheel *w, struct zn_timer *t);
 void zn__wheel_del(struct zn__wheel *w, struct zn_timer *t);
@@ -37,11 +38,18 @@ void zn__wheel_advance(struct zn__wheel *w, uint64_t now_tick,
 void zn__wheel_sync(struct zn__wheel *w, uint64_t now_tick);
 /* Advance to `now` (ns) and run every due timer's callback.  Timers
  * started during the run for a time already past run on the next call. */
-struct zn_stack;
 void zn__timers_run(struct zn_stack *st, uint64_t now);
 /* Earliest tick at which something may be due (a lower bound for timers
  * on levels above 0); UINT64_MAX if none; w->cur if some are due now. */
 uint64_t zn__wheel_next(const struct zn__wheel *w);
+
+/* zn_timer_stop for the callers that stop timers far more often than
+ * they find them armed (TCP stops its three on every segment it sends
+ * and at every close): the test inline, the call only when armed. */
+static inline void zn__timer_stop(struct zn_stack *st, struct zn_timer *t) {
+  if (zn_timer_pending(t))
+    zn_timer_stop(st, t);
+}
 
 static inline uint64_t zn__ns_to_tick_ceil(uint64_t ns) {
   return ns / ZN_TIMER_TICK_NS + (ns % ZN_TIMER_TICK_NS != 0);

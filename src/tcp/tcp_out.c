@@ -41,9 +41,9 @@ void zn__tcp_timers_init(struct zn_tcp_conn *c) {
 
 void zn__tcp_timers_stop(struct zn_tcp_conn *c) {
   zn__tcp_rtx_stop(c);
-  zn_timer_stop(c->st, &c->ack_timer);
+  zn__timer_stop(c->st, &c->ack_timer);
   c->misc_mode = ZN__TCP_MISC_OFF;
-  zn_timer_stop(c->st, &c->misc_timer);
+  zn__timer_stop(c->st, &c->misc_timer);
 }
 
 /* Arm rtx_timer in `mode`, d ns from now. */
@@ -55,7 +55,7 @@ static void rtx_start(struct zn_tcp_conn *c, enum zn__tcp_rtx_mode mode,
 
 void zn__tcp_rtx_stop(struct zn_tcp_conn *c) {
   c->rtx_mode = ZN__TCP_RTX_OFF;
-  zn_timer_stop(c->st, &c->rtx_timer);
+  zn__timer_stop(c->st, &c->rtx_timer);
 }
 
 /* Arm misc_timer in `mode`, d ns from now. */
@@ -67,7 +67,7 @@ static void misc_start(struct zn_tcp_conn *c, enum zn__tcp_misc_mode mode,
 
 static void misc_stop(struct zn_tcp_conn *c) {
   c->misc_mode = ZN__TCP_MISC_OFF;
-  zn_timer_stop(c->st, &c->misc_timer);
+  zn__timer_stop(c->st, &c->misc_timer);
 }
 
 static uint32_t backed_off_rto(const struct zn_tcp_conn *c) {
@@ -173,9 +173,11 @@ void zn__tcp_arm_rtx(struct zn_tcp_conn *c) {
  * tick: RACK knows what is lost, the probe would only ask. */
 void zn__tcp_arm_probe(struct zn_tcp_conn *c) {
   /* (Every output asks: with nothing armed there is nothing to bring
-   * forward, and with neither a probe nor the reordering timer possible
-   * rtx_mode_due can only answer SYN, PERSIST or RTO.) */
-  if (!zn_timer_pending(&c->rtx_timer) ||
+   * forward; with nothing in flight nothing can be probed for or found
+   * lost (rtx_fire_data does nothing then); and with neither a probe nor
+   * the reordering timer possible rtx_mode_due can only answer SYN,
+   * PERSIST or RTO.) */
+  if (!zn_timer_pending(&c->rtx_timer) || c->snd_max == c->snd_una ||
       (!probe_timeout(c) && !reorder_timeout_us(c)))
     return;
   uint64_t d;
@@ -221,7 +223,7 @@ void zn__tcp_arm_2msl(struct zn_tcp_conn *c) {
 void zn__tcp_enter_timewait(struct zn_tcp_conn *c) {
   struct zn_stack *st = c->st;
   zn__tcp_rtx_stop(c);
-  zn_timer_stop(st, &c->ack_timer);
+  zn__timer_stop(st, &c->ack_timer);
   if (st->tcp.ntimewait >= st->cfg.tcp_conns / ZN__TCP_TIMEWAIT_SHARE) {
     ZN_STAT_INC(st, tcp_timewait_cut);
     misc_start(c, ZN__TCP_MISC_TIME_WAIT, 0);
@@ -555,7 +557,7 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
     zn__tcp_mem_sync(c);
     c->segs_unacked = 0;
     c->flags &= (uint16_t)~ZN__TCPF_ACK_NOW;
-    zn_timer_stop(st, &c->ack_timer);
+    zn__timer_stop(st, &c->ack_timer);
   }
   int rc =
       tcp_tx(st, b, p, hlen + len, &c->laddr, &c->raddr, c->psum, nsegs, ecn);

@@ -252,9 +252,18 @@ static void rack_dsack(struct zn_tcp_conn *c) {
  * ranges it delivered, reordering noticed, the acknowledged ranges gone. */
 void zn__tcp_rack_acked(struct zn_tcp_conn *c, uint32_t old_una,
                         bool dsack) {
-  uint32_t now = now_us(c);
   if (dsack)
     rack_dsack(c);
+  if (c->nxmap == 0) {
+    /* Nothing sent is outstanding (the ACK of a connection at rest, or
+     * of one that has sent nothing yet): no range to deliver, reorder or
+     * split; only the edges follow SND.UNA, as below. */
+    c->xmap_una = c->snd_una;
+    if (zn__seq_lt(c->rack_fack, c->snd_una))
+      c->rack_fack = c->snd_una;
+    return;
+  }
+  uint32_t now = now_us(c);
   /* §6.2 step 3: the ACK passed the hole at the old SND.UNA while later
    * data had been delivered, and that hole's data was never resent: its
    * first send arrived after later ones; the network reordered it. */
@@ -282,7 +291,9 @@ void zn__tcp_rack_acked(struct zn_tcp_conn *c, uint32_t old_una,
       x->flags |= ZN__XMIT_SACKED;
   }
   if (gone) {
-    memmove(c->xmap, c->xmap + gone, (c->nxmap - gone) * sizeof(c->xmap[0]));
+    if (gone < c->nxmap) /* (all of it, the common case: nothing to move) */
+      memmove(c->xmap, c->xmap + gone,
+              (c->nxmap - gone) * sizeof(c->xmap[0]));
     c->nxmap = (uint8_t)(c->nxmap - gone);
   }
   c->xmap_una = c->snd_una;
@@ -335,7 +346,7 @@ static bool loss_candidate(const struct zn_tcp_conn *c,
 
 /* §6.2 step 5: mark what is lost now.  Returns true if anything was. */
 bool zn__tcp_rack_mark_lost(struct zn_tcp_conn *c) {
-  if (!(c->rack_flags & ZN__RACK_VALID) || !c->sack_ok)
+  if (!(c->rack_flags & ZN__RACK_VALID) || !c->sack_ok || c->nxmap == 0)
     return false;
   bool marked = false;
   for (unsigned i = 0; i < c->nxmap; i++) {
@@ -356,7 +367,7 @@ bool zn__tcp_rack_mark_lost(struct zn_tcp_conn *c) {
 /* When the next range not yet lost would be (the reordering timer), us
  * from now, or 0 if none is waiting. */
 uint32_t zn__tcp_rack_timeout_us(const struct zn_tcp_conn *c) {
-  if (!(c->rack_flags & ZN__RACK_VALID) || !c->sack_ok)
+  if (!(c->rack_flags & ZN__RACK_VALID) || !c->sack_ok || c->nxmap == 0)
     return 0;
   int32_t first = INT32_MAX;
   for (unsigned i = 0; i < c->nxmap; i++) {
