@@ -282,28 +282,32 @@ def rttloss_table(results):
     """Goodput with an RTT and loss from znet's fault injector, znet
     sending against Linux sending over the same TAP path, and the ratio
     (bench/rttloss.sh)."""
-    out = ['| RTT | loss each way | znet sends (Mbit/s) | Linux sends (Mbit/s) '
-           '| znet/Linux | failed (znet, Linux) | injector overflow, nobuf '
+    out = ['| RTT | loss each way | znet sends (Mbit/s) '
+           '| Linux CUBIC sends (Mbit/s) | znet/Linux CUBIC '
+           '| Linux BBR sends (Mbit/s) | znet/Linux BBR '
+           '| failed (znet, CUBIC, BBR) | injector overflow, nobuf '
            '| TAP drops (Linux sending) |',
-           '|---|---|---|---|---|---|---|---|']
+           '|---|---|---|---|---|---|---|---|---|---|']
     have = False
     for rtt in RTTLOSS_RTTS:
         for pct in RTTLOSS_PCTS:
             wl = f'rttloss-{rtt}-{pct}'
             z = http_vals(results, 'znet', wl, 'rate')
             n = http_vals(results, 'linux', wl, 'rate')
-            have = have or bool(z or n)
-            fz = sum(1 for _, kv in results.get(('znet', wl), [])
-                     if 'rate' not in kv)
-            fn = sum(1 for _, kv in results.get(('linux', wl), [])
-                     if 'rate' not in kv)
+            bb = http_vals(results, 'linux-bbr', wl, 'rate')
+            have = have or bool(z or n or bb)
+            fz, fn, fb = (sum(1 for _, kv in results.get((s, wl), [])
+                              if 'rate' not in kv)
+                          for s in ('znet', 'linux', 'linux-bbr'))
             q = results.get(('znet', wl + '-queue'), [])
             over = sum(int(kv.get('overflow', 0)) for _, kv in q)
             nobuf = sum(int(kv.get('nobuf', 0)) for _, kv in q)
-            drops = http_vals(results, 'linux', wl, 'tap_drops')
+            drops = (http_vals(results, 'linux', wl, 'tap_drops') +
+                     http_vals(results, 'linux-bbr', wl, 'tap_drops'))
             out.append('| ' + ' | '.join([
                 f'{rtt} ms', f'{pct}%', cell(z), cell(n), ratio(z, n),
-                f'{fz}, {fn}', f'{over}, {nobuf}' if q else '-',
+                cell(bb), ratio(z, bb),
+                f'{fz}, {fn}, {fb}', f'{over}, {nobuf}' if q else '-',
                 f'{int(sum(drops))}' if drops else '-']) + ' |')
     return '\n'.join(out) if have else ''
 
@@ -790,7 +794,9 @@ def main():
                   'share each way, so data and ACKs cross the same path '
                   'whichever side sends: znet sending (its source port to '
                   'znb-load tcp-recv) against Linux sending (znb-load '
-                  'tcp-send into its discard port), one server per cell, '
+                  'tcp-send into its discard port, with CUBIC, znet\'s '
+                  'default, and with BBR, this kernel\'s default, whose '
+                  'window does not follow random loss), one server per cell, '
                   'the senders\' order alternating by round.  Windows of '
                   '16 MiB on znet\'s side and Linux autotuning to 32 MiB, '
                   'so neither window caps a cell below 1.3 Gbit/s; the '
@@ -798,7 +804,7 @@ def main():
                   'had to drop for want of room; TAP drops: frames the '
                   'kernel dropped on the way to znet because znet did not '
                   'read them fast enough, which Linux\'s sender sees as '
-                  'loss).  The ratio is znet/Linux; above 1 znet sends '
+                  'loss).  The ratios are znet/Linux; above 1 znet sends '
                   'faster (bench/rttloss.sh).\n')
         md.append(t + '\n')
     t = mlseeds_table(results)

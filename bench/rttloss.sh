@@ -10,7 +10,10 @@
 #            frame is one segment (no offloads, and the kernel cuts its
 #            own GSO frames before the TAP).
 #   znet     znb-znet's source port (19) to znb-load tcp-recv
-#   linux    znb-load tcp-send into znb-znet's discard port (9)
+#   linux    znb-load tcp-send -C cubic into znb-znet's discard port
+#            (9): CUBIC, znet's default congestion control, like for like
+#   linux-bbr  the same with -C bbr: BBR (this kernel's default), whose
+#            window does not follow random loss, recorded beside it
 #
 # Each for -t SECONDS (the bulk runs' time), at RTTs of 10 and 100 ms
 # (RTTLOSS_RTTS) and loss of 0, 1 and 5% each way (RTTLOSS_PCTS), one
@@ -47,14 +50,18 @@ rttloss_tap_drops() {
 # Linux sending (linux), against the running server.
 rttloss_one() {
   local stack=$1 round=$2 rtt=$3 pct=$4 mode line d0
+  local cc=()
   mode=tcp-recv
-  [ "$stack" = linux ] && mode=tcp-send
+  case $stack in
+    linux) mode=tcp-send cc=(-C cubic) ;;
+    linux-bbr) mode=tcp-send cc=(-C bbr) ;;
+  esac
   d0=$(rttloss_tap_drops)
   line=$(timeout $((${SECS%.*} + RTTLOSS_LIMIT * 4)) ip netns exec "$NS_TAP" \
     taskset -c "$CLIENT_CPU" "$B/znb-load" "$mode" "$TAP_STACK" -t "$SECS" \
-    -T "$RTTLOSS_LIMIT" 2>>"$DIR/errors.log" | grep '^znb mode=')
+    -T "$RTTLOSS_LIMIT" "${cc[@]}" 2>>"$DIR/errors.log" | grep '^znb mode=')
   if [ -n "$line" ]; then
-    [ "$stack" = linux ] && line="$line tap_drops=$(($(rttloss_tap_drops) - d0))"
+    [ "$mode" = tcp-send ] && line="$line tap_drops=$(($(rttloss_tap_drops) - d0))"
     record "$round" "$stack" "rttloss-$rtt-$pct" "$line"
   else
     record "$round" "$stack" "rttloss-$rtt-$pct" "znb mode=$mode failed=1"
@@ -73,16 +80,17 @@ rttloss_queue() {
 }
 
 rttloss_cell() {
-  local round=$1 rtt=$2 pct=$3 s
+  local round=$1 rtt=$2 pct=$3 s stack
   in_ns "$NS_TAP" ip neigh flush dev "$TAP"
   start_server "$NS_TAP" "$SCRATCH/server.out" "ready" "$B/znb-znet" --netif "tap:$TAP" \
     --ipv4 "$TAP_STACK/24" --log warn --no-offload --bufs "$RTTLOSS_BUFS" \
     --tcp-sndbuf "$RTTLOSS_WND" --tcp-rcvbuf "$RTTLOSS_WND" \
     --fault-delay "$(awk -v r="$rtt" 'BEGIN { print r / 2 }')" \
     --fault-loss "$pct" --fault-seed "$round" || return 1
-  if [ $((round % 2)) = 1 ]; then s=(znet linux); else s=(linux znet); fi
-  rttloss_one "${s[0]}" "$round" "$rtt" "$pct"
-  rttloss_one "${s[1]}" "$round" "$rtt" "$pct"
+  if [ $((round % 2)) = 1 ]; then s=(znet linux linux-bbr); else s=(linux-bbr linux znet); fi
+  for stack in "${s[@]}"; do
+    rttloss_one "$stack" "$round" "$rtt" "$pct"
+  done
   stop_pid "$SERVER_PID"
   rttloss_queue "$round" "$rtt" "$pct"
   cat "$SCRATCH/server.out.err" >>"$DIR/servers.log"

@@ -92,6 +92,9 @@ struct opts {
 };
 
 static volatile sig_atomic_t stop_flag;
+/* -C: the client's congestion control (TCP_CONGESTION), NULL: the
+ * kernel's default. */
+static const char *cli_cc;
 
 static void on_signal(int sig) {
   (void)sig;
@@ -128,7 +131,8 @@ static const char help[] =
     "  -q N         in flight (udp-rr, tcp-crr; default 1)\n"
     "  -s SIZE      request size, bytes (udp-rr, tcp-rr; default 64)\n"
     "  -S A,B,...   source addresses for tcp-crr, used in turn\n"
-    "  -T SECONDS   fail after this long without progress (default 10)\n";
+    "  -T SECONDS   fail after this long without progress (default 10)\n"
+    "  -C NAME      the client's congestion control (TCP_CONGESTION)\n";
 
 /* a:port as a socket address in *s; returns its length. */
 static socklen_t sa_of(const struct addr *a, uint16_t port,
@@ -160,6 +164,9 @@ static int tcp_connect(const struct addr *addr, uint16_t port) {
   int fd = socket(addr->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     die("socket");
+  if (cli_cc && setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cli_cc,
+                           (socklen_t)strlen(cli_cc)) != 0)
+    die("setsockopt TCP_CONGESTION");
   struct sockaddr_storage s;
   socklen_t sl = sa_of(addr, port, &s);
   if (connect(fd, (struct sockaddr *)&s, sl) != 0)
@@ -760,7 +767,7 @@ int main(int argc, char **argv) {
     usage("want a server ADDR after the mode");
   optind = 3;
   int c;
-  while ((c = getopt(argc, argv, "t:n:q:s:S:T:")) != -1) {
+  while ((c = getopt(argc, argv, "t:n:q:s:S:T:C:")) != -1) {
     switch (c) {
     case 't':
       o.secs = parse_num(optarg, "bad -t");
@@ -790,6 +797,9 @@ int main(int argc, char **argv) {
       o.timeout = parse_num(optarg, "bad -T");
       if (o.timeout <= 0)
         usage("bad -T");
+      break;
+    case 'C':
+      cli_cc = optarg;
       break;
     default:
       usage("bad option");
