@@ -186,8 +186,8 @@ static uint64_t hold_time(struct zn_fault *f) {
 
 /* Put b (ours alone) on q to leave at `when`, after every frame due no
  * later.  Consumes b. */
-static void hold(struct zn_fault *f, struct zn_fault_queue *q,
-                 struct zn_buf *b, uint64_t when) {
+static void hold(struct zn_fault *f, struct zn_bufq *q, struct zn_buf *b,
+                 uint64_t when) {
   if (f->nheld >= f->cfg.max_held) {
     f->stats.overflow++;
     zn_buf_free(b);
@@ -196,12 +196,7 @@ static void hold(struct zn_fault *f, struct zn_fault_queue *q,
   memcpy(b->cb, &when, sizeof(when));
   f->nheld++;
   if (q->tail == NULL || release_of(q->tail) <= when) {
-    b->next = NULL;
-    if (q->tail)
-      q->tail->next = b;
-    else
-      q->head = b;
-    q->tail = b;
+    zn_bufq_push(q, b);
     return;
   }
   /* The tail leaves later than b: the walk stops before it. */
@@ -210,20 +205,17 @@ static void hold(struct zn_fault *f, struct zn_fault_queue *q,
     pp = &(*pp)->next;
   b->next = *pp;
   *pp = b;
+  q->count++;
+  q->bytes += b->len;
 }
 
 /* The first frame of q if due at `now`, unlinked; NULL otherwise. */
-static struct zn_buf *take_due(struct zn_fault *f, struct zn_fault_queue *q,
+static struct zn_buf *take_due(struct zn_fault *f, struct zn_bufq *q,
                                uint64_t now) {
-  struct zn_buf *b = q->head;
-  if (b == NULL || release_of(b) > now)
+  if (q->head == NULL || release_of(q->head) > now)
     return NULL;
-  q->head = b->next;
-  if (q->head == NULL)
-    q->tail = NULL;
-  b->next = NULL;
   f->nheld--;
-  return b;
+  return zn_bufq_pop(q);
 }
 
 /* The burst channel of direction dir after one more frame.  Draws only
@@ -450,18 +442,8 @@ void zn_fault_init(struct zn_fault *f, struct zn_netif *inner,
   f->rng = cfg->seed;
 }
 
-static void free_queue(struct zn_fault_queue *q) {
-  while (q->head) {
-    struct zn_buf *b = q->head;
-    q->head = b->next;
-    b->next = NULL;
-    zn_buf_free(b);
-  }
-  q->tail = NULL;
-}
-
 void zn_fault_purge(struct zn_fault *f) {
-  free_queue(&f->held_rx);
-  free_queue(&f->held_tx);
+  zn_bufq_purge(&f->held_rx);
+  zn_bufq_purge(&f->held_tx);
   f->nheld = 0;
 }

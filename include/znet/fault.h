@@ -74,20 +74,15 @@ struct zn_fault_stats {
                            gave no buffer */
 };
 
-/** Frames held back in one direction, sorted by release time (in cb). */
-struct zn_fault_queue {
-  struct zn_buf *head;
-  struct zn_buf *tail;    /**< the latest release: a constant delay appends
-                             here without walking the queue */
-};
-
 struct zn_fault {
   struct zn_netif nif;    /**< first */
   struct zn_netif *inner;
   struct zn_fault_cfg cfg; /**< as given, loss_dirs resolved */
   uint64_t rng;
-  struct zn_fault_queue held_rx;
-  struct zn_fault_queue held_tx;
+  /** Frames held back per direction, sorted by release time (in cb): the
+   * tail is the latest, so a constant delay appends without a walk. */
+  struct zn_bufq held_rx;
+  struct zn_bufq held_tx;
   uint32_t nheld;
   uint32_t bad;           /**< directions whose burst channel is bad */
   uint64_t bad_since[2];  /**< when it turned bad: [0] RX, [1] TX */
