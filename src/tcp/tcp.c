@@ -521,7 +521,7 @@ uint16_t zn__tcp_our_mss(struct zn_stack *st, const struct zn_ip *dst) {
 
 void zn__tcp_conn_setup(struct zn_tcp_conn *c) {
   struct zn_stack *st = c->st;
-  c->mss = zn__tcp_our_mss(st, &c->raddr);
+  zn__tcp_set_mss(c, zn__tcp_our_mss(st, &c->raddr));
   c->mtu_epoch = (uint16_t)zn__inet_mtu_epoch(st); /* fitted just now */
   c->peer_mss = 536;
   c->rcv_wscale = st->cfg.tcp_wscale ? zn__tcp_wscale_for(c->rcvbuf) : 0;

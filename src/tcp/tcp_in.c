@@ -30,14 +30,13 @@ void zn__tcp_apply_syn_opts(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) 
   struct zn__tcp_syn_agreed r;
   zn__tcp_syn_opts_agree(&c->st->cfg, &s->opts, &r);
   c->peer_mss = r.peer_mss;
-  if (c->peer_mss < c->mss)
-    c->mss = c->peer_mss;
   c->wscale_ok = r.wscale_ok;
   c->snd_wscale = r.snd_wscale;
   if (!c->wscale_ok)
     c->rcv_wscale = 0;
   c->sack_ok = r.sack_ok;
   c->ts_ok = r.ts_ok;
+  zn__tcp_set_mss(c, c->peer_mss < c->mss ? c->peer_mss : c->mss);
   const struct zn_tcp_opts *o = &s->opts;
   if (c->ts_ok) {
     c->ts_recent = o->tsval;
