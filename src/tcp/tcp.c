@@ -493,11 +493,12 @@ void zn__tcp_reap(struct zn_stack *st) {
 
 /* ---- setup ---- */
 
+/* The least shift s (at most 14, RFC 7323 §2.3) with rcvbuf >> s in 16
+ * bits: rcvbuf's bit length less 16. */
 uint8_t zn__tcp_wscale_for(uint32_t rcvbuf) {
-  uint8_t s = 0;
-  while (s < 14 && (rcvbuf >> s) > 65535u)
-    s++;
-  return s;
+  uint32_t bits = rcvbuf ? 32u - (uint32_t)__builtin_clz(rcvbuf) : 0u;
+  uint32_t s = bits > 16u ? bits - 16u : 0u;
+  return (uint8_t)(s < 14u ? s : 14u);
 }
 
 /* RFC 6928: min(10 * MSS, max(2 * MSS, 14600)). */
