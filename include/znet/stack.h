@@ -133,6 +133,13 @@ struct zn_config {
   bool tcp_dsack;            /**< with SACK agreed, report duplicate
                                 segments by D-SACK (RFC 2883) */
   bool tcp_rfc5961;          /**< challenge ACKs (off: RFC 793 behaviour) */
+  bool tcp_soft_error_abort; /**< an ICMP soft error (net or host
+                                unreachable, time exceeded, parameter
+                                problem) quoting our SYN ends
+                                the connection attempt, as Linux and
+                                FreeBSD do (RFC 5461); off: it is only
+                                reported if the attempt times out (RFC
+                                1122 §4.2.3.9) */
   bool tcp_syncookies;       /**< SYN cookies when the SYN queue is full */
   bool tcp_idle_restart;     /**< after sending nothing for an RTO, start
                                 again from the initial window (RFC 5681

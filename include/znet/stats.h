@@ -227,6 +227,8 @@
   X(tcp_syncookie_ok, CNT, "TCP connections made from SYN cookies")            \
   X(tcp_syncookie_bad, CNT, "TCP ACKs to a listener failing the cookie check") \
   X(tcp_table_full, CNT, "TCP connections refused: table full")                \
+  X(tcp_soft_error_abort, CNT,                                                 \
+    "TCP connection attempts ended by an ICMP soft error (RFC 5461)")          \
   X(tcp_timewait_cut, CNT,                                                     \
     "TCP TIME_WAITs ended at once: half the table was in TIME_WAIT")          \
   X(tcp_addr_removed, CNT, "TCP connections failed: their address went away") \

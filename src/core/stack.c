@@ -67,6 +67,7 @@ void zn_config_default(struct zn_config *cfg) {
   cfg->tcp_dsack = true;
   cfg->tcp_idle_restart = true;
   cfg->tcp_rfc5961 = true;
+  cfg->tcp_soft_error_abort = true;
   cfg->tcp_syncookies = true;
   cfg->tcp_cc = 0;
   cfg->tcp_ecn = ZN_TCP_ECN_PASSIVE;

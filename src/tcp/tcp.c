@@ -493,11 +493,12 @@ void zn__tcp_reap(struct zn_stack *st) {
 
 /* ---- setup ---- */
 
+/* The least shift s (at most 14, RFC 7323 §2.3) with rcvbuf >> s in 16
+ * bits: rcvbuf's bit length less 16. */
 uint8_t zn__tcp_wscale_for(uint32_t rcvbuf) {
-  uint8_t s = 0;
-  while (s < 14 && (rcvbuf >> s) > 65535u)
-    s++;
-  return s;
+  uint32_t bits = rcvbuf ? 32u - (uint32_t)__builtin_clz(rcvbuf) : 0u;
+  uint32_t s = bits > 16u ? bits - 16u : 0u;
+  return (uint8_t)(s < 14u ? s : 14u);
 }
 
 /* RFC 6928: min(10 * MSS, max(2 * MSS, 14600)). */
@@ -521,7 +522,7 @@ uint16_t zn__tcp_our_mss(struct zn_stack *st, const struct zn_ip *dst) {
 
 void zn__tcp_conn_setup(struct zn_tcp_conn *c) {
   struct zn_stack *st = c->st;
-  c->mss = zn__tcp_our_mss(st, &c->raddr);
+  zn__tcp_set_mss(c, zn__tcp_our_mss(st, &c->raddr));
   c->mtu_epoch = (uint16_t)zn__inet_mtu_epoch(st); /* fitted just now */
   c->peer_mss = 536;
   c->rcv_wscale = st->cfg.tcp_wscale ? zn__tcp_wscale_for(c->rcvbuf) : 0;

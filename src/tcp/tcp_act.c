@@ -267,9 +267,8 @@ void zn__tcp_act_listen_ack(struct zn_tcp_conn *l, struct zn__tcp_seg *seg) {
   x->rcv_nxt = seg->seq;
   x->rcv_adv = x->rcv_nxt;
   x->peer_mss = o.mss;
-  if (x->peer_mss < x->mss)
-    x->mss = x->peer_mss;
   x->ts_ok = o.ts && st->cfg.tcp_timestamps;
+  zn__tcp_set_mss(x, x->peer_mss < x->mss ? x->peer_mss : x->mss);
   x->wscale_ok = x->ts_ok && o.wscale != 0xff && st->cfg.tcp_wscale;
   x->snd_wscale = x->wscale_ok ? o.wscale : 0;
   if (!x->wscale_ok)

@@ -30,14 +30,13 @@ void zn__tcp_apply_syn_opts(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) 
   struct zn__tcp_syn_agreed r;
   zn__tcp_syn_opts_agree(&c->st->cfg, &s->opts, &r);
   c->peer_mss = r.peer_mss;
-  if (c->peer_mss < c->mss)
-    c->mss = c->peer_mss;
   c->wscale_ok = r.wscale_ok;
   c->snd_wscale = r.snd_wscale;
   if (!c->wscale_ok)
     c->rcv_wscale = 0;
   c->sack_ok = r.sack_ok;
   c->ts_ok = r.ts_ok;
+  zn__tcp_set_mss(c, c->peer_mss < c->mss ? c->peer_mss : c->mss);
   const struct zn_tcp_opts *o = &s->opts;
   if (c->ts_ok) {
     c->ts_recent = o->tsval;
@@ -223,6 +222,13 @@ static void path_mtu_shrink(struct zn_tcp_conn *c, uint32_t mtu) {
   zn__tcp_output(c);
 }
 
+/* An ICMP error ends a connection attempt: the application hears err. */
+static void syn_sent_abort(struct zn_tcp_conn *c, int err) {
+  zn__tcp_notify_error(c, err);
+  zn__tcp_fsm(c, ZN__EV_T_GIVEUP, NULL);
+  zn__tcp_deliver(c);
+}
+
 void zn__tcp_icmp_err(struct zn_stack *st, const struct zn__inet_err *e) {
   uint16_t sport = zn_rd16(e->l4), dport = zn_rd16(e->l4 + 2);
   uint32_t seq = zn_rd32(e->l4 + 4);
@@ -237,20 +243,34 @@ void zn__tcp_icmp_err(struct zn_stack *st, const struct zn__inet_err *e) {
     path_mtu_shrink(c, e->mtu);
     return;
   }
-  if (c->state == ZN_TCP_SYN_SENT && (e->kind == ZN__INET_ERR_PORT_UNREACH ||
-                                      e->kind == ZN__INET_ERR_PROTO_UNREACH ||
-                                      e->kind == ZN__INET_ERR_PROHIBITED)) {
+  if (c->state != ZN_TCP_SYN_SENT)
+    return; /* RFC 1122 §4.2.3.9: a synchronized connection goes on */
+  if (e->kind == ZN__INET_ERR_PORT_UNREACH ||
+      e->kind == ZN__INET_ERR_PROTO_UNREACH ||
+      e->kind == ZN__INET_ERR_PROHIBITED) {
     /* Hard errors while connecting: port and protocol unreachable (RFC
      * 1122 §4.2.3.9), and "administratively prohibited", which RFC 1122
      * predates (RFC 1812 §5.2.7.1's codes 9, 10, 13; ICMPv6 code 1): a
      * filter refused the connection, and asking again will not change
      * its mind.  Linux and FreeBSD (icmp_may_rst) abort on it too. */
-    zn__tcp_notify_error(c, ZN_ECONNREFUSED);
-    zn__tcp_fsm(c, ZN__EV_T_GIVEUP, NULL);
-    zn__tcp_deliver(c);
+    syn_sent_abort(c, ZN_ECONNREFUSED);
     return;
   }
-  /* Soft errors: remembered, reported if the connection later times out. */
-  if (c->state == ZN_TCP_SYN_SENT)
-    c->soft_err = ZN_EHOSTUNREACH;
+  int err = e->kind == ZN__INET_ERR_NET_UNREACH ? ZN_ENETUNREACH
+                                                : ZN_EHOSTUNREACH;
+  if (st->cfg.tcp_soft_error_abort) {
+    /* RFC 5461: the non-standard but widely implemented reaction to a
+     * soft error quoting our SYN (its sequence number was checked
+     * above, RFC 5927 §4.1), which spares the application minutes of
+     * SYN retries toward a path that says it leads nowhere, and lets a
+     * dual-stack client fall back to its other address at once.  Linux
+     * aborts on every ICMP error in SYN-SENT; FreeBSD (icmp_may_rst) on
+     * TTL exceeded too. */
+    ZN_STAT_INC(st, tcp_soft_error_abort);
+    syn_sent_abort(c, err);
+    return;
+  }
+  /* RFC 1122 §4.2.3.9's soft error: remembered, reported if the attempt
+   * later times out. */
+  c->soft_err = err;
 }

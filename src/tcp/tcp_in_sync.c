@@ -562,8 +562,14 @@ static void update_ts_recent(struct zn_tcp_conn *c,
 void zn__tcp_input_sync(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   bool fin_again = false;
   /* RCV.WND, worked out once: the first check and the trim hold the
-   * segment to it, and nothing between them changes it. */
-  uint32_t wnd = zn__tcp_rcv_wnd(c);
+   * segment to it, and nothing between them changes it.  A segment that
+   * takes no sequence space and begins at RCV.NXT (a pure ACK in order,
+   * most of what a sender receives) is acceptable under any window and
+   * has nothing to trim: every window, 0 included, gives it the same
+   * verdict, so 0 stands in and the share is not worked out. */
+  bool empty_at_nxt = s->len == 0 && s->seq == c->rcv_nxt &&
+                      !(s->flags & (ZN_TCP_SYN | ZN_TCP_FIN));
+  uint32_t wnd = empty_at_nxt ? 0 : zn__tcp_rcv_wnd(c);
   if (timewait_reopen(c, s) || !first_check_sequence(c, s, wnd, &fin_again) ||
       second_check_rst(c, s) || fourth_check_syn(c, s))
     return;

@@ -296,6 +296,7 @@ struct zn_tcp_conn {
 
   /* Options agreed. */
   uint16_t mss;                /* what we send per segment */
+  uint16_t seg_size;           /* zn__tcp_seg_size(), kept by zn__tcp_set_mss */
   uint16_t peer_mss;
   uint8_t snd_wscale, rcv_wscale;
   bool wscale_ok, ts_ok, sack_ok;
@@ -686,8 +687,15 @@ uint32_t zn__tcp_ts_now(const struct zn_tcp_conn *c);
  * ours carries the timestamp option once agreed.  (Inline: the output
  * path asks it many times a segment.) */
 static inline uint32_t zn__tcp_seg_size(const struct zn_tcp_conn *c) {
+  return c->seg_size;
+}
+/* Every write of mss, and of ts_ok once the MSS is set, goes through
+ * here, so that seg_size follows both (the output path reads it several
+ * times a segment). */
+static inline void zn__tcp_set_mss(struct zn_tcp_conn *c, uint32_t mss) {
   uint32_t ts_len = c->ts_ok ? 12u : 0u;
-  return c->mss > ts_len + 8 ? c->mss - ts_len : 8;
+  c->mss = (uint16_t)mss;
+  c->seg_size = (uint16_t)(mss > ts_len + 8 ? mss - ts_len : 8);
 }
 /* The smallest MSS believed, from a peer's option or a path MTU. */
 #define ZN__TCP_MIN_MSS 64

@@ -408,7 +408,7 @@ bool zn__tcp_mss_fit_mtu(struct zn_tcp_conn *c, uint32_t mtu) {
   uint32_t floor = c->raddr.family == ZN_AF_INET6 ? 1280u - hdrs : ZN__TCP_MIN_MSS;
   if (mtu < min_mtu || mtu - hdrs >= c->mss)
     return false;
-  c->mss = (uint16_t)(mtu - hdrs < floor ? floor : mtu - hdrs);
+  zn__tcp_set_mss(c, mtu - hdrs < floor ? floor : mtu - hdrs);
   return true;
 }
 
@@ -710,7 +710,7 @@ static uint32_t blackhole_floor(const struct zn_tcp_conn *c) {
 }
 
 static void set_mss(struct zn_tcp_conn *c, uint32_t mss) {
-  c->mss = (uint16_t)mss;
+  zn__tcp_set_mss(c, mss);
   c->cc.mss = mss;
 }
 
@@ -748,13 +748,13 @@ static void blackhole_probe(struct zn_tcp_conn *c) {
       (c->flags & (ZN__TCPF_IN_RECOVERY | ZN__TCPF_RTO_RECOVERY)))
     return;
   uint16_t low = c->mss;
-  c->mss = c->mss_full; /* for this one segment: zn__tcp_seg_size */
+  zn__tcp_set_mss(c, c->mss_full); /* for this one segment */
   uint32_t seg = zn__tcp_seg_size(c);
   uint32_t wnd = c->snd_wnd < c->cc.cwnd ? c->snd_wnd : c->cc.cwnd;
   uint32_t used = 0, seq = c->snd_nxt;
   if (unsent_from(c, seq) >= seg && wnd >= c->snd_max - c->snd_una + seg)
     used = transmit_upto(c, seq, seg, seg);
-  c->mss = low;
+  zn__tcp_set_mss(c, low);
   if (!used)
     return;
   c->snd_nxt += used;

@@ -82,8 +82,10 @@ static const struct pd_sysctl sysctls[] = {
      * is accepted too; the two scripts that test drop_synfin=0 in LISTEN
      * and SYN-SENT are in not_applicable[] below. */
     {"net.inet.tcp.drop_synfin", NULL, PD_SC_NOOP, "see not_applicable[]"},
-    /* 1: ICMP port and protocol unreachable abort a connection attempt,
-     * as znet does (RFC 1122 §4.2.3.9 hard errors).  0 ignores them. */
+    /* 1: ICMP port and protocol unreachable, "prohibited" and TTL
+     * exceeded abort a connection attempt, as znet does (RFC 1122
+     * §4.2.3.9's hard errors, and cfg.tcp_soft_error_abort's RFC 5461
+     * soft errors).  0 ignores them all. */
     {"net.inet.tcp.icmp_may_rst", "1", PD_SC_NOOP, "znet's behaviour"},
     {"net.inet.tcp.icmp_may_rst", NULL, PD_SC_NA,
      "net.inet.tcp.icmp_may_rst=0: znet always treats ICMP port/protocol "

@@ -40,6 +40,20 @@ ZT_TEST(test_established_icmp_frag_needed) {
   fx_free(&f);
 }
 
+/* RFC 7323 §2.3: the least shift that brings the buffer into 16 bits,
+ * at most 14. */
+ZT_TEST(test_wscale_for_bounds) {
+  ZT_EQ(zn__tcp_wscale_for(0), 0);
+  ZT_EQ(zn__tcp_wscale_for(65535), 0);
+  ZT_EQ(zn__tcp_wscale_for(65536), 1);
+  ZT_EQ(zn__tcp_wscale_for(131071), 1);
+  ZT_EQ(zn__tcp_wscale_for(131072), 2);
+  ZT_EQ(zn__tcp_wscale_for(262144), 3);
+  ZT_EQ(zn__tcp_wscale_for(1u << 29), 14);
+  ZT_EQ(zn__tcp_wscale_for(1u << 30), 14);
+  ZT_EQ(zn__tcp_wscale_for(0xffffffffu), 14);
+}
+
 ZT_TEST(test_established_icmp_soft) {
   struct fx f;
   fx_init(&f, NULL);
@@ -737,6 +751,7 @@ ZT_TEST(test_syn_received_accept_close) {
 
 int main(void) {
   ZT_RUN(test_established_icmp_frag_needed);
+  ZT_RUN(test_wscale_for_bounds);
   ZT_RUN(test_established_icmp_soft);
   ZT_RUN(test_established_rst_close_in_cb);
   ZT_RUN(test_established_close_on_eof);

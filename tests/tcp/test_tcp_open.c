@@ -399,11 +399,44 @@ ZT_TEST(test_syn_sent_icmp_prohibited) {
   }
 }
 
+/* RFC 5461 (cfg.tcp_soft_error_abort, the default): a soft error that
+ * quotes our SYN ends the attempt with the error it names. */
+ZT_TEST(test_syn_sent_icmp_soft_error_aborts) {
+  static const struct {
+    uint8_t type, code;
+    int err;
+  } cases[] = {
+      {ZN_ICMP_DEST_UNREACH, ZN_ICMP_UNREACH_NET, ZN_ENETUNREACH},
+      {ZN_ICMP_DEST_UNREACH, ZN_ICMP_UNREACH_HOST, ZN_EHOSTUNREACH},
+      {ZN_ICMP_TIME_EXCEEDED, 0, ZN_EHOSTUNREACH}, /* TTL in transit */
+  };
+  for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+    struct fx f;
+    fx_init(&f, NULL);
+    fx_syn_sent(&f);
+    /* A quote of a sequence number not in flight is ignored (RFC 5927). */
+    fx_icmp(&f, cases[k].type, cases[k].code, 0, f.iss + 1);
+    EXPECT_STATE(&f, ZN_TCP_SYN_SENT);
+    ZT_EQ(f.errors, 0);
+    fx_icmp(&f, cases[k].type, cases[k].code, 0, f.iss);
+    EXPECT_NONE(&f); /* no RST: the peer never answered */
+    EXPECT_STATE(&f, ZN_TCP_CLOSED);
+    ZT_EQ(f.last_err, cases[k].err);
+    ZT_EQ(fx_stat(&f, ZN_STAT_tcp_soft_error_abort), 1);
+    fx_close(&f);
+    fx_poll(&f);
+    ZT_EQ(f.st->tcp.nused, 0);
+    fx_free(&f);
+  }
+}
+
+/* With cfg.tcp_soft_error_abort off, RFC 1122 §4.2.3.9 as written. */
 ZT_TEST(test_syn_sent_icmp_host_unreach) {
   struct fx f;
   struct zn_config cfg;
   fx_config(&cfg);
   cfg.tcp_syn_retries = 1;
+  cfg.tcp_soft_error_abort = false;
   fx_init(&f, &cfg);
   fx_syn_sent(&f);
   /* A soft error: remembered, reported if the connection times out. */
@@ -1210,6 +1243,7 @@ int main(void) {
   ZT_RUN(test_syn_sent_timeout);
   ZT_RUN(test_syn_sent_icmp_port_unreach);
   ZT_RUN(test_syn_sent_icmp_prohibited);
+  ZT_RUN(test_syn_sent_icmp_soft_error_aborts);
   ZT_RUN(test_syn_sent_icmp_host_unreach);
   ZT_RUN(test_syn_received_ack);
   ZT_RUN(test_syn_received_ack_data);
