@@ -10,6 +10,7 @@
 
 #include "core/stack_int.h"
 #include "tcp/tcp_int.h"
+#include "wire/wire_inline.h"
 #include "znet/err.h"
 
 void zn__tcp_syn_opts_agree(const struct zn_config *cfg,
@@ -115,11 +116,14 @@ static void input_syn_sent(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   zn__tcp_input_noack(c, s);
 }
 
+/* The view and the options are parsed inline (wire/wire_inline.h): the
+ * view stays in registers, and the options go straight into the segment,
+ * their common layouts read without the option loop. */
 void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
                    const struct zn__inet_meta *m) {
   struct zn_tcp_view v;
   ZN_STAT_INC(st, tcp_rx);
-  int rc = zn_tcp_view_init(&v, b->data, b->len);
+  int rc = zn__tcp_view_parse(&v, b->data, b->len);
   if (rc != ZN_OK) {
     if (rc == ZN_ETRUNCATED)
       ZN_STAT_INC(st, tcp_drop_short);
@@ -131,27 +135,13 @@ void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
     ZN_STAT_INC(st, tcp_drop_bcast);
     goto drop;
   }
-  /* The connection first (the lookup reads the addresses and ports and
-   * changes nothing), so that its pseudo-header sum, summed once when
-   * its tuple was hashed, serves the checksum; nothing of the segment is
-   * used before the checksum holds. */
-  struct zn_tcp_conn *c =
-      zn__tcp_lookup(st, &m->dst, v.dport, &m->src, v.sport);
-  if (!(b->flags & (ZN_BUF_F_LOOP | ZN_BUF_F_CSUM_OK)) &&
-      !zn_tcp_csum_ok_psum(
-          &v, c ? c->psum + (uint32_t)v.len
-                : zn__inet_pseudo_sum(&m->src, &m->dst, ZN_IPPROTO_TCP,
-                                      (uint32_t)v.len))) {
-    ZN_STAT_INC(st, tcp_drop_checksum);
-    goto drop;
-  }
-  /* Every field is written below (the options by the parser): no
-   * clearing first. */
+  /* The segment's fields are copied first, so that of the view only what
+   * the checksum and the options need is kept across the lookup.  Then
+   * the connection (the lookup reads the addresses and ports and changes
+   * nothing), so that its pseudo-header sum, summed once when its tuple
+   * was hashed, serves the checksum; nothing of the segment is used
+   * before the checksum holds, and the options are parsed only then. */
   struct zn__tcp_seg s;
-  if (zn_tcp_opts_parse(&v, &s.opts) != ZN_OK) {
-    ZN_STAT_INC(st, tcp_drop_opts);
-    goto drop;
-  }
   s.src = m->src;
   s.dst = m->dst;
   s.sport = v.sport;
@@ -162,7 +152,24 @@ void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
   s.wnd = v.win;
   s.ttl = m->ttl;
   s.ecn = m->tos & ZN_IP_ECN_MASK;
-  zn_buf_trim(b, v.len);
+  struct zn_tcp_conn *c =
+      zn__tcp_lookup(st, &s.dst, s.dport, &s.src, s.sport);
+  if (!(b->flags & (ZN_BUF_F_LOOP | ZN_BUF_F_CSUM_OK)) &&
+      !zn__tcp_csum_ok_psum(
+          v.p, v.len,
+          c ? c->psum + (uint32_t)v.len
+            : zn__inet_pseudo_sum(&s.src, &s.dst, ZN_IPPROTO_TCP,
+                                  (uint32_t)v.len))) {
+    ZN_STAT_INC(st, tcp_drop_checksum);
+    goto drop;
+  }
+  /* The parser writes all of s.opts but the SACK blocks past nsack: no
+   * clearing first. */
+  if (zn__tcp_opts_parse(&v, &s.opts) != ZN_OK) {
+    ZN_STAT_INC(st, tcp_drop_opts);
+    goto drop;
+  }
+  /* The view spans b (v.len is b->len): no padding to trim. */
   zn_buf_pull(b, v.hdr_len);
   s.b = b;
   s.len = b->len;
