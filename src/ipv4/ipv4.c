@@ -316,23 +316,23 @@ enum dst_kind { DST_DROP, DST_UNICAST, DST_BCAST };
 /* A destination other than our address in a frame to us, which
  * zn__ip_input takes at once: our address in a link broadcast, a
  * broadcast, a DHCP reply before we hold an address, or not ours
- * (counted).  b holds the datagram zn__ip_input checked, whose view the
- * DHCP client's test reads again here, out of its way. */
+ * (counted).  b holds the datagram zn__ip_input checked, whose header is
+ * read again here, out of its way. */
 __attribute__((noinline)) static enum dst_kind
-destination_other(struct zn_stack *st, const struct zn_buf *b,
-                  uint32_t dst) {
-  if (is_local(st, dst)) {
-    /* RFC 1122 §3.3.6: unicast inside a link broadcast is suspect. */
+destination_other(struct zn_stack *st, const struct zn_buf *b) {
+  struct zn_ipv4_view v;
+  if (zn__ipv4_view_parse(&v, b->data, b->len) != ZN_OK ||
+      is_local(st, v.dst)) {
+    /* RFC 1122 §3.3.6: unicast inside a link broadcast is suspect.  (The
+     * view cannot fail: zn__ip_input checked the same bytes.) */
     ZN_STAT_INC(st, ip_drop_not_for_us);
     return DST_DROP;
   }
-  if (is_bcast(st, dst))
+  if (is_bcast(st, v.dst))
     return DST_BCAST;
   /* A DHCP reply unicast to the address offered to us, before we hold
    * one (src/dhcp4/dhcp4_int.h). */
-  struct zn_ipv4_view v;
-  if (zn__ipv4_view_parse(&v, b->data, b->len) == ZN_OK &&
-      zn__dhcp4_takes(st, &v))
+  if (zn__dhcp4_takes(st, &v))
     return DST_UNICAST;
   ZN_STAT_INC(st, ip_drop_not_for_us);
   return DST_DROP;
@@ -431,7 +431,7 @@ void zn__ip_input(struct zn_stack *st, struct zn_buf *b, bool link_bcast) {
     goto drop; /* counted inside */
   bool bcast = link_bcast;
   if (!is_local(st, v.dst) || link_bcast) {
-    enum dst_kind k = destination_other(st, b, v.dst);
+    enum dst_kind k = destination_other(st, b);
     if (k == DST_DROP)
       goto drop; /* counted inside */
     bcast = bcast || k == DST_BCAST;
