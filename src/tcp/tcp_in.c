@@ -116,6 +116,17 @@ static void input_syn_sent(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   zn__tcp_input_noack(c, s);
 }
 
+/* The checksum of the len-byte segment at p from s's addresses, over the
+ * pseudo-header sum c keeps, or one summed here without c. */
+static inline bool csum_ok(const struct zn__tcp_seg *s,
+                                              const struct zn_tcp_conn *c,
+                                              const uint8_t *p, size_t len) {
+  uint32_t psum = c ? c->psum + (uint32_t)len
+                    : zn__inet_pseudo_sum(&s->src, &s->dst, ZN_IPPROTO_TCP,
+                                          (uint32_t)len);
+  return zn__tcp_csum_ok_psum(p, len, psum);
+}
+
 /* The view and the options are parsed inline (wire/wire_inline.h): the
  * view stays in registers, and the options go straight into the segment,
  * their common layouts read without the option loop. */
@@ -155,11 +166,7 @@ void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
   struct zn_tcp_conn *c =
       zn__tcp_lookup(st, &s.dst, s.dport, &s.src, s.sport);
   if (!(b->flags & (ZN_BUF_F_LOOP | ZN_BUF_F_CSUM_OK)) &&
-      !zn__tcp_csum_ok_psum(
-          v.p, v.len,
-          c ? c->psum + (uint32_t)v.len
-            : zn__inet_pseudo_sum(&s.src, &s.dst, ZN_IPPROTO_TCP,
-                                  (uint32_t)v.len))) {
+      !csum_ok(&s, c, v.p, v.len)) {
     ZN_STAT_INC(st, tcp_drop_checksum);
     goto drop;
   }
@@ -174,7 +181,7 @@ void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
   s.b = b;
   s.len = b->len;
   if (!c)
-    c = zn__tcp_lookup_listener(st, &m->dst, v.dport);
+    c = zn__tcp_lookup_listener(st, &s.dst, s.dport);
   if (!c || c->state == ZN_TCP_CLOSED) {
     ZN_STAT_INC(st, tcp_drop_noport);
     reply_rst(st, &s);
