@@ -92,7 +92,7 @@ static inline void dispatch(struct zn_stack *st, struct zn_buf *b,
 }
 
 static bool source_accepted(struct zn_stack *st, const uint8_t *src) {
-  if (zn_eth_is_mcast(src) || zn__eth_addr_eq(src, st->mac)) {
+  if (zn_eth_is_mcast(src) || memcmp(src, st->mac, 6) == 0) {
     ZN_STAT_INC(st, eth_drop_src);
     return false;
   }
@@ -108,7 +108,7 @@ __attribute__((noinline)) static void input_any(struct zn_stack *st,
   if (!source_accepted(st, zn_eth_src(v)))
     goto drop;
   uint16_t group = 0;
-  if (!zn__eth_addr_eq(zn_eth_dst(v), st->mac)) {
+  if (memcmp(zn_eth_dst(v), st->mac, 6) != 0) {
     group = link_group(st, zn_eth_dst(v));
     if (!group)
       goto drop; /* counted inside */
@@ -135,7 +135,7 @@ void zn__eth_input(struct zn_stack *st, struct zn_buf *b) {
     goto drop;
   }
   if (v.tagged || st->cfg.vlan_id ||
-      !zn__eth_addr_eq(zn_eth_dst(&v), st->mac)) {
+      memcmp(zn_eth_dst(&v), st->mac, 6) != 0) {
     struct zn_eth_view w = v; /* v itself stays out of memory */
     input_any(st, b, &w);
     return;

@@ -49,18 +49,6 @@ static inline int zn__eth_view_parse(struct zn_eth_view *v, const uint8_t *p,
   return ZN_OK;
 }
 
-/* True if the 6-byte addresses a and b are equal (a 4- and a 2-byte
- * compare). */
-static inline bool zn__eth_addr_eq(const uint8_t *a, const uint8_t *b) {
-  uint32_t a0, b0;
-  uint16_t a1, b1;
-  memcpy(&a0, a, 4);
-  memcpy(&b0, b, 4);
-  memcpy(&a1, a + 4, 2);
-  memcpy(&b1, b + 4, 2);
-  return ((a0 ^ b0) | (uint32_t)(a1 ^ b1)) == 0;
-}
-
 /* The checks both IPv4 views share, in the order the errors are
  * documented: a reason is reported only once the bytes it needs are known
  * to be there.  Lengths are compared as size_t, which holds any IHL * 4
