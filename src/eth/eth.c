@@ -11,84 +11,140 @@
 
 #include "core/stack_int.h"
 #include "eth/eth_int.h"
+#include "wire/wire_inline.h"
 #include "znet/err.h"
 #include "znet/wire.h"
 
 /* A frame not to our own address: a broadcast, or a multicast group we
- * joined (marked on b), or another host's frame (counted, false). */
-static bool link_group_accepted(struct zn_stack *st, struct zn_buf *b,
-                                const uint8_t *dst) {
-  if (zn_eth_is_bcast(dst)) {
-    b->flags |= ZN_BUF_F_BCAST;
-    return true;
-  }
+ * joined; returns the ZN_BUF_F_ flag to mark b with, or 0 for another
+ * host's frame or a group we did not join (counted). */
+static uint16_t link_group(struct zn_stack *st, const uint8_t *dst) {
+  if (zn_eth_is_bcast(dst))
+    return ZN_BUF_F_BCAST;
   if (!zn_eth_is_mcast(dst)) {
     ZN_STAT_INC(st, eth_drop_not_for_us); /* another host's frame */
-    return false;
+    return 0;
   }
   /* RFC 2464 §7: IPv6 groups map to 33:33:xx; only those joined. */
   if (!st->cfg.ipv6 || dst[0] != 0x33 || dst[1] != 0x33) {
     ZN_STAT_INC(st, eth_drop_not_for_us);
-    return false;
+    return 0;
   }
   if (!zn__ip6_mac_accepted(st, dst)) {
     ZN_STAT_INC(st, eth_drop_mcast);
-    return false;
+    return 0;
   }
-  b->flags |= ZN_BUF_F_MCAST;
-  return true;
+  return ZN_BUF_F_MCAST;
 }
 
-void zn__eth_input(struct zn_stack *st, struct zn_buf *b) {
-  struct zn_eth_view v;
-  ZN_STAT_INC(st, eth_rx);
-  if (zn_eth_view_init(&v, b->data, b->len) != ZN_OK) {
-    ZN_STAT_INC(st, eth_drop_short);
-    goto drop;
-  }
-  const uint8_t *dst = zn_eth_dst(&v), *src = zn_eth_src(&v);
-  if (zn_eth_is_mcast(src) || memcmp(src, st->mac, 6) == 0) {
-    ZN_STAT_INC(st, eth_drop_src);
-    goto drop;
-  }
-  /* Ours first, the common case (our address is unicast: neither of the
-   * group cases below). */
-  if (memcmp(dst, st->mac, 6) != 0 && !link_group_accepted(st, b, dst))
-    goto drop; /* counted inside */
-  if (v.type == ZN_ETHERTYPE_VLAN || v.type == ZN_ETHERTYPE_QINQ) {
+/* The VLAN policy of the header comment, for a frame whose EtherType
+ * (after at most one tag) is type; false (counted) to drop it. */
+static bool tag_accepted(struct zn_stack *st, uint16_t type, bool tagged,
+                         uint16_t tci) {
+  uint16_t vid = tci & 0x0fff;
+  if (type == ZN_ETHERTYPE_VLAN || type == ZN_ETHERTYPE_QINQ) {
     ZN_STAT_INC(st, eth_drop_vlan); /* stacked tags */
-    goto drop;
+    return false;
   }
   if (st->cfg.vlan_id) {
-    if (!v.tagged || zn_eth_vid(&v) != st->cfg.vlan_id) {
+    if (!tagged || vid != st->cfg.vlan_id) {
       ZN_STAT_INC(st, eth_drop_vlan);
-      goto drop;
+      return false;
     }
-  } else if (v.tagged) {
-    if (zn_eth_vid(&v) != 0) {
+  } else if (tagged) {
+    if (vid != 0) {
       ZN_STAT_INC(st, eth_drop_vlan);
-      goto drop;
+      return false;
     }
     ZN_STAT_INC(st, eth_vlan_prio);
   }
-  uint16_t type = v.type;
-  zn_buf_pull(b, v.hdr_len);
+  return true;
+}
+
+/* b (data past the Ethernet header) to the input of its EtherType, type,
+ * which consumes it; group is the ZN_BUF_F_ flag of a frame to a group,
+ * 0 for one to us. */
+static inline void dispatch(struct zn_stack *st, struct zn_buf *b,
+                            uint16_t type, uint16_t group) {
   switch (type) {
   case ZN_ETHERTYPE_IPV4:
-    zn__ip_input(st, b, (b->flags & ZN_BUF_F_BCAST) != 0);
+    zn__ip_input(st, b, group == ZN_BUF_F_BCAST);
     return;
   case ZN_ETHERTYPE_IPV6:
     if (!st->cfg.ipv6)
       break;
-    zn__ip6_input(st, b, (b->flags & (ZN_BUF_F_MCAST | ZN_BUF_F_BCAST)) != 0);
+    zn__ip6_input(st, b, group != 0);
     return;
   case ZN_ETHERTYPE_ARP:
     zn__arp_input(st, b);
+    return;
+  case ZN_ETHERTYPE_QINQ:
+    /* An untagged frame on an untagged stack can still carry an 802.1ad
+     * tag. */
+    ZN_STAT_INC(st, eth_drop_vlan);
+    zn_buf_free(b);
     return;
   default:
     break;
   }
   ZN_STAT_INC(st, eth_drop_type);
+  zn_buf_free(b);
+}
+
+static bool source_accepted(struct zn_stack *st, const uint8_t *src) {
+  if (zn_eth_is_mcast(src) || memcmp(src, st->mac, 6) == 0) {
+    ZN_STAT_INC(st, eth_drop_src);
+    return false;
+  }
+  return true;
+}
+
+/* Every frame but the common one, checked in full: source, destination
+ * (ours, or a group), then the tag rules.  Out of line, so that its calls
+ * cost the common path no saved registers. */
+__attribute__((noinline)) static void input_any(struct zn_stack *st,
+                                                struct zn_buf *b,
+                                                const struct zn_eth_view *v) {
+  if (!source_accepted(st, zn_eth_src(v)))
+    goto drop;
+  uint16_t group = 0;
+  if (memcmp(zn_eth_dst(v), st->mac, 6) != 0) {
+    group = link_group(st, zn_eth_dst(v));
+    if (!group)
+      goto drop; /* counted inside */
+    b->flags |= group;
+  }
+  if (!tag_accepted(st, v->type, v->tagged, v->tci))
+    goto drop; /* counted inside */
+  zn_buf_pull(b, v->hdr_len);
+  dispatch(st, b, v->type, group);
+  return;
+drop:
+  zn_buf_free(b);
+}
+
+/* The view is parsed inline and stays in registers.  The common frame,
+ * untagged on an untagged stack and to our address, needs of the checks
+ * of input_any only the source's: the tag rules pass it, and it is to no
+ * group. */
+void zn__eth_input(struct zn_stack *st, struct zn_buf *b) {
+  struct zn_eth_view v;
+  ZN_STAT_INC(st, eth_rx);
+  if (zn__eth_view_parse(&v, b->data, b->len) != ZN_OK) {
+    ZN_STAT_INC(st, eth_drop_short);
+    goto drop;
+  }
+  if (v.tagged || st->cfg.vlan_id ||
+      memcmp(zn_eth_dst(&v), st->mac, 6) != 0) {
+    struct zn_eth_view w = v; /* v itself stays out of memory */
+    input_any(st, b, &w);
+    return;
+  }
+  if (!source_accepted(st, zn_eth_src(&v)))
+    goto drop;
+  zn_buf_pull(b, ZN_ETH_HDR_LEN);
+  dispatch(st, b, v.type, 0);
+  return;
 drop:
   zn_buf_free(b);
 }

@@ -20,31 +20,22 @@ static uint32_t v4(const struct zn_ip *a) { return zn_ip_v4(a); }
 int zn__inet_register(struct zn_stack *st, uint8_t proto,
                       zn__inet_input_fn in, zn__inet_err_fn err) {
   struct zn__inet *n = &st->inet;
-  uint32_t i = 0;
-  while (i < n->nl4 && n->l4[i].proto != proto)
-    i++;
-  if (i == ZN__INET_L4_MAX)
-    return ZN_ENOMEM;
+  uint32_t i = n->by_proto[proto];
+  if (i == 0) {
+    if (n->nl4 == ZN__INET_L4_MAX)
+      return ZN_ENOMEM;
+    i = ++n->nl4;
+    n->by_proto[proto] = (uint8_t)i;
+  }
   n->l4[i].proto = proto;
   n->l4[i].input = in;
   n->l4[i].err = err;
-  if (i == n->nl4)
-    n->nl4++;
   return ZN_OK;
 }
 
-static const struct zn__inet_l4 *l4_find(const struct zn_stack *st,
-                                         uint8_t proto) {
-  const struct zn__inet *n = &st->inet;
-  for (uint32_t i = 0; i < n->nl4; i++)
-    if (n->l4[i].proto == proto)
-      return &n->l4[i];
-  return NULL;
-}
-
 bool zn__inet_deliver_err(struct zn_stack *st, const struct zn__inet_err *e) {
-  const struct zn__inet_l4 *l4 = l4_find(st, e->proto);
-  if (!l4 || !l4->err)
+  const struct zn__inet_l4 *l4 = &st->inet.l4[st->inet.by_proto[e->proto]];
+  if (!l4->err)
     return false;
   l4->err(st, e);
   return true;

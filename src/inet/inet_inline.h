@@ -15,15 +15,11 @@
 static inline bool zn__inet_deliver(struct zn_stack *st, struct zn_buf *b,
                                     const struct zn__inet_meta *m) {
   const struct zn__inet *n = &st->inet;
-  for (uint32_t i = 0; i < n->nl4; i++) {
-    if (n->l4[i].proto != m->proto)
-      continue;
-    if (!n->l4[i].input)
-      return false;
-    n->l4[i].input(st, b, m);
-    return true;
-  }
-  return false;
+  zn__inet_input_fn in = n->l4[n->by_proto[m->proto]].input;
+  if (!in)
+    return false;
+  in(st, b, m);
+  return true;
 }
 
 /* The source address for a datagram to dst: IPv4, our address; IPv6,

@@ -102,10 +102,14 @@ struct zn__inet_l4 {
   zn__inet_err_fn err;
 };
 
-/* The transports, by protocol number; in struct zn_stack. */
+/* The transports, by protocol number; in struct zn_stack (zeroed).
+ * Every datagram finds its transport with one look at by_proto, which
+ * holds the index in l4 of each protocol's entry; l4[0] stays empty (no
+ * input, no err) and stands for every protocol none registered. */
 struct zn__inet {
-  struct zn__inet_l4 l4[ZN__INET_L4_MAX];
-  uint32_t nl4;
+  struct zn__inet_l4 l4[1 + ZN__INET_L4_MAX];
+  uint32_t nl4;                /* entries in use, l4[1] to l4[nl4] */
+  uint8_t by_proto[256];
 };
 
 /* Register the transport for proto (both families); a second call for

@@ -15,6 +15,7 @@
 
 #include "core/stack_int.h"
 #include "eth/eth_int.h"
+#include "wire/wire_inline.h"
 #include "znet/err.h"
 #include "znet/wire.h"
 
@@ -297,79 +298,151 @@ static bool source_acceptable(struct zn_stack *st, uint32_t src,
   return false;
 }
 
-void zn__ip_input(struct zn_stack *st, struct zn_buf *b, bool link_bcast) {
+/* The source of nearly every datagram, in five compares: 1.0.0.0 to
+ * 223.255.255.255 but 127.0.0.0/8, neither our address nor our directed
+ * broadcast.  classify_source says ZN__IP_SRC_HOST of each such address;
+ * any other goes through it (and may still pass, as a looped datagram
+ * from our own address does). */
+static inline bool source_plain_host(const struct zn_stack *st,
+                                     uint32_t src) {
+  uint32_t top = src >> 24;
+  return top - 1u < 223u && top != 127 && src != st->ip_addr &&
+         src != (st->ip_addr | ~st->ip_mask);
+}
+
+/* How zn__ip_input takes a destination. */
+enum dst_kind { DST_DROP, DST_UNICAST, DST_BCAST };
+
+/* A destination other than our address in a frame to us, which
+ * zn__ip_input takes at once: our address in a link broadcast, a
+ * broadcast, a DHCP reply before we hold an address, or not ours
+ * (counted).  b holds the datagram zn__ip_input checked, whose header is
+ * read again here, out of its way. */
+__attribute__((noinline)) static enum dst_kind
+destination_other(struct zn_stack *st, const struct zn_buf *b) {
   struct zn_ipv4_view v;
-  ZN_STAT_INC(st, ip_rx);
-  switch (zn_ipv4_view_init(&v, b->data, b->len)) {
-  case ZN_OK:
-    break;
-  case ZN_ETRUNCATED:
-    ZN_STAT_INC(st, ip_drop_short);
-    goto drop;
-  case ZN_EPROTO:
-    ZN_STAT_INC(st, ip_drop_version);
-    goto drop;
-  case ZN_EMALFORMED:
-    ZN_STAT_INC(st, ip_drop_hdrlen);
-    goto drop;
-  default:
-    ZN_STAT_INC(st, ip_drop_totlen);
-    goto drop;
-  }
-  if (!(b->flags & ZN_BUF_F_LOOP) && !zn_ipv4_csum_ok(&v)) {
-    ZN_STAT_INC(st, ip_drop_checksum);
-    goto drop;
-  }
-  /* No TTL check: a host takes a datagram addressed to it whatever its
-   * TTL, 0 included; TTL matters only to a router (RFC 1122 §3.2.1.7). */
-  if (!source_acceptable(st, v.src, b))
-    goto drop;
-  bool bcast;
-  if (is_local(st, v.dst)) {
-    /* RFC 1122 §3.3.6: unicast inside a link broadcast is suspect. */
-    if (link_bcast) {
-      ZN_STAT_INC(st, ip_drop_not_for_us);
-      goto drop;
-    }
-    bcast = false;
-  } else if (is_bcast(st, v.dst)) {
-    bcast = true;
-  } else if (zn__dhcp4_takes(st, &v)) {
-    /* A DHCP reply unicast to the address offered to us, before we hold
-     * one (src/dhcp4/dhcp4_int.h). */
-    bcast = false;
-  } else {
+  if (zn__ipv4_view_parse(&v, b->data, b->len) != ZN_OK ||
+      is_local(st, v.dst)) {
+    /* RFC 1122 §3.3.6: unicast inside a link broadcast is suspect.  (The
+     * view cannot fail: zn__ip_input checked the same bytes.) */
     ZN_STAT_INC(st, ip_drop_not_for_us);
-    goto drop;
+    return DST_DROP;
   }
-  zn_buf_trim(b, v.tot_len); /* link padding */
-  if (zn_ipv4_is_fragment(&v)) {
-    b = reass_input(st, b, &v);
-    if (!b)
-      return;
-    if (zn_ipv4_view_init(&v, b->data, b->len) != ZN_OK) {
-      ZN_STAT_INC(st, ip_reass_drop_bad); /* cannot happen: we built it */
-      goto drop;
-    }
-  }
+  if (is_bcast(st, v.dst))
+    return DST_BCAST;
+  /* A DHCP reply unicast to the address offered to us, before we hold
+   * one (src/dhcp4/dhcp4_int.h). */
+  if (zn__dhcp4_takes(st, &v))
+    return DST_UNICAST;
+  ZN_STAT_INC(st, ip_drop_not_for_us);
+  return DST_DROP;
+}
+
+/* Hand the whole datagram of v, in b (trimmed to it), to its transport,
+ * the header left in the headroom; consumes b.  bcast: sent to a
+ * broadcast address, of the link or of IP. */
+static inline void deliver(struct zn_stack *st, struct zn_buf *b,
+                           const struct zn_ipv4_view *v, bool bcast) {
+  /* The addresses as the bytes of the header: no byte swap, and the rest
+   * of the meta cleared in three stores. */
   struct zn__inet_meta m;
-  m.src = zn_ip_from_v4(v.src);
-  m.dst = zn_ip_from_v4(v.dst);
-  m.proto = v.proto;
-  m.ttl = v.ttl;
-  m.tos = v.tos;
-  m.hdr_len = (uint16_t)v.hdr_len;
-  m.bcast = bcast || link_bcast;
-  zn_buf_pull(b, v.hdr_len);
-  if (v.proto == ZN_IPPROTO_ICMP) {
+  memset(&m, 0, sizeof(m));
+  m.src.family = ZN_AF_INET;
+  memcpy(m.src.bytes, v->p + 12, 4);
+  m.dst.family = ZN_AF_INET;
+  memcpy(m.dst.bytes, v->p + 16, 4);
+  m.proto = v->proto;
+  m.ttl = v->ttl;
+  m.tos = v->tos;
+  m.hdr_len = (uint16_t)v->hdr_len;
+  m.bcast = bcast;
+  zn_buf_pull(b, v->hdr_len);
+  if (v->proto == ZN_IPPROTO_ICMP) {
     zn__icmp_input(st, b, &m);
     return;
   }
   if (zn__inet_deliver(st, b, &m))
     return;
-  zn_buf_push(b, v.hdr_len);
+  zn_buf_push(b, v->hdr_len);
   ZN_STAT_INC(st, ip_drop_proto);
   zn__icmp_error(st, b, m.bcast, ZN_ICMP_DEST_UNREACH, ZN_ICMP_UNREACH_PROTO, 0);
+  zn_buf_free(b);
+}
+
+/* A fragment zn__ip_input checked, in b trimmed to it: into reassembly,
+ * and the datagram it completes, if any, to its transport.  Consumes b.
+ * Out of line, so that the common path keeps its registers. */
+__attribute__((noinline)) static void reassemble(struct zn_stack *st,
+                                                 struct zn_buf *b,
+                                                 bool bcast) {
+  struct zn_ipv4_view v;
+  if (zn__ipv4_view_parse(&v, b->data, b->len) != ZN_OK) {
+    ZN_STAT_INC(st, ip_reass_drop_bad); /* cannot happen: checked */
+    zn_buf_free(b);
+    return;
+  }
+  b = reass_input(st, b, &v);
+  if (!b)
+    return;
+  if (zn__ipv4_view_parse(&v, b->data, b->len) != ZN_OK) {
+    ZN_STAT_INC(st, ip_reass_drop_bad); /* cannot happen: we built it */
+    zn_buf_free(b);
+    return;
+  }
+  deliver(st, b, &v, bcast);
+}
+
+static void count_bad_header(struct zn_stack *st, int rc) {
+  switch (rc) {
+  case ZN_ETRUNCATED:
+    ZN_STAT_INC(st, ip_drop_short);
+    break;
+  case ZN_EPROTO:
+    ZN_STAT_INC(st, ip_drop_version);
+    break;
+  case ZN_EMALFORMED:
+    ZN_STAT_INC(st, ip_drop_hdrlen);
+    break;
+  default:
+    ZN_STAT_INC(st, ip_drop_totlen);
+    break;
+  }
+}
+
+/* The view is parsed inline and stays in registers; the rare paths (other
+ * destinations, fragments) read the header again out of line.  The
+ * common datagram, a whole one from a unicast host to our address in a
+ * frame to us, costs its checks and the meta for the transport. */
+void zn__ip_input(struct zn_stack *st, struct zn_buf *b, bool link_bcast) {
+  struct zn_ipv4_view v;
+  ZN_STAT_INC(st, ip_rx);
+  int rc = zn__ipv4_view_parse(&v, b->data, b->len);
+  if (rc != ZN_OK) {
+    count_bad_header(st, rc);
+    goto drop;
+  }
+  if (!(b->flags & ZN_BUF_F_LOOP) && !zn__ipv4_csum_ok(&v)) {
+    ZN_STAT_INC(st, ip_drop_checksum);
+    goto drop;
+  }
+  /* No TTL check: a host takes a datagram addressed to it whatever its
+   * TTL, 0 included; TTL matters only to a router (RFC 1122 §3.2.1.7). */
+  if (!source_plain_host(st, v.src) && !source_acceptable(st, v.src, b))
+    goto drop; /* counted inside */
+  bool bcast = link_bcast;
+  if (!is_local(st, v.dst) || link_bcast) {
+    enum dst_kind k = destination_other(st, b);
+    if (k == DST_DROP)
+      goto drop; /* counted inside */
+    bcast = bcast || k == DST_BCAST;
+  }
+  zn_buf_trim(b, v.tot_len); /* link padding */
+  if (zn_ipv4_is_fragment(&v)) {
+    reassemble(st, b, bcast);
+    return;
+  }
+  deliver(st, b, &v, bcast);
+  return;
 drop:
   zn_buf_free(b);
 }

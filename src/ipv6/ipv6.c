@@ -14,6 +14,7 @@
 #include "core/stack_int.h"
 #include "eth/eth_int.h"
 #include "ipv6/ipv6_int.h"
+#include "wire/wire_inline.h"
 #include "znet/err.h"
 #include "znet/wire.h"
 
@@ -546,21 +547,34 @@ static bool routing_process(struct zn_stack *st, struct zn_buf *b,
   return false;
 }
 
-/* Offset of the next-header field naming w->proto. */
-static uint32_t nxt_field(const struct zn_ipv6_chain *w) {
-  return w->n ? w->hdr[w->n - 1].off : 6;
+/* Where the walk of the chain ended, as the steps after it read it: the
+ * upper layer's protocol, how the walk ended, where its header starts
+ * and the offset of the next-header field naming it (what a parameter
+ * problem about the protocol points at). */
+struct upper {
+  enum zn_ipv6_chain_end end;
+  uint8_t proto;
+  uint32_t off;
+  uint32_t nxt_field;
+};
+
+static struct upper upper_of(const struct zn_ipv6_chain *w) {
+  struct upper u = {w->end, w->proto, (uint32_t)w->off,
+                    w->n ? w->hdr[w->n - 1].off : 6u};
+  return u;
 }
 
 /* RFC 8200 §4, RFC 4861 §7.1, RFC 3810 §5: from ::, only ND and MLD
- * (DAD probes, RS, reports); to a tentative address, only NS and NA. */
-static bool src_dst_allowed(struct zn_stack *st, const struct zn_buf *b,
-                            const struct zn_ipv6_view *v,
-                            const struct zn_ipv6_chain *w, bool tentative) {
+ * (DAD probes, RS, reports); to a tentative address, only NS and NA.
+ * src: the datagram's source address. */
+static bool src_dst_rules(struct zn_stack *st, const struct zn_buf *b,
+                          const uint8_t *src, struct upper u,
+                          bool tentative) {
   int t = -1;
-  if (w->end == ZN_IPV6_END_UPPER && w->proto == ZN_IPPROTO_ICMPV6 &&
-      w->off < b->len)
-    t = b->data[w->off];
-  if (zn_ipv6_addr_is_unspecified(v->src) && t != ZN_ICMP6_ND_NS &&
+  if (u.end == ZN_IPV6_END_UPPER && u.proto == ZN_IPPROTO_ICMPV6 &&
+      u.off < b->len)
+    t = b->data[u.off];
+  if (zn_ipv6_addr_is_unspecified(src) && t != ZN_ICMP6_ND_NS &&
       t != ZN_ICMP6_ND_RS && t != ZN_ICMP6_MLD2_REPORT && t != 131 &&
       t != 132) {
     ZN_STAT_INC(st, ip6_drop_src_unspec);
@@ -573,51 +587,67 @@ static bool src_dst_allowed(struct zn_stack *st, const struct zn_buf *b,
   return true;
 }
 
-static void upper_deliver(struct zn_stack *st, struct zn_buf *b,
-                          const struct zn_ipv6_view *v,
-                          const struct zn_ipv6_chain *w, bool mcast) {
-  struct zn__inet_meta m;
-  m.src = zn_ip_from_v6(v->src);
-  m.dst = zn_ip_from_v6(v->dst);
-  m.proto = w->proto;
-  m.ttl = v->hlim;
-  m.tos = v->tclass;
-  m.bcast = mcast;
-  m.hdr_len = (uint16_t)w->off;
-  if (w->proto == ZN_IPPROTO_ICMPV6) {
-    zn_buf_pull(b, w->off);
-    zn__icmp6_input(st, b, &m);
+/* src_dst_rules, which a datagram from a specified source to an address
+ * not tentative, nearly every one, passes whatever its upper layer. */
+static inline bool src_dst_allowed(struct zn_stack *st,
+                                   const struct zn_buf *b, const uint8_t *src,
+                                   struct upper u, bool tentative) {
+  if (!tentative && !zn_ipv6_addr_is_unspecified(src))
+    return true;
+  return src_dst_rules(st, b, src, u, tentative);
+}
+
+/* The meta of the datagram of v for its upper layer u. */
+static inline void meta_of(struct zn__inet_meta *m,
+                           const struct zn_ipv6_view *v, struct upper u,
+                           bool mcast) {
+  m->src = zn_ip_from_v6(v->src);
+  m->dst = zn_ip_from_v6(v->dst);
+  m->proto = u.proto;
+  m->ttl = v->hlim;
+  m->tos = v->tclass;
+  m->bcast = mcast;
+  m->hdr_len = (uint16_t)u.off;
+}
+
+/* Hand b (data at the IPv6 header) to the upper layer u; consumes b.
+ * m->bcast: sent to a multicast address, of the link or of IPv6.  Always
+ * inline: on the common path, u is known (TCP, UDP or ICMPv6 after the
+ * fixed header) and most of this folds away. */
+static inline __attribute__((always_inline)) void
+upper_deliver(struct zn_stack *st, struct zn_buf *b,
+              const struct zn__inet_meta *m, struct upper u) {
+  bool mcast = m->bcast;
+  if (u.proto == ZN_IPPROTO_ICMPV6) {
+    zn_buf_pull(b, u.off);
+    zn__icmp6_input(st, b, m);
     return;
   }
-  if (w->end == ZN_IPV6_END_EXT) {
+  if (u.end == ZN_IPV6_END_EXT) {
     /* ESP, AH, mobility, HIP, shim6: not implemented. */
     zn__icmp6_error(st, b, mcast, ZN_ICMP6_PARAM_PROB,
-                    ZN_ICMP6_PARAMPROB_NEXTHEADER, nxt_field(w));
+                    ZN_ICMP6_PARAMPROB_NEXTHEADER, u.nxt_field);
     ZN_STAT_INC(st, ip6_drop_proto);
     zn_buf_free(b);
     return;
   }
-  zn_buf_pull(b, w->off);
-  if (zn__inet_deliver(st, b, &m)) {
+  zn_buf_pull(b, u.off);
+  if (zn__inet_deliver(st, b, m)) {
     ZN_STAT_INC(st, ip6_delivered);
     return;
   }
-  zn_buf_push(b, w->off);
+  zn_buf_push(b, u.off);
   zn__icmp6_error(st, b, mcast, ZN_ICMP6_PARAM_PROB,
-                  ZN_ICMP6_PARAMPROB_NEXTHEADER, nxt_field(w));
+                  ZN_ICMP6_PARAMPROB_NEXTHEADER, u.nxt_field);
   ZN_STAT_INC(st, ip6_drop_proto);
   zn_buf_free(b);
 }
 
-/* RFC 8200 §3, §4: header, source and destination checks.  Returns the
- * checked view, or false (counted). */
-static bool header_accept(struct zn_stack *st, struct zn_buf *b,
-                          struct zn_ipv6_view *v, bool *tentative) {
-  if (zn_ipv6_view_init(v, b->data, b->len) != ZN_OK) {
-    ZN_STAT_INC(st, ip6_drop_malformed);
-    return false;
-  }
-  zn_buf_trim(b, v->len);
+/* RFC 8200 §3, §4: header, source and destination checks on the view
+ * (parsed, b trimmed to it).  Returns false (counted) to drop. */
+static inline bool header_accept(struct zn_stack *st, const struct zn_buf *b,
+                                 const struct zn_ipv6_view *v,
+                                 bool *tentative) {
   bool loop = (b->flags & ZN_BUF_F_LOOP) != 0;
   if (zn_ipv6_addr_is_mcast(v->src)) {
     ZN_STAT_INC(st, ip6_drop_src_mcast);
@@ -649,18 +679,43 @@ static bool header_accept(struct zn_stack *st, struct zn_buf *b,
   return true;
 }
 
-void zn__ip6_input(struct zn_stack *st, struct zn_buf *b, bool link_mcast) {
-  struct zn_ipv6_view v;
-  struct zn_ipv6_chain w;
-  bool tentative;
-  ZN_STAT_INC(st, ip6_rx);
-  if (!st->ip6.up) {
-    ZN_STAT_INC(st, ip6_drop_off);
+/* The last steps of every datagram, past its extension headers: the
+ * source and destination rules that depend on the upper layer, then the
+ * upper layer.  Consumes b.  Always inline, so that the view stays in
+ * registers. */
+static inline __attribute__((always_inline)) void
+upper_input(struct zn_stack *st, struct zn_buf *b,
+            const struct zn_ipv6_view *v, struct upper u, bool mcast,
+            bool tentative) {
+  if (!src_dst_allowed(st, b, v->src, u, tentative))
+    goto drop;
+  if (u.end == ZN_IPV6_END_NONE) {
+    ZN_STAT_INC(st, ip6_drop_none);
     goto drop;
   }
-  if (!header_accept(st, b, &v, &tentative))
+  struct zn__inet_meta m;
+  meta_of(&m, v, u, mcast);
+  upper_deliver(st, b, &m, u);
+  return;
+drop:
+  zn_buf_free(b);
+}
+
+/* A datagram with extension headers (b trimmed to it; its fixed header
+ * passed header_accept): the walk, reassembly, the routing header and
+ * the options, then upper_input.  Consumes b.  Out of line, and the
+ * header read again here: a datagram without extension headers, nearly
+ * every one, needs none of this. */
+__attribute__((noinline)) static void chain_input(struct zn_stack *st,
+                                                  struct zn_buf *b,
+                                                  bool mcast,
+                                                  bool tentative) {
+  struct zn_ipv6_view v;
+  struct zn_ipv6_chain w;
+  if (zn__ipv6_view_parse(&v, b->data, b->len) != ZN_OK) {
+    ZN_STAT_INC(st, ip6_drop_malformed); /* cannot happen: checked */
     goto drop;
-  bool mcast = link_mcast || zn_ipv6_addr_is_mcast(v.dst);
+  }
   if (zn_ipv6_chain_walk(&v, &w) != ZN_OK) {
     zn__icmp6_error(st, b, mcast, ZN_ICMP6_PARAM_PROB, w.err_code,
                     (uint32_t)w.err_ptr);
@@ -672,7 +727,7 @@ void zn__ip6_input(struct zn_stack *st, struct zn_buf *b, bool link_mcast) {
     b = zn__ip6_reass_input(st, b, &w);
     if (!b)
       return;
-    if (zn_ipv6_view_init(&v, b->data, b->len) != ZN_OK ||
+    if (zn__ipv6_view_parse(&v, b->data, b->len) != ZN_OK ||
         zn_ipv6_chain_walk(&v, &w) != ZN_OK || w.has_frag) {
       ZN_STAT_INC(st, ip6_drop_chain);
       goto drop;
@@ -681,14 +736,42 @@ void zn__ip6_input(struct zn_stack *st, struct zn_buf *b, bool link_mcast) {
     ZN_STAT_INC(st, ip6_atomic_rx); /* RFC 6946: alone, no reassembly */
   }
   if (!routing_process(st, b, &w, mcast) ||
-      !options_process(st, b, &v, &w, mcast) ||
-      !src_dst_allowed(st, b, &v, &w, tentative))
+      !options_process(st, b, &v, &w, mcast))
     goto drop;
-  if (w.end == ZN_IPV6_END_NONE) {
-    ZN_STAT_INC(st, ip6_drop_none);
+  upper_input(st, b, &v, upper_of(&w), mcast, tentative);
+  return;
+drop:
+  zn_buf_free(b);
+}
+
+/* The view is parsed inline and stays in registers.  A datagram whose next header is TCP, UDP or ICMPv6 has no
+ * extension header, and the walk of its chain would end at once, at the
+ * upper layer after the fixed header (zn_ipv6_chain_walk): such a
+ * datagram, nearly every one, skips the walk and the steps that look at
+ * what it found. */
+void zn__ip6_input(struct zn_stack *st, struct zn_buf *b, bool link_mcast) {
+  struct zn_ipv6_view v;
+  bool tentative;
+  ZN_STAT_INC(st, ip6_rx);
+  if (!st->ip6.up) {
+    ZN_STAT_INC(st, ip6_drop_off);
     goto drop;
   }
-  upper_deliver(st, b, &v, &w, mcast);
+  if (zn__ipv6_view_parse(&v, b->data, b->len) != ZN_OK) {
+    ZN_STAT_INC(st, ip6_drop_malformed);
+    goto drop;
+  }
+  zn_buf_trim(b, v.len);
+  if (!header_accept(st, b, &v, &tentative))
+    goto drop;
+  bool mcast = link_mcast || zn_ipv6_addr_is_mcast(v.dst);
+  if (v.nxt != ZN_IPPROTO_TCP && v.nxt != ZN_IPPROTO_UDP &&
+      v.nxt != ZN_IPPROTO_ICMPV6) {
+    chain_input(st, b, mcast, tentative);
+    return;
+  }
+  struct upper u = {ZN_IPV6_END_UPPER, v.nxt, ZN_IPV6_HDR_LEN, 6};
+  upper_input(st, b, &v, u, mcast, tentative);
   return;
 drop:
   zn_buf_free(b);

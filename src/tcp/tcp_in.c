@@ -10,6 +10,7 @@
 
 #include "core/stack_int.h"
 #include "tcp/tcp_int.h"
+#include "wire/wire_inline.h"
 #include "znet/err.h"
 
 void zn__tcp_syn_opts_agree(const struct zn_config *cfg,
@@ -114,11 +115,25 @@ static void input_syn_sent(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   zn__tcp_input_noack(c, s);
 }
 
+/* The checksum of the len-byte segment at p from s's addresses, over the
+ * pseudo-header sum c keeps, or one summed here without c. */
+static inline bool csum_ok(const struct zn__tcp_seg *s,
+                                              const struct zn_tcp_conn *c,
+                                              const uint8_t *p, size_t len) {
+  uint32_t psum = c ? c->psum + (uint32_t)len
+                    : zn__inet_pseudo_sum(&s->src, &s->dst, ZN_IPPROTO_TCP,
+                                          (uint32_t)len);
+  return zn__tcp_csum_ok_psum(p, len, psum);
+}
+
+/* The view and the options are parsed inline (wire/wire_inline.h): the
+ * view stays in registers, and the options go straight into the segment,
+ * their common layouts read without the option loop. */
 void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
                    const struct zn__inet_meta *m) {
   struct zn_tcp_view v;
   ZN_STAT_INC(st, tcp_rx);
-  int rc = zn_tcp_view_init(&v, b->data, b->len);
+  int rc = zn__tcp_view_parse(&v, b->data, b->len);
   if (rc != ZN_OK) {
     if (rc == ZN_ETRUNCATED)
       ZN_STAT_INC(st, tcp_drop_short);
@@ -130,27 +145,13 @@ void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
     ZN_STAT_INC(st, tcp_drop_bcast);
     goto drop;
   }
-  /* The connection first (the lookup reads the addresses and ports and
-   * changes nothing), so that its pseudo-header sum, summed once when
-   * its tuple was hashed, serves the checksum; nothing of the segment is
-   * used before the checksum holds. */
-  struct zn_tcp_conn *c =
-      zn__tcp_lookup(st, &m->dst, v.dport, &m->src, v.sport);
-  if (!(b->flags & (ZN_BUF_F_LOOP | ZN_BUF_F_CSUM_OK)) &&
-      !zn_tcp_csum_ok_psum(
-          &v, c ? c->psum + (uint32_t)v.len
-                : zn__inet_pseudo_sum(&m->src, &m->dst, ZN_IPPROTO_TCP,
-                                      (uint32_t)v.len))) {
-    ZN_STAT_INC(st, tcp_drop_checksum);
-    goto drop;
-  }
-  /* Every field is written below (the options by the parser): no
-   * clearing first. */
+  /* The segment's fields are copied first, so that of the view only what
+   * the checksum and the options need is kept across the lookup.  Then
+   * the connection (the lookup reads the addresses and ports and changes
+   * nothing), so that its pseudo-header sum, summed once when its tuple
+   * was hashed, serves the checksum; nothing of the segment is used
+   * before the checksum holds, and the options are parsed only then. */
   struct zn__tcp_seg s;
-  if (zn_tcp_opts_parse(&v, &s.opts) != ZN_OK) {
-    ZN_STAT_INC(st, tcp_drop_opts);
-    goto drop;
-  }
   s.src = m->src;
   s.dst = m->dst;
   s.sport = v.sport;
@@ -161,12 +162,25 @@ void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
   s.wnd = v.win;
   s.ttl = m->ttl;
   s.ecn = m->tos & ZN_IP_ECN_MASK;
-  zn_buf_trim(b, v.len);
+  struct zn_tcp_conn *c =
+      zn__tcp_lookup(st, &s.dst, s.dport, &s.src, s.sport);
+  if (!(b->flags & (ZN_BUF_F_LOOP | ZN_BUF_F_CSUM_OK)) &&
+      !csum_ok(&s, c, v.p, v.len)) {
+    ZN_STAT_INC(st, tcp_drop_checksum);
+    goto drop;
+  }
+  /* The parser writes all of s.opts but the SACK blocks past nsack: no
+   * clearing first. */
+  if (zn__tcp_opts_parse(&v, &s.opts) != ZN_OK) {
+    ZN_STAT_INC(st, tcp_drop_opts);
+    goto drop;
+  }
+  /* The view spans b (v.len is b->len): no padding to trim. */
   zn_buf_pull(b, v.hdr_len);
   s.b = b;
   s.len = b->len;
   if (!c)
-    c = zn__tcp_lookup_listener(st, &m->dst, v.dport);
+    c = zn__tcp_lookup_listener(st, &s.dst, s.dport);
   if (!c || c->state == ZN_TCP_CLOSED) {
     ZN_STAT_INC(st, tcp_drop_noport);
     reply_rst(st, &s);

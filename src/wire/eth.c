@@ -10,32 +10,14 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "wire/wire_inline.h"
 #include "znet/err.h"
 #include "znet/wire.h"
 
 const uint8_t zn_eth_bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 int zn_eth_view_init(struct zn_eth_view *v, const uint8_t *p, size_t len) {
-  uint16_t type, tci = 0;
-  size_t hdr_len = ZN_ETH_HDR_LEN;
-
-  if (len < ZN_ETH_HDR_LEN)
-    return ZN_ETRUNCATED;
-  type = zn_rd16(p + 12);
-  if (type == ZN_ETHERTYPE_VLAN) {
-    if (len < ZN_ETH_VLAN_HDR_LEN)
-      return ZN_ETRUNCATED;
-    tci = zn_rd16(p + 14);
-    type = zn_rd16(p + 16);
-    hdr_len = ZN_ETH_VLAN_HDR_LEN;
-  }
-  v->p = p;
-  v->len = len;
-  v->hdr_len = hdr_len;
-  v->type = type;
-  v->tci = tci;
-  v->tagged = hdr_len == ZN_ETH_VLAN_HDR_LEN;
-  return ZN_OK;
+  return zn__eth_view_parse(v, p, len); /* wire_inline.h */
 }
 
 size_t zn_eth_emit(uint8_t *p, const uint8_t dst[6], const uint8_t src[6],

@@ -2,59 +2,23 @@
  * IPv4 headers (RFC 791): the checked view, the header checksum, and a
  * 20-byte header without options.
  *
- * Every length check lives in check_hdr(); lengths are compared as size_t,
- * which holds any IHL * 4 or total length without overflow.
+ * Every length check lives in zn__ipv4_check_hdr() (wire_inline.h, where
+ * IPv4 input reads it inline); lengths are compared as size_t, which
+ * holds any IHL * 4 or total length without overflow.
  */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wire/wire_inline.h"
 #include "znet/err.h"
 #include "znet/wire.h"
 
-/* The checks both view constructors share, in the order the errors are
- * documented: a reason is reported only once the bytes it needs are known
- * to be there. */
-static int check_hdr(const uint8_t *p, size_t len, size_t *hdr_len,
-                     size_t *tot_len) {
-  if (len < ZN_IPV4_HDR_LEN)
-    return ZN_ETRUNCATED;
-  if (p[0] >> 4 != 4)
-    return ZN_EPROTO;
-  *hdr_len = (size_t)(p[0] & 0x0f) * 4u;
-  if (*hdr_len < ZN_IPV4_HDR_LEN || *hdr_len > len)
-    return ZN_EMALFORMED;
-  *tot_len = zn_rd16(p + 2);
-  if (*tot_len < *hdr_len)
-    return ZN_ERANGE;
-  return ZN_OK;
-}
-
-static void fill(struct zn_ipv4_view *v, const uint8_t *p, size_t hdr_len,
-                 size_t tot_len, size_t len) {
-  v->p = p;
-  v->hdr_len = hdr_len;
-  v->tot_len = tot_len;
-  v->len = len;
-  v->tos = p[1];
-  v->id = zn_rd16(p + 4);
-  v->frag = zn_rd16(p + 6);
-  v->ttl = p[8];
-  v->proto = p[9];
-  v->src = zn_rd32(p + 12);
-  v->dst = zn_rd32(p + 16);
-}
+/* The checks and the fill are zn__ipv4_check_hdr and zn__ipv4_view_fill
+ * (wire_inline.h), which IPv4 input runs inline. */
 
 int zn_ipv4_view_init(struct zn_ipv4_view *v, const uint8_t *p, size_t len) {
-  size_t hdr_len, tot_len;
-  int err = check_hdr(p, len, &hdr_len, &tot_len);
-
-  if (err != ZN_OK)
-    return err;
-  if (tot_len > len)
-    return ZN_ERANGE;
-  fill(v, p, hdr_len, tot_len, tot_len);
-  return ZN_OK;
+  return zn__ipv4_view_parse(v, p, len);
 }
 
 /* An ICMP error quotes as much of the datagram as fits (RFC 1812 4.3.2.3),
@@ -62,17 +26,16 @@ int zn_ipv4_view_init(struct zn_ipv4_view *v, const uint8_t *p, size_t len) {
 int zn_ipv4_view_init_quoted(struct zn_ipv4_view *v, const uint8_t *p,
                              size_t len) {
   size_t hdr_len, tot_len;
-  int err = check_hdr(p, len, &hdr_len, &tot_len);
+  int err = zn__ipv4_check_hdr(p, len, &hdr_len, &tot_len);
 
   if (err != ZN_OK)
     return err;
-  fill(v, p, hdr_len, tot_len, tot_len < len ? tot_len : len);
+  zn__ipv4_view_fill(v, p, hdr_len, tot_len, tot_len < len ? tot_len : len);
   return ZN_OK;
 }
 
 bool zn_ipv4_csum_ok(const struct zn_ipv4_view *v) {
-  return (v->hdr_len == ZN_IPV4_HDR_LEN ? zn_csum20(v->p)
-                                       : zn_csum(v->p, v->hdr_len)) == 0;
+  return zn__ipv4_csum_ok(v);
 }
 
 size_t zn_ipv4_emit(uint8_t *p, const struct zn_ipv4_hdr *h) {

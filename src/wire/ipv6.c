@@ -17,31 +17,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "wire/wire_inline.h"
 #include "znet/err.h"
 #include "znet/wire.h"
 
 int zn_ipv6_view_init(struct zn_ipv6_view *v, const uint8_t *p, size_t len) {
-  if (len < ZN_IPV6_HDR_LEN)
-    return ZN_ETRUNCATED;
-  if (p[0] >> 4 != 6)
-    return ZN_EPROTO;
-  uint16_t plen = zn_rd16(p + 4);
-  /* RFC 2675: payload length 0 before a hop-by-hop header announces a
-   * jumbo payload option; znet carries no jumbograms. */
-  if (plen == 0 && p[6] == ZN_IPPROTO_HOPOPTS)
-    return ZN_EMALFORMED;
-  if ((size_t)ZN_IPV6_HDR_LEN + plen > len)
-    return ZN_ERANGE;
-  v->p = p;
-  v->len = (size_t)ZN_IPV6_HDR_LEN + plen;
-  v->tclass = (uint8_t)(zn_rd16(p) >> 4);
-  v->flow = zn_rd32(p) & 0xfffffu;
-  v->plen = plen;
-  v->nxt = p[6];
-  v->hlim = p[7];
-  v->src = p + 8;
-  v->dst = p + 24;
-  return ZN_OK;
+  return zn__ipv6_view_parse(v, p, len); /* wire_inline.h */
 }
 
 size_t zn_ipv6_emit(uint8_t *p, const struct zn_ipv6_hdr *h) {

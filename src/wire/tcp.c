@@ -12,29 +12,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "wire/wire_inline.h"
 #include "znet/err.h"
 #include "znet/wire.h"
 
 int zn_tcp_view_init(struct zn_tcp_view *v, const uint8_t *p, size_t len) {
-  size_t hdr_len;
-
-  if (len < ZN_TCP_HDR_LEN)
-    return ZN_ETRUNCATED;
-  hdr_len = (size_t)(p[12] >> 4) * 4u;
-  if (hdr_len < ZN_TCP_HDR_LEN || hdr_len > len)
-    return ZN_EMALFORMED;
-  v->p = p;
-  v->len = len;
-  v->hdr_len = hdr_len;
-  v->sport = zn_rd16(p);
-  v->dport = zn_rd16(p + 2);
-  v->seq = zn_rd32(p + 4);
-  v->ack = zn_rd32(p + 8);
-  v->flags = p[13];
-  v->win = zn_rd16(p + 14);
-  v->csum = zn_rd16(p + 16);
-  v->urp = zn_rd16(p + 18);
-  return ZN_OK;
+  return zn__tcp_view_parse(v, p, len); /* wire_inline.h */
 }
 
 bool zn_tcp_csum_ok(const struct zn_tcp_view *v, uint32_t src, uint32_t dst) {
@@ -48,7 +31,7 @@ bool zn_tcp_csum_ok(const struct zn_tcp_view *v, uint32_t src, uint32_t dst) {
 }
 
 bool zn_tcp_csum_ok_psum(const struct zn_tcp_view *v, uint32_t psum) {
-  return zn_csum_fold(zn_csum_add(psum, v->p, v->len)) == 0;
+  return zn__tcp_csum_ok_psum(v->p, v->len, psum);
 }
 
 /* One option of known kind `kind` whose kind and length bytes are at q
@@ -125,30 +108,21 @@ static int parse_opts(const uint8_t *q, size_t left, struct zn_tcp_opts *o) {
   return ZN_OK;
 }
 
-/* NOP, NOP, then the timestamps: the options of nearly every segment
- * once timestamps are agreed (RFC 7323 Appendix A's layout, which Linux,
- * the BSDs and znet send). */
-#define NOP_NOP_TS                                                            \
-  ((uint32_t)ZN_TCP_OPT_NOP << 24 | (uint32_t)ZN_TCP_OPT_NOP << 16 |          \
-   (uint32_t)ZN_TCP_OPT_TS << 8 | ZN_TCP_OPTLEN_TS)
+int zn__tcp_opts_walk(const uint8_t *q, size_t len, struct zn_tcp_opts *o) {
+  int err = parse_opts(q, len, o);
+  if (err != ZN_OK) /* nothing half-parsed for the caller to use */
+    memset(o, 0, offsetof(struct zn_tcp_opts, sack));
+  return err;
+}
 
+/* The layouts nearly every segment carries are read at once by
+ * zn__tcp_opts_parse (wire_inline.h), the rest by the loop above; here
+ * the SACK blocks are cleared too, as the contract says. */
 int zn_tcp_opts_parse(const struct zn_tcp_view *v, struct zn_tcp_opts *o) {
-  int err;
-  const uint8_t *q = v->p + ZN_TCP_HDR_LEN;
-
-  memset(o, 0, sizeof *o);
-  /* That layout read at once: what the loop below makes of it (two NOPs
-   * skipped, one timestamp option of the right length taken), without
-   * the loop. */
-  if (v->hdr_len == ZN_TCP_HDR_LEN + 12 && zn_rd32(q) == NOP_NOP_TS) {
-    o->present = ZN_TCP_OPTF_TS;
-    o->tsval = zn_rd32(q + 4);
-    o->tsecr = zn_rd32(q + 8);
-    return ZN_OK;
-  }
-  err = parse_opts(q, v->hdr_len - ZN_TCP_HDR_LEN, o);
+  memset(o->sack, 0, sizeof o->sack);
+  int err = zn__tcp_opts_parse(v, o);
   if (err != ZN_OK)
-    memset(o, 0, sizeof *o); /* nothing half-parsed for the caller to use */
+    memset(o, 0, sizeof *o);
   return err;
 }
 

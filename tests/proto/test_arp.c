@@ -394,6 +394,60 @@ ZT_TEST(test_vlan_policy) {
   solo_free(&s);
 }
 
+/* Frames to our own address take the short way through Ethernet input
+ * (src/eth/eth.c): each rule still holds there, each refusal counted
+ * under its own name. */
+ZT_TEST(test_unicast_frame_rules) {
+  static const uint8_t mcast_src[6] = {3, 0, 0, 0, 0, 2};
+  struct zn_config c;
+  cfg_quiet(&c, IP_A, 1);
+  struct solo s;
+  solo_init(&s, &c);
+  ZT_REQUIRE(s.st);
+  zn_stack_poll(s.st, 0);
+  uint8_t f[64];
+  size_t n = mk_arp(f, MAC_A, MAC_B, ZN_ARP_OP_REQUEST, MAC_B, IP_B,
+                    (const uint8_t *)"\0\0\0\0\0\0", IP_A);
+  inject(s.st, f, 13);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_eth_drop_short), 1);
+  memcpy(f + 6, mcast_src, 6);
+  inject(s.st, f, n);
+  memcpy(f + 6, MAC_A, 6);
+  inject(s.st, f, n);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_eth_drop_src), 2);
+  memcpy(f + 6, MAC_B, 6);
+  zn_wr16(f + 12, ZN_ETHERTYPE_QINQ); /* an 802.1ad tag, untagged stack */
+  inject(s.st, f, n);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_eth_drop_vlan), 1);
+  zn_wr16(f + 12, 0x88b5); /* local experimental EtherType */
+  inject(s.st, f, n);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_eth_drop_type), 1);
+  ZT_EQ(sent_count(&s.link.b, 0), 0);
+  zn_wr16(f + 12, ZN_ETHERTYPE_ARP);
+  inject(s.st, f, n);
+  ZT_EQ(sent_count(&s.link.b, ZN_ETHERTYPE_ARP), 1); /* answered */
+  /* Priority tagged, to us: accepted. */
+  n = mk_tagged_req(f, 1, 0x6000);
+  memcpy(f, MAC_A, 6);
+  inject(s.st, f, n);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_eth_vlan_prio), 1);
+  ZT_EQ(sent_count(&s.link.b, ZN_ETHERTYPE_ARP), 2);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_eth_rx), 7);
+  solo_free(&s);
+  /* A tagged stack takes no untagged frame, even one to its address. */
+  cfg_quiet(&c, IP_A, 1);
+  c.vlan_id = 5;
+  solo_init(&s, &c);
+  ZT_REQUIRE(s.st);
+  zn_stack_poll(s.st, 0);
+  n = mk_arp(f, MAC_A, MAC_B, ZN_ARP_OP_REQUEST, MAC_B, IP_B,
+             (const uint8_t *)"\0\0\0\0\0\0", IP_A);
+  inject(s.st, f, n);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_eth_drop_vlan), 1);
+  ZT_EQ(sent_count(&s.link.b, 0), 0);
+  solo_free(&s);
+}
+
 struct seen {
   uint32_t ip[16];
   int n;
@@ -562,5 +616,6 @@ int main(void) {
   ZT_RUN(test_malformed);
   ZT_RUN(test_martian_senders_refused);
   ZT_RUN(test_announce_at_start);
+  ZT_RUN(test_unicast_frame_rules);
   return zt_done();
 }

@@ -419,6 +419,44 @@ ZT_TEST(test_martian_sources_dropped) {
   solo_free(&s);
 }
 
+/* Sources the input path's quick test leaves to the full classification
+ * (src/ipv4/ipv4.c: source_plain_host) are still taken when they name a
+ * host: on a /31 (RFC 3021) the other address, which has our directed
+ * broadcast's bits, and on a /32 any address, every one of which
+ * matches our address or our mask's complement in the quick test's
+ * eyes.  Each probe is answered (or, on the /32 with no route back,
+ * taken in: no drop counted). */
+ZT_TEST(test_point_to_point_sources_taken) {
+  struct zn_config c;
+  struct solo s;
+  uint8_t f[200];
+  const uint32_t peer = ZN_IPV4(10, 0, 0, 3);
+  cfg_quiet(&c, IP_B, 2);
+  c.ipv4_prefix = 31;
+  solo_b(&s, &c);
+  ZT_REQUIRE(s.st);
+  zn_arp_add_static(s.st, peer, MAC_A);
+  for (int k = 0; k < PROBE_KINDS; k++)
+    inject(s.st, f, mk_probe(f, (enum probe_kind)k, peer, 64));
+  ZT_EQ(sent_count(&s.link.b, ZN_ETHERTYPE_IPV4), PROBE_KINDS);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_ip_drop_src_bcast), 0);
+  solo_free(&s);
+  cfg_quiet(&c, IP_B, 2);
+  c.ipv4_prefix = 32;
+  solo_b(&s, &c);
+  ZT_REQUIRE(s.st);
+  struct zn_stats before, after;
+  zn_stats_get(s.st, &before);
+  inject(s.st, f, mk_probe(f, PROBE_ECHO, IP_A, 64));
+  inject(s.st, f, mk_probe(f, PROBE_ECHO, ZN_IPV4(223, 255, 255, 255), 64));
+  zn_stats_get(s.st, &after);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_icmp_echo_rx), 2);
+  ZT_EQU(after.v[ZN_STAT_ip_rx] - before.v[ZN_STAT_ip_rx], 2);
+  ZT_EQU(after.v[ZN_STAT_ip_drop_src_bcast], 0);
+  ZT_EQU(after.v[ZN_STAT_ip_drop_src_own], 0);
+  solo_free(&s);
+}
+
 /* The ICMP error path checks the quoted source on its own: whatever
  * reaches it, no error goes to an address that names no single host. */
 ZT_TEST(test_icmp_error_never_to_martian) {
@@ -640,6 +678,7 @@ int main(void) {
   ZT_RUN(test_input_validation);
   ZT_RUN(test_ttl_below_2_answered);
   ZT_RUN(test_martian_sources_dropped);
+  ZT_RUN(test_point_to_point_sources_taken);
   ZT_RUN(test_icmp_error_never_to_martian);
   ZT_RUN(test_martian_destinations_not_sent);
   ZT_RUN(test_protocol_unreachable);

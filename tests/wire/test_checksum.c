@@ -217,6 +217,40 @@ ZT_TEST(test_csum20_equals_csum) {
   }
 }
 
+/* zn_ipv4_csum_ok of a 20-byte header (a sum tested for 0 modulo
+ * 0xffff, no fold) says what zn_csum of it does: on random headers, on
+ * all zeros and all ones, and on headers with a right checksum, written
+ * as 0x0000 or as the other zero, 0xffff, where that is the value. */
+ZT_TEST(test_ipv4_csum_ok_equals_csum) {
+  uint8_t buf[20 + 8];
+  struct zn_ipv4_view v;
+  memset(&v, 0, sizeof v);
+  v.hdr_len = ZN_IPV4_HDR_LEN;
+  for (int i = 0; i < 200000; i++) {
+    uint8_t *h = buf + (size_t)i % 8;
+    v.p = h;
+    fill_random(h, 20);
+    if (i % 5 == 0)
+      memset(h, i % 10 == 0 ? 0x00 : 0xff, 20 - (size_t)(i % 7));
+    ZT_EQ(zn_ipv4_csum_ok(&v), zn_csum(h, 20) == 0);
+    zn_wr16(h + 10, 0);
+    uint16_t c = zn_csum(h, 20);
+    zn_wr16(h + 10, c);
+    ZT_CHECK(zn_ipv4_csum_ok(&v));
+    if (c == 0 || c == 0xffff) {
+      zn_wr16(h + 10, (uint16_t)~c);
+      ZT_EQ(zn_ipv4_csum_ok(&v), zn_csum(h, 20) == 0);
+    }
+    h[(size_t)i % 20] ^= (uint8_t)(1u << (i % 8));
+    ZT_EQ(zn_ipv4_csum_ok(&v), zn_csum(h, 20) == 0);
+  }
+  memset(buf, 0, 20);
+  v.p = buf;
+  ZT_CHECK(!zn_ipv4_csum_ok(&v)); /* sums to +0: never right */
+  memset(buf, 0xff, 20);
+  ZT_CHECK(zn_ipv4_csum_ok(&v));
+}
+
 /* 192.168.69.100 -> 192.168.69.1, TCP, 20 bytes, summed by hand:
  * c0a8 + 4564 + c0a8 + 4501 + 0006 + 0014 = 0x20bcf -> 0x0bd1. */
 ZT_TEST(test_pseudo_hand) {
@@ -436,6 +470,7 @@ int main(void) {
   ZT_RUN(test_initial_sum);
   ZT_RUN(test_real_ipv4_headers);
   ZT_RUN(test_csum20_equals_csum);
+  ZT_RUN(test_ipv4_csum_ok_equals_csum);
   ZT_RUN(test_pseudo_hand);
   ZT_RUN(test_pseudo_real_segments);
   ZT_RUN(test_update_rfc1624_example);

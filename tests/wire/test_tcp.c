@@ -5,13 +5,15 @@
  * of the option area (in blocks of exactly that size, so ASan sees any
  * overread), the checksum, adversarial option lists, and a round trip of
  * every combination of options through zn_tcp_opts_emit and
- * zn_tcp_opts_parse.
+ * zn_tcp_opts_parse, and the input path's inline parser
+ * (zn__tcp_opts_parse, wire/wire_inline.h) against it.
  */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "wire/wire_inline.h"
 #include "znet/err.h"
 #include "znet/wire.h"
 #include "frames.h"
@@ -1201,6 +1203,87 @@ ZT_TEST(test_opts_all_kind_len) {
   }
 }
 
+/* Linux's SYN options, MSS SACK_PERM TS NOP WS in a 20-byte area, are
+ * read at once, without the loop: what the loop makes of the same bytes,
+ * whatever their values; with any byte of the layout changed the loop
+ * decides. */
+ZT_TEST(test_opts_linux_syn) {
+  struct zn_tcp_opts o, want;
+  static const uint8_t syn[20] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0,
+                                  0, 1, 0, 0, 0, 0, 1, 3, 3, 7};
+  uint8_t a[20];
+  ZT_EQ(PARSE_AREA(syn, &o), ZN_OK);
+  want = mkopts(ZN_TCP_OPTF_MSS | ZN_TCP_OPTF_SACK_PERM | ZN_TCP_OPTF_TS |
+                    ZN_TCP_OPTF_WS,
+                1460, 7, 1, 0);
+  CHECK_OPTS(&o, &want);
+  for (int i = 0; i < 4000; i++) {
+    memcpy(a, syn, sizeof a);
+    for (int k = 8; k < 16; k++) /* the timestamps */
+      a[k] = (uint8_t)(i * 37 + k * 101 + (i >> 3));
+    a[2] = (uint8_t)i;
+    a[19] = (uint8_t)(i >> 2);
+    if (i % 2) /* one byte of the layout itself changed */
+      a[(size_t)(i / 2) % 20] ^= (uint8_t)(1u << (i % 8));
+    memset(&want, 0, sizeof want);
+    int err = zn__tcp_opts_walk(a, sizeof a, &want); /* the loop alone */
+    if (err != ZN_OK)
+      memset(&want, 0, sizeof want);
+    ZT_EQ(PARSE_AREA(a, &o), err);
+    CHECK_OPTS(&o, &want);
+  }
+}
+
+/* zn__tcp_opts_parse, what TCP input runs, is zn_tcp_opts_parse but for
+ * the SACK blocks past nsack, which it does not clear: on random option
+ * areas and on the common layouts. */
+static void check_inline(const uint8_t *a, size_t n) {
+  uint8_t h[ZN_TCP_MAX_HDR_LEN];
+  struct zn_tcp_view v;
+  struct zn_tcp_opts pub, in;
+  zn_tcp_emit(h, 1000, 2000, 1, 2, ZN_TCP_ACK, 100, n);
+  if (n > 0)
+    memcpy(h + ZN_TCP_HDR_LEN, a, n);
+  ZT_REQUIRE(zn_tcp_view_init(&v, h, ZN_TCP_HDR_LEN + n) == ZN_OK);
+  memset(&in, 0xa5, sizeof in);
+  int err = zn_tcp_opts_parse(&v, &pub);
+  ZT_EQ(zn__tcp_opts_parse(&v, &in), err);
+  for (size_t i = in.nsack; i < ZN_TCP_MAX_SACK; i++)
+    in.sack[i] = pub.sack[i];
+  CHECK_OPTS(&in, &pub);
+}
+
+ZT_TEST(test_opts_inline_parser) {
+  static const uint8_t kinds[] = {0, 1, 2, 3, 4, 5, 8, 30};
+  static const uint8_t lens[] = {2, 3, 4, 10, 18, 34};
+  uint8_t a[ZN_TCP_MAX_OPT_LEN];
+  for (int i = 0; i < 200000; i++) {
+    size_t n = 4 * (size_t)(i % 11);
+    /* Options of plausible kinds and lengths, with stray bytes. */
+    for (size_t k = 0; k < n; k++) {
+      uint32_t r = (uint32_t)i * 2654435761u + (uint32_t)k * 40503u;
+      r ^= r >> 13;
+      a[k] = (r & 3) ? kinds[(r >> 3) % sizeof kinds]
+                     : lens[(r >> 5) % sizeof lens];
+      if (r % 7 == 0)
+        a[k] = (uint8_t)(r >> 9);
+    }
+    check_inline(a, n);
+  }
+  static const uint8_t syn[20] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0,
+                                  0, 1, 0, 0, 0, 0, 1, 3, 3, 7};
+  static const uint8_t ts[12] = {1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2};
+  static const uint8_t sack[36] = {1, 1, 8,  10, 0, 0, 0, 1, 0, 0, 0, 2,
+                                   1, 1, 5,  18, 0, 0, 0, 3, 0, 0, 0, 4,
+                                   0, 0, 0, 5, 0, 0, 0, 6};
+  static const uint8_t bad[12] = {1, 1, 8, 11};
+  check_inline(syn, sizeof syn);
+  check_inline(ts, sizeof ts);
+  check_inline(sack, sizeof sack);
+  check_inline(bad, sizeof bad);
+  check_inline(NULL, 0);
+}
+
 /* ---- emit -------------------------------------------------------------- */
 
 ZT_TEST(test_emit_header) {
@@ -1497,6 +1580,8 @@ int main(void) {
   ZT_RUN(test_opts_duplicates);
   ZT_RUN(test_opts_unknown);
   ZT_RUN(test_opts_all_kind_len);
+  ZT_RUN(test_opts_linux_syn);
+  ZT_RUN(test_opts_inline_parser);
   ZT_RUN(test_emit_header);
   ZT_RUN(test_emit_layouts);
   ZT_RUN(test_emit_roundtrip);
