@@ -575,7 +575,7 @@ ZT_TEST(test_routing_df_loopback) {
 }
 
 /* IP IDs come from a counter per keyed-hash slot of (destination,
- * protocol); the last destination's hash is remembered (zn__peer_hash).
+ * protocol); the last destinations' hashes are remembered (zn__peer_hash).
  * Datagrams to destinations and protocols in turn must draw exactly the
  * IDs the uncached rule gives: ids[(high half of the destination's hash
  * + proto) % ZN__IP_IDS]++. */
@@ -667,11 +667,39 @@ ZT_TEST(test_ip_id_own_only_atomic) {
   solo_free(&s);
 }
 
+/* zn__peer_hash remembers the last address of each memo slot: whatever
+ * addresses come, in whatever order, many to one slot or one to each
+ * (the empty slots' marks, ~i, among them), it answers the keyed hash
+ * of the address, and remembers it. */
+ZT_TEST(test_peer_hash_memo) {
+  struct zn_config c;
+  cfg_quiet(&c, IP_B, 2);
+  struct solo s;
+  solo_b(&s, &c);
+  ZT_REQUIRE(s.st);
+  uint32_t addrs[64];
+  for (uint32_t i = 0; i < 16; i++) {
+    addrs[i] = ~i;                          /* the marks */
+    addrs[16 + i] = IP_A + i;               /* one to each slot */
+    addrs[32 + i] = IP_A + 16 * i;          /* all to one slot */
+    addrs[48 + i] = ZN_IPV4(192, 0, 2, 0) + 17 * i;
+  }
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (int n = 0; n < 2000; n++) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    uint32_t ip = addrs[(x >> 33) % 64];
+    ZT_EQU(zn__peer_hash(s.st, ip), peer_hash_uncached(s.st, ip));
+    ZT_EQU(s.st->peer_memo_ip[ip % ZN__PEER_MEMO], ip);
+  }
+  solo_free(&s);
+}
+
 int main(void) {
   for (size_t i = 0; i < sizeof(pattern); i++)
     pattern[i] = (uint8_t)(i * 7 + 3);
   ZT_RUN(test_ip_id_counters);
   ZT_RUN(test_ip_id_own_only_atomic);
+  ZT_RUN(test_peer_hash_memo);
   ZT_RUN(test_big_datagram_waits_for_arp);
   ZT_RUN(test_fragment_both_ways);
   ZT_RUN(test_reassembly_orders);
