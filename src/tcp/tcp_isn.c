@@ -143,7 +143,7 @@ static size_t put_tuple(uint8_t *buf, uint8_t domain,
  * words of core/hash_int.h, built from the fields (the same bytes
  * put_tuple writes, not stored to be loaded back); an IPv6 tuple is
  * serialized. */
-static uint64_t tuple_hash24(const uint8_t key[16], uint8_t domain,
+static inline uint64_t tuple_hash24(const uint8_t key[16], uint8_t domain,
                              const struct zn__tcp_4tuple *t) {
   if (t->laddr.family != ZN_AF_INET6) {
     uint64_t ra = zn__sip_le32(t->raddr.bytes);
