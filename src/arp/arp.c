@@ -61,9 +61,10 @@ void zn__arp_destroy(struct zn_stack *st) {
 }
 
 /* The low half of the address's keyed hash, which IPv4 output computed
- * already for the datagram's ID (zn__peer_hash remembers the last
- * address's): a lookup that misses and the insertion after it, and the
- * datagram that asked, hash once. */
+ * already for the ID of a datagram that can be fragmented (zn__peer_hash
+ * remembers the last addresses'): a lookup that misses and the insertion
+ * after it, and the datagram that asked, hash once, and a neighbour
+ * found again after another hashes nothing. */
 static uint32_t bucket_of(const struct zn_stack *st, uint32_t ip) {
   return (uint32_t)zn__peer_hash(st, ip) & (st->arp.nbuckets - 1);
 }

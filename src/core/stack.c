@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "core/hash_int.h"
 #include "core/stack_int.h"
 #include "eth/eth_int.h"
 #include "znet/addr.h"
@@ -141,6 +142,8 @@ int zn_stack_create(const struct zn_config *cfg, void *mem, size_t len,
 
   zn__rng_init(&st->rng, cfg->seed);
   zn__rng_bytes(&st->rng, st->hash_key, sizeof(st->hash_key));
+  for (uint32_t i = 0; i < ZN__PEER_MEMO; i++)
+    st->peer_memo_ip[i] = ~i; /* empty: in no lookup's slot */
   zn__wheel_init(&st->wheel, 0);
   zn_bufq_init(&st->txq);
   zn_bufq_init(&st->loopq);
@@ -424,24 +427,22 @@ void zn_random_bytes(struct zn_stack *st, void *p, size_t len) {
   zn__rng_bytes(&st->rng, p, len);
 }
 
+/* SipHash-1-3 of the 8 bytes a, b, each little-endian: one word. */
 uint32_t zn__hash32(const struct zn_stack *st, uint32_t a, uint32_t b) {
-  uint8_t in[8];
-  memcpy(in, &a, 4);
-  memcpy(in + 4, &b, 4);
-  return (uint32_t)zn_siphash13(st->hash_key, in, sizeof(in));
+  return (uint32_t)zn__siphash13_w2(st->hash_key, a | (uint64_t)b << 32, 0, 8);
 }
 
-/* (Its own domain: a 5-byte input, which no zn__hash32 input, 8 bytes,
- * can equal.  The memo is a cache of a pure function, so lookups through
- * a const stack may fill it, as ARP's find does its own.) */
-uint64_t zn__peer_hash(const struct zn_stack *st, uint32_t ip) {
+/* SipHash-1-3 of the address big-endian, then 0x70: its own domain, a
+ * 5-byte input, which no zn__hash32 input (8 bytes) nor 4-tuple (12 or
+ * 36, tcp.c) can equal.  The memo is a cache of a pure function, so
+ * lookups through a const stack may fill it, as ARP's find does its
+ * own. */
+uint64_t zn__peer_hash_fill(const struct zn_stack *st, uint32_t ip) {
   struct zn_stack *w = (struct zn_stack *)(uintptr_t)st;
-  if (!st->peer_hash_ok || st->peer_hash_ip != ip) {
-    uint8_t in[5] = {(uint8_t)(ip >> 24), (uint8_t)(ip >> 16),
-                     (uint8_t)(ip >> 8), (uint8_t)ip, 0x70};
-    w->peer_hash = zn_siphash13(st->hash_key, in, sizeof(in));
-    w->peer_hash_ip = ip;
-    w->peer_hash_ok = true;
-  }
-  return st->peer_hash;
+  uint32_t i = ip & (ZN__PEER_MEMO - 1);
+  uint64_t h = zn__siphash13_w1(st->hash_key,
+                                __builtin_bswap32(ip) | (uint64_t)0x70 << 32, 5);
+  w->peer_memo_ip[i] = ip;
+  w->peer_memo_hash[i] = h;
+  return h;
 }

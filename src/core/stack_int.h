@@ -32,6 +32,9 @@
 #define ZN_FALLTHROUGH ((void)0)
 #endif
 
+/* zn__peer_hash's memo slots (a power of two). */
+#define ZN__PEER_MEMO 16
+
 struct zn_stack {
   struct zn_config cfg;
   struct zn_pool pool;      /* frame buffers */
@@ -48,11 +51,12 @@ struct zn_stack {
   struct zn__wheel wheel;
   struct zn__rng rng;
   uint8_t hash_key[16];     /* SipHash key for tables */
-  /* zn__peer_hash's last address and its hash (a function of the two
-   * under the fixed key: never stale). */
-  uint32_t peer_hash_ip;
-  bool peer_hash_ok;
-  uint64_t peer_hash;
+  /* zn__peer_hash's memo: slot ip % ZN__PEER_MEMO holds the last address
+   * of its slot and that address's hash (a function of the two under the
+   * fixed key: never stale).  An empty slot i holds the address ~i,
+   * whose low bits put it in another slot: no lookup matches it. */
+  uint32_t peer_memo_ip[ZN__PEER_MEMO];
+  uint64_t peer_memo_hash[ZN__PEER_MEMO];
   struct zn_stats stats;
 
   struct zn_bufq txq;       /* frames for the netif, flushed each poll */
@@ -127,8 +131,19 @@ uint32_t zn__hash32(const struct zn_stack *st, uint32_t a, uint32_t b);
  * datagram to it consults: ARP's bucket takes the low half, IPv4's ID
  * counter slot the high half (two independent halves of one PRF output),
  * so a datagram to a new next hop hashes its address once, not once per
- * table.  The last address's hash is remembered. */
-uint64_t zn__peer_hash(const struct zn_stack *st, uint32_t ip);
+ * table.  The hashes of the last few addresses are remembered, one per
+ * memo slot, the slot chosen by the address's low bits: a host that
+ * talks to a handful of neighbours in turn, or whose datagrams go to one
+ * host through another, hashes each once, not once per datagram.  The
+ * slot is no secret: an attacker who picks addresses only makes the memo
+ * miss, which costs the hash it saves, no more.  zn__peer_hash_fill
+ * computes a hash and remembers it. */
+uint64_t zn__peer_hash_fill(const struct zn_stack *st, uint32_t ip);
+static inline uint64_t zn__peer_hash(const struct zn_stack *st, uint32_t ip) {
+  uint32_t i = ip & (ZN__PEER_MEMO - 1);
+  return st->peer_memo_ip[i] == ip ? st->peer_memo_hash[i]
+                                   : zn__peer_hash_fill(st, ip);
+}
 
 /* The per-datagram calls that need the whole stack, inline. */
 #include "inet/inet_inline.h"

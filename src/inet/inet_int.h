@@ -152,21 +152,40 @@ static inline int zn__inet_output(struct zn_stack *st, struct zn_buf *b,
 /* zn__inet_output for a transport's plain datagram (default TTL; tos the
  * TOS or traffic class, TCP's ECN field): the same call, without a struct
  * zn__inet_tx to fill and read back on IPv4's per-segment path. */
-static inline int zn__inet_send(struct zn_stack *st, struct zn_buf *b,
-                                const struct zn_ip *src,
-                                const struct zn_ip *dst, uint8_t proto,
-                                uint8_t tos, bool df) {
+static inline int zn__inet_send_id(struct zn_stack *st, struct zn_buf *b,
+                                   const struct zn_ip *src,
+                                   const struct zn_ip *dst, uint8_t proto,
+                                   uint8_t tos, bool df, bool own_id,
+                                   uint16_t id) {
   if (dst->family == ZN_AF_INET && src->family != ZN_AF_INET6) {
     struct zn__ip_tx t = {.src = zn_rd32(src->bytes),
                           .dst = zn_rd32(dst->bytes),
                           .proto = proto,
                           .tos = tos,
-                          .df = df};
+                          .df = df,
+                          .own_id = own_id,
+                          .id = id};
     return zn__ip_output(st, b, &t);
   }
   struct zn__inet_tx tx = {
       .src = *src, .dst = *dst, .proto = proto, .tos = tos, .df = df};
   return zn__inet_output_family(st, b, &tx);
+}
+
+static inline int zn__inet_send(struct zn_stack *st, struct zn_buf *b,
+                                const struct zn_ip *src,
+                                const struct zn_ip *dst, uint8_t proto,
+                                uint8_t tos, bool df) {
+  return zn__inet_send_id(st, b, src, dst, proto, tos, df, false, 0);
+}
+
+/* zn__inet_send of an atomic datagram (DF) whose IPv4 ID the transport
+ * chose (zn__ip_tx.own_id); IPv6, whose header has no ID, ignores it. */
+static inline int zn__inet_send_atomic(struct zn_stack *st, struct zn_buf *b,
+                                       const struct zn_ip *src,
+                                       const struct zn_ip *dst, uint8_t proto,
+                                       uint8_t tos, uint16_t id) {
+  return zn__inet_send_id(st, b, src, dst, proto, tos, true, true, id);
 }
 
 /* The running sum of the pseudo-header (RFC 9293 §3.1, RFC 768, RFC 8200

@@ -570,7 +570,7 @@ int zn__ip_output(struct zn_stack *st, struct zn_buf *b,
   h.tos = tx->tos;
   h.ttl = tx->ttl ? tx->ttl : st->cfg.ttl;
   h.proto = tx->proto;
-  h.id = next_id(st, dst, tx->proto);
+  h.id = tx->own_id && tx->df ? tx->id : next_id(st, dst, tx->proto);
   h.src = src;
   h.dst = dst;
   h.frag = tx->df ? ZN_IPV4_DF : 0;

@@ -32,7 +32,11 @@ struct zn__ip {
 /* The counter of ids a datagram to dst of protocol proto draws from: by
  * the high half of the destination's keyed hash (zn__peer_hash, whose
  * low half ARP's lookup of the same address takes), the protocol added
- * in.  An observer sees only its own slots' counters move. */
+ * in.  An observer sees only its own slots' counters move.  Every
+ * datagram that can be fragmented takes its ID here (RFC 6864 §4.2:
+ * unique per source, destination and protocol for the datagram's
+ * lifetime; RFC 7739 §5.3: counters per destination, not one shared);
+ * an atomic one (DF) may carry its sender's own (zn__ip_tx.own_id). */
 uint32_t zn__ip_id_slot(const struct zn_stack *st, uint32_t dst,
                         uint8_t proto);
 
@@ -43,6 +47,12 @@ struct zn__ip_tx {
   uint8_t tos;
   uint8_t ttl;             /* 0: cfg.ttl */
   bool df;
+  bool own_id;             /* with df: the ID is id, which the sender
+                              chose (RFC 6864 §4.1: an atomic datagram's
+                              ID may be any value; TCP's per-connection
+                              counter), not one from the per-destination
+                              counters; ignored without df */
+  uint16_t id;
 };
 
 size_t zn__ip_mem_size(const struct zn_config *cfg);

@@ -18,6 +18,7 @@
  */
 #include <string.h>
 
+#include "core/hash_int.h"
 #include "core/stack_int.h"
 #include "tcp/tcp_int.h"
 #include "tcp/tcp_isn.h"
@@ -138,23 +139,55 @@ struct zn_tcp_conn *zn__tcp_alloc(struct zn_stack *st) {
  * candidate port and the insertion of zn_tcp_connect), a connection
  * keeps the hash it was inserted under (removal hashes nothing), and
  * zn__tcp_lookup answers a run of segments of one connection from
- * t->last. */
-static uint32_t tuple_hash(struct zn_stack *st, const struct zn_ip *laddr,
+ * t->last.
+ *
+ * A 4-tuple's hash is SipHash-1-3 under the stack's key of
+ *
+ *     laddr | raddr | lport | rport      (ports big-endian)
+ *
+ * the family's bytes only: 12 bytes for IPv4, 36 for IPv6 (the lengths
+ * keep the families apart, and every input of tcp_isn.c's hashes, under
+ * the same key, is 13 or 37 bytes and a SipHash-2-4 besides).  Its low
+ * 32 bits are the connection's table hash, which chooses its chain and
+ * must never be seen: nothing derived from them leaves the stack.  Its
+ * high 32 bits are an independent half of the PRF's output (knowing one
+ * half says nothing of the other, as with zn__peer_hash's halves), and
+ * the first 16 of them seed the connection's IPv4 IDs (zn_tcp_conn.ip_id,
+ * tcp_out.c), which a peer sees: the ID counter comes with the hash the
+ * connection is filed under, for nothing. */
+static uint64_t tuple_sip(const struct zn_stack *st, const struct zn_ip *laddr,
+                          uint16_t lport, const struct zn_ip *raddr,
+                          uint16_t rport) {
+  if (laddr->family != ZN_AF_INET6) {
+    /* The 12 bytes as words (core/hash_int.h), read from the fields. */
+    uint64_t w0 = zn__sip_le32(laddr->bytes) | zn__sip_le32(raddr->bytes) << 32;
+    uint64_t tail = zn__sip_be16(lport) | zn__sip_be16(rport) << 16;
+    return zn__siphash13_w2(st->hash_key, w0, tail, 12);
+  }
+  uint8_t in[36];
+  memcpy(in, laddr->bytes, 16);
+  memcpy(in + 16, raddr->bytes, 16);
+  zn_wr16(in + 32, lport);
+  zn_wr16(in + 34, rport);
+  return zn_siphash13(st->hash_key, in, sizeof(in));
+}
+
+static bool tuple_is(const struct zn_ip *a_laddr, uint16_t a_lport,
+                     const struct zn_ip *a_raddr, uint16_t a_rport,
+                     const struct zn_ip *laddr, uint16_t lport,
+                     const struct zn_ip *raddr, uint16_t rport) {
+  return a_lport == lport && a_rport == rport && zn__inet_eq(a_raddr, raddr) &&
+         zn__inet_eq(a_laddr, laddr);
+}
+
+static uint64_t tuple_hash(struct zn_stack *st, const struct zn_ip *laddr,
                            uint16_t lport, const struct zn_ip *raddr,
                            uint16_t rport) {
   struct zn__tcp *t = &st->tcp;
-  if (t->memo_ok && t->memo_lport == lport && t->memo_rport == rport &&
-      zn__inet_eq(&t->memo_raddr, raddr) && zn__inet_eq(&t->memo_laddr, laddr))
+  if (t->memo_ok && tuple_is(&t->memo_laddr, t->memo_lport, &t->memo_raddr,
+                             t->memo_rport, laddr, lport, raddr, rport))
     return t->memo_hash;
-  /* The family's bytes only: IPv4 hashes 12 bytes, as it always did;
-   * IPv6 36 (the lengths keep the families apart). */
-  uint8_t in[36];
-  size_t n = zn_ip_len(laddr);
-  memcpy(in, laddr->bytes, n);
-  memcpy(in + n, raddr->bytes, n);
-  zn_wr16(in + 2 * n, lport);
-  zn_wr16(in + 2 * n + 2, rport);
-  t->memo_hash = (uint32_t)zn_siphash13(st->hash_key, in, 2 * n + 4);
+  t->memo_hash = tuple_sip(st, laddr, lport, raddr, rport);
   t->memo_laddr = *laddr;
   t->memo_raddr = *raddr;
   t->memo_lport = lport;
@@ -181,7 +214,9 @@ void zn__tcp_hash_in(struct zn_tcp_conn *c) {
     c->hashed = ZN__TCP_HASHED_LISTEN;
     b = &t->lbucket[c->hash & (t->nlbuckets - 1)];
   } else {
-    c->hash = tuple_hash(c->st, &c->laddr, c->lport, &c->raddr, c->rport);
+    uint64_t h = tuple_hash(c->st, &c->laddr, c->lport, &c->raddr, c->rport);
+    c->hash = (uint32_t)h;
+    c->ip_id = (uint16_t)(h >> 32); /* the other half: see above */
     c->hashed = ZN__TCP_HASHED_CONN;
     /* The tuple is final here (lookups depend on it too): its share of
      * every segment's checksum is summed once, not per segment. */
@@ -218,24 +253,33 @@ void zn__tcp_hash_out(struct zn_tcp_conn *c) {
   c->hashed = ZN__TCP_HASHED_NONE;
 }
 
-struct zn_tcp_conn *zn__tcp_lookup(struct zn_stack *st,
-                                   const struct zn_ip *laddr, uint16_t lport,
-                                   const struct zn_ip *raddr, uint16_t rport) {
+/* The chain walk, out of line, so that the common case, a segment of
+ * the last connection found, saves and restores no registers. */
+static __attribute__((noinline)) struct zn_tcp_conn *
+lookup_chain(struct zn_stack *st, const struct zn_ip *laddr, uint16_t lport,
+             const struct zn_ip *raddr, uint16_t rport) {
   struct zn__tcp *t = &st->tcp;
-  /* last is in the table and still the first of its tuple in its chain
-   * (nothing was hashed in since it was found). */
-  struct zn_tcp_conn *c = t->last;
-  if (c && c->lport == lport && c->rport == rport &&
-      zn__inet_eq(&c->raddr, raddr) && zn__inet_eq(&c->laddr, laddr))
-    return c;
-  c = t->bucket[tuple_hash(st, laddr, lport, raddr, rport) & (t->nbuckets - 1)];
+  uint32_t h = (uint32_t)tuple_hash(st, laddr, lport, raddr, rport);
+  struct zn_tcp_conn *c = t->bucket[h & (t->nbuckets - 1)];
   for (; c; c = c->hnext)
-    if (c->lport == lport && c->rport == rport &&
-        zn__inet_eq(&c->raddr, raddr) && zn__inet_eq(&c->laddr, laddr)) {
+    if (tuple_is(&c->laddr, c->lport, &c->raddr, c->rport, laddr, lport, raddr,
+                 rport)) {
       t->last = c;
       return c;
     }
   return NULL;
+}
+
+struct zn_tcp_conn *zn__tcp_lookup(struct zn_stack *st,
+                                   const struct zn_ip *laddr, uint16_t lport,
+                                   const struct zn_ip *raddr, uint16_t rport) {
+  /* last is in the table and still the first of its tuple in its chain
+   * (nothing was hashed in since it was found). */
+  struct zn_tcp_conn *c = st->tcp.last;
+  if (c && tuple_is(&c->laddr, c->lport, &c->raddr, c->rport, laddr, lport,
+                    raddr, rport))
+    return c;
+  return lookup_chain(st, laddr, lport, raddr, rport);
 }
 
 struct zn_tcp_conn *zn__tcp_lookup_listener(struct zn_stack *st,

@@ -251,6 +251,9 @@ struct zn_tcp_conn {
   struct zn_ip laddr, raddr; /* listener laddr: ZN_AF_NONE any address of
                                 either family, 0.0.0.0 any IPv4 address */
   uint16_t lport, rport;
+  uint16_t ip_id;              /* the IPv4 ID of our next segment (RFC 6864
+                                  §4.1: DF, atomic), seeded when the tuple
+                                  is hashed (zn__tcp_hash_in; in padding) */
   uint32_t psum;               /* pseudo-header sum of the 4-tuple with
                                   length 0 (add the length): set when the
                                   tuple is hashed, zn__tcp_hash_in */
@@ -440,8 +443,8 @@ struct zn__tcp {
    * their input under the stack's fixed key: never stale), so one
    * segment's or one connection's repeated lookups hash once. */
   struct zn_tcp_conn *last;
+  uint64_t memo_hash;
   struct zn_ip memo_laddr, memo_raddr;
-  uint32_t memo_hash;
   uint16_t memo_lport, memo_rport;
   bool memo_ok;
   bool lmemo_ok;

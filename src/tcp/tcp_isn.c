@@ -8,10 +8,19 @@
  *
  * for IPv4, and the same with the 16 bytes of each address for IPv6 (the
  * two lengths keep the families apart), so no struct padding or host byte
- * order reaches the hash.  Distinct domains keep the ISN offset, the two
- * cookie hashes and any other use of the same key (such as the
- * connection table) from ever hashing the same input: knowing one says
- * nothing about another.
+ * order reaches the hash.  (An IPv4 tuple's 13 bytes go to the hash as
+ * two words built from the fields, core/hash_int.h: the same bytes, the
+ * same hash, without the stores and loads.)  Distinct domains keep the
+ * ISN offset and the two cookie hashes from ever hashing the same input,
+ * and the other uses of the same key (the stack's hash_key) hash other
+ * inputs under another function: SipHash-1-3 of the 4-tuple without a
+ * domain byte (12 or 36 bytes: the connection table, tcp.c, whose low
+ * half chooses the chain and whose high half seeds the connection's IPv4
+ * IDs), of an address and a word (8 bytes, zn__hash32; 21 for IPv6,
+ * zn__inet_hash) and of a peer's address (5 bytes, zn__peer_hash).
+ * Knowing one says nothing about another: a peer, who sees its own ISN,
+ * TSvals and IDs, learns nothing of the table hash its tuple is filed
+ * under.
  *
  * The ISN domain's 64-bit hash gives two offsets of the tuple: its low
  * 32 bits are RFC 6528's F (ISN = M + F), its high 32 bits our TSval
@@ -66,6 +75,7 @@
 
 #include <string.h>
 
+#include "core/hash_int.h"
 #include "znet/hash.h"
 
 enum {
@@ -129,13 +139,29 @@ static size_t put_tuple(uint8_t *buf, uint8_t domain,
   return 37;
 }
 
+/* SipHash-2-4 of domain | tuple.  An IPv4 tuple's 13 bytes are the two
+ * words of core/hash_int.h, built from the fields (the same bytes
+ * put_tuple writes, not stored to be loaded back); an IPv6 tuple is
+ * serialized. */
+static inline uint64_t tuple_hash24(const uint8_t key[16], uint8_t domain,
+                             const struct zn__tcp_4tuple *t) {
+  if (t->laddr.family != ZN_AF_INET6) {
+    uint64_t ra = zn__sip_le32(t->raddr.bytes);
+    uint64_t w0 = domain | zn__sip_le32(t->laddr.bytes) << 8 |
+                  zn__sip_be16(t->lport) << 40 | ra << 56;
+    uint64_t tail = ra >> 8 | zn__sip_be16(t->rport) << 24;
+    return zn__siphash24_w2(key, w0, tail, 13);
+  }
+  uint8_t in[1 + TUPLE_BYTES];
+  size_t n = put_tuple(in, domain, t);
+  return zn_siphash24(key, in, n);
+}
+
 /* The ISN domain's hash of the tuple: F in its low half, the TSval
  * offset in its high half. */
 static uint64_t isn_hash(const uint8_t key[16],
                          const struct zn__tcp_4tuple *t) {
-  uint8_t in[1 + TUPLE_BYTES];
-  size_t n = put_tuple(in, ISN_DOMAIN, t);
-  return zn_siphash24(key, in, n);
+  return tuple_hash24(key, ISN_DOMAIN, t);
 }
 
 static uint32_t isn_at(uint64_t h, uint64_t now_ns) {
@@ -162,9 +188,7 @@ uint32_t zn__tcp_ts_offset(const uint8_t key[16],
 
 static uint32_t cookie_h1(const uint8_t key[16],
                           const struct zn__tcp_4tuple *t) {
-  uint8_t in[1 + TUPLE_BYTES];
-  size_t n = put_tuple(in, COOKIE_DOMAIN_H1, t);
-  return (uint32_t)zn_siphash24(key, in, n);
+  return (uint32_t)tuple_hash24(key, COOKIE_DOMAIN_H1, t);
 }
 
 /* The 21-bit MAC. */

@@ -386,7 +386,8 @@ static uint16_t syn_mss_option(const struct zn_stack *st, uint8_t family) {
  * c->psum). */
 static int tcp_tx(struct zn_stack *st, struct zn_buf *b, uint8_t *p, size_t len,
                   const struct zn_ip *laddr, const struct zn_ip *raddr,
-                  uint32_t psum, uint32_t nsegs, uint8_t ecn) {
+                  uint32_t psum, uint32_t nsegs, uint8_t ecn,
+                  uint16_t *ip_id) {
   uint32_t caps = st->nif ? st->nif->caps : 0;
   psum += (uint32_t)len; /* below 2^16, into a sum far below 2^31 */
   if (caps & ZN_NETIF_CAP_TX_CSUM) {
@@ -398,8 +399,15 @@ static int tcp_tx(struct zn_stack *st, struct zn_buf *b, uint8_t *p, size_t len,
     zn_tcp_finish_psum(p, len, psum);
   }
   ZN_STAT_ADD(st, tcp_seg_tx, nsegs);
-  /* DF: RFC 1191 path MTU discovery. */
-  return zn__inet_send(st, b, laddr, raddr, ZN_IPPROTO_TCP, ecn, true);
+  /* DF: RFC 1191 path MTU discovery.  The IPv4 ID: a connection's own
+   * counter (zn_tcp_conn.ip_id), one ID per segment a TSO frame becomes,
+   * as the netif numbers them; a SYN-ACK for a cookie has no connection
+   * and draws from the counter of its destination. */
+  if (!ip_id)
+    return zn__inet_send(st, b, laddr, raddr, ZN_IPPROTO_TCP, ecn, true);
+  uint16_t id = *ip_id;
+  *ip_id = (uint16_t)(id + nsegs);
+  return zn__inet_send_atomic(st, b, laddr, raddr, ZN_IPPROTO_TCP, ecn, id);
 }
 
 bool zn__tcp_mss_fit_mtu(struct zn_tcp_conn *c, uint32_t mtu) {
@@ -560,7 +568,8 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
     zn__timer_stop(st, &c->ack_timer);
   }
   int rc =
-      tcp_tx(st, b, p, hlen + len, &c->laddr, &c->raddr, c->psum, nsegs, ecn);
+      tcp_tx(st, b, p, hlen + len, &c->laddr, &c->raddr, c->psum, nsegs, ecn,
+             &c->ip_id);
   if (rc == ZN_OK)
     zn__tcp_ecn_sent(c, flags, ecn, nsegs);
   return rc;
@@ -611,7 +620,7 @@ void zn__tcp_send_cookie_synack(struct zn_stack *st,
   memcpy(p + ZN_TCP_HDR_LEN, opts, olen);
   (void)tcp_tx(st, b, p, hlen, &syn->dst, &syn->src,
                zn__inet_pseudo_sum(&syn->dst, &syn->src, ZN_IPPROTO_TCP, 0), 1,
-               ZN_IP_ECN_NOT_ECT);
+               ZN_IP_ECN_NOT_ECT, NULL);
 }
 
 void zn__tcp_send_syn(struct zn_tcp_conn *c, bool with_ack) {

@@ -1,4 +1,5 @@
 /* ChaCha20 CSPRNG and SipHash-2-4 against published vectors. */
+#include "core/hash_int.h"
 #include "core/rand_int.h"
 #include "zt.h"
 #include "znet.h"
@@ -141,10 +142,51 @@ ZT_TEST(test_siphash_every_length) {
     }
 }
 
+/* The word entry points (core/hash_int.h) are SipHash of the bytes their
+ * words spell, on every length they take, under the paper's key and
+ * another: the paper's vector for 8 bytes, then the byte functions. */
+ZT_TEST(test_siphash_words) {
+  uint8_t k[16], m[16];
+  for (int i = 0; i < 16; i++)
+    k[i] = (uint8_t)i;
+  ZT_EQU(zn__siphash24_w2(k, 0x0706050403020100ull, 0, 8),
+         0x93f5f5799a932462ull);
+  ZT_EQU(zn__siphash13_w2(k, 0x0706050403020100ull, 0, 8),
+         0x369095118d299a8eull);
+  ZT_EQU(zn__siphash13_w1(k, 0, 0), 0xabac0158050fc4dcull);
+  for (int key = 0; key < 2; key++) {
+    for (int i = 0; i < 16; i++) {
+      k[i] = key ? (uint8_t)(0xa5 ^ (i * 29)) : (uint8_t)i;
+      m[i] = (uint8_t)(i * 131 + 7 + key);
+    }
+    uint64_t w0 = 0;
+    for (int i = 0; i < 8; i++)
+      w0 |= (uint64_t)m[i] << (8 * i);
+    for (uint32_t len = 0; len < 16; len++) {
+      /* The bytes past the word(s) up to len, in the low bytes. */
+      uint32_t from = len < 8 ? 0 : 8;
+      uint64_t tail = 0;
+      for (uint32_t i = from; i < len; i++)
+        tail |= (uint64_t)m[i] << (8 * (i - from));
+      if (len < 8) {
+        ZT_EQU(zn__siphash13_w1(k, tail, len), zn_siphash13(k, m, len));
+        continue;
+      }
+      ZT_EQU(zn__siphash13_w2(k, w0, tail, len), zn_siphash13(k, m, len));
+      ZT_EQU(zn__siphash24_w2(k, w0, tail, len), zn_siphash24(k, m, len));
+    }
+  }
+  /* The helpers give the bits of network-order fields. */
+  const uint8_t a[4] = {192, 0, 2, 7};
+  ZT_EQU(zn__sip_le32(a), 0x070200c0ull);
+  ZT_EQU(zn__sip_be16(0x1234), 0x3412ull);
+}
+
 int main(void) {
   ZT_RUN(test_chacha20_rfc8439_vector);
   ZT_RUN(test_rng_stream);
   ZT_RUN(test_siphash_vectors);
   ZT_RUN(test_siphash_every_length);
+  ZT_RUN(test_siphash_words);
   return zt_done();
 }

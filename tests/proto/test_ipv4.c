@@ -613,15 +613,19 @@ ZT_TEST(test_routing_df_loopback) {
 }
 
 /* IP IDs come from a counter per keyed-hash slot of (destination,
- * protocol); the last destination's hash is remembered (zn__peer_hash).
+ * protocol); the last destinations' hashes are remembered (zn__peer_hash).
  * Datagrams to destinations and protocols in turn must draw exactly the
  * IDs the uncached rule gives: ids[(high half of the destination's hash
  * + proto) % ZN__IP_IDS]++. */
+static uint64_t peer_hash_uncached(const struct zn_stack *st, uint32_t ip) {
+  uint8_t in[5] = {(uint8_t)(ip >> 24), (uint8_t)(ip >> 16),
+                   (uint8_t)(ip >> 8), (uint8_t)ip, 0x70};
+  return zn_siphash13(st->hash_key, in, sizeof(in));
+}
+
 static uint32_t id_slot_uncached(const struct zn_stack *st, uint32_t dst,
                                  uint8_t proto) {
-  uint8_t in[5] = {(uint8_t)(dst >> 24), (uint8_t)(dst >> 16),
-                   (uint8_t)(dst >> 8), (uint8_t)dst, 0x70};
-  uint64_t h = zn_siphash13(st->hash_key, in, sizeof(in));
+  uint64_t h = peer_hash_uncached(st, dst);
   return ((uint32_t)(h >> 32) + proto) % ZN__IP_IDS;
 }
 
@@ -665,10 +669,75 @@ ZT_TEST(test_ip_id_counters) {
   solo_free(&s);
 }
 
+/* An atomic datagram (DF) may carry the ID its sender chose (RFC 6864
+ * §4.1; TCP's counter per connection): with own_id it goes out as given
+ * and no counter moves.  Without DF own_id is ignored: a datagram that
+ * can be fragmented draws from its destination's counter. */
+ZT_TEST(test_ip_id_own_only_atomic) {
+  struct zn_config c;
+  cfg_quiet(&c, IP_B, 2);
+  struct solo s;
+  solo_b(&s, &c);
+  ZT_REQUIRE(s.st);
+  sent_purge(&s.link.b);
+  uint16_t model[ZN__IP_IDS];
+  memcpy(model, s.st->ip.ids, sizeof(model));
+  for (int df = 1; df >= 0; df--) {
+    struct zn_buf *b = zn_stack_buf_alloc(s.st, 8);
+    ZT_REQUIRE(b);
+    memset(zn_buf_put(b, 8), 0, 8);
+    struct zn__ip_tx tx = {0};
+    tx.dst = IP_A;
+    tx.proto = 99;
+    tx.df = df != 0;
+    tx.own_id = true;
+    tx.id = 0xbeef;
+    ZT_EQ(zn__ip_output(s.st, b, &tx), ZN_OK);
+    zn_stack_flush(s.st);
+    struct zn_buf *f = sent_pop(&s.link.b);
+    ZT_REQUIRE(f);
+    uint16_t want = df ? 0xbeef : model[id_slot_uncached(s.st, IP_A, 99)]++;
+    ZT_EQ(zn_rd16(f->data + 14 + 4), want);
+    ZT_EQ((zn_rd16(f->data + 14 + 6) & ZN_IPV4_DF) != 0, df);
+    zn_buf_free(f);
+  }
+  ZT_MEMEQ(model, s.st->ip.ids, sizeof(model));
+  solo_free(&s);
+}
+
+/* zn__peer_hash remembers the last address of each memo slot: whatever
+ * addresses come, in whatever order, many to one slot or one to each
+ * (the empty slots' marks, ~i, among them), it answers the keyed hash
+ * of the address, and remembers it. */
+ZT_TEST(test_peer_hash_memo) {
+  struct zn_config c;
+  cfg_quiet(&c, IP_B, 2);
+  struct solo s;
+  solo_b(&s, &c);
+  ZT_REQUIRE(s.st);
+  uint32_t addrs[64];
+  for (uint32_t i = 0; i < 16; i++) {
+    addrs[i] = ~i;                          /* the marks */
+    addrs[16 + i] = IP_A + i;               /* one to each slot */
+    addrs[32 + i] = IP_A + 16 * i;          /* all to one slot */
+    addrs[48 + i] = ZN_IPV4(192, 0, 2, 0) + 17 * i;
+  }
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (int n = 0; n < 2000; n++) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    uint32_t ip = addrs[(x >> 33) % 64];
+    ZT_EQU(zn__peer_hash(s.st, ip), peer_hash_uncached(s.st, ip));
+    ZT_EQU(s.st->peer_memo_ip[ip % ZN__PEER_MEMO], ip);
+  }
+  solo_free(&s);
+}
+
 int main(void) {
   for (size_t i = 0; i < sizeof(pattern); i++)
     pattern[i] = (uint8_t)(i * 7 + 3);
   ZT_RUN(test_ip_id_counters);
+  ZT_RUN(test_ip_id_own_only_atomic);
+  ZT_RUN(test_peer_hash_memo);
   ZT_RUN(test_big_datagram_waits_for_arp);
   ZT_RUN(test_fragment_both_ways);
   ZT_RUN(test_reassembly_orders);

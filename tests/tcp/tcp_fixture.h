@@ -127,6 +127,7 @@ struct fx {
   struct fx_seg last;
   uint8_t last_data[2048];
   uint8_t last_ip_df;      /* its IPv4 DF bit */
+  uint16_t last_ip_id;     /* its IPv4 ID */
   uint8_t last_ecn;        /* its ECN field (ZN_IP_ECN_*) */
 
   /* The application. */
@@ -472,6 +473,7 @@ static inline bool fx_pop(struct fx *f, const char *file, int line) {
     g->dport = t.dport;
     g->len = zn_tcp_payload_len(&t);
     f->last_ip_df = (ip.frag & 0x4000) != 0;
+    f->last_ip_id = ip.id;
     f->last_ecn = ip.tos & ZN_IP_ECN_MASK;
     if (g->len > sizeof(f->last_data))
       g->len = sizeof(f->last_data);

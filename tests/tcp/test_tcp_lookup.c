@@ -3,6 +3,7 @@
  * Every test here would fail on a cache that outlives what it points at:
  * a connection removed from the table, a slot reused, a newer entry for
  * the same 4-tuple, a 4-tuple that differs in one field. */
+#include "tcp/tcp_isn.h"
 #include "tcp_fixture.h"
 #include "znet/hash.h"
 
@@ -459,6 +460,127 @@ ZT_TEST(test_inet_hash_keys_on_family_bytes) {
   th_stack_free(st);
 }
 
+/* The whole 64-bit keyed hash of an IPv4 4-tuple, as tcp.c defines it:
+ * SipHash-1-3 of laddr | raddr | lport | rport, big-endian. */
+static uint64_t tuple_sip_ref(const struct zn_stack *st, uint32_t la,
+                              uint16_t lp, uint32_t ra, uint16_t rp) {
+  uint8_t in[12];
+  zn_wr32(in, la);
+  zn_wr32(in + 4, ra);
+  zn_wr16(in + 8, lp);
+  zn_wr16(in + 10, rp);
+  return zn_siphash13(st->hash_key, in, sizeof(in));
+}
+
+/* A connection's segments go with DF, and their IPv4 IDs (RFC 6864 §4.1:
+ * any value on an atomic datagram) count up from its own seed, bits
+ * 32..47 of its 4-tuple's hash (the half the table does not use), one
+ * per segment; the per-destination counters do not move.  A RST, sent
+ * without DF, draws from its destination's counter. */
+ZT_TEST(test_ip_ids_count_per_connection) {
+  struct fx f;
+  fx_init(&f, NULL);
+  uint16_t ids[ZN__IP_IDS];
+  memcpy(ids, f.st->ip.ids, sizeof(ids));
+  fx_established(&f); /* our SYN, then our ACK */
+  struct zn_tcp_conn *c = fx_conn(&f);
+  ZT_REQUIRE(c);
+  uint64_t h = tuple_sip_ref(f.st, FX_OUR_IP, c->lport, FX_PEER_IP, c->rport);
+  ZT_EQU(c->hash, (uint32_t)h);
+  uint16_t seed = (uint16_t)(h >> 32);
+  ZT_EQ(f.last_ip_id, (uint16_t)(seed + 1));
+  ZT_EQ(f.last_ip_df, 1);
+  ZT_EQ(fx_write(&f, 3 * 1460), 3 * 1460);
+  fx_poll(&f);
+  uint32_t una = f.s_nxt;
+  for (uint32_t k = 0; k < 3; k++) {
+    EXPECT(&f, .seq = una + 1460u * k, .ack = f.p_nxt,
+           .flags = k == 2 ? ACK | PSH : ACK, .len = 1460);
+    ZT_EQ(f.last_ip_id, (uint16_t)(seed + 2 + k));
+    ZT_EQ(f.last_ip_df, 1);
+  }
+  ZT_EQ(c->ip_id, (uint16_t)(seed + 5));
+  ZT_MEMEQ(ids, f.st->ip.ids, sizeof(ids));
+  fx_abort(&f);
+  fx_poll(&f);
+  EXPECT(&f, .any_seq = true, .any_ack = true, .flags = RST);
+  ZT_EQ(f.last_ip_df, 0);
+  ZT_EQ(f.last_ip_id, ids[zn__ip_id_slot(f.st, FX_PEER_IP, ZN_IPPROTO_TCP)]);
+  fx_free(&f);
+}
+
+/* A TSO frame of n segments, which the netif cuts numbering their IDs on
+ * from the frame's (zn_tcp_gso_segment), takes n IDs of the counter: the
+ * next frame starts after them. */
+ZT_TEST(test_ip_ids_tso_frame_takes_its_segments) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established(&f);
+  struct zn_tcp_conn *c = fx_conn(&f);
+  ZT_REQUIRE(c);
+  zn_memlink_set_offloads(&f.link, true);
+  uint16_t want = c->ip_id;
+  ZT_EQ(fx_write(&f, 6 * 1460), 6 * 1460);
+  fx_poll(&f);
+  ZT_EQ(fx_write(&f, 100), 100);
+  fx_poll(&f);
+  struct zn_buf *b;
+  int tso = 0;
+  uint32_t bytes = 0;
+  while ((b = sent_pop(&f.link.b)) != NULL) {
+    struct zn_ipv4_view ip;
+    ZT_EQ(zn_ipv4_view_init(&ip, b->data + 14, b->len - 14), ZN_OK);
+    ZT_EQ(ip.id, want);
+    ZT_CHECK(zn_ipv4_df(&ip));
+    size_t th_len = (size_t)(ip.p[ip.hdr_len + 12] >> 4) * 4;
+    uint32_t pay = (uint32_t)(ip.tot_len - ip.hdr_len - th_len);
+    uint32_t n = b->gso_size ? (pay + b->gso_size - 1) / b->gso_size : 1;
+    tso += n > 1;
+    want = (uint16_t)(want + n);
+    bytes += pay;
+    zn_buf_free(b);
+  }
+  ZT_EQ(bytes, 6 * 1460 + 100);
+  ZT_CHECK(tso > 0);
+  ZT_EQ(c->ip_id, want);
+  fx_free(&f);
+}
+
+/* Connections one port apart have unrelated ID seeds, and what a peer
+ * sees of its own connection, its ISN (F, SipHash-2-4 with domain 0),
+ * its TSval offset (F's other half) and its IDs (the table hash's other
+ * half), is not the table hash its tuple is filed under: four separate
+ * outputs, none of which is computed from another. */
+ZT_TEST(test_ip_id_seed_and_isn_not_the_table_hash) {
+  struct zn_config cfg;
+  fx_config(&cfg);
+  struct zn_stack *st = th_stack_new(&cfg);
+  ZT_REQUIRE(st);
+  enum { N = 64 };
+  struct zn_tcp_conn *k[N];
+  int same_seed = 0, same = 0;
+  for (int i = 0; i < N; i++) {
+    k[i] = put(st, LA, 80, RA, (uint16_t)(4000 + i), ZN_TCP_ESTABLISHED);
+    ZT_REQUIRE(k[i]);
+    uint64_t h = tuple_sip_ref(st, LA, 80, RA, (uint16_t)(4000 + i));
+    ZT_EQU(k[i]->hash, (uint32_t)h);
+    ZT_EQ(k[i]->ip_id, (uint16_t)(h >> 32));
+    for (int j = 0; j < i; j++)
+      same_seed += k[j]->ip_id == k[i]->ip_id;
+    struct zn__tcp_4tuple tu = {zn_ip_from_v4(LA), zn_ip_from_v4(RA), 80,
+                                (uint16_t)(4000 + i)};
+    uint32_t ts = 0, f = zn__tcp_isn_ts(st->hash_key, &tu, 0, &ts);
+    same += f == k[i]->hash || ts == k[i]->hash ||
+            (uint32_t)(h >> 32) == k[i]->hash ||
+            (f & 0xffffu) == k[i]->ip_id;
+  }
+  ZT_CHECK(same_seed <= 1); /* 64 draws of 16 bits: 3% chance of one */
+  ZT_EQ(same, 0);
+  for (int i = 0; i < N; i++)
+    drop(k[i]);
+  th_stack_free(st);
+}
+
 int main(void) {
   ZT_RUN(test_lookup_cache_whole_tuple);
   ZT_RUN(test_lookup_cache_removed_and_reused);
@@ -470,5 +592,8 @@ int main(void) {
   ZT_RUN(test_inet_hash_keys_on_family_bytes);
   ZT_RUN(test_reset_then_same_tuple);
   ZT_RUN(test_slot_reused_same_tuple);
+  ZT_RUN(test_ip_ids_count_per_connection);
+  ZT_RUN(test_ip_ids_tso_frame_takes_its_segments);
+  ZT_RUN(test_ip_id_seed_and_isn_not_the_table_hash);
   return zt_done();
 }
