@@ -351,8 +351,11 @@ int zn_stack_poll(struct zn_stack *st, uint64_t now) {
     zn__ip6conf_start(st);
     zn__dhcp4_start(st);
   }
-  while (nif && (uint32_t)n < st->cfg.rx_budget) {
-    struct zn_buf *b = NULL;
+  /* (The budget is read once: the configuration does not change.  recv
+   * sets b whenever it returns ZN_OK, the only case that reads it.) */
+  uint32_t budget = st->cfg.rx_budget;
+  while (nif && (uint32_t)n < budget) {
+    struct zn_buf *b;
     int r = zn_netif_recv(nif, &b);
     if (r == ZN_EAGAIN)
       break;
@@ -365,7 +368,7 @@ int zn_stack_poll(struct zn_stack *st, uint64_t now) {
     n++;
     zn_stack_input(st, b);
   }
-  drain_loopback(st, st->cfg.rx_budget);
+  drain_loopback(st, budget);
   /* The sync above moved the wheel to now: what is due is on its expired
    * list, and most polls find it empty. */
   if (zn__timers_due(&st->wheel))
@@ -379,18 +382,17 @@ int zn_stack_poll(struct zn_stack *st, uint64_t now) {
   return rc < 0 ? rc : n;
 }
 
-/* Asked after every poll, so it reads what is kept ready: the wheel's
- * next tick (zn__wheel_next) and the queues' counts. */
+/* Asked after every poll, so it reads what is kept ready: the queues'
+ * counts and the wheel's next tick (zn__wheel_next). */
 uint64_t zn_stack_next_deadline(const struct zn_stack *st) {
   if (!st->started || st->txq.count || st->loopq.count ||
       zn__tcp_reap_pending(st))
     return st->now;
-  uint64_t t = zn__wheel_next(&st->wheel);
-  uint64_t d = ZN_TIME_NEVER;
-  if (t != UINT64_MAX)
-    d = t <= (ZN_TIME_NEVER - 1) / ZN_TIMER_TICK_NS
-            ? t * ZN_TIMER_TICK_NS
-            : ZN_TIME_NEVER - 1; /* far future */
+  uint64_t t = zn__wheel_next(&st->wheel), d;
+  if (t <= (ZN_TIME_NEVER - 1) / ZN_TIMER_TICK_NS)
+    d = t * ZN_TIMER_TICK_NS;
+  else /* none, or a tick that begins after the last ns */
+    d = t == UINT64_MAX ? ZN_TIME_NEVER : ZN_TIME_NEVER - 1;
   if (d < st->now)
     d = st->now;
   /* (zn_netif_next_deadline, less the call: a netif without the op has

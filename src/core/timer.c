@@ -6,18 +6,22 @@
  * What each operation costs is what a connection pays: TCP arms and stops
  * a timer or two per segment, and the event loop asks for the next
  * deadline after every poll.  So the wheel keeps that deadline (`next`)
- * rather than searching for it when asked, and keeps it exact:
+ * rather than searching for it when asked, together with the list it
+ * stands for (`next_list`: the earliest slot, or the expired list):
  *
  *  - placing a timer lowers `next` to the timer's slot's start, or to
  *    `cur` for a timer already due (levels are ordered, so the earliest
  *    slot start over all timers is the start of the lowest level's first
- *    pending slot, which is what `next` stands for);
- *  - removing a timer looks again (find_next) only when it empties a list
- *    that `next` may stand for: a slot, or the expired list;
+ *    non-empty slot);
+ *  - stopping a timer only unlinks it.  It may leave `next_list` empty,
+ *    and `next` early: still a lower bound of every expiry, so nothing is
+ *    missed, and known stale by that empty list.  Whoever reads `next`
+ *    then looks again (zn__wheel_find_next), once;
  *  - advancing and running look again once, at the end.
  *
- * Stopping is an unlink; whether the list was a slot, and which, follows
- * from where the timer's pprev points, so no timer stores its level.
+ * Stops leave pending bits of slots they empty, too: a pending bit says a
+ * slot may hold timers.  A search clears the ones it finds empty, and an
+ * advance those it passes, so each stale bit costs one look.
  */
 #include <string.h>
 
@@ -44,23 +48,37 @@ static void list_unlink(struct zn_timer *t) {
 static unsigned msb64(uint64_t x) { return 63u - (unsigned)__builtin_clzll(x); }
 
 /* Set `next` from scratch.  The lowest non-empty level holds the earliest
- * timers, and its lowest pending bit their slot: every pending slot is
+ * timers, and its lowest non-empty slot their slot: every pending slot is
  * ahead of the current one in the current rotation, so the bits need no
  * rotating and the slot's start is the current tick's higher groups with
- * the slot's number in the level's group. */
-static void find_next(struct zn__wheel *w) {
+ * the slot's number in the level's group.  Bits of slots that stops have
+ * emptied are cleared on the way. */
+void zn__wheel_find_next(struct zn__wheel *w) {
   if (w->expired) {
     w->next = w->cur;
+    w->next_list = &w->expired;
     return;
   }
-  if (!w->levels) {
-    w->next = UINT64_MAX;
-    return;
+  /* (An empty wheel needs no look at the levels: the pending bits it may
+   * still have are stale, and an advance or a later search clears them.) */
+  for (unsigned l = 0; w->count && l < ZN__WHEEL_LEVELS; l++) {
+    uint64_t p = w->pending[l];
+    if (!p)
+      continue;
+    for (; p; p &= p - 1) {
+      unsigned s = (unsigned)__builtin_ctzll(p), shift = l * ZN__WHEEL_BITS;
+      if (w->slot[l][s]) {
+        uint64_t above = (w->cur >> shift) & ~(uint64_t)(ZN__WHEEL_SLOTS - 1);
+        w->pending[l] = p;
+        w->next = (above | s) << shift;
+        w->next_list = &w->slot[l][s];
+        return;
+      }
+    }
+    w->pending[l] = 0;
   }
-  unsigned l = (unsigned)__builtin_ctz(w->levels);
-  unsigned shift = l * ZN__WHEEL_BITS;
-  uint64_t above = (w->cur >> shift) & ~(uint64_t)(ZN__WHEEL_SLOTS - 1);
-  w->next = (above | (unsigned)__builtin_ctzll(w->pending[l])) << shift;
+  w->next = UINT64_MAX;
+  w->next_list = NULL;
 }
 
 static uint64_t tick_end_ns(uint64_t tick) {
@@ -73,6 +91,7 @@ void zn__wheel_init(struct zn__wheel *w, uint64_t now_tick) {
   w->cur = now_tick;
   w->cur_end_ns = tick_end_ns(now_tick);
   w->next = UINT64_MAX;
+  w->next_list = NULL;
 }
 
 /* Put t, not pending, on its list for its expiry.  The levels span all 64
@@ -85,48 +104,21 @@ static inline __attribute__((always_inline)) void wheel_place(
   if (expires <= cur) {
     list_insert(&w->expired, t);
     w->next = cur;
+    w->next_list = &w->expired;
     return;
   }
   size_t level = msb64(expires ^ cur) / ZN__WHEEL_BITS;
   unsigned shift = (unsigned)level * ZN__WHEEL_BITS;
   uint64_t group = expires >> shift;
   size_t s = (size_t)group & (ZN__WHEEL_SLOTS - 1);
-  list_insert(&w->slot[level][s], t);
+  struct zn_timer **head = &w->slot[level][s];
+  list_insert(head, t);
   w->pending[level] |= 1ull << s;
-  w->levels |= 1u << level;
-  if (group << shift < w->next)
+  /* (A start equal to a stale `next` is the same slot, no longer empty.) */
+  if (group << shift < w->next) {
     w->next = group << shift;
-}
-
-/* The rest of wheel_unlink, for a timer that was alone on its list or
- * last on it (head is then the previous timer's `next`): for a slot left
- * empty, clear its pending bit, and for a slot or the expired list left
- * empty, look for the next deadline again. */
-static void list_emptied(struct zn__wheel *w, struct zn_timer **head) {
-  uintptr_t off = (uintptr_t)head - (uintptr_t)&w->slot[0][0];
-  if (off < sizeof(w->slot)) {
-    size_t i = off / sizeof(w->slot[0][0]), l = i / ZN__WHEEL_SLOTS;
-    w->pending[l] &= ~(1ull << (i % ZN__WHEEL_SLOTS));
-    if (!w->pending[l])
-      w->levels &= ~(1u << l);
-    find_next(w);
-  } else if (head == &w->expired) {
-    find_next(w);
+    w->next_list = head;
   }
-  /* (Otherwise head is a local list of timers being moved or run, which
-   * `next` does not cover.) */
-}
-
-/* Take pending t off its list (the caller keeps `count`).  Only a list's
- * first timer has pprev pointing at the list's head, and only the head of
- * an empty list holds NULL after the unlink (or the `next` of the timer
- * before a last one), so most unlinks stop at that test. */
-static inline __attribute__((always_inline)) void wheel_unlink(
-    struct zn__wheel *w, struct zn_timer *t) {
-  struct zn_timer **head = t->pprev;
-  list_unlink(t);
-  if (*head == NULL)
-    list_emptied(w, head);
 }
 
 static uint64_t rotl64(uint64_t x, unsigned s) {
@@ -135,7 +127,7 @@ static uint64_t rotl64(uint64_t x, unsigned s) {
 }
 
 /* Empty the slots that the move from cur to now_tick passes over, at each
- * level, onto *todo. */
+ * level, onto *todo (bits of slots already empty included). */
 static void take_passed_slots(struct zn__wheel *w, uint64_t now_tick,
                               struct zn_timer **todo) {
   for (unsigned l = 0; l < ZN__WHEEL_LEVELS; l++) {
@@ -159,8 +151,6 @@ static void take_passed_slots(struct zn__wheel *w, uint64_t now_tick,
       }
       w->pending[l] &= ~(1ull << s);
     }
-    if (!w->pending[l])
-      w->levels &= ~(1u << l);
   }
 }
 
@@ -169,6 +159,7 @@ void zn__wheel_advance(struct zn__wheel *w, uint64_t now_tick) {
   if (now_tick <= w->cur)
     return; /* (a poll at the end of time) */
   take_passed_slots(w, now_tick, &todo);
+  bool moved = todo != NULL;
   w->cur = now_tick;
   w->cur_end_ns = tick_end_ns(now_tick);
   /* Everything already due goes first, then what the advance uncovered;
@@ -189,7 +180,11 @@ void zn__wheel_advance(struct zn__wheel *w, uint64_t now_tick) {
     list_unlink(t);
     list_insert(&w->expired, t);
   }
-  find_next(w);
+  /* A move that took no timer leaves `next` as it was: still the start of
+   * the slot it stands for, or stale with that slot empty, found so by
+   * the next reader. */
+  if (moved || w->expired)
+    zn__wheel_find_next(w);
 }
 
 void zn__timers_run(struct zn_stack *st) {
@@ -201,7 +196,7 @@ void zn__timers_run(struct zn_stack *st) {
     list_unlink(t);
     list_insert(&due, t);
   }
-  find_next(w);
+  zn__wheel_find_next(w);
   /* A callback may stop or restart any timer, including ones still on the
    * due list: they are linked through pprev like any list, and `count`
    * covers them until they are unlinked here or by zn_timer_stop(). */
@@ -216,9 +211,11 @@ void zn__timers_run(struct zn_stack *st) {
 
 /* (Re-)arm t for tick `expires`: a restart takes it off its list first
  * and so does not count it twice. */
-static inline __attribute__((always_inline)) void arm(struct zn__wheel *w, struct zn_timer *t, uint64_t expires) {
+static inline __attribute__((always_inline)) void arm(struct zn__wheel *w,
+                                                      struct zn_timer *t,
+                                                      uint64_t expires) {
   if (t->pprev)
-    wheel_unlink(w, t);
+    list_unlink(t);
   else
     w->count++;
   t->expires = expires;
@@ -237,9 +234,11 @@ void zn_timer_start_in(struct zn_stack *st, struct zn_timer *t,
   arm(&st->wheel, t, zn__ns_to_tick_ceil(when));
 }
 
+/* An unlink, whatever the list: see the top of the file for what that
+ * leaves behind, and why that is enough. */
 void zn_timer_stop(struct zn_stack *st, struct zn_timer *t) {
   if (t->pprev) {
-    wheel_unlink(&st->wheel, t);
+    list_unlink(t);
     st->wheel.count--;
   }
 }

@@ -40,12 +40,14 @@ struct zn__wheel {
   uint64_t cur_end_ns;
   /* Earliest tick at which something may be due: `cur` while `expired`
    * is not empty, else the start of the earliest non-empty slot (exact on
-   * level 0, a lower bound above), UINT64_MAX for an empty wheel. */
+   * level 0, a lower bound above), UINT64_MAX for an empty wheel; and the
+   * list it stands for (NULL with UINT64_MAX).  Stops may empty that list
+   * and leave `next` early; zn__wheel_next() then looks again. */
   uint64_t next;
+  struct zn_timer **next_list;
   struct zn_timer *expired; /* due, waiting for the next run */
   uint32_t count;           /* timers pending */
-  uint32_t levels;          /* bit l: pending[l] not 0 */
-  uint64_t pending[ZN__WHEEL_LEVELS]; /* bit s: slot s non-empty */
+  uint64_t pending[ZN__WHEEL_LEVELS]; /* bit s: slot s may be non-empty */
   struct zn_timer *slot[ZN__WHEEL_LEVELS][ZN__WHEEL_SLOTS];
 };
 
@@ -79,9 +81,17 @@ static inline bool zn__timers_due(const struct zn__wheel *w) {
   return w->expired != NULL;
 }
 
+/* Set w->next from scratch (and w->next_list). */
+void zn__wheel_find_next(struct zn__wheel *w);
+
 /* Earliest tick at which something may be due (a lower bound for timers
- * on levels above 0); UINT64_MAX if none; w->cur if some are due now. */
+ * on levels above 0); UINT64_MAX if none; w->cur if some are due now.
+ * (The kept value, looked for again if a stop has emptied its list: the
+ * kept value is a cache of the timer lists, so a reader through a const
+ * stack may refresh it, as zn__peer_hash fills its memo.) */
 static inline uint64_t zn__wheel_next(const struct zn__wheel *w) {
+  if (w->next_list && !*w->next_list)
+    zn__wheel_find_next((struct zn__wheel *)(uintptr_t)w);
   return w->next;
 }
 
