@@ -289,8 +289,8 @@ void zn__if_output(struct zn_stack *st, struct zn_buf *b) {
 /* Hand the queued frames to nif, whose `now` is the stack's.  (Inlined
  * into the poll, which has set the clock already and calls it only when
  * there is something to send.) */
-static inline __attribute__((always_inline)) void send_txq(
-    struct zn_stack *st, struct zn_netif *nif) {
+static inline __attribute__((always_inline)) void
+send_txq(struct zn_stack *st, struct zn_netif *nif) {
   struct zn_buf *b;
   while ((b = zn_bufq_pop(&st->txq)) != NULL) {
     uint32_t len = b->len;

@@ -98,8 +98,8 @@ void zn__wheel_init(struct zn__wheel *w, uint64_t now_tick) {
  * bits of a tick, so every expiry after `cur` has a level.  (Inlined: it
  * is most of what arming a timer costs, and the call around it would add
  * a fifth.) */
-static inline __attribute__((always_inline)) void wheel_place(
-    struct zn__wheel *w, struct zn_timer *t) {
+static inline __attribute__((always_inline)) void
+wheel_place(struct zn__wheel *w, struct zn_timer *t) {
   uint64_t cur = w->cur, expires = t->expires;
   if (expires <= cur) {
     list_insert(&w->expired, t);
@@ -211,9 +211,8 @@ void zn__timers_run(struct zn_stack *st) {
 
 /* (Re-)arm t for tick `expires`: a restart takes it off its list first
  * and so does not count it twice. */
-static inline __attribute__((always_inline)) void arm(struct zn__wheel *w,
-                                                      struct zn_timer *t,
-                                                      uint64_t expires) {
+static inline __attribute__((always_inline)) void
+arm(struct zn__wheel *w, struct zn_timer *t, uint64_t expires) {
   if (t->pprev)
     list_unlink(t);
   else
