@@ -4,10 +4,12 @@
  * Timers are intrusive: embed a struct zn_timer in your own object, set it
  * up once with zn_timer_init(), arm it with zn_timer_start(), and find your
  * object again in the callback with ZN_CONTAINER_OF.  The stack keeps them
- * in a hierarchical timing wheel (6 levels of 64 slots, 1 ms ticks by
- * default): starting, stopping and expiring a timer are O(1) whatever the
- * number of timers.  A timer fires during zn_stack_poll() once `now` has
- * reached its expiry, rounded up to the next tick, never before.
+ * in a hierarchical timing wheel (levels of 64 slots, enough to cover every
+ * tick; 1 ms ticks by default): starting, stopping and expiring a timer are
+ * O(1) whatever the number of timers.  A timer fires during
+ * zn_stack_poll() once `now` has reached its expiry, rounded up to the
+ * next tick, never before, however far ahead it is set (one set for
+ * ZN_TIME_NEVER never fires: its tick starts after the last nanosecond).
  *
  * A callback may start or stop any timer, including its own.
  */
@@ -39,7 +41,14 @@ struct zn_timer {
   zn_timer_fn fn;
 };
 
-void zn_timer_init(struct zn_timer *t, zn_timer_fn fn);
+/** Set t up to call fn when it fires; it is not pending.  (Inline: TCP
+ * sets up three for every connection.) */
+static inline void zn_timer_init(struct zn_timer *t, zn_timer_fn fn) {
+  t->next = NULL;
+  t->pprev = NULL;
+  t->expires = 0;
+  t->fn = fn;
+}
 
 /** Arm (or re-arm) t to fire at absolute time `when_ns`.  A time at or
  * before the stack's current time fires on the next zn_stack_poll(). */

@@ -290,14 +290,15 @@ void zn__if_output(struct zn_stack *st, struct zn_buf *b) {
   zn_bufq_push(&st->txq, b);
 }
 
-void zn_stack_flush(struct zn_stack *st) {
+/* Hand the queued frames to nif, whose `now` is the stack's.  (Inlined
+ * into the poll, which has set the clock already and calls it only when
+ * there is something to send.) */
+static inline __attribute__((always_inline)) void
+send_txq(struct zn_stack *st, struct zn_netif *nif) {
   struct zn_buf *b;
-  if (!st->nif)
-    return;
-  st->nif->now = st->now;
   while ((b = zn_bufq_pop(&st->txq)) != NULL) {
     uint32_t len = b->len;
-    int rc = zn_netif_send(st->nif, b);
+    int rc = zn_netif_send(nif, b);
     if (rc == ZN_OK) {
       ZN_STAT_INC(st, if_tx_frames);
       ZN_STAT_ADD(st, if_tx_bytes, len);
@@ -305,6 +306,13 @@ void zn_stack_flush(struct zn_stack *st) {
       ZN_STAT_INC(st, if_tx_errors);
     }
   }
+}
+
+void zn_stack_flush(struct zn_stack *st) {
+  if (!st->nif)
+    return;
+  st->nif->now = st->now;
+  send_txq(st, st->nif);
 }
 
 void zn_stack_input(struct zn_stack *st, struct zn_buf *b) {
@@ -315,6 +323,8 @@ void zn_stack_input(struct zn_stack *st, struct zn_buf *b) {
 
 static void drain_loopback(struct zn_stack *st, uint32_t budget) {
   struct zn_buf *b;
+  if (!st->loopq.head)
+    return; /* (most polls: look at the queue before the budget) */
   while (budget-- > 0 && (b = zn_bufq_pop(&st->loopq)) != NULL) {
     if (b->len && (b->data[0] >> 4) == 6) {
       ZN_STAT_INC(st, ip6_loop_rx);
@@ -331,8 +341,7 @@ int zn_stack_poll(struct zn_stack *st, uint64_t now) {
   if (now < st->now)
     now = st->now;
   st->now = now;
-  st->in_poll = true;
-  zn__wheel_sync(&st->wheel, zn__ns_to_tick(now));
+  zn__wheel_sync(&st->wheel, now);
   struct zn_netif *nif = st->nif;
   if (nif) {
     nif->now = now;
@@ -346,8 +355,11 @@ int zn_stack_poll(struct zn_stack *st, uint64_t now) {
     zn__ip6conf_start(st);
     zn__dhcp4_start(st);
   }
-  while (nif && (uint32_t)n < st->cfg.rx_budget) {
-    struct zn_buf *b = NULL;
+  /* (The budget is read once: the configuration does not change.  recv
+   * sets b whenever it returns ZN_OK, the only case that reads it.) */
+  uint32_t budget = st->cfg.rx_budget;
+  while (nif && (uint32_t)n < budget) {
+    struct zn_buf *b;
     int r = zn_netif_recv(nif, &b);
     if (r == ZN_EAGAIN)
       break;
@@ -360,30 +372,41 @@ int zn_stack_poll(struct zn_stack *st, uint64_t now) {
     n++;
     zn_stack_input(st, b);
   }
-  drain_loopback(st, st->cfg.rx_budget);
-  zn__timers_run(st, now);
+  drain_loopback(st, budget);
+  /* The sync above moved the wheel to now: what is due is on its expired
+   * list, and most polls find it empty. */
+  if (zn__timers_due(&st->wheel))
+    zn__timers_run(st);
   zn__tcp_reap(st);
-  zn_stack_flush(st);
-  st->in_poll = false;
+  /* zn_stack_flush, less what this poll has done already: nif->now is
+   * set (by the poll, or by zn_stack_attach for a netif attached since),
+   * and an empty queue has nothing to send. */
+  if (st->txq.head && st->nif)
+    send_txq(st, st->nif);
   return rc < 0 ? rc : n;
 }
 
+/* Asked after every poll, so it reads what is kept ready: the queues'
+ * counts and the wheel's next tick (zn__wheel_next). */
 uint64_t zn_stack_next_deadline(const struct zn_stack *st) {
-  if (st->txq.count || st->loopq.count || zn__tcp_reap_pending(st))
+  if (!st->started || st->txq.count || st->loopq.count ||
+      zn__tcp_reap_pending(st))
     return st->now;
-  uint64_t t = zn__wheel_next(&st->wheel);
-  uint64_t d = t == UINT64_MAX ? ZN_TIME_NEVER : t * ZN_TIMER_TICK_NS;
-  if (t != UINT64_MAX && d / ZN_TIMER_TICK_NS != t)
-    d = ZN_TIME_NEVER - 1; /* overflow: far future */
+  uint64_t t = zn__wheel_next(&st->wheel), d;
+  if (t <= (ZN_TIME_NEVER - 1) / ZN_TIMER_TICK_NS)
+    d = t * ZN_TIMER_TICK_NS;
+  else /* none, or a tick that begins after the last ns */
+    d = t == UINT64_MAX ? ZN_TIME_NEVER : ZN_TIME_NEVER - 1;
   if (d < st->now)
     d = st->now;
-  if (st->nif) {
-    uint64_t nd = zn_netif_next_deadline(st->nif);
+  /* (zn_netif_next_deadline, less the call: a netif without the op has
+   * no deadline of its own.) */
+  const struct zn_netif *nif = st->nif;
+  if (nif && nif->ops->next_deadline) {
+    uint64_t nd = nif->ops->next_deadline(st->nif);
     if (nd < d)
       d = nd;
   }
-  if (!st->started)
-    d = st->now;
   return d;
 }
 

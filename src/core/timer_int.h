@@ -1,47 +1,99 @@
-/* The timing wheel behind znet/timer.h: 6 levels of 64 slots.  A timer
+/* The timing wheel behind znet/timer.h: levels of 64 slots, enough of
+ * them to cover every tick a uint64_t of nanoseconds can name.  A timer
  * sits at the level of the highest 6-bit group in which its expiry tick
  * differs from the current tick, so each level's slots are always ahead of
- * the current slot in the same rotation.  Advancing moves only the slots
- * passed over; their timers expire or drop to a lower level.  Insert and
- * delete are O(1); each timer moves down at most 5 times. */
+ * the current slot in the same rotation, and every timer on a level
+ * expires after every timer on the levels below.  Advancing moves only the
+ * slots passed over; their timers expire or drop to a lower level.  Insert
+ * and delete are O(1); each timer moves down at most once per level.
+ *
+ * The wheel keeps its answer to "when is the next thing due" (`next`) up
+ * to date as timers come and go, so that the question the event loop asks
+ * after every poll is one load.  See timer.c for how each operation keeps
+ * it exact. */
 #ifndef ZN_CORE_TIMER_INT_H
 #define ZN_CORE_TIMER_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "znet/timer.h"
 
 #define ZN__WHEEL_BITS 6
 #define ZN__WHEEL_SLOTS 64
-#define ZN__WHEEL_LEVELS 6
-#define ZN__WHEEL_MAX_DELTA ((1ull << (ZN__WHEEL_BITS * ZN__WHEEL_LEVELS)) - 1)
+/* 8 levels (48 bits) hold every tick below UINT64_MAX / ZN_TIMER_TICK_NS
+ * for ticks of 64 us or more; finer ticks need the whole 64 bits.  No
+ * expiry is ever clamped, so no timer fires before its time, however far
+ * ahead it is set. */
+#define ZN__WHEEL_LEVELS (ZN_TIMER_TICK_NS >= (1u << 16) ? 8 : 11)
+
+_Static_assert(ZN_TIMER_TICK_NS > 0, "a tick has a length");
+_Static_assert(ZN_TIMER_TICK_NS < (1u << 16) ||
+                   (UINT64_MAX / ZN_TIMER_TICK_NS) >> 48 == 0,
+               "8 levels cover every tick");
 
 struct zn__wheel {
-  uint64_t cur;                       /* current tick */
-  uint64_t pending[ZN__WHEEL_LEVELS]; /* bit s: slot s non-empty */
+  uint64_t cur;             /* current tick */
+  /* The first ns after the current tick (UINT64_MAX if there is none):
+   * a poll before it leaves the wheel where it is, and the poll can tell
+   * without dividing its time into ticks. */
+  uint64_t cur_end_ns;
+  /* Earliest tick at which something may be due: `cur` while `expired`
+   * is not empty, else the start of the earliest non-empty slot (exact on
+   * level 0, a lower bound above), UINT64_MAX for an empty wheel; and the
+   * list it stands for (NULL with UINT64_MAX).  Stops may empty that list
+   * and leave `next` early; zn__wheel_next() then looks again. */
+  uint64_t next;
+  struct zn_timer **next_list;
+  struct zn_timer *expired; /* due, waiting for the next run */
+  uint32_t count;           /* timers pending */
+  uint64_t pending[ZN__WHEEL_LEVELS]; /* bit s: slot s may be non-empty */
   struct zn_timer *slot[ZN__WHEEL_LEVELS][ZN__WHEEL_SLOTS];
-  struct zn_timer *expired;           /* due, waiting for the next run */
-  uint32_t count;                     /* timers pending */
 };
+
+static inline uint64_t zn__ns_to_tick_ceil(uint64_t ns) {
+  return ns / ZN_TIMER_TICK_NS + (ns % ZN_TIMER_TICK_NS != 0);
+}
+static inline uint64_t zn__ns_to_tick(uint64_t ns) {
+  return ns / ZN_TIMER_TICK_NS;
+}
 
 struct zn_stack;
 void zn__wheel_init(struct zn__wheel *w, uint64_t now_tick);
-void zn__wheel_add(struct zn__wheel *w, struct zn_timer *t);
-void zn__wheel_del(struct zn__wheel *w, struct zn_timer *t);
-/* Move the wheel to now_tick and hand every due timer to the list *due
- * (timers linked as on a slot, pprev set; still counted in `count`). */
-void zn__wheel_advance(struct zn__wheel *w, uint64_t now_tick,
-                       struct zn_timer **due);
-/* Move the wheel to now_tick, keeping due timers for the next run.  The
- * stack does this at the start of each poll so that timers armed while
- * frames are processed are placed relative to the right current tick. */
-void zn__wheel_sync(struct zn__wheel *w, uint64_t now_tick);
-/* Advance to `now` (ns) and run every due timer's callback.  Timers
- * started during the run for a time already past run on the next call. */
-void zn__timers_run(struct zn_stack *st, uint64_t now);
+/* Move the wheel to now_tick, keeping due timers on the expired list for
+ * the next run (nothing if now_tick is not after cur). */
+void zn__wheel_advance(struct zn__wheel *w, uint64_t now_tick);
+/* Run the callback of every timer on the expired list (not empty).  Timers
+ * started during the run for a time already past run on the next one. */
+void zn__timers_run(struct zn_stack *st);
+
+/* Move the wheel to the tick of now_ns.  The stack does this at the start
+ * of each poll, so that timers armed while frames are processed are placed
+ * relative to the right current tick, and runs the due timers at its end;
+ * most polls fall within the wheel's tick and move nothing. */
+static inline void zn__wheel_sync(struct zn__wheel *w, uint64_t now_ns) {
+  if (now_ns >= w->cur_end_ns)
+    zn__wheel_advance(w, zn__ns_to_tick(now_ns));
+}
+
+/* Whether zn__timers_run has anything to do. */
+static inline bool zn__timers_due(const struct zn__wheel *w) {
+  return w->expired != NULL;
+}
+
+/* Set w->next from scratch (and w->next_list). */
+void zn__wheel_find_next(struct zn__wheel *w);
+
 /* Earliest tick at which something may be due (a lower bound for timers
- * on levels above 0); UINT64_MAX if none; w->cur if some are due now. */
-uint64_t zn__wheel_next(const struct zn__wheel *w);
+ * on levels above 0); UINT64_MAX if none; w->cur if some are due now.
+ * (The kept value, looked for again if a stop has emptied its list: the
+ * kept value is a cache of the timer lists, so a reader through a const
+ * stack may refresh it, as zn__peer_hash fills its memo.) */
+static inline uint64_t zn__wheel_next(const struct zn__wheel *w) {
+  if (w->next_list && !*w->next_list)
+    zn__wheel_find_next((struct zn__wheel *)(uintptr_t)w);
+  return w->next;
+}
 
 /* zn_timer_stop for the callers that stop timers far more often than
  * they find them armed (TCP stops its three on every segment it sends
@@ -51,11 +103,5 @@ static inline void zn__timer_stop(struct zn_stack *st, struct zn_timer *t) {
     zn_timer_stop(st, t);
 }
 
-static inline uint64_t zn__ns_to_tick_ceil(uint64_t ns) {
-  return ns / ZN_TIMER_TICK_NS + (ns % ZN_TIMER_TICK_NS != 0);
-}
-static inline uint64_t zn__ns_to_tick(uint64_t ns) {
-  return ns / ZN_TIMER_TICK_NS;
-}
 
 #endif
