@@ -829,7 +829,11 @@ static uint32_t tso_limit(struct zn_tcp_conn *c) {
     max = fit;
   if (max > c->cc.cwnd / 4)
     max = c->cc.cwnd / 4;
-  return max >= 2 * seg ? max / seg * seg : seg;
+  /* (seg is 8 at least once zn__tcp_set_mss has run: the test of 0 only
+   * keeps a slot never set up from dividing by it.) */
+  if (seg == 0 || max < 2 * seg)
+    return seg;
+  return max / seg * seg;
 }
 
 /* Send one frame of (re)transmission at seq: at most max bytes of
