@@ -42,7 +42,6 @@ struct zn_stack {
   struct zn_netif *nif;
   uint64_t now;             /* ns, of the latest poll */
   bool started;             /* first poll done (announcement sent) */
-  bool in_poll;
 
   uint8_t mac[6];
   uint32_t ip_addr, ip_mask, ip_gw;

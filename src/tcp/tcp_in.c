@@ -118,8 +118,8 @@ static void input_syn_sent(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
 /* The checksum of the len-byte segment at p from s's addresses, over the
  * pseudo-header sum c keeps, or one summed here without c. */
 static inline bool csum_ok(const struct zn__tcp_seg *s,
-                                              const struct zn_tcp_conn *c,
-                                              const uint8_t *p, size_t len) {
+                           const struct zn_tcp_conn *c, const uint8_t *p,
+                           size_t len) {
   uint32_t psum = c ? c->psum + (uint32_t)len
                     : zn__inet_pseudo_sum(&s->src, &s->dst, ZN_IPPROTO_TCP,
                                           (uint32_t)len);
