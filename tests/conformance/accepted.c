@@ -5,9 +5,10 @@
  *      becomes in znet (a struct zn_config field), or why it changes
  *      nothing here, or why a script setting it is not applicable.
  *   2. accepted[]: every difference between FreeBSD's behaviour and
- *      znet's that the RFCs leave open and that the runner therefore lets
- *      pass, with the scripts it applies to and the reason.  The matcher
- *      is strict unless an entry here relaxes it.
+ *      znet's that the RFCs leave open, or where they prescribe what znet
+ *      does, and that the runner therefore lets pass, with the scripts it
+ *      applies to and the reason.  The matcher is strict unless an entry
+ *      here relaxes it.
  *   3. not_applicable[]: scripts that test something znet does not do at
  *      all, by design, where no single setting says so.
  *
@@ -212,6 +213,33 @@ static const struct acc_rule accepted[] = {
      * the stack sent before (the same ISN) may come without ECE and CWR
      * where the script expects them; all else must match. */
     {"*", PD_ACC_ECN_SYN_RTX},
+    /* The two below are not choices the RFCs leave open: RFC 9293 asks
+     * for what znet (and Linux) send, and FreeBSD sends nothing.  The
+     * runner accepts only the exact segment the RFC prescribes, sent at
+     * once in answer to the very segment the rule names; the rest of the
+     * script must match as written.
+     *
+     * PD_ACC_LISTEN_RST, the SYN-ACK-to-LISTEN scripts.  RFC 9293
+     * §3.10.7.2, LISTEN, second check: "Any acknowledgment is bad if it
+     * arrives on a connection still in the LISTEN state.  An acceptable
+     * reset segment should be formed for any arriving ACK-bearing
+     * segment": <SEQ=SEG.ACK><CTL=RST>.  FreeBSD drops a SYN-ACK to a
+     * listener silently (tcp_input, "SYN|ACK invalid"); it answers a
+     * plain ACK with that RST.  After such a SYN-ACK, that RST (flags RST
+     * alone, SEQ=SEG.ACK, no text) may come where the script expects
+     * nothing. */
+    {"state-event-engine/rcv-syn-ack-listen/*", PD_ACC_LISTEN_RST},
+    /* PD_ACC_TW_ACK, the FIN-in-TIME-WAIT scripts.  RFC 9293 §3.10.7.4,
+     * first check: "If an incoming segment is not acceptable, an
+     * acknowledgment should be sent in reply (unless the RST bit is
+     * set)", <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>; the check comes before
+     * the fifth, which drops a segment without the ACK bit.  FreeBSD's
+     * tcp_twcheck drops a segment without the ACK bit before it looks at
+     * sequence numbers.  After a segment without ACK, RST or SYN that lies
+     * outside the window the stack advertised (RCV.NXT to the right edge
+     * it last sent), that ACK may come where the script expects
+     * nothing. */
+    {"state-event-engine/rcv-fin-time-wait/*", PD_ACC_TW_ACK},
 };
 
 static bool scope_match(const char *scope, const char *path) {
@@ -247,6 +275,8 @@ const char *pd_accept_name(unsigned bit) {
   case PD_ACC_FIN_RTX: return "ACK, not FIN again";
   case PD_ACC_RST_QUIET: return "RST in CLOSING/LAST-ACK quiet";
   case PD_ACC_ECN_SYN_RTX: return "ECN-setup SYN resent plain";
+  case PD_ACC_LISTEN_RST: return "RST for a SYN-ACK to LISTEN";
+  case PD_ACC_TW_ACK: return "ACK for an unacceptable segment in TIME-WAIT";
   default: return "?";
   }
 }

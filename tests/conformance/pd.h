@@ -229,6 +229,8 @@ enum {
   PD_ACC_FIN_RTX = 1u << 8,     /* FIN resent where an ACK does */
   PD_ACC_RST_QUIET = 1u << 9,   /* RST in CLOSING/LAST-ACK: no error */
   PD_ACC_ECN_SYN_RTX = 1u << 10,/* retransmitted SYN without ECE/CWR */
+  PD_ACC_LISTEN_RST = 1u << 11, /* RFC 9293's RST for a SYN-ACK to LISTEN */
+  PD_ACC_TW_ACK = 1u << 12,     /* RFC 9293's ACK, unacceptable in TIME-WAIT */
 };
 
 struct pd_match_ctx {

@@ -739,6 +739,71 @@ ZT_TEST(test_runner_packet_too_big) {
   ZT_CHECK(strncmp(r.why, "line 11:", 8) == 0);
 }
 
+/* PD_ACC_LISTEN_RST and PD_ACC_TW_ACK: RFC 9293's answer where FreeBSD
+ * is silent passes only in the rules' scopes, and only for the segment
+ * each rule names. */
+static const char *const listen_synack =
+    "--tolerance_usecs=10000\n"
+    " 0.00 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+    "+0.00 bind(3, ..., ...) = 0\n"
+    "+0.00 listen(3, 1) = 0\n"
+    "+0.10 < S. 17:17(0) ack 34 win 32767\n"
+    "+1.00 < S   0:0(0)         win 32767 <mss 1460>\n"
+    "+0.00 > S.  0:0(0)  ack  1 win 65535 <mss 1460>\n";
+
+#define TW_SCRIPT(fin_flags, fin_seq)                                     \
+  "--tolerance_usecs=10000\n"                                            \
+  " 0.00 `sysctl -w net.inet.tcp.recvspace=65536`\n"                     \
+  "+0.00 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"                    \
+  "+0.00 fcntl(3, F_SETFL, O_RDWR | O_NONBLOCK) = 0\n"                   \
+  "+0.00 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in "       \
+  "progress)\n"                                                          \
+  "+0.00 > S 0:0(0) win 65535 <mss 1460,nop,wscale 6,sackOK,TS val 100 " \
+  "ecr 0>\n"                                                             \
+  "+0.10 < S. 0:0(0) ack 1 win 32767 <mss 1460,sackOK,eol,eol>\n"        \
+  "+0.00 > . 1:1(0) ack 1 win 65535\n"                                   \
+  "+0.10 shutdown(3, SHUT_WR) = 0\n"                                     \
+  "+0.00 > F. 1:1(0) ack 1 win 65535\n"                                  \
+  "+0.10 < F. 1:1(0) ack 2 win 32767\n"                                  \
+  "+0.00 > . 2:2(0) ack 2 win 65535\n"                                   \
+  "+0.10 < " fin_flags " " fin_seq ":" fin_seq "(0) ack 2 win 32767\n"   \
+  "+0.10 < . 1:1(0) ack 2 win 65535\n"                                   \
+  "+0.00 > . 2:2(0) ack 2 win 65535\n"
+
+ZT_TEST(test_runner_rfc_answers) {
+  struct pd_run_opts o = {0};
+  struct pd_result r;
+  pd_run_text("state-event-engine/rcv-syn-ack-listen/t.pkt", listen_synack,
+              &o, &r);
+  if (r.verdict != PD_PASS)
+    zt_fail(__FILE__, __LINE__, "%s", r.why);
+  ZT_CHECK(r.accepted_used & PD_ACC_LISTEN_RST);
+  /* Elsewhere the RST is a segment the script did not ask for. */
+  pd_run_text("test/t.pkt", listen_synack, &o, &r);
+  ZT_EQ(r.verdict, PD_FAIL);
+  ZT_CHECK(strncmp(r.why, "line 7:", 7) == 0);
+
+  /* A FIN alone past the advertised window (RCV.NXT 2, window 65535) in
+   * TIME-WAIT: acknowledged, as RFC 9293 asks. */
+  const char *tw = "state-event-engine/rcv-fin-time-wait/t.pkt";
+  pd_run_text(tw, TW_SCRIPT("F", "65701"), &o, &r);
+  if (r.verdict != PD_PASS)
+    zt_fail(__FILE__, __LINE__, "%s", r.why);
+  ZT_CHECK(r.accepted_used & PD_ACC_TW_ACK);
+  pd_run_text("test/t.pkt", TW_SCRIPT("F", "65701"), &o, &r);
+  ZT_EQ(r.verdict, PD_FAIL);
+  /* Inside the window, a FIN without ACK is dropped: nothing owed, and
+   * the same script passes without the rule. */
+  pd_run_text(tw, TW_SCRIPT("F", "1000"), &o, &r);
+  if (r.verdict != PD_PASS)
+    zt_fail(__FILE__, __LINE__, "%s", r.why);
+  ZT_CHECK(!(r.accepted_used & PD_ACC_TW_ACK));
+  /* With the ACK bit, the stack's ACK is not the rule's to excuse. */
+  pd_run_text(tw, TW_SCRIPT("F.", "65701"), &o, &r);
+  ZT_EQ(r.verdict, PD_FAIL);
+  ZT_CHECK(!(r.accepted_used & PD_ACC_TW_ACK));
+}
+
 int main(void) {
   ZT_RUN(test_plain_fields);
   ZT_RUN(test_syn_options);
@@ -760,5 +825,6 @@ int main(void) {
   ZT_RUN(test_runner_ipv6);
   ZT_RUN(test_runner_icmp6);
   ZT_RUN(test_runner_packet_too_big);
+  ZT_RUN(test_runner_rfc_answers);
   return zt_done();
 }
