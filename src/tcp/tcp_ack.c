@@ -489,6 +489,10 @@ static void ack_duplicate(struct zn_tcp_conn *c, const struct zn__tcp_seg *s,
  * before the last recovery began (RFC 6582 §3.2 step 1).  In recovery,
  * output resends what is marked (tcp_out.c output_recovery). */
 void zn__tcp_rack_recover(struct zn_tcp_conn *c) {
+  /* (Nothing outstanding, nothing to find lost: most ACKs of a connection
+   * that is not sending, and the one that acknowledges all it sent.) */
+  if (c->nxmap == 0)
+    return;
   if (!zn__tcp_rack_mark_lost(c) || (c->flags & ZN__TCPF_IN_RECOVERY) ||
       zn__seq_lt(c->snd_una, c->recover))
     return;

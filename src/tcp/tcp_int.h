@@ -674,6 +674,9 @@ void zn__tcp_rack_init(struct zn_tcp_conn *c);
 void zn__tcp_rack_sent(struct zn_tcp_conn *c, uint32_t seq, uint32_t len);
 void zn__tcp_rack_acked(struct zn_tcp_conn *c, uint32_t old_una,
                         bool dsack);
+/* Its general case, for a map that is not empty (what it does when the
+ * ACK covers everything sent comes to the same, with less work). */
+void zn__tcp_rack_acked_ranges(struct zn_tcp_conn *c, uint32_t old_una);
 bool zn__tcp_rack_mark_lost(struct zn_tcp_conn *c);
 uint32_t zn__tcp_rack_timeout_us(const struct zn_tcp_conn *c);
 bool zn__tcp_rack_next_lost(const struct zn_tcp_conn *c, uint32_t *seq,
