@@ -354,10 +354,11 @@ static bool timewait_reopen(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
  * unacceptable. */
 static bool paws_rejects(const struct zn_tcp_conn *c,
                          const struct zn__tcp_seg *s) {
+  /* (The timestamp's test first: it clears nearly every segment.) */
   return c->ts_ok && (s->opts.present & ZN_TCP_OPTF_TS) &&
+         zn__seq_lt(s->opts.tsval, c->ts_recent) &&
          !(s->flags & ZN_TCP_RST) && c->ts_recent_stamp &&
-         c->st->now - c->ts_recent_stamp < PAWS_IDLE_NS &&
-         zn__seq_lt(s->opts.tsval, c->ts_recent);
+         c->st->now - c->ts_recent_stamp < PAWS_IDLE_NS;
 }
 
 /* §3.10.7.4 first check, "If the RCV.WND is zero, no segments will be
@@ -420,18 +421,23 @@ static void unacceptable(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   zn__tcp_fsm(c, ev, s);
 }
 
-/* §3.10.7.4 first check, "check sequence number", against RCV.WND wnd.
- * Returns true if the segment goes on to the next checks; *fin_again is
- * set if it was a retransmission of the peer's FIN, trimmed. */
+/* §3.10.7.4 first check, "check sequence number", against RCV.WND wnd;
+ * empty_at_nxt: the segment takes no sequence space and begins at
+ * RCV.NXT, which every window accepts.  Returns true if the segment goes
+ * on to the next checks; *fin_again is set if it was a retransmission of
+ * the peer's FIN, trimmed. */
 static bool first_check_sequence(struct zn_tcp_conn *c, struct zn__tcp_seg *s,
-                                 uint32_t wnd, bool *fin_again) {
-  uint32_t seglen = s->len + ((s->flags & ZN_TCP_SYN) ? 1u : 0u) +
-                    ((s->flags & ZN_TCP_FIN) ? 1u : 0u);
+                                 uint32_t wnd, bool empty_at_nxt,
+                                 bool *fin_again) {
   if (paws_rejects(c, s)) {
     ZN_STAT_INC(c->st, tcp_paws_reject);
     zn__tcp_fsm(c, ZN__EV_S_UNACCEPTABLE, s);
     return false;
   }
+  if (empty_at_nxt)
+    return true;
+  uint32_t seglen = s->len + ((s->flags & ZN_TCP_SYN) ? 1u : 0u) +
+                    ((s->flags & ZN_TCP_FIN) ? 1u : 0u);
   if (acceptable(c, s->seq, seglen, wnd) || zero_window_allowance(c, s, wnd))
     return true;
   if (fin_retransmitted(c, s)) {
@@ -577,12 +583,15 @@ void zn__tcp_input_sync(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   bool empty_at_nxt = s->len == 0 && s->seq == c->rcv_nxt &&
                       !(s->flags & (ZN_TCP_SYN | ZN_TCP_FIN));
   uint32_t wnd = empty_at_nxt ? 0 : zn__tcp_rcv_wnd(c);
-  if (timewait_reopen(c, s) || !first_check_sequence(c, s, wnd, &fin_again) ||
+  if (timewait_reopen(c, s) ||
+      !first_check_sequence(c, s, wnd, empty_at_nxt, &fin_again) ||
       second_check_rst(c, s) || fourth_check_syn(c, s))
     return;
   /* (Third, security: not done.)  The segment is now trimmed to the
-   * window, the "idealized segment" of the checks that follow. */
-  trim_to_window(c, s, wnd);
+   * window, the "idealized segment" of the checks that follow (one empty
+   * at RCV.NXT is that already). */
+  if (!empty_at_nxt)
+    trim_to_window(c, s, wnd);
   if (!fifth_check_ack(c, s))
     return;
   update_ts_recent(c, s);
