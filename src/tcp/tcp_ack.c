@@ -428,8 +428,12 @@ static void ack_new_data(struct zn_tcp_conn *c, const struct zn__tcp_seg *s,
   c->flags &= (uint16_t)~ZN__TCPF_PROBE_SENT;
   ack_probe_repair(c, s, dsack);
   c->snd_una = ack;
-  zn__tcp_blackhole_acked(c, ack);
-  zn__tcp_ecn_acked(c);
+  /* (Each only when it has something to end: a black-hole probe out, a
+   * window cut by ECN.) */
+  if (c->bh_probe_len)
+    zn__tcp_blackhole_acked(c, ack);
+  if (c->ecn & ZN__TCPE_CUT)
+    zn__tcp_ecn_acked(c);
   zn__inet_confirm_reachable(c->st, &c->raddr); /* RFC 4861 §7.3.1 */
   if (zn__seq_lt(c->snd_nxt, ack))
     c->snd_nxt = ack;
@@ -536,7 +540,8 @@ void zn__tcp_process_ack(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
   c->probes_out = 0; /* any ACK answers the window probes */
   uint32_t una = c->snd_una, sacked = c->sacked_bytes;
   uint32_t flight = c->snd_max - una;
-  bool echo = zn__tcp_ecn_echo(c, s); /* RFC 3168 §6.1.2 */
+  /* RFC 3168 §6.1.2 (only an ACK with ECE can carry an echo) */
+  bool echo = (s->flags & ZN_TCP_ECE) && zn__tcp_ecn_echo(c, s);
   bool window_changed = update_send_window(c, s);
   bool dsack;
   bool new_sack = update_scoreboard(c, s, &dsack);

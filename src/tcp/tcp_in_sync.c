@@ -595,7 +595,8 @@ void zn__tcp_input_sync(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   if (!fifth_check_ack(c, s))
     return;
   update_ts_recent(c, s);
-  zn__tcp_ecn_rcv_marks(c, s); /* RFC 3168 §6.1.3: CWR, CE */
+  if (c->ecn & ZN__TCPE_OK) /* (only where ECN was agreed) */
+    zn__tcp_ecn_rcv_marks(c, s); /* RFC 3168 §6.1.3: CWR, CE */
   /* (Sixth, URG: not done; urgent data is ordinary data.) */
   if ((c->flags & ZN__TCPF_FIN_RCVD) && (s->flags & ZN_TCP_FIN))
     fin_again = true; /* an old FIN, before the text is looked at */

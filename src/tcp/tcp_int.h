@@ -632,8 +632,13 @@ void zn__tcp_timers_stop(struct zn_tcp_conn *c);
  * PERSIST again while probing, else the earliest of RTO, PROBE and
  * REORDER. */
 void zn__tcp_arm_rtx(struct zn_tcp_conn *c);
-/* Cancel rtx_timer (mode OFF). */
-void zn__tcp_rtx_stop(struct zn_tcp_conn *c);
+/* Cancel rtx_timer (mode OFF).  (Inline: every ACK of all that was sent
+ * and every close asks, and the timer is often not armed.) */
+static inline void zn__tcp_rtx_stop(struct zn_tcp_conn *c) {
+  c->rtx_mode = ZN__TCP_RTX_OFF;
+  if (zn_timer_pending(&c->rtx_timer))
+    zn_timer_stop(c->st, &c->rtx_timer);
+}
 /* Bring the retransmission timer forward to a loss probe now due. */
 void zn__tcp_arm_probe(struct zn_tcp_conn *c);
 void zn__tcp_schedule_ack(struct zn_tcp_conn *c, bool now);

@@ -53,11 +53,6 @@ static void rtx_start(struct zn_tcp_conn *c, enum zn__tcp_rtx_mode mode,
   zn_timer_start_in(c->st, &c->rtx_timer, d);
 }
 
-void zn__tcp_rtx_stop(struct zn_tcp_conn *c) {
-  c->rtx_mode = ZN__TCP_RTX_OFF;
-  zn__timer_stop(c->st, &c->rtx_timer);
-}
-
 /* Arm misc_timer in `mode`, d ns from now. */
 static void misc_start(struct zn_tcp_conn *c, enum zn__tcp_misc_mode mode,
                        uint64_t d) {
