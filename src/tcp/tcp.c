@@ -76,7 +76,9 @@ static void free_slot(struct zn_tcp_conn *c) {
   zn__tcp_timers_stop(c);
   if (t->last == c) /* hashed out already; never point at a free slot */
     t->last = NULL;
-  memset(c, 0, ZN__TCP_CONN_CLEARED); /* not the arrays behind their counts */
+  /* Not the queues and timers zn__tcp_alloc sets up (empty and stopped
+   * by now), nor the arrays behind their counts. */
+  memset(c, 0, ZN__TCP_CONN_CLEARED);
   c->st = st;
   c->next = t->free;
   t->free = c;
@@ -112,10 +114,11 @@ struct zn_tcp_conn *zn__tcp_alloc(struct zn_stack *st) {
     return NULL;
   }
   t->free = c->next;
-  /* Free slots are all zero but st and next, up to the arrays whose
-   * counts say they are empty (zn__tcp_init and free_slot clear them:
-   * nothing that scans the table may find a stale mark on one), so the
-   * slot is not cleared a second time here. */
+  /* Free slots are all zero but st and next up to ZN__TCP_CONN_CLEARED
+   * (zn__tcp_init and free_slot clear them: nothing that scans the table
+   * may find a stale mark on one), so the slot is not cleared a second
+   * time here; beyond, the queues and timers are set up here, and the
+   * arrays' counts say they are empty. */
   c->next = NULL;
   c->st = st;
   c->state = ZN_TCP_CLOSED;

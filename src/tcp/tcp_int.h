@@ -321,8 +321,7 @@ struct zn_tcp_conn {
                                   in what was padding, not by the tuple:
                                   the struct stays the same size) */
 
-  /* Send buffer: chunks linked through b->next. */
-  struct zn_bufq sndq;
+  /* Send buffer: chunks linked through b->next (sndq, below). */
   uint32_t snd_head_off;       /* bytes of the first chunk already acked */
   uint32_t snd_queued;         /* bytes in sndq (from snd_una) */
   uint32_t nrefs;              /* write_ref chunks pending */
@@ -332,10 +331,8 @@ struct zn_tcp_conn {
                                   ZN__TCPE_CUT; here, in what was padding:
                                   the struct keeps its size) */
 
-  /* Receive buffer. */
-  struct zn_bufq rcvq;         /* in order, data at payload */
+  /* Receive buffer (rcvq and ooo, below). */
   uint32_t rcvq_bytes;
-  struct zn__tcp_ooo ooo;
   uint32_t mem_charged;        /* buffers counted in st->tcp.mem_bufs */
   uint32_t rcv_charged;        /* of which receive queues (mem_rcv) */
   uint32_t adv_charged;        /* window promised beyond rcv_nxt (promised) */
@@ -387,24 +384,33 @@ struct zn_tcp_conn {
   uint64_t last_rcv;           /* ns: last segment received */
   uint64_t last_snd;           /* ns: last data sent (0: none yet) */
 
-  /* Timers (their roles: enum zn__tcp_rtx_mode and zn__tcp_misc_mode). */
-  struct zn_timer rtx_timer;   /* SYN, RTO, persist, loss probe, reorder */
-  struct zn_timer ack_timer;   /* delayed ACK */
-  struct zn_timer misc_timer;  /* keepalive, FIN_WAIT_2, TIME_WAIT */
-
   /* Statistics. */
   uint64_t bytes_sent, bytes_acked, bytes_received;
   uint64_t retransmits, fast_retransmits, rto_timeouts;
 
-  /* Arrays read only below their counts (nsacked, nxmap): the tail a
-   * freed slot does not clear (ZN__TCP_CONN_CLEARED), a third of the
-   * struct.  Nothing may follow them. */
+  /* The tail a freed slot does not clear (ZN__TCP_CONN_CLEARED), half
+   * the struct.  First what zn__tcp_alloc sets up whatever a freed slot
+   * held: the queues (free_slot leaves them empty) and the timers (it
+   * leaves them stopped).  No padding between them: a reused slot is
+   * byte for byte a fresh one up to the arrays (test_tcp_lookup.c,
+   * test_freed_slot_leaks_nothing). */
+  struct zn_bufq sndq;         /* send buffer */
+  struct zn_bufq rcvq;         /* in order, data at payload */
+  struct zn__tcp_ooo ooo;      /* out of order */
+  /* Timers (their roles: enum zn__tcp_rtx_mode and zn__tcp_misc_mode). */
+  struct zn_timer rtx_timer;   /* SYN, RTO, persist, loss probe, reorder */
+  struct zn_timer ack_timer;   /* delayed ACK */
+  struct zn_timer misc_timer;  /* keepalive, FIN_WAIT_2, TIME_WAIT */
+  /* Then arrays read only below their counts (nsacked, nxmap).  Nothing
+   * may follow them. */
   struct zn__tcp_sack_block sacked[ZN__TCP_MAX_SACK_HOLES];
   struct zn__tcp_xmit xmap[ZN__TCP_XMAP];
 };
 
-/* The bytes of a free slot that are zero (free_slot, tcp.c). */
-#define ZN__TCP_CONN_CLEARED offsetof(struct zn_tcp_conn, sacked)
+/* The bytes of a free slot that are zero (free_slot, tcp.c); the rest is
+ * set up by zn__tcp_alloc, or read only below the counts in the part
+ * that is. */
+#define ZN__TCP_CONN_CLEARED offsetof(struct zn_tcp_conn, sndq)
 
 /* The connection table and lookup structures of one stack. */
 struct zn__tcp {
