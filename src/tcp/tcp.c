@@ -503,11 +503,9 @@ void zn__tcp_release_all(struct zn_tcp_conn *c) {
   }
 }
 
-bool zn__tcp_reap_pending(const struct zn_stack *st) {
-  return st->tcp.reap != NULL;
-}
-
-void zn__tcp_reap(struct zn_stack *st) {
+/* (Not inlined into zn__tcp_reap, whose test, made at every poll, then
+ * costs no more than itself.) */
+static __attribute__((noinline)) void reap_list(struct zn_stack *st) {
   /* The list holds connections to free (the app let go of them, or never
    * had them) and accepted ones with news to deliver (zn_tcp_accept).
    * on_closed may close other handles, which adds to the list: loop. */
@@ -536,6 +534,11 @@ void zn__tcp_reap(struct zn_stack *st) {
     }
     /* TIME_WAIT: the slot stays until 2 MSL; the app is done with it. */
   }
+}
+
+void zn__tcp_reap(struct zn_stack *st) {
+  if (st->tcp.reap || zn__tcp_mem_wake_due(&st->tcp))
+    reap_list(st);
 }
 
 /* ---- setup ---- */

@@ -472,7 +472,9 @@ void zn__tcp_destroy(struct zn_stack *st);
 void zn__tcp_addr_removed(struct zn_stack *st, const struct zn_ip *addr);
 /* Free connections that reached CLOSED (end of every poll). */
 void zn__tcp_reap(struct zn_stack *st);
-bool zn__tcp_reap_pending(const struct zn_stack *st);
+/* Is anything on the reap list (bool)?  (A macro: struct zn_stack is not
+ * complete here, and the event loop asks after every poll.) */
+#define zn__tcp_reap_pending(st) ((st)->tcp.reap != NULL)
 struct zn_tcp_conn *zn__tcp_alloc(struct zn_stack *st);
 void zn__tcp_hash_in(struct zn_tcp_conn *c);
 void zn__tcp_hash_out(struct zn_tcp_conn *c);
