@@ -533,16 +533,21 @@ static inline uint32_t zn__tcp_adv_open(const struct zn_tcp_conn *c) {
     return c->rcv_adv - c->rcv_nxt;
   return 0;
 }
-/* Charge the stack's sums with what c's queues and window hold now. */
-void zn__tcp_mem_charge(struct zn_tcp_conn *c);
-/* Bring st->tcp.mem_bufs up to date with what c's queues hold.  (Inline:
- * every delivery, ACK sent and ACK received asks, and most find nothing
- * changed.) */
+/* Charge the stack's sums with what c's queues hold now (rcv: of it, the
+ * receive queues' buffers), or with the window it holds open now (adv,
+ * zn__tcp_adv_open). */
+void zn__tcp_mem_charge_bufs(struct zn_tcp_conn *c, uint32_t rcv);
+void zn__tcp_mem_charge_adv(struct zn_tcp_conn *c, uint32_t adv);
+/* Bring st->tcp's sums up to date with what c's queues and window hold.
+ * (Inline: every delivery, ACK sent and ACK received asks, and most find
+ * nothing changed; what changes is most often the one or the other.) */
 static inline void zn__tcp_mem_sync(struct zn_tcp_conn *c) {
   uint32_t rcv = c->rcvq.count + c->ooo.nbufs;
-  if (c->sndq.count + rcv != c->mem_charged || rcv != c->rcv_charged ||
-      zn__tcp_adv_open(c) != c->adv_charged)
-    zn__tcp_mem_charge(c);
+  if (c->sndq.count + rcv != c->mem_charged || rcv != c->rcv_charged)
+    zn__tcp_mem_charge_bufs(c, rcv);
+  uint32_t adv = zn__tcp_adv_open(c);
+  if (adv != c->adv_charged)
+    zn__tcp_mem_charge_adv(c, adv);
 }
 /* Is the stack-wide bound on TCP queue buffers reached (for receive
  * queues: their share of it)? */
