@@ -72,7 +72,13 @@ void zn__tcp_init(struct zn_stack *st, void **mem) {
 static void free_slot(struct zn_tcp_conn *c) {
   struct zn__tcp *t = &c->st->tcp;
   struct zn_stack *st = c->st;
-  zn__tcp_release_all(c);
+  /* (zn__tcp_closed released all but the receive queue of an application
+   * still holding the handle: most slots come here holding nothing, and
+   * what release_all would reset then is cleared below or set up again
+   * by zn__tcp_alloc.) */
+  if (c->sndq.head || c->rcvq.head || c->ooo.root || c->acq_head ||
+      c->mem_charged || c->adv_charged)
+    zn__tcp_release_all(c);
   zn__tcp_timers_stop(c);
   if (t->last == c) /* hashed out already; never point at a free slot */
     t->last = NULL;
