@@ -343,7 +343,7 @@ static bool timewait_reopen(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   bool newer = c->ts_ok && (s->opts.present & ZN_TCP_OPTF_TS)
                    ? zn__seq_gt(s->opts.tsval, c->ts_recent)
                    : zn__seq_gt(s->seq, c->rcv_nxt);
-  if (!newer || !zn__tcp_lookup_listener(c->st, &s->dst, s->dport))
+  if (!newer || !zn__tcp_lookup_listener(c->st, s->dst, s->dport))
     return false;
   zn__tcp_fsm(c, ZN__EV_S_SYN_REOPEN, s);
   return true;

@@ -51,7 +51,10 @@ enum zn__tcp_event {
 /* What a segment being processed carries (parsed once). */
 struct zn__tcp_seg {
   struct zn_buf *b;        /* data at the payload, NULL once consumed */
-  struct zn_ip src, dst;   /* same family */
+  /* The IP header's addresses (same family), the network layer's own:
+   * they outlive the segment's processing, and are not copied for the
+   * few steps that need them. */
+  const struct zn_ip *src, *dst;
   uint16_t sport, dport;
   uint32_t seq, ack;
   uint8_t flags;

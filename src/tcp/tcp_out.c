@@ -579,7 +579,7 @@ void zn__tcp_send_cookie_synack(struct zn_stack *st,
   struct zn_tcp_opts o;
   memset(&o, 0, sizeof(o));
   o.present = ZN_TCP_OPTF_MSS;
-  o.mss = syn_mss_option(st, syn->src.family);
+  o.mss = syn_mss_option(st, syn->src->family);
   if (a->wscale_ok) {
     o.present |= ZN_TCP_OPTF_WS;
     o.wscale = a->rcv_wscale;
@@ -593,7 +593,7 @@ void zn__tcp_send_cookie_synack(struct zn_stack *st,
   }
   /* The window a new connection would offer (zn__tcp_rcv_wnd): its
    * buffer, within the memory bound's share, no silly window. */
-  uint32_t mss = zn__tcp_our_mss(st, &syn->src);
+  uint32_t mss = zn__tcp_our_mss(st, syn->src);
   if (a->peer_mss < mss)
     mss = a->peer_mss;
   uint32_t opt = a->ts_ok ? 12u : 0u;
@@ -613,8 +613,8 @@ void zn__tcp_send_cookie_synack(struct zn_stack *st,
               ZN_TCP_SYN | ZN_TCP_ACK, (uint16_t)(wnd > 65535 ? 65535 : wnd),
               olen);
   memcpy(p + ZN_TCP_HDR_LEN, opts, olen);
-  (void)tcp_tx(st, b, p, hlen, &syn->dst, &syn->src,
-               zn__inet_pseudo_sum(&syn->dst, &syn->src, ZN_IPPROTO_TCP, 0), 1,
+  (void)tcp_tx(st, b, p, hlen, syn->dst, syn->src,
+               zn__inet_pseudo_sum(syn->dst, syn->src, ZN_IPPROTO_TCP, 0), 1,
                ZN_IP_ECN_NOT_ECT, NULL);
 }
 
