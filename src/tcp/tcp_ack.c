@@ -438,7 +438,11 @@ static void ack_new_data(struct zn_tcp_conn *c, const struct zn__tcp_seg *s,
   if (zn__seq_lt(c->snd_nxt, ack))
     c->snd_nxt = ack;
   c->bytes_acked += data;
-  zn__tcp_sndq_ack(c, data);
+  /* (Nothing queued, nothing to drop: the ACK of a SYN or a FIN alone.
+   * Whatever else changed in c's charges is synced at the end of the
+   * segment, zn__tcp_deliver, as for a duplicate ACK.) */
+  if (c->snd_queued)
+    zn__tcp_sndq_ack(c, data);
   sack_advance(c);
   sack_check_reneged(c);
   undo_check(c, s);
@@ -550,7 +554,8 @@ void zn__tcp_process_ack(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
   else
     ack_duplicate(c, s, window_changed, new_sack, dsack);
   zn__tcp_rack_acked(c, una, dsack);
-  zn__tcp_rack_recover(c);
+  if (c->nxmap) /* (see zn__tcp_rack_recover) */
+    zn__tcp_rack_recover(c);
   /* DeliveredData (RFC 6937 §3): what SND.UNA passed plus the change in
    * SACKed bytes (those it passed leave the scoreboard). */
   if ((c->flags & (ZN__TCPF_IN_RECOVERY | ZN__TCPF_RTO_RECOVERY)) ==
