@@ -600,6 +600,12 @@ void zn__tcp_input_sync(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   /* (Sixth, URG: not done; urgent data is ordinary data.) */
   if ((c->flags & ZN__TCPF_FIN_RCVD) && (s->flags & ZN_TCP_FIN))
     fin_again = true; /* an old FIN, before the text is looked at */
-  bool fin_due = seventh_check_text(c, s);
+  bool fin_due = false;
+  if (s->len || (s->flags & ZN_TCP_FIN)) {
+    fin_due = seventh_check_text(c, s);
+  } else { /* (no text, no FIN: the seventh check only frees it) */
+    zn_buf_free(s->b);
+    s->b = NULL;
+  }
   eighth_check_fin(c, s, fin_due, fin_again);
 }
