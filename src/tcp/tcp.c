@@ -72,11 +72,19 @@ void zn__tcp_init(struct zn_stack *st, void **mem) {
 static void free_slot(struct zn_tcp_conn *c) {
   struct zn__tcp *t = &c->st->tcp;
   struct zn_stack *st = c->st;
-  zn__tcp_release_all(c);
+  /* (zn__tcp_closed released all but the receive queue of an application
+   * still holding the handle: most slots come here holding nothing, and
+   * what release_all would reset then is cleared below or set up again
+   * by zn__tcp_alloc.) */
+  if (c->sndq.head || c->rcvq.head || c->ooo.root || c->acq_head ||
+      c->mem_charged || c->adv_charged)
+    zn__tcp_release_all(c);
   zn__tcp_timers_stop(c);
   if (t->last == c) /* hashed out already; never point at a free slot */
     t->last = NULL;
-  memset(c, 0, ZN__TCP_CONN_CLEARED); /* not the arrays behind their counts */
+  /* Not the queues and timers zn__tcp_alloc sets up (empty and stopped
+   * by now), nor the arrays behind their counts. */
+  memset(c, 0, ZN__TCP_CONN_CLEARED);
   c->st = st;
   c->next = t->free;
   t->free = c;
@@ -112,10 +120,11 @@ struct zn_tcp_conn *zn__tcp_alloc(struct zn_stack *st) {
     return NULL;
   }
   t->free = c->next;
-  /* Free slots are all zero but st and next, up to the arrays whose
-   * counts say they are empty (zn__tcp_init and free_slot clear them:
-   * nothing that scans the table may find a stale mark on one), so the
-   * slot is not cleared a second time here. */
+  /* Free slots are all zero but st and next up to ZN__TCP_CONN_CLEARED
+   * (zn__tcp_init and free_slot clear them: nothing that scans the table
+   * may find a stale mark on one), so the slot is not cleared a second
+   * time here; beyond, the queues and timers are set up here, and the
+   * arrays' counts say they are empty. */
   c->next = NULL;
   c->st = st;
   c->state = ZN_TCP_CLOSED;
@@ -500,11 +509,9 @@ void zn__tcp_release_all(struct zn_tcp_conn *c) {
   }
 }
 
-bool zn__tcp_reap_pending(const struct zn_stack *st) {
-  return st->tcp.reap != NULL;
-}
-
-void zn__tcp_reap(struct zn_stack *st) {
+/* (Not inlined into zn__tcp_reap, whose test, made at every poll, then
+ * costs no more than itself.) */
+static __attribute__((noinline)) void reap_list(struct zn_stack *st) {
   /* The list holds connections to free (the app let go of them, or never
    * had them) and accepted ones with news to deliver (zn_tcp_accept).
    * on_closed may close other handles, which adds to the list: loop. */
@@ -533,6 +540,11 @@ void zn__tcp_reap(struct zn_stack *st) {
     }
     /* TIME_WAIT: the slot stays until 2 MSL; the app is done with it. */
   }
+}
+
+void zn__tcp_reap(struct zn_stack *st) {
+  if (st->tcp.reap || zn__tcp_mem_wake_due(&st->tcp))
+    reap_list(st);
 }
 
 /* ---- setup ---- */

@@ -428,13 +428,21 @@ static void ack_new_data(struct zn_tcp_conn *c, const struct zn__tcp_seg *s,
   c->flags &= (uint16_t)~ZN__TCPF_PROBE_SENT;
   ack_probe_repair(c, s, dsack);
   c->snd_una = ack;
-  zn__tcp_blackhole_acked(c, ack);
-  zn__tcp_ecn_acked(c);
+  /* (Each only when it has something to end: a black-hole probe out, a
+   * window cut by ECN.) */
+  if (c->bh_probe_len)
+    zn__tcp_blackhole_acked(c, ack);
+  if (c->ecn & ZN__TCPE_CUT)
+    zn__tcp_ecn_acked(c);
   zn__inet_confirm_reachable(c->st, &c->raddr); /* RFC 4861 §7.3.1 */
   if (zn__seq_lt(c->snd_nxt, ack))
     c->snd_nxt = ack;
   c->bytes_acked += data;
-  zn__tcp_sndq_ack(c, data);
+  /* (Nothing queued, nothing to drop: the ACK of a SYN or a FIN alone.
+   * Whatever else changed in c's charges is synced at the end of the
+   * segment, zn__tcp_deliver, as for a duplicate ACK.) */
+  if (c->snd_queued)
+    zn__tcp_sndq_ack(c, data);
   sack_advance(c);
   sack_check_reneged(c);
   undo_check(c, s);
@@ -489,6 +497,10 @@ static void ack_duplicate(struct zn_tcp_conn *c, const struct zn__tcp_seg *s,
  * before the last recovery began (RFC 6582 §3.2 step 1).  In recovery,
  * output resends what is marked (tcp_out.c output_recovery). */
 void zn__tcp_rack_recover(struct zn_tcp_conn *c) {
+  /* (Nothing outstanding, nothing to find lost: most ACKs of a connection
+   * that is not sending, and the one that acknowledges all it sent.) */
+  if (c->nxmap == 0)
+    return;
   if (!zn__tcp_rack_mark_lost(c) || (c->flags & ZN__TCPF_IN_RECOVERY) ||
       zn__seq_lt(c->snd_una, c->recover))
     return;
@@ -532,7 +544,8 @@ void zn__tcp_process_ack(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
   c->probes_out = 0; /* any ACK answers the window probes */
   uint32_t una = c->snd_una, sacked = c->sacked_bytes;
   uint32_t flight = c->snd_max - una;
-  bool echo = zn__tcp_ecn_echo(c, s); /* RFC 3168 §6.1.2 */
+  /* RFC 3168 §6.1.2 (only an ACK with ECE can carry an echo) */
+  bool echo = (s->flags & ZN_TCP_ECE) && zn__tcp_ecn_echo(c, s);
   bool window_changed = update_send_window(c, s);
   bool dsack;
   bool new_sack = update_scoreboard(c, s, &dsack);
@@ -541,7 +554,8 @@ void zn__tcp_process_ack(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
   else
     ack_duplicate(c, s, window_changed, new_sack, dsack);
   zn__tcp_rack_acked(c, una, dsack);
-  zn__tcp_rack_recover(c);
+  if (c->nxmap) /* (see zn__tcp_rack_recover) */
+    zn__tcp_rack_recover(c);
   /* DeliveredData (RFC 6937 §3): what SND.UNA passed plus the change in
    * SACKed bytes (those it passed leave the scoreboard). */
   if ((c->flags & (ZN__TCPF_IN_RECOVERY | ZN__TCPF_RTO_RECOVERY)) ==

@@ -141,7 +141,7 @@ void zn__tcp_act_fin_wait_2_timeout(struct zn_tcp_conn *c,
 
 /* §3.10.7.2/.3/.4: an unacceptable ACK is answered <SEQ=SEG.ACK><CTL=RST>. */
 void zn__tcp_act_rst_for_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
-  zn__tcp_send_rst(c->st, &seg->dst, seg->dport, &seg->src, seg->sport, seg->ack,
+  zn__tcp_send_rst(c->st, seg->dst, seg->dport, seg->src, seg->sport, seg->ack,
                    0, false);
 }
 
@@ -150,9 +150,9 @@ static struct zn_tcp_conn *new_child(struct zn_tcp_conn *l,
   struct zn_tcp_conn *x = zn__tcp_alloc(l->st);
   if (!x)
     return NULL;
-  x->laddr = seg->dst;
+  x->laddr = *seg->dst;
   x->lport = seg->dport;
-  x->raddr = seg->src;
+  x->raddr = *seg->src;
   x->rport = seg->sport;
   x->parent = l;
   x->cb = l->cb;
@@ -183,7 +183,7 @@ static void answer_with_cookie(struct zn_stack *st,
   a.wscale_ok = r.ts_ok && r.wscale_ok;
   a.sack_ok = r.ts_ok && r.sack_ok;
   a.rcv_wscale = a.wscale_ok ? zn__tcp_wscale_for(st->cfg.tcp_rcvbuf) : 0;
-  struct zn__tcp_4tuple tu = {seg->dst, seg->src, seg->dport, seg->sport};
+  struct zn__tcp_4tuple tu = {*seg->dst, *seg->src, seg->dport, seg->sport};
   uint32_t ts_clock =
       (uint32_t)(st->now / ZN_MS(1)) + zn__tcp_ts_offset(st->hash_key, &tu);
   uint32_t tsval = 0;
@@ -240,7 +240,7 @@ void zn__tcp_act_listen_syn(struct zn_tcp_conn *l, struct zn__tcp_seg *seg) {
 void zn__tcp_act_listen_ack(struct zn_tcp_conn *l, struct zn__tcp_seg *seg) {
   struct zn_stack *st = l->st;
   struct zn__syncookie_opts o;
-  struct zn__tcp_4tuple tu = {seg->dst, seg->src, seg->dport, seg->sport};
+  struct zn__tcp_4tuple tu = {*seg->dst, *seg->src, seg->dport, seg->sport};
   bool has_ts = (seg->opts.present & ZN_TCP_OPTF_TS) != 0;
   if (!st->cfg.tcp_syncookies || (seg->flags & (ZN_TCP_SYN | ZN_TCP_RST)) ||
       !zn__syncookie_check(st->hash_key, &tu, seg->ack - 1, seg->seq - 1,
@@ -560,7 +560,7 @@ void zn__tcp_act_timewait_reopen(struct zn_tcp_conn *c,
   struct zn_stack *st = c->st;
   uint32_t floor = c->snd_max + 65536u;
   zn__tcp_closed(c); /* which counts ntimewait down: still TIME_WAIT here */
-  struct zn_tcp_conn *l = zn__tcp_lookup_listener(st, &seg->dst, seg->dport);
+  struct zn_tcp_conn *l = zn__tcp_lookup_listener(st, seg->dst, seg->dport);
   if (!l)
     return;
   st->tcp.reopen = true;

@@ -51,12 +51,12 @@ static void reply_rst(struct zn_stack *st, const struct zn__tcp_seg *s) {
   if (s->flags & ZN_TCP_RST)
     return;
   if (s->flags & ZN_TCP_ACK) {
-    zn__tcp_send_rst(st, &s->dst, s->dport, &s->src, s->sport, s->ack, 0,
+    zn__tcp_send_rst(st, s->dst, s->dport, s->src, s->sport, s->ack, 0,
                      false);
   } else {
     uint32_t len = s->len + ((s->flags & ZN_TCP_SYN) ? 1u : 0u) +
                    ((s->flags & ZN_TCP_FIN) ? 1u : 0u);
-    zn__tcp_send_rst(st, &s->dst, s->dport, &s->src, s->sport, 0, s->seq + len,
+    zn__tcp_send_rst(st, s->dst, s->dport, s->src, s->sport, 0, s->seq + len,
                      true);
   }
 }
@@ -121,7 +121,7 @@ static inline bool csum_ok(const struct zn__tcp_seg *s,
                            const struct zn_tcp_conn *c, const uint8_t *p,
                            size_t len) {
   uint32_t psum = c ? c->psum + (uint32_t)len
-                    : zn__inet_pseudo_sum(&s->src, &s->dst, ZN_IPPROTO_TCP,
+                    : zn__inet_pseudo_sum(s->src, s->dst, ZN_IPPROTO_TCP,
                                           (uint32_t)len);
   return zn__tcp_csum_ok_psum(p, len, psum);
 }
@@ -152,8 +152,8 @@ void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
    * was hashed, serves the checksum; nothing of the segment is used
    * before the checksum holds, and the options are parsed only then. */
   struct zn__tcp_seg s;
-  s.src = m->src;
-  s.dst = m->dst;
+  s.src = &m->src;
+  s.dst = &m->dst;
   s.sport = v.sport;
   s.dport = v.dport;
   s.seq = v.seq;
@@ -163,7 +163,7 @@ void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
   s.ttl = m->ttl;
   s.ecn = m->tos & ZN_IP_ECN_MASK;
   struct zn_tcp_conn *c =
-      zn__tcp_lookup(st, &s.dst, s.dport, &s.src, s.sport);
+      zn__tcp_lookup(st, s.dst, s.dport, s.src, s.sport);
   if (!(b->flags & (ZN_BUF_F_LOOP | ZN_BUF_F_CSUM_OK)) &&
       !csum_ok(&s, c, v.p, v.len)) {
     ZN_STAT_INC(st, tcp_drop_checksum);
@@ -180,7 +180,7 @@ void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
   s.b = b;
   s.len = b->len;
   if (!c)
-    c = zn__tcp_lookup_listener(st, &s.dst, s.dport);
+    c = zn__tcp_lookup_listener(st, s.dst, s.dport);
   if (!c || c->state == ZN_TCP_CLOSED) {
     ZN_STAT_INC(st, tcp_drop_noport);
     reply_rst(st, &s);

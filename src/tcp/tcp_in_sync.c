@@ -343,7 +343,7 @@ static bool timewait_reopen(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   bool newer = c->ts_ok && (s->opts.present & ZN_TCP_OPTF_TS)
                    ? zn__seq_gt(s->opts.tsval, c->ts_recent)
                    : zn__seq_gt(s->seq, c->rcv_nxt);
-  if (!newer || !zn__tcp_lookup_listener(c->st, &s->dst, s->dport))
+  if (!newer || !zn__tcp_lookup_listener(c->st, s->dst, s->dport))
     return false;
   zn__tcp_fsm(c, ZN__EV_S_SYN_REOPEN, s);
   return true;
@@ -354,10 +354,11 @@ static bool timewait_reopen(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
  * unacceptable. */
 static bool paws_rejects(const struct zn_tcp_conn *c,
                          const struct zn__tcp_seg *s) {
+  /* (The timestamp's test first: it clears nearly every segment.) */
   return c->ts_ok && (s->opts.present & ZN_TCP_OPTF_TS) &&
+         zn__seq_lt(s->opts.tsval, c->ts_recent) &&
          !(s->flags & ZN_TCP_RST) && c->ts_recent_stamp &&
-         c->st->now - c->ts_recent_stamp < PAWS_IDLE_NS &&
-         zn__seq_lt(s->opts.tsval, c->ts_recent);
+         c->st->now - c->ts_recent_stamp < PAWS_IDLE_NS;
 }
 
 /* §3.10.7.4 first check, "If the RCV.WND is zero, no segments will be
@@ -420,18 +421,23 @@ static void unacceptable(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   zn__tcp_fsm(c, ev, s);
 }
 
-/* §3.10.7.4 first check, "check sequence number", against RCV.WND wnd.
- * Returns true if the segment goes on to the next checks; *fin_again is
- * set if it was a retransmission of the peer's FIN, trimmed. */
+/* §3.10.7.4 first check, "check sequence number", against RCV.WND wnd;
+ * empty_at_nxt: the segment takes no sequence space and begins at
+ * RCV.NXT, which every window accepts.  Returns true if the segment goes
+ * on to the next checks; *fin_again is set if it was a retransmission of
+ * the peer's FIN, trimmed. */
 static bool first_check_sequence(struct zn_tcp_conn *c, struct zn__tcp_seg *s,
-                                 uint32_t wnd, bool *fin_again) {
-  uint32_t seglen = s->len + ((s->flags & ZN_TCP_SYN) ? 1u : 0u) +
-                    ((s->flags & ZN_TCP_FIN) ? 1u : 0u);
+                                 uint32_t wnd, bool empty_at_nxt,
+                                 bool *fin_again) {
   if (paws_rejects(c, s)) {
     ZN_STAT_INC(c->st, tcp_paws_reject);
     zn__tcp_fsm(c, ZN__EV_S_UNACCEPTABLE, s);
     return false;
   }
+  if (empty_at_nxt)
+    return true;
+  uint32_t seglen = s->len + ((s->flags & ZN_TCP_SYN) ? 1u : 0u) +
+                    ((s->flags & ZN_TCP_FIN) ? 1u : 0u);
   if (acceptable(c, s->seq, seglen, wnd) || zero_window_allowance(c, s, wnd))
     return true;
   if (fin_retransmitted(c, s)) {
@@ -514,8 +520,12 @@ static bool fifth_check_ack_syn_received(struct zn_tcp_conn *c,
  * the ACK is acceptable if SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT;
  * beyond SND.NXT it always draws an ACK (S_ACK_INVALID).  Our FIN is
  * acknowledged when the ACK covers its sequence number (whatever
- * retransmissions happened meanwhile): S_ACK_FIN.  Returns true if
- * processing continues. */
+ * retransmissions happened meanwhile): S_ACK_FIN.  Any other acceptable
+ * ACK is S_ACK, which the chart ignores in every state that gets here
+ * but TIME_WAIT (act_timewait_ack): there only is it handed to the chart,
+ * which nearly every segment of an open connection would otherwise run
+ * through for nothing (test_chart_ack_ignored, test_tcp_matrix.c, holds
+ * the chart to that).  Returns true if processing continues. */
 static bool fifth_check_ack_synchronized(struct zn_tcp_conn *c,
                                          struct zn__tcp_seg *s) {
   uint32_t lo = c->snd_una - c->max_snd_wnd;
@@ -529,7 +539,10 @@ static bool fifth_check_ack_synchronized(struct zn_tcp_conn *c,
   bool fin_acked = (c->flags & ZN__TCPF_FIN_QUEUED) &&
                    zn__seq_gt(s->ack, c->fin_seq) &&
                    zn__seq_geq(s->ack, c->snd_una);
-  zn__tcp_fsm(c, fin_acked ? ZN__EV_S_ACK_FIN : ZN__EV_S_ACK, s);
+  if (fin_acked)
+    zn__tcp_fsm(c, ZN__EV_S_ACK_FIN, s);
+  else if (c->state == ZN_TCP_TIME_WAIT)
+    zn__tcp_fsm(c, ZN__EV_S_ACK, s);
   return c->state != ZN_TCP_CLOSED;
 }
 
@@ -570,19 +583,29 @@ void zn__tcp_input_sync(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   bool empty_at_nxt = s->len == 0 && s->seq == c->rcv_nxt &&
                       !(s->flags & (ZN_TCP_SYN | ZN_TCP_FIN));
   uint32_t wnd = empty_at_nxt ? 0 : zn__tcp_rcv_wnd(c);
-  if (timewait_reopen(c, s) || !first_check_sequence(c, s, wnd, &fin_again) ||
+  if (timewait_reopen(c, s) ||
+      !first_check_sequence(c, s, wnd, empty_at_nxt, &fin_again) ||
       second_check_rst(c, s) || fourth_check_syn(c, s))
     return;
   /* (Third, security: not done.)  The segment is now trimmed to the
-   * window, the "idealized segment" of the checks that follow. */
-  trim_to_window(c, s, wnd);
+   * window, the "idealized segment" of the checks that follow (one empty
+   * at RCV.NXT is that already). */
+  if (!empty_at_nxt)
+    trim_to_window(c, s, wnd);
   if (!fifth_check_ack(c, s))
     return;
   update_ts_recent(c, s);
-  zn__tcp_ecn_rcv_marks(c, s); /* RFC 3168 §6.1.3: CWR, CE */
+  if (c->ecn & ZN__TCPE_OK) /* (only where ECN was agreed) */
+    zn__tcp_ecn_rcv_marks(c, s); /* RFC 3168 §6.1.3: CWR, CE */
   /* (Sixth, URG: not done; urgent data is ordinary data.) */
   if ((c->flags & ZN__TCPF_FIN_RCVD) && (s->flags & ZN_TCP_FIN))
     fin_again = true; /* an old FIN, before the text is looked at */
-  bool fin_due = seventh_check_text(c, s);
+  bool fin_due = false;
+  if (s->len || (s->flags & ZN_TCP_FIN)) {
+    fin_due = seventh_check_text(c, s);
+  } else { /* (no text, no FIN: the seventh check only frees it) */
+    zn_buf_free(s->b);
+    s->b = NULL;
+  }
   eighth_check_fin(c, s, fin_due, fin_again);
 }

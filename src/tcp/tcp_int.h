@@ -51,7 +51,10 @@ enum zn__tcp_event {
 /* What a segment being processed carries (parsed once). */
 struct zn__tcp_seg {
   struct zn_buf *b;        /* data at the payload, NULL once consumed */
-  struct zn_ip src, dst;   /* same family */
+  /* The IP header's addresses (same family), the network layer's own:
+   * they outlive the segment's processing, and are not copied for the
+   * few steps that need them. */
+  const struct zn_ip *src, *dst;
   uint16_t sport, dport;
   uint32_t seq, ack;
   uint8_t flags;
@@ -321,8 +324,7 @@ struct zn_tcp_conn {
                                   in what was padding, not by the tuple:
                                   the struct stays the same size) */
 
-  /* Send buffer: chunks linked through b->next. */
-  struct zn_bufq sndq;
+  /* Send buffer: chunks linked through b->next (sndq, below). */
   uint32_t snd_head_off;       /* bytes of the first chunk already acked */
   uint32_t snd_queued;         /* bytes in sndq (from snd_una) */
   uint32_t nrefs;              /* write_ref chunks pending */
@@ -332,10 +334,8 @@ struct zn_tcp_conn {
                                   ZN__TCPE_CUT; here, in what was padding:
                                   the struct keeps its size) */
 
-  /* Receive buffer. */
-  struct zn_bufq rcvq;         /* in order, data at payload */
+  /* Receive buffer (rcvq and ooo, below). */
   uint32_t rcvq_bytes;
-  struct zn__tcp_ooo ooo;
   uint32_t mem_charged;        /* buffers counted in st->tcp.mem_bufs */
   uint32_t rcv_charged;        /* of which receive queues (mem_rcv) */
   uint32_t adv_charged;        /* window promised beyond rcv_nxt (promised) */
@@ -387,24 +387,33 @@ struct zn_tcp_conn {
   uint64_t last_rcv;           /* ns: last segment received */
   uint64_t last_snd;           /* ns: last data sent (0: none yet) */
 
-  /* Timers (their roles: enum zn__tcp_rtx_mode and zn__tcp_misc_mode). */
-  struct zn_timer rtx_timer;   /* SYN, RTO, persist, loss probe, reorder */
-  struct zn_timer ack_timer;   /* delayed ACK */
-  struct zn_timer misc_timer;  /* keepalive, FIN_WAIT_2, TIME_WAIT */
-
   /* Statistics. */
   uint64_t bytes_sent, bytes_acked, bytes_received;
   uint64_t retransmits, fast_retransmits, rto_timeouts;
 
-  /* Arrays read only below their counts (nsacked, nxmap): the tail a
-   * freed slot does not clear (ZN__TCP_CONN_CLEARED), a third of the
-   * struct.  Nothing may follow them. */
+  /* The tail a freed slot does not clear (ZN__TCP_CONN_CLEARED), half
+   * the struct.  First what zn__tcp_alloc sets up whatever a freed slot
+   * held: the queues (free_slot leaves them empty) and the timers (it
+   * leaves them stopped).  No padding between them: a reused slot is
+   * byte for byte a fresh one up to the arrays (test_tcp_lookup.c,
+   * test_freed_slot_leaks_nothing). */
+  struct zn_bufq sndq;         /* send buffer */
+  struct zn_bufq rcvq;         /* in order, data at payload */
+  struct zn__tcp_ooo ooo;      /* out of order */
+  /* Timers (their roles: enum zn__tcp_rtx_mode and zn__tcp_misc_mode). */
+  struct zn_timer rtx_timer;   /* SYN, RTO, persist, loss probe, reorder */
+  struct zn_timer ack_timer;   /* delayed ACK */
+  struct zn_timer misc_timer;  /* keepalive, FIN_WAIT_2, TIME_WAIT */
+  /* Then arrays read only below their counts (nsacked, nxmap).  Nothing
+   * may follow them. */
   struct zn__tcp_sack_block sacked[ZN__TCP_MAX_SACK_HOLES];
   struct zn__tcp_xmit xmap[ZN__TCP_XMAP];
 };
 
-/* The bytes of a free slot that are zero (free_slot, tcp.c). */
-#define ZN__TCP_CONN_CLEARED offsetof(struct zn_tcp_conn, sacked)
+/* The bytes of a free slot that are zero (free_slot, tcp.c); the rest is
+ * set up by zn__tcp_alloc, or read only below the counts in the part
+ * that is. */
+#define ZN__TCP_CONN_CLEARED offsetof(struct zn_tcp_conn, sndq)
 
 /* The connection table and lookup structures of one stack. */
 struct zn__tcp {
@@ -466,7 +475,9 @@ void zn__tcp_destroy(struct zn_stack *st);
 void zn__tcp_addr_removed(struct zn_stack *st, const struct zn_ip *addr);
 /* Free connections that reached CLOSED (end of every poll). */
 void zn__tcp_reap(struct zn_stack *st);
-bool zn__tcp_reap_pending(const struct zn_stack *st);
+/* Is anything on the reap list (bool)?  (A macro: struct zn_stack is not
+ * complete here, and the event loop asks after every poll.) */
+#define zn__tcp_reap_pending(st) ((st)->tcp.reap != NULL)
 struct zn_tcp_conn *zn__tcp_alloc(struct zn_stack *st);
 void zn__tcp_hash_in(struct zn_tcp_conn *c);
 void zn__tcp_hash_out(struct zn_tcp_conn *c);
@@ -525,16 +536,21 @@ static inline uint32_t zn__tcp_adv_open(const struct zn_tcp_conn *c) {
     return c->rcv_adv - c->rcv_nxt;
   return 0;
 }
-/* Charge the stack's sums with what c's queues and window hold now. */
-void zn__tcp_mem_charge(struct zn_tcp_conn *c);
-/* Bring st->tcp.mem_bufs up to date with what c's queues hold.  (Inline:
- * every delivery, ACK sent and ACK received asks, and most find nothing
- * changed.) */
+/* Charge the stack's sums with what c's queues hold now (rcv: of it, the
+ * receive queues' buffers), or with the window it holds open now (adv,
+ * zn__tcp_adv_open). */
+void zn__tcp_mem_charge_bufs(struct zn_tcp_conn *c, uint32_t rcv);
+void zn__tcp_mem_charge_adv(struct zn_tcp_conn *c, uint32_t adv);
+/* Bring st->tcp's sums up to date with what c's queues and window hold.
+ * (Inline: every delivery, ACK sent and ACK received asks, and most find
+ * nothing changed; what changes is most often the one or the other.) */
 static inline void zn__tcp_mem_sync(struct zn_tcp_conn *c) {
   uint32_t rcv = c->rcvq.count + c->ooo.nbufs;
-  if (c->sndq.count + rcv != c->mem_charged || rcv != c->rcv_charged ||
-      zn__tcp_adv_open(c) != c->adv_charged)
-    zn__tcp_mem_charge(c);
+  if (c->sndq.count + rcv != c->mem_charged || rcv != c->rcv_charged)
+    zn__tcp_mem_charge_bufs(c, rcv);
+  uint32_t adv = zn__tcp_adv_open(c);
+  if (adv != c->adv_charged)
+    zn__tcp_mem_charge_adv(c, adv);
 }
 /* Is the stack-wide bound on TCP queue buffers reached (for receive
  * queues: their share of it)? */
@@ -632,8 +648,13 @@ void zn__tcp_timers_stop(struct zn_tcp_conn *c);
  * PERSIST again while probing, else the earliest of RTO, PROBE and
  * REORDER. */
 void zn__tcp_arm_rtx(struct zn_tcp_conn *c);
-/* Cancel rtx_timer (mode OFF). */
-void zn__tcp_rtx_stop(struct zn_tcp_conn *c);
+/* Cancel rtx_timer (mode OFF).  (Inline: every ACK of all that was sent
+ * and every close asks, and the timer is often not armed.) */
+static inline void zn__tcp_rtx_stop(struct zn_tcp_conn *c) {
+  c->rtx_mode = ZN__TCP_RTX_OFF;
+  if (zn_timer_pending(&c->rtx_timer))
+    zn_timer_stop(c->st, &c->rtx_timer);
+}
 /* Bring the retransmission timer forward to a loss probe now due. */
 void zn__tcp_arm_probe(struct zn_tcp_conn *c);
 void zn__tcp_schedule_ack(struct zn_tcp_conn *c, bool now);
@@ -674,6 +695,9 @@ void zn__tcp_rack_init(struct zn_tcp_conn *c);
 void zn__tcp_rack_sent(struct zn_tcp_conn *c, uint32_t seq, uint32_t len);
 void zn__tcp_rack_acked(struct zn_tcp_conn *c, uint32_t old_una,
                         bool dsack);
+/* Its general case, for a map that is not empty (what it does when the
+ * ACK covers everything sent comes to the same, with less work). */
+void zn__tcp_rack_acked_ranges(struct zn_tcp_conn *c, uint32_t old_una);
 bool zn__tcp_rack_mark_lost(struct zn_tcp_conn *c);
 uint32_t zn__tcp_rack_timeout_us(const struct zn_tcp_conn *c);
 bool zn__tcp_rack_next_lost(const struct zn_tcp_conn *c, uint32_t *seq,

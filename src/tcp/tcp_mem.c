@@ -75,20 +75,22 @@ uint32_t zn__tcp_ooo_mem_max(const struct zn_tcp_conn *c) {
   return c->rcvbuf + c->rcvbuf / OOO_EXTRA_DIV;
 }
 
-void zn__tcp_mem_charge(struct zn_tcp_conn *c) {
-  uint32_t rcv = c->rcvq.count + c->ooo.nbufs;
+void zn__tcp_mem_charge_bufs(struct zn_tcp_conn *c, uint32_t rcv) {
   uint32_t now = c->sndq.count + rcv;
-  uint32_t adv = zn__tcp_adv_open(c);
   struct zn__tcp *t = &c->st->tcp;
   t->nmem = t->nmem - (c->mem_charged != 0) + (now != 0);
   t->mem_bufs = t->mem_bufs - c->mem_charged + now;
   t->mem_rcv = t->mem_rcv - c->rcv_charged + rcv;
   t->nrcv = t->nrcv - (c->rcv_charged != 0) + (rcv != 0);
+  c->mem_charged = now;
+  c->rcv_charged = rcv;
+}
+
+void zn__tcp_mem_charge_adv(struct zn_tcp_conn *c, uint32_t adv) {
+  struct zn__tcp *t = &c->st->tcp;
   t->promised = t->promised - c->adv_charged + adv;
   t->npromised = t->npromised - (c->adv_charged != 0) + (adv != 0);
   c->adv_charged = adv;
-  c->mem_charged = now;
-  c->rcv_charged = rcv;
 }
 
 bool zn__tcp_mem_full(const struct zn_stack *st) {

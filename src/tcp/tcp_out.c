@@ -53,11 +53,6 @@ static void rtx_start(struct zn_tcp_conn *c, enum zn__tcp_rtx_mode mode,
   zn_timer_start_in(c->st, &c->rtx_timer, d);
 }
 
-void zn__tcp_rtx_stop(struct zn_tcp_conn *c) {
-  c->rtx_mode = ZN__TCP_RTX_OFF;
-  zn__timer_stop(c->st, &c->rtx_timer);
-}
-
 /* Arm misc_timer in `mode`, d ns from now. */
 static void misc_start(struct zn_tcp_conn *c, enum zn__tcp_misc_mode mode,
                        uint64_t d) {
@@ -584,7 +579,7 @@ void zn__tcp_send_cookie_synack(struct zn_stack *st,
   struct zn_tcp_opts o;
   memset(&o, 0, sizeof(o));
   o.present = ZN_TCP_OPTF_MSS;
-  o.mss = syn_mss_option(st, syn->src.family);
+  o.mss = syn_mss_option(st, syn->src->family);
   if (a->wscale_ok) {
     o.present |= ZN_TCP_OPTF_WS;
     o.wscale = a->rcv_wscale;
@@ -598,7 +593,7 @@ void zn__tcp_send_cookie_synack(struct zn_stack *st,
   }
   /* The window a new connection would offer (zn__tcp_rcv_wnd): its
    * buffer, within the memory bound's share, no silly window. */
-  uint32_t mss = zn__tcp_our_mss(st, &syn->src);
+  uint32_t mss = zn__tcp_our_mss(st, syn->src);
   if (a->peer_mss < mss)
     mss = a->peer_mss;
   uint32_t opt = a->ts_ok ? 12u : 0u;
@@ -618,8 +613,8 @@ void zn__tcp_send_cookie_synack(struct zn_stack *st,
               ZN_TCP_SYN | ZN_TCP_ACK, (uint16_t)(wnd > 65535 ? 65535 : wnd),
               olen);
   memcpy(p + ZN_TCP_HDR_LEN, opts, olen);
-  (void)tcp_tx(st, b, p, hlen, &syn->dst, &syn->src,
-               zn__inet_pseudo_sum(&syn->dst, &syn->src, ZN_IPPROTO_TCP, 0), 1,
+  (void)tcp_tx(st, b, p, hlen, syn->dst, syn->src,
+               zn__inet_pseudo_sum(syn->dst, syn->src, ZN_IPPROTO_TCP, 0), 1,
                ZN_IP_ECN_NOT_ECT, NULL);
 }
 

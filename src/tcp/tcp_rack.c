@@ -17,9 +17,10 @@
  *
  * The RFC's steps and the functions doing them:
  *   §6.2 step 1-2, RACK.xmit_ts, end_seq, rtt from what an ACK delivers:
- *            zn__tcp_rack_acked, rack_advance
+ *            zn__tcp_rack_acked (zn__tcp_rack_acked_ranges, or
+ *            rack_acked_all when the ACK covers everything), rack_advance
  *   §6.2 step 3, reordering seen (when a cumulative ACK passes a hole
- *            filled by its first send):  zn__tcp_rack_acked
+ *            filled by its first send):  rack_reordering
  *   §6.2 step 4, the reordering window and its D-SACK adaptation:
  *            reo_wnd, rack_dsack, zn__tcp_rack_recovery_end
  *   §6.2 step 5, loss marked by time, and the timer for the rest:
@@ -248,29 +249,25 @@ static void rack_dsack(struct zn_tcp_conn *c) {
   c->reo_wnd_persist = 16;
 }
 
-/* After the scoreboard and SND.UNA took an ACK in: RACK's state from the
- * ranges it delivered, reordering noticed, the acknowledged ranges gone. */
-void zn__tcp_rack_acked(struct zn_tcp_conn *c, uint32_t old_una,
-                        bool dsack) {
-  if (dsack)
-    rack_dsack(c);
-  if (c->nxmap == 0) {
-    /* Nothing sent is outstanding (the ACK of a connection at rest, or
-     * of one that has sent nothing yet): no range to deliver, reorder or
-     * split; only the edges follow SND.UNA, as below. */
-    c->xmap_una = c->snd_una;
-    if (zn__seq_lt(c->rack_fack, c->snd_una))
-      c->rack_fack = c->snd_una;
-    return;
-  }
-  uint32_t now = now_us(c);
-  /* §6.2 step 3: the ACK passed the hole at the old SND.UNA while later
-   * data had been delivered, and that hole's data was never resent: its
-   * first send arrived after later ones; the network reordered it. */
-  if (c->nxmap && zn__seq_gt(c->snd_una, old_una) &&
-      zn__seq_gt(c->rack_fack, old_una) && c->xmap_una == old_una &&
-      !(c->xmap[0].flags & ZN__XMIT_RTX))
+/* §6.2 step 3: the ACK passed the hole at the old SND.UNA while later
+ * data had been delivered, and that hole's data was never resent: its
+ * first send arrived after later ones; the network reordered it. */
+static void rack_reordering(struct zn_tcp_conn *c, uint32_t old_una) {
+  if (zn__seq_gt(c->snd_una, old_una) && zn__seq_gt(c->rack_fack, old_una) &&
+      c->xmap_una == old_una && !(c->xmap[0].flags & ZN__XMIT_RTX))
     c->rack_flags |= ZN__RACK_REORDER;
+}
+
+/* SND.UNA passed every range: rack_fack is at SND.UNA at least. */
+static void rack_edges(struct zn_tcp_conn *c) {
+  c->xmap_una = c->snd_una;
+  if (zn__seq_lt(c->rack_fack, c->snd_una))
+    c->rack_fack = c->snd_una;
+}
+
+void zn__tcp_rack_acked_ranges(struct zn_tcp_conn *c, uint32_t old_una) {
+  uint32_t now = now_us(c);
+  rack_reordering(c, old_una);
   unsigned gone = 0;
   for (unsigned i = 0; i < c->nxmap; i++) {
     struct zn__tcp_xmit *x = &c->xmap[i];
@@ -296,14 +293,49 @@ void zn__tcp_rack_acked(struct zn_tcp_conn *c, uint32_t old_una,
               (c->nxmap - gone) * sizeof(c->xmap[0]));
     c->nxmap = (uint8_t)(c->nxmap - gone);
   }
-  c->xmap_una = c->snd_una;
-  if (zn__seq_lt(c->rack_fack, c->snd_una))
-    c->rack_fack = c->snd_una;
+  rack_edges(c);
   /* The data of RACK's own send below the part delivered was sent before
    * it: a range of its own, to be marked lost alone (room permitting). */
   if ((c->rack_flags & ZN__RACK_VALID) && c->nxmap < ZN__TCP_XMAP &&
       zn__seq_gt(c->rack_end, c->snd_una))
     xmap_split(c, c->rack_end);
+}
+
+/* The ACK of everything sent (SND.UNA = SND.MAX, nothing SACKed): what
+ * zn__tcp_rack_acked_ranges does then, less what it cannot come to.
+ * Every range lies below SND.UNA, so each is delivered whole (its end is
+ * what it delivered, and the map empties), RACK's own range among them
+ * (no split), and no loss is left to find: §6.2 steps 1-3 alone, in the
+ * order of the ranges.  tests/tcp/test_tcp_rack.c holds the two to the
+ * same results. */
+static void rack_acked_all(struct zn_tcp_conn *c, uint32_t old_una) {
+  uint32_t now = now_us(c);
+  rack_reordering(c, old_una);
+  for (unsigned i = 0; i < c->nxmap; i++) {
+    const struct zn__tcp_xmit *x = &c->xmap[i];
+    if (!(x->flags & ZN__XMIT_SACKED) && zn__seq_gt(x->end, range_start(c, i)))
+      rack_advance(c, x, x->end, now);
+  }
+  c->nxmap = 0;
+  rack_edges(c);
+}
+
+/* After the scoreboard and SND.UNA took an ACK in: RACK's state from the
+ * ranges it delivered, reordering noticed, the acknowledged ranges gone. */
+void zn__tcp_rack_acked(struct zn_tcp_conn *c, uint32_t old_una,
+                        bool dsack) {
+  if (dsack)
+    rack_dsack(c);
+  if (c->nxmap == 0) {
+    /* Nothing sent is outstanding (the ACK of a connection at rest, or
+     * of one that has sent nothing yet): no range to deliver, reorder or
+     * split; only the edges follow SND.UNA. */
+    rack_edges(c);
+  } else if (c->snd_una == c->snd_max && c->nsacked == 0) {
+    rack_acked_all(c, old_una);
+  } else {
+    zn__tcp_rack_acked_ranges(c, old_una);
+  }
 }
 
 /* ---- loss ---- */

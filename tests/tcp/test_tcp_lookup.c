@@ -581,6 +581,65 @@ ZT_TEST(test_ip_id_seed_and_isn_not_the_table_hash) {
   th_stack_free(st);
 }
 
+/* A freed slot leaks nothing into the next connection: every byte of a
+ * connection dirtied (but what freeing it reads, made consistent, and a
+ * buffer on each queue, or none), freed through the reap list, allocated
+ * again: byte for byte what a never used slot is when allocated, up to
+ * the arrays read only below their counts; and the stack-wide sums are
+ * back at zero. */
+static void freed_slot_leaks_nothing(bool queued) {
+  struct zn_config cfg;
+  fx_config(&cfg);
+  struct zn_stack *st = th_stack_new(&cfg);
+  ZT_REQUIRE(st);
+  struct zn_tcp_conn *c = zn__tcp_alloc(st);
+  ZT_REQUIRE(c);
+  memset(c, 0xa5, sizeof(*c));
+  c->st = st;
+  c->state = ZN_TCP_CLOSED;
+  c->flags = 0;
+  c->life = ZN__TCPL_USER_CLOSED | ZN__TCPL_ZOMBIE;
+  c->notify = ZN__TCPN_CLOSED_NOTIFIED;
+  c->acq_head = NULL;
+  c->mem_charged = c->rcv_charged = c->adv_charged = 0;
+  zn_bufq_init(&c->sndq);
+  zn_bufq_init(&c->rcvq);
+  zn__tcp_ooo_init(&c->ooo);
+  zn__tcp_timers_init(c);
+  if (queued) {
+    struct zn_buf *b = zn__buf_alloc(st, 100);
+    ZT_REQUIRE(b);
+    struct zn__tcp_chunk *k = (struct zn__tcp_chunk *)(void *)b->cb;
+    *k = (struct zn__tcp_chunk){.len = 100};
+    zn_bufq_push(&c->sndq, b);
+    b = zn__buf_alloc(st, 100);
+    ZT_REQUIRE(b);
+    zn_bufq_push(&c->rcvq, b);
+    zn__tcp_mem_sync(c);
+    ZT_EQ(st->tcp.mem_bufs, 2);
+  }
+  zn__tcp_reap_add(c);
+  zn__tcp_reap(st);
+  ZT_EQ(st->tcp.nused, 0);
+  ZT_EQ(st->tcp.mem_bufs, 0);
+  ZT_EQ(st->tcp.mem_rcv, 0);
+  ZT_EQ(st->tcp.nmem, 0);
+  ZT_EQ(st->tcp.nrcv, 0);
+  ZT_EQU(st->tcp.promised, 0);
+  ZT_EQ(st->tcp.npromised, 0);
+  struct zn_tcp_conn *again = zn__tcp_alloc(st);
+  struct zn_tcp_conn *fresh = zn__tcp_alloc(st);
+  ZT_CHECK(again == c);
+  ZT_REQUIRE(fresh && fresh != c);
+  ZT_CHECK(memcmp(again, fresh, offsetof(struct zn_tcp_conn, sacked)) == 0);
+  th_stack_free(st);
+}
+
+ZT_TEST(test_freed_slot_leaks_nothing) {
+  freed_slot_leaks_nothing(true);
+  freed_slot_leaks_nothing(false);
+}
+
 int main(void) {
   ZT_RUN(test_lookup_cache_whole_tuple);
   ZT_RUN(test_lookup_cache_removed_and_reused);
@@ -592,6 +651,7 @@ int main(void) {
   ZT_RUN(test_inet_hash_keys_on_family_bytes);
   ZT_RUN(test_reset_then_same_tuple);
   ZT_RUN(test_slot_reused_same_tuple);
+  ZT_RUN(test_freed_slot_leaks_nothing);
   ZT_RUN(test_ip_ids_count_per_connection);
   ZT_RUN(test_ip_ids_tso_frame_takes_its_segments);
   ZT_RUN(test_ip_id_seed_and_isn_not_the_table_hash);
