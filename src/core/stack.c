@@ -4,7 +4,9 @@
  * RX path: zn_stack_poll -> netif recv (into a pool buffer through the
  * alloc hook) -> zn__eth_input -> zn__arp_input | zn__ip_input -> transport.
  * TX path: transport -> zn__ip_output -> zn__arp_output -> zn__eth_output
- * -> zn__if_output (txq) -> netif send at the end of the poll.
+ * -> zn__if_output (txq) -> netif send at the end of the poll; a TCP
+ * segment whose connection has a route cached, zn__ip_path_output ->
+ * zn__if_output.
  */
 #include <string.h>
 
@@ -212,6 +214,7 @@ int zn_stack_attach(struct zn_stack *st, struct zn_netif *nif) {
   nif->now = st->now;
   if (!st->cfg.has_mac && nif->has_mac)
     memcpy(st->mac, nif->mac, 6);
+  zn__ip_config_changed(st); /* a netif, and maybe a MAC, to send with */
   return ZN_OK;
 }
 
@@ -241,6 +244,7 @@ int zn_stack_set_ipv4(struct zn_stack *st, uint32_t addr, uint8_t prefix,
   uint32_t old = st->ip_addr;
   uint8_t old_prefix = st->ip_prefix;
   apply_ipv4(st, addr, prefix, gateway);
+  zn__ip_config_changed(st);
   if (st->started)
     zn__arp_start(st);
   if (old != addr) {
