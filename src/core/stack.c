@@ -273,6 +273,17 @@ void zn_stack_get_ipv4(const struct zn_stack *st, uint32_t *addr,
 
 const uint8_t *zn_stack_mac(const struct zn_stack *st) { return st->mac; }
 
+/* The batch is full: hand it to the netif now rather than drop what a
+ * protocol already counted as sent (one ACK can release a whole window
+ * of TCP segments), then queue b.  Out of line, so that zn__if_output,
+ * which calls nothing else but to drop, keeps no registers for it. */
+__attribute__((noinline)) static void flush_then_queue(struct zn_stack *st,
+                                                       struct zn_buf *b) {
+  ZN_STAT_INC(st, if_txq_flush);
+  zn_stack_flush(st);
+  zn_bufq_push(&st->txq, b);
+}
+
 void zn__if_output(struct zn_stack *st, struct zn_buf *b) {
   if (!st->nif) {
     ZN_STAT_INC(st, if_no_netif);
@@ -285,11 +296,8 @@ void zn__if_output(struct zn_stack *st, struct zn_buf *b) {
     return;
   }
   if (st->txq.count >= st->cfg.txq_len) {
-    /* The batch is full: hand it to the netif now rather than drop what
-     * a protocol already counted as sent (one ACK can release a whole
-     * window of TCP segments). */
-    ZN_STAT_INC(st, if_txq_flush);
-    zn_stack_flush(st);
+    flush_then_queue(st, b);
+    return;
   }
   zn_bufq_push(&st->txq, b);
 }
