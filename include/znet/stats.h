@@ -94,6 +94,7 @@
   X(ip_tx_drop_loopq, DROP, "IPv4 datagrams to ourselves dropped: queue full")  \
   X(ip_tx_drop_martian, DROP, "IPv4 datagrams not sent: to 0/8, 127/8 or 240/4") \
   X(ip_frag_tx, CNT, "IPv4 fragments sent")                                    \
+  X(ip_tx_path_cached, CNT, "IPv4 datagrams of ip_tx sent by a cached route")  \
   /* ICMP */                                                                   \
   X(ip6_rx, CNT, "IPv6 datagrams received")                                    \
   X(ip6_loop_rx, CNT, "IPv6 datagrams looped back to ourselves")               \

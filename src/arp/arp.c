@@ -6,6 +6,15 @@
  * The cache is an array of entries with a keyed hash over IPv4 addresses
  * (chains through `hnext`) and a free list, so lookups cost O(1) expected
  * whatever an attacker does with source addresses.
+ *
+ * A sender that caches its route (a TCP connection's struct zn__ip_path)
+ * pins the entry of its next hop instead of looking it up per datagram
+ * (zn__arp_pin, arp_int.h).  Each entry's generation moves whenever what
+ * a pin relies on goes: its MAC (set_mac) or the entry itself
+ * (free_entry); a pin also reads the state, so that a STALE entry still
+ * gets its probe through zn__arp_output.  Aging is the timers' alone: a
+ * datagram through a pin marks the entry used, as zn__arp_output does,
+ * and nothing more.
  */
 #include <string.h>
 
@@ -107,6 +116,7 @@ static void free_entry(struct zn_stack *st, struct zn__arp_entry *e,
   zn_timer_stop(st, &e->timer);
   unlink_entry(st, e);
   e->state = ZN_ARP_FREE;
+  e->gen++; /* void every pin: the slot may come back for another host */
   e->hnext = a->free_head;
   a->free_head = (uint32_t)(e - a->e) + 1;
   a->nused--;
@@ -169,9 +179,18 @@ static void send_request(struct zn_stack *st, struct zn__arp_entry *e,
   zn_timer_start_in(st, &e->timer, ZN_MS(st->cfg.arp_retry_ms) << shift);
 }
 
+/* Every change of a live entry's MAC comes here, so that a pin taken on
+ * the old one (zn__arp_pin) falls with it. */
+static void set_mac(struct zn__arp_entry *e, const uint8_t *mac) {
+  if (memcmp(e->mac, mac, 6) == 0)
+    return;
+  memcpy(e->mac, mac, 6);
+  e->gen++;
+}
+
 static void set_reachable(struct zn_stack *st, struct zn__arp_entry *e,
                           const uint8_t *mac) {
-  memcpy(e->mac, mac, 6);
+  set_mac(e, mac);
   e->state = ZN_ARP_REACHABLE;
   e->tries = 0;
   e->expires = st->now + ZN_MS(st->cfg.arp_reachable_ms);
@@ -257,7 +276,7 @@ void zn__arp_output(struct zn_stack *st, struct zn_buf *b, uint32_t ip) {
     zn__ip_link_send(st, b, e->mac);
     send_request(st, e, true);
     return;
-  default: /* REACHABLE, PROBE, STATIC */
+  default: /* REACHABLE, PROBE, STATIC: zn__arp_sends_directly */
     zn__ip_link_send(st, b, e->mac);
     return;
   }
@@ -404,7 +423,7 @@ int zn_arp_add_static(struct zn_stack *st, uint32_t ip, const uint8_t mac[6]) {
     e->state = ZN_ARP_INCOMPLETE;
   }
   zn_timer_stop(st, &e->timer);
-  memcpy(e->mac, mac, 6);
+  set_mac(e, mac);
   e->state = ZN_ARP_STATIC;
   struct zn_buf *b;
   while ((b = zn_bufq_pop(&e->pending)) != NULL)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "znet/arp.h"
 #include "znet/buf.h"
 #include "znet/stack.h"
 #include "znet/timer.h"
@@ -16,6 +17,8 @@ struct zn__arp_entry {
   uint8_t mac[6];
   uint8_t state;           /* enum zn_arp_state */
   uint8_t tries;           /* requests sent in this resolution/probe */
+  uint32_t gen;            /* moves when mac changes and when the entry
+                              is freed: what a pin holds (zn__arp_pin) */
   uint64_t expires;        /* ns: next retry, or REACHABLE -> STALE */
   uint64_t last_used;      /* ns: for eviction */
   struct zn_bufq pending;  /* frames (IP datagrams) waiting for the MAC */
@@ -29,7 +32,8 @@ struct zn__arp {
   uint32_t nused;
   uint32_t last;           /* index + 1 of the last entry looked up:
                               0 once that entry is freed (unlink_entry),
-                              and checked against state and address */
+                              and checked against state and address
+                              (find, zn__arp_pin) */
   uint32_t free_head;      /* index + 1 of the first FREE entry */
   uint32_t announce_left;  /* gratuitous ARPs still to send */
   struct zn_timer announce_timer;
@@ -45,5 +49,58 @@ void zn__arp_input(struct zn_stack *st, struct zn_buf *b);
 void zn__arp_output(struct zn_stack *st, struct zn_buf *b, uint32_t ip);
 /* The address changed or the stack started: announce if configured. */
 void zn__arp_start(struct zn_stack *st);
+
+/* The states in which zn__arp_output hands a datagram straight to the
+ * link, to the entry's MAC: REACHABLE, PROBE (a unicast probe is out, the
+ * MAC still serves) and STATIC. */
+static inline bool zn__arp_sends_directly(uint8_t state) {
+  return ((1u << state) & ((1u << ZN_ARP_REACHABLE) | (1u << ZN_ARP_PROBE) |
+                           (1u << ZN_ARP_STATIC))) != 0;
+}
+
+/* An entry held by a sender that caches its route (struct zn__ip_path):
+ * the entry, and its generation then.  The pin stands while the entry
+ * keeps that generation, which it leaves when its MAC changes or it is
+ * freed (expired, evicted, removed, failed), and while its state sends
+ * directly: once REACHABLE goes STALE the next datagram must go through
+ * zn__arp_output, which probes (RFC 1122 §2.3.2.1), and the pin stands
+ * again once the probe (same MAC) is out. */
+struct zn__arp_pin {
+  struct zn__arp_entry *e; /* NULL: none yet */
+  uint32_t gen;
+};
+
+/* Right after zn__arp_output sent a datagram to next hop ip: pin ip's
+ * entry if the datagram went straight to the link (the entry sends
+ * directly) and return its MAC; else NULL, pin untouched.  The entry is
+ * the last that zn__arp_output looked up (find's memo, which nothing
+ * below it moves), so pinning costs no lookup; were the memo elsewhere,
+ * there would only be no pin. */
+static inline const uint8_t *zn__arp_pin(struct zn__arp *a, uint32_t ip,
+                                         struct zn__arp_pin *pin) {
+  if (!a->last)
+    return NULL;
+  struct zn__arp_entry *e = &a->e[a->last - 1];
+  if (e->ip != ip || !zn__arp_sends_directly(e->state))
+    return NULL;
+  pin->e = e;
+  pin->gen = e->gen;
+  return e->mac;
+}
+
+/* Whether pin (taken) still stands: a datagram to its next hop would go
+ * straight to the MAC pinned.  Inline, with the next call, on the path
+ * of every datagram sent through a cached route. */
+static inline bool zn__arp_pinned(const struct zn__arp_pin *pin) {
+  return pin->e->gen == pin->gen && zn__arp_sends_directly(pin->e->state);
+}
+
+/* A datagram went out through a pin that stands: the entry was used, as
+ * zn__arp_output records it (the least recently used is evicted first).
+ * Use neither confirms the neighbour nor delays its aging to STALE. */
+static inline void zn__arp_pin_used(const struct zn__arp_pin *pin,
+                                    uint64_t now) {
+  pin->e->last_used = now;
+}
 
 #endif

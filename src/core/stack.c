@@ -4,7 +4,9 @@
  * RX path: zn_stack_poll -> netif recv (into a pool buffer through the
  * alloc hook) -> zn__eth_input -> zn__arp_input | zn__ip_input -> transport.
  * TX path: transport -> zn__ip_output -> zn__arp_output -> zn__eth_output
- * -> zn__if_output (txq) -> netif send at the end of the poll.
+ * -> zn__if_output (txq) -> netif send at the end of the poll; a TCP
+ * segment whose connection has a route cached, zn__ip_path_output ->
+ * zn__if_output.
  */
 #include <string.h>
 
@@ -212,6 +214,7 @@ int zn_stack_attach(struct zn_stack *st, struct zn_netif *nif) {
   nif->now = st->now;
   if (!st->cfg.has_mac && nif->has_mac)
     memcpy(st->mac, nif->mac, 6);
+  zn__ip_config_changed(st); /* a netif, and maybe a MAC, to send with */
   return ZN_OK;
 }
 
@@ -241,6 +244,7 @@ int zn_stack_set_ipv4(struct zn_stack *st, uint32_t addr, uint8_t prefix,
   uint32_t old = st->ip_addr;
   uint8_t old_prefix = st->ip_prefix;
   apply_ipv4(st, addr, prefix, gateway);
+  zn__ip_config_changed(st);
   if (st->started)
     zn__arp_start(st);
   if (old != addr) {
@@ -269,6 +273,17 @@ void zn_stack_get_ipv4(const struct zn_stack *st, uint32_t *addr,
 
 const uint8_t *zn_stack_mac(const struct zn_stack *st) { return st->mac; }
 
+/* The batch is full: hand it to the netif now rather than drop what a
+ * protocol already counted as sent (one ACK can release a whole window
+ * of TCP segments), then queue b.  Out of line, so that zn__if_output,
+ * which calls nothing else but to drop, keeps no registers for it. */
+__attribute__((noinline)) static void flush_then_queue(struct zn_stack *st,
+                                                       struct zn_buf *b) {
+  ZN_STAT_INC(st, if_txq_flush);
+  zn_stack_flush(st);
+  zn_bufq_push(&st->txq, b);
+}
+
 void zn__if_output(struct zn_stack *st, struct zn_buf *b) {
   if (!st->nif) {
     ZN_STAT_INC(st, if_no_netif);
@@ -281,11 +296,8 @@ void zn__if_output(struct zn_stack *st, struct zn_buf *b) {
     return;
   }
   if (st->txq.count >= st->cfg.txq_len) {
-    /* The batch is full: hand it to the netif now rather than drop what
-     * a protocol already counted as sent (one ACK can release a whole
-     * window of TCP segments). */
-    ZN_STAT_INC(st, if_txq_flush);
-    zn_stack_flush(st);
+    flush_then_queue(st, b);
+    return;
   }
   zn_bufq_push(&st->txq, b);
 }

@@ -145,6 +145,7 @@ static inline uint64_t zn__peer_hash(const struct zn_stack *st, uint32_t ip) {
 }
 
 /* The per-datagram calls that need the whole stack, inline. */
+#include "ipv4/ipv4_inline.h"
 #include "inet/inet_inline.h"
 
 #endif

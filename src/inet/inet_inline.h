@@ -7,6 +7,7 @@
 #define ZN_INET_INLINE_H
 
 #include "inet/inet_int.h"
+#include "ipv4/ipv4_inline.h"
 #include "znet/err.h"
 
 /* Hand b (data at the transport header) to m->proto's transport, which
@@ -35,6 +36,32 @@ static inline int zn__inet_select_source(struct zn_stack *st,
     return ZN_OK;
   }
   return zn__inet_select_source_v6(st, dst, out);
+}
+
+/* zn__inet_send_atomic of a datagram of path's flow (struct
+ * zn__ip_path: a transport's connection keeps one): IPv4 sends it
+ * through path if path takes it, else the full way, which fills path for
+ * the next.  IPv6 ignores path. */
+static inline int zn__inet_send_path(struct zn_stack *st, struct zn_buf *b,
+                                     const struct zn_ip *src,
+                                     const struct zn_ip *dst, uint8_t proto,
+                                     uint8_t tos, uint16_t id,
+                                     struct zn__ip_path *path) {
+  if (dst->family == ZN_AF_INET && src->family != ZN_AF_INET6) {
+    if (zn__ip_path_takes(st, path, b)) {
+      zn__ip_path_output(st, path, b, tos, id);
+      return ZN_OK;
+    }
+    struct zn__ip_tx t = {.src = zn_rd32(src->bytes),
+                          .dst = zn_rd32(dst->bytes),
+                          .proto = proto,
+                          .tos = tos,
+                          .df = true,
+                          .own_id = true,
+                          .id = id};
+    return zn__ip_output_path(st, b, &t, path);
+  }
+  return zn__inet_send_atomic(st, b, src, dst, proto, tos, id);
 }
 
 /* Moves whenever a path MTU may have fallen (an ICMPv6 packet too big,

@@ -22,6 +22,7 @@
 #include "ipv4/ipv4_int.h"
 #include "znet/addr.h"
 #include "znet/buf.h"
+#include "znet/err.h"
 #include "znet/stack.h"
 #include "znet/wire.h"
 
@@ -117,8 +118,9 @@ struct zn__inet {
 int zn__inet_register(struct zn_stack *st, uint8_t proto,
                       zn__inet_input_fn in, zn__inet_err_fn err);
 
-/* zn__inet_deliver(st, b, m) and zn__inet_select_source(st, dst, out),
- * which every datagram calls, are inline in inet_inline.h. */
+/* zn__inet_deliver(st, b, m), zn__inet_select_source(st, dst, out) and
+ * zn__inet_send_path(st, b, src, dst, proto, tos, id, path), which every
+ * datagram calls, are inline in inet_inline.h. */
 
 /* Hand an error to e->proto's transport.  Returns false if none takes
  * errors: the ICMP module counts that drop as its own. */

@@ -5,7 +5,14 @@
  * payload to the transport with the header left in the headroom.
  * Output: choose the next hop (on-link, gateway, broadcast, ourselves),
  * push the header into the headroom (no copy), or fragment into fresh
- * buffers when the datagram exceeds the MTU.
+ * buffers when the datagram exceeds the MTU.  A flow that sends many
+ * datagrams (a TCP connection) keeps the route its first took straight
+ * to a resolved neighbour (struct zn__ip_path): the frame's headers as a
+ * template, the sum of the header's fixed words, the neighbour's ARP
+ * entry pinned, and the epoch of the configuration, which every change
+ * of address, mask, gateway, MAC or netif moves.  Its next datagrams,
+ * while all of that stands, take the template, their own TOS, length,
+ * ID and an incremental checksum, and go to the link.
  *
  * Reassembly keeps fragments as the buffers they arrived in, sorted by
  * offset, and copies them once into one buffer when the last hole closes.
@@ -47,6 +54,12 @@ void zn__ip_init(struct zn_stack *st, void **mem) {
   /* Random starting IDs: a shared, predictable counter lets an observer
    * count our traffic (idle scans). */
   zn_random_bytes(st, ip->ids, sizeof(ip->ids));
+  ip->epoch = 1; /* 0 is an empty path's */
+}
+
+void zn__ip_config_changed(struct zn_stack *st) {
+  if (++st->ip.epoch == 0)
+    st->ip.epoch = 1;
 }
 
 static void reass_free(struct zn_stack *st, struct zn__reass *r,
@@ -495,8 +508,10 @@ void zn__ip_link_send(struct zn_stack *st, struct zn_buf *b,
   zn_buf_free(b);
 }
 
-static void link_output(struct zn_stack *st, struct zn_buf *b,
-                        enum hop_kind kind, uint32_t hop) {
+/* (Inline in both of output's copies, as it was in the one.) */
+static inline __attribute__((always_inline)) void
+link_output(struct zn_stack *st, struct zn_buf *b, enum hop_kind kind,
+            uint32_t hop) {
   if (kind == HOP_BCAST) {
     zn__ip_link_send(st, b, zn_eth_bcast);
   } else if (kind == HOP_MCAST) {
@@ -520,8 +535,44 @@ static bool destination_never_on_wire(const struct zn_stack *st,
   return top >= 240 && !is_bcast(st, dst);
 }
 
-int zn__ip_output(struct zn_stack *st, struct zn_buf *b,
-                  const struct zn__ip_tx *tx) {
+/* The IPv4 header h of a datagram of path's flow, emitted at p, as path
+ * keeps it: the bytes (those zn__ip_path_output rewrites included), and
+ * the sum of the words it does not rewrite (all but the TOS, length, ID
+ * and checksum), as zn_csum20 sums them. */
+static void path_keep_header(struct zn__ip_path *path, const uint8_t *p,
+                             const struct zn_ipv4_hdr *h) {
+  memcpy(path->hdr + ZN_ETH_HDR_LEN, p, ZN_IPV4_HDR_LEN);
+  path->sum = 0x4500u + h->frag + ((uint32_t)h->ttl << 8 | h->proto) +
+              (h->src >> 16) + (h->src & 0xffffu) + (h->dst >> 16) +
+              (h->dst & 0xffffu); /* seven terms below 2^16 */
+}
+
+/* After zn__arp_output has sent a datagram of path's flow to next hop
+ * hop: if it went straight to the link, path takes the route (the
+ * Ethernet header, the neighbour's entry pinned, this configuration);
+ * else path is emptied.  A tagged frame (cfg.vlan_id) is not kept: the
+ * template has no room for its tag. */
+static void path_keep_route(struct zn_stack *st, struct zn__ip_path *path,
+                            uint32_t hop) {
+  const uint8_t *mac = NULL;
+  if (st->nif && !st->cfg.vlan_id)
+    mac = zn__arp_pin(&st->arp, hop, &path->hop);
+  if (!mac) {
+    path->epoch = 0;
+    return;
+  }
+  path->epoch = st->ip.epoch;
+  memcpy(path->hdr, mac, 6);
+  memcpy(path->hdr + 6, st->mac, 6);
+  zn_wr16(path->hdr + 12, ZN_ETHERTYPE_IPV4);
+}
+
+/* zn__ip_output, and with a path zn__ip_output_path's keeping of the
+ * route in it.  (Both inline this: in the first path is NULL, in the
+ * second it cannot be, and either way the tests of it fold away.) */
+static inline __attribute__((always_inline)) int
+output(struct zn_stack *st, struct zn_buf *b, const struct zn__ip_tx *tx,
+       struct zn__ip_path *path) {
   uint32_t src = tx->src ? tx->src : st->ip_addr;
   uint32_t dst = tx->dst;
   size_t plen = b->len;
@@ -583,6 +634,8 @@ int zn__ip_output(struct zn_stack *st, struct zn_buf *b,
   }
   zn_ipv4_emit(p, &h);
   ZN_STAT_INC(st, ip_tx);
+  if (path) /* while b is still ours */
+    path_keep_header(path, p, &h);
   if (loop) {
     if (st->loopq.count >= st->cfg.txq_len) {
       ZN_STAT_INC(st, ip_tx_drop_loopq);
@@ -591,11 +644,55 @@ int zn__ip_output(struct zn_stack *st, struct zn_buf *b,
     }
     b->flags |= ZN_BUF_F_LOOP;
     zn_bufq_push(&st->loopq, b);
+    if (path)
+      path->epoch = 0;
     return ZN_OK;
   }
   link_output(st, b, kind, hop);
+  if (path) {
+    if (kind == HOP_UNICAST)
+      path_keep_route(st, path, hop);
+    else
+      path->epoch = 0;
+  }
   return ZN_OK;
 fail:
   zn_buf_free(b);
   return rc;
+}
+
+int zn__ip_output(struct zn_stack *st, struct zn_buf *b,
+                  const struct zn__ip_tx *tx) {
+  return output(st, b, tx, NULL);
+}
+
+int zn__ip_output_path(struct zn_stack *st, struct zn_buf *b,
+                       const struct zn__ip_tx *tx, struct zn__ip_path *path) {
+  return output(st, b, tx, path);
+}
+
+void zn__ip_path_output(struct zn_stack *st, const struct zn__ip_path *path,
+                        struct zn_buf *b, uint8_t tos, uint16_t id) {
+  uint32_t tot = b->len + ZN_IPV4_HDR_LEN;
+  uint8_t *p = zn_buf_push(b, sizeof(path->hdr));
+  if (!p) { /* zn__ip_path_takes saw to the room: a bug above */
+    ZN_STAT_INC(st, if_tx_errors);
+    zn_buf_free(b);
+    return;
+  }
+  zn__arp_pin_used(&path->hop, st->now);
+  memcpy(p, path->hdr, sizeof(path->hdr));
+  uint8_t *ip = p + ZN_ETH_HDR_LEN;
+  zn_wr16(ip, (uint16_t)(0x4500u | tos)); /* version 4, IHL 5; TOS */
+  zn_wr16(ip + 2, (uint16_t)tot);
+  zn_wr16(ip + 4, id);
+  /* RFC 1071's sum, the fixed words' and these three (below 2^20), then
+   * folded twice: bit for bit what zn_csum20 gives the whole header. */
+  uint32_t sum = path->sum + tos + tot + id;
+  sum = (sum & 0xffffu) + (sum >> 16);
+  sum += sum >> 16;
+  zn_wr16(ip + 10, (uint16_t)~sum);
+  ZN_STAT_INC(st, ip_tx);
+  ZN_STAT_INC(st, ip_tx_path_cached);
+  zn__if_output(st, b);
 }

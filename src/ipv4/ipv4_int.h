@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arp/arp_int.h"
 #include "core/frag_int.h"
 #include "znet/buf.h"
 #include "znet/stack.h"
@@ -26,8 +27,15 @@ struct zn__reass {
 struct zn__ip {
   struct zn__reass *reass; /* cfg.reass_slots */
   uint32_t reass_mem;      /* buffer bytes held by all slots */
+  uint32_t epoch;          /* of the configuration that routes and frames
+                              a datagram: zn__ip_config_changed */
   uint16_t ids[ZN__IP_IDS];
 };
+
+/* The stack's address, mask or gateway, its MAC or its netif changed:
+ * every route cached before (struct zn__ip_path) is void.  The caller of
+ * any such change calls this. */
+void zn__ip_config_changed(struct zn_stack *st);
 
 /* The counter of ids a datagram to dst of protocol proto draws from: by
  * the high half of the destination's keyed hash (zn__peer_hash, whose
@@ -55,6 +63,34 @@ struct zn__ip_tx {
   uint16_t id;
 };
 
+/* The route and headers of one flow (one source, destination and
+ * protocol, atomic datagrams with the sender's own IDs: a TCP
+ * connection's segments), kept so that its next datagrams skip IPv4's
+ * routing and ARP's lookup.  zn__ip_output_path fills it when a datagram
+ * of the flow goes straight to a resolved neighbour; a datagram goes
+ * through it (zn__ip_path_takes, zn__ip_path_output) while nothing it
+ * rests on has changed: the configuration (the epoch), the neighbour's
+ * entry (the pin), the MTU (read at each use).  Anything else takes the
+ * full path.  All zeros is an empty path. */
+struct zn__ip_path {
+  uint32_t epoch;          /* zn__ip.epoch when filled; 0: empty */
+  uint32_t sum;            /* the IPv4 header's words but TOS, length and
+                              ID, summed (RFC 1071) */
+  struct zn__arp_pin hop;  /* the next hop's ARP entry */
+  uint8_t hdr[ZN_ETH_HDR_LEN + ZN_IPV4_HDR_LEN]; /* the frame's headers,
+                              but for the IPv4 TOS, length, ID, checksum */
+};
+
+/* (zn__ip_path_takes(st, path, b), which every datagram of a path's flow
+ * asks, is inline in ipv4_inline.h.) */
+
+/* Send b (data at the transport header), a datagram of path's flow with
+ * TOS tos and ID id that zn__ip_path_takes, as zn__ip_output would:
+ * the same frame, the same counters (and ip_tx_path_cached).  Consumes
+ * b. */
+void zn__ip_path_output(struct zn_stack *st, const struct zn__ip_path *path,
+                        struct zn_buf *b, uint8_t tos, uint16_t id);
+
 size_t zn__ip_mem_size(const struct zn_config *cfg);
 void zn__ip_init(struct zn_stack *st, void **mem);
 void zn__ip_destroy(struct zn_stack *st);
@@ -66,6 +102,14 @@ void zn__ip_input(struct zn_stack *st, struct zn_buf *b, bool link_bcast);
  * ZN_ENETUNREACH, ZN_EADDRNOTAVAIL, ZN_EMSGSIZE, ZN_ENOBUFS. */
 int zn__ip_output(struct zn_stack *st, struct zn_buf *b,
                   const struct zn__ip_tx *tx);
+/* zn__ip_output of a datagram of path's flow (tx: atomic, own_id), which
+ * also fills path if the datagram went straight to a resolved neighbour,
+ * and empties it if it went another way (it leaves path as it was if it
+ * fails before).  path is never NULL, which its copy of zn__ip_output's
+ * body is compiled knowing. */
+int zn__ip_output_path(struct zn_stack *st, struct zn_buf *b,
+                       const struct zn__ip_tx *tx, struct zn__ip_path *path)
+    __attribute__((nonnull(4)));
 /* Send the datagram in b (data at the IP header) to a resolved link
  * address, fragmenting it if it exceeds the MTU.  Consumes b. */
 void zn__ip_link_send(struct zn_stack *st, struct zn_buf *b,

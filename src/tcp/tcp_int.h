@@ -391,6 +391,10 @@ struct zn_tcp_conn {
   uint64_t bytes_sent, bytes_acked, bytes_received;
   uint64_t retransmits, fast_retransmits, rto_timeouts;
 
+  /* IPv4's route for our segments, filled by the first that goes straight
+   * to a resolved neighbour (a freed slot's is empty: cleared). */
+  struct zn__ip_path path;
+
   /* The tail a freed slot does not clear (ZN__TCP_CONN_CLEARED), half
    * the struct.  First what zn__tcp_alloc sets up whatever a freed slot
    * held: the queues (free_slot leaves them empty) and the timers (it

@@ -378,11 +378,12 @@ static uint16_t syn_mss_option(const struct zn_stack *st, uint8_t family) {
 /* Checksum the segment p (len bytes, in b), or leave that to the netif,
  * and hand it to IP as nsegs segments with ECN field ecn.  psum: the
  * pseudo-header sum of laddr, raddr and TCP with length 0 (a connection's
- * c->psum). */
+ * c->psum).  ip_id and path: a connection's (NULL for a segment without
+ * one). */
 static int tcp_tx(struct zn_stack *st, struct zn_buf *b, uint8_t *p, size_t len,
                   const struct zn_ip *laddr, const struct zn_ip *raddr,
                   uint32_t psum, uint32_t nsegs, uint8_t ecn,
-                  uint16_t *ip_id) {
+                  uint16_t *ip_id, struct zn__ip_path *path) {
   uint32_t caps = st->nif ? st->nif->caps : 0;
   psum += (uint32_t)len; /* below 2^16, into a sum far below 2^31 */
   if (caps & ZN_NETIF_CAP_TX_CSUM) {
@@ -397,12 +398,15 @@ static int tcp_tx(struct zn_stack *st, struct zn_buf *b, uint8_t *p, size_t len,
   /* DF: RFC 1191 path MTU discovery.  The IPv4 ID: a connection's own
    * counter (zn_tcp_conn.ip_id), one ID per segment a TSO frame becomes,
    * as the netif numbers them; a SYN-ACK for a cookie has no connection
-   * and draws from the counter of its destination. */
+   * and draws from the counter of its destination.  A connection's
+   * segments after the first go through the route the first left in
+   * path, while it stands. */
   if (!ip_id)
     return zn__inet_send(st, b, laddr, raddr, ZN_IPPROTO_TCP, ecn, true);
   uint16_t id = *ip_id;
   *ip_id = (uint16_t)(id + nsegs);
-  return zn__inet_send_atomic(st, b, laddr, raddr, ZN_IPPROTO_TCP, ecn, id);
+  return zn__inet_send_path(st, b, laddr, raddr, ZN_IPPROTO_TCP, ecn, id,
+                            path);
 }
 
 bool zn__tcp_mss_fit_mtu(struct zn_tcp_conn *c, uint32_t mtu) {
@@ -564,7 +568,7 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
   }
   int rc =
       tcp_tx(st, b, p, hlen + len, &c->laddr, &c->raddr, c->psum, nsegs, ecn,
-             &c->ip_id);
+             &c->ip_id, &c->path);
   if (rc == ZN_OK)
     zn__tcp_ecn_sent(c, flags, ecn, nsegs);
   return rc;
@@ -615,7 +619,7 @@ void zn__tcp_send_cookie_synack(struct zn_stack *st,
   memcpy(p + ZN_TCP_HDR_LEN, opts, olen);
   (void)tcp_tx(st, b, p, hlen, syn->dst, syn->src,
                zn__inet_pseudo_sum(syn->dst, syn->src, ZN_IPPROTO_TCP, 0), 1,
-               ZN_IP_ECN_NOT_ECT, NULL);
+               ZN_IP_ECN_NOT_ECT, NULL, NULL);
 }
 
 void zn__tcp_send_syn(struct zn_tcp_conn *c, bool with_ack) {

@@ -458,6 +458,8 @@ static inline bool fx_pop(struct fx *f, const char *file, int line) {
     }
     if (!zn_tcp_csum_ok(&t, ip.src, ip.dst))
       zt_fail(file, line, "bad TCP checksum from the stack");
+    if (!zn_ipv4_csum_ok(&ip) || ip.tot_len != b->len - e.hdr_len)
+      zt_fail(file, line, "bad IPv4 header from the stack");
     if (ip.src != FX_OUR_IP || ip.dst != FX_PEER_IP)
       zt_fail(file, line, "segment addressed 0x%08x -> 0x%08x", ip.src,
               ip.dst);
