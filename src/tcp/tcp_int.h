@@ -703,6 +703,13 @@ void zn__tcp_rack_acked(struct zn_tcp_conn *c, uint32_t old_una,
  * ACK covers everything sent comes to the same, with less work). */
 void zn__tcp_rack_acked_ranges(struct zn_tcp_conn *c, uint32_t old_una);
 bool zn__tcp_rack_mark_lost(struct zn_tcp_conn *c);
+/* Can RACK take anything as lost now or later: has it a delivered
+ * segment to go by (RACK_VALID), SACK to learn of one beyond a hole, and
+ * something outstanding?  (Inline: the reordering timer is asked of at
+ * every output, and nearly always this is what says no.) */
+static inline bool zn__tcp_rack_may_lose(const struct zn_tcp_conn *c) {
+  return (c->rack_flags & ZN__RACK_VALID) && c->sack_ok && c->nxmap != 0;
+}
 uint32_t zn__tcp_rack_timeout_us(const struct zn_tcp_conn *c);
 bool zn__tcp_rack_next_lost(const struct zn_tcp_conn *c, uint32_t *seq,
                             uint32_t *len);

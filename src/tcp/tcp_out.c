@@ -97,22 +97,25 @@ static uint32_t backed_off_rto(const struct zn_tcp_conn *c) {
  * probe, two smoothed RTTs after the last progress, makes the receiver
  * tell (a SACK, or the cumulative ACK) at the cost of one segment; an
  * unanswered one is followed by another, twice as late, up to TLP_MAX. */
+/* Is what is in flight such that a probe may be due for it?  (Inline:
+ * every output asks, through zn__tcp_arm_probe.) */
+static inline bool probe_flight(const struct zn_tcp_conn *c) {
+  /* In recovery the probe resends the first hole: two SRTTs without its
+   * ACK, the retransmission itself was lost, and nothing sent after it
+   * was delivered for RACK to tell.  Otherwise one segment in flight
+   * draws no probe: the receiver may be delaying its ACK (RFC 8985 adds
+   * a worst-case delayed-ACK time, which makes it an RTO). */
+  return (c->flags & ZN__TCPF_IN_RECOVERY) ||
+         c->snd_max - c->snd_una > zn__tcp_seg_size(c);
+}
+
 static uint32_t probe_timeout(const struct zn_tcp_conn *c) {
-  if (c->rtx_count || c->srtt_us == 0 ||
+  /* (The flight first: most of what is in flight when the timer is
+   * armed, a request, a response, a FIN, is one segment.) */
+  if (!probe_flight(c) || c->rtx_count || c->srtt_us == 0 ||
       (c->flags & (ZN__TCPF_RTO_RECOVERY | ZN__TCPF_SYN_UNACKED)) ||
       ((c->flags & ZN__TCPF_PROBE_SENT) && c->tlp_sent >= TLP_MAX))
     return 0;
-  /* cppcheck-suppress shadowFunction ; flight(), defined later, is this */
-  uint32_t flight = c->snd_max - c->snd_una;
-  if (c->flags & ZN__TCPF_IN_RECOVERY) {
-    /* In recovery the probe resends the first hole: two SRTTs without
-     * its ACK, the retransmission itself was lost, and nothing sent
-     * after it was delivered for RACK to tell. */
-  } else if (flight <= zn__tcp_seg_size(c)) {
-    /* One segment: the receiver may be delaying its ACK (RFC 8985 adds
-     * a worst-case delayed-ACK time, which makes it an RTO). */
-    return 0;
-  }
   uint32_t pto = (2u * c->srtt_us + 999u) / 1000u;
   if (pto < PTO_MIN_MS)
     pto = PTO_MIN_MS;
@@ -126,7 +129,7 @@ static uint32_t probe_timeout(const struct zn_tcp_conn *c) {
  * for; this finds such a loss, and a lost retransmission, long before
  * the RTO. */
 static uint32_t reorder_timeout_us(const struct zn_tcp_conn *c) {
-  if (c->flags & ZN__TCPF_SYN_UNACKED)
+  if ((c->flags & ZN__TCPF_SYN_UNACKED) || !zn__tcp_rack_may_lose(c))
     return 0;
   return zn__tcp_rack_timeout_us(c);
 }
@@ -173,7 +176,7 @@ void zn__tcp_arm_probe(struct zn_tcp_conn *c) {
    * the reordering timer possible rtx_mode_due can only answer SYN,
    * PERSIST or RTO.) */
   if (!zn_timer_pending(&c->rtx_timer) || c->snd_max == c->snd_una ||
-      (!probe_timeout(c) && !reorder_timeout_us(c)))
+      ((!probe_flight(c) || !probe_timeout(c)) && !reorder_timeout_us(c)))
     return;
   uint64_t d;
   enum zn__tcp_rtx_mode mode = rtx_mode_due(c, &d);

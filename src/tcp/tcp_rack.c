@@ -378,7 +378,7 @@ static bool loss_candidate(const struct zn_tcp_conn *c,
 
 /* §6.2 step 5: mark what is lost now.  Returns true if anything was. */
 bool zn__tcp_rack_mark_lost(struct zn_tcp_conn *c) {
-  if (!(c->rack_flags & ZN__RACK_VALID) || !c->sack_ok || c->nxmap == 0)
+  if (!zn__tcp_rack_may_lose(c))
     return false;
   bool marked = false;
   for (unsigned i = 0; i < c->nxmap; i++) {
@@ -399,7 +399,7 @@ bool zn__tcp_rack_mark_lost(struct zn_tcp_conn *c) {
 /* When the next range not yet lost would be (the reordering timer), us
  * from now, or 0 if none is waiting. */
 uint32_t zn__tcp_rack_timeout_us(const struct zn_tcp_conn *c) {
-  if (!(c->rack_flags & ZN__RACK_VALID) || !c->sack_ok || c->nxmap == 0)
+  if (!zn__tcp_rack_may_lose(c))
     return 0;
   int32_t first = INT32_MAX;
   for (unsigned i = 0; i < c->nxmap; i++) {
