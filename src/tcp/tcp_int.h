@@ -659,8 +659,6 @@ static inline void zn__tcp_rtx_stop(struct zn_tcp_conn *c) {
   if (zn_timer_pending(&c->rtx_timer))
     zn_timer_stop(c->st, &c->rtx_timer);
 }
-/* Bring the retransmission timer forward to a loss probe now due. */
-void zn__tcp_arm_probe(struct zn_tcp_conn *c);
 void zn__tcp_schedule_ack(struct zn_tcp_conn *c, bool now);
 void zn__tcp_enter_timewait(struct zn_tcp_conn *c);
 /* misc_timer as TIME_WAIT: 2 MSL from now. */
