@@ -367,11 +367,11 @@ void zn__tcp_notify_accept(struct zn_tcp_conn *l) {
 
 /* Deliver what processing collected, app callbacks last. */
 void zn__tcp_deliver(struct zn_tcp_conn *c) {
-  zn__tcp_mem_sync(c);
-  if ((c->life & ZN__TCPL_USER_CLOSED) || !zn__tcp_app_owned(c))
-    return;
   if (c->state == ZN_TCP_LISTEN) {
-    if ((c->notify & ZN__TCPN_NOTIFY_READ) && c->acq_len) {
+    /* (A listener holds no buffers and offers no window: it has nothing
+     * to sync, and is the application's from zn_tcp_listen on.) */
+    if (!(c->life & ZN__TCPL_USER_CLOSED) &&
+        (c->notify & ZN__TCPN_NOTIFY_READ) && c->acq_len) {
       c->notify &= (uint8_t)~ZN__TCPN_NOTIFY_READ;
       if (c->cb.on_accept) {
         c->in_cb++;
@@ -381,6 +381,9 @@ void zn__tcp_deliver(struct zn_tcp_conn *c) {
     }
     return;
   }
+  zn__tcp_mem_sync(c);
+  if ((c->life & ZN__TCPL_USER_CLOSED) || !zn__tcp_app_owned(c))
+    return;
   if (c->notify & ZN__TCPN_CONNECTED_NOTIFY) {
     c->notify &= (uint8_t)~ZN__TCPN_CONNECTED_NOTIFY;
     call(c, c->cb.on_connected);
