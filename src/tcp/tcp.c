@@ -79,7 +79,12 @@ static void free_slot(struct zn_tcp_conn *c) {
   if (c->sndq.head || c->rcvq.head || c->ooo.root || c->acq_head ||
       c->mem_charged || c->adv_charged)
     zn__tcp_release_all(c);
-  zn__tcp_timers_stop(c);
+  /* (Stopped by zn__tcp_closed, and nothing arms one in CLOSED: the test
+   * keeps a pending timer off the free slot all the same, for less than
+   * stopping the three.) */
+  if (zn_timer_pending(&c->rtx_timer) || zn_timer_pending(&c->ack_timer) ||
+      zn_timer_pending(&c->misc_timer))
+    zn__tcp_timers_stop(c);
   if (t->last == c) /* hashed out already; never point at a free slot */
     t->last = NULL;
   /* Not the queues and timers zn__tcp_alloc sets up (empty and stopped
@@ -367,11 +372,11 @@ void zn__tcp_notify_accept(struct zn_tcp_conn *l) {
 
 /* Deliver what processing collected, app callbacks last. */
 void zn__tcp_deliver(struct zn_tcp_conn *c) {
-  zn__tcp_mem_sync(c);
-  if ((c->life & ZN__TCPL_USER_CLOSED) || !zn__tcp_app_owned(c))
-    return;
   if (c->state == ZN_TCP_LISTEN) {
-    if ((c->notify & ZN__TCPN_NOTIFY_READ) && c->acq_len) {
+    /* (A listener holds no buffers and offers no window: it has nothing
+     * to sync, and is the application's from zn_tcp_listen on.) */
+    if (!(c->life & ZN__TCPL_USER_CLOSED) &&
+        (c->notify & ZN__TCPN_NOTIFY_READ) && c->acq_len) {
       c->notify &= (uint8_t)~ZN__TCPN_NOTIFY_READ;
       if (c->cb.on_accept) {
         c->in_cb++;
@@ -381,6 +386,9 @@ void zn__tcp_deliver(struct zn_tcp_conn *c) {
     }
     return;
   }
+  zn__tcp_mem_sync(c);
+  if ((c->life & ZN__TCPL_USER_CLOSED) || !zn__tcp_app_owned(c))
+    return;
   if (c->notify & ZN__TCPN_CONNECTED_NOTIFY) {
     c->notify &= (uint8_t)~ZN__TCPN_CONNECTED_NOTIFY;
     call(c, c->cb.on_connected);

@@ -5,11 +5,16 @@
  * written through zn__inet_send by tcp_out.c.
  *
  *   handshake (§6.1.1)       zn__tcp_ecn_connect, _syn_flags, _syn_rcvd,
- *                            _synack_flags, _synack_rcvd, _established
+ *                            _synack_flags (tcp_int.h), _synack_rcvd,
+ *                            _established
  *   data sender (§6.1.2)     _echo, _cut, _window_reduced, _window_cut,
  *                            _acked; the CWR of _out
  *   data receiver (§6.1.3)   _rcv_marks; the ECE of _out
  *   ECT (§6.1.4-§6.1.6)      _out: new data only
+ *
+ * (_out and _sent are inline, tcp_int.h, up to the tests that a segment
+ * of a connection without ECN stops at; here, _out_agreed and
+ * _count_sent.)
  *
  * State: c->ecn's bits (ZN__TCPE_*, tcp_int.h) and c->ecn_high, SND.MAX
  * when the window was last cut.  Choices where the RFC leaves one, each
@@ -90,11 +95,6 @@ uint8_t zn__tcp_ecn_syn_flags(struct zn_tcp_conn *c) {
   return 0;
 }
 
-/* §6.1.1: Host B answers an ECN-setup SYN with an ECN-setup SYN-ACK. */
-uint8_t zn__tcp_ecn_synack_flags(const struct zn_tcp_conn *c) {
-  return (uint8_t)((c->ecn & ZN__TCPE_OK) ? ZN_TCP_ECE : 0);
-}
-
 /* §6.1.1: "If a host has received an ECN-setup SYN packet, then it MAY
  * send an ECN-setup SYN-ACK packet": a listener's child does unless
  * tcp_ecn is OFF, and answers a retransmitted SYN as it came (one without
@@ -140,10 +140,10 @@ void zn__tcp_ecn_established(struct zn_tcp_conn *c) {
  * 3168 senders use) only on new data: "TCP MUST NOT set ECT on
  * retransmitted data packets" (§6.1.5), "pure ACK packets" and "window
  * probes" (§6.1.4, §6.1.6), nor on a SYN or SYN-ACK (§6.1.1) or RST. */
-uint8_t zn__tcp_ecn_out(const struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
-                        uint8_t *flags) {
-  if (!(c->ecn & ZN__TCPE_OK) || (*flags & (ZN_TCP_SYN | ZN_TCP_RST)))
-    return ZN_IP_ECN_NOT_ECT;
+uint8_t zn__tcp_ecn_out_agreed(const struct zn_tcp_conn *c, uint32_t seq,
+                               uint32_t len, uint8_t *flags) {
+  /* (zn__tcp_ecn_out, tcp_int.h: ECN is agreed, and this is neither a
+   * SYN nor a RST.) */
   if ((*flags & ZN_TCP_ACK) && (c->ecn & ZN__TCPE_ECHO))
     *flags |= ZN_TCP_ECE;
   if (!ecn_sending(c) || len == 0 || zn__seq_lt(seq, c->snd_max))
@@ -153,8 +153,9 @@ uint8_t zn__tcp_ecn_out(const struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
   return ZN_IP_ECN_ECT0;
 }
 
-void zn__tcp_ecn_sent(struct zn_tcp_conn *c, uint8_t flags, uint8_t ecn,
-                      uint32_t nsegs) {
+/* (zn__tcp_ecn_sent, tcp_int.h: the segment carried ECT, ECE or CWR.) */
+void zn__tcp_ecn_count_sent(struct zn_tcp_conn *c, uint8_t flags, uint8_t ecn,
+                            uint32_t nsegs) {
   struct zn_stack *st = c->st;
   if (flags & ZN_TCP_SYN) {
     if ((flags & (ECE_CWR | ZN_TCP_ACK)) == ECE_CWR)

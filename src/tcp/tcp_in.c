@@ -200,7 +200,8 @@ void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
     zn__tcp_input_sync(c, &s);
     break;
   }
-  zn_buf_free(s.b);
+  if (s.b) /* (what the procedure did not consume: most segments' it did) */
+    zn_buf_free(s.b);
   /* zn_tcp_shutdown() before the handshake completed: §3.10.4 CLOSE in
    * SYN_SENT/SYN_RECEIVED queues the FIN "for processing after entering
    * ESTABLISHED state", through the chart (ESTABLISHED -> FIN_WAIT_1,

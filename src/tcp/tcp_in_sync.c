@@ -422,19 +422,20 @@ static void unacceptable(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
 }
 
 /* §3.10.7.4 first check, "check sequence number", against RCV.WND wnd;
- * empty_at_nxt: the segment takes no sequence space and begins at
- * RCV.NXT, which every window accepts.  Returns true if the segment goes
- * on to the next checks; *fin_again is set if it was a retransmission of
- * the peer's FIN, trimmed. */
+ * whole_at_nxt: the segment has no text and begins at RCV.NXT, and the
+ * window, whatever it is, accepts it whole (zn__tcp_input_sync; wnd is
+ * not worked out then).  Returns true if the segment goes on to the next
+ * checks; *fin_again is set if it was a retransmission of the peer's
+ * FIN, trimmed. */
 static bool first_check_sequence(struct zn_tcp_conn *c, struct zn__tcp_seg *s,
-                                 uint32_t wnd, bool empty_at_nxt,
+                                 uint32_t wnd, bool whole_at_nxt,
                                  bool *fin_again) {
   if (paws_rejects(c, s)) {
     ZN_STAT_INC(c->st, tcp_paws_reject);
     zn__tcp_fsm(c, ZN__EV_S_UNACCEPTABLE, s);
     return false;
   }
-  if (empty_at_nxt)
+  if (whole_at_nxt)
     return true;
   uint32_t seglen = s->len + ((s->flags & ZN_TCP_SYN) ? 1u : 0u) +
                     ((s->flags & ZN_TCP_FIN) ? 1u : 0u);
@@ -575,22 +576,28 @@ static void update_ts_recent(struct zn_tcp_conn *c,
 void zn__tcp_input_sync(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
   bool fin_again = false;
   /* RCV.WND, worked out once: the first check and the trim hold the
-   * segment to it, and nothing between them changes it.  A segment that
-   * takes no sequence space and begins at RCV.NXT (a pure ACK in order,
-   * most of what a sender receives) is acceptable under any window and
-   * has nothing to trim: every window, 0 included, gives it the same
-   * verdict, so 0 stands in and the share is not worked out. */
-  bool empty_at_nxt = s->len == 0 && s->seq == c->rcv_nxt &&
-                      !(s->flags & (ZN_TCP_SYN | ZN_TCP_FIN));
-  uint32_t wnd = empty_at_nxt ? 0 : zn__tcp_rcv_wnd(c);
+   * segment to it, and nothing between them changes it.  A segment with
+   * no text that begins at RCV.NXT needs it not at all when the window
+   * cannot change the verdict: one that takes no sequence space (a pure
+   * ACK in order, most of what a sender receives) is acceptable under
+   * any window, 0 included, and has nothing to trim; a FIN alone (the
+   * peer's close, once a connection) takes one, and is acceptable, and
+   * kept, under any window of a byte or more, which a window advertised
+   * beyond RCV.NXT makes sure of (zn__tcp_rcv_wnd never offers less than
+   * what was advertised, RFC 9293 §3.8.6.2.2).  Then 0 stands in and the
+   * share is not worked out. */
+  bool whole_at_nxt =
+      s->len == 0 && s->seq == c->rcv_nxt && !(s->flags & ZN_TCP_SYN) &&
+      (!(s->flags & ZN_TCP_FIN) || zn__seq_gt(c->rcv_adv, c->rcv_nxt));
+  uint32_t wnd = whole_at_nxt ? 0 : zn__tcp_rcv_wnd(c);
   if (timewait_reopen(c, s) ||
-      !first_check_sequence(c, s, wnd, empty_at_nxt, &fin_again) ||
+      !first_check_sequence(c, s, wnd, whole_at_nxt, &fin_again) ||
       second_check_rst(c, s) || fourth_check_syn(c, s))
     return;
   /* (Third, security: not done.)  The segment is now trimmed to the
-   * window, the "idealized segment" of the checks that follow (one empty
-   * at RCV.NXT is that already). */
-  if (!empty_at_nxt)
+   * window, the "idealized segment" of the checks that follow (one
+   * whole at RCV.NXT is that already). */
+  if (!whole_at_nxt)
     trim_to_window(c, s, wnd);
   if (!fifth_check_ack(c, s))
     return;

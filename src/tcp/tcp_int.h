@@ -659,8 +659,6 @@ static inline void zn__tcp_rtx_stop(struct zn_tcp_conn *c) {
   if (zn_timer_pending(&c->rtx_timer))
     zn_timer_stop(c->st, &c->rtx_timer);
 }
-/* Bring the retransmission timer forward to a loss probe now due. */
-void zn__tcp_arm_probe(struct zn_tcp_conn *c);
 void zn__tcp_schedule_ack(struct zn_tcp_conn *c, bool now);
 void zn__tcp_enter_timewait(struct zn_tcp_conn *c);
 /* misc_timer as TIME_WAIT: 2 MSL from now. */
@@ -703,6 +701,13 @@ void zn__tcp_rack_acked(struct zn_tcp_conn *c, uint32_t old_una,
  * ACK covers everything sent comes to the same, with less work). */
 void zn__tcp_rack_acked_ranges(struct zn_tcp_conn *c, uint32_t old_una);
 bool zn__tcp_rack_mark_lost(struct zn_tcp_conn *c);
+/* Can RACK take anything as lost now or later: has it a delivered
+ * segment to go by (RACK_VALID), SACK to learn of one beyond a hole, and
+ * something outstanding?  (Inline: the reordering timer is asked of at
+ * every output, and nearly always this is what says no.) */
+static inline bool zn__tcp_rack_may_lose(const struct zn_tcp_conn *c) {
+  return (c->rack_flags & ZN__RACK_VALID) && c->sack_ok && c->nxmap != 0;
+}
 uint32_t zn__tcp_rack_timeout_us(const struct zn_tcp_conn *c);
 bool zn__tcp_rack_next_lost(const struct zn_tcp_conn *c, uint32_t *seq,
                             uint32_t *len);
@@ -746,8 +751,11 @@ void zn__tcp_rtt_sample(struct zn_tcp_conn *c, uint32_t rtt_us);
 /* The ECN flags of our SYN (ECE|CWR: ECN-setup, §6.1.1), or 0; a
  * retransmission (rtx_count > 0) falls back to none (§6.1.1.1). */
 uint8_t zn__tcp_ecn_syn_flags(struct zn_tcp_conn *c);
-/* ... of our SYN-ACK: ECE if ECN was agreed. */
-uint8_t zn__tcp_ecn_synack_flags(const struct zn_tcp_conn *c);
+/* ... of our SYN-ACK: ECE if ECN was agreed (§6.1.1: Host B answers an
+ * ECN-setup SYN with an ECN-setup SYN-ACK). */
+static inline uint8_t zn__tcp_ecn_synack_flags(const struct zn_tcp_conn *c) {
+  return (uint8_t)((c->ecn & ZN__TCPE_OK) ? ZN_TCP_ECE : 0);
+}
 /* An active open is about to send its first SYN: ask if cfg.tcp_ecn says. */
 void zn__tcp_ecn_connect(struct zn_tcp_conn *c);
 /* A SYN arrived (LISTEN, or SYN_SENT: simultaneous open): agree on ECN
@@ -760,12 +768,28 @@ void zn__tcp_ecn_synack_rcvd(struct zn_tcp_conn *c,
 void zn__tcp_ecn_established(struct zn_tcp_conn *c);
 /* The ECN parts of a segment we send: *flags gains ECE or CWR, and the
  * IP ECN field to send it with is returned.  len payload bytes at seq;
- * nothing is marked sent (zn__tcp_ecn_sent does, once it went out). */
-uint8_t zn__tcp_ecn_out(const struct zn_tcp_conn *c, uint32_t seq,
-                        uint32_t len, uint8_t *flags);
-/* A segment went out with these flags and ECN field (nsegs segments). */
-void zn__tcp_ecn_sent(struct zn_tcp_conn *c, uint8_t flags, uint8_t ecn,
-                      uint32_t nsegs);
+ * nothing is marked sent (zn__tcp_ecn_sent does, once it went out).
+ * (Inline, as far as the test that a connection without ECN agreed, most
+ * of them, and every SYN and RST stop at: every segment asks.) */
+uint8_t zn__tcp_ecn_out_agreed(const struct zn_tcp_conn *c, uint32_t seq,
+                               uint32_t len, uint8_t *flags);
+static inline uint8_t zn__tcp_ecn_out(const struct zn_tcp_conn *c,
+                                      uint32_t seq, uint32_t len,
+                                      uint8_t *flags) {
+  if (!(c->ecn & ZN__TCPE_OK) || (*flags & (ZN_TCP_SYN | ZN_TCP_RST)))
+    return ZN_IP_ECN_NOT_ECT;
+  return zn__tcp_ecn_out_agreed(c, seq, len, flags);
+}
+/* A segment went out with these flags and ECN field (nsegs segments).
+ * (Inline as far as the test that it carried no ECN mark at all, ECT,
+ * ECE or CWR, and there is nothing to count: most segments.) */
+void zn__tcp_ecn_count_sent(struct zn_tcp_conn *c, uint8_t flags, uint8_t ecn,
+                            uint32_t nsegs);
+static inline void zn__tcp_ecn_sent(struct zn_tcp_conn *c, uint8_t flags,
+                                    uint8_t ecn, uint32_t nsegs) {
+  if (ecn != ZN_IP_ECN_NOT_ECT || (flags & (ZN_TCP_ECE | ZN_TCP_CWR)))
+    zn__tcp_ecn_count_sent(c, flags, ecn, nsegs);
+}
 /* Is a CWR owed (so the next new data goes alone, not as a TSO frame)? */
 bool zn__tcp_ecn_cwr_due(const struct zn_tcp_conn *c);
 /* §6.1.3, the receiver: CWR and CE on an acceptable segment. */

@@ -97,22 +97,25 @@ static uint32_t backed_off_rto(const struct zn_tcp_conn *c) {
  * probe, two smoothed RTTs after the last progress, makes the receiver
  * tell (a SACK, or the cumulative ACK) at the cost of one segment; an
  * unanswered one is followed by another, twice as late, up to TLP_MAX. */
+/* Is what is in flight such that a probe may be due for it?  (Inline:
+ * every output asks, through probe_may_be_due.) */
+static inline bool probe_flight(const struct zn_tcp_conn *c) {
+  /* In recovery the probe resends the first hole: two SRTTs without its
+   * ACK, the retransmission itself was lost, and nothing sent after it
+   * was delivered for RACK to tell.  Otherwise one segment in flight
+   * draws no probe: the receiver may be delaying its ACK (RFC 8985 adds
+   * a worst-case delayed-ACK time, which makes it an RTO). */
+  return (c->flags & ZN__TCPF_IN_RECOVERY) ||
+         c->snd_max - c->snd_una > zn__tcp_seg_size(c);
+}
+
 static uint32_t probe_timeout(const struct zn_tcp_conn *c) {
-  if (c->rtx_count || c->srtt_us == 0 ||
+  /* (The flight first: most of what is in flight when the timer is
+   * armed, a request, a response, a FIN, is one segment.) */
+  if (!probe_flight(c) || c->rtx_count || c->srtt_us == 0 ||
       (c->flags & (ZN__TCPF_RTO_RECOVERY | ZN__TCPF_SYN_UNACKED)) ||
       ((c->flags & ZN__TCPF_PROBE_SENT) && c->tlp_sent >= TLP_MAX))
     return 0;
-  /* cppcheck-suppress shadowFunction ; flight(), defined later, is this */
-  uint32_t flight = c->snd_max - c->snd_una;
-  if (c->flags & ZN__TCPF_IN_RECOVERY) {
-    /* In recovery the probe resends the first hole: two SRTTs without
-     * its ACK, the retransmission itself was lost, and nothing sent
-     * after it was delivered for RACK to tell. */
-  } else if (flight <= zn__tcp_seg_size(c)) {
-    /* One segment: the receiver may be delaying its ACK (RFC 8985 adds
-     * a worst-case delayed-ACK time, which makes it an RTO). */
-    return 0;
-  }
   uint32_t pto = (2u * c->srtt_us + 999u) / 1000u;
   if (pto < PTO_MIN_MS)
     pto = PTO_MIN_MS;
@@ -126,7 +129,7 @@ static uint32_t probe_timeout(const struct zn_tcp_conn *c) {
  * for; this finds such a loss, and a lost retransmission, long before
  * the RTO. */
 static uint32_t reorder_timeout_us(const struct zn_tcp_conn *c) {
-  if (c->flags & ZN__TCPF_SYN_UNACKED)
+  if ((c->flags & ZN__TCPF_SYN_UNACKED) || !zn__tcp_rack_may_lose(c))
     return 0;
   return zn__tcp_rack_timeout_us(c);
 }
@@ -166,15 +169,7 @@ void zn__tcp_arm_rtx(struct zn_tcp_conn *c) {
  * hole's retransmission is all that is left in flight): bring it forward.
  * The reordering timer also takes the place of a probe due in the same
  * tick: RACK knows what is lost, the probe would only ask. */
-void zn__tcp_arm_probe(struct zn_tcp_conn *c) {
-  /* (Every output asks: with nothing armed there is nothing to bring
-   * forward; with nothing in flight nothing can be probed for or found
-   * lost (rtx_fire_data does nothing then); and with neither a probe nor
-   * the reordering timer possible rtx_mode_due can only answer SYN,
-   * PERSIST or RTO.) */
-  if (!zn_timer_pending(&c->rtx_timer) || c->snd_max == c->snd_una ||
-      (!probe_timeout(c) && !reorder_timeout_us(c)))
-    return;
+static void arm_probe(struct zn_tcp_conn *c) {
   uint64_t d;
   enum zn__tcp_rtx_mode mode = rtx_mode_due(c, &d);
   if ((mode != ZN__TCP_RTX_PROBE && mode != ZN__TCP_RTX_REORDER) ||
@@ -187,6 +182,17 @@ void zn__tcp_arm_probe(struct zn_tcp_conn *c) {
       (tick == c->rtx_timer.expires && !displaces))
     return;
   rtx_start(c, mode, d);
+}
+
+/* May arm_probe have anything to do?  (Inline: every output asks, and
+ * nearly always the answer is no.  With nothing armed there is nothing to
+ * bring forward; with nothing in flight nothing can be probed for or
+ * found lost (rtx_fire_data does nothing then); and with neither a probe
+ * nor the reordering timer possible rtx_mode_due can only answer SYN,
+ * PERSIST or RTO.) */
+static inline bool probe_may_be_due(const struct zn_tcp_conn *c) {
+  return zn_timer_pending(&c->rtx_timer) && c->snd_max != c->snd_una &&
+         ((probe_flight(c) && probe_timeout(c)) || reorder_timeout_us(c));
 }
 
 /* Data waits with nothing in flight to bring a window update: probe. */
@@ -1065,6 +1071,19 @@ static void output_new_data(struct zn_tcp_conn *c) {
   }
 }
 
+/* Retransmissions in recovery, or new data (and the FIN).  (Out of line:
+ * most outputs have nothing of either to send, and the loops' registers,
+ * saved and restored, would cost every one of them.) */
+static __attribute__((noinline)) void output_send(struct zn_tcp_conn *c) {
+  if (c->flags & ZN__TCPF_IN_RECOVERY) {
+    output_recovery(c);
+    return;
+  }
+  restart_after_idle(c);
+  blackhole_probe(c);
+  output_new_data(c);
+}
+
 void zn__tcp_output(struct zn_tcp_conn *c) {
   if (c->state < ZN_TCP_ESTABLISHED && c->state != ZN_TCP_SYN_RECEIVED)
     return;
@@ -1075,21 +1094,17 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
       zn__tcp_send_ack(c);
     return;
   }
-  if (c->flags & ZN__TCPF_IN_RECOVERY)
-    output_recovery(c);
-  else if (unsent_from(c, c->snd_nxt) > 0 ||
-           ((c->flags & ZN__TCPF_FIN_QUEUED) && c->snd_nxt == c->fin_seq)) {
-    restart_after_idle(c);
-    blackhole_probe(c);
-    output_new_data(c); /* (most calls have nothing new to send) */
-  }
+  if ((c->flags & ZN__TCPF_IN_RECOVERY) || unsent_from(c, c->snd_nxt) > 0 ||
+      ((c->flags & ZN__TCPF_FIN_QUEUED) && c->snd_nxt == c->fin_seq))
+    output_send(c);
   /* Persist: data waits and nothing is in flight to bring an update:
    * the peer's window is shut, or too small for sender SWS avoidance
    * (then the timer is RFC 1122 §4.2.3.4's override timeout). */
   if (unsent_from(c, c->snd_nxt) > 0 && c->snd_max == c->snd_una &&
       !zn_timer_pending(&c->rtx_timer))
     arm_persist(c);
-  zn__tcp_arm_probe(c);
+  if (probe_may_be_due(c))
+    arm_probe(c);
   if (c->flags & ZN__TCPF_ACK_NOW)
     zn__tcp_send_ack(c);
 }

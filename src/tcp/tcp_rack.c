@@ -73,8 +73,10 @@ void zn__tcp_rack_init(struct zn_tcp_conn *c) {
 
 /* Make room for one range: merge the two neighbours whose times are
  * closest, under the later time (their flags: sent more than once if
- * either was, lost or delivered only if both were). */
-static void xmap_merge_closest(struct zn_tcp_conn *c) {
+ * either was, lost or delivered only if both were).  (Out of line: only
+ * a full map needs it, and inlined its loop would cost every send.) */
+static __attribute__((noinline)) void
+xmap_merge_closest(struct zn_tcp_conn *c) {
   unsigned best = 0;
   uint32_t best_gap = UINT32_MAX;
   for (unsigned i = 0; i + 1 < c->nxmap; i++) {
@@ -149,6 +151,49 @@ static void xmap_coalesce(struct zn_tcp_conn *c) {
     c->nxmap = (uint8_t)(j + 1);
 }
 
+/* The data up to end, beyond the map, went out now (ts, order): the
+ * last range takes it if it can, else a new one (room made if need
+ * be). */
+static inline void xmap_append(struct zn_tcp_conn *c, uint32_t end,
+                               uint32_t ts, uint32_t order) {
+  struct zn__tcp_xmit *last = c->nxmap ? &c->xmap[c->nxmap - 1] : NULL;
+  if (last && joins(last, ts, order, 0)) {
+    last->end = end;
+    last->order = order;
+    return;
+  }
+  if (c->nxmap == ZN__TCP_XMAP)
+    xmap_merge_closest(c);
+  c->xmap[c->nxmap++] = (struct zn__tcp_xmit){end, ts, order, 0};
+}
+
+/* [seq, end) went out now (ts, order), from below map_end: the ranges
+ * below it are stamped as resent, what is beyond it appended.  (Out of
+ * line: most sends are of new data only, and this would make each of
+ * them save and restore the registers of its loops.) */
+static __attribute__((noinline)) void xmap_resent(struct zn_tcp_conn *c,
+                                                  uint32_t seq, uint32_t end,
+                                                  uint32_t map_end, uint32_t ts,
+                                                  uint32_t order) {
+  uint32_t hi = zn__seq_lt(end, map_end) ? end : map_end;
+  uint32_t lo = zn__seq_lt(seq, c->xmap_una) ? c->xmap_una : seq;
+  while (c->nxmap > ZN__TCP_XMAP - 2)
+    xmap_merge_closest(c);
+  xmap_split(c, lo);
+  xmap_split(c, hi);
+  for (unsigned i = 0; i < c->nxmap; i++) {
+    uint32_t start = range_start(c, i);
+    if (zn__seq_geq(start, lo) && zn__seq_leq(c->xmap[i].end, hi)) {
+      c->xmap[i].ts = ts;
+      c->xmap[i].order = order;
+      c->xmap[i].flags = ZN__XMIT_RTX;
+    }
+  }
+  xmap_coalesce(c);
+  if (zn__seq_gt(end, map_end))
+    xmap_append(c, end, ts, order);
+}
+
 /* [seq, seq+len) went out now (len counts a FIN): stamp what was sent
  * before, append what is new. */
 void zn__tcp_rack_sent(struct zn_tcp_conn *c, uint32_t seq, uint32_t len) {
@@ -158,34 +203,10 @@ void zn__tcp_rack_sent(struct zn_tcp_conn *c, uint32_t seq, uint32_t len) {
   if (c->nxmap == 0)
     c->xmap_una = zn__seq_lt(seq, c->snd_una) ? seq : c->snd_una;
   uint32_t map_end = c->nxmap ? c->xmap[c->nxmap - 1].end : c->xmap_una;
-  if (zn__seq_lt(seq, map_end)) {
-    uint32_t hi = zn__seq_lt(end, map_end) ? end : map_end;
-    uint32_t lo = zn__seq_lt(seq, c->xmap_una) ? c->xmap_una : seq;
-    while (c->nxmap > ZN__TCP_XMAP - 2)
-      xmap_merge_closest(c);
-    xmap_split(c, lo);
-    xmap_split(c, hi);
-    for (unsigned i = 0; i < c->nxmap; i++) {
-      uint32_t start = range_start(c, i);
-      if (zn__seq_geq(start, lo) && zn__seq_leq(c->xmap[i].end, hi)) {
-        c->xmap[i].ts = ts;
-        c->xmap[i].order = order;
-        c->xmap[i].flags = ZN__XMIT_RTX;
-      }
-    }
-    xmap_coalesce(c);
-  }
-  if (zn__seq_gt(end, map_end)) {
-    struct zn__tcp_xmit *last = c->nxmap ? &c->xmap[c->nxmap - 1] : NULL;
-    if (last && joins(last, ts, order, 0)) {
-      last->end = end;
-      last->order = order;
-      return;
-    }
-    if (c->nxmap == ZN__TCP_XMAP)
-      xmap_merge_closest(c);
-    c->xmap[c->nxmap++] = (struct zn__tcp_xmit){end, ts, order, 0};
-  }
+  if (zn__seq_lt(seq, map_end))
+    xmap_resent(c, seq, end, map_end, ts, order);
+  else if (zn__seq_gt(end, map_end))
+    xmap_append(c, end, ts, order);
 }
 
 /* ---- what an ACK delivered ---- */
@@ -378,7 +399,7 @@ static bool loss_candidate(const struct zn_tcp_conn *c,
 
 /* §6.2 step 5: mark what is lost now.  Returns true if anything was. */
 bool zn__tcp_rack_mark_lost(struct zn_tcp_conn *c) {
-  if (!(c->rack_flags & ZN__RACK_VALID) || !c->sack_ok || c->nxmap == 0)
+  if (!zn__tcp_rack_may_lose(c))
     return false;
   bool marked = false;
   for (unsigned i = 0; i < c->nxmap; i++) {
@@ -399,7 +420,7 @@ bool zn__tcp_rack_mark_lost(struct zn_tcp_conn *c) {
 /* When the next range not yet lost would be (the reordering timer), us
  * from now, or 0 if none is waiting. */
 uint32_t zn__tcp_rack_timeout_us(const struct zn_tcp_conn *c) {
-  if (!(c->rack_flags & ZN__RACK_VALID) || !c->sack_ok || c->nxmap == 0)
+  if (!zn__tcp_rack_may_lose(c))
     return 0;
   int32_t first = INT32_MAX;
   for (unsigned i = 0; i < c->nxmap; i++) {
