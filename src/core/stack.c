@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "core/buf_int.h"
 #include "core/hash_int.h"
 #include "core/stack_int.h"
 #include "eth/eth_int.h"
@@ -185,9 +186,11 @@ void zn_stack_destroy(struct zn_stack *st) {
   st->nif = NULL;
 }
 
+/* (The pool's allocation inline: every frame received takes one, and
+ * this calls nothing else.) */
 static struct zn_buf *rx_alloc(void *ctx) {
   struct zn_stack *st = ctx;
-  struct zn_buf *b = zn_pool_alloc(&st->pool);
+  struct zn_buf *b = zn__pool_alloc(&st->pool);
   if (!b) {
     ZN_STAT_INC(st, buf_alloc_fail);
     ZN_STAT_INC(st, buf_rx_nomem);
@@ -427,9 +430,9 @@ uint64_t zn_stack_now(const struct zn_stack *st) { return st->now; }
 struct zn_buf *zn__buf_alloc(struct zn_stack *st, size_t size) {
   struct zn_buf *b = NULL;
   if (size <= (size_t)ZN_BUF_SIZE - ZN_BUF_HEADROOM)
-    b = zn_pool_alloc(&st->pool);
+    b = zn__pool_alloc(&st->pool);
   else if (size <= (size_t)ZN_BIGBUF_SIZE - ZN_BUF_HEADROOM && st->bigpool.count)
-    b = zn_pool_alloc(&st->bigpool);
+    b = zn__pool_alloc(&st->bigpool);
   if (!b)
     ZN_STAT_INC(st, buf_alloc_fail);
   return b;
