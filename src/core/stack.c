@@ -311,16 +311,18 @@ void zn__if_output(struct zn_stack *st, struct zn_buf *b) {
 static inline __attribute__((always_inline)) void
 send_txq(struct zn_stack *st, struct zn_netif *nif) {
   struct zn_buf *b;
+  uint64_t sent = 0; /* (counted once: one add, not one a frame) */
   while ((b = zn_bufq_pop(&st->txq)) != NULL) {
     uint32_t len = b->len;
     int rc = zn_netif_send(nif, b);
     if (rc == ZN_OK) {
-      ZN_STAT_INC(st, if_tx_frames);
+      sent++;
       ZN_STAT_ADD(st, if_tx_bytes, len);
     } else {
       ZN_STAT_INC(st, if_tx_errors);
     }
   }
+  ZN_STAT_ADD(st, if_tx_frames, sent);
 }
 
 void zn_stack_flush(struct zn_stack *st) {
