@@ -417,19 +417,22 @@ int zn_stack_poll(struct zn_stack *st, uint64_t now) {
   return rc;
 }
 
-/* Asked after every poll, so it reads what is kept ready: the queues'
- * counts and the wheel's next tick (zn__wheel_next). */
-uint64_t zn_stack_next_deadline(const struct zn_stack *st) {
-  if (!st->started || st->txq.count || st->loopq.count ||
-      zn__tcp_reap_pending(st))
-    return st->now;
-  uint64_t t = zn__wheel_next(&st->wheel), d;
+/* The deadline of wheel tick t (zn__wheel_next), no earlier than now. */
+static inline uint64_t tick_deadline(const struct zn_stack *st, uint64_t t) {
+  uint64_t d;
   if (t <= (ZN_TIME_NEVER - 1) / ZN_TIMER_TICK_NS)
     d = t * ZN_TIMER_TICK_NS;
   else /* none, or a tick that begins after the last ns */
     d = t == UINT64_MAX ? ZN_TIME_NEVER : ZN_TIME_NEVER - 1;
-  if (d < st->now)
-    d = st->now;
+  return d < st->now ? st->now : d;
+}
+
+/* zn_stack_next_deadline when the wheel must look for its next tick
+ * again, or the netif has a deadline of its own: out of line, so that
+ * the common answer calls nothing and saves no register. */
+__attribute__((noinline)) static uint64_t
+next_deadline_slow(const struct zn_stack *st) {
+  uint64_t d = tick_deadline(st, zn__wheel_next(&st->wheel));
   /* (zn_netif_next_deadline, less the call: a netif without the op has
    * no deadline of its own.) */
   const struct zn_netif *nif = st->nif;
@@ -439,6 +442,20 @@ uint64_t zn_stack_next_deadline(const struct zn_stack *st) {
       d = nd;
   }
   return d;
+}
+
+/* Asked after every poll, so it reads what is kept ready: the queues'
+ * counts and the wheel's next tick (zn__wheel_next, its kept value
+ * unless a stop has emptied the list it stands for). */
+uint64_t zn_stack_next_deadline(const struct zn_stack *st) {
+  if (!st->started || (st->txq.count | st->loopq.count) != 0 ||
+      zn__tcp_reap_pending(st))
+    return st->now;
+  const struct zn__wheel *w = &st->wheel;
+  const struct zn_netif *nif = st->nif;
+  if ((w->next_list && !*w->next_list) || (nif && nif->ops->next_deadline))
+    return next_deadline_slow(st);
+  return tick_deadline(st, w->next);
 }
 
 uint64_t zn_stack_now(const struct zn_stack *st) { return st->now; }
