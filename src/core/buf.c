@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "core/buf_int.h"
 #include "znet/buf.h"
 #include "znet/err.h"
 
@@ -52,26 +53,7 @@ int zn_pool_init(struct zn_pool *p, void *mem, size_t len, uint32_t count,
   return ZN_OK;
 }
 
-struct zn_buf *zn_pool_alloc(struct zn_pool *p) {
-  struct zn_buf *b = p->free;
-  if (b == NULL) {
-    p->alloc_fail++;
-    return NULL;
-  }
-  p->free = b->next;
-  p->nfree--;
-  if (p->nfree < p->min_free)
-    p->min_free = p->nfree;
-  b->next = NULL;
-  b->ref = 1;
-  b->flags = 0;
-  b->gso_size = 0;
-  b->csum_l4len = 0;
-  b->csum_field = 0;
-  b->data = b->head + ZN_BUF_HEADROOM;
-  b->len = 0;
-  return b;
-}
+struct zn_buf *zn_pool_alloc(struct zn_pool *p) { return zn__pool_alloc(p); }
 
 void zn_buf_free(struct zn_buf *b) {
   if (b == NULL)

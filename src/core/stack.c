@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "core/buf_int.h"
 #include "core/hash_int.h"
 #include "core/stack_int.h"
 #include "eth/eth_int.h"
@@ -185,9 +186,11 @@ void zn_stack_destroy(struct zn_stack *st) {
   st->nif = NULL;
 }
 
+/* (The pool's allocation inline: every frame received takes one, and
+ * this calls nothing else.) */
 static struct zn_buf *rx_alloc(void *ctx) {
   struct zn_stack *st = ctx;
-  struct zn_buf *b = zn_pool_alloc(&st->pool);
+  struct zn_buf *b = zn__pool_alloc(&st->pool);
   if (!b) {
     ZN_STAT_INC(st, buf_alloc_fail);
     ZN_STAT_INC(st, buf_rx_nomem);
@@ -308,16 +311,18 @@ void zn__if_output(struct zn_stack *st, struct zn_buf *b) {
 static inline __attribute__((always_inline)) void
 send_txq(struct zn_stack *st, struct zn_netif *nif) {
   struct zn_buf *b;
+  uint64_t sent = 0; /* (counted once: one add, not one a frame) */
   while ((b = zn_bufq_pop(&st->txq)) != NULL) {
     uint32_t len = b->len;
     int rc = zn_netif_send(nif, b);
     if (rc == ZN_OK) {
-      ZN_STAT_INC(st, if_tx_frames);
+      sent++;
       ZN_STAT_ADD(st, if_tx_bytes, len);
     } else {
       ZN_STAT_INC(st, if_tx_errors);
     }
   }
+  ZN_STAT_ADD(st, if_tx_frames, sent);
 }
 
 void zn_stack_flush(struct zn_stack *st) {
@@ -348,8 +353,37 @@ static void drain_loopback(struct zn_stack *st, uint32_t budget) {
   }
 }
 
+/* Frames from nif, at most the budget, each into the stack as
+ * zn_stack_input takes it; the frames taken, or the netif's error.
+ * (Inlined into the poll: the frames are counted once, and the loop
+ * counts the budget down in one register.  The configuration does not
+ * change, and config_ok holds the budget above 0.  recv sets b whenever
+ * it returns ZN_OK, the only case that reads it.) */
+static inline __attribute__((always_inline)) int receive(struct zn_stack *st,
+                                                         struct zn_netif *nif) {
+  uint32_t left = st->cfg.rx_budget;
+  int rc = 0;
+  do {
+    struct zn_buf *b;
+    int r = zn_netif_recv(nif, &b);
+    if (r != ZN_OK) {
+      if (r != ZN_EAGAIN) {
+        if (r != ZN_EOF)
+          ZN_STAT_INC(st, if_rx_errors);
+        rc = r;
+      }
+      break;
+    }
+    ZN_STAT_ADD(st, if_rx_bytes, b->len);
+    zn__eth_input(st, b);
+  } while (--left > 0);
+  uint32_t n = st->cfg.rx_budget - left; /* (read again: no register) */
+  ZN_STAT_ADD(st, if_rx_frames, n);
+  return rc < 0 ? rc : (int)n;
+}
+
 int zn_stack_poll(struct zn_stack *st, uint64_t now) {
-  int rc = 0, n = 0;
+  int rc = 0;
   if (now < st->now)
     now = st->now;
   st->now = now;
@@ -367,24 +401,9 @@ int zn_stack_poll(struct zn_stack *st, uint64_t now) {
     zn__ip6conf_start(st);
     zn__dhcp4_start(st);
   }
-  /* (The budget is read once: the configuration does not change.  recv
-   * sets b whenever it returns ZN_OK, the only case that reads it.) */
-  uint32_t budget = st->cfg.rx_budget;
-  while (nif && (uint32_t)n < budget) {
-    struct zn_buf *b;
-    int r = zn_netif_recv(nif, &b);
-    if (r == ZN_EAGAIN)
-      break;
-    if (r != ZN_OK) {
-      if (r != ZN_EOF)
-        ZN_STAT_INC(st, if_rx_errors);
-      rc = r;
-      break;
-    }
-    n++;
-    zn_stack_input(st, b);
-  }
-  drain_loopback(st, budget);
+  if (nif)
+    rc = receive(st, nif);
+  drain_loopback(st, st->cfg.rx_budget);
   /* The sync above moved the wheel to now: what is due is on its expired
    * list, and most polls find it empty. */
   if (zn__timers_due(&st->wheel))
@@ -395,22 +414,25 @@ int zn_stack_poll(struct zn_stack *st, uint64_t now) {
    * and an empty queue has nothing to send. */
   if (st->txq.head && st->nif)
     send_txq(st, st->nif);
-  return rc < 0 ? rc : n;
+  return rc;
 }
 
-/* Asked after every poll, so it reads what is kept ready: the queues'
- * counts and the wheel's next tick (zn__wheel_next). */
-uint64_t zn_stack_next_deadline(const struct zn_stack *st) {
-  if (!st->started || st->txq.count || st->loopq.count ||
-      zn__tcp_reap_pending(st))
-    return st->now;
-  uint64_t t = zn__wheel_next(&st->wheel), d;
+/* The deadline of wheel tick t (zn__wheel_next), no earlier than now. */
+static inline uint64_t tick_deadline(const struct zn_stack *st, uint64_t t) {
+  uint64_t d;
   if (t <= (ZN_TIME_NEVER - 1) / ZN_TIMER_TICK_NS)
     d = t * ZN_TIMER_TICK_NS;
   else /* none, or a tick that begins after the last ns */
     d = t == UINT64_MAX ? ZN_TIME_NEVER : ZN_TIME_NEVER - 1;
-  if (d < st->now)
-    d = st->now;
+  return d < st->now ? st->now : d;
+}
+
+/* zn_stack_next_deadline when the wheel must look for its next tick
+ * again, or the netif has a deadline of its own: out of line, so that
+ * the common answer calls nothing and saves no register. */
+__attribute__((noinline)) static uint64_t
+next_deadline_slow(const struct zn_stack *st) {
+  uint64_t d = tick_deadline(st, zn__wheel_next(&st->wheel));
   /* (zn_netif_next_deadline, less the call: a netif without the op has
    * no deadline of its own.) */
   const struct zn_netif *nif = st->nif;
@@ -422,14 +444,28 @@ uint64_t zn_stack_next_deadline(const struct zn_stack *st) {
   return d;
 }
 
+/* Asked after every poll, so it reads what is kept ready: the queues'
+ * counts and the wheel's next tick (zn__wheel_next, its kept value
+ * unless a stop has emptied the list it stands for). */
+uint64_t zn_stack_next_deadline(const struct zn_stack *st) {
+  if (!st->started || (st->txq.count | st->loopq.count) != 0 ||
+      zn__tcp_reap_pending(st))
+    return st->now;
+  const struct zn__wheel *w = &st->wheel;
+  const struct zn_netif *nif = st->nif;
+  if ((w->next_list && !*w->next_list) || (nif && nif->ops->next_deadline))
+    return next_deadline_slow(st);
+  return tick_deadline(st, w->next);
+}
+
 uint64_t zn_stack_now(const struct zn_stack *st) { return st->now; }
 
 struct zn_buf *zn__buf_alloc(struct zn_stack *st, size_t size) {
   struct zn_buf *b = NULL;
   if (size <= (size_t)ZN_BUF_SIZE - ZN_BUF_HEADROOM)
-    b = zn_pool_alloc(&st->pool);
+    b = zn__pool_alloc(&st->pool);
   else if (size <= (size_t)ZN_BIGBUF_SIZE - ZN_BUF_HEADROOM && st->bigpool.count)
-    b = zn_pool_alloc(&st->bigpool);
+    b = zn__pool_alloc(&st->bigpool);
   if (!b)
     ZN_STAT_INC(st, buf_alloc_fail);
   return b;

@@ -10,13 +10,19 @@
 #include "ipv4/ipv4_inline.h"
 #include "znet/err.h"
 
+/* The input of proto's transport, NULL if none is registered. */
+static inline zn__inet_input_fn zn__inet_input(const struct zn_stack *st,
+                                               uint8_t proto) {
+  const struct zn__inet *n = &st->inet;
+  return n->l4[n->by_proto[proto]].input;
+}
+
 /* Hand b (data at the transport header) to m->proto's transport, which
  * consumes it.  Returns false, b untouched, if none is registered: the
  * caller answers (protocol unreachable) and counts the drop. */
 static inline bool zn__inet_deliver(struct zn_stack *st, struct zn_buf *b,
                                     const struct zn__inet_meta *m) {
-  const struct zn__inet *n = &st->inet;
-  zn__inet_input_fn in = n->l4[n->by_proto[m->proto]].input;
+  zn__inet_input_fn in = zn__inet_input(st, m->proto);
   if (!in)
     return false;
   in(st, b, m);

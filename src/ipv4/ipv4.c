@@ -323,13 +323,13 @@ static inline bool source_plain_host(const struct zn_stack *st,
          src != (st->ip_addr | ~st->ip_mask);
 }
 
-/* How zn__ip_input takes a destination. */
+/* How input_any takes a destination. */
 enum dst_kind { DST_DROP, DST_UNICAST, DST_BCAST };
 
 /* A destination other than our address in a frame to us, which
- * zn__ip_input takes at once: our address in a link broadcast, a
+ * input_any takes at once: our address in a link broadcast, a
  * broadcast, a DHCP reply before we hold an address, or not ours
- * (counted).  b holds the datagram zn__ip_input checked, whose header is
+ * (counted).  b holds the datagram input_any checked, whose header is
  * read again here, out of its way. */
 __attribute__((noinline)) static enum dst_kind
 destination_other(struct zn_stack *st, const struct zn_buf *b) {
@@ -337,7 +337,7 @@ destination_other(struct zn_stack *st, const struct zn_buf *b) {
   if (zn__ipv4_view_parse(&v, b->data, b->len) != ZN_OK ||
       is_local(st, v.dst)) {
     /* RFC 1122 §3.3.6: unicast inside a link broadcast is suspect.  (The
-     * view cannot fail: zn__ip_input checked the same bytes.) */
+     * view cannot fail: input_any checked the same bytes.) */
     ZN_STAT_INC(st, ip_drop_not_for_us);
     return DST_DROP;
   }
@@ -382,7 +382,7 @@ static inline void deliver(struct zn_stack *st, struct zn_buf *b,
   zn_buf_free(b);
 }
 
-/* A fragment zn__ip_input checked, in b trimmed to it: into reassembly,
+/* A fragment input_any checked, in b trimmed to it: into reassembly,
  * and the datagram it completes, if any, to its transport.  Consumes b.
  * Out of line, so that the common path keeps its registers. */
 __attribute__((noinline)) static void reassemble(struct zn_stack *st,
@@ -422,13 +422,14 @@ static void count_bad_header(struct zn_stack *st, int rc) {
   }
 }
 
-/* The view is parsed inline and stays in registers; the rare paths (other
- * destinations, fragments) read the header again out of line.  The
- * common datagram, a whole one from a unicast host to our address in a
- * frame to us, costs its checks and the meta for the transport. */
-void zn__ip_input(struct zn_stack *st, struct zn_buf *b, bool link_bcast) {
+/* Every datagram but the common one (zn__ip_input), checked in full from
+ * its first byte.  The view is parsed inline and stays in registers; the
+ * rarer paths still (other destinations, fragments) read the header again
+ * out of line. */
+__attribute__((noinline)) static void input_any(struct zn_stack *st,
+                                                struct zn_buf *b,
+                                                bool link_bcast) {
   struct zn_ipv4_view v;
-  ZN_STAT_INC(st, ip_rx);
   int rc = zn__ipv4_view_parse(&v, b->data, b->len);
   if (rc != ZN_OK) {
     count_bad_header(st, rc);
@@ -458,6 +459,50 @@ void zn__ip_input(struct zn_stack *st, struct zn_buf *b, bool link_bcast) {
   return;
 drop:
   zn_buf_free(b);
+}
+
+/* The common datagram, a whole one without options from a unicast host
+ * to our address, in a frame to us from the wire, for a transport we
+ * have: its checks read the header's bytes in place and the meta is
+ * built from them, and the function keeps nothing in callee-saved
+ * registers (the transport's call is its last).  Any other datagram, and
+ * any that fails a check here, goes to input_any, which checks it again
+ * from the start and counts what it drops. */
+void zn__ip_input(struct zn_stack *st, struct zn_buf *b, bool link_bcast) {
+  ZN_STAT_INC(st, ip_rx);
+  const uint8_t *p = b->data;
+  uint32_t len = b->len;
+  if (len < ZN_IPV4_HDR_LEN || p[0] != 0x45 || link_bcast ||
+      (b->flags & ZN_BUF_F_LOOP))
+    goto other;
+  uint32_t tot_len = zn_rd16(p + 2);
+  if (tot_len < ZN_IPV4_HDR_LEN || tot_len > len || !zn__ipv4_csum20_ok(p))
+    goto other;
+  uint32_t src = zn_rd32(p + 12), dst = zn_rd32(p + 16);
+  if (!source_plain_host(st, src) || !is_local(st, dst) ||
+      (zn_rd16(p + 6) & (ZN_IPV4_MF | ZN_IPV4_OFFMASK)) != 0)
+    goto other;
+  uint8_t proto = p[9];
+  zn__inet_input_fn in = proto == ZN_IPPROTO_ICMP ? zn__icmp_input
+                                                  : zn__inet_input(st, proto);
+  if (!in)
+    goto other; /* answered, and counted, there */
+  struct zn__inet_meta m;
+  memset(&m, 0, sizeof(m));
+  m.src.family = ZN_AF_INET;
+  memcpy(m.src.bytes, p + 12, 4);
+  m.dst.family = ZN_AF_INET;
+  memcpy(m.dst.bytes, p + 16, 4);
+  m.proto = proto;
+  m.ttl = p[8];
+  m.tos = p[1];
+  m.hdr_len = ZN_IPV4_HDR_LEN;
+  b->data += ZN_IPV4_HDR_LEN; /* and the link padding trimmed */
+  b->len = tot_len - ZN_IPV4_HDR_LEN;
+  in(st, b, &m);
+  return;
+other:
+  input_any(st, b, link_bcast);
 }
 
 /* ---- output ---- */
