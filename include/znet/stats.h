@@ -7,6 +7,12 @@
  * counter, so the drops of a run can always be explained.
  *
  * Counters are grouped by layer prefix.  Later layers add their rows here.
+ *
+ * Each counter is exact whenever zn_stack_poll() or zn_stack_flush() has
+ * returned.  Inside a poll (an application's callback reading them),
+ * `if_rx_frames` lags by the frames of that poll's receive loop, and
+ * `if_tx_frames` by those of the flush under way: each is added once per
+ * batch (its bytes counter, per frame, does not lag).
  */
 #ifndef ZNET_STATS_H
 #define ZNET_STATS_H

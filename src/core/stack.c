@@ -453,7 +453,7 @@ uint64_t zn_stack_next_deadline(const struct zn_stack *st) {
     return st->now;
   const struct zn__wheel *w = &st->wheel;
   const struct zn_netif *nif = st->nif;
-  if ((w->next_list && !*w->next_list) || (nif && nif->ops->next_deadline))
+  if (zn__wheel_next_stale(w) || (nif && nif->ops->next_deadline))
     return next_deadline_slow(st);
   return tick_deadline(st, w->next);
 }

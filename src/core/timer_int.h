@@ -84,13 +84,19 @@ static inline bool zn__timers_due(const struct zn__wheel *w) {
 /* Set w->next from scratch (and w->next_list). */
 void zn__wheel_find_next(struct zn__wheel *w);
 
+/* Whether w->next must be looked for again: a stop emptied the list it
+ * stands for. */
+static inline bool zn__wheel_next_stale(const struct zn__wheel *w) {
+  return w->next_list && !*w->next_list;
+}
+
 /* Earliest tick at which something may be due (a lower bound for timers
  * on levels above 0); UINT64_MAX if none; w->cur if some are due now.
  * (The kept value, looked for again if a stop has emptied its list: the
  * kept value is a cache of the timer lists, so a reader through a const
  * stack may refresh it, as zn__peer_hash fills its memo.) */
 static inline uint64_t zn__wheel_next(const struct zn__wheel *w) {
-  if (w->next_list && !*w->next_list)
+  if (zn__wheel_next_stale(w))
     zn__wheel_find_next((struct zn__wheel *)(uintptr_t)w);
   return w->next;
 }
