@@ -151,8 +151,7 @@ void zn__eth_input(struct zn_stack *st, struct zn_buf *b) {
     zn_buf_free(b);
     return;
   }
-  b->data += ZN_ETH_HDR_LEN; /* (the length is checked above) */
-  b->len -= ZN_ETH_HDR_LEN;
+  zn_buf_pull(b, ZN_ETH_HDR_LEN); /* (the length is checked above) */
   if (type == ZN_ETHERTYPE_IPV4) {
     zn__ip_input(st, b, false);
     return;

@@ -354,21 +354,27 @@ destination_other(struct zn_stack *st, const struct zn_buf *b) {
 /* Hand the whole datagram of v, in b (trimmed to it), to its transport,
  * the header left in the headroom; consumes b.  bcast: sent to a
  * broadcast address, of the link or of IP. */
+/* The meta for the transport of the datagram whose header (hdr_len
+ * bytes) is at p: the addresses as the bytes of the header, no byte
+ * swap, and the rest of the meta cleared in three stores. */
+static inline void meta_from_header(struct zn__inet_meta *m, const uint8_t *p,
+                                    uint16_t hdr_len, bool bcast) {
+  memset(m, 0, sizeof(*m));
+  m->src.family = ZN_AF_INET;
+  memcpy(m->src.bytes, p + 12, 4);
+  m->dst.family = ZN_AF_INET;
+  memcpy(m->dst.bytes, p + 16, 4);
+  m->proto = p[9];
+  m->ttl = p[8];
+  m->tos = p[1];
+  m->hdr_len = hdr_len;
+  m->bcast = bcast;
+}
+
 static inline void deliver(struct zn_stack *st, struct zn_buf *b,
                            const struct zn_ipv4_view *v, bool bcast) {
-  /* The addresses as the bytes of the header: no byte swap, and the rest
-   * of the meta cleared in three stores. */
   struct zn__inet_meta m;
-  memset(&m, 0, sizeof(m));
-  m.src.family = ZN_AF_INET;
-  memcpy(m.src.bytes, v->p + 12, 4);
-  m.dst.family = ZN_AF_INET;
-  memcpy(m.dst.bytes, v->p + 16, 4);
-  m.proto = v->proto;
-  m.ttl = v->ttl;
-  m.tos = v->tos;
-  m.hdr_len = (uint16_t)v->hdr_len;
-  m.bcast = bcast;
+  meta_from_header(&m, v->p, (uint16_t)v->hdr_len, bcast);
   zn_buf_pull(b, v->hdr_len);
   if (v->proto == ZN_IPPROTO_ICMP) {
     zn__icmp_input(st, b, &m);
@@ -488,16 +494,10 @@ void zn__ip_input(struct zn_stack *st, struct zn_buf *b, bool link_bcast) {
   if (!in)
     goto other; /* answered, and counted, there */
   struct zn__inet_meta m;
-  memset(&m, 0, sizeof(m));
-  m.src.family = ZN_AF_INET;
-  memcpy(m.src.bytes, p + 12, 4);
-  m.dst.family = ZN_AF_INET;
-  memcpy(m.dst.bytes, p + 16, 4);
-  m.proto = proto;
-  m.ttl = p[8];
-  m.tos = p[1];
-  m.hdr_len = ZN_IPV4_HDR_LEN;
-  b->data += ZN_IPV4_HDR_LEN; /* and the link padding trimmed */
+  meta_from_header(&m, p, ZN_IPV4_HDR_LEN, false);
+  /* zn_buf_trim to tot_len (the link padding) and zn_buf_pull of the
+   * header, whose tests the checks above have made. */
+  b->data += ZN_IPV4_HDR_LEN;
   b->len = tot_len - ZN_IPV4_HDR_LEN;
   in(st, b, &m);
   return;

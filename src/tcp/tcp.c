@@ -79,12 +79,10 @@ static void free_slot(struct zn_tcp_conn *c) {
   if (c->sndq.head || c->rcvq.head || c->ooo.root || c->acq_head ||
       c->mem_charged || c->adv_charged)
     zn__tcp_release_all(c);
-  /* (Stopped by zn__tcp_closed, and nothing arms one in CLOSED: the test
-   * keeps a pending timer off the free slot all the same, for less than
-   * stopping the three.) */
-  if (zn_timer_pending(&c->rtx_timer) || zn_timer_pending(&c->ack_timer) ||
-      zn_timer_pending(&c->misc_timer))
-    zn__tcp_timers_stop(c);
+  /* (Stopped by zn__tcp_closed, and nothing arms one in CLOSED: this
+   * keeps a pending timer off the free slot all the same, for three
+   * tests.) */
+  zn__tcp_timers_stop(c);
   if (t->last == c) /* hashed out already; never point at a free slot */
     t->last = NULL;
   /* Not the queues and timers zn__tcp_alloc sets up (empty and stopped

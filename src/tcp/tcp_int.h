@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/timer_int.h"
 #include "inet/inet_int.h"
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_events.h"
@@ -647,7 +648,6 @@ void zn__tcp_send_rst(struct zn_stack *st, const struct zn_ip *laddr,
                       uint32_t ack, bool with_ack);
 void zn__tcp_send_rst_conn(struct zn_tcp_conn *c);
 void zn__tcp_timers_init(struct zn_tcp_conn *c);
-void zn__tcp_timers_stop(struct zn_tcp_conn *c);
 /* Arm rtx_timer for what is outstanding: SYN in SYN_SENT/SYN_RECEIVED,
  * PERSIST again while probing, else the earliest of RTO, PROBE and
  * REORDER. */
@@ -656,8 +656,15 @@ void zn__tcp_arm_rtx(struct zn_tcp_conn *c);
  * and every close asks, and the timer is often not armed.) */
 static inline void zn__tcp_rtx_stop(struct zn_tcp_conn *c) {
   c->rtx_mode = ZN__TCP_RTX_OFF;
-  if (zn_timer_pending(&c->rtx_timer))
-    zn_timer_stop(c->st, &c->rtx_timer);
+  zn__timer_stop(c->st, &c->rtx_timer);
+}
+/* Stop all three timers.  (Inline: each stop is a test when its timer is
+ * not armed, as at every slot freed after zn__tcp_closed stopped them.) */
+static inline void zn__tcp_timers_stop(struct zn_tcp_conn *c) {
+  zn__tcp_rtx_stop(c);
+  zn__timer_stop(c->st, &c->ack_timer);
+  c->misc_mode = ZN__TCP_MISC_OFF;
+  zn__timer_stop(c->st, &c->misc_timer);
 }
 void zn__tcp_schedule_ack(struct zn_tcp_conn *c, bool now);
 void zn__tcp_enter_timewait(struct zn_tcp_conn *c);

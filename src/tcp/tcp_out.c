@@ -39,13 +39,6 @@ void zn__tcp_timers_init(struct zn_tcp_conn *c) {
   c->misc_mode = ZN__TCP_MISC_OFF;
 }
 
-void zn__tcp_timers_stop(struct zn_tcp_conn *c) {
-  zn__tcp_rtx_stop(c);
-  zn__timer_stop(c->st, &c->ack_timer);
-  c->misc_mode = ZN__TCP_MISC_OFF;
-  zn__timer_stop(c->st, &c->misc_timer);
-}
-
 /* Arm rtx_timer in `mode`, d ns from now. */
 static void rtx_start(struct zn_tcp_conn *c, enum zn__tcp_rtx_mode mode,
                       uint64_t d) {
