@@ -33,6 +33,8 @@
 #include <string.h>
 
 #include "core/stack_int.h"
+#include "internals.h"
+#include "dhcp4/dhcp4_int.h"
 #include "fuzz_util.h"
 
 #define SRV ZN_IPV4(10, 0, 0, 1)
@@ -78,7 +80,7 @@ static void check_sent(struct run *r) {
 
 static void check_state(const struct run *r) {
   const struct zn_stack *st = r->st;
-  const struct zn__dhcp4 *dh = &st->dhcp4;
+  const struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   uint8_t s = dh->state;
   FZ_CHECK(s <= ZN_DHCP4_REBOOTING);
   switch (dh->role) {
@@ -140,7 +142,7 @@ static uint8_t frame[ZN_ETH_HDR_LEN + 1500];
 
 /* The address the client is after, or has. */
 static uint32_t wanted(const struct zn_stack *st) {
-  const struct zn__dhcp4 *dh = &st->dhcp4;
+  const struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   return has_lease(dh->state) ? dh->lease.addr : dh->offer;
 }
 
@@ -152,7 +154,7 @@ static void reply(struct run *r, uint8_t arg, const uint8_t *p, size_t n) {
   memcpy(m, p, n);
   if (n >= ZN_DHCP4_MIN_LEN) {
     if (arg & 1)
-      zn_wr32(m + 4, st->dhcp4.xid);
+      zn_wr32(m + 4, ZN__MOD(st, dhcp4)->xid);
     if (arg & 2) {
       m[0] = ZN_DHCP4_OP_REPLY;
       m[1] = ZN_DHCP4_HTYPE_ETH;

@@ -6,6 +6,9 @@
 #include <string.h>
 
 #include "core/stack_int.h"
+#include "internals.h"
+#include "tcp/tcp_int.h"
+#include "udp/udp_int.h"
 #include "zt.h"
 
 void fz_in_init(struct fz_in *in, const uint8_t *p, size_t len) {
@@ -214,9 +217,9 @@ void fz_pair_free(struct fz_pair *p) {
   fz_check_harness();
 }
 
-uint32_t fz_tcp_used(const struct zn_stack *st) { return st->tcp.nused; }
+uint32_t fz_tcp_used(const struct zn_stack *st) { return ZN__MOD(st, tcp)->nused; }
 
-uint32_t fz_udp_open(const struct zn_stack *st) { return st->udp.nopen; }
+uint32_t fz_udp_open(const struct zn_stack *st) { return ZN__MOD(st, udp)->nopen; }
 
 void fz_check_stack(const struct zn_stack *st) {
   uint64_t n = zn_stat(st, ZN_STAT_tcp_impossible);
@@ -315,7 +318,7 @@ void fz_server_close(struct fz_server *s) {
 /* For the report of a finding: the connections left in st's table. */
 static void dump_conns(const struct zn_stack *st) {
   for (uint32_t i = 0; i < st->cfg.tcp_conns; i++) {
-    const struct zn_tcp_conn *c = &st->tcp.conns[i];
+    const struct zn_tcp_conn *c = &ZN__MOD(st, tcp)->conns[i];
     if (!c->st)
       continue;
     struct zn_tcp_info ti;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/stack_int.h"
+#include "internals.h"
 #include "tcp/tcp_int.h"
 #include "zt.h"
 
@@ -45,6 +46,24 @@ struct zn_stack *th_stack_new(const struct zn_config *cfg) {
   struct arena *a = calloc(1, sizeof(*a));
   a->mem = malloc(need);
   if (zn_stack_create(cfg, a->mem, need, &a->st) != ZN_OK) {
+    free(a->mem);
+    free(a);
+    return NULL;
+  }
+  a->next = arenas;
+  arenas = a;
+  return a->st;
+}
+
+struct zn_stack *th_stack_new_with(const struct zn_config *cfg,
+                                   const struct zn__module *const *tab,
+                                   size_t n) {
+  size_t need = zn__stack_mem_size_with(cfg, tab, n);
+  if (need == 0)
+    return NULL;
+  struct arena *a = calloc(1, sizeof(*a));
+  a->mem = malloc(need);
+  if (zn__stack_create_with(cfg, tab, n, a->mem, need, &a->st) != ZN_OK) {
     free(a->mem);
     free(a);
     return NULL;
@@ -135,13 +154,44 @@ static int eq(const char *what, unsigned long long l, unsigned long long r) {
   return 1;
 }
 
+/* TCP's stack-wide sums against its connections. */
+static int tcp_accounting(const struct zn_stack *st) {
+  int bad = 0;
+  /* The stack-wide TCP buffer count is what the queues hold.  (Exact at
+   * the end of a poll, when every connection has been synced.) */
+  unsigned long long q = 0, charged = 0, rq = 0, adv = 0, nadv = 0, nmem = 0;
+  for (uint32_t i = 0; i < st->cfg.tcp_conns; i++) {
+    const struct zn_tcp_conn *c = &ZN__MOD(st, tcp)->conns[i];
+    if (!c->st)
+      continue;
+    q += c->sndq.count + c->rcvq.count + c->ooo.nbufs;
+    rq += c->rcvq.count + c->ooo.nbufs;
+    adv += c->adv_charged;
+    nadv += c->adv_charged != 0;
+    nmem += c->mem_charged != 0;
+    charged += c->mem_charged;
+  }
+  bad += eq("tcp mem_bufs = buffers the connections' queues hold",
+            ZN__MOD(st, tcp)->mem_bufs, q);
+  bad += eq("tcp mem_bufs = sum of the connections' charges",
+            ZN__MOD(st, tcp)->mem_bufs, charged);
+  bad += eq("tcp mem_rcv = buffers the receive queues hold", ZN__MOD(st, tcp)->mem_rcv,
+            rq);
+  bad += eq("tcp promised = windows the connections hold open", ZN__MOD(st, tcp)->promised,
+            adv);
+  bad += eq("tcp npromised = connections holding a window open",
+            ZN__MOD(st, tcp)->npromised, nadv);
+  bad += eq("tcp nmem = connections holding buffers", ZN__MOD(st, tcp)->nmem, nmem);
+  return bad;
+}
+
 int th_check_accounting(const struct zn_stack *st) {
   struct zn_stats s;
   zn_stats_get(st, &s);
   unsigned long long held = 0;
   for (uint32_t i = 0; i < st->cfg.reass_slots; i++)
-    if (st->ip.reass[i].used)
-      held += st->ip.reass[i].q.nfrags;
+    if (ZN__MOD(st, ip)->reass[i].used)
+      held += ZN__MOD(st, ip)->reass[i].q.nfrags;
   int bad = 0;
   bad += eq("eth_rx = eth drops + arp_rx + ip_rx from the link",
             V(eth_rx), V(eth_drop_short) + V(eth_drop_not_for_us) +
@@ -225,30 +275,7 @@ int th_check_accounting(const struct zn_stack *st) {
                 V(dhcp4_drop_type) + V(dhcp4_drop_offer) + V(dhcp4_drop_ack) +
                 V(dhcp4_drop_server) + V(dhcp4_offer_rx) + V(dhcp4_ack_rx) +
                 V(dhcp4_nak_rx));
-  /* The stack-wide TCP buffer count is what the queues hold.  (Exact at
-   * the end of a poll, when every connection has been synced.) */
-  unsigned long long q = 0, charged = 0, rq = 0, adv = 0, nadv = 0, nmem = 0;
-  for (uint32_t i = 0; i < st->cfg.tcp_conns; i++) {
-    const struct zn_tcp_conn *c = &st->tcp.conns[i];
-    if (!c->st)
-      continue;
-    q += c->sndq.count + c->rcvq.count + c->ooo.nbufs;
-    rq += c->rcvq.count + c->ooo.nbufs;
-    adv += c->adv_charged;
-    nadv += c->adv_charged != 0;
-    nmem += c->mem_charged != 0;
-    charged += c->mem_charged;
-  }
-  bad += eq("tcp mem_bufs = buffers the connections' queues hold",
-            st->tcp.mem_bufs, q);
-  bad += eq("tcp mem_bufs = sum of the connections' charges",
-            st->tcp.mem_bufs, charged);
-  bad += eq("tcp mem_rcv = buffers the receive queues hold", st->tcp.mem_rcv,
-            rq);
-  bad += eq("tcp promised = windows the connections hold open", st->tcp.promised,
-            adv);
-  bad += eq("tcp npromised = connections holding a window open",
-            st->tcp.npromised, nadv);
-  bad += eq("tcp nmem = connections holding buffers", st->tcp.nmem, nmem);
+  if (ZN__MOD(st, tcp)) /* a stack assembled without TCP has none */
+    bad += tcp_accounting(st);
   return bad;
 }

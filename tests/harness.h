@@ -6,6 +6,7 @@
 #ifndef TESTS_HARNESS_H
 #define TESTS_HARNESS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "znet.h"
@@ -24,6 +25,14 @@ void th_config(struct zn_config *cfg, uint32_t ip, uint8_t prefix,
 
 /* A stack in a fresh arena. */
 struct zn_stack *th_stack_new(const struct zn_config *cfg);
+
+/* A stack in a fresh arena, assembled from the n modules of tab
+ * (zn__stack_create_with: a stack without some module); NULL if the
+ * table or the config is refused. */
+struct zn__module;
+struct zn_stack *th_stack_new_with(const struct zn_config *cfg,
+                                   const struct zn__module *const *tab,
+                                   size_t n);
 
 /* Destroy the stack, check (ZT_EQ) that no buffer is left in use, free the
  * arena. */

@@ -18,8 +18,11 @@
  */
 #include <string.h>
 
+#include "arp/arp_int.h"
+#include "core/module_int.h"
 #include "core/stack_int.h"
 #include "eth/eth_int.h"
+#include "ipv4/ipv4_int.h"
 #include "znet/arp.h"
 #include "znet/err.h"
 #include "znet/wire.h"
@@ -45,7 +48,7 @@ static void entry_timer(struct zn_stack *st, struct zn_timer *t);
 static void announce_timer(struct zn_stack *st, struct zn_timer *t);
 
 void zn__arp_init(struct zn_stack *st, void **mem) {
-  struct zn__arp *a = &st->arp;
+  struct zn__arp *a = ZN__MOD(st, arp);
   uint32_t n = st->cfg.arp_entries;
   memset(a, 0, sizeof(*a));
   a->e = zn__carve(mem, (size_t)n * sizeof(struct zn__arp_entry));
@@ -64,7 +67,7 @@ void zn__arp_init(struct zn_stack *st, void **mem) {
 }
 
 void zn__arp_destroy(struct zn_stack *st) {
-  struct zn__arp *a = &st->arp;
+  struct zn__arp *a = ZN__MOD(st, arp);
   for (uint32_t i = 0; i < st->cfg.arp_entries; i++)
     zn_bufq_purge(&a->e[i].pending);
 }
@@ -75,11 +78,11 @@ void zn__arp_destroy(struct zn_stack *st) {
  * after it, and the datagram that asked, hash once, and a neighbour
  * found again after another hashes nothing. */
 static uint32_t bucket_of(const struct zn_stack *st, uint32_t ip) {
-  return (uint32_t)zn__peer_hash(st, ip) & (st->arp.nbuckets - 1);
+  return (uint32_t)zn__peer_hash(st, ip) & (ZN__MOD(st, arp)->nbuckets - 1);
 }
 
 static struct zn__arp_entry *find(const struct zn_stack *st, uint32_t ip) {
-  const struct zn__arp *a = &st->arp;
+  const struct zn__arp *a = ZN__MOD(st, arp);
   if (a->last) {
     struct zn__arp_entry *e = &a->e[a->last - 1];
     if (e->state != ZN_ARP_FREE && e->ip == ip)
@@ -96,7 +99,7 @@ static struct zn__arp_entry *find(const struct zn_stack *st, uint32_t ip) {
 }
 
 static void unlink_entry(struct zn_stack *st, struct zn__arp_entry *e) {
-  struct zn__arp *a = &st->arp;
+  struct zn__arp *a = ZN__MOD(st, arp);
   uint32_t idx = (uint32_t)(e - a->e) + 1;
   uint32_t *pp = &a->bucket[bucket_of(st, e->ip)];
   while (*pp && *pp != idx)
@@ -110,7 +113,7 @@ static void unlink_entry(struct zn_stack *st, struct zn__arp_entry *e) {
 /* Remove an entry, dropping what waits on it under `reason`. */
 static void free_entry(struct zn_stack *st, struct zn__arp_entry *e,
                        enum zn_stat reason) {
-  struct zn__arp *a = &st->arp;
+  struct zn__arp *a = ZN__MOD(st, arp);
   st->stats.v[reason] += e->pending.count;
   zn_bufq_purge(&e->pending);
   zn_timer_stop(st, &e->timer);
@@ -123,7 +126,7 @@ static void free_entry(struct zn_stack *st, struct zn__arp_entry *e,
 }
 
 static struct zn__arp_entry *alloc_entry(struct zn_stack *st, uint32_t ip) {
-  struct zn__arp *a = &st->arp;
+  struct zn__arp *a = ZN__MOD(st, arp);
   if (!a->free_head) {
     /* Full: evict the least recently used entry that is neither static
      * nor waiting for an answer. */
@@ -309,7 +312,8 @@ static bool sender_acceptable(const struct zn_stack *st, const uint8_t *sha,
   return zn__ip_classify_source(st, spa, false) == ZN__IP_SRC_HOST;
 }
 
-void zn__arp_input(struct zn_stack *st, struct zn_buf *b) {
+void zn__arp_input(struct zn_stack *st, struct zn_buf *b, uint16_t group) {
+  (void)group;
   struct zn_arp_view v;
   ZN_STAT_INC(st, arp_rx);
   if (zn_arp_view_init(&v, b->data, b->len) != ZN_OK) {
@@ -332,7 +336,9 @@ void zn__arp_input(struct zn_stack *st, struct zn_buf *b) {
   }
   /* RFC 5227 2.1.1: a DHCP client probing an address sees every ARP
    * packet, whether or not we have an address (src/dhcp4/dhcp4_int.h). */
-  zn__dhcp4_arp_input(st, sha, spa, tpa, v.op);
+  const struct zn__arp *a = ZN__MOD(st, arp);
+  for (uint32_t i = 0; i < a->nlisten; i++)
+    a->listen[i](st, sha, spa, tpa, v.op);
   if (st->ip_addr == 0) {
     ZN_STAT_INC(st, arp_drop_not_for_us);
     goto drop;
@@ -406,8 +412,8 @@ static void announce_timer(struct zn_stack *st, struct zn_timer *t) {
 void zn__arp_start(struct zn_stack *st) {
   if (!st->cfg.arp_announce || st->ip_addr == 0 || !st->nif)
     return;
-  st->arp.announce_left = ANNOUNCE_NUM;
-  zn_timer_start(st, &st->arp.announce_timer, st->now);
+  ZN__MOD(st, arp)->announce_left = ANNOUNCE_NUM;
+  zn_timer_start(st, &ZN__MOD(st, arp)->announce_timer, st->now);
 }
 
 /* ---- public API ---- */
@@ -458,7 +464,7 @@ void zn_arp_foreach(const struct zn_stack *st,
                     bool (*fn)(void *arg, const struct zn_arp_entry_info *e),
                     void *arg) {
   for (uint32_t i = 0; i < st->cfg.arp_entries; i++) {
-    const struct zn__arp_entry *e = &st->arp.e[i];
+    const struct zn__arp_entry *e = &ZN__MOD(st, arp)->e[i];
     if (e->state == ZN_ARP_FREE)
       continue;
     struct zn_arp_entry_info info;
@@ -473,3 +479,42 @@ void zn_arp_foreach(const struct zn_stack *st,
       return;
   }
 }
+
+int zn__arp_listen(struct zn_stack *st, zn__arp_listen_fn fn) {
+  struct zn__arp *a = ZN__MOD(st, arp);
+  if (a->nlisten == ZN__ARP_LISTENERS)
+    return ZN_ENOMEM;
+  a->listen[a->nlisten++] = fn;
+  return ZN_OK;
+}
+
+static void arp_config_default(struct zn_config *cfg) {
+  cfg->arp_entries = ZN_DEFAULT_ARP_ENTRIES;
+  cfg->arp_pending = ZN_DEFAULT_ARP_PENDING;
+  cfg->arp_reachable_ms = ZN_DEFAULT_ARP_REACHABLE_MS;
+  cfg->arp_retry_ms = ZN_DEFAULT_ARP_RETRY_MS;
+  cfg->arp_retries = ZN_DEFAULT_ARP_RETRIES;
+  cfg->arp_announce = true;
+}
+
+static bool arp_config_ok(const struct zn_config *cfg) {
+  return cfg->arp_entries != 0 && cfg->arp_entries <= (1u << 20);
+}
+
+static void arp_init(struct zn_stack *st, void **mem) {
+  zn__arp_init(st, mem);
+  zn__eth_register(st, ZN_ETHERTYPE_ARP, zn__arp_input, false);
+}
+
+const struct zn__module zn__arp_module = {
+    .name = "arp",
+    .id = ZN__MOD_arp,
+    .needs = ZN__MOD_BIT(eth),
+    .state_size = sizeof(struct zn__arp),
+    .config_default = arp_config_default,
+    .config_ok = arp_config_ok,
+    .mem_size = zn__arp_mem_size,
+    .init = arp_init,
+    .start = zn__arp_start,
+    .destroy = zn__arp_destroy,
+};

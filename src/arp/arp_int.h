@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/stack_int.h"
+#include "modules.h"
 #include "znet/arp.h"
 #include "znet/buf.h"
 #include "znet/stack.h"
@@ -25,6 +27,14 @@ struct zn__arp_entry {
   struct zn_timer timer;
 };
 
+/* A listener of ARP packets (DHCPv4's RFC 5227 probe): one from sha/spa
+ * about tpa, op request or reply, its sender already judged plausible,
+ * shown whether or not we have an address.  Looks only. */
+typedef void (*zn__arp_listen_fn)(struct zn_stack *st, const uint8_t *sha,
+                                  uint32_t spa, uint32_t tpa, uint16_t op);
+
+#define ZN__ARP_LISTENERS 2
+
 struct zn__arp {
   struct zn__arp_entry *e; /* cfg.arp_entries */
   uint32_t *bucket;        /* entry index + 1, 0 = empty */
@@ -36,6 +46,8 @@ struct zn__arp {
                               (find, zn__arp_pin) */
   uint32_t free_head;      /* index + 1 of the first FREE entry */
   uint32_t announce_left;  /* gratuitous ARPs still to send */
+  zn__arp_listen_fn listen[ZN__ARP_LISTENERS]; /* zn__arp_listen */
+  uint32_t nlisten;
   struct zn_timer announce_timer;
 };
 
@@ -43,7 +55,10 @@ size_t zn__arp_mem_size(const struct zn_config *cfg);
 void zn__arp_init(struct zn_stack *st, void **mem);
 void zn__arp_destroy(struct zn_stack *st);
 /* b->data at the ARP header; consumes b. */
-void zn__arp_input(struct zn_stack *st, struct zn_buf *b);
+void zn__arp_input(struct zn_stack *st, struct zn_buf *b, uint16_t group);
+/* Show fn every ARP packet with a plausible sender (at assembly; a
+ * module above ARP).  Errors: ZN_ENOMEM (the table is full). */
+int zn__arp_listen(struct zn_stack *st, zn__arp_listen_fn fn);
 /* Send the IP datagram in b (data at the IP header) to next hop `ip` on
  * the link, resolving it first if needed.  Consumes b. */
 void zn__arp_output(struct zn_stack *st, struct zn_buf *b, uint32_t ip);

@@ -1,146 +1,72 @@
 /*
- * The stack object: memory layout, configuration, and the poll loop.
+ * The stack object and its poll loop: the pools, the timer wheel, the
+ * netif's queues, the packets looped back to ourselves, and the hooks
+ * through which the poll reaches the modules the stack was assembled
+ * from (src/assembly), none of which it knows by name.
  *
  * RX path: zn_stack_poll -> netif recv (into a pool buffer through the
- * alloc hook) -> zn__eth_input -> zn__arp_input | zn__ip_input -> transport.
- * TX path: transport -> zn__ip_output -> zn__arp_output -> zn__eth_output
- * -> zn__if_output (txq) -> netif send at the end of the poll; a TCP
- * segment whose connection has a route cached, zn__ip_path_output ->
- * zn__if_output.
+ * alloc hook) -> the link layer's frame input (zn__set_frame_input) ->
+ * the tables of the layers above.  TX path: each layer calls the one
+ * below; the link layer ends in zn__if_output (txq) -> netif send at the
+ * end of the poll.
  */
 #include <string.h>
 
 #include "core/buf_int.h"
 #include "core/hash_int.h"
+#include "core/module_int.h"
 #include "core/stack_int.h"
-#include "eth/eth_int.h"
 #include "znet/addr.h"
 #include "znet/err.h"
 #include "znet/hash.h"
+#include "znet/wire.h"
 
-void zn_config_default(struct zn_config *cfg) {
-  memset(cfg, 0, sizeof(*cfg));
+/* The core's own fields of the configuration (zn_config_default sets
+ * the rest through the modules). */
+void zn__core_config_default(struct zn_config *cfg) {
   cfg->nbufs = ZN_DEFAULT_NBUFS;
   cfg->nbigbufs = ZN_DEFAULT_NBIGBUFS;
-  cfg->ttl = ZN_DEFAULT_TTL;
-  cfg->arp_entries = ZN_DEFAULT_ARP_ENTRIES;
-  cfg->arp_pending = ZN_DEFAULT_ARP_PENDING;
-  cfg->arp_reachable_ms = ZN_DEFAULT_ARP_REACHABLE_MS;
-  cfg->arp_retry_ms = ZN_DEFAULT_ARP_RETRY_MS;
-  cfg->arp_retries = ZN_DEFAULT_ARP_RETRIES;
-  cfg->arp_announce = true;
-  cfg->dhcp4.start_delay_ms = ZN_DHCP4_START_DELAY_DEFAULT_MS;
-  cfg->nd_entries = ZN_DEFAULT_ND_ENTRIES;
-  cfg->nd_pending = ZN_DEFAULT_ND_PENDING;
-  cfg->ip6_reass_slots = ZN_DEFAULT_IP6_REASS_SLOTS;
-  cfg->ip6_reass_max_bytes = ZN_DEFAULT_IP6_REASS_MAX_BYTES;
-  cfg->ip6_reass_timeout_ms = ZN_DEFAULT_IP6_REASS_TIMEOUT_MS;
-  cfg->reass_slots = ZN_DEFAULT_REASS_SLOTS;
-  cfg->reass_max_bytes = ZN_DEFAULT_REASS_MAX_BYTES;
-  cfg->reass_timeout_ms = ZN_DEFAULT_REASS_TIMEOUT_MS;
-  cfg->icmp_echo = true;
-  cfg->ipv6_addrs = ZN_DEFAULT_IPV6_ADDRS;
-  cfg->ipv6_routers = ZN_DEFAULT_IPV6_ROUTERS;
-  cfg->ipv6_prefixes = ZN_DEFAULT_IPV6_PREFIXES;
-  cfg->ipv6_groups = ZN_DEFAULT_IPV6_GROUPS;
-  cfg->ipv6_dns_servers = ZN_DEFAULT_IPV6_DNS_SERVERS;
-  cfg->ipv6_dns_search = ZN_DEFAULT_IPV6_DNS_SEARCH;
-  cfg->ipv6_dad_transmits = ZN_DEFAULT_IPV6_DAD_TRANSMITS;
-  cfg->icmp_rate = ZN_DEFAULT_ICMP_RATE;
-  cfg->icmp_burst = ZN_DEFAULT_ICMP_BURST;
-  cfg->udp_socks = ZN_DEFAULT_UDP_SOCKS;
-  cfg->udp_rxq = ZN_DEFAULT_UDP_RXQ;
-  cfg->tcp_conns = ZN_DEFAULT_TCP_CONNS;
-  cfg->tcp_sndbuf = ZN_DEFAULT_TCP_SNDBUF;
-  cfg->tcp_rcvbuf = ZN_DEFAULT_TCP_RCVBUF;
-  cfg->tcp_backlog = ZN_DEFAULT_TCP_BACKLOG;
-  cfg->tcp_msl_ms = ZN_DEFAULT_TCP_MSL_MS;
-  cfg->tcp_rto_min_ms = ZN_DEFAULT_TCP_RTO_MIN_MS;
-  cfg->tcp_rto_init_ms = ZN_DEFAULT_TCP_RTO_INIT_MS;
-  cfg->tcp_rto_max_ms = ZN_DEFAULT_TCP_RTO_MAX_MS;
-  cfg->tcp_syn_retries = ZN_DEFAULT_TCP_SYN_RETRIES;
-  cfg->tcp_retries = ZN_DEFAULT_TCP_RETRIES;
-  cfg->tcp_blackhole_probe_ms = ZN_DEFAULT_TCP_BLACKHOLE_PROBE_MS;
-  cfg->tcp_delack_ms = ZN_DEFAULT_TCP_DELACK_MS;
-  cfg->tcp_quickacks = ZN_DEFAULT_TCP_QUICKACKS;
-  cfg->tcp_fw2_ms = ZN_DEFAULT_TCP_FW2_MS;
-  cfg->tcp_chack_limit = ZN_DEFAULT_TCP_CHACK_LIMIT;
-  cfg->tcp_timestamps = true;
-  cfg->tcp_wscale = true;
-  cfg->tcp_sack = true;
-  cfg->tcp_dsack = true;
-  cfg->tcp_idle_restart = true;
-  cfg->tcp_rfc5961 = true;
-  cfg->tcp_soft_error_abort = true;
-  cfg->tcp_syncookies = true;
-  cfg->tcp_cc = 0;
-  cfg->tcp_ecn = ZN_TCP_ECN_PASSIVE;
   cfg->rx_budget = ZN_DEFAULT_RX_BUDGET;
   cfg->txq_len = ZN_DEFAULT_TXQ_LEN;
   cfg->log_level = ZN_LOG_INFO;
 }
 
-static bool config_ok(const struct zn_config *cfg) {
-  if (cfg->nbufs == 0 || cfg->ipv4_prefix > 32 || cfg->arp_entries == 0 ||
-      cfg->rx_budget == 0 || cfg->txq_len == 0 || cfg->vlan_id > 4094 ||
-      cfg->tcp_ecn > ZN_TCP_ECN_PASSIVE)
-    return false;
-  if (cfg->arp_entries > (1u << 20) || cfg->reass_slots > 4096 ||
-      cfg->nd_entries > (1u << 16) || cfg->ip6_reass_slots > 4096 ||
-      cfg->udp_socks > (1u << 20) || cfg->tcp_conns > (1u << 22) ||
-      cfg->tcp_sndbuf > (1u << 30) || cfg->tcp_rcvbuf > (1u << 30))
-    return false;
-  if (!zn__ip6conf_config_ok(cfg) || !zn__dhcp4_config_ok(cfg))
-    return false;
-  return true;
+bool zn__core_config_ok(const struct zn_config *cfg) {
+  return cfg->nbufs != 0 && cfg->rx_budget != 0 && cfg->txq_len != 0;
 }
 
-size_t zn_stack_mem_size(const struct zn_config *cfg) {
-  if (!config_ok(cfg))
-    return 0;
+size_t zn__core_mem_size(const struct zn_config *cfg) {
   size_t n = zn__carve_size(sizeof(struct zn_stack));
   n += zn__carve_size(zn_pool_mem_size(cfg->nbufs, ZN_BUF_SIZE));
   if (cfg->nbigbufs)
     n += zn__carve_size(zn_pool_mem_size(cfg->nbigbufs, ZN_BIGBUF_SIZE));
-  n += zn__arp_mem_size(cfg);
-  n += zn__ip_mem_size(cfg);
-  n += zn__ip6_mem_size(cfg);
-  n += zn__ip6conf_mem_size(cfg);
-  n += zn__udp_mem_size(cfg);
-  n += zn__tcp_mem_size(cfg);
   return n;
 }
 
-static void apply_ipv4(struct zn_stack *st, uint32_t addr, uint8_t prefix,
-                       uint32_t gw) {
-  st->ip_addr = addr;
-  st->ip_prefix = prefix;
-  st->ip_mask = zn_ipv4_mask(prefix);
-  st->ip_gw = gw;
+/* A frame for a stack assembled without a link layer: counted, freed. */
+static void no_link(struct zn_stack *st, struct zn_buf *b) {
+  ZN_STAT_INC(st, if_rx_errors);
+  zn_buf_free(b);
 }
 
-int zn_stack_create(const struct zn_config *cfg, void *mem, size_t len,
-                    struct zn_stack **out) {
-  size_t need = zn_stack_mem_size(cfg);
-  if (need == 0 || mem == NULL || out == NULL)
-    return ZN_EINVAL;
-  if (len < need)
-    return ZN_ENOMEM;
-  void *m = mem;
-  struct zn_stack *st = zn__carve(&m, sizeof(*st));
+/* A module without end-of-poll work that asked for it. */
+static void no_poll_end(struct zn_stack *st) { (void)st; }
+
+struct zn_stack *zn__core_init(const struct zn_config *cfg, void **mem) {
+  struct zn_stack *st = zn__carve(mem, sizeof(*st));
   memset(st, 0, sizeof(*st));
   st->cfg = *cfg;
 
   size_t plen = zn_pool_mem_size(cfg->nbufs, ZN_BUF_SIZE);
-  void *pm = zn__carve(&m, plen);
+  void *pm = zn__carve(mem, plen);
   if (zn_pool_init(&st->pool, pm, plen, cfg->nbufs, ZN_BUF_SIZE) != ZN_OK)
-    return ZN_EINVAL;
+    return NULL;
   if (cfg->nbigbufs) {
     plen = zn_pool_mem_size(cfg->nbigbufs, ZN_BIGBUF_SIZE);
-    pm = zn__carve(&m, plen);
+    pm = zn__carve(mem, plen);
     if (zn_pool_init(&st->bigpool, pm, plen, cfg->nbigbufs, ZN_BIGBUF_SIZE) !=
         ZN_OK)
-      return ZN_EINVAL;
+      return NULL;
   }
 
   zn__rng_init(&st->rng, cfg->seed);
@@ -150,6 +76,9 @@ int zn_stack_create(const struct zn_config *cfg, void *mem, size_t len,
   zn__wheel_init(&st->wheel, 0);
   zn_bufq_init(&st->txq);
   zn_bufq_init(&st->loopq);
+  st->frame_input = no_link; /* until a link layer takes the frames */
+  for (uint32_t i = 0; i < ZN__MOD_SLOTS; i++)
+    st->poll_end[i] = no_poll_end;
 
   if (cfg->has_mac) {
     memcpy(st->mac, cfg->mac, 6);
@@ -157,30 +86,14 @@ int zn_stack_create(const struct zn_config *cfg, void *mem, size_t len,
     zn__rng_bytes(&st->rng, st->mac, 6);
     st->mac[0] = (uint8_t)((st->mac[0] & 0xfe) | 0x02); /* local, unicast */
   }
-  apply_ipv4(st, cfg->ipv4_addr, cfg->ipv4_prefix, cfg->ipv4_gateway);
-
-  zn__arp_init(st, &m);
-  zn__ip_init(st, &m);
-  zn__ip6_init(st, &m);
-  zn__ip6conf_init(st, &m);
-  zn__icmp_init(st);
-  zn__udp_init(st, &m);
-  zn__tcp_init(st, &m);
-  zn__dhcp4_init(st); /* after UDP: it holds a socket */
-  *out = st;
-  return ZN_OK;
+  st->ip_addr = cfg->ipv4_addr;
+  st->ip_prefix = cfg->ipv4_prefix;
+  st->ip_mask = zn_ipv4_mask(cfg->ipv4_prefix);
+  st->ip_gw = cfg->ipv4_gateway;
+  return st;
 }
 
-void zn_stack_destroy(struct zn_stack *st) {
-  if (!st)
-    return;
-  zn__dhcp4_destroy(st);
-  zn__arp_destroy(st);
-  zn__ip_destroy(st);
-  zn__ip6conf_destroy(st);
-  zn__ip6_destroy(st);
-  zn__udp_destroy(st);
-  zn__tcp_destroy(st);
+void zn__core_destroy(struct zn_stack *st) {
   zn_bufq_purge(&st->txq);
   zn_bufq_purge(&st->loopq);
   st->nif = NULL;
@@ -217,7 +130,7 @@ int zn_stack_attach(struct zn_stack *st, struct zn_netif *nif) {
   nif->now = st->now;
   if (!st->cfg.has_mac && nif->has_mac)
     memcpy(st->mac, nif->mac, 6);
-  zn__ip_config_changed(st); /* a netif, and maybe a MAC, to send with */
+  zn__stack_config_changed(st); /* a netif, and maybe a MAC, to send with */
   return ZN_OK;
 }
 
@@ -229,39 +142,25 @@ void zn_stack_set_addr_cb(struct zn_stack *st, zn_addr_event_fn fn,
 
 void zn__stack_addr_event(struct zn_stack *st, enum zn_addr_event ev,
                           const struct zn_ip *addr, uint8_t prefix) {
-  if (ev == ZN_ADDR_REMOVED) {
-    zn__tcp_addr_removed(st, addr);
-    zn__udp_addr_removed(st, addr);
+  for (uint32_t i = st->nmods; i-- > 0;) {
+    const struct zn__module *m = st->mod[i];
+    if (m && m->addr_event)
+      m->addr_event(st, ev, addr, prefix);
   }
   if (st->addr_cb)
     st->addr_cb(st, st->addr_cb_arg, ev, addr, prefix);
 }
 
-int zn_stack_set_ipv4(struct zn_stack *st, uint32_t addr, uint8_t prefix,
-                      uint32_t gateway) {
-  if (prefix > 32)
-    return ZN_EINVAL;
-  uint32_t mask = zn_ipv4_mask(prefix);
-  if (gateway && addr && ((gateway ^ addr) & mask) != 0)
-    return ZN_EINVAL;
-  uint32_t old = st->ip_addr;
-  uint8_t old_prefix = st->ip_prefix;
-  apply_ipv4(st, addr, prefix, gateway);
-  zn__ip_config_changed(st);
-  if (st->started)
-    zn__arp_start(st);
-  if (old != addr) {
-    struct zn_ip a;
-    if (old) {
-      a = zn_ip_from_v4(old);
-      zn__stack_addr_event(st, ZN_ADDR_REMOVED, &a, old_prefix);
-    }
-    if (addr) {
-      a = zn_ip_from_v4(addr);
-      zn__stack_addr_event(st, ZN_ADDR_ADDED, &a, prefix);
-    }
+void zn__stack_config_changed(struct zn_stack *st) {
+  for (uint32_t i = 0; i < st->nmods; i++) {
+    const struct zn__module *m = st->mod[i];
+    if (m && m->config_changed)
+      m->config_changed(st);
   }
-  return ZN_OK;
+}
+
+void zn__set_frame_input(struct zn_stack *st, zn__frame_fn fn) {
+  st->frame_input = fn;
 }
 
 void zn_stack_get_ipv4(const struct zn_stack *st, uint32_t *addr,
@@ -332,26 +231,69 @@ void zn_stack_flush(struct zn_stack *st) {
   send_txq(st, st->nif);
 }
 
+
+static inline void frame_input(struct zn_stack *st, struct zn_buf *b) {
+  st->frame_input(st, b);
+}
+
 void zn_stack_input(struct zn_stack *st, struct zn_buf *b) {
   ZN_STAT_INC(st, if_rx_frames);
   ZN_STAT_ADD(st, if_rx_bytes, b->len);
-  zn__eth_input(st, b);
+  frame_input(st, b);
+}
+
+/* Where a looped packet goes: its input, kept in the buffer's control
+ * block while the core owns it on the queue. */
+struct loop_cb {
+  zn__loop_fn in;
+};
+
+_Static_assert(sizeof(struct loop_cb) <= ZN_BUF_CB_SIZE, "cb too small");
+
+int zn__loop(struct zn_stack *st, struct zn_buf *b, zn__loop_fn in) {
+  if (st->loopq.count >= st->cfg.txq_len) {
+    zn_buf_free(b);
+    return ZN_ENOBUFS;
+  }
+  b->flags |= ZN_BUF_F_LOOP;
+  ((struct loop_cb *)(void *)b->cb)->in = in;
+  zn_bufq_push(&st->loopq, b);
+  return ZN_OK;
 }
 
 static void drain_loopback(struct zn_stack *st, uint32_t budget) {
   struct zn_buf *b;
   if (!st->loopq.head)
     return; /* (most polls: look at the queue before the budget) */
-  while (budget-- > 0 && (b = zn_bufq_pop(&st->loopq)) != NULL) {
-    if (b->len && (b->data[0] >> 4) == 6) {
-      ZN_STAT_INC(st, ip6_loop_rx);
-      zn__ip6_input(st, b, false);
-      continue;
-    }
-    ZN_STAT_INC(st, ip_loop_rx);
-    zn__ip_input(st, b, false);
+  while (budget-- > 0 && (b = zn_bufq_pop(&st->loopq)) != NULL)
+    ((struct loop_cb *)(void *)b->cb)->in(st, b);
+}
+
+/* The first poll: every module's start, in the order of assembly (ARP
+ * announces, DHCPv4 and IPv6 configuration begin). */
+static void start_modules(struct zn_stack *st) {
+  for (uint32_t i = 0; i < st->nmods; i++) {
+    const struct zn__module *m = st->mod[i];
+    if (m && m->start)
+      m->start(st);
   }
 }
+
+/* The end of a poll: the deferred work of the modules that asked
+ * (zn__poll_due: TCP frees what the application let go of), each
+ * module's bit cleared before its poll_end, which may ask again.  Out of
+ * line: most polls find none. */
+static __attribute__((noinline)) void end_modules(struct zn_stack *st) {
+  uint32_t due = st->poll_due;
+  st->poll_due = 0;
+  st->repoll = 0;
+  do {
+    uint32_t i = (uint32_t)__builtin_ctz(due);
+    due &= due - 1;
+    st->poll_end[i](st);
+  } while (due);
+}
+
 
 /* Frames from nif, at most the budget, each into the stack as
  * zn_stack_input takes it; the frames taken, or the netif's error.
@@ -375,7 +317,7 @@ static inline __attribute__((always_inline)) int receive(struct zn_stack *st,
       break;
     }
     ZN_STAT_ADD(st, if_rx_bytes, b->len);
-    zn__eth_input(st, b);
+    frame_input(st, b);
   } while (--left > 0);
   uint32_t n = st->cfg.rx_budget - left; /* (read again: no register) */
   ZN_STAT_ADD(st, if_rx_frames, n);
@@ -396,10 +338,7 @@ int zn_stack_poll(struct zn_stack *st, uint64_t now) {
   }
   if (!st->started) {
     st->started = true;
-    zn__arp_start(st);
-    zn__ip6_start(st);
-    zn__ip6conf_start(st);
-    zn__dhcp4_start(st);
+    start_modules(st);
   }
   if (nif)
     rc = receive(st, nif);
@@ -408,7 +347,8 @@ int zn_stack_poll(struct zn_stack *st, uint64_t now) {
    * list, and most polls find it empty. */
   if (zn__timers_due(&st->wheel))
     zn__timers_run(st);
-  zn__tcp_reap(st);
+  if (st->poll_due)
+    end_modules(st);
   /* zn_stack_flush, less what this poll has done already: nif->now is
    * set (by the poll, or by zn_stack_attach for a netif attached since),
    * and an empty queue has nothing to send. */
@@ -448,8 +388,7 @@ next_deadline_slow(const struct zn_stack *st) {
  * counts and the wheel's next tick (zn__wheel_next, its kept value
  * unless a stop has emptied the list it stands for). */
 uint64_t zn_stack_next_deadline(const struct zn_stack *st) {
-  if (!st->started || (st->txq.count | st->loopq.count) != 0 ||
-      zn__tcp_reap_pending(st))
+  if (!st->started || (st->txq.count | st->loopq.count | st->repoll) != 0)
     return st->now;
   const struct zn__wheel *w = &st->wheel;
   const struct zn_netif *nif = st->nif;

@@ -9,17 +9,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "arp/arp_int.h"
 #include "core/rand_int.h"
 #include "core/timer_int.h"
-#include "dhcp4/dhcp4_int.h"
-#include "icmp/icmp_int.h"
-#include "inet/inet_int.h"
-#include "ipv4/ipv4_int.h"
-#include "ipv6/ipv6_int.h"
-#include "ipv6conf/ipv6conf_int.h"
-#include "tcp/tcp_int.h"
-#include "udp/udp_int.h"
+#include "znet/addr.h"
+#include "znet/buf.h"
 #include "znet/stack.h"
 #include "znet/stats.h"
 
@@ -34,6 +27,15 @@
 
 /* zn__peer_hash's memo slots (a power of two). */
 #define ZN__PEER_MEMO 16
+
+/* Slots for the modules' states (src/modules.h numbers them). */
+#define ZN__MOD_SLOTS 16
+
+struct zn__module;
+
+/* A frame from the netif (data at the link header), for the link layer,
+ * which consumes it. */
+typedef void (*zn__frame_fn)(struct zn_stack *st, struct zn_buf *b);
 
 struct zn_stack {
   struct zn_config cfg;
@@ -59,17 +61,23 @@ struct zn_stack {
   struct zn_stats stats;
 
   struct zn_bufq txq;       /* frames for the netif, flushed each poll */
-  struct zn_bufq loopq;     /* datagrams to ourselves (data at IP header) */
+  struct zn_bufq loopq;     /* packets to ourselves, each with the input
+                               that takes it at the next poll (zn__loop) */
 
-  struct zn__arp arp;
-  struct zn__ip ip;
-  struct zn__icmp icmp;
-  struct zn__inet inet;
-  struct zn__ip6 ip6;
-  struct zn__ip6conf ip6conf;
-  struct zn__udp udp;
-  struct zn__tcp tcp;
-  struct zn__dhcp4 dhcp4;
+  /* The modules the stack was assembled from (src/assembly), by slot:
+   * each one's descriptor and state, NULL for a module left out. */
+  const struct zn__module *mod[ZN__MOD_SLOTS];
+  void *state[ZN__MOD_SLOTS];
+  uint32_t nmods;           /* slots 0 to nmods - 1 may be in use */
+  zn__frame_fn frame_input; /* the link layer's input (zn__set_frame_input) */
+  void (*poll_end[ZN__MOD_SLOTS])(struct zn_stack *st); /* the modules'
+                               poll_end by slot (for zn__poll_due) */
+  uint32_t poll_due;        /* modules with work for the end of the poll
+                               (bit per slot, zn__poll_due): their
+                               poll_end runs, and the bit is cleared */
+  uint32_t repoll;          /* modules with work for the very next poll
+                               (bit per slot): zn_stack_next_deadline
+                               answers now */
 
   void *userdata;
   zn_addr_event_fn addr_cb;
@@ -78,6 +86,15 @@ struct zn_stack {
 
 #define ZN_STAT_INC(st, name) ((st)->stats.v[ZN_STAT_##name]++)
 #define ZN_STAT_ADD(st, name, n) ((st)->stats.v[ZN_STAT_##name] += (n))
+
+/* The core's part of the assembly (src/assembly): its configuration
+ * fields' defaults and check, its memory (the stack object and the
+ * pools), and the stack object made from it. */
+void zn__core_config_default(struct zn_config *cfg);
+bool zn__core_config_ok(const struct zn_config *cfg);
+size_t zn__core_mem_size(const struct zn_config *cfg);
+struct zn_stack *zn__core_init(const struct zn_config *cfg, void **mem);
+void zn__core_destroy(struct zn_stack *st);
 
 /* Carving the stack's memory block. */
 static inline size_t zn__align_up(size_t n, size_t a) {
@@ -117,11 +134,36 @@ struct zn_buf *zn__buf_alloc(struct zn_stack *st, size_t size);
 /* A writable copy of b (data and cb), headroom ZN_BUF_HEADROOM, or NULL. */
 struct zn_buf *zn__buf_copy(struct zn_stack *st, const struct zn_buf *b);
 
-/* One of our addresses was added or removed: the transports let go of
- * what was bound to a removed one (TCP connections fail, UDP sockets are
- * told), then the application's callback. */
+/* One of our addresses was added or removed: every module's addr_event
+ * (the transports let go of what was bound to a removed one: TCP
+ * connections fail, UDP sockets are told), the uppermost first, then the
+ * application's callback. */
 void zn__stack_addr_event(struct zn_stack *st, enum zn_addr_event ev,
                           const struct zn_ip *addr, uint8_t prefix);
+
+/* Something every route or frame template rests on changed (a netif
+ * attached, the MAC, an address): every module's config_changed. */
+void zn__stack_config_changed(struct zn_stack *st);
+
+/* Module `slot` has work for the end of this poll (its poll_end runs
+ * once, at the end of the poll under way or of the next one); with
+ * now, the next poll is due at once (zn_stack_next_deadline). */
+static inline void zn__poll_due(struct zn_stack *st, uint32_t slot,
+                                bool now) {
+  st->poll_due |= 1u << slot;
+  if (now)
+    st->repoll |= 1u << slot;
+}
+
+/* The link layer takes the frames the poll receives: fn. */
+void zn__set_frame_input(struct zn_stack *st, zn__frame_fn fn);
+
+/* A packet to ourselves: b (its data at the header in takes) goes to
+ * in(st, b) at the next poll, within the poll's budget, flagged
+ * ZN_BUF_F_LOOP.  Consumes b.  Errors: ZN_ENOBUFS (the queue holds
+ * cfg.txq_len packets already; b is freed, the caller counts it). */
+typedef void (*zn__loop_fn)(struct zn_stack *st, struct zn_buf *b);
+int zn__loop(struct zn_stack *st, struct zn_buf *b, zn__loop_fn in);
 
 /* Keyed hash of a few words, for tables. */
 uint32_t zn__hash32(const struct zn_stack *st, uint32_t a, uint32_t b);
@@ -143,9 +185,5 @@ static inline uint64_t zn__peer_hash(const struct zn_stack *st, uint32_t ip) {
   return st->peer_memo_ip[i] == ip ? st->peer_memo_hash[i]
                                    : zn__peer_hash_fill(st, ip);
 }
-
-/* The per-datagram calls that need the whole stack, inline. */
-#include "ipv4/ipv4_inline.h"
-#include "inet/inet_inline.h"
 
 #endif

@@ -26,6 +26,7 @@
  */
 #include <string.h>
 
+#include "core/module_int.h"
 #include "dhcp4/dhcp4_priv.h"
 #include "znet/err.h"
 
@@ -48,7 +49,7 @@
 #define RATE_LIMIT_INTERVAL (60ull * SEC)
 
 static bool running(const struct zn_stack *st) {
-  return st->cfg.dhcp4.enable && st->dhcp4.sock != NULL;
+  return st->cfg.dhcp4.enable &&ZN__MOD(st, dhcp4)->sock != NULL;
 }
 
 static bool has_lease(uint8_t state) {
@@ -83,27 +84,27 @@ bool zn__dhcp4_config_ok(const struct zn_config *cfg) {
 /* ---- timers ------------------------------------------------------- */
 
 static void arm(struct zn_stack *st, enum zn__dhcp4_role role, uint64_t at) {
-  st->dhcp4.role = (uint8_t)role;
-  zn_timer_start(st, &st->dhcp4.timer, at);
+  ZN__MOD(st, dhcp4)->role = (uint8_t)role;
+  zn_timer_start(st, &ZN__MOD(st, dhcp4)->timer, at);
 }
 
 static void disarm(struct zn_stack *st) {
-  st->dhcp4.role = ZN__DHCP4_T_NONE;
-  zn_timer_stop(st, &st->dhcp4.timer);
+  ZN__MOD(st, dhcp4)->role = ZN__DHCP4_T_NONE;
+  zn_timer_stop(st, &ZN__MOD(st, dhcp4)->timer);
 }
 
 static void arm_lease(struct zn_stack *st, enum zn__dhcp4_lease_role role,
                       uint64_t at) {
-  st->dhcp4.lease_role = (uint8_t)role;
+  ZN__MOD(st, dhcp4)->lease_role = (uint8_t)role;
   if (at == NEVER)
-    zn_timer_stop(st, &st->dhcp4.lease_timer);
+    zn_timer_stop(st, &ZN__MOD(st, dhcp4)->lease_timer);
   else
-    zn_timer_start(st, &st->dhcp4.lease_timer, at);
+    zn_timer_start(st, &ZN__MOD(st, dhcp4)->lease_timer, at);
 }
 
 static void disarm_lease(struct zn_stack *st) {
-  st->dhcp4.lease_role = ZN__DHCP4_L_NONE;
-  zn_timer_stop(st, &st->dhcp4.lease_timer);
+  ZN__MOD(st, dhcp4)->lease_role = ZN__DHCP4_L_NONE;
+  zn_timer_stop(st, &ZN__MOD(st, dhcp4)->lease_timer);
 }
 
 static uint64_t rand_ms(struct zn_stack *st, uint32_t lo, uint32_t hi) {
@@ -138,7 +139,7 @@ static uint64_t start_delay(struct zn_stack *st) {
 
 static void notify(struct zn_stack *st, enum zn_dhcp4_event ev,
                    const struct zn__dhcp4_lease *l) {
-  struct zn__dhcp4 *dh = &st->dhcp4;
+  struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   if (!dh->cb)
     return;
   struct zn_dhcp4_lease r;
@@ -150,7 +151,7 @@ static void notify(struct zn_stack *st, enum zn_dhcp4_event ev,
 
 /* A new exchange: its own xid, secs counted from now. */
 static void new_exchange(struct zn_stack *st) {
-  struct zn__dhcp4 *dh = &st->dhcp4;
+  struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   dh->xid = zn__rng_u32(&st->rng);
   dh->began = st->now;
   dh->req_at = st->now;
@@ -159,7 +160,7 @@ static void new_exchange(struct zn_stack *st) {
 
 /* Send the state's message and arm its retransmission. */
 static void transmit(struct zn_stack *st) {
-  struct zn__dhcp4 *dh = &st->dhcp4;
+  struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   if (dh->state == ZN_DHCP4_SELECTING)
     zn__dhcp4_send_discover(st);
   else
@@ -178,7 +179,7 @@ static void transmit(struct zn_stack *st) {
 
 /* START: the exchange's first message. */
 static void start_due(struct zn_stack *st) {
-  struct zn__dhcp4 *dh = &st->dhcp4;
+  struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   new_exchange(st);
   dh->state = dh->state == ZN_DHCP4_INIT_REBOOT ? ZN_DHCP4_REBOOTING
                                                 : ZN_DHCP4_SELECTING;
@@ -187,7 +188,7 @@ static void start_due(struct zn_stack *st) {
 
 /* INIT: DISCOVER after `delay` (0: now). */
 static void enter_init(struct zn_stack *st, uint64_t delay) {
-  st->dhcp4.state = ZN_DHCP4_INIT;
+  ZN__MOD(st, dhcp4)->state = ZN_DHCP4_INIT;
   disarm_lease(st);
   if (delay)
     arm(st, ZN__DHCP4_T_START, st->now + delay);
@@ -198,8 +199,8 @@ static void enter_init(struct zn_stack *st, uint64_t delay) {
 /* INIT-REBOOT: a REQUEST for addr after `delay` (RFC 2131 3.2). */
 static void enter_init_reboot(struct zn_stack *st, uint32_t addr,
                               uint64_t delay) {
-  st->dhcp4.state = ZN_DHCP4_INIT_REBOOT;
-  st->dhcp4.offer = addr;
+  ZN__MOD(st, dhcp4)->state = ZN_DHCP4_INIT_REBOOT;
+  ZN__MOD(st, dhcp4)->offer = addr;
   disarm_lease(st);
   if (delay)
     arm(st, ZN__DHCP4_T_START, st->now + delay);
@@ -209,7 +210,7 @@ static void enter_init_reboot(struct zn_stack *st, uint32_t addr,
 
 /* The address goes (expiry, NAK, release, restart): LOST. */
 static void drop_lease(struct zn_stack *st, uint8_t next_state) {
-  struct zn__dhcp4 *dh = &st->dhcp4;
+  struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   struct zn__dhcp4_lease old = dh->lease;
   zn__dhcp4_unapply(st);
   memset(&dh->lease, 0, sizeof(dh->lease));
@@ -221,7 +222,7 @@ static void drop_lease(struct zn_stack *st, uint8_t next_state) {
 /* PROBING (RFC 5227 2.1.1): the first probe after 0..PROBE_WAIT. */
 static void enter_probing(struct zn_stack *st,
                           const struct zn__dhcp4_lease *l) {
-  struct zn__dhcp4 *dh = &st->dhcp4;
+  struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   dh->pending = *l;
   dh->offer = l->addr;
   dh->probes = 0;
@@ -232,7 +233,7 @@ static void enter_probing(struct zn_stack *st,
 /* BOUND: the lease in use, T1 armed (RFC 2131 4.4.5). */
 static void enter_bound(struct zn_stack *st, const struct zn__dhcp4_lease *l,
                         enum zn_dhcp4_event ev) {
-  struct zn__dhcp4 *dh = &st->dhcp4;
+  struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   dh->lease = *l;
   dh->state = ZN_DHCP4_BOUND;
   dh->last_addr = l->addr;
@@ -247,7 +248,7 @@ static void enter_bound(struct zn_stack *st, const struct zn__dhcp4_lease *l,
 
 /* The ARP check passed: bind, unless the lease ran out meanwhile. */
 static void probing_done(struct zn_stack *st) {
-  struct zn__dhcp4 *dh = &st->dhcp4;
+  struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   if (zn__dhcp4_expires_at(&dh->pending) <= st->now) {
     ZN_STAT_INC(st, dhcp4_expired);
     enter_init(st, 0);
@@ -261,7 +262,7 @@ static void probing_done(struct zn_stack *st) {
 /* RFC 5227 2.1.1 / RFC 2131 4.4.1: the address is in use: DECLINE and
  * start over, 10 s later, or one address a minute after MAX_CONFLICTS. */
 static void conflict(struct zn_stack *st) {
-  struct zn__dhcp4 *dh = &st->dhcp4;
+  struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   ZN_STAT_INC(st, dhcp4_conflict);
   ZN_LOG(st, ZN_LOG_WARN, "dhcp4: %I is in use: declined", dh->offer);
   zn__dhcp4_send_decline(st, dh->offer, dh->pending.server);
@@ -279,7 +280,7 @@ static void conflict(struct zn_stack *st) {
  * after REQUEST_TRIES; RENEWING and REBINDING repeat until T2 or the
  * lease's end moves them on. */
 static void resend_due(struct zn_stack *st) {
-  struct zn__dhcp4 *dh = &st->dhcp4;
+  struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   if ((dh->state == ZN_DHCP4_REQUESTING || dh->state == ZN_DHCP4_REBOOTING) &&
       dh->tries >= REQUEST_TRIES) {
     ZN_STAT_INC(st, dhcp4_request_timeout);
@@ -294,7 +295,7 @@ static void resend_due(struct zn_stack *st) {
 /* PROBE: PROBE_NUM probes PROBE_MIN..PROBE_MAX apart, then ANNOUNCE_WAIT
  * for a late answer, then bind. */
 static void probe_due(struct zn_stack *st) {
-  struct zn__dhcp4 *dh = &st->dhcp4;
+  struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   if (dh->probes >= PROBE_NUM) {
     probing_done(st);
     return;
@@ -309,8 +310,8 @@ static void probe_due(struct zn_stack *st) {
 
 static void on_timer(struct zn_stack *st, struct zn_timer *t) {
   (void)t;
-  enum zn__dhcp4_role role = (enum zn__dhcp4_role)st->dhcp4.role;
-  st->dhcp4.role = ZN__DHCP4_T_NONE;
+  enum zn__dhcp4_role role = (enum zn__dhcp4_role)ZN__MOD(st, dhcp4)->role;
+  ZN__MOD(st, dhcp4)->role = ZN__DHCP4_T_NONE;
   switch (role) {
   case ZN__DHCP4_T_START:
     start_due(st);
@@ -328,7 +329,7 @@ static void on_timer(struct zn_stack *st, struct zn_timer *t) {
 
 /* T1: RENEWING, a REQUEST unicast to the server (RFC 2131 4.4.5). */
 static void t1_due(struct zn_stack *st) {
-  struct zn__dhcp4 *dh = &st->dhcp4;
+  struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   dh->state = ZN_DHCP4_RENEWING;
   new_exchange(st);
   arm_lease(st, ZN__DHCP4_L_T2, zn__dhcp4_t2_at(&dh->lease));
@@ -337,7 +338,7 @@ static void t1_due(struct zn_stack *st) {
 
 /* T2: REBINDING, REQUESTs broadcast to any server. */
 static void t2_due(struct zn_stack *st) {
-  struct zn__dhcp4 *dh = &st->dhcp4;
+  struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   dh->state = ZN_DHCP4_REBINDING;
   new_exchange(st);
   arm_lease(st, ZN__DHCP4_L_EXPIRY, zn__dhcp4_expires_at(&dh->lease));
@@ -355,8 +356,8 @@ static void expiry_due(struct zn_stack *st) {
 static void on_lease_timer(struct zn_stack *st, struct zn_timer *t) {
   (void)t;
   enum zn__dhcp4_lease_role role =
-      (enum zn__dhcp4_lease_role)st->dhcp4.lease_role;
-  st->dhcp4.lease_role = ZN__DHCP4_L_NONE;
+      (enum zn__dhcp4_lease_role)ZN__MOD(st, dhcp4)->lease_role;
+  ZN__MOD(st, dhcp4)->lease_role = ZN__DHCP4_L_NONE;
   switch (role) {
   case ZN__DHCP4_L_T1:
     t1_due(st);
@@ -376,7 +377,7 @@ static void on_lease_timer(struct zn_stack *st, struct zn_timer *t) {
 
 /* An OFFER in SELECTING: REQUESTING it (RFC 2131 4.4.1), same xid. */
 static void offer_in(struct zn_stack *st, const struct zn_dhcp4_view *v) {
-  struct zn__dhcp4 *dh = &st->dhcp4;
+  struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   uint32_t addr, server;
   if (!zn__dhcp4_read_offer(st, v, &addr, &server)) {
     ZN_STAT_INC(st, dhcp4_drop_offer);
@@ -394,7 +395,7 @@ static void offer_in(struct zn_stack *st, const struct zn_dhcp4_view *v) {
 /* An ACK in REQUESTING or REBOOTING: probe the address; in RENEWING or
  * REBINDING: the lease extended. */
 static void ack_in(struct zn_stack *st, const struct zn_dhcp4_view *v) {
-  struct zn__dhcp4 *dh = &st->dhcp4;
+  struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   struct zn__dhcp4_lease l;
   bool renewal = has_lease(dh->state);
   uint32_t want = renewal ? dh->lease.addr : dh->offer;
@@ -417,7 +418,7 @@ static void ack_in(struct zn_stack *st, const struct zn_dhcp4_view *v) {
 
 /* A NAK: back to INIT (RFC 2131 4.4.1, 4.4.5), the address given up. */
 static void nak_in(struct zn_stack *st, const struct zn_dhcp4_view *v) {
-  struct zn__dhcp4 *dh = &st->dhcp4;
+  struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   uint32_t sid = zn__dhcp4_server_id(st, v);
   uint32_t ours = dh->state == ZN_DHCP4_REQUESTING ? dh->server
                   : dh->state == ZN_DHCP4_RENEWING ? dh->lease.server
@@ -470,7 +471,7 @@ static bool reply_acceptable(struct zn_stack *st, const struct zn_dhcp4_view *v,
     ZN_STAT_INC(st, dhcp4_drop_chaddr);
     return false;
   }
-  if (v->xid != st->dhcp4.xid) {
+  if (v->xid != ZN__MOD(st, dhcp4)->xid) {
     ZN_STAT_INC(st, dhcp4_drop_xid);
     return false;
   }
@@ -480,7 +481,7 @@ static bool reply_acceptable(struct zn_stack *st, const struct zn_dhcp4_view *v,
 /* A datagram to port 68 (the socket's callback). */
 static void dhcp4_input(struct zn_stack *st, const uint8_t *p, size_t len,
                         uint16_t sport) {
-  struct zn__dhcp4 *dh = &st->dhcp4;
+  struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   struct zn_dhcp4_view v;
   ZN_STAT_INC(st, dhcp4_rx);
   if (!awaits_reply(dh->state)) {
@@ -512,7 +513,7 @@ static void on_dgram(struct zn_udp_sock *s, void *arg,
 /* ---- the stack's calls -------------------------------------------- */
 
 void zn__dhcp4_init(struct zn_stack *st) {
-  struct zn__dhcp4 *dh = &st->dhcp4;
+  struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   memset(dh, 0, sizeof(*dh));
   zn_timer_init(&dh->timer, on_timer);
   zn_timer_init(&dh->lease_timer, on_lease_timer);
@@ -532,7 +533,7 @@ void zn__dhcp4_init(struct zn_stack *st) {
 }
 
 void zn__dhcp4_start(struct zn_stack *st) {
-  if (!running(st) || st->dhcp4.stopped)
+  if (!running(st) || ZN__MOD(st, dhcp4)->stopped)
     return;
   uint32_t addr = st->cfg.dhcp4.reboot_addr;
   if (addr)
@@ -547,7 +548,7 @@ void zn__dhcp4_destroy(struct zn_stack *st) {
 }
 
 bool zn__dhcp4_takes(const struct zn_stack *st, const struct zn_ipv4_view *v) {
-  uint8_t s = st->dhcp4.state;
+  uint8_t s = ZN__MOD(st, dhcp4)->state;
   if (st->ip_addr != 0 || (s != ZN_DHCP4_SELECTING &&
                            s != ZN_DHCP4_REQUESTING && s != ZN_DHCP4_REBOOTING))
     return false;
@@ -563,7 +564,7 @@ bool zn__dhcp4_takes(const struct zn_stack *st, const struct zn_ipv4_view *v) {
  * or wants it. */
 void zn__dhcp4_arp_input(struct zn_stack *st, const uint8_t *sha, uint32_t spa,
                          uint32_t tpa, uint16_t op) {
-  const struct zn__dhcp4 *dh = &st->dhcp4;
+  const struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   if (dh->state != ZN_DHCP4_PROBING || memcmp(sha, st->mac, 6) == 0)
     return;
   if (spa == dh->offer ||
@@ -583,11 +584,11 @@ const char *zn_dhcp4_state_name(enum zn_dhcp4_state s) {
 }
 
 enum zn_dhcp4_state zn_dhcp4_state(const struct zn_stack *st) {
-  return (enum zn_dhcp4_state)st->dhcp4.state;
+  return (enum zn_dhcp4_state)ZN__MOD(st, dhcp4)->state;
 }
 
 int zn_dhcp4_lease(const struct zn_stack *st, struct zn_dhcp4_lease *out) {
-  const struct zn__dhcp4 *dh = &st->dhcp4;
+  const struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   if (!has_lease(dh->state)) {
     memset(out, 0, sizeof(*out));
     out->state = dh->state;
@@ -599,7 +600,7 @@ int zn_dhcp4_lease(const struct zn_stack *st, struct zn_dhcp4_lease *out) {
 
 int zn_dhcp4_dns_server(const struct zn_stack *st, uint32_t i,
                         struct zn_ip *out) {
-  const struct zn__dhcp4 *dh = &st->dhcp4;
+  const struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   if (!has_lease(dh->state) || i >= dh->lease.ndns)
     return ZN_ENOENT;
   *out = zn_ip_from_v4(dh->lease.dns[i]);
@@ -608,12 +609,12 @@ int zn_dhcp4_dns_server(const struct zn_stack *st, uint32_t i,
 
 void zn_dhcp4_set_event_cb(struct zn_stack *st, zn_dhcp4_event_fn fn,
                            void *arg) {
-  st->dhcp4.cb = fn;
-  st->dhcp4.cb_arg = arg;
+  ZN__MOD(st, dhcp4)->cb = fn;
+  ZN__MOD(st, dhcp4)->cb_arg = arg;
 }
 
 int zn_dhcp4_release(struct zn_stack *st) {
-  struct zn__dhcp4 *dh = &st->dhcp4;
+  struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   if (!running(st))
     return ZN_EINVAL;
   disarm(st);
@@ -628,7 +629,7 @@ int zn_dhcp4_release(struct zn_stack *st) {
 }
 
 int zn_dhcp4_restart(struct zn_stack *st) {
-  struct zn__dhcp4 *dh = &st->dhcp4;
+  struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   if (!running(st))
     return ZN_EINVAL;
   dh->stopped = false;
@@ -644,3 +645,27 @@ int zn_dhcp4_restart(struct zn_stack *st) {
     enter_init(st, 0);
   return ZN_OK;
 }
+
+static void dhcp4_config_default(struct zn_config *cfg) {
+  cfg->dhcp4.start_delay_ms = ZN_DHCP4_START_DELAY_DEFAULT_MS;
+}
+
+static void dhcp4_init(struct zn_stack *st, void **mem) {
+  (void)mem;
+  zn__dhcp4_init(st);
+  zn__arp_listen(st, zn__dhcp4_arp_input);
+  zn__ip_accept_other(st, zn__dhcp4_takes);
+}
+
+const struct zn__module zn__dhcp4_module = {
+    .name = "dhcp4",
+    .id = ZN__MOD_dhcp4,
+    .needs = ZN__MOD_BIT(eth) | ZN__MOD_BIT(arp) | ZN__MOD_BIT(ip) |
+             ZN__MOD_BIT(udp),
+    .state_size = sizeof(struct zn__dhcp4),
+    .config_default = dhcp4_config_default,
+    .config_ok = zn__dhcp4_config_ok,
+    .init = dhcp4_init,
+    .start = zn__dhcp4_start,
+    .destroy = zn__dhcp4_destroy,
+};

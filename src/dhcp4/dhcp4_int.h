@@ -9,8 +9,8 @@
  * Broadcasts need nothing: IPv4 takes 255.255.255.255 and UDP hands it to
  * the client's socket (bound to 0.0.0.0:68, a socket like any other, so
  * UDP's checksum, length and accounting apply unchanged).  The unicast
- * needs one hook where IPv4 judges a destination: zn__dhcp4_takes, asked
- * by zn__ip_input only for a datagram that is neither to our address nor
+ * needs one hook where IPv4 judges a destination: zn__dhcp4_takes,
+ * registered with zn__ip_accept_other and asked by zn__ip_input only for a datagram that is neither to our address nor
  * a broadcast (the common path pays nothing), says yes while the stack
  * has no address and the client waits for a server, for an unfragmented
  * UDP datagram from port 67 to port 68.  Everything after that (checksum,
@@ -28,8 +28,9 @@
  * rightly for everything else.  With an address (RENEWING, REBINDING,
  * RELEASE) messages go through the socket like any datagram.
  *
- * RFC 5227 probing: zn__arp_input shows the client every ARP packet with
- * a plausible sender (zn__dhcp4_arp_input) before its own checks, which
+ * RFC 5227 probing: zn__arp_input shows the client, a listener it
+ * registered (zn__arp_listen), every ARP packet with a plausible sender
+ * (zn__dhcp4_arp_input) before its own checks, which
  * drop everything while the stack has no address.
  */
 #ifndef ZN_DHCP4_INT_H
@@ -39,6 +40,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/stack_int.h"
+#include "modules.h"
 #include "znet/dhcp4.h"
 #include "znet/stack.h"
 #include "znet/timer.h"
@@ -117,12 +120,13 @@ void zn__dhcp4_init(struct zn_stack *st);
 void zn__dhcp4_start(struct zn_stack *st);
 void zn__dhcp4_destroy(struct zn_stack *st);
 
-/* src/ipv4: may a datagram v, neither to our address nor a broadcast,
- * come in?  Yes only as the file comment says. */
+/* IPv4's zn__ip_accept_other: may a datagram v, neither to our address
+ * nor a broadcast, come in?  Yes only as the file comment says. */
 bool zn__dhcp4_takes(const struct zn_stack *st, const struct zn_ipv4_view *v);
 
-/* src/arp: an ARP packet (op request or reply) from sha/spa about tpa, its
- * sender already judged plausible.  Looks only; never consumes. */
+/* ARP's listener (zn__arp_listen): an ARP packet (op request or reply)
+ * from sha/spa about tpa, its sender already judged plausible.  Looks
+ * only; never consumes. */
 void zn__dhcp4_arp_input(struct zn_stack *st, const uint8_t *sha,
                          uint32_t spa, uint32_t tpa, uint16_t op);
 

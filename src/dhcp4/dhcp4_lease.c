@@ -183,8 +183,8 @@ static void read_dns(struct zn_stack *st, const struct zn_dhcp4_view *v,
 
 /* The netif's own MTU (before any option 26). */
 static uint32_t link_mtu(const struct zn_stack *st) {
-  if (st->dhcp4.link_mtu)
-    return st->dhcp4.link_mtu;
+  if (ZN__MOD(st, dhcp4)->link_mtu)
+    return ZN__MOD(st, dhcp4)->link_mtu;
   return st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;
 }
 
@@ -273,7 +273,7 @@ uint64_t zn__dhcp4_expires_at(const struct zn__dhcp4_lease *l) {
 
 /* The netif's MTU: option 26's while a lease has one, else its own. */
 static void apply_mtu(struct zn_stack *st, uint32_t mtu) {
-  struct zn__dhcp4 *dh = &st->dhcp4;
+  struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   if (!st->nif)
     return;
   if (mtu && !dh->link_mtu)

@@ -134,7 +134,7 @@ static void msg_send(struct zn_stack *st, struct msg *m, uint32_t dst,
     ok = send_unaddressed(st, m->b);
   } else {
     struct zn_ip to = zn_ip_from_v4(dst);
-    ok = zn_udp_sendto_buf(st->dhcp4.sock, &to, ZN_DHCP4_SERVER_PORT, m->b) ==
+    ok = zn_udp_sendto_buf(ZN__MOD(st, dhcp4)->sock, &to, ZN_DHCP4_SERVER_PORT, m->b) ==
          ZN_OK;
   }
   if (ok)
@@ -145,12 +145,12 @@ static void msg_send(struct zn_stack *st, struct msg *m, uint32_t dst,
 
 /* RFC 2131 4.4.1: seconds since the exchange began. */
 static uint16_t elapsed_secs(const struct zn_stack *st) {
-  uint64_t s = (st->now - st->dhcp4.began) / SEC;
+  uint64_t s = (st->now - ZN__MOD(st, dhcp4)->began) / SEC;
   return s > UINT16_MAX ? UINT16_MAX : (uint16_t)s;
 }
 
 void zn__dhcp4_send_discover(struct zn_stack *st) {
-  struct zn__dhcp4 *dh = &st->dhcp4;
+  struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   struct msg m;
   dh->secs = elapsed_secs(st);
   if (!msg_begin(st, &m, ZN_DHCP4_DISCOVER, 0, dh->secs, dh->xid))
@@ -163,7 +163,7 @@ void zn__dhcp4_send_discover(struct zn_stack *st) {
 }
 
 void zn__dhcp4_send_request(struct zn_stack *st) {
-  struct zn__dhcp4 *dh = &st->dhcp4;
+  struct zn__dhcp4 *dh = ZN__MOD(st, dhcp4);
   struct msg m;
   uint32_t ciaddr = 0, dst = ZN_IPV4_BCAST;
   uint16_t secs = elapsed_secs(st);
@@ -204,7 +204,7 @@ void zn__dhcp4_send_decline(struct zn_stack *st, uint32_t addr,
 }
 
 void zn__dhcp4_send_release(struct zn_stack *st) {
-  const struct zn__dhcp4_lease *l = &st->dhcp4.lease;
+  const struct zn__dhcp4_lease *l = &ZN__MOD(st, dhcp4)->lease;
   struct msg m;
   if (!msg_begin(st, &m, ZN_DHCP4_RELEASE, l->addr, 0, zn__rng_u32(&st->rng)))
     return;

@@ -13,6 +13,7 @@
 
 #include "core/stack_int.h"
 #include "dhcp4/dhcp4_int.h"
+#include "ipv4/ipv4_int.h"
 
 #define MS 1000000ull
 #define SEC 1000000000ull

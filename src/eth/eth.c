@@ -6,9 +6,14 @@
  * accepted and the tag skipped; any other VID, a QinQ/802.1ad tag, or a
  * second tag is dropped (eth_drop_vlan).  With cfg.vlan_id N only frames
  * tagged with VID N are accepted and every frame sent carries that tag.
+ *
+ * A frame goes to the input its EtherType registered (struct zn__eth);
+ * a type nobody registered, or a multicast group no layer joined, is
+ * dropped and counted here.
  */
 #include <string.h>
 
+#include "core/module_int.h"
 #include "core/stack_int.h"
 #include "eth/eth_int.h"
 #include "wire/wire_inline.h"
@@ -25,16 +30,19 @@ static uint16_t link_group(struct zn_stack *st, const uint8_t *dst) {
     ZN_STAT_INC(st, eth_drop_not_for_us); /* another host's frame */
     return 0;
   }
-  /* RFC 2464 §7: IPv6 groups map to 33:33:xx; only those joined. */
-  if (!st->cfg.ipv6 || dst[0] != 0x33 || dst[1] != 0x33) {
-    ZN_STAT_INC(st, eth_drop_not_for_us);
-    return 0;
-  }
-  if (!zn__ip6_mac_accepted(st, dst)) {
+  /* Only the groups a layer joined (IPv6's, RFC 2464 §7). */
+  zn__eth_group_fn filter = ZN__MOD(st, eth)->group;
+  switch (filter ? filter(st, dst) : ZN__ETH_GROUP_OTHER) {
+  case ZN__ETH_GROUP_JOINED:
+    return ZN_BUF_F_MCAST;
+  case ZN__ETH_GROUP_UNJOINED:
     ZN_STAT_INC(st, eth_drop_mcast);
     return 0;
+  case ZN__ETH_GROUP_OTHER:
+    break;
   }
-  return ZN_BUF_F_MCAST;
+  ZN_STAT_INC(st, eth_drop_not_for_us);
+  return 0;
 }
 
 /* The VLAN policy of the header comment, for a frame whose EtherType
@@ -64,30 +72,30 @@ static bool tag_accepted(struct zn_stack *st, uint16_t type, bool tagged,
 /* b (data past the Ethernet header) to the input of its EtherType, type,
  * which consumes it; group is the ZN_BUF_F_ flag of a frame to a group,
  * 0 for one to us. */
-static inline void dispatch(struct zn_stack *st, struct zn_buf *b,
-                            uint16_t type, uint16_t group) {
-  switch (type) {
-  case ZN_ETHERTYPE_IPV4:
-    zn__ip_input(st, b, group == ZN_BUF_F_BCAST);
-    return;
-  case ZN_ETHERTYPE_IPV6:
-    if (!st->cfg.ipv6)
-      break;
-    zn__ip6_input(st, b, group != 0);
-    return;
-  case ZN_ETHERTYPE_ARP:
-    zn__arp_input(st, b);
-    return;
-  case ZN_ETHERTYPE_QINQ:
+/* The input of a row no layer has registered yet. */
+static void type_unknown(struct zn_stack *st, struct zn_buf *b,
+                         uint16_t group) {
+  (void)group;
+  ZN_STAT_INC(st, eth_drop_type);
+  zn_buf_free(b);
+}
+
+static void dispatch(struct zn_stack *st, struct zn_buf *b, uint16_t type,
+                     uint16_t group) {
+  const struct zn__eth *e = ZN__MOD(st, eth);
+  for (uint32_t i = 0; i < e->ntypes; i++) {
+    if (e->types[i].type == type) {
+      e->types[i].input(st, b, group);
+      return;
+    }
+  }
+  if (type == ZN_ETHERTYPE_QINQ) {
     /* An untagged frame on an untagged stack can still carry an 802.1ad
      * tag. */
     ZN_STAT_INC(st, eth_drop_vlan);
-    zn_buf_free(b);
-    return;
-  default:
-    break;
+  } else {
+    ZN_STAT_INC(st, eth_drop_type);
   }
-  ZN_STAT_INC(st, eth_drop_type);
   zn_buf_free(b);
 }
 
@@ -130,9 +138,9 @@ drop:
 
 /* The common frame, untagged on an untagged stack and to our address,
  * needs of the checks of input_any only the source's: the tag rules pass
- * it, and it is to no group.  It is read in place, and an IPv4 datagram
- * goes on first; any other frame goes to input_any, which parses it
- * again. */
+ * it, and it is to no group.  It is read in place, and the first type
+ * registered (IPv4) is asked first; any other frame goes to input_any,
+ * which parses it again. */
 void zn__eth_input(struct zn_stack *st, struct zn_buf *b) {
   ZN_STAT_INC(st, eth_rx);
   const uint8_t *p = b->data;
@@ -152,8 +160,9 @@ void zn__eth_input(struct zn_stack *st, struct zn_buf *b) {
     return;
   }
   zn_buf_pull(b, ZN_ETH_HDR_LEN); /* (the length is checked above) */
-  if (type == ZN_ETHERTYPE_IPV4) {
-    zn__ip_input(st, b, false);
+  const struct zn__eth_type *first = &ZN__MOD(st, eth)->types[0];
+  if (type == first->type) { /* (an empty row's input drops) */
+    first->input(st, b, 0);
     return;
   }
   dispatch(st, b, type, 0);
@@ -180,3 +189,46 @@ nospace:
   ZN_STAT_INC(st, if_tx_errors);
   zn_buf_free(b);
 }
+
+int zn__eth_register(struct zn_stack *st, uint16_t type, zn__eth_input_fn in,
+                     bool common) {
+  struct zn__eth *e = ZN__MOD(st, eth);
+  uint32_t i = 0;
+  while (i < e->ntypes && e->types[i].type != type)
+    i++;
+  if (i == ZN__ETH_TYPES)
+    return ZN_ENOMEM;
+  if (i == e->ntypes)
+    e->ntypes++;
+  if (common) { /* to the front, the others after it in their order */
+    memmove(&e->types[1], &e->types[0], i * sizeof(e->types[0]));
+    i = 0;
+  }
+  e->types[i].type = type;
+  e->types[i].input = in;
+  return ZN_OK;
+}
+
+void zn__eth_set_group_filter(struct zn_stack *st, zn__eth_group_fn fn) {
+  ZN__MOD(st, eth)->group = fn;
+}
+
+static bool eth_config_ok(const struct zn_config *cfg) {
+  return cfg->vlan_id <= 4094;
+}
+
+static void eth_init(struct zn_stack *st, void **mem) {
+  (void)mem;
+  struct zn__eth *e = ZN__MOD(st, eth);
+  for (uint32_t i = 0; i < ZN__ETH_TYPES; i++)
+    e->types[i].input = type_unknown;
+  zn__set_frame_input(st, zn__eth_input);
+}
+
+const struct zn__module zn__eth_module = {
+    .name = "eth",
+    .id = ZN__MOD_eth,
+    .state_size = sizeof(struct zn__eth),
+    .config_ok = eth_config_ok,
+    .init = eth_init,
+};

@@ -9,7 +9,10 @@
  */
 #include <string.h>
 
+#include "core/module_int.h"
 #include "core/stack_int.h"
+#include "icmp/icmp_int.h"
+#include "inet/inet_int.h"
 #include "znet/err.h"
 #include "znet/icmp.h"
 #include "znet/wire.h"
@@ -23,13 +26,13 @@ static uint64_t cost_ns(const struct zn_stack *st) {
 }
 
 void zn__icmp_init(struct zn_stack *st) {
-  memset(&st->icmp, 0, sizeof(st->icmp));
-  st->icmp.tokens_ns = cost_ns(st) * st->cfg.icmp_burst;
-  st->icmp.last_ns = st->now;
+  memset(ZN__MOD(st, icmp), 0, sizeof(struct zn__icmp));
+  ZN__MOD(st, icmp)->tokens_ns = cost_ns(st) * st->cfg.icmp_burst;
+  ZN__MOD(st, icmp)->last_ns = st->now;
 }
 
 static bool ratelimit_ok(struct zn_stack *st) {
-  struct zn__icmp *ic = &st->icmp;
+  struct zn__icmp *ic = ZN__MOD(st, icmp);
   uint64_t cost = cost_ns(st);
   if (cost == 0)
     return false; /* rate 0: never send errors */
@@ -200,7 +203,7 @@ void zn__icmp_input(struct zn_stack *st, struct zn_buf *b,
     return;
   case ZN_ICMP_ECHO_REPLY: {
     ZN_STAT_INC(st, icmp_echo_reply_rx);
-    if (st->icmp.echo_cb) {
+    if (ZN__MOD(st, icmp)->echo_cb) {
       struct zn_icmp_echo r;
       r.from = zn_ip_v4(&m->src);
       r.id = zn_icmp_echo_id(&v);
@@ -208,7 +211,7 @@ void zn__icmp_input(struct zn_stack *st, struct zn_buf *b,
       r.ttl = m->ttl;
       r.data = zn_icmp_body(&v);
       r.len = zn_icmp_body_len(&v);
-      st->icmp.echo_cb(st, st->icmp.echo_arg, &r);
+      ZN__MOD(st, icmp)->echo_cb(st, ZN__MOD(st, icmp)->echo_arg, &r);
     }
     goto drop;
   }
@@ -229,8 +232,8 @@ drop:
 
 void zn_icmp_set_echo_reply_cb(struct zn_stack *st, zn_icmp_echo_cb cb,
                                void *arg) {
-  st->icmp.echo_cb = cb;
-  st->icmp.echo_arg = arg;
+  ZN__MOD(st, icmp)->echo_cb = cb;
+  ZN__MOD(st, icmp)->echo_arg = arg;
 }
 
 int zn_icmp_echo_send(struct zn_stack *st, uint32_t dst, uint16_t id,
@@ -253,3 +256,23 @@ int zn_icmp_echo_send(struct zn_stack *st, uint32_t dst, uint16_t id,
   int rc = zn__ip_output(st, b, &tx);
   return rc == ZN_ENETUNREACH ? ZN_EHOSTUNREACH : rc;
 }
+
+static void icmp_config_default(struct zn_config *cfg) {
+  cfg->icmp_echo = true;
+  cfg->icmp_rate = ZN_DEFAULT_ICMP_RATE;
+  cfg->icmp_burst = ZN_DEFAULT_ICMP_BURST;
+}
+
+static void icmp_init(struct zn_stack *st, void **mem) {
+  (void)mem;
+  zn__icmp_init(st);
+}
+
+const struct zn__module zn__icmp_module = {
+    .name = "icmp",
+    .id = ZN__MOD_icmp,
+    .needs = ZN__MOD_BIT(ip),
+    .state_size = sizeof(struct zn__icmp),
+    .config_default = icmp_config_default,
+    .init = icmp_init,
+};

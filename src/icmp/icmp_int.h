@@ -4,8 +4,10 @@
 
 #include <stdint.h>
 
+#include "core/stack_int.h"
 #include "inet/inet_int.h"
 #include "ipv4/ipv4_int.h"
+#include "modules.h"
 #include "znet/icmp.h"
 
 struct zn__icmp {

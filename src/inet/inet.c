@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "core/module_int.h"
 #include "core/stack_int.h"
 #include "icmp/icmp_int.h"
 #include "inet/inet_int.h"
@@ -19,7 +20,7 @@ static uint32_t v4(const struct zn_ip *a) { return zn_ip_v4(a); }
 
 int zn__inet_register(struct zn_stack *st, uint8_t proto,
                       zn__inet_input_fn in, zn__inet_err_fn err) {
-  struct zn__inet *n = &st->inet;
+  struct zn__inet *n = ZN__MOD(st, inet);
   uint32_t i = n->by_proto[proto];
   if (i == 0) {
     if (n->nl4 == ZN__INET_L4_MAX)
@@ -34,7 +35,7 @@ int zn__inet_register(struct zn_stack *st, uint8_t proto,
 }
 
 bool zn__inet_deliver_err(struct zn_stack *st, const struct zn__inet_err *e) {
-  const struct zn__inet_l4 *l4 = &st->inet.l4[st->inet.by_proto[e->proto]];
+  const struct zn__inet_l4 *l4 = &ZN__MOD(st, inet)->l4[ZN__MOD(st, inet)->by_proto[e->proto]];
   if (!l4->err)
     return false;
   l4->err(st, e);
@@ -150,3 +151,9 @@ void zn__inet_port_unreachable(struct zn_stack *st, struct zn_buf *b,
                  0);
   zn_buf_pull(b, m->hdr_len);
 }
+
+const struct zn__module zn__inet_module = {
+    .name = "inet",
+    .id = ZN__MOD_inet,
+    .state_size = sizeof(struct zn__inet),
+};

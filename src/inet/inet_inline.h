@@ -8,12 +8,13 @@
 
 #include "inet/inet_int.h"
 #include "ipv4/ipv4_inline.h"
+#include "ipv6/ipv6_int.h"
 #include "znet/err.h"
 
 /* The input of proto's transport, NULL if none is registered. */
 static inline zn__inet_input_fn zn__inet_input(const struct zn_stack *st,
                                                uint8_t proto) {
-  const struct zn__inet *n = &st->inet;
+  const struct zn__inet *n = ZN__MOD(st, inet);
   return n->l4[n->by_proto[proto]].input;
 }
 
@@ -75,7 +76,7 @@ static inline int zn__inet_send_path(struct zn_stack *st, struct zn_buf *b,
  * path MTU (TCP) fits them again when it sees a new value.  IPv4 keeps
  * no path MTU table (TCP's MSS is its path MTU there). */
 static inline uint32_t zn__inet_mtu_epoch(const struct zn_stack *st) {
-  return st->ip6.mtu_epoch;
+  return ZN__MOD(st, ip6)->mtu_epoch;
 }
 
 #endif

@@ -19,7 +19,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/stack_int.h"
 #include "ipv4/ipv4_int.h"
+#include "modules.h"
 #include "znet/addr.h"
 #include "znet/buf.h"
 #include "znet/err.h"

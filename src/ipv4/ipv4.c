@@ -20,8 +20,13 @@
  */
 #include <string.h>
 
+#include "arp/arp_int.h"
+#include "core/module_int.h"
 #include "core/stack_int.h"
 #include "eth/eth_int.h"
+#include "icmp/icmp_int.h"
+#include "inet/inet_inline.h"
+#include "ipv4/ipv4_int.h"
 #include "wire/wire_inline.h"
 #include "znet/err.h"
 #include "znet/wire.h"
@@ -45,7 +50,7 @@ size_t zn__ip_mem_size(const struct zn_config *cfg) {
 }
 
 void zn__ip_init(struct zn_stack *st, void **mem) {
-  struct zn__ip *ip = &st->ip;
+  struct zn__ip *ip = ZN__MOD(st, ip);
   memset(ip, 0, sizeof(*ip));
   ip->reass = zn__carve(mem, (size_t)st->cfg.reass_slots * sizeof(struct zn__reass));
   memset(ip->reass, 0, (size_t)st->cfg.reass_slots * sizeof(struct zn__reass));
@@ -58,15 +63,15 @@ void zn__ip_init(struct zn_stack *st, void **mem) {
 }
 
 void zn__ip_config_changed(struct zn_stack *st) {
-  if (++st->ip.epoch == 0)
-    st->ip.epoch = 1;
+  if (++ZN__MOD(st, ip)->epoch == 0)
+    ZN__MOD(st, ip)->epoch = 1;
 }
 
 static void reass_free(struct zn_stack *st, struct zn__reass *r,
                        enum zn_stat reason, bool count) {
   if (count)
     st->stats.v[reason] += r->q.nfrags;
-  st->ip.reass_mem -= r->q.mem;
+  ZN__MOD(st, ip)->reass_mem -= r->q.mem;
   zn__frag_release(&r->q);
   zn_timer_stop(st, &r->timer);
   r->used = false;
@@ -74,8 +79,8 @@ static void reass_free(struct zn_stack *st, struct zn__reass *r,
 
 void zn__ip_destroy(struct zn_stack *st) {
   for (uint32_t i = 0; i < st->cfg.reass_slots; i++)
-    if (st->ip.reass[i].used)
-      reass_free(st, &st->ip.reass[i], ZN_STAT_ip_reass_drop_timeout, false);
+    if (ZN__MOD(st, ip)->reass[i].used)
+      reass_free(st, &ZN__MOD(st, ip)->reass[i], ZN_STAT_ip_reass_drop_timeout, false);
 }
 
 /* (Inline here, where every datagram in and out asks; the other modules
@@ -106,7 +111,7 @@ static struct zn__reass *reass_find(struct zn_stack *st,
                                     const struct zn_ipv4_view *v) {
   struct zn__reass *free_slot = NULL;
   for (uint32_t i = 0; i < st->cfg.reass_slots; i++) {
-    struct zn__reass *r = &st->ip.reass[i];
+    struct zn__reass *r = &ZN__MOD(st, ip)->reass[i];
     if (!r->used) {
       if (!free_slot)
         free_slot = r;
@@ -124,7 +129,7 @@ static struct zn__reass *reass_find(struct zn_stack *st,
      * before a flood can push it out. */
     struct zn__reass *oldest = NULL;
     for (uint32_t i = 0; i < st->cfg.reass_slots; i++) {
-      struct zn__reass *r = &st->ip.reass[i];
+      struct zn__reass *r = &ZN__MOD(st, ip)->reass[i];
       if (!oldest || r->timer.expires < oldest->timer.expires)
         oldest = r;
     }
@@ -210,7 +215,7 @@ static struct zn_buf *reass_input(struct zn_stack *st, struct zn_buf *b,
     return NULL;
   }
   uint32_t bsize = b->pool->size;
-  if (st->ip.reass_mem + bsize > st->cfg.reass_max_bytes) {
+  if (ZN__MOD(st, ip)->reass_mem + bsize > st->cfg.reass_max_bytes) {
     /* Without this fragment the datagram can never complete: release all
      * of it, so one flood cannot pin the whole budget. */
     ZN_STAT_INC(st, ip_reass_drop_mem);
@@ -240,7 +245,7 @@ static struct zn_buf *reass_input(struct zn_stack *st, struct zn_buf *b,
     reass_free(st, r, ZN_STAT_ip_reass_drop_overlap, true);
     return NULL;
   }
-  st->ip.reass_mem += bsize;
+  ZN__MOD(st, ip)->reass_mem += bsize;
   if (!mf)
     zn__frag_set_last(&r->q, end);
   if (zn__frag_complete(&r->q))
@@ -345,7 +350,8 @@ destination_other(struct zn_stack *st, const struct zn_buf *b) {
     return DST_BCAST;
   /* A DHCP reply unicast to the address offered to us, before we hold
    * one (src/dhcp4/dhcp4_int.h). */
-  if (zn__dhcp4_takes(st, &v))
+  zn__ip_accept_fn accept = ZN__MOD(st, ip)->accept_other;
+  if (accept && accept(st, &v))
     return DST_UNICAST;
   ZN_STAT_INC(st, ip_drop_not_for_us);
   return DST_DROP;
@@ -474,11 +480,11 @@ drop:
  * registers (the transport's call is its last).  Any other datagram, and
  * any that fails a check here, goes to input_any, which checks it again
  * from the start and counts what it drops. */
-void zn__ip_input(struct zn_stack *st, struct zn_buf *b, bool link_bcast) {
+void zn__ip_input(struct zn_stack *st, struct zn_buf *b, uint16_t group) {
   ZN_STAT_INC(st, ip_rx);
   const uint8_t *p = b->data;
   uint32_t len = b->len;
-  if (len < ZN_IPV4_HDR_LEN || p[0] != 0x45 || link_bcast ||
+  if (len < ZN_IPV4_HDR_LEN || p[0] != 0x45 || group != 0 ||
       (b->flags & ZN_BUF_F_LOOP))
     goto other;
   uint32_t tot_len = zn_rd16(p + 2);
@@ -502,7 +508,13 @@ void zn__ip_input(struct zn_stack *st, struct zn_buf *b, bool link_bcast) {
   in(st, b, &m);
   return;
 other:
-  input_any(st, b, link_bcast);
+  input_any(st, b, group == ZN_BUF_F_BCAST);
+}
+
+/* A datagram we sent to our own address, at the next poll. */
+static void loop_input(struct zn_stack *st, struct zn_buf *b) {
+  ZN_STAT_INC(st, ip_loop_rx);
+  zn__ip_input(st, b, 0);
 }
 
 /* ---- output ---- */
@@ -513,7 +525,7 @@ uint32_t zn__ip_id_slot(const struct zn_stack *st, uint32_t dst,
 }
 
 static uint16_t next_id(struct zn_stack *st, uint32_t dst, uint8_t proto) {
-  return st->ip.ids[zn__ip_id_slot(st, dst, proto)]++;
+  return ZN__MOD(st, ip)->ids[zn__ip_id_slot(st, dst, proto)]++;
 }
 
 enum hop_kind { HOP_UNICAST, HOP_BCAST, HOP_MCAST };
@@ -601,12 +613,12 @@ static void path_keep_route(struct zn_stack *st, struct zn__ip_path *path,
                             uint32_t hop) {
   const uint8_t *mac = NULL;
   if (st->nif && !st->cfg.vlan_id)
-    mac = zn__arp_pin(&st->arp, hop, &path->hop);
+    mac = zn__arp_pin(ZN__MOD(st, arp), hop, &path->hop);
   if (!mac) {
     path->epoch = 0;
     return;
   }
-  path->epoch = st->ip.epoch;
+  path->epoch = ZN__MOD(st, ip)->epoch;
   memcpy(path->hdr, mac, 6);
   memcpy(path->hdr + 6, st->mac, 6);
   zn_wr16(path->hdr + 12, ZN_ETHERTYPE_IPV4);
@@ -682,13 +694,10 @@ output(struct zn_stack *st, struct zn_buf *b, const struct zn__ip_tx *tx,
   if (path) /* while b is still ours */
     path_keep_header(path, p, &h);
   if (loop) {
-    if (st->loopq.count >= st->cfg.txq_len) {
+    if (zn__loop(st, b, loop_input) != ZN_OK) {
       ZN_STAT_INC(st, ip_tx_drop_loopq);
-      rc = ZN_ENOBUFS;
-      goto fail;
+      return ZN_ENOBUFS;
     }
-    b->flags |= ZN_BUF_F_LOOP;
-    zn_bufq_push(&st->loopq, b);
     if (path)
       path->epoch = 0;
     return ZN_OK;
@@ -741,3 +750,67 @@ void zn__ip_path_output(struct zn_stack *st, const struct zn__ip_path *path,
   ZN_STAT_INC(st, ip_tx_path_cached);
   zn__if_output(st, b);
 }
+
+int zn_stack_set_ipv4(struct zn_stack *st, uint32_t addr, uint8_t prefix,
+                      uint32_t gateway) {
+  if (prefix > 32)
+    return ZN_EINVAL;
+  uint32_t mask = zn_ipv4_mask(prefix);
+  if (gateway && addr && ((gateway ^ addr) & mask) != 0)
+    return ZN_EINVAL;
+  uint32_t old = st->ip_addr;
+  uint8_t old_prefix = st->ip_prefix;
+  st->ip_addr = addr;
+  st->ip_prefix = prefix;
+  st->ip_mask = mask;
+  st->ip_gw = gateway;
+  zn__stack_config_changed(st);
+  if (st->started)
+    zn__arp_start(st);
+  if (old != addr) {
+    struct zn_ip a;
+    if (old) {
+      a = zn_ip_from_v4(old);
+      zn__stack_addr_event(st, ZN_ADDR_REMOVED, &a, old_prefix);
+    }
+    if (addr) {
+      a = zn_ip_from_v4(addr);
+      zn__stack_addr_event(st, ZN_ADDR_ADDED, &a, prefix);
+    }
+  }
+  return ZN_OK;
+}
+
+
+void zn__ip_accept_other(struct zn_stack *st, zn__ip_accept_fn fn) {
+  ZN__MOD(st, ip)->accept_other = fn;
+}
+
+static void ip_config_default(struct zn_config *cfg) {
+  cfg->ttl = ZN_DEFAULT_TTL;
+  cfg->reass_slots = ZN_DEFAULT_REASS_SLOTS;
+  cfg->reass_max_bytes = ZN_DEFAULT_REASS_MAX_BYTES;
+  cfg->reass_timeout_ms = ZN_DEFAULT_REASS_TIMEOUT_MS;
+}
+
+static bool ip_config_ok(const struct zn_config *cfg) {
+  return cfg->ipv4_prefix <= 32 && cfg->reass_slots <= 4096;
+}
+
+static void ip_init(struct zn_stack *st, void **mem) {
+  zn__ip_init(st, mem);
+  zn__eth_register(st, ZN_ETHERTYPE_IPV4, zn__ip_input, true);
+}
+
+const struct zn__module zn__ip_module = {
+    .name = "ip",
+    .id = ZN__MOD_ip,
+    .needs = ZN__MOD_BIT(eth) | ZN__MOD_BIT(arp) | ZN__MOD_BIT(inet),
+    .state_size = sizeof(struct zn__ip),
+    .config_default = ip_config_default,
+    .config_ok = ip_config_ok,
+    .mem_size = zn__ip_mem_size,
+    .init = ip_init,
+    .config_changed = zn__ip_config_changed,
+    .destroy = zn__ip_destroy,
+};

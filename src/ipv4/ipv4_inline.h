@@ -20,7 +20,7 @@ static inline bool zn__ip_path_takes(const struct zn_stack *st,
                                      const struct zn__ip_path *path,
                                      const struct zn_buf *b) {
   uint32_t tot = b->len + ZN_IPV4_HDR_LEN;
-  return path->epoch == st->ip.epoch && tot <= ZN_IPV4_MAX_LEN &&
+  return path->epoch == ZN__MOD(st, ip)->epoch && tot <= ZN_IPV4_MAX_LEN &&
          (tot <= st->nif->mtu || b->gso_size) &&
          zn_buf_headroom(b) >= sizeof(path->hdr) &&
          zn__arp_pinned(&path->hop);

@@ -8,6 +8,8 @@
 
 #include "arp/arp_int.h"
 #include "core/frag_int.h"
+#include "core/stack_int.h"
+#include "modules.h"
 #include "znet/buf.h"
 #include "znet/stack.h"
 #include "znet/timer.h"
@@ -24,13 +26,24 @@ struct zn__reass {
 
 #define ZN__IP_IDS 64
 
+/* A datagram v neither to our address nor a broadcast: may it come in
+ * all the same?  (DHCPv4's offer unicast to the address offered, before
+ * we hold one: src/dhcp4/dhcp4_int.h.) */
+typedef bool (*zn__ip_accept_fn)(const struct zn_stack *st,
+                                 const struct zn_ipv4_view *v);
+
 struct zn__ip {
   struct zn__reass *reass; /* cfg.reass_slots */
   uint32_t reass_mem;      /* buffer bytes held by all slots */
   uint32_t epoch;          /* of the configuration that routes and frames
                               a datagram: zn__ip_config_changed */
   uint16_t ids[ZN__IP_IDS];
+  zn__ip_accept_fn accept_other; /* zn__ip_accept_other; NULL: none */
 };
+
+/* Ask fn of every datagram to another address (at assembly; one: a
+ * second call replaces the first). */
+void zn__ip_accept_other(struct zn_stack *st, zn__ip_accept_fn fn);
 
 /* The stack's address, mask or gateway, its MAC or its netif changed:
  * every route cached before (struct zn__ip_path) is void.  The caller of
@@ -94,9 +107,10 @@ void zn__ip_path_output(struct zn_stack *st, const struct zn__ip_path *path,
 size_t zn__ip_mem_size(const struct zn_config *cfg);
 void zn__ip_init(struct zn_stack *st, void **mem);
 void zn__ip_destroy(struct zn_stack *st);
-/* b->data at the IP header; consumes b.  link_bcast: the frame was sent
- * to a link broadcast/multicast address. */
-void zn__ip_input(struct zn_stack *st, struct zn_buf *b, bool link_bcast);
+/* b->data at the IP header; consumes b.  group: the frame's ZN_BUF_F_
+ * flag if it was sent to a link broadcast or multicast address, else 0
+ * (struct zn__eth's input). */
+void zn__ip_input(struct zn_stack *st, struct zn_buf *b, uint16_t group);
 /* b->data at the transport header; pushes the IP header, routes,
  * fragments if needed.  Consumes b.  Errors: ZN_EHOSTUNREACH,
  * ZN_ENETUNREACH, ZN_EADDRNOTAVAIL, ZN_EMSGSIZE, ZN_ENOBUFS. */

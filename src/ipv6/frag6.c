@@ -37,17 +37,17 @@ size_t zn__ip6_reass_mem_size(const struct zn_config *cfg) {
 
 void zn__ip6_reass_init(struct zn_stack *st, void **mem) {
   size_t n = (size_t)st->cfg.ip6_reass_slots * sizeof(struct zn__reass6);
-  st->ip6.reass = zn__carve(mem, n);
-  memset(st->ip6.reass, 0, n);
+  ZN__MOD(st, ip6)->reass = zn__carve(mem, n);
+  memset(ZN__MOD(st, ip6)->reass, 0, n);
   for (uint32_t i = 0; i < st->cfg.ip6_reass_slots; i++)
-    zn_timer_init(&st->ip6.reass[i].timer, reass_timer);
+    zn_timer_init(&ZN__MOD(st, ip6)->reass[i].timer, reass_timer);
 }
 
 static void reass_free(struct zn_stack *st, struct zn__reass6 *r,
                        enum zn_stat reason, bool count) {
   if (count)
     st->stats.v[reason] += r->q.nfrags;
-  st->ip6.reass_mem -= r->q.mem;
+  ZN__MOD(st, ip6)->reass_mem -= r->q.mem;
   zn__frag_release(&r->q);
   zn_timer_stop(st, &r->timer);
   r->used = false;
@@ -55,16 +55,16 @@ static void reass_free(struct zn_stack *st, struct zn__reass6 *r,
 
 void zn__ip6_reass_destroy(struct zn_stack *st) {
   for (uint32_t i = 0; i < st->cfg.ip6_reass_slots; i++)
-    if (st->ip6.reass[i].used)
-      reass_free(st, &st->ip6.reass[i], ZN_STAT_ip6_reass_drop_timeout, false);
+    if (ZN__MOD(st, ip6)->reass[i].used)
+      reass_free(st, &ZN__MOD(st, ip6)->reass[i], ZN_STAT_ip6_reass_drop_timeout, false);
 }
 
 /* Fragments held in reassembly, for the accounting of tests. */
 uint32_t zn__ip6_reass_held(const struct zn_stack *st) {
   uint32_t n = 0;
-  for (uint32_t i = 0; st->ip6.up && i < st->cfg.ip6_reass_slots; i++)
-    if (st->ip6.reass[i].used)
-      n += st->ip6.reass[i].q.nfrags;
+  for (uint32_t i = 0; ZN__MOD(st, ip6)->up && i < st->cfg.ip6_reass_slots; i++)
+    if (ZN__MOD(st, ip6)->reass[i].used)
+      n += ZN__MOD(st, ip6)->reass[i].q.nfrags;
   return n;
 }
 
@@ -72,7 +72,7 @@ static struct zn__reass6 *reass_find(struct zn_stack *st, const uint8_t *h,
                                      uint32_t id) {
   struct zn__reass6 *free_slot = NULL, *oldest = NULL;
   for (uint32_t i = 0; i < st->cfg.ip6_reass_slots; i++) {
-    struct zn__reass6 *r = &st->ip6.reass[i];
+    struct zn__reass6 *r = &ZN__MOD(st, ip6)->reass[i];
     if (!r->used) {
       if (!free_slot)
         free_slot = r;
@@ -181,7 +181,7 @@ struct zn_buf *zn__ip6_reass_input(struct zn_stack *st, struct zn_buf *b,
   }
   struct zn__reass6 *r = reass_find(st, b->data, w->frag_id);
   uint32_t bsize = (uint32_t)(b->end - b->head);
-  if (!r || st->ip6.reass_mem + bsize > st->cfg.ip6_reass_max_bytes) {
+  if (!r || ZN__MOD(st, ip6)->reass_mem + bsize > st->cfg.ip6_reass_max_bytes) {
     if (r)
       ZN_STAT_INC(st, ip6_reass_drop_mem);
     else
@@ -208,7 +208,7 @@ struct zn_buf *zn__ip6_reass_input(struct zn_stack *st, struct zn_buf *b,
   zn_buf_pull(b, (size_t)fo + 8);
   if (!reass_insert(st, r, b, bsize))
     return NULL;
-  st->ip6.reass_mem += bsize;
+  ZN__MOD(st, ip6)->reass_mem += bsize;
   if (zn__frag_complete(&r->q))
     return reass_join(st, r);
   return NULL;

@@ -14,6 +14,7 @@
 
 #include "core/stack_int.h"
 #include "ipv6/ipv6_int.h"
+#include "ipv6conf/ipv6conf_int.h"
 #include "znet/err.h"
 #include "znet/icmp.h"
 #include "znet/wire.h"
@@ -27,7 +28,7 @@ static uint64_t cost_ns(const struct zn_stack *st) {
 
 /* RFC 4443 §2.4(f): a token bucket. */
 static bool ratelimit_ok(struct zn_stack *st) {
-  struct zn__ip6 *ip6 = &st->ip6;
+  struct zn__ip6 *ip6 = ZN__MOD(st, ip6);
   uint64_t cost = cost_ns(st);
   if (cost == 0)
     return false;
@@ -134,9 +135,9 @@ static void echo_reply(struct zn_stack *st, struct zn_buf *b,
   tx.dst = m->src;
   tx.proto = ZN_IPPROTO_ICMPV6;
   tx.tos = m->tos;
-  st->ip6.nd_answering = true; /* not to evict confirmed neighbors */
+  ZN__MOD(st, ip6)->nd_answering = true; /* not to evict confirmed neighbors */
   int rc = zn__ip6_output(st, b, &tx);
-  st->ip6.nd_answering = false;
+  ZN__MOD(st, ip6)->nd_answering = false;
   if (rc == ZN_OK)
     ZN_STAT_INC(st, icmp6_echo_reply_tx);
 }
@@ -214,7 +215,7 @@ static void echo_reply_input(struct zn_stack *st,
                              const struct zn_icmp6_view *v,
                              const struct zn__inet_meta *m) {
   ZN_STAT_INC(st, icmp6_echo_reply_rx);
-  if (!st->ip6.echo_cb)
+  if (!ZN__MOD(st, ip6)->echo_cb)
     return;
   struct zn_icmp6_echo r;
   r.from = m->src;
@@ -223,7 +224,7 @@ static void echo_reply_input(struct zn_stack *st,
   r.hlim = m->ttl;
   r.data = zn_icmp6_body(v);
   r.len = zn_icmp6_body_len(v);
-  st->ip6.echo_cb(st, st->ip6.echo_arg, &r);
+  ZN__MOD(st, ip6)->echo_cb(st, ZN__MOD(st, ip6)->echo_arg, &r);
 }
 
 /* RA and MLD for ipv6conf: RFC 4861 §6.1.2 (hop limit 255, link-local
@@ -319,15 +320,15 @@ drop:
 
 void zn_icmp6_set_echo_reply_cb(struct zn_stack *st, zn_icmp6_echo_cb cb,
                                 void *arg) {
-  st->ip6.echo_cb = cb;
-  st->ip6.echo_arg = arg;
+  ZN__MOD(st, ip6)->echo_cb = cb;
+  ZN__MOD(st, ip6)->echo_arg = arg;
 }
 
 int zn_icmp6_echo_send(struct zn_stack *st, const struct zn_ip *dst,
                        uint16_t id, uint16_t seq, const void *data,
                        size_t len) {
   uint8_t src[16];
-  if (!st->ip6.up || dst->family != ZN_AF_INET6)
+  if (!ZN__MOD(st, ip6)->up || dst->family != ZN_AF_INET6)
     return ZN_EINVAL;
   if (len > 0xffff - ZN_ICMP6_HDR_LEN)
     return ZN_EMSGSIZE;
@@ -354,8 +355,8 @@ int zn__icmp6_send(struct zn_stack *st, struct zn_buf *b,
   zn_icmp6_finish(b->data, b->len,
                   zn_csum_pseudo6(src, tx->dst.bytes, (uint32_t)b->len,
                                   ZN_IPPROTO_ICMPV6));
-  st->ip6.nd_answering = answering;
+  ZN__MOD(st, ip6)->nd_answering = answering;
   int rc = zn__ip6_output(st, b, tx);
-  st->ip6.nd_answering = false;
+  ZN__MOD(st, ip6)->nd_answering = false;
   return rc;
 }

@@ -11,7 +11,10 @@
  */
 #include <string.h>
 
+#include "core/module_int.h"
 #include "core/stack_int.h"
+#include "inet/inet_inline.h"
+#include "ipv6conf/ipv6conf_int.h"
 #include "eth/eth_int.h"
 #include "ipv6/ipv6_int.h"
 #include "wire/wire_inline.h"
@@ -30,7 +33,7 @@ size_t zn__ip6_mem_size(const struct zn_config *cfg) {
 }
 
 void zn__ip6_init(struct zn_stack *st, void **mem) {
-  struct zn__ip6 *ip6 = &st->ip6;
+  struct zn__ip6 *ip6 = ZN__MOD(st, ip6);
   memset(ip6, 0, sizeof(*ip6));
   ip6->up = st->cfg.ipv6;
   if (!ip6->up)
@@ -46,16 +49,18 @@ void zn__ip6_init(struct zn_stack *st, void **mem) {
 void zn__ip6_start(struct zn_stack *st) { (void)st; }
 
 void zn__ip6_destroy(struct zn_stack *st) {
-  if (!st->ip6.up)
+  if (!ZN__MOD(st, ip6)->up)
     return;
   zn__nd_destroy(st);
   zn__ip6_reass_destroy(st);
 }
 
+static void loop_input(struct zn_stack *st, struct zn_buf *b);
+
 /* ---- addresses ---- */
 
 bool zn__ip6_is_local(const struct zn_stack *st, const uint8_t a[16]) {
-  return st->ip6.up && zn__ip6conf_addr_usable(zn__ip6conf_addr_find(st, a));
+  return ZN__MOD(st, ip6)->up && zn__ip6conf_addr_usable(zn__ip6conf_addr_find(st, a));
 }
 
 bool zn__ip6_dst_accepted(const struct zn_stack *st, const uint8_t d[16]) {
@@ -67,9 +72,12 @@ bool zn__ip6_dst_accepted(const struct zn_stack *st, const uint8_t d[16]) {
 /* RFC 2464 §7: a 33:33 frame carries a group's low 32 bits, which many
  * groups share: accepted if one group we listen to maps to it (the IPv6
  * layer filters the group itself). */
-bool zn__ip6_mac_accepted(const struct zn_stack *st, const uint8_t mac[6]) {
-  return mac[0] == 0x33 && mac[1] == 0x33 &&
-         zn__ip6conf_mcast_mac_joined(st, mac);
+static enum zn__eth_group mac_accepted(const struct zn_stack *st,
+                                       const uint8_t mac[6]) {
+  if (mac[0] != 0x33 || mac[1] != 0x33)
+    return ZN__ETH_GROUP_OTHER;
+  return zn__ip6conf_mcast_mac_joined(st, mac) ? ZN__ETH_GROUP_JOINED
+                                                : ZN__ETH_GROUP_UNJOINED;
 }
 
 static uint8_t addr_scope(const uint8_t a[16]) {
@@ -168,8 +176,8 @@ static struct zn__ip6_dest *dest_entry(struct zn_stack *st,
   uint32_t h = zn_rd32(dst + 12) ^ zn_rd32(dst + 8);
   h ^= h >> 16;
   h ^= h >> 8;
-  struct zn__ip6_dest *d = &st->ip6.dest[h % ZN__IP6_DEST];
-  uint32_t gen = zn__ip6conf_gen(&st->ip6conf);
+  struct zn__ip6_dest *d = &ZN__MOD(st, ip6)->dest[h % ZN__IP6_DEST];
+  uint32_t gen = zn__ip6conf_gen(ZN__MOD(st, ip6conf));
   if (d->gen != gen || !zn_ipv6_addr_eq(d->dst, dst)) {
     memcpy(d->dst, dst, 16);
     d->gen = gen;
@@ -211,7 +219,7 @@ static bool dest_local(struct zn_stack *st, struct zn__ip6_dest *d) {
 
 int zn__ip6_select_source(struct zn_stack *st, const uint8_t dst[16],
                           uint8_t out[16]) {
-  if (!st->ip6.up)
+  if (!ZN__MOD(st, ip6)->up)
     return ZN_EADDRNOTAVAIL;
   if (zn_ipv6_addr_is_loopback(dst)) {
     memcpy(out, loopback6, 16);
@@ -232,12 +240,12 @@ int zn__ip6_next_hop(struct zn_stack *st, const uint8_t dst[16],
 /* Every packet sent asks; nearly always no packet too big has come, and
  * the table is empty. */
 static struct zn__pmtu6 *pmtu_find(struct zn_stack *st, const uint8_t d[16]) {
-  for (int i = 0; st->ip6.npmtu && i < ZN__IP6_PMTU; i++) {
-    struct zn__pmtu6 *e = &st->ip6.pmtu[i];
+  for (int i = 0; ZN__MOD(st, ip6)->npmtu && i < ZN__IP6_PMTU; i++) {
+    struct zn__pmtu6 *e = &ZN__MOD(st, ip6)->pmtu[i];
     if (e->mtu && memcmp(e->dst, d, 16) == 0) {
       if (e->expires <= st->now) {
         e->mtu = 0; /* §4: aged out, try the link MTU again */
-        st->ip6.npmtu--;
+        ZN__MOD(st, ip6)->npmtu--;
         return NULL;
       }
       return e;
@@ -246,7 +254,7 @@ static struct zn__pmtu6 *pmtu_find(struct zn_stack *st, const uint8_t d[16]) {
   return NULL;
 }
 
-void zn__ip6_mtu_lowered(struct zn_stack *st) { st->ip6.mtu_epoch++; }
+void zn__ip6_mtu_lowered(struct zn_stack *st) { ZN__MOD(st, ip6)->mtu_epoch++; }
 
 static uint32_t link_mtu(const struct zn_stack *st) {
   uint32_t m = zn__ip6conf_link_mtu(st);
@@ -272,20 +280,20 @@ void zn__ip6_pmtu_update(struct zn_stack *st, const uint8_t dst[16],
     return;
   struct zn__pmtu6 *e = pmtu_find(st, dst);
   for (int i = 0; !e && i < ZN__IP6_PMTU; i++) {
-    struct zn__pmtu6 *c = &st->ip6.pmtu[i];
+    struct zn__pmtu6 *c = &ZN__MOD(st, ip6)->pmtu[i];
     if (c->mtu == 0 || c->expires <= st->now) {
       e = c;
       break;
     }
   }
   for (int i = 0; !e && i < ZN__IP6_PMTU; i++) {
-    struct zn__pmtu6 *c = &st->ip6.pmtu[i];
+    struct zn__pmtu6 *c = &ZN__MOD(st, ip6)->pmtu[i];
     if (i == 0 || c->expires < e->expires)
       e = c;
   }
   memcpy(e->dst, dst, 16);
   if (e->mtu == 0)
-    st->ip6.npmtu++;
+    ZN__MOD(st, ip6)->npmtu++;
   e->mtu = mtu;
   e->expires = st->now + PMTU_AGE_NS;
   zn__ip6_mtu_lowered(st);
@@ -410,13 +418,10 @@ static bool choose_source(struct zn_stack *st, const struct zn__inet_tx *tx,
 static int route(struct zn_stack *st, struct zn_buf *b, const uint8_t *dst,
                  bool loop, struct zn__ip6_dest *d) {
   if (loop) {
-    if (st->loopq.count >= st->cfg.txq_len) {
+    if (zn__loop(st, b, loop_input) != ZN_OK) {
       ZN_STAT_INC(st, ip6_tx_drop_loopq);
-      zn_buf_free(b);
       return ZN_ENOBUFS;
     }
-    b->flags |= ZN_BUF_F_LOOP;
-    zn_bufq_push(&st->loopq, b);
     return ZN_OK;
   }
   if (zn_ipv6_addr_is_mcast(dst)) {
@@ -444,7 +449,7 @@ int zn__ip6_output(struct zn_stack *st, struct zn_buf *b,
                    const struct zn__inet_tx *tx) {
   const uint8_t *dst = tx->dst.bytes;
   struct zn_ipv6_hdr h;
-  if (!st->ip6.up) {
+  if (!ZN__MOD(st, ip6)->up) {
     ZN_STAT_INC(st, ip6_tx_drop_off);
     return tx_fail(b, ZN_EADDRNOTAVAIL);
   }
@@ -749,11 +754,12 @@ drop:
  * upper layer after the fixed header (zn_ipv6_chain_walk): such a
  * datagram, nearly every one, skips the walk and the steps that look at
  * what it found. */
-void zn__ip6_input(struct zn_stack *st, struct zn_buf *b, bool link_mcast) {
+void zn__ip6_input(struct zn_stack *st, struct zn_buf *b, uint16_t group) {
+  bool link_mcast = group != 0;
   struct zn_ipv6_view v;
   bool tentative;
   ZN_STAT_INC(st, ip6_rx);
-  if (!st->ip6.up) {
+  if (!ZN__MOD(st, ip6)->up) {
     ZN_STAT_INC(st, ip6_drop_off);
     goto drop;
   }
@@ -778,3 +784,42 @@ drop:
 }
 
 const uint8_t *zn__ip6_all_nodes(void) { return all_nodes; }
+
+/* A datagram we sent to one of our own addresses, at the next poll. */
+static void loop_input(struct zn_stack *st, struct zn_buf *b) {
+  ZN_STAT_INC(st, ip6_loop_rx);
+  zn__ip6_input(st, b, 0);
+}
+
+static void ip6_config_default(struct zn_config *cfg) {
+  cfg->nd_entries = ZN_DEFAULT_ND_ENTRIES;
+  cfg->nd_pending = ZN_DEFAULT_ND_PENDING;
+  cfg->ip6_reass_slots = ZN_DEFAULT_IP6_REASS_SLOTS;
+  cfg->ip6_reass_max_bytes = ZN_DEFAULT_IP6_REASS_MAX_BYTES;
+  cfg->ip6_reass_timeout_ms = ZN_DEFAULT_IP6_REASS_TIMEOUT_MS;
+}
+
+static bool ip6_config_ok(const struct zn_config *cfg) {
+  return cfg->nd_entries <= (1u << 16) && cfg->ip6_reass_slots <= 4096;
+}
+
+static void ip6_init(struct zn_stack *st, void **mem) {
+  zn__ip6_init(st, mem);
+  if (!ZN__MOD(st, ip6)->up)
+    return;
+  zn__eth_register(st, ZN_ETHERTYPE_IPV6, zn__ip6_input, false);
+  zn__eth_set_group_filter(st, mac_accepted);
+}
+
+const struct zn__module zn__ip6_module = {
+    .name = "ip6",
+    .id = ZN__MOD_ip6,
+    .needs = ZN__MOD_BIT(eth) | ZN__MOD_BIT(inet),
+    .state_size = sizeof(struct zn__ip6),
+    .config_default = ip6_config_default,
+    .config_ok = ip6_config_ok,
+    .mem_size = zn__ip6_mem_size,
+    .init = ip6_init,
+    .start = zn__ip6_start,
+    .destroy = zn__ip6_destroy,
+};

@@ -21,6 +21,8 @@
 #include <stdint.h>
 
 #include "core/frag_int.h"
+#include "core/stack_int.h"
+#include "modules.h"
 #include "inet/inet_int.h"
 #include "znet/buf.h"
 #include "znet/stack.h"
@@ -127,7 +129,7 @@ void zn__ip6_destroy(struct zn_stack *st);
 
 /* b->data at the IPv6 header; consumes b.  link_mcast: the frame was sent
  * to a link-layer multicast address. */
-void zn__ip6_input(struct zn_stack *st, struct zn_buf *b, bool link_mcast);
+void zn__ip6_input(struct zn_stack *st, struct zn_buf *b, uint16_t group);
 
 /* True if a frame to this multicast MAC (33:33:xx:xx:xx:xx) is for a group
  * we have joined (ipv6conf's MLD decides). */

@@ -18,6 +18,7 @@
 #include "core/stack_int.h"
 #include "eth/eth_int.h"
 #include "ipv6/ipv6_int.h"
+#include "ipv6conf/ipv6conf_int.h"
 #include "znet/err.h"
 #include "znet/wire.h"
 
@@ -34,22 +35,22 @@ static void entry_timer(struct zn_stack *st, struct zn_timer *t);
 
 void zn__nd_init(struct zn_stack *st, void **mem) {
   uint32_t n = st->cfg.nd_entries;
-  st->ip6.nd = zn__carve(mem, (size_t)n * sizeof(struct zn__nd_entry));
-  memset(st->ip6.nd, 0, (size_t)n * sizeof(struct zn__nd_entry));
+  ZN__MOD(st, ip6)->nd = zn__carve(mem, (size_t)n * sizeof(struct zn__nd_entry));
+  memset(ZN__MOD(st, ip6)->nd, 0, (size_t)n * sizeof(struct zn__nd_entry));
   for (uint32_t i = 0; i < n; i++) {
-    zn_timer_init(&st->ip6.nd[i].timer, entry_timer);
-    zn_bufq_init(&st->ip6.nd[i].pending);
+    zn_timer_init(&ZN__MOD(st, ip6)->nd[i].timer, entry_timer);
+    zn_bufq_init(&ZN__MOD(st, ip6)->nd[i].pending);
   }
 }
 
 void zn__nd_destroy(struct zn_stack *st) {
   for (uint32_t i = 0; i < st->cfg.nd_entries; i++)
-    zn_bufq_purge(&st->ip6.nd[i].pending);
+    zn_bufq_purge(&ZN__MOD(st, ip6)->nd[i].pending);
 }
 
 static struct zn__nd_entry *find(struct zn_stack *st, const uint8_t ip[16]) {
   for (uint32_t i = 0; i < st->cfg.nd_entries; i++) {
-    struct zn__nd_entry *e = &st->ip6.nd[i];
+    struct zn__nd_entry *e = &ZN__MOD(st, ip6)->nd[i];
     if (e->state != ZN__ND_FREE && memcmp(e->ip, ip, 16) == 0)
       return e;
   }
@@ -76,7 +77,7 @@ static struct zn__nd_entry *alloc_entry(struct zn_stack *st,
                                         bool may_evict_confirmed) {
   struct zn__nd_entry *victim = NULL;
   for (uint32_t i = 0; i < st->cfg.nd_entries; i++) {
-    struct zn__nd_entry *e = &st->ip6.nd[i];
+    struct zn__nd_entry *e = &ZN__MOD(st, ip6)->nd[i];
     if (e->state == ZN__ND_FREE) {
       victim = e;
       break;
@@ -243,7 +244,7 @@ static void queue_pending(struct zn_stack *st, struct zn__nd_entry *e,
 static bool answer_may_resolve(const struct zn_stack *st) {
   uint32_t incomplete = 0;
   for (uint32_t i = 0; i < st->cfg.nd_entries; i++)
-    if (st->ip6.nd[i].state == ZN__ND_INCOMPLETE)
+    if (ZN__MOD(st, ip6)->nd[i].state == ZN__ND_INCOMPLETE)
       incomplete++;
   return incomplete < (st->cfg.nd_entries + 1) / 2;
 }
@@ -253,7 +254,7 @@ void zn__nd_output(struct zn_stack *st, struct zn_buf *b,
                    const uint8_t nh[16]) {
   struct zn__nd_entry *e = find(st, nh);
   if (!e) {
-    bool answering = st->ip6.nd_answering;
+    bool answering = ZN__MOD(st, ip6)->nd_answering;
     e = answering && !answer_may_resolve(st) ? NULL
                                              : alloc_entry(st, nh, !answering);
     if (!e) {
@@ -306,7 +307,7 @@ static void learn(struct zn_stack *st, const uint8_t ip[16],
 
 void zn__nd_learn(struct zn_stack *st, const uint8_t ip[16],
                   const uint8_t mac[6], bool is_router) {
-  if (!st->ip6.up || zn_eth_is_mcast(mac))
+  if (!ZN__MOD(st, ip6)->up || zn_eth_is_mcast(mac))
     return;
   learn(st, ip, mac, is_router ? 1 : 0);
 }

@@ -30,6 +30,7 @@
  */
 #include <string.h>
 
+#include "core/module_int.h"
 #include "ipv6/ipv6_int.h"
 #include "ipv6conf/ipv6conf_priv.h"
 #include "znet/hash.h"
@@ -90,15 +91,15 @@ static void derive_secret(struct zn_stack *st) {
   uint64_t h0 = zn_siphash24(st->cfg.seed, label, sizeof(label));
   uint64_t h1 = zn_siphash24(st->cfg.seed + 16, label, sizeof(label));
   for (int i = 0; i < 8; i++) {
-    st->ip6conf.secret[i] = (uint8_t)(h0 >> (8 * i));
-    st->ip6conf.secret[8 + i] = (uint8_t)(h1 >> (8 * i));
+    ZN__MOD(st, ip6conf)->secret[i] = (uint8_t)(h0 >> (8 * i));
+    ZN__MOD(st, ip6conf)->secret[8 + i] = (uint8_t)(h1 >> (8 * i));
   }
 }
 
 static void on_timer(struct zn_stack *st, struct zn_timer *t);
 
 void zn__ip6conf_init(struct zn_stack *st, void **mem) {
-  struct zn__ip6conf *c = &st->ip6conf;
+  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   struct sizes s = table_sizes(&st->cfg);
   memset(c, 0, sizeof(*c));
   c->addr = carve_zeroed(mem, s.addr * sizeof(*c->addr));
@@ -123,13 +124,13 @@ void zn__ip6conf_init(struct zn_stack *st, void **mem) {
 }
 
 void zn__ip6conf_destroy(struct zn_stack *st) {
-  zn_timer_stop(st, &st->ip6conf.timer);
+  zn_timer_stop(st, &ZN__MOD(st, ip6conf)->timer);
 }
 
 /* ---- time ------------------------------------------------------------ */
 
 void zn__ip6conf_recompute_reachable(struct zn_stack *st) {
-  struct zn__ip6conf *c = &st->ip6conf;
+  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   uint32_t base = c->base_reachable_ms;
   c->reachable_ms = base / 2 + zn__rng_below(&st->rng, base + 1);
   c->rerandomise_at = st->now + REACHABLE_RERANDOMISE;
@@ -137,7 +138,7 @@ void zn__ip6conf_recompute_reachable(struct zn_stack *st) {
 
 
 void zn__ip6conf_rearm(struct zn_stack *st) {
-  struct zn__ip6conf *c = &st->ip6conf;
+  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   uint64_t t = NEVER;
   for (uint32_t i = 0; i < c->naddr; i++)
     zn__ip6conf_earliest(&t, zn__ip6conf_addr_deadline(&c->addr[i]));
@@ -169,7 +170,7 @@ void zn__ip6conf_rearm(struct zn_stack *st) {
 /* ---- sending --------------------------------------------------------- */
 
 const uint8_t *zn__ip6conf_usable_linklocal(const struct zn_stack *st) {
-  const struct zn__ip6conf *c = &st->ip6conf;
+  const struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   for (uint32_t i = 0; i < c->naddr; i++) {
     const struct zn__ip6_addr *e = &c->addr[i];
     if (e->origin == ZN__A6_LINKLOCAL && zn__ip6conf_addr_usable(e))
@@ -180,7 +181,7 @@ const uint8_t *zn__ip6conf_usable_linklocal(const struct zn_stack *st) {
 
 uint8_t *zn__ip6conf_msg_alloc(struct zn_stack *st, size_t len,
                                struct zn_buf **b) {
-  if (!st->cfg.ipv6 || st->ip6conf.disabled)
+  if (!st->cfg.ipv6 || ZN__MOD(st, ip6conf)->disabled)
     return NULL;
   *b = zn__buf_alloc(st, len);
   return *b ? zn_buf_put(*b, len) : NULL;
@@ -206,7 +207,7 @@ void zn__ip6conf_msg_send(struct zn_stack *st, struct zn_buf *b,
 /* ---- start (RFC 4862 §5.3, RFC 4861 §6.3.7) ------------------------- */
 
 void zn__ip6conf_start(struct zn_stack *st) {
-  struct zn__ip6conf *c = &st->ip6conf;
+  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   if (!st->cfg.ipv6 || c->disabled)
     return;
   c->running = true;
@@ -228,12 +229,12 @@ static void on_timer(struct zn_stack *st, struct zn_timer *t) {
 }
 
 uint8_t zn__ip6conf_hop_limit(const struct zn_stack *st) {
-  return st->ip6conf.hop_limit;
+  return ZN__MOD(st, ip6conf)->hop_limit;
 }
 
 uint32_t zn__ip6conf_link_mtu(const struct zn_stack *st) {
-  if (st->ip6conf.mtu)
-    return st->ip6conf.mtu;
+  if (ZN__MOD(st, ip6conf)->mtu)
+    return ZN__MOD(st, ip6conf)->mtu;
   return st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;
 }
 
@@ -242,12 +243,35 @@ uint32_t zn__ip6conf_link_mtu(const struct zn_stack *st) {
  * not wake for it (a periodic wake-up also made trace replays step the
  * virtual clock three hours at a time). */
 uint32_t zn__ip6conf_reachable_ms(struct zn_stack *st) {
-  struct zn__ip6conf *c = &st->ip6conf;
+  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   if (c->rerandomise_at && c->rerandomise_at <= st->now)
     zn__ip6conf_recompute_reachable(st);
   return c->reachable_ms;
 }
 
 uint32_t zn__ip6conf_retrans_ms(const struct zn_stack *st) {
-  return st->ip6conf.retrans_ms;
+  return ZN__MOD(st, ip6conf)->retrans_ms;
 }
+
+static void ip6conf_config_default(struct zn_config *cfg) {
+  cfg->ipv6_addrs = ZN_DEFAULT_IPV6_ADDRS;
+  cfg->ipv6_routers = ZN_DEFAULT_IPV6_ROUTERS;
+  cfg->ipv6_prefixes = ZN_DEFAULT_IPV6_PREFIXES;
+  cfg->ipv6_groups = ZN_DEFAULT_IPV6_GROUPS;
+  cfg->ipv6_dns_servers = ZN_DEFAULT_IPV6_DNS_SERVERS;
+  cfg->ipv6_dns_search = ZN_DEFAULT_IPV6_DNS_SEARCH;
+  cfg->ipv6_dad_transmits = ZN_DEFAULT_IPV6_DAD_TRANSMITS;
+}
+
+const struct zn__module zn__ip6conf_module = {
+    .name = "ip6conf",
+    .id = ZN__MOD_ip6conf,
+    .needs = ZN__MOD_BIT(ip6),
+    .state_size = sizeof(struct zn__ip6conf),
+    .config_default = ip6conf_config_default,
+    .config_ok = zn__ip6conf_config_ok,
+    .mem_size = zn__ip6conf_mem_size,
+    .init = zn__ip6conf_init,
+    .start = zn__ip6conf_start,
+    .destroy = zn__ip6conf_destroy,
+};

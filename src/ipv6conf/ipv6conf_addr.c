@@ -51,7 +51,7 @@ void zn__ip6conf_stable_iid(const struct zn_stack *st, const uint8_t pfx[8],
     memcpy(in, pfx, 8);
     memcpy(in + 8, st->mac, 6);
     in[14] = (uint8_t)(dad_counter + tries);
-    uint64_t h = zn_siphash24(st->ip6conf.secret, in, sizeof(in));
+    uint64_t h = zn_siphash24(ZN__MOD(st, ip6conf)->secret, in, sizeof(in));
     for (int i = 0; i < 8; i++)
       iid[i] = (uint8_t)(h >> (56 - 8 * i));
     if (!zn__ip6conf_iid_reserved(iid))
@@ -66,8 +66,8 @@ void zn__ip6conf_stable_iid(const struct zn_stack *st, const uint8_t pfx[8],
 static struct zn__ip6_addr *addr_lookup(const struct zn_stack *st,
                                         const uint8_t a[16]) {
   /* Every datagram received asks (is its destination ours?). */
-  for (uint32_t i = 0; i < st->ip6conf.naddr; i++) {
-    struct zn__ip6_addr *e = &st->ip6conf.addr[i];
+  for (uint32_t i = 0; i < ZN__MOD(st, ip6conf)->naddr; i++) {
+    struct zn__ip6_addr *e = &ZN__MOD(st, ip6conf)->addr[i];
     if (zn_ipv6_addr_eq(e->a, a) && e->state != ZN__A6_FREE)
       return e;
   }
@@ -81,17 +81,17 @@ const struct zn__ip6_addr *zn__ip6conf_addr_find(const struct zn_stack *st,
 
 const struct zn__ip6_addr *zn__ip6conf_addr_at(const struct zn_stack *st,
                                                uint32_t i) {
-  return i < st->ip6conf.naddr ? &st->ip6conf.addr[i] : NULL;
+  return i < ZN__MOD(st, ip6conf)->naddr ? &ZN__MOD(st, ip6conf)->addr[i] : NULL;
 }
 
 uint32_t zn__ip6conf_addr_count(const struct zn_stack *st) {
-  return st->ip6conf.naddr;
+  return ZN__MOD(st, ip6conf)->naddr;
 }
 
 uint32_t zn__ip6conf_addrs(const struct zn_stack *st,
                            const struct zn__ip6_addr **out) {
-  *out = st->ip6conf.addr;
-  return st->ip6conf.naddr;
+  *out = ZN__MOD(st, ip6conf)->addr;
+  return ZN__MOD(st, ip6conf)->naddr;
 }
 
 uint64_t zn__ip6conf_addr_deadline(const struct zn__ip6_addr *e) {
@@ -156,7 +156,7 @@ static void dad_start(struct zn_stack *st, struct zn__ip6_addr *e) {
 struct zn__ip6_addr *zn__ip6conf_addr_add(struct zn_stack *st,
                                           const uint8_t a[16], uint8_t prefix,
                                           uint8_t origin) {
-  struct zn__ip6conf *c = &st->ip6conf;
+  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   for (uint32_t i = 0; i < c->naddr; i++) {
     struct zn__ip6_addr *e = &c->addr[i];
     if (e->state != ZN__A6_FREE)
@@ -187,7 +187,7 @@ static void addr_remove(struct zn_stack *st, struct zn__ip6_addr *e) {
 /* RFC 4862 §5.4.5: stop using IPv6 on the link (no more RS, reports,
  * probes; RAs dropped). */
 static void ipv6_disable(struct zn_stack *st) {
-  struct zn__ip6conf *c = &st->ip6conf;
+  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   c->running = false;
   c->disabled = true;
   zn__ip6conf_changed(st);
@@ -227,7 +227,7 @@ static void dad_step(struct zn_stack *st, struct zn__ip6_addr *e) {
   if (e->dad_left) {
     send_dad_ns(st, e->a);
     e->dad_left--;
-    e->dad_at = st->now + (uint64_t)st->ip6conf.retrans_ms * MS;
+    e->dad_at = st->now + (uint64_t)ZN__MOD(st, ip6conf)->retrans_ms * MS;
     return;
   }
   e->dad_at = 0;
@@ -240,7 +240,7 @@ static void dad_step(struct zn_stack *st, struct zn__ip6_addr *e) {
 
 /* RFC 4862 §5.5.4: deprecation and removal on lifetime expiry. */
 void zn__ip6conf_addrs_due(struct zn_stack *st) {
-  struct zn__ip6conf *c = &st->ip6conf;
+  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   for (uint32_t i = 0; i < c->naddr; i++) {
     struct zn__ip6_addr *e = &c->addr[i];
     if (e->state == ZN__A6_FREE)
@@ -311,7 +311,7 @@ int zn_stack_del_ipv6(struct zn_stack *st, const struct zn_ip *addr) {
 
 uint32_t zn_stack_ipv6_addrs(const struct zn_stack *st,
                              struct zn_ipv6_addr_info *out, uint32_t max) {
-  const struct zn__ip6conf *c = &st->ip6conf;
+  const struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   uint32_t n = 0;
   for (uint32_t i = 0; i < c->naddr; i++) {
     const struct zn__ip6_addr *e = &c->addr[i];

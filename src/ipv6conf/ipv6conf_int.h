@@ -13,7 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/stack_int.h"
 #include "inet/inet_int.h"
+#include "modules.h"
 #include "znet/buf.h"
 #include "znet/stack.h"
 #include "znet/timer.h"

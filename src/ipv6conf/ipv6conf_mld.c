@@ -36,7 +36,7 @@ static void send_report(struct zn_stack *st, uint8_t type,
 
 static struct zn__ip6_group *group_find(struct zn_stack *st,
                                         const uint8_t g[16]) {
-  struct zn__ip6conf *c = &st->ip6conf;
+  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   for (uint32_t i = 0; i < c->ngroup; i++) {
     struct zn__ip6_group *e = &c->group[i];
     if ((e->refs || e->report_left) && memcmp(e->g, g, 16) == 0)
@@ -63,7 +63,7 @@ static void group_state_change(struct zn_stack *st, struct zn__ip6_group *e,
 }
 
 int zn__ip6conf_mcast_join(struct zn_stack *st, const uint8_t g[16]) {
-  struct zn__ip6conf *c = &st->ip6conf;
+  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   if (!zn_ipv6_addr_is_mcast(g))
     return ZN_EINVAL;
   if (memcmp(g, all_nodes, 16) == 0)
@@ -101,7 +101,7 @@ int zn__ip6conf_mcast_leave(struct zn_stack *st, const uint8_t g[16]) {
 }
 
 bool zn__ip6conf_mcast_joined(const struct zn_stack *st, const uint8_t g[16]) {
-  const struct zn__ip6conf *c = &st->ip6conf;
+  const struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   if (memcmp(g, all_nodes, 16) == 0)
     return true;
   for (uint32_t i = 0; i < c->ngroup; i++)
@@ -112,7 +112,7 @@ bool zn__ip6conf_mcast_joined(const struct zn_stack *st, const uint8_t g[16]) {
 
 bool zn__ip6conf_mcast_mac_joined(const struct zn_stack *st,
                                   const uint8_t mac[6]) {
-  const struct zn__ip6conf *c = &st->ip6conf;
+  const struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   uint8_t m[6];
   zn_ipv6_mcast_mac(all_nodes, m);
   if (memcmp(m, mac, 6) == 0)
@@ -131,7 +131,7 @@ bool zn__ip6conf_mcast_mac_joined(const struct zn_stack *st,
  * are in, as MODE_IS_EXCLUDE with no sources, in as few reports as
  * fit. */
 static void answer_general_query(struct zn_stack *st) {
-  struct zn__ip6conf *c = &st->ip6conf;
+  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   uint8_t groups[MLD_REPORT_MAX_RECORDS][16];
   size_t n = 0;
   for (uint32_t i = 0; i < c->ngroup; i++) {
@@ -149,7 +149,7 @@ static void answer_general_query(struct zn_stack *st) {
 }
 
 void zn__ip6conf_groups_due(struct zn_stack *st) {
-  struct zn__ip6conf *c = &st->ip6conf;
+  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   for (uint32_t i = 0; i < c->ngroup; i++) {
     struct zn__ip6_group *e = &c->group[i];
     if (e->report_left && e->report_at <= st->now) {
@@ -212,7 +212,7 @@ static bool mld_query_valid(struct zn_stack *st, const struct zn_buf *b,
 void zn__ip6conf_mld_input(struct zn_stack *st, struct zn_buf *b,
                            const struct zn__inet_meta *m) {
   static const uint8_t unspecified[16];
-  struct zn__ip6conf *c = &st->ip6conf;
+  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   struct zn_mld2_query_view q;
   ZN_STAT_INC(st, mld_rx);
   if (!mld_query_valid(st, b, m, &q))

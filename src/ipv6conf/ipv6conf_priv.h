@@ -48,8 +48,8 @@ static inline void zn__ip6conf_earliest(uint64_t *min, uint64_t t) {
 /* An address changed state, or the router or prefix list changed: what
  * was worked out from them (src/ipv6's destination cache) is stale. */
 static inline void zn__ip6conf_changed(struct zn_stack *st) {
-  if (++st->ip6conf.gen == 0)
-    st->ip6conf.gen = 1;
+  if (++ZN__MOD(st, ip6conf)->gen == 0)
+    ZN__MOD(st, ip6conf)->gen = 1;
 }
 
 /* ipv6conf.c: arm the module's timer at the earliest deadline of any

@@ -36,7 +36,7 @@ static void send_rs(struct zn_stack *st) {
 /* RFC 4861 §6.3.7: up to MAX_RTR_SOLICITATIONS, RTR_SOLICITATION_INTERVAL
  * apart, until an advertisement arrives. */
 void zn__ip6conf_rs_due(struct zn_stack *st) {
-  struct zn__ip6conf *c = &st->ip6conf;
+  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   if (!c->rs_at || c->rs_at > st->now)
     return;
   c->rs_at = 0;
@@ -62,7 +62,7 @@ static bool in_prefix(const uint8_t a[16], const uint8_t p[16], uint8_t len) {
 }
 
 void zn__ip6conf_lists_due(struct zn_stack *st) {
-  struct zn__ip6conf *c = &st->ip6conf;
+  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   for (uint32_t i = 0; i < c->nrouter; i++)
     if (c->router[i].used && c->router[i].expires <= st->now) {
       memset(&c->router[i], 0, sizeof(c->router[i]));
@@ -86,7 +86,7 @@ void zn__ip6conf_lists_due(struct zn_stack *st) {
 /* RFC 4861 §6.3.6: a router not known unreachable, round-robin from the
  * last one given up on; when all are, round-robin over them all. */
 static const uint8_t *router_choose(struct zn_stack *st) {
-  struct zn__ip6conf *c = &st->ip6conf;
+  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   for (uint32_t k = 0; k < c->nrouter; k++) {
     struct zn__ip6_router *r = &c->router[(c->rr + k) % c->nrouter];
     if (r->used && !r->lost)
@@ -104,7 +104,7 @@ static const uint8_t *router_choose(struct zn_stack *st) {
 }
 
 static bool on_link(const struct zn_stack *st, const uint8_t dst[16]) {
-  const struct zn__ip6conf *c = &st->ip6conf;
+  const struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   if (zn_ipv6_addr_is_linklocal(dst))
     return true;
   for (uint32_t i = 0; i < c->nprefix; i++)
@@ -134,7 +134,7 @@ int zn__ip6conf_next_hop(struct zn_stack *st, const uint8_t dst[16],
 }
 
 void zn__ip6conf_router_lost(struct zn_stack *st, const uint8_t ip[16]) {
-  struct zn__ip6conf *c = &st->ip6conf;
+  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   for (uint32_t i = 0; i < c->nrouter; i++)
     if (c->router[i].used && memcmp(c->router[i].ip, ip, 16) == 0) {
       c->router[i].lost = true;
@@ -152,7 +152,7 @@ static bool ra_valid(struct zn_stack *st, const struct zn_buf *b,
                      const struct zn__inet_meta *m, struct zn_nd_view *nd,
                      struct zn_nd_opts *o) {
   struct zn_icmp6_view v;
-  if (!st->ip6conf.running) {
+  if (!ZN__MOD(st, ip6conf)->running) {
     ZN_STAT_INC(st, ra_drop_disabled);
     return false;
   }
@@ -201,7 +201,7 @@ static void *list_entry(void *found, void *free_slot, size_t size,
 /* RFC 4861 §6.3.4: the router's entry in the default router list. */
 static void ra_router(struct zn_stack *st, const uint8_t src[16],
                       uint16_t lifetime_s) {
-  struct zn__ip6conf *c = &st->ip6conf;
+  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   struct zn__ip6_router *r = NULL, *free_slot = NULL;
   for (uint32_t i = 0; i < c->nrouter; i++) {
     if (c->router[i].used && memcmp(c->router[i].ip, src, 16) == 0)
@@ -227,7 +227,7 @@ static void ra_router(struct zn_stack *st, const uint8_t src[16],
 
 /* RFC 4861 §6.3.4: Cur Hop Limit, BaseReachableTime, RetransTimer. */
 static void ra_parameters(struct zn_stack *st, const struct zn_nd_view *nd) {
-  struct zn__ip6conf *c = &st->ip6conf;
+  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   if (nd->cur_hop_limit)
     c->hop_limit = nd->cur_hop_limit;
   if (nd->reachable_time && nd->reachable_time <= MAX_REACHABLE_TIME_MS &&
@@ -248,12 +248,12 @@ static void ra_mtu(struct zn_stack *st, uint32_t mtu) {
   }
   if (mtu < zn__ip6conf_link_mtu(st))
     zn__ip6_mtu_lowered(st);
-  st->ip6conf.mtu = mtu;
+  ZN__MOD(st, ip6conf)->mtu = mtu;
 }
 
 /* RFC 4861 §6.3.4: the on-link prefix list (L flag). */
 static void onlink_prefix(struct zn_stack *st, const struct zn_nd_prefix *pi) {
-  struct zn__ip6conf *c = &st->ip6conf;
+  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   struct zn__ip6_prefix *e = NULL, *free_slot = NULL;
   if (pi->prefix_len == 0)
     return;
@@ -285,7 +285,7 @@ static void onlink_prefix(struct zn_stack *st, const struct zn_nd_prefix *pi) {
 
 static struct zn__ip6_addr *slaac_find(struct zn_stack *st,
                                        const uint8_t pfx[8]) {
-  struct zn__ip6conf *c = &st->ip6conf;
+  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   for (uint32_t i = 0; i < c->naddr; i++)
     if (c->addr[i].state != ZN__A6_FREE &&
         c->addr[i].origin == ZN__A6_SLAAC && memcmp(c->addr[i].a, pfx, 8) == 0)
@@ -408,7 +408,7 @@ static void ra_dnssl(struct zn_stack *st, const struct zn_nd_opt *o,
     }
     i++; /* the name's zero byte */
     name[n] = 0;
-    dns_entry(st, st->ip6conf.search, st->ip6conf.nsearch, NULL, name, n,
+    dns_entry(st, ZN__MOD(st, ip6conf)->search, ZN__MOD(st, ip6conf)->nsearch, NULL, name, n,
               lifetime);
   }
 }
@@ -435,7 +435,7 @@ static bool ra_option(struct zn_stack *st, const struct zn_nd_opt *o,
     if (zn_nd_opt_rdnss(o, &u, &n) != ZN_OK)
       return false;
     for (size_t i = 0; apply && i < n; i++)
-      dns_entry(st, st->ip6conf.dns, st->ip6conf.ndns,
+      dns_entry(st, ZN__MOD(st, ip6conf)->dns, ZN__MOD(st, ip6conf)->ndns,
                 zn_nd_opt_rdnss_addr(o, i), "", 0, u);
   } else if (o->type == ZN_ND_OPT_DNSSL) {
     if (zn_nd_opt_dnssl(o, &u, &n) != ZN_OK)
@@ -471,8 +471,8 @@ void zn__ip6conf_ra_input(struct zn_stack *st, struct zn_buf *b,
     goto drop;
   }
   ZN_STAT_INC(st, ra_accepted);
-  st->ip6conf.rs_done = true; /* §6.3.7: no more solicitations */
-  st->ip6conf.rs_at = 0;
+  ZN__MOD(st, ip6conf)->rs_done = true; /* §6.3.7: no more solicitations */
+  ZN__MOD(st, ip6conf)->rs_at = 0;
   if (o.slla)
     zn__nd_learn(st, m->src.bytes, o.slla, true);
   ra_parameters(st, &nd);
@@ -485,7 +485,7 @@ drop:
 
 int zn_stack_ipv6_dns_server(const struct zn_stack *st, uint32_t i,
                              struct zn_ip *out) {
-  const struct zn__ip6conf *c = &st->ip6conf;
+  const struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   for (uint32_t k = 0; k < c->ndns; k++) {
     if (!c->dns[k].used || i-- != 0)
       continue;
@@ -499,7 +499,7 @@ int zn_stack_ipv6_dns_server(const struct zn_stack *st, uint32_t i,
 
 int zn_stack_ipv6_dns_search(const struct zn_stack *st, uint32_t i,
                              char *out, size_t len) {
-  const struct zn__ip6conf *c = &st->ip6conf;
+  const struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   for (uint32_t k = 0; k < c->nsearch; k++) {
     if (!c->search[k].used || i-- != 0)
       continue;

@@ -19,7 +19,9 @@
 #include <string.h>
 
 #include "core/hash_int.h"
+#include "core/module_int.h"
 #include "core/stack_int.h"
+#include "inet/inet_inline.h"
 #include "tcp/tcp_int.h"
 #include "tcp/tcp_isn.h"
 #include "znet/err.h"
@@ -49,7 +51,7 @@ size_t zn__tcp_mem_size(const struct zn_config *cfg) {
 }
 
 void zn__tcp_init(struct zn_stack *st, void **mem) {
-  struct zn__tcp *t = &st->tcp;
+  struct zn__tcp *t = ZN__MOD(st, tcp);
   uint32_t n = st->cfg.tcp_conns;
   memset(t, 0, sizeof(*t));
   t->conns = zn__carve(mem, (size_t)n * sizeof(struct zn_tcp_conn));
@@ -70,7 +72,7 @@ void zn__tcp_init(struct zn_stack *st, void **mem) {
 }
 
 static void free_slot(struct zn_tcp_conn *c) {
-  struct zn__tcp *t = &c->st->tcp;
+  struct zn__tcp *t = ZN__MOD(c->st, tcp);
   struct zn_stack *st = c->st;
   /* (zn__tcp_closed released all but the receive queue of an application
    * still holding the handle: most slots come here holding nothing, and
@@ -96,7 +98,7 @@ static void free_slot(struct zn_tcp_conn *c) {
 
 void zn__tcp_destroy(struct zn_stack *st) {
   for (uint32_t i = 0; i < st->cfg.tcp_conns; i++) {
-    struct zn_tcp_conn *c = &st->tcp.conns[i];
+    struct zn_tcp_conn *c = &ZN__MOD(st, tcp)->conns[i];
     if (c->st)
       zn__tcp_release_all(c);
   }
@@ -104,7 +106,7 @@ void zn__tcp_destroy(struct zn_stack *st) {
 
 void zn__tcp_addr_removed(struct zn_stack *st, const struct zn_ip *addr) {
   for (uint32_t i = 0; i < st->cfg.tcp_conns; i++) {
-    struct zn_tcp_conn *c = &st->tcp.conns[i];
+    struct zn_tcp_conn *c = &ZN__MOD(st, tcp)->conns[i];
     if (!c->st || c->state == ZN_TCP_CLOSED || c->state == ZN_TCP_LISTEN ||
         c->state == ZN_TCP_TIME_WAIT || !zn__inet_eq(&c->laddr, addr))
       continue;
@@ -116,7 +118,7 @@ void zn__tcp_addr_removed(struct zn_stack *st, const struct zn_ip *addr) {
 }
 
 struct zn_tcp_conn *zn__tcp_alloc(struct zn_stack *st) {
-  struct zn__tcp *t = &st->tcp;
+  struct zn__tcp *t = ZN__MOD(st, tcp);
   struct zn_tcp_conn *c = t->free;
   if (!c) {
     ZN_STAT_INC(st, tcp_table_full);
@@ -192,10 +194,11 @@ static bool tuple_is(const struct zn_ip *a_laddr, uint16_t a_lport,
          zn__inet_eq(a_laddr, laddr);
 }
 
-static uint64_t tuple_hash(struct zn_stack *st, const struct zn_ip *laddr,
-                           uint16_t lport, const struct zn_ip *raddr,
-                           uint16_t rport) {
-  struct zn__tcp *t = &st->tcp;
+/* (Inlined into both lookups, which it specialises.) */
+static inline __attribute__((always_inline)) uint64_t
+tuple_hash(struct zn_stack *st, const struct zn_ip *laddr, uint16_t lport,
+           const struct zn_ip *raddr, uint16_t rport) {
+  struct zn__tcp *t = ZN__MOD(st, tcp);
   if (t->memo_ok && tuple_is(&t->memo_laddr, t->memo_lport, &t->memo_raddr,
                              t->memo_rport, laddr, lport, raddr, rport))
     return t->memo_hash;
@@ -209,7 +212,7 @@ static uint64_t tuple_hash(struct zn_stack *st, const struct zn_ip *laddr,
 }
 
 static uint32_t port_hash(struct zn_stack *st, uint16_t lport) {
-  struct zn__tcp *t = &st->tcp;
+  struct zn__tcp *t = ZN__MOD(st, tcp);
   if (!t->lmemo_ok || t->lmemo_port != lport) {
     t->lmemo_hash = zn__hash32(st, lport, 0x6c697374u);
     t->lmemo_port = lport;
@@ -219,7 +222,7 @@ static uint32_t port_hash(struct zn_stack *st, uint16_t lport) {
 }
 
 void zn__tcp_hash_in(struct zn_tcp_conn *c) {
-  struct zn__tcp *t = &c->st->tcp;
+  struct zn__tcp *t = ZN__MOD(c->st, tcp);
   struct zn_tcp_conn **b;
   if (c->state == ZN_TCP_LISTEN) {
     c->hash = port_hash(c->st, c->lport);
@@ -245,7 +248,7 @@ void zn__tcp_hash_in(struct zn_tcp_conn *c) {
 }
 
 void zn__tcp_hash_out(struct zn_tcp_conn *c) {
-  struct zn__tcp *t = &c->st->tcp;
+  struct zn__tcp *t = ZN__MOD(c->st, tcp);
   if (t->last == c)
     t->last = NULL;
   /* The table it went into and the hash it went in under (its state may
@@ -270,7 +273,7 @@ void zn__tcp_hash_out(struct zn_tcp_conn *c) {
 static __attribute__((noinline)) struct zn_tcp_conn *
 lookup_chain(struct zn_stack *st, const struct zn_ip *laddr, uint16_t lport,
              const struct zn_ip *raddr, uint16_t rport) {
-  struct zn__tcp *t = &st->tcp;
+  struct zn__tcp *t = ZN__MOD(st, tcp);
   uint32_t h = (uint32_t)tuple_hash(st, laddr, lport, raddr, rport);
   struct zn_tcp_conn *c = t->bucket[h & (t->nbuckets - 1)];
   for (; c; c = c->hnext)
@@ -287,7 +290,7 @@ struct zn_tcp_conn *zn__tcp_lookup(struct zn_stack *st,
                                    const struct zn_ip *raddr, uint16_t rport) {
   /* last is in the table and still the first of its tuple in its chain
    * (nothing was hashed in since it was found). */
-  struct zn_tcp_conn *c = st->tcp.last;
+  struct zn_tcp_conn *c = ZN__MOD(st, tcp)->last;
   if (c && tuple_is(&c->laddr, c->lport, &c->raddr, c->rport, laddr, lport,
                     raddr, rport))
     return c;
@@ -297,7 +300,7 @@ struct zn_tcp_conn *zn__tcp_lookup(struct zn_stack *st,
 struct zn_tcp_conn *zn__tcp_lookup_listener(struct zn_stack *st,
                                             const struct zn_ip *laddr,
                                             uint16_t lport) {
-  struct zn__tcp *t = &st->tcp;
+  struct zn__tcp *t = ZN__MOD(st, tcp);
   struct zn_tcp_conn *best = NULL;
   int best_score = 0;
   struct zn_tcp_conn *c = t->lbucket[port_hash(st, lport) & (t->nlbuckets - 1)];
@@ -318,7 +321,7 @@ struct zn_tcp_conn *zn__tcp_lookup_listener(struct zn_stack *st,
 static bool port_in_use(struct zn_stack *st, const struct zn_ip *laddr,
                         uint16_t port) {
   for (uint32_t i = 0; i < st->cfg.tcp_conns; i++) {
-    const struct zn_tcp_conn *c = &st->tcp.conns[i];
+    const struct zn_tcp_conn *c = &ZN__MOD(st, tcp)->conns[i];
     if (c->state != ZN_TCP_CLOSED && c->lport == port &&
         zn__inet_bind_overlap(&c->laddr, laddr))
       return true;
@@ -338,7 +341,7 @@ static void call(struct zn_tcp_conn *c,
 }
 
 bool zn__tcp_chack_allowed(struct zn_stack *st) {
-  struct zn__tcp *t = &st->tcp;
+  struct zn__tcp *t = ZN__MOD(st, tcp);
   if (st->now - t->chack_window >= ZN_SEC(1)) {
     t->chack_window = st->now;
     t->chack_count = 0;
@@ -415,8 +418,10 @@ void zn__tcp_reap_add(struct zn_tcp_conn *c) {
   if (c->life & ZN__TCPL_REAP)
     return;
   c->life |= ZN__TCPL_REAP;
-  c->next = c->st->tcp.reap;
-  c->st->tcp.reap = c;
+  struct zn__tcp *t = ZN__MOD(c->st, tcp);
+  c->next = t->reap;
+  t->reap = c;
+  zn__poll_due(c->st, ZN__MOD_tcp, true); /* the next poll frees it */
 }
 
 static void acq_remove(struct zn_tcp_conn *l, struct zn_tcp_conn *c) {
@@ -444,8 +449,8 @@ static void acq_remove(struct zn_tcp_conn *l, struct zn_tcp_conn *c) {
  * NOLINTNEXTLINE(misc-no-recursion) */
 void zn__tcp_closed(struct zn_tcp_conn *c) {
   /* TIME_WAIT may end by its timer, an abort, or (RFC 793) a SYN. */
-  if (c->state == ZN_TCP_TIME_WAIT && c->st->tcp.ntimewait)
-    c->st->tcp.ntimewait--;
+  if (c->state == ZN_TCP_TIME_WAIT &&ZN__MOD(c->st, tcp)->ntimewait)
+    ZN__MOD(c->st, tcp)->ntimewait--;
   zn__tcp_timers_stop(c);
   zn__tcp_hash_out(c);
   if (c->parent && (c->life & ZN__TCPL_IN_ACCEPTQ))
@@ -521,11 +526,11 @@ static __attribute__((noinline)) void reap_list(struct zn_stack *st) {
   /* The list holds connections to free (the app let go of them, or never
    * had them) and accepted ones with news to deliver (zn_tcp_accept).
    * on_closed may close other handles, which adds to the list: loop. */
-  if (zn__tcp_mem_wake_due(&st->tcp))
+  if (zn__tcp_mem_wake_due(ZN__MOD(st, tcp)))
     zn__tcp_mem_wake(st);
-  while (st->tcp.reap) {
-    struct zn_tcp_conn *c = st->tcp.reap;
-    st->tcp.reap = c->next;
+  while (ZN__MOD(st, tcp)->reap) {
+    struct zn_tcp_conn *c = ZN__MOD(st, tcp)->reap;
+    ZN__MOD(st, tcp)->reap = c->next;
     c->life &= (uint8_t)~ZN__TCPL_REAP;
     if (zn__tcp_app_owned(c) && !(c->life & ZN__TCPL_USER_CLOSED)) {
       /* Queued by zn_tcp_accept() with news for the app, not to go. */
@@ -546,10 +551,13 @@ static __attribute__((noinline)) void reap_list(struct zn_stack *st) {
     }
     /* TIME_WAIT: the slot stays until 2 MSL; the app is done with it. */
   }
+  if (zn__tcp_mem_wake_due(ZN__MOD(st, tcp)))
+    zn__poll_due(st, ZN__MOD_tcp, false); /* at every poll until done */
 }
 
 void zn__tcp_reap(struct zn_stack *st) {
-  if (st->tcp.reap || zn__tcp_mem_wake_due(&st->tcp))
+  struct zn__tcp *t = ZN__MOD(st, tcp);
+  if (t->reap || zn__tcp_mem_wake_due(t))
     reap_list(st);
 }
 
@@ -591,8 +599,8 @@ void zn__tcp_conn_setup(struct zn_tcp_conn *c) {
   c->rto_ms = st->cfg.tcp_rto_init_ms;
   struct zn__tcp_4tuple tu = {c->laddr, c->raddr, c->lport, c->rport};
   c->iss = zn__tcp_isn_ts(st->hash_key, &tu, st->now, &c->ts_offset);
-  if (st->tcp.reopen && zn__seq_lt(c->iss, st->tcp.reopen_iss_floor))
-    c->iss = st->tcp.reopen_iss_floor; /* RFC 6191 */
+  if (ZN__MOD(st, tcp)->reopen && zn__seq_lt(c->iss, ZN__MOD(st, tcp)->reopen_iss_floor))
+    c->iss = ZN__MOD(st, tcp)->reopen_iss_floor; /* RFC 6191 */
   c->snd_una = c->snd_nxt = c->snd_max = c->snd_sml = c->iss;
   c->recover = c->high_sacked = c->rtx_next = c->iss;
   zn__tcp_rack_init(c);
@@ -1044,3 +1052,57 @@ void zn_tcp_get_info(const struct zn_tcp_conn *c, struct zn_tcp_info *i) {
   i->unacked = c->snd_max - c->snd_una;
   i->queued = c->snd_queued;
 }
+
+static void tcp_config_default(struct zn_config *cfg) {
+  cfg->tcp_conns = ZN_DEFAULT_TCP_CONNS;
+  cfg->tcp_sndbuf = ZN_DEFAULT_TCP_SNDBUF;
+  cfg->tcp_rcvbuf = ZN_DEFAULT_TCP_RCVBUF;
+  cfg->tcp_backlog = ZN_DEFAULT_TCP_BACKLOG;
+  cfg->tcp_msl_ms = ZN_DEFAULT_TCP_MSL_MS;
+  cfg->tcp_rto_min_ms = ZN_DEFAULT_TCP_RTO_MIN_MS;
+  cfg->tcp_rto_init_ms = ZN_DEFAULT_TCP_RTO_INIT_MS;
+  cfg->tcp_rto_max_ms = ZN_DEFAULT_TCP_RTO_MAX_MS;
+  cfg->tcp_syn_retries = ZN_DEFAULT_TCP_SYN_RETRIES;
+  cfg->tcp_retries = ZN_DEFAULT_TCP_RETRIES;
+  cfg->tcp_blackhole_probe_ms = ZN_DEFAULT_TCP_BLACKHOLE_PROBE_MS;
+  cfg->tcp_delack_ms = ZN_DEFAULT_TCP_DELACK_MS;
+  cfg->tcp_quickacks = ZN_DEFAULT_TCP_QUICKACKS;
+  cfg->tcp_fw2_ms = ZN_DEFAULT_TCP_FW2_MS;
+  cfg->tcp_chack_limit = ZN_DEFAULT_TCP_CHACK_LIMIT;
+  cfg->tcp_timestamps = true;
+  cfg->tcp_wscale = true;
+  cfg->tcp_sack = true;
+  cfg->tcp_dsack = true;
+  cfg->tcp_idle_restart = true;
+  cfg->tcp_rfc5961 = true;
+  cfg->tcp_soft_error_abort = true;
+  cfg->tcp_syncookies = true;
+  cfg->tcp_cc = 0;
+  cfg->tcp_ecn = ZN_TCP_ECN_PASSIVE;
+}
+
+static bool tcp_config_ok(const struct zn_config *cfg) {
+  return cfg->tcp_ecn <= ZN_TCP_ECN_PASSIVE && cfg->tcp_conns <= (1u << 22) &&
+         cfg->tcp_sndbuf <= (1u << 30) && cfg->tcp_rcvbuf <= (1u << 30);
+}
+
+static void tcp_addr_event(struct zn_stack *st, enum zn_addr_event ev,
+                           const struct zn_ip *addr, uint8_t prefix) {
+  (void)prefix;
+  if (ev == ZN_ADDR_REMOVED)
+    zn__tcp_addr_removed(st, addr);
+}
+
+const struct zn__module zn__tcp_module = {
+    .name = "tcp",
+    .id = ZN__MOD_tcp,
+    .needs = ZN__MOD_BIT(inet),
+    .state_size = sizeof(struct zn__tcp),
+    .config_default = tcp_config_default,
+    .config_ok = tcp_config_ok,
+    .mem_size = zn__tcp_mem_size,
+    .init = zn__tcp_init,
+    .poll_end = zn__tcp_reap,
+    .addr_event = tcp_addr_event,
+    .destroy = zn__tcp_destroy,
+};

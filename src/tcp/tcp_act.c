@@ -75,7 +75,7 @@ void zn__tcp_act_close_listener(struct zn_tcp_conn *c,
   (void)seg;
   struct zn_stack *st = c->st;
   for (uint32_t i = 0; i < st->cfg.tcp_conns; i++) {
-    struct zn_tcp_conn *x = &st->tcp.conns[i];
+    struct zn_tcp_conn *x = &ZN__MOD(st, tcp)->conns[i];
     if (x->parent == c && !(x->life & ZN__TCPL_IN_ACCEPTQ) &&
         x->state != ZN_TCP_CLOSED) {
       x->parent = NULL;
@@ -203,8 +203,8 @@ static void answer_with_cookie(struct zn_stack *st,
 void zn__tcp_act_listen_syn(struct zn_tcp_conn *l, struct zn__tcp_seg *seg) {
   struct zn_stack *st = l->st;
   uint32_t keep = st->cfg.tcp_conns / 4;
-  bool full = l->synq_len >= l->backlog || st->tcp.free == NULL ||
-              st->tcp.nused + keep >= st->cfg.tcp_conns;
+  bool full = l->synq_len >= l->backlog || ZN__MOD(st, tcp)->free == NULL ||
+              ZN__MOD(st, tcp)->nused + keep >= st->cfg.tcp_conns;
   struct zn_tcp_conn *x = full ? NULL : new_child(l, seg);
   if (!x) {
     if (!st->cfg.tcp_syncookies)
@@ -563,8 +563,8 @@ void zn__tcp_act_timewait_reopen(struct zn_tcp_conn *c,
   struct zn_tcp_conn *l = zn__tcp_lookup_listener(st, seg->dst, seg->dport);
   if (!l)
     return;
-  st->tcp.reopen = true;
-  st->tcp.reopen_iss_floor = floor;
+  ZN__MOD(st, tcp)->reopen = true;
+  ZN__MOD(st, tcp)->reopen_iss_floor = floor;
   zn__tcp_fsm(l, ZN__EV_S_SYN, seg);
-  st->tcp.reopen = false;
+  ZN__MOD(st, tcp)->reopen = false;
 }

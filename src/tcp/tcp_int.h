@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/stack_int.h"
 #include "core/timer_int.h"
 #include "inet/inet_int.h"
 #include "tcp/tcp_cc.h"
@@ -39,6 +40,7 @@
 #include "znet/tcp.h"
 #include "znet/timer.h"
 #include "znet/wire.h"
+#include "modules.h"
 
 /* Events of the state machine: one per entry of ZN__TCP_EVENTS
  * (tcp_events.h), which tcp_fsm.rl's alphabet is generated from too. */
@@ -337,7 +339,7 @@ struct zn_tcp_conn {
 
   /* Receive buffer (rcvq and ooo, below). */
   uint32_t rcvq_bytes;
-  uint32_t mem_charged;        /* buffers counted in st->tcp.mem_bufs */
+  uint32_t mem_charged;        /* buffers counted in ZN__MOD(st, tcp)->mem_bufs */
   uint32_t rcv_charged;        /* of which receive queues (mem_rcv) */
   uint32_t adv_charged;        /* window promised beyond rcv_nxt (promised) */
 
@@ -480,9 +482,6 @@ void zn__tcp_destroy(struct zn_stack *st);
 void zn__tcp_addr_removed(struct zn_stack *st, const struct zn_ip *addr);
 /* Free connections that reached CLOSED (end of every poll). */
 void zn__tcp_reap(struct zn_stack *st);
-/* Is anything on the reap list (bool)?  (A macro: struct zn_stack is not
- * complete here, and the event loop asks after every poll.) */
-#define zn__tcp_reap_pending(st) ((st)->tcp.reap != NULL)
 struct zn_tcp_conn *zn__tcp_alloc(struct zn_stack *st);
 void zn__tcp_hash_in(struct zn_tcp_conn *c);
 void zn__tcp_hash_out(struct zn_tcp_conn *c);
@@ -528,7 +527,7 @@ static inline bool zn__tcp_app_owned(const struct zn_tcp_conn *c) {
 }
 
 /* tcp_mem.c: the stack-wide bound on TCP's queued buffers. */
-/* Set st->tcp.mem_limit from the configuration. */
+/* Set ZN__MOD(st, tcp)->mem_limit from the configuration. */
 void zn__tcp_mem_init(struct zn_stack *st);
 /* The window c has open to the peer, while the peer may send into it
  * (not a half-open connection's: a SYN flood's would hold the windows of

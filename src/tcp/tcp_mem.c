@@ -63,7 +63,7 @@ static uint32_t wake_level(uint32_t limit) {
 }
 
 void zn__tcp_mem_init(struct zn_stack *st) {
-  struct zn__tcp *t = &st->tcp;
+  struct zn__tcp *t = ZN__MOD(st, tcp);
   uint32_t all = st->cfg.nbufs + st->cfg.nbigbufs;
   t->mem_limit =
       st->cfg.tcp_mem_bufs ? st->cfg.tcp_mem_bufs : all - all / POOL_KEEP_DIV;
@@ -77,7 +77,7 @@ uint32_t zn__tcp_ooo_mem_max(const struct zn_tcp_conn *c) {
 
 void zn__tcp_mem_charge_bufs(struct zn_tcp_conn *c, uint32_t rcv) {
   uint32_t now = c->sndq.count + rcv;
-  struct zn__tcp *t = &c->st->tcp;
+  struct zn__tcp *t = ZN__MOD(c->st, tcp);
   t->nmem = t->nmem - (c->mem_charged != 0) + (now != 0);
   t->mem_bufs = t->mem_bufs - c->mem_charged + now;
   t->mem_rcv = t->mem_rcv - c->rcv_charged + rcv;
@@ -87,25 +87,26 @@ void zn__tcp_mem_charge_bufs(struct zn_tcp_conn *c, uint32_t rcv) {
 }
 
 void zn__tcp_mem_charge_adv(struct zn_tcp_conn *c, uint32_t adv) {
-  struct zn__tcp *t = &c->st->tcp;
+  struct zn__tcp *t = ZN__MOD(c->st, tcp);
   t->promised = t->promised - c->adv_charged + adv;
   t->npromised = t->npromised - (c->adv_charged != 0) + (adv != 0);
   c->adv_charged = adv;
 }
 
 bool zn__tcp_mem_full(const struct zn_stack *st) {
-  return st->tcp.mem_bufs >= st->tcp.mem_limit;
+  return ZN__MOD(st, tcp)->mem_bufs >= ZN__MOD(st, tcp)->mem_limit;
 }
 
 bool zn__tcp_mem_rcv_full(const struct zn_stack *st) {
-  return zn__tcp_mem_full(st) || st->tcp.mem_rcv >= rcv_cap(st->tcp.mem_limit);
+  return zn__tcp_mem_full(st) || ZN__MOD(st, tcp)->mem_rcv >= rcv_cap(ZN__MOD(st, tcp)->mem_limit);
 }
 
 /* A write was refused for the bound: ask to hear when buffers free. */
 void zn__tcp_mem_wait(struct zn_tcp_conn *c) {
   c->mem |= ZN__TCPM_MEM_WAIT;
   c->notify |= ZN__TCPN_WANT_WRITABLE;
-  c->st->tcp.mem_wait = true;
+  ZN__MOD(c->st, tcp)->mem_wait = true;
+  zn__poll_due(c->st, ZN__MOD_tcp, false);
   ZN_STAT_INC(c->st, tcp_mem_wait);
 }
 
@@ -113,7 +114,7 @@ void zn__tcp_mem_wait(struct zn_tcp_conn *c) {
  * the connections whose writes it refused hear on_writable.  A scan of
  * the table, but only after the bound was hit and has eased. */
 void zn__tcp_mem_wake(struct zn_stack *st) {
-  struct zn__tcp *t = &st->tcp;
+  struct zn__tcp *t = ZN__MOD(st, tcp);
   bool writers = t->mem_wait && t->mem_bufs <= wake_level(t->mem_limit);
   /* Windows the bound held shut open again once there is room for an
    * eighth of the receive share beyond what is promised, or an equal
@@ -174,14 +175,14 @@ void zn__tcp_mem_wake(struct zn_stack *st) {
  * received beyond it is dropped (tcp_in_sync.c) until the application
  * reads. */
 static uint32_t mem_share(const struct zn_tcp_conn *c) {
-  const struct zn__tcp *t = &c->st->tcp;
+  const struct zn__tcp *t = ZN__MOD(c->st, tcp);
   uint32_t n = t->nmem + (c->mem_charged == 0); /* c among them: >= 1 */
   uint32_t share = (t->mem_limit / SHARE_DEN * SHARE_NUM) / n;
   return share > MIN_SHARE_BUFS ? share : MIN_SHARE_BUFS;
 }
 
 bool zn__tcp_over_share(const struct zn_tcp_conn *c, bool rcv) {
-  const struct zn__tcp *t = &c->st->tcp;
+  const struct zn__tcp *t = ZN__MOD(c->st, tcp);
   if (t->mem_bufs < t->mem_limit / SHARE_FROM_DIV)
     return false;
   uint32_t held = rcv ? c->rcv_charged : c->mem_charged - c->rcv_charged;
@@ -235,7 +236,7 @@ uint32_t zn__tcp_rcv_share_of(const struct zn__tcp *t, uint32_t seg_size,
 
 uint32_t zn__tcp_rcv_share_new(const struct zn_stack *st, uint32_t seg_size,
                                uint32_t want) {
-  return rcv_share_of(&st->tcp, seg_size, 0, want);
+  return rcv_share_of(ZN__MOD(st, tcp), seg_size, 0, want);
 }
 
 /* Free receive space, advertised as the window (never shrinking what was
@@ -246,7 +247,7 @@ uint32_t zn__tcp_rcv_wnd(const struct zn_tcp_conn *c) {
   uint32_t used = c->rcvq_bytes + c->ooo.bytes;
   uint32_t wnd = used >= c->rcvbuf ? 0 : c->rcvbuf - used;
   uint32_t share =
-      rcv_share_of(&c->st->tcp, zn__tcp_seg_size(c), c->adv_charged, wnd);
+      rcv_share_of(ZN__MOD(c->st, tcp), zn__tcp_seg_size(c), c->adv_charged, wnd);
   if (share < wnd)
     wnd = share < zn__tcp_seg_size(c) ? 0 : share; /* no silly windows */
   if (zn__seq_gt(c->rcv_adv, c->rcv_nxt) && c->rcv_adv - c->rcv_nxt > wnd)

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/stack_int.h"
+#include "inet/inet_inline.h"
 #include "tcp/tcp_int.h"
 #include "znet/err.h"
 
@@ -218,13 +219,13 @@ void zn__tcp_enter_timewait(struct zn_tcp_conn *c) {
   struct zn_stack *st = c->st;
   zn__tcp_rtx_stop(c);
   zn__timer_stop(st, &c->ack_timer);
-  if (st->tcp.ntimewait >= st->cfg.tcp_conns / ZN__TCP_TIMEWAIT_SHARE) {
+  if (ZN__MOD(st, tcp)->ntimewait >= st->cfg.tcp_conns / ZN__TCP_TIMEWAIT_SHARE) {
     ZN_STAT_INC(st, tcp_timewait_cut);
     misc_start(c, ZN__TCP_MISC_TIME_WAIT, 0);
   } else {
     zn__tcp_arm_2msl(c);
   }
-  st->tcp.ntimewait++;
+  ZN__MOD(st, tcp)->ntimewait++;
   /* The application that closed is done with the handle. */
   if (c->life & ZN__TCPL_USER_CLOSED)
     zn__tcp_reap_add(c);
@@ -541,7 +542,8 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
     if (!(c->mem & ZN__TCPM_RCV_CLAMPED))
       ZN_STAT_INC(st, tcp_wnd_clamped);
     c->mem |= ZN__TCPM_RCV_CLAMPED;
-    st->tcp.rcv_clamped = true;
+    ZN__MOD(st, tcp)->rcv_clamped = true;
+    zn__poll_due(st, ZN__MOD_tcp, false); /* reopened when room comes */
   }
   uint32_t wfield = syn ? (wnd > 65535 ? 65535 : wnd) : wnd >> c->rcv_wscale;
   if (wfield > 65535)

@@ -10,7 +10,10 @@
  */
 #include <string.h>
 
+#include "core/module_int.h"
 #include "core/stack_int.h"
+#include "inet/inet_inline.h"
+#include "udp/udp_int.h"
 #include "znet/err.h"
 #include "znet/udp.h"
 #include "znet/wire.h"
@@ -41,7 +44,7 @@ static void udp_err(struct zn_stack *st, const struct zn__inet_err *e);
 static void release(struct zn_udp_sock *s);
 
 void zn__udp_init(struct zn_stack *st, void **mem) {
-  struct zn__udp *u = &st->udp;
+  struct zn__udp *u = ZN__MOD(st, udp);
   uint32_t n = st->cfg.udp_socks;
   memset(u, 0, sizeof(*u));
   u->socks = zn__carve(mem, (size_t)n * sizeof(struct zn_udp_sock));
@@ -59,12 +62,12 @@ void zn__udp_init(struct zn_stack *st, void **mem) {
 
 void zn__udp_destroy(struct zn_stack *st) {
   for (uint32_t i = 0; i < st->cfg.udp_socks; i++)
-    zn_bufq_purge(&st->udp.socks[i].rxq);
+    zn_bufq_purge(&ZN__MOD(st, udp)->socks[i].rxq);
 }
 
 void zn__udp_addr_removed(struct zn_stack *st, const struct zn_ip *addr) {
   for (uint32_t i = 0; i < st->cfg.udp_socks; i++) {
-    struct zn_udp_sock *s = &st->udp.socks[i];
+    struct zn_udp_sock *s = &ZN__MOD(st, udp)->socks[i];
     if (s->state != ZN__UDP_OPEN || !zn__inet_eq(&s->laddr, addr))
       continue;
     ZN_STAT_INC(st, udp_addr_removed);
@@ -79,8 +82,8 @@ void zn__udp_addr_removed(struct zn_stack *st, const struct zn_ip *addr) {
 }
 
 static struct zn_udp_sock **bucket_of(struct zn_stack *st, uint16_t port) {
-  return &st->udp.bucket[zn__hash32(st, port, 0x75647000u) &
-                         (st->udp.nbuckets - 1)];
+  return &ZN__MOD(st, udp)->bucket[zn__hash32(st, port, 0x75647000u) &
+                         (ZN__MOD(st, udp)->nbuckets - 1)];
 }
 
 static void hash_in(struct zn_udp_sock *s) {
@@ -107,7 +110,7 @@ static void hash_out(struct zn_udp_sock *s) {
 static struct zn_udp_sock *lookup(struct zn_stack *st,
                                   const struct zn_ip *dst, uint16_t dport,
                                   const struct zn_ip *src, uint16_t sport) {
-  struct zn__udp *u = &st->udp;
+  struct zn__udp *u = ZN__MOD(st, udp);
   if (!u->last_cached || u->last_port != dport) {
     u->last_bucket = (uint32_t)(bucket_of(st, dport) - u->bucket);
     u->last_port = dport;
@@ -143,7 +146,7 @@ static bool port_in_use(struct zn_stack *st, const struct zn_ip *addr,
 }
 
 static void release(struct zn_udp_sock *s) {
-  struct zn__udp *u = &s->st->udp;
+  struct zn__udp *u = ZN__MOD(s->st, udp);
   zn_bufq_purge(&s->rxq);
   memset(s, 0, sizeof(*s));
   s->free_next = u->free;
@@ -152,7 +155,7 @@ static void release(struct zn_udp_sock *s) {
 }
 
 int zn_udp_open(struct zn_stack *st, struct zn_udp_sock **out) {
-  struct zn__udp *u = &st->udp;
+  struct zn__udp *u = ZN__MOD(st, udp);
   struct zn_udp_sock *s = u->free;
   if (!s)
     return ZN_ENOMEM;
@@ -497,3 +500,32 @@ static void udp_err(struct zn_stack *st, const struct zn__inet_err *e) {
   if (s->state == ZN__UDP_CLOSING && s->in_cb == 0)
     release(s);
 }
+
+static void udp_config_default(struct zn_config *cfg) {
+  cfg->udp_socks = ZN_DEFAULT_UDP_SOCKS;
+  cfg->udp_rxq = ZN_DEFAULT_UDP_RXQ;
+}
+
+static bool udp_config_ok(const struct zn_config *cfg) {
+  return cfg->udp_socks <= (1u << 20);
+}
+
+static void udp_addr_event(struct zn_stack *st, enum zn_addr_event ev,
+                           const struct zn_ip *addr, uint8_t prefix) {
+  (void)prefix;
+  if (ev == ZN_ADDR_REMOVED)
+    zn__udp_addr_removed(st, addr);
+}
+
+const struct zn__module zn__udp_module = {
+    .name = "udp",
+    .id = ZN__MOD_udp,
+    .needs = ZN__MOD_BIT(inet),
+    .state_size = sizeof(struct zn__udp),
+    .config_default = udp_config_default,
+    .config_ok = udp_config_ok,
+    .mem_size = zn__udp_mem_size,
+    .init = zn__udp_init,
+    .addr_event = udp_addr_event,
+    .destroy = zn__udp_destroy,
+};

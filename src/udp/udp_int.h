@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/stack_int.h"
+#include "modules.h"
 #include "znet/buf.h"
 #include "znet/stack.h"
 #include "znet/udp.h"

@@ -43,6 +43,7 @@
 #include <string.h>
 
 #include "core/stack_int.h"
+#include "../internals.h"
 #include "ipv6/ipv6_int.h"
 #include "pd.h"
 #include "tcp/tcp_int.h"
@@ -1523,7 +1524,7 @@ static int count_state(struct run *r, const struct sockstat *q) {
     return n;
   }
   for (uint32_t i = 0; i < r->st->cfg.tcp_conns; i++) {
-    const struct zn_tcp_conn *c = &r->st->tcp.conns[i];
+    const struct zn_tcp_conn *c = &ZN__MOD(r->st, tcp)->conns[i];
     if (c->state == ZN_TCP_CLOSED)
       continue;
     if (q->port >= 0 && c->lport != q->port && c->rport != q->port)

@@ -1,5 +1,6 @@
 /* The freestanding formatter and error/stat tables. */
 #include "core/stack_int.h"
+#include "internals.h"
 #include "zt.h"
 #include "znet.h"
 

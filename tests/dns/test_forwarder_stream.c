@@ -9,6 +9,7 @@
 
 #include "../proto/proto_util.h"
 #include "core/stack_int.h"
+#include "internals.h"
 #include "znet/dns.h"
 #include "znet/stream.h"
 
@@ -204,7 +205,7 @@ static void teardown(struct fix *f) {
   th_pair_run(&f->p, ZN_SEC(61));
   ZT_EQU(f->up_pool.used, 0);
   ZT_EQU(f->cli_pool.used, 0);
-  ZT_EQ(f->p.a->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(f->p.a, tcp)->nused, 0);
   th_pair_free(&f->p);
 }
 

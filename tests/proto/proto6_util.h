@@ -3,6 +3,7 @@
 #define TESTS_PROTO6_UTIL_H
 
 #include "core/stack_int.h"
+#include "internals.h"
 #include "ipv6/ipv6_int.h"
 #include "proto_util.h"
 

@@ -1,6 +1,7 @@
 /* ARP behaviour (src/arp/arp.c) between two stacks and against crafted
  * packets. */
 #include "core/stack_int.h"
+#include "internals.h"
 #include "proto_util.h"
 #include "znet/hash.h"
 
@@ -559,7 +560,7 @@ ZT_TEST(test_last_entry_never_stale) {
  * hash that went stale would still find entries, through one wrong
  * chain, and only this shows it. */
 static bool in_own_bucket(const struct zn_stack *st, uint32_t ip) {
-  const struct zn__arp *a = &st->arp;
+  const struct zn__arp *a = ZN__MOD(st, arp);
   uint8_t in[5] = {(uint8_t)(ip >> 24), (uint8_t)(ip >> 16),
                    (uint8_t)(ip >> 8), (uint8_t)ip, 0x70};
   uint64_t h = zn_siphash13(st->hash_key, in, sizeof(in));

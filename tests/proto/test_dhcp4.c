@@ -12,6 +12,7 @@
  * are each counted under their own drop counter and change nothing.
  */
 #include "core/stack_int.h"
+#include "internals.h"
 #include "proto_util.h"
 #include "znet/dhcp4.h"
 #include "znet/err.h"

@@ -5,6 +5,7 @@
  * datagram the full way, right.  Each frame is read back with the public
  * wire parsers. */
 #include "core/stack_int.h"
+#include "internals.h"
 #include "proto_util.h"
 
 #define IP_GW ZN_IPV4(10, 0, 0, 254)
@@ -179,8 +180,8 @@ static void arp_reply(struct solo *s, uint32_t ip, const uint8_t *mac) {
 
 static uint8_t arp_state(struct solo *s, uint32_t ip) {
   for (uint32_t i = 0; i < s->st->cfg.arp_entries; i++)
-    if (s->st->arp.e[i].state != ZN_ARP_FREE && s->st->arp.e[i].ip == ip)
-      return s->st->arp.e[i].state;
+    if (ZN__MOD(s->st, arp)->e[i].state != ZN_ARP_FREE &&ZN__MOD(s->st, arp)->e[i].ip == ip)
+      return ZN__MOD(s->st, arp)->e[i].state;
   return ZN_ARP_FREE;
 }
 
@@ -241,8 +242,8 @@ ZT_TEST(test_path_frames_match_full_path) {
               zn_stat_name(i), (unsigned long long)a.v[i],
               (unsigned long long)b.v[i]);
   for (uint32_t i = 0; i < c.arp_entries; i++)
-    ZT_EQU(s1.st->arp.e[i].last_used, s2.st->arp.e[i].last_used);
-  ZT_EQU(s1.st->arp.e[0].last_used, ZN_MS(n - 601));
+    ZT_EQU(ZN__MOD(s1.st, arp)->e[i].last_used, ZN__MOD(s2.st, arp)->e[i].last_used);
+  ZT_EQU(ZN__MOD(s1.st, arp)->e[0].last_used, ZN_MS(n - 601));
   solo_free(&s1);
   solo_free(&s2);
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "core/stack_int.h"
+#include "internals.h"
 #include "icmp/icmp_int.h"
 #include "ipv4/ipv4_int.h"
 #include "proto_util.h"
@@ -641,7 +642,7 @@ ZT_TEST(test_ip_id_counters) {
   zn_arp_add_static(s.st, dsts[2], MAC_X);
   sent_purge(&s.link.b);
   uint16_t model[ZN__IP_IDS];
-  memcpy(model, s.st->ip.ids, sizeof(model));
+  memcpy(model, ZN__MOD(s.st, ip)->ids, sizeof(model));
   /* Runs of one pair, then pairs alternating, then the first again. */
   static const uint8_t seq[][2] = {{0, 0}, {0, 0}, {0, 0}, {1, 0}, {0, 0},
                                    {0, 1}, {0, 1}, {0, 0}, {2, 2}, {1, 1},
@@ -665,7 +666,7 @@ ZT_TEST(test_ip_id_counters) {
     ZT_EQ(zn_rd16(f->data + 14 + 4), want);
     zn_buf_free(f);
   }
-  ZT_MEMEQ(model, s.st->ip.ids, sizeof(model));
+  ZT_MEMEQ(model, ZN__MOD(s.st, ip)->ids, sizeof(model));
   solo_free(&s);
 }
 
@@ -681,7 +682,7 @@ ZT_TEST(test_ip_id_own_only_atomic) {
   ZT_REQUIRE(s.st);
   sent_purge(&s.link.b);
   uint16_t model[ZN__IP_IDS];
-  memcpy(model, s.st->ip.ids, sizeof(model));
+  memcpy(model, ZN__MOD(s.st, ip)->ids, sizeof(model));
   for (int df = 1; df >= 0; df--) {
     struct zn_buf *b = zn_stack_buf_alloc(s.st, 8);
     ZT_REQUIRE(b);
@@ -701,7 +702,7 @@ ZT_TEST(test_ip_id_own_only_atomic) {
     ZT_EQ((zn_rd16(f->data + 14 + 6) & ZN_IPV4_DF) != 0, df);
     zn_buf_free(f);
   }
-  ZT_MEMEQ(model, s.st->ip.ids, sizeof(model));
+  ZT_MEMEQ(model, ZN__MOD(s.st, ip)->ids, sizeof(model));
   solo_free(&s);
 }
 

@@ -4,6 +4,7 @@
  * points as src/ipv6 will (b->data at the ICMPv6 header), and what the
  * module sends is seen through its tx counters. */
 #include "core/stack_int.h"
+#include "internals.h"
 #include "proto_util.h"
 #include "znet/err.h"
 #include "znet/wire.h"
@@ -590,8 +591,8 @@ static void dest_cache_agrees(struct t *t, const uint8_t dst[16], int line) {
   uint8_t cs[16] = {0}, cn[16] = {0}, fs[16] = {0}, fn[16] = {0};
   int rs = zn__ip6_select_source(t->st, dst, cs);
   int rn = zn__ip6_next_hop(t->st, dst, cn);
-  uint32_t gen = t->st->ip6conf.gen;
-  t->st->ip6conf.gen = gen + 1 ? gen + 1 : 1;
+  uint32_t gen = ZN__MOD(t->st, ip6conf)->gen;
+  ZN__MOD(t->st, ip6conf)->gen = gen + 1 ? gen + 1 : 1;
   int frs = zn__ip6_select_source(t->st, dst, fs);
   int frn = zn__ip6_next_hop(t->st, dst, fn);
   if (rs != frs || memcmp(cs, fs, 16) != 0)

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "core/stack_int.h"
+#include "internals.h"
 #include "harness.h"
 #include "zt.h"
 
@@ -271,12 +272,12 @@ ZT_TEST(test_client_zeek_offer_then_nak) {
   struct cl c;
   cl_init(&c, ZEEK_MAC, 0);
   ZT_EQ(zn_dhcp4_state(c.st), ZN_DHCP4_SELECTING);
-  c.st->dhcp4.xid = 0x7c0;
+  ZN__MOD(c.st, dhcp4)->xid = 0x7c0;
   cl_feed(&c, &f[1]); /* OFFER, unicast to 128.2.6.97 */
   ZT_EQ(CS(&c, dhcp4_offer_rx), 1);
   ZT_EQ(zn_dhcp4_state(c.st), ZN_DHCP4_REQUESTING);
-  ZT_EQU(c.st->dhcp4.offer, ZN_IPV4(128, 2, 6, 97));
-  ZT_EQU(c.st->dhcp4.server, ZN_IPV4(128, 2, 6, 152));
+  ZT_EQU(ZN__MOD(c.st, dhcp4)->offer, ZN_IPV4(128, 2, 6, 97));
+  ZT_EQU(ZN__MOD(c.st, dhcp4)->server, ZN_IPV4(128, 2, 6, 152));
   /* The client's own DISCOVER coming back: Ethernet drops it (our MAC
    * as source). */
   cl_feed(&c, &f[0]);
@@ -285,7 +286,7 @@ ZT_TEST(test_client_zeek_offer_then_nak) {
   cl_feed(&c, &f[3]); /* NAK, broadcast */
   ZT_EQ(CS(&c, dhcp4_nak_rx), 1);
   ZT_EQ(zn_dhcp4_state(c.st), ZN_DHCP4_SELECTING); /* INIT, DISCOVER */
-  ZT_CHECK(c.st->dhcp4.xid != 0x7c0);
+  ZT_CHECK(ZN__MOD(c.st, dhcp4)->xid != 0x7c0);
   cl_free(&c);
 }
 
@@ -295,7 +296,7 @@ ZT_TEST(test_client_zeek_reboot_ack_binds) {
   struct cl c;
   cl_init(&c, ZEEK_MAC, ZN_IPV4(128, 2, 6, 189));
   ZT_EQ(zn_dhcp4_state(c.st), ZN_DHCP4_REBOOTING);
-  c.st->dhcp4.xid = 0x7c0;
+  ZN__MOD(c.st, dhcp4)->xid = 0x7c0;
   cl_feed(&c, &f[5]); /* ACK, unicast to 128.2.6.189 */
   ZT_EQ(CS(&c, dhcp4_ack_rx), 1);
   ZT_EQ(zn_dhcp4_state(c.st), ZN_DHCP4_PROBING);
@@ -325,11 +326,11 @@ ZT_TEST(test_client_tcpdump_offers_requested) {
   for (int i = 0; i < 5; i++) {
     struct cl c;
     cl_init(&c, mac, 0);
-    c.st->dhcp4.xid = 0x12345678u;
+    ZN__MOD(c.st, dhcp4)->xid = 0x12345678u;
     cl_feed(&c, &f[i]);
     ZT_EQ(CS(&c, dhcp4_offer_rx), 1);
     ZT_EQ(zn_dhcp4_state(c.st), ZN_DHCP4_REQUESTING);
-    ZT_EQU(c.st->dhcp4.offer, ZN_IPV4(192, 168, 1, 100));
+    ZT_EQU(ZN__MOD(c.st, dhcp4)->offer, ZN_IPV4(192, 168, 1, 100));
     /* A second offer while REQUESTING is not taken. */
     cl_feed(&c, &f[(i + 1) % 5]);
     ZT_EQ(CS(&c, dhcp4_drop_type), 1);
@@ -344,7 +345,7 @@ ZT_TEST(test_client_other_chaddr_dropped) {
   ZT_REQUIRE(load("tcpdump__dhcp-option-33.pcap", f) == 5);
   struct cl c;
   cl_init(&c, ZEEK_MAC, 0);
-  c.st->dhcp4.xid = 0x12345678u;
+  ZN__MOD(c.st, dhcp4)->xid = 0x12345678u;
   cl_feed(&c, &f[0]);
   ZT_EQ(CS(&c, dhcp4_drop_chaddr), 1);
   ZT_EQ(zn_dhcp4_state(c.st), ZN_DHCP4_SELECTING);

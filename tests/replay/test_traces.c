@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/stack_int.h"
+#include "internals.h"
 #include "harness.h"
 #include "zt.h"
 #include "znet/loop.h"

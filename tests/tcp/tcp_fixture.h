@@ -50,6 +50,7 @@
 
 #include "../proto/proto_util.h"
 #include "core/stack_int.h"
+#include "internals.h"
 #include "tcp/tcp_int.h"
 
 #define FIN ZN_TCP_FIN

@@ -135,7 +135,7 @@ ZT_TEST(test_fin_wait_1_retransmit) {
   fx_close(&f);
   fx_poll(&f);
   ZT_STREQ(f.log, "CE(ETIMEDOUT)X");
-  ZT_EQ(f.st->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
   fx_free(&f);
 }
 
@@ -158,7 +158,7 @@ ZT_TEST(test_fin_wait_1_close) {
   EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = RST | ACK);
   EXPECT_STATE(&f, ZN_TCP_CLOSED);
   ZT_STREQ(f.log, "CX");
-  ZT_EQ(f.st->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
   fx_free(&f);
 }
 
@@ -170,7 +170,7 @@ ZT_TEST(test_fin_wait_1_abort) {
   fx_poll(&f);
   EXPECT(&f, .seq = f.s_nxt, .flags = RST);
   ZT_STREQ(f.log, "CX");
-  ZT_EQ(f.st->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
   fx_free(&f);
 }
 
@@ -281,7 +281,7 @@ ZT_TEST(test_close_wait_write) {
   ack_all(&f);
   EXPECT_STATE(&f, ZN_TCP_CLOSED);
   ZT_STREQ(f.log, "CRX");
-  ZT_EQ(f.st->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
   fx_free(&f);
 }
 
@@ -393,11 +393,11 @@ ZT_TEST(test_last_ack_ack_fin) {
   /* The app still holds the handle (shutdown only): on_closed comes
    * when it lets go. */
   ZT_STREQ(f.log, "CR");
-  ZT_EQ(f.st->tcp.nused, 1);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 1);
   fx_close(&f);
   fx_poll(&f);
   ZT_STREQ(f.log, "CRX");
-  ZT_EQ(f.st->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
   fx_free(&f);
 }
 
@@ -427,7 +427,7 @@ ZT_TEST(test_last_ack_unread_data_stays) {
   ZT_EQ(fx_read(&f, 100), 0);     /* then the end of stream */
   fx_close(&f);
   fx_poll(&f);
-  ZT_EQ(f.st->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
   fx_free(&f);
 }
 
@@ -496,7 +496,7 @@ ZT_TEST(test_last_ack_retransmit) {
   EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = RST | ACK);
   EXPECT_STATE(&f, ZN_TCP_CLOSED);
   ZT_STREQ(f.log, "CRX");          /* the handle was let go: no error */
-  ZT_EQ(f.st->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
   fx_free(&f);
 }
 
@@ -518,12 +518,12 @@ ZT_TEST(test_time_wait_2msl) {
   fx_run(&f, 1);
   EXPECT_STATE(&f, ZN_TCP_CLOSED);
   EXPECT_NONE(&f);
-  ZT_EQ(f.st->tcp.ntimewait, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->ntimewait, 0);
   ZT_STREQ(f.log, "CR");
   fx_close(&f);
   fx_poll(&f);
   ZT_STREQ(f.log, "CRX");
-  ZT_EQ(f.st->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
   fx_free(&f);
 }
 
@@ -583,9 +583,9 @@ ZT_TEST(test_time_wait_syn_reopen) {
   EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
   EXPECT_STATE(&f, ZN_TCP_TIME_WAIT);
   fx_run(&f, ZN_MS(10));
-  ZT_EQ(f.st->tcp.ntimewait, 1);
+  ZT_EQ(ZN__MOD(f.st, tcp)->ntimewait, 1);
   /* Other connections' TIME_WAITs, counted: the reopen takes one off. */
-  f.st->tcp.ntimewait += 5;
+  ZN__MOD(f.st, tcp)->ntimewait += 5;
   uint32_t old_max = f.s_nxt;
   uint32_t iss2 = f.p_nxt + 100000;
   SEND(&f, .seq = iss2, .flags = SYN, .any_opts = true);
@@ -594,8 +594,8 @@ ZT_TEST(test_time_wait_syn_reopen) {
   ZT_CHECK(zn__seq_geq(f.last.seq, old_max + 65536));
   EXPECT_STATE(&f, ZN_TCP_SYN_RECEIVED); /* the 4-tuple is the new one now */
   ZT_EQ(f.l->synq_len, 1);         /* the new one waits its handshake */
-  ZT_EQ(f.st->tcp.ntimewait, 5);   /* once, not twice */
-  f.st->tcp.ntimewait -= 5;
+  ZT_EQ(ZN__MOD(f.st, tcp)->ntimewait, 5);   /* once, not twice */
+  ZN__MOD(f.st, tcp)->ntimewait -= 5;
   fx_free(&f);
 }
 
@@ -606,7 +606,7 @@ ZT_TEST(test_listen_syn_fin) {
   fx_listen(&f, 0);
   SEND(&f, .seq = f.p_iss, .flags = SYN | FIN);
   EXPECT_NONE(&f);
-  ZT_EQ(f.st->tcp.nused, 1);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 1);
   ZT_EQ(f.l->synq_len, 0);
   fx_free(&f);
 }
@@ -622,7 +622,7 @@ ZT_TEST(test_time_wait_syn_rfc793) {
   EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = RST | ACK);
   EXPECT_STATE(&f, ZN_TCP_CLOSED);
   ZT_EQ(f.errors, 0);
-  ZT_EQ(f.st->tcp.ntimewait, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->ntimewait, 0);
   fx_free(&f);
 }
 
@@ -667,11 +667,11 @@ ZT_TEST(test_time_wait_close) {
   /* The handle goes now; the slot stays for 2 MSL. */
   ZT_STREQ(f.log, "CRX");
   EXPECT_STATE(&f, ZN_TCP_TIME_WAIT);
-  ZT_EQ(f.st->tcp.nused, 1);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 1);
   SEND(&f, .seq = f.p_nxt - 1, .ack = f.s_nxt, .flags = FIN | ACK);
   EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
   fx_run(&f, ZN_MS(200));
-  ZT_EQ(f.st->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
   ZT_STREQ(f.log, "CRX");
   fx_free(&f);
 }
@@ -683,8 +683,8 @@ ZT_TEST(test_time_wait_abort) {
   fx_poll(&f);
   EXPECT_NONE(&f);                /* nothing left to reset */
   ZT_STREQ(f.log, "CRX");
-  ZT_EQ(f.st->tcp.nused, 0);
-  ZT_EQ(f.st->tcp.ntimewait, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->ntimewait, 0);
   fx_free(&f);
 }
 

@@ -636,8 +636,8 @@ static void duo_free(struct duo *d) {
   if (d->l)
     zn_tcp_close(d->l);
   th_pair_run(&d->p, ZN_SEC(70));
-  ZT_EQ(d->p.a->tcp.nused, 0);
-  ZT_EQ(d->p.b->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(d->p.a, tcp)->nused, 0);
+  ZT_EQ(ZN__MOD(d->p.b, tcp)->nused, 0);
   zn_fault_purge(&d->f);
   th_pair_free(&d->p);
   free(d->srv_buf);

@@ -272,7 +272,7 @@ ZT_TEST(test_established_rst) {
   fx_poll(&f);
   EXPECT_NONE(&f);
   ZT_STREQ(f.log, "CE(ECONNRESET)X");
-  ZT_EQ(f.st->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
   fx_free(&f);
 }
 
@@ -493,10 +493,10 @@ ZT_TEST(test_established_close) {
   EXPECT_STATE(&f, ZN_TCP_TIME_WAIT);
   /* The app let go: on_closed now; the slot waits out TIME_WAIT. */
   ZT_STREQ(f.log, "CX");
-  ZT_EQ(f.st->tcp.nused, 1);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 1);
   fx_run(&f, 2 * ZN_MS(f.cfg.tcp_msl_ms));
   EXPECT_STATE(&f, ZN_TCP_CLOSED);
-  ZT_EQ(f.st->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
   ZT_STREQ(f.log, "CX");
   fx_free(&f);
 }
@@ -513,7 +513,7 @@ ZT_TEST(test_established_close_unread) {
   EXPECT(&f, .seq = f.s_nxt, .flags = RST);
   EXPECT_NONE(&f);
   ZT_STREQ(f.log, "CRX");
-  ZT_EQ(f.st->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
   fx_free(&f);
 }
 
@@ -530,7 +530,7 @@ ZT_TEST(test_established_abort) {
   EXPECT(&f, .seq = f.s_nxt, .flags = RST);
   EXPECT_NONE(&f);
   ZT_STREQ(f.log, "CX");
-  ZT_EQ(f.st->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
   /* The peer's next segment finds no connection. */
   SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK, .len = 3);
   EXPECT(&f, .seq = f.s_nxt, .flags = RST);

@@ -27,7 +27,7 @@ static struct zn_tcp_conn *put(struct zn_stack *st, uint32_t la, uint16_t lp,
 
 /* c is on some chain of either table. */
 static bool chained(const struct zn_stack *st, const struct zn_tcp_conn *c) {
-  const struct zn__tcp *t = &st->tcp;
+  const struct zn__tcp *t = ZN__MOD(st, tcp);
   for (uint32_t i = 0; i < t->nbuckets; i++)
     for (const struct zn_tcp_conn *x = t->bucket[i]; x; x = x->hnext)
       if (x == c)
@@ -52,7 +52,7 @@ ZT_TEST(test_lookup_cache_whole_tuple) {
   struct zn_tcp_conn *a = put(st, LA, 80, RA, 4000, ZN_TCP_ESTABLISHED);
   ZT_REQUIRE(a);
   ZT_CHECK(zn__tcp_lookup(st, TH_IP(LA), 80, TH_IP(RA), 4000) == a);
-  ZT_CHECK(st->tcp.last == a);
+  ZT_CHECK(ZN__MOD(st, tcp)->last == a);
   /* A 4-tuple one field away is another connection (none here). */
   ZT_CHECK(zn__tcp_lookup(st, TH_IP(LA), 80, TH_IP(RA), 4001) == NULL);
   ZT_CHECK(zn__tcp_lookup(st, TH_IP(LA), 81, TH_IP(RA), 4000) == NULL);
@@ -87,7 +87,7 @@ ZT_TEST(test_lookup_cache_removed_and_reused) {
   /* Out of the table (as a connection the app still holds after a
    * reset: the slot and its 4-tuple stay): not found any more. */
   zn__tcp_hash_out(a);
-  ZT_CHECK(st->tcp.last != a);
+  ZT_CHECK(ZN__MOD(st, tcp)->last != a);
   ZT_CHECK(!chained(st, a));
   ZT_EQ(a->lport, 80);
   ZT_CHECK(zn__tcp_lookup(st, TH_IP(LA), 80, TH_IP(RA), 4000) == NULL);
@@ -157,9 +157,9 @@ ZT_TEST(test_hash_out_by_kept_hash) {
     for (int i = 31; i >= 0; i--) {
       memset(k[i], 0, sizeof(*k[i]));
       k[i]->st = st;
-      k[i]->next = st->tcp.free;
-      st->tcp.free = k[i];
-      st->tcp.nused--;
+      k[i]->next = ZN__MOD(st, tcp)->free;
+      ZN__MOD(st, tcp)->free = k[i];
+      ZN__MOD(st, tcp)->nused--;
     }
   }
   th_stack_free(st);
@@ -210,9 +210,9 @@ static void recycle(struct zn_stack *st, struct zn_tcp_conn *c) {
   drop(c);
   memset(c, 0, sizeof(*c));
   c->st = st;
-  c->next = st->tcp.free;
-  st->tcp.free = c;
-  st->tcp.nused--;
+  c->next = ZN__MOD(st, tcp)->free;
+  ZN__MOD(st, tcp)->free = c;
+  ZN__MOD(st, tcp)->nused--;
 }
 
 /* The table is keyed: two stacks with different seeds file the same
@@ -225,8 +225,8 @@ ZT_TEST(test_buckets_keyed_by_seed) {
   cfg_b.seed[0] ^= 1;
   struct zn_stack *a = th_stack_new(&cfg_a), *b = th_stack_new(&cfg_b);
   ZT_REQUIRE(a && b);
-  uint32_t mask = a->tcp.nbuckets - 1;
-  ZT_EQU(b->tcp.nbuckets - 1, mask);
+  uint32_t mask = ZN__MOD(a, tcp)->nbuckets - 1;
+  ZT_EQU(ZN__MOD(b, tcp)->nbuckets - 1, mask);
   int same_hash = 0, same_bucket = 0, n = 256;
   for (int i = 0; i < n; i++) {
     uint32_t ra = RA + (uint32_t)i * 7u;
@@ -334,8 +334,8 @@ ZT_TEST(test_slot_reused_same_tuple) {
     fx_poll(&f);
     EXPECT(&f, .seq = f.s_nxt, .any_ack = true, .flags = RST);
     ZT_CHECK(fx_conn(&f) == NULL);
-    ZT_EQ(f.st->tcp.nused, 1); /* the listener */
-    ZT_CHECK(f.st->tcp.last == NULL || f.st->tcp.last->state != ZN_TCP_CLOSED);
+    ZT_EQ(ZN__MOD(f.st, tcp)->nused, 1); /* the listener */
+    ZT_CHECK(ZN__MOD(f.st, tcp)->last == NULL || ZN__MOD(f.st, tcp)->last->state != ZN_TCP_CLOSED);
   }
   fx_free(&f);
 }
@@ -481,7 +481,7 @@ ZT_TEST(test_ip_ids_count_per_connection) {
   struct fx f;
   fx_init(&f, NULL);
   uint16_t ids[ZN__IP_IDS];
-  memcpy(ids, f.st->ip.ids, sizeof(ids));
+  memcpy(ids, ZN__MOD(f.st, ip)->ids, sizeof(ids));
   fx_established(&f); /* our SYN, then our ACK */
   struct zn_tcp_conn *c = fx_conn(&f);
   ZT_REQUIRE(c);
@@ -500,7 +500,7 @@ ZT_TEST(test_ip_ids_count_per_connection) {
     ZT_EQ(f.last_ip_df, 1);
   }
   ZT_EQ(c->ip_id, (uint16_t)(seed + 5));
-  ZT_MEMEQ(ids, f.st->ip.ids, sizeof(ids));
+  ZT_MEMEQ(ids, ZN__MOD(f.st, ip)->ids, sizeof(ids));
   fx_abort(&f);
   fx_poll(&f);
   EXPECT(&f, .any_seq = true, .any_ack = true, .flags = RST);
@@ -616,17 +616,17 @@ static void freed_slot_leaks_nothing(bool queued) {
     ZT_REQUIRE(b);
     zn_bufq_push(&c->rcvq, b);
     zn__tcp_mem_sync(c);
-    ZT_EQ(st->tcp.mem_bufs, 2);
+    ZT_EQ(ZN__MOD(st, tcp)->mem_bufs, 2);
   }
   zn__tcp_reap_add(c);
   zn__tcp_reap(st);
-  ZT_EQ(st->tcp.nused, 0);
-  ZT_EQ(st->tcp.mem_bufs, 0);
-  ZT_EQ(st->tcp.mem_rcv, 0);
-  ZT_EQ(st->tcp.nmem, 0);
-  ZT_EQ(st->tcp.nrcv, 0);
-  ZT_EQU(st->tcp.promised, 0);
-  ZT_EQ(st->tcp.npromised, 0);
+  ZT_EQ(ZN__MOD(st, tcp)->nused, 0);
+  ZT_EQ(ZN__MOD(st, tcp)->mem_bufs, 0);
+  ZT_EQ(ZN__MOD(st, tcp)->mem_rcv, 0);
+  ZT_EQ(ZN__MOD(st, tcp)->nmem, 0);
+  ZT_EQ(ZN__MOD(st, tcp)->nrcv, 0);
+  ZT_EQU(ZN__MOD(st, tcp)->promised, 0);
+  ZT_EQ(ZN__MOD(st, tcp)->npromised, 0);
   struct zn_tcp_conn *again = zn__tcp_alloc(st);
   struct zn_tcp_conn *fresh = zn__tcp_alloc(st);
   ZT_CHECK(again == c);

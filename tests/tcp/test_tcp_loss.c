@@ -16,6 +16,7 @@
 
 #include "../proto/proto_util.h"
 #include "core/stack_int.h"
+#include "internals.h"
 #include "znet/fault.h"
 
 /* A run that has not closed after this much virtual time has stalled. */
@@ -298,8 +299,8 @@ static void bulk_run(const struct run *r, struct tally *t) {
   ZT_CHECK(a.cli.closed_cb && a.srv.closed_cb);
   zn_tcp_close(a.listener);
   th_pair_run(&p, ZN_MS(10));
-  ZT_EQ(p.a->tcp.nused, 0);
-  ZT_EQ(p.b->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(p.a, tcp)->nused, 0);
+  ZT_EQ(ZN__MOD(p.b, tcp)->nused, 0);
   /* A reset may answer a late duplicate of the last ACK, which reaches
    * the listener once LAST_ACK is over; none may close a connection. */
   ZT_EQU(stat2(&p, ZN_STAT_tcp_rst_rx), 0);

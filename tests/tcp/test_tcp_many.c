@@ -6,6 +6,7 @@
 
 #include "../proto/proto_util.h"
 #include "core/stack_int.h"
+#include "internals.h"
 
 static int accepted, connected;
 static struct zn_tcp_conn *srv_conns[4000];
@@ -19,7 +20,7 @@ static void on_accept(struct zn_tcp_conn *l, void *arg) {
 static int tcp_timers_pending(const struct zn_stack *st) {
   int n = 0;
   for (uint32_t i = 0; i < st->cfg.tcp_conns; i++) {
-    const struct zn_tcp_conn *c = &st->tcp.conns[i];
+    const struct zn_tcp_conn *c = &ZN__MOD(st, tcp)->conns[i];
     n += zn_timer_pending(&c->rtx_timer) + zn_timer_pending(&c->ack_timer) +
          zn_timer_pending(&c->misc_timer);
   }
@@ -87,8 +88,8 @@ ZT_TEST(test_idle_connections_no_timer_work) {
     zn_tcp_close(srv_conns[i]);
   zn_tcp_close(l);
   th_pair_run(&p, ZN_SEC(1));
-  ZT_EQ(p.a->tcp.nused, 0);
-  ZT_EQ(p.b->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(p.a, tcp)->nused, 0);
+  ZT_EQ(ZN__MOD(p.b, tcp)->nused, 0);
   th_pair_free(&p);
 }
 
@@ -224,8 +225,8 @@ ZT_TEST(test_many_echo_small_pool) {
   uint32_t peak = 0;
   for (int t = 0; t < 120000 && echo_closed < NE; t++) {
     th_pair_run(&p, ZN_MS(1));
-    if (p.b->tcp.mem_bufs > peak)
-      peak = p.b->tcp.mem_bufs;
+    if (ZN__MOD(p.b, tcp)->mem_bufs > peak)
+      peak = ZN__MOD(p.b, tcp)->mem_bufs;
   }
   int bad = 0, full = 0;
   for (int i = 0; i < NE; i++) {
@@ -236,7 +237,7 @@ ZT_TEST(test_many_echo_small_pool) {
          "virtual; TCP held at most %u (bound %u); %llu windows held shut, "
          "%llu taken back, %llu segments dropped and %llu writes cut short "
          "for the bound\n",
-         NE, EBYTES / 1024, (double)p.now / 1e9, peak, p.b->tcp.mem_limit,
+         NE, EBYTES / 1024, (double)p.now / 1e9, peak, ZN__MOD(p.b, tcp)->mem_limit,
          (unsigned long long)zn_stat(p.b, ZN_STAT_tcp_wnd_clamped),
          (unsigned long long)zn_stat(p.b, ZN_STAT_tcp_wnd_shrunk),
          (unsigned long long)zn_stat(p.b, ZN_STAT_tcp_drop_mem),
@@ -245,13 +246,13 @@ ZT_TEST(test_many_echo_small_pool) {
   ZT_EQ(bad, 0);
   ZT_CHECK(p.now < ZN_SEC(30)); /* no connection left in RTO backoff */
   ZT_EQ(echo_closed, NE);
-  ZT_CHECK(peak <= p.b->tcp.mem_limit + 64); /* + one in-flight copy each */
+  ZT_CHECK(peak <= ZN__MOD(p.b, tcp)->mem_limit + 64); /* + one in-flight copy each */
   ZT_CHECK(zn_stat(p.b, ZN_STAT_tcp_wnd_clamped) > 0); /* it was needed */
   th_pair_run(&p, ZN_SEC(70)); /* TIME_WAITs end */
   zn_tcp_close(l);
   th_pair_run(&p, ZN_MS(10));
-  ZT_EQ(p.a->tcp.nused, 0);
-  ZT_EQ(p.b->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(p.a, tcp)->nused, 0);
+  ZT_EQ(ZN__MOD(p.b, tcp)->nused, 0);
   zn_fault_purge(&f);
   th_pair_free(&p);
 }
@@ -278,8 +279,8 @@ ZT_TEST(test_many_idle_keep_windows_open) {
   for (int i = 0; i < NIDLE; i++)
     ZT_EQ(zn_tcp_connect(p.a, TH_IP(IP_B), 7, NULL, NULL, &idle[i]), ZN_OK);
   th_pair_run(&p, ZN_SEC(4)); /* (SYNs beyond ARP's queue go again at 1 s) */
-  uint64_t limit = (uint64_t)p.b->tcp.mem_limit * 1448u;
-  ZT_CHECK(p.b->tcp.promised > limit); /* more than the bound holds */
+  uint64_t limit = (uint64_t)ZN__MOD(p.b, tcp)->mem_limit * 1448u;
+  ZT_CHECK(ZN__MOD(p.b, tcp)->promised > limit); /* more than the bound holds */
   struct zn_tcp_info ti;
   for (int i = 0; i < NIDLE; i++) {
     zn_tcp_get_info(idle[i], &ti);
@@ -305,8 +306,8 @@ ZT_TEST(test_many_idle_keep_windows_open) {
   th_pair_run(&p, ZN_SEC(70));
   zn_tcp_close(l);
   th_pair_run(&p, ZN_MS(10));
-  ZT_EQ(p.a->tcp.nused, 0);
-  ZT_EQ(p.b->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(p.a, tcp)->nused, 0);
+  ZT_EQ(ZN__MOD(p.b, tcp)->nused, 0);
   th_pair_free(&p);
 }
 
@@ -352,7 +353,7 @@ ZT_TEST(test_timewait_share_keeps_table_open) {
     th_pair_run(&p, ZN_MS(20));
     ZT_EQ(tw_eof, i + 1);
     /* Never more than half the table waits (the listener is in it). */
-    ZT_CHECK(p.b->tcp.ntimewait <= TABLE / 2);
+    ZT_CHECK(ZN__MOD(p.b, tcp)->ntimewait <= TABLE / 2);
   }
   ZT_EQ(tw_accepted, N);
   ZT_EQU(zn_stat(p.b, ZN_STAT_tcp_table_full), 0);
@@ -360,8 +361,8 @@ ZT_TEST(test_timewait_share_keeps_table_open) {
   ZT_EQU(zn_stat(p.b, ZN_STAT_tcp_timewait_cut), N - TABLE / 2);
   zn_tcp_close(l);
   th_pair_run(&p, ZN_SEC(61));
-  ZT_EQ(p.b->tcp.nused, 0);
-  ZT_EQ(p.b->tcp.ntimewait, 0);
+  ZT_EQ(ZN__MOD(p.b, tcp)->nused, 0);
+  ZT_EQ(ZN__MOD(p.b, tcp)->ntimewait, 0);
   th_pair_free(&p);
 }
 

@@ -5,6 +5,7 @@
 
 #include "zt.h"
 #include "core/stack_int.h"
+#include "internals.h"
 #include "tcp/tcp_int.h"
 
 /* Deterministic test randomness (xorshift64*). */

@@ -81,7 +81,7 @@ ZT_TEST(test_established_rst_close_in_cb) {
   /* on_error closes the handle: on_closed follows in the same poll,
    * last, once. */
   ZT_STREQ(f.log, "CE(ECONNRESET)X");
-  ZT_EQ(f.st->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
   fx_run(&f, ZN_SEC(1));
   ZT_STREQ(f.log, "CE(ECONNRESET)X");
   fx_free(&f);
@@ -104,7 +104,7 @@ ZT_TEST(test_established_close_on_eof) {
   ZT_STREQ(f.log, "ARR");
   ack_all(&f);
   ZT_STREQ(f.log, "ARRX");
-  ZT_EQ(f.st->tcp.nused, 1);      /* the listener */
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 1);      /* the listener */
   fx_free(&f);
 }
 
@@ -120,7 +120,7 @@ ZT_TEST(test_listen_abort) {
   fx_poll(&f);
   EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = RST | ACK);
   ZT_STREQ(f.log, "X");
-  ZT_EQ(f.st->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
   fx_free(&f);
 }
 
@@ -135,7 +135,7 @@ ZT_TEST(test_listen_acceptq_rst) {
   SEND(&f, .seq = f.p_nxt, .flags = RST);
   EXPECT_NONE(&f);
   ZT_EQ(f.l->acq_len, 0);
-  ZT_EQ(f.st->tcp.nused, 1);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 1);
   struct zn_tcp_conn *c;
   ZT_EQ(zn_tcp_accept(f.l, &c), ZN_EAGAIN);
   ZT_STREQ(f.log, "A");
@@ -223,7 +223,7 @@ ZT_TEST(test_fin_wait_1_text_after_close) {
   EXPECT(&f, .seq = f.s_nxt, .flags = RST);
   EXPECT_STATE(&f, ZN_TCP_CLOSED);
   ZT_STREQ(f.log, "CX");
-  ZT_EQ(f.st->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
   fx_free(&f);
 }
 
@@ -745,7 +745,7 @@ ZT_TEST(test_syn_received_accept_close) {
   data_in(&f, 10);
   EXPECT(&f, .seq = f.s_nxt, .flags = RST);
   ZT_STREQ(f.log, "AX");
-  ZT_EQ(f.st->tcp.nused, 1);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 1);
   fx_free(&f);
 }
 

@@ -53,7 +53,7 @@ ZT_TEST(test_listen_rst) {
   SEND(&f, .seq = 5, .ack = 9, .flags = RST | ACK);
   EXPECT_NONE(&f);
   ZT_EQ(f.l->state, ZN_TCP_LISTEN);
-  ZT_EQ(f.st->tcp.nused, 1);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 1);
   fx_free(&f);
 }
 
@@ -66,7 +66,7 @@ ZT_TEST(test_listen_ack) {
   EXPECT(&f, .seq = 123456, .flags = RST);
   ZT_EQ(fx_stat(&f, ZN_STAT_tcp_syncookie_bad), 1);
   ZT_EQ(f.l->state, ZN_TCP_LISTEN);
-  ZT_EQ(f.st->tcp.nused, 1);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 1);
   fx_free(&f);
 }
 
@@ -76,7 +76,7 @@ ZT_TEST(test_listen_synack) {
   fx_listen(&f, 0);
   SEND(&f, .seq = 5, .ack = 99, .flags = SYN | ACK);
   EXPECT(&f, .seq = 99, .flags = RST);
-  ZT_EQ(f.st->tcp.nused, 1);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 1);
   fx_free(&f);
 }
 
@@ -87,7 +87,7 @@ ZT_TEST(test_listen_noack) {
   SEND(&f, .seq = 5, .flags = 0, .len = 10);  /* text, no ACK: dropped */
   SEND(&f, .seq = 5, .flags = FIN);
   EXPECT_NONE(&f);
-  ZT_EQ(f.st->tcp.nused, 1);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 1);
   fx_free(&f);
 }
 
@@ -98,7 +98,7 @@ ZT_TEST(test_listen_syn) {
                        ZN_TCP_OPTF_SACK_PERM | ZN_TCP_OPTF_TS;
   f.peer_syn.wscale = 7;
   fx_syn_received(&f, 0);  /* SYN-ACK with the options offered */
-  ZT_EQ(f.st->tcp.nused, 2);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 2);
   ZT_EQ(f.l->synq_len, 1);
   ZT_EQ(f.log[0], 0);      /* nothing for the app yet */
   struct zn_tcp_info i = fx_info(&f);
@@ -139,7 +139,7 @@ ZT_TEST(test_listen_close) {
    * listener only: the app never held the child). */
   EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = RST | ACK);
   ZT_STREQ(f.log, "X");
-  ZT_EQ(f.st->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
   SEND(&f, .seq = f.p_iss, .flags = SYN);  /* now a closed port */
   EXPECT(&f, .seq = 0, .ack = f.p_iss + 1, .flags = RST | ACK);
   fx_free(&f);
@@ -160,7 +160,7 @@ ZT_TEST(test_listen_close_acceptq) {
   /* Established but never accepted: reset, and no on_closed for it. */
   EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = RST | ACK);
   ZT_STREQ(f.log, "AX");
-  ZT_EQ(f.st->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
   fx_free(&f);
 }
 
@@ -251,7 +251,7 @@ ZT_TEST(test_syn_sent_rst) {
   fx_close(&f);
   fx_poll(&f);
   ZT_STREQ(f.log, "E(ECONNREFUSED)X");
-  ZT_EQ(f.st->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
   fx_free(&f);
 }
 
@@ -299,7 +299,7 @@ ZT_TEST(test_syn_sent_close) {
   fx_poll(&f);
   EXPECT_NONE(&f);                 /* nothing to tell the peer yet */
   ZT_STREQ(f.log, "X");
-  ZT_EQ(f.st->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
   /* Its late SYN-ACK finds no connection. */
   SEND(&f, .seq = f.p_iss, .ack = f.iss + 1, .flags = SYN | ACK);
   EXPECT(&f, .seq = f.iss + 1, .flags = RST);
@@ -314,7 +314,7 @@ ZT_TEST(test_syn_sent_abort) {
   fx_poll(&f);
   EXPECT_NONE(&f);
   ZT_STREQ(f.log, "X");
-  ZT_EQ(f.st->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
   fx_free(&f);
 }
 
@@ -363,7 +363,7 @@ ZT_TEST(test_syn_sent_timeout) {
   fx_close(&f);
   fx_poll(&f);
   ZT_STREQ(f.log, "E(ETIMEDOUT)X");
-  ZT_EQ(f.st->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
   fx_free(&f);
 }
 
@@ -425,7 +425,7 @@ ZT_TEST(test_syn_sent_icmp_soft_error_aborts) {
     ZT_EQ(fx_stat(&f, ZN_STAT_tcp_soft_error_abort), 1);
     fx_close(&f);
     fx_poll(&f);
-    ZT_EQ(f.st->tcp.nused, 0);
+    ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
     fx_free(&f);
   }
 }
@@ -512,7 +512,7 @@ ZT_TEST(test_syn_received_accept_later) {
   ZT_STREQ(f.log, "AR");
   SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK);
   ZT_STREQ(f.log, "ARX");
-  ZT_EQ(f.st->tcp.nused, 1);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 1);
   fx_free(&f);
 }
 
@@ -542,7 +542,7 @@ ZT_TEST(test_syn_received_rst) {
   EXPECT_STATE(&f, ZN_TCP_CLOSED);
   ZT_EQ(f.l->state, ZN_TCP_LISTEN);
   ZT_EQ(f.l->synq_len, 0);
-  ZT_EQ(f.st->tcp.nused, 1);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 1);
   ZT_STREQ(f.log, "");
   fx_free(&f);
 }
@@ -582,7 +582,7 @@ ZT_TEST(test_syn_received_syn_dup) {
   EXPECT(&f, .seq = f.iss, .ack = f.p_nxt, .flags = SYN | ACK,
          .o = fx_synack_opts(&f, &o));
   EXPECT_STATE(&f, ZN_TCP_SYN_RECEIVED);
-  ZT_EQ(f.st->tcp.nused, 2);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 2);
   fx_free(&f);
 }
 
@@ -612,7 +612,7 @@ ZT_TEST(test_syn_received_syn_rfc793) {
   EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = RST | ACK);
   EXPECT_STATE(&f, ZN_TCP_CLOSED);
   ZT_EQ(f.l->synq_len, 0);
-  ZT_EQ(f.st->tcp.nused, 1);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 1);
   ZT_STREQ(f.log, "");
   fx_free(&f);
 }
@@ -671,7 +671,7 @@ ZT_TEST(test_syn_received_timeout) {
   fx_run(&f, 1);
   EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = RST | ACK);
   EXPECT_STATE(&f, ZN_TCP_CLOSED);
-  ZT_EQ(f.st->tcp.nused, 1);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 1);
   /* The SYN queue has room again (regression: the slot stayed taken, and
    * with backlog 1 every later SYN got a cookie). */
   ZT_EQ(f.l->synq_len, 0);
@@ -679,7 +679,7 @@ ZT_TEST(test_syn_received_timeout) {
   SEND(&f, .seq = f.p_iss, .flags = SYN);
   EXPECT(&f, .any_seq = true, .ack = f.p_iss + 1, .flags = SYN | ACK,
          .any_opts = true);
-  ZT_EQ(f.st->tcp.nused, 2);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 2);
   ZT_EQ(fx_stat(&f, ZN_STAT_tcp_syncookie_tx), 0);
   ZT_STREQ(f.log, "");
   fx_free(&f);
@@ -739,7 +739,7 @@ ZT_TEST(test_syn_received_simul_rst) {
   fx_close(&f);
   fx_poll(&f);
   ZT_STREQ(f.log, "E(ECONNREFUSED)X");
-  ZT_EQ(f.st->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
   fx_free(&f);
 }
 
@@ -773,7 +773,7 @@ ZT_TEST(test_syn_received_simul_abort) {
   /* §3.10.5 ABORT in SYN_RECEIVED: <SEQ=SND.NXT><CTL=RST>. */
   EXPECT(&f, .seq = f.s_nxt, .flags = RST);
   ZT_STREQ(f.log, "X");
-  ZT_EQ(f.st->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
   fx_free(&f);
 }
 
@@ -834,7 +834,7 @@ ZT_TEST(test_syn_received_simul_data_fin) {
  * for the cookie connection. */
 static void cookie_synack(struct fx *f, struct zn_tcp_opts peer) {
   fx_syn_received(f, 1);
-  ZT_EQ(f->st->tcp.nused, 2);
+  ZT_EQ(ZN__MOD(f->st, tcp)->nused, 2);
   f->pport = FX_PEER_PORT + 1;
   f->peer_syn = peer;
   struct zn_tcp_opts o = fx_peer_syn_opts(f);
@@ -848,7 +848,7 @@ static void cookie_synack(struct fx *f, struct zn_tcp_opts peer) {
   f->s_nxt = f->iss + 1;
   f->p_nxt = f->p_iss + 1;
   f->ts = (a.present & ZN_TCP_OPTF_TS) != 0;
-  ZT_EQ(f->st->tcp.nused, 2); /* nothing kept */
+  ZT_EQ(ZN__MOD(f->st, tcp)->nused, 2); /* nothing kept */
   ZT_EQ(fx_stat(f, ZN_STAT_tcp_syncookie_tx), 1);
   EXPECT_STATE(f, ZN_TCP_CLOSED);
 }
@@ -866,7 +866,7 @@ ZT_TEST(test_listen_syn_cookie) {
   EXPECT_NONE(&f);
   EXPECT_STATE(&f, ZN_TCP_ESTABLISHED);
   ZT_EQ(fx_stat(&f, ZN_STAT_tcp_syncookie_ok), 1);
-  ZT_EQ(f.st->tcp.nused, 3);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 3);
   ZT_STREQ(f.log, "A");
   /* Recovery's marks start at the cookie's ISS + 1, not at those of the
    * ISS the connection was set up with (regression: a random recover
@@ -916,7 +916,7 @@ ZT_TEST(test_listen_syn_flood_leaves_room_for_cookies) {
     EXPECT(&f, .any_seq = true, .ack = f.p_iss + 1, .flags = SYN | ACK,
            .any_opts = true);
   }
-  ZT_EQ(f.st->tcp.nused, 6); /* the listener and five half-open */
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 6); /* the listener and five half-open */
   ZT_EQ(fx_stat(&f, ZN_STAT_tcp_syncookie_tx), 5);
   /* The last SYN's peer is real: its cookie comes back and is taken. */
   f.iss = f.last.seq;
@@ -925,7 +925,7 @@ ZT_TEST(test_listen_syn_flood_leaves_room_for_cookies) {
   SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK);
   EXPECT_NONE(&f);
   ZT_EQ(fx_stat(&f, ZN_STAT_tcp_syncookie_ok), 1);
-  ZT_EQ(f.st->tcp.nused, 7);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 7);
   fx_free(&f);
 }
 
@@ -964,7 +964,7 @@ ZT_TEST(test_listen_syn_cookie_forged) {
   EXPECT(&f, .seq = f.s_nxt, .flags = RST);
   ZT_EQ(fx_stat(&f, ZN_STAT_tcp_syncookie_bad), 3);
   ZT_EQ(fx_stat(&f, ZN_STAT_tcp_syncookie_ok), 0);
-  ZT_EQ(f.st->tcp.nused, 2);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 2);
   fx_free(&f);
 }
 
@@ -985,7 +985,7 @@ ZT_TEST(test_listen_syn_cookie_old) {
   SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK);
   EXPECT(&f, .seq = f.s_nxt, .flags = RST);
   ZT_EQ(fx_stat(&f, ZN_STAT_tcp_syncookie_bad), 1);
-  ZT_EQ(f.st->tcp.nused, 1);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 1);
   fx_free(&f);
 }
 
@@ -1009,7 +1009,7 @@ ZT_TEST(test_listen_syn_cookie_acceptq_full) {
   EXPECT_NONE(&f);
   ZT_EQ(fx_stat(&f, ZN_STAT_tcp_drop_acceptq), 1);
   ZT_EQ(fx_stat(&f, ZN_STAT_tcp_syncookie_ok), 0);
-  ZT_EQ(f.st->tcp.nused, 3);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 3);
   fx_free(&f);
 }
 
@@ -1025,7 +1025,7 @@ ZT_TEST(test_listen_syn_table_full) {
   EXPECT(&f, .any_seq = true, .ack = f.p_iss + 1, .flags = SYN | ACK,
          .o = {.present = ZN_TCP_OPTF_MSS, .mss = 1460});
   ZT_EQ(fx_stat(&f, ZN_STAT_tcp_syncookie_tx), 1);
-  ZT_EQ(f.st->tcp.nused, 2);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 2);
   uint32_t cookie = f.last.seq;
   /* The first completes (its slot stays taken) ... */
   f.pport--;
@@ -1039,7 +1039,7 @@ ZT_TEST(test_listen_syn_table_full) {
   EXPECT_NONE(&f);
   EXPECT_STATE(&f, ZN_TCP_CLOSED);
   ZT_EQ(fx_stat(&f, ZN_STAT_tcp_table_full), full + 1);
-  ZT_EQ(f.st->tcp.nused, 2);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 2);
   ZT_STREQ(f.log, "A");
   fx_free(&f);
 }

@@ -5,6 +5,7 @@
 
 #include "../proto/proto_util.h"
 #include "core/stack_int.h"
+#include "internals.h"
 #include "znet/fault.h"
 
 struct app {
@@ -140,8 +141,8 @@ ZT_TEST(test_handshake_echo_close) {
   zn_tcp_close(a.listener);
   th_pair_run(&p, ZN_MS(10));
   ZT_EQ(a.closed, 3);
-  ZT_EQ(p.a->tcp.nused, 0);
-  ZT_EQ(p.b->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(p.a, tcp)->nused, 0);
+  ZT_EQ(ZN__MOD(p.b, tcp)->nused, 0);
   ZT_EQU(zn_stat(p.a, ZN_STAT_tcp_impossible) + zn_stat(p.b, ZN_STAT_tcp_impossible), 0);
   free(a.srv_buf);
   free(a.cli_buf);
@@ -256,8 +257,8 @@ static void bulk_run(const struct run *r, bool verbose) {
   th_pair_run(&p, ZN_SEC(70));
   zn_tcp_close(a.listener);
   th_pair_run(&p, ZN_MS(10));
-  ZT_EQ(p.a->tcp.nused, 0);
-  ZT_EQ(p.b->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(p.a, tcp)->nused, 0);
+  ZT_EQ(ZN__MOD(p.b, tcp)->nused, 0);
   ZT_EQU(zn_stat(p.a, ZN_STAT_tcp_impossible) + zn_stat(p.b, ZN_STAT_tcp_impossible), 0);
   if (r->offload) {
     /* Both ways went as TSO frames the link cut, ACKs with checksums it
@@ -583,7 +584,7 @@ ZT_TEST(test_ipv6_peer_without_address_refused) {
   ZT_EQ(zn_tcp_connect(p.a, &v6, 80, NULL, NULL, &c), ZN_EADDRNOTAVAIL);
   ZT_EQ(zn_tcp_connect(p.a, &any6, 80, NULL, NULL, &c), ZN_EINVAL);
   ZT_EQ(zn_tcp_connect(p.a, NULL, 80, NULL, NULL, &c), ZN_EINVAL);
-  ZT_EQ(p.a->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(p.a, tcp)->nused, 0);
   struct zn_udp_sock *u;
   ZT_REQUIRE(zn_udp_open(p.a, &u) == ZN_OK);
   ZT_EQ(zn_udp_sendto(u, &v6, 53, "x", 1), ZN_EADDRNOTAVAIL);

@@ -4,6 +4,7 @@
 
 #include "../proto/proto_util.h"
 #include "core/stack_int.h"
+#include "internals.h"
 #include "znet/stream.h"
 
 struct side {
@@ -161,8 +162,8 @@ ZT_TEST(test_stream_open_read_write_close) {
   zn_stream_close(&a.cli.ts.s);
   zn_tcp_close(a.listener);
   th_pair_run(&p, ZN_MS(10));
-  ZT_EQ(p.a->tcp.nused, 0);
-  ZT_EQ(p.b->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(p.a, tcp)->nused, 0);
+  ZT_EQ(ZN__MOD(p.b, tcp)->nused, 0);
   th_pair_free(&p);
 }
 
@@ -182,7 +183,7 @@ ZT_TEST(test_stream_abort_reaches_peer_as_error) {
   zn_tcp_close(a.listener);
   th_pair_run(&p, ZN_MS(50));
   ZT_EQ(a.srv.closed, 1);
-  ZT_EQ(p.b->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(p.b, tcp)->nused, 0);
   th_pair_free(&p);
 }
 
@@ -203,8 +204,8 @@ ZT_TEST(test_stream_writable_after_short_write) {
   zn_stream_abort(&a.cli.ts.s);
   zn_tcp_close(a.listener);
   th_pair_run(&p, ZN_MS(50));
-  ZT_EQ(p.a->tcp.nused, 0);
-  ZT_EQ(p.b->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(p.a, tcp)->nused, 0);
+  ZT_EQ(ZN__MOD(p.b, tcp)->nused, 0);
   th_pair_free(&p);
 }
 
@@ -289,8 +290,8 @@ ZT_TEST(test_stream_pool_lends_and_takes_back) {
   zn_tcp_close(l);
   th_pair_run(&p, ZN_SEC(61)); /* the first one's TIME_WAIT */
   ZT_EQU(q.pool.used, 0);
-  ZT_EQ(p.a->tcp.nused, 0);
-  ZT_EQ(p.b->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(p.a, tcp)->nused, 0);
+  ZT_EQ(ZN__MOD(p.b, tcp)->nused, 0);
   th_pair_free(&p);
 }
 

@@ -40,7 +40,7 @@ static void client_refuses(const char *chain, const char *key,
   ZT_EQU(t.sstats.v[ZN_TLS_STAT_handshakes_failed], 1);
   ZT_EQU(t.sstats.v[ZN_TLS_STAT_handshakes_ok], 0);
   /* The server, told, resets; so both connections are gone at once. */
-  ZT_EQ(t.p.a->tcp.nused + t.p.b->tcp.nused, 1);
+  ZT_EQ(ZN__MOD(t.p.a, tcp)->nused + ZN__MOD(t.p.b, tcp)->nused, 1);
   /* The stream answers, it does not crash. */
   const uint8_t *v;
   ZT_EQ(zn_stream_peek(t.cli.s, &v), ZN_ETLS);
@@ -238,7 +238,7 @@ static void server_refuses_hello(const uint16_t *suites, size_t n,
   if (client_closes) {
     zn_tcp_close(r.c);
     tf_run(&t, ZN_MS(100));
-    ZT_EQ(t.p.b->tcp.nused, 1); /* the listener: no TIME_WAIT */
+    ZT_EQ(ZN__MOD(t.p.b, tcp)->nused, 1); /* the listener: no TIME_WAIT */
   } else {
     tf_run(&t, ZN_MS(1800));
     ZT_EQ(r.errors, 0);
@@ -297,7 +297,7 @@ static void server_meets_raw(const uint8_t *data, size_t len, bool close,
    * (a reset, or a FIN after the client's). */
   ZT_CHECK(r.eof == 1 || r.errors == 1);
   tf_run(&t, ZN_MS(50));
-  ZT_EQ(t.p.b->tcp.nused, 1);
+  ZT_EQ(ZN__MOD(t.p.b, tcp)->nused, 1);
   diag_failure(&t);
   zn_tcp_close(r.c);
   tf_free(&t);

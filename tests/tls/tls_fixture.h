@@ -17,6 +17,7 @@
 #include "../proto/proto_util.h"
 #include "certs.h"
 #include "core/stack_int.h"
+#include "internals.h"
 #include "znet/fault.h"
 #include "znet/tls.h"
 
@@ -336,8 +337,8 @@ static inline void tf_free(struct tpair *t) {
     ZT_EQ(t->cli.closed, 1);
   if (t->srv.s)
     ZT_EQ(t->srv.closed, 1);
-  ZT_EQ(t->p.a->tcp.nused, 0);
-  ZT_EQ(t->p.b->tcp.nused, 0);
+  ZT_EQ(ZN__MOD(t->p.a, tcp)->nused, 0);
+  ZT_EQ(ZN__MOD(t->p.b, tcp)->nused, 0);
   ZT_EQU(zn_stat(t->p.a, ZN_STAT_tcp_impossible) +
              zn_stat(t->p.b, ZN_STAT_tcp_impossible),
          0);

@@ -1,0 +1,226 @@
+/*
+ * The assembly of a stack from its table of modules (src/assembly): a
+ * stack without a module works and counts that module's traffic as a
+ * drop, a table missing what a module needs is refused, and a protocol
+ * registered from outside the library goes through the same table of
+ * transports as UDP and TCP.
+ */
+#include <string.h>
+
+#include "harness.h"
+#include "internals.h"
+#include "zt.h"
+
+#define A_IP ZN_IPV4(10, 0, 0, 1)
+#define B_IP ZN_IPV4(10, 0, 0, 2)
+#define TOY_PROTO 253 /* RFC 3692: for experimentation */
+
+/* The default table's modules but those named in `without` (a list of
+ * names ending in NULL), in the default order. */
+static size_t table_without(const struct zn__module **tab,
+                            const char *const *without) {
+  static const char *const order[] = {"eth",     "arp", "inet", "ip",
+                                      "icmp",    "ip6", "ip6conf",
+                                      "udp",     "tcp", "dhcp4"};
+  size_t n = 0;
+  for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+    bool skip = false;
+    for (const char *const *w = without; *w; w++)
+      skip = skip || strcmp(*w, order[i]) == 0;
+    if (!skip)
+      tab[n++] = zn__module_find(order[i]);
+  }
+  return n;
+}
+
+/* p: A a whole stack, B one made from tab. */
+static void pair_with(struct th_pair *p, const struct zn__module **tab,
+                      size_t n) {
+  struct zn_config ca, cb;
+  memset(p, 0, sizeof(*p));
+  th_config(&ca, A_IP, 24, 1);
+  th_config(&cb, B_IP, 24, 2);
+  zn_memlink_init(&p->link, 0, 0);
+  p->a = th_stack_new(&ca);
+  p->b = th_stack_new_with(&cb, tab, n);
+  ZT_REQUIRE(p->a && p->b);
+  zn_stack_attach(p->a, &p->link.a.nif);
+  zn_stack_attach(p->b, &p->link.b.nif);
+}
+
+static int echo_replies;
+
+static void on_echo_reply(struct zn_stack *st, void *arg,
+                          const struct zn_icmp_echo *r) {
+  (void)st;
+  (void)arg;
+  (void)r;
+  echo_replies++;
+}
+
+static int connected;
+
+static void on_connected(struct zn_tcp_conn *c, void *arg) {
+  (void)c;
+  (void)arg;
+  connected++;
+}
+
+static void on_accept(struct zn_tcp_conn *l, void *arg) {
+  (void)arg;
+  struct zn_tcp_conn *c;
+  while (zn_tcp_accept(l, &c) == ZN_OK)
+    zn_tcp_close(c);
+}
+
+static const struct zn_tcp_callbacks cbs = {.on_accept = on_accept,
+                                            .on_connected = on_connected};
+
+/* A UDP datagram from A to B's port. */
+static void send_udp(struct th_pair *p, uint16_t port) {
+  struct zn_udp_sock *s;
+  ZT_EQ(zn_udp_open(p->a, &s), ZN_OK);
+  ZT_EQ(zn_udp_sendto(s, TH_IP(B_IP), port, "x", 1), ZN_OK);
+  th_pair_run(p, ZN_MS(10));
+  zn_udp_close(s);
+}
+
+ZT_TEST(test_stack_without_dhcp4_works_and_drops_its_traffic) {
+  const struct zn__module *tab[ZN__MOD_SLOTS];
+  size_t n = table_without(tab, (const char *const[]){"dhcp4", NULL});
+  struct th_pair p;
+  pair_with(&p, tab, n);
+  ZT_CHECK(ZN__MOD(p.b, dhcp4) == NULL);
+  ZT_CHECK(ZN__MOD(p.b, udp) != NULL);
+  /* The others: ARP and ping, TCP. */
+  echo_replies = 0;
+  zn_icmp_set_echo_reply_cb(p.a, on_echo_reply, NULL);
+  ZT_EQ(zn_icmp_echo_send(p.a, B_IP, 1, 1, "ping", 4), ZN_OK);
+  th_pair_run(&p, ZN_MS(100));
+  ZT_EQ(echo_replies, 1);
+  struct zn_tcp_conn *l, *c;
+  connected = 0;
+  ZT_EQ(zn_tcp_listen(p.b, NULL, 80, 0, &cbs, NULL, &l), ZN_OK);
+  ZT_EQ(zn_tcp_connect(p.a, TH_IP(B_IP), 80, &cbs, NULL, &c), ZN_OK);
+  th_pair_run(&p, ZN_MS(100));
+  ZT_EQ(connected, 1);
+  zn_tcp_close(c);
+  zn_tcp_close(l);
+  /* The client's port: nobody there, counted as UDP's drop. */
+  uint64_t noport = zn_stat(p.b, ZN_STAT_udp_drop_noport);
+  send_udp(&p, ZN_DHCP4_CLIENT_PORT);
+  ZT_EQU(zn_stat(p.b, ZN_STAT_udp_drop_noport), noport + 1);
+  th_pair_run(&p, ZN_SEC(130));
+  th_pair_free(&p);
+}
+
+ZT_TEST(test_stack_without_tcp_drops_segments_as_unknown_protocol) {
+  const struct zn__module *tab[ZN__MOD_SLOTS];
+  size_t n = table_without(tab, (const char *const[]){"dhcp4", "tcp", NULL});
+  struct th_pair p;
+  pair_with(&p, tab, n);
+  struct zn_tcp_conn *c;
+  ZT_EQ(zn_tcp_connect(p.a, TH_IP(B_IP), 80, &cbs, NULL, &c), ZN_OK);
+  th_pair_run(&p, ZN_MS(100));
+  /* RFC 1122 §3.2.2.1: protocol unreachable, which ends A's attempt. */
+  ZT_CHECK(zn_stat(p.b, ZN_STAT_ip_drop_proto) >= 1);
+  ZT_CHECK(zn_stat(p.b, ZN_STAT_icmp_err_tx) >= 1);
+  zn_tcp_close(c);
+  /* UDP still works. */
+  uint64_t noport = zn_stat(p.b, ZN_STAT_udp_drop_noport);
+  send_udp(&p, 9);
+  ZT_EQU(zn_stat(p.b, ZN_STAT_udp_drop_noport), noport + 1);
+  th_pair_run(&p, ZN_SEC(130));
+  th_pair_free(&p);
+}
+
+ZT_TEST(test_table_without_what_a_module_needs_refused) {
+  struct zn_config cfg;
+  th_config(&cfg, B_IP, 24, 2);
+  const struct zn__module *tab[ZN__MOD_SLOTS];
+  /* TCP and UDP without the transports' table; IPv4 without ARP. */
+  size_t n = table_without(tab, (const char *const[]){"inet", NULL});
+  ZT_EQU(zn__stack_mem_size_with(&cfg, tab, n), 0);
+  n = table_without(tab, (const char *const[]){"arp", NULL});
+  ZT_EQU(zn__stack_mem_size_with(&cfg, tab, n), 0);
+  /* A module twice. */
+  n = table_without(tab, (const char *const[]){NULL});
+  tab[n] = tab[n - 1];
+  ZT_EQU(zn__stack_mem_size_with(&cfg, tab, n + 1), 0);
+  /* Out of order: a module before one it needs. */
+  n = table_without(tab, (const char *const[]){NULL});
+  const struct zn__module *t = tab[0];
+  tab[0] = tab[1];
+  tab[1] = t;
+  ZT_EQU(zn__stack_mem_size_with(&cfg, tab, n), 0);
+  /* The whole table, as zn_stack_mem_size. */
+  tab[1] = tab[0];
+  tab[0] = t;
+  ZT_EQU(zn__stack_mem_size_with(&cfg, tab, n), zn_stack_mem_size(&cfg));
+}
+
+/* ---- a protocol from outside the library ---- */
+
+struct toy {
+  int got;
+  struct zn_ip src, dst;
+  uint8_t proto;
+  uint8_t data[8];
+  size_t len;
+};
+
+static struct toy toy;
+
+static void toy_input(struct zn_stack *st, struct zn_buf *b,
+                      const struct zn__inet_meta *m) {
+  (void)st;
+  toy.got++;
+  toy.src = m->src;
+  toy.dst = m->dst;
+  toy.proto = m->proto;
+  toy.len = b->len < sizeof(toy.data) ? b->len : sizeof(toy.data);
+  memcpy(toy.data, b->data, toy.len);
+  zn_buf_free(b);
+}
+
+/* A datagram of protocol proto with 4 bytes from A to B. */
+static int send_proto(struct th_pair *p, uint8_t proto) {
+  struct zn_buf *b = zn_stack_buf_alloc(p->a, 4);
+  memcpy(zn_buf_put(b, 4), "toy!", 4);
+  struct zn_ip src = zn_ip_from_v4(A_IP), dst = zn_ip_from_v4(B_IP);
+  int rc = zn__inet_send(p->a, b, &src, &dst, proto, 0, false);
+  th_pair_run(p, ZN_MS(10));
+  return rc;
+}
+
+ZT_TEST(test_toy_protocol_registered_from_outside_gets_its_datagrams) {
+  struct th_pair p;
+  th_pair_init(&p, NULL, NULL);
+  memset(&toy, 0, sizeof(toy));
+  ZT_EQ(zn__inet_register(p.b, TOY_PROTO, toy_input, NULL), ZN_OK);
+  ZT_EQ(send_proto(&p, TOY_PROTO), ZN_OK);
+  ZT_EQ(toy.got, 1);
+  ZT_EQ(toy.proto, TOY_PROTO);
+  ZT_CHECK(zn_ip_eq(&toy.src, TH_IP(A_IP)));
+  ZT_CHECK(zn_ip_eq(&toy.dst, TH_IP(B_IP)));
+  ZT_EQU(toy.len, 4);
+  ZT_MEMEQ(toy.data, "toy!", 4);
+  ZT_EQU(zn_stat(p.b, ZN_STAT_ip_drop_proto), 0);
+  /* A protocol nobody registered: dropped, counted, answered. */
+  ZT_EQ(send_proto(&p, TOY_PROTO + 1), ZN_OK);
+  ZT_EQ(toy.got, 1);
+  ZT_EQU(zn_stat(p.b, ZN_STAT_ip_drop_proto), 1);
+  ZT_EQU(zn_stat(p.b, ZN_STAT_icmp_err_tx), 1);
+  /* The toy's datagram is counted by no counter of the stack's own
+   * transports, which the accounting at th_pair_free sums. */
+  zn_stats_reset(p.b);
+  th_pair_free(&p);
+}
+
+int main(void) {
+  ZT_RUN(test_stack_without_dhcp4_works_and_drops_its_traffic);
+  ZT_RUN(test_stack_without_tcp_drops_segments_as_unknown_protocol);
+  ZT_RUN(test_table_without_what_a_module_needs_refused);
+  ZT_RUN(test_toy_protocol_registered_from_outside_gets_its_datagrams);
+  return zt_done();
+}
