@@ -76,22 +76,24 @@ static struct zn_stack *new_stack(uint8_t last, int family) {
   return st;
 }
 
-/* Poll both stacks until *done, moving the clock to the next deadline
- * when neither has anything to do now. */
+/* Poll both stacks once; then, if no frame is in flight, move the
+ * clock to the next deadline (1 ms on if there is none). */
+static void step(void) {
+  zn_stack_poll(sa, now);
+  zn_stack_poll(sb, now);
+  if (link_.a.rxq.count || link_.b.rxq.count)
+    return;
+  uint64_t da = zn_stack_next_deadline(sa);
+  uint64_t db = zn_stack_next_deadline(sb);
+  uint64_t d = da < db ? da : db;
+  if (d > now)
+    now = d == ZN_TIME_NEVER ? now + ZN_MS(1) : d;
+}
+
+/* Step until *done. */
 static void run_until(const bool *done) {
-  for (int i = 0; i < STEP_LIMIT && !*done; i++) {
-    zn_stack_poll(sa, now);
-    zn_stack_poll(sb, now);
-    if (*done)
-      return;
-    if (link_.a.rxq.count || link_.b.rxq.count)
-      continue;
-    uint64_t da = zn_stack_next_deadline(sa);
-    uint64_t db = zn_stack_next_deadline(sb);
-    uint64_t d = da < db ? da : db;
-    if (d > now)
-      now = d == ZN_TIME_NEVER ? now + ZN_MS(1) : d;
-  }
+  for (int i = 0; i < STEP_LIMIT && !*done; i++)
+    step();
   if (!*done)
     fail("an operation did not complete", ZN_ETIMEDOUT);
 }
@@ -258,15 +260,7 @@ static void tcp_segment(uint32_t n, uint32_t mss) {
         break;
       queued += (uint64_t)w;
     }
-    zn_stack_poll(sa, now);
-    zn_stack_poll(sb, now);
-    if (link_.a.rxq.count || link_.b.rxq.count)
-      continue;
-    uint64_t da = zn_stack_next_deadline(sa);
-    uint64_t db = zn_stack_next_deadline(sb);
-    uint64_t d = da < db ? da : db;
-    if (d > now)
-      now = d == ZN_TIME_NEVER ? now + ZN_MS(1) : d;
+    step();
   }
   if (cs.consumed < cs.want)
     fail("the transfer did not complete", ZN_ETIMEDOUT);

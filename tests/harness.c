@@ -39,13 +39,19 @@ void th_config(struct zn_config *cfg, uint32_t ip, uint8_t prefix,
   }
 }
 
-struct zn_stack *th_stack_new(const struct zn_config *cfg) {
-  size_t need = zn_stack_mem_size(cfg);
+/* A stack from tab (NULL: the default table) in a fresh arena. */
+static struct zn_stack *arena_stack(const struct zn_config *cfg,
+                                    const struct zn__module *const *tab,
+                                    size_t n) {
+  size_t need = tab ? zn__stack_mem_size_with(cfg, tab, n)
+                    : zn_stack_mem_size(cfg);
   if (need == 0)
     return NULL;
   struct arena *a = calloc(1, sizeof(*a));
   a->mem = malloc(need);
-  if (zn_stack_create(cfg, a->mem, need, &a->st) != ZN_OK) {
+  int rc = tab ? zn__stack_create_with(cfg, tab, n, a->mem, need, &a->st)
+               : zn_stack_create(cfg, a->mem, need, &a->st);
+  if (rc != ZN_OK) {
     free(a->mem);
     free(a);
     return NULL;
@@ -55,22 +61,14 @@ struct zn_stack *th_stack_new(const struct zn_config *cfg) {
   return a->st;
 }
 
+struct zn_stack *th_stack_new(const struct zn_config *cfg) {
+  return arena_stack(cfg, NULL, 0);
+}
+
 struct zn_stack *th_stack_new_with(const struct zn_config *cfg,
                                    const struct zn__module *const *tab,
                                    size_t n) {
-  size_t need = zn__stack_mem_size_with(cfg, tab, n);
-  if (need == 0)
-    return NULL;
-  struct arena *a = calloc(1, sizeof(*a));
-  a->mem = malloc(need);
-  if (zn__stack_create_with(cfg, tab, n, a->mem, need, &a->st) != ZN_OK) {
-    free(a->mem);
-    free(a);
-    return NULL;
-  }
-  a->next = arenas;
-  arenas = a;
-  return a->st;
+  return arena_stack(cfg, tab, n);
 }
 
 void th_stack_free(struct zn_stack *st) {
