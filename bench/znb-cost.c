@@ -76,12 +76,13 @@ static struct zn_stack *new_stack(uint8_t last, int family) {
   return st;
 }
 
-/* Poll both stacks once; then, if no frame is in flight, move the
- * clock to the next deadline (1 ms on if there is none). */
-static void step(void) {
+/* Poll both stacks once; then, unless *done (done may be NULL) or a
+ * frame is in flight, move the clock to the next deadline (1 ms on if
+ * there is none). */
+static void step(const bool *done) {
   zn_stack_poll(sa, now);
   zn_stack_poll(sb, now);
-  if (link_.a.rxq.count || link_.b.rxq.count)
+  if ((done && *done) || link_.a.rxq.count || link_.b.rxq.count)
     return;
   uint64_t da = zn_stack_next_deadline(sa);
   uint64_t db = zn_stack_next_deadline(sb);
@@ -93,7 +94,7 @@ static void step(void) {
 /* Step until *done. */
 static void run_until(const bool *done) {
   for (int i = 0; i < STEP_LIMIT && !*done; i++)
-    step();
+    step(done);
   if (!*done)
     fail("an operation did not complete", ZN_ETIMEDOUT);
 }
@@ -260,7 +261,7 @@ static void tcp_segment(uint32_t n, uint32_t mss) {
         break;
       queued += (uint64_t)w;
     }
-    step();
+    step(NULL);
   }
   if (cs.consumed < cs.want)
     fail("the transfer did not complete", ZN_ETIMEDOUT);
