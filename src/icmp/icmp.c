@@ -240,7 +240,7 @@ int zn_icmp_echo_send(struct zn_stack *st, uint32_t dst, uint16_t id,
                       uint16_t seq, const void *data, size_t len) {
   if (len > ZN_IPV4_MAX_LEN - ZN_IPV4_HDR_LEN - ZN_ICMP_HDR_LEN)
     return ZN_EMSGSIZE;
-  if (st->ip_addr == 0)
+  if (zn__ip_addr(st) == 0)
     return ZN_EADDRNOTAVAIL;
   struct zn_buf *b = zn__buf_alloc(st, ZN_ICMP_HDR_LEN + len);
   if (!b)
@@ -263,15 +263,20 @@ static void icmp_config_default(struct zn_config *cfg) {
   cfg->icmp_burst = ZN_DEFAULT_ICMP_BURST;
 }
 
+/* ICMP takes IPv4's protocol 1 through the transports' table, and
+ * reports the errors IPv4 and the transports find. */
 static void icmp_init(struct zn_stack *st, void **mem) {
   (void)mem;
   zn__icmp_init(st);
+  zn__inet_register(st, ZN__INET_ON_V4, ZN_IPPROTO_ICMP, zn__icmp_input,
+                    NULL);
+  zn__ip_error_reporter(st, zn__icmp_error);
 }
 
 const struct zn__module zn__icmp_module = {
     .name = "icmp",
     .id = ZN__MOD_icmp,
-    .needs = ZN__MOD_BIT(ip),
+    .needs = ZN__MOD_BIT(inet) | ZN__MOD_BIT(ip),
     .state_size = sizeof(struct zn__icmp),
     .config_default = icmp_config_default,
     .init = icmp_init,

@@ -1,15 +1,20 @@
 /*
- * The network layer as the transports see it, for either family.
+ * What the network layer of either family and the transports say to each
+ * other, and the table through which IPv4 and IPv6 reach the transports.
  *
- * TCP, UDP and the ICMP error paths talk to IPv4 (src/ipv4) and IPv6
- * (src/ipv6) only through this interface: addresses are struct zn_ip,
- * and the address's family picks the layer.  inet.c holds the registry of
- * transports (one per protocol number, shared by both families) and the
- * dispatch to the family's layer; it keeps no policy of its own.
+ * Below IPv4 (src/ipv4) and IPv6 (src/ipv6), above the core: addresses
+ * are struct zn_ip; a datagram comes up with a struct zn__inet_meta, an
+ * ICMP error as a struct zn__inet_err, and a transport's datagram goes
+ * down with a struct zn__inet_tx.  The table of transports is filled at
+ * assembly: each transport registers its input and error handler for its
+ * protocol number and the families it serves (zn__inet_register), and
+ * the network layers deliver through it, never by name.  The calls a
+ * transport makes down into the layer of an address's family are
+ * src/af's.
  *
- *   IPv4 input ─┐                          ┌─ zn__ip_output   (ipv4)
- *               ├─ zn__inet_deliver ─ TCP/UDP ─ zn__inet_output ┤
- *   IPv6 input ─┘                          └─ zn__ip6_output  (ipv6)
+ *   IPv4 input ─┐                            ┌─ (src/af) ─ IPv4 output
+ *               ├─ zn__inet_deliver ─ TCP/UDP/ICMP
+ *   IPv6 input ─┘                            └─ (src/af) ─ IPv6 output
  */
 #ifndef ZN_INET_INT_H
 #define ZN_INET_INT_H
@@ -20,7 +25,6 @@
 #include <string.h>
 
 #include "core/stack_int.h"
-#include "ipv4/ipv4_int.h"
 #include "modules.h"
 #include "znet/addr.h"
 #include "znet/buf.h"
@@ -97,7 +101,14 @@ struct zn__inet_tx {
                               RFC 3810 §5; RFC 2711) */
 };
 
-#define ZN__INET_L4_MAX 4
+#define ZN__INET_L4_MAX 6
+
+/* The families a transport registers for (bits), and the index of each
+ * family's map in struct zn__inet. */
+enum zn__inet_fam { ZN__INET_V4 = 0, ZN__INET_V6 = 1 };
+#define ZN__INET_ON_V4 (1u << ZN__INET_V4)
+#define ZN__INET_ON_V6 (1u << ZN__INET_V6)
+#define ZN__INET_ON_BOTH (ZN__INET_ON_V4 | ZN__INET_ON_V6)
 
 struct zn__inet_l4 {
   uint8_t proto;
@@ -105,92 +116,56 @@ struct zn__inet_l4 {
   zn__inet_err_fn err;
 };
 
-/* The transports, by protocol number; in struct zn_stack (zeroed).
- * Every datagram finds its transport with one look at by_proto, which
- * holds the index in l4 of each protocol's entry; l4[0] stays empty (no
- * input, no err) and stands for every protocol none registered. */
+/* The transports, by family and protocol number; a module's state
+ * (zeroed).  Every datagram finds its transport with one look at its
+ * family's by_proto, which holds the index in l4 of each protocol's
+ * entry; l4[0] stays empty (no input, no err) and stands for every
+ * protocol none registered. */
 struct zn__inet {
   struct zn__inet_l4 l4[1 + ZN__INET_L4_MAX];
   uint32_t nl4;                /* entries in use, l4[1] to l4[nl4] */
-  uint8_t by_proto[256];
+  uint8_t by_proto[2][256];    /* [enum zn__inet_fam][protocol] */
 };
 
-/* Register the transport for proto (both families); a second call for
- * the same proto replaces the first.  Errors: ZN_ENOMEM (table full). */
-int zn__inet_register(struct zn_stack *st, uint8_t proto,
+/* Register the transport for proto on the families of `on` (bits
+ * ZN__INET_ON_V4, ZN__INET_ON_V6); a second call for the same proto and
+ * family replaces the first.  At assembly, by a module above the network
+ * layers (or a test).  Errors: ZN_ENOMEM (table full), ZN_EINVAL (no
+ * family). */
+int zn__inet_register(struct zn_stack *st, unsigned on, uint8_t proto,
                       zn__inet_input_fn in, zn__inet_err_fn err);
 
-/* zn__inet_deliver(st, b, m), zn__inet_select_source(st, dst, out) and
- * zn__inet_send_path(st, b, src, dst, proto, tos, id, path), which every
- * datagram calls, are inline in inet_inline.h. */
+/* The map of the family of a (ZN_AF_INET6: IPv6's, else IPv4's). */
+static inline enum zn__inet_fam zn__inet_fam_of(const struct zn_ip *a) {
+  return a->family == ZN_AF_INET6 ? ZN__INET_V6 : ZN__INET_V4;
+}
 
-/* Hand an error to e->proto's transport.  Returns false if none takes
+/* The input of proto's transport on family fam, NULL if none is
+ * registered. */
+static inline zn__inet_input_fn zn__inet_input(const struct zn_stack *st,
+                                               enum zn__inet_fam fam,
+                                               uint8_t proto) {
+  const struct zn__inet *n = ZN__MOD(st, inet);
+  return n->l4[n->by_proto[fam][proto]].input;
+}
+
+/* Hand b (data at the transport header) to m->proto's transport of m's
+ * family, which consumes it.  Returns false, b untouched, if none is
+ * registered: the caller answers (protocol unreachable) and counts the
+ * drop. */
+static inline bool zn__inet_deliver(struct zn_stack *st, struct zn_buf *b,
+                                    const struct zn__inet_meta *m) {
+  zn__inet_input_fn in = zn__inet_input(st, zn__inet_fam_of(&m->dst),
+                                        m->proto);
+  if (!in)
+    return false;
+  in(st, b, m);
+  return true;
+}
+
+/* Hand an error to the transport of e->proto on e->src's family.  Returns false if none takes
  * errors: the ICMP module counts that drop as its own. */
 bool zn__inet_deliver_err(struct zn_stack *st, const struct zn__inet_err *e);
-
-/* b->data at the transport header, checksum done (or left partial for the
- * netif).  Pushes the network header(s), routes, fragments if allowed.
- * Consumes b.  Errors: ZN_EHOSTUNREACH, ZN_ENETUNREACH, ZN_EADDRNOTAVAIL,
- * ZN_EMSGSIZE, ZN_ENOBUFS, ZN_EINVAL (no family, or src and dst of
- * different families). */
-int zn__inet_output_family(struct zn_stack *st, struct zn_buf *b,
-                           const struct zn__inet_tx *tx);
-/* (zn__inet_output_family above is the same call for any family; the
- * inline keeps IPv4's common case, a datagram per segment, as cheap as
- * the direct zn__ip_output it replaced.) */
-static inline int zn__inet_output(struct zn_stack *st, struct zn_buf *b,
-                                  const struct zn__inet_tx *tx) {
-  if (tx->dst.family == ZN_AF_INET && tx->src.family != ZN_AF_INET6) {
-    /* A source of no family reads as 0: "our address". */
-    struct zn__ip_tx t = {.src = zn_rd32(tx->src.bytes),
-                          .dst = zn_rd32(tx->dst.bytes),
-                          .proto = tx->proto,
-                          .tos = tx->tos,
-                          .ttl = tx->ttl,
-                          .df = tx->df};
-    return zn__ip_output(st, b, &t);
-  }
-  return zn__inet_output_family(st, b, tx);
-}
-
-/* zn__inet_output for a transport's plain datagram (default TTL; tos the
- * TOS or traffic class, TCP's ECN field): the same call, without a struct
- * zn__inet_tx to fill and read back on IPv4's per-segment path. */
-static inline int zn__inet_send_id(struct zn_stack *st, struct zn_buf *b,
-                                   const struct zn_ip *src,
-                                   const struct zn_ip *dst, uint8_t proto,
-                                   uint8_t tos, bool df, bool own_id,
-                                   uint16_t id) {
-  if (dst->family == ZN_AF_INET && src->family != ZN_AF_INET6) {
-    struct zn__ip_tx t = {.src = zn_rd32(src->bytes),
-                          .dst = zn_rd32(dst->bytes),
-                          .proto = proto,
-                          .tos = tos,
-                          .df = df,
-                          .own_id = own_id,
-                          .id = id};
-    return zn__ip_output(st, b, &t);
-  }
-  struct zn__inet_tx tx = {
-      .src = *src, .dst = *dst, .proto = proto, .tos = tos, .df = df};
-  return zn__inet_output_family(st, b, &tx);
-}
-
-static inline int zn__inet_send(struct zn_stack *st, struct zn_buf *b,
-                                const struct zn_ip *src,
-                                const struct zn_ip *dst, uint8_t proto,
-                                uint8_t tos, bool df) {
-  return zn__inet_send_id(st, b, src, dst, proto, tos, df, false, 0);
-}
-
-/* zn__inet_send of an atomic datagram (DF) whose IPv4 ID the transport
- * chose (zn__ip_tx.own_id); IPv6, whose header has no ID, ignores it. */
-static inline int zn__inet_send_atomic(struct zn_stack *st, struct zn_buf *b,
-                                       const struct zn_ip *src,
-                                       const struct zn_ip *dst, uint8_t proto,
-                                       uint8_t tos, uint16_t id) {
-  return zn__inet_send_id(st, b, src, dst, proto, tos, true, true, id);
-}
 
 /* The running sum of the pseudo-header (RFC 9293 §3.1, RFC 768, RFC 8200
  * §8.1) of a len-byte proto segment from src to dst (same family).
@@ -207,26 +182,6 @@ static inline uint32_t zn__inet_pseudo_sum(const struct zn_ip *src,
   return (s >> 16) + (s & 0xffffu) + (d >> 16) + (d & 0xffffu) + proto +
          (uint16_t)len;
 }
-
-/* zn__inet_select_source (inet_inline.h) for any family but IPv4.
- * Errors: ZN_EADDRNOTAVAIL (no usable IPv6 address), ZN_EINVAL (no
- * family). */
-int zn__inet_select_source_v6(struct zn_stack *st, const struct zn_ip *dst,
-                              struct zn_ip *out);
-
-/* True if a is one of our unicast addresses, usable now (an IPv6 address
- * still undergoing duplicate address detection is not). */
-bool zn__inet_is_local(const struct zn_stack *st, const struct zn_ip *a);
-
-/* The path MTU toward dst: IPv4, the netif's MTU; IPv6, the path MTU
- * learned from packet too big (RFC 8201), at least 1280. */
-uint32_t zn__inet_path_mtu(struct zn_stack *st, const struct zn_ip *dst);
-
-/* RFC 4861 §7.3.1: a transport saw forward progress with peer (TCP: new
- * data acknowledged), which confirms that the neighbor its packets go
- * through is reachable, so a busy flow needs no NUD probes.  IPv6 only:
- * ARP (RFC 826) keeps no reachability state. */
-void zn__inet_confirm_reachable(struct zn_stack *st, const struct zn_ip *peer);
 
 /* zn_ip_eq() inline, for the transports' lookups: the bytes past the
  * family's size are 0 in every struct zn_ip, so 16 bytes compare. */
@@ -250,12 +205,6 @@ uint32_t zn__inet_hash(const struct zn_stack *st, const struct zn_ip *a,
  * unspecified address (0.0.0.0) any of that family, any other address
  * only itself. */
 
-/* The binding addr asks for, as stored: NULL, ZN_AF_NONE and :: become
- * ZN_AF_NONE; 0.0.0.0 stays; any other address must be ours.  Errors:
- * ZN_EADDRNOTAVAIL (not ours), ZN_EINVAL (unknown family). */
-int zn__inet_binding(struct zn_stack *st, const struct zn_ip *addr,
-                     struct zn_ip *out);
-
 /* How a binding takes a datagram to a: 3 it is a itself, 2 it is a's
  * family's unspecified address, 1 it takes both families, 0 not at all.
  * Inline: every datagram's socket lookup asks. */
@@ -277,11 +226,5 @@ bool zn__inet_bind_overlap(const struct zn_ip *a, const struct zn_ip *b);
 static inline uint32_t zn__inet_hdr_len(uint8_t family) {
   return family == ZN_AF_INET6 ? 40u : 20u;
 }
-
-/* Answer the datagram whose transport header is at b->data (its network
- * headers m->hdr_len bytes before it) with port unreachable, if the
- * family's ICMP rules and rate limit allow.  b is not consumed. */
-void zn__inet_port_unreachable(struct zn_stack *st, struct zn_buf *b,
-                               const struct zn__inet_meta *m);
 
 #endif

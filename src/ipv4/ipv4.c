@@ -24,8 +24,7 @@
 #include "core/module_int.h"
 #include "core/stack_int.h"
 #include "eth/eth_int.h"
-#include "icmp/icmp_int.h"
-#include "inet/inet_inline.h"
+#include "inet/inet_int.h"
 #include "ipv4/ipv4_int.h"
 #include "wire/wire_inline.h"
 #include "znet/err.h"
@@ -105,6 +104,22 @@ bool zn__ip_is_bcast(const struct zn_stack *st, uint32_t a) {
   return is_bcast(st, a);
 }
 
+bool zn__ip_routable(const struct zn_stack *st, uint32_t a) {
+  return ((a ^ st->ip_addr) & st->ip_mask) == 0 || st->ip_gw != 0;
+}
+
+void zn__ip_error_reporter(struct zn_stack *st, zn__ip_error_fn fn) {
+  ZN__MOD(st, ip)->report_error = fn;
+}
+
+void zn__ip_send_error(struct zn_stack *st, const struct zn_buf *orig,
+                       bool link_bcast, uint8_t type, uint8_t code,
+                       uint32_t rest) {
+  zn__ip_error_fn fn = ZN__MOD(st, ip)->report_error;
+  if (fn)
+    fn(st, orig, link_bcast, type, code, rest);
+}
+
 /* ---- reassembly ---- */
 
 static struct zn__reass *reass_find(struct zn_stack *st,
@@ -154,8 +169,8 @@ static void reass_timer(struct zn_stack *st, struct zn_timer *t) {
   if (first && fcb(first)->f.off == 0) {
     uint32_t hl = fcb(first)->hdr_len;
     if (zn_buf_push(first, hl)) {
-      zn__icmp_error(st, first, false, ZN_ICMP_TIME_EXCEEDED,
-                     ZN_ICMP_TIMXCEED_REASS, 0);
+      zn__ip_send_error(st, first, false, ZN_ICMP_TIME_EXCEEDED,
+                        ZN_ICMP_TIMXCEED_REASS, 0);
       zn_buf_pull(first, hl);
     }
   }
@@ -382,15 +397,12 @@ static inline void deliver(struct zn_stack *st, struct zn_buf *b,
   struct zn__inet_meta m;
   meta_from_header(&m, v->p, (uint16_t)v->hdr_len, bcast);
   zn_buf_pull(b, v->hdr_len);
-  if (v->proto == ZN_IPPROTO_ICMP) {
-    zn__icmp_input(st, b, &m);
-    return;
-  }
   if (zn__inet_deliver(st, b, &m))
     return;
   zn_buf_push(b, v->hdr_len);
   ZN_STAT_INC(st, ip_drop_proto);
-  zn__icmp_error(st, b, m.bcast, ZN_ICMP_DEST_UNREACH, ZN_ICMP_UNREACH_PROTO, 0);
+  zn__ip_send_error(st, b, m.bcast, ZN_ICMP_DEST_UNREACH,
+                    ZN_ICMP_UNREACH_PROTO, 0);
   zn_buf_free(b);
 }
 
@@ -495,8 +507,7 @@ void zn__ip_input(struct zn_stack *st, struct zn_buf *b, uint16_t group) {
       (zn_rd16(p + 6) & (ZN_IPV4_MF | ZN_IPV4_OFFMASK)) != 0)
     goto other;
   uint8_t proto = p[9];
-  zn__inet_input_fn in = proto == ZN_IPPROTO_ICMP ? zn__icmp_input
-                                                  : zn__inet_input(st, proto);
+  zn__inet_input_fn in = zn__inet_input(st, ZN__INET_V4, proto);
   if (!in)
     goto other; /* answered, and counted, there */
   struct zn__inet_meta m;

@@ -1,7 +1,7 @@
 /*
  * The calls of ipv4_int.h that every datagram of a cached route makes
- * and that need the whole struct zn_stack, inline.  core/stack_int.h
- * includes this file after it defines the stack; nothing else should.
+ * and that need the whole struct zn_stack and ARP's pins, inline: for
+ * the transports' family switch (src/af).
  */
 #ifndef ZN_IPV4_INLINE_H
 #define ZN_IPV4_INLINE_H

@@ -32,6 +32,14 @@ struct zn__reass {
 typedef bool (*zn__ip_accept_fn)(const struct zn_stack *st,
                                  const struct zn_ipv4_view *v);
 
+/* Send an ICMP error about the datagram whose IP header starts at
+ * orig->data (not consumed), if the reporter's rules allow (src/icmp:
+ * RFC 1122 §3.2.2, the rate limit).  link_bcast: it arrived as a
+ * link-layer broadcast. */
+typedef void (*zn__ip_error_fn)(struct zn_stack *st,
+                                const struct zn_buf *orig, bool link_bcast,
+                                uint8_t type, uint8_t code, uint32_t rest);
+
 struct zn__ip {
   struct zn__reass *reass; /* cfg.reass_slots */
   uint32_t reass_mem;      /* buffer bytes held by all slots */
@@ -39,7 +47,28 @@ struct zn__ip {
                               a datagram: zn__ip_config_changed */
   uint16_t ids[ZN__IP_IDS];
   zn__ip_accept_fn accept_other; /* zn__ip_accept_other; NULL: none */
+  zn__ip_error_fn report_error;  /* zn__ip_error_reporter; NULL: none */
 };
+
+/* The reporter of the errors IPv4 finds (protocol unreachable,
+ * reassembly timed out) and of those a transport asks for
+ * (zn__ip_send_error): at assembly, by ICMP; a stack without one sends
+ * no error. */
+void zn__ip_error_reporter(struct zn_stack *st, zn__ip_error_fn fn);
+
+/* zn__ip_error_fn's call through the reporter, if there is one. */
+void zn__ip_send_error(struct zn_stack *st, const struct zn_buf *orig,
+                       bool link_bcast, uint8_t type, uint8_t code,
+                       uint32_t rest);
+
+/* Our address (0: none yet). */
+static inline uint32_t zn__ip_addr(const struct zn_stack *st) {
+  return st->ip_addr;
+}
+
+/* Whether a datagram to a can leave: a is on our prefix, or we have a
+ * gateway. */
+bool zn__ip_routable(const struct zn_stack *st, uint32_t a);
 
 /* Ask fn of every datagram to another address (at assembly; one: a
  * second call replaces the first). */

@@ -13,7 +13,7 @@
 
 #include "core/module_int.h"
 #include "core/stack_int.h"
-#include "inet/inet_inline.h"
+#include "inet/inet_int.h"
 #include "ipv6conf/ipv6conf_int.h"
 #include "eth/eth_int.h"
 #include "ipv6/ipv6_int.h"

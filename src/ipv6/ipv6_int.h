@@ -6,8 +6,9 @@
  *
  * Who calls what:
  *   eth      -> zn__ip6_input (EtherType 0x86DD), zn__ip6_mac_accepted
- *   inet     -> zn__ip6_output, zn__ip6_select_source, zn__ip6_is_local,
- *               zn__ip6_path_mtu, zn__icmp6_port_unreachable,
+ *   af       -> zn__ip6_output, zn__ip6_select_source, zn__ip6_is_local,
+ *               zn__ip6_path_mtu, zn__ip6_mtu_epoch,
+ *               zn__icmp6_port_unreachable,
  *               zn__nd_confirm (upper-layer reachability confirmation)
  *   ipv6conf -> zn__ip6_output (RS, DAD probes, MLD reports),
  *               zn__nd_learn (an RA's source link-layer address)
@@ -139,7 +140,7 @@ bool zn__ip6_mac_accepted(const struct zn_stack *st, const uint8_t mac[6]);
  * (unless given), pushes the header (and hop-by-hop Router Alert if
  * asked), determines the next hop, fragments to the path MTU unless
  * tx->df, resolves the neighbor.  Consumes b.  Errors: as
- * zn__inet_output. */
+ * zn__af_output. */
 int zn__ip6_output(struct zn_stack *st, struct zn_buf *b,
                    const struct zn__inet_tx *tx);
 
@@ -152,8 +153,13 @@ int zn__ip6_select_source(struct zn_stack *st, const uint8_t dst[16],
 bool zn__ip6_is_local(const struct zn_stack *st, const uint8_t a[16]);
 
 /* A path MTU may have fallen (a packet too big, a smaller link MTU from
- * a router advertisement): zn__inet_mtu_epoch moves. */
+ * a router advertisement): zn__ip6_mtu_epoch moves. */
 void zn__ip6_mtu_lowered(struct zn_stack *st);
+
+/* Moves whenever a path MTU may have fallen (zn__ip6_mtu_lowered). */
+static inline uint32_t zn__ip6_mtu_epoch(const struct zn_stack *st) {
+  return ZN__MOD(st, ip6)->mtu_epoch;
+}
 
 /* The path MTU toward dst (RFC 8201), never below 1280. */
 uint32_t zn__ip6_path_mtu(struct zn_stack *st, const uint8_t dst[16]);

@@ -21,7 +21,7 @@
 #include "core/hash_int.h"
 #include "core/module_int.h"
 #include "core/stack_int.h"
-#include "inet/inet_inline.h"
+#include "af/af_int.h"
 #include "tcp/tcp_int.h"
 #include "tcp/tcp_isn.h"
 #include "znet/err.h"
@@ -68,7 +68,7 @@ void zn__tcp_init(struct zn_stack *st, void **mem) {
   }
   zn__tcp_mem_init(st);
   if (n)
-    zn__inet_register(st, ZN_IPPROTO_TCP, zn__tcp_input, zn__tcp_icmp_err);
+    zn__inet_register(st, ZN__INET_ON_BOTH, ZN_IPPROTO_TCP, zn__tcp_input, zn__tcp_icmp_err);
 }
 
 static void free_slot(struct zn_tcp_conn *c) {
@@ -584,7 +584,7 @@ void zn__tcp_cc_start(struct zn_tcp_conn *c) {
 /* The MSS we send with: the path MTU toward dst less the fixed network
  * and TCP headers (RFC 9293 §3.7.1, RFC 879). */
 uint16_t zn__tcp_our_mss(struct zn_stack *st, const struct zn_ip *dst) {
-  uint32_t mtu = zn__inet_path_mtu(st, dst);
+  uint32_t mtu = zn__af_path_mtu(st, dst);
   uint32_t hdrs = zn__inet_hdr_len(dst->family) + ZN_TCP_HDR_LEN;
   uint32_t mss = mtu > hdrs ? mtu - hdrs : 536;
   return (uint16_t)(mss > 65535 ? 65535 : mss);
@@ -593,7 +593,7 @@ uint16_t zn__tcp_our_mss(struct zn_stack *st, const struct zn_ip *dst) {
 void zn__tcp_conn_setup(struct zn_tcp_conn *c) {
   struct zn_stack *st = c->st;
   zn__tcp_set_mss(c, zn__tcp_our_mss(st, &c->raddr));
-  c->mtu_epoch = (uint16_t)zn__inet_mtu_epoch(st); /* fitted just now */
+  c->mtu_epoch = (uint16_t)zn__af_mtu_epoch(st); /* fitted just now */
   c->peer_mss = 536;
   c->rcv_wscale = st->cfg.tcp_wscale ? zn__tcp_wscale_for(c->rcvbuf) : 0;
   c->rto_ms = st->cfg.tcp_rto_init_ms;
@@ -626,7 +626,7 @@ int zn_tcp_listen(struct zn_stack *st, const struct zn_ip *addr,
   if (port == 0 || !out)
     return ZN_EINVAL;
   struct zn_ip laddr;
-  int rc = zn__inet_binding(st, addr, &laddr);
+  int rc = zn__af_binding(st, addr, &laddr);
   if (rc != ZN_OK)
     return rc;
   if (port_in_use(st, &laddr, port))
@@ -690,12 +690,6 @@ static int pick_port(struct zn_stack *st, const struct zn_ip *laddr,
   return ZN_EADDRINUSE;
 }
 
-/* An IPv4 peer off our prefix needs a gateway. */
-static bool v4_routable(const struct zn_stack *st, const struct zn_ip *dst) {
-  uint32_t a = zn_ip_v4(dst);
-  return ((a ^ st->ip_addr) & st->ip_mask) == 0 || st->ip_gw != 0;
-}
-
 int zn_tcp_connect(struct zn_stack *st, const struct zn_ip *addr,
                    uint16_t port, const struct zn_tcp_callbacks *cb,
                    void *arg, struct zn_tcp_conn **out) {
@@ -705,10 +699,10 @@ int zn_tcp_connect(struct zn_stack *st, const struct zn_ip *addr,
   if ((raddr.family != ZN_AF_INET && raddr.family != ZN_AF_INET6) ||
       zn_ip_is_unspecified(&raddr))
     return ZN_EINVAL;
-  int rc = zn__inet_select_source(st, &raddr, &laddr);
+  int rc = zn__af_select_source(st, &raddr, &laddr);
   if (rc != ZN_OK)
     return rc;
-  if (raddr.family == ZN_AF_INET && !v4_routable(st, &raddr))
+  if (!zn__af_routable(st, &raddr))
     return ZN_EHOSTUNREACH;
   uint16_t lport;
   rc = pick_port(st, &laddr, &raddr, port, &lport);

@@ -434,7 +434,7 @@ static void ack_new_data(struct zn_tcp_conn *c, const struct zn__tcp_seg *s,
     zn__tcp_blackhole_acked(c, ack);
   if (c->ecn & ZN__TCPE_CUT)
     zn__tcp_ecn_acked(c);
-  zn__inet_confirm_reachable(c->st, &c->raddr); /* RFC 4861 §7.3.1 */
+  zn__af_confirm_reachable(c->st, &c->raddr); /* RFC 4861 §7.3.1 */
   if (zn__seq_lt(c->snd_nxt, ack))
     c->snd_nxt = ack;
   c->bytes_acked += data;

@@ -2,7 +2,7 @@
  * Explicit Congestion Notification for TCP (RFC 3168 §6.1), for IPv4 and
  * IPv6 alike: the ECN field is the low two bits of the IPv4 TOS octet or
  * of the IPv6 traffic class, read into zn__tcp_seg.ecn by tcp_in.c and
- * written through zn__inet_send by tcp_out.c.
+ * written through zn__af_send by tcp_out.c.
  *
  *   handshake (§6.1.1)       zn__tcp_ecn_connect, _syn_flags, _syn_rcvd,
  *                            _synack_flags (tcp_int.h), _synack_rcvd,

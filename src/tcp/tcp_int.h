@@ -30,6 +30,7 @@
 
 #include "core/stack_int.h"
 #include "core/timer_int.h"
+#include "af/af_int.h"
 #include "inet/inet_int.h"
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_events.h"
@@ -310,7 +311,7 @@ struct zn_tcp_conn {
   uint8_t snd_wscale, rcv_wscale;
   bool wscale_ok, ts_ok, sack_ok;
   uint8_t ecn;                 /* ZN__TCPE_*: ECN state (in padding) */
-  uint16_t mtu_epoch;          /* zn__inet_mtu_epoch when the MSS last
+  uint16_t mtu_epoch;          /* zn__af_mtu_epoch when the MSS last
                                   followed the path MTU (in padding) */
   uint16_t mss_full;           /* the MSS before a black hole lowered it
                                   (0: not lowered) */

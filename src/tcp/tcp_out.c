@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "core/stack_int.h"
-#include "inet/inet_inline.h"
+#include "af/af_int.h"
 #include "tcp/tcp_int.h"
 #include "znet/err.h"
 
@@ -402,10 +402,10 @@ static int tcp_tx(struct zn_stack *st, struct zn_buf *b, uint8_t *p, size_t len,
    * segments after the first go through the route the first left in
    * path, while it stands. */
   if (!ip_id)
-    return zn__inet_send(st, b, laddr, raddr, ZN_IPPROTO_TCP, ecn, true);
+    return zn__af_send(st, b, laddr, raddr, ZN_IPPROTO_TCP, ecn, true);
   uint16_t id = *ip_id;
   *ip_id = (uint16_t)(id + nsegs);
-  return zn__inet_send_path(st, b, laddr, raddr, ZN_IPPROTO_TCP, ecn, id,
+  return zn__af_send_path(st, b, laddr, raddr, ZN_IPPROTO_TCP, ecn, id,
                             path);
 }
 
@@ -426,8 +426,8 @@ bool zn__tcp_mss_fit_mtu(struct zn_tcp_conn *c, uint32_t mtu) {
  * every full-sized one would be dropped here and the connection stall.
  * IPv4 keeps no such table: its path MTU is each connection's MSS. */
 static void path_mtu_fit(struct zn_tcp_conn *c) {
-  c->mtu_epoch = (uint16_t)zn__inet_mtu_epoch(c->st);
-  (void)zn__tcp_mss_fit_mtu(c, zn__inet_path_mtu(c->st, &c->raddr));
+  c->mtu_epoch = (uint16_t)zn__af_mtu_epoch(c->st);
+  (void)zn__tcp_mss_fit_mtu(c, zn__af_path_mtu(c->st, &c->raddr));
 }
 
 /* Before sending: only when a path MTU may have fallen since the last
@@ -435,7 +435,7 @@ static void path_mtu_fit(struct zn_tcp_conn *c) {
  * again regardless). */
 static void path_mtu_follow(struct zn_tcp_conn *c) {
   if (c->raddr.family == ZN_AF_INET6 &&
-      c->mtu_epoch != (uint16_t)zn__inet_mtu_epoch(c->st))
+      c->mtu_epoch != (uint16_t)zn__af_mtu_epoch(c->st))
     path_mtu_fit(c);
 }
 
@@ -658,7 +658,7 @@ void zn__tcp_send_rst(struct zn_stack *st, const struct zn_ip *laddr,
   tx.dst = *raddr;
   tx.proto = ZN_IPPROTO_TCP;
   ZN_STAT_INC(st, tcp_rst_tx);
-  zn__inet_output(st, b, &tx);
+  zn__af_output(st, b, &tx);
 }
 
 void zn__tcp_send_rst_conn(struct zn_tcp_conn *c) {

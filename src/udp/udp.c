@@ -12,7 +12,7 @@
 
 #include "core/module_int.h"
 #include "core/stack_int.h"
-#include "inet/inet_inline.h"
+#include "af/af_int.h"
 #include "udp/udp_int.h"
 #include "znet/err.h"
 #include "znet/udp.h"
@@ -57,7 +57,7 @@ void zn__udp_init(struct zn_stack *st, void **mem) {
     u->free = &u->socks[i];
   }
   if (n)
-    zn__inet_register(st, ZN_IPPROTO_UDP, udp_input, udp_err);
+    zn__inet_register(st, ZN__INET_ON_BOTH, ZN_IPPROTO_UDP, udp_input, udp_err);
 }
 
 void zn__udp_destroy(struct zn_stack *st) {
@@ -204,7 +204,7 @@ int zn_udp_bind(struct zn_udp_sock *s, const struct zn_ip *addr,
   if (s->lport)
     return ZN_EINVAL;
   struct zn_ip laddr;
-  int rc = zn__inet_binding(st, addr, &laddr);
+  int rc = zn__af_binding(st, addr, &laddr);
   if (rc != ZN_OK)
     return rc;
   if (port == 0) {
@@ -236,7 +236,7 @@ static int source_for(struct zn_udp_sock *s, const struct zn_ip *dst,
     *src = s->laddr;
     return ZN_OK;
   }
-  return zn__inet_select_source(s->st, dst, src);
+  return zn__af_select_source(s->st, dst, src);
 }
 
 /* Write the header at p, its checksum complete or left to the device
@@ -341,7 +341,7 @@ int zn_udp_sendto_buf(struct zn_udp_sock *s, const struct zn_ip *addr,
   emit_header(s, b, p, port, len,
               zn__inet_pseudo_sum(&src, &dst, ZN_IPPROTO_UDP, (uint32_t)len),
               dst.family);
-  rc = zn__inet_send(st, b, &src, &dst, ZN_IPPROTO_UDP, 0, false);
+  rc = zn__af_send(st, b, &src, &dst, ZN_IPPROTO_UDP, 0, false);
   if (rc == ZN_OK)
     ZN_STAT_INC(st, udp_tx);
   return rc == ZN_ENETUNREACH ? ZN_EHOSTUNREACH : rc;
@@ -426,7 +426,7 @@ static void udp_input(struct zn_stack *st, struct zn_buf *b,
     /* RFC 1122 §4.1.3.1, RFC 4443 §3.1: port unreachable, never for
      * broadcasts or multicasts. */
     if (!m->bcast)
-      zn__inet_port_unreachable(st, b, m);
+      zn__af_port_unreachable(st, b, m);
     goto drop;
   }
   zn_buf_trim(b, v.len);

@@ -151,7 +151,7 @@ ZT_TEST(test_error_delivery) {
   /* No transport on 200 yet. */
   inject(s.st, f, mk_err(f, 3, 3, 0, IP_B, IP_X, l4));
   ZT_EQU(zn_stat(s.st, ZN_STAT_icmp_drop_noowner), 1);
-  ZT_EQ(zn__inet_register(s.st, 200, fake_in, fake_err), ZN_OK);
+  ZT_EQ(zn__inet_register(s.st, ZN__INET_ON_BOTH, 200, fake_in, fake_err), ZN_OK);
   nerr = 0;
   inject(s.st, f, mk_err(f, 3, 3, 0, IP_B, IP_X, l4));
   ZT_EQ(nerr, 1);

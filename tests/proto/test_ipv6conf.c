@@ -401,13 +401,13 @@ ZT_TEST(test_ra_parameters_learnt_and_bounded) {
   struct t t;
   t_init(&t, false);
   struct msg m;
-  uint32_t epoch = zn__inet_mtu_epoch(t.st);
+  uint32_t epoch = zn__af_mtu_epoch(t.st);
   ra_begin(&m, 42, 1800, 10000, 2000);
   opt_mtu(&m, 1400);
   ra_in(&t, &m);
   /* A smaller link MTU: TCP's segments must fit it again. */
-  ZT_CHECK(zn__inet_mtu_epoch(t.st) != epoch);
-  epoch = zn__inet_mtu_epoch(t.st);
+  ZT_CHECK(zn__af_mtu_epoch(t.st) != epoch);
+  epoch = zn__af_mtu_epoch(t.st);
   ZT_EQ(zn__ip6conf_hop_limit(t.st), 42);
   ZT_EQ(zn__ip6conf_retrans_ms(t.st), 2000);
   ZT_CHECK(zn__ip6conf_reachable_ms(t.st) >= 5000);
@@ -421,7 +421,7 @@ ZT_TEST(test_ra_parameters_learnt_and_bounded) {
   ra_in(&t, &m);
   ZT_EQ(S(&t, ra_mtu_ignored), 2);
   ZT_EQ(zn__ip6conf_link_mtu(t.st), 1400);
-  ZT_EQ(zn__inet_mtu_epoch(t.st), epoch);
+  ZT_EQ(zn__af_mtu_epoch(t.st), epoch);
   ZT_EQ(zn__ip6conf_hop_limit(t.st), 42); /* 0: unspecified, kept */
   t_free(&t);
 }

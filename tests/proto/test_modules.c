@@ -188,7 +188,7 @@ static int send_proto(struct th_pair *p, uint8_t proto) {
   struct zn_buf *b = zn_stack_buf_alloc(p->a, 4);
   memcpy(zn_buf_put(b, 4), "toy!", 4);
   struct zn_ip src = zn_ip_from_v4(A_IP), dst = zn_ip_from_v4(B_IP);
-  int rc = zn__inet_send(p->a, b, &src, &dst, proto, 0, false);
+  int rc = zn__af_send(p->a, b, &src, &dst, proto, 0, false);
   th_pair_run(p, ZN_MS(10));
   return rc;
 }
@@ -197,7 +197,7 @@ ZT_TEST(test_toy_protocol_registered_from_outside_gets_its_datagrams) {
   struct th_pair p;
   th_pair_init(&p, NULL, NULL);
   memset(&toy, 0, sizeof(toy));
-  ZT_EQ(zn__inet_register(p.b, TOY_PROTO, toy_input, NULL), ZN_OK);
+  ZT_EQ(zn__inet_register(p.b, ZN__INET_ON_BOTH, TOY_PROTO, toy_input, NULL), ZN_OK);
   ZT_EQ(send_proto(&p, TOY_PROTO), ZN_OK);
   ZT_EQ(toy.got, 1);
   ZT_EQ(toy.proto, TOY_PROTO);
