@@ -340,7 +340,7 @@ void fz_check_closed(const struct zn_stack *st, uint32_t opened,
     dump_conns(st);
   if (closed != opened)
     fz_fail(__FILE__, __LINE__, "10.0.0.%u: %u TCP handles made, %u on_closed",
-            st->ip_addr & 0xffu, opened, closed);
+            zn__ip_addr(st) & 0xffu, opened, closed);
   if (fz_tcp_used(st) != 0)
     fz_fail(__FILE__, __LINE__, "%u TCP connections left after close",
             fz_tcp_used(st));

@@ -22,7 +22,7 @@
 #include "core/module_int.h"
 #include "core/stack_int.h"
 #include "eth/eth_int.h"
-#include "ipv4/ipv4_int.h"
+#include "wire/wire_inline.h"
 #include "znet/arp.h"
 #include "znet/err.h"
 #include "znet/wire.h"
@@ -163,8 +163,8 @@ static void send_arp(struct zn_stack *st, uint16_t op, const uint8_t *eth_dst,
   struct zn_buf *b = zn__buf_alloc(st, ZN_ARP_ETH_IPV4_LEN);
   if (!b)
     return;
-  zn_arp_emit(zn_buf_put(b, ZN_ARP_ETH_IPV4_LEN), op, st->mac, st->ip_addr,
-              tha, tpa);
+  zn_arp_emit(zn_buf_put(b, ZN_ARP_ETH_IPV4_LEN), op, st->mac,
+              ZN__MOD(st, arp)->addr, tha, tpa);
   if (op == ZN_ARP_OP_REQUEST)
     ZN_STAT_INC(st, arp_req_tx);
   else
@@ -191,6 +191,13 @@ static void set_mac(struct zn__arp_entry *e, const uint8_t *mac) {
   e->gen++;
 }
 
+/* The datagrams waiting for e's MAC, which it has now, to the sender. */
+static void send_pending(struct zn_stack *st, struct zn__arp_entry *e) {
+  struct zn_buf *b;
+  while ((b = zn_bufq_pop(&e->pending)) != NULL)
+    ZN__MOD(st, arp)->send(st, b, e->mac);
+}
+
 static void set_reachable(struct zn_stack *st, struct zn__arp_entry *e,
                           const uint8_t *mac) {
   set_mac(e, mac);
@@ -198,9 +205,7 @@ static void set_reachable(struct zn_stack *st, struct zn__arp_entry *e,
   e->tries = 0;
   e->expires = st->now + ZN_MS(st->cfg.arp_reachable_ms);
   zn_timer_start(st, &e->timer, e->expires);
-  struct zn_buf *b;
-  while ((b = zn_bufq_pop(&e->pending)) != NULL)
-    zn__ip_link_send(st, b, e->mac);
+  send_pending(st, e);
 }
 
 static void entry_timer(struct zn_stack *st, struct zn_timer *t) {
@@ -276,11 +281,11 @@ void zn__arp_output(struct zn_stack *st, struct zn_buf *b, uint32_t ip) {
   case ZN_ARP_STALE:
     e->state = ZN_ARP_PROBE;
     e->tries = 0;
-    zn__ip_link_send(st, b, e->mac);
+    ZN__MOD(st, arp)->send(st, b, e->mac);
     send_request(st, e, true);
     return;
   default: /* REACHABLE, PROBE, STATIC: zn__arp_sends_directly */
-    zn__ip_link_send(st, b, e->mac);
+    ZN__MOD(st, arp)->send(st, b, e->mac);
     return;
   }
 }
@@ -300,8 +305,8 @@ static void learn_from_request(struct zn_stack *st, uint32_t ip,
 }
 
 /* A sender a host could be: a unicast MAC, and an address that names a
- * single host (the rules of IPv4 input, zn__ip_classify_source), or 0 in
- * a request (an RFC 5227 probe).  Our own address is a conflict, handled
+ * single host (the address classes IPv4 input drops too), or 0 in a
+ * request (an RFC 5227 probe).  Our own address is a conflict, handled
  * by the caller. */
 static bool sender_acceptable(const struct zn_stack *st, const uint8_t *sha,
                               uint32_t spa, uint16_t op) {
@@ -309,7 +314,8 @@ static bool sender_acceptable(const struct zn_stack *st, const uint8_t *sha,
     return false;
   if (spa == 0)
     return op == ZN_ARP_OP_REQUEST;
-  return zn__ip_classify_source(st, spa, false) == ZN__IP_SRC_HOST;
+  return zn__ipv4_src_class(spa, ZN__MOD(st, arp)->dbcast) ==
+         ZN__IPV4_SRC_HOST;
 }
 
 void zn__arp_input(struct zn_stack *st, struct zn_buf *b, uint16_t group) {
@@ -339,16 +345,17 @@ void zn__arp_input(struct zn_stack *st, struct zn_buf *b, uint16_t group) {
   const struct zn__arp *a = ZN__MOD(st, arp);
   for (uint32_t i = 0; i < a->nlisten; i++)
     a->listen[i](st, sha, spa, tpa, v.op);
-  if (st->ip_addr == 0) {
+  uint32_t ours = a->addr;
+  if (ours == 0) {
     ZN_STAT_INC(st, arp_drop_not_for_us);
     goto drop;
   }
-  if (spa == st->ip_addr) {
+  if (spa == ours) {
     ZN_STAT_INC(st, arp_conflict);
     ZN_LOG(st, ZN_LOG_WARN, "arp: %M claims our address %I", sha, spa);
     goto drop;
   }
-  if (tpa != st->ip_addr) {
+  if (tpa != ours) {
     /* An announcement (sender == target, RFC 5227) is normal traffic
      * that this policy ignores, not a bad packet. */
     if (spa == tpa)
@@ -372,7 +379,7 @@ void zn__arp_input(struct zn_stack *st, struct zn_buf *b, uint16_t group) {
       b = c;
     }
     zn_buf_trim(b, ZN_ARP_ETH_IPV4_LEN);
-    zn_arp_emit(b->data, ZN_ARP_OP_REPLY, st->mac, st->ip_addr, peer_mac, spa);
+    zn_arp_emit(b->data, ZN_ARP_OP_REPLY, st->mac, ours, peer_mac, spa);
     b->flags = 0;
     ZN_STAT_INC(st, arp_reply_tx);
     zn__eth_output(st, b, peer_mac, ZN_ETHERTYPE_ARP);
@@ -396,13 +403,14 @@ drop:
 }
 
 static void send_announce(struct zn_stack *st) {
-  send_arp(st, ZN_ARP_OP_REQUEST, zn_eth_bcast, zero_mac, st->ip_addr);
+  send_arp(st, ZN_ARP_OP_REQUEST, zn_eth_bcast, zero_mac,
+           ZN__MOD(st, arp)->addr);
   ZN_STAT_INC(st, arp_announce_tx);
 }
 
 static void announce_timer(struct zn_stack *st, struct zn_timer *t) {
   struct zn__arp *a = ZN_CONTAINER_OF(t, struct zn__arp, announce_timer);
-  if (a->announce_left == 0 || st->ip_addr == 0)
+  if (a->announce_left == 0 || a->addr == 0)
     return;
   send_announce(st);
   if (--a->announce_left > 0)
@@ -410,7 +418,7 @@ static void announce_timer(struct zn_stack *st, struct zn_timer *t) {
 }
 
 void zn__arp_start(struct zn_stack *st) {
-  if (!st->cfg.arp_announce || st->ip_addr == 0 || !st->nif)
+  if (!st->cfg.arp_announce || ZN__MOD(st, arp)->addr == 0 || !st->nif)
     return;
   ZN__MOD(st, arp)->announce_left = ANNOUNCE_NUM;
   zn_timer_start(st, &ZN__MOD(st, arp)->announce_timer, st->now);
@@ -431,9 +439,7 @@ int zn_arp_add_static(struct zn_stack *st, uint32_t ip, const uint8_t mac[6]) {
   zn_timer_stop(st, &e->timer);
   set_mac(e, mac);
   e->state = ZN_ARP_STATIC;
-  struct zn_buf *b;
-  while ((b = zn_bufq_pop(&e->pending)) != NULL)
-    zn__ip_link_send(st, b, e->mac);
+  send_pending(st, e);
   return ZN_OK;
 }
 
@@ -454,7 +460,7 @@ int zn_arp_lookup(const struct zn_stack *st, uint32_t ip, uint8_t mac[6]) {
 }
 
 int zn_arp_announce(struct zn_stack *st) {
-  if (st->ip_addr == 0)
+  if (ZN__MOD(st, arp)->addr == 0)
     return ZN_EADDRNOTAVAIL;
   send_announce(st);
   return ZN_OK;
@@ -480,6 +486,23 @@ void zn_arp_foreach(const struct zn_stack *st,
   }
 }
 
+void zn__arp_set_addr(struct zn_stack *st, uint32_t addr, uint32_t dbcast) {
+  ZN__MOD(st, arp)->addr = addr;
+  ZN__MOD(st, arp)->dbcast = dbcast;
+}
+
+/* (A stack without IPv4 resolves nothing, so none waits for it.) */
+static void no_sender(struct zn_stack *st, struct zn_buf *b,
+                      const uint8_t mac[6]) {
+  (void)mac;
+  ZN_STAT_INC(st, if_tx_errors);
+  zn_buf_free(b);
+}
+
+void zn__arp_set_sender(struct zn_stack *st, zn__arp_send_fn fn) {
+  ZN__MOD(st, arp)->send = fn ? fn : no_sender;
+}
+
 int zn__arp_listen(struct zn_stack *st, zn__arp_listen_fn fn) {
   struct zn__arp *a = ZN__MOD(st, arp);
   if (a->nlisten == ZN__ARP_LISTENERS)
@@ -503,6 +526,8 @@ static bool arp_config_ok(const struct zn_config *cfg) {
 
 static void arp_init(struct zn_stack *st, void **mem) {
   zn__arp_init(st, mem);
+  zn__arp_set_sender(st, NULL);
+  zn__arp_set_addr(st, 0, ZN_IPV4_BCAST);
   zn__eth_register(st, ZN_ETHERTYPE_ARP, zn__arp_input, false);
 }
 

@@ -35,6 +35,11 @@ typedef void (*zn__arp_listen_fn)(struct zn_stack *st, const uint8_t *sha,
 
 #define ZN__ARP_LISTENERS 2
 
+/* Where a datagram goes once its next hop's MAC is known (IPv4's link
+ * send, which fragments it to the MTU); consumes b. */
+typedef void (*zn__arp_send_fn)(struct zn_stack *st, struct zn_buf *b,
+                                const uint8_t mac[6]);
+
 struct zn__arp {
   struct zn__arp_entry *e; /* cfg.arp_entries */
   uint32_t *bucket;        /* entry index + 1, 0 = empty */
@@ -46,6 +51,10 @@ struct zn__arp {
                               (find, zn__arp_pin) */
   uint32_t free_head;      /* index + 1 of the first FREE entry */
   uint32_t announce_left;  /* gratuitous ARPs still to send */
+  uint32_t addr;           /* the IPv4 address we answer for, 0: none */
+  uint32_t dbcast;         /* its prefix's directed broadcast (or the
+                              limited one): no sender's address */
+  zn__arp_send_fn send;    /* zn__arp_set_sender */
   zn__arp_listen_fn listen[ZN__ARP_LISTENERS]; /* zn__arp_listen */
   uint32_t nlisten;
   struct zn_timer announce_timer;
@@ -64,6 +73,12 @@ int zn__arp_listen(struct zn_stack *st, zn__arp_listen_fn fn);
 void zn__arp_output(struct zn_stack *st, struct zn_buf *b, uint32_t ip);
 /* The address changed or the stack started: announce if configured. */
 void zn__arp_start(struct zn_stack *st);
+/* The IPv4 address ARP answers for (0: none), and its prefix's directed
+ * broadcast (ZN_IPV4_BCAST if none): from IPv4, whenever they change. */
+void zn__arp_set_addr(struct zn_stack *st, uint32_t addr, uint32_t dbcast);
+/* The layer that sends the datagrams zn__arp_output resolves (at
+ * assembly, by IPv4). */
+void zn__arp_set_sender(struct zn_stack *st, zn__arp_send_fn fn);
 
 /* The states in which zn__arp_output hands a datagram straight to the
  * link, to the entry's MAC: REACHABLE, PROBE (a unicast probe is out, the

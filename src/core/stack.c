@@ -86,10 +86,6 @@ struct zn_stack *zn__core_init(const struct zn_config *cfg, void **mem) {
     zn__rng_bytes(&st->rng, st->mac, 6);
     st->mac[0] = (uint8_t)((st->mac[0] & 0xfe) | 0x02); /* local, unicast */
   }
-  st->ip_addr = cfg->ipv4_addr;
-  st->ip_prefix = cfg->ipv4_prefix;
-  st->ip_mask = zn_ipv4_mask(cfg->ipv4_prefix);
-  st->ip_gw = cfg->ipv4_gateway;
   return st;
 }
 
@@ -161,16 +157,6 @@ void zn__stack_config_changed(struct zn_stack *st) {
 
 void zn__set_frame_input(struct zn_stack *st, zn__frame_fn fn) {
   st->frame_input = fn;
-}
-
-void zn_stack_get_ipv4(const struct zn_stack *st, uint32_t *addr,
-                       uint8_t *prefix, uint32_t *gateway) {
-  if (addr)
-    *addr = st->ip_addr;
-  if (prefix)
-    *prefix = st->ip_prefix;
-  if (gateway)
-    *gateway = st->ip_gw;
 }
 
 const uint8_t *zn_stack_mac(const struct zn_stack *st) { return st->mac; }

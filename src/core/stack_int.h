@@ -46,8 +46,6 @@ struct zn_stack {
   bool started;             /* first poll done (announcement sent) */
 
   uint8_t mac[6];
-  uint32_t ip_addr, ip_mask, ip_gw;
-  uint8_t ip_prefix;
 
   struct zn__wheel wheel;
   struct zn__rng rng;

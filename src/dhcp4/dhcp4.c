@@ -549,7 +549,7 @@ void zn__dhcp4_destroy(struct zn_stack *st) {
 
 bool zn__dhcp4_takes(const struct zn_stack *st, const struct zn_ipv4_view *v) {
   uint8_t s = ZN__MOD(st, dhcp4)->state;
-  if (st->ip_addr != 0 || (s != ZN_DHCP4_SELECTING &&
+  if (zn__ip_addr(st) != 0 || (s != ZN_DHCP4_SELECTING &&
                            s != ZN_DHCP4_REQUESTING && s != ZN_DHCP4_REBOOTING))
     return false;
   const uint8_t *u = zn_ipv4_payload(v);

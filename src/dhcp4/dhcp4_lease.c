@@ -27,7 +27,7 @@
 /* A unicast address a host can hold or talk to (not 0/8, 127/8,
  * multicast, class E or a broadcast we know). */
 static bool usable(const struct zn_stack *st, uint32_t a) {
-  return zn__ip_classify_source(st, a, false) == ZN__IP_SRC_HOST;
+  return zn__ip_classify_source(st, a, false) == ZN__IPV4_SRC_HOST;
 }
 
 /* Option `code` as exactly `len` bytes into buf: 1 found, 0 absent, -1
@@ -287,8 +287,8 @@ static void apply_mtu(struct zn_stack *st, uint32_t mtu) {
 }
 
 void zn__dhcp4_apply(struct zn_stack *st, const struct zn__dhcp4_lease *l) {
-  if (st->ip_addr != l->addr || st->ip_prefix != l->prefix ||
-      st->ip_gw != l->router)
+  const struct zn__ip *ip = ZN__MOD(st, ip);
+  if (ip->addr != l->addr || ip->prefix != l->prefix || ip->gw != l->router)
     /* The router was checked to be on the prefix: cannot fail. */
     (void)zn_stack_set_ipv4(st, l->addr, l->prefix, l->router);
   apply_mtu(st, l->mtu);

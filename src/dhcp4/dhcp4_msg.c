@@ -130,7 +130,7 @@ static void msg_send(struct zn_stack *st, struct msg *m, uint32_t dst,
                      enum zn_stat stat) {
   zn_buf_trim(m->b, zn_dhcp4_finish(m->p, m->len));
   bool ok;
-  if (st->ip_addr == 0) {
+  if (zn__ip_addr(st) == 0) {
     ok = send_unaddressed(st, m->b);
   } else {
     struct zn_ip to = zn_ip_from_v4(dst);

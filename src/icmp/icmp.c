@@ -59,7 +59,7 @@ void zn__icmp_error(struct zn_stack *st, const struct zn_buf *orig,
   if (link_bcast || !zn__ip_is_local(st, v.dst) || zn_ipv4_frag_offset(&v) != 0)
     return;
   if (zn__ip_classify_source(st, v.src, !(orig->flags & ZN_BUF_F_LOOP)) !=
-      ZN__IP_SRC_HOST)
+      ZN__IPV4_SRC_HOST)
     return;
   if (v.proto == ZN_IPPROTO_ICMP) {
     if (zn_ipv4_payload_len(&v) < 1)

@@ -85,15 +85,13 @@ void zn__ip_destroy(struct zn_stack *st) {
 /* (Inline here, where every datagram in and out asks; the other modules
  * call zn__ip_is_local and zn__ip_is_bcast.) */
 static inline bool is_local(const struct zn_stack *st, uint32_t a) {
-  return a != 0 && a == st->ip_addr;
+  return a != 0 && a == ZN__MOD(st, ip)->addr;
 }
 
+/* The limited broadcast, or the directed broadcast of our prefix (none
+ * on /31 and /32, RFC 3021: then dbcast is the limited one). */
 static inline bool is_bcast(const struct zn_stack *st, uint32_t a) {
-  if (a == ZN_IPV4_BCAST)
-    return true;
-  /* Directed broadcast of our prefix (none on /31 and /32, RFC 3021). */
-  return st->ip_addr != 0 && st->ip_prefix < 31 &&
-         a == (st->ip_addr | ~st->ip_mask);
+  return a == ZN_IPV4_BCAST || a == ZN__MOD(st, ip)->dbcast;
 }
 
 bool zn__ip_is_local(const struct zn_stack *st, uint32_t a) {
@@ -105,7 +103,8 @@ bool zn__ip_is_bcast(const struct zn_stack *st, uint32_t a) {
 }
 
 bool zn__ip_routable(const struct zn_stack *st, uint32_t a) {
-  return ((a ^ st->ip_addr) & st->ip_mask) == 0 || st->ip_gw != 0;
+  const struct zn__ip *ip = ZN__MOD(st, ip);
+  return ((a ^ ip->addr) & ip->mask) == 0 || ip->gw != 0;
 }
 
 void zn__ip_error_reporter(struct zn_stack *st, zn__ip_error_fn fn) {
@@ -277,26 +276,17 @@ bad:
 
 /* Inlined into source_acceptable, which every datagram goes through;
  * zn__ip_classify_source is the same for the other modules. */
-static inline enum zn__ip_src_class classify_source(const struct zn_stack *st,
-                                                    uint32_t src,
-                                                    bool from_wire) {
-  uint32_t top = src >> 24;
-  if (top == 0)
-    return ZN__IP_SRC_ZERO;
-  if (top == 127)
-    return ZN__IP_SRC_LOOPBACK;
-  if (zn_ipv4_is_mcast(src))
-    return ZN__IP_SRC_MCAST;
-  if (is_bcast(st, src))
-    return ZN__IP_SRC_BCAST;
-  if (top >= 240)
-    return ZN__IP_SRC_CLASS_E;
-  if (from_wire && src == st->ip_addr)
-    return ZN__IP_SRC_OWN; /* spoofed, or our own frame looped by the link */
-  return ZN__IP_SRC_HOST;
+static inline enum zn__ipv4_src classify_source(const struct zn_stack *st,
+                                                uint32_t src, bool from_wire) {
+  const struct zn__ip *ip = ZN__MOD(st, ip);
+  enum zn__ipv4_src c = zn__ipv4_src_class(src, ip->dbcast);
+  if (c == ZN__IPV4_SRC_HOST && from_wire && src == ip->addr)
+    return ZN__IPV4_SRC_OWN; /* spoofed, or our own frame looped by the
+                                link */
+  return c;
 }
 
-enum zn__ip_src_class zn__ip_classify_source(const struct zn_stack *st,
+enum zn__ipv4_src zn__ip_classify_source(const struct zn_stack *st,
                                              uint32_t src, bool from_wire) {
   return classify_source(st, src, from_wire);
 }
@@ -307,24 +297,24 @@ static bool source_acceptable(struct zn_stack *st, uint32_t src,
                               const struct zn_buf *b) {
   bool from_wire = !(b->flags & ZN_BUF_F_LOOP);
   switch (classify_source(st, src, from_wire)) {
-  case ZN__IP_SRC_HOST:
+  case ZN__IPV4_SRC_HOST:
     return true;
-  case ZN__IP_SRC_ZERO:
+  case ZN__IPV4_SRC_ZERO:
     ZN_STAT_INC(st, ip_drop_src_zero);
     return false;
-  case ZN__IP_SRC_LOOPBACK:
+  case ZN__IPV4_SRC_LOOPBACK:
     ZN_STAT_INC(st, ip_drop_src_loopback);
     return false;
-  case ZN__IP_SRC_MCAST:
+  case ZN__IPV4_SRC_MCAST:
     ZN_STAT_INC(st, ip_drop_src_mcast);
     return false;
-  case ZN__IP_SRC_BCAST:
+  case ZN__IPV4_SRC_BCAST:
     ZN_STAT_INC(st, ip_drop_src_bcast);
     return false;
-  case ZN__IP_SRC_CLASS_E:
+  case ZN__IPV4_SRC_CLASS_E:
     ZN_STAT_INC(st, ip_drop_src_class_e);
     return false;
-  case ZN__IP_SRC_OWN:
+  case ZN__IPV4_SRC_OWN:
     ZN_STAT_INC(st, ip_drop_src_own);
     return false;
   }
@@ -333,14 +323,15 @@ static bool source_acceptable(struct zn_stack *st, uint32_t src,
 
 /* The source of nearly every datagram, in five compares: 1.0.0.0 to
  * 223.255.255.255 but 127.0.0.0/8, neither our address nor our directed
- * broadcast.  classify_source says ZN__IP_SRC_HOST of each such address;
+ * broadcast.  classify_source says ZN__IPV4_SRC_HOST of each such address;
  * any other goes through it (and may still pass, as a looped datagram
  * from our own address does). */
 static inline bool source_plain_host(const struct zn_stack *st,
                                      uint32_t src) {
+  const struct zn__ip *ip = ZN__MOD(st, ip);
   uint32_t top = src >> 24;
-  return top - 1u < 223u && top != 127 && src != st->ip_addr &&
-         src != (st->ip_addr | ~st->ip_mask);
+  return top - 1u < 223u && top != 127 && src != ip->addr &&
+         src != ip->dbcast;
 }
 
 /* How input_any takes a destination. */
@@ -641,7 +632,8 @@ static void path_keep_route(struct zn_stack *st, struct zn__ip_path *path,
 static inline __attribute__((always_inline)) int
 output(struct zn_stack *st, struct zn_buf *b, const struct zn__ip_tx *tx,
        struct zn__ip_path *path) {
-  uint32_t src = tx->src ? tx->src : st->ip_addr;
+  const struct zn__ip *ip = ZN__MOD(st, ip);
+  uint32_t src = tx->src ? tx->src : ip->addr;
   uint32_t dst = tx->dst;
   size_t plen = b->len;
   int rc;
@@ -669,10 +661,10 @@ output(struct zn_stack *st, struct zn_buf *b, const struct zn__ip_tx *tx,
     kind = HOP_BCAST;
   } else if (zn_ipv4_is_mcast(dst)) {
     kind = HOP_MCAST;
-  } else if (st->ip_addr && ((dst ^ st->ip_addr) & st->ip_mask) == 0) {
+  } else if (ip->addr && ((dst ^ ip->addr) & ip->mask) == 0) {
     hop = dst;
-  } else if (st->ip_gw) {
-    hop = st->ip_gw;
+  } else if (ip->gw) {
+    hop = ip->gw;
   } else {
     ZN_STAT_INC(st, ip_tx_drop_noroute);
     rc = ZN_ENETUNREACH;
@@ -762,6 +754,30 @@ void zn__ip_path_output(struct zn_stack *st, const struct zn__ip_path *path,
   zn__if_output(st, b);
 }
 
+/* Our address, prefix and gateway become these, and ARP answers for the
+ * address. */
+static void set_config(struct zn_stack *st, uint32_t addr, uint8_t prefix,
+                       uint32_t gateway) {
+  struct zn__ip *ip = ZN__MOD(st, ip);
+  ip->addr = addr;
+  ip->prefix = prefix;
+  ip->mask = zn_ipv4_mask(prefix);
+  ip->gw = gateway;
+  ip->dbcast = addr != 0 && prefix < 31 ? addr | ~ip->mask : ZN_IPV4_BCAST;
+  zn__arp_set_addr(st, addr, ip->dbcast);
+}
+
+void zn_stack_get_ipv4(const struct zn_stack *st, uint32_t *addr,
+                       uint8_t *prefix, uint32_t *gateway) {
+  const struct zn__ip *ip = ZN__MOD(st, ip);
+  if (addr)
+    *addr = ip->addr;
+  if (prefix)
+    *prefix = ip->prefix;
+  if (gateway)
+    *gateway = ip->gw;
+}
+
 int zn_stack_set_ipv4(struct zn_stack *st, uint32_t addr, uint8_t prefix,
                       uint32_t gateway) {
   if (prefix > 32)
@@ -769,12 +785,10 @@ int zn_stack_set_ipv4(struct zn_stack *st, uint32_t addr, uint8_t prefix,
   uint32_t mask = zn_ipv4_mask(prefix);
   if (gateway && addr && ((gateway ^ addr) & mask) != 0)
     return ZN_EINVAL;
-  uint32_t old = st->ip_addr;
-  uint8_t old_prefix = st->ip_prefix;
-  st->ip_addr = addr;
-  st->ip_prefix = prefix;
-  st->ip_mask = mask;
-  st->ip_gw = gateway;
+  struct zn__ip *ip = ZN__MOD(st, ip);
+  uint32_t old = ip->addr;
+  uint8_t old_prefix = ip->prefix;
+  set_config(st, addr, prefix, gateway);
   zn__stack_config_changed(st);
   if (st->started)
     zn__arp_start(st);
@@ -808,9 +822,14 @@ static bool ip_config_ok(const struct zn_config *cfg) {
   return cfg->ipv4_prefix <= 32 && cfg->reass_slots <= 4096;
 }
 
+/* IPv4 takes its EtherType from Ethernet, and the datagrams ARP has
+ * resolved a next hop for; it starts with the configured address. */
 static void ip_init(struct zn_stack *st, void **mem) {
   zn__ip_init(st, mem);
   zn__eth_register(st, ZN_ETHERTYPE_IPV4, zn__ip_input, true);
+  zn__arp_set_sender(st, zn__ip_link_send);
+  set_config(st, st->cfg.ipv4_addr, st->cfg.ipv4_prefix,
+             st->cfg.ipv4_gateway);
 }
 
 const struct zn__module zn__ip_module = {

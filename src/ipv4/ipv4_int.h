@@ -13,6 +13,7 @@
 #include "znet/buf.h"
 #include "znet/stack.h"
 #include "znet/timer.h"
+#include "wire/wire_inline.h"
 #include "znet/wire.h"
 
 struct zn__reass {
@@ -41,6 +42,11 @@ typedef void (*zn__ip_error_fn)(struct zn_stack *st,
                                 uint8_t type, uint8_t code, uint32_t rest);
 
 struct zn__ip {
+  /* Our address, prefix (mask) and gateway: zn_stack_set_ipv4.  The
+   * directed broadcast of the prefix is ZN_IPV4_BCAST on /31 and /32
+   * (RFC 3021) and without an address. */
+  uint32_t addr, mask, gw, dbcast;
+  uint8_t prefix;
   struct zn__reass *reass; /* cfg.reass_slots */
   uint32_t reass_mem;      /* buffer bytes held by all slots */
   uint32_t epoch;          /* of the configuration that routes and frames
@@ -63,7 +69,7 @@ void zn__ip_send_error(struct zn_stack *st, const struct zn_buf *orig,
 
 /* Our address (0: none yet). */
 static inline uint32_t zn__ip_addr(const struct zn_stack *st) {
-  return st->ip_addr;
+  return ZN__MOD(st, ip)->addr;
 }
 
 /* Whether a datagram to a can leave: a is on our prefix, or we have a
@@ -162,23 +168,9 @@ bool zn__ip_is_local(const struct zn_stack *st, uint32_t a);
 /* True if a is the limited or our directed broadcast address. */
 bool zn__ip_is_bcast(const struct zn_stack *st, uint32_t a);
 
-/* What a source address says of the datagram that carries it.  Anything
- * but ZN__IP_SRC_HOST names no single host that could have sent it from
- * the wire (RFC 1122 §3.2.1.3, RFC 1812 §5.3.7): such a datagram is
- * dropped on input, and no ICMP error is ever sent about it
- * (RFC 1122 §3.2.2). */
-enum zn__ip_src_class {
-  ZN__IP_SRC_HOST = 0,   /* an ordinary unicast source */
-  ZN__IP_SRC_ZERO,       /* 0.0.0.0/8, "this host on this network" */
-  ZN__IP_SRC_LOOPBACK,   /* 127.0.0.0/8 (never outside a host) */
-  ZN__IP_SRC_MCAST,      /* 224.0.0.0/4 */
-  ZN__IP_SRC_BCAST,      /* limited broadcast, or our directed broadcast */
-  ZN__IP_SRC_CLASS_E,    /* 240.0.0.0/4 but the limited broadcast */
-  ZN__IP_SRC_OWN,        /* our own address, yet not looped back by us */
-};
 /* Classify src; from_wire: the datagram came from a netif (not from our
  * own loopback queue, where our address as source is normal). */
-enum zn__ip_src_class zn__ip_classify_source(const struct zn_stack *st,
-                                             uint32_t src, bool from_wire);
+enum zn__ipv4_src zn__ip_classify_source(const struct zn_stack *st,
+                                         uint32_t src, bool from_wire);
 
 #endif

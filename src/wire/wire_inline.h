@@ -241,4 +241,38 @@ static inline int zn__tcp_opts_parse(const struct zn_tcp_view *v,
   return zn__tcp_opts_walk(q, len, o);
 }
 
+/* What an IPv4 source address says of the datagram that carries it.
+ * Anything but ZN__IPV4_SRC_HOST names no single host that could have
+ * sent it from the wire (RFC 1122 §3.2.1.3, RFC 1812 §5.3.7): IPv4 drops
+ * such a datagram on input and never sends an ICMP error about it
+ * (RFC 1122 §3.2.2); ARP learns no sender of the kind. */
+enum zn__ipv4_src {
+  ZN__IPV4_SRC_HOST = 0,   /* an ordinary unicast source */
+  ZN__IPV4_SRC_ZERO,       /* 0.0.0.0/8, "this host on this network" */
+  ZN__IPV4_SRC_LOOPBACK,   /* 127.0.0.0/8 (never outside a host) */
+  ZN__IPV4_SRC_MCAST,      /* 224.0.0.0/4 */
+  ZN__IPV4_SRC_BCAST,      /* limited broadcast, or the directed one */
+  ZN__IPV4_SRC_CLASS_E,    /* 240.0.0.0/4 but the limited broadcast */
+  ZN__IPV4_SRC_OWN,        /* our own address from the wire (IPv4's
+                              finding: zn__ipv4_src_class never says it) */
+};
+
+/* The class of src by the address alone, dbcast being the directed
+ * broadcast of our prefix (ZN_IPV4_BCAST if there is none). */
+static inline enum zn__ipv4_src zn__ipv4_src_class(uint32_t src,
+                                                   uint32_t dbcast) {
+  uint32_t top = src >> 24;
+  if (top == 0)
+    return ZN__IPV4_SRC_ZERO;
+  if (top == 127)
+    return ZN__IPV4_SRC_LOOPBACK;
+  if (zn_ipv4_is_mcast(src))
+    return ZN__IPV4_SRC_MCAST;
+  if (src == ZN_IPV4_BCAST || src == dbcast)
+    return ZN__IPV4_SRC_BCAST;
+  if (top >= 240)
+    return ZN__IPV4_SRC_CLASS_E;
+  return ZN__IPV4_SRC_HOST;
+}
+
 #endif

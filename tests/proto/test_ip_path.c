@@ -141,7 +141,7 @@ static void send_check(struct solo *s, struct zn__ip_path *path,
     zt_fail(__FILE__, line, "no frame");
     return;
   }
-  uint32_t want_src = src ? src : s->st->ip_addr;
+  uint32_t want_src = src ? src : zn__ip_addr(s->st);
   check_frame(&f, s, dmac, want_src, dst, ZN_IP_ECN_ECT0, id, 100, line);
   if (next_frame(s, &f))
     zt_fail(__FILE__, line, "a second frame (type 0x%04x)", f.type);
@@ -165,7 +165,7 @@ static void learn_peer(struct solo *s, uint32_t ip, const uint8_t *mac) {
   uint8_t f[42];
   zn_eth_emit(f, zn_eth_bcast, mac, ZN_ETHERTYPE_ARP);
   static const uint8_t zero[6];
-  zn_arp_emit(f + 14, ZN_ARP_OP_REQUEST, mac, ip, zero, s->st->ip_addr);
+  zn_arp_emit(f + 14, ZN_ARP_OP_REQUEST, mac, ip, zero, zn__ip_addr(s->st));
   inject(s->st, f, sizeof(f));
   sent_purge(&s->link.b);
 }
@@ -174,7 +174,7 @@ static void arp_reply(struct solo *s, uint32_t ip, const uint8_t *mac) {
   uint8_t f[42];
   zn_eth_emit(f, zn_stack_mac(s->st), mac, ZN_ETHERTYPE_ARP);
   zn_arp_emit(f + 14, ZN_ARP_OP_REPLY, mac, ip, zn_stack_mac(s->st),
-              s->st->ip_addr);
+              zn__ip_addr(s->st));
   inject(s->st, f, sizeof(f));
 }
 
