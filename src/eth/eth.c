@@ -80,14 +80,30 @@ static void type_unknown(struct zn_stack *st, struct zn_buf *b,
   zn_buf_free(b);
 }
 
+/* The first row holding `holds` (a type, or 0: a free row) from the
+ * first row of type on, or NULL. */
+static struct zn__eth_type *row_find(struct zn__eth *e, uint16_t type,
+                                     uint16_t holds) {
+  uint32_t r = zn__eth_type_row(type);
+  for (uint32_t i = 0; i < ZN__ETH_TYPES; i++) {
+    struct zn__eth_type *t = &e->types[(r + i) & (ZN__ETH_TYPES - 1)];
+    if (t->type == holds)
+      return t;
+  }
+  return NULL;
+}
+
+/* The row of type, or NULL. */
+static struct zn__eth_type *type_find(struct zn__eth *e, uint16_t type) {
+  return row_find(e, type, type);
+}
+
 static void dispatch(struct zn_stack *st, struct zn_buf *b, uint16_t type,
                      uint16_t group) {
-  const struct zn__eth *e = ZN__MOD(st, eth);
-  for (uint32_t i = 0; i < e->ntypes; i++) {
-    if (e->types[i].type == type) {
-      e->types[i].input(st, b, group);
-      return;
-    }
+  const struct zn__eth_type *t = type_find(ZN__MOD(st, eth), type);
+  if (t) {
+    t->input(st, b, group);
+    return;
   }
   if (type == ZN_ETHERTYPE_QINQ) {
     /* An untagged frame on an untagged stack can still carry an 802.1ad
@@ -160,9 +176,10 @@ void zn__eth_input(struct zn_stack *st, struct zn_buf *b) {
     return;
   }
   zn_buf_pull(b, ZN_ETH_HDR_LEN); /* (the length is checked above) */
-  const struct zn__eth_type *first = &ZN__MOD(st, eth)->types[0];
-  if (type == first->type) { /* (an empty row's input drops) */
-    first->input(st, b, 0);
+  const struct zn__eth_type *row =
+      &ZN__MOD(st, eth)->types[zn__eth_type_row(type)];
+  if (row->type == type) { /* (an empty row's input drops) */
+    row->input(st, b, 0);
     return;
   }
   dispatch(st, b, type, 0);
@@ -190,22 +207,18 @@ nospace:
   zn_buf_free(b);
 }
 
-int zn__eth_register(struct zn_stack *st, uint16_t type, zn__eth_input_fn in,
-                     bool common) {
+int zn__eth_register(struct zn_stack *st, uint16_t type,
+                     zn__eth_input_fn in) {
   struct zn__eth *e = ZN__MOD(st, eth);
-  uint32_t i = 0;
-  while (i < e->ntypes && e->types[i].type != type)
-    i++;
-  if (i == ZN__ETH_TYPES)
+  if (type == 0)
+    return ZN_EINVAL;
+  struct zn__eth_type *t = type_find(e, type);
+  if (!t)
+    t = row_find(e, type, 0); /* a free row, its own if it can */
+  if (!t)
     return ZN_ENOMEM;
-  if (i == e->ntypes)
-    e->ntypes++;
-  if (common) { /* to the front, the others after it in their order */
-    memmove(&e->types[1], &e->types[0], i * sizeof(e->types[0]));
-    i = 0;
-  }
-  e->types[i].type = type;
-  e->types[i].input = in;
+  t->type = type;
+  t->input = in;
   return ZN_OK;
 }
 

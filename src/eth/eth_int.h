@@ -31,27 +31,33 @@ enum zn__eth_group {
 typedef enum zn__eth_group (*zn__eth_group_fn)(const struct zn_stack *st,
                                                const uint8_t mac[6]);
 
-#define ZN__ETH_TYPES 4
+/* Rows of the EtherType table (a power of two). */
+#define ZN__ETH_TYPES 8
 
 struct zn__eth_type {
-  uint16_t type;
-  zn__eth_input_fn input;
+  uint16_t type;           /* 0 in an empty row */
+  zn__eth_input_fn input;  /* an empty row's drops, counted */
 };
 
-/* Ethernet's state: the EtherTypes, the common one first (then in the
- * order registered), and the group filter. */
+/* The row an EtherType is looked for first (zn__eth_register puts it
+ * there if free, else in the next free one): its two bytes folded.
+ * IPv4 (0x0800), ARP (0x0806) and IPv6 (0x86DD) each have a row of
+ * their own, so every frame finds its input with one compare. */
+static inline uint32_t zn__eth_type_row(uint16_t type) {
+  return (uint32_t)(type ^ (type >> 8)) & (ZN__ETH_TYPES - 1);
+}
+
+/* Ethernet's state: the EtherTypes by zn__eth_type_row, and the group
+ * filter. */
 struct zn__eth {
   struct zn__eth_type types[ZN__ETH_TYPES];
-  uint32_t ntypes;
   zn__eth_group_fn group;
 };
 
-/* Take the frames of EtherType type to in; a second call for the same
- * type replaces the first.  common: most frames carry this type (IPv4),
- * so the input of every frame asks for it first.  Errors: ZN_ENOMEM
- * (table full). */
-int zn__eth_register(struct zn_stack *st, uint16_t type, zn__eth_input_fn in,
-                     bool common);
+/* Take the frames of EtherType type (not 0) to in; a second call for
+ * the same type replaces the first.  Errors: ZN_ENOMEM (table full),
+ * ZN_EINVAL (type 0). */
+int zn__eth_register(struct zn_stack *st, uint16_t type, zn__eth_input_fn in);
 /* Take multicast frames that fn says are to a joined group (one filter:
  * a second call replaces it). */
 void zn__eth_set_group_filter(struct zn_stack *st, zn__eth_group_fn fn);

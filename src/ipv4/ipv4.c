@@ -826,7 +826,7 @@ static bool ip_config_ok(const struct zn_config *cfg) {
  * resolved a next hop for; it starts with the configured address. */
 static void ip_init(struct zn_stack *st, void **mem) {
   zn__ip_init(st, mem);
-  zn__eth_register(st, ZN_ETHERTYPE_IPV4, zn__ip_input, true);
+  zn__eth_register(st, ZN_ETHERTYPE_IPV4, zn__ip_input);
   zn__arp_set_sender(st, zn__ip_link_send);
   set_config(st, st->cfg.ipv4_addr, st->cfg.ipv4_prefix,
              st->cfg.ipv4_gateway);

@@ -72,7 +72,7 @@ void zn__tcp_init(struct zn_stack *st, void **mem) {
 }
 
 static void free_slot(struct zn_tcp_conn *c) {
-  struct zn__tcp *t = ZN__MOD(c->st, tcp);
+  struct zn__tcp *t = c->tcp;
   struct zn_stack *st = c->st;
   /* (zn__tcp_closed released all but the receive queue of an application
    * still holding the handle: most slots come here holding nothing, and
@@ -91,6 +91,7 @@ static void free_slot(struct zn_tcp_conn *c) {
    * by now), nor the arrays behind their counts. */
   memset(c, 0, ZN__TCP_CONN_CLEARED);
   c->st = st;
+  c->tcp = t;
   c->next = t->free;
   t->free = c;
   t->nused--;
@@ -132,6 +133,7 @@ struct zn_tcp_conn *zn__tcp_alloc(struct zn_stack *st) {
    * arrays' counts say they are empty. */
   c->next = NULL;
   c->st = st;
+  c->tcp = t;
   c->state = ZN_TCP_CLOSED;
   c->cc_algo = st->cfg.tcp_cc;
   c->sndbuf = st->cfg.tcp_sndbuf;
@@ -222,7 +224,7 @@ static uint32_t port_hash(struct zn_stack *st, uint16_t lport) {
 }
 
 void zn__tcp_hash_in(struct zn_tcp_conn *c) {
-  struct zn__tcp *t = ZN__MOD(c->st, tcp);
+  struct zn__tcp *t = c->tcp;
   struct zn_tcp_conn **b;
   if (c->state == ZN_TCP_LISTEN) {
     c->hash = port_hash(c->st, c->lport);
@@ -248,7 +250,7 @@ void zn__tcp_hash_in(struct zn_tcp_conn *c) {
 }
 
 void zn__tcp_hash_out(struct zn_tcp_conn *c) {
-  struct zn__tcp *t = ZN__MOD(c->st, tcp);
+  struct zn__tcp *t = c->tcp;
   if (t->last == c)
     t->last = NULL;
   /* The table it went into and the hash it went in under (its state may
@@ -418,7 +420,7 @@ void zn__tcp_reap_add(struct zn_tcp_conn *c) {
   if (c->life & ZN__TCPL_REAP)
     return;
   c->life |= ZN__TCPL_REAP;
-  struct zn__tcp *t = ZN__MOD(c->st, tcp);
+  struct zn__tcp *t = c->tcp;
   c->next = t->reap;
   t->reap = c;
   zn__poll_due(c->st, ZN__MOD_tcp, true); /* the next poll frees it */
@@ -449,8 +451,8 @@ static void acq_remove(struct zn_tcp_conn *l, struct zn_tcp_conn *c) {
  * NOLINTNEXTLINE(misc-no-recursion) */
 void zn__tcp_closed(struct zn_tcp_conn *c) {
   /* TIME_WAIT may end by its timer, an abort, or (RFC 793) a SYN. */
-  if (c->state == ZN_TCP_TIME_WAIT &&ZN__MOD(c->st, tcp)->ntimewait)
-    ZN__MOD(c->st, tcp)->ntimewait--;
+  if (c->state == ZN_TCP_TIME_WAIT &&c->tcp->ntimewait)
+    c->tcp->ntimewait--;
   zn__tcp_timers_stop(c);
   zn__tcp_hash_out(c);
   if (c->parent && (c->life & ZN__TCPL_IN_ACCEPTQ))

@@ -241,6 +241,8 @@ enum {
 
 struct zn_tcp_conn {
   struct zn_stack *st;
+  struct zn__tcp *tcp;         /* ZN__MOD(st, tcp), kept: one load from a
+                                  connection, as when the stack held it */
   uint8_t state;               /* enum zn_tcp_state */
   uint8_t cc_algo;
   uint16_t in_cb;              /* callbacks running */

@@ -77,7 +77,7 @@ uint32_t zn__tcp_ooo_mem_max(const struct zn_tcp_conn *c) {
 
 void zn__tcp_mem_charge_bufs(struct zn_tcp_conn *c, uint32_t rcv) {
   uint32_t now = c->sndq.count + rcv;
-  struct zn__tcp *t = ZN__MOD(c->st, tcp);
+  struct zn__tcp *t = c->tcp;
   t->nmem = t->nmem - (c->mem_charged != 0) + (now != 0);
   t->mem_bufs = t->mem_bufs - c->mem_charged + now;
   t->mem_rcv = t->mem_rcv - c->rcv_charged + rcv;
@@ -87,7 +87,7 @@ void zn__tcp_mem_charge_bufs(struct zn_tcp_conn *c, uint32_t rcv) {
 }
 
 void zn__tcp_mem_charge_adv(struct zn_tcp_conn *c, uint32_t adv) {
-  struct zn__tcp *t = ZN__MOD(c->st, tcp);
+  struct zn__tcp *t = c->tcp;
   t->promised = t->promised - c->adv_charged + adv;
   t->npromised = t->npromised - (c->adv_charged != 0) + (adv != 0);
   c->adv_charged = adv;
@@ -105,7 +105,7 @@ bool zn__tcp_mem_rcv_full(const struct zn_stack *st) {
 void zn__tcp_mem_wait(struct zn_tcp_conn *c) {
   c->mem |= ZN__TCPM_MEM_WAIT;
   c->notify |= ZN__TCPN_WANT_WRITABLE;
-  ZN__MOD(c->st, tcp)->mem_wait = true;
+  c->tcp->mem_wait = true;
   zn__poll_due(c->st, ZN__MOD_tcp, false);
   ZN_STAT_INC(c->st, tcp_mem_wait);
 }
@@ -175,14 +175,14 @@ void zn__tcp_mem_wake(struct zn_stack *st) {
  * received beyond it is dropped (tcp_in_sync.c) until the application
  * reads. */
 static uint32_t mem_share(const struct zn_tcp_conn *c) {
-  const struct zn__tcp *t = ZN__MOD(c->st, tcp);
+  const struct zn__tcp *t = c->tcp;
   uint32_t n = t->nmem + (c->mem_charged == 0); /* c among them: >= 1 */
   uint32_t share = (t->mem_limit / SHARE_DEN * SHARE_NUM) / n;
   return share > MIN_SHARE_BUFS ? share : MIN_SHARE_BUFS;
 }
 
 bool zn__tcp_over_share(const struct zn_tcp_conn *c, bool rcv) {
-  const struct zn__tcp *t = ZN__MOD(c->st, tcp);
+  const struct zn__tcp *t = c->tcp;
   if (t->mem_bufs < t->mem_limit / SHARE_FROM_DIV)
     return false;
   uint32_t held = rcv ? c->rcv_charged : c->mem_charged - c->rcv_charged;
@@ -247,7 +247,7 @@ uint32_t zn__tcp_rcv_wnd(const struct zn_tcp_conn *c) {
   uint32_t used = c->rcvq_bytes + c->ooo.bytes;
   uint32_t wnd = used >= c->rcvbuf ? 0 : c->rcvbuf - used;
   uint32_t share =
-      rcv_share_of(ZN__MOD(c->st, tcp), zn__tcp_seg_size(c), c->adv_charged, wnd);
+      rcv_share_of(c->tcp, zn__tcp_seg_size(c), c->adv_charged, wnd);
   if (share < wnd)
     wnd = share < zn__tcp_seg_size(c) ? 0 : share; /* no silly windows */
   if (zn__seq_gt(c->rcv_adv, c->rcv_nxt) && c->rcv_adv - c->rcv_nxt > wnd)

@@ -183,6 +183,16 @@ static void toy_input(struct zn_stack *st, struct zn_buf *b,
   zn_buf_free(b);
 }
 
+static int toy_frames;
+
+static void toy_frame_input(struct zn_stack *st, struct zn_buf *b,
+                            uint16_t group) {
+  (void)st;
+  (void)group;
+  toy_frames++;
+  zn_buf_free(b);
+}
+
 /* A datagram of protocol proto with 4 bytes from A to B. */
 static int send_proto(struct th_pair *p, uint8_t proto) {
   struct zn_buf *b = zn_stack_buf_alloc(p->a, 4);
@@ -217,10 +227,45 @@ ZT_TEST(test_toy_protocol_registered_from_outside_gets_its_datagrams) {
   th_pair_free(&p);
 }
 
+/* Each network layer's EtherType sits in the row its lookup reads
+ * first, whatever the order of registration: one compare per frame. */
+ZT_TEST(test_ethertypes_in_their_own_rows) {
+  struct zn_config c;
+  th_config(&c, A_IP, 24, 1);
+  c.ipv6 = true;
+  struct zn_stack *st = th_stack_new(&c);
+  ZT_REQUIRE(st);
+  const uint16_t types[] = {ZN_ETHERTYPE_IPV4, ZN_ETHERTYPE_ARP,
+                            ZN_ETHERTYPE_IPV6};
+  const struct zn__eth *e = ZN__MOD(st, eth);
+  for (size_t i = 0; i < 3; i++)
+    ZT_EQ(e->types[zn__eth_type_row(types[i])].type, types[i]);
+  th_stack_free(st);
+  struct th_pair p;
+  th_pair_init(&p, NULL, NULL);
+  /* A type whose row is taken goes to another and is still found. */
+  uint16_t other = 0x0808; /* (Frame Relay ARP) IPv4's first row */
+  ZT_EQ(zn__eth_type_row(other), zn__eth_type_row(ZN_ETHERTYPE_IPV4));
+  ZT_EQ(zn__eth_register(p.b, other, toy_frame_input), ZN_OK);
+  uint8_t f[64] = {0};
+  memcpy(f, zn_stack_mac(p.b), 6);
+  memcpy(f + 6, zn_stack_mac(p.a), 6);
+  zn_wr16(f + 12, other);
+  struct zn_buf *b = zn_stack_buf_alloc(p.b, sizeof(f));
+  memcpy(zn_buf_put(b, sizeof(f)), f, sizeof(f));
+  toy_frames = 0;
+  zn_stack_input(p.b, b);
+  ZT_EQ(toy_frames, 1);
+  ZT_EQU(zn_stat(p.b, ZN_STAT_eth_drop_type), 0);
+  zn_stats_reset(p.b);
+  th_pair_free(&p);
+}
+
 int main(void) {
   ZT_RUN(test_stack_without_dhcp4_works_and_drops_its_traffic);
   ZT_RUN(test_stack_without_tcp_drops_segments_as_unknown_protocol);
   ZT_RUN(test_table_without_what_a_module_needs_refused);
   ZT_RUN(test_toy_protocol_registered_from_outside_gets_its_datagrams);
+  ZT_RUN(test_ethertypes_in_their_own_rows);
   return zt_done();
 }

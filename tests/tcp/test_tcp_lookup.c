@@ -596,6 +596,7 @@ static void freed_slot_leaks_nothing(bool queued) {
   ZT_REQUIRE(c);
   memset(c, 0xa5, sizeof(*c));
   c->st = st;
+  c->tcp = ZN__MOD(st, tcp);
   c->state = ZN_TCP_CLOSED;
   c->flags = 0;
   c->life = ZN__TCPL_USER_CLOSED | ZN__TCPL_ZOMBIE;
