@@ -64,10 +64,6 @@ int zn__af_select_source_v6(struct zn_stack *st, const struct zn_ip *dst,
   return zn__ip6_select_source(st, dst->bytes, out->bytes);
 }
 
-bool zn__af_routable(const struct zn_stack *st, const struct zn_ip *dst) {
-  return dst->family != ZN_AF_INET || zn__ip_routable(st, v4(dst));
-}
-
 bool zn__af_is_local(const struct zn_stack *st, const struct zn_ip *a) {
   if (a->family == ZN_AF_INET)
     return zn__ip_is_local(st, v4(a));

@@ -138,7 +138,10 @@ static inline int zn__af_select_source(struct zn_stack *st,
 
 /* Whether dst can be reached at all: an IPv4 peer off our prefix needs a
  * gateway; IPv6 finds out when it sends (a router may yet come). */
-bool zn__af_routable(const struct zn_stack *st, const struct zn_ip *dst);
+static inline bool zn__af_routable(const struct zn_stack *st,
+                                   const struct zn_ip *dst) {
+  return dst->family != ZN_AF_INET || zn__ip_routable(st, zn_ip_v4(dst));
+}
 
 /* True if a is one of our unicast addresses, usable now (an IPv6 address
  * still undergoing duplicate address detection is not). */

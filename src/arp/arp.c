@@ -528,7 +528,7 @@ static void arp_init(struct zn_stack *st, void **mem) {
   zn__arp_init(st, mem);
   zn__arp_set_sender(st, NULL);
   zn__arp_set_addr(st, 0, ZN_IPV4_BCAST);
-  zn__eth_register(st, ZN_ETHERTYPE_ARP, zn__arp_input);
+  zn__eth_register(st, ZN_ETHERTYPE_ARP, zn__arp_input, false);
 }
 
 const struct zn__module zn__arp_module = {

@@ -273,6 +273,10 @@ static __attribute__((noinline)) void end_modules(struct zn_stack *st) {
   uint32_t due = st->poll_due;
   st->poll_due = 0;
   st->repoll = 0;
+  if ((due & (due - 1)) == 0) { /* one module: a tail call, no loop */
+    st->poll_end[__builtin_ctz(due)](st);
+    return;
+  }
   do {
     uint32_t i = (uint32_t)__builtin_ctz(due);
     due &= due - 1;

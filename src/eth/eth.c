@@ -176,8 +176,12 @@ void zn__eth_input(struct zn_stack *st, struct zn_buf *b) {
     return;
   }
   zn_buf_pull(b, ZN_ETH_HDR_LEN); /* (the length is checked above) */
-  const struct zn__eth_type *row =
-      &ZN__MOD(st, eth)->types[zn__eth_type_row(type)];
+  const struct zn__eth *e = ZN__MOD(st, eth);
+  if (type == e->common) {
+    e->common_input(st, b, 0);
+    return;
+  }
+  const struct zn__eth_type *row = &e->types[zn__eth_type_row(type)];
   if (row->type == type) { /* (an empty row's input drops) */
     row->input(st, b, 0);
     return;
@@ -207,8 +211,8 @@ nospace:
   zn_buf_free(b);
 }
 
-int zn__eth_register(struct zn_stack *st, uint16_t type,
-                     zn__eth_input_fn in) {
+int zn__eth_register(struct zn_stack *st, uint16_t type, zn__eth_input_fn in,
+                     bool common) {
   struct zn__eth *e = ZN__MOD(st, eth);
   if (type == 0)
     return ZN_EINVAL;
@@ -219,6 +223,10 @@ int zn__eth_register(struct zn_stack *st, uint16_t type,
     return ZN_ENOMEM;
   t->type = type;
   t->input = in;
+  if (common || e->common == type) {
+    e->common = type;
+    e->common_input = in;
+  }
   return ZN_OK;
 }
 

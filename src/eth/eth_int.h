@@ -47,17 +47,22 @@ static inline uint32_t zn__eth_type_row(uint16_t type) {
   return (uint32_t)(type ^ (type >> 8)) & (ZN__ETH_TYPES - 1);
 }
 
-/* Ethernet's state: the EtherTypes by zn__eth_type_row, and the group
- * filter. */
+/* Ethernet's state: the EtherTypes by zn__eth_type_row, the common one
+ * also on its own, and the group filter. */
 struct zn__eth {
+  uint16_t common;         /* the type most frames carry (0: none) */
+  zn__eth_input_fn common_input;
   struct zn__eth_type types[ZN__ETH_TYPES];
   zn__eth_group_fn group;
 };
 
 /* Take the frames of EtherType type (not 0) to in; a second call for
- * the same type replaces the first.  Errors: ZN_ENOMEM (table full),
- * ZN_EINVAL (type 0). */
-int zn__eth_register(struct zn_stack *st, uint16_t type, zn__eth_input_fn in);
+ * the same type replaces the first.  common: most frames carry this
+ * type (IPv4), so every frame asks for it before it looks at the table
+ * (one registration may say so; a later one takes it over).  Errors:
+ * ZN_ENOMEM (table full), ZN_EINVAL (type 0). */
+int zn__eth_register(struct zn_stack *st, uint16_t type, zn__eth_input_fn in,
+                     bool common);
 /* Take multicast frames that fn says are to a joined group (one filter:
  * a second call replaces it). */
 void zn__eth_set_group_filter(struct zn_stack *st, zn__eth_group_fn fn);

@@ -102,11 +102,6 @@ bool zn__ip_is_bcast(const struct zn_stack *st, uint32_t a) {
   return is_bcast(st, a);
 }
 
-bool zn__ip_routable(const struct zn_stack *st, uint32_t a) {
-  const struct zn__ip *ip = ZN__MOD(st, ip);
-  return ((a ^ ip->addr) & ip->mask) == 0 || ip->gw != 0;
-}
-
 void zn__ip_error_reporter(struct zn_stack *st, zn__ip_error_fn fn) {
   ZN__MOD(st, ip)->report_error = fn;
 }
@@ -826,7 +821,7 @@ static bool ip_config_ok(const struct zn_config *cfg) {
  * resolved a next hop for; it starts with the configured address. */
 static void ip_init(struct zn_stack *st, void **mem) {
   zn__ip_init(st, mem);
-  zn__eth_register(st, ZN_ETHERTYPE_IPV4, zn__ip_input);
+  zn__eth_register(st, ZN_ETHERTYPE_IPV4, zn__ip_input, true);
   zn__arp_set_sender(st, zn__ip_link_send);
   set_config(st, st->cfg.ipv4_addr, st->cfg.ipv4_prefix,
              st->cfg.ipv4_gateway);

@@ -74,7 +74,10 @@ static inline uint32_t zn__ip_addr(const struct zn_stack *st) {
 
 /* Whether a datagram to a can leave: a is on our prefix, or we have a
  * gateway. */
-bool zn__ip_routable(const struct zn_stack *st, uint32_t a);
+static inline bool zn__ip_routable(const struct zn_stack *st, uint32_t a) {
+  const struct zn__ip *ip = ZN__MOD(st, ip);
+  return ((a ^ ip->addr) & ip->mask) == 0 || ip->gw != 0;
+}
 
 /* Ask fn of every datagram to another address (at assembly; one: a
  * second call replaces the first). */

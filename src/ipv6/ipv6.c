@@ -807,7 +807,7 @@ static void ip6_init(struct zn_stack *st, void **mem) {
   zn__ip6_init(st, mem);
   if (!ZN__MOD(st, ip6)->up)
     return;
-  zn__eth_register(st, ZN_ETHERTYPE_IPV6, zn__ip6_input);
+  zn__eth_register(st, ZN_ETHERTYPE_IPV6, zn__ip6_input, false);
   zn__eth_set_group_filter(st, mac_accepted);
 }
 

@@ -522,17 +522,18 @@ void zn__tcp_release_all(struct zn_tcp_conn *c) {
   }
 }
 
-/* (Not inlined into zn__tcp_reap, whose test, made at every poll, then
- * costs no more than itself.) */
-static __attribute__((noinline)) void reap_list(struct zn_stack *st) {
+/* TCP's work at the end of a poll, which it asked for (zn__poll_due):
+ * the reap list, and the memory bound's wake-up. */
+static void reap_list(struct zn_stack *st) {
+  struct zn__tcp *t = ZN__MOD(st, tcp);
   /* The list holds connections to free (the app let go of them, or never
    * had them) and accepted ones with news to deliver (zn_tcp_accept).
    * on_closed may close other handles, which adds to the list: loop. */
-  if (zn__tcp_mem_wake_due(ZN__MOD(st, tcp)))
+  if (zn__tcp_mem_wake_due(t))
     zn__tcp_mem_wake(st);
-  while (ZN__MOD(st, tcp)->reap) {
-    struct zn_tcp_conn *c = ZN__MOD(st, tcp)->reap;
-    ZN__MOD(st, tcp)->reap = c->next;
+  while (t->reap) {
+    struct zn_tcp_conn *c = t->reap;
+    t->reap = c->next;
     c->life &= (uint8_t)~ZN__TCPL_REAP;
     if (zn__tcp_app_owned(c) && !(c->life & ZN__TCPL_USER_CLOSED)) {
       /* Queued by zn_tcp_accept() with news for the app, not to go. */
@@ -553,7 +554,7 @@ static __attribute__((noinline)) void reap_list(struct zn_stack *st) {
     }
     /* TIME_WAIT: the slot stays until 2 MSL; the app is done with it. */
   }
-  if (zn__tcp_mem_wake_due(ZN__MOD(st, tcp)))
+  if (zn__tcp_mem_wake_due(t))
     zn__poll_due(st, ZN__MOD_tcp, false); /* at every poll until done */
 }
 
@@ -1098,7 +1099,7 @@ const struct zn__module zn__tcp_module = {
     .config_ok = tcp_config_ok,
     .mem_size = zn__tcp_mem_size,
     .init = zn__tcp_init,
-    .poll_end = zn__tcp_reap,
+    .poll_end = reap_list,
     .addr_event = tcp_addr_event,
     .destroy = zn__tcp_destroy,
 };

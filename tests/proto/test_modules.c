@@ -246,7 +246,7 @@ ZT_TEST(test_ethertypes_in_their_own_rows) {
   /* A type whose row is taken goes to another and is still found. */
   uint16_t other = 0x0808; /* (Frame Relay ARP) IPv4's first row */
   ZT_EQ(zn__eth_type_row(other), zn__eth_type_row(ZN_ETHERTYPE_IPV4));
-  ZT_EQ(zn__eth_register(p.b, other, toy_frame_input), ZN_OK);
+  ZT_EQ(zn__eth_register(p.b, other, toy_frame_input, false), ZN_OK);
   uint8_t f[64] = {0};
   memcpy(f, zn_stack_mac(p.b), 6);
   memcpy(f + 6, zn_stack_mac(p.a), 6);
