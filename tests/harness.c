@@ -230,7 +230,7 @@ int th_check_accounting(const struct zn_stack *st) {
                 V(ip6_reass_joined) + zn__ip6_reass_held(st));
   bad += eq("icmp6_rx = icmp6 drops + messages handled", V(icmp6_rx),
             V(icmp6_drop_short) + V(icmp6_drop_checksum) +
-                V(icmp6_drop_type) + V(icmp6_echo_rx) +
+                V(icmp6_drop_nd_fragmented) + V(icmp6_drop_type) + V(icmp6_echo_rx) +
                 V(icmp6_echo_reply_rx) + V(icmp6_err_rx) +
                 V(icmp6_drop_quote) + V(icmp6_drop_noowner) + V(nd_rx) +
                 V(icmp6_drop_conf_hlim) + V(icmp6_ra_rx) + V(icmp6_mld_rx) +

@@ -163,6 +163,8 @@
   X(icmp6_rx, CNT, "ICMPv6 messages received")                                 \
   X(icmp6_drop_short, DROP, "ICMPv6 messages too short")                       \
   X(icmp6_drop_checksum, DROP, "ICMPv6 checksum errors")                       \
+  X(icmp6_drop_nd_fragmented, DROP,                                            \
+    "ND messages that came with a fragment header (RFC 6980)")                 \
   X(icmp6_drop_type, DROP, "ICMPv6 messages of an unhandled type")             \
   X(icmp6_drop_echo_off, DROP, "ICMPv6 echo requests ignored: echo disabled")  \
   X(icmp6_drop_mcast_echo, DROP, "ICMPv6 echo requests to multicast ignored")  \

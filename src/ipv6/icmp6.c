@@ -2,7 +2,8 @@
  * ICMPv6 (RFC 4443): echo answered in place, errors sent under §2.4's
  * rules and a token bucket (cfg.icmp_rate / icmp_burst, a bucket of its
  * own), errors received checked against the datagram they quote and
- * passed to its transport, ND and MLD handed on.
+ * passed to its transport, ND and MLD handed on; ND that came with a
+ * fragment header is not (RFC 6980 §5).
  *
  * Redirects (RFC 4861 §8) are counted and ignored: a host that always
  * sends through the router it chose reaches every destination (one hop
@@ -266,8 +267,18 @@ static void echo_request_input(struct zn_stack *st, struct zn_buf *b,
   }
 }
 
+/* RFC 6980 §5: neighbor discovery is never fragmented, so an RS, RA,
+ * NS, NA or Redirect that came with a fragment header (an atomic one
+ * too, RFC 6946) is a forgery meant to slip past RA-Guard and the like:
+ * silently ignored, before anything reads it.  Of SEND's messages the
+ * RFC has CPS ignored too and CPA processed; without SEND, both are of
+ * an unhandled type and dropped as such. */
+static bool nd_fragmented(uint8_t type, bool fragmented) {
+  return fragmented && type >= ZN_ICMP6_ND_RS && type <= ZN_ICMP6_ND_REDIRECT;
+}
+
 void zn__icmp6_input(struct zn_stack *st, struct zn_buf *b,
-                     const struct zn__inet_meta *m) {
+                     const struct zn__inet_meta *m, bool fragmented) {
   struct zn_icmp6_view v;
   ZN_STAT_INC(st, icmp6_rx);
   if (zn_icmp6_view_init(&v, b->data, b->len) != ZN_OK) {
@@ -278,6 +289,10 @@ void zn__icmp6_input(struct zn_stack *st, struct zn_buf *b,
                                   ZN_IPPROTO_ICMPV6);
   if (!zn_icmp6_csum_ok(&v, psum)) {
     ZN_STAT_INC(st, icmp6_drop_checksum);
+    goto drop;
+  }
+  if (nd_fragmented(v.type, fragmented)) {
+    ZN_STAT_INC(st, icmp6_drop_nd_fragmented);
     goto drop;
   }
   switch (v.type) {

@@ -555,17 +555,20 @@ static bool routing_process(struct zn_stack *st, struct zn_buf *b,
 /* Where the walk of the chain ended, as the steps after it read it: the
  * upper layer's protocol, how the walk ended, where its header starts
  * and the offset of the next-header field naming it (what a parameter
- * problem about the protocol points at). */
+ * problem about the protocol points at); and whether the datagram came
+ * with a fragment header, atomic or reassembled (RFC 6980: ICMPv6 must
+ * know). */
 struct upper {
   enum zn_ipv6_chain_end end;
   uint8_t proto;
   uint32_t off;
   uint32_t nxt_field;
+  bool fragmented;
 };
 
-static struct upper upper_of(const struct zn_ipv6_chain *w) {
+static struct upper upper_of(const struct zn_ipv6_chain *w, bool fragmented) {
   struct upper u = {w->end, w->proto, (uint32_t)w->off,
-                    w->n ? w->hdr[w->n - 1].off : 6u};
+                    w->n ? w->hdr[w->n - 1].off : 6u, fragmented};
   return u;
 }
 
@@ -625,7 +628,7 @@ upper_deliver(struct zn_stack *st, struct zn_buf *b,
   bool mcast = m->bcast;
   if (u.proto == ZN_IPPROTO_ICMPV6) {
     zn_buf_pull(b, u.off);
-    zn__icmp6_input(st, b, m);
+    zn__icmp6_input(st, b, m, u.fragmented);
     return;
   }
   if (u.end == ZN_IPV6_END_EXT) {
@@ -727,6 +730,7 @@ __attribute__((noinline)) static void chain_input(struct zn_stack *st,
     ZN_STAT_INC(st, ip6_drop_chain);
     goto drop;
   }
+  bool fragmented = w.has_frag; /* reassembly takes the header away */
   if (w.has_frag && !w.frag_atomic) {
     ZN_STAT_INC(st, ip6_frag_rx);
     b = zn__ip6_reass_input(st, b, &w);
@@ -743,7 +747,7 @@ __attribute__((noinline)) static void chain_input(struct zn_stack *st,
   if (!routing_process(st, b, &w, mcast) ||
       !options_process(st, b, &v, &w, mcast))
     goto drop;
-  upper_input(st, b, &v, upper_of(&w), mcast, tentative);
+  upper_input(st, b, &v, upper_of(&w, fragmented), mcast, tentative);
   return;
 drop:
   zn_buf_free(b);
@@ -776,7 +780,7 @@ void zn__ip6_input(struct zn_stack *st, struct zn_buf *b, uint16_t group) {
     chain_input(st, b, mcast, tentative);
     return;
   }
-  struct upper u = {ZN_IPV6_END_UPPER, v.nxt, ZN_IPV6_HDR_LEN, 6};
+  struct upper u = {ZN_IPV6_END_UPPER, v.nxt, ZN_IPV6_HDR_LEN, 6, false};
   upper_input(st, b, &v, u, mcast, tentative);
   return;
 drop:

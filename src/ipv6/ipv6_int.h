@@ -211,9 +211,11 @@ void zn__nd_init(struct zn_stack *st, void **mem);
 void zn__nd_destroy(struct zn_stack *st);
 size_t zn__nd_mem_size(const struct zn_config *cfg);
 
-/* ICMPv6 message at b->data (after the extension headers); consumes b. */
+/* ICMPv6 message at b->data (after the extension headers); consumes b.
+ * fragmented: the datagram carried a fragment header (an atomic fragment,
+ * or reassembled), which neighbor discovery refuses (RFC 6980 §5). */
 void zn__icmp6_input(struct zn_stack *st, struct zn_buf *b,
-                     const struct zn__inet_meta *m);
+                     const struct zn__inet_meta *m, bool fragmented);
 /* Send an ICMPv6 error about the datagram whose IPv6 header is at
  * orig->data (not consumed) under RFC 4443 §2.4 and the rate limit.
  * link_mcast: it came as a link-layer multicast. */

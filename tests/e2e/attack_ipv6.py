@@ -25,6 +25,12 @@ MODE is one of
             none may be answered
   raflood   router advertisements from forged link-local routers, each
             with 4 autonomous on-link prefixes (hop limit 255: valid)
+  ndfrag    RFC 6980: neighbor solicitations for ZNET_IP6 from forged
+            on-link sources (interface identifiers 0c...), each with its
+            link-layer address option, and router advertisements with a
+            default router lifetime and an autonomous prefix
+            2001:db8:67::/64, hop limit 255, each in an atomic fragment
+            or in two fragments; none may be answered or applied
 for SECONDS at a bounded rate.
 
     attack_ipv6.py probe IFNAME DST ZNET_MAC SRC COUNT
@@ -36,8 +42,8 @@ every 0.05 s (every byte must come back, in order), opens a fresh
 connection every 0.3 s, and pings every 0.3 s; PID's (znet-echo's)
 resident memory is sampled.  Prints "key value" lines (sent, flow_bytes,
 flow_ok, witness_tcp, witness_tcp_ok, witness_ping, witness_ping_ok,
-rss_start_kb, rss_peak_kb, replies, paramprob, timeex, ...); exits 0 (the
-shell test judges).
+rss_start_kb, rss_peak_kb, replies, paramprob, timeex, na_forged, ...);
+exits 0 (the shell test judges).
 """
 import os
 import socket
@@ -120,15 +126,19 @@ def paced(rate, seconds, gen, link):
             n += 1
 
 
+# ndfrag's forged sources: their interface identifiers start with this.
+NDFRAG_IID = 0x0c
+
+
 class Sniffer:
     """Counts what znet sends: echo replies to ident, parameter problems
-    (by code), time exceeded, NS and NA."""
+    (by code), time exceeded, NS and NA (and NAs to ndfrag's sources)."""
 
     def __init__(self, ifname, zmac, ident):
         self.link = al.Link(ifname)
         self.zmac, self.ident = zmac, ident
         self.c = {"replies": 0, "paramprob": 0, "timeex": 0, "ns_out": 0,
-                  "na_out": 0}
+                  "na_out": 0, "na_forged": 0}
         self.codes = {}
         self.stop = False
         self.th = threading.Thread(target=self.run, daemon=True)
@@ -156,6 +166,8 @@ class Sniffer:
                 self.c["ns_out"] += 1
             elif t == 136:
                 self.c["na_out"] += 1
+                if f[46] == NDFRAG_IID:
+                    self.c["na_forged"] += 1
 
     def close(self, res):
         time.sleep(0.5)
@@ -296,6 +308,43 @@ def mode_raflood(link, zip6, zmac, kip6, seconds, rng, res):
     res["sent"] = paced(200, seconds, gen, link)
 
 
+def mode_ndfrag(link, zip6, zmac, kip6, seconds, rng, res):
+    net = zip6[:8]
+    allnodes = a6("ff02::1")
+    kinds = {"ns_frag": 0, "ra_frag": 0}
+    seq = [0]
+
+    def fragmented(dmac, smac, src, dst, msg, ident, split):
+        if split:  # the first part a multiple of 8 bytes
+            cut = len(msg) // 2 & ~7
+            pays = [frag_hdr(NH_ICMP6, 0, True, ident) + msg[:cut],
+                    frag_hdr(NH_ICMP6, cut, False, ident) + msg[cut:]]
+        else:  # atomic: offset 0, M 0
+            pays = [frag_hdr(NH_ICMP6, 0, False, ident) + msg]
+        return [al.eth(dmac, smac, ETH_P_IPV6, ipv6(src, dst, NH_FRAG, p, 255))
+                for p in pays]
+
+    def gen():
+        seq[0] += 1
+        mac = rand_mac(rng)
+        split = bool(seq[0] & 1)
+        ident = 0x69800000 | (seq[0] & 0xffff)
+        if seq[0] % 4 < 2:
+            src = net + bytes([NDFRAG_IID]) + bytes(rng.getrandbits(8) for _ in range(7))
+            ns = icmp6(src, zip6, 135, 0, b"\0" * 4 + zip6 + b"\x01\x01" + mac)
+            kinds["ns_frag"] += 1
+            return fragmented(zmac, mac, src, zip6, ns, ident, split)
+        router = ll_from_mac(mac)
+        pio = struct.pack(">BBBBIII", 3, 4, 64, 0xc0, 86400, 14400, 0) + a6("2001:db8:67::")
+        ra = icmp6(router, allnodes, 134, 0,
+                   struct.pack(">BBHII", 64, 0, 1800, 0, 0) + pio + b"\x01\x01" + mac)
+        kinds["ra_frag"] += 1
+        return fragmented(mcast_mac(allnodes), mac, router, allnodes, ra, ident, split)
+
+    res["sent"] = paced(100, seconds, gen, link)
+    res.update(kinds)
+
+
 class Flow:
     """One TCP connection kept open: 4 KiB echoed at a time, checked."""
 
@@ -374,7 +423,8 @@ def witness(addr, stop, res, mem, rng, flow):
 
 
 MODES = {"spoof": mode_spoof, "ndflood": mode_ndflood, "frags": mode_frags,
-         "tiny": mode_tiny, "chain": mode_chain, "raflood": mode_raflood}
+         "tiny": mode_tiny, "chain": mode_chain, "raflood": mode_raflood,
+         "ndfrag": mode_ndfrag}
 
 
 def probe(ifname, dst, zmac_s, src, count):

@@ -34,6 +34,10 @@
 #            (ra_prefix_full and ip6conf_addr_full counted, at most the
 #            table's 8 addresses ever printed), and the static address
 #            stays reachable
+#   ndfrag   RFC 6980: NS and RA (--slaac) in atomic fragments or in two
+#            fragments are each dropped and counted
+#            (icmp6_drop_nd_fragmented); no NA answers a forged source, no
+#            RA is accepted, no address formed in the advertised prefix
 # Needs root, /dev/net/tun, python3, ping.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -203,6 +207,20 @@ if want raflood && attack raflood --slaac; then
   check "raflood: the address table stays bounded and says so ($nad distinct addresses printed <= 8, the default table; ip6conf_addr_full $(c ip6conf_addr_full), slaac_addr_added $(c slaac_addr_added))" \
     [ "$nad" -le 8 -a "$(c ip6conf_addr_full)" -gt 0 ]
   FIG="$FIG; raflood: $(v sent) RAs, ra_prefix_full $(c ra_prefix_full), ra_router_full $(c ra_router_full), $nad addresses, $nsl slaac lines"
+fi
+
+# ---- RFC 6980: neighbor discovery in fragments ------------------------------------
+if want ndfrag && attack ndfrag --slaac; then
+  finish_attack ndfrag
+  nf=$(c icmp6_drop_nd_fragmented)
+  nd=$(($(v ns_frag) + $(v ra_frag)))
+  check "ndfrag: every fragmented NS and RA dropped and counted (icmp6_drop_nd_fragmented $nf; sent $(v ns_frag) NS, $(v ra_frag) RA)" \
+    [ "$nd" -gt 0 -a "$nf" = "$nd" ]
+  check "ndfrag: no NA to a forged source ($(v na_forged))" [ "$(v na_forged)" = 0 ]
+  check "ndfrag: no RA accepted (ra_accepted $(c ra_accepted))" [ "$(c ra_accepted)" = 0 ]
+  check "ndfrag: no address formed in the advertised prefix 2001:db8:67::/64" \
+    bash -c "! grep -q '^znet-echo: ipv6 2001:db8:67:' '$out'"
+  FIG="$FIG; ndfrag: $(v ns_frag) NS and $(v ra_frag) RA fragmented, icmp6_drop_nd_fragmented $nf, NAs to forged sources $(v na_forged), ip6_atomic_rx $(c ip6_atomic_rx), ip6_reass_ok $(c ip6_reass_ok)"
 fi
 
 echo "$FIG" | sed '/^$/d;s/^; //;s/; /\n/g' | diag
