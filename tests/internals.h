@@ -9,6 +9,7 @@
 #include "arp/arp_int.h"
 #include "assembly/assembly_int.h"
 #include "core/module_int.h"
+#include "core/peer_hash.h"
 #include "core/stack_int.h"
 #include "internals.h"
 #include "dhcp4/dhcp4_int.h"

@@ -218,14 +218,15 @@ void zn_stack_flush(struct zn_stack *st) {
 }
 
 
-static inline void frame_input(struct zn_stack *st, struct zn_buf *b) {
+/* A frame into the link layer. */
+static inline void link_input(struct zn_stack *st, struct zn_buf *b) {
   st->frame_input(st, b);
 }
 
 void zn_stack_input(struct zn_stack *st, struct zn_buf *b) {
   ZN_STAT_INC(st, if_rx_frames);
   ZN_STAT_ADD(st, if_rx_bytes, b->len);
-  frame_input(st, b);
+  link_input(st, b);
 }
 
 /* Where a looped packet goes: its input, kept in the buffer's control
@@ -307,7 +308,7 @@ static inline __attribute__((always_inline)) int receive(struct zn_stack *st,
       break;
     }
     ZN_STAT_ADD(st, if_rx_bytes, b->len);
-    frame_input(st, b);
+    link_input(st, b);
   } while (--left > 0);
   uint32_t n = st->cfg.rx_budget - left; /* (read again: no register) */
   ZN_STAT_ADD(st, if_rx_frames, n);
