@@ -15,6 +15,7 @@
 #include "dhcp4/dhcp4_int.h"
 #include "eth/eth_int.h"
 #include "icmp/icmp_int.h"
+#include "af/af_inline.h"
 #include "af/af_int.h"
 #include "inet/inet_int.h"
 #include "ipv4/ipv4_inline.h"

@@ -115,11 +115,7 @@ void zn__log(const struct zn_stack *st, int level, const char *fmt, ...);
 void zn__vfmt(char *buf, size_t size, const char *fmt, va_list ap);
 void zn__fmt(char *buf, size_t size, const char *fmt, ...);
 
-#define ZN_LOG(st, lvl, ...)                                                  \
-  do {                                                                        \
-    if ((st)->cfg.log && (lvl) <= (st)->cfg.log_level)                        \
-      zn__log((st), (lvl), __VA_ARGS__);                                      \
-  } while (0)
+/* (ZN_LOG, the call every module makes, is in core/log_int.h.) */
 
 /* Queue a finished frame (data at the Ethernet header) for the netif.
  * Consumes b. */

@@ -26,6 +26,7 @@
  */
 #include <string.h>
 
+#include "core/log_int.h"
 #include "core/module_int.h"
 #include "dhcp4/dhcp4_priv.h"
 #include "znet/err.h"

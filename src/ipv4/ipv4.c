@@ -23,6 +23,7 @@
 #include "arp/arp_int.h"
 #include "core/module_int.h"
 #include "core/peer_hash.h"
+#include "core/log_int.h"
 #include "core/stack_int.h"
 #include "eth/eth_int.h"
 #include "inet/inet_int.h"

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "core/log_int.h"
 #include "ipv6/ipv6_int.h"
 #include "ipv6conf/ipv6conf_priv.h"
 #include "znet/err.h"

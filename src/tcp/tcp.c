@@ -21,7 +21,7 @@
 #include "core/hash_int.h"
 #include "core/module_int.h"
 #include "core/stack_int.h"
-#include "af/af_int.h"
+#include "af/af_inline.h"
 #include "tcp/tcp_int.h"
 #include "tcp/tcp_isn.h"
 #include "znet/err.h"

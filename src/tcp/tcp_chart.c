@@ -4,6 +4,7 @@
  * driven one event at a time.  Each connection keeps its RFC state; the chart state for it comes
  * from the table the checker appended.
  */
+#include "core/log_int.h"
 #include "core/stack_int.h"
 #include "tcp/tcp_int.h"
 

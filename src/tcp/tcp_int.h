@@ -30,7 +30,7 @@
 
 #include "core/stack_int.h"
 #include "core/timer_int.h"
-#include "af/af_int.h"
+#include "af/af_inline.h"
 #include "inet/inet_int.h"
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_events.h"

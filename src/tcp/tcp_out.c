@@ -15,8 +15,9 @@
  */
 #include <string.h>
 
+#include "core/log_int.h"
 #include "core/stack_int.h"
-#include "af/af_int.h"
+#include "af/af_inline.h"
 #include "tcp/tcp_int.h"
 #include "znet/err.h"
 

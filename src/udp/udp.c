@@ -12,7 +12,7 @@
 
 #include "core/module_int.h"
 #include "core/stack_int.h"
-#include "af/af_int.h"
+#include "af/af_inline.h"
 #include "udp/udp_int.h"
 #include "znet/err.h"
 #include "znet/udp.h"
