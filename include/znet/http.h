@@ -39,7 +39,7 @@
  *       }
  *
  * The choices this module makes where the RFCs leave one are listed in
- * docs/architecture.md (section "HTTP") and at the functions below.
+ * docs/ARCHITECTURE.md (section "HTTP") and at the functions below.
  */
 #ifndef ZNET_HTTP_H
 #define ZNET_HTTP_H
