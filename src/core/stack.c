@@ -19,7 +19,6 @@
 #include "znet/addr.h"
 #include "znet/err.h"
 #include "znet/hash.h"
-#include "znet/wire.h"
 
 /* The core's own fields of the configuration (zn_config_default sets
  * the rest through the modules). */
@@ -155,8 +154,10 @@ void zn__stack_config_changed(struct zn_stack *st) {
   }
 }
 
-void zn__set_frame_input(struct zn_stack *st, zn__frame_fn fn) {
+void zn__set_frame_input(struct zn_stack *st, zn__frame_fn fn,
+                         uint32_t link_hdr) {
   st->frame_input = fn;
+  st->link_hdr = link_hdr;
 }
 
 const uint8_t *zn_stack_mac(const struct zn_stack *st) { return st->mac; }
@@ -178,7 +179,7 @@ void zn__if_output(struct zn_stack *st, struct zn_buf *b) {
     zn_buf_free(b);
     return;
   }
-  if (b->len > (size_t)st->nif->mtu + ZN_ETH_VLAN_HDR_LEN && !b->gso_size) {
+  if (b->len > (size_t)st->nif->mtu + st->link_hdr && !b->gso_size) {
     ZN_STAT_INC(st, if_tx_toobig);
     zn_buf_free(b);
     return;

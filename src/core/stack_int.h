@@ -68,6 +68,8 @@ struct zn_stack {
   void *state[ZN__MOD_SLOTS];
   uint32_t nmods;           /* slots 0 to nmods - 1 may be in use */
   zn__frame_fn frame_input; /* the link layer's input (zn__set_frame_input) */
+  uint32_t link_hdr;        /* the link layer's longest header: a frame
+                               may exceed the netif's MTU by this much */
   void (*poll_end[ZN__MOD_SLOTS])(struct zn_stack *st); /* the modules'
                                poll_end by slot (for zn__poll_due) */
   uint32_t poll_due;        /* modules with work for the end of the poll
@@ -149,8 +151,10 @@ static inline void zn__poll_due(struct zn_stack *st, uint32_t slot,
     st->repoll |= 1u << slot;
 }
 
-/* The link layer takes the frames the poll receives: fn. */
-void zn__set_frame_input(struct zn_stack *st, zn__frame_fn fn);
+/* The link layer takes the frames the poll receives (fn), and puts at
+ * most link_hdr bytes of header before a datagram of the netif's MTU. */
+void zn__set_frame_input(struct zn_stack *st, zn__frame_fn fn,
+                         uint32_t link_hdr);
 
 /* A packet to ourselves: b (its data at the header in takes) goes to
  * in(st, b) at the next poll, within the poll's budget, flagged

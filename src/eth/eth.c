@@ -243,7 +243,7 @@ static void eth_init(struct zn_stack *st, void **mem) {
   struct zn__eth *e = ZN__MOD(st, eth);
   for (uint32_t i = 0; i < ZN__ETH_TYPES; i++)
     e->types[i].input = type_unknown;
-  zn__set_frame_input(st, zn__eth_input);
+  zn__set_frame_input(st, zn__eth_input, ZN_ETH_VLAN_HDR_LEN);
 }
 
 const struct zn__module zn__eth_module = {
