@@ -227,7 +227,8 @@ int th_check_accounting(const struct zn_stack *st) {
                 V(ip6_reass_drop_mem) + V(ip6_reass_drop_slots) +
                 V(ip6_reass_drop_evicted) + V(ip6_reass_drop_bad) +
                 V(ip6_reass_drop_dup) + V(ip6_reass_drop_nobuf) +
-                V(ip6_reass_joined) + zn__ip6_reass_held(st));
+                V(ip6_reass_joined) +
+                (ZN__MOD(st, ip6) ? zn__ip6_reass_held(st) : 0));
   bad += eq("icmp6_rx = icmp6 drops + messages handled", V(icmp6_rx),
             V(icmp6_drop_short) + V(icmp6_drop_checksum) +
                 V(icmp6_drop_nd_fragmented) + V(icmp6_drop_type) + V(icmp6_echo_rx) +

@@ -1093,7 +1093,7 @@ static void tcp_addr_event(struct zn_stack *st, enum zn_addr_event ev,
 const struct zn__module zn__tcp_module = {
     .name = "tcp",
     .id = ZN__MOD_tcp,
-    .needs = ZN__MOD_BIT(inet),
+    .needs = ZN__MOD_BIT(inet) | ZN__MOD_BIT(ip), /* and src/af: ip, ip6 if there */
     .state_size = sizeof(struct zn__tcp),
     .config_default = tcp_config_default,
     .config_ok = tcp_config_ok,

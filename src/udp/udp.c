@@ -520,7 +520,7 @@ static void udp_addr_event(struct zn_stack *st, enum zn_addr_event ev,
 const struct zn__module zn__udp_module = {
     .name = "udp",
     .id = ZN__MOD_udp,
-    .needs = ZN__MOD_BIT(inet),
+    .needs = ZN__MOD_BIT(inet) | ZN__MOD_BIT(ip), /* and src/af: ip, ip6 if there */
     .state_size = sizeof(struct zn__udp),
     .config_default = udp_config_default,
     .config_ok = udp_config_ok,

@@ -134,6 +134,51 @@ ZT_TEST(test_stack_without_tcp_drops_segments_as_unknown_protocol) {
   th_pair_free(&p);
 }
 
+/* An IPv4-only host: no IPv6 layer, no IPv6 configuration.  IPv4 works,
+ * an IPv6 frame is dropped as an unknown EtherType, and the transports
+ * answer an IPv6 peer as a family with no address. */
+ZT_TEST(test_stack_without_ipv6_works_and_drops_its_traffic) {
+  const struct zn__module *tab[ZN__MOD_SLOTS];
+  size_t n = table_without(tab, (const char *const[]){"ip6", "ip6conf",
+                                                      "dhcp4", NULL});
+  struct th_pair p;
+  pair_with(&p, tab, n);
+  ZT_CHECK(ZN__MOD(p.b, ip6) == NULL);
+  struct zn_tcp_conn *l, *c;
+  connected = 0;
+  ZT_EQ(zn_tcp_listen(p.b, NULL, 80, 0, &cbs, NULL, &l), ZN_OK);
+  ZT_EQ(zn_tcp_connect(p.a, TH_IP(B_IP), 80, &cbs, NULL, &c), ZN_OK);
+  th_pair_run(&p, ZN_MS(100));
+  ZT_EQ(connected, 1);
+  zn_tcp_close(c);
+  zn_tcp_close(l);
+  /* An IPv6 frame to B's MAC. */
+  uint8_t f[ZN_ETH_HDR_LEN + 40] = {0};
+  memcpy(f, zn_stack_mac(p.b), 6);
+  memcpy(f + 6, zn_stack_mac(p.a), 6);
+  zn_wr16(f + 12, ZN_ETHERTYPE_IPV6);
+  f[14] = 0x60;
+  f[14 + 6] = ZN_IPPROTO_NONE;
+  f[14 + 7] = 64;
+  struct zn_buf *b = zn_stack_buf_alloc(p.b, sizeof(f));
+  memcpy(zn_buf_put(b, sizeof(f)), f, sizeof(f));
+  uint64_t drops = zn_stat(p.b, ZN_STAT_eth_drop_type);
+  zn_stack_input(p.b, b);
+  ZT_EQU(zn_stat(p.b, ZN_STAT_eth_drop_type), drops + 1);
+  /* The transports with an IPv6 peer. */
+  struct zn_ip peer6;
+  ZT_EQ(zn_ip_parse("2001:db8::1", &peer6), ZN_OK);
+  ZT_EQ(zn_tcp_connect(p.b, &peer6, 80, &cbs, NULL, &c),
+        ZN_EADDRNOTAVAIL);
+  struct zn_udp_sock *s;
+  ZT_EQ(zn_udp_open(p.b, &s), ZN_OK);
+  ZT_EQ(zn_udp_bind(s, &peer6, 53), ZN_EADDRNOTAVAIL);
+  ZT_EQ(zn_udp_sendto(s, &peer6, 53, "x", 1), ZN_EADDRNOTAVAIL);
+  zn_udp_close(s);
+  th_pair_run(&p, ZN_SEC(130));
+  th_pair_free(&p);
+}
+
 ZT_TEST(test_table_without_what_a_module_needs_refused) {
   struct zn_config cfg;
   th_config(&cfg, B_IP, 24, 2);
@@ -264,6 +309,7 @@ ZT_TEST(test_ethertypes_in_their_own_rows) {
 int main(void) {
   ZT_RUN(test_stack_without_dhcp4_works_and_drops_its_traffic);
   ZT_RUN(test_stack_without_tcp_drops_segments_as_unknown_protocol);
+  ZT_RUN(test_stack_without_ipv6_works_and_drops_its_traffic);
   ZT_RUN(test_table_without_what_a_module_needs_refused);
   ZT_RUN(test_toy_protocol_registered_from_outside_gets_its_datagrams);
   ZT_RUN(test_ethertypes_in_their_own_rows);
