@@ -110,13 +110,20 @@ client() {
   done
 }
 
-# start NAME COMMAND...: run a server in the namespace until its ready line.
+# start NAME COMMAND...: run a server in the namespace and wait until it
+# says it is ready (znb-load serve: its sockets listen; znb-znet: its stack
+# is up), at most 30 s, never for a fixed time.  The output file is
+# emptied here, before the server starts: the background job's own
+# redirection may run after the first look, which would then find the
+# previous server's ready line, and the clients would connect to nothing.
 start() {
   local name=$1 i
   shift
+  : >"$TMP/srv.out"
+  : >"$TMP/srv.err"
   ip netns exec "$NS" "$@" >"$TMP/srv.out" 2>"$TMP/srv.err" &
   SRV=$!
-  for i in $(seq 1 50); do
+  for i in $(seq 1 300); do
     grep -q ready "$TMP/srv.out" 2>/dev/null && { ok "$name starts"; return 0; }
     kill -0 "$SRV" 2>/dev/null || break
     sleep 0.1

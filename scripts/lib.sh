@@ -15,15 +15,96 @@ ZN_NETNS=()
 ZN_PIDS=()
 
 # ensure_packages PACKAGE...: install the Debian packages that are not
-# installed yet, as root, with apt-get.  apt-get update runs at most once
-# per process (and its children: ZN_APT_UPDATED is exported), and only if
-# something is missing; each apt-get is bounded by timeout; no package's
-# service is started by the install (policy-rc.d).  Without root
-# it names what is missing and returns 0 (the build or the test will
-# tell); without dpkg it says so and returns 0.  Returns non-zero if
-# apt-get failed or a package is still not installed after it.
+# installed yet, as root, with apt-get.  One line says what is installed
+# and where apt-get's output goes (build-apt/NAME.log in the checkout, or
+# $ZN_APT_LOG), one more when it is done; the log is shown (its end) only
+# if installing fails.  apt-get update runs at most once per process (and
+# its children: ZN_APT_UPDATED is exported), and only if something is
+# missing; each apt-get is bounded by timeout; no package's service is
+# started by the install (policy-rc.d).  While another process holds the
+# package manager's locks (a fresh machine's unattended upgrades, often),
+# it waits for them, saying so, at most ZN_APT_LOCK_WAIT seconds (600) in
+# all.  Without root it names what is missing and returns 0 (the build or
+# the test will tell); without dpkg it says so and returns 0.  Returns
+# non-zero if apt-get failed or a package is still not installed after
+# it.
+ZN_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# The locks apt-get and dpkg take (fcntl locks): the front end's, dpkg's
+# database, the package lists (apt-get update), the downloads.
+ZN_APT_LOCKS=(/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock
+  /var/lib/apt/lists/lock /var/cache/apt/archives/lock)
+
 zn_pkg_installed() {
   [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
+
+# zn_apt_lock_holder: "PID (COMMAND)" of a process holding one of
+# ZN_APT_LOCKS, from /proc/locks (matched by inode); nothing if none does.
+zn_apt_lock_holder() {
+  local f ino pid
+  [ -r /proc/locks ] || return 0
+  for f in "${ZN_APT_LOCKS[@]}"; do
+    ino=$(stat -c %i "$f" 2>/dev/null) || continue
+    pid=$(awk -v i="$ino" '$2 == "->" { next }
+      { n = split($(NF - 2), a, ":"); if (a[n] == i) { print $(NF - 3); exit } }' \
+      /proc/locks)
+    if [ -n "$pid" ] && [ "$pid" != "$$" ]; then
+      echo "$pid ($(cat "/proc/$pid/comm" 2>/dev/null || echo '?'))"
+      return 0
+    fi
+  done
+}
+
+# zn_apt_wait_locks DEADLINE: wait until no other process holds the
+# package manager's locks, saying so once; 1 if they are still held at
+# DEADLINE (a time in $SECONDS).
+zn_apt_wait_locks() {
+  local deadline=$1 holder said=0
+  while holder=$(zn_apt_lock_holder) && [ -n "$holder" ]; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "$ZN_NAME: the package manager is still locked by $holder after ${ZN_APT_LOCK_WAIT:-600} s; run again when it is done" >&2
+      return 1
+    fi
+    if [ "$said" = 0 ]; then
+      echo "$ZN_NAME: waiting for $holder to release the package manager's lock (at most $((deadline - SECONDS)) s more)"
+      said=1
+    fi
+    sleep 2
+  done
+  return 0
+}
+
+# zn_apt LOG DEADLINE SECONDS ARG...: apt-get ARG... bounded to SECONDS,
+# its output appended to LOG, waiting first for the locks (until
+# DEADLINE); if apt-get still lost the race for a lock, waits and tries
+# again.  apt-get's exit status, or 254 if the locks were still held at
+# DEADLINE (said already: there is no log to show).
+zn_apt() {
+  local log=$1 deadline=$2 secs=$3 rc left
+  shift 3
+  while :; do
+    zn_apt_wait_locks "$deadline" || return 254
+    left=$((deadline - SECONDS))
+    [ "$left" -gt 0 ] || left=1
+    echo "+ apt-get $*" >>"$log"
+    timeout "$((secs + left))" apt-get -q -o Dpkg::Use-Pty=0 \
+      -o "DPkg::Lock::Timeout=$left" "$@" >>"$log" 2>&1
+    rc=$?
+    [ "$rc" = 0 ] && return 0
+    tail -n 5 "$log" | grep -q "Could not get lock" || return "$rc"
+    [ "$SECONDS" -lt "$deadline" ] || return "$rc"
+    sleep 2
+  done
+}
+
+# zn_apt_failed LOG WHAT STATUS: say WHAT failed and show the end of LOG
+# (unless STATUS is zn_apt's 254: the wait for the locks ran out).
+zn_apt_failed() {
+  [ "$3" = 254 ] && return 0
+  {
+    echo "$ZN_NAME: $2 failed; the end of ${1#"$ZN_ROOT"/}:"
+    tail -n 25 "$1" | sed 's/^/  | /'
+  } >&2
 }
 
 ensure_packages() {
@@ -40,30 +121,45 @@ ensure_packages() {
     echo "$ZN_NAME: missing Debian packages: ${missing[*]} (not root: not installing)" >&2
     return 0
   fi
-  echo "$ZN_NAME: installing ${missing[*]}"
+  local log=${ZN_APT_LOG:-$ZN_ROOT/build-apt/$ZN_NAME.log}
+  local deadline=$((SECONDS + ${ZN_APT_LOCK_WAIT:-600})) t0=$SECONDS
+  if ! mkdir -p "$(dirname "$log")" || ! : >"$log"; then
+    echo "$ZN_NAME: cannot write the install log $log" >&2
+    return 1
+  fi
+  echo "$ZN_NAME: installing ${#missing[@]} Debian package(s) (log: ${log#"$ZN_ROOT"/}): ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  local rc=0
   if [ -z "${ZN_APT_UPDATED:-}" ]; then
-    timeout 600 apt-get update -qq || return 1
+    zn_apt "$log" "$deadline" 600 update || rc=$?
+    if [ "$rc" != 0 ]; then
+      zn_apt_failed "$log" "apt-get update" "$rc"
+      return 1
+    fi
     export ZN_APT_UPDATED=1
   fi
   # Servers the tests use (nginx, unbound, dnsmasq) run only inside the
   # tests' namespaces: a package's own service must not start at install
   # (policy-rc.d's 101: action forbidden), unless the machine has a
   # policy of its own.
-  local policy=/usr/sbin/policy-rc.d own_policy=0 rc=0
+  local policy=/usr/sbin/policy-rc.d own_policy=0
   if [ ! -e "$policy" ]; then
     printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && own_policy=1
   fi
-  timeout 1200 apt-get install -y -qq --no-install-recommends "${missing[@]}" || rc=1
+  zn_apt "$log" "$deadline" 1200 install -y --no-install-recommends "${missing[@]}" || rc=$?
   [ "$own_policy" = 1 ] && rm -f "$policy"
-  [ "$rc" = 0 ] || return 1
+  if [ "$rc" != 0 ]; then
+    zn_apt_failed "$log" "apt-get install" "$rc"
+    return 1
+  fi
   for p in "${missing[@]}"; do
     zn_pkg_installed "$p" || still+=("$p")
   done
   if [ ${#still[@]} -ne 0 ]; then
-    echo "$ZN_NAME: still not installed: ${still[*]}" >&2
+    echo "$ZN_NAME: still not installed: ${still[*]} (log: ${log#"$ZN_ROOT"/})" >&2
     return 1
   fi
+  echo "$ZN_NAME: installed ${#missing[@]} Debian package(s) in $((SECONDS - t0)) s"
 }
 
 # zn_in NS COMMAND...: COMMAND in namespace NS, bounded to 20 s.

@@ -1,7 +1,9 @@
 #include "harness.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/stack_int.h"
 #include "internals.h"
@@ -277,4 +279,43 @@ int th_check_accounting(const struct zn_stack *st) {
   if (ZN__MOD(st, tcp)) /* a stack assembled without TCP has none */
     bad += tcp_accounting(st);
   return bad;
+}
+
+/* ZN_SHARED_REQUIRED set (and not "0"): a missing file is a failure. */
+static bool shared_required(void) {
+  const char *v = getenv("ZN_SHARED_REQUIRED");
+  return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
+}
+
+/* The one line a skip prints: what is missing, and where it goes. */
+static const char *shared_missing(const char *path) {
+  static char why[4096 + 160];
+  snprintf(why, sizeof(why),
+           "missing %s: put the shared material in ../shared beside the "
+           "checkout, or run ZN_SHARED_DIR=DIR scripts/test "
+           "(meson: -Dshared_dir=DIR)",
+           path);
+  return why;
+}
+
+bool th_shared(const char *path) {
+  if (access(path, F_OK) == 0)
+    return true;
+  if (shared_required())
+    zt_fail(__FILE__, __LINE__, "missing %s (ZN_SHARED_REQUIRED is set)",
+            path);
+  else
+    zt_skip(shared_missing(path));
+  return false;
+}
+
+void th_shared_all(const char *path) {
+  if (access(path, F_OK) == 0)
+    return;
+  if (shared_required()) {
+    printf("Bail out! missing %s (ZN_SHARED_REQUIRED is set)\n", path);
+    exit(1);
+  }
+  printf("1..0 # SKIP %s\n", shared_missing(path));
+  exit(0);
 }

@@ -6,6 +6,7 @@
 #ifndef TESTS_HARNESS_H
 #define TESTS_HARNESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,5 +63,24 @@ void th_pair_run(struct th_pair *p, uint64_t dur);
 
 /* Free queued frames and both stacks (with the leak check). */
 void th_pair_free(struct th_pair *p);
+
+/* The material from outside the repository that some tests read (the
+ * shared captures, FreeBSD's TCP scripts): ../shared beside the checkout,
+ * or the directory given to meson as -Dshared_dir (scripts/test: the
+ * environment's ZN_SHARED_DIR).  A fresh clone has none of it, so a test
+ * that needs it skips, with one line naming what is missing and where it
+ * goes; with ZN_SHARED_REQUIRED set in the environment (.ci/run sets it)
+ * a missing file fails instead.
+ *
+ * th_shared(path): true if path exists.  If not, marks the running case
+ * skipped (zt_skip) or failed, and returns false: the case returns before
+ * it makes anything. */
+bool th_shared(const char *path);
+
+/* th_shared_all(path): for a test every case of which needs path, called
+ * first thing in main.  Returns if path exists; if not, prints the plan
+ * that skips the whole test ("1..0 # SKIP ...") and exits 0, or, with
+ * ZN_SHARED_REQUIRED set, prints "Bail out! ..." and exits 1. */
+void th_shared_all(const char *path);
 
 #endif /* TESTS_HARNESS_H */

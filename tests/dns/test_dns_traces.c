@@ -25,6 +25,7 @@
 
 #include "znet/dns.h"
 #include "znet/err.h"
+#include "harness.h"
 #include "znet/wire.h"
 #include "zt.h"
 
@@ -852,6 +853,7 @@ ZT_TEST(test_responses_to_captured_queries) {
 int main(int argc, char **argv) {
   if (argc > 1)
     dir = argv[1];
+  th_shared_all(dir);
   ZT_RUN(test_netxduo_responses);
   ZT_RUN(test_pcpp_dns);
   ZT_RUN(test_tcpdump_dns_udp);

@@ -79,6 +79,21 @@ skip_all() {
   exit "${E2E_SKIP_STATUS:-77}"
 }
 
+# need_shared PATH: PATH is part of the material from outside the
+# repository (the shared captures: ../shared beside the checkout, or
+# meson's -Dshared_dir).  If it is missing, the whole test skips with one
+# line saying where the material goes, or, with ZN_SHARED_REQUIRED set
+# (.ci/run sets it), fails.
+need_shared() {
+  [ -e "$1" ] && return 0
+  if [ -n "${ZN_SHARED_REQUIRED:-}" ] && [ "$ZN_SHARED_REQUIRED" != 0 ]; then
+    echo "Bail out! missing $1 (ZN_SHARED_REQUIRED is set)"
+    exit 1
+  fi
+  skip_all "missing $1: put the shared material in ../shared beside the" \
+    "checkout, or run ZN_SHARED_DIR=DIR scripts/test (meson: -Dshared_dir=DIR)"
+}
+
 finish() {
   echo "1..$E2E_CASE"
   [ "$E2E_FAILED" -eq 0 ]

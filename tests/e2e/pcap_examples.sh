@@ -23,10 +23,10 @@ RESOLVE=${2:-}
 BLOCKER=${3:-}
 TRACES=${4:-}
 for b in "$ECHO" "$RESOLVE" "$BLOCKER"; do
-  [ -n "$b" ] && [ -x "$b" ] ||
+  [ -n "$b" ] && [ -x "$b" ] && [ -n "$TRACES" ] ||
     { echo "usage: $0 ZNET_ECHO ZNET_RESOLVE ZNET_DNS_BLOCKER TRACES_DIR" >&2; exit 2; }
 done
-[ -n "$TRACES" ] && [ -d "$TRACES" ] || skip_all "no trace directory '$TRACES'"
+need_shared "$TRACES"
 need_cmd timeout tcpdump python3
 trap e2e_cleanup EXIT
 e2e_tmpdir

@@ -13,8 +13,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 REPLAY=${1:-}
 TRACES=${2:-}
-[ -n "$REPLAY" ] && [ -x "$REPLAY" ] || { echo "usage: $0 /path/to/znet-replay TRACES_DIR" >&2; exit 2; }
-[ -n "$TRACES" ] && [ -d "$TRACES" ] || skip_all "no trace directory '$TRACES'"
+[ -n "$REPLAY" ] && [ -x "$REPLAY" ] && [ -n "$TRACES" ] ||
+  { echo "usage: $0 /path/to/znet-replay TRACES_DIR" >&2; exit 2; }
+need_shared "$TRACES"
 need_cmd timeout
 trap e2e_cleanup EXIT
 e2e_tmpdir

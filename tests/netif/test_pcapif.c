@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "nif_test.h"
 #include "znet/pcap.h"
 
@@ -14,6 +15,21 @@ static const char *trace(const char *name) {
   static char buf[4096];
   snprintf(buf, sizeof(buf), "%s/%s", traces, name);
   return buf;
+}
+
+/* Runs body(pool, path of the capture name) with a pool of count buffers
+ * of size bytes and frees the pool however body ends: a ZT_REQUIRE
+ * returns from body, not from here, so a failed case leaks nothing.  With
+ * no name the body reads no capture (path NULL); with one, and no traces
+ * directory, the case skips (th_shared) before anything is made. */
+static void with_pool(uint32_t count, uint32_t size, const char *name,
+                      void (*body)(struct nt_pool *, const char *)) {
+  if (name != NULL && !th_shared(traces))
+    return;
+  struct nt_pool p;
+  ZT_REQUIRE(nt_pool_init(&p, count, size) == ZN_OK);
+  body(&p, name != NULL ? trace(name) : NULL);
+  nt_pool_fini(&p);
 }
 
 /* What libpcap itself reads from a file: timestamps (ns) and frames. */
@@ -84,10 +100,7 @@ static int replay(struct zn_netif *nif, struct got *g, int max, int *n) {
 static struct ref_frame ref[64];
 static struct got got[64];
 
-ZT_TEST(test_ethernet_replay) {
-  struct nt_pool p;
-  ZT_REQUIRE(nt_pool_init(&p, 16, ZN_BUF_SIZE) == ZN_OK);
-  const char *path = trace("zeek__icmp__5-pings.pcap");
+static void ethernet_replay(struct nt_pool *p, const char *path) {
   int nref = ref_read(path, ref, 64);
   ZT_REQUIRE(nref == 10);
 
@@ -95,7 +108,7 @@ ZT_TEST(test_ethernet_replay) {
   struct zn_pcapif *pi = NULL;
   ZT_REQUIRE(zn_pcapif_open(path, &o, &pi, NULL) == ZN_OK);
   struct zn_netif *nif = zn_pcapif_netif(pi);
-  nt_attach(nif, &p);
+  nt_attach(nif, p);
   ZT_STREQ(nif->ops->kind, "pcap");
   ZT_CHECK(!nif->has_mac); /* Ethernet capture, no local_mac */
   ZT_EQU(nif->mtu, ZN_DEFAULT_MTU);
@@ -124,11 +137,11 @@ ZT_TEST(test_ethernet_replay) {
   ZT_EQU(zn_netif_now(nif), last + ZN_SEC(2));
 
   /* What the stack sends goes to the output capture at the virtual time. */
-  struct zn_buf *b = nt_frame(&p, 60, 1);
+  struct zn_buf *b = nt_frame(p, 60, 1);
   nif->now = zn_netif_now(nif);
   ZT_EQ(zn_netif_send(nif, b), ZN_OK);
   nif->now = last + ZN_SEC(3) + 5;
-  ZT_EQ(zn_netif_send(nif, nt_frame(&p, 1514, 2)), ZN_OK);
+  ZT_EQ(zn_netif_send(nif, nt_frame(p, 1514, 2)), ZN_OK);
 
   struct zn_pcapif_stats st;
   zn_pcapif_get_stats(pi, &st);
@@ -142,13 +155,13 @@ ZT_TEST(test_ethernet_replay) {
 
   nref = ref_read(tmp_out, ref, 64);
   ZT_EQ(nref, 2);
-  struct zn_buf *w = nt_frame(&p, 60, 1);
+  struct zn_buf *w = nt_frame(p, 60, 1);
   ZT_REQUIRE(w);
   ZT_EQU(ref[0].ts, last + ZN_SEC(2));
   ZT_EQU(ref[0].caplen, 60);
   ZT_MEMEQ(ref[0].data, w->data, 60);
   zn_buf_free(w);
-  w = nt_frame(&p, 1514, 2);
+  w = nt_frame(p, 1514, 2);
   ZT_REQUIRE(w);
   ZT_EQU(ref[1].ts, last + ZN_SEC(3) + 5);
   ZT_EQU(ref[1].caplen, 1514);
@@ -160,19 +173,20 @@ ZT_TEST(test_ethernet_replay) {
   ZT_EQ(pcap_datalink(pc), DLT_EN10MB);
   pcap_close(pc);
   unlink(tmp_out);
-  nt_pool_fini(&p);
 }
 
-ZT_TEST(test_pcapng_replay) {
-  struct nt_pool p;
-  ZT_REQUIRE(nt_pool_init(&p, 16, ZN_BUF_SIZE) == ZN_OK);
-  const char *path = trace("pcpp__IcmpPackets.pcap");
+ZT_TEST(test_ethernet_replay) {
+  with_pool(16, ZN_BUF_SIZE, "zeek__icmp__5-pings.pcap",
+            ethernet_replay);
+}
+
+static void pcapng_replay(struct nt_pool *p, const char *path) {
   int nref = ref_read(path, ref, 64);
   ZT_REQUIRE(nref == 15);
   struct zn_pcapif *pi;
   ZT_REQUIRE(zn_pcapif_open(path, NULL, &pi, NULL) == ZN_OK);
   struct zn_netif *nif = zn_pcapif_netif(pi);
-  nt_attach(nif, &p);
+  nt_attach(nif, p);
   int n;
   ZT_EQ(replay(nif, got, 64, &n), ZN_EOF);
   ZT_EQ(n, 15);
@@ -181,26 +195,27 @@ ZT_TEST(test_pcapng_replay) {
     ZT_MEMEQ(got[i].data, ref[i].data, ref[i].caplen);
   }
   /* Sending without an output file just frees. */
-  ZT_EQ(zn_netif_send(nif, nt_frame(&p, 60, 1)), ZN_OK);
+  ZT_EQ(zn_netif_send(nif, nt_frame(p, 60, 1)), ZN_OK);
   struct zn_pcapif_stats st;
   zn_pcapif_get_stats(pi, &st);
   ZT_EQU(st.frames_written, 0);
   zn_pcapif_close(pi);
-  nt_pool_fini(&p);
+}
+
+ZT_TEST(test_pcapng_replay) {
+  with_pool(16, ZN_BUF_SIZE, "pcpp__IcmpPackets.pcap", pcapng_replay);
 }
 
 /* Raw IP: an Ethernet header goes in front, addressed local <- peer. */
-static void check_raw(const char *name, int want, const uint8_t *local,
-                      const uint8_t *peer, const struct zn_pcapif_opts *o) {
-  struct nt_pool p;
-  ZT_REQUIRE(nt_pool_init(&p, 16, ZN_BUF_SIZE) == ZN_OK);
-  const char *path = trace(name);
+static void check_raw(struct nt_pool *p, const char *path, int want,
+                      const uint8_t *local, const uint8_t *peer,
+                      const struct zn_pcapif_opts *o) {
   int nref = ref_read(path, ref, 64);
   ZT_REQUIRE(nref == want);
   struct zn_pcapif *pi;
   ZT_REQUIRE(zn_pcapif_open(path, o, &pi, NULL) == ZN_OK);
   struct zn_netif *nif = zn_pcapif_netif(pi);
-  nt_attach(nif, &p);
+  nt_attach(nif, p);
   ZT_CHECK(nif->has_mac);
   ZT_MEMEQ(nif->mac, local, 6);
   int n;
@@ -216,33 +231,39 @@ static void check_raw(const char *name, int want, const uint8_t *local,
     ZT_MEMEQ(got[i].data + 14, ref[i].data, ref[i].caplen);
   }
   zn_netif_close(nif);
-  nt_pool_fini(&p);
+}
+
+static void linktype_raw(struct nt_pool *p, const char *path) {
+  static const uint8_t dl[6] = {0x02, 0x7a, 0x6e, 0x65, 0x74, 0x00};
+  static const uint8_t dp[6] = {0x02, 0x7a, 0x6e, 0x65, 0x74, 0x01};
+  check_raw(p, path, 1, dl, dp, NULL);
 }
 
 ZT_TEST(test_linktype_raw) {
-  static const uint8_t dl[6] = {0x02, 0x7a, 0x6e, 0x65, 0x74, 0x00};
-  static const uint8_t dp[6] = {0x02, 0x7a, 0x6e, 0x65, 0x74, 0x01};
-  check_raw("tcpdump__LINKTYPE_RAW_ipv4.pcap", 1, dl, dp, NULL);
+  with_pool(16, ZN_BUF_SIZE, "tcpdump__LINKTYPE_RAW_ipv4.pcap",
+            linktype_raw);
 }
 
-ZT_TEST(test_linktype_ipv4) {
+static void linktype_ipv4(struct nt_pool *p, const char *path) {
   struct zn_pcapif_opts o = {
       .local_mac = {0x02, 0, 0, 0, 0, 0x01},
       .peer_mac = {0x02, 0, 0, 0, 0, 0x02},
       .mtu = 1400,
   };
-  check_raw("pcpp__linktype_ipv4.pcap", 2, o.local_mac, o.peer_mac, &o);
+  check_raw(p, path, 2, o.local_mac, o.peer_mac, &o);
+}
+
+ZT_TEST(test_linktype_ipv4) {
+  with_pool(16, ZN_BUF_SIZE, "pcpp__linktype_ipv4.pcap",
+            linktype_ipv4);
 }
 
 /* A frame cut by the snap length is delivered cut, and counted. */
-ZT_TEST(test_snapped_frame) {
-  struct nt_pool p;
-  ZT_REQUIRE(nt_pool_init(&p, 4, ZN_BUF_SIZE) == ZN_OK);
+static void snapped_frame(struct nt_pool *p, const char *path) {
   struct zn_pcapif *pi;
-  ZT_REQUIRE(zn_pcapif_open(trace("zeek__trunc__ip4-trunc.pcap"), NULL, &pi, NULL) ==
-             ZN_OK);
+  ZT_REQUIRE(zn_pcapif_open(path, NULL, &pi, NULL) == ZN_OK);
   struct zn_netif *nif = zn_pcapif_netif(pi);
-  nt_attach(nif, &p);
+  nt_attach(nif, p);
   int n;
   ZT_EQ(replay(nif, got, 64, &n), ZN_EOF);
   ZT_EQ(n, 1);
@@ -252,7 +273,11 @@ ZT_TEST(test_snapped_frame) {
   ZT_EQU(st.frames_truncated, 1);
   ZT_EQU(st.frames_delivered, 1);
   zn_pcapif_close(pi);
-  nt_pool_fini(&p);
+}
+
+ZT_TEST(test_snapped_frame) {
+  with_pool(4, ZN_BUF_SIZE, "zeek__trunc__ip4-trunc.pcap",
+            snapped_frame);
 }
 
 ZT_TEST(test_open_errors) {
@@ -278,22 +303,24 @@ ZT_TEST(test_open_errors) {
   ZT_REQUIRE(fp);
   fclose(fp);
   ZT_EQ(zn_pcapif_open(tmp_in, NULL, &pi, NULL), ZN_EIO);
+  unlink(tmp_in);
 
   /* Output that cannot be created; each caller's buffer holds its own
    * reason (no state shared between opens), and success clears it. */
+  if (!th_shared(traces))
+    return;
+  const char *path = trace("zeek__icmp__5-pings.pcap");
   struct zn_pcapif_opts o = {.out_path = "/nonexistent/out.pcap"};
-  ZT_EQ(zn_pcapif_open(trace("zeek__icmp__5-pings.pcap"), &o, &pi, err), ZN_EIO);
+  ZT_EQ(zn_pcapif_open(path, &o, &pi, err), ZN_EIO);
   ZT_CHECK(pi == NULL);
   ZT_CHECK(strstr(err, "out.pcap") != NULL);
   ZT_EQ(zn_pcapif_open("/nonexistent/y.pcap", NULL, &pi, err2), ZN_ENOENT);
   ZT_CHECK(strstr(err, "out.pcap") != NULL);
   ZT_CHECK(strstr(err2, "out.pcap") == NULL);
-  ZT_REQUIRE(zn_pcapif_open(trace("zeek__icmp__5-pings.pcap"), NULL, &pi, err) ==
-             ZN_OK);
+  ZT_REQUIRE(zn_pcapif_open(path, NULL, &pi, err) == ZN_OK);
   ZT_EQ(err[0], '\0');
   ZT_EQ(zn_pcapif_error(pi)[0], '\0');
   zn_pcapif_close(pi);
-  unlink(tmp_in);
 }
 
 /* A classic little-endian microsecond pcap with the given records. */
@@ -332,10 +359,8 @@ ZT_TEST(test_unsupported_linktype) {
 
 /* A file cut in the middle of a record: the frames before it, then
  * ZN_EIO once with libpcap's reason, then EOF. */
-ZT_TEST(test_truncated_file) {
-  struct nt_pool p;
-  ZT_REQUIRE(nt_pool_init(&p, 4, ZN_BUF_SIZE) == ZN_OK);
-  FILE *in = fopen(trace("zeek__icmp__5-pings.pcap"), "rb");
+static void truncated_file(struct nt_pool *p, const char *path) {
+  FILE *in = fopen(path, "rb");
   ZT_REQUIRE(in);
   static uint8_t buf[4096];
   size_t len = fread(buf, 1, sizeof(buf), in);
@@ -350,7 +375,7 @@ ZT_TEST(test_truncated_file) {
   struct zn_pcapif *pi;
   ZT_REQUIRE(zn_pcapif_open(tmp_in, NULL, &pi, NULL) == ZN_OK);
   struct zn_netif *nif = zn_pcapif_netif(pi);
-  nt_attach(nif, &p);
+  nt_attach(nif, p);
   int n;
   ZT_EQ(replay(nif, got, 64, &n), ZN_EIO);
   ZT_EQ(n, 2);
@@ -369,19 +394,22 @@ ZT_TEST(test_truncated_file) {
   fclose(out);
   ZT_REQUIRE(zn_pcapif_open(tmp_in, NULL, &pi, NULL) == ZN_OK);
   nif = zn_pcapif_netif(pi);
-  nt_attach(nif, &p);
+  nt_attach(nif, p);
   ZT_EQ(zn_netif_recv(nif, &b), ZN_EIO);
   ZT_EQ(zn_netif_recv(nif, &b), ZN_EOF);
   zn_pcapif_close(pi);
   unlink(tmp_in);
-  nt_pool_fini(&p);
+}
+
+ZT_TEST(test_truncated_file) {
+  with_pool(4, ZN_BUF_SIZE, "zeek__icmp__5-pings.pcap",
+            truncated_file);
 }
 
 /* Timestamps going back are clamped; frames too big or without a buffer
  * are skipped and counted; bad raw-IP versions too. */
-ZT_TEST(test_odd_records) {
-  struct nt_pool p;
-  ZT_REQUIRE(nt_pool_init(&p, 4, ZN_BUF_HEADROOM + 256) == ZN_OK);
+static void odd_records(struct nt_pool *p, const char *unused) {
+  (void)unused;
   const struct mk_rec r[] = {
       {10, 0, 40}, {5, 0, 40}, {20, 500, 300}, {20, 600, 40}, {30, 0, 40},
   };
@@ -389,7 +417,7 @@ ZT_TEST(test_odd_records) {
   struct zn_pcapif *pi;
   ZT_REQUIRE(zn_pcapif_open(tmp_in, NULL, &pi, NULL) == ZN_OK);
   struct zn_netif *nif = zn_pcapif_netif(pi);
-  nt_attach(nif, &p);
+  nt_attach(nif, p);
   ZT_EQU(zn_pcapif_start_time(pi), ZN_SEC(10));
   int n;
   ZT_EQ(replay(nif, got, 64, &n), ZN_EOF);
@@ -423,26 +451,26 @@ ZT_TEST(test_odd_records) {
   fclose(fp);
   ZT_REQUIRE(zn_pcapif_open(tmp_in, NULL, &pi, NULL) == ZN_OK);
   nif = zn_pcapif_netif(pi);
-  nt_attach(nif, &p);
+  nt_attach(nif, p);
   ZT_EQ(replay(nif, got, 64, &n), ZN_EOF);
   ZT_EQ(n, 0);
   zn_pcapif_get_stats(pi, &st);
   ZT_EQU(st.frames_skipped, 1);
   zn_pcapif_close(pi);
   unlink(tmp_in);
-  nt_pool_fini(&p);
+}
+
+ZT_TEST(test_odd_records) {
+  with_pool(4, ZN_BUF_HEADROOM + 256, NULL, odd_records);
 }
 
 /* A caller driving the stack with its own clock gets every frame whose
  * time has come in one go. */
-ZT_TEST(test_external_clock) {
-  struct nt_pool p;
-  ZT_REQUIRE(nt_pool_init(&p, 16, ZN_BUF_SIZE) == ZN_OK);
+static void external_clock(struct nt_pool *p, const char *path) {
   struct zn_pcapif *pi;
-  ZT_REQUIRE(zn_pcapif_open(trace("zeek__icmp__5-pings.pcap"), NULL, &pi, NULL) ==
-             ZN_OK);
+  ZT_REQUIRE(zn_pcapif_open(path, NULL, &pi, NULL) == ZN_OK);
   struct zn_netif *nif = zn_pcapif_netif(pi);
-  nt_attach(nif, &p);
+  nt_attach(nif, p);
   uint64_t t0 = zn_pcapif_start_time(pi);
   nif->now = t0 + ZN_SEC(2) + ZN_MS(100); /* pings 1..3 and replies 1..2 */
   int n = 0;
@@ -463,7 +491,11 @@ ZT_TEST(test_external_clock) {
   ZT_EQ(rc, ZN_EOF);
   ZT_EQ(n, 10);
   zn_pcapif_close(pi);
-  nt_pool_fini(&p);
+}
+
+ZT_TEST(test_external_clock) {
+  with_pool(16, ZN_BUF_SIZE, "zeek__icmp__5-pings.pcap",
+            external_clock);
 }
 
 int main(int argc, char **argv) {

@@ -354,6 +354,7 @@ ZT_TEST(test_client_other_chaddr_dropped) {
 
 int main(int argc, char **argv) {
   dir = argc > 1 ? argv[1] : "../shared/traces/v6-dhcp";
+  th_shared_all(dir);
   ZT_RUN(test_zeek_dhcp_parsed);
   ZT_RUN(test_zeek_inform_parsed);
   ZT_RUN(test_pcpp_relayed_offer_parsed);
