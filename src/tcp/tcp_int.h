@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #include "core/stack_int.h"
-#include "core/timer_int.h"
+#include "core/timer_inline.h"
 #include "inet/inet_int.h"
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_events.h"
