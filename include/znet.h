@@ -12,6 +12,7 @@
 #include "znet/config.h"
 #include "znet/dhcp4.h"
 #include "znet/dns.h"
+#include "znet/dns_wire.h"
 #include "znet/err.h"
 #include "znet/fault.h"
 #include "znet/hash.h"

@@ -16,6 +16,7 @@
 #include "core/hash_int.h"
 #include "core/module_int.h"
 #include "core/stack_int.h"
+#include "core/timer_inline.h"
 #include "znet/addr.h"
 #include "znet/err.h"
 #include "znet/hash.h"

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dns_int.h"
+#include "wire/dns_wire_int.h"
 #include "znet/addr.h"
 #include "znet/dns.h"
 #include "znet/err.h"

@@ -1,7 +1,9 @@
 /*
- * Private to the forwarder (forward.c: queries, answers, the pending table
- * and the upstream over UDP; forward_tcp.c: TCP clients and asking the
- * upstream again over TCP).
+ * Private to the forwarder.  Its files, each calling only those below it
+ * (forward.c says what each holds):
+ *
+ *   forward.c  forward_tcp.c  forward_serve.c  forward_stream.c
+ *   forward_pending.c  forward_answer.c
  */
 #ifndef ZNET_DNS_FORWARD_INT_H
 #define ZNET_DNS_FORWARD_INT_H
@@ -88,6 +90,7 @@ struct fwd_tclient {
   uint32_t nout;
   bool eof, closing, in_read;
   struct zn_timer idle;
+  struct zn_timer wake; /* a query of its ended: read on (due at once) */
   struct fwd_tclient *next_free;
 };
 
@@ -161,41 +164,69 @@ struct fwd_query {
   uint16_t client_max; /* largest answer the client takes */
 };
 
-/* forward.c */
-bool zn__fwd_check_query(struct zn_dns_forwarder *fw,
-                         const struct fwd_client *cl, const uint8_t *data,
-                         size_t len, struct fwd_query *qr);
-void zn__fwd_serve(struct zn_dns_forwarder *fw, const struct fwd_client *cl,
-                   const struct zn_udp_dgram *d, const struct fwd_query *qr);
+static inline void zn__fwd_cache_key(struct zn_dns_cache_key *k,
+                                     const struct zn_dns_name *n,
+                                     uint16_t qtype, uint16_t qclass,
+                                     uint8_t variant) {
+  k->name = *n;
+  k->qtype = qtype;
+  k->qclass = qclass;
+  k->variant = variant;
+}
+
+/* forward_answer.c */
+void zn__fwd_send_to(struct zn_dns_forwarder *fw, struct zn_udp_sock *s,
+                     const struct zn_ip *addr, uint16_t port, struct zn_buf *b);
+struct fwd_tclient *zn__fwd_tclient_of(struct zn_dns_forwarder *fw,
+                                       const struct fwd_client *cl);
+void zn__fwd_tc_close(struct fwd_tclient *tc);
+void zn__fwd_tc_flush(struct fwd_tclient *tc);
+uint8_t *zn__fwd_reply_begin(struct zn_dns_forwarder *fw,
+                             const struct fwd_client *cl, size_t max,
+                             struct zn_buf **b);
+void zn__fwd_reply_send(struct zn_dns_forwarder *fw,
+                        const struct fwd_client *cl, struct zn_buf *b,
+                        size_t len);
+void zn__fwd_build_opt(struct zn_dns_builder *b, bool do_bit);
+void zn__fwd_answer_local(struct zn_dns_forwarder *fw,
+                          const struct fwd_client *cl,
+                          const struct fwd_query *qr, uint8_t rcode, bool zero,
+                          bool tc);
 void zn__fwd_answer_pending(struct zn_dns_forwarder *fw,
                             const struct fwd_pending *p, uint8_t rcode,
                             bool tc);
 void zn__fwd_answer_copy(struct zn_dns_forwarder *fw,
                          const struct fwd_pending *p, const uint8_t *msg,
                          size_t len);
-void zn__fwd_pending_done(struct zn_dns_forwarder *fw, struct fwd_pending *p);
+
+/* forward_pending.c */
 void zn__fwd_cache_put(struct zn_dns_forwarder *fw, const struct fwd_pending *p,
                        const struct zn_dns_msg *m, uint64_t now);
 bool zn__fwd_question_is(const struct zn_dns_msg *m,
                          const struct fwd_pending *p);
+struct fwd_pending *zn__fwd_pending_new(struct zn_dns_forwarder *fw,
+                                        uint64_t now);
+void zn__fwd_pending_done(struct zn_dns_forwarder *fw, struct fwd_pending *p);
+void zn__fwd_fail_pending(struct zn_dns_forwarder *fw, struct fwd_pending *p);
+void zn__fwd_expire_pending(struct zn_stack *st, struct zn_timer *t);
+
+/* forward_stream.c */
+bool zn__fwd_stream_send(struct zn_dns_forwarder *fw, struct fwd_pending *p,
+                         const uint8_t *msg, size_t len);
+void zn__fwd_stream_stop(struct zn_dns_forwarder *fw);
+
+/* forward_serve.c */
+bool zn__fwd_check_query(struct zn_dns_forwarder *fw,
+                         const struct fwd_client *cl, const uint8_t *data,
+                         size_t len, struct fwd_query *qr);
+void zn__fwd_serve(struct zn_dns_forwarder *fw, const struct fwd_client *cl,
+                   const struct zn_udp_dgram *d, const struct fwd_query *qr);
 
 /* forward_tcp.c */
 extern const struct zn_tcp_callbacks zn__fwd_listener_cbs;
-struct fwd_tclient *zn__fwd_tclient_of(struct zn_dns_forwarder *fw,
-                                       const struct fwd_client *cl);
-void zn__fwd_tc_answer(struct zn_dns_forwarder *fw, const struct fwd_client *cl,
-                       size_t len);
-void zn__fwd_tc_resume(struct fwd_tclient *tc);
 void zn__fwd_tc_idle(struct zn_stack *st, struct zn_timer *t);
-void zn__fwd_build_opt(struct zn_dns_builder *b, bool do_bit);
+void zn__fwd_tc_wake(struct zn_stack *st, struct zn_timer *t);
 bool zn__fwd_tcp_fallback(struct zn_dns_forwarder *fw, struct fwd_pending *p);
 void zn__fwd_tcp_stop(struct zn_dns_forwarder *fw);
-
-/* forward_stream.c */
-void zn__fwd_fail_pending(struct zn_dns_forwarder *fw, struct fwd_pending *p);
-bool zn__fwd_stream_send(struct zn_dns_forwarder *fw, struct fwd_pending *p,
-                         const uint8_t *msg, size_t len);
-void zn__fwd_stream_released(struct fwd_pending *p);
-void zn__fwd_stream_stop(struct zn_dns_forwarder *fw);
 
 #endif /* ZNET_DNS_FORWARD_INT_H */

@@ -2,9 +2,10 @@
  * The forwarder's upstream over streams (see znet/dns.h, "DNS over TLS"):
  * persistent connections made by cfg.upstream_stream, each carrying any
  * number of queries back to back (RFC 7766 6.2.1.1, RFC 7858 3.4), the
- * answers matched to the pending queries by ID as over UDP.  No memory
- * of its own: the connection slots and their buffers were cut from the
- * caller's block by zn_dns_forwarder_init.
+ * answers matched to the pending queries by ID as over UDP.  Queries
+ * come from forward_serve.c; their ends are forward_pending.c's.  No
+ * memory of its own: the connection slots and their buffers were cut
+ * from the caller's block by zn_dns_forwarder_init.
  */
 #include <string.h>
 
@@ -30,9 +31,9 @@ static void us_flush(struct fwd_ustream *u) {
 
 /* ---- losing a connection ---- */
 
-/* Every query in flight on u fails now (SERVFAIL to its client).  The
- * list is searched again after each one: failing a query resumes its
- * TCP client, which may serve (and fail) other queries meanwhile. */
+/* Every query in flight on u fails now (SERVFAIL to its client), each
+ * found by a search of the pending list from its oldest; ending one
+ * frees its place on u (forward_pending.c). */
 static void us_fail_queries(struct fwd_ustream *u) {
   struct zn_dns_forwarder *fw = u->fw;
   while (u->inflight > 0) {
@@ -264,13 +265,6 @@ bool zn__fwd_stream_send(struct zn_dns_forwarder *fw, struct fwd_pending *p,
   fw->s.upstream_stream_queries++;
   us_flush(u);
   return true;
-}
-
-/* p is done with (answered, failed or timed out). */
-void zn__fwd_stream_released(struct fwd_pending *p) {
-  if (p->via && p->via->inflight > 0)
-    p->via->inflight--;
-  p->via = NULL;
 }
 
 /* At the end: reset the connections.  Their events no longer come here

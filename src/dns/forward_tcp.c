@@ -1,10 +1,11 @@
 /*
  * The forwarder's TCP side (see znet/dns.h, "Forwarder"): clients asking
- * over TCP (RFC 7766), each connection carrying any number of queries
- * framed by zn_dns_tcp_decode, their answers written back as they come;
- * and the upstream asked again over TCP when its UDP answer came back
- * truncated.  No memory of its own: the slots and their buffers were cut
- * from the caller's block by zn_dns_forwarder_init.
+ * over TCP (RFC 7766) or another stream, each connection carrying any
+ * number of queries framed by zn_dns_tcp_decode, served by
+ * forward_serve.c (their answers are written back as they come, by
+ * forward_answer.c); and the upstream asked again over TCP when its UDP
+ * answer came back truncated.  No memory of its own: the slots and their
+ * buffers were cut from the caller's block by zn_dns_forwarder_init.
  */
 #include <string.h>
 
@@ -12,92 +13,13 @@
 #include "znet/err.h"
 #include "znet/stack.h"
 
-/* ---- TCP clients: writing answers ---- */
-
-struct fwd_tclient *zn__fwd_tclient_of(struct zn_dns_forwarder *fw,
-                                       const struct fwd_client *cl) {
-  if (cl->kind != CL_TCP || cl->slot >= fw->cfg.tcp_clients)
-    return NULL;
-  struct fwd_tclient *tc = &fw->tc[cl->slot];
-  return tc->s && tc->gen == cl->gen && !tc->closing ? tc : NULL;
-}
-
-static void tc_close(struct fwd_tclient *tc) {
-  if (tc->s && !tc->closing) {
-    tc->closing = true;
-    zn_stream_close(tc->s);
-  }
-}
-
-/* Write what waits, in order, as far as the send buffer takes it. */
-static void tc_flush(struct fwd_tclient *tc) {
-  while (tc->out_off < tc->out_len && !tc->closing) {
-    long w = zn_stream_write(tc->s, tc->out + tc->out_off,
-                             tc->out_len - tc->out_off);
-    if (w == ZN_EAGAIN)
-      return; /* on_writable */
-    if (w < 0) {
-      tc_close(tc);
-      return;
-    }
-    tc->out_off += (size_t)w;
-  }
-  if (tc->out_off == tc->out_len)
-    tc->out_off = tc->out_len = tc->nout = 0;
-}
-
-/* Send one answer (len bytes at fw->scratch + 2) to a TCP client: the
- * length prefix goes in front of it, and what the send buffer does not
- * take now waits, in order, in the client's out buffer.  Answers to
- * pipelined queries go out as they come (RFC 7766 6.2.1.1: the client
- * matches them by ID). */
-void zn__fwd_tc_answer(struct zn_dns_forwarder *fw, const struct fwd_client *cl,
-                       size_t len) {
-  struct fwd_tclient *tc = zn__fwd_tclient_of(fw, cl);
-  if (tc == NULL) {
-    fw->s.tcp_answer_dropped++;
-    return;
-  }
-  uint8_t *p = fw->scratch;
-  (void)zn_dns_tcp_encode_len(len, p); /* 12..65535: a whole message */
-  size_t total = len + 2, done = 0;
-  if (tc->out_len == 0) {
-    long w = zn_stream_write(tc->s, p, total);
-    if (w < 0 && w != ZN_EAGAIN) {
-      fw->s.send_errors++;
-      tc_close(tc);
-      return;
-    }
-    done = w > 0 ? (size_t)w : 0;
-  }
-  fw->s.tcp_answers++;
-  zn_timer_start_in(fw->st, &tc->idle, fw->tcp_idle_ns);
-  if (done == total)
-    return;
-  if (tc->out_off > 0) {
-    memmove(tc->out, tc->out + tc->out_off, tc->out_len - tc->out_off);
-    tc->out_len -= tc->out_off;
-    tc->out_off = 0;
-  }
-  if (total - done > FWD_TCP_OUT_MAX - tc->out_len) {
-    /* A client that does not read: the stream would lose its framing,
-     * so give up on the connection. */
-    fw->s.send_errors++;
-    tc_close(tc);
-    return;
-  }
-  memcpy(tc->out + tc->out_len, p + done, total - done);
-  tc->out_len += total - done;
-  tc->nout++;
-}
-
 /* ---- TCP clients: reading queries ---- */
 
 /* The client said it is done (FIN): close once every query it sent is
  * answered and written. */
 static void tc_maybe_close(struct fwd_tclient *tc) {
   if (tc->eof && tc->inflight == 0 && tc->out_len == 0)
-    tc_close(tc);
+    zn__fwd_tc_close(tc);
 }
 
 /* Read queries off the stream (RFC 1035 4.2.2, RFC 7766 6.2.1.1: any
@@ -105,13 +27,14 @@ static void tc_maybe_close(struct fwd_tclient *tc) {
  * by the library's decoder (a query may span several) and consumed as
  * they are taken.  Stops taking more while FWD_TCP_PIPELINE_MAX queries are
  * in progress or answers wait to be written, so a client that sends
- * without reading finds the window closed.  Re-entered (through serve,
- * forward, pending_release and tc_resume) it returns at once: in_read.
- * NOLINTNEXTLINE(misc-no-recursion) */
+ * without reading finds the window closed; the end of one of its queries
+ * wakes it (zn__fwd_tc_wake).  Serving a query never comes back here
+ * (forward_pending.c); in_read keeps a stream that would call back from
+ * inside its own peek, consume or write from re-entering the loop. */
 static void tc_read(struct fwd_tclient *tc) {
   struct zn_dns_forwarder *fw = tc->fw;
   if (tc->in_read)
-    return; /* tc_resume from inside a query being served */
+    return;
   tc->in_read = true;
   while (!tc->closing && tc->inflight + tc->nout < FWD_TCP_PIPELINE_MAX) {
     const uint8_t *p;
@@ -121,7 +44,7 @@ static void tc_read(struct fwd_tclient *tc) {
     if (n <= 0) {
       tc->eof = n == 0;
       if (n < 0)
-        tc_close(tc);
+        zn__fwd_tc_close(tc);
       break;
     }
     size_t used = 0, k;
@@ -132,7 +55,7 @@ static void tc_read(struct fwd_tclient *tc) {
       if (rc < 0) {
         /* Nothing sensible follows; the framing cannot be trusted. */
         fw->s.tcp_bad_length++;
-        tc_close(tc);
+        zn__fwd_tc_close(tc);
       } else if (rc == 1) {
         fw->s.tcp_queries++;
         fw->s.received++;
@@ -153,14 +76,22 @@ static void tc_read(struct fwd_tclient *tc) {
   tc_maybe_close(tc);
 }
 
-/* An answer went out or a query finished: read on if reading had
- * stopped, and close if the client is done.
- * NOLINTNEXTLINE(misc-no-recursion): see tc_read's in_read guard */
-void zn__fwd_tc_resume(struct fwd_tclient *tc) {
+/* Room to write, or a query finished: write what waits, read on if
+ * reading had stopped, and close if the client is done. */
+static void tc_resume(struct fwd_tclient *tc) {
   if (tc->closing || tc->in_read)
     return;
-  tc_flush(tc);
+  zn__fwd_tc_flush(tc);
   tc_read(tc);
+}
+
+/* The wake timer: a query of tc's ended (forward_pending.c armed it, due
+ * at once). */
+void zn__fwd_tc_wake(struct zn_stack *st, struct zn_timer *t) {
+  (void)st;
+  struct fwd_tclient *tc = ZN_CONTAINER_OF(t, struct fwd_tclient, wake);
+  if (tc->s != NULL)
+    tc_resume(tc);
 }
 
 static void tc_on_readable(struct zn_stream *s, void *arg) {
@@ -170,13 +101,13 @@ static void tc_on_readable(struct zn_stream *s, void *arg) {
 
 static void tc_on_writable(struct zn_stream *s, void *arg) {
   (void)s;
-  zn__fwd_tc_resume(arg);
+  tc_resume(arg);
 }
 
 static void tc_on_error(struct zn_stream *s, void *arg, int err) {
   (void)s;
   (void)err;
-  tc_close(arg);
+  zn__fwd_tc_close(arg);
 }
 
 /* The slot is free again; answers still on their way to it are dropped
@@ -184,6 +115,7 @@ static void tc_on_error(struct zn_stream *s, void *arg, int err) {
 static void tc_release(struct fwd_tclient *tc) {
   struct zn_dns_forwarder *fw = tc->fw;
   zn_timer_stop(fw->st, &tc->idle);
+  zn_timer_stop(fw->st, &tc->wake);
   tc->out_off = tc->out_len = tc->nout = 0;
   tc->s = NULL;
   tc->gen++;
@@ -212,7 +144,7 @@ void zn__fwd_tc_idle(struct zn_stack *st, struct zn_timer *t) {
   }
   tc->fw->s.tcp_idle_closed++;
   /* Unread bytes (a query cut short) make this a reset, as it should. */
-  tc_close(tc);
+  zn__fwd_tc_close(tc);
 }
 
 static const struct zn_stream_callbacks tclient_cbs = {
@@ -456,6 +388,7 @@ void zn__fwd_tcp_stop(struct zn_dns_forwarder *fw) {
     }
     tc->s = NULL;
     zn_timer_stop(fw->st, &tc->idle);
+    zn_timer_stop(fw->st, &tc->wake);
   }
   for (uint32_t i = 0; i < fw->cfg.upstream_tcp_max; i++) {
     if (fw->uc[i].c) {

@@ -315,9 +315,10 @@ static void log_access(struct http_conn *hc, int status, uint64_t bytes) {
   srv->cfg.access_log(srv->cfg.access_arg, &a);
 }
 
-/* The response goes: head written, counted, logged, handed over. */
-static void finish(struct http_conn *hc, struct resp *r,
-                   uint8_t version_minor) {
+/* The response: head written, counted, logged, and what the server is
+ * to send in *out (whose file, if r has one, is out->file). */
+static void finish(struct http_conn *hc, struct resp *r, uint8_t version_minor,
+                   struct hs_response *out) {
   struct zn_http_server *srv = hc->srv;
   size_t text = 0;
   size_t head = build(hc, r, version_minor, &text);
@@ -342,7 +343,11 @@ static void finish(struct http_conn *hc, struct resp *r,
   }
   log_access(hc, r->status, head + body);
   (void)text; /* part of head: the error's line goes with it */
-  zn__hs_send(hc, head, r->file, data, body, r->close);
+  out->head_len = head;
+  out->has_file = r->file != NULL;
+  out->body = data;
+  out->body_len = body;
+  out->close_after = r->close;
 }
 
 /* ---- the steps ---- */
@@ -481,25 +486,26 @@ static void select_part(struct http_conn *hc, const struct zn_http_request *req,
   }
 }
 
-void zn__hs_serve(struct http_conn *hc) {
+void zn__hs_serve(struct http_conn *hc, struct hs_response *out) {
   const struct zn_http_request *req = &hc->head.req;
   struct resp r = {.close = !req->keep_alive,
                    .head_only = req->method == ZN_HTTP_METHOD_HEAD};
   int64_t now = clock_now(hc->srv);
   struct zn_http_path pr;
-  struct zn_http_file f;
+  struct zn_http_file *f = &out->file;
   if (check_body(hc, req, &r) && check_method(req, &r) &&
-      target_to_path(hc, req, &r, &pr) && open_representation(hc, &pr, &f, &r))
-    select_part(hc, req, &f, now, &r);
+      target_to_path(hc, req, &r, &pr) && open_representation(hc, &pr, f, &r))
+    select_part(hc, req, f, now, &r);
   /* A method refused outranks a body too large (it was never going to
    * be served either way). */
   if (r.status == 413)
     (void)check_method(req, &r);
-  finish(hc, &r, req->version_minor);
+  finish(hc, &r, req->version_minor, out);
 }
 
-void zn__hs_serve_error(struct http_conn *hc, enum zn_http_error e) {
+void zn__hs_serve_error(struct http_conn *hc, enum zn_http_error e,
+                        struct hs_response *out) {
   (void)clock_now(hc->srv);
   struct resp r = {.status = zn_http_error_status(e), .close = true};
-  finish(hc, &r, 1);
+  finish(hc, &r, 1, out);
 }

@@ -334,18 +334,20 @@ static int send_first(struct http_conn *hc, size_t head_len, bool copy,
   return ZN_OK;
 }
 
-void zn__hs_send(struct http_conn *hc, size_t head_len,
-                 const struct zn_http_file *file, const uint8_t *body,
-                 uint64_t body_len, bool close_after) {
+/* Hand response r to the stream.  What the stream does not take now
+ * waits in hc->pend (the file held if it has a hold). */
+static void send_response(struct http_conn *hc, const struct hs_response *r) {
   struct zn_http_server *srv = hc->srv;
   struct hc_pending *p = &hc->pend;
+  size_t head_len = r->head_len;
+  uint64_t body_len = r->body_len;
   memset(p, 0, sizeof(*p));
-  p->close_after = close_after;
-  p->body = body;
+  p->close_after = r->close_after;
+  p->body = r->body;
   p->body_len = body_len;
   p->body_copy = body_len <= srv->cfg.copy_max;
-  if (file)
-    p->file = *file;
+  if (r->has_file)
+    p->file = r->file;
   srv->s.v[ZN_HTTP_SRV_bytes_out_head] += head_len;
   srv->s.v[ZN_HTTP_SRV_bytes_out_body] += body_len;
   if (body_len > 0 && p->body_copy)
@@ -431,17 +433,20 @@ static bool reading(const struct http_conn *hc) {
  * at once in the same bytes: pipelining). */
 static void head_done(struct http_conn *hc, enum zn_http_head_result r) {
   struct zn_http_server *srv = hc->srv;
+  struct hs_response resp;
   if (r == ZN_HTTP_HEAD_ERROR) {
     HS_COUNT(srv, parse_errors);
     srv->s.v[ZN_HTTP_SRV_parse_NONE + (int)hc->head.error]++;
-    zn__hs_serve_error(hc, hc->head.error);
+    zn__hs_serve_error(hc, hc->head.error, &resp);
+    send_response(hc, &resp);
     return;
   }
   HS_COUNT(srv, requests);
   if (hc->nreq++ > 0)
     HS_COUNT(srv, keepalive_reuses);
   hc->discard_left = hc->head.req.content_length;
-  zn__hs_serve(hc);
+  zn__hs_serve(hc, &resp);
+  send_response(hc, &resp);
   zn_http_head_reset(&hc->head);
 }
 

@@ -6,7 +6,8 @@
  *                   handing responses to the stream;
  *   http_respond.c  one request to one response: the steps of RFC 9110
  *                   the server takes (method, target, file, conditions,
- *                   range) and the response head.
+ *                   range) and the response head, handed back to
+ *                   http_server.c to send (calls go that one way).
  */
 #ifndef ZN_HTTP_SERVER_INT_H
 #define ZN_HTTP_SERVER_INT_H
@@ -133,17 +134,25 @@ struct zn_http_server {
 
 #define HS_COUNT(srv, name) ((srv)->s.v[ZN_HTTP_SRV_##name]++)
 
-/* http_respond.c: serve the request hc->head.req (just parsed), or
- * answer the parser's error; both end in zn__hs_send(). */
-void zn__hs_serve(struct http_conn *hc);
-void zn__hs_serve_error(struct http_conn *hc, enum zn_http_error e);
+/* A response as http_respond.c makes it, for http_server.c to hand to
+ * the stream: the head is scratch[0, head_len); the body, body_len bytes
+ * at body (copied or sent by reference), is file's when has_file (its
+ * bytes valid until the server has taken them: it holds the file if it
+ * must).  close_after: a lingering close follows. */
+struct hs_response {
+  size_t head_len;
+  bool has_file;
+  struct zn_http_file file; /* as the content source opened it */
+  const uint8_t *body;
+  uint64_t body_len;
+  bool close_after;
+};
 
-/* http_server.c: hand a response to the stream.  The head is scratch[0,
- * head_len); body (copied when copy, else by reference) of body_len
- * bytes from file, whose bytes are valid until this returns (it holds
- * them if it must).  close_after: a lingering close follows. */
-void zn__hs_send(struct http_conn *hc, size_t head_len,
-                 const struct zn_http_file *file, const uint8_t *body,
-                 uint64_t body_len, bool close_after);
+/* http_respond.c: the response to the request hc->head.req (just
+ * parsed), or to the parser's error, into *out.  The request is counted
+ * and logged; the server sends *out. */
+void zn__hs_serve(struct http_conn *hc, struct hs_response *out);
+void zn__hs_serve_error(struct http_conn *hc, enum zn_http_error e,
+                        struct hs_response *out);
 
 #endif /* ZN_HTTP_SERVER_INT_H */

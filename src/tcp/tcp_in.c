@@ -63,14 +63,6 @@ static void reply_rst(struct zn_stack *st, const struct zn__tcp_seg *s) {
 
 /* ---- per-state processing ---- */
 
-/* A segment the state machine ignores for want of an ACK bit (§3.10.7.4
- * fifth check: "drop the segment and return"), or a SYN+FIN: counted. */
-void zn__tcp_input_noack(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
-  ZN_STAT_INC(c->st, tcp_drop_noack);
-  zn__tcp_fsm(c, ZN__EV_S_NOACK, s);
-}
-
-
 /* §3.10.7.2 SEGMENT ARRIVES in LISTEN: the RST is ignored, an ACK (or a
  * SYN-ACK) answered by a RST unless it completes a SYN cookie, a SYN
  * makes a child connection. */

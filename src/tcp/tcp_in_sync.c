@@ -547,6 +547,14 @@ static bool fifth_check_ack_synchronized(struct zn_tcp_conn *c,
   return c->state != ZN_TCP_CLOSED;
 }
 
+/* A segment the state machine ignores for want of an ACK bit (the fifth
+ * check's "drop the segment and return"; tcp_in.c's LISTEN and SYN_SENT
+ * procedures drop theirs here too), or a SYN+FIN: counted. */
+void zn__tcp_input_noack(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {
+  ZN_STAT_INC(c->st, tcp_drop_noack);
+  zn__tcp_fsm(c, ZN__EV_S_NOACK, s);
+}
+
 /* §3.10.7.4 fifth check, "check the ACK field": "if the ACK bit is off,
  * drop the segment and return".  Returns true if processing continues. */
 static bool fifth_check_ack(struct zn_tcp_conn *c, struct zn__tcp_seg *s) {

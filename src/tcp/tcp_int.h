@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #include "core/stack_int.h"
-#include "core/timer_int.h"
+#include "core/timer_inline.h"
 #include "af/af_inline.h"
 #include "inet/inet_int.h"
 #include "tcp/tcp_cc.h"
@@ -611,10 +611,10 @@ void zn__tcp_syn_opts_agree(const struct zn_config *cfg,
                             struct zn__tcp_syn_agreed *r);
 /* Agree on a SYN's options for c (§3.7.1, RFC 7323, RFC 2018). */
 void zn__tcp_apply_syn_opts(struct zn_tcp_conn *c, const struct zn__tcp_seg *s);
-/* A segment without ACK (or a SYN+FIN) is dropped, counted: S_NOACK. */
-void zn__tcp_input_noack(struct zn_tcp_conn *c, struct zn__tcp_seg *s);
 
 /* tcp_in_sync.c */
+/* A segment without ACK (or a SYN+FIN) is dropped, counted: S_NOACK. */
+void zn__tcp_input_noack(struct zn_tcp_conn *c, struct zn__tcp_seg *s);
 /* The synchronized-state procedure (§3.10.7.4) for one segment. */
 void zn__tcp_input_sync(struct zn_tcp_conn *c, struct zn__tcp_seg *s);
 /* §3.10.7.3: text or a FIN on the SYN-ACK that established c, processed

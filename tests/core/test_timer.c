@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "core/stack_int.h"
+#include "core/timer_inline.h"
 #include "internals.h"
 #include "harness.h"
 #include "zt.h"

@@ -1,4 +1,4 @@
-/* DNS over TCP framing (src/dns/tcp_frame.c): messages in any pieces,
+/* DNS over TCP framing (src/wire/dns_tcp.c): messages in any pieces,
  * pipelined, bounded; errors on a length below a header or above the
  * buffer; the encoder. */
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * Tests of src/dns (wire format): a hand-built query and response parsed
+ * Tests of src/wire/dns*.c: a hand-built query and response parsed
  * field by field and re-emitted byte for byte; compression pointers on
  * emit; pointer loops, forward pointers and long pointer chains; names and
  * labels at their limits; every truncation of a full response; RDATA whose

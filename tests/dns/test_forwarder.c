@@ -1,8 +1,9 @@
 /* The forwarder (src/dns/forward.c, forward_tcp.c) on stack A, its
  * upstream a scripted server on stack B, and a client on B asking A over
  * UDP and TCP: forwarding under a fresh ID, the cache, the blocklist,
- * the sanity checks, the upstream timeout, pipelined TCP queries and a
- * bad length prefix. */
+ * the sanity checks, the upstream timeout, pipelined TCP queries (past
+ * the limit of queries in progress) and a bad length prefix. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "../proto/proto_util.h"
@@ -391,11 +392,63 @@ ZT_TEST(test_tcp_pipelined_and_bad_length) {
   teardown(&f);
 }
 
+/* More queries in one write than a connection may have in progress
+ * (FWD_TCP_PIPELINE_MAX, 16): the rest are read as the first are
+ * answered (the end of a query wakes its client), and the client's FIN
+ * closes the connection once the last answer is out. */
+ZT_TEST(test_tcp_pipeline_past_limit_resumes) {
+  struct fix f;
+  setup(&f, false);
+  struct zn_tcp_conn *c;
+  tcp_len = 0;
+  tcp_closed = false;
+  ZT_REQUIRE(zn_tcp_connect(f.p.b, TH_IP(IP_A), 53, &cli_cbs, NULL, &c) ==
+             ZN_OK);
+  th_pair_run(&f.p, ZN_MS(50));
+  enum { NQ = 20 };
+  uint8_t s[NQ * 64];
+  size_t len = 0;
+  for (int i = 0; i < NQ; i++) {
+    char name[16];
+    snprintf(name, sizeof(name), "q%d.test", i);
+    size_t n = mkquery(s + len + 2, (uint16_t)(0x100 + i), name, ZN_DNS_TYPE_A);
+    zn_dns_tcp_encode_len(n, s + len);
+    len += n + 2;
+  }
+  ZT_EQ(zn_tcp_write(c, s, len), (long)len);
+  ZT_EQ(zn_tcp_shutdown(c), ZN_OK);
+  th_pair_run(&f.p, ZN_MS(200));
+  struct zn_dns_tcp_decoder d;
+  uint8_t buf[1024];
+  zn_dns_tcp_decoder_init(&d, buf, sizeof(buf));
+  size_t used, at = 0;
+  uint32_t ids = 0;
+  while (at < tcp_len &&
+         zn_dns_tcp_decode(&d, tcp_in + at, tcp_len - at, &used) == 1) {
+    at += used;
+    uint16_t id = zn_rd16(buf);
+    if (id >= 0x100 && id < 0x100 + NQ)
+      ids |= 1u << (id - 0x100);
+  }
+  ZT_EQ(at, tcp_len);
+  ZT_EQU(ids, (1u << NQ) - 1); /* every query answered */
+  ZT_EQ(nupstream, NQ);
+  ZT_CHECK(tcp_closed);
+  struct zn_dns_forwarder_stats st = stats(&f);
+  ZT_EQU(st.tcp_queries, NQ);
+  ZT_EQU(st.tcp_answers, NQ);
+  ZT_EQU(st.tcp_open, 0);
+  zn_tcp_close(c);
+  th_pair_run(&f.p, ZN_SEC(1));
+  teardown(&f);
+}
+
 int main(void) {
   ZT_RUN(test_forward_then_cache);
   ZT_RUN(test_cache_answer_max);
   ZT_RUN(test_blocked);
   ZT_RUN(test_sanity_and_timeout);
   ZT_RUN(test_tcp_pipelined_and_bad_length);
+  ZT_RUN(test_tcp_pipeline_past_limit_resumes);
   return zt_done();
 }

@@ -3,7 +3,7 @@
  * (RFC 4343), and conversion to and from presentation text (RFC 1035
  * 5.1).
  *
- * Functions that take a name trust the form documented in znet/dns.h
+ * Functions that take a name trust the form documented in znet/dns_wire.h
  * (labels of 1..63 bytes ending with the root label at len); loops are
  * still bounded by len so that a caller's hand-made bad name cannot make
  * them read past b[].
@@ -13,8 +13,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "dns_int.h"
-#include "znet/dns.h"
+#include "wire/dns_wire_int.h"
+#include "znet/dns_wire.h"
 #include "znet/err.h"
 
 bool zn_dns_name_check(const struct zn_dns_name *n) {

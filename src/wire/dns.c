@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "dns/dns_int.h"
-#include "znet/dns.h"
+#include "wire/dns_wire_int.h"
+#include "znet/dns_wire.h"
 #include "znet/err.h"
 #include "znet/wire.h"
 

@@ -1,5 +1,5 @@
 /*
- * DNS over TCP framing (RFC 1035 4.2.2, RFC 7766 8): see znet/dns.h.
+ * DNS over TCP framing (RFC 1035 4.2.2, RFC 7766 8): see znet/dns_wire.h.
  *
  * The decoder is a two-state machine, reading the length prefix (hlen <
  * 2) or the message (need bytes into buf); a message complete sets
@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "znet/dns.h"
+#include "znet/dns_wire.h"
 #include "znet/err.h"
 
 void zn_dns_tcp_decoder_init(struct zn_dns_tcp_decoder *d, uint8_t *buf,
