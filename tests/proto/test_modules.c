@@ -85,6 +85,18 @@ static void send_udp(struct th_pair *p, uint16_t port) {
   zn_udp_close(s);
 }
 
+/* A connects to B's listener on port 80 over IPv4, and both close. */
+static void tcp_connects(struct th_pair *p) {
+  struct zn_tcp_conn *l, *c;
+  connected = 0;
+  ZT_EQ(zn_tcp_listen(p->b, NULL, 80, 0, &cbs, NULL, &l), ZN_OK);
+  ZT_EQ(zn_tcp_connect(p->a, TH_IP(B_IP), 80, &cbs, NULL, &c), ZN_OK);
+  th_pair_run(p, ZN_MS(100));
+  ZT_EQ(connected, 1);
+  zn_tcp_close(c);
+  zn_tcp_close(l);
+}
+
 ZT_TEST(test_stack_without_dhcp4_works_and_drops_its_traffic) {
   const struct zn__module *tab[ZN__MOD_SLOTS];
   size_t n = table_without(tab, (const char *const[]){"dhcp4", NULL});
@@ -98,14 +110,7 @@ ZT_TEST(test_stack_without_dhcp4_works_and_drops_its_traffic) {
   ZT_EQ(zn_icmp_echo_send(p.a, B_IP, 1, 1, "ping", 4), ZN_OK);
   th_pair_run(&p, ZN_MS(100));
   ZT_EQ(echo_replies, 1);
-  struct zn_tcp_conn *l, *c;
-  connected = 0;
-  ZT_EQ(zn_tcp_listen(p.b, NULL, 80, 0, &cbs, NULL, &l), ZN_OK);
-  ZT_EQ(zn_tcp_connect(p.a, TH_IP(B_IP), 80, &cbs, NULL, &c), ZN_OK);
-  th_pair_run(&p, ZN_MS(100));
-  ZT_EQ(connected, 1);
-  zn_tcp_close(c);
-  zn_tcp_close(l);
+  tcp_connects(&p);
   /* The client's port: nobody there, counted as UDP's drop. */
   uint64_t noport = zn_stat(p.b, ZN_STAT_udp_drop_noport);
   send_udp(&p, ZN_DHCP4_CLIENT_PORT);
@@ -144,14 +149,7 @@ ZT_TEST(test_stack_without_ipv6_works_and_drops_its_traffic) {
   struct th_pair p;
   pair_with(&p, tab, n);
   ZT_CHECK(ZN__MOD(p.b, ip6) == NULL);
-  struct zn_tcp_conn *l, *c;
-  connected = 0;
-  ZT_EQ(zn_tcp_listen(p.b, NULL, 80, 0, &cbs, NULL, &l), ZN_OK);
-  ZT_EQ(zn_tcp_connect(p.a, TH_IP(B_IP), 80, &cbs, NULL, &c), ZN_OK);
-  th_pair_run(&p, ZN_MS(100));
-  ZT_EQ(connected, 1);
-  zn_tcp_close(c);
-  zn_tcp_close(l);
+  tcp_connects(&p);
   /* An IPv6 frame to B's MAC. */
   uint8_t f[ZN_ETH_HDR_LEN + 40] = {0};
   memcpy(f, zn_stack_mac(p.b), 6);
@@ -168,6 +166,7 @@ ZT_TEST(test_stack_without_ipv6_works_and_drops_its_traffic) {
   /* The transports with an IPv6 peer. */
   struct zn_ip peer6;
   ZT_EQ(zn_ip_parse("2001:db8::1", &peer6), ZN_OK);
+  struct zn_tcp_conn *c;
   ZT_EQ(zn_tcp_connect(p.b, &peer6, 80, &cbs, NULL, &c),
         ZN_EADDRNOTAVAIL);
   struct zn_udp_sock *s;
