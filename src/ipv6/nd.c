@@ -142,7 +142,7 @@ static void resolution_failed(struct zn_stack *st, struct zn__nd_entry *e) {
     uint8_t ip[16];
     memcpy(ip, e->ip, 16);
     free_entry(st, e);
-    zn__ip6conf_router_lost(st, ip);
+    zn__ip6_router_lost(st, ip);
   } else {
     free_entry(st, e);
   }
@@ -155,7 +155,7 @@ static void resolution_failed(struct zn_stack *st, struct zn__nd_entry *e) {
 }
 
 static void retrans_in(struct zn_stack *st, struct zn__nd_entry *e) {
-  zn_timer_start_in(st, &e->timer, ZN_MS(zn__ip6conf_retrans_ms(st)));
+  zn_timer_start_in(st, &e->timer, ZN_MS(zn__ip6_retrans_ms(st)));
 }
 
 /* RFC 4861 §7.3.3: the timer-driven transitions. */
@@ -203,7 +203,7 @@ static void set_reachable(struct zn_stack *st, struct zn__nd_entry *e) {
   e->state = ZN__ND_REACHABLE;
   e->confirmed = true;
   e->probes = 0;
-  e->reachable_until = st->now + ZN_MS(zn__ip6conf_reachable_ms(st));
+  e->reachable_until = st->now + ZN_MS(zn__ip6_reachable_ms(st));
   /* ReachableTime is drawn again now and then: a shorter one than the
    * timer was armed for arms it again. */
   if (!armed ||
@@ -341,7 +341,7 @@ static void ns_input(struct zn_stack *st, const struct zn_nd_view *nd,
     ZN_STAT_INC(st, nd_drop_dad_src);
     return;
   }
-  const struct zn__ip6_addr *a = zn__ip6conf_addr_find(st, nd->target);
+  const struct zn__ip6_addr *a = zn__ip6_addr_find(st, nd->target);
   if (!a || a->state == ZN__A6_DUPLICATE) {
     ZN_STAT_INC(st, nd_drop_not_ours);
     return;
@@ -405,7 +405,7 @@ static void na_update(struct zn_stack *st, struct zn__nd_entry *e,
   bool was_router = e->router;
   e->router = (nd->flags & ZN_ND_NA_FLAG_R) != 0;
   if (was_router && !e->router)
-    zn__ip6conf_router_lost(st, e->ip);
+    zn__ip6_router_lost(st, e->ip);
 }
 
 static void na_input(struct zn_stack *st, const struct zn_nd_view *nd,
@@ -417,7 +417,7 @@ static void na_input(struct zn_stack *st, const struct zn_nd_view *nd,
   }
   /* A duplicate address is not ours (RFC 4862 §5.4.5): its NA resolves
    * the neighbor that holds it, as ns_input does not answer for it. */
-  const struct zn__ip6_addr *a = zn__ip6conf_addr_find(st, nd->target);
+  const struct zn__ip6_addr *a = zn__ip6_addr_find(st, nd->target);
   if (a && a->state != ZN__A6_DUPLICATE) {
     ZN_STAT_INC(st, nd_dad_rx);
     zn__ip6conf_dad_na(st, nd->target);
@@ -475,3 +475,4 @@ int zn__nd_state(struct zn_stack *st, const uint8_t ip[16]) {
   const struct zn__nd_entry *e = find(st, ip);
   return e ? e->state : ZN__ND_FREE;
 }
+

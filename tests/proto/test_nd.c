@@ -257,8 +257,8 @@ ZT_TEST(test_na_for_a_duplicate_address_of_ours_resolves_its_holder) {
   add6(s.st, Y, 64); /* ours: the prefix stays on-link */
   struct zn__ip6_addr *a = NULL;
   for (uint32_t i = 0; i < c.ipv6_addrs; i++)
-    if (memcmp(ZN__MOD(s.st, ip6conf)->addr[i].a, X, 16) == 0)
-      a = &ZN__MOD(s.st, ip6conf)->addr[i];
+    if (memcmp(ZN__MOD(s.st, ip6)->addr[i].a, X, 16) == 0)
+      a = &ZN__MOD(s.st, ip6)->addr[i];
   ZT_REQUIRE(a);
   a->state = ZN__A6_DUPLICATE;
   struct zn_ip x = zn_ip_from_v6(X);
@@ -352,7 +352,7 @@ ZT_TEST(test_tentative_address_accepts_only_nd) {
   solo6(&s, &c);
   ZT_REQUIRE(s.st);
   know_a(&s);
-  ZN__MOD(s.st, ip6conf)->addr[0].state = ZN__A6_TENTATIVE;
+  ZN__MOD(s.st, ip6)->addr[0].state = ZN__A6_TENTATIVE;
   uint8_t m[64], f[200], sn[16], mac[6];
   size_t ml = mk_echo6(m, 1, 1, 8, LL_A, LL_B);
   inject(s.st, f, mk6(f, MAC_B, LL_A, LL_B, 58, 64, m, ml));
@@ -365,7 +365,7 @@ ZT_TEST(test_tentative_address_accepts_only_nd) {
   inject(s.st, f, mk6(f, mac, unspec, sn, 58, 255, m, ml));
   ZT_EQU(S(nd_dad_rx), 1);
   ZT_EQ(sent_count(&s.link.b, 0), 0);
-  ZN__MOD(s.st, ip6conf)->addr[0].state = ZN__A6_PREFERRED;
+  ZN__MOD(s.st, ip6)->addr[0].state = ZN__A6_PREFERRED;
   solo_free(&s);
 }
 
