@@ -6,7 +6,8 @@
  * (RFC 4861 §5.2, §6.3.2, §6.3.4), the multicast groups we listen to.
  * What goes into that state is decided above, by address configuration
  * (src/ipv6conf: SLAAC, DAD, router advertisements, MLD), which writes it
- * downward.
+ * downward; IPv6 hands it the ICMPv6 messages of the types it registered
+ * at assembly (zn__icmp6_register).
  *
  * Who calls what:
  *   eth      -> zn__ip6_input (EtherType 0x86DD), zn__ip6_mac_accepted
@@ -16,7 +17,8 @@
  *               zn__nd_confirm (upper-layer reachability confirmation)
  *   ipv6conf -> zn__icmp6_send (RS, DAD probes, MLD reports),
  *               zn__nd_learn (an RA's source link-layer address), the
- *               tables of the interface's state and their setters
+ *               tables of the interface's state and their setters, and
+ *               at assembly zn__icmp6_register
  *   stack    -> mem_size, init, start (first poll), destroy
  */
 #ifndef ZN_IPV6_INT_H
@@ -173,6 +175,23 @@ struct zn__ip6_group {
   uint64_t answer_at;      /* address-specific query answer; 0: none */
 };
 
+/* ---- tables filled at assembly ---------------------------------------- */
+
+/* A handler of the ICMPv6 messages of one type that IPv6 leaves to a
+ * module above (zn__icmp6_register): b->data at the ICMPv6 header, the
+ * checksum checked, the IP-level receipt checks of its type done (for a
+ * router advertisement hop limit 255 and a link-local source, RFC 4861
+ * §6.1.2; for MLD hop limit 1 and a link-local or unspecified source, RFC
+ * 3810 §5), neighbor discovery that came with a fragment header refused
+ * (RFC 6980 §5).  Consumes b. */
+typedef void (*zn__icmp6_fn)(struct zn_stack *st, struct zn_buf *b,
+                             const struct zn__inet_meta *m);
+
+/* The types IPv6 leaves to a module above: router advertisement, MLD
+ * query, MLDv1 report and done, MLDv2 report (icmp6.c's table, one row
+ * each with its receipt checks). */
+#define ZN__ICMP6_UPPER 5
+
 /* IPv6's state in struct zn_stack; grown by src/ipv6. */
 struct zn__ip6 {
   bool up;                 /* cfg.ipv6 and started */
@@ -210,6 +229,9 @@ struct zn__ip6 {
   uint32_t reachable_ms;         /* ReachableTime, randomised */
   uint64_t rerandomise_at;       /* next new ReachableTime (ns); 0: none */
   uint32_t retrans_ms;           /* RetransTimer */
+  /* Filled at assembly by the modules above. */
+  zn__icmp6_fn icmp6_up[ZN__ICMP6_UPPER]; /* zn__icmp6_register, by the
+                                             rows of icmp6.c's table */
 };
 
 size_t zn__ip6_mem_size(const struct zn_config *cfg);
@@ -439,5 +461,15 @@ bool zn__ip6_mcast_joined(const struct zn_stack *st, const uint8_t g[16]);
  * §7: 33:33 and the group's low 32 bits). */
 bool zn__ip6_mcast_mac_joined(const struct zn_stack *st,
                               const uint8_t mac[6]);
+
+/* ---- tables filled at assembly ---- */
+
+/* Hand the ICMPv6 messages of type to fn (a module above, at assembly).
+ * A type nobody registered is dropped as one of an unhandled type
+ * (icmp6_drop_type).  Errors: ZN_EINVAL (fn NULL, or a type IPv6 handles
+ * itself or knows no receipt checks for: a new type is a row of
+ * icmp6.c's table, with its checks and the counter of the messages
+ * handed on), ZN_EEXIST (the type is taken). */
+int zn__icmp6_register(struct zn_stack *st, uint8_t type, zn__icmp6_fn fn);
 
 #endif

@@ -58,9 +58,10 @@ void zn__ip6conf_init(struct zn_stack *st, void **mem);
 void zn__ip6conf_start(struct zn_stack *st);
 void zn__ip6conf_destroy(struct zn_stack *st);
 
-/* ICMPv6 messages this module handles, b->data at the ICMPv6 header,
- * checksum and hop limit already checked by src/ipv6; each consumes b:
- * router advertisement (134), MLD query (130) and reports (131, 143). */
+/* The ICMPv6 messages this module takes (zn__icmp6_register at init),
+ * b->data at the ICMPv6 header, checksum, hop limit and source already
+ * checked by src/ipv6; each consumes b: router advertisement (134), MLD
+ * query (130), reports and done (131, 132, 143: counted, ignored). */
 void zn__ip6conf_ra_input(struct zn_stack *st, struct zn_buf *b,
                           const struct zn__inet_meta *m);
 void zn__ip6conf_mld_input(struct zn_stack *st, struct zn_buf *b,
