@@ -6,8 +6,10 @@
  * (RFC 4861 §5.2, §6.3.2, §6.3.4), the multicast groups we listen to.
  * What goes into that state is decided above, by address configuration
  * (src/ipv6conf: SLAAC, DAD, router advertisements, MLD), which writes it
- * downward; IPv6 hands it the ICMPv6 messages of the types it registered
- * at assembly (zn__icmp6_register).
+ * downward; IPv6 hands it, through tables filled at assembly, the ICMPv6
+ * messages of the types it registered (zn__icmp6_register) and the
+ * neighbor discovery events duplicate address detection needs
+ * (zn__nd_listen).
  *
  * Who calls what:
  *   eth      -> zn__ip6_input (EtherType 0x86DD), zn__ip6_mac_accepted
@@ -18,7 +20,7 @@
  *   ipv6conf -> zn__icmp6_send (RS, DAD probes, MLD reports),
  *               zn__nd_learn (an RA's source link-layer address), the
  *               tables of the interface's state and their setters, and
- *               at assembly zn__icmp6_register
+ *               at assembly zn__icmp6_register, zn__nd_listen
  *   stack    -> mem_size, init, start (first poll), destroy
  */
 #ifndef ZN_IPV6_INT_H
@@ -115,9 +117,9 @@ struct zn__reass6 {
  *
  * Tables carved at the sizes the config gives (cfg.ipv6_addrs, _routers,
  * _prefixes, _groups), whether IPv6 is on or not.  src/ipv6 reads them
- * for every packet; src/ipv6conf decides every change (an address's
- * state, a list's entries, a group's membership and its reports) and
- * writes them, then moves the generation (zn__ip6_changed). */
+ * for every packet; address configuration, above, decides every change
+ * (an address's state, a list's entries, a group's membership and its
+ * reports) and writes them, then moves the generation (zn__ip6_changed). */
 
 /* The state of one of our addresses (RFC 4862 §2). */
 enum zn__ip6_addr_state {
@@ -165,7 +167,7 @@ struct zn__ip6_prefix {
 };
 
 /* A multicast group we listen to (RFC 3810 §6), besides all-nodes.  The
- * report fields are MLD's (src/ipv6conf). */
+ * report fields are MLD's, above. */
 struct zn__ip6_group {
   uint8_t g[16];
   uint16_t refs;           /* 0: leaving (reports left) or free */
@@ -192,6 +194,25 @@ typedef void (*zn__icmp6_fn)(struct zn_stack *st, struct zn_buf *b,
  * each with its receipt checks). */
 #define ZN__ICMP6_UPPER 5
 
+/* What neighbor discovery shows its listeners (zn__nd_listen): an NS or
+ * NA whose target is one of our addresses (in any state but DUPLICATE,
+ * which is no longer ours), what duplicate address detection needs (RFC
+ * 4862 §5.4.3, §5.4.4). */
+enum zn__nd_event {
+  ZN__ND_EV_NS,            /* an NS from a unicast source for our
+                              tentative address (not answered) */
+  ZN__ND_EV_NS_PROBE,      /* an NS from :: (another node's DAD probe),
+                              for our address in any state */
+  ZN__ND_EV_NA,            /* an NA, for our address in any state */
+};
+
+/* A listener of neighbor discovery events; target is a copy (the
+ * listener may change the address table). */
+typedef void (*zn__nd_listen_fn)(struct zn_stack *st, enum zn__nd_event ev,
+                                 const uint8_t target[16]);
+
+#define ZN__ND_LISTENERS 2
+
 /* IPv6's state in struct zn_stack; grown by src/ipv6. */
 struct zn__ip6 {
   bool up;                 /* cfg.ipv6 and started */
@@ -209,7 +230,7 @@ struct zn__ip6 {
   zn_icmp6_echo_cb echo_cb;
   void *echo_arg;
   /* The interface's state (tables: cfg sizes, carved if IPv6 is off too;
-   * src/ipv6conf writes them). */
+   * address configuration writes them). */
   struct zn__ip6_addr *addr;     /* cfg.ipv6_addrs */
   struct zn__ip6_router *router; /* cfg.ipv6_routers */
   struct zn__ip6_prefix *prefix; /* cfg.ipv6_prefixes */
@@ -222,7 +243,7 @@ struct zn__ip6 {
                                     the destination cache worked out from
                                     them is stale */
   /* RFC 4861 §6.3.2's host variables, as router advertisements set them
-   * (src/ipv6conf), or the defaults. */
+   * (address configuration), or the defaults. */
   uint8_t hop_limit;             /* CurHopLimit */
   uint32_t mtu;                  /* LinkMTU; 0: the netif's */
   uint32_t base_reachable_ms;    /* BaseReachableTime */
@@ -232,12 +253,14 @@ struct zn__ip6 {
   /* Filled at assembly by the modules above. */
   zn__icmp6_fn icmp6_up[ZN__ICMP6_UPPER]; /* zn__icmp6_register, by the
                                              rows of icmp6.c's table */
+  zn__nd_listen_fn nd_listen[ZN__ND_LISTENERS]; /* zn__nd_listen */
+  uint32_t nnd_listen;
 };
 
 size_t zn__ip6_mem_size(const struct zn_config *cfg);
 void zn__ip6_init(struct zn_stack *st, void **mem);
-/* The first poll: the link is up (ipv6conf starts after this); the first
- * ReachableTime is drawn. */
+/* The first poll: the link is up (the modules above start after this);
+ * the first ReachableTime is drawn. */
 void zn__ip6_start(struct zn_stack *st);
 void zn__ip6_destroy(struct zn_stack *st);
 
@@ -378,7 +401,7 @@ static inline bool zn__ip6_addr_usable(const struct zn__ip6_addr *e) {
 
 /* Our address a, in any state but FREE, or NULL.  The table is carved
  * memory behind a pointer: a const stack still gives a writable entry,
- * which ipv6conf's changes rely on.  Inline: every datagram received
+ * which address configuration's changes rely on.  Inline: every datagram received
  * asks (is its destination ours?). */
 static inline struct zn__ip6_addr *zn__ip6_addr_find(const struct zn_stack *st,
                                                      const uint8_t a[16]) {
@@ -471,5 +494,11 @@ bool zn__ip6_mcast_mac_joined(const struct zn_stack *st,
  * icmp6.c's table, with its checks and the counter of the messages
  * handed on), ZN_EEXIST (the type is taken). */
 int zn__icmp6_register(struct zn_stack *st, uint8_t type, zn__icmp6_fn fn);
+
+/* Show fn the events of enum zn__nd_event (a module above, at assembly):
+ * it looks, and may change the address table; neighbor discovery then
+ * answers only for an address still ours and usable.  Errors: ZN_ENOMEM
+ * (the table is full). */
+int zn__nd_listen(struct zn_stack *st, zn__nd_listen_fn fn);
 
 #endif

@@ -88,15 +88,18 @@ static void derive_secret(struct zn_stack *st) {
 
 static void on_timer(struct zn_stack *st, struct zn_timer *t);
 
-/* The ICMPv6 messages IPv6 hands up to us, by type: router
- * advertisements, and MLD (queries; reports, which a host only counts).
- * IPv6 keeps a row for each of these types, free until now. */
+/* What IPv6 shows us from below: the ICMPv6 messages of our types
+ * (router advertisements, and MLD: queries; reports, which a host only
+ * counts), and the NS and NA about our addresses that DAD looks at.  IPv6
+ * keeps a row for each of these types and room for two listeners, free
+ * until now. */
 static void register_handlers(struct zn_stack *st) {
   static const uint8_t mld[] = {ZN_ICMP6_MLD_QUERY, 131 /* MLDv1 report */,
                                 132 /* MLDv1 done */, ZN_ICMP6_MLD2_REPORT};
   (void)zn__icmp6_register(st, ZN_ICMP6_ND_RA, zn__ip6conf_ra_input);
   for (size_t i = 0; i < sizeof(mld); i++)
     (void)zn__icmp6_register(st, mld[i], zn__ip6conf_mld_input);
+  (void)zn__nd_listen(st, zn__ip6conf_nd_event);
 }
 
 void zn__ip6conf_init(struct zn_stack *st, void **mem) {

@@ -253,6 +253,14 @@ void zn__ip6conf_dad_na(struct zn_stack *st, const uint8_t target[16]) {
   dad_failed(st, e);
 }
 
+void zn__ip6conf_nd_event(struct zn_stack *st, enum zn__nd_event ev,
+                          const uint8_t target[16]) {
+  if (ev == ZN__ND_EV_NA)
+    zn__ip6conf_dad_na(st, target);
+  else
+    zn__ip6conf_dad_ns(st, target, ev == ZN__ND_EV_NS_PROBE);
+}
+
 int zn_stack_add_ipv6(struct zn_stack *st, const struct zn_ip *addr,
                       uint8_t prefix) {
   if (addr->family != ZN_AF_INET6 || prefix > 128 ||

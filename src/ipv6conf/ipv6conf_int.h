@@ -67,9 +67,12 @@ void zn__ip6conf_ra_input(struct zn_stack *st, struct zn_buf *b,
 void zn__ip6conf_mld_input(struct zn_stack *st, struct zn_buf *b,
                            const struct zn__inet_meta *m);
 
-/* Duplicate address detection (RFC 4862 §5.4.3, §5.4.4): src/ipv6 saw an
- * NS (from_unspecified: a DAD probe of another node) or an NA whose
- * target is our address in any state. */
+/* Duplicate address detection (RFC 4862 §5.4.3, §5.4.4): neighbor
+ * discovery saw an NS (from_unspecified: a DAD probe of another node) or
+ * an NA whose target is our address.  zn__ip6conf_nd_event is the
+ * listener registered at init (zn__nd_listen), which calls them. */
+void zn__ip6conf_nd_event(struct zn_stack *st, enum zn__nd_event ev,
+                          const uint8_t target[16]);
 void zn__ip6conf_dad_ns(struct zn_stack *st, const uint8_t target[16],
                         bool from_unspecified);
 void zn__ip6conf_dad_na(struct zn_stack *st, const uint8_t target[16]);
