@@ -477,8 +477,11 @@ int zn__ip6_output(struct zn_stack *st, struct zn_buf *b,
     h.nxt = ZN_IPPROTO_HOPOPTS;
   }
   bool loop = lo || dest_local(st, d);
+  /* A path MTU is never below 1280 (RFC 8200 §5): most datagrams fit
+   * without asking for it. */
   if (b->len > 0xffff ||
       (!loop && tx->df && !b->gso_size &&
+       b->len + ZN_IPV6_HDR_LEN > ZN_IPV6_MIN_MTU &&
        b->len + ZN_IPV6_HDR_LEN > zn__ip6_path_mtu(st, dst))) {
     ZN_STAT_INC(st, ip6_tx_drop_toobig);
     return tx_fail(b, ZN_EMSGSIZE);
