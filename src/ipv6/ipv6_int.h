@@ -213,18 +213,13 @@ typedef void (*zn__nd_listen_fn)(struct zn_stack *st, enum zn__nd_event ev,
 
 #define ZN__ND_LISTENERS 2
 
-/* IPv6's state in struct zn_stack; grown by src/ipv6. */
+/* IPv6's state in struct zn_stack; grown by src/ipv6.  Wide fields first,
+ * then the 32-bit ones, then the bytes: no padding between them. */
 struct zn__ip6 {
-  bool up;                 /* cfg.ipv6 and started */
   struct zn__nd_entry *nd; /* cfg.nd_entries */
-  bool nd_answering;       /* sending an NA: resolving its destination
-                              must not evict a confirmed neighbor */
   struct zn__reass6 *reass; /* cfg.ip6_reass_slots */
-  uint32_t reass_mem;      /* buffer bytes held by all slots */
   struct zn__pmtu6 pmtu[ZN__IP6_PMTU];
   struct zn__ip6_dest dest[ZN__IP6_DEST];
-  uint8_t npmtu;           /* slots in use (mtu not 0): none, no search */
-  uint32_t mtu_epoch;      /* moves when a path MTU may have fallen */
   uint64_t tokens_ns;      /* ICMPv6 error token bucket */
   uint64_t last_ns;
   zn_icmp6_echo_cb echo_cb;
@@ -235,26 +230,33 @@ struct zn__ip6 {
   struct zn__ip6_router *router; /* cfg.ipv6_routers */
   struct zn__ip6_prefix *prefix; /* cfg.ipv6_prefixes */
   struct zn__ip6_group *group;   /* cfg.ipv6_groups */
-  uint32_t naddr, nrouter, nprefix, ngroup;
-  uint32_t rr;                   /* round-robin start in router[] */
-  uint32_t gen;                  /* moves (never to 0) whenever an address
-                                    changes state or the router or prefix
-                                    list changes (zn__ip6_changed): what
-                                    the destination cache worked out from
-                                    them is stale */
-  /* RFC 4861 §6.3.2's host variables, as router advertisements set them
-   * (address configuration), or the defaults. */
-  uint8_t hop_limit;             /* CurHopLimit */
-  uint32_t mtu;                  /* LinkMTU; 0: the netif's */
-  uint32_t base_reachable_ms;    /* BaseReachableTime */
-  uint32_t reachable_ms;         /* ReachableTime, randomised */
   uint64_t rerandomise_at;       /* next new ReachableTime (ns); 0: none */
-  uint32_t retrans_ms;           /* RetransTimer */
   /* Filled at assembly by the modules above. */
   zn__icmp6_fn icmp6_up[ZN__ICMP6_UPPER]; /* zn__icmp6_register, by the
                                              rows of icmp6.c's table */
   zn__nd_listen_fn nd_listen[ZN__ND_LISTENERS]; /* zn__nd_listen */
   uint32_t nnd_listen;
+  uint32_t reass_mem;      /* buffer bytes held by all slots */
+  uint32_t mtu_epoch;      /* moves when a path MTU may have fallen */
+  uint32_t naddr, nrouter, nprefix, ngroup;
+  uint32_t rr;             /* round-robin start in router[] */
+  uint32_t gen;            /* moves (never to 0) whenever an address
+                              changes state or the router or prefix list
+                              changes (zn__ip6_changed): what the
+                              destination cache worked out from them is
+                              stale */
+  /* RFC 4861 §6.3.2's host variables, as router advertisements set them
+   * (address configuration), or the defaults. */
+  uint32_t mtu;            /* LinkMTU; 0: the netif's */
+  uint32_t base_reachable_ms; /* BaseReachableTime */
+  uint32_t reachable_ms;   /* ReachableTime, randomised */
+  uint32_t retrans_ms;     /* RetransTimer */
+  uint8_t hop_limit;       /* CurHopLimit */
+  bool up;                 /* cfg.ipv6 and started */
+  bool nd_answering;       /* sending an NA: resolving its destination
+                              must not evict a confirmed neighbor */
+  uint8_t npmtu;           /* pmtu slots in use (mtu not 0): none, no
+                              search */
 };
 
 size_t zn__ip6_mem_size(const struct zn_config *cfg);
