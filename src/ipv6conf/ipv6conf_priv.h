@@ -1,7 +1,7 @@
 /*
  * What the files of src/ipv6conf share and nothing else includes:
- * ipv6conf.c (tables, the one timer, sending, start), ipv6conf_addr.c
- * (interface identifiers, the address table, DAD), ipv6conf_ra.c (router
+ * ipv6conf.c (its state, the one timer, sending, start), ipv6conf_addr.c
+ * (interface identifiers, the addresses' states, DAD), ipv6conf_ra.c (router
  * solicitation, advertisements, the router, prefix and DNS lists, SLAAC)
  * and ipv6conf_mld.c (MLDv2 host side).  Other modules use
  * ipv6conf_int.h.
