@@ -2,8 +2,11 @@
  * ICMPv6 (RFC 4443): echo answered in place, errors sent under §2.4's
  * rules and a token bucket (cfg.icmp_rate / icmp_burst, a bucket of its
  * own), errors received checked against the datagram they quote and
- * passed to its transport, ND and MLD handed on; ND that came with a
- * fragment header is not (RFC 6980 §5).
+ * passed to its transport, NS and NA to neighbor discovery; ND that came
+ * with a fragment header goes nowhere (RFC 6980 §5).  Router
+ * advertisements and MLD go, after their IP-level receipt checks, to the
+ * handler a module above registered at assembly (upper_types); without
+ * one they are of an unhandled type.
  *
  * Redirects (RFC 4861 §8) are counted and ignored: a host that always
  * sends through the router it chose reaches every destination (one hop
@@ -15,7 +18,6 @@
 
 #include "core/stack_int.h"
 #include "ipv6/ipv6_int.h"
-#include "ipv6conf/ipv6conf_int.h"
 #include "znet/err.h"
 #include "znet/icmp.h"
 #include "znet/wire.h"
@@ -228,29 +230,72 @@ static void echo_reply_input(struct zn_stack *st,
   ZN__MOD(st, ip6)->echo_cb(st, ZN__MOD(st, ip6)->echo_arg, &r);
 }
 
-/* RA and MLD for ipv6conf: RFC 4861 §6.1.2 (hop limit 255, link-local
- * source), RFC 3810 §5 (hop limit 1, link-local or unspecified source). */
-static void conf_input(struct zn_stack *st, struct zn_buf *b, uint8_t type,
-                       const struct zn__inet_meta *m) {
-  const uint8_t *src = m->src.bytes;
-  if (type == ZN_ICMP6_ND_RA) {
-    if (m->ttl != ZN_ND_HOP_LIMIT || !zn_ipv6_addr_is_linklocal(src)) {
-      ZN_STAT_INC(st, icmp6_drop_conf_hlim);
-      zn_buf_free(b);
-      return;
-    }
-    ZN_STAT_INC(st, icmp6_ra_rx);
-    zn__ip6conf_ra_input(st, b, m);
+/* The types IPv6 leaves to a module above (zn__icmp6_register), one row
+ * each, with the IP-level half of their receipt checks, done here before
+ * the handler: a router advertisement from a link-local source with hop
+ * limit 255 (RFC 4861 §6.1.2: no off-link sender), MLD with hop limit 1
+ * from a link-local source or :: (RFC 3810 §5); and the counter of the
+ * messages handed on (the per-layer accounting sums it). */
+struct upper_type {
+  uint8_t type;
+  uint8_t hlim;        /* the hop limit it must come with */
+  bool from_unspec;    /* :: is an acceptable source */
+  uint16_t handed;     /* enum zn_stat: messages handed to the handler */
+};
+
+static const struct upper_type upper_types[] = {
+    {ZN_ICMP6_ND_RA, ZN_ND_HOP_LIMIT, false, ZN_STAT_icmp6_ra_rx},
+    {ZN_ICMP6_MLD_QUERY, 1, true, ZN_STAT_icmp6_mld_rx},
+    {131 /* MLDv1 report */, 1, true, ZN_STAT_icmp6_mld_rx},
+    {132 /* MLDv1 done */, 1, true, ZN_STAT_icmp6_mld_rx},
+    {ZN_ICMP6_MLD2_REPORT, 1, true, ZN_STAT_icmp6_mld_rx},
+};
+
+_Static_assert(sizeof(upper_types) / sizeof(upper_types[0]) ==
+                   ZN__ICMP6_UPPER,
+               "one handler slot per row");
+
+/* The row of type in upper_types, or -1. */
+static int upper_row(uint8_t type) {
+  for (int i = 0; i < ZN__ICMP6_UPPER; i++)
+    if (upper_types[i].type == type)
+      return i;
+  return -1;
+}
+
+/* A message of a type left to a module above: to its handler, once the
+ * receipt checks of its row pass.  A type nobody registered, or no row's,
+ * is dropped (RFC 4443 §2.4(a, b)). */
+static void upper_input(struct zn_stack *st, struct zn_buf *b, uint8_t type,
+                        const struct zn__inet_meta *m) {
+  int i = upper_row(type);
+  zn__icmp6_fn fn = i < 0 ? NULL : ZN__MOD(st, ip6)->icmp6_up[i];
+  if (!fn) {
+    ZN_STAT_INC(st, icmp6_drop_type);
+    zn_buf_free(b);
     return;
   }
-  if (m->ttl != 1 ||
-      !(zn_ipv6_addr_is_linklocal(src) || zn_ipv6_addr_is_unspecified(src))) {
+  const struct upper_type *u = &upper_types[i];
+  const uint8_t *src = m->src.bytes;
+  if (m->ttl != u->hlim ||
+      !(zn_ipv6_addr_is_linklocal(src) ||
+        (u->from_unspec && zn_ipv6_addr_is_unspecified(src)))) {
     ZN_STAT_INC(st, icmp6_drop_conf_hlim);
     zn_buf_free(b);
     return;
   }
-  ZN_STAT_INC(st, icmp6_mld_rx);
-  zn__ip6conf_mld_input(st, b, m);
+  st->stats.v[u->handed]++;
+  fn(st, b, m);
+}
+
+int zn__icmp6_register(struct zn_stack *st, uint8_t type, zn__icmp6_fn fn) {
+  int i = upper_row(type);
+  if (i < 0 || !fn)
+    return ZN_EINVAL;
+  if (ZN__MOD(st, ip6)->icmp6_up[i])
+    return ZN_EEXIST;
+  ZN__MOD(st, ip6)->icmp6_up[i] = fn;
+  return ZN_OK;
 }
 
 static void echo_request_input(struct zn_stack *st, struct zn_buf *b,
@@ -312,13 +357,6 @@ void zn__icmp6_input(struct zn_stack *st, struct zn_buf *b,
   case ZN_ICMP6_ND_NA:
     zn__nd_input(st, b, m);
     return;
-  case ZN_ICMP6_ND_RA:
-  case ZN_ICMP6_MLD_QUERY:
-  case 131: /* MLDv1 report */
-  case 132: /* MLDv1 done */
-  case ZN_ICMP6_MLD2_REPORT:
-    conf_input(st, b, v.type, m);
-    return;
   case ZN_ICMP6_ND_RS:
     ZN_STAT_INC(st, nd_rs_ignored); /* RFC 4861 §6.2.6: hosts ignore */
     goto drop;
@@ -326,8 +364,8 @@ void zn__icmp6_input(struct zn_stack *st, struct zn_buf *b,
     ZN_STAT_INC(st, nd_redirect_ignored);
     goto drop;
   default:
-    ZN_STAT_INC(st, icmp6_drop_type); /* §2.4(a, b) */
-    goto drop;
+    upper_input(st, b, v.type, m); /* RA, MLD; or of an unhandled type */
+    return;
   }
 drop:
   zn_buf_free(b);

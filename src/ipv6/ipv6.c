@@ -14,7 +14,6 @@
 #include "core/module_int.h"
 #include "core/stack_int.h"
 #include "inet/inet_int.h"
-#include "ipv6conf/ipv6conf_int.h"
 #include "eth/eth_int.h"
 #include "ipv6/ipv6_int.h"
 #include "wire/wire_inline.h"
@@ -27,14 +26,16 @@ static const uint8_t all_nodes[16] = {0xff, 2, [15] = 1};
 static const uint8_t loopback6[16] = {[15] = 1};
 
 size_t zn__ip6_mem_size(const struct zn_config *cfg) {
+  size_t n = zn__ip6_iface_mem_size(cfg);
   if (!cfg->ipv6)
-    return 0;
-  return zn__nd_mem_size(cfg) + zn__ip6_reass_mem_size(cfg);
+    return n;
+  return n + zn__nd_mem_size(cfg) + zn__ip6_reass_mem_size(cfg);
 }
 
 void zn__ip6_init(struct zn_stack *st, void **mem) {
   struct zn__ip6 *ip6 = ZN__MOD(st, ip6);
   memset(ip6, 0, sizeof(*ip6));
+  zn__ip6_iface_init(st, mem);
   ip6->up = st->cfg.ipv6;
   if (!ip6->up)
     return;
@@ -46,7 +47,10 @@ void zn__ip6_init(struct zn_stack *st, void **mem) {
   ip6->last_ns = st->now;
 }
 
-void zn__ip6_start(struct zn_stack *st) { (void)st; }
+void zn__ip6_start(struct zn_stack *st) {
+  if (ZN__MOD(st, ip6)->up)
+    zn__ip6_recompute_reachable(st);
+}
 
 void zn__ip6_destroy(struct zn_stack *st) {
   if (!ZN__MOD(st, ip6)->up)
@@ -60,12 +64,12 @@ static void loop_input(struct zn_stack *st, struct zn_buf *b);
 /* ---- addresses ---- */
 
 bool zn__ip6_is_local(const struct zn_stack *st, const uint8_t a[16]) {
-  return ZN__MOD(st, ip6)->up && zn__ip6conf_addr_usable(zn__ip6conf_addr_find(st, a));
+  return ZN__MOD(st, ip6)->up && zn__ip6_addr_usable(zn__ip6_addr_find(st, a));
 }
 
 bool zn__ip6_dst_accepted(const struct zn_stack *st, const uint8_t d[16]) {
   if (zn_ipv6_addr_is_mcast(d))
-    return zn__ip6conf_mcast_joined(st, d);
+    return zn__ip6_mcast_joined(st, d);
   return zn__ip6_is_local(st, d);
 }
 
@@ -76,7 +80,7 @@ static enum zn__eth_group mac_accepted(const struct zn_stack *st,
                                        const uint8_t mac[6]) {
   if (mac[0] != 0x33 || mac[1] != 0x33)
     return ZN__ETH_GROUP_OTHER;
-  return zn__ip6conf_mcast_mac_joined(st, mac) ? ZN__ETH_GROUP_JOINED
+  return zn__ip6_mcast_mac_joined(st, mac) ? ZN__ETH_GROUP_JOINED
                                                 : ZN__ETH_GROUP_UNJOINED;
 }
 
@@ -145,13 +149,13 @@ static bool source_better(struct source_cand *c, struct source_cand *best,
 /* RFC 6724 §5 over the address table. */
 static int source_choose(struct zn_stack *st, const uint8_t dst[16],
                          uint8_t out[16]) {
-  const struct zn__ip6_addr *all;
-  uint32_t n = zn__ip6conf_addrs(st, &all);
+  const struct zn__ip6_addr *all = ZN__MOD(st, ip6)->addr;
+  uint32_t n = ZN__MOD(st, ip6)->naddr;
   uint8_t sd = addr_scope(dst);
   struct source_cand best = {NULL, 0, -1};
   for (uint32_t i = 0; i < n; i++) {
     const struct zn__ip6_addr *a = &all[i];
-    if (!zn__ip6conf_addr_usable(a))
+    if (!zn__ip6_addr_usable(a))
       continue;
     if (memcmp(a->a, dst, 16) == 0) { /* rule 1: prefer the same address */
       best.a = a;
@@ -177,7 +181,7 @@ static struct zn__ip6_dest *dest_entry(struct zn_stack *st,
   h ^= h >> 16;
   h ^= h >> 8;
   struct zn__ip6_dest *d = &ZN__MOD(st, ip6)->dest[h % ZN__IP6_DEST];
-  uint32_t gen = zn__ip6conf_gen(ZN__MOD(st, ip6conf));
+  uint32_t gen = zn__ip6_gen(st);
   if (d->gen != gen || !zn_ipv6_addr_eq(d->dst, dst)) {
     memcpy(d->dst, dst, 16);
     d->gen = gen;
@@ -201,7 +205,7 @@ static bool dest_source(struct zn_stack *st, struct zn__ip6_dest *d,
 static bool dest_next_hop(struct zn_stack *st, struct zn__ip6_dest *d,
                           uint8_t out[16]) {
   if (!(d->known & ZN__DEST_NH)) {
-    d->nh_ok = zn__ip6conf_next_hop(st, d->dst, d->nh) == ZN_OK;
+    d->nh_ok = zn__ip6_next_hop_determine(st, d->dst, d->nh) == ZN_OK;
     d->known |= ZN__DEST_NH;
   }
   if (d->nh_ok)
@@ -257,7 +261,7 @@ static struct zn__pmtu6 *pmtu_find(struct zn_stack *st, const uint8_t d[16]) {
 void zn__ip6_mtu_lowered(struct zn_stack *st) { ZN__MOD(st, ip6)->mtu_epoch++; }
 
 static uint32_t link_mtu(const struct zn_stack *st) {
-  uint32_t m = zn__ip6conf_link_mtu(st);
+  uint32_t m = zn__ip6_link_mtu(st);
   return m < ZN_IPV6_MIN_MTU ? ZN_IPV6_MIN_MTU : m;
 }
 
@@ -473,8 +477,11 @@ int zn__ip6_output(struct zn_stack *st, struct zn_buf *b,
     h.nxt = ZN_IPPROTO_HOPOPTS;
   }
   bool loop = lo || dest_local(st, d);
+  /* A path MTU is never below 1280 (RFC 8200 §5): most datagrams fit
+   * without asking for it. */
   if (b->len > 0xffff ||
       (!loop && tx->df && !b->gso_size &&
+       b->len + ZN_IPV6_HDR_LEN > ZN_IPV6_MIN_MTU &&
        b->len + ZN_IPV6_HDR_LEN > zn__ip6_path_mtu(st, dst))) {
     ZN_STAT_INC(st, ip6_tx_drop_toobig);
     return tx_fail(b, ZN_EMSGSIZE);
@@ -482,7 +489,7 @@ int zn__ip6_output(struct zn_stack *st, struct zn_buf *b,
   h.tclass = tx->tos;
   h.flow = 0;
   h.plen = (uint16_t)b->len;
-  h.hlim = tx->ttl ? tx->ttl : zn__ip6conf_hop_limit(st);
+  h.hlim = tx->ttl ? tx->ttl : zn__ip6_hop_limit(st);
   memcpy(h.dst, dst, 16);
   uint8_t *p = zn_buf_push(b, ZN_IPV6_HDR_LEN);
   if (!p) {
@@ -670,17 +677,17 @@ static inline bool header_accept(struct zn_stack *st, const struct zn_buf *b,
   if (zn_ipv6_addr_is_loopback(v->dst))
     return true; /* looped back: checked above */
   if (zn_ipv6_addr_is_mcast(v->dst)) {
-    if (zn__ip6conf_mcast_joined(st, v->dst))
+    if (zn__ip6_mcast_joined(st, v->dst))
       return true;
     ZN_STAT_INC(st, ip6_drop_not_for_us);
     return false;
   }
-  const struct zn__ip6_addr *a = zn__ip6conf_addr_find(st, v->dst);
+  const struct zn__ip6_addr *a = zn__ip6_addr_find(st, v->dst);
   if (a && a->state == ZN__A6_TENTATIVE) {
     *tentative = true;
     return true;
   }
-  if (!zn__ip6conf_addr_usable(a)) {
+  if (!zn__ip6_addr_usable(a)) {
     ZN_STAT_INC(st, ip6_drop_not_for_us);
     return false;
   }
@@ -795,18 +802,6 @@ static void loop_input(struct zn_stack *st, struct zn_buf *b) {
   zn__ip6_input(st, b, 0);
 }
 
-static void ip6_config_default(struct zn_config *cfg) {
-  cfg->nd_entries = ZN_DEFAULT_ND_ENTRIES;
-  cfg->nd_pending = ZN_DEFAULT_ND_PENDING;
-  cfg->ip6_reass_slots = ZN_DEFAULT_IP6_REASS_SLOTS;
-  cfg->ip6_reass_max_bytes = ZN_DEFAULT_IP6_REASS_MAX_BYTES;
-  cfg->ip6_reass_timeout_ms = ZN_DEFAULT_IP6_REASS_TIMEOUT_MS;
-}
-
-static bool ip6_config_ok(const struct zn_config *cfg) {
-  return cfg->nd_entries <= (1u << 16) && cfg->ip6_reass_slots <= 4096;
-}
-
 static void ip6_init(struct zn_stack *st, void **mem) {
   zn__ip6_init(st, mem);
   if (!ZN__MOD(st, ip6)->up)
@@ -820,8 +815,8 @@ const struct zn__module zn__ip6_module = {
     .id = ZN__MOD_ip6,
     .needs = ZN__MOD_BIT(eth) | ZN__MOD_BIT(inet),
     .state_size = sizeof(struct zn__ip6),
-    .config_default = ip6_config_default,
-    .config_ok = ip6_config_ok,
+    .config_default = zn__ip6_config_default,
+    .config_ok = zn__ip6_config_ok,
     .mem_size = zn__ip6_mem_size,
     .init = ip6_init,
     .start = zn__ip6_start,

@@ -1,7 +1,8 @@
 /*
  * Neighbor discovery for a host (RFC 4861 §7): the neighbor cache with
- * neighbor unreachability detection, NS and NA in and out, and the DAD
- * hooks of ipv6conf.
+ * neighbor unreachability detection, NS and NA in and out, and the NS and
+ * NA about our own addresses shown to the listeners registered at
+ * assembly (duplicate address detection, RFC 4862 §5.4, is theirs).
  *
  * The cache is cfg.nd_entries entries in the stack's memory block,
  * searched linearly (the bound keeps that cheap).  When it is full a new
@@ -18,7 +19,6 @@
 #include "core/stack_int.h"
 #include "eth/eth_int.h"
 #include "ipv6/ipv6_int.h"
-#include "ipv6conf/ipv6conf_int.h"
 #include "znet/err.h"
 #include "znet/wire.h"
 
@@ -142,7 +142,7 @@ static void resolution_failed(struct zn_stack *st, struct zn__nd_entry *e) {
     uint8_t ip[16];
     memcpy(ip, e->ip, 16);
     free_entry(st, e);
-    zn__ip6conf_router_lost(st, ip);
+    zn__ip6_router_lost(st, ip);
   } else {
     free_entry(st, e);
   }
@@ -155,7 +155,7 @@ static void resolution_failed(struct zn_stack *st, struct zn__nd_entry *e) {
 }
 
 static void retrans_in(struct zn_stack *st, struct zn__nd_entry *e) {
-  zn_timer_start_in(st, &e->timer, ZN_MS(zn__ip6conf_retrans_ms(st)));
+  zn_timer_start_in(st, &e->timer, ZN_MS(zn__ip6_retrans_ms(st)));
 }
 
 /* RFC 4861 §7.3.3: the timer-driven transitions. */
@@ -203,7 +203,7 @@ static void set_reachable(struct zn_stack *st, struct zn__nd_entry *e) {
   e->state = ZN__ND_REACHABLE;
   e->confirmed = true;
   e->probes = 0;
-  e->reachable_until = st->now + ZN_MS(zn__ip6conf_reachable_ms(st));
+  e->reachable_until = st->now + ZN_MS(zn__ip6_reachable_ms(st));
   /* ReachableTime is drawn again now and then: a shorter one than the
    * timer was armed for arms it again. */
   if (!armed ||
@@ -329,6 +329,14 @@ static void send_na(struct zn_stack *st, const uint8_t target[16],
   (void)zn__icmp6_send(st, b, &tx, true);
 }
 
+/* Show the listeners an event about our address target. */
+static void nd_show(struct zn_stack *st, enum zn__nd_event ev,
+                    const uint8_t target[16]) {
+  const struct zn__ip6 *ip6 = ZN__MOD(st, ip6);
+  for (uint32_t i = 0; i < ip6->nnd_listen; i++)
+    ip6->nd_listen[i](st, ev, target);
+}
+
 /* RFC 4861 §7.1.1 (the IP-level half; zn_nd_view_init did the rest) and
  * §7.2.3. */
 static void ns_input(struct zn_stack *st, const struct zn_nd_view *nd,
@@ -341,7 +349,7 @@ static void ns_input(struct zn_stack *st, const struct zn_nd_view *nd,
     ZN_STAT_INC(st, nd_drop_dad_src);
     return;
   }
-  const struct zn__ip6_addr *a = zn__ip6conf_addr_find(st, nd->target);
+  const struct zn__ip6_addr *a = zn__ip6_addr_find(st, nd->target);
   if (!a || a->state == ZN__A6_DUPLICATE) {
     ZN_STAT_INC(st, nd_drop_not_ours);
     return;
@@ -351,7 +359,7 @@ static void ns_input(struct zn_stack *st, const struct zn_nd_view *nd,
   if (a->state == ZN__A6_TENTATIVE || unspec) {
     ZN_STAT_INC(st, nd_dad_rx);
     bool tentative = a->state == ZN__A6_TENTATIVE;
-    zn__ip6conf_dad_ns(st, target, unspec);
+    nd_show(st, unspec ? ZN__ND_EV_NS_PROBE : ZN__ND_EV_NS, target);
     if (tentative)
       return; /* RFC 4862 §5.4.3: never answer for a tentative address */
   } else {
@@ -360,7 +368,7 @@ static void ns_input(struct zn_stack *st, const struct zn_nd_view *nd,
   if (o->slla && !zn_eth_is_mcast(o->slla))
     learn(st, m->src.bytes, o->slla, -1);
   if (!zn__ip6_is_local(st, target))
-    return; /* ipv6conf dropped or changed it */
+    return; /* a listener found it a duplicate, or changed it */
   if (unspec)
     send_na(st, target, zn__ip6_all_nodes(), false);
   else
@@ -405,7 +413,7 @@ static void na_update(struct zn_stack *st, struct zn__nd_entry *e,
   bool was_router = e->router;
   e->router = (nd->flags & ZN_ND_NA_FLAG_R) != 0;
   if (was_router && !e->router)
-    zn__ip6conf_router_lost(st, e->ip);
+    zn__ip6_router_lost(st, e->ip);
 }
 
 static void na_input(struct zn_stack *st, const struct zn_nd_view *nd,
@@ -417,10 +425,12 @@ static void na_input(struct zn_stack *st, const struct zn_nd_view *nd,
   }
   /* A duplicate address is not ours (RFC 4862 §5.4.5): its NA resolves
    * the neighbor that holds it, as ns_input does not answer for it. */
-  const struct zn__ip6_addr *a = zn__ip6conf_addr_find(st, nd->target);
+  const struct zn__ip6_addr *a = zn__ip6_addr_find(st, nd->target);
   if (a && a->state != ZN__A6_DUPLICATE) {
+    uint8_t target[16];
+    memcpy(target, nd->target, 16);
     ZN_STAT_INC(st, nd_dad_rx);
-    zn__ip6conf_dad_na(st, nd->target);
+    nd_show(st, ZN__ND_EV_NA, target);
     return;
   }
   struct zn__nd_entry *e = find(st, nd->target);
@@ -474,4 +484,12 @@ void zn__nd_confirm(struct zn_stack *st, const uint8_t dst[16]) {
 int zn__nd_state(struct zn_stack *st, const uint8_t ip[16]) {
   const struct zn__nd_entry *e = find(st, ip);
   return e ? e->state : ZN__ND_FREE;
+}
+
+int zn__nd_listen(struct zn_stack *st, zn__nd_listen_fn fn) {
+  struct zn__ip6 *ip6 = ZN__MOD(st, ip6);
+  if (ip6->nnd_listen == ZN__ND_LISTENERS)
+    return ZN_ENOMEM;
+  ip6->nd_listen[ip6->nnd_listen++] = fn;
+  return ZN_OK;
 }

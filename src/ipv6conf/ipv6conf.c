@@ -16,15 +16,21 @@
  *  - no optimistic DAD (RFC 4429): an address is not used until DAD ends;
  *  - no MLDv1 compatibility mode (RFC 3810 §8): MLDv1 queries are counted
  *    (mld_drop_v1) and ignored; the querier on links we target speaks v2;
- *  - a router NUD gave up on (zn__ip6conf_router_lost) stays listed but
+ *  - a router NUD gave up on (zn__ip6_router_lost) stays listed but
  *    is used only when no other router is, round-robin (RFC 4861 §6.3.6);
  *    its next advertisement clears the mark;
  *  - RFC 7217's Net_Iface is the MAC address and Network_ID is empty;
  *  - the random ReachableTime is recomputed when BaseReachableTime
- *    changes and every REACHABLE_RERANDOMISE (§6.3.4: "at least every few
- *    hours"; three here).
+ *    changes and every three hours (§6.3.4: "at least every few hours";
+ *    src/ipv6 draws it).
  *
- * This file holds the tables, the timer, sending and start;
+ * The address, router, prefix and group tables and the link parameters
+ * are the interface's IPv6 state, in src/ipv6 (ZN__MOD(st, ip6)): this
+ * module decides what goes into them and writes them there, and moves
+ * their generation (zn__ip6_changed) after every change IPv6's caches
+ * must see.  Its own tables are the RDNSS and DNSSL lists.
+ *
+ * This file holds the module's state, the timer, sending and start;
  * ipv6conf_addr.c the addresses and DAD, ipv6conf_ra.c router discovery
  * and SLAAC, ipv6conf_mld.c MLDv2 (ipv6conf_priv.h: what they share).
  */
@@ -35,34 +41,22 @@
 #include "ipv6conf/ipv6conf_priv.h"
 #include "znet/hash.h"
 
-/* RFC 4861 §10. */
-#define REACHABLE_TIME_MS 30000u
-#define RETRANS_TIMER_MS 1000u
-#define REACHABLE_RERANDOMISE (3ull * 3600ull * SEC)
 #define LIMIT_TABLE 64u
-#define LIMIT_GROUPS 256u
 
 static uint32_t size_or(uint32_t v, uint32_t dflt) { return v ? v : dflt; }
 
 bool zn__ip6conf_config_ok(const struct zn_config *cfg) {
-  return cfg->ipv6_addrs <= LIMIT_TABLE && cfg->ipv6_routers <= LIMIT_TABLE &&
-         cfg->ipv6_prefixes <= LIMIT_TABLE &&
-         cfg->ipv6_groups <= LIMIT_GROUPS &&
-         cfg->ipv6_dns_servers <= LIMIT_TABLE &&
+  return cfg->ipv6_dns_servers <= LIMIT_TABLE &&
          cfg->ipv6_dns_search <= LIMIT_TABLE;
 }
 
 /* Table sizes: a 0 in the config means the default. */
 struct sizes {
-  uint32_t addr, router, prefix, group, dns, search;
+  uint32_t dns, search;
 };
 
 static struct sizes table_sizes(const struct zn_config *cfg) {
   struct sizes s;
-  s.addr = size_or(cfg->ipv6_addrs, ZN_DEFAULT_IPV6_ADDRS);
-  s.router = size_or(cfg->ipv6_routers, ZN_DEFAULT_IPV6_ROUTERS);
-  s.prefix = size_or(cfg->ipv6_prefixes, ZN_DEFAULT_IPV6_PREFIXES);
-  s.group = size_or(cfg->ipv6_groups, ZN_DEFAULT_IPV6_GROUPS);
   s.dns = size_or(cfg->ipv6_dns_servers, ZN_DEFAULT_IPV6_DNS_SERVERS);
   s.search = size_or(cfg->ipv6_dns_search, ZN_DEFAULT_IPV6_DNS_SEARCH);
   return s;
@@ -70,11 +64,7 @@ static struct sizes table_sizes(const struct zn_config *cfg) {
 
 size_t zn__ip6conf_mem_size(const struct zn_config *cfg) {
   struct sizes s = table_sizes(cfg);
-  return zn__carve_size(s.addr * sizeof(struct zn__ip6_addr)) +
-         zn__carve_size(s.router * sizeof(struct zn__ip6_router)) +
-         zn__carve_size(s.prefix * sizeof(struct zn__ip6_prefix)) +
-         zn__carve_size(s.group * sizeof(struct zn__ip6_group)) +
-         zn__carve_size(s.dns * sizeof(struct zn__ip6_dns)) +
+  return zn__carve_size(s.dns * sizeof(struct zn__ip6_dns)) +
          zn__carve_size(s.search * sizeof(struct zn__ip6_dns));
 }
 
@@ -98,29 +88,31 @@ static void derive_secret(struct zn_stack *st) {
 
 static void on_timer(struct zn_stack *st, struct zn_timer *t);
 
+/* What IPv6 shows us from below: the ICMPv6 messages of our types
+ * (router advertisements, and MLD: queries; reports, which a host only
+ * counts), and the NS and NA about our addresses that DAD looks at.  IPv6
+ * keeps a row for each of these types and room for two listeners, free
+ * until now. */
+static void register_handlers(struct zn_stack *st) {
+  static const uint8_t mld[] = {ZN_ICMP6_MLD_QUERY, 131 /* MLDv1 report */,
+                                132 /* MLDv1 done */, ZN_ICMP6_MLD2_REPORT};
+  (void)zn__icmp6_register(st, ZN_ICMP6_ND_RA, zn__ip6conf_ra_input);
+  for (size_t i = 0; i < sizeof(mld); i++)
+    (void)zn__icmp6_register(st, mld[i], zn__ip6conf_mld_input);
+  (void)zn__nd_listen(st, zn__ip6conf_nd_event);
+}
+
 void zn__ip6conf_init(struct zn_stack *st, void **mem) {
   struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   struct sizes s = table_sizes(&st->cfg);
   memset(c, 0, sizeof(*c));
-  c->addr = carve_zeroed(mem, s.addr * sizeof(*c->addr));
-  c->router = carve_zeroed(mem, s.router * sizeof(*c->router));
-  c->prefix = carve_zeroed(mem, s.prefix * sizeof(*c->prefix));
-  c->group = carve_zeroed(mem, s.group * sizeof(*c->group));
   c->dns = carve_zeroed(mem, s.dns * sizeof(*c->dns));
   c->search = carve_zeroed(mem, s.search * sizeof(*c->search));
-  c->naddr = s.addr;
-  c->nrouter = s.router;
-  c->nprefix = s.prefix;
-  c->ngroup = s.group;
   c->ndns = s.dns;
   c->nsearch = s.search;
-  c->hop_limit = 64;
-  c->base_reachable_ms = REACHABLE_TIME_MS;
-  c->reachable_ms = REACHABLE_TIME_MS;
-  c->retrans_ms = RETRANS_TIMER_MS;
-  c->gen = 1;
   zn_timer_init(&c->timer, on_timer);
   derive_secret(st);
+  register_handlers(st);
 }
 
 void zn__ip6conf_destroy(struct zn_stack *st) {
@@ -129,29 +121,22 @@ void zn__ip6conf_destroy(struct zn_stack *st) {
 
 /* ---- time ------------------------------------------------------------ */
 
-void zn__ip6conf_recompute_reachable(struct zn_stack *st) {
-  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
-  uint32_t base = c->base_reachable_ms;
-  c->reachable_ms = base / 2 + zn__rng_below(&st->rng, base + 1);
-  c->rerandomise_at = st->now + REACHABLE_RERANDOMISE;
-}
-
-
 void zn__ip6conf_rearm(struct zn_stack *st) {
   struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
+  const struct zn__ip6 *ip6 = ZN__MOD(st, ip6);
   uint64_t t = NEVER;
-  for (uint32_t i = 0; i < c->naddr; i++)
-    zn__ip6conf_earliest(&t, zn__ip6conf_addr_deadline(&c->addr[i]));
-  for (uint32_t i = 0; i < c->nrouter; i++)
-    if (c->router[i].used)
-      zn__ip6conf_earliest(&t, c->router[i].expires);
-  for (uint32_t i = 0; i < c->nprefix; i++)
-    if (c->prefix[i].len)
-      zn__ip6conf_earliest(&t, c->prefix[i].expires);
-  for (uint32_t i = 0; i < c->ngroup; i++) {
-    if (c->group[i].report_left)
-      zn__ip6conf_earliest(&t, c->group[i].report_at);
-    zn__ip6conf_earliest(&t, c->group[i].answer_at);
+  for (uint32_t i = 0; i < ip6->naddr; i++)
+    zn__ip6conf_earliest(&t, zn__ip6conf_addr_deadline(&ip6->addr[i]));
+  for (uint32_t i = 0; i < ip6->nrouter; i++)
+    if (ip6->router[i].used)
+      zn__ip6conf_earliest(&t, ip6->router[i].expires);
+  for (uint32_t i = 0; i < ip6->nprefix; i++)
+    if (ip6->prefix[i].len)
+      zn__ip6conf_earliest(&t, ip6->prefix[i].expires);
+  for (uint32_t i = 0; i < ip6->ngroup; i++) {
+    if (ip6->group[i].report_left)
+      zn__ip6conf_earliest(&t, ip6->group[i].report_at);
+    zn__ip6conf_earliest(&t, ip6->group[i].answer_at);
   }
   for (uint32_t i = 0; i < c->ndns; i++)
     if (c->dns[i].used)
@@ -170,10 +155,10 @@ void zn__ip6conf_rearm(struct zn_stack *st) {
 /* ---- sending --------------------------------------------------------- */
 
 const uint8_t *zn__ip6conf_usable_linklocal(const struct zn_stack *st) {
-  const struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
-  for (uint32_t i = 0; i < c->naddr; i++) {
-    const struct zn__ip6_addr *e = &c->addr[i];
-    if (e->origin == ZN__A6_LINKLOCAL && zn__ip6conf_addr_usable(e))
+  const struct zn__ip6 *ip6 = ZN__MOD(st, ip6);
+  for (uint32_t i = 0; i < ip6->naddr; i++) {
+    const struct zn__ip6_addr *e = &ip6->addr[i];
+    if (e->origin == ZN__A6_LINKLOCAL && zn__ip6_addr_usable(e))
       return e->a;
   }
   return NULL;
@@ -211,7 +196,6 @@ void zn__ip6conf_start(struct zn_stack *st) {
   if (!st->cfg.ipv6 || c->disabled)
     return;
   c->running = true;
-  zn__ip6conf_recompute_reachable(st);
   zn__ip6conf_linklocal_create(st);
   c->rs_sent = 0;
   c->rs_done = false;
@@ -228,36 +212,7 @@ static void on_timer(struct zn_stack *st, struct zn_timer *t) {
   zn__ip6conf_rearm(st);
 }
 
-uint8_t zn__ip6conf_hop_limit(const struct zn_stack *st) {
-  return ZN__MOD(st, ip6conf)->hop_limit;
-}
-
-uint32_t zn__ip6conf_link_mtu(const struct zn_stack *st) {
-  if (ZN__MOD(st, ip6conf)->mtu)
-    return ZN__MOD(st, ip6conf)->mtu;
-  return st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;
-}
-
-/* RFC 4861 §6.3.4: a new random ReachableTime at least every few hours,
- * drawn when it is next used rather than by a timer: an idle stack does
- * not wake for it (a periodic wake-up also made trace replays step the
- * virtual clock three hours at a time). */
-uint32_t zn__ip6conf_reachable_ms(struct zn_stack *st) {
-  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
-  if (c->rerandomise_at && c->rerandomise_at <= st->now)
-    zn__ip6conf_recompute_reachable(st);
-  return c->reachable_ms;
-}
-
-uint32_t zn__ip6conf_retrans_ms(const struct zn_stack *st) {
-  return ZN__MOD(st, ip6conf)->retrans_ms;
-}
-
 static void ip6conf_config_default(struct zn_config *cfg) {
-  cfg->ipv6_addrs = ZN_DEFAULT_IPV6_ADDRS;
-  cfg->ipv6_routers = ZN_DEFAULT_IPV6_ROUTERS;
-  cfg->ipv6_prefixes = ZN_DEFAULT_IPV6_PREFIXES;
-  cfg->ipv6_groups = ZN_DEFAULT_IPV6_GROUPS;
   cfg->ipv6_dns_servers = ZN_DEFAULT_IPV6_DNS_SERVERS;
   cfg->ipv6_dns_search = ZN_DEFAULT_IPV6_DNS_SEARCH;
   cfg->ipv6_dad_transmits = ZN_DEFAULT_IPV6_DAD_TRANSMITS;

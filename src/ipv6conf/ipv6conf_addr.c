@@ -62,39 +62,6 @@ void zn__ip6conf_stable_iid(const struct zn_stack *st, const uint8_t pfx[8],
 
 /* ---- the address table (RFC 4862) ----------------------------------- */
 
-/* The tables are carved memory behind pointers: a const stack still
- * gives writable entries, which the lookups below rely on. */
-static struct zn__ip6_addr *addr_lookup(const struct zn_stack *st,
-                                        const uint8_t a[16]) {
-  /* Every datagram received asks (is its destination ours?). */
-  for (uint32_t i = 0; i < ZN__MOD(st, ip6conf)->naddr; i++) {
-    struct zn__ip6_addr *e = &ZN__MOD(st, ip6conf)->addr[i];
-    if (zn_ipv6_addr_eq(e->a, a) && e->state != ZN__A6_FREE)
-      return e;
-  }
-  return NULL;
-}
-
-const struct zn__ip6_addr *zn__ip6conf_addr_find(const struct zn_stack *st,
-                                                 const uint8_t a[16]) {
-  return addr_lookup(st, a);
-}
-
-const struct zn__ip6_addr *zn__ip6conf_addr_at(const struct zn_stack *st,
-                                               uint32_t i) {
-  return i < ZN__MOD(st, ip6conf)->naddr ? &ZN__MOD(st, ip6conf)->addr[i] : NULL;
-}
-
-uint32_t zn__ip6conf_addr_count(const struct zn_stack *st) {
-  return ZN__MOD(st, ip6conf)->naddr;
-}
-
-uint32_t zn__ip6conf_addrs(const struct zn_stack *st,
-                           const struct zn__ip6_addr **out) {
-  *out = ZN__MOD(st, ip6conf)->addr;
-  return ZN__MOD(st, ip6conf)->naddr;
-}
-
 uint64_t zn__ip6conf_addr_deadline(const struct zn__ip6_addr *e) {
   uint64_t t = NEVER;
   /* A DUPLICATE one keeps its valid lifetime: a SLAAC address out of
@@ -139,7 +106,7 @@ static void dad_start(struct zn_stack *st, struct zn__ip6_addr *e) {
   zn_ipv6_solicited_node(e->a, sn);
   (void)zn__ip6conf_mcast_join(st, sn); /* full: DAD still runs */
   e->dad_left = st->cfg.ipv6_dad_transmits;
-  zn__ip6conf_changed(st);
+  zn__ip6_changed(st);
   if (e->dad_left == 0) { /* §5.4: DupAddrDetectTransmits 0, no DAD */
     e->state = ZN__A6_PREFERRED;
     e->dad_at = 0;
@@ -157,9 +124,9 @@ static void dad_start(struct zn_stack *st, struct zn__ip6_addr *e) {
 struct zn__ip6_addr *zn__ip6conf_addr_add(struct zn_stack *st,
                                           const uint8_t a[16], uint8_t prefix,
                                           uint8_t origin) {
-  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
-  for (uint32_t i = 0; i < c->naddr; i++) {
-    struct zn__ip6_addr *e = &c->addr[i];
+  struct zn__ip6 *ip6 = ZN__MOD(st, ip6);
+  for (uint32_t i = 0; i < ip6->naddr; i++) {
+    struct zn__ip6_addr *e = &ip6->addr[i];
     if (e->state != ZN__A6_FREE)
       continue;
     memset(e, 0, sizeof(*e));
@@ -180,8 +147,8 @@ static void addr_remove(struct zn_stack *st, struct zn__ip6_addr *e) {
   if (addr_in_group(e))
     leave_solicited(st, e->a);
   memset(e, 0, sizeof(*e));
-  zn__ip6conf_changed(st);
-  if (zn__ip6conf_addr_usable(&was))
+  zn__ip6_changed(st);
+  if (zn__ip6_addr_usable(&was))
     addr_event(st, &was, ZN_ADDR_REMOVED);
 }
 
@@ -191,7 +158,7 @@ static void ipv6_disable(struct zn_stack *st) {
   struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   c->running = false;
   c->disabled = true;
-  zn__ip6conf_changed(st);
+  zn__ip6_changed(st);
   c->rs_at = 0;
   c->general_at = 0;
   ZN_STAT_INC(st, ip6conf_disabled);
@@ -216,7 +183,7 @@ static void dad_failed(struct zn_stack *st, struct zn__ip6_addr *e) {
   }
   e->state = ZN__A6_DUPLICATE;
   e->dad_at = 0;
-  zn__ip6conf_changed(st);
+  zn__ip6_changed(st);
   if (e->origin == ZN__A6_LINKLOCAL)
     ipv6_disable(st);
   zn__ip6conf_rearm(st);
@@ -228,22 +195,22 @@ static void dad_step(struct zn_stack *st, struct zn__ip6_addr *e) {
   if (e->dad_left) {
     send_dad_ns(st, e->a);
     e->dad_left--;
-    e->dad_at = st->now + (uint64_t)ZN__MOD(st, ip6conf)->retrans_ms * MS;
+    e->dad_at = st->now + (uint64_t)zn__ip6_retrans_ms(st) * MS;
     return;
   }
   e->dad_at = 0;
   e->state = e->preferred_until <= st->now ? ZN__A6_DEPRECATED
                                            : ZN__A6_PREFERRED;
-  zn__ip6conf_changed(st);
+  zn__ip6_changed(st);
   ZN_STAT_INC(st, dad_ok);
   addr_event(st, e, ZN_ADDR_ADDED);
 }
 
 /* RFC 4862 §5.5.4: deprecation and removal on lifetime expiry. */
 void zn__ip6conf_addrs_due(struct zn_stack *st) {
-  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
-  for (uint32_t i = 0; i < c->naddr; i++) {
-    struct zn__ip6_addr *e = &c->addr[i];
+  struct zn__ip6 *ip6 = ZN__MOD(st, ip6);
+  for (uint32_t i = 0; i < ip6->naddr; i++) {
+    struct zn__ip6_addr *e = &ip6->addr[i];
     if (e->state == ZN__A6_FREE)
       continue;
     if (e->valid_until <= st->now) {
@@ -255,7 +222,7 @@ void zn__ip6conf_addrs_due(struct zn_stack *st) {
       dad_step(st, e);
     if (e->state == ZN__A6_PREFERRED && e->preferred_until <= st->now) {
       e->state = ZN__A6_DEPRECATED;
-      zn__ip6conf_changed(st);
+      zn__ip6_changed(st);
       ZN_STAT_INC(st, slaac_deprecated);
     }
   }
@@ -263,7 +230,7 @@ void zn__ip6conf_addrs_due(struct zn_stack *st) {
 
 void zn__ip6conf_dad_ns(struct zn_stack *st, const uint8_t target[16],
                         bool from_unspecified) {
-  struct zn__ip6_addr *e = addr_lookup(st, target);
+  struct zn__ip6_addr *e = zn__ip6_addr_find(st, target);
   /* §5.4.3: only another node's probe (from ::) is a conflict; an NS for
    * a tentative address from a unicast source is silently ignored. */
   if (!e || e->state != ZN__A6_TENTATIVE || !from_unspecified)
@@ -273,7 +240,7 @@ void zn__ip6conf_dad_ns(struct zn_stack *st, const uint8_t target[16],
 }
 
 void zn__ip6conf_dad_na(struct zn_stack *st, const uint8_t target[16]) {
-  struct zn__ip6_addr *e = addr_lookup(st, target);
+  struct zn__ip6_addr *e = zn__ip6_addr_find(st, target);
   if (!e || e->state == ZN__A6_DUPLICATE)
     return;
   if (e->state != ZN__A6_TENTATIVE) {
@@ -287,6 +254,14 @@ void zn__ip6conf_dad_na(struct zn_stack *st, const uint8_t target[16]) {
   dad_failed(st, e);
 }
 
+void zn__ip6conf_nd_event(struct zn_stack *st, enum zn__nd_event ev,
+                          const uint8_t target[16]) {
+  if (ev == ZN__ND_EV_NA)
+    zn__ip6conf_dad_na(st, target);
+  else
+    zn__ip6conf_dad_ns(st, target, ev == ZN__ND_EV_NS_PROBE);
+}
+
 int zn_stack_add_ipv6(struct zn_stack *st, const struct zn_ip *addr,
                       uint8_t prefix) {
   if (addr->family != ZN_AF_INET6 || prefix > 128 ||
@@ -294,7 +269,7 @@ int zn_stack_add_ipv6(struct zn_stack *st, const struct zn_ip *addr,
       zn_ipv6_addr_is_unspecified(addr->bytes) ||
       zn_ipv6_addr_is_loopback(addr->bytes))
     return ZN_EINVAL;
-  if (zn__ip6conf_addr_find(st, addr->bytes))
+  if (zn__ip6_addr_find(st, addr->bytes))
     return ZN_EEXIST;
   return zn__ip6conf_addr_add(st, addr->bytes, prefix, ZN__A6_STATIC) ? ZN_OK
                                                           : ZN_ENOSPC;
@@ -302,36 +277,12 @@ int zn_stack_add_ipv6(struct zn_stack *st, const struct zn_ip *addr,
 
 int zn_stack_del_ipv6(struct zn_stack *st, const struct zn_ip *addr) {
   struct zn__ip6_addr *e =
-      addr->family == ZN_AF_INET6 ? addr_lookup(st, addr->bytes) : NULL;
+      addr->family == ZN_AF_INET6 ? zn__ip6_addr_find(st, addr->bytes) : NULL;
   if (!e)
     return ZN_ENOENT;
   addr_remove(st, e);
   zn__ip6conf_rearm(st);
   return ZN_OK;
-}
-
-uint32_t zn_stack_ipv6_addrs(const struct zn_stack *st,
-                             struct zn_ipv6_addr_info *out, uint32_t max) {
-  const struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
-  uint32_t n = 0;
-  for (uint32_t i = 0; i < c->naddr; i++) {
-    const struct zn__ip6_addr *e = &c->addr[i];
-    if (e->state == ZN__A6_FREE)
-      continue;
-    if (n < max) {
-      struct zn_ipv6_addr_info *o = &out[n];
-      memset(o, 0, sizeof(*o));
-      o->addr.family = ZN_AF_INET6;
-      memcpy(o->addr.bytes, e->a, 16);
-      o->prefix = e->prefix;
-      o->state = e->state; /* enum zn__ip6_addr_state == the public one */
-      o->origin = e->origin;
-      o->preferred_until = e->preferred_until;
-      o->valid_until = e->valid_until;
-    }
-    n++;
-  }
-  return n;
 }
 
 void zn__ip6conf_linklocal_create(struct zn_stack *st) {

@@ -36,9 +36,9 @@ static void send_report(struct zn_stack *st, uint8_t type,
 
 static struct zn__ip6_group *group_find(struct zn_stack *st,
                                         const uint8_t g[16]) {
-  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
-  for (uint32_t i = 0; i < c->ngroup; i++) {
-    struct zn__ip6_group *e = &c->group[i];
+  struct zn__ip6 *ip6 = ZN__MOD(st, ip6);
+  for (uint32_t i = 0; i < ip6->ngroup; i++) {
+    struct zn__ip6_group *e = &ip6->group[i];
     if ((e->refs || e->report_left) && memcmp(e->g, g, 16) == 0)
       return e;
   }
@@ -63,7 +63,7 @@ static void group_state_change(struct zn_stack *st, struct zn__ip6_group *e,
 }
 
 int zn__ip6conf_mcast_join(struct zn_stack *st, const uint8_t g[16]) {
-  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
+  struct zn__ip6 *ip6 = ZN__MOD(st, ip6);
   if (!zn_ipv6_addr_is_mcast(g))
     return ZN_EINVAL;
   if (memcmp(g, all_nodes, 16) == 0)
@@ -73,9 +73,9 @@ int zn__ip6conf_mcast_join(struct zn_stack *st, const uint8_t g[16]) {
     e->refs++;
     return ZN_OK;
   }
-  for (uint32_t i = 0; i < c->ngroup && !e; i++)
-    if (!c->group[i].refs && !c->group[i].report_left)
-      e = &c->group[i];
+  for (uint32_t i = 0; i < ip6->ngroup && !e; i++)
+    if (!ip6->group[i].refs && !ip6->group[i].report_left)
+      e = &ip6->group[i];
   if (!e) {
     ZN_STAT_INC(st, mld_group_full);
     return ZN_ENOSPC;
@@ -100,44 +100,17 @@ int zn__ip6conf_mcast_leave(struct zn_stack *st, const uint8_t g[16]) {
   return ZN_OK;
 }
 
-bool zn__ip6conf_mcast_joined(const struct zn_stack *st, const uint8_t g[16]) {
-  const struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
-  if (memcmp(g, all_nodes, 16) == 0)
-    return true;
-  for (uint32_t i = 0; i < c->ngroup; i++)
-    if (c->group[i].refs && memcmp(c->group[i].g, g, 16) == 0)
-      return true;
-  return false;
-}
-
-bool zn__ip6conf_mcast_mac_joined(const struct zn_stack *st,
-                                  const uint8_t mac[6]) {
-  const struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
-  uint8_t m[6];
-  zn_ipv6_mcast_mac(all_nodes, m);
-  if (memcmp(m, mac, 6) == 0)
-    return true;
-  for (uint32_t i = 0; i < c->ngroup; i++) {
-    if (!c->group[i].refs)
-      continue;
-    zn_ipv6_mcast_mac(c->group[i].g, m);
-    if (memcmp(m, mac, 6) == 0)
-      return true;
-  }
-  return false;
-}
-
 /* RFC 3810 §6.2: the pending answer to a general query: every group we
  * are in, as MODE_IS_EXCLUDE with no sources, in as few reports as
  * fit. */
 static void answer_general_query(struct zn_stack *st) {
-  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
+  const struct zn__ip6 *ip6 = ZN__MOD(st, ip6);
   uint8_t groups[MLD_REPORT_MAX_RECORDS][16];
   size_t n = 0;
-  for (uint32_t i = 0; i < c->ngroup; i++) {
-    if (!c->group[i].refs || !group_reported(c->group[i].g))
+  for (uint32_t i = 0; i < ip6->ngroup; i++) {
+    if (!ip6->group[i].refs || !group_reported(ip6->group[i].g))
       continue;
-    memcpy(groups[n++], c->group[i].g, 16);
+    memcpy(groups[n++], ip6->group[i].g, 16);
     if (n == MLD_REPORT_MAX_RECORDS) {
       send_report(st, ZN_MLD2_MODE_IS_EXCLUDE, (const uint8_t(*)[16])groups,
                   n);
@@ -150,8 +123,9 @@ static void answer_general_query(struct zn_stack *st) {
 
 void zn__ip6conf_groups_due(struct zn_stack *st) {
   struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
-  for (uint32_t i = 0; i < c->ngroup; i++) {
-    struct zn__ip6_group *e = &c->group[i];
+  struct zn__ip6 *ip6 = ZN__MOD(st, ip6);
+  for (uint32_t i = 0; i < ip6->ngroup; i++) {
+    struct zn__ip6_group *e = &ip6->group[i];
     if (e->report_left && e->report_at <= st->now) {
       send_report(st, e->report_type, (const uint8_t(*)[16])e->g, 1);
       e->report_left--;

@@ -1,7 +1,7 @@
 /*
  * What the files of src/ipv6conf share and nothing else includes:
- * ipv6conf.c (tables, the one timer, sending, start), ipv6conf_addr.c
- * (interface identifiers, the address table, DAD), ipv6conf_ra.c (router
+ * ipv6conf.c (its state, the one timer, sending, start), ipv6conf_addr.c
+ * (interface identifiers, the addresses' states, DAD), ipv6conf_ra.c (router
  * solicitation, advertisements, the router, prefix and DNS lists, SLAAC)
  * and ipv6conf_mld.c (MLDv2 host side).  Other modules use
  * ipv6conf_int.h.
@@ -45,19 +45,9 @@ static inline void zn__ip6conf_earliest(uint64_t *min, uint64_t t) {
     *min = t;
 }
 
-/* An address changed state, or the router or prefix list changed: what
- * was worked out from them (src/ipv6's destination cache) is stale. */
-static inline void zn__ip6conf_changed(struct zn_stack *st) {
-  if (++ZN__MOD(st, ip6conf)->gen == 0)
-    ZN__MOD(st, ip6conf)->gen = 1;
-}
-
 /* ipv6conf.c: arm the module's timer at the earliest deadline of any
  * table; call after changing one. */
 void zn__ip6conf_rearm(struct zn_stack *st);
-/* RFC 4861 §6.3.2: ReachableTime uniformly in [0.5, 1.5] *
- * BaseReachableTime. */
-void zn__ip6conf_recompute_reachable(struct zn_stack *st);
 /* Our link-local address if DAD is over, else NULL (RFC 4861 §6.3.7,
  * RFC 3810 §5.2.13: the caller then sends from ::). */
 const uint8_t *zn__ip6conf_usable_linklocal(const struct zn_stack *st);

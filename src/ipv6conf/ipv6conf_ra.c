@@ -1,9 +1,10 @@
 /*
  * Router discovery for a host (RFC 4861 §6.3): router solicitations
  * (§6.3.7), router advertisement validation (§6.1.2) and processing
- * (§6.3.4): the default router list, the on-link prefix list, the link
- * parameters, next-hop determination (§5.2, §6.3.6); SLAAC from prefix
- * options (RFC 4862 §5.5.3); RDNSS and DNSSL (RFC 8106).
+ * (§6.3.4): the default router list, the on-link prefix list and the link
+ * parameters, written into IPv6's state (which next-hop determination,
+ * §5.2 and §6.3.6, reads there); SLAAC from prefix options (RFC 4862
+ * §5.5.3); RDNSS and DNSSL (RFC 8106).
  */
 #include <string.h>
 
@@ -51,28 +52,19 @@ void zn__ip6conf_rs_due(struct zn_stack *st) {
 
 /* ---- routers, prefixes, DNS: lists with lifetimes -------------------- */
 
-static bool in_prefix(const uint8_t a[16], const uint8_t p[16], uint8_t len) {
-  uint8_t whole = len / 8, bits = len % 8;
-  if (memcmp(a, p, whole) != 0)
-    return false;
-  if (bits == 0)
-    return true;
-  uint8_t mask = (uint8_t)(0xff << (8 - bits));
-  return ((a[whole] ^ p[whole]) & mask) == 0;
-}
-
 void zn__ip6conf_lists_due(struct zn_stack *st) {
   struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
-  for (uint32_t i = 0; i < c->nrouter; i++)
-    if (c->router[i].used && c->router[i].expires <= st->now) {
-      memset(&c->router[i], 0, sizeof(c->router[i]));
-      zn__ip6conf_changed(st);
+  struct zn__ip6 *ip6 = ZN__MOD(st, ip6);
+  for (uint32_t i = 0; i < ip6->nrouter; i++)
+    if (ip6->router[i].used && ip6->router[i].expires <= st->now) {
+      memset(&ip6->router[i], 0, sizeof(ip6->router[i]));
+      zn__ip6_changed(st);
       ZN_STAT_INC(st, ra_router_expired);
     }
-  for (uint32_t i = 0; i < c->nprefix; i++)
-    if (c->prefix[i].len && c->prefix[i].expires <= st->now) {
-      memset(&c->prefix[i], 0, sizeof(c->prefix[i]));
-      zn__ip6conf_changed(st);
+  for (uint32_t i = 0; i < ip6->nprefix; i++)
+    if (ip6->prefix[i].len && ip6->prefix[i].expires <= st->now) {
+      memset(&ip6->prefix[i], 0, sizeof(ip6->prefix[i]));
+      zn__ip6_changed(st);
       ZN_STAT_INC(st, ra_prefix_expired);
     }
   for (uint32_t i = 0; i < c->ndns; i++)
@@ -81,66 +73,6 @@ void zn__ip6conf_lists_due(struct zn_stack *st) {
   for (uint32_t i = 0; i < c->nsearch; i++)
     if (c->search[i].used && c->search[i].expires <= st->now)
       memset(&c->search[i], 0, sizeof(c->search[i]));
-}
-
-/* RFC 4861 §6.3.6: a router not known unreachable, round-robin from the
- * last one given up on; when all are, round-robin over them all. */
-static const uint8_t *router_choose(struct zn_stack *st) {
-  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
-  for (uint32_t k = 0; k < c->nrouter; k++) {
-    struct zn__ip6_router *r = &c->router[(c->rr + k) % c->nrouter];
-    if (r->used && !r->lost)
-      return r->ip;
-  }
-  for (uint32_t k = 0; k < c->nrouter; k++) {
-    uint32_t i = (c->rr + k) % c->nrouter;
-    if (c->router[i].used) {
-      c->rr = (i + 1) % c->nrouter;
-      zn__ip6conf_changed(st); /* the next choice differs */
-      return c->router[i].ip;
-    }
-  }
-  return NULL;
-}
-
-static bool on_link(const struct zn_stack *st, const uint8_t dst[16]) {
-  const struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
-  if (zn_ipv6_addr_is_linklocal(dst))
-    return true;
-  for (uint32_t i = 0; i < c->nprefix; i++)
-    if (c->prefix[i].len && in_prefix(dst, c->prefix[i].p, c->prefix[i].len))
-      return true;
-  for (uint32_t i = 0; i < c->naddr; i++) {
-    const struct zn__ip6_addr *e = &c->addr[i];
-    if (e->origin == ZN__A6_STATIC && e->prefix > 0 &&
-        zn__ip6conf_addr_usable(e) &&
-        in_prefix(dst, e->a, e->prefix))
-      return true;
-  }
-  return false;
-}
-
-int zn__ip6conf_next_hop(struct zn_stack *st, const uint8_t dst[16],
-                         uint8_t out[16]) {
-  if (on_link(st, dst)) {
-    memcpy(out, dst, 16);
-    return ZN_OK;
-  }
-  const uint8_t *r = router_choose(st);
-  if (!r)
-    return ZN_EHOSTUNREACH;
-  memcpy(out, r, 16);
-  return ZN_OK;
-}
-
-void zn__ip6conf_router_lost(struct zn_stack *st, const uint8_t ip[16]) {
-  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
-  for (uint32_t i = 0; i < c->nrouter; i++)
-    if (c->router[i].used && memcmp(c->router[i].ip, ip, 16) == 0) {
-      c->router[i].lost = true;
-      c->rr = (i + 1) % c->nrouter;
-      zn__ip6conf_changed(st);
-    }
 }
 
 /* ---- router advertisements (RFC 4861 §6.1.2, §6.3.4) ----------------- */
@@ -201,20 +133,20 @@ static void *list_entry(void *found, void *free_slot, size_t size,
 /* RFC 4861 §6.3.4: the router's entry in the default router list. */
 static void ra_router(struct zn_stack *st, const uint8_t src[16],
                       uint16_t lifetime_s) {
-  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
+  struct zn__ip6 *ip6 = ZN__MOD(st, ip6);
   struct zn__ip6_router *r = NULL, *free_slot = NULL;
-  for (uint32_t i = 0; i < c->nrouter; i++) {
-    if (c->router[i].used && memcmp(c->router[i].ip, src, 16) == 0)
-      r = &c->router[i];
-    else if (!c->router[i].used && !free_slot)
-      free_slot = &c->router[i];
+  for (uint32_t i = 0; i < ip6->nrouter; i++) {
+    if (ip6->router[i].used && memcmp(ip6->router[i].ip, src, 16) == 0)
+      r = &ip6->router[i];
+    else if (!ip6->router[i].used && !free_slot)
+      free_slot = &ip6->router[i];
   }
   bool fresh, full;
   r = list_entry(r, free_slot, sizeof(*r), lifetime_s == 0, &fresh, &full);
   if (full)
     ZN_STAT_INC(st, ra_router_full);
   if (!r || fresh || r->lost)
-    zn__ip6conf_changed(st); /* removed, added or back */
+    zn__ip6_changed(st); /* removed, added or back */
   if (!r)
     return;
   if (fresh) {
@@ -227,16 +159,13 @@ static void ra_router(struct zn_stack *st, const uint8_t src[16],
 
 /* RFC 4861 §6.3.4: Cur Hop Limit, BaseReachableTime, RetransTimer. */
 static void ra_parameters(struct zn_stack *st, const struct zn_nd_view *nd) {
-  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
+  struct zn__ip6 *ip6 = ZN__MOD(st, ip6);
   if (nd->cur_hop_limit)
-    c->hop_limit = nd->cur_hop_limit;
-  if (nd->reachable_time && nd->reachable_time <= MAX_REACHABLE_TIME_MS &&
-      nd->reachable_time != c->base_reachable_ms) {
-    c->base_reachable_ms = nd->reachable_time;
-    zn__ip6conf_recompute_reachable(st);
-  }
+    ip6->hop_limit = nd->cur_hop_limit;
+  if (nd->reachable_time && nd->reachable_time <= MAX_REACHABLE_TIME_MS)
+    zn__ip6_set_base_reachable(st, nd->reachable_time);
   if (nd->retrans_timer)
-    c->retrans_ms = nd->retrans_timer;
+    ip6->retrans_ms = nd->retrans_timer;
 }
 
 /* RFC 4861 §6.3.4: MTU option, bounded to 1280..the link's MTU. */
@@ -246,20 +175,19 @@ static void ra_mtu(struct zn_stack *st, uint32_t mtu) {
     ZN_STAT_INC(st, ra_mtu_ignored);
     return;
   }
-  if (mtu < zn__ip6conf_link_mtu(st))
-    zn__ip6_mtu_lowered(st);
-  ZN__MOD(st, ip6conf)->mtu = mtu;
+  zn__ip6_set_link_mtu(st, mtu);
 }
 
 /* RFC 4861 §6.3.4: the on-link prefix list (L flag). */
 static void onlink_prefix(struct zn_stack *st, const struct zn_nd_prefix *pi) {
-  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
+  struct zn__ip6 *ip6 = ZN__MOD(st, ip6);
   struct zn__ip6_prefix *e = NULL, *free_slot = NULL;
   if (pi->prefix_len == 0)
     return;
-  for (uint32_t i = 0; i < c->nprefix; i++) {
-    struct zn__ip6_prefix *p = &c->prefix[i];
-    if (p->len == pi->prefix_len && in_prefix(pi->prefix, p->p, p->len))
+  for (uint32_t i = 0; i < ip6->nprefix; i++) {
+    struct zn__ip6_prefix *p = &ip6->prefix[i];
+    if (p->len == pi->prefix_len &&
+        zn__ip6_in_prefix(pi->prefix, p->p, p->len))
       e = p;
     else if (!p->len && !free_slot)
       free_slot = p;
@@ -270,7 +198,7 @@ static void onlink_prefix(struct zn_stack *st, const struct zn_nd_prefix *pi) {
   if (full)
     ZN_STAT_INC(st, ra_prefix_full);
   if (!e || fresh)
-    zn__ip6conf_changed(st); /* removed or added */
+    zn__ip6_changed(st); /* removed or added */
   if (!e)
     return;
   if (fresh) {
@@ -285,11 +213,12 @@ static void onlink_prefix(struct zn_stack *st, const struct zn_nd_prefix *pi) {
 
 static struct zn__ip6_addr *slaac_find(struct zn_stack *st,
                                        const uint8_t pfx[8]) {
-  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
-  for (uint32_t i = 0; i < c->naddr; i++)
-    if (c->addr[i].state != ZN__A6_FREE &&
-        c->addr[i].origin == ZN__A6_SLAAC && memcmp(c->addr[i].a, pfx, 8) == 0)
-      return &c->addr[i];
+  struct zn__ip6 *ip6 = ZN__MOD(st, ip6);
+  for (uint32_t i = 0; i < ip6->naddr; i++)
+    if (ip6->addr[i].state != ZN__A6_FREE &&
+        ip6->addr[i].origin == ZN__A6_SLAAC &&
+        memcmp(ip6->addr[i].a, pfx, 8) == 0)
+      return &ip6->addr[i];
   return NULL;
 }
 
@@ -302,10 +231,10 @@ static void slaac_update(struct zn_stack *st, struct zn__ip6_addr *e,
   e->preferred_until = zn__ip6conf_after_s(st, pi->preferred_lifetime);
   if (e->state == ZN__A6_PREFERRED && e->preferred_until <= st->now) {
     e->state = ZN__A6_DEPRECATED;
-    zn__ip6conf_changed(st);
+    zn__ip6_changed(st);
   } else if (e->state == ZN__A6_DEPRECATED && e->preferred_until > st->now) {
     e->state = ZN__A6_PREFERRED;
-    zn__ip6conf_changed(st);
+    zn__ip6_changed(st);
   }
   if (adv == NEVER || adv - st->now > TWO_HOURS ||
       (e->valid_until != NEVER && adv - st->now > remaining)) {

@@ -555,6 +555,54 @@ ZT_TEST(test_atomic_fragment_processed_alone) {
   solo_free(&s);
 }
 
+static int toy_handled;
+
+static void toy_icmp6(struct zn_stack *st, struct zn_buf *b,
+                      const struct zn__inet_meta *m) {
+  (void)st;
+  (void)m;
+  toy_handled++;
+  zn_buf_free(b);
+}
+
+/* The table of ICMPv6 types left to modules above: ipv6conf took router
+ * advertisements and MLD at assembly; IPv6's own types, and types it
+ * knows no receipt checks for, are not offered. */
+ZT_TEST(test_icmp6_register_rows_taken_once) {
+  struct zn_config c;
+  cfg6(&c, 2);
+  struct solo s;
+  solo6(&s, &c);
+  ZT_REQUIRE(s.st);
+  ZT_EQ(zn__icmp6_register(s.st, ZN_ICMP6_ND_RA, toy_icmp6), ZN_EEXIST);
+  ZT_EQ(zn__icmp6_register(s.st, ZN_ICMP6_MLD2_REPORT, toy_icmp6),
+        ZN_EEXIST);
+  ZT_EQ(zn__icmp6_register(s.st, ZN_ICMP6_ECHO_REQUEST, toy_icmp6),
+        ZN_EINVAL);
+  ZT_EQ(zn__icmp6_register(s.st, ZN_ICMP6_ND_NS, toy_icmp6), ZN_EINVAL);
+  ZT_EQ(zn__icmp6_register(s.st, 200, toy_icmp6), ZN_EINVAL);
+  ZT_EQ(zn__icmp6_register(s.st, ZN_ICMP6_ND_RA, NULL), ZN_EINVAL);
+  /* Rows left free (as in a stack without ipv6conf) are taken by the
+   * next handler, which then gets the messages of its type. */
+  memset(ZN__MOD(s.st, ip6)->icmp6_up, 0,
+         sizeof(ZN__MOD(s.st, ip6)->icmp6_up));
+  ZT_EQ(zn__icmp6_register(s.st, ZN_ICMP6_ND_RA, toy_icmp6), ZN_OK);
+  know_a(&s);
+  uint8_t m[16] = {0}, f[200];
+  zn_icmp6_emit(m, ZN_ICMP6_ND_RA, 0, 64u << 24);
+  csum6(m, sizeof(m), LL_A, ALL_NODES6);
+  uint8_t mac[6];
+  zn_ipv6_mcast_mac(ALL_NODES6, mac);
+  size_t len = mk6(f, mac, LL_A, ALL_NODES6, ZN_IPPROTO_ICMPV6, 255, m,
+                   sizeof(m));
+  toy_handled = 0;
+  inject(s.st, f, len);
+  ZT_EQ(toy_handled, 1);
+  ZT_EQU(S(icmp6_ra_rx), 1);
+  ZT_EQU(S(ra_rx), 0); /* not ipv6conf's any more */
+  solo_free(&s);
+}
+
 int main(void) {
   ZT_RUN(test_ping6_small_both_ways_replied);
   ZT_RUN(test_ping6_4000_fragmented_both_ways_replied);
@@ -575,5 +623,6 @@ int main(void) {
   ZT_RUN(test_ipv6_off_drops_ethertype);
   ZT_RUN(test_ping6_own_address_looped_back);
   ZT_RUN(test_atomic_fragment_processed_alone);
+  ZT_RUN(test_icmp6_register_rows_taken_once);
   return zt_done();
 }

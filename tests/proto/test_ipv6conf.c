@@ -51,8 +51,8 @@ static void run_to(struct t *t, uint64_t until, uint64_t step) {
 #define S(t, name) zn_stat((t)->st, ZN_STAT_##name)
 
 static const struct zn__ip6_addr *linklocal(const struct t *t) {
-  for (uint32_t i = 0; i < zn__ip6conf_addr_count(t->st); i++) {
-    const struct zn__ip6_addr *e = zn__ip6conf_addr_at(t->st, i);
+  for (uint32_t i = 0; i < ZN__MOD(t->st, ip6)->naddr; i++) {
+    const struct zn__ip6_addr *e = &ZN__MOD(t->st, ip6)->addr[i];
     if (e->state != ZN__A6_FREE && e->origin == ZN__A6_LINKLOCAL)
       return e;
   }
@@ -60,8 +60,8 @@ static const struct zn__ip6_addr *linklocal(const struct t *t) {
 }
 
 static const struct zn__ip6_addr *slaac_addr(const struct t *t) {
-  for (uint32_t i = 0; i < zn__ip6conf_addr_count(t->st); i++) {
-    const struct zn__ip6_addr *e = zn__ip6conf_addr_at(t->st, i);
+  for (uint32_t i = 0; i < ZN__MOD(t->st, ip6)->naddr; i++) {
+    const struct zn__ip6_addr *e = &ZN__MOD(t->st, ip6)->addr[i];
     if (e->state != ZN__A6_FREE && e->origin == ZN__A6_SLAAC)
       return e;
   }
@@ -209,7 +209,7 @@ ZT_TEST(test_linklocal_dad_preferred_after_probe_and_retrans) {
   ZT_EQ(ll->state, ZN__A6_TENTATIVE);
   uint8_t sn[16];
   zn_ipv6_solicited_node(ll->a, sn);
-  ZT_CHECK(zn__ip6conf_mcast_joined(t.st, sn)); /* joined before probing */
+  ZT_CHECK(zn__ip6_mcast_joined(t.st, sn)); /* joined before probing */
   /* The probe comes within MAX_RTR_SOLICITATION_DELAY (1 s). */
   uint64_t probe_at = 0;
   while (t.now < 1100 * MSEC && !probe_at) {
@@ -252,7 +252,7 @@ ZT_TEST(test_dad_probe_from_other_node_regenerates_linklocal) {
   ZT_MEMEQ(ll->a + 8, iid, 8);
   uint8_t sn[16];
   zn_ipv6_solicited_node(first, sn);
-  ZT_CHECK(!zn__ip6conf_mcast_joined(t.st, sn)); /* old group left */
+  ZT_CHECK(!zn__ip6_mcast_joined(t.st, sn)); /* old group left */
   run_to(&t, 3 * SECS, MSEC);
   ZT_EQ(ll->state, ZN__A6_PREFERRED);
   t_free(&t);
@@ -295,7 +295,7 @@ ZT_TEST(test_static_addr_dad_then_na_conflict_marks_duplicate) {
   struct zn_ip a = {ZN_AF_INET6, {0x20, 0x01, 0x0d, 0xb8, [15] = 5}};
   ZT_EQ(zn_stack_add_ipv6(t.st, &a, 64), ZN_OK);
   ZT_EQ(zn_stack_add_ipv6(t.st, &a, 64), ZN_EEXIST);
-  const struct zn__ip6_addr *e = zn__ip6conf_addr_find(t.st, a.bytes);
+  const struct zn__ip6_addr *e = zn__ip6_addr_find(t.st, a.bytes);
   ZT_REQUIRE(e != NULL);
   ZT_EQ(e->state, ZN__A6_TENTATIVE);
   zn__ip6conf_dad_na(t.st, a.bytes);
@@ -304,7 +304,7 @@ ZT_TEST(test_static_addr_dad_then_na_conflict_marks_duplicate) {
   ZT_EQ(S(&t, ip6conf_disabled), 0);
   uint8_t sn[16];
   zn_ipv6_solicited_node(a.bytes, sn);
-  ZT_CHECK(!zn__ip6conf_mcast_joined(t.st, sn));
+  ZT_CHECK(!zn__ip6_mcast_joined(t.st, sn));
   ZT_EQ(zn_stack_del_ipv6(t.st, &a), ZN_OK);
   ZT_EQ(zn_stack_del_ipv6(t.st, &a), ZN_ENOENT);
   t_free(&t);
@@ -316,7 +316,7 @@ ZT_TEST(test_static_addr_preferred_after_dad_na_then_only_logged) {
   struct zn_ip a = {ZN_AF_INET6, {0x20, 0x01, 0x0d, 0xb8, [15] = 6}};
   ZT_EQ(zn_stack_add_ipv6(t.st, &a, 64), ZN_OK);
   run_to(&t, 3 * SECS, MSEC);
-  const struct zn__ip6_addr *e = zn__ip6conf_addr_find(t.st, a.bytes);
+  const struct zn__ip6_addr *e = zn__ip6_addr_find(t.st, a.bytes);
   ZT_EQ(e->state, ZN__A6_PREFERRED);
   ZT_EQ(S(&t, dad_ns_tx), 2); /* link-local and the static one */
   zn__ip6conf_dad_na(t.st, a.bytes);
@@ -324,7 +324,7 @@ ZT_TEST(test_static_addr_preferred_after_dad_na_then_only_logged) {
   ZT_EQ(S(&t, dad_na_assigned), 1);
   /* On-link through its prefix. */
   uint8_t dst[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 9}, hop[16];
-  ZT_EQ(zn__ip6conf_next_hop(t.st, dst, hop), ZN_OK);
+  ZT_EQ(zn__ip6_next_hop_determine(t.st, dst, hop), ZN_OK);
   ZT_MEMEQ(hop, dst, 16);
   t_free(&t);
 }
@@ -393,7 +393,7 @@ ZT_TEST(test_ra_validation_rejects_each_bad_field) {
   ZT_EQ(S(&t, ra_rx), 6);
   ZT_EQ(S(&t, ra_accepted), 0);
   uint8_t dst[16] = {0x20, 0x01, 0x48, 0x60, [15] = 1}, hop[16];
-  ZT_EQ(zn__ip6conf_next_hop(t.st, dst, hop), ZN_EHOSTUNREACH);
+  ZT_EQ(zn__ip6_next_hop_determine(t.st, dst, hop), ZN_EHOSTUNREACH);
   t_free(&t);
 }
 
@@ -408,11 +408,11 @@ ZT_TEST(test_ra_parameters_learnt_and_bounded) {
   /* A smaller link MTU: TCP's segments must fit it again. */
   ZT_CHECK(zn__af_mtu_epoch(t.st) != epoch);
   epoch = zn__af_mtu_epoch(t.st);
-  ZT_EQ(zn__ip6conf_hop_limit(t.st), 42);
-  ZT_EQ(zn__ip6conf_retrans_ms(t.st), 2000);
-  ZT_CHECK(zn__ip6conf_reachable_ms(t.st) >= 5000);
-  ZT_CHECK(zn__ip6conf_reachable_ms(t.st) <= 15000);
-  ZT_EQ(zn__ip6conf_link_mtu(t.st), 1400);
+  ZT_EQ(zn__ip6_hop_limit(t.st), 42);
+  ZT_EQ(zn__ip6_retrans_ms(t.st), 2000);
+  ZT_CHECK(zn__ip6_reachable_ms(t.st) >= 5000);
+  ZT_CHECK(zn__ip6_reachable_ms(t.st) <= 15000);
+  ZT_EQ(zn__ip6_link_mtu(t.st), 1400);
   ra_begin(&m, 0, 1800, 0, 0);
   opt_mtu(&m, 9000); /* above the link's 1500 */
   ra_in(&t, &m);
@@ -420,9 +420,9 @@ ZT_TEST(test_ra_parameters_learnt_and_bounded) {
   opt_mtu(&m, 1000); /* below IPv6's minimum */
   ra_in(&t, &m);
   ZT_EQ(S(&t, ra_mtu_ignored), 2);
-  ZT_EQ(zn__ip6conf_link_mtu(t.st), 1400);
+  ZT_EQ(zn__ip6_link_mtu(t.st), 1400);
   ZT_EQ(zn__af_mtu_epoch(t.st), epoch);
-  ZT_EQ(zn__ip6conf_hop_limit(t.st), 42); /* 0: unspecified, kept */
+  ZT_EQ(zn__ip6_hop_limit(t.st), 42); /* 0: unspecified, kept */
   t_free(&t);
 }
 
@@ -434,10 +434,10 @@ ZT_TEST(test_reachable_time_rerandomised_every_few_hours) {
   t_init(&t, false);
   uint32_t seen[4];
   int changes = 0;
-  seen[0] = zn__ip6conf_reachable_ms(t.st);
+  seen[0] = zn__ip6_reachable_ms(t.st);
   for (int i = 1; i < 4; i++) {
     run_to(&t, t.now + 3 * 3600 * SECS + SECS, 60 * SECS);
-    seen[i] = zn__ip6conf_reachable_ms(t.st);
+    seen[i] = zn__ip6_reachable_ms(t.st);
     ZT_CHECK(seen[i] >= 15000 && seen[i] <= 45000);
     changes += seen[i] != seen[i - 1];
   }
@@ -454,29 +454,29 @@ ZT_TEST(test_router_lifetime_expiry_and_round_robin) {
   ra_begin(&m, 64, 60, 0, 0);
   deliver(&t, &m, RTR2, 255, false);
   uint8_t dst[16] = {0x20, 0x01, 0x48, 0x60, [15] = 1}, hop[16];
-  ZT_EQ(zn__ip6conf_next_hop(t.st, dst, hop), ZN_OK);
+  ZT_EQ(zn__ip6_next_hop_determine(t.st, dst, hop), ZN_OK);
   ZT_MEMEQ(hop, RTR, 16);
-  zn__ip6conf_router_lost(t.st, RTR); /* NUD gave up on it */
-  ZT_EQ(zn__ip6conf_next_hop(t.st, dst, hop), ZN_OK);
+  zn__ip6_router_lost(t.st, RTR); /* NUD gave up on it */
+  ZT_EQ(zn__ip6_next_hop_determine(t.st, dst, hop), ZN_OK);
   ZT_MEMEQ(hop, RTR2, 16);
-  zn__ip6conf_router_lost(t.st, RTR2); /* both: round-robin */
+  zn__ip6_router_lost(t.st, RTR2); /* both: round-robin */
   uint8_t h1[16], h2[16];
-  zn__ip6conf_next_hop(t.st, dst, h1);
-  zn__ip6conf_next_hop(t.st, dst, h2);
+  zn__ip6_next_hop_determine(t.st, dst, h1);
+  zn__ip6_next_hop_determine(t.st, dst, h2);
   ZT_CHECK(memcmp(h1, h2, 16) != 0);
   run_to(&t, t.now + 31 * SECS, 100 * MSEC);
   ZT_EQ(S(&t, ra_router_expired), 1);
-  ZT_EQ(zn__ip6conf_next_hop(t.st, dst, hop), ZN_OK);
+  ZT_EQ(zn__ip6_next_hop_determine(t.st, dst, hop), ZN_OK);
   ZT_MEMEQ(hop, RTR2, 16);
   run_to(&t, t.now + 30 * SECS, 100 * MSEC);
   ZT_EQ(S(&t, ra_router_expired), 2);
-  ZT_EQ(zn__ip6conf_next_hop(t.st, dst, hop), ZN_EHOSTUNREACH);
+  ZT_EQ(zn__ip6_next_hop_determine(t.st, dst, hop), ZN_EHOSTUNREACH);
   /* Lifetime 0 removes at once. */
   ra_begin(&m, 64, 30, 0, 0);
   ra_in(&t, &m);
   ra_begin(&m, 64, 0, 0, 0);
   ra_in(&t, &m);
-  ZT_EQ(zn__ip6conf_next_hop(t.st, dst, hop), ZN_EHOSTUNREACH);
+  ZT_EQ(zn__ip6_next_hop_determine(t.st, dst, hop), ZN_EHOSTUNREACH);
   t_free(&t);
 }
 
@@ -490,11 +490,11 @@ ZT_TEST(test_onlink_prefix_lifetime) {
   uint8_t dst[16], hop[16];
   memcpy(dst, PFX, 16);
   dst[15] = 7;
-  ZT_EQ(zn__ip6conf_next_hop(t.st, dst, hop), ZN_OK);
+  ZT_EQ(zn__ip6_next_hop_determine(t.st, dst, hop), ZN_OK);
   ZT_MEMEQ(hop, dst, 16);
   run_to(&t, t.now + 11 * SECS, 100 * MSEC);
   ZT_EQ(S(&t, ra_prefix_expired), 1);
-  ZT_EQ(zn__ip6conf_next_hop(t.st, dst, hop), ZN_EHOSTUNREACH);
+  ZT_EQ(zn__ip6_next_hop_determine(t.st, dst, hop), ZN_EHOSTUNREACH);
   t_free(&t);
 }
 
@@ -591,8 +591,8 @@ static void dest_cache_agrees(struct t *t, const uint8_t dst[16], int line) {
   uint8_t cs[16] = {0}, cn[16] = {0}, fs[16] = {0}, fn[16] = {0};
   int rs = zn__ip6_select_source(t->st, dst, cs);
   int rn = zn__ip6_next_hop(t->st, dst, cn);
-  uint32_t gen = ZN__MOD(t->st, ip6conf)->gen;
-  ZN__MOD(t->st, ip6conf)->gen = gen + 1 ? gen + 1 : 1;
+  uint32_t gen = ZN__MOD(t->st, ip6)->gen;
+  ZN__MOD(t->st, ip6)->gen = gen + 1 ? gen + 1 : 1;
   int frs = zn__ip6_select_source(t->st, dst, fs);
   int frn = zn__ip6_next_hop(t->st, dst, fn);
   if (rs != frs || memcmp(cs, fs, 16) != 0)
@@ -626,7 +626,7 @@ ZT_TEST(test_destination_cache_follows_every_table_change) {
   ra_begin(&m, 64, 100, 0, 0); /* a second one */
   deliver(&t, &m, RTR2, 255, false);
   AGREES(&t, off);
-  zn__ip6conf_router_lost(t.st, RTR); /* NUD gave up */
+  zn__ip6_router_lost(t.st, RTR); /* NUD gave up */
   AGREES(&t, off);
   ZT_EQ(zn__ip6_next_hop(t.st, off, hop), ZN_OK);
   ZT_MEMEQ(hop, RTR2, 16);
@@ -807,7 +807,7 @@ ZT_TEST(test_mld_join_reported_robustness_times) {
   static const uint8_t g[16] = {0xff, 0x02, [15] = 0x42};
   ZT_EQ(zn__ip6conf_mcast_join(t.st, g), ZN_OK);
   ZT_EQ(zn__ip6conf_mcast_join(t.st, g), ZN_OK); /* refcounted */
-  ZT_CHECK(zn__ip6conf_mcast_joined(t.st, g));
+  ZT_CHECK(zn__ip6_mcast_joined(t.st, g));
   run_to(&t, t.now + MSEC, MSEC);
   ZT_EQ(S(&t, mld_report_tx), base + 1); /* at once */
   run_to(&t, t.now + 1001 * MSEC, MSEC);
@@ -815,14 +815,14 @@ ZT_TEST(test_mld_join_reported_robustness_times) {
   run_to(&t, t.now + 5 * SECS, 10 * MSEC);
   ZT_EQ(S(&t, mld_report_tx), base + 2);
   ZT_EQ(zn__ip6conf_mcast_leave(t.st, g), ZN_OK);
-  ZT_CHECK(zn__ip6conf_mcast_joined(t.st, g));
+  ZT_CHECK(zn__ip6_mcast_joined(t.st, g));
   ZT_EQ(zn__ip6conf_mcast_leave(t.st, g), ZN_OK);
-  ZT_CHECK(!zn__ip6conf_mcast_joined(t.st, g));
+  ZT_CHECK(!zn__ip6_mcast_joined(t.st, g));
   run_to(&t, t.now + 2 * SECS, MSEC);
   ZT_EQ(S(&t, mld_report_tx), base + 4);
   ZT_EQ(zn__ip6conf_mcast_leave(t.st, g), ZN_ENOENT);
   /* all-nodes: always joined, never reported. */
-  ZT_CHECK(zn__ip6conf_mcast_joined(t.st, ALL_NODES));
+  ZT_CHECK(zn__ip6_mcast_joined(t.st, ALL_NODES));
   ZT_EQ(zn__ip6conf_mcast_join(t.st, ALL_NODES), ZN_OK);
   run_to(&t, t.now + 2 * SECS, MSEC);
   ZT_EQ(S(&t, mld_report_tx), base + 4);

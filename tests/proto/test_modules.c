@@ -1,9 +1,9 @@
 /*
  * The assembly of a stack from its table of modules (src/assembly): a
  * stack without a module works and counts that module's traffic as a
- * drop, a table missing what a module needs is refused, and a protocol
- * registered from outside the library goes through the same table of
- * transports as UDP and TCP.
+ * drop (DHCPv4, TCP, IPv6's address configuration), a table missing what
+ * a module needs is refused, and a protocol registered from outside the
+ * library goes through the same table of transports as UDP and TCP.
  */
 #include <string.h>
 
@@ -33,13 +33,15 @@ static size_t table_without(const struct zn__module **tab,
   return n;
 }
 
-/* p: A a whole stack, B one made from tab. */
+/* p: A a whole stack, B one made from tab; both with IPv6 on if ipv6. */
 static void pair_with(struct th_pair *p, const struct zn__module **tab,
-                      size_t n) {
+                      size_t n, bool ipv6) {
   struct zn_config ca, cb;
   memset(p, 0, sizeof(*p));
   th_config(&ca, A_IP, 24, 1);
   th_config(&cb, B_IP, 24, 2);
+  ca.ipv6 = ipv6;
+  cb.ipv6 = ipv6;
   zn_memlink_init(&p->link, 0, 0);
   p->a = th_stack_new(&ca);
   p->b = th_stack_new_with(&cb, tab, n);
@@ -101,7 +103,7 @@ ZT_TEST(test_stack_without_dhcp4_works_and_drops_its_traffic) {
   const struct zn__module *tab[ZN__MOD_SLOTS];
   size_t n = table_without(tab, (const char *const[]){"dhcp4", NULL});
   struct th_pair p;
-  pair_with(&p, tab, n);
+  pair_with(&p, tab, n, false);
   ZT_CHECK(ZN__MOD(p.b, dhcp4) == NULL);
   ZT_CHECK(ZN__MOD(p.b, udp) != NULL);
   /* The others: ARP and ping, TCP. */
@@ -123,7 +125,7 @@ ZT_TEST(test_stack_without_tcp_drops_segments_as_unknown_protocol) {
   const struct zn__module *tab[ZN__MOD_SLOTS];
   size_t n = table_without(tab, (const char *const[]){"dhcp4", "tcp", NULL});
   struct th_pair p;
-  pair_with(&p, tab, n);
+  pair_with(&p, tab, n, false);
   struct zn_tcp_conn *c;
   ZT_EQ(zn_tcp_connect(p.a, TH_IP(B_IP), 80, &cbs, NULL, &c), ZN_OK);
   th_pair_run(&p, ZN_MS(100));
@@ -147,7 +149,7 @@ ZT_TEST(test_stack_without_ipv6_works_and_drops_its_traffic) {
   size_t n = table_without(tab, (const char *const[]){"ip6", "ip6conf",
                                                       "dhcp4", NULL});
   struct th_pair p;
-  pair_with(&p, tab, n);
+  pair_with(&p, tab, n, false);
   ZT_CHECK(ZN__MOD(p.b, ip6) == NULL);
   tcp_connects(&p);
   /* An IPv6 frame to B's MAC. */
@@ -174,6 +176,67 @@ ZT_TEST(test_stack_without_ipv6_works_and_drops_its_traffic) {
   ZT_EQ(zn_udp_bind(s, &peer6, 53), ZN_EADDRNOTAVAIL);
   ZT_EQ(zn_udp_sendto(s, &peer6, 53, "x", 1), ZN_EADDRNOTAVAIL);
   zn_udp_close(s);
+  th_pair_run(&p, ZN_SEC(130));
+  th_pair_free(&p);
+}
+
+/* A router advertisement from fe80::1 (router lifetime 0, so that a stack
+ * that takes it adds no router), to all-nodes with hop limit 255, put
+ * into stack `to` as a frame from the link. */
+static void ra_into(struct zn_stack *to, const uint8_t from_mac[6]) {
+  static const uint8_t src[16] = {0xfe, 0x80, [15] = 1};
+  static const uint8_t all_nodes[16] = {0xff, 2, [15] = 1};
+  uint8_t f[14 + 40 + 16] = {0}, mac[6];
+  uint8_t *m = f + 14 + 40;
+  zn_icmp6_emit(m, ZN_ICMP6_ND_RA, 0, 64u << 24); /* Cur Hop Limit 64 */
+  zn_icmp6_finish(m, 16,
+                  zn_csum_pseudo6(src, all_nodes, 16, ZN_IPPROTO_ICMPV6));
+  zn_ipv6_mcast_mac(all_nodes, mac);
+  zn_eth_emit(f, mac, from_mac, ZN_ETHERTYPE_IPV6);
+  struct zn_ipv6_hdr h = {0};
+  h.plen = 16;
+  h.nxt = ZN_IPPROTO_ICMPV6;
+  h.hlim = ZN_ND_HOP_LIMIT;
+  memcpy(h.src, src, 16);
+  memcpy(h.dst, all_nodes, 16);
+  zn_ipv6_emit(f + 14, &h);
+  struct zn_buf *b = zn_stack_buf_alloc(to, sizeof(f));
+  ZT_REQUIRE(b);
+  memcpy(zn_buf_put(b, sizeof(f)), f, sizeof(f));
+  zn_stack_input(to, b);
+}
+
+/* IPv6 on without its address configuration: IPv6 runs with empty
+ * tables (no address, no router), router advertisements are of a type
+ * nobody took, and IPv4 is untouched. */
+ZT_TEST(test_stack_without_ip6conf_drops_ra_as_unhandled_type) {
+  const struct zn__module *tab[ZN__MOD_SLOTS];
+  size_t n = table_without(tab, (const char *const[]){"ip6conf", NULL});
+  struct th_pair p;
+  pair_with(&p, tab, n, true);
+  ZT_CHECK(ZN__MOD(p.b, ip6conf) == NULL);
+  ZT_CHECK(ZN__MOD(p.b, ip6)->up);
+  /* A configures itself (link-local, DAD, RS, MLD reports) meanwhile. */
+  th_pair_run(&p, ZN_SEC(3));
+  ZT_EQU(zn_stack_ipv6_addrs(p.b, NULL, 0), 0);
+  ZT_CHECK(zn_stack_ipv6_addrs(p.a, NULL, 0) >= 1);
+  /* The same advertisement: A takes it, B drops it, counted. */
+  ra_into(p.a, zn_stack_mac(p.b));
+  ZT_EQU(zn_stat(p.a, ZN_STAT_icmp6_ra_rx), 1);
+  ZT_EQU(zn_stat(p.a, ZN_STAT_ra_accepted), 1);
+  uint64_t unhandled = zn_stat(p.b, ZN_STAT_icmp6_drop_type);
+  ra_into(p.b, zn_stack_mac(p.a));
+  ZT_EQU(zn_stat(p.b, ZN_STAT_icmp6_rx), 1);
+  ZT_EQU(zn_stat(p.b, ZN_STAT_icmp6_drop_type), unhandled + 1);
+  ZT_EQU(zn_stat(p.b, ZN_STAT_icmp6_ra_rx), 0);
+  ZT_EQU(zn_stat(p.b, ZN_STAT_ra_rx), 0);
+  /* IPv4: ARP and ping, TCP. */
+  echo_replies = 0;
+  zn_icmp_set_echo_reply_cb(p.a, on_echo_reply, NULL);
+  ZT_EQ(zn_icmp_echo_send(p.a, B_IP, 1, 1, "ping", 4), ZN_OK);
+  th_pair_run(&p, ZN_MS(100));
+  ZT_EQ(echo_replies, 1);
+  tcp_connects(&p);
   th_pair_run(&p, ZN_SEC(130));
   th_pair_free(&p);
 }
@@ -309,6 +372,7 @@ int main(void) {
   ZT_RUN(test_stack_without_dhcp4_works_and_drops_its_traffic);
   ZT_RUN(test_stack_without_tcp_drops_segments_as_unknown_protocol);
   ZT_RUN(test_stack_without_ipv6_works_and_drops_its_traffic);
+  ZT_RUN(test_stack_without_ip6conf_drops_ra_as_unhandled_type);
   ZT_RUN(test_table_without_what_a_module_needs_refused);
   ZT_RUN(test_toy_protocol_registered_from_outside_gets_its_datagrams);
   ZT_RUN(test_ethertypes_in_their_own_rows);

@@ -257,8 +257,8 @@ ZT_TEST(test_na_for_a_duplicate_address_of_ours_resolves_its_holder) {
   add6(s.st, Y, 64); /* ours: the prefix stays on-link */
   struct zn__ip6_addr *a = NULL;
   for (uint32_t i = 0; i < c.ipv6_addrs; i++)
-    if (memcmp(ZN__MOD(s.st, ip6conf)->addr[i].a, X, 16) == 0)
-      a = &ZN__MOD(s.st, ip6conf)->addr[i];
+    if (memcmp(ZN__MOD(s.st, ip6)->addr[i].a, X, 16) == 0)
+      a = &ZN__MOD(s.st, ip6)->addr[i];
   ZT_REQUIRE(a);
   a->state = ZN__A6_DUPLICATE;
   struct zn_ip x = zn_ip_from_v6(X);
@@ -352,7 +352,7 @@ ZT_TEST(test_tentative_address_accepts_only_nd) {
   solo6(&s, &c);
   ZT_REQUIRE(s.st);
   know_a(&s);
-  ZN__MOD(s.st, ip6conf)->addr[0].state = ZN__A6_TENTATIVE;
+  ZN__MOD(s.st, ip6)->addr[0].state = ZN__A6_TENTATIVE;
   uint8_t m[64], f[200], sn[16], mac[6];
   size_t ml = mk_echo6(m, 1, 1, 8, LL_A, LL_B);
   inject(s.st, f, mk6(f, MAC_B, LL_A, LL_B, 58, 64, m, ml));
@@ -365,7 +365,64 @@ ZT_TEST(test_tentative_address_accepts_only_nd) {
   inject(s.st, f, mk6(f, mac, unspec, sn, 58, 255, m, ml));
   ZT_EQU(S(nd_dad_rx), 1);
   ZT_EQ(sent_count(&s.link.b, 0), 0);
-  ZN__MOD(s.st, ip6conf)->addr[0].state = ZN__A6_PREFERRED;
+  ZN__MOD(s.st, ip6)->addr[0].state = ZN__A6_PREFERRED;
+  solo_free(&s);
+}
+
+static struct {
+  int n;
+  enum zn__nd_event ev[8];
+  uint8_t target[16];
+} seen;
+
+static void on_nd_event(struct zn_stack *st, enum zn__nd_event ev,
+                        const uint8_t target[16]) {
+  (void)st;
+  if (seen.n < 8)
+    seen.ev[seen.n] = ev;
+  seen.n++;
+  memcpy(seen.target, target, 16);
+}
+
+/* The NS and NA about our addresses that DAD needs reach every listener
+ * registered at assembly, by kind: ipv6conf's (whose DAD finds the
+ * address a duplicate) and a second one; an NS answered as usual is no
+ * event.  The table is bounded. */
+ZT_TEST(test_nd_events_shown_to_listeners) {
+  struct zn_config c;
+  cfg6(&c, 2);
+  struct solo s;
+  solo6(&s, &c);
+  ZT_REQUIRE(s.st);
+  memset(&seen, 0, sizeof(seen));
+  ZT_EQ(zn__nd_listen(s.st, on_nd_event), ZN_OK);
+  ZT_EQ(zn__nd_listen(s.st, on_nd_event), ZN_ENOMEM);
+  inject_ns(&s, LL_A, MAC_A); /* resolution: answered, no event */
+  ZT_EQU(S(nd_ns_rx), 1);
+  ZT_EQ(seen.n, 0);
+  uint8_t m[64], f[200], sn[16], mac[6];
+  const uint8_t unspec[16] = {0};
+  zn_ipv6_solicited_node(LL_B, sn);
+  zn_ipv6_mcast_mac(sn, mac);
+  size_t ml = zn_nd_ns_emit(m, LL_B, NULL);
+  csum6(m, ml, unspec, sn);
+  inject(s.st, f, mk6(f, mac, unspec, sn, 58, 255, m, ml));
+  ZT_EQ(seen.n, 1);
+  ZT_EQ(seen.ev[0], ZN__ND_EV_NS_PROBE);
+  ZT_MEMEQ(seen.target, LL_B, 16);
+  struct zn__ip6_addr *a = zn__ip6_addr_find(s.st, LL_B);
+  ZT_REQUIRE(a);
+  a->state = ZN__A6_TENTATIVE;
+  inject_ns(&s, LL_A, MAC_A); /* for a tentative address: not answered */
+  ZT_EQ(seen.n, 2);
+  ZT_EQ(seen.ev[1], ZN__ND_EV_NS);
+  inject_na(&s, LL_B, ZN_ND_NA_FLAG_O, MAC_A);
+  ZT_EQ(seen.n, 3);
+  ZT_EQ(seen.ev[2], ZN__ND_EV_NA);
+  ZT_EQU(S(nd_dad_rx), 3);
+  ZT_EQU(S(dad_dup_ns), 0); /* RFC 4862 §5.4.3: only a probe from :: */
+  ZT_EQU(S(dad_dup_na), 1);
+  ZT_EQ(a->state, ZN__A6_DUPLICATE);
   solo_free(&s);
 }
 
@@ -380,5 +437,6 @@ int main(void) {
   ZT_RUN(test_na_override_rules_applied);
   ZT_RUN(test_dad_ns_from_unspecified_answered_to_all_nodes);
   ZT_RUN(test_tentative_address_accepts_only_nd);
+  ZT_RUN(test_nd_events_shown_to_listeners);
   return zt_done();
 }
