@@ -62,21 +62,6 @@ void zn__ip6conf_stable_iid(const struct zn_stack *st, const uint8_t pfx[8],
 
 /* ---- the address table (RFC 4862) ----------------------------------- */
 
-uint64_t zn__ip6conf_addr_deadline(const struct zn__ip6_addr *e) {
-  uint64_t t = NEVER;
-  /* A DUPLICATE one keeps its valid lifetime: a SLAAC address out of
-   * RFC 7217 §6 retries goes with it, and the prefix's next
-   * advertisement starts again. */
-  if (e->state == ZN__A6_FREE)
-    return t;
-  if (e->state == ZN__A6_TENTATIVE)
-    zn__ip6conf_earliest(&t, e->dad_at);
-  if (e->state == ZN__A6_PREFERRED)
-    zn__ip6conf_earliest(&t, e->preferred_until);
-  zn__ip6conf_earliest(&t, e->valid_until);
-  return t;
-}
-
 /* Addresses in these states hold a reference on their solicited-node
  * group. */
 static bool addr_in_group(const struct zn__ip6_addr *e) {

@@ -1,6 +1,8 @@
 /*
  * What the files of src/ipv6conf share and nothing else includes:
- * ipv6conf.c (its state, the one timer, sending, start), ipv6conf_addr.c
+ * ipv6conf.c (the module's top: its state, start, the one timer's
+ * firing), ipv6conf_base.c (below the others: the timer's deadline,
+ * sending), ipv6conf_addr.c
  * (interface identifiers, the addresses' states, DAD), ipv6conf_ra.c (router
  * solicitation, advertisements, the router, prefix and DNS lists, SLAAC)
  * and ipv6conf_mld.c (MLDv2 host side).  Other modules use
@@ -45,7 +47,7 @@ static inline void zn__ip6conf_earliest(uint64_t *min, uint64_t t) {
     *min = t;
 }
 
-/* ipv6conf.c: arm the module's timer at the earliest deadline of any
+/* ipv6conf_base.c: arm the module's timer at the earliest deadline of any
  * table; call after changing one. */
 void zn__ip6conf_rearm(struct zn_stack *st);
 /* Our link-local address if DAD is over, else NULL (RFC 4861 §6.3.7,
@@ -69,6 +71,7 @@ struct zn__ip6_addr *zn__ip6conf_addr_add(struct zn_stack *st,
 void zn__ip6conf_linklocal_create(struct zn_stack *st);
 /* RFC 4862 §5.4.2 probes and §5.5.4 lifetimes, from the timer. */
 void zn__ip6conf_addrs_due(struct zn_stack *st);
+/* ipv6conf_base.c: an address's next deadline (DAD, its lifetimes). */
 uint64_t zn__ip6conf_addr_deadline(const struct zn__ip6_addr *e);
 
 /* ipv6conf_ra.c: RFC 4861 §6.3.7 solicitations and the lifetimes of the
