@@ -10,6 +10,7 @@
 
 #include "ipv6/ipv6_int.h"
 #include "ipv6conf/ipv6conf_priv.h"
+#include "znet/dns_wire.h"
 #include "znet/err.h"
 #include "znet/wire.h"
 
@@ -320,25 +321,30 @@ static void dns_entry(struct zn_stack *st, struct zn__ip6_dns *tbl,
 }
 
 /* RFC 8106 §5.2: each name of a DNSSL option, checked by
- * zn_nd_opt_dnssl, as a dotted string. */
+ * zn_nd_opt_dnssl (labels of 1..63 bytes inside the option, a zero byte
+ * at the end, at most 255 bytes), as presentation text by THE name
+ * codec (src/wire): a dot or a byte outside printable ASCII inside a
+ * label is escaped, so the resolver reads back the same labels.  A name
+ * whose text does not fit an entry is left out. */
 static void ra_dnssl(struct zn_stack *st, const struct zn_nd_opt *o,
                      uint32_t lifetime) {
   const uint8_t *p = o->p + 8;
   size_t len = o->len - 8, i = 0;
+  struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   while (i < len && p[i] != 0) {
-    char name[256];
-    size_t n = 0;
-    while (i < len && p[i] != 0 && n + p[i] + 1 < sizeof(name)) {
-      if (n)
-        name[n++] = '.';
-      memcpy(name + n, p + i + 1, p[i]);
-      n += p[i];
+    size_t start = i;
+    while (i < len && p[i] != 0)
       i += 1u + p[i];
-    }
     i++; /* the name's zero byte */
-    name[n] = 0;
-    dns_entry(st, ZN__MOD(st, ip6conf)->search, ZN__MOD(st, ip6conf)->nsearch, NULL, name, n,
-              lifetime);
+    struct zn_dns_name name;
+    char text[sizeof(c->search[0].name)];
+    size_t n;
+    if (i > len || i - start > sizeof(name.b))
+      return; /* (zn_nd_opt_dnssl refused such an option already) */
+    name.len = (uint8_t)(i - start);
+    memcpy(name.b, p + start, name.len);
+    if (zn_dns_name_to_text(&name, text, sizeof(text), &n) == ZN_OK)
+      dns_entry(st, c->search, c->nsearch, NULL, text, n, lifetime);
   }
 }
 

@@ -796,6 +796,29 @@ ZT_TEST(test_rdnss_dnssl_stored_until_lifetime) {
   t_free(&t);
 }
 
+/* A DNSSL name is read with the DNS name codec: a dot or a control byte
+ * inside a label comes out escaped, so that it reads back as the same
+ * labels (hand-joined labels read "a.b" + "example" as three labels). */
+ZT_TEST(test_dnssl_name_text_escaped) {
+  struct t t;
+  t_init(&t, false);
+  struct msg m;
+  ra_begin(&m, 64, 1800, 0, 0);
+  uint8_t o[24] = {ZN_ND_OPT_DNSSL, 3};
+  static const uint8_t name[] = "\3a.b\7ex\001mple"; /* 2 labels */
+  zn_wr32(o + 4, 10);
+  memcpy(o + 8, name, sizeof(name));
+  opt_raw(&m, o, 24);
+  ra_in(&t, &m);
+  char text[256];
+  ZT_EQ(zn_stack_ipv6_dns_search(t.st, 0, text, sizeof(text)), ZN_OK);
+  ZT_STREQ(text, "a\\.b.ex\\001mple");
+  struct zn_dns_name back;
+  ZT_EQ(zn_dns_name_from_text(&back, text, strlen(text)), ZN_OK);
+  ZT_EQ(zn_dns_name_labels(&back), 2);
+  t_free(&t);
+}
+
 /* ---- MLDv2 ----------------------------------------------------------- */
 
 ZT_TEST(test_mld_join_reported_robustness_times) {
@@ -911,6 +934,7 @@ int main(void) {
   ZT_RUN(test_slaac_two_hour_rule);
   ZT_RUN(test_ra_flood_many_prefixes_bounded);
   ZT_RUN(test_rdnss_dnssl_stored_until_lifetime);
+  ZT_RUN(test_dnssl_name_text_escaped);
   ZT_RUN(test_mld_join_reported_robustness_times);
   ZT_RUN(test_mld_general_query_answered_within_max_delay);
   ZT_RUN(test_mld_specific_query_answered_only_when_member);
