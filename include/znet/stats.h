@@ -179,8 +179,8 @@
   X(icmp6_err_ratelimited, CNT, "ICMPv6 errors suppressed by the rate limit")   \
   X(icmp6_err_suppressed, CNT, "ICMPv6 errors not sent: RFC 4443 2.4(e)")       \
   X(icmp6_drop_conf_hlim, DROP, "RA/MLD with a bad hop limit or source")      \
-  X(icmp6_ra_rx, CNT, "router advertisements passed to ipv6conf")              \
-  X(icmp6_mld_rx, CNT, "MLD messages passed to ipv6conf")                      \
+  X(icmp6_ra_rx, CNT, "router advertisements passed to their handler")         \
+  X(icmp6_mld_rx, CNT, "MLD messages passed to their handler")                 \
   X(icmp6_pmtu_update, CNT, "path MTU lowered by packet too big")              \
                                                                                \
   X(icmp_rx, CNT, "ICMP messages received")                                    \
