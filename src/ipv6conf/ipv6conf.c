@@ -32,13 +32,13 @@
  *
  * This file holds the module's state, the timer, sending and start;
  * ipv6conf_addr.c the addresses and DAD, ipv6conf_ra.c router discovery
- * and SLAAC, ipv6conf_mld.c MLDv2 (ipv6conf_priv.h: what they share).
+ * and SLAAC, ipv6conf_mld.c MLDv2 (ipv6conf_base.h: what they share).
  */
 #include <string.h>
 
 #include "core/module_int.h"
 #include "ipv6/ipv6_int.h"
-#include "ipv6conf/ipv6conf_priv.h"
+#include "ipv6conf/ipv6conf_base.h"
 #include "znet/hash.h"
 
 #define LIMIT_TABLE 64u

@@ -8,7 +8,7 @@
 
 #include "core/log_int.h"
 #include "ipv6/ipv6_int.h"
-#include "ipv6conf/ipv6conf_priv.h"
+#include "ipv6conf/ipv6conf_base.h"
 #include "znet/err.h"
 #include "znet/hash.h"
 #include "znet/wire.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "ipv6/ipv6_int.h"
-#include "ipv6conf/ipv6conf_priv.h"
+#include "ipv6conf/ipv6conf_base.h"
 
 uint64_t zn__ip6conf_addr_deadline(const struct zn__ip6_addr *e) {
   uint64_t t = NEVER;

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "ipv6/ipv6_int.h"
-#include "ipv6conf/ipv6conf_priv.h"
+#include "ipv6conf/ipv6conf_base.h"
 #include "znet/err.h"
 #include "znet/wire.h"
 

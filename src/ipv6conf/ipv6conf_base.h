@@ -1,15 +1,16 @@
 /*
- * What the files of src/ipv6conf share and nothing else includes:
- * ipv6conf.c (the module's top: its state, start, the one timer's
- * firing), ipv6conf_base.c (below the others: the timer's deadline,
- * sending), ipv6conf_addr.c
- * (interface identifiers, the addresses' states, DAD), ipv6conf_ra.c (router
- * solicitation, advertisements, the router, prefix and DNS lists, SLAAC)
- * and ipv6conf_mld.c (MLDv2 host side).  Other modules use
+ * The ground floor of src/ipv6conf, which its files share and nothing
+ * else includes: units and constants, deadlines, and what
+ * ipv6conf_base.c defines (the timer's deadline over every table,
+ * sending).  Above it ipv6conf_addr.c (interface identifiers, the
+ * addresses' states, DAD), ipv6conf_ra.c (router solicitation,
+ * advertisements, the router, prefix and DNS lists, SLAAC) and
+ * ipv6conf_mld.c (MLDv2, host side); at the top ipv6conf.c (the
+ * module: its state, start, the one timer's firing).  Other modules use
  * ipv6conf_int.h.
  */
-#ifndef ZN_IPV6CONF_PRIV_H
-#define ZN_IPV6CONF_PRIV_H
+#ifndef ZN_IPV6CONF_BASE_H
+#define ZN_IPV6CONF_BASE_H
 
 #include <stdbool.h>
 #include <stddef.h>
