@@ -13,7 +13,8 @@
  *      the client's current xid, bit 1 our chaddr (op 2, Ethernet), bit 2
  *      the magic cookie, bit 3 yiaddr the address the client is after;
  *      bit 4: unicast to yiaddr (else broadcast); bit 5: the UDP checksum
- *      left as it falls (else fixed)
+ *      left as it falls (else fixed).  Up to 65507 bytes (a UDP
+ *      datagram), in IPv4 fragments when longer than the link's MTU
  *   1  an ARP packet (28 bytes of the input): bit 0 makes its sender
  *      the address being probed, bit 1 a probe (sender 0.0.0.0) for it
  *   2  time: argument ms (bit 7 of the kind's record clear) or s
@@ -138,7 +139,7 @@ static void run_for(struct run *r, uint64_t dur) {
   }
 }
 
-static uint8_t frame[ZN_ETH_HDR_LEN + 1500];
+static uint8_t frame[ZN_ETH_HDR_LEN + ZN_DEFAULT_MTU];
 
 /* The address the client is after, or has. */
 static uint32_t wanted(const struct zn_stack *st) {
@@ -146,11 +147,38 @@ static uint32_t wanted(const struct zn_stack *st) {
   return has_lease(dh->state) ? dh->lease.addr : dh->offer;
 }
 
+/* Send the IPv4 datagram of `len` payload bytes at p from the server to
+ * dst: in one frame, or in fragments of the link's MTU (as the server's
+ * stack would send a reply that does not fit one). */
+static void send_ip(struct run *r, uint32_t dst, const uint8_t *p,
+                    size_t len) {
+  const size_t room = (ZN_DEFAULT_MTU - ZN_IPV4_HDR_LEN) & ~(size_t)7;
+  zn_eth_emit(frame, dst == ZN_IPV4_BCAST ? zn_eth_bcast : zn_stack_mac(r->st),
+              srv_mac, ZN_ETHERTYPE_IPV4);
+  for (size_t off = 0; off < len; off += room) {
+    size_t n = len - off < room ? len - off : room;
+    struct zn_ipv4_hdr h = {0};
+    h.ttl = 64;
+    h.proto = ZN_IPPROTO_UDP;
+    h.id = 7;
+    h.frag = (uint16_t)(off / 8) | (off + n < len ? ZN_IPV4_MF : 0);
+    h.tot_len = (uint16_t)(ZN_IPV4_HDR_LEN + n);
+    h.src = SRV;
+    h.dst = dst;
+    zn_ipv4_emit(frame + ZN_ETH_HDR_LEN, &h);
+    memcpy(frame + ZN_ETH_HDR_LEN + ZN_IPV4_HDR_LEN, p + off, n);
+    fz_inject(r->st, frame, ZN_ETH_HDR_LEN + ZN_IPV4_HDR_LEN + n);
+  }
+}
+
+/* A reply from the server: the whole message, up to what one UDP
+ * datagram holds (65507 bytes), fragmented beyond the link's MTU. */
 static void reply(struct run *r, uint8_t arg, const uint8_t *p, size_t n) {
+  static uint8_t dgram[ZN_IPV4_MAX_LEN - ZN_IPV4_HDR_LEN];
   struct zn_stack *st = r->st;
-  if (n > 1500 - 28)
-    n = 1500 - 28;
-  uint8_t *m = frame + 42;
+  if (n > sizeof(dgram) - ZN_UDP_HEADER_LEN)
+    n = sizeof(dgram) - ZN_UDP_HEADER_LEN;
+  uint8_t *m = dgram + ZN_UDP_HEADER_LEN;
   memcpy(m, p, n);
   if (n >= ZN_DHCP4_MIN_LEN) {
     if (arg & 1)
@@ -167,21 +195,12 @@ static void reply(struct run *r, uint8_t arg, const uint8_t *p, size_t n) {
       zn_wr32(m + 16, wanted(st));
   }
   uint32_t dst = (arg & 16) && n >= 20 ? zn_rd32(m + 16) : ZN_IPV4_BCAST;
-  size_t ulen = n + 8;
-  zn_eth_emit(frame, dst == ZN_IPV4_BCAST ? zn_eth_bcast : zn_stack_mac(st),
-              srv_mac, ZN_ETHERTYPE_IPV4);
-  struct zn_ipv4_hdr h = {0};
-  h.ttl = 64;
-  h.proto = ZN_IPPROTO_UDP;
-  h.tot_len = (uint16_t)(20 + ulen);
-  h.src = SRV;
-  h.dst = dst;
-  zn_ipv4_emit(frame + 14, &h);
-  zn_udp_emit(frame + 34, ZN_DHCP4_SERVER_PORT, ZN_DHCP4_CLIENT_PORT, ulen,
-              SRV, dst);
+  size_t ulen = n + ZN_UDP_HEADER_LEN;
+  zn_udp_emit(dgram, ZN_DHCP4_SERVER_PORT, ZN_DHCP4_CLIENT_PORT, ulen, SRV,
+              dst);
   if (arg & 32)
-    frame[40] ^= 0x5a;
-  fz_inject(st, frame, 34 + ulen);
+    dgram[6] ^= 0x5a;
+  send_ip(r, dst, dgram, ulen);
 }
 
 static void arp(struct run *r, uint8_t arg, const uint8_t *p, size_t n) {
@@ -230,7 +249,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   struct zn_config cfg;
   th_config(&cfg, 0, 0, 2);
   cfg.nbufs = 64;
-  cfg.nbigbufs = 0;
+  cfg.nbigbufs = 1; /* to reassemble a reply longer than a frame */
   cfg.udp_socks = 2;
   cfg.tcp_conns = 1;
   cfg.arp_entries = 8;

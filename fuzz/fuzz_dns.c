@@ -60,15 +60,51 @@ static void check_rdata(const struct zn_dns_rdata *rd) {
   }
 }
 
+/* The bytes an entry's RDATA takes written without compression: the
+ * most the builder can need for it. */
+static size_t rdata_size(const struct zn_dns_rdata *rd, size_t rdlen) {
+  switch (rd->type) {
+  case ZN_DNS_TYPE_A:
+    return 4;
+  case ZN_DNS_TYPE_AAAA:
+    return 16;
+  case ZN_DNS_TYPE_CNAME:
+  case ZN_DNS_TYPE_NS:
+  case ZN_DNS_TYPE_PTR:
+    return rd->u.name.len;
+  case ZN_DNS_TYPE_MX:
+    return 2 + (size_t)rd->u.mx.exchange.len;
+  case ZN_DNS_TYPE_SOA:
+    return (size_t)rd->u.soa.mname.len + rd->u.soa.rname.len + 20;
+  case ZN_DNS_TYPE_SRV:
+    return 6 + (size_t)rd->u.srv.target.len;
+  case ZN_DNS_TYPE_TXT:
+    return rd->u.txt.len;
+  case ZN_DNS_TYPE_OPT:
+    return rd->u.opt.opts_len;
+  default:
+    return rdlen;
+  }
+}
+
 /* The rebuilt message did not fit: the builder may compress less than
- * the original did. */
+ * the original did, and a message holds 65535 bytes at most.  Once an
+ * entry did not fit, no more are added. */
 static bool full;
 
-static void added(int rc) {
-  if (rc == ZN_ENOSPC)
-    full = true;
-  else
+/* An add returned rc for an entry of at most `need` bytes: ZN_OK, or
+ * ZN_ENOSPC only when the entry written without compression would not
+ * fit, with nothing changed (length and counts). */
+static void added(const struct zn_dns_builder *b, size_t len_before,
+                  const uint8_t counts[8], size_t need, int rc) {
+  if (rc != ZN_ENOSPC) {
     FZ_CHECK(rc == ZN_OK);
+    return;
+  }
+  FZ_CHECK(len_before + need > b->cap);
+  FZ_CHECK(zn_dns_build_len(b) == len_before);
+  FZ_CHECK(memcmp(b->p + 4, counts, 8) == 0);
+  full = true;
 }
 
 /* Walk every entry; returns the first error (ZN_EOF: all fine).  Entries
@@ -84,8 +120,13 @@ static int walk(const struct zn_dns_msg *m, struct zn_dns_builder *b) {
   while ((rc = zn_dns_iter_question(&it, &q)) == ZN_OK) {
     FZ_CHECK(++seen <= zn_dns_qdcount(m));
     check_name(&q.name);
-    if (b && !full)
-      added(zn_dns_build_question(b, &q.name, q.qtype, q.qclass));
+    if (b && !full) {
+      size_t len = zn_dns_build_len(b);
+      uint8_t counts[8];
+      memcpy(counts, b->p + 4, 8);
+      added(b, len, counts, (size_t)q.name.len + 4,
+            zn_dns_build_question(b, &q.name, q.qtype, q.qclass));
+    }
   }
   if (rc != ZN_EOF)
     return rc;
@@ -106,10 +147,15 @@ static int walk(const struct zn_dns_msg *m, struct zn_dns_builder *b) {
     check_rdata(&rd);
     if (!b || full)
       continue;
+    size_t len = zn_dns_build_len(b);
+    size_t need = (size_t)rr.name.len + 10 + rdata_size(&rd, rr.rdlen);
+    uint8_t counts[8];
+    memcpy(counts, b->p + 4, 8);
     if (rr.type == ZN_DNS_TYPE_OPT)
-      added(zn_dns_build_opt(b, &rd.u.opt));
+      added(b, len, counts, need, zn_dns_build_opt(b, &rd.u.opt));
     else
-      added(zn_dns_build_rr(b, (enum zn_dns_section)rr.section, &rr.name,
+      added(b, len, counts, need,
+            zn_dns_build_rr(b, (enum zn_dns_section)rr.section, &rr.name,
                             rr.rclass, rr.ttl, &rd));
   }
   if (rc == ZN_EOF)

@@ -7,17 +7,20 @@
  * encoder writes back the same), no message may exceed the buffer, and
  * nothing may be read or written out of bounds.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_util.h"
 
-#define MAX_MSGS 4096
+/* A message takes its 2-byte prefix and a 12-byte header at least: a
+ * stream of len bytes holds at most this many. */
+#define MAX_MSGS(len) ((len) / (2 + ZN_DNS_HDR_LEN) + 1)
 
 struct run {
   size_t nmsg;
-  size_t end[MAX_MSGS]; /* stream offset where each message ended */
-  int rc;               /* 0, or the error that stopped it */
-  size_t stop;          /* bytes taken */
+  size_t *end; /* stream offset where each message ended (MAX_MSGS) */
+  int rc;      /* 0, or the error that stopped it */
+  size_t stop; /* bytes taken */
 };
 
 static void check_msg(const struct zn_dns_tcp_decoder *d, const uint8_t *s,
@@ -39,7 +42,8 @@ static void decode(const uint8_t *s, size_t len, size_t cap, uint8_t seed,
   zn_dns_tcp_decoder_init(&d, buf, cap);
   uint32_t x = seed;
   size_t at = 0;
-  memset(r, 0, sizeof(*r));
+  r->nmsg = 0;
+  r->rc = 0;
   while (at < len || (at == len && r->rc == 0)) {
     x = x * 1103515245u + 12345u;
     size_t piece = seed ? 1 + (x >> 16) % 17 : len - at;
@@ -58,9 +62,8 @@ static void decode(const uint8_t *s, size_t len, size_t cap, uint8_t seed,
     if (rc == 1) {
       check_msg(&d, s, at);
       FZ_CHECK(zn_dns_tcp_decoder_idle(&d));
-      if (r->nmsg < MAX_MSGS)
-        r->end[r->nmsg] = at;
-      r->nmsg++;
+      FZ_CHECK(r->nmsg < MAX_MSGS(len));
+      r->end[r->nmsg++] = at;
     } else {
       FZ_CHECK(rc == 0 && used == piece);
       if (at == len)
@@ -71,15 +74,19 @@ static void decode(const uint8_t *s, size_t len, size_t cap, uint8_t seed,
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static struct run whole, pieces;
+  struct run whole, pieces;
   if (size < 2)
     return 0;
   size_t cap = (size_t)data[0] << 8 | data[0];
+  whole.end = malloc(MAX_MSGS(size - 2) * sizeof(size_t));
+  pieces.end = malloc(MAX_MSGS(size - 2) * sizeof(size_t));
+  FZ_CHECK(whole.end && pieces.end);
   decode(data + 2, size - 2, cap, 0, &whole);
   decode(data + 2, size - 2, cap, (uint8_t)(data[1] | 1), &pieces);
   FZ_CHECK(whole.nmsg == pieces.nmsg && whole.rc == pieces.rc &&
            whole.stop == pieces.stop);
-  size_t n = whole.nmsg < MAX_MSGS ? whole.nmsg : MAX_MSGS;
-  FZ_CHECK(memcmp(whole.end, pieces.end, n * sizeof(whole.end[0])) == 0);
+  FZ_CHECK(memcmp(whole.end, pieces.end, whole.nmsg * sizeof(size_t)) == 0);
+  free(pieces.end);
+  free(whole.end);
   return 0;
 }

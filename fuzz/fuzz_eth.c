@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {
   }
   struct fz_solo s;
   fz_solo_init(&s);
-  fz_inject(s.st, d, n);
+  fz_solo_inject(&s, d, n);
   fz_solo_free(&s);
   return 0;
 }

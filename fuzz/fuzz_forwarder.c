@@ -33,7 +33,7 @@
 static struct fz_pair pair;
 static struct zn_udp_sock *up_udp, *cli;
 static struct zn_tcp_conn *up_listen, *up_conn, *conns[MAX_CLI];
-static uint8_t last_q[512];
+static uint8_t last_q[ZN_DNS_MSG_MAX]; /* any datagram the upstream gets */
 static size_t last_qlen;
 static uint16_t last_sport; /* where the forwarder asked from */
 static uint8_t tcp_id[2];   /* of the query the upstream read over TCP */
@@ -87,9 +87,11 @@ static void on_up_accept(struct zn_tcp_conn *l, void *arg) {
 static const struct zn_tcp_callbacks listen_cbs = {.on_accept = on_up_accept,
                                                    .on_closed = nop_closed};
 
-/* The upstream's answer to the latest query, as the input shapes it. */
+/* The upstream's answer to the latest query, as the input shapes it: up
+ * to 899 bytes of the input, after the whole query with mode bit 1. */
 static void answer(struct fz_in *in) {
-  uint8_t mode = fz_u8(in), msg[1024];
+  static uint8_t msg[sizeof(last_q) + 900];
+  uint8_t mode = fz_u8(in);
   const uint8_t *p;
   size_t n = fz_bytes(in, fz_u16(in) % 900, &p), at = 0;
   if ((mode & 2) && last_qlen >= ZN_DNS_HDR_LEN) {

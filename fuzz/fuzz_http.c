@@ -13,6 +13,7 @@
  * 4: also run the helpers on the raw stream), a seed byte for the pieces,
  * then the stream.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_util.h"
@@ -20,7 +21,9 @@
 
 #define MAX_REQUESTS 8
 
-static char buf_whole[8192], buf_split[8192];
+/* Head buffers of the server's default size. */
+static char buf_whole[ZN_DEFAULT_HTTP_HEAD_MAX],
+    buf_split[ZN_DEFAULT_HTTP_HEAD_MAX];
 
 static void limits_of(uint8_t mode, struct zn_http_limits *lim) {
   zn_http_limits_default(lim);
@@ -92,28 +95,51 @@ static void check_clean_path(const char *p, size_t len) {
   }
 }
 
+/* The answer for an output of cap bytes, against the reference (an output
+ * that holds any path of t): the same path when it and its NUL fit, else
+ * ZN_ENOSPC; a refusal the same whatever cap is. */
+static void check_path_cap(const char *t, size_t len, int e,
+                           const struct zn_http_path *r, const char *ref,
+                           char *out, size_t cap) {
+  struct zn_http_path rc;
+  int ec = zn_http_target_path(t, len, out, cap, &rc);
+  if (e != ZN_OK) {
+    FZ_CHECK(ec == e);
+  } else if (r->len < cap) {
+    FZ_CHECK(ec == ZN_OK && rc.len == r->len && rc.dir == r->dir);
+    FZ_CHECK(rc.authority.p == r->authority.p &&
+             rc.authority.len == r->authority.len);
+    FZ_CHECK(memcmp(out, ref, r->len + 1) == 0);
+  } else {
+    FZ_CHECK(ec == ZN_ENOSPC);
+  }
+}
+
+/* The target as a path.  A path is never longer than its target (decoding
+ * only shortens), so an output of len + 1 bytes holds any: its answer is
+ * the reference, never ZN_ENOSPC.  Outputs of fixed sizes (the server's
+ * 8 KiB, a small one) and those one byte either side of the path's size
+ * must agree with it. */
 static void run_path(const char *t, size_t len) {
-  static char out[8192], small[16];
-  struct zn_http_path r, rs;
-  int e = zn_http_target_path(t, len, out, sizeof(out), &r);
-  int es = zn_http_target_path(t, len, small, sizeof(small), &rs);
+  static char fixed[8192], small[16];
+  char *ref = malloc(len + 1), *out = malloc(len + 2);
+  FZ_CHECK(ref && out);
+  struct zn_http_path r;
+  int e = zn_http_target_path(t, len, ref, len + 1, &r);
   if (e == ZN_OK) {
-    FZ_CHECK(r.len < sizeof(out));
-    check_clean_path(out, r.len);
     FZ_CHECK(r.len <= len);
+    check_clean_path(ref, r.len);
     if (r.authority.p)
       FZ_CHECK(r.authority.p > t && r.authority.p + r.authority.len <= t + len);
-    /* The small buffer: the same path, or too small. */
-    if (r.len < sizeof(small)) {
-      FZ_CHECK(es == ZN_OK && rs.len == r.len && rs.dir == r.dir);
-      FZ_CHECK(memcmp(out, small, r.len + 1) == 0);
-    } else {
-      FZ_CHECK(es == ZN_ENOSPC);
-    }
+    check_path_cap(t, len, e, &r, ref, out, r.len);     /* no room for NUL */
+    check_path_cap(t, len, e, &r, ref, out, r.len + 1); /* exactly */
   } else {
     FZ_CHECK(e == ZN_EMALFORMED || e == ZN_EPERM || e == ZN_ENOTSUP);
-    FZ_CHECK(es == e); /* a refusal does not depend on the buffer */
   }
+  check_path_cap(t, len, e, &r, ref, fixed, sizeof(fixed));
+  check_path_cap(t, len, e, &r, ref, small, sizeof(small));
+  free(out);
+  free(ref);
 }
 
 static void run_range(const char *v, size_t len, uint64_t salt) {
@@ -226,7 +252,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t cap = cap_of(mode, len);
   if (cap > sizeof(buf_whole))
     cap = sizeof(buf_whole);
-  static size_t cuts[16384];
+  /* Room for a cut after every byte, so pieces of one byte go to the end
+   * of any stream. */
+  size_t *cuts = malloc((len ? len : 1) * sizeof(*cuts));
+  FZ_CHECK(cuts != NULL);
   struct zn_http_head hw, hp;
   FZ_CHECK(zn_http_head_init(&hw, &lim, buf_whole, cap) == ZN_OK);
   FZ_CHECK(zn_http_head_init(&hp, &lim, buf_split, cap) == ZN_OK);
@@ -234,7 +263,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     struct hs w, p;
     FZ_CHECK(hs_feed(&hw, d, len, NULL, 0, &w));
     check_whole(&hw, &w, d, len, cap);
-    size_t ncuts = make_cuts(seed, len, cuts, sizeof(cuts) / sizeof(cuts[0]));
+    size_t ncuts = make_cuts(seed, len, cuts, len);
     FZ_CHECK(hs_feed(&hp, d, len, cuts, ncuts, &p));
     FZ_CHECK(hs_eq(&w, &p));
     if (w.result != ZN_HTTP_HEAD_DONE)
@@ -250,6 +279,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     zn_http_head_reset(&hp);
     seed = (uint8_t)(seed * 31 + 7);
   }
+  free(cuts);
   if ((mode & 16) && size > 2) {
     const char *raw = (const char *)data + 2;
     size_t rlen = size - 2;

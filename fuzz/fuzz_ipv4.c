@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       memcpy(f + ZN_ETH_HDR_LEN, d, n);
     if (msg.fix)
       fz_fix_checksums(f, ZN_ETH_HDR_LEN + n);
-    fz_inject(s.st, f, ZN_ETH_HDR_LEN + n);
+    fz_solo_inject(&s, f, ZN_ETH_HDR_LEN + n);
     free(f);
   }
   /* Past the reassembly timeout, so held fragments are counted. */

@@ -13,7 +13,8 @@
  *
  * Input: the link (fault seed, loss, duplication, corruption, reordering
  * in units of 0.1%, delay and jitter in 100 us, memlink queue length,
- * congestion control), then operations of 3 bytes: op, target, argument.
+ * congestion control), then operations of 3 bytes: op, target, argument
+ * (the first 512: a run stays short; the rest of the input is not read).
  * Stack A (10.0.0.1) connects, stack B (10.0.0.2) listens on ports 5000
  * to 5002 (5003 has no listener).
  *
@@ -71,6 +72,7 @@ struct ent {
 };
 
 #define NENT 16
+#define MAX_OPS 512 /* operations read (scripts/fuzz: -max_len 1545) */
 static struct ent ents[NENT];
 static struct fz_pair pair;
 static struct zn_fault fault;
@@ -470,7 +472,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   struct fz_in in;
   fz_in_init(&in, data, size);
   setup(&in);
-  for (int i = 0; i < 512 && fz_more(&in); i++) {
+  for (int i = 0; i < MAX_OPS && fz_more(&in); i++) {
     uint8_t o = fz_u8(&in), t = fz_u8(&in), arg = fz_u8(&in);
     op(o, t, arg);
     fz_pair_run(&pair, ZN_MS(1));

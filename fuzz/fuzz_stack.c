@@ -23,7 +23,8 @@
  *                    flow seen, and a DNS ID from its last query
  *          bits 6-7  time to advance first: none, u8 ms, u16 ms, u8 s
  *   [delay]
- *   frame: u16 length (at most 4096 used), then the frame
+ *   frame: u16 length, then the frame (all of it: up to 65535 bytes, as
+ *          large as a stack's large buffer takes, FZ_FRAME_MAX)
  *
  * The harness only reads the stacks' output (through a decorator on each
  * memlink end) and rewrites the fuzzer's bytes; the stacks run unchanged,
@@ -44,7 +45,7 @@ static const uint8_t MAC_C[6] = {2, 0, 0, 0, 0, 1};
 static const uint8_t MAC_S[6] = {2, 0, 0, 0, 0, 2};
 static const uint8_t MAC_X[6] = {2, 0, 0, 0, 0, 0x66};
 
-#define MAX_FRAME 4096
+#define MAX_FRAME 65535 /* what the record's length can say */
 #define NFLOWS 32
 
 /* A flow seen on the wire: a TCP connection or a UDP exchange between
@@ -407,7 +408,7 @@ static void record(struct fz_in *in) {
   }
   size_t want = fz_u16(in);
   const uint8_t *p;
-  size_t len = fz_bytes(in, want < MAX_FRAME ? want : MAX_FRAME, &p);
+  size_t len = fz_bytes(in, want, &p);
   memcpy(frame, p, len);
   bool to_c = (hdr & 3) == 1;
   struct zn_stack *t = to_c ? pair.a : pair.b;

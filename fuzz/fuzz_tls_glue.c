@@ -20,7 +20,8 @@
  *
  * Input: the link (fault seed, loss, duplication, reordering in 0.1%,
  * delay in 100 us), a configuration byte (suites, buffer sizes), then
- * operations of 3 bytes: op, side, argument.
+ * operations of 3 bytes: op, side, argument (the first 2000; the rest of
+ * the input is not read).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -374,6 +374,8 @@ void fz_solo_init6(struct fz_solo *s) {
   struct zn_config cfg;
   fz_config(&cfg, 2);
   cfg.ipv6 = true;
+  cfg.ipv6_dad_transmits = 0; /* usable at once: a tentative address drops
+                                 every datagram sent to it */
   cfg.nd_entries = 8;
   cfg.ip6_reass_slots = 4;
   cfg.ip6_reass_timeout_ms = 2000;
@@ -403,24 +405,31 @@ void fz_solo_free(struct fz_solo *s) {
   fz_check_harness();
 }
 
-/* Room for the largest IPv4 datagram in one Ethernet frame. */
-static uint8_t frame_buf[ZN_ETH_HDR_LEN + ZN_IPV4_MAX_LEN];
+void fz_solo_inject(struct fz_solo *s, const uint8_t *frame, size_t len) {
+  /* The solo's pools are idle when a harness feeds it: a frame goes
+   * without a buffer only when it is longer than any. */
+  bool in = fz_inject(s->st, frame, len);
+  FZ_CHECK(in || len > FZ_FRAME_MAX);
+}
 
 void fz_solo_feed_l3(struct fz_solo *s, uint16_t type, const uint8_t *p,
                      size_t len) {
-  if (len > ZN_IPV4_MAX_LEN)
-    len = ZN_IPV4_MAX_LEN;
-  zn_eth_emit(frame_buf, zn_stack_mac(s->st), peer_mac, type);
+  uint8_t *f = malloc(ZN_ETH_HDR_LEN + len);
+  FZ_CHECK(f != NULL);
+  zn_eth_emit(f, zn_stack_mac(s->st), peer_mac, type);
   if (len)
-    memcpy(frame_buf + ZN_ETH_HDR_LEN, p, len);
-  fz_inject(s->st, frame_buf, ZN_ETH_HDR_LEN + len);
+    memcpy(f + ZN_ETH_HDR_LEN, p, len);
+  fz_solo_inject(s, f, ZN_ETH_HDR_LEN + len);
+  free(f);
 }
 
 void fz_solo_feed_ip(struct fz_solo *s, uint8_t proto, const uint8_t *p,
                      size_t len, bool fix) {
   if (len > ZN_IPV4_MAX_LEN - ZN_IPV4_HDR_LEN)
-    len = ZN_IPV4_MAX_LEN - ZN_IPV4_HDR_LEN;
-  uint8_t *f = frame_buf;
+    len = ZN_IPV4_MAX_LEN - ZN_IPV4_HDR_LEN; /* what one datagram holds */
+  size_t n = ZN_ETH_HDR_LEN + ZN_IPV4_HDR_LEN + len;
+  uint8_t *f = malloc(n);
+  FZ_CHECK(f != NULL);
   zn_eth_emit(f, zn_stack_mac(s->st), peer_mac, ZN_ETHERTYPE_IPV4);
   struct zn_ipv4_hdr h = {0};
   h.ttl = 64;
@@ -432,8 +441,8 @@ void fz_solo_feed_ip(struct fz_solo *s, uint8_t proto, const uint8_t *p,
   zn_ipv4_emit(f + ZN_ETH_HDR_LEN, &h);
   if (len)
     memcpy(f + ZN_ETH_HDR_LEN + ZN_IPV4_HDR_LEN, p, len);
-  size_t n = ZN_ETH_HDR_LEN + ZN_IPV4_HDR_LEN + len;
   if (fix)
     fz_fix_checksums(f, n);
-  fz_inject(s->st, f, n);
+  fz_solo_inject(s, f, n);
+  free(f);
 }

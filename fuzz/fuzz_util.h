@@ -158,12 +158,19 @@ void fz_solo_run(struct fz_solo *s, uint64_t dur);
 /* Close the server, let the stack finish, check and free everything. */
 void fz_solo_free(struct fz_solo *s);
 
-/* Hand the solo stack `len` bytes as the payload of an Ethernet frame
- * from 02:00:00:00:00:01 of the given EtherType. */
+/* The longest frame a stack's buffer holds (a large buffer). */
+#define FZ_FRAME_MAX ((size_t)ZN_BIGBUF_SIZE - ZN_BUF_HEADROOM)
+
+/* Hand the solo stack a frame (fz_inject): it must take any frame of up to
+ * FZ_FRAME_MAX bytes. */
+void fz_solo_inject(struct fz_solo *s, const uint8_t *frame, size_t len);
+/* Hand the solo stack `len` bytes, all of them, as the payload of an
+ * Ethernet frame from 02:00:00:00:00:01 of the given EtherType. */
 void fz_solo_feed_l3(struct fz_solo *s, uint16_t type, const uint8_t *p,
                      size_t len);
 /* ... or of an IPv4 datagram from 10.0.0.1 to it (20-byte header, no
- * options), with the transport checksum fixed if fix is set. */
+ * options), with the transport checksum fixed if fix is set: the first
+ * 65515 bytes, all that one datagram holds. */
 void fz_solo_feed_ip(struct fz_solo *s, uint8_t proto, const uint8_t *p,
                      size_t len, bool fix);
 

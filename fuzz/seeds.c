@@ -447,6 +447,693 @@ static void memlink_inputs(void) {
   put("memlink", "lossy", b, sizeof(b));
 }
 
+/* ---- large inputs ------------------------------------------------------ */
+
+/* Every harness gets inputs named large-* longer than each fixed buffer its
+ * input flows into (fuzz/README.md lists them): a harness that mistakes a
+ * refusal for a failure, or cuts its input short, shows on them.  They
+ * run in every smoke run (scripts/fuzz raises -max_len to the largest
+ * seed, so libFuzzer takes them whole). */
+
+static uint8_t big[140000];
+
+static void fill(uint8_t *p, size_t n, uint8_t k) {
+  for (size_t i = 0; i < n; i++)
+    p[i] = (uint8_t)(i * 7u + k);
+}
+
+/* At p: a UDP datagram from 10.0.0.<s>:5000 to 10.0.0.<d>:dport with n
+ * payload bytes, checksum right; returns 8 + n. */
+static size_t mk_udp_body(uint8_t *p, uint8_t s, uint8_t d, uint16_t dport,
+                          size_t n) {
+  fill(p + 8, n, 1);
+  zn_udp_emit(p, 5000, dport, 8 + n, ZN_IPV4(10, 0, 0, s),
+              ZN_IPV4(10, 0, 0, d));
+  return 8 + n;
+}
+
+/* At p: an IPv4 datagram (no link header) from 10.0.0.1 to 10.0.0.2 of
+ * proto, its l4len bytes already at p + 20. */
+static size_t mk_ip4(uint8_t *p, uint8_t proto, size_t l4len) {
+  struct zn_ipv4_hdr h = {.ttl = 64, .proto = proto,
+                          .tot_len = (uint16_t)(20 + l4len),
+                          .src = ZN_IPV4(10, 0, 0, 1),
+                          .dst = ZN_IPV4(10, 0, 0, 2)};
+  zn_ipv4_emit(p, &h);
+  return 20 + l4len;
+}
+
+/* At p: an Ethernet frame from :01 to :02 holding a UDP datagram for
+ * 10.0.0.2:7 (the harnesses' echo) with n payload bytes. */
+static size_t mk_udp_frame(uint8_t *p, size_t n) {
+  zn_eth_emit(p, (const uint8_t *)"\2\0\0\0\0\2",
+              (const uint8_t *)"\2\0\0\0\0\1", ZN_ETHERTYPE_IPV4);
+  size_t l4 = mk_udp_body(p + 34, 1, 2, 7, n);
+  return 14 + mk_ip4(p + 14, ZN_IPPROTO_UDP, l4);
+}
+
+static void large_addr(void) {
+  static const struct {
+    const char *name, *head, *rep, *tail;
+    size_t n;
+  } t[] = {
+      {"large-ipv6-zeros", "", "0", "::1", 300},
+      {"large-ipv6-groups", "", "1:", ":1", 400},
+      {"large-endpoint", "[", "0", "::1]:80", 300},
+      {"large-cidr", "10.0.0.1/", "0", "8", 300},
+      {"large-v4-port", "10.0.0.1:", "0", "80", 300},
+      {"large-mac", "", "02:", "ff", 200},
+      {"large-text", "", "1.", "1", 5000},
+  };
+  for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+    size_t n = 0;
+    n += (size_t)sprintf((char *)big + n, "%s", t[i].head);
+    for (size_t k = 0; k < t[i].n; k++)
+      n += (size_t)sprintf((char *)big + n, "%s", t[i].rep);
+    n += (size_t)sprintf((char *)big + n, "%s", t[i].tail);
+    put("addr", t[i].name, big, n);
+  }
+}
+
+/* Frames and datagrams past a stack's frame buffer (ZN_BUF_SIZE), up to
+ * and past its large buffer (65600 bytes with ZN_BIGBUF_SIZE's default),
+ * and past what one IPv4 datagram holds. */
+static void large_frames(void) {
+  const size_t frame_max = (size_t)ZN_BIGBUF_SIZE - ZN_BUF_HEADROOM;
+  /* eth: a jumbo UDP echo, the largest IPv4 datagram, one byte past the
+   * large buffer (no buffer takes it). */
+  put("eth", "large-udp-9000", big, mk_udp_frame(big, 9000 - 42));
+  put("eth", "large-udp-ipv4-max", big, mk_udp_frame(big, 65535 - 28));
+  memset(big + 65549, 0, sizeof(big) - 65549);
+  put("eth", "large-over-buffers", big, frame_max + 1);
+  /* ipv4: the same datagrams without their link header, after the flags
+   * byte; then the largest with bytes after it (the frame too long for
+   * any buffer). */
+  big[0] = 1;
+  size_t n = 1 + mk_ip4(big + 1, ZN_IPPROTO_UDP,
+                        mk_udp_body(big + 21, 1, 2, 7, 8972));
+  put("ipv4", "large-udp-9000", big, n);
+  n = 1 + mk_ip4(big + 1, ZN_IPPROTO_UDP,
+                 mk_udp_body(big + 21, 1, 2, 7, 65535 - 28));
+  put("ipv4", "large-udp-ipv4-max", big, n);
+  put("ipv4", "large-over-buffers", big, frame_max);
+  /* arp: a request for 10.0.0.2 with trailing bytes, as long as a large
+   * buffer takes, and one byte more. */
+  memset(big, 0, frame_max);
+  zn_arp_emit(big, ZN_ARP_OP_REQUEST, (const uint8_t *)"\2\0\0\0\0\1",
+              ZN_IPV4(10, 0, 0, 1), (const uint8_t *)"\0\0\0\0\0\0",
+              ZN_IPV4(10, 0, 0, 2));
+  put("arp", "large-4000", big, 4000);
+  put("arp", "large-frame-max", big, frame_max - 14);
+  put("arp", "large-over-buffers", big, frame_max - 13);
+  /* icmp, udp, tcp: a jumbo message, the most one datagram holds (65515
+   * bytes), and more than that (cut to it on the way to the stack). */
+  static const size_t sizes[] = {9000, 65515, 70000};
+  static const char *const names[] = {"large-9000", "large-ipv4-max",
+                                      "large-over-datagram"};
+  for (size_t i = 0; i < 3; i++) {
+    size_t len = sizes[i];
+    big[0] = 1;
+    fill(big + 1, len, 3);
+    zn_icmp_emit(big + 1, ZN_ICMP_ECHO_REQUEST, 0, 0x00010001u);
+    zn_icmp_finish(big + 1, len);
+    put("icmp", names[i], big, 1 + len);
+    zn_wr32(big + 1, ZN_IPV4(10, 0, 0, 1));
+    zn_wr32(big + 5, ZN_IPV4(10, 0, 0, 2));
+    fill(big + 9, len, 5);
+    zn_udp_emit(big + 9, 5000, 7, len < 65535 ? len : 65535,
+                ZN_IPV4(10, 0, 0, 1), ZN_IPV4(10, 0, 0, 2));
+    put("udp", names[i], big, 9 + len);
+    fill(big + 9, len, 9);
+    zn_tcp_emit(big + 9, 5000, 80, 1000, 0, ZN_TCP_SYN, 65535, 0);
+    if (len <= 65535)
+      zn_tcp_finish(big + 9, len, ZN_IPV4(10, 0, 0, 1), ZN_IPV4(10, 0, 0, 2));
+    put("tcp", names[i], big, 9 + len);
+  }
+}
+
+/* ipv6: UDP datagrams from fe80::1 to fe80::2 port 7, a jumbo one and the
+ * largest (payload length 65535: 65575 bytes with the fixed header). */
+static void large_ipv6(void) {
+  static const uint8_t src[16] = {0xfe, 0x80, [15] = 1};
+  static const uint8_t dst[16] = {0xfe, 0x80, [15] = 2};
+  static const size_t plens[] = {9000, 65535};
+  static const char *const names[] = {"large-udp-9000", "large-udp-max"};
+  for (size_t i = 0; i < 2; i++) {
+    size_t plen = plens[i];
+    struct zn_ipv6_hdr h = {.plen = (uint16_t)plen, .nxt = ZN_IPPROTO_UDP,
+                            .hlim = 64};
+    memcpy(h.src, src, 16);
+    memcpy(h.dst, dst, 16);
+    zn_ipv6_emit(big, &h);
+    fill(big + 48, plen - 8, 11);
+    zn_udp_emit_psum(big + 40, 5000, 7, plen,
+                     zn_csum_pseudo6(src, dst, (uint32_t)plen,
+                                     ZN_IPPROTO_UDP));
+    put("ipv6", names[i], big, 40 + plen);
+  }
+}
+
+/* icmp6: a neighbor solicitation with 9000 bytes of options, an MLDv2
+ * query with 600 sources. */
+static void large_icmp6(void) {
+  size_t n = 0;
+  big[n++] = 0;
+  big[n++] = ZN_ICMP6_ND_NS;
+  memset(big + n, 0, 23); /* code, checksum, reserved, target */
+  big[n + 7] = 0xfe;
+  big[n + 8] = 0x80;
+  big[n + 22] = 2; /* target fe80::2 */
+  n += 23;
+  for (size_t i = 0; i < 9000 / 8; i++) {
+    big[n] = i == 0 ? 1 : (uint8_t)(200 + i % 50); /* SLLA, then unknown */
+    big[n + 1] = 1;
+    fill(big + n + 2, 6, (uint8_t)i);
+    n += 8;
+  }
+  put("icmp6", "large-ns-options", big, n);
+  n = 0;
+  big[n++] = 0;
+  memset(big + n, 0, ZN_MLD2_QUERY_LEN);
+  big[n] = ZN_ICMP6_MLD_QUERY;
+  zn_wr16(big + n + 26, 600);
+  n += ZN_MLD2_QUERY_LEN;
+  fill(big + n, 600 * 16, 13);
+  put("icmp6", "large-mld2-sources", big, n + 600 * 16);
+}
+
+static void put_name(uint8_t *p, size_t *n, const char *const *labels) {
+  for (; *labels; labels++) {
+    size_t l = strlen(*labels);
+    p[(*n)++] = (uint8_t)l;
+    memcpy(p + *n, *labels, l);
+    *n += l;
+  }
+  p[(*n)++] = 0;
+}
+
+/* A 250-byte name of long labels. */
+static const char *const long_name[] = {
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+    "ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
+    "dddddddddddddddddddddddddddddddddddddddddddddddddddddddd", NULL};
+
+/* dns: a message of 65527 bytes whose SRV targets are pointers to a
+ * 250-byte name (the builder never compresses SRV: rebuilt, it cannot
+ * fit 65535 bytes), and one byte more than any DNS message. */
+static void large_dns(void) {
+  size_t n = 12;
+  memset(big, 0, 12);
+  zn_wr16(big, 7);
+  zn_wr16(big + 2, 0x8180);
+  zn_wr16(big + 4, 1);
+  put_name(big, &n, long_name);
+  zn_wr16(big + n, ZN_DNS_TYPE_SRV);
+  zn_wr16(big + n + 2, ZN_DNS_CLASS_IN);
+  n += 4;
+  uint16_t count = 0;
+  while (n + 20 <= ZN_DNS_MSG_MAX) {
+    static const uint8_t rr[20] = {0xc0, 12, 0, 33, 0, 1, 0, 0, 1, 44,
+                                   0, 8, 0, 1, 0, 2, 0, 80, 0xc0, 12};
+    memcpy(big + n, rr, sizeof(rr));
+    n += sizeof(rr);
+    count++;
+  }
+  zn_wr16(big + 6, count);
+  put("dns", "large-srv-rebuilt-too-long", big, n);
+  memset(big + n, 0, ZN_DNS_MSG_MAX + 1 - n);
+  put("dns", "large-over-message", big, ZN_DNS_MSG_MAX + 1);
+}
+
+/* dns_tcp: the largest message (buffer 65535), one longer than the
+ * buffer (4112), and more messages than 4096 (70000 bytes). */
+static void large_dns_tcp(void) {
+  big[0] = 0xff; /* buffer 0xffff */
+  big[1] = 3;
+  zn_wr16(big + 2, ZN_DNS_MSG_MAX);
+  fill(big + 4, ZN_DNS_MSG_MAX, 17);
+  put("dns_tcp", "large-message-max", big, 4 + ZN_DNS_MSG_MAX);
+  big[0] = 0x10; /* buffer 0x1010 */
+  zn_wr16(big + 2, 5000);
+  put("dns_tcp", "large-over-buffer", big, 4 + 5000);
+  big[0] = 0xff;
+  big[1] = 7;
+  size_t n = 2;
+  while (n + 14 <= 70000) {
+    zn_wr16(big + n, 12);
+    fill(big + n + 2, 12, (uint8_t)n);
+    n += 14;
+  }
+  put("dns_tcp", "large-many-messages", big, n);
+}
+
+/* blocklist: 2000 names in both formats, comments, and lines longer than
+ * any name (3000 bytes). */
+static void large_blocklist(void) {
+  size_t n = 0;
+  for (int i = 0; i < 2000; i++) {
+    int w = sprintf((char *)big + n, i % 3 ? "host%d.block.example\n"
+                                           : "0.0.0.0 ads%d.example.test # c\n",
+                    i);
+    n += (size_t)w;
+    if (i % 500 == 0) {
+      memset(big + n, 'x', 3000);
+      big[n + 3000] = '\n';
+      n += 3001;
+    }
+  }
+  put("blocklist", "large-list", big, n);
+}
+
+/* A query of `len` bytes: EDNS padding (RFC 7830) fills it. */
+static size_t mk_query(uint8_t *p, uint16_t id, size_t len) {
+  struct zn_dns_builder b;
+  struct zn_dns_hdr h = {.id = id, .rd = true};
+  struct zn_dns_name nm;
+  zn_dns_name_from_text(&nm, "www.example.test", 16);
+  zn_dns_build_init(&b, p, len, &h);
+  zn_dns_build_question(&b, &nm, ZN_DNS_TYPE_A, ZN_DNS_CLASS_IN);
+  static uint8_t pad[65536];
+  size_t room = len - zn_dns_build_len(&b) - 11 - 4;
+  zn_wr16(pad, 12);
+  zn_wr16(pad + 2, (uint16_t)room);
+  memset(pad + 4, 0, room);
+  struct zn_dns_opt o = {.udp_size = 1232, .opts = pad, .opts_len = 4 + room};
+  zn_dns_build_opt(&b, &o);
+  return zn_dns_build_len(&b);
+}
+
+/* forwarder (records of fuzz_forwarder.c): a 600-byte client query and an
+ * upstream answer after a copy of it (899 bytes more: past the 1024 the
+ * harness once had); a TCP client sending a 5000-byte query (past
+ * FWD_TCP_QUERY_MAX, 4096) in writes of 2047, another pipelining 20
+ * queries (past 16 in progress); the upstream cut short (TC), the retry
+ * over TCP answered with a 65535-byte message in writes of 2047. */
+static void large_forwarder(void) {
+  size_t n = 0, q;
+  big[n++] = 0;
+  q = mk_query(big + n + 2, 1, 600);
+  zn_wr16(big + n, (uint16_t)q);
+  n += 2 + q;
+  big[n++] = 6;
+  big[n++] = 5;
+  big[n++] = 1;
+  big[n++] = 2 | 4;
+  zn_wr16(big + n, 899);
+  fill(big + n + 2, 899, 19);
+  n += 2 + 899;
+  big[n++] = 2; /* client connections 0 and 1 */
+  big[n++] = 2;
+  big[n++] = 6;
+  big[n++] = 2;
+  for (size_t left = 5002, i = 0; left > 0; i++) {
+    size_t w = left < 2047 ? left : 2047;
+    big[n++] = 3;
+    big[n++] = 0;
+    zn_wr16(big + n, (uint16_t)w);
+    fill(big + n + 2, w, (uint8_t)i);
+    if (i == 0)
+      zn_wr16(big + n + 2, 5000);
+    n += 2 + w;
+    left -= w;
+  }
+  big[n++] = 3; /* 20 queries in one write on connection 1 */
+  big[n++] = 1;
+  size_t at = n + 2;
+  for (int i = 0; i < 20; i++) {
+    q = mk_query(big + at + 2, (uint16_t)(100 + i), 60);
+    zn_wr16(big + at, (uint16_t)q);
+    at += 2 + q;
+  }
+  zn_wr16(big + n, (uint16_t)(at - n - 2));
+  n = at;
+  big[n++] = 6;
+  big[n++] = 20;
+  big[n++] = 1; /* the latest query back, with QR and TC */
+  big[n++] = 1 | 2 | 4 | 8;
+  zn_wr16(big + n, 0);
+  n += 2;
+  big[n++] = 6;
+  big[n++] = 20;
+  for (size_t left = 2 + ZN_DNS_MSG_MAX, i = 0; left > 0; i++) {
+    size_t w = left < 2047 ? left : 2047;
+    big[n++] = 5;
+    big[n++] = i == 0; /* the query's ID in the first */
+    zn_wr16(big + n, (uint16_t)w);
+    fill(big + n + 2, w, (uint8_t)i);
+    if (i == 0) {
+      zn_wr16(big + n + 2, ZN_DNS_MSG_MAX);
+      zn_wr16(big + n + 6, 0x8180);
+      memset(big + n + 8, 0, 8);
+    }
+    n += 2 + w;
+    left -= w;
+  }
+  big[n++] = 6;
+  big[n++] = 50;
+  put("forwarder", "large-long-queries-and-answers", big, n);
+}
+
+/* A DHCP message: the header, the cookie, option 53 = type, then opts. */
+static size_t mk_dhcp(uint8_t *p, uint8_t type, const uint8_t *opts,
+                      size_t olen) {
+  struct zn_dhcp4_hdr h = {0};
+  h.op = ZN_DHCP4_OP_REPLY;
+  h.yiaddr = ZN_IPV4(10, 0, 0, 50);
+  size_t k = zn_dhcp4_emit(p, &h);
+  k += zn_dhcp4_opt_emit(p + k, ZN_DHCP4_OPT_MSG_TYPE, &type, 1);
+  memcpy(p + k, opts, olen);
+  return zn_dhcp4_finish(p, k + olen);
+}
+
+/* dhcp4 and dhcp4_client: 20 copies of an option, joined 5100 bytes
+ * (past the 4096 the harness's joined value once had); the client gets
+ * an offer and an ACK of 5.3 KB (past one frame, sent in fragments) with
+ * its lease, 80 DNS servers in those copies, then one reply of the most
+ * a record can say (65535 bytes, cut to a datagram's 65507). */
+static void large_dhcp4(void) {
+  static uint8_t opts[8192], m[8192];
+  size_t o = 0;
+  static const uint8_t lease[] = {54, 4, 10, 0, 0, 1, 1, 4, 255, 255, 255, 0,
+                                  3, 4, 10, 0, 0, 1, 51, 4, 0, 0, 2, 88};
+  memcpy(opts, lease, sizeof(lease));
+  o = sizeof(lease);
+  for (int i = 0; i < 20; i++) {
+    opts[o++] = ZN_DHCP4_OPT_DNS;
+    opts[o++] = 252;
+    for (int k = 0; k < 63; k++) {
+      zn_wr32(opts + o, ZN_IPV4(10, 0, 1, (uint8_t)(1 + (i * 63 + k) % 250)));
+      o += 4;
+    }
+  }
+  size_t n = mk_dhcp(m, ZN_DHCP4_ACK, opts, o);
+  put("dhcp4", "large-joined-option", m, n);
+  size_t b = 0;
+  big[b++] = 0;
+  for (int t = ZN_DHCP4_OFFER; t <= ZN_DHCP4_ACK; t += 3) {
+    n = mk_dhcp(m, (uint8_t)t, opts, o);
+    big[b++] = 0;
+    big[b++] = t == ZN_DHCP4_ACK ? 0x0f : 0x07; /* broadcast */
+    zn_wr16(big + b, (uint16_t)n);
+    memcpy(big + b + 2, m, n);
+    b += 2 + n;
+    big[b++] = 0x82;
+    big[b++] = 1;
+  }
+  big[b++] = 0x82;
+  big[b++] = 40;
+  big[b++] = 0;
+  big[b++] = 0x0f;
+  zn_wr16(big + b, 0xffff);
+  n = mk_dhcp(big + b + 2, ZN_DHCP4_ACK, opts, o);
+  memset(big + b + 2 + n, 0, 0xffff - n);
+  b += 2 + 0xffff;
+  put("dhcp4_client", "large-fragmented-replies", big, b);
+}
+
+/* http: a raw target whose path is longer than the 8 KiB output (the
+ * finding of issue 31), a head of 11 KB (past 8 KiB, inside the server's
+ * 16 KiB), a head of 20000 bytes fed a byte at a time (past the head
+ * buffer and 16384 cuts). */
+static void large_http(void) {
+  size_t n = 0;
+  big[n++] = 0x10;
+  big[n++] = 0;
+  big[n++] = '/';
+  memset(big + n, 'a', 9000);
+  n += 9000;
+  put("http", "large-raw-target", big, n);
+  n = 2;
+  big[0] = 0;
+  big[1] = 1;
+  n += (size_t)sprintf((char *)big + n, "GET /%s HTTP/1.1\r\nHost: a\r\n"
+                                        "X-Long: ", "x");
+  memset(big + n, 'v', 8000);
+  n += 8000;
+  n += (size_t)sprintf((char *)big + n, "\r\nX-More: ");
+  memset(big + n, 'w', 3000);
+  n += 3000;
+  n += (size_t)sprintf((char *)big + n, "\r\n\r\n");
+  put("http", "large-head-11k", big, n);
+  big[1] = 0; /* one byte at a time */
+  n = 2 + (size_t)sprintf((char *)big + 2, "GET / HTTP/1.1\r\nHost: a\r\n");
+  for (int i = 0; n < 20000; i++)
+    n += (size_t)sprintf((char *)big + n, "X-%d: %0100d\r\n", i, i);
+  n += (size_t)sprintf((char *)big + n, "\r\n");
+  put("http", "large-head-20k-bytewise", big, n);
+}
+
+/* httpd (records of fuzz_httpd.c): client 0 sends a head of 20000 bytes
+ * (past head_max, 16384) in 80 writes of 255; client 1 holds its reads
+ * while 31 pipelined GETs are answered (more than the 64 KiB a client
+ * keeps), then reads. */
+static void large_httpd(void) {
+  size_t n = 0;
+  big[n++] = 0x30; /* timeouts of 1400 ms */
+  big[n++] = 0;    /* open 0 */
+  big[n++] = 0;
+  char head[20500];
+  size_t h = (size_t)sprintf(head, "GET /hello.txt HTTP/1.1\r\nHost: a\r\n");
+  for (int i = 0; h < 20400; i++)
+    h += (size_t)sprintf(head + h, "X-%d: %0200d\r\n", i, i);
+  h += (size_t)sprintf(head + h, "\r\n");
+  for (size_t at = 0; at < h && n < 100000; at += 255) {
+    size_t w = h - at < 255 ? h - at : 255;
+    big[n++] = 1;
+    big[n++] = 0;
+    big[n++] = (uint8_t)w;
+    memcpy(big + n, head + at, w);
+    n += w;
+  }
+  static const uint8_t tail[] = {6, 50, 0, 1, 4, 1, 7, 1, 31,
+                                 6, 30, 4, 1, 6, 200, 6, 200};
+  memcpy(big + n, tail, sizeof(tail));
+  n += sizeof(tail);
+  put("httpd", "large-head-and-pipeline", big, n);
+}
+
+/* A pcap file of Ethernet frames of the given lengths (UDP echoes). */
+static size_t mk_pcap(uint8_t *p, const size_t *lens, size_t nlens) {
+  static const uint8_t ghdr[24] = {0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0,
+                                   0, 0, 0, 0, 0, 0, 0, 0,
+                                   0, 0, 4, 0, 1, 0, 0, 0};
+  size_t n = sizeof(ghdr);
+  memcpy(p, ghdr, n);
+  for (size_t i = 0; i < nlens; i++) {
+    uint32_t rec[4] = {1700000000u, (uint32_t)i * 1000u, (uint32_t)lens[i],
+                       (uint32_t)lens[i]};
+    memcpy(p + n, rec, sizeof(rec)); /* host order: the magic says which */
+    n += sizeof(rec);
+    mk_udp_frame(p + n, lens[i] - 42);
+    n += lens[i];
+  }
+  return n;
+}
+
+/* pcap: records past the netif's frame buffer (1856 bytes), a jumbo one
+ * and 30000 bytes; a record whose length is past any snapshot length. */
+static void large_pcap(void) {
+  static const size_t lens[] = {60, 1857, 9018, 30000};
+  put("pcap", "large-records", big, mk_pcap(big, lens, 4));
+  size_t n = mk_pcap(big, lens, 1);
+  uint32_t rec[4] = {1700000001u, 0, 300000, 300000};
+  memcpy(big + n, rec, sizeof(rec));
+  n += sizeof(rec);
+  fill(big + n, 4000, 23);
+  put("pcap", "large-bogus-caplen", big, n + 4000);
+}
+
+/* pktdrill: scripts of 20 KB, and lines with every token longer than the
+ * parser's field for it. */
+static void large_pktdrill(void) {
+  static const char *const lines[] = {
+      "+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n",
+      "+0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0\n",
+      "+0 bind(3, ..., ...) = 0\n",
+      "+0 listen(3, 1) = 0\n",
+      "+0 < S 0:0(0) win 65535 <mss 1460,sackOK,nop,nop,nop,wscale 7>\n",
+      "+0 > S. 0:0(0) ack 1 <...>\n",
+      "+0 < . 1:1(0) ack 1 win 257\n",
+      "+0 accept(3, ..., ...) = 4\n",
+      "+0 < P. 1:60001(60000) ack 1 win 257\n",
+      "+0 read(4, ..., 100000) = 60000\n",
+      "+0 write(4, ..., 100000) = 100000\n",
+      "+0 > . 1:1(0) ack 60001 <nop,nop,sack 1:2 3:4 5:6 7:8 9:10 11:12>\n",
+      NULL};
+  size_t n = (size_t)sprintf((char *)big, "--ip_version=ipv4\n");
+  for (int i = 0; n < 20000; i++)
+    n += (size_t)sprintf((char *)big + n, "%s", lines[i % 12]);
+  put("pktdrill", "large-script", big, n);
+  static const struct {
+    const char *name, *head, *rep, *tail;
+  } t[] = {
+      {"large-syscall-name", "+0 ", "x", "(3) = 0\n"},
+      {"large-errno", "+0 connect(3, ..., ...) = -1 E", "X", " (x)\n"},
+      {"large-option-value", "--tolerance_usecs=", "9", "\n"},
+      {"large-option-name", "--", "o", "=1\n"},
+      {"large-icmp-what", "+0 < icmp unreachable ", "u", " [0:0(0)]\n"},
+      {"large-tcp-options", "+0 < S 0:0(0) win 1 <", "nop,", "nop>\n"},
+      {"large-sack-blocks", "+0 < . 1:1(0) ack 1 win 1 <sack", " 1:2",
+       ">\n"},
+      {"large-args", "+0 f(", "1, ", "1) = 0\n"},
+      {"large-backquote", "+0 `", "x", "`\n"},
+      {"large-comment", "// ", "c", "\n"},
+  };
+  for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+    n = (size_t)sprintf((char *)big, "%s", t[i].head);
+    for (int k = 0; k < 3000; k++)
+      n += (size_t)sprintf((char *)big + n, "%s", t[i].rep);
+    n += (size_t)sprintf((char *)big + n, "%s", t[i].tail);
+    put("pktdrill", t[i].name, big, n);
+  }
+}
+
+/* stack (records of fuzz_stack.c, to S, addressed and checksums fixed):
+ * a 9000-byte UDP echo (echoed in fragments), a 30000-byte segment into
+ * C's connection to the never-reading S:81 (past the frame the harness
+ * once cut at 4096, and past S's 16384-byte window), the largest frame a
+ * record holds (65535 bytes, an IPv4 datagram with its UDP echo). */
+static void large_stack(void) {
+  size_t n = 0;
+  big[n++] = 0;
+  big[n++] = 0x0c | 0x40;
+  big[n++] = 5;
+  size_t f = mk_udp_frame(big + n + 2, 9000 - 42);
+  zn_wr16(big + n, (uint16_t)f);
+  n += 2 + f;
+  put("stack", "large-udp-9000", big, n);
+  n = 1;
+  big[n++] = 0x2c | 0x40; /* relative: C's connection to S:81 */
+  big[n++] = 5;
+  zn_eth_emit(big + n + 2, (const uint8_t *)"\2\0\0\0\0\2",
+              (const uint8_t *)"\2\0\0\0\0\1", ZN_ETHERTYPE_IPV4);
+  fill(big + n + 2 + 54, 30000, 29);
+  /* (source port 1: the second TCP flow seen between C and S, C's to
+   * S:81; seq and ack 0: what each side sent up to) */
+  zn_tcp_emit(big + n + 2 + 34, 1, 81, 0, 0, ZN_TCP_ACK | ZN_TCP_PSH, 65535,
+              0);
+  f = 14 + mk_ip4(big + n + 2 + 14, ZN_IPPROTO_TCP, 20 + 30000);
+  zn_wr16(big + n, (uint16_t)f);
+  n += 2 + f;
+  put("stack", "large-segment-30000", big, n);
+  n = 1;
+  big[n++] = 0x0c | 0x40;
+  big[n++] = 5;
+  f = mk_udp_frame(big + n + 2, 65535 - 42);
+  zn_wr16(big + n, (uint16_t)f);
+  n += 2 + f;
+  put("stack", "large-frame-max", big, n);
+}
+
+/* memlink (3-byte operations): two connections moving about 80 KB each
+ * way in writes of 4081 bytes (past the 4096-byte read buffer's worth,
+ * the 16384-byte windows and the pattern's 8191-byte period), read in
+ * pieces of up to 4081, write_ref too; UDP datagrams of 2042 bytes
+ * (fragmented); then shut down. */
+static void large_memlink(const char *h) {
+  static const uint8_t link[9] = {3, 0, 0, 0, 0, 0, 0, 60, 0};
+  size_t n = 0;
+  memcpy(big, link, sizeof(link));
+  n = sizeof(link);
+#define OP(o, t, a)                                                            \
+  do {                                                                         \
+    big[n++] = (o);                                                            \
+    big[n++] = (t);                                                            \
+    big[n++] = (a);                                                            \
+  } while (0)
+  OP(0, 0, 0); /* A connects to 5000: ents 0, B's end: ents 1 */
+  OP(8, 0, 5);
+  OP(0, 0, 1); /* to 5001: ents 2, 3 */
+  OP(8, 0, 5);
+  OP(10, 1, 0); /* B's end of the first reads as data comes */
+  for (int i = 0; i < 20; i++) {
+    OP(1, 0, 240); /* A writes 4081 on the first */
+    OP(1, 3, 240); /* B writes 4081 on the second */
+    OP(2, 0, 120); /* a write_ref of 2041 */
+    OP(8, 0, 2);
+    OP(3, 2, 240); /* A reads up to 4081 of the second */
+    OP(4, 2, 100); /* peeks 1701 */
+    OP(9, (uint8_t)i, 255); /* a datagram of 2042 bytes */
+    OP(8, 0, 3);
+  }
+  OP(5, 0, 0);
+  OP(5, 3, 0);
+  OP(10, 2, 0);
+  OP(8, 0, 200);
+#undef OP
+  put(h, "large-streams", big, n);
+}
+
+/* tls_server: a record announcing 18432 bytes (past a record's 16384 and
+ * the 16709-byte input buffer) sent in writes of 4096, 20 KB in all. */
+static void large_tls_server(void) {
+  size_t n = 0;
+  big[n++] = 0;
+  for (int i = 0; i < 5; i++) {
+    zn_wr16(big + n, 4096);
+    fill(big + n + 2, 4096, (uint8_t)i);
+    if (i == 0) {
+      static const uint8_t rec[9] = {22, 3, 1, 0x48, 0, 1, 0, 0x47, 0xfc};
+      memcpy(big + n + 2, rec, sizeof(rec));
+    }
+    n += 2 + 4096;
+    big[n++] = 2;
+  }
+  put("tls_server", "large-record", big, n);
+}
+
+/* tls_glue (3-byte operations): both sides write 18616 bytes at a time
+ * (past a record's 16384) and read in pieces as long, with the default
+ * buffers and the smallest ones. */
+static void large_tls_glue(void) {
+  for (int small = 0; small < 2; small++) {
+    size_t n = 0;
+    static const uint8_t link[5] = {5, 0, 0, 0, 0};
+    memcpy(big, link, sizeof(link));
+    n = sizeof(link);
+    big[n++] = small ? 8 | 16 : 0;
+    for (int i = 0; i < 5; i++) {
+      big[n++] = 10;
+      big[n++] = 0;
+      big[n++] = 50;
+    }
+    for (int i = 0; i < 8; i++) {
+      static const uint8_t ops[] = {0, 0, 255, 1, 1, 255, 10, 0, 20,
+                                    2, 1, 255, 3, 0, 255, 10, 0, 20};
+      memcpy(big + n, ops, sizeof(ops));
+      n += sizeof(ops);
+    }
+    static const uint8_t end[] = {4, 0, 1, 4, 1, 1, 10, 0, 100, 5, 0, 0,
+                                  5, 1, 0, 10, 0, 100};
+    memcpy(big + n, end, sizeof(end));
+    n += sizeof(end);
+    put("tls_glue", small ? "large-writes-small-buffers" : "large-writes",
+        big, n);
+  }
+}
+
+static void large_inputs(void) {
+  large_addr();
+  large_frames();
+  large_ipv6();
+  large_icmp6();
+  large_dns();
+  large_dns_tcp();
+  large_blocklist();
+  large_forwarder();
+  large_dhcp4();
+  large_http();
+  large_httpd();
+  large_pcap();
+  large_pktdrill();
+  large_stack();
+  large_memlink("memlink");
+  large_memlink("memlink6");
+  large_tls_server();
+  large_tls_glue();
+}
+
 /* Every capture of dir, split into seeds (IPv6 frames feed "ipv6"). */
 static void split_traces(const char *dir) {
   DIR *dp = opendir(dir);
@@ -469,10 +1156,12 @@ int main(int argc, char **argv) {
     return 2;
   }
   out = argv[2];
-  static const char *const hs[] = {"eth", "arp", "ipv4", "ipv6", "icmp",
-                                   "udp", "tcp", "dns", "pcap", "pktdrill",
-                                   "stack", "memlink", "dhcp4",
-                                   "dhcp4_client"};
+  static const char *const hs[] = {
+      "addr",     "eth",       "arp",      "ipv4",         "ipv6",
+      "icmp",     "icmp6",     "udp",      "tcp",          "dns",
+      "dns_tcp",  "blocklist", "forwarder", "dhcp4",       "dhcp4_client",
+      "http",     "httpd",     "pcap",     "pktdrill",     "stack",
+      "memlink",  "memlink6",  "tls_server", "tls_glue"};
   mkdir(out, 0777);
   for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
     char path[4096];
@@ -491,6 +1180,7 @@ int main(int argc, char **argv) {
   stack_inputs();
   memlink_inputs();
   dhcp4_client_inputs();
+  large_inputs();
   FILE *fp = fopen(argv[3], "w");
   if (!fp)
     return 1;

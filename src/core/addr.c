@@ -111,7 +111,7 @@ int zn_mac_parse(const char *s, uint8_t out[6]) {
     if (i > 0) {
       if (sep == 0 && (*s == ':' || *s == '-'))
         sep = *s;
-      if (*s != sep)
+      if (sep == 0 || *s != sep) /* the string's NUL is no separator */
         return ZN_EINVAL;
       s++;
     }

@@ -66,6 +66,17 @@ ZT_TEST(test_mac_parse) {
       zt_fail(__FILE__, __LINE__, "accepted \"%s\"", bad[i]);
 }
 
+/* A text that ends after its first pair ends there: its NUL is not taken
+ * as the separator, and nothing after it is read (the bytes behind it
+ * here would make a valid address). */
+ZT_TEST(test_mac_parse_short_text_refused_at_its_end) {
+  static const char text[] = "16\0" "23:45:67:89:ab";
+  uint8_t m[6];
+  ZT_EQ(zn_mac_parse(text, m), ZN_EINVAL);
+  ZT_EQ(zn_mac_parse("16", m), ZN_EINVAL);
+  ZT_EQ(zn_mac_parse("1", m), ZN_EINVAL);
+}
+
 /* RFC 4291 §2.2's three forms in, RFC 5952's one form out. */
 ZT_TEST(test_ipv6_parse_and_format) {
   static const struct {
@@ -253,6 +264,7 @@ int main(void) {
   ZT_RUN(test_ipv4_cidr);
   ZT_RUN(test_format);
   ZT_RUN(test_mac_parse);
+  ZT_RUN(test_mac_parse_short_text_refused_at_its_end);
   ZT_RUN(test_ip_len_by_family);
   return zt_done();
 }
