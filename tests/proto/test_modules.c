@@ -87,6 +87,15 @@ static void send_udp(struct th_pair *p, uint16_t port) {
   zn_udp_close(s);
 }
 
+/* A pings B (ARP, then ICMP) and hears the reply. */
+static void ping_answered(struct th_pair *p) {
+  echo_replies = 0;
+  zn_icmp_set_echo_reply_cb(p->a, on_echo_reply, NULL);
+  ZT_EQ(zn_icmp_echo_send(p->a, B_IP, 1, 1, "ping", 4), ZN_OK);
+  th_pair_run(p, ZN_MS(100));
+  ZT_EQ(echo_replies, 1);
+}
+
 /* A connects to B's listener on port 80 over IPv4, and both close. */
 static void tcp_connects(struct th_pair *p) {
   struct zn_tcp_conn *l, *c;
@@ -107,11 +116,7 @@ ZT_TEST(test_stack_without_dhcp4_works_and_drops_its_traffic) {
   ZT_CHECK(ZN__MOD(p.b, dhcp4) == NULL);
   ZT_CHECK(ZN__MOD(p.b, udp) != NULL);
   /* The others: ARP and ping, TCP. */
-  echo_replies = 0;
-  zn_icmp_set_echo_reply_cb(p.a, on_echo_reply, NULL);
-  ZT_EQ(zn_icmp_echo_send(p.a, B_IP, 1, 1, "ping", 4), ZN_OK);
-  th_pair_run(&p, ZN_MS(100));
-  ZT_EQ(echo_replies, 1);
+  ping_answered(&p);
   tcp_connects(&p);
   /* The client's port: nobody there, counted as UDP's drop. */
   uint64_t noport = zn_stat(p.b, ZN_STAT_udp_drop_noport);
@@ -231,11 +236,7 @@ ZT_TEST(test_stack_without_ip6conf_drops_ra_as_unhandled_type) {
   ZT_EQU(zn_stat(p.b, ZN_STAT_icmp6_ra_rx), 0);
   ZT_EQU(zn_stat(p.b, ZN_STAT_ra_rx), 0);
   /* IPv4: ARP and ping, TCP. */
-  echo_replies = 0;
-  zn_icmp_set_echo_reply_cb(p.a, on_echo_reply, NULL);
-  ZT_EQ(zn_icmp_echo_send(p.a, B_IP, 1, 1, "ping", 4), ZN_OK);
-  th_pair_run(&p, ZN_MS(100));
-  ZT_EQ(echo_replies, 1);
+  ping_answered(&p);
   tcp_connects(&p);
   th_pair_run(&p, ZN_SEC(130));
   th_pair_free(&p);
