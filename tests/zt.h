@@ -80,4 +80,13 @@ void zt_hexdump(const char *label, const void *p, size_t len);
     }                                                                         \
   } while (0)
 
+/* ZT_REQUIRE for a helper that returns a value: val on failure. */
+#define ZT_REQUIRE_OR(cond, val)                                              \
+  do {                                                                        \
+    if (!(cond)) {                                                            \
+      zt_fail(__FILE__, __LINE__, "required: %s", #cond);                     \
+      return (val);                                                           \
+    }                                                                         \
+  } while (0)
+
 #endif /* ZT_H */

@@ -91,7 +91,7 @@ static void nd_counted(struct zn_stack *st, enum carry how) {
 static bool ns_heard(enum carry how) {
   struct solo s;
   b_up(&s, false);
-  ZT_REQUIRE(s.st);
+  ZT_REQUIRE_OR(s.st, false);
   uint8_t m[64];
   size_t ml = zn_nd_ns_emit(m, LL_B, MAC_A);
   csum6(m, ml, LL_A, LL_B);
@@ -121,7 +121,7 @@ ZT_TEST(test_ns_fragmented_ignored_plain_answered) {
 static bool na_heard(enum carry how) {
   struct solo s;
   b_up(&s, false);
-  ZT_REQUIRE(s.st);
+  ZT_REQUIRE_OR(s.st, false);
   struct zn_ip a = zn_ip_from_v6(LL_A);
   uint8_t d[8] = {0};
   ZT_EQ(zn_icmp6_echo_send(s.st, &a, 1, 1, d, sizeof(d)), ZN_OK);
@@ -159,7 +159,7 @@ ZT_TEST(test_na_fragmented_ignored_plain_resolves) {
 static bool rs_heard(enum carry how) {
   struct solo s;
   b_up(&s, false);
-  ZT_REQUIRE(s.st);
+  ZT_REQUIRE_OR(s.st, false);
   uint8_t m[64];
   size_t ml = zn_nd_rs_emit(m, MAC_A);
   csum6(m, ml, LL_A, LL_B);
@@ -197,7 +197,7 @@ static bool has_slaac_addr(struct zn_stack *st) {
 static bool ra_heard(enum carry how) {
   struct solo s;
   b_up(&s, true);
-  ZT_REQUIRE(s.st);
+  ZT_REQUIRE_OR(s.st, false);
   uint8_t m[64] = {0};
   zn_icmp6_emit(m, ZN_ICMP6_ND_RA, 0, (uint32_t)64 << 24 | 1800);
   uint8_t *o = m + 16;
@@ -241,7 +241,7 @@ static bool redirect_heard(enum carry how) {
   static const uint8_t TGT[16] = {0xfe, 0x80, [15] = 3};
   struct solo s;
   b_up(&s, false);
-  ZT_REQUIRE(s.st);
+  ZT_REQUIRE_OR(s.st, false);
   uint8_t m[64] = {0};
   zn_icmp6_emit(m, ZN_ICMP6_ND_REDIRECT, 0, 0);
   memcpy(m + 8, TGT, 16);
@@ -277,7 +277,7 @@ ZT_TEST(test_redirect_fragmented_ignored_plain_taken_in) {
 static bool echo_answered(enum carry how) {
   struct solo s;
   b_up(&s, false);
-  ZT_REQUIRE(s.st);
+  ZT_REQUIRE_OR(s.st, false);
   know_a(&s);
   uint8_t m[64];
   size_t ml = mk_echo6(m, 7, 1, 40, LL_A, LL_B);
@@ -300,7 +300,7 @@ ZT_TEST(test_echo_fragmented_still_answered) {
 static bool too_big_applied(enum carry how) {
   struct solo s;
   b_up(&s, false);
-  ZT_REQUIRE(s.st);
+  ZT_REQUIRE_OR(s.st, false);
   uint8_t m[64] = {0};
   zn_icmp6_emit(m, ZN_ICMP6_PACKET_TOO_BIG, 0, 1280);
   struct zn_ipv6_hdr h = {0};
@@ -333,7 +333,7 @@ ZT_TEST(test_packet_too_big_fragmented_still_applied) {
 static bool mld_query_taken(enum carry how) {
   struct solo s;
   b_up(&s, false);
-  ZT_REQUIRE(s.st);
+  ZT_REQUIRE_OR(s.st, false);
   uint8_t m[64] = {0};
   zn_icmp6_emit(m, ZN_ICMP6_MLD_QUERY, 0, (uint32_t)1000 << 16);
   m[24] = 2; /* QRV */
