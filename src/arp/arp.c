@@ -381,7 +381,7 @@ void zn__arp_input(struct zn_stack *st, struct zn_buf *b, uint16_t group) {
       b = c;
     }
     zn_buf_trim(b, ZN_ARP_ETH_IPV4_LEN);
-    zn_arp_emit(b->data, ZN_ARP_OP_REPLY, st->mac, ours, peer_mac, spa);
+    zn_arp_emit(b->data, ZN_ARP_OP_REPLY, st->mac, a->addr, peer_mac, spa);
     b->flags = 0;
     ZN_STAT_INC(st, arp_reply_tx);
     zn__eth_output(st, b, peer_mac, ZN_ETHERTYPE_ARP);
