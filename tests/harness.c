@@ -189,7 +189,7 @@ int th_check_accounting(const struct zn_stack *st) {
   struct zn_stats s;
   zn_stats_get(st, &s);
   unsigned long long held = 0;
-  for (uint32_t i = 0; i < st->cfg.reass_slots; i++)
+  for (uint32_t i = 0; ZN__MOD(st, ip) && i < st->cfg.reass_slots; i++)
     if (ZN__MOD(st, ip)->reass[i].used)
       held += ZN__MOD(st, ip)->reass[i].q.nfrags;
   int bad = 0;

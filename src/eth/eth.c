@@ -243,6 +243,8 @@ static void eth_init(struct zn_stack *st, void **mem) {
   struct zn__eth *e = ZN__MOD(st, eth);
   for (uint32_t i = 0; i < ZN__ETH_TYPES; i++)
     e->types[i].input = type_unknown;
+  e->common_input = type_unknown; /* until a layer says it is common: a
+                                     frame of type 0 asks it */
   zn__set_frame_input(st, zn__eth_input, ZN_ETH_VLAN_HDR_LEN);
 }
 

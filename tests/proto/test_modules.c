@@ -369,6 +369,30 @@ ZT_TEST(test_ethertypes_in_their_own_rows) {
   th_pair_free(&p);
 }
 
+/* A stack with no common EtherType (no IPv4): a frame of type 0 to it
+ * is asked of the common type first, and is counted as an unknown type,
+ * not handed to an input nobody registered. */
+ZT_TEST(test_stack_without_ipv4_drops_type_zero) {
+  struct zn_config c;
+  th_config(&c, B_IP, 24, 2);
+  c.ipv6 = true;
+  const struct zn__module *tab[] = {
+      zn__module_find("eth"), zn__module_find("arp"), zn__module_find("inet"),
+      zn__module_find("ip6"), zn__module_find("ip6conf")};
+  struct zn_stack *st = th_stack_new_with(&c, tab, 5);
+  ZT_REQUIRE(st);
+  ZT_CHECK(ZN__MOD(st, ip) == NULL);
+  uint8_t f[60] = {0};
+  memcpy(f, zn_stack_mac(st), 6);
+  f[6] = 0x02; /* a unicast source; EtherType 0 */
+  struct zn_buf *b = zn_stack_buf_alloc(st, sizeof(f));
+  memcpy(zn_buf_put(b, sizeof(f)), f, sizeof(f));
+  zn_stack_input(st, b);
+  ZT_EQU(zn_stat(st, ZN_STAT_eth_drop_type), 1);
+  zn_stats_reset(st);
+  th_stack_free(st);
+}
+
 int main(void) {
   ZT_RUN(test_stack_without_dhcp4_works_and_drops_its_traffic);
   ZT_RUN(test_stack_without_tcp_drops_segments_as_unknown_protocol);
@@ -377,5 +401,6 @@ int main(void) {
   ZT_RUN(test_table_without_what_a_module_needs_refused);
   ZT_RUN(test_toy_protocol_registered_from_outside_gets_its_datagrams);
   ZT_RUN(test_ethertypes_in_their_own_rows);
+  ZT_RUN(test_stack_without_ipv4_drops_type_zero);
   return zt_done();
 }
