@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/rand_int.h"
 #include "core/timer_int.h"
@@ -105,6 +106,12 @@ static inline void *zn__carve(void **mem, size_t size) {
   uintptr_t p = ((uintptr_t)*mem + 15u) & ~(uintptr_t)15u;
   *mem = (void *)(p + size);
   return (void *)p;
+}
+/* zn__carve, the bytes zeroed. */
+static inline void *zn__carve_zeroed(void **mem, size_t size) {
+  void *p = zn__carve(mem, size);
+  memset(p, 0, size);
+  return p;
 }
 /* Bytes zn__carve needs for `size` (with alignment slack). */
 static inline size_t zn__carve_size(size_t size) {

@@ -74,19 +74,13 @@ size_t zn__ip6_iface_mem_size(const struct zn_config *cfg) {
          zn__carve_size(s.group * sizeof(struct zn__ip6_group));
 }
 
-static void *carve_zeroed(void **mem, size_t size) {
-  void *p = zn__carve(mem, size);
-  memset(p, 0, size);
-  return p;
-}
-
 void zn__ip6_iface_init(struct zn_stack *st, void **mem) {
   struct zn__ip6 *ip6 = ZN__MOD(st, ip6);
   struct sizes s = table_sizes(&st->cfg);
-  ip6->addr = carve_zeroed(mem, s.addr * sizeof(*ip6->addr));
-  ip6->router = carve_zeroed(mem, s.router * sizeof(*ip6->router));
-  ip6->prefix = carve_zeroed(mem, s.prefix * sizeof(*ip6->prefix));
-  ip6->group = carve_zeroed(mem, s.group * sizeof(*ip6->group));
+  ip6->addr = zn__carve_zeroed(mem, s.addr * sizeof(*ip6->addr));
+  ip6->router = zn__carve_zeroed(mem, s.router * sizeof(*ip6->router));
+  ip6->prefix = zn__carve_zeroed(mem, s.prefix * sizeof(*ip6->prefix));
+  ip6->group = zn__carve_zeroed(mem, s.group * sizeof(*ip6->group));
   ip6->naddr = s.addr;
   ip6->nrouter = s.router;
   ip6->nprefix = s.prefix;

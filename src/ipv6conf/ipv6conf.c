@@ -68,12 +68,6 @@ size_t zn__ip6conf_mem_size(const struct zn_config *cfg) {
          zn__carve_size(s.search * sizeof(struct zn__ip6_dns));
 }
 
-static void *carve_zeroed(void **mem, size_t size) {
-  void *p = zn__carve(mem, size);
-  memset(p, 0, size);
-  return p;
-}
-
 /* RFC 7217 §5 secret_key: from the seed, so that the same seed gives the
  * same addresses across restarts, apart from the table hash key. */
 static void derive_secret(struct zn_stack *st) {
@@ -106,8 +100,8 @@ void zn__ip6conf_init(struct zn_stack *st, void **mem) {
   struct zn__ip6conf *c = ZN__MOD(st, ip6conf);
   struct sizes s = table_sizes(&st->cfg);
   memset(c, 0, sizeof(*c));
-  c->dns = carve_zeroed(mem, s.dns * sizeof(*c->dns));
-  c->search = carve_zeroed(mem, s.search * sizeof(*c->search));
+  c->dns = zn__carve_zeroed(mem, s.dns * sizeof(*c->dns));
+  c->search = zn__carve_zeroed(mem, s.search * sizeof(*c->search));
   c->ndns = s.dns;
   c->nsearch = s.search;
   zn_timer_init(&c->timer, on_timer);
