@@ -1,0 +1,764 @@
+/* libznet-posix: SOCK_STREAM sockets over znet's TCP, with Linux's
+ * answers (net/ipv4/af_inet.c, tcp.c, inet_connection_sock.c are the
+ * reference for which errno each state gives).
+ *
+ * A socket is FRESH until listen() or connect() gives it a stack object;
+ * bind() before that only records the address (and checks it against
+ * the layer's other sockets: the stack checks again when the object is
+ * made).  The stack's callbacks only count events; readiness and every
+ * answer are read from the connection when asked. */
+#include <netinet/in.h>
+#include <string.h>
+
+#include "px_int.h"
+#include "znet/err.h"
+
+/* Linux's default ephemeral range (net.ipv4.ip_local_port_range). */
+#define PX_PORT_LO 32768u
+#define PX_PORT_HI 60999u
+/* Linux's SOMAXCONN since 5.4. */
+#define PX_SOMAXCONN 4096
+
+/* ---- the stack's callbacks ---- */
+
+static struct px_sock *own(struct zn_tcp_conn *c, void *arg) {
+  struct px_sock *s = arg;
+  return s && s->c == c ? s : NULL;
+}
+
+static void cb_accept(struct zn_tcp_conn *l, void *arg) {
+  struct px_sock *s = own(l, arg);
+  if (s)
+    px_event(s->px, s);
+}
+
+static void cb_connected(struct zn_tcp_conn *c, void *arg) {
+  struct px_sock *s = own(c, arg);
+  if (!s)
+    return;
+  if (s->phase == PX_CONNECTING)
+    s->phase = PX_CONNECTED;
+  px_event(s->px, s);
+}
+
+static void cb_readable(struct zn_tcp_conn *c, void *arg) {
+  struct px_sock *s = own(c, arg);
+  if (s)
+    px_event(s->px, s);
+}
+
+static void cb_writable(struct zn_tcp_conn *c, void *arg) {
+  struct px_sock *s = own(c, arg);
+  if (s)
+    px_event(s->px, s);
+}
+
+/* The error is SO_ERROR's before anyone can see readiness (a known trap:
+ * a non-blocking connect reported writable before SO_ERROR is set). */
+static void cb_error(struct zn_tcp_conn *c, void *arg, int err) {
+  struct px_sock *s = own(c, arg);
+  if (!s)
+    return;
+  s->err = px_errno(err);
+  if (s->phase == PX_CONNECTING)
+    s->phase = PX_FAILED;
+  px_event(s->px, s);
+}
+
+static void cb_closed(struct zn_tcp_conn *c, void *arg) {
+  struct px_sock *s = own(c, arg);
+  if (!s)
+    return;
+  s->c = NULL;
+  if (s->orphan) {
+    px_sock_free(s->px, s);
+    return;
+  }
+  if (s->phase == PX_CONNECTING)
+    s->phase = PX_FAILED;
+  px_event(s->px, s);
+}
+
+static const struct zn_tcp_callbacks px_tcp_cbs = {
+    .on_accept = cb_accept,
+    .on_connected = cb_connected,
+    .on_readable = cb_readable,
+    .on_writable = cb_writable,
+    .on_error = cb_error,
+    .on_closed = cb_closed,
+};
+
+/* ---- binding ---- */
+
+/* Whether two bindings can take the same segment (a listener bound to
+ * `::` without V6ONLY takes IPv4 too). */
+static bool overlap(const struct px_sock *a, const struct px_sock *b) {
+  const struct zn_ip *x = &a->laddr, *y = &b->laddr;
+  bool xany = zn_ip_is_unspecified(x), yany = zn_ip_is_unspecified(y);
+  bool xv4 = x->family == ZN_AF_INET, yv4 = y->family == ZN_AF_INET;
+  bool xv6 = !xv4 && !(xany && a->family == AF_INET),
+       yv6 = !yv4 && !(yany && b->family == AF_INET);
+  bool x_takes4 = xv4 || (xany && !(a->family == AF_INET6 && a->v6only));
+  bool y_takes4 = yv4 || (yany && !(b->family == AF_INET6 && b->v6only));
+  if (xany && yany)
+    return (x_takes4 && y_takes4) || (xv6 && yv6);
+  if (xany)
+    return yv4 ? x_takes4 : xv6;
+  if (yany)
+    return xv4 ? y_takes4 : yv6;
+  return zn_ip_eq(x, y);
+}
+
+/* Linux's bind conflict, among the layer's sockets: the same port on
+ * overlapping addresses, unless both asked for SO_REUSEPORT, or both for
+ * SO_REUSEADDR and the other is not listening. */
+static bool bind_conflict(struct zn_posix *px, const struct px_sock *s,
+                          uint16_t port) {
+  for (uint32_t i = 0; i < px->cfg.socks; i++) {
+    const struct px_sock *o = &px->socks[i];
+    if (o == s || o->kind != PX_TCP || !o->bound || o->lport != port ||
+        o->orphan || o->forked)
+      continue;
+    if (!overlap(s, o))
+      continue;
+    if (s->reuseport && o->reuseport)
+      continue;
+    if (s->reuseaddr && o->reuseaddr && o->phase != PX_LISTENING)
+      continue;
+    return true;
+  }
+  return false;
+}
+
+static int pick_port(struct zn_posix *px, struct px_sock *s, uint16_t *out) {
+  const uint32_t n = PX_PORT_HI - PX_PORT_LO + 1;
+  uint32_t off = zn_random_u32(px->st);
+  for (uint32_t i = 0; i < n; i++) {
+    uint16_t p = (uint16_t)(PX_PORT_LO + (off + i) % n);
+    if (!bind_conflict(px, s, p)) {
+      *out = p;
+      return 0;
+    }
+  }
+  return -EADDRINUSE;
+}
+
+int px_tcp_bind(struct zn_posix *px, struct px_sock *s, const struct zn_ip *ip,
+                uint16_t port) {
+  if (s->phase != PX_FRESH)
+    return -EINVAL;
+  s->laddr = *ip;
+  if (ip->family == ZN_AF_NONE)
+    s->laddr = zn_ip_from_v4(0);
+  if (s->family == AF_INET6 && ip->family == ZN_AF_NONE)
+    s->laddr.family = ZN_AF_INET6; /* `::` */
+  if (port == 0) {
+    int rc = pick_port(px, s, &port);
+    if (rc < 0)
+      return rc;
+  } else if (bind_conflict(px, s, port)) {
+    return -EADDRINUSE;
+  }
+  s->lport = port;
+  s->bound = true;
+  return 0;
+}
+
+/* The address the stack is given: `::` of an AF_INET6 socket is any
+ * address of both families (or IPv6 only: opts.v6only). */
+static const struct zn_ip *stack_laddr(struct px_sock *s, struct zn_ip *tmp) {
+  if (!s->bound)
+    *tmp = s->family == AF_INET ? zn_ip_from_v4(0) : (struct zn_ip){0};
+  else if (s->family == AF_INET6 && zn_ip_is_unspecified(&s->laddr) &&
+           s->laddr.family == ZN_AF_INET6)
+    *tmp = (struct zn_ip){0};
+  else
+    *tmp = s->laddr;
+  return tmp;
+}
+
+static void sync_opts(struct px_sock *s) {
+  s->topts.v6only = s->family == AF_INET6 && s->v6only;
+  s->topts.reuseaddr = s->reuseaddr;
+}
+
+/* ---- listen, accept ---- */
+
+int px_tcp_listen(struct zn_posix *px, struct px_sock *s, int backlog) {
+  if (backlog < 0 || backlog > PX_SOMAXCONN)
+    backlog = PX_SOMAXCONN;
+  /* Linux lets backlog + 1 wait (sk_acceptq_is_full is ">"). */
+  uint32_t bl = (uint32_t)backlog + 1;
+  if (s->phase == PX_LISTENING) {
+    s->backlog = backlog;
+    return -px_errno(zn_tcp_set_backlog(s->c, bl));
+  }
+  if (s->phase != PX_FRESH)
+    return -EINVAL;
+  if (!s->bound && bind_conflict(px, s, 0))
+    return -EADDRINUSE;
+  struct zn_ip tmp;
+  sync_opts(s);
+  struct zn_tcp_conn *l;
+  int rc = zn_tcp_listen_opts(px->st, stack_laddr(s, &tmp),
+                              s->bound ? s->lport : 0, bl, &s->topts,
+                              &px_tcp_cbs, s, &l);
+  if (rc != ZN_OK)
+    return -px_errno(rc);
+  struct zn_tcp_info i;
+  zn_tcp_get_info(l, &i);
+  s->c = l;
+  s->lport = i.lport;
+  if (!s->bound)
+    stack_laddr(s, &s->laddr);
+  s->bound = true;
+  s->phase = PX_LISTENING;
+  s->backlog = backlog;
+  return 0;
+}
+
+static bool acceptable(struct zn_posix *px, struct px_sock *s, void *arg) {
+  (void)px;
+  (void)arg;
+  return s->phase != PX_LISTENING || !s->c ||
+         zn_tcp_accept_pending(s->c) > 0;
+}
+
+/* A socket for connection c, taken from listener l's queue. */
+static int adopt(struct zn_posix *px, struct px_sock *l,
+                 struct zn_tcp_conn *c, int flags) {
+  struct px_sock *s = px_sock_new(px, PX_TCP, l->family);
+  if (!s) {
+    zn_tcp_abort(c);
+    return -ENFILE;
+  }
+  s->nonblock = (flags & SOCK_NONBLOCK) != 0;
+  s->phase = PX_CONNECTED;
+  s->c = c;
+  s->bound = true;
+  s->topts = l->topts;
+  s->keepalive = l->keepalive;
+  s->linger_on = l->linger_on;
+  s->linger_s = l->linger_s;
+  s->sndbuf = l->sndbuf;
+  s->rcvbuf = l->rcvbuf;
+  s->tos = l->tos;
+  s->ttl = l->ttl;
+  s->rcvlowat = l->rcvlowat;
+  s->rcvtimeo_ns = l->rcvtimeo_ns;
+  s->sndtimeo_ns = l->sndtimeo_ns;
+  zn_tcp_set_callbacks(c, &px_tcp_cbs, s);
+  int fd = px_fd_attach(px, s);
+  if (fd < 0) {
+    zn_tcp_set_callbacks(c, NULL, NULL);
+    zn_tcp_abort(c);
+    px_sock_free(px, s);
+  }
+  return fd;
+}
+
+int px_tcp_accept(struct zn_posix *px, struct px_sock *s, struct sockaddr *sa,
+                  socklen_t *len, int flags) {
+  if (s->phase != PX_LISTENING || !s->c)
+    return -EINVAL;
+  if (sa && !len)
+    return -EFAULT;
+  for (;;) {
+    struct zn_tcp_conn *c;
+    if (zn_tcp_accept(s->c, &c) == ZN_OK) {
+      int fd = adopt(px, s, c, flags);
+      if (fd >= 0 && sa) {
+        struct zn_tcp_info i;
+        zn_tcp_get_info(c, &i);
+        px_ip_to_sa(&i.raddr, i.rport, s->family, sa, len);
+      }
+      return fd;
+    }
+    if (s->nonblock)
+      return -EAGAIN;
+    int rc = px_block(px, s, acceptable, NULL, px_deadline(px, s->rcvtimeo_ns),
+                      s->rcvtimeo_ns == 0);
+    if (rc < 0)
+      return rc;
+    if (s->phase != PX_LISTENING || !s->c)
+      return -EINVAL;
+  }
+}
+
+/* ---- connect ---- */
+
+static bool connect_done(struct zn_posix *px, struct px_sock *s, void *arg) {
+  (void)px;
+  (void)arg;
+  return s->phase != PX_CONNECTING;
+}
+
+/* The answer of a connect whose SYN is out: 0 once connected, the error
+ * once failed (taken, as Linux's sock_error). */
+static int connect_result(struct px_sock *s) {
+  if (s->phase == PX_CONNECTED)
+    return 0;
+  int e = s->err ? s->err : ECONNREFUSED;
+  s->err = 0;
+  s->err_taken = true;
+  return -e;
+}
+
+static int start_connect(struct zn_posix *px, struct px_sock *s,
+                         const struct zn_ip *ip, uint16_t port) {
+  struct zn_ip raddr = *ip;
+  if (zn_ip_is_unspecified(&raddr)) {
+    /* As Linux: 0.0.0.0 and :: mean this host. */
+    if (raddr.family == ZN_AF_INET)
+      raddr = zn_ip_from_v4(0x7f000001u);
+    else
+      raddr = (struct zn_ip){ZN_AF_INET6, {[15] = 1}};
+  }
+  if (port == 0)
+    return -ECONNREFUSED;
+  struct zn_ip tmp;
+  const struct zn_ip *laddr = NULL;
+  if (s->bound) {
+    laddr = stack_laddr(s, &tmp);
+    if (laddr->family == ZN_AF_NONE)
+      laddr = NULL;
+  }
+  sync_opts(s);
+  struct zn_tcp_conn *c;
+  int rc = zn_tcp_connect_opts(px->st, laddr, s->bound ? s->lport : 0, &raddr,
+                               port, &s->topts, &px_tcp_cbs, s, &c);
+  if (rc == ZN_EHOSTUNREACH)
+    return -ENETUNREACH; /* no route: Linux's answer at connect time */
+  if (rc != ZN_OK)
+    return -px_errno(rc);
+  if (s->c) /* a failed attempt's object, kept for its error until now */
+    zn_tcp_close(s->c);
+  s->c = c;
+  s->err = 0;
+  s->err_taken = false;
+  s->phase = PX_CONNECTING;
+  if (s->cork)
+    zn_tcp_set_cork(c, true);
+  return 0;
+}
+
+int px_tcp_connect(struct zn_posix *px, struct px_sock *s,
+                   const struct zn_ip *ip, uint16_t port) {
+  switch (s->phase) {
+  case PX_LISTENING:
+    return -EISCONN;
+  case PX_CONNECTED:
+    return -EISCONN;
+  case PX_CONNECTING:
+    if (s->nonblock)
+      return -EALREADY;
+    break;
+  case PX_FRESH:
+  case PX_FAILED:
+    if (ip->family == ZN_AF_NONE && !zn_ip_is_unspecified(ip))
+      return -EAFNOSUPPORT;
+    {
+      int rc = start_connect(px, s, ip, port);
+      if (rc < 0)
+        return rc;
+    }
+    if (s->nonblock)
+      return -EINPROGRESS;
+    break;
+  }
+  int rc = px_block(px, s, connect_done, NULL, px_deadline(px, s->sndtimeo_ns),
+                    s->sndtimeo_ns == 0);
+  if (rc == -EAGAIN)
+    return -EINPROGRESS; /* SO_SNDTIMEO passed: as Linux */
+  if (rc < 0)
+    return rc;
+  return connect_result(s);
+}
+
+/* ---- sending ---- */
+
+/* Why nothing can be written now: 0 if something can (or may soon, for
+ * -EAGAIN the caller waits), else -errno. */
+static int send_state(struct px_sock *s) {
+  if (s->err) {
+    int e = s->err;
+    s->err = 0;
+    s->err_taken = true;
+    return -e;
+  }
+  if (s->wr_shut)
+    return -EPIPE;
+  switch (s->phase) {
+  case PX_CONNECTING:
+    return -EAGAIN;
+  case PX_CONNECTED:
+    return s->c ? 0 : -EPIPE;
+  default:
+    return -EPIPE;
+  }
+}
+
+static bool writable_now(struct zn_posix *px, struct px_sock *s, void *arg) {
+  (void)px;
+  (void)arg;
+  if (s->err || s->wr_shut || !s->c)
+    return true;
+  if (s->phase == PX_CONNECTING)
+    return false;
+  if (s->phase != PX_CONNECTED)
+    return true;
+  return zn_tcp_writable(s->c) > 0;
+}
+
+/* Copy from the iovec, starting *done bytes in, into the send buffer.
+ * Returns 0 (buffer full or all taken) or -errno from the stack. */
+static int write_iov(struct px_sock *s, const struct msghdr *m, size_t *done) {
+  size_t skip = *done;
+  for (size_t i = 0; i < m->msg_iovlen; i++) {
+    const struct iovec *v = &m->msg_iov[i];
+    if (skip >= v->iov_len) {
+      skip -= v->iov_len;
+      continue;
+    }
+    const uint8_t *p = (const uint8_t *)v->iov_base + skip;
+    size_t left = v->iov_len - skip;
+    skip = 0;
+    while (left) {
+      long n = zn_tcp_write(s->c, p, left);
+      if (n == ZN_EAGAIN)
+        return 0;
+      if (n < 0)
+        return n == ZN_ECONNRESET && s->err_taken ? -EPIPE : -px_errno((int)n);
+      p += n;
+      left -= (size_t)n;
+      *done += (size_t)n;
+    }
+  }
+  return 0;
+}
+
+static int iov_total(const struct msghdr *m, size_t *total) {
+  size_t t = 0;
+  if (m->msg_iovlen > 1024)
+    return -EMSGSIZE;
+  for (size_t i = 0; i < m->msg_iovlen; i++) {
+    if (m->msg_iov[i].iov_len > (size_t)INT64_MAX - t)
+      return -EINVAL;
+    t += m->msg_iov[i].iov_len;
+  }
+  *total = t;
+  return 0;
+}
+
+static void set_more(struct px_sock *s, bool more) {
+  if (more == s->more || !s->c)
+    return;
+  s->more = more;
+  if (!s->cork)
+    zn_tcp_set_cork(s->c, more);
+}
+
+ssize_t px_tcp_send(struct zn_posix *px, struct px_sock *s,
+                    const struct msghdr *m, int flags) {
+  size_t total, done = 0;
+  if (flags & MSG_OOB)
+    return -EOPNOTSUPP;
+  int rc = iov_total(m, &total);
+  if (rc < 0)
+    return rc;
+  bool nb = s->nonblock || (flags & MSG_DONTWAIT);
+  uint64_t deadline = px_deadline(px, s->sndtimeo_ns);
+  for (;;) {
+    rc = send_state(s);
+    if (rc == 0) {
+      set_more(s, (flags & MSG_MORE) != 0);
+      rc = write_iov(s, m, &done);
+    }
+    if (rc < 0 && rc != -EAGAIN)
+      return done ? (ssize_t)done : rc;
+    if (done == total)
+      return (ssize_t)done;
+    if (nb)
+      return done ? (ssize_t)done : -EAGAIN;
+    px_after_call(px); /* what was taken goes out while we wait */
+    rc = px_block(px, s, writable_now, NULL, deadline, s->sndtimeo_ns == 0);
+    if (rc < 0)
+      return done ? (ssize_t)done : rc;
+  }
+}
+
+/* ---- receiving ---- */
+
+struct want {
+  size_t bytes;
+};
+
+static bool readable_now(struct zn_posix *px, struct px_sock *s, void *arg) {
+  (void)px;
+  const struct want *w = arg;
+  if (s->err || s->rd_shut || !s->c || s->phase != PX_CONNECTED)
+    return s->phase != PX_CONNECTING || s->err;
+  if (zn_tcp_readable(s->c) >= w->bytes)
+    return true;
+  const uint8_t *d;
+  long n = zn_tcp_peek(s->c, &d);
+  return n == 0 || (n < 0 && n != ZN_EAGAIN);
+}
+
+/* Read into the iovec from *done on (or, with MSG_PEEK, copy the first
+ * view; with MSG_TRUNC, drop without copying).  Returns 1 at end of
+ * stream, 0 when nothing more is there now, or -errno. */
+static int read_iov(struct px_sock *s, struct msghdr *m, size_t total,
+                    size_t *done, int flags) {
+  size_t skip = *done;
+  for (size_t i = 0; i < m->msg_iovlen && *done < total; i++) {
+    struct iovec *v = &m->msg_iov[i];
+    if (skip >= v->iov_len) {
+      skip -= v->iov_len;
+      continue;
+    }
+    uint8_t *p = (uint8_t *)v->iov_base + skip;
+    size_t room = v->iov_len - skip;
+    skip = 0;
+    while (room) {
+      long n;
+      if (flags & (MSG_PEEK | MSG_TRUNC)) {
+        const uint8_t *d;
+        n = zn_tcp_peek(s->c, &d);
+        if (n > 0) {
+          n = (size_t)n < room ? n : (long)room;
+          if (!(flags & MSG_TRUNC))
+            memcpy(p, d, (size_t)n);
+          if (!(flags & MSG_PEEK))
+            zn_tcp_consume(s->c, (size_t)n);
+        }
+      } else {
+        n = zn_tcp_read(s->c, p, room);
+      }
+      if (n == 0)
+        return 1;
+      if (n == ZN_EAGAIN)
+        return 0;
+      if (n < 0)
+        return -px_errno((int)n);
+      *done += (size_t)n;
+      p += n;
+      room -= (size_t)n;
+      if (flags & MSG_PEEK)
+        return 0;
+    }
+  }
+  return 0;
+}
+
+/* What a read says when the stream has nothing for it: the error once,
+ * then end of stream. */
+static ssize_t read_end(struct px_sock *s, int rc) {
+  if (s->err) {
+    int e = s->err;
+    s->err = 0;
+    s->err_taken = true;
+    return -e;
+  }
+  if (rc < 0 && !s->err_taken) {
+    s->err_taken = true;
+    return rc;
+  }
+  return 0;
+}
+
+ssize_t px_tcp_recv(struct zn_posix *px, struct px_sock *s, struct msghdr *m,
+                    int flags) {
+  size_t total, done = 0;
+  if (flags & MSG_OOB)
+    return -EINVAL; /* no urgent data is ever kept inline or out */
+  int rc = iov_total(m, &total);
+  if (rc < 0)
+    return rc;
+  m->msg_flags = 0;
+  m->msg_controllen = 0;
+  if (s->phase == PX_FRESH || s->phase == PX_LISTENING ||
+      (s->phase == PX_FAILED && !s->err))
+    return -ENOTCONN;
+  bool nb = s->nonblock || (flags & MSG_DONTWAIT);
+  size_t low = s->rcvlowat ? s->rcvlowat : 1;
+  size_t target = (flags & MSG_WAITALL) && !(flags & MSG_PEEK) ? total
+                  : low < total ? low : total;
+  uint64_t deadline = px_deadline(px, s->rcvtimeo_ns);
+  for (;;) {
+    if (s->rd_shut)
+      return (ssize_t)done;
+    if (s->phase == PX_CONNECTED && s->c && !s->err) {
+      rc = read_iov(s, m, total, &done, flags);
+      if (rc != 0)
+        return done ? (ssize_t)done : read_end(s, rc);
+    } else if (s->phase != PX_CONNECTING) {
+      return done ? (ssize_t)done : read_end(s, 0);
+    }
+    if (done >= target || total == 0)
+      return (ssize_t)done;
+    if (nb)
+      return done ? (ssize_t)done : -EAGAIN;
+    struct want w = {target - done};
+    rc = px_block(px, s, readable_now, &w, deadline, s->rcvtimeo_ns == 0);
+    if (rc < 0)
+      return done ? (ssize_t)done : rc;
+  }
+}
+
+/* ---- shutdown, close ---- */
+
+static void listener_stop(struct px_sock *s) {
+  /* Linux: shutdown(SHUT_RD) of a listener stops it; accept() then
+   * fails with EINVAL.  The binding stays. */
+  zn_tcp_close(s->c);
+  s->c = NULL;
+  s->phase = PX_FRESH;
+  px_event(s->px, s);
+}
+
+int px_tcp_shutdown(struct zn_posix *px, struct px_sock *s, bool rd, bool wr) {
+  (void)px;
+  if (s->phase == PX_LISTENING && s->c) {
+    if (rd)
+      listener_stop(s);
+    return 0;
+  }
+  if (s->phase != PX_CONNECTED && s->phase != PX_CONNECTING)
+    return -ENOTCONN;
+  if (rd)
+    s->rd_shut = true;
+  if (wr && !s->wr_shut && s->c) {
+    s->wr_shut = true;
+    if (s->phase == PX_CONNECTED)
+      zn_tcp_shutdown(s->c);
+  }
+  px_event(px, s);
+  return 0;
+}
+
+static bool fin_acked(struct zn_posix *px, struct px_sock *s, void *arg) {
+  (void)px;
+  (void)arg;
+  return px_tcp_drained(s);
+}
+
+/* The last descriptor is closed: s is an orphan the stack finishes.
+ * SO_LINGER with 0 s resets; with a time and a blocking socket, close
+ * waits that long for the FIN to be acknowledged (Linux's
+ * sk_stream_wait_close), the connection going on after that. */
+void px_tcp_release(struct zn_posix *px, struct px_sock *s) {
+  if (!s->c) {
+    px_sock_free(px, s);
+    return;
+  }
+  if (s->phase == PX_LISTENING || s->phase == PX_FAILED) {
+    zn_tcp_close(s->c);
+    return;
+  }
+  if (s->linger_on && s->linger_s == 0) {
+    zn_tcp_abort(s->c);
+    return;
+  }
+  if (s->rd_shut && zn_tcp_readable(s->c)) {
+    zn_tcp_abort(s->c); /* unread data: RST, as zn_tcp_close would */
+    return;
+  }
+  if (s->cork || s->more)
+    zn_tcp_set_cork(s->c, false);
+  zn_tcp_close(s->c);
+  if (s->linger_on && !s->nonblock) {
+    px_after_call(px);
+    uint64_t deadline = px_deadline(px, (uint64_t)s->linger_s * 1000000000u);
+    px_block(px, s, fin_acked, NULL, deadline, true);
+  }
+}
+
+/* ---- readiness and names ---- */
+
+static uint32_t connected_ready(struct px_sock *s) {
+  uint32_t r = 0;
+  enum zn_tcp_state st = zn_tcp_state(s->c);
+  const uint8_t *d;
+  long n = zn_tcp_peek(s->c, &d);
+  size_t low = s->rcvlowat ? s->rcvlowat : 1;
+  bool peer_fin = n == 0;
+  if ((n > 0 && zn_tcp_readable(s->c) >= low) || peer_fin || s->rd_shut)
+    r |= EPOLLIN | EPOLLRDNORM;
+  if (peer_fin || s->rd_shut)
+    r |= EPOLLRDHUP;
+  bool dead = st == ZN_TCP_CLOSED || (n < 0 && n != ZN_EAGAIN);
+  if (dead)
+    r |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLHUP;
+  if (peer_fin && s->wr_shut)
+    r |= EPOLLHUP;
+  if (!s->wr_shut && !dead) {
+    struct zn_tcp_info i;
+    zn_tcp_get_info(s->c, &i);
+    size_t q = (size_t)i.unacked + i.queued, w = zn_tcp_writable(s->c);
+    if (w > 0 && w >= q / 2) /* Linux's sk_stream_is_writeable */
+      r |= EPOLLOUT | EPOLLWRNORM;
+  }
+  return r;
+}
+
+uint32_t px_tcp_ready(struct zn_posix *px, struct px_sock *s) {
+  (void)px;
+  uint32_t r = s->err ? EPOLLERR : 0;
+  switch (s->phase) {
+  case PX_FRESH:
+    return r | EPOLLOUT | EPOLLWRNORM | EPOLLHUP;
+  case PX_LISTENING:
+    return r | (s->c && zn_tcp_accept_pending(s->c) ? EPOLLIN | EPOLLRDNORM
+                                                     : 0);
+  case PX_CONNECTING:
+    return r;
+  case PX_FAILED:
+    return r | EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLHUP;
+  case PX_CONNECTED:
+    if (!s->c)
+      return r | EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLHUP;
+    return r | connected_ready(s);
+  }
+  return r;
+}
+
+bool px_tcp_drained(struct px_sock *s) {
+  if (!s->c || s->phase == PX_LISTENING || s->forked)
+    return true;
+  enum zn_tcp_state st = zn_tcp_state(s->c);
+  if (st == ZN_TCP_FIN_WAIT_2 || st == ZN_TCP_TIME_WAIT ||
+      st == ZN_TCP_CLOSED)
+    return true;
+  if (!s->orphan)
+    return false;
+  return false;
+}
+
+void px_tcp_getlocal(struct px_sock *s, struct zn_ip *ip, uint16_t *port) {
+  if (s->c && s->phase != PX_LISTENING) {
+    struct zn_tcp_info i;
+    zn_tcp_get_info(s->c, &i);
+    *ip = i.laddr;
+    *port = i.lport;
+    return;
+  }
+  if (s->bound) {
+    *ip = s->laddr;
+    *port = s->lport;
+    return;
+  }
+  memset(ip, 0, sizeof(*ip));
+  *port = 0;
+}
+
+int px_tcp_getpeer(struct px_sock *s, struct zn_ip *ip, uint16_t *port) {
+  if (s->phase != PX_CONNECTED || !s->c ||
+      zn_tcp_state(s->c) == ZN_TCP_CLOSED)
+    return -ENOTCONN;
+  struct zn_tcp_info i;
+  zn_tcp_get_info(s->c, &i);
+  *ip = i.raddr;
+  *port = i.rport;
+  return 0;
+}
