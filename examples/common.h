@@ -201,6 +201,9 @@ struct ex_host {
   bool fault_open;
   uint32_t nshown;             /* how many of shown[] are in use */
   uint64_t ipv6_report_at;     /* ex_run's next look at the addresses */
+  bool keep_signals;           /* ex_open leaves SIGINT and SIGTERM
+                                  alone: inside another program (the
+                                  preload of znet-run) */
   struct zn_netif *base;       /* the backend (tap or pcap) */
   struct zn_netif *nif;        /* what the stack is attached to */
   /* The IPv6 addresses (and their states) ex_ipv6_report last printed. */

@@ -130,7 +130,8 @@ int ex_open(struct ex_host *h, const char *prog) {
   }
   if (ex_attach(h, prog) != 0)
     goto fail;
-  ex_signals();
+  if (!h->keep_signals)
+    ex_signals();
   return 0;
 
 fail:

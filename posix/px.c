@@ -8,6 +8,7 @@
  * condition, sleep until something may have changed" in px_block, and
  * the host lets the lock go while it sleeps. */
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -748,6 +749,9 @@ static bool all_drained(struct zn_posix *px, struct px_sock *unused,
 void zn_posix_drain(struct zn_posix *px) {
   if (px->forked)
     return;
+  for (uint32_t fd = 0; fd < px->cfg.max_fd; fd++)
+    if (px->fds[fd])
+      zn_posix_close(px, (int)fd);
   px_after_call(px);
   uint64_t deadline =
       px_deadline(px, (uint64_t)px->cfg.exit_linger_ms * 1000000u);

@@ -1,0 +1,45 @@
+/* The Linux host of libznet-posix inside a program started by znet-run:
+ * one stack on the netif the flags name, one socket layer over it, one
+ * lock around both (host.c); and the C library's socket calls, replaced
+ * (preload.c).
+ *
+ * znet-run passes its flags in the environment (ZNET_RUN_ARGS, the
+ * arguments separated by 0x1f); the first call that needs the stack
+ * (socket() of AF_INET or AF_INET6, epoll_create, getaddrinfo) builds it
+ * from them and takes the variables out of the environment, so programs
+ * this one executes run on the kernel's network. */
+#ifndef ZNET_POSIX_PRELOAD_H
+#define ZNET_POSIX_PRELOAD_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "znet/posix.h"
+
+/* The layer, built on first use; NULL if znet-run did not start the
+ * program or the stack could not be built (said once on stderr). */
+struct zn_posix *pl_layer(void);
+/* The layer if it exists already (no building). */
+struct zn_posix *pl_layer_if_any(void);
+
+void pl_lock(void);
+void pl_unlock(void);
+
+/* errno and -1 for a negative result. */
+static inline long pl_ret(long rc) {
+  if (rc < 0) {
+    errno = (int)-rc;
+    return -1;
+  }
+  return rc;
+}
+
+/* Whether fd is the layer's (no lock needed). */
+bool pl_owns(int fd);
+
+/* Signals: the preload's sigaction records each handler's SA_RESTART and
+ * which signal a thread caught last (preload.c). */
+bool pl_signal_restarts(void);
+
+#endif /* ZNET_POSIX_PRELOAD_H */

@@ -1,0 +1,118 @@
+/* znet-run: run an unmodified program on znet's TCP/IP.
+ *
+ *     znet-run --netif tap:NAME --ipv4 ADDR/LEN [OPTIONS] -- PROGRAM [ARGS]
+ *
+ * Checks the flags (the examples' shared ones: --netif, --ipv4,
+ * --gateway, --ipv6, --dhcp, --capture, --tcp-*, ...), then executes
+ * PROGRAM with libznet-preload.so in LD_PRELOAD and the flags in
+ * ZNET_RUN_ARGS; the preload builds the stack from them inside PROGRAM
+ * (preload.h).  The preload is looked for beside this executable, then
+ * where it is installed; ZNET_PRELOAD names another. */
+#define _GNU_SOURCE
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+
+#define PROG "znet-run"
+#define PRELOAD_NAME "libznet-preload.so"
+
+struct run_opts {
+  bool stats;
+};
+
+static const struct ex_opt run_flags[] = {
+    {"stats", 0, EX_FLAG, offsetof(struct run_opts, stats), 0, 0,
+     .help = "print the stack's counters when PROGRAM exits"},
+    {.name = NULL}};
+
+static bool readable(const char *p) { return access(p, R_OK) == 0; }
+
+/* The preload: $ZNET_PRELOAD, beside this executable, or installed. */
+static const char *find_preload(char *buf, size_t len) {
+  const char *env = getenv("ZNET_PRELOAD");
+  if (env)
+    return env;
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  if (n > 0) {
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (slash) {
+      *slash = 0;
+      snprintf(buf, len, "%s/%s", exe, PRELOAD_NAME);
+      if (readable(buf))
+        return buf;
+    }
+  }
+  snprintf(buf, len, "%s/%s", ZN_PRELOAD_DIR, PRELOAD_NAME);
+  return buf;
+}
+
+/* The flags for the preload, 0x1f between them; ours left out. */
+static void pass_flags(int argc, char **argv, int first) {
+  static char text[65536];
+  size_t used = 0;
+  for (int i = 1; i < first; i++) {
+    if (!strcmp(argv[i], "--") || !strcmp(argv[i], "--stats"))
+      continue;
+    size_t n = strlen(argv[i]);
+    if (memchr(argv[i], 0x1f, n) || used + n + 2 > sizeof(text))
+      ex_usage_error(PROG, "flags too long or with a 0x1f byte");
+    if (used)
+      text[used++] = 0x1f;
+    memcpy(text + used, argv[i], n);
+    used += n;
+  }
+  text[used] = 0;
+  setenv("ZNET_RUN_ARGS", text, 1);
+}
+
+static void add_preload(const char *lib) {
+  const char *old = getenv("LD_PRELOAD");
+  static char v[8192];
+  if (old && *old)
+    snprintf(v, sizeof(v), "%s:%s", lib, old);
+  else
+    snprintf(v, sizeof(v), "%s", lib);
+  setenv("LD_PRELOAD", v, 1);
+}
+
+int main(int argc, char **argv) {
+  static struct ex_host h;
+  static struct run_opts o;
+  static const struct ex_prog prog = {
+      .name = PROG,
+      .synopsis = "--netif tap:NAME ADDRESS [OPTIONS] -- PROGRAM [ARGS...]",
+      .summary = "Run PROGRAM, unmodified, with its IPv4 and IPv6 sockets "
+                 "on znet's stack\n(libznet-posix through a preload); "
+                 "other sockets and files stay the kernel's.",
+      .opts = run_flags,
+      .arg = &o,
+  };
+  ex_opts_default(&h.o);
+  int first = ex_parse(&h.o, argc, argv, &prog);
+  if (first >= argc)
+    ex_usage_error(PROG, "no PROGRAM given (after --)");
+  if (h.o.netif != EX_NETIF_TAP)
+    ex_usage_error(PROG, "want --netif tap:NAME");
+  ex_require_address(&h.o, PROG);
+  char buf[PATH_MAX + 64];
+  const char *lib = find_preload(buf, sizeof(buf));
+  if (!readable(lib)) {
+    fprintf(stderr, PROG ": cannot read the preload %s\n", lib);
+    return EX_EXIT_FAIL;
+  }
+  pass_flags(argc, argv, first);
+  if (o.stats)
+    setenv("ZNET_RUN_STATS", "1", 1);
+  add_preload(lib);
+  execvp(argv[first], argv + first);
+  fprintf(stderr, PROG ": cannot run %s: %s\n", argv[first],
+          strerror(errno));
+  return 127;
+}

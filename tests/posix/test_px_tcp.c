@@ -1,0 +1,394 @@
+/* libznet-posix: TCP sockets between two layers (px_fixture.h), with the
+ * answers Linux gives. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "px_fixture.h"
+
+#define A(x) ((struct sockaddr *)&(x))
+
+static struct px_pair X;
+
+ZT_TEST(test_blocking_connect_accept_data_both_ways) {
+  int c, s;
+  pxp_tcp_connected(&X, 8080, NULL, &c, &s);
+  ZT_EQ(zn_posix_sendto(X.pa, c, "hello", 5, 0, NULL, 0), 5);
+  char buf[16] = {0};
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, buf, sizeof(buf), 0, NULL, NULL), 5);
+  ZT_MEMEQ(buf, "hello", 5);
+  ZT_EQ(zn_posix_sendto(X.pb, s, "world!", 6, 0, NULL, 0), 6);
+  ZT_EQ(zn_posix_recvfrom(X.pa, c, buf, sizeof(buf), 0, NULL, NULL), 6);
+  ZT_MEMEQ(buf, "world!", 6);
+  ZT_EQ(zn_posix_close(X.pa, c), 0);
+  /* The peer reads the end of the stream. */
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, buf, sizeof(buf), 0, NULL, NULL), 0);
+  ZT_EQ(zn_posix_close(X.pb, s), 0);
+}
+
+ZT_TEST(test_names_of_both_ends) {
+  int c, s;
+  pxp_tcp_connected(&X, 8081, NULL, &c, &s);
+  struct sockaddr_in a;
+  socklen_t len = sizeof(a);
+  ZT_EQ(zn_posix_getpeername(X.pa, c, A(a), &len), 0);
+  ZT_EQ(len, (socklen_t)sizeof(a));
+  ZT_EQ(ntohs(a.sin_port), 8081);
+  ZT_EQ(ntohl(a.sin_addr.s_addr), ZN_IPV4(10, 0, 0, 2));
+  len = sizeof(a);
+  ZT_EQ(zn_posix_getsockname(X.pa, c, A(a), &len), 0);
+  ZT_EQ(ntohl(a.sin_addr.s_addr), ZN_IPV4(10, 0, 0, 1));
+  uint16_t cport = ntohs(a.sin_port);
+  ZT_CHECK(cport >= 32768);
+  len = sizeof(a);
+  ZT_EQ(zn_posix_getpeername(X.pb, s, A(a), &len), 0);
+  ZT_EQ(ntohs(a.sin_port), cport);
+  zn_posix_close(X.pa, c);
+  zn_posix_close(X.pb, s);
+}
+
+ZT_TEST(test_connect_refused_blocking_says_econnrefused) {
+  int c = zn_posix_socket(X.pa, AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in to = pxp_sin(ZN_IPV4(10, 0, 0, 2), 9);
+  ZT_EQ(zn_posix_connect(X.pa, c, A(to), sizeof(to)), -ECONNREFUSED);
+  /* Linux lets the socket try again. */
+  ZT_EQ(zn_posix_connect(X.pa, c, A(to), sizeof(to)), -ECONNREFUSED);
+  zn_posix_close(X.pa, c);
+}
+
+ZT_TEST(test_nonblocking_connect_einprogress_then_writable) {
+  int l = zn_posix_socket(X.pb, AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = pxp_sin(0, 8082);
+  ZT_EQ(zn_posix_bind(X.pb, l, A(sa), sizeof(sa)), 0);
+  ZT_EQ(zn_posix_listen(X.pb, l, 4), 0);
+  int c = zn_posix_socket(X.pa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  struct sockaddr_in to = pxp_sin(ZN_IPV4(10, 0, 0, 2), 8082);
+  ZT_EQ(zn_posix_connect(X.pa, c, A(to), sizeof(to)), -EINPROGRESS);
+  ZT_EQ(zn_posix_connect(X.pa, c, A(to), sizeof(to)), -EALREADY);
+  struct pollfd p = {c, POLLOUT, 0};
+  struct timespec t = {5, 0};
+  ZT_EQ(zn_posix_ppoll(X.pa, &p, 1, &t, NULL), 1);
+  ZT_CHECK(p.revents & POLLOUT);
+  ZT_CHECK(!(p.revents & POLLERR));
+  ZT_EQ(zn_posix_connect(X.pa, c, A(to), sizeof(to)), -EISCONN);
+  int s = zn_posix_accept4(X.pb, l, NULL, NULL, SOCK_NONBLOCK);
+  ZT_CHECK(s >= 0);
+  ZT_EQ(zn_posix_fcntl(X.pb, s, F_GETFL, 0) & O_NONBLOCK, O_NONBLOCK);
+  zn_posix_close(X.pa, c);
+  zn_posix_close(X.pb, s);
+  zn_posix_close(X.pb, l);
+}
+
+ZT_TEST(test_nonblocking_connect_refused_pollerr_before_readiness) {
+  int c = zn_posix_socket(X.pa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  struct sockaddr_in to = pxp_sin(ZN_IPV4(10, 0, 0, 2), 10);
+  ZT_EQ(zn_posix_connect(X.pa, c, A(to), sizeof(to)), -EINPROGRESS);
+  struct pollfd p = {c, POLLOUT, 0};
+  struct timespec t = {5, 0};
+  ZT_EQ(zn_posix_ppoll(X.pa, &p, 1, &t, NULL), 1);
+  ZT_CHECK(p.revents & POLLERR);
+  /* The error is there the moment readiness is: SO_ERROR's value, which
+   * a second connect() reports and clears. */
+  ZT_EQ(zn_posix_connect(X.pa, c, A(to), sizeof(to)), -ECONNREFUSED);
+  zn_posix_close(X.pa, c);
+}
+
+ZT_TEST(test_accept_nonblocking_empty_eagain) {
+  int l = zn_posix_socket(X.pb, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  struct sockaddr_in sa = pxp_sin(0, 8083);
+  ZT_EQ(zn_posix_bind(X.pb, l, A(sa), sizeof(sa)), 0);
+  ZT_EQ(zn_posix_accept4(X.pb, l, NULL, NULL, 0), -EINVAL); /* not listening */
+  ZT_EQ(zn_posix_listen(X.pb, l, 4), 0);
+  ZT_EQ(zn_posix_accept4(X.pb, l, NULL, NULL, 0), -EAGAIN);
+  ZT_EQ(zn_posix_accept4(X.pb, l, NULL, NULL, 0x1234), -EINVAL);
+  zn_posix_close(X.pb, l);
+}
+
+ZT_TEST(test_bind_same_port_eaddrinuse_unless_reuse) {
+  int a = zn_posix_socket(X.pb, AF_INET, SOCK_STREAM, 0);
+  int b = zn_posix_socket(X.pb, AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = pxp_sin(0, 8084);
+  ZT_EQ(zn_posix_bind(X.pb, a, A(sa), sizeof(sa)), 0);
+  ZT_EQ(zn_posix_bind(X.pb, b, A(sa), sizeof(sa)), -EADDRINUSE);
+  ZT_EQ(zn_posix_bind(X.pb, a, A(sa), sizeof(sa)), -EINVAL); /* bound */
+  struct sockaddr_in6 s6 = pxp_sin6("::", 8084);
+  ZT_EQ(zn_posix_bind(X.pb, b, A(s6), sizeof(s6)), -EAFNOSUPPORT);
+  ZT_EQ(zn_posix_bind(X.pb, b, A(sa), 8), -EINVAL);
+  zn_posix_close(X.pb, a);
+  zn_posix_close(X.pb, b);
+}
+
+ZT_TEST(test_bind_port_zero_picks_ephemeral) {
+  int a = zn_posix_socket(X.pb, AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = pxp_sin(0, 0);
+  ZT_EQ(zn_posix_bind(X.pb, a, A(sa), sizeof(sa)), 0);
+  socklen_t len = sizeof(sa);
+  ZT_EQ(zn_posix_getsockname(X.pb, a, A(sa), &len), 0);
+  ZT_CHECK(ntohs(sa.sin_port) >= 32768 && ntohs(sa.sin_port) <= 60999);
+  zn_posix_close(X.pb, a);
+}
+
+ZT_TEST(test_listen_without_bind_autobinds) {
+  int l = zn_posix_socket(X.pb, AF_INET, SOCK_STREAM, 0);
+  ZT_EQ(zn_posix_listen(X.pb, l, 1), 0);
+  struct sockaddr_in sa;
+  socklen_t len = sizeof(sa);
+  ZT_EQ(zn_posix_getsockname(X.pb, l, A(sa), &len), 0);
+  ZT_CHECK(ntohs(sa.sin_port) != 0);
+  int c = zn_posix_socket(X.pa, AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in to = pxp_sin(ZN_IPV4(10, 0, 0, 2), ntohs(sa.sin_port));
+  ZT_EQ(zn_posix_connect(X.pa, c, A(to), sizeof(to)), 0);
+  zn_posix_close(X.pa, c);
+  zn_posix_close(X.pb, l);
+}
+
+ZT_TEST(test_send_unconnected_epipe_recv_enotconn) {
+  int c = zn_posix_socket(X.pa, AF_INET, SOCK_STREAM, 0);
+  ZT_EQ(zn_posix_sendto(X.pa, c, "x", 1, 0, NULL, 0), -EPIPE);
+  char b[4];
+  ZT_EQ(zn_posix_recvfrom(X.pa, c, b, 4, 0, NULL, NULL), -ENOTCONN);
+  struct sockaddr_in a;
+  socklen_t len = sizeof(a);
+  ZT_EQ(zn_posix_getpeername(X.pa, c, A(a), &len), -ENOTCONN);
+  ZT_EQ(zn_posix_shutdown(X.pa, c, SHUT_WR), -ENOTCONN);
+  zn_posix_close(X.pa, c);
+}
+
+ZT_TEST(test_shutdown_wr_then_send_epipe_peer_eof) {
+  int c, s;
+  pxp_tcp_connected(&X, 8085, NULL, &c, &s);
+  ZT_EQ(zn_posix_shutdown(X.pa, c, SHUT_WR), 0);
+  ZT_EQ(zn_posix_sendto(X.pa, c, "x", 1, MSG_NOSIGNAL, NULL, 0), -EPIPE);
+  char b[8];
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 8, 0, NULL, NULL), 0);
+  struct pollfd p = {s, POLLIN | POLLRDHUP, 0};
+  struct timespec t = {0, 0};
+  ZT_EQ(zn_posix_ppoll(X.pb, &p, 1, &t, NULL), 1);
+  ZT_CHECK(p.revents & POLLRDHUP);
+  /* Half-closed: the other way still works. */
+  ZT_EQ(zn_posix_sendto(X.pb, s, "back", 4, 0, NULL, 0), 4);
+  ZT_EQ(zn_posix_recvfrom(X.pa, c, b, 8, 0, NULL, NULL), 4);
+  ZT_EQ(zn_posix_shutdown(X.pa, c, 7), -EINVAL);
+  zn_posix_close(X.pa, c);
+  zn_posix_close(X.pb, s);
+}
+
+ZT_TEST(test_linger_zero_close_resets_peer) {
+  int c, s;
+  pxp_tcp_connected(&X, 8086, NULL, &c, &s);
+  struct linger lg = {1, 0};
+  ZT_EQ(zn_posix_setsockopt(X.pa, c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)),
+        0);
+  ZT_EQ(zn_posix_close(X.pa, c), 0);
+  char b[8];
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 8, 0, NULL, NULL), -ECONNRESET);
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 8, 0, NULL, NULL), 0);
+  ZT_EQ(zn_posix_sendto(X.pb, s, "x", 1, MSG_NOSIGNAL, NULL, 0), -EPIPE);
+  zn_posix_close(X.pb, s);
+}
+
+ZT_TEST(test_close_with_unread_data_resets) {
+  int c, s;
+  pxp_tcp_connected(&X, 8087, NULL, &c, &s);
+  ZT_EQ(zn_posix_sendto(X.pa, c, "unread", 6, 0, NULL, 0), 6);
+  pxp_run(&X, 10000000);
+  ZT_EQ(zn_posix_close(X.pb, s), 0); /* data left unread: RST */
+  char b[8];
+  ZT_EQ(zn_posix_recvfrom(X.pa, c, b, 8, 0, NULL, NULL), -ECONNRESET);
+  zn_posix_close(X.pa, c);
+}
+
+ZT_TEST(test_graceful_close_delivers_everything_queued) {
+  int c, s;
+  pxp_tcp_connected(&X, 8088, NULL, &c, &s);
+  enum { N = 300000 };
+  uint8_t *out = malloc(N), *in = malloc(N);
+  for (size_t i = 0; i < N; i++)
+    out[i] = (uint8_t)(i * 7 + 3);
+  ZT_EQ(zn_posix_fcntl(X.pa, c, F_SETFL, O_NONBLOCK), 0);
+  size_t sent = 0, got = 0;
+  while (sent < N) {
+    long n = zn_posix_sendto(X.pa, c, out + sent, N - sent, 0, NULL, 0);
+    if (n > 0)
+      sent += (size_t)n;
+    else
+      ZT_EQ(n, -EAGAIN);
+    long r = zn_posix_recvfrom(X.pb, s, in + got, N - got, MSG_DONTWAIT,
+                               NULL, NULL);
+    if (r > 0)
+      got += (size_t)r;
+    pxp_run(&X, 1000000);
+  }
+  ZT_EQ(zn_posix_close(X.pa, c), 0); /* the rest is still queued */
+  for (;;) {
+    long r = zn_posix_recvfrom(X.pb, s, in + got, N - got, 0, NULL, NULL);
+    ZT_CHECK(r >= 0);
+    if (r <= 0)
+      break;
+    got += (size_t)r;
+  }
+  ZT_EQ(got, (size_t)N);
+  ZT_MEMEQ(in, out, N);
+  zn_posix_close(X.pb, s);
+  free(out);
+  free(in);
+}
+
+ZT_TEST(test_recv_flags_peek_waitall_trunc) {
+  int c, s;
+  pxp_tcp_connected(&X, 8089, NULL, &c, &s);
+  ZT_EQ(zn_posix_sendto(X.pa, c, "abcdef", 6, 0, NULL, 0), 6);
+  char b[16] = {0};
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 3, MSG_PEEK, NULL, NULL), 3);
+  ZT_MEMEQ(b, "abc", 3);
+  int n = -1;
+  ZT_EQ(zn_posix_ioctl(X.pb, s, FIONREAD, &n), 0);
+  ZT_EQ(n, 6);
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 2, MSG_TRUNC, NULL, NULL), 2);
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 4, 0, NULL, NULL), 4);
+  ZT_MEMEQ(b, "cdef", 4);
+  /* MSG_WAITALL: the call waits for the whole length. */
+  ZT_EQ(zn_posix_sendto(X.pa, c, "12", 2, 0, NULL, 0), 2);
+  ZT_EQ(zn_posix_sendto(X.pa, c, "345", 3, 0, NULL, 0), 3);
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 5, MSG_WAITALL, NULL, NULL), 5);
+  ZT_MEMEQ(b, "12345", 5);
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 5, MSG_DONTWAIT, NULL, NULL), -EAGAIN);
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 5, MSG_OOB, NULL, NULL), -EINVAL);
+  zn_posix_close(X.pa, c);
+  zn_posix_close(X.pb, s);
+}
+
+ZT_TEST(test_readv_writev_gather_scatter) {
+  int c, s;
+  pxp_tcp_connected(&X, 8090, NULL, &c, &s);
+  struct iovec w[3] = {{"ab", 2}, {"", 0}, {"cde", 3}};
+  ZT_EQ(zn_posix_writev(X.pa, c, w, 3), 5);
+  char x[2], y[8];
+  struct iovec r[2] = {{x, 2}, {y, 8}};
+  struct msghdr m = {.msg_iov = r, .msg_iovlen = 2};
+  ZT_EQ(zn_posix_recvmsg(X.pb, s, &m, MSG_WAITALL & 0), 5);
+  ZT_MEMEQ(x, "ab", 2);
+  ZT_MEMEQ(y, "cde", 3);
+  zn_posix_close(X.pa, c);
+  zn_posix_close(X.pb, s);
+}
+
+ZT_TEST(test_dup_shares_socket_close_one_keeps_it) {
+  int c, s;
+  pxp_tcp_connected(&X, 8091, NULL, &c, &s);
+  int d = zn_posix_dup3(X.pa, c, -1, 0);
+  ZT_CHECK(d >= 0 && d != c);
+  ZT_CHECK(zn_posix_owns(X.pa, d));
+  ZT_EQ(zn_posix_close(X.pa, c), 0);
+  ZT_CHECK(!zn_posix_owns(X.pa, c));
+  ZT_EQ(zn_posix_sendto(X.pa, d, "via dup", 7, 0, NULL, 0), 7);
+  char b[8];
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 8, 0, NULL, NULL), 7);
+  /* O_NONBLOCK is the socket's: shared by its numbers. */
+  int e = zn_posix_fcntl(X.pa, d, F_DUPFD, 100);
+  ZT_CHECK(e >= 100);
+  ZT_EQ(zn_posix_fcntl(X.pa, e, F_SETFL, O_NONBLOCK), 0);
+  ZT_EQ(zn_posix_fcntl(X.pa, d, F_GETFL, 0) & O_NONBLOCK, O_NONBLOCK);
+  ZT_EQ(zn_posix_close(X.pa, d), 0);
+  ZT_EQ(zn_posix_close(X.pa, e), 0);
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 8, 0, NULL, NULL), 0);
+  ZT_EQ(zn_posix_close(X.pa, e), -EBADF);
+  zn_posix_close(X.pb, s);
+}
+
+ZT_TEST(test_blocking_recv_sa_restart_and_eintr) {
+  int c, s;
+  pxp_tcp_connected(&X, 8092, NULL, &c, &s);
+  char b[4];
+  X.intr_after = 2;
+  X.intr_restart = false;
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 4, 0, NULL, NULL), -EINTR);
+  /* With SA_RESTART the call goes on; it ends when data comes. */
+  ZT_EQ(zn_posix_sendto(X.pa, c, "ok", 2, 0, NULL, 0), 2);
+  X.intr_after = 1;
+  X.intr_restart = true;
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 4, 0, NULL, NULL), 2);
+  X.intr_after = 0;
+  zn_posix_close(X.pa, c);
+  zn_posix_close(X.pb, s);
+}
+
+ZT_TEST(test_rcvtimeo_blocking_recv_eagain) {
+  int c, s;
+  pxp_tcp_connected(&X, 8093, NULL, &c, &s);
+  struct timeval tv = {0, 200000};
+  ZT_EQ(zn_posix_setsockopt(X.pb, s, SOL_SOCKET, SO_RCVTIMEO, &tv,
+                            sizeof(tv)),
+        0);
+  uint64_t t0 = X.p.now;
+  char b[4];
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 4, 0, NULL, NULL), -EAGAIN);
+  ZT_CHECK(X.p.now - t0 >= 200000000ull);
+  zn_posix_close(X.pa, c);
+  zn_posix_close(X.pb, s);
+}
+
+ZT_TEST(test_socket_bad_arguments) {
+  ZT_EQ(zn_posix_socket(X.pa, AF_UNIX, SOCK_STREAM, 0), -EAFNOSUPPORT);
+  ZT_EQ(zn_posix_socket(X.pa, AF_INET, SOCK_RAW, 0), -ESOCKTNOSUPPORT);
+  ZT_EQ(zn_posix_socket(X.pa, AF_INET, SOCK_STREAM, IPPROTO_UDP),
+        -EPROTONOSUPPORT);
+  ZT_EQ(zn_posix_close(X.pa, -1), -EBADF);
+  ZT_EQ(zn_posix_listen(X.pa, 1000, 1), -EBADF);
+  int u = zn_posix_socket(X.pa, AF_INET, SOCK_DGRAM, 0);
+  ZT_EQ(zn_posix_listen(X.pa, u, 1), -EOPNOTSUPP);
+  ZT_EQ(zn_posix_ioctl(X.pa, u, 0x12345, NULL), -ENOTTY);
+  zn_posix_close(X.pa, u);
+}
+
+ZT_TEST(test_loopback_connect_inside_one_layer) {
+  int l = zn_posix_socket(X.pa, AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = pxp_sin(0, 8094);
+  ZT_EQ(zn_posix_bind(X.pa, l, A(sa), sizeof(sa)), 0);
+  ZT_EQ(zn_posix_listen(X.pa, l, 4), 0);
+  int c = zn_posix_socket(X.pa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  struct sockaddr_in to = pxp_sin(ZN_IPV4(127, 0, 0, 1), 8094);
+  int rc = zn_posix_connect(X.pa, c, A(to), sizeof(to));
+  ZT_CHECK(rc == 0 || rc == -EINPROGRESS);
+  int s = zn_posix_accept4(X.pa, l, NULL, NULL, 0);
+  ZT_CHECK(s >= 0);
+  ZT_EQ(zn_posix_sendto(X.pa, s, "self", 4, 0, NULL, 0), 4);
+  char b[8];
+  struct pollfd p = {c, POLLIN, 0};
+  struct timespec t = {1, 0};
+  ZT_EQ(zn_posix_ppoll(X.pa, &p, 1, &t, NULL), 1);
+  ZT_EQ(zn_posix_recvfrom(X.pa, c, b, 8, 0, NULL, NULL), 4);
+  ZT_MEMEQ(b, "self", 4);
+  zn_posix_close(X.pa, c);
+  zn_posix_close(X.pa, s);
+  zn_posix_close(X.pa, l);
+}
+
+int main(void) {
+  pxp_init(&X, false);
+  ZT_RUN(test_blocking_connect_accept_data_both_ways);
+  ZT_RUN(test_names_of_both_ends);
+  ZT_RUN(test_connect_refused_blocking_says_econnrefused);
+  ZT_RUN(test_nonblocking_connect_einprogress_then_writable);
+  ZT_RUN(test_nonblocking_connect_refused_pollerr_before_readiness);
+  ZT_RUN(test_accept_nonblocking_empty_eagain);
+  ZT_RUN(test_bind_same_port_eaddrinuse_unless_reuse);
+  ZT_RUN(test_bind_port_zero_picks_ephemeral);
+  ZT_RUN(test_listen_without_bind_autobinds);
+  ZT_RUN(test_send_unconnected_epipe_recv_enotconn);
+  ZT_RUN(test_shutdown_wr_then_send_epipe_peer_eof);
+  ZT_RUN(test_linger_zero_close_resets_peer);
+  ZT_RUN(test_close_with_unread_data_resets);
+  ZT_RUN(test_graceful_close_delivers_everything_queued);
+  ZT_RUN(test_recv_flags_peek_waitall_trunc);
+  ZT_RUN(test_readv_writev_gather_scatter);
+  ZT_RUN(test_dup_shares_socket_close_one_keeps_it);
+  ZT_RUN(test_blocking_recv_sa_restart_and_eintr);
+  ZT_RUN(test_rcvtimeo_blocking_recv_eagain);
+  ZT_RUN(test_socket_bad_arguments);
+  ZT_RUN(test_loopback_connect_inside_one_layer);
+  pxp_free(&X);
+  return zt_done();
+}
