@@ -217,6 +217,23 @@ static int h_kepoll_wait(void *ctx, int epfd, struct epoll_event *evs,
   return rc < 0 ? -errno : (int)rc;
 }
 
+int pl_block(bool (*done)(void *arg), void *arg, uint64_t deadline) {
+  for (;;) {
+    zn_posix_drive(g.px);
+    if (done(arg))
+      return 0;
+    uint64_t now = zn_host_now();
+    if (now >= deadline)
+      return -ETIMEDOUT;
+    uint64_t next = zn_stack_next_deadline(g.h.st);
+    int rc = h_wait(NULL, NULL, 0, next < deadline ? next : deadline, NULL);
+    if (rc == -EINTR)
+      return -EINTR;
+  }
+}
+
+struct ex_host *pl_host(void) { return g.px ? &g.h : NULL; }
+
 /* ---- building the stack ---- */
 
 /* znet-run's flags, from ZNET_RUN_ARGS. */

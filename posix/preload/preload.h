@@ -42,4 +42,14 @@ bool pl_owns(int fd);
  * which signal a thread caught last (preload.c). */
 bool pl_signal_restarts(void);
 
+/* With the lock held: run the stack until done(arg) or deadline (ns,
+ * zn_host_now's clock).  Returns 0, -ETIMEDOUT or -EINTR (a signal
+ * without SA_RESTART). */
+int pl_block(bool (*done)(void *arg), void *arg, uint64_t deadline);
+
+/* The examples' host the stack was built with (flags, stack, netif);
+ * NULL before the layer exists. */
+struct ex_host;
+struct ex_host *pl_host(void);
+
 #endif /* ZNET_POSIX_PRELOAD_H */
