@@ -48,6 +48,7 @@
 #include "znet/stack.h"
 
 struct zn_posix;
+struct mmsghdr; /* <sys/socket.h> declares it with _GNU_SOURCE */
 
 /** Returned (negated) by zn_posix_host.wait when a signal interrupted the
  * sleep and its handler asked for system calls to be restarted

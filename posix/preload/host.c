@@ -14,7 +14,6 @@
  * until the stack's next deadline (an application thread that comes to
  * wait wakes it, and it steps back).  Programs that call into the
  * sockets often never see it run. */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -238,8 +237,9 @@ struct ex_host *pl_host(void) { return g.px ? &g.h : NULL; }
 
 /* znet-run's flags, from ZNET_RUN_ARGS. */
 static int run_args(char *text, char **argv) {
+  static char prog[] = PL_PROG;
   int argc = 0;
-  argv[argc++] = (char *)PL_PROG;
+  argv[argc++] = prog;
   for (char *p = text; p && *p && argc < PL_MAX_ARGS - 1;) {
     argv[argc++] = p;
     char *sep = strchr(p, 0x1f);

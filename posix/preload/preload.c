@@ -15,7 +15,6 @@
  * library's calls to itself (getaddrinfo's own sockets use the internal
  * __socket; fclose of an fdopen'd socket closes through the internal
  * __close).  docs/POSIX.md lists them. */
-#define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +32,7 @@
 #include <unistd.h>
 
 #include "preload.h"
+#include "znet/loop.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -46,18 +46,18 @@
   }
 
 REAL(socket, int, int, int, int)
-REAL(bind, int, int, const struct sockaddr *, socklen_t)
+REAL(bind, int, int, __CONST_SOCKADDR_ARG, socklen_t)
 REAL(listen, int, int, int)
-REAL(accept, int, int, struct sockaddr *, socklen_t *)
-REAL(accept4, int, int, struct sockaddr *, socklen_t *, int)
-REAL(connect, int, int, const struct sockaddr *, socklen_t)
+REAL(accept, int, int, __SOCKADDR_ARG, socklen_t *)
+REAL(accept4, int, int, __SOCKADDR_ARG, socklen_t *, int)
+REAL(connect, int, int, __CONST_SOCKADDR_ARG, socklen_t)
 REAL(send, ssize_t, int, const void *, size_t, int)
-REAL(sendto, ssize_t, int, const void *, size_t, int, const struct sockaddr *,
+REAL(sendto, ssize_t, int, const void *, size_t, int, __CONST_SOCKADDR_ARG,
      socklen_t)
 REAL(sendmsg, ssize_t, int, const struct msghdr *, int)
 REAL(sendmmsg, int, int, struct mmsghdr *, unsigned, int)
 REAL(recv, ssize_t, int, void *, size_t, int)
-REAL(recvfrom, ssize_t, int, void *, size_t, int, struct sockaddr *,
+REAL(recvfrom, ssize_t, int, void *, size_t, int, __SOCKADDR_ARG,
      socklen_t *)
 REAL(recvmsg, ssize_t, int, struct msghdr *, int)
 REAL(recvmmsg, int, int, struct mmsghdr *, unsigned, int, struct timespec *)
@@ -69,8 +69,8 @@ REAL(sendfile, ssize_t, int, int, off_t *, size_t)
 REAL(sendfile64, ssize_t, int, int, off64_t *, size_t)
 REAL(shutdown, int, int, int)
 REAL(close, int, int)
-REAL(getsockname, int, int, struct sockaddr *, socklen_t *)
-REAL(getpeername, int, int, struct sockaddr *, socklen_t *)
+REAL(getsockname, int, int, __SOCKADDR_ARG, socklen_t *)
+REAL(getpeername, int, int, __SOCKADDR_ARG, socklen_t *)
 REAL(getsockopt, int, int, int, int, void *, socklen_t *)
 REAL(setsockopt, int, int, int, int, const void *, socklen_t)
 REAL(fcntl, int, int, int, ...)
@@ -104,7 +104,7 @@ REAL(sigaction, int, int, const struct sigaction *, struct sigaction *)
     long rc_ = (call);                                                        \
     pl_unlock();                                                              \
     (void)px_;                                                                \
-    return pl_ret(rc_);                                                       \
+    return (int)pl_ret(rc_);                                                  \
   } while (0)
 
 #define PX px_
@@ -130,10 +130,10 @@ EXPORT int socket(int domain, int type, int protocol) {
   return (int)pl_ret(rc);
 }
 
-EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len) {
+EXPORT int bind(int fd, __CONST_SOCKADDR_ARG a, socklen_t len) {
   if (!pl_owns(fd))
-    return get_bind()(fd, sa, len);
-  ON_SOCK(fd, zn_posix_bind(PX, fd, sa, len));
+    return get_bind()(fd, a, len);
+  ON_SOCK(fd, zn_posix_bind(PX, fd, a.__sockaddr__, len));
 }
 
 EXPORT int listen(int fd, int backlog) {
@@ -142,22 +142,22 @@ EXPORT int listen(int fd, int backlog) {
   ON_SOCK(fd, zn_posix_listen(PX, fd, backlog));
 }
 
-EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags) {
+EXPORT int accept4(int fd, __SOCKADDR_ARG a, socklen_t *len, int flags) {
   if (!pl_owns(fd))
-    return get_accept4()(fd, sa, len, flags);
-  ON_SOCK(fd, zn_posix_accept4(PX, fd, sa, len, flags));
+    return get_accept4()(fd, a, len, flags);
+  ON_SOCK(fd, zn_posix_accept4(PX, fd, a.__sockaddr__, len, flags));
 }
 
-EXPORT int accept(int fd, struct sockaddr *sa, socklen_t *len) {
+EXPORT int accept(int fd, __SOCKADDR_ARG a, socklen_t *len) {
   if (!pl_owns(fd))
-    return get_accept()(fd, sa, len);
-  ON_SOCK(fd, zn_posix_accept4(PX, fd, sa, len, 0));
+    return get_accept()(fd, a, len);
+  ON_SOCK(fd, zn_posix_accept4(PX, fd, a.__sockaddr__, len, 0));
 }
 
-EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len) {
+EXPORT int connect(int fd, __CONST_SOCKADDR_ARG a, socklen_t len) {
   if (!pl_owns(fd))
-    return get_connect()(fd, sa, len);
-  ON_SOCK(fd, zn_posix_connect(PX, fd, sa, len));
+    return get_connect()(fd, a, len);
+  ON_SOCK(fd, zn_posix_connect(PX, fd, a.__sockaddr__, len));
 }
 
 /* EPIPE raises SIGPIPE unless MSG_NOSIGNAL, as Linux. */
@@ -188,9 +188,10 @@ EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags) {
 }
 
 EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
-                      const struct sockaddr *sa, socklen_t salen) {
+                      __CONST_SOCKADDR_ARG a, socklen_t salen) {
   if (!pl_owns(fd))
-    return get_sendto()(fd, buf, len, flags, sa, salen);
+    return get_sendto()(fd, buf, len, flags, a, salen);
+  const struct sockaddr *sa = a.__sockaddr__;
   struct iovec v = {(void *)(uintptr_t)buf, len};
   struct msghdr m = {.msg_name = (void *)(uintptr_t)sa,
                      .msg_namelen = sa ? salen : 0,
@@ -202,13 +203,13 @@ EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags) {
   if (!pl_owns(fd))
     return get_send()(fd, buf, len, flags);
-  return sendto(fd, buf, len, flags, NULL, 0);
+  return sendto(fd, buf, len, flags, (const struct sockaddr *)NULL, 0);
 }
 
 EXPORT ssize_t write(int fd, const void *buf, size_t len) {
   if (!pl_owns(fd))
     return get_write()(fd, buf, len);
-  return sendto(fd, buf, len, 0, NULL, 0);
+  return sendto(fd, buf, len, 0, (const struct sockaddr *)NULL, 0);
 }
 
 EXPORT ssize_t writev(int fd, const struct iovec *iov, int n) {
@@ -237,9 +238,10 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags) {
 }
 
 EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
-                        struct sockaddr *sa, socklen_t *salen) {
+                        __SOCKADDR_ARG a, socklen_t *salen) {
   if (!pl_owns(fd))
-    return get_recvfrom()(fd, buf, len, flags, sa, salen);
+    return get_recvfrom()(fd, buf, len, flags, a, salen);
+  struct sockaddr *sa = a.__sockaddr__;
   struct iovec v = {buf, len};
   struct msghdr m = {.msg_name = sa,
                      .msg_namelen = sa && salen ? *salen : 0,
@@ -254,13 +256,13 @@ EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags) {
   if (!pl_owns(fd))
     return get_recv()(fd, buf, len, flags);
-  return recvfrom(fd, buf, len, flags, NULL, NULL);
+  return recvfrom(fd, buf, len, flags, (struct sockaddr *)NULL, NULL);
 }
 
 EXPORT ssize_t read(int fd, void *buf, size_t len) {
   if (!pl_owns(fd))
     return get_read()(fd, buf, len);
-  return recvfrom(fd, buf, len, 0, NULL, NULL);
+  return recvfrom(fd, buf, len, 0, (struct sockaddr *)NULL, NULL);
 }
 
 EXPORT ssize_t readv(int fd, const struct iovec *iov, int n) {
@@ -280,7 +282,15 @@ EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags,
   ON_SOCK(fd, zn_posix_recvmmsg(PX, fd, v, n, flags, t));
 }
 
-/* The fortified forms: the length check glibc would make, then the call. */
+/* The fortified forms: the length check glibc would make, then the call.
+ * (Their prototypes are glibc's internal ones.) */
+ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
+ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags);
+ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
+                       int flags, struct sockaddr *sa, socklen_t *salen);
+int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen);
+int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *t,
+                const sigset_t *mask, size_t fdslen);
 EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen) {
   if (len > buflen)
     abort();
@@ -370,11 +380,12 @@ EXPORT int close(int fd) {
 
 EXPORT int close_range(unsigned first, unsigned last, int flags) {
   struct zn_posix *px = pl_layer_if_any();
-  if (px && !(flags & CLOSE_RANGE_CLOEXEC)) {
+  if (px && !((unsigned)flags & CLOSE_RANGE_CLOEXEC)) {
     pl_lock();
-    for (unsigned fd = first; fd <= last && fd < (1u << 20); fd++)
+    for (unsigned fd = first; fd <= last && fd < (1u << 20); fd++) {
       if (zn_posix_owns(px, (int)fd))
         zn_posix_close(px, (int)fd);
+    }
     pl_unlock();
   }
   return get_close_range()(first, last, flags);
@@ -392,16 +403,16 @@ EXPORT void closefrom(int lowfd) {
   get_closefrom()(lowfd);
 }
 
-EXPORT int getsockname(int fd, struct sockaddr *sa, socklen_t *len) {
+EXPORT int getsockname(int fd, __SOCKADDR_ARG a, socklen_t *len) {
   if (!pl_owns(fd))
-    return get_getsockname()(fd, sa, len);
-  ON_SOCK(fd, zn_posix_getsockname(PX, fd, sa, len));
+    return get_getsockname()(fd, a, len);
+  ON_SOCK(fd, zn_posix_getsockname(PX, fd, a.__sockaddr__, len));
 }
 
-EXPORT int getpeername(int fd, struct sockaddr *sa, socklen_t *len) {
+EXPORT int getpeername(int fd, __SOCKADDR_ARG a, socklen_t *len) {
   if (!pl_owns(fd))
-    return get_getpeername()(fd, sa, len);
-  ON_SOCK(fd, zn_posix_getpeername(PX, fd, sa, len));
+    return get_getpeername()(fd, a, len);
+  ON_SOCK(fd, zn_posix_getpeername(PX, fd, a.__sockaddr__, len));
 }
 
 EXPORT int getsockopt(int fd, int level, int name, void *val,

@@ -8,7 +8,7 @@
  * ZNET_RUN_ARGS; the preload builds the stack from them inside PROGRAM
  * (preload.h).  The preload is looked for beside this executable, then
  * where it is installed; ZNET_PRELOAD names another. */
-#define _GNU_SOURCE
+#include <errno.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -54,7 +54,7 @@ static const char *find_preload(char *buf, size_t len) {
 }
 
 /* The flags for the preload, 0x1f between them; ours left out. */
-static void pass_flags(int argc, char **argv, int first) {
+static void pass_flags(char **argv, int first) {
   static char text[65536];
   size_t used = 0;
   for (int i = 1; i < first; i++) {
@@ -107,7 +107,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, PROG ": cannot read the preload %s\n", lib);
     return EX_EXIT_FAIL;
   }
-  pass_flags(argc, argv, first);
+  pass_flags(argv, first);
   if (o.stats)
     setenv("ZNET_RUN_STATS", "1", 1);
   add_preload(lib);

@@ -92,7 +92,10 @@ static struct zn_posix *layer(struct px_pair *x, struct zn_stack *st,
       .kepoll_wait = h_kepoll_wait,
   };
   struct zn_posix *px = NULL;
-  ZT_REQUIRE(zn_posix_init(st, &pc, &h, *mem, len, &px) == ZN_OK);
+  if (zn_posix_init(st, &pc, &h, *mem, len, &px) != ZN_OK) {
+    zt_fail(__FILE__, __LINE__, "zn_posix_init");
+    exit(1);
+  }
   return px;
 }
 
@@ -146,7 +149,7 @@ struct sockaddr_in6 pxp_sin6(const char *text, uint16_t port) {
   s.sin6_family = AF_INET6;
   s.sin6_port = htons(port);
   struct zn_ip ip;
-  ZT_REQUIRE(zn_ip_parse(text, &ip) == ZN_OK);
+  ZT_CHECK(zn_ip_parse(text, &ip) == ZN_OK);
   if (ip.family == ZN_AF_INET) {
     s.sin6_addr.s6_addr[10] = s.sin6_addr.s6_addr[11] = 0xff;
     memcpy(s.sin6_addr.s6_addr + 12, ip.bytes, 4);
@@ -158,6 +161,9 @@ struct sockaddr_in6 pxp_sin6(const char *text, uint16_t port) {
 
 void pxp_tcp_connected(struct px_pair *x, uint16_t port, int *lis, int *cli,
                        int *srv) {
+  *cli = *srv = -1;
+  if (lis)
+    *lis = -1;
   int l = zn_posix_socket(x->pb, AF_INET, SOCK_STREAM, 0);
   ZT_REQUIRE(l >= 0);
   struct sockaddr_in sa = pxp_sin(0, port);

@@ -263,7 +263,8 @@ ZT_TEST(test_recv_flags_peek_waitall_trunc) {
 ZT_TEST(test_readv_writev_gather_scatter) {
   int c, s;
   pxp_tcp_connected(&X, 8090, NULL, &c, &s);
-  struct iovec w[3] = {{"ab", 2}, {"", 0}, {"cde", 3}};
+  char s1[] = "ab", s2[] = "", s3[] = "cde";
+  struct iovec w[3] = {{s1, 2}, {s2, 0}, {s3, 3}};
   ZT_EQ(zn_posix_writev(X.pa, c, w, 3), 5);
   char x[2], y[8];
   struct iovec r[2] = {{x, 2}, {y, 8}};

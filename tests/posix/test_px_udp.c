@@ -1,6 +1,7 @@
 /* libznet-posix: datagram sockets, IPv6 and dual-stack sockets. */
 #include <fcntl.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "px_fixture.h"
