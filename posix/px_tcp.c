@@ -666,12 +666,20 @@ void px_tcp_release(struct zn_posix *px, struct px_sock *s) {
   }
   if (s->cork || s->more)
     zn_tcp_set_cork(s->c, false);
-  zn_tcp_close(s->c);
-  if (s->linger_on && !s->nonblock) {
-    px_after_call(px);
-    uint64_t deadline = px_deadline(px, (uint64_t)s->linger_s * 1000000000u);
-    px_block(px, s, fin_acked, NULL, deadline, true);
+  if (!s->linger_on || s->nonblock) {
+    zn_tcp_close(s->c); /* on_closed frees the orphan */
+    return;
   }
+  /* Not an orphan while close() waits: on_closed must not free s under
+   * the wait's feet. */
+  s->orphan = false;
+  zn_tcp_close(s->c);
+  px_after_call(px);
+  uint64_t deadline = px_deadline(px, (uint64_t)s->linger_s * 1000000000u);
+  px_block(px, s, fin_acked, NULL, deadline, true);
+  s->orphan = true;
+  if (!s->c)
+    px_sock_free(px, s);
 }
 
 /* ---- readiness and names ---- */
@@ -723,16 +731,14 @@ uint32_t px_tcp_ready(struct zn_posix *px, struct px_sock *s) {
   return r;
 }
 
+/* Nothing of ours waits for an acknowledgement: our FIN was answered
+ * (or the connection is gone). */
 bool px_tcp_drained(struct px_sock *s) {
   if (!s->c || s->phase == PX_LISTENING || s->forked)
     return true;
   enum zn_tcp_state st = zn_tcp_state(s->c);
-  if (st == ZN_TCP_FIN_WAIT_2 || st == ZN_TCP_TIME_WAIT ||
-      st == ZN_TCP_CLOSED)
-    return true;
-  if (!s->orphan)
-    return false;
-  return false;
+  return st == ZN_TCP_FIN_WAIT_2 || st == ZN_TCP_TIME_WAIT ||
+         st == ZN_TCP_CLOSED;
 }
 
 void px_tcp_getlocal(struct px_sock *s, struct zn_ip *ip, uint16_t *port) {
