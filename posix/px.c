@@ -327,8 +327,7 @@ int zn_posix_socket(struct zn_posix *px, int domain, int type, int protocol) {
   return fd;
 }
 
-/* A call on fd: the socket, or -EBADF / -ENOTSOCK. */
-static struct px_sock *sock_for_call(struct zn_posix *px, int fd, int *err) {
+struct px_sock *px_sock_for_call(struct zn_posix *px, int fd, int *err) {
   struct px_sock *s = px_sock_of(px, fd);
   if (!s || s->forked) {
     *err = (fd >= 0 && (uint32_t)fd < px->cfg.max_fd && px->eps[fd])
@@ -341,7 +340,7 @@ static struct px_sock *sock_for_call(struct zn_posix *px, int fd, int *err) {
 
 #define GET_SOCK(px, fd, s)                                                   \
   int err_;                                                                   \
-  struct px_sock *s = sock_for_call(px, fd, &err_);                           \
+  struct px_sock *s = px_sock_for_call(px, fd, &err_);                        \
   if (!s)                                                                     \
   return err_
 

@@ -79,6 +79,17 @@ enum px_tcp_phase {
                     or the call; only close is left */
 };
 
+/* Options kept only here (px_opt.c), beside those above in px_sock; an
+ * accepted socket copies them whole from its listener. */
+struct px_xopts {
+  uint32_t keepidle, keepintvl, keepcnt; /* TCP_KEEP*: s, s, probes; 0:
+                                            Linux's 7200, 75, 9 */
+  uint8_t tclass;            /* IPV6_TCLASS */
+  uint8_t hops;              /* IPV6_UNICAST_HOPS, 0: the stack's */
+  bool oobinline;            /* SO_OOBINLINE (urgent data is inline anyway) */
+  bool cc_set;               /* TCP_CONGESTION chose topts.cc */
+};
+
 struct px_sock {
   struct zn_posix *px;
   enum px_kind kind;
@@ -112,6 +123,7 @@ struct px_sock {
   uint8_t tos, ttl;
   struct zn_tcp_opts topts;  /* TCP: what the next connect/listen takes */
   bool cork;
+  struct px_xopts xo;
 
   /* TCP */
   enum px_tcp_phase phase;
@@ -151,6 +163,8 @@ struct zn_posix {
 /* ---- px.c: descriptors, sockets, driving and waiting ---- */
 
 struct px_sock *px_sock_of(struct zn_posix *px, int fd);
+/* A call on fd: the socket, or NULL and *err -EBADF / -ENOTSOCK. */
+struct px_sock *px_sock_for_call(struct zn_posix *px, int fd, int *err);
 struct px_sock *px_sock_new(struct zn_posix *px, enum px_kind kind,
                             uint8_t family);
 int px_fd_attach(struct zn_posix *px, struct px_sock *s);
