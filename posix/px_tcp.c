@@ -214,6 +214,7 @@ int px_tcp_listen(struct zn_posix *px, struct px_sock *s, int backlog) {
   s->bound = true;
   s->phase = PX_LISTENING;
   s->backlog = backlog;
+  px_opt_apply_tcp(px, s);
   return 0;
 }
 
@@ -247,7 +248,11 @@ static int adopt(struct zn_posix *px, struct px_sock *l,
   s->rcvlowat = l->rcvlowat;
   s->rcvtimeo_ns = l->rcvtimeo_ns;
   s->sndtimeo_ns = l->sndtimeo_ns;
+  s->xo = l->xo;
+  s->cork = l->cork;
+  s->reuseaddr = l->reuseaddr;
   zn_tcp_set_callbacks(c, &px_tcp_cbs, s);
+  px_opt_apply_tcp(px, s);
   int fd = px_fd_attach(px, s);
   if (fd < 0) {
     zn_tcp_set_callbacks(c, NULL, NULL);
@@ -339,6 +344,7 @@ static int start_connect(struct zn_posix *px, struct px_sock *s,
   s->phase = PX_CONNECTING;
   if (s->cork)
     zn_tcp_set_cork(c, true);
+  px_opt_apply_tcp(px, s);
   return 0;
 }
 
