@@ -132,6 +132,8 @@ struct px_sock {
   bool err_taken;            /* the connection's error was reported:
                                 reads now end (0), writes say EPIPE */
   bool more;                 /* MSG_MORE corked the last send */
+  bool fail_told;            /* a failed connect was reported (by the
+                                blocking connect or a second connect) */
 
   /* UDP */
   struct zn_udp_sock *u;

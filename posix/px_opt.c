@@ -168,8 +168,8 @@ enum {
 };
 
 static uint8_t where_of(const struct px_sock *s) {
-  uint8_t w = s->kind == PX_TCP ? W_T4 : W_U4;
-  return s->family == AF_INET6 ? (uint8_t)(w << 1) : w;
+  uint8_t w = (uint8_t)(s->kind == PX_TCP ? W_T4 : W_U4);
+  return (uint8_t)(s->family == AF_INET6 ? w << 1 : w);
 }
 
 /* A setsockopt value: as given, and read as an int by the level's rule. */

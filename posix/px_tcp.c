@@ -303,6 +303,7 @@ static bool connect_done(struct zn_posix *px, struct px_sock *s, void *arg) {
 static int connect_result(struct px_sock *s) {
   if (s->phase == PX_CONNECTED)
     return 0;
+  s->fail_told = true;
   int e = s->err ? s->err : ECONNREFUSED;
   s->err = 0;
   s->err_taken = true;
@@ -341,6 +342,7 @@ static int start_connect(struct zn_posix *px, struct px_sock *s,
   s->c = c;
   s->err = 0;
   s->err_taken = false;
+  s->fail_told = false;
   s->phase = PX_CONNECTING;
   if (s->cork)
     zn_tcp_set_cork(c, true);
@@ -359,8 +361,17 @@ int px_tcp_connect(struct zn_posix *px, struct px_sock *s,
     if (s->nonblock)
       return -EALREADY;
     break;
-  case PX_FRESH:
   case PX_FAILED:
+    if (!s->fail_told) {
+      /* Linux's sock_error path: the failure is told once, then the
+       * socket is unconnected and may try again. */
+      s->fail_told = true;
+      int e = s->err ? s->err : ECONNABORTED;
+      s->err = 0;
+      return -e;
+    }
+    /* fall through */
+  case PX_FRESH:
     if (ip->family == ZN_AF_NONE && !zn_ip_is_unspecified(ip))
       return -EAFNOSUPPORT;
     {
@@ -477,8 +488,12 @@ ssize_t px_tcp_send(struct zn_posix *px, struct px_sock *s,
   for (;;) {
     rc = send_state(s);
     if (rc == 0) {
-      set_more(s, (flags & MSG_MORE) != 0);
+      /* One call's pieces leave together, as Linux copies them all
+       * before it pushes: held while they are taken. */
+      bool hold = m->msg_iovlen > 1 || (flags & MSG_MORE);
+      set_more(s, hold);
       rc = write_iov(s, m, &done);
+      set_more(s, (flags & MSG_MORE) != 0);
     }
     if (rc < 0 && rc != -EAGAIN)
       return done ? (ssize_t)done : rc;

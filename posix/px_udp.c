@@ -409,9 +409,10 @@ ssize_t px_udp_recv(struct zn_posix *px, struct px_sock *s, struct msghdr *m,
       return take_err(s);
     if (s->rxq_head)
       return deliver(px, s, m, flags);
-    m->msg_controllen = 0;
-    if (s->rd_shut)
+    if (s->rd_shut) {
+      m->msg_controllen = 0;
       return 0;
+    }
     if (s->nonblock || (flags & MSG_DONTWAIT))
       return -EAGAIN;
     int rc = px_block(px, s, dgram_ready, NULL,
