@@ -8,6 +8,7 @@
  * ZNET_RUN_ARGS; the preload builds the stack from them inside PROGRAM
  * (preload.h).  The preload is looked for beside this executable, then
  * where it is installed; ZNET_PRELOAD names another. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
@@ -72,13 +73,26 @@ static void pass_flags(char **argv, int first) {
   setenv("ZNET_RUN_ARGS", text, 1);
 }
 
+/* A build with AddressSanitizer: its runtime must come first in the
+ * program's libraries, before the (sanitized) preload; the program's own
+ * leaks are not ours to report. */
+static const char *asan_runtime(void) {
+  void *sym = dlsym(RTLD_DEFAULT, "__asan_init");
+  Dl_info info;
+  if (!sym || !dladdr(sym, &info) || !info.dli_fname ||
+      !strstr(info.dli_fname, "asan"))
+    return NULL;
+  if (!getenv("ASAN_OPTIONS"))
+    setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+  return info.dli_fname;
+}
+
 static void add_preload(const char *lib) {
   const char *old = getenv("LD_PRELOAD");
+  const char *asan = asan_runtime();
   static char v[8192];
-  if (old && *old)
-    snprintf(v, sizeof(v), "%s:%s", lib, old);
-  else
-    snprintf(v, sizeof(v), "%s", lib);
+  snprintf(v, sizeof(v), "%s%s%s%s%s", asan ? asan : "", asan ? ":" : "",
+           lib, old && *old ? ":" : "", old && *old ? old : "");
   setenv("LD_PRELOAD", v, 1);
 }
 
