@@ -369,8 +369,14 @@ static void on_fork_child(void) {
 }
 
 static void build(void) {
+  bool asked = getenv("ZNET_RUN_ARGS") != NULL;
   if (!open_stack() || !open_layer()) {
-    g.failed = true;
+    /* Started by znet-run and no stack: the program's IPv4 and IPv6
+     * sockets fail (ENETDOWN) rather than go to the kernel unseen. */
+    g.failed = asked;
+    if (asked)
+      fprintf(stderr, PL_PROG ": no stack: IPv4 and IPv6 sockets fail "
+                              "with ENETDOWN\n");
     return;
   }
   g.driver_w.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -381,6 +387,8 @@ static void build(void) {
     fprintf(stderr, PL_PROG ": no driver thread: the stack runs only "
                             "inside socket calls\n");
 }
+
+bool pl_broken(void) { return g.failed; }
 
 struct zn_posix *pl_layer(void) {
   pthread_once(&g.once, build);

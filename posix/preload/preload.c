@@ -120,6 +120,8 @@ EXPORT int socket(int domain, int type, int protocol) {
   struct zn_posix *px = NULL;
   if (domain == AF_INET || domain == AF_INET6)
     px = pl_layer();
+  if (!px && pl_broken())
+    return (int)pl_ret(-ENETDOWN); /* znet-run's stack could not start */
   if (!px)
     return get_socket()(domain, type, protocol);
   pl_lock();

@@ -20,6 +20,8 @@
 /* The layer, built on first use; NULL if znet-run did not start the
  * program or the stack could not be built (said once on stderr). */
 struct zn_posix *pl_layer(void);
+/* znet-run started the program but its stack could not be built. */
+bool pl_broken(void);
 /* The layer if it exists already (no building). */
 struct zn_posix *pl_layer_if_any(void);
 
