@@ -66,7 +66,7 @@ struct zn__tcp_seg {
   uint32_t len;            /* payload bytes */
   uint8_t ttl;
   uint8_t ecn;             /* the IP header's ECN field, ZN_IP_ECN_* */
-  struct zn_tcp_opts opts;
+  struct zn_tcp_seg_opts opts;
 };
 
 /* One range of the transmit map (tcp_rack.c): the data from the end of
@@ -607,7 +607,7 @@ struct zn__tcp_syn_agreed {
   bool wscale_ok, sack_ok, ts_ok;
 };
 void zn__tcp_syn_opts_agree(const struct zn_config *cfg,
-                            const struct zn_tcp_opts *o,
+                            const struct zn_tcp_seg_opts *o,
                             struct zn__tcp_syn_agreed *r);
 /* Agree on a SYN's options for c (§3.7.1, RFC 7323, RFC 2018). */
 void zn__tcp_apply_syn_opts(struct zn_tcp_conn *c, const struct zn__tcp_seg *s);

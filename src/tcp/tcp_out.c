@@ -444,7 +444,7 @@ static void path_mtu_follow(struct zn_tcp_conn *c) {
  * the MSS we can receive, and what we offer, or in a SYN-ACK what the
  * peer's SYN agreed to. */
 static void syn_options(struct zn_tcp_conn *c, bool synack,
-                        struct zn_tcp_opts *o) {
+                        struct zn_tcp_seg_opts *o) {
   struct zn_stack *st = c->st;
   /* What we can receive, not c->mss, which is what we send, already
    * clamped to the peer's MSS or lowered by PMTUD. */
@@ -467,7 +467,7 @@ static void syn_options(struct zn_tcp_conn *c, bool synack,
  * the MSS (RFC 2018 §3: never push data out to make room for them), a
  * D-SACK first (RFC 2883 §4). */
 static void sack_options(struct zn_tcp_conn *c, uint32_t len,
-                         struct zn_tcp_opts *o) {
+                         struct zn_tcp_seg_opts *o) {
   struct zn__tcp_sack_block blk[ZN_TCP_MAX_SACK];
   uint32_t room = zn__tcp_seg_size(c) > len ? zn__tcp_seg_size(c) - len : 0;
   if (room > 40 - (c->ts_ok ? 12u : 0u))
@@ -497,7 +497,7 @@ static void sack_options(struct zn_tcp_conn *c, uint32_t len,
 
 /* The options of a segment with these flags and len payload bytes. */
 static void segment_options(struct zn_tcp_conn *c, uint8_t flags, uint32_t len,
-                            struct zn_tcp_opts *o) {
+                            struct zn_tcp_seg_opts *o) {
   bool syn = (flags & ZN_TCP_SYN) != 0;
   memset(o, 0, sizeof(*o));
   if (syn) {
@@ -523,10 +523,10 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
     flags |= (flags & ZN_TCP_ACK) ? zn__tcp_ecn_synack_flags(c)
                                   : zn__tcp_ecn_syn_flags(c);
   uint8_t ecn = zn__tcp_ecn_out(c, seq, len, &flags);
-  struct zn_tcp_opts o;
+  struct zn_tcp_seg_opts o;
   segment_options(c, flags, len, &o);
   uint8_t opts[TCP_OPT_SPACE];
-  size_t olen = zn_tcp_opts_emit(opts, &o);
+  size_t olen = zn_tcp_seg_opts_emit(opts, &o);
   size_t hlen = ZN_TCP_HDR_LEN + olen;
   struct zn_buf *b = zn__buf_alloc(st, hlen + len);
   if (!b)
@@ -582,7 +582,7 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
 void zn__tcp_send_cookie_synack(struct zn_stack *st,
                                 const struct zn__tcp_seg *syn,
                                 const struct zn__tcp_cookie_synack *a) {
-  struct zn_tcp_opts o;
+  struct zn_tcp_seg_opts o;
   memset(&o, 0, sizeof(o));
   o.present = ZN_TCP_OPTF_MSS;
   o.mss = syn_mss_option(st, syn->src->family);
@@ -609,7 +609,7 @@ void zn__tcp_send_cookie_synack(struct zn_stack *st,
   if (share < wnd)
     wnd = share < seg ? 0 : share;
   uint8_t opts[TCP_OPT_SPACE];
-  size_t olen = zn_tcp_opts_emit(opts, &o);
+  size_t olen = zn_tcp_seg_opts_emit(opts, &o);
   size_t hlen = ZN_TCP_HDR_LEN + olen;
   struct zn_buf *b = zn__buf_alloc(st, hlen);
   if (!b)
