@@ -35,6 +35,12 @@
  *
  * A segment goes to the listener bound to its destination address, else
  * to one bound to `0.0.0.0` (IPv4), else to one bound to any address.
+ *
+ * The loopback addresses are ours, as on Linux: all of 127.0.0.0/8 (with
+ * or without an IPv4 address configured) and `::1` (while IPv6 is on;
+ * with IPv6 off, ZN_EADDRNOTAVAIL).  Connections to them stay inside the
+ * stack (its loopback queue), from 127.0.0.1 or `::1` unless bound
+ * elsewhere.
  */
 #ifndef ZNET_TCP_H
 #define ZNET_TCP_H

@@ -34,6 +34,14 @@
  * any address.  An IPv4-mapped IPv6 peer address is taken as the IPv4
  * address it maps.
  *
+ * The loopback addresses are ours, as on Linux: all of 127.0.0.0/8 (with
+ * or without an IPv4 address configured) and `::1` (while IPv6 is on;
+ * with IPv6 off, ZN_EADDRNOTAVAIL).  Datagrams to them stay inside the
+ * stack (its loopback queue), from 127.0.0.1 or `::1` unless the socket
+ * is bound elsewhere; a port unreachable comes back as ZN_ECONNREFUSED.
+ * A socket bound to a 127/8 address cannot send off the host (ZN_EINVAL,
+ * as Linux).
+ *
  * Errors: ICMP errors quoting a datagram this socket sent reach its error
  * callback: ZN_ECONNREFUSED (port unreachable), ZN_EHOSTUNREACH (net/host
  * unreachable or prohibited), ZN_EMSGSIZE (fragmentation needed),
@@ -115,9 +123,9 @@ struct zn_stack *zn_udp_stack(const struct zn_udp_sock *s);
  * one of ours of addr's family.  Errors: ZN_EMSGSIZE (more than
  * ZN_UDP_MAX_PAYLOAD to an IPv4 address, ZN_UDP6_MAX_PAYLOAD to an IPv6
  * one), ZN_ENOBUFS, ZN_EINVAL (port 0, addr NULL or
- * unspecified, or of a family the binding does not take), ZN_ECLOSED,
- * and the network layer's (ZN_EHOSTUNREACH, ZN_EADDRNOTAVAIL: no address
- * of addr's family). */
+ * unspecified, or of a family the binding does not take; or bound to a
+ * 127/8 address, addr off the host), ZN_ECLOSED, and the network layer's
+ * (ZN_EHOSTUNREACH, ZN_EADDRNOTAVAIL: no address of addr's family). */
 int zn_udp_sendto(struct zn_udp_sock *s, const struct zn_ip *addr,
                   uint16_t port, const void *data, size_t len);
 

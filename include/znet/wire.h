@@ -190,6 +190,9 @@ size_t zn_arp_emit(uint8_t *p, uint16_t op, const uint8_t sha[6],
 #define ZN_IPPROTO_TCP 6
 #define ZN_IPPROTO_UDP 17
 #define ZN_IPV4_BCAST 0xffffffffu
+/** 127.0.0.1, the source of what a host sends to 127.0.0.0/8 (RFC 1122
+ * §3.2.1.3 (g): the loopback network never leaves the host). */
+#define ZN_IPV4_LOOPBACK 0x7f000001u
 
 /** The ECN field (RFC 3168 §5): the low two bits of the IPv4 TOS octet
  * and of the IPv6 traffic class. */
@@ -271,6 +274,9 @@ size_t zn_ipv4_emit(uint8_t *p, const struct zn_ipv4_hdr *h);
 static inline bool zn_ipv4_is_mcast(uint32_t a) {
   return (a & 0xf0000000u) == 0xe0000000u;
 }
+
+/** 127.0.0.0/8 (host order). */
+static inline bool zn_ipv4_is_loopback(uint32_t a) { return (a >> 24) == 127; }
 
 /* ---- IPv6 (RFC 8200, RFC 4291, RFC 2464) ------------------------------- */
 

@@ -68,7 +68,7 @@ bool zn__af_is_local(const struct zn_stack *st, const struct zn_ip *a) {
   if (a->family == ZN_AF_INET)
     return zn__ip_is_local(st, v4(a));
   if (a->family == ZN_AF_INET6)
-    return has_v6(st) && zn__ip6_is_local(st, a->bytes);
+    return has_v6(st) && zn__ip6_is_bindable(st, a->bytes);
   return false;
 }
 

@@ -102,14 +102,14 @@ static inline int zn__af_send_path(struct zn_stack *st, struct zn_buf *b,
   return zn__af_send_atomic(st, b, src, dst, proto, tos, id);
 }
 
-/* The source address for a datagram to dst: IPv4, our address; IPv6,
- * RFC 6724's choice.  Errors: ZN_EADDRNOTAVAIL (no usable address of
- * dst's family), ZN_EINVAL. */
+/* The source address for a datagram to dst: IPv4, our address (127.0.0.1
+ * toward 127/8); IPv6, RFC 6724's choice (::1 toward ::1).  Errors:
+ * ZN_EADDRNOTAVAIL (no usable address of dst's family), ZN_EINVAL. */
 static inline int zn__af_select_source(struct zn_stack *st,
                                        const struct zn_ip *dst,
                                        struct zn_ip *out) {
   if (dst->family == ZN_AF_INET) {
-    uint32_t a = zn__ip_addr(st);
+    uint32_t a = zn__ip_source_for(st, zn_ip_v4(dst));
     if (a == 0)
       return ZN_EADDRNOTAVAIL;
     *out = zn_ip_from_v4(a);
@@ -118,8 +118,9 @@ static inline int zn__af_select_source(struct zn_stack *st,
   return zn__af_select_source_v6(st, dst, out);
 }
 
-/* Whether dst can be reached at all: an IPv4 peer off our prefix needs a
- * gateway; IPv6 finds out when it sends (a router may yet come). */
+/* Whether dst can be reached at all: an IPv4 peer off our prefix and off
+ * the loopback network needs a gateway; IPv6 finds out when it sends (a
+ * router may yet come). */
 static inline bool zn__af_routable(const struct zn_stack *st,
                                    const struct zn_ip *dst) {
   return dst->family != ZN_AF_INET || zn__ip_routable(st, zn_ip_v4(dst));
