@@ -57,9 +57,10 @@ uint32_t zn__af_path_mtu(struct zn_stack *st, const struct zn_ip *dst);
 void zn__af_confirm_reachable(struct zn_stack *st, const struct zn_ip *peer);
 
 /* The binding addr asks for, as stored (inet_int.h says what a binding
- * means): NULL, ZN_AF_NONE and :: become ZN_AF_NONE; 0.0.0.0 stays; any
- * other address must be ours (zn__af_is_local: the loopback is).  Errors:
- * ZN_EADDRNOTAVAIL (not ours), ZN_EINVAL (unknown family). */
+ * means): NULL, ZN_AF_NONE and :: become ZN_AF_NONE; 0.0.0.0 stays; an
+ * IPv4-mapped address is the IPv4 one; any other address must be ours
+ * (zn__af_is_local: the loopback is).  Errors: ZN_EADDRNOTAVAIL (not
+ * ours), ZN_EINVAL (unknown family). */
 int zn__af_binding(struct zn_stack *st, const struct zn_ip *addr,
                    struct zn_ip *out);
 

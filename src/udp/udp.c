@@ -341,7 +341,7 @@ int zn_udp_sendto_buf(struct zn_udp_sock *s, const struct zn_ip *addr,
   emit_header(s, b, p, port, len,
               zn__inet_pseudo_sum(&src, &dst, ZN_IPPROTO_UDP, (uint32_t)len),
               dst.family);
-  rc = zn__af_send(st, b, &src, &dst, ZN_IPPROTO_UDP, 0, false);
+  rc = zn__af_send(st, b, &src, &dst, ZN_IPPROTO_UDP, 0, 0, false);
   if (rc == ZN_OK)
     ZN_STAT_INC(st, udp_tx);
   return rc == ZN_ENETUNREACH ? ZN_EHOSTUNREACH : rc;
