@@ -320,6 +320,93 @@ ZT_TEST(test_listen_opts_reuseaddr_over_time_wait) {
   th_pair_free(&p);
 }
 
+/* v6only: a listener on `::` that takes IPv6 only leaves 0.0.0.0 on its
+ * port to another (without it they overlap); each takes its family's
+ * connections (over the loopbacks of one stack).  An IPv4-mapped address
+ * is no IPv6 one. */
+ZT_TEST(test_listen_opts_v6only_beside_v4) {
+  struct zn_config c;
+  cfg6(&c, 2);
+  struct solo s;
+  solo6(&s, &c);
+  ZT_REQUIRE(s.st);
+  static const uint8_t zero[16], lo[16] = {[15] = 1};
+  const struct zn_ip any6 = zn_ip_from_v6(zero), any4 = zn_ip_from_v4(0);
+  const struct zn_ip lo6 = zn_ip_from_v6(lo);
+  const struct zn_tcp_opts v6only = {.v6only = true};
+  struct app a4, a6;
+  memset(&a4, 0, sizeof(a4));
+  memset(&a6, 0, sizeof(a6));
+  struct zn_tcp_conn *dual;
+  ZT_EQ(zn_tcp_listen_opts(s.st, &any6, 80, 0, NULL, &cbs, &a6, &dual),
+        ZN_OK);
+  ZT_EQ(zn_tcp_bind_check(s.st, &any4, 80, NULL), ZN_EADDRINUSE);
+  zn_tcp_close(dual);
+  ZT_EQ(zn_tcp_listen_opts(s.st, &any6, 80, 0, &v6only, &cbs, &a6,
+                           &a6.listener),
+        ZN_OK);
+  ZT_EQ(zn_tcp_listen_opts(s.st, &any4, 80, 0, NULL, &cbs, &a4, &a4.listener),
+        ZN_OK);
+  struct zn_tcp_info i;
+  zn_tcp_get_info(a6.listener, &i);
+  ZT_CHECK(zn_ip_eq(&i.laddr, &any6));
+  ZT_EQ(zn_tcp_connect(s.st, TH_IP(ZN_IPV4(127, 0, 0, 1)), 80, &cbs, &a4,
+                       &a4.client),
+        ZN_OK);
+  ZT_EQ(zn_tcp_connect(s.st, &lo6, 80, &cbs, &a6, &a6.client), ZN_OK);
+  uint64_t now = zn_stack_now(s.st);
+  th_stack_run(s.st, &now, ZN_MS(10));
+  ZT_EQ(a4.accepted, 1);
+  ZT_EQ(a6.accepted, 1);
+  ZT_EQ(a4.connected + a6.connected, 2);
+  zn_tcp_get_info(a6.server, &i);
+  ZT_EQ(i.laddr.family, ZN_AF_INET6);
+  struct zn_ip mapped;
+  struct zn_tcp_conn *l;
+  ZT_EQ(zn_ip_parse("::ffff:127.0.0.1", &mapped), ZN_OK);
+  ZT_EQ(zn_tcp_listen_opts(s.st, &mapped, 81, 0, &v6only, &cbs, &a6, &l),
+        ZN_EINVAL);
+  /* Without v6only, a mapped address binds as the IPv4 one. */
+  ZT_EQ(zn_tcp_listen_opts(s.st, &mapped, 81, 0, NULL, &cbs, &a6, &l), ZN_OK);
+  zn_tcp_get_info(l, &i);
+  ZT_EQ(i.laddr.family, ZN_AF_INET);
+  solo_free(&s);
+}
+
+/* bind(::1, port) then connect(::1): the IPv6 loopback with a chosen
+ * source port, and 127.0.0.1 likewise. */
+ZT_TEST(test_connect_opts_bound_loopback) {
+  struct zn_config c;
+  cfg6(&c, 2);
+  struct solo s;
+  solo6(&s, &c);
+  ZT_REQUIRE(s.st);
+  static const uint8_t lo[16] = {[15] = 1};
+  const struct zn_ip lo6 = zn_ip_from_v6(lo);
+  const struct zn_ip *los[] = {&lo6, TH_IP(ZN_IPV4(127, 0, 0, 1))};
+  for (int k = 0; k < 2; k++) {
+    struct app a;
+    memset(&a, 0, sizeof(a));
+    ZT_EQ(zn_tcp_listen(s.st, NULL, 80, 0, &cbs, &a, &a.listener), ZN_OK);
+    ZT_EQ(zn_tcp_connect_opts(s.st, los[k], 7000, los[k], 80, NULL, &cbs, &a,
+                              &a.client),
+          ZN_OK);
+    uint64_t now = zn_stack_now(s.st);
+    th_stack_run(s.st, &now, ZN_MS(10));
+    ZT_EQ(a.connected, 1);
+    ZT_REQUIRE(a.server);
+    struct zn_tcp_info i;
+    zn_tcp_get_info(a.server, &i);
+    ZT_EQ(i.rport, 7000);
+    ZT_CHECK(zn_ip_eq(&i.raddr, los[k]));
+    zn_tcp_abort(a.client);
+    zn_tcp_abort(a.server);
+    zn_tcp_close(a.listener);
+    th_stack_run(s.st, &now, ZN_MS(10));
+  }
+  solo_free(&s);
+}
+
 /* ---- inheritance and the settings on the wire ---- */
 
 /* A listener's settings go to what it accepts: buffers (the window scale
@@ -617,6 +704,8 @@ int main(void) {
   ZT_RUN(test_connect_opts_reuseaddr_over_time_wait);
   ZT_RUN(test_listen_opts_port_0_picks_ephemeral);
   ZT_RUN(test_listen_opts_reuseaddr_over_time_wait);
+  ZT_RUN(test_listen_opts_v6only_beside_v4);
+  ZT_RUN(test_connect_opts_bound_loopback);
   ZT_RUN(test_accepted_inherit_listener_opts);
   ZT_RUN(test_set_tos_ttl_change_segments);
   ZT_RUN(test_cork_holds_partial_segment);
