@@ -197,16 +197,6 @@ static void arm_persist(struct zn_tcp_conn *c) {
   rtx_start(c, ZN__TCP_RTX_PERSIST, ZN_MS(backed_off_rto(c)));
 }
 
-/* Data waits with nothing in flight: TCP_CORK holds it, if the window
- * would take it (ZN__TCP_CORK_MS at most), else the window is shut or
- * too small (persist). */
-static void arm_wait(struct zn_tcp_conn *c, uint32_t unsent) {
-  if ((c->app & ZN__TCPA_CORK) && c->snd_wnd >= unsent)
-    rtx_start(c, ZN__TCP_RTX_CORK, ZN_MS(ZN__TCP_CORK_MS));
-  else
-    arm_persist(c);
-}
-
 void zn__tcp_schedule_ack(struct zn_tcp_conn *c, bool now) {
   if (now) {
     c->flags |= ZN__TCPF_ACK_NOW;
@@ -850,9 +840,14 @@ static uint32_t tso_limit(struct zn_tcp_conn *c) {
 
 /* Send one frame of (re)transmission at seq: at most max bytes of
  * payload, and at most cap (one segment, or more for TSO).  Returns bytes
- * of sequence space used, 0 if nothing could be sent. */
-static uint32_t transmit_upto(struct zn_tcp_conn *c, uint32_t seq,
-                              uint32_t max, uint32_t cap) {
+ * of sequence space used, 0 if nothing could be sent.  (The body, inlined
+ * into the new-data loop, output_new_data, whose every segment comes
+ * here; the other callers call transmit_upto.  Left to itself the
+ * inliner's choice among them moved with unrelated changes to the file:
+ * 30 instructions a segment, bench/cost.sh's tcp-segment.) */
+static inline __attribute__((always_inline)) uint32_t
+transmit_body(struct zn_tcp_conn *c, uint32_t seq, uint32_t max,
+              uint32_t cap) {
   uint32_t len = unsent_from(c, seq);
   uint32_t seg = zn__tcp_seg_size(c);
   if (len > max)
@@ -912,12 +907,17 @@ static uint32_t transmit_upto(struct zn_tcp_conn *c, uint32_t seq,
   if (zn__seq_gt(seq + used, c->snd_max))
     c->snd_max = seq + used;
   /* Data went out: it is timed (PERSIST and CORK waited for nothing in
-   * flight: the one compare of two neighbours). */
+   * flight; neighbours, one compare). */
   if (c->rtx_mode == ZN__TCP_RTX_PERSIST || c->rtx_mode == ZN__TCP_RTX_CORK)
     rtx_start(c, ZN__TCP_RTX_RTO, ZN_MS(backed_off_rto(c)));
   else if (!zn_timer_pending(&c->rtx_timer))
     zn__tcp_arm_rtx(c);
   return used;
+}
+
+static uint32_t transmit_upto(struct zn_tcp_conn *c, uint32_t seq,
+                              uint32_t max, uint32_t cap) {
+  return transmit_body(c, seq, max, cap);
 }
 
 static uint32_t transmit_at(struct zn_tcp_conn *c, uint32_t seq, uint32_t max) {
@@ -1073,7 +1073,7 @@ static void output_new_data(struct zn_tcp_conn *c) {
           len = cap;
       }
     }
-    uint32_t used = transmit_upto(c, c->snd_nxt, len, len);
+    uint32_t used = transmit_body(c, c->snd_nxt, len, len);
     if (!used)
       break;
     c->snd_nxt += used;
@@ -1095,6 +1095,18 @@ static __attribute__((noinline)) void output_send(struct zn_tcp_conn *c) {
   output_new_data(c);
 }
 
+/* Data waits with nothing in flight: TCP_CORK holds it, if the window
+ * would take it (ZN__TCP_CORK_MS at most), else the window is shut or
+ * too small (persist).  (Out of line: inlined, it cost zn__tcp_output,
+ * which asks at every call and nearly always finds data in flight, 8
+ * instructions a segment, bench/cost.sh's tcp-segment.) */
+static __attribute__((noinline)) void arm_wait(struct zn_tcp_conn *c) {
+  if ((c->app & ZN__TCPA_CORK) && c->snd_wnd >= unsent_from(c, c->snd_nxt))
+    rtx_start(c, ZN__TCP_RTX_CORK, ZN_MS(ZN__TCP_CORK_MS));
+  else
+    arm_persist(c);
+}
+
 void zn__tcp_output(struct zn_tcp_conn *c) {
   if (c->state < ZN_TCP_ESTABLISHED && c->state != ZN_TCP_SYN_RECEIVED)
     return;
@@ -1112,10 +1124,9 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
    * the peer's window is shut, or too small for sender SWS avoidance
    * (then the timer is RFC 1122 §4.2.3.4's override timeout); or CORK
    * holds it. */
-  uint32_t unsent = unsent_from(c, c->snd_nxt);
-  if (unsent > 0 && c->snd_max == c->snd_una &&
+  if (unsent_from(c, c->snd_nxt) > 0 && c->snd_max == c->snd_una &&
       !zn_timer_pending(&c->rtx_timer))
-    arm_wait(c, unsent);
+    arm_wait(c);
   if (probe_may_be_due(c))
     arm_probe(c);
   if (c->flags & ZN__TCPF_ACK_NOW)
@@ -1302,21 +1313,19 @@ static void rtx_fire_persist(struct zn_tcp_conn *c) {
 }
 
 /* rtx_timer as CORK: a partial segment TCP_CORK held has waited
- * ZN__TCP_CORK_MS with nothing in flight: it goes (as far as the window
- * allows; persist if it allows nothing).  Stale if data went out since
- * (the timer is the RTO's then, armed again here). */
+ * ZN__TCP_CORK_MS with nothing in flight: output runs once as if
+ * uncorked (what the window takes goes; if it takes nothing, persist).
+ * Stale if data went out since (the timer is the RTO's then). */
 static void rtx_fire_cork(struct zn_tcp_conn *c) {
-  uint32_t unsent = unsent_from(c, c->snd_nxt);
-  if (c->snd_max != c->snd_una || unsent == 0) {
-    if (c->snd_max != c->snd_una)
-      zn__tcp_arm_rtx(c);
+  c->rtx_mode = ZN__TCP_RTX_OFF;
+  if (c->snd_max != c->snd_una) {
+    zn__tcp_arm_rtx(c);
     return;
   }
-  uint32_t room = c->snd_wnd < c->cc.cwnd ? c->snd_wnd : c->cc.cwnd;
-  uint32_t used = room ? transmit_at(c, c->snd_nxt, room) : 0;
-  c->snd_nxt += used;
-  if (!used)
-    arm_persist(c);
+  uint8_t app = c->app;
+  c->app &= (uint8_t)~ZN__TCPA_CORK;
+  zn__tcp_output(c);
+  c->app = app;
 }
 
 static const char *const rtx_mode_names[] = {

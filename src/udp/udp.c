@@ -248,6 +248,8 @@ static int source_for(struct zn_udp_sock *s, const struct zn_ip *dst,
  * broadcast, as Linux's IP_TTL), the stack's for a group (0). */
 static uint8_t unicast_ttl(const struct zn_udp_sock *s,
                            const struct zn_ip *dst) {
+  if (s->ttl == 0)
+    return 0;
   bool group = dst->family == ZN_AF_INET6
                    ? zn_ipv6_addr_is_mcast(dst->bytes)
                    : zn_ipv4_is_mcast(zn_ip_v4(dst));
