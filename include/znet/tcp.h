@@ -176,6 +176,13 @@ int zn_tcp_listen_opts(struct zn_stack *st, const struct zn_ip *laddr,
  * Errors: ZN_EAGAIN (none), ZN_EINVAL (not a listener). */
 int zn_tcp_accept(struct zn_tcp_conn *listener, struct zn_tcp_conn **out);
 
+/** Connections waiting in a listener's accept queue (0 for a handle that
+ * is not a listener): what zn_tcp_accept() would take. */
+uint32_t zn_tcp_accept_pending(const struct zn_tcp_conn *listener);
+
+/** The connection's RFC 9293 state (ZN_TCP_CLOSED once it has ended). */
+enum zn_tcp_state zn_tcp_state(const struct zn_tcp_conn *c);
+
 /** Open a connection to addr:port (either family; an IPv4-mapped IPv6
  * address is taken as the IPv4 address it maps) from an ephemeral port
  * (RFC 6056) and a source address of the same family (127.0.0.1 toward

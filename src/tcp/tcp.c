@@ -796,6 +796,14 @@ int zn_tcp_accept(struct zn_tcp_conn *l, struct zn_tcp_conn **out) {
   return ZN_OK;
 }
 
+uint32_t zn_tcp_accept_pending(const struct zn_tcp_conn *l) {
+  return l->state == ZN_TCP_LISTEN ? l->acq_len : 0;
+}
+
+enum zn_tcp_state zn_tcp_state(const struct zn_tcp_conn *c) {
+  return (enum zn_tcp_state)c->state;
+}
+
 static int pick_port(struct zn_stack *st, const struct zn_ip *laddr,
                      const struct zn_ip *raddr, uint16_t rport,
                      uint16_t *out) {
