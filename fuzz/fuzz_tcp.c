@@ -1,6 +1,6 @@
 /*
  * TCP: the view and THE option parser against their contracts; options
- * written back (zn_tcp_opts_emit) must parse to the same values; a
+ * written back (zn_tcp_seg_opts_emit) must parse to the same values; a
  * segment finished with zn_tcp_finish must verify; then the segment
  * through a stack's TCP input (a listener on ports 80 and 81, RST for
  * others).
@@ -16,10 +16,10 @@
 #define SYN_OPTS (ZN_TCP_OPTF_MSS | ZN_TCP_OPTF_WS | ZN_TCP_OPTF_SACK_PERM)
 
 static void check_opts(const struct zn_tcp_view *v) {
-  struct zn_tcp_opts o;
+  struct zn_tcp_seg_opts o;
   memset(&o, 0xa5, sizeof(o));
-  if (zn_tcp_opts_parse(v, &o) != ZN_OK) {
-    struct zn_tcp_opts zero;
+  if (zn_tcp_seg_opts_parse(v, &o) != ZN_OK) {
+    struct zn_tcp_seg_opts zero;
     memset(&zero, 0, sizeof(zero));
     FZ_CHECK(memcmp(&o, &zero, sizeof(o)) == 0);
     return;
@@ -34,13 +34,13 @@ static void check_opts(const struct zn_tcp_view *v) {
   /* Written back in Linux's layout and parsed again. */
   uint8_t seg[ZN_TCP_MAX_HDR_LEN];
   memset(seg, 0, sizeof(seg));
-  size_t optlen = zn_tcp_opts_emit(seg + ZN_TCP_HDR_LEN, &o);
+  size_t optlen = zn_tcp_seg_opts_emit(seg + ZN_TCP_HDR_LEN, &o);
   FZ_CHECK(optlen <= ZN_TCP_MAX_OPT_LEN && optlen % 4 == 0);
   zn_tcp_emit(seg, 1, 2, 3, 4, ZN_TCP_ACK, 5, optlen);
   struct zn_tcp_view w;
   FZ_CHECK(zn_tcp_view_init(&w, seg, ZN_TCP_HDR_LEN + optlen) == ZN_OK);
-  struct zn_tcp_opts o2;
-  FZ_CHECK(zn_tcp_opts_parse(&w, &o2) == ZN_OK);
+  struct zn_tcp_seg_opts o2;
+  FZ_CHECK(zn_tcp_seg_opts_parse(&w, &o2) == ZN_OK);
   bool syn_layout = (o.present & SYN_OPTS) != 0;
   uint8_t keep = (uint8_t)(SYN_OPTS | ZN_TCP_OPTF_TS);
   FZ_CHECK((o2.present & keep) == (o.present & keep));

@@ -139,6 +139,25 @@ void th_pair_run(struct th_pair *p, uint64_t dur) {
   zt_fail(__FILE__, __LINE__, "th_pair_run did not settle");
 }
 
+void th_stack_run(struct zn_stack *st, uint64_t *now, uint64_t dur) {
+  uint64_t end = *now + dur;
+  for (int guard = 0; guard < 10000000; guard++) {
+    zn_stack_poll(st, *now);
+    uint64_t next = zn_stack_next_deadline(st);
+    if (next <= *now)
+      continue; /* due now: the loopback queue, a timer */
+    if (next > end) {
+      *now = end;
+      zn_stack_poll(st, *now);
+      if (zn_stack_next_deadline(st) > *now)
+        return;
+      continue;
+    }
+    *now = next;
+  }
+  zt_fail(__FILE__, __LINE__, "th_stack_run did not settle");
+}
+
 void th_pair_free(struct th_pair *p) {
   zn_memlink_purge(&p->link);
   th_stack_free(p->a);

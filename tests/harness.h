@@ -64,6 +64,11 @@ void th_pair_run(struct th_pair *p, uint64_t dur);
 /* Free queued frames and both stacks (with the leak check). */
 void th_pair_free(struct th_pair *p);
 
+/* Advance *now by `dur` ns for one stack alone (its netif, if any, left
+ * to the test): poll at every deadline, and again at the same time while
+ * its deadline is now (frames on its loopback or transmit queue). */
+void th_stack_run(struct zn_stack *st, uint64_t *now, uint64_t dur);
+
 /* The material from outside the repository that some tests read (the
  * shared captures, FreeBSD's TCP scripts): ../shared beside the checkout,
  * or the directory given to meson as -Dshared_dir (scripts/test: the

@@ -31,7 +31,9 @@ void zn_icmp_set_echo_reply_cb(struct zn_stack *st, zn_icmp_echo_cb cb,
                                void *arg);
 
 /** Send an echo request with len bytes of data (fragmented if larger than
- * the MTU allows).  Errors: ZN_ENOBUFS, ZN_EHOSTUNREACH (no route),
+ * the MTU allows).  To 127.0.0.0/8 it is looped back inside the stack,
+ * from 127.0.0.1, with or without an address configured.  Errors:
+ * ZN_ENOBUFS, ZN_EHOSTUNREACH (no route, or to 0/8 or 240/4),
  * ZN_EADDRNOTAVAIL (no address configured), ZN_EMSGSIZE (> 65507). */
 int zn_icmp_echo_send(struct zn_stack *st, uint32_t dst, uint16_t id,
                       uint16_t seq, const void *data, size_t len);

@@ -7,6 +7,15 @@
  * (our address, limited or directed broadcast), TTL not 0.  Options are
  * accepted and skipped.
  *
+ * The loopback network 127.0.0.0/8 (RFC 1122 §3.2.1.3 (g)) is the host's
+ * own, as on Linux, where lo holds 127.0.0.1/8: a datagram to any of it
+ * is looped back inside the stack (never sent), from 127.0.0.1 unless
+ * its sender chose another source, with or without an address
+ * configured; transports bind to any 127/8 address.  A 127/8 source or
+ * destination from the wire is dropped (ip_drop_src_loopback,
+ * ip_drop_not_for_us), and a 127/8 source is never sent out
+ * (ip_tx_drop_src_loopback).
+ *
  * Reassembly holds at most reass_slots datagrams and reass_max_bytes of
  * fragments; a datagram not complete within reass_timeout_ms is dropped
  * (with ICMP time exceeded if its first fragment came).  A fragment that

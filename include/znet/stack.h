@@ -291,8 +291,13 @@ const uint8_t *zn_stack_mac(const struct zn_stack *st);
 int zn_stack_poll(struct zn_stack *st, uint64_t now);
 
 /** When zn_stack_poll() next has work that is not triggered by a frame
- * arriving: the earliest timer, `now` if frames wait to be sent, or
- * ZN_TIME_NEVER. */
+ * arriving: the earliest timer, or ZN_TIME_NEVER; but the stack's `now`
+ * (zn_stack_now()) whenever frames wait, to be sent (the netif's transmit
+ * queue) or to come back in (the loopback queue: what the stack sent to
+ * 127.0.0.0/8, ::1 or its own addresses), and before the first poll.  So
+ * after any call that sent something (a write, a connect, a datagram to
+ * ourselves) the deadline is at most zn_stack_now(st): the caller polls
+ * again before it sleeps. */
 uint64_t zn_stack_next_deadline(const struct zn_stack *st);
 
 /** The `now` of the latest zn_stack_poll(). */

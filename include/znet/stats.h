@@ -98,7 +98,8 @@
   X(ip_tx_drop_noaddr, DROP, "IPv4 datagrams dropped: no source address")      \
   X(ip_tx_drop_toobig, DROP, "IPv4 datagrams dropped: over 65535 bytes")        \
   X(ip_tx_drop_loopq, DROP, "IPv4 datagrams to ourselves dropped: queue full")  \
-  X(ip_tx_drop_martian, DROP, "IPv4 datagrams not sent: to 0/8, 127/8 or 240/4") \
+  X(ip_tx_drop_martian, DROP, "IPv4 datagrams not sent: to 0/8 or 240/4")     \
+  X(ip_tx_drop_src_loopback, DROP, "IPv4 datagrams not sent: from 127/8 off the host") \
   X(ip_frag_tx, CNT, "IPv4 fragments sent")                                    \
   X(ip_tx_path_cached, CNT, "IPv4 datagrams of ip_tx sent by a cached route")  \
   /* ICMP */                                                                   \

@@ -30,11 +30,20 @@
  * | addr                          | segments to                      |
  * |-------------------------------|----------------------------------|
  * | NULL, ZN_AF_NONE or `::`      | any of our addresses, both families |
+ * | the same with opts v6only     | any of our IPv6 addresses only   |
  * | `0.0.0.0`                     | any of our IPv4 addresses only   |
  * | one of our addresses          | that address only                |
  *
+ * An IPv4-mapped address (`::ffff:a.b.c.d`) is taken as the IPv4 one.
+ *
  * A segment goes to the listener bound to its destination address, else
  * to one bound to `0.0.0.0` (IPv4), else to one bound to any address.
+ *
+ * The loopback addresses are ours, as on Linux: all of 127.0.0.0/8 (with
+ * or without an IPv4 address configured) and `::1` (while IPv6 is on;
+ * with IPv6 off, ZN_EADDRNOTAVAIL).  Connections to them stay inside the
+ * stack (its loopback queue), from 127.0.0.1 or `::1` unless bound
+ * elsewhere.
  */
 #ifndef ZNET_TCP_H
 #define ZNET_TCP_H
@@ -89,14 +98,79 @@ struct zn_tcp_callbacks {
  * `::` any address of both families, `0.0.0.0` any IPv4 address) with at
  * most `backlog` connections waiting in the accept queue (0:
  * cfg.tcp_backlog).  Accepted connections take the listener's callbacks
- * and arg unless zn_tcp_set_callbacks() changes them.  Errors:
- * ZN_EADDRINUSE (a listener or connection on the port whose address
- * overlaps), ZN_EADDRNOTAVAIL (addr is not ours), ZN_ENOMEM (table full),
- * ZN_EINVAL (port 0, unknown family). */
+ * and arg unless zn_tcp_set_callbacks() changes them.  zn_tcp_listen_opts()
+ * with no settings, but for port 0.  Errors: ZN_EADDRINUSE (a listener or
+ * connection on the port whose address overlaps), ZN_EADDRNOTAVAIL (addr
+ * is not ours), ZN_ENOMEM (table full), ZN_EINVAL (port 0, unknown
+ * family). */
 int zn_tcp_listen(struct zn_stack *st, const struct zn_ip *addr,
                   uint16_t port, uint32_t backlog,
                   const struct zn_tcp_callbacks *cb, void *arg,
                   struct zn_tcp_conn **out);
+
+/** Per-connection settings fixed before the first segment: given to
+ * zn_tcp_connect_opts() and zn_tcp_listen_opts().  A listener's are
+ * inherited by the connections it accepts (all but v6only and reuseaddr,
+ * which are about its binding), and so are later changes to the
+ * listener by the setters below.  Zero fields mean the stack's default;
+ * a NULL `const struct zn_tcp_opts *` means all defaults.  Each can be
+ * changed afterwards by its setter (zn_tcp_set_bufsizes, _set_tos,
+ * _set_ttl, _set_nodelay, _set_cc, _set_user_timeout, _set_keepalive)
+ * and read back with zn_tcp_get_info(). */
+struct zn_tcp_opts {
+  uint32_t sndbuf;          /**< send buffer bound, bytes (at most 1 GiB);
+                                 0: cfg.tcp_sndbuf */
+  uint32_t rcvbuf;          /**< receive window bound, bytes (at most 1
+                                 GiB; chooses the window scale: the least
+                                 shift that expresses it, RFC 7323 §2.3);
+                                 0: cfg.tcp_rcvbuf */
+  uint8_t tos;              /**< IPv4 TOS / IPv6 traffic class, DSCP bits
+                                 (the ECN bits stay the stack's) */
+  uint8_t ttl;              /**< IPv4 TTL / IPv6 hop limit; 0: the stack's
+                                 (cfg.ttl, the router's hop limit) */
+  bool nodelay;             /**< Nagle off (zn_tcp_set_nodelay) */
+  bool v6only;              /**< a listener bound to `::` (or NULL,
+                                 ZN_AF_NONE) takes IPv6 only, and does not
+                                 overlap `0.0.0.0` on its port */
+  bool reuseaddr;           /**< bind over connections in TIME_WAIT (and,
+                                 for a listener, over connections that are
+                                 not listeners), as SO_REUSEADDR on Linux */
+  uint8_t cc;               /**< enum zn_tcp_cc_algo; 0: cfg.tcp_cc (CUBIC
+                                 unless configured otherwise) */
+  uint32_t user_timeout_ms; /**< RFC 5482 / TCP_USER_TIMEOUT
+                                 (zn_tcp_set_user_timeout); 0: by
+                                 retransmission count */
+  uint32_t keepidle_ms, keepintvl_ms, keepcnt; /**< keepalive, as
+                                 zn_tcp_set_keepalive; keepidle_ms 0:
+                                 off */
+};
+
+/** Listen on laddr:port, as zn_tcp_listen(), with the settings o (NULL:
+ * defaults), which the connections it accepts inherit.
+ *
+ * laddr as in the table above (NULL, ZN_AF_NONE or `::`: any address of
+ * both families, or of IPv6 only with o->v6only; `0.0.0.0`: any IPv4
+ * address; an IPv4-mapped address is taken as the IPv4 address).  Port 0
+ * picks a free port from the ephemeral range (49152-65535) that no
+ * connection or listener holds on an overlapping address, as Linux's
+ * listen() on an unbound socket does; zn_tcp_get_info() tells which
+ * (lport).
+ *
+ * The port is refused (ZN_EADDRINUSE) if another listener holds it on an
+ * overlapping address (always, reuseaddr or not), or, without
+ * o->reuseaddr, if any other connection does (TIME_WAIT included: what
+ * zn_tcp_listen always did).  With reuseaddr, connections that are not
+ * listeners do not stand in the way (Linux also asks that they set
+ * SO_REUSEADDR themselves; znet asks only the newcomer).
+ *
+ * *out is set only on success.  Errors: ZN_EADDRINUSE, ZN_EADDRNOTAVAIL
+ * (laddr is not ours), ZN_ENOMEM (table full), ZN_EINVAL (out NULL,
+ * unknown family, o->cc unknown, o->sndbuf or o->rcvbuf above 1 GiB). */
+int zn_tcp_listen_opts(struct zn_stack *st, const struct zn_ip *laddr,
+                       uint16_t port, uint32_t backlog,
+                       const struct zn_tcp_opts *o,
+                       const struct zn_tcp_callbacks *cb, void *arg,
+                       struct zn_tcp_conn **out);
 
 /** Take the oldest established connection from the accept queue.
  * Errors: ZN_EAGAIN (none), ZN_EINVAL (not a listener). */
@@ -111,13 +185,61 @@ enum zn_tcp_state zn_tcp_state(const struct zn_tcp_conn *c);
 
 /** Open a connection to addr:port (either family; an IPv4-mapped IPv6
  * address is taken as the IPv4 address it maps) from an ephemeral port
- * (RFC 6056) and a source address of the same family.  on_connected or
- * on_error follows.  Errors: ZN_ENOMEM, ZN_EADDRNOTAVAIL (no address of
- * addr's family configured), ZN_EHOSTUNREACH (no route), ZN_EINVAL (NULL,
- * unspecified or no family, port 0). */
+ * (RFC 6056) and a source address of the same family (127.0.0.1 toward
+ * 127/8, ::1 toward ::1).  on_connected or on_error follows.
+ * zn_tcp_connect_opts() with no source, port or settings.  Errors:
+ * ZN_ENOMEM, ZN_EADDRNOTAVAIL (no address of addr's family configured),
+ * ZN_EHOSTUNREACH (no route), ZN_EADDRINUSE (no ephemeral port free),
+ * ZN_EINVAL (NULL, unspecified or no family, port 0). */
 int zn_tcp_connect(struct zn_stack *st, const struct zn_ip *addr,
                    uint16_t port, const struct zn_tcp_callbacks *cb,
                    void *arg, struct zn_tcp_conn **out);
+
+/** Open a connection to raddr:rport, as zn_tcp_connect(), from laddr:lport
+ * and with the settings o (NULL: defaults).
+ *
+ * laddr NULL, ZN_AF_NONE or unspecified: the source is chosen as
+ * zn_tcp_connect() does (127.0.0.1 toward 127/8, ::1 toward ::1).  A
+ * given laddr must be one of ours (the loopback addresses count) and of
+ * raddr's family (an IPv4-mapped address of either counts as IPv4); an
+ * unspecified laddr of the other family (`0.0.0.0` toward IPv6) is
+ * ZN_EINVAL, and so is a 127/8 laddr toward an address off the host
+ * (Linux: EINVAL).
+ *
+ * lport 0: an ephemeral port (RFC 6056), as now.  A given lport (bind()
+ * then connect()) follows Linux's rules for the bind: ZN_EADDRINUSE if a
+ * listener holds lport on an address that overlaps laddr (always), or,
+ * without o->reuseaddr, if any other connection does (TIME_WAIT
+ * included); and, reuseaddr or not, if the exact 4-tuple exists, in any
+ * state (Linux reports that one from connect() as EADDRNOTAVAIL, and may
+ * take over a TIME_WAIT with timestamps; znet does not).  Departure:
+ * Linux also asks that the connections in the way set SO_REUSEADDR
+ * themselves, and checks against the address as bound (0.0.0.0 for an
+ * unbound source) where znet checks against laddr as given.
+ *
+ * on_connected or on_error follows.  *out is set only on success.
+ * Errors: ZN_EINVAL (raddr NULL, unspecified or of no family, rport 0,
+ * out NULL, the laddr cases above, o->cc unknown, a buffer above 1 GiB),
+ * ZN_EADDRNOTAVAIL (laddr not ours, or no address of raddr's family
+ * configured), ZN_EHOSTUNREACH (no route), ZN_EADDRINUSE (above, or no
+ * ephemeral port free), ZN_ENOMEM (table full). */
+int zn_tcp_connect_opts(struct zn_stack *st, const struct zn_ip *laddr,
+                        uint16_t lport, const struct zn_ip *raddr,
+                        uint16_t rport, const struct zn_tcp_opts *o,
+                        const struct zn_tcp_callbacks *cb, void *arg,
+                        struct zn_tcp_conn **out);
+
+/** Is laddr:port free for a binding with these settings (o: reuseaddr,
+ * v6only; NULL: none) now, by the rule zn_tcp_listen_opts() and
+ * zn_tcp_connect_opts() apply to a given port?  For a socket layer's
+ * bind(), which reports EADDRINUSE before listen() or connect().  laddr
+ * as zn_tcp_listen_opts() takes it (NULL: any address of both families).
+ * Nothing is reserved: the answer holds until the stack's table changes,
+ * and connect_opts may still find the 4-tuple taken.  Returns ZN_OK, or
+ * ZN_EADDRINUSE, ZN_EADDRNOTAVAIL (laddr not ours), ZN_EINVAL (port 0,
+ * unknown family, an IPv4-mapped laddr with v6only, bad settings). */
+int zn_tcp_bind_check(struct zn_stack *st, const struct zn_ip *laddr,
+                      uint16_t port, const struct zn_tcp_opts *o);
 
 void zn_tcp_set_callbacks(struct zn_tcp_conn *c,
                           const struct zn_tcp_callbacks *cb, void *arg);
@@ -178,13 +300,63 @@ void zn_tcp_close(struct zn_tcp_conn *c);
  * references.  on_closed follows. */
 void zn_tcp_abort(struct zn_tcp_conn *c);
 
-/** Options. */
+/** Options.  Every setter is safe inside any callback; on a listener it
+ * changes what the connections it accepts from then on inherit. */
+
+/** Nagle's algorithm off (RFC 896; TCP_NODELAY): a partial segment goes
+ * at once even while an earlier one is unacknowledged.  Turning it on
+ * sends what Nagle held. */
 void zn_tcp_set_nodelay(struct zn_tcp_conn *c, bool on);
-/** Keepalive probes after idle_ms without traffic, every intvl_ms, count
- * probes; 0 idle_ms turns it off. */
+
+/** TCP_CORK: while on, partial segments are held (full ones go), even
+ * with nothing in flight, at most 200 ms each time the connection has
+ * nothing in flight (Linux's 200 ms ceiling; Linux's own hold ends at its
+ * window-probe timer, max(RTO, 200 ms)); a FIN (zn_tcp_shutdown,
+ * zn_tcp_close) sends them.  Turning it off sends what is queued, as far
+ * as Nagle (unless nodelay) and the windows allow. */
+void zn_tcp_set_cork(struct zn_tcp_conn *c, bool on);
+
+/** Bound the send buffer to sndbuf bytes and the receive window to rcvbuf
+ * bytes; 0 leaves either as it is.  A smaller send buffer keeps what is
+ * queued (writes wait until it drains below).  Before the first segment
+ * (a listener's connections to come) rcvbuf also chooses the window scale
+ * (RFC 7323 §2.3); after it, the window grows only up to what the agreed
+ * scale can express (65535 << scale) and never shrinks below what was
+ * advertised (RFC 9293 §3.8.6); a window that grew by a segment or more
+ * is announced at once.  Errors: ZN_EINVAL (a value above 1 GiB; nothing
+ * changed). */
+int zn_tcp_set_bufsizes(struct zn_tcp_conn *c, uint32_t sndbuf,
+                        uint32_t rcvbuf);
+
+/** TCP_USER_TIMEOUT (RFC 5482), as Linux: in the synchronized states,
+ * data that stays unacknowledged longer than ms after the last progress
+ * (or a window probe unanswered that long) ends the connection with
+ * ZN_ETIMEDOUT (on_error; a soft ICMP error it met, if any, instead),
+ * replacing cfg.tcp_retries; retransmissions are timed so that the last
+ * comes when ms have passed.  With keepalive on, probes unanswered ms
+ * after the last segment received end it too (instead of keepcnt).  The
+ * handshake keeps cfg.tcp_syn_retries.  0: off. */
+void zn_tcp_set_user_timeout(struct zn_tcp_conn *c, uint32_t ms);
+
+/** IPv4 TOS / IPv6 traffic class of the segments sent from now on: its
+ * DSCP bits (the top six); the ECN bits stay the stack's (RFC 3168). */
+void zn_tcp_set_tos(struct zn_tcp_conn *c, uint8_t tos);
+
+/** IPv4 TTL / IPv6 hop limit of the segments sent from now on; 0: the
+ * stack's. */
+void zn_tcp_set_ttl(struct zn_tcp_conn *c, uint8_t ttl);
+
+/** listen() again on a listener: at most backlog connections wait in its
+ * accept queue from now on (0: cfg.tcp_backlog); those already waiting
+ * stay.  Errors: ZN_EINVAL (not a listener). */
+int zn_tcp_set_backlog(struct zn_tcp_conn *listener, uint32_t backlog);
+
+/** Keepalive probes after idle_ms without traffic, every intvl_ms (0:
+ * 75 s), count probes (0: 9); 0 idle_ms turns it off. */
 void zn_tcp_set_keepalive(struct zn_tcp_conn *c, uint32_t idle_ms,
                           uint32_t intvl_ms, uint32_t count);
 
+/** The congestion control algorithms (zn_tcp_opts.cc, zn_tcp_set_cc). */
 enum zn_tcp_cc_algo { ZN_TCP_CC_CUBIC = 0, ZN_TCP_CC_NEWRENO = 1 };
 
 /** Explicit Congestion Notification (RFC 3168), per stack: cfg.tcp_ecn.
@@ -205,7 +377,9 @@ enum zn_tcp_ecn_mode {
   ZN_TCP_ECN_PASSIVE = 2, /**< a listener answers a peer that asks; our
                                own SYNs never ask (the default) */
 };
-/** Before any data is sent. Errors: ZN_EINVAL. */
+/** The congestion control algorithm, before any data is sent (on a
+ * listener: of the connections it accepts).  Errors: ZN_EINVAL (unknown,
+ * or data was sent). */
 int zn_tcp_set_cc(struct zn_tcp_conn *c, enum zn_tcp_cc_algo algo);
 
 void zn_tcp_set_userdata(struct zn_tcp_conn *c, void *p);
@@ -227,8 +401,38 @@ struct zn_tcp_info {
   uint64_t bytes_sent, bytes_acked, bytes_received;
   uint64_t retransmits, fast_retransmits, rto_timeouts;
   uint32_t unacked, queued; /**< bytes in flight, bytes not yet sent */
+
+  /* What Linux's TCP_INFO reports that znet keeps too. */
+  bool wscale;              /**< window scaling agreed (the shifts above) */
+  uint32_t rcv_mss;         /**< the peer's MSS as its full segments show
+                                 it (payload and timestamps; 0: none yet) */
+  uint32_t pmtu;            /**< path MTU toward raddr, bytes */
+  uint32_t min_rtt_us;      /**< lowest RTT measured (0: none yet) */
+  uint32_t sacked;          /**< bytes in flight the peer SACKed */
+  uint32_t lost;            /**< bytes in flight taken as lost (RACK), not
+                                 resent yet */
+  uint32_t retrans;         /**< bytes in flight sent more than once */
+  uint8_t backoff;          /**< RTO (or window probe) backoffs in a row */
+  uint8_t probes;           /**< window or keepalive probes unanswered */
+  uint32_t last_data_sent_ms; /**< ms since new data last went out
+                                   (UINT32_MAX: never) */
+  uint32_t last_rcv_ms;     /**< ms since a segment last came in
+                                 (UINT32_MAX: never) */
+  uint32_t backlog;         /**< a listener's accept queue bound, */
+  uint32_t accept_queued;   /**< and the connections waiting in it */
+
+  /* The settings, as zn_tcp_opts and the setters left them. */
+  uint32_t sndbuf, rcvbuf;  /**< bytes */
+  bool nodelay, cork;
+  enum zn_tcp_cc_algo cc;
+  uint8_t tos;              /**< DSCP bits (ECN bits 0) */
+  uint8_t ttl;              /**< 0: the stack's */
+  uint32_t user_timeout_ms; /**< 0: off */
+  uint32_t keepidle_ms, keepintvl_ms, keepcnt; /**< keepidle_ms 0: off */
 };
 
+/** The connection's state, counters and settings; on a listener, its
+ * binding (laddr, lport), its settings, backlog and accept_queued. */
 void zn_tcp_get_info(const struct zn_tcp_conn *c, struct zn_tcp_info *info);
 
 #endif /* ZNET_TCP_H */

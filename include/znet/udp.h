@@ -26,6 +26,7 @@
  * | addr                          | datagrams to                     |
  * |-------------------------------|----------------------------------|
  * | NULL, ZN_AF_NONE or `::`      | any of our addresses, both families |
+ * | the same after set_v6only     | any of our IPv6 addresses only   |
  * | `0.0.0.0`                     | any of our IPv4 addresses only   |
  * | one of our addresses          | that address only                |
  *
@@ -33,6 +34,14 @@
  * bound to its destination address, else to `0.0.0.0` (IPv4), else to
  * any address.  An IPv4-mapped IPv6 peer address is taken as the IPv4
  * address it maps.
+ *
+ * The loopback addresses are ours, as on Linux: all of 127.0.0.0/8 (with
+ * or without an IPv4 address configured) and `::1` (while IPv6 is on;
+ * with IPv6 off, ZN_EADDRNOTAVAIL).  Datagrams to them stay inside the
+ * stack (its loopback queue), from 127.0.0.1 or `::1` unless the socket
+ * is bound elsewhere; a port unreachable comes back as ZN_ECONNREFUSED.
+ * A socket bound to a 127/8 address cannot send off the host (ZN_EINVAL,
+ * as Linux).
  *
  * Errors: ICMP errors quoting a datagram this socket sent reach its error
  * callback: ZN_ECONNREFUSED (port unreachable), ZN_EHOSTUNREACH (net/host
@@ -69,9 +78,12 @@ struct zn_udp_sock;
 struct zn_udp_dgram {
   struct zn_ip src;       /**< sender's address */
   uint16_t sport;         /**< sender's port */
-  struct zn_ip dst;       /**< our address it was sent to (maybe broadcast) */
+  struct zn_ip dst;       /**< our address it was sent to (maybe broadcast
+                               or a group: IP_PKTINFO's ipi_addr) */
   uint16_t dport;
-  uint8_t ttl;
+  uint8_t ttl;            /**< its TTL or hop limit */
+  uint8_t tos;            /**< its TOS or traffic class, ECN bits
+                               included (IP_RECVTOS) */
   bool bcast;             /**< sent to a broadcast address */
   const uint8_t *data;    /**< payload, inside the frame buffer */
   size_t len;
@@ -88,20 +100,50 @@ typedef void (*zn_udp_err_cb)(struct zn_udp_sock *s, void *arg, int err,
 int zn_udp_open(struct zn_stack *st, struct zn_udp_sock **out);
 
 /** Bind to a local address (as in the table above: NULL, ZN_AF_NONE or
- * `::` any of ours of both families, `0.0.0.0` any IPv4 address) and port
- * (0: an ephemeral port chosen at random, RFC 6056 algorithm 1).
- * Errors: ZN_EINVAL (already bound, unknown family), ZN_EADDRINUSE (a
+ * `::` any of ours of both families, or of IPv6 only after
+ * zn_udp_set_v6only(); `0.0.0.0` any IPv4 address; an IPv4-mapped
+ * address is the IPv4 one) and port (0: an ephemeral port chosen at
+ * random, RFC 6056 algorithm 1).  Errors: ZN_EINVAL (already bound,
+ * unknown family, an IPv4-mapped address with v6only), ZN_EADDRINUSE (a
  * socket on the port whose address overlaps), ZN_EADDRNOTAVAIL (not our
- * address). */
+ * address), ZN_ECLOSED. */
 int zn_udp_bind(struct zn_udp_sock *s, const struct zn_ip *addr,
                 uint16_t port);
 
 /** Fix the peer: zn_udp_send() goes there and only its datagrams are
  * received.  Binds to an ephemeral port first if unbound.  addr NULL or
- * unspecified disconnects.  Errors: as zn_udp_bind; ZN_EINVAL also for
- * port 0 or a peer of a family the binding does not take. */
+ * unspecified disconnects.  A socket bound to any address of both
+ * families (`::` without v6only) connects to either, an IPv4-mapped peer
+ * being the IPv4 one.  Errors: as zn_udp_bind; ZN_EINVAL also for port 0
+ * or a peer of a family the binding does not take (an IPv4 peer of a
+ * v6only socket: Linux says ENETUNREACH). */
 int zn_udp_connect(struct zn_udp_sock *s, const struct zn_ip *addr,
                    uint16_t port);
+
+/** Before binding: a socket bound to any address (NULL, ZN_AF_NONE or
+ * `::`, or bound by a send or a connect) takes IPv6 only, as
+ * IPV6_V6ONLY, and does not overlap `0.0.0.0` on its port.  Errors:
+ * ZN_EINVAL (already bound; nothing changed), ZN_ECLOSED. */
+int zn_udp_set_v6only(struct zn_udp_sock *s, bool on);
+
+/** The IPv4 TOS / IPv6 traffic class of what s sends from now on, all
+ * eight bits (ECN's too, as IP_TOS on a Linux UDP socket). */
+void zn_udp_set_tos(struct zn_udp_sock *s, uint8_t tos);
+
+/** The TTL / hop limit of what s sends from now on to unicast and
+ * broadcast addresses (IP_TTL, IPV6_UNICAST_HOPS); 0: the stack's.  A
+ * multicast group always gets the stack's. */
+void zn_udp_set_ttl(struct zn_udp_sock *s, uint8_t ttl);
+
+/** The local address and port (either may be NULL), as getsockname():
+ * as bound (family ZN_AF_NONE and port 0 if unbound; ZN_AF_NONE for any
+ * address of both families, `::` for IPv6's with v6only, `0.0.0.0` for
+ * IPv4's); once connected while bound to any address, the source the
+ * stack would send to the peer from now.  Errors: ZN_EADDRNOTAVAIL
+ * (connected, and no source of the peer's family now: *addr is the
+ * binding). */
+int zn_udp_local_addr(const struct zn_udp_sock *s, struct zn_ip *addr,
+                      uint16_t *port);
 
 void zn_udp_set_recv_cb(struct zn_udp_sock *s, zn_udp_recv_cb cb, void *arg);
 void zn_udp_set_err_cb(struct zn_udp_sock *s, zn_udp_err_cb cb, void *arg);
@@ -115,9 +157,9 @@ struct zn_stack *zn_udp_stack(const struct zn_udp_sock *s);
  * one of ours of addr's family.  Errors: ZN_EMSGSIZE (more than
  * ZN_UDP_MAX_PAYLOAD to an IPv4 address, ZN_UDP6_MAX_PAYLOAD to an IPv6
  * one), ZN_ENOBUFS, ZN_EINVAL (port 0, addr NULL or
- * unspecified, or of a family the binding does not take), ZN_ECLOSED,
- * and the network layer's (ZN_EHOSTUNREACH, ZN_EADDRNOTAVAIL: no address
- * of addr's family). */
+ * unspecified, or of a family the binding does not take; or bound to a
+ * 127/8 address, addr off the host), ZN_ECLOSED, and the network layer's
+ * (ZN_EHOSTUNREACH, ZN_EADDRNOTAVAIL: no address of addr's family). */
 int zn_udp_sendto(struct zn_udp_sock *s, const struct zn_ip *addr,
                   uint16_t port, const void *data, size_t len);
 

@@ -190,6 +190,9 @@ size_t zn_arp_emit(uint8_t *p, uint16_t op, const uint8_t sha[6],
 #define ZN_IPPROTO_TCP 6
 #define ZN_IPPROTO_UDP 17
 #define ZN_IPV4_BCAST 0xffffffffu
+/** 127.0.0.1, the source of what a host sends to 127.0.0.0/8 (RFC 1122
+ * §3.2.1.3 (g): the loopback network never leaves the host). */
+#define ZN_IPV4_LOOPBACK 0x7f000001u
 
 /** The ECN field (RFC 3168 §5): the low two bits of the IPv4 TOS octet
  * and of the IPv6 traffic class. */
@@ -271,6 +274,9 @@ size_t zn_ipv4_emit(uint8_t *p, const struct zn_ipv4_hdr *h);
 static inline bool zn_ipv4_is_mcast(uint32_t a) {
   return (a & 0xf0000000u) == 0xe0000000u;
 }
+
+/** 127.0.0.0/8 (host order). */
+static inline bool zn_ipv4_is_loopback(uint32_t a) { return (a >> 24) == 127; }
 
 /* ---- IPv6 (RFC 8200, RFC 4291, RFC 2464) ------------------------------- */
 
@@ -1021,7 +1027,7 @@ struct zn_tcp_view {
  *   ZN_ETRUNCATED  len < 20
  *   ZN_EMALFORMED  data offset < 5, or data offset * 4 > len
  * The view is unwritten on failure.  Options are not looked at here
- * (zn_tcp_opts_parse), nor is the checksum (zn_tcp_csum_ok). */
+ * (zn_tcp_seg_opts_parse), nor is the checksum (zn_tcp_csum_ok). */
 int zn_tcp_view_init(struct zn_tcp_view *v, const uint8_t *p, size_t len);
 
 /** True if the checksum over the IPv4 pseudo-header of src/dst and the
@@ -1056,7 +1062,7 @@ static inline size_t zn_tcp_payload_len(const struct zn_tcp_view *v) {
 #define ZN_TCP_OPTLEN_WS 3
 #define ZN_TCP_OPTLEN_SACK_PERM 2
 #define ZN_TCP_OPTLEN_TS 10
-/** Bits of zn_tcp_opts.present. */
+/** Bits of zn_tcp_seg_opts.present. */
 #define ZN_TCP_OPTF_MSS 0x01
 #define ZN_TCP_OPTF_WS 0x02
 #define ZN_TCP_OPTF_SACK_PERM 0x04
@@ -1067,7 +1073,7 @@ static inline size_t zn_tcp_payload_len(const struct zn_tcp_view *v) {
 
 /** The options of one segment.  A field is meaningful only when its bit is
  * in `present`; the others are 0. */
-struct zn_tcp_opts {
+struct zn_tcp_seg_opts {
   uint8_t present;   /**< ZN_TCP_OPTF_* */
   uint16_t mss;      /**< as received: may be 0 or anything */
   uint8_t wscale;    /**< as received; the caller clamps to 14 (RFC 7323
@@ -1097,7 +1103,8 @@ struct zn_tcp_opts {
  * Errors: ZN_EMALFORMED for a structural error; the segment should be
  * dropped.  `o` is always written: on success with the options found
  * (present == 0 for a header without any), on failure reset to all zero. */
-int zn_tcp_opts_parse(const struct zn_tcp_view *v, struct zn_tcp_opts *o);
+int zn_tcp_seg_opts_parse(const struct zn_tcp_view *v,
+                          struct zn_tcp_seg_opts *o);
 
 /** Write the options of o at p in Linux's layout, so that peers and
  * captures see what they are used to.  The layout is the SYN one when o
@@ -1115,11 +1122,11 @@ int zn_tcp_opts_parse(const struct zn_tcp_view *v, struct zn_tcp_opts *o);
  * Values are written as given (wscale is not clamped).  Returns the
  * options length, a multiple of 4 from 0 to 40; nothing is written past
  * p + that length. */
-size_t zn_tcp_opts_emit(uint8_t *p, const struct zn_tcp_opts *o);
+size_t zn_tcp_seg_opts_emit(uint8_t *p, const struct zn_tcp_seg_opts *o);
 
 /** Write the 20-byte fixed header at p: data offset (20 + optlen) / 4,
  * reserved bits 0, checksum 0, urgent pointer 0.  optlen must be a
- * multiple of 4 and at most 40 (what zn_tcp_opts_emit returns).  Returns
+ * multiple of 4 and at most 40 (what zn_tcp_seg_opts_emit returns).  Returns
  * 20.  Write the options at p + 20 and the payload after them, then call
  * zn_tcp_finish(). */
 size_t zn_tcp_emit(uint8_t *p, uint16_t sport, uint16_t dport, uint32_t seq,

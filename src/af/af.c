@@ -68,7 +68,7 @@ bool zn__af_is_local(const struct zn_stack *st, const struct zn_ip *a) {
   if (a->family == ZN_AF_INET)
     return zn__ip_is_local(st, v4(a));
   if (a->family == ZN_AF_INET6)
-    return has_v6(st) && zn__ip6_is_local(st, a->bytes);
+    return has_v6(st) && zn__ip6_is_bindable(st, a->bytes);
   return false;
 }
 
@@ -88,16 +88,17 @@ int zn__af_binding(struct zn_stack *st, const struct zn_ip *addr,
   memset(out, 0, sizeof(*out));
   if (!addr || addr->family == ZN_AF_NONE)
     return ZN_OK;
-  if (addr->family != ZN_AF_INET && addr->family != ZN_AF_INET6)
+  struct zn_ip a = zn_ip_unmap(addr);
+  if (a.family != ZN_AF_INET && a.family != ZN_AF_INET6)
     return ZN_EINVAL;
-  if (zn_ip_is_unspecified(addr)) {
-    if (addr->family == ZN_AF_INET)
-      *out = *addr;
+  if (zn_ip_is_unspecified(&a)) {
+    if (a.family == ZN_AF_INET)
+      *out = a;
     return ZN_OK;
   }
-  if (!zn__af_is_local(st, addr))
+  if (!zn__af_is_local(st, &a))
     return ZN_EADDRNOTAVAIL;
-  *out = *addr;
+  *out = a;
   return ZN_OK;
 }
 

@@ -42,7 +42,8 @@ int zn__af_select_source_v6(struct zn_stack *st, const struct zn_ip *dst,
                             struct zn_ip *out);
 
 /* True if a is one of our unicast addresses, usable now (an IPv6 address
- * still undergoing duplicate address detection is not). */
+ * still undergoing duplicate address detection is not), or the loopback:
+ * 127.0.0.0/8, and ::1 while IPv6 is up. */
 bool zn__af_is_local(const struct zn_stack *st, const struct zn_ip *a);
 
 /* The path MTU toward dst: IPv4, the netif's MTU; IPv6, the path MTU
@@ -56,9 +57,10 @@ uint32_t zn__af_path_mtu(struct zn_stack *st, const struct zn_ip *dst);
 void zn__af_confirm_reachable(struct zn_stack *st, const struct zn_ip *peer);
 
 /* The binding addr asks for, as stored (inet_int.h says what a binding
- * means): NULL, ZN_AF_NONE and :: become ZN_AF_NONE; 0.0.0.0 stays; any
- * other address must be ours.  Errors: ZN_EADDRNOTAVAIL (not ours),
- * ZN_EINVAL (unknown family). */
+ * means): NULL, ZN_AF_NONE and :: become ZN_AF_NONE; 0.0.0.0 stays; an
+ * IPv4-mapped address is the IPv4 one; any other address must be ours
+ * (zn__af_is_local: the loopback is).  Errors: ZN_EADDRNOTAVAIL (not
+ * ours), ZN_EINVAL (unknown family). */
 int zn__af_binding(struct zn_stack *st, const struct zn_ip *addr,
                    struct zn_ip *out);
 

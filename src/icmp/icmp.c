@@ -156,7 +156,10 @@ static void error_input(struct zn_stack *st, const struct zn_icmp_view *v,
   struct zn_ipv4_view q;
   if (zn_ipv4_view_init_quoted(&q, zn_icmp_body(v), zn_icmp_body_len(v)) !=
           ZN_OK ||
-      zn_ipv4_payload_len(&q) < 8 || !zn__ip_is_local(st, q.src)) {
+      zn_ipv4_payload_len(&q) < 8 || !zn__ip_is_local(st, q.src) ||
+      (zn_ipv4_is_loopback(q.src) && !zn_ipv4_is_loopback(zn_ip_v4(&m->src)))) {
+    /* (A datagram of ours from 127/8 never left the host: an error about
+     * it comes from 127/8 too, through the loopback queue.) */
     ZN_STAT_INC(st, icmp_drop_quote);
     return;
   }
@@ -240,7 +243,7 @@ int zn_icmp_echo_send(struct zn_stack *st, uint32_t dst, uint16_t id,
                       uint16_t seq, const void *data, size_t len) {
   if (len > ZN_IPV4_MAX_LEN - ZN_IPV4_HDR_LEN - ZN_ICMP_HDR_LEN)
     return ZN_EMSGSIZE;
-  if (zn__ip_addr(st) == 0)
+  if (zn__ip_source_for(st, dst) == 0)
     return ZN_EADDRNOTAVAIL;
   struct zn_buf *b = zn__buf_alloc(st, ZN_ICMP_HDR_LEN + len);
   if (!b)

@@ -202,8 +202,9 @@ uint32_t zn__inet_hash(const struct zn_stack *st, const struct zn_ip *a,
 
 /* Local bindings (TCP listeners, UDP sockets) share one meaning:
  * ZN_AF_NONE takes any of our addresses of both families, a family's
- * unspecified address (0.0.0.0) any of that family, any other address
- * only itself. */
+ * unspecified address any of that family (0.0.0.0; `::` is stored only
+ * for a binding that asked for IPv6 only, v6only, and is ZN_AF_NONE
+ * otherwise), any other address only itself. */
 
 /* How a binding takes a datagram to a: 3 it is a itself, 2 it is a's
  * family's unspecified address, 1 it takes both families, 0 not at all.

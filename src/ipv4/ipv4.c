@@ -97,7 +97,7 @@ static inline bool is_bcast(const struct zn_stack *st, uint32_t a) {
 }
 
 bool zn__ip_is_local(const struct zn_stack *st, uint32_t a) {
-  return is_local(st, a);
+  return is_local(st, a) || zn_ipv4_is_loopback(a);
 }
 
 bool zn__ip_is_bcast(const struct zn_stack *st, uint32_t a) {
@@ -280,6 +280,8 @@ static inline enum zn__ipv4_src classify_source(const struct zn_stack *st,
   if (c == ZN__IPV4_SRC_HOST && from_wire && src == ip->addr)
     return ZN__IPV4_SRC_OWN; /* spoofed, or our own frame looped by the
                                 link */
+  if (c == ZN__IPV4_SRC_LOOPBACK && !from_wire)
+    return ZN__IPV4_SRC_HOST; /* 127/8 inside the host: ourselves */
   return c;
 }
 
@@ -336,12 +338,13 @@ enum dst_kind { DST_DROP, DST_UNICAST, DST_BCAST };
 
 /* A destination other than our address in a frame to us, which
  * input_any takes at once: our address in a link broadcast, a
- * broadcast, a DHCP reply before we hold an address, or not ours
- * (counted).  b holds the datagram input_any checked, whose header is
- * read again here, out of its way. */
+ * broadcast, 127/8 from our own loopback queue, a DHCP reply before we
+ * hold an address, or not ours (counted).  b holds the datagram input_any
+ * checked, whose header is read again here, out of its way. */
 __attribute__((noinline)) static enum dst_kind
 destination_other(struct zn_stack *st, const struct zn_buf *b) {
   struct zn_ipv4_view v;
+  bool looped = (b->flags & ZN_BUF_F_LOOP) != 0;
   if (zn__ipv4_view_parse(&v, b->data, b->len) != ZN_OK ||
       is_local(st, v.dst)) {
     /* RFC 1122 §3.3.6: unicast inside a link broadcast is suspect.  (The
@@ -351,6 +354,10 @@ destination_other(struct zn_stack *st, const struct zn_buf *b) {
   }
   if (is_bcast(st, v.dst))
     return DST_BCAST;
+  /* 127/8 is ours only inside the host (RFC 1122 §3.2.1.3 (g)): from the
+   * wire it is not for us, as any other address. */
+  if (looped && zn_ipv4_is_loopback(v.dst))
+    return DST_UNICAST;
   /* A DHCP reply unicast to the address offered to us, before we hold
    * one (src/dhcp4/dhcp4_int.h). */
   zn__ip_accept_fn accept = ZN__MOD(st, ip)->accept_other;
@@ -582,7 +589,8 @@ link_output(struct zn_stack *st, struct zn_buf *b, enum hop_kind kind,
 
 /* RFC 1122 §3.2.1.3: 0.0.0.0/8 and 127.0.0.0/8 never appear as a
  * destination outside a host, nor does 240.0.0.0/4 (reserved) but for the
- * limited broadcast.  Sent to a gateway they would leak. */
+ * limited broadcast.  Sent to a gateway they would leak.  (127/8 is
+ * looped back inside the host: output.) */
 static bool destination_never_on_wire(const struct zn_stack *st,
                                       uint32_t dst) {
   uint32_t top = dst >> 24;
@@ -634,6 +642,19 @@ output(struct zn_stack *st, struct zn_buf *b, const struct zn__ip_tx *tx,
   uint32_t dst = tx->dst;
   size_t plen = b->len;
   int rc;
+  bool loop = false;
+  if (destination_never_on_wire(st, dst)) {
+    if (!zn_ipv4_is_loopback(dst)) {
+      ZN_STAT_INC(st, ip_tx_drop_martian);
+      rc = ZN_ENETUNREACH;
+      goto fail;
+    }
+    /* The loopback network, up with or without an address: from
+     * 127.0.0.1 unless the sender chose (Linux's route for 127/8). */
+    loop = true;
+    if (!tx->src)
+      src = ZN_IPV4_LOOPBACK;
+  }
   if (src == 0) {
     ZN_STAT_INC(st, ip_tx_drop_noaddr);
     rc = ZN_EADDRNOTAVAIL;
@@ -644,15 +665,9 @@ output(struct zn_stack *st, struct zn_buf *b, const struct zn__ip_tx *tx,
     rc = ZN_EMSGSIZE;
     goto fail;
   }
-  if (destination_never_on_wire(st, dst)) {
-    ZN_STAT_INC(st, ip_tx_drop_martian);
-    rc = ZN_ENETUNREACH;
-    goto fail;
-  }
   enum hop_kind kind = HOP_UNICAST;
   uint32_t hop = dst;
-  bool loop = false;
-  if (is_local(st, dst)) {
+  if (loop || is_local(st, dst)) {
     loop = true;
   } else if (is_bcast(st, dst)) {
     kind = HOP_BCAST;
@@ -665,6 +680,13 @@ output(struct zn_stack *st, struct zn_buf *b, const struct zn__ip_tx *tx,
   } else {
     ZN_STAT_INC(st, ip_tx_drop_noroute);
     rc = ZN_ENETUNREACH;
+    goto fail;
+  }
+  if (!loop && zn_ipv4_is_loopback(src)) {
+    /* A loopback source never leaves the host (RFC 1122 §3.2.1.3 (g));
+     * Linux refuses it with EINVAL. */
+    ZN_STAT_INC(st, ip_tx_drop_src_loopback);
+    rc = ZN_EINVAL;
     goto fail;
   }
   uint32_t mtu = st->nif ? st->nif->mtu : ZN_DEFAULT_MTU;

@@ -72,11 +72,20 @@ static inline uint32_t zn__ip_addr(const struct zn_stack *st) {
   return ZN__MOD(st, ip)->addr;
 }
 
-/* Whether a datagram to a can leave: a is on our prefix, or we have a
- * gateway. */
+/* The source of a datagram to dst that names none: 127.0.0.1 toward
+ * 127/8 (the loopback network is up with or without an address, as
+ * Linux's lo), else our address (0: none yet). */
+static inline uint32_t zn__ip_source_for(const struct zn_stack *st,
+                                         uint32_t dst) {
+  return zn_ipv4_is_loopback(dst) ? ZN_IPV4_LOOPBACK : zn__ip_addr(st);
+}
+
+/* Whether a datagram to a can go: a is on the loopback network or on
+ * our prefix, or we have a gateway. */
 static inline bool zn__ip_routable(const struct zn_stack *st, uint32_t a) {
   const struct zn__ip *ip = ZN__MOD(st, ip);
-  return ((a ^ ip->addr) & ip->mask) == 0 || ip->gw != 0;
+  return ((a ^ ip->addr) & ip->mask) == 0 || ip->gw != 0 ||
+         zn_ipv4_is_loopback(a);
 }
 
 /* Ask fn of every datagram to another address (at assembly; one: a
@@ -150,8 +159,11 @@ void zn__ip_destroy(struct zn_stack *st);
  * (struct zn__eth's input). */
 void zn__ip_input(struct zn_stack *st, struct zn_buf *b, uint16_t group);
 /* b->data at the transport header; pushes the IP header, routes,
- * fragments if needed.  Consumes b.  Errors: ZN_EHOSTUNREACH,
- * ZN_ENETUNREACH, ZN_EADDRNOTAVAIL, ZN_EMSGSIZE, ZN_ENOBUFS. */
+ * fragments if needed.  A datagram to our address or to 127/8 is looped
+ * back (from 127.0.0.1 to 127/8 if tx->src is 0); one from 127/8 to
+ * anywhere else is refused.  Consumes b.  Errors: ZN_EHOSTUNREACH,
+ * ZN_ENETUNREACH, ZN_EADDRNOTAVAIL, ZN_EMSGSIZE, ZN_ENOBUFS, ZN_EINVAL
+ * (a loopback source off the host). */
 int zn__ip_output(struct zn_stack *st, struct zn_buf *b,
                   const struct zn__ip_tx *tx);
 /* zn__ip_output of a datagram of path's flow (tx: atomic, own_id), which
@@ -166,7 +178,8 @@ int zn__ip_output_path(struct zn_stack *st, struct zn_buf *b,
  * address, fragmenting it if it exceeds the MTU.  Consumes b. */
 void zn__ip_link_send(struct zn_stack *st, struct zn_buf *b,
                       const uint8_t mac[6]);
-/* True if a is one of our unicast addresses. */
+/* True if a is one of our unicast addresses: our address, or any of
+ * 127.0.0.0/8 (a host's own, RFC 1122 §3.2.1.3 (g)). */
 bool zn__ip_is_local(const struct zn_stack *st, uint32_t a);
 /* True if a is the limited or our directed broadcast address. */
 bool zn__ip_is_bcast(const struct zn_stack *st, uint32_t a);

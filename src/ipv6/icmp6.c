@@ -178,8 +178,13 @@ static void error_input(struct zn_stack *st, const struct zn_icmp6_view *v,
   size_t qlen = zn_icmp6_body_len(v);
   struct zn_ipv6_view qv;
   struct zn_ipv6_chain w;
+  /* A datagram of ours from ::1 never left the host: an error about it
+   * comes from ::1 too, through the loopback queue (the wire's ::1 is
+   * dropped on input). */
+  bool looped = zn_ipv6_addr_is_loopback(m->src.bytes);
   if (qlen < ZN_IPV6_HDR_LEN || (q[0] >> 4) != 6 ||
-      !zn__ip6_is_local(st, q + 8)) {
+      !(zn__ip6_is_local(st, q + 8) ||
+        (looped && zn_ipv6_addr_is_loopback(q + 8)))) {
     ZN_STAT_INC(st, icmp6_drop_quote);
     return;
   }

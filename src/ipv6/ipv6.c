@@ -67,6 +67,11 @@ bool zn__ip6_is_local(const struct zn_stack *st, const uint8_t a[16]) {
   return ZN__MOD(st, ip6)->up && zn__ip6_addr_usable(zn__ip6_addr_find(st, a));
 }
 
+bool zn__ip6_is_bindable(const struct zn_stack *st, const uint8_t a[16]) {
+  return zn__ip6_is_local(st, a) ||
+         (ZN__MOD(st, ip6)->up && zn_ipv6_addr_is_loopback(a));
+}
+
 bool zn__ip6_dst_accepted(const struct zn_stack *st, const uint8_t d[16]) {
   if (zn_ipv6_addr_is_mcast(d))
     return zn__ip6_mcast_joined(st, d);

@@ -13,7 +13,7 @@
  *
  * Who calls what:
  *   eth      -> zn__ip6_input (EtherType 0x86DD), zn__ip6_mac_accepted
- *   af       -> zn__ip6_output, zn__ip6_select_source, zn__ip6_is_local,
+ *   af       -> zn__ip6_output, zn__ip6_select_source, zn__ip6_is_bindable,
  *               zn__ip6_path_mtu, zn__ip6_mtu_epoch,
  *               zn__icmp6_port_unreachable,
  *               zn__nd_confirm (upper-layer reachability confirmation)
@@ -289,6 +289,10 @@ int zn__ip6_select_source(struct zn_stack *st, const uint8_t dst[16],
 
 /* True if a is one of our addresses in a usable state. */
 bool zn__ip6_is_local(const struct zn_stack *st, const uint8_t a[16]);
+
+/* True if a transport may bind to a: one of our usable addresses, or ::1
+ * (the loopback, ours whenever IPv6 is up: RFC 4291 §2.5.3). */
+bool zn__ip6_is_bindable(const struct zn_stack *st, const uint8_t a[16]);
 
 /* A path MTU may have fallen (a packet too big, a smaller link MTU from
  * a router advertisement): zn__ip6_mtu_epoch moves. */

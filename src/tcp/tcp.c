@@ -15,6 +15,14 @@
  * ever sees a connection half-way through an update.  A connection that
  * reaches CLOSED goes on the reap list; at the end of the poll on_closed
  * runs (if the application holds a handle) and the slot is freed.
+ *
+ * Settings (struct zn_tcp_opts, the setters): a connection starts with
+ * the stack's defaults (zn__tcp_alloc), then its opts (apply_opts) or its
+ * listener's (zn__tcp_inherit), before its first segment.  A setter only
+ * writes the connection and at most sends what the new setting lets go
+ * (kick_output): no callback runs inside one.  The protocol reads them
+ * where it needs them: tcp_out.c (cork, TOS, TTL, the user timeout),
+ * tcp_mem.c (rcvbuf).
  */
 #include <string.h>
 
@@ -320,12 +328,19 @@ struct zn_tcp_conn *zn__tcp_lookup_listener(struct zn_stack *st,
   return best;
 }
 
-static bool port_in_use(struct zn_stack *st, const struct zn_ip *laddr,
-                        uint16_t port) {
+/* Would a binding to addr:port collide with what holds the port?  Linux's
+ * rule for bind() (inet_csk_bind_conflict), for the newcomer's
+ * SO_REUSEADDR only: a listener on an overlapping address always does;
+ * without reuseaddr, any other connection there does too (TIME_WAIT
+ * included). */
+static bool port_in_use(struct zn_stack *st, const struct zn_ip *addr,
+                        uint16_t port, bool reuseaddr) {
   for (uint32_t i = 0; i < st->cfg.tcp_conns; i++) {
     const struct zn_tcp_conn *c = &ZN__MOD(st, tcp)->conns[i];
-    if (c->state != ZN_TCP_CLOSED && c->lport == port &&
-        zn__inet_bind_overlap(&c->laddr, laddr))
+    if (c->state == ZN_TCP_CLOSED || c->lport != port ||
+        !zn__inet_bind_overlap(&c->laddr, addr))
+      continue;
+    if (c->state == ZN_TCP_LISTEN || !reuseaddr)
       return true;
   }
   return false;
@@ -611,6 +626,55 @@ void zn__tcp_conn_setup(struct zn_tcp_conn *c) {
                                                : &zn__tcp_cc_cubic;
 }
 
+/* ---- settings (struct zn_tcp_opts) ---- */
+
+static bool opts_ok(const struct zn_tcp_opts *o) {
+  return !o || (o->cc <= ZN_TCP_CC_NEWRENO && o->sndbuf <= ZN__TCP_BUF_MAX &&
+                o->rcvbuf <= ZN__TCP_BUF_MAX);
+}
+
+static bool reuseaddr_of(const struct zn_tcp_opts *o) {
+  return o && o->reuseaddr;
+}
+
+/* c takes o's settings (zn__tcp_alloc gave it the stack's defaults): before
+ * its first segment, so that the window scale follows rcvbuf
+ * (zn__tcp_conn_setup). */
+static void apply_opts(struct zn_tcp_conn *c, const struct zn_tcp_opts *o) {
+  if (!o)
+    return;
+  if (o->sndbuf)
+    c->sndbuf = o->sndbuf;
+  if (o->rcvbuf)
+    c->rcvbuf = o->rcvbuf;
+  if (o->cc)
+    c->cc_algo = o->cc;
+  c->tos = (uint8_t)(o->tos & ~ZN_IP_ECN_MASK);
+  c->ttl = o->ttl;
+  if (o->nodelay)
+    c->flags |= ZN__TCPF_NODELAY;
+  c->user_timeout_ms = o->user_timeout_ms;
+  if (o->keepidle_ms) { /* armed when the connection is established */
+    c->ka_idle_ms = o->keepidle_ms;
+    c->ka_intvl_ms = o->keepintvl_ms ? o->keepintvl_ms : ZN__TCP_KA_INTVL_MS;
+    c->ka_count = o->keepcnt ? o->keepcnt : ZN__TCP_KA_COUNT;
+  }
+}
+
+void zn__tcp_inherit(struct zn_tcp_conn *x, const struct zn_tcp_conn *l) {
+  x->sndbuf = l->sndbuf;
+  x->rcvbuf = l->rcvbuf;
+  x->cc_algo = l->cc_algo;
+  x->tos = l->tos;
+  x->ttl = l->ttl;
+  x->flags |= (uint16_t)(l->flags & ZN__TCPF_NODELAY);
+  x->app = l->app;
+  x->user_timeout_ms = l->user_timeout_ms;
+  x->ka_idle_ms = l->ka_idle_ms;
+  x->ka_intvl_ms = l->ka_intvl_ms;
+  x->ka_count = l->ka_count;
+}
+
 /* ---- API ---- */
 
 static void set_cbs(struct zn_tcp_conn *c, const struct zn_tcp_callbacks *cb,
@@ -622,28 +686,85 @@ static void set_cbs(struct zn_tcp_conn *c, const struct zn_tcp_callbacks *cb,
   c->arg = arg;
 }
 
-int zn_tcp_listen(struct zn_stack *st, const struct zn_ip *addr,
-                  uint16_t port, uint32_t backlog,
-                  const struct zn_tcp_callbacks *cb, void *arg,
-                  struct zn_tcp_conn **out) {
-  if (port == 0 || !out)
+/* A listener's binding (inet_int.h): zn__af_binding's, and with v6only
+ * any address of IPv6 only (stored as `::`, which zn__inet_bind_match and
+ * _overlap keep apart from IPv4).  Errors: those of zn__af_binding;
+ * ZN_EINVAL (v6only and an IPv4-mapped address, as Linux). */
+static int listen_binding(struct zn_stack *st, const struct zn_ip *laddr,
+                          const struct zn_tcp_opts *o, struct zn_ip *out) {
+  bool v6only = o && o->v6only;
+  if (v6only && laddr && zn_ip_is_v4mapped(laddr))
     return ZN_EINVAL;
-  struct zn_ip laddr;
-  int rc = zn__af_binding(st, addr, &laddr);
+  int rc = zn__af_binding(st, laddr, out);
+  if (rc == ZN_OK && v6only && out->family == ZN_AF_NONE)
+    out->family = ZN_AF_INET6;
+  return rc;
+}
+
+/* Port 0 to listen(): a port of the ephemeral range (as connect's, below)
+ * that nothing holds on an overlapping address, from a random start. */
+static int pick_listen_port(struct zn_stack *st, const struct zn_ip *addr,
+                            uint16_t *out) {
+  const uint32_t lo = 49152, n = 65536 - 49152;
+  uint32_t off = zn_random_u32(st);
+  for (uint32_t i = 0; i < n; i++) {
+    uint16_t p = (uint16_t)(lo + (off + i) % n);
+    if (!port_in_use(st, addr, p, false)) {
+      *out = p;
+      return ZN_OK;
+    }
+  }
+  return ZN_EADDRINUSE;
+}
+
+int zn_tcp_bind_check(struct zn_stack *st, const struct zn_ip *laddr,
+                      uint16_t port, const struct zn_tcp_opts *o) {
+  if (port == 0 || !opts_ok(o))
+    return ZN_EINVAL;
+  struct zn_ip b;
+  int rc = listen_binding(st, laddr, o, &b);
   if (rc != ZN_OK)
     return rc;
-  if (port_in_use(st, &laddr, port))
-    return ZN_EADDRINUSE;
+  return port_in_use(st, &b, port, reuseaddr_of(o)) ? ZN_EADDRINUSE : ZN_OK;
+}
+
+int zn_tcp_listen_opts(struct zn_stack *st, const struct zn_ip *laddr,
+                       uint16_t port, uint32_t backlog,
+                       const struct zn_tcp_opts *o,
+                       const struct zn_tcp_callbacks *cb, void *arg,
+                       struct zn_tcp_conn **out) {
+  if (!out || !opts_ok(o))
+    return ZN_EINVAL;
+  struct zn_ip b;
+  int rc = listen_binding(st, laddr, o, &b);
+  if (rc != ZN_OK)
+    return rc;
+  if (port == 0)
+    rc = pick_listen_port(st, &b, &port);
+  else if (port_in_use(st, &b, port, reuseaddr_of(o)))
+    rc = ZN_EADDRINUSE;
+  if (rc != ZN_OK)
+    return rc;
   struct zn_tcp_conn *c = zn__tcp_alloc(st);
   if (!c)
     return ZN_ENOMEM;
-  c->laddr = laddr;
+  c->laddr = b;
   c->lport = port;
   c->backlog = backlog ? backlog : st->cfg.tcp_backlog;
+  apply_opts(c, o);
   set_cbs(c, cb, arg);
   zn__tcp_fsm(c, ZN__EV_U_LISTEN, NULL);
   *out = c;
   return ZN_OK;
+}
+
+int zn_tcp_listen(struct zn_stack *st, const struct zn_ip *addr,
+                  uint16_t port, uint32_t backlog,
+                  const struct zn_tcp_callbacks *cb, void *arg,
+                  struct zn_tcp_conn **out) {
+  if (port == 0) /* (its contract before listen_opts: kept) */
+    return ZN_EINVAL;
+  return zn_tcp_listen_opts(st, addr, port, backlog, NULL, cb, arg, out);
 }
 
 int zn_tcp_accept(struct zn_tcp_conn *l, struct zn_tcp_conn **out) {
@@ -701,35 +822,93 @@ static int pick_port(struct zn_stack *st, const struct zn_ip *laddr,
   return ZN_EADDRINUSE;
 }
 
-int zn_tcp_connect(struct zn_stack *st, const struct zn_ip *addr,
-                   uint16_t port, const struct zn_tcp_callbacks *cb,
-                   void *arg, struct zn_tcp_conn **out) {
-  if (!addr || !port || !out)
+/* The source of a connection to raddr, and the binding its port is
+ * checked against: laddr if one is given (ours, of raddr's family; a
+ * 127/8 or ::1 source only toward the host itself, as Linux), else the
+ * stack's choice checked against raddr's family's unspecified address.
+ * Errors: ZN_EINVAL, ZN_EADDRNOTAVAIL. */
+static int connect_source(struct zn_stack *st, const struct zn_ip *laddr,
+                          const struct zn_ip *raddr, struct zn_ip *src,
+                          struct zn_ip *bind) {
+  struct zn_ip a = {ZN_AF_NONE, {0}};
+  if (laddr)
+    a = zn_ip_unmap(laddr);
+  if (a.family != ZN_AF_NONE && a.family != ZN_AF_INET &&
+      a.family != ZN_AF_INET6)
     return ZN_EINVAL;
-  struct zn_ip raddr = zn_ip_unmap(addr), laddr;
+  if (a.family == ZN_AF_NONE || zn_ip_is_unspecified(&a)) {
+    /* 0.0.0.0 goes to IPv4 only; `::` (a dual socket's) either way. */
+    if (a.family == ZN_AF_INET && raddr->family != ZN_AF_INET)
+      return ZN_EINVAL;
+    memset(bind, 0, sizeof(*bind));
+    bind->family = raddr->family;
+    return zn__af_select_source(st, raddr, src);
+  }
+  if (a.family != raddr->family)
+    return ZN_EINVAL;
+  if (!zn__af_is_local(st, &a))
+    return ZN_EADDRNOTAVAIL;
+  if (zn__af_is_loopback(&a) && !zn__af_is_local(st, raddr))
+    return ZN_EINVAL;
+  *src = a;
+  *bind = a;
+  return ZN_OK;
+}
+
+/* A port the application chose for its connection: free as bind() would
+ * find it, and the 4-tuple new. */
+static int connect_port_ok(struct zn_stack *st, const struct zn_ip *bind,
+                           const struct zn_ip *src, uint16_t lport,
+                           const struct zn_ip *raddr, uint16_t rport,
+                           bool reuseaddr) {
+  if (zn__tcp_lookup(st, src, lport, raddr, rport) ||
+      port_in_use(st, bind, lport, reuseaddr))
+    return ZN_EADDRINUSE;
+  return ZN_OK;
+}
+
+int zn_tcp_connect_opts(struct zn_stack *st, const struct zn_ip *laddr,
+                        uint16_t lport, const struct zn_ip *raddr_in,
+                        uint16_t rport, const struct zn_tcp_opts *o,
+                        const struct zn_tcp_callbacks *cb, void *arg,
+                        struct zn_tcp_conn **out) {
+  if (!raddr_in || !rport || !out || !opts_ok(o))
+    return ZN_EINVAL;
+  struct zn_ip raddr = zn_ip_unmap(raddr_in), src, bind;
   if ((raddr.family != ZN_AF_INET && raddr.family != ZN_AF_INET6) ||
-      zn_ip_is_unspecified(&raddr))
+      zn_ip_is_unspecified(&raddr) ||
+      (o && o->v6only && raddr.family == ZN_AF_INET))
     return ZN_EINVAL;
-  int rc = zn__af_select_source(st, &raddr, &laddr);
+  int rc = connect_source(st, laddr, &raddr, &src, &bind);
   if (rc != ZN_OK)
     return rc;
   if (!zn__af_routable(st, &raddr))
     return ZN_EHOSTUNREACH;
-  uint16_t lport;
-  rc = pick_port(st, &laddr, &raddr, port, &lport);
+  if (lport)
+    rc = connect_port_ok(st, &bind, &src, lport, &raddr, rport,
+                         reuseaddr_of(o));
+  else
+    rc = pick_port(st, &src, &raddr, rport, &lport);
   if (rc != ZN_OK)
     return rc;
   struct zn_tcp_conn *c = zn__tcp_alloc(st);
   if (!c)
     return ZN_ENOMEM;
-  c->laddr = laddr;
+  c->laddr = src;
   c->lport = lport;
   c->raddr = raddr;
-  c->rport = port;
+  c->rport = rport;
+  apply_opts(c, o);
   set_cbs(c, cb, arg);
   zn__tcp_fsm(c, ZN__EV_U_CONNECT, NULL);
   *out = c;
   return ZN_OK;
+}
+
+int zn_tcp_connect(struct zn_stack *st, const struct zn_ip *addr,
+                   uint16_t port, const struct zn_tcp_callbacks *cb,
+                   void *arg, struct zn_tcp_conn **out) {
+  return zn_tcp_connect_opts(st, NULL, 0, addr, port, NULL, cb, arg, out);
 }
 
 void zn_tcp_set_callbacks(struct zn_tcp_conn *c,
@@ -1001,11 +1180,81 @@ void zn_tcp_set_nodelay(struct zn_tcp_conn *c, bool on) {
     kick_output(c);
 }
 
+void zn_tcp_set_cork(struct zn_tcp_conn *c, bool on) {
+  if (on) {
+    c->app |= ZN__TCPA_CORK;
+    return;
+  }
+  c->app &= (uint8_t)~ZN__TCPA_CORK;
+  if (c->snd_queued)
+    kick_output(c);
+}
+
+/* A receive window that grew by a segment or more (a larger rcvbuf) is
+ * worth an ACK now: the peer may be waiting on it.  In the states whose
+ * window the peer still sends into. */
+static void announce_window(struct zn_tcp_conn *c) {
+  if ((c->state != ZN_TCP_ESTABLISHED && c->state != ZN_TCP_FIN_WAIT_1 &&
+       c->state != ZN_TCP_FIN_WAIT_2) ||
+      (c->flags & ZN__TCPF_FIN_RCVD))
+    return;
+  uint32_t adv =
+      zn__seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+  if (zn__tcp_rcv_wnd(c) >= adv + c->mss) {
+    c->flags |= ZN__TCPF_ACK_NOW;
+    zn__tcp_output(c);
+  }
+}
+
+int zn_tcp_set_bufsizes(struct zn_tcp_conn *c, uint32_t sndbuf,
+                        uint32_t rcvbuf) {
+  if (sndbuf > ZN__TCP_BUF_MAX || rcvbuf > ZN__TCP_BUF_MAX)
+    return ZN_EINVAL;
+  if (sndbuf) {
+    c->sndbuf = sndbuf;
+    /* A writer that fell short hears on_writable at the end of the
+     * poll, if there is room now (no callback inside an API call). */
+    if ((c->notify & ZN__TCPN_WANT_WRITABLE) && zn_tcp_writable(c) > 0)
+      zn__tcp_reap_add(c);
+  }
+  if (rcvbuf) {
+    /* The window scale stays as agreed (zn__tcp_rcv_wnd caps the window
+     * at what it expresses), and the window never shrinks below what
+     * was advertised (zn__tcp_rcv_wnd again). */
+    c->rcvbuf = rcvbuf;
+    zn__tcp_mem_sync(c);
+    announce_window(c);
+  }
+  return ZN_OK;
+}
+
+void zn_tcp_set_user_timeout(struct zn_tcp_conn *c, uint32_t ms) {
+  c->user_timeout_ms = ms;
+}
+
+void zn_tcp_set_tos(struct zn_tcp_conn *c, uint8_t tos) {
+  c->tos = (uint8_t)(tos & ~ZN_IP_ECN_MASK);
+}
+
+void zn_tcp_set_ttl(struct zn_tcp_conn *c, uint8_t ttl) {
+  c->ttl = ttl;
+  /* IPv4's cached route keeps the TTL in its header template: the next
+   * segment takes the full path, which fills it again. */
+  c->path.epoch = 0;
+}
+
+int zn_tcp_set_backlog(struct zn_tcp_conn *l, uint32_t backlog) {
+  if (l->state != ZN_TCP_LISTEN)
+    return ZN_EINVAL;
+  l->backlog = backlog ? backlog : l->st->cfg.tcp_backlog;
+  return ZN_OK;
+}
+
 void zn_tcp_set_keepalive(struct zn_tcp_conn *c, uint32_t idle_ms,
                           uint32_t intvl_ms, uint32_t count) {
   c->ka_idle_ms = idle_ms;
-  c->ka_intvl_ms = intvl_ms ? intvl_ms : 75000;
-  c->ka_count = count ? count : 9;
+  c->ka_intvl_ms = intvl_ms ? intvl_ms : ZN__TCP_KA_INTVL_MS;
+  c->ka_count = count ? count : ZN__TCP_KA_COUNT;
   zn__tcp_arm_keepalive(c);
 }
 
@@ -1027,6 +1276,48 @@ int zn_tcp_set_cc(struct zn_tcp_conn *c, enum zn_tcp_cc_algo algo) {
 
 void zn_tcp_set_userdata(struct zn_tcp_conn *c, void *p) { c->userdata = p; }
 void *zn_tcp_userdata(const struct zn_tcp_conn *c) { return c->userdata; }
+
+/* ns since t, in ms; UINT32_MAX for never (t 0). */
+static uint32_t ms_since(const struct zn_stack *st, uint64_t t) {
+  if (t == 0)
+    return UINT32_MAX;
+  uint64_t ms = (st->now - t) / ZN_MS(1);
+  return ms >= UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)ms;
+}
+
+/* What Linux's TCP_INFO says beyond what zn_tcp_get_info always did. */
+static void info_flight(const struct zn_tcp_conn *c, struct zn_tcp_info *i) {
+  i->wscale = c->wscale_ok;
+  i->rcv_mss = c->rcv_mss;
+  i->pmtu = zn__af_path_mtu(c->st, &c->raddr);
+  i->min_rtt_us = c->rack_min_rtt_us;
+  i->sacked = c->sacked_bytes;
+  i->lost = zn__tcp_rack_lost_bytes(c, c->snd_una, c->snd_max);
+  i->retrans = zn__tcp_rack_rtx_bytes(c);
+  i->backoff = c->rtx_count;
+  uint32_t probes = (uint32_t)c->probes_out + c->ka_probes;
+  i->probes = (uint8_t)(probes > 255 ? 255 : probes);
+  i->last_data_sent_ms = ms_since(c->st, c->last_snd);
+  i->last_rcv_ms = ms_since(c->st, c->last_rcv);
+  if (c->state == ZN_TCP_LISTEN) {
+    i->backlog = c->backlog;
+    i->accept_queued = c->acq_len;
+  }
+}
+
+static void info_settings(const struct zn_tcp_conn *c, struct zn_tcp_info *i) {
+  i->sndbuf = c->sndbuf;
+  i->rcvbuf = c->rcvbuf;
+  i->nodelay = (c->flags & ZN__TCPF_NODELAY) != 0;
+  i->cork = (c->app & ZN__TCPA_CORK) != 0;
+  i->cc = (enum zn_tcp_cc_algo)c->cc_algo;
+  i->tos = c->tos;
+  i->ttl = c->ttl;
+  i->user_timeout_ms = c->user_timeout_ms;
+  i->keepidle_ms = c->ka_idle_ms;
+  i->keepintvl_ms = c->ka_intvl_ms ? c->ka_intvl_ms : ZN__TCP_KA_INTVL_MS;
+  i->keepcnt = c->ka_count ? c->ka_count : ZN__TCP_KA_COUNT;
+}
 
 void zn_tcp_get_info(const struct zn_tcp_conn *c, struct zn_tcp_info *i) {
   memset(i, 0, sizeof(*i));
@@ -1056,6 +1347,8 @@ void zn_tcp_get_info(const struct zn_tcp_conn *c, struct zn_tcp_info *i) {
   i->rto_timeouts = c->rto_timeouts;
   i->unacked = c->snd_max - c->snd_una;
   i->queued = c->snd_queued;
+  info_flight(c, i);
+  info_settings(c, i);
 }
 
 static void tcp_config_default(struct zn_config *cfg) {
@@ -1088,7 +1381,8 @@ static void tcp_config_default(struct zn_config *cfg) {
 
 static bool tcp_config_ok(const struct zn_config *cfg) {
   return cfg->tcp_ecn <= ZN_TCP_ECN_PASSIVE && cfg->tcp_conns <= (1u << 22) &&
-         cfg->tcp_sndbuf <= (1u << 30) && cfg->tcp_rcvbuf <= (1u << 30);
+         cfg->tcp_sndbuf <= ZN__TCP_BUF_MAX &&
+         cfg->tcp_rcvbuf <= ZN__TCP_BUF_MAX;
 }
 
 static void tcp_addr_event(struct zn_stack *st, enum zn_addr_event ev,

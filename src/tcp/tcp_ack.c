@@ -290,7 +290,7 @@ static bool update_send_window(struct zn_tcp_conn *c,
  * data that arrived twice?  It is if it lies below the cumulative ACK,
  * or inside the second block. */
 static bool dsack_first(const struct zn__tcp_seg *s) {
-  const struct zn_tcp_opts *o = &s->opts;
+  const struct zn_tcp_seg_opts *o = &s->opts;
   if (o->nsack == 0 || !zn__seq_lt(o->sack[0].left, o->sack[0].right))
     return false;
   if (zn__seq_leq(o->sack[0].right, s->ack))

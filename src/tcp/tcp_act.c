@@ -158,17 +158,20 @@ static struct zn_tcp_conn *new_child(struct zn_tcp_conn *l,
   x->cb = l->cb;
   x->arg = l->arg;
   x->flags |= ZN__TCPF_PASSIVE;
-  x->cc_algo = l->cc_algo;
+  zn__tcp_inherit(x, l);
   zn__tcp_conn_setup(x);
   return x;
 }
 
-/* RFC 4987 §3.6: answer a SYN with a SYN cookie and keep nothing: what
- * the handshake agreed is in our ISN and TSval (tcp_isn.c), from which
- * act_listen_ack makes the connection.  Without timestamps a cookie
- * carries the MSS only, so only the MSS is offered then. */
-static void answer_with_cookie(struct zn_stack *st,
+/* RFC 4987 §3.6: answer a SYN to l with a SYN cookie and keep nothing:
+ * what the handshake agreed is in our ISN and TSval (tcp_isn.c), from
+ * which act_listen_ack makes the connection (with l's settings, whose
+ * receive buffer chose the window scale offered here).  Without
+ * timestamps a cookie carries the MSS only, so only the MSS is offered
+ * then. */
+static void answer_with_cookie(const struct zn_tcp_conn *l,
                                const struct zn__tcp_seg *seg) {
+  struct zn_stack *st = l->st;
   struct zn__tcp_syn_agreed r;
   zn__tcp_syn_opts_agree(&st->cfg, &seg->opts, &r);
   struct zn__syncookie_opts o;
@@ -182,7 +185,10 @@ static void answer_with_cookie(struct zn_stack *st,
   a.ts_ok = r.ts_ok;
   a.wscale_ok = r.ts_ok && r.wscale_ok;
   a.sack_ok = r.ts_ok && r.sack_ok;
-  a.rcv_wscale = a.wscale_ok ? zn__tcp_wscale_for(st->cfg.tcp_rcvbuf) : 0;
+  a.rcv_wscale = a.wscale_ok ? zn__tcp_wscale_for(l->rcvbuf) : 0;
+  a.rcvbuf = l->rcvbuf;
+  a.tos = l->tos;
+  a.ttl = l->ttl;
   struct zn__tcp_4tuple tu = {*seg->dst, *seg->src, seg->dport, seg->sport};
   uint32_t ts_clock =
       (uint32_t)(st->now / ZN_MS(1)) + zn__tcp_ts_offset(st->hash_key, &tu);
@@ -209,7 +215,7 @@ void zn__tcp_act_listen_syn(struct zn_tcp_conn *l, struct zn__tcp_seg *seg) {
   if (!x) {
     if (!st->cfg.tcp_syncookies)
       return;
-    answer_with_cookie(st, seg);
+    answer_with_cookie(l, seg);
     return;
   }
   l->synq_len++;

@@ -14,7 +14,7 @@
 #include "znet/err.h"
 
 void zn__tcp_syn_opts_agree(const struct zn_config *cfg,
-                            const struct zn_tcp_opts *o,
+                            const struct zn_tcp_seg_opts *o,
                             struct zn__tcp_syn_agreed *r) {
   if (o->present & ZN_TCP_OPTF_MSS)
     r->peer_mss = o->mss < ZN__TCP_MIN_MSS ? ZN__TCP_MIN_MSS : o->mss;
@@ -38,7 +38,7 @@ void zn__tcp_apply_syn_opts(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) 
   c->sack_ok = r.sack_ok;
   c->ts_ok = r.ts_ok;
   zn__tcp_set_mss(c, c->peer_mss < c->mss ? c->peer_mss : c->mss);
-  const struct zn_tcp_opts *o = &s->opts;
+  const struct zn_tcp_seg_opts *o = &s->opts;
   if (c->ts_ok) {
     c->ts_recent = o->tsval;
     c->ts_recent_stamp = c->st->now;
@@ -163,7 +163,7 @@ void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
   }
   /* The parser writes all of s.opts but the SACK blocks past nsack: no
    * clearing first. */
-  if (zn__tcp_opts_parse(&v, &s.opts) != ZN_OK) {
+  if (zn__tcp_seg_opts_parse(&v, &s.opts) != ZN_OK) {
     ZN_STAT_INC(st, tcp_drop_opts);
     goto drop;
   }

@@ -66,7 +66,7 @@ struct zn__tcp_seg {
   uint32_t len;            /* payload bytes */
   uint8_t ttl;
   uint8_t ecn;             /* the IP header's ECN field, ZN_IP_ECN_* */
-  struct zn_tcp_opts opts;
+  struct zn_tcp_seg_opts opts;
 };
 
 /* One range of the transmit map (tcp_rack.c): the data from the end of
@@ -121,8 +121,13 @@ struct zn__tcp_chunk {
  *            shut or too small (RFC 9293 §3.8.6.1, RFC 1122 §4.2.3.4).
  *            Armed by zn__tcp_output; fires: a window probe, or the
  *            override timeout's send into a small window; probes back off
- *            and give up after cfg.tcp_retries unanswered.  Cancelled by a
- *            window update (or becomes RTO when data goes out).
+ *            and give up after cfg.tcp_retries unanswered (or
+ *            user_timeout_ms after the first).  Cancelled by a window
+ *            update (or becomes RTO when data goes out).
+ *   CORK     TCP_CORK holds a partial segment and nothing is in flight
+ *            (ZN__TCPA_CORK).  Armed by zn__tcp_output, ZN__TCP_CORK_MS
+ *            ahead; fires: the held bytes go (PERSIST if the window is
+ *            shut).  Becomes RTO when data goes out.
  *   PROBE    a tail loss probe is due before the RTO (after RFC 8985 §7):
  *            two SRTTs without progress.  Armed instead of RTO when it is
  *            earlier; fires: one segment, then the slot is RTO again.
@@ -143,7 +148,9 @@ struct zn__tcp_chunk {
  *               Armed by zn__tcp_arm_keepalive (and _at_establish at
  *               the end of the handshake); fires: wait more if a
  *               segment came meanwhile, else a probe <SEQ=SND.NXT-1>, or
- *               after ka_count unanswered give up (T_GIVEUP).
+ *               after ka_count unanswered (with user_timeout_ms: that
+ *               long after the last segment received) give up
+ *               (T_GIVEUP).
  *   FIN_WAIT_2  the application closed and the peer's FIN is awaited
  *               (cfg.tcp_fw2_ms, as Linux tcp_fin_timeout).  Armed by
  *               zn__tcp_arm_fw2; fires: T_FW2 (RST, delete the TCB).
@@ -159,6 +166,7 @@ enum zn__tcp_rtx_mode {
   ZN__TCP_RTX_SYN,
   ZN__TCP_RTX_RTO,
   ZN__TCP_RTX_PERSIST,
+  ZN__TCP_RTX_CORK,            /* next to PERSIST: output tests both */
   ZN__TCP_RTX_PROBE,
   ZN__TCP_RTX_REORDER
 };
@@ -170,7 +178,7 @@ enum zn__tcp_misc_mode {
   ZN__TCP_MISC_TIME_WAIT
 };
 
-/* The connection's flags, in four groups, each its own field of struct
+/* The connection's flags, in groups, each its own field of struct
  * zn_tcp_conn (the timers' roles are their modes, above). */
 
 /* c->flags: protocol state beside the RFC state. */
@@ -230,6 +238,17 @@ enum {
                                 no ECE cuts it again until an ACK passes
                                 ecn_high, and no loss below it does */
 };
+
+/* c->app: the application's settings that are not the protocol's (the
+ * others are fields: tos, ttl, user_timeout_ms, the ka_*; NODELAY is a
+ * flag of Nagle's, in c->flags). */
+enum {
+  ZN__TCPA_CORK = 1u << 0,         /* TCP_CORK: hold partial segments */
+};
+
+/* How long CORK holds a partial segment with nothing in flight at most
+ * (Linux's documented ceiling). */
+#define ZN__TCP_CORK_MS 200u
 
 /* c->mem: the stack-wide memory bound's marks on c (tcp_mem.c). */
 enum {
@@ -319,6 +338,10 @@ struct zn_tcp_conn {
                                   (0: not lowered) */
   uint16_t bh_probe_len;       /* a full-sized probe out since then:
                                   its length (0: none) */
+  uint8_t tos;                 /* our segments' DSCP bits (zn_tcp_set_tos;
+                                  ECN's are ecn's), and */
+  uint8_t ttl;                 /* TTL or hop limit (0: the stack's); in
+                                  what was padding */
   uint32_t bh_probe_seq;       /* and its first byte */
   uint64_t bh_probe_at;        /* ns: no probe before this */
   uint32_t ts_recent;          /* RFC 7323 TS.Recent */
@@ -334,6 +357,10 @@ struct zn_tcp_conn {
   uint32_t snd_head_off;       /* bytes of the first chunk already acked */
   uint32_t snd_queued;         /* bytes in sndq (from snd_una) */
   uint32_t nrefs;              /* write_ref chunks pending */
+  uint32_t uto_since_ms;       /* ms (mod 2^32): when what the RTO or the
+                                  window probes wait on began waiting, for
+                                  user_timeout_ms (set at their first
+                                  expiry; in what was padding) */
   struct zn_buf *tx_chunk;     /* cursor: a chunk of sndq ... */
   uint32_t tx_seq;             /* ... and the sequence of its first byte */
   uint32_t ecn_high;           /* SND.MAX at the last window cut (ECN,
@@ -384,12 +411,14 @@ struct zn_tcp_conn {
   uint8_t segs_unacked;        /* full segments received since our ACK */
   uint8_t tlp_sent;            /* loss probes sent since the last progress */
   uint8_t bh_fails;            /* black-hole probes lost in a row */
+  uint8_t app;                 /* ZN__TCPA_*: settings (in padding) */
   uint16_t rcv_mss;            /* a full segment from the peer (0: mss) */
   uint16_t rcv_last_len;       /* the length of its last data segment */
   uint32_t quickacks;          /* in-order segments still ACKed at once */
 
-  /* Keepalive. */
+  /* Keepalive, and TCP_USER_TIMEOUT (0: off; in what was padding). */
   uint32_t ka_idle_ms, ka_intvl_ms, ka_count;
+  uint32_t user_timeout_ms;
   uint64_t last_rcv;           /* ns: last segment received */
   uint64_t last_snd;           /* ns: last data sent (0: none yet) */
 
@@ -516,6 +545,14 @@ uint32_t zn__tcp_initial_window(const struct zn_tcp_conn *c);
 void zn__tcp_release_all(struct zn_tcp_conn *c);
 /* Choose options and windows for a new connection. */
 void zn__tcp_conn_setup(struct zn_tcp_conn *c);
+/* A listener's child x takes l's settings (before zn__tcp_conn_setup:
+ * its window scale follows the rcvbuf it inherits). */
+void zn__tcp_inherit(struct zn_tcp_conn *x, const struct zn_tcp_conn *l);
+/* The bound on a buffer setting (cfg.tcp_sndbuf, zn_tcp_opts.rcvbuf...),
+ * and keepalive's defaults for an interval or a count given as 0. */
+#define ZN__TCP_BUF_MAX (1u << 30)
+#define ZN__TCP_KA_INTVL_MS 75000u
+#define ZN__TCP_KA_COUNT 9u
 /* Parts of it for the SYN-cookie path, which keeps no connection: our
  * MSS, our window scale for a receive buffer (its TSval offset:
  * zn__tcp_ts_offset, tcp_isn.h). */
@@ -607,7 +644,7 @@ struct zn__tcp_syn_agreed {
   bool wscale_ok, sack_ok, ts_ok;
 };
 void zn__tcp_syn_opts_agree(const struct zn_config *cfg,
-                            const struct zn_tcp_opts *o,
+                            const struct zn_tcp_seg_opts *o,
                             struct zn__tcp_syn_agreed *r);
 /* Agree on a SYN's options for c (§3.7.1, RFC 7323, RFC 2018). */
 void zn__tcp_apply_syn_opts(struct zn_tcp_conn *c, const struct zn__tcp_seg *s);
@@ -635,8 +672,10 @@ void zn__tcp_send_ack(struct zn_tcp_conn *c);
 struct zn__tcp_cookie_synack {
   uint32_t iss;                /* the cookie */
   uint32_t tsval;              /* our TSval, if ts_ok */
+  uint32_t rcvbuf;             /* the listener's receive buffer */
   uint16_t peer_mss;           /* the SYN's MSS (after zn__tcp_syn_opts_agree) */
   uint8_t rcv_wscale;          /* our shift, if wscale_ok */
+  uint8_t tos, ttl;            /* the listener's DSCP bits and TTL */
   bool wscale_ok, sack_ok, ts_ok;
 };
 void zn__tcp_send_cookie_synack(struct zn_stack *st,
@@ -722,6 +761,8 @@ bool zn__tcp_rack_next_lost(const struct zn_tcp_conn *c, uint32_t *seq,
                             uint32_t *len);
 uint32_t zn__tcp_rack_lost_bytes(const struct zn_tcp_conn *c, uint32_t lo,
                                  uint32_t hi);
+/* Bytes in flight sent more than once and not SACKed (zn_tcp_info). */
+uint32_t zn__tcp_rack_rtx_bytes(const struct zn_tcp_conn *c);
 void zn__tcp_rack_forget_lost(struct zn_tcp_conn *c);
 void zn__tcp_rack_recovery_end(struct zn_tcp_conn *c);
 void zn__tcp_rack_reneged(struct zn_tcp_conn *c);

@@ -10,8 +10,10 @@
  * queue into a fresh frame buffer whose headroom takes the headers.
  *
  * Timers per connection, each in one mode at a time (tcp_int.h explains
- * them): rtx_timer (SYN, RTO, PERSIST, PROBE, REORDER), ack_timer (delayed
- * ACK), misc_timer (KEEPALIVE, FIN_WAIT_2, TIME_WAIT).
+ * them): rtx_timer (SYN, RTO, PERSIST, CORK, PROBE, REORDER), ack_timer
+ * (delayed ACK), misc_timer (KEEPALIVE, FIN_WAIT_2, TIME_WAIT).  A user
+ * timeout (RFC 5482, TCP_USER_TIMEOUT) ends a connection by time where
+ * the retransmission and probe counts would (user_timed_out).
  */
 #include <string.h>
 
@@ -377,13 +379,13 @@ static uint16_t syn_mss_option(const struct zn_stack *st, uint8_t family) {
 }
 
 /* Checksum the segment p (len bytes, in b), or leave that to the netif,
- * and hand it to IP as nsegs segments with ECN field ecn.  psum: the
- * pseudo-header sum of laddr, raddr and TCP with length 0 (a connection's
- * c->psum).  ip_id and path: a connection's (NULL for a segment without
- * one). */
+ * and hand it to IP as nsegs segments with TOS tos (DSCP and the ECN
+ * field) and TTL ttl (0: the stack's).  psum: the pseudo-header sum of
+ * laddr, raddr and TCP with length 0 (a connection's c->psum).  ip_id and
+ * path: a connection's (NULL for a segment without one). */
 static int tcp_tx(struct zn_stack *st, struct zn_buf *b, uint8_t *p, size_t len,
                   const struct zn_ip *laddr, const struct zn_ip *raddr,
-                  uint32_t psum, uint32_t nsegs, uint8_t ecn,
+                  uint32_t psum, uint32_t nsegs, uint8_t tos, uint8_t ttl,
                   uint16_t *ip_id, struct zn__ip_path *path) {
   uint32_t caps = st->nif ? st->nif->caps : 0;
   psum += (uint32_t)len; /* below 2^16, into a sum far below 2^31 */
@@ -403,11 +405,11 @@ static int tcp_tx(struct zn_stack *st, struct zn_buf *b, uint8_t *p, size_t len,
    * segments after the first go through the route the first left in
    * path, while it stands. */
   if (!ip_id)
-    return zn__af_send(st, b, laddr, raddr, ZN_IPPROTO_TCP, ecn, true);
+    return zn__af_send(st, b, laddr, raddr, ZN_IPPROTO_TCP, tos, ttl, true);
   uint16_t id = *ip_id;
   *ip_id = (uint16_t)(id + nsegs);
-  return zn__af_send_path(st, b, laddr, raddr, ZN_IPPROTO_TCP, ecn, id,
-                            path);
+  return zn__af_send_path(st, b, laddr, raddr, ZN_IPPROTO_TCP, tos, ttl, id,
+                          path);
 }
 
 bool zn__tcp_mss_fit_mtu(struct zn_tcp_conn *c, uint32_t mtu) {
@@ -444,7 +446,7 @@ static void path_mtu_follow(struct zn_tcp_conn *c) {
  * the MSS we can receive, and what we offer, or in a SYN-ACK what the
  * peer's SYN agreed to. */
 static void syn_options(struct zn_tcp_conn *c, bool synack,
-                        struct zn_tcp_opts *o) {
+                        struct zn_tcp_seg_opts *o) {
   struct zn_stack *st = c->st;
   /* What we can receive, not c->mss, which is what we send, already
    * clamped to the peer's MSS or lowered by PMTUD. */
@@ -467,7 +469,7 @@ static void syn_options(struct zn_tcp_conn *c, bool synack,
  * the MSS (RFC 2018 §3: never push data out to make room for them), a
  * D-SACK first (RFC 2883 §4). */
 static void sack_options(struct zn_tcp_conn *c, uint32_t len,
-                         struct zn_tcp_opts *o) {
+                         struct zn_tcp_seg_opts *o) {
   struct zn__tcp_sack_block blk[ZN_TCP_MAX_SACK];
   uint32_t room = zn__tcp_seg_size(c) > len ? zn__tcp_seg_size(c) - len : 0;
   if (room > 40 - (c->ts_ok ? 12u : 0u))
@@ -497,7 +499,7 @@ static void sack_options(struct zn_tcp_conn *c, uint32_t len,
 
 /* The options of a segment with these flags and len payload bytes. */
 static void segment_options(struct zn_tcp_conn *c, uint8_t flags, uint32_t len,
-                            struct zn_tcp_opts *o) {
+                            struct zn_tcp_seg_opts *o) {
   bool syn = (flags & ZN_TCP_SYN) != 0;
   memset(o, 0, sizeof(*o));
   if (syn) {
@@ -523,10 +525,10 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
     flags |= (flags & ZN_TCP_ACK) ? zn__tcp_ecn_synack_flags(c)
                                   : zn__tcp_ecn_syn_flags(c);
   uint8_t ecn = zn__tcp_ecn_out(c, seq, len, &flags);
-  struct zn_tcp_opts o;
+  struct zn_tcp_seg_opts o;
   segment_options(c, flags, len, &o);
   uint8_t opts[TCP_OPT_SPACE];
-  size_t olen = zn_tcp_opts_emit(opts, &o);
+  size_t olen = zn_tcp_seg_opts_emit(opts, &o);
   size_t hlen = ZN_TCP_HDR_LEN + olen;
   struct zn_buf *b = zn__buf_alloc(st, hlen + len);
   if (!b)
@@ -568,9 +570,8 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
     c->flags &= (uint16_t)~ZN__TCPF_ACK_NOW;
     zn__timer_stop(st, &c->ack_timer);
   }
-  int rc =
-      tcp_tx(st, b, p, hlen + len, &c->laddr, &c->raddr, c->psum, nsegs, ecn,
-             &c->ip_id, &c->path);
+  int rc = tcp_tx(st, b, p, hlen + len, &c->laddr, &c->raddr, c->psum, nsegs,
+                  (uint8_t)(c->tos | ecn), c->ttl, &c->ip_id, &c->path);
   if (rc == ZN_OK)
     zn__tcp_ecn_sent(c, flags, ecn, nsegs);
   return rc;
@@ -582,7 +583,7 @@ static int send_segment(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
 void zn__tcp_send_cookie_synack(struct zn_stack *st,
                                 const struct zn__tcp_seg *syn,
                                 const struct zn__tcp_cookie_synack *a) {
-  struct zn_tcp_opts o;
+  struct zn_tcp_seg_opts o;
   memset(&o, 0, sizeof(o));
   o.present = ZN_TCP_OPTF_MSS;
   o.mss = syn_mss_option(st, syn->src->family);
@@ -604,12 +605,12 @@ void zn__tcp_send_cookie_synack(struct zn_stack *st,
     mss = a->peer_mss;
   uint32_t opt = a->ts_ok ? 12u : 0u;
   uint32_t seg = mss > opt + 8 ? mss - opt : 8;
-  uint32_t wnd = st->cfg.tcp_rcvbuf;
+  uint32_t wnd = a->rcvbuf;
   uint32_t share = zn__tcp_rcv_share_new(st, seg, wnd);
   if (share < wnd)
     wnd = share < seg ? 0 : share;
   uint8_t opts[TCP_OPT_SPACE];
-  size_t olen = zn_tcp_opts_emit(opts, &o);
+  size_t olen = zn_tcp_seg_opts_emit(opts, &o);
   size_t hlen = ZN_TCP_HDR_LEN + olen;
   struct zn_buf *b = zn__buf_alloc(st, hlen);
   if (!b)
@@ -621,7 +622,7 @@ void zn__tcp_send_cookie_synack(struct zn_stack *st,
   memcpy(p + ZN_TCP_HDR_LEN, opts, olen);
   (void)tcp_tx(st, b, p, hlen, syn->dst, syn->src,
                zn__inet_pseudo_sum(syn->dst, syn->src, ZN_IPPROTO_TCP, 0), 1,
-               ZN_IP_ECN_NOT_ECT, NULL, NULL);
+               a->tos, a->ttl, NULL, NULL);
 }
 
 void zn__tcp_send_syn(struct zn_tcp_conn *c, bool with_ack) {
@@ -839,9 +840,14 @@ static uint32_t tso_limit(struct zn_tcp_conn *c) {
 
 /* Send one frame of (re)transmission at seq: at most max bytes of
  * payload, and at most cap (one segment, or more for TSO).  Returns bytes
- * of sequence space used, 0 if nothing could be sent. */
-static uint32_t transmit_upto(struct zn_tcp_conn *c, uint32_t seq,
-                              uint32_t max, uint32_t cap) {
+ * of sequence space used, 0 if nothing could be sent.  (The body, inlined
+ * into the new-data loop, output_new_data, whose every segment comes
+ * here; the other callers call transmit_upto.  Left to itself the
+ * inliner's choice among them moved with unrelated changes to the file:
+ * 30 instructions a segment, bench/cost.sh's tcp-segment.) */
+static inline __attribute__((always_inline)) uint32_t
+transmit_body(struct zn_tcp_conn *c, uint32_t seq, uint32_t max,
+              uint32_t cap) {
   uint32_t len = unsent_from(c, seq);
   uint32_t seg = zn__tcp_seg_size(c);
   if (len > max)
@@ -900,11 +906,18 @@ static uint32_t transmit_upto(struct zn_tcp_conn *c, uint32_t seq,
   }
   if (zn__seq_gt(seq + used, c->snd_max))
     c->snd_max = seq + used;
-  if (c->rtx_mode == ZN__TCP_RTX_PERSIST) /* data went out: it is timed */
+  /* Data went out: it is timed (PERSIST and CORK waited for nothing in
+   * flight; neighbours, one compare). */
+  if (c->rtx_mode == ZN__TCP_RTX_PERSIST || c->rtx_mode == ZN__TCP_RTX_CORK)
     rtx_start(c, ZN__TCP_RTX_RTO, ZN_MS(backed_off_rto(c)));
   else if (!zn_timer_pending(&c->rtx_timer))
     zn__tcp_arm_rtx(c);
   return used;
+}
+
+static uint32_t transmit_upto(struct zn_tcp_conn *c, uint32_t seq,
+                              uint32_t max, uint32_t cap) {
+  return transmit_body(c, seq, max, cap);
 }
 
 static uint32_t transmit_at(struct zn_tcp_conn *c, uint32_t seq, uint32_t max) {
@@ -1039,10 +1052,12 @@ static void output_new_data(struct zn_tcp_conn *c) {
     }
     /* Nagle, as Minshall refined it (Linux does the same): hold a small
      * segment only while an earlier small one is unacknowledged, so a
-     * write that ends in a partial segment goes out at once. */
+     * write that ends in a partial segment goes out at once.  TCP_CORK
+     * holds it in any case (arm_wait bounds the hold); a FIN lets it go. */
     if (len > 0 && len < seg && len == avail &&
-        zn__seq_gt(c->snd_sml, c->snd_una) &&
-        !(c->flags & ZN__TCPF_NODELAY) &&
+        ((zn__seq_gt(c->snd_sml, c->snd_una) &&
+          !(c->flags & ZN__TCPF_NODELAY)) ||
+         (c->app & ZN__TCPA_CORK)) &&
         !(c->flags & ZN__TCPF_FIN_QUEUED))
       break;
     if (len == 0 && !fin)
@@ -1058,7 +1073,7 @@ static void output_new_data(struct zn_tcp_conn *c) {
           len = cap;
       }
     }
-    uint32_t used = transmit_upto(c, c->snd_nxt, len, len);
+    uint32_t used = transmit_body(c, c->snd_nxt, len, len);
     if (!used)
       break;
     c->snd_nxt += used;
@@ -1080,6 +1095,18 @@ static __attribute__((noinline)) void output_send(struct zn_tcp_conn *c) {
   output_new_data(c);
 }
 
+/* Data waits with nothing in flight: TCP_CORK holds it, if the window
+ * would take it (ZN__TCP_CORK_MS at most), else the window is shut or
+ * too small (persist).  (Out of line: inlined, it cost zn__tcp_output,
+ * which asks at every call and nearly always finds data in flight, 8
+ * instructions a segment, bench/cost.sh's tcp-segment.) */
+static __attribute__((noinline)) void arm_wait(struct zn_tcp_conn *c) {
+  if ((c->app & ZN__TCPA_CORK) && c->snd_wnd >= unsent_from(c, c->snd_nxt))
+    rtx_start(c, ZN__TCP_RTX_CORK, ZN_MS(ZN__TCP_CORK_MS));
+  else
+    arm_persist(c);
+}
+
 void zn__tcp_output(struct zn_tcp_conn *c) {
   if (c->state < ZN_TCP_ESTABLISHED && c->state != ZN_TCP_SYN_RECEIVED)
     return;
@@ -1095,10 +1122,11 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
     output_send(c);
   /* Persist: data waits and nothing is in flight to bring an update:
    * the peer's window is shut, or too small for sender SWS avoidance
-   * (then the timer is RFC 1122 §4.2.3.4's override timeout). */
+   * (then the timer is RFC 1122 §4.2.3.4's override timeout); or CORK
+   * holds it. */
   if (unsent_from(c, c->snd_nxt) > 0 && c->snd_max == c->snd_una &&
       !zn_timer_pending(&c->rtx_timer))
-    arm_persist(c);
+    arm_wait(c);
   if (probe_may_be_due(c))
     arm_probe(c);
   if (c->flags & ZN__TCPF_ACK_NOW)
@@ -1106,6 +1134,32 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
 }
 
 /* ---- timer callbacks: one function per mode ---- */
+
+/* TCP_USER_TIMEOUT (RFC 5482 §3; Linux's meaning): has what the firing
+ * timer waits on (data unacknowledged, a window probe unanswered) waited
+ * user_timeout_ms?  first: the first expiry of this wait, whose timer was
+ * armed waited_ns ago, at the last progress: the wait's start. */
+static bool user_timed_out(struct zn_tcp_conn *c, bool first,
+                           uint64_t waited_ns) {
+  uint32_t now_ms = (uint32_t)(c->st->now / ZN_MS(1));
+  if (first)
+    c->uto_since_ms = now_ms - (uint32_t)(waited_ns / ZN_MS(1));
+  return c->user_timeout_ms && now_ms - c->uto_since_ms >= c->user_timeout_ms;
+}
+
+/* The retransmission after this one comes no later than the user timeout
+ * (Linux tcp_clamp_rto_to_user_timeout): the connection ends on time,
+ * not up to a backed-off RTO later. */
+static void rto_clamp_to_user_timeout(struct zn_tcp_conn *c) {
+  if (!c->user_timeout_ms || c->rtx_mode != ZN__TCP_RTX_RTO)
+    return;
+  uint32_t now_ms = (uint32_t)(c->st->now / ZN_MS(1));
+  uint32_t spent = now_ms - c->uto_since_ms;
+  uint32_t left = spent < c->user_timeout_ms ? c->user_timeout_ms - spent : 0;
+  uint64_t at = c->st->now + ZN_MS(left ? left : 1);
+  if (at < c->rtx_timer.expires * ZN_TIMER_TICK_NS)
+    rtx_start(c, ZN__TCP_RTX_RTO, at - c->st->now);
+}
 
 /* rtx_timer as PROBE (RFC 8985 §7.3): new data if the windows allow it,
  * else the last segment sent, or in recovery the first hole again.  Then
@@ -1154,7 +1208,9 @@ static void rtx_fire_reorder(struct zn_tcp_conn *c) {
  * cwnd, resend from the first unacknowledged byte; give up after
  * cfg.tcp_retries (RFC 1122 §4.2.3.5's R2). */
 static void rtx_fire_rto(struct zn_tcp_conn *c) {
-  if (c->rtx_count >= c->st->cfg.tcp_retries) {
+  bool gone = user_timed_out(c, c->rtx_count == 0,
+                             ZN_MS(backed_off_rto(c)));
+  if (c->user_timeout_ms ? gone : c->rtx_count >= c->st->cfg.tcp_retries) {
     zn__tcp_fsm(c, ZN__EV_T_GIVEUP, NULL);
     return;
   }
@@ -1190,6 +1246,7 @@ static void rtx_fire_rto(struct zn_tcp_conn *c) {
     c->snd_nxt = c->snd_una + used;
   }
   zn__tcp_arm_rtx(c);
+  rto_clamp_to_user_timeout(c);
 }
 
 /* The modes that watch data in flight: with nothing in flight any more
@@ -1242,7 +1299,8 @@ static void rtx_fire_persist(struct zn_tcp_conn *c) {
     c->snd_nxt += transmit_at(c, c->snd_nxt, c->snd_wnd);
     return;
   }
-  if (c->probes_out >= c->st->cfg.tcp_retries) {
+  bool gone = user_timed_out(c, c->probes_out == 0, 0);
+  if (c->user_timeout_ms ? gone : c->probes_out >= c->st->cfg.tcp_retries) {
     zn__tcp_fsm(c, ZN__EV_T_GIVEUP, NULL);
     return;
   }
@@ -1254,8 +1312,24 @@ static void rtx_fire_persist(struct zn_tcp_conn *c) {
   arm_persist(c);
 }
 
-static const char *const rtx_mode_names[] = {"off", "SYN", "RTO", "persist",
-                                             "probe", "reorder"};
+/* rtx_timer as CORK: a partial segment TCP_CORK held has waited
+ * ZN__TCP_CORK_MS with nothing in flight: output runs once as if
+ * uncorked (what the window takes goes; if it takes nothing, persist).
+ * Stale if data went out since (the timer is the RTO's then). */
+static void rtx_fire_cork(struct zn_tcp_conn *c) {
+  c->rtx_mode = ZN__TCP_RTX_OFF;
+  if (c->snd_max != c->snd_una) {
+    zn__tcp_arm_rtx(c);
+    return;
+  }
+  uint8_t app = c->app;
+  c->app &= (uint8_t)~ZN__TCPA_CORK;
+  zn__tcp_output(c);
+  c->app = app;
+}
+
+static const char *const rtx_mode_names[] = {
+    "off", "SYN", "RTO", "persist", "cork", "probe", "reorder"};
 
 static void rtx_timer_fn(struct zn_stack *st, struct zn_timer *t) {
   struct zn_tcp_conn *c = ZN_CONTAINER_OF(t, struct zn_tcp_conn, rtx_timer);
@@ -1274,6 +1348,9 @@ static void rtx_timer_fn(struct zn_stack *st, struct zn_timer *t) {
     break;
   case ZN__TCP_RTX_PERSIST:
     rtx_fire_persist(c);
+    break;
+  case ZN__TCP_RTX_CORK:
+    rtx_fire_cork(c);
     break;
   case ZN__TCP_RTX_RTO:
   case ZN__TCP_RTX_PROBE:
@@ -1308,7 +1385,14 @@ static void misc_fire_keepalive(struct zn_tcp_conn *c) {
     c->ka_probes = 0;
     return;
   }
-  if (c->ka_probes >= c->ka_count) {
+  /* With a user timeout, that long without a segment ends it, once a
+   * probe went unanswered (Linux tcp_keepalive_timer); else ka_count
+   * probes do. */
+  bool gone = c->user_timeout_ms
+                  ? c->ka_probes > 0 &&
+                        c->st->now - c->last_rcv >= ZN_MS(c->user_timeout_ms)
+                  : c->ka_probes >= c->ka_count;
+  if (gone) {
     zn__tcp_fsm(c, ZN__EV_T_GIVEUP, NULL);
     return;
   }

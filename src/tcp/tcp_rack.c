@@ -474,6 +474,18 @@ uint32_t zn__tcp_rack_lost_bytes(const struct zn_tcp_conn *c, uint32_t lo,
   return n;
 }
 
+uint32_t zn__tcp_rack_rtx_bytes(const struct zn_tcp_conn *c) {
+  uint32_t n = 0;
+  for (unsigned i = 0; i < c->nxmap; i++) {
+    if (!(c->xmap[i].flags & ZN__XMIT_RTX))
+      continue;
+    uint32_t s = range_start(c, i), e = c->xmap[i].end;
+    if (zn__seq_lt(s, e))
+      n += (e - s) - zn__tcp_sacked_in(c, s, e);
+  }
+  return n;
+}
+
 /* At an RTO everything outstanding goes again anyway (RFC 5681 §3.1):
  * the marks are no longer needed. */
 void zn__tcp_rack_forget_lost(struct zn_tcp_conn *c) {

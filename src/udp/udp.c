@@ -201,12 +201,14 @@ int zn_udp_bind(struct zn_udp_sock *s, const struct zn_ip *addr,
   struct zn_stack *st = s->st;
   if (s->state != ZN__UDP_OPEN)
     return ZN_ECLOSED;
-  if (s->lport)
+  if (s->lport || (s->v6only && addr && zn_ip_is_v4mapped(addr)))
     return ZN_EINVAL;
   struct zn_ip laddr;
   int rc = zn__af_binding(st, addr, &laddr);
   if (rc != ZN_OK)
     return rc;
+  if (s->v6only && laddr.family == ZN_AF_NONE)
+    laddr.family = ZN_AF_INET6; /* `::`, IPv6's only (inet_int.h) */
   if (port == 0) {
     rc = pick_ephemeral(st, &laddr, &port);
     if (rc != ZN_OK)
@@ -221,9 +223,12 @@ int zn_udp_bind(struct zn_udp_sock *s, const struct zn_ip *addr,
 }
 
 /* Can s, as bound, talk to peer: it is bound to both families or to
- * peer's. */
+ * peer's (an unbound socket will be bound to both, or with v6only to
+ * IPv6's). */
 static bool family_fits(const struct zn_udp_sock *s, const struct zn_ip *peer) {
-  return s->laddr.family == ZN_AF_NONE || s->laddr.family == peer->family;
+  if (s->laddr.family == ZN_AF_NONE)
+    return !(s->v6only && peer->family != ZN_AF_INET6);
+  return s->laddr.family == peer->family;
 }
 
 /* The source address of a datagram from s to dst: s's own address if it
@@ -237,6 +242,18 @@ static int source_for(struct zn_udp_sock *s, const struct zn_ip *dst,
     return ZN_OK;
   }
   return zn__af_select_source(s->st, dst, src);
+}
+
+/* The TTL or hop limit of a datagram from s to dst: s's for unicast (and
+ * broadcast, as Linux's IP_TTL), the stack's for a group (0). */
+static uint8_t unicast_ttl(const struct zn_udp_sock *s,
+                           const struct zn_ip *dst) {
+  if (s->ttl == 0)
+    return 0;
+  bool group = dst->family == ZN_AF_INET6
+                   ? zn_ipv6_addr_is_mcast(dst->bytes)
+                   : zn_ipv4_is_mcast(zn_ip_v4(dst));
+  return group ? 0 : s->ttl;
 }
 
 /* Write the header at p, its checksum complete or left to the device
@@ -281,6 +298,38 @@ int zn_udp_connect(struct zn_udp_sock *s, const struct zn_ip *addr,
   s->raddr = peer;
   s->rport = set ? port : 0;
   return ZN_OK;
+}
+
+int zn_udp_set_v6only(struct zn_udp_sock *s, bool on) {
+  if (s->state != ZN__UDP_OPEN)
+    return ZN_ECLOSED;
+  if (s->lport)
+    return ZN_EINVAL;
+  s->v6only = on;
+  return ZN_OK;
+}
+
+void zn_udp_set_tos(struct zn_udp_sock *s, uint8_t tos) { s->tos = tos; }
+
+void zn_udp_set_ttl(struct zn_udp_sock *s, uint8_t ttl) { s->ttl = ttl; }
+
+int zn_udp_local_addr(const struct zn_udp_sock *s, struct zn_ip *addr,
+                      uint16_t *port) {
+  struct zn_ip a = s->laddr;
+  int rc = ZN_OK;
+  /* Connected while bound to any address: the source the stack would
+   * send from now (Linux's getsockname after connect). */
+  if (s->raddr.family != ZN_AF_NONE && zn_ip_is_unspecified(&a)) {
+    struct zn_ip src;
+    rc = zn__af_select_source(s->st, &s->raddr, &src);
+    if (rc == ZN_OK)
+      a = src;
+  }
+  if (addr)
+    *addr = a;
+  if (port)
+    *port = s->lport;
+  return rc;
 }
 
 void zn_udp_set_recv_cb(struct zn_udp_sock *s, zn_udp_recv_cb cb, void *arg) {
@@ -341,7 +390,8 @@ int zn_udp_sendto_buf(struct zn_udp_sock *s, const struct zn_ip *addr,
   emit_header(s, b, p, port, len,
               zn__inet_pseudo_sum(&src, &dst, ZN_IPPROTO_UDP, (uint32_t)len),
               dst.family);
-  rc = zn__af_send(st, b, &src, &dst, ZN_IPPROTO_UDP, 0, false);
+  rc = zn__af_send(st, b, &src, &dst, ZN_IPPROTO_UDP, s->tos,
+                   unicast_ttl(s, &dst), false);
   if (rc == ZN_OK)
     ZN_STAT_INC(st, udp_tx);
   return rc == ZN_ENETUNREACH ? ZN_EHOSTUNREACH : rc;
@@ -438,6 +488,7 @@ static void udp_input(struct zn_stack *st, struct zn_buf *b,
     d.dst = m->dst;
     d.dport = v.dport;
     d.ttl = m->ttl;
+    d.tos = m->tos;
     d.bcast = m->bcast;
     d.data = b->data;
     d.len = b->len;

@@ -23,6 +23,9 @@ struct zn_udp_sock {
   uint8_t state;
   uint8_t hashed;
   uint16_t in_cb;             /* callbacks of this socket running */
+  uint8_t tos;                /* TOS / traffic class of what it sends */
+  uint8_t ttl;                /* unicast TTL / hop limit; 0: the stack's */
+  bool v6only;                /* bound to any address: IPv6's only */
   zn_udp_recv_cb recv_cb;
   void *recv_arg;
   zn_udp_err_cb err_cb;

@@ -35,12 +35,13 @@ bool zn_tcp_csum_ok_psum(const struct zn_tcp_view *v, uint32_t psum) {
 }
 
 /* The layouts nearly every segment carries are read at once by
- * zn__tcp_opts_parse (wire_inline.h), the rest by the loop of
+ * zn__tcp_seg_opts_parse (wire_inline.h), the rest by the loop of
  * tcp_opts.c; here
  * the SACK blocks are cleared too, as the contract says. */
-int zn_tcp_opts_parse(const struct zn_tcp_view *v, struct zn_tcp_opts *o) {
+int zn_tcp_seg_opts_parse(const struct zn_tcp_view *v,
+                          struct zn_tcp_seg_opts *o) {
   memset(o->sack, 0, sizeof o->sack);
-  int err = zn__tcp_opts_parse(v, o);
+  int err = zn__tcp_seg_opts_parse(v, o);
   if (err != ZN_OK)
     memset(o, 0, sizeof *o);
   return err;
@@ -52,7 +53,7 @@ static uint8_t *put_nop2(uint8_t *p) {
   return p + 2;
 }
 
-static uint8_t *put_ts(uint8_t *p, const struct zn_tcp_opts *o) {
+static uint8_t *put_ts(uint8_t *p, const struct zn_tcp_seg_opts *o) {
   p[0] = ZN_TCP_OPT_TS;
   p[1] = ZN_TCP_OPTLEN_TS;
   zn_wr32(p + 2, o->tsval);
@@ -65,7 +66,7 @@ static uint8_t *put_ts(uint8_t *p, const struct zn_tcp_opts *o) {
  * then SACK blocks, each padded to 4 bytes with leading NOPs.  The SYN
  * layout is at most 4 + 12 + 4 = 20 bytes, so only SACK blocks can make
  * the options overflow 40 bytes. */
-size_t zn_tcp_opts_emit(uint8_t *p, const struct zn_tcp_opts *o) {
+size_t zn_tcp_seg_opts_emit(uint8_t *p, const struct zn_tcp_seg_opts *o) {
   const uint8_t syn_opts =
       ZN_TCP_OPTF_MSS | ZN_TCP_OPTF_WS | ZN_TCP_OPTF_SACK_PERM;
   const bool ts = (o->present & ZN_TCP_OPTF_TS) != 0;

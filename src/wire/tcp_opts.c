@@ -1,6 +1,6 @@
 /*
  * THE loop over TCP options (RFC 9293 §3.2, RFC 7323, RFC 2018): every
- * layout that zn__tcp_opts_parse (wire_inline.h) does not read at once.
+ * layout that zn__tcp_seg_opts_parse (wire_inline.h) does not read at once.
  * Each option is checked against the bytes left before it is read.  Out
  * of line, and apart from the inline bodies that call it.
  */
@@ -13,12 +13,14 @@
 #include "znet/wire.h"
 
 /* (Declared with the inline parser that calls it, wire_inline.h.) */
-int zn__tcp_opts_walk(const uint8_t *q, size_t len, struct zn_tcp_opts *o);
+int zn__tcp_seg_opts_walk(const uint8_t *q, size_t len,
+                          struct zn_tcp_seg_opts *o);
 
 /* One option of known kind `kind` whose kind and length bytes are at q
  * and whose length optlen (2..bytes left) has been checked against the
  * header.  A wrong length, or a kind already seen, is ignored. */
-static void take_opt(struct zn_tcp_opts *o, const uint8_t *q, size_t optlen) {
+static void take_opt(struct zn_tcp_seg_opts *o, const uint8_t *q,
+                     size_t optlen) {
   size_t i, n;
 
   switch (q[0]) {
@@ -66,7 +68,8 @@ static void take_opt(struct zn_tcp_opts *o, const uint8_t *q, size_t optlen) {
 
 /* The BSD loop (tcp_dooptions): EOL stops, NOP is one byte, every other
  * option has 2 <= optlen <= left, and only then are its bytes read. */
-static int parse_opts(const uint8_t *q, size_t left, struct zn_tcp_opts *o) {
+static int parse_opts(const uint8_t *q, size_t left,
+                      struct zn_tcp_seg_opts *o) {
   size_t optlen;
 
   while (left > 0) {
@@ -89,10 +92,10 @@ static int parse_opts(const uint8_t *q, size_t left, struct zn_tcp_opts *o) {
   return ZN_OK;
 }
 
-int zn__tcp_opts_walk(const uint8_t *q, size_t len, struct zn_tcp_opts *o) {
+int zn__tcp_seg_opts_walk(const uint8_t *q, size_t len,
+                          struct zn_tcp_seg_opts *o) {
   int err = parse_opts(q, len, o);
   if (err != ZN_OK) /* nothing half-parsed for the caller to use */
-    memset(o, 0, offsetof(struct zn_tcp_opts, sack));
+    memset(o, 0, offsetof(struct zn_tcp_seg_opts, sack));
   return err;
 }
-

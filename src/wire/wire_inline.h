@@ -4,7 +4,7 @@
  * checksum and the common layouts of TCP options.
  *
  * They are the same code as the public zn_*_view_init(),
- * zn_ipv4_csum_ok() and zn_tcp_opts_parse(), which src/wire/ defines
+ * zn_ipv4_csum_ok() and zn_tcp_seg_opts_parse(), which src/wire/ defines
  * with these bodies: one parser per format, out of line for the API (and
  * the fuzz harnesses), inline for the input path.  Inline, a view lives
  * in registers: its caller reads no field it does not use, and an error
@@ -182,10 +182,11 @@ static inline bool zn__tcp_csum_ok_psum(const uint8_t *p, size_t len,
   return zn_csum_fold(zn_csum_add(psum, p, len)) == 0;
 }
 
-/* The option loop of zn_tcp_opts_parse (src/wire/tcp.c), for any layout
- * zn__tcp_opts_parse does not read at once: the len bytes of options at
+/* The option loop of zn_tcp_seg_opts_parse (src/wire/tcp.c), for any layout
+ * zn__tcp_seg_opts_parse does not read at once: the len bytes of options at
  * q into o, whose fields before the SACK blocks are zero. */
-int zn__tcp_opts_walk(const uint8_t *q, size_t len, struct zn_tcp_opts *o);
+int zn__tcp_seg_opts_walk(const uint8_t *q, size_t len,
+                          struct zn_tcp_seg_opts *o);
 
 /* NOP, NOP, then the timestamps: the options of nearly every segment
  * once timestamps are agreed (RFC 7323 Appendix A's layout, which Linux,
@@ -194,7 +195,7 @@ int zn__tcp_opts_walk(const uint8_t *q, size_t len, struct zn_tcp_opts *o);
   ((uint32_t)ZN_TCP_OPT_NOP << 24 | (uint32_t)ZN_TCP_OPT_NOP << 16 |          \
    (uint32_t)ZN_TCP_OPT_TS << 8 | ZN_TCP_OPTLEN_TS)
 
-/* The SYN options of Linux (and of znet, zn_tcp_opts_emit) with all four
+/* The SYN options of Linux (and of znet, zn_tcp_seg_opts_emit) with all four
  * agreed: MSS, SACK_PERM and TS sharing 12 bytes, NOP and window scale. */
 #define ZN__TCP_SYN_MSS ((uint32_t)ZN_TCP_OPT_MSS << 8 | ZN_TCP_OPTLEN_MSS)
 #define ZN__TCP_SYN_SACKP_TS                                                  \
@@ -205,7 +206,7 @@ int zn__tcp_opts_walk(const uint8_t *q, size_t len, struct zn_tcp_opts *o);
   ((uint32_t)ZN_TCP_OPT_NOP << 16 | (uint32_t)ZN_TCP_OPT_WS << 8 |            \
    ZN_TCP_OPTLEN_WS)
 
-/* zn_tcp_opts_parse() but for what it writes: here every field before
+/* zn_tcp_seg_opts_parse() but for what it writes: here every field before
  * the SACK blocks (present, mss, wscale, the timestamps, nsack) is
  * written, 0 for an option not present, and the blocks past nsack are
  * not cleared (they may hold anything): the input path does not clear
@@ -213,12 +214,12 @@ int zn__tcp_opts_walk(const uint8_t *q, size_t len, struct zn_tcp_opts *o);
  * nearly every segment carries, none, NOP NOP TS and the SYN's MSS
  * SACK_PERM TS NOP WS, are read at once: what the loop makes of them,
  * without the loop. */
-static inline int zn__tcp_opts_parse(const struct zn_tcp_view *v,
-                                     struct zn_tcp_opts *o) {
+static inline int zn__tcp_seg_opts_parse(const struct zn_tcp_view *v,
+                                         struct zn_tcp_seg_opts *o) {
   const uint8_t *q = v->p + ZN_TCP_HDR_LEN;
   size_t len = v->hdr_len - ZN_TCP_HDR_LEN;
 
-  memset(o, 0, offsetof(struct zn_tcp_opts, sack));
+  memset(o, 0, offsetof(struct zn_tcp_seg_opts, sack));
   if (len == 0)
     return ZN_OK;
   if (len == 12 && zn_rd32(q) == ZN__TCP_NOP_NOP_TS) {
@@ -238,7 +239,7 @@ static inline int zn__tcp_opts_parse(const struct zn_tcp_view *v,
     o->wscale = q[19];
     return ZN_OK;
   }
-  return zn__tcp_opts_walk(q, len, o);
+  return zn__tcp_seg_opts_walk(q, len, o);
 }
 
 /* What an IPv4 source address says of the datagram that carries it.

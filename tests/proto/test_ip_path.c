@@ -75,7 +75,7 @@ static int send_dgram(struct zn_stack *st, struct zn__ip_path *path,
   if (src)
     s = zn_ip_from_v4(src);
   struct zn_ip d = zn_ip_from_v4(dst);
-  return zn__af_send_path(st, b, &s, &d, PROTO, tos, id, path);
+  return zn__af_send_path(st, b, &s, &d, PROTO, tos, 0, id, path);
 }
 
 /* The same datagram the full way, without a path. */
@@ -517,7 +517,7 @@ ZT_TEST(test_path_follows_mtu) {
   memset(zn_buf_put(b, 1000), 0, 1000);
   b->gso_size = 500;
   struct zn_ip src = zn_ip_from_v4(IP_B), dst = zn_ip_from_v4(IP_A);
-  ZT_EQ(zn__af_send_path(s.st, b, &src, &dst, PROTO, 0, 6, &path), ZN_OK);
+  ZT_EQ(zn__af_send_path(s.st, b, &src, &dst, PROTO, 0, 0, 6, &path), ZN_OK);
   ZT_EQU(cached(&s), 3);
   ZT_CHECK(next_frame(&s, &f));
   ZT_CHECK(f.ip_ok);

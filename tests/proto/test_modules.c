@@ -306,7 +306,7 @@ static int send_proto(struct th_pair *p, uint8_t proto) {
   struct zn_buf *b = zn_stack_buf_alloc(p->a, 4);
   memcpy(zn_buf_put(b, 4), "toy!", 4);
   struct zn_ip src = zn_ip_from_v4(A_IP), dst = zn_ip_from_v4(B_IP);
-  int rc = zn__af_send(p->a, b, &src, &dst, proto, 0, false);
+  int rc = zn__af_send(p->a, b, &src, &dst, proto, 0, 0, false);
   th_pair_run(p, ZN_MS(10));
   return rc;
 }

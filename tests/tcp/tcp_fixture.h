@@ -77,9 +77,10 @@ struct fx_seg {
   uint32_t seq, ack;
   uint8_t flags;
   uint32_t win;            /* W(x), or 0: default / unchecked */
-  struct zn_tcp_opts o;    /* send: options (0: TS if agreed, else none)
-                              expect: the options, except that TS is only
-                              required when agreed unless listed here */
+  struct zn_tcp_seg_opts o; /* send: options (0: TS if agreed, else
+                              none); expect: the options, except that TS
+                              is only required when agreed unless listed
+                              here */
   const void *data;        /* payload; NULL: the pattern at seq */
   size_t len;
   uint16_t sport, dport;   /* send: 0 is the fixture's ports */
@@ -116,7 +117,7 @@ struct fx {
   uint32_t iss;            /* the stack's ISS (from its SYN) */
   uint32_t s_nxt;          /* the stack's next sequence number (highest
                               seen + length) */
-  struct zn_tcp_opts peer_syn; /* options the peer's SYN / SYN-ACK carry */
+  struct zn_tcp_seg_opts peer_syn; /* options the peer's SYN / SYN-ACK carry */
   uint16_t p_win;          /* the peer's window field (default 65535) */
   uint64_t rtt;            /* ns the peer takes to answer our SYN */
   bool ts;                 /* timestamps agreed */
@@ -376,7 +377,7 @@ static inline void fx_run(struct fx *f, uint64_t dur) {
 static inline void fx_send_at(struct fx *f, const struct fx_seg *s,
                               const char *file, int line) {
   uint8_t tcp[20 + 40 + 1500];
-  struct zn_tcp_opts o = s->o;
+  struct zn_tcp_seg_opts o = s->o;
   if (!o.present && f->ts && !s->no_ts) {
     o.present = ZN_TCP_OPTF_TS;
     o.tsval = fx_tsval(f);
@@ -386,7 +387,7 @@ static inline void fx_send_at(struct fx *f, const struct fx_seg *s,
     zt_fail(file, line, "segment too long");
     return;
   }
-  size_t olen = zn_tcp_opts_emit(tcp + 20, &o);
+  size_t olen = zn_tcp_seg_opts_emit(tcp + 20, &o);
   uint16_t win = W_SET(s->win) ? W_VAL(s->win) : f->p_win;
   zn_tcp_emit(tcp, s->sport ? s->sport : f->pport,
               s->dport ? s->dport : f->lport, s->seq, s->ack, s->flags, win,
@@ -482,7 +483,7 @@ static inline bool fx_pop(struct fx *f, const char *file, int line) {
       g->len = sizeof(f->last_data);
     memcpy(f->last_data, zn_tcp_payload(&t), g->len);
     g->data = f->last_data;
-    if (zn_tcp_opts_parse(&t, &g->o) != ZN_OK)
+    if (zn_tcp_seg_opts_parse(&t, &g->o) != ZN_OK)
       zt_fail(file, line, "malformed options from the stack");
     zn_buf_free(b);
     uint32_t seglen = (uint32_t)g->len + ((g->flags & SYN) ? 1u : 0u) +
@@ -549,7 +550,7 @@ static inline bool fx_expect_at(struct fx *f, const struct fx_seg *w,
     }
   }
   if (!w->any_opts) {
-    const struct zn_tcp_opts *go = &g->o, *wo = &w->o;
+    const struct zn_tcp_seg_opts *go = &g->o, *wo = &w->o;
     uint8_t ts = ZN_TCP_OPTF_TS;
     if ((go->present & ~ts) != (wo->present & ~ts))
       zt_fail(file, line, "[%s] options 0x%02x != 0x%02x", gf, go->present,
@@ -684,8 +685,8 @@ static inline void fx_listen(struct fx *f, uint32_t backlog) {
 }
 
 /* Options the stack's SYN carries with the fixture's config. */
-static inline struct zn_tcp_opts fx_our_syn_opts(const struct fx *f) {
-  struct zn_tcp_opts o;
+static inline struct zn_tcp_seg_opts fx_our_syn_opts(const struct fx *f) {
+  struct zn_tcp_seg_opts o;
   memset(&o, 0, sizeof(o));
   o.present = ZN_TCP_OPTF_MSS;
   o.mss = (uint16_t)(f->mtu - 40);
@@ -704,9 +705,9 @@ static inline struct zn_tcp_opts fx_our_syn_opts(const struct fx *f) {
 }
 
 /* What the stack answers the peer's SYN options with. */
-static inline struct zn_tcp_opts fx_synack_opts(const struct fx *f,
-                                                const struct zn_tcp_opts *p) {
-  struct zn_tcp_opts all = fx_our_syn_opts(f), o;
+static inline struct zn_tcp_seg_opts
+fx_synack_opts(const struct fx *f, const struct zn_tcp_seg_opts *p) {
+  struct zn_tcp_seg_opts all = fx_our_syn_opts(f), o;
   memset(&o, 0, sizeof(o));
   o.present = ZN_TCP_OPTF_MSS;
   o.mss = all.mss;
@@ -725,8 +726,8 @@ static inline struct zn_tcp_opts fx_synack_opts(const struct fx *f,
 }
 
 /* The peer's SYN options with its TSval filled in now. */
-static inline struct zn_tcp_opts fx_peer_syn_opts(const struct fx *f) {
-  struct zn_tcp_opts o = f->peer_syn;
+static inline struct zn_tcp_seg_opts fx_peer_syn_opts(const struct fx *f) {
+  struct zn_tcp_seg_opts o = f->peer_syn;
   if (o.present & ZN_TCP_OPTF_TS) {
     o.tsval = fx_tsval(f);
     o.tsecr = 0;
@@ -756,7 +757,7 @@ static inline void fx_syn_sent(struct fx *f) {
   f->iss = f->last.seq;
   f->s_nxt = f->iss + 1;
   ZT_EQ(f->last.flags, SYN);
-  struct zn_tcp_opts o = fx_our_syn_opts(f);
+  struct zn_tcp_seg_opts o = fx_our_syn_opts(f);
   ZT_EQ(f->last.o.present, o.present);
   ZT_EQ(f->last.o.mss, f->mtu - 40);
   ZT_EQ(W_VAL(f->last.win), fx_syn_win(f));
@@ -772,7 +773,7 @@ static inline void fx_syn_sent(struct fx *f) {
 static inline void fx_established_active(struct fx *f) {
   fx_syn_sent(f);
   f->now += f->rtt;
-  struct zn_tcp_opts o = fx_peer_syn_opts(f);
+  struct zn_tcp_seg_opts o = fx_peer_syn_opts(f);
   if (o.present & ZN_TCP_OPTF_TS)
     o.tsecr = f->s_tsval;
   f->ts = (o.present & ZN_TCP_OPTF_TS) && f->cfg.tcp_timestamps;
@@ -786,10 +787,10 @@ static inline void fx_established_active(struct fx *f) {
 /* CLOSED -> LISTEN -> SYN_RECEIVED: the peer's SYN, our SYN-ACK. */
 static inline void fx_syn_received(struct fx *f, uint32_t backlog) {
   fx_listen(f, backlog);
-  struct zn_tcp_opts o = fx_peer_syn_opts(f);
+  struct zn_tcp_seg_opts o = fx_peer_syn_opts(f);
   SEND(f, .seq = f->p_iss, .flags = SYN, .o = o);
   f->p_nxt = f->p_iss + 1;
-  struct zn_tcp_opts a = fx_synack_opts(f, &o);
+  struct zn_tcp_seg_opts a = fx_synack_opts(f, &o);
   if (!EXPECT(f, .any_seq = true, .ack = f->p_nxt, .flags = SYN | ACK,
               .o = a, .win = W(fx_syn_win(f))))
     return;

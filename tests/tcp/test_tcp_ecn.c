@@ -24,10 +24,10 @@ static void ecn_config(struct zn_config *cfg, uint8_t mode) {
  * perhaps ECE, CWR); the SYN-ACK must carry synack_ecn (0 or ECE). */
 static void syn_received(struct fx *f, uint8_t syn_flags, uint8_t synack_ecn) {
   fx_listen(f, 0);
-  struct zn_tcp_opts o = fx_peer_syn_opts(f);
+  struct zn_tcp_seg_opts o = fx_peer_syn_opts(f);
   SEND(f, .seq = f->p_iss, .flags = syn_flags, .o = o);
   f->p_nxt = f->p_iss + 1;
-  struct zn_tcp_opts a = fx_synack_opts(f, &o);
+  struct zn_tcp_seg_opts a = fx_synack_opts(f, &o);
   if (!EXPECT(f, .any_seq = true, .ack = f->p_nxt,
               .flags = (uint8_t)(SYN | ACK | synack_ecn), .o = a))
     return;

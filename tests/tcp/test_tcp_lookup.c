@@ -268,7 +268,7 @@ ZT_TEST(test_reset_then_same_tuple) {
   /* The peer comes back on the same ports. */
   f.p_iss += 500000;
   f.p_nxt = f.p_iss;
-  struct zn_tcp_opts o = fx_peer_syn_opts(&f);
+  struct zn_tcp_seg_opts o = fx_peer_syn_opts(&f);
   SEND(&f, .seq = f.p_iss, .flags = SYN, .o = o);
   f.p_nxt = f.p_iss + 1;
   EXPECT(&f, .any_seq = true, .ack = f.p_nxt, .flags = SYN | ACK,
@@ -312,7 +312,7 @@ ZT_TEST(test_slot_reused_same_tuple) {
   for (int i = 0; i < 4; i++) {
     f.p_iss = FX_PEER_ISS + (uint32_t)i * 1000000u;
     f.p_nxt = f.p_iss;
-    struct zn_tcp_opts o = fx_peer_syn_opts(&f);
+    struct zn_tcp_seg_opts o = fx_peer_syn_opts(&f);
     SEND(&f, .seq = f.p_iss, .flags = SYN, .o = o);
     f.p_nxt = f.p_iss + 1;
     EXPECT(&f, .any_seq = true, .ack = f.p_nxt, .flags = SYN | ACK,

@@ -361,7 +361,7 @@ ZT_TEST(test_established_dsack_sender) {
            .flags = k == 4 ? ACK | PSH : ACK, .len = 1460);
   /* The first two acknowledged, then four D-SACKs of the first: the
    * peer got it twice.  Counted; no duplicate ACKs, no recovery. */
-  struct zn_tcp_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1};
+  struct zn_tcp_seg_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1};
   o.sack[0].left = una;
   o.sack[0].right = una + 1460;
   for (int k = 0; k < 4; k++)
@@ -403,7 +403,7 @@ ZT_TEST(test_established_sack_reneged) {
     EXPECT(&f, .seq = una + 1460u * (uint32_t)k, .ack = f.p_nxt,
            .flags = k == 5 ? ACK | PSH : ACK, .len = 1460);
   /* Segments 2 and 3 SACKed, then discarded by the peer. */
-  struct zn_tcp_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1};
+  struct zn_tcp_seg_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1};
   o.sack[0].left = una + 2 * 1460;
   o.sack[0].right = una + 4 * 1460;
   SEND(&f, .seq = f.p_nxt, .ack = una, .flags = ACK, .o = o);
@@ -453,7 +453,7 @@ ZT_TEST(test_established_sack_sender) {
     EXPECT(&f, .seq = una + 1460u * (uint32_t)k, .ack = f.p_nxt,
            .flags = k == 4 ? ACK | PSH : ACK, .len = 1460);
   /* The first is lost; the peer's SACKs show the others arriving. */
-  struct zn_tcp_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1};
+  struct zn_tcp_seg_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1};
   for (int k = 1; k <= 3; k++) {
     o.sack[0].left = una + 1460;
     o.sack[0].right = una + 1460u * (uint32_t)(k + 1);
@@ -512,7 +512,7 @@ ZT_TEST(test_established_prr_schedule) {
   drain_count_at(&f, 0, NULL);
   fx_run(&f, ZN_MS(10));
   ZT_EQ(f.s_nxt - una, 20 * m);
-  struct zn_tcp_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1};
+  struct zn_tcp_seg_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1};
   o.sack[0].left = una + m;
   int sent_above = 0, sent_total = 0;
   for (uint32_t k = 2; k <= 20; k++) {
@@ -568,7 +568,7 @@ ZT_TEST(test_established_sack_lost_retransmission) {
   ZT_EQ(first_flight - una, 10 * m); /* RFC 6928 IW10 */
   /* The first is lost; SACKs for the rest.  The third is the fast
    * retransmit; as the others leave the network, new data goes. */
-  struct zn_tcp_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1};
+  struct zn_tcp_seg_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1};
   o.sack[0].left = una + m;
   int resent = 0;
   for (uint32_t k = 2; k <= 10; k++) {

@@ -568,14 +568,14 @@ ZT_TEST(test_syn_received_syn_dup) {
   struct fx f;
   fx_init(&f, NULL);
   f.peer_syn.present |= ZN_TCP_OPTF_TS | ZN_TCP_OPTF_SACK_PERM;
-  struct zn_tcp_opts o = fx_peer_syn_opts(&f);
+  struct zn_tcp_seg_opts o = fx_peer_syn_opts(&f);
   fx_syn_received(&f, 0);
   /* The peer's SYN again (our SYN-ACK was lost): the SYN-ACK again, as
    * Linux does (tcp_check_req); a bare ACK would leave a peer in
    * SYN_SENT waiting for our retransmission timer (regression).  It
    * echoes the first SYN's TSval: TS.Recent moves only with acceptable
    * segments (Linux too). */
-  struct zn_tcp_opts again = o;
+  struct zn_tcp_seg_opts again = o;
   f.now += ZN_MS(200);
   again.tsval = fx_tsval(&f);
   SEND(&f, .seq = f.p_iss, .flags = SYN, .o = again);
@@ -832,14 +832,14 @@ ZT_TEST(test_syn_received_simul_data_fin) {
 /* Fill a backlog-1 listener's SYN queue, then a SYN from the next port;
  * returns with the cookie SYN-ACK checked and f->iss/s_nxt/p_nxt/ts set
  * for the cookie connection. */
-static void cookie_synack(struct fx *f, struct zn_tcp_opts peer) {
+static void cookie_synack(struct fx *f, struct zn_tcp_seg_opts peer) {
   fx_syn_received(f, 1);
   ZT_EQ(ZN__MOD(f->st, tcp)->nused, 2);
   f->pport = FX_PEER_PORT + 1;
   f->peer_syn = peer;
-  struct zn_tcp_opts o = fx_peer_syn_opts(f);
+  struct zn_tcp_seg_opts o = fx_peer_syn_opts(f);
   SEND(f, .seq = f->p_iss, .flags = SYN, .o = o);
-  struct zn_tcp_opts a = fx_synack_opts(f, &o);
+  struct zn_tcp_seg_opts a = fx_synack_opts(f, &o);
   if (!(o.present & ZN_TCP_OPTF_TS)) /* a cookie carries MSS only */
     a.present &= (uint8_t)~(ZN_TCP_OPTF_WS | ZN_TCP_OPTF_SACK_PERM);
   EXPECT(f, .any_seq = true, .ack = f->p_iss + 1, .flags = SYN | ACK,
@@ -856,9 +856,10 @@ static void cookie_synack(struct fx *f, struct zn_tcp_opts peer) {
 ZT_TEST(test_listen_syn_cookie) {
   struct fx f;
   fx_init(&f, NULL);
-  struct zn_tcp_opts p = {.present = ZN_TCP_OPTF_MSS | ZN_TCP_OPTF_WS |
-                                     ZN_TCP_OPTF_SACK_PERM | ZN_TCP_OPTF_TS,
-                          .mss = 1400, .wscale = 7};
+  struct zn_tcp_seg_opts p = {.present = ZN_TCP_OPTF_MSS | ZN_TCP_OPTF_WS |
+                                         ZN_TCP_OPTF_SACK_PERM | ZN_TCP_OPTF_TS,
+                              .mss = 1400,
+                              .wscale = 7};
   cookie_synack(&f, p);
   /* The ACK brings the cookie back: ESTABLISHED, in the accept queue,
    * with the MSS (rounded down the cookie's table), wscale and SACK. */
@@ -932,9 +933,10 @@ ZT_TEST(test_listen_syn_flood_leaves_room_for_cookies) {
 ZT_TEST(test_listen_syn_cookie_nots) {
   struct fx f;
   fx_init(&f, NULL);
-  struct zn_tcp_opts p = {.present = ZN_TCP_OPTF_MSS | ZN_TCP_OPTF_WS |
-                                     ZN_TCP_OPTF_SACK_PERM,
-                          .mss = 1000, .wscale = 7};
+  struct zn_tcp_seg_opts p = {.present = ZN_TCP_OPTF_MSS | ZN_TCP_OPTF_WS |
+                                         ZN_TCP_OPTF_SACK_PERM,
+                              .mss = 1000,
+                              .wscale = 7};
   /* Without timestamps a cookie keeps the MSS only: the SYN-ACK offers
    * neither wscale nor SACK. */
   cookie_synack(&f, p);

@@ -84,7 +84,7 @@ ZT_TEST(test_path_after_first_segment) {
   f.pport++;
   f.p_iss += 100000;
   f.p_nxt = f.p_iss;
-  struct zn_tcp_opts o = fx_peer_syn_opts(&f);
+  struct zn_tcp_seg_opts o = fx_peer_syn_opts(&f);
   SEND(&f, .seq = f.p_iss, .flags = SYN, .o = o);
   f.p_nxt = f.p_iss + 1;
   EXPECT(&f, .any_seq = true, .ack = f.p_nxt, .flags = SYN | ACK,

@@ -26,7 +26,7 @@ static uint32_t rack_flight(struct fx *f, uint32_t n) {
 
 static void sack_one(struct fx *f, uint32_t una, uint32_t left,
                      uint32_t right) {
-  struct zn_tcp_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1};
+  struct zn_tcp_seg_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1};
   o.sack[0].left = left;
   o.sack[0].right = right;
   SEND(f, .seq = f->p_nxt, .ack = una, .flags = ACK, .o = o);
@@ -111,7 +111,7 @@ ZT_TEST(test_rack_dsack_widens_window) {
   uint32_t una = rack_flight(&f, 4);
   fx_run(&f, ZN_MS(20));
   SEND(&f, .seq = f.p_nxt, .ack = una + M, .flags = ACK);
-  struct zn_tcp_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1};
+  struct zn_tcp_seg_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1};
   o.sack[0].left = una;
   o.sack[0].right = una + M;
   SEND(&f, .seq = f.p_nxt, .ack = una + 2 * M, .flags = ACK, .o = o);

@@ -723,7 +723,7 @@ ZT_TEST(test_syn_sent_keepalive_starts_at_establish) {
   f.in_api--;
   ZT_EQ(f.c->misc_mode, ZN__TCP_MISC_OFF); /* no keepalive in SYN_SENT */
   f.now += f.rtt;
-  struct zn_tcp_opts o = fx_peer_syn_opts(&f);
+  struct zn_tcp_seg_opts o = fx_peer_syn_opts(&f);
   if (o.present & ZN_TCP_OPTF_TS)
     o.tsecr = f.s_tsval;
   f.ts = (o.present & ZN_TCP_OPTF_TS) && f.cfg.tcp_timestamps;

@@ -50,7 +50,7 @@ static uint32_t run_to_rto(struct fx *f, uint32_t una, uint32_t n) {
  * [left, right) unless left == right. */
 static void ack_sack_echo(struct fx *f, uint32_t ack, uint32_t tsecr,
                           uint32_t left, uint32_t right) {
-  struct zn_tcp_opts o = {.present = ZN_TCP_OPTF_TS};
+  struct zn_tcp_seg_opts o = {.present = ZN_TCP_OPTF_TS};
   o.tsval = fx_tsval(f);
   o.tsecr = tsecr;
   if (left != right) {
@@ -394,7 +394,7 @@ static uint32_t dsack_flight(struct fx *f, uint32_t n) {
 }
 
 static void sack_block(struct fx *f, uint32_t ack, uint32_t l, uint32_t r) {
-  struct zn_tcp_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1};
+  struct zn_tcp_seg_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 1};
   o.sack[0].left = l;
   o.sack[0].right = r;
   SEND(f, .seq = f->p_nxt, .ack = ack, .flags = ACK, .o = o);
@@ -423,7 +423,7 @@ ZT_TEST(test_undo_dsack_not_all) {
   uint32_t una = dsack_flight(&f, 6);
   uint32_t cwnd0 = fx_info(&f).cwnd;
   fx_run(&f, ZN_MS(20));
-  struct zn_tcp_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 2};
+  struct zn_tcp_seg_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 2};
   o.sack[0].left = una + 3 * 1460;
   o.sack[0].right = una + 6 * 1460;
   o.sack[1].left = una + 1460;

@@ -4,9 +4,9 @@
  * SYN-ACKs re-emitted byte for byte, every truncation of the header and
  * of the option area (in blocks of exactly that size, so ASan sees any
  * overread), the checksum, adversarial option lists, and a round trip of
- * every combination of options through zn_tcp_opts_emit and
- * zn_tcp_opts_parse, and the input path's inline parser
- * (zn__tcp_opts_parse, wire/wire_inline.h) against it.
+ * every combination of options through zn_tcp_seg_opts_emit and
+ * zn_tcp_seg_opts_parse, and the input path's inline parser
+ * (zn__tcp_seg_opts_parse, wire/wire_inline.h) against it.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -227,9 +227,9 @@ static struct seg seg_of(const uint8_t *frame, size_t flen) {
 }
 #define SEG(frame) seg_of(frame, sizeof frame)
 
-static struct zn_tcp_opts mkopts(uint8_t present, uint16_t mss, uint8_t ws,
-                                 uint32_t tsval, uint32_t tsecr) {
-  struct zn_tcp_opts o;
+static struct zn_tcp_seg_opts mkopts(uint8_t present, uint16_t mss, uint8_t ws,
+                                     uint32_t tsval, uint32_t tsecr) {
+  struct zn_tcp_seg_opts o;
   memset(&o, 0, sizeof o);
   o.present = present;
   o.mss = mss;
@@ -239,7 +239,7 @@ static struct zn_tcp_opts mkopts(uint8_t present, uint16_t mss, uint8_t ws,
   return o;
 }
 
-static void add_sack(struct zn_tcp_opts *o, uint32_t left, uint32_t right) {
+static void add_sack(struct zn_tcp_seg_opts *o, uint32_t left, uint32_t right) {
   o->sack[o->nsack].left = left;
   o->sack[o->nsack].right = right;
   o->nsack++;
@@ -247,7 +247,8 @@ static void add_sack(struct zn_tcp_opts *o, uint32_t left, uint32_t right) {
 }
 
 /* Every field, including the ones that must stay 0 when absent. */
-static bool opts_eq(const struct zn_tcp_opts *a, const struct zn_tcp_opts *b) {
+static bool opts_eq(const struct zn_tcp_seg_opts *a,
+                    const struct zn_tcp_seg_opts *b) {
   if (a->present != b->present || a->mss != b->mss ||
       a->wscale != b->wscale || a->tsval != b->tsval ||
       a->tsecr != b->tsecr || a->nsack != b->nsack)
@@ -259,7 +260,7 @@ static bool opts_eq(const struct zn_tcp_opts *a, const struct zn_tcp_opts *b) {
   return true;
 }
 
-static void print_opts(const char *label, const struct zn_tcp_opts *o) {
+static void print_opts(const char *label, const struct zn_tcp_seg_opts *o) {
   printf("#   %s: present 0x%02x mss %u ws %u ts %" PRIu32 "/%" PRIu32
          " nsack %u",
          label, o->present, o->mss, o->wscale, o->tsval, o->tsecr, o->nsack);
@@ -281,7 +282,7 @@ static void print_opts(const char *label, const struct zn_tcp_opts *o) {
  * header-only segment malloc'd to exactly 20 + n bytes, so that reading
  * one byte past the header is an ASan error.  *o is filled with garbage
  * first: the parser must write all of it. */
-static int parse_area(const uint8_t *a, size_t n, struct zn_tcp_opts *o) {
+static int parse_area(const uint8_t *a, size_t n, struct zn_tcp_seg_opts *o) {
   uint8_t *h = malloc(ZN_TCP_HDR_LEN + n);
   struct zn_tcp_view v;
   int err;
@@ -296,21 +297,21 @@ static int parse_area(const uint8_t *a, size_t n, struct zn_tcp_opts *o) {
   err = zn_tcp_view_init(&v, h, ZN_TCP_HDR_LEN + n);
   if (err == ZN_OK) {
     memset(o, 0xa5, sizeof *o);
-    err = zn_tcp_opts_parse(&v, o);
+    err = zn_tcp_seg_opts_parse(&v, o);
   }
   free(h);
   return err;
 }
 #define PARSE_AREA(a, o) parse_area(a, sizeof a, o)
 
-static const struct zn_tcp_opts no_opts; /* all zero */
+static const struct zn_tcp_seg_opts no_opts; /* all zero */
 
 /* ---- real segments ----------------------------------------------------- */
 
 ZT_TEST(test_parse_bsd_syn) {
   struct seg s = SEG(bsd_syn);
   struct zn_tcp_view v;
-  struct zn_tcp_opts o;
+  struct zn_tcp_seg_opts o;
   ZT_REQUIRE(s.len == 44);
   ZT_EQ(zn_tcp_view_init(&v, s.p, s.len), ZN_OK);
   ZT_CHECK(v.p == s.p);
@@ -331,18 +332,17 @@ ZT_TEST(test_parse_bsd_syn) {
   ZT_CHECK(zn_tcp_csum_ok(&v, s.src, s.dst));
 
   memset(&o, 0xa5, sizeof o);
-  ZT_EQ(zn_tcp_opts_parse(&v, &o), ZN_OK);
-  struct zn_tcp_opts want =
-      mkopts(ZN_TCP_OPTF_MSS | ZN_TCP_OPTF_WS | ZN_TCP_OPTF_TS |
-                 ZN_TCP_OPTF_SACK_PERM,
-             1460, 4, 374005024u, 0);
+  ZT_EQ(zn_tcp_seg_opts_parse(&v, &o), ZN_OK);
+  struct zn_tcp_seg_opts want = mkopts(
+      ZN_TCP_OPTF_MSS | ZN_TCP_OPTF_WS | ZN_TCP_OPTF_TS | ZN_TCP_OPTF_SACK_PERM,
+      1460, 4, 374005024u, 0);
   CHECK_OPTS(&o, &want);
 }
 
 ZT_TEST(test_linux_synack_both_ways) {
   struct seg s = SEG(linux_synack);
   struct zn_tcp_view v;
-  struct zn_tcp_opts o;
+  struct zn_tcp_seg_opts o;
   ZT_REQUIRE(s.len == 40);
   ZT_EQ(zn_tcp_view_init(&v, s.p, s.len), ZN_OK);
   ZT_EQU(v.hdr_len, 40);
@@ -361,18 +361,17 @@ ZT_TEST(test_linux_synack_both_ways) {
   ZT_CHECK(!zn_tcp_csum_ok(&v, s.src + 1, s.dst));
   ZT_CHECK(!zn_tcp_csum_ok(&v, s.src, 0));
 
-  ZT_EQ(zn_tcp_opts_parse(&v, &o), ZN_OK);
-  struct zn_tcp_opts want =
-      mkopts(ZN_TCP_OPTF_MSS | ZN_TCP_OPTF_SACK_PERM | ZN_TCP_OPTF_TS |
-                 ZN_TCP_OPTF_WS,
-             1460, 7, 797524569u, 374005024u);
+  ZT_EQ(zn_tcp_seg_opts_parse(&v, &o), ZN_OK);
+  struct zn_tcp_seg_opts want = mkopts(ZN_TCP_OPTF_MSS | ZN_TCP_OPTF_SACK_PERM |
+                                           ZN_TCP_OPTF_TS | ZN_TCP_OPTF_WS,
+                                       1460, 7, 797524569u, 374005024u);
   CHECK_OPTS(&o, &want);
 
   /* Linux's layout, so the emitted SYN-ACK is the captured one, checksum
    * and all. */
   uint8_t out[64];
   memset(out, 0xee, sizeof out);
-  size_t optlen = zn_tcp_opts_emit(out + ZN_TCP_HDR_LEN, &want);
+  size_t optlen = zn_tcp_seg_opts_emit(out + ZN_TCP_HDR_LEN, &want);
   ZT_EQU(optlen, 20);
   ZT_EQU(zn_tcp_emit(out, 80, 59856, 0xa5afce3eu, 0xfe21323bu,
                      ZN_TCP_SYN | ZN_TCP_ACK, 14480, optlen),
@@ -387,7 +386,7 @@ ZT_TEST(test_linux_synack_both_ways) {
 static void check_linux_syn(struct seg s, uint16_t sport, uint16_t dport,
                             uint32_t seq, uint32_t tsval, uint16_t bad_csum) {
   struct zn_tcp_view v;
-  struct zn_tcp_opts o;
+  struct zn_tcp_seg_opts o;
   ZT_REQUIRE(s.len == 40);
   ZT_EQ(zn_tcp_view_init(&v, s.p, s.len), ZN_OK);
   ZT_EQU(v.sport, sport);
@@ -398,15 +397,14 @@ static void check_linux_syn(struct seg s, uint16_t sport, uint16_t dport,
   ZT_EQU(v.win, 29200);
   ZT_EQU(v.csum, bad_csum);
   ZT_CHECK(!zn_tcp_csum_ok(&v, s.src, s.dst));
-  ZT_EQ(zn_tcp_opts_parse(&v, &o), ZN_OK);
-  struct zn_tcp_opts want =
-      mkopts(ZN_TCP_OPTF_MSS | ZN_TCP_OPTF_SACK_PERM | ZN_TCP_OPTF_TS |
-                 ZN_TCP_OPTF_WS,
-             1460, 7, tsval, 0);
+  ZT_EQ(zn_tcp_seg_opts_parse(&v, &o), ZN_OK);
+  struct zn_tcp_seg_opts want = mkopts(ZN_TCP_OPTF_MSS | ZN_TCP_OPTF_SACK_PERM |
+                                           ZN_TCP_OPTF_TS | ZN_TCP_OPTF_WS,
+                                       1460, 7, tsval, 0);
   CHECK_OPTS(&o, &want);
 
   uint8_t out[40];
-  size_t optlen = zn_tcp_opts_emit(out + 20, &want);
+  size_t optlen = zn_tcp_seg_opts_emit(out + 20, &want);
   ZT_EQU(optlen, 20);
   zn_tcp_emit(out, sport, dport, seq, 0, ZN_TCP_SYN, 29200, optlen);
   ZT_EQU(zn_rd16(out + 16), 0);
@@ -427,7 +425,7 @@ ZT_TEST(test_linux_syns_emit) {
 
 ZT_TEST(test_rst_fin_data) {
   struct zn_tcp_view v;
-  struct zn_tcp_opts o;
+  struct zn_tcp_seg_opts o;
   uint8_t out[64];
 
   /* RST: the only seed whose checksum verifies; emitted byte for byte. */
@@ -444,10 +442,10 @@ ZT_TEST(test_rst_fin_data) {
   ZT_EQU(v.csum, 0x8030);
   ZT_CHECK(zn_tcp_csum_ok(&v, s.src, s.dst));
   memset(&o, 0xa5, sizeof o);
-  ZT_EQ(zn_tcp_opts_parse(&v, &o), ZN_OK);
+  ZT_EQ(zn_tcp_seg_opts_parse(&v, &o), ZN_OK);
   ZT_CHECK(memcmp(&o, &no_opts, sizeof o) == 0); /* fully written */
   memset(out, 0xee, sizeof out);
-  ZT_EQU(zn_tcp_opts_emit(out + 20, &no_opts), 0);
+  ZT_EQU(zn_tcp_seg_opts_emit(out + 20, &no_opts), 0);
   ZT_EQU(out[20], 0xee);
   zn_tcp_emit(out, 443, 47472, 0, 0xdefc5038u, ZN_TCP_RST | ZN_TCP_ACK, 0,
               0);
@@ -489,14 +487,14 @@ ZT_TEST(test_rst_fin_data) {
   ZT_EQU(zn_tcp_payload(&v)[4], 0x5f);              /* of 95 bytes */
   ZT_EQU(zn_rd32(zn_tcp_payload(&v) + 96), 0x641365fbu);
   ZT_CHECK(!zn_tcp_csum_ok(&v, s.src, s.dst));
-  ZT_EQ(zn_tcp_opts_parse(&v, &o), ZN_OK);
-  struct zn_tcp_opts want = mkopts(ZN_TCP_OPTF_TS, 0, 0, 0x270544b5u,
-                                   0x31f40643u);
+  ZT_EQ(zn_tcp_seg_opts_parse(&v, &o), ZN_OK);
+  struct zn_tcp_seg_opts want =
+      mkopts(ZN_TCP_OPTF_TS, 0, 0, 0x270544b5u, 0x31f40643u);
   CHECK_OPTS(&o, &want);
   /* Rebuilt whole: header and options match, and the checksum we give
    * the same bytes verifies. */
   uint8_t seg[132];
-  size_t optlen = zn_tcp_opts_emit(seg + 20, &want);
+  size_t optlen = zn_tcp_seg_opts_emit(seg + 20, &want);
   ZT_EQU(optlen, 12);
   zn_tcp_emit(seg, 50300, 50002, 0x9585c449u, 0xede76463u,
               ZN_TCP_PSH | ZN_TCP_ACK, 1444, optlen);
@@ -524,7 +522,7 @@ ZT_TEST(test_sack_capture) {
   for (size_t i = 0; i < 4; i++) {
     struct seg s = seg_of(c[i].frame, c[i].flen);
     struct zn_tcp_view v;
-    struct zn_tcp_opts o;
+    struct zn_tcp_seg_opts o;
     ZT_REQUIRE(s.len == c[i].hdr_len);
     ZT_EQU(s.src, 0x7f000001u);
     ZT_EQ(zn_tcp_view_init(&v, s.p, s.len), ZN_OK);
@@ -535,8 +533,8 @@ ZT_TEST(test_sack_capture) {
     ZT_EQU(v.win, 8192);
     ZT_EQU(v.csum, c[i].csum);
     ZT_CHECK(zn_tcp_csum_ok(&v, s.src, s.dst));
-    ZT_EQ(zn_tcp_opts_parse(&v, &o), ZN_OK);
-    struct zn_tcp_opts want = mkopts(0, 0, 0, 0, 0);
+    ZT_EQ(zn_tcp_seg_opts_parse(&v, &o), ZN_OK);
+    struct zn_tcp_seg_opts want = mkopts(0, 0, 0, 0, 0);
     for (size_t k = 0; k <= i; k++)
       add_sack(&want, edges[k][0], edges[k][1]);
     CHECK_OPTS(&o, &want);
@@ -545,7 +543,7 @@ ZT_TEST(test_sack_capture) {
     /* Emitted on a non-SYN in Linux's layout (NOP NOP SACK) and parsed
      * back to the same blocks. */
     uint8_t out[60];
-    size_t optlen = zn_tcp_opts_emit(out + 20, &o);
+    size_t optlen = zn_tcp_seg_opts_emit(out + 20, &o);
     ZT_EQU(optlen, 4 + 8 * (i + 1));
     ZT_EQU(out[20], ZN_TCP_OPT_NOP);
     ZT_EQU(out[21], ZN_TCP_OPT_NOP);
@@ -553,16 +551,16 @@ ZT_TEST(test_sack_capture) {
     ZT_EQU(out[23], 2 + 8 * (i + 1));
     ZT_MEMEQ(out + 24, s.p + 22, 8 * (i + 1)); /* the blocks, verbatim */
     zn_tcp_emit(out, 20, 80, 0, 0, ZN_TCP_ACK, 8192, optlen);
-    struct zn_tcp_opts back;
+    struct zn_tcp_seg_opts back;
     ZT_EQ(zn_tcp_view_init(&v, out, 20 + optlen), ZN_OK);
-    ZT_EQ(zn_tcp_opts_parse(&v, &back), ZN_OK);
+    ZT_EQ(zn_tcp_seg_opts_parse(&v, &back), ZN_OK);
     CHECK_OPTS(&back, &want);
   }
 }
 
 ZT_TEST(test_window_scale_capture) {
   struct zn_tcp_view v;
-  struct zn_tcp_opts o, want;
+  struct zn_tcp_seg_opts o, want;
 
   /* WS 255 is reported as received; clamping to 14 is the caller's. */
   struct seg s = SEG(ws255_syn);
@@ -575,7 +573,7 @@ ZT_TEST(test_window_scale_capture) {
   ZT_EQU(v.flags, ZN_TCP_SYN);
   ZT_EQU(v.win, 8192);
   ZT_CHECK(zn_tcp_csum_ok(&v, s.src, s.dst));
-  ZT_EQ(zn_tcp_opts_parse(&v, &o), ZN_OK);
+  ZT_EQ(zn_tcp_seg_opts_parse(&v, &o), ZN_OK);
   want = mkopts(ZN_TCP_OPTF_MSS | ZN_TCP_OPTF_WS, 1460, 255, 0, 0);
   CHECK_OPTS(&o, &want);
 
@@ -586,7 +584,7 @@ ZT_TEST(test_window_scale_capture) {
   ZT_EQU(v.ack, 1001);
   ZT_EQU(v.flags, ZN_TCP_SYN | ZN_TCP_ACK);
   ZT_CHECK(zn_tcp_csum_ok(&v, s.src, s.dst));
-  ZT_EQ(zn_tcp_opts_parse(&v, &o), ZN_OK);
+  ZT_EQ(zn_tcp_seg_opts_parse(&v, &o), ZN_OK);
   want = mkopts(ZN_TCP_OPTF_MSS | ZN_TCP_OPTF_WS, 1460, 7, 0, 0);
   CHECK_OPTS(&o, &want);
 
@@ -654,10 +652,10 @@ ZT_TEST(test_truncated) {
   };
   for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
     struct zn_tcp_view full;
-    struct zn_tcp_opts want;
+    struct zn_tcp_seg_opts want;
     ZT_REQUIRE(c[i].s.len >= c[i].hdr_len);
     ZT_EQ(zn_tcp_view_init(&full, c[i].s.p, c[i].s.len), ZN_OK);
-    ZT_EQ(zn_tcp_opts_parse(&full, &want), ZN_OK);
+    ZT_EQ(zn_tcp_seg_opts_parse(&full, &want), ZN_OK);
     for (size_t len = 0; len <= c[i].s.len; len++) {
       uint8_t *b = exact_copy(c[i].s.p, len);
       ZT_REQUIRE(b != NULL);
@@ -673,8 +671,8 @@ ZT_TEST(test_truncated) {
         ZT_EQU(v.len, len);
         ZT_EQU(v.hdr_len, c[i].hdr_len);
         ZT_EQU(zn_tcp_payload_len(&v), len - c[i].hdr_len);
-        struct zn_tcp_opts o;
-        ZT_EQ(zn_tcp_opts_parse(&v, &o), ZN_OK);
+        struct zn_tcp_seg_opts o;
+        ZT_EQ(zn_tcp_seg_opts_parse(&v, &o), ZN_OK);
         CHECK_OPTS(&o, &want);
       }
       if (err != ZN_OK)
@@ -697,20 +695,20 @@ static void check_cuts(const uint8_t *frame, size_t flen,
                        const struct cut *cuts, size_t ncuts) {
   struct seg s = seg_of(frame, flen);
   struct zn_tcp_view full;
-  struct zn_tcp_opts all;
+  struct zn_tcp_seg_opts all;
   ZT_REQUIRE(s.len >= 20);
   ZT_EQ(zn_tcp_view_init(&full, s.p, s.len), ZN_OK);
-  ZT_EQ(zn_tcp_opts_parse(&full, &all), ZN_OK);
+  ZT_EQ(zn_tcp_seg_opts_parse(&full, &all), ZN_OK);
   for (size_t i = 0; i < ncuts; i++) {
     size_t hl = 20 + cuts[i].area;
     uint8_t *b = exact_copy(s.p, hl);
     ZT_REQUIRE(b != NULL);
     b[12] = (uint8_t)(hl / 4 << 4 | (b[12] & 0x0f));
     struct zn_tcp_view v;
-    struct zn_tcp_opts o;
+    struct zn_tcp_seg_opts o;
     ZT_EQ(zn_tcp_view_init(&v, b, hl), ZN_OK);
     memset(&o, 0xa5, sizeof o);
-    int err = zn_tcp_opts_parse(&v, &o);
+    int err = zn_tcp_seg_opts_parse(&v, &o);
     ZT_EQ(err, cuts[i].err);
     ZT_EQU(o.present, cuts[i].present);
     if (err != ZN_OK) {
@@ -898,7 +896,7 @@ ZT_TEST(test_csum_long) {
 /* ---- adversarial option lists ------------------------------------------ */
 
 ZT_TEST(test_opts_none) {
-  struct zn_tcp_opts o;
+  struct zn_tcp_seg_opts o;
   static const uint8_t eol[4] = {0, 0, 0, 0};
   static const uint8_t nop[40] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
                                   1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -916,7 +914,7 @@ ZT_TEST(test_opts_none) {
  * area; the same first bytes with anything else after them, or in a
  * longer area, go through the loop. */
 ZT_TEST(test_opts_nop_nop_ts) {
-  struct zn_tcp_opts o, want;
+  struct zn_tcp_seg_opts o, want;
   uint8_t a[12] = {1, 1, 8, 10}, b[16];
   for (int i = 0; i < 1000; i++) {
     for (int k = 4; k < 12; k++)
@@ -946,7 +944,7 @@ ZT_TEST(test_opts_nop_nop_ts) {
  * for any kind but EOL and NOP they are structural errors.  o is reset
  * even if good options came first. */
 ZT_TEST(test_opts_short_len) {
-  struct zn_tcp_opts o;
+  struct zn_tcp_seg_opts o;
   static const uint8_t kinds[] = {ZN_TCP_OPT_MSS, ZN_TCP_OPT_WS,
                                   ZN_TCP_OPT_SACK_PERM, ZN_TCP_OPT_SACK,
                                   ZN_TCP_OPT_TS, 6, 30, 34, 254, 255};
@@ -963,7 +961,7 @@ ZT_TEST(test_opts_short_len) {
 }
 
 ZT_TEST(test_opts_past_header) {
-  struct zn_tcp_opts o;
+  struct zn_tcp_seg_opts o;
   /* MSS says 4 with 2 bytes left; TS says 10 with 8 left. */
   static const uint8_t a[4] = {1, 1, 2, 4};
   static const uint8_t b[12] = {2, 4, 5, 0xb4, 1, 1, 8, 10, 0, 0, 0, 0};
@@ -977,7 +975,7 @@ ZT_TEST(test_opts_past_header) {
   ZT_EQ(PARSE_AREA(c, &o), ZN_EMALFORMED);
   CHECK_OPTS(&o, &no_opts);
   ZT_EQ(PARSE_AREA(d, &o), ZN_OK);
-  struct zn_tcp_opts want = mkopts(ZN_TCP_OPTF_WS, 0, 7, 0, 0);
+  struct zn_tcp_seg_opts want = mkopts(ZN_TCP_OPTF_WS, 0, 7, 0, 0);
   CHECK_OPTS(&o, &want);
   /* Lengths 2..40 at the start of a 40-byte area: fine up to 40. */
   uint8_t e[40];
@@ -992,7 +990,7 @@ ZT_TEST(test_opts_past_header) {
 
 /* A kind byte alone in the last byte of the header: no length to read. */
 ZT_TEST(test_opts_lone_kind) {
-  struct zn_tcp_opts o;
+  struct zn_tcp_seg_opts o;
   static const uint8_t kinds[] = {ZN_TCP_OPT_MSS, ZN_TCP_OPT_WS,
                                   ZN_TCP_OPT_SACK_PERM, ZN_TCP_OPT_SACK,
                                   ZN_TCP_OPT_TS, 30, 255};
@@ -1004,7 +1002,7 @@ ZT_TEST(test_opts_lone_kind) {
   /* A lone NOP or EOL there is fine. */
   static const uint8_t nop[8] = {2, 4, 5, 0xb4, 1, 1, 1, 1};
   static const uint8_t eol[8] = {2, 4, 5, 0xb4, 1, 1, 1, 0};
-  struct zn_tcp_opts want = mkopts(ZN_TCP_OPTF_MSS, 1460, 0, 0, 0);
+  struct zn_tcp_seg_opts want = mkopts(ZN_TCP_OPTF_MSS, 1460, 0, 0, 0);
   ZT_EQ(PARSE_AREA(nop, &o), ZN_OK);
   CHECK_OPTS(&o, &want);
   ZT_EQ(PARSE_AREA(eol, &o), ZN_OK);
@@ -1013,10 +1011,10 @@ ZT_TEST(test_opts_lone_kind) {
 
 /* Nothing after EOL is looked at, not even a broken option. */
 ZT_TEST(test_opts_eol_garbage) {
-  struct zn_tcp_opts o;
+  struct zn_tcp_seg_opts o;
   static const uint8_t a[12] = {2, 4, 5, 0xb4, 0, 2, 0, 8, 1, 3, 3, 9};
   static const uint8_t b[12] = {0, 2, 4, 5, 0xb4, 3, 3, 9, 8, 255, 1, 2};
-  struct zn_tcp_opts want = mkopts(ZN_TCP_OPTF_MSS, 1460, 0, 0, 0);
+  struct zn_tcp_seg_opts want = mkopts(ZN_TCP_OPTF_MSS, 1460, 0, 0, 0);
   ZT_EQ(PARSE_AREA(a, &o), ZN_OK);
   CHECK_OPTS(&o, &want);
   ZT_EQ(PARSE_AREA(b, &o), ZN_OK);
@@ -1025,7 +1023,7 @@ ZT_TEST(test_opts_eol_garbage) {
 
 /* NOPs before, between and after every option, in any alignment. */
 ZT_TEST(test_opts_nop_padding) {
-  struct zn_tcp_opts o;
+  struct zn_tcp_seg_opts o;
   static const uint8_t a[40] = {
       1, 2, 4, 0x02, 0x18,                          /* MSS 536 */
       1, 1, 1, 3, 3, 14,                            /* WS 14 */
@@ -1034,10 +1032,9 @@ ZT_TEST(test_opts_nop_padding) {
       1, 1, 5, 10, 0x80, 0, 0, 0, 0x80, 0, 0, 1,    /* SACK 1 block */
       1, 1, 1};
   ZT_EQ(PARSE_AREA(a, &o), ZN_OK);
-  struct zn_tcp_opts want =
-      mkopts(ZN_TCP_OPTF_MSS | ZN_TCP_OPTF_WS | ZN_TCP_OPTF_SACK_PERM |
-                 ZN_TCP_OPTF_TS,
-             536, 14, 1, 0xffffffffu);
+  struct zn_tcp_seg_opts want = mkopts(
+      ZN_TCP_OPTF_MSS | ZN_TCP_OPTF_WS | ZN_TCP_OPTF_SACK_PERM | ZN_TCP_OPTF_TS,
+      536, 14, 1, 0xffffffffu);
   add_sack(&want, 0x80000000u, 0x80000001u);
   CHECK_OPTS(&o, &want);
 }
@@ -1045,8 +1042,8 @@ ZT_TEST(test_opts_nop_padding) {
 /* A known kind with the wrong length is skipped by that length and
  * ignored; what follows it is still parsed. */
 ZT_TEST(test_opts_wrong_length) {
-  struct zn_tcp_opts o;
-  struct zn_tcp_opts ws9 = mkopts(ZN_TCP_OPTF_WS, 0, 9, 0, 0);
+  struct zn_tcp_seg_opts o;
+  struct zn_tcp_seg_opts ws9 = mkopts(ZN_TCP_OPTF_WS, 0, 9, 0, 0);
   static const struct {
     uint8_t a[16];
   } c[] = {
@@ -1071,14 +1068,14 @@ ZT_TEST(test_opts_wrong_length) {
   /* An ignored MSS does not count as the first one. */
   static const uint8_t d[8] = {2, 3, 0, 2, 4, 0x05, 0xb4, 0};
   ZT_EQ(PARSE_AREA(d, &o), ZN_OK);
-  struct zn_tcp_opts mss = mkopts(ZN_TCP_OPTF_MSS, 1460, 0, 0, 0);
+  struct zn_tcp_seg_opts mss = mkopts(ZN_TCP_OPTF_MSS, 1460, 0, 0, 0);
   CHECK_OPTS(&o, &mss);
 }
 
 /* Five SACK blocks need 42 bytes, more than any header holds: the length
  * runs past the header.  A 4-block SACK fills 34 of the 40 bytes. */
 ZT_TEST(test_opts_five_sack) {
-  struct zn_tcp_opts o;
+  struct zn_tcp_seg_opts o;
   uint8_t a[40];
   memset(a, 0, sizeof a);
   a[0] = ZN_TCP_OPT_SACK;
@@ -1107,7 +1104,7 @@ ZT_TEST(test_opts_five_sack) {
 
 /* The first well-formed copy of an option wins. */
 ZT_TEST(test_opts_duplicates) {
-  struct zn_tcp_opts o;
+  struct zn_tcp_seg_opts o;
   static const uint8_t a[40] = {
       2, 4, 0x05, 0xb4, 2, 4, 0x02, 0x18,            /* MSS 1460, MSS 536 */
       3, 3, 7, 3, 3, 14,                             /* WS 7, WS 14 */
@@ -1116,10 +1113,9 @@ ZT_TEST(test_opts_duplicates) {
       8, 10, 0, 0, 0, 3, 0, 0, 0, 4,                 /* TS 3/4 */
       1, 1};
   ZT_EQ(PARSE_AREA(a, &o), ZN_OK);
-  struct zn_tcp_opts want =
-      mkopts(ZN_TCP_OPTF_MSS | ZN_TCP_OPTF_WS | ZN_TCP_OPTF_SACK_PERM |
-                 ZN_TCP_OPTF_TS,
-             1460, 7, 1, 2);
+  struct zn_tcp_seg_opts want = mkopts(
+      ZN_TCP_OPTF_MSS | ZN_TCP_OPTF_WS | ZN_TCP_OPTF_SACK_PERM | ZN_TCP_OPTF_TS,
+      1460, 7, 1, 2);
   CHECK_OPTS(&o, &want);
   /* Two SACK options: the blocks of the first only. */
   static const uint8_t b[36] = {
@@ -1136,7 +1132,7 @@ ZT_TEST(test_opts_duplicates) {
 /* Unknown kinds (MPTCP 30, Fast Open 34, experimental 253/254, the
  * obsolete echo 6 and MD5 19) are skipped by their length. */
 ZT_TEST(test_opts_unknown) {
-  struct zn_tcp_opts o;
+  struct zn_tcp_seg_opts o;
   static const uint8_t a[40] = {
       30, 12, 0x10, 0, 1, 2, 3, 4, 5, 6, 7, 8, /* MPTCP */
       34, 2,                                  /* TFO cookie request */
@@ -1146,7 +1142,7 @@ ZT_TEST(test_opts_unknown) {
       2, 4, 0x23, 0x28,                       /* MSS 9000 */
       254, 2, 1, 1, 1, 1, 1, 1, 1};
   ZT_EQ(PARSE_AREA(a, &o), ZN_OK);
-  struct zn_tcp_opts want = mkopts(ZN_TCP_OPTF_MSS, 9000, 0, 0, 0);
+  struct zn_tcp_seg_opts want = mkopts(ZN_TCP_OPTF_MSS, 9000, 0, 0, 0);
   CHECK_OPTS(&o, &want);
 }
 
@@ -1154,7 +1150,7 @@ ZT_TEST(test_opts_unknown) {
  * exactly the rules, no more.  A NOP kind makes the length byte the next
  * kind, whose own length is then 1 (a NOP). */
 ZT_TEST(test_opts_all_kind_len) {
-  struct zn_tcp_opts o;
+  struct zn_tcp_seg_opts o;
   uint8_t a[12];
   for (unsigned kind = 0; kind < 256; kind++) {
     for (unsigned len = 0; len < 256; len++) {
@@ -1208,7 +1204,7 @@ ZT_TEST(test_opts_all_kind_len) {
  * whatever their values; with any byte of the layout changed the loop
  * decides. */
 ZT_TEST(test_opts_linux_syn) {
-  struct zn_tcp_opts o, want;
+  struct zn_tcp_seg_opts o, want;
   static const uint8_t syn[20] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0,
                                   0, 1, 0, 0, 0, 0, 1, 3, 3, 7};
   uint8_t a[20];
@@ -1226,7 +1222,7 @@ ZT_TEST(test_opts_linux_syn) {
     if (i % 2) /* one byte of the layout itself changed */
       a[(size_t)(i / 2) % 20] ^= (uint8_t)(1u << (i % 8));
     memset(&want, 0, sizeof want);
-    int err = zn__tcp_opts_walk(a, sizeof a, &want); /* the loop alone */
+    int err = zn__tcp_seg_opts_walk(a, sizeof a, &want); /* the loop alone */
     if (err != ZN_OK)
       memset(&want, 0, sizeof want);
     ZT_EQ(PARSE_AREA(a, &o), err);
@@ -1234,20 +1230,20 @@ ZT_TEST(test_opts_linux_syn) {
   }
 }
 
-/* zn__tcp_opts_parse, what TCP input runs, is zn_tcp_opts_parse but for
+/* zn__tcp_seg_opts_parse, what TCP input runs, is zn_tcp_seg_opts_parse but for
  * the SACK blocks past nsack, which it does not clear: on random option
  * areas and on the common layouts. */
 static void check_inline(const uint8_t *a, size_t n) {
   uint8_t h[ZN_TCP_MAX_HDR_LEN];
   struct zn_tcp_view v;
-  struct zn_tcp_opts pub, in;
+  struct zn_tcp_seg_opts pub, in;
   zn_tcp_emit(h, 1000, 2000, 1, 2, ZN_TCP_ACK, 100, n);
   if (n > 0)
     memcpy(h + ZN_TCP_HDR_LEN, a, n);
   ZT_REQUIRE(zn_tcp_view_init(&v, h, ZN_TCP_HDR_LEN + n) == ZN_OK);
   memset(&in, 0xa5, sizeof in);
-  int err = zn_tcp_opts_parse(&v, &pub);
-  ZT_EQ(zn__tcp_opts_parse(&v, &in), err);
+  int err = zn_tcp_seg_opts_parse(&v, &pub);
+  ZT_EQ(zn__tcp_seg_opts_parse(&v, &in), err);
   for (size_t i = in.nsack; i < ZN_TCP_MAX_SACK; i++)
     in.sack[i] = pub.sack[i];
   CHECK_OPTS(&in, &pub);
@@ -1313,9 +1309,9 @@ ZT_TEST(test_emit_header) {
 /* Each layout, byte for byte. */
 ZT_TEST(test_emit_layouts) {
   uint8_t out[48];
-  struct zn_tcp_opts o;
+  struct zn_tcp_seg_opts o;
   struct {
-    struct zn_tcp_opts o;
+    struct zn_tcp_seg_opts o;
     size_t len;
     uint8_t bytes[40];
   } c[] = {
@@ -1341,7 +1337,7 @@ ZT_TEST(test_emit_layouts) {
   };
   for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
     memset(out, 0xee, sizeof out);
-    ZT_EQU(zn_tcp_opts_emit(out, &c[i].o), c[i].len);
+    ZT_EQU(zn_tcp_seg_opts_emit(out, &c[i].o), c[i].len);
     ZT_MEMEQ(out, c[i].bytes, c[i].len);
     ZT_EQU(out[c[i].len], 0xee);
   }
@@ -1356,7 +1352,7 @@ ZT_TEST(test_emit_layouts) {
       1, 1, 5, 26, 0, 0, 0, 0x10, 0, 0, 0, 0x18, 0, 0, 0, 0x20,
       0, 0, 0, 0x28, 0, 0, 0, 0x30, 0, 0, 0, 0x38};
   memset(out, 0xee, sizeof out);
-  ZT_EQU(zn_tcp_opts_emit(out, &o), 40);
+  ZT_EQU(zn_tcp_seg_opts_emit(out, &o), 40);
   ZT_MEMEQ(out, ts3, 40);
   ZT_EQU(out[40], 0xee);
   o.present = ZN_TCP_OPTF_SACK;
@@ -1365,21 +1361,21 @@ ZT_TEST(test_emit_layouts) {
       0, 0, 0, 0x28, 0, 0, 0, 0x30, 0, 0, 0, 0x38, 0, 0, 0, 0x40,
       0, 0, 0, 0x48};
   memset(out, 0xee, sizeof out);
-  ZT_EQU(zn_tcp_opts_emit(out, &o), 36);
+  ZT_EQU(zn_tcp_seg_opts_emit(out, &o), 36);
   ZT_MEMEQ(out, s4, 36);
   ZT_EQU(out[36], 0xee);
   /* nsack beyond ZN_TCP_MAX_SACK is clamped, never read past sack[3]. */
   o.nsack = 200;
-  ZT_EQU(zn_tcp_opts_emit(out, &o), 36);
+  ZT_EQU(zn_tcp_seg_opts_emit(out, &o), 36);
   ZT_MEMEQ(out, s4, 36);
   /* The SACK bit alone, without blocks, writes nothing. */
   o.nsack = 0;
-  ZT_EQU(zn_tcp_opts_emit(out, &o), 0);
+  ZT_EQU(zn_tcp_seg_opts_emit(out, &o), 0);
   /* A SYN layout never carries SACK blocks. */
   o = mkopts(ZN_TCP_OPTF_SACK_PERM, 0, 0, 0, 0);
   add_sack(&o, 1, 2);
   memset(out, 0xee, sizeof out);
-  ZT_EQU(zn_tcp_opts_emit(out, &o), 4);
+  ZT_EQU(zn_tcp_seg_opts_emit(out, &o), 4);
   ZT_EQU(out[4], 0xee);
 }
 
@@ -1393,9 +1389,9 @@ ZT_TEST(test_emit_roundtrip) {
     for (unsigned ns = 0; ns <= 5; ns++) {
       if (ns > 0 && !(bits & ZN_TCP_OPTF_SACK))
         continue;
-      struct zn_tcp_opts o = mkopts((uint8_t)bits, (uint16_t)(1000 + bits),
-                                    (uint8_t)(bits % 15), 0xa0000000u + bits,
-                                    0x0b000000u + ns);
+      struct zn_tcp_seg_opts o =
+          mkopts((uint8_t)bits, (uint16_t)(1000 + bits), (uint8_t)(bits % 15),
+                 0xa0000000u + bits, 0x0b000000u + ns);
       for (unsigned k = 0; k < ns && k < ZN_TCP_MAX_SACK; k++) {
         o.sack[k].left = 0x1000u * bits + 100 * k;
         o.sack[k].right = 0x1000u * bits + 100 * k + 50;
@@ -1406,7 +1402,7 @@ ZT_TEST(test_emit_roundtrip) {
                           ZN_TCP_OPTF_SACK_PERM)) != 0;
       bool ts = (bits & ZN_TCP_OPTF_TS) != 0;
       size_t want_len, nblocks = 0;
-      struct zn_tcp_opts want = o;
+      struct zn_tcp_seg_opts want = o;
       if (syn) {
         want_len = (bits & ZN_TCP_OPTF_MSS ? 4u : 0u) +
                    (ts ? 12u : bits & ZN_TCP_OPTF_SACK_PERM ? 4u : 0u) +
@@ -1433,7 +1429,7 @@ ZT_TEST(test_emit_roundtrip) {
       uint8_t *area = malloc(ZN_TCP_MAX_OPT_LEN);
       ZT_REQUIRE(area != NULL);
       memset(area, 0xee, ZN_TCP_MAX_OPT_LEN);
-      size_t len = zn_tcp_opts_emit(area, &o);
+      size_t len = zn_tcp_seg_opts_emit(area, &o);
       ZT_EQU(len, want_len);
       ZT_EQU(len % 4, 0);
       ZT_CHECK(len <= ZN_TCP_MAX_OPT_LEN);
@@ -1448,13 +1444,13 @@ ZT_TEST(test_emit_roundtrip) {
       free(area);
 
       struct zn_tcp_view v;
-      struct zn_tcp_opts back;
+      struct zn_tcp_seg_opts back;
       ZT_EQ(zn_tcp_view_init(&v, seg, 20 + len + 3), ZN_OK);
       ZT_EQU(v.hdr_len, 20 + len);
       ZT_EQU(zn_tcp_payload_len(&v), 3);
       ZT_CHECK(zn_tcp_csum_ok(&v, 0xc0000201u, 0xc6336401u));
       memset(&back, 0xa5, sizeof back);
-      ZT_EQ(zn_tcp_opts_parse(&v, &back), ZN_OK);
+      ZT_EQ(zn_tcp_seg_opts_parse(&v, &back), ZN_OK);
       CHECK_OPTS(&back, &want);
       ncases++;
     }
