@@ -104,6 +104,19 @@ if wait_znet_port 6379; then
     [ "$(rcli exists key:__rand_int__)" = 1 ]
   check "redis under znet-run: its list holds 20000 items" \
     [ "$(rcli llen mylist)" = 20000 ]
+  # BGSAVE forks: the child writes the snapshot (its inherited sockets
+  # are orphans it never touches) while the parent goes on serving.
+  rcli bgsave >/dev/null
+  for i in $(seq 1 50); do
+    [ "$(rcli info persistence | tr -d '\r' | grep -c '^rdb_bgsave_in_progress:0')" = 1 ] &&
+      [ -s "$T/dump.rdb" ] && break
+    sleep 0.1
+  done
+  check "redis under znet-run: BGSAVE (a fork) wrote the snapshot" [ -s "$T/dump.rdb" ]
+  st=$(rcli info persistence | tr -d '\r' | grep '^rdb_last_bgsave_status:')
+  check "redis under znet-run: the last save succeeded ($st)" \
+    [ "$st" = "rdb_last_bgsave_status:ok" ]
+  check "redis under znet-run: serves after the fork" [ "$(rcli get k1)" = value-one ]
 else
   not_ok "redis under znet-run listens on $Z:6379"
   diag <"$T/redis.err"
