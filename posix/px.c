@@ -29,7 +29,8 @@
 #define PX_ALIGN(n) (((n) + 15u) & ~(size_t)15u)
 
 void zn_posix_cfg_default(struct zn_posix_cfg *cfg,
-                          const struct zn_config *sc) {
+                          const struct zn_config *stack_cfg) {
+  const struct zn_config *sc = stack_cfg;
   memset(cfg, 0, sizeof(*cfg));
   cfg->max_fd = 1024;
   cfg->socks = sc->tcp_conns + sc->udp_socks;
@@ -133,8 +134,8 @@ bool zn_posix_owns(const struct zn_posix *px, int fd) {
 
 /* ---- errno ---- */
 
-int px_errno(int e) {
-  switch (e) {
+int px_errno(int zn_err) {
+  switch (zn_err) {
   case ZN_OK: return 0;
   case ZN_EINVAL: return EINVAL;
   case ZN_ENOMEM: return ENOBUFS;
@@ -338,11 +339,13 @@ struct px_sock *px_sock_for_call(struct zn_posix *px, int fd, int *err) {
   return s;
 }
 
+/* NOLINTBEGIN(bugprone-macro-parentheses): s is the name it declares */
 #define GET_SOCK(px, fd, s)                                                   \
   int err_;                                                                   \
   struct px_sock *s = px_sock_for_call(px, fd, &err_);                        \
   if (!s)                                                                     \
   return err_
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 int zn_posix_bind(struct zn_posix *px, int fd, const struct sockaddr *sa,
                   socklen_t len) {

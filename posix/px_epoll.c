@@ -128,7 +128,8 @@ bool px_epoll_close(struct zn_posix *px, int fd) {
   return true;
 }
 
-static struct px_item *find(struct px_epoll *ep, struct px_sock *s, int fd) {
+static struct px_item *find(const struct px_epoll *ep, struct px_sock *s,
+                            int fd) {
   for (struct px_item *it = s->items; it; it = it->s_next)
     if (it->ep == ep && it->fd == fd)
       return it;

@@ -349,7 +349,9 @@ static uint32_t tcp_buf_bytes(const struct px_sock *s, bool snd) {
     zn_tcp_get_info(s->c, &i);
     return snd ? i.sndbuf : i.rcvbuf;
   }
-  return snd ? ZN_DEFAULT_TCP_SNDBUF : ZN_DEFAULT_TCP_RCVBUF;
+  if (snd)
+    return ZN_DEFAULT_TCP_SNDBUF;
+  return ZN_DEFAULT_TCP_RCVBUF;
 }
 
 static int get_buf(struct px_sock *s, struct px_out *o,

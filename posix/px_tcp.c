@@ -21,7 +21,7 @@
 
 /* ---- the stack's callbacks ---- */
 
-static struct px_sock *own(struct zn_tcp_conn *c, void *arg) {
+static struct px_sock *own(const struct zn_tcp_conn *c, void *arg) {
   struct px_sock *s = arg;
   return s && s->c == c ? s : NULL;
 }
@@ -352,9 +352,16 @@ static int start_connect(struct zn_posix *px, struct px_sock *s,
 
 int px_tcp_connect(struct zn_posix *px, struct px_sock *s,
                    const struct zn_ip *ip, uint16_t port) {
+  if (s->phase == PX_FAILED && !s->fail_told) {
+    /* Linux's sock_error path: the failure is told once, then the
+     * socket is unconnected and may try again. */
+    s->fail_told = true;
+    int e = s->err ? s->err : ECONNABORTED;
+    s->err = 0;
+    return -e;
+  }
   switch (s->phase) {
   case PX_LISTENING:
-    return -EISCONN;
   case PX_CONNECTED:
     return -EISCONN;
   case PX_CONNECTING:
@@ -362,15 +369,6 @@ int px_tcp_connect(struct zn_posix *px, struct px_sock *s,
       return -EALREADY;
     break;
   case PX_FAILED:
-    if (!s->fail_told) {
-      /* Linux's sock_error path: the failure is told once, then the
-       * socket is unconnected and may try again. */
-      s->fail_told = true;
-      int e = s->err ? s->err : ECONNABORTED;
-      s->err = 0;
-      return -e;
-    }
-    /* fall through */
   case PX_FRESH:
     if (ip->family == ZN_AF_NONE && !zn_ip_is_unspecified(ip))
       return -EAFNOSUPPORT;

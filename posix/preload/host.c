@@ -159,7 +159,7 @@ static int sleep_on(struct waiter *w, bool net, struct pollfd *kfds,
     memcpy(p + 2, kfds, n * sizeof(*p));
   struct timespec ts;
   pthread_mutex_unlock(&g.mu);
-  int rc = (int)syscall(SYS_ppoll, p, (nfds_t)(n + 2), until_ts(deadline, &ts),
+  int rc = (int)syscall(SYS_ppoll, p, (nfds_t)n + 2, until_ts(deadline, &ts),
                         mask, (size_t)8);
   *err = errno;
   pthread_mutex_lock(&g.mu);
@@ -274,7 +274,7 @@ static bool open_stack(void) {
   if (!a)
     return false;
   static char text[65536];
-  snprintf(text, sizeof(text), "%s", a);
+  (void)snprintf(text, sizeof(text), "%s", a);
   g.stats = getenv("ZNET_RUN_STATS") != NULL;
   forget_env();
   char *argv[PL_MAX_ARGS];

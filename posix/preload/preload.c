@@ -96,6 +96,12 @@ REAL(close_range, int, unsigned, unsigned, int)
 REAL(closefrom, void, int)
 REAL(sigaction, int, int, const struct sigaction *, struct sigaction *)
 
+/* The replacements take the C library's names and types; its headers
+ * name the parameters their own way, and the fortified entry points are
+ * its reserved names by definition.
+ * NOLINTBEGIN(readability-inconsistent-declaration-parameter-name,
+ *             bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
+
 /* A call on a socket of the layer: under the lock. */
 #define ON_SOCK(fd, call)                                                     \
   do {                                                                        \
@@ -165,7 +171,7 @@ EXPORT int connect(int fd, __CONST_SOCKADDR_ARG a, socklen_t len) {
 /* EPIPE raises SIGPIPE unless MSG_NOSIGNAL, as Linux. */
 static long sigpipe(long rc, int flags) {
   if (rc == -EPIPE && !(flags & MSG_NOSIGNAL))
-    raise(SIGPIPE);
+    (void)raise(SIGPIPE);
   return rc;
 }
 
@@ -289,7 +295,7 @@ EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags,
 ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags);
 ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
-                       int flags, struct sockaddr *sa, socklen_t *salen);
+                       int flags, __SOCKADDR_ARG sa, socklen_t *salen);
 int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen);
 int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *t,
                 const sigset_t *mask, size_t fdslen);
@@ -307,7 +313,7 @@ EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen,
 }
 
 EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
-                              int flags, struct sockaddr *sa,
+                              int flags, __SOCKADDR_ARG sa,
                               socklen_t *salen) {
   if (len > buflen)
     abort();
@@ -336,7 +342,7 @@ static ssize_t file_to_sock(int out, int in, off_t *off, size_t count) {
     if (w < 0) {
       if (done == 0) {
         if (errno == EPIPE)
-          raise(SIGPIPE);
+          (void)raise(SIGPIPE);
         return -1;
       }
       break;
@@ -691,3 +697,6 @@ EXPORT sighandler_t signal(int sig, sighandler_t fn) {
     return SIG_ERR;
   return old.sa_handler;
 }
+
+/* NOLINTEND(readability-inconsistent-declaration-parameter-name,
+ *           bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */

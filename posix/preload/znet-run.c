@@ -19,6 +19,11 @@
 
 #include "common.h"
 
+/* Where the preload is installed (meson passes the real libdir). */
+#ifndef ZN_PRELOAD_DIR
+#define ZN_PRELOAD_DIR "/usr/local/lib"
+#endif
+
 #define PROG "znet-run"
 #define PRELOAD_NAME "libznet-preload.so"
 
@@ -45,12 +50,12 @@ static const char *find_preload(char *buf, size_t len) {
     char *slash = strrchr(exe, '/');
     if (slash) {
       *slash = 0;
-      snprintf(buf, len, "%s/%s", exe, PRELOAD_NAME);
+      (void)snprintf(buf, len, "%s/%s", exe, PRELOAD_NAME);
       if (readable(buf))
         return buf;
     }
   }
-  snprintf(buf, len, "%s/%s", ZN_PRELOAD_DIR, PRELOAD_NAME);
+  (void)snprintf(buf, len, "%s/%s", ZN_PRELOAD_DIR, PRELOAD_NAME);
   return buf;
 }
 
@@ -70,7 +75,7 @@ static void pass_flags(char **argv, int first) {
     used += n;
   }
   text[used] = 0;
-  setenv("ZNET_RUN_ARGS", text, 1);
+  (void)setenv("ZNET_RUN_ARGS", text, 1);
 }
 
 /* A build with AddressSanitizer: its runtime must come first in the
@@ -83,7 +88,7 @@ static const char *asan_runtime(void) {
       !strstr(info.dli_fname, "asan"))
     return NULL;
   if (!getenv("ASAN_OPTIONS"))
-    setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+    (void)setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
   return info.dli_fname;
 }
 
@@ -91,9 +96,9 @@ static void add_preload(const char *lib) {
   const char *old = getenv("LD_PRELOAD");
   const char *asan = asan_runtime();
   static char v[8192];
-  snprintf(v, sizeof(v), "%s%s%s%s%s", asan ? asan : "", asan ? ":" : "",
+  (void)snprintf(v, sizeof(v), "%s%s%s%s%s", asan ? asan : "", asan ? ":" : "",
            lib, old && *old ? ":" : "", old && *old ? old : "");
-  setenv("LD_PRELOAD", v, 1);
+  (void)setenv("LD_PRELOAD", v, 1);
 }
 
 int main(int argc, char **argv) {
@@ -123,7 +128,7 @@ int main(int argc, char **argv) {
   }
   pass_flags(argv, first);
   if (o.stats)
-    setenv("ZNET_RUN_STATS", "1", 1);
+    (void)setenv("ZNET_RUN_STATS", "1", 1);
   add_preload(lib);
   execvp(argv[first], argv + first);
   fprintf(stderr, PROG ": cannot run %s: %s\n", argv[first],
