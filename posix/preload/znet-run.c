@@ -18,11 +18,8 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "preload_dir.h" /* ZN_PRELOAD_DIR: the installed libdir */
 
-/* Where the preload is installed (meson passes the real libdir). */
-#ifndef ZN_PRELOAD_DIR
-#define ZN_PRELOAD_DIR "/usr/local/lib"
-#endif
 
 #define PROG "znet-run"
 #define PRELOAD_NAME "libznet-preload.so"
