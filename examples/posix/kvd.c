@@ -52,11 +52,11 @@
 #define KV_PORT 6379
 #define KV_MAXMEM (16u << 20)
 #define KV_BUCKETS 4096
-#define KV_MAX_FDS 1024         /* connections by descriptor number */
-#define KV_MAX_ARGS 64          /* words in one request */
-#define KV_MAX_BULK (1u << 20)  /* bytes in one word */
+#define KV_MAX_FDS 1024        /* connections by descriptor number */
+#define KV_MAX_ARGS 64         /* words in one request */
+#define KV_MAX_BULK (1u << 20) /* bytes in one word */
 #define KV_MAX_IN (KV_MAX_BULK + 4096)
-#define KV_OUT_HIGH (1u << 20)  /* replies waiting: stop reading */
+#define KV_OUT_HIGH (1u << 20) /* replies waiting: stop reading */
 #define KV_READ_CHUNK 16384
 #define KV_EVENTS 64
 
@@ -282,8 +282,7 @@ static const char *number_line(const char *p, const char *end, long *v,
 
 /* One RESP array of bulk strings at p: bytes taken, 0 if incomplete, -1
  * if malformed. */
-static long parse_array(const char *p, size_t len, struct word *w,
-                        size_t *n) {
+static long parse_array(const char *p, size_t len, struct word *w, size_t *n) {
   const char *end = p + len;
   bool bad = false;
   long count;
@@ -314,8 +313,7 @@ static long parse_array(const char *p, size_t len, struct word *w,
 
 /* One inline line at p: its blank-separated words (none for a blank
  * line); bytes taken, 0 if incomplete, -1 if it has too many words. */
-static long parse_inline(const char *p, size_t len, struct word *w,
-                         size_t *n) {
+static long parse_inline(const char *p, size_t len, struct word *w, size_t *n) {
   const char *nl = memchr(p, '\n', len);
   if (!nl)
     return len > KV_MAX_IN / 2 ? -1 : 0;
@@ -345,8 +343,8 @@ static bool run_requests(struct conn *c) {
     size_t n = 0;
     const char *p = c->in + off;
     size_t len = c->in_len - off;
-    long took = *p == '*' ? parse_array(p, len, w, &n)
-                          : parse_inline(p, len, w, &n);
+    long took =
+        *p == '*' ? parse_array(p, len, w, &n) : parse_inline(p, len, w, &n);
     if (took < 0) {
       reply_str(c, "-ERR Protocol error\r\n");
       c->quit = true;
@@ -378,8 +376,8 @@ static void conn_close(struct conn *c) {
  * do. */
 static void set_events(struct conn *c) {
   size_t waiting = c->out_len - c->out_off;
-  uint32_t want = (waiting < KV_OUT_HIGH ? EPOLLIN : 0u) |
-                  (waiting > 0 ? EPOLLOUT : 0u);
+  uint32_t want =
+      (waiting < KV_OUT_HIGH ? EPOLLIN : 0u) | (waiting > 0 ? EPOLLOUT : 0u);
   if (want == c->events)
     return;
   struct epoll_event ev = {.events = want, .data.fd = c->fd};
@@ -390,8 +388,8 @@ static void set_events(struct conn *c) {
 /* Send what is waiting; false on a failed connection. */
 static bool flush_out(struct conn *c) {
   while (c->out_off < c->out_len) {
-    ssize_t k = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-                     MSG_NOSIGNAL);
+    ssize_t k =
+        send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
     if (k < 0 && errno == EINTR)
       continue;
     if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -487,7 +485,8 @@ static int listen_on(uint16_t port, bool v4_only) {
       close(fd);
   }
   int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons(port),
+  struct sockaddr_in a4 = {.sin_family = AF_INET,
+                           .sin_port = htons(port),
                            .sin_addr.s_addr = htonl(INADDR_ANY)};
   if (fd < 0 ||
       setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
@@ -532,8 +531,8 @@ int main(int argc, char **argv) {
   struct epoll_event ev = {.events = EPOLLIN, .data.fd = lfd};
   epfd = epoll_create1(EPOLL_CLOEXEC);
   if (listen(lfd, SOMAXCONN) != 0 ||
-      fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK) != 0 ||
-      epfd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev) != 0) {
+      fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK) != 0 || epfd < 0 ||
+      epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev) != 0) {
     fprintf(stderr, "kvd: cannot listen: %s\n", strerror(errno));
     return 1;
   }

@@ -70,8 +70,8 @@ enum ph_kind {
 static struct {
   struct ex_host h;
   struct zn_posix *px;
-  uint8_t kind[PH_MAX_FD];    /* enum ph_kind */
-  bool cloexec[PH_MAX_FD];    /* FD_CLOEXEC as set (there is no exec) */
+  uint8_t kind[PH_MAX_FD]; /* enum ph_kind */
+  bool cloexec[PH_MAX_FD]; /* FD_CLOEXEC as set (there is no exec) */
   bool drained;
 } g = {.kind = {PH_STDIN, PH_STDOUT, PH_STDERR}};
 
@@ -141,8 +141,8 @@ static short console_revents(int fd, short events) {
 /* The console's entries are answered at once; otherwise sleep in the
  * netif until a frame may have come or the deadline.  No signals, so
  * the mask means nothing. */
-static int h_wait(void *ctx, struct pollfd *kfds, unsigned n,
-                  uint64_t deadline, const sigset_t *sigmask) {
+static int h_wait(void *ctx, struct pollfd *kfds, unsigned n, uint64_t deadline,
+                  const sigset_t *sigmask) {
   (void)ctx;
   (void)sigmask;
   int k = 0;
@@ -250,7 +250,7 @@ static long not_sock(int fd) {
 
 /* The layer's call on fd, as a T with errno, or the failure of a socket
  * call on another number. */
-#define SOCK_CALL(T, fd, call)                                                \
+#define SOCK_CALL(T, fd, call)                                                 \
   return (T)ret(owns(fd) ? (long)(call) : not_sock(fd))
 
 int socket(int domain, int type, int protocol) {
@@ -299,9 +299,10 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags) {
   SOCK_CALL(ssize_t, fd, zn_posix_recvmsg(g.px, fd, msg, flags));
 }
 
-ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
-                 struct sockaddr *sa, socklen_t *salen) {
-  SOCK_CALL(ssize_t, fd, zn_posix_recvfrom(g.px, fd, buf, len, flags, sa, salen));
+ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *sa,
+                 socklen_t *salen) {
+  SOCK_CALL(ssize_t, fd,
+            zn_posix_recvfrom(g.px, fd, buf, len, flags, sa, salen));
 }
 
 ssize_t recv(int fd, void *buf, size_t len, int flags) {
@@ -515,8 +516,7 @@ int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e,
 }
 
 /* As Linux's, select leaves in *timeout the time that was left. */
-int select(int nfds, fd_set *r, fd_set *w, fd_set *e,
-           struct timeval *timeout) {
+int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *timeout) {
   struct timespec ts, *tp = NULL;
   if (timeout) {
     if (timeout->tv_sec < 0 || timeout->tv_usec < 0)
