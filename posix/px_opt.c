@@ -631,6 +631,15 @@ static const struct {
     {"newreno", ZN_TCP_CC_NEWRENO},
 };
 
+/* Whether the NUL-terminated a and b are the same text (the core uses
+ * no libc beyond the mem* four: it builds for Solo5 too). */
+static bool same_name(const char *a, const char *b) {
+  size_t i = 0;
+  while (a[i] && a[i] == b[i])
+    i++;
+  return a[i] == b[i];
+}
+
 /* As strncpy_from_user: up to PX_CA_NAME_MAX - 1 bytes, to a NUL. */
 static int set_congestion(struct px_sock *s, const struct px_in *in,
                           const struct px_optdef *d) {
@@ -645,7 +654,7 @@ static int set_congestion(struct px_sock *s, const struct px_in *in,
   for (size_t i = 0; i < n && p[i]; i++)
     name[i] = p[i];
   for (size_t i = 0; i < sizeof(cc_names) / sizeof(cc_names[0]); i++) {
-    if (strcmp(name, cc_names[i].name) != 0)
+    if (!same_name(name, cc_names[i].name))
       continue;
     if (s->c) {
       int rc = zn_tcp_set_cc(s->c, cc_names[i].algo);
@@ -672,7 +681,11 @@ static int get_congestion(struct px_sock *s, struct px_out *o,
   }
   for (size_t i = 0; i < sizeof(cc_names) / sizeof(cc_names[0]); i++) {
     if (cc_names[i].algo == algo) {
-      strncpy(o->u.name, cc_names[i].name, sizeof(o->u.name));
+      /* as strncpy: the name, then NULs to the end of the buffer */
+      size_t n = 0;
+      for (; n < sizeof(o->u.name) && cc_names[i].name[n]; n++)
+        o->u.name[n] = cc_names[i].name[n];
+      memset(o->u.name + n, 0, sizeof(o->u.name) - n);
       break;
     }
   }

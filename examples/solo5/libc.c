@@ -162,37 +162,63 @@ char *strtok_r(char *restrict s, const char *restrict delim,
   return tok;
 }
 
-/* Writable only because strerror's type says char *; never written. */
-static char e_text[][48] = {
-    "unknown error",
-    "success",
-    "no such file or directory",
-    "input/output error",
-    "out of memory",
-    "invalid argument",
-    "result out of range",
-    "not available on Solo5 (no files, no signals)",
+/* The texts of the errno values the runtime and libznet-posix set (as
+ * glibc words them); text[] is writable only because strerror's type
+ * says char *, and never written. */
+static struct {
+  int e;
+  char text[48];
+} e_text[] = {
+    {0, "Success"},
+    {EPERM, "Operation not permitted"},
+    {ENOENT, "No such file or directory"},
+    {EINTR, "Interrupted system call"},
+    {EIO, "Input/output error"},
+    {EBADF, "Bad file descriptor"},
+    {EAGAIN, "Resource temporarily unavailable"},
+    {ENOMEM, "Cannot allocate memory"},
+    {EACCES, "Permission denied"},
+    {EFAULT, "Bad address"},
+    {EEXIST, "File exists"},
+    {EINVAL, "Invalid argument"},
+    {EMFILE, "Too many open files"},
+    {ENOTTY, "Inappropriate ioctl for device"},
+    {ENOSPC, "No space left on device"},
+    {EPIPE, "Broken pipe"},
+    {ERANGE, "Numerical result out of range"},
+    {ENOSYS, "Not available on Solo5 (no files, no signals)"},
+    {ENOTSOCK, "Socket operation on non-socket"},
+    {EDESTADDRREQ, "Destination address required"},
+    {EMSGSIZE, "Message too long"},
+    {EPROTOTYPE, "Protocol wrong type for socket"},
+    {ENOPROTOOPT, "Protocol not available"},
+    {EPROTONOSUPPORT, "Protocol not supported"},
+    {ESOCKTNOSUPPORT, "Socket type not supported"},
+    {EOPNOTSUPP, "Operation not supported"},
+    {EAFNOSUPPORT, "Address family not supported by protocol"},
+    {EADDRINUSE, "Address already in use"},
+    {EADDRNOTAVAIL, "Cannot assign requested address"},
+    {ENETDOWN, "Network is down"},
+    {ENETUNREACH, "Network is unreachable"},
+    {ECONNABORTED, "Software caused connection abort"},
+    {ECONNRESET, "Connection reset by peer"},
+    {ENOBUFS, "No buffer space available"},
+    {EISCONN, "Transport endpoint is already connected"},
+    {ENOTCONN, "Transport endpoint is not connected"},
+    {ETIMEDOUT, "Connection timed out"},
+    {ECONNREFUSED, "Connection refused"},
+    {EHOSTUNREACH, "No route to host"},
+    {EALREADY, "Operation already in progress"},
+    {EINPROGRESS, "Operation now in progress"},
 };
 
+static char unknown_error[] = "Unknown error";
+
 char *strerror(int e) {
-  switch (e) {
-  case 0:
-    return e_text[1];
-  case ENOENT:
-    return e_text[2];
-  case EIO:
-    return e_text[3];
-  case ENOMEM:
-    return e_text[4];
-  case EINVAL:
-    return e_text[5];
-  case ERANGE:
-    return e_text[6];
-  case ENOSYS:
-    return e_text[7];
-  default:
-    return e_text[0];
-  }
+  for (size_t i = 0; i < sizeof(e_text) / sizeof(e_text[0]); i++)
+    if (e_text[i].e == e)
+      return e_text[i].text;
+  return unknown_error;
 }
 
 /* ---- ASCII classes ----------------------------------------------------- */

@@ -43,6 +43,8 @@ static const char *entropy_source = "none yet";
 void zn_rt_console(const char *p, size_t n) { solo5_console_write(p, n); }
 
 void zn_rt_exit(int status) {
+  if (status != ZN_RT_EXIT_ABORT)
+    zn_rt_at_exit();
   zn_rt_flush_all();
   if (status == ZN_RT_EXIT_ABORT)
     solo5_abort();
@@ -188,6 +190,16 @@ static int split_words(char *line, char **argv, int max) {
   return argc;
 }
 
+/* The program's entry and its last step: main() and nothing, unless the
+ * image links a part of the runtime that must come around them and
+ * defines them (posix_host.c: libznet-posix's host, which builds the
+ * stack before main and drains the sockets after it). */
+__attribute__((weak)) int zn_rt_main(int argc, char **argv) {
+  return main(argc, argv);
+}
+
+__attribute__((weak)) void zn_rt_at_exit(void) {}
+
 int solo5_app_main(const struct solo5_start_info *si) {
   if (si->heap_size <= STACK_RESERVE)
     zn_rt_panic("heap smaller than the stack reserve (give --mem)");
@@ -202,7 +214,8 @@ int solo5_app_main(const struct solo5_start_info *si) {
   memcpy(line, cmd, len + 1);
   argv[0] = argv0;
   int argc = split_words(line, argv, MAX_ARGS);
-  int status = main(argc, argv);
+  int status = zn_rt_main(argc, argv);
+  zn_rt_at_exit();
   zn_rt_flush_all();
   return status;
 }

@@ -13,6 +13,9 @@
  *   malloc.c  malloc over the heap
  *   platform.c  the examples' plumbing (examples/common.h: ex_open,
  *             ex_run, ...) on the Solo5 net device "service"
+ *   posix_host.c  libznet-posix's host and the C library's socket calls
+ *             (socket, read, poll, epoll_wait, ...), for programs written
+ *             against POSIX (linked into those images only)
  *
  * The headers in include/ declare only what is implemented here; a
  * program built for Solo5 sees no other libc.
@@ -50,5 +53,15 @@ const char *zn_rt_entropy_source(void);
 /* The program: main(argc, argv), called by solo5_app_main() with the
  * words of the command line after argv[0] = "solo5". */
 int main(int argc, char **argv);
+
+/* What solo5_app_main() calls: main() itself (a weak definition in
+ * rt.c), or the entry of a part of the runtime that comes first
+ * (posix_host.c's builds the stack and libznet-posix, then calls main
+ * with the program's own words). */
+int zn_rt_main(int argc, char **argv);
+
+/* Run after main() returns and by exit() (not by abort): nothing (weak,
+ * rt.c), or posix_host.c's drain of the sockets. */
+void zn_rt_at_exit(void);
 
 #endif /* ZN_SOLO5_RT_H */
