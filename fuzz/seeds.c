@@ -706,6 +706,39 @@ static void large_blocklist(void) {
   put("blocklist", "large-list", big, n);
 }
 
+/* hosts: a piece byte, then 2000 entries of both families with aliases,
+ * a line of 9000 bytes (over the parser's 4096), one of 60 names (over
+ * its 32) and names of 300 bytes (over 253): longer than the line buffer
+ * and than a file read's 4096-byte block. */
+static void large_hosts(void) {
+  size_t n = 0;
+  big[n++] = 5;
+  for (int i = 0; i < 2000; i++) {
+    if (i % 2)
+      n += (size_t)sprintf((char *)big + n, "10.%d.%d.1 host%d.test h%d # c\n",
+                           i / 256, i % 256, i, i);
+    else
+      n += (size_t)sprintf((char *)big + n, "2001:db8::%x host%d.test a%d\n",
+                           (unsigned)i, i, i);
+    if (i == 700) {
+      n += (size_t)sprintf((char *)big + n, "10.0.0.1 ");
+      memset(big + n, 'x', 9000);
+      n += 9000;
+      big[n++] = '\n';
+    }
+    if (i == 1300) {
+      n += (size_t)sprintf((char *)big + n, "10.0.0.2");
+      for (int k = 0; k < 60; k++)
+        n += (size_t)sprintf((char *)big + n, " n%d", k);
+      n += (size_t)sprintf((char *)big + n, " ");
+      memset(big + n, 'y', 300);
+      n += 300;
+      big[n++] = '\n';
+    }
+  }
+  put("hosts", "large-table", big, n);
+}
+
 /* A query of `len` bytes: EDNS padding (RFC 7830) fills it. */
 static size_t mk_query(uint8_t *p, uint16_t id, size_t len) {
   struct zn_dns_builder b;
@@ -1121,6 +1154,7 @@ static void large_inputs(void) {
   large_dns();
   large_dns_tcp();
   large_blocklist();
+  large_hosts();
   large_forwarder();
   large_dhcp4();
   large_http();
@@ -1161,7 +1195,7 @@ int main(int argc, char **argv) {
       "icmp",     "icmp6",     "udp",      "tcp",          "dns",
       "dns_tcp",  "blocklist", "forwarder", "dhcp4",       "dhcp4_client",
       "http",     "httpd",     "pcap",     "pktdrill",     "stack",
-      "memlink",  "memlink6",  "tls_server", "tls_glue"};
+      "memlink",  "memlink6",  "tls_server", "tls_glue",   "hosts"};
   mkdir(out, 0777);
   for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
     char path[4096];

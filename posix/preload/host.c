@@ -55,6 +55,8 @@ static struct {
   struct waiter driver_w;
   bool failed;
   bool stats;                 /* --stats: the counters at exit */
+  struct zn_dns_server dns[ZN_DNS_MAX_SERVERS]; /* znet-run's --dns */
+  uint32_t ndns;
 } g = {.mu = PTHREAD_MUTEX_INITIALIZER, .once = PTHREAD_ONCE_INIT};
 
 static _Thread_local struct waiter tls_w = {.efd = -1};
@@ -104,6 +106,8 @@ static void wake_others(void *ctx) {
     if (w != &tls_w && w->efd >= 0)
       (void)!write(w->efd, &one, sizeof(one));
 }
+
+void pl_wake(void) { wake_others(NULL); }
 
 static struct waiter *self_waiter(void) {
   if (tls_w.efd < 0)
@@ -252,9 +256,32 @@ static int run_args(char *text, char **argv) {
   return argc;
 }
 
+/* znet-run's --dns servers, from ZNET_RUN_DNS ("ADDR:PORT" or
+ * "[ADDR]:PORT", ',' between them); one that does not parse is left
+ * out (znet-run checked them). */
+static void read_dns(const char *text) {
+  char one[ZN_IP_STRLEN + 16];
+  while (text && *text && g.ndns < ZN_DNS_MAX_SERVERS) {
+    size_t n = strcspn(text, ",");
+    if (n < sizeof(one)) {
+      memcpy(one, text, n);
+      one[n] = 0;
+      if (ex_parse_dns_server(one, &g.dns[g.ndns]) == 0)
+        g.ndns++;
+    }
+    text += n + (text[n] == ',');
+  }
+}
+
+uint32_t pl_dns_servers(const struct zn_dns_server **out) {
+  *out = g.dns;
+  return g.ndns;
+}
+
 static void forget_env(void) {
   unsetenv("ZNET_RUN_ARGS");
   unsetenv("ZNET_RUN_STATS");
+  unsetenv("ZNET_RUN_DNS");
   const char *pre = getenv("LD_PRELOAD");
   if (pre && strstr(pre, "znet"))
     unsetenv("LD_PRELOAD");
@@ -276,6 +303,7 @@ static bool open_stack(void) {
   static char text[65536];
   (void)snprintf(text, sizeof(text), "%s", a);
   g.stats = getenv("ZNET_RUN_STATS") != NULL;
+  read_dns(getenv("ZNET_RUN_DNS"));
   forget_env();
   char *argv[PL_MAX_ARGS];
   int argc = run_args(text, argv);

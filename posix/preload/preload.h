@@ -4,7 +4,8 @@
  * (preload.c).
  *
  * znet-run passes its flags in the environment (ZNET_RUN_ARGS, the
- * arguments separated by 0x1f); the first call that needs the stack
+ * arguments separated by 0x1f; its --dns servers in ZNET_RUN_DNS); the
+ * first call that needs the stack
  * (socket() of AF_INET or AF_INET6, epoll_create, getaddrinfo) builds it
  * from them and takes the variables out of the environment, so programs
  * this one executes run on the kernel's network. */
@@ -27,6 +28,15 @@ struct zn_posix *pl_layer_if_any(void);
 
 void pl_lock(void);
 void pl_unlock(void);
+
+/* With the lock held: wake the other threads waiting in the layer (a
+ * callback of the stack finished what one of them waits for). */
+void pl_wake(void);
+
+/* The DNS servers znet-run's --dns named (*out points at them), how
+ * many; 0: the resolver's own (RDNSS, then DHCPv4's). */
+struct zn_dns_server;
+uint32_t pl_dns_servers(const struct zn_dns_server **out);
 
 /* errno and -1 for a negative result. */
 static inline long pl_ret(long rc) {

@@ -26,11 +26,28 @@
 
 struct run_opts {
   bool stats;
+  struct zn_dns_server dns[ZN_DNS_MAX_SERVERS];
+  uint32_t ndns;
 };
+
+static int parse_dns(void *base, const char *val, const char *prog) {
+  struct run_opts *o = base;
+  if (o->ndns >= ZN_DNS_MAX_SERVERS)
+    ex_usage_error(prog, "at most %d --dns", ZN_DNS_MAX_SERVERS);
+  if (ex_parse_dns_server(val, &o->dns[o->ndns]) != 0)
+    return -1;
+  o->ndns++;
+  return 0;
+}
 
 static const struct ex_opt run_flags[] = {
     {"stats", 0, EX_FLAG, offsetof(struct run_opts, stats), 0, 0,
      .help = "print the stack's counters when PROGRAM exits"},
+    {"dns", 0, EX_FN, .fn = parse_dns, .arg = "ADDR[:PORT]",
+     .want = "IPv4 ADDR[:PORT] or IPv6 ADDR or [ADDR]:PORT",
+     .help = "DNS server for PROGRAM's name lookups (port 53\nby "
+             "default); up to 4, tried in turn.  Without:\nRDNSS, then "
+             "DHCPv4's servers"},
     {.name = NULL}};
 
 static bool readable(const char *p) { return access(p, R_OK) == 0; }
@@ -56,13 +73,28 @@ static const char *find_preload(char *buf, size_t len) {
   return buf;
 }
 
+/* Whether arg is --NAME or --NAME=VALUE, NAME perhaps shortened as
+ * getopt_long takes it (it refused an ambiguous one already). */
+static bool is_flag(const char *arg, const char *name, bool *inline_val) {
+  if (strncmp(arg, "--", 2) != 0)
+    return false;
+  size_t n = strcspn(arg + 2, "=");
+  *inline_val = arg[2 + n] == '=';
+  return n > 0 && n <= strlen(name) && !strncmp(arg + 2, name, n);
+}
+
 /* The flags for the preload, 0x1f between them; ours left out. */
 static void pass_flags(char **argv, int first) {
   static char text[65536];
   size_t used = 0;
   for (int i = 1; i < first; i++) {
+    bool inline_val;
     if (!strcmp(argv[i], "--") || !strcmp(argv[i], "--stats"))
       continue;
+    if (is_flag(argv[i], "dns", &inline_val)) {
+      i += !inline_val; /* and its value */
+      continue;
+    }
     size_t n = strlen(argv[i]);
     if (memchr(argv[i], 0x1f, n) || used + n + 2 > sizeof(text))
       ex_usage_error(PROG, "flags too long or with a 0x1f byte");
@@ -73,6 +105,25 @@ static void pass_flags(char **argv, int first) {
   }
   text[used] = 0;
   (void)setenv("ZNET_RUN_ARGS", text, 1);
+}
+
+/* --dns for the preload: ZNET_RUN_DNS, the servers ',' between them
+ * (unset without --dns, so none comes from elsewhere). */
+static void pass_dns(const struct run_opts *o) {
+  static char text[ZN_DNS_MAX_SERVERS * (ZN_IP_STRLEN + 10)];
+  size_t used = 0;
+  for (uint32_t i = 0; i < o->ndns; i++) {
+    char ip[ZN_IP_STRLEN];
+    bool v6 = o->dns[i].addr.family == ZN_AF_INET6;
+    used += (size_t)snprintf(text + used, sizeof(text) - used,
+                             "%s%s%s%s:%u", i ? "," : "", v6 ? "[" : "",
+                             zn_ip_format(&o->dns[i].addr, ip), v6 ? "]" : "",
+                             (unsigned)o->dns[i].port);
+  }
+  if (o->ndns)
+    setenv("ZNET_RUN_DNS", text, 1);
+  else
+    unsetenv("ZNET_RUN_DNS");
 }
 
 /* A build with AddressSanitizer: its runtime must come first in the
@@ -126,6 +177,7 @@ int main(int argc, char **argv) {
   pass_flags(argv, first);
   if (o.stats)
     (void)setenv("ZNET_RUN_STATS", "1", 1);
+  pass_dns(&o);
   add_preload(lib);
   execvp(argv[first], argv + first);
   fprintf(stderr, PROG ": cannot run %s: %s\n", argv[first],
