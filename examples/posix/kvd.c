@@ -57,7 +57,7 @@
 #define KV_MAX_BULK (1u << 20) /* bytes in one word */
 #define KV_MAX_IN (KV_MAX_BULK + 4096)
 #define KV_OUT_HIGH (1u << 20) /* replies waiting: stop reading */
-#define KV_READ_CHUNK 16384
+#define KV_READ_CHUNK ((size_t)16384)
 #define KV_EVENTS 64
 
 struct entry {
@@ -537,7 +537,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   printf("kvd: listening on port %u\n", (unsigned)port);
-  fflush(stdout);
+  (void)fflush(stdout);
   while (!shutting_down) {
     struct epoll_event evs[KV_EVENTS];
     int n = epoll_wait(epfd, evs, KV_EVENTS, -1);
