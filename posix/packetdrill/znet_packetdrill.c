@@ -44,7 +44,8 @@
  * MSS), which the scripts check.  "script=PATH" names the script, for
  * the per-script verdicts of accepted.c.  "local4=A", "local6=A": the
  * stack's addresses (default 192.168.0.2 and fd3d:fa7b:d17d::2, pass the
- * same to packetdrill's --local_ip).
+ * same to packetdrill's --local_ip).  "mtu=N": the link's MTU (pass
+ * packetdrill's --mtu: the object is not told it).
  *
  * The interface's layout is packetdrill's documented ABI, declared here
  * (struct pd_ifc) so that the object builds without packetdrill.
@@ -155,6 +156,7 @@ struct zpd {
   uint32_t local4;
   uint8_t local6[16];
   bool v6; /* the first socket's family */
+  uint32_t mtu; /* the link's (packetdrill's --mtu, given in so_flags) */
 
   /* sysctls, before and after the stack is made */
   struct zn_config cfg;
@@ -381,7 +383,10 @@ static void answer_ns(struct zpd *z, const uint8_t *ip) {
 
 /* ---- the stack and the clock ---- */
 
-static uint32_t script_mss(const struct zpd *z) { return z->v6 ? 1440 : 1460; }
+static uint32_t script_mss(const struct zpd *z) {
+  uint32_t hdrs = z->v6 ? 60 : 40;
+  return z->mtu > hdrs ? z->mtu - hdrs : 536;
+}
 
 static uint32_t rounded_rcvbuf(const struct zpd *z) {
   uint32_t mss = script_mss(z);
@@ -506,7 +511,7 @@ static bool make_stack(struct zpd *z) {
   z->mem = need ? malloc(need) : NULL;
   if (!z->mem || zn_stack_create(c, z->mem, need, &z->st) != ZN_OK)
     return false;
-  zn_netif_init(&z->nif, &nif_ops, 1500);
+  zn_netif_init(&z->nif, &nif_ops, z->mtu);
   zn_stack_attach(z->st, &z->nif);
   zn_arp_add_static(z->st, ZN_IPV4(192, 168, 0, 1), GW_MAC);
   z->have_stack = true;
@@ -1093,6 +1098,8 @@ static void parse_flags(struct zpd *z, const char *flags) {
   for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
     if (strcmp(t, "linux") == 0)
       z->linux_bufs = true;
+    else if (strncmp(t, "mtu=", 4) == 0)
+      z->mtu = (uint32_t)atoi(t + 4);
     else if (strncmp(t, "script=", 7) == 0)
       snprintf(z->script, sizeof(z->script), "%s", t + 7);
     else if (strncmp(t, "local4=", 7) == 0) {
@@ -1129,7 +1136,17 @@ void packetdrill_interface_init(const char *flags, struct pd_ifc *ifc) {
                                  [15] = 2};
   memcpy(z->local6, l6, 16);
   zn_config_default(&z->cfg);
-  z->recvspace = z->cfg.tcp_rcvbuf;
+  /* FreeBSD's defaults where the scripts rely on them, as the project's
+   * runner sets them (tests/conformance/pd_run.c): FreeBSD has no
+   * quick-ACK mode (after out-of-order data it ACKs the hole's filling
+   * at once, then every second segment again). */
+  z->cfg.tcp_timestamps = z->cfg.tcp_wscale = z->cfg.tcp_sack = true;
+  z->cfg.tcp_rfc5961 = true;
+  z->cfg.tcp_syncookies = true;
+  z->cfg.tcp_quickacks = 0;
+  z->cfg.tcp_sndbuf = 32768;
+  z->recvspace = 65536;
+  z->mtu = 1500;
   parse_flags(z, flags);
   if (z->script[0]) {
     const char *why = pd_not_applicable(z->script);
