@@ -165,7 +165,8 @@ struct zn_tcp_opts {
  *
  * *out is set only on success.  Errors: ZN_EADDRINUSE, ZN_EADDRNOTAVAIL
  * (laddr is not ours), ZN_ENOMEM (table full), ZN_EINVAL (out NULL,
- * unknown family, o->cc unknown, o->sndbuf or o->rcvbuf above 1 GiB). */
+ * unknown family, an IPv4-mapped laddr with o->v6only (as Linux), o->cc
+ * unknown, o->sndbuf or o->rcvbuf above 1 GiB). */
 int zn_tcp_listen_opts(struct zn_stack *st, const struct zn_ip *laddr,
                        uint16_t port, uint32_t backlog,
                        const struct zn_tcp_opts *o,
@@ -219,7 +220,8 @@ int zn_tcp_connect(struct zn_stack *st, const struct zn_ip *addr,
  *
  * on_connected or on_error follows.  *out is set only on success.
  * Errors: ZN_EINVAL (raddr NULL, unspecified or of no family, rport 0,
- * out NULL, the laddr cases above, o->cc unknown, a buffer above 1 GiB),
+ * out NULL, the laddr cases above, an IPv4 raddr with o->v6only (Linux:
+ * ENETUNREACH), o->cc unknown, a buffer above 1 GiB),
  * ZN_EADDRNOTAVAIL (laddr not ours, or no address of raddr's family
  * configured), ZN_EHOSTUNREACH (no route), ZN_EADDRINUSE (above, or no
  * ephemeral port free), ZN_ENOMEM (table full). */

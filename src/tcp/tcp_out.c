@@ -1135,15 +1135,25 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
 
 /* ---- timer callbacks: one function per mode ---- */
 
+/* The wait a user timeout measures began waited_ns ago: at the first
+ * expiry of the timer of a wait (SYN, RTO, window probe), when that timer
+ * was armed, at the last progress.  Stamped whether or not a user timeout
+ * is set, so that one set later counts from there (Linux's retrans_stamp,
+ * which a SYN's retransmission sets too: a connection closed in
+ * SYN_RECEIVED resends its SYN-ACK by the RTO, counting on). */
+static void uto_stamp(struct zn_tcp_conn *c, uint64_t waited_ns) {
+  c->uto_since_ms = (uint32_t)(c->st->now / ZN_MS(1)) -
+                    (uint32_t)(waited_ns / ZN_MS(1));
+}
+
 /* TCP_USER_TIMEOUT (RFC 5482 §3; Linux's meaning): has what the firing
  * timer waits on (data unacknowledged, a window probe unanswered) waited
- * user_timeout_ms?  first: the first expiry of this wait, whose timer was
- * armed waited_ns ago, at the last progress: the wait's start. */
+ * user_timeout_ms?  first: this is the wait's first expiry (uto_stamp). */
 static bool user_timed_out(struct zn_tcp_conn *c, bool first,
                            uint64_t waited_ns) {
-  uint32_t now_ms = (uint32_t)(c->st->now / ZN_MS(1));
   if (first)
-    c->uto_since_ms = now_ms - (uint32_t)(waited_ns / ZN_MS(1));
+    uto_stamp(c, waited_ns);
+  uint32_t now_ms = (uint32_t)(c->st->now / ZN_MS(1));
   return c->user_timeout_ms && now_ms - c->uto_since_ms >= c->user_timeout_ms;
 }
 
@@ -1206,7 +1216,8 @@ static void rtx_fire_reorder(struct zn_tcp_conn *c) {
 
 /* rtx_timer as RTO: RFC 6298 §5.4-5.6, RFC 5681 §3.1: back off, shrink
  * cwnd, resend from the first unacknowledged byte; give up after
- * cfg.tcp_retries (RFC 1122 §4.2.3.5's R2). */
+ * cfg.tcp_retries (RFC 1122 §4.2.3.5's R2), or with a user timeout once
+ * the data has waited that long (RFC 5482). */
 static void rtx_fire_rto(struct zn_tcp_conn *c) {
   bool gone = user_timed_out(c, c->rtx_count == 0,
                              ZN_MS(backed_off_rto(c)));
@@ -1276,6 +1287,8 @@ static void rtx_fire_syn(struct zn_tcp_conn *c) {
     zn__tcp_fsm(c, ZN__EV_T_GIVEUP, NULL);
     return;
   }
+  if (c->rtx_count == 0)
+    uto_stamp(c, ZN_MS(backed_off_rto(c)));
   c->rtx_count++;
   c->retransmits++;
   ZN_STAT_INC(c->st, tcp_rtx);
@@ -1292,7 +1305,8 @@ static void rtx_fire_syn(struct zn_tcp_conn *c) {
  * beyond SND.NXT, which §3.10.7.4 drops: stuck for ever.)  A peer that
  * answers no probe at all is gone: give up as after unanswered
  * retransmissions (RFC 1122 §4.2.2.17 keeps probing only while the
- * receiver keeps answering). */
+ * receiver keeps answering), or with a user timeout once the first
+ * unanswered probe is that old (Linux's icsk_probes_tstamp). */
 static void rtx_fire_persist(struct zn_tcp_conn *c) {
   if (c->snd_wnd > 0 && unsent_from(c, c->snd_nxt) > 0) {
     c->rtx_count = 0;

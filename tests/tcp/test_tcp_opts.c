@@ -557,6 +557,29 @@ ZT_TEST(test_user_timeout_ends_connection) {
   th_pair_free(&p);
 }
 
+/* Set in the middle of the retransmissions, a user timeout counts from
+ * the first unacknowledged send all the same, as Linux's: 1 s set after
+ * the second RTO (at 600 ms) ends the connection at the third (1.4 s). */
+ZT_TEST(test_user_timeout_set_late_counts_from_start) {
+  struct th_pair p;
+  pair(&p);
+  struct app a;
+  establish(&p, &a, NULL, NULL, 0, NULL);
+  ZT_EQ(zn_tcp_write(a.client, "hello", 5), 5);
+  uint64_t t0 = p.now;
+  uint64_t now = p.now;
+  th_stack_run(p.a, &now, ZN_MS(700));
+  ZT_EQ(a.errors, 0);
+  ZT_EQU(a.client->rtx_count, 2);
+  zn_tcp_set_user_timeout(a.client, 1000);
+  th_stack_run(p.a, &now, ZN_SEC(5));
+  ZT_EQ(a.last_err, ZN_ETIMEDOUT);
+  ZT_CHECK(a.err_at >= t0 + ZN_MS(1400));
+  ZT_CHECK(a.err_at <= t0 + ZN_MS(1410));
+  zn_memlink_purge(&p.link);
+  th_pair_free(&p);
+}
+
 /* With keepalive, a peer silent for the user timeout after a probe went
  * unanswered ends the connection (instead of keepcnt probes: 9 here). */
 ZT_TEST(test_user_timeout_ends_keepalive) {
@@ -714,6 +737,7 @@ int main(void) {
   ZT_RUN(test_set_tos_ttl_change_segments);
   ZT_RUN(test_cork_holds_partial_segment);
   ZT_RUN(test_user_timeout_ends_connection);
+  ZT_RUN(test_user_timeout_set_late_counts_from_start);
   ZT_RUN(test_user_timeout_ends_keepalive);
   ZT_RUN(test_keepalive_count_without_user_timeout);
   ZT_RUN(test_set_bufsizes_window_and_writable);
