@@ -292,10 +292,18 @@ int px_block(struct zn_posix *px, struct px_sock *s, px_cond_fn cond,
 
 /* ---- socket() ---- */
 
+/* The low bits of socket()'s type are the type (SOCK_TYPE_MASK); above
+ * them only SOCK_NONBLOCK and SOCK_CLOEXEC may be set. */
+#define PX_SOCK_TYPE_MASK 0xf
+
 int zn_posix_socket(struct zn_posix *px, int domain, int type, int protocol) {
+  /* As Linux's __sys_socket_create: unknown flags are EINVAL, before the
+   * family is looked at. */
+  if (type & ~(PX_SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC))
+    return -EINVAL;
   if (domain != AF_INET && domain != AF_INET6)
     return -EAFNOSUPPORT;
-  int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+  int base = type & PX_SOCK_TYPE_MASK;
   enum px_kind kind;
   if (base == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP))
     kind = PX_TCP;

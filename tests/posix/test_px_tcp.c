@@ -367,6 +367,15 @@ ZT_TEST(test_loopback_connect_inside_one_layer) {
   zn_posix_close(X.pa, l);
 }
 
+/* ---- found comparing with Linux's sockets (test_px_vs_linux) ---- */
+
+ZT_TEST(test_socket_unknown_type_flags_einval) {
+  ZT_EQ(zn_posix_socket(X.pa, AF_INET, SOCK_STREAM | 0x100, 0), -EINVAL);
+  ZT_EQ(zn_posix_socket(X.pa, AF_INET, 99, 0), -EINVAL);
+  ZT_EQ(zn_posix_socket(X.pa, 12345, 99, 0), -EINVAL); /* flags first */
+  ZT_EQ(zn_posix_socket(X.pa, AF_INET6, SOCK_SEQPACKET, 0), -ESOCKTNOSUPPORT);
+}
+
 int main(void) {
   pxp_init(&X, false);
   ZT_RUN(test_blocking_connect_accept_data_both_ways);
@@ -390,6 +399,7 @@ int main(void) {
   ZT_RUN(test_rcvtimeo_blocking_recv_eagain);
   ZT_RUN(test_socket_bad_arguments);
   ZT_RUN(test_loopback_connect_inside_one_layer);
+  ZT_RUN(test_socket_unknown_type_flags_einval);
   pxp_free(&X);
   return zt_done();
 }
