@@ -626,6 +626,11 @@ static int dup_min(struct zn_posix *px, struct px_sock *s, int oldfd,
 }
 
 int zn_posix_fcntl(struct zn_posix *px, int fd, int cmd, long arg) {
+  /* An epoll instance's descriptor is the host's own (an epoll or a
+   * reserved number): its flags are the host's, as Linux's F_GETFL of
+   * an epoll file answers O_RDWR. */
+  if (fd >= 0 && (uint32_t)fd < px->cfg.max_fd && px->eps[fd])
+    return -ENOSYS;
   GET_SOCK(px, fd, s);
   switch (cmd) {
   case F_GETFL:

@@ -376,6 +376,17 @@ ZT_TEST(test_socket_unknown_type_flags_einval) {
   ZT_EQ(zn_posix_socket(X.pa, AF_INET6, SOCK_SEQPACKET, 0), -ESOCKTNOSUPPORT);
 }
 
+ZT_TEST(test_fcntl_of_epoll_instance_left_to_host) {
+  int ep = zn_posix_epoll_create1(X.pa, 0);
+  ZT_REQUIRE(ep >= 0);
+  /* The instance's descriptor is the host's: F_GETFL and F_SETFL are its
+   * (a host passes -ENOSYS on, as for FD_CLOEXEC), not ENOTSOCK. */
+  ZT_EQ(zn_posix_fcntl(X.pa, ep, F_GETFL, 0), -ENOSYS);
+  ZT_EQ(zn_posix_fcntl(X.pa, ep, F_SETFL, O_NONBLOCK), -ENOSYS);
+  ZT_EQ(zn_posix_fcntl(X.pa, 999, F_GETFL, 0), -EBADF);
+  zn_posix_close(X.pa, ep);
+}
+
 int main(void) {
   pxp_init(&X, false);
   ZT_RUN(test_blocking_connect_accept_data_both_ways);
@@ -400,6 +411,7 @@ int main(void) {
   ZT_RUN(test_socket_bad_arguments);
   ZT_RUN(test_loopback_connect_inside_one_layer);
   ZT_RUN(test_socket_unknown_type_flags_einval);
+  ZT_RUN(test_fcntl_of_epoll_instance_left_to_host);
   pxp_free(&X);
   return zt_done();
 }
