@@ -195,6 +195,9 @@ int px_sa_to_ip(const struct sockaddr *sa, socklen_t len, uint8_t family,
 void px_ip_to_sa(const struct zn_ip *ip, uint16_t port, uint8_t family,
                  struct sockaddr *sa, socklen_t *len);
 bool px_ip_is_v4(const struct zn_ip *ip);
+/* Whether bind() may take ip: unspecified, or the host's (EADDRNOTAVAIL
+ * otherwise). */
+bool px_ip_bindable(struct zn_stack *st, const struct zn_ip *ip);
 
 /* ---- px_tcp.c / px_udp.c: the calls by kind ---- */
 

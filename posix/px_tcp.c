@@ -147,6 +147,8 @@ int px_tcp_bind(struct zn_posix *px, struct px_sock *s, const struct zn_ip *ip,
                 uint16_t port) {
   if (s->phase != PX_FRESH)
     return -EINVAL;
+  if (!px_ip_bindable(px->st, ip))
+    return -EADDRNOTAVAIL;
   s->laddr = *ip;
   if (ip->family == ZN_AF_NONE)
     s->laddr = zn_ip_from_v4(0);

@@ -387,6 +387,21 @@ ZT_TEST(test_fcntl_of_epoll_instance_left_to_host) {
   zn_posix_close(X.pa, ep);
 }
 
+ZT_TEST(test_bind_address_not_ours_eaddrnotavail) {
+  int a = zn_posix_socket(X.pa, AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = pxp_sin(ZN_IPV4(192, 0, 2, 1), 8100);
+  ZT_EQ(zn_posix_bind(X.pa, a, A(sa), sizeof(sa)), -EADDRNOTAVAIL);
+  sa = pxp_sin(ZN_IPV4(10, 0, 0, 2), 8100); /* the peer's, not ours */
+  ZT_EQ(zn_posix_bind(X.pa, a, A(sa), sizeof(sa)), -EADDRNOTAVAIL);
+  sa = pxp_sin(ZN_IPV4(10, 0, 0, 1), 8100);
+  ZT_EQ(zn_posix_bind(X.pa, a, A(sa), sizeof(sa)), 0);
+  int b = zn_posix_socket(X.pa, AF_INET, SOCK_STREAM, 0);
+  sa = pxp_sin(ZN_IPV4(127, 0, 0, 5), 8100);
+  ZT_EQ(zn_posix_bind(X.pa, b, A(sa), sizeof(sa)), 0);
+  zn_posix_close(X.pa, a);
+  zn_posix_close(X.pa, b);
+}
+
 int main(void) {
   pxp_init(&X, false);
   ZT_RUN(test_blocking_connect_accept_data_both_ways);
@@ -412,6 +427,7 @@ int main(void) {
   ZT_RUN(test_loopback_connect_inside_one_layer);
   ZT_RUN(test_socket_unknown_type_flags_einval);
   ZT_RUN(test_fcntl_of_epoll_instance_left_to_host);
+  ZT_RUN(test_bind_address_not_ours_eaddrnotavail);
   pxp_free(&X);
   return zt_done();
 }
