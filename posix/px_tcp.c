@@ -726,11 +726,18 @@ static uint32_t connected_ready(struct px_sock *s) {
   /* Writable with any room, which is when the stack's on_writable
    * comes: a higher mark (Linux's half of what is queued) would need an
    * event the stack does not give, and an edge-triggered waiter would
-   * miss its edge. */
-  if (!s->wr_shut && !dead && zn_tcp_writable(s->c) > 0)
+   * miss its edge.  Once writes are shut or the connection is gone, a
+   * write fails at once (EPIPE): Linux's tcp_poll reports it writable
+   * then too. */
+  if (s->wr_shut || dead || zn_tcp_writable(s->c) > 0)
     r |= EPOLLOUT | EPOLLWRNORM;
   return r;
 }
+
+/* Closed, as Linux's tcp_poll sees TCP_CLOSE with both directions shut
+ * (after tcp_done): everything. */
+#define PX_ALL_DONE                                                           \
+  (EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLHUP | EPOLLOUT | EPOLLWRNORM)
 
 uint32_t px_tcp_ready(struct zn_posix *px, struct px_sock *s) {
   (void)px;
@@ -744,10 +751,14 @@ uint32_t px_tcp_ready(struct zn_posix *px, struct px_sock *s) {
   case PX_CONNECTING:
     return r;
   case PX_FAILED:
-    return r | EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLHUP;
+    /* Once connect() reported the failure Linux disconnects the socket
+     * (its shutdown flags cleared): as fresh. */
+    if (s->fail_told)
+      return r | EPOLLOUT | EPOLLWRNORM | EPOLLHUP;
+    return r | PX_ALL_DONE;
   case PX_CONNECTED:
     if (!s->c)
-      return r | EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLHUP;
+      return r | PX_ALL_DONE;
     return r | connected_ready(s);
   }
   return r;

@@ -402,6 +402,38 @@ ZT_TEST(test_bind_address_not_ours_eaddrnotavail) {
   zn_posix_close(X.pa, b);
 }
 
+static short revents(struct zn_posix *px, int fd) {
+  struct pollfd p = {fd, POLLIN | POLLOUT | POLLRDHUP, 0};
+  struct timespec t = {0, 0};
+  ZT_CHECK(zn_posix_ppoll(px, &p, 1, &t, NULL) >= 0);
+  return p.revents;
+}
+
+ZT_TEST(test_pollout_once_writes_are_shut_or_failed) {
+  /* Linux's tcp_poll: with SEND_SHUTDOWN a socket is "writable" (a write
+   * fails at once with EPIPE instead of blocking). */
+  int c, s;
+  pxp_tcp_connected(&X, 8101, NULL, &c, &s);
+  ZT_EQ(zn_posix_shutdown(X.pa, c, SHUT_WR), 0);
+  ZT_EQ(revents(X.pa, c), POLLOUT);
+  ZT_EQ(zn_posix_shutdown(X.pb, s, SHUT_WR), 0);
+  pxp_run(&X, 10000000);
+  ZT_EQ(revents(X.pa, c), POLLIN | POLLOUT | POLLHUP | POLLRDHUP);
+  zn_posix_close(X.pa, c);
+  zn_posix_close(X.pb, s);
+  /* A refused non-blocking connect: everything, the error first. */
+  c = zn_posix_socket(X.pa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  struct sockaddr_in to = pxp_sin(ZN_IPV4(10, 0, 0, 2), 9);
+  ZT_EQ(zn_posix_connect(X.pa, c, A(to), sizeof(to)), -EINPROGRESS);
+  pxp_run(&X, 10000000);
+  ZT_EQ(revents(X.pa, c),
+        POLLIN | POLLOUT | POLLERR | POLLHUP | POLLRDHUP);
+  /* Reported by connect, the socket is unconnected again: as fresh. */
+  ZT_EQ(zn_posix_connect(X.pa, c, A(to), sizeof(to)), -ECONNREFUSED);
+  ZT_EQ(revents(X.pa, c), POLLOUT | POLLHUP);
+  zn_posix_close(X.pa, c);
+}
+
 int main(void) {
   pxp_init(&X, false);
   ZT_RUN(test_blocking_connect_accept_data_both_ways);
@@ -428,6 +460,7 @@ int main(void) {
   ZT_RUN(test_socket_unknown_type_flags_einval);
   ZT_RUN(test_fcntl_of_epoll_instance_left_to_host);
   ZT_RUN(test_bind_address_not_ours_eaddrnotavail);
+  ZT_RUN(test_pollout_once_writes_are_shut_or_failed);
   pxp_free(&X);
   return zt_done();
 }
