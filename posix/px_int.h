@@ -134,6 +134,8 @@ struct px_sock {
   bool more;                 /* MSG_MORE corked the last send */
   bool fail_told;            /* a failed connect was reported (by the
                                 blocking connect or a second connect) */
+  bool ss_connecting;        /* Linux's SS_CONNECTING: a connect() began
+                                and no connect() has told its end yet */
 
   /* UDP */
   struct zn_udp_sock *u;

@@ -303,6 +303,7 @@ static bool connect_done(struct zn_posix *px, struct px_sock *s, void *arg) {
 /* The answer of a connect whose SYN is out: 0 once connected, the error
  * once failed (taken, as Linux's sock_error). */
 static int connect_result(struct px_sock *s) {
+  s->ss_connecting = false;
   if (s->phase == PX_CONNECTED)
     return 0;
   s->fail_told = true;
@@ -345,6 +346,7 @@ static int start_connect(struct zn_posix *px, struct px_sock *s,
   s->err = 0;
   s->err_taken = false;
   s->fail_told = false;
+  s->ss_connecting = true;
   s->phase = PX_CONNECTING;
   if (s->cork)
     zn_tcp_set_cork(c, true);
@@ -358,6 +360,12 @@ int px_tcp_connect(struct zn_posix *px, struct px_sock *s,
   case PX_LISTENING:
     return -EISCONN;
   case PX_CONNECTED:
+    /* As Linux: the first connect() to find a non-blocking connect
+     * done says 0, the next ones EISCONN. */
+    if (s->ss_connecting) {
+      s->ss_connecting = false;
+      return 0;
+    }
     return -EISCONN;
   case PX_CONNECTING:
     if (s->nonblock)
