@@ -396,6 +396,9 @@ int zn_posix_connect(struct zn_posix *px, int fd, const struct sockaddr *sa,
   int rc;
   if (s->kind == PX_UDP) {
     rc = px_udp_connect(px, s, sa, len);
+  } else if (sa && len >= (socklen_t)sizeof(sa_family_t) &&
+             sa->sa_family == AF_UNSPEC) {
+    rc = px_tcp_disconnect(px, s); /* as inet_stream_connect */
   } else {
     struct zn_ip ip;
     uint16_t port;

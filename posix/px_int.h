@@ -210,6 +210,7 @@ int px_tcp_accept(struct zn_posix *px, struct px_sock *s, struct sockaddr *sa,
                   socklen_t *len, int flags);
 int px_tcp_connect(struct zn_posix *px, struct px_sock *s,
                    const struct zn_ip *ip, uint16_t port);
+int px_tcp_disconnect(struct zn_posix *px, struct px_sock *s);
 ssize_t px_tcp_send(struct zn_posix *px, struct px_sock *s,
                     const struct msghdr *m, int flags);
 ssize_t px_tcp_recv(struct zn_posix *px, struct px_sock *s, struct msghdr *m,

@@ -402,6 +402,27 @@ int px_tcp_connect(struct zn_posix *px, struct px_sock *s,
   return connect_result(s);
 }
 
+/* connect() with AF_UNSPEC: Linux's tcp_disconnect.  A connection is
+ * reset, a listener stops, and the socket is unconnected again (it may
+ * connect anew); its binding stays. */
+int px_tcp_disconnect(struct zn_posix *px, struct px_sock *s) {
+  if (s->phase == PX_LISTENING && s->c) {
+    zn_tcp_close(s->c);
+  } else if (s->c && s->phase == PX_FAILED) {
+    zn_tcp_close(s->c); /* kept for its error only */
+  } else if (s->c) {
+    zn_tcp_set_callbacks(s->c, NULL, NULL);
+    zn_tcp_abort(s->c);
+  }
+  s->c = NULL;
+  s->phase = PX_FRESH;
+  s->err = 0;
+  s->err_taken = s->fail_told = s->ss_connecting = false;
+  s->rd_shut = s->wr_shut = s->more = false;
+  px_event(px, s);
+  return 0;
+}
+
 /* ---- sending ---- */
 
 /* Why nothing can be written now: 0 if something can (or may soon, for

@@ -452,6 +452,33 @@ ZT_TEST(test_connect_after_nonblocking_completion_zero_once) {
   zn_posix_close(X.pb, l);
 }
 
+ZT_TEST(test_connect_af_unspec_disconnects) {
+  struct sockaddr_in un = pxp_sin(0, 0);
+  un.sin_family = AF_UNSPEC;
+  int f = zn_posix_socket(X.pa, AF_INET6, SOCK_STREAM, 0);
+  /* Only the family is read: a short sockaddr does. */
+  ZT_EQ(zn_posix_connect(X.pa, f, A(un), sizeof(sa_family_t)), 0);
+  zn_posix_close(X.pa, f);
+  int l, c, s;
+  pxp_tcp_connected(&X, 8103, &l, &c, &s);
+  ZT_EQ(zn_posix_connect(X.pa, c, A(un), sizeof(un)), 0);
+  pxp_run(&X, 10000000);
+  char b[4];
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 4, 0, NULL, NULL), -ECONNRESET);
+  struct sockaddr_in peer;
+  socklen_t n = sizeof(peer);
+  ZT_EQ(zn_posix_getpeername(X.pa, c, A(peer), &n), -ENOTCONN);
+  /* Unconnected again: it may connect anew. */
+  struct sockaddr_in to = pxp_sin(ZN_IPV4(10, 0, 0, 2), 8103);
+  ZT_EQ(zn_posix_connect(X.pa, c, A(to), sizeof(to)), 0);
+  int s2 = zn_posix_accept4(X.pb, l, NULL, NULL, 0);
+  ZT_CHECK(s2 >= 0);
+  zn_posix_close(X.pa, c);
+  zn_posix_close(X.pb, s);
+  zn_posix_close(X.pb, s2);
+  zn_posix_close(X.pb, l);
+}
+
 int main(void) {
   pxp_init(&X, false);
   ZT_RUN(test_blocking_connect_accept_data_both_ways);
@@ -480,6 +507,7 @@ int main(void) {
   ZT_RUN(test_bind_address_not_ours_eaddrnotavail);
   ZT_RUN(test_pollout_once_writes_are_shut_or_failed);
   ZT_RUN(test_connect_after_nonblocking_completion_zero_once);
+  ZT_RUN(test_connect_af_unspec_disconnects);
   pxp_free(&X);
   return zt_done();
 }
