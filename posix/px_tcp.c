@@ -638,8 +638,14 @@ ssize_t px_tcp_recv(struct zn_posix *px, struct px_sock *s, struct msghdr *m,
                   : low < total ? low : total;
   uint64_t deadline = px_deadline(px, s->rcvtimeo_ns);
   for (;;) {
-    if (s->rd_shut)
+    if (s->rd_shut) {
+      /* Linux's tcp_recvmsg reads what is queued before it looks at
+       * RCV_SHUTDOWN, even what arrived after shutdown(SHUT_RD); then
+       * the stream has ended (0), without waiting. */
+      if (s->phase == PX_CONNECTED && s->c && !s->err)
+        (void)read_iov(s, m, total, &done, flags);
       return (ssize_t)done;
+    }
     if (s->phase == PX_CONNECTED && s->c && !s->err) {
       rc = read_iov(s, m, total, &done, flags);
       if (rc != 0)

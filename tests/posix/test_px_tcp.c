@@ -479,6 +479,22 @@ ZT_TEST(test_connect_af_unspec_disconnects) {
   zn_posix_close(X.pb, l);
 }
 
+ZT_TEST(test_shutdown_rd_still_reads_what_arrives) {
+  int c, s;
+  pxp_tcp_connected(&X, 8104, NULL, &c, &s);
+  ZT_EQ(zn_posix_shutdown(X.pb, s, SHUT_RD), 0);
+  char b[8];
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 8, 0, NULL, NULL), 0);
+  ZT_EQ(zn_posix_sendto(X.pa, c, "late", 4, 0, NULL, 0), 4);
+  pxp_run(&X, 10000000);
+  /* Linux's tcp_recvmsg reads the queue before it looks at RCV_SHUTDOWN. */
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 8, 0, NULL, NULL), 4);
+  ZT_MEMEQ(b, "late", 4);
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 8, 0, NULL, NULL), 0);
+  zn_posix_close(X.pa, c);
+  zn_posix_close(X.pb, s);
+}
+
 int main(void) {
   pxp_init(&X, false);
   ZT_RUN(test_blocking_connect_accept_data_both_ways);
@@ -508,6 +524,7 @@ int main(void) {
   ZT_RUN(test_pollout_once_writes_are_shut_or_failed);
   ZT_RUN(test_connect_after_nonblocking_completion_zero_once);
   ZT_RUN(test_connect_af_unspec_disconnects);
+  ZT_RUN(test_shutdown_rd_still_reads_what_arrives);
   pxp_free(&X);
   return zt_done();
 }
