@@ -136,6 +136,9 @@ struct px_sock {
                                 blocking connect or a second connect) */
   bool ss_connecting;        /* Linux's SS_CONNECTING: a connect() began
                                 and no connect() has told its end yet */
+  bool fin_in;               /* the peer's FIN came while we could still
+                                send (Linux's CLOSE_WAIT): reads end at
+                                0, and a reset then is EPIPE */
 
   /* UDP */
   struct zn_udp_sock *u;

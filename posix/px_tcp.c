@@ -43,8 +43,11 @@ static void cb_connected(struct zn_tcp_conn *c, void *arg) {
 
 static void cb_readable(struct zn_tcp_conn *c, void *arg) {
   struct px_sock *s = own(c, arg);
-  if (s)
-    px_event(s->px, s);
+  if (!s)
+    return;
+  if (zn_tcp_state(c) == ZN_TCP_CLOSE_WAIT)
+    s->fin_in = true;
+  px_event(s->px, s);
 }
 
 static void cb_writable(struct zn_tcp_conn *c, void *arg) {
@@ -60,6 +63,9 @@ static void cb_error(struct zn_tcp_conn *c, void *arg, int err) {
   if (!s)
     return;
   s->err = px_errno(err);
+  /* Linux's tcp_reset: a reset in CLOSE_WAIT is EPIPE. */
+  if (err == ZN_ECONNRESET && s->fin_in && !s->wr_shut)
+    s->err = EPIPE;
   if (s->phase == PX_CONNECTING)
     s->phase = PX_FAILED;
   px_event(s->px, s);
@@ -417,7 +423,7 @@ int px_tcp_disconnect(struct zn_posix *px, struct px_sock *s) {
   s->c = NULL;
   s->phase = PX_FRESH;
   s->err = 0;
-  s->err_taken = s->fail_told = s->ss_connecting = false;
+  s->err_taken = s->fail_told = s->ss_connecting = s->fin_in = false;
   s->rd_shut = s->wr_shut = s->more = false;
   px_event(px, s);
   return 0;
@@ -606,6 +612,8 @@ static int read_iov(struct px_sock *s, struct msghdr *m, size_t total,
 /* What a read says when the stream has nothing for it: the error once,
  * then end of stream. */
 static ssize_t read_end(struct px_sock *s, int rc) {
+  if (s->fin_in)
+    return 0; /* tcp_recvmsg: SOCK_DONE before sk_err */
   if (s->err) {
     int e = s->err;
     s->err = 0;

@@ -495,6 +495,23 @@ ZT_TEST(test_shutdown_rd_still_reads_what_arrives) {
   zn_posix_close(X.pb, s);
 }
 
+ZT_TEST(test_reset_after_peer_fin_says_epipe) {
+  int c, s;
+  pxp_tcp_connected(&X, 8105, NULL, &c, &s);
+  ZT_EQ(zn_posix_close(X.pb, s), 0);
+  pxp_run(&X, 10000000);
+  char b[4];
+  ZT_EQ(zn_posix_recvfrom(X.pa, c, b, 4, 0, NULL, NULL), 0);
+  ZT_EQ(zn_posix_sendto(X.pa, c, "x", 1, MSG_NOSIGNAL, NULL, 0), 1);
+  pxp_run(&X, 10000000);
+  /* Linux's tcp_reset: a RST in CLOSE_WAIT is EPIPE, not ECONNRESET;
+   * a read still says the stream ended (SOCK_DONE before sk_err). */
+  ZT_EQ(zn_posix_recvfrom(X.pa, c, b, 4, 0, NULL, NULL), 0);
+  ZT_EQ(zn_posix_sendto(X.pa, c, "y", 1, MSG_NOSIGNAL, NULL, 0), -EPIPE);
+  ZT_EQ(zn_posix_sendto(X.pa, c, "y", 1, MSG_NOSIGNAL, NULL, 0), -EPIPE);
+  zn_posix_close(X.pa, c);
+}
+
 int main(void) {
   pxp_init(&X, false);
   ZT_RUN(test_blocking_connect_accept_data_both_ways);
@@ -525,6 +542,7 @@ int main(void) {
   ZT_RUN(test_connect_after_nonblocking_completion_zero_once);
   ZT_RUN(test_connect_af_unspec_disconnects);
   ZT_RUN(test_shutdown_rd_still_reads_what_arrives);
+  ZT_RUN(test_reset_after_peer_fin_says_epipe);
   pxp_free(&X);
   return zt_done();
 }
