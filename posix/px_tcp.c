@@ -683,15 +683,36 @@ static void listener_stop(struct px_sock *s) {
   px_event(s->px, s);
 }
 
+/* Whether Linux would see the socket in TCP_CLOSE: never connected,
+ * failed, or its connection over (a TIME_WAIT connection is the stack's
+ * affair by then: Linux's socket is closed). */
+static bool tcp_closed(const struct px_sock *s) {
+  if (s->phase == PX_FRESH || s->phase == PX_FAILED)
+    return true;
+  if (s->phase != PX_CONNECTED)
+    return false;
+  if (!s->c)
+    return true;
+  enum zn_tcp_state st = zn_tcp_state(s->c);
+  return st == ZN_TCP_CLOSED || st == ZN_TCP_TIME_WAIT;
+}
+
 int px_tcp_shutdown(struct zn_posix *px, struct px_sock *s, bool rd, bool wr) {
-  (void)px;
   if (s->phase == PX_LISTENING && s->c) {
     if (rd)
       listener_stop(s);
     return 0;
   }
-  if (s->phase != PX_CONNECTED && s->phase != PX_CONNECTING)
+  if (s->phase == PX_CONNECTING)
+    return px_tcp_disconnect(px, s); /* inet_shutdown in SYN_SENT */
+  if (tcp_closed(s)) {
+    /* Linux's inet_shutdown on a closed socket: ENOTCONN, yet the flags
+     * are set, and waiters woken ("to wake up other listeners"). */
+    s->rd_shut |= rd;
+    s->wr_shut |= wr;
+    px_event(px, s);
     return -ENOTCONN;
+  }
   if (rd)
     s->rd_shut = true;
   if (wr && !s->wr_shut && s->c) {
@@ -787,6 +808,8 @@ uint32_t px_tcp_ready(struct zn_posix *px, struct px_sock *s) {
   uint32_t r = s->err ? EPOLLERR : 0;
   switch (s->phase) {
   case PX_FRESH:
+    if (s->rd_shut)
+      r |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
     return r | EPOLLOUT | EPOLLWRNORM | EPOLLHUP;
   case PX_LISTENING:
     return r | (s->c && zn_tcp_accept_pending(s->c) ? EPOLLIN | EPOLLRDNORM

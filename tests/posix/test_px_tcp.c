@@ -512,6 +512,24 @@ ZT_TEST(test_reset_after_peer_fin_says_epipe) {
   zn_posix_close(X.pa, c);
 }
 
+ZT_TEST(test_shutdown_unconnected_sets_flags_enotconn) {
+  int c, s;
+  pxp_tcp_connected(&X, 8106, NULL, &c, &s);
+  ZT_EQ(zn_posix_shutdown(X.pa, c, SHUT_WR), 0);
+  ZT_EQ(zn_posix_shutdown(X.pb, s, SHUT_WR), 0);
+  pxp_run(&X, 10000000);
+  /* Both FINs exchanged: the socket is closed (TIME_WAIT), ENOTCONN. */
+  ZT_EQ(zn_posix_shutdown(X.pa, c, SHUT_RDWR), -ENOTCONN);
+  zn_posix_close(X.pa, c);
+  zn_posix_close(X.pb, s);
+  /* A fresh socket: ENOTCONN, yet the flags are set (Linux's way to wake
+   * a thread waiting on it). */
+  int f = zn_posix_socket(X.pa, AF_INET, SOCK_STREAM, 0);
+  ZT_EQ(zn_posix_shutdown(X.pa, f, SHUT_RDWR), -ENOTCONN);
+  ZT_EQ(revents(X.pa, f), POLLIN | POLLOUT | POLLHUP | POLLRDHUP);
+  zn_posix_close(X.pa, f);
+}
+
 int main(void) {
   pxp_init(&X, false);
   ZT_RUN(test_blocking_connect_accept_data_both_ways);
@@ -543,6 +561,7 @@ int main(void) {
   ZT_RUN(test_connect_af_unspec_disconnects);
   ZT_RUN(test_shutdown_rd_still_reads_what_arrives);
   ZT_RUN(test_reset_after_peer_fin_says_epipe);
+  ZT_RUN(test_shutdown_unconnected_sets_flags_enotconn);
   pxp_free(&X);
   return zt_done();
 }
