@@ -382,6 +382,8 @@ static size_t make_msg(struct fz_in *in, int l, struct msghdr *m,
   size_t total = 0, k = shape & 3;
   for (size_t i = 0; i <= k; i++) {
     size_t n = fz_u8(in) * 8u;
+    if (n > MAX_IO - total)
+      n = MAX_IO - total; /* the pieces stay inside iobuf */
     iov[i].iov_base = iobuf + total;
     iov[i].iov_len = n;
     total += n;
