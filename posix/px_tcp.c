@@ -637,6 +637,7 @@ ssize_t px_tcp_recv(struct zn_posix *px, struct px_sock *s, struct msghdr *m,
     return rc;
   m->msg_flags = 0;
   m->msg_controllen = 0;
+  m->msg_namelen = 0; /* a stream names no sender: Linux's length is 0 */
   if (s->phase == PX_FRESH || s->phase == PX_LISTENING ||
       (s->phase == PX_FAILED && !s->err))
     return -ENOTCONN;

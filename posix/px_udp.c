@@ -414,6 +414,7 @@ ssize_t px_udp_recv(struct zn_posix *px, struct px_sock *s, struct msghdr *m,
       /* As Linux's __skb_recv_udp: shut, nothing waits; only a
        * blocking read ends (0). */
       m->msg_controllen = 0;
+      m->msg_namelen = 0; /* no datagram, no sender */
       return nb ? -EAGAIN : 0;
     }
     if (nb)

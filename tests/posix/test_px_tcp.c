@@ -530,6 +530,20 @@ ZT_TEST(test_shutdown_unconnected_sets_flags_enotconn) {
   zn_posix_close(X.pa, f);
 }
 
+ZT_TEST(test_recvfrom_on_stream_names_nobody) {
+  int c, s;
+  pxp_tcp_connected(&X, 8107, NULL, &c, &s);
+  ZT_EQ(zn_posix_sendto(X.pa, c, "name", 4, 0, NULL, 0), 4);
+  char b[8];
+  struct sockaddr_in6 from;
+  socklen_t n = sizeof(from);
+  /* Linux's recvfrom on TCP: the address length comes back 0. */
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 8, 0, A(from), &n), 4);
+  ZT_EQ(n, 0);
+  zn_posix_close(X.pa, c);
+  zn_posix_close(X.pb, s);
+}
+
 int main(void) {
   pxp_init(&X, false);
   ZT_RUN(test_blocking_connect_accept_data_both_ways);
@@ -562,6 +576,7 @@ int main(void) {
   ZT_RUN(test_shutdown_rd_still_reads_what_arrives);
   ZT_RUN(test_reset_after_peer_fin_says_epipe);
   ZT_RUN(test_shutdown_unconnected_sets_flags_enotconn);
+  ZT_RUN(test_recvfrom_on_stream_names_nobody);
   pxp_free(&X);
   return zt_done();
 }
