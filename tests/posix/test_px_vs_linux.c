@@ -47,7 +47,7 @@ enum op {
   OP_ACCEPT,      /* s listener; into slot t; a flags */
   OP_SEND,        /* s; str, a flags, b length if not strlen(str); the
                      address, if fam, for sendto */
-  OP_RECV,        /* s; a buffer size, b flags */
+  OP_RECV,        /* s; a buffer size, b flags, c 1: the sender's name */
   OP_SHUTDOWN,    /* s; a how */
   OP_CLOSE,       /* s */
   OP_GETSOCKOPT,  /* s; a level, b name, c length (0: an int's), d 1: NULL
@@ -771,6 +771,14 @@ static const struct seq seqs[] = {
       RECV(C, 0, 16, 0, W(0)), SEND(C, 0, "ok", 0, W(2)),
       RECV(S, 1, 16, 0, W(2)), CLOSE(C, 0, W(0)), RECV(S, 1, 16, 0, W(0))}},
 
+    {"recvfrom_names",
+     {CONNECTED4, SEND(C, 0, "tcp", 0, W(3)), RECV(S, 1, 16, 0, .c = 1, W(3)),
+      UDP4(S, 2), BIND(S, 2, AF_INET, AD_ANY, PT_Q, W(0)), UDP6(C, 1),
+      SEND(C, 1, "udp", 0, AT(AF_INET6, AD_SRV_MAPPED, PT_Q), W(3)),
+      RECV(S, 2, 16, 0, .c = 1, W(3)), UDP4(C, 2),
+      CONNECT(C, 2, AF_INET, AD_SRV, PT_P, W(0)),
+      SHUTDOWN(C, 2, SHUT_RD, W(0)), RECV(C, 2, 16, 0, .c = 1, W(0))}},
+
     /* ---- UDP ---- */
     {"udp_edestaddrreq_and_exchange",
      {UDP4(C, 0), SEND(C, 0, "x", 0, W(-EDESTADDRREQ)), UDP4(S, 0),
@@ -1058,14 +1066,25 @@ static long call_recv(struct run *r, const struct step *st, int fd,
   memset(&m, 0, sizeof(m));
   m.msg_iov = &iov;
   m.msg_iovlen = 1;
+  struct sockaddr_storage from;
+  memset(&from, 0, sizeof(from));
+  if (st->c == 1) { /* recvfrom's name */
+    m.msg_name = &from;
+    m.msg_namelen = sizeof(from);
+  }
   long rc = r->kern ? kr(recvmsg(fd, &m, (int)st->b))
                     : zn_posix_recvmsg(layer(st->side), fd, &m, (int)st->b);
   if (rc >= 0) {
     char d[100];
     size_t got = (size_t)rc < (size_t)st->a ? (size_t)rc : (size_t)st->a;
     bytes_words(buf, got, d, sizeof(d));
-    snprintf(out->det, sizeof(out->det), "\"%s\" flags=0x%x", d,
-             (unsigned)m.msg_flags);
+    char name[64] = "";
+    if (st->c == 1 && m.msg_namelen)
+      addr_words(r, st->side, true, &from, m.msg_namelen, name, sizeof(name));
+    else if (st->c == 1)
+      snprintf(name, sizeof(name), "none");
+    snprintf(out->det, sizeof(out->det), "\"%s\" flags=0x%x%s%s", d,
+             (unsigned)m.msg_flags, name[0] ? " from " : "", name);
   }
   return rc;
 }
