@@ -24,6 +24,14 @@
 #include "znet/tcp.h"
 #include "znet/udp.h"
 
+/* A deliberate fall-through between switch labels: clang does not read
+ * the comment gcc accepts (as ZN_FALLTHROUGH inside the stack). */
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 7)
+#define PX_FALLTHROUGH __attribute__((fallthrough))
+#else
+#define PX_FALLTHROUGH ((void)0)
+#endif
+
 struct px_sock;
 struct px_epoll;
 

@@ -386,7 +386,7 @@ int px_tcp_connect(struct zn_posix *px, struct px_sock *s,
       s->err = 0;
       return -e;
     }
-    /* fall through */
+    PX_FALLTHROUGH;
   case PX_FRESH:
     if (ip->family == ZN_AF_NONE && !zn_ip_is_unspecified(ip))
       return -EAFNOSUPPORT;
