@@ -1098,6 +1098,48 @@ static void large_memlink(const char *h) {
   put(h, "large-streams", big, n);
 }
 
+/* posix_calls: a TCP connection between the layers moving 24 sends of
+ * 4096 bytes (the harness's whole I/O buffer) each read back, UDP
+ * datagrams of 4096, and frames of 1599 bytes to stack B, raw and
+ * behind a header (116 KB: past every fixed buffer of the harness). */
+static void large_posix_calls(void) {
+  size_t n = 0;
+  big[n++] = 0; /* configuration */
+#define B(...)                                                                 \
+  do {                                                                         \
+    const uint8_t b_[] = {__VA_ARGS__};                                        \
+    memcpy(big + n, b_, sizeof(b_));                                           \
+    n += sizeof(b_);                                                           \
+  } while (0)
+  /* op, selector (layer | slot << 1), arguments: fuzz_posix_calls.c */
+  B(0, 1, 0, 0);          /* B: socket(AF_INET, SOCK_STREAM) in slot 0 */
+  B(1, 1, 0, 0, 2, 1);    /* bind 0.0.0.0:5000 */
+  B(2, 1, 0, 4);          /* listen */
+  B(0, 0, 0, 0);          /* A: socket in slot 0 */
+  B(4, 0, 0, 0, 0, 1);    /* connect to B:5000 */
+  B(3, 3, 0, 0x80);       /* B: accept into slot 1 */
+  B(0, 4, 0, 1);          /* A: UDP socket in slot 2 */
+  B(0, 5, 0, 1);          /* B: UDP socket in slot 2 */
+  B(1, 5, 2, 0, 2, 2);    /* bound to 5001 */
+  for (int i = 0; i < 24; i++) {
+    B(5, 0, 0, 0x10, 0x00, 0x10); /* A sends 4096 from the input */
+    for (int k = 0; k < 4096; k++)
+      big[n++] = (uint8_t)(k * 7 + i);
+    B(6, 1, 1, 0x10, 0x00, 0, 28); /* B reads up to 4096 */
+    if (i % 8 == 0) {
+      B(5, 4, 2, 0x10, 0x00, 0x18, 0, 0, 2); /* a datagram to B:5001 */
+      memset(big + n, 0xab, 4096);
+      n += 4096;
+      B(6, 5, 2, 0x10, 0x00, 0x04, 28);      /* read, MSG_TRUNC */
+      B(24, 0, (uint8_t)(i & 3), 0x06, 0x3f); /* a frame of 1599 */
+      memset(big + n, (uint8_t)i, 1599);
+      n += 1599;
+    }
+  }
+#undef B
+  put("posix_calls", "large-stream-and-frames", big, n);
+}
+
 /* tls_server: a record announcing 18432 bytes (past a record's 16384 and
  * the 16709-byte input buffer) sent in writes of 4096, 20 KB in all. */
 static void large_tls_server(void) {
@@ -1164,6 +1206,7 @@ static void large_inputs(void) {
   large_stack();
   large_memlink("memlink");
   large_memlink("memlink6");
+  large_posix_calls();
   large_tls_server();
   large_tls_glue();
 }
@@ -1195,7 +1238,8 @@ int main(int argc, char **argv) {
       "icmp",     "icmp6",     "udp",      "tcp",          "dns",
       "dns_tcp",  "blocklist", "forwarder", "dhcp4",       "dhcp4_client",
       "http",     "httpd",     "pcap",     "pktdrill",     "stack",
-      "memlink",  "memlink6",  "tls_server", "tls_glue",   "hosts"};
+      "memlink",  "memlink6",  "tls_server", "tls_glue",   "hosts",
+      "posix_calls"};
   mkdir(out, 0777);
   for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
     char path[4096];

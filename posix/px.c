@@ -293,10 +293,18 @@ int px_block(struct zn_posix *px, struct px_sock *s, px_cond_fn cond,
 
 /* ---- socket() ---- */
 
+/* The low bits of socket()'s type are the type (SOCK_TYPE_MASK); above
+ * them only SOCK_NONBLOCK and SOCK_CLOEXEC may be set. */
+#define PX_SOCK_TYPE_MASK 0xf
+
 int zn_posix_socket(struct zn_posix *px, int domain, int type, int protocol) {
+  /* As Linux's __sys_socket_create: unknown flags are EINVAL, before the
+   * family is looked at. */
+  if (type & ~(PX_SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC))
+    return -EINVAL;
   if (domain != AF_INET && domain != AF_INET6)
     return -EAFNOSUPPORT;
-  int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+  int base = type & PX_SOCK_TYPE_MASK;
   enum px_kind kind;
   if (base == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP))
     kind = PX_TCP;
@@ -391,6 +399,9 @@ int zn_posix_connect(struct zn_posix *px, int fd, const struct sockaddr *sa,
   int rc;
   if (s->kind == PX_UDP) {
     rc = px_udp_connect(px, s, sa, len);
+  } else if (sa && len >= (socklen_t)sizeof(sa_family_t) &&
+             sa->sa_family == AF_UNSPEC) {
+    rc = px_tcp_disconnect(px, s); /* as inet_stream_connect */
   } else {
     struct zn_ip ip;
     uint16_t port;
@@ -621,6 +632,11 @@ static int dup_min(struct zn_posix *px, struct px_sock *s, int oldfd,
 }
 
 int zn_posix_fcntl(struct zn_posix *px, int fd, int cmd, long arg) {
+  /* An epoll instance's descriptor is the host's own (an epoll or a
+   * reserved number): its flags are the host's, as Linux's F_GETFL of
+   * an epoll file answers O_RDWR. */
+  if (fd >= 0 && (uint32_t)fd < px->cfg.max_fd && px->eps[fd])
+    return -ENOSYS;
   GET_SOCK(px, fd, s);
   switch (cmd) {
   case F_GETFL:

@@ -11,6 +11,33 @@
 
 bool px_ip_is_v4(const struct zn_ip *ip) { return ip->family == ZN_AF_INET; }
 
+/* As Linux's inet_bind and inet6_bind (without ip_nonlocal_bind): one
+ * of the stack's addresses, the loopback, a broadcast or a multicast
+ * address.  The first 32 of the stack's IPv6 addresses are looked at
+ * (its table holds cfg.ipv6_addrs, 8 by default). */
+bool px_ip_bindable(struct zn_stack *st, const struct zn_ip *ip) {
+  if (ip->family == ZN_AF_NONE || zn_ip_is_unspecified(ip))
+    return true;
+  if (ip->family == ZN_AF_INET) {
+    uint32_t a = zn_ip_v4(ip), addr, gw;
+    uint8_t prefix;
+    zn_stack_get_ipv4(st, &addr, &prefix, &gw);
+    uint32_t host = prefix < 32 ? ~(0xffffffffu << (32 - prefix)) : 0;
+    return (a >> 24) == 127 || (a >> 28) == 0xe || a == 0xffffffffu ||
+           (addr && a == addr) ||
+           (addr && prefix < 31 && a == (addr | host));
+  }
+  static const uint8_t loop6[16] = {[15] = 1};
+  if (!memcmp(ip->bytes, loop6, 16) || ip->bytes[0] == 0xff)
+    return true;
+  struct zn_ipv6_addr_info info[32];
+  uint32_t n = zn_stack_ipv6_addrs(st, info, 32);
+  for (uint32_t i = 0; i < n && i < 32; i++)
+    if (!memcmp(info[i].addr.bytes, ip->bytes, 16))
+      return true;
+  return false;
+}
+
 static int from_sin(const struct sockaddr *sa, socklen_t len,
                     struct zn_ip *ip, uint16_t *port) {
   struct sockaddr_in in;

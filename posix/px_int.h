@@ -24,6 +24,14 @@
 #include "znet/tcp.h"
 #include "znet/udp.h"
 
+/* A deliberate fall-through between switch labels: clang does not read
+ * the comment gcc accepts (as ZN_FALLTHROUGH inside the stack). */
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 7)
+#define PX_FALLTHROUGH __attribute__((fallthrough))
+#else
+#define PX_FALLTHROUGH ((void)0)
+#endif
+
 struct px_sock;
 struct px_epoll;
 
@@ -134,6 +142,11 @@ struct px_sock {
   bool more;                 /* MSG_MORE corked the last send */
   bool fail_told;            /* a failed connect was reported (by the
                                 blocking connect or a second connect) */
+  bool ss_connecting;        /* Linux's SS_CONNECTING: a connect() began
+                                and no connect() has told its end yet */
+  bool fin_in;               /* the peer's FIN came while we could still
+                                send (Linux's CLOSE_WAIT): reads end at
+                                0, and a reset then is EPIPE */
 
   /* UDP */
   struct zn_udp_sock *u;
@@ -195,6 +208,9 @@ int px_sa_to_ip(const struct sockaddr *sa, socklen_t len, uint8_t family,
 void px_ip_to_sa(const struct zn_ip *ip, uint16_t port, uint8_t family,
                  struct sockaddr *sa, socklen_t *len);
 bool px_ip_is_v4(const struct zn_ip *ip);
+/* Whether bind() may take ip: unspecified, or the host's (EADDRNOTAVAIL
+ * otherwise). */
+bool px_ip_bindable(struct zn_stack *st, const struct zn_ip *ip);
 
 /* ---- px_tcp.c / px_udp.c: the calls by kind ---- */
 
@@ -205,6 +221,7 @@ int px_tcp_accept(struct zn_posix *px, struct px_sock *s, struct sockaddr *sa,
                   socklen_t *len, int flags);
 int px_tcp_connect(struct zn_posix *px, struct px_sock *s,
                    const struct zn_ip *ip, uint16_t port);
+int px_tcp_disconnect(struct zn_posix *px, struct px_sock *s);
 ssize_t px_tcp_send(struct zn_posix *px, struct px_sock *s,
                     const struct msghdr *m, int flags);
 ssize_t px_tcp_recv(struct zn_posix *px, struct px_sock *s, struct msghdr *m,

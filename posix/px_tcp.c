@@ -43,8 +43,11 @@ static void cb_connected(struct zn_tcp_conn *c, void *arg) {
 
 static void cb_readable(struct zn_tcp_conn *c, void *arg) {
   struct px_sock *s = own(c, arg);
-  if (s)
-    px_event(s->px, s);
+  if (!s)
+    return;
+  if (zn_tcp_state(c) == ZN_TCP_CLOSE_WAIT)
+    s->fin_in = true;
+  px_event(s->px, s);
 }
 
 static void cb_writable(struct zn_tcp_conn *c, void *arg) {
@@ -60,6 +63,9 @@ static void cb_error(struct zn_tcp_conn *c, void *arg, int err) {
   if (!s)
     return;
   s->err = px_errno(err);
+  /* Linux's tcp_reset: a reset in CLOSE_WAIT is EPIPE. */
+  if (err == ZN_ECONNRESET && s->fin_in && !s->wr_shut)
+    s->err = EPIPE;
   if (s->phase == PX_CONNECTING)
     s->phase = PX_FAILED;
   px_event(s->px, s);
@@ -147,6 +153,8 @@ int px_tcp_bind(struct zn_posix *px, struct px_sock *s, const struct zn_ip *ip,
                 uint16_t port) {
   if (s->phase != PX_FRESH)
     return -EINVAL;
+  if (!px_ip_bindable(px->st, ip))
+    return -EADDRNOTAVAIL;
   s->laddr = *ip;
   if (ip->family == ZN_AF_NONE)
     s->laddr = zn_ip_from_v4(0);
@@ -301,6 +309,7 @@ static bool connect_done(struct zn_posix *px, struct px_sock *s, void *arg) {
 /* The answer of a connect whose SYN is out: 0 once connected, the error
  * once failed (taken, as Linux's sock_error). */
 static int connect_result(struct px_sock *s) {
+  s->ss_connecting = false;
   if (s->phase == PX_CONNECTED)
     return 0;
   s->fail_told = true;
@@ -343,6 +352,7 @@ static int start_connect(struct zn_posix *px, struct px_sock *s,
   s->err = 0;
   s->err_taken = false;
   s->fail_told = false;
+  s->ss_connecting = true;
   s->phase = PX_CONNECTING;
   if (s->cork)
     zn_tcp_set_cork(c, true);
@@ -363,6 +373,12 @@ int px_tcp_connect(struct zn_posix *px, struct px_sock *s,
   switch (s->phase) {
   case PX_LISTENING:
   case PX_CONNECTED:
+    /* As Linux: the first connect() to find a non-blocking connect
+     * done says 0, the next ones EISCONN. */
+    if (s->ss_connecting) {
+      s->ss_connecting = false;
+      return 0;
+    }
     return -EISCONN;
   case PX_CONNECTING:
     if (s->nonblock)
@@ -388,6 +404,27 @@ int px_tcp_connect(struct zn_posix *px, struct px_sock *s,
   if (rc < 0)
     return rc;
   return connect_result(s);
+}
+
+/* connect() with AF_UNSPEC: Linux's tcp_disconnect.  A connection is
+ * reset, a listener stops, and the socket is unconnected again (it may
+ * connect anew); its binding stays. */
+int px_tcp_disconnect(struct zn_posix *px, struct px_sock *s) {
+  if (s->phase == PX_LISTENING && s->c) {
+    zn_tcp_close(s->c);
+  } else if (s->c && s->phase == PX_FAILED) {
+    zn_tcp_close(s->c); /* kept for its error only */
+  } else if (s->c) {
+    zn_tcp_set_callbacks(s->c, NULL, NULL);
+    zn_tcp_abort(s->c);
+  }
+  s->c = NULL;
+  s->phase = PX_FRESH;
+  s->err = 0;
+  s->err_taken = s->fail_told = s->ss_connecting = s->fin_in = false;
+  s->rd_shut = s->wr_shut = s->more = false;
+  px_event(px, s);
+  return 0;
 }
 
 /* ---- sending ---- */
@@ -573,6 +610,8 @@ static int read_iov(struct px_sock *s, struct msghdr *m, size_t total,
 /* What a read says when the stream has nothing for it: the error once,
  * then end of stream. */
 static ssize_t read_end(struct px_sock *s, int rc) {
+  if (s->fin_in)
+    return 0; /* tcp_recvmsg: SOCK_DONE before sk_err */
   if (s->err) {
     int e = s->err;
     s->err = 0;
@@ -596,6 +635,7 @@ ssize_t px_tcp_recv(struct zn_posix *px, struct px_sock *s, struct msghdr *m,
     return rc;
   m->msg_flags = 0;
   m->msg_controllen = 0;
+  m->msg_namelen = 0; /* a stream names no sender: Linux's length is 0 */
   if (s->phase == PX_FRESH || s->phase == PX_LISTENING ||
       (s->phase == PX_FAILED && !s->err))
     return -ENOTCONN;
@@ -605,8 +645,14 @@ ssize_t px_tcp_recv(struct zn_posix *px, struct px_sock *s, struct msghdr *m,
                   : low < total ? low : total;
   uint64_t deadline = px_deadline(px, s->rcvtimeo_ns);
   for (;;) {
-    if (s->rd_shut)
+    if (s->rd_shut) {
+      /* Linux's tcp_recvmsg reads what is queued before it looks at
+       * RCV_SHUTDOWN, even what arrived after shutdown(SHUT_RD); then
+       * the stream has ended (0), without waiting. */
+      if (s->phase == PX_CONNECTED && s->c && !s->err)
+        (void)read_iov(s, m, total, &done, flags);
       return (ssize_t)done;
+    }
     if (s->phase == PX_CONNECTED && s->c && !s->err) {
       rc = read_iov(s, m, total, &done, flags);
       if (rc != 0)
@@ -636,15 +682,36 @@ static void listener_stop(struct px_sock *s) {
   px_event(s->px, s);
 }
 
+/* Whether Linux would see the socket in TCP_CLOSE: never connected,
+ * failed, or its connection over (a TIME_WAIT connection is the stack's
+ * affair by then: Linux's socket is closed). */
+static bool tcp_closed(const struct px_sock *s) {
+  if (s->phase == PX_FRESH || s->phase == PX_FAILED)
+    return true;
+  if (s->phase != PX_CONNECTED)
+    return false;
+  if (!s->c)
+    return true;
+  enum zn_tcp_state st = zn_tcp_state(s->c);
+  return st == ZN_TCP_CLOSED || st == ZN_TCP_TIME_WAIT;
+}
+
 int px_tcp_shutdown(struct zn_posix *px, struct px_sock *s, bool rd, bool wr) {
-  (void)px;
   if (s->phase == PX_LISTENING && s->c) {
     if (rd)
       listener_stop(s);
     return 0;
   }
-  if (s->phase != PX_CONNECTED && s->phase != PX_CONNECTING)
+  if (s->phase == PX_CONNECTING)
+    return px_tcp_disconnect(px, s); /* inet_shutdown in SYN_SENT */
+  if (tcp_closed(s)) {
+    /* Linux's inet_shutdown on a closed socket: ENOTCONN, yet the flags
+     * are set, and waiters woken ("to wake up other listeners"). */
+    s->rd_shut |= rd;
+    s->wr_shut |= wr;
+    px_event(px, s);
     return -ENOTCONN;
+  }
   if (rd)
     s->rd_shut = true;
   if (wr && !s->wr_shut && s->c) {
@@ -722,17 +789,26 @@ static uint32_t connected_ready(struct px_sock *s) {
   /* Writable with any room, which is when the stack's on_writable
    * comes: a higher mark (Linux's half of what is queued) would need an
    * event the stack does not give, and an edge-triggered waiter would
-   * miss its edge. */
-  if (!s->wr_shut && !dead && zn_tcp_writable(s->c) > 0)
+   * miss its edge.  Once writes are shut or the connection is gone, a
+   * write fails at once (EPIPE): Linux's tcp_poll reports it writable
+   * then too. */
+  if (s->wr_shut || dead || zn_tcp_writable(s->c) > 0)
     r |= EPOLLOUT | EPOLLWRNORM;
   return r;
 }
+
+/* Closed, as Linux's tcp_poll sees TCP_CLOSE with both directions shut
+ * (after tcp_done): everything. */
+#define PX_ALL_DONE                                                           \
+  (EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLHUP | EPOLLOUT | EPOLLWRNORM)
 
 uint32_t px_tcp_ready(struct zn_posix *px, struct px_sock *s) {
   (void)px;
   uint32_t r = s->err ? EPOLLERR : 0;
   switch (s->phase) {
   case PX_FRESH:
+    if (s->rd_shut)
+      r |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
     return r | EPOLLOUT | EPOLLWRNORM | EPOLLHUP;
   case PX_LISTENING:
     return r | (s->c && zn_tcp_accept_pending(s->c) ? EPOLLIN | EPOLLRDNORM
@@ -740,10 +816,14 @@ uint32_t px_tcp_ready(struct zn_posix *px, struct px_sock *s) {
   case PX_CONNECTING:
     return r;
   case PX_FAILED:
-    return r | EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLHUP;
+    /* Once connect() reported the failure Linux disconnects the socket
+     * (its shutdown flags cleared): as fresh. */
+    if (s->fail_told)
+      return r | EPOLLOUT | EPOLLWRNORM | EPOLLHUP;
+    return r | PX_ALL_DONE;
   case PX_CONNECTED:
     if (!s->c)
-      return r | EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLHUP;
+      return r | PX_ALL_DONE;
     return r | connected_ready(s);
   }
   return r;

@@ -409,11 +409,15 @@ ssize_t px_udp_recv(struct zn_posix *px, struct px_sock *s, struct msghdr *m,
       return take_err(s);
     if (s->rxq_head)
       return deliver(px, s, m, flags);
+    bool nb = s->nonblock || (flags & MSG_DONTWAIT);
     if (s->rd_shut) {
+      /* As Linux's __skb_recv_udp: shut, nothing waits; only a
+       * blocking read ends (0). */
       m->msg_controllen = 0;
-      return 0;
+      m->msg_namelen = 0; /* no datagram, no sender */
+      return nb ? -EAGAIN : 0;
     }
-    if (s->nonblock || (flags & MSG_DONTWAIT))
+    if (nb)
       return -EAGAIN;
     int rc = px_block(px, s, dgram_ready, NULL,
                       px_deadline(px, s->rcvtimeo_ns), s->rcvtimeo_ns == 0);
@@ -423,15 +427,14 @@ ssize_t px_udp_recv(struct zn_posix *px, struct px_sock *s, struct msghdr *m,
 }
 
 int px_udp_shutdown(struct zn_posix *px, struct px_sock *s, bool rd, bool wr) {
-  /* Linux shuts a datagram socket down only once it has a peer. */
-  if (!s->has_peer)
-    return -ENOTCONN;
   if (rd)
     s->rd_shut = true;
   if (wr)
     s->wr_shut = true;
   px_event(px, s);
-  return 0;
+  /* Linux says ENOTCONN without a peer, yet sets the flags and wakes
+   * the waiters (a known way to stop a thread blocked in recv). */
+  return s->has_peer ? 0 : -ENOTCONN;
 }
 
 uint32_t px_udp_ready(struct zn_posix *px, struct px_sock *s) {
@@ -443,9 +446,9 @@ uint32_t px_udp_ready(struct zn_posix *px, struct px_sock *s) {
     r |= EPOLLRDHUP;
   if (s->rd_shut && s->wr_shut)
     r |= EPOLLHUP;
-  if (!s->wr_shut)
-    r |= EPOLLOUT | EPOLLWRNORM;
-  return r;
+  /* Linux's datagram_poll: writable whatever the shutdown (a send then
+   * fails at once with EPIPE). */
+  return r | EPOLLOUT | EPOLLWRNORM;
 }
 
 void px_udp_getlocal(struct px_sock *s, struct zn_ip *ip, uint16_t *port) {

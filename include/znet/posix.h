@@ -197,7 +197,8 @@ int zn_posix_setsockopt(struct zn_posix *px, int fd, int level, int name,
 /** F_GETFL, F_SETFL (O_NONBLOCK), F_GETFD, F_SETFD, F_DUPFD,
  * F_DUPFD_CLOEXEC; the host handles FD_CLOEXEC (fd_dup and its own
  * descriptor), so F_GETFD/F_SETFD return -ENOSYS here for the caller to
- * pass on.  Other commands: -EINVAL. */
+ * pass on, as is every command on an epoll instance (its descriptor is
+ * the host's).  Other commands: -EINVAL. */
 int zn_posix_fcntl(struct zn_posix *px, int fd, int cmd, long arg);
 /** FIONBIO, FIONREAD (and SIOCINQ), SIOCOUTQ, SIOCATMARK; others
  * -ENOTTY. */

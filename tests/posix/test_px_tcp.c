@@ -72,6 +72,8 @@ ZT_TEST(test_nonblocking_connect_einprogress_then_writable) {
   ZT_EQ(zn_posix_ppoll(X.pa, &p, 1, &t, NULL), 1);
   ZT_CHECK(p.revents & POLLOUT);
   ZT_CHECK(!(p.revents & POLLERR));
+  /* As Linux: the connect that finds it done says 0, then EISCONN. */
+  ZT_EQ(zn_posix_connect(X.pa, c, A(to), sizeof(to)), 0);
   ZT_EQ(zn_posix_connect(X.pa, c, A(to), sizeof(to)), -EISCONN);
   int s = zn_posix_accept4(X.pb, l, NULL, NULL, SOCK_NONBLOCK);
   ZT_CHECK(s >= 0);
@@ -367,6 +369,181 @@ ZT_TEST(test_loopback_connect_inside_one_layer) {
   zn_posix_close(X.pa, l);
 }
 
+/* ---- found comparing with Linux's sockets (test_px_vs_linux) ---- */
+
+ZT_TEST(test_socket_unknown_type_flags_einval) {
+  ZT_EQ(zn_posix_socket(X.pa, AF_INET, SOCK_STREAM | 0x100, 0), -EINVAL);
+  ZT_EQ(zn_posix_socket(X.pa, AF_INET, 99, 0), -EINVAL);
+  ZT_EQ(zn_posix_socket(X.pa, 12345, 99, 0), -EINVAL); /* flags first */
+  ZT_EQ(zn_posix_socket(X.pa, AF_INET6, SOCK_SEQPACKET, 0), -ESOCKTNOSUPPORT);
+}
+
+ZT_TEST(test_fcntl_of_epoll_instance_left_to_host) {
+  int ep = zn_posix_epoll_create1(X.pa, 0);
+  ZT_REQUIRE(ep >= 0);
+  /* The instance's descriptor is the host's: F_GETFL and F_SETFL are its
+   * (a host passes -ENOSYS on, as for FD_CLOEXEC), not ENOTSOCK. */
+  ZT_EQ(zn_posix_fcntl(X.pa, ep, F_GETFL, 0), -ENOSYS);
+  ZT_EQ(zn_posix_fcntl(X.pa, ep, F_SETFL, O_NONBLOCK), -ENOSYS);
+  ZT_EQ(zn_posix_fcntl(X.pa, 999, F_GETFL, 0), -EBADF);
+  zn_posix_close(X.pa, ep);
+}
+
+ZT_TEST(test_bind_address_not_ours_eaddrnotavail) {
+  int a = zn_posix_socket(X.pa, AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = pxp_sin(ZN_IPV4(192, 0, 2, 1), 8100);
+  ZT_EQ(zn_posix_bind(X.pa, a, A(sa), sizeof(sa)), -EADDRNOTAVAIL);
+  sa = pxp_sin(ZN_IPV4(10, 0, 0, 2), 8100); /* the peer's, not ours */
+  ZT_EQ(zn_posix_bind(X.pa, a, A(sa), sizeof(sa)), -EADDRNOTAVAIL);
+  sa = pxp_sin(ZN_IPV4(10, 0, 0, 1), 8100);
+  ZT_EQ(zn_posix_bind(X.pa, a, A(sa), sizeof(sa)), 0);
+  int b = zn_posix_socket(X.pa, AF_INET, SOCK_STREAM, 0);
+  sa = pxp_sin(ZN_IPV4(127, 0, 0, 5), 8100);
+  ZT_EQ(zn_posix_bind(X.pa, b, A(sa), sizeof(sa)), 0);
+  zn_posix_close(X.pa, a);
+  zn_posix_close(X.pa, b);
+}
+
+static short revents(struct zn_posix *px, int fd) {
+  struct pollfd p = {fd, POLLIN | POLLOUT | POLLRDHUP, 0};
+  struct timespec t = {0, 0};
+  ZT_CHECK(zn_posix_ppoll(px, &p, 1, &t, NULL) >= 0);
+  return p.revents;
+}
+
+ZT_TEST(test_pollout_once_writes_are_shut_or_failed) {
+  /* Linux's tcp_poll: with SEND_SHUTDOWN a socket is "writable" (a write
+   * fails at once with EPIPE instead of blocking). */
+  int c, s;
+  pxp_tcp_connected(&X, 8101, NULL, &c, &s);
+  ZT_EQ(zn_posix_shutdown(X.pa, c, SHUT_WR), 0);
+  ZT_EQ(revents(X.pa, c), POLLOUT);
+  ZT_EQ(zn_posix_shutdown(X.pb, s, SHUT_WR), 0);
+  pxp_run(&X, 10000000);
+  ZT_EQ(revents(X.pa, c), POLLIN | POLLOUT | POLLHUP | POLLRDHUP);
+  zn_posix_close(X.pa, c);
+  zn_posix_close(X.pb, s);
+  /* A refused non-blocking connect: everything, the error first. */
+  c = zn_posix_socket(X.pa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  struct sockaddr_in to = pxp_sin(ZN_IPV4(10, 0, 0, 2), 9);
+  ZT_EQ(zn_posix_connect(X.pa, c, A(to), sizeof(to)), -EINPROGRESS);
+  pxp_run(&X, 10000000);
+  ZT_EQ(revents(X.pa, c),
+        POLLIN | POLLOUT | POLLERR | POLLHUP | POLLRDHUP);
+  /* Reported by connect, the socket is unconnected again: as fresh. */
+  ZT_EQ(zn_posix_connect(X.pa, c, A(to), sizeof(to)), -ECONNREFUSED);
+  ZT_EQ(revents(X.pa, c), POLLOUT | POLLHUP);
+  zn_posix_close(X.pa, c);
+}
+
+ZT_TEST(test_connect_after_nonblocking_completion_zero_once) {
+  int l = zn_posix_socket(X.pb, AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = pxp_sin(0, 8102);
+  ZT_EQ(zn_posix_bind(X.pb, l, A(sa), sizeof(sa)), 0);
+  ZT_EQ(zn_posix_listen(X.pb, l, 4), 0);
+  int c = zn_posix_socket(X.pa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  struct sockaddr_in to = pxp_sin(ZN_IPV4(10, 0, 0, 2), 8102);
+  ZT_EQ(zn_posix_connect(X.pa, c, A(to), sizeof(to)), -EINPROGRESS);
+  pxp_run(&X, 10000000);
+  /* Linux: the connect that finds it done says 0, later ones EISCONN. */
+  ZT_EQ(zn_posix_connect(X.pa, c, A(to), sizeof(to)), 0);
+  ZT_EQ(zn_posix_connect(X.pa, c, A(to), sizeof(to)), -EISCONN);
+  zn_posix_close(X.pa, c);
+  zn_posix_close(X.pb, l);
+}
+
+ZT_TEST(test_connect_af_unspec_disconnects) {
+  struct sockaddr_in un = pxp_sin(0, 0);
+  un.sin_family = AF_UNSPEC;
+  int f = zn_posix_socket(X.pa, AF_INET6, SOCK_STREAM, 0);
+  /* Only the family is read: a short sockaddr does. */
+  ZT_EQ(zn_posix_connect(X.pa, f, A(un), sizeof(sa_family_t)), 0);
+  zn_posix_close(X.pa, f);
+  int l, c, s;
+  pxp_tcp_connected(&X, 8103, &l, &c, &s);
+  ZT_EQ(zn_posix_connect(X.pa, c, A(un), sizeof(un)), 0);
+  pxp_run(&X, 10000000);
+  char b[4];
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 4, 0, NULL, NULL), -ECONNRESET);
+  struct sockaddr_in peer;
+  socklen_t n = sizeof(peer);
+  ZT_EQ(zn_posix_getpeername(X.pa, c, A(peer), &n), -ENOTCONN);
+  /* Unconnected again: it may connect anew. */
+  struct sockaddr_in to = pxp_sin(ZN_IPV4(10, 0, 0, 2), 8103);
+  ZT_EQ(zn_posix_connect(X.pa, c, A(to), sizeof(to)), 0);
+  int s2 = zn_posix_accept4(X.pb, l, NULL, NULL, 0);
+  ZT_CHECK(s2 >= 0);
+  zn_posix_close(X.pa, c);
+  zn_posix_close(X.pb, s);
+  zn_posix_close(X.pb, s2);
+  zn_posix_close(X.pb, l);
+}
+
+ZT_TEST(test_shutdown_rd_still_reads_what_arrives) {
+  int c, s;
+  pxp_tcp_connected(&X, 8104, NULL, &c, &s);
+  ZT_EQ(zn_posix_shutdown(X.pb, s, SHUT_RD), 0);
+  char b[8];
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 8, 0, NULL, NULL), 0);
+  ZT_EQ(zn_posix_sendto(X.pa, c, "late", 4, 0, NULL, 0), 4);
+  pxp_run(&X, 10000000);
+  /* Linux's tcp_recvmsg reads the queue before it looks at RCV_SHUTDOWN. */
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 8, 0, NULL, NULL), 4);
+  ZT_MEMEQ(b, "late", 4);
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 8, 0, NULL, NULL), 0);
+  zn_posix_close(X.pa, c);
+  zn_posix_close(X.pb, s);
+}
+
+ZT_TEST(test_reset_after_peer_fin_says_epipe) {
+  int c, s;
+  pxp_tcp_connected(&X, 8105, NULL, &c, &s);
+  ZT_EQ(zn_posix_close(X.pb, s), 0);
+  pxp_run(&X, 10000000);
+  char b[4];
+  ZT_EQ(zn_posix_recvfrom(X.pa, c, b, 4, 0, NULL, NULL), 0);
+  ZT_EQ(zn_posix_sendto(X.pa, c, "x", 1, MSG_NOSIGNAL, NULL, 0), 1);
+  pxp_run(&X, 10000000);
+  /* Linux's tcp_reset: a RST in CLOSE_WAIT is EPIPE, not ECONNRESET;
+   * a read still says the stream ended (SOCK_DONE before sk_err). */
+  ZT_EQ(zn_posix_recvfrom(X.pa, c, b, 4, 0, NULL, NULL), 0);
+  ZT_EQ(zn_posix_sendto(X.pa, c, "y", 1, MSG_NOSIGNAL, NULL, 0), -EPIPE);
+  ZT_EQ(zn_posix_sendto(X.pa, c, "y", 1, MSG_NOSIGNAL, NULL, 0), -EPIPE);
+  zn_posix_close(X.pa, c);
+}
+
+ZT_TEST(test_shutdown_unconnected_sets_flags_enotconn) {
+  int c, s;
+  pxp_tcp_connected(&X, 8106, NULL, &c, &s);
+  ZT_EQ(zn_posix_shutdown(X.pa, c, SHUT_WR), 0);
+  ZT_EQ(zn_posix_shutdown(X.pb, s, SHUT_WR), 0);
+  pxp_run(&X, 10000000);
+  /* Both FINs exchanged: the socket is closed (TIME_WAIT), ENOTCONN. */
+  ZT_EQ(zn_posix_shutdown(X.pa, c, SHUT_RDWR), -ENOTCONN);
+  zn_posix_close(X.pa, c);
+  zn_posix_close(X.pb, s);
+  /* A fresh socket: ENOTCONN, yet the flags are set (Linux's way to wake
+   * a thread waiting on it). */
+  int f = zn_posix_socket(X.pa, AF_INET, SOCK_STREAM, 0);
+  ZT_EQ(zn_posix_shutdown(X.pa, f, SHUT_RDWR), -ENOTCONN);
+  ZT_EQ(revents(X.pa, f), POLLIN | POLLOUT | POLLHUP | POLLRDHUP);
+  zn_posix_close(X.pa, f);
+}
+
+ZT_TEST(test_recvfrom_on_stream_names_nobody) {
+  int c, s;
+  pxp_tcp_connected(&X, 8107, NULL, &c, &s);
+  ZT_EQ(zn_posix_sendto(X.pa, c, "name", 4, 0, NULL, 0), 4);
+  char b[8];
+  struct sockaddr_in6 from;
+  socklen_t n = sizeof(from);
+  /* Linux's recvfrom on TCP: the address length comes back 0. */
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 8, 0, A(from), &n), 4);
+  ZT_EQ(n, 0);
+  zn_posix_close(X.pa, c);
+  zn_posix_close(X.pb, s);
+}
+
 int main(void) {
   pxp_init(&X, false);
   ZT_RUN(test_blocking_connect_accept_data_both_ways);
@@ -390,6 +567,16 @@ int main(void) {
   ZT_RUN(test_rcvtimeo_blocking_recv_eagain);
   ZT_RUN(test_socket_bad_arguments);
   ZT_RUN(test_loopback_connect_inside_one_layer);
+  ZT_RUN(test_socket_unknown_type_flags_einval);
+  ZT_RUN(test_fcntl_of_epoll_instance_left_to_host);
+  ZT_RUN(test_bind_address_not_ours_eaddrnotavail);
+  ZT_RUN(test_pollout_once_writes_are_shut_or_failed);
+  ZT_RUN(test_connect_after_nonblocking_completion_zero_once);
+  ZT_RUN(test_connect_af_unspec_disconnects);
+  ZT_RUN(test_shutdown_rd_still_reads_what_arrives);
+  ZT_RUN(test_reset_after_peer_fin_says_epipe);
+  ZT_RUN(test_shutdown_unconnected_sets_flags_enotconn);
+  ZT_RUN(test_recvfrom_on_stream_names_nobody);
   pxp_free(&X);
   return zt_done();
 }

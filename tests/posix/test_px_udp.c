@@ -196,6 +196,23 @@ ZT_TEST(test_udp6_loopback_inside_one_layer) {
   zn_posix_close(X.pa, r);
 }
 
+ZT_TEST(test_udp_shutdown_rd_nonblocking_eagain_unconnected_flags) {
+  int u = zn_posix_socket(X.pa, AF_INET, SOCK_DGRAM, 0);
+  /* Unconnected: ENOTCONN, yet the flags are set (Linux's way to wake a
+   * thread waiting on the socket). */
+  ZT_EQ(zn_posix_shutdown(X.pa, u, SHUT_RDWR), -ENOTCONN);
+  struct pollfd p = {u, POLLIN | POLLOUT | POLLRDHUP, 0};
+  struct timespec t = {0, 0};
+  ZT_EQ(zn_posix_ppoll(X.pa, &p, 1, &t, NULL), 1);
+  ZT_EQ(p.revents, POLLIN | POLLOUT | POLLHUP | POLLRDHUP);
+  /* Linux's UDP recv: no datagram after SHUT_RD is EAGAIN without
+   * waiting, 0 for a blocking read. */
+  char b[4];
+  ZT_EQ(zn_posix_recvfrom(X.pa, u, b, 4, MSG_DONTWAIT, NULL, NULL), -EAGAIN);
+  ZT_EQ(zn_posix_recvfrom(X.pa, u, b, 4, 0, NULL, NULL), 0);
+  zn_posix_close(X.pa, u);
+}
+
 int main(void) {
   pxp_init(&X, true);
   ZT_RUN(test_udp_sendto_recvfrom_names_sender);
@@ -206,6 +223,7 @@ int main(void) {
   ZT_RUN(test_dual_stack_listener_takes_ipv4_mapped);
   ZT_RUN(test_v6only_listener_refuses_ipv4);
   ZT_RUN(test_udp6_loopback_inside_one_layer);
+  ZT_RUN(test_udp_shutdown_rd_nonblocking_eagain_unconnected_flags);
   pxp_free(&X);
   return zt_done();
 }
