@@ -136,17 +136,39 @@ static bool bind_conflict(struct zn_posix *px, const struct px_sock *s,
   return false;
 }
 
+static bool port_taken(struct zn_posix *px, struct px_sock *s,
+                       uint16_t port);
+
 static int pick_port(struct zn_posix *px, struct px_sock *s, uint16_t *out) {
   const uint32_t n = PX_PORT_HI - PX_PORT_LO + 1;
   uint32_t off = zn_random_u32(px->st);
   for (uint32_t i = 0; i < n; i++) {
     uint16_t p = (uint16_t)(PX_PORT_LO + (off + i) % n);
-    if (!bind_conflict(px, s, p)) {
+    if (!port_taken(px, s, p)) {
       *out = p;
       return 0;
     }
   }
   return -EADDRINUSE;
+}
+
+static const struct zn_ip *stack_laddr(struct px_sock *s, struct zn_ip *tmp);
+static void sync_opts(struct px_sock *s);
+
+/* Taken, by the layer's sockets or by the stack's connections (those
+ * left in TIME_WAIT by closed sockets, the stack's own users): bind()
+ * says EADDRINUSE now, as Linux, not at listen() or connect(). */
+static bool port_taken(struct zn_posix *px, struct px_sock *s,
+                       uint16_t port) {
+  if (bind_conflict(px, s, port))
+    return true;
+  struct zn_ip tmp;
+  bool was = s->bound;
+  s->bound = true; /* stack_laddr reads the address being bound */
+  sync_opts(s);
+  int rc = zn_tcp_bind_check(px->st, stack_laddr(s, &tmp), port, &s->topts);
+  s->bound = was;
+  return rc == ZN_EADDRINUSE;
 }
 
 int px_tcp_bind(struct zn_posix *px, struct px_sock *s, const struct zn_ip *ip,
@@ -164,7 +186,7 @@ int px_tcp_bind(struct zn_posix *px, struct px_sock *s, const struct zn_ip *ip,
     int rc = pick_port(px, s, &port);
     if (rc < 0)
       return rc;
-  } else if (bind_conflict(px, s, port)) {
+  } else if (port_taken(px, s, port)) {
     return -EADDRINUSE;
   }
   s->lport = port;

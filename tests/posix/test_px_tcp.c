@@ -544,6 +544,27 @@ ZT_TEST(test_recvfrom_on_stream_names_nobody) {
   zn_posix_close(X.pb, s);
 }
 
+ZT_TEST(test_bind_over_time_wait_needs_reuseaddr) {
+  int c, s;
+  pxp_tcp_connected(&X, 8095, NULL, &c, &s);
+  struct sockaddr_in me;
+  socklen_t ml = sizeof(me);
+  ZT_EQ(zn_posix_getsockname(X.pa, c, A(me), &ml), 0);
+  ZT_EQ(zn_posix_close(X.pa, c), 0); /* our side closes first: TIME_WAIT */
+  char b[4];
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 4, 0, NULL, NULL), 0);
+  ZT_EQ(zn_posix_close(X.pb, s), 0);
+  pxp_run(&X, 100000000);
+  int n = zn_posix_socket(X.pa, AF_INET, SOCK_STREAM, 0);
+  ZT_EQ(zn_posix_bind(X.pa, n, A(me), sizeof(me)), -EADDRINUSE);
+  int on = 1;
+  ZT_EQ(zn_posix_setsockopt(X.pa, n, SOL_SOCKET, SO_REUSEADDR, &on,
+                            sizeof(on)),
+        0);
+  ZT_EQ(zn_posix_bind(X.pa, n, A(me), sizeof(me)), 0);
+  zn_posix_close(X.pa, n);
+}
+
 int main(void) {
   pxp_init(&X, false);
   ZT_RUN(test_blocking_connect_accept_data_both_ways);
@@ -567,6 +588,7 @@ int main(void) {
   ZT_RUN(test_rcvtimeo_blocking_recv_eagain);
   ZT_RUN(test_socket_bad_arguments);
   ZT_RUN(test_loopback_connect_inside_one_layer);
+  ZT_RUN(test_bind_over_time_wait_needs_reuseaddr);
   ZT_RUN(test_socket_unknown_type_flags_einval);
   ZT_RUN(test_fcntl_of_epoll_instance_left_to_host);
   ZT_RUN(test_bind_address_not_ours_eaddrnotavail);
