@@ -432,10 +432,8 @@ int px_tcp_connect(struct zn_posix *px, struct px_sock *s,
  * reset, a listener stops, and the socket is unconnected again (it may
  * connect anew); its binding stays. */
 int px_tcp_disconnect(struct zn_posix *px, struct px_sock *s) {
-  if (s->phase == PX_LISTENING && s->c) {
-    zn_tcp_close(s->c);
-  } else if (s->c && s->phase == PX_FAILED) {
-    zn_tcp_close(s->c); /* kept for its error only */
+  if (s->c && (s->phase == PX_LISTENING || s->phase == PX_FAILED)) {
+    zn_tcp_close(s->c); /* a failed one was kept for its error only */
   } else if (s->c) {
     zn_tcp_set_callbacks(s->c, NULL, NULL);
     zn_tcp_abort(s->c);

@@ -195,7 +195,7 @@ static void trace_pkt(const struct zpd *z, const char *dir, const uint8_t *p,
 
 /* ---- small things ---- */
 
-static void na(const char *fmt, ...) {
+__attribute__((format(printf, 1, 2))) static void na(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   fprintf(stderr, "znet-packetdrill: not applicable: ");
@@ -287,6 +287,7 @@ static int nif_send(struct zn_netif *nif, struct zn_buf *b) {
       uint8_t nxt = ip[6];
       if (nxt == IPPROTO_ICMPV6 && il >= 41) {
         uint8_t type = ip[40];
+        /* cppcheck-suppress knownConditionTrueFalse ; 40 + an NS's 24 */
         if (type == 135 && il >= 64 && memcmp(ip + 48, GW_IP6, 16) == 0)
           answer_ns(z, ip);
         pass = type < 128; /* errors only */
@@ -565,7 +566,7 @@ static void apply_sysctl(struct zpd *z, const char *name, const char *value) {
     na("sysctl %s has no znet equivalent", name);
     return;
   }
-  long v = atol(value);
+  long v = strtol(value, NULL, 10);
   struct zn_config *cfg = z->have_stack ? &z->st->cfg : &z->cfg;
   switch (sc->kind) {
   case PD_SC_RFC1323:
@@ -634,7 +635,7 @@ static void cmd_sockstat(struct zpd *z, char **argv, int argc, FILE *o) {
   int port = -1;
   for (int i = 1; i < argc; i++)
     if (strcmp(argv[i], "-p") == 0 && i + 1 < argc)
-      port = atoi(argv[++i]);
+      port = (int)strtol(argv[++i], NULL, 10);
   fprintf(o, "USER COMMAND PID FD PROTO LOCAL FOREIGN STATE\n");
   if (!z->have_stack)
     return;
@@ -696,18 +697,18 @@ static int run_cmd(struct zpd *z, char **argv, int argc, FILE *o) {
 static void *ctl_main(void *arg) {
   struct zpd *z = arg;
   char req[512], rsp[512];
-  snprintf(req, sizeof(req), "%s/req", z->dir);
-  snprintf(rsp, sizeof(rsp), "%s/rsp", z->dir);
+  (void)snprintf(req, sizeof(req), "%s/req", z->dir);
+  (void)snprintf(rsp, sizeof(rsp), "%s/rsp", z->dir);
   for (;;) {
     FILE *in = fopen(req, "r");
     if (!in)
       return NULL;
     char line[1024];
     if (!fgets(line, sizeof(line), in)) {
-      fclose(in);
+      (void)fclose(in);
       continue;
     }
-    fclose(in);
+    (void)fclose(in);
     char *argv[32];
     int argc = 0;
     char *save = NULL;
@@ -723,11 +724,11 @@ static void *ctl_main(void *arg) {
       rc = run_cmd(z, argv, argc, o);
       pthread_mutex_unlock(&z->mu);
     }
-    fclose(o);
+    (void)fclose(o);
     FILE *out = fopen(rsp, "w");
     if (out) {
       fprintf(out, "%d\n%s", rc, buf ? buf : "");
-      fclose(out);
+      (void)fclose(out);
     }
     free(buf);
   }
@@ -735,20 +736,20 @@ static void *ctl_main(void *arg) {
 
 /* The folder of commands, first in PATH, and the thread that answers. */
 static void ctl_start(struct zpd *z) {
-  snprintf(z->dir, sizeof(z->dir), "/tmp/znet-packetdrill.XXXXXX");
+  (void)snprintf(z->dir, sizeof(z->dir), "/tmp/znet-packetdrill.XXXXXX");
   if (!mkdtemp(z->dir))
     return;
   char p[512];
-  snprintf(p, sizeof(p), "%s/req", z->dir);
+  (void)snprintf(p, sizeof(p), "%s/req", z->dir);
   mkfifo(p, 0600);
-  snprintf(p, sizeof(p), "%s/rsp", z->dir);
+  (void)snprintf(p, sizeof(p), "%s/rsp", z->dir);
   mkfifo(p, 0600);
-  snprintf(p, sizeof(p), "%s/bin", z->dir);
+  (void)snprintf(p, sizeof(p), "%s/bin", z->dir);
   mkdir(p, 0700);
   static const char *const cmds[] = {"sysctl", "sockstat", "tcpdrop",
                                      "kldstat", "kldload", "setkey"};
   for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-    snprintf(p, sizeof(p), "%s/bin/%s", z->dir, cmds[i]);
+    (void)snprintf(p, sizeof(p), "%s/bin/%s", z->dir, cmds[i]);
     FILE *f = fopen(p, "w");
     if (!f)
       continue;
@@ -757,7 +758,7 @@ static void ctl_start(struct zpd *z) {
             "echo \"%s $*\" > %s/req\n"
             "{ read rc; cat; exit $rc; } < %s/rsp\n",
             cmds[i], z->dir, z->dir);
-    fclose(f);
+    (void)fclose(f);
     chmod(p, 0700);
   }
   const char *old = getenv("PATH");
@@ -781,17 +782,19 @@ static void ctl_stop(struct zpd *z) {
       "bin/sysctl", "bin/sockstat", "bin/tcpdrop", "bin/kldstat",
       "bin/kldload", "bin/setkey", "bin", "req", "rsp"};
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-    snprintf(p, sizeof(p), "%s/%s", z->dir, names[i]);
-    remove(p);
+    (void)snprintf(p, sizeof(p), "%s/%s", z->dir, names[i]);
+    (void)remove(p);
   }
   rmdir(z->dir);
 }
 
 /* ---- the interface's functions ---- */
 
+/* NOLINTBEGIN(bugprone-macro-parentheses): z is the name it declares */
 #define ENTER(z)                                                               \
   struct zpd *z = ud;                                                          \
   pthread_mutex_lock(&z->mu)
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 /* Return rc, a libznet-posix result, as a system call does. */
 static long leave(struct zpd *z, long rc) {
@@ -932,7 +935,7 @@ static int i_shutdown(void *ud, int fd, int how) {
  * the connection its MSS (the stack holds the size rounded up to it, as
  * FreeBSD does then: accepted.c, net.inet.tcp.recvspace). */
 static void bsd_buf(struct zpd *z, int fd, int name, void *val,
-                    socklen_t *len) {
+                    const socklen_t *len) {
   if (!val || !len || *len < sizeof(int))
     return;
   int v;
@@ -997,6 +1000,8 @@ static int i_epoll_wait(void *ud, int epfd, struct epoll_event *evs, int max,
                     zn_posix_epoll_pwait(z->px, epfd, evs, max, timeout, NULL));
 }
 
+/* The interface's signature (packetdrill's, as pipe(2)).
+ * NOLINTNEXTLINE(readability-non-const-parameter) */
 static int i_pipe(void *ud, int fds[2]) {
   (void)ud;
   (void)fds;
@@ -1004,6 +1009,8 @@ static int i_pipe(void *ud, int fds[2]) {
   return -1;
 }
 
+/* The interface's signature (packetdrill's, as splice(2)).
+ * NOLINTNEXTLINE(readability-non-const-parameter) */
 static int i_splice(void *ud, int a, loff_t *ao, int b, loff_t *bo, size_t n,
                     unsigned f) {
   (void)ud, (void)a, (void)ao, (void)b, (void)bo, (void)n, (void)f;
@@ -1099,9 +1106,9 @@ static void parse_flags(struct zpd *z, const char *flags) {
     if (strcmp(t, "linux") == 0)
       z->linux_bufs = true;
     else if (strncmp(t, "mtu=", 4) == 0)
-      z->mtu = (uint32_t)atoi(t + 4);
+      z->mtu = (uint32_t)strtoul(t + 4, NULL, 10);
     else if (strncmp(t, "script=", 7) == 0)
-      snprintf(z->script, sizeof(z->script), "%s", t + 7);
+      (void)snprintf(z->script, sizeof(z->script), "%s", t + 7);
     else if (strncmp(t, "local4=", 7) == 0) {
       struct in_addr a;
       if (inet_pton(AF_INET, t + 7, &a) == 1)
