@@ -34,7 +34,8 @@
  * | `0.0.0.0`                     | any of our IPv4 addresses only   |
  * | one of our addresses          | that address only                |
  *
- * An IPv4-mapped address (`::ffff:a.b.c.d`) is taken as the IPv4 one.
+ * An IPv4-mapped IPv6 address (RFC 4291 §2.5.5.2) is taken as the IPv4
+ * address it maps.
  *
  * A segment goes to the listener bound to its destination address, else
  * to one bound to `0.0.0.0` (IPv4), else to one bound to any address.
