@@ -591,17 +591,13 @@ void zn_posix_forget(struct zn_posix *px, int fd) {
   }
 }
 
-int zn_posix_dup3(struct zn_posix *px, int oldfd, int newfd, int flags) {
-  GET_SOCK(px, oldfd, s);
+/* A second number for s from the host (newfd, or the lowest free one at
+ * least min when newfd is -1), entered in the table. */
+static int dup_number(struct zn_posix *px, struct px_sock *s, int oldfd,
+                      int newfd, int min, int flags) {
   if (!px->host.fd_dup)
     return -EOPNOTSUPP;
-  if (oldfd == newfd)
-    return flags ? -EINVAL : newfd;
-  if (newfd >= 0 && (uint32_t)newfd >= px->cfg.max_fd)
-    return -EBADF;
-  if (newfd >= 0)
-    zn_posix_forget(px, newfd);
-  int fd = px->host.fd_dup(px->host.ctx, oldfd, newfd, 0, flags);
+  int fd = px->host.fd_dup(px->host.ctx, oldfd, newfd, min, flags);
   if (fd < 0)
     return fd;
   if ((uint32_t)fd >= px->cfg.max_fd) {
@@ -613,22 +609,24 @@ int zn_posix_dup3(struct zn_posix *px, int oldfd, int newfd, int flags) {
   return fd;
 }
 
+int zn_posix_dup3(struct zn_posix *px, int oldfd, int newfd, int flags) {
+  GET_SOCK(px, oldfd, s);
+  if (!px->host.fd_dup)
+    return -EOPNOTSUPP;
+  if (oldfd == newfd)
+    return flags ? -EINVAL : newfd;
+  if (newfd >= 0 && (uint32_t)newfd >= px->cfg.max_fd)
+    return -EBADF;
+  if (newfd >= 0)
+    zn_posix_forget(px, newfd);
+  return dup_number(px, s, oldfd, newfd, 0, flags);
+}
+
 static int dup_min(struct zn_posix *px, struct px_sock *s, int oldfd,
                    long min, int flags) {
   if (min < 0 || min >= (long)px->cfg.max_fd)
     return -EINVAL;
-  if (!px->host.fd_dup)
-    return -EOPNOTSUPP;
-  int fd = px->host.fd_dup(px->host.ctx, oldfd, -1, (int)min, flags);
-  if (fd < 0)
-    return fd;
-  if ((uint32_t)fd >= px->cfg.max_fd) {
-    px->host.fd_release(px->host.ctx, fd);
-    return -EMFILE;
-  }
-  set_fd(px, fd, s);
-  s->nfds++;
-  return fd;
+  return dup_number(px, s, oldfd, -1, (int)min, flags);
 }
 
 int zn_posix_fcntl(struct zn_posix *px, int fd, int cmd, long arg) {
