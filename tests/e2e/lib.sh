@@ -474,3 +474,45 @@ ping6_case() {
     diag <"$log"
   fi
 }
+
+# Programs under znet-run (posix_run.sh, posix_servers.sh): E2E_RUN is
+# znet-run; ZRUN_FLAGS, more of its flags (word-split).
+#
+# zrun_bg OUT ERR SECONDS PROGRAM [ARGS...]: PROGRAM under znet-run on
+# the TAP, in the background, bounded; E2E_ECHO_PID is the program's own
+# process (ip netns exec and timeout exec it), for stop_znet's signal.
+zrun_bg() {
+  local out=$1 err=$2 t=$3
+  shift 3
+  : >"$out"
+  : >"$err"
+  # shellcheck disable=SC2086 # ZRUN_FLAGS: more of znet-run's flags
+  ip netns exec "$E2E_NS" timeout --foreground "$t" "$E2E_RUN" \
+    --netif "tap:$E2E_TAP" --ipv4 "$E2E_ZNET_IP/$E2E_PREFIX" --mac "$E2E_MAC" \
+    ${ZRUN_FLAGS:-} -- "$@" >"$out" 2>"$err" &
+  E2E_ECHO_PID=$!
+}
+
+# wait_znet_port PORT: wait (at most 10 s) until znet answers on PORT
+# (a probe connection), while E2E_ECHO_PID runs.
+wait_znet_port() {
+  local i
+  for i in $(seq 1 100); do
+    in_ns timeout 1 bash -c "exec 3<>/dev/tcp/$E2E_ZNET_IP/$1" 2>/dev/null &&
+      return 0
+    kill -0 "$E2E_ECHO_PID" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+# stop_znet [SECONDS]: SIGTERM to E2E_ECHO_PID, SIGKILL to its tree
+# after SECONDS (default 10).
+stop_znet() {
+  [ -n "$E2E_ECHO_PID" ] || return 0
+  kill -TERM "$E2E_ECHO_PID" 2>/dev/null
+  if ! wait_bg "$E2E_ECHO_PID" "${1:-10}" >/dev/null 2>&1; then
+    kill_tree KILL "$E2E_ECHO_PID"
+  fi
+  E2E_ECHO_PID=""
+}

@@ -21,6 +21,7 @@ RUN=${1:-}
 [ -n "$RUN" ] && [ -x "$RUN" ] ||
   { echo "usage: $0 /path/to/znet-run" >&2; exit 2; }
 RUN=$(cd "$(dirname "$RUN")" && pwd)/$(basename "$RUN")
+E2E_RUN=$RUN
 
 need_netns
 need_cmd redis-server redis-cli redis-benchmark curl wrk timeout cmp
@@ -37,39 +38,9 @@ if ! setup_netns; then
   exit 1
 fi
 
-# zrun_bg OUT ERR SECONDS PROGRAM [ARGS...]: PROGRAM under znet-run in
-# the background, as E2E_ECHO_PID (the program's own process).
-zrun_bg() {
-  local out=$1 err=$2 t=$3
-  shift 3
-  : >"$out"
-  : >"$err"
-  ip netns exec "$E2E_NS" timeout --foreground "$t" "$RUN" \
-    --netif "tap:$E2E_TAP" --ipv4 "$Z/$E2E_PREFIX" --mac "$E2E_MAC" \
-    --tcp-conns 512 --stats -- "$@" >"$out" 2>"$err" &
-  E2E_ECHO_PID=$!
-}
-
-wait_znet_port() {
-  local i
-  for i in $(seq 1 100); do
-    in_ns timeout 1 bash -c "exec 3<>/dev/tcp/$Z/$1" 2>/dev/null && return 0
-    kill -0 "$E2E_ECHO_PID" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-
-# stop_znet: SIGTERM (both servers exit cleanly on it), then the stack's
-# counters must show no drop.
-stop_znet() {
-  [ -n "$E2E_ECHO_PID" ] || return 0
-  kill -TERM "$E2E_ECHO_PID" 2>/dev/null
-  if ! wait_bg "$E2E_ECHO_PID" 15 >/dev/null 2>&1; then
-    kill_tree KILL "$E2E_ECHO_PID"
-  fi
-  E2E_ECHO_PID=""
-}
+# Every server with room for the clients' connections, and the
+# counters printed at exit (checked for drops).
+ZRUN_FLAGS="--tcp-conns 512 --stats"
 
 rcli() { in_ns_t 20 redis-cli -h "$Z" -p 6379 "$@"; }
 
@@ -121,7 +92,7 @@ else
   not_ok "redis under znet-run listens on $Z:6379"
   diag <"$T/redis.err"
 fi
-stop_znet
+stop_znet 15
 check "redis under znet-run: no drop in the stack's counters" \
   grep -q "(drops total) *0$" "$T/redis.err"
 
@@ -176,6 +147,6 @@ else
   diag <"$T/nginx.err"
   diag <"$T/ngx/logs/error.log"
 fi
-stop_znet
+stop_znet 15
 
 finish
