@@ -10,10 +10,12 @@
  *
  * Nothing polls the stack while the program computes outside any socket
  * call, so a driver thread does: every PL_IDLE_NS it polls the stack,
- * and when no application thread is waiting it sleeps on the TAP itself
- * until the stack's next deadline (an application thread that comes to
- * wait wakes it, and it steps back).  Programs that call into the
- * sockets often never see it run. */
+ * and when no application thread waited or called in a whole period it
+ * sleeps on the TAP itself until the stack's next deadline (an
+ * application thread that comes to wait, or a call that arms a sooner
+ * timer, wakes it, and it steps back).  It is never woken for sockets'
+ * events: it waits for none.  Programs that call into the sockets often
+ * see it run a hundred times a second, for one poll each. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -50,9 +52,11 @@ static struct {
   int netfd;
   struct waiter *waiters;
   unsigned app_waiters;       /* application threads inside wait */
-  uint64_t last_call;         /* when an application call last drove */
+  uint64_t calls;             /* application calls so far (under the lock) */
   pthread_t driver;
   struct waiter driver_w;
+  bool driver_on_net;         /* the driver sleeps on the netif ... */
+  uint64_t driver_until;      /* ... until then */
   bool failed;
   bool stats;                 /* --stats: the counters at exit */
   struct zn_dns_server dns[ZN_DNS_MAX_SERVERS]; /* znet-run's --dns */
@@ -61,8 +65,24 @@ static struct {
 
 static _Thread_local struct waiter tls_w = {.efd = -1};
 
+static void poke_driver(void) {
+  uint64_t one = 1;
+  if (g.driver_w.efd >= 0)
+    (void)!write(g.driver_w.efd, &one, sizeof(one));
+}
+
 void pl_lock(void) { pthread_mutex_lock(&g.mu); }
-void pl_unlock(void) { pthread_mutex_unlock(&g.mu); }
+
+/* A call may have armed a timer sooner than the driver, asleep on the
+ * netif, means to wake. */
+void pl_unlock(void) {
+  g.calls++;
+  if (g.driver_on_net && zn_stack_next_deadline(g.h.st) < g.driver_until) {
+    g.driver_on_net = false;
+    poke_driver();
+  }
+  pthread_mutex_unlock(&g.mu);
+}
 
 bool pl_owns(int fd) {
   struct zn_posix *px = __atomic_load_n(&g.px, __ATOMIC_ACQUIRE);
@@ -99,11 +119,12 @@ static int h_dup(void *ctx, int oldfd, int newfd, int min, int flags) {
   return rc < 0 ? -errno : (int)rc;
 }
 
+/* The driver waits for no socket: it is not woken for their events. */
 static void wake_others(void *ctx) {
   (void)ctx;
   uint64_t one = 1;
   for (struct waiter *w = g.waiters; w; w = w->next)
-    if (w != &tls_w && w->efd >= 0)
+    if (w != &tls_w && !w->driver && w->efd >= 0)
       (void)!write(w->efd, &one, sizeof(one));
 }
 
@@ -120,9 +141,9 @@ static void link_waiter(struct waiter *w) {
   g.waiters = w;
   if (!w->driver) {
     g.app_waiters++;
-    if (g.driver_w.efd >= 0) { /* step back: an application drives now */
-      uint64_t one = 1;
-      (void)!write(g.driver_w.efd, &one, sizeof(one));
+    if (g.driver_on_net) { /* step back: an application drives now */
+      g.driver_on_net = false;
+      poke_driver();
     }
   }
 }
@@ -191,8 +212,6 @@ static int h_wait(void *ctx, struct pollfd *kfds, unsigned n,
   int err = 0;
   int k = sleep_on(w, true, kfds, n, deadline, mask, &err);
   unlink_waiter(w);
-  if (!w->driver)
-    g.last_call = zn_host_now();
   if (k >= 0)
     return k;
   if (err == EINTR)
@@ -362,17 +381,23 @@ static void *driver_main(void *arg) {
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals are the program's */
   pthread_mutex_lock(&g.mu);
+  uint64_t seen = g.calls;
   for (;;) {
     zn_posix_drive(g.px);
     uint64_t now = zn_host_now();
     uint64_t next = zn_stack_next_deadline(g.h.st);
-    bool alone = g.app_waiters == 0 && now - g.last_call >= PL_IDLE_NS;
+    /* Alone: no application thread waits, and none called in a period. */
+    bool alone = g.app_waiters == 0 && g.calls == seen;
+    seen = g.calls;
     uint64_t until = alone ? next : now + PL_IDLE_NS;
     if (until > now + PL_IDLE_NS && !alone)
       until = now + PL_IDLE_NS;
     int err;
     link_waiter(&g.driver_w);
+    g.driver_on_net = alone;
+    g.driver_until = until;
     sleep_on(&g.driver_w, alone, NULL, 0, until, NULL, &err);
+    g.driver_on_net = false;
     unlink_waiter(&g.driver_w);
   }
   return NULL;
@@ -409,7 +434,6 @@ static void build(void) {
   }
   g.driver_w.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   g.driver_w.driver = true;
-  g.last_call = zn_host_now();
   pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
   if (pthread_create(&g.driver, NULL, driver_main, NULL) != 0)
     fprintf(stderr, PL_PROG ": no driver thread: the stack runs only "
