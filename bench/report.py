@@ -245,6 +245,86 @@ def dot_table(results):
     return '\n'.join(out) if have else ''
 
 
+POSIX_WORKLOADS = [
+    ('redis-set', 'redis SET, 50 clients', 'rps', 'req/s'),
+    ('redis-get', 'redis GET, 50 clients', 'rps', 'req/s'),
+    ('redis-set-p16', 'redis SET, 50 clients, pipelined 16', 'rps', 'req/s'),
+    ('redis-get-p16', 'redis GET, 50 clients, pipelined 16', 'rps', 'req/s'),
+    ('nginx-1k', 'nginx, 1 KiB keep-alive, 32 conns (wrk)', 'rps', 'req/s'),
+    ('curl-100m', 'curl, 100 MiB from nginx (lower is better)', 'xfer_secs',
+     's'),
+]
+
+
+def cpu_per_op(results, stack, wl, key):
+    """Both cores' busy time per operation (us), the median over runs:
+    (cpu_srv + cpu_cli) % of secs, over the operations (rps * secs, or
+    one transfer)."""
+    vals = []
+    for _, kv in results.get((stack, wl), []):
+        if not all(k in kv for k in ('cpu_srv', 'cpu_cli', 'secs', key)):
+            continue
+        busy = (float(kv['cpu_srv']) + float(kv['cpu_cli'])) / 100
+        secs = float(kv['secs'])
+        ops = float(kv[key]) * secs if key == 'rps' else 1
+        if ops > 0:
+            vals.append(1e6 * busy * secs / ops)
+    return vals
+
+
+def posix_table(results):
+    """Programs under znet-run against the same on the kernel: medians
+    (min-max), the ratio (the target: 1.2x the kernel's rate, or 1/1.2 of
+    its time), each core's busy share and both cores' CPU per operation."""
+    out = ['| workload | unit | znet | Linux | znet vs Linux '
+           '| busy % server core (znet, Linux) '
+           '| busy % client core (znet, Linux) '
+           '| CPU us per op, both cores (znet, Linux) |',
+           '|---|---|---|---|---|---|---|---|']
+    have = False
+    for wl, title, key, unit in POSIX_WORKLOADS:
+        z = http_vals(results, 'znet', wl, key)
+        n = http_vals(results, 'linux', wl, key)
+        have = have or bool(z or n)
+        # A time: the kernel's over znet's, so above 1 is znet ahead.
+        r = ratio(n, z) if key == 'xfer_secs' else ratio(z, n)
+
+        def med(vals):
+            return fmt(statistics.median(vals)) if vals else '-'
+        out.append('| ' + ' | '.join([
+            title, unit, cell(z), cell(n), r,
+            f'{med(http_vals(results, "znet", wl, "cpu_srv"))}, '
+            f'{med(http_vals(results, "linux", wl, "cpu_srv"))}',
+            f'{med(http_vals(results, "znet", wl, "cpu_cli"))}, '
+            f'{med(http_vals(results, "linux", wl, "cpu_cli"))}',
+            f'{med(cpu_per_op(results, "znet", wl, key))}, '
+            f'{med(cpu_per_op(results, "linux", wl, key))}']) + ' |')
+    return '\n'.join(out) if have else ''
+
+
+def pxcost_table(results):
+    """The socket layer's cost per call on a ready socket (znb-pxcost):
+    instructions under callgrind, and time against the kernel's call."""
+    out = ['| call (64 bytes, ready socket, non-blocking) | instructions '
+           '| of which the layer (px_*, zn_posix_*) '
+           '| with the preload\'s mutex | ns znet | ns Linux '
+           '| Linux/znet (time) |',
+           '|---|---|---|---|---|---|---|']
+    have = False
+    for op in ('recv', 'send'):
+        kvs = [kv for _, kv in results.get(('znet', f'pxcost-{op}'), [])]
+        if not kvs:
+            continue
+        have = True
+        kv = kvs[-1]
+        z, n = float(kv.get('znet_ns', 0)), float(kv.get('linux_ns', 0))
+        out.append('| ' + ' | '.join([
+            f'{op}()', kv.get('ir', '-'), kv.get('ir_layer', '-'),
+            kv.get('ir_locked', '-'), fmt(z), fmt(n),
+            f'{n / z:.1f}' if z > 0 else '-']) + ' |')
+    return '\n'.join(out) if have else ''
+
+
 SENDLOSS_PCTS = (1, 5, 10)
 
 
@@ -549,7 +629,7 @@ def plots(dirpath, results):
 
 
 ALL_PARTS = ('rates', 'loss', 'memory', 'footprint', 'callgrind', 'http',
-             'dot', 'sendloss', 'rttloss')
+             'dot', 'sendloss', 'rttloss', 'posix')
 
 
 def parts_run(meta):
@@ -768,6 +848,37 @@ def main():
                   '1.2), the blocker TLS 1.2; both AES-128-GCM over kept '
                   'connections.  Latency is dnsperf\'s average '
                   '(bench/dot.sh).\n')
+        md.append(t + '\n')
+    t = posix_table(results)
+    if t:
+        md.append('## Unmodified programs: znet-run against the kernel\n')
+        md.append(f'{meta.get("redis", "redis")}, nginx '
+                  f'{meta.get("nginx", "?")} and {meta.get("curl", "curl")} '
+                  'from Debian, unchanged: under znet-run on the TAP '
+                  '(offloads on) and on the kernel\'s sockets over the veth '
+                  'pair (offloads on), the measured program pinned to the '
+                  'server core, its peer (redis-benchmark, wrk, or the '
+                  'nginx curl fetches from) to the client core '
+                  '(bench/posix.sh).  The ratio is znet\'s rate over the '
+                  'kernel\'s (for curl, the kernel\'s time over znet\'s): '
+                  'above 1, znet is ahead.  Over a veth the kernel runs the '
+                  'receiving side\'s TCP in the sender\'s softirq, so the '
+                  'kernel\'s program has part of its work done on its '
+                  'peer\'s core; through the TAP znet does all of its own '
+                  'on its core.  The last column counts both cores, which '
+                  'takes that out.\n')
+        md.append(t + '\n')
+    t = pxcost_table(results)
+    if t:
+        md.append('The socket layer\'s own cost per call (bench/znb-pxcost: '
+                  'two stacks over a memlink, a layer on each, one TCP '
+                  'connection; callgrind counts only the measured calls, '
+                  'all they do included: for send, the segment built and '
+                  'handed to the link with its checksum computed, no '
+                  'offload).  The times are medians of 20,000 calls each '
+                  'timed with clock_gettime, the clock\'s own cost taken '
+                  'off; Linux\'s are the same calls on a TCP connection '
+                  'over loopback, a system call each.\n')
         md.append(t + '\n')
     t = sendloss_table(results)
     if t:
