@@ -3,7 +3,7 @@
 # well-formed result line.  Nothing here is timed or compared: a rate of
 # any size passes, a missing or malformed line fails.
 #
-#   bench/smoke.sh ZNB-LOAD ZNB-ZNET ZNB-MEMLINK
+#   bench/smoke.sh ZNB-LOAD ZNB-ZNET ZNB-MEMLINK ZNB-PXCOST
 #
 # Output is TAP.  The cases that need a TAP device (znb-znet against
 # znb-load) and the Linux server (znb-load serve on the namespace's
@@ -15,6 +15,7 @@ set -u
 LOAD=${1:?usage: smoke.sh ZNB-LOAD ZNB-ZNET ZNB-MEMLINK}
 ZNET=${2:?}
 MEMLINK=${3:?}
+PXCOST=${4:?}
 
 N=0
 FAILED=0
@@ -82,6 +83,11 @@ expect_line "znb-memlink bulk --seeds over IPv6" memlink-seeds \
   timeout 60 "$MEMLINK" bulk --seeds 1 --bytes 64K --loss 2 --family 6
 expect_exit "znb-memlink: --bytes 0 is a usage error" 2 timeout 10 "$MEMLINK" bulk --seeds 1 --bytes 0
 expect_line "znb-memlink conns in 8 MiB" memlink-conns timeout 60 "$MEMLINK" conns --mem 8388608
+expect_exit "znb-pxcost: a bad call is a usage error" 2 timeout 10 "$PXCOST" nosuch 1
+expect_line "znb-pxcost recv" pxcost-recv timeout 30 "$PXCOST" recv 200
+expect_line "znb-pxcost send with the mutex" pxcost-send-lock timeout 30 "$PXCOST" send 200 --lock
+expect_line "znb-pxcost send timed beside the kernel" pxcost-send-time \
+  timeout 30 "$PXCOST" send 2000 --time
 
 # ---- in a network namespace ----
 
