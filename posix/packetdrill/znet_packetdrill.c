@@ -160,8 +160,7 @@ struct zpd {
 
   /* sysctls, before and after the stack is made */
   struct zn_config cfg;
-  uint32_t recvspace;
-  bool insecure_rst, insecure_syn;
+  struct pd_sysctl_state sys; /* what the sysctls set beyond cfg */
 
   /* the stack */
   bool have_stack;
@@ -389,11 +388,6 @@ static uint32_t script_mss(const struct zpd *z) {
   return z->mtu > hdrs ? z->mtu - hdrs : 536;
 }
 
-static uint32_t rounded_rcvbuf(const struct zpd *z) {
-  uint32_t mss = script_mss(z);
-  return (z->recvspace + mss - 1) / mss * mss;
-}
-
 static void poll_now(struct zpd *z) {
   if (!z->have_stack)
     return;
@@ -506,8 +500,7 @@ static bool make_stack(struct zpd *z) {
   c->tcp_conns = 16;
   for (int i = 0; i < 32; i++)
     c->seed[i] = (uint8_t)(i * 11 + 3);
-  c->tcp_rcvbuf = rounded_rcvbuf(z);
-  c->tcp_rfc5961 = !(z->insecure_rst || z->insecure_syn);
+  pd_sysctl_settle(c, &z->sys, script_mss(z));
   size_t need = zn_stack_mem_size(c);
   z->mem = need ? malloc(need) : NULL;
   if (!z->mem || zn_stack_create(c, z->mem, need, &z->st) != ZN_OK)
@@ -566,53 +559,11 @@ static void apply_sysctl(struct zpd *z, const char *name, const char *value) {
     na("sysctl %s has no znet equivalent", name);
     return;
   }
-  long v = strtol(value, NULL, 10);
   struct zn_config *cfg = z->have_stack ? &z->st->cfg : &z->cfg;
-  switch (sc->kind) {
-  case PD_SC_RFC1323:
-    cfg->tcp_timestamps = cfg->tcp_wscale = v != 0;
-    break;
-  case PD_SC_SACK:
-    cfg->tcp_sack = v != 0;
-    break;
-  case PD_SC_INSECURE_RST:
-    z->insecure_rst = v != 0;
-    cfg->tcp_rfc5961 = !(z->insecure_rst || z->insecure_syn);
-    break;
-  case PD_SC_INSECURE_SYN:
-    z->insecure_syn = v != 0;
-    cfg->tcp_rfc5961 = !(z->insecure_rst || z->insecure_syn);
-    break;
-  case PD_SC_RECVSPACE:
-    z->recvspace = (uint32_t)v;
-    cfg->tcp_rcvbuf = rounded_rcvbuf(z);
-    break;
-  case PD_SC_SENDSPACE:
-    cfg->tcp_sndbuf = (uint32_t)v;
-    break;
-  case PD_SC_DELACK:
-    cfg->tcp_delack_ms = (uint32_t)v;
-    break;
-  case PD_SC_RTO_INIT:
-    cfg->tcp_rto_init_ms = (uint32_t)v;
-    break;
-  case PD_SC_RTO_SLOP:
-    break; /* FreeBSD's slop: no such thing in znet */
-  case PD_SC_SYNCOOKIES:
-    cfg->tcp_syncookies = v != 0;
-    break;
-  case PD_SC_ECN:
-    if (v < ZN_TCP_ECN_OFF || v > ZN_TCP_ECN_PASSIVE)
-      na("net.inet.tcp.ecn.enable=%ld: no such mode in znet", v);
-    else
-      cfg->tcp_ecn = (uint8_t)v;
-    break;
-  case PD_SC_NOOP:
-    break;
-  case PD_SC_NA:
-    na("%s", sc->why);
-    break;
-  }
+  const char *why = pd_sysctl_apply(sc, strtol(value, NULL, 10),
+                                    script_mss(z), cfg, &z->sys);
+  if (why)
+    na("%s", why);
 }
 
 /* ---- shell commands: sysctl, sockstat, tcpdrop ---- */
@@ -947,7 +898,7 @@ static void bsd_buf(struct zpd *z, int fd, int name, void *val,
     if (s && s->kind == PX_TCP && !s->rcvbuf &&
         (st == ZN_TCP_CLOSED || st == ZN_TCP_LISTEN ||
          st == ZN_TCP_SYN_SENT))
-      v = (int)z->recvspace;
+      v = (int)z->sys.recvspace;
   }
   memcpy(val, &v, sizeof(v));
 }
@@ -1143,16 +1094,7 @@ void packetdrill_interface_init(const char *flags, struct pd_ifc *ifc) {
                                  [15] = 2};
   memcpy(z->local6, l6, 16);
   zn_config_default(&z->cfg);
-  /* FreeBSD's defaults where the scripts rely on them, as the project's
-   * runner sets them (tests/conformance/pd_run.c): FreeBSD has no
-   * quick-ACK mode (after out-of-order data it ACKs the hole's filling
-   * at once, then every second segment again). */
-  z->cfg.tcp_timestamps = z->cfg.tcp_wscale = z->cfg.tcp_sack = true;
-  z->cfg.tcp_rfc5961 = true;
-  z->cfg.tcp_syncookies = true;
-  z->cfg.tcp_quickacks = 0;
-  z->cfg.tcp_sndbuf = 32768;
-  z->recvspace = 65536;
+  pd_sysctl_defaults(&z->cfg, &z->sys); /* as the project's runner */
   z->mtu = 1500;
   parse_flags(z, flags);
   if (z->script[0]) {

@@ -119,6 +119,79 @@ const struct pd_sysctl *pd_sysctl_find(const char *name, const char *value) {
   return NULL;
 }
 
+void pd_sysctl_defaults(struct zn_config *cfg, struct pd_sysctl_state *st) {
+  cfg->tcp_timestamps = cfg->tcp_wscale = cfg->tcp_sack = true;
+  cfg->tcp_rfc5961 = true;
+  cfg->tcp_syncookies = true;
+  /* FreeBSD has no quick-ACK mode: after out-of-order data it ACKs the
+   * hole's filling at once and then every second segment again. */
+  cfg->tcp_quickacks = 0;
+  cfg->tcp_sndbuf = 32768;
+  st->recvspace = 65536;
+}
+
+static uint32_t rounded_rcvbuf(uint32_t space, uint32_t mss) {
+  return (space + mss - 1) / mss * mss;
+}
+
+void pd_sysctl_settle(struct zn_config *cfg, const struct pd_sysctl_state *st,
+                      uint32_t mss) {
+  cfg->tcp_rcvbuf = rounded_rcvbuf(st->recvspace, mss);
+  cfg->tcp_rfc5961 = !(st->insecure_rst || st->insecure_syn);
+}
+
+const char *pd_sysctl_apply(const struct pd_sysctl *sc, long v, uint32_t mss,
+                            struct zn_config *cfg,
+                            struct pd_sysctl_state *st) {
+  switch (sc->kind) {
+  case PD_SC_RFC1323:
+    cfg->tcp_timestamps = cfg->tcp_wscale = v != 0;
+    break;
+  case PD_SC_SACK:
+    cfg->tcp_sack = v != 0;
+    break;
+  case PD_SC_INSECURE_RST:
+    st->insecure_rst = v != 0;
+    cfg->tcp_rfc5961 = !(st->insecure_rst || st->insecure_syn);
+    break;
+  case PD_SC_INSECURE_SYN:
+    st->insecure_syn = v != 0;
+    cfg->tcp_rfc5961 = !(st->insecure_rst || st->insecure_syn);
+    break;
+  case PD_SC_RECVSPACE:
+    st->recvspace = (uint32_t)v;
+    cfg->tcp_rcvbuf = rounded_rcvbuf(st->recvspace, mss);
+    break;
+  case PD_SC_SENDSPACE:
+    cfg->tcp_sndbuf = (uint32_t)v;
+    break;
+  case PD_SC_DELACK:
+    cfg->tcp_delack_ms = (uint32_t)v;
+    break;
+  case PD_SC_RTO_INIT:
+    cfg->tcp_rto_init_ms = (uint32_t)v;
+    break;
+  case PD_SC_RTO_SLOP:
+    st->slop_ms = v;
+    break;
+  case PD_SC_SYNCOOKIES:
+    cfg->tcp_syncookies = v != 0;
+    break;
+  case PD_SC_ECN:
+    /* FreeBSD's values are znet's (enum zn_tcp_ecn_mode); 3 and more
+     * (AccECN) are not in znet. */
+    if (v < ZN_TCP_ECN_OFF || v > ZN_TCP_ECN_PASSIVE)
+      return "net.inet.tcp.ecn.enable: no such mode in znet (AccECN is not)";
+    cfg->tcp_ecn = (uint8_t)v;
+    break;
+  case PD_SC_NOOP:
+    break;
+  case PD_SC_NA:
+    return sc->why;
+  }
+  return NULL;
+}
+
 /* ---- 2. accepted differences ---- */
 
 struct acc_rule {

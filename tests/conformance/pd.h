@@ -31,6 +31,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "znet/stack.h"
+#include "znet/tcp.h"
+
 /* ---- the script ---- */
 
 enum pd_time_kind {
@@ -295,6 +298,28 @@ struct pd_sysctl {
 
 /* The entry for name=value, or NULL if the table has none. */
 const struct pd_sysctl *pd_sysctl_find(const char *name, const char *value);
+
+/* What FreeBSD's sysctls set that a zn_config does not hold. */
+struct pd_sysctl_state {
+  uint32_t recvspace;        /* net.inet.tcp.recvspace */
+  int64_t slop_ms;           /* net.inet.tcp.rexmit_slop */
+  bool insecure_rst, insecure_syn;
+};
+
+/* FreeBSD's defaults where the scripts rely on them, in cfg (made by
+ * zn_config_default) and st. */
+void pd_sysctl_defaults(struct zn_config *cfg, struct pd_sysctl_state *st);
+
+/* Apply the entry sc, found for the value v, to cfg and st; mss rounds
+ * the receive space up (FreeBSD's buffer is whole segments).  Returns
+ * NULL, or why the value makes the script not applicable. */
+const char *pd_sysctl_apply(const struct pd_sysctl *sc, long v, uint32_t mss,
+                            struct zn_config *cfg,
+                            struct pd_sysctl_state *st);
+
+/* The settings st decides in cfg, before the stack is made. */
+void pd_sysctl_settle(struct zn_config *cfg, const struct pd_sysctl_state *st,
+                      uint32_t mss);
 
 /* Accepted differences in force for the script at `path` (a path whose
  * tail is folder/name.pkt inside the suite). */

@@ -133,9 +133,7 @@ struct run {
   uint16_t lport;        /* the stack's port of the connection */
   bool lport_known;
   bool isn_known;
-  uint32_t recvspace;
-  int64_t slop_ms;
-  bool insecure_rst, insecure_syn;
+  struct pd_sysctl_state sys; /* what the sysctls set beyond cfg */
   bool seen_seq_valid;
   uint32_t max_seq_sent; /* highest sequence end the stack sent */
 
@@ -293,7 +291,7 @@ static uint32_t bsd_rcvbuf(const struct run *r, const struct zn_tcp_conn *c) {
   if (!c || c->state == ZN_TCP_LISTEN || c->state == ZN_TCP_SYN_SENT ||
       c->state == ZN_TCP_CLOSED ||
       (c->state == ZN_TCP_SYN_RECEIVED && (c->flags & ZN__TCPF_PASSIVE)))
-    return r->recvspace;
+    return r->sys.recvspace;
   return c->rcvbuf;
 }
 
@@ -390,9 +388,7 @@ static bool make_stack(struct run *r) {
   for (int i = 0; i < 32; i++)
     r->cfg.seed[i] = (uint8_t)(i * 11 + 3);
   /* recvspace rounded up to the MSS (accepted.c, sysctl recvspace). */
-  uint32_t mss = script_mss(r);
-  r->cfg.tcp_rcvbuf = (r->recvspace + mss - 1) / mss * mss;
-  r->cfg.tcp_rfc5961 = !(r->insecure_rst || r->insecure_syn);
+  pd_sysctl_settle(&r->cfg, &r->sys, script_mss(r));
   size_t need = zn_stack_mem_size(&r->cfg);
   if (need == 0)
     return false;
@@ -862,8 +858,8 @@ static void expect_pkt(struct run *r, const struct pd_event *e, int64_t t_us) {
   bool rtx = r->seen_seq_valid && (k->flags & (PD_SYN | PD_FIN) || k->len) &&
              (int32_t)(o.seg.seq - r->max_seq_sent) < 0;
   int64_t early = lo;
-  if (rtx && (r->accept & PD_ACC_RTO_SLOP) && r->slop_ms)
-    early -= r->slop_ms * 1000;
+  if (rtx && (r->accept & PD_ACC_RTO_SLOP) && r->sys.slop_ms)
+    early -= r->sys.slop_ms * 1000;
   if (!any && sent_us < lo) {
     if (sent_us >= early) {
       used |= PD_ACC_RTO_SLOP;
@@ -1372,59 +1368,11 @@ static void apply_sysctl(struct run *r, const char *name, const char *value,
     verdict(r, PD_SKIP, line, "sysctl %s has no znet equivalent", name);
     return;
   }
-  long v = atol(value);
   struct zn_config *cfg = r->have_stack ? &r->st->cfg : &r->cfg;
-  switch (sc->kind) {
-  case PD_SC_RFC1323:
-    cfg->tcp_timestamps = cfg->tcp_wscale = v != 0;
-    break;
-  case PD_SC_SACK:
-    cfg->tcp_sack = v != 0;
-    break;
-  case PD_SC_INSECURE_RST:
-    r->insecure_rst = v != 0;
-    cfg->tcp_rfc5961 = !(r->insecure_rst || r->insecure_syn);
-    break;
-  case PD_SC_INSECURE_SYN:
-    r->insecure_syn = v != 0;
-    cfg->tcp_rfc5961 = !(r->insecure_rst || r->insecure_syn);
-    break;
-  case PD_SC_RECVSPACE: {
-    r->recvspace = (uint32_t)v;
-    uint32_t mss = script_mss(r);
-    cfg->tcp_rcvbuf = (r->recvspace + mss - 1) / mss * mss;
-    break;
-  }
-  case PD_SC_SENDSPACE:
-    cfg->tcp_sndbuf = (uint32_t)v;
-    break;
-  case PD_SC_DELACK:
-    cfg->tcp_delack_ms = (uint32_t)v;
-    break;
-  case PD_SC_RTO_INIT:
-    cfg->tcp_rto_init_ms = (uint32_t)v;
-    break;
-  case PD_SC_RTO_SLOP:
-    r->slop_ms = v;
-    break;
-  case PD_SC_SYNCOOKIES:
-    cfg->tcp_syncookies = v != 0;
-    break;
-  case PD_SC_ECN:
-    /* FreeBSD's values are znet's (enum zn_tcp_ecn_mode); 3 and more
-     * (AccECN) are not in znet. */
-    if (v < ZN_TCP_ECN_OFF || v > ZN_TCP_ECN_PASSIVE)
-      verdict(r, PD_SKIP, line, "net.inet.tcp.ecn.enable=%ld: no such mode "
-              "in znet (AccECN is not)", v);
-    else
-      cfg->tcp_ecn = (uint8_t)v;
-    break;
-  case PD_SC_NOOP:
-    break;
-  case PD_SC_NA:
-    verdict(r, PD_SKIP, line, "%s", sc->why);
-    break;
-  }
+  const char *why = pd_sysctl_apply(sc, atol(value), script_mss(r), cfg,
+                                    &r->sys);
+  if (why)
+    verdict(r, PD_SKIP, line, "%s", why);
 }
 
 /* "sysctl -w NAME=VALUE" -> name, value; false if not that form. */
@@ -1849,15 +1797,7 @@ void pd_run_text(const char *path, const char *text,
   r->lip = r->v6 ? zn_ip_from_v6(LOCAL_IP6) : zn_ip_from_v4(LOCAL_IP);
   r->rip = r->v6 ? zn_ip_from_v6(REMOTE_IP6) : zn_ip_from_v4(REMOTE_IP);
   zn_config_default(&r->cfg);
-  /* FreeBSD's defaults where the scripts rely on them. */
-  r->cfg.tcp_timestamps = r->cfg.tcp_wscale = r->cfg.tcp_sack = true;
-  r->cfg.tcp_rfc5961 = true;
-  r->cfg.tcp_syncookies = true;
-  /* FreeBSD has no quick-ACK mode: after out-of-order data it ACKs the
-   * hole's filling at once and then every second segment again. */
-  r->cfg.tcp_quickacks = 0;
-  r->recvspace = 65536;
-  r->cfg.tcp_sndbuf = 32768;
+  pd_sysctl_defaults(&r->cfg, &r->sys);
   r->map.remote_isn = REMOTE_ISN;
   r->cur_fd = -1;
   run_events(r);
