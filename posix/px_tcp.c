@@ -581,9 +581,10 @@ static bool readable_now(struct zn_posix *px, struct px_sock *s, void *arg) {
   return n == 0 || (n < 0 && n != ZN_EAGAIN);
 }
 
-/* Read into the iovec from *done on (or, with MSG_PEEK, copy the first
- * view; with MSG_TRUNC, drop without copying).  Returns 1 at end of
- * stream, 0 when nothing more is there now, or -errno. */
+/* Read into the iovec from *done on (with MSG_PEEK, copy from offset
+ * *done of what is readable and consume nothing; with MSG_TRUNC, drop
+ * without copying).  Returns 1 at end of stream, 0 when nothing more is
+ * there now, or -errno. */
 static int read_iov(struct px_sock *s, struct msghdr *m, size_t total,
                     size_t *done, int flags) {
   size_t skip = *done;
@@ -600,7 +601,8 @@ static int read_iov(struct px_sock *s, struct msghdr *m, size_t total,
       long n;
       if (flags & (MSG_PEEK | MSG_TRUNC)) {
         const uint8_t *d;
-        n = zn_tcp_peek(s->c, &d);
+        n = flags & MSG_PEEK ? zn_tcp_peek_at(s->c, *done, &d)
+                             : zn_tcp_peek(s->c, &d);
         if (n > 0) {
           n = (size_t)n < room ? n : (long)room;
           if (!(flags & MSG_TRUNC))
@@ -620,8 +622,6 @@ static int read_iov(struct px_sock *s, struct msghdr *m, size_t total,
       *done += (size_t)n;
       p += n;
       room -= (size_t)n;
-      if (flags & MSG_PEEK)
-        return 0;
     }
   }
   return 0;
@@ -661,8 +661,7 @@ ssize_t px_tcp_recv(struct zn_posix *px, struct px_sock *s, struct msghdr *m,
     return -ENOTCONN;
   bool nb = s->nonblock || (flags & MSG_DONTWAIT);
   size_t low = s->rcvlowat ? s->rcvlowat : 1;
-  size_t target = (flags & MSG_WAITALL) && !(flags & MSG_PEEK) ? total
-                  : low < total ? low : total;
+  size_t target = flags & MSG_WAITALL ? total : low < total ? low : total;
   uint64_t deadline = px_deadline(px, s->rcvtimeo_ns);
   for (;;) {
     if (s->rd_shut) {
@@ -684,7 +683,8 @@ ssize_t px_tcp_recv(struct zn_posix *px, struct px_sock *s, struct msghdr *m,
       return (ssize_t)done;
     if (nb)
       return done ? (ssize_t)done : -EAGAIN;
-    struct want w = {target - done};
+    /* A peek consumed nothing: what it saw is still to be counted. */
+    struct want w = {flags & MSG_PEEK ? target : target - done};
     rc = px_block(px, s, readable_now, &w, deadline, s->rcvtimeo_ns == 0);
     if (rc < 0)
       return done ? (ssize_t)done : rc;

@@ -282,6 +282,15 @@ long zn_tcp_read(struct zn_tcp_conn *c, void *buf, size_t len);
  * zn_stack_poll(). */
 long zn_tcp_peek(struct zn_tcp_conn *c, const uint8_t **data);
 
+/** A view of the received bytes from offset off on, in place: the rest of
+ * the frame buffer that holds byte off of what is readable (off 0: the
+ * view of zn_tcp_peek()).  Nothing is consumed, so a caller can look
+ * past the first segment (MSG_PEEK).  Returns the view's length (> 0);
+ * with off at or past what is readable, what zn_tcp_peek() would say of
+ * an empty queue (0 at end of stream, ZN_EAGAIN, or an error).  Valid
+ * as zn_tcp_peek()'s view. */
+long zn_tcp_peek_at(struct zn_tcp_conn *c, size_t off, const uint8_t **data);
+
 /** Release n bytes from the front of what zn_tcp_peek() showed (n no more
  * than is readable).  Errors: ZN_EINVAL. */
 int zn_tcp_consume(struct zn_tcp_conn *c, size_t n);

@@ -1053,6 +1053,17 @@ long zn_tcp_peek(struct zn_tcp_conn *c, const uint8_t **data) {
   return (long)b->len;
 }
 
+long zn_tcp_peek_at(struct zn_tcp_conn *c, size_t off, const uint8_t **data) {
+  for (struct zn_buf *b = c->rcvq.head; b; b = b->next) {
+    if (off < b->len) {
+      *data = b->data + off;
+      return (long)(b->len - off);
+    }
+    off -= b->len;
+  }
+  return read_err(c);
+}
+
 /* Reading opened the window: tell the peer if it grew enough (RFC 1122
  * §4.2.3.3: by a full MSS or half the buffer), and only if what we
  * advertised has shrunk to half the largest window or less and reading

@@ -262,6 +262,39 @@ ZT_TEST(test_recv_flags_peek_waitall_trunc) {
   zn_posix_close(X.pb, s);
 }
 
+/* MSG_PEEK looks past the first segment, and with MSG_WAITALL waits for
+ * the whole length, as Linux's tcp_recvmsg (peek_seq). */
+ZT_TEST(test_peek_sees_past_the_first_segment) {
+  int c, s;
+  pxp_tcp_connected(&X, 8199, NULL, &c, &s);
+  int one = 1;
+  ZT_EQ(zn_posix_setsockopt(X.pa, c, IPPROTO_TCP, TCP_NODELAY, &one,
+                            sizeof(one)), 0);
+  ZT_EQ(zn_posix_sendto(X.pa, c, "abc", 3, 0, NULL, 0), 3);
+  ZT_EQ(zn_posix_sendto(X.pa, c, "def", 3, 0, NULL, 0), 3);
+  ZT_EQ(zn_posix_sendto(X.pa, c, "ghij", 4, 0, NULL, 0), 4);
+  char b[16] = {0};
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 10, MSG_PEEK | MSG_WAITALL, NULL,
+                          NULL), 10);
+  ZT_MEMEQ(b, "abcdefghij", 10);
+  memset(b, 0, sizeof(b));
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 4, 0, NULL, NULL), 4);
+  ZT_MEMEQ(b, "abcd", 4);
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 16, MSG_PEEK | MSG_DONTWAIT, NULL,
+                          NULL), 6);
+  ZT_MEMEQ(b, "efghij", 6);
+  memset(b, 0, sizeof(b));
+  struct iovec v[2] = {{b, 2}, {b + 8, 3}};
+  struct msghdr m = {.msg_iov = v, .msg_iovlen = 2};
+  ZT_EQ(zn_posix_recvmsg(X.pb, s, &m, MSG_PEEK), 5);
+  ZT_MEMEQ(b, "ef", 2);
+  ZT_MEMEQ(b + 8, "ghi", 3);
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, b, 16, 0, NULL, NULL), 6);
+  ZT_MEMEQ(b, "efghij", 6);
+  zn_posix_close(X.pa, c);
+  zn_posix_close(X.pb, s);
+}
+
 ZT_TEST(test_readv_writev_gather_scatter) {
   int c, s;
   pxp_tcp_connected(&X, 8090, NULL, &c, &s);
@@ -582,6 +615,7 @@ int main(void) {
   ZT_RUN(test_close_with_unread_data_resets);
   ZT_RUN(test_graceful_close_delivers_everything_queued);
   ZT_RUN(test_recv_flags_peek_waitall_trunc);
+  ZT_RUN(test_peek_sees_past_the_first_segment);
   ZT_RUN(test_readv_writev_gather_scatter);
   ZT_RUN(test_dup_shares_socket_close_one_keeps_it);
   ZT_RUN(test_blocking_recv_sa_restart_and_eintr);

@@ -492,6 +492,56 @@ ZT_TEST(test_write_ref_and_peek) {
   th_pair_free(&p);
 }
 
+/* zn_tcp_peek_at: views at any offset, across the segments' buffers,
+ * nothing consumed; past the end, what an empty queue says. */
+ZT_TEST(test_peek_at_offsets) {
+  struct th_pair p;
+  struct zn_config ca, cb;
+  cfgs(&ca, &cb);
+  th_pair_init(&p, &ca, &cb);
+  ZT_REQUIRE(p.a && p.b);
+  zn_stack_poll(p.a, 0);
+  zn_stack_poll(p.b, 0);
+  peek_server = NULL;
+  static const struct zn_tcp_callbacks scb = {.on_accept = peek_accept};
+  struct zn_tcp_conn *l, *c;
+  ZT_EQ(zn_tcp_listen(p.b, NULL, 5002, 0, &scb, NULL, &l), ZN_OK);
+  ZT_EQ(zn_tcp_connect(p.a, TH_IP(IP_B), 5002, NULL, NULL, &c), ZN_OK);
+  th_pair_run(&p, ZN_MS(10));
+  ZT_REQUIRE(peek_server != NULL);
+  zn_tcp_set_nodelay(c, true);
+  enum { N = 4000 };
+  uint8_t *data = pattern(N, 5);
+  for (size_t off = 0; off < N; off += 1000) { /* four segments */
+    ZT_EQ(zn_tcp_write(c, data + off, 1000), 1000);
+    th_pair_run(&p, ZN_MS(1));
+  }
+  th_pair_run(&p, ZN_MS(10));
+  ZT_EQU(zn_tcp_readable(peek_server), N);
+  const uint8_t *v;
+  for (size_t off = 0; off < N; off++) {
+    long n = zn_tcp_peek_at(peek_server, off, &v);
+    ZT_REQUIRE(n > 0 && off + (size_t)n <= N);
+    ZT_REQUIRE(v[0] == data[off] && v[n - 1] == data[off + (size_t)n - 1]);
+  }
+  ZT_EQ(zn_tcp_peek_at(peek_server, 1500, &v), 500); /* the second's rest */
+  ZT_EQ(zn_tcp_peek_at(peek_server, N, &v), ZN_EAGAIN);
+  ZT_EQU(zn_tcp_readable(peek_server), N); /* nothing consumed */
+  ZT_EQ(zn_tcp_consume(peek_server, 1200), ZN_OK);
+  ZT_EQ(zn_tcp_peek_at(peek_server, 0, &v), 800);
+  ZT_CHECK(v[0] == data[1200]);
+  ZT_EQ(zn_tcp_shutdown(c), ZN_OK);
+  th_pair_run(&p, ZN_MS(10));
+  ZT_EQ(zn_tcp_peek_at(peek_server, N - 1200, &v), 0); /* the FIN */
+  ZT_EQ(zn_tcp_peek_at(peek_server, 100, &v), 700);
+  zn_tcp_close(c);
+  zn_tcp_close(peek_server);
+  zn_tcp_close(l);
+  th_pair_run(&p, ZN_SEC(2));
+  free(data);
+  th_pair_free(&p);
+}
+
 /* ---- what a listener's address takes (znet/tcp.h) ---- */
 
 static int bind_accepts;
@@ -618,6 +668,7 @@ int main(void) {
     return zt_done();
   }
   ZT_RUN(test_write_ref_and_peek);
+  ZT_RUN(test_peek_at_offsets);
   ZT_RUN(test_handshake_echo_close);
   ZT_RUN(test_bulk_clean);
   ZT_RUN(test_bulk_offloads);
