@@ -136,6 +136,8 @@ struct px_sock {
   /* TCP */
   enum px_tcp_phase phase;
   struct zn_tcp_conn *c;     /* connection or listener */
+  struct px_sock *rp_next;   /* SO_REUSEPORT listeners sharing c: a ring
+                                (NULL: alone) */
   int backlog;
   bool err_taken;            /* the connection's error was reported:
                                 reads now end (0), writes say EPIPE */

@@ -26,10 +26,17 @@ static struct px_sock *own(const struct zn_tcp_conn *c, void *arg) {
   return s && s->c == c ? s : NULL;
 }
 
+/* Every listener of a SO_REUSEPORT group is told (they share one queue:
+ * whichever accepts first takes the connection). */
 static void cb_accept(struct zn_tcp_conn *l, void *arg) {
   struct px_sock *s = own(l, arg);
-  if (s)
-    px_event(s->px, s);
+  if (!s)
+    return;
+  struct px_sock *m = s;
+  do {
+    px_event(m->px, m);
+    m = m->rp_next;
+  } while (m && m != s);
 }
 
 static void cb_connected(struct zn_tcp_conn *c, void *arg) {
@@ -75,6 +82,16 @@ static void cb_closed(struct zn_tcp_conn *c, void *arg) {
   struct px_sock *s = own(c, arg);
   if (!s)
     return;
+  /* A SO_REUSEPORT group's listener gone: the group is too. */
+  struct px_sock *m = s->rp_next;
+  s->rp_next = NULL;
+  while (m && m != s) {
+    struct px_sock *next = m->rp_next;
+    m->rp_next = NULL;
+    m->c = NULL;
+    px_event(m->px, m);
+    m = next;
+  }
   s->c = NULL;
   if (s->orphan) {
     px_sock_free(s->px, s);
@@ -138,6 +155,8 @@ static bool bind_conflict(struct zn_posix *px, const struct px_sock *s,
 
 static bool port_taken(struct zn_posix *px, struct px_sock *s,
                        uint16_t port);
+static struct px_sock *reuseport_peer(struct zn_posix *px,
+                                      const struct px_sock *s, uint16_t port);
 
 static int pick_port(struct zn_posix *px, struct px_sock *s, uint16_t *out) {
   const uint32_t n = PX_PORT_HI - PX_PORT_LO + 1;
@@ -162,6 +181,8 @@ static bool port_taken(struct zn_posix *px, struct px_sock *s,
                        uint16_t port) {
   if (bind_conflict(px, s, port))
     return true;
+  if (reuseport_peer(px, s, port))
+    return false; /* the stack's listener there is the group's to share */
   struct zn_ip tmp;
   bool was = s->bound;
   s->bound = true; /* stack_laddr reads the address being bound */
@@ -214,6 +235,58 @@ static void sync_opts(struct px_sock *s) {
 
 /* ---- listen, accept ---- */
 
+/* SO_REUSEPORT: listeners bound with it to the same address and port
+ * share the stack's one listener, in a ring.  Linux gives each its own
+ * queue and spreads connections by hash; here they share the queue, and
+ * every one of them is readable while a connection waits. */
+static struct px_sock *reuseport_peer(struct zn_posix *px,
+                                      const struct px_sock *s, uint16_t port) {
+  if (!s->reuseport)
+    return NULL;
+  for (uint32_t i = 0; i < px->cfg.socks; i++) {
+    struct px_sock *o = &px->socks[i];
+    if (o != s && o->kind == PX_TCP && o->phase == PX_LISTENING && o->c &&
+        o->reuseport && !o->orphan && !o->forked && o->lport == port &&
+        o->family == s->family && o->v6only == s->v6only &&
+        zn_ip_eq(&o->laddr, &s->laddr))
+      return o;
+  }
+  return NULL;
+}
+
+static struct px_sock *reuseport_group(struct zn_posix *px,
+                                       const struct px_sock *s) {
+  return s->bound ? reuseport_peer(px, s, s->lport) : NULL;
+}
+
+static int reuseport_join(struct zn_posix *px, struct px_sock *s,
+                          struct px_sock *g, int backlog) {
+  s->c = g->c;
+  s->rp_next = g->rp_next ? g->rp_next : g;
+  g->rp_next = s;
+  s->phase = PX_LISTENING;
+  s->backlog = backlog;
+  sync_opts(s);
+  if (zn_tcp_accept_pending(s->c) > 0)
+    px_event(px, s);
+  return 0;
+}
+
+/* s leaves its group: the listener stays with the others (and its
+ * callbacks with one of them).  False if s was alone. */
+static bool reuseport_leave(struct px_sock *s) {
+  if (!s->rp_next)
+    return false;
+  struct px_sock *prev = s->rp_next;
+  while (prev->rp_next != s)
+    prev = prev->rp_next;
+  prev->rp_next = s->rp_next == prev ? NULL : s->rp_next;
+  zn_tcp_set_callbacks(s->c, &px_tcp_cbs, prev);
+  s->rp_next = NULL;
+  s->c = NULL;
+  return true;
+}
+
 int px_tcp_listen(struct zn_posix *px, struct px_sock *s, int backlog) {
   if (backlog < 0 || backlog > PX_SOMAXCONN)
     backlog = PX_SOMAXCONN;
@@ -227,6 +300,9 @@ int px_tcp_listen(struct zn_posix *px, struct px_sock *s, int backlog) {
     return -EINVAL;
   if (!s->bound && bind_conflict(px, s, 0))
     return -EADDRINUSE;
+  struct px_sock *g = reuseport_group(px, s);
+  if (g)
+    return reuseport_join(px, s, g, backlog);
   struct zn_ip tmp;
   sync_opts(s);
   struct zn_tcp_conn *l;
@@ -696,7 +772,8 @@ ssize_t px_tcp_recv(struct zn_posix *px, struct px_sock *s, struct msghdr *m,
 static void listener_stop(struct px_sock *s) {
   /* Linux: shutdown(SHUT_RD) of a listener stops it; accept() then
    * fails with EINVAL.  The binding stays. */
-  zn_tcp_close(s->c);
+  if (!reuseport_leave(s))
+    zn_tcp_close(s->c);
   s->c = NULL;
   s->phase = PX_FRESH;
   px_event(s->px, s);
@@ -755,6 +832,10 @@ static bool fin_acked(struct zn_posix *px, struct px_sock *s, void *arg) {
  * sk_stream_wait_close), the connection going on after that. */
 void px_tcp_release(struct zn_posix *px, struct px_sock *s) {
   if (!s->c) {
+    px_sock_free(px, s);
+    return;
+  }
+  if (s->phase == PX_LISTENING && reuseport_leave(s)) {
     px_sock_free(px, s);
     return;
   }

@@ -122,6 +122,60 @@ ZT_TEST(test_bind_same_port_eaddrinuse_unless_reuse) {
   zn_posix_close(X.pb, b);
 }
 
+/* SO_REUSEPORT listeners on one address and port share its connections;
+ * the port stays theirs until the last one closes. */
+ZT_TEST(test_reuseport_listeners_share_the_port) {
+  int one = 1, l[2];
+  struct sockaddr_in sa = pxp_sin(0, 8201);
+  for (int i = 0; i < 2; i++) {
+    l[i] = zn_posix_socket(X.pb, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    ZT_EQ(zn_posix_setsockopt(X.pb, l[i], SOL_SOCKET, SO_REUSEPORT, &one,
+                              sizeof(one)), 0);
+    ZT_EQ(zn_posix_bind(X.pb, l[i], A(sa), sizeof(sa)), 0);
+    ZT_EQ(zn_posix_listen(X.pb, l[i], 8), 0);
+  }
+  int other = zn_posix_socket(X.pb, AF_INET, SOCK_STREAM, 0);
+  ZT_EQ(zn_posix_bind(X.pb, other, A(sa), sizeof(sa)), -EADDRINUSE);
+  struct sockaddr_in to = pxp_sin(ZN_IPV4(10, 0, 0, 2), 8201);
+  int c[3];
+  for (int i = 0; i < 2; i++) {
+    c[i] = zn_posix_socket(X.pa, AF_INET, SOCK_STREAM, 0);
+    ZT_EQ(zn_posix_connect(X.pa, c[i], A(to), sizeof(to)), 0);
+  }
+  pxp_run(&X, 1000000);
+  /* Both listeners are readable while connections wait. */
+  struct pollfd p[2] = {{l[0], POLLIN, 0}, {l[1], POLLIN, 0}};
+  ZT_EQ(zn_posix_ppoll(X.pb, p, 2, &(struct timespec){0, 0}, NULL), 2);
+  int a0 = zn_posix_accept4(X.pb, l[0], NULL, NULL, 0);
+  int a1 = zn_posix_accept4(X.pb, l[1], NULL, NULL, 0);
+  ZT_CHECK(a0 >= 0 && a1 >= 0);
+  ZT_EQ(zn_posix_accept4(X.pb, l[1], NULL, NULL, 0), -EAGAIN);
+  /* The first listener closed, the second still takes connections. */
+  ZT_EQ(zn_posix_close(X.pb, l[0]), 0);
+  c[2] = zn_posix_socket(X.pa, AF_INET, SOCK_STREAM, 0);
+  ZT_EQ(zn_posix_connect(X.pa, c[2], A(to), sizeof(to)), 0);
+  pxp_run(&X, 1000000);
+  int a2 = zn_posix_accept4(X.pb, l[1], NULL, NULL, 0);
+  ZT_CHECK(a2 >= 0);
+  ZT_EQ(zn_posix_sendto(X.pa, c[2], "hi", 2, 0, NULL, 0), 2);
+  char b[4];
+  ZT_EQ(zn_posix_recvfrom(X.pb, a2, b, sizeof(b), 0, NULL, NULL), 2);
+  /* The last one closed, and the connections (the peer closing first,
+   * so B keeps no TIME_WAIT): the port is free. */
+  ZT_EQ(zn_posix_close(X.pb, l[1]), 0);
+  for (int i = 0; i < 3; i++)
+    zn_posix_close(X.pa, c[i]);
+  pxp_run(&X, 1000000);
+  zn_posix_close(X.pb, a0);
+  zn_posix_close(X.pb, a1);
+  zn_posix_close(X.pb, a2);
+  pxp_run(&X, 1000000);
+  ZT_EQ(zn_posix_bind(X.pb, other, A(sa), sizeof(sa)), 0);
+  ZT_EQ(zn_posix_listen(X.pb, other, 1), 0);
+  zn_posix_close(X.pb, other);
+  pxp_run(&X, 1000000);
+}
+
 ZT_TEST(test_bind_port_zero_picks_ephemeral) {
   int a = zn_posix_socket(X.pb, AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in sa = pxp_sin(0, 0);
@@ -607,6 +661,7 @@ int main(void) {
   ZT_RUN(test_nonblocking_connect_refused_pollerr_before_readiness);
   ZT_RUN(test_accept_nonblocking_empty_eagain);
   ZT_RUN(test_bind_same_port_eaddrinuse_unless_reuse);
+  ZT_RUN(test_reuseport_listeners_share_the_port);
   ZT_RUN(test_bind_port_zero_picks_ephemeral);
   ZT_RUN(test_listen_without_bind_autobinds);
   ZT_RUN(test_send_unconnected_epipe_recv_enotconn);
