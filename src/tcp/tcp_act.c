@@ -384,18 +384,14 @@ void zn__tcp_act_refused(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
 }
 
 /* §3.10.7.4 second check, ESTABLISHED, FIN_WAIT_1/2, CLOSE_WAIT: RST with
- * SEG.SEQ = RCV.NXT: "connection reset"; flush queues; delete the TCB. */
+ * SEG.SEQ = RCV.NXT: "connection reset"; flush queues; delete the TCB.
+ * In CLOSING and LAST_ACK the RFC only enters CLOSED; a user still
+ * holding the connection (it shut down writing) is told the reset too,
+ * as Linux's tcp_reset and FreeBSD do, so a socket's SO_ERROR says it. */
 void zn__tcp_act_reset(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
   (void)seg;
   ZN_STAT_INC(c->st, tcp_rst_rx);
   zn__tcp_notify_error(c, ZN_ECONNRESET);
-  zn__tcp_closed(c);
-}
-
-/* §3.10.7.4 second check, CLOSING/LAST_ACK: RST closes quietly. */
-void zn__tcp_act_reset_quiet(struct zn_tcp_conn *c, struct zn__tcp_seg *seg) {
-  (void)seg;
-  ZN_STAT_INC(c->st, tcp_rst_rx);
   zn__tcp_closed(c);
 }
 

@@ -61,7 +61,6 @@
   action simultaneous_open { ZN_FSM_ACT(simultaneous_open); }
   action refused           { ZN_FSM_ACT(refused); }
   action reset             { ZN_FSM_ACT(reset); }
-  action reset_quiet       { ZN_FSM_ACT(reset_quiet); }
   action synrcvd_reset     { ZN_FSM_ACT(synrcvd_reset); }
   action challenge_ack     { ZN_FSM_ACT(challenge_ack); }
   action dup_ack           { ZN_FSM_ACT(dup_ack); }
@@ -268,7 +267,7 @@
       | T_GIVEUP       @timeout           @S_CLOSED       -> start
       | (T_2MSL | T_FW2)
                        @ignore            @S_CLOSING      -> CLOSING
-      | S_RST          @reset_quiet       @S_CLOSED       -> start
+      | S_RST          @reset             @S_CLOSED       -> start
       | S_RST_BAD      @ignore            @S_CLOSING      -> CLOSING
       | (S_RST_INWIN | S_SYN | S_ACK_INVALID)
                        @challenge_ack     @S_CLOSING      -> CLOSING
@@ -291,7 +290,7 @@
       | T_GIVEUP       @timeout           @S_CLOSED       -> start
       | (T_2MSL | T_FW2)
                        @ignore            @S_LAST_ACK     -> LAST_ACK
-      | S_RST          @reset_quiet       @S_CLOSED       -> start
+      | S_RST          @reset             @S_CLOSED       -> start
       | S_RST_BAD      @ignore            @S_LAST_ACK     -> LAST_ACK
       | (S_RST_INWIN | S_SYN | S_ACK_INVALID)
                        @challenge_ack     @S_LAST_ACK     -> LAST_ACK

@@ -879,7 +879,6 @@ void zn__tcp_ecn_window_reduced(struct zn_tcp_conn *c);
   X(simultaneous_open)                                                        \
   X(refused)                                                                  \
   X(reset)                                                                    \
-  X(reset_quiet)                                                              \
   X(synrcvd_reset)                                                            \
   X(challenge_ack)                                                            \
   X(dup_ack)                                                                  \
