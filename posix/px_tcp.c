@@ -677,7 +677,7 @@ static int read_iov(struct px_sock *s, struct msghdr *m, size_t total,
       long n;
       if (flags & (MSG_PEEK | MSG_TRUNC)) {
         const uint8_t *d;
-        n = flags & MSG_PEEK ? zn_tcp_peek_at(s->c, *done, &d)
+        n = (flags & MSG_PEEK) ? zn_tcp_peek_at(s->c, *done, &d)
                              : zn_tcp_peek(s->c, &d);
         if (n > 0) {
           n = (size_t)n < room ? n : (long)room;
@@ -737,7 +737,7 @@ ssize_t px_tcp_recv(struct zn_posix *px, struct px_sock *s, struct msghdr *m,
     return -ENOTCONN;
   bool nb = s->nonblock || (flags & MSG_DONTWAIT);
   size_t low = s->rcvlowat ? s->rcvlowat : 1;
-  size_t target = flags & MSG_WAITALL ? total : low < total ? low : total;
+  size_t target = (flags & MSG_WAITALL) ? total : low < total ? low : total;
   uint64_t deadline = px_deadline(px, s->rcvtimeo_ns);
   for (;;) {
     if (s->rd_shut) {
@@ -760,7 +760,7 @@ ssize_t px_tcp_recv(struct zn_posix *px, struct px_sock *s, struct msghdr *m,
     if (nb)
       return done ? (ssize_t)done : -EAGAIN;
     /* A peek consumed nothing: what it saw is still to be counted. */
-    struct want w = {flags & MSG_PEEK ? target : target - done};
+    struct want w = {(flags & MSG_PEEK) ? target : target - done};
     rc = px_block(px, s, readable_now, &w, deadline, s->rcvtimeo_ns == 0);
     if (rc < 0)
       return done ? (ssize_t)done : rc;
