@@ -34,6 +34,11 @@
 #include "preload.h"
 
 #define PL_IDLE_NS 10000000u /* the driver's period while the program is busy */
+/* A program's connections get a window near what Linux's autotuning
+ * reaches on a fast path, and the 64 KiB buffers to fill it with the
+ * TAP's coalesced frames (znet-run's flags override both). */
+#define PL_TCP_RCVBUF (2u << 20)
+#define PL_BIGBUFS 64u
 #define PL_PROG "znet-run"
 #define PL_MAX_ARGS 256
 
@@ -328,6 +333,9 @@ static bool open_stack(void) {
   int argc = run_args(text, argv);
   struct ex_prog prog = {.name = PL_PROG, .synopsis = "", .summary = ""};
   ex_opts_default(&g.h.o);
+  g.h.o.tcp_rcvbuf = PL_TCP_RCVBUF;
+  g.h.o.nbigbufs = PL_BIGBUFS;
+  g.h.o.has_nbigbufs = true;
   optind = 1;
   ex_parse(&g.h.o, argc, argv, &prog);
   g.h.keep_signals = true;
