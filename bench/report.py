@@ -252,7 +252,7 @@ POSIX_WORKLOADS = [
     ('redis-get-p16', 'redis GET, 50 clients, pipelined 16', 'rps', 'req/s'),
     ('nginx-1k', 'nginx, 1 KiB keep-alive, 32 conns (wrk)', 'rps', 'req/s'),
     ('curl-100m', 'curl, 100 MiB from nginx (lower is better)', 'xfer_secs',
-     's'),
+     'ms'),
 ]
 
 
@@ -288,6 +288,8 @@ def posix_table(results):
         have = have or bool(z or n)
         # A time: the kernel's over znet's, so above 1 is znet ahead.
         r = ratio(n, z) if key == 'xfer_secs' else ratio(z, n)
+        if key == 'xfer_secs':
+            z, n = [1000 * v for v in z], [1000 * v for v in n]
 
         def med(vals):
             return fmt(statistics.median(vals)) if vals else '-'
