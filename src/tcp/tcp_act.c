@@ -208,6 +208,13 @@ static void answer_with_cookie(const struct zn_tcp_conn *l,
  * found by the attack tests with znet-echo's backlog above its table.) */
 void zn__tcp_act_listen_syn(struct zn_tcp_conn *l, struct zn__tcp_seg *seg) {
   struct zn_stack *st = l->st;
+  /* With the accept queue full the SYN is dropped, as Linux's
+   * tcp_conn_request: the client retries it, rather than complete a
+   * handshake whose last ACK the listener would have to drop. */
+  if (l->acq_len >= l->backlog) {
+    ZN_STAT_INC(st, tcp_drop_acceptq_syn);
+    return;
+  }
   uint32_t keep = st->cfg.tcp_conns / 4;
   bool full = l->synq_len >= l->backlog || ZN__MOD(st, tcp)->free == NULL ||
               ZN__MOD(st, tcp)->nused + keep >= st->cfg.tcp_conns;

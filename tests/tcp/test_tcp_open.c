@@ -689,30 +689,51 @@ ZT_TEST(test_syn_received_acceptq_full) {
   struct fx f;
   fx_init(&f, NULL);
   f.auto_accept = false;
-  fx_syn_received(&f, 1);
+  fx_syn_received(&f, 2);
   SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK);
   ZT_EQ(f.l->acq_len, 1);
-  /* A second handshake while the accept queue is full: its ACK is
-   * dropped (Linux, tcp_abort_on_overflow off); it stays half-open. */
-  f.pport++;
-  SEND(&f, .seq = f.p_iss, .flags = SYN);
-  EXPECT(&f, .any_seq = true, .ack = f.p_iss + 1, .flags = SYN | ACK,
-         .any_opts = true);
-  uint32_t iss2 = f.last.seq;
-  SEND(&f, .seq = f.p_iss + 1, .ack = iss2 + 1, .flags = ACK);
+  /* Two more handshakes begin while one place is left. */
+  uint16_t port1 = f.pport;
+  uint32_t iss[2];
+  for (int k = 0; k < 2; k++) {
+    f.pport = (uint16_t)(port1 + 1 + k);
+    SEND(&f, .seq = f.p_iss, .flags = SYN);
+    EXPECT(&f, .any_seq = true, .ack = f.p_iss + 1, .flags = SYN | ACK,
+           .any_opts = true);
+    iss[k] = f.last.seq;
+  }
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_syncookie_tx), 0);
+  f.pport = (uint16_t)(port1 + 1);
+  SEND(&f, .seq = f.p_iss + 1, .ack = iss[0] + 1, .flags = ACK);
+  EXPECT_STATE(&f, ZN_TCP_ESTABLISHED);
+  ZT_EQ(f.l->acq_len, 2);
+  /* The last ACK of the third finds the queue full: dropped (Linux,
+   * tcp_abort_on_overflow off); it stays half-open. */
+  f.pport = (uint16_t)(port1 + 2);
+  SEND(&f, .seq = f.p_iss + 1, .ack = iss[1] + 1, .flags = ACK);
   EXPECT_NONE(&f);
   EXPECT_STATE(&f, ZN_TCP_SYN_RECEIVED);
   ZT_EQ(fx_stat(&f, ZN_STAT_tcp_drop_acceptq), 1);
-  /* The app takes the first; the peer's ACK again completes the second. */
+  /* A new SYN while the queue is full is dropped, as Linux's
+   * tcp_conn_request: no SYN-ACK, no cookie, nothing kept. */
+  f.pport = (uint16_t)(port1 + 3);
+  SEND(&f, .seq = f.p_iss, .flags = SYN);
+  EXPECT_NONE(&f);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_drop_acceptq_syn), 1);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_syncookie_tx), 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 4);
+  /* The app takes the first; the peer's ACK again completes the third. */
   struct zn_tcp_conn *c1;
   f.in_api++;
   ZT_EQ(zn_tcp_accept(f.l, &c1), ZN_OK);
   f.in_api--;
   fx_new_handle(&f, c1);
-  SEND(&f, .seq = f.p_iss + 1, .ack = iss2 + 1, .flags = ACK);
+  f.pport = (uint16_t)(port1 + 2);
+  SEND(&f, .seq = f.p_iss + 1, .ack = iss[1] + 1, .flags = ACK);
   EXPECT_STATE(&f, ZN_TCP_ESTABLISHED);
-  ZT_EQ(f.l->acq_len, 1);
-  ZT_STREQ(f.log, "AA");
+  ZT_EQ(f.l->acq_len, 2);
+  ZT_STREQ(f.log, "AAA");
   fx_free(&f);
 }
 
@@ -995,23 +1016,23 @@ ZT_TEST(test_listen_syn_cookie_acceptq_full) {
   struct fx f;
   fx_init(&f, NULL);
   f.auto_accept = false;
-  fx_syn_received(&f, 1);
-  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK);  /* queued */
-  f.pport++;
-  SEND(&f, .seq = f.p_iss, .flags = SYN);                  /* half-open */
-  EXPECT(&f, .any_seq = true, .ack = f.p_iss + 1, .flags = SYN | ACK,
-         .any_opts = true);
+  fx_syn_received(&f, 1);                                  /* half-open */
   f.pport++;
   SEND(&f, .seq = f.p_iss, .flags = SYN);                  /* a cookie */
   EXPECT(&f, .any_seq = true, .ack = f.p_iss + 1, .flags = SYN | ACK,
          .any_opts = true);
   ZT_EQ(fx_stat(&f, ZN_STAT_tcp_syncookie_tx), 1);
-  /* Its good ACK finds the accept queue full: dropped, no RST. */
-  SEND(&f, .seq = f.p_iss + 1, .ack = f.last.seq + 1, .flags = ACK);
+  uint32_t cookie = f.last.seq;
+  f.pport--;
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK);  /* queued */
+  ZT_EQ(f.l->acq_len, 1);
+  /* The cookie's good ACK finds the accept queue full: dropped, no RST. */
+  f.pport++;
+  SEND(&f, .seq = f.p_iss + 1, .ack = cookie + 1, .flags = ACK);
   EXPECT_NONE(&f);
   ZT_EQ(fx_stat(&f, ZN_STAT_tcp_drop_acceptq), 1);
   ZT_EQ(fx_stat(&f, ZN_STAT_tcp_syncookie_ok), 0);
-  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 3);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 2);
   fx_free(&f);
 }
 
