@@ -432,6 +432,12 @@ struct zn_tcp_info {
                                  (UINT32_MAX: never) */
   uint32_t backlog;         /**< a listener's accept queue bound, */
   uint32_t accept_queued;   /**< and the connections waiting in it */
+  uint64_t delivered;       /**< bytes the peer is known to have (ACKed
+                                 or SACKed), SYN and FIN not counted */
+  uint64_t delivery_rate;   /**< the last delivery rate sample, bytes/s
+                                 (0: none yet), as Linux's: */
+  bool delivery_rate_app_limited; /**< taken while the application, not
+                                       the network, set the pace */
 
   /* The settings, as zn_tcp_opts and the setters left them. */
   uint32_t sndbuf, rcvbuf;  /**< bytes */

@@ -1310,6 +1310,9 @@ static void info_flight(const struct zn_tcp_conn *c, struct zn_tcp_info *i) {
   i->probes = (uint8_t)(probes > 255 ? 255 : probes);
   i->last_data_sent_ms = ms_since(c->st, c->last_snd);
   i->last_rcv_ms = ms_since(c->st, c->last_rcv);
+  i->delivered = c->rate.delivered_total;
+  i->delivery_rate = c->rate.last_bps;
+  i->delivery_rate_app_limited = c->rate.last_app_limited != 0;
   if (c->state == ZN_TCP_LISTEN) {
     i->backlog = c->backlog;
     i->accept_queued = c->acq_len;

@@ -246,8 +246,10 @@ void zn__tcp_enter_recovery(struct zn_tcp_conn *c) {
   ZN_STAT_INC(c->st, tcp_fast_rtx);
   if (!c->sack_ok) {
     /* NewReno (RFC 6582 §3.2 step 2): resend the first segment; inflate
-     * by the three segments that left the network. */
+     * by the three segments that left the network.  That one is taken
+     * as lost (without SACK, RACK marks none). */
     c->cc.cwnd = c->cc.ssthresh + 3u * c->mss;
+    zn__tcp_rate_on_lost(c, zn__tcp_seg_size(c));
   }
 }
 
@@ -549,23 +551,28 @@ void zn__tcp_process_ack(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
   bool window_changed = update_send_window(c, s);
   bool dsack;
   bool new_sack = update_scoreboard(c, s, &dsack);
+  uint32_t lost_before = c->rate.lost;
+  uint32_t syn = (c->flags & ZN__TCPF_SYN_UNACKED) ? 1u : 0u;
   if (zn__seq_gt(s->ack, c->snd_una))
     ack_new_data(c, s, echo, dsack);
   else
     ack_duplicate(c, s, window_changed, new_sack, dsack);
-  zn__tcp_rack_acked(c, una, dsack);
+  struct zn__tcp_rs rs;
+  rs.has_data = false;
+  zn__tcp_rack_acked(c, una, dsack, &rs);
   if (c->nxmap) /* (see zn__tcp_rack_recover) */
     zn__tcp_rack_recover(c);
   /* DeliveredData (RFC 6937 §3): what SND.UNA passed plus the change in
-   * SACKed bytes (those it passed leave the scoreboard). */
+   * SACKed bytes (those it passed leave the scoreboard); not the SYN. */
+  syn &= (c->flags & ZN__TCPF_SYN_UNACKED) ? 0u : 1u;
+  int64_t d = (int64_t)(c->snd_una - una) + (int64_t)c->sacked_bytes -
+              (int64_t)sacked - syn;
+  uint32_t delivered = d > 0 ? (uint32_t)d : 0;
+  zn__tcp_rate_sample(c, &rs, delivered, lost_before);
   if ((c->flags & (ZN__TCPF_IN_RECOVERY | ZN__TCPF_RTO_RECOVERY)) ==
           ZN__TCPF_IN_RECOVERY &&
-      c->sack_ok) {
-    int64_t d = (int64_t)(c->snd_una - una) + (int64_t)c->sacked_bytes -
-                (int64_t)sacked;
-    if (d > 0)
-      prr_on_ack(c, (uint32_t)d);
-  }
+      c->sack_ok && delivered)
+    prr_on_ack(c, delivered);
   if (echo)
     zn__tcp_ecn_cut(c, flight);
 }

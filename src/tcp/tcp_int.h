@@ -69,6 +69,19 @@ struct zn__tcp_seg {
   struct zn_tcp_seg_opts opts;
 };
 
+/* What the delivery rate estimator (tcp_rate.c) notes of the connection
+ * when a range is sent: the draft's P.delivered, P.delivered_time,
+ * P.first_send_time, P.is_app_limited, and for BBR what had been lost
+ * and was in flight.  Bytes and us, modulo 2^32. */
+struct zn__tcp_rate_stamp {
+  uint32_t delivered;
+  uint32_t delivered_us;
+  uint32_t first_tx_us;
+  uint32_t lost;
+  uint32_t in_flight;          /* in flight once this range was sent */
+  uint32_t app_limited;        /* nonzero: sent while application-limited */
+};
+
 /* One range of the transmit map (tcp_rack.c): the data from the end of
  * the range before it (or xmap_una) to end, last sent at ts. */
 struct zn__tcp_xmit {
@@ -76,6 +89,44 @@ struct zn__tcp_xmit {
   uint32_t ts;                 /* us, modulo 2^32 */
   uint32_t order;              /* xmit_order of its (last) send */
   uint32_t flags;              /* ZN__XMIT_* */
+  struct zn__tcp_rate_stamp rs; /* the rate estimator's, at that send */
+};
+
+/* The delivery rate estimator's state of a connection (tcp_rate.c; the
+ * draft's C.delivered, C.delivered_time, C.first_send_time,
+ * C.app_limited, C.lost), and its last sample, kept for TCP_INFO. */
+struct zn__tcp_rate {
+  uint32_t delivered;          /* bytes delivered, modulo 2^32 */
+  uint32_t delivered_us;       /* when delivered last grew */
+  uint32_t first_tx_us;        /* send time of the newest delivered */
+  uint32_t app_limited;        /* delivered + in flight when the sender
+                                  last ran out of data (0: not limited) */
+  uint32_t lost;               /* bytes taken as lost, modulo 2^32 */
+  uint64_t delivered_total;    /* bytes delivered, for zn_tcp_info */
+  uint64_t last_bps;           /* the last valid sample, bytes/s */
+  uint8_t last_app_limited;    /* ... and whether it was app-limited */
+};
+
+/* One ACK's rate sample (the draft's rs), built while the ACK is taken
+ * in (tcp_ack.c, tcp_rack.c) and handed to congestion control. */
+struct zn__tcp_rs {
+  /* From the newest range delivered by the ACK (P). */
+  struct zn__tcp_rate_stamp p;
+  uint32_t p_order;            /* its xmit order: newest wins */
+  uint32_t send_elapsed_us;
+  uint32_t ack_elapsed_us;
+  uint32_t rtt_us;             /* its RTT (0: none; a resent range) */
+  bool has_data;               /* P is set */
+  /* The sample (zn__tcp_rate_sample). */
+  bool valid;                  /* interval long enough to trust */
+  bool app_limited;
+  uint32_t interval_us;
+  uint32_t delivered;          /* bytes delivered over the interval */
+  uint32_t lost;               /* bytes lost since P was sent */
+  uint32_t tx_in_flight;       /* in flight when P was sent */
+  uint32_t acked_sacked;       /* bytes this ACK delivered */
+  uint32_t newly_lost;         /* bytes this ACK took as lost */
+  uint64_t bps;                /* delivery rate, bytes/s (valid only) */
 };
 
 enum {
@@ -395,6 +446,9 @@ struct zn_tcp_conn {
   uint32_t rack_fack;          /* highest sequence delivered + 1 */
   uint32_t rack_min_rtt_us;    /* lowest RTT seen (0: none) */
   uint32_t rack_dsack_round;   /* snd_max at the last D-SACK counted */
+
+  /* Delivery rate (tcp_rate.c). */
+  struct zn__tcp_rate rate;
 
   /* Congestion control and RTT (RFC 6298). */
   struct zn__tcp_cc cc;
@@ -740,14 +794,27 @@ uint32_t zn__tcp_until_sacked(const struct zn_tcp_conn *c, uint32_t seq,
 uint32_t zn__tcp_sacked_in(const struct zn_tcp_conn *c, uint32_t lo,
                            uint32_t hi);
 
-/* tcp_rack.c: RACK (RFC 8985) over the transmit map. */
+/* tcp_rate.c: delivery rate estimation (draft-cheng-iccrg-delivery-
+ * rate-estimation), over the transmit map's ranges. */
+struct zn__tcp_rate_stamp zn__tcp_rate_on_send(struct zn_tcp_conn *c,
+                                               uint32_t seq, uint32_t len);
+void zn__tcp_rate_on_delivered(struct zn_tcp_conn *c, struct zn__tcp_rs *rs,
+                               const struct zn__tcp_xmit *x);
+void zn__tcp_rate_on_lost(struct zn_tcp_conn *c, uint32_t bytes);
+void zn__tcp_rate_sample(struct zn_tcp_conn *c, struct zn__tcp_rs *rs,
+                         uint32_t delivered, uint32_t lost_before);
+void zn__tcp_rate_check_app_limited(struct zn_tcp_conn *c, uint32_t unsent);
+
+/* tcp_rack.c: RACK (RFC 8985) over the transmit map.  The ranges an ACK
+ * delivers go to the rate estimator too (rs may be NULL: none). */
 void zn__tcp_rack_init(struct zn_tcp_conn *c);
 void zn__tcp_rack_sent(struct zn_tcp_conn *c, uint32_t seq, uint32_t len);
 void zn__tcp_rack_acked(struct zn_tcp_conn *c, uint32_t old_una,
-                        bool dsack);
+                        bool dsack, struct zn__tcp_rs *rs);
 /* Its general case, for a map that is not empty (what it does when the
  * ACK covers everything sent comes to the same, with less work). */
-void zn__tcp_rack_acked_ranges(struct zn_tcp_conn *c, uint32_t old_una);
+void zn__tcp_rack_acked_ranges(struct zn_tcp_conn *c, uint32_t old_una,
+                               struct zn__tcp_rs *rs);
 bool zn__tcp_rack_mark_lost(struct zn_tcp_conn *c);
 /* Can RACK take anything as lost now or later: has it a delivered
  * segment to go by (RACK_VALID), SACK to learn of one beyond a hole, and

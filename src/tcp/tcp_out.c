@@ -1120,6 +1120,7 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
   if ((c->flags & ZN__TCPF_IN_RECOVERY) || unsent_from(c, c->snd_nxt) > 0 ||
       ((c->flags & ZN__TCPF_FIN_QUEUED) && c->snd_nxt == c->fin_seq))
     output_send(c);
+  zn__tcp_rate_check_app_limited(c, unsent_from(c, c->snd_nxt));
   /* Persist: data waits and nothing is in flight to bring an update:
    * the peer's window is shut, or too small for sender SWS avoidance
    * (then the timer is RFC 1122 §4.2.3.4's override timeout); or CORK
@@ -1244,7 +1245,12 @@ static void rtx_fire_rto(struct zn_tcp_conn *c) {
   c->dupacks = 0;
   c->rtx_next = c->snd_una;
   c->snd_nxt = c->snd_una;
-  zn__tcp_rack_forget_lost(c); /* all of it goes again */
+  /* All of it goes again: what RACK had not taken as lost is now. */
+  uint32_t out = c->snd_max - c->snd_una;
+  uint32_t known =
+      c->sacked_bytes + zn__tcp_rack_lost_bytes(c, c->snd_una, c->snd_max);
+  zn__tcp_rate_on_lost(c, out > known ? out - known : 0);
+  zn__tcp_rack_forget_lost(c);
   c->flags &= (uint16_t)~ZN__TCPF_FIN_SENT;
   if (c->flags & ZN__TCPF_SYN_UNACKED) {
     zn__tcp_send_syn(c, true);

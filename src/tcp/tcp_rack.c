@@ -93,7 +93,10 @@ xmap_merge_closest(struct zn_tcp_conn *c) {
                    (both & (ZN__XMIT_LOST | ZN__XMIT_SACKED)) |
                    ZN__XMIT_MERGED;
   a->ts = ts_after(b->ts, a->ts) ? b->ts : a->ts;
-  a->order = ts_after(b->order, a->order) ? b->order : a->order;
+  if (ts_after(b->order, a->order)) {
+    a->order = b->order;
+    a->rs = b->rs;
+  }
   a->end = b->end;
   a->flags = flags;
   memmove(b, b + 1, (c->nxmap - best - 2u) * sizeof(*b));
@@ -128,8 +131,8 @@ static void xmap_split(struct zn_tcp_conn *c, uint32_t seq) {
  * a range then stands for sends with no other send between them, and
  * comparing orders with its last one answers as each send's own would. */
 static bool joins(const struct zn__tcp_xmit *a, uint32_t ts, uint32_t order,
-                  uint32_t flags) {
-  return a->ts == ts && a->flags == flags &&
+                  uint32_t flags, uint32_t delivered) {
+  return a->ts == ts && a->flags == flags && a->rs.delivered == delivered &&
          (order == a->order || order == a->order + 1 || a->order == order + 1);
 }
 
@@ -139,7 +142,7 @@ static void xmap_coalesce(struct zn_tcp_conn *c) {
   for (unsigned i = 1; i < c->nxmap; i++) {
     struct zn__tcp_xmit *p = &c->xmap[j];
     const struct zn__tcp_xmit *x = &c->xmap[i];
-    if (joins(p, x->ts, x->order, x->flags)) {
+    if (joins(p, x->ts, x->order, x->flags, x->rs.delivered)) {
       p->end = c->xmap[i].end;
       if (ts_after(c->xmap[i].order, p->order))
         p->order = c->xmap[i].order;
@@ -151,30 +154,31 @@ static void xmap_coalesce(struct zn_tcp_conn *c) {
     c->nxmap = (uint8_t)(j + 1);
 }
 
-/* The data up to end, beyond the map, went out now (ts, order): the
- * last range takes it if it can, else a new one (room made if need
- * be). */
+/* The data up to end, beyond the map, went out now (ts, order, the rate
+ * stamp rs): the last range takes it if it can, else a new one (room
+ * made if need be). */
 static inline void xmap_append(struct zn_tcp_conn *c, uint32_t end,
-                               uint32_t ts, uint32_t order) {
+                               uint32_t ts, uint32_t order,
+                               const struct zn__tcp_rate_stamp *rs) {
   struct zn__tcp_xmit *last = c->nxmap ? &c->xmap[c->nxmap - 1] : NULL;
-  if (last && joins(last, ts, order, 0)) {
+  if (last && joins(last, ts, order, 0, rs->delivered)) {
     last->end = end;
     last->order = order;
+    last->rs.in_flight = rs->in_flight;
     return;
   }
   if (c->nxmap == ZN__TCP_XMAP)
     xmap_merge_closest(c);
-  c->xmap[c->nxmap++] = (struct zn__tcp_xmit){end, ts, order, 0};
+  c->xmap[c->nxmap++] = (struct zn__tcp_xmit){end, ts, order, 0, *rs};
 }
 
 /* [seq, end) went out now (ts, order), from below map_end: the ranges
  * below it are stamped as resent, what is beyond it appended.  (Out of
  * line: most sends are of new data only, and this would make each of
  * them save and restore the registers of its loops.) */
-static __attribute__((noinline)) void xmap_resent(struct zn_tcp_conn *c,
-                                                  uint32_t seq, uint32_t end,
-                                                  uint32_t map_end, uint32_t ts,
-                                                  uint32_t order) {
+static __attribute__((noinline)) void
+xmap_resent(struct zn_tcp_conn *c, uint32_t seq, uint32_t end, uint32_t map_end,
+            uint32_t ts, uint32_t order, const struct zn__tcp_rate_stamp *rs) {
   uint32_t hi = zn__seq_lt(end, map_end) ? end : map_end;
   uint32_t lo = zn__seq_lt(seq, c->xmap_una) ? c->xmap_una : seq;
   while (c->nxmap > ZN__TCP_XMAP - 2)
@@ -187,11 +191,12 @@ static __attribute__((noinline)) void xmap_resent(struct zn_tcp_conn *c,
       c->xmap[i].ts = ts;
       c->xmap[i].order = order;
       c->xmap[i].flags = ZN__XMIT_RTX;
+      c->xmap[i].rs = *rs;
     }
   }
   xmap_coalesce(c);
   if (zn__seq_gt(end, map_end))
-    xmap_append(c, end, ts, order);
+    xmap_append(c, end, ts, order, rs);
 }
 
 /* [seq, seq+len) went out now (len counts a FIN): stamp what was sent
@@ -200,13 +205,14 @@ void zn__tcp_rack_sent(struct zn_tcp_conn *c, uint32_t seq, uint32_t len) {
   if (len == 0)
     return;
   uint32_t ts = now_us(c), end = seq + len, order = ++c->xmit_order;
+  struct zn__tcp_rate_stamp rs = zn__tcp_rate_on_send(c, seq, len);
   if (c->nxmap == 0)
     c->xmap_una = zn__seq_lt(seq, c->snd_una) ? seq : c->snd_una;
   uint32_t map_end = c->nxmap ? c->xmap[c->nxmap - 1].end : c->xmap_una;
   if (zn__seq_lt(seq, map_end))
-    xmap_resent(c, seq, end, map_end, ts, order);
+    xmap_resent(c, seq, end, map_end, ts, order, &rs);
   else if (zn__seq_gt(end, map_end))
-    xmap_append(c, end, ts, order);
+    xmap_append(c, end, ts, order, &rs);
 }
 
 /* ---- what an ACK delivered ---- */
@@ -286,7 +292,8 @@ static void rack_edges(struct zn_tcp_conn *c) {
     c->rack_fack = c->snd_una;
 }
 
-void zn__tcp_rack_acked_ranges(struct zn_tcp_conn *c, uint32_t old_una) {
+void zn__tcp_rack_acked_ranges(struct zn_tcp_conn *c, uint32_t old_una,
+                               struct zn__tcp_rs *rs) {
   uint32_t now = now_us(c);
   rack_reordering(c, old_una);
   unsigned gone = 0;
@@ -301,8 +308,10 @@ void zn__tcp_rack_acked_ranges(struct zn_tcp_conn *c, uint32_t old_una) {
       gone = i + 1;
     if (x->flags & ZN__XMIT_SACKED || !zn__seq_gt(d, start))
       continue;
-    if (all || !(x->flags & ZN__XMIT_MERGED))
+    if (all || !(x->flags & ZN__XMIT_MERGED)) {
       rack_advance(c, x, d, now);
+      zn__tcp_rate_on_delivered(c, rs, x);
+    }
     if (zn__seq_gt(d, c->rack_fack))
       c->rack_fack = d;
     if (all)
@@ -329,13 +338,17 @@ void zn__tcp_rack_acked_ranges(struct zn_tcp_conn *c, uint32_t old_una) {
  * (no split), and no loss is left to find: §6.2 steps 1-3 alone, in the
  * order of the ranges.  tests/tcp/test_tcp_rack.c holds the two to the
  * same results. */
-static void rack_acked_all(struct zn_tcp_conn *c, uint32_t old_una) {
+static void rack_acked_all(struct zn_tcp_conn *c, uint32_t old_una,
+                           struct zn__tcp_rs *rs) {
   uint32_t now = now_us(c);
   rack_reordering(c, old_una);
   for (unsigned i = 0; i < c->nxmap; i++) {
     const struct zn__tcp_xmit *x = &c->xmap[i];
-    if (!(x->flags & ZN__XMIT_SACKED) && zn__seq_gt(x->end, range_start(c, i)))
+    if (!(x->flags & ZN__XMIT_SACKED) &&
+        zn__seq_gt(x->end, range_start(c, i))) {
       rack_advance(c, x, x->end, now);
+      zn__tcp_rate_on_delivered(c, rs, x);
+    }
   }
   c->nxmap = 0;
   rack_edges(c);
@@ -344,7 +357,7 @@ static void rack_acked_all(struct zn_tcp_conn *c, uint32_t old_una) {
 /* After the scoreboard and SND.UNA took an ACK in: RACK's state from the
  * ranges it delivered, reordering noticed, the acknowledged ranges gone. */
 void zn__tcp_rack_acked(struct zn_tcp_conn *c, uint32_t old_una,
-                        bool dsack) {
+                        bool dsack, struct zn__tcp_rs *rs) {
   if (dsack)
     rack_dsack(c);
   if (c->nxmap == 0) {
@@ -353,9 +366,9 @@ void zn__tcp_rack_acked(struct zn_tcp_conn *c, uint32_t old_una,
      * split; only the edges follow SND.UNA. */
     rack_edges(c);
   } else if (c->snd_una == c->snd_max && c->nsacked == 0) {
-    rack_acked_all(c, old_una);
+    rack_acked_all(c, old_una, rs);
   } else {
-    zn__tcp_rack_acked_ranges(c, old_una);
+    zn__tcp_rack_acked_ranges(c, old_una, rs);
   }
 }
 
@@ -409,6 +422,11 @@ bool zn__tcp_rack_mark_lost(struct zn_tcp_conn *c) {
       continue;
     x->flags |= ZN__XMIT_LOST;
     marked = true;
+    uint32_t s = range_start(c, i);
+    if (zn__seq_lt(s, c->snd_una))
+      s = c->snd_una;
+    if (zn__seq_lt(s, x->end))
+      zn__tcp_rate_on_lost(c, (x->end - s) - zn__tcp_sacked_in(c, s, x->end));
     if (x->flags & ZN__XMIT_RTX)
       ZN_STAT_INC(c->st, tcp_lost_rtx);
     else

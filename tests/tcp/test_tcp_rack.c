@@ -192,7 +192,10 @@ static void rack_random_map(struct zn_tcp_conn *c, uint32_t *x) {
     uint32_t ts = now - (rnd(x) % 4 ? rnd(x) % 50000 : 0);
     uint32_t order = rnd(x) % 3 ? c->xmit_order + rnd(x) % 8
                                 : c->xmit_order - rnd(x) % 8;
-    c->xmap[i] = (struct zn__tcp_xmit){seq, ts, order, rnd(x) % 16};
+    struct zn__tcp_rate_stamp rs = {.delivered = rnd(x),
+                                    .delivered_us = ts - rnd(x) % 1000,
+                                    .first_tx_us = ts - rnd(x) % 1000};
+    c->xmap[i] = (struct zn__tcp_xmit){seq, ts, order, rnd(x) % 16, rs};
   }
   c->nxmap = (uint8_t)n;
   c->snd_max = seq;
@@ -208,7 +211,7 @@ static void rack_random_map(struct zn_tcp_conn *c, uint32_t *x) {
 
 /* The ACK of everything sent takes a shorter way through RACK (tcp_rack.c
  * rack_acked_all) than any other ACK (zn__tcp_rack_acked_ranges); both
- * come to the same RACK state, on random maps (from an old SND.UNA at
+ * come to the same RACK state and rate sample, on random maps (from an old SND.UNA at
  * the map's start, or inside it). */
 ZT_TEST(test_rack_ack_of_all_as_general_path) {
   struct fx f;
@@ -226,8 +229,15 @@ ZT_TEST(test_rack_ack_of_all_as_general_path) {
                                     : a.xmap[rnd(&x) % a.nxmap].end - 1;
     a.snd_una = a.snd_max;
     b = a;
-    zn__tcp_rack_acked(&a, old_una, false);
-    zn__tcp_rack_acked_ranges(&b, old_una);
+    struct zn__tcp_rs ra = {0}, rb = {0};
+    zn__tcp_rack_acked(&a, old_una, false, &ra);
+    zn__tcp_rack_acked_ranges(&b, old_una, &rb);
+    /* ... and the same rate sample's P (tcp_rate.c). */
+    ZT_EQ(ra.has_data, rb.has_data);
+    ZT_EQU(ra.p_order, rb.p_order);
+    ZT_EQU(ra.p.delivered, rb.p.delivered);
+    ZT_EQU(ra.send_elapsed_us, rb.send_elapsed_us);
+    ZT_EQU(a.rate.first_tx_us, b.rate.first_tx_us);
     ZT_EQ(a.nxmap, 0);
     ZT_EQ(b.nxmap, 0);
     ZT_EQU(a.xmap_una, b.xmap_una);
