@@ -730,6 +730,7 @@ static void info_conn(struct px_tcp_info *t, const struct zn_tcp_info *i) {
   t->min_rtt = i->min_rtt_us ? i->min_rtt_us : UINT32_MAX;
   t->bytes_sent = i->bytes_sent;
   t->delivery_rate = i->delivery_rate;
+  t->pacing_rate = i->pacing_rate ? i->pacing_rate : UINT64_MAX;
   t->app_limited = i->delivery_rate_app_limited ? 1u : 0u;
   t->delivered = mss ? sat_u32((i->delivered + mss - 1u) / mss) : 0;
   t->snd_wnd = i->snd_wnd;

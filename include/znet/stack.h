@@ -144,6 +144,14 @@ struct zn_config {
   bool tcp_idle_restart;     /**< after sending nothing for an RTO, start
                                 again from the initial window (RFC 5681
                                 §4.1; Linux's tcp_slow_start_after_idle) */
+  bool tcp_pacing;           /**< pace what every connection sends
+                                (tcp_pace.c): a flight leaves at a rate
+                                from cwnd and SRTT (twice cwnd a round
+                                trip in slow start, 1.2 times after; BBR
+                                sets its own), in bursts of at most a
+                                timer tick's worth (1 ms) or two
+                                segments; off: each flight at once, as
+                                the window allows */
   uint8_t tcp_cc;            /**< enum zn_tcp_cc_algo */
   uint8_t tcp_ecn;           /**< enum zn_tcp_ecn_mode: ECN (RFC 3168);
                                 default ZN_TCP_ECN_PASSIVE, answer a peer

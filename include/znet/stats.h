@@ -261,6 +261,7 @@
   X(tcp_undo_rto, CNT, "TCP RTOs found needless (RFC 3522): window restored") \
   X(tcp_undo_recovery, CNT, "TCP fast recoveries found needless (RFC 3522): window restored") \
   X(tcp_undo_dsack, CNT, "TCP reductions found needless by D-SACKs (RFC 3708), of those undone") \
+  X(tcp_paced, CNT, "TCP sends held back until their pacing time")         \
   X(tcp_idle_restart, CNT, "TCP windows back to the initial one after an idle RTO (RFC 5681 4.1)") \
   X(tcp_probe, CNT, "TCP loss probes sent (RFC 8985 TLP)")                     \
   X(tcp_probe_needless, CNT, "TCP loss probes D-SACKed: nothing was lost")     \

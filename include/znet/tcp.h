@@ -438,6 +438,8 @@ struct zn_tcp_info {
                                  (0: none yet), as Linux's: */
   bool delivery_rate_app_limited; /**< taken while the application, not
                                        the network, set the pace */
+  uint64_t pacing_rate;     /**< bytes/s its sends are paced at (0: not
+                                 paced: cfg.tcp_pacing off, or no RTT yet) */
 
   /* The settings, as zn_tcp_opts and the setters left them. */
   uint32_t sndbuf, rcvbuf;  /**< bytes */

@@ -1313,6 +1313,7 @@ static void info_flight(const struct zn_tcp_conn *c, struct zn_tcp_info *i) {
   i->delivered = c->rate.delivered_total;
   i->delivery_rate = c->rate.last_bps;
   i->delivery_rate_app_limited = c->rate.last_app_limited != 0;
+  i->pacing_rate = zn__tcp_pacing_rate(c);
   if (c->state == ZN_TCP_LISTEN) {
     i->backlog = c->backlog;
     i->accept_queued = c->acq_len;
@@ -1386,6 +1387,7 @@ static void tcp_config_default(struct zn_config *cfg) {
   cfg->tcp_sack = true;
   cfg->tcp_dsack = true;
   cfg->tcp_idle_restart = true;
+  cfg->tcp_pacing = true;
   cfg->tcp_rfc5961 = true;
   cfg->tcp_soft_error_abort = true;
   cfg->tcp_syncookies = true;

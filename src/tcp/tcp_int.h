@@ -154,7 +154,7 @@ struct zn__tcp_chunk {
 };
 
 /*
- * The three timers of a connection.  Each slot takes one role at a time,
+ * The four timers of a connection.  Each slot takes one role at a time,
  * its mode, set by the function that arms it and dispatched on when it
  * fires (tcp_out.c, "timers"): one small function per mode.
  *
@@ -192,6 +192,10 @@ struct zn__tcp_chunk {
  * ack_timer: the delayed ACK (RFC 1122 §4.2.3.2, cfg.tcp_delack_ms); one
  *   role, no mode.  Armed by zn__tcp_schedule_ack, cancelled by any
  *   segment that carries the ACK.
+ *
+ * pace_timer: the pacing wait (tcp_pace.c); one role, no mode.  Armed
+ *   by zn__tcp_pace_hold when output stops because the next departure
+ *   is more than a tick ahead; fires: output.  Stopped with the others.
  *
  * misc_timer, mode enum zn__tcp_misc_mode:
  *   KEEPALIVE   ESTABLISHED, CLOSE_WAIT, or FIN_WAIT_2 after a shutdown,
@@ -447,8 +451,9 @@ struct zn_tcp_conn {
   uint32_t rack_min_rtt_us;    /* lowest RTT seen (0: none) */
   uint32_t rack_dsack_round;   /* snd_max at the last D-SACK counted */
 
-  /* Delivery rate (tcp_rate.c). */
+  /* Delivery rate (tcp_rate.c) and pacing (tcp_pace.c). */
   struct zn__tcp_rate rate;
+  uint64_t pace_next;          /* ns: the next send's earliest departure */
 
   /* Congestion control and RTT (RFC 6298). */
   struct zn__tcp_cc cc;
@@ -497,6 +502,7 @@ struct zn_tcp_conn {
   struct zn_timer rtx_timer;   /* SYN, RTO, persist, loss probe, reorder */
   struct zn_timer ack_timer;   /* delayed ACK */
   struct zn_timer misc_timer;  /* keepalive, FIN_WAIT_2, TIME_WAIT */
+  struct zn_timer pace_timer;  /* the next departure (pacing) */
   /* Then arrays read only below their counts (nsacked, nxmap).  Nothing
    * may follow them. */
   struct zn__tcp_sack_block sacked[ZN__TCP_MAX_SACK_HOLES];
@@ -753,13 +759,14 @@ static inline void zn__tcp_rtx_stop(struct zn_tcp_conn *c) {
   c->rtx_mode = ZN__TCP_RTX_OFF;
   zn__timer_stop(c->st, &c->rtx_timer);
 }
-/* Stop all three timers.  (Inline: each stop is a test when its timer is
+/* Stop all four timers.  (Inline: each stop is a test when its timer is
  * not armed, as at every slot freed after zn__tcp_closed stopped them.) */
 static inline void zn__tcp_timers_stop(struct zn_tcp_conn *c) {
   zn__tcp_rtx_stop(c);
   zn__timer_stop(c->st, &c->ack_timer);
   c->misc_mode = ZN__TCP_MISC_OFF;
   zn__timer_stop(c->st, &c->misc_timer);
+  zn__timer_stop(c->st, &c->pace_timer);
 }
 void zn__tcp_schedule_ack(struct zn_tcp_conn *c, bool now);
 void zn__tcp_enter_timewait(struct zn_tcp_conn *c);
@@ -804,6 +811,13 @@ void zn__tcp_rate_on_lost(struct zn_tcp_conn *c, uint32_t bytes);
 void zn__tcp_rate_sample(struct zn_tcp_conn *c, struct zn__tcp_rs *rs,
                          uint32_t delivered, uint32_t lost_before);
 void zn__tcp_rate_check_app_limited(struct zn_tcp_conn *c, uint32_t unsent);
+
+/* tcp_pace.c: pacing, for every congestion controller. */
+uint64_t zn__tcp_pacing_rate(const struct zn_tcp_conn *c);
+bool zn__tcp_pace_hold(struct zn_tcp_conn *c);
+void zn__tcp_pace_sent(struct zn_tcp_conn *c, uint32_t len);
+uint32_t zn__tcp_pace_burst(const struct zn_tcp_conn *c, uint32_t cap);
+void zn__tcp_pace_timer_fn(struct zn_stack *st, struct zn_timer *t);
 
 /* tcp_rack.c: RACK (RFC 8985) over the transmit map.  The ranges an ACK
  * delivers go to the rate estimator too (rs may be NULL: none). */

@@ -39,6 +39,7 @@ void zn__tcp_timers_init(struct zn_tcp_conn *c) {
   zn_timer_init(&c->rtx_timer, rtx_timer_fn);
   zn_timer_init(&c->ack_timer, ack_timer_fn);
   zn_timer_init(&c->misc_timer, misc_timer_fn);
+  zn_timer_init(&c->pace_timer, zn__tcp_pace_timer_fn);
   c->rtx_mode = ZN__TCP_RTX_OFF;
   c->misc_mode = ZN__TCP_MISC_OFF;
 }
@@ -885,6 +886,7 @@ transmit_body(struct zn_tcp_conn *c, uint32_t seq, uint32_t max,
       ZN__TCPF_IN_RECOVERY)
     c->prr_out += len; /* RFC 6937: prr_out, what recovery has sent */
   zn__tcp_rack_sent(c, seq, used);
+  zn__tcp_pace_sent(c, used);
   if (zn__seq_lt(seq, c->snd_max)) {
     c->retransmits++;
     ZN_STAT_INC(c->st, tcp_rtx);
@@ -963,7 +965,7 @@ static void output_recovery(struct zn_tcp_conn *c) {
   uint32_t cwnd = c->cc.cwnd;
   for (int guard = 0; guard < 1000; guard++) {
     uint32_t pipe = zn__tcp_pipe(c);
-    if (pipe + c->mss > cwnd && pipe != 0)
+    if ((pipe + c->mss > cwnd && pipe != 0) || zn__tcp_pace_hold(c))
       break;
     /* Holes first (NextSeg rule 1), skipping what is SACKed. */
     uint32_t hi = lost_end(c);
@@ -1060,13 +1062,13 @@ static void output_new_data(struct zn_tcp_conn *c) {
          (c->app & ZN__TCPA_CORK)) &&
         !(c->flags & ZN__TCPF_FIN_QUEUED))
       break;
-    if (len == 0 && !fin)
+    if ((len == 0 && !fin) || zn__tcp_pace_hold(c))
       break;
     if (len == seg && avail >= 2 * seg && room >= 2 * seg &&
         !zn__tcp_ecn_cwr_due(c)) {
       /* Several segments' worth may go: as one frame if the netif
        * segments (TSO); not a CWR, which goes alone (tcp_ecn.c). */
-      uint32_t cap = tso_limit(c);
+      uint32_t cap = zn__tcp_pace_burst(c, tso_limit(c));
       if (cap > seg) {
         len = avail < room ? avail : room;
         if (len > cap)
@@ -1126,7 +1128,7 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
    * (then the timer is RFC 1122 §4.2.3.4's override timeout); or CORK
    * holds it. */
   if (unsent_from(c, c->snd_nxt) > 0 && c->snd_max == c->snd_una &&
-      !zn_timer_pending(&c->rtx_timer))
+      !zn_timer_pending(&c->rtx_timer) && !zn_timer_pending(&c->pace_timer))
     arm_wait(c);
   if (probe_may_be_due(c))
     arm_probe(c);

@@ -127,6 +127,9 @@ void pd_sysctl_defaults(struct zn_config *cfg, struct pd_sysctl_state *st) {
    * hole's filling at once and then every second segment again. */
   cfg->tcp_quickacks = 0;
   cfg->tcp_sndbuf = 32768;
+  /* FreeBSD does not pace by default: its scripts expect each flight at
+   * once. */
+  cfg->tcp_pacing = false;
   st->recvspace = 65536;
 }
 
