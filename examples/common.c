@@ -465,6 +465,9 @@ static const struct ex_opt common_opts[] = {
      .help = "TCP receive window per connection (default 128K)"},
     {"tcp-cc", 0, EX_CHOICE, OFF(tcp_cc), .choices = tcp_ccs,
      .arg = "cubic|newreno", .help = "TCP congestion control (default cubic)"},
+    {"no-tcp-pacing", 0, EX_FLAG, OFF(no_tcp_pacing),
+     .help = "send each flight as the window allows, not\npaced over the "
+             "round trip (default: paced)"},
     {"tcp-ecn", 0, EX_CHOICE, OFF(tcp_ecn), .choices = tcp_ecns,
      .arg = "off|on|passive",
      .help = "ECN (RFC 3168): on asks as a client too;\npassive (default) "
@@ -976,6 +979,8 @@ int ex_config(const struct ex_opts *o, struct zn_config *cfg,
     cfg->tcp_rcvbuf = (uint32_t)o->tcp_rcvbuf;
   if (o->tcp_cc >= 0)
     cfg->tcp_cc = (uint8_t)o->tcp_cc;
+  if (o->no_tcp_pacing)
+    cfg->tcp_pacing = false;
   if (o->tcp_ecn >= 0)
     cfg->tcp_ecn = (uint8_t)o->tcp_ecn;
   if (o->has_blackhole_probe)

@@ -105,6 +105,7 @@ struct ex_opts {
   uint32_t dad_transmits;    /* --dad-transmits, if has_dad_transmits */
   bool has_dad_transmits;
   bool no_offload;           /* --no-offload: TAP without IFF_VNET_HDR */
+  bool no_tcp_pacing;        /* --no-tcp-pacing: cfg.tcp_pacing off */
   uint8_t seed[32];
   bool has_seed;             /* --seed: a fixed seed (replay determinism) */
 
