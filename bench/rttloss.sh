@@ -15,6 +15,10 @@
 #   linux-bbr  the same with -C bbr: BBR (this kernel's default), whose
 #            window does not follow random loss, recorded beside it
 #
+# RTTLOSS_ZNET_ARGS (an environment variable, words) adds flags to
+# znb-znet's, e.g. --no-tcp-pacing or --tcp-cc newreno, to compare a
+# setting of znet's sender on the same paths.
+#
 # Each for -t SECONDS (the bulk runs' time), at RTTs of 10 and 100 ms
 # (RTTLOSS_RTTS) and loss of 0, 1 and 5% each way (RTTLOSS_PCTS), one
 # server per cell serving both senders, in HTTP_ROUNDS rounds with the
@@ -82,11 +86,13 @@ rttloss_queue() {
 rttloss_cell() {
   local round=$1 rtt=$2 pct=$3 s stack
   in_ns "$NS_TAP" ip neigh flush dev "$TAP"
+  # shellcheck disable=SC2086 # RTTLOSS_ZNET_ARGS: words
   start_server "$NS_TAP" "$SCRATCH/server.out" "ready" "$B/znb-znet" --netif "tap:$TAP" \
     --ipv4 "$TAP_STACK/24" --log warn --no-offload --bufs "$RTTLOSS_BUFS" \
     --tcp-sndbuf "$RTTLOSS_WND" --tcp-rcvbuf "$RTTLOSS_WND" \
     --fault-delay "$(awk -v r="$rtt" 'BEGIN { print r / 2 }')" \
-    --fault-loss "$pct" --fault-seed "$round" || return 1
+    --fault-loss "$pct" --fault-seed "$round" ${RTTLOSS_ZNET_ARGS:-} ||
+    return 1
   if [ $((round % 2)) = 1 ]; then s=(znet linux linux-bbr); else s=(linux-bbr linux znet); fi
   for stack in "${s[@]}"; do
     rttloss_one "$stack" "$round" "$rtt" "$pct"
