@@ -15,13 +15,17 @@
  * tick is made up by the next, never more: after an idle period the
  * schedule starts from now).
  *
- * The rate (zn__tcp_pacing_rate): the congestion controller's own if it
- * has one (BBR's pacing_gain times its bandwidth estimate), else Linux's
- * rule for window-based algorithms (tcp_update_pacing_rate): the window
- * (or the flight, if larger) per smoothed RTT, times 2 in slow start
- * (cwnd below half of ssthresh) and 1.2 after, so that pacing never
- * holds a window-limited sender below what its window allows.  No RTT
- * sample yet: no pacing.  cfg.tcp_pacing off: none at all.
+ * The rate (zn__tcp_pacing_rate): Linux's rule for window-based
+ * algorithms (tcp_update_pacing_rate): the window (or the flight, if
+ * larger) per round trip, times 2 in slow start (cwnd below half of
+ * ssthresh) and 1.2 after, so that pacing spreads a window over the
+ * round trip without holding the sender below what its window allows.
+ * A departure: the round trip is the lowest RTT seen, not SRTT as
+ * Linux's.  SRTT carries the peer's delayed ACKs and any queue on the
+ * path, and a rate from it fell below cwnd / RTT: on the memlink bench
+ * at 2-10% loss paced transfers took 5-9% longer than unpaced ones with
+ * SRTT, 2-3% with the lowest RTT (bench/results/2026-11-25-pacing).  No
+ * RTT sample yet: no pacing.  cfg.tcp_pacing off: none at all.
  *
  * What is paced: new data and the retransmissions of recovery (the two
  * output loops of tcp_out.c ask zn__tcp_pace_hold before each send and
@@ -39,12 +43,15 @@
 uint64_t zn__tcp_pacing_rate(const struct zn_tcp_conn *c) {
   if (!c->st->cfg.tcp_pacing || c->srtt_us == 0)
     return 0;
+  uint32_t rtt = c->rack_min_rtt_us && c->rack_min_rtt_us < c->srtt_us
+                     ? c->rack_min_rtt_us
+                     : c->srtt_us;
   uint64_t w = c->cc.cwnd;
   uint32_t flight = c->snd_max - c->snd_una;
   if (flight > w)
     w = flight;
   uint32_t pct = c->cc.cwnd < c->cc.ssthresh / 2 ? PACE_SS_PCT : PACE_CA_PCT;
-  uint64_t rate = w * pct * 10000u / c->srtt_us; /* bytes/s */
+  uint64_t rate = w * pct * 10000u / rtt; /* bytes/s */
   return rate ? rate : 1u;
 }
 

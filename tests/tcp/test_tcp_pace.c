@@ -84,6 +84,21 @@ ZT_TEST(test_pace_avoidance_rate_kept) {
   fx_free(&f);
 }
 
+/* The round trip of the rate is the lowest RTT seen when it is below
+ * SRTT (delayed ACKs and queues inflate SRTT; a rate from it would hold
+ * the sender below cwnd per round trip), else SRTT. */
+ZT_TEST(test_pace_rate_from_lowest_rtt) {
+  struct fx f;
+  struct zn_tcp_conn *c = pace_conn(&f, true);
+  uint64_t from_srtt = fx_info(&f).pacing_rate;
+  ZT_EQU(from_srtt, 2ull * 10 * M * 1000000u / 20000u);
+  c->rack_min_rtt_us = 10000;
+  ZT_EQU(fx_info(&f).pacing_rate, 2 * from_srtt);
+  c->rack_min_rtt_us = 30000; /* (SRTT since fell below it) */
+  ZT_EQU(fx_info(&f).pacing_rate, from_srtt);
+  fx_free(&f);
+}
+
 /* Off: the whole window at once, and no rate reported. */
 ZT_TEST(test_pace_off_sends_window_at_once) {
   struct fx f;
@@ -123,6 +138,7 @@ ZT_TEST(test_pace_idle_owes_nothing) {
 int main(void) {
   ZT_RUN(test_pace_slow_start_schedule);
   ZT_RUN(test_pace_avoidance_rate_kept);
+  ZT_RUN(test_pace_rate_from_lowest_rtt);
   ZT_RUN(test_pace_off_sends_window_at_once);
   ZT_RUN(test_pace_idle_owes_nothing);
   return zt_done();
