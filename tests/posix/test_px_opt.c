@@ -554,6 +554,20 @@ ZT_TEST(test_tcp_info_established_and_setters) {
   len = sizeof(ti);
   ZT_EQ(tcp_info(&f, fd, &ti, &len), 0);
   ZT_EQ(ti.tcpi_unacked, 0);
+  /* Beyond glibc's struct, at Linux's offsets: what the rate estimator
+   * and pacing say (the harness does not pace: "none", all ones). */
+  uint8_t big[248];
+  len = sizeof(big);
+  ZT_EQ(zn_posix_getsockopt(f.px, fd, IPPROTO_TCP, TCP_INFO, big, &len), 0);
+  uint64_t pacing, rate;
+  uint32_t delivered;
+  memcpy(&pacing, big + 104, sizeof(pacing));
+  memcpy(&rate, big + 160, sizeof(rate));
+  memcpy(&delivered, big + 192, sizeof(delivered));
+  ZT_EQU(pacing, UINT64_MAX);
+  ZT_EQ(delivered, 1u); /* "hello": one segment */
+  ZT_EQ(big[7] & 1, 1); /* tcpi_delivery_rate_app_limited */
+  ZT_CHECK(rate > 0); /* 5 bytes over the delayed ACK's wait */
   ZT_EQ(zn_posix_close(f.px, fd), 0);
   if (srv)
     zn_tcp_abort(srv);
