@@ -137,11 +137,13 @@ static uint8_t *pattern(size_t n, uint64_t seed) {
   return p;
 }
 
-/* One run: what goes each way, the algorithm, the client's faults. */
+/* One run: what goes each way, the algorithm, pacing, the client's
+ * faults. */
 struct run {
   const char *what;
   size_t up, down;
   uint8_t cc;
+  bool pacing;
   struct zn_fault_cfg fc;
 };
 
@@ -163,7 +165,7 @@ static uint64_t stat2(const struct th_pair *p, enum zn_stat id) {
 
 static void print_run(const struct run *r, const struct th_pair *p,
                       uint64_t vt, uint64_t gap) {
-  printf("# %s: ZT_LOSS=%zu,%zu,%u,%llu,%u,%u,%u,%u,%u,%u,%llu,%llu: "
+  printf("# %s: ZT_LOSS=%zu,%zu,%u,%llu,%u,%u,%u,%u,%u,%u,%llu,%llu,%u: "
          "%.3f s virtual, longest gap %.3f s, rtx %llu rto %llu probes %llu\n",
          r->what, r->up, r->down, (unsigned)r->cc,
          (unsigned long long)r->fc.seed, (unsigned)r->fc.dirs,
@@ -171,7 +173,8 @@ static void print_run(const struct run *r, const struct th_pair *p,
          (unsigned)r->fc.burst_enter_ppm, (unsigned)r->fc.burst_exit_ppm,
          (unsigned)r->fc.burst_loss_ppm,
          (unsigned long long)r->fc.delay_ns,
-         (unsigned long long)r->fc.burst_max_ns, (double)vt / 1e9,
+         (unsigned long long)r->fc.burst_max_ns, (unsigned)r->pacing,
+         (double)vt / 1e9,
          (double)gap / 1e9, (unsigned long long)stat2(p, ZN_STAT_tcp_rtx),
          (unsigned long long)stat2(p, ZN_STAT_tcp_rto),
          (unsigned long long)stat2(p, ZN_STAT_tcp_probe));
@@ -239,6 +242,7 @@ static void bulk_run(const struct run *r, struct tally *t) {
   ca.arp_announce = cb.arp_announce = false;
   ca.nbufs = cb.nbufs = 1024;
   ca.tcp_cc = cb.tcp_cc = r->cc;
+  ca.tcp_pacing = cb.tcp_pacing = r->pacing;
   memset(&p, 0, sizeof(p));
   zn_memlink_init(&p.link, 0, 1024);
   p.a = th_stack_new(&ca);
@@ -331,8 +335,8 @@ static int seeds(int dflt) {
   return e ? atoi(e) : dflt;
 }
 
-/* A case's run for seed s: the size, direction, algorithm and delay
- * drawn from it.  Data goes up (client sends, the injector at the
+/* A case's run for seed s: the size, direction, algorithm, pacing (one
+ * run in two) and delay drawn from it.  Data goes up (client sends, the injector at the
  * sender), down (the injector at the receiver), or both ways. */
 enum flow { UP, DOWN, BOTH };
 
@@ -350,6 +354,7 @@ static struct run base_run(const char *what, uint64_t s, enum flow flow) {
   r.up = flow == DOWN ? 0 : n;
   r.down = flow == UP ? 0 : flow == DOWN ? n : n / 2 + 1;
   r.cc = (x >> 20) % 2 ? ZN_TCP_CC_NEWRENO : ZN_TCP_CC_CUBIC;
+  r.pacing = (x >> 33) % 2 != 0;
   r.fc.seed = s;
   r.fc.dirs = ZN_FAULT_RX | ZN_FAULT_TX;
   r.fc.delay_ns = ZN_MS(1 + (x >> 24) % 25); /* one way: RTT 2..50 ms */
@@ -501,12 +506,14 @@ int main(void) {
    * its counters. */
   const char *one = getenv("ZT_LOSS");
   if (one) {
-    unsigned long long v[12] = {0};
-    sscanf(one, "%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu",
+    unsigned long long v[13] = {0};
+    sscanf(one,
+           "%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu",
            &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8],
-           &v[9], &v[10], &v[11]);
+           &v[9], &v[10], &v[11], &v[12]);
     struct run r = {.what = "replay", .up = (size_t)v[0],
-                    .down = (size_t)v[1], .cc = (uint8_t)v[2]};
+                    .down = (size_t)v[1], .cc = (uint8_t)v[2],
+                    .pacing = v[12] != 0};
     r.fc = (struct zn_fault_cfg){
         .seed = v[3], .dirs = (uint32_t)v[4], .loss_dirs = (uint32_t)v[5],
         .loss_ppm = (uint32_t)v[6], .burst_enter_ppm = (uint32_t)v[7],
