@@ -379,6 +379,21 @@ static bool zero_window_allowance(struct zn_tcp_conn *c,
   return true;
 }
 
+/* A bare ACK (no text, no SYN, FIN or RST) at the window's right edge,
+ * RCV.NXT+RCV.WND, is taken (a departure: the RFC's test is "<"; Linux's
+ * tcp_sequence and BSD's trim take it).  A peer that filled our window
+ * numbers its bare ACKs there, at its SND.MAX; refused, and answered by
+ * our own ACK, which the peer refuses in turn when we filled its window
+ * too, the two would trade ACKs for ever while neither learned what the
+ * other received (the loss sweeps found it: both windows full, a hole in
+ * each).  A RST there is still outside (RFC 5961 §3.2). */
+static bool bare_ack_at_edge(const struct zn_tcp_conn *c,
+                             const struct zn__tcp_seg *s, uint32_t wnd) {
+  return s->len == 0 &&
+         !(s->flags & (ZN_TCP_SYN | ZN_TCP_FIN | ZN_TCP_RST)) &&
+         s->seq == c->rcv_nxt + wnd;
+}
+
 /* The peer's FIN again (our ACK of it was lost) is old by the sequence
  * test, yet it is the eighth check's "retransmission of the remote FIN"
  * (RFC 9293 §3.10.7.4), answered by S_FIN at the end so that TIME_WAIT
@@ -439,7 +454,8 @@ static bool first_check_sequence(struct zn_tcp_conn *c, struct zn__tcp_seg *s,
     return true;
   uint32_t seglen = s->len + ((s->flags & ZN_TCP_SYN) ? 1u : 0u) +
                     ((s->flags & ZN_TCP_FIN) ? 1u : 0u);
-  if (acceptable(c, s->seq, seglen, wnd) || zero_window_allowance(c, s, wnd))
+  if (acceptable(c, s->seq, seglen, wnd) ||
+      zero_window_allowance(c, s, wnd) || bare_ack_at_edge(c, s, wnd))
     return true;
   if (fin_retransmitted(c, s)) {
     *fin_again = true;

@@ -126,8 +126,13 @@ ZT_TEST(test_established_data_window_edges) {
   /* Zero-length: acceptable up to RCV.NXT + RCV.WND - 1 ... */
   SEND(&f, .seq = nxt + 8191, .ack = f.s_nxt, .flags = ACK);
   EXPECT_NONE(&f);
-  /* ... not at RCV.NXT + RCV.WND, nor at RCV.NXT - 1 (a keepalive). */
+  /* ... and at RCV.NXT + RCV.WND itself, where a peer that filled the
+   * window numbers its bare ACKs (a departure: the RFC has "<"; Linux
+   * and BSD take it) ... */
   SEND(&f, .seq = nxt + 8192, .ack = f.s_nxt, .flags = ACK);
+  EXPECT_NONE(&f);
+  /* ... not one beyond, nor at RCV.NXT - 1 (a keepalive). */
+  SEND(&f, .seq = nxt + 8193, .ack = f.s_nxt, .flags = ACK);
   EXPECT(&f, .seq = f.s_nxt, .ack = nxt, .flags = ACK);
   SEND(&f, .seq = nxt - 1, .ack = f.s_nxt, .flags = ACK);
   EXPECT(&f, .seq = f.s_nxt, .ack = nxt, .flags = ACK);

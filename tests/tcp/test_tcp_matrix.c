@@ -19,7 +19,9 @@
  * out of the window, text without ACK, and with RFC 5961 off the RFC 793
  * in-window RST and SYN; and at the window's edges (RCV.WND is 8192): a
  * bare ACK or one byte at the last acceptable sequence number RCV.NXT +
- * RCV.WND - 1, the same one beyond, a bare ACK at RCV.NXT - 1 (a
+ * RCV.WND - 1, one byte at RCV.NXT + RCV.WND and a bare ACK one past
+ * it (a bare ACK at the edge itself is taken, as Linux and BSD take it:
+ * tcp_in_sync.c bare_ack_at_edge), a bare ACK at RCV.NXT - 1 (a
  * keepalive's), and text wholly before RCV.NXT (an old duplicate).  One
  * named test per cell, from the table below: what the stack answers,
  * whether the connection goes, and what the app hears. */
@@ -108,7 +110,7 @@ static void cell(void (*to)(struct fx *), enum cell_ev ev,
     SEND(&f, .seq = f.p_nxt + 8191, .ack = una, .flags = ACK);
     break;
   case ev_ack_beyond:
-    SEND(&f, .seq = f.p_nxt + 8192, .ack = una, .flags = ACK);
+    SEND(&f, .seq = f.p_nxt + 8193, .ack = una, .flags = ACK);
     break;
   case ev_ack_before:
     SEND(&f, .seq = f.p_nxt - 1, .ack = una, .flags = ACK);
