@@ -146,9 +146,9 @@ struct zn_config {
                                 §4.1; Linux's tcp_slow_start_after_idle) */
   bool tcp_pacing;           /**< pace what every connection sends
                                 (tcp_pace.c): a flight leaves at a rate
-                                from cwnd and SRTT (twice cwnd a round
-                                trip in slow start, 1.2 times after; BBR
-                                sets its own), in bursts of at most a
+                                from cwnd and the lowest RTT seen (twice
+                                cwnd a round trip in slow start, 1.2
+                                times after), in bursts of at most a
                                 timer tick's worth (1 ms) or two
                                 segments; off: each flight at once, as
                                 the window allows */

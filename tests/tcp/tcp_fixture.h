@@ -495,6 +495,15 @@ static inline bool fx_pop(struct fx *f, const char *file, int line) {
   return false;
 }
 
+/* Take every segment the stack sent off the link, unchecked; how many
+ * there were. */
+static inline uint32_t fx_drain(struct fx *f) {
+  uint32_t n = 0;
+  while (fx_pending(f) > 0 && fx_pop(f, __FILE__, __LINE__))
+    n++;
+  return n;
+}
+
 static inline void fx_flags_str(uint8_t fl, char *s) {
   s[0] = 0;
   if (fl & SYN) strcat(s, "S");

@@ -21,13 +21,6 @@ static struct zn_tcp_conn *pace_conn(struct fx *f, bool pacing) {
   return c;
 }
 
-static uint32_t drain(struct fx *f) {
-  uint32_t n = 0;
-  while (fx_pending(f) > 0 && fx_pop(f, __FILE__, __LINE__))
-    n++;
-  return n;
-}
-
 /* Slow start: 2 x cwnd / SRTT = 2 x 10 segments / 20 ms, one segment a
  * millisecond.  The first two go at once (the second is within a tick
  * of now), then one at each tick until the window is out. */
@@ -39,18 +32,18 @@ ZT_TEST(test_pace_slow_start_schedule) {
   ZT_EQU(fx_info(&f).pacing_rate, 2ull * 10 * M * 1000000u / 20000u);
   ZT_EQ(fx_write(&f, 10 * M), (long)(10 * M));
   fx_poll(&f);
-  ZT_EQ(drain(&f), 2u);
+  ZT_EQ(fx_drain(&f), 2u);
   ZT_CHECK(zn_timer_pending(&c->pace_timer));
   uint32_t sent = 2;
   for (int ms = 0; ms < 8; ms++) {
     fx_run(&f, ZN_MS(1));
-    uint32_t n = drain(&f);
+    uint32_t n = fx_drain(&f);
     ZT_EQ(n, 1u);
     sent += n;
   }
   ZT_EQ(sent, 10u);
   fx_run(&f, ZN_MS(5));
-  ZT_EQ(drain(&f), 0u); /* the window is out */
+  ZT_EQ(fx_drain(&f), 0u); /* the window is out */
   ZT_CHECK(fx_stat(&f, ZN_STAT_tcp_paced) >= 8);
   fx_free(&f);
 }
@@ -68,12 +61,12 @@ ZT_TEST(test_pace_avoidance_rate_kept) {
   ZT_EQ(fx_write(&f, 40 * M), (long)(40 * M));
   fx_poll(&f);
   uint64_t start = f.now;
-  uint32_t first = drain(&f);
+  uint32_t first = fx_drain(&f);
   ZT_EQ(first, 7u);
   uint32_t sent = first;
   for (int ms = 0; ms < 20 && sent < 40; ms++) {
     fx_run(&f, ZN_MS(1));
-    uint32_t n = drain(&f);
+    uint32_t n = fx_drain(&f);
     if ((n < 5 && sent + n < 40) || n > 7)
       zt_fail(__FILE__, __LINE__, "%u segments at ms %d", n, ms);
     sent += n;
@@ -106,7 +99,7 @@ ZT_TEST(test_pace_off_sends_window_at_once) {
   ZT_EQU(fx_info(&f).pacing_rate, 0u);
   ZT_EQ(fx_write(&f, 10 * M), (long)(10 * M));
   fx_poll(&f);
-  ZT_EQ(drain(&f), 10u);
+  ZT_EQ(fx_drain(&f), 10u);
   ZT_CHECK(!zn_timer_pending(&c->pace_timer));
   ZT_EQ(fx_stat(&f, ZN_STAT_tcp_paced), 0);
   fx_free(&f);
@@ -122,16 +115,16 @@ ZT_TEST(test_pace_idle_owes_nothing) {
   uint32_t una = f.s_nxt;
   ZT_EQ(fx_write(&f, 2 * M), (long)(2 * M));
   fx_poll(&f);
-  ZT_EQ(drain(&f), 2u);
+  ZT_EQ(fx_drain(&f), 2u);
   f.now += ZN_MS(20);
   SEND(&f, .seq = f.p_nxt, .ack = una + 2 * M, .flags = ACK);
   fx_run(&f, ZN_MS(100));
   ZT_EQ(fx_write(&f, 10 * M), (long)(10 * M));
   fx_poll(&f);
-  ZT_EQ(drain(&f), 2u);
+  ZT_EQ(fx_drain(&f), 2u);
   ZT_CHECK(c->rtx_mode != ZN__TCP_RTX_PERSIST);
   fx_run(&f, ZN_MS(1));
-  ZT_EQ(drain(&f), 1u);
+  ZT_EQ(fx_drain(&f), 1u);
   fx_free(&f);
 }
 

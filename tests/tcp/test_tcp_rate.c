@@ -20,14 +20,6 @@ static struct zn_tcp_conn *rate_conn(struct fx *f) {
   return c;
 }
 
-/* Take every segment sent off the link; how many there were. */
-static uint32_t drain(struct fx *f) {
-  uint32_t n = 0;
-  while (fx_pending(f) > 0 && fx_pop(f, __FILE__, __LINE__))
-    n++;
-  return n;
-}
-
 static void ack(struct fx *f, uint32_t a) {
   SEND(f, .seq = f->p_nxt, .ack = a, .flags = ACK);
 }
@@ -53,7 +45,7 @@ ZT_TEST(test_rate_sample_per_round) {
   uint32_t una = f.s_nxt;
   ZT_EQ(fx_write(&f, 60 * M), (long)(60 * M));
   fx_poll(&f);
-  ZT_CHECK(drain(&f) > 0);
+  ZT_CHECK(fx_drain(&f) > 0);
   uint32_t sent1 = c->snd_max - una;
   ZT_CHECK(sent1 > 0 && sent1 < 60 * M);
   ZT_EQU(c->nxmap, 1); /* one burst, one range */
@@ -67,7 +59,7 @@ ZT_TEST(test_rate_sample_per_round) {
   ZT_EQU(i.delivery_rate, bps(sent1, 20000));
   ZT_CHECK(i.delivery_rate_app_limited);
   ZT_EQ(c->rate.app_limited, 0u); /* the mark's data was delivered */
-  ZT_CHECK(drain(&f) > 0);
+  ZT_CHECK(fx_drain(&f) > 0);
   uint32_t sent2 = c->snd_max - (una + sent1);
   ZT_CHECK(sent2 > sent1); /* slow start */
   ZT_EQ(c->xmap[0].rs.delivered, sent1);
@@ -79,7 +71,7 @@ ZT_TEST(test_rate_sample_per_round) {
   ZT_EQU(i.delivered, (uint64_t)sent1 + sent2);
   ZT_EQU(i.delivery_rate, bps(sent2, 20000));
   ZT_CHECK(!i.delivery_rate_app_limited);
-  drain(&f);
+  fx_drain(&f);
   fx_free(&f);
 }
 
@@ -93,15 +85,15 @@ ZT_TEST(test_rate_app_limited_marks) {
   uint32_t una = f.s_nxt;
   ZT_EQ(fx_write(&f, 32 * M), (long)(32 * M));
   fx_poll(&f);
-  drain(&f);
+  fx_drain(&f);
   uint32_t sent1 = c->snd_max - una;
   f.now += ZN_MS(20);
   ack(&f, una + sent1);
-  drain(&f);
+  fx_drain(&f);
   uint32_t sent2 = c->snd_max - (una + sent1);
   f.now += ZN_MS(20);
   ack(&f, una + sent1 + sent2);
-  drain(&f);
+  fx_drain(&f);
   uint64_t full = fx_info(&f).delivery_rate;
   ZT_EQU(full, bps(sent2, 20000));
   /* The rest of the 32 went in the third round (each round's one ACK
@@ -126,7 +118,7 @@ ZT_TEST(test_rate_app_limited_marks) {
   fx_run(&f, ZN_MS(5));
   ZT_EQ(fx_write(&f, M), (long)M);
   fx_poll(&f);
-  ZT_EQ(drain(&f), 1u);
+  ZT_EQ(fx_drain(&f), 1u);
   ZT_CHECK(c->xmap[0].rs.app_limited != 0);
   f.now += ZN_MS(20);
   ack(&f, hi + M);
@@ -146,7 +138,7 @@ ZT_TEST(test_rate_sack_and_loss) {
   uint32_t una = f.s_nxt;
   ZT_EQ(fx_write(&f, 10 * M), (long)(10 * M));
   fx_poll(&f);
-  ZT_EQ(drain(&f), 10u);
+  ZT_EQ(fx_drain(&f), 10u);
   f.now += ZN_MS(20);
   ZT_EQ(c->rate.lost, 0u);
   /* Nine SACKed beyond the hole: RACK takes it as lost at once (no
@@ -157,7 +149,7 @@ ZT_TEST(test_rate_sack_and_loss) {
   ZT_EQU(i.delivery_rate, bps(9u * M, 20000));
   ZT_EQ(fx_stat(&f, ZN_STAT_tcp_rack_lost), 1);
   ZT_EQ(c->rate.lost, M);
-  ZT_EQ(drain(&f), 1u); /* the resend */
+  ZT_EQ(fx_drain(&f), 1u); /* the resend */
   f.now += ZN_MS(20);
   ack(&f, una + 10 * M);
   ZT_EQU(fx_info(&f).delivered, 10u * M);
@@ -172,7 +164,7 @@ ZT_TEST(test_rate_rto_counts_lost) {
   uint32_t una = f.s_nxt;
   ZT_EQ(fx_write(&f, 4 * M), (long)(4 * M));
   fx_poll(&f);
-  ZT_EQ(drain(&f), 4u);
+  ZT_EQ(fx_drain(&f), 4u);
   f.now += ZN_MS(20);
   sack(&f, una, una + 3 * M, una + 4 * M);
   ZT_EQU(fx_info(&f).delivered, M);
@@ -185,7 +177,7 @@ ZT_TEST(test_rate_rto_counts_lost) {
     before = c->rate.lost;
     waiting = zn__tcp_rack_lost_bytes(c, c->snd_una, c->snd_max);
     fx_run(&f, ZN_MS(1));
-    drain(&f);
+    fx_drain(&f);
   }
   ZT_EQ(fx_stat(&f, ZN_STAT_tcp_rto), 1);
   ZT_EQ(before, 3u * M);
