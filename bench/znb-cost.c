@@ -25,6 +25,7 @@
 
 #include "znet.h"
 #include "znet/memlink.h"
+#include "znb_pair.h"
 
 #define PROG "znb-cost"
 #define PORT 7
@@ -43,15 +44,7 @@ static __attribute__((noreturn)) void fail(const char *msg, int rc) {
 
 static struct zn_stack *new_stack(uint8_t last, int family) {
   struct zn_config cfg;
-  zn_config_default(&cfg);
-  for (int i = 0; i < 32; i++)
-    cfg.seed[i] = (uint8_t)(i * 7 + last);
-  cfg.ipv4_addr = ZN_IPV4(10, 0, 0, last);
-  cfg.ipv4_prefix = 24;
-  cfg.mac[0] = 2;
-  cfg.mac[5] = last;
-  cfg.has_mac = true;
-  cfg.arp_announce = false;
+  znb_config(&cfg, ZN_IPV4(10, 0, 0, last), last);
   cfg.tcp_conns = 4096;
   if (family == 6) {
     cfg.ipv6 = true;
@@ -76,19 +69,9 @@ static struct zn_stack *new_stack(uint8_t last, int family) {
   return st;
 }
 
-/* Poll both stacks once; then, unless *done (done may be NULL) or a
- * frame is in flight, move the clock to the next deadline (1 ms on if
- * there is none). */
+/* One step of this bench's pair (znb_pair.h). */
 static void step(const bool *done) {
-  zn_stack_poll(sa, now);
-  zn_stack_poll(sb, now);
-  if ((done && *done) || link_.a.rxq.count || link_.b.rxq.count)
-    return;
-  uint64_t da = zn_stack_next_deadline(sa);
-  uint64_t db = zn_stack_next_deadline(sb);
-  uint64_t d = da < db ? da : db;
-  if (d > now)
-    now = d == ZN_TIME_NEVER ? now + ZN_MS(1) : d;
+  znb_step(sa, sb, &link_, &now, done);
 }
 
 /* Step until *done. */

@@ -57,6 +57,7 @@
 #include "znet/loop.h"
 #include "znet/memlink.h"
 #include "znet/wire.h"
+#include "znb_pair.h"
 
 #define PROG "znb-memlink"
 #define ADDR_A ZN_IPV4(10, 0, 0, 1)
@@ -97,18 +98,6 @@ static struct zn_stack *new_stack(struct zn_config *cfg, void **mem) {
   if (rc != ZN_OK)
     fail("zn_stack_create", rc);
   return st;
-}
-
-static void base_config(struct zn_config *cfg, uint32_t addr, uint8_t last) {
-  zn_config_default(cfg);
-  for (int i = 0; i < 32; i++)
-    cfg->seed[i] = (uint8_t)(i * 7 + last);
-  cfg->ipv4_addr = addr;
-  cfg->ipv4_prefix = 24;
-  cfg->mac[0] = 2;
-  cfg->mac[5] = last;
-  cfg->has_mac = true;
-  cfg->arp_announce = false;
 }
 
 /* ---- bulk ---- */
@@ -250,8 +239,8 @@ struct path {
 static void duo_open(struct duo *d, const struct path *pa, uint32_t seed) {
   memset(d, 0, sizeof(*d));
   struct zn_config cb;
-  base_config(&d->ca, ADDR_A, 1);
-  base_config(&cb, ADDR_B, 2);
+  znb_config(&d->ca, ADDR_A, 1);
+  znb_config(&cb, ADDR_B, 2);
   d->ca.seed[31] = (uint8_t)seed;
   d->ca.seed[30] = (uint8_t)(seed >> 8);
   cb.seed[31] = (uint8_t)seed;
@@ -582,7 +571,7 @@ static const struct zn_tcp_callbacks conns_cbs = {
 };
 
 static void conns_config(struct zn_config *cfg, uint32_t n) {
-  base_config(cfg, SRV_ADDR, 1);
+  znb_config(cfg, SRV_ADDR, 1);
   cfg->ipv4_gateway = GW_ADDR;
   cfg->tcp_conns = n;
   cfg->tcp_backlog = BATCH;

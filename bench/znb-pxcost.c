@@ -45,6 +45,7 @@
 #include "znet.h"
 #include "znet/memlink.h"
 #include "znet/posix.h"
+#include "znb_pair.h"
 
 #define PROG "znb-pxcost"
 #define PORT 5001
@@ -65,15 +66,7 @@ static __attribute__((noreturn)) void fail(const char *msg, long rc) {
 /* ---- the two stacks ---- */
 
 static struct zn_stack *new_stack(uint8_t last, struct zn_config *cfg) {
-  zn_config_default(cfg);
-  for (int i = 0; i < 32; i++)
-    cfg->seed[i] = (uint8_t)(i * 7 + last);
-  cfg->ipv4_addr = ZN_IPV4(10, 0, 0, last);
-  cfg->ipv4_prefix = 24;
-  cfg->mac[0] = 2;
-  cfg->mac[5] = last;
-  cfg->has_mac = true;
-  cfg->arp_announce = false;
+  znb_config(cfg, ZN_IPV4(10, 0, 0, last), last);
   cfg->tcp_conns = 16;
   size_t len = zn_stack_mem_size(cfg);
   void *mem = len ? malloc(len) : NULL;
@@ -88,17 +81,7 @@ static struct zn_stack *new_stack(uint8_t last, struct zn_config *cfg) {
 
 /* Poll both stacks; with nothing in flight, move the clock to the next
  * deadline. */
-static void step(void) {
-  zn_stack_poll(sa, now);
-  zn_stack_poll(sb, now);
-  if (link_.a.rxq.count || link_.b.rxq.count)
-    return;
-  uint64_t da = zn_stack_next_deadline(sa);
-  uint64_t db = zn_stack_next_deadline(sb);
-  uint64_t d = da < db ? da : db;
-  if (d > now)
-    now = d == ZN_TIME_NEVER ? now + ZN_MS(1) : d;
-}
+static void step(void) { znb_step(sa, sb, &link_, &now, NULL); }
 
 /* Frames across until the link is quiet (timers not run). */
 static void settle(void) {
