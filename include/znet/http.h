@@ -707,13 +707,34 @@ zn_http_bundle_find(const struct zn_http_bundle *b, const char *path,
  * linger_ms passes, so that a reset does not destroy the response.
  *
  * Bounds (each with its counter):
- *   - max_conns connections at once; with every slot busy a new one
- *     closes the oldest idle connection (keep-alive waiting for a
- *     request, a TLS handshake not done, a lingering close) and takes
- *     its slot (conns_evicted_idle), else it is reset (conns_refused);
+ *   - max_conns connections at once.  A connection costs its slot
+ *     (zn_http_server_slot_size() bytes) while idle; a request in flight
+ *     (from its first byte until its response is the stream's and no
+ *     body by reference is out) also holds a request context, one of
+ *     busy_max (a head buffer of head_max bytes, a response head, the
+ *     pipeline_max reference records).  A connection whose request finds
+ *     no context free is not read (the TCP window closes behind it) and
+ *     waits in line for one (busy_waits); the line is served in order;
+ *   - with every slot busy a new connection closes the oldest idle one
+ *     (keep-alive waiting for a request, a TLS handshake not done, a
+ *     lingering close) and takes its slot (conns_evicted_idle); else the
+ *     slowest busy one (below); else it is reset (conns_refused);
+ *   - with every context taken and a connection waiting for one, the
+ *     slowest holder is closed and its context goes to the line;
+ *   - slowest means the fewest bytes of progress per second since its
+ *     request started (or since it began to wait for a context): request
+ *     bytes read, and, once a response waits on the client, the bytes
+ *     the client acknowledged; the newcomer is never the one closed, and
+ *     a connection is judged only once grace_ms have passed, so a burst
+ *     of newcomers waits rather than destroying one another's requests.
+ *     A slow connection is reset, counted by what was slow: its head
+ *     (conns_evicted_slow_head, also a waiter not yet read), its body
+ *     (conns_evicted_slow_body), or its reading of the response
+ *     (conns_evicted_slow_read);
  *   - the whole head within header_timeout_ms of its first byte (of the
  *     connection's start for the first request), else the connection
- *     closes (header_timeouts): a slowloris holds a slot that long;
+ *     closes (header_timeouts): a slowloris holds a slot that long at
+ *     most, and a context until a waiter needs it;
  *   - idle_timeout_ms between requests (idle_timeouts);
  *   - a response the client does not read: no progress for
  *     send_timeout_ms and the connection is reset (send_timeouts);
@@ -729,8 +750,7 @@ zn_http_bundle_find(const struct zn_http_bundle *b, const char *path,
  * instead of two).
  *
  * Memory: the caller's block (zn_http_server_mem_size(cfg)): the server,
- * max_conns slots each with its head buffer (head_max bytes) and
- * pipeline_max reference records, and one scratch buffer.  TCP
+ * max_conns slots, busy_max contexts, and one scratch buffer.  TCP
  * connections come from the stack's table (size it beyond max_conns:
  * closing connections stay there a while), TLS sessions from the
  * maker's pool.  A closed connection gives its slot back at once (the
@@ -772,8 +792,12 @@ struct zn_http_server_cfg {
   uint16_t stream_port;
   /** With stream_port only. */
   struct zn_stream_maker *stream_maker;
-  /** Connections at once, both ports, 1..65535. */
+  /** Connections at once, both ports, 1..ZN_HTTP_MAX_CONNS. */
   uint32_t max_conns;
+  /** Request contexts, shared by the connections with a request in
+   * flight, 1..max_conns; 0: min(max_conns, ZN_HTTP_BUSY_AUTO).  Each
+   * costs about head_max + 3 KiB (zn_http_server_mem_size says exactly). */
+  uint32_t busy_max;
   /** Each listener's backlog; 0: the stack's. */
   uint32_t backlog;
   /** The parser's limits. */
@@ -785,6 +809,10 @@ struct zn_http_server_cfg {
   uint32_t idle_timeout_ms;
   uint32_t send_timeout_ms;
   uint32_t linger_ms;
+  /** How long a request (or a wait for a context) is left to make
+   * progress before it may be judged slow and closed for another, ms,
+   * 0..3600000 (0: judged at once). */
+  uint32_t grace_ms;
   /** Bodies by reference in flight per connection, 1..ZN_TCP_MAX_REFS. */
   uint32_t pipeline_max;
   /** Request body bytes read and dropped (413 beyond). */
@@ -801,17 +829,28 @@ struct zn_http_server_cfg {
   void *access_arg;
 };
 
+/** The most connections a server takes (max_conns). */
+#define ZN_HTTP_MAX_CONNS (1u << 24)
+/** The most request contexts busy_max 0 stands for. */
+#define ZN_HTTP_BUSY_AUTO 1024u
+
 /** Defaults: any address of both families, port 80, no stream port, 64
- * connections, the stack's backlog, the parser's default limits and
- * ZN_DEFAULT_HTTP_HEAD_MAX, header 10000 ms, idle 30000 ms, send
- * 30000 ms, linger 2000 ms, 32 references in flight, 4096-byte bodies
- * dropped, copy_max 4096; no content, clock or log. */
+ * connections and as many contexts (busy_max 0), the stack's backlog,
+ * the parser's default limits and ZN_DEFAULT_HTTP_HEAD_MAX, header
+ * 10000 ms, idle 30000 ms, send 30000 ms, linger 2000 ms, grace
+ * 1000 ms, 32 references in flight, 4096-byte bodies dropped, copy_max
+ * 4096; no content, clock or log. */
 void zn_http_server_cfg_default(struct zn_http_server_cfg *cfg);
 
 /** Bytes zn_http_server_init() needs for cfg; 0 if cfg is invalid (a
  * value outside its range above, no content, no port at all, a
- * stream_port without a maker or the reverse, both ports equal). */
+ * stream_port without a maker or the reverse, both ports equal), or if
+ * the size does not fit a size_t. */
 size_t zn_http_server_mem_size(const struct zn_http_server_cfg *cfg);
+
+/** What one connection slot costs in that block, bytes: all an idle
+ * connection takes of the server's memory. */
+size_t zn_http_server_slot_size(void);
 
 /** Start serving on stack st from [mem, mem+len) (aligned as malloc
  * aligns): opens the listeners.  cfg is copied; what it points to (the
@@ -832,9 +871,13 @@ void zn_http_server_stop(struct zn_http_server *srv);
 #define ZN_HTTP_SERVER_STATS(X)                                                \
   X(conns_accepted, "connections accepted (both ports)")                       \
   X(conns_accepted_stream, "... of them on the stream port (HTTPS)")           \
-  X(conns_refused, "connections reset: every slot busy, none idle")            \
+  X(conns_refused, "connections reset: every slot busy, none to close")        \
   X(conns_refused_stream, "connections reset: the stream maker had no room")   \
   X(conns_evicted_idle, "idle connections closed to make room for new ones")   \
+  X(conns_evicted_slow_head, "reset for room: the slowest head (or unread)")   \
+  X(conns_evicted_slow_body, "reset for room: the slowest request body")       \
+  X(conns_evicted_slow_read, "reset for room: the slowest reader")             \
+  X(busy_waits, "requests that waited for a request context")                  \
   X(conns_closed, "connections closed by the server (all reasons)")            \
   X(conns_peer_closed, "connections the client closed")                        \
   X(conns_failed, "connections that failed (reset, TLS error)")                \
@@ -902,6 +945,8 @@ struct zn_http_server_stats {
                                        (parse_NONE stays 0) */
   uint32_t conns_open;            /**< connections in slots now */
   uint32_t conns_max;             /**< the most at once */
+  uint32_t ctx_open;              /**< request contexts taken now */
+  uint32_t ctx_max;               /**< the most at once */
 };
 
 /** "requests", "status_404", "parse_OBS_FOLD"; "?" for a bad index. */

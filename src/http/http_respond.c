@@ -297,7 +297,7 @@ static void log_access(struct http_conn *hc, int status, uint64_t bytes) {
   struct zn_http_server *srv = hc->srv;
   if (srv->cfg.access_log == NULL)
     return;
-  const struct zn_http_request *req = &hc->head.req;
+  const struct zn_http_request *req = &hc->ctx->head.req;
   struct zn_http_access a;
   memset(&a, 0, sizeof(a));
   if (req->target.p != NULL) {
@@ -310,8 +310,13 @@ static void log_access(struct http_conn *hc, int status, uint64_t bytes) {
   a.status = status;
   a.stream = !hc->plain;
   a.bytes = bytes;
-  a.peer = hc->peer;
-  a.peer_port = hc->peer_port;
+  struct zn_tcp_conn *c = zn_stream_conn(hc->s);
+  if (c != NULL) { /* the slot keeps no copy: asked only to log */
+    struct zn_tcp_info ti;
+    zn_tcp_get_info(c, &ti);
+    a.peer = ti.raddr;
+    a.peer_port = ti.rport;
+  }
   srv->cfg.access_log(srv->cfg.access_arg, &a);
 }
 
@@ -487,7 +492,7 @@ static void select_part(struct http_conn *hc, const struct zn_http_request *req,
 }
 
 void zn__hs_serve(struct http_conn *hc, struct hs_response *out) {
-  const struct zn_http_request *req = &hc->head.req;
+  const struct zn_http_request *req = &hc->ctx->head.req;
   struct resp r = {.close = !req->keep_alive,
                    .head_only = req->method == ZN_HTTP_METHOD_HEAD};
   int64_t now = clock_now(hc->srv);

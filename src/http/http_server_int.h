@@ -36,6 +36,8 @@ enum hc_state {
   HC_FREE,    /* on the free list */
   HC_OPENING, /* the stream is not open yet (a TLS handshake) */
   HC_IDLE,    /* waiting for a request's first byte */
+  HC_WAIT,    /* a request's first bytes are here, unread: waiting for a
+                 request context (the TCP window closes behind them) */
   HC_HEAD,    /* reading a request head */
   HC_BODY,    /* dropping a request body (after its response) */
   HC_SEND,    /* a response partly handed to the stream */
@@ -57,6 +59,16 @@ enum hc_timer {
   HT_CLOSE,  /* the stream must release our references */
 };
 
+/* The list a slot is on, through its prev and next: none, the free
+ * slots, the idle ones a newcomer may close (oldest first), or those
+ * waiting for a request context (first come, first served). */
+enum hc_list {
+  HL_NONE,
+  HL_FREE,
+  HL_IDLE,
+  HL_WAIT,
+};
+
 struct http_conn;
 
 /* A body handed to the stream by reference: released through
@@ -69,8 +81,8 @@ struct hc_ref {
   struct hc_ref *next_free;
 };
 
-/* The response being handed to the stream: head bytes left in hc->out,
- * then body bytes (copied, or by one reference). */
+/* The response being handed to the stream: head bytes left in the
+ * context's out, then body bytes (copied, or by one reference). */
 struct hc_pending {
   uint32_t out_off, out_len;
   const uint8_t *body;
@@ -81,47 +93,70 @@ struct hc_pending {
   struct zn_http_file file;
 };
 
+/* A request context: what a connection needs only while a request is in
+ * flight (its head being read, its response being handed to the stream,
+ * bodies it sent by reference not yet released).  A pool of
+ * cfg.busy_max, shared by every connection: taken at a request's first
+ * byte (ctx_need), given back when the connection is idle again with no
+ * reference out (ctx_done). */
+struct hs_ctx {
+  struct http_conn *hc; /* the holder; NULL while free */
+  struct hs_ctx *next;  /* the free list's link */
+  char *out;            /* HS_HEAD_OUT_MAX: a response head not taken */
+  struct hc_ref *refs;  /* pipeline_max records */
+  struct hc_ref *free_refs;
+  struct hc_pending pend;
+  struct zn_http_head head; /* on its own head_max buffer */
+};
+
+/* A connection slot, one of cfg.max_conns: all an idle connection
+ * costs. */
 struct http_conn {
   struct zn_http_server *srv;
   struct zn_stream *s;
   struct zn_tcp_stream ts; /* the stream of a plain connection */
-  bool plain;              /* accepted on cfg.port (else the maker's) */
-  enum hc_state state;
-  enum hc_timer trole;
   struct zn_timer timer;
-  /* The evictable list (oldest first) while in_lru; the free list's link
-   * (next) while free. */
-  struct http_conn *prev, *next;
-  bool in_lru;
+  struct http_conn *prev, *next; /* on the list `list` says */
+  struct http_conn *kick_next;   /* on the server's kick list */
+  struct hs_ctx *ctx;            /* while a request is in flight */
+  uint64_t discard_left;         /* request body bytes still to drop */
+  uint64_t acked_seen; /* TCP bytes_acked at the last look (HT_SEND) */
+  /* Progress of the request in flight (or of the wait for a context),
+   * which the slowest is evicted by: since prog_t0 (ns), prog_in request
+   * bytes read, and the client acknowledged what it took beyond
+   * prog_acked0 (TCP bytes_acked then). */
+  uint64_t prog_t0;
+  uint64_t prog_acked0;
+  uint32_t prog_in;
+  uint32_t nreq;     /* requests served */
+  uint16_t refs_out; /* bodies by reference not yet released */
+  uint8_t state;     /* enum hc_state */
+  uint8_t trole;     /* enum hc_timer */
+  uint8_t list;      /* enum hc_list */
+  bool plain;        /* accepted on cfg.port (else the maker's) */
   bool in_pump, pump_again;
   bool kicked; /* on the server's kick list */
-  struct http_conn *kick_next;
-  bool ending;       /* inside conn_end: releases must not free the slot */
-  bool first;        /* no request has started yet */
-  uint32_t nreq;     /* requests served */
-  uint32_t refs_out; /* bodies by reference not yet released */
-  struct hc_ref *refs, *free_refs;
-  uint64_t discard_left; /* request body bytes still to drop */
-  uint64_t acked_seen;   /* TCP bytes_acked at the last look (HT_SEND) */
-  struct zn_ip peer;
-  uint16_t peer_port;
-  char *out; /* HS_HEAD_OUT_MAX: a response head not yet taken */
-  struct hc_pending pend;
-  struct zn_http_head head;
+  bool ending; /* inside conn_end: releases must not free the slot */
 };
 
 struct zn_http_server {
   struct zn_stack *st;
-  struct zn_http_server_cfg cfg;
+  struct zn_http_server_cfg cfg; /* busy_max resolved */
   struct zn_tcp_conn *listen, *slisten;
   struct http_conn *conns;
-  struct http_conn *free_list;
-  struct http_conn *lru_head, *lru_tail;
-  /* Connections a released reference unblocked, pumped from kick (a
-   * timer due at once: a TCP release comes in the middle of processing
-   * an ACK, where writing to the connection must wait). */
+  struct hs_ctx *ctxs;
+  struct hs_ctx *free_ctx;
+  uint32_t ctx_free_n;
+  struct http_conn *head[4], *tail[4]; /* per enum hc_list (not HL_NONE) */
+  /* Connections a released reference unblocked, or a context reached,
+   * pumped from kick (a timer due at once: a TCP release comes in the
+   * middle of processing an ACK, where writing to the connection must
+   * wait). */
   struct http_conn *kick_list;
   struct zn_timer kick;
+  struct zn_timer retry;        /* waiters, and no holder old enough to judge */
+  bool serve_due;               /* a context came back while some wait */
+  uint32_t scan_conn, scan_ctx; /* where the next eviction scans start */
   uint32_t nopen;
   uint8_t *scratch; /* a response head, and a body copied after it */
   size_t scratch_cap;
