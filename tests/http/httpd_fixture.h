@@ -99,14 +99,15 @@ static inline void hf_log(void *arg, const struct zn_http_access *a) {
   f->last_target[n] = '\0';
 }
 
-/* The stacks and the configuration (defaults, the wrapped bundle, the
- * clock, the log); change hf->cfg, then hf_start. */
-static inline void hf_init(struct hfix *hf) {
+/* The stacks, with tcp_conns TCP connections each, and the
+ * configuration (defaults, the wrapped bundle, the clock, the log);
+ * change hf->cfg, then hf_start. */
+static inline void hf_init_conns(struct hfix *hf, uint32_t tcp_conns) {
   memset(hf, 0, sizeof(*hf));
   struct zn_config ca, cb;
   th_config(&ca, IP_A, 24, 1);
   th_config(&cb, IP_B, 24, 2);
-  ca.tcp_conns = cb.tcp_conns = 128;
+  ca.tcp_conns = cb.tcp_conns = tcp_conns;
   ca.nbufs = cb.nbufs = 2048;
   th_pair_init(&hf->p, &ca, &cb);
   ZT_EQ(zn_http_bundle_content_init(&hf->src.inner, &www_sample), ZN_OK);
@@ -120,6 +121,8 @@ static inline void hf_init(struct hfix *hf) {
   hf->cfg.access_log = hf_log;
   hf->cfg.access_arg = hf;
 }
+
+static inline void hf_init(struct hfix *hf) { hf_init_conns(hf, 128); }
 
 static inline void hf_start(struct hfix *hf) {
   size_t n = zn_http_server_mem_size(&hf->cfg);

@@ -516,7 +516,8 @@ ZT_TEST(test_full_slots_evict_oldest_idle_then_refuse) {
   struct hresp r;
   ZT_CHECK(hr_parse(c[2].rx, c[2].rx_len, false, &r) > 0);
   ZT_EQ(r.status, 200);
-  /* Both busy in a head: a fourth is refused (reset). */
+  /* Both busy in a head, younger than grace_ms (not judged yet): a
+   * fourth is refused (reset) rather than destroying either. */
   hcli_sends(&c[1], "GET / HT");
   hcli_sends(&c[2], "GET / HT");
   hf_run(&hf, ZN_MS(10));
