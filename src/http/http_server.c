@@ -365,17 +365,27 @@ static void evict(struct http_conn *hc) {
   conn_end(hc, true);
 }
 
+/* Candidates a scan of n looks at. */
+static uint32_t scan_len(uint32_t n) {
+  return n < HS_EVICT_SCAN ? n : HS_EVICT_SCAN;
+}
+
+/* The next index of a scan over n, from *cur, which moves on. */
+static uint32_t scan_next(uint32_t *cur, uint32_t n) {
+  uint32_t i = *cur;
+  *cur = i + 1 < n ? i + 1 : 0;
+  return i;
+}
+
 /* The slowest judged connection among the next HS_EVICT_SCAN slots, or
  * NULL. */
 static struct http_conn *slowest_conn(struct zn_http_server *srv,
                                       uint64_t now) {
   uint32_t n = srv->cfg.max_conns;
-  uint32_t k = n < HS_EVICT_SCAN ? n : HS_EVICT_SCAN;
   struct http_conn *best = NULL;
   uint64_t best_rate = 0;
-  for (uint32_t i = 0; i < k; i++) {
-    struct http_conn *hc = &srv->conns[srv->scan_conn];
-    srv->scan_conn = srv->scan_conn + 1 < n ? srv->scan_conn + 1 : 0;
+  for (uint32_t i = scan_len(n); i > 0; i--) {
+    struct http_conn *hc = &srv->conns[scan_next(&srv->scan_conn, n)];
     uint64_t rate;
     if (!judgeable(hc) || !prog_rate(hc, now, &rate))
       continue;
@@ -393,13 +403,11 @@ static struct http_conn *slowest_conn(struct zn_http_server *srv,
 static struct http_conn *slowest_holder(struct zn_http_server *srv,
                                         uint64_t now, uint64_t *next) {
   uint32_t n = srv->cfg.busy_max;
-  uint32_t k = n < HS_EVICT_SCAN ? n : HS_EVICT_SCAN;
   uint64_t grace = ZN_MS(srv->cfg.grace_ms);
   struct http_conn *best = NULL;
   uint64_t best_rate = 0;
-  for (uint32_t i = 0; i < k; i++) {
-    struct http_conn *hc = srv->ctxs[srv->scan_ctx].hc;
-    srv->scan_ctx = srv->scan_ctx + 1 < n ? srv->scan_ctx + 1 : 0;
+  for (uint32_t i = scan_len(n); i > 0; i--) {
+    struct http_conn *hc = srv->ctxs[scan_next(&srv->scan_ctx, n)].hc;
     uint64_t rate;
     if (hc == NULL || !judgeable(hc))
       continue;
