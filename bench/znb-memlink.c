@@ -3,8 +3,9 @@
  * connection.  No kernel, no root.
  *
  *     znb-memlink bulk [-t SECONDS] [--loss PCT] [--rtt MS] [--family 4|6]
+ *                      [--cc cubic|newreno|bbr]
  *     znb-memlink bulk --seeds N [--bytes BYTES] [--loss PCT] [--rtt MS]
- *                      [--family 4|6]
+ *                      [--family 4|6] [--cc cubic|newreno|bbr]
  *     znb-memlink conns [--mem BYTES]
  *
  * bulk: stack A sends to stack B's discard service over a memlink for
@@ -17,7 +18,8 @@
  * what B's application consumed per second, Mbit/s.  --family 6 runs the
  * same over IPv6 (fd00:7a::1/64 to fd00:7a::2/64, static, no duplicate
  * address detection; the peer's link-layer address found by neighbor
- * discovery), to set the two families' costs side by side.
+ * discovery), to set the two families' costs side by side.  --cc: the
+ * sender's congestion control (default cubic).
  *
  * bulk --seeds N: N transfers of BYTES (default 4M) each, the fault
  * injector's seed (and the stacks') 1..N, on a virtual clock: time moves
@@ -81,9 +83,9 @@ static __attribute__((noreturn)) void fail(const char *msg, int rc) {
 
 static const char help[] =
     "usage: " PROG " bulk [-t SECONDS] [--loss PCT] [--rtt MS] "
-    "[--family 4|6]\n"
+    "[--family 4|6] [--cc NAME]\n"
     "       " PROG " bulk --seeds N [--bytes BYTES] [--loss PCT] [--rtt MS] "
-    "[--family 4|6]\n"
+    "[--family 4|6] [--cc NAME]\n"
     "       " PROG " conns [--mem BYTES]\n";
 
 static struct zn_stack *new_stack(struct zn_config *cfg, void **mem) {
@@ -234,6 +236,7 @@ struct duo {
 struct path {
   uint32_t loss_ppm, rtt_ms;
   int family;
+  enum zn_tcp_cc_algo cc; /* the sender's */
 };
 
 static void duo_open(struct duo *d, const struct path *pa, uint32_t seed) {
@@ -241,6 +244,7 @@ static void duo_open(struct duo *d, const struct path *pa, uint32_t seed) {
   struct zn_config cb;
   znb_config(&d->ca, ADDR_A, 1);
   znb_config(&cb, ADDR_B, 2);
+  d->ca.tcp_cc = (uint8_t)pa->cc;
   d->ca.seed[31] = (uint8_t)seed;
   d->ca.seed[30] = (uint8_t)(seed >> 8);
   cb.seed[31] = (uint8_t)seed;
@@ -715,6 +719,7 @@ int main(int argc, char **argv) {
   double secs = 10, loss = 0, rtt = 0, family = 4, nseeds = 0;
   double bytes = 4 << 20;
   uint64_t mem = 1ull << 30;
+  enum zn_tcp_cc_algo cc = ZN_TCP_CC_CUBIC;
   for (int i = 2; i < argc; i++) {
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (v == NULL)
@@ -733,6 +738,10 @@ int main(int argc, char **argv) {
       nseeds = num(v, "bad --seeds");
     else if (strcmp(argv[i], "--bytes") == 0)
       bytes = size_arg(v, "bad --bytes");
+    else if (strcmp(argv[i], "--cc") == 0) {
+      if (zn_tcp_cc_by_name(v, &cc) != ZN_OK)
+        usage("bad --cc");
+    }
     else
       usage("bad option");
     i++;
@@ -741,7 +750,8 @@ int main(int argc, char **argv) {
       nseeds > 100000 || nseeds != (uint32_t)nseeds || bytes < 1 ||
       bytes > (double)(1ull << 40))
     usage("bad value");
-  struct path pa = {(uint32_t)(loss * 1e4 + 0.5), (uint32_t)rtt, (int)family};
+  struct path pa = {(uint32_t)(loss * 1e4 + 0.5), (uint32_t)rtt, (int)family,
+                    cc};
   if (strcmp(argv[1], "bulk") == 0 && nseeds > 0) {
     /* Whole chunks of the one static buffer. */
     uint64_t n = ((uint64_t)bytes + SEND_CHUNK - 1) / SEND_CHUNK * SEND_CHUNK;

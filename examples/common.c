@@ -387,8 +387,9 @@ static int parse_fault_seed(void *base, const char *val, const char *prog) {
   return 0;
 }
 
-static const struct ex_choice tcp_ccs[] = {
-    {"cubic", ZN_TCP_CC_CUBIC}, {"newreno", ZN_TCP_CC_NEWRENO}, {NULL, 0}};
+#define EX_CC_CHOICE_(n, v, s) {s, ZN_TCP_CC_##n},
+static const struct ex_choice tcp_ccs[] = {ZN_TCP_CC_MAP(EX_CC_CHOICE_){NULL, 0}};
+#undef EX_CC_CHOICE_
 
 static const struct ex_choice fault_dirs[] = {
     {"both", ZN_FAULT_RX | ZN_FAULT_TX},

@@ -298,7 +298,7 @@ static void op(uint8_t o, uint8_t t, uint8_t arg) {
     break;
   default:
     if (live)
-      (void)zn_tcp_set_cc(e->c, arg & 1 ? ZN_TCP_CC_NEWRENO : ZN_TCP_CC_CUBIC);
+      (void)zn_tcp_set_cc(e->c, (enum zn_tcp_cc_algo)(arg % 3u));
     break;
   }
 }

@@ -354,7 +354,9 @@ static void setup(uint8_t conf) {
   cs.tcp_wscale = !(conf & 0x04);
   cc.tcp_rfc5961 = cs.tcp_rfc5961 = !(conf & 0x08);
   cs.tcp_syncookies = !(conf & 0x10);
-  cc.tcp_cc = cs.tcp_cc = (conf & 0x20) ? ZN_TCP_CC_NEWRENO : ZN_TCP_CC_CUBIC;
+  cc.tcp_cc = cs.tcp_cc = (conf & 0x20)   ? ZN_TCP_CC_NEWRENO
+                          : (conf & 0x01) ? ZN_TCP_CC_BBR
+                                          : ZN_TCP_CC_CUBIC;
   if (conf & 0x40)
     cc.tcp_rcvbuf = 2048;
   if (conf & 0x80)

@@ -620,15 +620,13 @@ static int get_maxseg(struct px_sock *s, struct px_out *o,
   return 0;
 }
 
-/* The names TCP_CONGESTION takes; the first of an algorithm is what it
- * reports ("newreno" is znet's name for what Linux calls "reno"). */
+/* Linux's names where they differ from znet's (zn_tcp_cc_name): what
+ * TCP_CONGESTION reports, and takes besides znet's own. */
 static const struct {
   const char *name;
   enum zn_tcp_cc_algo algo;
-} cc_names[] = {
-    {"cubic", ZN_TCP_CC_CUBIC},
+} linux_cc_names[] = {
     {"reno", ZN_TCP_CC_NEWRENO},
-    {"newreno", ZN_TCP_CC_NEWRENO},
 };
 
 /* Whether the NUL-terminated a and b are the same text (the core uses
@@ -638,6 +636,27 @@ static bool same_name(const char *a, const char *b) {
   while (a[i] && a[i] == b[i])
     i++;
   return a[i] == b[i];
+}
+
+static bool cc_by_name(const char *name, enum zn_tcp_cc_algo *algo) {
+  for (size_t i = 0; i < sizeof(linux_cc_names) / sizeof(linux_cc_names[0]);
+       i++) {
+    if (same_name(name, linux_cc_names[i].name)) {
+      *algo = linux_cc_names[i].algo;
+      return true;
+    }
+  }
+  return zn_tcp_cc_by_name(name, algo) == ZN_OK;
+}
+
+static const char *cc_linux_name(enum zn_tcp_cc_algo algo) {
+  for (size_t i = 0; i < sizeof(linux_cc_names) / sizeof(linux_cc_names[0]);
+       i++) {
+    if (linux_cc_names[i].algo == algo)
+      return linux_cc_names[i].name;
+  }
+  const char *n = zn_tcp_cc_name(algo);
+  return n ? n : "";
 }
 
 /* As strncpy_from_user: up to PX_CA_NAME_MAX - 1 bytes, to a NUL. */
@@ -653,19 +672,17 @@ static int set_congestion(struct px_sock *s, const struct px_in *in,
   const char *p = in->val;
   for (size_t i = 0; i < n && p[i]; i++)
     name[i] = p[i];
-  for (size_t i = 0; i < sizeof(cc_names) / sizeof(cc_names[0]); i++) {
-    if (!same_name(name, cc_names[i].name))
-      continue;
-    if (s->c) {
-      int rc = zn_tcp_set_cc(s->c, cc_names[i].algo);
-      if (rc != ZN_OK) /* data was sent: znet cannot switch any more */
-        return -px_errno(rc);
-    }
-    s->topts.cc = (uint8_t)cc_names[i].algo;
-    s->xo.cc_set = true;
-    return 0;
+  enum zn_tcp_cc_algo algo;
+  if (!cc_by_name(name, &algo))
+    return -ENOENT;
+  if (s->c) {
+    int rc = zn_tcp_set_cc(s->c, algo);
+    if (rc != ZN_OK) /* data was sent: znet cannot switch any more */
+      return -px_errno(rc);
   }
-  return -ENOENT;
+  s->topts.cc = (uint8_t)algo;
+  s->xo.cc_set = true;
+  return 0;
 }
 
 static int get_congestion(struct px_sock *s, struct px_out *o,
@@ -679,16 +696,12 @@ static int get_congestion(struct px_sock *s, struct px_out *o,
     zn_tcp_get_info(s->c, &i);
     algo = i.cc;
   }
-  for (size_t i = 0; i < sizeof(cc_names) / sizeof(cc_names[0]); i++) {
-    if (cc_names[i].algo == algo) {
-      /* as strncpy: the name, then NULs to the end of the buffer */
-      size_t n = 0;
-      for (; n < sizeof(o->u.name) && cc_names[i].name[n]; n++)
-        o->u.name[n] = cc_names[i].name[n];
-      memset(o->u.name + n, 0, sizeof(o->u.name) - n);
-      break;
-    }
-  }
+  /* as strncpy: the name, then NULs to the end of the buffer */
+  const char *name = cc_linux_name(algo);
+  size_t n = 0;
+  for (; n < sizeof(o->u.name) && name[n]; n++)
+    o->u.name[n] = name[n];
+  memset(o->u.name + n, 0, sizeof(o->u.name) - n);
   o->lv = sizeof(o->u.name);
   return 0;
 }

@@ -368,8 +368,31 @@ int zn_tcp_set_backlog(struct zn_tcp_conn *listener, uint32_t backlog);
 void zn_tcp_set_keepalive(struct zn_tcp_conn *c, uint32_t idle_ms,
                           uint32_t intvl_ms, uint32_t count);
 
-/** The congestion control algorithms (zn_tcp_opts.cc, zn_tcp_set_cc). */
-enum zn_tcp_cc_algo { ZN_TCP_CC_CUBIC = 0, ZN_TCP_CC_NEWRENO = 1 };
+/** The congestion control algorithms (zn_tcp_opts.cc, zn_tcp_set_cc,
+ * cfg.tcp_cc), one table: X(NAME, value, "name").
+ * - CUBIC (RFC 9438), the default: loss-based, the kernel's long-time
+ *   default, fair to itself and to the Reno family.
+ * - NewReno (RFC 5681, RFC 6582).
+ * - BBR (draft-ietf-ccwg-bbr, BBRv3): model-based, paced at the
+ *   bandwidth it measures; ignores random loss below 2% per round trip,
+ *   keeps queues short.  It always paces (cfg.tcp_pacing is for the
+ *   others). */
+#define ZN_TCP_CC_MAP(X)                                                       \
+  X(CUBIC, 0, "cubic")                                                         \
+  X(NEWRENO, 1, "newreno")                                                     \
+  X(BBR, 2, "bbr")
+
+#define ZN_TCP_CC_ENUM_(n, v, s) ZN_TCP_CC_##n = v,
+enum zn_tcp_cc_algo { ZN_TCP_CC_MAP(ZN_TCP_CC_ENUM_) };
+#undef ZN_TCP_CC_ENUM_
+
+/** An algorithm's name ("cubic", "newreno", "bbr"), or NULL if algo is
+ * none of them. */
+const char *zn_tcp_cc_name(enum zn_tcp_cc_algo algo);
+
+/** The algorithm called name (the NUL-terminated names above, matched
+ * exactly).  Errors: ZN_EINVAL (no such name; *out untouched). */
+int zn_tcp_cc_by_name(const char *name, enum zn_tcp_cc_algo *out);
 
 /** Explicit Congestion Notification (RFC 3168), per stack: cfg.tcp_ecn.
  * The values are those of Linux's net.ipv4.tcp_ecn and FreeBSD's

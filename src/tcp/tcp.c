@@ -622,14 +622,14 @@ void zn__tcp_conn_setup(struct zn_tcp_conn *c) {
   c->snd_una = c->snd_nxt = c->snd_max = c->snd_sml = c->iss;
   c->recover = c->high_sacked = c->rtx_next = c->iss;
   zn__tcp_rack_init(c);
-  c->cc.ops = c->cc_algo == ZN_TCP_CC_NEWRENO ? &zn__tcp_cc_newreno
-                                               : &zn__tcp_cc_cubic;
+  c->cc.ops = zn__tcp_cc_ops_of(c->cc_algo);
+  c->cc.rng = c->iss ^ (uint32_t)c->ts_offset; /* BBR's probe wait */
 }
 
 /* ---- settings (struct zn_tcp_opts) ---- */
 
 static bool opts_ok(const struct zn_tcp_opts *o) {
-  return !o || (o->cc <= ZN_TCP_CC_NEWRENO && o->sndbuf <= ZN__TCP_BUF_MAX &&
+  return !o || (zn__tcp_cc_ops_of(o->cc) && o->sndbuf <= ZN__TCP_BUF_MAX &&
                 o->rcvbuf <= ZN__TCP_BUF_MAX);
 }
 
@@ -1270,13 +1270,10 @@ void zn_tcp_set_keepalive(struct zn_tcp_conn *c, uint32_t idle_ms,
 }
 
 int zn_tcp_set_cc(struct zn_tcp_conn *c, enum zn_tcp_cc_algo algo) {
-  if (algo != ZN_TCP_CC_CUBIC && algo != ZN_TCP_CC_NEWRENO)
-    return ZN_EINVAL;
-  if (c->bytes_sent)
+  const struct zn__tcp_cc_ops *ops = zn__tcp_cc_ops_of(algo);
+  if (!ops || c->bytes_sent)
     return ZN_EINVAL;
   c->cc_algo = (uint8_t)algo;
-  const struct zn__tcp_cc_ops *ops =
-      algo == ZN_TCP_CC_NEWRENO ? &zn__tcp_cc_newreno : &zn__tcp_cc_cubic;
   if (c->cc.ops && c->cc.ops != ops) {
     uint32_t cwnd = c->cc.cwnd;
     c->cc.ops = ops;
@@ -1396,7 +1393,8 @@ static void tcp_config_default(struct zn_config *cfg) {
 }
 
 static bool tcp_config_ok(const struct zn_config *cfg) {
-  return cfg->tcp_ecn <= ZN_TCP_ECN_PASSIVE && cfg->tcp_conns <= (1u << 22) &&
+  return cfg->tcp_ecn <= ZN_TCP_ECN_PASSIVE && zn__tcp_cc_ops_of(cfg->tcp_cc) &&
+         cfg->tcp_conns <= (1u << 22) &&
          cfg->tcp_sndbuf <= ZN__TCP_BUF_MAX &&
          cfg->tcp_rcvbuf <= ZN__TCP_BUF_MAX;
 }

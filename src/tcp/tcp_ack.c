@@ -246,10 +246,12 @@ void zn__tcp_enter_recovery(struct zn_tcp_conn *c) {
   ZN_STAT_INC(c->st, tcp_fast_rtx);
   if (!c->sack_ok) {
     /* NewReno (RFC 6582 §3.2 step 2): resend the first segment; inflate
-     * by the three segments that left the network.  That one is taken
-     * as lost (without SACK, RACK marks none). */
-    c->cc.cwnd = c->cc.ssthresh + 3u * c->mss;
-    zn__tcp_rate_on_lost(c, zn__tcp_seg_size(c));
+     * by the three segments that left the network (a model-based
+     * controller sets its own window).  That one is taken as lost
+     * (without SACK, RACK marks none). */
+    if (!c->cc.ops->model_based)
+      c->cc.cwnd = c->cc.ssthresh + 3u * c->mss;
+    zn__tcp_rate_on_lost(c, zn__tcp_seg_size(c), NULL);
   }
 }
 
@@ -376,8 +378,8 @@ static void ack_in_recovery(struct zn_tcp_conn *c, uint32_t ack,
   } else if (!c->sack_ok && !(c->flags & ZN__TCPF_RTO_RECOVERY)) {
     /* NewReno partial ACK (RFC 6582 §3.2 step 5): resend the next
      * hole, deflate by what was acked, add back one segment. */
-    c->cc.cwnd = c->cc.cwnd > data ? c->cc.cwnd - data : c->mss;
-    c->cc.cwnd += c->mss;
+    if (!c->cc.ops->model_based)
+      c->cc.cwnd = (c->cc.cwnd > data ? c->cc.cwnd - data : c->mss) + c->mss;
     c->rtx_next = c->snd_una;
     zn__tcp_retransmit_first(c);
   } else if (c->flags & ZN__TCPF_RTO_RECOVERY) {
@@ -478,7 +480,8 @@ static void ack_duplicate(struct zn_tcp_conn *c, const struct zn__tcp_seg *s,
     return;
   c->dupacks++;
   if (c->flags & ZN__TCPF_IN_RECOVERY) {
-    if (!c->sack_ok && !(c->flags & ZN__TCPF_RTO_RECOVERY))
+    if (!c->sack_ok && !(c->flags & ZN__TCPF_RTO_RECOVERY) &&
+        !c->cc.ops->model_based)
       c->cc.cwnd += c->mss; /* RFC 6582 §3.2 step 4: inflate */
     return;
   }
@@ -569,10 +572,13 @@ void zn__tcp_process_ack(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
               (int64_t)sacked - syn;
   uint32_t delivered = d > 0 ? (uint32_t)d : 0;
   zn__tcp_rate_sample(c, &rs, delivered, lost_before);
-  if ((c->flags & (ZN__TCPF_IN_RECOVERY | ZN__TCPF_RTO_RECOVERY)) ==
-          ZN__TCPF_IN_RECOVERY &&
-      c->sack_ok && delivered)
+  if (c->cc.ops->model_based) {
+    zn__tcp_rate_cc_sample(c, &rs, echo);
+  } else if ((c->flags & (ZN__TCPF_IN_RECOVERY | ZN__TCPF_RTO_RECOVERY)) ==
+                 ZN__TCPF_IN_RECOVERY &&
+             c->sack_ok && delivered) {
     prr_on_ack(c, delivered);
+  }
   if (echo)
     zn__tcp_ecn_cut(c, flight);
 }

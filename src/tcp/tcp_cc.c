@@ -22,9 +22,12 @@
  * a large window add up exactly as large ones do.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tcp/tcp_cc.h"
+#include "znet/err.h"
+#include "znet/tcp.h"
 
 #define Q16_PER_S (UINT64_C(1) << 16)
 #define NS_PER_S UINT64_C(1000000000)
@@ -59,6 +62,7 @@ static void cc_init(struct zn__tcp_cc *cc, uint32_t mss, uint32_t iw,
   cc->mss = mss ? mss : 1;
   cc->cwnd = max32(iw, cc->mss);
   cc->ssthresh = UINT32_MAX;
+  cc->pacing_rate = 0;
   cc->ca_acked = 0;
   cc->epoch_ns = 0;
   cc->w_est_rem = 0;
@@ -356,3 +360,45 @@ const struct zn__tcp_cc_ops zn__tcp_cc_cubic = {
     .on_undo = undo,
     .on_idle = idle_restart,
 };
+
+/* ---- the table (znet/tcp.h ZN_TCP_CC_MAP) ------------------------------ */
+
+static const struct zn__tcp_cc_ops *const cc_table[] = {
+    [ZN_TCP_CC_CUBIC] = &zn__tcp_cc_cubic,
+    [ZN_TCP_CC_NEWRENO] = &zn__tcp_cc_newreno,
+    [ZN_TCP_CC_BBR] = &zn__tcp_cc_bbr,
+};
+
+#define CC_NAME_(n, v, s) [v] = s,
+static const char *const cc_names[] = {ZN_TCP_CC_MAP(CC_NAME_)};
+#undef CC_NAME_
+
+#define CC_COUNT (sizeof(cc_names) / sizeof(cc_names[0]))
+_Static_assert(sizeof(cc_table) / sizeof(cc_table[0]) == CC_COUNT,
+               "a controller for every algorithm of ZN_TCP_CC_MAP");
+
+const struct zn__tcp_cc_ops *zn__tcp_cc_ops_of(unsigned algo) {
+  return algo < CC_COUNT ? cc_table[algo] : NULL;
+}
+
+const char *zn_tcp_cc_name(enum zn_tcp_cc_algo algo) {
+  return (unsigned)algo < CC_COUNT ? cc_names[algo] : NULL;
+}
+
+/* (No strcmp: the core uses no libc beyond the mem* four.) */
+static bool same_name(const char *a, const char *b) {
+  size_t i = 0;
+  while (a[i] && a[i] == b[i])
+    i++;
+  return a[i] == b[i];
+}
+
+int zn_tcp_cc_by_name(const char *name, enum zn_tcp_cc_algo *out) {
+  for (unsigned i = 0; name && i < CC_COUNT; i++) {
+    if (cc_names[i] && same_name(name, cc_names[i])) {
+      *out = (enum zn_tcp_cc_algo)i;
+      return ZN_OK;
+    }
+  }
+  return ZN_EINVAL;
+}

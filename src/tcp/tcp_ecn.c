@@ -250,7 +250,9 @@ void zn__tcp_ecn_cut(struct zn_tcp_conn *c, uint32_t flight) {
       ((c->ecn & ZN__TCPE_CUT) && zn__seq_leq(c->snd_una, c->ecn_high)))
     return;
   zn__tcp_undo_forget(c);
-  c->cc.ops->on_loss(&c->cc, flight, c->st->now);
+  /* (A model-based controller took the echo with the ACK's sample.) */
+  if (!c->cc.ops->model_based)
+    c->cc.ops->on_loss(&c->cc, flight, c->st->now);
   ZN_STAT_INC(c->st, tcp_ecn_cwnd_cut);
   zn__tcp_ecn_window_reduced(c);
 }

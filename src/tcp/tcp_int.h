@@ -105,6 +105,7 @@ struct zn__tcp_rate {
   uint64_t delivered_total;    /* bytes delivered, for zn_tcp_info */
   uint64_t last_bps;           /* the last valid sample, bytes/s */
   uint8_t last_app_limited;    /* ... and whether it was app-limited */
+  uint8_t cwnd_limited;        /* the last output stopped at cwnd */
 };
 
 /* One ACK's rate sample (the draft's rs), built while the ACK is taken
@@ -807,10 +808,13 @@ struct zn__tcp_rate_stamp zn__tcp_rate_on_send(struct zn_tcp_conn *c,
                                                uint32_t seq, uint32_t len);
 void zn__tcp_rate_on_delivered(struct zn_tcp_conn *c, struct zn__tcp_rs *rs,
                                const struct zn__tcp_xmit *x);
-void zn__tcp_rate_on_lost(struct zn_tcp_conn *c, uint32_t bytes);
+void zn__tcp_rate_on_lost(struct zn_tcp_conn *c, uint32_t bytes,
+                          const struct zn__tcp_rate_stamp *p);
 void zn__tcp_rate_sample(struct zn_tcp_conn *c, struct zn__tcp_rs *rs,
                          uint32_t delivered, uint32_t lost_before);
 void zn__tcp_rate_check_app_limited(struct zn_tcp_conn *c, uint32_t unsent);
+void zn__tcp_rate_cc_sample(struct zn_tcp_conn *c, const struct zn__tcp_rs *rs,
+                            bool echo);
 
 /* tcp_pace.c: pacing, for every congestion controller. */
 uint64_t zn__tcp_pacing_rate(const struct zn_tcp_conn *c);

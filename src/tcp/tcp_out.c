@@ -1011,10 +1011,15 @@ static void output_recovery(struct zn_tcp_conn *c) {
  * path long unused is no longer known to fit it, and would go as one
  * burst.  (Only with nothing in flight: data in flight is the RTO's to
  * watch.)  cfg.tcp_idle_restart turns it off, for a peer known to keep
- * up. */
+ * up.  A controller with on_transmit hears of every start from nothing
+ * in flight (BBR's HandleRestartFromIdle); one without on_idle keeps its
+ * window (BBR paces at its bandwidth instead). */
 static void restart_after_idle(struct zn_tcp_conn *c) {
   const struct zn_stack *st = c->st;
-  if (!st->cfg.tcp_idle_restart || c->snd_una != c->snd_max ||
+  if (c->cc.ops->on_transmit && c->snd_una == c->snd_max)
+    c->cc.ops->on_transmit(&c->cc, c->rate.app_limited != 0, st->now);
+  if (!c->cc.ops->on_idle || !st->cfg.tcp_idle_restart ||
+      c->snd_una != c->snd_max ||
       c->last_snd == 0 || st->now - c->last_snd <= ZN_MS(c->rto_ms))
     return;
   uint32_t rw = zn__tcp_initial_window(c);
@@ -1251,7 +1256,7 @@ static void rtx_fire_rto(struct zn_tcp_conn *c) {
   uint32_t out = c->snd_max - c->snd_una;
   uint32_t known =
       c->sacked_bytes + zn__tcp_rack_lost_bytes(c, c->snd_una, c->snd_max);
-  zn__tcp_rate_on_lost(c, out > known ? out - known : 0);
+  zn__tcp_rate_on_lost(c, out > known ? out - known : 0, NULL);
   zn__tcp_rack_forget_lost(c);
   c->flags &= (uint16_t)~ZN__TCPF_FIN_SENT;
   if (c->flags & ZN__TCPF_SYN_UNACKED) {

@@ -41,6 +41,8 @@
 #define PACE_CA_PCT 120u
 
 uint64_t zn__tcp_pacing_rate(const struct zn_tcp_conn *c) {
+  if (c->cc.ops && c->cc.ops->model_based)
+    return c->cc.pacing_rate; /* the model's own, always on */
   if (!c->st->cfg.tcp_pacing || c->srtt_us == 0)
     return 0;
   uint32_t rtt = c->rack_min_rtt_us && c->rack_min_rtt_us < c->srtt_us

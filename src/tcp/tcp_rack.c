@@ -426,7 +426,8 @@ bool zn__tcp_rack_mark_lost(struct zn_tcp_conn *c) {
     if (zn__seq_lt(s, c->snd_una))
       s = c->snd_una;
     if (zn__seq_lt(s, x->end))
-      zn__tcp_rate_on_lost(c, (x->end - s) - zn__tcp_sacked_in(c, s, x->end));
+      zn__tcp_rate_on_lost(c, (x->end - s) - zn__tcp_sacked_in(c, s, x->end),
+                           &x->rs);
     if (x->flags & ZN__XMIT_RTX)
       ZN_STAT_INC(c->st, tcp_lost_rtx);
     else

@@ -19,6 +19,8 @@
  *   §3.3 GenerateRateSample, once per ACK: zn__tcp_rate_sample
  *   §3.4 detecting application-limited phases:
  *            zn__tcp_rate_check_app_limited (after every output)
+ *   a model-based controller's per-ACK sample (BBR's UpdateOnACK):
+ *            zn__tcp_rate_cc_sample
  *   BBR's C.lost: zn__tcp_rate_on_lost (RACK's marks, an RTO, a
  *            NewReno fast retransmit)
  *
@@ -85,8 +87,26 @@ void zn__tcp_rate_on_delivered(struct zn_tcp_conn *c, struct zn__tcp_rs *rs,
   c->rate.first_tx_us = x->ts;
 }
 
-void zn__tcp_rate_on_lost(struct zn_tcp_conn *c, uint32_t bytes) {
-  c->rate.lost += bytes;
+/* bytes were taken as lost: of the range sent with stamp p (RACK's
+ * marks), or, with p NULL, as if sent now (an RTO's flight, NewReno's
+ * fast retransmit).  A model-based controller hears of it: BBR's
+ * HandleLostPacket(P), with RS.tx_in_flight and RS.lost as of P. */
+void zn__tcp_rate_on_lost(struct zn_tcp_conn *c, uint32_t bytes,
+                          const struct zn__tcp_rate_stamp *p) {
+  struct zn__tcp_rate *r = &c->rate;
+  r->lost += bytes;
+  if (!c->cc.ops->on_lost || bytes == 0)
+    return;
+  struct zn__tcp_cc_lost l = {
+      .now_ns = c->st->now,
+      .size = bytes,
+      .tx_in_flight = p ? p->in_flight : flight(c),
+      .lost = p ? r->lost - p->lost : bytes,
+      .delivered = r->delivered,
+      .app_limited = p ? p->app_limited != 0 : r->app_limited != 0,
+      .sack = c->sack_ok,
+  };
+  c->cc.ops->on_lost(&c->cc, &l);
 }
 
 /* Linux's rule for TCP_INFO's delivery rate: an application-limited
@@ -141,13 +161,51 @@ void zn__tcp_rate_sample(struct zn_tcp_conn *c, struct zn__tcp_rs *rs,
  * not what holds it back.  Samples taken until what is in flight now
  * has been delivered are marked, so that a model of the path does not
  * take the application's pace for the path's. */
+/* MarkConnectionAppLimited */
+static void mark_app_limited(struct zn__tcp_rate *r, uint32_t in_flight) {
+  uint32_t mark = r->delivered + in_flight;
+  r->app_limited = mark ? mark : 1u;
+}
+
 void zn__tcp_rate_check_app_limited(struct zn_tcp_conn *c, uint32_t unsent) {
-  if (unsent >= zn__tcp_seg_size(c) ||
-      (c->flags & ZN__TCPF_IN_RECOVERY))
-    return;
+  uint32_t seg = zn__tcp_seg_size(c);
   uint32_t f = flight(c);
-  if (f >= c->cc.cwnd)
+  /* (And BBR's C.is_cwnd_limited: data waits, and cwnd holds it.) */
+  c->rate.cwnd_limited = unsent >= seg && (uint64_t)f + seg > c->cc.cwnd;
+  if (unsent >= seg || (c->flags & ZN__TCPF_IN_RECOVERY) || f >= c->cc.cwnd)
     return;
-  uint32_t mark = c->rate.delivered + f;
-  c->rate.app_limited = mark ? mark : 1u;
+  mark_app_limited(&c->rate, f);
+}
+
+/* The ACK's sample for a model-based controller (on_ack_sample, BBR's
+ * UpdateOnACK), after it was taken in; echo: it carried an ECN echo.
+ * C.inflight is RFC 6675's pipe in recovery, else what is out less what
+ * is SACKed (nothing is taken as lost outside recovery). */
+void zn__tcp_rate_cc_sample(struct zn_tcp_conn *c, const struct zn__tcp_rs *rs,
+                            bool echo) {
+  struct zn__tcp_rate *r = &c->rate;
+  bool p = rs->has_data;
+  struct zn__tcp_cc_ack a = {
+      .now_ns = c->st->now,
+      .delivery_rate = rs->valid ? rs->bps : 0,
+      .delivered = r->delivered,
+      .prior_delivered = p ? rs->p.delivered : 0,
+      .rs_delivered = p ? rs->delivered : 0,
+      .rs_lost = p ? rs->lost : 0,
+      .tx_in_flight = p ? rs->tx_in_flight : 0,
+      .newly_acked = rs->acked_sacked,
+      .newly_lost = rs->newly_lost,
+      .inflight = (c->flags & ZN__TCPF_IN_RECOVERY) ? zn__tcp_pipe(c)
+                                                    : flight(c),
+      .rtt_us = p ? rs->rtt_us : 0,
+      .srtt_us = c->srtt_us,
+      .has_p = p,
+      .rate_valid = rs->valid,
+      .app_limited = p ? rs->app_limited : r->app_limited != 0,
+      .cwnd_limited = r->cwnd_limited != 0,
+      .sack = c->sack_ok,
+      .ece = echo,
+  };
+  if (c->cc.ops->on_ack_sample(&c->cc, &a) & ZN__CC_MARK_APP_LIMITED)
+    mark_app_limited(r, a.inflight);
 }

@@ -401,7 +401,11 @@ ZT_TEST(test_congestion_names) {
   check_cc(&f, t4, "reno");
   ZT_EQ(set_cc(&f, t4, "cubicX", 5), 0); /* only len bytes are read */
   check_cc(&f, t4, "cubic");
-  ZT_EQ(set_cc(&f, t4, "bbr", 4), -ENOENT);
+  ZT_EQ(set_cc(&f, t4, "bbr", 4), 0);
+  check_cc(&f, t4, "bbr");
+  ZT_EQ(set_cc(&f, t4, "vegas", 6), -ENOENT);
+  check_cc(&f, t4, "bbr");
+  ZT_EQ(set_cc(&f, t4, "cubic", 6), 0);
   ZT_EQ(set_cc(&f, t4, "cubic", 0), -EINVAL);
   ZT_EQ(set_cc(&f, t4, NULL, 5), -EFAULT);
   char two[2];
