@@ -23,6 +23,11 @@
 #   fault inj.   64 MiB Linux -> znet, TCP_LOSS_FAULT_SEND (default 16
 #                MiB) znet -> Linux, with 10 ms delay each way, 0.5% of
 #                the frames held back 5 ms more, 0.5% duplicated
+#   BBR          znet -> Linux with --tcp-cc bbr: 16 MiB over IPv4 at 1%
+#                loss each way (nft), and 16 MiB over IPv6 with 10 ms
+#                delay and 1% loss each way from the injector; each
+#                checks that BBR paced (tcp_paced > 0) and that the
+#                data arrived intact
 #
 # znet's sender recovers from loss and reordering far more slowly than
 # Linux's (see the times, and the README's Status), hence the smaller
@@ -172,4 +177,44 @@ check "faults: the injector held frames back (fault.reordered > 0, fault.duplica
 from_znet "faults" 5032 "$SEND_F" "${FAULTS[@]}"
 check "faults: the injector reordered znet's frames too (fault.reordered > 0)" \
   [ "$(counter "$T/send-5032.err" fault.reordered)" -gt 0 ]
+
+# BBR (draft-ietf-ccwg-bbr) as the sender, IPv4 through nft's loss.
+if loss_on 1; then
+  from_znet "bbr 1% loss" 5041 16M --tcp-cc bbr --tcp-sndbuf 1M
+  check "bbr 1% loss: znet paced (tcp_paced $(counter "$T/send-5041.err" tcp_paced)) and retransmitted (tcp_rtx $RTX)" \
+    [ "$(counter "$T/send-5041.err" tcp_paced)" -gt 0 -a "$RTX" -gt 0 ]
+  loss_off
+else
+  not_ok "nft rules for the BBR case"
+fi
+
+# BBR over IPv6: 10 ms each way and 1% loss each way from the injector
+# (nft's rules above match IPv4 only).
+if setup_tap6; then
+  lsum=$T/linux-6.sha
+  in_ns_t 120 nc -6 -l -p 5042 </dev/null 2>"$T/l6.err" | sha256sum >"$lsum" &
+  l6pid=$!
+  bg_pid "$l6pid"
+  wait_listen 5042
+  want=$(python3 "$here/nc_pattern.py" $((16 << 20)))
+  t0=$(now_s)
+  E2E_NC_TIMEOUT=170 znet_nc --ipv6 "$E2E_ZNET_IP6/64" --dad-transmits 0 \
+    "$E2E_KERNEL_IP6" 5042 --send 16M --sha256 -w 30 -v --tcp-cc bbr \
+    --tcp-sndbuf 1M --fault-delay 10 --fault-loss 1 --fault-seed 11 \
+    --bufs 8192 >"$T/send6.out" 2>"$T/send6.err"
+  rc=$?
+  wait_bg "$l6pid" 30
+  dt=$(elapsed "$t0")
+  check "bbr IPv6 10 ms 1% loss: znet -> Linux 16M, exit 0 (got $rc) in $dt s ($(mbit $((16 << 20)) "$dt") Mbit/s)" \
+    [ "$rc" -eq 0 ]
+  check "bbr IPv6: Linux's SHA-256 is the pattern's" \
+    [ "$(cut -d' ' -f1 <"$lsum")" = "$want" ]
+  check "bbr IPv6: paced (tcp_paced > 0), the injector dropped (fault.lost > 0)" \
+    [ "$(counter "$T/send6.err" tcp_paced)" -gt 0 -a \
+      "$(counter "$T/send6.err" fault.lost)" -gt 0 ]
+  grep "^znet-nc: \(sent\|tcp\|failed\)" "$T/send6.err" | diag
+  no_leak_case "bbr IPv6: znet-nc --send" "$T/send6.err"
+else
+  not_ok "IPv6 on $E2E_TAP"
+fi
 finish
