@@ -355,32 +355,33 @@ def sendloss_table(results):
     return '\n'.join(out) if have else ''
 
 
-RTTLOSS_RTTS = ('10', '100')
-RTTLOSS_PCTS = ('0', '1', '5')
+RTTLOSS_RTTS = ('0', '10', '100')
+RTTLOSS_PCTS = ('0', '0.1', '1', '5', '10')
 MLSEEDS_PCTS = ('0', '2', '5', '10')
 
 
 def rttloss_table(results):
     """Goodput with an RTT and loss from znet's fault injector, znet
-    sending against Linux sending over the same TAP path, and the ratio
-    (bench/rttloss.sh)."""
-    out = ['| RTT | loss each way | znet sends (Mbit/s) '
-           '| Linux CUBIC sends (Mbit/s) | znet/Linux CUBIC '
-           '| Linux BBR sends (Mbit/s) | znet/Linux BBR '
-           '| failed (znet, CUBIC, BBR) | injector overflow, nobuf '
-           '| TAP drops (Linux sending) |',
-           '|---|---|---|---|---|---|---|---|---|---|']
+    sending (CUBIC and BBR) against Linux sending (CUBIC and BBR) over
+    the same TAP path, and the ratios (bench/rttloss.sh)."""
+    out = ['| RTT added | loss each way | znet CUBIC (Mbit/s) '
+           '| Linux CUBIC (Mbit/s) | znet/Linux CUBIC '
+           '| znet BBR (Mbit/s) | Linux BBR (Mbit/s) | znet BBR/Linux BBR '
+           '| failed (znet, CUBIC, znet BBR, BBR) '
+           '| injector overflow, nobuf | TAP drops (Linux sending) |',
+           '|---|---|---|---|---|---|---|---|---|---|---|']
     have = False
+    stacks = ('znet', 'linux', 'znet-bbr', 'linux-bbr')
     for rtt in RTTLOSS_RTTS:
         for pct in RTTLOSS_PCTS:
             wl = f'rttloss-{rtt}-{pct}'
-            z = http_vals(results, 'znet', wl, 'rate')
-            n = http_vals(results, 'linux', wl, 'rate')
-            bb = http_vals(results, 'linux-bbr', wl, 'rate')
-            have = have or bool(z or n or bb)
-            fz, fn, fb = (sum(1 for _, kv in results.get((s, wl), [])
-                              if 'rate' not in kv)
-                          for s in ('znet', 'linux', 'linux-bbr'))
+            z, n, zb, bb = (http_vals(results, st, wl, 'rate')
+                            for st in stacks)
+            if not (z or n or zb or bb):
+                continue
+            have = True
+            fails = (sum(1 for _, kv in results.get((st, wl), [])
+                         if 'rate' not in kv) for st in stacks)
             q = results.get(('znet', wl + '-queue'), [])
             over = sum(int(kv.get('overflow', 0)) for _, kv in q)
             nobuf = sum(int(kv.get('nobuf', 0)) for _, kv in q)
@@ -388,8 +389,9 @@ def rttloss_table(results):
                      http_vals(results, 'linux-bbr', wl, 'tap_drops'))
             out.append('| ' + ' | '.join([
                 f'{rtt} ms', f'{pct}%', cell(z), cell(n), ratio(z, n),
-                cell(bb), ratio(z, bb),
-                f'{fz}, {fn}, {fb}', f'{over}, {nobuf}' if q else '-',
+                cell(zb), cell(bb), ratio(zb, bb),
+                ', '.join(str(f) for f in fails),
+                f'{over}, {nobuf}' if q else '-',
                 f'{int(sum(drops))}' if drops else '-']) + ' |')
     return '\n'.join(out) if have else ''
 
@@ -906,11 +908,14 @@ def main():
                   'on its netif delaying every frame RTT/2 and losing that '
                   'share each way, so data and ACKs cross the same path '
                   'whichever side sends: znet sending (its source port to '
-                  'znb-load tcp-recv) against Linux sending (znb-load '
-                  'tcp-send into its discard port, with CUBIC, znet\'s '
-                  'default, and with BBR, this kernel\'s default, whose '
-                  'window does not follow random loss), one server per cell, '
-                  'the senders\' order alternating by round.  Windows of '
+                  'znb-load tcp-recv) with CUBIC, its default, and with '
+                  'BBR (draft-ietf-ccwg-bbr, BBRv3: its model bounds '
+                  'inflight when a probe meets more than 2% loss), '
+                  'against Linux sending (znb-load tcp-send into its '
+                  'discard port) with CUBIC and with BBR (this kernel\'s '
+                  'default, BBRv1, whose window does not follow random '
+                  'loss at all), one server per cell and controller, the '
+                  'senders\' order alternating by round.  Windows of '
                   '16 MiB on znet\'s side and Linux autotuning to 32 MiB, '
                   'so neither window caps a cell below 1.3 Gbit/s; the '
                   'injector may hold 32Ki frames (overflow: what it still '

@@ -9,20 +9,23 @@
 #            data and ACKs see the same path whichever side sends.  One
 #            frame is one segment (no offloads, and the kernel cuts its
 #            own GSO frames before the TAP).
-#   znet     znb-znet's source port (19) to znb-load tcp-recv
+#   znet     znb-znet's source port (19) to znb-load tcp-recv: CUBIC
+#   znet-bbr the same from a server started with --tcp-cc bbr: znet's
+#            BBR (draft-ietf-ccwg-bbr, BBRv3)
 #   linux    znb-load tcp-send -C cubic into znb-znet's discard port
 #            (9): CUBIC, znet's default congestion control, like for like
-#   linux-bbr  the same with -C bbr: BBR (this kernel's default), whose
-#            window does not follow random loss, recorded beside it
+#   linux-bbr  the same with -C bbr: BBR (this kernel's default, BBRv1),
+#            whose window does not follow random loss
 #
 # RTTLOSS_ZNET_ARGS (an environment variable, words) adds flags to
 # znb-znet's, e.g. --no-tcp-pacing or --tcp-cc newreno, to compare a
 # setting of znet's sender on the same paths.
 #
-# Each for -t SECONDS (the bulk runs' time), at RTTs of 10 and 100 ms
-# (RTTLOSS_RTTS) and loss of 0, 1 and 5% each way (RTTLOSS_PCTS), one
-# server per cell serving both senders, in HTTP_ROUNDS rounds with the
-# senders' order alternating.  tcp-recv counts the bytes read from connect
+# Each for -t SECONDS (the bulk runs' time), at added RTTs of 0, 10 and
+# 100 ms (RTTLOSS_RTTS) and loss of 0, 0.1, 1, 5 and 10% each way
+# (RTTLOSS_PCTS), one server per cell serving the CUBIC and Linux
+# senders and then one with --tcp-cc bbr for znet-bbr, in HTTP_ROUNDS
+# rounds with the senders' order alternating.  tcp-recv counts the bytes read from connect
 # to the end of the time; tcp-send the bytes written, from connect to the
 # server's FIN that answers ours (so the bytes were all delivered).  A run
 # with RTTLOSS_LIMIT seconds without progress counts as failed.
@@ -39,8 +42,8 @@
 # fast enough) are added to each Linux-sending line as tap_drops.
 # Recorded as stack znet / linux, workload rttloss-RTT-PCT.
 
-RTTLOSS_RTTS=(10 100)
-RTTLOSS_PCTS=(0 1 5)
+RTTLOSS_RTTS=(0 10 100)
+RTTLOSS_PCTS=(0 0.1 1 5 10)
 RTTLOSS_LIMIT=30
 RTTLOSS_WND=16M
 RTTLOSS_BUFS=65536
@@ -57,6 +60,7 @@ rttloss_one() {
   local cc=()
   mode=tcp-recv
   case $stack in
+    znet-bbr) ;;
     linux) mode=tcp-send cc=(-C cubic) ;;
     linux-bbr) mode=tcp-send cc=(-C bbr) ;;
   esac
@@ -83,23 +87,39 @@ rttloss_queue() {
     "znb mode=fault ops=0 secs=0 rate=0 unit=frames$kv"
 }
 
-rttloss_cell() {
-  local round=$1 rtt=$2 pct=$3 s stack
+# rttloss_server ROUND RTT PCT [FLAGS...]: znb-znet on the path.
+rttloss_server() {
+  local round=$1 rtt=$2 pct=$3
+  shift 3
   in_ns "$NS_TAP" ip neigh flush dev "$TAP"
   # shellcheck disable=SC2086 # RTTLOSS_ZNET_ARGS: words
   start_server "$NS_TAP" "$SCRATCH/server.out" "ready" "$B/znb-znet" --netif "tap:$TAP" \
     --ipv4 "$TAP_STACK/24" --log warn --no-offload --bufs "$RTTLOSS_BUFS" \
     --tcp-sndbuf "$RTTLOSS_WND" --tcp-rcvbuf "$RTTLOSS_WND" \
     --fault-delay "$(awk -v r="$rtt" 'BEGIN { print r / 2 }')" \
-    --fault-loss "$pct" --fault-seed "$round" ${RTTLOSS_ZNET_ARGS:-} ||
-    return 1
+    --fault-loss "$pct" --fault-seed "$round" ${RTTLOSS_ZNET_ARGS:-} "$@"
+}
+
+rttloss_cell() {
+  local round=$1 rtt=$2 pct=$3 s stack
   if [ $((round % 2)) = 1 ]; then s=(znet linux linux-bbr); else s=(linux-bbr linux znet); fi
+  if [ $((round % 2)) = 0 ]; then
+    rttloss_server "$round" "$rtt" "$pct" --tcp-cc bbr || return 1
+    rttloss_one znet-bbr "$round" "$rtt" "$pct"
+    stop_pid "$SERVER_PID"
+  fi
+  rttloss_server "$round" "$rtt" "$pct" || return 1
   for stack in "${s[@]}"; do
     rttloss_one "$stack" "$round" "$rtt" "$pct"
   done
   stop_pid "$SERVER_PID"
   rttloss_queue "$round" "$rtt" "$pct"
   cat "$SCRATCH/server.out.err" >>"$DIR/servers.log"
+  if [ $((round % 2)) = 1 ]; then
+    rttloss_server "$round" "$rtt" "$pct" --tcp-cc bbr || return 1
+    rttloss_one znet-bbr "$round" "$rtt" "$pct"
+    stop_pid "$SERVER_PID"
+  fi
 }
 
 run_rttloss() {

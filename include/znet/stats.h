@@ -255,6 +255,7 @@
   X(tcp_rtx, CNT, "TCP segments retransmitted")                                \
   X(tcp_fast_rtx, CNT, "TCP fast retransmits")                                 \
   X(tcp_rto, CNT, "TCP retransmission timeouts")                               \
+  X(tcp_rtt_ts, CNT, "TCP RTT samples from a timestamp echo after a resend (RFC 7323)") \
   X(tcp_blackhole, CNT, "TCP MSS lowered: full-sized segments vanished (PMTU black hole)") \
   X(tcp_blackhole_reprobe, CNT, "TCP full-sized probes sent after a black hole lowered the MSS") \
   X(tcp_blackhole_restored, CNT, "TCP MSS back to full size: a probe got through") \

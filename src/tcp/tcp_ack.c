@@ -324,18 +324,37 @@ static bool update_scoreboard(struct zn_tcp_conn *c,
   return new_sack;
 }
 
-/* RFC 6298 §3 (Karn): an RTT sample only from a segment sent once; with
- * none, a backed-off RTO stays (§5: only a new measurement "collapses"
- * it), and after a retransmitted SYN the data starts at 3 s (§5.7). */
-static void ack_sample_rtt(struct zn_tcp_conn *c, uint32_t ack,
+/* RFC 7323 §4 (RTTM): the echo of an ACK that moves the left edge is
+ * the TSval of the segment that moved it at the receiver: after a
+ * retransmission, the resend's own (§4.2), so its RTT is one Karn's rule
+ * (which the timed segment follows) cannot give.  In the timestamp
+ * clock's milliseconds; under one counts as one.  Taken only after a
+ * retransmission (a backed-off RTO needs a new measurement to collapse,
+ * RFC 6298 §5): the timed segment measures in microseconds otherwise. */
+static bool ts_rtt_sample(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
+  if (!c->ts_ok || !(s->opts.present & ZN_TCP_OPTF_TS))
+    return false;
+  uint32_t ms = zn__tcp_ts_now(c) - s->opts.tsecr;
+  if ((int32_t)ms < 0 || ms > c->st->cfg.tcp_rto_max_ms)
+    return false; /* not an echo of ours (or older than any RTO) */
+  zn__tcp_rtt_sample(c, (ms ? ms : 1u) * 1000u);
+  ZN_STAT_INC(c->st, tcp_rtt_ts);
+  return true;
+}
+
+/* RFC 6298 §3 (Karn): an RTT sample only from a segment sent once (or a
+ * timestamp echo, above); with none, a backed-off RTO stays (§5: only a
+ * new measurement "collapses" it), and after a retransmitted SYN the
+ * data starts at 3 s (§5.7). */
+static void ack_sample_rtt(struct zn_tcp_conn *c, const struct zn__tcp_seg *s,
                            bool syn_acked) {
   bool sampled = false;
-  if ((c->flags & ZN__TCPF_TIMING) && zn__seq_gt(ack, c->rtt_seq)) {
+  if ((c->flags & ZN__TCPF_TIMING) && zn__seq_gt(s->ack, c->rtt_seq)) {
     c->flags &= (uint16_t)~ZN__TCPF_TIMING;
     zn__tcp_rtt_sample(c, (uint32_t)((c->st->now - c->rtt_start) / 1000u));
     sampled = true;
   }
-  if (!c->rtx_count || sampled)
+  if (!c->rtx_count || sampled || (!syn_acked && ts_rtt_sample(c, s)))
     return;
   if (syn_acked) {
     if (c->srtt_us == 0 && c->rto_ms < 3000)
@@ -426,7 +445,7 @@ static void ack_new_data(struct zn_tcp_conn *c, const struct zn__tcp_seg *s,
     data--;
     syn_acked = true;
   }
-  ack_sample_rtt(c, ack, syn_acked);
+  ack_sample_rtt(c, s, syn_acked);
   c->rtx_count = 0;
   c->persist_backoff = 0;
   c->flags &= (uint16_t)~ZN__TCPF_PROBE_SENT;
