@@ -5,7 +5,7 @@
  *
  *     znet-httpd --netif tap:zntap0 --ipv4 10.0.0.2/24 --root DIR \
  *         [--port 80] [--tls-port 443 --cert CERT.pem --key KEY.pem] \
- *         [--max-conns N]
+ *         [--max-conns N] [--busy N]
  *
  * The server is the library's (znet/http.h, "The server": GET and HEAD,
  * keep-alive and pipelining, ranges, conditional requests, the timeouts
@@ -15,7 +15,8 @@
  * HTTPS is the same server's second port, its connections made into TLS
  * sessions by a zn_tls_pool (common_tls.c; ALPN http/1.1); a build
  * without libznet-tls refuses --tls-port with that reason.  This program
- * reads the command line, sizes the stack for the connections, gives
+ * reads the command line, sizes the stack for the connections (a small
+ * slot each, and a request context per request in flight), gives
  * everything its memory, prints an access log line per request with
  * --log info (or more), and at exit prints the server's, the files', the
  * TLS and the stack's counters.
@@ -31,7 +32,14 @@
 #include "znet/http.h"
 
 #define PROG "znet-httpd"
-#define DEFAULT_MAX_CONNS 256
+/* A connection costs the server a slot of zn_http_server_slot_size()
+ * (176 bytes) and the stack two TCP control blocks and a frame buffer
+ * (about 5.8 KB); a request in flight, a context of about 20 KB from the
+ * --busy pool.  16,384 connections hold an attack of ten thousand slow
+ * ones with room to spare for about 125 MB in all. */
+#define DEFAULT_MAX_CONNS 16384
+#define MAX_CONNS_MAX 2000000 /* the stack's table: 2 x this + 64 <= 2^22 */
+#define DEFAULT_BUSY ZN_HTTP_BUSY_AUTO
 #define DEFAULT_CACHE_FILES 1024
 
 struct httpd_opts {
@@ -40,7 +48,10 @@ struct httpd_opts {
   uint16_t tls_port;
   const char *cert, *key;
   uint32_t max_conns;
+  uint32_t busy;         /* request contexts; 0: min(max_conns, DEFAULT_BUSY) */
+  uint32_t tls_sessions; /* 0: from busy (tls_sessions_of) */
   uint32_t header_timeout_ms, idle_timeout_ms, send_timeout_ms;
+  uint64_t grace_ns; /* UINT64_MAX: the server's default */
   uint32_t cache_files;
   uint64_t copy_max;
   bool has_copy_max;
@@ -48,6 +59,7 @@ struct httpd_opts {
 
 static struct httpd_opts hopts = {.port = 80,
                                   .max_conns = DEFAULT_MAX_CONNS,
+                                  .grace_ns = UINT64_MAX,
                                   .cache_files = DEFAULT_CACHE_FILES};
 
 static int parse_copy_max(void *base, const char *val, const char *prog) {
@@ -72,9 +84,20 @@ static const struct ex_opt httpd_flags[] = {
      .help = "the certificate chain (PEM) for --tls-port"},
     {"key", 0, EX_STR, OFF(key), .arg = "KEY.pem",
      .help = "its private key (PEM)"},
-    {"max-conns", 0, EX_U32, OFF(max_conns), 1, 65535, .arg = "N",
-     .help = "connections at once, both ports (default 256);\nbeyond, the "
-             "oldest idle one is closed, else the\nnew one is refused"},
+    {"max-conns", 0, EX_U32, OFF(max_conns), 1, MAX_CONNS_MAX, .arg = "N",
+     .help = "connections at once, both ports (default 16384);\nbeyond, the "
+             "oldest idle one is closed, else the\nslowest busy one"},
+    {"busy", 0, EX_U32, OFF(busy), 1, MAX_CONNS_MAX, .arg = "N",
+     .help = "requests in flight at once (a context of about\n20 KB each; "
+             "default min(max-conns, 1024)); beyond,\na request waits "
+             "unread, or the slowest holder\nis closed for it"},
+    {"grace", 0, EX_MS, OFF(grace_ns), 0, 3600000, .arg = "MS",
+     .want = "0..3600000 ms",
+     .help = "a request is judged slow (and may be closed for\nanother) "
+             "only after MS (default 1000)"},
+    {"tls-sessions", 0, EX_U32, OFF(tls_sessions), 1, MAX_CONNS_MAX, .arg = "N",
+     .help = "TLS sessions (each as large as the banner says;\ndefault "
+             "busy + busy/4 + 8)"},
     {"header-timeout", 0, EX_U32, OFF(header_timeout_ms), 1, 3600000,
      .arg = "MS", .want = "1..3600000 ms",
      .help = "a request head must arrive within MS of its\nfirst byte "
@@ -137,6 +160,9 @@ static void check_flags(const struct ex_opts *o) {
   if (hopts.tls_port && hopts.tls_port == hopts.port)
     ex_usage_error(PROG, "--port and --tls-port are both %u",
                    (unsigned)hopts.port);
+  if (hopts.busy > hopts.max_conns)
+    ex_usage_error(PROG, "--busy %" PRIu32 " is more than --max-conns %" PRIu32,
+                   hopts.busy, hopts.max_conns);
   if ((hopts.cert == NULL) != (hopts.key == NULL))
     ex_usage_error(PROG, "--cert and --key go together");
   if (hopts.cert && !hopts.tls_port)
@@ -147,14 +173,33 @@ static void check_flags(const struct ex_opts *o) {
                          "no built-in certificate)");
 }
 
+static uint32_t busy_of(void) {
+  if (hopts.busy)
+    return hopts.busy;
+  return hopts.max_conns < DEFAULT_BUSY ? hopts.max_conns : DEFAULT_BUSY;
+}
+
+/* TLS sessions: one per HTTPS connection, idle or not (its keys); by
+ * default as many as requests in flight, and room for those closing on
+ * their own. */
+static uint32_t tls_sessions_of(void) {
+  if (hopts.tls_sessions)
+    return hopts.tls_sessions;
+  uint32_t b = busy_of();
+  return b + b / 4 + 8;
+}
+
 /* The stack's table holds the server's connections and those closing
- * (TIME_WAIT, FIN exchanges): twice the slots, and some; enough frame
- * buffers for them. */
+ * (TIME_WAIT, FIN exchanges): twice the slots, and some.  Frame buffers:
+ * an idle connection holds none, a request in flight a few (its request,
+ * its response in the send queue): four per context, and one per
+ * connection for bytes waiting to be read or taken. */
 static void size_stack(struct ex_opts *o) {
   if (o->tcp_conns == 0)
     o->tcp_conns = 2 * hopts.max_conns + 64;
-  if (o->nbufs == 0 && 4 * hopts.max_conns > 512)
-    o->nbufs = 4 * hopts.max_conns;
+  uint32_t bufs = hopts.max_conns + 4 * busy_of();
+  if (o->nbufs == 0 && bufs > 512)
+    o->nbufs = bufs;
 }
 
 struct httpd {
@@ -171,7 +216,10 @@ static int httpd_start(struct ex_host *h, struct httpd *d) {
   zn_http_server_cfg_default(&cfg);
   cfg.port = hopts.port;
   cfg.max_conns = hopts.max_conns;
+  cfg.busy_max = busy_of();
   cfg.backlog = hopts.max_conns; /* a burst of connects, no SYN cookies */
+  if (hopts.grace_ns != UINT64_MAX)
+    cfg.grace_ms = (uint32_t)(hopts.grace_ns / ZN_MS(1));
   if (hopts.header_timeout_ms)
     cfg.header_timeout_ms = hopts.header_timeout_ms;
   if (hopts.idle_timeout_ms)
@@ -191,8 +239,8 @@ static int httpd_start(struct ex_host *h, struct httpd *d) {
       return -1;
     ex_tls_set_alpn(d->tls, alpn, 1);
     /* Sessions closing on their own still hold theirs: some room. */
-    cfg.stream_maker = ex_tls_maker(
-        d->tls, h->st, NULL, hopts.max_conns + hopts.max_conns / 4 + 8, PROG);
+    cfg.stream_maker =
+        ex_tls_maker(d->tls, h->st, NULL, tls_sessions_of(), PROG);
     if (cfg.stream_maker == NULL)
       return -1;
     cfg.stream_port = hopts.tls_port;
@@ -224,8 +272,9 @@ static void print_banner(struct ex_host *h, const struct httpd *d) {
            hopts.port ? " and" : " on", (unsigned)hopts.tls_port,
            ex_tls_conn_size(d->tls),
            hopts.cert ? hopts.cert : "built-in certificate");
-  printf(", up to %" PRIu32 " connections; stop with Ctrl-C\n",
-         hopts.max_conns);
+  printf(", up to %" PRIu32 " connections (%zu bytes each while idle), %" PRIu32
+         " requests in flight; stop with Ctrl-C\n",
+         hopts.max_conns, zn_http_server_slot_size(), busy_of());
   /* The blocks taken at start; none grows with the load. */
   size_t stack = zn_stack_mem_size(&h->cfg);
   size_t tls = d->tls ? ex_tls_maker_mem_size(d->tls) : 0;
@@ -251,6 +300,7 @@ static void print_http_stats(FILE *fp, const struct zn_http_server *srv) {
   fprintf(fp, "  %-26s %10" PRIu32 "\n", "http.conns_max", s.conns_max);
   fprintf(fp, "  %-26s %10" PRIu32 "\n", "http.conns_open_at_exit",
           s.conns_open);
+  fprintf(fp, "  %-26s %10" PRIu32 "\n", "http.ctx_max", s.ctx_max);
 }
 
 int main(int argc, char **argv) {
@@ -259,7 +309,7 @@ int main(int argc, char **argv) {
       .name = PROG,
       .synopsis = "--netif tap:NAME ADDRESS --root DIR [--port 80] "
                   "[--tls-port 443 --cert CERT.pem\n"
-                  "       --key KEY.pem] [--max-conns N] [OPTIONS]",
+                  "       --key KEY.pem] [--max-conns N] [--busy N] [OPTIONS]",
       .summary = "A static-file web server (HTTP/1.1 GET and HEAD, HTTPS "
                  "with libznet-tls);\nan access log line per request with "
                  "--log info; prints its counters at exit.",
