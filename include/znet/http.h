@@ -721,6 +721,11 @@ zn_http_bundle_find(const struct zn_http_bundle *b, const char *path,
  *     slowest busy one (below); else it is reset (conns_refused);
  *   - with every context taken and a connection waiting for one, the
  *     slowest holder is closed and its context goes to the line;
+ *   - a connection on the stream port for which the maker has no stream
+ *     free (every TLS session taken) has the oldest idle connection of
+ *     that port reset, else its slowest (below), and the maker is asked
+ *     again every millisecond while that stream comes back (up to
+ *     40 ms); with none to close it is reset (conns_refused_stream);
  *   - slowest means the fewest bytes of progress per second since its
  *     request started (or since it began to wait for a context): request
  *     bytes read, and, once a response waits on the client, the bytes
@@ -872,7 +877,7 @@ void zn_http_server_stop(struct zn_http_server *srv);
   X(conns_accepted, "connections accepted (both ports)")                       \
   X(conns_accepted_stream, "... of them on the stream port (HTTPS)")           \
   X(conns_refused, "connections reset: every slot busy, none to close")        \
-  X(conns_refused_stream, "connections reset: the stream maker had no room")   \
+  X(conns_refused_stream, "connections reset: no stream free in the maker")    \
   X(conns_evicted_idle, "idle connections closed to make room for new ones")   \
   X(conns_evicted_slow_head, "reset for room: the slowest head (or unread)")   \
   X(conns_evicted_slow_body, "reset for room: the slowest request body")       \

@@ -51,6 +51,11 @@
 #define HS_EVICT_SCAN 512u
 /* Waiters handed a context per call; the rest at the next kick. */
 #define HS_SERVE_MAX 64u
+/* HC_MAKING: the maker is asked every ms, another connection closed
+ * for a stream every HS_MAKE_EVICT_EVERY tries (a newcomer took the one
+ * freed), and the connection refused after HS_MAKE_TRIES. */
+#define HS_MAKE_TRIES 40u
+#define HS_MAKE_EVICT_EVERY 8u
 /* No progress is counted before the response waits on the client. */
 #define NO_ACKED UINT64_MAX
 
@@ -290,6 +295,18 @@ static void pend_release(struct http_conn *hc) {
   p->body_len = 0;
 }
 
+/* An HC_MAKING connection let go of: its TCP connection, still ours
+ * alone (no stream yet), is reset. */
+static void making_drop(struct http_conn *hc) {
+  struct zn_tcp_conn *c = hc->ts.c;
+  hc->ts.c = NULL;
+  if (c != NULL) {
+    zn_tcp_set_callbacks(c, NULL, NULL);
+    zn_tcp_abort(c);
+  }
+  slot_free(hc);
+}
+
 /* The end of a connection, by us: a close (FIN after what is queued; for
  * TLS close_notify first) or a reset.  The slot is free when this
  * returns, unless references are out (HC_CLOSING until they come back,
@@ -298,6 +315,11 @@ static void conn_end(struct http_conn *hc, bool reset) {
   struct zn_http_server *srv = hc->srv;
   if (hc->state == HC_FREE || hc->state == HC_CLOSING)
     return;
+  if (hc->state == HC_MAKING) {
+    HS_COUNT(srv, conns_closed);
+    making_drop(hc);
+    return;
+  }
   list_remove(hc);
   hc->state = HC_CLOSING;
   hc->ending = true;
@@ -377,17 +399,18 @@ static uint32_t scan_next(uint32_t *cur, uint32_t n) {
   return i;
 }
 
-/* The slowest judged connection among the next HS_EVICT_SCAN slots, or
- * NULL. */
-static struct http_conn *slowest_conn(struct zn_http_server *srv,
-                                      uint64_t now) {
+/* The slowest judged connection (of the stream port only, if
+ * stream_only) among the next HS_EVICT_SCAN slots, or NULL. */
+static struct http_conn *slowest_conn(struct zn_http_server *srv, uint64_t now,
+                                      bool stream_only) {
   uint32_t n = srv->cfg.max_conns;
   struct http_conn *best = NULL;
   uint64_t best_rate = 0;
   for (uint32_t i = scan_len(n); i > 0; i--) {
     struct http_conn *hc = &srv->conns[scan_next(&srv->scan_conn, n)];
     uint64_t rate;
-    if (!judgeable(hc) || !prog_rate(hc, now, &rate))
+    if (!judgeable(hc) || (stream_only && hc->plain) ||
+        !prog_rate(hc, now, &rate))
       continue;
     if (best == NULL || slower(rate, hc->prog_t0, best_rate, best->prog_t0)) {
       best = hc;
@@ -913,6 +936,103 @@ static const struct zn_stream_callbacks hc_cbs = {
     .on_closed = hc_on_closed,
 };
 
+/* ---- streams from the maker ---- */
+
+static uint32_t header_left_ms(const struct http_conn *hc) {
+  uint64_t now = now_ns(hc->srv);
+  uint64_t spent = now > hc->prog_t0 ? (now - hc->prog_t0) / ZN_MS(1) : 0;
+  uint32_t t = hc->srv->cfg.header_timeout_ms;
+  return spent < t ? t - (uint32_t)spent : 1;
+}
+
+/* The stream of a connection on the stream port, from the maker: OPENING
+ * until its handshake is done, the head timed from the connection's
+ * start.  False if the maker has none free. */
+static bool stream_make(struct http_conn *hc, struct zn_tcp_conn *c) {
+  struct zn_http_server *srv = hc->srv;
+  hc->s = zn_stream_make(srv->cfg.stream_maker, c, &hc_cbs, hc);
+  if (hc->s == NULL)
+    return false;
+  hc->ts.c = NULL;
+  hc->state = HC_OPENING;
+  arm(hc, HT_HEADER, header_left_ms(hc));
+  idle_update(hc);
+  return true;
+}
+
+/* Close a connection of the stream port so that its stream goes back to
+ * the maker (at once: a reset): the oldest idle one, else the slowest
+ * judged one.  False if there is none. */
+static bool free_a_stream(struct zn_http_server *srv) {
+  uint32_t k = HS_EVICT_SCAN;
+  for (struct http_conn *v = srv->head[HL_IDLE]; v != NULL && k > 0;
+       v = v->next, k--) {
+    if (!v->plain) {
+      HS_COUNT(srv, conns_evicted_idle);
+      conn_end(v, true);
+      return true;
+    }
+  }
+  struct http_conn *v = slowest_conn(srv, now_ns(srv), true);
+  if (v == NULL)
+    return false;
+  evict(v);
+  return true;
+}
+
+/* While HC_MAKING the TCP connection is the slot's: a reset or its end
+ * lets the slot go. */
+static void making_error(struct zn_tcp_conn *c, void *arg, int err) {
+  (void)c;
+  (void)err;
+  struct http_conn *hc = arg;
+  HS_COUNT(hc->srv, conns_failed);
+  making_drop(hc);
+}
+
+static void making_closed(struct zn_tcp_conn *c, void *arg) {
+  (void)c;
+  struct http_conn *hc = arg;
+  hc->ts.c = NULL; /* the handle is the stack's again */
+  HS_COUNT(hc->srv, conns_failed);
+  slot_free(hc);
+}
+
+static const struct zn_tcp_callbacks making_cbs = {
+    .on_error = making_error,
+    .on_closed = making_closed,
+};
+
+/* HT_MAKE: ask the maker again; close another now and then (a newcomer
+ * may have taken the stream freed), give up after HS_MAKE_TRIES. */
+static void making_retry(struct http_conn *hc) {
+  struct zn_http_server *srv = hc->srv;
+  if (stream_make(hc, hc->ts.c))
+    return;
+  hc->make_tries++;
+  if (hc->make_tries >= HS_MAKE_TRIES ||
+      (hc->make_tries % HS_MAKE_EVICT_EVERY == 0 && !free_a_stream(srv))) {
+    HS_COUNT(srv, conns_refused_stream);
+    making_drop(hc);
+    return;
+  }
+  arm(hc, HT_MAKE, 1);
+}
+
+/* The maker had no stream free: one is freed by closing another, and
+ * the maker asked again in a moment (its stream comes back once the
+ * closed one's has finished, at its next timer run). */
+static bool making_begin(struct http_conn *hc, struct zn_tcp_conn *c) {
+  if (!free_a_stream(hc->srv))
+    return false;
+  hc->state = HC_MAKING;
+  hc->ts.c = c;
+  hc->make_tries = 0;
+  zn_tcp_set_callbacks(c, &making_cbs, hc);
+  arm(hc, HT_MAKE, 1);
+  return true;
+}
+
 /* ---- timers ---- */
 
 /* Whether the client took any of what we sent since the last look. */
@@ -969,6 +1089,9 @@ static void timer_fired(struct zn_stack *st, struct zn_timer *t) {
   case HT_CLOSE:
     closing_give_up(hc);
     break;
+  case HT_MAKE:
+    making_retry(hc);
+    break;
   case HT_NONE:
     break;
   }
@@ -985,7 +1108,7 @@ static struct http_conn *slot_take(struct zn_http_server *srv) {
     if (v != NULL) {
       HS_COUNT(srv, conns_evicted_idle);
       conn_end(v, false);
-    } else if ((v = slowest_conn(srv, now_ns(srv))) != NULL) {
+    } else if ((v = slowest_conn(srv, now_ns(srv), false)) != NULL) {
       evict(v);
     }
   }
@@ -1028,20 +1151,17 @@ static void take(struct zn_http_server *srv, struct zn_tcp_conn *c,
     zn_tcp_stream_init(&hc->ts, c, &hc_cbs, hc);
     hc->s = &hc->ts.s;
     hc->state = HC_IDLE;
-  } else {
-    hc->s = zn_stream_make(srv->cfg.stream_maker, c, &hc_cbs, hc);
-    hc->state = HC_OPENING;
-    if (hc->s == NULL) {
-      HS_COUNT(srv, conns_refused_stream);
-      zn_tcp_abort(c);
-      slot_free(hc);
-      return;
-    }
-    HS_COUNT(srv, conns_accepted_stream);
+    arm(hc, HT_HEADER, srv->cfg.header_timeout_ms);
+    idle_update(hc);
+  } else if (!stream_make(hc, c) && !making_begin(hc, c)) {
+    HS_COUNT(srv, conns_refused_stream);
+    zn_tcp_abort(c);
+    slot_free(hc);
+    return;
   }
   HS_COUNT(srv, conns_accepted);
-  arm(hc, HT_HEADER, srv->cfg.header_timeout_ms);
-  idle_update(hc);
+  if (!plain)
+    HS_COUNT(srv, conns_accepted_stream);
   if (plain)
     pump(hc); /* a request may have come with the handshake */
 }
@@ -1242,7 +1362,10 @@ void zn_http_server_stop(struct zn_http_server *srv) {
       zn_stream_abort(hc->s);
     }
     hc->ending = false;
-    slot_free(hc);
+    if (hc->state == HC_MAKING)
+      making_drop(hc); /* no stream yet: the TCP connection */
+    else
+      slot_free(hc);
   }
   close_listener(&srv->listen);
   close_listener(&srv->slisten);

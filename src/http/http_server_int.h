@@ -34,6 +34,9 @@
  * "states" section move it. */
 enum hc_state {
   HC_FREE,    /* on the free list */
+  HC_MAKING,  /* accepted on the stream port with no stream free in the
+                 maker: another connection was closed for one, and the
+                 maker is asked again (HT_MAKE) */
   HC_OPENING, /* the stream is not open yet (a TLS handshake) */
   HC_IDLE,    /* waiting for a request's first byte */
   HC_WAIT,    /* a request's first bytes are here, unread: waiting for a
@@ -57,6 +60,7 @@ enum hc_timer {
   HT_SEND,   /* a response waits for room: progress must be made */
   HT_LINGER, /* the client must close after our close */
   HT_CLOSE,  /* the stream must release our references */
+  HT_MAKE,   /* ask the maker again for the stream of an HC_MAKING */
 };
 
 /* The list a slot is on, through its prev and next: none, the free
@@ -133,6 +137,7 @@ struct http_conn {
   uint8_t state;     /* enum hc_state */
   uint8_t trole;     /* enum hc_timer */
   uint8_t list;      /* enum hc_list */
+  uint8_t make_tries; /* HC_MAKING: the maker asked this often */
   bool plain;        /* accepted on cfg.port (else the maker's) */
   bool in_pump, pump_again;
   bool kicked; /* on the server's kick list */

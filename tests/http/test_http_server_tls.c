@@ -3,7 +3,10 @@
  * (HTTPS), over memlink: libznet-tls clients on stack A (the test CA of
  * tests/tls/certs.h, ALPN http/1.1) get the same answers as plain ones;
  * bodies copied and by reference arrive whole, pipelined too; a pool
- * with no session free refuses; sessions go back to the pool.
+ * with no session free has the oldest idle (or the slowest judged)
+ * HTTPS connection reset for a newcomer, and refuses it only when every
+ * session's holder is younger than grace_ms; sessions go back to the
+ * pool.
  */
 #include "../tls/certs.h"
 #include "httpd_fixture.h"
@@ -222,7 +225,9 @@ ZT_TEST(test_https_pipelined_bodies_arrive_whole) {
   tfix_free(&t);
 }
 
-ZT_TEST(test_https_full_pool_refuses) {
+/* A pool with no session free: a newcomer has the oldest idle HTTPS
+ * connection reset, and its stream is made once that session is back. */
+ZT_TEST(test_https_full_pool_closes_idle_for_newcomer) {
   struct tfix t;
   tfix_init(&t, 1);
   hf_start(&t.hf);
@@ -230,10 +235,42 @@ ZT_TEST(test_https_full_pool_refuses) {
   tcli_open(&t, &a);
   tcli_open(&t, &b);
   ZT_EQ(a.opened, 1);
+  ZT_EQ(a.errors, 1); /* reset for the newcomer */
+  ZT_EQ(b.opened, 1);
+  ZT_EQU(HF_STAT(&t.hf, conns_evicted_idle), 1);
+  ZT_EQU(HF_STAT(&t.hf, conns_refused_stream), 0);
+  ZT_CHECK(t.pool.refused >= 1); /* asked while the session came back */
+  tcli_send(&b, GET("/hello.txt"), strlen(GET("/hello.txt")));
+  hf_run(&t.hf, ZN_MS(200));
+  struct hcli view = {.rx = b.rx, .rx_len = b.rx_len};
+  struct hresp r;
+  ZT_EQ(hr_all(&view, &r, 1, NULL), 1);
+  ZT_EQ(r.status, 200);
+  tcli_done(&t, &b);
+  tcli_done(&t, &a);
+  tfix_free(&t);
+}
+
+/* Every session held by a request younger than grace_ms: the newcomer is
+ * refused; once the holder is judged (and slow), it is reset instead. */
+ZT_TEST(test_https_full_pool_of_young_requests_refuses) {
+  struct tfix t;
+  tfix_init(&t, 1);
+  hf_start(&t.hf);
+  struct tcli a, b, c;
+  tcli_open(&t, &a);
+  tcli_send(&a, "GET /hel", 8);
+  hf_run(&t.hf, ZN_MS(10));
+  tcli_open(&t, &b);
   ZT_EQ(b.opened, 0);
   ZT_EQ(b.errors, 1);
   ZT_EQU(HF_STAT(&t.hf, conns_refused_stream), 1);
-  ZT_EQU(t.pool.refused, 1);
+  hf_run(&t.hf, ZN_MS(1500));
+  tcli_open(&t, &c);
+  ZT_EQ(a.errors, 1);
+  ZT_EQ(c.opened, 1);
+  ZT_EQU(HF_STAT(&t.hf, conns_evicted_slow_head), 1);
+  tcli_done(&t, &c);
   tcli_done(&t, &b);
   tcli_done(&t, &a);
   tfix_free(&t);
@@ -242,6 +279,7 @@ ZT_TEST(test_https_full_pool_refuses) {
 int main(void) {
   ZT_RUN(test_https_get_served_through_the_pool);
   ZT_RUN(test_https_pipelined_bodies_arrive_whole);
-  ZT_RUN(test_https_full_pool_refuses);
+  ZT_RUN(test_https_full_pool_closes_idle_for_newcomer);
+  ZT_RUN(test_https_full_pool_of_young_requests_refuses);
   return zt_done();
 }
