@@ -151,6 +151,19 @@ static uint64_t tcp_acked(const struct http_conn *hc) {
   return ti.bytes_acked;
 }
 
+/* Whether responses the stream took are still unread: sent and not
+ * acknowledged, or queued.  Closing such a connection with a FIN would
+ * leave the FIN, and the stack's buffers, behind them for as long as
+ * the client takes to read: it is reset instead. */
+static bool responses_unread(const struct http_conn *hc) {
+  struct zn_tcp_conn *c = hc->s ? zn_stream_conn(hc->s) : NULL;
+  if (c == NULL)
+    return false;
+  struct zn_tcp_info ti;
+  zn_tcp_get_info(c, &ti);
+  return ti.unacked > 0 || ti.queued > 0;
+}
+
 /* A request starts (or a wait for a context): progress counts from now. */
 static void prog_start(struct http_conn *hc) {
   hc->prog_t0 = now_ns(hc->srv);
@@ -1063,7 +1076,7 @@ static void idle_timer(struct http_conn *hc) {
     return;
   }
   HS_COUNT(hc->srv, idle_timeouts);
-  conn_end(hc, false);
+  conn_end(hc, responses_unread(hc));
 }
 
 static void timer_fired(struct zn_stack *st, struct zn_timer *t) {
@@ -1107,7 +1120,7 @@ static struct http_conn *slot_take(struct zn_http_server *srv) {
     struct http_conn *v = srv->head[HL_IDLE];
     if (v != NULL) {
       HS_COUNT(srv, conns_evicted_idle);
-      conn_end(v, false);
+      conn_end(v, responses_unread(v));
     } else if ((v = slowest_conn(srv, now_ns(srv), false)) != NULL) {
       evict(v);
     }

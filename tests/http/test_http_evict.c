@@ -322,6 +322,33 @@ ZT_TEST(test_waiter_closed_at_header_timeout) {
   hf_free(&hf);
 }
 
+/* Responses copied into the stream and not read by the client: at the
+ * idle timeout a FIN would wait behind them (and the stack's buffers
+ * with it) as long as the client likes; a reset frees them. */
+ZT_TEST(test_idle_timeout_resets_unread_responses) {
+  struct hfix hf;
+  hf_init(&hf);
+  hf.cfg.idle_timeout_ms = 300;
+  hf_start(&hf);
+  struct hcli cl;
+  hcli_open(&hf, &cl, HF_PORT);
+  cl.hold = true; /* its window fills; the rest waits in ours */
+  static char reqs[300 * 40];
+  size_t n = 0;
+  for (int i = 0; i < 300; i++)
+    n += (size_t)snprintf(reqs + n, sizeof(reqs) - n, GET("/index.html"));
+  hcli_send(&cl, reqs, n);
+  hf_run(&hf, ZN_MS(200));
+  ZT_EQU(HF_STAT(&hf, requests), 300); /* all taken: idle */
+  uint32_t bufs = zn_stack_bufs_in_use(hf.p.b);
+  hf_run(&hf, ZN_MS(300));
+  ZT_EQU(HF_STAT(&hf, idle_timeouts), 1);
+  ZT_EQ(cl.errors, 1); /* reset */
+  ZT_CHECK(zn_stack_bufs_in_use(hf.p.b) + 20 < bufs);
+  hcli_done(&hf, &cl);
+  hf_free(&hf);
+}
+
 ZT_TEST(test_more_than_65535_slots_sized_exactly) {
   struct hfix hf;
   hf_init(&hf);
@@ -361,6 +388,7 @@ int main(void) {
   ZT_RUN(test_young_holders_kept_waiters_served_in_order);
   ZT_RUN(test_many_heads_at_once_share_two_contexts);
   ZT_RUN(test_waiter_closed_at_header_timeout);
+  ZT_RUN(test_idle_timeout_resets_unread_responses);
   ZT_RUN(test_more_than_65535_slots_sized_exactly);
   return zt_done();
 }
