@@ -740,7 +740,10 @@ zn_http_bundle_find(const struct zn_http_bundle *b, const char *path,
  *     connection's start for the first request), else the connection
  *     closes (header_timeouts): a slowloris holds a slot that long at
  *     most, and a context until a waiter needs it;
- *   - idle_timeout_ms between requests (idle_timeouts);
+ *   - idle_timeout_ms between requests (idle_timeouts); a connection
+ *     whose responses the client has not read yet (unacknowledged, or
+ *     still queued) is then reset, not closed, as it is when evicted as
+ *     idle: a FIN would wait behind them, with the stack's buffers;
  *   - a response the client does not read: no progress for
  *     send_timeout_ms and the connection is reset (send_timeouts);
  *   - while pipelining, requests are read only as fast as responses
