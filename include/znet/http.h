@@ -721,6 +721,8 @@ zn_http_bundle_find(const struct zn_http_bundle *b, const char *path,
  *     slowest busy one (below); else it is reset (conns_refused);
  *   - with every context taken and a connection waiting for one, the
  *     slowest holder is closed and its context goes to the line;
+ *   - above bufs_high buffers in the stack, a newcomer has the oldest
+ *     idle connection with unread responses reset first;
  *   - a connection on the stream port for which the maker has no stream
  *     free (every TLS session taken) has the oldest idle connection of
  *     that port reset, else its slowest (below), and the maker is asked
@@ -827,6 +829,13 @@ struct zn_http_server_cfg {
   uint32_t body_max;
   /** Bodies up to this are copied (0: none), at most 1 MiB. */
   uint32_t copy_max;
+  /** While the stack holds more than this many buffers
+   * (zn_stack_bufs_in_use()), each new connection first has the oldest
+   * idle connection whose responses are still unread reset
+   * (conns_evicted_slow_read): slow readers cannot keep the stack's
+   * buffers from the newcomers.  0: never; set it below the share of
+   * the pool TCP may fill (three quarters by default), say half. */
+  uint32_t bufs_high;
   /** Required. */
   struct zn_http_content *content;
   /** NULL: no Date, and If-Modified-Since is ignored. */

@@ -1151,8 +1151,28 @@ static void slot_setup(struct http_conn *hc, struct zn_tcp_conn *c,
     srv->s.conns_max = srv->nopen;
 }
 
+/* Above cfg.bufs_high buffers in the stack: the oldest idle connection
+ * (among the first HS_EVICT_SCAN) whose responses are still unread is
+ * reset, its buffers back at once.  The slowest reader, in effect: the
+ * one that has read least of what it was sent the longest. */
+static void shed_unread(struct zn_http_server *srv) {
+  if (srv->cfg.bufs_high == 0 ||
+      zn_stack_bufs_in_use(srv->st) <= srv->cfg.bufs_high)
+    return;
+  uint32_t k = HS_EVICT_SCAN;
+  for (struct http_conn *v = srv->head[HL_IDLE]; v != NULL && k > 0;
+       v = v->next, k--) {
+    if (responses_unread(v)) {
+      HS_COUNT(srv, conns_evicted_slow_read);
+      conn_end(v, true);
+      return;
+    }
+  }
+}
+
 static void take(struct zn_http_server *srv, struct zn_tcp_conn *c,
                  bool plain) {
+  shed_unread(srv);
   struct http_conn *hc = slot_take(srv);
   if (hc == NULL) {
     HS_COUNT(srv, conns_refused);

@@ -349,6 +349,39 @@ ZT_TEST(test_idle_timeout_resets_unread_responses) {
   hf_free(&hf);
 }
 
+/* Above bufs_high the stack's buffers go to newcomers: the oldest idle
+ * connection with unread responses is reset when one arrives. */
+ZT_TEST(test_newcomer_above_bufs_high_resets_unread) {
+  struct hfix hf;
+  hf_init(&hf);
+  hf.cfg.bufs_high = 10;
+  hf_start(&hf);
+  struct hcli reader, quick, fresh;
+  hcli_open(&hf, &quick, HF_PORT);
+  hcli_sends(&quick, GET("/hello.txt")); /* idle, everything read */
+  hcli_open(&hf, &reader, HF_PORT);
+  reader.hold = true;
+  static char reqs[300 * 40];
+  size_t n = 0;
+  for (int i = 0; i < 300; i++)
+    n += (size_t)snprintf(reqs + n, sizeof(reqs) - n, GET("/index.html"));
+  hcli_send(&reader, reqs, n);
+  hf_run(&hf, ZN_MS(200));
+  ZT_CHECK(zn_stack_bufs_in_use(hf.p.b) > 10);
+  hcli_open(&hf, &fresh, HF_PORT);
+  hcli_sends(&fresh, GET("/hello.txt"));
+  hf_run(&hf, ZN_MS(50));
+  ZT_EQ(first_status(&fresh), 200);
+  ZT_EQ(reader.errors, 1);
+  ZT_EQ(quick.errors + quick.eof, 0); /* idle, but nothing unread */
+  ZT_EQU(HF_STAT(&hf, conns_evicted_slow_read), 1);
+  ZT_CHECK(zn_stack_bufs_in_use(hf.p.b) <= 10);
+  hcli_done(&hf, &reader);
+  hcli_done(&hf, &quick);
+  hcli_done(&hf, &fresh);
+  hf_free(&hf);
+}
+
 ZT_TEST(test_more_than_65535_slots_sized_exactly) {
   struct hfix hf;
   hf_init(&hf);
@@ -389,6 +422,7 @@ int main(void) {
   ZT_RUN(test_many_heads_at_once_share_two_contexts);
   ZT_RUN(test_waiter_closed_at_header_timeout);
   ZT_RUN(test_idle_timeout_resets_unread_responses);
+  ZT_RUN(test_newcomer_above_bufs_high_resets_unread);
   ZT_RUN(test_more_than_65535_slots_sized_exactly);
   return zt_done();
 }
