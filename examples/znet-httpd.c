@@ -218,6 +218,9 @@ static int httpd_start(struct ex_host *h, struct httpd *d) {
   cfg.max_conns = hopts.max_conns;
   cfg.busy_max = busy_of();
   cfg.backlog = hopts.max_conns; /* a burst of connects, no SYN cookies */
+  /* Half the pool: below TCP's three quarters, so slow readers are
+   * reset before the stack must drop what newcomers send. */
+  cfg.bufs_high = h->cfg.nbufs / 2;
   if (hopts.grace_ns != UINT64_MAX)
     cfg.grace_ms = (uint32_t)(hopts.grace_ns / ZN_MS(1));
   if (hopts.header_timeout_ms)
