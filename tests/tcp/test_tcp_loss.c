@@ -353,7 +353,7 @@ static struct run base_run(const char *what, uint64_t s, enum flow flow) {
     n = (1u << 20) + (size_t)(x % (1u << 20));
   r.up = flow == DOWN ? 0 : n;
   r.down = flow == UP ? 0 : flow == DOWN ? n : n / 2 + 1;
-  r.cc = (enum zn_tcp_cc_algo)((x >> 20) % 3); /* CUBIC, NewReno, BBR */
+  r.cc = (uint8_t)((x >> 20) % 3); /* CUBIC, NewReno, BBR */
   r.pacing = (x >> 33) % 2 != 0;
   r.fc.seed = s;
   r.fc.dirs = ZN_FAULT_RX | ZN_FAULT_TX;

@@ -406,7 +406,7 @@ ZT_TEST(test_random_sweep) {
     r.reorder_ppm = (x >> 13) % 2 ? 50000 : 0;
     r.dup_ppm = (x >> 17) % 3 == 0 ? 20000 : 0;
     r.corrupt_ppm = (x >> 21) % 4 == 0 ? 10000 : 0;
-    r.cc = (enum zn_tcp_cc_algo)((x >> 30) % 3); /* CUBIC, NewReno, BBR */
+    r.cc = (uint8_t)((x >> 30) % 3); /* CUBIC, NewReno, BBR */
     r.delay_ns = ZN_MS(1 + (x >> 33) % 40);
     bulk_run(&r, false);
   }
