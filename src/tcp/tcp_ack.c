@@ -324,6 +324,16 @@ static bool update_scoreboard(struct zn_tcp_conn *c,
   return new_sack;
 }
 
+/* How long ago (ms) the transmission the segment's TSecr echoes left
+ * (RFC 7323), UINT32_MAX without an echo of ours. */
+static uint32_t echo_age_ms(const struct zn_tcp_conn *c,
+                            const struct zn__tcp_seg *s) {
+  if (!c->ts_ok || !(s->opts.present & ZN_TCP_OPTF_TS))
+    return UINT32_MAX;
+  uint32_t age = zn__tcp_ts_now(c) - s->opts.tsecr;
+  return (int32_t)age < 0 ? UINT32_MAX : age;
+}
+
 /* RFC 7323 §4 (RTTM): the echo of an ACK that moves the left edge is
  * the TSval of the segment that moved it at the receiver: after a
  * retransmission, the resend's own (§4.2), so its RTT is one Karn's rule
@@ -332,10 +342,8 @@ static bool update_scoreboard(struct zn_tcp_conn *c,
  * retransmission (a backed-off RTO needs a new measurement to collapse,
  * RFC 6298 §5): the timed segment measures in microseconds otherwise. */
 static bool ts_rtt_sample(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
-  if (!c->ts_ok || !(s->opts.present & ZN_TCP_OPTF_TS))
-    return false;
-  uint32_t ms = zn__tcp_ts_now(c) - s->opts.tsecr;
-  if ((int32_t)ms < 0 || ms > c->st->cfg.tcp_rto_max_ms)
+  uint32_t ms = echo_age_ms(c, s);
+  if (ms == UINT32_MAX || ms > c->st->cfg.tcp_rto_max_ms)
     return false; /* not an echo of ours (or older than any RTO) */
   zn__tcp_rtt_sample(c, (ms ? ms : 1u) * 1000u);
   ZN_STAT_INC(c->st, tcp_rtt_ts);
@@ -581,6 +589,7 @@ void zn__tcp_process_ack(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
     ack_duplicate(c, s, window_changed, new_sack, dsack);
   struct zn__tcp_rs rs;
   rs.has_data = false;
+  rs.echo_age_ms = echo_age_ms(c, s);
   zn__tcp_rack_acked(c, una, dsack, &rs);
   if (c->nxmap) /* (see zn__tcp_rack_recover) */
     zn__tcp_rack_recover(c);

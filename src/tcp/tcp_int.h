@@ -117,6 +117,9 @@ struct zn__tcp_rs {
   uint32_t send_elapsed_us;
   uint32_t ack_elapsed_us;
   uint32_t rtt_us;             /* its RTT (0: none; a resent range) */
+  uint32_t echo_age_ms;        /* how long ago the transmission the ACK
+                                  echoes (TSecr) left, ms; UINT32_MAX:
+                                  no echo */
   bool has_data;               /* P is set */
   /* The sample (zn__tcp_rate_sample). */
   bool valid;                  /* interval long enough to trust */

@@ -241,13 +241,27 @@ static uint32_t delivered_end(const struct zn_tcp_conn *c, uint32_t lo,
 }
 
 /* §6.2 step 2: RACK follows the most recently sent of what is delivered.
- * A range sent more than once whose RTT is below the lowest seen was
- * delivered by an earlier send: no sample. */
+ * A range sent more than once was delivered by an earlier send, and
+ * gives no sample, if the ACK echoes a transmission older than its last
+ * one (by more than the timestamp clock's millisecond), or its RTT is
+ * below the lowest seen.  (Taken for the resend, the delivery of an
+ * original would make everything sent before the resend look lost.) */
+static bool rtx_delivered_before(const struct zn_tcp_conn *c, uint32_t rtt,
+                                 const struct zn__tcp_rs *rs) {
+  if (rtt < c->rack_min_rtt_us)
+    return true;
+  return rs && rs->echo_age_ms != UINT32_MAX &&
+         rs->echo_age_ms > rtt / 1000u + 1u;
+}
+
 static void rack_advance(struct zn_tcp_conn *c, const struct zn__tcp_xmit *x,
-                         uint32_t end, uint32_t now) {
+                         uint32_t end, uint32_t now,
+                         const struct zn__tcp_rs *rs) {
   uint32_t rtt = now - x->ts;
-  if (x->flags & ZN__XMIT_RTX) {
-    if (rtt < c->rack_min_rtt_us)
+  if (x->flags & (ZN__XMIT_RTX | ZN__XMIT_MERGED)) {
+    /* (A merged range's time is its latest send's: not a measure of the
+     * part delivered last, so no min_RTT from it either.) */
+    if (rtx_delivered_before(c, rtt, rs))
       return;
   } else if (c->rack_min_rtt_us == 0 || rtt < c->rack_min_rtt_us) {
     c->rack_min_rtt_us = rtt ? rtt : 1;
@@ -309,7 +323,7 @@ void zn__tcp_rack_acked_ranges(struct zn_tcp_conn *c, uint32_t old_una,
     if (x->flags & ZN__XMIT_SACKED || !zn__seq_gt(d, start))
       continue;
     if (all || !(x->flags & ZN__XMIT_MERGED)) {
-      rack_advance(c, x, d, now);
+      rack_advance(c, x, d, now, rs);
       zn__tcp_rate_on_delivered(c, rs, x);
     }
     if (zn__seq_gt(d, c->rack_fack))
@@ -346,7 +360,7 @@ static void rack_acked_all(struct zn_tcp_conn *c, uint32_t old_una,
     const struct zn__tcp_xmit *x = &c->xmap[i];
     if (!(x->flags & ZN__XMIT_SACKED) &&
         zn__seq_gt(x->end, range_start(c, i))) {
-      rack_advance(c, x, x->end, now);
+      rack_advance(c, x, x->end, now, rs);
       zn__tcp_rate_on_delivered(c, rs, x);
     }
   }

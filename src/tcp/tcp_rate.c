@@ -83,7 +83,10 @@ void zn__tcp_rate_on_delivered(struct zn_tcp_conn *c, struct zn__tcp_rs *rs,
   rs->p_order = x->order;
   rs->send_elapsed_us = x->ts - x->rs.first_tx_us;
   rs->ack_elapsed_us = now - x->rs.delivered_us;
-  rs->rtt_us = (x->flags & ZN__XMIT_RTX) ? 0 : now - x->ts;
+  /* (No RTT from a resent range, nor from a merged one: its time is its
+   * latest send's, not that of the part delivered last.) */
+  rs->rtt_us =
+      (x->flags & (ZN__XMIT_RTX | ZN__XMIT_MERGED)) ? 0 : now - x->ts;
   c->rate.first_tx_us = x->ts;
 }
 

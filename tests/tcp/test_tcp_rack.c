@@ -103,6 +103,57 @@ ZT_TEST(test_rack_dupthresh_and_after_reordering) {
   fx_free(&f);
 }
 
+/* §6.2 step 2 with timestamps: the ACK that fills the hole echoes the
+ * TSval of its original transmission (which arrived late, after the
+ * resend left): it is no delivery of the resend, and RACK must not take
+ * the resend's send time.  Had it, the segment sent with the originals
+ * and still in flight would count as sent before RACK's and be resent
+ * (the cascade of needless resends a late original set off against a
+ * Linux peer).  The flight: 6 segments at t0 with timestamps; SACKs of
+ * the 2nd..5th at 10 ms (DupThresh: the 1st goes again at once); at
+ * 21 ms (11 ms after the resend, above min_RTT, before the loss probe)
+ * the cumulative ACK of the 1st, echoing t0's TSval. */
+ZT_TEST(test_rack_late_original_not_taken_for_resend) {
+  const uint32_t TM = M - 12; /* the MSS less the timestamps option */
+  struct fx f;
+  fx_init(&f, NULL);
+  f.rtt = ZN_MS(20);
+  f.peer_syn.present |= ZN_TCP_OPTF_SACK_PERM | ZN_TCP_OPTF_TS;
+  fx_established(&f);
+  uint32_t una = f.s_nxt;
+  ZT_EQ(fx_write(&f, 6 * TM), (long)(6 * TM));
+  fx_poll(&f);
+  for (uint32_t k = 0; k < 6; k++)
+    EXPECT(&f, .seq = una + k * TM, .ack = f.p_nxt,
+           .flags = k == 5 ? ACK | PSH : ACK, .len = TM);
+  uint32_t t0_tsval = f.s_tsval;
+  fx_run(&f, ZN_MS(10));
+  struct zn_tcp_seg_opts o = {.present = ZN_TCP_OPTF_TS | ZN_TCP_OPTF_SACK,
+                              .nsack = 1};
+  o.tsval = fx_tsval(&f);
+  o.tsecr = t0_tsval;
+  o.sack[0].left = una + TM;
+  o.sack[0].right = una + 5 * TM;
+  SEND(&f, .seq = f.p_nxt, .ack = una, .flags = ACK, .o = o);
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = TM);
+  EXPECT_NONE(&f);
+  fx_run(&f, ZN_MS(11));
+  EXPECT_NONE(&f);
+  int rtx = fx_stat(&f, ZN_STAT_tcp_rtx);
+  o.tsval = fx_tsval(&f);
+  o.tsecr = t0_tsval; /* the original's echo: it arrived, late */
+  SEND(&f, .seq = f.p_nxt, .ack = una + 5 * TM, .flags = ACK, .o = o);
+  fx_run(&f, ZN_MS(1));
+  EXPECT_NONE(&f); /* the 6th is in flight: not resent */
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_rtx), rtx);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_rack_lost), 1);
+  o.present = ZN_TCP_OPTF_TS;
+  o.tsval = fx_tsval(&f);
+  SEND(&f, .seq = f.p_nxt, .ack = una + 6 * TM, .flags = ACK, .o = o);
+  ZT_EQ(fx_info(&f).unacked, 0);
+  fx_free(&f);
+}
+
 /* A D-SACK widens the window by a quarter of min_RTT, once per round
  * trip (§6.2 step 4), for the next 16 recoveries (the window itself
  * applies once reordering is seen, or outside DupThresh's case). */
@@ -257,6 +308,7 @@ int main(void) {
   ZT_RUN(test_rack_reordering_window);
   ZT_RUN(test_rack_reordered_not_lost);
   ZT_RUN(test_rack_dupthresh_and_after_reordering);
+  ZT_RUN(test_rack_late_original_not_taken_for_resend);
   ZT_RUN(test_rack_dsack_widens_window);
   ZT_RUN(test_rack_map_bounded);
   ZT_RUN(test_rack_ack_of_all_as_general_path);
