@@ -387,7 +387,7 @@ static int parse_fault_seed(void *base, const char *val, const char *prog) {
   return 0;
 }
 
-#define EX_CC_CHOICE_(n, v, s) {s, ZN_TCP_CC_##n},
+#define EX_CC_CHOICE_(n, v, s) {(s), ZN_TCP_CC_##n},
 static const struct ex_choice tcp_ccs[] = {ZN_TCP_CC_MAP(EX_CC_CHOICE_){NULL, 0}};
 #undef EX_CC_CHOICE_
 

@@ -382,7 +382,7 @@ void zn_tcp_set_keepalive(struct zn_tcp_conn *c, uint32_t idle_ms,
   X(NEWRENO, 1, "newreno")                                                     \
   X(BBR, 2, "bbr")
 
-#define ZN_TCP_CC_ENUM_(n, v, s) ZN_TCP_CC_##n = v,
+#define ZN_TCP_CC_ENUM_(n, v, s) ZN_TCP_CC_##n = (v),
 enum zn_tcp_cc_algo { ZN_TCP_CC_MAP(ZN_TCP_CC_ENUM_) };
 #undef ZN_TCP_CC_ENUM_
 

@@ -369,7 +369,7 @@ static const struct zn__tcp_cc_ops *const cc_table[] = {
     [ZN_TCP_CC_BBR] = &zn__tcp_cc_bbr,
 };
 
-#define CC_NAME_(n, v, s) [v] = s,
+#define CC_NAME_(n, v, s) [(v)] = (s),
 static const char *const cc_names[] = {ZN_TCP_CC_MAP(CC_NAME_)};
 #undef CC_NAME_
 
