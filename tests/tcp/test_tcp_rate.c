@@ -207,6 +207,20 @@ ZT_TEST(test_rate_interval_rules) {
   ZT_EQU(rs.ack_elapsed_us, 25000u);
   ZT_EQU(rs.rtt_us, 30000u);
   ZT_EQU(c->rate.first_tx_us, now - 30000);
+  /* A merged range (its time is its latest send's) or a resent one
+   * gives no RTT. */
+  struct zn__tcp_xmit mx = x;
+  mx.flags = ZN__XMIT_MERGED;
+  mx.order = 9;
+  struct zn__tcp_rs mrs = {.has_data = false};
+  zn__tcp_rate_on_delivered(c, &mrs, &mx);
+  ZT_CHECK(mrs.has_data);
+  ZT_EQU(mrs.rtt_us, 0u);
+  mx.flags = ZN__XMIT_RTX;
+  mrs = (struct zn__tcp_rs){.has_data = false};
+  zn__tcp_rate_on_delivered(c, &mrs, &mx);
+  ZT_EQU(mrs.rtt_us, 0u);
+  c->rate.first_tx_us = now - 30000;
   /* An older range the same ACK delivers does not replace P. */
   struct zn__tcp_xmit old = x;
   old.order = 6;
