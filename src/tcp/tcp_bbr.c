@@ -129,6 +129,16 @@ static void maxfilt_reset(struct zn__tcp_maxfilt *f, uint32_t v, uint32_t t) {
   }
 }
 
+/* The best is gone: the second and third move up, (v, t) is third. */
+static void maxfilt_shift(struct zn__tcp_maxfilt *f, uint32_t v, uint32_t t) {
+  f->v[0] = f->v[1];
+  f->t[0] = f->t[1];
+  f->v[1] = f->v[2];
+  f->t[1] = f->t[2];
+  f->v[2] = v;
+  f->t[2] = t;
+}
+
 /* Kathleen Nichols' running max over `win` counts: the best sample of the
  * window, and the second and third best of its later parts, so that when
  * the best ages out the next is at hand.  Returns the max. */
@@ -147,15 +157,11 @@ static uint32_t maxfilt_update(struct zn__tcp_maxfilt *f, uint32_t v,
   }
   uint32_t age = t - f->t[0];
   if (age > win) {
-    /* The best aged out: each moves up, the sample is the third. */
-    for (unsigned n = 0; n < 2 && t - f->t[0] > win; n++) {
-      f->v[0] = f->v[1];
-      f->t[0] = f->t[1];
-      f->v[1] = f->v[2];
-      f->t[1] = f->t[2];
-      f->v[2] = v;
-      f->t[2] = t;
-    }
+    /* The best aged out: each moves up, the sample is the third (twice,
+     * if the second had aged too). */
+    maxfilt_shift(f, v, t);
+    if (t - f->t[0] > win)
+      maxfilt_shift(f, v, t);
   } else if (f->t[1] == f->t[0] && age > win / 4) {
     /* A quarter of the window with one sample kept: take a second. */
     f->v[1] = f->v[2] = v;
