@@ -88,24 +88,12 @@ static const struct {
     [ZN__BBR_PROBE_RTT] = {256, 128},
 };
 
-static uint32_t sat32(uint64_t x) {
-  return x > UINT32_MAX ? UINT32_MAX : (uint32_t)x;
-}
-
-static uint64_t mul_sat(uint64_t a, uint64_t b) {
-  if (a != 0 && b > UINT64_MAX / a)
-    return UINT64_MAX;
-  return a * b;
-}
-
-static uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
-static uint32_t max32(uint32_t a, uint32_t b) { return a > b ? a : b; }
 static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 static uint64_t max64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
 /* x * pct / 100, for a volume ("Infinity" stays). */
 static uint32_t pct32(uint32_t x, uint32_t pct) {
-  return x == INF32 ? INF32 : sat32((uint64_t)x * pct / 100u);
+  return x == INF32 ? INF32 : zn__cc_sat32((uint64_t)x * pct / 100u);
 }
 
 /* Delivered counters run modulo 2^32: a >= b as sequence numbers. */
@@ -186,14 +174,14 @@ static bool probing_bw(const struct zn__tcp_bbr *b) {
 }
 
 static uint32_t min_pipe_cwnd(const struct zn__tcp_cc *cc) {
-  return sat32((uint64_t)MIN_PIPE_SEGS * cc->mss);
+  return zn__cc_sat32((uint64_t)MIN_PIPE_SEGS * cc->mss);
 }
 
 /* bw * min_rtt, bytes (the caller knows min_rtt). */
 static uint64_t bdp_of(const struct zn__tcp_bbr *b, uint64_t bw) {
   if (bw < (UINT64_C(1) << 32))
     return bw * b->min_rtt_us / US_PER_S;
-  return mul_sat(bw / US_PER_S, b->min_rtt_us);
+  return zn__cc_mul_sat(bw / US_PER_S, b->min_rtt_us);
 }
 
 /* BDPMultiple(bw, gain), gain in 1/256. */
@@ -201,23 +189,23 @@ static uint32_t bdp_multiple(const struct zn__tcp_bbr *b, uint64_t bw,
                              uint32_t gain) {
   if (b->min_rtt_us == INF32)
     return b->initial_cwnd; /* no RTT sample yet */
-  return sat32(mul_sat(bdp_of(b, bw), gain) / GAIN_UNIT);
+  return zn__cc_sat32(zn__cc_mul_sat(bdp_of(b, bw), gain) / GAIN_UNIT);
 }
 
 /* C.send_quantum (§4.6.2): 1 ms at the pacing rate, in [2 SMSS, 64 KB]. */
 static uint32_t send_quantum(const struct zn__tcp_cc *cc) {
   uint64_t q = cc->pacing_rate / 1000u;
   q = min64(q, SEND_QUANTUM_MAX);
-  return max32((uint32_t)q, sat32((uint64_t)cc->mss * 2));
+  return zn__cc_max32((uint32_t)q, zn__cc_sat32((uint64_t)cc->mss * 2));
 }
 
 /* QuantizationBudget, with the TCP offload budget (§4.6.4.2). */
 static uint32_t quantization_budget(const struct zn__tcp_cc *cc,
                                     uint32_t cap) {
-  cap = max32(cap, sat32((uint64_t)send_quantum(cc) * 3));
-  cap = max32(cap, min_pipe_cwnd(cc));
+  cap = zn__cc_max32(cap, zn__cc_sat32((uint64_t)send_quantum(cc) * 3));
+  cap = zn__cc_max32(cap, min_pipe_cwnd(cc));
   if (cc->bbr.state == ZN__BBR_PROBE_BW_UP)
-    cap = sat32((uint64_t)cap + 2u * (uint64_t)cc->mss);
+    cap = zn__cc_sat32((uint64_t)cap + 2u * (uint64_t)cc->mss);
   return cap;
 }
 
@@ -234,7 +222,7 @@ static uint32_t bbr_bdp(const struct zn__tcp_bbr *b) {
 
 /* TargetInflight: the BDP, unless congestion cut cwnd below it. */
 static uint32_t target_inflight(const struct zn__tcp_cc *cc) {
-  return min32(bbr_bdp(&cc->bbr), cc->cwnd);
+  return zn__cc_min32(bbr_bdp(&cc->bbr), cc->cwnd);
 }
 
 /* InflightWithHeadroom (§4.3.3.6) */
@@ -243,11 +231,11 @@ static uint32_t inflight_with_headroom(const struct zn__tcp_cc *cc) {
   if (b->inflight_longterm == INF32)
     return INF32;
   uint32_t headroom =
-      max32(cc->mss, pct32(b->inflight_longterm, HEADROOM_PCT));
+      zn__cc_max32(cc->mss, pct32(b->inflight_longterm, HEADROOM_PCT));
   uint32_t room = b->inflight_longterm > headroom
                       ? b->inflight_longterm - headroom
                       : 0;
-  return max32(room, min_pipe_cwnd(cc));
+  return zn__cc_max32(room, min_pipe_cwnd(cc));
 }
 
 /* IsInflightTooHigh (§4.5.6.2), for a sample's lost and tx_in_flight. */
@@ -265,12 +253,12 @@ static void save_cwnd(struct zn__tcp_cc *cc) {
   if (!b->in_recovery && b->state != ZN__BBR_PROBE_RTT)
     b->prior_cwnd = cc->cwnd;
   else
-    b->prior_cwnd = max32(b->prior_cwnd, cc->cwnd);
+    b->prior_cwnd = zn__cc_max32(b->prior_cwnd, cc->cwnd);
 }
 
 /* RestoreCwnd */
 static void restore_cwnd(struct zn__tcp_cc *cc) {
-  cc->cwnd = max32(cc->cwnd, cc->bbr.prior_cwnd);
+  cc->cwnd = zn__cc_max32(cc->cwnd, cc->bbr.prior_cwnd);
 }
 
 /* SaveStateUponLoss (§4.5.9.1) */
@@ -313,7 +301,7 @@ static void reset_short_term_model(struct zn__tcp_bbr *b) {
 /* SetPacingRateWithGain: only up until the pipe is known full, so that
  * application-limited samples cannot pull Startup's rate down. */
 static void set_pacing_rate_with_gain(struct zn__tcp_cc *cc, uint32_t gain) {
-  uint64_t rate = mul_sat(cc->bbr.bw, gain) / GAIN_UNIT;
+  uint64_t rate = zn__cc_mul_sat(cc->bbr.bw, gain) / GAIN_UNIT;
   rate = rate / 100u * (100u - PACING_MARGIN_PCT) +
          rate % 100u * (100u - PACING_MARGIN_PCT) / 100u;
   if (rate != 0 && (cc->bbr.full_bw_reached || rate > cc->pacing_rate))
@@ -325,7 +313,8 @@ static void set_pacing_rate_with_gain(struct zn__tcp_cc *cc, uint32_t gain) {
 static void init_pacing_rate(struct zn__tcp_cc *cc, uint32_t srtt_us) {
   uint64_t rtt = srtt_us ? srtt_us : 1000u;
   uint64_t nominal = (uint64_t)cc->bbr.initial_cwnd * US_PER_S / rtt;
-  uint64_t rate = mul_sat(nominal, gains[ZN__BBR_STARTUP].pacing) / GAIN_UNIT;
+  uint64_t rate =
+      zn__cc_mul_sat(nominal, gains[ZN__BBR_STARTUP].pacing) / GAIN_UNIT;
   cc->pacing_rate = rate ? rate : 1u;
 }
 
@@ -380,7 +369,7 @@ static void raise_inflight_longterm_slope(struct zn__tcp_cc *cc) {
   uint32_t growth = 1u << b->bw_probe_up_rounds;
   if (b->bw_probe_up_rounds < 30)
     b->bw_probe_up_rounds++;
-  b->probe_up_acked_per_inc = max32(cc->cwnd / growth, cc->mss);
+  b->probe_up_acked_per_inc = zn__cc_max32(cc->cwnd / growth, cc->mss);
 }
 
 static void start_probe_bw_up(struct zn__tcp_cc *cc,
@@ -411,7 +400,7 @@ static void handle_inflight_too_high(struct zn__tcp_cc *cc,
   b->is_bw_probe_sample = false; /* only react once per probe */
   if (!app_limited)
     b->inflight_longterm =
-        max32(tx_in_flight, pct32(target_inflight(cc), BETA_PCT));
+        zn__cc_max32(tx_in_flight, pct32(target_inflight(cc), BETA_PCT));
   if (b->state == ZN__BBR_PROBE_BW_UP) {
     b->undo_state = ZN__BBR_PROBE_BW_UP;
     start_probe_bw_down(cc, a);
@@ -440,13 +429,14 @@ static uint32_t inflight_at_loss(const struct zn__tcp_cc_lost *l) {
                    (int64_t)(100u - LOSS_THRESH_PCT);
   if (prefix < 0)
     prefix = 0;
-  return sat32((uint64_t)(inflight_prev + prefix));
+  return zn__cc_sat32((uint64_t)(inflight_prev + prefix));
 }
 
 /* ---- the per-ACK model update (§4.2.3 UpdateModelAndState) ----------- */
 
 /* UpdateRound (§4.5.1) */
-static void update_round(struct zn__tcp_bbr *b, const struct zn__tcp_cc_ack *a) {
+static void update_round(struct zn__tcp_bbr *b,
+                         const struct zn__tcp_cc_ack *a) {
   if (a->has_p && dlv_geq(a->prior_delivered, b->next_round_delivered)) {
     start_round(b, a->delivered);
     b->round_count++;
@@ -487,7 +477,7 @@ static void update_latest_delivery_signals(struct zn__tcp_bbr *b,
   if (a->rate_valid)
     b->bw_latest = max64(b->bw_latest, a->delivery_rate);
   if (a->has_p) {
-    b->inflight_latest = max32(b->inflight_latest, a->rs_delivered);
+    b->inflight_latest = zn__cc_max32(b->inflight_latest, a->rs_delivered);
     if (dlv_geq(a->prior_delivered, b->loss_round_delivered)) {
       b->loss_round_delivered = a->delivered;
       b->loss_round_start = true;
@@ -519,7 +509,7 @@ static void adapt_lower_bounds_from_congestion(struct zn__tcp_cc *cc) {
                      b->bw_shortterm % 100u * BETA_PCT / 100u;
   b->bw_shortterm = max64(b->bw_latest, bw_beta);
   b->inflight_shortterm =
-      max32(b->inflight_latest, pct32(b->inflight_shortterm, BETA_PCT));
+      zn__cc_max32(b->inflight_latest, pct32(b->inflight_shortterm, BETA_PCT));
 }
 
 /* ECN (the draft's §2.7 leaves it open; see the top of the file). */
@@ -551,15 +541,16 @@ static void update_ack_aggregation(struct zn__tcp_cc *cc,
   uint64_t interval = a->now_ns - b->extra_acked_start;
   uint64_t expected = b->bw < (UINT64_C(1) << 32)
                           ? b->bw * (interval / 1000u) / US_PER_S
-                          : mul_sat(b->bw / US_PER_S, interval / 1000u);
+                          : zn__cc_mul_sat(b->bw / US_PER_S, interval / 1000u);
   if (b->extra_acked_delivered <= expected) {
     b->extra_acked_delivered = 0;
     b->extra_acked_start = a->now_ns;
     expected = 0;
   }
   b->extra_acked_delivered =
-      sat32((uint64_t)b->extra_acked_delivered + a->newly_acked);
-  uint32_t extra = min32(sat32(b->extra_acked_delivered - expected), cc->cwnd);
+      zn__cc_sat32((uint64_t)b->extra_acked_delivered + a->newly_acked);
+  uint32_t extra =
+      zn__cc_min32(zn__cc_sat32(b->extra_acked_delivered - expected), cc->cwnd);
   uint32_t len = b->full_bw_reached ? EXTRA_ACKED_FILTER_LEN : 1u;
   b->extra_acked =
       maxfilt_update(&b->extra_acked_filter, extra, b->round_count, len);
@@ -571,7 +562,8 @@ static void check_full_bw_reached(struct zn__tcp_bbr *b,
                                   const struct zn__tcp_cc_ack *a) {
   if (b->full_bw_now || !b->round_start || a->app_limited || !a->rate_valid)
     return;
-  if (a->delivery_rate >= mul_sat(b->full_bw, FULL_BW_GROWTH_PCT) / 100u) {
+  if (a->delivery_rate >=
+      zn__cc_mul_sat(b->full_bw, FULL_BW_GROWTH_PCT) / 100u) {
     reset_full_bw(b);
     b->full_bw = a->delivery_rate;
     return;
@@ -600,7 +592,7 @@ static void check_startup_high_loss(struct zn__tcp_cc *cc,
       b->round_count != b->recovery_round && lossy) {
     b->undo_state = ZN__BBR_STARTUP;
     b->full_bw_reached = true;
-    b->inflight_longterm = max32(bbr_bdp(b), b->inflight_latest);
+    b->inflight_longterm = zn__cc_max32(bbr_bdp(b), b->inflight_latest);
   }
   b->loss_events_in_round = 0;
 }
@@ -627,7 +619,8 @@ static void check_drain_done(struct zn__tcp_cc *cc,
  * takes to grow its window by the BDP (one segment a round), 63 rounds
  * at most. */
 static bool reno_coexistence_probe_time(const struct zn__tcp_cc *cc) {
-  uint32_t rounds = min32(target_inflight(cc) / cc->mss, RENO_ROUNDS_MAX);
+  uint32_t rounds =
+      zn__cc_min32(target_inflight(cc) / cc->mss, RENO_ROUNDS_MAX);
   return cc->bbr.rounds_since_probe_up >= rounds;
 }
 
@@ -677,11 +670,12 @@ static void probe_inflight_longterm_upward(struct zn__tcp_cc *cc,
   struct zn__tcp_bbr *b = &cc->bbr;
   if (!is_cwnd_limited(b) || cc->cwnd < b->inflight_longterm)
     return; /* not using all of it: no reason to grow it */
-  b->bw_probe_up_acked = sat32((uint64_t)b->bw_probe_up_acked + a->newly_acked);
+  b->bw_probe_up_acked =
+      zn__cc_sat32((uint64_t)b->bw_probe_up_acked + a->newly_acked);
   if (b->bw_probe_up_acked >= b->probe_up_acked_per_inc) {
     uint32_t delta = b->bw_probe_up_acked / b->probe_up_acked_per_inc;
     b->bw_probe_up_acked -= delta * b->probe_up_acked_per_inc;
-    b->inflight_longterm = sat32((uint64_t)b->inflight_longterm +
+    b->inflight_longterm = zn__cc_sat32((uint64_t)b->inflight_longterm +
                                  (uint64_t)delta * cc->mss);
   }
   if (b->round_start)
@@ -768,7 +762,7 @@ static void update_min_rtt(struct zn__tcp_bbr *b,
 
 /* ProbeRTTCwnd: half the BDP, MinPipeCwnd at least. */
 static uint32_t probe_rtt_cwnd(const struct zn__tcp_cc *cc) {
-  return max32(bdp_multiple(&cc->bbr, cc->bbr.bw,
+  return zn__cc_max32(bdp_multiple(&cc->bbr, cc->bbr.bw,
                             gains[ZN__BBR_PROBE_RTT].cwnd),
                min_pipe_cwnd(cc));
 }
@@ -849,7 +843,7 @@ static void bound_bw_for_model(struct zn__tcp_bbr *b) {
 static uint32_t max_inflight(const struct zn__tcp_cc *cc) {
   const struct zn__tcp_bbr *b = &cc->bbr;
   uint32_t cap = bdp_multiple(b, b->bw, gains[b->state].cwnd);
-  cap = sat32((uint64_t)cap + b->extra_acked);
+  cap = zn__cc_sat32((uint64_t)cap + b->extra_acked);
   return quantization_budget(cc, cap);
 }
 
@@ -862,9 +856,9 @@ static void bound_cwnd_for_model(struct zn__tcp_cc *cc) {
   else if (b->state == ZN__BBR_PROBE_RTT ||
            b->state == ZN__BBR_PROBE_BW_CRUISE)
     cap = inflight_with_headroom(cc);
-  cap = min32(cap, b->inflight_shortterm);
-  cap = max32(cap, min_pipe_cwnd(cc));
-  cc->cwnd = min32(cc->cwnd, cap);
+  cap = zn__cc_min32(cap, b->inflight_shortterm);
+  cap = zn__cc_max32(cap, min_pipe_cwnd(cc));
+  cc->cwnd = zn__cc_min32(cc->cwnd, cap);
 }
 
 /* SetCwnd (§4.6.4.6): up by what is acked, to max_inflight once the pipe
@@ -874,18 +868,20 @@ static void set_cwnd(struct zn__tcp_cc *cc, const struct zn__tcp_cc_ack *a) {
   uint32_t target = max_inflight(cc);
   if (!b->delivered_iw && !dlv_geq(b->initial_cwnd, a->delivered + 1u))
     b->delivered_iw = true;
-  uint32_t grown = sat32((uint64_t)cc->cwnd + a->newly_acked);
+  uint32_t grown = zn__cc_sat32((uint64_t)cc->cwnd + a->newly_acked);
   if (b->full_bw_reached)
-    cc->cwnd = min32(grown, target);
+    cc->cwnd = zn__cc_min32(grown, target);
   else if (cc->cwnd < target || !b->delivered_iw)
     cc->cwnd = grown;
-  cc->cwnd = max32(cc->cwnd, min_pipe_cwnd(cc));
+  cc->cwnd = zn__cc_max32(cc->cwnd, min_pipe_cwnd(cc));
   if (b->state == ZN__BBR_PROBE_RTT)
-    cc->cwnd = min32(cc->cwnd, probe_rtt_cwnd(cc)); /* BoundCwndForProbeRTT */
+    cc->cwnd =
+        zn__cc_min32(cc->cwnd, probe_rtt_cwnd(cc)); /* BoundCwndForProbeRTT */
   bound_cwnd_for_model(cc);
 }
 
-/* ---- the ops -------------------------------------------------------------- */
+/* ---- the ops --------------------------------------------------------------
+ */
 
 static void clock_start(struct zn__tcp_bbr *b, uint64_t now) {
   if (b->clock_on)
@@ -904,7 +900,7 @@ static void bbr_init(struct zn__tcp_cc *cc, uint32_t mss, uint32_t iw) {
   cc->ops = &zn__tcp_cc_bbr;
   cc->rng = rng;
   cc->mss = mss ? mss : 1;
-  cc->cwnd = max32(iw, cc->mss);
+  cc->cwnd = zn__cc_max32(iw, cc->mss);
   cc->ssthresh = UINT32_MAX;
   b->initial_cwnd = cc->cwnd;
   b->min_rtt_us = INF32;
@@ -954,7 +950,8 @@ static uint32_t bbr_on_ack_sample(struct zn__tcp_cc *cc,
 
 /* HandleLostPacket (§4.5.6.2), with the range the engine took as lost
  * for P. */
-static void bbr_on_lost(struct zn__tcp_cc *cc, const struct zn__tcp_cc_lost *l) {
+static void bbr_on_lost(struct zn__tcp_cc *cc,
+                        const struct zn__tcp_cc_lost *l) {
   struct zn__tcp_bbr *b = &cc->bbr;
   b->delivered = l->delivered;
   note_loss(cc, l->delivered);
@@ -1009,8 +1006,9 @@ static void bbr_on_undo(struct zn__tcp_cc *cc, uint32_t prior_cwnd,
   reset_full_bw(b);
   b->bw_shortterm = max64(b->bw_shortterm, b->undo_bw_shortterm);
   b->inflight_shortterm =
-      max32(b->inflight_shortterm, b->undo_inflight_shortterm);
-  b->inflight_longterm = max32(b->inflight_longterm, b->undo_inflight_longterm);
+      zn__cc_max32(b->inflight_shortterm, b->undo_inflight_shortterm);
+  b->inflight_longterm =
+      zn__cc_max32(b->inflight_longterm, b->undo_inflight_longterm);
   if (b->undo_state == ZN__BBR_STARTUP && b->state != ZN__BBR_STARTUP) {
     b->full_bw_reached = false;
     if (b->state != ZN__BBR_PROBE_RTT)

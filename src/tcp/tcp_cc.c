@@ -15,8 +15,9 @@
  * cbrt(2.5 * 2^32) s < 2^12 s.  The cube is then taken as
  * ((d^2 >> 20) d) >> 18, never more than 2^64, in Q10 s^3, and scaled to
  * bytes with a saturating multiply.  K comes from an exact integer cube
- * root of a 64-bit radicand normalised to >= 61 significant bits.  beta = 7/10, alpha = 3 (1 - beta) /
- * (1 + beta) = 9/17 and (1 + beta) / 2 = 17/20 are exact ratios.
+ * root of a 64-bit radicand normalised to >= 61 significant bits.  beta = 7/10,
+ * alpha = 3 (1 - beta) / (1 + beta) = 9/17 and (1 + beta) / 2 = 17/20 are exact
+ * ratios.
  *
  * Increases carry their remainders (ca_acked, w_est_rem), so small ACKs on
  * a large window add up exactly as large ones do.
@@ -37,22 +38,9 @@
 /* Largest t kept (ns): 2^13 s, beyond any K plus CUBIC_D_MAX. */
 #define CUBIC_T_MAX_NS (UINT64_C(8192) * NS_PER_S)
 
-static uint32_t sat32(uint64_t x) {
-  return x > UINT32_MAX ? UINT32_MAX : (uint32_t)x;
-}
-
-static uint64_t mul_sat(uint64_t a, uint64_t b) {
-  if (a != 0 && b > UINT64_MAX / a)
-    return UINT64_MAX;
-  return a * b;
-}
-
-static uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
-static uint32_t max32(uint32_t a, uint32_t b) { return a > b ? a : b; }
-
 /* 2 SMSS, the floor of ssthresh after any reduction. */
 static uint32_t two_mss(const struct zn__tcp_cc *cc) {
-  return sat32((uint64_t)cc->mss * 2);
+  return zn__cc_sat32((uint64_t)cc->mss * 2);
 }
 
 /* init: cwnd = iw but at least one MSS (the invariant every op keeps). */
@@ -60,7 +48,7 @@ static void cc_init(struct zn__tcp_cc *cc, uint32_t mss, uint32_t iw,
                     const struct zn__tcp_cc_ops *ops) {
   cc->ops = ops;
   cc->mss = mss ? mss : 1;
-  cc->cwnd = max32(iw, cc->mss);
+  cc->cwnd = zn__cc_max32(iw, cc->mss);
   cc->ssthresh = UINT32_MAX;
   cc->pacing_rate = 0;
   cc->ca_acked = 0;
@@ -80,15 +68,15 @@ static void cc_init(struct zn__tcp_cc *cc, uint32_t mss, uint32_t iw,
  * avoidance. */
 static uint32_t slow_start(struct zn__tcp_cc *cc, uint32_t acked) {
   uint32_t room = cc->ssthresh - cc->cwnd; /* caller: cwnd < ssthresh */
-  uint32_t inc = min32(min32(acked, two_mss(cc)), room);
+  uint32_t inc = zn__cc_min32(zn__cc_min32(acked, two_mss(cc)), room);
   cc->cwnd += inc;
   return cc->cwnd < cc->ssthresh ? 0 : acked - inc;
 }
 
 /* RFC 6582 §3.2 step 3, option 1. */
 static void recovery_end(struct zn__tcp_cc *cc, uint32_t flight) {
-  uint32_t w = sat32((uint64_t)max32(flight, cc->mss) + cc->mss);
-  cc->cwnd = min32(cc->ssthresh, w);
+  uint32_t w = zn__cc_sat32((uint64_t)zn__cc_max32(flight, cc->mss) + cc->mss);
+  cc->cwnd = zn__cc_min32(cc->ssthresh, w);
   cc->ca_acked = 0;
   cc->w_est_rem = 0;
 }
@@ -100,8 +88,8 @@ static void recovery_end(struct zn__tcp_cc *cc, uint32_t flight) {
  * for a start at or above W_max). */
 static void undo(struct zn__tcp_cc *cc, uint32_t prior_cwnd,
                  uint32_t prior_ssthresh) {
-  cc->cwnd = max32(cc->cwnd, prior_cwnd);
-  cc->ssthresh = max32(cc->ssthresh, prior_ssthresh);
+  cc->cwnd = zn__cc_max32(cc->cwnd, prior_cwnd);
+  cc->ssthresh = zn__cc_max32(cc->ssthresh, prior_ssthresh);
   cc->ca_acked = 0;
   cc->w_est_rem = 0;
   cc->epoch_on = 0;
@@ -110,8 +98,9 @@ static void undo(struct zn__tcp_cc *cc, uint32_t prior_cwnd,
 
 /* RFC 5681 §4.1 restart window (both algorithms): tcp_cc.h. */
 static void idle_restart(struct zn__tcp_cc *cc, uint32_t rw) {
-  cc->ssthresh = max32(cc->ssthresh, sat32((uint64_t)cc->cwnd * 3 / 4));
-  cc->cwnd = max32(min32(cc->cwnd, rw), cc->mss);
+  cc->ssthresh =
+      zn__cc_max32(cc->ssthresh, zn__cc_sat32((uint64_t)cc->cwnd * 3 / 4));
+  cc->cwnd = zn__cc_max32(zn__cc_min32(cc->cwnd, rw), cc->mss);
   cc->ca_acked = 0;
   cc->w_est_rem = 0;
   cc->epoch_on = 0;
@@ -136,13 +125,13 @@ static void newreno_on_ack(struct zn__tcp_cc *cc, uint32_t acked,
   uint64_t sum = (uint64_t)cc->ca_acked + acked;
   uint64_t n = sum / cc->cwnd;
   cc->ca_acked = (uint32_t)(sum - n * cc->cwnd);
-  cc->cwnd = sat32((uint64_t)cc->cwnd + mul_sat(n, cc->mss));
+  cc->cwnd = zn__cc_sat32((uint64_t)cc->cwnd + zn__cc_mul_sat(n, cc->mss));
 }
 
 /* ssthresh = max(FlightSize / 2, 2 SMSS) (RFC 5681 eqn 4). */
 static uint32_t newreno_ssthresh(const struct zn__tcp_cc *cc,
                                  uint32_t flight) {
-  return max32(flight / 2, two_mss(cc));
+  return zn__cc_max32(flight / 2, two_mss(cc));
 }
 
 static void newreno_on_loss(struct zn__tcp_cc *cc, uint32_t flight,
@@ -213,7 +202,7 @@ static uint32_t cubic_k(uint32_t delta, uint32_t mss) {
     }
     e--;
   }
-  return sat32(icbrt64(q) << (e / 3));
+  return zn__cc_sat32(icbrt64(q) << (e / 3));
 }
 
 /* W_cubic(t) in bytes, t in Q16 s since the epoch (RFC 9438 Figure 1),
@@ -226,10 +215,10 @@ static uint32_t w_cubic(const struct zn__tcp_cc *cc, uint64_t t) {
   uint64_t d2 = (d * d) >> 20;                /* Q12 s^2, < 2^36 */
   uint64_t d3 = (d2 * d) >> 18;               /* Q10 s^3, < 2^46 */
   uint64_t seg = d3 * 2 / 5;                  /* C d^3, Q10 segments */
-  uint64_t bytes = mul_sat(seg, cc->mss) >> 10;
+  uint64_t bytes = zn__cc_mul_sat(seg, cc->mss) >> 10;
   if (below)
     return bytes >= cc->w_max ? 0 : cc->w_max - (uint32_t)bytes;
-  return sat32((uint64_t)cc->w_max + bytes);
+  return zn__cc_sat32((uint64_t)cc->w_max + bytes);
 }
 
 static void cubic_init(struct zn__tcp_cc *cc, uint32_t mss, uint32_t iw) {
@@ -261,9 +250,9 @@ static void cubic_epoch_start(struct zn__tcp_cc *cc, uint64_t now_ns) {
 static void cubic_grow_w_est(struct zn__tcp_cc *cc, uint32_t acked) {
   uint64_t alpha17 = cc->w_est >= cc->cwnd_prior ? 17 : 9;
   uint64_t den = (uint64_t)cc->cwnd * 17;
-  uint64_t num = mul_sat(mul_sat(acked, cc->mss), alpha17);
+  uint64_t num = zn__cc_mul_sat(zn__cc_mul_sat(acked, cc->mss), alpha17);
   num = num > UINT64_MAX - cc->w_est_rem ? UINT64_MAX : num + cc->w_est_rem;
-  cc->w_est = sat32((uint64_t)cc->w_est + num / den);
+  cc->w_est = zn__cc_sat32((uint64_t)cc->w_est + num / den);
   cc->w_est_rem = num % den;
 }
 
@@ -280,7 +269,7 @@ static void cubic_avoid(struct zn__tcp_cc *cc, uint32_t acked,
   cubic_grow_w_est(cc, acked);
   if (w_cubic(cc, t) < cc->w_est) {
     /* Reno-friendly region (§4.3). */
-    cc->cwnd = max32(cc->cwnd, cc->w_est);
+    cc->cwnd = zn__cc_max32(cc->cwnd, cc->w_est);
     return;
   }
   /* Concave (§4.4) and convex (§4.5) regions. */
@@ -296,7 +285,7 @@ static void cubic_avoid(struct zn__tcp_cc *cc, uint32_t acked,
   cc->ca_acked = (uint32_t)(num % c);
   if (inc > target - c)
     inc = target - c;
-  cc->cwnd = sat32(c + inc);
+  cc->cwnd = zn__cc_sat32(c + inc);
 }
 
 static void cubic_on_ack(struct zn__tcp_cc *cc, uint32_t acked,
@@ -309,7 +298,7 @@ static void cubic_on_ack(struct zn__tcp_cc *cc, uint32_t acked,
 
 /* ssthresh = max(beta * w, 2 SMSS). */
 static uint32_t cubic_ssthresh(const struct zn__tcp_cc *cc, uint32_t w) {
-  return max32((uint32_t)((uint64_t)w * 7 / 10), two_mss(cc));
+  return zn__cc_max32((uint32_t)((uint64_t)w * 7 / 10), two_mss(cc));
 }
 
 /* RFC 9438 §4.6 (multiplicative decrease) and §4.7 (fast convergence). */
@@ -321,7 +310,7 @@ static void cubic_on_loss(struct zn__tcp_cc *cc, uint32_t flight,
   else
     cc->w_max = cc->cwnd;
   cc->cwnd_prior = cc->cwnd;
-  cc->ssthresh = cubic_ssthresh(cc, min32(cc->cwnd, flight));
+  cc->ssthresh = cubic_ssthresh(cc, zn__cc_min32(cc->cwnd, flight));
   cc->cwnd = cc->ssthresh;
   cc->epoch_on = 0;
   cc->after_rto = 0;

@@ -212,6 +212,26 @@ struct zn__tcp_cc_lost {
  * low-rate samples must not lower the bandwidth model). */
 #define ZN__CC_MARK_APP_LIMITED 1u
 
+/* Saturating arithmetic the controllers share (tcp_cc.c, tcp_bbr.c):
+ * windows are uint32 bytes that saturate rather than wrap. */
+static inline uint32_t zn__cc_sat32(uint64_t x) {
+  return x > UINT32_MAX ? UINT32_MAX : (uint32_t)x;
+}
+
+static inline uint64_t zn__cc_mul_sat(uint64_t a, uint64_t b) {
+  if (a != 0 && b > UINT64_MAX / a)
+    return UINT64_MAX;
+  return a * b;
+}
+
+static inline uint32_t zn__cc_min32(uint32_t a, uint32_t b) {
+  return a < b ? a : b;
+}
+
+static inline uint32_t zn__cc_max32(uint32_t a, uint32_t b) {
+  return a > b ? a : b;
+}
+
 struct zn__tcp_cc_ops {
   const char *name;
   /* Start: cwnd = initial window (RFC 6928 style: iw bytes; at least
