@@ -234,6 +234,18 @@ static inline void hcli_sends(struct hcli *cl, const char *s) {
   hcli_send(cl, s, strlen(s));
 }
 
+/* n requests for path, pipelined: written at once (n at most 512). */
+static inline void hcli_pipeline(struct hcli *cl, const char *path, int n) {
+  static char reqs[512 * 64];
+  size_t len = 0;
+  ZT_REQUIRE(n <= 512);
+  for (int i = 0; i < n; i++)
+    len += (size_t)snprintf(reqs + len, sizeof(reqs) - len,
+                            "GET %s HTTP/1.1\r\nHost: a\r\n\r\n", path);
+  ZT_REQUIRE(len < sizeof(reqs));
+  hcli_send(cl, reqs, len);
+}
+
 /* Close the client (if still open) and free its buffer. */
 static inline void hcli_done(struct hfix *hf, struct hcli *cl) {
   if (cl->c) {

@@ -179,11 +179,7 @@ ZT_TEST(test_slowest_reader_closed_for_a_waiter) {
   struct hcli reader, fresh;
   hcli_open(&hf, &reader, HF_PORT);
   reader.hold = true; /* reads nothing: the window closes */
-  static char reqs[100 * 40];
-  size_t n = 0;
-  for (int i = 0; i < 100; i++)
-    n += (size_t)snprintf(reqs + n, sizeof(reqs) - n, GET("/big.bin"));
-  hcli_send(&reader, reqs, n);
+  hcli_pipeline(&reader, "/big.bin", 100);
   hf_run(&hf, ZN_MS(500));
   ZT_EQU(ctx_open(&hf), 1); /* its response waits on the client */
   hcli_open(&hf, &fresh, HF_PORT);
@@ -304,11 +300,7 @@ ZT_TEST(test_waiter_closed_at_header_timeout) {
   hcli_done(&hf, &holder);
   hcli_open(&hf, &holder, HF_PORT);
   holder.hold = true;
-  static char reqs[100 * 40];
-  size_t n = 0;
-  for (int i = 0; i < 100; i++)
-    n += (size_t)snprintf(reqs + n, sizeof(reqs) - n, GET("/big.bin"));
-  hcli_send(&holder, reqs, n);
+  hcli_pipeline(&holder, "/big.bin", 100);
   hf_run(&hf, ZN_MS(100));
   waiter.rx_len = 0;
   hcli_sends(&waiter, GET("/hello.txt"));
@@ -333,11 +325,7 @@ ZT_TEST(test_idle_timeout_resets_unread_responses) {
   struct hcli cl;
   hcli_open(&hf, &cl, HF_PORT);
   cl.hold = true; /* its window fills; the rest waits in ours */
-  static char reqs[300 * 40];
-  size_t n = 0;
-  for (int i = 0; i < 300; i++)
-    n += (size_t)snprintf(reqs + n, sizeof(reqs) - n, GET("/index.html"));
-  hcli_send(&cl, reqs, n);
+  hcli_pipeline(&cl, "/index.html", 300);
   hf_run(&hf, ZN_MS(200));
   ZT_EQU(HF_STAT(&hf, requests), 300); /* all taken: idle */
   uint32_t bufs = zn_stack_bufs_in_use(hf.p.b);
@@ -361,11 +349,7 @@ ZT_TEST(test_newcomer_above_bufs_high_resets_unread) {
   hcli_sends(&quick, GET("/hello.txt")); /* idle, everything read */
   hcli_open(&hf, &reader, HF_PORT);
   reader.hold = true;
-  static char reqs[300 * 40];
-  size_t n = 0;
-  for (int i = 0; i < 300; i++)
-    n += (size_t)snprintf(reqs + n, sizeof(reqs) - n, GET("/index.html"));
-  hcli_send(&reader, reqs, n);
+  hcli_pipeline(&reader, "/index.html", 300);
   hf_run(&hf, ZN_MS(200));
   ZT_CHECK(zn_stack_bufs_in_use(hf.p.b) > 10);
   hcli_open(&hf, &fresh, HF_PORT);

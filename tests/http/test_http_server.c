@@ -603,11 +603,7 @@ ZT_TEST(test_client_that_never_reads_is_bounded_then_reset) {
   struct hcli cl;
   hcli_open(&hf, &cl, HF_PORT);
   cl.hold = true;
-  static char reqs[500 * 40];
-  size_t n = 0;
-  for (int i = 0; i < 500; i++)
-    n += (size_t)snprintf(reqs + n, sizeof(reqs) - n, GET("/big.bin"));
-  hcli_send(&cl, reqs, n);
+  hcli_pipeline(&cl, "/big.bin", 500);
   hf_run(&hf, ZN_MS(500));
   uint64_t served = HF_STAT(&hf, requests);
   ZT_CHECK(served < 100); /* reading stopped: the window closed */

@@ -349,7 +349,11 @@ static int find_state(const struct sim *s, uint8_t st, unsigned from) {
   return -1;
 }
 
-static uint64_t pct_of(uint64_t x, uint64_t y) { return x * 100u / y; }
+/* What the run delivered over its `dur` seconds, in % of the
+ * bottleneck's rate. */
+static uint64_t share_pct(const struct sim *s, unsigned dur) {
+  return s->acked_bytes * 100u / (s->bw * dur);
+}
 
 /* ---- Startup and Drain ------------------------------------------------- */
 
@@ -472,8 +476,7 @@ ZT_TEST(test_probe_bw_cycle) {
   /* UP ends on the plateau (three rounds), well before 1 s. */
   ZT_CHECK(s.state_at[d2] - s.state_at[u] < secs(0.5));
   ZT_EQU(s.drops, 0);
-  uint64_t rate = s.acked_bytes * NS_PER_S / secs(12);
-  ZT_CHECK(pct_of(rate, s.bw) >= 85);
+  ZT_CHECK(share_pct(&s, 12) >= 85);
   ZT_CHECK(s.max_queue < s.bw * 40 / 1000 * 2);
 }
 
@@ -497,8 +500,7 @@ ZT_TEST(test_probe_up_exits_on_loss_then_precautionary) {
   uint32_t drops = s.drops, sent = s.tail;
   sim_run(&s, s.now + secs(10));
   ZT_CHECK((s.drops - drops) * 100u < (s.tail - sent) * 2u);
-  uint64_t rate = s.acked_bytes * NS_PER_S / secs(15);
-  ZT_CHECK(pct_of(rate, s.bw) >= 80);
+  ZT_CHECK(share_pct(&s, 15) >= 80);
 }
 
 /* A.9/A.10: a bandwidth ten times higher is found in ProbeBW_UP within a
@@ -536,8 +538,7 @@ ZT_TEST(test_sub_packet_bdp) {
   ZT_CHECK(s.cc.cwnd >= 4u * MSS);
   ZT_CHECK(s.cc.pacing_rate <= s.bw * 13 / 10);
   ZT_CHECK(s.cc.bbr.max_bw <= s.bw * 102 / 100);
-  uint64_t rate = s.acked_bytes * NS_PER_S / secs(60);
-  ZT_CHECK(pct_of(rate, s.bw) >= 85);
+  ZT_CHECK(share_pct(&s, 60) >= 85);
 }
 
 /* ---- ProbeRTT ----------------------------------------------------------- */
@@ -600,8 +601,7 @@ ZT_TEST(test_random_loss_one_pct_keeps_rate) {
   sim_init(&s, 20, 40, 200);
   s.loss_ppm = 10000;
   sim_run(&s, s.now + secs(20));
-  uint64_t rate = s.acked_bytes * NS_PER_S / secs(20);
-  ZT_CHECK(pct_of(rate, s.bw) >= 75);
+  ZT_CHECK(share_pct(&s, 20) >= 75);
   ZT_CHECK(s.rtos <= 1); /* (the path here has no loss probe, RFC 8985) */
 }
 
@@ -614,8 +614,7 @@ ZT_TEST(test_random_loss_ten_pct_progresses) {
   sim_init(&s, 20, 40, 200);
   s.loss_ppm = 100000;
   sim_run(&s, s.now + secs(20));
-  uint64_t rate = s.acked_bytes * NS_PER_S / secs(20);
-  ZT_CHECK(pct_of(rate, s.bw) >= 3);
+  ZT_CHECK(share_pct(&s, 20) >= 3);
   ZT_CHECK(s.cc.cwnd >= 4u * MSS);
   uint64_t acked = s.acked_bytes;
   sim_run(&s, s.now + secs(2));
@@ -632,8 +631,7 @@ ZT_TEST(test_ecn_echo_bounds_probe) {
   sim_run(&s, s.now + secs(15));
   ZT_CHECK(s.cc.bbr.inflight_longterm != UINT32_MAX);
   ZT_CHECK(s.drops * 100u < s.tail); /* under 1% */
-  uint64_t rate = s.acked_bytes * NS_PER_S / secs(15);
-  ZT_CHECK(pct_of(rate, s.bw) >= 80);
+  ZT_CHECK(share_pct(&s, 15) >= 80);
 }
 
 /* A recovery found spurious (RFC 3522/3708, the engine's detection):
