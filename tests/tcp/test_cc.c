@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "tcp/tcp_cc.h"
+#include "znet.h"
 #include "zt.h"
 
 #define MSS 1460u
@@ -47,6 +48,35 @@ ZT_TEST(test_names_and_init) {
     ZT_EQU(cc.mss, 1);
     ZT_EQU(cc.cwnd, 1);
   }
+}
+
+/* The table (ZN_TCP_CC_MAP): each name to its value and back, an
+ * unknown name or value refused (out untouched), the controller of each
+ * value, and a stack configured with no such algorithm refused. */
+ZT_TEST(test_algorithm_table) {
+  static const char *const names[] = {"cubic", "newreno", "bbr"};
+  for (unsigned i = 0; i < 3; i++) {
+    enum zn_tcp_cc_algo a = (enum zn_tcp_cc_algo)99;
+    ZT_EQ(zn_tcp_cc_by_name(names[i], &a), ZN_OK);
+    ZT_EQU(a, i);
+    ZT_STREQ(zn_tcp_cc_name(a), names[i]);
+    ZT_STREQ(zn__tcp_cc_ops_of(i)->name, names[i]);
+  }
+  enum zn_tcp_cc_algo a = ZN_TCP_CC_BBR;
+  static const char *const bad[] = {"", "cub", "cubic2", "BBR", "reno"};
+  for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    ZT_EQ(zn_tcp_cc_by_name(bad[i], &a), ZN_EINVAL);
+  ZT_EQ(zn_tcp_cc_by_name(NULL, &a), ZN_EINVAL);
+  ZT_EQU(a, ZN_TCP_CC_BBR);
+  ZT_CHECK(zn_tcp_cc_name((enum zn_tcp_cc_algo)3) == NULL);
+  ZT_CHECK(zn__tcp_cc_ops_of(3) == NULL);
+  struct zn_config cfg;
+  zn_config_default(&cfg);
+  ZT_CHECK(zn_stack_mem_size(&cfg) > 0);
+  cfg.tcp_cc = ZN_TCP_CC_BBR;
+  ZT_CHECK(zn_stack_mem_size(&cfg) > 0);
+  cfg.tcp_cc = 3;
+  ZT_EQU(zn_stack_mem_size(&cfg), 0);
 }
 
 /* One round trip of ACKs: every segment of the window at the start of the
@@ -783,6 +813,7 @@ ZT_TEST(test_random_sequences) {
 
 int main(void) {
   ZT_RUN(test_names_and_init);
+  ZT_RUN(test_algorithm_table);
   ZT_RUN(test_slow_start_doubles_per_rtt);
   ZT_RUN(test_slow_start_byte_counting_limits);
   ZT_RUN(test_newreno_slow_start_stops_at_ssthresh);
