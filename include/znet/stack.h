@@ -161,6 +161,13 @@ struct zn_config {
                                 out of order) may hold together; 0: three
                                 quarters of nbufs + nbigbufs.  The rest
                                 stays free for reception and control. */
+  uint32_t tcp_flights;      /**< flight blocks: the SACK scoreboard and the
+                                transmit map a connection holds only while
+                                it has data or a FIN in flight (776 bytes
+                                each); 0: as many as tcp_mem_bufs (or its
+                                default), at most tcp_conns.  With fewer, a
+                                connection that finds none free waits to
+                                send, in order (counter tcp_flight_wait) */
 
   /** Loop. */
   uint32_t rx_budget;        /**< frames received per poll */

@@ -252,6 +252,8 @@
   X(tcp_ooo_pruned, CNT, "TCP out-of-order queues freed for in-order data")    \
   X(tcp_wnd_clamped, CNT, "TCP windows held shut by the stack-wide buffer bound") \
   X(tcp_mem_wait, CNT, "TCP writes cut short by the stack-wide buffer bound")   \
+  X(tcp_flight_wait, CNT, "TCP sends held back: no flight block free")         \
+  X(tcp_flight_woken, CNT, "TCP senders woken by a flight block given back")   \
   X(tcp_rtx, CNT, "TCP segments retransmitted")                                \
   X(tcp_fast_rtx, CNT, "TCP fast retransmits")                                 \
   X(tcp_rto, CNT, "TCP retransmission timeouts")                               \

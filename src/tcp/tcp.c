@@ -55,7 +55,8 @@ size_t zn__tcp_mem_size(const struct zn_config *cfg) {
   uint32_t n = cfg->tcp_conns;
   return zn__carve_size((size_t)n * sizeof(struct zn_tcp_conn)) +
          zn__carve_size((size_t)pow2_at_least(2 * n + 1) * sizeof(void *)) +
-         zn__carve_size((size_t)pow2_at_least(n / 4 + 4) * sizeof(void *));
+         zn__carve_size((size_t)pow2_at_least(n / 4 + 4) * sizeof(void *)) +
+         zn__tcp_flight_mem_size(cfg);
 }
 
 void zn__tcp_init(struct zn_stack *st, void **mem) {
@@ -75,6 +76,7 @@ void zn__tcp_init(struct zn_stack *st, void **mem) {
     t->free = &t->conns[i];
   }
   zn__tcp_mem_init(st);
+  zn__tcp_flight_init(st, mem);
   if (n)
     zn__inet_register(st, ZN__INET_ON_BOTH, ZN_IPPROTO_TCP, zn__tcp_input, zn__tcp_icmp_err);
 }
@@ -87,7 +89,8 @@ static void free_slot(struct zn_tcp_conn *c) {
    * what release_all would reset then is cleared below or set up again
    * by zn__tcp_alloc.) */
   if (c->sndq.head || c->rcvq.head || c->ooo.root || c->acq_head ||
-      c->mem_charged || c->adv_charged)
+      c->mem_charged || c->adv_charged || c->fl ||
+      (c->mem & ZN__TCPM_FLIGHT_WAIT))
     zn__tcp_release_all(c);
   /* (Stopped by zn__tcp_closed, and nothing arms one in CLOSED: this
    * keeps a pending timer off the free slot all the same, for three
@@ -513,6 +516,7 @@ void zn__tcp_release_all(struct zn_tcp_conn *c) {
   c->rcvq_bytes = 0;
   zn__tcp_ooo_purge(&c->ooo);
   zn__tcp_mem_sync(c);
+  zn__tcp_flight_give(c);
   /* A listener drops the children nobody accepted. */
   if (c->acq_head) {
     struct zn_tcp_conn *x = c->acq_head;
@@ -538,7 +542,8 @@ void zn__tcp_release_all(struct zn_tcp_conn *c) {
 }
 
 /* TCP's work at the end of a poll, which it asked for (zn__poll_due):
- * the reap list, and the memory bound's wake-up. */
+ * the reap list, the memory bound's wake-up, and the senders waiting for
+ * a flight block. */
 static void reap_list(struct zn_stack *st) {
   struct zn__tcp *t = ZN__MOD(st, tcp);
   /* The list holds connections to free (the app let go of them, or never
@@ -546,6 +551,8 @@ static void reap_list(struct zn_stack *st) {
    * on_closed may close other handles, which adds to the list: loop. */
   if (zn__tcp_mem_wake_due(t))
     zn__tcp_mem_wake(st);
+  if (zn__tcp_flight_wake_due(t))
+    zn__tcp_flight_wake(st);
   while (t->reap) {
     struct zn_tcp_conn *c = t->reap;
     t->reap = c->next;
@@ -569,13 +576,13 @@ static void reap_list(struct zn_stack *st) {
     }
     /* TIME_WAIT: the slot stays until 2 MSL; the app is done with it. */
   }
-  if (zn__tcp_mem_wake_due(t))
+  if (zn__tcp_mem_wake_due(t) || zn__tcp_flight_wake_due(t))
     zn__poll_due(st, ZN__MOD_tcp, false); /* at every poll until done */
 }
 
 void zn__tcp_reap(struct zn_stack *st) {
   struct zn__tcp *t = ZN__MOD(st, tcp);
-  if (t->reap || zn__tcp_mem_wake_due(t))
+  if (t->reap || zn__tcp_mem_wake_due(t) || zn__tcp_flight_wake_due(t))
     reap_list(st);
 }
 

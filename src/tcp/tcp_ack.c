@@ -16,12 +16,12 @@ static void sack_advance(struct zn_tcp_conn *c) {
   uint8_t j = 0;
   c->sacked_bytes = 0;
   for (uint8_t i = 0; i < c->nsacked; i++) {
-    struct zn__tcp_sack_block b = c->sacked[i];
+    struct zn__tcp_sack_block b = c->fl->sacked[i];
     if (zn__seq_leq(b.right, c->snd_una))
       continue;
     if (zn__seq_lt(b.left, c->snd_una))
       b.left = c->snd_una;
-    c->sacked[j++] = b;
+    c->fl->sacked[j++] = b;
     c->sacked_bytes += b.right - b.left;
   }
   c->nsacked = j;
@@ -36,9 +36,9 @@ static void sack_advance(struct zn_tcp_conn *c) {
 bool zn__tcp_sacked(const struct zn_tcp_conn *c, uint32_t seq,
                     uint32_t *skip) {
   for (uint8_t i = 0; i < c->nsacked; i++) {
-    if (zn__seq_leq(c->sacked[i].left, seq) &&
-        zn__seq_lt(seq, c->sacked[i].right)) {
-      *skip = c->sacked[i].right - seq;
+    if (zn__seq_leq(c->fl->sacked[i].left, seq) &&
+        zn__seq_lt(seq, c->fl->sacked[i].right)) {
+      *skip = c->fl->sacked[i].right - seq;
       return true;
     }
   }
@@ -50,8 +50,8 @@ uint32_t zn__tcp_until_sacked(const struct zn_tcp_conn *c, uint32_t seq,
                               uint32_t limit) {
   uint32_t n = limit;
   for (uint8_t i = 0; i < c->nsacked; i++)
-    if (zn__seq_gt(c->sacked[i].left, seq) && c->sacked[i].left - seq < n)
-      n = c->sacked[i].left - seq;
+    if (zn__seq_gt(c->fl->sacked[i].left, seq) && c->fl->sacked[i].left - seq < n)
+      n = c->fl->sacked[i].left - seq;
   return n;
 }
 
@@ -60,8 +60,8 @@ uint32_t zn__tcp_sacked_in(const struct zn_tcp_conn *c, uint32_t lo,
                            uint32_t hi) {
   uint32_t n = 0;
   for (uint8_t i = 0; i < c->nsacked; i++) {
-    uint32_t l = zn__seq_max(c->sacked[i].left, lo);
-    uint32_t r = zn__seq_min(c->sacked[i].right, hi);
+    uint32_t l = zn__seq_max(c->fl->sacked[i].left, lo);
+    uint32_t r = zn__seq_min(c->fl->sacked[i].right, hi);
     if (zn__seq_lt(l, r))
       n += r - l;
   }
@@ -79,7 +79,7 @@ uint32_t zn__tcp_sacked_in(const struct zn_tcp_conn *c, uint32_t lo,
  * Without the test a sender skips the discarded data until each of its
  * segments in turn meets a backed-off RTO. */
 static void sack_check_reneged(struct zn_tcp_conn *c) {
-  if (c->nsacked == 0 || c->sacked[0].left != c->snd_una)
+  if (c->nsacked == 0 || c->fl->sacked[0].left != c->snd_una)
     return;
   ZN_STAT_INC(c->st, tcp_sack_reneged);
   c->nsacked = 0;
@@ -96,7 +96,8 @@ static bool sack_add(struct zn_tcp_conn *c, uint32_t l, uint32_t r) {
    * leaves the rest to the receiver's whims; a D-SACK never gets here:
    * update_scoreboard takes it out). */
   if (!zn__seq_lt(l, r) || zn__seq_leq(r, c->snd_una) ||
-      zn__seq_gt(r, c->snd_max) || r - l > c->snd_max - c->snd_una)
+      zn__seq_gt(r, c->snd_max) || r - l > c->snd_max - c->snd_una ||
+      c->fl == NULL) /* (the SYN alone in flight: no data to SACK) */
     return false;
   if (zn__seq_lt(l, c->snd_una))
     l = c->snd_una;
@@ -105,7 +106,7 @@ static bool sack_add(struct zn_tcp_conn *c, uint32_t l, uint32_t r) {
   uint8_t n = 0;
   bool placed = false;
   for (uint8_t i = 0; i < c->nsacked; i++) {
-    struct zn__tcp_sack_block b = c->sacked[i];
+    struct zn__tcp_sack_block b = c->fl->sacked[i];
     if (zn__seq_lt(b.right, l)) {
       out[n++] = b;
     } else if (zn__seq_lt(r, b.left)) {
@@ -131,11 +132,11 @@ static bool sack_add(struct zn_tcp_conn *c, uint32_t l, uint32_t r) {
   c->nsacked = 0;
   c->sacked_bytes = 0;
   for (uint8_t i = skip; i < n; i++) {
-    c->sacked[c->nsacked++] = out[i];
+    c->fl->sacked[c->nsacked++] = out[i];
     c->sacked_bytes += out[i].right - out[i].left;
   }
-  if (c->nsacked && zn__seq_gt(c->sacked[c->nsacked - 1].right, c->high_sacked))
-    c->high_sacked = c->sacked[c->nsacked - 1].right;
+  if (c->nsacked && zn__seq_gt(c->fl->sacked[c->nsacked - 1].right, c->high_sacked))
+    c->high_sacked = c->fl->sacked[c->nsacked - 1].right;
   return grew;
 }
 
@@ -609,4 +610,5 @@ void zn__tcp_process_ack(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
   }
   if (echo)
     zn__tcp_ecn_cut(c, flight);
+  zn__tcp_flight_settled(c);
 }

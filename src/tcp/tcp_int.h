@@ -313,9 +313,24 @@ enum {
 enum {
   ZN__TCPM_MEM_WAIT = 1u << 0,     /* a write met the stack-wide bound */
   ZN__TCPM_RCV_CLAMPED = 1u << 1,  /* window held shut by the bound */
+  ZN__TCPM_FLIGHT_WAIT = 1u << 2,  /* waits for a flight block (on the
+                                      wait list, tcp_flight.c) */
 };
 
 #define ZN__TCP_MAX_SACK_HOLES 16
+
+/* A flight block (tcp_flight.c): the SACK scoreboard's ranges and the
+ * transmit map's, three quarters of what a connection used to carry, and
+ * needed only while it has data or a FIN in flight.  A connection takes
+ * one from the stack's pool before it sends data (or its FIN) and gives
+ * it back when the peer has acknowledged everything it sent; an idle
+ * connection holds none.  Read only below the connection's counts
+ * (nsacked, nxmap), which are 0 whenever it holds none. */
+struct zn__tcp_flight {
+  struct zn__tcp_flight *next_free;
+  struct zn__tcp_sack_block sacked[ZN__TCP_MAX_SACK_HOLES];
+  struct zn__tcp_xmit xmap[ZN__TCP_XMAP];
+};
 
 struct zn_tcp_conn {
   struct zn_stack *st;
@@ -432,15 +447,20 @@ struct zn_tcp_conn {
   uint32_t rcv_charged;        /* of which receive queues (mem_rcv) */
   uint32_t adv_charged;        /* window promised beyond rcv_nxt (promised) */
 
+  /* The flight block while data or a FIN is in flight (NULL: none),
+   * and the next connection waiting for one (tcp_flight.c). */
+  struct zn__tcp_flight *fl;
+  struct zn_tcp_conn *fl_wnext;
+
   /* SACK scoreboard (RFC 6675): SACKed ranges above snd_una, sorted
-   * (sacked[], at the end). */
+   * (fl->sacked[]). */
   uint8_t nsacked;
   uint32_t sacked_bytes;
   uint32_t high_sacked;        /* highest SACKed sequence + 1 */
 
   /* RACK (RFC 8985, tcp_rack.c): when each range of [snd_una, snd_max)
    * was last sent, and the most recently sent of what was delivered
-   * (xmap[], at the end). */
+   * (fl->xmap[]). */
   uint8_t nxmap;
   uint8_t rack_flags;          /* ZN__RACK_* */
   uint8_t reo_wnd_mult;        /* reordering window, in min_rtt/4 */
@@ -497,7 +517,7 @@ struct zn_tcp_conn {
    * the struct.  First what zn__tcp_alloc sets up whatever a freed slot
    * held: the queues (free_slot leaves them empty) and the timers (it
    * leaves them stopped).  No padding between them: a reused slot is
-   * byte for byte a fresh one up to the arrays (test_tcp_lookup.c,
+   * byte for byte a fresh one (test_tcp_lookup.c,
    * test_freed_slot_leaks_nothing). */
   struct zn_bufq sndq;         /* send buffer */
   struct zn_bufq rcvq;         /* in order, data at payload */
@@ -507,15 +527,10 @@ struct zn_tcp_conn {
   struct zn_timer ack_timer;   /* delayed ACK */
   struct zn_timer misc_timer;  /* keepalive, FIN_WAIT_2, TIME_WAIT */
   struct zn_timer pace_timer;  /* the next departure (pacing) */
-  /* Then arrays read only below their counts (nsacked, nxmap).  Nothing
-   * may follow them. */
-  struct zn__tcp_sack_block sacked[ZN__TCP_MAX_SACK_HOLES];
-  struct zn__tcp_xmit xmap[ZN__TCP_XMAP];
 };
 
 /* The bytes of a free slot that are zero (free_slot, tcp.c); the rest is
- * set up by zn__tcp_alloc, or read only below the counts in the part
- * that is. */
+ * set up by zn__tcp_alloc. */
 #define ZN__TCP_CONN_CLEARED offsetof(struct zn_tcp_conn, sndq)
 
 /* The connection table and lookup structures of one stack. */
@@ -527,6 +542,11 @@ struct zn__tcp {
   uint32_t nlbuckets;
   struct zn_tcp_conn *free;
   struct zn_tcp_conn *reap;    /* to free at the end of the poll */
+  /* Flight blocks (tcp_flight.c): the pool's free list and size, how
+   * many are free, and the connections waiting for one, in order. */
+  struct zn__tcp_flight *fl_free;
+  uint32_t fl_count, fl_nfree;
+  struct zn_tcp_conn *fl_whead, *fl_wtail;
   uint32_t nused;
   uint32_t ntimewait;
   /* Buffers held by every connection's queues, of them by receive queues
@@ -632,6 +652,8 @@ static inline bool zn__tcp_app_owned(const struct zn_tcp_conn *c) {
 
 /* tcp_mem.c: the stack-wide bound on TCP's queued buffers. */
 /* Set ZN__MOD(st, tcp)->mem_limit from the configuration. */
+/* The buffers all TCP queues may hold (mem_limit) for a configuration. */
+uint32_t zn__tcp_mem_bound(const struct zn_config *cfg);
 void zn__tcp_mem_init(struct zn_stack *st);
 /* The window c has open to the peer, while the peer may send into it
  * (not a half-open connection's: a SYN flood's would hold the windows of
@@ -828,6 +850,33 @@ void zn__tcp_pace_timer_fn(struct zn_stack *st, struct zn_timer *t);
 
 /* tcp_rack.c: RACK (RFC 8985) over the transmit map.  The ranges an ACK
  * delivers go to the rate estimator too (rs may be NULL: none). */
+/* tcp_flight.c */
+size_t zn__tcp_flight_mem_size(const struct zn_config *cfg);
+void zn__tcp_flight_init(struct zn_stack *st, void **mem);
+/* Before c sends data or its FIN: does it hold a flight block, or can it
+ * take one?  If not, c waits for one (zn__tcp_flight_wake sends for it
+ * when one is given back) and nothing may be sent. */
+static inline bool zn__tcp_flight_ready(struct zn_tcp_conn *c);
+bool zn__tcp_flight_take(struct zn_tcp_conn *c);
+/* Give c's block back (when nothing is in flight, or c is done) and
+ * leave the wait list. */
+void zn__tcp_flight_give(struct zn_tcp_conn *c);
+/* The peer acknowledged everything: the block goes back. */
+static inline void zn__tcp_flight_settled(struct zn_tcp_conn *c);
+/* End of poll: connections waiting for a block send, while blocks are
+ * free. */
+bool zn__tcp_flight_wake_due(const struct zn__tcp *t);
+void zn__tcp_flight_wake(struct zn_stack *st);
+
+static inline bool zn__tcp_flight_ready(struct zn_tcp_conn *c) {
+  return c->fl || zn__tcp_flight_take(c);
+}
+
+static inline void zn__tcp_flight_settled(struct zn_tcp_conn *c) {
+  if (c->fl && c->snd_una == c->snd_max)
+    zn__tcp_flight_give(c);
+}
+
 void zn__tcp_rack_init(struct zn_tcp_conn *c);
 void zn__tcp_rack_sent(struct zn_tcp_conn *c, uint32_t seq, uint32_t len);
 void zn__tcp_rack_acked(struct zn_tcp_conn *c, uint32_t old_una,

@@ -62,13 +62,14 @@ static uint32_t wake_level(uint32_t limit) {
   return limit - limit / WAKE_FREE_DIV;
 }
 
+uint32_t zn__tcp_mem_bound(const struct zn_config *cfg) {
+  uint32_t all = cfg->nbufs + cfg->nbigbufs;
+  uint32_t limit = cfg->tcp_mem_bufs ? cfg->tcp_mem_bufs : all - all / POOL_KEEP_DIV;
+  return limit < all ? limit : all;
+}
+
 void zn__tcp_mem_init(struct zn_stack *st) {
-  struct zn__tcp *t = ZN__MOD(st, tcp);
-  uint32_t all = st->cfg.nbufs + st->cfg.nbigbufs;
-  t->mem_limit =
-      st->cfg.tcp_mem_bufs ? st->cfg.tcp_mem_bufs : all - all / POOL_KEEP_DIV;
-  if (t->mem_limit > all)
-    t->mem_limit = all;
+  ZN__MOD(st, tcp)->mem_limit = zn__tcp_mem_bound(&st->cfg);
 }
 
 uint32_t zn__tcp_ooo_mem_max(const struct zn_tcp_conn *c) {

@@ -862,7 +862,7 @@ transmit_body(struct zn_tcp_conn *c, uint32_t seq, uint32_t max,
     flags |= ZN_TCP_FIN;
   if (len && len == unsent_from(c, seq))
     flags |= ZN_TCP_PSH;
-  if (len == 0 && !(flags & ZN_TCP_FIN))
+  if ((len == 0 && !(flags & ZN_TCP_FIN)) || !zn__tcp_flight_ready(c))
     return 0;
   if (send_segment(c, seq, len, flags) != ZN_OK) {
     if (len <= seg)
@@ -1133,7 +1133,8 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
    * (then the timer is RFC 1122 §4.2.3.4's override timeout); or CORK
    * holds it. */
   if (unsent_from(c, c->snd_nxt) > 0 && c->snd_max == c->snd_una &&
-      !zn_timer_pending(&c->rtx_timer) && !zn_timer_pending(&c->pace_timer))
+      !zn_timer_pending(&c->rtx_timer) && !zn_timer_pending(&c->pace_timer) &&
+      !(c->mem & ZN__TCPM_FLIGHT_WAIT)) /* (the block's return sends) */
     arm_wait(c);
   if (probe_may_be_due(c))
     arm_probe(c);

@@ -53,7 +53,7 @@ static uint32_t now_us(const struct zn_tcp_conn *c) {
 static bool ts_after(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
 
 static uint32_t range_start(const struct zn_tcp_conn *c, unsigned i) {
-  return i ? c->xmap[i - 1].end : c->xmap_una;
+  return i ? c->fl->xmap[i - 1].end : c->xmap_una;
 }
 
 void zn__tcp_rack_init(struct zn_tcp_conn *c) {
@@ -80,14 +80,14 @@ xmap_merge_closest(struct zn_tcp_conn *c) {
   unsigned best = 0;
   uint32_t best_gap = UINT32_MAX;
   for (unsigned i = 0; i + 1 < c->nxmap; i++) {
-    uint32_t a = c->xmap[i].ts, b = c->xmap[i + 1].ts;
+    uint32_t a = c->fl->xmap[i].ts, b = c->fl->xmap[i + 1].ts;
     uint32_t gap = ts_after(a, b) ? a - b : b - a;
     if (gap <= best_gap) { /* (the highest of equals: the oldest stay) */
       best_gap = gap;
       best = i;
     }
   }
-  struct zn__tcp_xmit *a = &c->xmap[best], *b = &c->xmap[best + 1];
+  struct zn__tcp_xmit *a = &c->fl->xmap[best], *b = &c->fl->xmap[best + 1];
   uint32_t both = a->flags & b->flags;
   uint32_t flags = ((a->flags | b->flags) & ZN__XMIT_RTX) |
                    (both & (ZN__XMIT_LOST | ZN__XMIT_SACKED)) |
@@ -105,8 +105,8 @@ xmap_merge_closest(struct zn_tcp_conn *c) {
 
 static void xmap_insert(struct zn_tcp_conn *c, unsigned at,
                         struct zn__tcp_xmit x) {
-  memmove(&c->xmap[at + 1], &c->xmap[at], (c->nxmap - at) * sizeof(x));
-  c->xmap[at] = x;
+  memmove(&c->fl->xmap[at + 1], &c->fl->xmap[at], (c->nxmap - at) * sizeof(x));
+  c->fl->xmap[at] = x;
   c->nxmap++;
 }
 
@@ -115,10 +115,10 @@ static void xmap_insert(struct zn_tcp_conn *c, unsigned at,
 static void xmap_split(struct zn_tcp_conn *c, uint32_t seq) {
   for (unsigned i = 0; i < c->nxmap; i++) {
     uint32_t start = range_start(c, i);
-    if (zn__seq_leq(c->xmap[i].end, seq))
+    if (zn__seq_leq(c->fl->xmap[i].end, seq))
       continue;
     if (zn__seq_lt(start, seq)) {
-      struct zn__tcp_xmit head = c->xmap[i];
+      struct zn__tcp_xmit head = c->fl->xmap[i];
       head.end = seq;
       xmap_insert(c, i, head);
     }
@@ -140,14 +140,14 @@ static bool joins(const struct zn__tcp_xmit *a, uint32_t ts, uint32_t order,
 static void xmap_coalesce(struct zn_tcp_conn *c) {
   unsigned j = 0;
   for (unsigned i = 1; i < c->nxmap; i++) {
-    struct zn__tcp_xmit *p = &c->xmap[j];
-    const struct zn__tcp_xmit *x = &c->xmap[i];
+    struct zn__tcp_xmit *p = &c->fl->xmap[j];
+    const struct zn__tcp_xmit *x = &c->fl->xmap[i];
     if (joins(p, x->ts, x->order, x->flags, x->rs.delivered)) {
-      p->end = c->xmap[i].end;
-      if (ts_after(c->xmap[i].order, p->order))
-        p->order = c->xmap[i].order;
+      p->end = c->fl->xmap[i].end;
+      if (ts_after(c->fl->xmap[i].order, p->order))
+        p->order = c->fl->xmap[i].order;
     } else {
-      c->xmap[++j] = c->xmap[i];
+      c->fl->xmap[++j] = c->fl->xmap[i];
     }
   }
   if (c->nxmap)
@@ -160,7 +160,7 @@ static void xmap_coalesce(struct zn_tcp_conn *c) {
 static inline void xmap_append(struct zn_tcp_conn *c, uint32_t end,
                                uint32_t ts, uint32_t order,
                                const struct zn__tcp_rate_stamp *rs) {
-  struct zn__tcp_xmit *last = c->nxmap ? &c->xmap[c->nxmap - 1] : NULL;
+  struct zn__tcp_xmit *last = c->nxmap ? &c->fl->xmap[c->nxmap - 1] : NULL;
   if (last && joins(last, ts, order, 0, rs->delivered)) {
     last->end = end;
     last->order = order;
@@ -169,7 +169,7 @@ static inline void xmap_append(struct zn_tcp_conn *c, uint32_t end,
   }
   if (c->nxmap == ZN__TCP_XMAP)
     xmap_merge_closest(c);
-  c->xmap[c->nxmap++] = (struct zn__tcp_xmit){end, ts, order, 0, *rs};
+  c->fl->xmap[c->nxmap++] = (struct zn__tcp_xmit){end, ts, order, 0, *rs};
 }
 
 /* [seq, end) went out now (ts, order), from below map_end: the ranges
@@ -187,11 +187,11 @@ xmap_resent(struct zn_tcp_conn *c, uint32_t seq, uint32_t end, uint32_t map_end,
   xmap_split(c, hi);
   for (unsigned i = 0; i < c->nxmap; i++) {
     uint32_t start = range_start(c, i);
-    if (zn__seq_geq(start, lo) && zn__seq_leq(c->xmap[i].end, hi)) {
-      c->xmap[i].ts = ts;
-      c->xmap[i].order = order;
-      c->xmap[i].flags = ZN__XMIT_RTX;
-      c->xmap[i].rs = *rs;
+    if (zn__seq_geq(start, lo) && zn__seq_leq(c->fl->xmap[i].end, hi)) {
+      c->fl->xmap[i].ts = ts;
+      c->fl->xmap[i].order = order;
+      c->fl->xmap[i].flags = ZN__XMIT_RTX;
+      c->fl->xmap[i].rs = *rs;
     }
   }
   xmap_coalesce(c);
@@ -208,7 +208,7 @@ void zn__tcp_rack_sent(struct zn_tcp_conn *c, uint32_t seq, uint32_t len) {
   struct zn__tcp_rate_stamp rs = zn__tcp_rate_on_send(c, seq, len);
   if (c->nxmap == 0)
     c->xmap_una = zn__seq_lt(seq, c->snd_una) ? seq : c->snd_una;
-  uint32_t map_end = c->nxmap ? c->xmap[c->nxmap - 1].end : c->xmap_una;
+  uint32_t map_end = c->nxmap ? c->fl->xmap[c->nxmap - 1].end : c->xmap_una;
   if (zn__seq_lt(seq, map_end))
     xmap_resent(c, seq, end, map_end, ts, order, &rs);
   else if (zn__seq_gt(end, map_end))
@@ -228,7 +228,7 @@ static uint32_t delivered_end(const struct zn_tcp_conn *c, uint32_t lo,
   if (zn__seq_gt(c->snd_una, lo))
     d = lo = c->snd_una;
   for (uint8_t i = 0; i < c->nsacked; i++) {
-    uint32_t l = c->sacked[i].left, r = c->sacked[i].right;
+    uint32_t l = c->fl->sacked[i].left, r = c->fl->sacked[i].right;
     if (zn__seq_leq(r, lo) || zn__seq_geq(l, hi))
       continue;
     if (zn__seq_leq(l, lo) && zn__seq_geq(r, hi))
@@ -295,7 +295,7 @@ static void rack_dsack(struct zn_tcp_conn *c) {
  * first send arrived after later ones; the network reordered it. */
 static void rack_reordering(struct zn_tcp_conn *c, uint32_t old_una) {
   if (zn__seq_gt(c->snd_una, old_una) && zn__seq_gt(c->rack_fack, old_una) &&
-      c->xmap_una == old_una && !(c->xmap[0].flags & ZN__XMIT_RTX))
+      c->xmap_una == old_una && !(c->fl->xmap[0].flags & ZN__XMIT_RTX))
     c->rack_flags |= ZN__RACK_REORDER;
 }
 
@@ -312,7 +312,7 @@ void zn__tcp_rack_acked_ranges(struct zn_tcp_conn *c, uint32_t old_una,
   rack_reordering(c, old_una);
   unsigned gone = 0;
   for (unsigned i = 0; i < c->nxmap; i++) {
-    struct zn__tcp_xmit *x = &c->xmap[i];
+    struct zn__tcp_xmit *x = &c->fl->xmap[i];
     uint32_t start = range_start(c, i);
     if (zn__seq_geq(start, c->snd_una) && c->nsacked == 0)
       break; /* nothing above SND.UNA is delivered */
@@ -333,8 +333,8 @@ void zn__tcp_rack_acked_ranges(struct zn_tcp_conn *c, uint32_t old_una,
   }
   if (gone) {
     if (gone < c->nxmap) /* (all of it, the common case: nothing to move) */
-      memmove(c->xmap, c->xmap + gone,
-              (c->nxmap - gone) * sizeof(c->xmap[0]));
+      memmove(c->fl->xmap, c->fl->xmap + gone,
+              (c->nxmap - gone) * sizeof(c->fl->xmap[0]));
     c->nxmap = (uint8_t)(c->nxmap - gone);
   }
   rack_edges(c);
@@ -357,7 +357,7 @@ static void rack_acked_all(struct zn_tcp_conn *c, uint32_t old_una,
   uint32_t now = now_us(c);
   rack_reordering(c, old_una);
   for (unsigned i = 0; i < c->nxmap; i++) {
-    const struct zn__tcp_xmit *x = &c->xmap[i];
+    const struct zn__tcp_xmit *x = &c->fl->xmap[i];
     if (!(x->flags & ZN__XMIT_SACKED) &&
         zn__seq_gt(x->end, range_start(c, i))) {
       rack_advance(c, x, x->end, now, rs);
@@ -430,7 +430,7 @@ bool zn__tcp_rack_mark_lost(struct zn_tcp_conn *c) {
     return false;
   bool marked = false;
   for (unsigned i = 0; i < c->nxmap; i++) {
-    struct zn__tcp_xmit *x = &c->xmap[i];
+    struct zn__tcp_xmit *x = &c->fl->xmap[i];
     int32_t left;
     if (!loss_candidate(c, x, &left) || left > 0)
       continue;
@@ -458,7 +458,7 @@ uint32_t zn__tcp_rack_timeout_us(const struct zn_tcp_conn *c) {
   int32_t first = INT32_MAX;
   for (unsigned i = 0; i < c->nxmap; i++) {
     int32_t left;
-    if (loss_candidate(c, &c->xmap[i], &left) && left < first)
+    if (loss_candidate(c, &c->fl->xmap[i], &left) && left < first)
       first = left;
   }
   if (first == INT32_MAX)
@@ -471,7 +471,7 @@ uint32_t zn__tcp_rack_timeout_us(const struct zn_tcp_conn *c) {
 bool zn__tcp_rack_next_lost(const struct zn_tcp_conn *c, uint32_t *seq,
                             uint32_t *len) {
   for (unsigned i = 0; i < c->nxmap; i++) {
-    const struct zn__tcp_xmit *x = &c->xmap[i];
+    const struct zn__tcp_xmit *x = &c->fl->xmap[i];
     if (!(x->flags & ZN__XMIT_LOST))
       continue;
     uint32_t s = range_start(c, i), skip;
@@ -494,9 +494,9 @@ uint32_t zn__tcp_rack_lost_bytes(const struct zn_tcp_conn *c, uint32_t lo,
                                  uint32_t hi) {
   uint32_t n = 0;
   for (unsigned i = 0; i < c->nxmap; i++) {
-    if (!(c->xmap[i].flags & ZN__XMIT_LOST))
+    if (!(c->fl->xmap[i].flags & ZN__XMIT_LOST))
       continue;
-    uint32_t s = range_start(c, i), e = c->xmap[i].end;
+    uint32_t s = range_start(c, i), e = c->fl->xmap[i].end;
     if (zn__seq_lt(s, lo))
       s = lo;
     if (zn__seq_gt(e, hi))
@@ -510,9 +510,9 @@ uint32_t zn__tcp_rack_lost_bytes(const struct zn_tcp_conn *c, uint32_t lo,
 uint32_t zn__tcp_rack_rtx_bytes(const struct zn_tcp_conn *c) {
   uint32_t n = 0;
   for (unsigned i = 0; i < c->nxmap; i++) {
-    if (!(c->xmap[i].flags & ZN__XMIT_RTX))
+    if (!(c->fl->xmap[i].flags & ZN__XMIT_RTX))
       continue;
-    uint32_t s = range_start(c, i), e = c->xmap[i].end;
+    uint32_t s = range_start(c, i), e = c->fl->xmap[i].end;
     if (zn__seq_lt(s, e))
       n += (e - s) - zn__tcp_sacked_in(c, s, e);
   }
@@ -523,14 +523,14 @@ uint32_t zn__tcp_rack_rtx_bytes(const struct zn_tcp_conn *c) {
  * the marks are no longer needed. */
 void zn__tcp_rack_forget_lost(struct zn_tcp_conn *c) {
   for (unsigned i = 0; i < c->nxmap; i++)
-    c->xmap[i].flags &= ~(uint32_t)ZN__XMIT_LOST;
+    c->fl->xmap[i].flags &= ~(uint32_t)ZN__XMIT_LOST;
 }
 
 /* The peer discarded what it had SACKed (tcp_ack.c sack_check_reneged):
  * nothing is delivered above SND.UNA any more. */
 void zn__tcp_rack_reneged(struct zn_tcp_conn *c) {
   for (unsigned i = 0; i < c->nxmap; i++)
-    c->xmap[i].flags &= ~(uint32_t)(ZN__XMIT_SACKED | ZN__XMIT_LOST);
+    c->fl->xmap[i].flags &= ~(uint32_t)(ZN__XMIT_SACKED | ZN__XMIT_LOST);
 }
 
 /* §6.2 step 4: 16 recoveries without a D-SACK bring the window back. */

@@ -584,9 +584,8 @@ ZT_TEST(test_ip_id_seed_and_isn_not_the_table_hash) {
 /* A freed slot leaks nothing into the next connection: every byte of a
  * connection dirtied (but what freeing it reads, made consistent, and a
  * buffer on each queue, or none), freed through the reap list, allocated
- * again: byte for byte what a never used slot is when allocated, up to
- * the arrays read only below their counts; and the stack-wide sums are
- * back at zero. */
+ * again: byte for byte what a never used slot is when allocated; and the
+ * stack-wide sums (and the flight blocks) are back where they were. */
 static void freed_slot_leaks_nothing(bool queued) {
   struct zn_config cfg;
   fx_config(&cfg);
@@ -603,6 +602,8 @@ static void freed_slot_leaks_nothing(bool queued) {
   c->notify = ZN__TCPN_CLOSED_NOTIFIED;
   c->acq_head = NULL;
   c->mem_charged = c->rcv_charged = c->adv_charged = 0;
+  c->mem = 0;
+  c->fl = NULL;
   zn_bufq_init(&c->sndq);
   zn_bufq_init(&c->rcvq);
   zn__tcp_ooo_init(&c->ooo);
@@ -618,6 +619,8 @@ static void freed_slot_leaks_nothing(bool queued) {
     zn_bufq_push(&c->rcvq, b);
     zn__tcp_mem_sync(c);
     ZT_EQ(ZN__MOD(st, tcp)->mem_bufs, 2);
+    ZT_REQUIRE(zn__tcp_flight_take(c)); /* a flight block held, too */
+    ZT_EQU(ZN__MOD(st, tcp)->fl_nfree, ZN__MOD(st, tcp)->fl_count - 1);
   }
   zn__tcp_reap_add(c);
   zn__tcp_reap(st);
@@ -632,7 +635,8 @@ static void freed_slot_leaks_nothing(bool queued) {
   struct zn_tcp_conn *fresh = zn__tcp_alloc(st);
   ZT_CHECK(again == c);
   ZT_REQUIRE(fresh && fresh != c);
-  ZT_CHECK(memcmp(again, fresh, offsetof(struct zn_tcp_conn, sacked)) == 0);
+  ZT_CHECK(memcmp(again, fresh, sizeof(struct zn_tcp_conn)) == 0);
+  ZT_EQU(ZN__MOD(st, tcp)->fl_nfree, ZN__MOD(st, tcp)->fl_count);
   th_stack_free(st);
 }
 

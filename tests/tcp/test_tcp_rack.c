@@ -208,9 +208,9 @@ ZT_TEST(test_rack_map_bounded) {
   ZT_CHECK(c->nxmap <= ZN__TCP_XMAP);
   ZT_EQ(c->nxmap, ZN__TCP_XMAP);
   ZT_EQ(c->xmap_una, c->snd_una);
-  ZT_EQ(c->xmap[c->nxmap - 1].end, c->snd_max);
-  ZT_EQ(c->xmap[0].end, una + M);
-  ZT_EQ(c->xmap[0].flags, 0u);
+  ZT_EQ(c->fl->xmap[c->nxmap - 1].end, c->snd_max);
+  ZT_EQ(c->fl->xmap[0].end, una + M);
+  ZT_EQ(c->fl->xmap[0].flags, 0u);
   fx_run(&f, ZN_MS(10));
   sack_one(&f, una, una + M, una + 40 * M);
   EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = M);
@@ -246,7 +246,7 @@ static void rack_random_map(struct zn_tcp_conn *c, uint32_t *x) {
     struct zn__tcp_rate_stamp rs = {.delivered = rnd(x),
                                     .delivered_us = ts - rnd(x) % 1000,
                                     .first_tx_us = ts - rnd(x) % 1000};
-    c->xmap[i] = (struct zn__tcp_xmit){seq, ts, order, rnd(x) % 16, rs};
+    c->fl->xmap[i] = (struct zn__tcp_xmit){seq, ts, order, rnd(x) % 16, rs};
   }
   c->nxmap = (uint8_t)n;
   c->snd_max = seq;
@@ -272,14 +272,18 @@ ZT_TEST(test_rack_ack_of_all_as_general_path) {
   f.now += ZN_SEC(1);
   fx_poll(&f);
   static struct zn_tcp_conn a, b; /* (big: not on the stack) */
+  static struct zn__tcp_flight fa, fb; /* each its own flight block */
   uint32_t x = 0x2545f491u;
   for (int trial = 0; trial < 20000; trial++) {
     a = *fx_conn(&f);
+    a.fl = &fa;
     rack_random_map(&a, &x);
     uint32_t old_una = rnd(&x) % 2 ? a.xmap_una
-                                    : a.xmap[rnd(&x) % a.nxmap].end - 1;
+                                    : a.fl->xmap[rnd(&x) % a.nxmap].end - 1;
     a.snd_una = a.snd_max;
     b = a;
+    fb = fa;
+    b.fl = &fb;
     struct zn__tcp_rs ra = {0}, rb = {0};
     zn__tcp_rack_acked(&a, old_una, false, &ra);
     zn__tcp_rack_acked_ranges(&b, old_una, &rb);

@@ -49,7 +49,7 @@ ZT_TEST(test_rate_sample_per_round) {
   uint32_t sent1 = c->snd_max - una;
   ZT_CHECK(sent1 > 0 && sent1 < 60 * M);
   ZT_EQU(c->nxmap, 1); /* one burst, one range */
-  ZT_CHECK(c->xmap[0].rs.app_limited != 0);
+  ZT_CHECK(c->fl->xmap[0].rs.app_limited != 0);
   ZT_EQ(fx_info(&f).delivery_rate, 0u);
 
   f.now += ZN_MS(20);
@@ -62,8 +62,8 @@ ZT_TEST(test_rate_sample_per_round) {
   ZT_CHECK(fx_drain(&f) > 0);
   uint32_t sent2 = c->snd_max - (una + sent1);
   ZT_CHECK(sent2 > sent1); /* slow start */
-  ZT_EQ(c->xmap[0].rs.delivered, sent1);
-  ZT_EQ(c->xmap[0].rs.app_limited, 0u);
+  ZT_EQ(c->fl->xmap[0].rs.delivered, sent1);
+  ZT_EQ(c->fl->xmap[0].rs.app_limited, 0u);
 
   f.now += ZN_MS(20);
   ack(&f, una + sent1 + sent2);
@@ -119,7 +119,7 @@ ZT_TEST(test_rate_app_limited_marks) {
   ZT_EQ(fx_write(&f, M), (long)M);
   fx_poll(&f);
   ZT_EQ(fx_drain(&f), 1u);
-  ZT_CHECK(c->xmap[0].rs.app_limited != 0);
+  ZT_CHECK(c->fl->xmap[0].rs.app_limited != 0);
   f.now += ZN_MS(20);
   ack(&f, hi + M);
   i = fx_info(&f);
