@@ -4,14 +4,17 @@
  * runs.  It uses plain sockets and nothing of znet, so the same client
  * measures znet, lwIP and Linux alike.
  *
- *     znb-load serve [--cc NAME]           the server: UDP and TCP echo
+ *     znb-load serve [--cc NAME] [--source-bytes N]
+ *                                          the server: UDP and TCP echo
  *                                          on 7, TCP discard on 9, TCP
  *                                          source on 19 (epoll, one thread);
  *                                          --cc: its TCP connections' congestion
  *                                          control (TCP_CONGESTION), not the
- *                                          kernel's default
+ *                                          kernel's default; --source-bytes:
+ *                                          the source sends N bytes, then
+ *                                          its FIN (a short download)
  *     znb-load tcp-send ADDR [-t S | -n BYTES]   bulk into ADDR:9
- *     znb-load tcp-recv ADDR [-t S | -n BYTES]   bulk out of ADDR:19
+ *     znb-load tcp-recv ADDR [-t S | -n BYTES [-R N]]   bulk out of ADDR:19
  *     znb-load udp-rr   ADDR [-q N] [-s SIZE] [-t S | -n COUNT]
  *     znb-load tcp-rr   ADDR [-s SIZE] [-t S | -n COUNT]
  *     znb-load tcp-crr  ADDR [-q N] [-S SRC,...] [-t S | -n COUNT]
@@ -31,7 +34,14 @@
  * What a rate counts:
  *   tcp-send  bytes written, from connect to the server's FIN that
  *             answers our FIN (so the bytes were all received), Mbit/s
- *   tcp-recv  bytes read in the measured time, Mbit/s
+ *   tcp-recv  bytes read in the measured time, Mbit/s; with -R N, N
+ *             transfers of -n BYTES one after another, each on a new
+ *             connection: its time from connect to the last of the BYTES
+ *             read (then it waits for the source's FIN, if it sends one,
+ *             before closing); the line gives the times' percentiles in
+ *             ms (rate: the median) and how many failed (-T without
+ *             progress, or the source closed early), which are left out
+ *             of the percentiles
  *   udp-rr    answered datagrams per second with -q in flight; a datagram
  *             not answered within 200 ms is given up (counted as lost) and
  *             its slot refilled
@@ -89,6 +99,7 @@ struct opts {
   struct addr src[MAX_SRC];
   unsigned nsrc;
   double timeout;     /* -T: give up after this long without progress */
+  unsigned repeat;    /* -R: tcp-recv transfers of count bytes, 0: one */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -132,7 +143,9 @@ static const char help[] =
     "  -s SIZE      request size, bytes (udp-rr, tcp-rr; default 64)\n"
     "  -S A,B,...   source addresses for tcp-crr, used in turn\n"
     "  -T SECONDS   fail after this long without progress (default 10)\n"
-    "  -C NAME      the client's congestion control (TCP_CONGESTION)\n";
+    "  -C NAME      the client's congestion control (TCP_CONGESTION)\n"
+    "  -R N         tcp-recv -n: N transfers, each on a new connection;\n"
+    "               their completion times' percentiles\n";
 
 /* a:port as a socket address in *s; returns its length. */
 static socklen_t sa_of(const struct addr *a, uint16_t port,
@@ -262,6 +275,82 @@ static int run_tcp_recv(const struct opts *o) {
   snprintf(extra, sizeof(extra), "bytes=%" PRIu64, got);
   report(o, got, ns, "Mbit/s", (double)got * 8e3 / (double)ns, extra);
   return 0;
+}
+
+/* One transfer of o->count bytes out of the source port: the time from
+ * connect to the last of them read in *ns.  Then reads to the source's
+ * FIN (at most -T), so a sized source closes first.  false if it failed
+ * (why on stderr). */
+static bool recv_one(const struct opts *o, uint64_t *ns) {
+  static char buf[BULK_CHUNK];
+  uint64_t t0 = now_ns(), got = 0;
+  int fd = tcp_connect(&o->addr, PORT_SOURCE);
+  set_rcv_timeout(fd, o->timeout);
+  bool ok = true;
+  while (got < o->count) {
+    size_t want = sizeof(buf);
+    if (o->count - got < want)
+      want = (size_t)(o->count - got);
+    ssize_t n = recv(fd, buf, want, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      fprintf(stderr, PROG ": transfer: %s after %" PRIu64 " bytes\n",
+              n == 0 ? "the source closed" : strerror(errno), got);
+      ok = false;
+      break;
+    }
+    got += (uint64_t)n;
+  }
+  *ns = now_ns() - t0;
+  while (ok && !stop_flag) {
+    ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    if (n == 0 || (n < 0 && errno != EINTR))
+      break;
+  }
+  close(fd);
+  return ok;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The q-quantile of n sorted values (nearest rank), in ms. */
+static double pct_ms(const uint64_t *v, unsigned n, double q) {
+  unsigned k = (unsigned)(q * n + 0.999999);
+  if (k < 1)
+    k = 1;
+  return n ? (double)v[k - 1] / 1e6 : 0;
+}
+
+static int run_tcp_recv_repeat(const struct opts *o) {
+  uint64_t *t = calloc(o->repeat, sizeof(*t));
+  if (t == NULL)
+    fail("out of memory");
+  unsigned done = 0, failed = 0;
+  uint64_t t0 = now_ns(), sum = 0;
+  for (unsigned i = 0; i < o->repeat && !stop_flag; i++) {
+    uint64_t ns;
+    if (recv_one(o, &ns)) {
+      t[done++] = ns;
+      sum += ns;
+    } else {
+      failed++;
+    }
+  }
+  qsort(t, done, sizeof(*t), cmp_u64);
+  char extra[256];
+  snprintf(extra, sizeof(extra),
+           "p50=%.2f p90=%.2f p99=%.2f max=%.2f mean=%.2f failed=%u "
+           "bytes=%" PRIu64,
+           pct_ms(t, done, 0.5), pct_ms(t, done, 0.9), pct_ms(t, done, 0.99),
+           done ? (double)t[done - 1] / 1e6 : 0,
+           done ? (double)sum / done / 1e6 : 0, failed, o->count);
+  report(o, done, now_ns() - t0, "ms", pct_ms(t, done, 0.5), extra);
+  free(t);
+  return done ? 0 : 1;
 }
 
 /* ---- request/response ---- */
@@ -501,6 +590,7 @@ struct sconn {
   int svc;       /* for K_CONN: the listener's port */
   char *pend;    /* echo: bytes read, not yet written back */
   size_t plen, poff;
+  uint64_t sent; /* source: bytes sent so far */
 };
 
 #define SRV_MAX_CONNS 65536
@@ -512,6 +602,8 @@ static struct sconn *sconns[SRV_MAX_CONNS];
  * namespace's sysctl offers only those tcp_allowed_congestion_control
  * lists. */
 static const char *srv_cc;
+/* serve --source-bytes: what the source sends before its FIN (0: no end). */
+static uint64_t srv_source_bytes;
 
 static void srv_set_cc(int fd) {
   if (srv_cc && setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, srv_cc,
@@ -625,12 +717,24 @@ static bool srv_discard(struct sconn *c) {
   }
 }
 
-static bool srv_source(struct sconn *c) {
+static bool srv_source(int ep, struct sconn *c) {
   static char buf[BULK_CHUNK];
   for (;;) {
-    ssize_t w = send(c->fd, buf, sizeof(buf), MSG_NOSIGNAL);
+    size_t want = sizeof(buf);
+    if (srv_source_bytes) {
+      if (c->sent >= srv_source_bytes) {
+        /* All sent: our FIN, then wait for the client's (EPOLLIN). */
+        struct epoll_event ev = {.events = EPOLLIN, .data.fd = c->fd};
+        epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+        return shutdown(c->fd, SHUT_WR) == 0;
+      }
+      if (srv_source_bytes - c->sent < want)
+        want = (size_t)(srv_source_bytes - c->sent);
+    }
+    ssize_t w = send(c->fd, buf, want, MSG_NOSIGNAL);
     if (w < 0)
       return errno == EAGAIN;
+    c->sent += (uint64_t)w;
   }
 }
 
@@ -690,7 +794,7 @@ static int run_serve(void) {
           srv_add(ep, fd, K_CONN, svc,
                   svc == PORT_SOURCE ? EPOLLOUT | EPOLLIN : EPOLLIN);
           struct sconn *nc = sconns[fd];
-          if (nc && svc == PORT_SOURCE && !srv_source(nc))
+          if (nc && svc == PORT_SOURCE && !srv_source(ep, nc))
             srv_drop(ep, nc);
         }
         continue;
@@ -705,7 +809,7 @@ static int run_serve(void) {
       else if ((evs[k].events & EPOLLIN) && !srv_discard(c))
         keep = false; /* the client's FIN: it is done */
       else
-        keep = srv_source(c);
+        keep = srv_source(ep, c);
       if (!keep)
         srv_drop(ep, c);
     }
@@ -757,17 +861,21 @@ int main(int argc, char **argv) {
   sigaction(SIGTERM, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
   if (strcmp(o.mode, "serve") == 0) {
-    if (argc == 4 && strcmp(argv[2], "--cc") == 0)
-      srv_cc = argv[3];
-    else if (argc != 2)
-      usage("serve takes only --cc NAME");
+    for (int i = 2; i < argc; i += 2) {
+      if (i + 1 < argc && strcmp(argv[i], "--cc") == 0)
+        srv_cc = argv[i + 1];
+      else if (i + 1 < argc && strcmp(argv[i], "--source-bytes") == 0)
+        srv_source_bytes = (uint64_t)parse_num(argv[i + 1], "bad --source-bytes");
+      else
+        usage("serve takes only --cc NAME and --source-bytes N");
+    }
     return run_serve();
   }
   if (argc < 3 || !parse_addr(argv[2], &o.addr))
     usage("want a server ADDR after the mode");
   optind = 3;
   int c;
-  while ((c = getopt(argc, argv, "t:n:q:s:S:T:C:")) != -1) {
+  while ((c = getopt(argc, argv, "t:n:q:s:S:T:C:R:")) != -1) {
     switch (c) {
     case 't':
       o.secs = parse_num(optarg, "bad -t");
@@ -801,6 +909,11 @@ int main(int argc, char **argv) {
     case 'C':
       cli_cc = optarg;
       break;
+    case 'R':
+      o.repeat = (unsigned)parse_num(optarg, "bad -R");
+      if (o.repeat < 1 || o.repeat > 1000000)
+        usage("-R must be 1..1000000");
+      break;
     default:
       usage("bad option");
     }
@@ -809,6 +922,10 @@ int main(int argc, char **argv) {
     usage("unexpected argument");
   if (strcmp(o.mode, "tcp-send") == 0)
     return run_tcp_send(&o);
+  if (o.repeat && (strcmp(o.mode, "tcp-recv") != 0 || o.count == 0))
+    usage("-R needs tcp-recv -n BYTES");
+  if (o.repeat)
+    return run_tcp_recv_repeat(&o);
   if (strcmp(o.mode, "tcp-recv") == 0)
     return run_tcp_recv(&o);
   if (strcmp(o.mode, "udp-rr") == 0)

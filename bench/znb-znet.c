@@ -8,14 +8,18 @@
  *     TCP 9   discard: peek and consume, closes on the client's FIN
  *     TCP 19  source: an endless stream of one static buffer handed to
  *             zn_tcp_write_ref (no copy), at most tcp_sndbuf bytes
- *             unacknowledged, until the client goes
+ *             unacknowledged, until the client goes; with
+ *             --source-bytes N, N bytes and then its FIN (a short
+ *             download, as `znb-load serve --source-bytes`)
  *
- *     znb-znet --netif tap:NAME --ipv4 ADDR/PREFIX [the examples' flags]
+ *     znb-znet --netif tap:NAME --ipv4 ADDR/PREFIX [--source-bytes N]
+ *              [the examples' flags]
  *
  * Prints "znb-znet ready ..." on stdout once it serves, runs until SIGINT
  * or SIGTERM, then prints its counters and the stack's to stderr.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +43,7 @@ struct conn {
   enum svc svc;
   struct conn *prev, *next;
   uint32_t unacked;    /* source: bytes referenced, not yet released */
+  uint64_t sent;       /* source: bytes handed to the stack */
   bool closing;
 };
 
@@ -48,6 +53,7 @@ struct server {
   struct zn_tcp_conn *listeners[3];
   struct conn *conns;
   uint32_t sndbuf;
+  uint64_t source_bytes; /* --source-bytes: the source's length, 0: endless */
   uint64_t udp_echoed, accepted, closed, errors, bytes_in, bytes_out;
 };
 
@@ -104,10 +110,25 @@ static void conn_pump(struct conn *k) {
   }
   while (k->svc == SVC_SOURCE && !k->closing &&
          k->unacked + SOURCE_CHUNK <= srv.sndbuf) {
+    uint64_t left = srv.source_bytes ? srv.source_bytes - k->sent : UINT64_MAX;
+    if (left == 0) {
+      conn_close(k); /* all of it queued: the FIN follows the data */
+      break;
+    }
+    if (left < SOURCE_CHUNK) {
+      /* The tail, copied: write_ref's release counts whole chunks. */
+      long w = zn_tcp_write(k->c, source_data, (size_t)left);
+      if (w <= 0)
+        break;
+      k->sent += (uint64_t)w;
+      srv.bytes_out += (uint64_t)w;
+      continue;
+    }
     if (zn_tcp_write_ref(k->c, source_data, SOURCE_CHUNK, source_release,
                          k) != ZN_OK)
       break;
     k->unacked += SOURCE_CHUNK;
+    k->sent += SOURCE_CHUNK;
     srv.bytes_out += SOURCE_CHUNK;
   }
 }
@@ -219,6 +240,14 @@ static void stop(struct server *sv) {
   zn_stack_flush(sv->st);
 }
 
+static const struct ex_opt znb_flags[] = {
+    {"source-bytes", 0, EX_SIZE, offsetof(struct server, source_bytes), 1,
+     UINT64_C(1) << 40, .arg = "N",
+     .help = "the source (19) sends N bytes, then its FIN\n(default: "
+             "endless)"},
+    {.name = NULL},
+};
+
 int main(int argc, char **argv) {
   static struct ex_host h;
   static const struct ex_prog prog = {
@@ -226,6 +255,8 @@ int main(int argc, char **argv) {
       .synopsis = "--netif tap:NAME --ipv4 ADDR/PREFIX [OPTIONS]",
       .summary = "The znet benchmark server: UDP and TCP echo on 7, TCP "
                  "discard on 9,\nTCP source on 19, until SIGINT or SIGTERM.",
+      .opts = znb_flags,
+      .arg = &srv,
   };
   ex_opts_default(&h.o);
   int first = ex_parse(&h.o, argc, argv, &prog);
