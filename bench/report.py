@@ -396,6 +396,105 @@ def rttloss_table(results):
     return '\n'.join(out) if have else ''
 
 
+FAIR_PAIRS = ('znet-bbr:linux-cubic', 'znet-bbr:linux-bbr',
+              'linux-bbr:linux-cubic', 'linux-bbr:linux-bbr',
+              'znet-cubic:linux-cubic', 'linux-cubic:linux-cubic')
+
+
+def fair_queues(results):
+    """The queue depths a fairness run measured, deepest first."""
+    qs = {w[len('fair-'):-len('bdp')] for (_, w) in results
+          if w.startswith('fair-') and w.endswith('bdp')}
+    return sorted(qs, key=float, reverse=True)
+
+
+def fairness_table(results):
+    """Two flows through one bottleneck (bench/fairness.sh): each flow's
+    rate, flow A's share, Jain's index, the queueing delay the pair adds,
+    the tbf's backlog and drops, each sender's retransmissions."""
+    out = ['| queue | flow A | flow B | A (Mbit/s) | B (Mbit/s) | A/B '
+           '| Jain | queueing delay, median / p90 (ms) | backlog, median / '
+           'max (KB) | tbf drops | A retransmits | B retransmits |',
+           '|---|---|---|---|---|---|---|---|---|---|---|---|']
+    have = False
+    for q in fair_queues(results):
+        wl = f'fair-{q}bdp'
+        for pair in FAIR_PAIRS:
+            rows = [kv for _, kv in results.get((pair, wl), [])
+                    if 'a_mbps' in kv]
+            if not rows:
+                continue
+            have = True
+
+            def v(key, rows=rows):
+                return [float(kv[key]) for kv in rows if key in kv]
+
+            def med(key):
+                x = v(key)
+                return statistics.median(x) if x else 0
+
+            def pct(rtx, segs):
+                r = [float(kv[rtx]) / float(kv[segs]) * 100 for kv in rows
+                     if float(kv.get(segs, 0)) > 0]
+                return f'{statistics.median(r):.2f}%' if r else '-'
+
+            a, b = pair.split(':')
+            p90 = [float(kv['load_rtt_p90_ms']) - float(kv['idle_rtt_ms'])
+                   for kv in rows]
+            out.append('| ' + ' | '.join([
+                f'{q} BDP', a, b, cell(v('a_mbps')), cell(v('b_mbps')),
+                ratio(v('a_mbps'), v('b_mbps')), cell(v('rate')),
+                f'{med("qdelay_ms"):.1f} / {statistics.median(p90):.1f}',
+                f'{med("backlog_med_b") / 1e3:.0f} / '
+                f'{med("backlog_max_b") / 1e3:.0f}',
+                f'{med("tbf_drops"):.0f}', pct('a_rtx', 'a_segs'),
+                pct('b_rtx', 'b_segs')]) + ' |')
+    return '\n'.join(out) if have else ''
+
+
+SHORT_SENDERS = ('znet-bbr', 'znet-cubic', 'linux-bbr', 'linux-cubic')
+
+
+def shortflow_table(results):
+    """Short downloads under loss (bench/shortflow.sh): completion time
+    percentiles per sender, size and added RTT, and znet over Linux with
+    the same controller."""
+    cells = sorted({w for (_, w) in results if w.startswith('short-')},
+                   key=lambda w: (float(w.split('-')[2]),
+                                  w.split('-')[1][-1], w))
+    out = ['| size | RTT added | sender | p50 (ms) | p90 (ms) | p99 (ms) '
+           '| max (ms) | mean (ms) | p50, p99 / Linux same CC | failed '
+           '| retransmitted (of segments sent) |',
+           '|---|---|---|---|---|---|---|---|---|---|---|']
+    for wl in cells:
+        _, size, rtt = wl.split('-')
+        for snd in SHORT_SENDERS:
+            rows = [kv for _, kv in results.get((snd, wl), [])]
+            if not rows:
+                continue
+            ok = [kv for kv in rows if 'p50' in kv]
+
+            def v(key, rows=ok):
+                return [float(kv[key]) for kv in rows if key in kv]
+
+            rel = '-'
+            if snd.startswith('znet-'):
+                ref = [kv for _, kv in results.get(
+                    ('linux-' + snd[len('znet-'):], wl), []) if 'p50' in kv]
+                rv = [[float(kv[k]) for kv in ref] for k in ('p50', 'p99')]
+                rel = f'{ratio(v("p50"), rv[0])}, {ratio(v("p99"), rv[1])}'
+            rtx = sum(int(kv.get('rtx', 0)) for kv in rows)
+            segs = sum(int(kv.get('segs', 0)) for kv in rows)
+            failed = sum(int(kv.get('failed', 0)) for kv in rows)
+            out.append('| ' + ' | '.join([
+                size, f'{rtt} ms', snd, cell(v('p50')), cell(v('p90')),
+                cell(v('p99')), cell(v('max')), cell(v('mean')), rel,
+                str(failed),
+                f'{rtx:,} ({rtx / segs * 100:.2f}%)' if segs else '-'])
+                + ' |')
+    return '\n'.join(out) if cells else ''
+
+
 def mlseeds_table(results):
     """znb-memlink bulk --seeds: fixed transfers on a virtual clock, the
     protocol's time and its recovery counters, summed over the seeds."""
@@ -633,7 +732,7 @@ def plots(dirpath, results):
 
 
 ALL_PARTS = ('rates', 'loss', 'memory', 'footprint', 'callgrind', 'http',
-             'dot', 'sendloss', 'rttloss', 'posix')
+             'dot', 'sendloss', 'rttloss', 'posix', 'fairness', 'shortflow')
 
 
 def parts_run(meta):
@@ -674,8 +773,9 @@ def main():
               f'(hypervisor: {meta.get("hypervisor") or "none"}), '
               f'{meta.get("memory", "?")}')
     md.append(f'- Linux {meta.get("kernel", "?")}, {meta.get("compiler", "?")}')
-    md.append(f'- znet {meta.get("znet", "?")}, built debugoptimized (-O2 -g); '
-              f'lwIP: {meta.get("lwip", "?")}, -O2 -g (see lwip-config.txt)')
+    md.append(f'- znet {meta.get("znet", "?")}, built debugoptimized (-O2 -g)'
+              + (f'; lwIP: {meta["lwip"]}, -O2 -g (see lwip-config.txt)'
+                 if 'lwip' in meta else ' (no lwIP in this run)'))
     md.append(f'- {meta.get("rounds", "?")} rounds, stacks interleaved (their '
               'order rotates each round); each TCP bulk run '
               f'{meta.get("seconds", "?")} s, each round-trip and connection '
@@ -936,6 +1036,51 @@ def main():
                   'the same in every run of the same tree.  Counters are '
                   'both stacks\', summed over the transfers; 128 KiB '
                   'windows cap a transfer at about 105 Mbit/s.\n')
+        md.append(t + '\n')
+    t = fairness_table(results)
+    if t:
+        md.append('## Fairness: two flows through one bottleneck\n')
+        md.append('Two bulk flows started together from two senders to one '
+                  'Linux receiver (znb-load tcp-recv from each sender\'s '
+                  'source port) through a router whose link to the '
+                  'receiver is a tbf of 100 Mbit/s with a queue of that '
+                  'many bandwidth-delay products (BDP: 100 Mbit/s x 10 ms, '
+                  '125 KB; burst 10 frames), behind which bench/znb-delay '
+                  'holds every frame 5 ms each way: 10 ms base RTT for '
+                  'both flows (this kernel has no netem; the relay is on '
+                  'every flow\'s path, znet\'s injector is not used).  Flow '
+                  'A is znet (znb-znet --no-offload on a TAP in the '
+                  'router\'s namespace, --tcp-cc bbr: draft-ietf-ccwg-bbr, '
+                  'BBRv3, paced; or cubic) or Linux; flow B is Linux, each '
+                  'Linux sender in a namespace of its own (BBR: this '
+                  'kernel\'s BBRv1).  Rates are the IP bytes each sender\'s '
+                  'address delivered to the receiver (nftables counters) in '
+                  'the last two thirds of the run; Jain\'s index is '
+                  '(A+B)^2 / 2(A^2+B^2), 1 fair, 0.5 one flow takes all.  '
+                  'Queueing delay: ping through the bottleneck every 0.1 s '
+                  'during the run, less its idle median; backlog: the '
+                  'tbf\'s, sampled every 0.5 s; retransmits: segments '
+                  'retransmitted over segments sent, per sender '
+                  '(bench/fairness.sh).\n')
+        md.append(t + '\n')
+    t = shortflow_table(results)
+    if t:
+        md.append('## Short transfers under loss\n')
+        md.append('Downloads of a fixed size, one after another, each on a '
+                  'new connection, from four senders to one Linux receiver '
+                  'with 1% of the TCP frames dropped each way at the '
+                  'receiver\'s link (nftables numgen random: data and ACKs, '
+                  'SYNs and FINs alike), over the same router and relay '
+                  'as the fairness runs, no bottleneck, with 0 or 10 ms '
+                  'added RTT.  A transfer\'s time is from the receiver\'s '
+                  'connect() to its read of the last byte (the sender '
+                  'then sends its FIN), measured by the same program '
+                  'whichever stack sends (znb-load tcp-recv -R; the '
+                  'senders: znb-znet --source-bytes and znb-load serve '
+                  '--source-bytes).  Percentiles of the transfers of one '
+                  'run (nearest rank), median over rounds; ratios are '
+                  'znet over Linux with the same congestion control, '
+                  'above 1 znet is slower (bench/shortflow.sh).\n')
         md.append(t + '\n')
     start = len(md)
     md.append('## Goodput under loss (Mbit/s)\n')

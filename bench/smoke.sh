@@ -148,6 +148,7 @@ if [ -n "$NET_REASON" ]; then
   for c in "${CASES[@]}"; do skip "znb-znet: znb-load $c" "$NET_REASON"; done
   for c in "${CASES[@]}"; do skip "Linux: znb-load $c" "$NET_REASON"; done
   for c in tcp-recv tcp-send; do skip "znb-znet with faults: znb-load $c" "$NET_REASON"; done
+  for c in znb-znet Linux; do skip "$c --source-bytes: tcp-recv -R" "$NET_REASON"; done
 else
   NS=znbsmoke$$
   SOURCES=10.77.0.11,10.77.0.12
@@ -173,10 +174,22 @@ else
       grep -q '^  fault.delayed' "$TMP/srv.err" && ok "znb-znet with faults: fault counters at exit" ||
         not_ok "znb-znet with faults: fault counters at exit"
     fi
+    # bench/shortflow.sh's sender and receiver: sized downloads, repeated.
+    if start "znb-znet --source-bytes" timeout 300 "$ZNET" --netif tap:zntap0 \
+      --ipv4 10.77.0.2/24 --log warn --source-bytes 100K; then
+      expect_line "znb-znet --source-bytes: tcp-recv -R" tcp-recv \
+        timeout 30 ip netns exec "$NS" "$LOAD" tcp-recv 10.77.0.2 -n 102400 -R 5 -T 5
+      stop
+    fi
     SOURCES=127.0.0.2,127.0.0.3
     # --cc as bench/sendloss.sh uses it (reno: in every kernel).
     if start "znb-load serve" timeout 300 "$LOAD" serve --cc reno; then
       client Linux 127.0.0.1
+      stop
+    fi
+    if start "znb-load serve --source-bytes" timeout 300 "$LOAD" serve --source-bytes 102400; then
+      expect_line "Linux --source-bytes: tcp-recv -R" tcp-recv \
+        timeout 30 ip netns exec "$NS" "$LOAD" tcp-recv 127.0.0.1 -n 102400 -R 5 -T 5
       stop
     fi
   else
