@@ -19,7 +19,8 @@
  * back.
  *
  * Input: the link (fault seed, loss, duplication, reordering in 0.1%,
- * delay in 100 us), a configuration byte (suites, buffer sizes), then
+ * delay in 100 us), a configuration byte (suites, buffer sizes, record
+ * buffers lent by a pool: bit 5), then
  * operations of 3 bytes: op, side, argument (the first 2000; the rest of
  * the input is not read).
  */
@@ -246,7 +247,7 @@ static uint64_t clock_2030(void *arg) {
 static void configs(uint8_t conf) {
   static struct zn_tls_creds *creds[2];
   static struct zn_tls_anchors *anchors;
-  static _Alignas(64) uint8_t cmem[2][4096], amem[4096];
+  static _Alignas(64) uint8_t cmem[2][4096], amem[4096], bpmem[2][40000];
   if (!anchors) {
     FZ_CHECK(
         zn_tls_creds_init(ZT_PEM_SERVER_EC_PEM, strlen(ZT_PEM_SERVER_EC_PEM),
@@ -275,6 +276,12 @@ static void configs(uint8_t conf) {
     ccfg.out_buf = ZN_TLS_OUT_BUF_MIN;
   }
   ccfg.max_refs = scfg.max_refs = 4;
+  if (conf & 32) { /* record buffers lent: a pool of one pair each side */
+    FZ_CHECK(zn_tls_bufpool_init(bpmem[0], sizeof(bpmem[0]), 1, ccfg.in_buf,
+                                 ccfg.out_buf, &ccfg.bufpool) == ZN_OK);
+    FZ_CHECK(zn_tls_bufpool_init(bpmem[1], sizeof(bpmem[1]), 1, scfg.in_buf,
+                                 scfg.out_buf, &scfg.bufpool) == ZN_OK);
+  }
   memset(&cstats, 0, sizeof(cstats));
   memset(&sstats, 0, sizeof(sstats));
   ccfg.stats = &cstats;
@@ -461,6 +468,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     struct side *d = &sides[i];
     FZ_CHECK(!d->s || d->closed == 1);
     FZ_CHECK(d->refs_out == 0);
+  }
+  /* Every pair lent is back. */
+  struct zn_tls_bufpool_info bi;
+  for (int i = 0; i < 2; i++) {
+    const struct zn_tls_config *cfg = i ? &scfg : &ccfg;
+    if (cfg->bufpool) {
+      zn_tls_bufpool_get_info(cfg->bufpool, &bi);
+      FZ_CHECK(bi.in_use == 0 && bi.waiting == 0);
+    }
   }
   FZ_CHECK(fz_tcp_used(pair.a) == 0 && fz_tcp_used(pair.b) == 0);
   fz_check_stack(pair.a);

@@ -132,6 +132,21 @@ struct zn_tls_conn {
   int engine_code;
   struct zn__tls_verdict verdict;
   struct rec_count rin, rout;
+  /* Record buffers: `bufs` the pair held (NULL: none), `own` the pair in
+   * the block when the configuration has no pool.  With a pool a session
+   * holds a pair from the start of its engine to the end of the
+   * handshake, then only while the engine is not idle (tls_bufpool.c);
+   * while it holds none, status() is `idle_status` and a write would
+   * find `idle_room`. */
+  struct zn__tls_bufpair *bufs;
+  struct zn__tls_bufpair own;
+  struct zn__tls_waiter wait; /* in the pool's queue for a pair */
+  unsigned idle_status;
+  size_t idle_room;
+  bool started; /* the engine is set up (with a pool, once it had a pair) */
+  bool retired; /* aborted or finished: takes no pair again */
+  uint64_t now; /* clients: the clock at the start */
+  const char *server_name;
 };
 
 /* ---- names ---- */
@@ -227,6 +242,12 @@ static bool config_valid(const struct zn_tls_config *cfg) {
       cfg->in_buf > MAX_BUF || cfg->max_refs < 1 || cfg->max_refs > MAX_REFS ||
       !alpn_valid(cfg))
     return false;
+  if (cfg->bufpool) {
+    uint32_t in, out;
+    zn__tls_bufpool_sizes(cfg->bufpool, &in, &out);
+    if (in < cfg->in_buf || out < cfg->out_buf)
+      return false;
+  }
   if (cfg->role == ZN_TLS_SERVER)
     return cfg->creds != NULL && cfg->in_buf >= ZN_TLS_IN_BUF_DEFAULT;
   if (cfg->role == ZN_TLS_CLIENT)
@@ -243,7 +264,7 @@ engine_for(const struct zn_tls_config *cfg) {
 }
 
 /* The block: the session, the engine's state, the references, the input
- * buffer, the output buffer. */
+ * buffer, the output buffer (these two only without a pool). */
 struct layout {
   size_t es, refs, ibuf, obuf, total;
 };
@@ -254,6 +275,11 @@ static struct layout layout_of(const struct zn_tls_config *cfg,
   l.es = zn__tls_align_up(sizeof(struct zn_tls_conn));
   l.refs = l.es + zn__tls_align_up(eng->state_size(cfg->role));
   l.ibuf = l.refs + zn__tls_align_up(cfg->max_refs * sizeof(struct tls_ref));
+  if (cfg->bufpool) {
+    l.obuf = l.ibuf;
+    l.total = l.ibuf;
+    return l;
+  }
   l.obuf = l.ibuf + zn__tls_align_up(cfg->in_buf);
   l.total = l.obuf + cfg->out_buf;
   return l;
@@ -280,8 +306,10 @@ static void count(struct zn_tls_conn *t, enum zn_tls_stat i, uint64_t n) {
     t->cfg->stats->v[i] += n;
 }
 
+/* The engine does not move while it holds no buffers: what it said when
+ * they went back. */
 static unsigned status(const struct zn_tls_conn *t) {
-  return t->eng->status(t->es);
+  return t->bufs ? t->eng->status(t->es) : t->idle_status;
 }
 
 static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
@@ -312,6 +340,102 @@ static uint64_t rec_feed(struct rec_count *r, const uint8_t *p, size_t n) {
 static void arm_kick(struct zn_tls_conn *t) {
   if (!zn_timer_pending(&t->kick))
     zn_timer_start_in(t->st, &t->kick, 0);
+}
+
+/* ---- record buffers (tls_bufpool.c) ---- */
+
+/* Can the application write: ZN_OK, or the error a write returns. */
+static int write_state(const struct zn_tls_conn *t) {
+  if (t->failure != ZN_TLS_FAIL_none)
+    return t->err;
+  if (!t->open)
+    return ZN_ENOTCONN;
+  if (t->out != OUT_OPEN || t->app_closed || t->in_eof)
+    return ZN_EPIPE;
+  return ZN_OK;
+}
+
+
+/* The pair is t's now; the engine points at it (or starts on it). */
+static void attach(struct zn_tls_conn *t, struct zn__tls_bufpair *pair) {
+  t->bufs = pair;
+  if (t->started)
+    t->eng->set_bufs(t->es, pair->ibuf, pair->obuf);
+}
+
+/* True if t holds a pair (a session without a pool always does); else
+ * it waits in the pool's queue, and a pair given back comes to it with a
+ * kick. */
+static bool hold_bufs(struct zn_tls_conn *t) {
+  if (t->bufs)
+    return true;
+  if (t->retired)
+    return false;
+  struct zn__tls_bufpair *pair = zn__tls_bufpool_take(t->cfg->bufpool);
+  if (pair == NULL) {
+    if (!t->wait.queued)
+      count(t, ZN_TLS_STAT_buf_waits, 1);
+    zn__tls_bufpool_wait(t->cfg->bufpool, &t->wait);
+    return false;
+  }
+  attach(t, pair);
+  return true;
+}
+
+/* t's pair back to the pool, or to the first session waiting for one,
+ * which carries on at the next poll.  The engine's status and write room
+ * are kept for the time t holds none (they do not change then). */
+static void put_bufs(struct zn_tls_conn *t) {
+  struct zn__tls_bufpair *pair = t->bufs;
+  size_t room = 0;
+  t->idle_status = 0;
+  t->idle_room = 0;
+  if (t->started) {
+    t->idle_status = t->eng->status(t->es);
+    if (t->eng->sendapp_buf(t->es, &room) != NULL)
+      t->idle_room = room;
+    t->eng->set_bufs(t->es, NULL, NULL);
+  }
+  t->bufs = NULL;
+  struct zn__tls_waiter *w = zn__tls_bufpool_give(t->cfg->bufpool, pair);
+  if (w != NULL) {
+    struct zn_tls_conn *u = ZN_CONTAINER_OF(w, struct zn_tls_conn, wait);
+    attach(u, pair);
+    arm_kick(u);
+  }
+}
+
+/* Between records with nothing buffered, or closed: the pair goes back.
+ * The handshake keeps its pair to the end, and so does a session owed
+ * on_writable: the write it is told of will need it (else two sessions
+ * would hand a pair to and fro, each giving it back for the other). */
+static void put_bufs_if_idle(struct zn_tls_conn *t) {
+  if (t->cfg->bufpool == NULL || t->bufs == NULL || !t->started ||
+      (t->want_writable && write_state(t) == ZN_OK))
+    return;
+  if ((t->eng->status(t->es) & ZN__TLS_CLOSED) ||
+      (t->open && t->eng->idle(t->es)))
+    put_bufs(t);
+}
+
+/* The session is over (aborted, or its last callback): its pair goes
+ * back whatever the engine holds, and it leaves the queue. */
+static void drop_bufs(struct zn_tls_conn *t) {
+  t->retired = true;
+  if (t->cfg->bufpool == NULL)
+    return;
+  zn__tls_bufpool_cancel(t->cfg->bufpool, &t->wait);
+  if (t->bufs)
+    put_bufs(t);
+}
+
+/* Plaintext received and not yet read (none while no pair is held). */
+static uint8_t *plaintext(const struct zn_tls_conn *t, size_t *len) {
+  if (t->bufs == NULL) {
+    *len = 0;
+    return NULL;
+  }
+  return t->eng->recvapp_buf(t->es, len);
 }
 
 static void stop_deadline(struct zn_tls_conn *t) {
@@ -476,8 +600,8 @@ static void engine_check(struct zn_tls_conn *t) {
 
 /* Ciphertext from the engine to TCP. */
 static bool out_records(struct zn_tls_conn *t) {
-  if (t->tcp != TCP_HELD)
-    return false;
+  if (t->tcp != TCP_HELD || t->bufs == NULL)
+    return false; /* no pair: nothing to send */
   size_t len;
   uint8_t *p = t->eng->sendrec_buf(t->es, &len);
   if (p == NULL || len == 0)
@@ -502,6 +626,8 @@ static bool out_refs(struct zn_tls_conn *t) {
   while (t->ref_sealed < t->ref_n && t->failure == ZN_TLS_FAIL_none) {
     struct tls_ref *r = ref_at(t, t->ref_sealed);
     size_t room;
+    if (!hold_bufs(t))
+      break;
     uint8_t *p = t->eng->sendapp_buf(t->es, &room);
     if (p == NULL || room == 0)
       break;
@@ -529,7 +655,7 @@ static bool close_step(struct zn_tls_conn *t) {
   case OUT_OPEN:
     return false;
   case OUT_DRAIN:
-    if (t->ref_sealed < t->ref_n)
+    if (t->ref_sealed < t->ref_n || !hold_bufs(t))
       return false;
     t->eng->close(t->es);
     t->out = OUT_NOTIFIED;
@@ -575,6 +701,20 @@ static void tcp_fin(struct zn_tls_conn *t) {
 static bool in_records(struct zn_tls_conn *t) {
   if (t->tcp != TCP_HELD || t->tcp_eof)
     return false;
+  if (t->bufs == NULL) {
+    /* Idle: a pair only for bytes to feed (without one they wait in
+     * TCP, whose window closes); the FIN needs none. */
+    const uint8_t *p;
+    if ((t->idle_status & ZN__TLS_RECVREC) == 0)
+      return false;
+    long n = zn_tcp_peek(t->c, &p);
+    if (n == 0) {
+      tcp_fin(t);
+      return true;
+    }
+    if (n < 0 || !hold_bufs(t))
+      return false;
+  }
   size_t room;
   uint8_t *dst = t->eng->recvrec_buf(t->es, &room);
   if (dst == NULL || room == 0)
@@ -612,9 +752,44 @@ static bool linger_drain(struct zn_tls_conn *t) {
   return true;
 }
 
-/* Move what can move, both ways; no callback. */
+/* The engine set up on the session's pair, with fresh entropy. */
+static int start_engine(struct zn_tls_conn *t) {
+  uint8_t seed[SEED_BYTES];
+  zn_random_bytes(t->st, seed, sizeof(seed));
+  struct zn__tls_start p = {t->bufs->ibuf, t->bufs->obuf, seed,
+                            sizeof(seed),  t->now,        t->server_name};
+  t->started = true;
+  return t->eng->start(t->es, t->cfg, &p);
+}
+
+/* With a pool, the engine starts once the session has a pair: a server's
+ * when the client's first bytes (or FIN) are there, so that a connection
+ * that sends nothing holds none.  False while it cannot. */
+static bool begin(struct zn_tls_conn *t) {
+  if (t->started)
+    return true;
+  if (t->tcp != TCP_HELD || t->failure != ZN_TLS_FAIL_none)
+    return false;
+  const uint8_t *p;
+  if (t->bufs == NULL && t->cfg->role == ZN_TLS_SERVER &&
+      zn_tcp_peek(t->c, &p) < 0)
+    return false;
+  if (!hold_bufs(t))
+    return false;
+  if (start_engine(t) != ZN_OK) {
+    fail(t, ZN_TLS_FAIL_internal, ZN_ETLS, END_RST);
+    return false;
+  }
+  return true;
+}
+
+/* Move what can move, both ways; no callback.  A pair no longer needed
+ * goes back at the end. */
 static void pump(struct zn_tls_conn *t) {
-  for (int i = 0; i < PUMP_ROUNDS; i++) {
+  if (!begin(t))
+    return;
+  int i;
+  for (i = 0; i < PUMP_ROUNDS; i++) {
     bool moved = out_records(t);
     moved |= out_refs(t);
     moved |= close_step(t);
@@ -622,27 +797,20 @@ static void pump(struct zn_tls_conn *t) {
     moved |= linger_drain(t);
     engine_check(t);
     if (!moved)
-      return;
+      break;
   }
-  arm_kick(t); /* more to do: the next poll goes on */
+  if (i == PUMP_ROUNDS)
+    arm_kick(t); /* more to do: the next poll goes on */
+  put_bufs_if_idle(t);
 }
 
 /* ---- paying what is owed ---- */
 
-/* Can the application write: ZN_OK, or the error a write returns. */
-static int write_state(const struct zn_tls_conn *t) {
-  if (t->failure != ZN_TLS_FAIL_none)
-    return t->err;
-  if (!t->open)
-    return ZN_ENOTCONN;
-  if (t->out != OUT_OPEN || t->app_closed || t->in_eof)
-    return ZN_EPIPE;
-  return ZN_OK;
-}
-
 static size_t writable_now(const struct zn_tls_conn *t) {
   if (write_state(t) != ZN_OK || t->ref_n > 0)
     return 0;
+  if (t->bufs == NULL)
+    return zn__tls_bufpool_has_free(t->cfg->bufpool) ? t->idle_room : 0;
   size_t len;
   return t->eng->sendapp_buf(t->es, &len) ? len : 0;
 }
@@ -675,6 +843,9 @@ static bool deliver_round(struct zn_tls_conn *t) {
     if (cb && cb->on_error)
       cb->on_error(&t->s, t->s.arg, t->err);
   }
+  if (t->want_writable && !t->app_closed && t->bufs == NULL &&
+      write_state(t) == ZN_OK)
+    (void)hold_bufs(t); /* a pair to write into, or a place in the queue */
   if (t->want_writable && !t->app_closed && writable_now(t) > 0) {
     t->want_writable = false;
     any = true;
@@ -690,6 +861,7 @@ static void finish(struct zn_tls_conn *t) {
   stop_deadline(t);
   zn_timer_stop(t->st, &t->kick);
   release_all_refs(t);
+  drop_bufs(t);
   memset(t->es, 0, t->es_size); /* the keys */
   zn_stream_emit_closed(&t->s); /* then back to its maker, if any */
 }
@@ -792,7 +964,7 @@ static long tls_peek(struct zn_stream *s, const uint8_t **data) {
   struct zn_tls_conn *t = tls_of(s);
   t->owe_readable = false; /* the application looks */
   size_t len;
-  uint8_t *p = t->eng->recvapp_buf(t->es, &len);
+  uint8_t *p = plaintext(t, &len);
   if (p != NULL && len > 0) {
     *data = p;
     return (long)len;
@@ -811,7 +983,7 @@ static void consumed(struct zn_tls_conn *t, size_t n) {
 static int tls_consume(struct zn_stream *s, size_t n) {
   struct zn_tls_conn *t = tls_of(s);
   size_t len;
-  uint8_t *p = t->eng->recvapp_buf(t->es, &len);
+  uint8_t *p = plaintext(t, &len);
   if (n == 0)
     return ZN_OK;
   if (p == NULL || n > len)
@@ -829,7 +1001,7 @@ static long tls_read(struct zn_stream *s, void *buf, size_t len) {
   t->owe_readable = false; /* the application looks */
   while (got < len) {
     size_t avail;
-    const uint8_t *p = t->eng->recvapp_buf(t->es, &avail);
+    const uint8_t *p = plaintext(t, &avail);
     if (p == NULL || avail == 0) {
       n = read_end(t);
       break;
@@ -855,6 +1027,8 @@ static long tls_write(struct zn_stream *s, const void *data, size_t len) {
   while (done < len && t->ref_n == 0) {
     (void)out_records(t); /* room first */
     size_t room;
+    if (!hold_bufs(t))
+      break; /* on_writable once a pair comes */
     uint8_t *p = t->eng->sendapp_buf(t->es, &room);
     if (p == NULL || room == 0)
       break;
@@ -899,7 +1073,7 @@ static int tls_write_ref(struct zn_stream *s, const void *data, size_t len,
 static size_t tls_readable(const struct zn_stream *s) {
   const struct zn_tls_conn *t = tls_of_const(s);
   size_t len;
-  return t->eng->recvapp_buf(t->es, &len) ? len : 0;
+  return plaintext(t, &len) ? len : 0;
 }
 
 static size_t tls_writable(const struct zn_stream *s) {
@@ -943,6 +1117,7 @@ static void tls_abort(struct zn_stream *s) {
   t->app_closed = true;
   release_tcp(t, true);
   release_all_refs(t);
+  drop_bufs(t);
   stop_deadline(t);
   zn_timer_stop(t->st, &t->kick);
   if (t->tcp == TCP_GONE && !t->in_deliver)
@@ -1027,12 +1202,21 @@ static int start_session(const struct zn_tls_config *cfg, enum zn_tls_role role,
   t->refs = (struct tls_ref *)(void *)(m + l.refs);
   t->st = st;
   t->c = c;
-  uint8_t seed[SEED_BYTES];
-  zn_random_bytes(st, seed, sizeof(seed));
-  struct zn__tls_start p = {m + l.ibuf,   m + l.obuf, seed,
-                            sizeof(seed), now,        server_name};
-  if (eng->start(t->es, cfg, &p) != ZN_OK)
+  t->now = now;
+  t->server_name = server_name;
+  if (cfg->bufpool == NULL) {
+    t->own.ibuf = m + l.ibuf;
+    t->own.obuf = m + l.obuf;
+    t->bufs = &t->own;
+  } else if (role == ZN_TLS_CLIENT) {
+    /* A pair now if one is free; else begin() waits for one. */
+    t->bufs = zn__tls_bufpool_take(cfg->bufpool);
+  }
+  if (t->bufs && start_engine(t) != ZN_OK) {
+    if (cfg->bufpool)
+      drop_bufs(t);
     return ZN_EINVAL;
+  }
   t->s.ops = &tls_stream_ops;
   t->s.cb = cb;
   t->s.arg = arg;

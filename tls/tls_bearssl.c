@@ -232,6 +232,31 @@ static void bssl_recvapp_ack(void *state, size_t len) {
   br_ssl_engine_recvapp_ack(eng_of(state), len);
 }
 
+/* ---- lending the record buffers (tls_bufpool.c says why this is safe) ----
+ */
+
+/* ixa == ixb == 0 and ixc == 5: waiting for the first byte of a record
+ * header, no plaintext left (BearSSL's make_ready_in).  oxa == oxc:
+ * nothing gathered, nothing sealed left to send (make_ready_out; while
+ * gathering oxc < oxa, while sending oxa < oxc). */
+static bool bssl_idle(const void *state) {
+  const br_ssl_engine_context *eng = eng_of_const(state);
+  if (br_ssl_engine_current_state(eng) & BR_SSL_CLOSED)
+    return false;
+  return eng->ixa == 0 && eng->ixb == 0 && eng->ixc == 5 &&
+         eng->oxa == eng->oxc;
+}
+
+/* The lengths stay those the engine started with (a pool's buffers are
+ * at least as long); the handshake's views (hbuf_in, hbuf_out) are set
+ * anew each time the engine runs its handshake code, so they are not
+ * moved. */
+static void bssl_set_bufs(void *state, uint8_t *ibuf, uint8_t *obuf) {
+  br_ssl_engine_context *eng = eng_of(state);
+  eng->ibuf = ibuf;
+  eng->obuf = obuf;
+}
+
 static void bssl_flush(void *state) { br_ssl_engine_flush(eng_of(state), 0); }
 
 static void bssl_close(void *state) { br_ssl_engine_close(eng_of(state)); }
@@ -382,6 +407,8 @@ const struct zn__tls_engine zn__tls_bearssl = {
     .sendapp_ack = bssl_sendapp_ack,
     .recvapp_buf = bssl_recvapp_buf,
     .recvapp_ack = bssl_recvapp_ack,
+    .idle = bssl_idle,
+    .set_bufs = bssl_set_bufs,
     .flush = bssl_flush,
     .close = bssl_close,
     .last_error = bssl_last_error,

@@ -45,6 +45,40 @@ enum {
   ZN__TLS_RECVAPP = 1u << 4, /* plaintext received */
 };
 
+/* One pair of record buffers: a session's own (in its block), or one of
+ * a struct zn_tls_bufpool's, lent to a session while a record is in
+ * progress (tls_bufpool.c). */
+struct zn__tls_bufpair {
+  uint8_t *ibuf, *obuf;         /* at least cfg.in_buf, cfg.out_buf bytes */
+  struct zn__tls_bufpair *next; /* the pool's free list */
+};
+
+/* A session waiting for a pair of a pool: a queue, first come first
+ * served. */
+struct zn__tls_waiter {
+  struct zn__tls_waiter *next;
+  bool queued;
+};
+
+/* A pair, or NULL when none is free (the caller then waits). */
+struct zn__tls_bufpair *zn__tls_bufpool_take(struct zn_tls_bufpool *bp);
+/* Join the queue (once: a waiter already queued stays where it is). */
+void zn__tls_bufpool_wait(struct zn_tls_bufpool *bp, struct zn__tls_waiter *w);
+/* Leave the queue, if in it. */
+void zn__tls_bufpool_cancel(struct zn_tls_bufpool *bp,
+                            struct zn__tls_waiter *w);
+/* Give a pair back.  If a session waits, the pair is now the first
+ * waiter's, which is returned (off the queue) for the caller to hand it
+ * to; else the pair is free again (poisoned under ASan) and NULL is
+ * returned. */
+struct zn__tls_waiter *zn__tls_bufpool_give(struct zn_tls_bufpool *bp,
+                                            struct zn__tls_bufpair *pair);
+/* True if take() would give a pair. */
+bool zn__tls_bufpool_has_free(const struct zn_tls_bufpool *bp);
+/* The sizes of the pool's buffers. */
+void zn__tls_bufpool_sizes(const struct zn_tls_bufpool *bp, uint32_t *in_buf,
+                           uint32_t *out_buf);
+
 /* What a session is started with, besides the configuration. */
 struct zn__tls_start {
   uint8_t *ibuf, *obuf;     /* record buffers, cfg.in_buf, cfg.out_buf */
@@ -80,6 +114,15 @@ struct zn__tls_engine {
   void (*sendapp_ack)(void *state, size_t len);
   uint8_t *(*recvapp_buf)(void *state, size_t *len);
   void (*recvapp_ack)(void *state, size_t len);
+  /* True when no record is in progress either way: nothing received of
+   * the next record, no plaintext left unread, none written and not yet
+   * sealed, no record byte left to send.  Asked only once the handshake
+   * is done; the record buffers may then be swapped (set_bufs). */
+  bool (*idle)(const void *state);
+  /* Point the engine at other record buffers of the sizes it started
+   * with (NULL, NULL: none, and no buffer call may come until others are
+   * set).  Only while idle() or closed. */
+  void (*set_bufs)(void *state, uint8_t *ibuf, uint8_t *obuf);
   /* Seal the plaintext written so far into a record. */
   void (*flush)(void *state);
   /* Send close_notify (after what is sealed). */
