@@ -19,9 +19,10 @@
 struct ex_tls {
   struct zn_tls_config cfg;
   struct zn_tls_stats stats;
-  void *creds_mem, *anchors_mem, *cache_mem, *pool_mem;
-  size_t pool_len;
+  void *creds_mem, *anchors_mem, *cache_mem, *pool_mem, *bufs_mem;
+  size_t pool_len, bufs_len;
   struct zn_tls_pool pool;
+  unsigned bufs; /* ex_tls_set_bufs(); EX_TLS_BUFS_AUTO: from the pool's n */
 };
 
 bool ex_tls_available(void) { return true; }
@@ -43,6 +44,7 @@ static struct ex_tls *tls_new(enum zn_tls_role role, const char *prog) {
   }
   zn_tls_config_default(&x->cfg, role);
   x->cfg.stats = &x->stats;
+  x->bufs = EX_TLS_BUFS_AUTO;
   return x;
 }
 
@@ -176,9 +178,43 @@ int ex_tls_start(struct ex_tls *x, struct zn_stack *st, struct zn_tcp_conn *c,
 /* The session's stream is the start of its block (znet/tls.h). */
 void ex_tls_end(struct zn_stream *s) { free(s); }
 
+void ex_tls_set_bufs(struct ex_tls *x, unsigned k) { x->bufs = k; }
+
+/* A server maker's sessions borrow record buffers (znet/tls.h, "Record
+ * buffers lent"): by default a pair for each four sessions and four more,
+ * so that idle keep-alive sessions hold none. */
+static unsigned bufs_for(const struct ex_tls *x, unsigned n) {
+  unsigned k = x->bufs;
+  if (k == EX_TLS_BUFS_AUTO)
+    k = x->cfg.role == ZN_TLS_SERVER ? n / 4 + 4 : 0;
+  return k < n ? k : n;
+}
+
+static int make_bufpool(struct ex_tls *x, unsigned n) {
+  unsigned k = bufs_for(x, n);
+  free(x->bufs_mem);
+  x->bufs_mem = NULL;
+  x->bufs_len = 0;
+  x->cfg.bufpool = NULL;
+  if (k == 0)
+    return ZN_OK;
+  size_t len = zn_tls_bufpool_mem_size(k, x->cfg.in_buf, x->cfg.out_buf);
+  x->bufs_mem = len ? malloc(len) : NULL;
+  if (x->bufs_mem == NULL)
+    return ZN_ENOMEM;
+  x->bufs_len = len;
+  return zn_tls_bufpool_init(x->bufs_mem, len, k, x->cfg.in_buf,
+                             x->cfg.out_buf, &x->cfg.bufpool);
+}
+
 struct zn_stream_maker *ex_tls_maker(struct ex_tls *x, struct zn_stack *st,
                                      const char *name, unsigned n,
                                      const char *prog) {
+  int brc = make_bufpool(x, n);
+  if (brc != ZN_OK) {
+    fprintf(stderr, "%s: TLS record buffers: %s\n", prog, zn_strerror(brc));
+    return NULL;
+  }
   size_t len = zn_tls_pool_mem_size(&x->cfg, n);
   free(x->pool_mem);
   x->pool_mem = len ? malloc(len) : NULL;
@@ -193,7 +229,18 @@ struct zn_stream_maker *ex_tls_maker(struct ex_tls *x, struct zn_stack *st,
   return &x->pool.maker;
 }
 
-size_t ex_tls_maker_mem_size(const struct ex_tls *x) { return x->pool_len; }
+size_t ex_tls_maker_mem_size(const struct ex_tls *x) {
+  return x->pool_len + x->bufs_len;
+}
+
+void ex_tls_bufs_info(const struct ex_tls *x, unsigned *pairs,
+                      uint64_t *waits) {
+  struct zn_tls_bufpool_info i = {0};
+  if (x->cfg.bufpool)
+    zn_tls_bufpool_get_info(x->cfg.bufpool, &i);
+  *pairs = i.n;
+  *waits = i.waits;
+}
 
 uint64_t ex_tls_maker_refused(const struct ex_tls *x) {
   return x->pool.refused;
@@ -243,5 +290,6 @@ void ex_tls_free(struct ex_tls *x) {
   free(x->anchors_mem);
   free(x->cache_mem);
   free(x->pool_mem);
+  free(x->bufs_mem);
   free(x);
 }

@@ -68,13 +68,29 @@ struct zn_stream_maker *ex_tls_maker(struct ex_tls *x, struct zn_stack *st,
                                      const char *name, unsigned n,
                                      const char *prog);
 
+/* ex_tls_set_bufs()'s default. */
+#define EX_TLS_BUFS_AUTO (~0u)
+
+/* Record buffer pairs the sessions of ex_tls_maker() borrow (znet/tls.h,
+ * "Record buffers lent"; call before ex_tls_maker()): k pairs (at most
+ * the sessions' number), 0 for a pair in every session, EX_TLS_BUFS_AUTO
+ * (the default) for n/4 + 4 of a server maker's n sessions and none for a
+ * client's. */
+void ex_tls_set_bufs(struct ex_tls *x, unsigned k);
+
+/* The pairs of ex_tls_maker()'s buffer pool (0: none) and the times a
+ * session waited for one. */
+void ex_tls_bufs_info(const struct ex_tls *x, unsigned *pairs,
+                      uint64_t *waits);
+
 /* Connections the maker of ex_tls_maker() had no session for. */
 uint64_t ex_tls_maker_refused(const struct ex_tls *x);
 
 /* Bytes per session. */
 size_t ex_tls_conn_size(const struct ex_tls *x);
 
-/* Bytes of the pool of ex_tls_maker() (0 before it). */
+/* Bytes of the pool of ex_tls_maker() and its record buffers (0 before
+ * it). */
 size_t ex_tls_maker_mem_size(const struct ex_tls *x);
 
 /* "TLSv1.2 ECDHE-ECDSA-AES128-GCM-SHA256 alpn http/1.1" for an open
