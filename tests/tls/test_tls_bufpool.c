@@ -17,6 +17,7 @@ struct multi {
   int accepted;
   int order[NSESS]; /* server sides in the order they first read */
   int nordered;
+  struct zn_tcp_conn *l; /* the listener */
 };
 
 static struct multi *cur;
@@ -116,6 +117,27 @@ static void multi_free(struct multi *m, struct zn_tcp_conn *l) {
     free(m->srv[i].rx);
     free(m->pat[i]);
   }
+}
+
+/* Stacks, a server pool of one pair, m's listener. */
+static struct zn_tls_bufpool *one_pair_world(struct tpair *t, struct multi *m,
+                                             void **bmem) {
+  tf_init(t, NULL);
+  struct zn_tls_bufpool *bp = bufpool_new(1, bmem);
+  t->scfg.bufpool = bp;
+  m->l = multi_listen(m, t);
+  return bp;
+}
+
+/* Everything of one_pair_world() let go of, every pair back; the pool's
+ * memory last. */
+static void world_free(struct tpair *t, struct multi *m,
+                       const struct zn_tls_bufpool *bp, void *bmem) {
+  multi_free(m, m->l);
+  tf_free(t);
+  ZT_EQU(info_of(bp).in_use, 0);
+  ZT_EQU(info_of(bp).waiting, 0);
+  free(bmem);
 }
 
 ZT_TEST(test_bufpool_memory_and_refusals) {
@@ -332,12 +354,9 @@ ZT_TEST(test_split_records_with_loss_while_pairs_move) {
  * that order once session 0 reads. */
 ZT_TEST(test_waiters_served_in_order) {
   struct tpair t;
-  tf_init(&t, NULL);
-  void *bmem;
-  struct zn_tls_bufpool *bp = bufpool_new(1, &bmem);
-  t.scfg.bufpool = bp;
   static struct multi m;
-  struct zn_tcp_conn *l = multi_listen(&m, &t);
+  void *bmem;
+  struct zn_tls_bufpool *bp = one_pair_world(&t, &m, &bmem);
   for (int i = 0; i < 4; i++) {
     tf_rx(&m.srv[i], 64);
     multi_connect(&m, i);
@@ -372,21 +391,16 @@ ZT_TEST(test_waiters_served_in_order) {
   ZT_EQU(m.srv[2].rx_len, 10);
   ZT_EQU(info_of(bp).in_use, 0);
   ZT_EQU(info_of(bp).waiting, 0);
-  multi_free(&m, l);
-  tf_free(&t);
-  free(bmem);
+  world_free(&t, &m, bp, bmem);
 }
 
 /* A connection that sends nothing holds no pair; its first byte takes
  * one for the handshake. */
 ZT_TEST(test_silent_connection_holds_no_pair) {
   struct tpair t;
-  tf_init(&t, NULL);
-  void *bmem;
-  struct zn_tls_bufpool *bp = bufpool_new(1, &bmem);
-  t.scfg.bufpool = bp;
   static struct multi m;
-  struct zn_tcp_conn *l = multi_listen(&m, &t);
+  void *bmem;
+  struct zn_tls_bufpool *bp = one_pair_world(&t, &m, &bmem);
   struct zn_tcp_conn *c;
   ZT_EQ(zn_tcp_connect(t.p.a, TH_IP(IP_B), 8443, NULL, NULL, &c), ZN_OK);
   tf_run(&t, ZN_MS(100));
@@ -398,10 +412,7 @@ ZT_TEST(test_silent_connection_holds_no_pair) {
   zn_tcp_abort(c);
   tf_run(&t, ZN_MS(100));
   ZT_EQ(m.srv[0].errors, 1);
-  multi_free(&m, l);
-  ZT_EQU(info_of(bp).in_use, 0);
-  tf_free(&t);
-  free(bmem);
+  world_free(&t, &m, bp, bmem);
 }
 
 /* A session that holds the pair (unread plaintext) gives it back when it
@@ -409,12 +420,9 @@ ZT_TEST(test_silent_connection_holds_no_pair) {
  * aborted leaves the queue. */
 ZT_TEST(test_session_closed_holding_a_pair_gives_it_back) {
   struct tpair t;
-  tf_init(&t, NULL);
-  void *bmem;
-  struct zn_tls_bufpool *bp = bufpool_new(1, &bmem);
-  t.scfg.bufpool = bp;
   static struct multi m;
-  struct zn_tcp_conn *l = multi_listen(&m, &t);
+  void *bmem;
+  struct zn_tls_bufpool *bp = one_pair_world(&t, &m, &bmem);
   for (int i = 0; i < 3; i++) {
     m.srv[i].hold = true;
     multi_connect(&m, i);
@@ -441,9 +449,7 @@ ZT_TEST(test_session_closed_holding_a_pair_gives_it_back) {
   tf_run(&t, ZN_SEC(2));
   ZT_EQ(m.srv[1].closed, 1);
   ZT_EQU(info_of(bp).in_use, 0);
-  multi_free(&m, l);
-  tf_free(&t);
-  free(bmem);
+  world_free(&t, &m, bp, bmem);
 }
 
 int main(void) {
