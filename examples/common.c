@@ -442,7 +442,7 @@ static const struct ex_opt common_opts[] = {
      .help = "error|warn|info|debug|trace (default info)"},
     {"arp", 0, EX_FN, .fn = parse_arp, .arg = "IP=MAC",
      .help = "static ARP entry (repeatable)"},
-    {"bufs", 0, EX_U32, OFF(nbufs), 16, 1u << 20, .arg = "N",
+    {"bufs", 0, EX_U32, OFF(nbufs), 16, 1u << 22, .arg = "N",
      .help = "frame buffers in the pool (default 512)"},
     {"bigbufs", 0, EX_FN, .fn = parse_bigbufs, .arg = "N", .want = "0..4096",
      .help = "64 KiB buffers, for TAP offloads (TSO and\ncoalesced receive; "
