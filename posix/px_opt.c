@@ -677,7 +677,8 @@ static int set_congestion(struct px_sock *s, const struct px_in *in,
     return -ENOENT;
   if (s->c) {
     int rc = zn_tcp_set_cc(s->c, algo);
-    if (rc != ZN_OK) /* data was sent: znet cannot switch any more */
+    if (rc != ZN_OK) /* data was sent (EINVAL), or no BBR state free
+                        (ENOBUFS, cfg.tcp_bbr_conns) */
       return -px_errno(rc);
   }
   s->topts.cc = (uint8_t)algo;

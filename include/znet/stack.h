@@ -168,6 +168,10 @@ struct zn_config {
                                 default), at most tcp_conns.  With fewer, a
                                 connection that finds none free waits to
                                 send, in order (counter tcp_flight_wait) */
+  uint32_t tcp_bbr_conns;    /**< connections that may run BBR at once (its
+                                model, 240 bytes each, is lent for the
+                                connection's life); 0: tcp_conns if tcp_cc
+                                is BBR, else tcp_conns / 8 + 8 */
 
   /** Loop. */
   uint32_t rx_budget;        /**< frames received per poll */

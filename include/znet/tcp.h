@@ -413,8 +413,12 @@ enum zn_tcp_ecn_mode {
                                own SYNs never ask (the default) */
 };
 /** The congestion control algorithm, before any data is sent (on a
- * listener: of the connections it accepts).  Errors: ZN_EINVAL (unknown,
- * or data was sent). */
+ * listener: of the connections it accepts).  BBR's state comes from a
+ * pool (cfg.tcp_bbr_conns): a connection set up for BBR (by this call
+ * before it connects, its listener or opts.cc) when none is free runs
+ * CUBIC (counter tcp_cc_fallback).  Errors: ZN_EINVAL (unknown, or data
+ * was sent), ZN_ENOBUFS (BBR for a connection under way, and no BBR
+ * state free: it keeps its algorithm). */
 int zn_tcp_set_cc(struct zn_tcp_conn *c, enum zn_tcp_cc_algo algo);
 
 void zn_tcp_set_userdata(struct zn_tcp_conn *c, void *p);

@@ -56,7 +56,7 @@ size_t zn__tcp_mem_size(const struct zn_config *cfg) {
   return zn__carve_size((size_t)n * sizeof(struct zn_tcp_conn)) +
          zn__carve_size((size_t)pow2_at_least(2 * n + 1) * sizeof(void *)) +
          zn__carve_size((size_t)pow2_at_least(n / 4 + 4) * sizeof(void *)) +
-         zn__tcp_flight_mem_size(cfg);
+         zn__tcp_flight_mem_size(cfg) + zn__tcp_model_mem_size(cfg);
 }
 
 void zn__tcp_init(struct zn_stack *st, void **mem) {
@@ -77,6 +77,7 @@ void zn__tcp_init(struct zn_stack *st, void **mem) {
   }
   zn__tcp_mem_init(st);
   zn__tcp_flight_init(st, mem);
+  zn__tcp_model_init(st, mem);
   if (n)
     zn__inet_register(st, ZN__INET_ON_BOTH, ZN_IPPROTO_TCP, zn__tcp_input, zn__tcp_icmp_err);
 }
@@ -90,7 +91,8 @@ static void free_slot(struct zn_tcp_conn *c) {
    * by zn__tcp_alloc.) */
   if (c->sndq.head || c->rcvq.head || c->ooo.root || c->acq_head ||
       c->mem_charged || c->adv_charged || c->fl ||
-      (c->mem & ZN__TCPM_FLIGHT_WAIT))
+      (c->mem & ZN__TCPM_FLIGHT_WAIT) ||
+      (c->cc.ops && c->cc.ops->model_based))
     zn__tcp_release_all(c);
   /* (Stopped by zn__tcp_closed, and nothing arms one in CLOSED: this
    * keeps a pending timer off the free slot all the same, for three
@@ -517,6 +519,7 @@ void zn__tcp_release_all(struct zn_tcp_conn *c) {
   zn__tcp_ooo_purge(&c->ooo);
   zn__tcp_mem_sync(c);
   zn__tcp_flight_give(c);
+  zn__tcp_model_give(c);
   /* A listener drops the children nobody accepted. */
   if (c->acq_head) {
     struct zn_tcp_conn *x = c->acq_head;
@@ -629,7 +632,13 @@ void zn__tcp_conn_setup(struct zn_tcp_conn *c) {
   c->snd_una = c->snd_nxt = c->snd_max = c->snd_sml = c->iss;
   c->recover = c->high_sacked = c->rtx_next = c->iss;
   zn__tcp_rack_init(c);
-  c->cc.ops = zn__tcp_cc_ops_of(c->cc_algo);
+  const struct zn__tcp_cc_ops *ops = zn__tcp_cc_ops_of(c->cc_algo);
+  if (!zn__tcp_model_take(c, ops)) { /* no model block free */
+    c->cc_algo = ZN_TCP_CC_CUBIC;
+    ops = zn__tcp_cc_ops_of(c->cc_algo);
+    ZN_STAT_INC(st, tcp_cc_fallback);
+  }
+  c->cc.ops = ops;
   c->cc.rng = c->iss ^ (uint32_t)c->ts_offset; /* BBR's probe wait */
 }
 
@@ -1280,12 +1289,16 @@ int zn_tcp_set_cc(struct zn_tcp_conn *c, enum zn_tcp_cc_algo algo) {
   const struct zn__tcp_cc_ops *ops = zn__tcp_cc_ops_of(algo);
   if (!ops || c->bytes_sent)
     return ZN_EINVAL;
-  c->cc_algo = (uint8_t)algo;
   if (c->cc.ops && c->cc.ops != ops) {
     uint32_t cwnd = c->cc.cwnd;
+    if (!zn__tcp_model_take(c, ops))
+      return ZN_ENOBUFS;
+    if (!ops->model_based)
+      zn__tcp_model_give(c);
     c->cc.ops = ops;
     ops->init(&c->cc, c->mss, cwnd);
   }
+  c->cc_algo = (uint8_t)algo;
   return ZN_OK;
 }
 

@@ -204,7 +204,7 @@ static uint32_t quantization_budget(const struct zn__tcp_cc *cc,
                                     uint32_t cap) {
   cap = zn__cc_max32(cap, zn__cc_sat32((uint64_t)send_quantum(cc) * 3));
   cap = zn__cc_max32(cap, min_pipe_cwnd(cc));
-  if (cc->bbr.state == ZN__BBR_PROBE_BW_UP)
+  if (cc->bbr->state == ZN__BBR_PROBE_BW_UP)
     cap = zn__cc_sat32((uint64_t)cap + 2u * (uint64_t)cc->mss);
   return cap;
 }
@@ -212,7 +212,7 @@ static uint32_t quantization_budget(const struct zn__tcp_cc *cc,
 /* Inflight(bw, gain) */
 static uint32_t inflight_at(const struct zn__tcp_cc *cc, uint64_t bw,
                             uint32_t gain) {
-  return quantization_budget(cc, bdp_multiple(&cc->bbr, bw, gain));
+  return quantization_budget(cc, bdp_multiple(cc->bbr, bw, gain));
 }
 
 /* BBR.bdp, or the initial window before an RTT (TargetInflight's). */
@@ -222,12 +222,12 @@ static uint32_t bbr_bdp(const struct zn__tcp_bbr *b) {
 
 /* TargetInflight: the BDP, unless congestion cut cwnd below it. */
 static uint32_t target_inflight(const struct zn__tcp_cc *cc) {
-  return zn__cc_min32(bbr_bdp(&cc->bbr), cc->cwnd);
+  return zn__cc_min32(bbr_bdp(cc->bbr), cc->cwnd);
 }
 
 /* InflightWithHeadroom (§4.3.3.6) */
 static uint32_t inflight_with_headroom(const struct zn__tcp_cc *cc) {
-  const struct zn__tcp_bbr *b = &cc->bbr;
+  const struct zn__tcp_bbr *b = cc->bbr;
   if (b->inflight_longterm == INF32)
     return INF32;
   uint32_t headroom =
@@ -249,7 +249,7 @@ static bool inflight_too_high(uint32_t lost, uint32_t tx_in_flight,
 
 /* SaveCwnd */
 static void save_cwnd(struct zn__tcp_cc *cc) {
-  struct zn__tcp_bbr *b = &cc->bbr;
+  struct zn__tcp_bbr *b = cc->bbr;
   if (!b->in_recovery && b->state != ZN__BBR_PROBE_RTT)
     b->prior_cwnd = cc->cwnd;
   else
@@ -258,12 +258,12 @@ static void save_cwnd(struct zn__tcp_cc *cc) {
 
 /* RestoreCwnd */
 static void restore_cwnd(struct zn__tcp_cc *cc) {
-  cc->cwnd = zn__cc_max32(cc->cwnd, cc->bbr.prior_cwnd);
+  cc->cwnd = zn__cc_max32(cc->cwnd, cc->bbr->prior_cwnd);
 }
 
 /* SaveStateUponLoss (§4.5.9.1) */
 static void save_state_upon_loss(struct zn__tcp_cc *cc) {
-  struct zn__tcp_bbr *b = &cc->bbr;
+  struct zn__tcp_bbr *b = cc->bbr;
   save_cwnd(cc);
   b->undo_state = ZN__BBR_UNDO_NONE;
   b->undo_bw_shortterm = b->bw_shortterm;
@@ -301,10 +301,10 @@ static void reset_short_term_model(struct zn__tcp_bbr *b) {
 /* SetPacingRateWithGain: only up until the pipe is known full, so that
  * application-limited samples cannot pull Startup's rate down. */
 static void set_pacing_rate_with_gain(struct zn__tcp_cc *cc, uint32_t gain) {
-  uint64_t rate = zn__cc_mul_sat(cc->bbr.bw, gain) / GAIN_UNIT;
+  uint64_t rate = zn__cc_mul_sat(cc->bbr->bw, gain) / GAIN_UNIT;
   rate = rate / 100u * (100u - PACING_MARGIN_PCT) +
          rate % 100u * (100u - PACING_MARGIN_PCT) / 100u;
-  if (rate != 0 && (cc->bbr.full_bw_reached || rate > cc->pacing_rate))
+  if (rate != 0 && (cc->bbr->full_bw_reached || rate > cc->pacing_rate))
     cc->pacing_rate = rate;
 }
 
@@ -312,7 +312,7 @@ static void set_pacing_rate_with_gain(struct zn__tcp_cc *cc, uint32_t gain) {
  * Startup's gain. */
 static void init_pacing_rate(struct zn__tcp_cc *cc, uint32_t srtt_us) {
   uint64_t rtt = srtt_us ? srtt_us : 1000u;
-  uint64_t nominal = (uint64_t)cc->bbr.initial_cwnd * US_PER_S / rtt;
+  uint64_t nominal = (uint64_t)cc->bbr->initial_cwnd * US_PER_S / rtt;
   uint64_t rate =
       zn__cc_mul_sat(nominal, gains[ZN__BBR_STARTUP].pacing) / GAIN_UNIT;
   cc->pacing_rate = rate ? rate : 1u;
@@ -332,13 +332,13 @@ static void enter_drain(struct zn__tcp_bbr *b) {
 /* PickProbeWait (§4.3.3.5): 0 or 1 rounds, and 2 to 3 s. */
 static void pick_probe_wait(struct zn__tcp_cc *cc) {
   uint32_t r = xorshift32(&cc->rng);
-  cc->bbr.rounds_since_probe_up = r & 1u;
-  cc->bbr.bw_probe_wait_ms = PROBE_WAIT_BASE_MS + (r >> 1) % PROBE_WAIT_RAND_MS;
+  cc->bbr->rounds_since_probe_up = r & 1u;
+  cc->bbr->bw_probe_wait_ms = PROBE_WAIT_BASE_MS + (r >> 1) % PROBE_WAIT_RAND_MS;
 }
 
 static void start_probe_bw_down(struct zn__tcp_cc *cc,
                                 const struct zn__tcp_cc_ack *a) {
-  struct zn__tcp_bbr *b = &cc->bbr;
+  struct zn__tcp_bbr *b = cc->bbr;
   reset_congestion_signals(b);
   b->probe_up_acked_per_inc = INF32; /* not growing inflight_longterm */
   pick_probe_wait(cc);
@@ -365,7 +365,7 @@ static void start_probe_bw_refill(struct zn__tcp_bbr *b, uint32_t delivered) {
 /* RaiseInflightLongtermSlope: inflight_longterm grows by 1, 2, 4, ...
  * segments in successive rounds, spread over each. */
 static void raise_inflight_longterm_slope(struct zn__tcp_cc *cc) {
-  struct zn__tcp_bbr *b = &cc->bbr;
+  struct zn__tcp_bbr *b = cc->bbr;
   uint32_t growth = 1u << b->bw_probe_up_rounds;
   if (b->bw_probe_up_rounds < 30)
     b->bw_probe_up_rounds++;
@@ -374,7 +374,7 @@ static void raise_inflight_longterm_slope(struct zn__tcp_cc *cc) {
 
 static void start_probe_bw_up(struct zn__tcp_cc *cc,
                               const struct zn__tcp_cc_ack *a) {
-  struct zn__tcp_bbr *b = &cc->bbr;
+  struct zn__tcp_bbr *b = cc->bbr;
   b->ack_phase = ZN__BBR_ACKS_PROBE_STARTING;
   start_round(b, a->delivered);
   reset_full_bw(b);
@@ -395,7 +395,7 @@ static void enter_probe_bw(struct zn__tcp_cc *cc,
 static void handle_inflight_too_high(struct zn__tcp_cc *cc,
                                      uint32_t tx_in_flight, bool app_limited,
                                      const struct zn__tcp_cc_ack *a) {
-  struct zn__tcp_bbr *b = &cc->bbr;
+  struct zn__tcp_bbr *b = cc->bbr;
   b->prev_probe_too_high = true;
   b->is_bw_probe_sample = false; /* only react once per probe */
   if (!app_limited)
@@ -409,7 +409,7 @@ static void handle_inflight_too_high(struct zn__tcp_cc *cc,
 
 /* NoteLoss */
 static void note_loss(struct zn__tcp_cc *cc, uint32_t delivered) {
-  struct zn__tcp_bbr *b = &cc->bbr;
+  struct zn__tcp_bbr *b = cc->bbr;
   if (!b->is_loss_in_round) {
     b->loss_round_delivered = delivered;
     save_state_upon_loss(cc);
@@ -498,7 +498,7 @@ static void advance_latest_delivery_signals(struct zn__tcp_bbr *b,
  * the probing states, the short-term model follows the latest delivery
  * (InitLowerBounds, LossLowerBounds). */
 static void adapt_lower_bounds_from_congestion(struct zn__tcp_cc *cc) {
-  struct zn__tcp_bbr *b = &cc->bbr;
+  struct zn__tcp_bbr *b = cc->bbr;
   if (probing_bw(b) || !b->is_loss_in_round)
     return;
   if (b->bw_shortterm == INF64)
@@ -516,14 +516,14 @@ static void adapt_lower_bounds_from_congestion(struct zn__tcp_cc *cc) {
 static void handle_ecn_echo(struct zn__tcp_cc *cc,
                             const struct zn__tcp_cc_ack *a) {
   note_loss(cc, a->delivered);
-  if (cc->bbr.is_bw_probe_sample && a->has_p)
+  if (cc->bbr->is_bw_probe_sample && a->has_p)
     handle_inflight_too_high(cc, a->tx_in_flight, a->app_limited, a);
 }
 
 /* UpdateCongestionSignals */
 static void update_congestion_signals(struct zn__tcp_cc *cc,
                                       const struct zn__tcp_cc_ack *a) {
-  struct zn__tcp_bbr *b = &cc->bbr;
+  struct zn__tcp_bbr *b = cc->bbr;
   update_max_bw(b, a);
   if (a->ece)
     handle_ecn_echo(cc, a);
@@ -537,7 +537,7 @@ static void update_congestion_signals(struct zn__tcp_cc *cc,
  * ACKs delivered, as a max over 10 rounds (1 in Startup). */
 static void update_ack_aggregation(struct zn__tcp_cc *cc,
                                    const struct zn__tcp_cc_ack *a) {
-  struct zn__tcp_bbr *b = &cc->bbr;
+  struct zn__tcp_bbr *b = cc->bbr;
   uint64_t interval = a->now_ns - b->extra_acked_start;
   uint64_t expected = b->bw < (UINT64_C(1) << 32)
                           ? b->bw * (interval / 1000u) / US_PER_S
@@ -580,7 +580,7 @@ static void check_full_bw_reached(struct zn__tcp_bbr *b,
  * round delivered. */
 static void check_startup_high_loss(struct zn__tcp_cc *cc,
                                     const struct zn__tcp_cc_ack *a) {
-  struct zn__tcp_bbr *b = &cc->bbr;
+  struct zn__tcp_bbr *b = cc->bbr;
   if (!b->loss_round_start)
     return;
   bool lossy = a->sack ? b->loss_events_in_round >= STARTUP_FULL_LOSS_CNT &&
@@ -601,14 +601,14 @@ static void check_startup_high_loss(struct zn__tcp_cc *cc,
 static void check_startup_done(struct zn__tcp_cc *cc,
                                const struct zn__tcp_cc_ack *a) {
   check_startup_high_loss(cc, a);
-  if (cc->bbr.state == ZN__BBR_STARTUP && cc->bbr.full_bw_reached)
-    enter_drain(&cc->bbr);
+  if (cc->bbr->state == ZN__BBR_STARTUP && cc->bbr->full_bw_reached)
+    enter_drain(cc->bbr);
 }
 
 /* CheckDrainDone (§4.3.2): the queue is drained, or 3 rounds passed. */
 static void check_drain_done(struct zn__tcp_cc *cc,
                              const struct zn__tcp_cc_ack *a) {
-  struct zn__tcp_bbr *b = &cc->bbr;
+  struct zn__tcp_bbr *b = cc->bbr;
   if (b->state == ZN__BBR_DRAIN &&
       (a->inflight <= inflight_at(cc, b->bw, GAIN_UNIT) ||
        b->round_count > b->drain_start_round + 3u))
@@ -621,13 +621,13 @@ static void check_drain_done(struct zn__tcp_cc *cc,
 static bool reno_coexistence_probe_time(const struct zn__tcp_cc *cc) {
   uint32_t rounds =
       zn__cc_min32(target_inflight(cc) / cc->mss, RENO_ROUNDS_MAX);
-  return cc->bbr.rounds_since_probe_up >= rounds;
+  return cc->bbr->rounds_since_probe_up >= rounds;
 }
 
 /* IsTimeToProbeBW: from DOWN or CRUISE to REFILL. */
 static bool time_to_probe_bw(struct zn__tcp_cc *cc,
                              const struct zn__tcp_cc_ack *a) {
-  struct zn__tcp_bbr *b = &cc->bbr;
+  struct zn__tcp_bbr *b = cc->bbr;
   if (a->now_ns > b->cycle_stamp + (uint64_t)b->bw_probe_wait_ms * NS_PER_MS ||
       reno_coexistence_probe_time(cc)) {
     start_probe_bw_refill(b, a->delivered);
@@ -640,7 +640,7 @@ static bool time_to_probe_bw(struct zn__tcp_cc *cc,
 static bool time_to_cruise(const struct zn__tcp_cc *cc,
                            const struct zn__tcp_cc_ack *a) {
   return a->inflight <= inflight_with_headroom(cc) &&
-         a->inflight <= inflight_at(cc, cc->bbr.max_bw, GAIN_UNIT);
+         a->inflight <= inflight_at(cc, cc->bbr->max_bw, GAIN_UNIT);
 }
 
 static bool is_cwnd_limited(const struct zn__tcp_bbr *b) {
@@ -650,7 +650,7 @@ static bool is_cwnd_limited(const struct zn__tcp_bbr *b) {
 /* IsTimeToGoDown: from UP to DOWN. */
 static bool time_to_go_down(struct zn__tcp_cc *cc,
                             const struct zn__tcp_cc_ack *a) {
-  struct zn__tcp_bbr *b = &cc->bbr;
+  struct zn__tcp_bbr *b = cc->bbr;
   if (b->prev_probe_too_high && a->inflight >= b->inflight_longterm) {
     b->prev_probe_precautionary = true; /* precautionary deceleration */
     return true;
@@ -667,7 +667,7 @@ static bool time_to_go_down(struct zn__tcp_cc *cc,
 /* ProbeInflightLongtermUpward */
 static void probe_inflight_longterm_upward(struct zn__tcp_cc *cc,
                                            const struct zn__tcp_cc_ack *a) {
-  struct zn__tcp_bbr *b = &cc->bbr;
+  struct zn__tcp_bbr *b = cc->bbr;
   if (!is_cwnd_limited(b) || cc->cwnd < b->inflight_longterm)
     return; /* not using all of it: no reason to grow it */
   b->bw_probe_up_acked =
@@ -687,7 +687,7 @@ static void probe_inflight_longterm_upward(struct zn__tcp_cc *cc,
  * decided a transition. */
 static bool adapt_long_term_model(struct zn__tcp_cc *cc,
                                   const struct zn__tcp_cc_ack *a) {
-  struct zn__tcp_bbr *b = &cc->bbr;
+  struct zn__tcp_bbr *b = cc->bbr;
   if (b->ack_phase == ZN__BBR_ACKS_PROBE_STARTING && b->round_start)
     b->ack_phase = ZN__BBR_ACKS_PROBE_FEEDBACK;
   if (b->ack_phase == ZN__BBR_ACKS_PROBE_STOPPING && b->round_start) {
@@ -715,7 +715,7 @@ static bool adapt_long_term_model(struct zn__tcp_cc *cc,
 /* UpdateProbeBWCyclePhase (§4.3.3.6), on ACKs of new data. */
 static void update_probe_bw_cycle_phase(struct zn__tcp_cc *cc,
                                         const struct zn__tcp_cc_ack *a) {
-  struct zn__tcp_bbr *b = &cc->bbr;
+  struct zn__tcp_bbr *b = cc->bbr;
   if (!b->full_bw_reached || a->newly_acked == 0)
     return;
   if (adapt_long_term_model(cc, a) || !in_probe_bw(b))
@@ -762,7 +762,7 @@ static void update_min_rtt(struct zn__tcp_bbr *b,
 
 /* ProbeRTTCwnd: half the BDP, MinPipeCwnd at least. */
 static uint32_t probe_rtt_cwnd(const struct zn__tcp_cc *cc) {
-  return zn__cc_max32(bdp_multiple(&cc->bbr, cc->bbr.bw,
+  return zn__cc_max32(bdp_multiple(cc->bbr, cc->bbr->bw,
                             gains[ZN__BBR_PROBE_RTT].cwnd),
                min_pipe_cwnd(cc));
 }
@@ -772,7 +772,7 @@ static uint32_t probe_rtt_cwnd(const struct zn__tcp_cc *cc) {
  * Startup. */
 static void exit_probe_rtt(struct zn__tcp_cc *cc,
                            const struct zn__tcp_cc_ack *a) {
-  struct zn__tcp_bbr *b = &cc->bbr;
+  struct zn__tcp_bbr *b = cc->bbr;
   reset_short_term_model(b);
   if (b->full_bw_reached) {
     start_probe_bw_down(cc, a);
@@ -785,7 +785,7 @@ static void exit_probe_rtt(struct zn__tcp_cc *cc,
 /* CheckProbeRTTDone */
 static void check_probe_rtt_done(struct zn__tcp_cc *cc,
                                  const struct zn__tcp_cc_ack *a) {
-  struct zn__tcp_bbr *b = &cc->bbr;
+  struct zn__tcp_bbr *b = cc->bbr;
   if (b->probe_rtt_done_stamp != 0 && a->now_ns > b->probe_rtt_done_stamp) {
     b->probe_rtt_min_stamp = a->now_ns; /* the next ProbeRTT's clock */
     restore_cwnd(cc);
@@ -796,7 +796,7 @@ static void check_probe_rtt_done(struct zn__tcp_cc *cc,
 /* HandleProbeRTT: hold inflight at ProbeRTTCwnd for 200 ms and a round. */
 static void handle_probe_rtt(struct zn__tcp_cc *cc,
                              const struct zn__tcp_cc_ack *a) {
-  struct zn__tcp_bbr *b = &cc->bbr;
+  struct zn__tcp_bbr *b = cc->bbr;
   if (b->probe_rtt_done_stamp == 0 && a->inflight <= probe_rtt_cwnd(cc)) {
     b->probe_rtt_done_stamp = a->now_ns + PROBE_RTT_DURATION_NS;
     b->probe_rtt_round_done = false;
@@ -813,7 +813,7 @@ static void handle_probe_rtt(struct zn__tcp_cc *cc,
  * its low-rate samples must not lower the model. */
 static uint32_t check_probe_rtt(struct zn__tcp_cc *cc,
                                 const struct zn__tcp_cc_ack *a) {
-  struct zn__tcp_bbr *b = &cc->bbr;
+  struct zn__tcp_bbr *b = cc->bbr;
   uint32_t out = 0;
   if (b->state != ZN__BBR_PROBE_RTT && b->probe_rtt_expired &&
       !b->idle_restart) {
@@ -841,7 +841,7 @@ static void bound_bw_for_model(struct zn__tcp_bbr *b) {
 
 /* UpdateMaxInflight: cwnd_gain BDPs plus the aggregation estimate. */
 static uint32_t max_inflight(const struct zn__tcp_cc *cc) {
-  const struct zn__tcp_bbr *b = &cc->bbr;
+  const struct zn__tcp_bbr *b = cc->bbr;
   uint32_t cap = bdp_multiple(b, b->bw, gains[b->state].cwnd);
   cap = zn__cc_sat32((uint64_t)cap + b->extra_acked);
   return quantization_budget(cc, cap);
@@ -849,7 +849,7 @@ static uint32_t max_inflight(const struct zn__tcp_cc *cc) {
 
 /* BoundCwndForModel (§4.6.4.7): the volume caps of the state. */
 static void bound_cwnd_for_model(struct zn__tcp_cc *cc) {
-  const struct zn__tcp_bbr *b = &cc->bbr;
+  const struct zn__tcp_bbr *b = cc->bbr;
   uint32_t cap = INF32;
   if (in_probe_bw(b) && b->state != ZN__BBR_PROBE_BW_CRUISE)
     cap = b->inflight_longterm;
@@ -864,7 +864,7 @@ static void bound_cwnd_for_model(struct zn__tcp_cc *cc) {
 /* SetCwnd (§4.6.4.6): up by what is acked, to max_inflight once the pipe
  * is known full; ProbeRTT's and the model's bounds after. */
 static void set_cwnd(struct zn__tcp_cc *cc, const struct zn__tcp_cc_ack *a) {
-  struct zn__tcp_bbr *b = &cc->bbr;
+  struct zn__tcp_bbr *b = cc->bbr;
   uint32_t target = max_inflight(cc);
   if (!b->delivered_iw && !dlv_geq(b->initial_cwnd, a->delivered + 1u))
     b->delivered_iw = true;
@@ -895,7 +895,7 @@ static void clock_start(struct zn__tcp_bbr *b, uint64_t now) {
 /* OnInit (§4.2.1) */
 static void bbr_init(struct zn__tcp_cc *cc, uint32_t mss, uint32_t iw) {
   uint32_t rng = cc->rng;
-  struct zn__tcp_bbr *b = &cc->bbr;
+  struct zn__tcp_bbr *b = cc->bbr;
   *b = (struct zn__tcp_bbr){0};
   cc->ops = &zn__tcp_cc_bbr;
   cc->rng = rng;
@@ -923,7 +923,7 @@ static void bbr_init(struct zn__tcp_cc *cc, uint32_t mss, uint32_t iw) {
 /* UpdateOnACK (§4.2.3): the model, then the controls. */
 static uint32_t bbr_on_ack_sample(struct zn__tcp_cc *cc,
                                   const struct zn__tcp_cc_ack *a) {
-  struct zn__tcp_bbr *b = &cc->bbr;
+  struct zn__tcp_bbr *b = cc->bbr;
   clock_start(b, a->now_ns);
   b->delivered = a->delivered;
   if (!b->has_rtt && a->srtt_us) {
@@ -952,7 +952,7 @@ static uint32_t bbr_on_ack_sample(struct zn__tcp_cc *cc,
  * for P. */
 static void bbr_on_lost(struct zn__tcp_cc *cc,
                         const struct zn__tcp_cc_lost *l) {
-  struct zn__tcp_bbr *b = &cc->bbr;
+  struct zn__tcp_bbr *b = cc->bbr;
   b->delivered = l->delivered;
   note_loss(cc, l->delivered);
   if (b->loss_events_in_round < UINT8_MAX)
@@ -972,9 +972,9 @@ static void bbr_on_loss(struct zn__tcp_cc *cc, uint32_t flight,
   (void)now_ns;
   save_cwnd(cc);
   save_state_upon_loss(cc);
-  if (!cc->bbr.in_recovery)
-    cc->bbr.recovery_round = cc->bbr.round_count;
-  cc->bbr.in_recovery = true;
+  if (!cc->bbr->in_recovery)
+    cc->bbr->recovery_round = cc->bbr->round_count;
+  cc->bbr->in_recovery = true;
 }
 
 /* OnEnterRTO: cwnd = C.inflight + 1 packet, and C.inflight is 0. */
@@ -990,14 +990,14 @@ static void bbr_on_recovery_end(struct zn__tcp_cc *cc, uint32_t flight,
                                 uint64_t now_ns) {
   (void)flight;
   (void)now_ns;
-  cc->bbr.in_recovery = false;
+  cc->bbr->in_recovery = false;
   restore_cwnd(cc);
 }
 
 /* HandleSpuriousLossDetection (§4.5.9.2) */
 static void bbr_on_undo(struct zn__tcp_cc *cc, uint32_t prior_cwnd,
                         uint32_t prior_ssthresh) {
-  struct zn__tcp_bbr *b = &cc->bbr;
+  struct zn__tcp_bbr *b = cc->bbr;
   (void)prior_cwnd;
   (void)prior_ssthresh;
   b->in_recovery = false;
@@ -1025,7 +1025,7 @@ static void bbr_on_undo(struct zn__tcp_cc *cc, uint32_t prior_cwnd,
  * nothing in flight. */
 static void bbr_on_transmit(struct zn__tcp_cc *cc, bool app_limited,
                             uint64_t now_ns) {
-  struct zn__tcp_bbr *b = &cc->bbr;
+  struct zn__tcp_bbr *b = cc->bbr;
   clock_start(b, now_ns);
   if (!app_limited)
     return;

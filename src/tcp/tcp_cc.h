@@ -165,7 +165,9 @@ struct zn__tcp_cc {
       uint8_t epoch_on;       /* a congestion avoidance epoch is running */
       uint8_t after_rto;      /* next epoch is the first after an RTO */
     };
-    struct zn__tcp_bbr bbr;
+    /* BBR's model: a block the engine lends the connection for its
+     * life (tcp_model.c), 240 bytes no CUBIC connection carries. */
+    struct zn__tcp_bbr *bbr;
   };
 };
 

@@ -547,6 +547,9 @@ struct zn__tcp {
   struct zn__tcp_flight *fl_free;
   uint32_t fl_count, fl_nfree;
   struct zn_tcp_conn *fl_whead, *fl_wtail;
+  /* Model blocks (tcp_model.c): BBR's state, lent for a connection's life. */
+  union zn__tcp_model_slot *model_free;
+  uint32_t model_count, model_nfree;
   uint32_t nused;
   uint32_t ntimewait;
   /* Buffers held by every connection's queues, of them by receive queues
@@ -850,6 +853,13 @@ void zn__tcp_pace_timer_fn(struct zn_stack *st, struct zn_timer *t);
 
 /* tcp_rack.c: RACK (RFC 8985) over the transmit map.  The ranges an ACK
  * delivers go to the rate estimator too (rs may be NULL: none). */
+/* tcp_model.c */
+union zn__tcp_model_slot;
+size_t zn__tcp_model_mem_size(const struct zn_config *cfg);
+void zn__tcp_model_init(struct zn_stack *st, void **mem);
+bool zn__tcp_model_take(struct zn_tcp_conn *c, const struct zn__tcp_cc_ops *ops);
+void zn__tcp_model_give(struct zn_tcp_conn *c);
+
 /* tcp_flight.c */
 size_t zn__tcp_flight_mem_size(const struct zn_config *cfg);
 void zn__tcp_flight_init(struct zn_stack *st, void **mem);

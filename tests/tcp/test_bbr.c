@@ -38,6 +38,7 @@ struct pkt {
 
 struct sim {
   struct zn__tcp_cc cc;
+  struct zn__tcp_bbr model;  /* cc.bbr, as the engine lends it */
   uint64_t now;
   /* The path. */
   uint64_t bw;           /* bottleneck, bytes/s */
@@ -80,7 +81,7 @@ static uint32_t sim_rand(struct sim *s) {
 }
 
 static void note_state(struct sim *s) {
-  uint8_t st = s->cc.bbr.state;
+  uint8_t st = s->cc.bbr->state;
   if (s->nstates == 64 ||
       (s->nstates && s->state_log[s->nstates - 1] == st))
     return;
@@ -88,11 +89,11 @@ static void note_state(struct sim *s) {
     fprintf(stderr,
             "t=%.3f state=%u round=%u inflight=%u cwnd=%u bw=%llu max_bw=%llu "
             "pacing=%llu min_rtt=%u lt=%u st=%u drops=%u\n",
-            (double)s->now / 1e9, st, s->cc.bbr.round_count, s->inflight,
-            s->cc.cwnd, (unsigned long long)s->cc.bbr.bw,
-            (unsigned long long)s->cc.bbr.max_bw,
-            (unsigned long long)s->cc.pacing_rate, s->cc.bbr.min_rtt_us,
-            s->cc.bbr.inflight_longterm, s->cc.bbr.inflight_shortterm,
+            (double)s->now / 1e9, st, s->cc.bbr->round_count, s->inflight,
+            s->cc.cwnd, (unsigned long long)s->cc.bbr->bw,
+            (unsigned long long)s->cc.bbr->max_bw,
+            (unsigned long long)s->cc.pacing_rate, s->cc.bbr->min_rtt_us,
+            s->cc.bbr->inflight_longterm, s->cc.bbr->inflight_shortterm,
             s->drops);
   s->state_log[s->nstates] = st;
   s->state_at[s->nstates] = s->now;
@@ -112,6 +113,7 @@ static void sim_init(struct sim *s, uint64_t bw_mbit, uint32_t rtt_ms,
   s->cc.rng = 12345u;
   s->now = NS_PER_S; /* any start */
   s->min_rtt_us = UINT32_MAX;
+  s->cc.bbr = &s->model;
   bbr->init(&s->cc, MSS, IW);
   note_state(s);
 }
@@ -366,7 +368,7 @@ ZT_TEST(test_startup_exits_on_plateau_to_drain_then_probe_bw) {
   static struct sim s;
   sim_init(&s, 20, 40, 200);
   sim_run(&s, s.now + secs(3));
-  const struct zn__tcp_bbr *b = &s.cc.bbr;
+  const struct zn__tcp_bbr *b = s.cc.bbr;
   ZT_CHECK(b->full_bw_reached);
   ZT_EQU(s.state_log[0], ZN__BBR_STARTUP);
   ZT_EQU(s.state_log[1], ZN__BBR_DRAIN);
@@ -386,17 +388,17 @@ ZT_TEST(test_drain_exits_on_inflight) {
   static struct sim s;
   sim_init(&s, 20, 40, 300);
   uint64_t t0 = s.now;
-  while (s.cc.bbr.state != ZN__BBR_DRAIN && s.now < t0 + secs(3))
+  while (s.cc.bbr->state != ZN__BBR_DRAIN && s.now < t0 + secs(3))
     sim_run(&s, s.now + NS_PER_MS);
-  ZT_REQUIRE(s.cc.bbr.state == ZN__BBR_DRAIN);
-  uint64_t bw = s.cc.bbr.bw;
+  ZT_REQUIRE(s.cc.bbr->state == ZN__BBR_DRAIN);
+  uint64_t bw = s.cc.bbr->bw;
   ZT_CHECK(s.cc.pacing_rate < bw * 51 / 100 && s.cc.pacing_rate > bw * 49 / 100);
-  uint32_t start = s.cc.bbr.round_count;
-  while (s.cc.bbr.state == ZN__BBR_DRAIN && s.now < t0 + secs(5))
+  uint32_t start = s.cc.bbr->round_count;
+  while (s.cc.bbr->state == ZN__BBR_DRAIN && s.now < t0 + secs(5))
     sim_run(&s, s.now + NS_PER_MS);
-  ZT_CHECK(s.cc.bbr.state == ZN__BBR_PROBE_BW_DOWN ||
-           s.cc.bbr.state == ZN__BBR_PROBE_BW_CRUISE);
-  ZT_CHECK(s.cc.bbr.round_count <= start + 3u);
+  ZT_CHECK(s.cc.bbr->state == ZN__BBR_PROBE_BW_DOWN ||
+           s.cc.bbr->state == ZN__BBR_PROBE_BW_CRUISE);
+  ZT_CHECK(s.cc.bbr->round_count <= start + 3u);
   ZT_CHECK(s.inflight <= s.bw * 41 / 1000 + 6 * MSS); /* about the BDP */
 }
 
@@ -407,15 +409,15 @@ ZT_TEST(test_drain_exits_after_three_rounds) {
   static struct sim s;
   sim_init(&s, 20, 40, 300);
   uint64_t t0 = s.now;
-  while (s.cc.bbr.state != ZN__BBR_DRAIN && s.now < t0 + secs(3))
+  while (s.cc.bbr->state != ZN__BBR_DRAIN && s.now < t0 + secs(3))
     sim_run(&s, s.now + NS_PER_MS);
-  ZT_REQUIRE(s.cc.bbr.state == ZN__BBR_DRAIN);
+  ZT_REQUIRE(s.cc.bbr->state == ZN__BBR_DRAIN);
   sim_set_bw(&s, s.bw * 30 / 100);
-  uint32_t start = s.cc.bbr.drain_start_round;
-  while (s.cc.bbr.state == ZN__BBR_DRAIN && s.now < t0 + secs(10))
+  uint32_t start = s.cc.bbr->drain_start_round;
+  while (s.cc.bbr->state == ZN__BBR_DRAIN && s.now < t0 + secs(10))
     sim_run(&s, s.now + NS_PER_MS);
-  ZT_EQU(s.cc.bbr.state, ZN__BBR_PROBE_BW_DOWN);
-  ZT_EQU(s.cc.bbr.round_count, start + 4u);
+  ZT_EQU(s.cc.bbr->state, ZN__BBR_PROBE_BW_DOWN);
+  ZT_EQU(s.cc.bbr->round_count, start + 4u);
   ZT_CHECK(s.inflight > s.bw * 40 / 1000);
 }
 
@@ -427,16 +429,16 @@ ZT_TEST(test_startup_exits_on_loss_when_app_limited) {
   s.app_rate = 2500000; /* 20 Mbit/s of a 100 Mbit/s path */
   s.app_last = s.now;
   sim_run(&s, s.now + secs(2));
-  ZT_EQU(s.cc.bbr.state, ZN__BBR_STARTUP); /* A.7: no exit without loss */
-  ZT_CHECK(!s.cc.bbr.full_bw_reached);
+  ZT_EQU(s.cc.bbr->state, ZN__BBR_STARTUP); /* A.7: no exit without loss */
+  ZT_CHECK(!s.cc.bbr->full_bw_reached);
   s.loss_ppm = 50000; /* 5% */
   uint64_t t = s.now;
-  while (s.cc.bbr.state == ZN__BBR_STARTUP && s.now < t + secs(2))
+  while (s.cc.bbr->state == ZN__BBR_STARTUP && s.now < t + secs(2))
     sim_run(&s, s.now + NS_PER_MS);
-  ZT_CHECK(s.cc.bbr.full_bw_reached);
-  ZT_CHECK(s.cc.bbr.state != ZN__BBR_STARTUP);
-  ZT_EQU(s.cc.bbr.undo_state, ZN__BBR_STARTUP); /* the loss exit's mark */
-  ZT_CHECK(s.cc.bbr.inflight_longterm != UINT32_MAX);
+  ZT_CHECK(s.cc.bbr->full_bw_reached);
+  ZT_CHECK(s.cc.bbr->state != ZN__BBR_STARTUP);
+  ZT_EQU(s.cc.bbr->undo_state, ZN__BBR_STARTUP); /* the loss exit's mark */
+  ZT_CHECK(s.cc.bbr->inflight_longterm != UINT32_MAX);
 }
 
 /* Random loss under 2% leaves Startup to find the bandwidth by itself. */
@@ -445,8 +447,8 @@ ZT_TEST(test_startup_ignores_low_loss) {
   sim_init(&s, 20, 40, 200);
   s.loss_ppm = 5000; /* 0.5% */
   sim_run(&s, s.now + secs(3));
-  ZT_CHECK(s.cc.bbr.full_bw_reached);
-  const struct zn__tcp_bbr *b = &s.cc.bbr;
+  ZT_CHECK(s.cc.bbr->full_bw_reached);
+  const struct zn__tcp_bbr *b = s.cc.bbr;
   ZT_CHECK(b->max_bw >= s.bw * 95 / 100);
   ZT_EQU(b->inflight_longterm, UINT32_MAX);
 }
@@ -489,7 +491,7 @@ ZT_TEST(test_probe_up_exits_on_loss_then_precautionary) {
   static struct sim s;
   sim_init(&s, 20, 40, 10);
   sim_run(&s, s.now + secs(15));
-  const struct zn__tcp_bbr *b = &s.cc.bbr;
+  const struct zn__tcp_bbr *b = s.cc.bbr;
   ZT_CHECK(b->full_bw_reached);
   ZT_CHECK(b->inflight_longterm != UINT32_MAX);
   uint64_t bdp = s.bw * 40 / 1000;
@@ -511,18 +513,18 @@ ZT_TEST(test_bandwidth_up_and_down_tenfold) {
   static struct sim s;
   sim_init(&s, 10, 20, 100);
   sim_run(&s, s.now + secs(4));
-  ZT_CHECK(s.cc.bbr.max_bw <= s.bw * 102 / 100);
+  ZT_CHECK(s.cc.bbr->max_bw <= s.bw * 102 / 100);
   sim_set_bw(&s, s.bw * 10);
   sim_run(&s, s.now + secs(8));
-  ZT_CHECK(s.cc.bbr.max_bw >= s.bw * 90 / 100);
+  ZT_CHECK(s.cc.bbr->max_bw >= s.bw * 90 / 100);
   uint32_t rtos = s.rtos;
   sim_set_bw(&s, s.bw / 10);
   s.qcap /= 10;
   uint64_t t = s.now;
   sim_run(&s, t + secs(1));
-  ZT_CHECK(s.cc.bbr.bw <= s.bw * 2);
+  ZT_CHECK(s.cc.bbr->bw <= s.bw * 2);
   sim_run(&s, t + secs(10));
-  ZT_CHECK(s.cc.bbr.max_bw <= s.bw * 125 / 100);
+  ZT_CHECK(s.cc.bbr->max_bw <= s.bw * 125 / 100);
   ZT_EQU(s.rtos, rtos);
 }
 
@@ -534,10 +536,10 @@ ZT_TEST(test_sub_packet_bdp) {
   s.bw = 8000; /* 64 kbit/s */
   s.qcap = 20 * MSS;
   sim_run(&s, s.now + secs(60));
-  ZT_CHECK(s.cc.bbr.full_bw_reached);
+  ZT_CHECK(s.cc.bbr->full_bw_reached);
   ZT_CHECK(s.cc.cwnd >= 4u * MSS);
   ZT_CHECK(s.cc.pacing_rate <= s.bw * 13 / 10);
-  ZT_CHECK(s.cc.bbr.max_bw <= s.bw * 102 / 100);
+  ZT_CHECK(s.cc.bbr->max_bw <= s.bw * 102 / 100);
   ZT_CHECK(share_pct(&s, 60) >= 85);
 }
 
@@ -555,7 +557,7 @@ ZT_TEST(test_probe_rtt_entered_and_left) {
   uint32_t max_cwnd_in = 0;
   while (s.now < t0 + secs(12) && !out_at) {
     sim_run(&s, s.now + NS_PER_MS);
-    if (s.cc.bbr.state == ZN__BBR_PROBE_RTT) {
+    if (s.cc.bbr->state == ZN__BBR_PROBE_RTT) {
       if (!in_at)
         in_at = s.now;
       if (s.cc.cwnd > max_cwnd_in)
@@ -569,7 +571,7 @@ ZT_TEST(test_probe_rtt_entered_and_left) {
   ZT_CHECK(out_at - in_at >= secs(0.2));
   ZT_CHECK(out_at - in_at < secs(0.5));
   ZT_CHECK(max_cwnd_in <= (bdp / 2 > 4 * MSS ? bdp / 2 : 4 * MSS) + MSS);
-  ZT_EQU(s.cc.bbr.state, ZN__BBR_PROBE_BW_CRUISE);
+  ZT_EQU(s.cc.bbr->state, ZN__BBR_PROBE_BW_CRUISE);
 }
 
 /* A.14: idle across the 5 s: the restart from idle counts as the drain
@@ -581,15 +583,15 @@ ZT_TEST(test_probe_rtt_skipped_after_idle) {
   s.app_bytes = 3000u * MSS;
   s.app_last = s.now;
   sim_run(&s, s.now + secs(4));
-  ZT_REQUIRE(s.cc.bbr.full_bw_reached);
+  ZT_REQUIRE(s.cc.bbr->full_bw_reached);
   ZT_EQU(s.inflight, 0);
   sim_run(&s, s.now + secs(4)); /* idle past ProbeRTTInterval */
   s.app_bytes = 400u * MSS;
   sim_run(&s, s.now + secs(0.2));
   ZT_CHECK(!visited(&s, ZN__BBR_PROBE_RTT));
-  ZT_CHECK(s.cc.bbr.idle_restart || s.cc.bbr.state != ZN__BBR_PROBE_RTT);
+  ZT_CHECK(s.cc.bbr->idle_restart || s.cc.bbr->state != ZN__BBR_PROBE_RTT);
   /* Restart paced at the model's bandwidth, not at line rate. */
-  ZT_CHECK(s.cc.pacing_rate <= s.cc.bbr.bw * 13 / 10);
+  ZT_CHECK(s.cc.pacing_rate <= s.cc.bbr->bw * 13 / 10);
 }
 
 /* ---- loss, ECN, undo ----------------------------------------------------- */
@@ -629,7 +631,7 @@ ZT_TEST(test_ecn_echo_bounds_probe) {
   sim_init(&s, 20, 40, 40);
   s.ce = true;
   sim_run(&s, s.now + secs(15));
-  ZT_CHECK(s.cc.bbr.inflight_longterm != UINT32_MAX);
+  ZT_CHECK(s.cc.bbr->inflight_longterm != UINT32_MAX);
   ZT_CHECK(s.drops * 100u < s.tail); /* under 1% */
   ZT_CHECK(share_pct(&s, 15) >= 80);
 }
@@ -641,35 +643,39 @@ ZT_TEST(test_spurious_loss_undone) {
   static struct sim s;
   sim_init(&s, 20, 40, 200);
   sim_run(&s, s.now + secs(0.3));
-  ZT_REQUIRE(s.cc.bbr.state == ZN__BBR_STARTUP);
+  ZT_REQUIRE(s.cc.bbr->state == ZN__BBR_STARTUP);
   uint32_t cwnd = s.cc.cwnd;
   bbr->on_rto(&s.cc, s.inflight, s.now);
   ZT_EQU(s.cc.cwnd, MSS);
   bbr->on_undo(&s.cc, 0, 0);
   ZT_CHECK(s.cc.cwnd >= cwnd);
-  ZT_EQU(s.cc.bbr.state, ZN__BBR_STARTUP);
-  ZT_EQU(s.cc.bbr.undo_state, ZN__BBR_UNDO_NONE);
+  ZT_EQU(s.cc.bbr->state, ZN__BBR_STARTUP);
+  ZT_EQU(s.cc.bbr->undo_state, ZN__BBR_UNDO_NONE);
   /* Startup left for loss, found spurious: back to Startup. */
-  s.cc.bbr.undo_state = ZN__BBR_STARTUP;
-  s.cc.bbr.full_bw_reached = true;
-  s.cc.bbr.state = ZN__BBR_DRAIN;
+  s.cc.bbr->undo_state = ZN__BBR_STARTUP;
+  s.cc.bbr->full_bw_reached = true;
+  s.cc.bbr->state = ZN__BBR_DRAIN;
   bbr->on_undo(&s.cc, 0, 0);
-  ZT_EQU(s.cc.bbr.state, ZN__BBR_STARTUP);
-  ZT_CHECK(!s.cc.bbr.full_bw_reached);
+  ZT_EQU(s.cc.bbr->state, ZN__BBR_STARTUP);
+  ZT_CHECK(!s.cc.bbr->full_bw_reached);
 }
 
 /* Init and the table: the name, IW, no ssthresh, a pacing rate from the
- * initial window before any RTT, and the union leaves CUBIC's start
- * clean after a switch. */
+ * initial window before any RTT (the model, in a block lent as the
+ * engine lends it, cleared whatever it held), and the union leaves
+ * CUBIC's start clean after a switch. */
 ZT_TEST(test_init) {
   struct zn__tcp_cc cc;
+  static struct zn__tcp_bbr model;
   memset(&cc, 0xa5, sizeof(cc));
+  memset(&model, 0xa5, sizeof(model));
+  cc.bbr = &model;
   bbr->init(&cc, MSS, IW);
   ZT_STREQ(bbr->name, "bbr");
   ZT_CHECK(bbr->model_based && bbr->on_idle == NULL);
   ZT_EQU(cc.cwnd, IW);
   ZT_EQU(cc.ssthresh, UINT32_MAX);
-  ZT_EQU(cc.bbr.state, ZN__BBR_STARTUP);
+  ZT_EQU(cc.bbr->state, ZN__BBR_STARTUP);
   /* 2.77 * IW per ms */
   ZT_CHECK(cc.pacing_rate >= (uint64_t)IW * 1000 * 276 / 100 &&
            cc.pacing_rate <= (uint64_t)IW * 1000 * 278 / 100);

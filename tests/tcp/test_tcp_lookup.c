@@ -604,6 +604,7 @@ static void freed_slot_leaks_nothing(bool queued) {
   c->mem_charged = c->rcv_charged = c->adv_charged = 0;
   c->mem = 0;
   c->fl = NULL;
+  c->cc.ops = NULL;
   zn_bufq_init(&c->sndq);
   zn_bufq_init(&c->rcvq);
   zn__tcp_ooo_init(&c->ooo);

@@ -308,6 +308,74 @@ ZT_TEST(test_many_echo_few_flight_blocks) {
   ZT_CHECK(few.virt_ns < 10 * all.virt_ns + ZN_SEC(1));
 }
 
+/* BBR's model blocks (tcp_model.c): lent for a connection's life, as
+ * many as cfg.tcp_bbr_conns.  A switch to BBR with none free is refused
+ * (the connection keeps CUBIC), a switch away gives the block back; a
+ * connection accepted for BBR with none free runs CUBIC, counted; every
+ * block is back when the connections are gone. */
+ZT_TEST(test_bbr_model_blocks_lent_and_refused) {
+  struct zn_config ca, cb;
+  th_config(&ca, IP_A, 24, 1);
+  th_config(&cb, IP_B, 24, 2);
+  ca.arp_announce = cb.arp_announce = false;
+  ca.tcp_conns = 8;
+  ca.tcp_bbr_conns = 2;
+  cb.tcp_conns = 8;
+  cb.tcp_cc = ZN_TCP_CC_BBR;
+  cb.tcp_bbr_conns = 2;
+  struct th_pair p;
+  th_pair_init(&p, &ca, &cb);
+  ZT_REQUIRE(p.a && p.b);
+  struct zn__tcp *ta = ZN__MOD(p.a, tcp), *tb = ZN__MOD(p.b, tcp);
+  ZT_EQU(ta->model_count, 2);
+  struct zn_tcp_conn *l, *c[3];
+  ZT_EQ(zn_tcp_listen(p.b, NULL, 7, 8, &echo_l, NULL, &l), ZN_OK);
+  for (int i = 0; i < 3; i++)
+    ZT_EQ(zn_tcp_connect(p.a, TH_IP(IP_B), 7, NULL, NULL, &c[i]), ZN_OK);
+  th_pair_run(&p, ZN_MS(100));
+  ZT_EQ(zn_tcp_set_cc(c[0], ZN_TCP_CC_BBR), ZN_OK);
+  ZT_EQ(zn_tcp_set_cc(c[1], ZN_TCP_CC_BBR), ZN_OK);
+  ZT_EQU(ta->model_nfree, 0);
+  ZT_EQ(zn_tcp_set_cc(c[2], ZN_TCP_CC_BBR), ZN_ENOBUFS);
+  struct zn_tcp_info ti;
+  zn_tcp_get_info(c[2], &ti);
+  ZT_EQ(ti.cc, ZN_TCP_CC_CUBIC);
+  ZT_EQ(zn_tcp_set_cc(c[0], ZN_TCP_CC_CUBIC), ZN_OK);
+  ZT_EQU(ta->model_nfree, 1);
+  ZT_EQ(zn_tcp_set_cc(c[2], ZN_TCP_CC_BBR), ZN_OK);
+  zn_tcp_get_info(c[2], &ti);
+  ZT_EQ(ti.cc, ZN_TCP_CC_BBR);
+  /* The echo's side: BBR by default, two blocks for three connections. */
+  ZT_EQU(tb->model_nfree, 0);
+  ZT_EQU(zn_stat(p.b, ZN_STAT_tcp_cc_fallback), 1);
+  /* BBR with a lent model moves data both ways. */
+  static uint8_t data[200000], back[200000];
+  for (size_t i = 0; i < sizeof(data); i++)
+    data[i] = (uint8_t)(i * 13 + (i >> 8));
+  size_t sent = 0, got = 0;
+  for (int t = 0; t < 2000 && got < sizeof(back); t++) {
+    if (sent < sizeof(data)) {
+      long w = zn_tcp_write(c[2], data + sent, sizeof(data) - sent);
+      sent += w > 0 ? (size_t)w : 0;
+    }
+    long r = zn_tcp_read(c[2], back + got, sizeof(back) - got);
+    got += r > 0 ? (size_t)r : 0;
+    th_pair_run(&p, ZN_MS(1));
+  }
+  ZT_EQU(got, sizeof(back));
+  ZT_CHECK(memcmp(data, back, sizeof(data)) == 0);
+  for (int i = 0; i < 3; i++)
+    zn_tcp_close(c[i]);
+  th_pair_run(&p, ZN_SEC(70));
+  zn_tcp_close(l);
+  th_pair_run(&p, ZN_MS(10));
+  ZT_EQ(ta->nused, 0);
+  ZT_EQ(tb->nused, 0);
+  ZT_EQU(ta->model_nfree, ta->model_count);
+  ZT_EQU(tb->model_nfree, tb->model_count);
+  th_pair_free(&p);
+}
+
 /* Idle connections must not shut newer ones out.  Each holds its whole
  * window open; the windows of all of them together promise more than the
  * stack-wide bound holds, and a new connection still gets an equal share
@@ -422,6 +490,7 @@ int main(void) {
   ZT_RUN(test_timewait_share_keeps_table_open);
   ZT_RUN(test_many_echo_small_pool);
   ZT_RUN(test_many_echo_few_flight_blocks);
+  ZT_RUN(test_bbr_model_blocks_lent_and_refused);
   ZT_RUN(test_many_idle_keep_windows_open);
   return zt_done();
 }
