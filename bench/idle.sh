@@ -203,9 +203,8 @@ httpd_mem() {
     "$SCRATCH/httpd.out"
 }
 
-# nginx_start N: nginx with workers enough for N connections at
-# 19,000 each (a worker's descriptors are bounded by the hard
-# RLIMIT_NOFILE), the same files and certificate as http.sh's.
+# nginx_start N: nginx with workers enough for N connections, each
+# worker below the hard RLIMIT_NOFILE (19,000 each here).
 nginx_start() {
   local n=$1 d=$SCRATCH/http hard workers i
   hard=$(ulimit -Hn)
@@ -213,39 +212,22 @@ nginx_start() {
   local per=$((hard - 1000))
   [ "$per" -gt 1000000 ] && per=1000000
   workers=$(((n + 1000 + per * 9 / 10 - 1) / (per * 9 / 10)))
-  cat >"$SCRATCH/nginx.conf" <<EOF
-worker_processes $workers;
-worker_rlimit_nofile $hard;
-daemon off;
-pid $d/nginx/idle.pid;
-error_log $d/nginx/idle-error.log warn;
-events { worker_connections $per; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  tcp_nodelay on;
-  keepalive_requests 1000000;
-  keepalive_timeout 3600s;
-  types { application/octet-stream bin; }
-  client_body_temp_path $d/nginx/body;
-  proxy_temp_path $d/nginx/proxy;
-  fastcgi_temp_path $d/nginx/fastcgi;
-  uwsgi_temp_path $d/nginx/uwsgi;
-  scgi_temp_path $d/nginx/scgi;
-  server {
-    listen 80 reuseport backlog=4096;
-    listen 443 ssl reuseport backlog=4096;
-    ssl_certificate $d/cert.pem;
-    ssl_certificate_key $d/key.pem;
-    ssl_protocols TLSv1.2;
-    ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256;
-    ssl_session_tickets off;
-    ssl_session_cache off;
-    root $d/www;
-  }
-}
-EOF
+  # http.sh's configuration (the same files, certificate and TLS
+  # settings), with workers, descriptors and keep-alive for the idle.
+  sed -e "s/^worker_processes 1;/worker_processes $workers;\nworker_rlimit_nofile $hard;/" \
+    -e '/^master_process off;/d' \
+    -e "s|^pid .*|pid $d/nginx/idle.pid;|" \
+    -e "s|^error_log .*|error_log $d/nginx/idle-error.log warn;|" \
+    -e "s/worker_connections [0-9]*;/worker_connections $per;/" \
+    -e "s/keepalive_timeout [0-9]*;/keepalive_timeout 3600s;/" \
+    -e "s/ reuseport;/ reuseport backlog=4096;/" \
+    "$d/nginx/nginx.conf" >"$SCRATCH/nginx.conf"
+  if ! grep -q "worker_rlimit_nofile" "$SCRATCH/nginx.conf" ||
+    ! grep -q "keepalive_timeout 3600s" "$SCRATCH/nginx.conf" ||
+    [ "$(grep -c 'backlog=4096' "$SCRATCH/nginx.conf")" != 2 ]; then
+    echo "idle: http.sh's nginx configuration changed: see nginx_start" >&2
+    return 1
+  fi
   echo "$workers" >"$SCRATCH/nginx.workers"
   ip netns exec "$NS_VS" taskset -c "$SERVER_CPU" nginx -c "$SCRATCH/nginx.conf" \
     -p "$d/nginx" >"$SCRATCH/nginx.out" 2>&1 &
@@ -276,16 +258,20 @@ HELD=0
 # standard input a FIFO held open on descriptor 7; waits for "held N"
 # and sets HELD.
 hold_start() {
-  local ns=$1 addr=$2 port=$3 n=$4 src=$5 tls=$6 i
+  local ns=$1 addr=$2 port=$3 n=$4 src=$5 tls=$6 i t
+  # Opening: at least 1,000 connections a second in the clear, 40 with
+  # a TLS handshake each (both ends' public-key work on a busy machine).
+  t=$((n / 1000 + 300))
+  [ -n "$tls" ] && t=$((n / 40 + 300))
   rm -f "$SCRATCH/ready" "$SCRATCH/ctl"
   mkfifo "$SCRATCH/ctl"
   ip netns exec "$ns" taskset -c "$CLIENT_CPU" "$HOLD" "$addr" "$port" /1k.bin "$n" \
-    --src "$src" --ready "$SCRATCH/ready" --hold 7200 --timeout $((n / 1000 + 300)) \
+    --src "$src" --ready "$SCRATCH/ready" --hold 7200 --timeout "$t" \
     $tls <"$SCRATCH/ctl" >"$SCRATCH/hold.out" 2>"$SCRATCH/hold.err" &
   HOLD_PID=$!
   zn_bg "$HOLD_PID"
   exec 7>"$SCRATCH/ctl"
-  for i in $(seq 1 $((n / 100 + 6000))); do
+  for i in $(seq 1 $((t * 10 + 600))); do
     [ -s "$SCRATCH/ready" ] && break
     kill -0 "$HOLD_PID" 2>/dev/null || break
     sleep 0.1
@@ -347,7 +333,7 @@ run_case() {
 
 # ---- the report ----
 
-# kv LINE KEY (awk): the value of KEY=... in a results line.
+# report_tables (awk on results.tsv): the three tables of the report.
 REPORT_AWK='
   function kv(s, k,   a, i, n) {
     n = split(s, a, " ")
@@ -371,11 +357,54 @@ REPORT_AWK='
       stk[key] = (bg[2] - sm[2]) / $3; srv[key] = (bg[3] - sm[3]) / $3
       tls[key] = (bg[4] - sm[4]) / $3; blk[key] = bg[1] / 1e6
     }
+  }
+  END {
+    print "## Bytes per idle connection\n"
+    print text
+    print "| case | znet stack | znet server | znet TLS | znet block at N, MB | znet-httpd RSS before / held, MB | znet-httpd RSS growth | nginx RSS before / held, MB | nginx RSS growth | kernel slab, nginx'"'"'s side | kernel sockstat mem, nginx'"'"'s side | nginx + kernel | client'"'"'s kernel slab (znet run) |"
+    print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    for (i = 1; i <= nk; i++) {
+      k = order[i]
+      ks = slab["nginx", k] - slab["znet", k]; kk = sock["nginx", k] - sock["znet", k]
+      printf "| %s | %.0f | %.0f | %.0f | %.0f | %s | %.0f | %s | %.0f | %.0f | %.0f | %.0f | %.0f |\n",
+        k, stk[k], srv[k], tls[k], blk[k], rss["znet", k], drss["znet", k],
+        rss["nginx", k], drss["nginx", k], ks, kk, drss["nginx", k] + ks + kk, slab["znet", k]
+    }
+    print "\n## Busy connections beside the idle ones\n"
+    print "wrk -t1 -c8 for " wsecs " s, a 1 KiB file (HTTPS: over 8 TLS connections),"
+    print "requests/s without and with the idle connections held:\n"
+    print "| case | znet without | znet with | znet with/without | nginx without | nginx with | nginx with/without |"
+    print "|---|---:|---:|---:|---:|---:|---:|"
+    for (i = 1; i <= nk; i++) {
+      k = order[i]
+      zr = (rps0["znet", k] > 0) ? rps1["znet", k] / rps0["znet", k] : 0
+      nr = (rps0["nginx", k] > 0) ? rps1["nginx", k] / rps0["nginx", k] : 0
+      printf "| %s | %s | %s | %.2f | %s | %s | %.2f |\n", k, rps0["znet", k],
+        rps1["znet", k], zr, rps0["nginx", k], rps1["nginx", k], nr
+    }
+    print "\n## Held\n"
+    print "| case | znet held | nginx held | nginx workers | znb-hold processes |"
+    print "|---|---:|---:|---:|---:|"
+    for (i = 1; i <= nk; i++) {
+      k = order[i]
+      printf "| %s | %s | %s | %s | %s |\n", k, held["znet", k], held["nginx", k],
+        workers["nginx", k], procs["znet", k]
+    }
   }'
 
-# report: DIR/report.md from DIR/results.tsv and DIR/meta.txt.
+# report: DIR/report.md from DIR/results.tsv, DIR/meta.txt and, if
+# there, DIR/notes.md (what was found, written by hand).
 report() {
-  local md=$DIR/report.md
+  local md=$DIR/report.md text
+  text="Each connection answered one request (a 1 KiB file), then was held idle.
+znet-httpd takes all its memory at start: its cost per connection is the
+growth of its blocks with --max-conns (stack: a TCP table of 2 and a frame
+pool of 2 per connection; server: the slot; TLS: a session each), and its
+RSS hardly moves while they are held.  nginx's is the growth of its
+processes' RSS plus the kernel's on its side: the growth during nginx's
+run less the growth during znet's, where only the client's sockets are
+the kernel's.  Bytes per connection unless said otherwise.
+"
   {
     echo "# Idle connections: znet-httpd and nginx"
     echo
@@ -386,60 +415,7 @@ report() {
     echo "affected by that, but the kernel's slab is the whole machine's (their"
     echo "builds' dentries and inodes come and go in it too)."
     echo
-    echo "## Bytes per idle connection"
-    echo
-    echo "Each connection answered one request (a 1 KiB file), then held idle."
-    echo "znet-httpd takes all its memory at start: its per-connection cost is the"
-    echo "block's growth with --max-conns (stack: TCP table of 2 per connection and"
-    echo "the frame pool of 2 per connection; server: the slot; TLS: one session"
-    echo "each), and its RSS hardly moves while they are held.  nginx's is the"
-    echo "growth of its processes' RSS plus the kernel's (its side: the growth during"
-    echo "nginx's run less the growth during znet's, where only the client's"
-    echo "sockets are the kernel's)."
-    echo
-    echo "| case | znet stack | znet server | znet TLS | znet block at N, MB | znet-httpd RSS before / held, MB | znet-httpd RSS growth | nginx RSS before / held, MB | nginx RSS growth | kernel slab, nginx's side | kernel sockstat mem, nginx's side | nginx + kernel | client's kernel slab (znet run) |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    awk -F'\t' "$REPORT_AWK"'
-      END {
-        for (i = 1; i <= nk; i++) {
-          k = order[i]
-          ks = slab["nginx", k] - slab["znet", k]; kk = sock["nginx", k] - sock["znet", k]
-          printf "| %s | %.0f | %.0f | %.0f | %.0f | %s | %.0f | %s | %.0f | %.0f | %.0f | %.0f | %.0f |\n",
-            k, stk[k], srv[k], tls[k], blk[k], rss["znet", k], drss["znet", k],
-            rss["nginx", k], drss["nginx", k], ks, kk, drss["nginx", k] + ks + kk, slab["znet", k]
-        }
-      }' "$RAW"
-    echo
-    echo "## Busy connections beside the idle ones"
-    echo
-    echo "wrk -t1 -c8 for ${WSECS} s, a 1 KiB file (HTTPS: over 8 TLS connections),"
-    echo "requests/s without and with the idle connections held:"
-    echo
-    echo "| case | znet without | znet with | znet with/without | nginx without | nginx with | nginx with/without |"
-    echo "|---|---:|---:|---:|---:|---:|---:|"
-    awk -F'\t' "$REPORT_AWK"'
-      END {
-        for (i = 1; i <= nk; i++) {
-          k = order[i]
-          zr = (rps0["znet", k] > 0) ? rps1["znet", k] / rps0["znet", k] : 0
-          nr = (rps0["nginx", k] > 0) ? rps1["nginx", k] / rps0["nginx", k] : 0
-          printf "| %s | %s | %s | %.2f | %s | %s | %.2f |\n", k, rps0["znet", k],
-            rps1["znet", k], zr, rps0["nginx", k], rps1["nginx", k], nr
-        }
-      }' "$RAW"
-    echo
-    echo "## Held"
-    echo
-    echo "| case | znet held | nginx held | nginx workers | znb-hold processes |"
-    echo "|---|---:|---:|---:|---:|"
-    awk -F'\t' "$REPORT_AWK"'
-      END {
-        for (i = 1; i <= nk; i++) {
-          k = order[i]
-          printf "| %s | %s | %s | %s | %s |\n", k, held["znet", k], held["nginx", k],
-            workers["nginx", k], procs["znet", k]
-        }
-      }' "$RAW"
+    awk -F'\t' -v text="$text" -v wsecs="$WSECS" "$REPORT_AWK" "$RAW"
     echo
     [ -f "$DIR/notes.md" ] && cat "$DIR/notes.md" && echo
     echo "Raw figures: results.tsv, one line per server and case: held, rps0/rps1 (wrk"

@@ -365,6 +365,19 @@ static void answer_done(uint32_t ci) {
     again_ok++;
 }
 
+/* Bytes of the answer on connection ci: true once the connection is
+ * done with them (failed, or its answer complete and the slot given
+ * back). */
+static bool answer_take(uint32_t ci, struct slot *s, const unsigned char *p,
+                        size_t n) {
+  int a = answer_bytes(s, p, n);
+  if (a < 0)
+    conn_fail(ci, &fail_answer, "a wrong answer");
+  else if (a > 0)
+    answer_done(ci);
+  return a != 0;
+}
+
 /* Plain HTTP: send what is left of the request, read what came. */
 static void plain_step(uint32_t ci) {
   struct conn *c = &conns[ci];
@@ -390,15 +403,8 @@ static void plain_step(uint32_t ci) {
                                          : "recv failed");
       return;
     }
-    int a = answer_bytes(s, buf, (size_t)r);
-    if (a < 0) {
-      conn_fail(ci, &fail_answer, "a wrong answer");
+    if (answer_take(ci, s, buf, (size_t)r))
       return;
-    }
-    if (a > 0) {
-      answer_done(ci);
-      return;
-    }
   }
 }
 
@@ -431,19 +437,12 @@ static void tls_step(uint32_t ci) {
       continue;
     }
     if (st & BR_SSL_RECVAPP) {
+      /* Once answered, the engine goes back with the slot: the held
+       * connection is a socket that must stay silent. */
       unsigned char *b = br_ssl_engine_recvapp_buf(eng, &len);
-      int a = answer_bytes(s, b, len);
+      if (answer_take(ci, s, b, len))
+        return;
       br_ssl_engine_recvapp_ack(eng, len);
-      if (a < 0) {
-        conn_fail(ci, &fail_answer, "a wrong answer");
-        return;
-      }
-      if (a > 0) {
-        /* The engine is given back with the slot: the held connection
-         * is a socket that must stay silent. */
-        answer_done(ci);
-        return;
-      }
       continue;
     }
     if ((st & BR_SSL_SENDAPP) && s->req_sent < request_len) {
@@ -970,5 +969,9 @@ int main(int argc, char **argv) {
          sum.fail_connect, sum.fail_tls, sum.fail_answer, sum.fail_closed,
          o.tls ? 1 : 0);
   fflush(stdout);
+  free(up);
+  free(down);
+  free(pids);
+  free(expect);
   return sum.failed == 0 && sum.open_end == o.n ? 0 : 1;
 }
