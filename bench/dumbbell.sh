@@ -132,7 +132,9 @@ dumbbell_znet_counters() {
 # znet-cubic on the TAP; linux-bbr, linux-cubic in NS_DB_S1, or in
 # NS_DB_S2 with DB_SIDE=2), its source port 19 sending with FLAGS (znb-znet's
 # or znb-load serve's); sets SERVER_PID, and DB_ADDR and DB_NS (the
-# sender's address, and its namespace for dumbbell_snmp).
+# sender's address, and its namespace for dumbbell_snmp).  DB_ZNET_ARGS
+# (an environment variable, words) adds flags to znb-znet's, e.g.
+# --no-tcp-pacing.
 dumbbell_sender() {
   local name=$1 out=$2 cc=${1#*-}
   shift 2
@@ -140,9 +142,11 @@ dumbbell_sender() {
   znet-*)
     in_ns "$NS_DB_B" ip neigh flush dev "$DB_TAP"
     DB_ADDR=$DB_ZNET DB_NS=""
+    # shellcheck disable=SC2086 # DB_ZNET_ARGS: words
     start_server "$NS_DB_B" "$out" ready "$B/znb-znet" --netif "tap:$DB_TAP" \
       --ipv4 "$DB_ZNET/24" --gateway "$DB_NET.0.1" --log warn --no-offload \
-      --tcp-cc "$cc" --tcp-sndbuf 8M --tcp-rcvbuf 1M --tcp-conns 512 "$@"
+      --tcp-cc "$cc" --tcp-sndbuf 8M --tcp-rcvbuf 1M --tcp-conns 512 \
+      ${DB_ZNET_ARGS:-} "$@"
     ;;
   linux-*)
     DB_NS=$NS_DB_S1 DB_ADDR=$DB_S1

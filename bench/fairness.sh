@@ -34,6 +34,10 @@ FAIR_RTT=10
 FAIR_QUEUES=(2 0.25)
 FAIR_PAIRS=(znet-bbr:linux-cubic znet-bbr:linux-bbr linux-bbr:linux-cubic
   linux-bbr:linux-bbr znet-cubic:linux-cubic linux-cubic:linux-cubic)
+# FAIR_ONLY_PAIRS, FAIR_ONLY_QUEUES (environment, comma-separated): a
+# subset or other values, for a closer look at one pairing.
+[ -n "${FAIR_ONLY_PAIRS:-}" ] && read -ra FAIR_PAIRS <<<"${FAIR_ONLY_PAIRS//,/ }"
+[ -n "${FAIR_ONLY_QUEUES:-}" ] && read -ra FAIR_QUEUES <<<"${FAIR_ONLY_QUEUES//,/ }"
 
 # fair_counter_on / fair_bytes ADDR: bytes received from ADDR's port 19.
 fair_counter_on() {

@@ -28,6 +28,10 @@ SHORT_SIZES=(64K 1M)
 SHORT_RTTS=(0 10)
 SHORT_LOSS_PM=100
 SHORT_SENDERS=(znet-bbr znet-cubic linux-bbr linux-cubic)
+# SHORT_ONLY_SIZES, SHORT_ONLY_RTTS (environment, comma-separated): a
+# subset or other values, for a closer look at one cell.
+[ -n "${SHORT_ONLY_SIZES:-}" ] && read -ra SHORT_SIZES <<<"${SHORT_ONLY_SIZES//,/ }"
+[ -n "${SHORT_ONLY_RTTS:-}" ] && read -ra SHORT_RTTS <<<"${SHORT_ONLY_RTTS//,/ }"
 
 # short_one SENDER SIZE RTT ROUND
 short_one() {
