@@ -171,7 +171,7 @@ struct zn_config {
   uint32_t tcp_bbr_conns;    /**< connections that may run BBR at once (its
                                 model, 240 bytes each, is lent for the
                                 connection's life); 0: tcp_conns if tcp_cc
-                                is BBR, else tcp_conns / 8 + 8 */
+                                is BBR, else 64 (at most tcp_conns) */
 
   /** Loop. */
   uint32_t rx_budget;        /**< frames received per poll */

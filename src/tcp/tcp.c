@@ -51,11 +51,17 @@ static uint32_t pow2_at_least(uint32_t n) {
   return b;
 }
 
+/* The tables' sizes: a bucket a connection at least (chains of one on
+ * average when the table is full), and a listener bucket for 16 (few
+ * connections listen). */
+static uint32_t conn_buckets(uint32_t n) { return pow2_at_least(n + 1); }
+static uint32_t listen_buckets(uint32_t n) { return pow2_at_least(n / 16 + 4); }
+
 size_t zn__tcp_mem_size(const struct zn_config *cfg) {
   uint32_t n = cfg->tcp_conns;
   return zn__carve_size((size_t)n * sizeof(struct zn_tcp_conn)) +
-         zn__carve_size((size_t)pow2_at_least(2 * n + 1) * sizeof(void *)) +
-         zn__carve_size((size_t)pow2_at_least(n / 4 + 4) * sizeof(void *)) +
+         zn__carve_size((size_t)conn_buckets(n) * sizeof(void *)) +
+         zn__carve_size((size_t)listen_buckets(n) * sizeof(void *)) +
          zn__tcp_flight_mem_size(cfg) + zn__tcp_model_mem_size(cfg);
 }
 
@@ -64,9 +70,9 @@ void zn__tcp_init(struct zn_stack *st, void **mem) {
   uint32_t n = st->cfg.tcp_conns;
   memset(t, 0, sizeof(*t));
   t->conns = zn__carve(mem, (size_t)n * sizeof(struct zn_tcp_conn));
-  t->nbuckets = pow2_at_least(2 * n + 1);
+  t->nbuckets = conn_buckets(n);
   t->bucket = zn__carve(mem, (size_t)t->nbuckets * sizeof(void *));
-  t->nlbuckets = pow2_at_least(n / 4 + 4);
+  t->nlbuckets = listen_buckets(n);
   t->lbucket = zn__carve(mem, (size_t)t->nlbuckets * sizeof(void *));
   memset(t->conns, 0, (size_t)n * sizeof(struct zn_tcp_conn));
   memset(t->bucket, 0, (size_t)t->nbuckets * sizeof(void *));

@@ -11,8 +11,11 @@
  * always.  So they live in a block of their own: a connection takes one
  * before it sends data or its FIN (zn__tcp_flight_ready, asked by
  * tcp_out.c's one transmission path) and gives it back when the peer has
- * acknowledged everything it sent (zn__tcp_flight_settled, at the end of
- * every ACK), or when it is done (zn__tcp_release_all).
+ * acknowledged everything it sent and it has nothing more to send
+ * (zn__tcp_flight_settled, at the end of every ACK), or when it is done
+ * (zn__tcp_release_all).  Pacing's schedule and timer (tcp_pace.c) are
+ * the block's too: only a sender paces, and a new block's schedule
+ * starts from now, as after any idle period.
  *
  * The pool (cfg.tcp_flights) is by default as large as the TCP buffer
  * bound (tcp_mem.c's mem_limit) or the table, whichever is smaller: a
@@ -28,7 +31,8 @@
  * user timeout gives up.  Counters: tcp_flight_wait (a connection found
  * the pool empty and waits), tcp_flight_woken (a waiter sent for again).
  *
- * Only RFC 6675's and RFC 8985's arrays move; their counts, RACK's state
+ * Of the loss machinery only RFC 6675's and RFC 8985's arrays move; their
+ * counts, RACK's state
  * and the rate estimator's stay with the connection (BBR's model and
  * RACK's min_RTT must outlive an idle period), and with no block both
  * arrays read as empty: every loop over them stops at the counts, which
@@ -112,6 +116,9 @@ bool zn__tcp_flight_take(struct zn_tcp_conn *c) {
     wait_leave(c);
   t->fl_free = fl->next_free;
   t->fl_nfree--;
+  fl->owner = c;
+  fl->pace_next = 0; /* nothing owed from an earlier flight */
+  zn_timer_init(&fl->pace_timer, zn__tcp_pace_timer_fn);
   c->fl = fl;
   c->nsacked = 0;
   c->nxmap = 0;
@@ -127,6 +134,8 @@ void zn__tcp_flight_give(struct zn_tcp_conn *c) {
   c->nxmap = 0;
   if (c->fl == NULL)
     return;
+  zn__timer_stop(c->st, &c->fl->pace_timer);
+  c->fl->owner = NULL;
   c->fl->next_free = t->fl_free;
   t->fl_free = c->fl;
   t->fl_nfree++;

@@ -197,9 +197,11 @@ struct zn__tcp_chunk {
  *   role, no mode.  Armed by zn__tcp_schedule_ack, cancelled by any
  *   segment that carries the ACK.
  *
- * pace_timer: the pacing wait (tcp_pace.c); one role, no mode.  Armed
- *   by zn__tcp_pace_hold when output stops because the next departure
- *   is more than a tick ahead; fires: output.  Stopped with the others.
+ * pace_timer (in the flight block, fl->pace_timer): the pacing wait
+ *   (tcp_pace.c); one role, no mode.  Armed by zn__tcp_pace_hold when
+ *   output stops because the next departure is more than a tick ahead;
+ *   fires: output.  Stopped with the others, and when the block goes
+ *   back (tcp_flight.c).
  *
  * misc_timer, mode enum zn__tcp_misc_mode:
  *   KEEPALIVE   ESTABLISHED, CLOSE_WAIT, or FIN_WAIT_2 after a shutdown,
@@ -328,6 +330,12 @@ enum {
  * (nsacked, nxmap), which are 0 whenever it holds none. */
 struct zn__tcp_flight {
   struct zn__tcp_flight *next_free;
+  struct zn_tcp_conn *owner;   /* while lent */
+  /* Pacing (tcp_pace.c): the next send's earliest departure (ns), and
+   * the timer of a wait for it.  A connection paces only while it sends,
+   * and sends only with a block. */
+  uint64_t pace_next;
+  struct zn_timer pace_timer;
   struct zn__tcp_sack_block sacked[ZN__TCP_MAX_SACK_HOLES];
   struct zn__tcp_xmit xmap[ZN__TCP_XMAP];
 };
@@ -475,9 +483,9 @@ struct zn_tcp_conn {
   uint32_t rack_min_rtt_us;    /* lowest RTT seen (0: none) */
   uint32_t rack_dsack_round;   /* snd_max at the last D-SACK counted */
 
-  /* Delivery rate (tcp_rate.c) and pacing (tcp_pace.c). */
+  /* Delivery rate (tcp_rate.c); pacing's schedule is the flight
+   * block's. */
   struct zn__tcp_rate rate;
-  uint64_t pace_next;          /* ns: the next send's earliest departure */
 
   /* Congestion control and RTT (RFC 6298). */
   struct zn__tcp_cc cc;
@@ -507,7 +515,8 @@ struct zn_tcp_conn {
 
   /* Statistics. */
   uint64_t bytes_sent, bytes_acked, bytes_received;
-  uint64_t retransmits, fast_retransmits, rto_timeouts;
+  uint32_t retransmits, fast_retransmits, rto_timeouts; /* (32 bits, as
+                                  Linux's tcpi_total_retrans: they wrap) */
 
   /* IPv4's route for our segments, filled by the first that goes straight
    * to a resolved neighbour (a freed slot's is empty: cleared). */
@@ -526,7 +535,6 @@ struct zn_tcp_conn {
   struct zn_timer rtx_timer;   /* SYN, RTO, persist, loss probe, reorder */
   struct zn_timer ack_timer;   /* delayed ACK */
   struct zn_timer misc_timer;  /* keepalive, FIN_WAIT_2, TIME_WAIT */
-  struct zn_timer pace_timer;  /* the next departure (pacing) */
 };
 
 /* The bytes of a free slot that are zero (free_slot, tcp.c); the rest is
@@ -788,14 +796,16 @@ static inline void zn__tcp_rtx_stop(struct zn_tcp_conn *c) {
   c->rtx_mode = ZN__TCP_RTX_OFF;
   zn__timer_stop(c->st, &c->rtx_timer);
 }
-/* Stop all four timers.  (Inline: each stop is a test when its timer is
- * not armed, as at every slot freed after zn__tcp_closed stopped them.) */
+/* Stop all four timers (pacing's with a flight block).  (Inline: each
+ * stop is a test when its timer is not armed, as at every slot freed
+ * after zn__tcp_closed stopped them.) */
 static inline void zn__tcp_timers_stop(struct zn_tcp_conn *c) {
   zn__tcp_rtx_stop(c);
   zn__timer_stop(c->st, &c->ack_timer);
   c->misc_mode = ZN__TCP_MISC_OFF;
   zn__timer_stop(c->st, &c->misc_timer);
-  zn__timer_stop(c->st, &c->pace_timer);
+  if (c->fl)
+    zn__timer_stop(c->st, &c->fl->pace_timer);
 }
 void zn__tcp_schedule_ack(struct zn_tcp_conn *c, bool now);
 void zn__tcp_enter_timewait(struct zn_tcp_conn *c);
@@ -850,6 +860,10 @@ bool zn__tcp_pace_hold(struct zn_tcp_conn *c);
 void zn__tcp_pace_sent(struct zn_tcp_conn *c, uint32_t len);
 uint32_t zn__tcp_pace_burst(const struct zn_tcp_conn *c, uint32_t cap);
 void zn__tcp_pace_timer_fn(struct zn_stack *st, struct zn_timer *t);
+/* Is output waiting on its pacing timer? */
+static inline bool zn__tcp_pace_pending(const struct zn_tcp_conn *c) {
+  return c->fl && zn_timer_pending(&c->fl->pace_timer);
+}
 
 /* tcp_rack.c: RACK (RFC 8985) over the transmit map.  The ranges an ACK
  * delivers go to the rate estimator too (rs may be NULL: none). */
@@ -871,7 +885,8 @@ bool zn__tcp_flight_take(struct zn_tcp_conn *c);
 /* Give c's block back (when nothing is in flight, or c is done) and
  * leave the wait list. */
 void zn__tcp_flight_give(struct zn_tcp_conn *c);
-/* The peer acknowledged everything: the block goes back. */
+/* The peer acknowledged everything, and nothing waits to be sent (data,
+ * or a FIN): the block goes back. */
 static inline void zn__tcp_flight_settled(struct zn_tcp_conn *c);
 /* End of poll: connections waiting for a block send, while blocks are
  * free. */
@@ -883,7 +898,9 @@ static inline bool zn__tcp_flight_ready(struct zn_tcp_conn *c) {
 }
 
 static inline void zn__tcp_flight_settled(struct zn_tcp_conn *c) {
-  if (c->fl && c->snd_una == c->snd_max)
+  if (c->fl && c->snd_una == c->snd_max && c->snd_queued == 0 &&
+      (c->flags & (ZN__TCPF_FIN_QUEUED | ZN__TCPF_FIN_SENT)) !=
+          ZN__TCPF_FIN_QUEUED)
     zn__tcp_flight_give(c);
 }
 

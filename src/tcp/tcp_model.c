@@ -6,9 +6,10 @@
  *
  * The pool (cfg.tcp_bbr_conns) defaults to the whole table when the
  * stack's controller is BBR (every connection may need one: none is ever
- * refused), else to an eighth of it and 8 more, for the connections that
+ * refused), else to 64 (ZN__TCP_BBR_OPT_IN), for the connections that
  * ask for BBR themselves (zn_tcp_set_cc, a listener's or a connect's
- * opts.cc).  A connection takes its block when its controller starts
+ * opts.cc): a fixed number, so that a large table of CUBIC connections
+ * pays nothing per connection for BBR.  A connection takes its block when its controller starts
  * (zn__tcp_conn_setup) and gives it back when it ends
  * (zn__tcp_release_all, or a switch away from BBR before any data).
  * With none free, a connection set up for BBR runs CUBIC instead
@@ -17,6 +18,9 @@
  */
 #include "core/stack_int.h"
 #include "tcp/tcp_int.h"
+
+/* Model blocks for a stack whose controller is not BBR, by default. */
+#define ZN__TCP_BBR_OPT_IN 64u
 
 /* The pool's blocks are linked through their first bytes while free. */
 union zn__tcp_model_slot {
@@ -27,7 +31,7 @@ union zn__tcp_model_slot {
 static uint32_t model_count(const struct zn_config *cfg) {
   uint32_t n = cfg->tcp_bbr_conns;
   if (n == 0)
-    n = cfg->tcp_cc == ZN_TCP_CC_BBR ? cfg->tcp_conns : cfg->tcp_conns / 8u + 8u;
+    n = cfg->tcp_cc == ZN_TCP_CC_BBR ? cfg->tcp_conns : ZN__TCP_BBR_OPT_IN;
   return n < cfg->tcp_conns ? n : cfg->tcp_conns;
 }
 

@@ -314,7 +314,7 @@ int zn__tcp_ooo_insert(struct zn__tcp_ooo *q, struct zn_buf *b, uint32_t seq,
     if (fin && eo != fo)
       q->drop_bad_fin++;
     if (eo > fo) {
-      q->drop_fin_bytes += (uint64_t)(eo - (so > fo ? so : fo));
+      q->drop_fin_bytes += (uint32_t)(eo - (so > fo ? so : fo));
       eo = fo;
     }
   } else if (fin) {
@@ -364,7 +364,7 @@ unsigned zn__tcp_ooo_insert_whole(struct zn__tcp_ooo *q, struct zn_buf *b,
                                   uint32_t seq, bool fin, uint32_t rcv_nxt,
                                   uint32_t mem_max, zn__tcp_ooo_alloc_fn alloc,
                                   void *ctx) {
-  uint64_t split0 = q->drop_split_bytes;
+  uint32_t split0 = q->drop_split_bytes;
   unsigned res = 0;
   for (int i = 0; i < 64; i++) {
     if (q->mem + (b ? b->pool->size : 0) > mem_max) {
@@ -381,7 +381,7 @@ unsigned zn__tcp_ooo_insert_whole(struct zn__tcp_ooo *q, struct zn_buf *b,
       if (rest)
         memcpy(zn_buf_put(rest, b->len), b->data, b->len);
     }
-    uint64_t split = q->drop_split_bytes;
+    uint32_t split = q->drop_split_bytes;
     if (zn__tcp_ooo_insert(q, b, seq, fin && i == 0, rcv_nxt) !=
         ZN__OOO_QUEUED) {
       zn_buf_free(rest);

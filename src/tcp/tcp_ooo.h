@@ -42,9 +42,10 @@ struct zn__tcp_ooo {
    * is the first SACK block. */
   uint32_t last_left, last_right;
   /* Drops, never silent. */
-  uint64_t drop_split_bytes; /* new bytes freed beyond the first gap filled */
-  uint64_t drop_fin_bytes;   /* bytes beyond a held FIN, freed */
-  uint64_t drop_bad_fin;     /* FINs ignored: a different FIN is held, or
+  /* (32 bits, modulo 2^32: a connection's own record of its drops.) */
+  uint32_t drop_split_bytes; /* new bytes freed beyond the first gap filled */
+  uint32_t drop_fin_bytes;   /* bytes beyond a held FIN, freed */
+  uint32_t drop_bad_fin;     /* FINs ignored: a different FIN is held, or
                               * held data lies beyond them */
 };
 

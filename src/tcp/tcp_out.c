@@ -39,7 +39,6 @@ void zn__tcp_timers_init(struct zn_tcp_conn *c) {
   zn_timer_init(&c->rtx_timer, rtx_timer_fn);
   zn_timer_init(&c->ack_timer, ack_timer_fn);
   zn_timer_init(&c->misc_timer, misc_timer_fn);
-  zn_timer_init(&c->pace_timer, zn__tcp_pace_timer_fn);
   c->rtx_mode = ZN__TCP_RTX_OFF;
   c->misc_mode = ZN__TCP_MISC_OFF;
 }
@@ -1133,7 +1132,7 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
    * (then the timer is RFC 1122 §4.2.3.4's override timeout); or CORK
    * holds it. */
   if (unsent_from(c, c->snd_nxt) > 0 && c->snd_max == c->snd_una &&
-      !zn_timer_pending(&c->rtx_timer) && !zn_timer_pending(&c->pace_timer) &&
+      !zn_timer_pending(&c->rtx_timer) && !zn__tcp_pace_pending(c) &&
       !(c->mem & ZN__TCPM_FLIGHT_WAIT)) /* (the block's return sends) */
     arm_wait(c);
   if (probe_may_be_due(c))

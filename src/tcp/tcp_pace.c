@@ -4,7 +4,8 @@
  * A sender without pacing puts a whole window on the wire as fast as the
  * netif takes it; a shallow queue on the path overflows and drops what a
  * steady stream would have got through.  Here every send of a connection
- * is given an earliest departure time (pace_next, as Linux's EDT model
+ * is given an earliest departure time (pace_next, in the connection's
+ * flight block while it sends: tcp_flight.c; as Linux's EDT model
  * stamps tcp_wstamp_ns): after a send of len bytes the next may leave
  * len / rate later.  Output sends while that time is at most one timer
  * tick ahead of now, then stops and arms pace_timer for when it is; the
@@ -63,28 +64,32 @@ static uint64_t departure_gap(uint64_t len, uint64_t rate) {
 }
 
 /* Must output wait for the next departure?  If so the timer is set for
- * when it may go (a tick before it: what is a tick ahead may go now). */
+ * when it may go (a tick before it: what is a tick ahead may go now).
+ * Without a flight block nothing was sent since the last block went
+ * back: nothing is owed. */
 bool zn__tcp_pace_hold(struct zn_tcp_conn *c) {
   const struct zn_stack *st = c->st;
-  if (c->pace_next <= st->now + ZN_TIMER_TICK_NS)
+  struct zn__tcp_flight *fl = c->fl;
+  if (fl == NULL || fl->pace_next <= st->now + ZN_TIMER_TICK_NS)
     return false;
-  if (!zn_timer_pending(&c->pace_timer))
-    zn_timer_start(c->st, &c->pace_timer, c->pace_next - ZN_TIMER_TICK_NS);
+  if (!zn_timer_pending(&fl->pace_timer))
+    zn_timer_start(c->st, &fl->pace_timer, fl->pace_next - ZN_TIMER_TICK_NS);
   ZN_STAT_INC(c->st, tcp_paced);
   return true;
 }
 
-/* len bytes went out now: the next departure is len / rate after this
- * one's, or after now if this one's had passed (nothing is owed after
- * an idle period). */
+/* len bytes went out now (with a flight block: every send has one): the
+ * next departure is len / rate after this one's, or after now if this
+ * one's had passed (nothing is owed after an idle period). */
 void zn__tcp_pace_sent(struct zn_tcp_conn *c, uint32_t len) {
+  struct zn__tcp_flight *fl = c->fl;
   uint64_t rate = zn__tcp_pacing_rate(c);
   if (rate == 0) {
-    c->pace_next = 0;
+    fl->pace_next = 0;
     return;
   }
-  uint64_t base = c->pace_next > c->st->now ? c->pace_next : c->st->now;
-  c->pace_next = base + departure_gap(len, rate);
+  uint64_t base = fl->pace_next > c->st->now ? fl->pace_next : c->st->now;
+  fl->pace_next = base + departure_gap(len, rate);
 }
 
 /* The largest frame to build at once (cap: what TSO would allow): a
@@ -101,7 +106,8 @@ uint32_t zn__tcp_pace_burst(const struct zn_tcp_conn *c, uint32_t cap) {
 }
 
 void zn__tcp_pace_timer_fn(struct zn_stack *st, struct zn_timer *t) {
-  struct zn_tcp_conn *c = ZN_CONTAINER_OF(t, struct zn_tcp_conn, pace_timer);
+  struct zn_tcp_conn *c =
+      ZN_CONTAINER_OF(t, struct zn__tcp_flight, pace_timer)->owner;
   (void)st;
   if (c->state >= ZN_TCP_ESTABLISHED)
     zn__tcp_output(c);

@@ -33,7 +33,7 @@ ZT_TEST(test_pace_slow_start_schedule) {
   ZT_EQ(fx_write(&f, 10 * M), (long)(10 * M));
   fx_poll(&f);
   ZT_EQ(fx_drain(&f), 2u);
-  ZT_CHECK(zn_timer_pending(&c->pace_timer));
+  ZT_CHECK(zn__tcp_pace_pending(c));
   uint32_t sent = 2;
   for (int ms = 0; ms < 8; ms++) {
     fx_run(&f, ZN_MS(1));
@@ -100,7 +100,7 @@ ZT_TEST(test_pace_off_sends_window_at_once) {
   ZT_EQ(fx_write(&f, 10 * M), (long)(10 * M));
   fx_poll(&f);
   ZT_EQ(fx_drain(&f), 10u);
-  ZT_CHECK(!zn_timer_pending(&c->pace_timer));
+  ZT_CHECK(!zn__tcp_pace_pending(c));
   ZT_EQ(fx_stat(&f, ZN_STAT_tcp_paced), 0);
   fx_free(&f);
 }
