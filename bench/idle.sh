@@ -50,7 +50,7 @@
 # net.ipv4.ip_local_port_range 1024-65535 (64,512 ports per source
 # address).  Needs root, /dev/net/tun, about 10 GiB free for 1,000,000.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 ZN_NAME=idle
 . scripts/lib.sh
 . bench/http.sh # http_prepare (files, certificate), wrk_line, rss_kb
@@ -265,6 +265,7 @@ hold_start() {
   [ -n "$tls" ] && t=$((n / 40 + 300))
   rm -f "$SCRATCH/ready" "$SCRATCH/ctl"
   mkfifo "$SCRATCH/ctl"
+  # shellcheck disable=SC2086 # $tls: --tls or nothing
   ip netns exec "$ns" taskset -c "$CLIENT_CPU" "$HOLD" "$addr" "$port" /1k.bin "$n" \
     --src "$src" --ready "$SCRATCH/ready" --hold 7200 --timeout "$t" \
     $tls <"$SCRATCH/ctl" >"$SCRATCH/hold.out" 2>"$SCRATCH/hold.err" &

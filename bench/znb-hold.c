@@ -399,8 +399,8 @@ static void plain_step(uint32_t ci) {
     if (r < 0 && errno == EAGAIN)
       return;
     if (r <= 0) {
-      conn_fail(ci, &fail_answer, r == 0 ? "closed before the answer's end"
-                                         : "recv failed");
+      conn_fail(ci, &fail_answer,
+                r == 0 ? "closed before the answer's end" : "recv failed");
       return;
     }
     if (answer_take(ci, s, buf, (size_t)r))
@@ -849,9 +849,8 @@ static __attribute__((noreturn)) void child(uint32_t n, uint32_t again_k,
   if (failed == 0)
     again(again_k);
   uint32_t open_end = count_open();
-  t = (struct tally){held,         open_end, failed,      again_ok,
-                     fail_connect, fail_tls, fail_answer, fail_closed,
-                     open_secs};
+  t = (struct tally){held,     open_end,    failed,      again_ok, fail_connect,
+                     fail_tls, fail_answer, fail_closed, open_secs};
   if (write(up, &t, sizeof(t)) != (ssize_t)sizeof(t))
     die("write to the parent");
   for (uint32_t i = 0; i < n; i++) {
