@@ -39,6 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "znb_host.h"
+
 #define PROG "znb-delay"
 #define SLOT_BYTES 2048
 #define DEFAULT_SLOTS 8192
@@ -62,19 +64,6 @@ struct dir {
   uint32_t head, count, nslots;
   uint64_t fwd, full, toolong, err;
 };
-
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig) {
-  (void)sig;
-  stop_flag = 1;
-}
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static __attribute__((noreturn)) void die(const char *what) {
   fprintf(stderr, PROG ": %s: %s\n", what, strerror(errno));
@@ -192,11 +181,7 @@ int main(int argc, char **argv) {
     } else
       usage("bad flag");
   }
-  struct sigaction sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = on_signal;
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
+  znb_catch_stop();
   int fa = open_if(argv[1]), fb = open_if(argv[2]);
   struct dir dirs[2] = {
       {.in = fa, .out = fb, .delay_ns = (uint64_t)(ab * 1e6)},
@@ -213,8 +198,8 @@ int main(int argc, char **argv) {
   fflush(stdout);
   struct pollfd pfd[2] = {{.fd = fa, .events = POLLIN},
                           {.fd = fb, .events = POLLIN}};
-  while (!stop_flag) {
-    uint64_t now = now_ns(), next = 0;
+  while (!znb_stop) {
+    uint64_t now = znb_now_ns(), next = 0;
     for (int k = 0; k < 2; k++) {
       uint64_t due = dir_send(&dirs[k], now);
       if (due && (next == 0 || due < next))
@@ -229,7 +214,7 @@ int main(int argc, char **argv) {
     int n = ppoll(pfd, 2, &ts, NULL);
     if (n < 0 && errno != EINTR)
       die("ppoll");
-    now = now_ns();
+    now = znb_now_ns();
     for (int k = 0; k < 2; k++)
       if (n > 0 && (pfd[k].revents & POLLIN))
         dir_read(&dirs[k], now);

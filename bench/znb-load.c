@@ -70,6 +70,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "znb_host.h"
+
 #define PROG "znb-load"
 #define PORT_ECHO 7
 #define PORT_DISCARD 9
@@ -102,21 +104,10 @@ struct opts {
   unsigned repeat;    /* -R: tcp-recv transfers of count bytes, 0: one */
 };
 
-static volatile sig_atomic_t stop_flag;
 /* -C: the client's congestion control (TCP_CONGESTION), NULL: the
  * kernel's default. */
 static const char *cli_cc;
 
-static void on_signal(int sig) {
-  (void)sig;
-  stop_flag = 1;
-}
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void die(const char *what) {
   fprintf(stderr, PROG ": %s: %s\n", what, strerror(errno));
@@ -197,10 +188,10 @@ static void report(const struct opts *o, uint64_t ops, uint64_t ns,
 
 /* Whether a measurement of `done` operations started at t0 is over. */
 static bool finished(const struct opts *o, uint64_t t0, uint64_t done) {
-  if (stop_flag)
+  if (znb_stop)
     return true;
   if (o->secs > 0)
-    return now_ns() - t0 >= (uint64_t)(o->secs * 1e9);
+    return znb_now_ns() - t0 >= (uint64_t)(o->secs * 1e9);
   return done >= o->count;
 }
 
@@ -218,7 +209,7 @@ static int run_tcp_send(const struct opts *o) {
   memset(buf, 'z', sizeof(buf));
   int fd = tcp_connect(&o->addr, PORT_DISCARD);
   set_rcv_timeout(fd, o->timeout);
-  uint64_t t0 = now_ns(), sent = 0;
+  uint64_t t0 = znb_now_ns(), sent = 0;
   while (!finished(o, t0, sent)) {
     size_t want = sizeof(buf);
     if (o->secs == 0 && o->count - sent < want)
@@ -240,7 +231,7 @@ static int run_tcp_send(const struct opts *o) {
     ;
   if (r < 0)
     die("waiting for the server's FIN");
-  uint64_t ns = now_ns() - t0;
+  uint64_t ns = znb_now_ns() - t0;
   close(fd);
   char extra[64];
   snprintf(extra, sizeof(extra), "bytes=%" PRIu64, sent);
@@ -252,7 +243,7 @@ static int run_tcp_recv(const struct opts *o) {
   static char buf[BULK_CHUNK];
   int fd = tcp_connect(&o->addr, PORT_SOURCE);
   set_rcv_timeout(fd, o->timeout);
-  uint64_t t0 = now_ns(), got = 0;
+  uint64_t t0 = znb_now_ns(), got = 0;
   while (!finished(o, t0, got)) {
     size_t want = sizeof(buf);
     if (o->secs == 0 && o->count - got < want)
@@ -267,7 +258,7 @@ static int run_tcp_recv(const struct opts *o) {
       fail("the source closed the connection");
     got += (uint64_t)n;
   }
-  uint64_t ns = now_ns() - t0;
+  uint64_t ns = znb_now_ns() - t0;
   /* Unread data makes this a reset, which the source must take in its
    * stride. */
   close(fd);
@@ -283,7 +274,7 @@ static int run_tcp_recv(const struct opts *o) {
  * (why on stderr). */
 static bool recv_one(const struct opts *o, uint64_t *ns) {
   static char buf[BULK_CHUNK];
-  uint64_t t0 = now_ns(), got = 0;
+  uint64_t t0 = znb_now_ns(), got = 0;
   int fd = tcp_connect(&o->addr, PORT_SOURCE);
   set_rcv_timeout(fd, o->timeout);
   bool ok = true;
@@ -302,8 +293,8 @@ static bool recv_one(const struct opts *o, uint64_t *ns) {
     }
     got += (uint64_t)n;
   }
-  *ns = now_ns() - t0;
-  while (ok && !stop_flag) {
+  *ns = znb_now_ns() - t0;
+  while (ok && !znb_stop) {
     ssize_t n = recv(fd, buf, sizeof(buf), 0);
     if (n == 0 || (n < 0 && errno != EINTR))
       break;
@@ -330,8 +321,8 @@ static int run_tcp_recv_repeat(const struct opts *o) {
   if (t == NULL)
     fail("out of memory");
   unsigned done = 0, failed = 0;
-  uint64_t t0 = now_ns(), sum = 0;
-  for (unsigned i = 0; i < o->repeat && !stop_flag; i++) {
+  uint64_t t0 = znb_now_ns(), sum = 0;
+  for (unsigned i = 0; i < o->repeat && !znb_stop; i++) {
     uint64_t ns;
     if (recv_one(o, &ns)) {
       t[done++] = ns;
@@ -348,7 +339,7 @@ static int run_tcp_recv_repeat(const struct opts *o) {
            pct_ms(t, done, 0.5), pct_ms(t, done, 0.9), pct_ms(t, done, 0.99),
            done ? (double)t[done - 1] / 1e6 : 0,
            done ? (double)sum / done / 1e6 : 0, failed, o->count);
-  report(o, done, now_ns() - t0, "ms", pct_ms(t, done, 0.5), extra);
+  report(o, done, znb_now_ns() - t0, "ms", pct_ms(t, done, 0.5), extra);
   free(t);
   return done ? 0 : 1;
 }
@@ -369,20 +360,20 @@ static int run_udp_rr(const struct opts *o) {
   uint64_t sent_at[MAX_INFLIGHT];
   uint32_t seq[MAX_INFLIGHT];
   uint64_t done = 0, lost = 0, last_progress;
-  uint64_t t0 = now_ns();
+  uint64_t t0 = znb_now_ns();
   last_progress = t0;
   for (unsigned i = 0; i < o->inflight; i++) {
     seq[i] = 0;
     memcpy(req, &i, sizeof(i));
     memcpy(req + 4, &seq[i], sizeof(seq[i]));
-    sent_at[i] = now_ns();
+    sent_at[i] = znb_now_ns();
     if (send(fd, req, o->size, 0) < 0)
       die("send");
   }
   struct pollfd pfd = {.fd = fd, .events = POLLIN};
   while (!finished(o, t0, done)) {
     int pr = poll(&pfd, 1, 50);
-    uint64_t now = now_ns();
+    uint64_t now = znb_now_ns();
     if (pr > 0) {
       ssize_t n = recv(fd, rsp, sizeof(rsp), MSG_DONTWAIT);
       if (n < 0 && errno != EAGAIN && errno != EINTR)
@@ -420,7 +411,7 @@ static int run_udp_rr(const struct opts *o) {
     if (now - last_progress > (uint64_t)(o->timeout * 1e9))
       fail("udp-rr: no answer");
   }
-  uint64_t ns = now_ns() - t0;
+  uint64_t ns = znb_now_ns() - t0;
   close(fd);
   char extra[96];
   snprintf(extra, sizeof(extra), "inflight=%u size=%zu lost=%" PRIu64,
@@ -451,14 +442,14 @@ static int run_tcp_rr(const struct opts *o) {
   set_rcv_timeout(fd, o->timeout);
   char req[2048], rsp[2048];
   memset(req, 't', sizeof(req));
-  uint64_t t0 = now_ns(), done = 0;
+  uint64_t t0 = znb_now_ns(), done = 0;
   while (!finished(o, t0, done)) {
     if (send(fd, req, o->size, MSG_NOSIGNAL) != (ssize_t)o->size)
       die("send");
     read_full(fd, rsp, o->size);
     done++;
   }
-  uint64_t ns = now_ns() - t0;
+  uint64_t ns = znb_now_ns() - t0;
   shutdown(fd, SHUT_WR);
   close(fd);
   char extra[32];
@@ -518,7 +509,7 @@ static int run_tcp_crr(const struct opts *o) {
     die("epoll_create1");
   unsigned next_src = 0;
   uint64_t done = 0, errors = 0, resets = 0;
-  uint64_t t0 = now_ns(), last_progress = t0;
+  uint64_t t0 = znb_now_ns(), last_progress = t0;
   for (unsigned i = 0; i < o->inflight; i++)
     crr_start(o, ep, &slots[i], i, &next_src, &errors);
   struct epoll_event evs[MAX_EVENTS];
@@ -526,7 +517,7 @@ static int run_tcp_crr(const struct opts *o) {
     int n = epoll_wait(ep, evs, MAX_EVENTS, 50);
     if (n < 0 && errno != EINTR)
       die("epoll_wait");
-    uint64_t now = now_ns();
+    uint64_t now = znb_now_ns();
     for (int k = 0; k < n; k++) {
       unsigned idx = evs[k].data.u32;
       struct crr_slot *s = &slots[idx];
@@ -567,7 +558,7 @@ static int run_tcp_crr(const struct opts *o) {
     if (now - last_progress > (uint64_t)(o->timeout * 1e9))
       fail("tcp-crr: no connection completed");
   }
-  uint64_t ns = now_ns() - t0;
+  uint64_t ns = znb_now_ns() - t0;
   for (unsigned i = 0; i < o->inflight; i++)
     if (slots[i].fd >= 0)
       close(slots[i].fd);
@@ -758,7 +749,7 @@ static int run_serve(void) {
   fflush(stdout);
   struct epoll_event evs[MAX_EVENTS];
   uint64_t accepted = 0;
-  while (!stop_flag) {
+  while (!znb_stop) {
     int n = epoll_wait(ep, evs, MAX_EVENTS, 200);
     if (n < 0 && errno != EINTR)
       die("epoll_wait");
@@ -854,11 +845,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   o.mode = argv[1];
-  struct sigaction sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = on_signal;
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
+  znb_catch_stop();
   signal(SIGPIPE, SIG_IGN);
   if (strcmp(o.mode, "serve") == 0) {
     for (int i = 2; i < argc; i += 2) {
