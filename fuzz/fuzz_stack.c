@@ -359,8 +359,11 @@ static void setup(uint8_t conf) {
                                           : ZN_TCP_CC_CUBIC;
   if (conf & 0x40)
     cc.tcp_rcvbuf = 2048;
-  if (conf & 0x80)
+  if (conf & 0x80) { /* scarce: buffers, flight blocks, BBR's models */
     cc.nbufs = cs.nbufs = 40;
+    cc.tcp_flights = cs.tcp_flights = 2;
+    cc.tcp_bbr_conns = cs.tcp_bbr_conns = 1;
+  }
   memset(&pair, 0, sizeof(pair));
   nflows = 0;
   zn_memlink_init(&pair.link, 0, 64);
