@@ -245,11 +245,13 @@ nginx_start() {
 
 # ---- the client ----
 
-# busy_rps NS URL: wrk -t1 -c8 for WSECS s, requests per second.
+# busy_rps NS URL TAG: wrk -t1 -c8 for WSECS s; "RPS ERRORS" (socket
+# errors and answers other than 2xx or 3xx); wrk's output kept as
+# DIR/wrk-TAG.txt.
 busy_rps() {
   timeout $((WSECS + 30)) ip netns exec "$1" taskset -c "$CLIENT_CPU" \
-    wrk -t1 -c8 -d"${WSECS}s" "$2" >"$SCRATCH/wrk.out" 2>>"$DIR/errors.log"
-  wrk_line "$SCRATCH/wrk.out" busy | sed -n 's/.* rps=\([0-9]*\).*/\1/p'
+    wrk -t1 -c8 -d"${WSECS}s" "$2" >"$DIR/wrk-$3.txt" 2>>"$DIR/errors.log"
+  wrk_line "$DIR/wrk-$3.txt" busy | sed -n 's/.* rps=\([0-9]*\).* errors=\([0-9]*\).*/\1 \2/p'
 }
 
 HOLD_PID=""
@@ -294,7 +296,7 @@ hold_end() {
 # run_case STACK PROTO N: one server, its figures as one line of RAW.
 run_case() {
   local stack=$1 proto=$2 n=$3 ns addr src port=80 tls="" url before after held
-  local rps0 rps1 line small="" big=""
+  local rps0 rps1 err0 err1 line small="" big=""
   [ "$proto" = https ] && port=443 tls=--tls
   if [ "$stack" = znet ]; then
     ns=$NS_TAP addr=$TAP_STACK src=$SRC_TAP
@@ -310,7 +312,7 @@ run_case() {
   fi
   url=$proto://$addr/1k.bin
   echo "idle: $stack $proto $n: wrk without the idle connections ..."
-  rps0=$(busy_rps "$ns" "$url")
+  read -r rps0 err0 < <(busy_rps "$ns" "$url" "$stack-$proto-$n-without")
   sleep 1
   before=$(snapshot "$SERVER_PID" "$ns")
   echo "idle: $stack $proto $n: opening $n connections ..."
@@ -319,15 +321,15 @@ run_case() {
   sleep 2
   after=$(snapshot "$SERVER_PID" "$ns")
   echo "idle: $stack $proto $n: held ${held:-0}; wrk beside them ..."
-  rps1=$(busy_rps "$ns" "$url")
+  read -r rps1 err1 < <(busy_rps "$ns" "$url" "$stack-$proto-$n-with")
   line=$(hold_end)
   echo "idle: $stack $proto $n: ${line:-no result from znb-hold}"
   zn_stop "$SERVER_PID" INT 60
   [ "$stack" = znet ] && grep "^  http\.\|^  tls\.\|still in use" "$SCRATCH/httpd.err" >>"$DIR/servers.log"
   read -r rss0 slab0 sock0 <<<"$before"
   read -r rss1 slab1 sock1 <<<"$after"
-  printf '%s\t%s\t%s\theld=%s rps0=%s rps1=%s rss0_kb=%s rss1_kb=%s slab0_kb=%s slab1_kb=%s sock0_pages=%s sock1_pages=%s mem_small=%s mem_big=%s workers=%s %s\n' \
-    "$stack" "$proto" "$n" "${held:-0}" "${rps0:-0}" "${rps1:-0}" "$rss0" "$rss1" \
+  printf '%s\t%s\t%s\theld=%s rps0=%s rps1=%s err0=%s err1=%s rss0_kb=%s rss1_kb=%s slab0_kb=%s slab1_kb=%s sock0_pages=%s sock1_pages=%s mem_small=%s mem_big=%s workers=%s %s\n' \
+    "$stack" "$proto" "$n" "${held:-0}" "${rps0:-0}" "${rps1:-0}" "${err0:-0}" "${err1:-0}" "$rss0" "$rss1" \
     "$slab0" "$slab1" "$sock0" "$sock1" "${small// /,}" "${big// /,}" \
     "$([ "$stack" = nginx ] && cat "$SCRATCH/nginx.workers" || echo 0)" "$line" >>"$RAW"
 }
@@ -342,6 +344,7 @@ REPORT_AWK='
     return ""
   }
   function mb(kb) { return sprintf("%.0f", kb / 1024) }
+  function err(e) { return e + 0 > 0 ? " (" e " errors)" : "" }
   {
     key = $2 " " $3
     if (!(key in seen)) { seen[key] = 1; order[++nk] = key }
@@ -351,7 +354,8 @@ REPORT_AWK='
     drss[$1, key] = (r1 - r0) * 1024 / h
     slab[$1, key] = (kv($4, "slab1_kb") - kv($4, "slab0_kb")) * 1024 / h
     sock[$1, key] = (kv($4, "sock1_pages") - kv($4, "sock0_pages")) * 4096 / h
-    rps0[$1, key] = kv($4, "rps0"); rps1[$1, key] = kv($4, "rps1")
+    rps0[$1, key] = kv($4, "rps0") err(kv($4, "err0"))
+    rps1[$1, key] = kv($4, "rps1") err(kv($4, "err1"))
     workers[$1, key] = kv($4, "workers"); procs[$1, key] = kv($4, "procs")
     if ($1 == "znet") {
       split(kv($4, "mem_small"), sm, ","); split(kv($4, "mem_big"), bg, ",")
@@ -378,8 +382,8 @@ REPORT_AWK='
     print "|---|---:|---:|---:|---:|---:|---:|"
     for (i = 1; i <= nk; i++) {
       k = order[i]
-      zr = (rps0["znet", k] > 0) ? rps1["znet", k] / rps0["znet", k] : 0
-      nr = (rps0["nginx", k] > 0) ? rps1["nginx", k] / rps0["nginx", k] : 0
+      zr = (rps0["znet", k] + 0 > 0) ? (rps1["znet", k] + 0) / (rps0["znet", k] + 0) : 0
+      nr = (rps0["nginx", k] + 0 > 0) ? (rps1["nginx", k] + 0) / (rps0["nginx", k] + 0) : 0
       printf "| %s | %s | %s | %.2f | %s | %s | %.2f |\n", k, rps0["znet", k],
         rps1["znet", k], zr, rps0["nginx", k], rps1["nginx", k], nr
     }
@@ -420,7 +424,8 @@ the kernel's.  Bytes per connection unless said otherwise.
     echo
     [ -f "$DIR/notes.md" ] && cat "$DIR/notes.md" && echo
     echo "Raw figures: results.tsv, one line per server and case: held, rps0/rps1 (wrk"
-    echo "without, with), VmRSS (all of nginx's processes), Slab and sockstat's TCP mem"
+    echo "without, with; err0/err1 its socket errors and answers not 2xx/3xx; wrk's"
+    echo "output in wrk-*.txt where kept), VmRSS (all of nginx's processes), Slab and sockstat's TCP mem"
     echo "before and while held, znet-httpd's memory line at the baseline size (-s) and"
     echo "at N (TOTAL,STACK,SERVER,TLS bytes), nginx's workers, znb-hold's result line."
   } >"$md"
