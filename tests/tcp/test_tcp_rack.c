@@ -308,6 +308,47 @@ ZT_TEST(test_rack_ack_of_all_as_general_path) {
   fx_free(&f);
 }
 
+/* Twenty holes, every other segment of a flight of 40 SACKed one ACK at
+ * a time (a receiver reports only its newest blocks): the scoreboard
+ * keeps all twenty blocks, so recovery resends the holes and nothing the
+ * peer holds.  With room for sixteen it forgot the lowest blocks, took
+ * the data under them for lost and sent it again (723 D-SACKs in a 16
+ * MiB BBR transfer to Linux at 1% loss and 20 ms, tcp_loss.sh's IPv6
+ * case). */
+ZT_TEST(test_sack_scoreboard_keeps_many_holes) {
+  struct fx f;
+  fx_init(&f, NULL);
+  f.rtt = ZN_MS(20);
+  f.peer_syn.present |= ZN_TCP_OPTF_SACK_PERM;
+  fx_established(&f);
+  struct zn_tcp_conn *c = fx_conn(&f);
+  c->cc.cwnd = 64 * M;
+  uint32_t una = f.s_nxt;
+  ZT_EQ(fx_write(&f, 40 * M), (long)(40 * M));
+  fx_poll(&f);
+  ZT_EQ(fx_drain(&f), 40u);
+  fx_run(&f, ZN_MS(20));
+  fx_drain(&f);
+  for (uint32_t k = 0; k < 20; k++)
+    sack_one(&f, una, una + (2 * k + 1) * M, una + (2 * k + 2) * M);
+  ZT_EQ(c->nsacked, 20);
+  uint32_t resent = 0, wrong = 0;
+  for (int ms = 0; ms < 60; ms++) {
+    while (fx_pending(&f) > 0 && fx_pop(&f, __FILE__, __LINE__)) {
+      if (f.last.len == 0)
+        continue;
+      resent++;
+      if ((f.last.seq - una) / M % 2 == 1)
+        wrong++; /* a SACKed segment sent again */
+    }
+    fx_run(&f, ZN_MS(1));
+  }
+  ZT_EQ(wrong, 0);
+  ZT_CHECK(resent >= 20);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_rto), 0);
+  fx_free(&f);
+}
+
 int main(void) {
   ZT_RUN(test_rack_reordering_window);
   ZT_RUN(test_rack_reordered_not_lost);
@@ -316,5 +357,6 @@ int main(void) {
   ZT_RUN(test_rack_dsack_widens_window);
   ZT_RUN(test_rack_map_bounded);
   ZT_RUN(test_rack_ack_of_all_as_general_path);
+  ZT_RUN(test_sack_scoreboard_keeps_many_holes);
   return zt_done();
 }
