@@ -171,12 +171,12 @@ snapshot() {
 # ---- the servers ----
 
 SERVER_PID=""
-# httpd_start PROTO MAXCONNS: znet-httpd sized for MAXCONNS; its memory
-# line in $SCRATCH/httpd.out.  Each connection gets two buffers of the
-# pool: TCP promises every open connection a window out of 9/16 of the
-# pool, and one offered less than a segment is offered none (the
-# default pool, one buffer per connection, holds about 56% of
-# --max-conns before the newest wait behind zero windows).
+# httpd_start PROTO MAXCONNS: znet-httpd sized for MAXCONNS, with its
+# own default pool (a buffer for four connections and four per request
+# context: TCP offers every connection a segment's window at least); its
+# memory line in $SCRATCH/httpd.out.  (Before f315209's successor, TCP
+# offered no window below a segment's share of the pool, and the bench
+# gave two buffers per connection.)
 httpd_start() {
   local proto=$1 max=$2 d=$SCRATCH/http i extra=()
   [ "$proto" = https ] &&
@@ -184,7 +184,7 @@ httpd_start() {
   : >"$SCRATCH/httpd.out"
   ip netns exec "$NS_TAP" taskset -c "$SERVER_CPU" "$HTTPD" --netif "tap:$TAP" \
     --ipv4 "$TAP_STACK/24" --root "$d/www" --port 80 --max-conns "$max" \
-    --busy "$BUSY" --bufs $((2 * max + 4 * BUSY)) --idle-timeout 3600000 \
+    --busy "$BUSY" --idle-timeout 3600000 \
     --log warn "${extra[@]}" >"$SCRATCH/httpd.out" 2>"$SCRATCH/httpd.err" &
   SERVER_PID=$!
   zn_bg "$SERVER_PID"

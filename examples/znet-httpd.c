@@ -192,12 +192,14 @@ static uint32_t tls_sessions_of(void) {
 /* The stack's table holds the server's connections and those closing
  * (TIME_WAIT, FIN exchanges): twice the slots, and some.  Frame buffers:
  * an idle connection holds none, a request in flight a few (its request,
- * its response in the send queue): four per context, and one per
- * connection for bytes waiting to be read or taken. */
+ * its response in the send queue): four per context, and one for every
+ * four connections for requests waiting for a context (TCP offers each
+ * connection a window of a segment at least whatever the pool's size,
+ * and drops what does not fit, counted, for the client to send again). */
 static void size_stack(struct ex_opts *o) {
   if (o->tcp_conns == 0)
     o->tcp_conns = 2 * hopts.max_conns + 64;
-  uint32_t bufs = hopts.max_conns + 4 * busy_of();
+  uint32_t bufs = hopts.max_conns / 4 + 4 * busy_of();
   if (o->nbufs == 0 && bufs > 512)
     o->nbufs = bufs;
 }

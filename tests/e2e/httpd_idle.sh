@@ -51,14 +51,15 @@ export ASAN_OPTIONS="quarantine_size_mb=16:${ASAN_OPTIONS:-}"
 out=$T/httpd.out
 err=$T/httpd.err
 # Idle connections held longer than the default 30 s would be closed by
-# the server; the cap is above them all.  The pool: TCP promises every
-# open connection a window out of 9/16 of it (src/tcp/tcp_mem.c), and a
-# connection offered less than a segment is offered none: below about
-# 1.8 buffers per connection the newest get a zero window and their
-# requests wait (the default, one per connection, holds about 56%).
+# the server; the cap is above them all.  The pool is znet-httpd's
+# default, about a buffer for four connections: TCP offers every
+# connection a window of a segment at least, however many share the
+# pool (src/tcp/tcp_mem.c); when it offered each only its share of the
+# pool, below about 1.8 buffers per connection the newest got a zero
+# window and their requests waited.
 if ! start_znet znet-httpd "$HTTPD" "$out" "$err" --mac "$E2E_MAC" \
   --root "$T/www" --port 80 --max-conns $((CONNS + 1024)) --busy 256 \
-  --bufs $((2 * CONNS + 2048)) --idle-timeout 600000 --log warn; then
+  --idle-timeout 600000 --log warn; then
   not_ok "znet-httpd starts"
   diag <"$err"
   finish

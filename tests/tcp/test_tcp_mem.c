@@ -31,9 +31,12 @@ static uint32_t share_reference(const struct zn__tcp *t, uint32_t seg_size,
     uint64_t others = t->promised - adv_charged;
     uint32_t n = t->npromised - (adv_charged != 0) + 1u;
     uint64_t fair = room / n;
+    uint64_t all = room;
     room = room > others ? room - others : 0;
     if (room < fair)
       room = fair;
+    if (room < seg_size && all >= seg_size)
+      room = seg_size; /* a segment each while the room takes one */
     share = room > UINT32_MAX ? UINT32_MAX : room;
   }
   return share < want ? (uint32_t)share : want;
