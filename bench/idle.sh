@@ -408,8 +408,10 @@ report() {
   local md=$DIR/report.md text
   text="Each connection answered one request (a 1 KiB file), then was held idle.
 znet-httpd takes all its memory at start: its cost per connection is the
-growth of its blocks with --max-conns (stack: a TCP table of 2 and a frame
-pool of 2 per connection; server: the slot; TLS: a session each), and its
+growth of its blocks with --max-conns (stack: TCP slots of 2 and frame
+buffers of 1/4 per connection, as znet-httpd sizes them by default;
+server: the slot; TLS: a session each and its share of the record
+buffers), and its
 RSS hardly moves while they are held.  nginx's is the growth of its
 processes' RSS plus the kernel's on its side: the growth during nginx's
 run less the growth during znet's, where only the client's sockets are
