@@ -183,19 +183,25 @@ ZT_TEST(test_rack_dsack_widens_window) {
   fx_free(&f);
 }
 
+/* ESTABLISHED with SACK, SRTT 20 ms and a window of 64 segments. */
+static struct zn_tcp_conn *rack_wide_conn(struct fx *f) {
+  fx_init(f, NULL);
+  f->rtt = ZN_MS(20);
+  f->peer_syn.present |= ZN_TCP_OPTF_SACK_PERM;
+  fx_established(f);
+  struct zn_tcp_conn *c = fx_conn(f);
+  c->cc.cwnd = 64 * M;
+  return c;
+}
+
 /* Forty segments sent half a millisecond apart, none acknowledged: the
  * map stays within its ranges and still covers [SND.UNA, SND.MAX), the
  * oldest kept apart; when all but the first are SACKed, the first alone
  * is found lost by time and goes again. */
 ZT_TEST(test_rack_map_bounded) {
   struct fx f;
-  fx_init(&f, NULL);
-  f.rtt = ZN_MS(20);
-  f.peer_syn.present |= ZN_TCP_OPTF_SACK_PERM;
-  fx_established(&f);
-  struct zn_tcp_conn *c = fx_conn(&f);
+  struct zn_tcp_conn *c = rack_wide_conn(&f);
   c->flags |= ZN__TCPF_NODELAY;
-  c->cc.cwnd = 64 * M;
   uint32_t una = f.s_nxt;
   for (uint32_t k = 0; k < 40; k++) {
     ZT_EQ(fx_write(&f, M), (long)M);
@@ -317,12 +323,7 @@ ZT_TEST(test_rack_ack_of_all_as_general_path) {
  * case). */
 ZT_TEST(test_sack_scoreboard_keeps_many_holes) {
   struct fx f;
-  fx_init(&f, NULL);
-  f.rtt = ZN_MS(20);
-  f.peer_syn.present |= ZN_TCP_OPTF_SACK_PERM;
-  fx_established(&f);
-  struct zn_tcp_conn *c = fx_conn(&f);
-  c->cc.cwnd = 64 * M;
+  struct zn_tcp_conn *c = rack_wide_conn(&f);
   uint32_t una = f.s_nxt;
   ZT_EQ(fx_write(&f, 40 * M), (long)(40 * M));
   fx_poll(&f);
