@@ -50,7 +50,8 @@ uint32_t zn__tcp_until_sacked(const struct zn_tcp_conn *c, uint32_t seq,
                               uint32_t limit) {
   uint32_t n = limit;
   for (uint8_t i = 0; i < c->nsacked; i++)
-    if (zn__seq_gt(c->fl->sacked[i].left, seq) && c->fl->sacked[i].left - seq < n)
+    if (zn__seq_gt(c->fl->sacked[i].left, seq) &&
+        c->fl->sacked[i].left - seq < n)
       n = c->fl->sacked[i].left - seq;
   return n;
 }
@@ -135,7 +136,8 @@ static bool sack_add(struct zn_tcp_conn *c, uint32_t l, uint32_t r) {
     c->fl->sacked[c->nsacked++] = out[i];
     c->sacked_bytes += out[i].right - out[i].left;
   }
-  if (c->nsacked && zn__seq_gt(c->fl->sacked[c->nsacked - 1].right, c->high_sacked))
+  if (c->nsacked &&
+      zn__seq_gt(c->fl->sacked[c->nsacked - 1].right, c->high_sacked))
     c->high_sacked = c->fl->sacked[c->nsacked - 1].right;
   return grew;
 }

@@ -333,7 +333,8 @@ static void enter_drain(struct zn__tcp_bbr *b) {
 static void pick_probe_wait(struct zn__tcp_cc *cc) {
   uint32_t r = xorshift32(&cc->rng);
   cc->bbr->rounds_since_probe_up = r & 1u;
-  cc->bbr->bw_probe_wait_ms = PROBE_WAIT_BASE_MS + (r >> 1) % PROBE_WAIT_RAND_MS;
+  cc->bbr->bw_probe_wait_ms =
+      PROBE_WAIT_BASE_MS + (r >> 1) % PROBE_WAIT_RAND_MS;
 }
 
 static void start_probe_bw_down(struct zn__tcp_cc *cc,

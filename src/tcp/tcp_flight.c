@@ -26,20 +26,17 @@
  * queued, as behind a closed window; no persist timer, no probe) and
  * joins a FIFO wait list, and each block given back sends for the first
  * waiter at the end of the poll (zn__tcp_flight_wake).  Every block
- * comes back: a block is held only while something is in flight, and
- * that ends with the ACK, or with the connection when the RTO or the
- * user timeout gives up.  Counters: tcp_flight_wait (a connection found
+ * comes back: a block is held only while something is in flight or
+ * waits to be sent, and that ends with the ACK, or with the connection
+ * when the RTO or the user timeout gives up.  Counters: tcp_flight_wait (a connection found
  * the pool empty and waits), tcp_flight_woken (a waiter sent for again).
  *
  * Of the loss machinery only RFC 6675's and RFC 8985's arrays move; their
- * counts, RACK's state
- * and the rate estimator's stay with the connection (BBR's model and
- * RACK's min_RTT must outlive an idle period), and with no block both
- * arrays read as empty: every loop over them stops at the counts, which
- * are 0.
+ * counts, RACK's state and the rate estimator's stay with the connection
+ * (BBR's model and RACK's min_RTT must outlive an idle period), and with
+ * no block both arrays read as empty: every loop over them stops at the
+ * counts, which are 0.
  */
-#include <string.h>
-
 #include "core/stack_int.h"
 #include "tcp/tcp_int.h"
 

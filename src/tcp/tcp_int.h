@@ -878,7 +878,8 @@ static inline bool zn__tcp_pace_pending(const struct zn_tcp_conn *c) {
 union zn__tcp_model_slot;
 size_t zn__tcp_model_mem_size(const struct zn_config *cfg);
 void zn__tcp_model_init(struct zn_stack *st, void **mem);
-bool zn__tcp_model_take(struct zn_tcp_conn *c, const struct zn__tcp_cc_ops *ops);
+bool zn__tcp_model_take(struct zn_tcp_conn *c,
+                        const struct zn__tcp_cc_ops *ops);
 void zn__tcp_model_give(struct zn_tcp_conn *c);
 
 /* tcp_flight.c */

@@ -64,7 +64,8 @@ static uint32_t wake_level(uint32_t limit) {
 
 uint32_t zn__tcp_mem_bound(const struct zn_config *cfg) {
   uint32_t all = cfg->nbufs + cfg->nbigbufs;
-  uint32_t limit = cfg->tcp_mem_bufs ? cfg->tcp_mem_bufs : all - all / POOL_KEEP_DIV;
+  uint32_t limit =
+      cfg->tcp_mem_bufs ? cfg->tcp_mem_bufs : all - all / POOL_KEEP_DIV;
   return limit < all ? limit : all;
 }
 

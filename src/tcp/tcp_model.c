@@ -9,9 +9,10 @@
  * refused), else to 64 (ZN__TCP_BBR_OPT_IN), for the connections that
  * ask for BBR themselves (zn_tcp_set_cc, a listener's or a connect's
  * opts.cc): a fixed number, so that a large table of CUBIC connections
- * pays nothing per connection for BBR.  A connection takes its block when its controller starts
- * (zn__tcp_conn_setup) and gives it back when it ends
- * (zn__tcp_release_all, or a switch away from BBR before any data).
+ * pays nothing per connection for BBR.  A connection takes its block
+ * when its controller starts (zn__tcp_conn_setup) and gives it back when
+ * it ends (zn__tcp_release_all, or a switch away from BBR before any
+ * data).
  * With none free, a connection set up for BBR runs CUBIC instead
  * (counter tcp_cc_fallback), and zn_tcp_set_cc refuses BBR with
  * ZN_ENOBUFS: the model is the whole of BBR, there is no BBR without it.
@@ -36,13 +37,15 @@ static uint32_t model_count(const struct zn_config *cfg) {
 }
 
 size_t zn__tcp_model_mem_size(const struct zn_config *cfg) {
-  return zn__carve_size((size_t)model_count(cfg) * sizeof(union zn__tcp_model_slot));
+  return zn__carve_size((size_t)model_count(cfg) *
+                        sizeof(union zn__tcp_model_slot));
 }
 
 void zn__tcp_model_init(struct zn_stack *st, void **mem) {
   struct zn__tcp *t = ZN__MOD(st, tcp);
   uint32_t n = model_count(&st->cfg);
-  union zn__tcp_model_slot *m = zn__carve(mem, (size_t)n * sizeof(union zn__tcp_model_slot));
+  union zn__tcp_model_slot *m =
+      zn__carve(mem, (size_t)n * sizeof(union zn__tcp_model_slot));
   t->model_free = NULL;
   for (uint32_t i = n; i-- > 0;) {
     m[i].next_free = t->model_free;

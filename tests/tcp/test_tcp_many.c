@@ -462,6 +462,52 @@ ZT_TEST(test_many_idle_each_offered_a_segment) {
   th_pair_free(&p);
 }
 
+/* The flight blocks' wait list on its own, one block: a connection that
+ * finds none waits, in order; a newcomer does not pass the waiters even
+ * with a block free; a waiter that ends leaves the list from the middle;
+ * ending a holder gives its block back; and the first waiter, woken at
+ * the end of a poll, leaves the list even with nothing to send. */
+ZT_TEST(test_flight_wait_list_order_and_leavers) {
+  struct zn_config cfg;
+  th_config(&cfg, IP_A, 24, 1);
+  cfg.tcp_conns = 4;
+  cfg.tcp_flights = 1;
+  struct zn_stack *st = th_stack_new(&cfg);
+  ZT_REQUIRE(st);
+  struct zn__tcp *t = ZN__MOD(st, tcp);
+  ZT_EQU(t->fl_count, 1);
+  struct zn_tcp_conn *c[4];
+  for (int i = 0; i < 4; i++) {
+    c[i] = zn__tcp_alloc(st);
+    ZT_REQUIRE(c[i]);
+  }
+  ZT_CHECK(zn__tcp_flight_take(c[0]));
+  ZT_CHECK(!zn__tcp_flight_take(c[1]));
+  ZT_CHECK(!zn__tcp_flight_take(c[2]));
+  ZT_CHECK(!zn__tcp_flight_take(c[2])); /* (waits once) */
+  ZT_EQU(zn_stat(st, ZN_STAT_tcp_flight_wait), 2);
+  ZT_CHECK(t->fl_whead == c[1] && t->fl_wtail == c[2]);
+  zn__tcp_release_all(c[1]); /* the first waiter ends */
+  ZT_CHECK(t->fl_whead == c[2] && t->fl_wtail == c[2]);
+  ZT_CHECK(!(c[1]->mem & ZN__TCPM_FLIGHT_WAIT));
+  zn__tcp_release_all(c[0]); /* the holder ends: its block is back */
+  ZT_EQU(t->fl_nfree, 1);
+  ZT_CHECK(c[0]->fl == NULL);
+  ZT_CHECK(!zn__tcp_flight_take(c[3])); /* c[2] waits first */
+  ZT_CHECK(t->fl_whead == c[2] && t->fl_wtail == c[3]);
+  ZT_CHECK(zn__tcp_flight_take(c[2]));
+  ZT_CHECK(t->fl_whead == c[3]);
+  zn__tcp_flight_give(c[2]);
+  /* The poll's end wakes c[3]: CLOSED, it sends nothing, and leaves. */
+  zn_stack_poll(st, 0);
+  ZT_CHECK(t->fl_whead == NULL && t->fl_wtail == NULL);
+  ZT_EQU(zn_stat(st, ZN_STAT_tcp_flight_woken), 1);
+  ZT_EQU(t->fl_nfree, 1);
+  for (int i = 0; i < 4; i++)
+    zn__tcp_release_all(c[i]);
+  th_stack_free(st);
+}
+
 /* Idle connections must not shut newer ones out.  Each holds its whole
  * window open; the windows of all of them together promise more than the
  * stack-wide bound holds, and a new connection still gets an equal share
@@ -577,6 +623,7 @@ int main(void) {
   ZT_RUN(test_many_echo_small_pool);
   ZT_RUN(test_many_echo_few_flight_blocks);
   ZT_RUN(test_bbr_model_blocks_lent_and_refused);
+  ZT_RUN(test_flight_wait_list_order_and_leavers);
   ZT_RUN(test_many_idle_keep_windows_open);
   ZT_RUN(test_many_idle_each_offered_a_segment);
   return zt_done();
