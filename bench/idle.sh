@@ -408,8 +408,9 @@ report() {
   local md=$DIR/report.md text
   text="Each connection answered one request (a 1 KiB file), then was held idle.
 znet-httpd takes all its memory at start: its cost per connection is the
-growth of its blocks with --max-conns (stack: TCP slots of 2 and frame
-buffers of 1/4 per connection, as znet-httpd sizes them by default;
+growth of its blocks with --max-conns (stack: TCP slots of 1 1/8,
+TIME_WAIT records of 1 1/8 and frame buffers of 1/8 per connection, as
+znet-httpd sizes them by default;
 server: the slot; TLS: a session each and its share of the record
 buffers), and its
 RSS hardly moves while they are held.  nginx's is the growth of its

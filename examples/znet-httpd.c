@@ -190,16 +190,18 @@ static uint32_t tls_sessions_of(void) {
 }
 
 /* The stack's table holds the server's connections and those closing
- * (TIME_WAIT, FIN exchanges): twice the slots, and some.  Frame buffers:
- * an idle connection holds none, a request in flight a few (its request,
- * its response in the send queue): four per context, and one for every
- * four connections for requests waiting for a context (TCP offers each
- * connection a window of a segment at least whatever the pool's size,
- * and drops what does not fit, counted, for the client to send again). */
+ * (FIN exchanges) once the server let go of them: an eighth more, and
+ * some.  TIME_WAIT takes no slot (a record each, tcp_tw.c; as many as
+ * the table by default).  Frame buffers: an idle connection holds none,
+ * a request in flight a few (its request, its response in the send
+ * queue): four per context, and one for every eight connections for
+ * requests waiting for a context (TCP offers each connection a window
+ * of a segment at least whatever the pool's size, and drops what does
+ * not fit, counted, for the client to send again). */
 static void size_stack(struct ex_opts *o) {
   if (o->tcp_conns == 0)
-    o->tcp_conns = 2 * hopts.max_conns + 64;
-  uint32_t bufs = hopts.max_conns / 4 + 4 * busy_of();
+    o->tcp_conns = hopts.max_conns + hopts.max_conns / 8 + 64;
+  uint32_t bufs = hopts.max_conns / 8 + 4 * busy_of();
   if (o->nbufs == 0 && bufs > 512)
     o->nbufs = bufs;
 }

@@ -359,10 +359,12 @@ static void setup(uint8_t conf) {
                                           : ZN_TCP_CC_CUBIC;
   if (conf & 0x40)
     cc.tcp_rcvbuf = 2048;
-  if (conf & 0x80) { /* scarce: buffers, flight blocks, BBR's models */
+  if (conf & 0x80) { /* scarce: buffers, flight blocks, BBR's models,
+                       TIME_WAIT records (reused oldest first) */
     cc.nbufs = cs.nbufs = 40;
     cc.tcp_flights = cs.tcp_flights = 2;
     cc.tcp_bbr_conns = cs.tcp_bbr_conns = 1;
+    cc.tcp_timewait = cs.tcp_timewait = 1;
   }
   memset(&pair, 0, sizeof(pair));
   nflows = 0;

@@ -241,7 +241,11 @@
   X(tcp_soft_error_abort, CNT,                                                 \
     "TCP connection attempts ended by an ICMP soft error (RFC 5461)")          \
   X(tcp_timewait_cut, CNT,                                                     \
-    "TCP TIME_WAITs ended at once: half the table was in TIME_WAIT")          \
+    "TCP TIME_WAITs ended at once: half the table was held in TIME_WAIT")     \
+  X(tcp_timewait_recycled, CNT,                                                \
+    "TCP TIME_WAIT records reused, oldest first: all were taken")             \
+  X(tcp_timewait_busy, CNT,                                                    \
+    "TCP segments for a saved TIME_WAIT dropped: no slot to answer from")     \
   X(tcp_addr_removed, CNT, "TCP connections failed: their address went away") \
   X(tcp_ooo_queued, CNT, "TCP segments held out of order")                     \
   X(tcp_ooo_dup, CNT, "TCP out-of-order segments with nothing new")            \

@@ -57,33 +57,41 @@ static uint32_t pow2_at_least(uint32_t n) {
 static uint32_t conn_buckets(uint32_t n) { return pow2_at_least(n + 1); }
 static uint32_t listen_buckets(uint32_t n) { return pow2_at_least(n / 16 + 4); }
 
+/* The table's slots: cfg.tcp_conns, and one spare that only a segment
+ * for a saved TIME_WAIT may take (zn__tcp_alloc_spare): it can always
+ * be answered, a full table or not. */
+static uint32_t slot_count(uint32_t n) { return n ? n + 1u : 0u; }
+
 size_t zn__tcp_mem_size(const struct zn_config *cfg) {
   uint32_t n = cfg->tcp_conns;
-  return zn__carve_size((size_t)n * sizeof(struct zn_tcp_conn)) +
+  return zn__carve_size((size_t)slot_count(n) * sizeof(struct zn_tcp_conn)) +
          zn__carve_size((size_t)conn_buckets(n) * sizeof(void *)) +
          zn__carve_size((size_t)listen_buckets(n) * sizeof(void *)) +
-         zn__tcp_flight_mem_size(cfg) + zn__tcp_model_mem_size(cfg);
+         zn__tcp_flight_mem_size(cfg) + zn__tcp_model_mem_size(cfg) +
+         zn__tcp_tw_mem_size(cfg);
 }
 
 void zn__tcp_init(struct zn_stack *st, void **mem) {
   struct zn__tcp *t = ZN__MOD(st, tcp);
-  uint32_t n = st->cfg.tcp_conns;
+  uint32_t n = st->cfg.tcp_conns, slots = slot_count(n);
   memset(t, 0, sizeof(*t));
-  t->conns = zn__carve(mem, (size_t)n * sizeof(struct zn_tcp_conn));
+  t->nslots = slots;
+  t->conns = zn__carve(mem, (size_t)slots * sizeof(struct zn_tcp_conn));
   t->nbuckets = conn_buckets(n);
   t->bucket = zn__carve(mem, (size_t)t->nbuckets * sizeof(void *));
   t->nlbuckets = listen_buckets(n);
   t->lbucket = zn__carve(mem, (size_t)t->nlbuckets * sizeof(void *));
-  memset(t->conns, 0, (size_t)n * sizeof(struct zn_tcp_conn));
+  memset(t->conns, 0, (size_t)slots * sizeof(struct zn_tcp_conn));
   memset(t->bucket, 0, (size_t)t->nbuckets * sizeof(void *));
   memset(t->lbucket, 0, (size_t)t->nlbuckets * sizeof(void *));
-  for (uint32_t i = n; i-- > 0;) {
+  for (uint32_t i = slots; i-- > 0;) {
     t->conns[i].next = t->free;
     t->free = &t->conns[i];
   }
   zn__tcp_mem_init(st);
   zn__tcp_flight_init(st, mem);
   zn__tcp_model_init(st, mem);
+  zn__tcp_tw_init(st, mem);
   if (n)
     zn__inet_register(st, ZN__INET_ON_BOTH, ZN_IPPROTO_TCP, zn__tcp_input, zn__tcp_icmp_err);
 }
@@ -117,7 +125,7 @@ static void free_slot(struct zn_tcp_conn *c) {
 }
 
 void zn__tcp_destroy(struct zn_stack *st) {
-  for (uint32_t i = 0; i < st->cfg.tcp_conns; i++) {
+  for (uint32_t i = 0; i < ZN__MOD(st, tcp)->nslots; i++) {
     struct zn_tcp_conn *c = &ZN__MOD(st, tcp)->conns[i];
     if (c->st)
       zn__tcp_release_all(c);
@@ -125,7 +133,7 @@ void zn__tcp_destroy(struct zn_stack *st) {
 }
 
 void zn__tcp_addr_removed(struct zn_stack *st, const struct zn_ip *addr) {
-  for (uint32_t i = 0; i < st->cfg.tcp_conns; i++) {
+  for (uint32_t i = 0; i < ZN__MOD(st, tcp)->nslots; i++) {
     struct zn_tcp_conn *c = &ZN__MOD(st, tcp)->conns[i];
     if (!c->st || c->state == ZN_TCP_CLOSED || c->state == ZN_TCP_LISTEN ||
         c->state == ZN_TCP_TIME_WAIT || !zn__inet_eq(&c->laddr, addr))
@@ -137,13 +145,12 @@ void zn__tcp_addr_removed(struct zn_stack *st, const struct zn_ip *addr) {
   }
 }
 
-struct zn_tcp_conn *zn__tcp_alloc(struct zn_stack *st) {
+/* A free slot, the spare included. */
+struct zn_tcp_conn *zn__tcp_alloc_spare(struct zn_stack *st) {
   struct zn__tcp *t = ZN__MOD(st, tcp);
   struct zn_tcp_conn *c = t->free;
-  if (!c) {
-    ZN_STAT_INC(st, tcp_table_full);
+  if (!c)
     return NULL;
-  }
   t->free = c->next;
   /* Free slots are all zero but st and next up to ZN__TCP_CONN_CLEARED
    * (zn__tcp_init and free_slot clear them: nothing that scans the table
@@ -163,6 +170,14 @@ struct zn_tcp_conn *zn__tcp_alloc(struct zn_stack *st) {
   zn__tcp_timers_init(c);
   t->nused++;
   return c;
+}
+
+struct zn_tcp_conn *zn__tcp_alloc(struct zn_stack *st) {
+  if (ZN__MOD(st, tcp)->nused >= st->cfg.tcp_conns) {
+    ZN_STAT_INC(st, tcp_table_full);
+    return NULL;
+  }
+  return zn__tcp_alloc_spare(st);
 }
 
 /* ---- hashing ---- */
@@ -230,6 +245,12 @@ tuple_hash(struct zn_stack *st, const struct zn_ip *laddr, uint16_t lport,
   t->memo_rport = rport;
   t->memo_ok = true;
   return t->memo_hash;
+}
+
+uint32_t zn__tcp_tuple_hash(struct zn_stack *st, const struct zn_ip *laddr,
+                           uint16_t lport, const struct zn_ip *raddr,
+                           uint16_t rport) {
+  return (uint32_t)tuple_hash(st, laddr, lport, raddr, rport);
 }
 
 static uint32_t port_hash(struct zn_stack *st, uint16_t lport) {
@@ -346,7 +367,9 @@ struct zn_tcp_conn *zn__tcp_lookup_listener(struct zn_stack *st,
  * included). */
 static bool port_in_use(struct zn_stack *st, const struct zn_ip *addr,
                         uint16_t port, bool reuseaddr) {
-  for (uint32_t i = 0; i < st->cfg.tcp_conns; i++) {
+  if (!reuseaddr && zn__tcp_tw_port_held(st, addr, port))
+    return true;
+  for (uint32_t i = 0; i < ZN__MOD(st, tcp)->nslots; i++) {
     const struct zn_tcp_conn *c = &ZN__MOD(st, tcp)->conns[i];
     if (c->state == ZN_TCP_CLOSED || c->lport != port ||
         !zn__inet_bind_overlap(&c->laddr, addr))
@@ -472,6 +495,27 @@ static void acq_remove(struct zn_tcp_conn *l, struct zn_tcp_conn *c) {
     l->acq_tail = x;
 }
 
+/* A connection in TIME_WAIT that no application holds any longer (it
+ * closed, or none ever had it) gives its slot back for a record
+ * (tcp_tw.c).  An ACK still owed goes out first: the record sends
+ * nothing by itself.  Without a record (a stack with none) the slot
+ * stays, as it always did, until 2 MSL. */
+void zn__tcp_timewait_compact(struct zn_tcp_conn *c) {
+  if (c->state != ZN_TCP_TIME_WAIT || c->in_cb ||
+      (c->life & (ZN__TCPL_REAP | ZN__TCPL_IN_ACCEPTQ)) ||
+      (zn__tcp_app_owned(c) && !(c->life & ZN__TCPL_USER_CLOSED)))
+    return;
+  if ((c->flags & ZN__TCPF_ACK_NOW) || zn_timer_pending(&c->ack_timer))
+    zn__tcp_send_ack(c);
+  if (!zn__tcp_tw_save(c))
+    return;
+  c->tcp->ntimewait--;
+  zn__tcp_timers_stop(c);
+  zn__tcp_hash_out(c);
+  c->state = ZN_TCP_CLOSED;
+  free_slot(c);
+}
+
 /* Through zn__tcp_release_all() of a listener, for its children, which
  * have none: the recursion is two calls deep.
  * NOLINTNEXTLINE(misc-no-recursion) */
@@ -582,8 +626,9 @@ static void reap_list(struct zn_stack *st) {
           acq_remove(l, c);
       }
       free_slot(c);
+    } else {
+      zn__tcp_timewait_compact(c);
     }
-    /* TIME_WAIT: the slot stays until 2 MSL; the app is done with it. */
   }
   if (zn__tcp_mem_wake_due(t) || zn__tcp_flight_wake_due(t))
     zn__poll_due(st, ZN__MOD_tcp, false); /* at every poll until done */
@@ -836,6 +881,7 @@ static int pick_port(struct zn_stack *st, const struct zn_ip *laddr,
   for (uint32_t i = 0; i < n; i++) {
     uint16_t p = (uint16_t)(lo + (off + i) % n);
     if (!zn__tcp_lookup(st, laddr, p, raddr, rport) &&
+        !zn__tcp_tw_holds(st, laddr, p, raddr, rport) &&
         !zn__tcp_lookup_listener(st, laddr, p)) {
       *out = p;
       return ZN_OK;
@@ -884,6 +930,7 @@ static int connect_port_ok(struct zn_stack *st, const struct zn_ip *bind,
                            const struct zn_ip *raddr, uint16_t rport,
                            bool reuseaddr) {
   if (zn__tcp_lookup(st, src, lport, raddr, rport) ||
+      zn__tcp_tw_holds(st, src, lport, raddr, rport) ||
       port_in_use(st, bind, lport, reuseaddr))
     return ZN_EADDRINUSE;
   return ZN_OK;
@@ -1420,7 +1467,7 @@ static void tcp_config_default(struct zn_config *cfg) {
 
 static bool tcp_config_ok(const struct zn_config *cfg) {
   return cfg->tcp_ecn <= ZN_TCP_ECN_PASSIVE && zn__tcp_cc_ops_of(cfg->tcp_cc) &&
-         cfg->tcp_conns <= (1u << 22) &&
+         cfg->tcp_conns <= (1u << 22) && cfg->tcp_timewait <= (1u << 22) &&
          cfg->tcp_sndbuf <= ZN__TCP_BUF_MAX &&
          cfg->tcp_rcvbuf <= ZN__TCP_BUF_MAX;
 }

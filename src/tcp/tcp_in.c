@@ -171,6 +171,11 @@ void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
   zn_buf_pull(b, v.hdr_len);
   s.b = b;
   s.len = b->len;
+  bool thawed = false; /* a saved TIME_WAIT brought back (tcp_tw.c) */
+  if (!c) {
+    c = zn__tcp_tw_thaw(st, s.dst, s.dport, s.src, s.sport);
+    thawed = c != NULL;
+  }
   if (!c)
     c = zn__tcp_lookup_listener(st, s.dst, s.dport);
   if (!c || c->state == ZN_TCP_CLOSED) {
@@ -212,6 +217,8 @@ void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
     zn__tcp_deliver(parent);
   if (c->state != ZN_TCP_LISTEN && c->state != ZN_TCP_CLOSED)
     zn__tcp_output(c);
+  if (thawed) /* still TIME_WAIT: saved again */
+    zn__tcp_timewait_compact(c);
   return;
 drop:
   zn_buf_free(b);

@@ -549,8 +549,11 @@ struct zn_tcp_conn {
 #define ZN__TCP_CONN_CLEARED offsetof(struct zn_tcp_conn, sndq)
 
 /* The connection table and lookup structures of one stack. */
+struct zn__tcp_tw;
+
 struct zn__tcp {
-  struct zn_tcp_conn *conns;   /* cfg.tcp_conns */
+  struct zn_tcp_conn *conns;   /* nslots: cfg.tcp_conns and a spare */
+  uint32_t nslots;
   struct zn_tcp_conn **bucket; /* established/embryonic, by 4-tuple */
   uint32_t nbuckets;
   struct zn_tcp_conn **lbucket; /* listeners, by local port */
@@ -565,8 +568,15 @@ struct zn__tcp {
   /* Model blocks (tcp_model.c): BBR's state, lent for a connection's life. */
   union zn__tcp_model_slot *model_free;
   uint32_t model_count, model_nfree;
+  /* TIME_WAIT records (tcp_tw.c): the pool, its hash by 4-tuple, the
+   * free list, and the queue by expiry with its timer; links are
+   * indices + 1. */
+  struct zn__tcp_tw *tw;
+  uint32_t *tw_bucket;
+  uint32_t tw_nbuckets, tw_count, tw_used, tw_free, tw_head, tw_tail;
+  struct zn_timer tw_timer;
   uint32_t nused;
-  uint32_t ntimewait;
+  uint32_t ntimewait;          /* slots in TIME_WAIT (not the records) */
   /* Buffers held by every connection's queues, of them by receive queues
    * (in order and out of order), and the bound on all (cfg.tcp_mem_bufs);
    * mem_wait: a write was refused for it. */
@@ -616,7 +626,17 @@ void zn__tcp_destroy(struct zn_stack *st);
 void zn__tcp_addr_removed(struct zn_stack *st, const struct zn_ip *addr);
 /* Free connections that reached CLOSED (end of every poll). */
 void zn__tcp_reap(struct zn_stack *st);
+/* A free slot, NULL with tcp_table_full counted when cfg.tcp_conns are in
+ * use; _spare: the spare slot too (a saved TIME_WAIT's segment). */
 struct zn_tcp_conn *zn__tcp_alloc(struct zn_stack *st);
+struct zn_tcp_conn *zn__tcp_alloc_spare(struct zn_stack *st);
+/* c, in TIME_WAIT and no application's, into a record (tcp_tw.c) and
+ * its slot freed; else nothing. */
+void zn__tcp_timewait_compact(struct zn_tcp_conn *c);
+/* A 4-tuple's table hash (its chain's; never seen outside). */
+uint32_t zn__tcp_tuple_hash(struct zn_stack *st, const struct zn_ip *laddr,
+                            uint16_t lport, const struct zn_ip *raddr,
+                            uint16_t rport);
 void zn__tcp_hash_in(struct zn_tcp_conn *c);
 void zn__tcp_hash_out(struct zn_tcp_conn *c);
 struct zn_tcp_conn *zn__tcp_lookup(struct zn_stack *st,
@@ -816,8 +836,11 @@ static inline void zn__tcp_timers_stop(struct zn_tcp_conn *c) {
 }
 void zn__tcp_schedule_ack(struct zn_tcp_conn *c, bool now);
 void zn__tcp_enter_timewait(struct zn_tcp_conn *c);
-/* misc_timer as TIME_WAIT: 2 MSL from now. */
+/* misc_timer as TIME_WAIT: 2 MSL from now; until `when` (ns); and when
+ * it ends (ns). */
 void zn__tcp_arm_2msl(struct zn_tcp_conn *c);
+void zn__tcp_arm_2msl_at(struct zn_tcp_conn *c, uint64_t when);
+uint64_t zn__tcp_2msl_deadline(const struct zn_tcp_conn *c);
 void zn__tcp_arm_fw2(struct zn_tcp_conn *c);
 /* misc_timer as KEEPALIVE, in the states that keep one (else nothing). */
 void zn__tcp_arm_keepalive(struct zn_tcp_conn *c);
@@ -881,6 +904,27 @@ void zn__tcp_model_init(struct zn_stack *st, void **mem);
 bool zn__tcp_model_take(struct zn_tcp_conn *c,
                         const struct zn__tcp_cc_ops *ops);
 void zn__tcp_model_give(struct zn_tcp_conn *c);
+
+/* tcp_tw.c: TIME_WAIT records. */
+size_t zn__tcp_tw_size(void);
+size_t zn__tcp_tw_mem_size(const struct zn_config *cfg);
+void zn__tcp_tw_init(struct zn_stack *st, void **mem);
+/* Save c (in TIME_WAIT) in a record; false if the stack has none. */
+bool zn__tcp_tw_save(struct zn_tcp_conn *c);
+/* The saved connection of a 4-tuple back in a slot, still in TIME_WAIT
+ * (its record freed); NULL if none is saved (or no slot is free). */
+struct zn_tcp_conn *zn__tcp_tw_thaw(struct zn_stack *st,
+                                    const struct zn_ip *laddr, uint16_t lport,
+                                    const struct zn_ip *raddr, uint16_t rport);
+/* Is a 4-tuple saved in TIME_WAIT?  Is a port (on an overlapping local
+ * address) held by any record? */
+bool zn__tcp_tw_holds(struct zn_stack *st, const struct zn_ip *laddr,
+                      uint16_t lport, const struct zn_ip *raddr,
+                      uint16_t rport);
+bool zn__tcp_tw_port_held(struct zn_stack *st, const struct zn_ip *addr,
+                          uint16_t port);
+/* Records in use. */
+uint32_t zn__tcp_tw_used(const struct zn_stack *st);
 
 /* tcp_flight.c */
 size_t zn__tcp_flight_mem_size(const struct zn_config *cfg);

@@ -210,14 +210,28 @@ void zn__tcp_arm_2msl(struct zn_tcp_conn *c) {
   misc_start(c, ZN__TCP_MISC_TIME_WAIT, 2 * ZN_MS(c->st->cfg.tcp_msl_ms));
 }
 
-/* RFC 9293 §3.10.7.4: TIME_WAIT for 2 MSL, holding a slot of the table
- * all that time.  A server that closes first (HTTP with Connection:
- * close, a TLS handshake per connection) leaves one per connection, and
- * at a few thousand a second the table would soon be all TIME_WAIT,
- * refusing new connections.  So at most a share of it waits: beyond, the
- * connection ends TIME_WAIT at once (at the next poll), as Linux does
- * when its tcp_max_tw_buckets overflow.  Old duplicates are still kept
- * out of a new incarnation by PAWS (RFC 7323) and RFC 6191's checks. */
+void zn__tcp_arm_2msl_at(struct zn_tcp_conn *c, uint64_t when) {
+  uint64_t now = c->st->now;
+  misc_start(c, ZN__TCP_MISC_TIME_WAIT, when > now ? when - now : 0);
+}
+
+uint64_t zn__tcp_2msl_deadline(const struct zn_tcp_conn *c) {
+  if (c->misc_mode != ZN__TCP_MISC_TIME_WAIT ||
+      !zn_timer_pending(&c->misc_timer))
+    return c->st->now;
+  return c->misc_timer.expires * (uint64_t)ZN_TIMER_TICK_NS;
+}
+
+/* RFC 9293 §3.10.7.4: TIME_WAIT for 2 MSL.  Once the application is done
+ * with the connection (now, if it closed; else when it does) a record
+ * keeps it and the slot goes back (tcp_tw.c, zn__tcp_timewait_compact
+ * at the end of the poll).  A slot stays in TIME_WAIT only while an
+ * application still holds it (after zn_tcp_shutdown, reading to the
+ * end): at most a share of the table may, so that applications that
+ * never close cannot fill it; beyond, the connection ends TIME_WAIT at
+ * once (at the next poll), as Linux does when its tcp_max_tw_buckets
+ * overflow.  Old duplicates are still kept out of a new incarnation by
+ * PAWS (RFC 7323) and RFC 6191's checks. */
 void zn__tcp_enter_timewait(struct zn_tcp_conn *c) {
   struct zn_stack *st = c->st;
   zn__tcp_rtx_stop(c);

@@ -324,9 +324,16 @@ static inline struct zn_tcp_conn *fx_conn(const struct fx *f) {
   return zn__tcp_lookup(f->st, TH_IP(FX_OUR_IP), f->lport, TH_IP(FX_PEER_IP), f->pport);
 }
 
+/* Its state: a slot's, or TIME_WAIT kept in a record once the
+ * application let go (tcp_tw.c), else CLOSED. */
 static inline enum zn_tcp_state fx_state(const struct fx *f) {
   const struct zn_tcp_conn *c = fx_conn(f);
-  return c ? (enum zn_tcp_state)c->state : ZN_TCP_CLOSED;
+  if (c)
+    return (enum zn_tcp_state)c->state;
+  return zn__tcp_tw_holds(f->st, TH_IP(FX_OUR_IP), f->lport, TH_IP(FX_PEER_IP),
+                          f->pport)
+             ? ZN_TCP_TIME_WAIT
+             : ZN_TCP_CLOSED;
 }
 
 static inline struct zn_tcp_info fx_info(const struct fx *f) {

@@ -503,12 +503,29 @@ ZT_TEST(test_last_ack_retransmit) {
 
 /* ================= TIME_WAIT (RFC 1337, 2 MSL) ========================= */
 
+/* Set while a test runs again with the application's handle closed
+ * once in TIME_WAIT: the connection then waits in a record (tcp_tw.c),
+ * and every segment is answered from it brought back into a slot, as a
+ * slot's own TIME_WAIT answers. */
+static bool tw_record;
+
+static void tw_let_go(struct fx *f) {
+  if (!tw_record)
+    return;
+  fx_close(f);
+  fx_poll(f);
+  ZT_EQ(ZN__MOD(f->st, tcp)->nused, 0);
+  ZT_EQ(zn__tcp_tw_used(f->st), 1);
+  f->c = NULL;
+}
+
 static void time_wait_short(struct fx *f) {
   struct zn_config cfg;
   fx_config(&cfg);
   cfg.tcp_msl_ms = 100;           /* 2 MSL = 200 ms */
   fx_init(f, &cfg);
   fx_time_wait(f);
+  tw_let_go(f);
 }
 
 ZT_TEST(test_time_wait_2msl) {
@@ -619,6 +636,7 @@ ZT_TEST(test_time_wait_syn_rfc793) {
   cfg.tcp_rfc5961 = false;
   fx_init(&f, &cfg);
   fx_time_wait(&f);
+  tw_let_go(&f);
   SEND(&f, .seq = f.p_nxt + 10, .flags = SYN);
   EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = RST | ACK);
   EXPECT_STATE(&f, ZN_TCP_CLOSED);
@@ -665,14 +683,22 @@ ZT_TEST(test_time_wait_close) {
   time_wait_short(&f);
   fx_close(&f);
   fx_poll(&f);
-  /* The handle goes now; the slot stays for 2 MSL. */
+  /* The handle goes now; a record (not the slot) stays for 2 MSL, and a
+   * FIN again is answered from it, restarting the 2 MSL. */
   ZT_STREQ(f.log, "CRX");
   EXPECT_STATE(&f, ZN_TCP_TIME_WAIT);
-  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 1);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
+  ZT_EQ(zn__tcp_tw_used(f.st), 1);
+  fx_run(&f, ZN_MS(100));
   SEND(&f, .seq = f.p_nxt - 1, .ack = f.s_nxt, .flags = FIN | ACK);
   EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
-  fx_run(&f, ZN_MS(200));
   ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
+  ZT_EQ(zn__tcp_tw_used(f.st), 1);
+  fx_run(&f, 2 * ZN_MS(f.cfg.tcp_msl_ms) - ZN_MS(1));
+  EXPECT_STATE(&f, ZN_TCP_TIME_WAIT);
+  fx_run(&f, ZN_MS(1));
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_EQ(zn__tcp_tw_used(f.st), 0);
   ZT_STREQ(f.log, "CRX");
   fx_free(&f);
 }
@@ -686,6 +712,60 @@ ZT_TEST(test_time_wait_abort) {
   ZT_STREQ(f.log, "CRX");
   ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
   ZT_EQ(ZN__MOD(f.st, tcp)->ntimewait, 0);
+  fx_free(&f);
+}
+
+/* The battery above once more from records. */
+#define TW_FROM_RECORD(name)                                                   \
+  ZT_TEST(name##_from_record) {                                               \
+    tw_record = true;                                                         \
+    name();                                                                   \
+    tw_record = false;                                                        \
+  }
+TW_FROM_RECORD(test_time_wait_rst)
+TW_FROM_RECORD(test_time_wait_fin_again)
+TW_FROM_RECORD(test_time_wait_syn)
+TW_FROM_RECORD(test_time_wait_syn_rfc793)
+TW_FROM_RECORD(test_time_wait_data)
+TW_FROM_RECORD(test_time_wait_inside_window)
+
+/* A record answers even when the table is full: the segment brings it
+ * back into the table's spare slot, which goes back with it. */
+ZT_TEST(test_time_wait_record_answers_full_table) {
+  struct fx f;
+  struct zn_config cfg;
+  fx_config(&cfg);
+  cfg.tcp_conns = 2; /* (1 would leave TIME_WAIT no share of it) */
+  fx_init(&f, &cfg);
+  fx_time_wait(&f);
+  fx_close(&f);
+  fx_poll(&f);
+  ZT_EQ(zn__tcp_tw_used(f.st), 1);
+  f.c = NULL;
+  /* Both slots taken by listeners on other ports. */
+  struct zn_tcp_conn *l;
+  f.in_api++;
+  ZT_EQ(zn_tcp_listen(f.st, NULL, 7777, 0, &(struct zn_tcp_callbacks){0},
+                      NULL, &l),
+        ZN_OK);
+  ZT_EQ(zn_tcp_listen(f.st, NULL, 7778, 0, &(struct zn_tcp_callbacks){0},
+                      NULL, &l),
+        ZN_OK);
+  f.in_api--;
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 2);
+  SEND(&f, .seq = f.p_nxt - 1, .ack = f.s_nxt, .flags = FIN | ACK);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 2);
+  ZT_EQ(zn__tcp_tw_used(f.st), 1);
+  ZT_EQU(zn_stat(f.st, ZN_STAT_tcp_timewait_busy), 0);
+  ZT_EQU(zn_stat(f.st, ZN_STAT_tcp_table_full), 0);
+  /* A SYN to the full table gets no slot (the spare is only for
+   * records): a SYN cookie answers it. */
+  f.lport = 7777;
+  SEND(&f, .seq = 5, .flags = SYN);
+  EXPECT(&f, .any_seq = true, .ack = 6, .flags = SYN | ACK, .any_opts = true);
+  ZT_EQU(zn_stat(f.st, ZN_STAT_tcp_syncookie_tx), 1);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 2);
   fx_free(&f);
 }
 
@@ -733,6 +813,13 @@ int main(void) {
   ZT_RUN(test_time_wait_close);
   ZT_RUN(test_time_wait_abort);
   ZT_RUN(test_time_wait_syn_reopen);
+  ZT_RUN(test_time_wait_rst_from_record);
+  ZT_RUN(test_time_wait_fin_again_from_record);
+  ZT_RUN(test_time_wait_syn_from_record);
+  ZT_RUN(test_time_wait_syn_rfc793_from_record);
+  ZT_RUN(test_time_wait_data_from_record);
+  ZT_RUN(test_time_wait_inside_window_from_record);
+  ZT_RUN(test_time_wait_record_answers_full_table);
   ZT_RUN(test_listen_syn_fin);
   return zt_done();
 }

@@ -589,7 +589,11 @@ static void tw_readable(struct zn_tcp_conn *c, void *arg) {
 static const struct zn_tcp_callbacks tw_srv = {.on_accept = tw_accept};
 static const struct zn_tcp_callbacks tw_cli = {.on_readable = tw_readable};
 
-ZT_TEST(test_timewait_share_keeps_table_open) {
+/* The server closes every connection first: each leaves a TIME_WAIT,
+ * which a record keeps (tcp_tw.c) while the slot goes back at once.  A
+ * table of 8 serves 40 in a row; the records (as many as the table by
+ * default) are reused oldest first once all are taken. */
+ZT_TEST(test_timewait_records_keep_table_open) {
   enum { TABLE = 8, N = 40 };
   struct zn_config ca, cb;
   th_config(&ca, IP_A, 24, 1);
@@ -597,29 +601,71 @@ ZT_TEST(test_timewait_share_keeps_table_open) {
   cb.tcp_conns = TABLE;
   struct th_pair p;
   th_pair_init(&p, &ca, &cb);
+  tw_accepted = tw_eof = 0;
   struct zn_tcp_conn *l, *c;
   ZT_EQ(zn_tcp_listen(p.b, NULL, 80, 0, &tw_srv, NULL, &l), ZN_OK);
   for (int i = 0; i < N; i++) {
     ZT_EQ(zn_tcp_connect(p.a, TH_IP(IP_B), 80, &tw_cli, NULL, &c), ZN_OK);
     th_pair_run(&p, ZN_MS(20));
     ZT_EQ(tw_eof, i + 1);
-    /* Never more than half the table waits (the listener is in it). */
-    ZT_CHECK(ZN__MOD(p.b, tcp)->ntimewait <= TABLE / 2);
+    ZT_EQ(ZN__MOD(p.b, tcp)->nused, 1); /* the listener only */
+    ZT_EQ(zn__tcp_tw_used(p.b), i + 1 < TABLE ? i + 1 : TABLE);
   }
   ZT_EQ(tw_accepted, N);
   ZT_EQU(zn_stat(p.b, ZN_STAT_tcp_table_full), 0);
   ZT_EQU(zn_stat(p.b, ZN_STAT_tcp_syncookie_tx), 0);
-  ZT_EQU(zn_stat(p.b, ZN_STAT_tcp_timewait_cut), N - TABLE / 2);
+  ZT_EQU(zn_stat(p.b, ZN_STAT_tcp_timewait_cut), 0);
+  ZT_EQU(zn_stat(p.b, ZN_STAT_tcp_timewait_recycled), N - TABLE);
   zn_tcp_close(l);
   th_pair_run(&p, ZN_SEC(61));
   ZT_EQ(ZN__MOD(p.b, tcp)->nused, 0);
-  ZT_EQ(ZN__MOD(p.b, tcp)->ntimewait, 0);
+  ZT_EQ(zn__tcp_tw_used(p.b), 0);
+  th_pair_free(&p);
+}
+
+/* Two records, three TIME_WAITs: the oldest goes, the newer two stay. */
+static uint16_t tw_ports[3];
+static int tw_nports;
+
+static void tw_readable_port(struct zn_tcp_conn *c, void *arg) {
+  (void)arg;
+  uint8_t b[64];
+  if (zn_tcp_read(c, b, sizeof(b)) == 0) {
+    struct zn_tcp_info i;
+    zn_tcp_get_info(c, &i);
+    tw_ports[tw_nports++] = i.lport;
+    zn_tcp_close(c);
+  }
+}
+
+ZT_TEST(test_timewait_records_recycle_oldest) {
+  struct zn_config ca, cb;
+  th_config(&ca, IP_A, 24, 1);
+  th_config(&cb, IP_B, 24, 2);
+  cb.tcp_conns = 2;
+  cb.tcp_timewait = 2;
+  struct th_pair p;
+  th_pair_init(&p, &ca, &cb);
+  tw_accepted = tw_nports = 0;
+  const struct zn_tcp_callbacks cbp = {.on_readable = tw_readable_port};
+  struct zn_tcp_conn *l, *c;
+  ZT_EQ(zn_tcp_listen(p.b, NULL, 80, 0, &tw_srv, NULL, &l), ZN_OK);
+  for (int i = 0; i < 3; i++) {
+    ZT_EQ(zn_tcp_connect(p.a, TH_IP(IP_B), 80, &cbp, NULL, &c), ZN_OK);
+    th_pair_run(&p, ZN_MS(20));
+    ZT_EQ(tw_nports, i + 1);
+  }
+  ZT_EQU(zn_stat(p.b, ZN_STAT_tcp_timewait_recycled), 1);
+  ZT_CHECK(!zn__tcp_tw_holds(p.b, TH_IP(IP_B), 80, TH_IP(IP_A), tw_ports[0]));
+  ZT_CHECK(zn__tcp_tw_holds(p.b, TH_IP(IP_B), 80, TH_IP(IP_A), tw_ports[1]));
+  ZT_CHECK(zn__tcp_tw_holds(p.b, TH_IP(IP_B), 80, TH_IP(IP_A), tw_ports[2]));
   th_pair_free(&p);
 }
 
 int main(void) {
   ZT_RUN(test_idle_connections_no_timer_work);
-  ZT_RUN(test_timewait_share_keeps_table_open);
+  ZT_RUN(test_timewait_records_keep_table_open);
+  ZT_RUN(test_timewait_records_recycle_oldest);
   ZT_RUN(test_many_echo_small_pool);
   ZT_RUN(test_many_echo_few_flight_blocks);
   ZT_RUN(test_bbr_model_blocks_lent_and_refused);
