@@ -20,7 +20,9 @@
  *
  * Input: the link (fault seed, loss, duplication, reordering in 0.1%,
  * delay in 100 us), a configuration byte (suites, buffer sizes, record
- * buffers lent by a pool: bit 5), then
+ * buffers lent by a pool: bit 5; TCP receive windows of 3000 bytes, below
+ * a record, so that a session with a pool takes its pair before TCP
+ * holds the whole record: bit 6), then
  * operations of 3 bytes: op, side, argument (the first 2000; the rest of
  * the input is not read).
  */
@@ -290,6 +292,9 @@ static void configs(uint8_t conf) {
   FZ_CHECK(zn_tls_conn_size(&scfg) <= sizeof(sides[1].mem));
 }
 
+/* TCP receive windows below a full record (configuration bit 6). */
+#define SMALL_RCVBUF 3000u
+
 static void setup(struct fz_in *in) {
   struct zn_fault_cfg fc;
   memset(&fc, 0, sizeof(fc));
@@ -301,11 +306,14 @@ static void setup(struct fz_in *in) {
   fc.delay_ns = fz_u8(in) * 100000u;
   fc.reorder_delay_ns = ZN_MS(3);
   fc.max_held = 64;
-  configs(fz_u8(in));
+  uint8_t conf = fz_u8(in);
+  configs(conf);
   struct zn_config ca, cb;
   fz_config(&ca, 1);
   fz_config(&cb, 2);
   ca.tcp_retries = cb.tcp_retries = 8;
+  if (conf & 64)
+    ca.tcp_rcvbuf = cb.tcp_rcvbuf = SMALL_RCVBUF;
   memset(&pair, 0, sizeof(pair));
   memset(sides, 0, sizeof(sides));
   sides[0].key = 17;

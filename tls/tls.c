@@ -7,7 +7,9 @@
  * zn_stream_write_ref() references are encrypted as record space frees,
  * close_notify and the FIN follow when asked, and ciphertext TCP received
  * goes into the engine (zn_tcp_peek views, copied into the record buffer,
- * decrypted there in place: what zn_stream_peek() shows).  Callbacks are
+ * decrypted there in place: what zn_stream_peek() shows); with a pool of
+ * record buffers, a record only once TCP holds all of it (record_ready),
+ * so that a peer trickling bytes holds no buffers.  Callbacks are
  * owed, as flags, and paid in deliver(), which runs only from
  * zn_stack_poll(): in the TCP connection's callbacks and in the session's
  * kick timer (armed for the next poll when an API call leaves something
@@ -135,9 +137,10 @@ struct zn_tls_conn {
   /* Record buffers: `bufs` the pair held (NULL: none), `own` the pair in
    * the block when the configuration has no pool.  With a pool a session
    * holds a pair from the start of its engine to the end of the
-   * handshake, then only while the engine is not idle (tls_bufpool.c);
-   * while it holds none, status() is `idle_status` and a write would
-   * find `idle_room`. */
+   * handshake, then only while the engine is not idle (tls_bufpool.c),
+   * and takes one for a record received only once TCP holds it whole
+   * (record_ready); while it holds none, status() is `idle_status` and a
+   * write would find `idle_room`. */
   struct zn__tls_bufpair *bufs;
   struct zn__tls_bufpair own;
   struct zn__tls_waiter wait; /* in the pool's queue for a pair */
@@ -405,13 +408,29 @@ static void put_bufs(struct zn_tls_conn *t) {
   }
 }
 
+/* A failed session moves no record again: its pair goes back once the
+ * plaintext that came before the failure has been read (it stays
+ * readable), and it takes none again. */
+static void put_bufs_if_failed(struct zn_tls_conn *t) {
+  size_t unread = 0;
+  if (t->eng->recvapp_buf(t->es, &unread) != NULL && unread > 0)
+    return;
+  t->retired = true;
+  put_bufs(t);
+}
+
 /* Between records with nothing buffered, or closed: the pair goes back.
  * The handshake keeps its pair to the end, and so does a session owed
  * on_writable: the write it is told of will need it (else two sessions
  * would hand a pair to and fro, each giving it back for the other). */
 static void put_bufs_if_idle(struct zn_tls_conn *t) {
-  if (t->cfg->bufpool == NULL || t->bufs == NULL || !t->started ||
-      (t->want_writable && write_state(t) == ZN_OK))
+  if (t->cfg->bufpool == NULL || t->bufs == NULL || !t->started)
+    return;
+  if (t->failure != ZN_TLS_FAIL_none) {
+    put_bufs_if_failed(t);
+    return;
+  }
+  if (t->want_writable && write_state(t) == ZN_OK)
     return;
   if ((t->eng->status(t->es) & ZN__TLS_CLOSED) ||
       (t->open && t->eng->idle(t->es)))
@@ -697,24 +716,137 @@ static void tcp_fin(struct zn_tls_conn *t) {
   fail(t, ZN_TLS_FAIL_truncated, ZN_ETLS, END_FIN);
 }
 
-/* Ciphertext from TCP to the engine, while it takes some. */
-static bool in_records(struct zn_tls_conn *t) {
-  if (t->tcp != TCP_HELD || t->tcp_eof)
-    return false;
-  if (t->bufs == NULL) {
-    /* Idle: a pair only for bytes to feed (without one they wait in
-     * TCP, whose window closes); the FIN needs none. */
+/* ---- the next record, before a pair is lent for it ---- */
+
+/* What TCP holds of the next record. */
+enum rec_next {
+  REC_WAIT,  /* a part, and TCP takes the rest: no pair yet */
+  REC_WHOLE, /* all of it */
+  REC_PART,  /* a part, but TCP will not take the rest before we read */
+  REC_FIN,   /* nothing before the peer's FIN */
+  REC_BAD,   /* a header the engine refuses */
+};
+
+/* Up to REC_HDR bytes of what TCP holds, across its buffers (a header
+ * may straddle two segments): how many. */
+static size_t peek_header(struct zn_tcp_conn *c, uint8_t *hdr) {
+  size_t got = 0;
+  while (got < REC_HDR) {
     const uint8_t *p;
-    if ((t->idle_status & ZN__TLS_RECVREC) == 0)
-      return false;
-    long n = zn_tcp_peek(t->c, &p);
-    if (n == 0) {
-      tcp_fin(t);
-      return true;
-    }
-    if (n < 0 || !hold_bufs(t))
-      return false;
+    long n = zn_tcp_peek_at(c, got, &p);
+    if (n <= 0)
+      break;
+    size_t k = min_size((size_t)n, REC_HDR - got);
+    memcpy(hdr + got, p, k);
+    got += k;
   }
+  return got;
+}
+
+/* Will TCP queue `missing` more bytes while we read none?  Its receive
+ * window is what it offers the peer: the room left under the
+ * connection's buffer bound (rcvbuf) and its share of the stack's
+ * buffers.  Below the rest of the record and below a segment, waiting
+ * gains nothing: the window opens again only when we read (or, under
+ * memory pressure, when other connections do), and a peer avoiding
+ * silly windows may send nothing more into it. */
+static bool tcp_takes(const struct zn_tcp_conn *c, size_t missing) {
+  struct zn_tcp_info i;
+  zn_tcp_get_info(c, &i);
+  return i.rcv_wnd >= missing || i.rcv_wnd >= i.mss;
+}
+
+/* The next record as TCP holds it: *code is the engine's error for a
+ * header it refuses. */
+static enum rec_next next_record(struct zn_tls_conn *t, int *code) {
+  const uint8_t *p;
+  long first = zn_tcp_peek(t->c, &p);
+  if (first == 0)
+    return REC_FIN;
+  if (first < 0)
+    return REC_WAIT; /* nothing yet, or failed (on_error says) */
+  size_t have = zn_tcp_readable(t->c);
+  uint8_t hdr[REC_HDR];
+  size_t need = REC_HDR;
+  if (peek_header(t->c, hdr) == REC_HDR) {
+    *code = t->eng->header_error(t->started ? t->es : NULL, hdr);
+    if (*code != 0)
+      return REC_BAD;
+    need += (size_t)hdr[3] << 8 | hdr[4];
+  }
+  if (have >= need)
+    return REC_WHOLE;
+  /* The FIN behind the part: TCP will hold no more of it either. */
+  if (zn_tcp_peek_at(t->c, have, &p) == 0 || !tcp_takes(t->c, need - have))
+    return REC_PART;
+  return REC_WAIT;
+}
+
+/* A header the engine would refuse, found before a pair was lent for
+ * its record: the session fails as the engine would have on it (its
+ * code, its verdict, no alert: BearSSL sends none for a record it cannot
+ * frame), TCP is reset (what it holds is dropped), and the session holds
+ * no pair. */
+static void refuse_record(struct zn_tls_conn *t, int code) {
+  count(t, ZN_TLS_STAT_bad_headers, 1);
+  t->engine_code = code;
+  t->verdict = t->eng->verdict(code);
+  fail(t, t->verdict.failure, ZN_ETLS, END_RST);
+  drop_bufs(t);
+}
+
+/* With a pool, a pair is lent for a record only once TCP holds all of
+ * it, so a peer that sends a record a byte at a time holds none until
+ * its last byte (the bytes wait in TCP, which holds them anyway).  Or
+ * once TCP will hold no more of it before we read (its window or its
+ * share of the stack's buffers below the record, the peer's FIN behind
+ * it): else neither side could move.  Before the first byte of a record
+ * of an open session, and of a server's first record (the ClientHello);
+ * the handshake keeps its pair once it has one.  True to take a pair and
+ * go on; false to wait (*acted: the FIN was read, or the session failed,
+ * instead). */
+static bool record_ready(struct zn_tls_conn *t, bool *acted) {
+  int code = 0;
+  enum rec_next r = next_record(t, &code);
+  *acted = r == REC_FIN || r == REC_BAD;
+  if (r == REC_FIN)
+    tcp_fin(t);
+  else if (r == REC_BAD)
+    refuse_record(t, code);
+  else if (r == REC_PART &&
+           (t->bufs || zn__tls_bufpool_has_free(t->cfg->bufpool)))
+    count(t, ZN_TLS_STAT_buf_partial, 1); /* once: the record begins */
+  return r == REC_WHOLE || r == REC_PART;
+}
+
+/* Is the engine of an open session with a pool before the first byte of
+ * a record?  (The glue's record count of what it fed is where the
+ * engine is: the engine never takes bytes past the record it reads.) */
+static bool at_record_start(const struct zn_tls_conn *t) {
+  return t->cfg->bufpool != NULL && t->open && t->rin.have == 0 &&
+         t->rin.body_left == 0;
+}
+
+/* Can the engine take ciphertext now?  Without a pair: what it said
+ * when its pair went back. */
+static bool engine_takes_records(const struct zn_tls_conn *t) {
+  if (t->bufs == NULL)
+    return (t->idle_status & ZN__TLS_RECVREC) != 0;
+  size_t room;
+  return t->eng->recvrec_buf(t->es, &room) != NULL && room > 0;
+}
+
+/* Ciphertext from TCP to the engine, while it takes some.  Without a
+ * pair, one is taken only for a record ready (record_ready); the FIN
+ * needs none. */
+static bool in_records(struct zn_tls_conn *t) {
+  if (t->tcp != TCP_HELD || t->tcp_eof || !engine_takes_records(t))
+    return false;
+  bool acted;
+  if (at_record_start(t) && !record_ready(t, &acted))
+    return acted;
+  if (!hold_bufs(t))
+    return false;
   size_t room;
   uint8_t *dst = t->eng->recvrec_buf(t->es, &room);
   if (dst == NULL || room == 0)
@@ -763,16 +895,18 @@ static int start_engine(struct zn_tls_conn *t) {
 }
 
 /* With a pool, the engine starts once the session has a pair: a server's
- * when the client's first bytes (or FIN) are there, so that a connection
- * that sends nothing holds none.  False while it cannot. */
+ * when the client's first record is ready (record_ready), so that a
+ * connection that sends nothing, or part of a ClientHello, holds none; a
+ * FIN or a refused header before it ends the session without one.
+ * False while it cannot. */
 static bool begin(struct zn_tls_conn *t) {
   if (t->started)
     return true;
   if (t->tcp != TCP_HELD || t->failure != ZN_TLS_FAIL_none)
     return false;
-  const uint8_t *p;
+  bool acted;
   if (t->bufs == NULL && t->cfg->role == ZN_TLS_SERVER &&
-      zn_tcp_peek(t->c, &p) < 0)
+      !record_ready(t, &acted))
     return false;
   if (!hold_bufs(t))
     return false;

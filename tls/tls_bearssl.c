@@ -39,8 +39,11 @@
 /* RSA keys below 2048 bits are refused in certificates (bytes). */
 #define MIN_RSA_BYTES 256
 
-/* The alert record type (RFC 5246 §6.2.1). */
+/* Record types (RFC 5246 §6.2.1, ContentType). */
+#define REC_CHANGE_CIPHER_SPEC 20
 #define REC_ALERT 21
+#define REC_HANDSHAKE 22
+#define REC_APPLICATION_DATA 23
 
 struct bssl_server {
   br_ssl_server_context sc; /* first: its engine is the state's */
@@ -247,6 +250,46 @@ static bool bssl_idle(const void *state) {
          eng->oxa == eng->oxc;
 }
 
+/* The checks BearSSL 0.6 makes of a record header (ssl_engine.c) before
+ * it takes any of the body, in its order: recvrec_ack()'s major version,
+ * the version agreed, the length (for the record layer's AEAD and the
+ * input buffer once encrypted, 16384 in the clear); and, in the clear,
+ * the type br_ssl_engine_recvrec_ack() refuses at the body's first byte
+ * (not one of the handshake's before the handshake is done: an empty
+ * record's type is never looked at).  An encrypted record's type is
+ * checked only once it is decrypted, and then a wrong MAC comes first:
+ * that verdict needs the body, so it is left to the engine.  Before the
+ * engine starts (state NULL) it is a client's first record: in the
+ * clear, any 3.x version, no application data yet. */
+static int bssl_header_error(const void *state, const uint8_t *h) {
+  const br_ssl_engine_context *eng = state ? eng_of_const(state) : NULL;
+  unsigned version = (unsigned)h[1] << 8 | h[2];
+  size_t rlen = (size_t)h[3] << 8 | h[4];
+  if ((version >> 8) != 3)
+    return BR_ERR_UNSUPPORTED_VERSION;
+  if (eng && eng->version_in != 0 && eng->version_in != version)
+    return BR_ERR_BAD_VERSION;
+  if (eng && eng->incrypt) {
+    if (!eng->in.vtable->check_length(&eng->in.vtable, rlen))
+      return BR_ERR_BAD_LENGTH;
+    return rlen > eng->ibuf_len - 5 ? BR_ERR_TOO_LARGE : 0;
+  }
+  if (rlen > 16384)
+    return BR_ERR_BAD_LENGTH;
+  if (rlen == 0)
+    return 0;
+  switch (h[0]) {
+  case REC_CHANGE_CIPHER_SPEC:
+  case REC_ALERT:
+  case REC_HANDSHAKE:
+    return 0;
+  case REC_APPLICATION_DATA:
+    return eng && eng->application_data != 0 ? 0 : BR_ERR_UNEXPECTED;
+  default:
+    return BR_ERR_UNEXPECTED;
+  }
+}
+
 /* The lengths stay those the engine started with (a pool's buffers are
  * at least as long); the handshake's views (hbuf_in, hbuf_out) are set
  * anew each time the engine runs its handshake code, so they are not
@@ -408,6 +451,7 @@ const struct zn__tls_engine zn__tls_bearssl = {
     .recvapp_buf = bssl_recvapp_buf,
     .recvapp_ack = bssl_recvapp_ack,
     .idle = bssl_idle,
+    .header_error = bssl_header_error,
     .set_bufs = bssl_set_bufs,
     .flush = bssl_flush,
     .close = bssl_close,

@@ -119,6 +119,13 @@ struct zn__tls_engine {
    * sealed, no record byte left to send.  Asked only once the handshake
    * is done; the record buffers may then be swapped (set_bufs). */
   bool (*idle)(const void *state);
+  /* The engine's error code for a record that starts with this 5-byte
+   * header, if it would refuse the record before its body is in (or, in
+   * the clear, at its first byte); 0 if it would read on.  Reads no
+   * buffer, so the glue asks it before it lends a pair for the record.
+   * state NULL: a server whose engine has not started yet (the client's
+   * first record). */
+  int (*header_error)(const void *state, const uint8_t *hdr);
   /* Point the engine at other record buffers of the sizes it started
    * with (NULL, NULL: none, and no buffer call may come until others are
    * set).  Only while idle() or closed. */

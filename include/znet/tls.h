@@ -193,7 +193,10 @@ const char *zn_tls_failure_text(int f);
   X(bytes_out, "application bytes sent (before encryption)")                   \
   X(wire_bytes_in, "TLS bytes received from TCP")                              \
   X(wire_bytes_out, "TLS bytes handed to TCP")                               \
-  X(buf_waits, "times a session waited for record buffers (bufpool)")
+  X(buf_waits, "times a session waited for record buffers (bufpool)")       \
+  X(buf_partial, "records lent buffers before TCP held all of them "           \
+                 "(TCP would not: bufpool)")                                   \
+  X(bad_headers, "record headers refused before buffers were lent (bufpool)")
 
 /** Counter indices: ZN_TLS_STAT_<name> for each of ZN_TLS_STATS, then
  * ZN_TLS_STAT_failed_<name> for each of ZN_TLS_FAILURES (sessions that
@@ -396,9 +399,27 @@ size_t zn_tls_conn_size(const struct zn_tls_config *cfg);
  * and the glue: 4848 bytes for a server, against 38037 with its own
  * buffers (x86-64; tests/tls/test_tls_bufpool.c checks it).
  *
- * - A server session takes its pair when the client's first bytes (or
- *   its FIN) arrive, a client session at once; each keeps it until the
- *   handshake is done.
+ * - A pair is taken for a record received only once TCP holds all of
+ *   it (its 5-byte header says how long it is), so a peer that sends a
+ *   record a byte at a time, or stops halfway, holds none meanwhile: the
+ *   bytes wait in TCP's receive queue.  So is a server's pair for the
+ *   client's first record (its ClientHello): a connection that sends
+ *   nothing, or part of a hello, holds none.  A client session takes
+ *   its pair at once.  Each keeps its pair until the handshake is done.
+ * - Unless TCP will not hold all of the record before it is read: its
+ *   receive window (zn_tcp_info.rcv_wnd: the connection's rcvbuf, its
+ *   share of the stack's buffers) below the rest of the record and below
+ *   a segment, or the peer's FIN behind it.  Then the pair is taken for
+ *   the part TCP holds (counted, buf_partial), so that the session moves
+ *   whatever TCP's bounds are.
+ * - A FIN needs no pair.  A header the engine would refuse (not TLS 1.x,
+ *   a version other than the one agreed, a length beyond what the suite
+ *   or the input buffer allows; before the handshake, a type it does not
+ *   take) fails the session before a pair is taken, as the engine would
+ *   have failed on it (the same zn_tls_error()), and resets the TCP
+ *   connection, dropping what it holds; bad_headers counts them.
+ * - A failed session gives its pair back once the plaintext that came
+ *   before the failure has been read.
  * - When no pair is free, a session waits in a queue, first come first
  *   served, and does not read from TCP: the bytes stay in TCP's receive
  *   queue and its window closes (nothing is lost); a write returns
@@ -407,8 +428,9 @@ size_t zn_tls_conn_size(const struct zn_tls_config *cfg);
  *   buf_waits counter counts the waits.
  * - Sizing: a pair is held while a record is on its way, in or out, so
  *   the pool needs as many pairs as sessions move records at once, not
- *   as sessions are open; a session's handshake and a response larger
- *   than TCP's send buffer hold one throughout.  An application that
+ *   as sessions are open; a session's handshake, a record TCP has not
+ *   taken yet (a response larger than TCP's send buffer) and plaintext
+ *   the application leaves unread hold one.  An application that
  *   keeps one session's plaintext unread (a view of zn_stream_peek())
  *   while it waits to write to another session of the same pool needs
  *   two pairs free for that, or it waits for itself.

@@ -3,19 +3,24 @@
  * back; many sessions share fewer pairs and every byte arrives; waiters
  * are served in order; a session closed or aborted while it holds a pair
  * gives it back; records split over segments, with loss, while pairs move
- * between sessions. */
+ * between sessions.  A pair is lent only for a record TCP holds whole (or
+ * all of what TCP will hold of it): a record sent a byte at a time, a
+ * trickler beside a session with a whole record, records larger than
+ * TCP's window, hostile headers, a partial ClientHello. */
 #include "tls_fixture.h"
 
+/* Sessions of run_echo(); the arrays hold up to MAXSESS. */
 #define NSESS 8
+#define MAXSESS 32
 
 /* Sessions on B, each accepted connection the next side of the array. */
 struct multi {
   struct tpair *t;
-  struct tside srv[NSESS], cli[NSESS];
-  struct tsend snd[NSESS];
-  uint8_t *pat[NSESS];
+  struct tside srv[MAXSESS], cli[MAXSESS];
+  struct tsend snd[MAXSESS];
+  uint8_t *pat[MAXSESS];
   int accepted;
-  int order[NSESS]; /* server sides in the order they first read */
+  int order[MAXSESS]; /* server sides in the order they first read */
   int nordered;
   struct zn_tcp_conn *l; /* the listener */
 };
@@ -43,7 +48,7 @@ static void multi_accept(struct zn_tcp_conn *l, void *arg) {
   struct multi *m = arg;
   struct zn_tcp_conn *c;
   while (zn_tcp_accept(l, &c) == ZN_OK) {
-    ZT_REQUIRE(m->accepted < NSESS);
+    ZT_REQUIRE(m->accepted < MAXSESS);
     struct tside *d = &m->srv[m->accepted++];
     size_t len = zn_tls_conn_size(&m->t->scfg);
     d->mem = aligned_alloc(64, (len + 63) / 64 * 64);
@@ -97,7 +102,7 @@ static void multi_connect(struct multi *m, int i) {
 
 /* Close every stream, let them go, and free the sides. */
 static void multi_free(struct multi *m, struct zn_tcp_conn *l) {
-  for (int i = 0; i < NSESS; i++) {
+  for (int i = 0; i < MAXSESS; i++) {
     if (m->cli[i].s && !m->cli[i].closed)
       zn_stream_close(m->cli[i].s);
     if (m->srv[i].s && !m->srv[i].closed)
@@ -106,7 +111,7 @@ static void multi_free(struct multi *m, struct zn_tcp_conn *l) {
   tf_run(m->t, ZN_SEC(30));
   zn_tcp_close(l);
   tf_run(m->t, ZN_SEC(130));
-  for (int i = 0; i < NSESS; i++) {
+  for (int i = 0; i < MAXSESS; i++) {
     if (m->cli[i].s)
       ZT_EQ(m->cli[i].closed, 1);
     if (m->srv[i].s)
@@ -394,8 +399,9 @@ ZT_TEST(test_waiters_served_in_order) {
   world_free(&t, &m, bp, bmem);
 }
 
-/* A connection that sends nothing holds no pair; its first byte takes
- * one for the handshake. */
+/* A connection that sends nothing holds no pair, nor one that sends part
+ * of a ClientHello: the handshake's deadline ends it, still without one.
+ * A whole first record takes one for the handshake. */
 ZT_TEST(test_silent_connection_holds_no_pair) {
   struct tpair t;
   static struct multi m;
@@ -406,12 +412,417 @@ ZT_TEST(test_silent_connection_holds_no_pair) {
   tf_run(&t, ZN_MS(100));
   ZT_EQ(m.accepted, 1);
   ZT_EQU(info_of(bp).in_use, 0);
-  ZT_EQ(zn_tcp_write(c, "\x16", 1), 1); /* a handshake record begins */
+  /* A handshake record of 64 bytes begins: 3 bytes of its header, then
+   * the rest of it and 10 bytes. */
+  ZT_EQ(zn_tcp_write(c, "\x16\x03\x01", 3), 3);
   tf_run(&t, ZN_MS(100));
-  ZT_EQU(info_of(bp).in_use, 1);
-  zn_tcp_abort(c);
+  ZT_EQU(info_of(bp).in_use, 0);
+  static const uint8_t more[12] = {0x00, 0x40, 0x01};
+  ZT_EQ(zn_tcp_write(c, more, sizeof(more)), (long)sizeof(more));
   tf_run(&t, ZN_MS(100));
+  ZT_EQU(info_of(bp).in_use, 0);
+  ZT_EQU(info_of(bp).takes, 0);
+  ZT_EQ(m.srv[0].errors, 0);
+  tf_run(&t, ZN_SEC(10)); /* the handshake's deadline */
   ZT_EQ(m.srv[0].errors, 1);
+  ZT_EQ(m.srv[0].last_err, ZN_ETIMEDOUT);
+  ZT_EQU(info_of(bp).takes, 0);
+  zn_tcp_abort(c);
+  /* A whole record (a ClientHello of nonsense) takes the pair. */
+  ZT_EQ(zn_tcp_connect(t.p.a, TH_IP(IP_B), 8443, NULL, NULL, &c), ZN_OK);
+  tf_run(&t, ZN_MS(100));
+  static const uint8_t hello[9] = {0x16, 0x03, 0x01, 0x00, 0x04, 0x01};
+  ZT_EQ(zn_tcp_write(c, hello, sizeof(hello)), (long)sizeof(hello));
+  tf_run(&t, ZN_MS(100));
+  ZT_EQU(info_of(bp).takes, 1);
+  ZT_EQ(m.srv[1].errors, 1); /* the engine refused it */
+  ZT_EQU(info_of(bp).in_use, 0);
+  zn_tcp_abort(c);
+  /* Part of a record, then the FIN: TCP holds all it will, so the engine
+   * reads it and the FIN at once (not at the deadline). */
+  ZT_EQ(zn_tcp_connect(t.p.a, TH_IP(IP_B), 8443, NULL, NULL, &c), ZN_OK);
+  tf_run(&t, ZN_MS(100));
+  ZT_EQ(zn_tcp_write(c, hello, 7), 7);
+  tf_run(&t, ZN_MS(100));
+  ZT_EQU(info_of(bp).takes, 1);
+  zn_tcp_close(c);
+  tf_run(&t, ZN_MS(100));
+  ZT_EQ(m.srv[2].errors, 1);
+  ZT_EQ(m.srv[2].last_err, ZN_ETLS);
+  ZT_EQU(info_of(bp).takes, 2);
+  ZT_EQU(info_of(bp).in_use, 0);
+  tf_run(&t, ZN_MS(100));
+  world_free(&t, &m, bp, bmem);
+}
+
+/* ---- a relay, to send a client session's records in pieces ---- */
+
+#define RELAY_PORT 9443
+
+/* A TCP relay on stack A: a client session connects to A's loopback
+ * RELAY_PORT, the relay opens a connection from A to B's 8443 (m's
+ * listener) and copies both ways; towards the server it sends on only
+ * what `allow` lets through (SIZE_MAX: everything), so that a test
+ * sends a record a byte at a time, and `inject` puts bytes of its own
+ * on that way. */
+struct relay {
+  struct zn_tcp_conn *l, *in, *out; /* in: from the client; out: to B */
+  bool out_up;
+  uint8_t buf[65536]; /* from the client, not sent on yet */
+  size_t len;
+  size_t allow;
+};
+
+static void relay_pump(struct relay *r) {
+  long n;
+  while (r->in && r->len < sizeof(r->buf) &&
+         (n = zn_tcp_read(r->in, r->buf + r->len, sizeof(r->buf) - r->len)) > 0)
+    r->len += (size_t)n;
+  if (!r->out || !r->out_up)
+    return;
+  size_t k = r->len < r->allow ? r->len : r->allow;
+  long w = k ? zn_tcp_write(r->out, r->buf, k) : 0;
+  if (w > 0) {
+    memmove(r->buf, r->buf + w, r->len - (size_t)w);
+    r->len -= (size_t)w;
+    if (r->allow != SIZE_MAX)
+      r->allow -= (size_t)w;
+  }
+  uint8_t tmp[4096];
+  while (r->in && (n = zn_tcp_read(r->out, tmp, sizeof(tmp))) > 0)
+    ZT_EQ(zn_tcp_write(r->in, tmp, (size_t)n), n);
+}
+
+static void relay_event(struct zn_tcp_conn *c, void *arg) {
+  struct relay *r = arg;
+  if (c == r->out)
+    r->out_up = true;
+  relay_pump(r);
+}
+
+static void relay_closed(struct zn_tcp_conn *c, void *arg) {
+  struct relay *r = arg;
+  if (c == r->in)
+    r->in = NULL;
+  if (c == r->out)
+    r->out = NULL;
+}
+
+static void relay_accept(struct zn_tcp_conn *l, void *arg);
+
+static const struct zn_tcp_callbacks relay_cbs = {
+    .on_accept = relay_accept,
+    .on_connected = relay_event,
+    .on_readable = relay_event,
+    .on_writable = relay_event,
+    .on_closed = relay_closed,
+};
+
+static struct tpair *relay_t;
+
+static void relay_accept(struct zn_tcp_conn *l, void *arg) {
+  struct relay *r = arg;
+  struct zn_tcp_conn *c;
+  while (zn_tcp_accept(l, &c) == ZN_OK) {
+    ZT_REQUIRE(r->in == NULL);
+    r->in = c;
+    ZT_EQ(
+        zn_tcp_connect(relay_t->p.a, TH_IP(IP_B), 8443, &relay_cbs, r, &r->out),
+        ZN_OK);
+    zn_tcp_set_nodelay(r->out, true); /* a byte is a segment */
+  }
+}
+
+static void relay_start(struct relay *r, struct tpair *t) {
+  memset(r, 0, sizeof(*r));
+  r->allow = SIZE_MAX;
+  relay_t = t;
+  ZT_EQ(zn_tcp_listen(t->p.a, NULL, RELAY_PORT, 0, &relay_cbs, r, &r->l),
+        ZN_OK);
+}
+
+/* Client i's session, through the relay. */
+static void relay_connect(struct multi *m, int i) {
+  struct tpair *t = m->t;
+  struct zn_tcp_conn *c;
+  ZT_EQ(zn_tcp_connect(t->p.a, TH_IP(ZN_IPV4(127, 0, 0, 1)), RELAY_PORT, NULL,
+                       NULL, &c),
+        ZN_OK);
+  struct tside *d = &m->cli[i];
+  size_t len = zn_tls_conn_size(&t->ccfg);
+  d->mem = aligned_alloc(64, (len + 63) / 64 * 64);
+  ZT_EQ(zn_tls_client_start(&t->ccfg, t->p.a, c, "localhost", &tf_cbs, d,
+                            d->mem, len, &d->s),
+        ZN_OK);
+}
+
+/* n more bytes of what waits in the relay go on to the server. */
+static void relay_let(struct tpair *t, struct relay *r, size_t n) {
+  r->allow = n;
+  relay_pump(r);
+  ZT_EQU(r->allow, 0);
+  tf_run(t, ZN_MS(5));
+}
+
+static void relay_inject(struct relay *r, const void *p, size_t n) {
+  ZT_EQ(zn_tcp_write(r->out, p, n), (long)n);
+}
+
+static void relay_stop(struct tpair *t, struct relay *r) {
+  r->allow = SIZE_MAX;
+  relay_pump(r);
+  tf_run(t, ZN_MS(50));
+  if (r->in)
+    zn_tcp_close(r->in);
+  if (r->out)
+    zn_tcp_close(r->out);
+  zn_tcp_close(r->l);
+  r->in = r->out = r->l = NULL;
+}
+
+/* Bytes the server side's TCP connection holds unread. */
+static size_t srv_queued(const struct tside *d) {
+  return zn_tcp_readable(zn_stream_conn(d->s));
+}
+
+/* One pair; session 0 through the relay, open.  Its next record waits in
+ * the relay. */
+static struct zn_tls_bufpool *relayed_world(struct tpair *t, struct multi *m,
+                                            struct relay *r, void **bmem) {
+  struct zn_tls_bufpool *bp = one_pair_world(t, m, bmem);
+  relay_start(r, t);
+  relay_connect(m, 0);
+  tf_run(t, ZN_MS(300));
+  ZT_EQ(m->srv[0].opened, 1);
+  ZT_EQ(m->cli[0].opened, 1);
+  ZT_EQU(info_of(bp).in_use, 0);
+  ZT_EQU(info_of(bp).takes, 1); /* the handshake's */
+  r->allow = 0;
+  return bp;
+}
+
+/* A record sent on a byte at a time: no pair while TCP holds a part of
+ * it (the bytes wait there), then taken once the last byte is in, the
+ * record decrypted, the pair back. */
+ZT_TEST(test_record_trickled_takes_no_pair_until_whole) {
+  struct tpair t;
+  static struct multi m;
+  static struct relay r;
+  void *bmem;
+  struct zn_tls_bufpool *bp = relayed_world(&t, &m, &r, &bmem);
+  tf_rx(&m.srv[0], 64);
+  ZT_EQ(zn_stream_write(m.cli[0].s, "hello", 5), 5);
+  tf_run(&t, ZN_MS(50));
+  size_t rec = r.len;
+  ZT_CHECK(rec > 5 + 5); /* header, "hello" and the AEAD's bytes */
+  for (size_t k = 1; k < rec; k++) {
+    relay_let(&t, &r, 1);
+    ZT_EQU(srv_queued(&m.srv[0]), k);
+    ZT_EQU(info_of(bp).in_use, 0);
+  }
+  ZT_EQU(info_of(bp).takes, 1);
+  ZT_EQU(m.srv[0].rx_len, 0);
+  relay_let(&t, &r, 1);
+  tf_run(&t, ZN_MS(20));
+  ZT_EQU(m.srv[0].rx_len, 5);
+  ZT_MEMEQ(m.srv[0].rx, "hello", 5);
+  ZT_EQU(info_of(bp).takes, 2);
+  ZT_EQU(info_of(bp).in_use, 0);
+  ZT_EQ(m.srv[0].errors, 0);
+  relay_stop(&t, &r);
+  world_free(&t, &m, bp, bmem);
+}
+
+/* One pair.  Session 0 trickles a record (half of it sent); session 1
+ * sends a whole one: it gets the pair, without waiting. */
+ZT_TEST(test_trickler_holds_no_pair_while_another_gets_it) {
+  struct tpair t;
+  static struct multi m;
+  static struct relay r;
+  void *bmem;
+  struct zn_tls_bufpool *bp = relayed_world(&t, &m, &r, &bmem);
+  multi_connect(&m, 1);
+  tf_run(&t, ZN_MS(300));
+  ZT_EQ(m.srv[1].opened, 1);
+  tf_rx(&m.srv[0], 4096);
+  tf_rx(&m.srv[1], 4096);
+  uint8_t *pat = tf_pattern(3000, 5);
+  ZT_EQ(zn_stream_write(m.cli[0].s, pat, 3000), 3000);
+  tf_run(&t, ZN_MS(50));
+  size_t rec = r.len;
+  for (int k = 0; k < 10; k++)
+    relay_let(&t, &r, rec / 20);
+  ZT_EQU(srv_queued(&m.srv[0]), rec / 20 * 10);
+  ZT_EQU(info_of(bp).in_use, 0);
+  uint64_t takes = info_of(bp).takes;
+  ZT_EQ(zn_stream_write(m.cli[1].s, pat, 1000), 1000);
+  tf_run(&t, ZN_MS(50));
+  ZT_EQU(m.srv[1].rx_len, 1000);
+  ZT_MEMEQ(m.srv[1].rx, pat, 1000);
+  ZT_EQU(info_of(bp).waits, 0);
+  ZT_EQU(info_of(bp).takes, takes + 1);
+  ZT_EQU(m.srv[0].rx_len, 0);
+  relay_let(&t, &r, rec - rec / 20 * 10);
+  tf_run(&t, ZN_MS(20));
+  ZT_EQU(m.srv[0].rx_len, 3000);
+  ZT_MEMEQ(m.srv[0].rx, pat, 3000);
+  ZT_EQU(info_of(bp).in_use, 0);
+  free(pat);
+  relay_stop(&t, &r);
+  world_free(&t, &m, bp, bmem);
+}
+
+/* Records of 16 KiB into TCP windows of 4 KiB, three sessions, one pair:
+ * TCP never holds a whole record, so a pair is taken once it holds what
+ * it will; every byte arrives. */
+ZT_TEST(test_record_larger_than_tcp_window_completes) {
+  struct tpair t;
+  static struct multi m;
+  void *bmem;
+  struct zn_tls_bufpool *bp = one_pair_world(&t, &m, &bmem);
+  ZT_EQ(zn_tcp_set_bufsizes(m.l, 0, 4096), ZN_OK);
+  const size_t bytes = 3 * 16384;
+  for (int i = 0; i < 3; i++) {
+    m.pat[i] = tf_pattern(bytes, (uint32_t)i + 11);
+    m.snd[i] = (struct tsend){
+        .data = m.pat[i], .total = bytes, .chunk = 16384, .copy = true};
+    m.cli[i].send = &m.snd[i];
+    tf_rx(&m.srv[i], bytes);
+    multi_connect(&m, i);
+  }
+  tf_run(&t, ZN_SEC(10));
+  for (int i = 0; i < 3; i++) {
+    ZT_EQ(m.srv[i].errors + m.cli[i].errors, 0);
+    ZT_EQU(m.srv[i].rx_len, bytes);
+    ZT_MEMEQ(m.srv[i].rx, m.pat[i], bytes);
+  }
+  struct zn_tls_bufpool_info i = info_of(bp);
+  printf("# 4 KiB windows: %llu records taken before whole, %llu takes, "
+         "%llu waits\n",
+         (unsigned long long)t.sstats.v[ZN_TLS_STAT_buf_partial],
+         (unsigned long long)i.takes, (unsigned long long)i.waits);
+  ZT_CHECK(t.sstats.v[ZN_TLS_STAT_buf_partial] >= 9);
+  ZT_EQU(i.in_use, 0);
+  ZT_EQU(i.peak, 1);
+  world_free(&t, &m, bp, bmem);
+}
+
+/* A raw client's header fails the server session as the engine would
+ * (its code), counted, with no pair ever lent; a header split over two
+ * segments is read whole.  A FIN alone ends a session without one too. */
+static void hostile_header(struct tpair *t, struct multi *m, const uint8_t *hdr,
+                           size_t split, int code, enum zn_tls_failure want) {
+  int i = m->accepted;
+  struct zn_tcp_conn *c;
+  ZT_EQ(zn_tcp_connect(t->p.a, TH_IP(IP_B), 8443, NULL, NULL, &c), ZN_OK);
+  tf_run(t, ZN_MS(100));
+  ZT_EQ(m->accepted, i + 1);
+  uint64_t bad = t->sstats.v[ZN_TLS_STAT_bad_headers];
+  if (split) {
+    ZT_EQ(zn_tcp_write(c, hdr, split), (long)split);
+    tf_run(t, ZN_MS(50));
+    ZT_EQ(m->srv[i].errors, 0);
+  }
+  ZT_EQ(zn_tcp_write(c, hdr + split, 5 - split), (long)(5 - split));
+  tf_run(t, ZN_MS(50));
+  ZT_EQ(m->srv[i].errors, 1);
+  ZT_EQ(m->srv[i].last_err, ZN_ETLS);
+  ZT_EQ(m->srv[i].fail.failure, want);
+  ZT_EQ(m->srv[i].fail.engine_code, code);
+  ZT_EQ(m->srv[i].fail.alert, -1);
+  ZT_EQU(t->sstats.v[ZN_TLS_STAT_bad_headers], bad + 1);
+  ZT_EQ(zn_tcp_state(c), ZN_TCP_CLOSED); /* reset */
+  zn_tcp_close(c);
+}
+
+ZT_TEST(test_hostile_header_fails_holding_no_pair) {
+  struct tpair t;
+  static struct multi m;
+  void *bmem;
+  struct zn_tls_bufpool *bp = one_pair_world(&t, &m, &bmem);
+  /* BearSSL's codes: BR_ERR_BAD_LENGTH 5, BR_ERR_UNEXPECTED 10,
+   * BR_ERR_UNSUPPORTED_VERSION 3. */
+  static const uint8_t too_long[5] = {0x16, 0x03, 0x01, 0xff, 0xff};
+  static const uint8_t bad_type[5] = {0x30, 0x03, 0x03, 0x00, 0x10};
+  static const uint8_t appdata[5] = {0x17, 0x03, 0x03, 0x00, 0x10};
+  static const uint8_t sslv2[5] = {0x80, 0x2c, 0x01, 0x03, 0x01};
+  hostile_header(&t, &m, too_long, 0, 5, ZN_TLS_FAIL_protocol);
+  hostile_header(&t, &m, too_long, 4, 5, ZN_TLS_FAIL_protocol);
+  hostile_header(&t, &m, bad_type, 0, 10, ZN_TLS_FAIL_protocol);
+  hostile_header(&t, &m, appdata, 2, 10, ZN_TLS_FAIL_protocol);
+  hostile_header(&t, &m, sslv2, 0, 3, ZN_TLS_FAIL_version);
+  ZT_EQU(t.sstats.v[ZN_TLS_STAT_failed_protocol], 4);
+  ZT_EQU(t.sstats.v[ZN_TLS_STAT_failed_version], 1);
+  ZT_EQU(t.sstats.v[ZN_TLS_STAT_handshakes_failed], 5);
+  /* A FIN and nothing else. */
+  struct zn_tcp_conn *c;
+  ZT_EQ(zn_tcp_connect(t.p.a, TH_IP(IP_B), 8443, NULL, NULL, &c), ZN_OK);
+  tf_run(&t, ZN_MS(100));
+  zn_tcp_close(c);
+  tf_run(&t, ZN_MS(100));
+  ZT_EQ(m.srv[5].errors, 1);
+  ZT_EQ(m.srv[5].fail.failure, ZN_TLS_FAIL_peer_closed);
+  ZT_EQU(info_of(bp).takes, 0);
+  ZT_EQU(info_of(bp).in_use, 0);
+  world_free(&t, &m, bp, bmem);
+}
+
+/* After the handshake: an encrypted record's header too long for the
+ * suite, put on the way by the relay, fails the session with no pair
+ * taken for it. */
+ZT_TEST(test_hostile_header_after_handshake_fails_holding_no_pair) {
+  struct tpair t;
+  static struct multi m;
+  static struct relay r;
+  void *bmem;
+  struct zn_tls_bufpool *bp = relayed_world(&t, &m, &r, &bmem);
+  static const uint8_t too_long[5] = {0x17, 0x03, 0x03, 0xff, 0xff};
+  relay_inject(&r, too_long, 3);
+  tf_run(&t, ZN_MS(20));
+  ZT_EQ(m.srv[0].errors, 0);
+  relay_inject(&r, too_long + 3, 2);
+  tf_run(&t, ZN_MS(20));
+  ZT_EQ(m.srv[0].errors, 1);
+  ZT_EQ(m.srv[0].fail.failure, ZN_TLS_FAIL_protocol);
+  ZT_EQ(m.srv[0].fail.engine_code, 5);
+  ZT_EQU(t.sstats.v[ZN_TLS_STAT_bad_headers], 1);
+  ZT_EQU(t.sstats.v[ZN_TLS_STAT_handshakes_failed], 0);
+  ZT_EQU(info_of(bp).takes, 1);
+  ZT_EQU(info_of(bp).in_use, 0);
+  relay_stop(&t, &r);
+  world_free(&t, &m, bp, bmem);
+}
+
+/* MAXSESS sessions at once, one pair: every handshake and every request
+ * and its answer go through it, first come first served. */
+ZT_TEST(test_one_pair_many_sessions_each_an_exchange) {
+  struct tpair t;
+  static struct multi m;
+  void *bmem;
+  struct zn_tls_bufpool *bp = one_pair_world(&t, &m, &bmem);
+  for (int i = 0; i < MAXSESS; i++) {
+    m.srv[i].echo = true;
+    m.srv[i].use_peek = true; /* what it echoes stays in the pair */
+    m.pat[i] = tf_pattern(700, (uint32_t)i + 100);
+    m.snd[i] = (struct tsend){.data = m.pat[i], .total = 700, .chunk = 700};
+    m.cli[i].send = &m.snd[i];
+    tf_rx(&m.cli[i], 700);
+    multi_connect(&m, i);
+  }
+  tf_run(&t, ZN_SEC(20));
+  for (int i = 0; i < MAXSESS; i++) {
+    ZT_EQ(m.cli[i].errors + m.srv[i].errors, 0);
+    ZT_EQU(m.cli[i].rx_len, 700);
+    ZT_MEMEQ(m.cli[i].rx, m.pat[i], 700);
+  }
+  struct zn_tls_bufpool_info i = info_of(bp);
+  printf("# 1 pair for %d sessions: %llu takes, %llu waits\n", MAXSESS,
+         (unsigned long long)i.takes, (unsigned long long)i.waits);
+  ZT_CHECK(i.waits > 0);
+  ZT_EQU(i.waits, t.sstats.v[ZN_TLS_STAT_buf_waits]);
+  ZT_EQU(i.peak, 1);
+  ZT_EQU(i.in_use, 0);
+  ZT_EQU(i.waiting, 0);
   world_free(&t, &m, bp, bmem);
 }
 
@@ -462,5 +873,11 @@ int main(void) {
   ZT_RUN(test_waiters_served_in_order);
   ZT_RUN(test_silent_connection_holds_no_pair);
   ZT_RUN(test_session_closed_holding_a_pair_gives_it_back);
+  ZT_RUN(test_record_trickled_takes_no_pair_until_whole);
+  ZT_RUN(test_trickler_holds_no_pair_while_another_gets_it);
+  ZT_RUN(test_record_larger_than_tcp_window_completes);
+  ZT_RUN(test_hostile_header_fails_holding_no_pair);
+  ZT_RUN(test_hostile_header_after_handshake_fails_holding_no_pair);
+  ZT_RUN(test_one_pair_many_sessions_each_an_exchange);
   return zt_done();
 }
