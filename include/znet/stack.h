@@ -170,10 +170,12 @@ struct zn_config {
                                 send, in order (counter tcp_flight_wait) */
   uint32_t tcp_timewait;     /**< TIME_WAIT records: a connection the
                                 application is done with waits its 2 MSL
-                                in one (112 bytes) instead of a slot of
-                                the table; when all are taken the oldest
-                                is reused (counter
-                                tcp_timewait_recycled).  0: tcp_conns */
+                                (or, closed in FIN_WAIT_2, for the peer's
+                                FIN, tcp_fw2_ms at most) in one (112
+                                bytes) instead of a slot of the table;
+                                when all are taken the oldest is reused
+                                (counter tcp_timewait_recycled; a
+                                FIN_WAIT_2 one is reset).  0: tcp_conns */
   uint32_t tcp_bbr_conns;    /**< connections that may run BBR at once (its
                                 model, 240 bytes each, is lent for the
                                 connection's life); 0: tcp_conns if tcp_cc

@@ -495,21 +495,32 @@ static void acq_remove(struct zn_tcp_conn *l, struct zn_tcp_conn *c) {
     l->acq_tail = x;
 }
 
-/* A connection in TIME_WAIT that no application holds any longer (it
- * closed, or none ever had it) gives its slot back for a record
- * (tcp_tw.c).  An ACK still owed goes out first: the record sends
- * nothing by itself.  Without a record (a stack with none) the slot
- * stays, as it always did, until 2 MSL. */
+/* Can c wait in a record (tcp_tw.c)?  In TIME_WAIT, or in FIN_WAIT_2
+ * with its time limit (the application closed) and nothing queued; no
+ * application holding it; not in a callback or a list. */
+static bool compactable(const struct zn_tcp_conn *c) {
+  bool fw2 = c->state == ZN_TCP_FIN_WAIT_2 &&
+             c->misc_mode == ZN__TCP_MISC_FIN_WAIT_2 && !c->sndq.head &&
+             !c->rcvq.head && !c->ooo.root && c->snd_una == c->snd_max;
+  return (c->state == ZN_TCP_TIME_WAIT || fw2) && !c->in_cb &&
+         !(c->life & (ZN__TCPL_REAP | ZN__TCPL_IN_ACCEPTQ)) &&
+         (!zn__tcp_app_owned(c) || (c->life & ZN__TCPL_USER_CLOSED));
+}
+
+/* A connection in TIME_WAIT, or closed in FIN_WAIT_2, that no
+ * application holds any longer (it closed, or none ever had it) gives
+ * its slot back for a record (tcp_tw.c).  An ACK still owed goes out
+ * first: the record sends nothing by itself.  Without a record (a stack
+ * with none) the slot stays, as it always did. */
 void zn__tcp_timewait_compact(struct zn_tcp_conn *c) {
-  if (c->state != ZN_TCP_TIME_WAIT || c->in_cb ||
-      (c->life & (ZN__TCPL_REAP | ZN__TCPL_IN_ACCEPTQ)) ||
-      (zn__tcp_app_owned(c) && !(c->life & ZN__TCPL_USER_CLOSED)))
+  if (!compactable(c))
     return;
   if ((c->flags & ZN__TCPF_ACK_NOW) || zn_timer_pending(&c->ack_timer))
     zn__tcp_send_ack(c);
   if (!zn__tcp_tw_save(c))
     return;
-  c->tcp->ntimewait--;
+  if (c->state == ZN_TCP_TIME_WAIT)
+    c->tcp->ntimewait--;
   zn__tcp_timers_stop(c);
   zn__tcp_hash_out(c);
   c->state = ZN_TCP_CLOSED;

@@ -217,7 +217,7 @@ void zn__tcp_input(struct zn_stack *st, struct zn_buf *b,
     zn__tcp_deliver(parent);
   if (c->state != ZN_TCP_LISTEN && c->state != ZN_TCP_CLOSED)
     zn__tcp_output(c);
-  if (thawed) /* still TIME_WAIT: saved again */
+  if (thawed) /* still waiting (TIME_WAIT, FIN_WAIT_2): saved again */
     zn__tcp_timewait_compact(c);
   return;
 drop:

@@ -573,7 +573,8 @@ struct zn__tcp {
    * indices + 1. */
   struct zn__tcp_tw *tw;
   uint32_t *tw_bucket;
-  uint32_t tw_nbuckets, tw_count, tw_used, tw_free, tw_head, tw_tail;
+  uint32_t tw_nbuckets, tw_count, tw_used, tw_free;
+  uint32_t tw_head[2], tw_tail[2]; /* TIME_WAIT's, FIN_WAIT_2's */
   struct zn_timer tw_timer;
   uint32_t nused;
   uint32_t ntimewait;          /* slots in TIME_WAIT (not the records) */
@@ -836,11 +837,12 @@ static inline void zn__tcp_timers_stop(struct zn_tcp_conn *c) {
 }
 void zn__tcp_schedule_ack(struct zn_tcp_conn *c, bool now);
 void zn__tcp_enter_timewait(struct zn_tcp_conn *c);
-/* misc_timer as TIME_WAIT: 2 MSL from now; until `when` (ns); and when
- * it ends (ns). */
+/* misc_timer as TIME_WAIT: 2 MSL from now. */
 void zn__tcp_arm_2msl(struct zn_tcp_conn *c);
-void zn__tcp_arm_2msl_at(struct zn_tcp_conn *c, uint64_t when);
-uint64_t zn__tcp_2msl_deadline(const struct zn_tcp_conn *c);
+/* misc_timer as TIME_WAIT or FIN_WAIT_2 (c's state's) until `when`
+ * (ns); and when it ends (ns; now if not armed). */
+void zn__tcp_misc_arm_at(struct zn_tcp_conn *c, uint64_t when);
+uint64_t zn__tcp_misc_deadline(const struct zn_tcp_conn *c);
 void zn__tcp_arm_fw2(struct zn_tcp_conn *c);
 /* misc_timer as KEEPALIVE, in the states that keep one (else nothing). */
 void zn__tcp_arm_keepalive(struct zn_tcp_conn *c);
@@ -909,10 +911,12 @@ void zn__tcp_model_give(struct zn_tcp_conn *c);
 size_t zn__tcp_tw_size(void);
 size_t zn__tcp_tw_mem_size(const struct zn_config *cfg);
 void zn__tcp_tw_init(struct zn_stack *st, void **mem);
-/* Save c (in TIME_WAIT) in a record; false if the stack has none. */
+/* Save c (in TIME_WAIT, or closed in FIN_WAIT_2) in a record; false if
+ * the stack has none. */
 bool zn__tcp_tw_save(struct zn_tcp_conn *c);
-/* The saved connection of a 4-tuple back in a slot, still in TIME_WAIT
- * (its record freed); NULL if none is saved (or no slot is free). */
+/* The saved connection of a 4-tuple back in a slot, in the state it was
+ * saved in (its record freed); NULL if none is saved (or no slot is
+ * free). */
 struct zn_tcp_conn *zn__tcp_tw_thaw(struct zn_stack *st,
                                     const struct zn_ip *laddr, uint16_t lport,
                                     const struct zn_ip *raddr, uint16_t rport);
@@ -923,6 +927,10 @@ bool zn__tcp_tw_holds(struct zn_stack *st, const struct zn_ip *laddr,
                       uint16_t rport);
 bool zn__tcp_tw_port_held(struct zn_stack *st, const struct zn_ip *addr,
                           uint16_t port);
+/* The state a 4-tuple's record keeps (CLOSED: none). */
+enum zn_tcp_state zn__tcp_tw_state(struct zn_stack *st,
+                                   const struct zn_ip *laddr, uint16_t lport,
+                                   const struct zn_ip *raddr, uint16_t rport);
 /* Records in use. */
 uint32_t zn__tcp_tw_used(const struct zn_stack *st);
 

@@ -210,14 +210,16 @@ void zn__tcp_arm_2msl(struct zn_tcp_conn *c) {
   misc_start(c, ZN__TCP_MISC_TIME_WAIT, 2 * ZN_MS(c->st->cfg.tcp_msl_ms));
 }
 
-void zn__tcp_arm_2msl_at(struct zn_tcp_conn *c, uint64_t when) {
+void zn__tcp_misc_arm_at(struct zn_tcp_conn *c, uint64_t when) {
   uint64_t now = c->st->now;
-  misc_start(c, ZN__TCP_MISC_TIME_WAIT, when > now ? when - now : 0);
+  misc_start(c,
+             c->state == ZN_TCP_TIME_WAIT ? ZN__TCP_MISC_TIME_WAIT
+                                          : ZN__TCP_MISC_FIN_WAIT_2,
+             when > now ? when - now : 0);
 }
 
-uint64_t zn__tcp_2msl_deadline(const struct zn_tcp_conn *c) {
-  if (c->misc_mode != ZN__TCP_MISC_TIME_WAIT ||
-      !zn_timer_pending(&c->misc_timer))
+uint64_t zn__tcp_misc_deadline(const struct zn_tcp_conn *c) {
+  if (c->misc_mode == ZN__TCP_MISC_OFF || !zn_timer_pending(&c->misc_timer))
     return c->st->now;
   return c->misc_timer.expires * (uint64_t)ZN_TIMER_TICK_NS;
 }
@@ -248,9 +250,13 @@ void zn__tcp_enter_timewait(struct zn_tcp_conn *c) {
     zn__tcp_reap_add(c);
 }
 
+/* FIN_WAIT_2 after the application closed: a time limit, and at the end
+ * of the poll a record instead of the slot (tcp_tw.c). */
 void zn__tcp_arm_fw2(struct zn_tcp_conn *c) {
-  if (c->state == ZN_TCP_FIN_WAIT_2 && (c->life & ZN__TCPL_USER_CLOSED))
+  if (c->state == ZN_TCP_FIN_WAIT_2 && (c->life & ZN__TCPL_USER_CLOSED)) {
     misc_start(c, ZN__TCP_MISC_FIN_WAIT_2, ZN_MS(c->st->cfg.tcp_fw2_ms));
+    zn__tcp_reap_add(c);
+  }
 }
 
 /* The states in which misc_timer is the keepalive timer: synchronized,

@@ -1,6 +1,7 @@
 /*
  * TIME_WAIT records: what a connection in TIME_WAIT still needs, in 112
- * bytes instead of a 1,000-byte slot of the table.
+ * bytes instead of a 1,000-byte slot of the table; and the same for a
+ * connection in FIN_WAIT_2 that the application has closed.
  *
  * RFC 9293 §3.10.7.4 keeps a connection that closed first for 2 MSL, to
  * acknowledge the peer's FIN again if our ACK of it was lost and to keep
@@ -23,13 +24,27 @@
  * is still in TIME_WAIT after its answer went out, it is saved again.
  * Nothing is observable of the difference but the memory.
  *
- * The records wait in one queue in the order they expire: 2 MSL is the
- * same for every one, so a record saved (or saved again) goes at the
- * tail, and one timer, for the head, ends them.  When every record is
- * taken the oldest, the nearest to its end, is reused (counter
- * tcp_timewait_recycled), as FreeBSD's tcp_tw_2msl_scan(reuse) does:
- * the newest TIME_WAITs keep their protection.  The pool is
- * cfg.tcp_timewait records, by default as many as the table holds.
+ * FIN_WAIT_2 after the application closed is the same kind of wait:
+ * our FIN is acknowledged, nothing is left to send, and the peer's FIN
+ * is awaited for cfg.tcp_fw2_ms at most (Linux keeps such orphans in
+ * its TIME_WAIT sockets too, tw_substate).  A server closing idle or
+ * slow clients that never answer with their FIN would otherwise hold a
+ * slot each for a minute.  Its record ends as its slot would: with a
+ * reset (act_fin_wait_2_timeout); its FIN brings it back into a slot,
+ * where it moves to TIME_WAIT and is saved again.
+ *
+ * The records wait in two queues, one per state, each in the order its
+ * records expire: the wait is the same for every record of a state, so
+ * a record saved goes at its queue's tail (a wait that would end before
+ * the tail's is stretched to the tail's end: TIME_WAIT and FIN_WAIT_2
+ * may last longer, never shorter; that happens to a connection the
+ * application closed late, and to one brought back whose segment did
+ * not restart its wait).  One timer, for the earlier head, ends them.
+ * When every record is taken the oldest, the nearest to its end, is
+ * reused (counter tcp_timewait_recycled), as FreeBSD's
+ * tcp_tw_2msl_scan(reuse) does: the newest keep their protection.  The
+ * pool is cfg.tcp_timewait records, by default as many as the table
+ * holds.
  */
 #include <string.h>
 
@@ -58,7 +73,11 @@ struct zn__tcp_tw {
   uint16_t lport, rport;
   uint16_t flags;           /* TW_FLAGS of the connection's */
   uint8_t rcv_wscale, snd_wscale, opts, ecn, tos, ttl;
+  uint8_t q;                /* its queue: enum tw_queue */
 };
+
+/* The queues, by the state the records keep. */
+enum tw_queue { Q_TIME_WAIT = 0, Q_FIN_WAIT_2 = 1 };
 
 static uint32_t tw_count(const struct zn_config *cfg) {
   uint32_t n = cfg->tcp_timewait ? cfg->tcp_timewait : cfg->tcp_conns;
@@ -99,7 +118,8 @@ void zn__tcp_tw_init(struct zn_stack *st, void **mem) {
     t->tw[i].hnext = t->tw_free;
     t->tw_free = i + 1;
   }
-  t->tw_head = t->tw_tail = 0;
+  memset(t->tw_head, 0, sizeof(t->tw_head));
+  memset(t->tw_tail, 0, sizeof(t->tw_tail));
   zn_timer_init(&t->tw_timer, tw_timer_fn);
 }
 
@@ -113,23 +133,34 @@ static uint32_t *bucket_of(struct zn__tcp *t, uint32_t hash) {
 
 /* ---- the queue and its timer ---- */
 
-/* The timer follows the head: armed for its end, stopped with none. */
+/* The record that ends first: the earlier of the two heads (0: none). */
+static uint32_t first_head(struct zn__tcp *t) {
+  uint32_t a = t->tw_head[Q_TIME_WAIT], b = t->tw_head[Q_FIN_WAIT_2];
+  if (!a || !b)
+    return a ? a : b;
+  return at(t, b)->expires < at(t, a)->expires ? b : a;
+}
+
+/* The timer follows the first head: armed for its end, stopped with
+ * none. */
 static void timer_follow_head(struct zn_stack *st, struct zn__tcp *t) {
-  if (t->tw_head)
-    zn_timer_start(st, &t->tw_timer, at(t, t->tw_head)->expires);
+  uint32_t h = first_head(t);
+  if (h)
+    zn_timer_start(st, &t->tw_timer, at(t, h)->expires);
   else
     zn__timer_stop(st, &t->tw_timer);
 }
 
 static void queue_append(struct zn__tcp *t, uint32_t i) {
   struct zn__tcp_tw *w = at(t, i);
+  uint32_t *head = &t->tw_head[w->q], *tail = &t->tw_tail[w->q];
   w->qnext = 0;
-  w->qprev = t->tw_tail;
-  if (t->tw_tail)
-    at(t, t->tw_tail)->qnext = i;
+  w->qprev = *tail;
+  if (*tail)
+    at(t, *tail)->qnext = i;
   else
-    t->tw_head = i;
-  t->tw_tail = i;
+    *head = i;
+  *tail = i;
 }
 
 static void queue_remove(struct zn__tcp *t, uint32_t i) {
@@ -137,11 +168,11 @@ static void queue_remove(struct zn__tcp *t, uint32_t i) {
   if (w->qprev)
     at(t, w->qprev)->qnext = w->qnext;
   else
-    t->tw_head = w->qnext;
+    t->tw_head[w->q] = w->qnext;
   if (w->qnext)
     at(t, w->qnext)->qprev = w->qprev;
   else
-    t->tw_tail = w->qprev;
+    t->tw_tail[w->q] = w->qprev;
 }
 
 /* ---- the hash ---- */
@@ -173,7 +204,7 @@ static uint32_t find(struct zn_stack *st, const struct zn_ip *laddr,
 /* Record i out of the hash and the queue, back on the free list. */
 static void tw_free(struct zn_stack *st, uint32_t i) {
   struct zn__tcp *t = ZN__MOD(st, tcp);
-  bool was_head = t->tw_head == i;
+  bool was_head = t->tw_head[at(t, i)->q] == i;
   hash_remove(t, i);
   queue_remove(t, i);
   at(t, i)->hnext = t->tw_free;
@@ -183,21 +214,32 @@ static void tw_free(struct zn_stack *st, uint32_t i) {
     timer_follow_head(st, t);
 }
 
-/* §3.10.8 time-wait timeout for every record whose 2 MSL are over. */
+/* Record i's wait is over, or it makes room: §3.10.8's time-wait
+ * timeout deletes the TCB; FIN_WAIT_2's limit resets the connection, as
+ * act_fin_wait_2_timeout does from a slot. */
+static void tw_end(struct zn_stack *st, uint32_t i) {
+  const struct zn__tcp_tw *w = at(ZN__MOD(st, tcp), i);
+  if (w->q == Q_FIN_WAIT_2)
+    zn__tcp_send_rst(st, &w->laddr, w->lport, &w->raddr, w->rport, w->snd_max,
+                     w->rcv_nxt, true);
+  tw_free(st, i);
+}
+
 static void tw_timer_fn(struct zn_stack *st, struct zn_timer *tm) {
   struct zn__tcp *t = ZN_CONTAINER_OF(tm, struct zn__tcp, tw_timer);
-  while (t->tw_head && at(t, t->tw_head)->expires <= st->now)
-    tw_free(st, t->tw_head);
-  if (t->tw_head && !zn_timer_pending(tm)) /* (woken early: none ended) */
+  uint32_t h;
+  while ((h = first_head(t)) != 0 && at(t, h)->expires <= st->now)
+    tw_end(st, h);
+  if (first_head(t) && !zn_timer_pending(tm)) /* (woken early) */
     timer_follow_head(st, t);
 }
 
 /* A free record, or the oldest reused; 0 with none at all. */
 static uint32_t take(struct zn_stack *st) {
   struct zn__tcp *t = ZN__MOD(st, tcp);
-  if (!t->tw_free && t->tw_head) {
+  if (!t->tw_free && first_head(t)) {
     ZN_STAT_INC(st, tcp_timewait_recycled);
-    tw_free(st, t->tw_head);
+    tw_end(st, first_head(t));
   }
   uint32_t i = t->tw_free;
   if (i) {
@@ -242,26 +284,30 @@ bool zn__tcp_tw_save(struct zn_tcp_conn *c) {
     return false;
   struct zn__tcp_tw *w = at(t, i);
   save_fields(w, c);
-  w->expires = zn__tcp_2msl_deadline(c);
+  w->q = c->state == ZN_TCP_TIME_WAIT ? Q_TIME_WAIT : Q_FIN_WAIT_2;
+  w->expires = zn__tcp_misc_deadline(c);
+  uint32_t tail = t->tw_tail[w->q];
+  if (tail && w->expires < at(t, tail)->expires)
+    w->expires = at(t, tail)->expires; /* the queue stays in order */
   uint32_t *b = bucket_of(t, w->hash);
   w->hnext = *b;
   *b = i;
-  bool first = !t->tw_head;
   queue_append(t, i);
-  if (first)
+  if (first_head(t) == i)
     timer_follow_head(st, t);
   return true;
 }
 
-/* The connection as it stood when saved: TIME_WAIT, its FIN sent and
- * acknowledged, the peer's received; no application.  What a segment
- * in TIME_WAIT reads is all here; the rest is a fresh slot's. */
+/* The connection as it stood when saved: TIME_WAIT or FIN_WAIT_2, its
+ * FIN sent and acknowledged (and the peer's received, in TIME_WAIT); no
+ * application.  What a segment in those states reads is all here; the
+ * rest is a fresh slot's. */
 static void restore_fields(struct zn_tcp_conn *c, const struct zn__tcp_tw *w) {
   c->laddr = w->laddr;
   c->raddr = w->raddr;
   c->lport = w->lport;
   c->rport = w->rport;
-  c->state = ZN_TCP_TIME_WAIT;
+  c->state = w->q == Q_TIME_WAIT ? ZN_TCP_TIME_WAIT : ZN_TCP_FIN_WAIT_2;
   c->flags = w->flags;
   c->life = ZN__TCPL_USER_CLOSED;
   c->notify = ZN__TCPN_CLOSED_NOTIFIED;
@@ -324,8 +370,9 @@ struct zn_tcp_conn *zn__tcp_tw_thaw(struct zn_stack *st,
   uint64_t expires = w->expires;
   tw_free(st, i);
   zn__tcp_hash_in(c);
-  t->ntimewait++; /* a slot in TIME_WAIT again (zn__tcp_closed counts it) */
-  zn__tcp_arm_2msl_at(c, expires);
+  if (c->state == ZN_TCP_TIME_WAIT)
+    t->ntimewait++; /* a slot in TIME_WAIT (zn__tcp_closed counts it) */
+  zn__tcp_misc_arm_at(c, expires);
   return c;
 }
 
@@ -335,14 +382,25 @@ bool zn__tcp_tw_holds(struct zn_stack *st, const struct zn_ip *laddr,
   return find(st, laddr, lport, raddr, rport) != 0;
 }
 
+enum zn_tcp_state zn__tcp_tw_state(struct zn_stack *st,
+                                   const struct zn_ip *laddr, uint16_t lport,
+                                   const struct zn_ip *raddr, uint16_t rport) {
+  uint32_t i = find(st, laddr, lport, raddr, rport);
+  if (!i)
+    return ZN_TCP_CLOSED;
+  return at(ZN__MOD(st, tcp), i)->q == Q_TIME_WAIT ? ZN_TCP_TIME_WAIT
+                                                   : ZN_TCP_FIN_WAIT_2;
+}
+
 bool zn__tcp_tw_port_held(struct zn_stack *st, const struct zn_ip *addr,
                           uint16_t port) {
   struct zn__tcp *t = ZN__MOD(st, tcp);
-  for (uint32_t i = t->tw_head; i; i = at(t, i)->qnext) {
-    const struct zn__tcp_tw *w = at(t, i);
-    if (w->lport == port && zn__inet_bind_overlap(&w->laddr, addr))
-      return true;
-  }
+  for (int q = Q_TIME_WAIT; q <= Q_FIN_WAIT_2; q++)
+    for (uint32_t i = t->tw_head[q]; i; i = at(t, i)->qnext) {
+      const struct zn__tcp_tw *w = at(t, i);
+      if (w->lport == port && zn__inet_bind_overlap(&w->laddr, addr))
+        return true;
+    }
   return false;
 }
 

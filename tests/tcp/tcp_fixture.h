@@ -324,16 +324,14 @@ static inline struct zn_tcp_conn *fx_conn(const struct fx *f) {
   return zn__tcp_lookup(f->st, TH_IP(FX_OUR_IP), f->lport, TH_IP(FX_PEER_IP), f->pport);
 }
 
-/* Its state: a slot's, or TIME_WAIT kept in a record once the
- * application let go (tcp_tw.c), else CLOSED. */
+/* Its state: a slot's, or the one a record keeps once the application
+ * let go (TIME_WAIT, FIN_WAIT_2: tcp_tw.c), else CLOSED. */
 static inline enum zn_tcp_state fx_state(const struct fx *f) {
   const struct zn_tcp_conn *c = fx_conn(f);
   if (c)
     return (enum zn_tcp_state)c->state;
-  return zn__tcp_tw_holds(f->st, TH_IP(FX_OUR_IP), f->lport, TH_IP(FX_PEER_IP),
-                          f->pport)
-             ? ZN_TCP_TIME_WAIT
-             : ZN_TCP_CLOSED;
+  return zn__tcp_tw_state(f->st, TH_IP(FX_OUR_IP), f->lport, TH_IP(FX_PEER_IP),
+                          f->pport);
 }
 
 static inline struct zn_tcp_info fx_info(const struct fx *f) {

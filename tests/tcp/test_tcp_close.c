@@ -238,6 +238,89 @@ ZT_TEST(test_fin_wait_2_unacceptable) {
   fx_free(&f);
 }
 
+/* FIN_WAIT_2 once the application let go: the slot goes back and a
+ * record keeps the connection (tcp_tw.c); each segment is answered from
+ * it brought back into a slot. */
+static void fin_wait_2_record(struct fx *f) {
+  fx_init(f, NULL);
+  fx_fin_wait_2(f);
+  fx_close(f);
+  fx_poll(f);
+  ZT_STREQ(f->log, "CX"); /* connected, closed */
+  ZT_EQ(ZN__MOD(f->st, tcp)->nused, 0);
+  ZT_EQ(zn__tcp_tw_used(f->st), 1);
+  EXPECT_STATE(f, ZN_TCP_FIN_WAIT_2);
+  f->c = NULL;
+}
+
+ZT_TEST(test_fin_wait_2_record_fin) {
+  struct fx f;
+  fin_wait_2_record(&f);
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = FIN | ACK);
+  f.p_nxt++;
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  fx_poll(&f);
+  EXPECT_STATE(&f, ZN_TCP_TIME_WAIT);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
+  ZT_EQ(zn__tcp_tw_used(f.st), 1);
+  ZT_EQ(ZN__MOD(f.st, tcp)->ntimewait, 0);
+  /* Its FIN again: the ACK again, from the TIME_WAIT record. */
+  SEND(&f, .seq = f.p_nxt - 1, .ack = f.s_nxt, .flags = FIN | ACK);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  fx_run(&f, 2 * ZN_MS(f.cfg.tcp_msl_ms));
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_EQ(zn__tcp_tw_used(f.st), 0);
+  EXPECT_NONE(&f);
+  fx_free(&f);
+}
+
+ZT_TEST(test_fin_wait_2_record_times_out) {
+  struct fx f;
+  fin_wait_2_record(&f);
+  fx_run(&f, ZN_MS(f.cfg.tcp_fw2_ms) - ZN_MS(1));
+  EXPECT_NONE(&f);
+  EXPECT_STATE(&f, ZN_TCP_FIN_WAIT_2);
+  fx_run(&f, ZN_MS(1));
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = RST | ACK);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_EQ(zn__tcp_tw_used(f.st), 0);
+  fx_free(&f);
+}
+
+/* New data for the application that closed: a reset (RFC 2525 §2.17),
+ * from the record as from the slot. */
+ZT_TEST(test_fin_wait_2_record_data) {
+  struct fx f;
+  fin_wait_2_record(&f);
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK | PSH, .len = 10);
+  EXPECT(&f, .seq = f.s_nxt, .flags = RST);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  fx_poll(&f);
+  ZT_EQ(zn__tcp_tw_used(f.st), 0);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
+  fx_free(&f);
+}
+
+/* RFC 5961 from the record: a RST in the window but not at RCV.NXT, a
+ * SYN: challenge ACKs, the record stays; a RST at RCV.NXT ends it. */
+ZT_TEST(test_fin_wait_2_record_rst_syn) {
+  struct fx f;
+  fin_wait_2_record(&f);
+  SEND(&f, .seq = f.p_nxt + 1, .flags = RST);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  SEND(&f, .seq = f.p_nxt + 3, .flags = SYN);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  EXPECT_STATE(&f, ZN_TCP_FIN_WAIT_2);
+  ZT_EQ(zn__tcp_tw_used(f.st), 1);
+  SEND(&f, .seq = f.p_nxt, .flags = RST);
+  EXPECT_NONE(&f);
+  fx_poll(&f);
+  EXPECT_STATE(&f, ZN_TCP_CLOSED);
+  ZT_EQ(zn__tcp_tw_used(f.st), 0);
+  ZT_EQ(f.errors, 0); /* (nobody to tell) */
+  fx_free(&f);
+}
+
 /* ================= CLOSE_WAIT (their FIN received) ===================== */
 
 ZT_TEST(test_close_wait_fin_again) {
@@ -820,6 +903,10 @@ int main(void) {
   ZT_RUN(test_time_wait_data_from_record);
   ZT_RUN(test_time_wait_inside_window_from_record);
   ZT_RUN(test_time_wait_record_answers_full_table);
+  ZT_RUN(test_fin_wait_2_record_fin);
+  ZT_RUN(test_fin_wait_2_record_times_out);
+  ZT_RUN(test_fin_wait_2_record_data);
+  ZT_RUN(test_fin_wait_2_record_rst_syn);
   ZT_RUN(test_listen_syn_fin);
   return zt_done();
 }

@@ -669,8 +669,10 @@ ZT_TEST(test_timer_modes) {
   ZT_EQ(c->rtx_mode, ZN__TCP_RTX_RTO);     /* the FIN in flight */
   ack_all(&f);
   EXPECT_STATE(&f, ZN_TCP_FIN_WAIT_2);
-  ZT_EQ(c->rtx_mode, ZN__TCP_RTX_OFF);
-  ZT_EQ(c->misc_mode, ZN__TCP_MISC_FIN_WAIT_2); /* closed: a time limit */
+  /* Closed: a time limit, which a record keeps (tcp_tw.c); the slot is
+   * free. */
+  ZT_EQ(c->misc_mode, ZN__TCP_MISC_OFF);
+  ZT_EQ(zn__tcp_tw_used(f.st), 1);
   SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK | FIN);
   f.p_nxt++;
   EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
