@@ -22,7 +22,8 @@ struct ex_tls {
   void *creds_mem, *anchors_mem, *cache_mem, *pool_mem, *bufs_mem;
   size_t pool_len, bufs_len;
   struct zn_tls_pool pool;
-  unsigned bufs; /* ex_tls_set_bufs(); EX_TLS_BUFS_AUTO: from the pool's n */
+  unsigned bufs; /* ex_tls_set_bufs(); EX_TLS_BUFS_AUTO: bufs_for() */
+  unsigned busy; /* ex_tls_set_busy(); 0: not said */
 };
 
 bool ex_tls_available(void) { return true; }
@@ -180,13 +181,32 @@ void ex_tls_end(struct zn_stream *s) { free(s); }
 
 void ex_tls_set_bufs(struct ex_tls *x, unsigned k) { x->bufs = k; }
 
+void ex_tls_set_busy(struct ex_tls *x, unsigned busy) { x->busy = busy; }
+
 /* A server maker's sessions borrow record buffers (znet/tls.h, "Record
- * buffers lent"): by default a pair for each four sessions and four more,
- * so that idle keep-alive sessions hold none. */
+ * buffers lent"), so that idle keep-alive sessions hold none.  A pair is
+ * held only while a record moves: a handshake, a request TCP holds
+ * whole until the application has read it, a response until TCP has
+ * taken it.  So the pool follows what moves records at once, not the
+ * sessions.  Told the application's requests in flight (znet-httpd's
+ * request contexts, --busy), a pair for each (a request in flight reads
+ * and answers through one, a record at a time), and a quarter more and
+ * 8 for handshakes under way and for sessions whose next request waits,
+ * decrypted, for a context (the margin of znet-httpd's sessions over
+ * its contexts); at most one per session.  So with the sessions at their
+ * default (the same figure) every session may hold one, and with many
+ * more sessions than requests in flight (keep-alive connections held
+ * idle) the pool stays the size of the load.  Not told, a pair for each
+ * four sessions and four more (DoT's 32 sessions: 12).  Sessions that
+ * find none free wait in turn (buf_waits; ex_tls_print_stats). */
 static unsigned bufs_for(const struct ex_tls *x, unsigned n) {
   unsigned k = x->bufs;
-  if (k == EX_TLS_BUFS_AUTO)
-    k = x->cfg.role == ZN_TLS_SERVER ? n / 4 + 4 : 0;
+  if (k == EX_TLS_BUFS_AUTO && x->cfg.role != ZN_TLS_SERVER)
+    k = 0;
+  else if (k == EX_TLS_BUFS_AUTO && x->busy)
+    k = x->busy + x->busy / 4 + 8;
+  else if (k == EX_TLS_BUFS_AUTO)
+    k = n / 4 + 4;
   return k < n ? k : n;
 }
 
@@ -270,17 +290,35 @@ void ex_tls_why(const struct zn_stream *s, char *buf, size_t size) {
     (void)snprintf(buf, size, "%s", e.text);
 }
 
+static void print_one(FILE *fp, const char *prefix, const char *name,
+                      uint64_t v, const char *note) {
+  char key[64];
+  (void)snprintf(key, sizeof(key), "%s.%s", prefix, name);
+  fprintf(fp, "  %-26s %10" PRIu64 "%s\n", key, v, note);
+}
+
+/* The record buffer pool, whatever its counters say: how large it is
+ * against how much of it was used. */
+static void print_bufpool(FILE *fp, const struct ex_tls *x,
+                          const char *prefix) {
+  struct zn_tls_bufpool_info i;
+  if (x->cfg.bufpool == NULL)
+    return;
+  zn_tls_bufpool_get_info(x->cfg.bufpool, &i);
+  print_one(fp, prefix, "bufpool_pairs", i.n, "  (record buffer pairs)");
+  print_one(fp, prefix, "bufpool_peak", i.peak, "  (most lent at once)");
+  print_one(fp, prefix, "bufpool_takes", i.takes, "  (pairs lent)");
+  print_one(fp, prefix, "bufpool_waits", i.waits, "  (none free: waited)");
+}
+
 void ex_tls_print_stats(FILE *fp, const struct ex_tls *x, const char *prefix) {
   if (x == NULL)
     return;
-  for (int i = 0; i < ZN_TLS_NSTATS; i++) {
-    if (x->stats.v[i] == 0)
-      continue;
-    char key[64];
-    (void)snprintf(key, sizeof(key), "%s.%s", prefix, zn_tls_stat_name(i));
-    fprintf(fp, "  %-26s %10" PRIu64 "%s\n", key, x->stats.v[i],
-            i >= ZN_TLS_STAT_failed_version ? "  (failure)" : "");
-  }
+  for (int i = 0; i < ZN_TLS_NSTATS; i++)
+    if (x->stats.v[i] != 0)
+      print_one(fp, prefix, zn_tls_stat_name(i), x->stats.v[i],
+                i >= ZN_TLS_STAT_failed_version ? "  (failure)" : "");
+  print_bufpool(fp, x, prefix);
 }
 
 void ex_tls_free(struct ex_tls *x) {

@@ -69,14 +69,20 @@ struct zn_stream_maker *ex_tls_maker(struct ex_tls *x, struct zn_stack *st,
                                      const char *prog);
 
 /* ex_tls_set_bufs()'s default. */
-#define EX_TLS_BUFS_AUTO (~0u)
+#define EX_TLS_BUFS_AUTO 0u
 
 /* Record buffer pairs the sessions of ex_tls_maker() borrow (znet/tls.h,
  * "Record buffers lent"; call before ex_tls_maker()): k pairs (at most
- * the sessions' number), 0 for a pair in every session, EX_TLS_BUFS_AUTO
- * (the default) for n/4 + 4 of a server maker's n sessions and none for a
- * client's. */
+ * the sessions' number), or EX_TLS_BUFS_AUTO (0, the default): for a
+ * server maker, busy + busy/4 + 8 with ex_tls_set_busy(busy), else n/4 +
+ * 4 of its n sessions (at most n either way); none for a client's (each
+ * session its own pair). */
 void ex_tls_set_bufs(struct ex_tls *x, unsigned k);
+
+/* What the application has moving at once (znet-httpd: its requests in
+ * flight, --busy), which EX_TLS_BUFS_AUTO sizes the pool by; 0: not said
+ * (the default).  Call before ex_tls_maker(). */
+void ex_tls_set_busy(struct ex_tls *x, unsigned busy);
 
 /* The pairs of ex_tls_maker()'s buffer pool (0: none) and the times a
  * session waited for one. */
@@ -102,7 +108,8 @@ void ex_tls_describe(const struct zn_stream *s, char *buf, size_t size);
 void ex_tls_why(const struct zn_stream *s, char *buf, size_t size);
 
 /* Every non-zero counter of the configuration's sessions, "  PREFIX.name
- * value" (failures marked), to fp. */
+ * value" (failures marked), then the record buffer pool's pairs, peak,
+ * takes and waits if it has one, to fp. */
 void ex_tls_print_stats(FILE *fp, const struct ex_tls *x, const char *prefix);
 
 void ex_tls_free(struct ex_tls *x);

@@ -50,6 +50,7 @@ struct httpd_opts {
   uint32_t max_conns;
   uint32_t busy;         /* request contexts; 0: min(max_conns, DEFAULT_BUSY) */
   uint32_t tls_sessions; /* 0: from busy (tls_sessions_of) */
+  uint32_t tls_bufs;     /* record buffer pairs; 0: from busy (common_tls) */
   uint32_t header_timeout_ms, idle_timeout_ms, send_timeout_ms;
   uint64_t grace_ns; /* UINT64_MAX: the server's default */
   uint32_t cache_files;
@@ -98,6 +99,10 @@ static const struct ex_opt httpd_flags[] = {
     {"tls-sessions", 0, EX_U32, OFF(tls_sessions), 1, MAX_CONNS_MAX, .arg = "N",
      .help = "TLS sessions (each as large as the banner says;\ndefault "
              "busy + busy/4 + 8)"},
+    {"tls-bufs", 0, EX_U32, OFF(tls_bufs), 0, MAX_CONNS_MAX, .arg = "N",
+     .help = "TLS record buffer pairs (33 KB each), lent to\nsessions while "
+             "a record moves (0: default\nbusy + busy/4 + 8; at most "
+             "tls-sessions)"},
     {"header-timeout", 0, EX_U32, OFF(header_timeout_ms), 1, 3600000,
      .arg = "MS", .want = "1..3600000 ms",
      .help = "a request head must arrive within MS of its\nfirst byte "
@@ -245,6 +250,8 @@ static int httpd_start(struct ex_host *h, struct httpd *d) {
     if (d->tls == NULL)
       return -1;
     ex_tls_set_alpn(d->tls, alpn, 1);
+    ex_tls_set_busy(d->tls, busy_of());
+    ex_tls_set_bufs(d->tls, hopts.tls_bufs);
     /* Sessions closing on their own still hold theirs: some room. */
     cfg.stream_maker =
         ex_tls_maker(d->tls, h->st, NULL, tls_sessions_of(), PROG);
