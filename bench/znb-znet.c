@@ -6,7 +6,7 @@
  *     UDP 7   echo: the datagram's own buffer goes back (no copy)
  *     TCP 7   echo: zn_tcp_peek, zn_tcp_write (one copy), zn_tcp_consume
  *     TCP 9   discard: peek and consume, closes on the client's FIN
- *     TCP 19  source: an endless stream of one static buffer handed to
+ *     TCP 19  source: an endless stream of one buffer handed to
  *             zn_tcp_write_ref (no copy), at most tcp_sndbuf bytes
  *             unacknowledged, until the client goes; with
  *             --source-bytes N, N bytes and then its FIN (a short
@@ -31,10 +31,14 @@
 #define PORT_DISCARD 9
 #define PORT_SOURCE 19
 #define BACKLOG 128
-/* One write_ref hands this much of the static buffer. */
-#define SOURCE_CHUNK (16u * 1024u)
+/* One write_ref hands source_chunk bytes: tcp_sndbuf cut into at most
+ * ZN_TCP_MAX_REFS chunks, as a connection may have no more references
+ * pending, and no less than this.  Fixed 16 KiB chunks would hold a
+ * 16 MiB send buffer to 4 MiB unacknowledged (335 Mbit/s at 100 ms). */
+#define SOURCE_CHUNK_MIN (16u * 1024u)
 
-static uint8_t source_data[SOURCE_CHUNK];
+static uint8_t *source_data; /* source_chunk bytes of 's' */
+static uint32_t source_chunk;
 
 enum svc { SVC_ECHO, SVC_DISCARD, SVC_SOURCE };
 
@@ -77,7 +81,7 @@ static void conn_close(struct conn *k) {
 
 static void source_release(void *arg) {
   struct conn *k = arg;
-  k->unacked -= SOURCE_CHUNK;
+  k->unacked -= source_chunk;
 }
 
 /* Move what can move on one connection. */
@@ -109,13 +113,13 @@ static void conn_pump(struct conn *k) {
       break;
   }
   while (k->svc == SVC_SOURCE && !k->closing &&
-         k->unacked + SOURCE_CHUNK <= srv.sndbuf) {
+         k->unacked + source_chunk <= srv.sndbuf) {
     uint64_t left = srv.source_bytes ? srv.source_bytes - k->sent : UINT64_MAX;
     if (left == 0) {
       conn_close(k); /* all of it queued: the FIN follows the data */
       break;
     }
-    if (left < SOURCE_CHUNK) {
+    if (left < source_chunk) {
       /* The tail, copied: write_ref's release counts whole chunks. */
       long w = zn_tcp_write(k->c, source_data, (size_t)left);
       if (w <= 0)
@@ -124,12 +128,12 @@ static void conn_pump(struct conn *k) {
       srv.bytes_out += (uint64_t)w;
       continue;
     }
-    if (zn_tcp_write_ref(k->c, source_data, SOURCE_CHUNK, source_release,
+    if (zn_tcp_write_ref(k->c, source_data, source_chunk, source_release,
                          k) != ZN_OK)
       break;
-    k->unacked += SOURCE_CHUNK;
-    k->sent += SOURCE_CHUNK;
-    srv.bytes_out += SOURCE_CHUNK;
+    k->unacked += source_chunk;
+    k->sent += source_chunk;
+    srv.bytes_out += source_chunk;
   }
 }
 
@@ -264,11 +268,21 @@ int main(int argc, char **argv) {
     ex_usage_error(PROG, "unexpected argument '%s'", argv[first]);
   if (h.o.ipv4 == 0)
     ex_usage_error(PROG, "--ipv4 ADDR/PREFIX is required");
-  memset(source_data, 's', sizeof(source_data));
   if (ex_open(&h, PROG) != 0)
     return EX_EXIT_FAIL;
   srv.st = h.st;
   srv.sndbuf = h.cfg.tcp_sndbuf;
+  source_chunk =
+      srv.sndbuf / ZN_TCP_MAX_REFS + (srv.sndbuf % ZN_TCP_MAX_REFS != 0);
+  if (source_chunk < SOURCE_CHUNK_MIN)
+    source_chunk = SOURCE_CHUNK_MIN;
+  source_data = malloc(source_chunk);
+  if (source_data == NULL) {
+    fprintf(stderr, PROG ": out of memory\n");
+    ex_close(&h, PROG);
+    return EX_EXIT_FAIL;
+  }
+  memset(source_data, 's', source_chunk);
   zn_stack_poll(h.st, zn_netif_now(h.nif));
   int rc = start(&srv);
   if (rc != ZN_OK) {
@@ -276,6 +290,7 @@ int main(int argc, char **argv) {
             zn_strerror(rc));
     stop(&srv);
     ex_close(&h, PROG);
+    free(source_data);
     return EX_EXIT_FAIL;
   }
   char ip[ZN_IPV4_STRLEN];
@@ -296,5 +311,6 @@ int main(int argc, char **argv) {
   ex_print_stats(stderr, h.st, PROG);
   ex_print_netif_stats(stderr, &h);
   ex_close(&h, PROG);
+  free(source_data);
   return rc == ZN_OK ? 0 : EX_EXIT_FAIL;
 }
