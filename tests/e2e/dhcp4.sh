@@ -167,12 +167,20 @@ bound=$(counter "$err" dhcp4_bound)
 renewed=$(counter "$err" dhcp4_renewed)
 probes=$(counter "$err" dhcp4_probe_tx)
 fragtx=$(counter "$err" ip_frag_tx)
-drops=$(awk '$1 ~ /^dhcp4_drop_/ { s += $2 } END { print s + 0 }' "$err")
+# A reply to a message sent again (a DISCOVER or REQUEST retried when
+# the answer was late, on a loaded machine) may come twice, the second
+# in a state that takes it no longer: dhcp4_drop_type, at most one per
+# retry.  Every other drop is a failure.
+drops=$(awk '$1 ~ /^dhcp4_drop_/ && $1 != "dhcp4_drop_type" { s += $2 } END { print s + 0 }' "$err")
+dtype=$(counter "$err" dhcp4_drop_type)
+retries=$(($(counter "$err" dhcp4_discover_tx) - 1 + $(counter "$err" dhcp4_request_tx) - 1 - renewed))
 check "dhcp4_bound 1, dhcp4_renewed >= 1 (got $bound, $renewed)" \
   [ "$bound" -eq 1 -a "$renewed" -ge 1 ]
 check "3 RFC 5227 probes before binding (dhcp4_probe_tx $probes)" [ "$probes" -eq 3 ]
 check "replies over MTU 1400 fragmented (ip_frag_tx $fragtx >= 3)" [ "$fragtx" -ge 3 ]
-check "no DHCP reply dropped (dhcp4_drop_* total $drops)" [ "$drops" -eq 0 ]
+check "no DHCP reply dropped (dhcp4_drop_* total $drops but type)" [ "$drops" -eq 0 ]
+check "replies of a type the state no longer takes only after retries ($dtype, retries $retries)" \
+  [ "${dtype:-0}" -le "$((retries > 0 ? retries : 0))" ]
 no_leak_case "first run" "$err"
 cp "$err" "$E2E_TMP/first.err"
 # What went over the wire (znet's --capture): DISCOVER and REQUEST from
