@@ -30,6 +30,9 @@ static void sack_advance(struct zn_tcp_conn *c) {
   if (zn__seq_lt(c->high_sacked, c->snd_una) ||
       zn__seq_gt(c->high_sacked, c->snd_max))
     c->high_sacked = c->snd_una;
+  if (zn__seq_lt(c->rtx_next, c->snd_una) ||
+      zn__seq_gt(c->rtx_next, c->snd_max))
+    c->rtx_next = c->snd_una;
 }
 
 /* Is seq SACKed?  If so, *skip is how far its block goes on. */
@@ -244,7 +247,16 @@ void zn__tcp_enter_recovery(struct zn_tcp_conn *c) {
   c->recover = c->snd_max;
   c->flags |= ZN__TCPF_IN_RECOVERY;
   c->flags &= (uint16_t)~ZN__TCPF_RTO_RECOVERY;
-  c->rtx_next = c->snd_una;
+  /* RFC 6675's HighRxt starts again at SND.UNA, but its NextSeg resends
+   * only what IsLost finds lost.  The walk of output_recovery resends
+   * every hole below the highest SACK: begun again at SND.UNA, it would
+   * resend the holes an earlier recovery resent, in flight, the one it
+   * ended a moment ago or undid.  Whether those resends were lost is
+   * RACK's to say, as for any resend.  (Kept within [SND.UNA, SND.MAX],
+   * as sack_advance keeps it.) */
+  if (zn__seq_lt(c->rtx_next, c->snd_una) ||
+      zn__seq_gt(c->rtx_next, c->snd_max))
+    c->rtx_next = c->snd_una;
   c->fast_retransmits++;
   ZN_STAT_INC(c->st, tcp_fast_rtx);
   if (!c->sack_ok) {
@@ -417,8 +429,11 @@ static void ack_in_recovery(struct zn_tcp_conn *c, uint32_t ack,
      * start (RFC 5681 §3.1): every ACK of new data opens it, while
      * output retransmits what the RTO presumed lost. */
     c->cc.ops->on_ack(&c->cc, data, c->st->now, c->srtt_us);
-  } else if (c->sack_ok && zn__seq_leq(c->rtx_next, c->snd_una)) {
-    zn__tcp_retransmit_first(c); /* RFC 6675 NextSeg rule 3 */
+  } else if (c->sack_ok && zn__seq_leq(c->rtx_next, c->snd_una) &&
+             zn__seq_lt(c->snd_una, c->high_sacked)) {
+    /* RFC 6675 NextSeg rule 3: a hole not resent yet, below the highest
+     * SACK ((1.b): above it, SND.UNA may only be in flight). */
+    zn__tcp_retransmit_first(c);
   }
 }
 
@@ -536,11 +551,17 @@ void zn__tcp_rack_recover(struct zn_tcp_conn *c) {
    * that is not sending, and the one that acknowledges all it sent.) */
   if (c->nxmap == 0)
     return;
-  if (!zn__tcp_rack_mark_lost(c) || (c->flags & ZN__TCPF_IN_RECOVERY) ||
-      zn__seq_lt(c->snd_una, c->recover))
+  bool marked = zn__tcp_rack_mark_lost(c);
+  if ((c->flags & ZN__TCPF_IN_RECOVERY) || zn__seq_lt(c->snd_una, c->recover))
+    return;
+  /* Marked now, or marked while the recovery this ACK ended (or undid)
+   * ran and not resent by it (the window or pacing held it): outside
+   * recovery nothing resends what is marked, and it would wait for the
+   * RTO. */
+  uint32_t seq, len;
+  if (!marked && !zn__tcp_rack_next_lost(c, &seq, &len))
     return;
   zn__tcp_enter_recovery(c);
-  uint32_t seq, len;
   if (zn__tcp_rack_next_lost(c, &seq, &len) && seq == c->snd_una)
     zn__tcp_retransmit_first(c);
 }

@@ -916,6 +916,14 @@ transmit_body(struct zn_tcp_conn *c, uint32_t seq, uint32_t max,
     if ((c->flags & ZN__TCPF_TIMING) && zn__seq_geq(c->rtt_seq, seq) &&
         zn__seq_lt(c->rtt_seq, seq + used))
       c->flags &= (uint16_t)~ZN__TCPF_TIMING;
+    /* The first hole went again: its loss probe and RTO count from now
+     * (Linux's tcp_xmit_retransmit_queue rearms the same way).  Armed
+     * before, at the last ACK of new data, the probe could resend it a
+     * moment after, the same poll even, long before its ACK could come:
+     * a needless resend, whose delivery RACK cannot tell from the one
+     * before it. */
+    if (seq == c->snd_una)
+      zn__tcp_arm_rtx(c);
   } else {
     c->bytes_sent += len;
     c->last_snd = c->st->now;

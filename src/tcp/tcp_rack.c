@@ -240,18 +240,33 @@ static uint32_t delivered_end(const struct zn_tcp_conn *c, uint32_t lo,
   return d;
 }
 
+/* Ticks of the timestamp clock (zn__tcp_ts_now's milliseconds) from a
+ * send rtt us ago to now: how much older than now the TSval of that send
+ * is.  (From the stack's own clock, so exact: rtt / 1000 can be one
+ * short of it.) */
+static uint32_t ts_ticks_since(const struct zn_tcp_conn *c, uint32_t rtt) {
+  uint64_t now = c->st->now / 1000u;
+  uint64_t sent = now > rtt ? now - rtt : 0;
+  return (uint32_t)(now / 1000u - sent / 1000u);
+}
+
 /* §6.2 step 2: RACK follows the most recently sent of what is delivered.
  * A range sent more than once was delivered by an earlier send, and
  * gives no sample, if the ACK echoes a transmission older than its last
- * one (by more than the timestamp clock's millisecond), or its RTT is
+ * one (its TSecr is below the TSval that send carried), or its RTT is
  * below the lowest seen.  (Taken for the resend, the delivery of an
- * original would make everything sent before the resend look lost.) */
+ * original would make everything sent before the resend look lost.  On
+ * a path of microseconds a resend often follows the send the ACK
+ * delivered by a single tick of the timestamp clock: a loss probe of
+ * recovery 0.5-2 ms after the fast retransmit of the same hole.  The
+ * echo's age is compared with the exact ticks since the last send, not
+ * with rtt / 1000 + 1, which let every such one through.) */
 static bool rtx_delivered_before(const struct zn_tcp_conn *c, uint32_t rtt,
                                  const struct zn__tcp_rs *rs) {
   if (rtt < c->rack_min_rtt_us)
     return true;
   return rs && rs->echo_age_ms != UINT32_MAX &&
-         rs->echo_age_ms > rtt / 1000u + 1u;
+         rs->echo_age_ms > ts_ticks_since(c, rtt);
 }
 
 static void rack_advance(struct zn_tcp_conn *c, const struct zn__tcp_xmit *x,

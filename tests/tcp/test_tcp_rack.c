@@ -2,7 +2,8 @@
  * RACK (RFC 8985 §6, src/tcp/tcp_rack.c) against a scripted peer
  * (tcp_fixture.h) with a 20 ms round trip: the reordering window before
  * a hole is taken as lost, reordering that is not loss, the window's
- * D-SACK adaptation, and the transmit map's bound.
+ * D-SACK adaptation, and the transmit map's bound; on a path of
+ * microseconds too, what recovery resends and what it must not.
  */
 #include "tcp_fixture.h"
 
@@ -154,6 +155,146 @@ ZT_TEST(test_rack_late_original_not_taken_for_resend) {
   fx_free(&f);
 }
 
+/* ESTABLISHED with SACK and timestamps on a path of 200 us, min_RTT
+ * 100 us (one segment acknowledged that soon), the clock 100 us into a
+ * timer tick.  Returns SND.NXT. */
+static uint32_t rack_fast_path(struct fx *f, uint32_t tm) {
+  fx_init(f, NULL);
+  f->rtt = ZN_US(200);
+  f->peer_syn.present |= ZN_TCP_OPTF_SACK_PERM | ZN_TCP_OPTF_TS;
+  fx_established(f);
+  uint32_t una = f->s_nxt;
+  ZT_EQ(fx_write(f, tm), (long)tm);
+  fx_poll(f);
+  EXPECT(f, .seq = una, .ack = f->p_nxt, .flags = ACK | PSH, .len = tm);
+  f->now += ZN_US(100);
+  SEND(f, .seq = f->p_nxt, .ack = una + tm, .flags = ACK);
+  ZT_EQ(fx_conn(f)->rack_min_rtt_us, 100);
+  f->now = (f->now / ZN_MS(1) + 1) * ZN_MS(1) + ZN_US(100);
+  fx_poll(f);
+  return una + tm;
+}
+
+/* §6.2 step 2 on a path of microseconds, where a resend and the one
+ * before it are a timer tick apart (a millisecond of the timestamp
+ * clock): the fast retransmit of the first hole goes at a tick's start
+ * (k+1 ms), its loss probe one tick later (PTO 1 ms), before the fast
+ * retransmit could be acknowledged (the ACKs of a queue-laden path come
+ * milliseconds late), and the cumulative ACK that follows (k+2.6 ms)
+ * echoes the fast retransmit's TSval, one tick before the probe's.  It
+ * delivers the fast retransmit, not the probe: RACK must not take the
+ * probe's send time, or the new data sent between the two, still in
+ * flight, would count as sent before RACK's segment and go again (the
+ * cascade of needless resends, and the D-SACKs of them, of znet's sender
+ * against a Linux receiver at sub-millisecond RTT, 2-3% retransmitted at
+ * 1% loss: bench/shortflow.sh).  The flight: 6 segments at t0 (k.1 ms);
+ * the SACK of the 2nd..5th at k+1 ms (the 1st goes again at once; 2 more
+ * written go as new data); the probe at k+2 ms resends the 1st; the ACK
+ * of the first 6 ends recovery.  The 7th and 8th are in flight and not
+ * lost. */
+ZT_TEST(test_rack_resend_one_tick_later_not_taken) {
+  const uint32_t TM = M - 12; /* the MSS less the timestamps option */
+  struct fx f;
+  uint32_t una = rack_fast_path(&f, TM);
+  uint64_t t0 = f.now;
+  ZT_EQ(fx_write(&f, 6 * TM), (long)(6 * TM));
+  fx_poll(&f);
+  for (uint32_t k = 0; k < 6; k++)
+    EXPECT(&f, .seq = una + k * TM, .ack = f.p_nxt,
+           .flags = k == 5 ? ACK | PSH : ACK, .len = TM);
+  uint32_t t0_tsval = f.s_tsval;
+  f.now = t0 + ZN_US(900);
+  struct zn_tcp_seg_opts o = {.present = ZN_TCP_OPTF_TS | ZN_TCP_OPTF_SACK,
+                              .nsack = 1};
+  o.tsval = fx_tsval(&f);
+  o.tsecr = t0_tsval;
+  o.sack[0].left = una + TM;
+  o.sack[0].right = una + 5 * TM;
+  SEND(&f, .seq = f.p_nxt, .ack = una, .flags = ACK, .o = o);
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = TM);
+  uint32_t frtx_tsval = f.s_tsval;
+  ZT_CHECK(frtx_tsval != t0_tsval);
+  ZT_EQ(fx_write(&f, 2 * TM), (long)(2 * TM));
+  fx_poll(&f);
+  EXPECT(&f, .seq = una + 6 * TM, .ack = f.p_nxt, .flags = ACK, .len = TM);
+  EXPECT(&f, .seq = una + 7 * TM, .ack = f.p_nxt, .flags = ACK | PSH,
+         .len = TM);
+  EXPECT_NONE(&f);
+  fx_run(&f, t0 + ZN_US(1900) - f.now);
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = TM);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_probe), 1);
+  ZT_EQ(f.s_tsval, frtx_tsval + 1);
+  fx_run(&f, t0 + ZN_US(2500) - f.now);
+  EXPECT_NONE(&f);
+  int rtx = fx_stat(&f, ZN_STAT_tcp_rtx);
+  o.present = ZN_TCP_OPTF_TS;
+  o.nsack = 0;
+  o.tsval = fx_tsval(&f);
+  o.tsecr = frtx_tsval; /* the fast retransmit filled the hole */
+  SEND(&f, .seq = f.p_nxt, .ack = una + 6 * TM, .flags = ACK, .o = o);
+  ZT_CHECK(!(fx_conn(&f)->flags & ZN__TCPF_IN_RECOVERY));
+  fx_run(&f, ZN_US(300));
+  EXPECT_NONE(&f); /* the 7th and 8th are in flight: not resent */
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_rtx), rtx);
+  o.tsval = fx_tsval(&f);
+  o.tsecr = f.s_tsval;
+  SEND(&f, .seq = f.p_nxt, .ack = una + 8 * TM, .flags = ACK, .o = o);
+  ZT_EQ(fx_info(&f).unacked, 0);
+  fx_free(&f);
+}
+
+/* RFC 6675 NextSeg rule 3 resends a hole not resent yet only below the
+ * highest SACK ((1.b)).  Recovery for the 1st of 6 (the 2nd..4th
+ * SACKed: it goes again at once), then, 1 ms later, the ACK of the
+ * first four: the 5th, at SND.UNA now, lies above everything SACKed and
+ * was sent with the 4th, just delivered: in flight, not lost.  It is
+ * not resent (it used to be, at every such partial ACK: against a Linux
+ * receiver at sub-millisecond RTT most of those resends were
+ * D-SACKed). */
+ZT_TEST(test_rack_partial_ack_above_sacks_not_resent) {
+  struct fx f;
+  uint32_t una = rack_flight(&f, 6);
+  fx_run(&f, ZN_MS(20));
+  sack_one(&f, una, una + M, una + 4 * M);
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = M);
+  EXPECT_NONE(&f);
+  ZT_CHECK(fx_conn(&f)->flags & ZN__TCPF_IN_RECOVERY);
+  fx_run(&f, ZN_MS(1));
+  SEND(&f, .seq = f.p_nxt, .ack = una + 4 * M, .flags = ACK);
+  ZT_CHECK(fx_conn(&f)->flags & ZN__TCPF_IN_RECOVERY);
+  EXPECT_NONE(&f);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_rtx), 1);
+  SEND(&f, .seq = f.p_nxt, .ack = una + 6 * M, .flags = ACK);
+  ZT_CHECK(!(fx_conn(&f)->flags & ZN__TCPF_IN_RECOVERY));
+  ZT_EQ(fx_info(&f).unacked, 0);
+  fx_free(&f);
+}
+
+/* The first hole's resend restarts the loss probe's timeout (as Linux
+ * rearms its timer when it resends the head).  The SACK that starts
+ * recovery comes 39.5 ms after the flight, half a millisecond before
+ * the probe (2 SRTTs, armed when the flight left) was due: the probe
+ * does not resend the hole the fast retransmit has just resent (a
+ * needless resend, and one whose delivery RACK could not tell from the
+ * fast retransmit's), but comes 2 SRTTs after it. */
+ZT_TEST(test_rack_probe_waits_after_fast_retransmit) {
+  struct fx f;
+  uint32_t una = rack_flight(&f, 6);
+  fx_run(&f, ZN_US(39500));
+  EXPECT_NONE(&f);
+  sack_one(&f, una, una + M, una + 4 * M);
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = M);
+  fx_run(&f, ZN_MS(30));
+  EXPECT_NONE(&f);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_probe), 0);
+  fx_run(&f, ZN_MS(11));
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = M);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_probe), 1);
+  SEND(&f, .seq = f.p_nxt, .ack = una + 6 * M, .flags = ACK);
+  ZT_EQ(fx_info(&f).unacked, 0);
+  fx_free(&f);
+}
+
 /* A D-SACK widens the window by a quarter of min_RTT, once per round
  * trip (§6.2 step 4), for the next 16 recoveries (the window itself
  * applies once reordering is seen, or outside DupThresh's case). */
@@ -192,6 +333,52 @@ static struct zn_tcp_conn *rack_wide_conn(struct fx *f) {
   struct zn_tcp_conn *c = fx_conn(f);
   c->cc.cwnd = 64 * M;
   return c;
+}
+
+/* What RACK marks lost while a recovery runs goes again even if that
+ * recovery ends first.  Ten segments; the 2nd..8th SACKed: recovery
+ * (to the 10th) resends the 1st, and sends the 11th and 12th, new.
+ * Pacing holds what follows (as it does BBR's resends) when the SACK of
+ * the 9th, 10th and 12th marks the 11th lost, and the ACK of the first
+ * ten ends the recovery before the 11th went again.  Outside
+ * recovery nothing resends what is marked: it waited for the RTO (the
+ * loss probe resends the 12th, SACKed).  The ACK starts a recovery of
+ * its own for it, which resends it at once. */
+ZT_TEST(test_rack_lost_left_at_recovery_end_resent) {
+  struct fx f;
+  struct zn_tcp_conn *c = rack_wide_conn(&f);
+  uint32_t una = f.s_nxt;
+  ZT_EQ(fx_write(&f, 10 * M), (long)(10 * M));
+  fx_poll(&f);
+  ZT_EQ(fx_drain(&f), 10u);
+  fx_run(&f, ZN_MS(20));
+  sack_one(&f, una, una + M, una + 8 * M);
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = M);
+  ZT_EQ(fx_write(&f, 2 * M), (long)(2 * M));
+  fx_poll(&f);
+  EXPECT(&f, .seq = una + 10 * M, .ack = f.p_nxt, .flags = ACK, .len = M);
+  EXPECT(&f, .seq = una + 11 * M, .ack = f.p_nxt, .flags = ACK | PSH,
+         .len = M);
+  EXPECT_NONE(&f);
+  fx_run(&f, ZN_MS(1));
+  c->fl->pace_next = f.now + ZN_MS(50);
+  struct zn_tcp_seg_opts o = {.present = ZN_TCP_OPTF_SACK, .nsack = 2};
+  o.sack[0].left = una + 11 * M;
+  o.sack[0].right = una + 12 * M;
+  o.sack[1].left = una + M;
+  o.sack[1].right = una + 10 * M;
+  SEND(&f, .seq = f.p_nxt, .ack = una, .flags = ACK, .o = o);
+  EXPECT_NONE(&f); /* held */
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_rack_lost), 2);
+  ZT_CHECK(c->flags & ZN__TCPF_IN_RECOVERY);
+  sack_one(&f, una + 10 * M, una + 11 * M, una + 12 * M);
+  EXPECT(&f, .seq = una + 10 * M, .ack = f.p_nxt, .flags = ACK, .len = M);
+  EXPECT_NONE(&f);
+  ZT_CHECK(c->flags & ZN__TCPF_IN_RECOVERY);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_fast_rtx), 2);
+  SEND(&f, .seq = f.p_nxt, .ack = una + 12 * M, .flags = ACK);
+  ZT_EQ(fx_info(&f).unacked, 0);
+  fx_free(&f);
 }
 
 /* Forty segments sent half a millisecond apart, none acknowledged: the
@@ -355,6 +542,10 @@ int main(void) {
   ZT_RUN(test_rack_reordered_not_lost);
   ZT_RUN(test_rack_dupthresh_and_after_reordering);
   ZT_RUN(test_rack_late_original_not_taken_for_resend);
+  ZT_RUN(test_rack_resend_one_tick_later_not_taken);
+  ZT_RUN(test_rack_partial_ack_above_sacks_not_resent);
+  ZT_RUN(test_rack_probe_waits_after_fast_retransmit);
+  ZT_RUN(test_rack_lost_left_at_recovery_end_resent);
   ZT_RUN(test_rack_dsack_widens_window);
   ZT_RUN(test_rack_map_bounded);
   ZT_RUN(test_rack_ack_of_all_as_general_path);

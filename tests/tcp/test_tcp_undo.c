@@ -194,6 +194,39 @@ static void probe_then_ack(bool dsack) {
 ZT_TEST(test_probe_dsacked_keeps_window) { probe_then_ack(true); }
 ZT_TEST(test_probe_repair_cuts_window) { probe_then_ack(false); }
 
+/* A recovery that begins right after one that was undone does not
+ * resend again what the undone one resent: those resends are in
+ * flight, and whether they are lost is RACK's to say, as for any
+ * resend.  Eight segments; at 20 ms the 2nd and the 4th..6th SACKed:
+ * recovery resends the 1st and the 3rd.  At 21 ms the ACK of the first
+ * two echoes the original TSval (the 1st was late, not lost: undone)
+ * and SACKs the 8th: the 7th, sent before it, is lost, and a new
+ * recovery resends it, and only it (the 3rd went again too, twice in a
+ * millisecond, when each recovery began its walk at SND.UNA). */
+ZT_TEST(test_recovery_after_undo_keeps_resends) {
+  struct fx f;
+  uint32_t tsv;
+  uint32_t una = undo_flight(&f, 8, &tsv);
+  fx_run(&f, ZN_MS(20));
+  ack_sack_echo(&f, una, tsv, una + M, una + 2 * M);
+  EXPECT_NONE(&f);
+  ack_sack_echo(&f, una, tsv, una + 3 * M, una + 6 * M);
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = M);
+  EXPECT(&f, .seq = una + 2 * M, .ack = f.p_nxt, .flags = ACK, .len = M);
+  EXPECT_NONE(&f);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_fast_rtx), 1);
+  fx_run(&f, ZN_MS(1));
+  ack_sack_echo(&f, una + 2 * M, tsv, una + 7 * M, una + 8 * M);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_undo_recovery), 1);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_fast_rtx), 2);
+  EXPECT(&f, .seq = una + 6 * M, .ack = f.p_nxt, .flags = ACK, .len = M);
+  EXPECT_NONE(&f);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_rtx), 3);
+  ack_sack_echo(&f, una + 8 * M, f.s_tsval, 0, 0);
+  ZT_EQ(fx_info(&f).unacked, 0);
+  fx_free(&f);
+}
+
 /* ---- two stacks: a receiver that stalls ---- */
 
 struct stall_app {
@@ -445,6 +478,7 @@ int main(void) {
   ZT_RUN(test_rto_recovery_new_data_once);
   ZT_RUN(test_probe_dsacked_keeps_window);
   ZT_RUN(test_probe_repair_cuts_window);
+  ZT_RUN(test_recovery_after_undo_keeps_resends);
   ZT_RUN(test_undo_receiver_stall);
   ZT_RUN(test_ack_loss_no_cut);
   ZT_RUN(test_undo_dsack_fast_recovery);
