@@ -44,18 +44,15 @@ const char *zn_tcp_state_name(int state) {
   return state >= 0 && state < ZN_TCP_NSTATES ? state_names[state] : "?";
 }
 
-static uint32_t pow2_at_least(uint32_t n) {
-  uint32_t b = 1;
-  while (b < n)
-    b <<= 1;
-  return b;
-}
-
 /* The tables' sizes: a bucket a connection at least (chains of one on
  * average when the table is full), and a listener bucket for 16 (few
  * connections listen). */
-static uint32_t conn_buckets(uint32_t n) { return pow2_at_least(n + 1); }
-static uint32_t listen_buckets(uint32_t n) { return pow2_at_least(n / 16 + 4); }
+static uint32_t conn_buckets(uint32_t n) {
+  return zn__tcp_pow2_at_least(n + 1);
+}
+static uint32_t listen_buckets(uint32_t n) {
+  return zn__tcp_pow2_at_least(n / 16 + 4);
+}
 
 /* The table's slots: cfg.tcp_conns, and one spare that only a segment
  * for a saved TIME_WAIT may take (zn__tcp_alloc_spare): it can always
@@ -222,21 +219,14 @@ static uint64_t tuple_sip(const struct zn_stack *st, const struct zn_ip *laddr,
   return zn_siphash13(st->hash_key, in, sizeof(in));
 }
 
-static bool tuple_is(const struct zn_ip *a_laddr, uint16_t a_lport,
-                     const struct zn_ip *a_raddr, uint16_t a_rport,
-                     const struct zn_ip *laddr, uint16_t lport,
-                     const struct zn_ip *raddr, uint16_t rport) {
-  return a_lport == lport && a_rport == rport && zn__inet_eq(a_raddr, raddr) &&
-         zn__inet_eq(a_laddr, laddr);
-}
-
 /* (Inlined into both lookups, which it specialises.) */
 static inline __attribute__((always_inline)) uint64_t
 tuple_hash(struct zn_stack *st, const struct zn_ip *laddr, uint16_t lport,
            const struct zn_ip *raddr, uint16_t rport) {
   struct zn__tcp *t = ZN__MOD(st, tcp);
-  if (t->memo_ok && tuple_is(&t->memo_laddr, t->memo_lport, &t->memo_raddr,
-                             t->memo_rport, laddr, lport, raddr, rport))
+  if (t->memo_ok &&
+      zn__tcp_tuple_is(&t->memo_laddr, t->memo_lport, &t->memo_raddr,
+                       t->memo_rport, laddr, lport, raddr, rport))
     return t->memo_hash;
   t->memo_hash = tuple_sip(st, laddr, lport, raddr, rport);
   t->memo_laddr = *laddr;
@@ -319,8 +309,8 @@ lookup_chain(struct zn_stack *st, const struct zn_ip *laddr, uint16_t lport,
   uint32_t h = (uint32_t)tuple_hash(st, laddr, lport, raddr, rport);
   struct zn_tcp_conn *c = t->bucket[h & (t->nbuckets - 1)];
   for (; c; c = c->hnext)
-    if (tuple_is(&c->laddr, c->lport, &c->raddr, c->rport, laddr, lport, raddr,
-                 rport)) {
+    if (zn__tcp_tuple_is(&c->laddr, c->lport, &c->raddr, c->rport, laddr, lport,
+                         raddr, rport)) {
       t->last = c;
       return c;
     }
@@ -333,8 +323,8 @@ struct zn_tcp_conn *zn__tcp_lookup(struct zn_stack *st,
   /* last is in the table and still the first of its tuple in its chain
    * (nothing was hashed in since it was found). */
   struct zn_tcp_conn *c = ZN__MOD(st, tcp)->last;
-  if (c && tuple_is(&c->laddr, c->lport, &c->raddr, c->rport, laddr, lport,
-                    raddr, rport))
+  if (c && zn__tcp_tuple_is(&c->laddr, c->lport, &c->raddr, c->rport, laddr,
+                            lport, raddr, rport))
     return c;
   return lookup_chain(st, laddr, lport, raddr, rport);
 }
@@ -680,13 +670,18 @@ uint16_t zn__tcp_our_mss(struct zn_stack *st, const struct zn_ip *dst) {
   return (uint16_t)(mss > 65535 ? 65535 : mss);
 }
 
-void zn__tcp_conn_setup(struct zn_tcp_conn *c) {
+void zn__tcp_path_setup(struct zn_tcp_conn *c) {
   struct zn_stack *st = c->st;
   zn__tcp_set_mss(c, zn__tcp_our_mss(st, &c->raddr));
   c->mtu_epoch = (uint16_t)zn__af_mtu_epoch(st); /* fitted just now */
   c->peer_mss = 536;
-  c->rcv_wscale = st->cfg.tcp_wscale ? zn__tcp_wscale_for(c->rcvbuf) : 0;
   c->rto_ms = st->cfg.tcp_rto_init_ms;
+}
+
+void zn__tcp_conn_setup(struct zn_tcp_conn *c) {
+  struct zn_stack *st = c->st;
+  zn__tcp_path_setup(c);
+  c->rcv_wscale = st->cfg.tcp_wscale ? zn__tcp_wscale_for(c->rcvbuf) : 0;
   struct zn__tcp_4tuple tu = {c->laddr, c->raddr, c->lport, c->rport};
   c->iss = zn__tcp_isn_ts(st->hash_key, &tu, st->now, &c->ts_offset);
   if (ZN__MOD(st, tcp)->reopen && zn__seq_lt(c->iss, ZN__MOD(st, tcp)->reopen_iss_floor))

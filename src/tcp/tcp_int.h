@@ -634,6 +634,23 @@ struct zn_tcp_conn *zn__tcp_alloc_spare(struct zn_stack *st);
 /* c, in TIME_WAIT and no application's, into a record (tcp_tw.c) and
  * its slot freed; else nothing. */
 void zn__tcp_timewait_compact(struct zn_tcp_conn *c);
+/* The least power of two >= n (tables' bucket counts). */
+static inline uint32_t zn__tcp_pow2_at_least(uint32_t n) {
+  uint32_t b = 1;
+  while (b < n)
+    b <<= 1;
+  return b;
+}
+/* Is a's 4-tuple this one?  (Ports first: they differ most often.) */
+static inline bool zn__tcp_tuple_is(const struct zn_ip *a_laddr,
+                                    uint16_t a_lport,
+                                    const struct zn_ip *a_raddr,
+                                    uint16_t a_rport, const struct zn_ip *laddr,
+                                    uint16_t lport, const struct zn_ip *raddr,
+                                    uint16_t rport) {
+  return a_lport == lport && a_rport == rport && zn__inet_eq(a_raddr, raddr) &&
+         zn__inet_eq(a_laddr, laddr);
+}
 /* A 4-tuple's table hash (its chain's; never seen outside). */
 uint32_t zn__tcp_tuple_hash(struct zn_stack *st, const struct zn_ip *laddr,
                             uint16_t lport, const struct zn_ip *raddr,
@@ -666,6 +683,9 @@ void zn__tcp_cc_start(struct zn_tcp_conn *c);
 /* The initial window, RFC 6928 (also RFC 5681 §4.1's restart window). */
 uint32_t zn__tcp_initial_window(const struct zn_tcp_conn *c);
 void zn__tcp_release_all(struct zn_tcp_conn *c);
+/* The MSS toward raddr, RFC 879's peer MSS until the SYN says, the
+ * initial RTO (zn__tcp_conn_setup's first step; tcp_tw.c's too). */
+void zn__tcp_path_setup(struct zn_tcp_conn *c);
 /* Choose options and windows for a new connection. */
 void zn__tcp_conn_setup(struct zn_tcp_conn *c);
 /* A listener's child x takes l's settings (before zn__tcp_conn_setup:

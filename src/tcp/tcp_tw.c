@@ -84,14 +84,9 @@ static uint32_t tw_count(const struct zn_config *cfg) {
   return cfg->tcp_conns ? n : 0;
 }
 
-static uint32_t pow2_at_least(uint32_t n) {
-  uint32_t p = 1;
-  while (p < n)
-    p <<= 1;
-  return p;
+static uint32_t tw_buckets(uint32_t n) {
+  return n ? zn__tcp_pow2_at_least(n) : 0;
 }
-
-static uint32_t tw_buckets(uint32_t n) { return n ? pow2_at_least(n) : 0; }
 
 size_t zn__tcp_tw_size(void) { return sizeof(struct zn__tcp_tw); }
 
@@ -194,8 +189,8 @@ static uint32_t find(struct zn_stack *st, const struct zn_ip *laddr,
   uint32_t h = zn__tcp_tuple_hash(st, laddr, lport, raddr, rport);
   for (uint32_t i = *bucket_of(t, h); i; i = at(t, i)->hnext) {
     const struct zn__tcp_tw *w = at(t, i);
-    if (w->lport == lport && w->rport == rport &&
-        zn__inet_eq(&w->raddr, raddr) && zn__inet_eq(&w->laddr, laddr))
+    if (zn__tcp_tuple_is(&w->laddr, w->lport, &w->raddr, w->rport, laddr,
+                         lport, raddr, rport))
       return i;
   }
   return 0;
@@ -340,11 +335,7 @@ static void restore_fields(struct zn_tcp_conn *c, const struct zn__tcp_tw *w) {
  * starting state.  CUBIC, whatever the connection ran: TIME_WAIT sends
  * no data, and a model-based controller would take a block. */
 static void restore_machinery(struct zn_tcp_conn *c) {
-  struct zn_stack *st = c->st;
-  zn__tcp_set_mss(c, zn__tcp_our_mss(st, &c->raddr));
-  c->mtu_epoch = (uint16_t)zn__af_mtu_epoch(st);
-  c->peer_mss = 536;
-  c->rto_ms = st->cfg.tcp_rto_init_ms;
+  zn__tcp_path_setup(c);
   zn__tcp_rack_init(c);
   c->cc_algo = ZN_TCP_CC_CUBIC;
   c->cc.ops = zn__tcp_cc_ops_of(c->cc_algo);
