@@ -90,6 +90,11 @@ struct zn__tcp_xmit {
   uint32_t order;              /* xmit_order of its (last) send */
   uint32_t flags;              /* ZN__XMIT_* */
   struct zn__tcp_rate_stamp rs; /* the rate estimator's, at that send */
+  /* Merged (ZN__XMIT_MERGED): the time and order of its earliest send
+   * (else ts and order again): what its delivery is known to be at
+   * least as late as. */
+  uint32_t first_ts;
+  uint32_t first_order;
 };
 
 /* The delivery rate estimator's state of a connection (tcp_rate.c; the
@@ -138,7 +143,8 @@ enum {
   ZN__XMIT_LOST = 1u << 1,     /* RACK took it as lost, not resent since */
   ZN__XMIT_SACKED = 1u << 2,   /* all delivered (SACKed) */
   ZN__XMIT_MERGED = 1u << 3,   /* ranges sent at different times, merged
-                                  for room: ts, order the latest of them */
+                                  for room: ts, order the latest of them,
+                                  first_ts, first_order the earliest */
 };
 
 enum {

@@ -12,8 +12,10 @@
  * poll, and a resend and the new data after it share one time.  A
  * burst sent in one poll is one range; a retransmission splits its
  * range out and stamps it anew.  When the array is full two
- * neighbouring ranges are merged under the later of their times, so a
- * loss can be declared late, never early.
+ * neighbouring ranges are merged: a range all delivered into its
+ * neighbour first (its time is no longer needed), else the two closest
+ * in time, under the later of their times for loss and the earlier for
+ * delivery, so a loss can be declared late, never early.
  *
  * The RFC's steps and the functions doing them:
  *   §6.2 step 1-2, RACK.xmit_ts, end_seq, rtt from what an ACK delivers:
@@ -71,34 +73,73 @@ void zn__tcp_rack_init(struct zn_tcp_conn *c) {
 
 /* ---- the map ---- */
 
-/* Make room for one range: merge the two neighbours whose times are
- * closest, under the later time (their flags: sent more than once if
- * either was, lost or delivered only if both were).  (Out of line: only
- * a full map needs it, and inlined its loop would cost every send.) */
+/* What merging neighbours a and b would blur.  A range all delivered
+ * (SACKed) no longer needs its time: merged into its neighbour, it costs
+ * nothing (and stamped with the later time, the holes before it would
+ * be found lost only when RACK passed data sent after them: at a
+ * window of a hundred holes and a map of sixteen ranges, never, and an
+ * RTO instead).  A range RACK took as lost merged with one it did not
+ * would lose the mark: the last resort; next to it, a resend merged
+ * with first sends (whose deliveries would then all be taken as
+ * perhaps of an earlier send, and never move RACK on).  Else the gap
+ * between their times. */
+static uint32_t merge_cost(const struct zn__tcp_xmit *a,
+                           const struct zn__tcp_xmit *b) {
+  if ((a->flags | b->flags) & ZN__XMIT_SACKED)
+    return 0;
+  if ((a->flags ^ b->flags) & ZN__XMIT_LOST)
+    return UINT32_MAX;
+  if ((a->flags ^ b->flags) & ZN__XMIT_RTX)
+    return UINT32_MAX - 1;
+  uint32_t gap = ts_after(a->ts, b->ts) ? a->ts - b->ts : b->ts - a->ts;
+  return gap < UINT32_MAX - 2 ? gap : UINT32_MAX - 2;
+}
+
+/* a takes b's data too.  One of them all delivered: the other's time,
+ * order, stamp and marks (what is left to deliver was sent then).  Else
+ * under the later time and order, the earlier kept as first_ts and
+ * first_order (their flags: sent more than once if either was, lost
+ * only if both were). */
+static void merge_into(struct zn__tcp_xmit *a, const struct zn__tcp_xmit *b) {
+  uint32_t end = b->end;
+  if (a->flags & ZN__XMIT_SACKED) {
+    if (!(b->flags & ZN__XMIT_SACKED))
+      *a = *b;
+  } else if (!(b->flags & ZN__XMIT_SACKED)) {
+    uint32_t flags = ((a->flags | b->flags) & ZN__XMIT_RTX) |
+                     (a->flags & b->flags & ZN__XMIT_LOST);
+    a->ts = ts_after(b->ts, a->ts) ? b->ts : a->ts;
+    if (ts_after(b->order, a->order)) {
+      a->order = b->order;
+      a->rs = b->rs;
+    }
+    if (ts_after(a->first_ts, b->first_ts))
+      a->first_ts = b->first_ts;
+    if (ts_after(a->first_order, b->first_order))
+      a->first_order = b->first_order;
+    a->flags = flags;
+  }
+  a->end = end;
+  if (!(a->flags & ZN__XMIT_SACKED) || !(b->flags & ZN__XMIT_SACKED))
+    a->flags |= ZN__XMIT_MERGED;
+}
+
+/* Make room for one range: merge the two neighbours that blur the
+ * least (merge_cost).  (Out of line: only a full map needs it, and
+ * inlined its loop would cost every send.) */
 static __attribute__((noinline)) void
 xmap_merge_closest(struct zn_tcp_conn *c) {
   unsigned best = 0;
-  uint32_t best_gap = UINT32_MAX;
+  uint32_t best_cost = UINT32_MAX;
   for (unsigned i = 0; i + 1 < c->nxmap; i++) {
-    uint32_t a = c->fl->xmap[i].ts, b = c->fl->xmap[i + 1].ts;
-    uint32_t gap = ts_after(a, b) ? a - b : b - a;
-    if (gap <= best_gap) { /* (the highest of equals: the oldest stay) */
-      best_gap = gap;
+    uint32_t cost = merge_cost(&c->fl->xmap[i], &c->fl->xmap[i + 1]);
+    if (cost <= best_cost) { /* (the highest of equals: the oldest stay) */
+      best_cost = cost;
       best = i;
     }
   }
   struct zn__tcp_xmit *a = &c->fl->xmap[best], *b = &c->fl->xmap[best + 1];
-  uint32_t both = a->flags & b->flags;
-  uint32_t flags = ((a->flags | b->flags) & ZN__XMIT_RTX) |
-                   (both & (ZN__XMIT_LOST | ZN__XMIT_SACKED)) |
-                   ZN__XMIT_MERGED;
-  a->ts = ts_after(b->ts, a->ts) ? b->ts : a->ts;
-  if (ts_after(b->order, a->order)) {
-    a->order = b->order;
-    a->rs = b->rs;
-  }
-  a->end = b->end;
-  a->flags = flags;
+  merge_into(a, b);
   memmove(b, b + 1, (c->nxmap - best - 2u) * sizeof(*b));
   c->nxmap--;
 }
@@ -143,9 +184,13 @@ static void xmap_coalesce(struct zn_tcp_conn *c) {
     struct zn__tcp_xmit *p = &c->fl->xmap[j];
     const struct zn__tcp_xmit *x = &c->fl->xmap[i];
     if (joins(p, x->ts, x->order, x->flags, x->rs.delivered)) {
-      p->end = c->fl->xmap[i].end;
-      if (ts_after(c->fl->xmap[i].order, p->order))
-        p->order = c->fl->xmap[i].order;
+      p->end = x->end;
+      if (ts_after(x->order, p->order))
+        p->order = x->order;
+      if (ts_after(p->first_order, x->first_order))
+        p->first_order = x->first_order;
+      if (ts_after(p->first_ts, x->first_ts))
+        p->first_ts = x->first_ts;
     } else {
       c->fl->xmap[++j] = c->fl->xmap[i];
     }
@@ -169,7 +214,8 @@ static inline void xmap_append(struct zn_tcp_conn *c, uint32_t end,
   }
   if (c->nxmap == ZN__TCP_XMAP)
     xmap_merge_closest(c);
-  c->fl->xmap[c->nxmap++] = (struct zn__tcp_xmit){end, ts, order, 0, *rs};
+  c->fl->xmap[c->nxmap++] =
+      (struct zn__tcp_xmit){end, ts, order, 0, *rs, ts, order};
 }
 
 /* [seq, end) went out now (ts, order), from below map_end: the ranges
@@ -188,8 +234,8 @@ xmap_resent(struct zn_tcp_conn *c, uint32_t seq, uint32_t end, uint32_t map_end,
   for (unsigned i = 0; i < c->nxmap; i++) {
     uint32_t start = range_start(c, i);
     if (zn__seq_geq(start, lo) && zn__seq_leq(c->fl->xmap[i].end, hi)) {
-      c->fl->xmap[i].ts = ts;
-      c->fl->xmap[i].order = order;
+      c->fl->xmap[i].ts = c->fl->xmap[i].first_ts = ts;
+      c->fl->xmap[i].order = c->fl->xmap[i].first_order = order;
       c->fl->xmap[i].flags = ZN__XMIT_RTX;
       c->fl->xmap[i].rs = *rs;
     }
@@ -269,27 +315,36 @@ static bool rtx_delivered_before(const struct zn_tcp_conn *c, uint32_t rtt,
          rs->echo_age_ms > ts_ticks_since(c, rtt);
 }
 
+/* A merged range (ZN__XMIT_MERGED) holds sends of different times, and
+ * which of them a delivery was is not known: it is taken as the
+ * earliest (first_ts, first_order), so that RACK moves on late, never
+ * early, and gives no min_RTT.  (Skipped instead, as it once was, a
+ * map full of merged ranges never moved RACK past a lost resend, and
+ * only an RTO found it.) */
 static void rack_advance(struct zn_tcp_conn *c, const struct zn__tcp_xmit *x,
                          uint32_t end, uint32_t now,
                          const struct zn__tcp_rs *rs) {
-  uint32_t rtt = now - x->ts;
-  if (x->flags & (ZN__XMIT_RTX | ZN__XMIT_MERGED)) {
-    /* (A merged range's time is its latest send's: not a measure of the
-     * part delivered last, so no min_RTT from it either.) */
-    if (rtx_delivered_before(c, rtt, rs))
+  uint32_t ts = x->ts, order = x->order;
+  if (x->flags & ZN__XMIT_RTX) {
+    if (rtx_delivered_before(c, now - x->ts, rs))
       return;
-  } else if (c->rack_min_rtt_us == 0 || rtt < c->rack_min_rtt_us) {
-    c->rack_min_rtt_us = rtt ? rtt : 1;
+  } else if (!(x->flags & ZN__XMIT_MERGED) &&
+             (c->rack_min_rtt_us == 0 || now - ts < c->rack_min_rtt_us)) {
+    c->rack_min_rtt_us = now - ts ? now - ts : 1;
+  }
+  if (x->flags & ZN__XMIT_MERGED) {
+    ts = x->first_ts;
+    order = x->first_order;
   }
   if ((c->rack_flags & ZN__RACK_VALID) &&
-      !(ts_after(x->order, c->rack_order) ||
-        (x->order == c->rack_order && zn__seq_gt(end, c->rack_end))))
+      !(ts_after(order, c->rack_order) ||
+        (order == c->rack_order && zn__seq_gt(end, c->rack_end))))
     return;
   c->rack_flags |= ZN__RACK_VALID;
-  c->rack_order = x->order;
-  c->rack_ts = x->ts;
+  c->rack_order = order;
+  c->rack_ts = ts;
   c->rack_end = end;
-  c->rack_rtt_us = rtt;
+  c->rack_rtt_us = now - ts;
 }
 
 /* §6.2 step 4: a D-SACK, once per round trip, widens the reordering
@@ -337,10 +392,9 @@ void zn__tcp_rack_acked_ranges(struct zn_tcp_conn *c, uint32_t old_una,
       gone = i + 1;
     if (x->flags & ZN__XMIT_SACKED || !zn__seq_gt(d, start))
       continue;
-    if (all || !(x->flags & ZN__XMIT_MERGED)) {
-      rack_advance(c, x, d, now, rs);
+    rack_advance(c, x, d, now, rs);
+    if (all || !(x->flags & ZN__XMIT_MERGED))
       zn__tcp_rate_on_delivered(c, rs, x);
-    }
     if (zn__seq_gt(d, c->rack_fack))
       c->rack_fack = d;
     if (all)

@@ -414,6 +414,79 @@ ZT_TEST(test_rack_map_bounded) {
   fx_free(&f);
 }
 
+/* n segments written one at a time, 0.5 ms apart (n sends, n times). */
+static void rack_sends_apart(struct fx *f, uint32_t una, uint32_t from,
+                             uint32_t n) {
+  for (uint32_t k = from; k < from + n; k++) {
+    ZT_EQ(fx_write(f, M), (long)M);
+    fx_poll(f);
+    EXPECT(f, .seq = una + k * M, .ack = f->p_nxt, .flags = ACK | PSH,
+           .len = M);
+    f->now += ZN_US(500);
+    fx_poll(f);
+  }
+}
+
+/* A full map makes room from what is all delivered first: sixteen
+ * segments sent apart fill it, the 6th is SACKed, and the 17th send
+ * merges the SACKed range into the hole after it (which keeps its own
+ * time), not the two newest holes (the closest in time).  Merged the
+ * other way round, holes would take the times of later sends, and be
+ * found lost that much later. */
+ZT_TEST(test_rack_map_merges_delivered_first) {
+  struct fx f;
+  struct zn_tcp_conn *c = rack_wide_conn(&f);
+  c->flags |= ZN__TCPF_NODELAY;
+  uint32_t una = f.s_nxt;
+  rack_sends_apart(&f, una, 0, ZN__TCP_XMAP);
+  ZT_EQ(c->nxmap, ZN__TCP_XMAP);
+  uint32_t ts6 = c->fl->xmap[6].ts, ts14 = c->fl->xmap[14].ts;
+  fx_run(&f, ZN_MS(10));
+  sack_one(&f, una, una + 5 * M, una + 6 * M);
+  EXPECT_NONE(&f);
+  ZT_CHECK(c->fl->xmap[5].flags & ZN__XMIT_SACKED);
+  rack_sends_apart(&f, una, ZN__TCP_XMAP, 1);
+  ZT_EQ(c->nxmap, ZN__TCP_XMAP);
+  ZT_EQ(c->fl->xmap[4].end, una + 5 * M);
+  ZT_EQ(c->fl->xmap[5].end, una + 7 * M); /* the 6th and 7th */
+  ZT_EQ(c->fl->xmap[5].ts, ts6);
+  ZT_EQ(c->fl->xmap[5].flags, (uint32_t)ZN__XMIT_MERGED);
+  ZT_EQ(c->fl->xmap[13].ts, ts14); /* (the 15th, apart) */
+  ZT_EQ(c->fl->xmap[ZN__TCP_XMAP - 1].end, c->snd_max);
+  fx_free(&f);
+}
+
+/* A merged range's delivery moves RACK on as of its earliest send.
+ * Twenty-four segments sent apart: the map keeps the first fourteen and
+ * the last apart, and merges the 15th..23rd.  The SACK of the 19th..23rd
+ * alone (a part of the merged range) shows each of the first fourteen
+ * sent before it and still missing: lost, and the first goes again at
+ * once (more than DupThresh segments SACKed: no reordering window).
+ * Before, a merged range moved RACK only when delivered whole, and then
+ * only if the ACK echoed its latest send: with many holes, never, and an
+ * RTO found what RACK should have. */
+ZT_TEST(test_rack_merged_delivery_moves_rack) {
+  struct fx f;
+  struct zn_tcp_conn *c = rack_wide_conn(&f);
+  c->flags |= ZN__TCPF_NODELAY;
+  uint32_t una = f.s_nxt;
+  rack_sends_apart(&f, una, 0, 24);
+  ZT_EQ(c->nxmap, ZN__TCP_XMAP);
+  const struct zn__tcp_xmit *merged = &c->fl->xmap[ZN__TCP_XMAP - 2];
+  ZT_EQ(merged->end, una + 23 * M);
+  ZT_CHECK(merged->flags & ZN__XMIT_MERGED);
+  ZT_CHECK(merged->first_order != merged->order);
+  fx_run(&f, ZN_MS(10));
+  sack_one(&f, una, una + 18 * M, una + 23 * M);
+  ZT_CHECK(c->rack_flags & ZN__RACK_VALID);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_rack_lost), 14);
+  ZT_CHECK(c->flags & ZN__TCPF_IN_RECOVERY);
+  EXPECT(&f, .seq = una, .ack = f.p_nxt, .flags = ACK, .len = M);
+  fx_drain(&f);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_rto), 0);
+  fx_free(&f);
+}
+
 static uint32_t rnd(uint32_t *x) {
   *x ^= *x << 13;
   *x ^= *x >> 17;
@@ -439,7 +512,9 @@ static void rack_random_map(struct zn_tcp_conn *c, uint32_t *x) {
     struct zn__tcp_rate_stamp rs = {.delivered = rnd(x),
                                     .delivered_us = ts - rnd(x) % 1000,
                                     .first_tx_us = ts - rnd(x) % 1000};
-    c->fl->xmap[i] = (struct zn__tcp_xmit){seq, ts, order, rnd(x) % 16, rs};
+    uint32_t back = rnd(x) % 1000;
+    c->fl->xmap[i] = (struct zn__tcp_xmit){
+        seq, ts, order, rnd(x) % 16, rs, ts - back, order - back % 8};
   }
   c->nxmap = (uint8_t)n;
   c->snd_max = seq;
@@ -548,6 +623,8 @@ int main(void) {
   ZT_RUN(test_rack_lost_left_at_recovery_end_resent);
   ZT_RUN(test_rack_dsack_widens_window);
   ZT_RUN(test_rack_map_bounded);
+  ZT_RUN(test_rack_map_merges_delivered_first);
+  ZT_RUN(test_rack_merged_delivery_moves_rack);
   ZT_RUN(test_rack_ack_of_all_as_general_path);
   ZT_RUN(test_sack_scoreboard_keeps_many_holes);
   return zt_done();
