@@ -360,6 +360,19 @@ RTTLOSS_PCTS = ('0', '0.1', '1', '5', '10')
 MLSEEDS_PCTS = ('0', '2', '5', '10')
 
 
+def rtx_pct(results, stack, wl):
+    """The median over rounds of a sender's retransmitted segments in
+    the segments it sent (rtx=, segs=), as a percentage; '-' if none
+    were recorded."""
+    r = sorted(float(kv['rtx']) / float(kv['segs']) * 100
+               for _, kv in results.get((stack, wl), [])
+               if 'rtx' in kv and float(kv.get('segs', 0)) > 0)
+    if not r:
+        return '-'
+    m = len(r) // 2
+    return f'{(r[m] if len(r) % 2 else (r[m - 1] + r[m]) / 2):.2f}'
+
+
 def rttloss_table(results):
     """Goodput with an RTT and loss from znet's fault injector, znet
     sending (CUBIC and BBR) against Linux sending (CUBIC and BBR) over
@@ -367,9 +380,11 @@ def rttloss_table(results):
     out = ['| RTT added | loss each way | znet CUBIC (Mbit/s) '
            '| Linux CUBIC (Mbit/s) | znet/Linux CUBIC '
            '| znet BBR (Mbit/s) | Linux BBR (Mbit/s) | znet BBR/Linux BBR '
+           '| retransmitted, median % (znet, Linux CUBIC, znet BBR, '
+           'Linux BBR) '
            '| failed (znet, CUBIC, znet BBR, BBR) '
            '| injector overflow, nobuf | TAP drops (Linux sending) |',
-           '|---|---|---|---|---|---|---|---|---|---|---|']
+           '|---|---|---|---|---|---|---|---|---|---|---|---|']
     have = False
     stacks = ('znet', 'linux', 'znet-bbr', 'linux-bbr')
     for rtt in RTTLOSS_RTTS:
@@ -390,6 +405,7 @@ def rttloss_table(results):
             out.append('| ' + ' | '.join([
                 f'{rtt} ms', f'{pct}%', cell(z), cell(n), ratio(z, n),
                 cell(zb), cell(bb), ratio(zb, bb),
+                ', '.join(rtx_pct(results, st, wl) for st in stacks),
                 ', '.join(str(f) for f in fails),
                 f'{over}, {nobuf}' if q else '-',
                 f'{int(sum(drops))}' if drops else '-']) + ' |')

@@ -23,12 +23,17 @@
 #
 # Each for -t SECONDS (the bulk runs' time), at added RTTs of 0, 10 and
 # 100 ms (RTTLOSS_RTTS) and loss of 0, 0.1, 1, 5 and 10% each way
-# (RTTLOSS_PCTS), one server per cell serving the CUBIC and Linux
-# senders and then one with --tcp-cc bbr for znet-bbr, in HTTP_ROUNDS
-# rounds with the senders' order alternating.  tcp-recv counts the bytes read from connect
-# to the end of the time; tcp-send the bytes written, from connect to the
-# server's FIN that answers ours (so the bytes were all delivered).  A run
-# with RTTLOSS_LIMIT seconds without progress counts as failed.
+# (RTTLOSS_PCTS), per cell one server for each znet sender (znet, then
+# --tcp-cc bbr for znet-bbr) and one for both Linux senders, in
+# HTTP_ROUNDS rounds with the senders' order alternating.  Each line
+# carries the sender's retransmitted segments and segments sent (rtx=,
+# segs=): znet's from its server's counters at exit (tcp_rtx,
+# tcp_seg_tx), Linux's from the namespace's RetransSegs and OutSegs
+# around the run (/proc/net/snmp).  tcp-recv counts the bytes read from
+# connect to the end of the time; tcp-send the bytes written, from
+# connect to the server's FIN that answers ours (so the bytes were all
+# delivered).  A run with RTTLOSS_LIMIT seconds without progress counts
+# as failed.
 #
 # Windows: znet's send buffer and receive window are RTTLOSS_WND (16 MiB),
 # and the namespace's tcp_rmem/tcp_wmem let Linux autotune to 32 MiB, so
@@ -53,27 +58,46 @@ rttloss_tap_drops() {
   in_ns "$NS_TAP" cat "/sys/class/net/$TAP/statistics/tx_dropped" 2>/dev/null || echo 0
 }
 
-# rttloss_one STACK ROUND RTT PCT: one transfer, znet sending (znet) or
-# Linux sending (linux), against the running server.
+# rttloss_snmp: "RetransSegs OutSegs" of the TAP's namespace so far.
+rttloss_snmp() {
+  in_ns "$NS_TAP" cat /proc/net/snmp | awk '$1 == "Tcp:" {
+    if (!h) { for (i = 2; i <= NF; i++) f[$i] = i; h = 1; next }
+    print $f["RetransSegs"], $f["OutSegs"] }'
+}
+
+# rttloss_one STACK ROUND RTT PCT: one transfer, znet sending (znet,
+# znet-bbr: recorded once its server has stopped, by rttloss_znet_rtx)
+# or Linux sending (linux, linux-bbr), against the running server.
 rttloss_one() {
-  local stack=$1 round=$2 rtt=$3 pct=$4 mode line d0
+  local stack=$1 round=$2 rtt=$3 pct=$4 mode line d0 r0 o0 r1 o1
   local cc=()
   mode=tcp-recv
   case $stack in
-    znet-bbr) ;;
     linux) mode=tcp-send cc=(-C cubic) ;;
     linux-bbr) mode=tcp-send cc=(-C bbr) ;;
   esac
   d0=$(rttloss_tap_drops)
+  read -r r0 o0 < <(rttloss_snmp)
   line=$(timeout $((${SECS%.*} + RTTLOSS_LIMIT * 4)) ip netns exec "$NS_TAP" \
     taskset -c "$CLIENT_CPU" "$B/znb-load" "$mode" "$TAP_STACK" -t "$SECS" \
     -T "$RTTLOSS_LIMIT" "${cc[@]}" 2>>"$DIR/errors.log" | grep '^znb mode=')
-  if [ -n "$line" ]; then
-    [ "$mode" = tcp-send ] && line="$line tap_drops=$(($(rttloss_tap_drops) - d0))"
+  read -r r1 o1 < <(rttloss_snmp)
+  [ -n "$line" ] || line="znb mode=$mode failed=1"
+  if [ "$mode" = tcp-send ]; then
+    line="$line tap_drops=$(($(rttloss_tap_drops) - d0)) rtx=$((r1 - r0)) segs=$((o1 - o0))"
     record "$round" "$stack" "rttloss-$rtt-$pct" "$line"
   else
-    record "$round" "$stack" "rttloss-$rtt-$pct" "znb mode=$mode failed=1"
+    RTTLOSS_LINE=$line
   fi
+}
+
+# rttloss_znet_rtx ROUND STACK RTT PCT: the line of the znet sender whose
+# server just stopped, with its retransmissions from the counters.
+rttloss_znet_rtx() {
+  local round=$1 stack=$2 rtt=$3 pct=$4 r o
+  read -r r o < <(awk '$1 ~ /^tcp_(rtx|seg_tx)$/ { v[$1] = $2 }
+    END { printf "%d %d\n", v["tcp_rtx"], v["tcp_seg_tx"] }' "$SCRATCH/server.out.err")
+  record "$round" "$stack" "rttloss-$rtt-$pct" "$RTTLOSS_LINE rtx=$r segs=$o"
 }
 
 # rttloss_queue ROUND RTT PCT: the injector's counters from the server's
@@ -100,26 +124,33 @@ rttloss_server() {
     --fault-loss "$pct" --fault-seed "$round" ${RTTLOSS_ZNET_ARGS:-} "$@"
 }
 
-rttloss_cell() {
-  local round=$1 rtt=$2 pct=$3 s stack
-  if [ $((round % 2)) = 1 ]; then s=(znet linux linux-bbr); else s=(linux-bbr linux znet); fi
-  if [ $((round % 2)) = 0 ]; then
-    rttloss_server "$round" "$rtt" "$pct" --tcp-cc bbr || return 1
-    rttloss_one znet-bbr "$round" "$rtt" "$pct"
-    stop_pid "$SERVER_PID"
-  fi
-  rttloss_server "$round" "$rtt" "$pct" || return 1
-  for stack in "${s[@]}"; do
+# rttloss_run ROUND STACK RTT PCT: one server on the path for STACK (znet,
+# znet-bbr) or for both Linux senders (linux: linux and linux-bbr, in
+# the round's order), its transfers, its injector's counters.
+rttloss_run() {
+  local round=$1 stack=$2 rtt=$3 pct=$4 s
+  local cc=()
+  [ "$stack" = znet-bbr ] && cc=(--tcp-cc bbr)
+  rttloss_server "$round" "$rtt" "$pct" "${cc[@]}" || return 1
+  if [ "$stack" = linux ]; then
+    if [ $((round % 2)) = 1 ]; then s=(linux linux-bbr); else s=(linux-bbr linux); fi
+    rttloss_one "${s[0]}" "$round" "$rtt" "$pct"
+    rttloss_one "${s[1]}" "$round" "$rtt" "$pct"
+  else
     rttloss_one "$stack" "$round" "$rtt" "$pct"
-  done
+  fi
   stop_pid "$SERVER_PID"
+  [ "$stack" = linux ] || rttloss_znet_rtx "$round" "$stack" "$rtt" "$pct"
   rttloss_queue "$round" "$rtt" "$pct"
   cat "$SCRATCH/server.out.err" >>"$DIR/servers.log"
-  if [ $((round % 2)) = 1 ]; then
-    rttloss_server "$round" "$rtt" "$pct" --tcp-cc bbr || return 1
-    rttloss_one znet-bbr "$round" "$rtt" "$pct"
-    stop_pid "$SERVER_PID"
-  fi
+}
+
+rttloss_cell() {
+  local round=$1 rtt=$2 pct=$3 s stack
+  if [ $((round % 2)) = 1 ]; then s=(znet linux znet-bbr); else s=(znet-bbr linux znet); fi
+  for stack in "${s[@]}"; do
+    rttloss_run "$round" "$stack" "$rtt" "$pct"
+  done
 }
 
 run_rttloss() {
