@@ -163,7 +163,7 @@ struct zn_config {
                                 stays free for reception and control. */
   uint32_t tcp_flights;      /**< flight blocks: the SACK scoreboard and the
                                 transmit map a connection holds only while
-                                it has data or a FIN in flight (1,336 bytes
+                                it has data or a FIN in flight (1,848 bytes
                                 each); 0: as many as tcp_mem_bufs (or its
                                 default), at most tcp_conns.  With fewer, a
                                 connection that finds none free waits to

@@ -96,12 +96,21 @@ static uint32_t merge_cost(const struct zn__tcp_xmit *a,
 }
 
 /* a takes b's data too.  One of them all delivered: the other's time,
- * order, stamp and marks (what is left to deliver was sent then).  Else
- * under the later time and order, the earlier kept as first_ts and
- * first_order (their flags: sent more than once if either was, lost
- * only if both were). */
+ * order, stamp and marks for loss (what is left to deliver was sent
+ * then).  Else under the later time and order (their flags: sent more
+ * than once if either was, lost only if both were).  Either way
+ * first_ts and first_order are the earlier of the two: the delivered
+ * part counts too, for a later ACK finds it delivered (delivered_end)
+ * and takes the range's earliest send for it.  (Given the other's,
+ * RACK would take data sent long before as delivered after the hole
+ * beside it, and mark in-flight data lost: needless resends.) */
 static void merge_into(struct zn__tcp_xmit *a, const struct zn__tcp_xmit *b) {
   uint32_t end = b->end;
+  uint32_t first_ts = ts_after(a->first_ts, b->first_ts) ? b->first_ts
+                                                          : a->first_ts;
+  uint32_t first_order = ts_after(a->first_order, b->first_order)
+                             ? b->first_order
+                             : a->first_order;
   if (a->flags & ZN__XMIT_SACKED) {
     if (!(b->flags & ZN__XMIT_SACKED))
       *a = *b;
@@ -113,13 +122,11 @@ static void merge_into(struct zn__tcp_xmit *a, const struct zn__tcp_xmit *b) {
       a->order = b->order;
       a->rs = b->rs;
     }
-    if (ts_after(a->first_ts, b->first_ts))
-      a->first_ts = b->first_ts;
-    if (ts_after(a->first_order, b->first_order))
-      a->first_order = b->first_order;
     a->flags = flags;
   }
   a->end = end;
+  a->first_ts = first_ts;
+  a->first_order = first_order;
   if (!(a->flags & ZN__XMIT_SACKED) || !(b->flags & ZN__XMIT_SACKED))
     a->flags |= ZN__XMIT_MERGED;
 }
