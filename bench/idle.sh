@@ -40,8 +40,8 @@
 #               is the server's side
 # Slab and sockstat are the whole machine's: other work on it adds
 # noise (the report gives the raw figures too).  CPU figures (wrk's
-# rates, the open rates) are from a shared machine; memory is not
-# affected by that.
+# rates, the open rates) depend on what else runs on the machine;
+# memory does not.
 #
 # The sysctls it needs, set for the run and put back at exit: fs.file-max
 # (every socket of both ends, 2N and more), fs.nr_open (znb-hold and
@@ -423,10 +423,10 @@ the kernel's.  Bytes per connection unless said otherwise.
     echo
     cat "$DIR/meta.txt"
     echo
-    echo "CPU figures (requests/s, connections opened per second) are from a shared"
-    echo "machine: other engineers' builds ran beside it.  Memory figures are not"
-    echo "affected by that, but the kernel's slab is the whole machine's (their"
-    echo "builds' dentries and inodes come and go in it too)."
+    echo "CPU figures (requests/s, connections opened per second) depend on what"
+    echo "else the machine ran (notes.md, where there is one, says); memory figures"
+    echo "do not, but the kernel's slab is the whole machine's (other work's"
+    echo "dentries and inodes come and go in it too)."
     echo
     awk -F'\t' -v text="$text" -v wsecs="$WSECS" "$REPORT_AWK" "$RAW"
     echo
