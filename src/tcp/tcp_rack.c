@@ -106,8 +106,8 @@ static uint32_t merge_cost(const struct zn__tcp_xmit *a,
  * beside it, and mark in-flight data lost: needless resends.) */
 static void merge_into(struct zn__tcp_xmit *a, const struct zn__tcp_xmit *b) {
   uint32_t end = b->end;
-  uint32_t first_ts = ts_after(a->first_ts, b->first_ts) ? b->first_ts
-                                                          : a->first_ts;
+  uint32_t first_ts =
+      ts_after(a->first_ts, b->first_ts) ? b->first_ts : a->first_ts;
   uint32_t first_order = ts_after(a->first_order, b->first_order)
                              ? b->first_order
                              : a->first_order;
@@ -335,9 +335,10 @@ static void rack_advance(struct zn_tcp_conn *c, const struct zn__tcp_xmit *x,
   if (x->flags & ZN__XMIT_RTX) {
     if (rtx_delivered_before(c, now - x->ts, rs))
       return;
-  } else if (!(x->flags & ZN__XMIT_MERGED) &&
-             (c->rack_min_rtt_us == 0 || now - ts < c->rack_min_rtt_us)) {
-    c->rack_min_rtt_us = now - ts ? now - ts : 1;
+  } else if (!(x->flags & ZN__XMIT_MERGED)) {
+    uint32_t rtt = now - ts;
+    if (c->rack_min_rtt_us == 0 || rtt < c->rack_min_rtt_us)
+      c->rack_min_rtt_us = rtt ? rtt : 1;
   }
   if (x->flags & ZN__XMIT_MERGED) {
     ts = x->first_ts;
