@@ -95,6 +95,15 @@ static uint32_t merge_cost(const struct zn__tcp_xmit *a,
   return gap < UINT32_MAX - 2 ? gap : UINT32_MAX - 2;
 }
 
+/* p's earliest send becomes the earlier of p's and x's. */
+static void keep_earliest(struct zn__tcp_xmit *p,
+                          const struct zn__tcp_xmit *x) {
+  if (ts_after(p->first_ts, x->first_ts))
+    p->first_ts = x->first_ts;
+  if (ts_after(p->first_order, x->first_order))
+    p->first_order = x->first_order;
+}
+
 /* a takes b's data too.  One of them all delivered: the other's time,
  * order, stamp and marks for loss (what is left to deliver was sent
  * then).  Else under the later time and order (their flags: sent more
@@ -105,12 +114,9 @@ static uint32_t merge_cost(const struct zn__tcp_xmit *a,
  * RACK would take data sent long before as delivered after the hole
  * beside it, and mark in-flight data lost: needless resends.) */
 static void merge_into(struct zn__tcp_xmit *a, const struct zn__tcp_xmit *b) {
+  struct zn__tcp_xmit first = *a;
+  keep_earliest(&first, b);
   uint32_t end = b->end;
-  uint32_t first_ts =
-      ts_after(a->first_ts, b->first_ts) ? b->first_ts : a->first_ts;
-  uint32_t first_order = ts_after(a->first_order, b->first_order)
-                             ? b->first_order
-                             : a->first_order;
   if (a->flags & ZN__XMIT_SACKED) {
     if (!(b->flags & ZN__XMIT_SACKED))
       *a = *b;
@@ -125,8 +131,8 @@ static void merge_into(struct zn__tcp_xmit *a, const struct zn__tcp_xmit *b) {
     a->flags = flags;
   }
   a->end = end;
-  a->first_ts = first_ts;
-  a->first_order = first_order;
+  a->first_ts = first.first_ts;
+  a->first_order = first.first_order;
   if (!(a->flags & ZN__XMIT_SACKED) || !(b->flags & ZN__XMIT_SACKED))
     a->flags |= ZN__XMIT_MERGED;
 }
@@ -194,10 +200,7 @@ static void xmap_coalesce(struct zn_tcp_conn *c) {
       p->end = x->end;
       if (ts_after(x->order, p->order))
         p->order = x->order;
-      if (ts_after(p->first_order, x->first_order))
-        p->first_order = x->first_order;
-      if (ts_after(p->first_ts, x->first_ts))
-        p->first_ts = x->first_ts;
+      keep_earliest(p, x);
     } else {
       c->fl->xmap[++j] = c->fl->xmap[i];
     }

@@ -381,6 +381,19 @@ ZT_TEST(test_rack_lost_left_at_recovery_end_resent) {
   fx_free(&f);
 }
 
+/* n segments written one at a time, 0.5 ms apart (n sends, n times). */
+static void rack_sends_apart(struct fx *f, uint32_t una, uint32_t from,
+                             uint32_t n) {
+  for (uint32_t k = from; k < from + n; k++) {
+    ZT_EQ(fx_write(f, M), (long)M);
+    fx_poll(f);
+    EXPECT(f, .seq = una + k * M, .ack = f->p_nxt, .flags = ACK | PSH,
+           .len = M);
+    f->now += ZN_US(500);
+    fx_poll(f); /* (a write sends at the time of the last poll) */
+  }
+}
+
 /* Forty segments sent half a millisecond apart, none acknowledged: the
  * map stays within its ranges and still covers [SND.UNA, SND.MAX), the
  * oldest kept apart; when all but the first are SACKed, the first alone
@@ -390,14 +403,7 @@ ZT_TEST(test_rack_map_bounded) {
   struct zn_tcp_conn *c = rack_wide_conn(&f);
   c->flags |= ZN__TCPF_NODELAY;
   uint32_t una = f.s_nxt;
-  for (uint32_t k = 0; k < 40; k++) {
-    ZT_EQ(fx_write(&f, M), (long)M);
-    fx_poll(&f);
-    EXPECT(&f, .seq = una + k * M, .ack = f.p_nxt, .flags = ACK | PSH,
-           .len = M);
-    f.now += ZN_US(500);
-    fx_poll(&f); /* (a write sends at the time of the last poll) */
-  }
+  rack_sends_apart(&f, una, 0, 40);
   ZT_CHECK(c->nxmap <= ZN__TCP_XMAP);
   ZT_EQ(c->nxmap, ZN__TCP_XMAP);
   ZT_EQ(c->xmap_una, c->snd_una);
@@ -414,23 +420,11 @@ ZT_TEST(test_rack_map_bounded) {
   fx_free(&f);
 }
 
-/* n segments written one at a time, 0.5 ms apart (n sends, n times). */
-static void rack_sends_apart(struct fx *f, uint32_t una, uint32_t from,
-                             uint32_t n) {
-  for (uint32_t k = from; k < from + n; k++) {
-    ZT_EQ(fx_write(f, M), (long)M);
-    fx_poll(f);
-    EXPECT(f, .seq = una + k * M, .ack = f->p_nxt, .flags = ACK | PSH,
-           .len = M);
-    f->now += ZN_US(500);
-    fx_poll(f);
-  }
-}
-
 /* A full map makes room from what is all delivered first: sixteen
  * segments sent apart fill it, the 6th is SACKed, and the 17th send
  * merges the SACKed range into the hole after it (which keeps its own
- * time), not the two newest holes (the closest in time).  Merged the
+ * time for loss, the 6th's as its earliest send), not the two newest
+ * holes (the closest in time).  Merged the
  * other way round, holes would take the times of later sends, and be
  * found lost that much later. */
 ZT_TEST(test_rack_map_merges_delivered_first) {
@@ -440,6 +434,7 @@ ZT_TEST(test_rack_map_merges_delivered_first) {
   uint32_t una = f.s_nxt;
   rack_sends_apart(&f, una, 0, ZN__TCP_XMAP);
   ZT_EQ(c->nxmap, ZN__TCP_XMAP);
+  uint32_t ts5 = c->fl->xmap[5].ts, order5 = c->fl->xmap[5].order;
   uint32_t ts6 = c->fl->xmap[6].ts, ts14 = c->fl->xmap[14].ts;
   fx_run(&f, ZN_MS(10));
   sack_one(&f, una, una + 5 * M, una + 6 * M);
@@ -451,6 +446,10 @@ ZT_TEST(test_rack_map_merges_delivered_first) {
   ZT_EQ(c->fl->xmap[5].end, una + 7 * M); /* the 6th and 7th */
   ZT_EQ(c->fl->xmap[5].ts, ts6);
   ZT_EQ(c->fl->xmap[5].flags, (uint32_t)ZN__XMIT_MERGED);
+  /* Its earliest send is the delivered 6th's: a later ACK finding the
+   * 6th delivered must not take the 7th's send as delivered. */
+  ZT_EQ(c->fl->xmap[5].first_ts, ts5);
+  ZT_EQ(c->fl->xmap[5].first_order, order5);
   ZT_EQ(c->fl->xmap[13].ts, ts14); /* (the 15th, apart) */
   ZT_EQ(c->fl->xmap[ZN__TCP_XMAP - 1].end, c->snd_max);
   fx_free(&f);
