@@ -36,8 +36,14 @@
 # as failed.
 #
 # Windows: znet's send buffer and receive window are RTTLOSS_WND (32 MiB),
-# and the namespace's tcp_rmem/tcp_wmem let Linux autotune to 32 MiB: the
-# same bound on both sides.  (With 16 MiB for znet, as until 2d8e2d9,
+# and the namespace's tcp_wmem lets Linux's send buffer autotune to 32
+# MiB, its tcp_rmem its receive buffer to 64 MiB, of which it advertises
+# half as window (tcp_adv_win_scale 1): the same bound on both sides.
+# (With tcp_rmem at 32 MiB, Linux offered znet's senders half the window
+# znet offered Linux's, and with the out-of-order data of a loss every
+# round that capped znet BBR at 100 ms and 0.1% near 480 Mbit/s; with
+# 128 MiB, 1,010 against Linux BBR's 659: bench/results/
+# 2026-11-26-rttloss-32m notes.md.)  (With 16 MiB for znet, as until 2d8e2d9,
 # znet's senders levelled off near 850 Mbit/s at 100 ms and 0% where
 # Linux's, with twice the send buffer, reached 1,230; with 32 MiB znet
 # BBR sent 1,531 and CUBIC 1,144: bench/results/2026-11-26-rttloss-merge
@@ -160,7 +166,7 @@ run_rttloss() {
   local round rtt pct rmem wmem
   rmem=$(in_ns "$NS_TAP" sysctl -n net.ipv4.tcp_rmem)
   wmem=$(in_ns "$NS_TAP" sysctl -n net.ipv4.tcp_wmem)
-  in_ns "$NS_TAP" sysctl -qw net.ipv4.tcp_rmem="4096 131072 33554432"
+  in_ns "$NS_TAP" sysctl -qw net.ipv4.tcp_rmem="4096 131072 67108864"
   in_ns "$NS_TAP" sysctl -qw net.ipv4.tcp_wmem="4096 16384 33554432"
   for round in $(seq 1 "$HTTP_ROUNDS"); do
     wait_quiet "rttloss-$round"
