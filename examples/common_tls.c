@@ -15,11 +15,14 @@
 #include "znet/tls.h"
 
 #define SESSION_CACHE 256
+/* TLS 1.3 tickets live as long as OpenSSL's do by default. */
+#define TICKET_LIFETIME_S 7200u
 
 struct ex_tls {
   struct zn_tls_config cfg;
   struct zn_tls_stats stats;
-  void *creds_mem, *anchors_mem, *cache_mem, *pool_mem, *bufs_mem;
+  void *creds_mem, *anchors_mem, *cache_mem, *pool_mem, *bufs_mem,
+      *tickets_mem;
   size_t pool_len, bufs_len;
   struct zn_tls_pool pool;
   unsigned bufs; /* ex_tls_set_bufs(); EX_TLS_BUFS_AUTO: bufs_for() */
@@ -83,6 +86,22 @@ static int load_cache(struct ex_tls *x, const char *prog) {
   return 0;
 }
 
+/* TLS 1.3 tickets under a secret of this process's. */
+static int load_tickets(struct ex_tls *x, const char *prog) {
+  uint8_t secret[32];
+  struct zn_tls_tickets *tk = NULL;
+  x->tickets_mem = malloc(zn_tls_tickets_mem_size());
+  if (x->tickets_mem == NULL || zn_host_seed(secret) != ZN_OK ||
+      zn_tls_tickets_init(x->tickets_mem, zn_tls_tickets_mem_size(), secret,
+                          TICKET_LIFETIME_S, &tk) != ZN_OK) {
+    fprintf(stderr, "%s: cannot set up TLS session tickets\n", prog);
+    return -1;
+  }
+  memset(secret, 0, sizeof(secret));
+  x->cfg.tickets = tk;
+  return 0;
+}
+
 struct ex_tls *ex_tls_server_new(const char *cert_path, const char *key_path,
                                  const char *prog) {
   struct ex_tls *x = tls_new(ZN_TLS_SERVER, prog);
@@ -109,7 +128,7 @@ struct ex_tls *ex_tls_server_new(const char *cert_path, const char *key_path,
       memset(key, 0, klen);
     free(key);
   }
-  if (rc != 0 || load_cache(x, prog) != 0) {
+  if (rc != 0 || load_cache(x, prog) != 0 || load_tickets(x, prog) != 0) {
     ex_tls_free(x);
     return NULL;
   }
@@ -327,6 +346,7 @@ void ex_tls_free(struct ex_tls *x) {
   free(x->creds_mem);
   free(x->anchors_mem);
   free(x->cache_mem);
+  free(x->tickets_mem);
   free(x->pool_mem);
   free(x->bufs_mem);
   free(x);

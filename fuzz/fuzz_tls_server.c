@@ -7,7 +7,8 @@
  * Input: a configuration byte (bit 0: the RSA certificate instead of the
  * EC one; bit 1: the smallest output buffer; bit 2: a session cache; bit
  * 3: ALPN; bit 4: the client shuts its side down after its last write;
- * bit 5: the client reads nothing, so the server's window closes), then
+ * bit 5: the client reads nothing, so the server's window closes; bit 6:
+ * TLS 1.3 session tickets, so a pre_shared_key offer is tried), then
  * writes: a 2-byte length (at most MAX_WRITE), that many bytes, and a
  * byte of time to let pass after it (in 5 ms steps).
  *
@@ -50,6 +51,16 @@ static struct zn_tls_creds *creds_for(bool rsa) {
                                sizeof(mem[i]), &c[i], NULL) == ZN_OK);
   }
   return c[i];
+}
+
+static const struct zn_tls_tickets *tickets(void) {
+  static struct zn_tls_tickets *t;
+  static _Alignas(64) uint8_t mem[256];
+  static const uint8_t secret[32] = {1, 2, 3};
+  if (!t)
+    FZ_CHECK(zn_tls_tickets_init(mem, sizeof(mem), secret, 7200, &t) ==
+             ZN_OK);
+  return t;
 }
 
 static struct zn_tls_session_cache *cache(void) {
@@ -177,6 +188,8 @@ static void setup(uint8_t conf) {
     cfg.alpn = alpn;
     cfg.nalpn = 2;
   }
+  if (conf & 64)
+    cfg.tickets = tickets();
   cfg.stats = &stats;
   client_reads = !(conf & 32);
   srv = NULL;

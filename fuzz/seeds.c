@@ -1158,6 +1158,34 @@ static void large_tls_server(void) {
   put("tls_server", "large-record", big, n);
 }
 
+/* tls13_msg: a ClientHello of 60,000 bytes (a padding extension of
+ * 59,800), past a record's 16384 and the input buffer; the parsers read
+ * a message whole, of any length its uint24 says. */
+static void large_tls13_msg(void) {
+  size_t body = 2 + 32 + 1 + 2 + 2 + 1 + 1 + 2 + 4 + 59800, n = 0;
+  big[n++] = 1; /* client_hello */
+  big[n++] = (uint8_t)(body >> 16);
+  zn_wr16(big + n, (uint16_t)body);
+  n += 2;
+  zn_wr16(big + n, 0x0303);
+  n += 2;
+  fill(big + n, 32, 3); /* random */
+  n += 32;
+  big[n++] = 0;         /* session ID */
+  zn_wr16(big + n, 2);  /* suites */
+  zn_wr16(big + n + 2, 0x1301);
+  n += 4;
+  big[n++] = 1; /* compression: null */
+  big[n++] = 0;
+  zn_wr16(big + n, 4 + 59800); /* extensions */
+  zn_wr16(big + n + 2, 21);    /* padding */
+  zn_wr16(big + n + 4, 59800);
+  n += 6;
+  memset(big + n, 0, 59800);
+  n += 59800;
+  put("tls13_msg", "large-client-hello", big, n);
+}
+
 /* tls_glue (3-byte operations): both sides write 18616 bytes at a time
  * (past a record's 16384) and read in pieces as long, with the default
  * buffers and the smallest ones. */
@@ -1208,6 +1236,7 @@ static void large_inputs(void) {
   large_memlink("memlink6");
   large_posix_calls();
   large_tls_server();
+  large_tls13_msg();
   large_tls_glue();
 }
 
@@ -1239,7 +1268,7 @@ int main(int argc, char **argv) {
       "dns_tcp",  "blocklist", "forwarder", "dhcp4",       "dhcp4_client",
       "http",     "httpd",     "pcap",     "pktdrill",     "stack",
       "memlink",  "memlink6",  "tls_server", "tls_glue",   "hosts",
-      "posix_calls"};
+      "posix_calls", "tls13_msg"};
   mkdir(out, 0777);
   for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
     char path[4096];

@@ -204,7 +204,7 @@ const char *zn_tls_failure_text(int f) {
 
 const char *zn_tls_suite_name(uint16_t iana) {
   switch (iana) {
-#define SUITE_NAME_(name, id, text)                                            \
+#define SUITE_NAME_(name, id, text, version)                                   \
   case id:                                                                     \
     return text;
     ZN_TLS_SUITES(SUITE_NAME_)
@@ -212,6 +212,28 @@ const char *zn_tls_suite_name(uint16_t iana) {
   default:
     return NULL;
   }
+}
+
+uint32_t zn__tls_suite_bit(uint16_t iana) {
+  switch (iana) {
+#define SUITE_BIT_(name, id, text, version)                                    \
+  case id:                                                                     \
+    return ZN_TLS_SUITE(name);
+    ZN_TLS_SUITES(SUITE_BIT_)
+#undef SUITE_BIT_
+  default:
+    return 0;
+  }
+}
+
+uint32_t zn__tls_suites_of(uint16_t version) {
+  uint32_t mask = 0;
+#define SUITE_OF_(name, id, text, v)                                           \
+  if ((v) == version)                                                          \
+    mask |= ZN_TLS_SUITE(name);
+  ZN_TLS_SUITES(SUITE_OF_)
+#undef SUITE_OF_
+  return mask;
 }
 
 /* ---- configuration and memory ---- */
@@ -259,10 +281,14 @@ static bool config_valid(const struct zn_tls_config *cfg) {
   return false;
 }
 
-/* The one engine there is. */
+/* A server that may speak TLS 1.3 runs the TLS 1.3 engine (which hands
+ * TLS 1.2 clients to BearSSL's); a server limited to TLS 1.2 suites, and
+ * every client, BearSSL's. */
 static const struct zn__tls_engine *
 engine_for(const struct zn_tls_config *cfg) {
-  (void)cfg;
+  uint32_t suites = cfg->suites ? cfg->suites : ZN_TLS_SUITES_ALL;
+  if (cfg->role == ZN_TLS_SERVER && (suites & zn__tls_suites_of(0x0304)))
+    return &zn__tls_tls13;
   return &zn__tls_bearssl;
 }
 
@@ -543,9 +569,15 @@ static void fail(struct zn_tls_conn *t, enum zn_tls_failure f, int err,
 /* ---- the engine's state ---- */
 
 static void handshake_done(struct zn_tls_conn *t) {
+  struct zn_tls_info info;
+  memset(&info, 0, sizeof(info));
+  t->eng->info(t->es, &info);
   t->open = true;
   t->owe_open = true;
   count(t, ZN_TLS_STAT_handshakes_ok, 1);
+  count(t, ZN_TLS_STAT_handshakes_tls13, info.version == 0x0304);
+  count(t, ZN_TLS_STAT_handshakes_hrr, info.hello_retry);
+  count(t, ZN_TLS_STAT_handshakes_resumed, info.resumed);
   if (t->deadline_role == DL_HANDSHAKE)
     stop_deadline(t);
 }
@@ -888,8 +920,10 @@ static bool linger_drain(struct zn_tls_conn *t) {
 static int start_engine(struct zn_tls_conn *t) {
   uint8_t seed[SEED_BYTES];
   zn_random_bytes(t->st, seed, sizeof(seed));
-  struct zn__tls_start p = {t->bufs->ibuf, t->bufs->obuf, seed,
-                            sizeof(seed),  t->now,        t->server_name};
+  struct zn__tls_start p = {t->bufs->ibuf, t->bufs->obuf,
+                            seed,          sizeof(seed),
+                            t->now,        zn_stack_now(t->st) / 1000000u,
+                            t->server_name};
   t->started = true;
   return t->eng->start(t->es, t->cfg, &p);
 }

@@ -76,13 +76,15 @@ static size_t bssl_state_size(enum zn_tls_role role) {
 /* ---- policy, common to both roles ---- */
 
 static const uint16_t suite_ids[ZN_TLS_NSUITES] = {
-#define SUITE_ID_(name, id, text) id,
+#define SUITE_ID_(name, id, text, version) id,
     ZN_TLS_SUITES(SUITE_ID_)
 #undef SUITE_ID_
 };
 
+/* TLS 1.2's of the mask (the others are the TLS 1.3 engine's). */
 static void set_suites(br_ssl_engine_context *eng, uint32_t mask) {
   uint16_t ids[ZN_TLS_NSUITES];
+  mask &= zn__tls_suites_of(0x0303);
   size_t n = 0;
   for (unsigned i = 0; i < ZN_TLS_NSUITES; i++)
     if (mask & (1u << i))

@@ -217,7 +217,9 @@ static bool key_matches(const br_x509_pkey *pk,
   }
   const br_rsa_private_key *sk = br_skey_decoder_get_rsa(kd);
   uint8_t n[RSA_MAX_BITS / 8];
-  size_t nlen = br_rsa_compute_modulus_get_default()(n, sk);
+  /* i15: BearSSL 0.6's default (i31) fails on 4096-bit keys, its work
+   * buffer too small; only public values are computed here. */
+  size_t nlen = br_rsa_i15_compute_modulus(n, sk);
   if (pk->key_type != BR_KEYTYPE_RSA || nlen == 0)
     return false;
   const uint8_t *a = n;

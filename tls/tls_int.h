@@ -79,12 +79,19 @@ bool zn__tls_bufpool_has_free(const struct zn_tls_bufpool *bp);
 void zn__tls_bufpool_sizes(const struct zn_tls_bufpool *bp, uint32_t *in_buf,
                            uint32_t *out_buf);
 
+/* The ZN_TLS_SUITE() bit of a suite's IANA number, 0 if not ours. */
+uint32_t zn__tls_suite_bit(uint16_t iana);
+/* The ZN_TLS_SUITE() bits of one protocol version's suites (0x0303,
+ * 0x0304). */
+uint32_t zn__tls_suites_of(uint16_t version);
+
 /* What a session is started with, besides the configuration. */
 struct zn__tls_start {
   uint8_t *ibuf, *obuf;     /* record buffers, cfg.in_buf, cfg.out_buf */
   const uint8_t *seed;      /* entropy for the engine's DRBG */
   size_t seed_len;          /* at least 32 */
   uint64_t now;             /* wall clock, s since the epoch (clients) */
+  uint64_t now_ms;          /* the stack's clock, ms (servers: tickets) */
   const char *server_name;  /* clients: SNI and the name checked */
 };
 
@@ -148,5 +155,6 @@ struct zn__tls_engine {
 };
 
 extern const struct zn__tls_engine zn__tls_bearssl;
+extern const struct zn__tls_engine zn__tls_tls13;
 
 #endif /* ZNET_TLS_INT_H */

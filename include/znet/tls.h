@@ -8,13 +8,25 @@
  * protocol code uses exactly as it uses a TCP stream.  on_open is the
  * end of the handshake (both sides).
  *
- * Policy, not configurable beyond narrowing it: TLS 1.2 only (RFC 5246),
- * ECDHE key exchange signed with ECDSA or RSA, and the AEAD suites of
- * ZN_TLS_SUITES (AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305); nothing
- * else is offered or accepted.  A server picks a suite its key can sign
- * for (ECDSA with an EC key, RSA with an RSA key), in the client's order.
- * No renegotiation; no compression.  TLS 1.3 is a known gap: the engine
- * sits behind an internal interface so that one can be added.
+ * Policy, not configurable beyond narrowing it: TLS 1.3 (RFC 8446) and
+ * TLS 1.2 (RFC 5246), the AEAD suites of ZN_TLS_SUITES (AES-128-GCM,
+ * AES-256-GCM, ChaCha20-Poly1305), (EC)DHE always (X25519, P-256,
+ * P-384), signatures by ECDSA or RSA (RSA-PSS in TLS 1.3); nothing else
+ * is offered or accepted.  A server speaks TLS 1.3 to a client that
+ * offers it (supported_versions) and TLS 1.2 to one that does not, with
+ * the suites the configuration allows (a configuration without a TLS 1.3
+ * suite is TLS 1.2 only); it picks the suite in the client's order (in
+ * TLS 1.2 one its key can sign for), the TLS 1.3 group X25519 first,
+ * then P-256, then P-384 (a HelloRetryRequest when the client sent no
+ * share for one of them).  Clients speak TLS 1.2 (BearSSL's engine; the
+ * TLS 1.3 client is to come).  No renegotiation, no compression, no
+ * 0-RTT (RFC 8446 §8: replay protection needs state a unikernel loses
+ * on restart).  TLS 1.3 comes from znet's own engine over BearSSL's
+ * constant-time primitives (tls/tls13_*.c), TLS 1.2 from BearSSL's; the
+ * TLS 1.2 path does not mark its ServerHello.random with RFC 8446
+ * §4.1.3's downgrade sentinel (BearSSL draws it with no hook), so a TLS
+ * 1.3 client that an attacker steered to TLS 1.2 relies on the TLS 1.2
+ * handshake's own integrity (its Finished covers the client's offer).
  *
  * Memory is the caller's, as the stack's is: one block per session, of
  * zn_tls_conn_size(cfg) bytes, holding the engine's state, its record
@@ -29,15 +41,17 @@
  *
  * | role   | in_buf | out_buf | bytes  |
  * |--------|--------|---------|--------|
- * | server | 16709  | 16469   | 38037  |
+ * | server | 16709  | 16469   | 38053  |
  * | client | 16709  | 16469   | 40805  |
- * | server | 16709  | 597     | 22165  |
+ * | server | 16709  | 597     | 22181  |
  * | client | 837    | 597     | 9061   |
- * | server | lent   | lent    | 4848   |
+ * | server | lent   | lent    | 4864   |
  *
- * That is the two buffers, the engine's state (a server's BearSSL context
- * 4128 bytes; a client's 3720, plus 3168 for its X.509 validator; and 64
- * for the ALPN list), 40 bytes per write_ref reference (cfg.max_refs, 8
+ * That is the two buffers, the engine's state (a server's: the TLS 1.3
+ * engine, 3864 bytes, in the same place as the BearSSL context of 4128
+ * that takes over when a client offers only TLS 1.2, plus 16; a client's
+ * BearSSL context 3720, plus 3168 for its X.509 validator; and 64 for
+ * the ALPN list), 40 bytes per write_ref reference (cfg.max_refs, 8
  * by default) and 336 bytes of glue, each part rounded up to 16.  The
  * server's input buffer must hold a whole record: the client decides
  * whether records get smaller.  The last line is a client that asks for
@@ -65,7 +79,8 @@
  *   everything queued, then TCP's FIN.  TLS 1.2 has no half-close (RFC
  *   5246 §7.2.1): once close_notify is sent the engine discards what the
  *   peer still sends, and reads return 0 when the peer's close_notify
- *   comes.  The peer's close_notify is answered with ours, then a FIN;
+ *   comes.  TLS 1.3 has (RFC 8446 §6.1): what the peer sends after our
+ *   close_notify is still read, up to its own.  The peer's close_notify is answered with ours, then a FIN;
  *   reads return 0 once what came before it has been read.
  * - A TCP FIN from the peer after the handshake without a close_notify
  *   before it is a truncation (RFC 5246 §7.2.1, RFC 8446 §6.1): what was
@@ -115,20 +130,30 @@ struct zn_stack;
 struct zn_tcp_conn;
 
 /** The cipher suites offered and accepted: X(name, IANA number, name in
- * RFC 8422 / RFC 7905 and OpenSSL's name).  Each is one bit of
- * zn_tls_config.suites, in this order. */
+ * OpenSSL's spelling, protocol version).  The TLS 1.2 ones are RFC 8422's
+ * and RFC 7905's (ECDHE, signed with ECDSA or RSA); the TLS 1.3 ones RFC
+ * 8446 §B.4's (the key exchange and signature are negotiated apart).
+ * Each is one bit of zn_tls_config.suites, in this order. */
 #define ZN_TLS_SUITES(X)                                                       \
-  X(ECDHE_ECDSA_AES_128_GCM_SHA256, 0xC02B, "ECDHE-ECDSA-AES128-GCM-SHA256")   \
-  X(ECDHE_ECDSA_AES_256_GCM_SHA384, 0xC02C, "ECDHE-ECDSA-AES256-GCM-SHA384")   \
+  X(ECDHE_ECDSA_AES_128_GCM_SHA256, 0xC02B, "ECDHE-ECDSA-AES128-GCM-SHA256",   \
+    0x0303)                                                                    \
+  X(ECDHE_ECDSA_AES_256_GCM_SHA384, 0xC02C, "ECDHE-ECDSA-AES256-GCM-SHA384",   \
+    0x0303)                                                                    \
   X(ECDHE_ECDSA_CHACHA20_POLY1305_SHA256, 0xCCA9,                              \
-    "ECDHE-ECDSA-CHACHA20-POLY1305")                                           \
-  X(ECDHE_RSA_AES_128_GCM_SHA256, 0xC02F, "ECDHE-RSA-AES128-GCM-SHA256")       \
-  X(ECDHE_RSA_AES_256_GCM_SHA384, 0xC030, "ECDHE-RSA-AES256-GCM-SHA384")       \
-  X(ECDHE_RSA_CHACHA20_POLY1305_SHA256, 0xCCA8, "ECDHE-RSA-CHACHA20-POLY1305")
+    "ECDHE-ECDSA-CHACHA20-POLY1305", 0x0303)                                   \
+  X(ECDHE_RSA_AES_128_GCM_SHA256, 0xC02F, "ECDHE-RSA-AES128-GCM-SHA256",       \
+    0x0303)                                                                    \
+  X(ECDHE_RSA_AES_256_GCM_SHA384, 0xC030, "ECDHE-RSA-AES256-GCM-SHA384",       \
+    0x0303)                                                                    \
+  X(ECDHE_RSA_CHACHA20_POLY1305_SHA256, 0xCCA8, "ECDHE-RSA-CHACHA20-POLY1305", \
+    0x0303)                                                                    \
+  X(AES_128_GCM_SHA256, 0x1301, "TLS_AES_128_GCM_SHA256", 0x0304)              \
+  X(AES_256_GCM_SHA384, 0x1302, "TLS_AES_256_GCM_SHA384", 0x0304)              \
+  X(CHACHA20_POLY1305_SHA256, 0x1303, "TLS_CHACHA20_POLY1305_SHA256", 0x0304)
 
 /** Bit numbers of the suites in zn_tls_config.suites. */
 enum zn_tls_suite_bit {
-#define ZN_TLS_SUITE_BIT_(name, id, text) ZN_TLS_SUITE_BIT_##name,
+#define ZN_TLS_SUITE_BIT_(name, id, text, version) ZN_TLS_SUITE_BIT_##name,
   ZN_TLS_SUITES(ZN_TLS_SUITE_BIT_)
 #undef ZN_TLS_SUITE_BIT_
       ZN_TLS_NSUITES
@@ -140,14 +165,15 @@ enum zn_tls_suite_bit {
 /** Every suite of the policy (what 0 in zn_tls_config.suites means). */
 #define ZN_TLS_SUITES_ALL ((1u << ZN_TLS_NSUITES) - 1u)
 
-/** The suite's OpenSSL name ("ECDHE-RSA-AES128-GCM-SHA256") from its IANA
- * number; NULL for one not in ZN_TLS_SUITES. */
+/** The suite's OpenSSL name ("ECDHE-RSA-AES128-GCM-SHA256",
+ * "TLS_AES_128_GCM_SHA256") from its IANA number; NULL for one not in
+ * ZN_TLS_SUITES. */
 const char *zn_tls_suite_name(uint16_t iana);
 
 /** Why a session failed: X(name, text).  zn_tls_error() reports one; the
  * counters count each (ZN_TLS_STAT_failed_<name>). */
 #define ZN_TLS_FAILURES(X)                                                     \
-  X(version, "protocol version is not TLS 1.2")                                \
+  X(version, "protocol version is neither TLS 1.3 nor TLS 1.2")               \
   X(no_shared_cipher, "no cipher suite (or curve) in common")                  \
   X(handshake, "handshake failure")                                            \
   X(bad_cert, "bad certificate")                                               \
@@ -182,6 +208,9 @@ const char *zn_tls_failure_text(int f);
 #define ZN_TLS_STATS(X)                                                        \
   X(sessions, "sessions started (server and client)")                          \
   X(handshakes_ok, "handshakes completed")                                     \
+  X(handshakes_tls13, "handshakes completed with TLS 1.3")                     \
+  X(handshakes_hrr, "TLS 1.3 handshakes completed after a HelloRetryRequest")  \
+  X(handshakes_resumed, "TLS 1.3 handshakes that resumed a session (ticket)")  \
   X(handshakes_failed, "handshakes that failed (reasons: failed_*)")           \
   X(alerts_sent, "fatal alerts sent")                                          \
   X(alerts_received, "fatal alerts received")                                  \
@@ -289,6 +318,31 @@ uint32_t zn_tls_anchors_count(const struct zn_tls_anchors *a);
  * none: see "Record buffers lent" below. */
 struct zn_tls_bufpool;
 
+/** TLS 1.3 session tickets (RFC 8446 §4.6.1): stateless, each the
+ * resumption secret sealed (AES-256-GCM) under a key the server derives
+ * from its secret for each period of `lifetime` seconds, accepted while
+ * the key of its period is the current one or the one before and while
+ * its age is within the lifetime; for the server name it was issued
+ * for only.  A resumed handshake sends no certificate and still does a
+ * fresh (EC)DHE (psk_dhe_ke only).  The age is measured with the stack's
+ * clock, so tickets live as long as the process that issued them.
+ * 0-RTT is not offered (the tickets carry no early_data): replay
+ * protection would need state that a unikernel would lose on restart. */
+struct zn_tls_tickets;
+
+/** The longest lifetime RFC 8446 §4.6.1 allows: 7 days. */
+#define ZN_TLS_TICKET_LIFETIME_MAX 604800u
+
+/** Bytes zn_tls_tickets_init() needs. */
+size_t zn_tls_tickets_mem_size(void);
+
+/** Ticket keys from secret (32 bytes: from zn_random_bytes(), or the
+ * operator's), tickets valid for lifetime_s seconds (1..7 days), in
+ * [mem, mem+len) (aligned as malloc aligns).  Errors: ZN_EINVAL (a NULL,
+ * a lifetime out of range, mem unaligned), ZN_ENOMEM (len too small). */
+int zn_tls_tickets_init(void *mem, size_t len, const uint8_t secret[32],
+                        uint32_t lifetime_s, struct zn_tls_tickets **out);
+
 /** Bytes zn_tls_session_cache_init() needs for `entries` sessions (100
  * bytes each, plus a header). */
 size_t zn_tls_session_cache_mem_size(uint32_t entries);
@@ -358,6 +412,8 @@ struct zn_tls_config {
   const struct zn_tls_creds *creds;
   /** Server: a session cache, or NULL for none. */
   struct zn_tls_session_cache *cache;
+  /** Server: TLS 1.3 session tickets, or NULL for none. */
+  const struct zn_tls_tickets *tickets;
   /** Client: the trust anchors the server's chain must lead to
    * (required). */
   const struct zn_tls_anchors *anchors;
@@ -396,7 +452,7 @@ size_t zn_tls_conn_size(const struct zn_tls_config *cfg);
  * record received, no decrypted plaintext left unread, nothing written
  * and not yet encrypted, no encrypted byte not yet taken by TCP.  An
  * idle session then costs its engine's state (keys, sequence numbers)
- * and the glue: 4848 bytes for a server, against 38037 with its own
+ * and the glue: 4864 bytes for a server, against 38053 with its own
  * buffers (x86-64; tests/tls/test_tls_bufpool.c checks it).
  *
  * - A pair is taken for a record received only once TCP holds all of
@@ -561,10 +617,13 @@ struct zn_tls_error_info zn_tls_error(const struct zn_stream *s);
 /** What the handshake agreed on. */
 struct zn_tls_info {
   bool open;              /**< the handshake is done */
-  uint16_t version;       /**< 0x0303 (TLS 1.2) once open, else 0 */
+  uint16_t version;       /**< 0x0304 (TLS 1.3) or 0x0303 (TLS 1.2) once
+                               open, else 0 */
   uint16_t suite;         /**< IANA number, 0 before */
   const char *suite_name; /**< zn_tls_suite_name(suite), or NULL */
   const char *alpn;       /**< the protocol ALPN selected, or NULL */
+  bool hello_retry;       /**< TLS 1.3: a HelloRetryRequest was sent */
+  bool resumed;           /**< TLS 1.3: a ticket's session resumed */
 };
 
 /** Fill info for session s.  Errors: ZN_EINVAL (not a TLS stream). */

@@ -98,6 +98,64 @@ echo_case() {
   fi
 }
 
+# tls13_case KIND FILE S_CLIENT ARGS...: one TLS 1.3 session: FILE echoed,
+# the suite and group named in the check.
+tls13_case() {
+  local kind=$1 file=$2 out=$T/echo13.out err=$T/echo13.err
+  shift 2
+  s_client_echo "$file" "$out" "$err" -tls1_3 "$@"
+  local rc=$?
+  local suite group
+  suite=$(sed -n 's/^Ciphersuite: //p' "$err")
+  group=$(sed -n 's/^\(Negotiated TLS1.3 group\|Server Temp Key\): //p' "$err" | head -1)
+  if [ "$rc" -eq 0 ] && grep -q "^Protocol version: TLSv1.3$" "$err" &&
+    grep -q "^Verification: OK$" "$err" && [ "$(sum "$out")" = "$(sum "$file")" ]; then
+    ok "$kind: s_client -tls1_3 $*: TLSv1.3, $suite, ${group:-?}, verified, $(stat -c %s "$file") bytes echoed"
+  else
+    not_ok "$kind: s_client -tls1_3 $*: TLSv1.3, verified, echo intact (rc $rc)"
+    diag <"$err"
+  fi
+}
+
+# key_update_case KIND k|K: a line, s_client's KeyUpdate (K asks ours
+# back), another line: both echoed across the key change (RFC 8446
+# §4.6.3).
+key_update_case() {
+  local kind=$1 cmd=$2
+  (printf 'before the update\n'; sleep 0.5; printf '%s\n' "$cmd"; sleep 0.5
+    printf 'after the update\n'; sleep 1) |
+    in_ns_t 20 openssl s_client -connect "$Z:$PORT" -servername localhost \
+      -CAfile "$CERTS/ca.pem" -tls1_3 -brief >"$T/ku.out" 2>"$T/ku.err"
+  if grep -q "^before the update" "$T/ku.out" && grep -q "^after the update" "$T/ku.out" &&
+    grep -q "^KEYUPDATE" "$T/ku.err"; then
+    ok "$kind: TLS 1.3 KeyUpdate ($cmd): the echo goes on under the new keys"
+  else
+    not_ok "$kind: TLS 1.3 KeyUpdate ($cmd): the echo goes on under the new keys"
+    diag <"$T/ku.err"
+    diag <"$T/ku.out"
+  fi
+}
+
+# resumption_case KIND: a session's ticket saved (-sess_out), then
+# offered (-sess_in): the second handshake resumes it (RFC 8446 §2.2).
+resumption_case() {
+  local kind=$1
+  rm -f "$T/sess"
+  (printf 'first\n'; sleep 1) |
+    in_ns_t 20 openssl s_client -connect "$Z:$PORT" -servername localhost \
+      -CAfile "$CERTS/ca.pem" -tls1_3 -sess_out "$T/sess" >"$T/res1.out" 2>&1
+  (printf 'second\n'; sleep 1) |
+    in_ns_t 20 openssl s_client -connect "$Z:$PORT" -servername localhost \
+      -CAfile "$CERTS/ca.pem" -tls1_3 -sess_in "$T/sess" >"$T/res2.out" 2>&1
+  if [ -s "$T/sess" ] && grep -q "^Reused, TLSv1.3" "$T/res2.out" &&
+    grep -q "^second" "$T/res2.out"; then
+    ok "$kind: TLS 1.3 resumption: the ticket of one session resumes the next ($(grep -o '^Reused, TLSv1.3, Cipher is [A-Z0-9_]*' "$T/res2.out"))"
+  else
+    not_ok "$kind: TLS 1.3 resumption with -sess_out / -sess_in"
+    grep -i "reused\|new,\|ticket\|error" "$T/res2.out" | head -5 | diag
+  fi
+}
+
 # refused_case NAME S_CLIENT ARGS...: a client the server must refuse: no
 # session (s_client fails, no Ciphersuite line).
 refused_case() {
@@ -120,6 +178,9 @@ ec_ciphers=(ECDHE-ECDSA-AES128-GCM-SHA256 ECDHE-ECDSA-AES256-GCM-SHA384
   ECDHE-ECDSA-CHACHA20-POLY1305)
 rsa_ciphers=(ECDHE-RSA-AES128-GCM-SHA256 ECDHE-RSA-AES256-GCM-SHA384
   ECDHE-RSA-CHACHA20-POLY1305)
+tls13_suites=(TLS_AES_128_GCM_SHA256 TLS_AES_256_GCM_SHA384
+  TLS_CHACHA20_POLY1305_SHA256)
+tls13_groups=(X25519 P-256 P-384)
 
 for kind in ec rsa; do
   out=$T/echo-$kind.out
@@ -136,6 +197,25 @@ for kind in ec rsa; do
   for c in "${ciphers[@]}"; do
     echo_case "$kind" "$c" "$T/r1k"
   done
+  for c in "${tls13_suites[@]}"; do
+    tls13_case "$kind" "$T/r1k" -ciphersuites "$c"
+  done
+  for g in "${tls13_groups[@]}"; do
+    tls13_case "$kind" "$T/r1k" -groups "$g"
+  done
+  # A share only for P-521, which znet does not do: a HelloRetryRequest
+  # asks for P-256, the client's next choice.
+  tls13_case "$kind" "$T/r1k" -groups P-521:P-256
+  t0=$(now_s)
+  s_client_echo "$T/r10m" "$T/big13.out" "$T/big13.err" -tls1_3
+  rc=$?
+  dt=$(elapsed "$t0")
+  check "$kind: TLS 1.3: 10 MiB echoed byte for byte (SHA-256; $dt s, exit $rc)" \
+    [ "$(sum "$T/big13.out")" = "$(sum "$T/r10m")" ]
+  echo "# $kind: TLS 1.3: 10 MiB echoed in $dt s: $(mbit $((10 << 20)) "$dt") Mbit/s each way"
+  key_update_case "$kind" k
+  key_update_case "$kind" K
+  resumption_case "$kind"
   t0=$(now_s)
   s_client_echo "$T/r10m" "$T/big.out" "$T/big.err" -tls1_2
   rc=$?
@@ -154,7 +234,6 @@ for kind in ec rsa; do
       -tls1_2 -cipher 'AES128-SHA:AES256-SHA256:@SECLEVEL=0'
     refused_case "a client offering only ECDHE with CBC (ECDHE-ECDSA-AES128-SHA)" \
       -tls1_2 -cipher 'ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0'
-    refused_case "a TLS 1.3-only client" -tls1_3
     # s_client's R command asks for a renegotiation, which the policy
     # refuses (no_renegotiation); OpenSSL then gives up the session.
     (printf 'hello\n'; sleep 0.5; printf 'R\n'; sleep 1) |
@@ -173,13 +252,18 @@ for kind in ec rsa; do
   left=$(counter "$err" tls_echo.active_at_exit)
   check "$kind: every session closed before exit ($left left); handshakes $ok_hs = opened $opened" \
     [ "$left" -eq 0 -a "$ok_hs" -eq "$opened" -a "$ok_hs" -ge 4 ]
+  t13=$(counter "$err" tls.handshakes_tls13)
+  hrr=$(counter "$err" tls.handshakes_hrr)
+  res=$(counter "$err" tls.handshakes_resumed)
+  check "$kind: TLS 1.3 handshakes counted ($t13 >= 9), one after a HelloRetryRequest ($hrr), one resumed ($res)" \
+    [ "$t13" -ge 9 -a "$hrr" -eq 1 -a "$res" -eq 1 ]
   if [ "$kind" = ec ]; then
     fv=$(counter "$err" tls.failed_version)
     fc=$(counter "$err" tls.failed_no_shared_cipher)
-    check "refusals counted: failed_version $fv >= 2 (TLS 1.0, 1.1), failed_no_shared_cipher $fc >= 3 (weak, TLS 1.3)" \
-      [ "$fv" -ge 2 -a "$fc" -ge 3 ]
+    check "refusals counted: failed_version $fv >= 2 (TLS 1.0, 1.1), failed_no_shared_cipher $fc >= 2 (weak)" \
+      [ "$fv" -ge 2 -a "$fc" -ge 2 ]
     as=$(counter "$err" tls.alerts_sent)
-    check "each refusal told the client with a fatal alert ($as)" [ "$as" -ge 5 ]
+    check "each refusal told the client with a fatal alert ($as)" [ "$as" -ge 4 ]
   fi
   grep "^  tls" "$err" | diag
   no_leak_case "znet-echo ($kind)" "$err"

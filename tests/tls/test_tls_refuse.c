@@ -269,10 +269,17 @@ ZT_TEST(test_server_refuses_tls10_and_tls11) {
   server_refuses_hello(s, 4, 0x0302, false, ZN_TLS_FAIL_version, 70, true);
 }
 
-/* A TLS 1.3 client offers only TLS 1.3's suites. */
-ZT_TEST(test_server_refuses_tls13_only) {
+/* TLS 1.3 hellos the TLS 1.3 engine refuses: one without a key_share
+ * (RFC 8446 §9.2: missing_extension), one offering only the CCM suites,
+ * which znet does not (handshake_failure). */
+ZT_TEST(test_server_refuses_tls13_hello_without_key_share) {
   static const uint16_t s13[] = {0x1301, 0x1302, 0x1303};
-  server_refuses_hello(s13, 3, 0x0303, true, ZN_TLS_FAIL_no_shared_cipher, 40,
+  server_refuses_hello(s13, 3, 0x0303, true, ZN_TLS_FAIL_protocol, 109, true);
+}
+
+ZT_TEST(test_server_refuses_tls13_ccm_only) {
+  static const uint16_t ccm[] = {0x1304, 0x1305};
+  server_refuses_hello(ccm, 2, 0x0303, true, ZN_TLS_FAIL_no_shared_cipher, 40,
                        true);
 }
 
@@ -331,7 +338,8 @@ int main(void) {
   ZT_RUN(test_client_start_refuses_bad_names);
   ZT_RUN(test_server_refuses_weak_suites);
   ZT_RUN(test_server_refuses_tls10_and_tls11);
-  ZT_RUN(test_server_refuses_tls13_only);
+  ZT_RUN(test_server_refuses_tls13_hello_without_key_share);
+  ZT_RUN(test_server_refuses_tls13_ccm_only);
   ZT_RUN(test_server_fails_on_http);
   ZT_RUN(test_server_fails_on_close_mid_hello);
   ZT_RUN(test_server_times_out_silent_client);

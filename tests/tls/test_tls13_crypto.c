@@ -1,0 +1,356 @@
+/* TLS 1.3's cryptography (tls/tls13_crypto.c) against RFC 8448 §3: the
+ * X25519 exchange, every step of the key schedule, the Finished values,
+ * and every record of the example sealed byte for byte and opened back;
+ * then what must fail: a record with any bit changed, a wrong sequence
+ * number, an inner plaintext without a type. */
+#include <bearssl.h>
+
+#include "rfc8448.h"
+#include "tls13_crypto.h"
+#include "zt.h"
+
+/* Decode hex (even length, no spaces) into out; its length. */
+static size_t unhex(const char *hex, uint8_t *out, size_t cap) {
+  size_t n = strlen(hex) / 2;
+  if (n > cap)
+    abort();
+  for (size_t i = 0; i < n; i++) {
+    unsigned v;
+    if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+      abort();
+    out[i] = (uint8_t)v;
+  }
+  return n;
+}
+
+/* A hex constant decoded once into a static buffer per call site. */
+struct blob {
+  uint8_t b[1024];
+  size_t n;
+};
+
+static struct blob B(const char *hex) {
+  struct blob x;
+  x.n = unhex(hex, x.b, sizeof(x.b));
+  return x;
+}
+
+#define ZT_BLOBEQ(got, hexwant)                                                \
+  do {                                                                         \
+    struct blob w_ = B(hexwant);                                               \
+    ZT_MEMEQ((got), w_.b, w_.n);                                               \
+  } while (0)
+
+static const struct zn__tls13_suite *
+aes128(void) {
+  return zn__tls13_suite(0x1301);
+}
+
+/* The transcript hash of the messages named, in order. */
+static void transcript(uint8_t *out, const char *const *msgs) {
+  br_sha256_context h;
+  br_sha256_init(&h);
+  for (; *msgs; msgs++) {
+    struct blob m = B(*msgs);
+    br_sha256_update(&h, m.b, m.n);
+  }
+  br_sha256_out(&h, out);
+}
+
+static const char *const upto_sh[] = {R8448_CLIENT_HELLO, R8448_SERVER_HELLO,
+                                      NULL};
+static const char *const upto_cv[] = {
+    R8448_CLIENT_HELLO, R8448_SERVER_HELLO,       R8448_ENCRYPTED_EXTENSIONS,
+    R8448_CERTIFICATE,  R8448_CERTIFICATE_VERIFY, NULL};
+static const char *const upto_sfin[] = {R8448_CLIENT_HELLO,
+                                        R8448_SERVER_HELLO,
+                                        R8448_ENCRYPTED_EXTENSIONS,
+                                        R8448_CERTIFICATE,
+                                        R8448_CERTIFICATE_VERIFY,
+                                        R8448_SERVER_FINISHED,
+                                        NULL};
+static const char *const upto_cfin[] = {
+    R8448_CLIENT_HELLO,         R8448_SERVER_HELLO,
+    R8448_ENCRYPTED_EXTENSIONS, R8448_CERTIFICATE,
+    R8448_CERTIFICATE_VERIFY,   R8448_SERVER_FINISHED,
+    R8448_CLIENT_FINISHED,      NULL};
+
+ZT_TEST(test_x25519_exchange_matches_rfc8448) {
+  const br_ec_impl *ec = br_ec_get_default();
+  ZT_REQUIRE((ec->supported_curves >> BR_EC_curve25519) & 1);
+  struct blob cpriv = B(R8448_CLIENT_PRIV), spriv = B(R8448_SERVER_PRIV);
+  uint8_t pub[32];
+  ZT_EQ(ec->mulgen(pub, cpriv.b, 32, BR_EC_curve25519), 32);
+  ZT_BLOBEQ(pub, R8448_CLIENT_PUB);
+  ZT_EQ(ec->mulgen(pub, spriv.b, 32, BR_EC_curve25519), 32);
+  ZT_BLOBEQ(pub, R8448_SERVER_PUB);
+  struct blob point = B(R8448_SERVER_PUB);
+  ZT_CHECK(ec->mul(point.b, 32, cpriv.b, 32, BR_EC_curve25519));
+  ZT_BLOBEQ(point.b, R8448_DH_SHARED);
+  point = B(R8448_CLIENT_PUB);
+  ZT_CHECK(ec->mul(point.b, 32, spriv.b, 32, BR_EC_curve25519));
+  ZT_BLOBEQ(point.b, R8448_DH_SHARED);
+}
+
+/* §7.1 from the shared secret to the resumption PSK, each value the
+ * RFC's. */
+ZT_TEST(test_key_schedule_matches_rfc8448) {
+  const struct zn__tls13_suite *s = aes128();
+  ZT_REQUIRE(s != NULL);
+  uint8_t early[32], empty[32], derived[32], hs[32], th[32], out[32],
+      master[32], res[32];
+  zn__tls13_extract(s, NULL, NULL, 0, early);
+  ZT_BLOBEQ(early, R8448_EARLY_SECRET);
+  zn__tls13_empty_hash(s, empty);
+  zn__tls13_derive_secret(s, early, "derived", empty, derived);
+  ZT_BLOBEQ(derived, R8448_DERIVED_HANDSHAKE);
+  struct blob dh = B(R8448_DH_SHARED);
+  zn__tls13_extract(s, derived, dh.b, dh.n, hs);
+  ZT_BLOBEQ(hs, R8448_HANDSHAKE_SECRET);
+
+  transcript(th, upto_sh);
+  ZT_BLOBEQ(th, R8448_TH_SERVER_HELLO);
+  zn__tls13_derive_secret(s, hs, "c hs traffic", th, out);
+  ZT_BLOBEQ(out, R8448_C_HS_TRAFFIC);
+  zn__tls13_derive_secret(s, hs, "s hs traffic", th, out);
+  ZT_BLOBEQ(out, R8448_S_HS_TRAFFIC);
+
+  zn__tls13_derive_secret(s, hs, "derived", empty, derived);
+  ZT_BLOBEQ(derived, R8448_DERIVED_MASTER);
+  zn__tls13_extract(s, derived, NULL, 0, master);
+  ZT_BLOBEQ(master, R8448_MASTER_SECRET);
+
+  transcript(th, upto_sfin);
+  ZT_BLOBEQ(th, R8448_TH_SERVER_FINISHED);
+  zn__tls13_derive_secret(s, master, "c ap traffic", th, out);
+  ZT_BLOBEQ(out, R8448_C_AP_TRAFFIC);
+  zn__tls13_derive_secret(s, master, "s ap traffic", th, out);
+  ZT_BLOBEQ(out, R8448_S_AP_TRAFFIC);
+  zn__tls13_derive_secret(s, master, "exp master", th, out);
+  ZT_BLOBEQ(out, R8448_EXP_MASTER);
+
+  transcript(th, upto_cfin);
+  ZT_BLOBEQ(th, R8448_TH_CLIENT_FINISHED);
+  zn__tls13_derive_secret(s, master, "res master", th, res);
+  ZT_BLOBEQ(res, R8448_RES_MASTER);
+  /* §4.6.1: the PSK of the ticket whose nonce is 00 00. */
+  static const uint8_t nonce[2] = {0, 0};
+  zn__tls13_expand_label(s, res, "resumption", nonce, 2, out, 32);
+  ZT_BLOBEQ(out, R8448_RESUMPTION_PSK);
+}
+
+/* §4.4.4: finished_key and verify_data, both ways. */
+ZT_TEST(test_finished_matches_rfc8448) {
+  const struct zn__tls13_suite *s = aes128();
+  uint8_t key[32], th[32], vd[32];
+  struct blob shs = B(R8448_S_HS_TRAFFIC), chs = B(R8448_C_HS_TRAFFIC);
+  zn__tls13_expand_label(s, shs.b, "finished", NULL, 0, key, 32);
+  ZT_BLOBEQ(key, R8448_S_FINISHED_KEY);
+  transcript(th, upto_cv);
+  zn__tls13_hmac(s, key, 32, th, 32, vd);
+  struct blob fin = B(R8448_SERVER_FINISHED);
+  ZT_MEMEQ(vd, fin.b + 4, 32);
+
+  zn__tls13_expand_label(s, chs.b, "finished", NULL, 0, key, 32);
+  ZT_BLOBEQ(key, R8448_C_FINISHED_KEY);
+  transcript(th, upto_sfin);
+  zn__tls13_hmac(s, key, 32, th, 32, vd);
+  fin = B(R8448_CLIENT_FINISHED);
+  ZT_MEMEQ(vd, fin.b + 4, 32);
+}
+
+/* §7.3: the write keys and IVs the example prints. */
+ZT_TEST(test_traffic_keys_match_rfc8448) {
+  const struct zn__tls13_suite *s = aes128();
+  static const struct {
+    const char *secret, *key, *iv;
+  } t[] = {
+      {R8448_S_HS_TRAFFIC, R8448_S_HS_KEY, R8448_S_HS_IV},
+      {R8448_C_HS_TRAFFIC, R8448_C_HS_KEY, R8448_C_HS_IV},
+      {R8448_S_AP_TRAFFIC, R8448_S_AP_KEY, R8448_S_AP_IV},
+      {R8448_C_AP_TRAFFIC, R8448_C_AP_KEY, R8448_C_AP_IV},
+  };
+  for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+    struct blob sec = B(t[i].secret);
+    uint8_t key[16];
+    zn__tls13_expand_label(s, sec.b, "key", NULL, 0, key, 16);
+    ZT_BLOBEQ(key, t[i].key);
+    struct zn__tls13_keys k;
+    zn__tls13_keys_set(&k, s, sec.b);
+    ZT_BLOBEQ(k.iv, t[i].iv);
+    ZT_EQU(k.seq, 0);
+  }
+}
+
+/* One record of the example: the secret of its direction, its sequence
+ * number, its content (handshake messages or data) and type, the record
+ * as sent. */
+struct example_record {
+  const char *name, *secret;
+  uint64_t seq;
+  const char *const *content;
+  uint8_t type;
+  const char *record;
+};
+
+static const char *const flight[] = {
+    R8448_ENCRYPTED_EXTENSIONS, R8448_CERTIFICATE, R8448_CERTIFICATE_VERIFY,
+    R8448_SERVER_FINISHED, NULL};
+static const char *const cfin[] = {R8448_CLIENT_FINISHED, NULL};
+static const char *const nst[] = {R8448_NEW_SESSION_TICKET, NULL};
+static const char *const app[] = {
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f3031",
+    NULL};
+static const char *const close_notify[] = {"0100", NULL};
+
+static const struct example_record records[] = {
+    {"server flight", R8448_S_HS_TRAFFIC, 0, flight, 22, R8448_FLIGHT_RECORD},
+    {"client Finished", R8448_C_HS_TRAFFIC, 0, cfin, 22,
+     R8448_CLIENT_FINISHED_RECORD},
+    {"NewSessionTicket", R8448_S_AP_TRAFFIC, 0, nst, 22, R8448_NST_RECORD},
+    {"client data", R8448_C_AP_TRAFFIC, 0, app, 23, R8448_C_APP_RECORD},
+    {"server data", R8448_S_AP_TRAFFIC, 1, app, 23, R8448_S_APP_RECORD},
+    {"client close_notify", R8448_C_AP_TRAFFIC, 1, close_notify, 21,
+     R8448_C_ALERT_RECORD},
+    {"server close_notify", R8448_S_AP_TRAFFIC, 2, close_notify, 21,
+     R8448_S_ALERT_RECORD},
+};
+
+/* The TLSInnerPlaintext of an example record: content, type, no
+ * padding. */
+static size_t inner_of(const struct example_record *r, uint8_t *out) {
+  size_t n = 0;
+  for (const char *const *c = r->content; *c; c++)
+    n += unhex(*c, out + n, 1024 - n);
+  out[n++] = r->type;
+  return n;
+}
+
+static void keys_at(struct zn__tls13_keys *k, const struct example_record *r) {
+  struct blob sec = B(r->secret);
+  zn__tls13_keys_set(k, aes128(), sec.b);
+  k->seq = r->seq;
+}
+
+ZT_TEST(test_records_sealed_as_rfc8448) {
+  for (size_t i = 0; i < sizeof(records) / sizeof(records[0]); i++) {
+    const struct example_record *r = &records[i];
+    uint8_t rec[1024];
+    size_t n = inner_of(r, rec + 5);
+    struct zn__tls13_keys k;
+    keys_at(&k, r);
+    size_t len = zn__tls13_seal(&k, rec, n);
+    struct blob want = B(r->record);
+    printf("# %s: %zu bytes\n", r->name, len);
+    ZT_EQU(len, want.n);
+    ZT_MEMEQ(rec, want.b, want.n);
+    ZT_EQU(k.seq, r->seq + 1);
+  }
+}
+
+ZT_TEST(test_records_opened_as_rfc8448) {
+  for (size_t i = 0; i < sizeof(records) / sizeof(records[0]); i++) {
+    const struct example_record *r = &records[i];
+    struct blob rec = B(r->record);
+    uint8_t inner[1024];
+    size_t n = inner_of(r, inner);
+    struct zn__tls13_keys k;
+    keys_at(&k, r);
+    ZT_CHECK(zn__tls13_open(&k, rec.b, rec.n - 5));
+    ZT_MEMEQ(rec.b + 5, inner, n);
+    uint8_t type;
+    size_t content;
+    ZT_CHECK(zn__tls13_inner_type(rec.b + 5, n, &type, &content));
+    ZT_EQU(type, r->type);
+    ZT_EQU(content, n - 1);
+  }
+}
+
+/* Any bit changed anywhere in a record, header included (it is the
+ * AEAD's additional data), and the tag fails; so does the right record
+ * at the wrong sequence number. */
+ZT_TEST(test_altered_record_refused) {
+  const struct example_record *r = &records[3];
+  struct blob good = B(r->record);
+  for (size_t i = 0; i < good.n; i++) {
+    for (int bit = 0; bit < 8; bit += 3) {
+      struct blob bad = good;
+      bad.b[i] ^= (uint8_t)(1u << bit);
+      struct zn__tls13_keys k;
+      keys_at(&k, r);
+      ZT_CHECK(!zn__tls13_open(&k, bad.b, bad.n - 5));
+    }
+  }
+  struct zn__tls13_keys k;
+  keys_at(&k, r);
+  k.seq++;
+  struct blob copy = good;
+  ZT_CHECK(!zn__tls13_open(&k, copy.b, copy.n - 5));
+}
+
+/* Every suite: what one side seals the other opens, with padding; keys
+ * of another secret do not. */
+ZT_TEST(test_every_suite_round_trips) {
+  static const uint16_t ids[] = {0x1301, 0x1302, 0x1303};
+  for (size_t i = 0; i < 3; i++) {
+    const struct zn__tls13_suite *s = zn__tls13_suite(ids[i]);
+    ZT_REQUIRE(s != NULL);
+    uint8_t secret[48], other[48];
+    for (size_t j = 0; j < sizeof(secret); j++) {
+      secret[j] = (uint8_t)(j * 7 + i);
+      other[j] = (uint8_t)(j * 7 + i + 1);
+    }
+    struct zn__tls13_keys w, r, x;
+    zn__tls13_keys_set(&w, s, secret);
+    zn__tls13_keys_set(&r, s, secret);
+    zn__tls13_keys_set(&x, s, other);
+    for (size_t len = 0; len < 300; len += 37) {
+      uint8_t rec[5 + 300 + 10 + 16], copy[sizeof(rec)];
+      for (size_t j = 0; j < len; j++)
+        rec[5 + j] = (uint8_t)(j ^ 0x5a);
+      rec[5 + len] = 23;
+      memset(rec + 5 + len + 1, 0, 9); /* padding */
+      size_t n = zn__tls13_seal(&w, rec, len + 10);
+      ZT_EQU(n, 5 + len + 10 + 16);
+      memcpy(copy, rec, n);
+      ZT_CHECK(!zn__tls13_open(&x, copy, n - 5));
+      x.seq = r.seq;
+      ZT_CHECK(zn__tls13_open(&r, rec, n - 5));
+      uint8_t type;
+      size_t content;
+      ZT_CHECK(zn__tls13_inner_type(rec + 5, len + 10, &type, &content));
+      ZT_EQU(type, 23);
+      ZT_EQU(content, len);
+      for (size_t j = 0; j < len; j++)
+        if (rec[5 + j] != (uint8_t)(j ^ 0x5a))
+          zt_fail(__FILE__, __LINE__, "suite %04x byte %zu", ids[i], j);
+    }
+  }
+  ZT_CHECK(zn__tls13_suite(0x1304) == NULL); /* CCM: not offered */
+  ZT_CHECK(zn__tls13_suite(0xC02B) == NULL);
+}
+
+ZT_TEST(test_inner_plaintext_without_type_refused) {
+  uint8_t zeros[20] = {0}, type;
+  size_t content;
+  ZT_CHECK(!zn__tls13_inner_type(zeros, sizeof(zeros), &type, &content));
+  ZT_CHECK(!zn__tls13_inner_type(zeros, 0, &type, &content));
+  zeros[0] = 22;
+  ZT_CHECK(zn__tls13_inner_type(zeros, sizeof(zeros), &type, &content));
+  ZT_EQU(type, 22);
+  ZT_EQU(content, 0);
+}
+
+int main(void) {
+  ZT_RUN(test_x25519_exchange_matches_rfc8448);
+  ZT_RUN(test_key_schedule_matches_rfc8448);
+  ZT_RUN(test_finished_matches_rfc8448);
+  ZT_RUN(test_traffic_keys_match_rfc8448);
+  ZT_RUN(test_records_sealed_as_rfc8448);
+  ZT_RUN(test_records_opened_as_rfc8448);
+  ZT_RUN(test_altered_record_refused);
+  ZT_RUN(test_every_suite_round_trips);
+  ZT_RUN(test_inner_plaintext_without_type_refused);
+  return zt_done();
+}

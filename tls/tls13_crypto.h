@@ -1,0 +1,123 @@
+/*
+ * TLS 1.3's cryptography over BearSSL's primitives (RFC 8446): the
+ * cipher suites, HKDF and the key schedule's derivations (§7.1), the
+ * traffic keys (§7.3) and record protection (§5.2).  Nothing here keeps
+ * state of its own: the caller holds the secrets and the keys.
+ */
+#ifndef ZNET_TLS13_CRYPTO_H
+#define ZNET_TLS13_CRYPTO_H
+
+#include <bearssl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The longest hash of a suite (SHA-384), bytes. */
+#define ZN__TLS13_MAX_HASH 48
+/* The per-record nonce and the AEAD tag (§5.3, RFC 5116), bytes. */
+#define ZN__TLS13_IV_LEN 12
+#define ZN__TLS13_TAG_LEN 16
+/* A record's header (§5.1). */
+#define ZN__TLS13_HDR_LEN 5
+
+enum zn__tls13_aead {
+  ZN__TLS13_AES_GCM = 1,
+  ZN__TLS13_CHACHA20_POLY1305 = 2,
+};
+
+/* A TLS 1.3 cipher suite (§B.4): its AEAD, key size and hash. */
+struct zn__tls13_suite {
+  uint16_t id;
+  uint8_t aead;     /* enum zn__tls13_aead */
+  uint8_t key_len;  /* 16 or 32 */
+  uint8_t hash_len; /* 32 or 48 */
+  const br_hash_class *hash;
+};
+
+/* The suite with this IANA number, or NULL if it is not one of §B.4's
+ * three (CCM suites are not offered). */
+const struct zn__tls13_suite *zn__tls13_suite(uint16_t id);
+
+/* HMAC (RFC 2104) with the suite's hash; out gets hash_len bytes. */
+void zn__tls13_hmac(const struct zn__tls13_suite *s, const uint8_t *key,
+                    size_t key_len, const uint8_t *data, size_t len,
+                    uint8_t *out);
+
+/* HKDF-Extract (RFC 5869 §2.2): prk = HMAC(salt, ikm), hash_len bytes.
+ * salt NULL: hash_len zero bytes; ikm NULL: hash_len zero bytes (§7.1's
+ * "0"). */
+void zn__tls13_extract(const struct zn__tls13_suite *s, const uint8_t *salt,
+                       const uint8_t *ikm, size_t ikm_len, uint8_t *prk);
+
+/* HKDF-Expand-Label (§7.1): out_len bytes (at most 255 * hash_len) of
+ * HKDF-Expand(secret, HkdfLabel{out_len, "tls13 " + label, context}).
+ * label at most 12 characters (the longest of §7.1's is "c e traffic"),
+ * context at most 255 bytes. */
+void zn__tls13_expand_label(const struct zn__tls13_suite *s,
+                            const uint8_t *secret, const char *label,
+                            const uint8_t *context, size_t context_len,
+                            uint8_t *out, size_t out_len);
+
+/* Derive-Secret (§7.1): Expand-Label(secret, label, transcript_hash,
+ * hash_len), the transcript's hash already taken (hash_len bytes). */
+void zn__tls13_derive_secret(const struct zn__tls13_suite *s,
+                             const uint8_t *secret, const char *label,
+                             const uint8_t *transcript_hash, uint8_t *out);
+
+/* The hash of the empty string with the suite's hash (Derive-Secret's
+ * "" messages: the "derived" steps of §7.1). */
+void zn__tls13_empty_hash(const struct zn__tls13_suite *s, uint8_t *out);
+
+/* Constant-time equality of two byte strings of one length. */
+bool zn__tls13_ct_equal(const uint8_t *a, const uint8_t *b, size_t len);
+
+/* One direction's record protection: the write key and IV of a traffic
+ * secret (§7.3) and the record sequence number (§5.3). */
+struct zn__tls13_keys {
+  const struct zn__tls13_suite *suite; /* NULL: no keys (records clear) */
+  uint64_t seq;
+  uint8_t iv[ZN__TLS13_IV_LEN];
+  union {
+    struct {
+      br_aes_gen_ctr_keys aes;
+      br_gcm_context gcm; /* points at aes */
+    } gcm;
+    struct {
+      uint8_t key[32];
+      br_chacha20_run chacha;
+      br_poly1305_run poly;
+    } chapol;
+  } u;
+};
+
+/* Install the traffic keys of secret (hash_len bytes) in k: the write
+ * key and IV (§7.3), the sequence number at 0.  The fastest
+ * constant-time implementation the CPU has (AES-NI and PCLMULQDQ, SSE2,
+ * else BearSSL's portable constant-time code) is chosen here, once. */
+void zn__tls13_keys_set(struct zn__tls13_keys *k,
+                        const struct zn__tls13_suite *s, const uint8_t *secret);
+
+/* Forget the keys (zeroed; k->suite NULL). */
+void zn__tls13_keys_clear(struct zn__tls13_keys *k);
+
+/* §5.2: protect the TLSInnerPlaintext of inner_len bytes at rec + 5
+ * (its content, its type, its padding), in place: writes the header
+ * (application_data, 0x0303, length), encrypts, appends the tag and
+ * moves the sequence number on.  rec has room for 5 + inner_len + 16
+ * bytes, which is the length returned. */
+size_t zn__tls13_seal(struct zn__tls13_keys *k, uint8_t *rec, size_t inner_len);
+
+/* §5.2: deprotect the record at rec (its header and body_len bytes of
+ * body, body_len as its header says and at least 17), in place: the
+ * TLSInnerPlaintext is then the body_len - 16 bytes at rec + 5.  False
+ * if the tag is wrong (bad_record_mac: the bytes at rec + 5 are then
+ * garbage).  The sequence number moves on either way. */
+bool zn__tls13_open(struct zn__tls13_keys *k, uint8_t *rec, size_t body_len);
+
+/* §5.4: the content type of a TLSInnerPlaintext (the last non-zero
+ * byte) and the length of the content before it.  False if every byte
+ * is zero (no type: unexpected_message). */
+bool zn__tls13_inner_type(const uint8_t *inner, size_t len, uint8_t *type,
+                          size_t *content_len);
+
+#endif /* ZNET_TLS13_CRYPTO_H */

@@ -1,0 +1,335 @@
+/*
+ * The TLS 1.3 engine as the glue sees it (struct zn__tls_engine,
+ * tls_int.h), with TLS 1.2 behind it: a server reads the ClientHello
+ * itself, and when the client offers no TLS 1.3 (RFC 8446 §4.2.1: no
+ * supported_versions with 0x0304) the session becomes a BearSSL one in
+ * the same memory, the ClientHello handed to it as one record (the
+ * record framing is no part of the handshake's transcript, so BearSSL
+ * sees the hello the client sent).  From then on every call goes to
+ * BearSSL's engine, whose error codes are told apart from ours by
+ * FROM_BEARSSL.
+ *
+ * RFC 8446 §4.1.3 asks a TLS 1.3 server that answers with TLS 1.2 to
+ * end its ServerHello.random with "DOWNGRD\x01".  BearSSL 0.6 draws that
+ * random inside its handshake code, with no hook between the draw and
+ * the write (and the ServerKeyExchange's signature covers it), so the
+ * TLS 1.2 path here does not set it: a TLS 1.3 client whose offer an
+ * attacker stripped of TLS 1.3 is then protected by the TLS 1.2
+ * handshake alone (ECDHE, AEAD suites, the Finished over the whole
+ * transcript, which includes the client's original offer).  A gap,
+ * documented in znet/tls.h.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "tls13_int.h"
+#include "znet/err.h"
+
+/* A BearSSL error code as last_error() reports it after the fall back
+ * (BearSSL's are below 0x400). */
+#define FROM_BEARSSL ZN__TLS13_ERR_BEARSSL
+
+struct tls13_session {
+  bool tls12; /* the BearSSL engine has it */
+  /* BearSSL's state overlays ours once it has the session: state_size()
+   * is the larger of the two. */
+  _Alignas(max_align_t) struct zn__tls13 t;
+};
+
+static struct tls13_session *sess(void *state) {
+  return (struct tls13_session *)state;
+}
+
+static const struct tls13_session *sess_const(const void *state) {
+  return (const struct tls13_session *)state;
+}
+
+static void *bssl(void *state) { return &sess(state)->t; }
+
+static const void *bssl_const(const void *state) {
+  return &sess_const(state)->t;
+}
+
+static size_t t13_state_size(enum zn_tls_role role) {
+  size_t own = sizeof(struct zn__tls13);
+  size_t b = zn__tls_bearssl.state_size(role);
+  return offsetof(struct tls13_session, t) + (own > b ? own : b);
+}
+
+static int t13_start(void *state, const struct zn_tls_config *cfg,
+                     const struct zn__tls_start *p) {
+  struct tls13_session *s = sess(state);
+  if (cfg->role != ZN_TLS_SERVER)
+    return ZN_ETLS; /* the client is BearSSL's (tls.c's engine_for) */
+  s->tls12 = false;
+  struct zn__tls13 *e = &s->t;
+  zn__tls13_rec_init(e, cfg, p->ibuf, p->obuf);
+  e->now_ms = p->now_ms;
+  br_hmac_drbg_init(&e->hs.s.rng, &br_sha256_vtable, p->seed, p->seed_len);
+  e->phase = P_WAIT_CH;
+  return ZN_OK;
+}
+
+/* ---- TLS 1.2 ---- */
+
+/* The ClientHello (ch_len bytes at ibuf + 5) as one record at ibuf, to
+ * a BearSSL server started on the same buffers with entropy from ours. */
+static void fall_back(struct tls13_session *s) {
+  struct zn__tls13 *e = &s->t;
+  const struct zn_tls_config *cfg = e->cfg;
+  uint8_t *ibuf = e->ibuf, *obuf = e->obuf, seed[32];
+  size_t len = e->ch_len;
+  if (len > ZN__TLS13_MAX_PLAIN) {
+    zn__tls13_fail(e, ZN__TLS13_ALERT_record_overflow);
+    return;
+  }
+  br_hmac_drbg_generate(&e->hs.s.rng, seed, sizeof(seed));
+  uint8_t hdr[5] = {ZN__TLS13_CT_handshake, 3, 1, (uint8_t)(len >> 8),
+                    (uint8_t)len};
+  memcpy(ibuf, hdr, sizeof(hdr));
+  struct zn__tls_start p = {ibuf, obuf, seed, sizeof(seed), 0, 0, NULL};
+  s->tls12 = true;
+  if (zn__tls_bearssl.start(bssl(s), cfg, &p) != ZN_OK)
+    return; /* BearSSL's error: last_error() tells */
+  size_t total = ZN__TLS13_HDR_LEN + len, off = 0;
+  while (off < total) {
+    size_t room;
+    uint8_t *dst = zn__tls_bearssl.recvrec_buf(bssl(s), &room);
+    if (dst == NULL || room == 0)
+      break; /* it failed on the hello: last_error() tells */
+    size_t k = room < total - off ? room : total - off;
+    memmove(dst, ibuf + off, k);
+    zn__tls_bearssl.recvrec_ack(bssl(s), k);
+    off += k;
+  }
+  memset(seed, 0, sizeof(seed));
+}
+
+/* ---- the buffer calls: ours, or BearSSL's after the fall back ---- */
+
+static unsigned t13_status(const void *state) {
+  const struct tls13_session *s = sess_const(state);
+  return s->tls12 ? zn__tls_bearssl.status(bssl_const(state))
+                  : zn__tls13_status(&s->t);
+}
+
+static uint8_t *t13_sendrec_buf(void *state, size_t *len) {
+  struct tls13_session *s = sess(state);
+  return s->tls12 ? zn__tls_bearssl.sendrec_buf(bssl(state), len)
+                  : zn__tls13_sendrec_buf(&s->t, len);
+}
+
+static void t13_sendrec_ack(void *state, size_t len) {
+  struct tls13_session *s = sess(state);
+  if (s->tls12)
+    zn__tls_bearssl.sendrec_ack(bssl(state), len);
+  else
+    zn__tls13_sendrec_ack(&s->t, len);
+}
+
+static uint8_t *t13_recvrec_buf(void *state, size_t *len) {
+  struct tls13_session *s = sess(state);
+  return s->tls12 ? zn__tls_bearssl.recvrec_buf(bssl(state), len)
+                  : zn__tls13_recvrec_buf(&s->t, len);
+}
+
+static void t13_recvrec_ack(void *state, size_t len) {
+  struct tls13_session *s = sess(state);
+  if (s->tls12) {
+    zn__tls_bearssl.recvrec_ack(bssl(state), len);
+    return;
+  }
+  zn__tls13_recvrec_ack(&s->t, len);
+  if (s->t.ch_done && s->t.phase != P_CLOSED)
+    fall_back(s);
+}
+
+static uint8_t *t13_sendapp_buf(void *state, size_t *len) {
+  struct tls13_session *s = sess(state);
+  return s->tls12 ? zn__tls_bearssl.sendapp_buf(bssl(state), len)
+                  : zn__tls13_sendapp_buf(&s->t, len);
+}
+
+static void t13_sendapp_ack(void *state, size_t len) {
+  struct tls13_session *s = sess(state);
+  if (s->tls12)
+    zn__tls_bearssl.sendapp_ack(bssl(state), len);
+  else
+    zn__tls13_sendapp_ack(&s->t, len);
+}
+
+static uint8_t *t13_recvapp_buf(void *state, size_t *len) {
+  struct tls13_session *s = sess(state);
+  return s->tls12 ? zn__tls_bearssl.recvapp_buf(bssl(state), len)
+                  : zn__tls13_recvapp_buf(&s->t, len);
+}
+
+static void t13_recvapp_ack(void *state, size_t len) {
+  struct tls13_session *s = sess(state);
+  if (s->tls12)
+    zn__tls_bearssl.recvapp_ack(bssl(state), len);
+  else
+    zn__tls13_recvapp_ack(&s->t, len);
+}
+
+static bool t13_idle(const void *state) {
+  const struct tls13_session *s = sess_const(state);
+  return s->tls12 ? zn__tls_bearssl.idle(bssl_const(state))
+                  : zn__tls13_idle(&s->t);
+}
+
+/* Before the engine starts (state NULL) it is a client's first record:
+ * a handshake record in the clear (or an alert), of TLS's major
+ * version. */
+static int t13_header_error(const void *state, const uint8_t *h) {
+  if (state && sess_const(state)->tls12) {
+    int code = zn__tls_bearssl.header_error(bssl_const(state), h);
+    return code ? code | FROM_BEARSSL : 0;
+  }
+  int alert;
+  if (state) {
+    alert = zn__tls13_header_alert(&sess_const(state)->t, h);
+  } else {
+    size_t len = (size_t)h[3] << 8 | h[4];
+    alert = h[1] != 3 ? ZN__TLS13_ALERT_protocol_version
+            : (h[0] != ZN__TLS13_CT_handshake && h[0] != ZN__TLS13_CT_alert) ||
+                    len == 0
+                ? ZN__TLS13_ALERT_unexpected_message
+            : len > ZN__TLS13_MAX_PLAIN ? ZN__TLS13_ALERT_record_overflow
+                                        : 0;
+  }
+  return alert ? ZN__TLS13_ERR_HEADER + alert : 0;
+}
+
+static void t13_set_bufs(void *state, uint8_t *ibuf, uint8_t *obuf) {
+  struct tls13_session *s = sess(state);
+  if (s->tls12)
+    zn__tls_bearssl.set_bufs(bssl(state), ibuf, obuf);
+  else
+    zn__tls13_set_bufs(&s->t, ibuf, obuf);
+}
+
+static void t13_flush(void *state) {
+  struct tls13_session *s = sess(state);
+  if (s->tls12)
+    zn__tls_bearssl.flush(bssl(state));
+  else
+    zn__tls13_flush(&s->t);
+}
+
+static void t13_close(void *state) {
+  struct tls13_session *s = sess(state);
+  if (s->tls12)
+    zn__tls_bearssl.close(bssl(state));
+  else
+    zn__tls13_close(&s->t);
+}
+
+static int t13_last_error(const void *state) {
+  const struct tls13_session *s = sess_const(state);
+  if (!s->tls12)
+    return s->t.err;
+  int code = zn__tls_bearssl.last_error(bssl_const(state));
+  return code ? code | FROM_BEARSSL : 0;
+}
+
+/* ---- what an error code means ---- */
+
+/* An alert, ours or the peer's (RFC 8446 §6.2). */
+static enum zn_tls_failure alert_failure(int alert, bool sent) {
+  switch (alert) {
+  case ZN__TLS13_ALERT_protocol_version:
+    return ZN_TLS_FAIL_version;
+  case ZN__TLS13_ALERT_bad_record_mac:
+    return ZN_TLS_FAIL_bad_mac;
+  case ZN__TLS13_ALERT_handshake_failure:
+  case ZN__TLS13_ALERT_insufficient_security:
+    return sent ? ZN_TLS_FAIL_no_shared_cipher : ZN_TLS_FAIL_handshake;
+  case ZN__TLS13_ALERT_certificate_expired:
+    return ZN_TLS_FAIL_cert_expired;
+  case ZN__TLS13_ALERT_unknown_ca:
+    return ZN_TLS_FAIL_unknown_ca;
+  case ZN__TLS13_ALERT_bad_certificate:
+  case ZN__TLS13_ALERT_unsupported_certificate:
+  case ZN__TLS13_ALERT_certificate_revoked:
+  case ZN__TLS13_ALERT_certificate_unknown:
+    return ZN_TLS_FAIL_bad_cert;
+  case ZN__TLS13_ALERT_decrypt_error:
+    return ZN_TLS_FAIL_handshake;
+  case ZN__TLS13_ALERT_internal_error:
+    return sent ? ZN_TLS_FAIL_internal : ZN_TLS_FAIL_alert;
+  default:
+    return sent ? ZN_TLS_FAIL_protocol : ZN_TLS_FAIL_alert;
+  }
+}
+
+static struct zn__tls_verdict t13_verdict(int code) {
+  struct zn__tls_verdict v = {ZN_TLS_FAIL_none, -1, false};
+  if (code & FROM_BEARSSL)
+    return zn__tls_bearssl.verdict(code & ~FROM_BEARSSL);
+  if (code == 0)
+    return v;
+  if (code >= ZN__TLS13_ERR_HEADER) {
+    v.failure = alert_failure(code - ZN__TLS13_ERR_HEADER, true);
+  } else if (code == ZN__TLS13_ERR_CLOSED) {
+    v.failure = ZN_TLS_FAIL_peer_closed;
+  } else if (code >= ZN__TLS13_ERR_RECV) {
+    v.alert = code - ZN__TLS13_ERR_RECV;
+    v.failure = alert_failure(v.alert, false);
+  } else if (code >= ZN__TLS13_ERR_SENT) {
+    v.alert = code - ZN__TLS13_ERR_SENT;
+    v.alert_sent = true;
+    v.failure = alert_failure(v.alert, true);
+  } else {
+    v.failure = ZN_TLS_FAIL_internal;
+  }
+  return v;
+}
+
+/* Our alerts are sent by the engine itself. */
+static size_t t13_unsent_alert(const void *state, int code, uint8_t *out,
+                               size_t cap, int *alert) {
+  if (sess_const(state)->tls12 && (code & FROM_BEARSSL))
+    return zn__tls_bearssl.unsent_alert(bssl_const(state), code & ~FROM_BEARSSL,
+                                        out, cap, alert);
+  return 0;
+}
+
+static void t13_info(void *state, struct zn_tls_info *info) {
+  struct tls13_session *s = sess(state);
+  if (s->tls12) {
+    zn__tls_bearssl.info(bssl(state), info);
+    return;
+  }
+  const struct zn__tls13 *e = &s->t;
+  info->version = 0x0304;
+  info->suite = e->suite ? e->suite->id : 0;
+  info->suite_name = zn_tls_suite_name(info->suite);
+  info->alpn = e->alpn >= 0 ? e->cfg->alpn[e->alpn] : NULL;
+  info->hello_retry = e->hello_retry;
+  info->resumed = e->resumed;
+}
+
+const struct zn__tls_engine zn__tls_tls13 = {
+    .name = "TLS 1.3 (BearSSL primitives), TLS 1.2 by BearSSL",
+    .state_size = t13_state_size,
+    .start = t13_start,
+    .status = t13_status,
+    .sendrec_buf = t13_sendrec_buf,
+    .sendrec_ack = t13_sendrec_ack,
+    .recvrec_buf = t13_recvrec_buf,
+    .recvrec_ack = t13_recvrec_ack,
+    .sendapp_buf = t13_sendapp_buf,
+    .sendapp_ack = t13_sendapp_ack,
+    .recvapp_buf = t13_recvapp_buf,
+    .recvapp_ack = t13_recvapp_ack,
+    .idle = t13_idle,
+    .header_error = t13_header_error,
+    .set_bufs = t13_set_bufs,
+    .flush = t13_flush,
+    .close = t13_close,
+    .last_error = t13_last_error,
+    .verdict = t13_verdict,
+    .unsent_alert = t13_unsent_alert,
+    .info = t13_info,
+};

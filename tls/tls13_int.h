@@ -1,0 +1,255 @@
+/*
+ * The TLS 1.3 engine inside (RFC 8446): one session's state, shared by
+ * the record layer (tls13_rec.c), the server's handshake (tls13_srv.c)
+ * and the engine's face to the glue (tls13_engine.c).
+ *
+ * The record layer works over the glue's two record buffers as BearSSL's
+ * engine does (tls_int.h): ibuf holds the record being received, one at
+ * a time (the header, then exactly its body, so the glue never hands
+ * over a byte of the next); obuf holds the record being built or sent,
+ * one at a time.  A received record is decrypted in place; application
+ * data stays there until read (zero copy), handshake messages are
+ * handled at once, or gathered in the session's own small buffer when
+ * one spans records.  The handshake's flight is a list of pieces (bytes
+ * of the session's scratch, or a certificate's DER in the credentials)
+ * cut into records as obuf frees.
+ */
+#ifndef ZNET_TLS13_INT_H
+#define ZNET_TLS13_INT_H
+
+#include "tls13_crypto.h"
+#include "tls13_msg.h"
+#include "tls_bearssl.h"
+
+/* Record content types (§5.1). */
+enum {
+  ZN__TLS13_CT_change_cipher_spec = 20,
+  ZN__TLS13_CT_alert = 21,
+  ZN__TLS13_CT_handshake = 22,
+  ZN__TLS13_CT_application_data = 23,
+};
+
+/* The largest plaintext of a record (§5.1) and the most a protected
+ * record's body may exceed it by (§5.2). */
+#define ZN__TLS13_MAX_PLAIN 16384u
+#define ZN__TLS13_MAX_EXPANSION 256u
+
+/* Error codes of last_error(): 0 for none (or an orderly close); a fatal
+ * alert we sent (its code added to SENT) or received (to RECV); or one
+ * of the engine's own reasons. */
+enum {
+  ZN__TLS13_ERR_INTERNAL = 1,      /* a state the engine should never reach */
+  ZN__TLS13_ERR_SENT = 0x100,      /* + alert: we sent it */
+  ZN__TLS13_ERR_RECV = 0x200,      /* + alert: the peer sent it */
+  ZN__TLS13_ERR_CLOSED = 0x300,    /* close_notify during the handshake */
+  ZN__TLS13_ERR_HEADER = 0x400,    /* + alert: a record header refused
+                                      before its body (none sent) */
+  ZN__TLS13_ERR_BEARSSL = 0x10000, /* | BearSSL's code, once a TLS 1.2
+                                      session is BearSSL's */
+};
+
+/* Where the handshake is (the server's side; the client's later). */
+enum tls13_phase {
+  P_WAIT_CH,   /* the ClientHello, gathered in ibuf */
+  P_WAIT_CH2,  /* the second ClientHello, after a HelloRetryRequest */
+  P_WAIT_CFIN, /* the flight queued; the client's Finished */
+  P_OPEN,      /* application data both ways */
+  P_CLOSED,    /* done: closed in order or failed */
+};
+
+/* One piece of a flight: bytes to send, in a record of this kind. */
+enum tls13_piece_kind {
+  K_PLAIN_HS, /* a handshake message in the clear (ServerHello, HRR) */
+  K_CCS,      /* the middlebox-compatibility change_cipher_spec */
+  K_ENC_HS,   /* handshake messages protected with the write keys */
+  K_KEYS,     /* no bytes: switch the write keys to the next secret */
+};
+
+struct tls13_piece {
+  const uint8_t *p;
+  uint16_t len;
+  uint8_t kind;
+};
+
+/* The pieces of a server flight: ServerHello, CCS, keys, EE, the
+ * Certificate's header, three per certificate, CV, Finished, keys. */
+#define TLS13_MAX_CHAIN 8
+#define TLS13_MAX_PIECES (8 + 3 * TLS13_MAX_CHAIN)
+
+/* Bytes the session keeps for the handshake messages it writes at once
+ * (ServerHello with a P-384 share, EncryptedExtensions with ALPN and a
+ * record limit, the Certificate's framing, CertificateVerify with an
+ * RSA-4096 signature, Finished, a NewSessionTicket). */
+#define TLS13_SCRATCH 1536
+
+/* A handshake message split over records is gathered here (the server
+ * reads only the client's Finished and KeyUpdate after the ClientHello,
+ * which is gathered in ibuf). */
+#define TLS13_HS_IN 64
+
+/* The server's handshake state, dropped once the session is open. */
+struct tls13_srv_hs {
+  br_hmac_drbg_context rng;           /* the session's randomness */
+  br_hash_compat_context th;          /* the transcript hash */
+  uint8_t secret[ZN__TLS13_MAX_HASH]; /* handshake secret, then master */
+  uint8_t c_hs[ZN__TLS13_MAX_HASH];   /* client handshake traffic secret */
+  uint8_t s_hs[ZN__TLS13_MAX_HASH];   /* server handshake traffic secret */
+  uint8_t client_finished[ZN__TLS13_MAX_HASH]; /* its verify_data due */
+  uint8_t cookie[16];                          /* the HelloRetryRequest's */
+  uint8_t s_ap[ZN__TLS13_MAX_HASH]; /* server application secret, until
+                                       the flight is sealed */
+  uint8_t c_ap[ZN__TLS13_MAX_HASH];
+  uint8_t psk[ZN__TLS13_MAX_HASH]; /* the ticket's, when resumed */
+  uint8_t name_hash[8];            /* of the server name asked for */
+  int psk_index;                   /* the identity taken, or -1 */
+  uint16_t group;                  /* the key exchange agreed */
+  uint16_t scheme;                 /* the CertificateVerify's */
+  bool hrr_sent;
+  bool compat; /* the client sent a session ID: CCS */
+  struct tls13_piece pieces[TLS13_MAX_PIECES];
+  uint8_t npieces, piece; /* queued, and the one being written */
+  uint16_t piece_off;
+  uint16_t scratch_len;
+  uint8_t scratch[TLS13_SCRATCH];
+};
+
+struct zn__tls13 {
+  const struct zn_tls_config *cfg;
+  uint8_t role;  /* enum zn_tls_role */
+  uint8_t phase; /* enum tls13_phase */
+  int err;       /* last_error() */
+
+  uint8_t *ibuf, *obuf;
+  size_t ibuf_len, obuf_len;
+
+  /* Input: the record at ibuf (in_have of in_need bytes; in_need is 5
+   * until the header is in).  Before the ClientHello is whole, the
+   * records are gathered: ch_len bytes of handshake at ibuf + 5. */
+  size_t in_have, in_need;
+  size_t ch_len;
+  bool ch_done;    /* a ClientHello for TLS 1.2 waits in ibuf */
+  bool early_skip; /* 0-RTT was offered: its records are skipped */
+  size_t early_skipped;
+  size_t app_off, app_len; /* plaintext in ibuf not yet read */
+  uint8_t hs_in[TLS13_HS_IN];
+  size_t hs_in_len;
+  bool got_protected; /* a protected record came: alerts in the clear
+                         no longer do */
+
+  /* Output: out_len bytes of sealed records at obuf, out_sent of them
+   * sent; or gather bytes of plaintext being gathered at obuf + 5. */
+  size_t out_len, out_sent, gather;
+  size_t max_plain;    /* plaintext per record we send */
+  uint64_t wr_records; /* records under the current write key */
+
+  struct zn__tls13_keys rd, wr;
+  const struct zn__tls13_suite *suite;
+  uint8_t rd_secret[ZN__TLS13_MAX_HASH], wr_secret[ZN__TLS13_MAX_HASH];
+
+  /* Owed and done. */
+  bool owe_key_update; /* the peer asked for ours */
+  bool close_wanted;   /* close(): close_notify after what is sealed */
+  bool close_sent, close_received;
+  uint8_t alert_owed; /* a fatal alert to send (0: none) */
+  bool alert_pending;
+
+  uint16_t peer_record_limit; /* its record_size_limit, or 0 */
+  int alpn;                   /* index in cfg->alpn, -1 for none */
+  uint64_t now_ms;            /* the server's clock at the start */
+  bool resumed;               /* a ticket's PSK was accepted */
+  bool hello_retry;           /* we sent a HelloRetryRequest */
+
+  union {
+    struct tls13_srv_hs s;
+  } hs;
+};
+
+/* ---- tickets (tls13_ticket.c) ---- */
+
+/* What a ticket holds (its state, sealed). */
+struct zn__tls13_ticket {
+  uint16_t suite;
+  uint64_t issued_ms;
+  uint32_t age_add;
+  uint8_t name_hash[8];
+  uint8_t psk_len;
+  uint8_t psk[ZN__TLS13_MAX_HASH];
+};
+
+/* The longest ticket: epoch, nonce, state, tag. */
+#define ZN__TLS13_TICKET_MAX (4 + 12 + 24 + ZN__TLS13_MAX_HASH + 16)
+
+/* Seal t (issued at t->issued_ms) with the key of its epoch and nonce
+ * into out (cap bytes): its length, 0 if it does not fit. */
+size_t zn__tls13_ticket_seal(const struct zn_tls_tickets *tk,
+                             const struct zn__tls13_ticket *t,
+                             const uint8_t nonce[12], uint8_t *out, size_t cap);
+/* Open a ticket: true and t if it is ours, its key not yet retired and
+ * its age (now_ms) within the lifetime. */
+bool zn__tls13_ticket_open(const struct zn_tls_tickets *tk, const uint8_t *in,
+                           size_t len, uint64_t now_ms,
+                           struct zn__tls13_ticket *t);
+uint32_t zn__tls13_ticket_lifetime(const struct zn_tls_tickets *tk);
+
+/* ---- the record layer (tls13_rec.c) ---- */
+
+void zn__tls13_rec_init(struct zn__tls13 *e, const struct zn_tls_config *cfg,
+                        uint8_t *ibuf, uint8_t *obuf);
+/* Fail with a fatal alert of ours (sent once obuf is free), or without
+ * one (the peer's alert, or nothing to tell). */
+void zn__tls13_fail(struct zn__tls13 *e, int alert);
+void zn__tls13_fail_quiet(struct zn__tls13 *e, int code);
+/* Install the keys of a traffic secret (hash_len bytes) to read or to
+ * write with, and keep the secret for KeyUpdate. */
+void zn__tls13_set_read(struct zn__tls13 *e, const uint8_t *secret);
+void zn__tls13_set_write(struct zn__tls13 *e, const uint8_t *secret);
+/* The plaintext a record we send may carry (§5.1, the peer's
+ * record_size_limit, obuf). */
+void zn__tls13_set_max_plain(struct zn__tls13 *e);
+/* Seal the plaintext at obuf + 5 (len bytes of content) as a record of
+ * type, protected if write keys are set. */
+void zn__tls13_seal_out(struct zn__tls13 *e, uint8_t type, size_t len);
+
+/* Run what is due once something moved: the next record out, an
+ * orderly close. */
+void zn__tls13_run(struct zn__tls13 *e);
+/* The alert a record header earns now (0: read on). */
+int zn__tls13_header_alert(const struct zn__tls13 *e, const uint8_t *h);
+
+/* The engine's buffer calls (struct zn__tls_engine's, tls_int.h). */
+uint8_t *zn__tls13_recvrec_buf(struct zn__tls13 *e, size_t *len);
+void zn__tls13_recvrec_ack(struct zn__tls13 *e, size_t len);
+uint8_t *zn__tls13_recvapp_buf(struct zn__tls13 *e, size_t *len);
+void zn__tls13_recvapp_ack(struct zn__tls13 *e, size_t len);
+uint8_t *zn__tls13_sendrec_buf(struct zn__tls13 *e, size_t *len);
+void zn__tls13_sendrec_ack(struct zn__tls13 *e, size_t len);
+uint8_t *zn__tls13_sendapp_buf(struct zn__tls13 *e, size_t *len);
+void zn__tls13_sendapp_ack(struct zn__tls13 *e, size_t len);
+bool zn__tls13_can_write(const struct zn__tls13 *e);
+void zn__tls13_flush(struct zn__tls13 *e);
+void zn__tls13_close(struct zn__tls13 *e);
+unsigned zn__tls13_status(const struct zn__tls13 *e);
+bool zn__tls13_idle(const struct zn__tls13 *e);
+void zn__tls13_set_bufs(struct zn__tls13 *e, uint8_t *ibuf, uint8_t *obuf);
+
+/* ---- the server's handshake (tls13_srv.c) ---- */
+
+/* The ClientHello gathered so far at ibuf + 5 (ch_len bytes): handled
+ * once whole. */
+void zn__tls13_ch_check(struct zn__tls13 *e);
+/* Flight pieces queued and not yet all in records. */
+bool zn__tls13_flight_pending(const struct zn__tls13 *e);
+
+/* The ClientHello (or the second, after HRR) at msg; 0, or the alert to
+ * send.  *fallback: it offers no TLS 1.3 and TLS 1.2 may serve it. */
+int zn__tls13_srv_client_hello(struct zn__tls13 *e, const uint8_t *msg,
+                               size_t len, bool *fallback);
+/* A handshake message of a protected record while the handshake runs (the
+ * client's Finished); 0 or the alert. */
+int zn__tls13_srv_handshake_msg(struct zn__tls13 *e, const uint8_t *msg,
+                                size_t len);
+/* Write the next records of the flight into obuf while it is free; true
+ * if one was written. */
+bool zn__tls13_srv_flight(struct zn__tls13 *e);
+
+#endif /* ZNET_TLS13_INT_H */
