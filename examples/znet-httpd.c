@@ -56,6 +56,8 @@ struct httpd_opts {
   uint32_t cache_files;
   uint64_t copy_max;
   bool has_copy_max;
+  uint32_t hsts;        /* Strict-Transport-Security max-age; 0: none */
+  bool hsts_subdomains;
 };
 
 static struct httpd_opts hopts = {.port = 80,
@@ -79,8 +81,13 @@ static const struct ex_opt httpd_flags[] = {
     {"port", 0, EX_U16, OFF(port), 0, 65535, .arg = "N",
      .help = "HTTP on port N (default 80; 0: none)"},
     {"tls-port", 0, EX_U16, OFF(tls_port), 1, 65535, .arg = "N",
-     .help = "HTTPS on port N too (TLS 1.2, ALPN http/1.1;\n--cert and "
+     .help = "HTTPS on port N too (TLS 1.3 and 1.2, ALPN\nhttp/1.1; --cert and "
              "--key, or the built-in certificate)"},
+    {"hsts", 0, EX_U32, OFF(hsts), 0, 0x7fffffff, .arg = "SECONDS",
+     .help = "HTTPS answers carry Strict-Transport-Security:\n"
+             "max-age=SECONDS (RFC 6797; default 0: none)"},
+    {"hsts-subdomains", 0, EX_FLAG, OFF(hsts_subdomains),
+     .help = "with --hsts: includeSubDomains too"},
     {"cert", 0, EX_STR, OFF(cert), .arg = "CERT.pem",
      .help = "the certificate chain (PEM) for --tls-port"},
     {"key", 0, EX_STR, OFF(key), .arg = "KEY.pem",
@@ -172,6 +179,10 @@ static void check_flags(const struct ex_opts *o) {
     ex_usage_error(PROG, "--cert and --key go together");
   if (hopts.cert && !hopts.tls_port)
     ex_usage_error(PROG, "--cert and --key need --tls-port");
+  if ((hopts.hsts || hopts.hsts_subdomains) && !hopts.tls_port)
+    ex_usage_error(PROG, "--hsts needs --tls-port");
+  if (hopts.hsts_subdomains && !hopts.hsts)
+    ex_usage_error(PROG, "--hsts-subdomains needs --hsts");
   if (hopts.tls_port && !hopts.cert && ex_tls_available() &&
       !ex_tls_has_embedded())
     ex_usage_error(PROG, "--tls-port needs --cert and --key (this build has "
@@ -240,6 +251,8 @@ static int httpd_start(struct ex_host *h, struct httpd *d) {
     cfg.send_timeout_ms = hopts.send_timeout_ms;
   if (hopts.has_copy_max)
     cfg.copy_max = (uint32_t)hopts.copy_max;
+  cfg.hsts_max_age = hopts.hsts;
+  cfg.hsts_subdomains = hopts.hsts_subdomains;
   cfg.content = httpd_content_source(d->content);
   cfg.clock = wall_clock;
   if (h->o.log_level >= ZN_LOG_INFO)

@@ -836,6 +836,12 @@ struct zn_http_server_cfg {
    * buffers from the newcomers.  0: never; set it below the share of
    * the pool TCP may fill (three quarters by default), say half. */
   uint32_t bufs_high;
+  /** HTTP Strict Transport Security (RFC 6797): responses on the stream
+   * port (HTTPS) carry "Strict-Transport-Security: max-age=N" with this
+   * N (seconds; 0: none).  Never on the plain port (§7.2). */
+  uint32_t hsts_max_age;
+  /** With hsts_max_age: "; includeSubDomains" too. */
+  bool hsts_subdomains;
   /** Required. */
   struct zn_http_content *content;
   /** NULL: no Date, and If-Modified-Since is ignored. */

@@ -224,6 +224,18 @@ static void put_status_fields(struct wr *w, const struct resp *r) {
   }
 }
 
+/* RFC 6797 §6.1: over TLS only (the stream port), as configured. */
+static void put_hsts(struct wr *w, const struct http_conn *hc) {
+  const struct zn_http_server_cfg *cfg = &hc->srv->cfg;
+  if (cfg->hsts_max_age == 0 || hc->s == &hc->ts.s)
+    return;
+  PUT_LIT(w, "Strict-Transport-Security: max-age=");
+  put_u64(w, cfg->hsts_max_age);
+  if (cfg->hsts_subdomains)
+    PUT_LIT(w, "; includeSubDomains");
+  PUT_LIT(w, "\r\n");
+}
+
 static bool has_file_body(const struct resp *r) {
   return r->file != NULL && (r->status == 200 || r->status == 206);
 }
@@ -247,6 +259,7 @@ static size_t build(struct http_conn *hc, const struct resp *r,
     PUT_LIT(&w, "\r\n");
   }
   PUT_LIT(&w, "Server: znet\r\n");
+  put_hsts(&w, hc);
   put_status_fields(&w, r);
   /* An error says what it is in a line of text. */
   bool textual = !has_file_body(r) && r->status != 304 && r->status != 416;

@@ -16,7 +16,9 @@
 # out of the root, refused (400, 403 or 404, never the file); a link
 # inside the root followed (and, with ZN_HTTPD_NO_OPENAT2=1, the
 # component-by-component walk: no link followed at all); openssl s_client: TLSv1.2, the ECDHE-ECDSA
-# suite, ALPN http/1.1, a GET answered; wrk for 3 s over HTTP and over
+# suite, ALPN http/1.1, a GET answered, and the same with -tls1_3;
+# Strict-Transport-Security (--hsts) on HTTPS answers only; curl
+# --tlsv1.3 verified; wrk for 3 s over HTTP and over
 # HTTPS with no error; an access log line per request (--log info); at
 # exit the counters add up, no buffer leaked, no sanitizer report.
 # Needs root, /dev/net/tun, curl, openssl, wrk, sha256sum; otherwise
@@ -65,7 +67,7 @@ out=$T/httpd.out
 err=$T/httpd.err
 if ! start_znet znet-httpd "$HTTPD" "$out" "$err" --mac "$E2E_MAC" \
   --root "$W" --port 80 --tls-port 443 --cert "$CERTS/server-ec.pem" \
-  --key "$CERTS/server-ec.key" --log info; then
+  --key "$CERTS/server-ec.key" --hsts 31536000 --log info; then
   not_ok "znet-httpd starts"
   diag <"$err"
   finish
@@ -180,6 +182,23 @@ check "s_client: an ECDHE-ECDSA AEAD suite ($(awk '/Cipher *:/ { print $3; exit 
 check "s_client: ALPN http/1.1" grep -q "ALPN protocol: http/1.1" "$T/sc.out"
 check "s_client: the GET answered 200 with the file" \
   eval 'grep -q "^HTTP/1.1 200 OK" "$T/sc.out" && grep -q "<h1>index</h1>" "$T/sc.out"'
+
+printf 'GET /index.html HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' |
+  in_ns_t 20 openssl s_client -connect "$Z:443" -servername localhost \
+    -CAfile "$CERTS/ca.pem" -verify_return_error -tls1_3 -alpn http/1.1 \
+    -ign_eof >"$T/sc13.out" 2>"$T/sc13.err"
+check "s_client -tls1_3: TLSv1.3, verified, ALPN http/1.1, 200" eval \
+  'grep -q "Protocol *: TLSv1.3" "$T/sc13.out" && grep -q "ALPN protocol: http/1.1" "$T/sc13.out" &&
+   grep -q "^HTTP/1.1 200 OK" "$T/sc13.out" && grep -q "Verify return code: 0" "$T/sc13.out"'
+# RFC 6797: HSTS over HTTPS only.
+in_ns_t 20 curl -sS -o /dev/null -D "$T/hsts.h" "${RES[@]}" https://localhost/index.html
+in_ns_t 20 curl -sS -o /dev/null -D "$T/plain.h" "http://$Z/index.html"
+check "--hsts: HTTPS answers carry Strict-Transport-Security: max-age=31536000, plain HTTP ones do not" \
+  eval 'grep -qi "^strict-transport-security: max-age=31536000" "$T/hsts.h" &&
+        ! grep -qi "^strict-transport-security" "$T/plain.h"'
+in_ns_t 20 curl -sS -o /dev/null -w '%{http_version} %{ssl_verify_result}' --tlsv1.3 \
+  "${RES[@]}" https://localhost/index.html >"$T/c13" 2>&1
+check "curl --tlsv1.3: verified ($(cat "$T/c13"))" grep -q " 0$" "$T/c13"
 
 # ---- wrk -------------------------------------------------------------------
 

@@ -202,6 +202,40 @@ ZT_TEST(test_https_get_served_through_the_pool) {
   tfix_free(&t);
 }
 
+/* n bytes of hay hold needle (a C string). */
+static bool holds(const uint8_t *hay, size_t n, const char *needle) {
+  size_t k = strlen(needle);
+  for (size_t i = 0; i + k <= n; i++)
+    if (memcmp(hay + i, needle, k) == 0)
+      return true;
+  return false;
+}
+
+/* RFC 6797: Strict-Transport-Security on the stream port's answers
+ * (HTTPS), never on the plain port's. */
+ZT_TEST(test_https_answers_carry_hsts) {
+  struct tfix t;
+  tfix_init(&t, 4);
+  t.hf.cfg.hsts_max_age = 600;
+  t.hf.cfg.hsts_subdomains = true;
+  hf_start(&t.hf);
+  struct tcli c;
+  tcli_open(&t, &c);
+  tcli_send(&c, GET("/"), strlen(GET("/")));
+  hf_run(&t.hf, ZN_MS(300));
+  ZT_CHECK(holds(c.rx, c.rx_len,
+                 "\r\nStrict-Transport-Security: max-age=600; "
+                 "includeSubDomains\r\n"));
+  struct hcli cl;
+  struct hresp r;
+  ZT_EQ(hf_ask(&t.hf, &cl, GET("/hello.txt"), &r), 200);
+  ZT_CHECK(!holds(cl.rx, cl.rx_len, "Strict-Transport-Security"));
+  hcli_done(&t.hf, &cl);
+  tcli_done(&t, &c);
+  hf_run(&t.hf, ZN_SEC(11));
+  tfix_free(&t);
+}
+
 ZT_TEST(test_https_pipelined_bodies_arrive_whole) {
   struct tfix t;
   tfix_init(&t, 4);
@@ -278,6 +312,7 @@ ZT_TEST(test_https_full_pool_of_young_requests_refuses) {
 
 int main(void) {
   ZT_RUN(test_https_get_served_through_the_pool);
+  ZT_RUN(test_https_answers_carry_hsts);
   ZT_RUN(test_https_pipelined_bodies_arrive_whole);
   ZT_RUN(test_https_full_pool_closes_idle_for_newcomer);
   ZT_RUN(test_https_full_pool_of_young_requests_refuses);
