@@ -12,10 +12,8 @@
 #             (the whole DoT forwarding path; unbound has no counterpart
 #             here)
 # The same P-256 certificate (the web part's) on both, connections kept
-# open by dnsperf; unbound 1.17 cannot be held to TLS 1.2 (it has no
-# protocol option), so it speaks TLS 1.3 to dnsperf and the blocker TLS
-# 1.2: with connections kept open the difference is the records' AEAD,
-# AES-128-GCM on both.
+# open by dnsperf; both speak TLS 1.3 to it (the blocker TLS 1.2 until
+# 062146c, when znet had no TLS 1.3).
 # Each line recorded is "znb mode=WORKLOAD rps= p50_ms= lost=".
 
 DOT_NAMES=200

@@ -22,7 +22,7 @@
 # --max-conns N+1024, its stack's memory block taken at start; nginx:
 # enough workers of 19,000 connections each), wrk -t1 -c8 fetches a
 # 1 KiB file for -w seconds, then bench/znb-hold opens N connections
-# from 62 source addresses, each answered the file once (HTTPS: TLS 1.2,
+# from 62 source addresses, each answered the file once (HTTPS: TLS 1.3,
 # a full handshake each), and holds them; meanwhile the same wrk runs
 # again (the ratio with/without is the report's; a first wrk run, not
 # counted, warms the server up), and the memory is

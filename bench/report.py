@@ -946,9 +946,10 @@ def main():
                   'offloads on) serve the same files with the same ECDSA '
                   f'P-256 certificate; wrk ({meta.get("wrk", "?")}, one '
                   'thread) is the client, server and client each pinned to '
-                  'one CPU.  Both speak TLS 1.2 only, '
-                  'ECDHE-ECDSA-AES128-GCM-SHA256, without session '
-                  'resumption (bench/http.sh).  Memory per connection: '
+                  'one CPU.  Both speak TLS 1.3 only with wrk\'s first '
+                  'choices (TLS_AES_256_GCM_SHA384, X25519), without '
+                  'session resumption (bench/http.sh).  Memory per '
+                  'connection: '
                   'for znet-httpd what one more connection of --max-conns '
                   'reserves at start (two TCP connections, four frame '
                   'buffers, the server\'s slot and, over TLS, 1.25 '
@@ -964,9 +965,8 @@ def main():
                   'answer 240 names over DoT to dnsperf -m dot '
                   f'(dnsperf {meta.get("dnsperf", "?")}: 4 connections, 100 '
                   'queries in flight) with the same P-256 certificate.  '
-                  'unbound speaks TLS 1.3 (it has no option to hold it to '
-                  '1.2), the blocker TLS 1.2; both AES-128-GCM over kept '
-                  'connections.  Latency is dnsperf\'s average '
+                  'Both speak TLS 1.3 over kept connections.  Latency is '
+                  'dnsperf\'s average '
                   '(bench/dot.sh).\n')
         md.append(t + '\n')
     t = posix_table(results)
