@@ -17,7 +17,6 @@
 #include <string.h>
 
 /* "tls13 " before every label (§7.1). */
-#define LABEL_PREFIX "tls13 "
 #define LABEL_PREFIX_LEN 6
 /* §7.1's longest label ("c e traffic", "exp master", "res master", ...)
  * is 12 characters; "resumption" and the others fit. */
@@ -92,13 +91,16 @@ void zn__tls13_expand_label(const struct zn__tls13_suite *s,
   /* HkdfLabel: uint16 length, opaque label<7..255>, opaque
    * context<0..255>. */
   uint8_t info[2 + 1 + LABEL_PREFIX_LEN + LABEL_MAX + 1 + 255];
+  static const uint8_t prefix[LABEL_PREFIX_LEN] = {'t', 'l', 's',
+                                                   '1', '3', ' '};
   size_t label_len = 0, n = 0;
+  /* cppcheck-suppress arrayIndexOutOfBoundsCond ; stops at the NUL */
   while (label_len < LABEL_MAX && label[label_len] != '\0')
     label_len++;
   info[n++] = (uint8_t)(out_len >> 8);
   info[n++] = (uint8_t)out_len;
   info[n++] = (uint8_t)(LABEL_PREFIX_LEN + label_len);
-  memcpy(info + n, LABEL_PREFIX, LABEL_PREFIX_LEN);
+  memcpy(info + n, prefix, LABEL_PREFIX_LEN);
   n += LABEL_PREFIX_LEN;
   memcpy(info + n, label, label_len);
   n += label_len;

@@ -28,7 +28,7 @@
 
 /* Early data a client may send before it reads our ServerHello, which
  * we skip unread (§4.2.10: 0-RTT is refused): at most this many bytes. */
-#define EARLY_DATA_SKIP_MAX (64u * 1024u)
+#define EARLY_DATA_SKIP_MAX 65536u
 
 static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
 

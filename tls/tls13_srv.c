@@ -864,7 +864,7 @@ void zn__tls13_ch_check(struct zn__tls13 *e) {
     return;
   }
   size_t want = 4 + ((size_t)m[1] << 16 | (size_t)m[2] << 8 | m[3]);
-  if (want + 2 * ZN__TLS13_HDR_LEN > e->ibuf_len) {
+  if (want + (size_t)2 * ZN__TLS13_HDR_LEN > e->ibuf_len) {
     zn__tls13_fail(e, ZN__TLS13_ALERT_record_overflow);
     return;
   }
