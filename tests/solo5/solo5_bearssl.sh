@@ -143,10 +143,15 @@ else
       grep -q "Re-using existing connection" "$E2E_TMP/ka.err"
     in_ns_t 20 openssl s_client -connect "$E2E_ZNET_IP:443" -CAfile "$ca" \
       -servername localhost </dev/null >"$E2E_TMP/sclient.out" 2>&1
-    check "openssl s_client: TLSv1.2, ECDHE-ECDSA with AES-GCM, verified" \
-      eval 'grep -q "Protocol *: TLSv1.2" "$E2E_TMP/sclient.out" &&
-        grep -q "Cipher *: ECDHE-ECDSA-AES[0-9]*-GCM" "$E2E_TMP/sclient.out" &&
+    check "openssl s_client: TLSv1.3 (the default), verified" \
+      eval 'grep -q "Protocol *: TLSv1.3" "$E2E_TMP/sclient.out" &&
         grep -q "Verify return code: 0" "$E2E_TMP/sclient.out"'
+    in_ns_t 20 openssl s_client -connect "$E2E_ZNET_IP:443" -CAfile "$ca" \
+      -servername localhost -tls1_2 </dev/null >"$E2E_TMP/sclient12.out" 2>&1
+    check "openssl s_client -tls1_2: TLSv1.2, ECDHE-ECDSA with AES-GCM, verified" \
+      eval 'grep -q "Protocol *: TLSv1.2" "$E2E_TMP/sclient12.out" &&
+        grep -q "Cipher *: ECDHE-ECDSA-AES[0-9]*-GCM" "$E2E_TMP/sclient12.out" &&
+        grep -q "Verify return code: 0" "$E2E_TMP/sclient12.out"'
     code=$(in_ns curl -sS -m 20 -o /dev/null -w '%{http_code}' \
       "$https/hello.txt" 2>/dev/null)
     check "curl without the CA refuses the server ($code)" [ "$code" = 000 ]
