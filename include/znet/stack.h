@@ -163,11 +163,18 @@ struct zn_config {
                                 stays free for reception and control. */
   uint32_t tcp_flights;      /**< flight blocks: the SACK scoreboard and the
                                 transmit map a connection holds only while
-                                it has data or a FIN in flight (1,848 bytes
-                                each); 0: as many as tcp_mem_bufs (or its
+                                it has data or a FIN in flight (832 bytes
+                                and 8 per SACK range each); 0: as many as
+                                tcp_mem_bufs (or its
                                 default), at most tcp_conns.  With fewer, a
                                 connection that finds none free waits to
                                 send, in order (counter tcp_flight_wait) */
+  uint32_t tcp_sack_ranges;  /**< SACKed ranges a flight block's scoreboard
+                                keeps, 16..4096; beyond, the lowest are
+                                forgotten and what they cover is sent
+                                again.  0: 128, or 1024 when tcp_sndbuf is
+                                4 MiB or more (a window of thousands of
+                                segments at 1% loss has more holes) */
   uint32_t tcp_timewait;     /**< TIME_WAIT records: a connection the
                                 application is done with waits its 2 MSL
                                 (or, closed in FIN_WAIT_2, for the peer's

@@ -1475,7 +1475,10 @@ static bool tcp_config_ok(const struct zn_config *cfg) {
   return cfg->tcp_ecn <= ZN_TCP_ECN_PASSIVE && zn__tcp_cc_ops_of(cfg->tcp_cc) &&
          cfg->tcp_conns <= (1u << 22) && cfg->tcp_timewait <= (1u << 22) &&
          cfg->tcp_sndbuf <= ZN__TCP_BUF_MAX &&
-         cfg->tcp_rcvbuf <= ZN__TCP_BUF_MAX;
+         cfg->tcp_rcvbuf <= ZN__TCP_BUF_MAX &&
+         (cfg->tcp_sack_ranges == 0 ||
+          (cfg->tcp_sack_ranges >= 16 &&
+           cfg->tcp_sack_ranges <= ZN__TCP_SACK_RANGES_MAX));
 }
 
 static void tcp_addr_event(struct zn_stack *st, enum zn_addr_event ev,

@@ -6,25 +6,51 @@
  * 8985) and what a duplicate ACK does.  The chart's event for the ACK
  * (S_ACK, S_ACK_FIN, ...) is chosen by tcp_in_sync.c after this.
  */
+#include <string.h>
+
 #include "core/stack_int.h"
 #include "tcp/tcp_int.h"
 
 /* ---- the SACK scoreboard (RFC 6675 §5) ---- */
 
-/* Drop what snd_una has passed. */
-static void sack_advance(struct zn_tcp_conn *c) {
-  uint8_t j = 0;
-  c->sacked_bytes = 0;
-  for (uint8_t i = 0; i < c->nsacked; i++) {
-    struct zn__tcp_sack_block b = c->fl->sacked[i];
-    if (zn__seq_leq(b.right, c->snd_una))
-      continue;
-    if (zn__seq_lt(b.left, c->snd_una))
-      b.left = c->snd_una;
-    c->fl->sacked[j++] = b;
-    c->sacked_bytes += b.right - b.left;
+/* The ranges are sorted and disjoint, all inside [SND.UNA, SND.MAX]: an
+ * offset from SND.UNA orders them without wrapping.  Lookups search,
+ * an insert moves what follows (memmove), so a scoreboard of a thousand
+ * ranges costs little more per ACK than one of a hundred. */
+static uint32_t off(const struct zn_tcp_conn *c, uint32_t seq) {
+  return seq - c->snd_una;
+}
+
+/* The first range whose right edge is above seq (nsacked if none). */
+static uint16_t first_right_above(const struct zn_tcp_conn *c, uint32_t seq) {
+  uint16_t lo = 0, hi = c->nsacked;
+  uint32_t k = off(c, seq);
+  while (lo < hi) {
+    uint16_t mid = (uint16_t)(lo + (hi - lo) / 2);
+    if (off(c, c->fl->sacked[mid].right) > k)
+      hi = mid;
+    else
+      lo = mid + 1;
   }
-  c->nsacked = j;
+  return lo;
+}
+
+/* Drop what snd_una has passed (the lowest ranges). */
+static void sack_advance(struct zn_tcp_conn *c) {
+  uint16_t k = 0;
+  while (k < c->nsacked && zn__seq_leq(c->fl->sacked[k].right, c->snd_una)) {
+    c->sacked_bytes -= c->fl->sacked[k].right - c->fl->sacked[k].left;
+    k++;
+  }
+  if (k) {
+    memmove(c->fl->sacked, c->fl->sacked + k,
+            (size_t)(c->nsacked - k) * sizeof(c->fl->sacked[0]));
+    c->nsacked = (uint16_t)(c->nsacked - k);
+  }
+  if (c->nsacked && zn__seq_lt(c->fl->sacked[0].left, c->snd_una)) {
+    c->sacked_bytes -= c->snd_una - c->fl->sacked[0].left;
+    c->fl->sacked[0].left = c->snd_una;
+  }
   /* (Never outside [SND.UNA, SND.MAX]: sequence comparisons are modulo
    * 2^32, and a value left far behind would read as far ahead.) */
   if (zn__seq_lt(c->high_sacked, c->snd_una) ||
@@ -38,32 +64,36 @@ static void sack_advance(struct zn_tcp_conn *c) {
 /* Is seq SACKed?  If so, *skip is how far its block goes on. */
 bool zn__tcp_sacked(const struct zn_tcp_conn *c, uint32_t seq,
                     uint32_t *skip) {
-  for (uint8_t i = 0; i < c->nsacked; i++) {
-    if (zn__seq_leq(c->fl->sacked[i].left, seq) &&
-        zn__seq_lt(seq, c->fl->sacked[i].right)) {
-      *skip = c->fl->sacked[i].right - seq;
-      return true;
-    }
-  }
-  return false;
+  if (c->nsacked == 0 || zn__seq_lt(seq, c->snd_una))
+    return false;
+  uint16_t i = first_right_above(c, seq);
+  if (i == c->nsacked || zn__seq_gt(c->fl->sacked[i].left, seq))
+    return false;
+  *skip = c->fl->sacked[i].right - seq;
+  return true;
 }
 
 /* Bytes from seq up to the next SACKed block, at most limit. */
 uint32_t zn__tcp_until_sacked(const struct zn_tcp_conn *c, uint32_t seq,
                               uint32_t limit) {
-  uint32_t n = limit;
-  for (uint8_t i = 0; i < c->nsacked; i++)
-    if (zn__seq_gt(c->fl->sacked[i].left, seq) &&
-        c->fl->sacked[i].left - seq < n)
-      n = c->fl->sacked[i].left - seq;
-  return n;
+  if (c->nsacked == 0)
+    return limit;
+  uint16_t i = zn__seq_lt(seq, c->snd_una) ? 0 : first_right_above(c, seq);
+  /* The first block starting above seq: i's, or the next one. */
+  if (i < c->nsacked && zn__seq_leq(c->fl->sacked[i].left, seq))
+    i++;
+  if (i == c->nsacked)
+    return limit;
+  uint32_t n = c->fl->sacked[i].left - seq;
+  return n < limit ? n : limit;
 }
 
 /* SACKed bytes in [lo, hi). */
 uint32_t zn__tcp_sacked_in(const struct zn_tcp_conn *c, uint32_t lo,
                            uint32_t hi) {
   uint32_t n = 0;
-  for (uint8_t i = 0; i < c->nsacked; i++) {
+  uint16_t i = zn__seq_lt(lo, c->snd_una) ? 0 : first_right_above(c, lo);
+  for (; i < c->nsacked && zn__seq_lt(c->fl->sacked[i].left, hi); i++) {
     uint32_t l = zn__seq_max(c->fl->sacked[i].left, lo);
     uint32_t r = zn__seq_min(c->fl->sacked[i].right, hi);
     if (zn__seq_lt(l, r))
@@ -93,6 +123,15 @@ static void sack_check_reneged(struct zn_tcp_conn *c) {
   zn__tcp_rack_reneged(c);
 }
 
+/* The scoreboard over its bound: the lowest range forgotten (the
+ * highest carry the loss information recovery acts on). */
+static void sack_forget_lowest(struct zn_tcp_conn *c) {
+  c->sacked_bytes -= c->fl->sacked[0].right - c->fl->sacked[0].left;
+  memmove(c->fl->sacked, c->fl->sacked + 1,
+          (size_t)(c->nsacked - 1) * sizeof(c->fl->sacked[0]));
+  c->nsacked--;
+}
+
 /* Merge one SACK block into the scoreboard.  Returns true if it covers
  * bytes not SACKed before (RFC 6675 §2: such an ACK is a DupAck). */
 static bool sack_add(struct zn_tcp_conn *c, uint32_t l, uint32_t r) {
@@ -105,43 +144,33 @@ static bool sack_add(struct zn_tcp_conn *c, uint32_t l, uint32_t r) {
     return false;
   if (zn__seq_lt(l, c->snd_una))
     l = c->snd_una;
-  /* Merge into the sorted, disjoint list. */
-  struct zn__tcp_sack_block out[ZN__TCP_MAX_SACK_HOLES + 1];
-  uint8_t n = 0;
-  bool placed = false;
-  for (uint8_t i = 0; i < c->nsacked; i++) {
-    struct zn__tcp_sack_block b = c->fl->sacked[i];
-    if (zn__seq_lt(b.right, l)) {
-      out[n++] = b;
-    } else if (zn__seq_lt(r, b.left)) {
-      if (!placed) {
-        out[n++] = (struct zn__tcp_sack_block){l, r};
-        placed = true;
-      }
-      out[n++] = b;
-    } else {
-      l = zn__seq_min(l, b.left);
-      r = zn__seq_max(r, b.right);
-    }
+  struct zn__tcp_sack_block *a = c->fl->sacked;
+  /* [i, j): the ranges the block touches (or abuts), merged into one. */
+  uint16_t i = zn__seq_leq(l, c->snd_una) ? 0 : first_right_above(c, l - 1);
+  uint16_t j = i;
+  uint32_t covered = 0;
+  while (j < c->nsacked && zn__seq_leq(a[j].left, r)) {
+    covered += a[j].right - a[j].left;
+    l = zn__seq_min(l, a[j].left);
+    r = zn__seq_max(r, a[j].right);
+    j++;
   }
-  if (!placed)
-    out[n++] = (struct zn__tcp_sack_block){l, r};
-  uint32_t total = 0;
-  for (uint8_t i = 0; i < n; i++)
-    total += out[i].right - out[i].left;
-  bool grew = total > c->sacked_bytes;
-  /* Too many to remember: keep the highest (they carry the loss
-   * information recovery acts on). */
-  uint8_t skip = n > ZN__TCP_MAX_SACK_HOLES ? (uint8_t)(n - ZN__TCP_MAX_SACK_HOLES) : 0;
-  c->nsacked = 0;
-  c->sacked_bytes = 0;
-  for (uint8_t i = skip; i < n; i++) {
-    c->fl->sacked[c->nsacked++] = out[i];
-    c->sacked_bytes += out[i].right - out[i].left;
+  bool grew = r - l > covered;
+  if (j == i && c->nsacked == c->tcp->sack_ranges) {
+    if (i == 0)
+      return grew; /* it would be the lowest: forgotten at once */
+    sack_forget_lowest(c);
+    i--;
+    j--;
   }
+  c->sacked_bytes += (r - l) - covered;
+  uint16_t keep = (uint16_t)(c->nsacked - j);
+  memmove(a + i + 1, a + j, (size_t)keep * sizeof(a[0]));
+  a[i] = (struct zn__tcp_sack_block){l, r};
+  c->nsacked = (uint16_t)(i + 1 + keep);
   if (c->nsacked &&
-      zn__seq_gt(c->fl->sacked[c->nsacked - 1].right, c->high_sacked))
-    c->high_sacked = c->fl->sacked[c->nsacked - 1].right;
+      zn__seq_gt(a[c->nsacked - 1].right, c->high_sacked))
+    c->high_sacked = a[c->nsacked - 1].right;
   return grew;
 }
 

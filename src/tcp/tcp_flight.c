@@ -48,18 +48,33 @@ static uint32_t flight_count(const struct zn_config *cfg) {
   return bound < cfg->tcp_conns ? bound : cfg->tcp_conns;
 }
 
+/* The scoreboard's ranges (tcp_int.h): the configuration's, else by the
+ * send buffer. */
+uint32_t zn__tcp_sack_ranges(const struct zn_config *cfg) {
+  if (cfg->tcp_sack_ranges)
+    return cfg->tcp_sack_ranges;
+  return cfg->tcp_sndbuf >= ZN__TCP_SACK_BULK_SNDBUF ? ZN__TCP_SACK_RANGES_BULK
+                                                      : ZN__TCP_SACK_RANGES;
+}
+
 size_t zn__tcp_flight_mem_size(const struct zn_config *cfg) {
-  return zn__carve_size((size_t)flight_count(cfg) *
-                        sizeof(struct zn__tcp_flight));
+  size_t n = flight_count(cfg);
+  return zn__carve_size(n * sizeof(struct zn__tcp_flight)) +
+         zn__carve_size(n * zn__tcp_sack_ranges(cfg) *
+                        sizeof(struct zn__tcp_sack_block));
 }
 
 void zn__tcp_flight_init(struct zn_stack *st, void **mem) {
   struct zn__tcp *t = ZN__MOD(st, tcp);
   uint32_t n = flight_count(&st->cfg);
+  t->sack_ranges = zn__tcp_sack_ranges(&st->cfg);
   struct zn__tcp_flight *fl =
       zn__carve(mem, (size_t)n * sizeof(struct zn__tcp_flight));
+  struct zn__tcp_sack_block *sb = zn__carve(
+      mem, (size_t)n * t->sack_ranges * sizeof(struct zn__tcp_sack_block));
   t->fl_free = NULL;
   for (uint32_t i = n; i-- > 0;) {
+    fl[i].sacked = sb + (size_t)i * t->sack_ranges;
     fl[i].next_free = t->fl_free;
     t->fl_free = &fl[i];
   }

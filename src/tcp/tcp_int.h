@@ -325,17 +325,24 @@ enum {
                                       wait list, tcp_flight.c) */
 };
 
-/* SACKed ranges the scoreboard keeps.  Beyond, it forgets the lowest,
- * and the data under them reads as lost: it goes again though the peer
- * has it.  A window of thousands of segments at 1% loss has tens of
- * holes: with 16 a BBR transfer to Linux at 20 ms and 1% loss resent
- * seven times what was lost (857 for 115, 723 D-SACKs); with 64, 110
- * for 115 (7).  At 100 ms and 1% (300 Mbit/s, ~25 new holes a round
- * trip, each open two or three) 64 were too few once the transmit map
- * stopped keeping delivered ranges apart: 7.6% of the segments resent
- * against Linux BBR's 1.0%; with 128, 0.95%.  Only a flight block
- * carries them. */
-#define ZN__TCP_MAX_SACK_HOLES 128
+/* SACKed ranges the scoreboard keeps (cfg.tcp_sack_ranges; 0: these).
+ * Beyond, it forgets the lowest, and the data under them reads as lost:
+ * it goes again though the peer has it.  A window of thousands of
+ * segments at 1% loss has tens of holes: with 16 a BBR transfer to Linux
+ * at 20 ms and 1% loss resent seven times what was lost (857 for 115,
+ * 723 D-SACKs); with 64, 110 for 115 (7).  At 100 ms and 1% (300
+ * Mbit/s, ~25 new holes a round trip, each open two or three) 64 were
+ * too few once the transmit map stopped keeping delivered ranges apart:
+ * 7.6% of the segments resent against Linux BBR's 1.0%; with 128,
+ * 0.95%.  With 32 MiB in flight at 100 ms and 1%, 128 overflowed in
+ * turn (4.93% resent, one round 22,071 D-SACKs for 27,595 resends):
+ * a stack whose send buffer is 4 MiB or more keeps 1024.  Each range is
+ * 8 bytes of every flight block. */
+#define ZN__TCP_SACK_RANGES 128u
+#define ZN__TCP_SACK_RANGES_BULK 1024u
+#define ZN__TCP_SACK_RANGES_MAX 4096u
+/* The send buffer from which a stack is taken for a bulk sender. */
+#define ZN__TCP_SACK_BULK_SNDBUF (4u << 20)
 
 /* A flight block (tcp_flight.c): the SACK scoreboard's ranges, the
  * transmit map's and pacing's schedule, needed only while a connection
@@ -353,8 +360,8 @@ struct zn__tcp_flight {
    * and sends only with a block. */
   uint64_t pace_next;
   struct zn_timer pace_timer;
-  struct zn__tcp_sack_block sacked[ZN__TCP_MAX_SACK_HOLES];
   struct zn__tcp_xmit xmap[ZN__TCP_XMAP];
+  struct zn__tcp_sack_block *sacked; /* the stack's sack_ranges of them */
 };
 
 struct zn_tcp_conn {
@@ -479,7 +486,7 @@ struct zn_tcp_conn {
 
   /* SACK scoreboard (RFC 6675): SACKed ranges above snd_una, sorted
    * (fl->sacked[]). */
-  uint8_t nsacked;
+  uint16_t nsacked;
   uint32_t sacked_bytes;
   uint32_t high_sacked;        /* highest SACKed sequence + 1 */
 
@@ -574,6 +581,7 @@ struct zn__tcp {
    * many are free, and the connections waiting for one, in order. */
   struct zn__tcp_flight *fl_free;
   uint32_t fl_count, fl_nfree;
+  uint32_t sack_ranges;        /* each flight block's scoreboard */
   struct zn_tcp_conn *fl_whead, *fl_wtail;
   /* Model blocks (tcp_model.c): BBR's state, lent for a connection's life. */
   union zn__tcp_model_slot *model_free;
@@ -966,6 +974,7 @@ uint32_t zn__tcp_tw_used(const struct zn_stack *st);
 
 /* tcp_flight.c */
 size_t zn__tcp_flight_mem_size(const struct zn_config *cfg);
+uint32_t zn__tcp_sack_ranges(const struct zn_config *cfg);
 void zn__tcp_flight_init(struct zn_stack *st, void **mem);
 /* Before c sends data or its FIN: does it hold a flight block, or can it
  * take one?  If not, c waits for one (zn__tcp_flight_wake sends for it

@@ -283,7 +283,7 @@ static uint32_t delivered_end(const struct zn_tcp_conn *c, uint32_t lo,
     return hi;
   if (zn__seq_gt(c->snd_una, lo))
     d = lo = c->snd_una;
-  for (uint8_t i = 0; i < c->nsacked; i++) {
+  for (uint16_t i = 0; i < c->nsacked; i++) {
     uint32_t l = c->fl->sacked[i].left, r = c->fl->sacked[i].right;
     if (zn__seq_leq(r, lo) || zn__seq_geq(l, hi))
       continue;
