@@ -571,6 +571,7 @@ struct zn__tcp_tw;
 struct zn__tcp {
   struct zn_tcp_conn *conns;   /* nslots: cfg.tcp_conns and a spare */
   uint32_t nslots;
+  uint32_t sack_ranges;        /* each flight block's scoreboard */
   struct zn_tcp_conn **bucket; /* established/embryonic, by 4-tuple */
   uint32_t nbuckets;
   struct zn_tcp_conn **lbucket; /* listeners, by local port */
@@ -581,7 +582,6 @@ struct zn__tcp {
    * many are free, and the connections waiting for one, in order. */
   struct zn__tcp_flight *fl_free;
   uint32_t fl_count, fl_nfree;
-  uint32_t sack_ranges;        /* each flight block's scoreboard */
   struct zn_tcp_conn *fl_whead, *fl_wtail;
   /* Model blocks (tcp_model.c): BBR's state, lent for a connection's life. */
   union zn__tcp_model_slot *model_free;
