@@ -188,7 +188,7 @@ printf 'GET /index.html HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n
     -CAfile "$CERTS/ca.pem" -verify_return_error -tls1_3 -alpn http/1.1 \
     -ign_eof >"$T/sc13.out" 2>"$T/sc13.err"
 check "s_client -tls1_3: TLSv1.3, verified, ALPN http/1.1, 200" eval \
-  'grep -q "Protocol *: TLSv1.3" "$T/sc13.out" && grep -q "ALPN protocol: http/1.1" "$T/sc13.out" &&
+  'grep -q "^New, TLSv1.3, Cipher is" "$T/sc13.out" && grep -q "ALPN protocol: http/1.1" "$T/sc13.out" &&
    grep -q "^HTTP/1.1 200 OK" "$T/sc13.out" && grep -q "Verify return code: 0" "$T/sc13.out"'
 # RFC 6797: HSTS over HTTPS only.
 in_ns_t 20 curl -sS -o /dev/null -D "$T/hsts.h" "${RES[@]}" https://localhost/index.html

@@ -144,7 +144,7 @@ else
     in_ns_t 20 openssl s_client -connect "$E2E_ZNET_IP:443" -CAfile "$ca" \
       -servername localhost </dev/null >"$E2E_TMP/sclient.out" 2>&1
     check "openssl s_client: TLSv1.3 (the default), verified" \
-      eval 'grep -q "Protocol *: TLSv1.3" "$E2E_TMP/sclient.out" &&
+      eval 'grep -q "^New, TLSv1.3, Cipher is" "$E2E_TMP/sclient.out" &&
         grep -q "Verify return code: 0" "$E2E_TMP/sclient.out"'
     in_ns_t 20 openssl s_client -connect "$E2E_ZNET_IP:443" -CAfile "$ca" \
       -servername localhost -tls1_2 </dev/null >"$E2E_TMP/sclient12.out" 2>&1
