@@ -7,33 +7,8 @@
 
 #include "rfc8448.h"
 #include "tls13_crypto.h"
+#include "tls_hex.h"
 #include "zt.h"
-
-/* Decode hex (even length, no spaces) into out; its length. */
-static size_t unhex(const char *hex, uint8_t *out, size_t cap) {
-  size_t n = strlen(hex) / 2;
-  if (n > cap)
-    abort();
-  for (size_t i = 0; i < n; i++) {
-    unsigned v;
-    if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-      abort();
-    out[i] = (uint8_t)v;
-  }
-  return n;
-}
-
-/* A hex constant decoded once into a static buffer per call site. */
-struct blob {
-  uint8_t b[1024];
-  size_t n;
-};
-
-static struct blob B(const char *hex) {
-  struct blob x;
-  x.n = unhex(hex, x.b, sizeof(x.b));
-  return x;
-}
 
 #define ZT_BLOBEQ(got, hexwant)                                                \
   do {                                                                         \
@@ -41,8 +16,7 @@ static struct blob B(const char *hex) {
     ZT_MEMEQ((got), w_.b, w_.n);                                               \
   } while (0)
 
-static const struct zn__tls13_suite *
-aes128(void) {
+static const struct zn__tls13_suite *aes128(void) {
   return zn__tls13_suite(0x1301);
 }
 

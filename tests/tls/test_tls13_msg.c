@@ -12,6 +12,7 @@
 #include "rfc8448.h"
 #include "tls13_crypto.h"
 #include "tls13_msg.h"
+#include "tls_hex.h"
 #include "zt.h"
 
 enum {
@@ -61,48 +62,10 @@ enum {
 
 /* ---- bytes ---- */
 
-static int nibble(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  abort(); /* a typo in a vector */
-}
-
-/* Decode hex (pairs of digits, spaces between pairs) into out; its
- * length. */
-static size_t unhex(const char *hex, uint8_t *out, size_t cap) {
-  size_t n = 0;
-  while (*hex) {
-    if (*hex == ' ') {
-      hex++;
-      continue;
-    }
-    if (n == cap || hex[1] == '\0')
-      abort();
-    out[n++] = (uint8_t)(nibble(hex[0]) << 4 | nibble(hex[1]));
-    hex += 2;
-  }
-  return n;
-}
-
-struct blob {
-  uint8_t b[4096];
-  size_t n;
-};
-
-static struct blob bytes(const char *hex) {
-  struct blob x;
-  x.n = unhex(hex, x.b, sizeof(x.b));
-  return x;
-}
-
 /* A message in hex, its header's length made right (the type and 3
  * bytes of anything first). */
 static struct blob msg(const char *hex) {
-  struct blob x = bytes(hex);
+  struct blob x = B(hex);
   if (x.n < 4)
     abort();
   size_t n = x.n - 4;
@@ -390,14 +353,14 @@ static struct zn__tls13_bytes view(const struct blob *b) {
 }
 
 static bool same(struct zn__tls13_bytes v, const char *hex) {
-  struct blob w = bytes(hex);
+  struct blob w = B(hex);
   return v.len == w.n && (w.n == 0 || memcmp(v.p, w.b, w.n) == 0);
 }
 
 /* ---- RFC 8448 ---- */
 
 ZT_TEST(test_rfc8448_client_hello_parses) {
-  struct blob m = bytes(R8448_CLIENT_HELLO);
+  struct blob m = B(R8448_CLIENT_HELLO);
   struct zn__tls13_client_hello ch;
   ZT_REQUIRE(zn__tls13_parse_client_hello(m.b, m.n, &ch) == 0);
   ZT_EQU(ch.legacy_version, 0x0303);
@@ -435,7 +398,7 @@ ZT_TEST(test_rfc8448_client_hello_parses) {
 ZT_TEST(test_rfc8448_client_hello_groups_iterate) {
   static const uint16_t want[] = {0x001d, 0x0017, 0x0018, 0x0019, 0x0100,
                                   0x0101, 0x0102, 0x0103, 0x0104};
-  struct blob m = bytes(R8448_CLIENT_HELLO);
+  struct blob m = B(R8448_CLIENT_HELLO);
   struct zn__tls13_client_hello ch;
   ZT_REQUIRE(zn__tls13_parse_client_hello(m.b, m.n, &ch) == 0);
   struct zn__tls13_bytes l = ch.groups;
@@ -449,7 +412,7 @@ ZT_TEST(test_rfc8448_client_hello_groups_iterate) {
 }
 
 ZT_TEST(test_rfc8448_server_hello_parses) {
-  struct blob m = bytes(R8448_SERVER_HELLO);
+  struct blob m = B(R8448_SERVER_HELLO);
   struct zn__tls13_server_hello sh;
   ZT_REQUIRE(zn__tls13_parse_server_hello(m.b, m.n, &sh) == 0);
   ZT_CHECK(!sh.hrr);
@@ -468,7 +431,7 @@ ZT_TEST(test_rfc8448_server_hello_parses) {
 }
 
 ZT_TEST(test_rfc8448_encrypted_extensions_parse) {
-  struct blob m = bytes(R8448_ENCRYPTED_EXTENSIONS);
+  struct blob m = B(R8448_ENCRYPTED_EXTENSIONS);
   struct zn__tls13_encrypted_extensions ee;
   ZT_REQUIRE(zn__tls13_parse_encrypted_extensions(m.b, m.n, &ee) == 0);
   ZT_EQU(ee.seen, ZN__TLS13_SEEN(supported_groups) |
@@ -481,7 +444,7 @@ ZT_TEST(test_rfc8448_encrypted_extensions_parse) {
 }
 
 ZT_TEST(test_rfc8448_certificate_verify_parses) {
-  struct blob m = bytes(R8448_CERTIFICATE_VERIFY);
+  struct blob m = B(R8448_CERTIFICATE_VERIFY);
   struct zn__tls13_certificate_verify cv;
   ZT_REQUIRE(zn__tls13_parse_certificate_verify(m.b, m.n, &cv) == 0);
   ZT_EQU(cv.scheme, 0x0804); /* rsa_pss_rsae_sha256 */
@@ -492,7 +455,7 @@ ZT_TEST(test_rfc8448_certificate_verify_parses) {
 }
 
 ZT_TEST(test_rfc8448_new_session_ticket_parses) {
-  struct blob m = bytes(R8448_NEW_SESSION_TICKET);
+  struct blob m = B(R8448_NEW_SESSION_TICKET);
   struct zn__tls13_new_session_ticket nst;
   ZT_REQUIRE(zn__tls13_parse_new_session_ticket(m.b, m.n, &nst) == 0);
   ZT_EQU(nst.lifetime, 0x1e);
@@ -510,8 +473,8 @@ ZT_TEST(test_rfc8448_new_session_ticket_parses) {
  * one §4.2.11.2 computes over msg[0, 477) with §3's resumption PSK, which
  * pins every byte of the vector and binders_at both. */
 ZT_TEST(test_rfc8448_resumed_client_hello_binders_at) {
-  struct blob m = bytes(R8448_RESUMED_CLIENT_HELLO);
-  struct blob nstm = bytes(R8448_NEW_SESSION_TICKET);
+  struct blob m = B(R8448_RESUMED_CLIENT_HELLO);
+  struct blob nstm = B(R8448_NEW_SESSION_TICKET);
   struct zn__tls13_client_hello ch;
   struct zn__tls13_new_session_ticket nst;
   ZT_REQUIRE(m.n == 512);
@@ -535,7 +498,7 @@ ZT_TEST(test_rfc8448_resumed_client_hello_binders_at) {
   ZT_CHECK(!zn__tls13_next_binder(&bs, &v));
 
   const struct zn__tls13_suite *s = zn__tls13_suite(0x1301);
-  struct blob psk = bytes(R8448_RESUMPTION_PSK);
+  struct blob psk = B(R8448_RESUMPTION_PSK);
   uint8_t early[32], empty[32], bkey[32], fkey[32], th[32], binder[32];
   br_sha256_context h;
   zn__tls13_extract(s, NULL, psk.b, psk.n, early);
@@ -550,7 +513,7 @@ ZT_TEST(test_rfc8448_resumed_client_hello_binders_at) {
 }
 
 ZT_TEST(test_rfc8448_hello_retry_request_parses) {
-  struct blob m = bytes(R8448_HELLO_RETRY_REQUEST);
+  struct blob m = B(R8448_HELLO_RETRY_REQUEST);
   struct zn__tls13_server_hello sh;
   ZT_REQUIRE(zn__tls13_parse_server_hello(m.b, m.n, &sh) == 0);
   ZT_CHECK(sh.hrr);
@@ -565,7 +528,7 @@ ZT_TEST(test_rfc8448_hello_retry_request_parses) {
 }
 
 ZT_TEST(test_rfc8448_retry_server_hello_parses) {
-  struct blob m = bytes(R8448_RETRY_SERVER_HELLO);
+  struct blob m = B(R8448_RETRY_SERVER_HELLO);
   struct zn__tls13_server_hello sh;
   ZT_REQUIRE(zn__tls13_parse_server_hello(m.b, m.n, &sh) == 0);
   ZT_CHECK(!sh.hrr);
@@ -620,27 +583,27 @@ ZT_TEST(test_every_cut_and_a_byte_more_fail) {
       {p_ee, "08000002 0000", 0},
   };
   for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-    struct blob m = bytes(v[i].hex);
+    struct blob m = B(v[i].hex);
     check_cuts(v[i].f, m.b, m.n, v[i].ok_cut);
   }
 }
 
 ZT_TEST(test_wrong_type_is_unexpected_message) {
   static const parse_fn fs[] = {p_ch, p_sh, p_ee, p_cr, p_cv, p_nst, p_ku};
-  struct blob m = bytes(R8448_CERTIFICATE);
+  struct blob m = B(R8448_CERTIFICATE);
   for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++) {
     ZT_EQ(run(fs[i], m.b, m.n, false), UNEXPECTED);
     ZT_EQ(run(fs[i], m.b, 1, false), UNEXPECTED);
     ZT_EQ(run(fs[i], m.b, 0, false), DECODE);
     ZT_EQ(fs[i](NULL, 0), DECODE);
   }
-  struct blob sh = bytes(R8448_SERVER_HELLO), ch = bytes(R8448_CLIENT_HELLO);
+  struct blob sh = B(R8448_SERVER_HELLO), ch = B(R8448_CLIENT_HELLO);
   ZT_EQ(run(p_ch, sh.b, sh.n, false), UNEXPECTED);
   ZT_EQ(run(p_sh, ch.b, ch.n, false), UNEXPECTED);
 }
 
 ZT_TEST(test_header_length_off_by_one_is_decode_error) {
-  struct blob m = bytes(R8448_CERTIFICATE_VERIFY);
+  struct blob m = B(R8448_CERTIFICATE_VERIFY);
   m.b[3]++;
   ZT_EQ(run(p_cv, m.b, m.n, false), DECODE);
   m.b[3] -= 2;
@@ -654,17 +617,17 @@ ZT_TEST(test_header_length_off_by_one_is_decode_error) {
 
 ZT_TEST(test_client_hello_without_extensions_is_tls12s) {
   struct blob m =
-      bytes("0100002b 0303 " R8448_CLIENT_PUB " 00 0004 c02f 009c 0100");
+      B("0100002b 0303 " R8448_CLIENT_PUB " 00 0004 c02f 009c 0100");
   struct zn__tls13_client_hello ch;
   ZT_REQUIRE(zn__tls13_parse_client_hello(m.b, m.n, &ch) == 0);
   ZT_EQU(ch.seen, 0);
   ZT_CHECK(same(ch.suites, "c02f009c"));
   ZT_EQ(ch.versions.len, 0);
   /* An empty block is a block too. */
-  m = bytes("0100002d 0303 " R8448_CLIENT_PUB " 00 0004 c02f 009c 0100 0000");
+  m = B("0100002d 0303 " R8448_CLIENT_PUB " 00 0004 c02f 009c 0100 0000");
   ZT_EQ(run(p_ch, m.b, m.n, false), 0);
   /* One byte of a block is not. */
-  m = bytes("0100002c 0303 " R8448_CLIENT_PUB " 00 0004 c02f 009c 0100 00");
+  m = B("0100002c 0303 " R8448_CLIENT_PUB " 00 0004 c02f 009c 0100 00");
   ZT_EQ(run(p_ch, m.b, m.n, false), DECODE);
 }
 
@@ -747,7 +710,7 @@ ZT_TEST(test_extension_in_wrong_message_is_illegal_parameter) {
  * send unsolicited ones, but that is for the engine to tell). */
 ZT_TEST(test_unknown_extensions_are_ignored) {
   struct zn__tls13_encrypted_extensions ee;
-  struct blob m = bytes("0800000e 000c 9999 0002 abcd 001c 0002 0040");
+  struct blob m = B("0800000e 000c 9999 0002 abcd 001c 0002 0040");
   ZT_EQ(ch_exts("fafa 0000 0a0a 0001 00 002b 0003 020304"), 0);
   ZT_EQ(sh_exts(NULL, "002b 0002 0304 4444 0003 010203"), 0);
   ZT_EQ(sh_exts(zn__tls13_hrr_random, "002b 0002 0304 4444 0000"), 0);
@@ -1079,7 +1042,7 @@ ZT_TEST(test_server_hello_psk_identity) {
 
 ZT_TEST(test_encrypted_extensions_rules) {
   struct zn__tls13_encrypted_extensions ee;
-  struct blob m = bytes("0800000b 0009 0010 0005 0003 026832");
+  struct blob m = B("0800000b 0009 0010 0005 0003 026832");
   ZT_REQUIRE(zn__tls13_parse_encrypted_extensions(m.b, m.n, &ee) == 0);
   ZT_CHECK(same(ee.alpn, "6832"));
   ZT_EQ(ee_exts(""), 0);
@@ -1094,9 +1057,9 @@ ZT_TEST(test_encrypted_extensions_rules) {
   ZT_EQ(ee_exts("000a 0004 0002 001d"), 0);
   ZT_EQ(ee_exts("000e 0003 000000 000f 0001 01 0013 0002 0100 0014 0000"),
         0); /* use_srtp, heartbeat, the certificate types: opaque */
-  m = bytes("08000001 00");
+  m = B("08000001 00");
   ZT_EQ(zn__tls13_parse_encrypted_extensions(m.b, m.n, &ee), DECODE);
-  m = bytes("08000004 0001 0000");
+  m = B("08000004 0001 0000");
   ZT_EQ(zn__tls13_parse_encrypted_extensions(m.b, m.n, &ee), DECODE);
 }
 
@@ -1143,15 +1106,15 @@ ZT_TEST(test_certificate_request_rules) {
 
 ZT_TEST(test_certificate_verify_rules) {
   struct zn__tls13_certificate_verify cv;
-  struct blob m = bytes("0f000005 0403 0001 aa");
+  struct blob m = B("0f000005 0403 0001 aa");
   ZT_REQUIRE(zn__tls13_parse_certificate_verify(m.b, m.n, &cv) == 0);
   ZT_EQU(cv.scheme, 0x0403);
   ZT_CHECK(same(cv.signature, "aa"));
-  m = bytes("0f000004 0403 0000"); /* an empty signature */
+  m = B("0f000004 0403 0000"); /* an empty signature */
   ZT_EQ(zn__tls13_parse_certificate_verify(m.b, m.n, &cv), DECODE);
-  m = bytes("0f000002 0403");
+  m = B("0f000002 0403");
   ZT_EQ(zn__tls13_parse_certificate_verify(m.b, m.n, &cv), DECODE);
-  m = bytes("0f000006 0403 0001 aa bb");
+  m = B("0f000006 0403 0001 aa bb");
   ZT_EQ(zn__tls13_parse_certificate_verify(m.b, m.n, &cv), DECODE);
 }
 
@@ -1209,19 +1172,19 @@ ZT_TEST(test_new_session_ticket_extensions_at_most_65534) {
 
 ZT_TEST(test_key_update_values) {
   bool req = true;
-  struct blob m = bytes("18000001 00");
+  struct blob m = B("18000001 00");
   ZT_EQ(zn__tls13_parse_key_update(m.b, m.n, &req), 0);
   ZT_CHECK(!req);
-  m = bytes("18000001 01");
+  m = B("18000001 01");
   ZT_EQ(zn__tls13_parse_key_update(m.b, m.n, &req), 0);
   ZT_CHECK(req);
-  m = bytes("18000001 02");
+  m = B("18000001 02");
   ZT_EQ(zn__tls13_parse_key_update(m.b, m.n, &req), ILLEGAL);
-  m = bytes("18000001 ff");
+  m = B("18000001 ff");
   ZT_EQ(zn__tls13_parse_key_update(m.b, m.n, &req), ILLEGAL);
-  m = bytes("18000002 0100");
+  m = B("18000002 0100");
   ZT_EQ(zn__tls13_parse_key_update(m.b, m.n, &req), DECODE);
-  m = bytes("18000000");
+  m = B("18000000");
   ZT_EQ(zn__tls13_parse_key_update(m.b, m.n, &req), DECODE);
 }
 
@@ -1230,7 +1193,7 @@ ZT_TEST(test_key_update_values) {
 /* On bytes no parser checked they stop at the first entry that does not
  * fit, and leave the list empty. */
 ZT_TEST(test_iterators_stop_on_malformed_lists) {
-  struct blob raw = bytes("0017 0018 00");
+  struct blob raw = B("0017 0018 00");
   struct zn__tls13_bytes l = view(&raw), v;
   uint16_t u;
   uint32_t age;
@@ -1238,23 +1201,23 @@ ZT_TEST(test_iterators_stop_on_malformed_lists) {
   ZT_CHECK(zn__tls13_next_u16(&l, &u) && u == 0x18);
   ZT_CHECK(!zn__tls13_next_u16(&l, &u));
   ZT_EQ(l.len, 0);
-  raw = bytes("001d 0001 aa 0017 0005 bbbb");
+  raw = B("001d 0001 aa 0017 0005 bbbb");
   l = view(&raw);
   ZT_CHECK(zn__tls13_next_share(&l, &u, &v) && u == 0x1d && same(v, "aa"));
   ZT_CHECK(!zn__tls13_next_share(&l, &u, &v));
   ZT_EQ(l.len, 0);
-  raw = bytes("001d 0000");
+  raw = B("001d 0000");
   l = view(&raw);
   ZT_CHECK(!zn__tls13_next_share(&l, &u, &v));
-  raw = bytes("02 6832 00 01");
+  raw = B("02 6832 00 01");
   l = view(&raw);
   ZT_CHECK(zn__tls13_next_name(&l, &v) && same(v, "6832"));
   ZT_CHECK(!zn__tls13_next_name(&l, &v)); /* an empty name */
   ZT_EQ(l.len, 0);
-  raw = bytes("0001 61 000000");
+  raw = B("0001 61 000000");
   l = view(&raw);
   ZT_CHECK(!zn__tls13_next_identity(&l, &v, &age));
-  raw = bytes("1f " ZEROS31);
+  raw = B("1f " ZEROS31);
   l = view(&raw);
   ZT_CHECK(!zn__tls13_next_binder(&l, &v)); /* 31 bytes */
   l.p = NULL;
@@ -1264,7 +1227,7 @@ ZT_TEST(test_iterators_stop_on_malformed_lists) {
 }
 
 ZT_TEST(test_has_u16) {
-  struct blob raw = bytes("0304 0303 7f1c");
+  struct blob raw = B("0304 0303 7f1c");
   ZT_CHECK(zn__tls13_has_u16(view(&raw), 0x0304));
   ZT_CHECK(zn__tls13_has_u16(view(&raw), 0x7f1c));
   ZT_CHECK(!zn__tls13_has_u16(view(&raw), 0x0302));

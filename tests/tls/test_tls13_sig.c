@@ -19,34 +19,8 @@
 #include "tls13_sig.h"
 #include "tls_bearssl.h"
 #include "znet/tls.h"
+#include "tls_hex.h"
 #include "zt.h"
-
-/* ---- hex ---- */
-
-/* Decode hex (even length, no spaces) into out; its length. */
-static size_t unhex(const char *hex, uint8_t *out, size_t cap) {
-  size_t n = strlen(hex) / 2;
-  if (n > cap)
-    abort();
-  for (size_t i = 0; i < n; i++) {
-    unsigned v;
-    if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-      abort();
-    out[i] = (uint8_t)v;
-  }
-  return n;
-}
-
-struct blob {
-  uint8_t b[1024];
-  size_t n;
-};
-
-static struct blob B(const char *hex) {
-  struct blob x;
-  x.n = unhex(hex, x.b, sizeof(x.b));
-  return x;
-}
 
 /* ---- keys ---- */
 
