@@ -236,6 +236,16 @@ uint32_t zn__tls_suites_of(uint16_t version) {
   return mask;
 }
 
+size_t zn__tls_suite_ids(uint32_t mask, uint16_t version, uint16_t *ids) {
+  size_t n = 0;
+#define SUITE_ID_(name, id, text, v)                                           \
+  if ((v) == version && (mask & ZN_TLS_SUITE(name)))                           \
+    ids[n++] = (id);
+  ZN_TLS_SUITES(SUITE_ID_)
+#undef SUITE_ID_
+  return n;
+}
+
 /* ---- configuration and memory ---- */
 
 void zn_tls_config_default(struct zn_tls_config *cfg, enum zn_tls_role role) {
@@ -281,13 +291,13 @@ static bool config_valid(const struct zn_tls_config *cfg) {
   return false;
 }
 
-/* A server that may speak TLS 1.3 runs the TLS 1.3 engine (which hands
- * TLS 1.2 clients to BearSSL's); a server limited to TLS 1.2 suites, and
- * every client, BearSSL's. */
+/* A session that may speak TLS 1.3 runs the TLS 1.3 engine (which hands
+ * a TLS 1.2 peer to BearSSL's); one limited to TLS 1.2 suites,
+ * BearSSL's. */
 static const struct zn__tls_engine *
 engine_for(const struct zn_tls_config *cfg) {
   uint32_t suites = cfg->suites ? cfg->suites : ZN_TLS_SUITES_ALL;
-  if (cfg->role == ZN_TLS_SERVER && (suites & zn__tls_suites_of(0x0304)))
+  if (suites & zn__tls_suites_of(0x0304))
     return &zn__tls_tls13;
   return &zn__tls_bearssl;
 }

@@ -5,7 +5,11 @@
  * supported_versions with 0x0304) the session becomes a BearSSL one in
  * the same memory, the ClientHello handed to it as one record (the
  * record framing is no part of the handshake's transcript, so BearSSL
- * sees the hello the client sent).  From then on every call goes to
+ * sees the hello the client sent).  A client offers both versions in one
+ * hello (tls13_cli.c); when the server answers TLS 1.2, a BearSSL client
+ * is started in the same memory, its own hello dropped unsent, our hello
+ * and random made its transcript's (tls_bearssl.c), and the
+ * ServerHello's record handed to it.  From then on every call goes to
  * BearSSL's engine, whose error codes are told apart from ours by
  * FROM_BEARSSL.
  *
@@ -32,9 +36,12 @@
 struct tls13_session {
   bool tls12; /* the BearSSL engine has it */
   /* BearSSL's state overlays ours once it has the session: state_size()
-   * is the larger of the two. */
+   * is the larger of the two.  The role's handshake state follows (at
+   * HS_AT). */
   _Alignas(max_align_t) struct zn__tls13 t;
 };
+
+#define HS_AT zn__tls_align_up(sizeof(struct tls13_session))
 
 static struct tls13_session *sess(void *state) {
   return (struct tls13_session *)state;
@@ -51,26 +58,57 @@ static const void *bssl_const(const void *state) {
 }
 
 static size_t t13_state_size(enum zn_tls_role role) {
-  size_t own = sizeof(struct zn__tls13);
-  size_t b = zn__tls_bearssl.state_size(role);
-  return offsetof(struct tls13_session, t) + (own > b ? own : b);
+  size_t own = HS_AT + (role == ZN_TLS_SERVER ? sizeof(struct tls13_srv_hs)
+                                              : sizeof(struct tls13_cli_hs));
+  size_t b = offsetof(struct tls13_session, t) + zn__tls_bearssl.state_size(role);
+  return own > b ? own : b;
 }
 
 static int t13_start(void *state, const struct zn_tls_config *cfg,
                      const struct zn__tls_start *p) {
   struct tls13_session *s = sess(state);
-  if (cfg->role != ZN_TLS_SERVER)
-    return ZN_ETLS; /* the client is BearSSL's (tls.c's engine_for) */
+  void *hs = (uint8_t *)state + HS_AT;
   s->tls12 = false;
   struct zn__tls13 *e = &s->t;
   zn__tls13_rec_init(e, cfg, p->ibuf, p->obuf);
   e->now_ms = p->now_ms;
-  br_hmac_drbg_init(&e->hs.s.rng, &br_sha256_vtable, p->seed, p->seed_len);
-  e->phase = P_WAIT_CH;
+  if (cfg->role == ZN_TLS_SERVER) {
+    e->srv = hs;
+    memset(e->srv, 0, sizeof(*e->srv));
+    e->fl = &e->srv->fl;
+    br_hmac_drbg_init(&e->srv->rng, &br_sha256_vtable, p->seed, p->seed_len);
+    e->phase = P_WAIT_CH;
+    return ZN_OK;
+  }
+  e->cli = hs;
+  memset(e->cli, 0, sizeof(*e->cli));
+  e->fl = &e->cli->fl;
+  br_hmac_drbg_init(&e->cli->rng, &br_sha256_vtable, p->seed, p->seed_len);
+  if (zn__tls13_cli_start(e, p->server_name, p->now) != ZN_OK) {
+    zn__tls13_fail_quiet(e, ZN__TLS13_ERR_INTERNAL);
+    return ZN_ETLS;
+  }
+  zn__tls13_run(e);
   return ZN_OK;
 }
 
 /* ---- TLS 1.2 ---- */
+
+/* A record (total bytes at rec, which is BearSSL's ibuf) to BearSSL. */
+static void feed_record(struct tls13_session *s, const uint8_t *rec,
+                        size_t total) {
+  size_t off = 0;
+  while (off < total) {
+    size_t room;
+    uint8_t *dst = zn__tls_bearssl.recvrec_buf(bssl(s), &room);
+    if (dst == NULL || room == 0)
+      break; /* it failed on the record: last_error() tells */
+    size_t k = room < total - off ? room : total - off;
+    memmove(dst, rec + off, k);
+    zn__tls_bearssl.recvrec_ack(bssl(s), k);
+    off += k;
+  }
+}
 
 /* The ClientHello (ch_len bytes at ibuf + 5) as one record at ibuf, to
  * a BearSSL server started on the same buffers with entropy from ours. */
@@ -83,26 +121,45 @@ static void fall_back(struct tls13_session *s) {
     zn__tls13_fail(e, ZN__TLS13_ALERT_record_overflow);
     return;
   }
-  br_hmac_drbg_generate(&e->hs.s.rng, seed, sizeof(seed));
+  br_hmac_drbg_generate(&e->srv->rng, seed, sizeof(seed));
   uint8_t hdr[5] = {ZN__TLS13_CT_handshake, 3, 1, (uint8_t)(len >> 8),
                     (uint8_t)len};
   memcpy(ibuf, hdr, sizeof(hdr));
   struct zn__tls_start p = {ibuf, obuf, seed, sizeof(seed), 0, 0, NULL};
   s->tls12 = true;
-  if (zn__tls_bearssl.start(bssl(s), cfg, &p) != ZN_OK)
-    return; /* BearSSL's error: last_error() tells */
-  size_t total = ZN__TLS13_HDR_LEN + len, off = 0;
-  while (off < total) {
-    size_t room;
-    uint8_t *dst = zn__tls_bearssl.recvrec_buf(bssl(s), &room);
-    if (dst == NULL || room == 0)
-      break; /* it failed on the hello: last_error() tells */
-    size_t k = room < total - off ? room : total - off;
-    memmove(dst, ibuf + off, k);
-    zn__tls_bearssl.recvrec_ack(bssl(s), k);
-    off += k;
-  }
+  int r = zn__tls_bearssl.start(bssl(s), cfg, &p);
   memset(seed, 0, sizeof(seed));
+  if (r == ZN_OK)
+    feed_record(s, ibuf, ZN__TLS13_HDR_LEN + len);
+}
+
+/* The ServerHello's record at ibuf answered TLS 1.2: a BearSSL client in
+ * our place, our ClientHello its, the record its to read. */
+static void hand_over(struct tls13_session *s) {
+  struct zn__tls13 *e = &s->t;
+  const struct zn_tls_config *cfg = e->cfg;
+  uint8_t *ibuf = e->ibuf, *obuf = e->obuf, seed[32], hello[TLS13_CH_MAX];
+  size_t len, rec = ZN__TLS13_HDR_LEN + ((size_t)ibuf[3] << 8 | ibuf[4]);
+  const uint8_t *ch = zn__tls13_cli_hello(e, &len);
+  const char *name = e->cli->server_name;
+  uint64_t now = e->cli->now;
+  if (e->out_len != 0) { /* our hello went before its answer came */
+    zn__tls13_fail(e, ZN__TLS13_ALERT_internal_error);
+    return;
+  }
+  memcpy(hello, ch, len);
+  br_hmac_drbg_generate(&e->cli->rng, seed, sizeof(seed));
+  struct zn__tls_start p = {ibuf, obuf, seed, sizeof(seed), now, 0, name};
+  s->tls12 = true;
+  int r = zn__tls_bearssl.start(bssl(s), cfg, &p);
+  memset(seed, 0, sizeof(seed));
+  if (r != ZN_OK)
+    return; /* BearSSL's error: last_error() tells */
+  size_t n;
+  while (zn__tls_bearssl.sendrec_buf(bssl(s), &n) != NULL && n > 0)
+    zn__tls_bearssl.sendrec_ack(bssl(s), n); /* its own hello, unsent */
+  zn__tls_bearssl_adopt_hello(bssl(s), hello, len);
+  feed_record(s, ibuf, rec);
 }
 
 /* ---- the buffer calls: ours, or BearSSL's after the fall back ---- */
@@ -142,6 +199,8 @@ static void t13_recvrec_ack(void *state, size_t len) {
   zn__tls13_recvrec_ack(&s->t, len);
   if (s->t.ch_done && s->t.phase != P_CLOSED)
     fall_back(s);
+  else if (s->t.phase == P_TLS12)
+    hand_over(s);
 }
 
 static uint8_t *t13_sendapp_buf(void *state, size_t *len) {
@@ -269,7 +328,11 @@ static struct zn__tls_verdict t13_verdict(int code) {
     return zn__tls_bearssl.verdict(code & ~FROM_BEARSSL);
   if (code == 0)
     return v;
-  if (code >= ZN__TLS13_ERR_HEADER) {
+  if (code >= ZN__TLS13_ERR_X509 && code < ZN__TLS13_ERR_BEARSSL) {
+    v.failure = zn__tls_x509_failure(code - ZN__TLS13_ERR_X509);
+    v.alert = zn__tls13_x509_alert(code - ZN__TLS13_ERR_X509);
+    v.alert_sent = true;
+  } else if (code >= ZN__TLS13_ERR_HEADER) {
     v.failure = alert_failure(code - ZN__TLS13_ERR_HEADER, true);
   } else if (code == ZN__TLS13_ERR_CLOSED) {
     v.failure = ZN_TLS_FAIL_peer_closed;

@@ -44,15 +44,25 @@ enum {
   ZN__TLS13_ERR_CLOSED = 0x300,    /* close_notify during the handshake */
   ZN__TLS13_ERR_HEADER = 0x400,    /* + alert: a record header refused
                                       before its body (none sent) */
+  ZN__TLS13_ERR_X509 = 0x800,      /* + BearSSL's X.509 code: the server's
+                                      chain refused (its alert sent) */
   ZN__TLS13_ERR_BEARSSL = 0x10000, /* | BearSSL's code, once a TLS 1.2
                                       session is BearSSL's */
 };
 
-/* Where the handshake is (the server's side; the client's later). */
+/* Where the handshake is; every phase before P_OPEN is handshaking. */
 enum tls13_phase {
-  P_WAIT_CH,   /* the ClientHello, gathered in ibuf */
-  P_WAIT_CH2,  /* the second ClientHello, after a HelloRetryRequest */
-  P_WAIT_CFIN, /* the flight queued; the client's Finished */
+  P_WAIT_CH,   /* server: the ClientHello, gathered in ibuf */
+  P_WAIT_CH2,  /* server: the second ClientHello, after a HelloRetryRequest */
+  P_WAIT_CFIN, /* server: the flight queued; the client's Finished */
+  P_WAIT_SH,   /* client: the ServerHello or a HelloRetryRequest */
+  P_WAIT_SH2,  /* client: the ServerHello after a HelloRetryRequest */
+  P_WAIT_EE,   /* client: EncryptedExtensions */
+  P_WAIT_CERT_CR, /* client: CertificateRequest or Certificate */
+  P_WAIT_CERT,    /* client: Certificate */
+  P_WAIT_CV,      /* client: CertificateVerify */
+  P_WAIT_SFIN,    /* client: the server's Finished */
+  P_TLS12,     /* client: a TLS 1.2 ServerHello waits for BearSSL in ibuf */
   P_OPEN,      /* application data both ways */
   P_CLOSED,    /* done: closed in order or failed */
 };
@@ -75,6 +85,14 @@ struct tls13_piece {
  * Certificate's header, three per certificate, CV, Finished, keys. */
 #define TLS13_MAX_CHAIN 8
 #define TLS13_MAX_PIECES (8 + 3 * TLS13_MAX_CHAIN)
+
+/* A flight queued and cut into records as obuf frees
+ * (zn__tls13_flight_write). */
+struct tls13_flight {
+  struct tls13_piece pieces[TLS13_MAX_PIECES];
+  uint8_t npieces, piece; /* queued, and the one being written */
+  uint16_t piece_off;
+};
 
 /* Bytes the session keeps for the handshake messages it writes at once
  * (ServerHello with a P-384 share, EncryptedExtensions with ALPN and a
@@ -106,11 +124,59 @@ struct tls13_srv_hs {
   uint16_t scheme;                 /* the CertificateVerify's */
   bool hrr_sent;
   bool compat; /* the client sent a session ID: CCS */
-  struct tls13_piece pieces[TLS13_MAX_PIECES];
-  uint8_t npieces, piece; /* queued, and the one being written */
-  uint16_t piece_off;
+  struct tls13_flight fl;
   uint16_t scratch_len;
   uint8_t scratch[TLS13_SCRATCH];
+};
+
+/* The client's ClientHello, kept whole: hashed into the transcript once
+ * the ServerHello names the hash, rewritten after a HelloRetryRequest,
+ * and handed to BearSSL's transcript if the server answers TLS 1.2. */
+#define TLS13_CH_MAX 1280
+
+/* A server's handshake message is gathered here (all but the
+ * Certificate, which streams into the X.509 engine): EncryptedExtensions,
+ * CertificateRequest, CertificateVerify (an RSA-4096 signature), Finished,
+ * KeyUpdate.  A NewSessionTicket is read for its header only. */
+#define TLS13_MSG_MAX 1024
+
+/* The client's handshake state. */
+struct tls13_cli_hs {
+  struct tls13_flight fl;
+  br_hmac_drbg_context rng;
+  br_hash_compat_context th;       /* the transcript hash */
+  br_x509_minimal_context xc;      /* validates the server's chain */
+  uint8_t secret[ZN__TLS13_MAX_HASH]; /* handshake secret, then master */
+  uint8_t c_hs[ZN__TLS13_MAX_HASH], s_hs[ZN__TLS13_MAX_HASH];
+  uint8_t c_ap[ZN__TLS13_MAX_HASH], s_ap[ZN__TLS13_MAX_HASH];
+  uint8_t sk[48];                  /* our (EC)DHE private key */
+  uint8_t sk_len;
+  uint16_t group;                  /* of the share we sent */
+  uint16_t hrr_suite;              /* the HelloRetryRequest's, or 0 */
+  uint8_t random[32], session_id[32];
+  bool hrr;                        /* a HelloRetryRequest came */
+  bool cert_requested;             /* a CertificateRequest came */
+  bool ccs_sent;
+  uint64_t offered;                /* ZN__TLS13_SEEN() of our extensions */
+  const char *server_name;
+  /* The server's message being read: its header (hdr_len of 4 bytes),
+   * then its body (got of want bytes), gathered into msg or streamed. */
+  uint8_t hdr[4];
+  uint8_t hdr_len;
+  size_t want, got;
+  /* The Certificate, streamed (tls13_cli.c's cert_*). */
+  uint8_t cs;          /* the field being read */
+  uint8_t num_left;    /* bytes of a length still to come */
+  uint32_t num;        /* the length being read */
+  size_t field_left;   /* bytes of the field left */
+  size_t list_left;    /* bytes of the certificate_list left */
+  uint32_t ncerts;
+  uint64_t now;        /* the wall clock at the start (TLS 1.2's check) */
+  /* Our second flight: [Certificate], Finished. */
+  uint8_t fin[4 + 4 + 4 + ZN__TLS13_MAX_HASH];
+  uint16_t ch_len;
+  uint8_t ch[TLS13_CH_MAX];
+  uint8_t msg[TLS13_MSG_MAX];
 };
 
 struct zn__tls13 {
@@ -159,9 +225,11 @@ struct zn__tls13 {
   bool resumed;               /* a ticket's PSK was accepted */
   bool hello_retry;           /* we sent a HelloRetryRequest */
 
-  union {
-    struct tls13_srv_hs s;
-  } hs;
+  /* The role's handshake state (after this struct in the session's
+   * block) and its flight. */
+  struct tls13_srv_hs *srv;
+  struct tls13_cli_hs *cli;
+  struct tls13_flight *fl;
 };
 
 /* ---- tickets (tls13_ticket.c) ---- */
@@ -199,6 +267,8 @@ void zn__tls13_rec_init(struct zn__tls13 *e, const struct zn_tls_config *cfg,
  * one (the peer's alert, or nothing to tell). */
 void zn__tls13_fail(struct zn__tls13 *e, int alert);
 void zn__tls13_fail_quiet(struct zn__tls13 *e, int code);
+/* Fail with our alert, the reason being code (ZN__TLS13_ERR_X509 + ...). */
+void zn__tls13_fail_code(struct zn__tls13 *e, int alert, int code);
 /* Install the keys of a traffic secret (hash_len bytes) to read or to
  * write with, and keep the secret for KeyUpdate. */
 void zn__tls13_set_read(struct zn__tls13 *e, const uint8_t *secret);
@@ -209,6 +279,10 @@ void zn__tls13_set_max_plain(struct zn__tls13 *e);
 /* Seal the plaintext at obuf + 5 (len bytes of content) as a record of
  * type, protected if write keys are set. */
 void zn__tls13_seal_out(struct zn__tls13 *e, uint8_t type, size_t len);
+
+/* A KeyUpdate received (§4.6.3), whole (last: it ends its record). */
+void zn__tls13_key_update_received(struct zn__tls13 *e, const uint8_t *msg,
+                                   size_t len, bool last);
 
 /* Run what is due once something moved: the next record out, an
  * orderly close. */
@@ -232,13 +306,56 @@ unsigned zn__tls13_status(const struct zn__tls13 *e);
 bool zn__tls13_idle(const struct zn__tls13 *e);
 void zn__tls13_set_bufs(struct zn__tls13 *e, uint8_t *ibuf, uint8_t *obuf);
 
+/* ---- what both roles' handshakes share (tls13_hs.c) ---- */
+
+/* The (EC)DHE groups, most preferred first (§4.2.7). */
+extern const uint16_t zn__tls13_groups[3];
+/* A group's key share length (§4.2.8.2), 0 if not ours. */
+size_t zn__tls13_share_len(uint16_t group);
+/* A key pair for group from rng: the private key into sk (48 bytes,
+ * *sk_len), the share into pub (*pub_len).  False if it failed. */
+bool zn__tls13_keygen(br_hmac_drbg_context *rng, uint16_t group, uint8_t *sk,
+                      size_t *sk_len, uint8_t *pub, size_t *pub_len);
+/* The shared secret of our private key and the peer's share into
+ * shared (66 bytes, *shared_len): 0, or illegal_parameter for a share
+ * that is not a point of the group (§4.2.8) or gives zero (§7.4.2). */
+int zn__tls13_ecdh(uint16_t group, const uint8_t *sk, size_t sk_len,
+                   struct zn__tls13_bytes peer, uint8_t *shared,
+                   size_t *shared_len);
+/* §7.1: the handshake secret from the PSK (NULL: none) and the (EC)DHE
+ * secret. */
+void zn__tls13_handshake_secret(const struct zn__tls13_suite *s,
+                                const uint8_t *psk, const uint8_t *shared,
+                                size_t len, uint8_t *secret);
+/* §7.1: the handshake traffic secrets at th (the transcript through the
+ * ServerHello), and secret moved on from the handshake secret to the
+ * master secret. */
+void zn__tls13_handshake_traffic(const struct zn__tls13_suite *s,
+                                 uint8_t *secret, const uint8_t *th,
+                                 uint8_t *c_hs, uint8_t *s_hs);
+/* §4.4.4: a Finished's verify_data, from its base key and the
+ * transcript's hash th. */
+void zn__tls13_finished_mac(const struct zn__tls13_suite *s,
+                            const uint8_t *base, const uint8_t *th,
+                            uint8_t *out);
+/* §4.1.4: the transcript so far (the first ClientHello) replaced by
+ * message_hash of it. */
+void zn__tls13_restart_transcript(const struct zn__tls13_suite *s,
+                                  br_hash_compat_context *th);
+/* Queue a piece of the flight; false if the queue is full. */
+bool zn__tls13_queue(struct tls13_flight *fl, const uint8_t *p, size_t len,
+                     uint8_t kind);
+/* Flight pieces queued and not yet all in records. */
+bool zn__tls13_flight_pending(const struct zn__tls13 *e);
+/* Write the next record of the flight into obuf (free); true if one was
+ * written. */
+bool zn__tls13_flight_write(struct zn__tls13 *e);
+
 /* ---- the server's handshake (tls13_srv.c) ---- */
 
 /* The ClientHello gathered so far at ibuf + 5 (ch_len bytes): handled
  * once whole. */
 void zn__tls13_ch_check(struct zn__tls13 *e);
-/* Flight pieces queued and not yet all in records. */
-bool zn__tls13_flight_pending(const struct zn__tls13 *e);
 
 /* The ClientHello (or the second, after HRR) at msg; 0, or the alert to
  * send.  *fallback: it offers no TLS 1.3 and TLS 1.2 may serve it. */
@@ -248,8 +365,20 @@ int zn__tls13_srv_client_hello(struct zn__tls13 *e, const uint8_t *msg,
  * client's Finished); 0 or the alert. */
 int zn__tls13_srv_handshake_msg(struct zn__tls13 *e, const uint8_t *msg,
                                 size_t len);
-/* Write the next records of the flight into obuf while it is free; true
- * if one was written. */
-bool zn__tls13_srv_flight(struct zn__tls13 *e);
+
+/* ---- the client's handshake (tls13_cli.c) ---- */
+
+/* Start: the ClientHello queued (server_name for SNI and the chain's
+ * check, now for its validity).  ZN_OK, or ZN_ETLS (it does not fit). */
+int zn__tls13_cli_start(struct zn__tls13 *e, const char *server_name,
+                        uint64_t now);
+/* The handshake bytes of one record (§5.1: messages may span records);
+ * also after the handshake (NewSessionTicket, KeyUpdate). */
+void zn__tls13_cli_bytes(struct zn__tls13 *e, const uint8_t *p, size_t len);
+/* The alert §6.2 has for one of BearSSL's X.509 codes. */
+int zn__tls13_x509_alert(int code);
+/* P_TLS12: our ClientHello (its length; 0 if none) for BearSSL's
+ * transcript, and where the ServerHello's record starts in ibuf. */
+const uint8_t *zn__tls13_cli_hello(const struct zn__tls13 *e, size_t *len);
 
 #endif /* ZNET_TLS13_INT_H */

@@ -48,9 +48,17 @@ void zn__tls13_rec_init(struct zn__tls13 *e, const struct zn_tls_config *cfg,
   zn__tls13_set_max_plain(e);
 }
 
+/* Plaintext per record: what obuf holds as the configuration says
+ * (znet/tls.h: its size less 85, rounded down to 512, 1024, 2048, 4096
+ * or 16384), within the record's own bound. */
 void zn__tls13_set_max_plain(struct zn__tls13 *e) {
-  size_t m = e->obuf_len - ZN__TLS13_HDR_LEN - 1 - ZN__TLS13_TAG_LEN;
-  m = min_size(m, ZN__TLS13_MAX_PLAIN);
+  size_t room = e->obuf_len - ZN__TLS13_HDR_LEN - 1 - ZN__TLS13_TAG_LEN;
+  size_t m = 512;
+  for (size_t f = 16384; f >= 512; f /= 2)
+    if (f != 8192 && e->obuf_len >= f + 85 && f <= room) {
+      m = f;
+      break;
+    }
   /* RFC 8449 §4: the limit counts the inner plaintext (type, padding). */
   if (e->peer_record_limit)
     m = min_size(m, (size_t)e->peer_record_limit - 1);
@@ -68,12 +76,16 @@ void zn__tls13_fail_quiet(struct zn__tls13 *e, int code) {
   e->gather = 0;
 }
 
-void zn__tls13_fail(struct zn__tls13 *e, int alert) {
+void zn__tls13_fail_code(struct zn__tls13 *e, int alert, int code) {
   if (e->phase == P_CLOSED)
     return;
-  zn__tls13_fail_quiet(e, ZN__TLS13_ERR_SENT + alert);
+  zn__tls13_fail_quiet(e, code);
   e->alert_owed = (uint8_t)alert;
   e->alert_pending = true;
+}
+
+void zn__tls13_fail(struct zn__tls13 *e, int alert) {
+  zn__tls13_fail_code(e, alert, ZN__TLS13_ERR_SENT + alert);
 }
 
 /* ---- keys ---- */
@@ -159,7 +171,7 @@ static void produce(struct zn__tls13 *e) {
   }
   if (e->phase == P_CLOSED)
     return;
-  if (e->role == ZN_TLS_SERVER && zn__tls13_srv_flight(e))
+  if (zn__tls13_flight_write(e))
     return;
   if (e->phase != P_OPEN)
     return;
@@ -265,8 +277,8 @@ static void alert_received(struct zn__tls13 *e, const uint8_t *p, size_t len) {
 }
 
 /* KeyUpdate (§4.6.3): the peer's next records under its next secret. */
-static void key_update_received(struct zn__tls13 *e, const uint8_t *msg,
-                                size_t len, bool last) {
+void zn__tls13_key_update_received(struct zn__tls13 *e, const uint8_t *msg,
+                                   size_t len, bool last) {
   bool requested;
   int a = zn__tls13_parse_key_update(msg, len, &requested);
   if (a == 0 && !last)
@@ -286,7 +298,7 @@ static void key_update_received(struct zn__tls13 *e, const uint8_t *msg,
 static void post_handshake_msg(struct zn__tls13 *e, const uint8_t *msg,
                                size_t len, bool last) {
   if (msg[0] == ZN__TLS13_HS_key_update)
-    key_update_received(e, msg, len, last);
+    zn__tls13_key_update_received(e, msg, len, last);
   else
     zn__tls13_fail(e, ZN__TLS13_ALERT_unexpected_message);
 }
@@ -332,8 +344,13 @@ static size_t gather_msg(struct zn__tls13 *e, const uint8_t *p, size_t len) {
 }
 
 /* The handshake messages of one record: whole ones read in place, a
- * part gathered (§5.1: they may span records, never a key change). */
+ * part gathered (§5.1: they may span records, never a key change).  The
+ * client reads its own (tls13_cli.c). */
 static void handshake_bytes(struct zn__tls13 *e, const uint8_t *p, size_t len) {
+  if (e->role == ZN_TLS_CLIENT) {
+    zn__tls13_cli_bytes(e, p, len);
+    return;
+  }
   while (len > 0 && e->phase != P_CLOSED) {
     if (e->hs_in_len > 0 || len < 4 || msg_len(p) > len) {
       size_t k = gather_msg(e, p, len);
@@ -468,8 +485,8 @@ static void ch_record_received(struct zn__tls13 *e) {
 /* Bytes the next record may put into ibuf now (0: none), at *at. */
 static size_t recv_room(const struct zn__tls13 *e, size_t *at) {
   *at = 0;
-  if (e->phase == P_CLOSED || e->ibuf == NULL || e->app_len > 0 ||
-      e->close_received || e->ch_done)
+  if (e->phase == P_CLOSED || e->phase == P_TLS12 || e->ibuf == NULL ||
+      e->app_len > 0 || e->close_received || e->ch_done)
     return 0;
   if (e->phase <= P_WAIT_CH2 && e->rd.suite == NULL)
     *at = ch_record_at(e);
@@ -604,6 +621,7 @@ unsigned zn__tls13_status(const struct zn__tls13 *e) {
 bool zn__tls13_idle(const struct zn__tls13 *e) {
   return e->phase == P_OPEN && e->in_have == 0 && e->app_len == 0 &&
          e->gather == 0 && e->out_len == 0 && e->hs_in_len == 0 &&
+         (e->cli == NULL || e->cli->hdr_len == 0) &&
          !zn__tls13_flight_pending(e) && !key_update_due(e) &&
          !e->close_wanted && !e->alert_pending;
 }

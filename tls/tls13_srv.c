@@ -28,90 +28,31 @@
 
 #include "tls13_int.h"
 #include "tls13_sig.h"
-
-/* Our groups, most preferred first (§4.2.7). */
-static const uint16_t our_groups[] = {
-    ZN__TLS13_GROUP_x25519,
-    ZN__TLS13_GROUP_secp256r1,
-    ZN__TLS13_GROUP_secp384r1,
-};
+#include "tls13_w.h"
 
 static const uint8_t ccs_byte = 1;
 
-/* ---- writing messages into the scratch ---- */
-
-struct w {
-  uint8_t *b;
-  size_t n, cap;
-  bool full;
-};
-
-static void w_bytes(struct w *w, const void *p, size_t len) {
-  if (w->full || len > w->cap - w->n) {
-    w->full = true;
-    return;
-  }
-  if (len)
-    memcpy(w->b + w->n, p, len);
-  w->n += len;
-}
-
-static void w_u8(struct w *w, unsigned v) {
-  uint8_t b = (uint8_t)v;
-  w_bytes(w, &b, 1);
-}
-
-static void w_u16(struct w *w, unsigned v) {
-  uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
-  w_bytes(w, b, 2);
-}
-
-/* Open a length of `bytes` bytes: its place, filled by w_close. */
-static size_t w_open(struct w *w, int bytes) {
-  size_t at = w->n;
-  static const uint8_t zero[3];
-  w_bytes(w, zero, (size_t)bytes);
-  return at;
-}
-
-static void w_close(struct w *w, size_t at, int bytes) {
-  if (w->full)
-    return;
-  size_t len = w->n - at - (size_t)bytes;
-  for (int i = bytes - 1; i >= 0; i--, len >>= 8)
-    w->b[at + (size_t)i] = (uint8_t)len;
-}
-
 /* The scratch's free part, as a writer. */
-static struct w scratch_w(struct tls13_srv_hs *h) {
-  struct w w = {h->scratch + h->scratch_len, 0,
+static struct tls13_w scratch_w(struct tls13_srv_hs *h) {
+  struct tls13_w w = {h->scratch + h->scratch_len, 0,
                 sizeof(h->scratch) - h->scratch_len, false};
   return w;
-}
-
-static void queue(struct tls13_srv_hs *h, const uint8_t *p, size_t len,
-                  uint8_t kind) {
-  struct tls13_piece *pc = &h->pieces[h->npieces++];
-  pc->p = p;
-  pc->len = (uint16_t)len;
-  pc->kind = kind;
 }
 
 /* A message written at the scratch's end: hashed into the transcript
  * and queued to be sent in a record of kind.  False if the scratch or
  * the pieces ran out (internal_error). */
-static bool commit(struct zn__tls13 *e, struct w *w, uint8_t kind) {
-  struct tls13_srv_hs *h = &e->hs.s;
-  if (w->full || h->npieces >= TLS13_MAX_PIECES)
+static bool commit(struct zn__tls13 *e, struct tls13_w *w, uint8_t kind) {
+  struct tls13_srv_hs *h = e->srv;
+  if (w->full || !zn__tls13_queue(&h->fl, w->b, w->n, kind))
     return false;
   e->suite->hash->update(&h->th.vtable, w->b, w->n);
-  queue(h, w->b, w->n, kind);
   h->scratch_len = (uint16_t)(h->scratch_len + w->n);
   return true;
 }
 
 static void transcript_hash(struct zn__tls13 *e, uint8_t *out) {
-  e->suite->hash->out(&e->hs.s.th.vtable, out);
+  e->suite->hash->out(&e->srv->th.vtable, out);
 }
 
 /* ---- choosing ---- */
@@ -183,14 +124,14 @@ static uint16_t choose_group(const struct zn__tls13_client_hello *ch,
                              bool *retry) {
   struct zn__tls13_bytes key;
   *retry = false;
-  for (size_t i = 0; i < sizeof(our_groups) / sizeof(our_groups[0]); i++)
-    if (zn__tls13_has_u16(ch->groups, our_groups[i]) &&
-        share_for(ch->shares, our_groups[i], &key))
-      return our_groups[i];
-  for (size_t i = 0; i < sizeof(our_groups) / sizeof(our_groups[0]); i++)
-    if (zn__tls13_has_u16(ch->groups, our_groups[i])) {
+  for (size_t i = 0; i < sizeof(zn__tls13_groups) / sizeof(zn__tls13_groups[0]); i++)
+    if (zn__tls13_has_u16(ch->groups, zn__tls13_groups[i]) &&
+        share_for(ch->shares, zn__tls13_groups[i], &key))
+      return zn__tls13_groups[i];
+  for (size_t i = 0; i < sizeof(zn__tls13_groups) / sizeof(zn__tls13_groups[0]); i++)
+    if (zn__tls13_has_u16(ch->groups, zn__tls13_groups[i])) {
       *retry = true;
-      return our_groups[i];
+      return zn__tls13_groups[i];
     }
   return 0;
 }
@@ -225,108 +166,46 @@ static void choose_record_limit(struct zn__tls13 *e,
 
 /* ---- the key exchange (§4.2.8, §7.4) ---- */
 
-static int ec_curve(uint16_t group) {
-  switch (group) {
-  case ZN__TLS13_GROUP_x25519:
-    return BR_EC_curve25519;
-  case ZN__TLS13_GROUP_secp256r1:
-    return BR_EC_secp256r1;
-  default:
-    return BR_EC_secp384r1;
-  }
-}
-
-static size_t share_len(uint16_t group) {
-  switch (group) {
-  case ZN__TLS13_GROUP_x25519:
-    return 32;
-  case ZN__TLS13_GROUP_secp256r1:
-    return 65;
-  default:
-    return 97;
-  }
-}
-
 /* Our key pair for the group: its public share into pub (returned
  * length), the shared secret with the client's share into shared
  * (*shared_len).  0, or the alert for a bad share. */
 static int key_exchange(struct zn__tls13 *e, uint16_t group,
                         struct zn__tls13_bytes peer, uint8_t *pub,
                         size_t *pub_len, uint8_t *shared, size_t *shared_len) {
-  const br_ec_impl *ec = br_ec_get_default();
-  int curve = ec_curve(group);
-  uint8_t kbuf[BR_EC_KBUF_PRIV_MAX_SIZE], point[BR_EC_KBUF_PUB_MAX_SIZE];
-  br_ec_private_key sk;
-  br_ec_public_key pk;
-  if (peer.len != share_len(group) ||
-      br_ec_keygen(&e->hs.s.rng.vtable, ec, &sk, kbuf, curve) == 0 ||
-      br_ec_compute_pub(ec, &pk, pub, &sk) != share_len(group))
+  uint8_t sk[48];
+  size_t sk_len;
+  if (peer.len != zn__tls13_share_len(group) ||
+      !zn__tls13_keygen(&e->srv->rng, group, sk, &sk_len, pub, pub_len))
     return ZN__TLS13_ALERT_illegal_parameter;
-  *pub_len = pk.qlen;
-  memcpy(point, peer.p, peer.len);
-  uint32_t ok = ec->mul(point, peer.len, sk.x, sk.xlen, curve);
-  memset(kbuf, 0, sizeof(kbuf));
-  size_t xlen, xoff = ec->xoff(curve, &xlen);
-  uint8_t any = 0;
-  for (size_t i = 0; i < xlen; i++)
-    any |= point[xoff + i];
-  if (!ok || any == 0) /* §7.4.2: an all-zero X25519 secret */
-    return ZN__TLS13_ALERT_illegal_parameter;
-  memcpy(shared, point + xoff, xlen);
-  *shared_len = xlen;
-  return 0;
-}
-
-/* §7.1: the handshake secret from the (EC)DHE secret (no PSK). */
-static void handshake_secret(struct zn__tls13 *e, const uint8_t *shared,
-                             size_t len) {
-  const struct zn__tls13_suite *s = e->suite;
-  uint8_t early[ZN__TLS13_MAX_HASH], empty[ZN__TLS13_MAX_HASH],
-      derived[ZN__TLS13_MAX_HASH];
-  if (e->resumed)
-    zn__tls13_extract(s, NULL, e->hs.s.psk, s->hash_len, early);
-  else
-    zn__tls13_extract(s, NULL, NULL, 0, early);
-  zn__tls13_empty_hash(s, empty);
-  zn__tls13_derive_secret(s, early, "derived", empty, derived);
-  zn__tls13_extract(s, derived, shared, len, e->hs.s.secret);
+  int a = zn__tls13_ecdh(group, sk, sk_len, peer, shared, shared_len);
+  memset(sk, 0, sizeof(sk));
+  return a;
 }
 
 /* §7.1: the traffic secrets of the handshake, the master secret. */
 static void handshake_traffic(struct zn__tls13 *e) {
-  struct tls13_srv_hs *h = &e->hs.s;
-  const struct zn__tls13_suite *s = e->suite;
-  uint8_t th[ZN__TLS13_MAX_HASH], empty[ZN__TLS13_MAX_HASH],
-      derived[ZN__TLS13_MAX_HASH];
+  struct tls13_srv_hs *h = e->srv;
+  uint8_t th[ZN__TLS13_MAX_HASH];
   transcript_hash(e, th);
-  zn__tls13_derive_secret(s, h->secret, "c hs traffic", th, h->c_hs);
-  zn__tls13_derive_secret(s, h->secret, "s hs traffic", th, h->s_hs);
-  zn__tls13_empty_hash(s, empty);
-  zn__tls13_derive_secret(s, h->secret, "derived", empty, derived);
-  zn__tls13_extract(s, derived, NULL, 0, h->secret); /* master */
+  zn__tls13_handshake_traffic(e->suite, h->secret, th, h->c_hs, h->s_hs);
 }
 
 /* ---- the messages ---- */
 
-static size_t hs_header(struct w *w, uint8_t type) {
-  w_u8(w, type);
-  return w_open(w, 3);
-}
-
-static void ext_versions(struct w *w) {
+static void ext_versions(struct tls13_w *w) {
   w_u16(w, 43);
   w_u16(w, 2);
   w_u16(w, 0x0304);
 }
 
 /* §4.1.3: ServerHello, or a HelloRetryRequest (random NULL). */
-static void write_server_hello(struct w *w,
+static void write_server_hello(struct tls13_w *w,
                                const struct zn__tls13_client_hello *ch,
                                const uint8_t *random, uint16_t suite,
                                uint16_t group, const uint8_t *share,
                                size_t share_len, const uint8_t *cookie,
                                size_t cookie_len, int psk_index) {
-  size_t m = hs_header(w, ZN__TLS13_HS_server_hello);
+  size_t m = w_hs_header(w, ZN__TLS13_HS_server_hello);
   w_u16(w, 0x0303);
   w_bytes(w, random ? random : zn__tls13_hrr_random, 32);
   w_u8(w, (unsigned)ch->session_id.len);
@@ -360,9 +239,9 @@ static void write_server_hello(struct w *w,
 
 /* §4.3.1: what the client asked for that we do, in the clear no more. */
 static void
-write_encrypted_extensions(struct w *w, const struct zn__tls13 *e,
+write_encrypted_extensions(struct tls13_w *w, const struct zn__tls13 *e,
                            const struct zn__tls13_client_hello *ch) {
-  size_t m = hs_header(w, ZN__TLS13_HS_encrypted_extensions);
+  size_t m = w_hs_header(w, ZN__TLS13_HS_encrypted_extensions);
   size_t x = w_open(w, 2);
   if (ch->server_name.len) { /* RFC 6066 §3: an empty acknowledgement */
     w_u16(w, 0);
@@ -394,14 +273,14 @@ write_encrypted_extensions(struct w *w, const struct zn__tls13 *e,
 
 /* §4.4.2: the framing is ours, each certificate's DER the credentials'. */
 static bool queue_certificate(struct zn__tls13 *e) {
-  struct tls13_srv_hs *h = &e->hs.s;
+  struct tls13_srv_hs *h = e->srv;
   const struct zn_tls_creds *cr = e->cfg->creds;
   size_t total = 0;
   for (uint32_t i = 0; i < cr->chain_len; i++)
     total += 3 + cr->chain[i].data_len + 2;
   if (cr->chain_len > TLS13_MAX_CHAIN || total > 0xffffffu - 4)
     return false;
-  struct w w = scratch_w(h);
+  struct tls13_w w = scratch_w(h);
   w_u8(&w, ZN__TLS13_HS_certificate);
   size_t body = 1 + 3 + total;
   uint8_t len3[3] = {(uint8_t)(body >> 16), (uint8_t)(body >> 8),
@@ -415,10 +294,10 @@ static bool queue_certificate(struct zn__tls13 *e) {
     size_t n = cr->chain[i].data_len;
     uint8_t l[3] = {(uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
     w_bytes(&w, l, 3);
-    if (!commit(e, &w, K_ENC_HS) || h->npieces + 2 > TLS13_MAX_PIECES)
+    if (!commit(e, &w, K_ENC_HS) || h->fl.npieces + 2 > TLS13_MAX_PIECES)
       return false;
     e->suite->hash->update(&h->th.vtable, cr->chain[i].data, n);
-    queue(h, cr->chain[i].data, n, K_ENC_HS);
+    (void)zn__tls13_queue(&h->fl, cr->chain[i].data, n, K_ENC_HS);
     w = scratch_w(h);
     w_u16(&w, 0); /* no extensions for the entry */
   }
@@ -427,7 +306,7 @@ static bool queue_certificate(struct zn__tls13 *e) {
 
 /* §4.4.3. */
 static bool queue_certificate_verify(struct zn__tls13 *e) {
-  struct tls13_srv_hs *h = &e->hs.s;
+  struct tls13_srv_hs *h = e->srv;
   const struct zn_tls_creds *cr = e->cfg->creds;
   uint8_t th[ZN__TLS13_MAX_HASH], content[ZN__TLS13_CV_CONTENT_MAX], rnd[64],
       sig[ZN__TLS13_SIG_MAX];
@@ -439,8 +318,8 @@ static bool queue_certificate_verify(struct zn__tls13 *e) {
                                sig, sizeof(sig));
   if (slen == 0)
     return false;
-  struct w w = scratch_w(h);
-  size_t m = hs_header(&w, ZN__TLS13_HS_certificate_verify);
+  struct tls13_w w = scratch_w(h);
+  size_t m = w_hs_header(&w, ZN__TLS13_HS_certificate_verify);
   w_u16(&w, h->scheme);
   w_u16(&w, (unsigned)slen);
   w_bytes(&w, sig, slen);
@@ -451,20 +330,17 @@ static bool queue_certificate_verify(struct zn__tls13 *e) {
 /* §4.4.4: HMAC(finished_key, transcript) with the base key. */
 static void finished_mac(struct zn__tls13 *e, const uint8_t *base,
                          uint8_t *out) {
-  const struct zn__tls13_suite *s = e->suite;
-  uint8_t key[ZN__TLS13_MAX_HASH], th[ZN__TLS13_MAX_HASH];
-  zn__tls13_expand_label(s, base, "finished", NULL, 0, key, s->hash_len);
+  uint8_t th[ZN__TLS13_MAX_HASH];
   transcript_hash(e, th);
-  zn__tls13_hmac(s, key, s->hash_len, th, s->hash_len, out);
-  memset(key, 0, sizeof(key));
+  zn__tls13_finished_mac(e->suite, base, th, out);
 }
 
 static bool queue_finished(struct zn__tls13 *e) {
-  struct tls13_srv_hs *h = &e->hs.s;
+  struct tls13_srv_hs *h = e->srv;
   uint8_t mac[ZN__TLS13_MAX_HASH];
   finished_mac(e, h->s_hs, mac);
-  struct w w = scratch_w(h);
-  size_t m = hs_header(&w, ZN__TLS13_HS_finished);
+  struct tls13_w w = scratch_w(h);
+  size_t m = w_hs_header(&w, ZN__TLS13_HS_finished);
   w_bytes(&w, mac, e->suite->hash_len);
   w_close(&w, m, 3);
   return commit(e, &w, K_ENC_HS);
@@ -472,30 +348,19 @@ static bool queue_finished(struct zn__tls13 *e) {
 
 /* ---- the ClientHello ---- */
 
-/* §4.1.4: the transcript restarts with message_hash(ClientHello1). */
-static void restart_transcript(struct zn__tls13 *e) {
-  struct tls13_srv_hs *h = &e->hs.s;
-  uint8_t hash[ZN__TLS13_MAX_HASH];
-  transcript_hash(e, hash);
-  uint8_t head[4] = {ZN__TLS13_HS_message_hash, 0, 0, e->suite->hash_len};
-  e->suite->hash->init(&h->th.vtable);
-  e->suite->hash->update(&h->th.vtable, head, 4);
-  e->suite->hash->update(&h->th.vtable, hash, e->suite->hash_len);
-}
-
 static int send_hello_retry(struct zn__tls13 *e,
                             const struct zn__tls13_client_hello *ch,
                             uint16_t group) {
-  struct tls13_srv_hs *h = &e->hs.s;
-  restart_transcript(e);
+  struct tls13_srv_hs *h = e->srv;
+  zn__tls13_restart_transcript(e->suite, &h->th);
   br_hmac_drbg_generate(&h->rng, h->cookie, sizeof(h->cookie));
-  struct w w = scratch_w(h);
+  struct tls13_w w = scratch_w(h);
   write_server_hello(&w, ch, NULL, e->suite->id, group, NULL, 0, h->cookie,
                      sizeof(h->cookie), -1);
   if (!commit(e, &w, K_PLAIN_HS))
     return ZN__TLS13_ALERT_internal_error;
   if (ch->session_id.len)
-    queue(h, &ccs_byte, 1, K_CCS);
+    (void)zn__tls13_queue(&h->fl, &ccs_byte, 1, K_CCS);
   h->hrr_sent = true;
   e->hello_retry = true;
   h->group = group;
@@ -507,7 +372,7 @@ static int send_hello_retry(struct zn__tls13 *e,
 /* §4.1.4: the second ClientHello keeps to what the retry asked. */
 static int check_second_hello(const struct zn__tls13 *e,
                               const struct zn__tls13_client_hello *ch) {
-  const struct tls13_srv_hs *h = &e->hs.s;
+  const struct tls13_srv_hs *h = e->srv;
   struct zn__tls13_bytes key, shares = ch->shares;
   uint16_t g;
   size_t n = 0;
@@ -539,24 +404,24 @@ static int check_hello(const struct zn__tls13_client_hello *ch) {
 static int queue_flight(struct zn__tls13 *e,
                         const struct zn__tls13_client_hello *ch,
                         const uint8_t *pub, size_t pub_len) {
-  struct tls13_srv_hs *h = &e->hs.s;
+  struct tls13_srv_hs *h = e->srv;
   uint8_t random[32];
   br_hmac_drbg_generate(&h->rng, random, sizeof(random));
-  struct w w = scratch_w(h);
+  struct tls13_w w = scratch_w(h);
   write_server_hello(&w, ch, random, e->suite->id, h->group, pub, pub_len, NULL,
                      0, e->resumed ? h->psk_index : -1);
   if (!commit(e, &w, K_PLAIN_HS))
     return ZN__TLS13_ALERT_internal_error;
   if (ch->session_id.len && !h->hrr_sent)
-    queue(h, &ccs_byte, 1, K_CCS);
+    (void)zn__tls13_queue(&h->fl, &ccs_byte, 1, K_CCS);
   handshake_traffic(e);
-  queue(h, h->s_hs, 0, K_KEYS);
+  (void)zn__tls13_queue(&h->fl, h->s_hs, 0, K_KEYS);
   w = scratch_w(h);
   write_encrypted_extensions(&w, e, ch);
   if (!commit(e, &w, K_ENC_HS) ||
       (!e->resumed &&
        (!queue_certificate(e) || !queue_certificate_verify(e))) ||
-      !queue_finished(e) || h->npieces >= TLS13_MAX_PIECES)
+      !queue_finished(e) || h->fl.npieces >= TLS13_MAX_PIECES)
     return ZN__TLS13_ALERT_internal_error;
   return 0;
 }
@@ -564,19 +429,19 @@ static int queue_flight(struct zn__tls13 *e,
 /* After our Finished: the application secrets, the client's Finished
  * expected (§7.1, §4.4.4). */
 static void application_secrets(struct zn__tls13 *e) {
-  struct tls13_srv_hs *h = &e->hs.s;
+  struct tls13_srv_hs *h = e->srv;
   uint8_t th[ZN__TLS13_MAX_HASH];
   transcript_hash(e, th);
   zn__tls13_derive_secret(e->suite, h->secret, "s ap traffic", th, h->s_ap);
   zn__tls13_derive_secret(e->suite, h->secret, "c ap traffic", th, h->c_ap);
   finished_mac(e, h->c_hs, h->client_finished);
-  queue(h, h->s_ap, 0, K_KEYS);
+  (void)zn__tls13_queue(&h->fl, h->s_ap, 0, K_KEYS);
 }
 
 /* Everything decided; the (EC)DHE and the flight. */
 static int full_handshake(struct zn__tls13 *e,
                           const struct zn__tls13_client_hello *ch) {
-  struct tls13_srv_hs *h = &e->hs.s;
+  struct tls13_srv_hs *h = e->srv;
   struct zn__tls13_bytes peer;
   uint8_t pub[BR_EC_KBUF_PUB_MAX_SIZE], shared[66];
   size_t pub_len, shared_len;
@@ -584,7 +449,8 @@ static int full_handshake(struct zn__tls13 *e,
   int a = key_exchange(e, h->group, peer, pub, &pub_len, shared, &shared_len);
   if (a)
     return a;
-  handshake_secret(e, shared, shared_len);
+  zn__tls13_handshake_secret(e->suite, e->resumed ? h->psk : NULL, shared,
+                             shared_len, h->secret);
   memset(shared, 0, sizeof(shared));
   a = queue_flight(e, ch, pub, pub_len);
   if (a)
@@ -622,7 +488,7 @@ static bool ticket_usable(const struct zn__tls13 *e, struct zn__tls13_bytes id,
   const struct zn__tls13_suite *ts;
   if (!zn__tls13_ticket_open(e->cfg->tickets, id.p, id.len, e->now_ms, t) ||
       (ts = zn__tls13_suite(t->suite)) == NULL || ts->hash != e->suite->hash ||
-      memcmp(t->name_hash, e->hs.s.name_hash, 8) != 0)
+      memcmp(t->name_hash, e->srv->name_hash, 8) != 0)
     return false;
   uint32_t client_age = obfuscated_age - t->age_add;
   uint64_t ours = e->now_ms - t->issued_ms;
@@ -641,7 +507,7 @@ static bool binder_valid(struct zn__tls13 *e, const uint8_t *msg,
       mac[ZN__TLS13_MAX_HASH];
   if (binder.len != s->hash_len)
     return false;
-  br_hash_compat_context c = e->hs.s.th;
+  br_hash_compat_context c = e->srv->th;
   s->hash->update(&c.vtable, msg, binders_at);
   s->hash->out(&c.vtable, th);
   zn__tls13_extract(s, NULL, psk, s->hash_len, early);
@@ -660,7 +526,7 @@ static bool binder_valid(struct zn__tls13 *e, const uint8_t *msg,
 static int choose_psk(struct zn__tls13 *e,
                       const struct zn__tls13_client_hello *ch,
                       const uint8_t *msg) {
-  struct tls13_srv_hs *h = &e->hs.s;
+  struct tls13_srv_hs *h = e->srv;
   e->resumed = false;
   h->psk_index = -1;
   if (e->cfg->tickets == NULL || !(ch->seen & ZN__TLS13_SEEN(pre_shared_key)) ||
@@ -689,7 +555,7 @@ static int choose_psk(struct zn__tls13 *e,
 /* §4.6.1: one ticket after the client's Finished, its PSK from the
  * resumption master secret and the nonce 0. */
 static void queue_ticket(struct zn__tls13 *e) {
-  struct tls13_srv_hs *h = &e->hs.s;
+  struct tls13_srv_hs *h = e->srv;
   const struct zn__tls13_suite *s = e->suite;
   uint8_t th[ZN__TLS13_MAX_HASH], res[ZN__TLS13_MAX_HASH], nonce[12];
   static const uint8_t ticket_nonce[1] = {0};
@@ -708,8 +574,8 @@ static void queue_ticket(struct zn__tls13 *e) {
   uint8_t ticket[ZN__TLS13_TICKET_MAX];
   size_t n =
       zn__tls13_ticket_seal(e->cfg->tickets, &t, nonce, ticket, sizeof(ticket));
-  struct w w = scratch_w(h);
-  size_t m = hs_header(&w, ZN__TLS13_HS_new_session_ticket);
+  struct tls13_w w = scratch_w(h);
+  size_t m = w_hs_header(&w, ZN__TLS13_HS_new_session_ticket);
   uint32_t life = zn__tls13_ticket_lifetime(e->cfg->tickets);
   w_u16(&w, life >> 16);
   w_u16(&w, life & 0xffffu);
@@ -721,8 +587,8 @@ static void queue_ticket(struct zn__tls13 *e) {
   w_bytes(&w, ticket, n);
   w_u16(&w, 0); /* no extensions: no early_data */
   w_close(&w, m, 3);
-  if (n && !w.full && h->npieces < TLS13_MAX_PIECES) {
-    queue(h, w.b, w.n, K_ENC_HS);
+  if (n && !w.full && h->fl.npieces < TLS13_MAX_PIECES) {
+    (void)zn__tls13_queue(&h->fl, w.b, w.n, K_ENC_HS);
     h->scratch_len = (uint16_t)(h->scratch_len + w.n);
   }
   memset(&t, 0, sizeof(t));
@@ -733,7 +599,7 @@ static void queue_ticket(struct zn__tls13 *e) {
  * them (the second only confirms). */
 static int decide(struct zn__tls13 *e, const struct zn__tls13_client_hello *ch,
                   bool *retry) {
-  struct tls13_srv_hs *h = &e->hs.s;
+  struct tls13_srv_hs *h = e->srv;
   const struct zn_tls_creds *cr = e->cfg->creds;
   const struct zn__tls13_suite *s = choose_suite(e, ch->suites);
   if (s == NULL)
@@ -774,17 +640,17 @@ int zn__tls13_srv_client_hello(struct zn__tls13 *e, const uint8_t *msg,
     a = choose_psk(e, &ch, msg);
   if (a)
     return a;
-  e->suite->hash->update(&e->hs.s.th.vtable, msg, len);
+  e->suite->hash->update(&e->srv->th.vtable, msg, len);
   if (retry)
-    return e->hs.s.hrr_sent ? ZN__TLS13_ALERT_illegal_parameter
-                            : send_hello_retry(e, &ch, e->hs.s.group);
+    return e->srv->hrr_sent ? ZN__TLS13_ALERT_illegal_parameter
+                            : send_hello_retry(e, &ch, e->srv->group);
   return full_handshake(e, &ch);
 }
 
 /* The client's Finished (§4.4.4): the session opens. */
 int zn__tls13_srv_handshake_msg(struct zn__tls13 *e, const uint8_t *msg,
                                 size_t len) {
-  struct tls13_srv_hs *h = &e->hs.s;
+  struct tls13_srv_hs *h = e->srv;
   size_t hl = e->suite->hash_len;
   if (e->phase != P_WAIT_CFIN || msg[0] != ZN__TLS13_HS_finished)
     return ZN__TLS13_ALERT_unexpected_message;
@@ -798,59 +664,6 @@ int zn__tls13_srv_handshake_msg(struct zn__tls13 *e, const uint8_t *msg,
   if (e->cfg->tickets)
     queue_ticket(e);
   return 0;
-}
-
-/* ---- the flight, cut into records ---- */
-
-bool zn__tls13_flight_pending(const struct zn__tls13 *e) {
-  return e->role == ZN_TLS_SERVER && e->phase != P_CLOSED &&
-         e->hs.s.piece < e->hs.s.npieces;
-}
-
-/* Switches of the write keys at the front of the queue. */
-static void take_keys(struct zn__tls13 *e) {
-  struct tls13_srv_hs *h = &e->hs.s;
-  while (h->piece < h->npieces && h->pieces[h->piece].kind == K_KEYS) {
-    zn__tls13_set_write(e, h->pieces[h->piece].p);
-    h->piece++;
-  }
-}
-
-bool zn__tls13_srv_flight(struct zn__tls13 *e) {
-  struct tls13_srv_hs *h = &e->hs.s;
-  if (!zn__tls13_flight_pending(e))
-    return false;
-  take_keys(e);
-  if (h->piece >= h->npieces)
-    return false;
-  uint8_t kind = h->pieces[h->piece].kind;
-  size_t cap =
-      kind == K_ENC_HS ? e->max_plain : e->obuf_len - ZN__TLS13_HDR_LEN;
-  if (cap > ZN__TLS13_MAX_PLAIN)
-    cap = ZN__TLS13_MAX_PLAIN;
-  size_t fill = 0;
-  while (h->piece < h->npieces && h->pieces[h->piece].kind == kind &&
-         fill < cap) {
-    const struct tls13_piece *pc = &h->pieces[h->piece];
-    size_t n = pc->len - h->piece_off;
-    if (n > cap - fill)
-      n = cap - fill;
-    memcpy(e->obuf + ZN__TLS13_HDR_LEN + fill, pc->p + h->piece_off, n);
-    fill += n;
-    h->piece_off = (uint16_t)(h->piece_off + n);
-    if (h->piece_off == pc->len) {
-      h->piece++;
-      h->piece_off = 0;
-    }
-    if (kind == K_CCS)
-      break;
-  }
-  zn__tls13_seal_out(e,
-                     kind == K_CCS ? ZN__TLS13_CT_change_cipher_spec
-                                   : ZN__TLS13_CT_handshake,
-                     fill);
-  take_keys(e);
-  return true;
 }
 
 /* ---- the ClientHello's records gathered (tls13_rec.c) ---- */

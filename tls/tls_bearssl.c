@@ -75,20 +75,10 @@ static size_t bssl_state_size(enum zn_tls_role role) {
 
 /* ---- policy, common to both roles ---- */
 
-static const uint16_t suite_ids[ZN_TLS_NSUITES] = {
-#define SUITE_ID_(name, id, text, version) id,
-    ZN_TLS_SUITES(SUITE_ID_)
-#undef SUITE_ID_
-};
-
 /* TLS 1.2's of the mask (the others are the TLS 1.3 engine's). */
 static void set_suites(br_ssl_engine_context *eng, uint32_t mask) {
   uint16_t ids[ZN_TLS_NSUITES];
-  mask &= zn__tls_suites_of(0x0303);
-  size_t n = 0;
-  for (unsigned i = 0; i < ZN_TLS_NSUITES; i++)
-    if (mask & (1u << i))
-      ids[n++] = suite_ids[i];
+  size_t n = zn__tls_suite_ids(mask, 0x0303, ids);
   br_ssl_engine_set_suites(eng, ids, n);
 }
 
@@ -154,9 +144,8 @@ static int server_start(struct bssl_server *s, const struct zn_tls_config *cfg,
 
 /* Chain validation (RFC 5280 as BearSSL's minimal engine does it): the
  * anchors, SHA-2 signatures, RSA of 2048 bits and up, the given time. */
-static void set_validation(struct bssl_client *c,
-                           const struct zn_tls_config *cfg, uint64_t now) {
-  br_x509_minimal_context *xc = &c->xc;
+void zn__tls_x509_init(br_x509_minimal_context *xc,
+                       const struct zn_tls_config *cfg, uint64_t now) {
   const struct zn_tls_anchors *a = cfg->anchors;
   br_x509_minimal_init(xc, &br_sha256_vtable, a->ta, a->n);
   br_x509_minimal_set_hash(xc, br_sha256_ID, &br_sha256_vtable);
@@ -168,7 +157,23 @@ static void set_validation(struct bssl_client *c,
   br_x509_minimal_set_minrsa(xc, MIN_RSA_BYTES);
   br_x509_minimal_set_time(xc, (uint32_t)(now / 86400u) + DAYS_TO_UNIX_EPOCH,
                            (uint32_t)(now % 86400u));
-  br_ssl_engine_set_x509(&c->cc.eng, &xc->vtable);
+}
+
+static void set_validation(struct bssl_client *c,
+                           const struct zn_tls_config *cfg, uint64_t now) {
+  zn__tls_x509_init(&c->xc, cfg, now);
+  br_ssl_engine_set_x509(&c->cc.eng, &c->xc.vtable);
+}
+
+/* BearSSL's client wrote its ClientHello (which the caller dropped) and
+ * waits for the ServerHello: from now on its transcript and its random
+ * are those of the hello that was sent instead (tls13_engine.c). */
+void zn__tls_bearssl_adopt_hello(void *state, const uint8_t *hello,
+                                 size_t len) {
+  br_ssl_engine_context *eng = eng_of(state);
+  memcpy(eng->client_random, hello + 6, 32);
+  br_multihash_init(&eng->mhash);
+  br_multihash_update(&eng->mhash, hello, len);
 }
 
 static int client_start(struct bssl_client *c, const struct zn_tls_config *cfg,
@@ -340,7 +345,7 @@ static enum zn_tls_failure alert_failure(int alert, bool sent) {
 }
 
 /* BearSSL's X.509 codes (32..63). */
-static enum zn_tls_failure x509_failure(int code) {
+enum zn_tls_failure zn__tls_x509_failure(int code) {
   switch (code) {
   case BR_ERR_X509_BAD_SERVER_NAME:
     return ZN_TLS_FAIL_name_mismatch;
@@ -389,7 +394,7 @@ static struct zn__tls_verdict bssl_verdict(int code) {
     v.alert = code - BR_ERR_RECV_FATAL_ALERT;
     v.failure = alert_failure(v.alert, false);
   } else if (code >= BR_ERR_X509_OK) {
-    v.failure = x509_failure(code);
+    v.failure = zn__tls_x509_failure(code);
   } else {
     v.failure = engine_failure(code);
   }

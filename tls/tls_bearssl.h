@@ -31,4 +31,16 @@ struct zn_tls_session_cache {
   /* the entries follow */
 };
 
+/* A client's chain validation (RFC 5280 as BearSSL's minimal engine
+ * does it): cfg's anchors, SHA-2 signatures, RSA of 2048 bits and up,
+ * the time now (s since the epoch). */
+void zn__tls_x509_init(br_x509_minimal_context *xc,
+                       const struct zn_tls_config *cfg, uint64_t now);
+/* What one of BearSSL's X.509 codes (BR_ERR_X509_*) means. */
+enum zn_tls_failure zn__tls_x509_failure(int code);
+/* A BearSSL client that wrote its ClientHello, which was not sent: take
+ * hello (len bytes, a whole handshake message) as the one it sent. */
+void zn__tls_bearssl_adopt_hello(void *state, const uint8_t *hello,
+                                 size_t len);
+
 #endif /* ZNET_TLS_BEARSSL_H */

@@ -84,6 +84,9 @@ uint32_t zn__tls_suite_bit(uint16_t iana);
 /* The ZN_TLS_SUITE() bits of one protocol version's suites (0x0303,
  * 0x0304). */
 uint32_t zn__tls_suites_of(uint16_t version);
+/* The IANA numbers of the suites of mask for one version, in
+ * ZN_TLS_SUITES's order, into ids (ZN_TLS_NSUITES): how many. */
+size_t zn__tls_suite_ids(uint32_t mask, uint16_t version, uint16_t *ids);
 
 /* What a session is started with, besides the configuration. */
 struct zn__tls_start {

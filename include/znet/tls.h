@@ -18,8 +18,14 @@
  * suite is TLS 1.2 only); it picks the suite in the client's order (in
  * TLS 1.2 one its key can sign for), the TLS 1.3 group X25519 first,
  * then P-256, then P-384 (a HelloRetryRequest when the client sent no
- * share for one of them).  Clients speak TLS 1.2 (BearSSL's engine; the
- * TLS 1.3 client is to come).  No renegotiation, no compression, no
+ * share for one of them).  A client offers TLS 1.3 and TLS 1.2 in one
+ * ClientHello (X25519's share; P-256 or P-384 if a HelloRetryRequest
+ * asks), checks the chain against cfg.anchors and server_name, and
+ * speaks TLS 1.2 through BearSSL's engine if the server answers TLS 1.2
+ * (refusing one whose random carries RFC 8446 §4.1.3's downgrade
+ * sentinel); it does not resume TLS 1.3 sessions (tickets are read and
+ * dropped) and answers a CertificateRequest with no certificate.  No
+ * renegotiation, no compression, no
  * 0-RTT (RFC 8446 §8: replay protection needs state a unikernel loses
  * on restart).  TLS 1.3 comes from znet's own engine over BearSSL's
  * constant-time primitives (tls/tls13_*.c), TLS 1.2 from BearSSL's; the
@@ -42,16 +48,18 @@
  * | role   | in_buf | out_buf | bytes  |
  * |--------|--------|---------|--------|
  * | server | 16709  | 16469   | 38053  |
- * | client | 16709  | 16469   | 40805  |
+ * | client | 16709  | 16469   | 41909  |
  * | server | 16709  | 597     | 22181  |
- * | client | 837    | 597     | 9061   |
+ * | client | 837    | 597     | 10165  |
  * | server | lent   | lent    | 4864   |
  *
  * That is the two buffers, the engine's state (a server's: the TLS 1.3
- * engine, 3864 bytes, in the same place as the BearSSL context of 4128
- * that takes over when a client offers only TLS 1.2, plus 16; a client's
- * BearSSL context 3720, plus 3168 for its X.509 validator; and 64 for
- * the ALPN list), 40 bytes per write_ref reference (cfg.max_refs, 8
+ * engine, 3992 bytes, in the same place as the BearSSL context of 4192
+ * that takes over when a client offers only TLS 1.2; a client's: the TLS
+ * 1.3 engine with its handshake state, 8056 bytes (its X.509 validator
+ * 3168, its ClientHello kept and a server message gathered, 1280 and
+ * 1024), in the same place as the BearSSL context of 6952 that takes
+ * over when the server answers TLS 1.2), 40 bytes per write_ref reference (cfg.max_refs, 8
  * by default) and 336 bytes of glue, each part rounded up to 16.  The
  * server's input buffer must hold a whole record: the client decides
  * whether records get smaller.  The last line is a client that asks for

@@ -17,14 +17,28 @@ static const uint32_t rsa_suites[] = {
 };
 static const uint16_t rsa_ids[] = {0xC02F, 0xC030, 0xCCA8};
 
-/* One handshake offering only `suite`, a message each way, a clean
+static const uint32_t tls13_suites[] = {
+    ZN_TLS_SUITE(AES_128_GCM_SHA256),
+    ZN_TLS_SUITE(AES_256_GCM_SHA384),
+    ZN_TLS_SUITE(CHACHA20_POLY1305_SHA256),
+};
+static const uint16_t tls13_ids[] = {0x1301, 0x1302, 0x1303};
+
+/* Every TLS 1.2 suite. */
+#define TLS12_ALL                                                              \
+  (ZN_TLS_SUITES_ALL & ~(tls13_suites[0] | tls13_suites[1] | tls13_suites[2]))
+
+/* One handshake, the client offering only `suite` (0: all) and the
+ * server accepting `srv_suites` (0: all), a message each way, a clean
  * close. */
-static void handshake_with(bool rsa, uint32_t suite, uint16_t want) {
+static void handshake_between(bool rsa, uint32_t suite, uint32_t srv_suites,
+                              uint16_t want) {
   struct tpair t;
   tf_init(&t, NULL);
   if (rsa)
     tf_creds(&t, ZT_PEM_SERVER_RSA_PEM, ZT_PEM_SERVER_RSA_KEY);
   t.ccfg.suites = suite;
+  t.scfg.suites = srv_suites;
   tf_rx(&t.srv, 1024);
   tf_rx(&t.cli, 1024);
   ZT_EQ(tf_connect(&t, "localhost"), ZN_OK);
@@ -34,11 +48,17 @@ static void handshake_with(bool rsa, uint32_t suite, uint16_t want) {
   ZT_EQ(t.cli.opened, 1);
   ZT_EQ(t.srv.opened, 1);
   ZT_EQ(t.cli.errors + t.srv.errors, 0);
+  if (t.cli.errors + t.srv.errors)
+    printf("# client: %s (code 0x%x, alert %d sent %d); server: %s (code "
+           "0x%x, alert %d sent %d)\n",
+           t.cli.fail.text, t.cli.fail.engine_code, t.cli.fail.alert,
+           t.cli.fail.alert_sent, t.srv.fail.text, t.srv.fail.engine_code,
+           t.srv.fail.alert, t.srv.fail.alert_sent);
   struct zn_tls_info ci, si;
   ZT_EQ(zn_tls_get_info(t.cli.s, &ci), ZN_OK);
   ZT_EQ(zn_tls_get_info(t.srv.s, &si), ZN_OK);
   ZT_CHECK(ci.open && si.open);
-  ZT_EQ(ci.version, 0x0303);
+  ZT_EQ(ci.version, want >> 8 == 0x13 ? 0x0304 : 0x0303);
   ZT_EQ(ci.suite, want);
   ZT_EQ(si.suite, want);
   ZT_CHECK(ci.suite_name != NULL);
@@ -53,7 +73,12 @@ static void handshake_with(bool rsa, uint32_t suite, uint16_t want) {
   ZT_MEMEQ(t.cli.rx, "pong!", 5);
   ZT_EQU(t.cstats.v[ZN_TLS_STAT_handshakes_ok], 1);
   ZT_EQU(t.sstats.v[ZN_TLS_STAT_handshakes_ok], 1);
+  ZT_EQU(t.cstats.v[ZN_TLS_STAT_handshakes_tls13], want >> 8 == 0x13);
   tf_free(&t);
+}
+
+static void handshake_with(bool rsa, uint32_t suite, uint16_t want) {
+  handshake_between(rsa, suite, 0, want);
 }
 
 ZT_TEST(test_ecdsa_each_suite_handshakes) {
@@ -66,10 +91,33 @@ ZT_TEST(test_rsa_each_suite_handshakes) {
     handshake_with(true, rsa_suites[i], rsa_ids[i]);
 }
 
-/* Offered everything, each server picks a suite its key signs for. */
+/* Offered every TLS 1.2 suite, each server picks one its key signs
+ * for. */
 ZT_TEST(test_server_picks_by_key_type) {
-  handshake_with(false, 0, 0xC02B);
-  handshake_with(true, 0, 0xC02F);
+  handshake_with(false, TLS12_ALL, 0xC02B);
+  handshake_with(true, TLS12_ALL, 0xC02F);
+}
+
+/* TLS 1.3 (znet's client and server): each suite with each key type
+ * (ECDSA P-256, RSA-PSS), and the client's first when it offers all. */
+ZT_TEST(test_tls13_each_suite_handshakes) {
+  for (int i = 0; i < 3; i++) {
+    handshake_with(false, tls13_suites[i], tls13_ids[i]);
+    handshake_with(true, tls13_suites[i], tls13_ids[i]);
+  }
+  handshake_with(false, 0, 0x1301);
+  handshake_with(true, 0, 0x1301);
+}
+
+/* A client offering both versions to a TLS 1.2 server: BearSSL's engine
+ * takes over from the ServerHello with the hello znet's client sent, and
+ * the session is TLS 1.2 (its Finished proves both sides hashed the same
+ * hello). */
+ZT_TEST(test_tls13_client_falls_back_to_tls12_server) {
+  handshake_between(false, 0, TLS12_ALL, 0xC02B);
+  handshake_between(true, 0, TLS12_ALL, 0xC02F);
+  handshake_between(false, 0, ZN_TLS_SUITE(ECDHE_ECDSA_CHACHA20_POLY1305_SHA256),
+                    0xCCA9);
 }
 
 /* ALPN: the server picks the first of its names the client offers; no
@@ -140,6 +188,8 @@ int main(void) {
   ZT_RUN(test_ecdsa_each_suite_handshakes);
   ZT_RUN(test_rsa_each_suite_handshakes);
   ZT_RUN(test_server_picks_by_key_type);
+  ZT_RUN(test_tls13_each_suite_handshakes);
+  ZT_RUN(test_tls13_client_falls_back_to_tls12_server);
   ZT_RUN(test_alpn);
   ZT_RUN(test_client_handshake_timeout);
   return zt_done();

@@ -3,18 +3,24 @@
  * what the policy forbids (weak suites, TLS 1.0, TLS 1.3) or that send
  * nonsense, close early or say nothing, and the errors each side reports
  * (zn_tls_error(), the counters). */
+#include "tls13_int.h"
 #include "tls_fixture.h"
 
 /* ---- the client refuses the server's certificate ---- */
 
-/* The client fails with `want` (BearSSL's engine_code), tells the
- * server with `alert`, which the server reads as srv_want. */
-static void client_refuses(const char *chain, const char *key,
-                           const char *anchor, const char *name,
-                           enum zn_tls_failure want, int engine_code, int alert,
-                           enum zn_tls_failure srv_want) {
+/* The client, TLS 1.3 (tls13) or TLS 1.2 only, fails with `want`
+ * (BearSSL's X.509 code x509, which the TLS 1.3 engine reports as
+ * ZN__TLS13_ERR_X509 + x509), tells the server with `alert`, which the
+ * server reads as srv_want. */
+static void client_refuses_as(bool tls13, const char *chain, const char *key,
+                              const char *anchor, const char *name,
+                              enum zn_tls_failure want, int x509, int alert,
+                              enum zn_tls_failure srv_want) {
   struct tpair t;
   tf_init(&t, NULL);
+  if (!tls13)
+    t.ccfg.suites = ZN_TLS_SUITES_ALL & zn__tls_suites_of(0x0303);
+  int engine_code = tls13 ? ZN__TLS13_ERR_X509 + x509 : x509;
   tf_creds(&t, chain, key);
   if (anchor)
     tf_anchors(&t, anchor);
@@ -47,6 +53,16 @@ static void client_refuses(const char *chain, const char *key,
   ZT_EQ(zn_stream_write(t.cli.s, "x", 1), ZN_ETLS);
   diag_failure(&t);
   tf_free(&t);
+}
+
+static void client_refuses(const char *chain, const char *key,
+                           const char *anchor, const char *name,
+                           enum zn_tls_failure want, int x509, int alert,
+                           enum zn_tls_failure srv_want) {
+  client_refuses_as(true, chain, key, anchor, name, want, x509, alert,
+                    srv_want);
+  client_refuses_as(false, chain, key, anchor, name, want, x509, alert,
+                    srv_want);
 }
 
 ZT_TEST(test_client_refuses_wrong_name) {
