@@ -30,7 +30,7 @@
  * consumes what it is shown (peek/consume, no copy at all) and closes
  * when the client does: a sink to stream load into.
  *
- * --tls-port N adds a TLS echo (libznet-tls, TLS 1.2) on port N, with the
+ * --tls-port N adds a TLS echo (libznet-tls, TLS 1.3 and 1.2) on port N, with the
  * certificate chain and key of --cert and --key (PEM files), or, without
  * them, the ones the build compiled in (-Dtls_cert, -Dtls_key).  It is the
  * echo again, written once against struct zn_stream: peek, write,
@@ -760,7 +760,7 @@ static const struct ex_opt echo_flags[] = {
              "reply"},
     {"tls-port", 0, EX_U16, offsetof(struct echo_opts, tls_port), 1, 65535,
      .arg = "N",
-     .help = "also echo TLS on port N (TLS 1.2; --cert and\n--key, or the "
+     .help = "also echo TLS on port N (TLS 1.3, 1.2; --cert and\n--key, or the "
              "built-in certificate)"},
     {"cert", 0, EX_STR, offsetof(struct echo_opts, cert), .arg = "CERT.pem",
      .help = "the TLS echo's certificate chain (PEM)"},

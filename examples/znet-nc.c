@@ -46,7 +46,7 @@
  * --sha256-stdin only hashes stdin and prints "HEX  -" as sha256sum
  * does, without any network: a test of the SHA-256 code.
  *
- * --tls makes the connection a TLS 1.2 client session (libznet-tls):
+ * --tls makes the connection a TLS 1.3 (or 1.2) client session (libznet-tls):
  * the server's certificate must lead to a CA of --ca (a PEM bundle), be
  * valid now and name --tls-name (by default the NAME connected to).  The
  * data paths are the same code either way: they run on a struct
@@ -746,7 +746,7 @@ static const struct ex_opt nc_flags[] = {
     {"sha256-stdin", 0, EX_FLAG, OFF(sha256_stdin),
      .help = "only print the SHA-256 of stdin (no network)"},
     {"tls", 0, EX_FLAG, OFF(tls),
-     .help = "TLS 1.2 client: the server's certificate must be\nfrom a CA "
+     .help = "TLS 1.3 or 1.2 client: the server's certificate must be\nfrom a CA "
              "of --ca and name --tls-name"},
     {"tls-name", 0, EX_STR, OFF(tls_name), .arg = "NAME",
      .help = "the name the server's certificate must bear\n(default: the "

@@ -179,6 +179,9 @@ check "DoT clients counted ($(c dns.stream_connections) >= 3)" \
   [ "$(c dns.stream_connections)" -ge 3 ]
 check "no upstream query failed ($(c dns.upstream_stream_failed), $(c dns.servfail))" \
   [ "$(c dns.upstream_stream_failed)" = 0 -a "$(c dns.servfail)" = 0 ]
+check "the upstream sessions are TLS 1.3 ($(c upstream_tls.handshakes_tls13) of $(c upstream_tls.handshakes_ok))" \
+  [ "$(c upstream_tls.handshakes_tls13)" -ge 1 -a \
+  "$(c upstream_tls.handshakes_tls13)" = "$(c upstream_tls.handshakes_ok)" ]
 grep -E "^  (dns\.(stream|upstream_stream|tcp_)|tls\.|upstream_tls\.)|DoT" "$err" | diag
 
 # ---- strict: the upstream's certificate does not name it ------------------

@@ -13,9 +13,14 @@
 # cache (-reconnect); refused cleanly (no session, the server up, the
 # failure counted by reason): a TLS 1.0-only and a TLS 1.1-only client, a
 # client offering only weak suites (RSA key exchange, CBC), a TLS
-# 1.3-only client, a renegotiation.  With znet-nc --tls and openssl s_server: the chain
-# verifies with the test CA, 1 MiB of znet-nc's pattern arrives intact
-# (SHA-256), stdin goes through; refused with a wrong --tls-name, with
+# 1.3-only client, a renegotiation.  With znet-nc --tls (znet's TLS 1.3
+# client) and openssl s_server: TLS 1.3, the chain verified with the test
+# CA, 1 MiB of znet-nc's pattern arrives intact (SHA-256), stdin goes
+# through (RSA: RSA-PSS); each TLS 1.3 suite; -groups P-256 and P-384 (a
+# HelloRetryRequest); a TLS 1.2-only s_server with each certificate
+# (BearSSL's engine takes over); -verify (a CertificateRequest); nginx
+# (TLS 1.3 only) serving a file; gnutls-serv --echo (TLS 1.3 only);
+# refused with a wrong --tls-name, with
 # an expired certificate, with a certificate of an unknown CA, each
 # naming the reason and exiting 1.  At exit no buffer leaked and nothing
 # was reported by the sanitizers.  Needs root, /dev/net/tun, openssl,
@@ -279,9 +284,10 @@ mkfifo "$T/hold"
 exec 7<>"$T/hold"
 start_s_server() {
   local cert=$1 key=$2 out=$3
+  shift 3
   : >"$out"
   ip netns exec "$E2E_NS" timeout 60 openssl s_server \
-    -accept "$K:$SPORT" -cert "$cert" -key "$key" -naccept 1 -quiet \
+    -accept "$K:$SPORT" -cert "$cert" -key "$key" -naccept 1 -quiet "$@" \
     <"$T/hold" >"$out" 2>"$out.err" &
   bg_pid $!
   wait_listen "$SPORT"
@@ -296,8 +302,8 @@ znet_nc "$K" "$SPORT" --tls --tls-name localhost --ca "$CERTS/ca.pem" --send 1M 
 rc=$?
 sleep 0.5
 check "znet-nc --tls --send 1M -> s_server: exit 0 (got $rc)" [ "$rc" -eq 0 ]
-check "znet-nc: TLSv1.2, certificate verified for localhost" \
-  grep -q "^znet-nc: tls: TLSv1.2 ECDHE-ECDSA-.*, certificate verified for localhost$" "$nerr"
+check "znet-nc: TLSv1.3, certificate verified for localhost" \
+  grep -q "^znet-nc: tls: TLSv1.3 TLS_AES_.*, certificate verified for localhost$" "$nerr"
 check "s_server received the pattern: SHA-256 = nc_pattern.py's" [ "$(sum "$T/s1.out")" = "$want" ]
 check "znet-nc closed cleanly (close_notify both ways)" grep -q "^znet-nc: closed cleanly" "$nerr"
 grep "^znet-nc: \(tls\|sent\)" "$nerr" | diag
@@ -311,7 +317,131 @@ rc=$?
 sleep 0.5
 check "znet-nc --tls stdin -> s_server (RSA, name znet.test): exit 0 (got $rc)" [ "$rc" -eq 0 ]
 check "s_server got znet-nc's stdin" cmp -s "$T/hello" "$T/s2.out"
-grep -q "ECDHE-RSA" "$nerr" || diag <"$nerr"
+check "znet-nc: TLSv1.3 with the RSA certificate (RSA-PSS)" \
+  grep -q "^znet-nc: tls: TLSv1.3 TLS_AES_" "$nerr"
+
+# nc_case NAME WANT CERT KEY [S_SERVER ARGS...]: znet-nc --tls sends 64 KiB
+# of its pattern to s_server run with ARGS; its "tls:" line must match
+# WANT and the data arrive intact.
+nc_case() {
+  local name=$1 want_re=$2 cert=$3 key=$4
+  shift 4
+  start_s_server "$cert" "$key" "$T/s4.out" "$@"
+  znet_nc "$K" "$SPORT" --tls --tls-name localhost --ca "$CERTS/ca.pem" --send 64K \
+    -w 20 -v >"$nout" 2>"$nerr"
+  local rc=$?
+  sleep 0.3
+  local want
+  want=$(python3 "$here/nc_pattern.py" $((64 << 10)))
+  if [ "$rc" -eq 0 ] && grep -q "^znet-nc: tls: $want_re" "$nerr" &&
+    [ "$(sum "$T/s4.out")" = "$want" ]; then
+    ok "znet-nc --tls -> s_server $name: $(sed -n 's/^znet-nc: tls: //p' "$nerr"), 64 KiB intact"
+  else
+    not_ok "znet-nc --tls -> s_server $name: exit 0 (got $rc), '$want_re', 64 KiB intact"
+    diag <"$nerr"
+    diag <"$T/s4.out.err"
+  fi
+  no_leak_case "znet-nc -> s_server $name" "$nerr"
+}
+
+EC_CERT=$CERTS/server-ec.pem
+EC_KEY=$CERTS/server-ec.key
+for suite in TLS_AES_128_GCM_SHA256 TLS_AES_256_GCM_SHA384 TLS_CHACHA20_POLY1305_SHA256; do
+  nc_case "-tls1_3 -ciphersuites $suite" "TLSv1.3 $suite " "$EC_CERT" "$EC_KEY" \
+    -tls1_3 -ciphersuites "$suite"
+done
+# znet's client sends an X25519 share: a server that takes only P-256 or
+# P-384 answers with a HelloRetryRequest.
+nc_case "-groups P-256 (HelloRetryRequest)" "TLSv1.3 " "$EC_CERT" "$EC_KEY" -tls1_3 -groups P-256
+nc_case "-groups P-384 (HelloRetryRequest)" "TLSv1.3 " "$EC_CERT" "$EC_KEY" -tls1_3 -groups P-384
+# A TLS 1.2-only server: BearSSL's engine takes over from its
+# ServerHello, with the hello znet's client sent.
+nc_case "-tls1_2 (ECDSA)" "TLSv1.2 ECDHE-ECDSA-" "$EC_CERT" "$EC_KEY" -tls1_2
+nc_case "-tls1_2 (RSA)" "TLSv1.2 ECDHE-RSA-" "$CERTS/server-rsa.pem" \
+  "$CERTS/server-rsa.key" -tls1_2
+nc_case "-tls1_3 -verify (a CertificateRequest: no certificate sent)" \
+  "TLSv1.3 " "$EC_CERT" "$EC_KEY" -tls1_3 -verify 1
+
+# nginx (its OpenSSL, TLS 1.3 only) serving a file: znet-nc --tls sends
+# the request and gets the file whole.
+if command -v nginx >/dev/null 2>&1; then
+  ng=$T/nginx
+  mkdir -p "$ng/www"
+  head -c 100000 /dev/urandom >"$ng/www/f.bin"
+  cat >"$ng/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+master_process off;
+pid $ng/nginx.pid;
+error_log $ng/error.log warn;
+events { worker_connections 64; }
+http {
+  access_log off;
+  types { application/octet-stream bin; }
+  client_body_temp_path $ng/body;
+  proxy_temp_path $ng/proxy;
+  fastcgi_temp_path $ng/fastcgi;
+  uwsgi_temp_path $ng/uwsgi;
+  scgi_temp_path $ng/scgi;
+  server {
+    listen $K:$SPORT ssl;
+    ssl_certificate $EC_CERT;
+    ssl_certificate_key $EC_KEY;
+    ssl_protocols TLSv1.3;
+    root $ng/www;
+  }
+}
+EOF
+  ip netns exec "$E2E_NS" timeout 30 nginx -c "$ng/nginx.conf" -p "$ng" >"$ng/out" 2>&1 &
+  ng_pid=$!
+  bg_pid $ng_pid
+  wait_listen "$SPORT"
+  printf 'GET /f.bin HTTP/1.0\r\nHost: localhost\r\n\r\n' >"$T/ng.req"
+  # stdin stays open a while: its end is znet-nc's close_notify, on which
+  # nginx stops sending.
+  { cat "$T/ng.req"; sleep 2; } |
+    znet_nc "$K" "$SPORT" --tls --tls-name localhost --ca "$CERTS/ca.pem" -w 5 -v \
+      >"$T/ng.resp" 2>"$nerr"
+  # The body: what follows the head's blank line.
+  python3 -c 'import sys; d=open(sys.argv[1],"rb").read(); sys.stdout.buffer.write(d[d.find(b"\r\n\r\n")+4:])' \
+    "$T/ng.resp" >"$T/ng.body"
+  if grep -q "^znet-nc: tls: TLSv1.3 " "$nerr" && head -1 "$T/ng.resp" | grep -q " 200 " &&
+    cmp -s "$ng/www/f.bin" "$T/ng.body"; then
+    ok "znet-nc --tls -> nginx (TLS 1.3 only): $(sed -n 's/^znet-nc: tls: //p' "$nerr"), 200 and the 100,000-byte file whole"
+  else
+    not_ok "znet-nc --tls -> nginx (TLS 1.3 only): 200 and the file whole"
+    diag <"$nerr"
+    diag <"$ng/error.log"
+  fi
+  kill "$ng_pid" 2>/dev/null
+  wait "$ng_pid" 2>/dev/null
+else
+  skip_case "znet-nc --tls -> nginx" "nginx not installed"
+fi
+
+# gnutls-serv (GnuTLS, another implementation) as the TLS 1.3 server.
+if command -v gnutls-serv >/dev/null 2>&1; then
+  ip netns exec "$E2E_NS" timeout 30 gnutls-serv --echo -p "$SPORT" \
+    --x509certfile "$EC_CERT" --x509keyfile "$EC_KEY" \
+    --priority "NORMAL:-VERS-ALL:+VERS-TLS1.3" >"$T/gs.out" 2>&1 &
+  gs_pid=$!
+  bg_pid $gs_pid
+  wait_listen "$SPORT"
+  printf 'through gnutls\n' >"$T/gs.in"
+  znet_nc "$K" "$SPORT" --tls --tls-name localhost --ca "$CERTS/ca.pem" -w 3 -v \
+    <"$T/gs.in" >"$T/gs.echo" 2>"$nerr"
+  if grep -q "^znet-nc: tls: TLSv1.3 " "$nerr" && cmp -s "$T/gs.in" "$T/gs.echo"; then
+    ok "znet-nc --tls -> gnutls-serv --echo (TLS 1.3 only): $(sed -n 's/^znet-nc: tls: //p' "$nerr"), echoed"
+  else
+    not_ok "znet-nc --tls -> gnutls-serv --echo (TLS 1.3 only): echoed"
+    diag <"$nerr"
+    diag <"$T/gs.out"
+  fi
+  kill "$gs_pid" 2>/dev/null
+  wait "$gs_pid" 2>/dev/null
+else
+  skip_case "znet-nc --tls -> gnutls-serv" "gnutls-serv not installed"
+fi
 
 # refused_nc NAME CERT KEY TLS-NAME REASON: znet-nc must refuse s_server's
 # certificate, say why, exit 1.
