@@ -1268,7 +1268,7 @@ int main(int argc, char **argv) {
       "dns_tcp",  "blocklist", "forwarder", "dhcp4",       "dhcp4_client",
       "http",     "httpd",     "pcap",     "pktdrill",     "stack",
       "memlink",  "memlink6",  "tls_server", "tls_glue",   "hosts",
-      "posix_calls", "tls13_msg"};
+      "posix_calls", "tls13_msg", "tls_client"};
   mkdir(out, 0777);
   for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
     char path[4096];

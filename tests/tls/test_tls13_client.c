@@ -498,17 +498,17 @@ static void flight(struct s13 *x, const struct script *sc) {
 static void client_finished(struct s13 *x, bool cert) {
   run(x);
   read_records(x);
-  uint8_t m[256], want[32];
+  uint8_t m[256] = {0}, want[32];
   size_t n;
   if (cert) {
     n = take_msg(x, m, sizeof(m));
-    ZT_EQU(n, 8);
+    ZT_REQUIRE(n == 8);
     ZT_EQ(m[0], 11);
     transcript(x, m, n);
   }
   finished_mac(x, x->c_hs, want);
   n = take_msg(x, m, sizeof(m));
-  ZT_EQU(n, 36);
+  ZT_REQUIRE(n == 36);
   ZT_EQ(m[0], 20);
   ZT_MEMEQ(m + 4, want, 32);
   zn__tls13_keys_set(&x->rd, x->s, x->c_ap);
