@@ -21,11 +21,13 @@
 struct ex_tls {
   struct zn_tls_config cfg;
   struct zn_tls_stats stats;
-  void *creds_mem, *anchors_mem, *cache_mem, *pool_mem, *bufs_mem,
-      *tickets_mem;
+  void *creds_mem, *anchors_mem, *cache_mem, *pool_mem, *bufs_mem, *tickets_mem;
   size_t pool_len, bufs_len;
   struct zn_tls_pool pool;
   unsigned bufs; /* ex_tls_set_bufs(); EX_TLS_BUFS_AUTO: bufs_for() */
+  struct zn_tls_sni sni[ZN_TLS_SNI_MAX]; /* ex_tls_add_sni() */
+  char *sni_names[ZN_TLS_SNI_MAX];
+  void *sni_mem[ZN_TLS_SNI_MAX];
   unsigned busy; /* ex_tls_set_busy(); 0: not said */
 };
 
@@ -52,23 +54,86 @@ static struct ex_tls *tls_new(enum zn_tls_role role, const char *prog) {
   return x;
 }
 
-/* The server's chain and key into x (message printed on failure). */
-static int load_creds(struct ex_tls *x, const char *chain, size_t chain_len,
-                      const char *key, size_t key_len, const char *what,
-                      const char *prog) {
+/* A chain and key decoded into memory of their own (*mem; message
+ * printed on failure): the credentials, or NULL. */
+static struct zn_tls_creds *decode_creds(const char *chain, size_t chain_len,
+                                         const char *key, size_t key_len,
+                                         void **mem, const char *what,
+                                         const char *prog) {
   size_t len = 0;
   const char *why = NULL;
   int rc = zn_tls_creds_measure(chain, chain_len, key, key_len, &len, &why);
   struct zn_tls_creds *cr = NULL;
   if (rc == ZN_OK) {
-    x->creds_mem = malloc(len);
-    rc = x->creds_mem ? zn_tls_creds_init(chain, chain_len, key, key_len,
-                                          x->creds_mem, len, &cr, &why)
-                      : ZN_ENOMEM;
+    *mem = malloc(len);
+    rc = *mem ? zn_tls_creds_init(chain, chain_len, key, key_len, *mem, len,
+                                  &cr, &why)
+              : ZN_ENOMEM;
   }
-  x->cfg.creds = cr;
   if (rc != ZN_OK) {
     fprintf(stderr, "%s: %s: %s\n", prog, what, why ? why : zn_strerror(rc));
+    return NULL;
+  }
+  return cr;
+}
+
+/* The server's chain and key into x (message printed on failure). */
+static int load_creds(struct ex_tls *x, const char *chain, size_t chain_len,
+                      const char *key, size_t key_len, const char *what,
+                      const char *prog) {
+  x->cfg.creds =
+      decode_creds(chain, chain_len, key, key_len, &x->creds_mem, what, prog);
+  return x->cfg.creds ? 0 : -1;
+}
+
+/* A chain and key from two PEM files (message printed on failure). */
+static struct zn_tls_creds *read_creds(const char *cert_path,
+                                       const char *key_path, void **mem,
+                                       const char *prog) {
+  char *cert = NULL, *key = NULL;
+  size_t clen = 0, klen = 0;
+  struct zn_tls_creds *cr = NULL;
+  if (ex_read_file(cert_path, &cert, &clen, prog) == 0 &&
+      ex_read_file(key_path, &key, &klen, prog) == 0) {
+    char what[512];
+    (void)snprintf(what, sizeof(what), "%s and %s", cert_path, key_path);
+    cr = decode_creds(cert, clen, key, klen, mem, what, prog);
+  }
+  free(cert);
+  if (key)
+    memset(key, 0, klen);
+  free(key);
+  return cr;
+}
+
+int ex_tls_add_sni(struct ex_tls *x, const char *spec, const char *prog) {
+  const char *eq = strchr(spec, '=');
+  const char *comma = eq ? strchr(eq + 1, ',') : NULL;
+  uint32_t n = x->cfg.nsni;
+  if (eq == NULL || comma == NULL || eq == spec || n == ZN_TLS_SNI_MAX) {
+    fprintf(stderr,
+            "%s: bad --sni '%s' (want NAME=CERT.pem,KEY.pem; at most "
+            "%u)\n",
+            prog, spec, (unsigned)ZN_TLS_SNI_MAX);
+    return -1;
+  }
+  char cert[4096];
+  size_t clen = (size_t)(comma - eq - 1);
+  if (clen >= sizeof(cert))
+    clen = sizeof(cert) - 1;
+  memcpy(cert, eq + 1, clen);
+  cert[clen] = '\0';
+  x->sni_names[n] = strndup(spec, (size_t)(eq - spec));
+  x->sni[n].name = x->sni_names[n];
+  x->sni[n].creds = read_creds(cert, comma + 1, &x->sni_mem[n], prog);
+  if (x->sni_names[n] == NULL || x->sni[n].creds == NULL)
+    return -1;
+  x->cfg.sni = x->sni;
+  x->cfg.nsni = n + 1;
+  if (zn_tls_conn_size(&x->cfg) == 0) { /* the name (the rest was checked) */
+    fprintf(stderr, "%s: bad --sni name '%s' (want a DNS name or *.NAME)\n",
+            prog, x->sni_names[n]);
+    x->cfg.nsni = n;
     return -1;
   }
   return 0;
@@ -113,20 +178,8 @@ struct ex_tls *ex_tls_server_new(const char *cert_path, const char *key_path,
                     ex_tls_embedded_key, strlen(ex_tls_embedded_key),
                     "the built-in certificate", prog);
   } else {
-    char *cert = NULL, *key = NULL;
-    size_t clen = 0, klen = 0;
-    rc = ex_read_file(cert_path, &cert, &clen, prog);
-    if (rc == 0)
-      rc = ex_read_file(key_path, &key, &klen, prog);
-    if (rc == 0) {
-      char what[512];
-      (void)snprintf(what, sizeof(what), "%s and %s", cert_path, key_path);
-      rc = load_creds(x, cert, clen, key, klen, what, prog);
-    }
-    free(cert);
-    if (key)
-      memset(key, 0, klen);
-    free(key);
+    x->cfg.creds = read_creds(cert_path, key_path, &x->creds_mem, prog);
+    rc = x->cfg.creds ? 0 : -1;
   }
   if (rc != 0 || load_cache(x, prog) != 0 || load_tickets(x, prog) != 0) {
     ex_tls_free(x);
@@ -242,8 +295,8 @@ static int make_bufpool(struct ex_tls *x, unsigned n) {
   if (x->bufs_mem == NULL)
     return ZN_ENOMEM;
   x->bufs_len = len;
-  return zn_tls_bufpool_init(x->bufs_mem, len, k, x->cfg.in_buf,
-                             x->cfg.out_buf, &x->cfg.bufpool);
+  return zn_tls_bufpool_init(x->bufs_mem, len, k, x->cfg.in_buf, x->cfg.out_buf,
+                             &x->cfg.bufpool);
 }
 
 struct zn_stream_maker *ex_tls_maker(struct ex_tls *x, struct zn_stack *st,
@@ -344,6 +397,10 @@ void ex_tls_free(struct ex_tls *x) {
   if (x == NULL)
     return;
   free(x->creds_mem);
+  for (uint32_t i = 0; i < x->cfg.nsni; i++) {
+    free(x->sni_names[i]);
+    free(x->sni_mem[i]);
+  }
   free(x->anchors_mem);
   free(x->cache_mem);
   free(x->tickets_mem);

@@ -45,6 +45,11 @@ struct ex_tls *ex_tls_server_new(const char *cert_path, const char *key_path,
 struct ex_tls *ex_tls_client_new(const char *ca_path, const char *prog);
 
 /* ALPN names for the configuration's sessions (static strings). */
+/* One more chain for clients that name it (SNI): spec is
+ * NAME=CERT.pem,KEY.pem (NAME a DNS name or *.NAME); 0, or -1 with a
+ * message. */
+int ex_tls_add_sni(struct ex_tls *x, const char *spec, const char *prog);
+
 void ex_tls_set_alpn(struct ex_tls *x, const char *const *names, unsigned n);
 
 /* Start a session (a server's on an accepted c; a client's, for name, on

@@ -42,11 +42,16 @@
 #define DEFAULT_BUSY ZN_HTTP_BUSY_AUTO
 #define DEFAULT_CACHE_FILES 1024
 
+/* --sni entries (libznet-tls takes up to ZN_TLS_SNI_MAX). */
+#define MAX_SNI 64
+
 struct httpd_opts {
   const char *root;
   uint16_t port;
   uint16_t tls_port;
   const char *cert, *key;
+  const char *sni[MAX_SNI]; /* --sni, in order */
+  unsigned nsni;
   uint32_t max_conns;
   uint32_t busy;         /* request contexts; 0: min(max_conns, DEFAULT_BUSY) */
   uint32_t tls_sessions; /* 0: from busy (tls_sessions_of) */
@@ -56,7 +61,7 @@ struct httpd_opts {
   uint32_t cache_files;
   uint64_t copy_max;
   bool has_copy_max;
-  uint32_t hsts;        /* Strict-Transport-Security max-age; 0: none */
+  uint32_t hsts; /* Strict-Transport-Security max-age; 0: none */
   bool hsts_subdomains;
 };
 
@@ -64,6 +69,14 @@ static struct httpd_opts hopts = {.port = 80,
                                   .max_conns = DEFAULT_MAX_CONNS,
                                   .grace_ns = UINT64_MAX,
                                   .cache_files = DEFAULT_CACHE_FILES};
+
+static int parse_sni(void *base, const char *val, const char *prog) {
+  struct httpd_opts *o = base;
+  if (o->nsni == MAX_SNI)
+    ex_usage_error(prog, "too many --sni (at most 64)");
+  o->sni[o->nsni++] = val;
+  return 0;
+}
 
 static int parse_copy_max(void *base, const char *val, const char *prog) {
   (void)prog;
@@ -88,6 +101,10 @@ static const struct ex_opt httpd_flags[] = {
              "max-age=SECONDS (RFC 6797; default 0: none)"},
     {"hsts-subdomains", 0, EX_FLAG, OFF(hsts_subdomains),
      .help = "with --hsts: includeSubDomains too"},
+    {"sni", 0, EX_FN, .fn = parse_sni, .arg = "NAME=CERT.pem,KEY.pem",
+     .help = "with --tls-port: this chain for clients that ask\nfor NAME "
+             "(a DNS name, or *.NAME for one label;\nrepeatable, first "
+             "match wins; others get --cert)"},
     {"cert", 0, EX_STR, OFF(cert), .arg = "CERT.pem",
      .help = "the certificate chain (PEM) for --tls-port"},
     {"key", 0, EX_STR, OFF(key), .arg = "KEY.pem",
@@ -179,6 +196,8 @@ static void check_flags(const struct ex_opts *o) {
     ex_usage_error(PROG, "--cert and --key go together");
   if (hopts.cert && !hopts.tls_port)
     ex_usage_error(PROG, "--cert and --key need --tls-port");
+  if (hopts.nsni && !hopts.tls_port)
+    ex_usage_error(PROG, "--sni needs --tls-port");
   if ((hopts.hsts || hopts.hsts_subdomains) && !hopts.tls_port)
     ex_usage_error(PROG, "--hsts needs --tls-port");
   if (hopts.hsts_subdomains && !hopts.hsts)
@@ -262,6 +281,9 @@ static int httpd_start(struct ex_host *h, struct httpd *d) {
     d->tls = ex_tls_server_new(hopts.cert, hopts.key, PROG);
     if (d->tls == NULL)
       return -1;
+    for (unsigned i = 0; i < hopts.nsni; i++)
+      if (ex_tls_add_sni(d->tls, hopts.sni[i], PROG) != 0)
+        return -1;
     ex_tls_set_alpn(d->tls, alpn, 1);
     ex_tls_set_busy(d->tls, busy_of());
     ex_tls_set_bufs(d->tls, hopts.tls_bufs);

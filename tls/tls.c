@@ -271,6 +271,33 @@ static bool alpn_valid(const struct zn_tls_config *cfg) {
   return true;
 }
 
+/* A name of the SNI table: a DNS name, or "*." and one. */
+static bool sni_name_valid(const char *name) {
+  if (name == NULL)
+    return false;
+  if (name[0] == '*') {
+    if (name[1] != '.')
+      return false;
+    name += 2;
+  }
+  size_t n = strlen(name);
+  if (n == 0 || n > 253 || name[0] == '.' || name[n - 1] == '.')
+    return false;
+  for (const char *p = name; *p; p++)
+    if (*p == '*' || *p == ' ' || (p[0] == '.' && p[1] == '.'))
+      return false;
+  return true;
+}
+
+static bool sni_valid(const struct zn_tls_config *cfg) {
+  if (cfg->nsni > ZN_TLS_SNI_MAX || (cfg->nsni && cfg->sni == NULL))
+    return false;
+  for (uint32_t i = 0; i < cfg->nsni; i++)
+    if (!sni_name_valid(cfg->sni[i].name) || cfg->sni[i].creds == NULL)
+      return false;
+  return true;
+}
+
 static bool config_valid(const struct zn_tls_config *cfg) {
   if (cfg == NULL || (cfg->suites & ~ZN_TLS_SUITES_ALL) != 0 ||
       cfg->out_buf < ZN_TLS_OUT_BUF_MIN || cfg->out_buf > MAX_BUF ||
@@ -284,20 +311,22 @@ static bool config_valid(const struct zn_tls_config *cfg) {
       return false;
   }
   if (cfg->role == ZN_TLS_SERVER)
-    return cfg->creds != NULL && cfg->in_buf >= ZN_TLS_IN_BUF_DEFAULT;
+    return cfg->creds != NULL && cfg->in_buf >= ZN_TLS_IN_BUF_DEFAULT &&
+           sni_valid(cfg);
   if (cfg->role == ZN_TLS_CLIENT)
     return cfg->anchors != NULL && cfg->clock != NULL &&
            cfg->in_buf >= ZN_TLS_IN_BUF_MIN;
   return false;
 }
 
-/* A session that may speak TLS 1.3 runs the TLS 1.3 engine (which hands
- * a TLS 1.2 peer to BearSSL's); one limited to TLS 1.2 suites,
- * BearSSL's. */
+/* Servers run the TLS 1.3 engine, which reads every ClientHello (the
+ * chain by the name asked for) and hands TLS 1.2 ones to BearSSL's; so
+ * does a client that may speak TLS 1.3; a client limited to TLS 1.2
+ * suites runs BearSSL's. */
 static const struct zn__tls_engine *
 engine_for(const struct zn_tls_config *cfg) {
   uint32_t suites = cfg->suites ? cfg->suites : ZN_TLS_SUITES_ALL;
-  if (suites & zn__tls_suites_of(0x0304))
+  if (cfg->role == ZN_TLS_SERVER || (suites & zn__tls_suites_of(0x0304)))
     return &zn__tls_tls13;
   return &zn__tls_bearssl;
 }
@@ -393,7 +422,6 @@ static int write_state(const struct zn_tls_conn *t) {
     return ZN_EPIPE;
   return ZN_OK;
 }
-
 
 /* The pair is t's now; the engine points at it (or starts on it). */
 static void attach(struct zn_tls_conn *t, struct zn__tls_bufpair *pair) {
@@ -930,10 +958,14 @@ static bool linger_drain(struct zn_tls_conn *t) {
 static int start_engine(struct zn_tls_conn *t) {
   uint8_t seed[SEED_BYTES];
   zn_random_bytes(t->st, seed, sizeof(seed));
-  struct zn__tls_start p = {t->bufs->ibuf, t->bufs->obuf,
-                            seed,          sizeof(seed),
-                            t->now,        zn_stack_now(t->st) / 1000000u,
-                            t->server_name};
+  struct zn__tls_start p = {.ibuf = t->bufs->ibuf,
+                            .obuf = t->bufs->obuf,
+                            .seed = seed,
+                            .seed_len = sizeof(seed),
+                            .now = t->now,
+                            .now_ms = zn_stack_now(t->st) / 1000000u,
+                            .server_name = t->server_name,
+                            .creds = NULL};
   t->started = true;
   return t->eng->start(t->es, t->cfg, &p);
 }
@@ -1455,6 +1487,7 @@ int zn_tls_get_info(const struct zn_stream *s, struct zn_tls_info *info) {
   const struct zn_tls_conn *t = tls_of_const(s);
   memset(info, 0, sizeof(*info));
   info->open = t->open;
+  info->sni = -1;
   if (t->open)
     t->eng->info(t->es, info);
   return ZN_OK;

@@ -35,6 +35,8 @@
 
 struct tls13_session {
   bool tls12; /* the BearSSL engine has it */
+  int sni;    /* a server's cfg->sni entry, -1: cfg->creds (kept here:
+                 BearSSL's state overlays the handshake's) */
   /* BearSSL's state overlays ours once it has the session: state_size()
    * is the larger of the two.  The role's handshake state follows (at
    * HS_AT). */
@@ -60,7 +62,8 @@ static const void *bssl_const(const void *state) {
 static size_t t13_state_size(enum zn_tls_role role) {
   size_t own = HS_AT + (role == ZN_TLS_SERVER ? sizeof(struct tls13_srv_hs)
                                               : sizeof(struct tls13_cli_hs));
-  size_t b = offsetof(struct tls13_session, t) + zn__tls_bearssl.state_size(role);
+  size_t b =
+      offsetof(struct tls13_session, t) + zn__tls_bearssl.state_size(role);
   return own > b ? own : b;
 }
 
@@ -69,6 +72,7 @@ static int t13_start(void *state, const struct zn_tls_config *cfg,
   struct tls13_session *s = sess(state);
   void *hs = (uint8_t *)state + HS_AT;
   s->tls12 = false;
+  s->sni = -1;
   struct zn__tls13 *e = &s->t;
   zn__tls13_rec_init(e, cfg, p->ibuf, p->obuf);
   e->now_ms = p->now_ms;
@@ -76,6 +80,8 @@ static int t13_start(void *state, const struct zn_tls_config *cfg,
     e->srv = hs;
     memset(e->srv, 0, sizeof(*e->srv));
     e->fl = &e->srv->fl;
+    e->srv->creds = cfg->creds;
+    e->srv->sni = -1;
     br_hmac_drbg_init(&e->srv->rng, &br_sha256_vtable, p->seed, p->seed_len);
     e->phase = P_WAIT_CH;
     return ZN_OK;
@@ -125,7 +131,15 @@ static void fall_back(struct tls13_session *s) {
   uint8_t hdr[5] = {ZN__TLS13_CT_handshake, 3, 1, (uint8_t)(len >> 8),
                     (uint8_t)len};
   memcpy(ibuf, hdr, sizeof(hdr));
-  struct zn__tls_start p = {ibuf, obuf, seed, sizeof(seed), 0, 0, NULL};
+  s->sni = e->srv->sni;
+  struct zn__tls_start p = {.ibuf = ibuf,
+                            .obuf = obuf,
+                            .seed = seed,
+                            .seed_len = sizeof(seed),
+                            .now = 0,
+                            .now_ms = 0,
+                            .server_name = NULL,
+                            .creds = e->srv->creds};
   s->tls12 = true;
   int r = zn__tls_bearssl.start(bssl(s), cfg, &p);
   memset(seed, 0, sizeof(seed));
@@ -149,7 +163,14 @@ static void hand_over(struct tls13_session *s) {
   }
   memcpy(hello, ch, len);
   br_hmac_drbg_generate(&e->cli->rng, seed, sizeof(seed));
-  struct zn__tls_start p = {ibuf, obuf, seed, sizeof(seed), now, 0, name};
+  struct zn__tls_start p = {.ibuf = ibuf,
+                            .obuf = obuf,
+                            .seed = seed,
+                            .seed_len = sizeof(seed),
+                            .now = now,
+                            .now_ms = 0,
+                            .server_name = name,
+                            .creds = NULL};
   s->tls12 = true;
   int r = zn__tls_bearssl.start(bssl(s), cfg, &p);
   memset(seed, 0, sizeof(seed));
@@ -362,9 +383,11 @@ static void t13_info(void *state, struct zn_tls_info *info) {
   struct tls13_session *s = sess(state);
   if (s->tls12) {
     zn__tls_bearssl.info(bssl(state), info);
+    info->sni = s->sni;
     return;
   }
   const struct zn__tls13 *e = &s->t;
+  info->sni = e->srv ? e->srv->sni : -1;
   info->version = 0x0304;
   info->suite = e->suite ? e->suite->id : 0;
   info->suite_name = zn_tls_suite_name(info->suite);

@@ -120,6 +120,8 @@ struct tls13_srv_hs {
   uint8_t psk[ZN__TLS13_MAX_HASH]; /* the ticket's, when resumed */
   uint8_t name_hash[8];            /* of the server name asked for */
   int psk_index;                   /* the identity taken, or -1 */
+  const struct zn_tls_creds *creds; /* the chain for the name asked for */
+  int sni;                         /* its cfg->sni entry, -1: cfg->creds */
   uint16_t group;                  /* the key exchange agreed */
   uint16_t scheme;                 /* the CertificateVerify's */
   bool hrr_sent;

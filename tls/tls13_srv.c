@@ -35,7 +35,7 @@ static const uint8_t ccs_byte = 1;
 /* The scratch's free part, as a writer. */
 static struct tls13_w scratch_w(struct tls13_srv_hs *h) {
   struct tls13_w w = {h->scratch + h->scratch_len, 0,
-                sizeof(h->scratch) - h->scratch_len, false};
+                      sizeof(h->scratch) - h->scratch_len, false};
   return w;
 }
 
@@ -62,6 +62,49 @@ static bool tls12_allowed(const struct zn__tls13 *e) {
           (e->cfg->suites & zn__tls_suites_of(0x0303)) != 0);
 }
 
+static bool tls13_allowed(const struct zn__tls13 *e) {
+  return (e->cfg->suites == 0 ||
+          (e->cfg->suites & zn__tls_suites_of(0x0304)) != 0);
+}
+
+static uint8_t lower(uint8_t c) {
+  return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+/* RFC 6125 §6.4: a name of the SNI table (a DNS name, or "*." and one,
+ * whose star stands for exactly one leftmost label) matches the host_name
+ * the client sent, without regard to case. */
+static bool sni_matches(const char *pattern, struct zn__tls13_bytes name) {
+  const uint8_t *p = (const uint8_t *)pattern;
+  size_t off = 0;
+  if (p[0] == '*') {
+    while (off < name.len && name.p[off] != '.')
+      off++;
+    if (off == 0 || off == name.len)
+      return false;
+    p++; /* ".rest" against the name from its first dot */
+  }
+  size_t i = 0;
+  for (; p[i] != '\0' && off + i < name.len; i++)
+    if (lower(p[i]) != lower(name.p[off + i]))
+      return false;
+  return p[i] == '\0' && off + i == name.len;
+}
+
+/* The chain for the name the client asked for (RFC 6066 §3): the first
+ * entry of the SNI table that matches it, else the default. */
+static void choose_creds(struct zn__tls13 *e, struct zn__tls13_bytes name) {
+  struct tls13_srv_hs *h = e->srv;
+  h->creds = e->cfg->creds;
+  h->sni = -1;
+  for (uint32_t i = 0; name.len && i < e->cfg->nsni; i++)
+    if (sni_matches(e->cfg->sni[i].name, name)) {
+      h->creds = e->cfg->sni[i].creds;
+      h->sni = (int)i;
+      return;
+    }
+}
+
 static bool suite_allowed(const struct zn__tls13 *e, uint16_t id) {
   uint32_t bit = zn__tls_suite_bit(id);
   return bit != 0 && zn__tls13_suite(id) != NULL &&
@@ -77,7 +120,7 @@ static int choose_version(struct zn__tls13 *e,
   bool has12 = (ch->seen & ZN__TLS13_SEEN(supported_versions))
                    ? zn__tls13_has_u16(ch->versions, 0x0303)
                    : ch->legacy_version >= 0x0303;
-  if (has13)
+  if (has13 && tls13_allowed(e))
     return 0;
   if (e->phase == P_WAIT_CH2)
     return ZN__TLS13_ALERT_illegal_parameter; /* §4.1.4 */
@@ -124,11 +167,13 @@ static uint16_t choose_group(const struct zn__tls13_client_hello *ch,
                              bool *retry) {
   struct zn__tls13_bytes key;
   *retry = false;
-  for (size_t i = 0; i < sizeof(zn__tls13_groups) / sizeof(zn__tls13_groups[0]); i++)
+  for (size_t i = 0; i < sizeof(zn__tls13_groups) / sizeof(zn__tls13_groups[0]);
+       i++)
     if (zn__tls13_has_u16(ch->groups, zn__tls13_groups[i]) &&
         share_for(ch->shares, zn__tls13_groups[i], &key))
       return zn__tls13_groups[i];
-  for (size_t i = 0; i < sizeof(zn__tls13_groups) / sizeof(zn__tls13_groups[0]); i++)
+  for (size_t i = 0; i < sizeof(zn__tls13_groups) / sizeof(zn__tls13_groups[0]);
+       i++)
     if (zn__tls13_has_u16(ch->groups, zn__tls13_groups[i])) {
       *retry = true;
       return zn__tls13_groups[i];
@@ -274,7 +319,7 @@ write_encrypted_extensions(struct tls13_w *w, const struct zn__tls13 *e,
 /* §4.4.2: the framing is ours, each certificate's DER the credentials'. */
 static bool queue_certificate(struct zn__tls13 *e) {
   struct tls13_srv_hs *h = e->srv;
-  const struct zn_tls_creds *cr = e->cfg->creds;
+  const struct zn_tls_creds *cr = e->srv->creds;
   size_t total = 0;
   for (uint32_t i = 0; i < cr->chain_len; i++)
     total += 3 + cr->chain[i].data_len + 2;
@@ -307,7 +352,7 @@ static bool queue_certificate(struct zn__tls13 *e) {
 /* §4.4.3. */
 static bool queue_certificate_verify(struct zn__tls13 *e) {
   struct tls13_srv_hs *h = e->srv;
-  const struct zn_tls_creds *cr = e->cfg->creds;
+  const struct zn_tls_creds *cr = e->srv->creds;
   uint8_t th[ZN__TLS13_MAX_HASH], content[ZN__TLS13_CV_CONTENT_MAX], rnd[64],
       sig[ZN__TLS13_SIG_MAX];
   transcript_hash(e, th);
@@ -600,7 +645,7 @@ static void queue_ticket(struct zn__tls13 *e) {
 static int decide(struct zn__tls13 *e, const struct zn__tls13_client_hello *ch,
                   bool *retry) {
   struct tls13_srv_hs *h = e->srv;
-  const struct zn_tls_creds *cr = e->cfg->creds;
+  const struct zn_tls_creds *cr = e->srv->creds;
   const struct zn__tls13_suite *s = choose_suite(e, ch->suites);
   if (s == NULL)
     return ZN__TLS13_ALERT_handshake_failure;
@@ -627,8 +672,10 @@ int zn__tls13_srv_client_hello(struct zn__tls13 *e, const uint8_t *msg,
   bool retry = false;
   *fallback = false;
   int a = zn__tls13_parse_client_hello(msg, len, &ch);
-  if (a == 0)
+  if (a == 0) {
+    choose_creds(e, ch.server_name);
     a = choose_version(e, &ch, fallback);
+  }
   if (a || *fallback)
     return a;
   if (choose_suite(e, ch.suites) == NULL)

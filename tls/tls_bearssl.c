@@ -131,7 +131,7 @@ static int server_start(struct bssl_server *s, const struct zn_tls_config *cfg,
   br_ssl_server_context *sc = &s->sc;
   br_ssl_server_zero(sc);
   set_policy(&sc->eng, cfg, s->alpn);
-  set_server_key(sc, cfg->creds);
+  set_server_key(sc, p->creds ? p->creds : cfg->creds);
   if (cfg->cache)
     br_ssl_server_set_cache(sc, &cfg->cache->lru.vtable);
   br_ssl_engine_set_buffers_bidi(&sc->eng, p->ibuf, cfg->in_buf, p->obuf,

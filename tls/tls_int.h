@@ -96,6 +96,7 @@ struct zn__tls_start {
   uint64_t now;             /* wall clock, s since the epoch (clients) */
   uint64_t now_ms;          /* the stack's clock, ms (servers: tickets) */
   const char *server_name;  /* clients: SNI and the name checked */
+  const struct zn_tls_creds *creds; /* servers: the chain (NULL: cfg's) */
 };
 
 /* A failure as the engine reads one of its error codes. */

@@ -18,7 +18,11 @@
  * suite is TLS 1.2 only); it picks the suite in the client's order (in
  * TLS 1.2 one its key can sign for), the TLS 1.3 group X25519 first,
  * then P-256, then P-384 (a HelloRetryRequest when the client sent no
- * share for one of them).  A client offers TLS 1.3 and TLS 1.2 in one
+ * share for one of them); it sends the chain of cfg.sni for the name the
+ * client asks for (RFC 6066), cfg.creds's otherwise, in either version
+ * (every server session starts on the TLS 1.3 engine, which reads the
+ * ClientHello and hands a TLS 1.2 one to BearSSL with that chain).  A
+ * client offers TLS 1.3 and TLS 1.2 in one
  * ClientHello (X25519's share; P-256 or P-384 if a HelloRetryRequest
  * asks), checks the chain against cfg.anchors and server_name, and
  * speaks TLS 1.2 through BearSSL's engine if the server answers TLS 1.2
@@ -365,6 +369,21 @@ int zn_tls_session_cache_init(void *mem, size_t len, uint32_t entries,
 /* ---- configuration --------------------------------------------------------
  */
 
+/** Server: one more certificate chain, for the clients that name this
+ * server (RFC 6066 server_name): name is a DNS name ("example.com") or a
+ * wildcard of one leftmost label ("*.example.com": "a.example.com", not
+ * "example.com" nor "a.b.example.com"), matched without regard to case.
+ * The first entry that matches wins; a client that names none of them,
+ * or no name, gets cfg.creds.  The names are the operator's: the library
+ * does not read them from the certificates. */
+struct zn_tls_sni {
+  const char *name;
+  const struct zn_tls_creds *creds;
+};
+
+/** Entries a configuration's SNI table may hold. */
+#define ZN_TLS_SNI_MAX 64
+
 /** Record buffers.  The input buffer holds one whole received record:
  * 16384 bytes of plaintext plus 325 of overhead (header, explicit IV,
  * MAC, padding: what any TLS 1.2 record may carry). */
@@ -416,8 +435,13 @@ struct zn_tls_config {
    * the first of its own the client offers (none in common: no ALPN). */
   const char *const *alpn;
   uint32_t nalpn;
-  /** Server: the certificate chain and key (required). */
+  /** Server: the certificate chain and key (required): the default. */
   const struct zn_tls_creds *creds;
+  /** Server: chains chosen by the name the client asks for (TLS 1.3 and
+   * TLS 1.2 alike), nsni entries (at most ZN_TLS_SNI_MAX); NULL or 0:
+   * cfg.creds for every client. */
+  const struct zn_tls_sni *sni;
+  uint32_t nsni;
   /** Server: a session cache, or NULL for none. */
   struct zn_tls_session_cache *cache;
   /** Server: TLS 1.3 session tickets, or NULL for none. */
@@ -632,6 +656,8 @@ struct zn_tls_info {
   const char *alpn;       /**< the protocol ALPN selected, or NULL */
   bool hello_retry;       /**< TLS 1.3: a HelloRetryRequest was sent */
   bool resumed;           /**< TLS 1.3: a ticket's session resumed */
+  int sni;                /**< server: the cfg.sni entry whose chain was
+                               sent, -1 for cfg.creds */
 };
 
 /** Fill info for session s.  Errors: ZN_EINVAL (not a TLS stream). */

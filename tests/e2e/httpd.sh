@@ -18,7 +18,9 @@
 # component-by-component walk: no link followed at all); openssl s_client: TLSv1.2, the ECDHE-ECDSA
 # suite, ALPN http/1.1, a GET answered, and the same with -tls1_3;
 # Strict-Transport-Security (--hsts) on HTTPS answers only; curl
-# --tlsv1.3 verified; wrk for 3 s over HTTP and over
+# --tlsv1.3 verified; SNI (--sni, a wildcard before an exact name): each
+# name gets the chain of the first entry it matches, others --cert's, over
+# TLS 1.3 and TLS 1.2, and curl verifies wrong.test's; wrk for 3 s over HTTP and over
 # HTTPS with no error; an access log line per request (--log info); at
 # exit the counters add up, no buffer leaked, no sanitizer report.
 # Needs root, /dev/net/tun, curl, openssl, wrk, sha256sum; otherwise
@@ -67,7 +69,9 @@ out=$T/httpd.out
 err=$T/httpd.err
 if ! start_znet znet-httpd "$HTTPD" "$out" "$err" --mac "$E2E_MAC" \
   --root "$W" --port 80 --tls-port 443 --cert "$CERTS/server-ec.pem" \
-  --key "$CERTS/server-ec.key" --hsts 31536000 --log info; then
+  --key "$CERTS/server-ec.key" --hsts 31536000 --log info \
+  --sni "*.test=$CERTS/wrong-name.pem,$CERTS/wrong-name.key" \
+  --sni "znet.test=$CERTS/server-rsa.pem,$CERTS/server-rsa.key"; then
   not_ok "znet-httpd starts"
   diag <"$err"
   finish
@@ -199,6 +203,28 @@ check "--hsts: HTTPS answers carry Strict-Transport-Security: max-age=31536000, 
 in_ns_t 20 curl -sS -o /dev/null -w '%{http_version} %{ssl_verify_result}' --tlsv1.3 \
   "${RES[@]}" https://localhost/index.html >"$T/c13" 2>&1
 check "curl --tlsv1.3: verified ($(cat "$T/c13"))" grep -q " 0$" "$T/c13"
+
+# SNI (--sni): the chain for the name asked for, first match in order
+# ("*.test" before "znet.test": znet.test gets wrong-name's chain, which
+# does not name it), --cert's for any other; TLS 1.3 and TLS 1.2.
+sni_case() {
+  local name=$1 want=$2 v=$3
+  in_ns_t 20 openssl s_client -connect "$Z:443" -servername "$name" "$v" \
+    -CAfile "$CERTS/ca.pem" </dev/null >"$T/sni.out" 2>&1
+  local cn
+  cn=$(sed -n 's/^subject=.*CN *= *\([^,]*\).*/\1/p' "$T/sni.out" | head -1)
+  check "s_client $v -servername $name: the chain of $want (subject CN $cn)" [ "$cn" = "$want" ]
+}
+for v in -tls1_3 -tls1_2; do
+  sni_case wrong.test wrong.test "$v"
+  sni_case znet.test wrong.test "$v"
+  sni_case localhost localhost "$v"
+done
+in_ns_t 20 curl -sS -o /dev/null -w '%{http_code} %{ssl_verify_result}' \
+  --resolve "wrong.test:443:$Z" --cacert "$CERTS/ca.pem" https://wrong.test/index.html \
+  >"$T/csni" 2>&1
+check "curl https://wrong.test/: 200, verified against wrong.test's chain ($(cat "$T/csni"))" \
+  grep -q "^200 0$" "$T/csni"
 
 # ---- wrk -------------------------------------------------------------------
 

@@ -116,8 +116,89 @@ ZT_TEST(test_tls13_each_suite_handshakes) {
 ZT_TEST(test_tls13_client_falls_back_to_tls12_server) {
   handshake_between(false, 0, TLS12_ALL, 0xC02B);
   handshake_between(true, 0, TLS12_ALL, 0xC02F);
-  handshake_between(false, 0, ZN_TLS_SUITE(ECDHE_ECDSA_CHACHA20_POLY1305_SHA256),
-                    0xCCA9);
+  handshake_between(false, 0,
+                    ZN_TLS_SUITE(ECDHE_ECDSA_CHACHA20_POLY1305_SHA256), 0xCCA9);
+}
+
+/* Credentials of their own (the fixture's tf_creds keeps one set). */
+static struct zn_tls_creds *creds_of(const char *chain, const char *key,
+                                     void **mem) {
+  size_t need = 0;
+  struct zn_tls_creds *c = NULL;
+  ZT_EQ(
+      zn_tls_creds_measure(chain, strlen(chain), key, strlen(key), &need, NULL),
+      ZN_OK);
+  *mem = malloc(need);
+  ZT_EQ(zn_tls_creds_init(chain, strlen(chain), key, strlen(key), *mem, need,
+                          &c, NULL),
+        ZN_OK);
+  return c;
+}
+
+/* SNI (RFC 6066 §3): the server sends the chain of the first entry that
+ * matches the name the client asks for (here its certificate check
+ * passes only with that chain), the default for a name of none; over TLS
+ * 1.3 and over TLS 1.2 (BearSSL's engine, given the chain). */
+static void sni_case(uint32_t cli_suites, const char *name, int want,
+                     uint16_t version) {
+  struct tpair t;
+  void *m1, *m2;
+  tf_init(&t, NULL);
+  struct zn_tls_sni table[2] = {
+      {"ZNET.test",
+       creds_of(ZT_PEM_SERVER_RSA_PEM, ZT_PEM_SERVER_RSA_KEY, &m1)},
+      {"*.test", creds_of(ZT_PEM_WRONG_NAME_PEM, ZT_PEM_WRONG_NAME_KEY, &m2)},
+  };
+  t.scfg.sni = table;
+  t.scfg.nsni = 2;
+  t.ccfg.suites = cli_suites;
+  ZT_EQ(tf_connect(&t, name), ZN_OK);
+  tf_run(&t, ZN_MS(200));
+  ZT_EQ(t.cli.opened, 1);
+  ZT_EQ(t.srv.opened, 1);
+  struct zn_tls_info ci, si;
+  ZT_EQ(zn_tls_get_info(t.cli.s, &ci), ZN_OK);
+  ZT_EQ(zn_tls_get_info(t.srv.s, &si), ZN_OK);
+  ZT_EQ(si.sni, want);
+  ZT_EQ(ci.sni, -1);
+  ZT_EQ(ci.version, version);
+  tf_free(&t);
+  free(m1);
+  free(m2);
+}
+
+ZT_TEST(test_sni_picks_the_chain_by_name) {
+  static const uint32_t versions[2] = {0, TLS12_ALL};
+  static const uint16_t ids[2] = {0x0304, 0x0303};
+  for (int v = 0; v < 2; v++) {
+    sni_case(versions[v], "znet.test", 0, ids[v]);  /* case aside */
+    sni_case(versions[v], "wrong.test", 1, ids[v]); /* the wildcard */
+    sni_case(versions[v], "localhost", -1, ids[v]); /* none: the default */
+  }
+}
+
+/* A table the configuration check refuses. */
+ZT_TEST(test_sni_table_checked) {
+  struct tpair t;
+  tf_init(&t, NULL);
+  static const char *const bad[] = {
+      "", "*", "*example.test", "a.*.test", "a..test", ".test", "test.", NULL};
+  for (int i = 0; i < 8; i++) {
+    struct zn_tls_sni e = {bad[i], t.creds};
+    t.scfg.sni = &e;
+    t.scfg.nsni = 1;
+    ZT_EQU(zn_tls_conn_size(&t.scfg), 0);
+  }
+  struct zn_tls_sni ok = {"*.example.test", t.creds};
+  t.scfg.sni = &ok;
+  ZT_CHECK(zn_tls_conn_size(&t.scfg) > 0);
+  struct zn_tls_sni nocreds = {"example.test", NULL};
+  t.scfg.sni = &nocreds;
+  ZT_EQU(zn_tls_conn_size(&t.scfg), 0);
+  t.scfg.sni = NULL;
+  ZT_EQU(zn_tls_conn_size(&t.scfg), 0); /* nsni 1 without a table */
+  t.scfg.nsni = 0;
+  tf_free(&t);
 }
 
 /* ALPN: the server picks the first of its names the client offers; no
@@ -190,6 +271,8 @@ int main(void) {
   ZT_RUN(test_server_picks_by_key_type);
   ZT_RUN(test_tls13_each_suite_handshakes);
   ZT_RUN(test_tls13_client_falls_back_to_tls12_server);
+  ZT_RUN(test_sni_picks_the_chain_by_name);
+  ZT_RUN(test_sni_table_checked);
   ZT_RUN(test_alpn);
   ZT_RUN(test_client_handshake_timeout);
   return zt_done();
