@@ -180,6 +180,8 @@ HTTP_WORKLOADS = [
      'rps', 'conn/s'),
     ('https-hs', 'HTTPS full handshake per request (ECDSA P-256)', 'rps',
      'handshakes/s'),
+    ('https-resume', 'HTTPS resumed handshake per request (TLS 1.3 ticket, '
+     'X25519; openssl s_time -reuse, 8 processes)', 'rps', 'handshakes/s'),
 ]
 
 
