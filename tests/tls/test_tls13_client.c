@@ -17,6 +17,7 @@
 #include <bearssl.h>
 
 #include "tls13_int.h"
+#include "tls13_script.h"
 #include "tls13_sig.h"
 #include "tls_fixture.h"
 
@@ -112,12 +113,6 @@ static const struct zn_tcp_callbacks s13_lcbs = {.on_accept = s13_accept};
 
 static void run(struct s13 *x) { tf_run(&x->t, ZN_MS(50)); }
 
-static size_t p16(uint8_t *p, unsigned v) {
-  p[0] = (uint8_t)(v >> 8);
-  p[1] = (uint8_t)v;
-  return 2;
-}
-
 static size_t p24(uint8_t *p, size_t v) {
   p[0] = (uint8_t)(v >> 16);
   p[1] = (uint8_t)(v >> 8);
@@ -128,17 +123,7 @@ static size_t p24(uint8_t *p, size_t v) {
 /* The next whole record from the client: false if none yet. */
 static bool next_record(struct s13 *x, uint8_t *type, uint8_t **rec,
                         size_t *len) {
-  if (x->rx_len - x->rx_off < 5)
-    return false;
-  uint8_t *r = x->rx + x->rx_off;
-  size_t l = (size_t)r[3] << 8 | r[4];
-  if (x->rx_len - x->rx_off < 5 + l)
-    return false;
-  *type = r[0];
-  *rec = r;
-  *len = l;
-  x->rx_off += 5 + l;
-  return true;
+  return ts_next_record(x->rx, x->rx_len, &x->rx_off, type, rec, len);
 }
 
 /* The client's records, as far as they go: handshake bytes gathered,
@@ -173,15 +158,7 @@ static void read_records(struct s13 *x) {
 /* The next whole handshake message from the client: its length, 0 if
  * none. */
 static size_t take_msg(struct s13 *x, uint8_t *out, size_t cap) {
-  if (x->hs_len < 4)
-    return 0;
-  size_t len = 4 + ((size_t)x->hs[1] << 16 | (size_t)x->hs[2] << 8 | x->hs[3]);
-  if (x->hs_len < len || len > cap)
-    return 0;
-  memcpy(out, x->hs, len);
-  memmove(x->hs, x->hs + len, x->hs_len - len);
-  x->hs_len -= len;
-  return len;
+  return ts_take_msg(x->hs, &x->hs_len, out, cap);
 }
 
 /* Records of type carrying p, at most split bytes each (0: 16384),

@@ -13,6 +13,7 @@
 
 #include "tls13_crypto.h"
 #include "tls13_msg.h"
+#include "tls13_script.h"
 #include "tls_fixture.h"
 
 /* ---- the scripted client ---- */
@@ -96,12 +97,6 @@ static void c13_start(struct tpair *t, struct c13 *x, uint8_t key_byte) {
 }
 
 static void run(struct c13 *x) { tf_run(x->t, ZN_MS(50)); }
-
-static size_t p16(uint8_t *p, unsigned v) {
-  p[0] = (uint8_t)(v >> 8);
-  p[1] = (uint8_t)v;
-  return 2;
-}
 
 /* What a ClientHello carries, each part optional. */
 struct hello {
@@ -261,19 +256,9 @@ static void send_protected(struct c13 *x, uint8_t type, const uint8_t *p,
 }
 
 /* The next whole record received: false if none yet. */
-static bool next_record(struct c13 *x, uint8_t *type, uint8_t **body,
+static bool next_record(struct c13 *x, uint8_t *type, uint8_t **rec,
                         size_t *len) {
-  if (x->rx_len - x->rx_off < 5)
-    return false;
-  uint8_t *r = x->rx + x->rx_off;
-  size_t l = (size_t)r[3] << 8 | r[4];
-  if (x->rx_len - x->rx_off < 5 + l)
-    return false;
-  *type = r[0];
-  *body = r;
-  *len = l;
-  x->rx_off += 5 + l;
-  return true;
+  return ts_next_record(x->rx, x->rx_len, &x->rx_off, type, rec, len);
 }
 
 static void transcript(struct c13 *x, const uint8_t *m, size_t len) {
@@ -323,15 +308,7 @@ static void read_records(struct c13 *x) {
 
 /* The next whole handshake message gathered: its length, 0 if none. */
 static size_t take_msg(struct c13 *x, uint8_t *out) {
-  if (x->hs_len < 4)
-    return 0;
-  size_t len = 4 + ((size_t)x->hs[1] << 16 | (size_t)x->hs[2] << 8 | x->hs[3]);
-  if (x->hs_len < len)
-    return 0;
-  memcpy(out, x->hs, len);
-  memmove(x->hs, x->hs + len, x->hs_len - len);
-  x->hs_len -= len;
-  return len;
+  return ts_take_msg(x->hs, &x->hs_len, out, 16384);
 }
 
 /* Send a ClientHello and read the answer up to the ServerHello (or the
