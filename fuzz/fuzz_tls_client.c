@@ -114,8 +114,14 @@ static void feed(const uint8_t *p, size_t len, size_t piece) {
 
 static bool start(void) {
   static const uint8_t seed[32] = {1, 2, 3};
-  struct zn__tls_start p = {ibuf,        obuf, seed,       sizeof(seed),
-                            1893456000u, 0,    "localhost"};
+  struct zn__tls_start p = {.ibuf = ibuf,
+                            .obuf = obuf,
+                            .seed = seed,
+                            .seed_len = sizeof(seed),
+                            .now = 1893456000u,
+                            .now_ms = 0,
+                            .server_name = "localhost",
+                            .creds = NULL};
   FZ_CHECK(eng->state_size(ZN_TLS_CLIENT) <= sizeof(state));
   sent_len = 0;
   if (eng->start(state, config(), &p) != ZN_OK)
