@@ -123,7 +123,12 @@ int ex_tls_add_sni(struct ex_tls *x, const char *spec, const char *prog) {
     clen = sizeof(cert) - 1;
   memcpy(cert, eq + 1, clen);
   cert[clen] = '\0';
-  x->sni_names[n] = strndup(spec, (size_t)(eq - spec));
+  size_t nlen = (size_t)(eq - spec);
+  x->sni_names[n] = malloc(nlen + 1); /* (no strndup in a Solo5 image) */
+  if (x->sni_names[n]) {
+    memcpy(x->sni_names[n], spec, nlen);
+    x->sni_names[n][nlen] = '\0';
+  }
   x->sni[n].name = x->sni_names[n];
   x->sni[n].creds = read_creds(cert, comma + 1, &x->sni_mem[n], prog);
   if (x->sni_names[n] == NULL || x->sni[n].creds == NULL)
