@@ -18,6 +18,7 @@
 #include <strings.h>
 
 volatile int ex_stop;
+volatile int ex_reload;
 
 /* Long-only flags get values above any character. */
 /* A reordered frame is held back this much longer than the others unless

@@ -214,6 +214,10 @@ struct ex_host {
 /* Stop flag set by SIGINT/SIGTERM once ex_signals() has run. */
 extern volatile int ex_stop;
 
+/* Reload flag set by SIGHUP once ex_signal_reload() has run; the program
+ * clears it when it has reloaded (in its loop's tick). */
+extern volatile int ex_reload;
+
 void ex_opts_default(struct ex_opts *o);
 
 /* Parse argv against the program's table and (unless no_common) the
@@ -323,6 +327,13 @@ void ex_close_netifs(struct ex_host *h);
  * wait, so one cannot land between its look at the flag and the sleep;
  * a program with its own loop must do the same. */
 void ex_signals(void);
+
+/* SIGHUP sets ex_reload, for a program that reads something again on it
+ * (znet-httpd --ocsp); the others leave SIGHUP its default.  Like the
+ * stop signals, zn_loop_run() keeps it blocked except inside its wait,
+ * so it wakes a sleeping loop, whose next tick sees the flag.  Solo5
+ * delivers no signals: there it installs nothing. */
+void ex_signal_reload(void);
 
 /* "tap:zntap0", "pcap:in.pcap", with " (capture)" and " (faults: ...)"
  * when wrapped. */

@@ -18,8 +18,28 @@
 /* TLS 1.3 tickets live as long as OpenSSL's do by default. */
 #define TICKET_LIFETIME_S 7200u
 
+/* The OCSP response stapled, from a file (ex_tls_set_ocsp_file): the
+ * one the credentials point at, and the one it replaced, kept until no
+ * handshake can still be sending it (a stack timer frees it, so an idle
+ * loop wakes for it).  Two buffers, not one per reload: a reload asked
+ * while the one before last is still kept waits for it (at most a
+ * handshake timeout), so a burst of SIGHUPs costs no more memory, and
+ * the file is read once more after the burst. */
+struct ex_ocsp {
+  const char *path; /* NULL: no stapling */
+  const char *prog; /* for the messages of a reload that waited */
+  char *cur;        /* the credentials' response */
+  size_t cur_len;
+  char *old;              /* the one before, until retire fires */
+  uint64_t old_until;     /* when it does (ns, the stack's clock) */
+  struct zn_timer retire; /* frees old */
+  bool pending;           /* a reload waits for old to go */
+};
+
 struct ex_tls {
   struct zn_tls_config cfg;
+  struct zn_tls_creds *creds; /* cfg.creds, writable (OCSP) */
+  struct ex_ocsp ocsp;
   struct zn_tls_stats stats;
   void *creds_mem, *anchors_mem, *cache_mem, *pool_mem, *bufs_mem, *tickets_mem;
   size_t pool_len, bufs_len;
@@ -81,9 +101,10 @@ static struct zn_tls_creds *decode_creds(const char *chain, size_t chain_len,
 static int load_creds(struct ex_tls *x, const char *chain, size_t chain_len,
                       const char *key, size_t key_len, const char *what,
                       const char *prog) {
-  x->cfg.creds =
+  x->creds =
       decode_creds(chain, chain_len, key, key_len, &x->creds_mem, what, prog);
-  return x->cfg.creds ? 0 : -1;
+  x->cfg.creds = x->creds;
+  return x->creds ? 0 : -1;
 }
 
 /* A chain and key from two PEM files (message printed on failure). */
@@ -183,14 +204,109 @@ struct ex_tls *ex_tls_server_new(const char *cert_path, const char *key_path,
                     ex_tls_embedded_key, strlen(ex_tls_embedded_key),
                     "the built-in certificate", prog);
   } else {
-    x->cfg.creds = read_creds(cert_path, key_path, &x->creds_mem, prog);
-    rc = x->cfg.creds ? 0 : -1;
+    x->creds = read_creds(cert_path, key_path, &x->creds_mem, prog);
+    x->cfg.creds = x->creds;
+    rc = x->creds ? 0 : -1;
   }
   if (rc != 0 || load_cache(x, prog) != 0 || load_tickets(x, prog) != 0) {
     ex_tls_free(x);
     return NULL;
   }
   return x;
+}
+
+/* ---- OCSP stapling from a file ---- */
+
+/* The file's bytes made the credentials' response: 0 and them in *buf
+ * (*len bytes), or -1 with why printed, the credentials unchanged. */
+static int ocsp_read(struct ex_tls *x, char **buf, size_t *len,
+                     const char *prog) {
+  if (ex_read_file(x->ocsp.path, buf, len, prog) != 0)
+    return -1;
+  if (zn_tls_creds_set_ocsp(x->creds, *buf, *len) != ZN_OK) {
+    fprintf(stderr,
+            "%s: ocsp: %s: not a DER OCSP response with status "
+            "successful, or longer than %u bytes\n",
+            prog, x->ocsp.path, ZN_TLS_OCSP_MAX);
+    free(*buf);
+    *buf = NULL;
+    return -1;
+  }
+  return 0;
+}
+
+/* A handshake reads the response it took until its flight is in
+ * records, which is before it ends, and it ends within the handshake
+ * timeout of the session's start (znet/tls.h, zn_tls_creds_set_ocsp):
+ * a response replaced is free after that, and a second of margin. */
+static uint64_t ocsp_retire_delay(const struct ex_tls *x) {
+  return ZN_MS(x->cfg.handshake_timeout_ms) + ZN_SEC(1);
+}
+
+void ex_tls_ocsp_reload(struct ex_tls *x, struct zn_stack *st,
+                        const char *prog) {
+  struct ex_ocsp *o = x ? &x->ocsp : NULL;
+  if (o == NULL || o->path == NULL)
+    return;
+  if (o->old) {
+    uint64_t now = zn_stack_now(st);
+    if (!o->pending)
+      printf("%s: ocsp: reload of %s in %" PRIu64
+             " ms, once the response before the last is free\n",
+             prog, o->path,
+             o->old_until > now ? (o->old_until - now) / ZN_MS(1) : 0);
+    (void)fflush(stdout);
+    o->pending = true;
+    return;
+  }
+  o->pending = false;
+  char *buf = NULL;
+  size_t len = 0;
+  if (ocsp_read(x, &buf, &len, prog) != 0) {
+    fprintf(stderr,
+            "%s: ocsp: reload of %s failed: the response of %zu "
+            "bytes stays\n",
+            prog, o->path, o->cur_len);
+    return;
+  }
+  o->old = o->cur;
+  o->old_until = zn_stack_now(st) + ocsp_retire_delay(x);
+  zn_timer_start(st, &o->retire, o->old_until);
+  o->cur = buf;
+  o->cur_len = len;
+  printf("%s: ocsp: reloaded %s, %zu bytes\n", prog, o->path, len);
+  (void)fflush(stdout);
+}
+
+static void ocsp_retired(struct zn_stack *st, struct zn_timer *t) {
+  struct ex_ocsp *o = ZN_CONTAINER_OF(t, struct ex_ocsp, retire);
+  free(o->old);
+  o->old = NULL;
+  if (o->pending)
+    ex_tls_ocsp_reload(ZN_CONTAINER_OF(o, struct ex_tls, ocsp), st, o->prog);
+}
+
+int ex_tls_set_ocsp_file(struct ex_tls *x, const char *path, const char *prog) {
+  if (x->creds == NULL || x->cfg.handshake_timeout_ms == 0) {
+    /* Without a timeout no time is safe to free a replaced response. */
+    fprintf(stderr,
+            "%s: ocsp: needs a server configuration with a "
+            "handshake timeout\n",
+            prog);
+    return -1;
+  }
+  x->ocsp.path = path;
+  x->ocsp.prog = prog;
+  zn_timer_init(&x->ocsp.retire, ocsp_retired);
+  if (ocsp_read(x, &x->ocsp.cur, &x->ocsp.cur_len, prog) != 0) {
+    x->ocsp.path = NULL;
+    return -1;
+  }
+  printf("%s: ocsp: %s, %zu bytes, stapled to TLS 1.3 handshakes that ask "
+         "(SIGHUP reads it again)\n",
+         prog, path, x->ocsp.cur_len);
+  (void)fflush(stdout);
+  return 0;
 }
 
 struct ex_tls *ex_tls_client_new(const char *ca_path, const char *prog) {
@@ -406,6 +522,8 @@ void ex_tls_free(struct ex_tls *x) {
     free(x->sni_names[i]);
     free(x->sni_mem[i]);
   }
+  free(x->ocsp.cur);
+  free(x->ocsp.old);
   free(x->anchors_mem);
   free(x->cache_mem);
   free(x->tickets_mem);

@@ -9,6 +9,8 @@
  *     struct zn_stream *s;
  *     if (ex_tls_start(x, st, conn, NULL, &cbs, arg, &s) != ZN_OK) ...
  *     ...in on_closed(s): ex_tls_end(s);                       // its memory
+ *     ex_tls_set_ocsp_file(x, "resp.der", PROG);             // optional
+ *     ...on SIGHUP: ex_tls_ocsp_reload(x, st, PROG);
  *     ex_tls_print_stats(stderr, x, "tls");
  *     ex_tls_free(x);
  */
@@ -38,6 +40,23 @@ bool ex_tls_has_embedded(void);
  * NULL (message printed) on failure. */
 struct ex_tls *ex_tls_server_new(const char *cert_path, const char *key_path,
                                  const char *prog);
+
+/* OCSP stapling (znet/tls.h, zn_tls_creds_set_ocsp) for a server
+ * configuration: the DER OCSP response in the file at path (it must
+ * outlive x) is read now and stapled to TLS 1.3 handshakes whose client
+ * asks.  Returns 0, or -1 with the reason printed (unreadable, not a
+ * successful DER OCSP response, too long). */
+int ex_tls_set_ocsp_file(struct ex_tls *x, const char *path, const char *prog);
+
+/* Read the file of ex_tls_set_ocsp_file() again (on SIGHUP; st the
+ * stack the sessions run on): "PROG: ocsp: reloaded FILE, N bytes" on
+ * stdout, or why not on stderr, the response before kept.  The response
+ * replaced is freed by a timer of st once no handshake can be sending it
+ * (the handshake timeout, and a second); a reload asked before then
+ * waits for it, and is done then.  Nothing without
+ * ex_tls_set_ocsp_file(). */
+void ex_tls_ocsp_reload(struct ex_tls *x, struct zn_stack *st,
+                        const char *prog);
 
 /* A client configuration trusting the CA certificates of the PEM bundle
  * at ca_path, on the host's (or Solo5's) wall clock.  NULL (message
@@ -117,6 +136,8 @@ void ex_tls_why(const struct zn_stream *s, char *buf, size_t size);
  * takes and waits if it has one, to fp. */
 void ex_tls_print_stats(FILE *fp, const struct ex_tls *x, const char *prefix);
 
+/* Free x and its memory, once no session of it is left and st's last
+ * poll is done (a reload's timer may be pending: ex_tls_ocsp_reload). */
 void ex_tls_free(struct ex_tls *x);
 
 #endif /* ZN_EXAMPLES_COMMON_TLS_H */

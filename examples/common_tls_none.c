@@ -32,6 +32,20 @@ int ex_tls_add_sni(struct ex_tls *x, const char *spec, const char *prog) {
   return -1;
 }
 
+int ex_tls_set_ocsp_file(struct ex_tls *x, const char *path, const char *prog) {
+  (void)x;
+  (void)path;
+  say(prog);
+  return -1;
+}
+
+void ex_tls_ocsp_reload(struct ex_tls *x, struct zn_stack *st,
+                        const char *prog) {
+  (void)x;
+  (void)st;
+  (void)prog;
+}
+
 struct ex_tls *ex_tls_client_new(const char *ca_path, const char *prog) {
   (void)ca_path;
   say(prog);

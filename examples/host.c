@@ -1,8 +1,9 @@
 /*
  * The examples' plumbing on a Linux host: open the netif (TAP or pcap
  * replay, optionally wrapped in the capture decorator and the fault
- * injector), run the loop until a signal or the end of the input, print
- * the backends' counters.  The command line is common.c's.
+ * injector), run the loop until a signal or the end of the input (SIGHUP
+ * asks a program that takes it to reload), print the backends'
+ * counters.  The command line is common.c's.
  */
 #include "common.h"
 
@@ -30,6 +31,20 @@ void ex_signals(void) {
   sa.sa_flags = 0;
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+}
+
+static void on_reload_signal(int sig) {
+  (void)sig;
+  ex_reload = 1;
+}
+
+void ex_signal_reload(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = on_reload_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;
+  sigaction(SIGHUP, &sa, NULL);
 }
 
 static int open_tap(struct ex_host *h, const char *prog) {

@@ -4,8 +4,8 @@
  * into the image).
  *
  *     znet-httpd --netif tap:zntap0 --ipv4 10.0.0.2/24 --root DIR \
- *         [--port 80] [--tls-port 443 --cert CERT.pem --key KEY.pem] \
- *         [--max-conns N] [--busy N]
+ *         [--port 80] [--tls-port 443 --cert CERT.pem --key KEY.pem \
+ *         [--ocsp RESP.der]] [--max-conns N] [--busy N]
  *
  * The server is the library's (znet/http.h, "The server": GET and HEAD,
  * keep-alive and pipelining, ranges, conditional requests, the timeouts
@@ -14,7 +14,11 @@
  * (httpd_files.c), or on Solo5 the compiled-in site (httpd_site.c).
  * HTTPS is the same server's second port, its connections made into TLS
  * sessions by a zn_tls_pool (common_tls.c; ALPN http/1.1); a build
- * without libznet-tls refuses --tls-port with that reason.  This program
+ * without libznet-tls refuses --tls-port with that reason.  --ocsp
+ * staples an OCSP response the operator fetched to TLS 1.3 handshakes
+ * (TLS 1.2's cannot carry one: znet/tls.h), and SIGHUP reads the file
+ * again (the loop's tick does it; common_tls.c keeps the response
+ * replaced until no handshake can be sending it).  This program
  * reads the command line, sizes the stack for the connections (a small
  * slot each, and a request context per request in flight), gives
  * everything its memory, prints an access log line per request with
@@ -52,6 +56,7 @@ struct httpd_opts {
   const char *cert, *key;
   const char *sni[MAX_SNI]; /* --sni, in order */
   unsigned nsni;
+  const char *ocsp; /* a DER OCSP response to staple; NULL: none */
   uint32_t max_conns;
   uint32_t busy;         /* request contexts; 0: min(max_conns, DEFAULT_BUSY) */
   uint32_t tls_sessions; /* 0: from busy (tls_sessions_of) */
@@ -109,6 +114,10 @@ static const struct ex_opt httpd_flags[] = {
      .help = "the certificate chain (PEM) for --tls-port"},
     {"key", 0, EX_STR, OFF(key), .arg = "KEY.pem",
      .help = "its private key (PEM)"},
+    {"ocsp", 0, EX_STR, OFF(ocsp), .arg = "RESP.der",
+     .help = "staple this DER OCSP response (for --cert's\nfirst "
+             "certificate) to the TLS 1.3 handshakes\nthat ask (not TLS "
+             "1.2's); SIGHUP reads it again"},
     {"max-conns", 0, EX_U32, OFF(max_conns), 1, MAX_CONNS_MAX, .arg = "N",
      .help = "connections at once, both ports (default 16384);\nbeyond, the "
              "oldest idle one is closed, else the\nslowest busy one"},
@@ -198,6 +207,8 @@ static void check_flags(const struct ex_opts *o) {
     ex_usage_error(PROG, "--cert and --key need --tls-port");
   if (hopts.nsni && !hopts.tls_port)
     ex_usage_error(PROG, "--sni needs --tls-port");
+  if (hopts.ocsp && !hopts.tls_port)
+    ex_usage_error(PROG, "--ocsp needs --tls-port");
   if ((hopts.hsts || hopts.hsts_subdomains) && !hopts.tls_port)
     ex_usage_error(PROG, "--hsts needs --tls-port");
   if (hopts.hsts_subdomains && !hopts.hsts)
@@ -249,7 +260,9 @@ struct httpd {
   size_t mem_len;
 };
 
-/* The server on h's stack.  Returns 0, or -1 (message printed). */
+/* The server on h's stack.  Returns 0, or the exit status (message
+ * printed): EX_EXIT_USAGE for an --ocsp file that will not do,
+ * EX_EXIT_FAIL otherwise. */
 static int httpd_start(struct ex_host *h, struct httpd *d) {
   struct zn_http_server_cfg cfg;
   zn_http_server_cfg_default(&cfg);
@@ -280,10 +293,12 @@ static int httpd_start(struct ex_host *h, struct httpd *d) {
     static const char *const alpn[] = {"http/1.1"};
     d->tls = ex_tls_server_new(hopts.cert, hopts.key, PROG);
     if (d->tls == NULL)
-      return -1;
+      return EX_EXIT_FAIL;
     for (unsigned i = 0; i < hopts.nsni; i++)
       if (ex_tls_add_sni(d->tls, hopts.sni[i], PROG) != 0)
-        return -1;
+        return EX_EXIT_FAIL;
+    if (hopts.ocsp && ex_tls_set_ocsp_file(d->tls, hopts.ocsp, PROG) != 0)
+      return EX_EXIT_USAGE;
     ex_tls_set_alpn(d->tls, alpn, 1);
     ex_tls_set_busy(d->tls, busy_of());
     ex_tls_set_bufs(d->tls, hopts.tls_bufs);
@@ -291,7 +306,7 @@ static int httpd_start(struct ex_host *h, struct httpd *d) {
     cfg.stream_maker =
         ex_tls_maker(d->tls, h->st, NULL, tls_sessions_of(), PROG);
     if (cfg.stream_maker == NULL)
-      return -1;
+      return EX_EXIT_FAIL;
     cfg.stream_port = hopts.tls_port;
   }
   size_t len = zn_http_server_mem_size(&cfg);
@@ -301,7 +316,19 @@ static int httpd_start(struct ex_host *h, struct httpd *d) {
                   : ZN_ENOMEM;
   if (rc != ZN_OK) {
     fprintf(stderr, PROG ": cannot serve HTTP: %s\n", zn_strerror(rc));
-    return -1;
+    return EX_EXIT_FAIL;
+  }
+  return 0;
+}
+
+/* The loop's tick: SIGHUP's reload of --ocsp (common_tls.c keeps the
+ * response it replaces until no handshake can be sending it). */
+static int httpd_tick(void *arg, struct zn_stack *st, uint64_t now) {
+  struct httpd *d = arg;
+  (void)now;
+  if (ex_reload) {
+    ex_reload = 0;
+    ex_tls_ocsp_reload(d->tls, st, PROG);
   }
   return 0;
 }
@@ -358,7 +385,8 @@ int main(int argc, char **argv) {
       .name = PROG,
       .synopsis = "--netif tap:NAME ADDRESS --root DIR [--port 80] "
                   "[--tls-port 443 --cert CERT.pem\n"
-                  "       --key KEY.pem] [--max-conns N] [--busy N] [OPTIONS]",
+                  "       --key KEY.pem [--ocsp RESP.der]] [--max-conns N] "
+                  "[--busy N] [OPTIONS]",
       .summary = "A static-file web server (HTTP/1.1 GET and HEAD, HTTPS "
                  "with libznet-tls);\nan access log line per request with "
                  "--log info; prints its counters at exit.",
@@ -379,14 +407,16 @@ int main(int argc, char **argv) {
     httpd_content_free(d.content);
     return EX_EXIT_FAIL;
   }
-  int status = 0;
-  if (httpd_start(&h, &d) != 0) {
-    status = EX_EXIT_FAIL;
-  } else {
+  int status = httpd_start(&h, &d);
+  if (status == 0) {
+    if (hopts.ocsp)
+      ex_signal_reload(); /* before the banner, which says we are ready */
     print_banner(&h, &d);
     struct zn_loop_opts lo;
     memset(&lo, 0, sizeof(lo));
     lo.until = ZN_TIME_NEVER;
+    lo.tick = httpd_tick;
+    lo.arg = &d;
     int rc = ex_run(&h, &lo);
     if (rc != ZN_OK) {
       fprintf(stderr, PROG ": interface failed: %s\n", zn_strerror(rc));

@@ -25,8 +25,11 @@
  * allows and every field it filled has its bit; values are in their
  * ranges (record_size_limit >= 64, max_fragment_length 1..4, a selected
  * version >= 0x0304, lifetime <= 604800, a KeyUpdate 0 or 1); a
- * ClientHello's binders end it at binders_at; a CertificateVerify
- * written back from its fields is the input.  The message with a byte
+ * ClientHello's status_request_ocsp is set exactly when its
+ * status_request (found in the raw bytes) has status_type ocsp, whose
+ * two lists then fill the body; a ClientHello's binders end it at
+ * binders_at; a CertificateVerify written back from its fields is the
+ * input.  The message with a byte
  * appended, or its last byte cut, header fixed, is then decode_error.
  */
 #include <stdlib.h>
@@ -202,6 +205,40 @@ static void check_ch_values(const uint8_t *m, size_t len,
   FZ_CHECK(ch->max_fragment_length <= 4);
 }
 
+/* The body of the extension of this type in a ClientHello that parsed
+ * (its block whole), found by walking the raw bytes: false if none. */
+static bool ch_ext_body(const uint8_t *m, size_t len,
+                        const struct zn__tls13_client_hello *ch, unsigned type,
+                        struct zn__tls13_bytes *body) {
+  size_t at = (size_t)(ch->compression.p - m) + ch->compression.len + 2;
+  while (at + 4 <= len) {
+    size_t n = rd(m + at + 2, 2);
+    if (rd(m + at, 2) == type) {
+      body->p = m + at + 4;
+      body->len = n;
+      return at + 4 + n <= len;
+    }
+    at += 4 + n;
+  }
+  return false;
+}
+
+/* RFC 6066 §8: the flag is set exactly for a status_request of type
+ * ocsp, whose responder_id_list and request_extensions fill its body. */
+static void check_ch_status(const uint8_t *m, size_t len,
+                            const struct zn__tls13_client_hello *ch) {
+  struct zn__tls13_bytes b = {NULL, 0};
+  bool found = ch_ext_body(m, len, ch, 5, &b);
+  FZ_CHECK(found == FZ_SEEN(ch, status_request));
+  FZ_CHECK(!found || b.len >= 1);
+  FZ_CHECK(ch->status_request_ocsp == (found && b.p[0] == 1));
+  if (!ch->status_request_ocsp)
+    return;
+  FZ_CHECK(b.len >= 5);
+  size_t ids = rd(b.p + 1, 2);
+  FZ_CHECK(3 + ids + 2 <= b.len && 3 + ids + 2 + rd(b.p + 3 + ids, 2) == b.len);
+}
+
 static int run_ch(const uint8_t *m, size_t len) {
   struct zn__tls13_client_hello ch;
   int err = zn__tls13_parse_client_hello(m, len, &ch);
@@ -209,6 +246,7 @@ static int run_ch(const uint8_t *m, size_t len) {
     check_ch_fixed(m, len, &ch);
     check_ch_lists(m, len, &ch);
     check_ch_values(m, len, &ch);
+    check_ch_status(m, len, &ch);
   }
   return err;
 }

@@ -8,17 +8,19 @@
  * EC one; bit 1: the smallest output buffer; bit 2: a session cache; bit
  * 3: ALPN; bit 4: the client shuts its side down after its last write;
  * bit 5: the client reads nothing, so the server's window closes; bit 6:
- * TLS 1.3 session tickets, so a pre_shared_key offer is tried), then
- * writes: a 2-byte length (at most MAX_WRITE), that many bytes, and a
- * byte of time to let pass after it (in 5 ms steps).
+ * TLS 1.3 session tickets, so a pre_shared_key offer is tried; bit 7:
+ * an OCSP response, stapled when a ClientHello asks), then writes: a
+ * 2-byte length (at most MAX_WRITE), that many bytes, and a byte of time
+ * to let pass after it (in 5 ms steps).
  *
  * Checks: the session ends in a handshake or in one failure, counted
  * once under its reason (and in handshakes_failed if it came before the
- * handshake), reported once through on_error with ZN_ETLS, ZN_ETIMEDOUT
- * or a TCP error, and through zn_tls_error(); reads and writes answer
- * without crashing; once both sides close, on_closed comes exactly once,
- * no TCP connection is left in either table, every frame is accounted
- * for and every buffer is back (fz_pair_free).
+ * handshake; handshakes_stapled only with a response, in TLS 1.3),
+ * reported once through on_error with ZN_ETLS, ZN_ETIMEDOUT or a TCP
+ * error, and through zn_tls_error(); reads and writes answer without
+ * crashing; once both sides close, on_closed comes exactly once, no TCP
+ * connection is left in either table, every frame is accounted for and
+ * every buffer is back (fz_pair_free).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +53,18 @@ static struct zn_tls_creds *creds_for(bool rsa) {
                                sizeof(mem[i]), &c[i], NULL) == ZN_OK);
   }
   return c[i];
+}
+
+/* A successful OCSPResponse as zn_tls_creds_set_ocsp() checks it:
+ * SEQUENCE { ENUMERATED 0, [0] { 300 bytes } }. */
+static const uint8_t *ocsp_response(size_t *len) {
+  static uint8_t r[4 + 3 + 4 + 300];
+  static const uint8_t head[] = {0x30, 0x82, 0x01, 0x33, 0x0a, 0x01,
+                                 0x00, 0xa0, 0x82, 0x01, 0x2c};
+  memcpy(r, head, sizeof(head));
+  memset(r + sizeof(head), 0x5a, sizeof(r) - sizeof(head));
+  *len = sizeof(r);
+  return r;
 }
 
 static const struct zn_tls_tickets *tickets(void) {
@@ -178,7 +192,11 @@ static void setup(uint8_t conf) {
   zn_stack_poll(pair.b, 0);
   memset(&stats, 0, sizeof(stats));
   zn_tls_config_default(&cfg, ZN_TLS_SERVER);
-  cfg.creds = creds_for(conf & 1);
+  struct zn_tls_creds *cr = creds_for(conf & 1);
+  size_t ocsp_len = 0;
+  const uint8_t *ocsp = (conf & 128) ? ocsp_response(&ocsp_len) : NULL;
+  FZ_CHECK(zn_tls_creds_set_ocsp(cr, ocsp, ocsp_len) == ZN_OK);
+  cfg.creds = cr;
   if (conf & 2)
     cfg.out_buf = ZN_TLS_OUT_BUF_MIN;
   if (conf & 4)
@@ -209,8 +227,11 @@ static uint64_t failures(void) {
   return n;
 }
 
-/* The session ended in a handshake or in one failure, counted so. */
-static void check_outcome(void) {
+/* The session ended in a handshake or in one failure, counted so; a
+ * stapled one was TLS 1.3's, with a response to staple. */
+static void check_outcome(uint8_t conf) {
+  FZ_CHECK(stats.v[ZN_TLS_STAT_handshakes_stapled] <=
+           ((conf & 128) ? stats.v[ZN_TLS_STAT_handshakes_tls13] : 0));
   FZ_CHECK(stats.v[ZN_TLS_STAT_sessions] == 1);
   FZ_CHECK(stats.v[ZN_TLS_STAT_handshakes_ok] == (uint64_t)opened);
   FZ_CHECK(failures() == (uint64_t)errors);
@@ -236,7 +257,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     (void)zn_tcp_shutdown(client);
   /* Past the handshake timeout (10 s): a handshake or a failure. */
   fz_pair_run(&pair, ZN_SEC(12));
-  check_outcome();
+  check_outcome(conf);
   zn_stream_close(srv);
   zn_tcp_close(client);
   zn_tcp_close(listener);

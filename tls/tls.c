@@ -616,6 +616,7 @@ static void handshake_done(struct zn_tls_conn *t) {
   count(t, ZN_TLS_STAT_handshakes_tls13, info.version == 0x0304);
   count(t, ZN_TLS_STAT_handshakes_hrr, info.hello_retry);
   count(t, ZN_TLS_STAT_handshakes_resumed, info.resumed);
+  count(t, ZN_TLS_STAT_handshakes_stapled, info.ocsp_stapled);
   if (t->deadline_role == DL_HANDSHAKE)
     stop_deadline(t);
 }

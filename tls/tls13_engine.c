@@ -394,6 +394,7 @@ static void t13_info(void *state, struct zn_tls_info *info) {
   info->alpn = e->alpn >= 0 ? e->cfg->alpn[e->alpn] : NULL;
   info->hello_retry = e->hello_retry;
   info->resumed = e->resumed;
+  info->ocsp_stapled = e->ocsp_stapled;
 }
 
 const struct zn__tls_engine zn__tls_tls13 = {

@@ -81,10 +81,16 @@ struct tls13_piece {
   uint8_t kind;
 };
 
-/* The pieces of a server flight: ServerHello, CCS, keys, EE, the
- * Certificate's header, three per certificate, CV, Finished, keys. */
+/* The pieces of a server flight: a HelloRetryRequest, CCS, ServerHello,
+ * keys, EE; the Certificate's framing before each certificate (its
+ * header with the first), each certificate's DER, the framing after the
+ * last, and with an OCSP response the leaf's status_request framing and
+ * the response; CV, Finished, keys, a NewSessionTicket: 12 + 2 per
+ * certificate at most. */
 #define TLS13_MAX_CHAIN 8
 #define TLS13_MAX_PIECES (8 + 3 * TLS13_MAX_CHAIN)
+_Static_assert(TLS13_MAX_PIECES >= 12 + 2 * TLS13_MAX_CHAIN,
+               "a server flight's pieces fit");
 
 /* A flight queued and cut into records as obuf frees
  * (zn__tls13_flight_write). */
@@ -226,6 +232,7 @@ struct zn__tls13 {
   uint64_t now_ms;            /* the server's clock at the start */
   bool resumed;               /* a ticket's PSK was accepted */
   bool hello_retry;           /* we sent a HelloRetryRequest */
+  bool ocsp_stapled;          /* our Certificate carries an OCSP response */
 
   /* The role's handshake state (after this struct in the session's
    * block) and its flight. */

@@ -1,7 +1,8 @@
 /*
  * TLS 1.3's handshake messages as bytes (RFC 8446 §4, with RFC 6066's
- * server_name and max_fragment_length, RFC 7301's ALPN and RFC 8449's
- * record_size_limit): the parsers of the messages a TLS 1.3 engine reads.
+ * server_name, max_fragment_length and status_request, RFC 7301's ALPN
+ * and RFC 8449's record_size_limit): the parsers of the messages a TLS
+ * 1.3 engine reads.
  *
  * Every read goes through one cursor, a view (struct zn__tls13_bytes)
  * that take() shortens from the front: a length is only ever compared
@@ -35,8 +36,12 @@
  *   plain: extended_master_secret, encrypt_then_mac,
  *   signed_certificate_timestamp and post_handshake_auth empty,
  *   ec_point_formats <1..2^8-1>, renegotiation_info <0..2^8-1>; the
- *   others (status_request, use_srtp, heartbeat, the certificate types,
- *   session_ticket, padding) are opaque;
+ *   others (use_srtp, heartbeat, the certificate types, session_ticket,
+ *   padding) are opaque;
+ * - status_request (RFC 6066 §8) is read in a TLS 1.2 ClientHello as in
+ *   a TLS 1.3 one, so a malformed one is decode_error either way; a
+ *   status_type other than ocsp (1), which RFC 6066 defines no body for
+ *   in this extension, is skipped after its type byte;
  * - a malformed extension block is decode_error whatever rule breaks
  *   in it (its form is checked first); otherwise the first problem met,
  *   in the order of the bytes, decides the alert.
@@ -224,6 +229,12 @@ static bool skip_binder(struct zn__tls13_bytes *list) {
 static bool skip_dn(struct zn__tls13_bytes *list) {
   struct zn__tls13_bytes dn;
   return take_vec(list, 2, 1, 0xffff, &dn);
+}
+
+/* ResponderID<1..2^16-1> (RFC 6066 §8). */
+static bool skip_responder_id(struct zn__tls13_bytes *list) {
+  struct zn__tls13_bytes id;
+  return take_vec(list, 2, 1, 0xffff, &id);
 }
 
 /* OIDFilter (§4.2.5): the OID <1..2^8-1>, the values <0..2^16-1>. */
@@ -466,6 +477,26 @@ static int offered_psks(struct zn__tls13_bytes b,
   return ids == binders ? 0 : ILLEGAL;
 }
 
+/* RFC 6066 §8 (§4.4.2.1): CertificateStatusRequest, its status_type
+ * then, for ocsp (1), an OCSPStatusRequest: responder_id_list
+ * <0..2^16-1> of whole ResponderIDs, request_extensions <0..2^16-1>,
+ * nothing after.  Another type is not defined here: skipped. */
+static int status_request(struct zn__tls13_bytes b, bool *ocsp) {
+  uint8_t type;
+  struct zn__tls13_bytes ids, exts;
+  size_t n;
+  if (!take_u8(&b, &type))
+    return DECODE;
+  if (type != 1)
+    return 0;
+  if (!take_vec(&b, 2, 0, 0xffff, &ids) ||
+      !count_entries(ids, skip_responder_id, &n) ||
+      !whole_vec(b, 2, 0, 0xffff, &exts))
+    return DECODE;
+  *ocsp = true;
+  return 0;
+}
+
 /* §4.2.4: authorities<3..2^16-1>. */
 static int authorities(struct zn__tls13_bytes b) {
   struct zn__tls13_bytes list;
@@ -591,6 +622,8 @@ static int ch_extension(void *out, unsigned bit, struct zn__tls13_bytes b) {
     return client_server_name(b, &ch->server_name);
   case ZN__TLS13_EXT_max_fragment_length:
     return fragment_length(b, &ch->max_fragment_length);
+  case ZN__TLS13_EXT_status_request:
+    return status_request(b, &ch->status_request_ocsp);
   case ZN__TLS13_EXT_supported_groups:
     return u16_list(b, 2, 0xffff, &ch->groups);
   case ZN__TLS13_EXT_ec_point_formats:

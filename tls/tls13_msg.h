@@ -190,6 +190,8 @@ struct zn__tls13_client_hello {
                                  is msg[0, binders_at) */
   uint16_t record_size_limit; /* RFC 8449: 64..; 0 if absent */
   uint8_t max_fragment_length; /* RFC 6066: 1..4; 0 if absent */
+  bool status_request_ocsp;    /* RFC 6066 §8: status_request with
+                                  status_type ocsp (its body checked) */
 };
 
 int zn__tls13_parse_client_hello(const uint8_t *msg, size_t len,

@@ -19,6 +19,11 @@
  * (zn__tls13_srv_flight).  The client's Finished, checked against the
  * value computed with the flight, opens the session.
  *
+ * OCSP stapling (§4.4.2.1): a client whose ClientHello carries
+ * status_request for ocsp gets the credentials' response, if they have
+ * one, in the leaf's CertificateEntry; the response, as the
+ * certificates, is a piece of the flight sent from the caller's bytes.
+ *
  * Middlebox compatibility (§D.4): a client that sent a session ID gets
  * it echoed and one change_cipher_spec after our first handshake
  * message.  The HelloRetryRequest carries a cookie (§4.2.2) the second
@@ -316,37 +321,68 @@ write_encrypted_extensions(struct tls13_w *w, const struct zn__tls13 *e,
   w_close(w, m, 3);
 }
 
-/* §4.4.2: the framing is ours, each certificate's DER the credentials'. */
-static bool queue_certificate(struct zn__tls13 *e) {
+/* A piece from outside the scratch (a certificate's DER, the OCSP
+ * response), sent from where it is: hashed and queued after the
+ * scratch's bytes before it were committed. */
+static bool queue_outside(struct zn__tls13 *e, const uint8_t *p, size_t n) {
+  struct tls13_srv_hs *h = e->srv;
+  if (!zn__tls13_queue(&h->fl, p, n, K_ENC_HS))
+    return false;
+  e->suite->hash->update(&h->th.vtable, p, n);
+  return true;
+}
+
+/* The leaf entry's extensions up to the response (§4.4.2.1, RFC 6066
+ * §8): their length, status_request's type and length, a
+ * CertificateStatus's status_type ocsp and the response's length. */
+#define STATUS_FRAMING 10u
+
+static void write_status_framing(struct tls13_w *w, size_t ocsp_len) {
+  w_u16(w, (unsigned)(STATUS_FRAMING - 2 + ocsp_len));
+  w_u16(w, 5); /* status_request */
+  w_u16(w, (unsigned)(STATUS_FRAMING - 6 + ocsp_len));
+  w_u8(w, 1); /* ocsp */
+  w_u24(w, ocsp_len);
+}
+
+/* §4.4.2: the framing is ours, in the scratch; each certificate's DER
+ * the credentials', and the OCSP response (§4.4.2.1, the leaf's only,
+ * when the client asked and there is one) the caller's, both sent from
+ * where they are. */
+static bool queue_certificate(struct zn__tls13 *e, bool status_asked) {
   struct tls13_srv_hs *h = e->srv;
   const struct zn_tls_creds *cr = e->srv->creds;
-  size_t total = 0;
+  /* The pair read once: zn_tls_creds_set_ocsp() may replace it between
+   * handshakes, and this one sends what it read now. */
+  const uint8_t *ocsp = status_asked ? cr->ocsp : NULL;
+  size_t ocsp_len = ocsp ? cr->ocsp_len : 0;
+  size_t total = ocsp_len ? STATUS_FRAMING - 2 + ocsp_len : 0;
   for (uint32_t i = 0; i < cr->chain_len; i++)
     total += 3 + cr->chain[i].data_len + 2;
   if (cr->chain_len > TLS13_MAX_CHAIN || total > 0xffffffu - 4)
     return false;
   struct tls13_w w = scratch_w(h);
   w_u8(&w, ZN__TLS13_HS_certificate);
-  size_t body = 1 + 3 + total;
-  uint8_t len3[3] = {(uint8_t)(body >> 16), (uint8_t)(body >> 8),
-                     (uint8_t)body};
-  w_bytes(&w, len3, 3);
+  w_u24(&w, 1 + 3 + total);
   w_u8(&w, 0); /* certificate_request_context */
-  uint8_t list3[3] = {(uint8_t)(total >> 16), (uint8_t)(total >> 8),
-                      (uint8_t)total};
-  w_bytes(&w, list3, 3);
+  w_u24(&w, total);
   for (uint32_t i = 0; i < cr->chain_len; i++) {
-    size_t n = cr->chain[i].data_len;
-    uint8_t l[3] = {(uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
-    w_bytes(&w, l, 3);
-    if (!commit(e, &w, K_ENC_HS) || h->fl.npieces + 2 > TLS13_MAX_PIECES)
+    w_u24(&w, cr->chain[i].data_len);
+    if (!commit(e, &w, K_ENC_HS) ||
+        !queue_outside(e, cr->chain[i].data, cr->chain[i].data_len))
       return false;
-    e->suite->hash->update(&h->th.vtable, cr->chain[i].data, n);
-    (void)zn__tls13_queue(&h->fl, cr->chain[i].data, n, K_ENC_HS);
     w = scratch_w(h);
-    w_u16(&w, 0); /* no extensions for the entry */
+    if (i > 0 || ocsp_len == 0) {
+      w_u16(&w, 0); /* no extensions for the entry */
+      continue;
+    }
+    write_status_framing(&w, ocsp_len);
+    if (!commit(e, &w, K_ENC_HS) || !queue_outside(e, ocsp, ocsp_len))
+      return false;
+    w = scratch_w(h);
+    e->ocsp_stapled = true;
   }
-  return commit(e, &w, K_ENC_HS);
+  return (w.n == 0 && !w.full) || commit(e, &w, K_ENC_HS);
 }
 
 /* §4.4.3. */
@@ -464,8 +500,8 @@ static int queue_flight(struct zn__tls13 *e,
   w = scratch_w(h);
   write_encrypted_extensions(&w, e, ch);
   if (!commit(e, &w, K_ENC_HS) ||
-      (!e->resumed &&
-       (!queue_certificate(e) || !queue_certificate_verify(e))) ||
+      (!e->resumed && (!queue_certificate(e, ch->status_request_ocsp) ||
+                       !queue_certificate_verify(e))) ||
       !queue_finished(e) || h->fl.npieces >= TLS13_MAX_PIECES)
     return ZN__TLS13_ALERT_internal_error;
   return 0;

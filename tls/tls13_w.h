@@ -39,6 +39,11 @@ static inline void w_u16(struct tls13_w *w, unsigned v) {
   w_bytes(w, b, 2);
 }
 
+static inline void w_u24(struct tls13_w *w, size_t v) {
+  uint8_t b[3] = {(uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+  w_bytes(w, b, 3);
+}
+
 /* Open a length of `bytes` bytes: its place, filled by w_close. */
 static inline size_t w_open(struct tls13_w *w, int bytes) {
   size_t at = w->n;

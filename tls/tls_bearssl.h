@@ -19,6 +19,11 @@ struct zn_tls_creds {
   br_ec_private_key ec;       /* is_ec */
   br_rsa_private_key rsa;     /* !is_ec */
   unsigned issuer_key_type;   /* BR_KEYTYPE_RSA or _EC: the leaf's signer */
+  /* The OCSP response stapled to TLS 1.3 handshakes (the caller's bytes,
+   * zn_tls_creds_set_ocsp); NULL, 0: none.  A handshake reads the pair
+   * once, when it writes its Certificate. */
+  const uint8_t *ocsp;
+  size_t ocsp_len;
 };
 
 struct zn_tls_anchors {

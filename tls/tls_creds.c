@@ -13,6 +13,10 @@
  * A trust anchor is what a CA certificate says about itself: its subject
  * name (DER, as the minimal X.509 engine compares names), its public key,
  * and whether it is a CA (basic constraints) -- the usual conversion.
+ *
+ * The OCSP response a server staples (zn_tls_creds_set_ocsp) is not
+ * decoded: the credentials point at the caller's DER, checked only for
+ * its outer form, and the TLS 1.3 server sends it from there.
  */
 #include "tls_bearssl.h"
 
@@ -386,6 +390,70 @@ bool zn_tls_creds_is_ec(const struct zn_tls_creds *c) { return c->is_ec; }
 
 uint32_t zn_tls_creds_chain_len(const struct zn_tls_creds *c) {
   return c->chain_len;
+}
+
+/* ---- the OCSP response stapled (RFC 6960 §4.2.1) ---- */
+
+/* One DER element (X.690 §10.1: a definite length, in its shortest
+ * form; 3 bytes of it at most, ZN_TLS_OCSP_MAX needing 2) of this tag at
+ * the front of [*p, end): its contents into *body and *len, *p past
+ * it. */
+static bool der_element(const uint8_t **p, const uint8_t *end, uint8_t tag,
+                        const uint8_t **body, size_t *len) {
+  const uint8_t *q = *p;
+  size_t left = (size_t)(end - q), hdr = 2, n;
+  if (left < 2 || q[0] != tag)
+    return false;
+  n = q[1];
+  if (n & 0x80u) {
+    size_t k = n & 0x7fu;
+    if (k == 0 || k > 3 || left < 2 + k || q[2] == 0)
+      return false;
+    n = 0;
+    for (size_t i = 0; i < k; i++)
+      n = n << 8 | q[2 + i];
+    if (n < 0x80u)
+      return false; /* the short form was due */
+    hdr = 2 + k;
+  }
+  if (n > left - hdr)
+    return false;
+  *body = q + hdr;
+  *len = n;
+  *p = q + hdr + n;
+  return true;
+}
+
+/* OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED, responseBytes
+ * [0] EXPLICIT ResponseBytes OPTIONAL }: all of der, successful (0),
+ * with its responseBytes and nothing after them.  What is inside
+ * responseBytes is the client's to check. */
+static bool ocsp_response_plausible(const uint8_t *der, size_t len) {
+  const uint8_t *p = der, *end = der + len, *seq, *status, *bytes;
+  size_t seq_len, status_len, bytes_len;
+  if (!der_element(&p, end, 0x30, &seq, &seq_len) || p != end)
+    return false;
+  p = seq;
+  end = seq + seq_len;
+  return der_element(&p, end, 0x0a, &status, &status_len) && status_len == 1 &&
+         status[0] == 0 && der_element(&p, end, 0xa0, &bytes, &bytes_len) &&
+         bytes_len > 0 && p == end;
+}
+
+int zn_tls_creds_set_ocsp(struct zn_tls_creds *creds, const void *der,
+                          size_t len) {
+  if (creds == NULL || (der == NULL && len > 0))
+    return ZN_EINVAL;
+  if (len == 0) {
+    creds->ocsp = NULL;
+    creds->ocsp_len = 0;
+    return ZN_OK;
+  }
+  if (len > ZN_TLS_OCSP_MAX || !ocsp_response_plausible(der, len))
+    return ZN_EINVAL;
+  creds->ocsp = der;
+  creds->ocsp_len = len;
+  return ZN_OK;
 }
 
 /* ---- trust anchors ---- */

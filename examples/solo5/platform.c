@@ -18,6 +18,9 @@ const enum ex_netif_kind ex_default_netif = EX_NETIF_SOLO5;
 /* Nothing to install: Solo5 delivers no signals.  ex_stop stays 0. */
 void ex_signals(void) {}
 
+/* Nor SIGHUP: ex_reload stays 0. */
+void ex_signal_reload(void) {}
+
 void ex_close_netifs(struct ex_host *h) {
   if (h->fault_open)
     zn_netif_close(&h->fault.nif);

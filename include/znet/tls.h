@@ -223,6 +223,7 @@ const char *zn_tls_failure_text(int f);
   X(handshakes_tls13, "handshakes completed with TLS 1.3")                     \
   X(handshakes_hrr, "TLS 1.3 handshakes completed after a HelloRetryRequest")  \
   X(handshakes_resumed, "TLS 1.3 handshakes that resumed a session (ticket)")  \
+  X(handshakes_stapled, "TLS 1.3 handshakes whose certificate carried OCSP")   \
   X(handshakes_failed, "handshakes that failed (reasons: failed_*)")           \
   X(alerts_sent, "fatal alerts sent")                                          \
   X(alerts_received, "fatal alerts received")                                  \
@@ -233,8 +234,8 @@ const char *zn_tls_failure_text(int f);
   X(bytes_in, "application bytes received (decrypted)")                        \
   X(bytes_out, "application bytes sent (before encryption)")                   \
   X(wire_bytes_in, "TLS bytes received from TCP")                              \
-  X(wire_bytes_out, "TLS bytes handed to TCP")                               \
-  X(buf_waits, "times a session waited for record buffers (bufpool)")       \
+  X(wire_bytes_out, "TLS bytes handed to TCP")                                 \
+  X(buf_waits, "times a session waited for record buffers (bufpool)")          \
   X(buf_partial, "records lent buffers before TCP held all of them "           \
                  "(TCP would not: bufpool)")                                   \
   X(bad_headers, "record headers refused before buffers were lent (bufpool)")
@@ -306,6 +307,60 @@ int zn_tls_creds_init(const void *chain_pem, size_t chain_len,
 bool zn_tls_creds_is_ec(const struct zn_tls_creds *c);
 /** Certificates in the chain. */
 uint32_t zn_tls_creds_chain_len(const struct zn_tls_creds *c);
+
+/** The longest OCSP response zn_tls_creds_set_ocsp() takes, bytes: what
+ * RFC 8446 §4.4.2's CertificateEntry has room for (its extensions are
+ * <0..2^16-1>: 65535 less the extension's type and length, the status
+ * type and the response's 3-byte length).  Real responses are 1 to 4
+ * KiB. */
+#define ZN_TLS_OCSP_MAX 65527u
+
+/** OCSP stapling (RFC 8446 §4.4.2.1, RFC 6066 §8, RFC 6960): der, len
+ * bytes of a DER OCSPResponse the operator fetched for the chain's first
+ * certificate, is sent to each TLS 1.3 client whose ClientHello asks
+ * with status_request (status_type ocsp), in the status_request
+ * extension of the Certificate message's first entry;
+ * handshakes_stapled counts them.  der NULL or len 0: none (the
+ * default; a client that asks then gets no response, as RFC 6066 §8
+ * allows).
+ *
+ * The check is cheap, not a validation: the bytes must be one DER
+ * SEQUENCE whose length is exactly len, holding responseStatus
+ * successful (ENUMERATED 0) then responseBytes ([0], to the end), and
+ * len at most ZN_TLS_OCSP_MAX.  The signature, the certificate the
+ * response is for and its thisUpdate/nextUpdate are not looked at: the
+ * client checks them, and refreshing a response before it goes stale is
+ * the operator's (fetch a new one, call this again).
+ *
+ * The bytes stay the caller's: the credentials point at them and each
+ * handshake sends them from there (no copy).  A handshake takes the
+ * pointer and length at the moment it writes its Certificate (right
+ * after the ClientHello), and reads the bytes until its flight is in
+ * records, which is before it ends (opens, or fails).  So the call may
+ * come while sessions run (from the thread that polls their stack, as
+ * every call; it replaces one pointer and one length), and handshakes
+ * begun before it go on with the previous response; the previous bytes
+ * must stay unchanged until they are done: for cfg.handshake_timeout_ms
+ * after the call (the handshake timer starts with the session), or,
+ * with a timeout of 0, until no session started before the call is
+ * still handshaking.  Resumed handshakes send no certificate, so no
+ * response.
+ *
+ * TLS 1.2 sessions are not stapled: their handshake is BearSSL 0.6's,
+ * which ignores the ClientHello's status_request (its extension switch
+ * in ssl_hs_server.t0 skips it), writes the ServerHello's extensions
+ * itself (renegotiation_info, max_fragment_length and ALPN only, so the
+ * empty status_request answer RFC 6066 §8 requires before a
+ * CertificateStatus cannot be added) and has no CertificateStatus
+ * message (type 22) in its flight, nor a hook to add one.  A TLS 1.2
+ * client that asks gets no response, which RFC 6066 §8 allows.
+ *
+ * Returns ZN_OK, or ZN_EINVAL (creds NULL, der NULL with len > 0, len
+ * over ZN_TLS_OCSP_MAX, bytes not as above, a response not successful:
+ * tryLater and the like are not worth sending); on error the
+ * credentials keep the response they had. */
+int zn_tls_creds_set_ocsp(struct zn_tls_creds *creds, const void *der,
+                          size_t len);
 
 /** The memory zn_tls_anchors_init() needs for a bundle of CA
  * certificates in PEM (as /etc/ssl/certs/ca-certificates.crt is): each
@@ -402,7 +457,8 @@ struct zn_tls_sni {
 typedef uint64_t (*zn_tls_clock_fn)(void *arg);
 
 /** What every session made with it shares; read-only once sessions use
- * it, and it (with what it points to) must outlive them. */
+ * it (but for the credentials' OCSP response, zn_tls_creds_set_ocsp()),
+ * and it (with what it points to) must outlive them. */
 struct zn_tls_config {
   enum zn_tls_role role;
   /** Suites to offer (client) or accept (server), as ZN_TLS_SUITE() bits;
@@ -658,6 +714,8 @@ struct zn_tls_info {
   bool resumed;           /**< TLS 1.3: a ticket's session resumed */
   int sni;                /**< server: the cfg.sni entry whose chain was
                                sent, -1 for cfg.creds */
+  bool ocsp_stapled;      /**< TLS 1.3: an OCSP response was sent with
+                               the certificate (zn_tls_creds_set_ocsp) */
 };
 
 /** Fill info for session s.  Errors: ZN_EINVAL (not a TLS stream). */

@@ -20,7 +20,12 @@
 # Strict-Transport-Security (--hsts) on HTTPS answers only; curl
 # --tlsv1.3 verified; SNI (--sni, a wildcard before an exact name): each
 # name gets the chain of the first entry it matches, others --cert's, over
-# TLS 1.3 and TLS 1.2, and curl verifies wrong.test's; wrk for 3 s over HTTP and over
+# TLS 1.3 and TLS 1.2, and curl verifies wrong.test's; OCSP stapling
+# (--ocsp, responses made by openssl ocsp with the test CA): s_client
+# -tls1_3 -status sees the good one, a TLS 1.2 s_client -status none
+# (BearSSL cannot staple), a SIGHUP with a bad file keeps it, one with a
+# revoked response serves that; a bad --ocsp at start exits 2; wrk for 3
+# s over HTTP and over
 # HTTPS with no error; an access log line per request (--log info); at
 # exit the counters add up, no buffer leaked, no sanitizer report.
 # Needs root, /dev/net/tun, curl, openssl, wrk, sha256sum; otherwise
@@ -65,11 +70,26 @@ ln -s "$T/outside" "$W/out-dir"
 
 sum() { sha256sum <"$1" | cut -d' ' -f1; }
 
+# OCSP responses for server-ec.pem (serial from the certificate), signed
+# by the test CA as its own responder: good, then revoked.
+O=$T/ocsp
+mkdir -p "$O"
+serial=$(openssl x509 -in "$CERTS/server-ec.pem" -noout -serial | cut -d= -f2)
+ocsp_resp() { # ocsp_resp INDEX_LINE OUT
+  printf '%s\n' "$1" >"$O/index.txt"
+  openssl ocsp -index "$O/index.txt" -rsigner "$CERTS/ca.pem" \
+    -rkey "$CERTS/ca.key" -CA "$CERTS/ca.pem" -issuer "$CERTS/ca.pem" \
+    -cert "$CERTS/server-ec.pem" -no_nonce -ndays 1 -respout "$2" >/dev/null 2>&1
+}
+ocsp_resp "$(printf 'V\t21200101000000Z\t\t%s\tunknown\t/O=znet/CN=localhost' "$serial")" "$O/good.der"
+ocsp_resp "$(printf 'R\t21200101000000Z\t260101000000Z\t%s\tunknown\t/O=znet/CN=localhost' "$serial")" "$O/revoked.der"
+cp "$O/good.der" "$O/resp.der"
+
 out=$T/httpd.out
 err=$T/httpd.err
 if ! start_znet znet-httpd "$HTTPD" "$out" "$err" --mac "$E2E_MAC" \
   --root "$W" --port 80 --tls-port 443 --cert "$CERTS/server-ec.pem" \
-  --key "$CERTS/server-ec.key" --hsts 31536000 --log info \
+  --key "$CERTS/server-ec.key" --hsts 31536000 --ocsp "$O/resp.der" --log info \
   --sni "*.test=$CERTS/wrong-name.pem,$CERTS/wrong-name.key" \
   --sni "znet.test=$CERTS/server-rsa.pem,$CERTS/server-rsa.key"; then
   not_ok "znet-httpd starts"
@@ -226,6 +246,40 @@ in_ns_t 20 curl -sS -o /dev/null -w '%{http_code} %{ssl_verify_result}' \
 check "curl https://wrong.test/: 200, verified against wrong.test's chain ($(cat "$T/csni"))" \
   grep -q "^200 0$" "$T/csni"
 
+# ---- OCSP stapling ---------------------------------------------------------
+
+# status VERSION OUT: s_client -status with -tls1_3 or -tls1_2.
+status() {
+  in_ns_t 20 openssl s_client -connect "$Z:443" -servername localhost \
+    -CAfile "$CERTS/ca.pem" -verify_return_error "$1" -status \
+    </dev/null >"$2" 2>&1
+}
+# hup FILE REGEX: SIGHUP (timeout passes it on), until FILE says REGEX.
+hup() {
+  kill -HUP "$E2E_ECHO_PID"
+  wait_line "$1" "$2" 10
+}
+check "--ocsp: read at start ($(grep -o 'ocsp: .*bytes' "$out"))" \
+  grep -q "ocsp: $O/resp.der, [0-9]* bytes" "$out"
+status -tls1_3 "$T/st13"
+check "s_client -tls1_3 -status: the response stapled, successful, good" \
+  eval 'grep -q "OCSP Response Status: successful" "$T/st13" &&
+        grep -q "Cert Status: good" "$T/st13" && grep -q "Verify return code: 0" "$T/st13"'
+status -tls1_2 "$T/st12"
+check "s_client -tls1_2 -status: no response sent (BearSSL's TLS 1.2 cannot staple)" \
+  eval 'grep -q "OCSP response: no response sent" "$T/st12" && grep -q "Protocol *: TLSv1.2" "$T/st12"'
+printf 'not DER\n' >"$O/resp.der"
+check "SIGHUP with a bad file: refused, the response before stays" \
+  hup "$err" "ocsp: reload of .* failed"
+status -tls1_3 "$T/st13b"
+check "s_client -tls1_3 -status after it: still good" grep -q "Cert Status: good" "$T/st13b"
+cp "$O/revoked.der" "$O/resp.der"
+check "SIGHUP with a revoked response: 'ocsp: reloaded $O/resp.der, $(stat -c %s "$O/revoked.der") bytes'" \
+  hup "$out" "ocsp: reloaded $O/resp.der, $(stat -c %s "$O/revoked.der") bytes"
+status -tls1_3 "$T/st13c"
+check "s_client -tls1_3 -status: the new response, revoked" \
+  eval 'grep -q "OCSP Response Status: successful" "$T/st13c" && grep -q "Cert Status: revoked" "$T/st13c"'
+
 # ---- wrk -------------------------------------------------------------------
 
 for base in "$HTTP" "$HTTPS"; do
@@ -254,9 +308,21 @@ tv=$(counter "$err" http.traversal_refused)
 hs=$(counter "$err" tls.handshakes_ok)
 check "counters: $req requests, $tv traversals refused, $hs TLS handshakes" \
   [ "$req" -gt 1000 -a "$tv" -ge 10 -a "$hs" -ge 10 ]
+st=$(counter "$err" tls.handshakes_stapled)
+check "counters: $st handshakes stapled (the three s_client -tls1_3 -status)" [ "$st" -eq 3 ]
 check "no connection left at exit" [ "$(counter "$err" http.conns_open_at_exit)" -eq 0 ]
 grep "^  http\.\|^  files\.\|^  tls\." "$err" | diag
 no_leak_case "znet-httpd" "$err"
+
+# A bad --ocsp at start: a clear message, exit 2.
+ip netns exec "$E2E_NS" timeout 20 "$HTTPD" --netif "tap:$E2E_TAP" \
+  --ipv4 "$E2E_ZNET_IP/$E2E_PREFIX" --root "$W" --tls-port 443 \
+  --cert "$CERTS/server-ec.pem" --key "$CERTS/server-ec.key" \
+  --ocsp "$O/index.txt" >"$T/bad.out" 2>"$T/bad.err"
+rc=$?
+check "--ocsp with a file that is not a response: exit 2 ($rc), '$(grep -o 'ocsp: .*' "$T/bad.err" | head -1)'" \
+  eval '[ "$rc" -eq 2 ] && grep -q "ocsp: $O/index.txt: not a DER OCSP response" "$T/bad.err"'
+no_leak_case "znet-httpd (bad --ocsp)" "$T/bad.err"
 
 # ---- without openat2: no link followed at all ------------------------------
 

@@ -809,7 +809,32 @@ ZT_TEST(test_client_empty_extensions) {
     ZT_EQ(ch_exts(hex), DECODE);
   }
   /* Opaque ones take anything. */
-  ZT_EQ(ch_exts("0015 0003 000000 0023 0002 abcd 0005 0001 01"), 0);
+  ZT_EQ(ch_exts("0015 0003 000000 0023 0002 abcd"), 0);
+}
+
+/* RFC 6066 §8: CertificateStatusRequest, ocsp (1): responder_id_list of
+ * ResponderID<1..2^16-1>, request_extensions; other types skipped. */
+ZT_TEST(test_client_status_request) {
+  struct zn__tls13_client_hello ch;
+  struct blob m = ch_msg("0005 0005 01 0000 0000"); /* what OpenSSL sends */
+  ZT_REQUIRE(zn__tls13_parse_client_hello(m.b, m.n, &ch) == 0);
+  ZT_CHECK(ch.status_request_ocsp);
+  m = ch_msg("0005 000f 01 0008 0002 aabb 0002 ccdd 0002 3000");
+  ZT_REQUIRE(zn__tls13_parse_client_hello(m.b, m.n, &ch) == 0);
+  ZT_CHECK(ch.status_request_ocsp);
+  m = ch_msg("0005 0003 02 abcd"); /* not ocsp: skipped */
+  ZT_REQUIRE(zn__tls13_parse_client_hello(m.b, m.n, &ch) == 0);
+  ZT_CHECK(!ch.status_request_ocsp);
+  m = ch_msg("000b 0002 0100"); /* none */
+  ZT_REQUIRE(zn__tls13_parse_client_hello(m.b, m.n, &ch) == 0);
+  ZT_CHECK(!ch.status_request_ocsp);
+  ZT_EQ(ch_exts("0005 0000"), DECODE);                      /* no status_type */
+  ZT_EQ(ch_exts("0005 0001 01"), DECODE);                   /* no lists */
+  ZT_EQ(ch_exts("0005 0003 01 0000"), DECODE);              /* no extensions */
+  ZT_EQ(ch_exts("0005 0006 01 0000 0000 00"), DECODE);      /* a byte after */
+  ZT_EQ(ch_exts("0005 0007 01 0002 0000 0000"), DECODE);    /* an empty id */
+  ZT_EQ(ch_exts("0005 0008 01 0003 0002 aa 0000"), DECODE); /* id cut */
+  ZT_EQ(ch_exts("0005 0007 01 0000 0003 aabb"), DECODE);    /* exts past */
 }
 
 ZT_TEST(test_client_alpn) {
@@ -1260,6 +1285,7 @@ int main(void) {
   ZT_RUN(test_client_server_name_rules);
   ZT_RUN(test_client_lists_even_and_not_empty);
   ZT_RUN(test_client_empty_extensions);
+  ZT_RUN(test_client_status_request);
   ZT_RUN(test_client_alpn);
   ZT_RUN(test_record_size_limit_and_max_fragment_length);
   ZT_RUN(test_psk_modes_bits);

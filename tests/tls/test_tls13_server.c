@@ -8,7 +8,10 @@
  * a bad Finished, a missing key share, groups znet does not do, an
  * extension twice, a second hello that drops TLS 1.3 or the cookie, a
  * record over the limit, an inner plaintext with no type, a
- * renegotiation attempt, a change_cipher_spec after the handshake. */
+ * renegotiation attempt, a change_cipher_spec after the handshake.
+ * OCSP stapling: the response in the leaf's CertificateEntry, byte for
+ * byte, for a client that asks only, and a malformed status_request
+ * refused; the checks of zn_tls_creds_set_ocsp(). */
 #include <bearssl.h>
 
 #include "tls13_crypto.h"
@@ -31,7 +34,7 @@ struct c13 {
   size_t ch_len;
   uint8_t secret[32], c_hs[32], s_hs[32], c_ap[32], s_ap[32];
   struct zn__tls13_keys rd, wr;
-  uint8_t hs[16384]; /* handshake bytes decrypted, not yet read */
+  uint8_t hs[65536]; /* handshake bytes decrypted, not yet read */
   size_t hs_len;
   bool hrr;
   uint8_t cookie[64];
@@ -40,6 +43,8 @@ struct c13 {
   size_t nst_len;
   uint8_t app[4096]; /* application data received */
   size_t app_len;
+  uint8_t cert[32768]; /* the server's Certificate message */
+  size_t cert_len;
   int alert;    /* the last alert received, or -1 */
   bool resumed; /* the ServerHello took our PSK */
   uint8_t psk[32];
@@ -117,7 +122,14 @@ struct hello {
   const uint8_t *ticket; /* pre_shared_key with this identity */
   size_t ticket_len;
   uint32_t obfuscated_age;
+  int status_request; /* 0: none; STATUS_OCSP; STATUS_TRUNCATED */
 };
+
+/* RFC 6066 §8's CertificateStatusRequest: ocsp, one ResponderID of 3
+ * bytes, no request_extensions; or the same without its
+ * request_extensions (decode_error). */
+enum { STATUS_OCSP = 1, STATUS_TRUNCATED = 2 };
+static const uint8_t status_ocsp[] = {1, 0, 5, 0, 3, 0xaa, 0xbb, 0xcc, 0, 0};
 
 static const uint16_t std_suites[] = {0x1301, 0x1302, 0x1303};
 static const uint16_t std_groups[] = {0x001d, 0x0017, 0x0018};
@@ -183,6 +195,9 @@ static size_t hello_extensions(uint8_t *p, const struct c13 *x,
     n += ext(p + n, 44, c, h->cookie_len + 2);
   }
   n += ext(p + n, 45, modes, sizeof(modes));
+  if (h->status_request)
+    n += ext(p + n, 5, status_ocsp,
+             sizeof(status_ocsp) - (h->status_request == STATUS_OCSP ? 0 : 2));
   if (h->early_data)
     n += ext(p + n, 42, NULL, 0);
   return n;
@@ -307,8 +322,8 @@ static void read_records(struct c13 *x) {
 }
 
 /* The next whole handshake message gathered: its length, 0 if none. */
-static size_t take_msg(struct c13 *x, uint8_t *out) {
-  return ts_take_msg(x->hs, &x->hs_len, out, 16384);
+static size_t take_msg(struct c13 *x, uint8_t *out, size_t cap) {
+  return ts_take_msg(x->hs, &x->hs_len, out, cap);
 }
 
 /* Send a ClientHello and read the answer up to the ServerHello (or the
@@ -350,7 +365,7 @@ static bool hello(struct c13 *x, const struct hello *h) {
   run(x);
   read_records(x);
   uint8_t m[1024];
-  size_t len = take_msg(x, m);
+  size_t len = take_msg(x, m, sizeof(m));
   if (len == 0)
     return false;
   struct zn__tls13_server_hello sh;
@@ -394,10 +409,10 @@ static void finished_mac(struct c13 *x, const uint8_t *base, uint8_t *out) {
 /* The server's flight after its ServerHello, its Finished checked; the
  * application secrets.  The number of messages read. */
 static int server_flight(struct c13 *x) {
-  uint8_t m[8192];
+  static uint8_t m[32768];
   size_t len;
   int n = 0;
-  while ((len = take_msg(x, m)) > 0) {
+  while ((len = take_msg(x, m, sizeof(m))) > 0) {
     n++;
     if (m[0] == ZN__TLS13_HS_finished) {
       uint8_t mac[32], th[32];
@@ -410,6 +425,10 @@ static int server_flight(struct c13 *x) {
       zn__tls13_derive_secret(x->s, x->secret, "s ap traffic", th, x->s_ap);
       zn__tls13_keys_set(&x->rd, x->s, x->s_ap);
       return n;
+    }
+    if (m[0] == ZN__TLS13_HS_certificate) {
+      memcpy(x->cert, m, len);
+      x->cert_len = len;
     }
     transcript(x, m, len);
   }
@@ -744,7 +763,7 @@ ZT_TEST(test_tls13_ticket_resumes_and_early_data_skipped) {
   struct hello h = std_hello();
   ZT_REQUIRE(handshake(&x, &h));
   uint8_t m[1024];
-  size_t len = take_msg(&x, m);
+  size_t len = take_msg(&x, m, sizeof(m));
   ZT_REQUIRE(len > 0 && m[0] == ZN__TLS13_HS_new_session_ticket);
   struct zn__tls13_new_session_ticket nst;
   ZT_EQ(zn__tls13_parse_new_session_ticket(m, len, &nst), 0);
@@ -791,6 +810,210 @@ ZT_TEST(test_tls13_ticket_resumes_and_early_data_skipped) {
   c13_end(&y);
 }
 
+/* ---- OCSP stapling (§4.4.2.1, RFC 6066 §8) ---- */
+
+/* A DER OCSPResponse as zn_tls_creds_set_ocsp() checks it: SEQUENCE {
+ * ENUMERATED status, [0] { n bytes of pattern } }, lengths in the long
+ * form (n from 128 to 65000). */
+static size_t make_ocsp(uint8_t *out, size_t n, uint8_t status) {
+  size_t inner = 3 + 4 + n, i = 0;
+  out[i++] = 0x30;
+  out[i++] = 0x82;
+  i += p16(out + i, (unsigned)inner);
+  out[i++] = 0x0a;
+  out[i++] = 1;
+  out[i++] = status;
+  out[i++] = 0xa0;
+  out[i++] = 0x82;
+  i += p16(out + i, (unsigned)n);
+  for (size_t k = 0; k < n; k++)
+    out[i++] = (uint8_t)(k * 7 + 1);
+  return i;
+}
+
+/* The Certificate message x received: the entries' certificates and
+ * extensions as views, *n of them. */
+static void cert_entries(const struct c13 *x, struct zn__tls13_bytes *der,
+                         struct zn__tls13_bytes *exts, size_t max, size_t *n) {
+  const uint8_t *m = x->cert;
+  *n = 0;
+  memset(der, 0, max * sizeof(*der));
+  memset(exts, 0, max * sizeof(*exts));
+  ZT_REQUIRE(x->cert_len > 8 && m[0] == ZN__TLS13_HS_certificate);
+  ZT_EQU((size_t)m[1] << 16 | (size_t)m[2] << 8 | m[3], x->cert_len - 4);
+  ZT_EQ(m[4], 0); /* certificate_request_context */
+  size_t list = (size_t)m[5] << 16 | (size_t)m[6] << 8 | m[7], at = 8;
+  ZT_EQU(list, x->cert_len - 8);
+  while (at < x->cert_len && *n < max) {
+    size_t dl = (size_t)m[at] << 16 | (size_t)m[at + 1] << 8 | m[at + 2];
+    ZT_REQUIRE(at + 3 + dl + 2 <= x->cert_len);
+    der[*n] = (struct zn__tls13_bytes){m + at + 3, dl};
+    at += 3 + dl;
+    size_t el = (size_t)m[at] << 8 | m[at + 1];
+    ZT_REQUIRE(at + 2 + el <= x->cert_len);
+    exts[*n] = (struct zn__tls13_bytes){m + at + 2, el};
+    at += 2 + el;
+    (*n)++;
+  }
+  ZT_EQU(at, x->cert_len);
+}
+
+/* A server with a two-certificate chain (the EC leaf, then the CA) and
+ * an OCSP response of 300 bytes; a handshake by a client that asks for
+ * it (or not).  The response goes in the leaf's entry only. */
+static void stapling_case(struct c13 *x, struct tpair *t, uint8_t *resp,
+                          size_t *resp_len, bool ask) {
+  static char chain[4096];
+  tf_init(t, NULL);
+  (void)snprintf(chain, sizeof(chain), "%s%s", ZT_PEM_SERVER_EC_PEM,
+                 ZT_PEM_CA_PEM);
+  tf_creds(t, chain, ZT_PEM_SERVER_EC_KEY);
+  ZT_EQU(zn_tls_creds_chain_len(t->creds), 2);
+  *resp_len = make_ocsp(resp, 300, 0);
+  ZT_EQ(zn_tls_creds_set_ocsp(t->creds, resp, *resp_len), ZN_OK);
+  c13_start(t, x, 20);
+  struct hello h = std_hello();
+  h.status_request = ask ? STATUS_OCSP : 0;
+  ZT_REQUIRE(handshake(x, &h)); /* our Finished: the transcript agreed */
+}
+
+ZT_TEST(test_tls13_status_request_gets_ocsp_in_leaf_entry) {
+  struct tpair t;
+  struct c13 x;
+  uint8_t resp[400];
+  size_t resp_len;
+  stapling_case(&x, &t, resp, &resp_len, true);
+  struct zn__tls13_bytes der[4], exts[4];
+  size_t n;
+  cert_entries(&x, der, exts, 4, &n);
+  ZT_REQUIRE(n == 2);
+  /* extension_type 5, its length, CertificateStatus: ocsp (1) and the
+   * response as opaque<1..2^24-1>. */
+  uint8_t want[8 + 400];
+  size_t w = p16(want, 5);
+  w += p16(want + w, (unsigned)(4 + resp_len));
+  want[w++] = 1;
+  want[w++] = 0;
+  w += p16(want + w, (unsigned)resp_len);
+  memcpy(want + w, resp, resp_len);
+  w += resp_len;
+  ZT_REQUIRE(exts[0].len == w);
+  ZT_MEMEQ(exts[0].p, want, w);
+  ZT_EQU(exts[1].len, 0); /* the CA's entry: nothing */
+  ZT_EQ(t.srv.opened, 1);
+  ZT_EQU(t.sstats.v[ZN_TLS_STAT_handshakes_stapled], 1);
+  struct zn_tls_info info;
+  ZT_EQ(zn_tls_get_info(t.srv.s, &info), ZN_OK);
+  ZT_CHECK(info.ocsp_stapled);
+  c13_end(&x);
+}
+
+ZT_TEST(test_tls13_no_status_request_no_ocsp) {
+  struct tpair t;
+  struct c13 x;
+  uint8_t resp[400];
+  size_t resp_len;
+  stapling_case(&x, &t, resp, &resp_len, false);
+  struct zn__tls13_bytes der[4], exts[4];
+  size_t n;
+  cert_entries(&x, der, exts, 4, &n);
+  ZT_REQUIRE(n == 2);
+  ZT_EQU(exts[0].len, 0);
+  ZT_EQU(exts[1].len, 0);
+  ZT_EQ(t.srv.opened, 1);
+  ZT_EQU(t.sstats.v[ZN_TLS_STAT_handshakes_stapled], 0);
+  struct zn_tls_info info;
+  ZT_EQ(zn_tls_get_info(t.srv.s, &info), ZN_OK);
+  ZT_CHECK(!info.ocsp_stapled);
+  c13_end(&x);
+}
+
+/* Asked, but the credentials have none: no extension (RFC 6066 §8). */
+ZT_TEST(test_tls13_status_request_without_response_none_sent) {
+  struct tpair t;
+  tf_init(&t, NULL);
+  struct c13 x;
+  c13_start(&t, &x, 21);
+  struct hello h = std_hello();
+  h.status_request = STATUS_OCSP;
+  ZT_REQUIRE(handshake(&x, &h));
+  struct zn__tls13_bytes der[4], exts[4];
+  size_t n;
+  cert_entries(&x, der, exts, 4, &n);
+  ZT_REQUIRE(n == 1);
+  ZT_EQU(exts[0].len, 0);
+  ZT_EQU(t.sstats.v[ZN_TLS_STAT_handshakes_stapled], 0);
+  c13_end(&x);
+}
+
+ZT_TEST(test_tls13_malformed_status_request_refused) {
+  struct tpair t;
+  tf_init(&t, NULL);
+  struct c13 x;
+  c13_start(&t, &x, 22);
+  struct hello h = std_hello();
+  h.status_request = STATUS_TRUNCATED;
+  ZT_CHECK(!hello(&x, &h));
+  expect_alert(&x, ZN__TLS13_ALERT_decode_error, ZN_TLS_FAIL_protocol);
+  c13_end(&x);
+}
+
+/* What zn_tls_creds_set_ocsp() takes, and that a refusal keeps the
+ * response the credentials had: one of 20000 bytes, which spans two
+ * records, sent whole. */
+ZT_TEST(test_ocsp_response_form_checked) {
+  struct tpair t;
+  tf_init(&t, NULL);
+  static uint8_t r[ZN_TLS_OCSP_MAX + 16], big[20016];
+  struct zn_tls_creds *cr = t.creds;
+  size_t longest = make_ocsp(r, ZN_TLS_OCSP_MAX - 11, 0);
+  ZT_EQU(longest, ZN_TLS_OCSP_MAX);
+  ZT_EQ(zn_tls_creds_set_ocsp(cr, r, longest), ZN_OK);
+  size_t over = make_ocsp(r, ZN_TLS_OCSP_MAX - 10, 0);
+  ZT_EQ(zn_tls_creds_set_ocsp(cr, r, over), ZN_EINVAL);
+  static const uint8_t small[] = {0x30, 0x07, 0x0a, 0x01, 0x00,
+                                  0xa0, 0x02, 0x05, 0x00};
+  ZT_EQ(zn_tls_creds_set_ocsp(cr, small, sizeof(small)), ZN_OK);
+  size_t good = make_ocsp(big, 20000, 0);
+  ZT_EQ(zn_tls_creds_set_ocsp(cr, big, good), ZN_OK);
+  /* Refused, each keeping big. */
+  size_t n = make_ocsp(r, 200, 0);
+  ZT_EQ(zn_tls_creds_set_ocsp(NULL, r, n), ZN_EINVAL);
+  ZT_EQ(zn_tls_creds_set_ocsp(cr, NULL, 5), ZN_EINVAL);
+  ZT_EQ(zn_tls_creds_set_ocsp(cr, r, n - 1), ZN_EINVAL); /* cut */
+  ZT_EQ(zn_tls_creds_set_ocsp(cr, r, n + 1), ZN_EINVAL); /* a byte after */
+  r[0] = 0x31;                                           /* a SET */
+  ZT_EQ(zn_tls_creds_set_ocsp(cr, r, n), ZN_EINVAL);
+  static const uint8_t long_form[] = {0x30, 0x81, 0x07, 0x0a, 0x01, 0x00,
+                                      0xa0, 0x02, 0x05, 0x00}; /* not DER */
+  ZT_EQ(zn_tls_creds_set_ocsp(cr, long_form, sizeof(long_form)), ZN_EINVAL);
+  static const uint8_t no_bytes[] = {0x30, 0x03, 0x0a, 0x01, 0x00};
+  ZT_EQ(zn_tls_creds_set_ocsp(cr, no_bytes, sizeof(no_bytes)), ZN_EINVAL);
+  n = make_ocsp(r, 200, 3); /* tryLater */
+  ZT_EQ(zn_tls_creds_set_ocsp(cr, r, n), ZN_EINVAL);
+  struct c13 x;
+  c13_start(&t, &x, 23);
+  struct hello h = std_hello();
+  h.status_request = STATUS_OCSP;
+  ZT_REQUIRE(hello(&x, &h));
+  run(&x);
+  read_records(&x);
+  ZT_EQ(server_flight(&x), 4);
+  struct zn__tls13_bytes der[2], exts[2];
+  size_t ne;
+  cert_entries(&x, der, exts, 2, &ne);
+  ZT_REQUIRE(ne == 1 && exts[0].len == 8 + good);
+  ZT_MEMEQ(exts[0].p + 8, big, good);
+  client_finished(&x, true);
+  run(&x);
+  ZT_EQ(t.srv.opened, 1);
+  ZT_EQU(t.sstats.v[ZN_TLS_STAT_handshakes_stapled], 1);
+  /* 0 bytes or NULL: none. */
+  ZT_EQ(zn_tls_creds_set_ocsp(cr, big, 0), ZN_OK);
+  ZT_EQ(zn_tls_creds_set_ocsp(cr, NULL, 0), ZN_OK);
+  c13_end(&x);
+}
+
 int main(void) {
   ZT_RUN(test_tls13_handshake_and_echo);
   ZT_RUN(test_tls13_bad_finished_refused);
@@ -806,5 +1029,10 @@ int main(void) {
   ZT_RUN(test_tls13_change_cipher_spec_after_handshake_refused);
   ZT_RUN(test_tls13_key_update_answered);
   ZT_RUN(test_tls13_ticket_resumes_and_early_data_skipped);
+  ZT_RUN(test_tls13_status_request_gets_ocsp_in_leaf_entry);
+  ZT_RUN(test_tls13_no_status_request_no_ocsp);
+  ZT_RUN(test_tls13_status_request_without_response_none_sent);
+  ZT_RUN(test_tls13_malformed_status_request_refused);
+  ZT_RUN(test_ocsp_response_form_checked);
   return zt_done();
 }
