@@ -268,7 +268,7 @@ hold_start() {
   [ -n "$tls" ] && t=$((n / 40 + 300))
   rm -f "$SCRATCH/ready" "$SCRATCH/ctl"
   mkfifo "$SCRATCH/ctl"
-  # shellcheck disable=SC2086 # $tls: --tls or nothing
+  # shellcheck disable=SC2086 # $tls: "--tls --ca FILE" or nothing (words)
   ip netns exec "$ns" taskset -c "$CLIENT_CPU" "$HOLD" "$addr" "$port" /1k.bin "$n" \
     --src "$src" --ready "$SCRATCH/ready" --hold 7200 --timeout "$t" \
     $tls <"$SCRATCH/ctl" >"$SCRATCH/hold.out" 2>"$SCRATCH/hold.err" &
@@ -298,7 +298,7 @@ hold_end() {
 run_case() {
   local stack=$1 proto=$2 n=$3 ns addr src port=80 tls="" url before after held
   local rps0 rps1 err0 err1 line small="" big=""
-  [ "$proto" = https ] && port=443 tls=--tls
+  [ "$proto" = https ] && port=443 tls="--tls --ca $SCRATCH/http/cert.pem"
   if [ "$stack" = znet ]; then
     ns=$NS_TAP addr=$TAP_STACK src=$SRC_TAP
     httpd_start "$proto" "$SMALL" || return 1

@@ -178,8 +178,8 @@ HTTP_WORKLOADS = [
     ('http-10m', 'HTTP 10 MiB file, 4 conns', 'mbps', 'Mbit/s'),
     ('http-close', 'HTTP new connection per request (Connection: close)',
      'rps', 'conn/s'),
-    ('https-hs', 'HTTPS full handshake per request (ECDSA P-256)', 'rps',
-     'handshakes/s'),
+    ('https-hs', 'HTTPS full handshake per request (X25519, ECDSA P-256; '
+     'openssl s_time -new, 8 processes)', 'rps', 'handshakes/s'),
     ('https-resume', 'HTTPS resumed handshake per request (TLS 1.3 ticket, '
      'X25519; openssl s_time -reuse, 8 processes)', 'rps', 'handshakes/s'),
 ]
@@ -948,9 +948,12 @@ def main():
                   'offloads on) serve the same files with the same ECDSA '
                   f'P-256 certificate; wrk ({meta.get("wrk", "?")}, one '
                   'thread) is the client, server and client each pinned to '
-                  'one CPU.  Both speak TLS 1.3 only with wrk\'s first '
-                  'choices (TLS_AES_256_GCM_SHA384, X25519), without '
-                  'session resumption (bench/http.sh).  Memory per '
+                  'one CPU (the handshake rows: openssl s_time in 8 '
+                  'processes instead, -new for full handshakes, -reuse for '
+                  'resumed ones, every one checked of its kind).  Both '
+                  'speak TLS 1.3 only with the client\'s first choices '
+                  '(TLS_AES_256_GCM_SHA384, X25519) and send session '
+                  'tickets (bench/http.sh).  Memory per '
                   'connection: '
                   'for znet-httpd what one more connection of --max-conns '
                   'reserves at start (two TCP connections, four frame '

@@ -2,7 +2,8 @@
  * znb-hold: many idle keep-alive HTTP connections from Linux, for the
  * idle-connection benchmark (bench/idle.sh) and tests/e2e/httpd_idle.sh.
  *
- *     znb-hold ADDR PORT PATH N [--src LIST] [--inflight Q] [--tls]
+ *     znb-hold ADDR PORT PATH N [--src LIST] [--inflight Q]
+ *              [--tls --ca CA.pem [--tls-name NAME]]
  *              [--ready FILE] [--hold SECONDS] [--again K]
  *              [--expect FILE] [--timeout SECONDS]
  *
@@ -11,9 +12,11 @@
  * of them in progress at once (default 32: more only fill the
  * server's queue); on each sends one HTTP/1.1 keep-alive
  * GET of PATH and reads the whole answer (Content-Length; with --expect,
- * the body must be FILE's bytes).  With --tls the connection is TLS 1.2
- * first (BearSSL's client, the server's certificate not checked: the
- * bench's own), a full handshake each (no resumption).  Then it writes
+ * the body must be FILE's bytes).  With --tls the connection is TLS 1.3
+ * first (or 1.2 if the server offers no more): libznet-tls's engine,
+ * driven by hand over the non-blocking socket as its glue drives it over
+ * znet's TCP, the server's chain checked against --ca for --tls-name
+ * (default bench.test), a full handshake each (no resumption).  Then it writes
  * "held N" to FILE (or stdout) and holds them all until its standard
  * input closes, SIGINT or SIGTERM, or SECONDS pass (default 600).
  * Anything a held connection receives meanwhile (the server closing it)
@@ -59,7 +62,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <bearssl.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "tls_int.h"
+#include "znet/err.h"
 
 #define PROG "znb-hold"
 #define MAX_SRC 4096
@@ -67,6 +74,7 @@
 #define HEAD_MAX 8192
 #define EXPECT_MAX (1u << 20)
 #define MAX_EVENTS 256
+#define TLS_STATE_MAX 16384
 
 /* A connection's state; its 8 bytes are all a held connection costs. */
 enum cstate {
@@ -84,14 +92,6 @@ struct conn {
   uint16_t slot;   /* its slot while C_CONNECT or C_BUSY */
 };
 
-/* Checks the server's certificate not at all: takes the first
- * certificate's public key for the key exchange's signature. */
-struct nocheck {
-  const br_x509_class *vtable;
-  br_x509_decoder_context dec;
-  int certs;
-  const br_x509_pkey *pkey; /* the first certificate's, at the end */
-};
 
 /* What a connection in progress needs. */
 struct slot {
@@ -105,11 +105,9 @@ struct slot {
   bool body_bad;
   /* The request: how much of it has gone. */
   size_t req_sent;
-  /* TLS (--tls). */
-  br_ssl_client_context cc;
-  br_x509_minimal_context xm;
-  struct nocheck xn;
-  unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
+  /* TLS (--tls): the engine's state and record buffers. */
+  _Alignas(max_align_t) uint8_t tls_state[TLS_STATE_MAX];
+  uint8_t ibuf[ZN_TLS_IN_BUF_DEFAULT], obuf[ZN_TLS_OUT_BUF_DEFAULT];
 };
 
 struct opts {
@@ -121,6 +119,7 @@ struct opts {
   unsigned nsrc;
   unsigned inflight;
   bool tls;
+  const char *ca, *tls_name;
   const char *ready;
   double hold_secs;
   uint32_t again;
@@ -182,7 +181,10 @@ static const char help[] =
     "  --src LIST      source addresses, used in turn: comma-separated\n"
     "                  ADDR or ADDR/LEN (every host address of the block)\n"
     "  --inflight Q    connections in progress at once, in all (default 32)\n"
-    "  --tls           TLS 1.2 first (the certificate not checked)\n"
+    "  --tls           TLS 1.3 (or 1.2) first, libznet-tls's engine\n"
+    "  --ca FILE       with --tls: the CA certificates (PEM) the server's\n"
+    "                  chain must lead to\n"
+    "  --tls-name NAME with --tls: the name it must bear (bench.test)\n"
     "  --ready FILE    write \"held N\" there (default: stdout)\n"
     "  --hold SECONDS  hold at most this long (default 600); also until\n"
     "                  standard input closes, SIGINT or SIGTERM\n"
@@ -192,57 +194,59 @@ static const char help[] =
     "needs: fs.nr_open > N + 64, fs.file-max above every socket of both\n"
     "ends, net.ipv4.ip_local_port_range wide (64k ports per source)\n";
 
-/* ---- the certificate not checked ---- */
+/* ---- TLS: libznet-tls's engine ---- */
 
-static void nc_start_chain(const br_x509_class **ctx, const char *name) {
-  struct nocheck *x = (struct nocheck *)(void *)ctx;
-  (void)name;
-  br_x509_decoder_init(&x->dec, NULL, NULL);
-  x->certs = 0;
-  x->pkey = NULL;
+static const struct zn__tls_engine *eng = &zn__tls_tls13;
+static struct zn_tls_config tls_cfg;
+
+static uint64_t wall_clock(void *arg) {
+  (void)arg;
+  return (uint64_t)time(NULL);
 }
 
-static void nc_start_cert(const br_x509_class **ctx, uint32_t len) {
-  (void)ctx;
-  (void)len;
+/* The client configuration: defaults, the anchors of --ca. */
+static void tls_setup(void) {
+  FILE *fp = fopen(o.ca, "rb");
+  static char pem[1 << 20];
+  size_t len = fp ? fread(pem, 1, sizeof(pem), fp) : 0;
+  if (fp == NULL)
+    die(o.ca);
+  fclose(fp);
+  size_t need = 0;
+  const char *why = NULL;
+  struct zn_tls_anchors *a = NULL;
+  void *mem = NULL;
+  if (zn_tls_anchors_measure(pem, len, &need, NULL, &why) != ZN_OK ||
+      (mem = aligned_alloc(64, (need + 63) / 64 * 64)) == NULL ||
+      zn_tls_anchors_init(pem, len, mem, need, &a, &why) != ZN_OK) {
+    fprintf(stderr, PROG ": %s: %s\n", o.ca, why ? why : "no anchors");
+    exit(2);
+  }
+  zn_tls_config_default(&tls_cfg, ZN_TLS_CLIENT);
+  tls_cfg.anchors = a;
+  tls_cfg.clock = wall_clock;
+  if (eng->state_size(ZN_TLS_CLIENT) > TLS_STATE_MAX) {
+    fprintf(stderr, PROG ": the TLS engine's state is larger than %u\n",
+            TLS_STATE_MAX);
+    exit(1);
+  }
 }
 
-static void nc_append(const br_x509_class **ctx, const unsigned char *buf,
-                      size_t len) {
-  struct nocheck *x = (struct nocheck *)(void *)ctx;
-  if (x->certs == 0)
-    br_x509_decoder_push(&x->dec, buf, len);
+/* A client session in the slot's memory: false if it did not start. */
+static bool tls_start(struct slot *s) {
+  uint8_t seed[32];
+  if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+    die("getrandom");
+  struct zn__tls_start p = {.ibuf = s->ibuf,
+                            .obuf = s->obuf,
+                            .seed = seed,
+                            .seed_len = sizeof(seed),
+                            .now = wall_clock(NULL),
+                            .now_ms = 0,
+                            .server_name = o.tls_name,
+                            .creds = NULL};
+  return eng->start(s->tls_state, &tls_cfg, &p) == ZN_OK;
 }
-
-static void nc_end_cert(const br_x509_class **ctx) {
-  struct nocheck *x = (struct nocheck *)(void *)ctx;
-  x->certs++;
-}
-
-static unsigned nc_end_chain(const br_x509_class **ctx) {
-  struct nocheck *x = (struct nocheck *)(void *)ctx;
-  if (x->certs > 0 && br_x509_decoder_last_error(&x->dec) == 0)
-    x->pkey = br_x509_decoder_get_pkey(&x->dec);
-  return x->pkey ? 0 : BR_ERR_X509_BAD_SERVER_NAME; /* any error will do */
-}
-
-static const br_x509_pkey *nc_get_pkey(const br_x509_class *const *ctx,
-                                       unsigned *usages) {
-  const struct nocheck *x = (const struct nocheck *)(const void *)ctx;
-  if (usages)
-    *usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
-  return x->pkey;
-}
-
-static const br_x509_class nocheck_class = {
-    .context_size = sizeof(struct nocheck),
-    .start_chain = nc_start_chain,
-    .start_cert = nc_start_cert,
-    .append = nc_append,
-    .end_cert = nc_end_cert,
-    .end_chain = nc_end_chain,
-    .get_pkey = nc_get_pkey,
-};
 
 /* ---- slots ---- */
 
@@ -259,17 +263,10 @@ static struct slot *slot_take(uint32_t ci) {
   s->body_bad = false;
   s->req_sent = 0;
   conns[ci].slot = si;
-  if (o.tls) {
-    br_ssl_client_init_full(&s->cc, &s->xm, NULL, 0);
-    s->xn.vtable = &nocheck_class;
-    br_ssl_engine_set_x509(&s->cc.eng, &s->xn.vtable);
-    br_ssl_engine_set_versions(&s->cc.eng, BR_TLS12, BR_TLS12);
-    br_ssl_engine_set_buffer(&s->cc.eng, s->iobuf, sizeof(s->iobuf), 1);
-    if (!br_ssl_client_reset(&s->cc, "bench.test", 0)) {
-      nfree++;
-      s->in_use = false;
-      return NULL;
-    }
+  if (o.tls && !tls_start(s)) {
+    nfree++;
+    s->in_use = false;
+    return NULL;
   }
   return s;
 }
@@ -409,23 +406,25 @@ static void plain_step(uint32_t ci) {
 }
 
 /* TLS: run the engine until the socket would block or the answer is
- * read.  BearSSL's engine, driven by hand over a non-blocking socket. */
+ * read: libznet-tls's engine, driven by hand over a non-blocking socket
+ * (its four buffers, as BearSSL's). */
 static void tls_step(uint32_t ci) {
   struct conn *c = &conns[ci];
   struct slot *s = &slots[c->slot];
-  br_ssl_engine_context *eng = &s->cc.eng;
+  void *e = s->tls_state;
   for (;;) {
-    unsigned st = br_ssl_engine_current_state(eng);
+    unsigned st = eng->status(e);
     size_t len;
-    if (st & BR_SSL_CLOSED) {
-      char why[64];
-      snprintf(why, sizeof(why), "TLS closed (BearSSL error %d)",
-               br_ssl_engine_last_error(eng));
+    if (st & ZN__TLS_CLOSED) {
+      char why[128];
+      struct zn__tls_verdict v = eng->verdict(eng->last_error(e));
+      snprintf(why, sizeof(why), "TLS closed (%s, code 0x%x)",
+               zn_tls_failure_text((int)v.failure), eng->last_error(e));
       conn_fail(ci, &fail_tls, why);
       return;
     }
-    if (st & BR_SSL_SENDREC) {
-      unsigned char *b = br_ssl_engine_sendrec_buf(eng, &len);
+    if (st & ZN__TLS_SENDREC) {
+      uint8_t *b = eng->sendrec_buf(e, &len);
       ssize_t w = send(c->fd, b, len, MSG_NOSIGNAL);
       if (w < 0 && errno == EAGAIN)
         return;
@@ -433,31 +432,31 @@ static void tls_step(uint32_t ci) {
         conn_fail(ci, &fail_tls, "send failed");
         return;
       }
-      br_ssl_engine_sendrec_ack(eng, (size_t)w);
+      eng->sendrec_ack(e, (size_t)w);
       continue;
     }
-    if (st & BR_SSL_RECVAPP) {
+    if (st & ZN__TLS_RECVAPP) {
       /* Once answered, the engine goes back with the slot: the held
        * connection is a socket that must stay silent. */
-      unsigned char *b = br_ssl_engine_recvapp_buf(eng, &len);
+      uint8_t *b = eng->recvapp_buf(e, &len);
       if (answer_take(ci, s, b, len))
         return;
-      br_ssl_engine_recvapp_ack(eng, len);
+      eng->recvapp_ack(e, len);
       continue;
     }
-    if ((st & BR_SSL_SENDAPP) && s->req_sent < request_len) {
-      unsigned char *b = br_ssl_engine_sendapp_buf(eng, &len);
+    if ((st & ZN__TLS_SENDAPP) && s->req_sent < request_len) {
+      uint8_t *b = eng->sendapp_buf(e, &len);
       size_t n = request_len - s->req_sent;
       if (n > len)
         n = len;
       memcpy(b, request + s->req_sent, n);
-      br_ssl_engine_sendapp_ack(eng, n);
+      eng->sendapp_ack(e, n);
       s->req_sent += n;
-      br_ssl_engine_flush(eng, 0);
+      eng->flush(e);
       continue;
     }
-    if (st & BR_SSL_RECVREC) {
-      unsigned char *b = br_ssl_engine_recvrec_buf(eng, &len);
+    if (st & ZN__TLS_RECVREC) {
+      uint8_t *b = eng->recvrec_buf(e, &len);
       ssize_t r = recv(c->fd, b, len, 0);
       if (r < 0 && errno == EAGAIN)
         return;
@@ -465,7 +464,7 @@ static void tls_step(uint32_t ci) {
         conn_fail(ci, &fail_tls, r == 0 ? "closed in TLS" : "recv failed");
         return;
       }
-      br_ssl_engine_recvrec_ack(eng, (size_t)r);
+      eng->recvrec_ack(e, (size_t)r);
       continue;
     }
     return;
@@ -729,6 +728,10 @@ static void parse_args(int argc, char **argv) {
         parse_sources(argv[i]);
       else if (strcmp(a, "--ready") == 0)
         o.ready = val;
+      else if (strcmp(a, "--ca") == 0)
+        o.ca = val;
+      else if (strcmp(a, "--tls-name") == 0)
+        o.tls_name = val;
       else if (strcmp(a, "--expect") == 0)
         o.expect_file = val;
       else if (strcmp(a, "--inflight") == 0 && parse_num(val, 60000, &v) &&
@@ -769,6 +772,12 @@ static void parse_args(int argc, char **argv) {
   request_len = (size_t)len;
   if (o.expect_file)
     read_expect(o.expect_file);
+  if (o.tls != (o.ca != NULL) || (o.tls_name && !o.tls))
+    usage("--tls needs --ca, and --ca and --tls-name need --tls");
+  if (o.tls_name == NULL)
+    o.tls_name = "bench.test";
+  if (o.tls)
+    tls_setup();
 }
 
 /* RLIMIT_NOFILE raised to N + 64 if it can be; else (fs.nr_open, or
