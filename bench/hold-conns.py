@@ -4,7 +4,7 @@ scripts/bench's memory part (bench/http.sh, run_http_mem).
 
     hold-conns.py [--tls] ADDR PORT PATH N READY_FILE
 
-Opens N TCP connections to ADDR:PORT (over TLS 1.2 with --tls, without
+Opens N TCP connections to ADDR:PORT (over TLS 1.3 with --tls, without
 checking the certificate: the bench's own), sends one keep-alive GET of
 PATH on each and reads its whole answer (Content-Length), so that every
 connection has served a request and stays open.  Then writes "held N" to
@@ -56,7 +56,7 @@ def main():
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_3
     req = ("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (path, addr)).encode()
     held = []
     try:
