@@ -117,7 +117,7 @@ static void ecdh(void) {
   for (size_t i = 0; i < 3; i++) {
     uint16_t g = zn__tls13_groups[i];
     uint8_t sk1[48], sk2[48], pub1[97], pub2[97], sh1[66], sh2[66];
-    size_t l1, l2, p1, p2, n1, n2;
+    size_t l1 = 0, l2 = 0, p1 = 0, p2 = 0, n1 = 0, n2 = 0;
     expect(zn__tls13_keygen(&rng, g, sk1, &l1, pub1, &p1) &&
                zn__tls13_keygen(&rng, g, sk2, &l2, pub2, &p2),
            "keygen");

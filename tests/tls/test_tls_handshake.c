@@ -168,7 +168,7 @@ static void sni_case(uint32_t cli_suites, const char *name, int want,
 }
 
 ZT_TEST(test_sni_picks_the_chain_by_name) {
-  static const uint32_t versions[2] = {0, TLS12_ALL};
+  const uint32_t versions[2] = {0, TLS12_ALL};
   static const uint16_t ids[2] = {0x0304, 0x0303};
   for (int v = 0; v < 2; v++) {
     sni_case(versions[v], "znet.test", 0, ids[v]);  /* case aside */
