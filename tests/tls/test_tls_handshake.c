@@ -120,6 +120,18 @@ ZT_TEST(test_tls13_client_falls_back_to_tls12_server) {
                     ZN_TLS_SUITE(ECDHE_ECDSA_CHACHA20_POLY1305_SHA256), 0xCCA9);
 }
 
+/* Connect to `name`, run the handshake, both sides open: what each
+ * reports. */
+static void open_pair(struct tpair *t, const char *name, struct zn_tls_info *ci,
+                      struct zn_tls_info *si) {
+  ZT_EQ(tf_connect(t, name), ZN_OK);
+  tf_run(t, ZN_MS(200));
+  ZT_EQ(t->cli.opened, 1);
+  ZT_EQ(t->srv.opened, 1);
+  ZT_EQ(zn_tls_get_info(t->cli.s, ci), ZN_OK);
+  ZT_EQ(zn_tls_get_info(t->srv.s, si), ZN_OK);
+}
+
 /* Credentials of their own (the fixture's tf_creds keeps one set). */
 static struct zn_tls_creds *creds_of(const char *chain, const char *key,
                                      void **mem) {
@@ -152,13 +164,8 @@ static void sni_case(uint32_t cli_suites, const char *name, int want,
   t.scfg.sni = table;
   t.scfg.nsni = 2;
   t.ccfg.suites = cli_suites;
-  ZT_EQ(tf_connect(&t, name), ZN_OK);
-  tf_run(&t, ZN_MS(200));
-  ZT_EQ(t.cli.opened, 1);
-  ZT_EQ(t.srv.opened, 1);
   struct zn_tls_info ci, si;
-  ZT_EQ(zn_tls_get_info(t.cli.s, &ci), ZN_OK);
-  ZT_EQ(zn_tls_get_info(t.srv.s, &si), ZN_OK);
+  open_pair(&t, name, &ci, &si);
   ZT_EQ(si.sni, want);
   ZT_EQ(ci.sni, -1);
   ZT_EQ(ci.version, version);
@@ -211,13 +218,8 @@ static void alpn_case(const char *const *srv, uint32_t ns,
   t.scfg.nalpn = ns;
   t.ccfg.alpn = cli;
   t.ccfg.nalpn = nc;
-  ZT_EQ(tf_connect(&t, "znet.test"), ZN_OK);
-  tf_run(&t, ZN_MS(200));
-  ZT_EQ(t.cli.opened, 1);
-  ZT_EQ(t.srv.opened, 1);
   struct zn_tls_info ci, si;
-  ZT_EQ(zn_tls_get_info(t.cli.s, &ci), ZN_OK);
-  ZT_EQ(zn_tls_get_info(t.srv.s, &si), ZN_OK);
+  open_pair(&t, "znet.test", &ci, &si);
   if (want) {
     ZT_CHECK(ci.alpn && si.alpn);
     if (ci.alpn && si.alpn) {
