@@ -68,6 +68,12 @@ void zn__tls13_derive_secret(const struct zn__tls13_suite *s,
  * "" messages: the "derived" steps of §7.1). */
 void zn__tls13_empty_hash(const struct zn__tls13_suite *s, uint8_t *out);
 
+/* X25519 (RFC 7748 §5): out = scalar * point (u-coordinates, 32 bytes
+ * each; the scalar clamped as §5 says).  64-bit code of the project's
+ * (tls13_x25519.c), constant-time. */
+void zn__x25519(uint8_t out[32], const uint8_t scalar[32],
+                const uint8_t point[32]);
+
 /* Constant-time equality of two byte strings of one length. */
 bool zn__tls13_ct_equal(const uint8_t *a, const uint8_t *b, size_t len);
 

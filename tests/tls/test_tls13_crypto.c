@@ -316,7 +316,79 @@ ZT_TEST(test_inner_plaintext_without_type_refused) {
   ZT_EQU(content, 0);
 }
 
+/* ---- the project's X25519 (tls13_x25519.c) ---- */
+
+static void x25519_vector(const char *k, const char *u, const char *want) {
+  uint8_t kb[32], ub[32], wb[32], out[32];
+  ZT_EQU(unhex(k, kb, 32), 32);
+  ZT_EQU(unhex(u, ub, 32), 32);
+  ZT_EQU(unhex(want, wb, 32), 32);
+  zn__x25519(out, kb, ub);
+  ZT_MEMEQ(out, wb, 32);
+}
+
+/* RFC 7748 §5.2's two vectors (u with its top bit set, scalars needing
+ * the clamp), its iteration to 1,000, and §6.1's exchange. */
+ZT_TEST(test_x25519_matches_rfc7748) {
+  x25519_vector(
+      "a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4",
+      "e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c",
+      "c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552");
+  x25519_vector(
+      "4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d",
+      "e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493",
+      "95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac7957");
+  uint8_t k[32] = {9}, u[32] = {9}, r[32], w1[32], w1000[32];
+  unhex("422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079", w1,
+        32);
+  unhex("684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51",
+        w1000, 32);
+  for (int i = 1; i <= 1000; i++) {
+    zn__x25519(r, k, u);
+    memcpy(u, k, 32);
+    memcpy(k, r, 32);
+    if (i == 1)
+      ZT_MEMEQ(k, w1, 32);
+  }
+  ZT_MEMEQ(k, w1000, 32);
+  static const uint8_t base[32] = {9};
+  x25519_vector(
+      "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
+      "0900000000000000000000000000000000000000000000000000000000000000",
+      "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
+  x25519_vector(
+      "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
+      "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
+      "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
+  (void)base;
+}
+
+/* Against BearSSL's X25519 on 500 pseudo-random scalars and points,
+ * among them u-coordinates at or above p and with the top bit set. */
+ZT_TEST(test_x25519_matches_bearssl) {
+  const br_ec_impl *ec = &br_ec_c25519_m31;
+  br_hmac_drbg_context rng;
+  static const uint8_t seed[16] = {7};
+  br_hmac_drbg_init(&rng, &br_sha256_vtable, seed, sizeof(seed));
+  for (int i = 0; i < 500; i++) {
+    uint8_t k[32], u[32], ours[32], theirs[32];
+    br_hmac_drbg_generate(&rng, k, sizeof(k));
+    br_hmac_drbg_generate(&rng, u, sizeof(u));
+    if (i % 50 == 1) { /* p + small, and all ones */
+      memset(u, 0xff, 32);
+      u[0] = (uint8_t)(0xed + (i / 50) % 18);
+      u[31] = (i / 50) % 2 ? 0xff : 0x7f;
+    }
+    zn__x25519(ours, k, u);
+    memcpy(theirs, u, 32);
+    ZT_CHECK(ec->mul(theirs, 32, k, 32, BR_EC_curve25519) == 1);
+    ZT_MEMEQ(ours, theirs, 32);
+  }
+}
+
 int main(void) {
+  ZT_RUN(test_x25519_matches_rfc7748);
+  ZT_RUN(test_x25519_matches_bearssl);
   ZT_RUN(test_x25519_exchange_matches_rfc8448);
   ZT_RUN(test_key_schedule_matches_rfc8448);
   ZT_RUN(test_finished_matches_rfc8448);
