@@ -88,12 +88,8 @@ static const struct zn__tls13_suite *offered_suite(const struct zn__tls13 *e,
  * that both buffers hold with their overhead (2^13 counts as 2^12); the
  * extension's code, or 0 for 2^14 (not sent). */
 static unsigned fragment_code(const struct zn_tls_config *cfg) {
-  for (unsigned u = 14; u >= 9; u--) {
-    size_t f = (size_t)1 << u;
-    if (cfg->out_buf >= f + 85 && cfg->in_buf >= f + 325)
-      return u == 14 ? 0 : (u == 13 ? 12 : u) - 8;
-  }
-  return 1; /* the buffers' minimums hold 2^9 */
+  unsigned u = zn__tls13_frag_log(cfg->out_buf, cfg->in_buf);
+  return u == 14 ? 0 : u - 8;
 }
 
 /* ---- the ClientHello (§4.1.2) ---- */

@@ -282,6 +282,10 @@ void zn__tls13_fail_code(struct zn__tls13 *e, int alert, int code);
  * write with, and keep the secret for KeyUpdate. */
 void zn__tls13_set_read(struct zn__tls13 *e, const uint8_t *secret);
 void zn__tls13_set_write(struct zn__tls13 *e, const uint8_t *secret);
+/* BearSSL's fragment size for these record buffers (ssl_engine.c): the
+ * largest 2^u, 9..14, that the output buffer holds with 85 bytes and the
+ * input buffer with 325 (2^13 counts as 2^12). */
+unsigned zn__tls13_frag_log(size_t out_buf, size_t in_buf);
 /* The plaintext a record we send may carry (§5.1, the peer's
  * record_size_limit, obuf). */
 void zn__tls13_set_max_plain(struct zn__tls13 *e);

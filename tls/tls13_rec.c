@@ -48,17 +48,20 @@ void zn__tls13_rec_init(struct zn__tls13 *e, const struct zn_tls_config *cfg,
   zn__tls13_set_max_plain(e);
 }
 
+unsigned zn__tls13_frag_log(size_t out_buf, size_t in_buf) {
+  for (unsigned u = 14; u > 9; u--) {
+    size_t f = (size_t)1 << u;
+    if (out_buf >= f + 85 && in_buf >= f + 325)
+      return u == 13 ? 12 : u;
+  }
+  return 9; /* the buffers' minimums hold 2^9 */
+}
+
 /* Plaintext per record: what obuf holds as the configuration says
  * (znet/tls.h: its size less 85, rounded down to 512, 1024, 2048, 4096
- * or 16384), within the record's own bound. */
+ * or 16384). */
 void zn__tls13_set_max_plain(struct zn__tls13 *e) {
-  size_t room = e->obuf_len - ZN__TLS13_HDR_LEN - 1 - ZN__TLS13_TAG_LEN;
-  size_t m = 512;
-  for (size_t f = 16384; f >= 512; f /= 2)
-    if (f != 8192 && e->obuf_len >= f + 85 && f <= room) {
-      m = f;
-      break;
-    }
+  size_t m = (size_t)1 << zn__tls13_frag_log(e->obuf_len, SIZE_MAX);
   /* RFC 8449 §4: the limit counts the inner plaintext (type, padding). */
   if (e->peer_record_limit)
     m = min_size(m, (size_t)e->peer_record_limit - 1);

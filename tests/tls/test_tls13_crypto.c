@@ -351,7 +351,6 @@ ZT_TEST(test_x25519_matches_rfc7748) {
       ZT_MEMEQ(k, w1, 32);
   }
   ZT_MEMEQ(k, w1000, 32);
-  static const uint8_t base[32] = {9};
   x25519_vector(
       "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
       "0900000000000000000000000000000000000000000000000000000000000000",
@@ -360,7 +359,6 @@ ZT_TEST(test_x25519_matches_rfc7748) {
       "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
       "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
       "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
-  (void)base;
 }
 
 /* Against BearSSL's X25519 on 500 pseudo-random scalars and points,
