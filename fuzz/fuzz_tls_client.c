@@ -209,9 +209,11 @@ static bool answer_hello(struct keys *k) {
   return true;
 }
 
-/* The input's records, sealed: [length:2][inner type:1][content]. */
+/* The input's records, sealed: [length:2][inner type:1][content], of any
+ * length a record's header can carry (past a record's 16384 too, which
+ * the client must refuse). */
 static void sealed_records(struct keys *k, const uint8_t *p, size_t len) {
-  static uint8_t rec[5 + 16384 + 1 + 16];
+  static uint8_t rec[5 + 65535];
   while (len >= 3) {
     size_t n = (size_t)p[0] << 8 | p[1];
     uint8_t type = p[2];
@@ -219,8 +221,8 @@ static void sealed_records(struct keys *k, const uint8_t *p, size_t len) {
     len -= 3;
     if (n > len)
       n = len;
-    if (n > 16384)
-      n = 16384;
+    if (n > 65535 - 1 - 16)
+      n = 65535 - 1 - 16;
     memcpy(rec + 5, p, n);
     rec[5 + n] = type;
     size_t total = zn__tls13_seal(&k->wr, rec, n + 1);

@@ -1216,6 +1216,65 @@ static void large_tls_glue(void) {
   }
 }
 
+/* tls_client.  Mode 0 in pieces of 4096 (mode byte 12): a handshake
+ * record announcing 18432 bytes, past a record's 16384 and the 16709-byte
+ * input buffer.  Mode 1 (sealed records of [length:2][type:1]): an empty
+ * EncryptedExtensions, then a Certificate of 40,000 bytes over three
+ * records of 16384, 16384 and the rest (one entry whose DER announces its
+ * whole length, streamed into the X.509 decoder); and a plaintext of
+ * 16,600 bytes in one sealed record: past a record's 16384 + 1 of
+ * plaintext, within its 16384 + 256 of ciphertext and the input buffer,
+ * so it is opened before it is refused (record_overflow). */
+static size_t tls_sealed(uint8_t *p, const uint8_t *msg, size_t len,
+                         uint8_t type) {
+  zn_wr16(p, (uint16_t)len);
+  p[2] = type;
+  memcpy(p + 3, msg, len);
+  return 3 + len;
+}
+
+static void large_tls_client(void) {
+  size_t n = 0;
+  big[n++] = 12;
+  static const uint8_t rec[9] = {22, 3, 3, 0x48, 0, 2, 0, 0x47, 0xfc};
+  memcpy(big + n, rec, sizeof(rec));
+  n += sizeof(rec);
+  fill(big + n, 18432 - 4, 1);
+  n += 18432 - 4;
+  put("tls_client", "large-record", big, n);
+
+  static uint8_t msg[40000];
+  size_t body = sizeof(msg) - 4, list = body - 1 - 3, entry = list - 3 - 2;
+  msg[0] = 11; /* certificate */
+  msg[1] = (uint8_t)(body >> 16);
+  zn_wr16(msg + 2, (uint16_t)body);
+  msg[4] = 0; /* request context */
+  msg[5] = (uint8_t)(list >> 16);
+  zn_wr16(msg + 6, (uint16_t)list);
+  msg[8] = (uint8_t)(entry >> 16);
+  zn_wr16(msg + 9, (uint16_t)entry);
+  msg[11] = 0x30; /* SEQUENCE, the rest of the entry */
+  msg[12] = 0x82;
+  zn_wr16(msg + 13, (uint16_t)(entry - 4));
+  fill(msg + 15, entry - 4, 2);
+  zn_wr16(msg + sizeof(msg) - 2, 0); /* the entry's extensions */
+  static const uint8_t ee[6] = {8, 0, 0, 2, 0, 0};
+  n = 0;
+  big[n++] = 1;
+  n += tls_sealed(big + n, ee, sizeof(ee), 22);
+  for (size_t at = 0; at < sizeof(msg); at += 16384) {
+    size_t k = sizeof(msg) - at < 16384 ? sizeof(msg) - at : 16384;
+    n += tls_sealed(big + n, msg + at, k, 22);
+  }
+  put("tls_client", "large-certificate", big, n);
+
+  n = 0;
+  big[n++] = 1;
+  fill(msg, 16600, 3);
+  n += tls_sealed(big + n, msg, 16600, 22);
+  put("tls_client", "large-plaintext", big, n);
+}
+
 static void large_inputs(void) {
   large_addr();
   large_frames();
@@ -1238,6 +1297,7 @@ static void large_inputs(void) {
   large_tls_server();
   large_tls13_msg();
   large_tls_glue();
+  large_tls_client();
 }
 
 /* Every capture of dir, split into seeds (IPv6 frames feed "ipv6"). */

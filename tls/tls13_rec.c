@@ -423,7 +423,7 @@ static void protected_received(struct zn__tls13 *e, size_t body) {
     zn__tls13_fail(e, ZN__TLS13_ALERT_unexpected_message);
     return;
   }
-  if (len > ZN__TLS13_MAX_PLAIN) {
+  if (inner > ZN__TLS13_MAX_PLAIN + 1) { /* §5.4, padding counted */
     zn__tls13_fail(e, ZN__TLS13_ALERT_record_overflow);
     return;
   }

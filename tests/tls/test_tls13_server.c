@@ -673,6 +673,35 @@ ZT_TEST(test_tls13_record_over_limit_refused) {
   open_then(0, hdr, sizeof(hdr), true, ZN__TLS13_ALERT_record_overflow);
 }
 
+/* §5.4: a TLSInnerPlaintext of more than 2^14 + 1 bytes, whose
+ * ciphertext is within §5.2's 2^14 + 256, is refused once opened: with
+ * 16385 bytes of content, and with 100 bytes of content padded past the
+ * limit. */
+static void inner_over_limit(size_t content, size_t inner) {
+  struct tpair t;
+  tf_init(&t, NULL);
+  struct c13 x;
+  c13_start(&t, &x, 10);
+  struct hello h = std_hello();
+  ZT_REQUIRE(handshake(&x, &h));
+  static uint8_t rec[5 + 16400 + 16];
+  memset(rec + 5, 'a', content);
+  rec[5 + content] = 23; /* application_data */
+  memset(rec + 5 + content + 1, 0, inner - content - 1);
+  size_t n = zn__tls13_seal(&x.wr, rec, inner);
+  ZT_EQ(zn_tcp_write(x.c, rec, n), (long)n);
+  expect_alert(&x, ZN__TLS13_ALERT_record_overflow, ZN_TLS_FAIL_protocol);
+  c13_end(&x);
+}
+
+ZT_TEST(test_tls13_inner_plaintext_over_limit_refused) {
+  inner_over_limit(16385, 16386);
+}
+
+ZT_TEST(test_tls13_inner_padding_over_limit_refused) {
+  inner_over_limit(100, 16386);
+}
+
 /* A protected record whose inner plaintext is all padding: no type. */
 ZT_TEST(test_tls13_inner_plaintext_without_type_refused) {
   struct tpair t;
@@ -1024,6 +1053,8 @@ int main(void) {
   ZT_RUN(test_tls13_second_hello_without_cookie_refused);
   ZT_RUN(test_tls13_second_hello_downgrade_refused);
   ZT_RUN(test_tls13_record_over_limit_refused);
+  ZT_RUN(test_tls13_inner_plaintext_over_limit_refused);
+  ZT_RUN(test_tls13_inner_padding_over_limit_refused);
   ZT_RUN(test_tls13_inner_plaintext_without_type_refused);
   ZT_RUN(test_tls13_renegotiation_refused);
   ZT_RUN(test_tls13_change_cipher_spec_after_handshake_refused);
