@@ -28,7 +28,14 @@
 # never uses.  (Until 062146c both spoke TLS 1.2 with
 # ECDHE-ECDSA-AES128-GCM-SHA256: znet had no TLS 1.3.)  Each line recorded is
 # "znb mode=WORKLOAD rps= mbps= p50_ms= p99_ms= errors=" from wrk's
-# output; errors counts socket errors and non-2xx/3xx answers.
+# output; errors counts socket errors and non-2xx/3xx answers.  Every
+# line also has "secs= cpu_srv= cpu_cli=": SERVER_CPU's and CLIENT_CPU's
+# busy share over the client's run (stat_cpus), from which the report
+# gives the server core's time per request or handshake -- what a server
+# costs, where the rate may be the client's pace (s_time's 8 processes
+# share one core).  Each side's core also does the kernel's receive work
+# for the packets it sends (the TAP's write and the veth's transmit both
+# run it in the sender's context), so the two servers are charged alike.
 
 HTTP_WORKLOADS=(http-1k https-1k http-10m http-close https-hs https-resume)
 HTTP_RESUME_PROCS=8
@@ -147,8 +154,10 @@ http_client() {
     http-10m) url=http://$addr/10m.bin conns=4 ;;
     http-close) url=http://$addr/1k.bin conns=32 extra=(-H "Connection: close") ;;
     https-hs | https-resume)
+      stat_cpus >"$SCRATCH/cpu.0"
       if line=$(stime_client "$ns" "$addr" "$w"); then
-        record "$round" "$stack" "$w" "$line"
+        stat_cpus >"$SCRATCH/cpu.1"
+        record "$round" "$stack" "$w" "$line $(cpu_fields "$SCRATCH/cpu.0" "$SCRATCH/cpu.1")"
       else
         echo "bench: round $round $stack $w: FAILED (see errors.log)"
       fi
@@ -156,11 +165,13 @@ http_client() {
       continue
       ;;
     esac
+    stat_cpus >"$SCRATCH/cpu.0"
     timeout $((${RSECS%.*} + 30)) ip netns exec "$ns" taskset -c "$CLIENT_CPU" \
       wrk -t1 -c"$conns" -d"${RSECS}s" --latency "${extra[@]}" "$url" \
       >"$SCRATCH/wrk.out" 2>>"$DIR/errors.log"
+    stat_cpus >"$SCRATCH/cpu.1"
     if line=$(wrk_line "$SCRATCH/wrk.out" "$w"); then
-      record "$round" "$stack" "$w" "$line"
+      record "$round" "$stack" "$w" "$line $(cpu_fields "$SCRATCH/cpu.0" "$SCRATCH/cpu.1")"
     else
       echo "bench: round $round $stack $w: FAILED (see errors.log)"
       { echo "round $round $stack $w failed:"; cat "$SCRATCH/wrk.out"; } >>"$DIR/errors.log"

@@ -70,26 +70,6 @@ EOF
   done
 }
 
-# stat_cpus: the cpu lines of /proc/stat and the time, in one line each.
-stat_cpus() {
-  grep '^cpu[0-9]' /proc/stat
-  date +%s.%N
-}
-
-# cpu_fields BEFORE AFTER: "secs=S cpu_srv=P cpu_cli=P" between two
-# stat_cpus snapshots (busy: all but idle and iowait).
-cpu_fields() {
-  awk -v s="cpu$SERVER_CPU" -v c="cpu$CLIENT_CPU" '
-    NR == FNR { if (NF == 1) t0 = $1; else for (i = 2; i <= NF; i++) a[$1, i] = $i; next }
-    NF == 1 { t1 = $1; next }
-    $1 == s || $1 == c {
-      tot = 0; idle = 0
-      for (i = 2; i <= NF; i++) { d = $i - a[$1, i]; tot += d; if (i == 5 || i == 6) idle += d }
-      busy[$1] = tot > 0 ? 100 * (tot - idle) / tot : 0
-    }
-    END { printf "secs=%.3f cpu_srv=%.1f cpu_cli=%.1f", t1 - t0, busy[s], busy[c] }' "$1" "$2"
-}
-
 # redis_bench NS ADDR STACK ROUND: the four redis workloads.
 redis_bench() {
   local ns=$1 addr=$2 stack=$3 round=$4 w n p t rps

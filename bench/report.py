@@ -190,6 +190,49 @@ def http_vals(results, stack, wl, key):
             if key in kv]
 
 
+def srv_us_per_op(results, stack, wl, key):
+    """The server core's busy time per operation (us), for each run:
+    cpu_srv % of secs over the operations (rps * secs)."""
+    vals = []
+    for _, kv in results.get((stack, wl), []):
+        if not all(k in kv for k in ('cpu_srv', 'secs', key)):
+            continue
+        ops = float(kv[key]) * float(kv['secs'])
+        if ops > 0:
+            vals.append(1e4 * float(kv['cpu_srv']) * float(kv['secs']) / ops)
+    return vals
+
+
+def http_cpu_table(results):
+    """What each server's core spent per request or handshake, and the
+    rate one core would sustain at that cost: the ratio is nginx's cost
+    over znet-httpd's (above 1, znet is cheaper)."""
+    out = ['| workload | server core us per op: znet-httpd | nginx '
+           '| nginx/znet-httpd (capacity ratio) '
+           '| busy % server core (znet-httpd, nginx) '
+           '| busy % client core (znet-httpd, nginx) |',
+           '|---|---|---|---|---|---|']
+    have = False
+    for wl, title, key, unit in HTTP_WORKLOADS:
+        if key != 'rps':
+            continue
+        z = srv_us_per_op(results, 'znet-httpd', wl, key)
+        n = srv_us_per_op(results, 'nginx', wl, key)
+        if not (z or n):
+            continue
+        have = True
+
+        def med(stack, k):
+            v = http_vals(results, stack, wl, k)
+            return fmt(statistics.median(v)) if v else '-'
+        out.append('| ' + ' | '.join([
+            title, cell(z), cell(n), ratio(n, z),
+            f'{med("znet-httpd", "cpu_srv")}, {med("nginx", "cpu_srv")}',
+            f'{med("znet-httpd", "cpu_cli")}, {med("nginx", "cpu_cli")}'])
+            + ' |')
+    return '\n'.join(out) if have else ''
+
+
 def http_table(results):
     """znet-httpd against nginx under wrk: medians (min-max), p99
     latency, errors, and the ratio of the medians."""
@@ -962,6 +1005,15 @@ def main():
                   'per connection held open past one request (1,000 of '
                   'them); lower is better there.\n')
         md.append(t + '\n')
+        t = http_cpu_table(results)
+        if t:
+            md.append('What the server\'s core spent per request or '
+                      'handshake over the same runs (its busy share from '
+                      '/proc/stat times the run, over the requests): the '
+                      'cost, where the rate above can be the client\'s '
+                      'pace.  The ratio is nginx\'s cost over '
+                      'znet-httpd\'s, the rates one core would sustain.\n')
+            md.append(t + '\n')
     t = dot_table(results)
     if t:
         md.append('## DNS over TLS: znet-dns-blocker and unbound (dnsperf)\n')
