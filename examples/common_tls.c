@@ -17,6 +17,9 @@
 #define SESSION_CACHE 256
 /* TLS 1.3 tickets live as long as OpenSSL's do by default. */
 #define TICKET_LIFETIME_S 7200u
+/* A client keeps this many (about 640 bytes each): a forwarder's
+ * upstream connections, a few servers each. */
+#define RESUME_TICKETS 64u
 
 /* The OCSP response stapled, from a file (ex_tls_set_ocsp_file): the
  * one the credentials point at, and the one it replaced, kept until no
@@ -42,6 +45,7 @@ struct ex_tls {
   struct ex_ocsp ocsp;
   struct zn_tls_stats stats;
   void *creds_mem, *anchors_mem, *cache_mem, *pool_mem, *bufs_mem, *tickets_mem;
+  void *resume_mem;
   size_t pool_len, bufs_len;
   struct zn_tls_pool pool;
   unsigned bufs; /* ex_tls_set_bufs(); EX_TLS_BUFS_AUTO: bufs_for() */
@@ -309,11 +313,28 @@ int ex_tls_set_ocsp_file(struct ex_tls *x, const char *path, const char *prog) {
   return 0;
 }
 
+/* A client's TLS 1.3 tickets, offered again to the same name. */
+static int load_resume(struct ex_tls *x, const char *prog) {
+  size_t len = zn_tls_resume_mem_size(RESUME_TICKETS);
+  x->resume_mem = aligned_alloc(64, (len + 63) / 64 * 64);
+  if (x->resume_mem == NULL ||
+      zn_tls_resume_init(x->resume_mem, len, RESUME_TICKETS, &x->cfg.resume) !=
+          ZN_OK) {
+    fprintf(stderr, "%s: out of memory for the TLS ticket store\n", prog);
+    return -1;
+  }
+  return 0;
+}
+
 struct ex_tls *ex_tls_client_new(const char *ca_path, const char *prog) {
   struct ex_tls *x = tls_new(ZN_TLS_CLIENT, prog);
   if (x == NULL)
     return NULL;
   x->cfg.clock = wall_clock;
+  if (load_resume(x, prog) != 0) {
+    ex_tls_free(x);
+    return NULL;
+  }
   char *pem = NULL;
   size_t len = 0, need = 0;
   uint32_t skipped = 0;
@@ -465,9 +486,10 @@ void ex_tls_describe(const struct zn_stream *s, char *buf, size_t size) {
     (void)snprintf(buf, size, "not open");
     return;
   }
-  (void)snprintf(buf, size, "TLSv1.%u %s alpn %s",
+  (void)snprintf(buf, size, "TLSv1.%u %s alpn %s%s",
                  (unsigned)(i.version & 0xff) - 1u,
-                 i.suite_name ? i.suite_name : "?", i.alpn ? i.alpn : "-");
+                 i.suite_name ? i.suite_name : "?", i.alpn ? i.alpn : "-",
+                 i.resumed ? " resumed" : "");
 }
 
 void ex_tls_why(const struct zn_stream *s, char *buf, size_t size) {
@@ -527,6 +549,7 @@ void ex_tls_free(struct ex_tls *x) {
   free(x->anchors_mem);
   free(x->cache_mem);
   free(x->tickets_mem);
+  free(x->resume_mem);
   free(x->pool_mem);
   free(x->bufs_mem);
   free(x);

@@ -19,6 +19,12 @@
  *     streamed Certificate (and BearSSL's X.509 decoder under it),
  *     CertificateVerify, Finished and what follows are all reached.
  *     Seeds are RFC 8448's flight and znet's own certificate chain.
+ *   - Mode bits 0 and 4 set: the client has a ticket for the name in its
+ *     store (zn_tls_config.resume, filled before each run) and offers it;
+ *     the harness takes it (pre_shared_key in its ServerHello, the PSK
+ *     in the key schedule), sends EncryptedExtensions and a valid
+ *     Finished, and the rest is sealed under the server's application
+ *     keys: NewSessionTicket (kept in the store), KeyUpdate, data.
  *
  * Checks (beyond the sanitizers): the engine's buffers are offered with
  * lengths that fit them; a failed engine says closed and stays closed;
@@ -40,6 +46,10 @@ static uint8_t ibuf[IBUF], obuf[OBUF];
 static uint8_t sent[65536]; /* what the client sent */
 static size_t sent_len;
 static const struct zn__tls_engine *eng = &zn__tls_tls13;
+static _Alignas(max_align_t) uint8_t store_mem[8192];
+static struct zn_tls_resume *store;
+/* The PSK of the ticket the store holds before each run. */
+static const uint8_t ticket_psk[32] = {0x50, 0x53, 0x4b};
 
 static uint64_t clock_2030(void *arg) {
   (void)arg;
@@ -57,7 +67,25 @@ static const struct zn_tls_config *config(void) {
     cfg.anchors = anchors;
     cfg.clock = clock_2030;
   }
+  cfg.resume = store;
   return &cfg;
+}
+
+/* A store with one ticket for "localhost" (SHA-256, ticket_psk). */
+static void fill_store(void) {
+  FZ_CHECK(zn_tls_resume_mem_size(4) <= sizeof(store_mem));
+  FZ_CHECK(zn_tls_resume_init(store_mem, sizeof(store_mem), 4, &store) ==
+           ZN_OK);
+  struct zn__tls13_resume_ticket t;
+  memset(&t, 0, sizeof(t));
+  t.lifetime_s = 3600;
+  t.age_add = 77;
+  t.suite = 0x1301;
+  t.psk_len = 32;
+  memcpy(t.psk, ticket_psk, 32);
+  t.ticket_len = 48;
+  memset(t.ticket, 0x77, 48);
+  FZ_CHECK(zn__tls13_resume_keep(store, "localhost", &t) == ZN_OK);
 }
 
 /* p and len bytes after it lie in buf (cap bytes). */
@@ -123,6 +151,7 @@ static bool start(void) {
                             .server_name = "localhost",
                             .creds = NULL};
   FZ_CHECK(eng->state_size(ZN_TLS_CLIENT) <= sizeof(state));
+  fill_store();
   sent_len = 0;
   if (eng->start(state, config(), &p) != ZN_OK)
     return false;
@@ -141,11 +170,13 @@ static size_t p16(uint8_t *p, unsigned v) {
 struct keys {
   const struct zn__tls13_suite *s;
   struct zn__tls13_keys wr;
+  br_sha256_context th;
+  uint8_t secret[32], s_hs[32];
 };
 
-/* The ServerHello for the ClientHello at sent; false if there is none
- * (the client failed before it). */
-static bool answer_hello(struct keys *k) {
+/* The ServerHello for the ClientHello at sent (taking its ticket if
+ * resume); false if there is none (the client failed before it). */
+static bool answer_hello(struct keys *k, bool resume) {
   if (sent_len < 9 || sent[0] != ZN__TLS13_CT_handshake)
     return false;
   size_t rec = (size_t)sent[3] << 8 | sent[4];
@@ -158,6 +189,7 @@ static bool answer_hello(struct keys *k) {
   while (zn__tls13_next_share(&shares, &g, &cpub) && g != 0x001d)
     ;
   FZ_CHECK(g == 0x001d && cpub.len == 32);
+  FZ_CHECK(!resume || (ch.seen & ZN__TLS13_SEEN(pre_shared_key)));
   const br_ec_impl *ec = br_ec_get_default();
   uint8_t priv[32], pub[32], shared[32];
   for (int i = 0; i < 32; i++)
@@ -175,7 +207,12 @@ static bool answer_hello(struct keys *k) {
   n += ch.session_id.len;
   n += p16(sh + n, 0x1301);
   sh[n++] = 0;
-  n += p16(sh + n, 2 + 4 + 4 + 36);
+  n += p16(sh + n, 2 + 4 + 4 + 36 + (resume ? 6 : 0));
+  if (resume) { /* pre_shared_key: the first identity */
+    n += p16(sh + n, 41);
+    n += p16(sh + n, 2);
+    n += p16(sh + n, 0);
+  }
   n += p16(sh + n, 43);
   n += p16(sh + n, 2);
   n += p16(sh + n, 0x0304);
@@ -194,19 +231,43 @@ static bool answer_hello(struct keys *k) {
   p16(sh + 7, (unsigned)(n - 9));
   /* The key schedule (§7.1) over ClientHello and ServerHello. */
   k->s = zn__tls13_suite(0x1301);
-  br_sha256_context th;
-  br_sha256_init(&th);
-  br_sha256_update(&th, sent + 5, rec);
-  br_sha256_update(&th, sh + 5, n - 5);
-  uint8_t h[32], secret[32], c_hs[32], s_hs[32];
-  br_sha256_out(&th, h);
-  zn__tls13_handshake_secret(k->s, NULL, shared, 32, secret);
-  zn__tls13_handshake_traffic(k->s, secret, h, c_hs, s_hs);
-  zn__tls13_keys_set(&k->wr, k->s, s_hs);
+  br_sha256_init(&k->th);
+  br_sha256_update(&k->th, sent + 5, rec);
+  br_sha256_update(&k->th, sh + 5, n - 5);
+  uint8_t h[32], c_hs[32];
+  br_sha256_out(&k->th, h);
+  zn__tls13_handshake_secret(k->s, resume ? ticket_psk : NULL, shared, 32,
+                             k->secret);
+  zn__tls13_handshake_traffic(k->s, k->secret, h, c_hs, k->s_hs);
+  zn__tls13_keys_set(&k->wr, k->s, k->s_hs);
   feed(sh, n, n);
   static const uint8_t ccs[6] = {20, 3, 3, 0, 1, 1};
   feed(ccs, sizeof(ccs), sizeof(ccs));
   return true;
+}
+
+/* One handshake message sealed under the current keys, and hashed. */
+static void seal_hs(struct keys *k, const uint8_t *msg, size_t len) {
+  static uint8_t rec[5 + 256 + 1 + 16];
+  memcpy(rec + 5, msg, len);
+  rec[5 + len] = ZN__TLS13_CT_handshake;
+  br_sha256_update(&k->th, msg, len);
+  size_t total = zn__tls13_seal(&k->wr, rec, len + 1);
+  feed(rec, total, total);
+}
+
+/* A resumed server's flight: EncryptedExtensions, Finished; then its
+ * application keys (§7.1). */
+static void resumed_flight(struct keys *k) {
+  static const uint8_t ee[6] = {ZN__TLS13_HS_encrypted_extensions, 0, 0, 2};
+  seal_hs(k, ee, sizeof(ee));
+  uint8_t h[32], fin[4 + 32] = {ZN__TLS13_HS_finished, 0, 0, 32}, s_ap[32];
+  br_sha256_out(&k->th, h);
+  zn__tls13_finished_mac(k->s, k->s_hs, h, fin + 4);
+  seal_hs(k, fin, sizeof(fin));
+  br_sha256_out(&k->th, h);
+  zn__tls13_derive_secret(k->s, k->secret, "s ap traffic", h, s_ap);
+  zn__tls13_keys_set(&k->wr, k->s, s_ap);
 }
 
 /* The input's records, sealed: [length:2][inner type:1][content], of any
@@ -239,8 +300,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static const size_t pieces[8] = {1, 2, 5, 7, 64, 1000, 4096, 65536};
   if (mode & 1) {
     struct keys k;
-    if (answer_hello(&k))
+    bool resume = (mode & 16) != 0;
+    if (answer_hello(&k, resume)) {
+      if (resume) {
+        /* The harness's flight is valid: the client is open, resumed. */
+        resumed_flight(&k);
+        struct zn_tls_info info;
+        memset(&info, 0, sizeof(info));
+        eng->info(state, &info);
+        FZ_CHECK((eng->status(state) & ZN__TLS_SENDAPP) && info.resumed);
+      }
       sealed_records(&k, data + 1, size - 1);
+    }
   } else {
     feed(data + 1, size - 1, pieces[(mode >> 1) & 7]);
   }

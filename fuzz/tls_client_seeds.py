@@ -12,7 +12,10 @@ message; the same with znet's own ECDSA and RSA chains
 KeyUpdate and application data after.  Mode 0 (the server's bytes in the
 clear): RFC 8448's ServerHello as a record, HelloRetryRequests (P-256 with
 a cookie, X25519 again), TLS 1.2 ServerHellos with and without RFC 8446's
-downgrade sentinel, an alert, a change_cipher_spec first."""
+downgrade sentinel, an alert, a change_cipher_spec first.  Mode 0x11 (the
+client offers a ticket from its store and the harness resumes it): what
+comes after a resumed handshake: tickets (kept, too long, lifetime 0,
+with early_data), KeyUpdate, data."""
 import base64
 import hashlib
 import os
@@ -87,6 +90,21 @@ def main():
         "alpn-and-limits": b"\x01" + sealed((22, hs(8, u16(19) + u16(16) + u16(5) + u16(3) + b"\x02h2"
                                                      + u16(1) + u16(1) + b"\x04"))),
     }
+    # Mode 0x11: resumed; what comes after the harness's valid Finished.
+    def ticket(lifetime, nonce, tk, exts=b""):
+        return hs(4, lifetime.to_bytes(4, "big") + (77).to_bytes(4, "big")
+                  + bytes([len(nonce)]) + nonce + u16(len(tk)) + tk + u16(len(exts)) + exts)
+    seeds.update({
+        "resumed-tickets": b"\x11" + sealed((22, ticket(7200, b"\x00", bytes(200))),
+                                            (22, ticket(7200, b"\x01", bytes(120)))),
+        "resumed-ticket-kinds": b"\x11" + sealed(
+            (22, ticket(0, b"\x00", bytes(10))),                   # not kept
+            (22, ticket(60, bytes(255), bytes(513))),              # too long
+            (22, ticket(60, b"", b"\x01", u16(42) + u16(4) + bytes(4)))),  # early_data
+        "resumed-then-data": b"\x11" + sealed((22, ticket(3600, b"\x02", bytes(64)) + ku),
+                                               (23, b"after resumption"), (21, b"\x01\x00")),
+        "rfc8448-resumed-nst": b"\x11" + sealed((22, nst)),
+    })
     sh = r["R8448_SERVER_HELLO"]
     hrr_random = hashlib.sha256(b"HelloRetryRequest").digest()
     sid = bytes(32)

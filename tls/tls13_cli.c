@@ -20,9 +20,19 @@
  * they span (§5.1): each is gathered (TLS13_MSG_MAX bytes at most, a
  * limit of ours: internal_error above it) and handled whole, except the
  * Certificate, which streams into the X.509 engine and the transcript
- * (it may be any size), and a NewSessionTicket, skipped (no resumption
- * on the client's side).  A message checks what the RFC asks of it and
+ * (it may be any size).  A message checks what the RFC asks of it and
  * fails with the alert it names.
+ *
+ * Resumption (§2.2, §4.2.11, §4.6.1), with cfg->resume: the hello
+ * offers psk_dhe_ke and, when the store has a ticket for the name made
+ * under a suite we offer, that ticket as pre_shared_key (last), its
+ * binder computed over the hello written so far.  A ServerHello that
+ * takes it must keep the PSK's hash; the handshake then has no
+ * Certificate nor CertificateVerify.  After a HelloRetryRequest the
+ * ticket is offered again (a new binder) if the retry's suite has its
+ * hash, else dropped.  Once open, each NewSessionTicket is kept in the
+ * store with its PSK (from the resumption master secret and the
+ * ticket's nonce); without cfg->resume it is skipped.
  */
 #include <string.h>
 
@@ -161,10 +171,33 @@ static void ext_key_share(struct tls13_w *w, uint16_t group, const uint8_t *pub,
   w_bytes(w, pub, len);
 }
 
+/* §4.2.11: one identity, the ticket with its obfuscated age, and one
+ * binder of zeros, filled once the hello is written (binders_at: where
+ * the binders start). */
+static void ext_pre_shared_key(struct tls13_w *w, const struct zn__tls13 *e,
+                               size_t *binders_at) {
+  const struct zn__tls13_resume_ticket *t = &e->cli->offer;
+  const struct zn__tls13_suite *s = zn__tls13_suite(t->suite);
+  uint32_t age = (uint32_t)(e->now_ms - t->received_ms) + t->age_add;
+  w_u16(w, 41);
+  size_t x = w_open(w, 2);
+  w_u16(w, 2u + t->ticket_len + 4u);
+  w_u16(w, t->ticket_len);
+  w_bytes(w, t->ticket, t->ticket_len);
+  w_u16(w, age >> 16);
+  w_u16(w, age & 0xffffu);
+  *binders_at = w->n;
+  w_u16(w, 1u + s->hash_len);
+  w_u8(w, s->hash_len);
+  static const uint8_t zeros[ZN__TLS13_MAX_HASH];
+  w_bytes(w, zeros, s->hash_len);
+  w_close(w, x, 2);
+}
+
 /* The extensions: the TLS 1.2 part as BearSSL writes it, then TLS 1.3's. */
 static void ch_extensions(struct tls13_w *w, struct zn__tls13 *e,
                           const uint8_t *pub, size_t pub_len,
-                          struct zn__tls13_bytes cookie) {
+                          struct zn__tls13_bytes cookie, size_t *binders_at) {
   struct tls13_cli_hs *h = e->cli;
   const struct zn_tls_config *cfg = e->cfg;
   bool tls12 = tls12_allowed(cfg);
@@ -206,7 +239,30 @@ static void ch_extensions(struct tls13_w *w, struct zn__tls13 *e,
     w_bytes(w, cookie.p, cookie.len);
     o |= ZN__TLS13_SEEN(cookie);
   }
+  if (cfg->resume) { /* §4.2.9: psk_dhe_ke only */
+    static const uint8_t modes[6] = {0, 45, 0, 2, 1, 1};
+    w_bytes(w, modes, sizeof(modes));
+    o |= ZN__TLS13_SEEN(psk_key_exchange_modes);
+  }
+  if (h->psk_offered) { /* §4.2.11: the last extension */
+    ext_pre_shared_key(w, e, binders_at);
+    o |= ZN__TLS13_SEEN(pre_shared_key);
+  }
   h->offered = o;
+}
+
+/* §4.2.11.2: the binder, over the transcript so far (after a
+ * HelloRetryRequest; else nothing) and the hello up to its binders. */
+static void fill_binder(struct zn__tls13 *e, size_t binders_at) {
+  struct tls13_cli_hs *h = e->cli;
+  const struct zn__tls13_suite *s = zn__tls13_suite(h->offer.suite);
+  br_hash_compat_context th;
+  if (h->hrr)
+    th = h->th;
+  else
+    s->hash->init(&th.vtable);
+  zn__tls13_binder(s, &th, h->ch, binders_at, h->offer.psk,
+                   h->ch + binders_at + 3);
 }
 
 /* Our ClientHello into ch, with a fresh key pair for h->group (and the
@@ -228,12 +284,33 @@ static bool write_client_hello(struct zn__tls13 *e,
   ext_suites(&w, e->cfg);
   w_u8(&w, 1); /* compression: null only */
   w_u8(&w, 0);
-  size_t x = w_open(&w, 2);
-  ch_extensions(&w, e, pub, pub_len, cookie);
+  size_t x = w_open(&w, 2), binders_at = 0;
+  ch_extensions(&w, e, pub, pub_len, cookie, &binders_at);
   w_close(&w, x, 2);
   w_close(&w, m, 3);
   h->ch_len = (uint16_t)w.n;
-  return !w.full;
+  if (w.full)
+    return false;
+  if (h->psk_offered)
+    fill_binder(e, binders_at);
+  return true;
+}
+
+/* A ticket for the name from cfg->resume, if it was made under a suite
+ * we offer (its hash is the PSK's). */
+static void take_ticket(struct zn__tls13 *e) {
+  struct tls13_cli_hs *h = e->cli;
+  const struct zn_tls_config *cfg = e->cfg;
+  if (cfg->resume == NULL ||
+      !zn__tls13_resume_take(cfg->resume, h->server_name, e->now_ms, &h->offer))
+    return;
+  if (offered_suite(e, h->offer.suite) == NULL) {
+    memset(&h->offer, 0, sizeof(h->offer));
+    return;
+  }
+  h->psk_offered = true;
+  if (cfg->stats)
+    cfg->stats->v[ZN_TLS_STAT_tickets_offered]++;
 }
 
 int zn__tls13_cli_start(struct zn__tls13 *e, const char *server_name,
@@ -246,6 +323,7 @@ int zn__tls13_cli_start(struct zn__tls13 *e, const char *server_name,
   br_hmac_drbg_generate(&h->rng, h->random, sizeof(h->random));
   br_hmac_drbg_generate(&h->rng, h->session_id, sizeof(h->session_id));
   h->group = zn__tls13_groups[0];
+  take_ticket(e);
   if (!write_client_hello(e, none) ||
       !zn__tls13_queue(&h->fl, h->ch, h->ch_len, K_PLAIN_HS))
     return ZN_ETLS;
@@ -320,7 +398,9 @@ static int hello_retry(struct zn__tls13 *e,
   struct tls13_cli_hs *h = e->cli;
   if (e->phase == P_WAIT_SH2)
     return ZN__TLS13_ALERT_unexpected_message; /* §4.1.4: a second */
-  int a = check_hello(e, sh, h->offered | ZN__TLS13_SEEN(cookie));
+  int a = check_hello(e, sh,
+                      (h->offered & ~ZN__TLS13_SEEN(pre_shared_key)) |
+                          ZN__TLS13_SEEN(cookie));
   if (a)
     return a;
   /* §4.1.4: a group of ours that we did not send, or a cookie. */
@@ -336,6 +416,9 @@ static int hello_retry(struct zn__tls13 *e,
   hash_msg(e, msg, len);
   if (sh->share_group)
     h->group = sh->share_group;
+  /* §4.1.4: a PSK whose hash is not the retry's suite's is left out. */
+  if (h->psk_offered && zn__tls13_suite(h->offer.suite)->hash != e->suite->hash)
+    h->psk_offered = false;
   if (!write_client_hello(e, sh->cookie))
     return ZN__TLS13_ALERT_internal_error;
   hash_msg(e, h->ch, h->ch_len);
@@ -368,6 +451,11 @@ static int server_hello(struct zn__tls13 *e,
     e->suite->hash->init(&h->th.vtable);
     hash_msg(e, h->ch, h->ch_len);
   }
+  /* §4.2.11: the one identity we sent, with a suite of its hash. */
+  e->resumed = (sh->seen & ZN__TLS13_SEEN(pre_shared_key)) != 0;
+  if (e->resumed && (sh->psk_identity != 0 ||
+                     zn__tls13_suite(h->offer.suite)->hash != e->suite->hash))
+    return ZN__TLS13_ALERT_illegal_parameter;
   hash_msg(e, msg, len);
   uint8_t shared[66], th[ZN__TLS13_MAX_HASH];
   size_t shared_len;
@@ -376,8 +464,10 @@ static int server_hello(struct zn__tls13 *e,
   memset(h->sk, 0, sizeof(h->sk));
   if (a)
     return a;
-  zn__tls13_handshake_secret(e->suite, NULL, shared, shared_len, h->secret);
+  zn__tls13_handshake_secret(e->suite, e->resumed ? h->offer.psk : NULL, shared,
+                             shared_len, h->secret);
   memset(shared, 0, sizeof(shared));
+  memset(h->offer.psk, 0, sizeof(h->offer.psk));
   transcript_hash(e, th);
   zn__tls13_handshake_traffic(e->suite, h->secret, th, h->c_hs, h->s_hs);
   zn__tls13_set_read(e, h->s_hs);
@@ -433,7 +523,8 @@ static int encrypted_extensions(struct zn__tls13 *e, const uint8_t *msg,
       ee.max_fragment_length != fragment_code(e->cfg))
     return ZN__TLS13_ALERT_illegal_parameter; /* RFC 6066 §4 */
   hash_msg(e, msg, len);
-  e->phase = P_WAIT_CERT_CR;
+  /* §2.2: a resumed server is authenticated by the PSK: Finished next. */
+  e->phase = e->resumed ? P_WAIT_SFIN : P_WAIT_CERT_CR;
   return 0;
 }
 
@@ -637,6 +728,10 @@ static int queue_finished(struct zn__tls13 *e) {
   w_bytes(&w, mac, s->hash_len);
   w_close(&w, m, 3);
   hash_msg(e, w.b + m - 1, 4 + s->hash_len);
+  if (e->cfg->resume) { /* §7.1: the resumption master secret */
+    transcript_hash(e, th);
+    zn__tls13_derive_secret(s, h->secret, "res master", th, h->res);
+  }
   bool ok = !w.full && zn__tls13_queue(&h->fl, h->fin, w.n, K_ENC_HS) &&
             zn__tls13_queue(&h->fl, h->c_ap, 0, K_KEYS);
   return ok ? 0 : ZN__TLS13_ALERT_internal_error;
@@ -675,8 +770,43 @@ static int mode_of(const struct zn__tls13 *e, uint8_t type) {
       (e->phase == P_WAIT_CERT_CR || e->phase == P_WAIT_CERT))
     return M_STREAM;
   if (type == ZN__TLS13_HS_new_session_ticket && e->phase == P_OPEN)
-    return M_SKIP;
+    return e->cfg->resume ? M_GATHER : M_SKIP;
   return M_GATHER;
+}
+
+/* §4.6.1: a ticket, kept with its PSK (from the resumption master
+ * secret and its nonce) unless it is longer than a store's slot or says
+ * not to (a lifetime of 0). */
+static int ticket_received(struct zn__tls13 *e, const uint8_t *msg,
+                           size_t len) {
+  struct tls13_cli_hs *h = e->cli;
+  const struct zn__tls13_suite *s = e->suite;
+  struct zn_tls_stats *st = e->cfg->stats;
+  struct zn__tls13_new_session_ticket nst;
+  int a = zn__tls13_parse_new_session_ticket(msg, len, &nst);
+  if (a)
+    return a;
+  if (nst.lifetime == 0)
+    return 0;
+  if (nst.ticket.len > ZN_TLS_RESUME_TICKET_MAX) {
+    if (st)
+      st->v[ZN_TLS_STAT_tickets_too_long]++;
+    return 0;
+  }
+  struct zn__tls13_resume_ticket t;
+  t.received_ms = e->now_ms;
+  t.lifetime_s = nst.lifetime;
+  t.age_add = nst.age_add;
+  t.suite = s->id;
+  t.psk_len = (uint8_t)s->hash_len;
+  zn__tls13_expand_label(s, h->res, "resumption", nst.nonce.p, nst.nonce.len,
+                         t.psk, s->hash_len);
+  t.ticket_len = (uint16_t)nst.ticket.len;
+  memcpy(t.ticket, nst.ticket.p, nst.ticket.len);
+  if (zn__tls13_resume_keep(e->cfg->resume, h->server_name, &t) == ZN_OK && st)
+    st->v[ZN_TLS_STAT_tickets_kept]++;
+  memset(t.psk, 0, sizeof(t.psk));
+  return 0;
 }
 
 /* A whole message (gathered, or in place in its record). */
@@ -710,6 +840,8 @@ static int handle(struct zn__tls13 *e, const uint8_t *msg, size_t len,
       zn__tls13_key_update_received(e, msg, len, last);
       return 0;
     }
+    if (type == ZN__TLS13_HS_new_session_ticket)
+      return ticket_received(e, msg, len);
     break;
   default:
     break;
@@ -756,7 +888,8 @@ static void begin_msg(struct zn__tls13 *e) {
     zn__tls13_fail(e, ZN__TLS13_ALERT_unexpected_message);
     return;
   }
-  switch (mode_of(e, h->hdr[0])) {
+  h->mode = (uint8_t)mode_of(e, h->hdr[0]);
+  switch (h->mode) {
   case M_STREAM:
     hash_msg(e, h->hdr, 4);
     cert_begin(e);
@@ -764,10 +897,15 @@ static void begin_msg(struct zn__tls13 *e) {
   case M_SKIP:
     return;
   default:
-    if (4 + h->want > sizeof(h->msg)) /* a limit of ours */
-      zn__tls13_fail(e, ZN__TLS13_ALERT_internal_error);
-    else
+    if (4 + h->want <= sizeof(h->msg)) {
       memcpy(h->msg, h->hdr, 4);
+    } else if (h->hdr[0] == ZN__TLS13_HS_new_session_ticket) {
+      h->mode = M_SKIP; /* a ticket longer than a store's slot */
+      if (e->cfg->stats)
+        e->cfg->stats->v[ZN_TLS_STAT_tickets_too_long]++;
+    } else {
+      zn__tls13_fail(e, ZN__TLS13_ALERT_internal_error); /* ours */
+    }
   }
 }
 
@@ -776,7 +914,7 @@ static size_t body_bytes(struct zn__tls13 *e, const uint8_t *p, size_t len) {
   struct tls13_cli_hs *h = e->cli;
   size_t n = h->want - h->got < len ? h->want - h->got : len;
   int alert = 0;
-  switch (mode_of(e, h->hdr[0])) {
+  switch (h->mode) {
   case M_STREAM:
     hash_msg(e, p, n);
     n = cert_bytes(e, p, n, &alert);
@@ -796,7 +934,7 @@ static size_t body_bytes(struct zn__tls13 *e, const uint8_t *p, size_t len) {
 static void end_msg(struct zn__tls13 *e, bool last) {
   struct tls13_cli_hs *h = e->cli;
   h->hdr_len = 0;
-  switch (mode_of(e, h->hdr[0])) {
+  switch (h->mode) {
   case M_STREAM:
     failed(e, cert_end(e));
     return;

@@ -114,6 +114,24 @@ void zn__tls13_handshake_secret(const struct zn__tls13_suite *s,
   memset(derived, 0, sizeof(derived));
 }
 
+void zn__tls13_binder(const struct zn__tls13_suite *s,
+                      const br_hash_compat_context *th, const uint8_t *msg,
+                      size_t binders_at, const uint8_t *psk, uint8_t *mac) {
+  uint8_t early[ZN__TLS13_MAX_HASH], empty[ZN__TLS13_MAX_HASH],
+      key[ZN__TLS13_MAX_HASH], fk[ZN__TLS13_MAX_HASH], h[ZN__TLS13_MAX_HASH];
+  br_hash_compat_context c = *th;
+  s->hash->update(&c.vtable, msg, binders_at);
+  s->hash->out(&c.vtable, h);
+  zn__tls13_extract(s, NULL, psk, s->hash_len, early);
+  zn__tls13_empty_hash(s, empty);
+  zn__tls13_derive_secret(s, early, "res binder", empty, key);
+  zn__tls13_expand_label(s, key, "finished", NULL, 0, fk, s->hash_len);
+  zn__tls13_hmac(s, fk, s->hash_len, h, s->hash_len, mac);
+  memset(early, 0, sizeof(early));
+  memset(key, 0, sizeof(key));
+  memset(fk, 0, sizeof(fk));
+}
+
 void zn__tls13_handshake_traffic(const struct zn__tls13_suite *s,
                                  uint8_t *secret, const uint8_t *th,
                                  uint8_t *c_hs, uint8_t *s_hs) {

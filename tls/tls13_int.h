@@ -137,10 +137,24 @@ struct tls13_srv_hs {
   uint8_t scratch[TLS13_SCRATCH];
 };
 
+/* A ticket a client keeps (tls13_resume.c) or offers. */
+struct zn__tls13_resume_ticket {
+  uint64_t received_ms; /* the stack's clock at the session's start */
+  uint32_t lifetime_s;
+  uint32_t age_add;
+  uint16_t suite; /* the session's: the PSK's hash */
+  uint8_t psk_len;
+  uint8_t psk[ZN__TLS13_MAX_HASH];
+  uint16_t ticket_len;
+  uint8_t ticket[ZN_TLS_RESUME_TICKET_MAX];
+};
+
 /* The client's ClientHello, kept whole: hashed into the transcript once
  * the ServerHello names the hash, rewritten after a HelloRetryRequest,
- * and handed to BearSSL's transcript if the server answers TLS 1.2. */
-#define TLS13_CH_MAX 1280
+ * and handed to BearSSL's transcript if the server answers TLS 1.2.
+ * 1280 bytes, and a ticket's pre_shared_key and psk_key_exchange_modes
+ * (4 + 2 + 2 + ticket + 4 + 2 + 1 + 48, and 6). */
+#define TLS13_CH_MAX (1280 + 69 + ZN_TLS_RESUME_TICKET_MAX)
 
 /* A server's handshake message is gathered here (all but the
  * Certificate, which streams into the X.509 engine): EncryptedExtensions,
@@ -167,10 +181,16 @@ struct tls13_cli_hs {
   bool ccs_sent;
   uint64_t offered;                /* ZN__TLS13_SEEN() of our extensions */
   const char *server_name;
+  /* Resumption: the ticket offered (psk_offered), then the resumption
+   * master secret once the handshake is done (res, with cfg->resume). */
+  bool psk_offered;
+  struct zn__tls13_resume_ticket offer;
+  uint8_t res[ZN__TLS13_MAX_HASH];
   /* The server's message being read: its header (hdr_len of 4 bytes),
    * then its body (got of want bytes), gathered into msg or streamed. */
   uint8_t hdr[4];
   uint8_t hdr_len;
+  uint8_t mode; /* how its body is read (tls13_cli.c's M_*) */
   size_t want, got;
   /* The Certificate, streamed (tls13_cli.c's cert_*). */
   uint8_t cs;          /* the field being read */
@@ -268,6 +288,18 @@ bool zn__tls13_ticket_open(const struct zn_tls_tickets *tk, const uint8_t *in,
                            struct zn__tls13_ticket *t);
 uint32_t zn__tls13_ticket_lifetime(const struct zn_tls_tickets *tk);
 
+/* ---- a client's tickets (tls13_resume.c) ---- */
+
+/* Keep t for the server name (NULL: none): ZN_OK, or ZN_EMSGSIZE (the
+ * ticket is longer than a slot). */
+int zn__tls13_resume_keep(struct zn_tls_resume *r, const char *name,
+                          const struct zn__tls13_resume_ticket *t);
+/* Take the newest ticket alive at now_ms for the name out of the store
+ * (dropping the dead ones met): false if there is none. */
+bool zn__tls13_resume_take(struct zn_tls_resume *r, const char *name,
+                           uint64_t now_ms,
+                           struct zn__tls13_resume_ticket *out);
+
 /* ---- the record layer (tls13_rec.c) ---- */
 
 void zn__tls13_rec_init(struct zn__tls13 *e, const struct zn_tls_config *cfg,
@@ -351,6 +383,12 @@ void zn__tls13_handshake_traffic(const struct zn__tls13_suite *s,
 void zn__tls13_finished_mac(const struct zn__tls13_suite *s,
                             const uint8_t *base, const uint8_t *th,
                             uint8_t *out);
+/* §4.2.11.2: a PSK's binder (hash_len bytes into mac) over the
+ * transcript so far (th, left as it is) and the ClientHello up to its
+ * binders (binders_at bytes of msg). */
+void zn__tls13_binder(const struct zn__tls13_suite *s,
+                      const br_hash_compat_context *th, const uint8_t *msg,
+                      size_t binders_at, const uint8_t *psk, uint8_t *mac);
 /* §4.1.4: the transcript so far (the first ClientHello) replaced by
  * message_hash of it. */
 void zn__tls13_restart_transcript(const struct zn__tls13_suite *s,

@@ -583,23 +583,11 @@ static bool binder_valid(struct zn__tls13 *e, const uint8_t *msg,
                          size_t binders_at, struct zn__tls13_bytes binder,
                          const uint8_t *psk) {
   const struct zn__tls13_suite *s = e->suite;
-  uint8_t early[ZN__TLS13_MAX_HASH], empty[ZN__TLS13_MAX_HASH],
-      key[ZN__TLS13_MAX_HASH], fk[ZN__TLS13_MAX_HASH], th[ZN__TLS13_MAX_HASH],
-      mac[ZN__TLS13_MAX_HASH];
+  uint8_t mac[ZN__TLS13_MAX_HASH];
   if (binder.len != s->hash_len)
     return false;
-  br_hash_compat_context c = e->srv->th;
-  s->hash->update(&c.vtable, msg, binders_at);
-  s->hash->out(&c.vtable, th);
-  zn__tls13_extract(s, NULL, psk, s->hash_len, early);
-  zn__tls13_empty_hash(s, empty);
-  zn__tls13_derive_secret(s, early, "res binder", empty, key);
-  zn__tls13_expand_label(s, key, "finished", NULL, 0, fk, s->hash_len);
-  zn__tls13_hmac(s, fk, s->hash_len, th, s->hash_len, mac);
-  bool ok = zn__tls13_ct_equal(mac, binder.p, s->hash_len);
-  memset(key, 0, sizeof(key));
-  memset(fk, 0, sizeof(fk));
-  return ok;
+  zn__tls13_binder(s, &e->srv->th, msg, binders_at, psk, mac);
+  return zn__tls13_ct_equal(mac, binder.p, s->hash_len);
 }
 
 /* The first usable ticket the client offers, with (EC)DHE: its binder

@@ -27,8 +27,10 @@
  * asks), checks the chain against cfg.anchors and server_name, and
  * speaks TLS 1.2 through BearSSL's engine if the server answers TLS 1.2
  * (refusing one whose random carries RFC 8446 §4.1.3's downgrade
- * sentinel); it does not resume TLS 1.3 sessions (tickets are read and
- * dropped) and answers a CertificateRequest with no certificate.  No
+ * sentinel); with cfg.resume it keeps the server's TLS 1.3 tickets and
+ * offers one on its next connection to the same name (a resumed
+ * handshake, no certificate checked again), and it answers a
+ * CertificateRequest with no certificate.  No
  * renegotiation, no compression, no
  * 0-RTT (RFC 8446 §8: replay protection needs state a unikernel loses
  * on restart).  TLS 1.3 comes from znet's own engine over BearSSL's
@@ -52,23 +54,23 @@
  * | role   | in_buf | out_buf | bytes  |
  * |--------|--------|---------|--------|
  * | server | 16709  | 16469   | 38053  |
- * | client | 16709  | 16469   | 41909  |
+ * | client | 16709  | 16469   | 43125  |
  * | server | 16709  | 597     | 22181  |
- * | client | 837    | 597     | 10165  |
+ * | client | 837    | 597     | 11381  |
  * | server | lent   | lent    | 4864   |
  *
  * That is the two buffers, the engine's state (a server's: the TLS 1.3
  * engine, 3992 bytes, in the same place as the BearSSL context of 4192
  * that takes over when a client offers only TLS 1.2; a client's: the TLS
- * 1.3 engine with its handshake state, 8056 bytes (its X.509 validator
- * 3168, its ClientHello kept and a server message gathered, 1280 and
- * 1024), in the same place as the BearSSL context of 6952 that takes
- * over when the server answers TLS 1.2), 40 bytes per write_ref reference (cfg.max_refs, 8
- * by default) and 336 bytes of glue, each part rounded up to 16.  The
- * server's input buffer must hold a whole record: the client decides
- * whether records get smaller.  The last line is a client that asks for
- * 512-byte records with the max_fragment_length extension (RFC 6066 §4),
- * which a server need not grant.  The last is a server whose record
+ * 1.3 engine with its handshake state, 9272 bytes (its X.509 validator
+ * 3168, its ClientHello kept and a server message gathered, 1861 and
+ * 1024, a ticket to offer 584), in the same place as the BearSSL context of
+ * 6952 that takes over when the server answers TLS 1.2), 40 bytes per write_ref
+ * reference (cfg.max_refs, 8 by default) and 336 bytes of glue, each part
+ * rounded up to 16.  The server's input buffer must hold a whole record: the
+ * client decides whether records get smaller.  The last line is a client that
+ * asks for 512-byte records with the max_fragment_length extension (RFC 6066
+ * §4), which a server need not grant.  The last is a server whose record
  * buffers come from a zn_tls_bufpool while a record is in progress (see
  * "Record buffers lent"): its idle sessions cost no more.
  *
@@ -92,8 +94,9 @@
  *   5246 §7.2.1): once close_notify is sent the engine discards what the
  *   peer still sends, and reads return 0 when the peer's close_notify
  *   comes.  TLS 1.3 has (RFC 8446 §6.1): what the peer sends after our
- *   close_notify is still read, up to its own.  The peer's close_notify is answered with ours, then a FIN;
- *   reads return 0 once what came before it has been read.
+ *   close_notify is still read, up to its own.  The peer's close_notify is
+ * answered with ours, then a FIN; reads return 0 once what came before it has
+ * been read.
  * - A TCP FIN from the peer after the handshake without a close_notify
  *   before it is a truncation (RFC 5246 §7.2.1, RFC 8446 §6.1): what was
  *   received before it stays readable, then reads return ZN_ETLS, and
@@ -223,6 +226,9 @@ const char *zn_tls_failure_text(int f);
   X(handshakes_tls13, "handshakes completed with TLS 1.3")                     \
   X(handshakes_hrr, "TLS 1.3 handshakes completed after a HelloRetryRequest")  \
   X(handshakes_resumed, "TLS 1.3 handshakes that resumed a session (ticket)")  \
+  X(tickets_offered, "TLS 1.3 tickets a client offered (cfg.resume)")          \
+  X(tickets_kept, "TLS 1.3 tickets a client kept (cfg.resume)")                \
+  X(tickets_too_long, "TLS 1.3 tickets a client did not keep: too long")       \
   X(handshakes_stapled, "TLS 1.3 handshakes whose certificate carried OCSP")   \
   X(handshakes_failed, "handshakes that failed (reasons: failed_*)")           \
   X(alerts_sent, "fatal alerts sent")                                          \
@@ -410,6 +416,38 @@ size_t zn_tls_tickets_mem_size(void);
 int zn_tls_tickets_init(void *mem, size_t len, const uint8_t secret[32],
                         uint32_t lifetime_s, struct zn_tls_tickets **out);
 
+/** A client's TLS 1.3 tickets (RFC 8446 §4.6.1), in the caller's memory,
+ * shared by the client sessions of the configurations that name it
+ * (zn_tls_config.resume).  A session keeps each ticket its server sends,
+ * under the name it connected to, with the secret it resumes; the next
+ * session to that name takes the newest one alive and offers it
+ * (pre_shared_key with psk_dhe_ke: a fresh (EC)DHE too).  A ticket is
+ * offered once (§C.4: one used twice links the two connections); a
+ * session that resumes gets new ones.  The store holds `entries`
+ * tickets, the oldest out first; a ticket longer than
+ * ZN_TLS_RESUME_TICKET_MAX is not kept (counted, tickets_too_long).
+ * Ages are measured on the stack's clock from the start of the session
+ * that got the ticket, so the age a client gives runs ahead of the
+ * server's by that handshake's duration.  TLS 1.2 sessions are not
+ * resumed by a client. */
+struct zn_tls_resume;
+
+/** The longest ticket kept, bytes (servers send 100 to 300). */
+#define ZN_TLS_RESUME_TICKET_MAX 512u
+
+/** Bytes zn_tls_resume_init() needs for `entries` tickets (about 640
+ * bytes each, plus a header). */
+size_t zn_tls_resume_mem_size(uint32_t entries);
+
+/** A client ticket store of `entries` tickets in [mem, mem+len) (aligned
+ * as malloc aligns).  Errors: ZN_EINVAL (a NULL, entries 0 or above
+ * 65536, mem unaligned), ZN_ENOMEM (len too small). */
+int zn_tls_resume_init(void *mem, size_t len, uint32_t entries,
+                       struct zn_tls_resume **out);
+
+/** Tickets held now (alive or not). */
+uint32_t zn_tls_resume_count(const struct zn_tls_resume *r);
+
 /** Bytes zn_tls_session_cache_init() needs for `entries` sessions (100
  * bytes each, plus a header). */
 size_t zn_tls_session_cache_mem_size(uint32_t entries);
@@ -502,6 +540,10 @@ struct zn_tls_config {
   struct zn_tls_session_cache *cache;
   /** Server: TLS 1.3 session tickets, or NULL for none. */
   const struct zn_tls_tickets *tickets;
+  /** Client: TLS 1.3 tickets kept and offered again (zn_tls_resume_init),
+   * or NULL: none (psk_key_exchange_modes is then not offered, so a
+   * server sends none). */
+  struct zn_tls_resume *resume;
   /** Client: the trust anchors the server's chain must lead to
    * (required). */
   const struct zn_tls_anchors *anchors;
@@ -711,7 +753,8 @@ struct zn_tls_info {
   const char *suite_name; /**< zn_tls_suite_name(suite), or NULL */
   const char *alpn;       /**< the protocol ALPN selected, or NULL */
   bool hello_retry;       /**< TLS 1.3: a HelloRetryRequest was sent */
-  bool resumed;           /**< TLS 1.3: a ticket's session resumed */
+  bool resumed;           /**< TLS 1.3: a ticket's session resumed (a
+                               client: the ticket it offered) */
   int sni;                /**< server: the cfg.sni entry whose chain was
                                sent, -1 for cfg.creds */
   bool ocsp_stapled;      /**< TLS 1.3: an OCSP response was sent with

@@ -203,6 +203,48 @@ else
   diag <"$err"
 fi
 
+# ---- resumption: a second upstream connection resumes with a ticket --------
+# A second unbound on port 854 closes a TLS connection idle 300 ms, so
+# the blocker's next query opens another one: it offers the ticket the
+# first session kept (ex_tls_client_new's store) and unbound takes it.
+sed -e "s/@853/@854/; s/tls-port: 853/tls-port: 854/" \
+  -e "s|logfile: \"$ulog\"|logfile: \"$T/unbound2.log\"|" \
+  -e "s/^server:/server:\n  tcp-idle-timeout: 300/" \
+  "$T/unbound.conf" >"$T/unbound2.conf"
+ip netns exec "$E2E_NS2" timeout 60 unbound -d -c "$T/unbound2.conf" \
+  >"$T/unbound2.out" 2>&1 &
+E2E_BG_PIDS="$E2E_BG_PIDS $!"
+up2=0
+for i in $(seq 1 40); do
+  if kd +tls +tls-ca="$CERTS/ca.pem" +tls-hostname=znet.test +short "@$U" \
+    -p 854 allowed.test 2>/dev/null | grep -q 10.1.2.3; then
+    up2=1
+    break
+  fi
+  sleep 0.25
+done
+if [ "$up2" = 1 ] && start_blocker --upstream-tls "znet.test@$U:854" \
+  --ca "$CERTS/ca.pem"; then
+  a=$(in_ns dig +time=3 +tries=1 +short "@$Z" n1.test 2>&1 | tr '\n' ' ')
+  sleep 1
+  b=$(in_ns dig +time=3 +tries=1 +short "@$Z" n2.test 2>&1 | tr '\n' ' ')
+  check "two queries a second apart, both answered over DoT (got '$a' '$b')" \
+    [ "$a" = "10.1.3.1 " -a "$b" = "10.1.3.2 " ]
+  stop_echo
+  check "unbound closed the idle one: two upstream connections ($(c dns.upstream_stream_opens))" \
+    [ "$(c dns.upstream_stream_opens)" = 2 ]
+  check "the second resumed a TLS 1.3 session (tickets kept $(c upstream_tls.tickets_kept), offered $(c upstream_tls.tickets_offered), resumed $(c upstream_tls.handshakes_resumed))" \
+    [ "$(c upstream_tls.tickets_kept)" -ge 1 -a \
+    "$(c upstream_tls.tickets_offered)" = 1 -a \
+    "$(c upstream_tls.handshakes_resumed)" = 1 ]
+  grep -E "upstream_tls\.|dns\.upstream_stream" "$err" | diag
+  no_leak_case "the resuming blocker" "$err"
+else
+  not_ok "unbound on 854 and znet-dns-blocker to it start"
+  diag <"$T/unbound2.out"
+  diag <"$err"
+fi
+
 # ---- opportunistic: the same falls back to UDP ------------------------------
 if start_blocker --upstream-tls "wrong.test@$U" --ca "$CERTS/ca.pem" \
   --upstream-tls-opportunistic; then

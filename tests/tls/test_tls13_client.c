@@ -5,7 +5,7 @@
  * handshake and data both ways, the flight cut into records of any size
  * (messages split over records, several in one), a HelloRetryRequest
  * for P-256 with a cookie, a CertificateRequest answered with no
- * certificate, KeyUpdate both ways, tickets read and dropped; and the
+ * certificate, KeyUpdate both ways, tickets skipped (no store); and the
  * alert and clean end for each hostile case: a downgrade to TLS 1.2 with
  * the sentinel, a session ID not echoed, a suite or group not offered,
  * an extension not offered (in the ServerHello and in
