@@ -416,9 +416,11 @@ static int hello_retry(struct zn__tls13 *e,
   hash_msg(e, msg, len);
   if (sh->share_group)
     h->group = sh->share_group;
-  /* §4.1.4: a PSK whose hash is not the retry's suite's is left out. */
+  /* §4.1.4: a PSK whose hash is not the retry's suite's is left out;
+   * the binder covers the exchange so far (h->hrr). */
   if (h->psk_offered && zn__tls13_suite(h->offer.suite)->hash != e->suite->hash)
     h->psk_offered = false;
+  h->hrr = true;
   if (!write_client_hello(e, sh->cookie))
     return ZN__TLS13_ALERT_internal_error;
   hash_msg(e, h->ch, h->ch_len);
@@ -427,7 +429,6 @@ static int hello_retry(struct zn__tls13 *e,
       !zn__tls13_queue(&h->fl, h->ch, h->ch_len, K_PLAIN_HS))
     return ZN__TLS13_ALERT_internal_error;
   h->ccs_sent = true;
-  h->hrr = true;
   e->hello_retry = true;
   e->phase = P_WAIT_SH2;
   return 0;

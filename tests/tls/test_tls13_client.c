@@ -13,7 +13,10 @@
  * nothing, an ALPN name not offered, a chain for another name or from an
  * unknown CA, an empty or overlong Certificate, a CertificateVerify with
  * PKCS #1 or a bad signature, a bad Finished, a ServerHello that does
- * not end its record. */
+ * not end its record.  Resumption: a ticket from the client's store
+ * offered with a binder the script checks (after a HelloRetryRequest
+ * too) and taken; a ServerHello that picks an identity not sent or a
+ * suite of another hash, a HelloRetryRequest with pre_shared_key. */
 #include <bearssl.h>
 
 #include "tls13_int.h"
@@ -63,7 +66,15 @@ struct script {
   bool cv_bad;          /* a signature byte flipped */
   bool fin_bad;         /* a verify_data byte flipped */
   size_t split;         /* handshake bytes per record (0: one record) */
+  bool psk;             /* the client has a ticket: take it (sh_ext 41) */
+  uint16_t psk_identity; /* the identity the ServerHello selects */
+  bool hrr_psk;          /* pre_shared_key in the HelloRetryRequest */
 };
+
+/* The ticket the client's store holds with sc->psk, and its PSK. */
+static const uint8_t script_ticket[16] = "script ticket 1";
+static const uint8_t script_psk[32] = {0x70, 0x73, 0x6b};
+static _Alignas(64) uint8_t store_mem[4096];
 
 static void s13_readable(struct zn_tcp_conn *c, void *arg) {
   struct s13 *x = arg;
@@ -304,12 +315,40 @@ static size_t server_hello(const struct s13 *x, const struct script *sc,
     n += p16(m + n, sc->sh_ext);
     n += p16(m + n, sc->sh_ext == 41 ? 2 : 0);
     if (sc->sh_ext == 41)
-      n += p16(m + n, 0);
+      n += p16(m + n, sc->psk_identity);
+  }
+  if (!random && sc->hrr_psk) {
+    n += p16(m + n, 41);
+    n += p16(m + n, 2);
+    n += p16(m + n, 0);
   }
   p16(m + x_at, (unsigned)(n - x_at - 2));
   m[0] = 2;
   p24(m + 1, n - 4);
   return n;
+}
+
+/* §4.2.11: the hello offers our ticket, last, with a binder over the
+ * transcript so far and the hello up to its binders. */
+static void check_offer(struct s13 *x) {
+  ZT_REQUIRE(x->hello.seen & ZN__TLS13_SEEN(pre_shared_key));
+  ZT_EQU(x->hello.psk_modes, 2); /* psk_dhe_ke only */
+  struct zn__tls13_bytes ids = x->hello.psk_identities,
+                         binders = x->hello.psk_binders, id, binder;
+  uint32_t age;
+  ZT_REQUIRE(zn__tls13_next_identity(&ids, &id, &age));
+  ZT_REQUIRE(zn__tls13_next_binder(&binders, &binder));
+  ZT_CHECK(!zn__tls13_next_identity(&ids, &id, &age)); /* one */
+  ZT_EQU(id.len, sizeof(script_ticket));
+  ZT_MEMEQ(id.p, script_ticket, sizeof(script_ticket));
+  /* Received at 0 ms with age_add 1000; the session starts a few ms on. */
+  ZT_CHECK(age >= 1000u && age < 1100u);
+  br_hash_compat_context th;
+  th.sha256 = x->th;
+  uint8_t mac[32];
+  zn__tls13_binder(x->s, &th, x->ch, x->hello.binders_at, script_psk, mac);
+  ZT_EQU(binder.len, 32);
+  ZT_MEMEQ(binder.p, mac, 32);
 }
 
 /* §4.1.4: the HelloRetryRequest; the client's change_cipher_spec and
@@ -349,7 +388,8 @@ static void hello_and_keys(struct s13 *x, const struct script *sc) {
     send_records(x, 22, m, n, 0, false);
   }
   uint8_t early[32], empty[32], derived[32], th[32];
-  zn__tls13_extract(x->s, NULL, NULL, 0, early);
+  zn__tls13_extract(x->s, NULL, sc->psk ? script_psk : NULL, sc->psk ? 32 : 0,
+                    early);
   zn__tls13_empty_hash(x->s, empty);
   zn__tls13_derive_secret(x->s, early, "derived", empty, derived);
   zn__tls13_extract(x->s, derived, shared, slen, x->secret);
@@ -436,11 +476,18 @@ static void finished_mac(struct s13 *x, const uint8_t *base, uint8_t *out) {
   zn__tls13_finished_mac(x->s, base, th, out);
 }
 
+static void finished(struct s13 *x, const struct script *sc, uint8_t *f,
+                     size_t n);
+
 /* The flight after the ServerHello, in records of sc->split bytes. */
 static void flight(struct s13 *x, const struct script *sc) {
   static uint8_t f[8192];
   size_t n = encrypted_extensions(sc, f);
   transcript(x, f, n);
+  if (sc->psk) { /* §2.2: no Certificate, no CertificateVerify */
+    finished(x, sc, f, n);
+    return;
+  }
   if (sc->cert_request) {
     static const uint8_t cr[] = {13, 0, 0, 11, 0, 0, 8, 0,
                                  13, 0, 4, 0,  2, 4, 3};
@@ -455,6 +502,13 @@ static void flight(struct s13 *x, const struct script *sc) {
   k = certificate_verify(x, sc, f + n);
   transcript(x, f + n, k);
   n += k;
+  finished(x, sc, f, n);
+}
+
+/* Our Finished after the n bytes of flight at f, all of it sent; then
+ * the application keys. */
+static void finished(struct s13 *x, const struct script *sc, uint8_t *f,
+                     size_t n) {
   f[n] = 20;
   p24(f + n + 1, 32);
   finished_mac(x, x->s_hs, f + n + 4);
@@ -495,7 +549,25 @@ static void client_finished(struct s13 *x, bool cert) {
 /* The script up to the client's verdict on our flight. */
 static void play(struct s13 *x, const struct script *sc) {
   s13_start(x);
+  if (sc->psk) { /* a ticket for "localhost", taken at the clock's 0 */
+    struct zn_tls_resume *r;
+    ZT_EQ(zn_tls_resume_init(store_mem, sizeof(store_mem), 2, &r), ZN_OK);
+    struct zn__tls13_resume_ticket t;
+    memset(&t, 0, sizeof(t));
+    t.received_ms = 0;
+    t.lifetime_s = 60;
+    t.age_add = 1000;
+    t.suite = 0x1301;
+    t.psk_len = 32;
+    memcpy(t.psk, script_psk, 32);
+    t.ticket_len = sizeof(script_ticket);
+    memcpy(t.ticket, script_ticket, sizeof(script_ticket));
+    ZT_EQ(zn__tls13_resume_keep(r, "localhost", &t), ZN_OK);
+    x->t.ccfg.resume = r;
+  }
   s13_connect(x);
+  if (sc->psk)
+    check_offer(x);
   ZT_CHECK(x->hello.seen & ZN__TLS13_SEEN(supported_versions));
   ZT_EQU(x->hello.session_id.len, 32);
   if (sc->tls12_downgrade) {
@@ -522,6 +594,8 @@ static void play(struct s13 *x, const struct script *sc) {
       return;
     ZT_REQUIRE(read_hello(x));
     ZT_EQ(x->ccs, 1); /* §D.4: before the second hello */
+    if (sc->psk)
+      check_offer(x); /* the binder over message_hash, HRR, hello */
   }
   hello_and_keys(x, sc);
   run(x);
@@ -605,6 +679,48 @@ ZT_TEST(test_hello_retry_for_p256_with_cookie) {
   ZT_CHECK(ci.hello_retry);
   ZT_EQU(x.t.cstats.v[ZN_TLS_STAT_handshakes_hrr], 1);
   s13_free(&x);
+}
+
+/* §2.2: the ticket offered and taken: EncryptedExtensions and Finished,
+ * no certificate; after a HelloRetryRequest, offered again with a new
+ * binder. */
+static void resumed(struct script *sc) {
+  static struct s13 x;
+  play(&x, sc);
+  client_finished(&x, false);
+  ZT_EQ(x.t.cli.opened, 1);
+  ZT_EQ(x.t.cli.errors, 0);
+  struct zn_tls_info ci;
+  ZT_EQ(zn_tls_get_info(x.t.cli.s, &ci), ZN_OK);
+  ZT_CHECK(ci.resumed);
+  ZT_EQ(ci.hello_retry, sc->hrr > 0);
+  ZT_EQU(x.t.cstats.v[ZN_TLS_STAT_tickets_offered], 1);
+  ZT_EQU(x.t.cstats.v[ZN_TLS_STAT_handshakes_resumed], 1);
+  ZT_EQ(zn_stream_write(x.t.cli.s, "ping", 4), 4);
+  run(&x);
+  read_records(&x);
+  ZT_EQU(x.app_len, 4);
+  s13_free(&x);
+}
+
+ZT_TEST(test_resumes_with_ticket) {
+  struct script sc = {.psk = true, .sh_ext = 41};
+  resumed(&sc);
+}
+
+ZT_TEST(test_resumes_after_hello_retry) {
+  struct script sc = {.psk = true, .sh_ext = 41, .hrr = 1, .hrr_group = 0x0017};
+  resumed(&sc);
+}
+
+ZT_TEST(test_refuses_bad_resumptions) {
+  struct script id = {.psk = true, .sh_ext = 41, .psk_identity = 1};
+  refused(&id, ZN__TLS13_ALERT_illegal_parameter); /* not sent */
+  struct script hash = {.psk = true, .sh_ext = 41, .suite = 0x1302};
+  refused(&hash, ZN__TLS13_ALERT_illegal_parameter); /* SHA-384 */
+  struct script hrr = {
+      .psk = true, .hrr = 1, .hrr_group = 0x0017, .hrr_psk = true};
+  refused(&hrr, ZN__TLS13_ALERT_illegal_parameter); /* §4.2: not for HRR */
 }
 
 ZT_TEST(test_certificate_request_gets_an_empty_certificate) {
@@ -734,6 +850,9 @@ int main(void) {
   ZT_RUN(test_flight_split_over_records);
   ZT_RUN(test_hello_retry_for_p256_with_cookie);
   ZT_RUN(test_certificate_request_gets_an_empty_certificate);
+  ZT_RUN(test_resumes_with_ticket);
+  ZT_RUN(test_resumes_after_hello_retry);
+  ZT_RUN(test_refuses_bad_resumptions);
   ZT_RUN(test_key_update_and_ticket);
   ZT_RUN(test_refuses_downgrade_sentinel);
   ZT_RUN(test_refuses_bad_server_hellos);
