@@ -492,6 +492,11 @@ void ex_tls_describe(const struct zn_stream *s, char *buf, size_t size) {
                  i.resumed ? " resumed" : "");
 }
 
+bool ex_tls_resumed(const struct zn_stream *s) {
+  struct zn_tls_info i;
+  return zn_tls_get_info(s, &i) == ZN_OK && i.open && i.resumed;
+}
+
 void ex_tls_why(const struct zn_stream *s, char *buf, size_t size) {
   struct zn_tls_error_info e = zn_tls_error(s);
   char alert[32] = "";

@@ -124,8 +124,11 @@ size_t ex_tls_conn_size(const struct ex_tls *x);
 size_t ex_tls_maker_mem_size(const struct ex_tls *x);
 
 /* "TLSv1.2 ECDHE-ECDSA-AES128-GCM-SHA256 alpn http/1.1" for an open
- * session, into buf. */
+ * session, into buf ("... resumed" for a resumed one). */
 void ex_tls_describe(const struct zn_stream *s, char *buf, size_t size);
+
+/* True for an open session that resumed one before (a ticket). */
+bool ex_tls_resumed(const struct zn_stream *s);
 
 /* Why the session failed: "certificate does not match the server name
  * (BearSSL error 56, alert 42 sent)", into buf. */

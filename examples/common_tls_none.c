@@ -122,6 +122,11 @@ void ex_tls_describe(const struct zn_stream *s, char *buf, size_t size) {
     buf[0] = '\0';
 }
 
+bool ex_tls_resumed(const struct zn_stream *s) {
+  (void)s;
+  return false;
+}
+
 void ex_tls_why(const struct zn_stream *s, char *buf, size_t size) {
   ex_tls_describe(s, buf, size);
 }

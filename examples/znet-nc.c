@@ -53,7 +53,10 @@
  * zn_stream, a TCP stream or a TLS one.  It prints the version and suite
  * agreed ("tls: TLSv1.2 ECDHE-..."), or why the handshake failed
  * ("failed: tls: certificate does not match the server name ..."), and
- * ends with close_notify both ways.
+ * ends with close_notify both ways.  It keeps the server's TLS 1.3
+ * tickets, so with --repeat N (connecting to an ADDR with --send or
+ * --sink: N connections one after the other, the next once the last has
+ * closed cleanly, each reported) the later ones resume ("... resumed").
  */
 #define _GNU_SOURCE /* ppoll */
 #include <errno.h>
@@ -98,6 +101,7 @@ struct nc_opts {
   bool tls;             /* --tls */
   const char *tls_name; /* --tls-name: the name the certificate must bear */
   const char *ca;       /* --ca: the trust anchors (PEM bundle) */
+  uint32_t repeat;      /* --repeat: connections in a row (0: 1) */
 };
 
 struct nc {
@@ -372,7 +376,10 @@ static void s_open(struct zn_stream *s, void *arg) {
   struct nc *nc = arg;
   char what[160];
   ex_tls_describe(s, what, sizeof(what));
-  fprintf(stderr, PROG ": tls: %s, certificate verified for %s\n", what,
+  /* A resumed session's certificate was checked when the ticket's was. */
+  fprintf(stderr, PROG ": tls: %s, %s %s\n", what,
+          ex_tls_resumed(s) ? "a session of a certificate verified for"
+                            : "certificate verified for",
           nc->o->tls_name);
   established(nc);
 }
@@ -746,17 +753,45 @@ static const struct ex_opt nc_flags[] = {
     {"sha256-stdin", 0, EX_FLAG, OFF(sha256_stdin),
      .help = "only print the SHA-256 of stdin (no network)"},
     {"tls", 0, EX_FLAG, OFF(tls),
-     .help = "TLS 1.3 or 1.2 client: the server's certificate must be\nfrom a CA "
-             "of --ca and name --tls-name"},
+     .help =
+         "TLS 1.3 or 1.2 client: the server's certificate must be\nfrom a CA "
+         "of --ca and name --tls-name"},
     {"tls-name", 0, EX_STR, OFF(tls_name), .arg = "NAME",
      .help = "the name the server's certificate must bear\n(default: the "
              "NAME connected to)"},
     {"ca", 0, EX_STR, OFF(ca), .arg = "BUNDLE.pem",
      .help = "the CA certificates to trust (PEM)"},
+    {"repeat", 0, EX_U32, OFF(repeat), 1, 1000, .arg = "N", .want = "1..1000",
+     .help = "connect N times in a row to ADDR (--send or --sink),\neach "
+             "after the last closed cleanly (--tls: they resume)"},
     {.name = NULL},
 };
 
 #undef OFF
+
+/* --repeat: connection n to ADDR:PORT, once the last has closed cleanly
+ * (the host, the options and the TLS configuration kept). */
+static int again(struct nc *nc, uint32_t n) {
+  struct ex_host *h = nc->h;
+  const struct nc_opts *o = nc->o;
+  struct ex_tls *tls = nc->tls;
+  memset(nc, 0, sizeof(*nc));
+  nc->h = h;
+  nc->o = o;
+  nc->tls = tls;
+  ex_sha256_init(&nc->hrx);
+  ex_sha256_init(&nc->htx);
+  fprintf(stderr, PROG ": connection %" PRIu32 " of %" PRIu32 "\n", n,
+          o->repeat);
+  int rc = zn_tcp_connect(h->st, &o->addr, o->port, &conn_cbs, nc, &nc->c);
+  if (rc != ZN_OK) {
+    fprintf(stderr, PROG ": connect: %s\n", zn_strerror(rc));
+    return EX_EXIT_FAIL;
+  }
+  int status = run(nc) != 0 ? EX_EXIT_FAIL : 0;
+  report(nc);
+  return nc->fail ? EX_EXIT_FAIL : status;
+}
 
 static int hash_stdin(void) {
   struct ex_sha256 s;
@@ -827,6 +862,8 @@ int main(int argc, char **argv) {
   if (o.mode == MODE_STREAM && h.o.netif != EX_NETIF_TAP)
     ex_usage_error(PROG, "reading stdin needs a TAP netif (or use --send "
                          "or --sink)");
+  if (o.repeat > 1 && (o.listen || o.name || o.mode == MODE_STREAM))
+    ex_usage_error(PROG, "--repeat connects to an ADDR with --send or --sink");
   if ((o.tls_name || o.ca) && !o.tls)
     ex_usage_error(PROG, "--tls-name and --ca go with --tls");
   if (o.tls) {
@@ -914,6 +951,8 @@ int main(int argc, char **argv) {
     report(&nc);
     if (nc.fail)
       status = EX_EXIT_FAIL;
+    for (uint32_t i = 1; status == 0 && i < o.repeat; i++)
+      status = again(&nc, i + 1);
   }
   if (nc.listener)
     zn_tcp_close(nc.listener);

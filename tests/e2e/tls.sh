@@ -362,6 +362,27 @@ nc_case "-tls1_2 (RSA)" "TLSv1.2 ECDHE-RSA-" "$CERTS/server-rsa.pem" \
 nc_case "-tls1_3 -verify (a CertificateRequest: no certificate sent)" \
   "TLSv1.3 " "$EC_CERT" "$EC_KEY" -tls1_3 -verify 1
 
+# Resumption: znet-nc --repeat 3 keeps s_server's tickets and offers one
+# on each next connection; s_server (-groups P-256) asks each hello for a
+# P-256 share, so the ticket is offered again after the HelloRetryRequest
+# with its binder over that exchange, and taken.
+start_s_server "$EC_CERT" "$EC_KEY" "$T/s5.out" -tls1_3 -groups P-256 -naccept 3
+znet_nc "$K" "$SPORT" --tls --tls-name localhost --ca "$CERTS/ca.pem" --send 16K \
+  --repeat 3 -w 20 -v >"$nout" 2>"$nerr"
+rc=$?
+sleep 0.3
+want=$(python3 "$here/nc_pattern.py" $((16 << 10)))
+resumed=$(grep -c "^znet-nc: tls: TLSv1.3 .* resumed, a session of a certificate verified for localhost$" "$nerr")
+check "znet-nc --tls --repeat 3 -> s_server -groups P-256: exit 0 (got $rc), 3 clean closes" \
+  [ "$rc" -eq 0 -a "$(grep -c '^znet-nc: closed cleanly' "$nerr")" = 3 ]
+check "the second and third resumed after a HelloRetryRequest ($resumed resumed; offered $(counter "$nerr" tls.tickets_offered), hrr $(counter "$nerr" tls.handshakes_hrr))" \
+  [ "$resumed" = 2 -a "$(counter "$nerr" tls.handshakes_resumed)" = 2 -a \
+  "$(counter "$nerr" tls.handshakes_hrr)" = 3 ]
+check "s_server received the pattern three times" \
+  [ "$(python3 -c 'import sys,hashlib; d=open(sys.argv[1],"rb").read(); n=len(d)//3; print(hashlib.sha256(d[:n]).hexdigest() if len(d)==3*n and d[:n]==d[n:2*n]==d[2*n:] else "bad")' "$T/s5.out")" = "$want" ]
+grep "^znet-nc: \(tls\|connection\)\|tls\.\(tickets\|handshakes\)" "$nerr" | diag
+no_leak_case "znet-nc --repeat 3" "$nerr"
+
 # nginx (its OpenSSL, TLS 1.3 only) serving a file: znet-nc --tls sends
 # the request and gets the file whole.
 if command -v nginx >/dev/null 2>&1; then
