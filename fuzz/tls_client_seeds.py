@@ -12,7 +12,7 @@ message; the same with znet's own ECDSA and RSA chains
 KeyUpdate and application data after.  Mode 0 (the server's bytes in the
 clear): RFC 8448's ServerHello as a record, HelloRetryRequests (P-256 with
 a cookie, X25519 again), TLS 1.2 ServerHellos with and without RFC 8446's
-downgrade sentinel, an alert, a change_cipher_spec first.  Mode 0x11 (the
+downgrade sentinel (one cut over three records), an alert, a change_cipher_spec first.  Mode 0x11 (the
 client offers a ticket from its store and the harness resumes it): what
 comes after a resumed handshake: tickets (kept, too long, lifetime 0,
 with early_data), KeyUpdate, data."""
@@ -130,6 +130,8 @@ def main():
         "hrr-then-ccs-then-hrr": b"\x08" + record(22, hrr_p256) + record(20, b"\x01") + record(22, hrr_p256),
         "tls12-server-hello": b"\x0a" + record(22, tls12) + record(22, hs(11, b"")),
         "tls12-downgrade-sentinel": b"\x0a" + record(22, tls12_dg),
+        "tls12-server-hello-split": b"\x0a" + record(22, tls12[:10]) + record(22, tls12[10:30])
+        + record(22, tls12[30:] + hs(11, b"")),
         "alert-first": b"\x00" + record(21, b"\x02\x28"),
         "ccs-first": b"\x00" + record(20, b"\x01") + record(22, sh),
     })

@@ -357,19 +357,44 @@ static bool session_id_echoed(const struct tls13_cli_hs *h,
 /* A TLS 1.2 answer: BearSSL's, unless it breaks §4.1.3. */
 static int tls12_hello(struct zn__tls13 *e,
                        const struct zn__tls13_server_hello *sh,
-                       const uint8_t *msg) {
+                       const uint8_t *msg, size_t len) {
   if (e->phase == P_WAIT_SH2)
     return ZN__TLS13_ALERT_illegal_parameter; /* §4.1.4: 1.3 after HRR */
   if (sh->legacy_version != 0x0303 || !tls12_allowed(e->cfg))
     return ZN__TLS13_ALERT_protocol_version;
   if (memcmp(sh->random + 24, zn__tls13_downgrade_tls12, 8) == 0)
     return ZN__TLS13_ALERT_illegal_parameter; /* a downgrade */
-  /* BearSSL is given the record the hello starts (a hello gathered from
-   * records is not handed over: no server splits its 90 bytes). */
-  if (msg != e->ibuf + ZN__TLS13_HDR_LEN)
-    return ZN__TLS13_ALERT_internal_error;
+  /* BearSSL is handed the record at ibuf: the hello must start it, else
+   * (gathered from records) that record is remade (tls12_record). */
+  e->cli->tls12_remake = msg != e->ibuf + ZN__TLS13_HDR_LEN;
+  e->cli->tls12_hello = msg;
+  e->cli->tls12_hello_len = len;
   e->phase = P_TLS12;
   return 0;
+}
+
+/* The TLS 1.2 ServerHello was gathered from records (into h->msg), or
+ * did not start its record: BearSSL reads records, so the one at ibuf
+ * is remade as the hello whole, then what followed it in the record
+ * (rest, len bytes, in ibuf), before BearSSL's engine takes the memory
+ * h->msg lives in. */
+static void tls12_record(struct zn__tls13 *e, const uint8_t *rest, size_t len) {
+  struct tls13_cli_hs *h = e->cli;
+  size_t hello = h->tls12_hello_len, body = hello + len;
+  uint8_t *rec = e->ibuf;
+  if (body > ZN__TLS13_MAX_PLAIN || ZN__TLS13_HDR_LEN + body > e->ibuf_len) {
+    zn__tls13_fail(e, ZN__TLS13_ALERT_internal_error); /* a limit of ours */
+    return;
+  }
+  if (h->tls12_hello == h->msg) {
+    memmove(rec + ZN__TLS13_HDR_LEN + hello, rest, len);
+    memcpy(rec + ZN__TLS13_HDR_LEN, h->msg, hello);
+  } else { /* in this record, the rest after it */
+    memmove(rec + ZN__TLS13_HDR_LEN, h->tls12_hello, body);
+  }
+  rec[0] = ZN__TLS13_CT_handshake; /* its version bytes stay */
+  rec[3] = (uint8_t)(body >> 8);
+  rec[4] = (uint8_t)body;
 }
 
 /* What a ServerHello and a HelloRetryRequest both must be. */
@@ -489,7 +514,7 @@ static int any_hello(struct zn__tls13 *e, const uint8_t *msg, size_t len,
   if (a)
     return a;
   if (!(sh.seen & ZN__TLS13_SEEN(supported_versions)))
-    return tls12_hello(e, &sh, msg);
+    return tls12_hello(e, &sh, msg, len);
   if (sh.hrr)
     return hello_retry(e, &sh, msg, len);
   return server_hello(e, &sh, msg, len, last);
@@ -981,4 +1006,6 @@ void zn__tls13_cli_bytes(struct zn__tls13 *e, const uint8_t *p, size_t len) {
     if (reading(e) && h->got == h->want)
       end_msg(e, len == 0);
   }
+  if (e->phase == P_TLS12 && h->tls12_remake)
+    tls12_record(e, p, len);
 }

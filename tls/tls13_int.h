@@ -177,6 +177,9 @@ struct tls13_cli_hs {
   uint16_t hrr_suite;              /* the HelloRetryRequest's, or 0 */
   uint8_t random[32], session_id[32];
   bool hrr;                        /* a HelloRetryRequest came */
+  bool tls12_remake;               /* a TLS 1.2 hello not at ibuf + 5: */
+  const uint8_t *tls12_hello;      /* where it is (h->msg or ibuf) */
+  size_t tls12_hello_len;
   bool cert_requested;             /* a CertificateRequest came */
   bool ccs_sent;
   uint64_t offered;                /* ZN__TLS13_SEEN() of our extensions */

@@ -359,6 +359,28 @@ nc_case "-groups P-384 (HelloRetryRequest)" "TLSv1.3 " "$EC_CERT" "$EC_KEY" -tls
 nc_case "-tls1_2 (ECDSA)" "TLSv1.2 ECDHE-ECDSA-" "$EC_CERT" "$EC_KEY" -tls1_2
 nc_case "-tls1_2 (RSA)" "TLSv1.2 ECDHE-RSA-" "$CERTS/server-rsa.pem" \
   "$CERTS/server-rsa.key" -tls1_2
+# A TLS 1.2 ServerHello cut over records of 16 bytes (a relay between
+# them, tls_reframe.py): gathered, remade as one record and handed to
+# BearSSL's engine.
+start_s_server "$EC_CERT" "$EC_KEY" "$T/s6.out" -tls1_2
+ip netns exec "$E2E_NS" timeout 40 python3 "$here/tls_reframe.py" "$K" 4434 "$K" "$SPORT" 16 \
+  >"$T/reframe.out" 2>"$T/reframe.err" &
+bg_pid $!
+wait_listen 4434
+znet_nc "$K" 4434 --tls --tls-name localhost --ca "$CERTS/ca.pem" --send 64K \
+  -w 20 -v >"$nout" 2>"$nerr"
+rc=$?
+sleep 0.3
+want=$(python3 "$here/nc_pattern.py" $((64 << 10)))
+cut_ok=0
+[ "$rc" -eq 0 ] && [ "$(sum "$T/s6.out")" = "$want" ] &&
+  grep -q "^znet-nc: tls: TLSv1.2 ECDHE-ECDSA-" "$nerr" &&
+  grep -q "^cut " "$T/reframe.err" && cut_ok=1
+check "znet-nc --tls -> a TLS 1.2 ServerHello in records of 16 bytes: exit 0 (got $rc), TLSv1.2, 64 KiB intact ($(cat "$T/reframe.err"))" \
+  [ "$cut_ok" = 1 ]
+[ "$cut_ok" = 1 ] || diag <"$nerr"
+no_leak_case "znet-nc -> a cut TLS 1.2 hello" "$nerr"
+
 nc_case "-tls1_3 -verify (a CertificateRequest: no certificate sent)" \
   "TLSv1.3 " "$EC_CERT" "$EC_KEY" -tls1_3 -verify 1
 
