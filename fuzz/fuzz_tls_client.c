@@ -76,14 +76,10 @@ static void fill_store(void) {
   FZ_CHECK(zn_tls_resume_mem_size(4) <= sizeof(store_mem));
   FZ_CHECK(zn_tls_resume_init(store_mem, sizeof(store_mem), 4, &store) ==
            ZN_OK);
-  struct zn__tls13_resume_ticket t;
-  memset(&t, 0, sizeof(t));
-  t.lifetime_s = 3600;
-  t.age_add = 77;
-  t.suite = 0x1301;
-  t.psk_len = 32;
-  memcpy(t.psk, ticket_psk, 32);
-  t.ticket_len = 48;
+  struct zn__tls13_resume_ticket t = {
+      .lifetime_s = 3600, .age_add = 77, .suite = 0x1301, .ticket_len = 48};
+  t.psk_len = sizeof(ticket_psk);
+  memcpy(t.psk, ticket_psk, sizeof(ticket_psk));
   memset(t.ticket, 0x77, 48);
   FZ_CHECK(zn__tls13_resume_keep(store, "localhost", &t) == ZN_OK);
 }

@@ -552,15 +552,12 @@ static void play(struct s13 *x, const struct script *sc) {
   if (sc->psk) { /* a ticket for "localhost", taken at the clock's 0 */
     struct zn_tls_resume *r;
     ZT_EQ(zn_tls_resume_init(store_mem, sizeof(store_mem), 2, &r), ZN_OK);
-    struct zn__tls13_resume_ticket t;
-    memset(&t, 0, sizeof(t));
-    t.received_ms = 0;
-    t.lifetime_s = 60;
-    t.age_add = 1000;
-    t.suite = 0x1301;
-    t.psk_len = 32;
-    memcpy(t.psk, script_psk, 32);
-    t.ticket_len = sizeof(script_ticket);
+    struct zn__tls13_resume_ticket t = {.lifetime_s = 60,
+                                        .age_add = 1000,
+                                        .suite = 0x1301,
+                                        .psk_len = sizeof(script_psk),
+                                        .ticket_len = sizeof(script_ticket)};
+    memcpy(t.psk, script_psk, sizeof(script_psk));
     memcpy(t.ticket, script_ticket, sizeof(script_ticket));
     ZT_EQ(zn__tls13_resume_keep(r, "localhost", &t), ZN_OK);
     x->t.ccfg.resume = r;

@@ -188,13 +188,12 @@ ZT_TEST(test_no_tickets_from_server) {
 
 static void ticket(struct zn__tls13_resume_ticket *t, uint8_t tag,
                    uint64_t received_ms) {
-  memset(t, 0, sizeof(*t));
-  t->received_ms = received_ms;
-  t->lifetime_s = 60;
-  t->suite = 0x1301;
-  t->psk_len = 32;
+  *t = (struct zn__tls13_resume_ticket){.received_ms = received_ms,
+                                        .lifetime_s = 60,
+                                        .suite = 0x1301,
+                                        .psk_len = 32,
+                                        .ticket_len = 100};
   memset(t->psk, tag, 32);
-  t->ticket_len = 100;
   memset(t->ticket, tag, 100);
 }
 
