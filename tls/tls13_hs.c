@@ -41,15 +41,14 @@ size_t zn__tls13_share_len(uint16_t group) {
   }
 }
 
-/* §7.4.2: X25519 by tls13_x25519.c (2.7 times as fast as BearSSL
- * 0.6's), the NIST curves by BearSSL. */
-static const uint8_t x25519_base[32] = {9};
-
+/* §7.4.2: X25519 by tls13_x25519.c (its ladder three times as fast as
+ * BearSSL 0.6's, a key share from its fixed-base multiplication three
+ * times as fast again), the NIST curves by BearSSL. */
 bool zn__tls13_keygen(br_hmac_drbg_context *rng, uint16_t group, uint8_t *sk,
                       size_t *sk_len, uint8_t *pub, size_t *pub_len) {
   if (group == ZN__TLS13_GROUP_x25519) {
     br_hmac_drbg_generate(rng, sk, 32);
-    zn__x25519(pub, sk, x25519_base);
+    zn__x25519_base(pub, sk);
     *sk_len = 32;
     *pub_len = 32;
     return true;

@@ -7,7 +7,9 @@
  * engine's (tls13_crypto.c, tls13_hs.c, tls13_sig.c, tls13_ticket.c over
  * BearSSL): the key schedule, record protection both ways with the tag
  * check, Finished verification, ECDH for each group with the all-zero
- * check, ECDSA and RSA-PSS signing, ticket sealing and opening.  Results
+ * check, X25519 key generation (tls13_x25519.c's fixed-base
+ * multiplication and its ladder), ECDSA and RSA-PSS signing, ticket
+ * sealing and opening.  Results
  * that are public by design (a tag that matched or not, a Finished that
  * did, a ticket that opened) are marked defined before they are tested,
  * as the engine tests them; the one test on a secret that the engine
@@ -130,9 +132,36 @@ static void ecdh(void) {
     int a2 = zn__tls13_ecdh(g, sk2, l2, b1, sh2, &n2);
     PUBLIC(&a1, sizeof(a1));
     PUBLIC(&a2, sizeof(a2));
-    bool same = a1 == 0 && a2 == 0 && n1 == n2 && zn__tls13_ct_equal(sh1, sh2, n1);
+    bool same =
+        a1 == 0 && a2 == 0 && n1 == n2 && zn__tls13_ct_equal(sh1, sh2, n1);
     PUBLIC(&same, sizeof(same));
     expect(same, "both sides agree");
+  }
+}
+
+/* X25519 key shares from secret scalars: the fixed-base multiplication
+ * (its table lookups, digit signs and Edwards arithmetic) and the ladder
+ * with the base point, which must agree.  keygen above makes its scalar
+ * before it can be marked; here it is marked first.  Random scalars and
+ * the edges: all zeros, all ones, nibbles of 8 (every digit -8 with a
+ * carry). */
+static void x25519_base(void) {
+  static const uint8_t nine[32] = {9}, fills[3] = {0x00, 0xff, 0x88};
+  static uint8_t seed[32] = {2};
+  br_hmac_drbg_context rng;
+  br_hmac_drbg_init(&rng, &br_sha256_vtable, seed, sizeof(seed));
+  for (int i = 0; i < 8; i++) {
+    uint8_t k[32], fixed[32], ladder[32];
+    br_hmac_drbg_generate(&rng, k, sizeof(k));
+    if (i < 3)
+      memset(k, fills[i], sizeof(k));
+    SECRET(k, sizeof(k));
+    zn__x25519_base(fixed, k);
+    zn__x25519(ladder, k, nine);
+    PUBLIC(fixed, sizeof(fixed)); /* a public key */
+    PUBLIC(ladder, sizeof(ladder));
+    expect(memcmp(fixed, ladder, sizeof(fixed)) == 0,
+           "fixed-base X25519 is the ladder's");
   }
 }
 
@@ -185,8 +214,7 @@ static void tickets(void) {
   SECRET(secret, sizeof(secret)); /* copied into the ticket keys */
   struct zn_tls_tickets *tk = NULL;
   expect(zn_tls_tickets_mem_size() <= sizeof(mem) &&
-             zn_tls_tickets_init(mem, sizeof(mem), secret, 3600, &tk) ==
-                 ZN_OK,
+             zn_tls_tickets_init(mem, sizeof(mem), secret, 3600, &tk) == ZN_OK,
          "tickets");
   struct zn__tls13_ticket t, back;
   memset(&t, 0, sizeof(t));
@@ -212,6 +240,7 @@ int main(void) {
   records();
   schedule_and_finished();
   ecdh();
+  x25519_base();
   signing();
   tickets();
   printf("%s\n", failures ? "ct_check: failed" : "ct_check: ok");

@@ -2,11 +2,16 @@
  * X25519 exchange, every step of the key schedule, the Finished values,
  * and every record of the example sealed byte for byte and opened back;
  * then what must fail: a record with any bit changed, a wrong sequence
- * number, an inner plaintext without a type. */
+ * number, an inner plaintext without a type.  And the project's X25519
+ * (tls/tls13_x25519.c): the ladder and the fixed-base multiplication
+ * against RFC 7748 and BearSSL, and the fixed-base table
+ * (tls/tls13_x25519_table.h) recomputed. */
 #include <bearssl.h>
 
 #include "rfc8448.h"
 #include "tls13_crypto.h"
+#include "tls13_fe25519.h"
+#include "tls13_x25519_table.h"
 #include "tls_hex.h"
 #include "zt.h"
 
@@ -57,6 +62,10 @@ ZT_TEST(test_x25519_exchange_matches_rfc8448) {
   ZT_EQ(ec->mulgen(pub, cpriv.b, 32, BR_EC_curve25519), 32);
   ZT_BLOBEQ(pub, R8448_CLIENT_PUB);
   ZT_EQ(ec->mulgen(pub, spriv.b, 32, BR_EC_curve25519), 32);
+  ZT_BLOBEQ(pub, R8448_SERVER_PUB);
+  zn__x25519_base(pub, cpriv.b);
+  ZT_BLOBEQ(pub, R8448_CLIENT_PUB);
+  zn__x25519_base(pub, spriv.b);
   ZT_BLOBEQ(pub, R8448_SERVER_PUB);
   struct blob point = B(R8448_SERVER_PUB);
   ZT_CHECK(ec->mul(point.b, 32, cpriv.b, 32, BR_EC_curve25519));
@@ -384,9 +393,262 @@ ZT_TEST(test_x25519_matches_bearssl) {
   }
 }
 
+/* ---- the fixed-base X25519 (zn__x25519_base) ---- */
+
+/* RFC 7748 §6.1: Alice's and Bob's public keys from their private
+ * keys. */
+ZT_TEST(test_x25519_base_matches_rfc7748) {
+  static const char *const pairs[2][2] = {
+      {"77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
+       "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"},
+      {"5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
+       "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f"}};
+  for (int i = 0; i < 2; i++) {
+    uint8_t k[32], want[32], pub[32];
+    ZT_EQU(unhex(pairs[i][0], k, 32), 32);
+    ZT_EQU(unhex(pairs[i][1], want, 32), 32);
+    zn__x25519_base(pub, k);
+    ZT_MEMEQ(pub, want, 32);
+  }
+}
+
+/* Whether zn__x25519_base(k) is the ladder's X25519(k, 9) and BearSSL's
+ * (c25519_m31) k times the base point; says which it is not. */
+static bool base_agrees(const uint8_t k[32], const char *what, int i) {
+  static const uint8_t nine[32] = {9};
+  uint8_t ours[32], ladder[32], theirs[32];
+  zn__x25519_base(ours, k);
+  zn__x25519(ladder, k, nine);
+  bool ok = br_ec_c25519_m31.mulgen(theirs, k, 32, BR_EC_curve25519) == 32;
+  if (ok && memcmp(ours, ladder, 32) == 0 && memcmp(ours, theirs, 32) == 0)
+    return true;
+  zt_fail(__FILE__, __LINE__, "%s %d: not the ladder's or BearSSL's", what, i);
+  zt_hexdump("scalar", k, 32);
+  zt_hexdump("base", ours, 32);
+  zt_hexdump("ladder", ladder, 32);
+  zt_hexdump("bearssl", theirs, 32);
+  return false;
+}
+
+/* 3,000 pseudo-random scalars: every digit value at every position of
+ * the table many times over, with both signs. */
+ZT_TEST(test_x25519_base_matches_ladder_and_bearssl) {
+  br_hmac_drbg_context rng;
+  static const uint8_t seed[16] = {25, 5, 19};
+  br_hmac_drbg_init(&rng, &br_sha256_vtable, seed, sizeof(seed));
+  int bad = 0;
+  for (int i = 0; i < 3000 && bad < 3; i++) {
+    uint8_t k[32];
+    br_hmac_drbg_generate(&rng, k, sizeof(k));
+    bad += !base_agrees(k, "random scalar", i);
+  }
+  ZT_EQ(bad, 0);
+}
+
+/* Scalars at the edges: all zeros and only the bits clamping removes
+ * (both clamp to 2^254, one result); all ones; only the top bits; and
+ * digits that recode to -8 and carry all the way up (nibbles of 8 and
+ * 15) or not at all (7). */
+ZT_TEST(test_x25519_base_edge_scalars_match) {
+  static const uint8_t fills[] = {0x00, 0xff, 0x88, 0x77, 0xf0,
+                                  0x0f, 0x80, 0x08, 0x78, 0x87};
+  uint8_t k[32], zeros[32], cleared[32];
+  for (size_t i = 0; i < sizeof(fills); i++) {
+    memset(k, fills[i], 32);
+    base_agrees(k, "filled with", fills[i]);
+  }
+  memset(k, 0, 32);
+  k[31] = 0x80; /* bit 255 */
+  base_agrees(k, "top bit", 255);
+  k[31] = 0xc0; /* bits 255 and 254 */
+  base_agrees(k, "top bits", 254);
+  k[31] = 0x40; /* bit 254 alone: 2^254, what everything clamps to */
+  base_agrees(k, "bit", 254);
+  memset(k, 0, 32);
+  zn__x25519_base(zeros, k);
+  k[0] = 7;
+  k[31] = 0x80;
+  base_agrees(k, "clamped-away bits", 0);
+  zn__x25519_base(cleared, k);
+  ZT_MEMEQ(cleared, zeros, 32);
+  for (int bit = 3; bit < 254; bit += 25) { /* 2^254 + one bit */
+    memset(k, 0, 32);
+    k[bit >> 3] = (uint8_t)(1u << (bit & 7));
+    base_agrees(k, "bit", bit);
+  }
+}
+
+/* ---- the field (tls13_fe25519.c) at the edges of its bounds ---- */
+
+static void fe_of_int(zn__fe h, uint64_t v) {
+  memset(h, 0, sizeof(zn__fe));
+  h[0] = v;
+}
+
+/* Whether the 32-byte encodings of a and b match. */
+static bool fe_same(const zn__fe a, const zn__fe b) {
+  uint8_t x[32], y[32];
+  zn__fe_tobytes(x, a);
+  zn__fe_tobytes(y, b);
+  return memcmp(x, y, 32) == 0;
+}
+
+/* f reduced to its canonical limbs. */
+static void fe_canon(zn__fe h, const zn__fe f) {
+  uint8_t b[32];
+  zn__fe_tobytes(b, f);
+  zn__fe_frombytes(h, b);
+}
+
+/* Products and squares of elements with limbs up to the largest
+ * tls13_fe25519.h allows (2^54 - 1: differences, which are not carried)
+ * equal those of the same elements reduced first; so does an inverse,
+ * whose product with the element is 1 (and 0 has 0). */
+ZT_TEST(test_fe25519_wide_limbs_reduce_alike) {
+  br_hmac_drbg_context rng;
+  static const uint8_t seed[16] = {5, 4};
+  br_hmac_drbg_init(&rng, &br_sha256_vtable, seed, sizeof(seed));
+  const uint64_t top = (UINT64_C(1) << 54) - 1;
+  zn__fe one = {1}, zero = {0};
+  int bad = 0;
+  for (int i = 0; i < 2000; i++) {
+    zn__fe f, g, fc, gc, x, y, inv;
+    br_hmac_drbg_generate(&rng, f, sizeof(f));
+    br_hmac_drbg_generate(&rng, g, sizeof(g));
+    for (int j = 0; j < 5; j++) {
+      f[j] = i < 2 ? top : f[j] & top; /* all limbs at the top, twice */
+      g[j] = i < 1 ? top : g[j] & top;
+    }
+    fe_canon(fc, f);
+    fe_canon(gc, g);
+    zn__fe_mul(x, f, g);
+    zn__fe_mul(y, fc, gc);
+    bool ok = fe_same(x, y);
+    zn__fe_sq(x, f);
+    zn__fe_mul(y, fc, fc);
+    ok = ok && fe_same(x, y);
+    zn__fe_invert(inv, f);
+    zn__fe_mul(x, inv, fc);
+    ok = ok && fe_same(x, one);
+    if (!ok && bad++ < 3)
+      zt_fail(__FILE__, __LINE__, "element %d", i);
+  }
+  ZT_EQ(bad, 0);
+  zn__fe zero_inv;
+  zn__fe_invert(zero_inv, zero);
+  ZT_CHECK(fe_same(zero_inv, zero));
+}
+
+/* ---- tls13_x25519_table.h recomputed ---- */
+
+struct affine {
+  zn__fe x, y;
+};
+
+/* r = p + q on edwards25519 in affine coordinates (RFC 8032 §5.1.4's
+ * law, a = -1, divided out): x3 = (x1 y2 + y1 x2) / (1 + d x1 x2 y1 y2),
+ * y3 = (y1 y2 + x1 x2) / (1 - d x1 x2 y1 y2); not how the library adds. */
+static void affine_add(struct affine *r, const struct affine *p,
+                       const struct affine *q, const zn__fe d) {
+  static const zn__fe one = {1};
+  zn__fe x1y2, y1x2, y1y2, x1x2, t, num, den;
+  zn__fe_mul(x1y2, p->x, q->y);
+  zn__fe_mul(y1x2, p->y, q->x);
+  zn__fe_mul(y1y2, p->y, q->y);
+  zn__fe_mul(x1x2, p->x, q->x);
+  zn__fe_mul(t, x1x2, y1y2);
+  zn__fe_mul(t, t, d);
+  zn__fe_add(num, x1y2, y1x2);
+  zn__fe_add(den, one, t);
+  zn__fe_invert(den, den);
+  zn__fe_mul(r->x, num, den);
+  zn__fe_add(num, y1y2, x1x2);
+  zn__fe_sub(den, one, t);
+  zn__fe_invert(den, den);
+  zn__fe_mul(r->y, num, den);
+}
+
+/* Whether a table entry (four words each of y + x, y - x, 2dxy) is p,
+ * each coordinate in its canonical encoding. */
+static bool entry_is(const uint64_t w[12], const struct affine *p,
+                     const zn__fe d) {
+  zn__fe ypx, ymx, xy2d;
+  zn__fe_add(ypx, p->y, p->x);
+  zn__fe_sub(ymx, p->y, p->x);
+  zn__fe_mul(xy2d, p->x, p->y);
+  zn__fe_mul(xy2d, xy2d, d);
+  zn__fe_add(xy2d, xy2d, xy2d);
+  const uint64_t *want[3] = {ypx, ymx, xy2d};
+  bool same = true;
+  for (int i = 0; i < 3; i++) {
+    uint8_t bytes[32], canon[32];
+    for (int j = 0; j < 32; j++) /* the table's words as the bytes they are */
+      bytes[j] = (uint8_t)(w[4 * i + j / 8] >> (8 * (j % 8)));
+    zn__fe_tobytes(canon, want[i]);
+    same = same && memcmp(bytes, canon, 32) == 0;
+  }
+  return same;
+}
+
+/* Every entry of the generated table, [i][j] = (j + 1) 256^i B, rebuilt
+ * from RFC 8032 §5.1's d and B with the field code of tls13_fe25519.h
+ * (B checked on the curve and at u = 9 first). */
+ZT_TEST(test_x25519_table_recomputed) {
+  zn__fe d, t, one, lhs, rhs, xx, yy;
+  fe_of_int(t, 121666); /* d = -121665 / 121666 */
+  zn__fe_invert(t, t);
+  fe_of_int(d, 121665);
+  zn__fe_neg(d, d);
+  zn__fe_mul(d, d, t);
+  uint8_t xb[32];
+  ZT_EQU(
+      unhex("1ad5258f602d56c9b2a7259560c72c695cdcd6fd31e2a4c0fe536ecdd3366921",
+            xb, 32),
+      32);
+  struct affine b = {{0}, {0}}, row, q;
+  zn__fe_frombytes(b.x, xb);
+  fe_of_int(t, 5); /* y = 4/5 */
+  zn__fe_invert(t, t);
+  fe_of_int(b.y, 4);
+  zn__fe_mul(b.y, b.y, t);
+  zn__fe_sq(xx, b.x); /* -x^2 + y^2 = 1 + d x^2 y^2 */
+  zn__fe_sq(yy, b.y);
+  zn__fe_sub(lhs, yy, xx);
+  zn__fe_mul(rhs, xx, yy);
+  zn__fe_mul(rhs, rhs, d);
+  fe_of_int(one, 1);
+  zn__fe_add(rhs, rhs, one);
+  ZT_CHECK(fe_same(lhs, rhs));
+  zn__fe num, den, nine; /* u = (1 + y) / (1 - y) = 9 */
+  zn__fe_add(num, one, b.y);
+  zn__fe_sub(den, one, b.y);
+  zn__fe_invert(den, den);
+  zn__fe_mul(num, num, den);
+  fe_of_int(nine, 9);
+  ZT_CHECK(fe_same(num, nine));
+  row = b;
+  int bad = 0;
+  for (int i = 0; i < 32; i++) {
+    q = row;
+    for (int j = 0; j < 8; j++) {
+      if (!entry_is(zn__x25519_base_table[i][j], &q, d) && bad++ < 3)
+        zt_fail(__FILE__, __LINE__, "entry [%d][%d]", i, j);
+      affine_add(&q, &q, &row, d);
+    }
+    for (int n = 0; n < 8; n++) /* row = 256 row */
+      affine_add(&row, &row, &row, d);
+  }
+  ZT_EQ(bad, 0);
+}
+
 int main(void) {
   ZT_RUN(test_x25519_matches_rfc7748);
   ZT_RUN(test_x25519_matches_bearssl);
+  ZT_RUN(test_x25519_base_matches_rfc7748);
+  ZT_RUN(test_x25519_base_matches_ladder_and_bearssl);
+  ZT_RUN(test_x25519_base_edge_scalars_match);
+  ZT_RUN(test_fe25519_wide_limbs_reduce_alike);
+  ZT_RUN(test_x25519_table_recomputed);
   ZT_RUN(test_x25519_exchange_matches_rfc8448);
   ZT_RUN(test_key_schedule_matches_rfc8448);
   ZT_RUN(test_finished_matches_rfc8448);
