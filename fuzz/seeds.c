@@ -1275,6 +1275,18 @@ static void large_tls_client(void) {
   put("tls_client", "large-plaintext", big, n);
 }
 
+/* p256: 4000 bytes, past the point's 65 and the scalars' 32 (the
+ * harness reads 130 and leaves the rest): t G with scalars of 32 bytes,
+ * and a point of the input's own bytes. */
+static void large_p256(void) {
+  for (int mode = 0; mode < 2; mode++) {
+    big[0] = (uint8_t)mode;
+    fill(big + 1, 3999, (uint8_t)(7 + mode));
+    big[1] = 4;
+    put("p256", mode ? "large-tg" : "large-point", big, 4000);
+  }
+}
+
 static void large_inputs(void) {
   large_addr();
   large_frames();
@@ -1298,6 +1310,7 @@ static void large_inputs(void) {
   large_tls13_msg();
   large_tls_glue();
   large_tls_client();
+  large_p256();
 }
 
 /* Every capture of dir, split into seeds (IPv6 frames feed "ipv6"). */
@@ -1323,12 +1336,12 @@ int main(int argc, char **argv) {
   }
   out = argv[2];
   static const char *const hs[] = {
-      "addr",     "eth",       "arp",      "ipv4",         "ipv6",
-      "icmp",     "icmp6",     "udp",      "tcp",          "dns",
-      "dns_tcp",  "blocklist", "forwarder", "dhcp4",       "dhcp4_client",
-      "http",     "httpd",     "pcap",     "pktdrill",     "stack",
-      "memlink",  "memlink6",  "tls_server", "tls_glue",   "hosts",
-      "posix_calls", "tls13_msg", "tls_client"};
+      "addr",        "eth",       "arp",        "ipv4",     "ipv6",
+      "icmp",        "icmp6",     "udp",        "tcp",      "dns",
+      "dns_tcp",     "blocklist", "forwarder",  "dhcp4",    "dhcp4_client",
+      "http",        "httpd",     "pcap",       "pktdrill", "stack",
+      "memlink",     "memlink6",  "tls_server", "tls_glue", "hosts",
+      "posix_calls", "tls13_msg", "tls_client", "p256"};
   mkdir(out, 0777);
   for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
     char path[4096];

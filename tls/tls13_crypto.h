@@ -80,6 +80,45 @@ void zn__x25519(uint8_t out[32], const uint8_t scalar[32],
  * (tls13_x25519_table.h), three times as fast.  Constant-time. */
 void zn__x25519_base(uint8_t out[32], const uint8_t scalar[32]);
 
+/* libznet-tls's elliptic curves, handed to BearSSL everywhere (ECDHE in
+ * both engines, ECDSA, X.509): NIST P-256 by the project's 64-bit code
+ * (tls13_p256.c), constant time; secp384r1, secp521r1 and curve25519 by
+ * br_ec_get_default()'s.  For P-256 it keeps br_ec_impl's contract
+ * (bearssl_ec.h) and says more where BearSSL leaves results open:
+ *  - points are the 65-byte uncompressed encoding (SEC 1 §2.3.3); mul
+ *    and muladd return 0 for any other length or first byte, for
+ *    coordinates not below p and for points off the curve;
+ *  - a scalar is big-endian of any length, its value below 2^256 (bytes
+ *    above the last 32 must be zero); any such value is computed
+ *    exactly, n and its multiples included;
+ *  - a result at infinity makes mul and muladd return 0 (and muladd
+ *    returns 0 for a zero scalar, as the contract asks); mulgen returns
+ *    65 whatever the scalar, and writes 0x04 and 64 zero bytes for the
+ *    point at infinity (x = 0 mod n, or x too long), which decodes as no
+ *    point. */
+extern const br_ec_impl zn__tls_ec;
+
+/* Whether q (len bytes) is a P-256 public key: the uncompressed
+ * encoding of a point of the curve (SEC 1 §2.3.4, §3.2.2.1). */
+bool zn__p256_point_check(const uint8_t *q, size_t len);
+
+/* ECDSA over P-256 (FIPS 186-4 §6.4) with RFC 6979's deterministic
+ * nonce, 64-bit and constant time (tls13_p256_ecdsa.c): the signature of
+ * hash (a digest of hf, whose length hf says) by sk, raw (r then s, 32
+ * bytes each) into sig, byte for byte what br_ecdsa_i31_sign_raw makes.
+ * Returns 64, or 0 if sk is not a P-256 key in 1..n-1 or the signature
+ * failed its fault check (sig then zero). */
+size_t zn__p256_ecdsa_sign(const br_hash_class *hf, const void *hash,
+                           const br_ec_private_key *sk, uint8_t sig[64]);
+
+/* A br_ecdsa_sign (DER, as br_ecdsa_i31_sign_asn1): P-256 keys by
+ * zn__p256_ecdsa_sign (impl unused), other curves by
+ * br_ecdsa_i31_sign_asn1 over impl.  sig has room for the DER of the
+ * curve's r and s; returns the DER's length, 0 on failure. */
+size_t zn__tls_ecdsa_sign(const br_ec_impl *impl, const br_hash_class *hf,
+                          const void *hash, const br_ec_private_key *sk,
+                          void *sig);
+
 /* Constant-time equality of two byte strings of one length. */
 bool zn__tls13_ct_equal(const uint8_t *a, const uint8_t *b, size_t len);
 

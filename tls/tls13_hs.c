@@ -43,7 +43,8 @@ size_t zn__tls13_share_len(uint16_t group) {
 
 /* §7.4.2: X25519 by tls13_x25519.c (its ladder three times as fast as
  * BearSSL 0.6's, a key share from its fixed-base multiplication three
- * times as fast again), the NIST curves by BearSSL. */
+ * times as fast again), P-256 by tls13_p256.c and P-384 by BearSSL,
+ * both through zn__tls_ec. */
 bool zn__tls13_keygen(br_hmac_drbg_context *rng, uint16_t group, uint8_t *sk,
                       size_t *sk_len, uint8_t *pub, size_t *pub_len) {
   if (group == ZN__TLS13_GROUP_x25519) {
@@ -53,7 +54,7 @@ bool zn__tls13_keygen(br_hmac_drbg_context *rng, uint16_t group, uint8_t *sk,
     *pub_len = 32;
     return true;
   }
-  const br_ec_impl *ec = br_ec_get_default();
+  const br_ec_impl *ec = &zn__tls_ec;
   uint8_t kbuf[BR_EC_KBUF_PRIV_MAX_SIZE];
   br_ec_private_key k;
   br_ec_public_key pk;
@@ -73,7 +74,7 @@ bool zn__tls13_keygen(br_hmac_drbg_context *rng, uint16_t group, uint8_t *sk,
 int zn__tls13_ecdh(uint16_t group, const uint8_t *sk, size_t sk_len,
                    struct zn__tls13_bytes peer, uint8_t *shared,
                    size_t *shared_len) {
-  const br_ec_impl *ec = br_ec_get_default();
+  const br_ec_impl *ec = &zn__tls_ec;
   int curve = ec_curve(group);
   uint8_t point[BR_EC_KBUF_PUB_MAX_SIZE];
   if (peer.len == 0 || peer.len != zn__tls13_share_len(group))

@@ -9,11 +9,13 @@
  *
  * Constant time.  The secrets are the private keys and the nonces made
  * from them.  Every operation that computes with them is BearSSL's
- * constant-time code: the RSA private operation (br_rsa_private: i62,
- * i31 or i15, CRT with constant-time modular exponentiation), ECDSA
- * signing (br_ecdsa_i31/i15_sign_asn1, RFC 6979 nonces, the curve
- * arithmetic of br_ec_get_default()) and, for the fault check, the
- * modulus p * q (br_rsa_i15_compute_modulus).  The one exception is
+ * constant-time code or the project's: the RSA private operation
+ * (br_rsa_private: i62, i31 or i15, CRT with constant-time modular
+ * exponentiation), ECDSA signing (P-256 by zn__p256_ecdsa_sign,
+ * tls13_p256_ecdsa.c, with its own fault checks; P-384 and P-521 by
+ * br_ecdsa_i31_sign_asn1 over zn__tls_ec: RFC 6979 nonces, BearSSL's
+ * curve arithmetic) and, for the fault check, the modulus p * q
+ * (br_rsa_i15_compute_modulus).  The one exception is
  * br_rsa_compute_pubexp, whose early exits test the key's form (p = 3
  * mod 4, dp odd, the factors' lengths): facts fixed for the key, the
  * same on every call, and it runs only for a key whose e is neither
@@ -29,6 +31,9 @@
  * encoded message.  BearSSL's private key holds no e: 65537 and 3 are
  * tried, then the exponent BearSSL recomputes from p and dp (possible
  * when p and q are 3 mod 4).  A key whose e is none of those cannot sign.
+ * A P-256 ECDSA signature, deterministic (RFC 6979) and so as exposed to
+ * a fault, is checked where it is made (tls13_p256_ecdsa.c: R on the
+ * curve, s k = e + r d); P-384 and P-521 ones, BearSSL's, are not.
  *
  * Policy.  zn__tls13_verify refuses RSA keys under 2048 bits, as the
  * TLS 1.2 client does (tls_bearssl.c's MIN_RSA_BYTES); zn__rsa_pss_verify
@@ -337,13 +342,13 @@ static bool rsa_fits(size_t mod_bits, const br_hash_class *hash) {
 }
 
 /* Whether our key (ec or rsa) can sign with s: an EC key on the
- * scheme's curve, which BearSSL's EC code supports; an RSA key long
- * enough for the scheme's hash. */
+ * scheme's curve, which zn__tls_ec supports; an RSA key long enough for
+ * the scheme's hash. */
 static bool key_fits(const struct scheme *s, const br_ec_private_key *ec,
                      const br_rsa_private_key *rsa) {
   if (s->kind == KIND_EC)
     return ec != NULL && ec->curve == s->curve &&
-           ((br_ec_get_default()->supported_curves >> s->curve) & 1);
+           ((zn__tls_ec.supported_curves >> s->curve) & 1);
   return rsa != NULL && rsa_fits(rsa->n_bitlen, s->hash);
 }
 
@@ -362,8 +367,7 @@ uint16_t zn__tls13_sig_choose(const br_ec_private_key *ec,
 static size_t ecdsa_sign(const struct scheme *s, const br_ec_private_key *ec,
                          const uint8_t *h, uint8_t *sig, size_t cap) {
   uint8_t der[ECDSA_DER_MAX];
-  size_t n = br_ecdsa_sign_asn1_get_default()(br_ec_get_default(), s->hash, h,
-                                              ec, der);
+  size_t n = zn__tls_ecdsa_sign(&zn__tls_ec, s->hash, h, ec, der);
   if (n == 0 || n > cap)
     return 0;
   memcpy(sig, der, n);
@@ -405,8 +409,7 @@ bool zn__tls13_verify(uint16_t scheme, const br_x509_pkey *pk,
   uint8_t h[HASH_MAX];
   hash_of(s->hash, content, len, h);
   if (s->kind == KIND_EC)
-    return br_ecdsa_vrfy_asn1_get_default()(br_ec_get_default(), h,
-                                            digest_len(s->hash), &pk->key.ec,
-                                            sig, sig_len) == 1;
+    return br_ecdsa_vrfy_asn1_get_default()(&zn__tls_ec, h, digest_len(s->hash),
+                                            &pk->key.ec, sig, sig_len) == 1;
   return zn__rsa_pss_verify(s->hash, &pk->key.rsa, h, sig, sig_len);
 }

@@ -9,7 +9,10 @@
  * signatures and certificates, no renegotiation (BR_OPT_NO_RENEGOTIATION).
  * The server signs with its one key (set_single_ec or set_single_rsa,
  * BR_KEYTYPE_SIGN only), which is what makes it pick a suite of its key's
- * kind.  The client validates the chain with the minimal X.509 engine:
+ * kind.  Every elliptic curve is zn__tls_ec's (tls13_p256.c: P-256 in the
+ * project's 64-bit code, the others BearSSL's): ECDHE, the server's ECDSA
+ * signatures (zn__tls_ecdsa_sign), the client's ECDSA checks.  The
+ * client validates the chain with the minimal X.509 engine:
  * trust anchors, the name, the time (from the configuration's clock),
  * RSA keys of 2048 bits or more.
  *
@@ -27,6 +30,7 @@
 
 #include <string.h>
 
+#include "tls13_crypto.h"
 #include "znet/err.h"
 
 /* BearSSL's own ALPN list points at ours: at most this many names. */
@@ -95,7 +99,7 @@ static void set_policy(br_ssl_engine_context *eng,
   br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
   br_ssl_engine_set_default_aes_gcm(eng);
   br_ssl_engine_set_default_chapol(eng);
-  br_ssl_engine_set_default_ec(eng);
+  br_ssl_engine_set_ec(eng, &zn__tls_ec); /* ECDHE, ECDSA's curves */
   br_ssl_engine_add_flags(eng, BR_OPT_NO_RENEGOTIATION);
   size_t n = 0;
   for (; cfg->alpn && n < cfg->nalpn && n < ALPN_MAX; n++)
@@ -118,8 +122,7 @@ static void set_server_key(br_ssl_server_context *sc,
   if (cr->is_ec)
     br_ssl_server_set_single_ec(sc, cr->chain, cr->chain_len, &cr->ec,
                                 BR_KEYTYPE_SIGN, cr->issuer_key_type,
-                                br_ec_get_default(),
-                                br_ecdsa_sign_asn1_get_default());
+                                &zn__tls_ec, zn__tls_ecdsa_sign);
   else
     br_ssl_server_set_single_rsa(sc, cr->chain, cr->chain_len, &cr->rsa,
                                  BR_KEYTYPE_SIGN, br_rsa_private_get_default(),
@@ -152,8 +155,7 @@ void zn__tls_x509_init(br_x509_minimal_context *xc,
   br_x509_minimal_set_hash(xc, br_sha384_ID, &br_sha384_vtable);
   br_x509_minimal_set_hash(xc, br_sha512_ID, &br_sha512_vtable);
   br_x509_minimal_set_rsa(xc, br_rsa_pkcs1_vrfy_get_default());
-  br_x509_minimal_set_ecdsa(xc, br_ec_get_default(),
-                            br_ecdsa_vrfy_asn1_get_default());
+  br_x509_minimal_set_ecdsa(xc, &zn__tls_ec, br_ecdsa_vrfy_asn1_get_default());
   br_x509_minimal_set_minrsa(xc, MIN_RSA_BYTES);
   br_x509_minimal_set_time(xc, (uint32_t)(now / 86400u) + DAYS_TO_UNIX_EPOCH,
                            (uint32_t)(now % 86400u));
@@ -181,9 +183,11 @@ static int client_start(struct bssl_client *c, const struct zn_tls_config *cfg,
   br_ssl_client_context *cc = &c->cc;
   br_ssl_client_zero(cc);
   set_policy(&cc->eng, cfg, c->alpn);
-  /* The server's ServerKeyExchange signature. */
+  /* The server's ServerKeyExchange signature (ECDSA over the engine's
+   * zn__tls_ec: br_ssl_engine_set_default_ecdsa would put BearSSL's
+   * curves back). */
   br_ssl_engine_set_default_rsavrfy(&cc->eng);
-  br_ssl_engine_set_default_ecdsa(&cc->eng);
+  br_ssl_engine_set_ecdsa(&cc->eng, br_ecdsa_vrfy_asn1_get_default());
   set_validation(c, cfg, p->now);
   br_ssl_engine_set_buffers_bidi(&cc->eng, p->ibuf, cfg->in_buf, p->obuf,
                                  cfg->out_buf);

@@ -22,6 +22,7 @@
 
 #include <string.h>
 
+#include "tls13_crypto.h"
 #include "znet/err.h"
 
 /* The policy's RSA keys: 2048 to 4096 bits (BearSSL's own limit). */
@@ -214,7 +215,7 @@ static bool key_matches(const br_x509_pkey *pk,
     const br_ec_private_key *sk = br_skey_decoder_get_ec(kd);
     uint8_t q[BR_EC_KBUF_PUB_MAX_SIZE];
     br_ec_public_key pub;
-    size_t qlen = br_ec_compute_pub(br_ec_get_default(), &pub, q, sk);
+    size_t qlen = br_ec_compute_pub(&zn__tls_ec, &pub, q, sk);
     return pk->key_type == BR_KEYTYPE_EC && qlen != 0 &&
            pk->key.ec.curve == sk->curve && pk->key.ec.qlen == qlen &&
            memcmp(pk->key.ec.q, q, qlen) == 0;

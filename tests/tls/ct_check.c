@@ -9,7 +9,9 @@
  * check, Finished verification, ECDH for each group with the all-zero
  * check, X25519 key generation (tls13_x25519.c's fixed-base
  * multiplication and its ladder), ECDSA and RSA-PSS signing, ticket
- * sealing and opening.  Results
+ * sealing and opening, and the project's P-256 (tls13_p256.c: mulgen,
+ * mul; tls13_p256_ecdsa.c: the signer) on their own, secret scalars and
+ * keys of every length the callers use.  Results
  * that are public by design (a tag that matched or not, a Finished that
  * did, a ticket that opened) are marked defined before they are tested,
  * as the engine tests them; the one test on a secret that the engine
@@ -206,6 +208,40 @@ static void signing(void) {
   }
 }
 
+/* The project's P-256 with secret scalars: k G, k P for a public P
+ * (ECDHE's two steps), scalars of 32 bytes and shorter; and its ECDSA
+ * signer with a secret key (signing() goes through it too, by
+ * zn__tls13_sign). */
+static void p256(void) {
+  const int c = BR_EC_secp256r1;
+  uint8_t k[32], q[65], p[65];
+  static const size_t lens[] = {32, 20, 8};
+  for (size_t i = 0; i < 3; i++) {
+    size_t len = lens[i];
+    memset(k, 0x3c, sizeof(k));
+    k[0] = 0x7c;
+    SECRET(k, sizeof(k));
+    size_t n = zn__tls_ec.mulgen(q, k + 32 - len, len, c);
+    PUBLIC(q, sizeof(q)); /* a public key */
+    expect(n == 65 && zn__p256_point_check(q, 65), "P-256 mulgen");
+    memcpy(p, q, sizeof(p));
+    uint32_t ok = zn__tls_ec.mul(p, 65, k + 32 - len, len, c);
+    PUBLIC(&ok, sizeof(ok));
+    PUBLIC(p, sizeof(p)); /* the shared secret, checked as the engine
+                             checks it */
+    expect(ok == 1 && zn__p256_point_check(p, 65), "P-256 mul");
+  }
+  uint8_t x[32], h[32], sig[64];
+  memset(x, 0x42, sizeof(x));
+  memset(h, 0x17, sizeof(h));
+  SECRET(x, sizeof(x));
+  br_ec_private_key sk = {c, x, sizeof(x)};
+  size_t n = zn__p256_ecdsa_sign(&br_sha256_vtable, h, &sk, sig);
+  PUBLIC(&n, sizeof(n));
+  PUBLIC(sig, sizeof(sig)); /* the signature leaves */
+  expect(n == 64, "P-256 ECDSA signature");
+}
+
 /* Tickets sealed and opened under a secret ticket key. */
 static void tickets(void) {
   static _Alignas(max_align_t) uint8_t mem[4096];
@@ -242,6 +278,7 @@ int main(void) {
   ecdh();
   x25519_base();
   signing();
+  p256();
   tickets();
   printf("%s\n", failures ? "ct_check: failed" : "ct_check: ok");
   return failures ? 1 : 0;
