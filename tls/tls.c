@@ -126,6 +126,7 @@ struct zn_tls_conn {
   bool app_closed; /* zn_stream_close() or zn_stream_abort() */
   bool rx_had;     /* plaintext was there at the last look */
   bool in_deliver;
+  uint8_t corks; /* cork_begin() calls not yet ended */
   /* Callbacks owed. */
   bool owe_open, owe_readable, owe_error, want_writable, closed_notified;
   /* The failure, the first one. */
@@ -566,6 +567,10 @@ static void release_tcp(struct zn_tls_conn *t, bool rst) {
   if (t->tcp != TCP_HELD && t->tcp != TCP_LINGER)
     return;
   t->tcp = TCP_LET_GO;
+  if (t->corks) { /* what cork_begin() held goes now */
+    t->corks = 0;
+    zn_tcp_set_cork(t->c, false);
+  }
   if (rst) {
     zn_tcp_abort(t->c);
     return;
@@ -687,6 +692,28 @@ static void engine_check(struct zn_tls_conn *t) {
 }
 
 /* ---- moving bytes ---- */
+
+/* TCP held corked while records are made and written one by one (the
+ * engine has one record buffer), so that those made in one go leave in
+ * as few segments as they fill: a server's flight (ServerHello,
+ * change_cipher_spec, the encrypted messages) is one segment, where
+ * each record went alone with TCP_NODELAY, or waited for an ACK under
+ * Nagle.  Full segments and a FIN go at once anyway; the rest when the
+ * outermost cork_end() comes.  The TCP connection is the session's
+ * alone, so no one else's cork is undone. */
+static void cork_begin(struct zn_tls_conn *t) {
+  if (t->tcp != TCP_HELD)
+    return;
+  if (t->corks++ == 0)
+    zn_tcp_set_cork(t->c, true);
+}
+
+static void cork_end(struct zn_tls_conn *t) {
+  if (t->corks == 0)
+    return;
+  if (--t->corks == 0 && (t->tcp == TCP_HELD || t->tcp == TCP_LINGER))
+    zn_tcp_set_cork(t->c, false);
+}
 
 /* Ciphertext from the engine to TCP. */
 static bool out_records(struct zn_tls_conn *t) {
@@ -999,6 +1026,7 @@ static bool begin(struct zn_tls_conn *t) {
 static void pump(struct zn_tls_conn *t) {
   if (!begin(t))
     return;
+  cork_begin(t);
   int i;
   for (i = 0; i < PUMP_ROUNDS; i++) {
     bool moved = out_records(t);
@@ -1012,6 +1040,7 @@ static void pump(struct zn_tls_conn *t) {
   }
   if (i == PUMP_ROUNDS)
     arm_kick(t); /* more to do: the next poll goes on */
+  cork_end(t);
   put_bufs_if_idle(t);
 }
 
@@ -1078,11 +1107,14 @@ static void finish(struct zn_tls_conn *t) {
 }
 
 /* Move bytes and pay callbacks until quiet.  Only from zn_stack_poll();
- * the session may be gone when it returns. */
+ * the session may be gone when it returns.  Corked throughout
+ * (cork_begin): an answer the application writes in its callback leaves
+ * with the ticket made before it and the close after it. */
 static void deliver(struct zn_tls_conn *t) {
   if (t->in_deliver)
     return; /* the outer call's loop sees what changed */
   t->in_deliver = true;
+  cork_begin(t);
   int i;
   for (i = 0; i < DELIVER_ROUNDS; i++) {
     pump(t);
@@ -1091,6 +1123,7 @@ static void deliver(struct zn_tls_conn *t) {
   }
   if (i == DELIVER_ROUNDS)
     arm_kick(t);
+  cork_end(t);
   t->in_deliver = false;
   if (t->tcp == TCP_GONE && t->app_closed && !t->closed_notified)
     finish(t);

@@ -14,6 +14,7 @@
  */
 #include "tls13_crypto.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 /* "tls13 " before every label (§7.1). */
@@ -133,26 +134,73 @@ bool zn__tls13_ct_equal(const uint8_t *a, const uint8_t *b, size_t len) {
 
 /* ---- record protection ---- */
 
+/* BearSSL's fastest constant-time AES-CTR, GHASH, ChaCha20 and Poly1305
+ * for this CPU, asked once: its *_get() functions run CPUID on every
+ * call, which traps to the hypervisor in a virtual machine (8% of a
+ * resumed handshake's server time here, four keys a handshake).  Each
+ * choice is kept in an atomic (relaxed: whoever writes, writes the same
+ * value), so that sessions on several threads may ask at once. */
+static _Atomic(const br_block_ctr_class *) aes_impl;
+static _Atomic(br_ghash) ghash_impl;
+static _Atomic(br_chacha20_run) chacha_impl;
+static _Atomic(br_poly1305_run) poly_impl;
+
+const br_block_ctr_class *zn__tls13_aes_ctr(void) {
+  const br_block_ctr_class *c =
+      atomic_load_explicit(&aes_impl, memory_order_relaxed);
+  if (c == NULL) {
+    c = br_aes_x86ni_ctr_get_vtable();
+    if (c == NULL)
+      c = &br_aes_ct64_ctr_vtable;
+    atomic_store_explicit(&aes_impl, c, memory_order_relaxed);
+  }
+  return c;
+}
+
+br_ghash zn__tls13_ghash(void) {
+  br_ghash g = atomic_load_explicit(&ghash_impl, memory_order_relaxed);
+  if (g == 0) {
+    g = br_ghash_pclmul_get();
+    if (g == 0)
+      g = &br_ghash_ctmul64;
+    atomic_store_explicit(&ghash_impl, g, memory_order_relaxed);
+  }
+  return g;
+}
+
+static br_chacha20_run chacha20(void) {
+  br_chacha20_run r = atomic_load_explicit(&chacha_impl, memory_order_relaxed);
+  if (r == 0) {
+    r = br_chacha20_sse2_get();
+    if (r == 0)
+      r = &br_chacha20_ct_run;
+    atomic_store_explicit(&chacha_impl, r, memory_order_relaxed);
+  }
+  return r;
+}
+
+static br_poly1305_run poly1305(void) {
+  br_poly1305_run r = atomic_load_explicit(&poly_impl, memory_order_relaxed);
+  if (r == 0) {
+    r = br_poly1305_ctmulq_get();
+    if (r == 0)
+      r = &br_poly1305_ctmul_run;
+    atomic_store_explicit(&poly_impl, r, memory_order_relaxed);
+  }
+  return r;
+}
+
 static void gcm_keys_set(struct zn__tls13_keys *k, const uint8_t *key,
                          size_t len) {
-  const br_block_ctr_class *aes = br_aes_x86ni_ctr_get_vtable();
-  if (aes == NULL)
-    aes = &br_aes_ct64_ctr_vtable;
+  const br_block_ctr_class *aes = zn__tls13_aes_ctr();
   aes->init(&k->u.gcm.aes.vtable, key, len);
-  br_ghash gh = br_ghash_pclmul_get();
-  if (gh == 0)
-    gh = &br_ghash_ctmul64;
-  br_gcm_init(&k->u.gcm.gcm, &k->u.gcm.aes.vtable, gh);
+  br_gcm_init(&k->u.gcm.gcm, &k->u.gcm.aes.vtable, zn__tls13_ghash());
 }
 
 static void chapol_keys_set(struct zn__tls13_keys *k, const uint8_t *key) {
   memcpy(k->u.chapol.key, key, 32);
-  k->u.chapol.chacha = br_chacha20_sse2_get();
-  if (k->u.chapol.chacha == 0)
-    k->u.chapol.chacha = &br_chacha20_ct_run;
-  k->u.chapol.poly = br_poly1305_ctmulq_get();
-  if (k->u.chapol.poly == 0)
-    k->u.chapol.poly = &br_poly1305_ctmul_run;
+  k->u.chapol.chacha = chacha20();
+  k->u.chapol.poly = poly1305();
 }
 
 void zn__tls13_keys_set(struct zn__tls13_keys *k,

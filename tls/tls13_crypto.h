@@ -141,10 +141,15 @@ struct zn__tls13_keys {
   } u;
 };
 
+/* BearSSL's fastest constant-time AES-CTR and GHASH for this CPU (AES-NI
+ * and PCLMUL, else aes_ct64 and ghash_ctmul64), chosen once. */
+const br_block_ctr_class *zn__tls13_aes_ctr(void);
+br_ghash zn__tls13_ghash(void);
+
 /* Install the traffic keys of secret (hash_len bytes) in k: the write
  * key and IV (§7.3), the sequence number at 0.  The fastest
  * constant-time implementation the CPU has (AES-NI and PCLMULQDQ, SSE2,
- * else BearSSL's portable constant-time code) is chosen here, once. */
+ * else BearSSL's portable constant-time code) is chosen once for all. */
 void zn__tls13_keys_set(struct zn__tls13_keys *k,
                         const struct zn__tls13_suite *s, const uint8_t *secret);
 

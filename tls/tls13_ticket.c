@@ -80,12 +80,9 @@ static void epoch_key(const struct zn_tls_tickets *tk, uint32_t epoch,
   put32(ctx, epoch);
   zn__tls13_expand_label(s, tk->secret, "znet ticket", ctx, sizeof(ctx), key,
                          sizeof(key));
-  const br_block_ctr_class *aes = br_aes_x86ni_ctr_get_vtable();
-  if (aes == NULL)
-    aes = &br_aes_ct64_ctr_vtable;
+  const br_block_ctr_class *aes = zn__tls13_aes_ctr();
   aes->init(&x->aes.vtable, key, sizeof(key));
-  br_ghash gh = br_ghash_pclmul_get();
-  br_gcm_init(&x->gcm, &x->aes.vtable, gh ? gh : &br_ghash_ctmul64);
+  br_gcm_init(&x->gcm, &x->aes.vtable, zn__tls13_ghash());
   memset(key, 0, sizeof(key));
 }
 

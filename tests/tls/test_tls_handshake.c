@@ -242,6 +242,30 @@ ZT_TEST(test_alpn) {
   alpn_case(NULL, 0, dot, 1, NULL);
 }
 
+/* The records a session makes in one go leave in as few TCP segments as
+ * they fill: a TLS 1.3 server's flight (ServerHello, change_cipher_spec,
+ * EncryptedExtensions, Certificate, CertificateVerify, Finished: six
+ * records, under a segment) is one segment, and an answer written in
+ * the callback with the close after it is one more (with the FIN). */
+ZT_TEST(test_flight_in_one_segment) {
+  struct tpair t;
+  tf_init_ex(&t, NULL, true);
+  t.srv.echo = true;
+  t.srv.close_on_eof = true;
+  tf_rx(&t.srv, 1024);
+  tf_rx(&t.cli, 1024);
+  uint64_t before = zn_stat(t.p.b, ZN_STAT_tcp_seg_tx);
+  ZT_EQ(tf_connect(&t, "localhost"), ZN_OK);
+  tf_run(&t, ZN_MS(200));
+  ZT_REQUIRE(t.cli.opened == 1 && t.srv.opened == 1);
+  /* SYN-ACK, the ACK of the ClientHello (quick ACK), the flight, and
+   * the ACK of the client's Finished. */
+  uint64_t hs = zn_stat(t.p.b, ZN_STAT_tcp_seg_tx) - before;
+  printf("# server segments for the handshake: %llu\n", (unsigned long long)hs);
+  ZT_CHECK(hs <= 4);
+  tf_free(&t);
+}
+
 /* A server that accepts and says nothing: the client gives up after
  * handshake_timeout_ms, resets, and says why. */
 ZT_TEST(test_client_handshake_timeout) {
@@ -276,6 +300,7 @@ int main(void) {
   ZT_RUN(test_sni_picks_the_chain_by_name);
   ZT_RUN(test_sni_table_checked);
   ZT_RUN(test_alpn);
+  ZT_RUN(test_flight_in_one_segment);
   ZT_RUN(test_client_handshake_timeout);
   return zt_done();
 }
