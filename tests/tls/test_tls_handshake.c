@@ -249,7 +249,7 @@ ZT_TEST(test_alpn) {
  * the callback with the close after it is one more (with the FIN). */
 ZT_TEST(test_flight_in_one_segment) {
   struct tpair t;
-  tf_init_ex(&t, NULL, true);
+  tf_init(&t, NULL);
   t.srv.echo = true;
   t.srv.close_on_eof = true;
   tf_rx(&t.srv, 1024);
