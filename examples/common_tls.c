@@ -316,7 +316,7 @@ int ex_tls_set_ocsp_file(struct ex_tls *x, const char *path, const char *prog) {
 /* A client's TLS 1.3 tickets, offered again to the same name. */
 static int load_resume(struct ex_tls *x, const char *prog) {
   size_t len = zn_tls_resume_mem_size(RESUME_TICKETS);
-  x->resume_mem = aligned_alloc(64, (len + 63) / 64 * 64);
+  x->resume_mem = malloc(len); /* malloc's alignment is what it asks */
   if (x->resume_mem == NULL ||
       zn_tls_resume_init(x->resume_mem, len, RESUME_TICKETS, &x->cfg.resume) !=
           ZN_OK) {
