@@ -125,6 +125,16 @@ void zn__tls13_empty_hash(const struct zn__tls13_suite *s, uint8_t *out) {
   s->hash->out(&hc.vtable, out);
 }
 
+void zn__tls13_name_hash(const void *name, size_t len, uint8_t *out,
+                         size_t out_len) {
+  uint8_t h[32];
+  br_sha256_context c;
+  br_sha256_init(&c);
+  br_sha256_update(&c, name, len);
+  br_sha256_out(&c, h);
+  memcpy(out, h, out_len < sizeof(h) ? out_len : sizeof(h));
+}
+
 bool zn__tls13_ct_equal(const uint8_t *a, const uint8_t *b, size_t len) {
   uint8_t d = 0;
   for (size_t i = 0; i < len; i++)

@@ -141,6 +141,12 @@ struct zn__tls13_keys {
   } u;
 };
 
+/* The first out_len (at most 32) bytes of SHA-256 of a server name: what
+ * a server's ticket is bound to (8) and a client's tickets are kept
+ * under (16). */
+void zn__tls13_name_hash(const void *name, size_t len, uint8_t *out,
+                         size_t out_len);
+
 /* BearSSL's fastest constant-time AES-CTR and GHASH for this CPU (AES-NI
  * and PCLMUL, else aes_ct64 and ghash_ctmul64), chosen once. */
 const br_block_ctr_class *zn__tls13_aes_ctr(void);

@@ -63,13 +63,7 @@ uint32_t zn_tls_resume_count(const struct zn_tls_resume *r) {
 
 /* The key a server name's tickets are kept under ("" for none). */
 static void resume_name_hash(const char *name, uint8_t out[16]) {
-  uint8_t h[32];
-  br_sha256_context c;
-  br_sha256_init(&c);
-  if (name != NULL)
-    br_sha256_update(&c, name, strlen(name));
-  br_sha256_out(&c, h);
-  memcpy(out, h, 16);
+  zn__tls13_name_hash(name, name ? strlen(name) : 0, out, 16);
 }
 
 static void slot_free(struct resume_slot *s) { memset(s, 0, sizeof(*s)); }

@@ -547,15 +547,9 @@ static int full_handshake(struct zn__tls13 *e,
 
 /* The first 8 bytes of SHA-256 of the server name (none: zeros). */
 static void name_hash(struct zn__tls13_bytes name, uint8_t out[8]) {
-  uint8_t h[32];
   memset(out, 0, 8);
-  if (name.len == 0)
-    return;
-  br_sha256_context c;
-  br_sha256_init(&c);
-  br_sha256_update(&c, name.p, name.len);
-  br_sha256_out(&c, h);
-  memcpy(out, h, 8);
+  if (name.len != 0)
+    zn__tls13_name_hash(name.p, name.len, out, 8);
 }
 
 /* How far the client's idea of a ticket's age may be from ours (ms):
