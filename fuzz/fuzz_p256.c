@@ -28,11 +28,6 @@
 
 #define P256 BR_EC_secp256r1
 
-static const uint8_t n_be[32] = {
-    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17,
-    0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51};
-
 static const uint8_t infinity[65] = {4};
 
 /* Whether x (len <= 32 bytes, big-endian) is in 1..n-1. */
@@ -42,7 +37,9 @@ static bool in_range(const uint8_t *x, size_t len) {
   uint8_t any = 0;
   for (size_t i = 0; i < 32; i++)
     any |= b[i];
-  return any != 0 && memcmp(b, n_be, 32) < 0;
+  size_t nlen; /* n, from BearSSL: the reference */
+  const unsigned char *n = br_ec_p256_m31.order(P256, &nlen);
+  return any != 0 && nlen == 32 && memcmp(b, n, 32) < 0;
 }
 
 /* The decoder's verdict against p256_m31's (its mul returns the
