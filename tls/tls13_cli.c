@@ -778,8 +778,7 @@ static int server_finished(struct zn__tls13 *e, const uint8_t *msg, size_t len,
     return ZN__TLS13_ALERT_unexpected_message; /* spans the key change */
   hash_msg(e, msg, len);
   transcript_hash(e, th);
-  zn__tls13_derive_secret(s, h->secret, "s ap traffic", th, h->s_ap);
-  zn__tls13_derive_secret(s, h->secret, "c ap traffic", th, h->c_ap);
+  zn__tls13_application_traffic(s, h->secret, th, h->c_ap, h->s_ap);
   zn__tls13_set_read(e, h->s_ap);
   int a = queue_finished(e);
   if (a == 0)

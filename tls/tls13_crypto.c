@@ -25,10 +25,40 @@
 /* The record type protected records carry (§5.2: application_data). */
 #define OPAQUE_TYPE 23
 
+/* Constants of each hash (§7.1), checked by tests/tls/test_tls13_crypto.c:
+ * Hash(""), which the "derived" steps take as their context, and the
+ * "derived" secret of a handshake without a PSK, Derive-Secret of
+ * Extract(0, 0): nine compressions of SHA-384 a handshake, spared. */
+static const uint8_t sha256_empty[32] = {
+    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4,
+    0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b,
+    0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
+};
+static const uint8_t sha256_derived0[32] = {
+    0x6f, 0x26, 0x15, 0xa1, 0x08, 0xc7, 0x02, 0xc5, 0x67, 0x8f, 0x54,
+    0xfc, 0x9d, 0xba, 0xb6, 0x97, 0x16, 0xc0, 0x76, 0x18, 0x9c, 0x48,
+    0x25, 0x0c, 0xeb, 0xea, 0xc3, 0x57, 0x6c, 0x36, 0x11, 0xba,
+};
+static const uint8_t sha384_empty[48] = {
+    0x38, 0xb0, 0x60, 0xa7, 0x51, 0xac, 0x96, 0x38, 0x4c, 0xd9, 0x32, 0x7e,
+    0xb1, 0xb1, 0xe3, 0x6a, 0x21, 0xfd, 0xb7, 0x11, 0x14, 0xbe, 0x07, 0x43,
+    0x4c, 0x0c, 0xc7, 0xbf, 0x63, 0xf6, 0xe1, 0xda, 0x27, 0x4e, 0xde, 0xbf,
+    0xe7, 0x6f, 0x65, 0xfb, 0xd5, 0x1a, 0xd2, 0xf1, 0x48, 0x98, 0xb9, 0x5b,
+};
+static const uint8_t sha384_derived0[48] = {
+    0x15, 0x91, 0xda, 0xc5, 0xcb, 0xbf, 0x03, 0x30, 0xa4, 0xa8, 0x4d, 0xe9,
+    0xc7, 0x53, 0x33, 0x0e, 0x92, 0xd0, 0x1f, 0x0a, 0x88, 0x21, 0x4b, 0x44,
+    0x64, 0x97, 0x2f, 0xd6, 0x68, 0x04, 0x9e, 0x93, 0xe5, 0x2f, 0x2b, 0x16,
+    0xfa, 0xd9, 0x22, 0xfd, 0xc0, 0x58, 0x44, 0x78, 0x42, 0x8f, 0x28, 0x2b,
+};
+
 static const struct zn__tls13_suite suites[] = {
-    {0x1301, ZN__TLS13_AES_GCM, 16, 32, &br_sha256_vtable},
-    {0x1302, ZN__TLS13_AES_GCM, 32, 48, &br_sha384_vtable},
-    {0x1303, ZN__TLS13_CHACHA20_POLY1305, 32, 32, &br_sha256_vtable},
+    {0x1301, ZN__TLS13_AES_GCM, 16, 32, &zn__tls_sha256_vtable, sha256_empty,
+     sha256_derived0},
+    {0x1302, ZN__TLS13_AES_GCM, 32, 48, &br_sha384_vtable, sha384_empty,
+     sha384_derived0},
+    {0x1303, ZN__TLS13_CHACHA20_POLY1305, 32, 32, &zn__tls_sha256_vtable,
+     sha256_empty, sha256_derived0},
 };
 
 const struct zn__tls13_suite *zn__tls13_suite(uint16_t id) {
@@ -61,17 +91,24 @@ void zn__tls13_extract(const struct zn__tls13_suite *s, const uint8_t *salt,
   zn__tls13_hmac(s, salt, s->hash_len, ikm, ikm_len, prk);
 }
 
+void zn__tls13_prk_init(struct zn__tls13_prk *k,
+                        const struct zn__tls13_suite *s,
+                        const uint8_t *secret) {
+  k->suite = s;
+  br_hmac_key_init(&k->kc, s->hash, secret, s->hash_len);
+}
+
+void zn__tls13_prk_clear(struct zn__tls13_prk *k) { memset(k, 0, sizeof(*k)); }
+
 /* HKDF-Expand (RFC 5869 §2.3): T(i) = HMAC(prk, T(i-1) | info | i). */
-static void hkdf_expand(const struct zn__tls13_suite *s, const uint8_t *prk,
-                        const uint8_t *info, size_t info_len, uint8_t *out,
-                        size_t out_len) {
-  br_hmac_key_context kc;
-  br_hmac_key_init(&kc, s->hash, prk, s->hash_len);
+static void hkdf_expand(const struct zn__tls13_prk *k, const uint8_t *info,
+                        size_t info_len, uint8_t *out, size_t out_len) {
+  const struct zn__tls13_suite *s = k->suite;
   uint8_t t[ZN__TLS13_MAX_HASH];
   size_t t_len = 0;
   for (uint8_t i = 1; out_len > 0; i++) {
     br_hmac_context hc;
-    br_hmac_init(&hc, &kc, 0);
+    br_hmac_init(&hc, &k->kc, 0);
     br_hmac_update(&hc, t, t_len);
     br_hmac_update(&hc, info, info_len);
     br_hmac_update(&hc, &i, 1);
@@ -85,10 +122,10 @@ static void hkdf_expand(const struct zn__tls13_suite *s, const uint8_t *prk,
   memset(t, 0, sizeof(t));
 }
 
-void zn__tls13_expand_label(const struct zn__tls13_suite *s,
-                            const uint8_t *secret, const char *label,
-                            const uint8_t *context, size_t context_len,
-                            uint8_t *out, size_t out_len) {
+void zn__tls13_expand_label_prk(const struct zn__tls13_prk *k,
+                                const char *label, const uint8_t *context,
+                                size_t context_len, uint8_t *out,
+                                size_t out_len) {
   /* HkdfLabel: uint16 length, opaque label<7..255>, opaque
    * context<0..255>. */
   uint8_t info[2 + 1 + LABEL_PREFIX_LEN + LABEL_MAX + 1 + 255];
@@ -109,7 +146,24 @@ void zn__tls13_expand_label(const struct zn__tls13_suite *s,
   if (context_len)
     memcpy(info + n, context, context_len);
   n += context_len;
-  hkdf_expand(s, secret, info, n, out, out_len);
+  hkdf_expand(k, info, n, out, out_len);
+}
+
+void zn__tls13_expand_label(const struct zn__tls13_suite *s,
+                            const uint8_t *secret, const char *label,
+                            const uint8_t *context, size_t context_len,
+                            uint8_t *out, size_t out_len) {
+  struct zn__tls13_prk k;
+  zn__tls13_prk_init(&k, s, secret);
+  zn__tls13_expand_label_prk(&k, label, context, context_len, out, out_len);
+  zn__tls13_prk_clear(&k);
+}
+
+void zn__tls13_derive_secret_prk(const struct zn__tls13_prk *k,
+                                 const char *label,
+                                 const uint8_t *transcript_hash, uint8_t *out) {
+  size_t hl = k->suite->hash_len;
+  zn__tls13_expand_label_prk(k, label, transcript_hash, hl, out, hl);
 }
 
 void zn__tls13_derive_secret(const struct zn__tls13_suite *s,
@@ -120,18 +174,16 @@ void zn__tls13_derive_secret(const struct zn__tls13_suite *s,
 }
 
 void zn__tls13_empty_hash(const struct zn__tls13_suite *s, uint8_t *out) {
-  br_hash_compat_context hc;
-  s->hash->init(&hc.vtable);
-  s->hash->out(&hc.vtable, out);
+  memcpy(out, s->empty, s->hash_len);
 }
 
 void zn__tls13_name_hash(const void *name, size_t len, uint8_t *out,
                          size_t out_len) {
   uint8_t h[32];
   br_sha256_context c;
-  br_sha256_init(&c);
-  br_sha256_update(&c, name, len);
-  br_sha256_out(&c, h);
+  zn__tls_sha256_vtable.init(&c.vtable);
+  zn__tls_sha256_vtable.update(&c.vtable, name, len);
+  zn__tls_sha256_vtable.out(&c.vtable, h);
   memcpy(out, h, out_len < sizeof(h) ? out_len : sizeof(h));
 }
 
@@ -219,8 +271,11 @@ void zn__tls13_keys_set(struct zn__tls13_keys *k,
   uint8_t key[32];
   memset(k, 0, sizeof(*k));
   k->suite = s;
-  zn__tls13_expand_label(s, secret, "key", NULL, 0, key, s->key_len);
-  zn__tls13_expand_label(s, secret, "iv", NULL, 0, k->iv, ZN__TLS13_IV_LEN);
+  struct zn__tls13_prk prk;
+  zn__tls13_prk_init(&prk, s, secret);
+  zn__tls13_expand_label_prk(&prk, "key", NULL, 0, key, s->key_len);
+  zn__tls13_expand_label_prk(&prk, "iv", NULL, 0, k->iv, ZN__TLS13_IV_LEN);
+  zn__tls13_prk_clear(&prk);
   if (s->aead == ZN__TLS13_AES_GCM)
     gcm_keys_set(k, key, s->key_len);
   else

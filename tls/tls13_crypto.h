@@ -32,7 +32,18 @@ struct zn__tls13_suite {
   uint8_t key_len;  /* 16 or 32 */
   uint8_t hash_len; /* 32 or 48 */
   const br_hash_class *hash;
+  const uint8_t *empty;    /* Hash(""), hash_len bytes */
+  const uint8_t *derived0; /* §7.1's "derived" secret without a PSK */
 };
+
+/* SHA-256 as br_sha256_vtable computes it (a br_sha256_context, the
+ * same descriptor), with the x86 SHA extensions where BearSSL's own x86
+ * code may run (tls13_sha256.c): the TLS engines' SHA-256. */
+extern const br_hash_class zn__tls_sha256_vtable;
+
+/* Whether zn__tls_sha256_vtable runs the SHA extensions here (asked
+ * once; the tests check the choice against the CPU). */
+bool zn__tls_sha256_fast(void);
 
 /* The suite with this IANA number, or NULL if it is not one of §B.4's
  * three (CCM suites are not offered). */
@@ -57,6 +68,29 @@ void zn__tls13_expand_label(const struct zn__tls13_suite *s,
                             const uint8_t *secret, const char *label,
                             const uint8_t *context, size_t context_len,
                             uint8_t *out, size_t out_len);
+
+/* A secret's HMAC key, its pads hashed once, for several expansions
+ * from it (§7.1's derivations from one secret, a key and its IV): two
+ * compressions each spared.  Holds the secret's derivatives: cleared
+ * after use. */
+struct zn__tls13_prk {
+  const struct zn__tls13_suite *suite;
+  br_hmac_key_context kc;
+};
+
+void zn__tls13_prk_init(struct zn__tls13_prk *k,
+                        const struct zn__tls13_suite *s, const uint8_t *secret);
+void zn__tls13_prk_clear(struct zn__tls13_prk *k);
+
+/* zn__tls13_expand_label and zn__tls13_derive_secret from a prepared
+ * key. */
+void zn__tls13_expand_label_prk(const struct zn__tls13_prk *k,
+                                const char *label, const uint8_t *context,
+                                size_t context_len, uint8_t *out,
+                                size_t out_len);
+void zn__tls13_derive_secret_prk(const struct zn__tls13_prk *k,
+                                 const char *label,
+                                 const uint8_t *transcript_hash, uint8_t *out);
 
 /* Derive-Secret (§7.1): Expand-Label(secret, label, transcript_hash,
  * hash_len), the transcript's hash already taken (hash_len bytes). */

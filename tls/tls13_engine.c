@@ -82,14 +82,15 @@ static int t13_start(void *state, const struct zn_tls_config *cfg,
     e->fl = &e->srv->fl;
     e->srv->creds = cfg->creds;
     e->srv->sni = -1;
-    br_hmac_drbg_init(&e->srv->rng, &br_sha256_vtable, p->seed, p->seed_len);
+    br_hmac_drbg_init(&e->srv->rng, &zn__tls_sha256_vtable, p->seed,
+                      p->seed_len);
     e->phase = P_WAIT_CH;
     return ZN_OK;
   }
   e->cli = hs;
   memset(e->cli, 0, sizeof(*e->cli));
   e->fl = &e->cli->fl;
-  br_hmac_drbg_init(&e->cli->rng, &br_sha256_vtable, p->seed, p->seed_len);
+  br_hmac_drbg_init(&e->cli->rng, &zn__tls_sha256_vtable, p->seed, p->seed_len);
   if (zn__tls13_cli_start(e, p->server_name, p->now) != ZN_OK) {
     zn__tls13_fail_quiet(e, ZN__TLS13_ERR_INTERNAL);
     return ZN_ETLS;

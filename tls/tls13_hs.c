@@ -104,11 +104,13 @@ int zn__tls13_ecdh(uint16_t group, const uint8_t *sk, size_t sk_len,
 void zn__tls13_handshake_secret(const struct zn__tls13_suite *s,
                                 const uint8_t *psk, const uint8_t *shared,
                                 size_t len, uint8_t *secret) {
-  uint8_t early[ZN__TLS13_MAX_HASH], empty[ZN__TLS13_MAX_HASH],
-      derived[ZN__TLS13_MAX_HASH];
-  zn__tls13_extract(s, NULL, psk, psk ? s->hash_len : 0, early);
-  zn__tls13_empty_hash(s, empty);
-  zn__tls13_derive_secret(s, early, "derived", empty, derived);
+  uint8_t early[ZN__TLS13_MAX_HASH], derived[ZN__TLS13_MAX_HASH];
+  if (psk == NULL) /* Extract(0, 0) then "derived": the suite's constant */
+    memcpy(derived, s->derived0, s->hash_len);
+  else {
+    zn__tls13_extract(s, NULL, psk, s->hash_len, early);
+    zn__tls13_derive_secret(s, early, "derived", s->empty, derived);
+  }
   zn__tls13_extract(s, derived, shared, len, secret);
   memset(early, 0, sizeof(early));
   memset(derived, 0, sizeof(derived));
@@ -117,14 +119,13 @@ void zn__tls13_handshake_secret(const struct zn__tls13_suite *s,
 void zn__tls13_binder(const struct zn__tls13_suite *s,
                       const br_hash_compat_context *th, const uint8_t *msg,
                       size_t binders_at, const uint8_t *psk, uint8_t *mac) {
-  uint8_t early[ZN__TLS13_MAX_HASH], empty[ZN__TLS13_MAX_HASH],
-      key[ZN__TLS13_MAX_HASH], fk[ZN__TLS13_MAX_HASH], h[ZN__TLS13_MAX_HASH];
+  uint8_t early[ZN__TLS13_MAX_HASH], key[ZN__TLS13_MAX_HASH],
+      fk[ZN__TLS13_MAX_HASH], h[ZN__TLS13_MAX_HASH];
   br_hash_compat_context c = *th;
   s->hash->update(&c.vtable, msg, binders_at);
   s->hash->out(&c.vtable, h);
   zn__tls13_extract(s, NULL, psk, s->hash_len, early);
-  zn__tls13_empty_hash(s, empty);
-  zn__tls13_derive_secret(s, early, "res binder", empty, key);
+  zn__tls13_derive_secret(s, early, "res binder", s->empty, key);
   zn__tls13_expand_label(s, key, "finished", NULL, 0, fk, s->hash_len);
   zn__tls13_hmac(s, fk, s->hash_len, h, s->hash_len, mac);
   memset(early, 0, sizeof(early));
@@ -135,13 +136,25 @@ void zn__tls13_binder(const struct zn__tls13_suite *s,
 void zn__tls13_handshake_traffic(const struct zn__tls13_suite *s,
                                  uint8_t *secret, const uint8_t *th,
                                  uint8_t *c_hs, uint8_t *s_hs) {
-  uint8_t empty[ZN__TLS13_MAX_HASH], derived[ZN__TLS13_MAX_HASH];
-  zn__tls13_derive_secret(s, secret, "c hs traffic", th, c_hs);
-  zn__tls13_derive_secret(s, secret, "s hs traffic", th, s_hs);
-  zn__tls13_empty_hash(s, empty);
-  zn__tls13_derive_secret(s, secret, "derived", empty, derived);
+  uint8_t derived[ZN__TLS13_MAX_HASH];
+  struct zn__tls13_prk k;
+  zn__tls13_prk_init(&k, s, secret);
+  zn__tls13_derive_secret_prk(&k, "c hs traffic", th, c_hs);
+  zn__tls13_derive_secret_prk(&k, "s hs traffic", th, s_hs);
+  zn__tls13_derive_secret_prk(&k, "derived", s->empty, derived);
+  zn__tls13_prk_clear(&k);
   zn__tls13_extract(s, derived, NULL, 0, secret); /* master */
   memset(derived, 0, sizeof(derived));
+}
+
+void zn__tls13_application_traffic(const struct zn__tls13_suite *s,
+                                   const uint8_t *master, const uint8_t *th,
+                                   uint8_t *c_ap, uint8_t *s_ap) {
+  struct zn__tls13_prk k;
+  zn__tls13_prk_init(&k, s, master);
+  zn__tls13_derive_secret_prk(&k, "c ap traffic", th, c_ap);
+  zn__tls13_derive_secret_prk(&k, "s ap traffic", th, s_ap);
+  zn__tls13_prk_clear(&k);
 }
 
 void zn__tls13_finished_mac(const struct zn__tls13_suite *s,

@@ -381,6 +381,11 @@ void zn__tls13_handshake_secret(const struct zn__tls13_suite *s,
 void zn__tls13_handshake_traffic(const struct zn__tls13_suite *s,
                                  uint8_t *secret, const uint8_t *th,
                                  uint8_t *c_hs, uint8_t *s_hs);
+/* §7.1: the application traffic secrets from the master secret at th
+ * (the transcript through the server's Finished). */
+void zn__tls13_application_traffic(const struct zn__tls13_suite *s,
+                                   const uint8_t *master, const uint8_t *th,
+                                   uint8_t *c_ap, uint8_t *s_ap);
 /* §4.4.4: a Finished's verify_data, from its base key and the
  * transcript's hash th. */
 void zn__tls13_finished_mac(const struct zn__tls13_suite *s,

@@ -81,12 +81,12 @@ struct scheme {
  * the credentials never hold. */
 static const struct scheme schemes[] = {
     {ZN__TLS13_SIG_ecdsa_secp256r1_sha256, KIND_EC, BR_EC_secp256r1,
-     &br_sha256_vtable},
+     &zn__tls_sha256_vtable},
     {ZN__TLS13_SIG_ecdsa_secp384r1_sha384, KIND_EC, BR_EC_secp384r1,
      &br_sha384_vtable},
     {ZN__TLS13_SIG_ecdsa_secp521r1_sha512, KIND_EC, BR_EC_secp521r1,
      &br_sha512_vtable},
-    {ZN__TLS13_SIG_rsa_pss_rsae_sha256, KIND_RSA, 0, &br_sha256_vtable},
+    {ZN__TLS13_SIG_rsa_pss_rsae_sha256, KIND_RSA, 0, &zn__tls_sha256_vtable},
     {ZN__TLS13_SIG_rsa_pss_rsae_sha384, KIND_RSA, 0, &br_sha384_vtable},
     {ZN__TLS13_SIG_rsa_pss_rsae_sha512, KIND_RSA, 0, &br_sha512_vtable},
 };

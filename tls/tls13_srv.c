@@ -513,8 +513,7 @@ static void application_secrets(struct zn__tls13 *e) {
   struct tls13_srv_hs *h = e->srv;
   uint8_t th[ZN__TLS13_MAX_HASH];
   transcript_hash(e, th);
-  zn__tls13_derive_secret(e->suite, h->secret, "s ap traffic", th, h->s_ap);
-  zn__tls13_derive_secret(e->suite, h->secret, "c ap traffic", th, h->c_ap);
+  zn__tls13_application_traffic(e->suite, h->secret, th, h->c_ap, h->s_ap);
   finished_mac(e, h->c_hs, h->client_finished);
   (void)zn__tls13_queue(&h->fl, h->s_ap, 0, K_KEYS);
 }

@@ -11,6 +11,7 @@
 #include "rfc8448.h"
 #include "tls13_crypto.h"
 #include "tls13_fe25519.h"
+#include "tls13_int.h"
 #include "tls13_x25519_table.h"
 #include "tls_hex.h"
 #include "zt.h"
@@ -120,6 +121,66 @@ ZT_TEST(test_key_schedule_matches_rfc8448) {
   static const uint8_t nonce[2] = {0, 0};
   zn__tls13_expand_label(s, res, "resumption", nonce, 2, out, 32);
   ZT_BLOBEQ(out, R8448_RESUMPTION_PSK);
+}
+
+/* The engine's steps, which take the constants below and derive
+ * several secrets from one prepared key, give the same values. */
+ZT_TEST(test_key_schedule_steps_match_rfc8448) {
+  const struct zn__tls13_suite *s = aes128();
+  ZT_REQUIRE(s != NULL);
+  uint8_t secret[32], th[32], c[32], sv[32];
+  struct blob dh = B(R8448_DH_SHARED);
+  zn__tls13_handshake_secret(s, NULL, dh.b, dh.n, secret);
+  ZT_BLOBEQ(secret, R8448_HANDSHAKE_SECRET);
+  transcript(th, upto_sh);
+  zn__tls13_handshake_traffic(s, secret, th, c, sv);
+  ZT_BLOBEQ(c, R8448_C_HS_TRAFFIC);
+  ZT_BLOBEQ(sv, R8448_S_HS_TRAFFIC);
+  ZT_BLOBEQ(secret, R8448_MASTER_SECRET);
+  transcript(th, upto_sfin);
+  zn__tls13_application_traffic(s, secret, th, c, sv);
+  ZT_BLOBEQ(c, R8448_C_AP_TRAFFIC);
+  ZT_BLOBEQ(sv, R8448_S_AP_TRAFFIC);
+}
+
+/* Each suite's constants, computed here with BearSSL's own hashes:
+ * Hash("") and the "derived" secret of Extract(0, 0). */
+ZT_TEST(test_suite_constants_computed) {
+  static const uint16_t ids[] = {0x1301, 0x1302, 0x1303};
+  for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+    const struct zn__tls13_suite *s = zn__tls13_suite(ids[i]);
+    ZT_REQUIRE(s != NULL);
+    const br_hash_class *ref =
+        s->hash_len == 48 ? &br_sha384_vtable : &br_sha256_vtable;
+    br_hash_compat_context hc;
+    uint8_t empty[48], early[48], derived[48], zeros[48] = {0};
+    ref->init(&hc.vtable);
+    ref->out(&hc.vtable, empty);
+    ZT_MEMEQ(s->empty, empty, s->hash_len);
+    br_hmac_key_context kc;
+    br_hmac_context m;
+    br_hmac_key_init(&kc, ref, zeros, s->hash_len);
+    br_hmac_init(&m, &kc, 0);
+    br_hmac_update(&m, zeros, s->hash_len);
+    br_hmac_out(&m, early);
+    /* HkdfLabel{hash_len, "tls13 derived", Hash("")}, then 0x01. */
+    uint8_t info[2 + 1 + 13 + 1 + 48 + 1];
+    size_t n = 0;
+    info[n++] = 0;
+    info[n++] = s->hash_len;
+    info[n++] = 13;
+    memcpy(info + n, "tls13 derived", 13);
+    n += 13;
+    info[n++] = s->hash_len;
+    memcpy(info + n, empty, s->hash_len);
+    n += s->hash_len;
+    info[n++] = 1;
+    br_hmac_key_init(&kc, ref, early, s->hash_len);
+    br_hmac_init(&m, &kc, 0);
+    br_hmac_update(&m, info, n);
+    br_hmac_out(&m, derived);
+    ZT_MEMEQ(s->derived0, derived, s->hash_len);
+  }
 }
 
 /* §4.4.4: finished_key and verify_data, both ways. */
@@ -651,6 +712,8 @@ int main(void) {
   ZT_RUN(test_x25519_table_recomputed);
   ZT_RUN(test_x25519_exchange_matches_rfc8448);
   ZT_RUN(test_key_schedule_matches_rfc8448);
+  ZT_RUN(test_key_schedule_steps_match_rfc8448);
+  ZT_RUN(test_suite_constants_computed);
   ZT_RUN(test_finished_matches_rfc8448);
   ZT_RUN(test_traffic_keys_match_rfc8448);
   ZT_RUN(test_records_sealed_as_rfc8448);
