@@ -22,6 +22,10 @@
  * with no configuration of ours.  The choice is made once and kept, as
  * tls13_crypto.c keeps BearSSL's.
  *
+ * The functions that run the extensions are named *_x86ext: the check of
+ * the images built without SSE (scripts/check-freestanding) allows vector
+ * instructions there and nowhere else.
+ *
  * Hashing is of public or secret data alike, and the extensions take the
  * same time whatever the data: no branch or address here depends on it.
  */
@@ -58,8 +62,8 @@ static const uint32_t K256[64] = {
  * takes its two words from the low half).  abef and cdgh are the state
  * as the instruction wants it; after two rounds the old ABEF is the new
  * CDGH. */
-TARGET static inline void rounds4(__m128i *abef, __m128i *cdgh, __m128i w,
-                                  const uint32_t *k) {
+TARGET static inline void rounds4_x86ext(__m128i *abef, __m128i *cdgh,
+                                         __m128i w, const uint32_t *k) {
   __m128i wk = _mm_add_epi32(w, _mm_loadu_si128((const __m128i *)k));
   *cdgh = _mm_sha256rnds2_epu32(*cdgh, *abef, wk);
   *abef = _mm_sha256rnds2_epu32(*abef, *cdgh, _mm_shuffle_epi32(wk, 0x0e));
@@ -70,15 +74,15 @@ TARGET static inline void rounds4(__m128i *abef, __m128i *cdgh, __m128i w,
  * W[t-4..t-1].  MSG1 adds sigma0 of W[t-15..t-12], the alignr gives
  * W[t-7..t-4], MSG2 adds sigma1 of W[t-2..t+1], the last two of which it
  * makes itself. */
-TARGET static inline void schedule(__m128i *w0, __m128i w1, __m128i w2,
-                                   __m128i w3) {
+TARGET static inline void schedule_x86ext(__m128i *w0, __m128i w1, __m128i w2,
+                                          __m128i w3) {
   __m128i t = _mm_sha256msg1_epu32(*w0, w1);
   t = _mm_add_epi32(t, _mm_alignr_epi8(w3, w2, 4));
   *w0 = _mm_sha256msg2_epu32(t, w3);
 }
 
 /* n blocks at p into the state val (A..H, as BearSSL keeps them). */
-TARGET static void blocks_sha_ni(uint32_t val[8], const uint8_t *p, size_t n) {
+TARGET static void blocks_x86ext(uint32_t val[8], const uint8_t *p, size_t n) {
   /* Big-endian words: each 32-bit lane's bytes reversed. */
   const __m128i bswap =
       _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
@@ -99,17 +103,17 @@ TARGET static void blocks_sha_ni(uint32_t val[8], const uint8_t *p, size_t n) {
         _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 48)), bswap);
     for (int t = 0; t < 64; t += 16) {
       if (t > 0)
-        schedule(&w0, w1, w2, w3);
-      rounds4(&abef, &cdgh, w0, K256 + t);
+        schedule_x86ext(&w0, w1, w2, w3);
+      rounds4_x86ext(&abef, &cdgh, w0, K256 + t);
       if (t > 0)
-        schedule(&w1, w2, w3, w0);
-      rounds4(&abef, &cdgh, w1, K256 + t + 4);
+        schedule_x86ext(&w1, w2, w3, w0);
+      rounds4_x86ext(&abef, &cdgh, w1, K256 + t + 4);
       if (t > 0)
-        schedule(&w2, w3, w0, w1);
-      rounds4(&abef, &cdgh, w2, K256 + t + 8);
+        schedule_x86ext(&w2, w3, w0, w1);
+      rounds4_x86ext(&abef, &cdgh, w2, K256 + t + 8);
       if (t > 0)
-        schedule(&w3, w0, w1, w2);
-      rounds4(&abef, &cdgh, w3, K256 + t + 12);
+        schedule_x86ext(&w3, w0, w1, w2);
+      rounds4_x86ext(&abef, &cdgh, w3, K256 + t + 12);
     }
     abef = _mm_add_epi32(abef, abef0);
     cdgh = _mm_add_epi32(cdgh, cdgh0);
@@ -162,6 +166,8 @@ static void sha256_update(const br_hash_class **ctx, const void *data,
     return;
   }
   const uint8_t *p = data;
+  if (len == 0) /* data may be NULL then */
+    return;
   size_t used = (size_t)c->count & (BLOCK - 1);
   c->count += len;
   if (used != 0) { /* fill the block begun */
@@ -171,9 +177,9 @@ static void sha256_update(const br_hash_class **ctx, const void *data,
     len -= k;
     if (used + k < BLOCK)
       return;
-    blocks_sha_ni(c->val, c->buf, 1);
+    blocks_x86ext(c->val, c->buf, 1);
   }
-  blocks_sha_ni(c->val, p, len / BLOCK); /* whole blocks, in place */
+  blocks_x86ext(c->val, p, len / BLOCK); /* whole blocks, in place */
   memcpy(c->buf, p + len / BLOCK * BLOCK, len % BLOCK);
 }
 
@@ -195,7 +201,7 @@ static void sha256_out(const br_hash_class *const *ctx, void *dst) {
   for (unsigned i = 0; i < 8; i++)
     pad[n * BLOCK - 1 - i] = (uint8_t)(bits >> (8 * i));
   memcpy(val, c->val, sizeof(val));
-  blocks_sha_ni(val, pad, n);
+  blocks_x86ext(val, pad, n);
   uint8_t *o = dst;
   for (size_t i = 0; i < 8; i++) {
     o[4 * i] = (uint8_t)(val[i] >> 24);
