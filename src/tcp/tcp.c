@@ -372,6 +372,12 @@ static bool port_in_use(struct zn_stack *st, const struct zn_ip *addr,
 
 /* ---- notifications ---- */
 
+/* An ACK still owed when the callback returns goes out then (inside it
+ * zn__tcp_output holds pure ACKs back): what the callback wrote carries
+ * it, if anything, so that an answer to a request, or a TLS flight to
+ * its hello written while corked, is one segment and not an ACK (of the
+ * request, or a window update for having read it) and then the
+ * answer. */
 static void call(struct zn_tcp_conn *c,
                  void (*fn)(struct zn_tcp_conn *, void *)) {
   if (!fn)
@@ -379,6 +385,8 @@ static void call(struct zn_tcp_conn *c,
   c->in_cb++;
   fn(c, c->arg);
   c->in_cb--;
+  if (c->in_cb == 0 && (c->flags & ZN__TCPF_ACK_NOW))
+    zn__tcp_output(c);
 }
 
 bool zn__tcp_chack_allowed(struct zn_stack *st) {

@@ -1165,7 +1165,9 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
     arm_wait(c);
   if (probe_may_be_due(c))
     arm_probe(c);
-  if (c->flags & ZN__TCPF_ACK_NOW)
+  /* In the application's callback a pure ACK waits for its return (tcp.c
+   * call()), to ride on what it writes. */
+  if ((c->flags & ZN__TCPF_ACK_NOW) && c->in_cb == 0)
     zn__tcp_send_ack(c);
 }
 

@@ -137,6 +137,10 @@ struct fx {
   bool auto_accept;        /* on_accept accepts (default on) */
   bool close_on_eof;       /* on_readable closes at EOF */
   bool close_in_cb;        /* on_error closes the handle */
+  size_t reply_in_cb;      /* on_readable, having read, writes this many
+                              bytes (the stream pattern), corked if
+                              cork_reply: a server's answer */
+  bool cork_reply;
   int in_api;
   char log[512];
   int connected, accepted, readable, writable, errors, closed;
@@ -227,6 +231,19 @@ static inline void fx_on_readable(struct zn_tcp_conn *c, void *arg) {
     f->eof = true;
     if (f->close_on_eof)
       zn_tcp_close(c);
+  }
+  if (f->reply_in_cb) {
+    uint8_t out[2048];
+    size_t k = f->reply_in_cb < sizeof(out) ? f->reply_in_cb : sizeof(out);
+    for (size_t i = 0; i < k; i++)
+      out[i] = fx_sbyte(f->wr_off + i);
+    if (f->cork_reply)
+      zn_tcp_set_cork(c, true);
+    long w = zn_tcp_write(c, out, k);
+    if (f->cork_reply)
+      zn_tcp_set_cork(c, false);
+    if (w > 0)
+      f->wr_off += (size_t)w;
   }
 }
 

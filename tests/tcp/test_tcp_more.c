@@ -636,6 +636,58 @@ ZT_TEST(test_established_quickack) {
   quickack_case(0, 2);
 }
 
+/* The answer the application writes from on_readable carries the ACK of
+ * what it read, the quick ACK and the window update that reading earned
+ * included: one segment, corked or not (a TLS server corks its flight).
+ * Reading alone still draws the ACK, when the callback returns. */
+static void reply_case(bool cork) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_established(&f);
+  /* A hole, then filled: ACKed at once, and the ACK of each segment after
+   * is owed at once too (quick ACKs), from the input path. */
+  SEND(&f, .seq = f.p_nxt + 100, .ack = f.s_nxt, .flags = ACK, .len = 1000);
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK, .any_opts = true);
+  data_in(&f, 100);
+  f.p_nxt += 1000;
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK, .any_opts = true);
+  f.reply_in_cb = 300;
+  f.cork_reply = cork;
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK | PSH, .len = 200);
+  f.p_nxt += 200;
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK | PSH, .len = 300,
+         .any_opts = true);
+  EXPECT_NONE(&f);
+  /* Read, no answer: the quick ACK still goes, alone. */
+  f.reply_in_cb = 0;
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK | PSH, .len = 200);
+  f.p_nxt += 200;
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK, .any_opts = true);
+  EXPECT_NONE(&f);
+  ZT_EQ(f.nrx, 1500);
+  /* Unread data shrank the window below half; reading it all in the
+   * callback earns a window update, sent as the callback returns. */
+  f.auto_read = false;
+  uint32_t wnd = f.cfg.tcp_rcvbuf;
+  for (uint32_t sent = 0; sent + 1000 <= wnd * 3 / 4; sent += 1000) {
+    SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK, .len = 1000);
+    f.p_nxt += 1000;
+  }
+  fx_run(&f, ZN_MS(f.cfg.tcp_delack_ms + 1));
+  fx_drain(&f);
+  f.auto_read = true;
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK | PSH, .len = 10);
+  f.p_nxt += 10;
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK, .any_opts = true);
+  EXPECT_NONE(&f);
+  fx_free(&f);
+}
+
+ZT_TEST(test_established_reply_carries_ack) {
+  reply_case(false);
+  reply_case(true);
+}
+
 ZT_TEST(test_established_timestamps) {
   struct fx f;
   fx_init(&f, NULL);
@@ -773,6 +825,7 @@ int main(void) {
   ZT_RUN(test_established_sack_sender);
   ZT_RUN(test_established_sack_lost_retransmission);
   ZT_RUN(test_established_quickack);
+  ZT_RUN(test_established_reply_carries_ack);
   ZT_RUN(test_established_timestamps);
   ZT_RUN(test_listen_syn_options_off);
   ZT_RUN(test_syn_sent_options_off);
