@@ -8,7 +8,8 @@
  * BearSSL): the key schedule, record protection both ways with the tag
  * check, Finished verification, ECDH for each group with the all-zero
  * check, X25519 key generation (tls13_x25519.c's fixed-base
- * multiplication and its ladder), ECDSA and RSA-PSS signing, ticket
+ * multiplication and its ladder, on both paths: tls13_x25519_adx.c's
+ * BMI2 and ADX code too), ECDSA and RSA-PSS signing, ticket
  * sealing and opening, and the project's P-256 (tls13_p256.c: mulgen,
  * mul; tls13_p256_ecdsa.c: the signer) on their own, secret scalars and
  * keys of every length the callers use.  Results
@@ -28,6 +29,7 @@
 #include "certs.h"
 #include "tls13_int.h"
 #include "tls13_sig.h"
+#include "tls13_x25519.h"
 #include "znet/err.h"
 
 #define SECRET(p, n) VALGRIND_MAKE_MEM_UNDEFINED((p), (n))
@@ -143,27 +145,50 @@ static void ecdh(void) {
 
 /* X25519 key shares from secret scalars: the fixed-base multiplication
  * (its table lookups, digit signs and Edwards arithmetic) and the ladder
- * with the base point, which must agree.  keygen above makes its scalar
- * before it can be marked; here it is marked first.  Random scalars and
- * the edges: all zeros, all ones, nibbles of 8 (every digit -8 with a
- * carry). */
+ * with the base point, which must agree, and the ladder with a peer's
+ * random share, each on both paths
+ * (tls13_x25519.h): the portable one and the BMI2 and ADX one.  The
+ * latter runs under valgrind whatever the CPU (valgrind decodes mulx,
+ * adcx and adox itself, and hides ADX from CPUID, so that zn__x25519
+ * would never choose it here); natively only where the CPU has them.
+ * keygen above makes its scalar before it can be marked; here it is
+ * marked first.  Random scalars and the edges: all zeros, all ones,
+ * nibbles of 8 (every digit -8 with a carry). */
 static void x25519_base(void) {
   static const uint8_t nine[32] = {9}, fills[3] = {0x00, 0xff, 0x88};
   static uint8_t seed[32] = {2};
+  bool adx = RUNNING_ON_VALGRIND || zn__x25519_has_adx();
   br_hmac_drbg_context rng;
   br_hmac_drbg_init(&rng, &br_sha256_vtable, seed, sizeof(seed));
   for (int i = 0; i < 8; i++) {
-    uint8_t k[32], fixed[32], ladder[32];
+    uint8_t k[32], u[32], fixed[3][32], ladder[3][32], shared[2][32];
     br_hmac_drbg_generate(&rng, k, sizeof(k));
+    br_hmac_drbg_generate(&rng, u, sizeof(u)); /* a peer's share */
     if (i < 3)
       memset(k, fills[i], sizeof(k));
     SECRET(k, sizeof(k));
-    zn__x25519_base(fixed, k);
-    zn__x25519(ladder, k, nine);
-    PUBLIC(fixed, sizeof(fixed)); /* a public key */
+    zn__x25519_base(fixed[0], k);
+    zn__x25519(ladder[0], k, nine);
+    zn__x25519_base_c(fixed[1], k);
+    zn__x25519_c(ladder[1], k, nine);
+    memcpy(fixed[2], fixed[1], 32);
+    memcpy(ladder[2], ladder[1], 32);
+    zn__x25519_c(shared[0], k, u);
+    memcpy(shared[1], shared[0], 32);
+    if (adx) {
+      zn__x25519_base_adx(fixed[2], k);
+      zn__x25519_adx(ladder[2], k, nine);
+      zn__x25519_adx(shared[1], k, u);
+    }
+    PUBLIC(fixed, sizeof(fixed)); /* public keys */
     PUBLIC(ladder, sizeof(ladder));
-    expect(memcmp(fixed, ladder, sizeof(fixed)) == 0,
-           "fixed-base X25519 is the ladder's");
+    PUBLIC(shared, sizeof(shared)); /* checked as the engine checks it */
+    for (int p = 0; p < 3; p++)
+      expect(memcmp(fixed[p], fixed[0], 32) == 0 &&
+                 memcmp(ladder[p], fixed[0], 32) == 0,
+             "fixed-base X25519 is the ladder's, on every path");
+    expect(memcmp(shared[0], shared[1], 32) == 0,
+           "X25519 of a peer's share alike on both paths");
   }
 }
 

@@ -1,0 +1,211 @@
+/*
+ * X25519 (RFC 7748 §5) on tls13_fe25519_adx.h's field of four 64-bit
+ * words (BMI2 and ADX): the Montgomery ladder and the fixed-base
+ * multiplication on edwards25519 of tls13_x25519.c, step for step, with
+ * the same table.  Only for CPUs that have both extensions:
+ * tls13_x25519.c asks CPUID once and calls these only then.
+ *
+ * Constant time as tls13_x25519.c: no branch and no memory address
+ * depends on a secret (the ladder's swap and the table lookup are
+ * masks); tests/tls/ct_check.c runs both functions under memcheck.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "tls13_fe25519_adx.h"
+#include "tls13_x25519.h"
+
+/* f^(2^n), n >= 1. */
+static void fe64_sq_n(zn__fe64 h, const zn__fe64 f, int n) {
+  zn__fe64_sq(h, f);
+  for (int i = 1; i < n; i++)
+    zn__fe64_sq(h, h);
+}
+
+/* 1/z = z^(p - 2) (0 for 0): zn__fe_invert's addition chain
+ * (tls13_fe25519.c), 254 squarings and 11 multiplications. */
+static void fe64_invert(zn__fe64 out, const zn__fe64 z) {
+  zn__fe64 z2, z11, e5, e10, e20, e50, e100, t;
+  zn__fe64_sq(z2, z);       /* z^2 */
+  fe64_sq_n(t, z2, 2);      /* z^8 */
+  zn__fe64_mul(t, t, z);    /* z^9 */
+  zn__fe64_mul(z11, z2, t); /* z^11 */
+  zn__fe64_sq(e5, z11);     /* z^22 */
+  zn__fe64_mul(e5, e5, t);  /* z^31 = z^(2^5 - 1) */
+  fe64_sq_n(t, e5, 5);      /* eN = z^(2^N - 1) */
+  zn__fe64_mul(e10, t, e5);
+  fe64_sq_n(t, e10, 10);
+  zn__fe64_mul(e20, t, e10);
+  fe64_sq_n(t, e20, 20);
+  zn__fe64_mul(t, t, e20); /* z^(2^40 - 1) */
+  fe64_sq_n(t, t, 10);
+  zn__fe64_mul(e50, t, e10);
+  fe64_sq_n(t, e50, 50);
+  zn__fe64_mul(e100, t, e50);
+  fe64_sq_n(t, e100, 100);
+  zn__fe64_mul(t, t, e100); /* z^(2^200 - 1) */
+  fe64_sq_n(t, t, 50);
+  zn__fe64_mul(t, t, e50);   /* z^(2^250 - 1) */
+  fe64_sq_n(t, t, 5);        /* z^(2^255 - 32) */
+  zn__fe64_mul(out, t, z11); /* z^(2^255 - 21) */
+}
+
+/* One step of §5's ladder on (x2 : z2) and (x3 : z3), x1 the input, in
+ * tls13_x25519.c's order (independent products side by side: 44 us a
+ * ladder in the order of §5, 34 us in this one, at -O3). */
+static void ladder_step(zn__fe64 x2, zn__fe64 z2, zn__fe64 x3, zn__fe64 z3,
+                        const zn__fe64 x1) {
+  zn__fe64 a, aa, b, bb, e, c, d, da, cb, s, t;
+  zn__fe64_add(a, x2, z2);
+  zn__fe64_sub(b, x2, z2);
+  zn__fe64_add(c, x3, z3);
+  zn__fe64_sub(d, x3, z3);
+  zn__fe64_mul(da, d, a);
+  zn__fe64_mul(cb, c, b);
+  zn__fe64_sq(aa, a);
+  zn__fe64_sq(bb, b);
+  zn__fe64_sub(t, da, cb);
+  zn__fe64_add(s, da, cb);
+  zn__fe64_sq(t, t);
+  zn__fe64_sub(e, aa, bb);
+  zn__fe64_sq(x3, s);
+  zn__fe64_mul_a24_add(s, e, aa);
+  zn__fe64_mul(x2, aa, bb);
+  zn__fe64_mul(z3, x1, t);
+  zn__fe64_mul(z2, e, s);
+}
+
+void zn__x25519_adx(uint8_t out[32], const uint8_t scalar[32],
+                    const uint8_t point[32]) {
+  uint8_t k[32];
+  zn__x25519_clamp(k, scalar);
+  zn__fe64 x1, x2 = {1}, z2 = {0}, x3, z3 = {1};
+  zn__fe64_frombytes(x1, point);
+  memcpy(x3, x1, sizeof(x3));
+  uint64_t swap = 0;
+  for (int i = 254; i >= 0; i--) {
+    uint64_t bit = (uint64_t)(k[i >> 3] >> (i & 7)) & 1;
+    swap ^= bit;
+    zn__fe64_cswap(x2, x3, 0 - swap);
+    zn__fe64_cswap(z2, z3, 0 - swap);
+    swap = bit;
+    ladder_step(x2, z2, x3, z3, x1);
+  }
+  zn__fe64_cswap(x2, x3, 0 - swap);
+  zn__fe64_cswap(z2, z3, 0 - swap);
+  fe64_invert(z2, z2);
+  zn__fe64_mul(x2, x2, z2);
+  zn__fe64_tobytes(out, x2);
+  memset(k, 0, sizeof(k));
+}
+
+/* ---- the base point, on edwards25519 (as tls13_x25519.c) ---- */
+
+/* Extended coordinates: x = X/Z, y = Y/Z, x * y = T/Z. */
+struct ge64_ext {
+  zn__fe64 x, y, z, t;
+};
+
+/* An affine point ready to be added: y + x, y - x, 2 * d * x * y. */
+struct ge64_prep {
+  zn__fe64 ypx, ymx, xy2d;
+};
+
+/* r = p + q, RFC 8032 §5.1.4's addition with q's Z = 1: complete, so p
+ * may be the identity or q. */
+static void ge64_madd(struct ge64_ext *r, const struct ge64_ext *p,
+                      const struct ge64_prep *q) {
+  zn__fe64 a, b, c, d, e, f, g, h;
+  zn__fe64_sub(a, p->y, p->x);
+  zn__fe64_mul(a, a, q->ymx);
+  zn__fe64_add(b, p->y, p->x);
+  zn__fe64_mul(b, b, q->ypx);
+  zn__fe64_mul(c, p->t, q->xy2d);
+  zn__fe64_add(d, p->z, p->z);
+  zn__fe64_sub(e, b, a);
+  zn__fe64_sub(f, d, c);
+  zn__fe64_add(g, d, c);
+  zn__fe64_add(h, b, a);
+  zn__fe64_mul(r->x, e, f);
+  zn__fe64_mul(r->y, g, h);
+  zn__fe64_mul(r->t, e, h);
+  zn__fe64_mul(r->z, f, g);
+}
+
+/* r = 2p, RFC 8032 §5.1.4's doubling. */
+static void ge64_double(struct ge64_ext *r, const struct ge64_ext *p) {
+  zn__fe64 a, b, c, e, f, g, h;
+  zn__fe64_sq(a, p->x);
+  zn__fe64_sq(b, p->y);
+  zn__fe64_sq(c, p->z);
+  zn__fe64_add(c, c, c);
+  zn__fe64_add(h, a, b);
+  zn__fe64_add(e, p->x, p->y);
+  zn__fe64_sq(e, e);
+  zn__fe64_sub(e, h, e);
+  zn__fe64_sub(g, a, b);
+  zn__fe64_add(f, c, g);
+  zn__fe64_mul(r->x, e, f);
+  zn__fe64_mul(r->y, g, h);
+  zn__fe64_mul(r->t, e, h);
+  zn__fe64_mul(r->z, f, g);
+}
+
+/* q = e * 256^row * B for a digit e in [-8, 8], every entry of the row
+ * read and one kept by masks, then negated by masks (tls13_x25519.c's
+ * select_multiple; the table's words are this file's elements as they
+ * are). */
+static void select_multiple(struct ge64_prep *q, int row, int8_t e) {
+  static const zn__fe64 zero = {0};
+  uint64_t neg = (uint64_t)(uint8_t)e >> 7;
+  uint64_t mag = (((uint64_t)(uint8_t)e ^ (0 - neg)) + neg) & 0xff;
+  uint64_t k[8], w[12];
+  for (int j = 0; j < 8; j++)
+    k[j] = zn__fe_opaque(zn__x25519_equal_mask(mag, (uint64_t)j + 1));
+  const uint64_t(*r)[12] = zn__x25519_base_rows[row];
+  /* The eight terms written out: as a loop over j, gcc 12 at -O2 kept
+   * it (-O3 unrolls and vectorises it), a key share 1 us slower. */
+  for (int i = 0; i < 12; i++)
+    w[i] = (k[0] & r[0][i]) | (k[1] & r[1][i]) | (k[2] & r[2][i]) |
+           (k[3] & r[3][i]) | (k[4] & r[4][i]) | (k[5] & r[5][i]) |
+           (k[6] & r[6][i]) | (k[7] & r[7][i]);
+  uint64_t none = zn__fe_opaque(zn__x25519_equal_mask(mag, 0)) & 1;
+  w[0] |= none;
+  w[4] |= none;
+  memcpy(q->ypx, w, sizeof(q->ypx));
+  memcpy(q->ymx, w + 4, sizeof(q->ymx));
+  memcpy(q->xy2d, w + 8, sizeof(q->xy2d));
+  zn__fe64 minus;
+  zn__fe64_sub(minus, zero, q->xy2d);
+  zn__fe64_cswap(q->ypx, q->ymx, 0 - neg);
+  zn__fe64_cmov(q->xy2d, minus, 0 - neg);
+}
+
+void zn__x25519_base_adx(uint8_t out[32], const uint8_t scalar[32]) {
+  uint8_t k[32];
+  int8_t e[64];
+  zn__x25519_clamp(k, scalar);
+  zn__x25519_recode(e, k);
+  struct ge64_ext p = {.y = {1}, .z = {1}};
+  struct ge64_prep q;
+  for (int i = 1; i < 64; i += 2) {
+    select_multiple(&q, i / 2, e[i]);
+    ge64_madd(&p, &p, &q);
+  }
+  for (int i = 0; i < 4; i++)
+    ge64_double(&p, &p);
+  for (int i = 0; i < 64; i += 2) {
+    select_multiple(&q, i / 2, e[i]);
+    ge64_madd(&p, &p, &q);
+  }
+  /* §4.1's map, u = (1 + y) / (1 - y) (tls13_x25519.c says why Z = Y
+   * cannot happen). */
+  zn__fe64 num, den;
+  zn__fe64_add(num, p.z, p.y);
+  zn__fe64_sub(den, p.z, p.y);
+  fe64_invert(den, den);
+  zn__fe64_mul(num, num, den);
+  zn__fe64_tobytes(out, num);
+  memset(k, 0, sizeof(k));
+  memset(e, 0, sizeof(e));
+}
