@@ -333,6 +333,8 @@ static bool seconds(struct cur *c, int64_t *us) {
   int digits = 0;
   bool any = false;
   while (isdigit((unsigned char)*s)) {
+    if (whole > (INT64_MAX / 1000000 - 9) / 10)
+      return false; /* no script waits 2^63 microseconds */
     whole = whole * 10 + (*s - '0');
     s++;
     any = true;
