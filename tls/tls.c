@@ -1467,6 +1467,11 @@ static int start_session(const struct zn_tls_config *cfg, enum zn_tls_role role,
   zn_timer_init(&t->kick, kick_fire);
   zn_timer_init(&t->deadline, deadline_fire);
   zn_tcp_set_callbacks(c, &tls_tcp_callbacks, t);
+  /* Records are written corked (cork_begin): what is left at cork_end is
+   * the end of a flight or an answer, not to be held by Nagle for the
+   * ACK of the last one (a client's request after its Finished waited
+   * out a server's delayed ACK: 40 ms). */
+  zn_tcp_set_nodelay(c, true);
   count(t, ZN_TLS_STAT_sessions, 1);
   start_deadline(t, DL_HANDSHAKE, cfg->handshake_timeout_ms);
   pump(t);

@@ -661,7 +661,11 @@ void zn_tls_bufpool_get_info(const struct zn_tls_bufpool *bp,
  * aligns).  The session takes c's callbacks (c's userdata stays the
  * caller's), so c's events become the stream's; mem is the session's
  * until on_closed has returned, and c is the session's to close: use the
- * stream only.  *out is mem: the stream is the start of the block.  cb and arg
+ * stream only.  The session turns Nagle's algorithm off on c (TCP_NODELAY):
+ * it corks c while it writes records, so what leaves at the end is whole,
+ * and a short record held for an ACK the peer delays would stall a
+ * request behind the handshake's last flight by the peer's delayed-ACK
+ * time.  *out is mem: the stream is the start of the block.  cb and arg
  * are the stream's callbacks (both may be NULL: none).  Errors: ZN_EINVAL (cfg
  * invalid, not a server configuration, mem misaligned), ZN_ENOMEM (len too
  * small), ZN_ENOTCONN (c is not established); on error c and mem are the

@@ -184,6 +184,40 @@ ZT_TEST(test_no_tickets_from_server) {
   env_free(&v);
 }
 
+/* A client that writes a millisecond after it is open (its Finished
+ * gone in a segment of its own), to a server that sends nothing after
+ * the handshake (no tickets): the request is not held by Nagle for the
+ * server's delayed ACK of the Finished (40 ms); the echo is back at
+ * once.  With tickets, the ticket's segment ACKs it anyway. */
+static void request_after_open(bool tickets) {
+  static const uint8_t req[100];
+  struct resume_env v;
+  env_init(&v, 3600);
+  if (!tickets)
+    v.t.scfg.tickets = NULL;
+  tf_rx(&v.t.srv, 256);
+  tf_rx(&v.t.cli, 256);
+  v.t.srv.echo = true;
+  ZT_EQ(tf_connect(&v.t, "localhost"), ZN_OK);
+  for (int i = 0; i < 2000 && v.t.cli.opened == 0; i++)
+    tf_run(&v.t, ZN_US(100));
+  ZT_REQUIRE(v.t.cli.opened == 1);
+  tf_run(&v.t, ZN_MS(1));
+  ZT_EQ(zn_stream_write(v.t.cli.s, req, sizeof(req)), (long)sizeof(req));
+  int i;
+  for (i = 0; i < 2000 && v.t.cli.rx_len < sizeof(req); i++)
+    tf_run(&v.t, ZN_US(100));
+  printf("# tickets %s: the echo after %d.%d ms\n", tickets ? "on" : "off",
+         i / 10, i % 10);
+  ZT_CHECK(i <= 20);
+  env_free(&v);
+}
+
+ZT_TEST(test_request_after_open_not_held) {
+  request_after_open(false);
+  request_after_open(true);
+}
+
 /* ---- the store ---- */
 
 static void ticket(struct zn__tls13_resume_ticket *t, uint8_t tag,
@@ -250,6 +284,7 @@ int main(void) {
   ZT_RUN(test_ticket_refused_gives_full_handshake);
   ZT_RUN(test_ticket_bound_to_its_hash);
   ZT_RUN(test_no_tickets_from_server);
+  ZT_RUN(test_request_after_open_not_held);
   ZT_RUN(test_store_oldest_out_newest_offered);
   ZT_RUN(test_store_init_checked);
   return zt_done();
