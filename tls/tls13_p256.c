@@ -6,8 +6,9 @@
  * the generator on this machine, and an ECDSA signature spends most of
  * its time there.
  *
- * Field.  Integers mod p in Montgomery form (tls13_u256.h), always
- * reduced below p, so equality is equality of limbs.
+ * Field.  Integers mod p in Montgomery form (tls13_u256.h, its products
+ * specialised to p), always reduced below p, so equality is equality of
+ * limbs.
  *
  * Points.  Homogeneous projective coordinates (X : Y : Z), x = X/Z and
  * y = Y/Z, the point at infinity (0 : 1 : 0), with the complete formulas
@@ -80,7 +81,10 @@ static const uint8_t p256_n_enc[32] = {
 
 /* ---- the field ---- */
 
-static void fe_mul(fe r, const fe a, const fe b) { mont_mul(r, a, b, &p256_p); }
+/* The field's products: tls13_u256.h's, specialised to p. */
+static void fe_mul(fe r, const fe a, const fe b) { mont_mul_p256(r, a, b); }
+
+static void fe_sqr(fe r, const fe a) { mont_sqr_p256(r, a); }
 
 static void fe_add(fe r, const fe a, const fe b) { mod_add(r, a, b, &p256_p); }
 
@@ -90,7 +94,7 @@ static void fe_sub(fe r, const fe a, const fe b) { mod_sub(r, a, b, &p256_p); }
 static void fe_sqr_n(fe r, const fe a, int n) {
   memcpy(r, a, sizeof(fe));
   for (int i = 0; i < n; i++)
-    fe_mul(r, r, r);
+    fe_sqr(r, r);
 }
 
 /* r = a^(p - 2) = 1/a (0 for 0), Fermat.  p - 2 is, from its top bit,
@@ -243,9 +247,9 @@ static void point_add_affine(struct p256_point *r, const struct p256_point *p,
 /* Algorithm 6: r = 2p, for any point. */
 static void point_double(struct p256_point *r, const struct p256_point *p) {
   fe t0, t1, t2, t3, x3, y3, z3;
-  fe_mul(t0, p->x, p->x);
-  fe_mul(t1, p->y, p->y);
-  fe_mul(t2, p->z, p->z);
+  fe_sqr(t0, p->x);
+  fe_sqr(t1, p->y);
+  fe_sqr(t2, p->z);
   fe_mul(t3, p->x, p->y);
   fe_add(t3, t3, t3);
   fe_mul(z3, p->x, p->z);
@@ -289,13 +293,13 @@ static void point_double(struct p256_point *r, const struct p256_point *p) {
  * a point of order 2 (P-256 has none). */
 static void point_double4(struct p256_point *r, const struct p256_point *p) {
   fe x, y, z, delta, gamma, beta, alpha, t;
-  fe_mul(t, p->z, p->z); /* projective to Jacobian */
+  fe_sqr(t, p->z); /* projective to Jacobian */
   fe_mul(x, p->x, p->z);
   fe_mul(y, p->y, t);
   memcpy(z, p->z, sizeof(fe));
   for (int i = 0; i < 4; i++) {
-    fe_mul(delta, z, z);
-    fe_mul(gamma, y, y);
+    fe_sqr(delta, z);
+    fe_sqr(gamma, y);
     fe_mul(beta, x, gamma);
     fe_sub(t, x, delta); /* alpha = 3 (x - delta) (x + delta) */
     fe_add(alpha, x, delta);
@@ -303,23 +307,23 @@ static void point_double4(struct p256_point *r, const struct p256_point *p) {
     fe_add(t, alpha, alpha);
     fe_add(alpha, t, alpha);
     fe_add(z, y, z); /* z3 = (y + z)^2 - gamma - delta */
-    fe_mul(z, z, z);
+    fe_sqr(z, z);
     fe_sub(z, z, gamma);
     fe_sub(z, z, delta);
     fe_add(beta, beta, beta); /* 4 beta */
     fe_add(beta, beta, beta);
-    fe_mul(x, alpha, alpha); /* x3 = alpha^2 - 8 beta */
+    fe_sqr(x, alpha); /* x3 = alpha^2 - 8 beta */
     fe_sub(x, x, beta);
     fe_sub(x, x, beta);
     fe_sub(t, beta, x); /* y3 = alpha (4 beta - x3) - 8 gamma^2 */
     fe_mul(y, alpha, t);
-    fe_mul(gamma, gamma, gamma);
+    fe_sqr(gamma, gamma);
     fe_add(gamma, gamma, gamma);
     fe_add(gamma, gamma, gamma);
     fe_add(gamma, gamma, gamma);
     fe_sub(y, y, gamma);
   }
-  fe_mul(t, z, z); /* Jacobian to projective */
+  fe_sqr(t, z); /* Jacobian to projective */
   fe_mul(r->z, t, z);
   fe_mul(r->x, x, z);
   memcpy(r->y, y, sizeof(fe));
@@ -363,8 +367,8 @@ static bool point_decode(struct p256_point *r, const uint8_t *in, size_t len) {
   mont_in(r->y, y, &p256_p);
   memcpy(r->z, fe_one, sizeof(fe));
   fe lhs, rhs, t;
-  fe_mul(lhs, r->y, r->y);
-  fe_mul(rhs, r->x, r->x);
+  fe_sqr(lhs, r->y);
+  fe_sqr(rhs, r->x);
   fe_mul(rhs, rhs, r->x);
   fe_add(t, r->x, r->x);
   fe_add(t, t, r->x);
