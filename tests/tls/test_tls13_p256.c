@@ -427,6 +427,36 @@ ZT_TEST(test_muladd_matches_m31) {
 /* The point at infinity's encoding, as mulgen writes it. */
 static const uint8_t infinity[65] = {4};
 
+/* mulgen's last addition is complete because it can meet the cases
+ * the others cannot: k = 30 2^252 - n has digits whose sum below the
+ * top one equals the top one's term mod n, so the last addition
+ * doubles; k = 0 (and n) cancels (test_scalar_edges). */
+ZT_TEST(test_mulgen_last_addition_doubles) {
+  struct blob k =
+      B("e0000000ffffffff00000000000000004319055258e8617b0c46353d039cdaaf");
+  uint8_t ours[65], theirs[65];
+  ZT_EQU(zn__tls_ec.mulgen(ours, k.b, 32, P256), 65);
+  ZT_EQU(m31->mulgen(theirs, k.b, 32, P256), 65);
+  SAME_POINT(ours, theirs);
+}
+
+/* mul's last addition likewise: k = n - 2 is odd, its last digit -1,
+ * so the digits above it sum to (n - 1) / 16 and the last addition is
+ * -P + -P, a doubling. */
+ZT_TEST(test_mul_last_addition_doubles) {
+  struct blob n = B(n_hex);
+  uint8_t k[32], p[65], ours[65], theirs[65];
+  be_sub(k, n.b, (const uint8_t[32]){[31] = 2});
+  for (int i = 0; i < 20; i++) {
+    rnd_point(p);
+    memcpy(ours, p, 65);
+    memcpy(theirs, p, 65);
+    ZT_EQU(zn__tls_ec.mul(ours, 65, k, 32, P256), 1);
+    ZT_EQU(m31->mul(theirs, 65, k, 32, P256), 1);
+    SAME_POINT(ours, theirs);
+  }
+}
+
 /* mulgen and mul with scalars 0, 1, 2, n - 1, n, n + 1, all ones (= 2^256
  * - 1 - n mod n), empty, and longer than 32 bytes. */
 ZT_TEST(test_scalar_edges) {
@@ -726,6 +756,8 @@ int main(void) {
   ZT_RUN(test_mulgen_matches_m31);
   ZT_RUN(test_mul_matches_m31);
   ZT_RUN(test_muladd_matches_m31);
+  ZT_RUN(test_mulgen_last_addition_doubles);
+  ZT_RUN(test_mul_last_addition_doubles);
   ZT_RUN(test_scalar_edges);
   ZT_RUN(test_muladd_doubles_and_cancels);
   ZT_RUN(test_bad_points_refused);
