@@ -113,8 +113,14 @@ static void sc_invert(uint64_t r[4], const uint64_t a[4]) {
   mont_mul(acc, acc, x32, &p256_n);
   sc_pow_low(acc, t);
   memcpy(r, acc, sizeof(acc));
+  /* Powers of the nonce, as secret as it. */
   memset(t, 0, sizeof(t));
   memset(acc, 0, sizeof(acc));
+  memset(a2, 0, sizeof(a2));
+  memset(x2, 0, sizeof(x2));
+  memset(x4, 0, sizeof(x4));
+  memset(x8, 0, sizeof(x8));
+  memset(x16, 0, sizeof(x16));
   memset(x32, 0, sizeof(x32));
 }
 
