@@ -6,17 +6,22 @@
  * the generator on this machine, and an ECDSA signature spends most of
  * its time there.
  *
- * Field.  Integers mod p in Montgomery form (tls13_u256.h), always
- * reduced below p, so equality is equality of limbs.
+ * Field.  Integers mod p in Montgomery form (tls13_u256.h, its products
+ * specialised to p), always reduced below p, so equality is equality of
+ * limbs.
  *
  * Points.  Homogeneous projective coordinates (X : Y : Z), x = X/Z and
  * y = Y/Z, the point at infinity (0 : 1 : 0), with the complete formulas
  * of Renes, Costello and Batina, "Complete addition formulas for prime
- * order elliptic curves" (EUROCRYPT 2016), Algorithms 4, 5 and 6 (a = -3):
+ * order elliptic curves" (EUROCRYPT 2016), Algorithms 4 and 5 (a = -3):
  * one formula for every pair of points, equal, opposite or at infinity,
  * so no step branches on which case it meets.  Algorithm 5 (mixed, the
  * second point affine) is complete but for an affine point at infinity,
- * which the tables never hold.
+ * which the tables never hold.  Inside mulgen and mul, where the sizes of
+ * the partial sums rule out the exceptional cases of every addition but
+ * the last, Jacobian coordinates (x = X/Z^2, y = Y/Z^3) and the cheaper
+ * incomplete formulas of Bernstein and Lange's Explicit-Formulas
+ * Database; the last addition is complete.
  *
  * Scalars.  Reduced mod n, then made odd (k, or n - k and the result
  * negated: n is odd), then written as 64 odd signed digits of 4 bits,
@@ -26,8 +31,10 @@
  *
  * mulgen: p256_comb (tls13_p256_table.h, written by tls13_p256_table.py)
  * holds (2j + 1) 16^i G for every window i, so k G is 64 mixed additions
- * and no doubling.  mul: a table of P, 3P, ..., 15P, then four doublings
- * and one addition per digit.  muladd: both, then one complete addition;
+ * and no doubling (mulgen_point says why the first 63 may be
+ * incomplete).  mul: a table of P, 3P, ..., 15P, then four doublings and
+ * one addition per digit (mul_point says why all but the last may be
+ * incomplete).  muladd: both, then one complete addition;
  * its inputs are public, the constant-time code serves it.
  *
  * Constant time.  No branch and no memory address depends on a scalar or
@@ -80,7 +87,10 @@ static const uint8_t p256_n_enc[32] = {
 
 /* ---- the field ---- */
 
-static void fe_mul(fe r, const fe a, const fe b) { mont_mul(r, a, b, &p256_p); }
+/* The field's products: tls13_u256.h's, specialised to p. */
+static void fe_mul(fe r, const fe a, const fe b) { mont_mul_p256(r, a, b); }
+
+static void fe_sqr(fe r, const fe a) { mont_sqr_p256(r, a); }
 
 static void fe_add(fe r, const fe a, const fe b) { mod_add(r, a, b, &p256_p); }
 
@@ -90,7 +100,7 @@ static void fe_sub(fe r, const fe a, const fe b) { mod_sub(r, a, b, &p256_p); }
 static void fe_sqr_n(fe r, const fe a, int n) {
   memcpy(r, a, sizeof(fe));
   for (int i = 0; i < n; i++)
-    fe_mul(r, r, r);
+    fe_sqr(r, r);
 }
 
 /* r = a^(p - 2) = 1/a (0 for 0), Fermat.  p - 2 is, from its top bit,
@@ -143,11 +153,6 @@ struct p256_point {
 struct p256_affine {
   fe x, y; /* Montgomery form; never the point at infinity */
 };
-
-static void point_infinity(struct p256_point *r) {
-  memset(r, 0, sizeof(*r));
-  memcpy(r->y, fe_one, sizeof(fe));
-}
 
 /* Algorithm 4: r = p + q, for any two points. */
 static void point_add(struct p256_point *r, const struct p256_point *p,
@@ -240,89 +245,109 @@ static void point_add_affine(struct p256_point *r, const struct p256_point *p,
   fe_add(r->z, z3, t1);
 }
 
-/* Algorithm 6: r = 2p, for any point. */
-static void point_double(struct p256_point *r, const struct p256_point *p) {
-  fe t0, t1, t2, t3, x3, y3, z3;
-  fe_mul(t0, p->x, p->x);
-  fe_mul(t1, p->y, p->y);
-  fe_mul(t2, p->z, p->z);
-  fe_mul(t3, p->x, p->y);
-  fe_add(t3, t3, t3);
-  fe_mul(z3, p->x, p->z);
-  fe_add(z3, z3, z3);
-  fe_mul(y3, fe_b, t2);
-  fe_sub(y3, y3, z3);
-  fe_add(x3, y3, y3);
-  fe_add(y3, x3, y3);
-  fe_sub(x3, t1, y3);
-  fe_add(y3, t1, y3);
-  fe_mul(y3, x3, y3);
-  fe_mul(x3, x3, t3);
-  fe_add(t3, t2, t2);
-  fe_add(t2, t2, t3);
-  fe_mul(z3, fe_b, z3);
-  fe_sub(z3, z3, t2);
-  fe_sub(z3, z3, t0);
-  fe_add(t3, z3, z3);
-  fe_add(z3, z3, t3);
-  fe_add(t3, t0, t0);
-  fe_add(t0, t3, t0);
-  fe_sub(t0, t0, t2);
-  fe_mul(t0, t0, z3);
-  fe_add(y3, y3, t0);
-  fe_mul(t0, p->y, p->z);
-  fe_add(t0, t0, t0);
-  fe_mul(z3, t0, z3);
-  fe_sub(r->x, x3, z3);
-  memcpy(r->y, y3, sizeof(fe));
-  fe_mul(z3, t0, t1);
-  fe_add(z3, z3, z3);
-  fe_add(r->z, z3, z3);
+/* Jacobian coordinates to homogeneous ones, in place: (X Z : Y : Z^3). */
+static void jac_to_projective(struct p256_point *p) {
+  fe t;
+  fe_sqr(t, p->z);
+  fe_mul(p->x, p->x, p->z);
+  fe_mul(p->z, t, p->z);
 }
 
-/* r = 16 p by four doublings in Jacobian coordinates (x = X/Z^2,
- * y = Y/Z^3; "dbl-2001-b" of Bernstein and Lange's Explicit-Formulas
- * Database, a = -3): 3 multiplications and 5 squarings each against
- * Algorithm 6's 13, and the way there and back, (X Z : Y Z^2 : Z) and
- * (X Z : Y : Z^3), 3 each.  These formulas fail only where 2Y Z = 0:
- * at infinity (none of mul_point's doublings meets it: see there) and at
- * a point of order 2 (P-256 has none). */
-static void point_double4(struct p256_point *r, const struct p256_point *p) {
-  fe x, y, z, delta, gamma, beta, alpha, t;
-  fe_mul(t, p->z, p->z); /* projective to Jacobian */
-  fe_mul(x, p->x, p->z);
-  fe_mul(y, p->y, t);
-  memcpy(z, p->z, sizeof(fe));
-  for (int i = 0; i < 4; i++) {
-    fe_mul(delta, z, z);
-    fe_mul(gamma, y, y);
-    fe_mul(beta, x, gamma);
-    fe_sub(t, x, delta); /* alpha = 3 (x - delta) (x + delta) */
-    fe_add(alpha, x, delta);
-    fe_mul(alpha, t, alpha);
-    fe_add(t, alpha, alpha);
-    fe_add(alpha, t, alpha);
-    fe_add(z, y, z); /* z3 = (y + z)^2 - gamma - delta */
-    fe_mul(z, z, z);
-    fe_sub(z, z, gamma);
-    fe_sub(z, z, delta);
-    fe_add(beta, beta, beta); /* 4 beta */
-    fe_add(beta, beta, beta);
-    fe_mul(x, alpha, alpha); /* x3 = alpha^2 - 8 beta */
-    fe_sub(x, x, beta);
-    fe_sub(x, x, beta);
-    fe_sub(t, beta, x); /* y3 = alpha (4 beta - x3) - 8 gamma^2 */
-    fe_mul(y, alpha, t);
-    fe_mul(gamma, gamma, gamma);
-    fe_add(gamma, gamma, gamma);
-    fe_add(gamma, gamma, gamma);
-    fe_add(gamma, gamma, gamma);
-    fe_sub(y, y, gamma);
-  }
-  fe_mul(t, z, z); /* Jacobian to projective */
-  fe_mul(r->z, t, z);
-  fe_mul(r->x, x, z);
-  memcpy(r->y, y, sizeof(fe));
+/* r = p + q, p in Jacobian coordinates, q affine: "madd-2004-hmv" of
+ * Bernstein and Lange's Explicit-Formulas Database, 8 multiplications,
+ * 3 squarings and 7 additions against Algorithm 5's 13 multiplications
+ * and 22 additions.  Not complete: wrong where p = q or p = -q (H = 0)
+ * and where p is at infinity, none of which mulgen_point meets (see
+ * there).  r may be p. */
+static void jac_add_affine(struct p256_point *r, const struct p256_point *p,
+                           const struct p256_affine *q) {
+  fe t1, t2, t3, t4, x3;
+  fe_sqr(t1, p->z);
+  fe_mul(t2, t1, p->z);
+  fe_mul(t1, t1, q->x);
+  fe_mul(t2, t2, q->y);
+  fe_sub(t1, t1, p->x); /* H = x2 Z1^2 - X1 */
+  fe_sub(t2, t2, p->y); /* R = y2 Z1^3 - Y1 */
+  fe_mul(r->z, p->z, t1);
+  fe_sqr(t4, t1);
+  fe_mul(t3, t4, t1);   /* H^3 */
+  fe_mul(t4, t4, p->x); /* X1 H^2 */
+  fe_add(t1, t4, t4);
+  fe_sqr(x3, t2); /* X3 = R^2 - H^3 - 2 X1 H^2 */
+  fe_sub(x3, x3, t1);
+  fe_sub(x3, x3, t3);
+  fe_sub(t4, t4, x3); /* Y3 = R (X1 H^2 - X3) - Y1 H^3 */
+  fe_mul(t4, t4, t2);
+  fe_mul(t3, t3, p->y);
+  fe_sub(r->y, t4, t3);
+  memcpy(r->x, x3, sizeof(fe));
+}
+
+/* p = 2p in Jacobian coordinates ("dbl-2001-b" of the Explicit-Formulas
+ * Database, a = -3): 3 multiplications and 5 squarings against
+ * Algorithm 6's 13.  Wrong only where 2Y Z = 0: at infinity (mul_point
+ * never doubles it: see there) and at a point of order 2 (P-256 has
+ * none). */
+static void jac_double(struct p256_point *p) {
+  fe delta, gamma, beta, alpha, t;
+  fe_sqr(delta, p->z);
+  fe_sqr(gamma, p->y);
+  fe_mul(beta, p->x, gamma);
+  fe_sub(t, p->x, delta); /* alpha = 3 (x - delta) (x + delta) */
+  fe_add(alpha, p->x, delta);
+  fe_mul(alpha, t, alpha);
+  fe_add(t, alpha, alpha);
+  fe_add(alpha, t, alpha);
+  fe_add(p->z, p->y, p->z); /* z3 = (y + z)^2 - gamma - delta */
+  fe_sqr(p->z, p->z);
+  fe_sub(p->z, p->z, gamma);
+  fe_sub(p->z, p->z, delta);
+  fe_add(beta, beta, beta); /* 4 beta */
+  fe_add(beta, beta, beta);
+  fe_sqr(p->x, alpha); /* x3 = alpha^2 - 8 beta */
+  fe_sub(p->x, p->x, beta);
+  fe_sub(p->x, p->x, beta);
+  fe_sub(t, beta, p->x); /* y3 = alpha (4 beta - x3) - 8 gamma^2 */
+  fe_mul(p->y, alpha, t);
+  fe_sqr(gamma, gamma);
+  fe_add(gamma, gamma, gamma);
+  fe_add(gamma, gamma, gamma);
+  fe_add(gamma, gamma, gamma);
+  fe_sub(p->y, p->y, gamma);
+}
+
+/* r = p + q, both in Jacobian coordinates: "add-1998-cmo-2" of the
+ * Explicit-Formulas Database, 12 multiplications, 4 squarings and 7
+ * additions against Algorithm 4's 14 multiplications and 22 additions.
+ * Not complete, as jac_add_affine: wrong where p = +-q or either is at
+ * infinity, which mul_point never meets (see there).  r may be p or q. */
+static void jac_add(struct p256_point *r, const struct p256_point *p,
+                    const struct p256_point *q) {
+  fe z1z1, z2z2, u1, u2, s1, s2, h, hh, hhh, rr, v, x3;
+  fe_sqr(z1z1, p->z);
+  fe_sqr(z2z2, q->z);
+  fe_mul(u1, p->x, z2z2);
+  fe_mul(u2, q->x, z1z1);
+  fe_mul(s1, q->z, z2z2);
+  fe_mul(s1, s1, p->y); /* Y1 Z2^3 */
+  fe_mul(s2, p->z, z1z1);
+  fe_mul(s2, s2, q->y); /* Y2 Z1^3 */
+  fe_sub(h, u2, u1);
+  fe_sqr(hh, h);
+  fe_mul(hhh, h, hh);
+  fe_sub(rr, s2, s1);
+  fe_mul(v, u1, hh);
+  fe_sqr(x3, rr); /* X3 = r^2 - H^3 - 2 V */
+  fe_sub(x3, x3, hhh);
+  fe_sub(x3, x3, v);
+  fe_sub(x3, x3, v);
+  fe_mul(r->z, p->z, q->z); /* Z3 = Z1 Z2 H */
+  fe_mul(r->z, r->z, h);
+  fe_sub(v, v, x3); /* Y3 = r (V - X3) - S1 H^3 */
+  fe_mul(v, v, rr);
+  fe_mul(s1, s1, hhh);
+  fe_sub(r->y, v, s1);
+  memcpy(r->x, x3, sizeof(fe));
 }
 
 /* All ones if p is the point at infinity (Z = 0). */
@@ -363,8 +388,8 @@ static bool point_decode(struct p256_point *r, const uint8_t *in, size_t len) {
   mont_in(r->y, y, &p256_p);
   memcpy(r->z, fe_one, sizeof(fe));
   fe lhs, rhs, t;
-  fe_mul(lhs, r->y, r->y);
-  fe_mul(rhs, r->x, r->x);
+  fe_sqr(lhs, r->y);
+  fe_sqr(rhs, r->x);
   fe_mul(rhs, rhs, r->x);
   fe_add(t, r->x, r->x);
   fe_add(t, t, r->x);
@@ -470,19 +495,34 @@ static void comb_select(struct p256_affine *r, int w, uint64_t idx,
   fe_cneg(r->y, neg);
 }
 
-/* r = k G for any k below 2^256. */
+/* r = k G for any k below 2^256: k's digits d_i (scalar_recode) are
+ * added up, d_i 16^i G from window i of the comb.  All but the last
+ * addition are Jacobian and incomplete (jac_add_affine), which is safe
+ * because of the digits' sizes: before window i (1 <= i <= 62) is added,
+ * r is S G for S = sum of d_j 16^j over j < i, so |S| <= 16^i - 1 and
+ * S != 0 (|d_(i-1)| 16^(i-1) exceeds the rest); r = +-d_i 16^i G would
+ * need S -+ d_i 16^i = 0 mod n, but that number is not zero (|d_i| 16^i
+ * exceeds |S|) and its size is below 16^(i+1) <= 2^252 < n.  The last addition,
+ * of window 63, can meet those cases (k = 0 mod n sums to infinity; some k
+ * double): it is Algorithm 5, complete. */
 static void mulgen_point(struct p256_point *r, const uint64_t k[4]) {
   uint64_t kk[4];
   memcpy(kk, k, sizeof(kk));
   uint64_t negate = scalar_make_odd(kk);
   struct p256_digits d;
   scalar_recode(&d, kk);
-  point_infinity(r);
   struct p256_affine a;
-  for (int i = 0; i < 64; i++) {
+  comb_select(&a, 0, d.idx[0], d.neg[0]);
+  memcpy(r->x, a.x, sizeof(fe));
+  memcpy(r->y, a.y, sizeof(fe));
+  memcpy(r->z, fe_one, sizeof(fe));
+  for (int i = 1; i < 63; i++) {
     comb_select(&a, i, d.idx[i], d.neg[i]);
-    point_add_affine(r, r, &a);
+    jac_add_affine(r, r, &a);
   }
+  jac_to_projective(r);
+  comb_select(&a, 63, d.idx[63], d.neg[63]);
+  point_add_affine(r, r, &a);
   fe_cneg(r->y, negate);
   memset(kk, 0, sizeof(kk));
   memset(&d, 0, sizeof(d));
@@ -504,20 +544,33 @@ static void table_select(struct p256_point *r, const struct p256_point t[8],
   fe_cneg(r->y, neg);
 }
 
-/* r = k p for any k below 2^256 and any point p but infinity: fixed
- * windows of four bits over the odd multiples p, 3p, ..., 15p.  Before
- * digit i is added, r is v p for v the digits above it read as a number,
- * which is (k' >> 4(i + 1)) | 1 for the odd k' (scalar_recode): 1 <= v
- * < 2^252 < n, so r is never at infinity where point_double4 doubles it
- * (nor on the way: 8v < n).  Only the last addition can reach infinity
- * (k = 0 mod n), and it is complete. */
+/* t[j] = (2j + 1) p, Jacobian, for p affine (Z = 1, as point_decode
+ * leaves it) and not at infinity.  Each addition (2j - 1) p + 2p is
+ * between points neither equal, opposite nor at infinity (the
+ * multiples are below 16 and n is prime). */
+static void mul_table(struct p256_point t[8], const struct p256_point *p) {
+  struct p256_point twice = *p;
+  jac_double(&twice);
+  t[0] = *p;
+  for (int j = 1; j < 8; j++)
+    jac_add(&t[j], &t[j - 1], &twice);
+}
+
+/* r = k p for any k below 2^256 and any point p but infinity, p affine
+ * (Z = 1): fixed windows of four bits over the odd multiples p, 3p, ...,
+ * 15p, in Jacobian coordinates but for the last addition.  Before digit
+ * i is added, r is v p for v the digits above it read as a number, which
+ * is (k' >> 4(i + 1)) | 1 for the odd k' (scalar_recode): 1 <= v < 2^252
+ * < n, so r is never at infinity where jac_double doubles it (nor on the
+ * way: 8v < n).  The addition of digit i is 16v p + d_i p, and for i >= 1
+ * 16v +- d_i is neither zero nor n or above (16v < 2^252 and |d_i| <=
+ * 15 < 16v): jac_add meets no exceptional case.  The last addition can
+ * (k = 0 mod n sums to infinity, 16v - d_0 = n doubles): it is
+ * Algorithm 4, complete. */
 static void mul_point(struct p256_point *r, const struct p256_point *p,
                       const uint64_t k[4]) {
-  struct p256_point t[8], twice, a;
-  t[0] = *p;
-  point_double(&twice, p);
-  for (int j = 1; j < 8; j++)
-    point_add(&t[j], &t[j - 1], &twice);
+  struct p256_point t[8], a;
+  mul_table(t, p);
   uint64_t kk[4];
   memcpy(kk, k, sizeof(kk));
   uint64_t negate = scalar_make_odd(kk);
@@ -525,13 +578,19 @@ static void mul_point(struct p256_point *r, const struct p256_point *p,
   scalar_recode(&d, kk);
   table_select(r, t, d.idx[63], d.neg[63]);
   for (int i = 62; i >= 0; i--) {
-    point_double4(r, r);
+    for (int j = 0; j < 4; j++)
+      jac_double(r);
     table_select(&a, t, d.idx[i], d.neg[i]);
-    point_add(r, r, &a);
+    if (i > 0)
+      jac_add(r, r, &a);
   }
+  jac_to_projective(r); /* the last digit's addition, complete */
+  jac_to_projective(&a);
+  point_add(r, r, &a);
   fe_cneg(r->y, negate);
   memset(kk, 0, sizeof(kk));
   memset(&d, 0, sizeof(d));
+  memset(&a, 0, sizeof(a));
 }
 
 /* ---- br_ec_impl for P-256 ---- */

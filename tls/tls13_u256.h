@@ -2,7 +2,12 @@
  * 256-bit integers in four 64-bit limbs, least significant first, and
  * Montgomery arithmetic (R = 2^256) modulo an odd m below 2^256: the
  * field of P-256 (tls13_p256.c) and the order of its group (the ECDSA
- * signer, tls13_p256_ecdsa.c) share it.
+ * signer, tls13_p256_ecdsa.c) share it.  Products come two ways: mont_mul
+ * interleaves the product and the reduction (any m); mont_sqr and the
+ * _p256 functions form the 512-bit product first (a square costs 10
+ * multiplications of limbs, not 16) and then reduce it, for P-256's
+ * field prime with a reduction that needs one multiplication a limb
+ * instead of four.
  *
  * Constant time: no branch and no memory address depends on a limb's
  * value.  A choice is a mask, all ones or zero, made from a carry or a
@@ -198,6 +203,157 @@ static inline void mont_mul(uint64_t r[4], const uint64_t a[4],
   uint64_t borrow = u256_sub(d, t, md->m);
   /* t4:t >= m when t4 is set or the subtraction did not borrow. */
   u256_select(r, t, d, u256_mask(t4 | (borrow ^ 1)));
+}
+
+/* One row of a schoolbook product: t[0..4] += a bi, t[4] zero before
+ * (it takes the row's carry). */
+static inline void u256_mul_row(uint64_t t[5], const uint64_t a[4],
+                                uint64_t bi) {
+  uint64_t c = 0;
+  t[0] = u256_mac(a[0], bi, t[0], &c);
+  t[1] = u256_mac(a[1], bi, t[1], &c);
+  t[2] = u256_mac(a[2], bi, t[2], &c);
+  t[3] = u256_mac(a[3], bi, t[3], &c);
+  t[4] = c;
+}
+
+/* t = a b, 512 bits in eight limbs: four rows, one per limb of b.  (The
+ * rows are calls, not a loop, for the reason of u256_add.) */
+static inline __attribute__((always_inline)) void
+u256_mul_wide(uint64_t t[8], const uint64_t a[4], const uint64_t b[4]) {
+  t[0] = t[1] = t[2] = t[3] = 0;
+  u256_mul_row(t, a, b[0]);
+  u256_mul_row(t + 1, a, b[1]);
+  u256_mul_row(t + 2, a, b[2]);
+  u256_mul_row(t + 3, a, b[3]);
+}
+
+/* limb + limb + d + *carry: the limb of 2 t + d, the carry out (0 to 2)
+ * back in *carry. */
+static inline uint64_t u64_dbl_add(uint64_t limb, uint64_t d, uint64_t *carry) {
+  u128 v = (u128)limb + limb + d + *carry;
+  *carry = (uint64_t)(v >> 64);
+  return (uint64_t)v;
+}
+
+/* t = a^2, 512 bits: the six products a_i a_j (i < j) once, then
+ * doubled with the four squares a_i^2 added: 10 multiplications against
+ * u256_mul_wide's 16. */
+static inline __attribute__((always_inline)) void
+u256_sqr_wide(uint64_t t[8], const uint64_t a[4]) {
+  uint64_t c = 0;
+  uint64_t t1 = u256_mac(a[0], a[1], 0, &c);
+  uint64_t t2 = u256_mac(a[0], a[2], 0, &c);
+  uint64_t t3 = u256_mac(a[0], a[3], 0, &c);
+  uint64_t t4 = c;
+  c = 0;
+  t3 = u256_mac(a[1], a[2], t3, &c);
+  t4 = u256_mac(a[1], a[3], t4, &c);
+  uint64_t t5 = c;
+  c = 0;
+  t5 = u256_mac(a[2], a[3], t5, &c);
+  uint64_t t6 = c;
+  u128 s0 = (u128)a[0] * a[0], s1 = (u128)a[1] * a[1];
+  u128 s2 = (u128)a[2] * a[2], s3 = (u128)a[3] * a[3];
+  c = 0;
+  t[0] = (uint64_t)s0;
+  t[1] = u64_dbl_add(t1, (uint64_t)(s0 >> 64), &c);
+  t[2] = u64_dbl_add(t2, (uint64_t)s1, &c);
+  t[3] = u64_dbl_add(t3, (uint64_t)(s1 >> 64), &c);
+  t[4] = u64_dbl_add(t4, (uint64_t)s2, &c);
+  t[5] = u64_dbl_add(t5, (uint64_t)(s2 >> 64), &c);
+  t[6] = u64_dbl_add(t6, (uint64_t)s3, &c);
+  t[7] = (uint64_t)(s3 >> 64) + c; /* a^2 < 2^512: no carry out */
+}
+
+/* One step of Montgomery reduction of t (REDC: Montgomery, "Modular
+ * multiplication without trial division", 1985): t += q m 2^(64 i) with
+ * q such that limb i becomes zero.  Limb i + 4 takes *hc, the carry that
+ * the step before left above its own limbs, and the step's carry out
+ * goes back to *hc, for limb i + 5. */
+static inline void mont_redc_step(uint64_t t[8], int i, uint64_t *hc,
+                                  const struct u256_mod *md) {
+  uint64_t q = t[i] * md->m0inv, c = 0;
+  (void)u256_mac(q, md->m[0], t[i], &c);
+  t[i + 1] = u256_mac(q, md->m[1], t[i + 1], &c);
+  t[i + 2] = u256_mac(q, md->m[2], t[i + 2], &c);
+  t[i + 3] = u256_mac(q, md->m[3], t[i + 3], &c);
+  u128 v = (u128)t[i + 4] + c + *hc;
+  t[i + 4] = (uint64_t)v;
+  *hc = (uint64_t)(v >> 64);
+}
+
+/* r = t / R mod m for t below m R (a product of two values below m):
+ * four steps leave (t + Q m) / R below 2m, in t[4..7] and a carry; one
+ * subtraction ends it below m. */
+static inline __attribute__((always_inline)) void
+mont_redc(uint64_t r[4], uint64_t t[8], const struct u256_mod *md) {
+  uint64_t hc = 0;
+  mont_redc_step(t, 0, &hc, md);
+  mont_redc_step(t, 1, &hc, md);
+  mont_redc_step(t, 2, &hc, md);
+  mont_redc_step(t, 3, &hc, md);
+  uint64_t d[4];
+  uint64_t borrow = u256_sub(d, t + 4, md->m);
+  u256_select(r, t + 4, d, u256_mask(hc | (borrow ^ 1)));
+}
+
+/* r = a^2 / R mod m, a below m: mont_mul(r, a, a, md) with the cheaper
+ * product. */
+static inline void mont_sqr(uint64_t r[4], const uint64_t a[4],
+                            const struct u256_mod *md) {
+  uint64_t t[8];
+  u256_sqr_wide(t, a);
+  mont_redc(r, t, md);
+}
+
+/* P-256's field prime p = 2^256 - 2^224 + 2^192 + 2^96 - 1, whose shape
+ * makes its reduction cheap (mont_redc_p256). */
+static const uint64_t u256_p256[4] = {0xffffffffffffffff, 0x00000000ffffffff, 0,
+                                      0xffffffff00000001};
+
+/* mont_redc_step for p: q = t[i] (-1/p = 1 mod 2^64), and t + q p =
+ * (t - q) + q (p + 1), where t - q clears limb i without a borrow and
+ * p + 1 has two limbs that are not zero, 2^32 (limb 1) and p's top limb
+ * (limb 3).  So one multiplication instead of four: q 2^32 at limb
+ * i + 1, q (2^64 - 2^32 + 1) at limb i + 3. */
+static inline void mont_redc_p256_step(uint64_t t[8], int i, uint64_t *hc) {
+  uint64_t q = t[i], c = 0;
+  t[i + 1] = u64_adc(t[i + 1], q << 32, &c);
+  t[i + 2] = u64_adc(t[i + 2], q >> 32, &c);
+  t[i + 3] = u256_mac(q, u256_p256[3], t[i + 3], &c);
+  u128 v = (u128)t[i + 4] + c + *hc;
+  t[i + 4] = (uint64_t)v;
+  *hc = (uint64_t)(v >> 64);
+}
+
+/* mont_redc for p: r = t / R mod p for t below p R. */
+static inline __attribute__((always_inline)) void
+mont_redc_p256(uint64_t r[4], uint64_t t[8]) {
+  uint64_t hc = 0;
+  mont_redc_p256_step(t, 0, &hc);
+  mont_redc_p256_step(t, 1, &hc);
+  mont_redc_p256_step(t, 2, &hc);
+  mont_redc_p256_step(t, 3, &hc);
+  uint64_t d[4];
+  uint64_t borrow = u256_sub(d, t + 4, u256_p256);
+  u256_select(r, t + 4, d, u256_mask(hc | (borrow ^ 1)));
+}
+
+/* mont_mul and mont_sqr modulo p, a and b below p: 20 and 14
+ * multiplications against mont_mul's 32 (tests/tls/test_tls13_p256.c
+ * holds them equal to mont_mul). */
+static inline void mont_mul_p256(uint64_t r[4], const uint64_t a[4],
+                                 const uint64_t b[4]) {
+  uint64_t t[8];
+  u256_mul_wide(t, a, b);
+  mont_redc_p256(r, t);
+}
+
+static inline void mont_sqr_p256(uint64_t r[4], const uint64_t a[4]) {
+  uint64_t t[8];
+  u256_sqr_wide(t, a);
+  mont_redc_p256(r, t);
 }
 
 /* a's Montgomery form (a R mod m), a below m. */

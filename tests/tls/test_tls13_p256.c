@@ -1,11 +1,12 @@
 /* The project's P-256 (tls/tls13_p256.c, zn__tls_ec) and ECDSA P-256
  * signer (tls/tls13_p256_ecdsa.c): known answers (RFC 6979 A.2.5, the
- * NIST ECDH primitive vector, well-known multiples of G), every entry of
- * the generated table, thousands of pseudo-random cross-checks against
- * BearSSL's p256_m31 and i31 signer, and the edges: scalars 0, 1, 2,
- * n - 1, n, n + 1, all ones, short and long; a point doubled through the
- * addition; sums at infinity; points off the curve, with a bad first
- * byte, a coordinate at or above p, the wrong length. */
+ * NIST ECDH primitive vector, well-known multiples of G), the products
+ * of tls13_u256.h against each other (edges and 200,000 pseudo-random
+ * operands), every entry of the generated table, thousands of pseudo-random
+ * cross-checks against BearSSL's p256_m31 and i31 signer, and the edges:
+ * scalars 0, 1, 2, n - 1, n, n + 1, all ones, short and long; a point doubled
+ * through the addition; sums at infinity; points off the curve, with a bad
+ * first byte, a coordinate at or above p, the wrong length. */
 #include <bearssl.h>
 
 #include "tls13_crypto.h"
@@ -241,6 +242,114 @@ ZT_TEST(test_ecdsa_matches_rfc6979) {
   }
 }
 
+/* ---- the field's products ---- */
+
+static const struct u256_mod mod_p = {
+    {0xffffffffffffffff, 0x00000000ffffffff, 0, 0xffffffff00000001},
+    1,
+    {0x0000000000000003, 0xfffffffbffffffff, 0xfffffffffffffffe,
+     0x00000004fffffffd}};
+
+static const struct u256_mod mod_n = {{0xf3b9cac2fc632551, 0xbce6faada7179e84,
+                                       0xffffffffffffffff, 0xffffffff00000000},
+                                      0xccd1c8aaee00bc4f,
+                                      {0x83244c95be79eea2, 0x4699799c49bd6fa6,
+                                       0x2845b2392b6bec59, 0x66e12d94f3d95620}};
+
+/* Operands at the edges, each below p (and reduced below n where n is
+ * the modulus): 0, 1, 2, p - 1, p - 2, 2^255 - 1, 2^255, R mod p (1 in
+ * Montgomery form), limbs of all ones or zero in turn, 2^64, 2^192, and
+ * p - 2^64 + 1. */
+static const uint64_t edges[][4] = {
+    {0, 0, 0, 0},
+    {1, 0, 0, 0},
+    {2, 0, 0, 0},
+    {0xfffffffffffffffe, 0x00000000ffffffff, 0, 0xffffffff00000001},
+    {0xfffffffffffffffd, 0x00000000ffffffff, 0, 0xffffffff00000001},
+    {0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff,
+     0x7fffffffffffffff},
+    {0, 0, 0, 0x8000000000000000},
+    {0x0000000000000001, 0xffffffff00000000, 0xffffffffffffffff,
+     0x00000000fffffffe},
+    {0xffffffffffffffff, 0, 0xffffffffffffffff, 0},
+    {0, 0xffffffffffffffff, 0, 0xffffffff00000000},
+    {0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff,
+     0xffffffff00000000},
+    {0, 1, 0, 0},
+    {0, 0, 0, 1},
+    {0, 0x00000000ffffffff, 0, 0xffffffff00000001},
+};
+#define N_EDGES (sizeof(edges) / sizeof(edges[0]))
+
+/* A pseudo-random operand below m: 256 random bits, or (one in four)
+ * limbs of all ones and zeros mixed in, reduced by one subtraction
+ * (2^256 < 2m for both moduli). */
+static void rnd_below(uint64_t a[4], const struct u256_mod *md) {
+  rnd(a, 4 * sizeof(uint64_t));
+  uint8_t shape;
+  rnd(&shape, 1);
+  if (shape < 64)
+    for (int i = 0; i < 4; i++)
+      if (shape >> i & 1)
+        a[i] = shape >> (i + 4) & 1 ? 0 : ~(uint64_t)0;
+  mod_reduce_once(a, a, md);
+}
+
+/* mont_mul_p256 and mont_sqr_p256 against mont_mul modulo p, and
+ * mont_sqr against mont_mul modulo n (and so u256_sqr_wide against
+ * u256_mul_wide): every pair of edges and 200,000 pseudo-random
+ * operands. */
+static void products_agree(const uint64_t a[4], const uint64_t b[4]) {
+  uint64_t want[4], got[4];
+  mont_mul(want, a, b, &mod_p);
+  mont_mul_p256(got, a, b);
+  ZT_MEMEQ(got, want, sizeof(want));
+  mont_mul(want, a, a, &mod_p);
+  mont_sqr_p256(got, a);
+  ZT_MEMEQ(got, want, sizeof(want));
+  uint64_t an[4];
+  mod_reduce_once(an, a, &mod_n); /* a < p < 2n */
+  mont_mul(want, an, an, &mod_n);
+  mont_sqr(got, an, &mod_n);
+  ZT_MEMEQ(got, want, sizeof(want));
+}
+
+ZT_TEST(test_field_products_match_mont_mul) {
+  for (size_t i = 0; i < N_EDGES; i++)
+    for (size_t j = 0; j < N_EDGES; j++)
+      products_agree(edges[i], edges[j]);
+  for (int i = 0; i < 200000; i++) {
+    uint64_t a[4], b[4];
+    rnd_below(a, &mod_p);
+    if (i % 3 == 0)
+      memcpy(b, edges[(size_t)i / 3 % N_EDGES], sizeof(b));
+    else
+      rnd_below(b, &mod_p);
+    products_agree(a, b);
+  }
+}
+
+/* The wide products against each other and against a known square:
+ * (2^256 - 1)^2 = 2^512 - 2^257 + 1, which carries through every limb. */
+ZT_TEST(test_wide_products_at_the_top) {
+  static const uint64_t ones[4] = {~(uint64_t)0, ~(uint64_t)0, ~(uint64_t)0,
+                                   ~(uint64_t)0};
+  static const uint64_t want[8] = {
+      1, 0, 0, 0, 0xfffffffffffffffe, ~(uint64_t)0, ~(uint64_t)0, ~(uint64_t)0};
+  uint64_t t[8];
+  u256_sqr_wide(t, ones);
+  ZT_MEMEQ(t, want, sizeof(want));
+  u256_mul_wide(t, ones, ones);
+  ZT_MEMEQ(t, want, sizeof(want));
+  for (int i = 0; i < 10000; i++) {
+    uint64_t a[4], w1[8], w2[8];
+    rnd(a, sizeof(a));
+    u256_sqr_wide(w1, a);
+    u256_mul_wide(w2, a, a);
+    ZT_MEMEQ(w1, w2, sizeof(w1));
+  }
+}
+
 /* ---- the table ---- */
 
 /* Every entry of p256_comb is (2j + 1) 16^i G as p256_m31 computes it
@@ -317,6 +426,36 @@ ZT_TEST(test_muladd_matches_m31) {
 
 /* The point at infinity's encoding, as mulgen writes it. */
 static const uint8_t infinity[65] = {4};
+
+/* mulgen's last addition is complete because it can meet the cases
+ * the others cannot: k = 30 2^252 - n has digits whose sum below the
+ * top one equals the top one's term mod n, so the last addition
+ * doubles; k = 0 (and n) cancels (test_scalar_edges). */
+ZT_TEST(test_mulgen_last_addition_doubles) {
+  struct blob k =
+      B("e0000000ffffffff00000000000000004319055258e8617b0c46353d039cdaaf");
+  uint8_t ours[65], theirs[65];
+  ZT_EQU(zn__tls_ec.mulgen(ours, k.b, 32, P256), 65);
+  ZT_EQU(m31->mulgen(theirs, k.b, 32, P256), 65);
+  SAME_POINT(ours, theirs);
+}
+
+/* mul's last addition likewise: k = n - 2 is odd, its last digit -1,
+ * so the digits above it sum to (n - 1) / 16 and the last addition is
+ * -P + -P, a doubling. */
+ZT_TEST(test_mul_last_addition_doubles) {
+  struct blob n = B(n_hex);
+  uint8_t k[32], p[65], ours[65], theirs[65];
+  be_sub(k, n.b, (const uint8_t[32]){[31] = 2});
+  for (int i = 0; i < 20; i++) {
+    rnd_point(p);
+    memcpy(ours, p, 65);
+    memcpy(theirs, p, 65);
+    ZT_EQU(zn__tls_ec.mul(ours, 65, k, 32, P256), 1);
+    ZT_EQU(m31->mul(theirs, 65, k, 32, P256), 1);
+    SAME_POINT(ours, theirs);
+  }
+}
 
 /* mulgen and mul with scalars 0, 1, 2, n - 1, n, n + 1, all ones (= 2^256
  * - 1 - n mod n), empty, and longer than 32 bytes. */
@@ -611,10 +750,14 @@ int main(void) {
   ZT_RUN(test_mulgen_known_multiples);
   ZT_RUN(test_ecdh_matches_nist_vector);
   ZT_RUN(test_ecdsa_matches_rfc6979);
+  ZT_RUN(test_field_products_match_mont_mul);
+  ZT_RUN(test_wide_products_at_the_top);
   ZT_RUN(test_comb_table_matches_m31);
   ZT_RUN(test_mulgen_matches_m31);
   ZT_RUN(test_mul_matches_m31);
   ZT_RUN(test_muladd_matches_m31);
+  ZT_RUN(test_mulgen_last_addition_doubles);
+  ZT_RUN(test_mul_last_addition_doubles);
   ZT_RUN(test_scalar_edges);
   ZT_RUN(test_muladd_doubles_and_cancels);
   ZT_RUN(test_bad_points_refused);
