@@ -162,6 +162,7 @@ static void select_multiple(struct ge64_prep *q, int row, int8_t e) {
   uint64_t k[8], w[12];
   for (int j = 0; j < 8; j++)
     k[j] = zn__fe_opaque(zn__x25519_equal_mask(mag, (uint64_t)j + 1));
+  /* cppcheck-suppress arrayIndexOutOfBounds ; a pointer to all 32 rows */
   const uint64_t(*r)[12] = zn__x25519_base_rows[row];
   /* The eight terms written out: as a loop over j, gcc 12 at -O2 kept
    * it (-O3 unrolls and vectorises it), a key share 1 us slower. */
