@@ -604,6 +604,16 @@ ZT_TEST(test_established_sack_lost_retransmission) {
   fx_free(&f);
 }
 
+/* A hole of 100 bytes, then filled: each ACKed at once, and quick-ACK
+ * mode begun (cfg.tcp_quickacks). */
+static void hole_then_filled(struct fx *f) {
+  SEND(f, .seq = f->p_nxt + 100, .ack = f->s_nxt, .flags = ACK, .len = 1000);
+  EXPECT(f, .seq = f->s_nxt, .ack = f->p_nxt, .flags = ACK, .any_opts = true);
+  data_in(f, 100);
+  f->p_nxt += 1000;
+  EXPECT(f, .seq = f->s_nxt, .ack = f->p_nxt, .flags = ACK, .any_opts = true);
+}
+
 /* Quick ACKs (cfg.tcp_quickacks): after out-of-order data, in-order
  * segments are ACKed one by one; with 0, every second one (RFC 5681). */
 static void quickack_case(uint32_t quickacks, int want_acks) {
@@ -613,12 +623,7 @@ static void quickack_case(uint32_t quickacks, int want_acks) {
   cfg.tcp_quickacks = quickacks;
   fx_init(&f, &cfg);
   fx_established(&f);
-  /* A hole of 100 bytes, then filled: ACKed at once either way. */
-  SEND(&f, .seq = f.p_nxt + 100, .ack = f.s_nxt, .flags = ACK, .len = 1000);
-  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK, .any_opts = true);
-  data_in(&f, 100);
-  f.p_nxt += 1000;
-  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK, .any_opts = true);
+  hole_then_filled(&f);
   /* Then four full segments in order. */
   int acks = 0;
   for (int k = 0; k < 4; k++) {
@@ -644,13 +649,7 @@ static void reply_case(bool cork) {
   struct fx f;
   fx_init(&f, NULL);
   fx_established(&f);
-  /* A hole, then filled: ACKed at once, and the ACK of each segment after
-   * is owed at once too (quick ACKs), from the input path. */
-  SEND(&f, .seq = f.p_nxt + 100, .ack = f.s_nxt, .flags = ACK, .len = 1000);
-  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK, .any_opts = true);
-  data_in(&f, 100);
-  f.p_nxt += 1000;
-  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK, .any_opts = true);
+  hole_then_filled(&f); /* the ACKs after it owed at once, from input */
   f.reply_in_cb = 300;
   f.cork_reply = cork;
   SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK | PSH, .len = 200);
