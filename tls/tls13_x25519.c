@@ -158,16 +158,19 @@ static void ge_double(struct ge_ext *r, const struct ge_ext *p) {
   zn__fe_mul(r->z, f, g);
 }
 
-/* q = e * 256^row * B for a digit e in [-8, 8]: every entry of the row is
- * read and the one wanted kept by a mask (e = 0 keeps none and leaves the
- * identity, y + x = y - x = 1), then negated by mask, -(x, y) being
- * (-x, y): y + x and y - x trade places and x * y changes sign. */
-static void select_multiple(struct ge_prep *q, int row, int8_t e) {
+/* All ones if a == b, else 0, without a comparison (but a compiler may
+ * still recognise one: the callers pass the mask through zn__fe_opaque). */
+static uint64_t equal_mask(uint64_t a, uint64_t b) {
+  uint64_t x = a ^ b;
+  return ((x | (0 - x)) >> 63) - 1;
+}
+
+uint64_t zn__x25519_row_words(uint64_t w[12], int row, int8_t e) {
   uint64_t neg = (uint64_t)(uint8_t)e >> 7;
   uint64_t mag = (((uint64_t)(uint8_t)e ^ (0 - neg)) + neg) & 0xff;
-  uint64_t k[8], w[12];
+  uint64_t k[8];
   for (int j = 0; j < 8; j++)
-    k[j] = zn__fe_opaque(zn__x25519_equal_mask(mag, (uint64_t)j + 1));
+    k[j] = zn__fe_opaque(equal_mask(mag, (uint64_t)j + 1));
   const uint64_t(*r)[12] = zn__x25519_base_table[row];
   /* The eight terms written out: as a loop over j, gcc 12 at -O2 kept
    * it (-O3 unrolls and vectorises it), a key share 1 us slower. */
@@ -175,16 +178,25 @@ static void select_multiple(struct ge_prep *q, int row, int8_t e) {
     w[i] = (k[0] & r[0][i]) | (k[1] & r[1][i]) | (k[2] & r[2][i]) |
            (k[3] & r[3][i]) | (k[4] & r[4][i]) | (k[5] & r[5][i]) |
            (k[6] & r[6][i]) | (k[7] & r[7][i]);
-  uint64_t none = zn__fe_opaque(zn__x25519_equal_mask(mag, 0)) & 1;
+  uint64_t none = zn__fe_opaque(equal_mask(mag, 0)) & 1;
   w[0] |= none;
   w[4] |= none;
+  return 0 - neg;
+}
+
+/* q = e * 256^row * B for a digit e in [-8, 8]: |e| 256^row B from the
+ * table, then negated by mask, -(x, y) being (-x, y): y + x and y - x
+ * trade places and x * y changes sign. */
+static void select_multiple(struct ge_prep *q, int row, int8_t e) {
+  uint64_t w[12];
+  uint64_t neg = zn__x25519_row_words(w, row, e);
   zn__fe_from_words(q->ypx, w);
   zn__fe_from_words(q->ymx, w + 4);
   zn__fe_from_words(q->xy2d, w + 8);
   zn__fe minus;
   zn__fe_neg(minus, q->xy2d);
-  zn__fe_cswap(q->ypx, q->ymx, 0 - neg);
-  zn__fe_cmov(q->xy2d, minus, 0 - neg);
+  zn__fe_cswap(q->ypx, q->ymx, neg);
+  zn__fe_cmov(q->xy2d, minus, neg);
 }
 
 void zn__x25519_base_c(uint8_t out[32], const uint8_t scalar[32]) {
@@ -218,8 +230,6 @@ void zn__x25519_base_c(uint8_t out[32], const uint8_t scalar[32]) {
 }
 
 /* ---- the choice of path ---- */
-
-const uint64_t (*const zn__x25519_base_rows)[8][12] = zn__x25519_base_table;
 
 /* CPUID leaf 7's EBX: bit 8 BMI2 (mulx), bit 19 ADX (adcx, adox); leaf 0
  * says whether there is a leaf 7.  Written out rather than taken from

@@ -29,9 +29,13 @@ void zn__x25519_base_adx(uint8_t out[32], const uint8_t scalar[32]);
 /* Whether this CPU has BMI2 and ADX (CPUID leaf 7), asked once. */
 bool zn__x25519_has_adx(void);
 
-/* zn__x25519_base_table (tls13_x25519_table.h), for the file that does
- * not include it: one copy of its 24 KiB in the library. */
-extern const uint64_t (*const zn__x25519_base_rows)[8][12];
+/* |e| 256^row B, B the base point, from tls13_x25519_table.h's row (e in
+ * [-8, 8], row 0..31), as twelve words: y + x, y - x and 2 d x y, four
+ * each, every entry of the row read and the one wanted kept by masks (e
+ * = 0 the identity: 1, 1, 0).  Returns all ones if e < 0, for the
+ * caller's negation.  Both paths' lookups, so one copy of the table's
+ * 24 KiB and of the constant-time selection. */
+uint64_t zn__x25519_row_words(uint64_t w[12], int row, int8_t e);
 
 /* RFC 7748 §5: decodeScalar25519. */
 static inline void zn__x25519_clamp(uint8_t k[32], const uint8_t scalar[32]) {
@@ -52,13 +56,6 @@ static inline void zn__x25519_recode(int8_t e[64], const uint8_t k[32]) {
     carry = i < 63 ? (v + 8) >> 4 : 0;
     e[i] = (int8_t)(v - 16 * carry);
   }
-}
-
-/* All ones if a == b, else 0, without a comparison (but a compiler may
- * still recognise one: callers pass the mask through zn__fe_opaque). */
-static inline uint64_t zn__x25519_equal_mask(uint64_t a, uint64_t b) {
-  uint64_t x = a ^ b;
-  return ((x | (0 - x)) >> 63) - 1;
 }
 
 #endif

@@ -151,35 +151,20 @@ static void ge64_double(struct ge64_ext *r, const struct ge64_ext *p) {
   zn__fe64_mul(r->z, f, g);
 }
 
-/* q = e * 256^row * B for a digit e in [-8, 8], every entry of the row
- * read and one kept by masks, then negated by masks (tls13_x25519.c's
+/* q = e * 256^row * B for a digit e in [-8, 8] (tls13_x25519.c's
  * select_multiple; the table's words are this file's elements as they
  * are). */
 static void select_multiple(struct ge64_prep *q, int row, int8_t e) {
   static const zn__fe64 zero = {0};
-  uint64_t neg = (uint64_t)(uint8_t)e >> 7;
-  uint64_t mag = (((uint64_t)(uint8_t)e ^ (0 - neg)) + neg) & 0xff;
-  uint64_t k[8], w[12];
-  for (int j = 0; j < 8; j++)
-    k[j] = zn__fe_opaque(zn__x25519_equal_mask(mag, (uint64_t)j + 1));
-  /* cppcheck-suppress arrayIndexOutOfBounds ; a pointer to all 32 rows */
-  const uint64_t(*r)[12] = zn__x25519_base_rows[row];
-  /* The eight terms written out: as a loop over j, gcc 12 at -O2 kept
-   * it (-O3 unrolls and vectorises it), a key share 1 us slower. */
-  for (int i = 0; i < 12; i++)
-    w[i] = (k[0] & r[0][i]) | (k[1] & r[1][i]) | (k[2] & r[2][i]) |
-           (k[3] & r[3][i]) | (k[4] & r[4][i]) | (k[5] & r[5][i]) |
-           (k[6] & r[6][i]) | (k[7] & r[7][i]);
-  uint64_t none = zn__fe_opaque(zn__x25519_equal_mask(mag, 0)) & 1;
-  w[0] |= none;
-  w[4] |= none;
+  uint64_t w[12];
+  uint64_t neg = zn__x25519_row_words(w, row, e);
   memcpy(q->ypx, w, sizeof(q->ypx));
   memcpy(q->ymx, w + 4, sizeof(q->ymx));
   memcpy(q->xy2d, w + 8, sizeof(q->xy2d));
   zn__fe64 minus;
   zn__fe64_sub(minus, zero, q->xy2d);
-  zn__fe64_cswap(q->ypx, q->ymx, 0 - neg);
-  zn__fe64_cmov(q->xy2d, minus, 0 - neg);
+  zn__fe64_cswap(q->ypx, q->ymx, neg);
+  zn__fe64_cmov(q->xy2d, minus, neg);
 }
 
 void zn__x25519_base_adx(uint8_t out[32], const uint8_t scalar[32]) {
