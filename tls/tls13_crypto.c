@@ -196,6 +196,38 @@ bool zn__tls13_ct_equal(const uint8_t *a, const uint8_t *b, size_t len) {
 
 /* ---- record protection ---- */
 
+/* The CPU's features, from CPUID (written out rather than taken from
+ * <cpuid.h>: the instruction is all it takes).  Leaf 0 says whether
+ * there is a leaf 7. */
+static uint32_t cpu_features(void) {
+  uint32_t a, b, c, d, f = 0;
+  __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
+  uint32_t max = a;
+  __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+  f |= (c >> 9 & 1) ? ZN__TLS_CPU_SSSE3 : 0;
+  f |= (c >> 19 & 1) ? ZN__TLS_CPU_SSE41 : 0;
+  if (max >= 7) {
+    __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
+    f |= (b >> 8 & 1) ? ZN__TLS_CPU_BMI2 : 0;
+    f |= (b >> 19 & 1) ? ZN__TLS_CPU_ADX : 0;
+    f |= (b >> 29 & 1) ? ZN__TLS_CPU_SHA : 0;
+  }
+  return f;
+}
+
+/* The features with bit 31 set once known (relaxed: whoever writes,
+ * writes the same value), as the choices below are kept. */
+static _Atomic uint32_t cpu_known;
+
+bool zn__tls_cpu_has(uint32_t mask) {
+  uint32_t f = atomic_load_explicit(&cpu_known, memory_order_relaxed);
+  if (f == 0) {
+    f = cpu_features() | 1u << 31;
+    atomic_store_explicit(&cpu_known, f, memory_order_relaxed);
+  }
+  return (f & mask) == mask;
+}
+
 /* BearSSL's fastest constant-time AES-CTR, GHASH, ChaCha20 and Poly1305
  * for this CPU, asked once: its *_get() functions run CPUID on every
  * call, which traps to the hypervisor in a virtual machine (8% of a

@@ -36,6 +36,20 @@ struct zn__tls13_suite {
   const uint8_t *derived0; /* §7.1's "derived" secret without a PSK */
 };
 
+/* CPU features the engines' x86 paths use: CPUID leaf 1's ECX (SSSE3,
+ * SSE4.1) and leaf 7's EBX (BMI2, ADX, SHA). */
+enum zn__tls_cpu {
+  ZN__TLS_CPU_SSSE3 = 1u << 0,
+  ZN__TLS_CPU_SSE41 = 1u << 1,
+  ZN__TLS_CPU_BMI2 = 1u << 2,
+  ZN__TLS_CPU_ADX = 1u << 3,
+  ZN__TLS_CPU_SHA = 1u << 4,
+};
+
+/* Whether the CPU has every feature of mask (enum zn__tls_cpu bits):
+ * CPUID asked once, for every path that asks. */
+bool zn__tls_cpu_has(uint32_t mask);
+
 /* SHA-256 as br_sha256_vtable computes it (a br_sha256_context, the
  * same descriptor), with the x86 SHA extensions where BearSSL's own x86
  * code may run (tls13_sha256.c): the TLS engines' SHA-256. */

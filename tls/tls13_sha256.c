@@ -19,8 +19,8 @@
  * that must not use SSE (the Solo5 images for hypervisors without it,
  * -Dsolo5_no_sse), and asks CPUID for the rest: its answer says both
  * that this CPU has the instructions and that this build may run them,
- * with no configuration of ours.  The choice is made once and kept, as
- * tls13_crypto.c keeps BearSSL's.
+ * with no configuration of ours.  Both answers are asked once and kept
+ * (tls13_crypto.c: zn__tls13_aes_ctr, zn__tls_cpu_has).
  *
  * The functions that run the extensions are named *_x86ext: the check of
  * the images built without SSE (scripts/check-freestanding) allows vector
@@ -31,9 +31,7 @@
  */
 #include "tls13_crypto.h"
 
-#include <cpuid.h>
 #include <immintrin.h>
-#include <stdatomic.h>
 #include <string.h>
 
 /* FIPS 180-4 §4.2.2: the first 32 bits of the fractional parts of the
@@ -128,26 +126,10 @@ TARGET static void blocks_x86ext(uint32_t val[8], const uint8_t *p, size_t n) {
 
 /* ---- the choice, once ---- */
 
-enum { UNKNOWN, PORTABLE, SHA_NI };
-
-static _Atomic int impl;
-
-static bool cpu_has_sha_ni(void) {
-  unsigned a, b, c, d;
-  if (__get_cpuid(1, &a, &b, &c, &d) == 0 || (c & bit_SSSE3) == 0 ||
-      (c & bit_SSE4_1) == 0)
-    return false;
-  return __get_cpuid_count(7, 0, &a, &b, &c, &d) != 0 && (b & bit_SHA) != 0;
-}
-
 bool zn__tls_sha256_fast(void) {
-  int i = atomic_load_explicit(&impl, memory_order_relaxed);
-  if (i == UNKNOWN) {
-    i = br_aes_x86ni_ctr_get_vtable() != NULL && cpu_has_sha_ni() ? SHA_NI
-                                                                  : PORTABLE;
-    atomic_store_explicit(&impl, i, memory_order_relaxed);
-  }
-  return i == SHA_NI;
+  return zn__tls13_aes_ctr() != &br_aes_ct64_ctr_vtable &&
+         zn__tls_cpu_has(ZN__TLS_CPU_SHA | ZN__TLS_CPU_SSSE3 |
+                         ZN__TLS_CPU_SSE41);
 }
 
 /* ---- the hash class ---- */

@@ -34,7 +34,6 @@
  * by masks, and negates by mask; the inversion's exponent is public);
  * tests/tls/ct_check.c checks both under memcheck.
  */
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -231,31 +230,8 @@ void zn__x25519_base_c(uint8_t out[32], const uint8_t scalar[32]) {
 
 /* ---- the choice of path ---- */
 
-/* CPUID leaf 7's EBX: bit 8 BMI2 (mulx), bit 19 ADX (adcx, adox); leaf 0
- * says whether there is a leaf 7.  Written out rather than taken from
- * <cpuid.h>, which freestanding builds may not reach. */
-static bool cpu_has_bmi2_adx(void) {
-  uint32_t a, b, c, d;
-  __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
-  if (a < 7)
-    return false;
-  __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
-  return (b >> 8 & 1) && (b >> 19 & 1);
-}
-
-/* 0 until asked, then 1 without BMI2 and ADX, 2 with: kept in an atomic
- * (relaxed: whoever writes, writes the same value) so that sessions on
- * several threads may ask at once, as tls13_crypto.c keeps BearSSL's
- * choices. */
-static _Atomic int adx_state;
-
 bool zn__x25519_has_adx(void) {
-  int s = atomic_load_explicit(&adx_state, memory_order_relaxed);
-  if (s == 0) {
-    s = cpu_has_bmi2_adx() ? 2 : 1;
-    atomic_store_explicit(&adx_state, s, memory_order_relaxed);
-  }
-  return s == 2;
+  return zn__tls_cpu_has(ZN__TLS_CPU_BMI2 | ZN__TLS_CPU_ADX);
 }
 
 void zn__x25519(uint8_t out[32], const uint8_t scalar[32],
