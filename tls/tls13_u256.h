@@ -125,13 +125,19 @@ static inline uint64_t u256_less_mask(const uint64_t a[4],
   return u256_mask(u256_sub(d, a, b));
 }
 
-/* r = a mod m for a below 2m (one subtraction, kept if it did not
- * borrow). */
+/* r = hi:a mod m for hi:a below 2m, hi the bit above a's four limbs
+ * (0 or 1): one subtraction, kept if hi was set or it did not borrow. */
+static inline void mod_reduce_carry(uint64_t r[4], const uint64_t a[4],
+                                    uint64_t hi, const uint64_t m[4]) {
+  uint64_t d[4];
+  uint64_t borrow = u256_sub(d, a, m);
+  u256_select(r, a, d, u256_mask(hi | (borrow ^ 1)));
+}
+
+/* r = a mod m for a below 2m. */
 static inline void mod_reduce_once(uint64_t r[4], const uint64_t a[4],
                                    const struct u256_mod *md) {
-  uint64_t d[4];
-  uint64_t borrow = u256_sub(d, a, md->m);
-  u256_select(r, a, d, u256_mask(borrow ^ 1));
+  mod_reduce_carry(r, a, 0, md->m);
 }
 
 /* r = a + b mod m, a and b below m. */
@@ -199,10 +205,8 @@ static inline void mont_mul(uint64_t r[4], const uint64_t a[4],
   mont_step(&t0, &t1, &t2, &t3, &t4, a, b[1], md);
   mont_step(&t0, &t1, &t2, &t3, &t4, a, b[2], md);
   mont_step(&t0, &t1, &t2, &t3, &t4, a, b[3], md);
-  uint64_t t[4] = {t0, t1, t2, t3}, d[4];
-  uint64_t borrow = u256_sub(d, t, md->m);
-  /* t4:t >= m when t4 is set or the subtraction did not borrow. */
-  u256_select(r, t, d, u256_mask(t4 | (borrow ^ 1)));
+  const uint64_t t[4] = {t0, t1, t2, t3};
+  mod_reduce_carry(r, t, t4, md->m);
 }
 
 /* One row of a schoolbook product: t[0..4] += a bi, t[4] zero before
@@ -293,9 +297,7 @@ mont_redc(uint64_t r[4], uint64_t t[8], const struct u256_mod *md) {
   mont_redc_step(t, 1, &hc, md);
   mont_redc_step(t, 2, &hc, md);
   mont_redc_step(t, 3, &hc, md);
-  uint64_t d[4];
-  uint64_t borrow = u256_sub(d, t + 4, md->m);
-  u256_select(r, t + 4, d, u256_mask(hc | (borrow ^ 1)));
+  mod_reduce_carry(r, t + 4, hc, md->m);
 }
 
 /* r = a^2 / R mod m, a below m: mont_mul(r, a, a, md) with the cheaper
@@ -335,9 +337,7 @@ mont_redc_p256(uint64_t r[4], uint64_t t[8]) {
   mont_redc_p256_step(t, 1, &hc);
   mont_redc_p256_step(t, 2, &hc);
   mont_redc_p256_step(t, 3, &hc);
-  uint64_t d[4];
-  uint64_t borrow = u256_sub(d, t + 4, u256_p256);
-  u256_select(r, t + 4, d, u256_mask(hc | (borrow ^ 1)));
+  mod_reduce_carry(r, t + 4, hc, u256_p256);
 }
 
 /* mont_mul and mont_sqr modulo p, a and b below p: 20 and 14
