@@ -196,21 +196,34 @@ bool zn__tls13_ct_equal(const uint8_t *a, const uint8_t *b, size_t len) {
 
 /* ---- record protection ---- */
 
-/* The CPU's features, from CPUID (written out rather than taken from
- * <cpuid.h>: the instruction is all it takes).  Leaf 0 says whether
- * there is a leaf 7. */
+/* CPUID's EAX, EBX and ECX for leaf (subleaf 0; EDX is not read): the
+ * instruction written out rather than taken from <cpuid.h>, as it is
+ * all it takes. */
+struct cpuid_regs {
+  uint32_t a, b, c;
+};
+
+static struct cpuid_regs cpuid(uint32_t leaf) {
+  struct cpuid_regs r;
+  __asm__("cpuid"
+          : "=a"(r.a), "=b"(r.b), "=c"(r.c)
+          : "a"(leaf), "c"(0)
+          : "edx");
+  return r;
+}
+
+/* The CPU's features (leaf 0 says whether there is a leaf 7). */
 static uint32_t cpu_features(void) {
-  uint32_t a, b, c, d, f = 0;
-  __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
-  uint32_t max = a;
-  __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
-  f |= (c >> 9 & 1) ? ZN__TLS_CPU_SSSE3 : 0;
-  f |= (c >> 19 & 1) ? ZN__TLS_CPU_SSE41 : 0;
+  uint32_t f = 0;
+  uint32_t max = cpuid(0).a;
+  struct cpuid_regs r = cpuid(1);
+  f |= (r.c >> 9 & 1) ? ZN__TLS_CPU_SSSE3 : 0;
+  f |= (r.c >> 19 & 1) ? ZN__TLS_CPU_SSE41 : 0;
   if (max >= 7) {
-    __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
-    f |= (b >> 8 & 1) ? ZN__TLS_CPU_BMI2 : 0;
-    f |= (b >> 19 & 1) ? ZN__TLS_CPU_ADX : 0;
-    f |= (b >> 29 & 1) ? ZN__TLS_CPU_SHA : 0;
+    r = cpuid(7);
+    f |= (r.b >> 8 & 1) ? ZN__TLS_CPU_BMI2 : 0;
+    f |= (r.b >> 19 & 1) ? ZN__TLS_CPU_ADX : 0;
+    f |= (r.b >> 29 & 1) ? ZN__TLS_CPU_SHA : 0;
   }
   return f;
 }
