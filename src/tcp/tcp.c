@@ -495,11 +495,16 @@ static void acq_remove(struct zn_tcp_conn *l, struct zn_tcp_conn *c) {
 
 /* Can c wait in a record (tcp_tw.c)?  In TIME_WAIT, or in FIN_WAIT_2
  * with its time limit (the application closed) and nothing queued; no
- * application holding it; not in a callback or a list. */
+ * application holding it; not in a callback or a list.  In FIN_WAIT_2
+ * not while an ACK is delayed either: the peer's last data (a TLS
+ * close_notify) usually comes just ahead of its FIN, and that ACK, sent
+ * at once to empty the slot, made two ACKs where one answers both; the
+ * ACK's timer saves the slot when it fires (ack_timer_fn, tcp_out.c). */
 static bool compactable(const struct zn_tcp_conn *c) {
   bool fw2 = c->state == ZN_TCP_FIN_WAIT_2 &&
              c->misc_mode == ZN__TCP_MISC_FIN_WAIT_2 && !c->sndq.head &&
-             !c->rcvq.head && !c->ooo.root && c->snd_una == c->snd_max;
+             !c->rcvq.head && !c->ooo.root && c->snd_una == c->snd_max &&
+             !zn_timer_pending(&c->ack_timer);
   return (c->state == ZN_TCP_TIME_WAIT || fw2) && !c->in_cb &&
          !(c->life & (ZN__TCPL_REAP | ZN__TCPL_IN_ACCEPTQ)) &&
          (!zn__tcp_app_owned(c) || (c->life & ZN__TCPL_USER_CLOSED));

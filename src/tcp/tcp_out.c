@@ -1427,6 +1427,10 @@ static void ack_timer_fn(struct zn_stack *st, struct zn_timer *t) {
     c->flags |= ZN__TCPF_ACK_NOW;
     zn__tcp_output(c);
   }
+  /* A closed FIN_WAIT_2 connection kept in its slot for this ACK
+   * (compactable, tcp.c) can now wait in a record. */
+  if (c->state == ZN_TCP_FIN_WAIT_2 && (c->life & ZN__TCPL_USER_CLOSED))
+    zn__tcp_reap_add(c);
 }
 
 /* misc_timer as KEEPALIVE (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6): idle

@@ -301,6 +301,52 @@ ZT_TEST(test_fin_wait_2_record_data) {
   fx_free(&f);
 }
 
+/* A closing peer's last data (a TLS close_notify), read, then the
+ * application's close: the ACK that data owes stays delayed, so the
+ * peer's FIN, right behind it, is answered by one ACK for both, not two
+ * (the slot waits for it and is then saved as TIME_WAIT). */
+ZT_TEST(test_fin_wait_2_closed_data_ack_rides_fin) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_fin_wait_2(&f);
+  data_in(&f, 24);
+  ZT_CHECK(fx_rx_ok(&f, 24));
+  fx_close(&f);
+  fx_poll(&f);
+  EXPECT_NONE(&f);
+  EXPECT_STATE(&f, ZN_TCP_FIN_WAIT_2);
+  SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = FIN | ACK);
+  f.p_nxt++;
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  fx_poll(&f);
+  EXPECT_NONE(&f);
+  EXPECT_STATE(&f, ZN_TCP_TIME_WAIT);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
+  ZT_EQ(zn__tcp_tw_used(f.st), 1);
+  fx_free(&f);
+}
+
+/* The same without the FIN: the delayed ACK goes at its time, and the
+ * slot is then saved as a FIN_WAIT_2 record. */
+ZT_TEST(test_fin_wait_2_closed_data_acked_then_saved) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_fin_wait_2(&f);
+  data_in(&f, 24);
+  ZT_CHECK(fx_rx_ok(&f, 24));
+  fx_close(&f);
+  fx_poll(&f);
+  EXPECT_NONE(&f);
+  fx_run(&f, ZN_MS(f.cfg.tcp_delack_ms));
+  EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+  fx_poll(&f);
+  EXPECT_NONE(&f);
+  EXPECT_STATE(&f, ZN_TCP_FIN_WAIT_2);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 0);
+  ZT_EQ(zn__tcp_tw_used(f.st), 1);
+  fx_free(&f);
+}
+
 /* RFC 5961 from the record: a RST in the window but not at RCV.NXT, a
  * SYN: challenge ACKs, the record stays; a RST at RCV.NXT ends it. */
 ZT_TEST(test_fin_wait_2_record_rst_syn) {
@@ -907,6 +953,8 @@ int main(void) {
   ZT_RUN(test_fin_wait_2_record_times_out);
   ZT_RUN(test_fin_wait_2_record_data);
   ZT_RUN(test_fin_wait_2_record_rst_syn);
+  ZT_RUN(test_fin_wait_2_closed_data_ack_rides_fin);
+  ZT_RUN(test_fin_wait_2_closed_data_acked_then_saved);
   ZT_RUN(test_listen_syn_fin);
   return zt_done();
 }
