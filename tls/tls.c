@@ -126,7 +126,9 @@ struct zn_tls_conn {
   bool app_closed; /* zn_stream_close() or zn_stream_abort() */
   bool rx_had;     /* plaintext was there at the last look */
   bool in_deliver;
-  uint8_t corks; /* cork_begin() calls not yet ended */
+  bool tickets_held; /* a server's tickets wait for its answer (hold_tickets) */
+  bool tickets_seen; /* and they were held once (never again) */
+  uint8_t corks;     /* cork_begin() calls not yet ended */
   /* Callbacks owed. */
   bool owe_open, owe_readable, owe_error, want_writable, closed_notified;
   /* The failure, the first one. */
@@ -611,6 +613,22 @@ static void fail(struct zn_tls_conn *t, enum zn_tls_failure f, int err,
 
 /* ---- the engine's state ---- */
 
+/* A TLS 1.3 server's NewSessionTickets, made as the client's Finished
+ * is read, wait for the answer to the request that usually follows the
+ * Finished in the same poll, its own segment or not (openssl s_client
+ * and s_time write it apart): then the tickets leave with the answer,
+ * corked, in one segment where they took one of their own.  They wait
+ * no longer than this poll: the kick timer, armed for a time gone by,
+ * fires after the poll's frames (znet/timer.h), and any write, shutdown
+ * or close of the application lets them go first.  A client that holds
+ * its request for the ACK of its Finished (Nagle) gets it with the
+ * tickets at the end of the poll. */
+static void hold_tickets(struct zn_tls_conn *t) {
+  t->tickets_held = true;
+  t->tickets_seen = true;
+  zn_timer_start(t->st, &t->kick, 0);
+}
+
 static void handshake_done(struct zn_tls_conn *t) {
   struct zn_tls_info info;
   memset(&info, 0, sizeof(info));
@@ -683,6 +701,8 @@ static void engine_check(struct zn_tls_conn *t) {
     engine_closed(t);
     return;
   }
+  if ((s & ZN__TLS_TICKETS) && !t->tickets_seen)
+    hold_tickets(t);
   if (!t->open && (s & (ZN__TLS_SENDAPP | ZN__TLS_RECVAPP)))
     handshake_done(t);
   bool has = (s & ZN__TLS_RECVAPP) != 0;
@@ -717,8 +737,8 @@ static void cork_end(struct zn_tls_conn *t) {
 
 /* Ciphertext from the engine to TCP. */
 static bool out_records(struct zn_tls_conn *t) {
-  if (t->tcp != TCP_HELD || t->bufs == NULL)
-    return false; /* no pair: nothing to send */
+  if (t->tcp != TCP_HELD || t->bufs == NULL || t->tickets_held)
+    return false; /* no pair: nothing to send; or the tickets wait */
   size_t len;
   uint8_t *p = t->eng->sendrec_buf(t->es, &len);
   if (p == NULL || len == 0)
@@ -1143,7 +1163,9 @@ static void after_call(struct zn_tls_conn *t) {
 
 static void kick_fire(struct zn_stack *st, struct zn_timer *tm) {
   (void)st;
-  deliver(ZN_CONTAINER_OF(tm, struct zn_tls_conn, kick));
+  struct zn_tls_conn *t = ZN_CONTAINER_OF(tm, struct zn_tls_conn, kick);
+  t->tickets_held = false;
+  deliver(t);
 }
 
 static void deadline_fire(struct zn_stack *st, struct zn_timer *tm) {
@@ -1266,6 +1288,7 @@ static long tls_write(struct zn_stream *s, const void *data, size_t len) {
   int rc = write_state(t);
   if (rc != ZN_OK)
     return rc;
+  t->tickets_held = false; /* they go first */
   const uint8_t *src = data;
   size_t done = 0;
   while (done < len && t->ref_n == 0) {
@@ -1298,6 +1321,7 @@ static int tls_write_ref(struct zn_stream *s, const void *data, size_t len,
     return rc;
   if (len == 0 || data == NULL)
     return ZN_EINVAL;
+  t->tickets_held = false; /* they go first */
   if (t->ref_n == t->cfg->max_refs) {
     t->want_writable = true;
     return ZN_EAGAIN;
@@ -1332,6 +1356,7 @@ static int tls_shutdown(struct zn_stream *s) {
     return ZN_ENOTCONN;
   if (t->out == OUT_OPEN)
     t->out = OUT_DRAIN;
+  t->tickets_held = false;
   pump(t);
   after_call(t);
   return ZN_OK;
@@ -1342,6 +1367,7 @@ static void tls_close(struct zn_stream *s) {
   if (t->app_closed)
     return;
   t->app_closed = true;
+  t->tickets_held = false;
   if (t->tcp == TCP_HELD && !t->open) {
     release_tcp(t, true); /* a handshake given up: no FIN first */
   } else if (t->tcp == TCP_HELD) {

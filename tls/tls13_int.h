@@ -249,6 +249,7 @@ struct zn__tls13 {
   bool close_sent, close_received;
   uint8_t alert_owed; /* a fatal alert to send (0: none) */
   bool alert_pending;
+  bool tickets_unsent; /* a server's tickets, not yet all handed out */
 
   uint16_t peer_record_limit; /* its record_size_limit, or 0 */
   int alpn;                   /* index in cfg->alpn, -1 for none */

@@ -564,6 +564,7 @@ void zn__tls13_sendrec_ack(struct zn__tls13 *e, size_t len) {
   if (e->out_sent == e->out_len) {
     e->out_len = 0;
     e->out_sent = 0;
+    e->tickets_unsent = zn__tls13_flight_pending(e) && e->tickets_unsent;
   }
   zn__tls13_run(e);
 }
@@ -618,6 +619,8 @@ unsigned zn__tls13_status(const struct zn__tls13 *e) {
     s |= ZN__TLS_SENDAPP;
   if (e->app_len > 0)
     s |= ZN__TLS_RECVAPP;
+  if (e->tickets_unsent)
+    s |= ZN__TLS_TICKETS;
   return s;
 }
 

@@ -652,6 +652,7 @@ static void queue_ticket(struct zn__tls13 *e) {
   if (n && !w.full && h->fl.npieces < TLS13_MAX_PIECES) {
     (void)zn__tls13_queue(&h->fl, w.b, w.n, K_ENC_HS);
     h->scratch_len = (uint16_t)(h->scratch_len + w.n);
+    e->tickets_unsent = true;
   }
   memset(&t, 0, sizeof(t));
   memset(res, 0, sizeof(res));

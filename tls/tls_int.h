@@ -43,6 +43,10 @@ enum {
   ZN__TLS_RECVREC = 1u << 2, /* room for ciphertext received */
   ZN__TLS_SENDAPP = 1u << 3, /* room for plaintext to send */
   ZN__TLS_RECVAPP = 1u << 4, /* plaintext received */
+  /* A server's handshake done but for its NewSessionTickets, made and
+   * not yet handed out (sendrec_buf makes their records): the glue may
+   * let them wait for the application's answer (tls.c, hold_tickets). */
+  ZN__TLS_TICKETS = 1u << 5,
 };
 
 /* One pair of record buffers: a session's own (in its block), or one of

@@ -51,7 +51,10 @@ static inline void zn_timer_init(struct zn_timer *t, zn_timer_fn fn) {
 }
 
 /** Arm (or re-arm) t to fire at absolute time `when_ns`.  A time at or
- * before the stack's current time fires on the next zn_stack_poll(). */
+ * before the stack's current time fires at the next run of the timers:
+ * armed while zn_stack_poll() handles its frames (from a callback of
+ * theirs), in that same poll, once the frames are done; otherwise in the
+ * next zn_stack_poll(). */
 void zn_timer_start(struct zn_stack *st, struct zn_timer *t, uint64_t when_ns);
 
 /** Arm t to fire `delay_ns` after the stack's current time (the `now` of the

@@ -218,6 +218,69 @@ ZT_TEST(test_request_after_open_not_held) {
   request_after_open(true);
 }
 
+/* Poll the pair one stack at a time, the clock moving only when no
+ * frame is on the link, until the client is open: its Finished is then
+ * on the link to the server, which has not read it. */
+static void until_client_open(struct tpair *t) {
+  for (int i = 0; i < 100000 && t->cli.opened == 0; i++) {
+    zn_stack_poll(t->p.a, t->p.now);
+    if (t->cli.opened)
+      break;
+    zn_stack_poll(t->p.b, t->p.now);
+    if (!t->p.link.a.rxq.count && !t->p.link.b.rxq.count)
+      t->p.now += ZN_US(10);
+  }
+  ZT_REQUIRE(t->cli.opened == 1);
+}
+
+/* One poll of the server: the TCP segments it sent. */
+static uint64_t server_poll_segments(struct tpair *t) {
+  uint64_t before = zn_stat(t->p.b, ZN_STAT_tcp_seg_tx);
+  zn_stack_poll(t->p.b, t->p.now);
+  return zn_stat(t->p.b, ZN_STAT_tcp_seg_tx) - before;
+}
+
+/* The client's Finished and its request in segments of their own, read
+ * by the server in one poll (openssl s_time writes them so): the ticket
+ * made at the Finished leaves with the echo, in one segment, not in one
+ * of its own ahead of it. */
+ZT_TEST(test_ticket_rides_with_answer) {
+  static const uint8_t req[100];
+  struct resume_env v;
+  env_init(&v, 3600);
+  tf_rx(&v.t.srv, 256);
+  tf_rx(&v.t.cli, 256);
+  v.t.srv.echo = true;
+  tf_run(&v.t, ZN_US(250)); /* a clock between two ticks of the timers */
+  ZT_EQ(tf_connect(&v.t, "localhost"), ZN_OK);
+  until_client_open(&v.t);
+  ZT_EQ(zn_stream_write(v.t.cli.s, req, sizeof(req)), (long)sizeof(req));
+  zn_stack_flush(v.t.p.a);
+  ZT_EQU(v.t.p.link.b.rxq.count, 2); /* the Finished, the request */
+  ZT_EQU(server_poll_segments(&v.t), 1);
+  tf_run(&v.t, ZN_MS(10));
+  ZT_EQU(v.t.cli.rx_len, sizeof(req));
+  ZT_EQU(v.t.cstats.v[ZN_TLS_STAT_tickets_kept], 1);
+  env_free(&v);
+}
+
+/* No request behind the Finished: the ticket waits for none, it leaves
+ * in the poll that read the Finished. */
+ZT_TEST(test_ticket_alone_not_delayed) {
+  struct resume_env v;
+  env_init(&v, 3600);
+  tf_rx(&v.t.srv, 256);
+  tf_rx(&v.t.cli, 256);
+  tf_run(&v.t, ZN_US(250)); /* a clock between two ticks of the timers */
+  ZT_EQ(tf_connect(&v.t, "localhost"), ZN_OK);
+  until_client_open(&v.t);
+  ZT_EQU(v.t.p.link.b.rxq.count, 1);
+  ZT_EQU(server_poll_segments(&v.t), 1);
+  zn_stack_poll(v.t.p.a, v.t.p.now);
+  ZT_EQU(v.t.cstats.v[ZN_TLS_STAT_tickets_kept], 1);
+  env_free(&v);
+}
+
 /* ---- the store ---- */
 
 static void ticket(struct zn__tls13_resume_ticket *t, uint8_t tag,
@@ -285,6 +348,8 @@ int main(void) {
   ZT_RUN(test_ticket_bound_to_its_hash);
   ZT_RUN(test_no_tickets_from_server);
   ZT_RUN(test_request_after_open_not_held);
+  ZT_RUN(test_ticket_rides_with_answer);
+  ZT_RUN(test_ticket_alone_not_delayed);
   ZT_RUN(test_store_oldest_out_newest_offered);
   ZT_RUN(test_store_init_checked);
   return zt_done();
