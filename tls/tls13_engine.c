@@ -117,8 +117,15 @@ static void feed_record(struct tls13_session *s, const uint8_t *rec,
   }
 }
 
+/* The configuration has a TLS 1.3 suite (RFC 8446 §4.1.3: then a TLS
+ * 1.2 answer carries the downgrade sentinel). */
+static bool speaks_tls13(const struct zn_tls_config *cfg) {
+  return cfg->suites == 0 || (cfg->suites & zn__tls_suites_of(0x0304)) != 0;
+}
+
 /* The ClientHello (ch_len bytes at ibuf + 5) as one record at ibuf, to
- * a BearSSL server started on the same buffers with entropy from ours. */
+ * a BearSSL server started on the same buffers with entropy from ours,
+ * which marks its random if we would have spoken TLS 1.3. */
 static void fall_back(struct tls13_session *s) {
   struct zn__tls13 *e = &s->t;
   const struct zn_tls_config *cfg = e->cfg;
@@ -140,7 +147,8 @@ static void fall_back(struct tls13_session *s) {
                             .now = 0,
                             .now_ms = 0,
                             .server_name = NULL,
-                            .creds = e->srv->creds};
+                            .creds = e->srv->creds,
+                            .mark_downgrade = speaks_tls13(cfg)};
   s->tls12 = true;
   int r = zn__tls_bearssl.start(bssl(s), cfg, &p);
   memset(seed, 0, sizeof(seed));
