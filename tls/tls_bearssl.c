@@ -245,6 +245,9 @@ static void server_hs_run(void *cpu) {
   s->hs_run(cpu);
   if (br_ssl_engine_last_error(eng) != BR_ERR_OK || eng->hbuf_out == at)
     return; /* failed, or still reading the ClientHello */
+  if (eng->record_type_out != REC_HANDSHAKE)
+    return; /* an alert refusing the ClientHello (fail-alert): the mark
+               stays due, and each later run still stops at SH_HEAD */
   mark_and_run_on(s, at, room);
 }
 
