@@ -14,14 +14,10 @@
  * FROM_BEARSSL.
  *
  * RFC 8446 §4.1.3 asks a TLS 1.3 server that answers with TLS 1.2 to
- * end its ServerHello.random with "DOWNGRD\x01".  BearSSL 0.6 draws that
- * random inside its handshake code, with no hook between the draw and
- * the write (and the ServerKeyExchange's signature covers it), so the
- * TLS 1.2 path here does not set it: a TLS 1.3 client whose offer an
- * attacker stripped of TLS 1.3 is then protected by the TLS 1.2
- * handshake alone (ECDHE, AEAD suites, the Finished over the whole
- * transcript, which includes the client's original offer).  A gap,
- * documented in znet/tls.h.
+ * end its ServerHello.random with "DOWNGRD\x01": fall_back() asks the
+ * BearSSL server for it when the configuration has a TLS 1.3 suite (a
+ * TLS 1.2-only one would not have spoken TLS 1.3), and tls_bearssl.c
+ * puts it in between BearSSL's draw of the random and its write.
  */
 #include <stddef.h>
 #include <string.h>

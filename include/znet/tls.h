@@ -34,11 +34,11 @@
  * renegotiation, no compression, no
  * 0-RTT (RFC 8446 §8: replay protection needs state a unikernel loses
  * on restart).  TLS 1.3 comes from znet's own engine over BearSSL's
- * constant-time primitives (tls/tls13_*.c), TLS 1.2 from BearSSL's; the
- * TLS 1.2 path does not mark its ServerHello.random with RFC 8446
- * §4.1.3's downgrade sentinel (BearSSL draws it with no hook), so a TLS
- * 1.3 client that an attacker steered to TLS 1.2 relies on the TLS 1.2
- * handshake's own integrity (its Finished covers the client's offer).
+ * constant-time primitives (tls/tls13_*.c), TLS 1.2 from BearSSL's; a
+ * server whose configuration has a TLS 1.3 suite ends the random of its
+ * TLS 1.2 ServerHello (full or resumed) with RFC 8446 §4.1.3's downgrade
+ * sentinel, "DOWNGRD\x01", so that a TLS 1.3 client an attacker steered
+ * to TLS 1.2 can tell; a TLS 1.2-only configuration does not.
  *
  * Memory is the caller's, as the stack's is: one block per session, of
  * zn_tls_conn_size(cfg) bytes, holding the engine's state, its record

@@ -1,5 +1,7 @@
 /* TLS handshakes between two znet stacks: each certificate type with each
- * cipher suite, what the session reports, ALPN, the timeout, and that a
+ * cipher suite, what the session reports, ALPN, the timeout, RFC 8446
+ * §4.1.3's downgrade sentinel in a TLS 1.3 server's TLS 1.2
+ * ServerHello.random (and not in a TLS 1.2-only server's), and that a
  * run with the same seeds repeats byte for byte (no entropy but the
  * stack's). */
 #include "tls_fixture.h"
