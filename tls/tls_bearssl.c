@@ -185,6 +185,16 @@ static bool is_server_hello_head(const uint8_t *p) {
          p[5] == (BR_TLS12 & 0xff);
 }
 
+/* The run that started writing at `at` (the open record's first free
+ * byte) wrote a ServerHello's SH_HEAD bytes there and nothing more, and
+ * has no room left: it stopped at the random. */
+static bool stopped_at_random(const br_ssl_engine_context *eng,
+                              const uint8_t *at) {
+  return at != NULL && at == eng->obuf + eng->oxa &&
+         eng->hbuf_out == at + SH_HEAD && eng->hlen_out == 0 &&
+         is_server_hello_head(at);
+}
+
 /* The random on the wire (SH_RANDOM bytes at `random`) is the engine's,
  * which ends with the sentinel. */
 static bool random_marked(const br_ssl_engine_context *eng,
@@ -214,12 +224,12 @@ static size_t room_left(const br_ssl_engine_context *eng, size_t most) {
  * the bytes are checked where they were written. */
 static void mark_and_run_on(struct bssl_server *s, uint8_t *at, size_t room) {
   br_ssl_engine_context *eng = &s->sc.eng;
-  size_t left = room_left(eng, room - SH_HEAD);
-  if (at != eng->obuf + eng->oxa || eng->hbuf_out != at + SH_HEAD ||
-      eng->hlen_out != 0 || left < SH_RANDOM || !is_server_hello_head(at)) {
+  if (!stopped_at_random(eng, at) || room < SH_HEAD + SH_RANDOM ||
+      room_left(eng, room - SH_HEAD) < SH_RANDOM) {
     fail_engine(eng, BR_ERR_BAD_STATE);
     return;
   }
+  size_t left = room_left(eng, room - SH_HEAD);
   memcpy(eng->server_random + SH_RANDOM - 8, zn__tls13_downgrade_tls12, 8);
   s->mark = false;
   eng->hlen_out = left;
