@@ -9,7 +9,10 @@
  * signatures and certificates, no renegotiation (BR_OPT_NO_RENEGOTIATION).
  * The server signs with its one key (set_single_ec or set_single_rsa,
  * BR_KEYTYPE_SIGN only), which is what makes it pick a suite of its key's
- * kind.  Every elliptic curve is zn__tls_ec's (tls13_p256.c: P-256 in the
+ * kind.  A server that stands in for a TLS 1.3 one marks its
+ * ServerHello.random with RFC 8446 §4.1.3's downgrade sentinel, through
+ * a hook on the engine's handshake runs (eng.hsrun, below).  Every
+ * elliptic curve is zn__tls_ec's (tls13_p256.c: P-256 in the
  * project's 64-bit code, the others BearSSL's): ECDHE, the server's ECDSA
  * signatures (zn__tls_ecdsa_sign), the client's ECDSA checks.  The
  * client validates the chain with the minimal X.509 engine:
