@@ -14,14 +14,10 @@
  * FROM_BEARSSL.
  *
  * RFC 8446 §4.1.3 asks a TLS 1.3 server that answers with TLS 1.2 to
- * end its ServerHello.random with "DOWNGRD\x01".  BearSSL 0.6 draws that
- * random inside its handshake code, with no hook between the draw and
- * the write (and the ServerKeyExchange's signature covers it), so the
- * TLS 1.2 path here does not set it: a TLS 1.3 client whose offer an
- * attacker stripped of TLS 1.3 is then protected by the TLS 1.2
- * handshake alone (ECDHE, AEAD suites, the Finished over the whole
- * transcript, which includes the client's original offer).  A gap,
- * documented in znet/tls.h.
+ * end its ServerHello.random with "DOWNGRD\x01": fall_back() asks the
+ * BearSSL server for it when the configuration has a TLS 1.3 suite (a
+ * TLS 1.2-only one would not have spoken TLS 1.3), and tls_bearssl.c
+ * puts it in between BearSSL's draw of the random and its write.
  */
 #include <stddef.h>
 #include <string.h>
@@ -117,8 +113,15 @@ static void feed_record(struct tls13_session *s, const uint8_t *rec,
   }
 }
 
+/* The configuration has a TLS 1.3 suite (RFC 8446 §4.1.3: then a TLS
+ * 1.2 answer carries the downgrade sentinel). */
+static bool speaks_tls13(const struct zn_tls_config *cfg) {
+  return cfg->suites == 0 || (cfg->suites & zn__tls_suites_of(0x0304)) != 0;
+}
+
 /* The ClientHello (ch_len bytes at ibuf + 5) as one record at ibuf, to
- * a BearSSL server started on the same buffers with entropy from ours. */
+ * a BearSSL server started on the same buffers with entropy from ours,
+ * which marks its random if we would have spoken TLS 1.3. */
 static void fall_back(struct tls13_session *s) {
   struct zn__tls13 *e = &s->t;
   const struct zn_tls_config *cfg = e->cfg;
@@ -140,7 +143,8 @@ static void fall_back(struct tls13_session *s) {
                             .now = 0,
                             .now_ms = 0,
                             .server_name = NULL,
-                            .creds = e->srv->creds};
+                            .creds = e->srv->creds,
+                            .mark_downgrade = speaks_tls13(cfg)};
   s->tls12 = true;
   int r = zn__tls_bearssl.start(bssl(s), cfg, &p);
   memset(seed, 0, sizeof(seed));

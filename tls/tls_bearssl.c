@@ -9,7 +9,10 @@
  * signatures and certificates, no renegotiation (BR_OPT_NO_RENEGOTIATION).
  * The server signs with its one key (set_single_ec or set_single_rsa,
  * BR_KEYTYPE_SIGN only), which is what makes it pick a suite of its key's
- * kind.  Every elliptic curve is zn__tls_ec's (tls13_p256.c: P-256 in the
+ * kind.  A server that stands in for a TLS 1.3 one marks its
+ * ServerHello.random with RFC 8446 §4.1.3's downgrade sentinel, through
+ * a hook on the engine's handshake runs (eng.hsrun, below).  Every
+ * elliptic curve is zn__tls_ec's (tls13_p256.c: P-256 in the
  * project's 64-bit code, the others BearSSL's): ECDHE, the server's ECDSA
  * signatures (zn__tls_ecdsa_sign), the client's ECDSA checks.  The
  * client validates the chain with the minimal X.509 engine:
@@ -31,6 +34,7 @@
 #include <string.h>
 
 #include "tls13_crypto.h"
+#include "tls13_msg.h"
 #include "znet/err.h"
 
 /* BearSSL's own ALPN list points at ours: at most this many names. */
@@ -39,6 +43,16 @@
 /* Days from 0000-01-01 (BearSSL's epoch, proleptic Gregorian) to
  * 1970-01-01. */
 #define DAYS_TO_UNIX_EPOCH 719528u
+
+/* The ServerHello's bytes before its random (RFC 5246 §7.4.1.3): type,
+ * 24-bit length, server_version. */
+#define SH_HEAD 6
+#define SH_RANDOM 32
+#define HS_SERVER_HELLO 2
+
+/* BearSSL's BR_IO_FAILED (its src/inner.h): the engine's iomode once it
+ * has failed. */
+#define BSSL_IO_FAILED 0
 
 /* RSA keys below 2048 bits are refused in certificates (bytes). */
 #define MIN_RSA_BYTES 256
@@ -52,6 +66,8 @@
 struct bssl_server {
   br_ssl_server_context sc; /* first: its engine is the state's */
   const char *alpn[ALPN_MAX];
+  void (*hs_run)(void *cpu); /* BearSSL's handshake code (eng.hsrun) */
+  bool mark;                 /* RFC 8446 §4.1.3's sentinel still to write */
 };
 
 struct bssl_client {
@@ -129,6 +145,133 @@ static void set_server_key(br_ssl_server_context *sc,
                                  br_rsa_pkcs1_sign_get_default());
 }
 
+/* ---- RFC 8446 §4.1.3: the downgrade sentinel ----
+ *
+ * A server that speaks TLS 1.3 and answers a client with TLS 1.2 ends
+ * its ServerHello.random with "DOWNGRD\x01" (zn__tls13_downgrade_tls12).
+ * BearSSL 0.6 draws that random and writes it in one go in its handshake
+ * code (ssl_hs_server.t0, write-ServerHello: type, length and version,
+ * then 28 random bytes after 4 zeros into eng.server_random, then those
+ * 32 bytes written), and hashes every handshake byte into the transcript
+ * as it writes it; the ServerKeyExchange signature, the key block and
+ * both Finished take the random from eng.server_random.  So the random
+ * must be changed after the draw and before the write.  The handshake
+ * code is a coroutine that yields when the room for output runs out, and
+ * the engine calls it through eng.hsrun: while the mark is due, each
+ * call is given at most SH_HEAD bytes of room.  The call that writes the
+ * ServerHello then stops with its first SH_HEAD bytes written and the
+ * random drawn but neither written nor hashed; the sentinel goes into
+ * eng.server_random and the code runs on with the rest of the room, in
+ * the same call (the engine sees one call that wrote more).  Everything
+ * BearSSL computes from then on (transcript, signature, keys, Finished)
+ * has the marked random, on a full handshake or a resumed one, whatever
+ * the record size or the chain.  Anything other than a ServerHello's
+ * head in those bytes fails the handshake (BR_ERR_BAD_STATE) rather than
+ * send an unmarked random, as does a random on the wire that is not
+ * eng.server_random with the sentinel. */
+
+static struct bssl_server *server_of_cpu(void *cpu) {
+  return (struct bssl_server *)((uint8_t *)cpu -
+                                offsetof(br_ssl_engine_context, cpu));
+}
+
+/* What br_ssl_engine_fail() does (BearSSL has it in no public header). */
+static void fail_engine(br_ssl_engine_context *eng, int err) {
+  if (eng->iomode != BSSL_IO_FAILED) {
+    eng->iomode = BSSL_IO_FAILED;
+    eng->err = err;
+  }
+}
+
+static bool is_server_hello_head(const uint8_t *p) {
+  return p[0] == HS_SERVER_HELLO && p[4] == (BR_TLS12 >> 8) &&
+         p[5] == (BR_TLS12 & 0xff);
+}
+
+/* The run that started writing at `at` (the open record's first free
+ * byte) wrote a ServerHello's SH_HEAD bytes there and nothing more, and
+ * has no room left: it stopped at the random. */
+static bool stopped_at_random(const br_ssl_engine_context *eng,
+                              const uint8_t *at) {
+  return at != NULL && at == eng->obuf + eng->oxa &&
+         eng->hbuf_out == at + SH_HEAD && eng->hlen_out == 0 &&
+         is_server_hello_head(at);
+}
+
+/* The random on the wire (SH_RANDOM bytes at `random`) is the engine's,
+ * which ends with the sentinel. */
+static bool random_marked(const br_ssl_engine_context *eng,
+                          const uint8_t *random) {
+  return memcmp(random, eng->server_random, SH_RANDOM) == 0 &&
+         memcmp(random + SH_RANDOM - 8, zn__tls13_downgrade_tls12, 8) == 0;
+}
+
+/* The room the held-back run has left after what it wrote (at most
+ * `most`): up to the open record's end, which the ClientHello may have
+ * brought closer (RFC 6066's max_fragment_length: BearSSL's
+ * set-max-frag-len moves eng.oxb, and would have cut eng.hlen_out too
+ * had it not been held back). */
+static size_t room_left(const br_ssl_engine_context *eng, size_t most) {
+  const uint8_t *end = eng->obuf + eng->oxb;
+  if (eng->hbuf_out == NULL || eng->hbuf_out > end)
+    return 0;
+  size_t left = (size_t)(end - eng->hbuf_out);
+  return left < most ? left : most;
+}
+
+/* The code stopped at the random (SH_HEAD bytes written at `at`, no room
+ * left): mark it, run on with the room that was held back, check what it
+ * wrote.  The ServerHello stays at `at` after that run, in the open
+ * record or in the record it sealed (which the caller has yet to take):
+ * hbuf_out may have moved on (flush-record at the end of the flight), so
+ * the bytes are checked where they were written. */
+static void mark_and_run_on(struct bssl_server *s, uint8_t *at, size_t room) {
+  br_ssl_engine_context *eng = &s->sc.eng;
+  if (!stopped_at_random(eng, at) || room < SH_HEAD + SH_RANDOM ||
+      room_left(eng, room - SH_HEAD) < SH_RANDOM) {
+    fail_engine(eng, BR_ERR_BAD_STATE);
+    return;
+  }
+  size_t left = room_left(eng, room - SH_HEAD);
+  memcpy(eng->server_random + SH_RANDOM - 8, zn__tls13_downgrade_tls12, 8);
+  s->mark = false;
+  eng->hlen_out = left;
+  s->hs_run(&eng->cpu);
+  if (br_ssl_engine_last_error(eng) == BR_ERR_OK &&
+      !random_marked(eng, at + SH_HEAD))
+    fail_engine(eng, BR_ERR_BAD_STATE);
+}
+
+/* eng.hsrun: BearSSL's handshake code, held at the ServerHello's random
+ * while the mark is due (above). */
+static void server_hs_run(void *cpu) {
+  struct bssl_server *s = server_of_cpu(cpu);
+  br_ssl_engine_context *eng = &s->sc.eng;
+  if (!s->mark) {
+    s->hs_run(cpu);
+    return;
+  }
+  uint8_t *at = eng->hbuf_out;
+  size_t room = eng->hlen_out;
+  if (room > SH_HEAD)
+    eng->hlen_out = SH_HEAD;
+  s->hs_run(cpu);
+  if (br_ssl_engine_last_error(eng) != BR_ERR_OK || eng->hbuf_out == at)
+    return; /* failed, or still reading the ClientHello */
+  if (eng->record_type_out != REC_HANDSHAKE)
+    return; /* an alert refusing the ClientHello (fail-alert): the mark
+               stays due, and each later run still stops at SH_HEAD */
+  mark_and_run_on(s, at, room);
+}
+
+/* BearSSL's reset ran the handshake code up to the wait for the
+ * ClientHello: from now on it runs through server_hs_run. */
+static void hold_for_mark(struct bssl_server *s, bool mark) {
+  s->mark = mark;
+  s->hs_run = s->sc.eng.hsrun;
+  s->sc.eng.hsrun = server_hs_run;
+}
+
 static int server_start(struct bssl_server *s, const struct zn_tls_config *cfg,
                         const struct zn__tls_start *p) {
   br_ssl_server_context *sc = &s->sc;
@@ -140,7 +283,10 @@ static int server_start(struct bssl_server *s, const struct zn_tls_config *cfg,
   br_ssl_engine_set_buffers_bidi(&sc->eng, p->ibuf, cfg->in_buf, p->obuf,
                                  cfg->out_buf);
   seed_engine(&sc->eng, p);
-  return br_ssl_server_reset(sc) ? ZN_OK : ZN_ETLS;
+  if (!br_ssl_server_reset(sc))
+    return ZN_ETLS;
+  hold_for_mark(s, p->mark_downgrade);
+  return ZN_OK;
 }
 
 /* ---- client ---- */

@@ -101,6 +101,8 @@ struct zn__tls_start {
   uint64_t now_ms;          /* the stack's clock, ms (servers: tickets) */
   const char *server_name;  /* clients: SNI and the name checked */
   const struct zn_tls_creds *creds; /* servers: the chain (NULL: cfg's) */
+  bool mark_downgrade; /* servers: RFC 8446 §4.1.3's sentinel in the
+                          ServerHello.random (a TLS 1.3 server's TLS 1.2) */
 };
 
 /* A failure as the engine reads one of its error codes. */

@@ -34,11 +34,11 @@
  * renegotiation, no compression, no
  * 0-RTT (RFC 8446 §8: replay protection needs state a unikernel loses
  * on restart).  TLS 1.3 comes from znet's own engine over BearSSL's
- * constant-time primitives (tls/tls13_*.c), TLS 1.2 from BearSSL's; the
- * TLS 1.2 path does not mark its ServerHello.random with RFC 8446
- * §4.1.3's downgrade sentinel (BearSSL draws it with no hook), so a TLS
- * 1.3 client that an attacker steered to TLS 1.2 relies on the TLS 1.2
- * handshake's own integrity (its Finished covers the client's offer).
+ * constant-time primitives (tls/tls13_*.c), TLS 1.2 from BearSSL's; a
+ * server whose configuration has a TLS 1.3 suite ends the random of its
+ * TLS 1.2 ServerHello (full or resumed) with RFC 8446 §4.1.3's downgrade
+ * sentinel, "DOWNGRD\x01", so that a TLS 1.3 client an attacker steered
+ * to TLS 1.2 can tell; a TLS 1.2-only configuration does not.
  *
  * Memory is the caller's, as the stack's is: one block per session, of
  * zn_tls_conn_size(cfg) bytes, holding the engine's state, its record
@@ -53,14 +53,14 @@
  *
  * | role   | in_buf | out_buf | bytes  |
  * |--------|--------|---------|--------|
- * | server | 16709  | 16469   | 38053  |
+ * | server | 16709  | 16469   | 38069  |
  * | client | 16709  | 16469   | 43141  |
- * | server | 16709  | 597     | 22181  |
+ * | server | 16709  | 597     | 22197  |
  * | client | 837    | 597     | 11397  |
- * | server | lent   | lent    | 4864   |
+ * | server | lent   | lent    | 4880   |
  *
  * That is the two buffers, the engine's state (a server's: the TLS 1.3
- * engine, 3992 bytes, in the same place as the BearSSL context of 4192
+ * engine, 3992 bytes, in the same place as the BearSSL context of 4208
  * that takes over when a client offers only TLS 1.2; a client's: the TLS
  * 1.3 engine with its handshake state, 9288 bytes (its X.509 validator
  * 3168, its ClientHello kept and a server message gathered, 1861 and
@@ -582,7 +582,7 @@ size_t zn_tls_conn_size(const struct zn_tls_config *cfg);
  * record received, no decrypted plaintext left unread, nothing written
  * and not yet encrypted, no encrypted byte not yet taken by TCP.  An
  * idle session then costs its engine's state (keys, sequence numbers)
- * and the glue: 4864 bytes for a server, against 38053 with its own
+ * and the glue: 4880 bytes for a server, against 38069 with its own
  * buffers (x86-64; tests/tls/test_tls_bufpool.c checks it).
  *
  * - A pair is taken for a record received only once TCP holds all of

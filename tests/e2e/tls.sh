@@ -10,7 +10,9 @@
 # -cipher: TLSv1.2 and that suite negotiated, the chain verified against
 # the test CA, 1 KiB echoed byte for byte (SHA-256); 10 MiB echoed byte
 # for byte with each certificate; sessions resumed from the server's
-# cache (-reconnect); refused cleanly (no session, the server up, the
+# cache (-reconnect); RFC 8446 §4.1.3's downgrade sentinel ending the
+# ServerHello.random of each TLS 1.2 handshake (-tls1_2 -msg), resumed
+# ones too; refused cleanly (no session, the server up, the
 # failure counted by reason): a TLS 1.0-only and a TLS 1.1-only client, a
 # client offering only weak suites (RSA key exchange, CBC), a TLS
 # 1.3-only client, a renegotiation.  With znet-nc --tls (znet's TLS 1.3
@@ -161,6 +163,52 @@ resumption_case() {
   fi
 }
 
+# server_randoms FILE: the random of each ServerHello in s_client -msg's
+# output FILE, in hex, one a line (RFC 5246 §7.4.1.3: after the 4-byte
+# header and the 2-byte version).
+server_randoms() {
+  python3 - "$1" <<'PY'
+import re, sys
+hexline = re.compile(r'^\s+([0-9a-f]{2}(?:[ -][0-9a-f]{2})*)\s*$')
+msg = None
+for line in open(sys.argv[1], errors='replace'):
+    if msg is not None:
+        m = hexline.match(line)
+        if m:
+            msg += re.split(r'[ -]', m.group(1))
+            continue
+        if len(msg) >= 38:
+            print(''.join(msg[6:38]))
+        msg = None
+    if re.match(r'^<<< TLS 1\.2, Handshake .*ServerHello$', line):
+        msg = []
+if msg is not None and len(msg) >= 38:
+    print(''.join(msg[6:38]))
+PY
+}
+
+# RFC 8446 §4.1.3: the random of a TLS 1.3 server that answers TLS 1.2
+# ends with "DOWNGRD\x01".
+DOWNGRD01=444f574e47524401
+
+# downgrade_case KIND: s_client -tls1_2 (which offers no TLS 1.3, so
+# checks nothing) completes its handshake with znet-echo, which speaks
+# TLS 1.3 too: the ServerHello's random (-msg) ends with the sentinel.
+downgrade_case() {
+  local kind=$1 r
+  printf 'x\n' | in_ns_t 20 openssl s_client -connect "$Z:$PORT" -CAfile "$CERTS/ca.pem" \
+    -verify_return_error -servername localhost -tls1_2 -msg >"$T/dg.out" 2>&1
+  local rc=$?
+  r=$(server_randoms "$T/dg.out")
+  if [ "$rc" -eq 0 ] && grep -q "^New, TLSv1.2, Cipher is ECDHE-" "$T/dg.out" &&
+    [ "$(echo "$r" | wc -l)" -eq 1 ] && [ "${r: -16}" = "$DOWNGRD01" ]; then
+    ok "$kind: s_client -tls1_2: handshake done, ServerHello.random $r ends with $DOWNGRD01"
+  else
+    not_ok "$kind: s_client -tls1_2: handshake done, ServerHello.random ends with $DOWNGRD01 (exit $rc, random '${r:-none}')"
+    grep -i "error\|alert\|New,\|ServerHello" "$T/dg.out" | head -8 | diag
+  fi
+}
+
 # refused_case NAME S_CLIENT ARGS...: a client the server must refuse: no
 # session (s_client fails, no Ciphersuite line).
 refused_case() {
@@ -221,6 +269,7 @@ for kind in ec rsa; do
   key_update_case "$kind" k
   key_update_case "$kind" K
   resumption_case "$kind"
+  downgrade_case "$kind"
   t0=$(now_s)
   s_client_echo "$T/r10m" "$T/big.out" "$T/big.err" -tls1_2
   rc=$?
@@ -230,9 +279,13 @@ for kind in ec rsa; do
   echo "# $kind: 10 MiB echoed in $dt s: $(mbit $((10 << 20)) "$dt") Mbit/s each way"
   if [ "$kind" = ec ]; then
     printf 'x\n' | in_ns_t 60 openssl s_client -connect "$Z:$PORT" -CAfile "$CERTS/ca.pem" \
-      -servername localhost -tls1_2 -reconnect >"$T/reconnect.out" 2>&1
+      -servername localhost -tls1_2 -reconnect -msg >"$T/reconnect.out" 2>&1
     reused=$(grep -c "^Reused, TLSv1.2" "$T/reconnect.out")
     check "s_client -reconnect: sessions resumed from the cache ($reused of 5)" [ "$reused" -ge 4 ]
+    hellos=$(server_randoms "$T/reconnect.out" | wc -l)
+    marked=$(server_randoms "$T/reconnect.out" | grep -c "$DOWNGRD01\$")
+    check "s_client -reconnect: every ServerHello.random, resumed ones too, ends with $DOWNGRD01 ($marked of $hellos)" \
+      [ "$hellos" -ge 5 -a "$marked" -eq "$hellos" ]
     refused_case "a TLS 1.0-only client" -tls1 -cipher 'DEFAULT:@SECLEVEL=0'
     refused_case "a TLS 1.1-only client" -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0'
     refused_case "a client offering only RSA key exchange and CBC (AES128-SHA, AES256-SHA256)" \

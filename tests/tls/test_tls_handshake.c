@@ -1,5 +1,7 @@
 /* TLS handshakes between two znet stacks: each certificate type with each
- * cipher suite, what the session reports, ALPN, the timeout, and that a
+ * cipher suite, what the session reports, ALPN, the timeout, RFC 8446
+ * §4.1.3's downgrade sentinel in a TLS 1.3 server's TLS 1.2
+ * ServerHello.random (and not in a TLS 1.2-only server's), and that a
  * run with the same seeds repeats byte for byte (no entropy but the
  * stack's). */
 #include "tls_fixture.h"
@@ -28,13 +30,44 @@ static const uint16_t tls13_ids[] = {0x1301, 0x1302, 0x1303};
 #define TLS12_ALL                                                              \
   (ZN_TLS_SUITES_ALL & ~(tls13_suites[0] | tls13_suites[1] | tls13_suites[2]))
 
+/* RFC 8446 §4.1.3: how a TLS 1.3 server's TLS 1.2 ServerHello.random
+ * ends. */
+static const uint8_t downgrd01[8] = {0x44, 0x4f, 0x57, 0x4e,
+                                     0x47, 0x52, 0x44, 0x01};
+
+/* The random of the first ServerHello the client received (the frames
+ * its stack got, headers and all): a TLS 1.2 handshake record whose
+ * first message is a TLS 1.2 ServerHello. */
+static size_t seen_server_random(const struct tpair *t, uint8_t random[32]) {
+  const uint8_t *p = t->sniff.rx;
+  for (size_t i = 0; p != NULL && i + 11 + 32 <= t->sniff.rx_len; i++) {
+    if (p[i] == 22 && p[i + 1] == 3 && p[i + 2] == 3 && p[i + 5] == 2 &&
+        p[i + 6] == 0 && p[i + 9] == 3 && p[i + 10] == 3) {
+      memcpy(random, p + i + 11, 32);
+      return (size_t)p[i + 3] << 8 | p[i + 4]; /* the record's length */
+    }
+  }
+  return 0;
+}
+
+/* The TLS 1.2 ServerHello's random ends with the sentinel (marked) or
+ * not; the length of the record that carried it. */
+static size_t check_marked(const struct tpair *t, bool marked) {
+  uint8_t random[32];
+  size_t len = seen_server_random(t, random);
+  ZT_CHECK(len > 0);
+  ZT_EQ(memcmp(random + 24, downgrd01, 8) == 0, marked);
+  return len;
+}
+
 /* One handshake, the client offering only `suite` (0: all) and the
  * server accepting `srv_suites` (0: all), a message each way, a clean
- * close. */
-static void handshake_between(bool rsa, uint32_t suite, uint32_t srv_suites,
-                              uint16_t want) {
+ * close; with `check`, the frames the client received are kept and
+ * `check` looks at them before the pair is freed. */
+static void handshake_seen(bool rsa, uint32_t suite, uint32_t srv_suites,
+                           uint16_t want, void (*check)(const struct tpair *)) {
   struct tpair t;
-  tf_init(&t, NULL);
+  tf_init_ex(&t, NULL, check != NULL);
   if (rsa)
     tf_creds(&t, ZT_PEM_SERVER_RSA_PEM, ZT_PEM_SERVER_RSA_KEY);
   t.ccfg.suites = suite;
@@ -74,7 +107,14 @@ static void handshake_between(bool rsa, uint32_t suite, uint32_t srv_suites,
   ZT_EQU(t.cstats.v[ZN_TLS_STAT_handshakes_ok], 1);
   ZT_EQU(t.sstats.v[ZN_TLS_STAT_handshakes_ok], 1);
   ZT_EQU(t.cstats.v[ZN_TLS_STAT_handshakes_tls13], want >> 8 == 0x13);
+  if (check)
+    check(&t);
   tf_free(&t);
+}
+
+static void handshake_between(bool rsa, uint32_t suite, uint32_t srv_suites,
+                              uint16_t want) {
+  handshake_seen(rsa, suite, srv_suites, want, NULL);
 }
 
 static void handshake_with(bool rsa, uint32_t suite, uint16_t want) {
@@ -120,6 +160,72 @@ ZT_TEST(test_tls13_client_falls_back_to_tls12_server) {
                     ZN_TLS_SUITE(ECDHE_ECDSA_CHACHA20_POLY1305_SHA256), 0xCCA9);
 }
 
+static void marked(const struct tpair *t) { (void)check_marked(t, true); }
+
+static void unmarked(const struct tpair *t) { (void)check_marked(t, false); }
+
+/* RFC 8446 §4.1.3: a server that speaks TLS 1.3 answering BearSSL's
+ * TLS 1.2 client (which offers no TLS 1.3) ends its ServerHello.random
+ * with DOWNGRD\x01, and the handshake completes: that client checked
+ * the ServerKeyExchange's signature over the marked random and both
+ * Finished over a transcript with it, so BearSSL's server hashed and
+ * signed what went on the wire.  Each suite with each key type, and a
+ * server that allows one TLS 1.3 suite only. */
+ZT_TEST(test_tls12_answer_carries_downgrade_sentinel) {
+  for (int i = 0; i < 3; i++) {
+    handshake_seen(false, ec_suites[i], 0, ec_ids[i], marked);
+    handshake_seen(true, rsa_suites[i], 0, rsa_ids[i], marked);
+  }
+  handshake_seen(false, TLS12_ALL, tls13_suites[2] | ec_suites[1], ec_ids[1],
+                 marked);
+}
+
+/* A server configured for TLS 1.2 only would not have spoken TLS 1.3:
+ * no sentinel. */
+ZT_TEST(test_tls12_only_server_leaves_random_unmarked) {
+  handshake_seen(false, TLS12_ALL, TLS12_ALL, 0xC02B, unmarked);
+  handshake_seen(true, TLS12_ALL, TLS12_ALL, 0xC02F, unmarked);
+  handshake_seen(false, TLS12_ALL, ec_suites[2], ec_ids[2], unmarked);
+}
+
+/* The sentinel does not depend on the flight fitting a record: a server
+ * whose records hold 512 bytes (out_buf 597), and a client that asks for
+ * 512-byte records (RFC 6066's max_fragment_length, which BearSSL's
+ * client sends for a small input buffer), get the marked random and a
+ * complete handshake, the ServerHello sealed and sent long before the
+ * ServerKeyExchange is signed. */
+static void small_records_case(bool rsa, bool small_server) {
+  struct tpair t;
+  tf_init_ex(&t, NULL, true);
+  if (rsa)
+    tf_creds(&t, ZT_PEM_SERVER_RSA_PEM, ZT_PEM_SERVER_RSA_KEY);
+  t.ccfg.suites = TLS12_ALL;
+  if (small_server)
+    t.scfg.out_buf = 597;
+  else
+    t.ccfg.in_buf = 837;
+  tf_rx(&t.srv, 1024);
+  ZT_EQ(tf_connect(&t, "localhost"), ZN_OK);
+  tf_run(&t, ZN_MS(200));
+  ZT_EQ(t.cli.opened, 1);
+  ZT_EQ(t.srv.opened, 1);
+  ZT_EQ(t.cli.errors + t.srv.errors, 0);
+  if (t.cli.errors + t.srv.errors)
+    diag_failure(&t);
+  ZT_EQ(zn_stream_write(t.cli.s, "ping", 4), 4);
+  tf_run(&t, ZN_MS(50));
+  ZT_EQU(t.srv.rx_len, 4);
+  ZT_EQU(check_marked(&t, true), 512); /* the chain went on after it */
+  tf_free(&t);
+}
+
+ZT_TEST(test_downgrade_sentinel_with_small_records) {
+  for (int rsa = 0; rsa < 2; rsa++) {
+    small_records_case(rsa, true);
+    small_records_case(rsa, false);
+  }
+}
+
 /* Connect to `name`, run the handshake, both sides open: what each
  * reports. */
 static void open_pair(struct tpair *t, const char *name, struct zn_tls_info *ci,
@@ -150,12 +256,13 @@ static struct zn_tls_creds *creds_of(const char *chain, const char *key,
 /* SNI (RFC 6066 §3): the server sends the chain of the first entry that
  * matches the name the client asks for (here its certificate check
  * passes only with that chain), the default for a name of none; over TLS
- * 1.3 and over TLS 1.2 (BearSSL's engine, given the chain). */
+ * 1.3 and over TLS 1.2 (BearSSL's engine, given the chain, its random
+ * marked with RFC 8446 §4.1.3's sentinel). */
 static void sni_case(uint32_t cli_suites, const char *name, int want,
                      uint16_t version) {
   struct tpair t;
   void *m1, *m2;
-  tf_init(&t, NULL);
+  tf_init_ex(&t, NULL, true);
   struct zn_tls_sni table[2] = {
       {"ZNET.test",
        creds_of(ZT_PEM_SERVER_RSA_PEM, ZT_PEM_SERVER_RSA_KEY, &m1)},
@@ -169,6 +276,8 @@ static void sni_case(uint32_t cli_suites, const char *name, int want,
   ZT_EQ(si.sni, want);
   ZT_EQ(ci.sni, -1);
   ZT_EQ(ci.version, version);
+  if (version == 0x0303)
+    (void)check_marked(&t, true); /* the chain SNI picked signed it */
   tf_free(&t);
   free(m1);
   free(m2);
@@ -297,6 +406,9 @@ int main(void) {
   ZT_RUN(test_server_picks_by_key_type);
   ZT_RUN(test_tls13_each_suite_handshakes);
   ZT_RUN(test_tls13_client_falls_back_to_tls12_server);
+  ZT_RUN(test_tls12_answer_carries_downgrade_sentinel);
+  ZT_RUN(test_tls12_only_server_leaves_random_unmarked);
+  ZT_RUN(test_downgrade_sentinel_with_small_records);
   ZT_RUN(test_sni_picks_the_chain_by_name);
   ZT_RUN(test_sni_table_checked);
   ZT_RUN(test_alpn);

@@ -27,9 +27,9 @@ ZT_TEST(test_conn_size_matches_documented_figures) {
          ZN_TLS_OUT_BUF_MIN, client_small);
   if (sizeof(void *) == 8) {
     /* x86-64 and BearSSL 0.6's structures: the header's table. */
-    ZT_EQU(server, 38053);
+    ZT_EQU(server, 38069);
     ZT_EQU(client, 43141);
-    ZT_EQU(server_small, 22181);
+    ZT_EQU(server_small, 22197);
     ZT_EQU(client_small, 11397);
   }
   /* The buffers are in it byte for byte (but for alignment). */

@@ -52,18 +52,31 @@ struct tside {
 };
 
 /* A decorator on stack A's netif hashing every frame A sends (FNV-1a),
- * so two runs can be compared byte for byte. */
+ * so two runs can be compared byte for byte, and keeping the first
+ * TF_SNIFF_RX bytes of the frames A receives (the server's records). */
+#define TF_SNIFF_RX 65536
 struct tf_sniff {
   struct zn_netif nif;
   struct zn_netif *inner;
   uint64_t hash;
   uint64_t frames;
+  uint8_t *rx;
+  size_t rx_len;
 };
 
 static inline int sniff_recv(struct zn_netif *nif, struct zn_buf **out) {
   struct tf_sniff *x = ZN_CONTAINER_OF(nif, struct tf_sniff, nif);
   x->inner->now = nif->now;
-  return zn_netif_recv(x->inner, out);
+  *out = NULL;
+  int rc = zn_netif_recv(x->inner, out);
+  const struct zn_buf *b = *out;
+  if (rc >= 0 && b != NULL && x->rx != NULL) {
+    size_t k =
+        b->len < TF_SNIFF_RX - x->rx_len ? b->len : TF_SNIFF_RX - x->rx_len;
+    memcpy(x->rx + x->rx_len, b->data, k);
+    x->rx_len += k;
+  }
+  return rc;
 }
 
 static inline int sniff_send(struct zn_netif *nif, struct zn_buf *b) {
@@ -274,6 +287,7 @@ static inline void tf_init_ex(struct tpair *t, const struct zn_fault_cfg *fc,
     t->faulty = true;
   } else if (sniff) {
     t->sniff.hash = 0xcbf29ce484222325ull;
+    t->sniff.rx = malloc(TF_SNIFF_RX);
     t->sniff.inner = &t->p.link.a.nif;
     zn_netif_init(&t->sniff.nif, &sniff_ops, t->p.link.a.nif.mtu);
     zn_netif_wrap(&t->sniff.nif, &t->p.link.a.nif);
@@ -352,6 +366,7 @@ static inline void tf_free(struct tpair *t) {
   free(t->anchors_mem);
   free(t->cli.rx);
   free(t->srv.rx);
+  free(t->sniff.rx);
 }
 
 /* Both sides' failures, as TAP comments. */
