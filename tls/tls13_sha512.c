@@ -104,7 +104,7 @@ INLINE uint64_t small_sigma1(uint64_t w) {
  * s[] lives in registers).  Only d and h change: d += T1, h = T1 + T2.
  * Maj as ((a ^ b) & (b ^ c)) ^ b: b ^ c is the round before's a ^ b,
  * which the compiler keeps (5% a block). */
-INLINE void round_at(uint64_t s[8], unsigned i, uint64_t wk) {
+INLINE void round_at(uint64_t s[8], size_t i, uint64_t wk) {
   uint64_t a = s[(0 - i) & 7], b = s[(1 - i) & 7], c = s[(2 - i) & 7];
   uint64_t e = s[(4 - i) & 7], f = s[(5 - i) & 7], g = s[(6 - i) & 7];
   uint64_t t1 = s[(7 - i) & 7] + wk + (g ^ (e & (f ^ g))) + big_sigma1(e);
@@ -117,7 +117,7 @@ INLINE void round_at(uint64_t s[8], unsigned i, uint64_t wk) {
 
 /* §6.4.2 step 1's W[t], t >= 16, into the ring w of the last sixteen
  * (w[i] holds W[t - 16] and becomes W[t]). */
-INLINE uint64_t schedule_at(uint64_t w[16], unsigned i) {
+INLINE uint64_t schedule_at(uint64_t w[16], size_t i) {
   w[i] += small_sigma1(w[(i + 14) & 15]) + w[(i + 9) & 15] +
           small_sigma0(w[(i + 1) & 15]);
   return w[i];
@@ -127,16 +127,16 @@ static void block_c(uint64_t val[8], const uint8_t *p) {
   uint64_t s[8], w[16];
   memcpy(s, val, sizeof(s));
 #pragma GCC unroll 16
-  for (unsigned i = 0; i < 16; i++) {
+  for (size_t i = 0; i < 16; i++) {
     w[i] = load_be64(p + 8 * i);
     round_at(s, i, w[i] + K512[i]);
   }
-  for (unsigned t = 16; t < 80; t += 16) {
+  for (size_t t = 16; t < 80; t += 16) {
 #pragma GCC unroll 16
-    for (unsigned i = 0; i < 16; i++)
+    for (size_t i = 0; i < 16; i++)
       round_at(s, i, schedule_at(w, i) + K512[t + i]);
   }
-  for (unsigned i = 0; i < 8; i++)
+  for (size_t i = 0; i < 8; i++)
     val[i] += s[i];
 }
 
@@ -178,7 +178,7 @@ TARGET static void block_x86ext(uint64_t val[8], const uint8_t *p) {
   uint64_t wk[80]; /* W[t] + K[t], as the schedule makes them */
   uint64_t s[8];
   __m128i w[8]; /* the last sixteen words, two a vector, in a ring */
-  for (unsigned j = 0; j < 8; j++) {
+  for (size_t j = 0; j < 8; j++) {
     w[j] =
         _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * j)), bswap);
     _mm_storeu_si128(
@@ -186,10 +186,10 @@ TARGET static void block_x86ext(uint64_t val[8], const uint8_t *p) {
         _mm_add_epi64(w[j], _mm_loadu_si128((const __m128i *)(K512 + 2 * j))));
   }
   memcpy(s, val, sizeof(s));
-  for (unsigned t = 0; t < 64; t += 16) {
+  for (size_t t = 0; t < 64; t += 16) {
     /* Rounds t..t+15 while the schedule makes W[t+16..t+31]. */
 #pragma GCC unroll 8
-    for (unsigned j = 0; j < 8; j++) {
+    for (size_t j = 0; j < 8; j++) {
       w[j] = schedule_x86ext(w[j], w[(j + 1) & 7], w[(j + 4) & 7],
                              w[(j + 5) & 7], w[(j + 7) & 7]);
       _mm_storeu_si128(
@@ -201,9 +201,9 @@ TARGET static void block_x86ext(uint64_t val[8], const uint8_t *p) {
     }
   }
 #pragma GCC unroll 16
-  for (unsigned i = 0; i < 16; i++)
+  for (size_t i = 0; i < 16; i++)
     round_at(s, i, wk[64 + i]);
-  for (unsigned i = 0; i < 8; i++)
+  for (size_t i = 0; i < 8; i++)
     val[i] += s[i];
 }
 
