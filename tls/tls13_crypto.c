@@ -55,7 +55,7 @@ static const uint8_t sha384_derived0[48] = {
 static const struct zn__tls13_suite suites[] = {
     {0x1301, ZN__TLS13_AES_GCM, 16, 32, &zn__tls_sha256_vtable, sha256_empty,
      sha256_derived0},
-    {0x1302, ZN__TLS13_AES_GCM, 32, 48, &br_sha384_vtable, sha384_empty,
+    {0x1302, ZN__TLS13_AES_GCM, 32, 48, &zn__tls_sha384_vtable, sha384_empty,
      sha384_derived0},
     {0x1303, ZN__TLS13_CHACHA20_POLY1305, 32, 32, &zn__tls_sha256_vtable,
      sha256_empty, sha256_derived0},
@@ -212,6 +212,14 @@ static struct cpuid_regs cpuid(uint32_t leaf) {
   return r;
 }
 
+/* Whether the operating system saves the SSE and AVX registers (XCR0's
+ * bits 1 and 2), asked only where CPUID says OSXSAVE. */
+static bool os_saves_avx(void) {
+  uint32_t lo, hi;
+  __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (lo & 6) == 6;
+}
+
 /* The CPU's features (leaf 0 says whether there is a leaf 7). */
 static uint32_t cpu_features(void) {
   uint32_t f = 0;
@@ -219,6 +227,8 @@ static uint32_t cpu_features(void) {
   struct cpuid_regs r = cpuid(1);
   f |= (r.c >> 9 & 1) ? ZN__TLS_CPU_SSSE3 : 0;
   f |= (r.c >> 19 & 1) ? ZN__TLS_CPU_SSE41 : 0;
+  if ((r.c >> 27 & 1) && (r.c >> 28 & 1) && os_saves_avx())
+    f |= ZN__TLS_CPU_AVX;
   if (max >= 7) {
     r = cpuid(7);
     f |= (r.b >> 8 & 1) ? ZN__TLS_CPU_BMI2 : 0;

@@ -37,13 +37,16 @@ struct zn__tls13_suite {
 };
 
 /* CPU features the engines' x86 paths use: CPUID leaf 1's ECX (SSSE3,
- * SSE4.1) and leaf 7's EBX (BMI2, ADX, SHA). */
+ * SSE4.1, AVX) and leaf 7's EBX (BMI2, ADX, SHA).  AVX only when the
+ * operating system saves its registers too (OSXSAVE, and XCR0's SSE and
+ * AVX bits). */
 enum zn__tls_cpu {
   ZN__TLS_CPU_SSSE3 = 1u << 0,
   ZN__TLS_CPU_SSE41 = 1u << 1,
   ZN__TLS_CPU_BMI2 = 1u << 2,
   ZN__TLS_CPU_ADX = 1u << 3,
   ZN__TLS_CPU_SHA = 1u << 4,
+  ZN__TLS_CPU_AVX = 1u << 5,
 };
 
 /* Whether the CPU has every feature of mask (enum zn__tls_cpu bits):
@@ -58,6 +61,23 @@ extern const br_hash_class zn__tls_sha256_vtable;
 /* Whether zn__tls_sha256_vtable runs the SHA extensions here (asked
  * once; the tests check the choice against the CPU). */
 bool zn__tls_sha256_fast(void);
+
+/* SHA-384 and SHA-512 as br_sha384_vtable and br_sha512_vtable compute
+ * them (a br_sha384_context, the same descriptors), faster
+ * (tls13_sha512.c): the TLS engines' SHA-384 and SHA-512. */
+extern const br_hash_class zn__tls_sha384_vtable;
+extern const br_hash_class zn__tls_sha512_vtable;
+
+/* Whether those run zn__tls_sha512_blocks_x86ext here, rather than
+ * zn__tls_sha512_blocks_c (asked once; the tests check the choice
+ * against the CPU). */
+bool zn__tls_sha512_fast(void);
+
+/* SHA-512's compression (FIPS 180-4 §6.4.2) of the n blocks of 128 bytes
+ * at p into the state val (H0..H7), portable and with AVX and BMI2
+ * (only where zn__tls_sha512_fast() says): named for the tests. */
+void zn__tls_sha512_blocks_c(uint64_t val[8], const uint8_t *p, size_t n);
+void zn__tls_sha512_blocks_x86ext(uint64_t val[8], const uint8_t *p, size_t n);
 
 /* The suite with this IANA number, or NULL if it is not one of §B.4's
  * three (CCM suites are not offered). */

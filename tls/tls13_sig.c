@@ -83,12 +83,12 @@ static const struct scheme schemes[] = {
     {ZN__TLS13_SIG_ecdsa_secp256r1_sha256, KIND_EC, BR_EC_secp256r1,
      &zn__tls_sha256_vtable},
     {ZN__TLS13_SIG_ecdsa_secp384r1_sha384, KIND_EC, BR_EC_secp384r1,
-     &br_sha384_vtable},
+     &zn__tls_sha384_vtable},
     {ZN__TLS13_SIG_ecdsa_secp521r1_sha512, KIND_EC, BR_EC_secp521r1,
-     &br_sha512_vtable},
+     &zn__tls_sha512_vtable},
     {ZN__TLS13_SIG_rsa_pss_rsae_sha256, KIND_RSA, 0, &zn__tls_sha256_vtable},
-    {ZN__TLS13_SIG_rsa_pss_rsae_sha384, KIND_RSA, 0, &br_sha384_vtable},
-    {ZN__TLS13_SIG_rsa_pss_rsae_sha512, KIND_RSA, 0, &br_sha512_vtable},
+    {ZN__TLS13_SIG_rsa_pss_rsae_sha384, KIND_RSA, 0, &zn__tls_sha384_vtable},
+    {ZN__TLS13_SIG_rsa_pss_rsae_sha512, KIND_RSA, 0, &zn__tls_sha512_vtable},
 };
 
 static const struct scheme *scheme_find(uint16_t id) {

@@ -109,8 +109,8 @@ static void set_policy(br_ssl_engine_context *eng,
   br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
   set_suites(eng, cfg->suites ? cfg->suites : ZN_TLS_SUITES_ALL);
   br_ssl_engine_set_hash(eng, br_sha256_ID, &zn__tls_sha256_vtable);
-  br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
-  br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
+  br_ssl_engine_set_hash(eng, br_sha384_ID, &zn__tls_sha384_vtable);
+  br_ssl_engine_set_hash(eng, br_sha512_ID, &zn__tls_sha512_vtable);
   br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
   br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
   br_ssl_engine_set_default_aes_gcm(eng);
@@ -298,8 +298,8 @@ void zn__tls_x509_init(br_x509_minimal_context *xc,
   const struct zn_tls_anchors *a = cfg->anchors;
   br_x509_minimal_init(xc, &zn__tls_sha256_vtable, a->ta, a->n);
   br_x509_minimal_set_hash(xc, br_sha256_ID, &zn__tls_sha256_vtable);
-  br_x509_minimal_set_hash(xc, br_sha384_ID, &br_sha384_vtable);
-  br_x509_minimal_set_hash(xc, br_sha512_ID, &br_sha512_vtable);
+  br_x509_minimal_set_hash(xc, br_sha384_ID, &zn__tls_sha384_vtable);
+  br_x509_minimal_set_hash(xc, br_sha512_ID, &zn__tls_sha512_vtable);
   br_x509_minimal_set_rsa(xc, br_rsa_pkcs1_vrfy_get_default());
   br_x509_minimal_set_ecdsa(xc, &zn__tls_ec, br_ecdsa_vrfy_asn1_get_default());
   br_x509_minimal_set_minrsa(xc, MIN_RSA_BYTES);

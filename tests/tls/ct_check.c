@@ -7,7 +7,8 @@
  * engine's (tls13_crypto.c, tls13_hs.c, tls13_sig.c, tls13_ticket.c over
  * BearSSL): the key schedule, record protection both ways with the tag
  * check, Finished verification, ECDH for each group with the all-zero
- * check, X25519 key generation (tls13_x25519.c's fixed-base
+ * check, SHA-512's compression on both paths (tls13_sha512.c), X25519
+ * key generation (tls13_x25519.c's fixed-base
  * multiplication and its ladder, on both paths: tls13_x25519_adx.c's
  * BMI2 and ADX code too), ECDSA and RSA-PSS signing, ticket
  * sealing and opening, and the project's P-256 (tls13_p256.c: mulgen,
@@ -141,6 +142,28 @@ static void ecdh(void) {
     PUBLIC(&same, sizeof(same));
     expect(same, "both sides agree");
   }
+}
+
+/* SHA-512's compression of a secret state over secret blocks on both
+ * paths (tls13_sha512.c): the portable one, which the classes take
+ * where the CPU has no AVX and BMI2, and that one where it has (the
+ * key schedule above ran it for TLS_AES_256_GCM_SHA384). */
+static void sha512_blocks(void) {
+  uint64_t v[2][8];
+  uint8_t msg[2 * 128];
+  memset(v, 0x3c, sizeof(v));
+  memset(msg, 0xa5, sizeof(msg));
+  SECRET(v, sizeof(v));
+  SECRET(msg, sizeof(msg));
+  zn__tls_sha512_blocks_c(v[0], msg, 2);
+  if (zn__tls_sha512_fast())
+    zn__tls_sha512_blocks_x86ext(v[1], msg, 2);
+  else
+    zn__tls_sha512_blocks_c(v[1], msg, 2);
+  bool same = zn__tls13_ct_equal((const uint8_t *)v[0], (const uint8_t *)v[1],
+                                 sizeof(v[0]));
+  PUBLIC(&same, sizeof(same));
+  expect(same, "both SHA-512 compressions agree");
 }
 
 /* X25519 key shares from secret scalars: the fixed-base multiplication
@@ -301,6 +324,7 @@ int main(void) {
   records();
   schedule_and_finished();
   ecdh();
+  sha512_blocks();
   x25519_base();
   signing();
   p256();
