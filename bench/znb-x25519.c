@@ -16,7 +16,7 @@
  * numbers are meant from an optimised build without sanitizers:
  *
  *     gcc -O2 -I tls bench/znb-x25519.c tls/tls13_x25519.c \
- *         tls/tls13_x25519_adx.c tls/tls13_fe25519.c -lbearssl
+ *         tls/tls13_x25519_adx.c tls/tls13_fe25519.c tls/tls13_inv.c -lbearssl
  *
  * Prints one "znb mode=x25519-WHICH ..." line for each, with its time
  * per call and its ratio to the fixed-base one's; exits 1 if they

@@ -7,6 +7,7 @@
  * slower (73 us a scalar multiplication against 59 us).
  */
 #include "tls13_fe25519.h"
+#include "tls13_inv.h"
 
 static uint64_t load64(const uint8_t *p) {
   uint64_t v = 0;
@@ -115,39 +116,16 @@ void zn__fe_sq(zn__fe h, const zn__fe f) {
   reduce_columns(h, r0, r1, r2, r3, r4);
 }
 
-/* f^(2^n), n >= 1. */
-static void sq_n(zn__fe h, const zn__fe f, int n) {
-  zn__fe_sq(h, f);
-  for (int i = 1; i < n; i++)
-    zn__fe_sq(h, h);
-}
-
-/* 1/z = z^(p - 2) (0 for 0), p - 2 = 2^255 - 21, by an addition chain of
- * 254 squarings and 11 multiplications: z^(2^5 - 1), then runs of ones
- * doubled in length up to z^(2^250 - 1), then five squarings and z^11
- * for the low bits 01011. */
+/* 1/z (0 for 0): z made canonical, divided into 1 by divsteps
+ * (tls13_inv.c), and back to 51-bit limbs.  (Fermat's z^(p - 2) took 254
+ * squarings and 11 products.) */
 void zn__fe_invert(zn__fe out, const zn__fe z) {
-  zn__fe z2, z11, e5, e10, e20, e50, e100, t;
-  zn__fe_sq(z2, z);       /* z^2 */
-  sq_n(t, z2, 2);         /* z^8 */
-  zn__fe_mul(t, t, z);    /* z^9 */
-  zn__fe_mul(z11, z2, t); /* z^11 */
-  zn__fe_sq(e5, z11);     /* z^22 */
-  zn__fe_mul(e5, e5, t);  /* z^31 = z^(2^5 - 1) */
-  sq_n(t, e5, 5);         /* eN = z^(2^N - 1) */
-  zn__fe_mul(e10, t, e5);
-  sq_n(t, e10, 10);
-  zn__fe_mul(e20, t, e10);
-  sq_n(t, e20, 20);
-  zn__fe_mul(t, t, e20); /* z^(2^40 - 1) */
-  sq_n(t, t, 10);
-  zn__fe_mul(e50, t, e10);
-  sq_n(t, e50, 50);
-  zn__fe_mul(e100, t, e50);
-  sq_n(t, e100, 100);
-  zn__fe_mul(t, t, e100); /* z^(2^200 - 1) */
-  sq_n(t, t, 50);
-  zn__fe_mul(t, t, e50);   /* z^(2^250 - 1) */
-  sq_n(t, t, 5);           /* z^(2^255 - 32) */
-  zn__fe_mul(out, t, z11); /* z^(2^255 - 21) */
+  static const uint64_t one[4] = {1, 0, 0, 0};
+  uint8_t s[32];
+  zn__fe_tobytes(s, z);
+  uint64_t w[4] = {load64(s), load64(s + 8), load64(s + 16), load64(s + 24)};
+  zn__inv_div(w, w, one, &zn__inv_p25519);
+  zn__fe_from_words(out, w);
+  memset(s, 0, sizeof(s));
+  memset(w, 0, sizeof(w));
 }

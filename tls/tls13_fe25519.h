@@ -18,8 +18,8 @@
  * zn__fe_tobytes takes limbs below 2^63.
  *
  * Constant time: no branch and no memory address depends on an element;
- * zn__fe_invert's exponent is public, and the masks of zn__fe_cmov and
- * zn__fe_cswap go through zn__fe_opaque.
+ * zn__fe_invert runs a fixed number of divsteps, and the masks of zn__fe_cmov
+ * and zn__fe_cswap go through zn__fe_opaque.
  */
 #ifndef ZNET_TLS13_FE25519_H
 #define ZNET_TLS13_FE25519_H

@@ -39,7 +39,8 @@
  *
  * Constant time.  No branch and no memory address depends on a scalar or
  * on a coordinate: a table read reads every entry and keeps one by mask,
- * a digit's sign negates by mask, the inversion's exponent is public.
+ * a digit's sign negates by mask, the inversion takes a fixed number of
+ * divsteps (tls13_inv.c).
  * The only branches are on lengths, on the curve's identifier and on
  * whether a (public) point decodes; tests/tls/ct_check.c holds the code
  * to that under memcheck.
@@ -47,6 +48,7 @@
 #include <string.h>
 
 #include "tls13_crypto.h"
+#include "tls13_inv.h"
 #include "tls13_u256.h"
 
 typedef uint64_t fe[4];
@@ -96,45 +98,12 @@ static void fe_add(fe r, const fe a, const fe b) { mod_add(r, a, b, &p256_p); }
 
 static void fe_sub(fe r, const fe a, const fe b) { mod_sub(r, a, b, &p256_p); }
 
-/* r = a^(2^n): n squarings. */
-static void fe_sqr_n(fe r, const fe a, int n) {
-  memcpy(r, a, sizeof(fe));
-  for (int i = 0; i < n; i++)
-    fe_sqr(r, r);
-}
-
-/* r = a^(p - 2) = 1/a (0 for 0), Fermat.  p - 2 is, from its top bit,
- * 32 ones, 31 zeros, a one, 96 zeros, 94 ones, a zero and a one: the
- * runs of ones are built once (a^(2^k - 1) for k = 2, 4, ..., 32) and
- * shifted into place.  255 squarings, 13 multiplications. */
+/* r = 1/a (0 for 0), a and r in Montgomery form: a holds A R, and the
+ * divsteps divide R^2 by it, R^2 / (A R) = R / A, the Montgomery form of
+ * 1/A, with nothing to convert before or after (tls13_inv.c; it
+ * replaced Fermat's a^(p - 2), 255 squarings and 13 products). */
 static void fe_invert(fe r, const fe a) {
-  fe x2, x4, x8, x16, x32, t;
-  fe_sqr_n(t, a, 1);
-  fe_mul(x2, t, a);
-  fe_sqr_n(t, x2, 2);
-  fe_mul(x4, t, x2);
-  fe_sqr_n(t, x4, 4);
-  fe_mul(x8, t, x4);
-  fe_sqr_n(t, x8, 8);
-  fe_mul(x16, t, x8);
-  fe_sqr_n(t, x16, 16);
-  fe_mul(x32, t, x16);
-  fe_sqr_n(t, x32, 32); /* 32 ones, then 31 zeros and a one */
-  fe_mul(t, t, a);
-  fe_sqr_n(t, t, 96 + 32); /* 96 zeros, then the 94 ones: 32 */
-  fe_mul(t, t, x32);
-  fe_sqr_n(t, t, 32); /* 32 more */
-  fe_mul(t, t, x32);
-  fe_sqr_n(t, t, 16); /* 16, 8, 4 and 2 more */
-  fe_mul(t, t, x16);
-  fe_sqr_n(t, t, 8);
-  fe_mul(t, t, x8);
-  fe_sqr_n(t, t, 4);
-  fe_mul(t, t, x4);
-  fe_sqr_n(t, t, 2);
-  fe_mul(t, t, x2);
-  fe_sqr_n(t, t, 2); /* a zero and a one */
-  fe_mul(r, t, a);
+  zn__inv_div(r, a, p256_p.rr, &zn__inv_p256_p);
 }
 
 /* a = -a where mask is all ones (a unchanged where it is zero). */

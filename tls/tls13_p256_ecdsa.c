@@ -4,7 +4,8 @@
  * (tls13_sig.c) and TLS 1.2's ServerKeyExchange (tls_bearssl.c).  Once
  * k G is fast (tls13_p256.c), most of br_ecdsa_i31_sign_raw's time is
  * its 31-bit arithmetic mod n; here it is 64-bit Montgomery arithmetic
- * (tls13_u256.h), the inversion by Fermat, k G by zn__tls_ec's mulgen.
+ * (tls13_u256.h), the inversion by divsteps (tls13_inv.c), k G by
+ * zn__tls_ec's mulgen.
  * The signature is byte for byte BearSSL's: the same nonce (HMAC_DRBG
  * seeded with the key and the reduced hash is RFC 6979's generator, as
  * BearSSL uses it) and the same arithmetic.
@@ -23,7 +24,8 @@
  *
  * Constant time.  The secrets are the key d and the nonce k: every
  * operation on them takes the same path and the same addresses
- * whatever their value; the inversion's exponent, n - 2, is public.
+ * whatever their value; the inversion of k runs a fixed number of
+ * divsteps.
  * Three tests end in a branch: whether the key is in 1..n-1 (the same
  * answer for the key every time), whether an RFC 6979 candidate is in
  * 1..n-1 (a rejected candidate, probability 2^-32, says nothing of the
@@ -33,6 +35,7 @@
 #include <string.h>
 
 #include "tls13_crypto.h"
+#include "tls13_inv.h"
 #include "tls13_u256.h"
 
 /* The order n of P-256's group (SEC 2 §2.4.2), -1/n mod 2^64 and
@@ -44,84 +47,12 @@ static const struct u256_mod p256_n = {{0xf3b9cac2fc632551, 0xbce6faada7179e84,
                                         0x2845b2392b6bec59,
                                         0x66e12d94f3d95620}};
 
-/* Fermat's exponent n - 2. */
-static const uint64_t n_minus_2[4] = {0xf3b9cac2fc63254f, 0xbce6faada7179e84,
-                                      0xffffffffffffffff, 0xffffffff00000000};
-
-/* r = r^(2^n): n squarings. */
-static void sc_sqr_n(uint64_t r[4], int n) {
-  for (int i = 0; i < n; i++)
-    mont_sqr(r, r, &p256_n);
-}
-
-/* Bit i of n - 2 (public). */
-static unsigned exp_bit(int i) {
-  return (unsigned)(n_minus_2[i / 64] >> (i % 64)) & 1;
-}
-
-/* acc = acc^(2^128) a^e for e the low 128 bits of n - 2, by sliding
- * windows of up to four bits, each ending in a one: t[j] = a^(2j + 1).
- * The windows follow the exponent's bits, which are public, never a's. */
-static void sc_pow_low(uint64_t acc[4], uint64_t t[8][4]) {
-  int i = 127;
-  while (i >= 0) {
-    if (exp_bit(i) == 0) {
-      mont_sqr(acc, acc, &p256_n);
-      i--;
-      continue;
-    }
-    int j = i >= 3 ? i - 3 : 0;
-    while (exp_bit(j) == 0)
-      j++;
-    unsigned w = 0;
-    for (int b = i; b >= j; b--)
-      w = w << 1 | exp_bit(b);
-    sc_sqr_n(acc, i - j + 1);
-    mont_mul(acc, acc, t[w >> 1], &p256_n);
-    i = j - 1;
-  }
-}
-
-/* r = 1/a mod n = a^(n - 2), a and r in Montgomery form.  From its top
- * bit n - 2 is 32 ones, 32 zeros and 64 ones, built from runs of ones
- * (a^(2^k - 1) for k = 2, 4, ..., 32, as fe_invert), then 128 bits with
- * no pattern (sc_pow_low).  255 squarings and 40 multiplications, where
- * fixed windows of four bits took 256 and 78. */
+/* r = 1/a mod n, a and r in Montgomery form: R^2 / (A R) = R / A by
+ * divsteps (tls13_inv.c), as fe_invert in tls13_p256.c.  a is the nonce
+ * k: the divsteps take the same path for every k.  (Fermat's a^(n - 2)
+ * took 255 squarings and 40 products.) */
 static void sc_invert(uint64_t r[4], const uint64_t a[4]) {
-  uint64_t t[8][4], x2[4], x4[4], x8[4], x16[4], x32[4], acc[4], a2[4];
-  mont_sqr(a2, a, &p256_n);
-  memcpy(t[0], a, sizeof(t[0]));
-  for (int j = 1; j < 8; j++)
-    mont_mul(t[j], t[j - 1], a2, &p256_n);
-  memcpy(x2, t[1], sizeof(x2)); /* a^3 */
-  memcpy(x4, x2, sizeof(x4));
-  sc_sqr_n(x4, 2);
-  mont_mul(x4, x4, x2, &p256_n);
-  memcpy(x8, x4, sizeof(x8));
-  sc_sqr_n(x8, 4);
-  mont_mul(x8, x8, x4, &p256_n);
-  memcpy(x16, x8, sizeof(x16));
-  sc_sqr_n(x16, 8);
-  mont_mul(x16, x16, x8, &p256_n);
-  memcpy(x32, x16, sizeof(x32));
-  sc_sqr_n(x32, 16);
-  mont_mul(x32, x32, x16, &p256_n);
-  memcpy(acc, x32, sizeof(acc));
-  sc_sqr_n(acc, 64); /* 32 zeros, 32 ones */
-  mont_mul(acc, acc, x32, &p256_n);
-  sc_sqr_n(acc, 32); /* 32 more */
-  mont_mul(acc, acc, x32, &p256_n);
-  sc_pow_low(acc, t);
-  memcpy(r, acc, sizeof(acc));
-  /* Powers of the nonce, as secret as it. */
-  memset(t, 0, sizeof(t));
-  memset(acc, 0, sizeof(acc));
-  memset(a2, 0, sizeof(a2));
-  memset(x2, 0, sizeof(x2));
-  memset(x4, 0, sizeof(x4));
-  memset(x8, 0, sizeof(x8));
-  memset(x16, 0, sizeof(x16));
-  memset(x32, 0, sizeof(x32));
+  zn__inv_div(r, a, p256_n.rr, &zn__inv_p256_n);
 }
 
 /* All ones if 0 < a < n, else zero. */

@@ -13,41 +13,20 @@
 #include <string.h>
 
 #include "tls13_fe25519_adx.h"
+#include "tls13_inv.h"
 #include "tls13_x25519.h"
 
-/* f^(2^n), n >= 1. */
-static void fe64_sq_n(zn__fe64 h, const zn__fe64 f, int n) {
-  zn__fe64_sq(h, f);
-  for (int i = 1; i < n; i++)
-    zn__fe64_sq(h, h);
-}
-
-/* 1/z = z^(p - 2) (0 for 0): zn__fe_invert's addition chain
- * (tls13_fe25519.c), 254 squarings and 11 multiplications. */
+/* 1/z (0 for 0): z made canonical, divided into 1 by divsteps
+ * (tls13_inv.c), as zn__fe_invert; the four words are the divsteps' own
+ * form, so no other conversion. */
 static void fe64_invert(zn__fe64 out, const zn__fe64 z) {
-  zn__fe64 z2, z11, e5, e10, e20, e50, e100, t;
-  zn__fe64_sq(z2, z);       /* z^2 */
-  fe64_sq_n(t, z2, 2);      /* z^8 */
-  zn__fe64_mul(t, t, z);    /* z^9 */
-  zn__fe64_mul(z11, z2, t); /* z^11 */
-  zn__fe64_sq(e5, z11);     /* z^22 */
-  zn__fe64_mul(e5, e5, t);  /* z^31 = z^(2^5 - 1) */
-  fe64_sq_n(t, e5, 5);      /* eN = z^(2^N - 1) */
-  zn__fe64_mul(e10, t, e5);
-  fe64_sq_n(t, e10, 10);
-  zn__fe64_mul(e20, t, e10);
-  fe64_sq_n(t, e20, 20);
-  zn__fe64_mul(t, t, e20); /* z^(2^40 - 1) */
-  fe64_sq_n(t, t, 10);
-  zn__fe64_mul(e50, t, e10);
-  fe64_sq_n(t, e50, 50);
-  zn__fe64_mul(e100, t, e50);
-  fe64_sq_n(t, e100, 100);
-  zn__fe64_mul(t, t, e100); /* z^(2^200 - 1) */
-  fe64_sq_n(t, t, 50);
-  zn__fe64_mul(t, t, e50);   /* z^(2^250 - 1) */
-  fe64_sq_n(t, t, 5);        /* z^(2^255 - 32) */
-  zn__fe64_mul(out, t, z11); /* z^(2^255 - 21) */
+  static const uint64_t one[4] = {1, 0, 0, 0};
+  uint8_t s[32];
+  zn__fe64_tobytes(s, z);
+  for (size_t i = 0; i < 4; i++)
+    out[i] = zn__fe64_load64(s + 8 * i);
+  zn__inv_div(out, out, one, &zn__inv_p25519);
+  memset(s, 0, sizeof(s));
 }
 
 /* One step of §5's ladder on (x2 : z2) and (x3 : z3), x1 the input, in

@@ -13,7 +13,8 @@
  * BMI2 and ADX code too), ECDSA and RSA-PSS signing, ticket
  * sealing and opening, and the project's P-256 (tls13_p256.c: mulgen,
  * mul; tls13_p256_ecdsa.c: the signer) on their own, secret scalars and
- * keys of every length the callers use.  Results
+ * keys of every length the callers use, and the divsteps inversion
+ * under them (tls13_inv.c) on its own for each of its moduli.  Results
  * that are public by design (a tag that matched or not, a Finished that
  * did, a ticket that opened) are marked defined before they are tested,
  * as the engine tests them; the one test on a secret that the engine
@@ -29,6 +30,7 @@
 
 #include "certs.h"
 #include "tls13_int.h"
+#include "tls13_inv.h"
 #include "tls13_sig.h"
 #include "tls13_x25519.h"
 #include "znet/err.h"
@@ -290,6 +292,45 @@ static void p256(void) {
   expect(n == 64, "P-256 ECDSA signature");
 }
 
+/* The divsteps division (tls13_inv.c) on its own, for each modulus, with
+ * a secret divisor and dividend (the P-256 signer's 1/k, mulgen's 1/Z
+ * and X25519's 1/z are its callers, run above): values of every kind, 0
+ * (whose quotient is 0), 1, m - 1, a power of two and a mixed one, so
+ * that a branch taken only on some of them would show.  The results are
+ * checked once public where they are known: 1/0 = 0, 1/1 = 1 and
+ * 1/(m - 1) = m - 1; the others not 0. */
+static void inversions(void) {
+  static const struct zn__inv_mod *const mods[3] = {
+      &zn__inv_p256_p, &zn__inv_p256_n, &zn__inv_p25519};
+  for (int k = 0; k < 3; k++) {
+    const int64_t *ml = mods[k]->m;
+    const uint64_t m[4] = {(uint64_t)ml[0] | (uint64_t)ml[1] << 62,
+                           (uint64_t)ml[1] >> 2 | (uint64_t)ml[2] << 60,
+                           (uint64_t)ml[2] >> 4 | (uint64_t)ml[3] << 58,
+                           (uint64_t)ml[3] >> 6 | (uint64_t)ml[4] << 56};
+    const uint64_t values[5][4] = {{0, 0, 0, 0},
+                                   {1, 0, 0, 0},
+                                   {m[0] - 1, m[1], m[2], m[3]},
+                                   {0, 0, 1ull << 40, 0},
+                                   {0x0123456789abcdef, 0xfedcba9876543210,
+                                    0x0f1e2d3c4b5a6978, m[3] >> 1}};
+    for (int i = 0; i < 5; i++) {
+      uint64_t a[4], b[4] = {1, 0, 0, 0}, r[4];
+      memcpy(a, values[i], sizeof(a));
+      SECRET(a, sizeof(a));
+      SECRET(b, sizeof(b));
+      zn__inv_div(r, a, b, mods[k]);
+      PUBLIC(r, sizeof(r));
+      PUBLIC(a, sizeof(a));
+      /* 1/1 = 1, 1/(m - 1) = m - 1, 1/0 = 0 */
+      if (i < 3)
+        expect(memcmp(r, a, sizeof(r)) == 0, "an inversion");
+      else
+        expect((r[0] | r[1] | r[2] | r[3]) != 0, "an inversion");
+    }
+  }
+}
+
 /* Tickets sealed and opened under a secret ticket key. */
 static void tickets(void) {
   static _Alignas(max_align_t) uint8_t mem[4096];
@@ -328,6 +369,7 @@ int main(void) {
   x25519_base();
   signing();
   p256();
+  inversions();
   tickets();
   printf("%s\n", failures ? "ct_check: failed" : "ct_check: ok");
   return failures ? 1 : 0;
