@@ -7,19 +7,18 @@
  *
  * The divstep.  From f = m (odd) and g = a, with a number delta,
  *
- *   delta > 0 and g odd:  (delta, f, g) <- (1 - delta, g, (g - f) / 2)
- *   otherwise:            (delta, f, g) <- (1 + delta, f, (g + (g mod 2) f) /
- * 2)
+ *   delta > 0, g odd:  (delta, f, g) <- (1 - delta, g, (g - f) / 2)
+ *   otherwise:         (delta, f, g) <- (1 + delta, f, (g + g0 f) / 2)
  *
- * keeps gcd(f, g) up to sign and f odd, never lets max(|f|, |g|) grow,
- * and reaches g = 0, f = +-gcd(m, a), within a bounded number of steps;
- * from then on it changes nothing but delta.  Carried alongside, d and e
- * with f = d a / b and g = e a / b (mod m), from d = 0 and e = b: at the
- * end f = +-1 and b / a = +-d.
+ * with g0 the low bit of g, keeps gcd(f, g) up to sign and f odd, never
+ * lets max(|f|, |g|) grow, and reaches g = 0, f = +-gcd(m, a), within a
+ * bounded number of steps; from then on it changes nothing but delta.
+ * Carried alongside, d and e with f = d a / b and g = e a / b (mod m),
+ * from d = 0 and e = b: at the end f = +-1 and b / a = +-d.
  *
  * The bound.  delta starts at 1/2 here, not at the paper's 1: then 590
  * divsteps reach g = 0 for every 0 <= g <= f < 2^256, where the paper's
- * own bound (Theorem 11.2, delta = 1) is floor((49 * 256 + 57) / 17) = 741.
+ * own bound (§11, for delta = 1) is floor((49 * 256 + 57) / 17) = 741.
  * 590 is Pieter Wuille's bound by convex hulls, proved with Coq
  * (github.com/sipa/safegcd-bounds, "genproofhd"; explained in
  * libsecp256k1's doc/safegcd_implementation.md §7).  We run 10 batches of
