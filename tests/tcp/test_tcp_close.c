@@ -301,20 +301,25 @@ ZT_TEST(test_fin_wait_2_record_data) {
   fx_free(&f);
 }
 
-/* A closing peer's last data (a TLS close_notify), read, then the
- * application's close: the ACK that data owes stays delayed, so the
- * peer's FIN, right behind it, is answered by one ACK for both, not two
- * (the slot waits for it and is then saved as TIME_WAIT). */
+/* FIN_WAIT_2: the closing peer's last data (a TLS close_notify) read,
+ * then the application's close: nothing sent, the ACK still delayed. */
+static void closed_after_last_data(struct fx *f) {
+  fx_init(f, NULL);
+  fx_fin_wait_2(f);
+  data_in(f, 24);
+  ZT_CHECK(fx_rx_ok(f, 24));
+  fx_close(f);
+  fx_poll(f);
+  EXPECT_NONE(f);
+  EXPECT_STATE(f, ZN_TCP_FIN_WAIT_2);
+}
+
+/* The peer's FIN, right behind its last data, is answered by one ACK
+ * for both, not two (the slot waits for it and is then saved as
+ * TIME_WAIT). */
 ZT_TEST(test_fin_wait_2_closed_data_ack_rides_fin) {
   struct fx f;
-  fx_init(&f, NULL);
-  fx_fin_wait_2(&f);
-  data_in(&f, 24);
-  ZT_CHECK(fx_rx_ok(&f, 24));
-  fx_close(&f);
-  fx_poll(&f);
-  EXPECT_NONE(&f);
-  EXPECT_STATE(&f, ZN_TCP_FIN_WAIT_2);
+  closed_after_last_data(&f);
   SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = FIN | ACK);
   f.p_nxt++;
   EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
@@ -330,13 +335,7 @@ ZT_TEST(test_fin_wait_2_closed_data_ack_rides_fin) {
  * slot is then saved as a FIN_WAIT_2 record. */
 ZT_TEST(test_fin_wait_2_closed_data_acked_then_saved) {
   struct fx f;
-  fx_init(&f, NULL);
-  fx_fin_wait_2(&f);
-  data_in(&f, 24);
-  ZT_CHECK(fx_rx_ok(&f, 24));
-  fx_close(&f);
-  fx_poll(&f);
-  EXPECT_NONE(&f);
+  closed_after_last_data(&f);
   fx_run(&f, ZN_MS(f.cfg.tcp_delack_ms));
   EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
   fx_poll(&f);
