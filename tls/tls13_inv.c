@@ -43,6 +43,11 @@
  * through an empty asm so that the compiler keeps them masks.  No branch
  * and no memory address depends on a or b; tests/tls/ct_check.c runs the
  * three moduli under memcheck.
+ *
+ * The carries are signed and shifted right (`>>= 62`): arithmetic
+ * shifts, as gcc and clang define them (C11 leaves the shift of a
+ * negative value to the implementation).  Sign masks come from the sign
+ * bit instead (sign_mask).
  */
 #include <string.h>
 
@@ -148,6 +153,10 @@ static void update_fg(int64_t f[5], int64_t g[5], const struct trans *t) {
   g[4] = (int64_t)cg;
 }
 
+/* All ones if x is negative, else zero (from the sign bit, without
+ * shifting a negative value). */
+static int64_t sign_mask(int64_t x) { return -(int64_t)((uint64_t)x >> 63); }
+
 /* The multiple k of m that makes c + k m divisible by 2^62, for c the
  * low word of a row's sum: from k0, the row's entries where d and e are
  * negative (which makes the sum the row applied to d and e each brought
@@ -162,7 +171,7 @@ static int64_t row_multiple(uint64_t c, int64_t k0, uint64_t minv) {
  * takes it down by less than 2^62 m: (-2^63 m, 2^62 m) over 2^62. */
 static void update_de(int64_t d[5], int64_t e[5], const struct trans *t,
                       const struct zn__inv_mod *md) {
-  int64_t sd = d[4] >> 63, se = e[4] >> 63; /* all ones if negative */
+  int64_t sd = sign_mask(d[4]), se = sign_mask(e[4]);
   i128 cd = (i128)t->u * d[0] + (i128)t->v * e[0];
   i128 ce = (i128)t->q * d[0] + (i128)t->r * e[0];
   int64_t kd = row_multiple((uint64_t)cd, (t->u & sd) + (t->v & se), md->minv);
@@ -207,9 +216,9 @@ static void negate_masked(int64_t x[5], int64_t mask) {
 
 /* d in -2m..m, and f's sign, to d f mod m in 0..m-1. */
 static void normalise(int64_t d[5], const int64_t f[5], const int64_t m[5]) {
-  add_masked(d, m, d[4] >> 63); /* -m..m */
-  negate_masked(d, f[4] >> 63); /* still -m..m */
-  add_masked(d, m, d[4] >> 63); /* 0..m-1 */
+  add_masked(d, m, sign_mask(d[4])); /* -m..m */
+  negate_masked(d, sign_mask(f[4])); /* still -m..m */
+  add_masked(d, m, sign_mask(d[4])); /* 0..m-1 */
 }
 
 /* Four 64-bit limbs to five of 62 bits, and back (x below 2^256). */
