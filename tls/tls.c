@@ -703,7 +703,9 @@ static void engine_check(struct zn_tls_conn *t) {
   }
   if ((s & ZN__TLS_TICKETS) && !t->tickets_seen)
     hold_tickets(t);
-  if (!t->open && (s & (ZN__TLS_SENDAPP | ZN__TLS_RECVAPP)))
+  /* (A server with its tickets made has read the client's Finished: the
+   * handshake is done, whether or not they are held.) */
+  if (!t->open && (s & (ZN__TLS_SENDAPP | ZN__TLS_RECVAPP | ZN__TLS_TICKETS)))
     handshake_done(t);
   bool has = (s & ZN__TLS_RECVAPP) != 0;
   if (has && !t->rx_had)

@@ -281,6 +281,30 @@ ZT_TEST(test_ticket_alone_not_delayed) {
   env_free(&v);
 }
 
+/* A client that closes as soon as it is open: its Finished and its
+ * close_notify read in one poll.  The handshake counts as done on the
+ * server (not as a close_notify in the middle of it), the ticket goes
+ * before the server's close_notify, and both sides close cleanly. */
+ZT_TEST(test_close_right_after_open_is_clean) {
+  struct resume_env v;
+  env_init(&v, 3600);
+  tf_rx(&v.t.srv, 256);
+  tf_rx(&v.t.cli, 256);
+  v.t.srv.close_on_eof = true;
+  tf_run(&v.t, ZN_US(250));
+  ZT_EQ(tf_connect(&v.t, "localhost"), ZN_OK);
+  until_client_open(&v.t);
+  zn_stream_close(v.t.cli.s);
+  zn_stack_flush(v.t.p.a);
+  tf_run(&v.t, ZN_SEC(1));
+  ZT_EQU(v.t.sstats.v[ZN_TLS_STAT_handshakes_ok], 1);
+  ZT_EQU(v.t.sstats.v[ZN_TLS_STAT_handshakes_failed], 0);
+  ZT_EQ(v.t.srv.errors, 0);
+  ZT_EQ(v.t.srv.opened, 1);
+  ZT_EQ(v.t.srv.eof, 1);
+  env_free(&v);
+}
+
 /* ---- the store ---- */
 
 static void ticket(struct zn__tls13_resume_ticket *t, uint8_t tag,
@@ -350,6 +374,7 @@ int main(void) {
   ZT_RUN(test_request_after_open_not_held);
   ZT_RUN(test_ticket_rides_with_answer);
   ZT_RUN(test_ticket_alone_not_delayed);
+  ZT_RUN(test_close_right_after_open_is_clean);
   ZT_RUN(test_store_oldest_out_newest_offered);
   ZT_RUN(test_store_init_checked);
   return zt_done();
