@@ -407,10 +407,14 @@ static uint64_t rec_feed(struct rec_count *r, const uint8_t *p, size_t n) {
   return recs;
 }
 
-/* The next poll goes on where this one stopped. */
+/* The next run of the timers goes on where this one stopped: armed for a
+ * time gone by, the kick fires after the frames of the poll that armed it
+ * (znet/timer.h), or in the next poll if no poll is running; not at the
+ * next tick, which left a session's accept, or an answer written outside
+ * a poll, up to a millisecond late and cost the loop a wakeup of its own. */
 static void arm_kick(struct zn_tls_conn *t) {
   if (!zn_timer_pending(&t->kick))
-    zn_timer_start_in(t->st, &t->kick, 0);
+    zn_timer_start(t->st, &t->kick, 0);
 }
 
 /* ---- record buffers (tls_bufpool.c) ---- */

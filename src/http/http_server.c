@@ -210,7 +210,9 @@ static bool slower(uint64_t ra, uint64_t ta, uint64_t rb, uint64_t tb) {
 /* ---- kicks ---- */
 
 /* Pump hc at the next timer run (in the current poll when called from
- * its input), not now. */
+ * its input), not now: the kick is armed for a time gone by, which fires
+ * once the poll's frames are done (znet/timer.h); armed for the next tick
+ * it waited up to 1 ms. */
 static void kick_later(struct http_conn *hc) {
   struct zn_http_server *srv = hc->srv;
   if (hc->kicked)
@@ -219,7 +221,7 @@ static void kick_later(struct http_conn *hc) {
   hc->kick_next = srv->kick_list;
   srv->kick_list = hc;
   if (!zn_timer_pending(&srv->kick))
-    zn_timer_start_in(srv->st, &srv->kick, 0);
+    zn_timer_start(srv->st, &srv->kick, 0);
 }
 
 /* ---- request contexts ---- */
@@ -254,7 +256,7 @@ static void ctx_put(struct zn_http_server *srv, struct hs_ctx *ctx) {
   if (srv->head[HL_WAIT] != NULL) {
     srv->serve_due = true;
     if (!zn_timer_pending(&srv->kick))
-      zn_timer_start_in(srv->st, &srv->kick, 0);
+      zn_timer_start(srv->st, &srv->kick, 0);
   }
 }
 
