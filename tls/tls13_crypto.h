@@ -166,6 +166,16 @@ void zn__x25519_base(uint8_t out[32], const uint8_t scalar[32]);
  *    point. */
 extern const br_ec_impl zn__tls_ec;
 
+/* Which field products tls13_p256.c uses: chosen by CPUID (AUTO, the
+ * start), or the portable ones (C) or the BMI2 and ADX ones (ADX, an
+ * illegal instruction on a CPU without them) for the tests, which run
+ * each path. */
+enum zn__p256_impl { ZN__P256_AUTO, ZN__P256_C, ZN__P256_ADX };
+void zn__p256_set_impl(enum zn__p256_impl impl);
+
+/* The path the products take now: C or ADX (AUTO decided first). */
+enum zn__p256_impl zn__p256_impl_used(void);
+
 /* Whether q (len bytes) is a P-256 public key: the uncompressed
  * encoding of a point of the curve (SEC 1 §2.3.4, §3.2.2.1). */
 bool zn__p256_point_check(const uint8_t *q, size_t len);

@@ -3,8 +3,9 @@
  * BMI2's mulx and ADX's adcx and adox, for tls13_x25519_adx.c; here
  * rather than there so that the tests can take each operation to its
  * edges (the carries that only values near 2^256 make).  A product is 16
- * mulx in two interleaved carry chains (adcx carries in CF, adox in OF,
- * so that a row of partial products adds both its halves at once) where
+ * mulx in two interleaved carry chains (tls13_u256_adx.h, which P-256's
+ * field shares: adcx carries in CF, adox in OF, so that a row of partial
+ * products adds both its halves at once) where
  * tls13_fe25519.h's 51-bit limbs take 25 multiplications and a 128-bit
  * sum per column.  Only for CPUs with both extensions
  * (zn__x25519_has_adx); anywhere else an illegal instruction.
@@ -32,6 +33,7 @@
 #include <stdint.h>
 
 #include "tls13_fe25519.h"
+#include "tls13_u256_adx.h"
 
 typedef uint64_t zn__fe64[4];
 
@@ -111,29 +113,6 @@ static inline void zn__fe64_sub(zn__fe64 h, const zn__fe64 f,
   h[3] = h3;
 }
 
-/* One row of a product: f * g[i] (g's word at byte offset OFF) added
- * into the partial sum's words x0..x3, its top word written to x4.  The
- * low halves go along the CF chain (adcx), the high halves along OF
- * (adox), both cleared by the xor and both ended into x4 (the partial
- * sum fits, so x4 cannot overflow); mov does not touch the flags. */
-#define ZN__FE64_ROW(OFF, x0, x1, x2, x3, x4)                                  \
-  "movq " OFF "(%[g]), %%rdx\n\t"                                              \
-  "xorl %k[lo], %k[lo]\n\t"                                                    \
-  "mulxq (%[f]), %[lo], %[hi]\n\t"                                             \
-  "adcxq %[lo], %[" #x0 "]\n\t"                                                \
-  "adoxq %[hi], %[" #x1 "]\n\t"                                                \
-  "mulxq 8(%[f]), %[lo], %[hi]\n\t"                                            \
-  "adcxq %[lo], %[" #x1 "]\n\t"                                                \
-  "adoxq %[hi], %[" #x2 "]\n\t"                                                \
-  "mulxq 16(%[f]), %[lo], %[hi]\n\t"                                           \
-  "adcxq %[lo], %[" #x2 "]\n\t"                                                \
-  "adoxq %[hi], %[" #x3 "]\n\t"                                                \
-  "mulxq 24(%[f]), %[lo], %[" #x4 "]\n\t"                                      \
-  "adcxq %[lo], %[" #x3 "]\n\t"                                                \
-  "movl $0, %k[lo]\n\t"                                                        \
-  "adoxq %[lo], %[" #x4 "]\n\t"                                                \
-  "adcxq %[lo], %[" #x4 "]\n\t"
-
 /* The 512-bit t0..t7 to 256 bits, t0..t3 + 38 * t4..t7, left in t4, t1,
  * t2, t3: 38 * t_k's low half along CF into word k - 4, its high half
  * along OF into word k - 3.  The top word (at most 39) folds again times
@@ -165,23 +144,12 @@ static inline void zn__fe64_sub(zn__fe64 h, const zn__fe64 f,
   "andq $38, %[hi]\n\t"                                                        \
   "addq %[hi], %[t4]\n\t"
 
-/* h = f * g: row 0 with plain add and adc (nothing to add into yet),
- * rows 1 to 3 with both chains, then the reduction. */
+/* h = f * g: tls13_u256_adx.h's product, then the reduction. */
 static inline void zn__fe64_mul(zn__fe64 h, const zn__fe64 f,
                                 const zn__fe64 g) {
   uint64_t t0, t1, t2, t3, t4, t5, t6, t7, lo, hi, dx;
   __asm__ volatile(
-      "movq (%[g]), %%rdx\n\t"
-      "mulxq (%[f]), %[t0], %[t1]\n\t"
-      "mulxq 8(%[f]), %[lo], %[t2]\n\t"
-      "addq %[lo], %[t1]\n\t"
-      "mulxq 16(%[f]), %[lo], %[t3]\n\t"
-      "adcq %[lo], %[t2]\n\t"
-      "mulxq 24(%[f]), %[lo], %[t4]\n\t"
-      "adcq %[lo], %[t3]\n\t"
-      "adcq $0, %[t4]\n\t" ZN__FE64_ROW("8", t1, t2, t3, t4, t5)
-          ZN__FE64_ROW("16", t2, t3, t4, t5, t6)
-              ZN__FE64_ROW("24", t3, t4, t5, t6, t7) ZN__FE64_REDUCE
+      ZN__U256_MUL_WIDE ZN__FE64_REDUCE
       : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3),
         [t4] "=&r"(t4), [t5] "=&r"(t5), [t6] "=&r"(t6), [t7] "=&r"(t7),
         [lo] "=&r"(lo), [hi] "=&r"(hi), "=&d"(dx)
@@ -193,57 +161,12 @@ static inline void zn__fe64_mul(zn__fe64 h, const zn__fe64 f,
   h[3] = t3;
 }
 
-/* h = f^2 with 10 mulx instead of 16: the six products f_i f_j, i < j,
- * summed once (a row each for f_0 and f_1, one product for f_2), doubled
- * by an add chain whose carry is the seventh word, and the four squares
- * f_i^2 added along one chain; then the reduction of zn__fe64_mul. */
+/* h = f^2: tls13_u256_adx.h's square (10 mulx instead of 16), then the
+ * reduction of zn__fe64_mul. */
 static inline void zn__fe64_sq(zn__fe64 h, const zn__fe64 f) {
   uint64_t t0, t1, t2, t3, t4, t5, t6, t7, lo, hi, dx;
   __asm__ volatile(
-      "movq (%[f]), %%rdx\n\t"
-      "mulxq 8(%[f]), %[t1], %[t2]\n\t"
-      "mulxq 16(%[f]), %[lo], %[t3]\n\t"
-      "addq %[lo], %[t2]\n\t"
-      "mulxq 24(%[f]), %[lo], %[t4]\n\t"
-      "adcq %[lo], %[t3]\n\t"
-      "adcq $0, %[t4]\n\t"
-      "movq 8(%[f]), %%rdx\n\t"
-      "xorl %k[lo], %k[lo]\n\t"
-      "mulxq 16(%[f]), %[lo], %[hi]\n\t"
-      "adcxq %[lo], %[t3]\n\t"
-      "adoxq %[hi], %[t4]\n\t"
-      "mulxq 24(%[f]), %[lo], %[t5]\n\t"
-      "adcxq %[lo], %[t4]\n\t"
-      "movl $0, %k[lo]\n\t"
-      "adoxq %[lo], %[t5]\n\t"
-      "adcxq %[lo], %[t5]\n\t"
-      "movq 16(%[f]), %%rdx\n\t"
-      "mulxq 24(%[f]), %[lo], %[t6]\n\t"
-      "addq %[lo], %[t5]\n\t"
-      "adcq $0, %[t6]\n\t"
-      "xorl %k[t7], %k[t7]\n\t"
-      "addq %[t1], %[t1]\n\t"
-      "adcq %[t2], %[t2]\n\t"
-      "adcq %[t3], %[t3]\n\t"
-      "adcq %[t4], %[t4]\n\t"
-      "adcq %[t5], %[t5]\n\t"
-      "adcq %[t6], %[t6]\n\t"
-      "adcq %[t7], %[t7]\n\t"
-      "movq (%[f]), %%rdx\n\t"
-      "mulxq %%rdx, %[t0], %[hi]\n\t"
-      "addq %[hi], %[t1]\n\t"
-      "movq 8(%[f]), %%rdx\n\t"
-      "mulxq %%rdx, %[lo], %[hi]\n\t"
-      "adcq %[lo], %[t2]\n\t"
-      "adcq %[hi], %[t3]\n\t"
-      "movq 16(%[f]), %%rdx\n\t"
-      "mulxq %%rdx, %[lo], %[hi]\n\t"
-      "adcq %[lo], %[t4]\n\t"
-      "adcq %[hi], %[t5]\n\t"
-      "movq 24(%[f]), %%rdx\n\t"
-      "mulxq %%rdx, %[lo], %[hi]\n\t"
-      "adcq %[lo], %[t6]\n\t"
-      "adcq %[hi], %[t7]\n\t" ZN__FE64_REDUCE
+      ZN__U256_SQR_WIDE ZN__FE64_REDUCE
       : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3),
         [t4] "=&r"(t4), [t5] "=&r"(t5), [t6] "=&r"(t6), [t7] "=&r"(t7),
         [lo] "=&r"(lo), [hi] "=&r"(hi), "=&d"(dx)

@@ -12,13 +12,15 @@
  * multiplication and its ladder, on both paths: tls13_x25519_adx.c's
  * BMI2 and ADX code too), ECDSA and RSA-PSS signing, ticket
  * sealing and opening, and the project's P-256 (tls13_p256.c: mulgen,
- * mul; tls13_p256_ecdsa.c: the signer) on their own, secret scalars and
- * keys of every length the callers use, and the divsteps inversion
- * under them (tls13_inv.c) on its own for each of its moduli.  Results
- * that are public by design (a tag that matched or not, a Finished that
- * did, a ticket that opened) are marked defined before they are tested,
- * as the engine tests them; the one test on a secret that the engine
- * makes inside a function is listed in ct.supp with the reason.
+ * mul, on both paths of its field products, tls13_u256.h's and
+ * tls13_u256_adx.h's; tls13_p256_ecdsa.c: the signer) on their own,
+ * secret scalars and keys of every length the callers use, and the
+ * divsteps inversion under them (tls13_inv.c) on its own for each of
+ * its moduli.  Results that are public by design (a tag that matched or
+ * not, a Finished that did, a ticket that opened) are marked defined
+ * before they are tested, as the engine tests them; the one test on a
+ * secret that the engine makes inside a function is listed in ct.supp
+ * with the reason.
  *
  * Built without sanitizers (valgrind cannot run them) and run by meson
  * as `valgrind --error-exitcode=1 --suppressions=ct.supp ct_check`: it
@@ -368,7 +370,16 @@ int main(void) {
   sha512_blocks();
   x25519_base();
   signing();
+  /* P-256 on its own on each path of the field's products: the portable
+   * ones, and BMI2 and ADX's (valgrind runs them, as for X25519). */
+  zn__p256_set_impl(ZN__P256_C);
   p256();
+  if (RUNNING_ON_VALGRIND ||
+      zn__tls_cpu_has(ZN__TLS_CPU_BMI2 | ZN__TLS_CPU_ADX)) {
+    zn__p256_set_impl(ZN__P256_ADX);
+    p256();
+  }
+  zn__p256_set_impl(ZN__P256_AUTO);
   inversions();
   tickets();
   printf("%s\n", failures ? "ct_check: failed" : "ct_check: ok");

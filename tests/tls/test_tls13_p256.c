@@ -11,6 +11,7 @@
 
 #include "tls13_crypto.h"
 #include "tls13_u256.h"
+#include "tls13_u256_adx.h"
 #include "tls_hex.h"
 #include "zt.h"
 
@@ -22,6 +23,9 @@ static const br_ec_impl *m31 = &br_ec_p256_m31;
 
 static const char *const n_hex =
     "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551";
+
+/* Whether the CPU can run tls13_u256_adx.h (set in main). */
+static bool has_adx;
 
 /* Our result is theirs: the same return and the same bytes. */
 #define SAME_POINT(ours, theirs) ZT_MEMEQ((ours), (theirs), 65)
@@ -295,7 +299,8 @@ static void rnd_below(uint64_t a[4], const struct u256_mod *md) {
   mod_reduce_once(a, a, md);
 }
 
-/* mont_mul_p256 and mont_sqr_p256 against mont_mul modulo p, and
+/* mont_mul_p256 and mont_sqr_p256, and their BMI2 and ADX forms where
+ * the CPU has them (tls13_u256_adx.h), against mont_mul modulo p, and
  * mont_sqr against mont_mul modulo n (and so u256_sqr_wide against
  * u256_mul_wide): every pair of edges and 200,000 pseudo-random
  * operands. */
@@ -304,9 +309,17 @@ static void products_agree(const uint64_t a[4], const uint64_t b[4]) {
   mont_mul(want, a, b, &mod_p);
   mont_mul_p256(got, a, b);
   ZT_MEMEQ(got, want, sizeof(want));
+  if (has_adx) {
+    mont_mul_p256_adx(got, a, b);
+    ZT_MEMEQ(got, want, sizeof(want));
+  }
   mont_mul(want, a, a, &mod_p);
   mont_sqr_p256(got, a);
   ZT_MEMEQ(got, want, sizeof(want));
+  if (has_adx) {
+    mont_sqr_p256_adx(got, a);
+    ZT_MEMEQ(got, want, sizeof(want));
+  }
   uint64_t an[4];
   mod_reduce_once(an, a, &mod_n); /* a < p < 2n */
   mont_mul(want, an, an, &mod_n);
@@ -348,6 +361,24 @@ ZT_TEST(test_wide_products_at_the_top) {
     u256_mul_wide(w2, a, a);
     ZT_MEMEQ(w1, w2, sizeof(w1));
   }
+}
+
+/* Left to itself (AUTO), the field takes the path CPUID allows, and
+ * again after a path was forced; the products of k G are the same
+ * whichever it takes. */
+ZT_TEST(test_path_taken_as_cpuid_says) {
+  const enum zn__p256_impl want = has_adx ? ZN__P256_ADX : ZN__P256_C;
+  uint8_t k[32], auto_pt[65], c_pt[65];
+  rnd_scalar(k);
+  zn__p256_set_impl(ZN__P256_AUTO);
+  ZT_EQ(zn__p256_impl_used(), want);
+  ZT_EQU(zn__tls_ec.mulgen(auto_pt, k, 32, P256), 65);
+  zn__p256_set_impl(ZN__P256_C);
+  ZT_EQ(zn__p256_impl_used(), ZN__P256_C);
+  ZT_EQU(zn__tls_ec.mulgen(c_pt, k, 32, P256), 65);
+  SAME_POINT(auto_pt, c_pt);
+  zn__p256_set_impl(ZN__P256_AUTO);
+  ZT_EQ(zn__p256_impl_used(), want);
 }
 
 /* ---- the table ---- */
@@ -742,16 +773,13 @@ ZT_TEST(test_ecdsa_refuses_bad_keys) {
   ZT_MEMEQ(sig, want, len);
 }
 
-int main(void) {
-  static const uint8_t seed[16] = {0x25, 0x6};
-  br_hmac_drbg_init(&rng, &br_sha256_vtable, seed, sizeof(seed));
+/* Everything that goes through the field's products, on one path. */
+static void run_point_tests(void) {
   ZT_RUN(test_curves_are_p256_and_the_defaults);
   ZT_RUN(test_other_curves_delegated);
   ZT_RUN(test_mulgen_known_multiples);
   ZT_RUN(test_ecdh_matches_nist_vector);
   ZT_RUN(test_ecdsa_matches_rfc6979);
-  ZT_RUN(test_field_products_match_mont_mul);
-  ZT_RUN(test_wide_products_at_the_top);
   ZT_RUN(test_comb_table_matches_m31);
   ZT_RUN(test_mulgen_matches_m31);
   ZT_RUN(test_mul_matches_m31);
@@ -765,5 +793,22 @@ int main(void) {
   ZT_RUN(test_ecdsa_digest_edges);
   ZT_RUN(test_ecdsa_verifies);
   ZT_RUN(test_ecdsa_refuses_bad_keys);
+}
+
+int main(void) {
+  static const uint8_t seed[16] = {0x25, 0x6};
+  br_hmac_drbg_init(&rng, &br_sha256_vtable, seed, sizeof(seed));
+  has_adx = zn__tls_cpu_has(ZN__TLS_CPU_BMI2 | ZN__TLS_CPU_ADX);
+  ZT_RUN(test_field_products_match_mont_mul);
+  ZT_RUN(test_wide_products_at_the_top);
+  ZT_RUN(test_path_taken_as_cpuid_says);
+  /* The portable products, then (where the CPU has them) BMI2 and ADX's:
+   * the known answers and the cross-checks against BearSSL on each. */
+  zn__p256_set_impl(ZN__P256_C);
+  run_point_tests();
+  if (has_adx) {
+    zn__p256_set_impl(ZN__P256_ADX);
+    run_point_tests();
+  }
   return zt_done();
 }
