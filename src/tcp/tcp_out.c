@@ -858,6 +858,29 @@ static uint32_t tso_limit(struct zn_tcp_conn *c) {
   return max / seg * seg;
 }
 
+/* How much of avail one TSO frame carries, within room and cap: whole
+ * segments, and a last short one only where it would leave on its own
+ * right after them -- it ends what is queued (sender SWS avoidance) and
+ * neither Nagle nor TCP_CORK would hold it (output_new_data's test; a
+ * FIN lets it go).  An answer a little over a segment (an HTTPS answer
+ * of a 1 KiB file with its ticket and close_notify: 1,455 bytes) then
+ * leaves as one frame, not a segment and a 7-byte one: one write to a
+ * TAP and one skb for the peer, as Linux sends it. */
+static uint32_t tso_frame_len(const struct zn_tcp_conn *c, uint32_t avail,
+                              uint32_t room, uint32_t cap, uint32_t seg) {
+  uint32_t len = avail < room ? avail : room;
+  if (len > cap)
+    len = cap;
+  if (len % seg == 0)
+    return len;
+  bool held =
+      (zn__seq_gt(c->snd_sml, c->snd_una) && !(c->flags & ZN__TCPF_NODELAY)) ||
+      (c->app & ZN__TCPA_CORK);
+  if (len == avail && (!held || (c->flags & ZN__TCPF_FIN_QUEUED)))
+    return len;
+  return len / seg * seg;
+}
+
 /* Send one frame of (re)transmission at seq: at most max bytes of
  * payload, and at most cap (one segment, or more for TSO).  Returns bytes
  * of sequence space used, 0 if nothing could be sent.  (The body, inlined
@@ -874,7 +897,9 @@ transmit_body(struct zn_tcp_conn *c, uint32_t seq, uint32_t max,
     len = max;
   if (len > cap)
     len = cap;
-  if (len > seg) /* a TSO frame: whole segments */
+  /* A TSO frame: whole segments, but for a short last one where the
+   * frame ends what is queued (tso_frame_len decides it for new data). */
+  if (len > seg && len < unsent_from(c, seq))
     len = len / seg * seg;
   uint8_t flags = ZN_TCP_ACK;
   if (fin_due(c, seq, len))
@@ -897,7 +922,8 @@ transmit_body(struct zn_tcp_conn *c, uint32_t seq, uint32_t max,
       return 0;
   }
   uint32_t used = len + ((flags & ZN_TCP_FIN) ? 1u : 0u);
-  if (len < zn__tcp_seg_size(c) && zn__seq_gt(seq + len, c->snd_sml))
+  /* (A TSO frame's last segment may be short too: tso_frame_len.) */
+  if ((len < seg || len % seg != 0) && zn__seq_gt(seq + len, c->snd_sml))
     c->snd_sml = seq + len;
   if (flags & ZN_TCP_FIN)
     c->flags |= ZN__TCPF_FIN_SENT;
@@ -1096,16 +1122,12 @@ static void output_new_data(struct zn_tcp_conn *c) {
       break;
     if ((len == 0 && !fin) || zn__tcp_pace_hold(c))
       break;
-    if (len == seg && avail >= 2 * seg && room >= 2 * seg &&
-        !zn__tcp_ecn_cwr_due(c)) {
-      /* Several segments' worth may go: as one frame if the netif
+    if (len == seg && avail > seg && room > seg && !zn__tcp_ecn_cwr_due(c)) {
+      /* More than a segment's worth may go: as one frame if the netif
        * segments (TSO); not a CWR, which goes alone (tcp_ecn.c). */
       uint32_t cap = zn__tcp_pace_burst(c, tso_limit(c));
-      if (cap > seg) {
-        len = avail < room ? avail : room;
-        if (len > cap)
-          len = cap;
-      }
+      if (cap > seg)
+        len = tso_frame_len(c, avail, room, cap, seg);
     }
     uint32_t used = transmit_body(c, c->snd_nxt, len, len);
     if (!used)

@@ -376,6 +376,63 @@ ZT_TEST(test_bulk_offloads) {
   struct run r = {4u << 20, 3u << 20, 0, 0, 0, 0, 7, ZN_TCP_CC_CUBIC, 0, true};
   bulk_run(&r, true);
 }
+/* With TSO, a write a little over a segment leaves as one frame that the
+ * device cuts in two (a 1 KiB file's HTTPS answer with its ticket and
+ * close_notify is 1,455 bytes), not as a segment and then a short one.
+ * A short tail that Nagle holds (a short segment of before still
+ * unacknowledged) stays out of the frame: the segment goes alone. */
+static void tso_tail_run(bool nagle_holds) {
+  struct th_pair p;
+  struct zn_config ca, cb;
+  cfgs(&ca, &cb);
+  th_pair_init(&p, &ca, &cb);
+  ZT_REQUIRE(p.a && p.b);
+  zn_memlink_set_offloads(&p.link, true);
+  struct app a;
+  memset(&a, 0, sizeof(a));
+  a.cap = 1 << 16;
+  a.srv_buf = malloc(a.cap);
+  a.cli_buf = malloc(a.cap);
+  ZT_EQ(zn_tcp_listen(p.b, NULL, 7, 0, &srv_cbs, &a, &a.listener), ZN_OK);
+  ZT_EQ(zn_tcp_connect(p.a, TH_IP(IP_B), 7, &cli_cbs, &a, &a.client), ZN_OK);
+  th_pair_run(&p, ZN_MS(50));
+  ZT_REQUIRE(a.connected == 1 && a.server != NULL);
+  static uint8_t data[4096];
+  for (size_t i = 0; i < sizeof(data); i++)
+    data[i] = (uint8_t)(i * 13 + 5);
+  size_t sent = 0, n = zn__tcp_seg_size(a.server) + 7;
+  if (nagle_holds) {
+    ZT_EQ(zn_tcp_write(a.server, data, 10), 10);
+    zn_stack_flush(p.b);
+    sent = 10;
+  }
+  uint64_t frames = p.link.b.tx_frames;
+  uint64_t tso = zn_stat(p.b, ZN_STAT_tcp_tso_tx), cut = p.link.a.tso_cut;
+  ZT_EQ(zn_tcp_write(a.server, data + sent, n), (long)n);
+  zn_stack_flush(p.b);
+  ZT_EQU(p.link.b.tx_frames - frames, 1);
+  ZT_EQU(zn_stat(p.b, ZN_STAT_tcp_tso_tx) - tso, nagle_holds ? 0 : 1);
+  zn_tcp_close(a.server);
+  th_pair_run(&p, ZN_SEC(1));
+  ZT_EQU(p.link.a.tso_cut - cut, nagle_holds ? 0 : 1); /* the link cut it */
+  ZT_EQU(a.cli_rx, sent + n);
+  ZT_MEMEQ(a.cli_buf, data, sent + n);
+  ZT_EQ(a.cli_eof, 1);
+  ZT_EQ(a.errors, 0);
+  zn_tcp_close(a.client);
+  th_pair_run(&p, ZN_SEC(70));
+  zn_tcp_close(a.listener);
+  th_pair_run(&p, ZN_MS(10));
+  ZT_EQ(ZN__MOD(p.a, tcp)->nused, 0);
+  ZT_EQ(ZN__MOD(p.b, tcp)->nused, 0);
+  free(a.srv_buf);
+  free(a.cli_buf);
+  th_pair_free(&p);
+}
+
+ZT_TEST(test_tso_frame_takes_short_tail) { tso_tail_run(false); }
+ZT_TEST(test_tso_frame_leaves_held_tail) { tso_tail_run(true); }
+
 ZT_TEST(test_bulk_loss_1pct) { bulk(1 << 20, 10000, 0, 0, 2, ZN_TCP_CC_CUBIC); }
 ZT_TEST(test_bulk_loss_5pct_newreno) { bulk(1 << 19, 50000, 0, 0, 3, ZN_TCP_CC_NEWRENO); }
 ZT_TEST(test_bulk_reorder_dup) { bulk(1 << 19, 5000, 50000, 20000, 4, ZN_TCP_CC_CUBIC); }
@@ -672,6 +729,8 @@ int main(void) {
   ZT_RUN(test_handshake_echo_close);
   ZT_RUN(test_bulk_clean);
   ZT_RUN(test_bulk_offloads);
+  ZT_RUN(test_tso_frame_takes_short_tail);
+  ZT_RUN(test_tso_frame_leaves_held_tail);
   ZT_RUN(test_udp_offload);
   ZT_RUN(test_cwnd_bounded_by_use);
   ZT_RUN(test_bulk_loss_1pct);
