@@ -167,7 +167,8 @@ setup_netns() {
 
 # start_znet PROG BIN OUT ERR [EXTRA ARGS...]: a znet example (whose
 # banner starts "PROG: ADDR/") on the TAP inside the namespace, in the
-# background, bounded to 120 s.  Waits (at most 10 s) for its banner.
+# background, bounded to E2E_SERVER_TIMEOUT s (120 unless the test sets
+# it).  Waits (at most 10 s) for its banner.
 # One at a time: its PID is E2E_ECHO_PID, stopped by stop_echo.
 #
 # timeout runs with --foreground: otherwise it follows every signal it
@@ -183,7 +184,7 @@ start_znet() {
   # run of the same test holds an old banner.
   : >"$out"
   : >"$err"
-  ip netns exec "$E2E_NS" timeout --foreground 120 "$bin" --netif "tap:$E2E_TAP" \
+  ip netns exec "$E2E_NS" timeout --foreground "${E2E_SERVER_TIMEOUT:-120}" "$bin" --netif "tap:$E2E_TAP" \
     --ipv4 "$E2E_ZNET_IP/$E2E_PREFIX" "$@" >"$out" 2>"$err" &
   E2E_ECHO_PID=$!
   wait_banner "$prog" "$out"
