@@ -1083,6 +1083,23 @@ static void restart_after_idle(struct zn_tcp_conn *c) {
   c->last_snd = st->now; /* once per idle period */
 }
 
+/* TCP_CORK with a netif that segments (TSO): a full segment waits too
+ * while what is queued is less than one frame may carry, so that the
+ * uncork (or a FIN) sends it all as one frame; the cork's own bound
+ * (arm_wait) holds for it as for a partial one.  A TLS session corks
+ * while it writes an answer's records (ticket, answer, close_notify:
+ * 1,455 bytes for a 1 KiB file), and the full segment left as the
+ * records filled it, the rest at the uncork: two frames.  (Linux's
+ * cork sends that full segment; its tcp_tso_should_defer holds one for
+ * a frame in other cases.) */
+static bool cork_holds_frame(struct zn_tcp_conn *c, uint32_t len,
+                             uint32_t avail, uint32_t seg) {
+  if (!(c->app & ZN__TCPA_CORK) || (c->flags & ZN__TCPF_FIN_QUEUED) ||
+      len != seg || avail >= ZN_NETIF_TSO_MAX)
+    return false;
+  return avail < tso_limit(c);
+}
+
 /* New data (and the FIN) within min(cwnd, peer window), under sender SWS
  * avoidance and Nagle; in frames of several segments if the netif
  * segments (TSO). */
@@ -1119,6 +1136,8 @@ static void output_new_data(struct zn_tcp_conn *c) {
           !(c->flags & ZN__TCPF_NODELAY)) ||
          (c->app & ZN__TCPA_CORK)) &&
         !(c->flags & ZN__TCPF_FIN_QUEUED))
+      break;
+    if (cork_holds_frame(c, len, avail, seg))
       break;
     if ((len == 0 && !fin) || zn__tcp_pace_hold(c))
       break;

@@ -430,7 +430,58 @@ static void tso_tail_run(bool nagle_holds) {
   th_pair_free(&p);
 }
 
+/* Corked, with a netif that segments, a full segment waits too while
+ * less than a frame's worth is queued (a TLS session corks while it
+ * writes an answer's records); the uncork sends it all as one frame.
+ * Without TSO the cork holds only the partial segment. */
+static void cork_frame_run(bool offload) {
+  struct th_pair p;
+  struct zn_config ca, cb;
+  cfgs(&ca, &cb);
+  th_pair_init(&p, &ca, &cb);
+  ZT_REQUIRE(p.a && p.b);
+  zn_memlink_set_offloads(&p.link, offload);
+  struct app a;
+  memset(&a, 0, sizeof(a));
+  a.cap = 1 << 16;
+  a.srv_buf = malloc(a.cap);
+  a.cli_buf = malloc(a.cap);
+  ZT_EQ(zn_tcp_listen(p.b, NULL, 7, 0, &srv_cbs, &a, &a.listener), ZN_OK);
+  ZT_EQ(zn_tcp_connect(p.a, TH_IP(IP_B), 7, &cli_cbs, &a, &a.client), ZN_OK);
+  th_pair_run(&p, ZN_MS(50));
+  ZT_REQUIRE(a.connected == 1 && a.server != NULL);
+  static uint8_t data[4096];
+  for (size_t i = 0; i < sizeof(data); i++)
+    data[i] = (uint8_t)(i * 7 + 3);
+  size_t n = zn__tcp_seg_size(a.server) + 7;
+  uint64_t frames = p.link.b.tx_frames;
+  zn_tcp_set_cork(a.server, true);
+  ZT_EQ(zn_tcp_write(a.server, data, 100), 100);
+  ZT_EQ(zn_tcp_write(a.server, data + 100, n - 100), (long)(n - 100));
+  zn_stack_flush(p.b);
+  ZT_EQU(p.link.b.tx_frames - frames, offload ? 0 : 1);
+  zn_tcp_set_cork(a.server, false);
+  zn_stack_flush(p.b);
+  ZT_EQU(p.link.b.tx_frames - frames, offload ? 1 : 2);
+  th_pair_run(&p, ZN_SEC(1));
+  ZT_EQU(a.cli_rx, n);
+  ZT_MEMEQ(a.cli_buf, data, n);
+  zn_tcp_close(a.server);
+  zn_tcp_close(a.client);
+  th_pair_run(&p, ZN_SEC(70));
+  zn_tcp_close(a.listener);
+  th_pair_run(&p, ZN_MS(10));
+  ZT_EQ(a.errors, 0);
+  ZT_EQ(ZN__MOD(p.a, tcp)->nused, 0);
+  ZT_EQ(ZN__MOD(p.b, tcp)->nused, 0);
+  free(a.srv_buf);
+  free(a.cli_buf);
+  th_pair_free(&p);
+}
+
 ZT_TEST(test_tso_frame_takes_short_tail) { tso_tail_run(false); }
+ZT_TEST(test_cork_holds_segment_for_tso_frame) { cork_frame_run(true); }
+ZT_TEST(test_cork_without_tso_sends_full_segment) { cork_frame_run(false); }
 ZT_TEST(test_tso_frame_leaves_held_tail) { tso_tail_run(true); }
 
 ZT_TEST(test_bulk_loss_1pct) { bulk(1 << 20, 10000, 0, 0, 2, ZN_TCP_CC_CUBIC); }
@@ -731,6 +782,8 @@ int main(void) {
   ZT_RUN(test_bulk_offloads);
   ZT_RUN(test_tso_frame_takes_short_tail);
   ZT_RUN(test_tso_frame_leaves_held_tail);
+  ZT_RUN(test_cork_holds_segment_for_tso_frame);
+  ZT_RUN(test_cork_without_tso_sends_full_segment);
   ZT_RUN(test_udp_offload);
   ZT_RUN(test_cwnd_bounded_by_use);
   ZT_RUN(test_bulk_loss_1pct);
