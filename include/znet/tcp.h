@@ -324,8 +324,11 @@ void zn_tcp_set_nodelay(struct zn_tcp_conn *c, bool on);
  * with nothing in flight, at most 200 ms each time the connection has
  * nothing in flight (Linux's 200 ms ceiling; Linux's own hold ends at its
  * window-probe timer, max(RTO, 200 ms)); a FIN (zn_tcp_shutdown,
- * zn_tcp_close) sends them.  Turning it off sends what is queued, as far
- * as Nagle (unless nodelay) and the windows allow. */
+ * zn_tcp_close) sends them.  With a netif that segments (TSO), full
+ * segments are held the same way while less than one frame's worth is
+ * queued, so that what a corked burst wrote leaves as one frame.
+ * Turning it off sends what is queued, as far as Nagle (unless nodelay)
+ * and the windows allow. */
 void zn_tcp_set_cork(struct zn_tcp_conn *c, bool on);
 
 /** Bound the send buffer to sndbuf bytes and the receive window to rcvbuf
