@@ -30,10 +30,12 @@
 # "znb mode=WORKLOAD rps= mbps= p50_ms= p99_ms= errors=" from wrk's
 # output; errors counts socket errors and non-2xx/3xx answers.  Every
 # line also has "secs= cpu_srv= cpu_cli=": SERVER_CPU's and CLIENT_CPU's
-# busy share over the client's run (stat_cpus), from which the report
-# gives the server core's time per request or handshake -- what a server
-# costs, where the rate may be the client's pace (s_time's 8 processes
-# share one core).  Each side's core also does the kernel's receive work
+# busy share over the client's run (stat_cpus), and "srv_cpu=": the
+# server process's own CPU seconds over the run, exact (proc_cpu), from
+# which the report gives the server's time per request or handshake --
+# what a server costs, where the rate may be the client's pace (s_time's
+# 8 processes share one core).  (The busy shares are the kernel's tick
+# samples, which a bursty server aliases: proc_cpu says how much.)  Each side's core also does the kernel's receive work
 # for the packets it sends (the TAP's write and the veth's transmit both
 # run it in the sender's context), so the two servers are charged alike.
 
@@ -143,9 +145,23 @@ wrk_line() {
     }' "$1"
 }
 
+# proc_cpu PID: the CPU time of PID's threads so far, in seconds, exact
+# (schedstat's nanoseconds on CPU).  The kernel of the bench machine
+# counts /proc/stat's busy time by sampling at its tick (250 Hz, no
+# IRQ_TIME_ACCOUNTING), which a server waking for 50-200 us at a time
+# aliases: a reader woken by a pipe every 100 us, spinning 20 us, was
+# 23.1% busy by schedstat and 3.2% by /proc/stat.  Without
+# IRQ_TIME_ACCOUNTING the softirq work done in a process's context (a
+# veth's receive after nginx's send, the TAP's after znet's write) is
+# in its time too.
+proc_cpu() {
+  cat /proc/"$1"/task/*/schedstat 2>/dev/null |
+    awk '{ ns += $1 } END { printf "%.6f\n", ns / 1e9 }'
+}
+
 # http_client NS ADDR STACK ROUND: every workload against a running server.
 http_client() {
-  local ns=$1 addr=$2 stack=$3 round=$4 w url conns extra line
+  local ns=$1 addr=$2 stack=$3 round=$4 w url conns extra line p0 p1
   for w in "${HTTP_WORKLOADS[@]}"; do
     extra=()
     case $w in
@@ -155,9 +171,11 @@ http_client() {
     http-close) url=http://$addr/1k.bin conns=32 extra=(-H "Connection: close") ;;
     https-hs | https-resume)
       stat_cpus >"$SCRATCH/cpu.0"
+      p0=$(proc_cpu "$SERVER_PID")
       if line=$(stime_client "$ns" "$addr" "$w"); then
         stat_cpus >"$SCRATCH/cpu.1"
-        record "$round" "$stack" "$w" "$line $(cpu_fields "$SCRATCH/cpu.0" "$SCRATCH/cpu.1")"
+        p1=$(proc_cpu "$SERVER_PID")
+        record "$round" "$stack" "$w" "$line $(cpu_fields "$SCRATCH/cpu.0" "$SCRATCH/cpu.1") srv_cpu=$(awk -v a="$p0" -v b="$p1" 'BEGIN { printf "%.6f", b - a }')"
       else
         echo "bench: round $round $stack $w: FAILED (see errors.log)"
       fi
@@ -166,12 +184,14 @@ http_client() {
       ;;
     esac
     stat_cpus >"$SCRATCH/cpu.0"
+    p0=$(proc_cpu "$SERVER_PID")
     timeout $((${RSECS%.*} + 30)) ip netns exec "$ns" taskset -c "$CLIENT_CPU" \
       wrk -t1 -c"$conns" -d"${RSECS}s" --latency "${extra[@]}" "$url" \
       >"$SCRATCH/wrk.out" 2>>"$DIR/errors.log"
     stat_cpus >"$SCRATCH/cpu.1"
+    p1=$(proc_cpu "$SERVER_PID")
     if line=$(wrk_line "$SCRATCH/wrk.out" "$w"); then
-      record "$round" "$stack" "$w" "$line $(cpu_fields "$SCRATCH/cpu.0" "$SCRATCH/cpu.1")"
+      record "$round" "$stack" "$w" "$line $(cpu_fields "$SCRATCH/cpu.0" "$SCRATCH/cpu.1") srv_cpu=$(awk -v a="$p0" -v b="$p1" 'BEGIN { printf "%.6f", b - a }')"
     else
       echo "bench: round $round $stack $w: FAILED (see errors.log)"
       { echo "round $round $stack $w failed:"; cat "$SCRATCH/wrk.out"; } >>"$DIR/errors.log"

@@ -192,7 +192,8 @@ def http_vals(results, stack, wl, key):
 
 def srv_us_per_op(results, stack, wl, key):
     """The server core's busy time per operation (us), for each run:
-    cpu_srv % of secs over the operations (rps * secs)."""
+    cpu_srv % of secs over the operations (rps * secs).  /proc/stat's
+    tick samples (bench/http.sh's proc_cpu says how they alias)."""
     vals = []
     for _, kv in results.get((stack, wl), []):
         if not all(k in kv for k in ('cpu_srv', 'secs', key)):
@@ -203,21 +204,38 @@ def srv_us_per_op(results, stack, wl, key):
     return vals
 
 
+def proc_us_per_op(results, stack, wl, key):
+    """The server process's own CPU time per operation (us), for each
+    run: srv_cpu seconds (schedstat, exact) over rps * secs."""
+    vals = []
+    for _, kv in results.get((stack, wl), []):
+        if not all(k in kv for k in ('srv_cpu', 'secs', key)):
+            continue
+        ops = float(kv[key]) * float(kv['secs'])
+        if ops > 0:
+            vals.append(1e6 * float(kv['srv_cpu']) / ops)
+    return vals
+
+
 def http_cpu_table(results):
     """What each server's core spent per request or handshake, and the
     rate one core would sustain at that cost: the ratio is nginx's cost
     over znet-httpd's (above 1, znet is cheaper)."""
-    out = ['| workload | server core us per op: znet-httpd | nginx '
-           '| nginx/znet-httpd (capacity ratio) '
+    out = ['| workload | server CPU us per op (process, exact): '
+           'znet-httpd | nginx | nginx/znet-httpd (capacity ratio) '
+           '| server core us per op (tick samples): znet-httpd | nginx '
+           '| nginx/znet-httpd '
            '| busy % server core (znet-httpd, nginx) '
            '| busy % client core (znet-httpd, nginx) |',
-           '|---|---|---|---|---|---|']
+           '|---|---|---|---|---|---|---|---|---|']
     have = False
     for wl, title, key, unit in HTTP_WORKLOADS:
         if key != 'rps':
             continue
         z = srv_us_per_op(results, 'znet-httpd', wl, key)
         n = srv_us_per_op(results, 'nginx', wl, key)
+        pz = proc_us_per_op(results, 'znet-httpd', wl, key)
+        pn = proc_us_per_op(results, 'nginx', wl, key)
         if not (z or n):
             continue
         have = True
@@ -226,7 +244,8 @@ def http_cpu_table(results):
             v = http_vals(results, stack, wl, k)
             return fmt(statistics.median(v)) if v else '-'
         out.append('| ' + ' | '.join([
-            title, cell(z), cell(n), ratio(n, z),
+            title, cell(pz), cell(pn), ratio(pn, pz) if pz and pn else '-',
+            cell(z), cell(n), ratio(n, z),
             f'{med("znet-httpd", "cpu_srv")}, {med("nginx", "cpu_srv")}',
             f'{med("znet-httpd", "cpu_cli")}, {med("nginx", "cpu_cli")}'])
             + ' |')
@@ -1007,12 +1026,16 @@ def main():
         md.append(t + '\n')
         t = http_cpu_table(results)
         if t:
-            md.append('What the server\'s core spent per request or '
-                      'handshake over the same runs (its busy share from '
-                      '/proc/stat times the run, over the requests): the '
-                      'cost, where the rate above can be the client\'s '
-                      'pace.  The ratio is nginx\'s cost over '
-                      'znet-httpd\'s, the rates one core would sustain.\n')
+            md.append('What each server spent per request or handshake '
+                      'over the same runs, the cost, where the rate above '
+                      'can be the client\'s pace; the ratios are nginx\'s '
+                      'cost over znet-httpd\'s, the rates one core would '
+                      'sustain.  First the server process\'s own CPU time '
+                      '(schedstat, exact; with the softirq work done in its '
+                      'context), then its core\'s busy share from '
+                      '/proc/stat times the run: tick samples (250 Hz on '
+                      'the bench machine), which a server busy in bursts of '
+                      '50-200 us aliases (bench/http.sh\'s proc_cpu).\n')
             md.append(t + '\n')
     t = dot_table(results)
     if t:
