@@ -923,7 +923,8 @@ transmit_body(struct zn_tcp_conn *c, uint32_t seq, uint32_t max,
   }
   uint32_t used = len + ((flags & ZN_TCP_FIN) ? 1u : 0u);
   /* (A TSO frame's last segment may be short too: tso_frame_len.) */
-  if ((len < seg || len % seg != 0) && zn__seq_gt(seq + len, c->snd_sml))
+  bool short_seg = len < seg || (seg != 0 && len % seg != 0);
+  if (short_seg && zn__seq_gt(seq + len, c->snd_sml))
     c->snd_sml = seq + len;
   if (flags & ZN_TCP_FIN)
     c->flags |= ZN__TCPF_FIN_SENT;
