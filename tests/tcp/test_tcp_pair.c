@@ -376,58 +376,76 @@ ZT_TEST(test_bulk_offloads) {
   struct run r = {4u << 20, 3u << 20, 0, 0, 0, 0, 7, ZN_TCP_CC_CUBIC, 0, true};
   bulk_run(&r, true);
 }
+/* A pair connected over memlink (its offloads on or off), the server's
+ * connection open, and a pattern to send. */
+struct seg_pair {
+  struct th_pair p;
+  struct app a;
+  uint8_t data[4096];
+};
+
+static void seg_pair_open(struct seg_pair *t, bool offload) {
+  struct zn_config ca, cb;
+  cfgs(&ca, &cb);
+  th_pair_init(&t->p, &ca, &cb);
+  ZT_REQUIRE(t->p.a && t->p.b);
+  zn_memlink_set_offloads(&t->p.link, offload);
+  memset(&t->a, 0, sizeof(t->a));
+  t->a.cap = 1 << 16;
+  t->a.srv_buf = malloc(t->a.cap);
+  t->a.cli_buf = malloc(t->a.cap);
+  ZT_EQ(zn_tcp_listen(t->p.b, NULL, 7, 0, &srv_cbs, &t->a, &t->a.listener),
+        ZN_OK);
+  ZT_EQ(zn_tcp_connect(t->p.a, TH_IP(IP_B), 7, &cli_cbs, &t->a, &t->a.client),
+        ZN_OK);
+  th_pair_run(&t->p, ZN_MS(50));
+  ZT_REQUIRE(t->a.connected == 1 && t->a.server != NULL);
+  for (size_t i = 0; i < sizeof(t->data); i++)
+    t->data[i] = (uint8_t)(i * 13 + 5);
+}
+
+/* What the client read is the pattern's first n bytes; both close, and
+ * the tables empty. */
+static void seg_pair_close(struct seg_pair *t, size_t n) {
+  th_pair_run(&t->p, ZN_SEC(1));
+  ZT_EQU(t->a.cli_rx, n);
+  ZT_MEMEQ(t->a.cli_buf, t->data, n);
+  zn_tcp_close(t->a.server);
+  zn_tcp_close(t->a.client);
+  th_pair_run(&t->p, ZN_SEC(70));
+  zn_tcp_close(t->a.listener);
+  th_pair_run(&t->p, ZN_MS(10));
+  ZT_EQ(t->a.errors, 0);
+  ZT_EQ(ZN__MOD(t->p.a, tcp)->nused, 0);
+  ZT_EQ(ZN__MOD(t->p.b, tcp)->nused, 0);
+  free(t->a.srv_buf);
+  free(t->a.cli_buf);
+  th_pair_free(&t->p);
+}
+
 /* With TSO, a write a little over a segment leaves as one frame that the
  * device cuts in two (a 1 KiB file's HTTPS answer with its ticket and
  * close_notify is 1,455 bytes), not as a segment and then a short one.
  * A short tail that Nagle holds (a short segment of before still
  * unacknowledged) stays out of the frame: the segment goes alone. */
 static void tso_tail_run(bool nagle_holds) {
-  struct th_pair p;
-  struct zn_config ca, cb;
-  cfgs(&ca, &cb);
-  th_pair_init(&p, &ca, &cb);
-  ZT_REQUIRE(p.a && p.b);
-  zn_memlink_set_offloads(&p.link, true);
-  struct app a;
-  memset(&a, 0, sizeof(a));
-  a.cap = 1 << 16;
-  a.srv_buf = malloc(a.cap);
-  a.cli_buf = malloc(a.cap);
-  ZT_EQ(zn_tcp_listen(p.b, NULL, 7, 0, &srv_cbs, &a, &a.listener), ZN_OK);
-  ZT_EQ(zn_tcp_connect(p.a, TH_IP(IP_B), 7, &cli_cbs, &a, &a.client), ZN_OK);
-  th_pair_run(&p, ZN_MS(50));
-  ZT_REQUIRE(a.connected == 1 && a.server != NULL);
-  static uint8_t data[4096];
-  for (size_t i = 0; i < sizeof(data); i++)
-    data[i] = (uint8_t)(i * 13 + 5);
-  size_t sent = 0, n = zn__tcp_seg_size(a.server) + 7;
+  static struct seg_pair t;
+  seg_pair_open(&t, true);
+  size_t sent = 0, n = zn__tcp_seg_size(t.a.server) + 7;
   if (nagle_holds) {
-    ZT_EQ(zn_tcp_write(a.server, data, 10), 10);
-    zn_stack_flush(p.b);
+    ZT_EQ(zn_tcp_write(t.a.server, t.data, 10), 10);
+    zn_stack_flush(t.p.b);
     sent = 10;
   }
-  uint64_t frames = p.link.b.tx_frames;
-  uint64_t tso = zn_stat(p.b, ZN_STAT_tcp_tso_tx), cut = p.link.a.tso_cut;
-  ZT_EQ(zn_tcp_write(a.server, data + sent, n), (long)n);
-  zn_stack_flush(p.b);
-  ZT_EQU(p.link.b.tx_frames - frames, 1);
-  ZT_EQU(zn_stat(p.b, ZN_STAT_tcp_tso_tx) - tso, nagle_holds ? 0 : 1);
-  zn_tcp_close(a.server);
-  th_pair_run(&p, ZN_SEC(1));
-  ZT_EQU(p.link.a.tso_cut - cut, nagle_holds ? 0 : 1); /* the link cut it */
-  ZT_EQU(a.cli_rx, sent + n);
-  ZT_MEMEQ(a.cli_buf, data, sent + n);
-  ZT_EQ(a.cli_eof, 1);
-  ZT_EQ(a.errors, 0);
-  zn_tcp_close(a.client);
-  th_pair_run(&p, ZN_SEC(70));
-  zn_tcp_close(a.listener);
-  th_pair_run(&p, ZN_MS(10));
-  ZT_EQ(ZN__MOD(p.a, tcp)->nused, 0);
-  ZT_EQ(ZN__MOD(p.b, tcp)->nused, 0);
-  free(a.srv_buf);
-  free(a.cli_buf);
-  th_pair_free(&p);
+  uint64_t frames = t.p.link.b.tx_frames;
+  uint64_t tso = zn_stat(t.p.b, ZN_STAT_tcp_tso_tx), cut = t.p.link.a.tso_cut;
+  ZT_EQ(zn_tcp_write(t.a.server, t.data + sent, n), (long)n);
+  zn_stack_flush(t.p.b);
+  ZT_EQU(t.p.link.b.tx_frames - frames, 1);
+  ZT_EQU(zn_stat(t.p.b, ZN_STAT_tcp_tso_tx) - tso, nagle_holds ? 0 : 1);
+  th_pair_run(&t.p, ZN_SEC(1));
+  ZT_EQU(t.p.link.a.tso_cut - cut, nagle_holds ? 0 : 1); /* the link cut it */
+  seg_pair_close(&t, sent + n);
 }
 
 /* Corked, with a netif that segments, a full segment waits too while
@@ -435,48 +453,19 @@ static void tso_tail_run(bool nagle_holds) {
  * writes an answer's records); the uncork sends it all as one frame.
  * Without TSO the cork holds only the partial segment. */
 static void cork_frame_run(bool offload) {
-  struct th_pair p;
-  struct zn_config ca, cb;
-  cfgs(&ca, &cb);
-  th_pair_init(&p, &ca, &cb);
-  ZT_REQUIRE(p.a && p.b);
-  zn_memlink_set_offloads(&p.link, offload);
-  struct app a;
-  memset(&a, 0, sizeof(a));
-  a.cap = 1 << 16;
-  a.srv_buf = malloc(a.cap);
-  a.cli_buf = malloc(a.cap);
-  ZT_EQ(zn_tcp_listen(p.b, NULL, 7, 0, &srv_cbs, &a, &a.listener), ZN_OK);
-  ZT_EQ(zn_tcp_connect(p.a, TH_IP(IP_B), 7, &cli_cbs, &a, &a.client), ZN_OK);
-  th_pair_run(&p, ZN_MS(50));
-  ZT_REQUIRE(a.connected == 1 && a.server != NULL);
-  static uint8_t data[4096];
-  for (size_t i = 0; i < sizeof(data); i++)
-    data[i] = (uint8_t)(i * 7 + 3);
-  size_t n = zn__tcp_seg_size(a.server) + 7;
-  uint64_t frames = p.link.b.tx_frames;
-  zn_tcp_set_cork(a.server, true);
-  ZT_EQ(zn_tcp_write(a.server, data, 100), 100);
-  ZT_EQ(zn_tcp_write(a.server, data + 100, n - 100), (long)(n - 100));
-  zn_stack_flush(p.b);
-  ZT_EQU(p.link.b.tx_frames - frames, offload ? 0 : 1);
-  zn_tcp_set_cork(a.server, false);
-  zn_stack_flush(p.b);
-  ZT_EQU(p.link.b.tx_frames - frames, offload ? 1 : 2);
-  th_pair_run(&p, ZN_SEC(1));
-  ZT_EQU(a.cli_rx, n);
-  ZT_MEMEQ(a.cli_buf, data, n);
-  zn_tcp_close(a.server);
-  zn_tcp_close(a.client);
-  th_pair_run(&p, ZN_SEC(70));
-  zn_tcp_close(a.listener);
-  th_pair_run(&p, ZN_MS(10));
-  ZT_EQ(a.errors, 0);
-  ZT_EQ(ZN__MOD(p.a, tcp)->nused, 0);
-  ZT_EQ(ZN__MOD(p.b, tcp)->nused, 0);
-  free(a.srv_buf);
-  free(a.cli_buf);
-  th_pair_free(&p);
+  static struct seg_pair t;
+  seg_pair_open(&t, offload);
+  size_t n = zn__tcp_seg_size(t.a.server) + 7;
+  uint64_t frames = t.p.link.b.tx_frames;
+  zn_tcp_set_cork(t.a.server, true);
+  ZT_EQ(zn_tcp_write(t.a.server, t.data, 100), 100);
+  ZT_EQ(zn_tcp_write(t.a.server, t.data + 100, n - 100), (long)(n - 100));
+  zn_stack_flush(t.p.b);
+  ZT_EQU(t.p.link.b.tx_frames - frames, offload ? 0 : 1);
+  zn_tcp_set_cork(t.a.server, false);
+  zn_stack_flush(t.p.b);
+  ZT_EQU(t.p.link.b.tx_frames - frames, offload ? 1 : 2);
+  seg_pair_close(&t, n);
 }
 
 ZT_TEST(test_tso_frame_takes_short_tail) { tso_tail_run(false); }
