@@ -35,7 +35,8 @@
 # which the report gives the server's time per request or handshake --
 # what a server costs, where the rate may be the client's pace (s_time's
 # 8 processes share one core).  (The busy shares are the kernel's tick
-# samples, which a bursty server aliases: proc_cpu says how much.)  Each side's core also does the kernel's receive work
+# samples, which a bursty server aliases: proc_cpu says how much.)  Each
+# side's core also does the kernel's receive work
 # for the packets it sends (the TAP's write and the veth's transmit both
 # run it in the sender's context), so the two servers are charged alike.
 
@@ -159,6 +160,10 @@ proc_cpu() {
     awk '{ ns += $1 } END { printf "%.6f\n", ns / 1e9 }'
 }
 
+# srv_cpu_field BEFORE AFTER: "srv_cpu=S", the seconds between two
+# proc_cpu readings.
+srv_cpu_field() { awk -v a="$1" -v b="$2" 'BEGIN { printf "srv_cpu=%.6f", b - a }'; }
+
 # http_client NS ADDR STACK ROUND: every workload against a running server.
 http_client() {
   local ns=$1 addr=$2 stack=$3 round=$4 w url conns extra line p0 p1
@@ -175,7 +180,7 @@ http_client() {
       if line=$(stime_client "$ns" "$addr" "$w"); then
         stat_cpus >"$SCRATCH/cpu.1"
         p1=$(proc_cpu "$SERVER_PID")
-        record "$round" "$stack" "$w" "$line $(cpu_fields "$SCRATCH/cpu.0" "$SCRATCH/cpu.1") srv_cpu=$(awk -v a="$p0" -v b="$p1" 'BEGIN { printf "%.6f", b - a }')"
+        record "$round" "$stack" "$w" "$line $(cpu_fields "$SCRATCH/cpu.0" "$SCRATCH/cpu.1") $(srv_cpu_field "$p0" "$p1")"
       else
         echo "bench: round $round $stack $w: FAILED (see errors.log)"
       fi
@@ -191,7 +196,7 @@ http_client() {
     stat_cpus >"$SCRATCH/cpu.1"
     p1=$(proc_cpu "$SERVER_PID")
     if line=$(wrk_line "$SCRATCH/wrk.out" "$w"); then
-      record "$round" "$stack" "$w" "$line $(cpu_fields "$SCRATCH/cpu.0" "$SCRATCH/cpu.1") srv_cpu=$(awk -v a="$p0" -v b="$p1" 'BEGIN { printf "%.6f", b - a }')"
+      record "$round" "$stack" "$w" "$line $(cpu_fields "$SCRATCH/cpu.0" "$SCRATCH/cpu.1") $(srv_cpu_field "$p0" "$p1")"
     else
       echo "bench: round $round $stack $w: FAILED (see errors.log)"
       { echo "round $round $stack $w failed:"; cat "$SCRATCH/wrk.out"; } >>"$DIR/errors.log"

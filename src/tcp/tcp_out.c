@@ -858,14 +858,25 @@ static uint32_t tso_limit(struct zn_tcp_conn *c) {
   return max / seg * seg;
 }
 
+/* Would Nagle, as Minshall refined it (Linux does the same), or TCP_CORK
+ * hold a short segment that ends what is queued: Nagle while an earlier
+ * short one is unacknowledged, the cork in any case (arm_wait bounds the
+ * hold); a FIN lets it go. */
+static bool short_seg_held(const struct zn_tcp_conn *c) {
+  return ((zn__seq_gt(c->snd_sml, c->snd_una) &&
+           !(c->flags & ZN__TCPF_NODELAY)) ||
+          (c->app & ZN__TCPA_CORK)) &&
+         !(c->flags & ZN__TCPF_FIN_QUEUED);
+}
+
 /* How much of avail one TSO frame carries, within room and cap: whole
  * segments, and a last short one only where it would leave on its own
  * right after them -- it ends what is queued (sender SWS avoidance) and
- * neither Nagle nor TCP_CORK would hold it (output_new_data's test; a
- * FIN lets it go).  An answer a little over a segment (an HTTPS answer
- * of a 1 KiB file with its ticket and close_notify: 1,455 bytes) then
- * leaves as one frame, not a segment and a 7-byte one: one write to a
- * TAP and one skb for the peer, as Linux sends it. */
+ * neither Nagle nor TCP_CORK would hold it (short_seg_held).  An answer a
+ * little over a segment (an HTTPS answer of a 1 KiB file with its ticket and
+ * close_notify: 1,455 bytes) then leaves as one frame, not a segment and a
+ * 7-byte one: one write to a TAP and one skb for the peer, as Linux sends it.
+ */
 static uint32_t tso_frame_len(const struct zn_tcp_conn *c, uint32_t avail,
                               uint32_t room, uint32_t cap, uint32_t seg) {
   uint32_t len = avail < room ? avail : room;
@@ -873,10 +884,7 @@ static uint32_t tso_frame_len(const struct zn_tcp_conn *c, uint32_t avail,
     len = cap;
   if (len % seg == 0)
     return len;
-  bool held =
-      (zn__seq_gt(c->snd_sml, c->snd_una) && !(c->flags & ZN__TCPF_NODELAY)) ||
-      (c->app & ZN__TCPA_CORK);
-  if (len == avail && (!held || (c->flags & ZN__TCPF_FIN_QUEUED)))
+  if (len == avail && !short_seg_held(c))
     return len;
   return len / seg * seg;
 }
@@ -1132,11 +1140,7 @@ static void output_new_data(struct zn_tcp_conn *c) {
      * segment only while an earlier small one is unacknowledged, so a
      * write that ends in a partial segment goes out at once.  TCP_CORK
      * holds it in any case (arm_wait bounds the hold); a FIN lets it go. */
-    if (len > 0 && len < seg && len == avail &&
-        ((zn__seq_gt(c->snd_sml, c->snd_una) &&
-          !(c->flags & ZN__TCPF_NODELAY)) ||
-         (c->app & ZN__TCPA_CORK)) &&
-        !(c->flags & ZN__TCPF_FIN_QUEUED))
+    if (len > 0 && len < seg && len == avail && short_seg_held(c))
       break;
     if (cork_holds_frame(c, len, avail, seg))
       break;

@@ -471,6 +471,25 @@ static void cork_frame_run(bool offload) {
 ZT_TEST(test_tso_frame_takes_short_tail) { tso_tail_run(false); }
 ZT_TEST(test_cork_holds_segment_for_tso_frame) { cork_frame_run(true); }
 ZT_TEST(test_cork_without_tso_sends_full_segment) { cork_frame_run(false); }
+
+/* A segment the cork holds for a frame is held no longer than a partial
+ * one: with nothing in flight and no uncork, the cork's 200 ms bound
+ * sends it all, as one frame. */
+ZT_TEST(test_cork_frame_hold_bounded) {
+  static struct seg_pair t;
+  seg_pair_open(&t, true);
+  size_t n = zn__tcp_seg_size(t.a.server) + 7;
+  uint64_t frames = t.p.link.b.tx_frames;
+  zn_tcp_set_cork(t.a.server, true);
+  ZT_EQ(zn_tcp_write(t.a.server, t.data, n), (long)n);
+  th_pair_run(&t.p, ZN_MS(150));
+  ZT_EQU(t.p.link.b.tx_frames - frames, 0);
+  uint64_t tso = zn_stat(t.p.b, ZN_STAT_tcp_tso_tx);
+  th_pair_run(&t.p, ZN_MS(100));
+  ZT_EQU(zn_stat(t.p.b, ZN_STAT_tcp_tso_tx) - tso, 1);
+  ZT_EQU(t.a.cli_rx, n);
+  seg_pair_close(&t, n);
+}
 ZT_TEST(test_tso_frame_leaves_held_tail) { tso_tail_run(true); }
 
 ZT_TEST(test_bulk_loss_1pct) { bulk(1 << 20, 10000, 0, 0, 2, ZN_TCP_CC_CUBIC); }
@@ -773,6 +792,7 @@ int main(void) {
   ZT_RUN(test_tso_frame_leaves_held_tail);
   ZT_RUN(test_cork_holds_segment_for_tso_frame);
   ZT_RUN(test_cork_without_tso_sends_full_segment);
+  ZT_RUN(test_cork_frame_hold_bounded);
   ZT_RUN(test_udp_offload);
   ZT_RUN(test_cwnd_bounded_by_use);
   ZT_RUN(test_bulk_loss_1pct);
