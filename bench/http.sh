@@ -2,8 +2,12 @@
 # znet-httpd on the TAP against nginx (Debian's nginx-light, one worker)
 # on Linux over the veth pair, the same files and the same certificate,
 # wrk as the client (Debian's wrk, one thread), server on SERVER_CPU and
-# client on CLIENT_CPU, in HTTP_ROUNDS rounds with the two servers'
-# order alternating.
+# client on CLIENT_CPU, in HTTP_ROUNDS rounds.  In a round each workload
+# runs against one server and then at once against the other (a fresh
+# server for each, the order alternating with the round), so the two
+# runs compared are seconds apart and a slow phase of the host weighs on
+# both (the report gives the ratio within each round beside the ratio of
+# the medians).
 #
 # Workloads (wrk -t1, run for RSECS s each, --latency):
 #   http-1k    keep-alive GETs of a 1 KiB file, 32 connections
@@ -164,10 +168,12 @@ proc_cpu() {
 # proc_cpu readings.
 srv_cpu_field() { awk -v a="$1" -v b="$2" 'BEGIN { printf "srv_cpu=%.6f", b - a }'; }
 
-# http_client NS ADDR STACK ROUND: every workload against a running server.
+# http_client NS ADDR STACK ROUND WORKLOAD...: the workloads against a
+# running server.
 http_client() {
   local ns=$1 addr=$2 stack=$3 round=$4 w url conns extra line p0 p1
-  for w in "${HTTP_WORKLOADS[@]}"; do
+  shift 4
+  for w in "$@"; do
     extra=()
     case $w in
     http-1k) url=http://$addr/1k.bin conns=32 ;;
@@ -205,8 +211,9 @@ http_client() {
   done
 }
 
+# run_http_znet ROUND WORKLOAD...
 run_http_znet() {
-  local round=$1 httpd=$BUILD/examples/znet-httpd d=$SCRATCH/http
+  local httpd=$BUILD/examples/znet-httpd d=$SCRATCH/http
   if [ ! -x "$httpd" ]; then
     echo "bench: no $httpd (built without TLS?): znet-httpd not measured"
     return 1
@@ -216,7 +223,7 @@ run_http_znet() {
     --netif "tap:$TAP" --ipv4 "$TAP_STACK/24" --root "$d/www" --port 80 \
     --tls-port 443 --cert "$d/cert.pem" --key "$d/key.pem" \
     --max-conns 256 --log warn || return 1
-  http_client "$NS_TAP" "$TAP_STACK" znet-httpd "$round"
+  http_client "$NS_TAP" "$TAP_STACK" znet-httpd "$@"
   stop_pid "$SERVER_PID"
   cat "$SCRATCH/server.out.err" >>"$DIR/servers.log"
 }
@@ -237,11 +244,12 @@ start_nginx() {
   return 1
 }
 
+# run_http_nginx ROUND WORKLOAD...
 run_http_nginx() {
-  local round=$1 d=$SCRATCH/http
+  local d=$SCRATCH/http
   rm -f "$d/nginx/error.log"
   start_nginx
-  http_client "$NS_VC" "$VETH_SERVER" nginx "$round"
+  http_client "$NS_VC" "$VETH_SERVER" nginx "$@"
   stop_pid "$SERVER_PID"
   cat "$d/nginx/error.log" >>"$DIR/servers.log" 2>/dev/null
 }
@@ -328,11 +336,30 @@ run_http_mem() {
   fi
 }
 
-# run_http: the rounds, the servers' order alternating.
+# http_round ROUND: each workload against both servers in turn,
+# znet-httpd first in odd rounds.
+http_round() {
+  local round=$1 w
+  for w in "${HTTP_WORKLOADS[@]}"; do
+    if [ $((round % 2)) = 1 ]; then
+      run_http_znet "$round" "$w"
+      run_http_nginx "$round" "$w"
+    else
+      run_http_nginx "$round" "$w"
+      run_http_znet "$round" "$w"
+    fi
+  done
+}
+
+# run_http: the rounds, each once the machine is quiet.
 run_http() {
   http_prepare || { echo "bench: cannot prepare the web server files" >&2; return 1; }
   printf 'meta\tnginx\t%s\n' "$(nginx -v 2>&1 | sed 's/^nginx version: //')" >>"$TSV"
   printf 'meta\twrk\t%s\n' "$(wrk -v 2>&1 | head -1)" >>"$TSV"
-  alternate_rounds http run_http_znet run_http_nginx
+  local round
+  for round in $(seq 1 "$HTTP_ROUNDS"); do
+    wait_quiet "http-$round"
+    http_round "$round"
+  done
   run_http_mem
 }

@@ -217,17 +217,44 @@ def proc_us_per_op(results, stack, wl, key):
     return vals
 
 
+def proc_us_by_round(results, stack, wl, key):
+    """proc_us_per_op keyed by round."""
+    out = {}
+    for r, kv in results.get((stack, wl), []):
+        if all(k in kv for k in ('srv_cpu', 'secs', key)):
+            ops = float(kv[key]) * float(kv['secs'])
+            if ops > 0:
+                out[r] = 1e6 * float(kv['srv_cpu']) / ops
+    return out
+
+
+def paired_ratio(results, wl, key):
+    """nginx's exact cost over znet-httpd's within each round (the two
+    runs minutes apart at most, so a slow phase of the host weighs on
+    both): the median over rounds (min-max), and how many rounds."""
+    z = proc_us_by_round(results, 'znet-httpd', wl, key)
+    n = proc_us_by_round(results, 'nginx', wl, key)
+    rs = [n[r] / z[r] for r in z if r in n and z[r] > 0]
+    if not rs:
+        return '-'
+    m = statistics.median(rs)
+    if len(rs) == 1:
+        return f'{m:.2f}'
+    return f'{m:.2f} ({min(rs):.2f}-{max(rs):.2f}, {len(rs)} rounds)'
+
+
 def http_cpu_table(results):
     """What each server's core spent per request or handshake, and the
     rate one core would sustain at that cost: the ratio is nginx's cost
     over znet-httpd's (above 1, znet is cheaper)."""
     out = ['| workload | server CPU us per op (process, exact): '
            'znet-httpd | nginx | nginx/znet-httpd (capacity ratio) '
+           '| the same ratio within each round '
            '| server core us per op (tick samples): znet-httpd | nginx '
            '| nginx/znet-httpd '
            '| busy % server core (znet-httpd, nginx) '
            '| busy % client core (znet-httpd, nginx) |',
-           '|---|---|---|---|---|---|---|---|---|']
+           '|---|---|---|---|---|---|---|---|---|---|']
     have = False
     for wl, title, key, unit in HTTP_WORKLOADS:
         if key != 'rps':
@@ -245,7 +272,7 @@ def http_cpu_table(results):
             return fmt(statistics.median(v)) if v else '-'
         out.append('| ' + ' | '.join([
             title, cell(pz), cell(pn), ratio(pn, pz) if pz and pn else '-',
-            cell(z), cell(n), ratio(n, z),
+            paired_ratio(results, wl, key), cell(z), cell(n), ratio(n, z),
             f'{med("znet-httpd", "cpu_srv")}, {med("nginx", "cpu_srv")}',
             f'{med("znet-httpd", "cpu_cli")}, {med("nginx", "cpu_cli")}'])
             + ' |')
@@ -1032,7 +1059,9 @@ def main():
                       'cost over znet-httpd\'s, the rates one core would '
                       'sustain.  First the server process\'s own CPU time '
                       '(schedstat, exact; with the softirq work done in its '
-                      'context), then its core\'s busy share from '
+                      'context): the ratio of the medians, and the median of '
+                      'the ratios taken within each round, where the host\'s '
+                      'slow phases weigh on both servers; then its core\'s busy share from '
                       '/proc/stat times the run: tick samples (250 Hz on '
                       'the bench machine), which a server busy in bursts of '
                       '50-200 us aliases (bench/http.sh\'s proc_cpu).\n')
