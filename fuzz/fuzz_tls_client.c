@@ -232,7 +232,9 @@ static bool answer_hello(struct keys *k, bool resume) {
   br_sha256_update(&k->th, sh + 5, n - 5);
   uint8_t h[32], c_hs[32];
   br_sha256_out(&k->th, h);
-  zn__tls13_handshake_secret(k->s, resume ? ticket_psk : NULL, shared, 32,
+  uint8_t early[32];
+  zn__tls13_early_secret(k->s, ticket_psk, early);
+  zn__tls13_handshake_secret(k->s, resume ? early : NULL, shared, 32,
                              k->secret);
   zn__tls13_handshake_traffic(k->s, k->secret, h, c_hs, k->s_hs);
   zn__tls13_keys_set(&k->wr, k->s, k->s_hs);

@@ -256,13 +256,15 @@ static void ch_extensions(struct tls13_w *w, struct zn__tls13 *e,
 static void fill_binder(struct zn__tls13 *e, size_t binders_at) {
   struct tls13_cli_hs *h = e->cli;
   const struct zn__tls13_suite *s = zn__tls13_suite(h->offer.suite);
-  br_hash_compat_context th;
+  br_hash_compat_context c;
+  uint8_t th[ZN__TLS13_MAX_HASH];
   if (h->hrr)
-    th = h->th;
+    c = h->th;
   else
-    s->hash->init(&th.vtable);
-  zn__tls13_binder(s, &th, h->ch, binders_at, h->offer.psk,
-                   h->ch + binders_at + 3);
+    s->hash->init(&c.vtable);
+  s->hash->update(&c.vtable, h->ch, binders_at);
+  s->hash->out(&c.vtable, th);
+  zn__tls13_binder(s, h->early, th, h->ch + binders_at + 3);
 }
 
 /* Our ClientHello into ch, with a fresh key pair for h->group (and the
@@ -308,6 +310,10 @@ static void take_ticket(struct zn__tls13 *e) {
     memset(&h->offer, 0, sizeof(h->offer));
     return;
   }
+  /* The binders and the key schedule need only its early secret. */
+  zn__tls13_early_secret(zn__tls13_suite(h->offer.suite), h->offer.psk,
+                         h->early);
+  memset(h->offer.psk, 0, sizeof(h->offer.psk));
   h->psk_offered = true;
   if (cfg->stats)
     cfg->stats->v[ZN_TLS_STAT_tickets_offered]++;
@@ -490,10 +496,10 @@ static int server_hello(struct zn__tls13 *e,
   memset(h->sk, 0, sizeof(h->sk));
   if (a)
     return a;
-  zn__tls13_handshake_secret(e->suite, e->resumed ? h->offer.psk : NULL, shared,
+  zn__tls13_handshake_secret(e->suite, e->resumed ? h->early : NULL, shared,
                              shared_len, h->secret);
   memset(shared, 0, sizeof(shared));
-  memset(h->offer.psk, 0, sizeof(h->offer.psk));
+  memset(h->early, 0, sizeof(h->early));
   transcript_hash(e, th);
   zn__tls13_handshake_traffic(e->suite, h->secret, th, h->c_hs, h->s_hs);
   zn__tls13_set_read(e, h->s_hs);

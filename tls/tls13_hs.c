@@ -101,36 +101,29 @@ int zn__tls13_ecdh(uint16_t group, const uint8_t *sk, size_t sk_len,
 
 /* ---- the key schedule (§7.1) ---- */
 
+void zn__tls13_early_secret(const struct zn__tls13_suite *s, const uint8_t *psk,
+                            uint8_t *early) {
+  zn__tls13_extract(s, NULL, psk, s->hash_len, early);
+}
+
 void zn__tls13_handshake_secret(const struct zn__tls13_suite *s,
-                                const uint8_t *psk, const uint8_t *shared,
+                                const uint8_t *early, const uint8_t *shared,
                                 size_t len, uint8_t *secret) {
-  uint8_t early[ZN__TLS13_MAX_HASH], derived[ZN__TLS13_MAX_HASH];
-  if (psk == NULL) /* Extract(0, 0) then "derived": the suite's constant */
+  uint8_t derived[ZN__TLS13_MAX_HASH];
+  if (early == NULL) /* Extract(0, 0) then "derived": the suite's constant */
     memcpy(derived, s->derived0, s->hash_len);
-  else {
-    zn__tls13_extract(s, NULL, psk, s->hash_len, early);
+  else
     zn__tls13_derive_secret(s, early, "derived", s->empty, derived);
-  }
   zn__tls13_extract(s, derived, shared, len, secret);
-  memset(early, 0, sizeof(early));
   memset(derived, 0, sizeof(derived));
 }
 
-void zn__tls13_binder(const struct zn__tls13_suite *s,
-                      const br_hash_compat_context *th, const uint8_t *msg,
-                      size_t binders_at, const uint8_t *psk, uint8_t *mac) {
-  uint8_t early[ZN__TLS13_MAX_HASH], key[ZN__TLS13_MAX_HASH],
-      fk[ZN__TLS13_MAX_HASH], h[ZN__TLS13_MAX_HASH];
-  br_hash_compat_context c = *th;
-  s->hash->update(&c.vtable, msg, binders_at);
-  s->hash->out(&c.vtable, h);
-  zn__tls13_extract(s, NULL, psk, s->hash_len, early);
+void zn__tls13_binder(const struct zn__tls13_suite *s, const uint8_t *early,
+                      const uint8_t *th, uint8_t *mac) {
+  uint8_t key[ZN__TLS13_MAX_HASH];
   zn__tls13_derive_secret(s, early, "res binder", s->empty, key);
-  zn__tls13_expand_label(s, key, "finished", NULL, 0, fk, s->hash_len);
-  zn__tls13_hmac(s, fk, s->hash_len, h, s->hash_len, mac);
-  memset(early, 0, sizeof(early));
+  zn__tls13_finished_mac(s, key, th, mac); /* the binder is one (§4.2.11.2) */
   memset(key, 0, sizeof(key));
-  memset(fk, 0, sizeof(fk));
 }
 
 void zn__tls13_handshake_traffic(const struct zn__tls13_suite *s,

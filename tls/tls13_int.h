@@ -123,7 +123,8 @@ struct tls13_srv_hs {
   uint8_t s_ap[ZN__TLS13_MAX_HASH]; /* server application secret, until
                                        the flight is sealed */
   uint8_t c_ap[ZN__TLS13_MAX_HASH];
-  uint8_t psk[ZN__TLS13_MAX_HASH]; /* the ticket's, when resumed */
+  uint8_t early[ZN__TLS13_MAX_HASH]; /* the ticket's early secret, when
+                                        resumed */
   uint8_t name_hash[8];            /* of the server name asked for */
   int psk_index;                   /* the identity taken, or -1 */
   const struct zn_tls_creds *creds; /* the chain for the name asked for */
@@ -184,11 +185,16 @@ struct tls13_cli_hs {
   bool ccs_sent;
   uint64_t offered;                /* ZN__TLS13_SEEN() of our extensions */
   const char *server_name;
-  /* Resumption: the ticket offered (psk_offered), then the resumption
-   * master secret once the handshake is done (res, with cfg->resume). */
+  /* Resumption: the ticket offered (psk_offered; its PSK wiped once its
+   * early secret is taken, which goes when the handshake secret is
+   * made), then the resumption master secret once the handshake is done
+   * (res, with cfg->resume). */
   bool psk_offered;
   struct zn__tls13_resume_ticket offer;
-  uint8_t res[ZN__TLS13_MAX_HASH];
+  union {
+    uint8_t early[ZN__TLS13_MAX_HASH];
+    uint8_t res[ZN__TLS13_MAX_HASH];
+  };
   /* The server's message being read: its header (hdr_len of 4 bytes),
    * then its body (got of want bytes), gathered into msg or streamed. */
   uint8_t hdr[4];
@@ -371,10 +377,14 @@ bool zn__tls13_keygen(br_hmac_drbg_context *rng, uint16_t group, uint8_t *sk,
 int zn__tls13_ecdh(uint16_t group, const uint8_t *sk, size_t sk_len,
                    struct zn__tls13_bytes peer, uint8_t *shared,
                    size_t *shared_len);
-/* §7.1: the handshake secret from the PSK (NULL: none) and the (EC)DHE
- * secret. */
+/* §7.1: the early secret of a PSK, HKDF-Extract(0, psk): the binder's
+ * base and the handshake secret's, computed once for both. */
+void zn__tls13_early_secret(const struct zn__tls13_suite *s, const uint8_t *psk,
+                            uint8_t *early);
+/* §7.1: the handshake secret from the early secret (NULL: no PSK) and
+ * the (EC)DHE secret. */
 void zn__tls13_handshake_secret(const struct zn__tls13_suite *s,
-                                const uint8_t *psk, const uint8_t *shared,
+                                const uint8_t *early, const uint8_t *shared,
                                 size_t len, uint8_t *secret);
 /* §7.1: the handshake traffic secrets at th (the transcript through the
  * ServerHello), and secret moved on from the handshake secret to the
@@ -392,12 +402,11 @@ void zn__tls13_application_traffic(const struct zn__tls13_suite *s,
 void zn__tls13_finished_mac(const struct zn__tls13_suite *s,
                             const uint8_t *base, const uint8_t *th,
                             uint8_t *out);
-/* §4.2.11.2: a PSK's binder (hash_len bytes into mac) over the
- * transcript so far (th, left as it is) and the ClientHello up to its
- * binders (binders_at bytes of msg). */
-void zn__tls13_binder(const struct zn__tls13_suite *s,
-                      const br_hash_compat_context *th, const uint8_t *msg,
-                      size_t binders_at, const uint8_t *psk, uint8_t *mac);
+/* §4.2.11.2: a PSK's binder (hash_len bytes into mac) from its early
+ * secret and th, the hash of the transcript through the ClientHello up
+ * to its binders. */
+void zn__tls13_binder(const struct zn__tls13_suite *s, const uint8_t *early,
+                      const uint8_t *th, uint8_t *mac);
 /* §4.1.4: the transcript so far (the first ClientHello) replaced by
  * message_hash of it. */
 void zn__tls13_restart_transcript(const struct zn__tls13_suite *s,

@@ -529,7 +529,7 @@ static int full_handshake(struct zn__tls13 *e,
   int a = key_exchange(e, h->group, peer, pub, &pub_len, shared, &shared_len);
   if (a)
     return a;
-  zn__tls13_handshake_secret(e->suite, e->resumed ? h->psk : NULL, shared,
+  zn__tls13_handshake_secret(e->suite, e->resumed ? h->early : NULL, shared,
                              shared_len, h->secret);
   memset(shared, 0, sizeof(shared));
   a = queue_flight(e, ch, pub, pub_len);
@@ -570,24 +570,36 @@ static bool ticket_usable(const struct zn__tls13 *e, struct zn__tls13_bytes id,
   return d <= TICKET_AGE_SLACK_MS;
 }
 
-/* §4.2.11.2: the binder over the ClientHello up to its binders, after
- * what the transcript holds (a HelloRetryRequest's exchange). */
+/* §4.2.11.2: the binder over the transcript (a HelloRetryRequest's
+ * exchange, if any) and the ClientHello up to its binders, which go into
+ * the transcript here, once (*hashed: how much of msg).  On success the
+ * PSK's early secret is kept for the key schedule. */
 static bool binder_valid(struct zn__tls13 *e, const uint8_t *msg,
                          size_t binders_at, struct zn__tls13_bytes binder,
-                         const uint8_t *psk) {
+                         const uint8_t *psk, size_t *hashed) {
   const struct zn__tls13_suite *s = e->suite;
-  uint8_t mac[ZN__TLS13_MAX_HASH];
-  if (binder.len != s->hash_len)
-    return false;
-  zn__tls13_binder(s, &e->srv->th, msg, binders_at, psk, mac);
-  return zn__tls13_ct_equal(mac, binder.p, s->hash_len);
+  struct tls13_srv_hs *h = e->srv;
+  uint8_t th[ZN__TLS13_MAX_HASH], early[ZN__TLS13_MAX_HASH],
+      mac[ZN__TLS13_MAX_HASH];
+  s->hash->update(&h->th.vtable, msg, binders_at);
+  *hashed = binders_at;
+  s->hash->out(&h->th.vtable, th);
+  zn__tls13_early_secret(s, psk, early);
+  zn__tls13_binder(s, early, th, mac);
+  bool ok = binder.len == s->hash_len &&
+            zn__tls13_ct_equal(mac, binder.p, s->hash_len);
+  if (ok)
+    memcpy(h->early, early, s->hash_len);
+  memset(early, 0, sizeof(early));
+  return ok;
 }
 
 /* The first usable ticket the client offers, with (EC)DHE: its binder
- * must hold (else decrypt_error, §4.2.11); none: a full handshake. */
+ * must hold (else decrypt_error, §4.2.11); none: a full handshake.
+ * *hashed: how much of msg is in the transcript (binder_valid). */
 static int choose_psk(struct zn__tls13 *e,
                       const struct zn__tls13_client_hello *ch,
-                      const uint8_t *msg) {
+                      const uint8_t *msg, size_t *hashed) {
   struct tls13_srv_hs *h = e->srv;
   e->resumed = false;
   h->psk_index = -1;
@@ -601,14 +613,16 @@ static int choose_psk(struct zn__tls13 *e,
                   zn__tls13_next_binder(&binders, &binder);
        i++) {
     struct zn__tls13_ticket t;
-    if (!ticket_usable(e, id, age, &t))
+    bool usable = ticket_usable(e, id, age, &t);
+    bool ok =
+        usable && binder_valid(e, msg, ch->binders_at, binder, t.psk, hashed);
+    memset(&t, 0, sizeof(t));
+    if (!usable)
       continue;
-    if (!binder_valid(e, msg, ch->binders_at, binder, t.psk))
+    if (!ok)
       return ZN__TLS13_ALERT_decrypt_error;
-    memcpy(h->psk, t.psk, t.psk_len);
     h->psk_index = i;
     e->resumed = true;
-    memset(&t, 0, sizeof(t));
     return 0;
   }
   return 0;
@@ -688,6 +702,7 @@ int zn__tls13_srv_client_hello(struct zn__tls13 *e, const uint8_t *msg,
                                size_t len, bool *fallback) {
   struct zn__tls13_client_hello ch;
   bool retry = false;
+  size_t hashed = 0;
   *fallback = false;
   int a = zn__tls13_parse_client_hello(msg, len, &ch);
   if (a == 0) {
@@ -702,10 +717,10 @@ int zn__tls13_srv_client_hello(struct zn__tls13 *e, const uint8_t *msg,
   if (a == 0)
     a = decide(e, &ch, &retry);
   if (a == 0 && !retry)
-    a = choose_psk(e, &ch, msg);
+    a = choose_psk(e, &ch, msg, &hashed);
   if (a)
     return a;
-  e->suite->hash->update(&e->srv->th.vtable, msg, len);
+  e->suite->hash->update(&e->srv->th.vtable, msg + hashed, len - hashed);
   if (retry)
     return e->srv->hrr_sent ? ZN__TLS13_ALERT_illegal_parameter
                             : send_hello_retry(e, &ch, e->srv->group);

@@ -98,14 +98,16 @@ static void records(void) {
  * and Finished verified as the engines verify it. */
 static void schedule_and_finished(void) {
   const struct zn__tls13_suite *s = zn__tls13_suite(0x1301);
-  uint8_t shared[32], psk[32], secret[32], th[32], c_hs[32], s_hs[32];
-  uint8_t mac[32], peer[32];
+  uint8_t shared[32], psk[32], early[32], secret[32], th[32], c_hs[32];
+  uint8_t s_hs[32], mac[32], peer[32];
   memset(shared, 7, sizeof(shared));
   memset(psk, 9, sizeof(psk));
   memset(th, 3, sizeof(th));
   SECRET(shared, sizeof(shared));
   SECRET(psk, sizeof(psk));
-  zn__tls13_handshake_secret(s, psk, shared, sizeof(shared), secret);
+  zn__tls13_early_secret(s, psk, early);
+  zn__tls13_binder(s, early, th, mac);
+  zn__tls13_handshake_secret(s, early, shared, sizeof(shared), secret);
   zn__tls13_handshake_traffic(s, secret, th, c_hs, s_hs);
   zn__tls13_finished_mac(s, s_hs, th, mac);
   memcpy(peer, mac, sizeof(peer));

@@ -164,6 +164,27 @@
 #define R8448_RESUMPTION_PSK \
   "4ecd0eb6ec3b4d87f5d6028f922ca4c5851a277fd41311c9e62d2c9492e1c4f3"
 
+/* RFC 8448 §4, "Resumed 0-RTT Handshake": the PSK binder of the client's
+ * hello, from the PSK above.  The early secret: */
+#define R8448_RES_EARLY_SECRET                                                 \
+  "9b2188e9b2fc6d64d71dc329900e20bb41915000f678aa839cbb797cb7d8332c"
+
+/* 32 bytes: Derive-Secret(early, "res binder", "") */
+#define R8448_RES_BINDER_KEY                                                   \
+  "69fe131a3bbad5d63c64eebcc30e395b9d8107726a13d074e389dbc8a4e47256"
+
+/* 32 bytes: its finished key */
+#define R8448_RES_BINDER_FINISHED_KEY                                          \
+  "5588673e72cb59c87d220caffe94f2dea9a3b1609f7d50e90a48227db9ed7eaa"
+
+/* 32 bytes: the hash of the hello up to its binders (477 bytes) */
+#define R8448_RES_BINDER_HASH                                                  \
+  "63224b2e4573f2d3454ca84b9d009a04f6be9e05711a8396473aefa01e924a14"
+
+/* 32 bytes: the binder */
+#define R8448_RES_BINDER                                                       \
+  "3add4fb2d8fdf822a0ca3cf7678ef5e88dae990141c5924d57bb6fa31b9e5f9d"
+
 /* 16 bytes */
 #define R8448_S_HS_KEY \
   "3fce516009c21727d0f2e4e86ee403bc"

@@ -343,10 +343,16 @@ static void check_offer(struct s13 *x) {
   ZT_MEMEQ(id.p, script_ticket, sizeof(script_ticket));
   /* Received at 0 ms with age_add 1000; the session starts a few ms on. */
   ZT_CHECK(age >= 1000u && age < 1100u);
-  br_hash_compat_context th;
-  th.sha256 = x->th;
-  uint8_t mac[32];
-  zn__tls13_binder(x->s, &th, x->ch, x->hello.binders_at, script_psk, mac);
+  /* The binder as §4.2.11.2 and §7.1 define it, step by step. */
+  br_sha256_context c = x->th;
+  uint8_t th[32], early[32], empty[32], key[32], fk[32], mac[32];
+  br_sha256_update(&c, x->ch, x->hello.binders_at);
+  br_sha256_out(&c, th);
+  zn__tls13_extract(x->s, NULL, script_psk, 32, early);
+  zn__tls13_empty_hash(x->s, empty);
+  zn__tls13_derive_secret(x->s, early, "res binder", empty, key);
+  zn__tls13_expand_label(x->s, key, "finished", NULL, 0, fk, 32);
+  zn__tls13_hmac(x->s, fk, 32, th, 32, mac);
   ZT_EQU(binder.len, 32);
   ZT_MEMEQ(binder.p, mac, 32);
 }

@@ -143,6 +143,33 @@ ZT_TEST(test_key_schedule_steps_match_rfc8448) {
   ZT_BLOBEQ(sv, R8448_S_AP_TRAFFIC);
 }
 
+/* §4's PSK binder from §3's PSK: the early secret, the binder key and
+ * its finished key step by step, then the engines' two calls (the early
+ * secret once for the binder and the key schedule). */
+ZT_TEST(test_binder_matches_rfc8448) {
+  const struct zn__tls13_suite *s = aes128();
+  ZT_REQUIRE(s != NULL);
+  struct blob psk = B(R8448_RESUMPTION_PSK), th = B(R8448_RES_BINDER_HASH);
+  uint8_t early[32], empty[32], key[32], fk[32], mac[32];
+  zn__tls13_early_secret(s, psk.b, early);
+  ZT_BLOBEQ(early, R8448_RES_EARLY_SECRET);
+  zn__tls13_empty_hash(s, empty);
+  zn__tls13_derive_secret(s, early, "res binder", empty, key);
+  ZT_BLOBEQ(key, R8448_RES_BINDER_KEY);
+  zn__tls13_expand_label(s, key, "finished", NULL, 0, fk, 32);
+  ZT_BLOBEQ(fk, R8448_RES_BINDER_FINISHED_KEY);
+  zn__tls13_binder(s, early, th.b, mac);
+  ZT_BLOBEQ(mac, R8448_RES_BINDER);
+  /* With a PSK, the handshake secret is Extract("derived" of the early
+   * secret, the (EC)DHE secret). */
+  struct blob dh = B(R8448_DH_SHARED);
+  uint8_t derived[32], want[32], got[32];
+  zn__tls13_derive_secret(s, early, "derived", empty, derived);
+  zn__tls13_extract(s, derived, dh.b, dh.n, want);
+  zn__tls13_handshake_secret(s, early, dh.b, dh.n, got);
+  ZT_MEMEQ(got, want, 32);
+}
+
 /* Each suite's constants, computed here with BearSSL's own hashes:
  * Hash("") and the "derived" secret of Extract(0, 0). */
 ZT_TEST(test_suite_constants_computed) {
@@ -713,6 +740,7 @@ int main(void) {
   ZT_RUN(test_x25519_exchange_matches_rfc8448);
   ZT_RUN(test_key_schedule_matches_rfc8448);
   ZT_RUN(test_key_schedule_steps_match_rfc8448);
+  ZT_RUN(test_binder_matches_rfc8448);
   ZT_RUN(test_suite_constants_computed);
   ZT_RUN(test_finished_matches_rfc8448);
   ZT_RUN(test_traffic_keys_match_rfc8448);
