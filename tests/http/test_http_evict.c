@@ -232,6 +232,40 @@ ZT_TEST(test_young_holders_kept_waiters_served_in_order) {
   hf_free(&hf);
 }
 
+/* A context given back hands itself to the waiter in the same poll:
+ * the kick is armed for a time gone by, not for the next 1 ms tick
+ * (which the clock, off a tick here, has not reached).  The holder's
+ * body is copied, not referenced, so its context comes back as its
+ * response is written. */
+ZT_TEST(test_context_given_back_serves_waiter_in_same_poll) {
+  struct hfix hf;
+  hf_init(&hf);
+  hf.cfg.busy_max = 1;
+  hf.cfg.grace_ms = 5000;
+  hf.src.holdable = false;
+  hf_start(&hf);
+  struct hcli holder, w;
+  hcli_open(&hf, &holder, HF_PORT);
+  hcli_open(&hf, &w, HF_PORT);
+  hcli_sends(&holder, "GET /hello.txt HTTP/1.1\r\n");
+  hf_run(&hf, ZN_MS(10));
+  hcli_sends(&w, GET("/index.html"));
+  hf_run(&hf, ZN_MS(10) + ZN_US(250));
+  ZT_EQU(HF_STAT(&hf, busy_waits), 1);
+  ZT_EQU(w.rx_len, 0);
+  ZT_CHECK(hf.p.now % ZN_MS(1) != 0);
+  uint64_t t = hf.p.now;
+  hcli_sends(&holder, "Host: a\r\n\r\n");
+  hf_run(&hf, 0); /* this instant only */
+  ZT_EQU(hf.p.now, t);
+  ZT_EQ(first_status(&holder), 200);
+  ZT_EQ(first_status(&w), 200);
+  ZT_STREQ(hf.last_target, "/index.html");
+  hcli_done(&hf, &holder);
+  hcli_done(&hf, &w);
+  hf_free(&hf);
+}
+
 #define MANY 40
 
 /* MANY connections, 2 contexts: each sends half a head, then the rest
@@ -403,6 +437,7 @@ int main(void) {
   ZT_RUN(test_slowest_context_holder_closed_for_a_waiter);
   ZT_RUN(test_slowest_reader_closed_for_a_waiter);
   ZT_RUN(test_young_holders_kept_waiters_served_in_order);
+  ZT_RUN(test_context_given_back_serves_waiter_in_same_poll);
   ZT_RUN(test_many_heads_at_once_share_two_contexts);
   ZT_RUN(test_waiter_closed_at_header_timeout);
   ZT_RUN(test_idle_timeout_resets_unread_responses);

@@ -492,6 +492,44 @@ ZT_TEST(test_cork_frame_hold_bounded) {
 }
 ZT_TEST(test_tso_frame_leaves_held_tail) { tso_tail_run(true); }
 
+/* Over an offloading link, a TSO frame with a short tail (two segments
+ * and 7 bytes) is lost, and its loss probes with it, until the RTO.
+ * What follows resends it as segments (a retransmission is one segment
+ * at most: transmit_at), and the client gets every byte in order. */
+ZT_TEST(test_lost_tso_frame_resent_whole) {
+  static struct seg_pair t;
+  seg_pair_open(&t, true);
+  zn_tcp_set_nodelay(t.a.server, true);
+  size_t n = 2 * zn__tcp_seg_size(t.a.server) + 7;
+  uint64_t tso = zn_stat(t.p.b, ZN_STAT_tcp_tso_tx);
+  uint64_t rto = zn_stat(t.p.b, ZN_STAT_tcp_rto);
+  uint64_t cut = t.p.link.a.tso_cut, lost = 0;
+  ZT_EQ(zn_tcp_write(t.a.server, t.data, n), (long)n);
+  /* Everything the server sends is lost until its RTO has fired; the
+   * frames of that poll (the RTO's resend) go through. */
+  for (int i = 0; i < 100000 && zn_stat(t.p.b, ZN_STAT_tcp_rto) == rto; i++) {
+    zn_stack_poll(t.p.b, t.p.now);
+    if (zn_stat(t.p.b, ZN_STAT_tcp_rto) != rto)
+      break;
+    while (t.p.link.a.rxq.count) {
+      zn_buf_free(zn_bufq_pop(&t.p.link.a.rxq));
+      lost++;
+    }
+    zn_stack_poll(t.p.a, t.p.now);
+    uint64_t next = zn_stack_next_deadline(t.p.b);
+    t.p.now = next > t.p.now ? next : t.p.now + 1;
+  }
+  ZT_EQU(zn_stat(t.p.b, ZN_STAT_tcp_rto) - rto, 1);
+  ZT_CHECK(lost >= 2); /* the frame and a probe at least */
+  ZT_EQU(zn_stat(t.p.b, ZN_STAT_tcp_tso_tx) - tso, 1); /* the first only */
+  ZT_EQU(t.a.cli_rx, 0);
+  th_pair_run(&t.p, ZN_SEC(2));
+  ZT_EQU(zn_stat(t.p.b, ZN_STAT_tcp_tso_tx) - tso, 1);
+  ZT_EQU(t.p.link.a.tso_cut, cut); /* none reached the client */
+  ZT_EQU(zn_stat(t.p.b, ZN_STAT_tcp_rto) - rto, 1);
+  seg_pair_close(&t, n);
+}
+
 ZT_TEST(test_bulk_loss_1pct) { bulk(1 << 20, 10000, 0, 0, 2, ZN_TCP_CC_CUBIC); }
 ZT_TEST(test_bulk_loss_5pct_newreno) { bulk(1 << 19, 50000, 0, 0, 3, ZN_TCP_CC_NEWRENO); }
 ZT_TEST(test_bulk_reorder_dup) { bulk(1 << 19, 5000, 50000, 20000, 4, ZN_TCP_CC_CUBIC); }
@@ -790,6 +828,7 @@ int main(void) {
   ZT_RUN(test_bulk_offloads);
   ZT_RUN(test_tso_frame_takes_short_tail);
   ZT_RUN(test_tso_frame_leaves_held_tail);
+  ZT_RUN(test_lost_tso_frame_resent_whole);
   ZT_RUN(test_cork_holds_segment_for_tso_frame);
   ZT_RUN(test_cork_without_tso_sends_full_segment);
   ZT_RUN(test_cork_frame_hold_bounded);
