@@ -325,8 +325,10 @@ void zn_tcp_set_nodelay(struct zn_tcp_conn *c, bool on);
  * nothing in flight (Linux's 200 ms ceiling; Linux's own hold ends at its
  * window-probe timer, max(RTO, 200 ms)); a FIN (zn_tcp_shutdown,
  * zn_tcp_close) sends them.  With a netif that segments (TSO), full
- * segments are held the same way while less than one frame's worth is
- * queued, so that what a corked burst wrote leaves as one frame.
+ * segments are held too while less than one frame's worth is queued, so
+ * that what a corked burst wrote leaves as one frame, but only to the
+ * end of the poll (or while data is in flight, to its next ACK): then
+ * the whole segments go, and a partial one after them stays held.
  * Turning it off sends what is queued, as far as Nagle (unless nodelay)
  * and the windows allow. */
 void zn_tcp_set_cork(struct zn_tcp_conn *c, bool on);

@@ -185,10 +185,13 @@ struct zn__tcp_chunk {
  *            and give up after cfg.tcp_retries unanswered (or
  *            user_timeout_ms after the first).  Cancelled by a window
  *            update (or becomes RTO when data goes out).
- *   CORK     TCP_CORK holds a partial segment and nothing is in flight
- *            (ZN__TCPA_CORK).  Armed by zn__tcp_output, ZN__TCP_CORK_MS
- *            ahead; fires: the held bytes go (PERSIST if the window is
- *            shut).  Becomes RTO when data goes out.
+ *   CORK     TCP_CORK holds data and nothing is in flight
+ *            (ZN__TCPA_CORK).  Armed by zn__tcp_output: ZN__TCP_CORK_MS
+ *            ahead for a partial segment; for a time gone by (the end of
+ *            the poll) once a full segment waits for a TSO frame
+ *            (cork_holds_frame).  Fires: the held bytes go (PERSIST if
+ *            the window is shut), or for a full segment the whole
+ *            segments.  Becomes RTO when data goes out.
  *   PROBE    a tail loss probe is due before the RTO (after RFC 8985 §7):
  *            two SRTTs without progress.  Armed instead of RTO when it is
  *            earlier; fires: one segment, then the slot is RTO again.
@@ -310,7 +313,10 @@ enum {
  * others are fields: tos, ttl, user_timeout_ms, the ka_*; NODELAY is a
  * flag of Nagle's, in c->flags). */
 enum {
-  ZN__TCPA_CORK = 1u << 0,         /* TCP_CORK: hold partial segments */
+  ZN__TCPA_CORK = 1u << 0,     /* TCP_CORK: hold partial segments */
+  ZN__TCPA_CORK_DUE = 1u << 1, /* (while the CORK timer's output
+                                  runs) the full segments held for a
+                                  TSO frame go, a partial one stays */
 };
 
 /* How long CORK holds a partial segment with nothing in flight at most

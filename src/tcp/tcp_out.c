@@ -1103,8 +1103,9 @@ static void restart_after_idle(struct zn_tcp_conn *c) {
  * a frame in other cases.) */
 static bool cork_holds_frame(struct zn_tcp_conn *c, uint32_t len,
                              uint32_t avail, uint32_t seg) {
-  if (!(c->app & ZN__TCPA_CORK) || (c->flags & ZN__TCPF_FIN_QUEUED) ||
-      len != seg || avail >= ZN_NETIF_TSO_MAX)
+  if ((c->app & (ZN__TCPA_CORK | ZN__TCPA_CORK_DUE)) != ZN__TCPA_CORK ||
+      (c->flags & ZN__TCPF_FIN_QUEUED) || len != seg ||
+      avail >= ZN_NETIF_TSO_MAX)
     return false;
   return avail < tso_limit(c);
 }
@@ -1175,16 +1176,37 @@ static __attribute__((noinline)) void output_send(struct zn_tcp_conn *c) {
   output_new_data(c);
 }
 
+/* The CORK timer for a time gone by: it fires once the poll's frames are
+ * done (znet/timer.h), or in the next poll. */
+static void cork_due_now(struct zn_tcp_conn *c) {
+  c->rtx_mode = ZN__TCP_RTX_CORK;
+  zn_timer_start(c->st, &c->rtx_timer, 0);
+}
+
 /* Data waits with nothing in flight: TCP_CORK holds it, if the window
- * would take it (ZN__TCP_CORK_MS at most), else the window is shut or
- * too small (persist).  (Out of line: inlined, it cost zn__tcp_output,
- * which asks at every call and nearly always finds data in flight, 8
- * instructions a segment, bench/cost.sh's tcp-segment.) */
+ * would take it, else the window is shut or too small (persist).  The
+ * cork holds a partial segment ZN__TCP_CORK_MS at most, as Linux's does;
+ * a full segment it holds for a TSO frame (cork_holds_frame) only to the
+ * end of the poll, so that what one burst of writes queues leaves as one
+ * frame and a segment Linux would send is not held longer.  A CORK timer
+ * already armed is brought forward, never pushed back.  (Out of line:
+ * inlined, it cost zn__tcp_output, which asks at every call and nearly
+ * always finds data in flight, 8 instructions a segment, bench/cost.sh's
+ * tcp-segment.) */
 static __attribute__((noinline)) void arm_wait(struct zn_tcp_conn *c) {
-  if ((c->app & ZN__TCPA_CORK) && c->snd_wnd >= unsent_from(c, c->snd_nxt))
-    rtx_start(c, ZN__TCP_RTX_CORK, ZN_MS(ZN__TCP_CORK_MS));
-  else
+  uint32_t unsent = unsent_from(c, c->snd_nxt);
+  bool corked = (c->app & ZN__TCPA_CORK) && c->snd_wnd >= unsent;
+  bool full = unsent >= zn__tcp_seg_size(c);
+  if (zn_timer_pending(&c->rtx_timer)) { /* CORK (zn__tcp_output) */
+    if (corked && full)
+      cork_due_now(c);
+  } else if (!corked) {
     arm_persist(c);
+  } else if (full) {
+    cork_due_now(c);
+  } else {
+    rtx_start(c, ZN__TCP_RTX_CORK, ZN_MS(ZN__TCP_CORK_MS));
+  }
 }
 
 void zn__tcp_output(struct zn_tcp_conn *c) {
@@ -1206,7 +1228,8 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
    * (then the timer is RFC 1122 §4.2.3.4's override timeout); or CORK
    * holds it. */
   if (unsent_from(c, c->snd_nxt) > 0 && c->snd_max == c->snd_una &&
-      !zn_timer_pending(&c->rtx_timer) && !zn__tcp_pace_pending(c) &&
+      (!zn_timer_pending(&c->rtx_timer) || c->rtx_mode == ZN__TCP_RTX_CORK) &&
+      !zn__tcp_pace_pending(c) &&
       !(c->mem & ZN__TCPM_FLIGHT_WAIT)) /* (the block's return sends) */
     arm_wait(c);
   if (probe_may_be_due(c))
@@ -1415,8 +1438,10 @@ static void rtx_fire_persist(struct zn_tcp_conn *c) {
   arm_persist(c);
 }
 
-/* rtx_timer as CORK: a partial segment TCP_CORK held has waited
- * ZN__TCP_CORK_MS with nothing in flight: output runs once as if
+/* rtx_timer as CORK, with nothing in flight: a full segment TCP_CORK
+ * held for a TSO frame has waited to the end of the poll, and the whole
+ * segments go (a partial one after them stays corked); or a partial
+ * segment has waited ZN__TCP_CORK_MS, and output runs once as if
  * uncorked (what the window takes goes; if it takes nothing, persist).
  * Stale if data went out since (the timer is the RTO's then). */
 static void rtx_fire_cork(struct zn_tcp_conn *c) {
@@ -1426,7 +1451,10 @@ static void rtx_fire_cork(struct zn_tcp_conn *c) {
     return;
   }
   uint8_t app = c->app;
-  c->app &= (uint8_t)~ZN__TCPA_CORK;
+  if (unsent_from(c, c->snd_nxt) >= zn__tcp_seg_size(c))
+    c->app |= ZN__TCPA_CORK_DUE;
+  else
+    c->app &= (uint8_t)~ZN__TCPA_CORK;
   zn__tcp_output(c);
   c->app = app;
 }
