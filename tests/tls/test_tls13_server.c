@@ -776,19 +776,22 @@ ZT_TEST(test_tls13_key_update_answered) {
   c13_end(&x);
 }
 
-/* The ticket of a first session resumes a second (no certificate sent);
- * the second also offers 0-RTT, which is refused: its early data record
- * is skipped and the handshake goes on (§4.2.10). */
-ZT_TEST(test_tls13_ticket_resumes_and_early_data_skipped) {
-  struct tpair t;
-  tf_init(&t, NULL);
+/* A first session's ticket: its identity, PSK (§4.6.1) and age_add,
+ * the session closed by both. */
+struct first_ticket {
+  uint8_t ticket[256], psk[32];
+  size_t len;
+  uint32_t age_add;
+};
+
+static void first_session_ticket(struct tpair *t, struct first_ticket *ft) {
   static _Alignas(64) uint8_t tmem[256];
   static const uint8_t secret[32] = {9, 8, 7};
   struct zn_tls_tickets *tk;
   ZT_EQ(zn_tls_tickets_init(tmem, sizeof(tmem), secret, 3600, &tk), ZN_OK);
-  t.scfg.tickets = tk;
+  t->scfg.tickets = tk;
   struct c13 x;
-  c13_start(&t, &x, 11);
+  c13_start(t, &x, 11);
   struct hello h = std_hello();
   ZT_REQUIRE(handshake(&x, &h));
   uint8_t m[1024];
@@ -798,34 +801,44 @@ ZT_TEST(test_tls13_ticket_resumes_and_early_data_skipped) {
   ZT_EQ(zn__tls13_parse_new_session_ticket(m, len, &nst), 0);
   ZT_EQU(nst.lifetime, 3600);
   ZT_CHECK(!(nst.seen & ZN__TLS13_SEEN(early_data))); /* no 0-RTT */
-  /* The resumption PSK (§4.6.1). */
-  uint8_t th[32], res[32], psk[32], ticket[256];
+  uint8_t th[32], res[32];
   thash(&x, th);
   zn__tls13_derive_secret(x.s, x.secret, "res master", th, res);
   zn__tls13_expand_label(x.s, res, "resumption", nst.nonce.p, nst.nonce.len,
-                         psk, 32);
-  size_t tlen = nst.ticket.len;
-  memcpy(ticket, nst.ticket.p, tlen);
-  uint32_t age_add = nst.age_add;
+                         ft->psk, 32);
+  ZT_REQUIRE(nst.ticket.len <= sizeof(ft->ticket));
+  ft->len = nst.ticket.len;
+  memcpy(ft->ticket, nst.ticket.p, ft->len);
+  ft->age_add = nst.age_add;
   static const uint8_t cn[2] = {1, 0}; /* close_notify, then the FIN */
   send_protected(&x, 21, cn, 2);
   run(&x);
   zn_tcp_close(x.c);
-  tf_run(&t, ZN_MS(100));
-  ZT_EQ(t.srv.errors, 0);
-  zn_stream_close(t.srv.s);
-  tf_run(&t, ZN_MS(100));
+  tf_run(t, ZN_MS(100));
+  ZT_EQ(t->srv.errors, 0);
+  zn_stream_close(t->srv.s);
+  tf_run(t, ZN_MS(100));
+  t->srv.opened = 0;
+  t->srv.s = NULL;
+  t->srv.closed = 0;
+}
 
+/* The ticket of a first session resumes a second (no certificate sent);
+ * the second also offers 0-RTT, which is refused: its early data record
+ * is skipped and the handshake goes on (§4.2.10). */
+ZT_TEST(test_tls13_ticket_resumes_and_early_data_skipped) {
+  struct tpair t;
+  tf_init(&t, NULL);
+  struct first_ticket ft;
+  first_session_ticket(&t, &ft);
   /* The second connection: a fresh server session on the same config. */
-  t.srv.opened = 0;
-  t.srv.s = NULL;
-  t.srv.closed = 0;
   struct c13 y;
   c13_start(&t, &y, 12);
-  memcpy(y.psk, psk, 32);
-  h.ticket = ticket;
-  h.ticket_len = tlen;
-  h.obfuscated_age = age_add + 300; /* 300 ms after */
+  memcpy(y.psk, ft.psk, 32);
+  struct hello h = std_hello();
+  h.ticket = ft.ticket;
+  h.ticket_len = ft.len;
+  h.obfuscated_age = ft.age_add + 300; /* 300 ms after */
   h.early_data = true;
   h.early_junk = true;
   ZT_REQUIRE(hello(&y, &h));
@@ -836,6 +849,28 @@ ZT_TEST(test_tls13_ticket_resumes_and_early_data_skipped) {
   ZT_EQ(t.srv.opened, 1);
   ZT_EQ(t.srv.errors, 0);
   ZT_EQU(t.sstats.v[ZN_TLS_STAT_handshakes_resumed], 1);
+  c13_end(&y);
+}
+
+/* §4.2.11: a ticket the server takes, with a binder made from another
+ * PSK: decrypt_error, and no session. */
+ZT_TEST(test_tls13_bad_binder_refused) {
+  struct tpair t;
+  tf_init(&t, NULL);
+  struct first_ticket ft;
+  first_session_ticket(&t, &ft);
+  struct c13 y;
+  c13_start(&t, &y, 13);
+  memcpy(y.psk, ft.psk, 32);
+  y.psk[31] ^= 1;
+  struct hello h = std_hello();
+  h.ticket = ft.ticket;
+  h.ticket_len = ft.len;
+  h.obfuscated_age = ft.age_add + 300;
+  ZT_CHECK(!hello(&y, &h));
+  expect_alert(&y, ZN__TLS13_ALERT_decrypt_error, ZN_TLS_FAIL_handshake);
+  ZT_EQ(t.srv.opened, 0);
+  ZT_EQU(t.sstats.v[ZN_TLS_STAT_handshakes_resumed], 0);
   c13_end(&y);
 }
 
@@ -1060,6 +1095,7 @@ int main(void) {
   ZT_RUN(test_tls13_change_cipher_spec_after_handshake_refused);
   ZT_RUN(test_tls13_key_update_answered);
   ZT_RUN(test_tls13_ticket_resumes_and_early_data_skipped);
+  ZT_RUN(test_tls13_bad_binder_refused);
   ZT_RUN(test_tls13_status_request_gets_ocsp_in_leaf_entry);
   ZT_RUN(test_tls13_no_status_request_no_ocsp);
   ZT_RUN(test_tls13_status_request_without_response_none_sent);
