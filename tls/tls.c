@@ -988,6 +988,8 @@ static bool in_records(struct zn_tls_conn *t) {
   count(t, ZN_TLS_STAT_records_in, rec_feed(&t->rin, src, k));
   count(t, ZN_TLS_STAT_wire_bytes_in, k);
   (void)zn_tcp_consume(t->c, k); /* src is gone */
+  if (t->eng->set_clock)
+    t->eng->set_clock(t->es, zn_stack_now(t->st) / 1000000u);
   t->eng->recvrec_ack(t->es, k);
   return true;
 }

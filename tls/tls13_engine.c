@@ -216,6 +216,13 @@ static uint8_t *t13_recvrec_buf(void *state, size_t *len) {
                   : zn__tls13_recvrec_buf(&s->t, len);
 }
 
+/* What the records date comes by the stack's clock as they arrive: a
+ * client's ticket is aged from its NewSessionTicket (§4.2.11.1), a
+ * server's from the client's Finished. */
+static void t13_set_clock(void *state, uint64_t now_ms) {
+  sess(state)->t.now_ms = now_ms;
+}
+
 static void t13_recvrec_ack(void *state, size_t len) {
   struct tls13_session *s = sess(state);
   if (s->tls12) {
@@ -411,6 +418,7 @@ const struct zn__tls_engine zn__tls_tls13 = {
     .sendrec_ack = t13_sendrec_ack,
     .recvrec_buf = t13_recvrec_buf,
     .recvrec_ack = t13_recvrec_ack,
+    .set_clock = t13_set_clock,
     .sendapp_buf = t13_sendapp_buf,
     .sendapp_ack = t13_sendapp_ack,
     .recvapp_buf = t13_recvapp_buf,

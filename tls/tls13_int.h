@@ -259,7 +259,8 @@ struct zn__tls13 {
 
   uint16_t peer_record_limit; /* its record_size_limit, or 0 */
   int alpn;                   /* index in cfg->alpn, -1 for none */
-  uint64_t now_ms;            /* the server's clock at the start */
+  uint64_t now_ms;            /* the stack's clock (ms): at the start, then as
+                                 records come in (set_clock) */
   bool resumed;               /* a ticket's PSK was accepted */
   bool hello_retry;           /* we sent a HelloRetryRequest */
   bool ocsp_stapled;          /* our Certificate carries an OCSP response */

@@ -127,6 +127,10 @@ struct zn__tls_engine {
   void (*sendrec_ack)(void *state, size_t len);
   uint8_t *(*recvrec_buf)(void *state, size_t *len);
   void (*recvrec_ack)(void *state, size_t len);
+  /* The stack's clock (ms) as a record's bytes come in (recvrec_ack), for
+   * the engine that dates what they carry (a ticket's arrival); NULL:
+   * the engine keeps start's. */
+  void (*set_clock)(void *state, uint64_t now_ms);
   uint8_t *(*sendapp_buf)(void *state, size_t *len);
   void (*sendapp_ack)(void *state, size_t len);
   uint8_t *(*recvapp_buf)(void *state, size_t *len);

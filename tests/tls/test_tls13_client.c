@@ -69,6 +69,7 @@ struct script {
   bool psk;             /* the client has a ticket: take it (sh_ext 41) */
   uint16_t psk_identity; /* the identity the ServerHello selects */
   bool hrr_psk;          /* pre_shared_key in the HelloRetryRequest */
+  bool store;            /* an empty ticket store (without psk) */
 };
 
 /* The ticket the client's store holds with sc->psk, and its PSK. */
@@ -567,6 +568,10 @@ static void play(struct s13 *x, const struct script *sc) {
     memcpy(t.ticket, script_ticket, sizeof(script_ticket));
     ZT_EQ(zn__tls13_resume_keep(r, "localhost", &t), ZN_OK);
     x->t.ccfg.resume = r;
+  } else if (sc->store) {
+    ZT_EQ(
+        zn_tls_resume_init(store_mem, sizeof(store_mem), 2, &x->t.ccfg.resume),
+        ZN_OK);
   }
   s13_connect(x);
   if (sc->psk)
@@ -731,6 +736,37 @@ ZT_TEST(test_certificate_request_gets_an_empty_certificate) {
   handshake_ok(&sc);
 }
 
+/* A NewSessionTicket with 18 bytes of body: lifetime 7,200 s, age_add
+ * 0x01020304, nonce 00, ticket "tkt!", no extension. */
+static const uint8_t script_nst[] = {4,   0,   0,   18,  0, 0, 0x1c, 0x20,
+                                     1,   2,   3,   4,   1, 0, 0,    4,
+                                     't', 'k', 't', '!', 0, 0};
+
+/* §4.2.11.1: a ticket that comes long after the handshake is aged from
+ * its arrival, not from the session's start: kept with the clock of the
+ * record that brought it. */
+ZT_TEST(test_ticket_dated_at_arrival) {
+  struct script sc = {.store = true};
+  static struct s13 x;
+  play(&x, &sc);
+  client_finished(&x, false);
+  ZT_EQ(x.t.cli.opened, 1);
+  tf_run(&x.t, ZN_SEC(30));
+  uint64_t at_ms = x.t.p.now / ZN_MS(1);
+  ZT_CHECK(at_ms >= 30000);
+  send_records(&x, 22, script_nst, sizeof(script_nst), 0, true);
+  run(&x);
+  ZT_EQU(x.t.cstats.v[ZN_TLS_STAT_tickets_kept], 1);
+  struct zn__tls13_resume_ticket t;
+  ZT_REQUIRE(
+      zn__tls13_resume_take(x.t.ccfg.resume, "localhost", at_ms + 1000, &t));
+  ZT_CHECK(t.received_ms >= at_ms && t.received_ms <= at_ms + 50);
+  ZT_EQU(t.lifetime_s, 7200);
+  ZT_EQU(t.ticket_len, 4);
+  ZT_MEMEQ(t.ticket, "tkt!", 4);
+  s13_free(&x);
+}
+
 /* KeyUpdate asked for, answered; a ticket in between, dropped. */
 ZT_TEST(test_key_update_and_ticket) {
   struct script sc = {0};
@@ -738,12 +774,7 @@ ZT_TEST(test_key_update_and_ticket) {
   play(&x, &sc);
   client_finished(&x, false);
   ZT_EQ(x.t.cli.opened, 1);
-  static const uint8_t nst[] = {4, 0, 0, 19, 0, 0,   0x1c, 0x20, 1,   2, 3,
-                                4, 1, 0, 0,  4, 't', 'k',  't',  '!', 0, 0};
-  uint8_t m[64];
-  memcpy(m, nst, sizeof(nst));
-  m[3] = (uint8_t)(sizeof(nst) - 4);
-  send_records(&x, 22, m, sizeof(nst), 0, true);
+  send_records(&x, 22, script_nst, sizeof(script_nst), 0, true);
   static const uint8_t ku[5] = {24, 0, 0, 1, 1};
   send_records(&x, 22, ku, sizeof(ku), 0, true);
   uint8_t next[32];
@@ -857,6 +888,7 @@ int main(void) {
   ZT_RUN(test_resumes_after_hello_retry);
   ZT_RUN(test_refuses_bad_resumptions);
   ZT_RUN(test_key_update_and_ticket);
+  ZT_RUN(test_ticket_dated_at_arrival);
   ZT_RUN(test_refuses_downgrade_sentinel);
   ZT_RUN(test_refuses_bad_server_hellos);
   ZT_RUN(test_refuses_bad_hello_retries);
