@@ -823,22 +823,31 @@ static void first_session_ticket(struct tpair *t, struct first_ticket *ft) {
   t->srv.closed = 0;
 }
 
+/* A first session's ticket into ft, then a second connection y (seed:
+ * its client's), on a fresh server session of the same config, and the
+ * hello that offers ft's ticket 300 ms after it came, its binder from
+ * y's PSK (ft's). */
+static struct hello resume_hello(struct tpair *t, struct first_ticket *ft,
+                                 struct c13 *y, uint8_t seed) {
+  tf_init(t, NULL);
+  first_session_ticket(t, ft);
+  c13_start(t, y, seed);
+  memcpy(y->psk, ft->psk, 32);
+  struct hello h = std_hello();
+  h.ticket = ft->ticket;
+  h.ticket_len = ft->len;
+  h.obfuscated_age = ft->age_add + 300;
+  return h;
+}
+
 /* The ticket of a first session resumes a second (no certificate sent);
  * the second also offers 0-RTT, which is refused: its early data record
  * is skipped and the handshake goes on (§4.2.10). */
 ZT_TEST(test_tls13_ticket_resumes_and_early_data_skipped) {
   struct tpair t;
-  tf_init(&t, NULL);
   struct first_ticket ft;
-  first_session_ticket(&t, &ft);
-  /* The second connection: a fresh server session on the same config. */
   struct c13 y;
-  c13_start(&t, &y, 12);
-  memcpy(y.psk, ft.psk, 32);
-  struct hello h = std_hello();
-  h.ticket = ft.ticket;
-  h.ticket_len = ft.len;
-  h.obfuscated_age = ft.age_add + 300; /* 300 ms after */
+  struct hello h = resume_hello(&t, &ft, &y, 12);
   h.early_data = true;
   h.early_junk = true;
   ZT_REQUIRE(hello(&y, &h));
@@ -856,17 +865,10 @@ ZT_TEST(test_tls13_ticket_resumes_and_early_data_skipped) {
  * PSK: decrypt_error, and no session. */
 ZT_TEST(test_tls13_bad_binder_refused) {
   struct tpair t;
-  tf_init(&t, NULL);
   struct first_ticket ft;
-  first_session_ticket(&t, &ft);
   struct c13 y;
-  c13_start(&t, &y, 13);
-  memcpy(y.psk, ft.psk, 32);
+  struct hello h = resume_hello(&t, &ft, &y, 13);
   y.psk[31] ^= 1;
-  struct hello h = std_hello();
-  h.ticket = ft.ticket;
-  h.ticket_len = ft.len;
-  h.obfuscated_age = ft.age_add + 300;
   ZT_CHECK(!hello(&y, &h));
   expect_alert(&y, ZN__TLS13_ALERT_decrypt_error, ZN_TLS_FAIL_handshake);
   ZT_EQ(t.srv.opened, 0);
