@@ -341,13 +341,7 @@ run_http_mem() {
 http_round() {
   local round=$1 w
   for w in "${HTTP_WORKLOADS[@]}"; do
-    if [ $((round % 2)) = 1 ]; then
-      run_http_znet "$round" "$w"
-      run_http_nginx "$round" "$w"
-    else
-      run_http_nginx "$round" "$w"
-      run_http_znet "$round" "$w"
-    fi
+    alternate_pair "$round" run_http_znet run_http_nginx "$w"
   done
 }
 

@@ -190,42 +190,38 @@ def http_vals(results, stack, wl, key):
             if key in kv]
 
 
+def us_per_op_by_round(results, stack, wl, key, field, scale):
+    """(round, us per operation) for each run with field, key and secs:
+    field * scale seconds of CPU over rps * secs operations."""
+    out = []
+    for r, kv in results.get((stack, wl), []):
+        if not all(k in kv for k in (field, 'secs', key)):
+            continue
+        ops = float(kv[key]) * float(kv['secs'])
+        if ops > 0:
+            out.append((r, 1e6 * float(kv[field]) * scale(kv) / ops))
+    return out
+
+
 def srv_us_per_op(results, stack, wl, key):
     """The server core's busy time per operation (us), for each run:
     cpu_srv % of secs over the operations (rps * secs).  /proc/stat's
     tick samples (bench/http.sh's proc_cpu says how they alias)."""
-    vals = []
-    for _, kv in results.get((stack, wl), []):
-        if not all(k in kv for k in ('cpu_srv', 'secs', key)):
-            continue
-        ops = float(kv[key]) * float(kv['secs'])
-        if ops > 0:
-            vals.append(1e4 * float(kv['cpu_srv']) * float(kv['secs']) / ops)
-    return vals
-
-
-def proc_us_per_op(results, stack, wl, key):
-    """The server process's own CPU time per operation (us), for each
-    run: srv_cpu seconds (schedstat, exact) over rps * secs."""
-    vals = []
-    for _, kv in results.get((stack, wl), []):
-        if not all(k in kv for k in ('srv_cpu', 'secs', key)):
-            continue
-        ops = float(kv[key]) * float(kv['secs'])
-        if ops > 0:
-            vals.append(1e6 * float(kv['srv_cpu']) / ops)
-    return vals
+    return [v for _, v in us_per_op_by_round(
+        results, stack, wl, key, 'cpu_srv',
+        lambda kv: float(kv['secs']) / 100)]
 
 
 def proc_us_by_round(results, stack, wl, key):
-    """proc_us_per_op keyed by round."""
-    out = {}
-    for r, kv in results.get((stack, wl), []):
-        if all(k in kv for k in ('srv_cpu', 'secs', key)):
-            ops = float(kv[key]) * float(kv['secs'])
-            if ops > 0:
-                out[r] = 1e6 * float(kv['srv_cpu']) / ops
-    return out
+    """The server process's own CPU time per operation (us), by round:
+    srv_cpu seconds (schedstat, exact) over rps * secs."""
+    return dict(us_per_op_by_round(results, stack, wl, key, 'srv_cpu',
+                                   lambda kv: 1.0))
+
+
+def proc_us_per_op(results, stack, wl, key):
+    """proc_us_by_round's values, for each run."""
+    return list(proc_us_by_round(results, stack, wl, key).values())
 
 
 def paired_ratio(results, wl, key):
@@ -1060,9 +1056,10 @@ def main():
                       'sustain.  First the server process\'s own CPU time '
                       '(schedstat, exact; with the softirq work done in its '
                       'context): the ratio of the medians, and the median of '
-                      'the ratios taken within each round, where the host\'s '
-                      'slow phases weigh on both servers; then its core\'s busy share from '
-                      '/proc/stat times the run: tick samples (250 Hz on '
+                      'the ratios taken within each round, where the '
+                      'host\'s slow phases weigh on both servers; then its '
+                      'core\'s busy share from /proc/stat times the run: '
+                      'tick samples (250 Hz on '
                       'the bench machine), which a server busy in bursts of '
                       '50-200 us aliases (bench/http.sh\'s proc_cpu).\n')
             md.append(t + '\n')

@@ -581,13 +581,14 @@ static bool binder_valid(struct zn__tls13 *e, const uint8_t *msg,
   struct tls13_srv_hs *h = e->srv;
   uint8_t th[ZN__TLS13_MAX_HASH], early[ZN__TLS13_MAX_HASH],
       mac[ZN__TLS13_MAX_HASH];
+  if (binder.len != s->hash_len)
+    return false;
   s->hash->update(&h->th.vtable, msg, binders_at);
   *hashed = binders_at;
   s->hash->out(&h->th.vtable, th);
   zn__tls13_early_secret(s, psk, early);
   zn__tls13_binder(s, early, th, mac);
-  bool ok = binder.len == s->hash_len &&
-            zn__tls13_ct_equal(mac, binder.p, s->hash_len);
+  bool ok = zn__tls13_ct_equal(mac, binder.p, s->hash_len);
   if (ok)
     memcpy(h->early, early, s->hash_len);
   memset(early, 0, sizeof(early));

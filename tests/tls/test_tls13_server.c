@@ -122,6 +122,7 @@ struct hello {
   const uint8_t *ticket; /* pre_shared_key with this identity */
   size_t ticket_len;
   uint32_t obfuscated_age;
+  uint8_t binder_len; /* its binder's length (0: the suite's, 32) */
   int status_request; /* 0: none; STATUS_OCSP; STATUS_TRUNCATED */
 };
 
@@ -203,8 +204,12 @@ static size_t hello_extensions(uint8_t *p, const struct c13 *x,
   return n;
 }
 
-/* §4.2.11: the identity and a binder of the suite's length, filled by
- * fill_binder once the rest is known. */
+static size_t binder_len(const struct hello *h) {
+  return h->binder_len ? h->binder_len : 32;
+}
+
+/* §4.2.11: the identity and a binder (of the suite's length unless
+ * h->binder_len says), filled by fill_binder once the rest is known. */
 static size_t psk_extension(uint8_t *p, const struct hello *h) {
   size_t n = p16(p, 41);
   size_t len_at = n;
@@ -215,10 +220,11 @@ static size_t psk_extension(uint8_t *p, const struct hello *h) {
   n += h->ticket_len;
   for (int i = 3; i >= 0; i--)
     p[n++] = (uint8_t)(h->obfuscated_age >> (8 * i));
-  n += p16(p + n, 33);
-  p[n++] = 32;
-  memset(p + n, 0, 32);
-  n += 32;
+  size_t blen = binder_len(h);
+  n += p16(p + n, (unsigned)(1 + blen));
+  p[n++] = (uint8_t)blen;
+  memset(p + n, 0, blen);
+  n += blen;
   p16(p + len_at, (unsigned)(n - len_at - 2));
   return n;
 }
@@ -328,10 +334,10 @@ static size_t take_msg(struct c13 *x, uint8_t *out, size_t cap) {
 
 /* Send a ClientHello and read the answer up to the ServerHello (or the
  * HelloRetryRequest, or an alert): true for a ServerHello. */
-/* §4.2.11.2: the binder (the last 32 bytes) over the hello up to its
- * binders list, with x->psk. */
-static void fill_binder(struct c13 *x) {
-  size_t binders_at = x->ch_len - 2 - 1 - 32;
+/* §4.2.11.2: the binder over the hello up to its binders list, with
+ * x->psk, into the first 32 bytes of the last blen. */
+static void fill_binder(struct c13 *x, size_t blen) {
+  size_t binders_at = x->ch_len - 2 - 1 - blen;
   uint8_t early[32], empty[32], key[32], fk[32], th[32];
   zn__tls13_extract(x->s, NULL, x->psk, 32, early);
   zn__tls13_empty_hash(x->s, empty);
@@ -340,7 +346,7 @@ static void fill_binder(struct c13 *x) {
   br_sha256_context c = x->th; /* what came before this hello */
   br_sha256_update(&c, x->ch, binders_at);
   br_sha256_out(&c, th);
-  zn__tls13_hmac(x->s, fk, 32, th, 32, x->ch + x->ch_len - 32);
+  zn__tls13_hmac(x->s, fk, 32, th, 32, x->ch + binders_at + 3);
 }
 
 /* A record of 0-RTT data under keys the server never derives. */
@@ -357,7 +363,7 @@ static void send_early_junk(struct c13 *x) {
 static bool hello(struct c13 *x, const struct hello *h) {
   x->ch_len = build_hello(x, h, x->ch);
   if (h->ticket)
-    fill_binder(x);
+    fill_binder(x, binder_len(h));
   transcript(x, x->ch, x->ch_len);
   send_plain(x, 22, x->ch, x->ch_len);
   if (h->early_junk)
@@ -861,20 +867,29 @@ ZT_TEST(test_tls13_ticket_resumes_and_early_data_skipped) {
   c13_end(&y);
 }
 
-/* §4.2.11: a ticket the server takes, with a binder made from another
- * PSK: decrypt_error, and no session. */
-ZT_TEST(test_tls13_bad_binder_refused) {
+/* §4.2.11: a ticket the server takes, with a binder that does not hold
+ * (made from another PSK, or len bytes long): decrypt_error, and no
+ * session. */
+static void binder_refused(bool other_psk, uint8_t len) {
   struct tpair t;
   struct first_ticket ft;
   struct c13 y;
   struct hello h = resume_hello(&t, &ft, &y, 13);
-  y.psk[31] ^= 1;
+  if (other_psk)
+    y.psk[31] ^= 1;
+  h.binder_len = len;
   ZT_CHECK(!hello(&y, &h));
   expect_alert(&y, ZN__TLS13_ALERT_decrypt_error, ZN_TLS_FAIL_handshake);
   ZT_EQ(t.srv.opened, 0);
   ZT_EQU(t.sstats.v[ZN_TLS_STAT_handshakes_resumed], 0);
   c13_end(&y);
 }
+
+ZT_TEST(test_tls13_bad_binder_refused) { binder_refused(true, 0); }
+
+/* The right binder with a byte more: its length is not the suite's
+ * hash's, decrypt_error all the same. */
+ZT_TEST(test_tls13_long_binder_refused) { binder_refused(false, 33); }
 
 /* ---- OCSP stapling (§4.4.2.1, RFC 6066 §8) ---- */
 
@@ -1098,6 +1113,7 @@ int main(void) {
   ZT_RUN(test_tls13_key_update_answered);
   ZT_RUN(test_tls13_ticket_resumes_and_early_data_skipped);
   ZT_RUN(test_tls13_bad_binder_refused);
+  ZT_RUN(test_tls13_long_binder_refused);
   ZT_RUN(test_tls13_status_request_gets_ocsp_in_leaf_entry);
   ZT_RUN(test_tls13_no_status_request_no_ocsp);
   ZT_RUN(test_tls13_status_request_without_response_none_sent);
