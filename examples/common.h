@@ -40,6 +40,7 @@
 
 #include "znet.h"
 #include "znet/capture.h"
+#include "znet/dns.h"
 #include "znet/fault.h"
 #include "znet/loop.h"
 #include "znet/solo5.h"

@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "common.h"
+#include "znet/memlink.h"
 
 #define PROG "znet-pair"
 #define ADDR_A ZN_IPV4(10, 0, 0, 1)

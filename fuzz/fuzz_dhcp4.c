@@ -1,5 +1,5 @@
 /*
- * DHCPv4 messages (src/wire/dhcp4.c): the view against its contract, THE
+ * DHCPv4 messages (src/wire/dhcp4_wire.c): the view against its contract, THE
  * option walk (every option inside its area, as many as the view
  * counted, the walk never failing over a checked view), RFC 3396 joining
  * against the walk, the message rebuilt from its fields and options

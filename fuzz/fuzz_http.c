@@ -1,5 +1,5 @@
 /*
- * HTTP/1.1 requests (src/http): the request-head parser fed a stream in
+ * HTTP/1.1 requests (http/): the request-head parser fed a stream in
  * pieces chosen by the input against the same stream fed whole (same
  * outcome, error, bytes taken and request, every string inside the head
  * buffer), request after request as a server would (the body skipped);

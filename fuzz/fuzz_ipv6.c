@@ -1,5 +1,5 @@
 /*
- * IPv6 (src/wire/ipv6.c): the fixed-header view against its contract, the
+ * IPv6 (src/wire/ipv6_wire.c): the fixed-header view against its contract, the
  * header written back from its fields equal to the input, the walk of the
  * extension-header chain (headers contiguous from byte 40, inside the
  * view, within the bounds; an error's pointer inside the datagram or just

@@ -1,7 +1,16 @@
 /** \file
- * znet: a TCP/IP stack for unikernels.  Umbrella header.
- * Backends with host dependencies (tap, pcap, capture, loop) have their
- * own headers and are not included here.
+ * znet: a TCP/IP stack for unikernels.  Umbrella header: the stack's API
+ * (libznet), and nothing else.
+ *
+ * Included on their own, each with its library or its role:
+ * - the wire formats (znet/wire.h, znet/dns_wire.h), for parsing and
+ *   building frames and DNS messages by hand;
+ * - the test and fault-injection netifs (znet/memlink.h, znet/fault.h);
+ * - the hosted backends (znet/tap.h, znet/pcap.h, znet/capture.h,
+ *   znet/loop.h) and the Solo5 one (znet/solo5.h);
+ * - the libraries over libznet: znet/dns.h (libznet-dns), znet/http.h
+ *   (libznet-http), znet/tls.h (libznet-tls), znet/posix.h
+ *   (libznet-posix), each with its pkg-config file of the same name.
  */
 #ifndef ZNET_H
 #define ZNET_H
@@ -11,24 +20,19 @@
 #include "znet/buf.h"
 #include "znet/config.h"
 #include "znet/dhcp4.h"
-#include "znet/dns.h"
-#include "znet/dns_wire.h"
 #include "znet/err.h"
-#include "znet/fault.h"
 #include "znet/hash.h"
-#include "znet/http.h"
 #include "znet/icmp.h"
 #include "znet/ipv4.h"
 #include "znet/log.h"
-#include "znet/memlink.h"
 #include "znet/netif.h"
 #include "znet/stack.h"
 #include "znet/stats.h"
+#include "znet/stream.h"
 #include "znet/tcp.h"
 #include "znet/time.h"
 #include "znet/timer.h"
 #include "znet/udp.h"
-#include "znet/wire.h"
 
 #define ZNET_VERSION_MAJOR 0
 #define ZNET_VERSION_MINOR 1

@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "znet/err.h"
-#include "host_int.h"
+#include "hosted_int.h"
 #include "znet/loop.h"
 
 /* Longest sleep for a netif that can neither wait nor tell time: frames

@@ -32,7 +32,7 @@
 
 #include "znet/err.h"
 #include "znet/loop.h"
-#include "host_int.h"
+#include "hosted_int.h"
 #include "znet/tap.h"
 #include "znet/wire.h"
 

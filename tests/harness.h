@@ -11,6 +11,14 @@
 #include <stdint.h>
 
 #include "znet.h"
+/* Beyond the umbrella: the tests drive the wire formats, the test and
+ * fault-injection netifs and the libraries over libznet directly. */
+#include "znet/dns.h"
+#include "znet/dns_wire.h"
+#include "znet/fault.h"
+#include "znet/http.h"
+#include "znet/memlink.h"
+#include "znet/wire.h"
 
 /* The IPv4 address a (host order) as a `const struct zn_ip *`, for the
  * calls that take one: zn_tcp_connect(st, TH_IP(ZN_IPV4(10, 0, 0, 2)), ..). */

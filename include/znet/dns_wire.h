@@ -136,6 +136,22 @@ bool zn_dns_name_is_sub(const struct zn_dns_name *name,
 /** Fold A-Z to a-z in every label, in place. */
 void zn_dns_name_lower(struct zn_dns_name *n);
 
+/** c with A-Z folded to a-z (RFC 4343: the only bytes a DNS name's case
+ * folds; every other byte compares exactly). */
+static inline uint8_t zn_dns_lower(uint8_t c) {
+  return c >= 'A' && c <= 'Z' ? (uint8_t)(c + ('a' - 'A')) : c;
+}
+
+/** True if a[0..n) and b[0..n) are equal ignoring ASCII case (RFC 4343),
+ * as names and their labels compare. */
+static inline bool zn_dns_eq_nocase(const uint8_t *a, const uint8_t *b,
+                                    size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (zn_dns_lower(a[i]) != zn_dns_lower(b[i]))
+      return false;
+  return true;
+}
+
 /** Parse presentation text ("www.example.com", trailing dot optional; "."
  * is the root) of len bytes at s (no NUL needed; none may be inside).
  * Escapes: "\DDD" (exactly three decimal digits, 0..255) is that byte,

@@ -203,7 +203,7 @@ const char *zn_http_mime_type(const char *p, size_t len);
  * Reads a request-line (RFC 9112 §3) and the header fields (§5, RFC 9110
  * §5) up to the empty line, from pieces of any size, copying them into
  * the caller's head buffer: every string of the parsed request points
- * there.  The grammar is a Ragel machine (src/http/http_head.rl); a byte
+ * there.  The grammar is a Ragel machine (http/http_head.rl); a byte
  * it does not allow, a limit passed or a field a server must refuse ends
  * the parse with an error of ZN_HTTP_ERRORS, which names the status to
  * answer (after which the connection is closed: its framing is lost).

@@ -13,7 +13,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "wire/dns_wire_int.h"
 #include "znet/dns_wire.h"
 #include "znet/err.h"
 
@@ -47,7 +46,7 @@ unsigned zn_dns_name_labels(const struct zn_dns_name *n) {
 /* Length octets are at most 63, below 'A', so folding the whole wire form
  * compares label lengths exactly and label bytes without case. */
 bool zn_dns_name_eq(const struct zn_dns_name *a, const struct zn_dns_name *b) {
-  return a->len == b->len && zn__dns_eq_nocase(a->b, b->b, a->len);
+  return a->len == b->len && zn_dns_eq_nocase(a->b, b->b, a->len);
 }
 
 bool zn_dns_name_is_sub(const struct zn_dns_name *name,
@@ -64,7 +63,7 @@ bool zn_dns_name_is_sub(const struct zn_dns_name *name,
     i += 1u + name->b[i];
   }
   return i <= name->len && name->len - i == zone->len &&
-         zn__dns_eq_nocase(name->b + i, zone->b, zone->len);
+         zn_dns_eq_nocase(name->b + i, zone->b, zone->len);
 }
 
 void zn_dns_name_lower(struct zn_dns_name *n) {
@@ -73,7 +72,7 @@ void zn_dns_name_lower(struct zn_dns_name *n) {
   while (i < n->len && n->b[i] != 0) {
     size_t l = n->b[i];
     for (size_t k = i + 1; k <= i + l && k < n->len; k++)
-      n->b[k] = zn__dns_lower(n->b[k]);
+      n->b[k] = zn_dns_lower(n->b[k]);
     i += 1u + l;
   }
 }

@@ -182,7 +182,7 @@ static inline bool zn__tcp_csum_ok_psum(const uint8_t *p, size_t len,
   return zn_csum_fold(zn_csum_add(psum, p, len)) == 0;
 }
 
-/* The option loop of zn_tcp_seg_opts_parse (src/wire/tcp.c), for any layout
+/* The option loop of zn_tcp_seg_opts_parse (src/wire/tcp_wire.c), for any layout
  * zn__tcp_seg_opts_parse does not read at once: the len bytes of options at
  * q into o, whose fields before the SACK blocks are zero. */
 int zn__tcp_seg_opts_walk(const uint8_t *q, size_t len,

@@ -1,4 +1,4 @@
-/* The blocklist matcher (src/dns/blocklist.c): exact names and the names
+/* The blocklist matcher (dns/blocklist.c): exact names and the names
  * below them, any case; the list text (hosts lines, plain names,
  * comments, local names, bad tokens counted); a full set; measuring. */
 #include <stdlib.h>

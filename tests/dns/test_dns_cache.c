@@ -1,4 +1,4 @@
-/* The answer cache (src/dns/cache.c): hits, misses, expiry, LRU order,
+/* The answer cache (dns/cache.c): hits, misses, expiry, LRU order,
  * eviction under a full table, collisions, case, and whole responses
  * stored and written back with their TTLs aged. */
 #include <stdlib.h>

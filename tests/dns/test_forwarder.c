@@ -1,4 +1,4 @@
-/* The forwarder (src/dns/forward.c, forward_tcp.c) on stack A, its
+/* The forwarder (dns/forward.c, forward_tcp.c) on stack A, its
  * upstream a scripted server on stack B, and a client on B asking A over
  * UDP and TCP: forwarding under a fresh ID, the cache, the blocklist,
  * the sanity checks, the upstream timeout, pipelined TCP queries (past

@@ -1,4 +1,4 @@
-/* The forwarder over streams (src/dns/forward_stream.c and the stream
+/* The forwarder over streams (dns/forward_stream.c and the stream
  * port of forward_tcp.c): stack A forwards, its upstream is a scripted
  * DNS-over-TCP server on stack B port 853, and plain TCP streams
  * (zn_tcp_stream_pool) stand in for TLS, which adds nothing the

@@ -1,4 +1,4 @@
-/* The connection race of src/dns/connect.c (RFC 8305 §5): two stacks
+/* The connection race of dns/connect.c (RFC 8305 §5): two stacks
  * over memlink, A (10.0.0.1, 2001:db8::1) racing to B (10.0.0.2,
  * 2001:db8::2) over IPv6 first, then IPv4. */
 #include <stdlib.h>

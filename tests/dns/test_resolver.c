@@ -1,4 +1,4 @@
-/* The stub resolver (src/dns/resolver.c) against a scripted DNS server on
+/* The stub resolver (dns/resolver.c) against a scripted DNS server on
  * a second stack. */
 #include <stdlib.h>
 

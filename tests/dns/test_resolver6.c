@@ -1,4 +1,4 @@
-/* The stub resolver over IPv6 (src/dns/resolver.c): a server of the IPv6
+/* The stub resolver over IPv6 (dns/resolver.c): a server of the IPv6
  * family, and the servers router advertisements name (RFC 8106 RDNSS)
  * used when none is configured.  Two stacks over memlink, IPv6 on. */
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * The compiled-in bundle (src/http/http_bundle.c) and its packer
+ * The compiled-in bundle (http/http_bundle.c) and its packer
  * (scripts/httpd-pack), on tests/http/www-sample packed at build time:
  * every file of the directory is there with its bytes, sorted; the
  * packer's precomputed fields are what zn_http_file_fields() writes;

@@ -1,5 +1,5 @@
 /*
- * Tests of entity-tags and conditional GET (src/http/http_cond.c): the
+ * Tests of entity-tags and conditional GET (http/http_cond.c): the
  * tags formatted from (size, mtime) and from a hash, weak comparison of
  * If-None-Match lists, the 304 decision over a matrix of If-None-Match
  * and If-Modified-Since (RFC 9110 §13.2.2: the second ignored when the

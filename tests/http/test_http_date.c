@@ -1,5 +1,5 @@
 /*
- * Tests of the HTTP-date functions (src/http/http_date.c): the three
+ * Tests of the HTTP-date functions (http/http_date.c): the three
  * forms of RFC 9110 §5.6.7 parsed to known Unix times, IMF-fixdate
  * written, round trips over leap days and the 1970, 2038, 2100 and 2400
  * boundaries (and every day of 1969..2101 against a day counter kept

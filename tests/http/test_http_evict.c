@@ -1,5 +1,5 @@
 /*
- * The HTTP server under load (src/http/http_server.c): small slots and
+ * The HTTP server under load (http/http_server.c): small slots and
  * a shared pool of request contexts, and whom the server closes when
  * either runs out.  Over memlink on the virtual clock, with the fixture
  * of test_http_server.c: idle connections go first, then the slowest

@@ -1,5 +1,5 @@
 /*
- * Tests of the HTTP request-head parser (src/http/http_head.rl,
+ * Tests of the HTTP request-head parser (http/http_head.rl,
  * http_head.c, http_fields.c): every method; the request-line and field
  * lines, valid and malformed in many ways, each with the error and status
  * expected; the fields a server reads; each limit at its bound and one

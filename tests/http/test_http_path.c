@@ -1,5 +1,5 @@
 /*
- * Tests of zn_http_target_path (src/http/http_path.c): clean paths out of
+ * Tests of zn_http_target_path (http/http_path.c): clean paths out of
  * origin- and absolute-form targets, queries dropped, percent-decoding,
  * "//" collapsed and "." dropped, directories flagged; every spelling of
  * a traversal refused (encoded dots in any case, encoded slashes and

@@ -1,5 +1,5 @@
 /*
- * Tests of zn_http_range_resolve (src/http/http_range.c): the three
+ * Tests of zn_http_range_resolve (http/http_range.c): the three
  * range-spec forms against representations of several lengths, the
  * edges (0-0, the last byte, past the end, -0, empty representations),
  * numbers too long for 64 bits, and what is ignored (other units,

@@ -1,5 +1,5 @@
 /*
- * The HTTP server (src/http/http_server.c, http_respond.c) over memlink,
+ * The HTTP server (http/http_server.c, http_respond.c) over memlink,
  * against the bundle of tests/http/www-sample: GET and HEAD with every
  * field, keep-alive, pipelining (whole, split at every byte, one byte at
  * a time), 304 by entity-tag and by date, ranges, directories, every

@@ -1,5 +1,5 @@
 /*
- * Tests of the tables of znet/http.h (src/http/http_tables.c): media
+ * Tests of the tables of znet/http.h (http/http_tables.c): media
  * types by extension (every row of the list, case, names without an
  * extension), reason phrases (every row, unknown codes), the parser's
  * errors (every row has a status and a name; out-of-range values).

@@ -19,6 +19,7 @@
 
 #include <znet.h>
 #include <znet/loop.h>
+#include <znet/memlink.h>
 
 #define PINGS 3
 #define DATA_LEN 100

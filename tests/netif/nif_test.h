@@ -10,6 +10,9 @@
 #include <string.h>
 
 #include "znet.h"
+#include "znet/fault.h"
+#include "znet/memlink.h"
+#include "znet/wire.h"
 #include "zt.h"
 
 struct nt_pool {

@@ -1,5 +1,5 @@
 /*
- * Unit tests of netif/loop.c (zn_loop_run) and netif/host.c, with a whole
+ * Unit tests of netif/loop.c (zn_loop_run) and netif/hosted.c, with a whole
  * stack: pcap replay runs to its end and stops (EOF + linger), stop
  * conditions hold, errors come back, and an idle loop does not spin.
  * argv[1]: the traces directory (without it, the cases that replay a

@@ -1,5 +1,5 @@
 /*
- * Tests of src/wire/eth.c: real frames parsed and re-emitted byte for
+ * Tests of src/wire/eth_wire.c: real frames parsed and re-emitted byte for
  * byte, every truncation, 802.1Q tags and the QinQ forms the view leaves
  * for the caller to drop.
  */

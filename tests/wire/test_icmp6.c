@@ -1,5 +1,5 @@
 /*
- * Tests of src/wire/icmp6.c: real ICMPv6, ND and MLDv2 frames from
+ * Tests of src/wire/icmp6_wire.c: real ICMPv6, ND and MLDv2 frames from
  * ../shared/traces/v6-dhcp parsed and rebuilt byte for byte with the
  * checksum over a pseudo-header sum computed here by hand, every
  * truncation of an RA with options, and the malformed options RFC 4861

@@ -1,5 +1,5 @@
 /*
- * Tests of src/wire/ipv6.c and zn_csum_pseudo6: real datagrams from
+ * Tests of src/wire/ipv6_wire.c and zn_csum_pseudo6: real datagrams from
  * ../shared/traces/v6-dhcp/ (ipv6_frames.h) parsed and the fixed header
  * re-emitted byte for byte, every truncation with its documented error,
  * link padding, jumbograms, the extension-header chain of real frames

@@ -1,5 +1,5 @@
 /*
- * Tests of src/wire/tcp.c: real segments from the shared captures and
+ * Tests of src/wire/tcp_wire.c: real segments from the shared captures and
  * fuzz seeds parsed field by field and option by option, Linux's SYNs and
  * SYN-ACKs re-emitted byte for byte, every truncation of the header and
  * of the option area (in blocks of exactly that size, so ASan sees any

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "http/http_int.h"
+#include "http_int.h"
 
 static bool all_digits(const char *s, size_t n) {
   if (n == 0)

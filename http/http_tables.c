@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "http/http_int.h"
+#include "http_int.h"
 
 /* Row 0 is ZN_HTTP_METHOD_UNKNOWN; the others follow the enum. */
 #define METHOD_ROW_(name, served) {#name, sizeof(#name) - 1, (served) != 0},

@@ -1,5 +1,5 @@
 /*
- * Tests of src/wire/arp.c: real requests parsed and re-emitted byte for
+ * Tests of src/wire/arp_wire.c: real requests parsed and re-emitted byte for
  * byte, every truncation, and address lengths other than Ethernet/IPv4,
  * including ones that announce more bytes than the frame holds.
  */

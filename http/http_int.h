@@ -1,5 +1,5 @@
 /*
- * What the files of src/http share: the character classes of RFC 9110
+ * What the files of http/ share: the character classes of RFC 9110
  * §5.6 and RFC 3986, the one list walker (RFC 9110 §5.6.1), the one
  * uri-host check, and small number readers.  Everything here is pure.
  */

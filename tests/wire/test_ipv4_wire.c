@@ -1,5 +1,5 @@
 /*
- * Tests of src/wire/ipv4.c: real headers parsed and re-emitted byte for
+ * Tests of src/wire/ipv4_wire.c: real headers parsed and re-emitted byte for
  * byte, every truncation with its documented error, padding after the
  * total length, bad version/IHL/total length, options, and datagrams
  * quoted (cut short) inside an ICMP error.

@@ -1,6 +1,6 @@
 /* Hosted helpers shared by the loop and the TAP backend. */
-#ifndef ZN_NETIF_HOST_INT_H
-#define ZN_NETIF_HOST_INT_H
+#ifndef ZN_NETIF_HOSTED_INT_H
+#define ZN_NETIF_HOSTED_INT_H
 
 #include <signal.h>
 

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "dns_int.h"
-#include "wire/dns_wire_int.h"
 #include "znet/dns.h"
 #include "znet/err.h"
 #include "znet/hash.h"
@@ -348,7 +347,7 @@ static void copy_question_case(uint8_t *p, size_t len,
   if (n == 0 || query->len < ZN_DNS_HDR_LEN + n)
     return;
   const uint8_t *q = query->p + ZN_DNS_HDR_LEN;
-  if (zn__dns_eq_nocase(q, p + ZN_DNS_HDR_LEN, n))
+  if (zn_dns_eq_nocase(q, p + ZN_DNS_HDR_LEN, n))
     memcpy(p + ZN_DNS_HDR_LEN, q, n);
 }
 

@@ -1,5 +1,5 @@
 /*
- * Tests of src/wire/dhcp4.c: the header written and read back byte for
+ * Tests of src/wire/dhcp4_wire.c: the header written and read back byte for
  * byte, the one option walk over every area (pad, end, missing end,
  * lengths past an area, option overload into file and sname), RFC 3396
  * joining, the single-byte options 52 and 53, masks and RFC 3442 routes.

@@ -1,5 +1,5 @@
 /*
- * Private to src/dns: the carving of caller memory into tables, and what
+ * Private to dns/: the carving of caller memory into tables, and what
  * connect.c asks of the resolver.  (The codec's own helpers are in
  * wire/dns_wire_int.h.)
  */

@@ -1,5 +1,5 @@
 /*
- * Tests of src/wire/icmp.c: real echo requests, replies and a port
+ * Tests of src/wire/icmp_wire.c: real echo requests, replies and a port
  * unreachable parsed and rebuilt byte for byte, every truncation, the
  * checksum over odd lengths, and which types are errors.
  */

@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "http/http_int.h"
+#include "http_int.h"
 #include "znet/err.h"
 
 static const char wkday[7][4] = {"Sun", "Mon", "Tue", "Wed",

@@ -1,12 +1,12 @@
 /*
- * The small pieces of HTTP syntax every part of src/http reads: tchar and
+ * The small pieces of HTTP syntax every part of http/ reads: tchar and
  * tokens (RFC 9110 §5.6.2), the list rule (§5.6.1), uri-host (RFC 3986
  * §3.2.2, for Host and absolute-form targets) and decimal numbers.  One
  * reader of each, shared by the head parser and the helpers.
  */
 #include <string.h>
 
-#include "http/http_int.h"
+#include "http_int.h"
 #include "znet/addr.h"
 #include "znet/err.h"
 

@@ -12,7 +12,7 @@
  * out is relative, without "..", NUL or control bytes: appended to a root
  * it names something below the root.
  */
-#include "http/http_int.h"
+#include "http_int.h"
 #include "znet/err.h"
 
 /* RFC 3986 §3.3 pchar less pct-encoded: the bytes a segment may hold as

@@ -40,7 +40,7 @@
  */
 #include <string.h>
 
-#include "http/http_server_int.h"
+#include "http_server_int.h"
 #include "znet/err.h"
 #include "znet/stack.h"
 

@@ -6,7 +6,7 @@
 
 #include "znet/err.h"
 #include "znet/log.h"
-#include "host_int.h"
+#include "hosted_int.h"
 #include "znet/loop.h"
 
 int zn_host_seed(uint8_t seed[32]) {

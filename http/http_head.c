@@ -17,7 +17,7 @@
  */
 #include <string.h>
 
-#include "http/http_int.h"
+#include "http_int.h"
 #include "znet/err.h"
 
 /* The part of the head being read (h->part), for the limits and to name

@@ -5,7 +5,7 @@
  * from which the dispatch table is made; any other field was checked by
  * the grammar of http_head.rl and is only counted.
  */
-#include "http/http_int.h"
+#include "http_int.h"
 
 /* RFC 9110 §7.2, RFC 9112 §3.2: at most one Host, and a valid one. */
 static enum zn_http_error field_host(struct zn_http_head *h,

@@ -14,8 +14,8 @@
  */
 #include <string.h>
 
-#include "http/http_int.h"
-#include "http/http_server_int.h"
+#include "http_int.h"
+#include "http_server_int.h"
 #include "znet/err.h"
 
 /* What the response is, before its head is written. */

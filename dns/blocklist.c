@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "dns_int.h"
-#include "wire/dns_wire_int.h"
 #include "znet/addr.h"
 #include "znet/dns.h"
 #include "znet/err.h"
@@ -123,7 +122,7 @@ static size_t find_char(const char *t, size_t len, char c) {
 }
 
 static unsigned char fold(char ch) {
-  return zn__dns_lower((uint8_t)ch);
+  return zn_dns_lower((uint8_t)ch);
 }
 
 /* t[0..len) equals the NUL-terminated s, ignoring ASCII case. */

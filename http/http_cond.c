@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "http/http_int.h"
+#include "http_int.h"
 #include "znet/err.h"
 
 /* Hex digits of x, at least one. */
