@@ -8,12 +8,16 @@
  * ZN_DEFAULT_MTU size struct zn_buf or the buffers and frames a program
  * fills, so the library and every program using it must see the same
  * values.  They may be set when the library is built
- * (`meson setup -Dc_args=-DZN_BUF_SIZE=9216 ...`), and are then checked:
- * zn_stack_create() is an inline wrapper (znet/stack.h) that hands the
- * values the program was compiled with (struct zn_abi, ZN_ABI_MAP) to the
- * library, which refuses to build a stack for a program that sees other
- * values (ZN_EABI, and a log line naming them) instead of letting the two
- * disagree about memory.
+ * (`meson setup -Dc_args=-DZN_BUF_SIZE=9216 ...`), and are then recorded
+ * and checked:
+ *  - the installed znet.pc carries the library's values in its Cflags, so
+ *    a program built with `pkg-config --cflags znet` sees them (and a -D
+ *    of its own that differs draws the compiler's "redefined" warning);
+ *  - zn_stack_create() is an inline wrapper (znet/stack.h) that hands the
+ *    values the program was compiled with (struct zn_abi, ZN_ABI_MAP) to
+ *    the library, which refuses to build a stack for a program that sees
+ *    other values (ZN_EABI, and a log line naming them) instead of letting
+ *    the two disagree about memory.
  * ZN_BIGBUF_SIZE follows from ZN_BUF_HEADROOM and cannot be set.
  *
  * **Run-time defaults**: every other ZN_DEFAULT_* is only what
@@ -27,7 +31,7 @@
 #ifndef ZNET_CONFIG_H
 #define ZNET_CONFIG_H
 
-/* Layout values: checked by zn_stack_create(). */
+/* Layout values: recorded in znet.pc and checked by zn_stack_create(). */
 
 #ifndef ZN_BUF_HEADROOM
 /** Bytes reserved in front of every buffer for headers pushed later.

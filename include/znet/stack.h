@@ -215,7 +215,7 @@ size_t zn_stack_mem_size(const struct zn_config *cfg);
  * share.  `value` is what the compilation unit that expands the map sees,
  * so zn_abi_current() called in a program gives the program's view and
  * called in the library the library's.  A new layout value gets a row
- * here.
+ * here (and its -D in znet.pc, meson.build's znet_abi_knobs).
  */
 #define ZN_ABI_MAP(X)                                                         \
   X(buf_headroom, ZN_BUF_HEADROOM)                                            \
