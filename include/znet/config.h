@@ -1,45 +1,78 @@
 /** \file
  * znet compile-time configuration.
  *
- * Every knob has a documented default guarded by `#ifndef`, so a build can set
- * it with -DZN_X=... (meson passes options this way).  Run-time sizes that a
- * caller may want to vary per stack (pool sizes, cache sizes, timeouts) live
- * in struct zn_config instead (znet/stack.h); the values here are the
- * defaults zn_config_default() fills in and a few true compile-time limits.
+ * The values here are of two kinds, and a -D means something different
+ * for each.
+ *
+ * **Layout values**: ZN_BUF_HEADROOM, ZN_BUF_SIZE, ZN_BUF_CB_SIZE and
+ * ZN_DEFAULT_MTU size struct zn_buf or the buffers and frames a program
+ * fills, so the library and every program using it must see the same
+ * values.  They may be set when the library is built
+ * (`meson setup -Dc_args=-DZN_BUF_SIZE=9216 ...`), and are then recorded
+ * and checked:
+ *  - the installed znet.pc carries the library's values in its Cflags, so
+ *    a program built with `pkg-config --cflags znet` sees them (and a -D
+ *    of its own that differs draws the compiler's "redefined" warning);
+ *  - zn_stack_create() is an inline wrapper (znet/stack.h) that hands the
+ *    values the program was compiled with (struct zn_abi, ZN_ABI_MAP) to
+ *    the library, which refuses to build a stack for a program that sees
+ *    other values (ZN_EABI, and a log line naming them) instead of letting
+ *    the two disagree about memory.
+ * ZN_BIGBUF_SIZE follows from ZN_BUF_HEADROOM and cannot be set.
+ *
+ * **Run-time defaults**: every other ZN_DEFAULT_* is only what
+ * zn_config_default() (struct zn_config, znet/stack.h),
+ * zn_http_limits_default() and zn_http_server_cfg_default() (znet/http.h)
+ * fill in.  Those functions are compiled into the library, so a -D takes
+ * effect only where the library itself is built with it: given to a
+ * program, it changes nothing.  A program that wants another value sets
+ * the field after calling the default function.
  */
 #ifndef ZNET_CONFIG_H
 #define ZNET_CONFIG_H
 
-/* Bytes reserved in front of every buffer for headers pushed later.
- * Ethernet (14) + 802.1Q (4) + IPv4 with options (60) + TCP with options (60)
- * = 138; rounded to a cache line multiple. */
+/* Layout values: recorded in znet.pc and checked by zn_stack_create(). */
+
 #ifndef ZN_BUF_HEADROOM
+/** Bytes reserved in front of every buffer for headers pushed later.
+ * Ethernet (14) + 802.1Q (4) + IPv4 with options (60) + TCP with options
+ * (60) = 138; rounded to a cache line multiple.  A layout value. */
 #define ZN_BUF_HEADROOM 192
 #endif
 
-/* Data bytes of a frame buffer, headroom included.  Must hold headroom plus
- * the largest frame: 192 + 1518 (1500 MTU + Ethernet + one VLAN tag). */
 #ifndef ZN_BUF_SIZE
+/** Data bytes of a frame buffer, headroom included.  Must hold headroom
+ * plus the largest frame: 192 + 1518 (1500 MTU + Ethernet + one VLAN
+ * tag).  A layout value. */
 #define ZN_BUF_SIZE 2048
 #endif
 
-/* Size of a large buffer (reassembled datagrams, large UDP sends).  Must hold
- * headroom plus the largest datagram: IPv6's, 40 + 65535 (no jumbograms),
- * rounded up to 64; IPv4's is 65535. */
-#ifndef ZN_BIGBUF_SIZE
-#define ZN_BIGBUF_SIZE (ZN_BUF_HEADROOM + 65600)
-#endif
-
-/* Per-buffer scratch area that the layer owning a buffer may use (like
- * Linux's skb->cb): queue metadata, reassembly offsets, send timestamps. */
 #ifndef ZN_BUF_CB_SIZE
+/** Per-buffer scratch area that the layer owning a buffer may use (like
+ * Linux's skb->cb): queue metadata, reassembly offsets, send timestamps.
+ * Sizes struct zn_buf.  A layout value. */
 #define ZN_BUF_CB_SIZE 40
 #endif
 
-/* Default interface MTU (bytes of IP datagram per frame). */
 #ifndef ZN_DEFAULT_MTU
+/** Default interface MTU (bytes of IP datagram per frame), and the largest
+ * the Solo5 backend and the skeleton netif accept: frame buffers must
+ * hold it.  A layout value. */
 #define ZN_DEFAULT_MTU 1500
 #endif
+
+#ifdef ZN_BIGBUF_SIZE
+#error "ZN_BIGBUF_SIZE cannot be set: size the large pool with nbigbufs"
+#endif
+/** Size of a large buffer (reassembled datagrams, large UDP sends): the
+ * headroom plus the largest datagram, IPv6's, 40 + 65535 (no jumbograms),
+ * rounded up to 64; IPv4's is 65535.  Fixed: nothing needs it larger, a
+ * smaller one would refuse the largest datagrams, and the memory they
+ * take is set at run time (struct zn_config's nbigbufs, 0 for none). */
+#define ZN_BIGBUF_SIZE (ZN_BUF_HEADROOM + 65600)
+
+/* Run-time defaults.  Compiled into the library's default functions: a -D
+ * given to a program changes nothing (see above). */
 
 /* Defaults for struct zn_config (see znet/stack.h for meanings). */
 #ifndef ZN_DEFAULT_NBUFS
@@ -180,7 +213,8 @@
 
 /* Limits of the HTTP request-head parser (struct zn_http_limits,
  * znet/http.h), and the head buffer's suggested size, which bounds the
- * head. */
+ * head (the server's head_max; a program that parses heads itself passes
+ * its buffer's size, whatever it is). */
 #ifndef ZN_DEFAULT_HTTP_REQUEST_LINE_MAX
 #define ZN_DEFAULT_HTTP_REQUEST_LINE_MAX 8000u /**< RFC 9112 §3's minimum */
 #endif

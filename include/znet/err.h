@@ -45,7 +45,8 @@
   X(ENOSPC, -33, "no space in the destination")                              \
   X(ETLS, -34, "TLS failure (zn_tls_error() says which)")                   \
   X(EACCES, -35, "permission denied")                                         \
-  X(EISDIR, -36, "is a directory")
+  X(EISDIR, -36, "is a directory")                                           \
+  X(EABI, -37, "library and program built with other znet/config.h values")
 
 enum zn_err {
 #define ZN_ERR_ENUM_(name, val, msg) ZN_##name = (val),

@@ -209,11 +209,63 @@ void zn_config_default(struct zn_config *cfg);
  * invalid. */
 size_t zn_stack_mem_size(const struct zn_config *cfg);
 
+/**
+ * What a program and the library must agree on, as X(field, value): the
+ * layout values of znet/config.h and the sizes of the structs the two
+ * share.  `value` is what the compilation unit that expands the map sees,
+ * so zn_abi_current() called in a program gives the program's view and
+ * called in the library the library's.  A new layout value gets a row
+ * here (and its -D in znet.pc, meson.build's znet_abi_knobs).
+ */
+#define ZN_ABI_MAP(X)                                                         \
+  X(buf_headroom, ZN_BUF_HEADROOM)                                            \
+  X(buf_size, ZN_BUF_SIZE)                                                    \
+  X(buf_cb_size, ZN_BUF_CB_SIZE)                                              \
+  X(default_mtu, ZN_DEFAULT_MTU)                                              \
+  X(buf_struct_size, sizeof(struct zn_buf))                                   \
+  X(config_struct_size, sizeof(struct zn_config))
+
+/** One compilation unit's view of ZN_ABI_MAP: a uint32_t per row, named
+ * by its first column, after the size of this struct itself. */
+struct zn_abi {
+  uint32_t size; /**< sizeof(struct zn_abi): the rows that follow */
+#define ZN_ABI_FIELD_(field, value) uint32_t field;
+  ZN_ABI_MAP(ZN_ABI_FIELD_)
+#undef ZN_ABI_FIELD_
+};
+
+/** The values of ZN_ABI_MAP as the calling compilation unit was compiled
+ * (inline: the caller's, not the library's). */
+static inline struct zn_abi zn_abi_current(void) {
+#define ZN_ABI_VALUE_(field, value) (uint32_t)(value),
+  struct zn_abi abi = {(uint32_t)sizeof(struct zn_abi),
+                       ZN_ABI_MAP(ZN_ABI_VALUE_)};
+#undef ZN_ABI_VALUE_
+  return abi;
+}
+
+/** zn_stack_create() with the caller's view of the layout values passed
+ * explicitly: the library compares `abi` with its own
+ * zn_abi_current() before it looks at anything else.  Programs call
+ * zn_stack_create(), which passes theirs.  Errors: those of
+ * zn_stack_create(); ZN_EINVAL also for abi NULL. */
+int zn_stack_create_abi(const struct zn_config *cfg, void *mem, size_t len,
+                        struct zn_stack **out, const struct zn_abi *abi);
+
 /** Build a stack inside [mem, mem+len).  The memory must stay valid and
- * untouched until zn_stack_destroy().  Errors: ZN_EINVAL (bad cfg),
- * ZN_ENOMEM (len < zn_stack_mem_size(cfg)). */
-int zn_stack_create(const struct zn_config *cfg, void *mem, size_t len,
-                    struct zn_stack **out);
+ * untouched until zn_stack_destroy().  Inline, so that the library learns
+ * the layout values the program was compiled with (zn_abi_current()).
+ * Errors: ZN_EABI (the program sees other values of ZN_ABI_MAP than the
+ * library: built without `pkg-config --cflags znet`, with a -D of its own
+ * or against other headers; each value that differs is logged at
+ * ZN_LOG_ERROR through cfg's log, the sizes of cfg's own struct excepted,
+ * since then cfg cannot be read), ZN_EINVAL (bad cfg), ZN_ENOMEM (len <
+ * zn_stack_mem_size(cfg)).  *out is written only on success. */
+static inline int zn_stack_create(const struct zn_config *cfg, void *mem,
+                                  size_t len, struct zn_stack **out) {
+  struct zn_abi abi = zn_abi_current();
+  return zn_stack_create_abi(cfg, mem, len, out, &abi);
+}
 
 /** Free every buffer the stack still holds (queues, caches, reassembly).
  * Buffers the application holds stay valid until it frees them; the

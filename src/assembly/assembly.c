@@ -120,8 +120,13 @@ size_t zn_stack_mem_size(const struct zn_config *cfg) {
   return zn__stack_mem_size_with(cfg, all_modules, NMODULES);
 }
 
-int zn_stack_create(const struct zn_config *cfg, void *mem, size_t len,
-                    struct zn_stack **out) {
+int zn_stack_create_abi(const struct zn_config *cfg, void *mem, size_t len,
+                        struct zn_stack **out, const struct zn_abi *abi) {
+  if (!abi)
+    return ZN_EINVAL;
+  int rc = zn__abi_check(cfg, abi);
+  if (rc != ZN_OK)
+    return rc;
   return zn__stack_create_with(cfg, all_modules, NMODULES, mem, len, out);
 }
 

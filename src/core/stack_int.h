@@ -126,6 +126,11 @@ void zn__fmt(char *buf, size_t size, const char *fmt, ...);
 
 /* (ZN_LOG, the call every module makes, is in core/log_int.h.) */
 
+/* Compare a program's view of the layout values (zn_stack_create()) with
+ * the library's: ZN_OK, or ZN_EABI with each differing value logged
+ * through cfg's log (core/abi.c).  cfg may be NULL (nothing logged). */
+int zn__abi_check(const struct zn_config *cfg, const struct zn_abi *abi);
+
 /* Queue a finished frame (data at the Ethernet header) for the netif.
  * Consumes b. */
 void zn__if_output(struct zn_stack *st, struct zn_buf *b);

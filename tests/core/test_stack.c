@@ -32,6 +32,82 @@ ZT_TEST(test_create_errors) {
   free(mem);
 }
 
+/* The lines logged at ZN_LOG_ERROR, kept for the ABI test. */
+struct kept_log {
+  int lines;
+  char first[256];
+};
+
+static void keep_log(void *ctx, int level, const char *line) {
+  struct kept_log *k = ctx;
+  if (level == ZN_LOG_ERROR && k->lines++ == 0)
+    snprintf(k->first, sizeof(k->first), "%s", line);
+}
+
+/* A program compiled with other layout values than the library (another
+ * -DZN_BUF_CB_SIZE, other headers) is refused, told which, and builds no
+ * stack; its own values, which zn_stack_create() passes, are accepted. */
+ZT_TEST(test_create_abi_mismatch_refused) {
+  struct zn_config cfg;
+  struct zn_stack *st = NULL;
+  struct kept_log kept = {0, ""};
+  th_config(&cfg, ZN_IPV4(10, 0, 0, 1), 24, 1);
+  cfg.log = keep_log;
+  cfg.log_ctx = &kept;
+  cfg.log_level = ZN_LOG_ERROR;
+  size_t need = zn_stack_mem_size(&cfg);
+  void *mem = malloc(need);
+  ZT_REQUIRE(mem);
+
+  /* As a program built with -DZN_BUF_CB_SIZE=<ours + 24> sees it. */
+  struct zn_abi abi = zn_abi_current();
+  abi.buf_cb_size += 24;
+  abi.buf_struct_size += 24;
+  ZT_EQ(zn_stack_create_abi(&cfg, mem, need, &st, &abi), ZN_EABI);
+  ZT_CHECK(st == NULL);
+  ZT_EQ(kept.lines, 2); /* the knob, and the struct it sizes */
+  char want[256];
+  snprintf(want, sizeof(want),
+           "znet: ZN_BUF_CB_SIZE is %u in the program, %u in the library: "
+           "build the program with pkg-config --cflags znet",
+           (unsigned)ZN_BUF_CB_SIZE + 24u, (unsigned)ZN_BUF_CB_SIZE);
+  ZT_STREQ(kept.first, want);
+  ZT_STREQ(zn_err_name(ZN_EABI), "EABI");
+
+  /* Every row is compared. */
+#define ZN_ABI_ROW_(field, value)                                             \
+  abi = zn_abi_current();                                                     \
+  abi.field++;                                                                \
+  ZT_EQ(zn_stack_create_abi(&cfg, mem, need, &st, &abi), ZN_EABI);
+  ZN_ABI_MAP(ZN_ABI_ROW_)
+#undef ZN_ABI_ROW_
+
+  /* Other headers: the program's struct zn_config (or struct zn_abi) is
+   * another, so not even its log is used. */
+  kept.lines = 0;
+  abi = zn_abi_current();
+  abi.config_struct_size += 8;
+  ZT_EQ(zn_stack_create_abi(&cfg, mem, need, &st, &abi), ZN_EABI);
+  abi = zn_abi_current();
+  abi.size += 4;
+  ZT_EQ(zn_stack_create_abi(&cfg, mem, need, &st, &abi), ZN_EABI);
+  ZT_EQ(kept.lines, 0);
+  ZT_EQ(zn_stack_create_abi(&cfg, mem, need, &st, NULL), ZN_EINVAL);
+  ZT_CHECK(st == NULL);
+
+  /* The right values: the library's own, as this test was compiled. */
+  abi = zn_abi_current();
+  ZT_EQ(zn_stack_create_abi(&cfg, mem, need, &st, &abi), ZN_OK);
+  ZT_REQUIRE(st);
+  zn_stack_destroy(st);
+  st = NULL;
+  ZT_EQ(zn_stack_create(&cfg, mem, need, &st), ZN_OK);
+  ZT_REQUIRE(st);
+  zn_stack_destroy(st);
+  ZT_EQ(kept.lines, 0);
+  free(mem);
+}
+
 ZT_TEST(test_two_stacks_independent) {
   struct zn_config c1, c2;
   th_config(&c1, ZN_IPV4(10, 0, 0, 1), 24, 1);
@@ -116,6 +192,7 @@ ZT_TEST(test_poll_without_netif) {
 
 int main(void) {
   ZT_RUN(test_create_errors);
+  ZT_RUN(test_create_abi_mismatch_refused);
   ZT_RUN(test_two_stacks_independent);
   ZT_RUN(test_set_ipv4);
   ZT_RUN(test_buf_alloc_sizes);
