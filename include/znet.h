@@ -28,6 +28,7 @@
 #include "znet/time.h"
 #include "znet/timer.h"
 #include "znet/udp.h"
+#include "znet/wipe.h"
 #include "znet/wire.h"
 
 #define ZNET_VERSION_MAJOR 0
