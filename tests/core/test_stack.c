@@ -126,10 +126,14 @@ ZT_TEST(test_destroy_secrets_wiped) {
   ZT_REQUIRE(mem != NULL);
   ZT_REQUIRE(zn_stack_create(&cfg, mem, need, &st) == ZN_OK);
   (void)zn_random_u32(st); /* a block made, part of it unread */
-  static const uint8_t zero[sizeof(st->rng)];
-  ZT_CHECK(memcmp(&st->rng, zero, sizeof(st->rng)) != 0);
+  static const uint8_t zero[64];
+  const struct zn__rng *r = &st->rng;
+  ZT_CHECK(memcmp(r->key, zero, sizeof(r->key)) != 0);
+  ZT_CHECK(memcmp(r->block, zero, sizeof(r->block)) != 0);
   zn_stack_destroy(st);
-  ZT_MEMEQ(&st->rng, zero, sizeof(st->rng));
+  ZT_MEMEQ(r->key, zero, sizeof(r->key));
+  ZT_MEMEQ(r->block, zero, sizeof(r->block));
+  ZT_EQU(r->counter, 0);
   ZT_MEMEQ(st->hash_key, zero, sizeof(st->hash_key));
   ZT_MEMEQ(st->cfg.seed, zero, sizeof(st->cfg.seed));
   free(mem);

@@ -23,7 +23,7 @@
  * line for fear of interposition. */
 static void wipe_probe_inline_copy(void *p, size_t n);
 #define zn_wipe wipe_probe_inline_copy
-#include "core/wipe.c"
+#include "core/wipe.c" /* NOLINT: its code, to be inlined */
 #undef zn_wipe
 
 /* How far below the caller's frame the scan reaches, bytes. */
@@ -34,7 +34,7 @@ static uint8_t secret_byte(size_t i) { return (uint8_t)(0x5b + 67u * i); }
 
 /* The opaque reader: the compiler must assume it reads all of p, so the
  * secret is really stored before the call. */
-__attribute__((noinline)) static void use_secret(uint8_t *p, size_t n) {
+__attribute__((noinline)) static void use_secret(const uint8_t *p, size_t n) {
   __asm__ __volatile__("" : : "r"(p), "r"(n) : "memory");
 }
 
@@ -60,7 +60,7 @@ static size_t run_at(const volatile uint8_t *at, size_t room) {
   for (size_t j = 0; j < WIPE_PROBE_SECRET_LEN; j++) {
     size_t k = 0;
     while (k < room && j + k < WIPE_PROBE_SECRET_LEN &&
-           at[k] == secret_byte(j + k))
+           at[k] == secret_byte(j + k)) /* NOLINT: unwritten, on purpose */
       k++;
     if (k > best)
       best = k;
@@ -79,6 +79,7 @@ __attribute__((noinline)) static void clear_dead_stack(void) {
 /* Reads the dead stack below the caller's frame: the array is never
  * written, so it holds what the previous callee left. */
 __attribute__((noinline)) static size_t scan_dead_stack(void) {
+  /* cppcheck-suppress unassignedVariable ; read unwritten on purpose */
   volatile uint8_t dead[SCAN_LEN];
   size_t best = 0;
   for (size_t o = 0; o < SCAN_LEN; o++) {
