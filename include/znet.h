@@ -33,6 +33,7 @@
 #include "znet/time.h"
 #include "znet/timer.h"
 #include "znet/udp.h"
+#include "znet/wipe.h"
 
 #define ZNET_VERSION_MAJOR 0
 #define ZNET_VERSION_MINOR 1

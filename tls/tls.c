@@ -39,6 +39,7 @@
 #include "znet/stack.h"
 #include "znet/tcp.h"
 #include "znet/timer.h"
+#include "znet/wipe.h"
 
 #define MAX_REFS 1024
 /* After a fatal alert, how long the peer has to close first (ms). */
@@ -1023,7 +1024,9 @@ static int start_engine(struct zn_tls_conn *t) {
                             .server_name = t->server_name,
                             .creds = NULL};
   t->started = true;
-  return t->eng->start(t->es, t->cfg, &p);
+  int rc = t->eng->start(t->es, t->cfg, &p);
+  zn_wipe(seed, sizeof(seed)); /* the DRBG keeps what it needs */
+  return rc;
 }
 
 /* With a pool, the engine starts once the session has a pair: a server's
@@ -1130,7 +1133,7 @@ static void finish(struct zn_tls_conn *t) {
   zn_timer_stop(t->st, &t->kick);
   release_all_refs(t);
   drop_bufs(t);
-  memset(t->es, 0, t->es_size); /* the keys */
+  zn_wipe(t->es, t->es_size);   /* the keys */
   zn_stream_emit_closed(&t->s); /* then back to its maker, if any */
 }
 
@@ -1493,6 +1496,7 @@ static int start_session(const struct zn_tls_config *cfg, enum zn_tls_role role,
   if (t->bufs && start_engine(t) != ZN_OK) {
     if (cfg->bufpool)
       drop_bufs(t);
+    zn_wipe(t->es, t->es_size); /* what the engine seeded */
     return ZN_EINVAL;
   }
   t->s.ops = &tls_stream_ops;

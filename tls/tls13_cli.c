@@ -40,6 +40,7 @@
 #include "tls13_sig.h"
 #include "tls13_w.h"
 #include "znet/err.h"
+#include "znet/wipe.h"
 
 static const uint8_t ccs_byte = 1;
 
@@ -307,13 +308,13 @@ static void take_ticket(struct zn__tls13 *e) {
       !zn__tls13_resume_take(cfg->resume, h->server_name, e->now_ms, &h->offer))
     return;
   if (offered_suite(e, h->offer.suite) == NULL) {
-    memset(&h->offer, 0, sizeof(h->offer));
+    zn_wipe(&h->offer, sizeof(h->offer));
     return;
   }
   /* The binders and the key schedule need only its early secret. */
   zn__tls13_early_secret(zn__tls13_suite(h->offer.suite), h->offer.psk,
                          h->early);
-  memset(h->offer.psk, 0, sizeof(h->offer.psk));
+  zn_wipe(h->offer.psk, sizeof(h->offer.psk));
   h->psk_offered = true;
   if (cfg->stats)
     cfg->stats->v[ZN_TLS_STAT_tickets_offered]++;
@@ -493,13 +494,13 @@ static int server_hello(struct zn__tls13 *e,
   size_t shared_len;
   a = zn__tls13_ecdh(h->group, h->sk, h->sk_len, sh->share, shared,
                      &shared_len);
-  memset(h->sk, 0, sizeof(h->sk));
+  zn_wipe(h->sk, sizeof(h->sk));
   if (a)
     return a;
   zn__tls13_handshake_secret(e->suite, e->resumed ? h->early : NULL, shared,
                              shared_len, h->secret);
-  memset(shared, 0, sizeof(shared));
-  memset(h->early, 0, sizeof(h->early));
+  zn_wipe(shared, sizeof(shared));
+  zn_wipe(h->early, sizeof(h->early));
   transcript_hash(e, th);
   zn__tls13_handshake_traffic(e->suite, h->secret, th, h->c_hs, h->s_hs);
   zn__tls13_set_read(e, h->s_hs);
@@ -836,7 +837,7 @@ static int ticket_received(struct zn__tls13 *e, const uint8_t *msg,
   memcpy(t.ticket, nst.ticket.p, nst.ticket.len);
   if (zn__tls13_resume_keep(e->cfg->resume, h->server_name, &t) == ZN_OK && st)
     st->v[ZN_TLS_STAT_tickets_kept]++;
-  memset(t.psk, 0, sizeof(t.psk));
+  zn_wipe(t.psk, sizeof(t.psk));
   return 0;
 }
 

@@ -17,6 +17,8 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "znet/wipe.h"
+
 /* "tls13 " before every label (§7.1). */
 #define LABEL_PREFIX_LEN 6
 /* §7.1's longest label ("c e traffic", "exp master", "res master", ...)
@@ -77,6 +79,8 @@ void zn__tls13_hmac(const struct zn__tls13_suite *s, const uint8_t *key,
   br_hmac_init(&hc, &kc, 0);
   br_hmac_update(&hc, data, len);
   br_hmac_out(&hc, out);
+  zn_wipe(&kc, sizeof(kc)); /* the key's inner and outer states */
+  zn_wipe(&hc, sizeof(hc));
 }
 
 void zn__tls13_extract(const struct zn__tls13_suite *s, const uint8_t *salt,
@@ -98,7 +102,7 @@ void zn__tls13_prk_init(struct zn__tls13_prk *k,
   br_hmac_key_init(&k->kc, s->hash, secret, s->hash_len);
 }
 
-void zn__tls13_prk_clear(struct zn__tls13_prk *k) { memset(k, 0, sizeof(*k)); }
+void zn__tls13_prk_clear(struct zn__tls13_prk *k) { zn_wipe(k, sizeof(*k)); }
 
 /* HKDF-Expand (RFC 5869 §2.3): T(i) = HMAC(prk, T(i-1) | info | i). */
 static void hkdf_expand(const struct zn__tls13_prk *k, const uint8_t *info,
@@ -106,8 +110,8 @@ static void hkdf_expand(const struct zn__tls13_prk *k, const uint8_t *info,
   const struct zn__tls13_suite *s = k->suite;
   uint8_t t[ZN__TLS13_MAX_HASH];
   size_t t_len = 0;
+  br_hmac_context hc;
   for (uint8_t i = 1; out_len > 0; i++) {
-    br_hmac_context hc;
     br_hmac_init(&hc, &k->kc, 0);
     br_hmac_update(&hc, t, t_len);
     br_hmac_update(&hc, info, info_len);
@@ -119,7 +123,8 @@ static void hkdf_expand(const struct zn__tls13_prk *k, const uint8_t *info,
     out += n;
     out_len -= n;
   }
-  memset(t, 0, sizeof(t));
+  zn_wipe(t, sizeof(t));
+  zn_wipe(&hc, sizeof(hc));
 }
 
 void zn__tls13_expand_label_prk(const struct zn__tls13_prk *k,
@@ -335,12 +340,10 @@ void zn__tls13_keys_set(struct zn__tls13_keys *k,
     gcm_keys_set(k, key, s->key_len);
   else
     chapol_keys_set(k, key);
-  memset(key, 0, sizeof(key));
+  zn_wipe(key, sizeof(key));
 }
 
-void zn__tls13_keys_clear(struct zn__tls13_keys *k) {
-  memset(k, 0, sizeof(*k));
-}
+void zn__tls13_keys_clear(struct zn__tls13_keys *k) { zn_wipe(k, sizeof(*k)); }
 
 /* §5.3: the IV XORed with the sequence number, left-padded. */
 static void record_nonce(const struct zn__tls13_keys *k, uint8_t *nonce) {
@@ -366,6 +369,7 @@ static void aead_run(struct zn__tls13_keys *k, const uint8_t *hdr,
     k->u.chapol.poly(k->u.chapol.key, nonce, body, len, hdr, ZN__TLS13_HDR_LEN,
                      tag, k->u.chapol.chacha, encrypt);
   }
+  zn_wipe(nonce, sizeof(nonce)); /* the IV, but for the sequence number */
   k->seq++;
 }
 

@@ -24,6 +24,7 @@
 
 #include "tls13_int.h"
 #include "znet/err.h"
+#include "znet/wipe.h"
 
 /* A BearSSL error code as last_error() reports it after the fall back
  * (BearSSL's are below 0x400). */
@@ -145,9 +146,12 @@ static void fall_back(struct tls13_session *s) {
                             .server_name = NULL,
                             .creds = e->srv->creds,
                             .mark_downgrade = speaks_tls13(cfg)};
+  /* Our handshake's state, DRBG and all, dies here: BearSSL's context
+   * need not cover it. */
+  zn_wipe(e->srv, sizeof(*e->srv));
   s->tls12 = true;
   int r = zn__tls_bearssl.start(bssl(s), cfg, &p);
-  memset(seed, 0, sizeof(seed));
+  zn_wipe(seed, sizeof(seed));
   if (r == ZN_OK)
     feed_record(s, ibuf, ZN__TLS13_HDR_LEN + len);
 }
@@ -176,9 +180,13 @@ static void hand_over(struct tls13_session *s) {
                             .now_ms = 0,
                             .server_name = name,
                             .creds = NULL};
+  /* Our handshake's state dies here (the hello copied, the name and
+   * time taken): the key shares' private keys, the DRBG, a ticket's
+   * PSK.  BearSSL's context need not cover it. */
+  zn_wipe(e->cli, sizeof(*e->cli));
   s->tls12 = true;
   int r = zn__tls_bearssl.start(bssl(s), cfg, &p);
-  memset(seed, 0, sizeof(seed));
+  zn_wipe(seed, sizeof(seed));
   if (r != ZN_OK)
     return; /* BearSSL's error: last_error() tells */
   size_t n;

@@ -8,6 +8,7 @@
  */
 #include "tls13_fe25519.h"
 #include "tls13_inv.h"
+#include "znet/wipe.h"
 
 static uint64_t load64(const uint8_t *p) {
   uint64_t v = 0;
@@ -126,6 +127,6 @@ void zn__fe_invert(zn__fe out, const zn__fe z) {
   uint64_t w[4] = {load64(s), load64(s + 8), load64(s + 16), load64(s + 24)};
   zn__inv_div(w, w, one, &zn__inv_p25519);
   zn__fe_from_words(out, w);
-  memset(s, 0, sizeof(s));
-  memset(w, 0, sizeof(w));
+  zn_wipe(s, sizeof(s));
+  zn_wipe(w, sizeof(w));
 }

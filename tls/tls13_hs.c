@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tls13_int.h"
+#include "znet/wipe.h"
 
 const uint16_t zn__tls13_groups[3] = {
     ZN__TLS13_GROUP_x25519,
@@ -67,7 +68,7 @@ bool zn__tls13_keygen(br_hmac_drbg_context *rng, uint16_t group, uint8_t *sk,
     *sk_len = k.xlen;
     *pub_len = pk.qlen;
   }
-  memset(kbuf, 0, sizeof(kbuf));
+  zn_wipe(kbuf, sizeof(kbuf));
   return ok;
 }
 
@@ -91,12 +92,15 @@ int zn__tls13_ecdh(uint16_t group, const uint8_t *sk, size_t sk_len,
   uint8_t any = 0;
   for (size_t i = 0; i < xlen; i++)
     any |= point[xoff + i];
+  int a = 0;
   if (!ok || any == 0) /* §7.4.2: an all-zero X25519 secret */
-    return ZN__TLS13_ALERT_illegal_parameter;
-  memcpy(shared, point + xoff, xlen);
-  *shared_len = xlen;
-  memset(point, 0, sizeof(point));
-  return 0;
+    a = ZN__TLS13_ALERT_illegal_parameter;
+  else {
+    memcpy(shared, point + xoff, xlen);
+    *shared_len = xlen;
+  }
+  zn_wipe(point, sizeof(point));
+  return a;
 }
 
 /* ---- the key schedule (§7.1) ---- */
@@ -115,7 +119,7 @@ void zn__tls13_handshake_secret(const struct zn__tls13_suite *s,
   else
     zn__tls13_derive_secret(s, early, "derived", s->empty, derived);
   zn__tls13_extract(s, derived, shared, len, secret);
-  memset(derived, 0, sizeof(derived));
+  zn_wipe(derived, sizeof(derived));
 }
 
 void zn__tls13_binder(const struct zn__tls13_suite *s, const uint8_t *early,
@@ -123,7 +127,7 @@ void zn__tls13_binder(const struct zn__tls13_suite *s, const uint8_t *early,
   uint8_t key[ZN__TLS13_MAX_HASH];
   zn__tls13_derive_secret(s, early, "res binder", s->empty, key);
   zn__tls13_finished_mac(s, key, th, mac); /* the binder is one (§4.2.11.2) */
-  memset(key, 0, sizeof(key));
+  zn_wipe(key, sizeof(key));
 }
 
 void zn__tls13_handshake_traffic(const struct zn__tls13_suite *s,
@@ -137,7 +141,7 @@ void zn__tls13_handshake_traffic(const struct zn__tls13_suite *s,
   zn__tls13_derive_secret_prk(&k, "derived", s->empty, derived);
   zn__tls13_prk_clear(&k);
   zn__tls13_extract(s, derived, NULL, 0, secret); /* master */
-  memset(derived, 0, sizeof(derived));
+  zn_wipe(derived, sizeof(derived));
 }
 
 void zn__tls13_application_traffic(const struct zn__tls13_suite *s,
@@ -156,7 +160,7 @@ void zn__tls13_finished_mac(const struct zn__tls13_suite *s,
   uint8_t key[ZN__TLS13_MAX_HASH];
   zn__tls13_expand_label(s, base, "finished", NULL, 0, key, s->hash_len);
   zn__tls13_hmac(s, key, s->hash_len, th, s->hash_len, out);
-  memset(key, 0, sizeof(key));
+  zn_wipe(key, sizeof(key));
 }
 
 void zn__tls13_restart_transcript(const struct zn__tls13_suite *s,

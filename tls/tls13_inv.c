@@ -52,6 +52,7 @@
 #include <string.h>
 
 #include "tls13_inv.h"
+#include "znet/wipe.h"
 
 __extension__ typedef __int128 i128;
 
@@ -255,9 +256,9 @@ void zn__inv_div(uint64_t r[4], const uint64_t a[4], const uint64_t b[4],
   normalise(d, f, md->m);
   from_s62(r, d);
   /* As secret as a and b. */
-  memset(f, 0, sizeof(f));
-  memset(g, 0, sizeof(g));
-  memset(d, 0, sizeof(d));
-  memset(e, 0, sizeof(e));
-  memset(&t, 0, sizeof(t));
+  zn_wipe(f, sizeof(f));
+  zn_wipe(g, sizeof(g));
+  zn_wipe(d, sizeof(d));
+  zn_wipe(e, sizeof(e));
+  zn_wipe(&t, sizeof(t));
 }

@@ -52,6 +52,7 @@
 #include "tls13_inv.h"
 #include "tls13_u256.h"
 #include "tls13_u256_adx.h"
+#include "znet/wipe.h"
 
 typedef uint64_t fe[4];
 
@@ -426,7 +427,7 @@ static uint64_t scalar_load(uint64_t k[4], const uint8_t *x, size_t xlen) {
   uint64_t high = 0;
   for (size_t i = 0; i + 32 < xlen; i++)
     high |= x[i];
-  memset(b, 0, sizeof(b));
+  zn_wipe(b, sizeof(b));
   return u64_zero_mask(high);
 }
 
@@ -441,6 +442,7 @@ static uint64_t scalar_make_odd(uint64_t k[4]) {
   uint64_t even = u256_mask((k[0] & 1) ^ 1);
   u256_sub(d, p256_n, k);
   u256_cmov(k, d, even);
+  zn_wipe(d, sizeof(d)); /* n - k */
   return even;
 }
 
@@ -448,7 +450,9 @@ static uint64_t scalar_make_odd(uint64_t k[4]) {
 static uint64_t scalar_zero_mod_n(const uint64_t k[4]) {
   uint64_t d[4];
   u256_sub(d, k, p256_n);
-  return u256_zero_mask(k) | u256_zero_mask(d);
+  uint64_t zero = u256_zero_mask(k) | u256_zero_mask(d);
+  zn_wipe(d, sizeof(d)); /* k - n */
+  return zero;
 }
 
 /* The 64 digits of an odd k, each odd, -15 to 15: digit i (0 to 62) is
@@ -477,7 +481,7 @@ static void scalar_recode(struct p256_digits *d, const uint64_t k[4]) {
     d->idx[i] = (uint8_t)((low ^ ((pos - 1) & 15)) >> 1);
     d->neg[i] = u256_mask(pos ^ 1);
   }
-  memset(le, 0, sizeof(le));
+  zn_wipe(le, sizeof(le));
 }
 
 /* All ones if a == b (both below 2^63), else zero. */
@@ -532,8 +536,9 @@ static void mulgen_point(struct p256_point *r, const uint64_t k[4]) {
   comb_select(&a, 63, d.idx[63], d.neg[63]);
   point_add_affine(r, r, &a);
   fe_cneg(r->y, negate);
-  memset(kk, 0, sizeof(kk));
-  memset(&d, 0, sizeof(d));
+  zn_wipe(kk, sizeof(kk));
+  zn_wipe(&d, sizeof(d));
+  zn_wipe(&a, sizeof(a)); /* the entry the last digit chose */
 }
 
 /* r = t[idx] (8 entries), its y negated where neg is all ones: every
@@ -596,9 +601,9 @@ static void mul_point(struct p256_point *r, const struct p256_point *p,
   jac_to_projective(&a);
   point_add(r, r, &a);
   fe_cneg(r->y, negate);
-  memset(kk, 0, sizeof(kk));
-  memset(&d, 0, sizeof(d));
-  memset(&a, 0, sizeof(a));
+  zn_wipe(kk, sizeof(kk));
+  zn_wipe(&d, sizeof(d));
+  zn_wipe(&a, sizeof(a));
 }
 
 /* ---- br_ec_impl for P-256 ---- */
@@ -618,7 +623,8 @@ static uint32_t p256_mul(uint8_t *g, size_t glen, const uint8_t *x,
   mul_point(&r, &p, k);
   ok &= ~point_is_infinity(&r);
   point_encode(g, &r);
-  memset(k, 0, sizeof(k));
+  zn_wipe(k, sizeof(k));
+  zn_wipe(&r, sizeof(r)); /* k p: an ECDH shared secret */
   return (uint32_t)(ok & 1);
 }
 
@@ -632,7 +638,8 @@ static size_t p256_mulgen(uint8_t *r, const uint8_t *x, size_t xlen) {
   u256_cmov(k, u256_zero, ~ok);
   mulgen_point(&q, k);
   point_encode(r, &q);
-  memset(k, 0, sizeof(k));
+  zn_wipe(k, sizeof(k));
+  zn_wipe(&q, sizeof(q)); /* projective: its Z is not the public point's */
   return 65;
 }
 

@@ -37,6 +37,7 @@
 #include "tls13_crypto.h"
 #include "tls13_inv.h"
 #include "tls13_u256.h"
+#include "znet/wipe.h"
 
 /* The order n of P-256's group (SEC 2 §2.4.2), -1/n mod 2^64 and
  * 2^512 mod n. */
@@ -71,7 +72,7 @@ static bool key_load(uint64_t d[4], const br_ec_private_key *sk) {
   uint64_t high = 0;
   for (size_t i = 0; i + 32 < sk->xlen; i++)
     high |= sk->x[i];
-  memset(b, 0, sizeof(b));
+  zn_wipe(b, sizeof(b));
   return (u64_zero_mask(high) & sc_in_range(d)) != 0;
 }
 
@@ -101,9 +102,9 @@ static void rfc6979_nonce(uint8_t k[32], const br_hash_class *hf,
     br_hmac_drbg_generate(&drbg, k, 32);
     u256_from_be(c, k); /* bits2int: 32 bytes, exactly qlen bits */
   } while (sc_in_range(c) == 0);
-  memset(seed, 0, sizeof(seed));
-  memset(&drbg, 0, sizeof(drbg));
-  memset(c, 0, sizeof(c));
+  zn_wipe(seed, sizeof(seed));
+  zn_wipe(&drbg, sizeof(drbg));
+  zn_wipe(c, sizeof(c));
 }
 
 /* What one signature computes, kept to be checked and wiped. */
@@ -136,16 +137,20 @@ static uint64_t ecdsa_compute(struct ecdsa_work *w) {
   mont_mul(m, w->s, w->km, &p256_n); /* s k */
   u256_sub(m, m, w->u);
   ok &= u256_zero_mask(m) & ~u256_zero_mask(w->r) & ~u256_zero_mask(w->s);
-  memset(kinv, 0, sizeof(kinv));
-  memset(m, 0, sizeof(m));
+  zn_wipe(kinv, sizeof(kinv));
+  zn_wipe(m, sizeof(m));
   return ok;
 }
 
 size_t zn__p256_ecdsa_sign(const br_hash_class *hf, const void *hash,
                            const br_ec_private_key *sk, uint8_t sig[64]) {
   struct ecdsa_work w;
-  if (sk->curve != BR_EC_secp256r1 || !key_load(w.d, sk))
+  if (sk->curve != BR_EC_secp256r1)
     return 0;
+  if (!key_load(w.d, sk)) {
+    zn_wipe(w.d, sizeof(w.d)); /* a key out of range is a key still */
+    return 0;
+  }
   size_t hlen =
       (size_t)(hf->desc >> BR_HASHDESC_OUT_OFF) & BR_HASHDESC_OUT_MASK;
   bits2int(w.e, hash, hlen);
@@ -154,7 +159,7 @@ size_t zn__p256_ecdsa_sign(const br_hash_class *hf, const void *hash,
   uint64_t ok = ecdsa_compute(&w);
   u256_to_be(sig, w.r);
   u256_to_be(sig + 32, w.s);
-  memset(&w, 0, sizeof(w));
+  zn_wipe(&w, sizeof(w));
   if (ok == 0) {
     memset(sig, 0, 64); /* a faulty signature must not leave */
     return 0;

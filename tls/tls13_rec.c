@@ -21,6 +21,8 @@
 
 #include <string.h>
 
+#include "znet/wipe.h"
+
 /* §5.5: AES-GCM may protect 2^24.5 full records under one key; every
  * suite updates its keys after 2^24 (ChaCha20-Poly1305's bound is far
  * above that). */
@@ -109,7 +111,7 @@ static void next_secret(const struct zn__tls13_suite *s, uint8_t *secret) {
   uint8_t next[ZN__TLS13_MAX_HASH];
   zn__tls13_expand_label(s, secret, "traffic upd", NULL, 0, next, s->hash_len);
   memcpy(secret, next, s->hash_len);
-  memset(next, 0, sizeof(next));
+  zn_wipe(next, sizeof(next));
 }
 
 /* ---- records out ---- */

@@ -13,6 +13,7 @@
 
 #include "tls13_int.h"
 #include "znet/err.h"
+#include "znet/wipe.h"
 
 struct resume_slot {
   uint64_t seq;         /* 0: free; else the order it was kept in */
@@ -66,7 +67,8 @@ static void resume_name_hash(const char *name, uint8_t out[16]) {
   zn__tls13_name_hash(name, name ? strlen(name) : 0, out, 16);
 }
 
-static void slot_free(struct resume_slot *s) { memset(s, 0, sizeof(*s)); }
+/* (Its PSK goes with it.) */
+static void slot_free(struct resume_slot *s) { zn_wipe(s, sizeof(*s)); }
 
 /* §4.6.1: a ticket is not used past its lifetime (nor with a clock that
  * went back). */

@@ -34,6 +34,7 @@
 #include "tls13_int.h"
 #include "tls13_sig.h"
 #include "tls13_w.h"
+#include "znet/wipe.h"
 
 static const uint8_t ccs_byte = 1;
 
@@ -228,7 +229,7 @@ static int key_exchange(struct zn__tls13 *e, uint16_t group,
       !zn__tls13_keygen(&e->srv->rng, group, sk, &sk_len, pub, pub_len))
     return ZN__TLS13_ALERT_illegal_parameter;
   int a = zn__tls13_ecdh(group, sk, sk_len, peer, shared, shared_len);
-  memset(sk, 0, sizeof(sk));
+  zn_wipe(sk, sizeof(sk));
   return a;
 }
 
@@ -531,7 +532,7 @@ static int full_handshake(struct zn__tls13 *e,
     return a;
   zn__tls13_handshake_secret(e->suite, e->resumed ? h->early : NULL, shared,
                              shared_len, h->secret);
-  memset(shared, 0, sizeof(shared));
+  zn_wipe(shared, sizeof(shared));
   a = queue_flight(e, ch, pub, pub_len);
   if (a)
     return a;
@@ -591,7 +592,7 @@ static bool binder_valid(struct zn__tls13 *e, const uint8_t *msg,
   bool ok = zn__tls13_ct_equal(mac, binder.p, s->hash_len);
   if (ok)
     memcpy(h->early, early, s->hash_len);
-  memset(early, 0, sizeof(early));
+  zn_wipe(early, sizeof(early));
   return ok;
 }
 
@@ -617,7 +618,7 @@ static int choose_psk(struct zn__tls13 *e,
     bool usable = ticket_usable(e, id, age, &t);
     bool ok =
         usable && binder_valid(e, msg, ch->binders_at, binder, t.psk, hashed);
-    memset(&t, 0, sizeof(t));
+    zn_wipe(&t, sizeof(t)); /* its PSK */
     if (!usable)
       continue;
     if (!ok)
@@ -669,8 +670,8 @@ static void queue_ticket(struct zn__tls13 *e) {
     h->scratch_len = (uint16_t)(h->scratch_len + w.n);
     e->tickets_unsent = true;
   }
-  memset(&t, 0, sizeof(t));
-  memset(res, 0, sizeof(res));
+  zn_wipe(&t, sizeof(t));
+  zn_wipe(res, sizeof(res));
 }
 
 /* Suite, group, signature, ALPN, limits: the first ClientHello decides

@@ -20,6 +20,7 @@
 
 #include "tls13_int.h"
 #include "znet/err.h"
+#include "znet/wipe.h"
 
 #define EPOCH_LEN 4u
 #define NONCE_LEN 12u
@@ -83,7 +84,7 @@ static void epoch_key(const struct zn_tls_tickets *tk, uint32_t epoch,
   const br_block_ctr_class *aes = zn__tls13_aes_ctr();
   aes->init(&x->aes.vtable, key, sizeof(key));
   br_gcm_init(&x->gcm, &x->aes.vtable, zn__tls13_ghash());
-  memset(key, 0, sizeof(key));
+  zn_wipe(key, sizeof(key));
 }
 
 static size_t state_write(const struct zn__tls13_ticket *t, uint8_t *p) {
@@ -136,7 +137,7 @@ size_t zn__tls13_ticket_seal(const struct zn_tls_tickets *tk,
   br_gcm_flip(&x.gcm);
   br_gcm_run(&x.gcm, 1, c, body);
   br_gcm_get_tag(&x.gcm, c + body);
-  memset(&x, 0, sizeof(x));
+  zn_wipe(&x, sizeof(x));
   return len;
 }
 
@@ -161,7 +162,7 @@ bool zn__tls13_ticket_open(const struct zn_tls_tickets *tk, const uint8_t *in,
   bool ok = br_gcm_check_tag(&x.gcm, in + len - TAG_LEN) != 0 &&
             state_read(buf, body, t) && t->issued_ms <= now_ms &&
             now_ms - t->issued_ms <= (uint64_t)tk->lifetime_s * 1000u;
-  memset(&x, 0, sizeof(x));
-  memset(buf, 0, sizeof(buf));
+  zn_wipe(&x, sizeof(x));
+  zn_wipe(buf, sizeof(buf)); /* the PSK in the clear */
   return ok;
 }

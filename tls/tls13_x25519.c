@@ -42,6 +42,7 @@
 #include "tls13_fe25519.h"
 #include "tls13_x25519.h"
 #include "tls13_x25519_table.h"
+#include "znet/wipe.h"
 
 /* h = f * 121665 (§5's a24). */
 static void fe_mul_a24(zn__fe h, const zn__fe f) {
@@ -99,7 +100,12 @@ void zn__x25519_c(uint8_t out[32], const uint8_t scalar[32],
   zn__fe_invert(z2, z2);
   zn__fe_mul(x2, x2, z2);
   zn__fe_tobytes(out, x2);
-  memset(k, 0, sizeof(k));
+  zn_wipe(k, sizeof(k));
+  /* The ladder's state: the shared secret and its neighbour. */
+  zn_wipe(x2, sizeof(x2));
+  zn_wipe(z2, sizeof(z2));
+  zn_wipe(x3, sizeof(x3));
+  zn_wipe(z3, sizeof(z3));
 }
 
 /* ---- the base point, on edwards25519 ---- */
@@ -224,8 +230,9 @@ void zn__x25519_base_c(uint8_t out[32], const uint8_t scalar[32]) {
   zn__fe_invert(den, den);
   zn__fe_mul(num, num, den);
   zn__fe_tobytes(out, num);
-  memset(k, 0, sizeof(k));
-  memset(e, 0, sizeof(e));
+  zn_wipe(k, sizeof(k));
+  zn_wipe(e, sizeof(e));
+  zn_wipe(&q, sizeof(q)); /* the multiple the last digit chose */
 }
 
 /* ---- the choice of path ---- */

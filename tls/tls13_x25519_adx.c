@@ -15,6 +15,7 @@
 #include "tls13_fe25519_adx.h"
 #include "tls13_inv.h"
 #include "tls13_x25519.h"
+#include "znet/wipe.h"
 
 /* 1/z (0 for 0): z made canonical, divided into 1 by divsteps
  * (tls13_inv.c), as zn__fe_invert; the four words are the divsteps' own
@@ -26,7 +27,7 @@ static void fe64_invert(zn__fe64 out, const zn__fe64 z) {
   for (size_t i = 0; i < 4; i++)
     out[i] = zn__fe64_load64(s + 8 * i);
   zn__inv_div(out, out, one, &zn__inv_p25519);
-  memset(s, 0, sizeof(s));
+  zn_wipe(s, sizeof(s));
 }
 
 /* One step of §5's ladder on (x2 : z2) and (x3 : z3), x1 the input, in
@@ -75,7 +76,12 @@ void zn__x25519_adx(uint8_t out[32], const uint8_t scalar[32],
   fe64_invert(z2, z2);
   zn__fe64_mul(x2, x2, z2);
   zn__fe64_tobytes(out, x2);
-  memset(k, 0, sizeof(k));
+  zn_wipe(k, sizeof(k));
+  /* The ladder's state: the shared secret and its neighbour. */
+  zn_wipe(x2, sizeof(x2));
+  zn_wipe(z2, sizeof(z2));
+  zn_wipe(x3, sizeof(x3));
+  zn_wipe(z3, sizeof(z3));
 }
 
 /* ---- the base point, on edwards25519 (as tls13_x25519.c) ---- */
@@ -171,6 +177,7 @@ void zn__x25519_base_adx(uint8_t out[32], const uint8_t scalar[32]) {
   fe64_invert(den, den);
   zn__fe64_mul(num, num, den);
   zn__fe64_tobytes(out, num);
-  memset(k, 0, sizeof(k));
-  memset(e, 0, sizeof(e));
+  zn_wipe(k, sizeof(k));
+  zn_wipe(e, sizeof(e));
+  zn_wipe(&q, sizeof(q)); /* the multiple the last digit chose */
 }

@@ -24,6 +24,7 @@
 
 #include "tls13_crypto.h"
 #include "znet/err.h"
+#include "znet/wipe.h"
 
 /* The policy's RSA keys: 2048 to 4096 bits (BearSSL's own limit). */
 #define RSA_MIN_BITS 2048u
@@ -102,12 +103,12 @@ static int pem_event(br_pem_decoder_context *pc, const struct pem_handler *h,
   }
 }
 
-/* Every object of [pem, pem+len) through h.  A newline goes after the
- * text, so that a last END line without one still ends its object. */
-static int pem_walk(const void *pem, size_t len, const struct pem_handler *h,
-                    const char **why) {
-  br_pem_decoder_context pc;
-  br_pem_decoder_init(&pc);
+/* Every object of [pem, pem+len) through h, with the decoder pc.  A
+ * newline goes after the text, so that a last END line without one
+ * still ends its object. */
+static int pem_walk_with(br_pem_decoder_context *pc, const void *pem,
+                         size_t len, const struct pem_handler *h,
+                         const char **why) {
   bool in_obj = false;
   static const uint8_t nl = '\n';
   const uint8_t *parts[2] = {pem, &nl};
@@ -116,14 +117,14 @@ static int pem_walk(const void *pem, size_t len, const struct pem_handler *h,
     const uint8_t *p = parts[i];
     size_t n = lens[i];
     while (n > 0) {
-      size_t k = br_pem_decoder_push(&pc, p, n);
+      size_t k = br_pem_decoder_push(pc, p, n);
       p += k;
       n -= k;
-      int rc = pem_event(&pc, h, &in_obj, why);
+      int rc = pem_event(pc, h, &in_obj, why);
       if (rc != ZN_OK)
         return rc;
     }
-    int rc = pem_event(&pc, h, &in_obj, why);
+    int rc = pem_event(pc, h, &in_obj, why);
     if (rc != ZN_OK)
       return rc;
   }
@@ -132,6 +133,15 @@ static int pem_walk(const void *pem, size_t len, const struct pem_handler *h,
     return ZN_EINVAL;
   }
   return ZN_OK;
+}
+
+static int pem_walk(const void *pem, size_t len, const struct pem_handler *h,
+                    const char **why) {
+  br_pem_decoder_context pc;
+  br_pem_decoder_init(&pc);
+  int rc = pem_walk_with(&pc, pem, len, h, why);
+  zn_wipe(&pc, sizeof(pc)); /* its buffer held a private key's bytes */
+  return rc;
 }
 
 /* ---- server credentials ---- */
@@ -352,39 +362,52 @@ int zn_tls_creds_measure(const void *chain_pem, size_t chain_len,
   int rc = creds_count(&b, chain_pem, chain_len, key_pem, key_len, &kl, why);
   if (rc == ZN_OK)
     *mem_size = creds_layout(b.ncert, b.der.used, kl);
+  zn_wipe(&b, sizeof(b)); /* its key decoder holds the private key */
   return rc;
+}
+
+/* zn_tls_creds_init, its passes' state in b (the caller wipes it). */
+static int creds_fill(struct creds_build *b, const void *chain_pem,
+                      size_t chain_len, const void *key_pem, size_t key_len,
+                      void *mem, size_t len, struct zn_tls_creds **out,
+                      const char **why) {
+  size_t kl;
+  int rc = creds_count(b, chain_pem, chain_len, key_pem, key_len, &kl, why);
+  if (rc != ZN_OK)
+    return rc;
+  size_t need = creds_layout(b->ncert, b->der.used, kl);
+  size_t der_off = zn__tls_align_up(sizeof(struct zn_tls_creds)) +
+                   zn__tls_align_up(b->ncert * sizeof(br_x509_certificate));
+  rc = block_check(mem, len, need, why);
+  if (rc != ZN_OK)
+    return rc;
+  memset(b, 0, sizeof(*b));
+  uint8_t *m = mem;
+  b->c = mem;
+  b->c->chain =
+      (br_x509_certificate *)(void *)(m +
+                                      zn__tls_align_up(sizeof(struct zn_tls_creds)));
+  b->der.base = m + der_off;
+  rc = creds_pass(b, chain_pem, chain_len, key_pem, key_len, why);
+  if (rc != ZN_OK)
+    return rc; /* cannot happen: the same text counted fine */
+  b->c->chain_len = b->ncert;
+  b->c->issuer_key_type =
+      (unsigned)br_x509_decoder_get_signer_key_type(&b->leaf);
+  struct bytes kb = {m + der_off + b->der.used, 0};
+  store_key(b, &kb);
+  *out = b->c;
+  return ZN_OK;
 }
 
 int zn_tls_creds_init(const void *chain_pem, size_t chain_len,
                       const void *key_pem, size_t key_len, void *mem,
                       size_t len, struct zn_tls_creds **out, const char **why) {
   struct creds_build b;
-  size_t kl;
-  int rc = creds_count(&b, chain_pem, chain_len, key_pem, key_len, &kl, why);
-  if (rc != ZN_OK)
-    return rc;
-  size_t need = creds_layout(b.ncert, b.der.used, kl);
-  size_t der_off = zn__tls_align_up(sizeof(struct zn_tls_creds)) +
-                   zn__tls_align_up(b.ncert * sizeof(br_x509_certificate));
-  rc = block_check(mem, len, need, why);
-  if (rc != ZN_OK)
-    return rc;
-  memset(&b, 0, sizeof(b));
-  uint8_t *m = mem;
-  b.c = mem;
-  b.c->chain =
-      (br_x509_certificate *)(void *)(m +
-                                      zn__tls_align_up(sizeof(struct zn_tls_creds)));
-  b.der.base = m + der_off;
-  rc = creds_pass(&b, chain_pem, chain_len, key_pem, key_len, why);
-  if (rc != ZN_OK)
-    return rc; /* cannot happen: the same text counted fine */
-  b.c->chain_len = b.ncert;
-  b.c->issuer_key_type = (unsigned)br_x509_decoder_get_signer_key_type(&b.leaf);
-  struct bytes kb = {m + der_off + b.der.used, 0};
-  store_key(&b, &kb);
-  *out = b.c;
-  return ZN_OK;
+  int rc = creds_fill(&b, chain_pem, chain_len, key_pem, key_len, mem, len, out,
+                      why);
+  zn_wipe(&b, sizeof(b)); /* its key decoder holds the private key */
+  return rc;
 }
 
 bool zn_tls_creds_is_ec(const struct zn_tls_creds *c) { return c->is_ec; }

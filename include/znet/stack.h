@@ -267,9 +267,11 @@ static inline int zn_stack_create(const struct zn_config *cfg, void *mem,
   return zn_stack_create_abi(cfg, mem, len, out, &abi);
 }
 
-/** Free every buffer the stack still holds (queues, caches, reassembly).
- * Buffers the application holds stay valid until it frees them; the
- * memory block is the caller's again once zn_stack_bufs_in_use() is 0. */
+/** Free every buffer the stack still holds (queues, caches, reassembly),
+ * and wipe its secrets (the CSPRNG's state, the tables' SipHash key, the
+ * seed; zn_wipe()).  Buffers the application holds stay valid until it
+ * frees them; the memory block is the caller's again once
+ * zn_stack_bufs_in_use() is 0. */
 void zn_stack_destroy(struct zn_stack *st);
 
 /** Attach the interface frames go in and out of; one per stack.  Sets the

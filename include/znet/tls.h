@@ -303,8 +303,10 @@ int zn_tls_creds_measure(const void *chain_pem, size_t chain_len,
 
 /** Decode chain and key into [mem, mem+len) (aligned as malloc aligns),
  * which stays the credentials' until no configuration uses them.  The
- * PEM text may go once this returns.  Errors: those of
- * zn_tls_creds_measure(), and ZN_ENOMEM (len too small). */
+ * PEM text may go once this returns (the decoding state is wiped, the
+ * key is in mem only: zn_wipe() mem, and the PEM, to erase it).
+ * Errors: those of zn_tls_creds_measure(), and ZN_ENOMEM (len too
+ * small). */
 int zn_tls_creds_init(const void *chain_pem, size_t chain_len,
                       const void *key_pem, size_t key_len, void *mem,
                       size_t len, struct zn_tls_creds **out, const char **why);
@@ -411,8 +413,9 @@ size_t zn_tls_tickets_mem_size(void);
 
 /** Ticket keys from secret (32 bytes: from zn_random_bytes(), or the
  * operator's), tickets valid for lifetime_s seconds (1..7 days), in
- * [mem, mem+len) (aligned as malloc aligns).  Errors: ZN_EINVAL (a NULL,
- * a lifetime out of range, mem unaligned), ZN_ENOMEM (len too small). */
+ * [mem, mem+len) (aligned as malloc aligns); zn_wipe() mem to retire
+ * them.  Errors: ZN_EINVAL (a NULL, a lifetime out of range, mem
+ * unaligned), ZN_ENOMEM (len too small). */
 int zn_tls_tickets_init(void *mem, size_t len, const uint8_t secret[32],
                         uint32_t lifetime_s, struct zn_tls_tickets **out);
 

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "core/rand_int.h"
+#include "znet/wipe.h"
 
 #define ROTL32(v, n) ((uint32_t)((v) << (n)) | ((v) >> (32 - (n))))
 #define QR(a, b, c, d)                                                        \
@@ -45,6 +46,9 @@ void zn__chacha20_block(const uint32_t key[8], uint32_t counter,
     out[4 * i + 2] = (uint8_t)(v >> 16);
     out[4 * i + 3] = (uint8_t)(v >> 24);
   }
+  /* s holds the key, x the keystream less it. */
+  zn_wipe(s, sizeof(s));
+  zn_wipe(x, sizeof(x));
 }
 
 static void refill(struct zn__rng *r) {
@@ -63,6 +67,8 @@ void zn__rng_init(struct zn__rng *r, const uint8_t seed[32]) {
   r->used = 64;
 }
 
+void zn__rng_wipe(struct zn__rng *r) { zn_wipe(r, sizeof(*r)); }
+
 void zn__rng_bytes(struct zn__rng *r, void *p, size_t len) {
   uint8_t *o = p;
   while (len > 0) {
@@ -74,7 +80,7 @@ void zn__rng_bytes(struct zn__rng *r, void *p, size_t len) {
     memcpy(o, r->block + r->used, n);
     /* Erase what was handed out, so a later memory disclosure cannot
      * reveal past outputs. */
-    memset(r->block + r->used, 0, n);
+    zn_wipe(r->block + r->used, n);
     r->used += (uint32_t)n;
     o += n;
     len -= n;

@@ -16,6 +16,9 @@ struct zn__rng {
 };
 
 void zn__rng_init(struct zn__rng *r, const uint8_t seed[32]);
+/* The key, counter and unread output cleared (zn_wipe): the generator
+ * is dead until zn__rng_init. */
+void zn__rng_wipe(struct zn__rng *r);
 void zn__rng_bytes(struct zn__rng *r, void *p, size_t len);
 uint32_t zn__rng_u32(struct zn__rng *r);
 /* Uniform in [0, n), n > 0. */

@@ -20,6 +20,7 @@
 #include "znet/addr.h"
 #include "znet/err.h"
 #include "znet/hash.h"
+#include "znet/wipe.h"
 
 /* The core's own fields of the configuration (zn_config_default sets
  * the rest through the modules). */
@@ -89,10 +90,16 @@ struct zn_stack *zn__core_init(const struct zn_config *cfg, void **mem) {
   return st;
 }
 
+/* The secrets go with the stack: the CSPRNG, the tables' SipHash key
+ * and the seed (kept in cfg for RFC 7217 addresses), since the memory
+ * is the caller's again. */
 void zn__core_destroy(struct zn_stack *st) {
   zn_bufq_purge(&st->txq);
   zn_bufq_purge(&st->loopq);
   st->nif = NULL;
+  zn__rng_wipe(&st->rng);
+  zn_wipe(st->hash_key, sizeof(st->hash_key));
+  zn_wipe(st->cfg.seed, sizeof(st->cfg.seed));
 }
 
 /* (The pool's allocation inline: every frame received takes one, and

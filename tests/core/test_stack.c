@@ -1,6 +1,7 @@
 /* The stack object: memory, configuration, poll and deadlines. */
 #include <stdlib.h>
 
+#include "core/stack_int.h"
 #include "harness.h"
 #include "zt.h"
 
@@ -190,6 +191,30 @@ ZT_TEST(test_poll_without_netif) {
   th_stack_free(st);
 }
 
+/* The generator's key, counter and output, the tables' SipHash key and
+ * the seed do not outlive the stack in the caller's memory. */
+ZT_TEST(test_destroy_secrets_wiped) {
+  struct zn_config cfg;
+  struct zn_stack *st;
+  th_config(&cfg, ZN_IPV4(10, 0, 0, 1), 24, 1);
+  size_t need = zn_stack_mem_size(&cfg);
+  void *mem = malloc(need);
+  ZT_REQUIRE(mem != NULL);
+  ZT_REQUIRE(zn_stack_create(&cfg, mem, need, &st) == ZN_OK);
+  (void)zn_random_u32(st); /* a block made, part of it unread */
+  static const uint8_t zero[64];
+  const struct zn__rng *r = &st->rng;
+  ZT_CHECK(memcmp(r->key, zero, sizeof(r->key)) != 0);
+  ZT_CHECK(memcmp(r->block, zero, sizeof(r->block)) != 0);
+  zn_stack_destroy(st);
+  ZT_MEMEQ(r->key, zero, sizeof(r->key));
+  ZT_MEMEQ(r->block, zero, sizeof(r->block));
+  ZT_EQU(r->counter, 0);
+  ZT_MEMEQ(st->hash_key, zero, sizeof(st->hash_key));
+  ZT_MEMEQ(st->cfg.seed, zero, sizeof(st->cfg.seed));
+  free(mem);
+}
+
 int main(void) {
   ZT_RUN(test_create_errors);
   ZT_RUN(test_create_abi_mismatch_refused);
@@ -197,5 +222,6 @@ int main(void) {
   ZT_RUN(test_set_ipv4);
   ZT_RUN(test_buf_alloc_sizes);
   ZT_RUN(test_poll_without_netif);
+  ZT_RUN(test_destroy_secrets_wiped);
   return zt_done();
 }
