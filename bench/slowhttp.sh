@@ -32,9 +32,11 @@
 # HTTPS the attack and the witness both speak TLS.
 #
 # Writes DIR/results.tsv ("server proto attack ok total max_ms held
-# made": the witness's fetches answered, made, its slowest answered in
-# ms; the most connections slowhttptest held at once, and how many it
-# made, from its status reports, every 5 s), DIR/README.md (the table,
+# made accepted": the witness's fetches answered, made, its slowest
+# answered in ms; the most connections slowhttptest held at once, and
+# how many it made, from its status reports, every 5 s; how many of
+# its connections the server's TCP accepted, nginx's being Linux's, from
+# the SYN-ACKs the client's namespace received), DIR/README.md (the table,
 # the command, the machine) and DIR/servers.log (znet-httpd's counters
 # after each attack, nginx's error log).  Needs root and /dev/net/tun;
 # installs the Debian packages it needs (only the missing ones).  All
@@ -73,7 +75,7 @@ done
 [ "$(id -u)" = 0 ] || { echo "slowhttp: needs root" >&2; exit 1; }
 
 ensure_packages meson ninja-build ragel gcc pkg-config libbearssl-dev \
-  iproute2 ethtool openssl curl nginx-light slowhttptest || exit 1
+  iproute2 ethtool openssl curl nginx-light slowhttptest nftables || exit 1
 
 DIR=${OUT:-$ROOT/bench/results/$(date +%Y-%m-%d)-slowhttp}
 mkdir -p "$DIR" && DIR=$(cd "$DIR" && pwd)
@@ -210,7 +212,7 @@ stop_server() {
 # ---- the runs ----
 
 TSV=$DIR/results.tsv
-printf 'server\tproto\tattack\tok\ttotal\tmax_ms\theld\tmade\n' >"$TSV"
+printf 'server\tproto\tattack\tok\ttotal\tmax_ms\theld\tmade\taccepted\n' >"$TSV"
 : >"$DIR/servers.log"
 
 # one SERVER PROTO MODE: a fresh server, one attack, the witness.
@@ -239,10 +241,10 @@ one() {
     tail -8 "$SCRATCH/slow.log"
   } >>"$DIR/servers.log"
   rm -f "$SCRATCH/nginx/error.log"
-  read -r ok total max held made <<<"$r"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$server" "$proto" "$(slow_mode_name "$mode")" \
-    "${ok:-0}" "${total:-0}" "${max:-0}" "${held:-0}" "${made:-0}" >>"$TSV"
-  echo "slowhttp: $server $proto $(slow_mode_name "$mode"): ${ok:-0}/${total:-0} answered, slowest ${max:-?} ms; the attack made ${made:-0} connections, held ${held:-0} at once"
+  read -r ok total max held made accepted <<<"$r"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$server" "$proto" "$(slow_mode_name "$mode")" \
+    "${ok:-0}" "${total:-0}" "${max:-0}" "${held:-0}" "${made:-0}" "${accepted:-?}" >>"$TSV"
+  echo "slowhttp: $server $proto $(slow_mode_name "$mode"): ${ok:-0}/${total:-0} answered, slowest ${max:-?} ms; the attack made ${made:-0} connections, held ${held:-0} at once; the server accepted ${accepted:-?}"
 }
 
 PROTOS=(http)
@@ -267,11 +269,11 @@ done
   echo "/1k.bin every half second (a new connection each time), a success"
   echo "being a 200 within 3 s."
   echo
-  echo "| server | proto | attack | answered | share | slowest (ms) | attack: held at once | made |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| server | proto | attack | answered | share | slowest (ms) | attack: held at once | made | accepted |"
+  echo "|---|---|---|---|---|---|---|---|---|"
   awk -F'\t' 'NR > 1 {
     pct = $5 > 0 ? sprintf("%.1f%%", 100 * $4 / $5) : "-"
-    printf "| %s | %s | %s | %d/%d | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, pct, $6, $7, $8
+    printf "| %s | %s | %s | %d/%d | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, pct, $6, $7, $8, $9
   }' "$TSV"
 } >"$DIR/README.md"
 echo "slowhttp: wrote $DIR/README.md"
