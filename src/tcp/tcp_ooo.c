@@ -259,7 +259,18 @@ static void account_sub(struct zn__tcp_ooo *q, const struct zn_buf *b) {
   q->mem -= b->pool->size;
 }
 
+/* Does [seq, seq + len) fit a gap of what is held: no held segment covers
+ * its start, and the next one starts at its end or after? */
+static bool fits_gap(const struct zn__tcp_ooo *q, uint32_t seq, uint32_t len) {
+  const struct zn_buf *next = find_ceil(q->root, seq);
+  return len > 0 && find_containing(q->root, seq) == NULL &&
+         (next == NULL || zn__seq_geq(cnd(next)->seq, seq + len));
+}
+
 static void hold(struct zn__tcp_ooo *q, struct zn_buf *b, uint32_t seq) {
+  /* Held segments are non-empty and never overlap: the key order is the
+   * byte order. */
+  ZN_ASSERT(fits_gap(q, seq, b->len));
   struct ooo_node *n = nd(b);
   n->left = n->right = NULL;
   n->seq = seq;

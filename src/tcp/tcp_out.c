@@ -385,6 +385,9 @@ void zn__tcp_sndq_ack(struct zn_tcp_conn *c, uint32_t acked) {
     }
     zn_buf_free(b);
   }
+  /* The queue held every byte snd_queued counted: it ran out only with
+   * the acknowledged bytes. */
+  ZN_ASSERT(acked == 0 || c->sndq.head != NULL);
   zn__tcp_mem_sync(c);
 }
 
@@ -1154,6 +1157,9 @@ static void output_new_data(struct zn_tcp_conn *c) {
       if (cap > seg)
         len = tso_frame_len(c, avail, room, cap, seg);
     }
+    /* New data stays within min(cwnd, SND.WND) of SND.UNA (RFC 9293
+     * §3.8.6.2.1, RFC 5681 §3.1). */
+    ZN_ASSERT(len <= room);
     uint32_t used = transmit_body(c, c->snd_nxt, len, len);
     if (!used)
       break;
@@ -1222,6 +1228,7 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
   if ((c->flags & ZN__TCPF_IN_RECOVERY) || unsent_from(c, c->snd_nxt) > 0 ||
       ((c->flags & ZN__TCPF_FIN_QUEUED) && c->snd_nxt == c->fin_seq))
     output_send(c);
+  ZN_ASSERT(zn__tcp_send_space_ok(c));
   zn__tcp_rate_check_app_limited(c, unsent_from(c, c->snd_nxt));
   /* Persist: data waits and nothing is in flight to bring an update:
    * the peer's window is shut, or too small for sender SWS avoidance
