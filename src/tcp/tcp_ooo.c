@@ -371,17 +371,21 @@ int zn__tcp_ooo_insert(struct zn__tcp_ooo *q, struct zn_buf *b, uint32_t seq,
   return ZN__OOO_QUEUED;
 }
 
+/* The most gaps one segment fills (one insert and one copy each): the
+ * peer chooses the gaps, and the work a segment costs is bounded. */
+#define OOO_WHOLE_GAPS 64
+
 unsigned zn__tcp_ooo_insert_whole(struct zn__tcp_ooo *q, struct zn_buf *b,
                                   uint32_t seq, bool fin, uint32_t rcv_nxt,
                                   uint32_t mem_max, zn__tcp_ooo_alloc_fn alloc,
                                   void *ctx) {
   uint32_t split0 = q->drop_split_bytes;
   unsigned res = 0;
-  for (int i = 0; i < 64; i++) {
+  for (int i = 0; i < OOO_WHOLE_GAPS; i++) {
     if (q->mem + (b ? b->pool->size : 0) > mem_max) {
       res |= ZN__OOO_OVER_MEM;
       zn_buf_free(b);
-      break;
+      return res;
     }
     /* The part beyond the first gap, copied before the insert trims b. */
     struct zn_buf *rest = NULL;
@@ -396,7 +400,7 @@ unsigned zn__tcp_ooo_insert_whole(struct zn__tcp_ooo *q, struct zn_buf *b,
     if (zn__tcp_ooo_insert(q, b, seq, fin && i == 0, rcv_nxt) !=
         ZN__OOO_QUEUED) {
       zn_buf_free(rest);
-      break;
+      return res;
     }
     res |= ZN__OOO_HELD;
     /* What this insert split off is in `rest`, not lost: count only the
@@ -404,8 +408,11 @@ unsigned zn__tcp_ooo_insert_whole(struct zn__tcp_ooo *q, struct zn_buf *b,
     q->drop_split_bytes = split0 + (q->drop_split_bytes - split);
     b = rest;
     if (!b)
-      break;
+      return res;
   }
+  /* Gaps left unfilled at the bound: the copy of what lies beyond them,
+   * already counted in drop_split_bytes by the last insert. */
+  zn_buf_free(b);
   return res;
 }
 
