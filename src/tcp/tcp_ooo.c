@@ -261,7 +261,8 @@ static void account_sub(struct zn__tcp_ooo *q, const struct zn_buf *b) {
 
 /* Does [seq, seq + len) fit a gap of what is held: no held segment covers
  * its start, and the next one starts at its end or after? */
-static bool fits_gap(const struct zn__tcp_ooo *q, uint32_t seq, uint32_t len) {
+static bool fits_gap(const struct zn__tcp_ooo *q, uint32_t seq,
+                     uint32_t len) {
   const struct zn_buf *next = find_ceil(q->root, seq);
   return len > 0 && find_containing(q->root, seq) == NULL &&
          (next == NULL || zn__seq_geq(cnd(next)->seq, seq + len));
