@@ -1036,20 +1036,22 @@ uint32_t zn__tcp_pipe(const struct zn_tcp_conn *c) {
  * connection's next output carries on.  (Out of line and cold: it never
  * runs.) */
 static __attribute__((noinline, cold)) void
-recovery_overspent(struct zn_tcp_conn *c) {
+recovery_overspent(struct zn_tcp_conn *c, uint32_t used, uint64_t budget) {
   ZN_STAT_INC(c->st, tcp_recovery_overspent);
   ZN_LOG(c->st, ZN_LOG_ERROR,
-         "tcp: recovery sent more than it had to send (snd_una %u "
-         "snd_nxt %u snd_max %u rtx_next %u): a broken invariant",
-         c->snd_una, c->snd_nxt, c->snd_max, c->rtx_next);
-  ZN_ASSERT(!"recovery sent a byte more than twice in one output");
+         "tcp: recovery sent more than it had to send (%u bytes with %llu "
+         "left; snd_una %u snd_nxt %u snd_max %u rtx_next %u): a broken "
+         "invariant",
+         used, (unsigned long long)budget, c->snd_una, c->snd_nxt,
+         c->snd_max, c->rtx_next);
+  ZN_ASSERT(used <= budget);
 }
 
 /* Spend used bytes of recovery's *budget: false if they are more than it
  * holds (recovery_overspent). */
 static bool spend(struct zn_tcp_conn *c, uint64_t *budget, uint32_t used) {
   if (used > *budget) {
-    recovery_overspent(c);
+    recovery_overspent(c, used, *budget);
     return false;
   }
   *budget -= used;
