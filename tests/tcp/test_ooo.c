@@ -1107,11 +1107,6 @@ ZT_TEST(test_scale) {
   teardown();
 }
 
-static struct zn_buf *pool_alloc_cb(void *ctx, size_t len) {
-  (void)len;
-  return zn_pool_alloc(ctx);
-}
-
 /* A segment across more gaps than one insert fills (OOO_WHOLE_GAPS, 64):
  * it fills the first 64, and the copy of the rest is freed and counted,
  * not leaked.  100 one-byte segments held one byte apart, then 200 bytes
@@ -1126,7 +1121,7 @@ ZT_TEST(test_insert_whole_many_gaps_frees_rest) {
   struct zn_buf *b = seg(rcv + 1, 200, 0);
   ZT_REQUIRE(b);
   unsigned res = zn__tcp_ooo_insert_whole(&q, b, rcv + 1, false, rcv,
-                                          UINT32_MAX, pool_alloc_cb, &pool);
+                                          UINT32_MAX, pool_alloc, &pool);
   ZT_EQ(res, ZN__OOO_HELD);
   ZT_EQ(q.nbufs, 164);
   ZT_EQ(zn_pool_in_use(&pool), 164);
