@@ -17,6 +17,7 @@
 
 #include "znet/addr.h"
 #include "znet/arp.h"
+#include "znet/assert.h"
 #include "znet/buf.h"
 #include "znet/config.h"
 #include "znet/dhcp4.h"

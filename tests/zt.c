@@ -2,10 +2,14 @@
 
 #include <stdarg.h>
 
+#include "znet/assert.h"
+
 int zt_case_failed;
 int zt_ncases, zt_nfailed;
 const char *zt_skip_reason;
 static const char *zt_current;
+int zt_asserts;
+const char *zt_assert_last;
 
 void zt_fail(const char *file, int line, const char *fmt, ...) {
   va_list ap;
@@ -31,11 +35,36 @@ void zt_hexdump(const char *label, const void *p, size_t len) {
   printf("\n");
 }
 
+static void assert_abort(void *ctx, const char *expr, const char *file,
+                         int line) {
+  (void)ctx;
+  printf("# FAIL %s: assertion failed: %s (%s:%d)\n",
+         zt_current ? zt_current : "?", expr, file, line);
+  printf("Bail out! assertion failed in %s\n", zt_current ? zt_current : "?");
+  fflush(stdout);
+  fprintf(stderr, "assertion failed: %s (%s:%d)\n", expr, file, line);
+  abort();
+}
+
+static void assert_count(void *ctx, const char *expr, const char *file,
+                         int line) {
+  (void)ctx;
+  printf("# caught assertion: %s (%s:%d)\n", expr, file, line);
+  zt_asserts++;
+  zt_assert_last = expr;
+}
+
+void zt_assert_catch(void) { zn_assert_set_handler(assert_count, NULL); }
+
 void zt_run(const char *name, void (*fn)(void)) {
   zt_current = name;
   zt_case_failed = 0;
   zt_skip_reason = NULL;
+  zt_asserts = 0;
+  zt_assert_last = NULL;
+  zn_assert_set_handler(assert_abort, NULL);
   fn();
+  zn_assert_set_handler(assert_abort, NULL);
   zt_ncases++;
   if (zt_case_failed) {
     zt_nfailed++;

@@ -27,6 +27,16 @@ int zt_done(void);
 void zt_skip(const char *reason);
 void zt_hexdump(const char *label, const void *p, size_t len);
 
+/* Failed assertions (znet/assert.h).  Every case runs with a handler that
+ * prints the assertion and aborts, so one that fires fails the test where
+ * it fired.  A case that breaks an invariant on purpose calls
+ * zt_assert_catch() first: from there to the end of the case an assertion
+ * that fails is counted in zt_asserts (its expression in
+ * zt_assert_last) and the code goes on as a release build would. */
+extern int zt_asserts;
+extern const char *zt_assert_last;
+void zt_assert_catch(void);
+
 #define ZT_TEST(name) static void name(void)
 #define ZT_RUN(name) zt_run(#name, name)
 

@@ -334,7 +334,7 @@ int zn__tls13_cli_start(struct zn__tls13 *e, const char *server_name,
   if (!write_client_hello(e, none) ||
       !zn__tls13_queue(&h->fl, h->ch, h->ch_len, K_PLAIN_HS))
     return ZN_ETLS;
-  e->phase = P_WAIT_SH;
+  zn__tls13_enter(e, P_WAIT_SH);
   return ZN_OK;
 }
 
@@ -376,7 +376,7 @@ static int tls12_hello(struct zn__tls13 *e,
   e->cli->tls12_remake = msg != e->ibuf + ZN__TLS13_HDR_LEN;
   e->cli->tls12_hello = msg;
   e->cli->tls12_hello_len = len;
-  e->phase = P_TLS12;
+  zn__tls13_enter(e, P_TLS12);
   return 0;
 }
 
@@ -462,7 +462,7 @@ static int hello_retry(struct zn__tls13 *e,
     return ZN__TLS13_ALERT_internal_error;
   h->ccs_sent = true;
   e->hello_retry = true;
-  e->phase = P_WAIT_SH2;
+  zn__tls13_enter(e, P_WAIT_SH2);
   return 0;
 }
 
@@ -510,7 +510,7 @@ static int server_hello(struct zn__tls13 *e,
       !zn__tls13_queue(&h->fl, h->c_hs, 0, K_KEYS))
     return ZN__TLS13_ALERT_internal_error;
   h->ccs_sent = true;
-  e->phase = P_WAIT_EE;
+  zn__tls13_enter(e, P_WAIT_EE);
   return 0;
 }
 
@@ -557,7 +557,7 @@ static int encrypted_extensions(struct zn__tls13 *e, const uint8_t *msg,
     return ZN__TLS13_ALERT_illegal_parameter; /* RFC 6066 §4 */
   hash_msg(e, msg, len);
   /* §2.2: a resumed server is authenticated by the PSK: Finished next. */
-  e->phase = e->resumed ? P_WAIT_SFIN : P_WAIT_CERT_CR;
+  zn__tls13_enter(e, e->resumed ? P_WAIT_SFIN : P_WAIT_CERT_CR);
   return 0;
 }
 
@@ -573,7 +573,7 @@ static int certificate_request(struct zn__tls13 *e, const uint8_t *msg,
     return ZN__TLS13_ALERT_illegal_parameter; /* in the handshake: empty */
   hash_msg(e, msg, len);
   e->cli->cert_requested = true;
-  e->phase = P_WAIT_CERT;
+  zn__tls13_enter(e, P_WAIT_CERT);
   return 0;
 }
 
@@ -704,7 +704,7 @@ static int cert_end(struct zn__tls13 *e) {
                         ZN__TLS13_ERR_X509 + (int)err);
     return -1;
   }
-  e->phase = P_WAIT_CV;
+  zn__tls13_enter(e, P_WAIT_CV);
   return 0;
 }
 
@@ -739,7 +739,7 @@ static int certificate_verify(struct zn__tls13 *e, const uint8_t *msg,
                         cv.signature.len))
     return ZN__TLS13_ALERT_decrypt_error;
   hash_msg(e, msg, len);
-  e->phase = P_WAIT_SFIN;
+  zn__tls13_enter(e, P_WAIT_SFIN);
   return 0;
 }
 
@@ -789,7 +789,7 @@ static int server_finished(struct zn__tls13 *e, const uint8_t *msg, size_t len,
   zn__tls13_set_read(e, h->s_ap);
   int a = queue_finished(e);
   if (a == 0)
-    e->phase = P_OPEN;
+    zn__tls13_enter(e, P_OPEN);
   return a;
 }
 

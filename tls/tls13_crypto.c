@@ -13,6 +13,7 @@
  * comparison of secret data, a tag's, is constant-time too.
  */
 #include "tls13_crypto.h"
+#include "znet/assert.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -375,6 +376,9 @@ static void aead_run(struct zn__tls13_keys *k, const uint8_t *hdr,
 
 size_t zn__tls13_seal(struct zn__tls13_keys *k, uint8_t *rec,
                       size_t inner_len) {
+  /* §5.3: our sequence number does not wrap (the key is updated long
+   * before, §5.5). */
+  ZN_ASSERT(k->seq != UINT64_MAX);
   size_t body = inner_len + ZN__TLS13_TAG_LEN;
   rec[0] = OPAQUE_TYPE;
   rec[1] = 3;

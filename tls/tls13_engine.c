@@ -81,7 +81,7 @@ static int t13_start(void *state, const struct zn_tls_config *cfg,
     e->srv->sni = -1;
     br_hmac_drbg_init(&e->srv->rng, &zn__tls_sha256_vtable, p->seed,
                       p->seed_len);
-    e->phase = P_WAIT_CH;
+    zn__tls13_enter(e, P_WAIT_CH);
     return ZN_OK;
   }
   e->cli = hs;

@@ -20,6 +20,7 @@
 #include "tls13_crypto.h"
 #include "tls13_msg.h"
 #include "tls_bearssl.h"
+#include "znet/assert.h"
 
 /* Record content types (§5.1). */
 enum {
@@ -312,6 +313,44 @@ bool zn__tls13_resume_take(struct zn_tls_resume *r, const char *name,
                            struct zn__tls13_resume_ticket *out);
 
 /* ---- the record layer (tls13_rec.c) ---- */
+
+/* The edges of the handshake (the phase it may enter from each): a
+ * server from P_WAIT_CH (where every session starts, zeroed, and which a
+ * server's start names again) through an optional P_WAIT_CH2 to
+ * P_WAIT_CFIN; a client from its ClientHello through the server's
+ * flight, or to TLS 1.2's P_TLS12; both to P_OPEN; and from anywhere
+ * but P_CLOSED to it. */
+#define TLS13_TO(p) (1u << (p))
+static inline bool zn__tls13_edge(unsigned from, unsigned to) {
+  static const uint16_t next[] = {
+      [P_WAIT_CH] = TLS13_TO(P_WAIT_CH) | TLS13_TO(P_WAIT_CH2) |
+                    TLS13_TO(P_WAIT_CFIN) | TLS13_TO(P_WAIT_SH),
+      [P_WAIT_CH2] = TLS13_TO(P_WAIT_CFIN),
+      [P_WAIT_CFIN] = TLS13_TO(P_OPEN),
+      [P_WAIT_SH] = TLS13_TO(P_WAIT_SH2) | TLS13_TO(P_WAIT_EE) |
+                    TLS13_TO(P_TLS12),
+      [P_WAIT_SH2] = TLS13_TO(P_WAIT_EE),
+      [P_WAIT_EE] = TLS13_TO(P_WAIT_CERT_CR) | TLS13_TO(P_WAIT_SFIN),
+      [P_WAIT_CERT_CR] = TLS13_TO(P_WAIT_CERT) | TLS13_TO(P_WAIT_CV),
+      [P_WAIT_CERT] = TLS13_TO(P_WAIT_CV),
+      [P_WAIT_CV] = TLS13_TO(P_WAIT_SFIN),
+      [P_WAIT_SFIN] = TLS13_TO(P_OPEN),
+      [P_TLS12] = 0,
+      [P_OPEN] = 0,
+      [P_CLOSED] = 0,
+  };
+  if (from == P_CLOSED)
+    return false;
+  return to == P_CLOSED || (from < P_CLOSED && (next[from] >> to & 1u));
+}
+#undef TLS13_TO
+
+/* Move the session to phase `to`, along an edge of the handshake. */
+static inline void zn__tls13_enter(struct zn__tls13 *e, unsigned to) {
+  ZN_ASSERT(zn__tls13_edge(e->phase, to));
+  e->phase = (uint8_t)to;
+}
+
 
 void zn__tls13_rec_init(struct zn__tls13 *e, const struct zn_tls_config *cfg,
                         uint8_t *ibuf, uint8_t *obuf);

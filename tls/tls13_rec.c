@@ -75,7 +75,7 @@ void zn__tls13_set_max_plain(struct zn__tls13 *e) {
 void zn__tls13_fail_quiet(struct zn__tls13 *e, int code) {
   if (e->phase == P_CLOSED)
     return;
-  e->phase = P_CLOSED;
+  zn__tls13_enter(e, P_CLOSED);
   e->err = code;
   e->app_len = 0;
   e->gather = 0;
@@ -118,6 +118,14 @@ static void next_secret(const struct zn__tls13_suite *s, uint8_t *secret) {
 
 void zn__tls13_seal_out(struct zn__tls13 *e, uint8_t type, size_t len) {
   uint8_t *rec = e->obuf;
+  /* What we seal is a record's plaintext at most (§5.1), fits obuf with
+   * its header, type and tag, and comes before the key's limit (§5.5:
+   * at the limit gathered data, then the KeyUpdate, go under it). */
+  ZN_ASSERT(len <= ZN__TLS13_MAX_PLAIN);
+  ZN_ASSERT(ZN__TLS13_HDR_LEN + len +
+                (e->wr.suite ? 1u + ZN__TLS13_TAG_LEN : 0u) <=
+            e->obuf_len);
+  ZN_ASSERT(e->wr_records <= ZN__TLS13_RECORDS_PER_KEY + 1);
   if (e->wr.suite == NULL) {
     rec[0] = type;
     rec[1] = 3;

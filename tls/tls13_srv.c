@@ -446,7 +446,7 @@ static int send_hello_retry(struct zn__tls13 *e,
   h->hrr_sent = true;
   e->hello_retry = true;
   h->group = group;
-  e->phase = P_WAIT_CH2;
+  zn__tls13_enter(e, P_WAIT_CH2);
   e->early_skip = (ch->seen & ZN__TLS13_SEEN(early_data)) != 0;
   return 0;
 }
@@ -539,7 +539,7 @@ static int full_handshake(struct zn__tls13 *e,
   application_secrets(e);
   zn__tls13_set_read(e, h->c_hs);
   e->early_skip = e->early_skip || (ch->seen & ZN__TLS13_SEEN(early_data));
-  e->phase = P_WAIT_CFIN;
+  zn__tls13_enter(e, P_WAIT_CFIN);
   return 0;
 }
 
@@ -742,7 +742,7 @@ int zn__tls13_srv_handshake_msg(struct zn__tls13 *e, const uint8_t *msg,
     return ZN__TLS13_ALERT_decrypt_error;
   e->suite->hash->update(&h->th.vtable, msg, len);
   zn__tls13_set_read(e, h->c_ap);
-  e->phase = P_OPEN;
+  zn__tls13_enter(e, P_OPEN);
   if (e->cfg->tickets)
     queue_ticket(e);
   return 0;

@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "znet/assert.h"
 #include "znet/config.h"
 
 struct zn_pool;
@@ -113,6 +114,8 @@ static inline void zn_buf_copy_meta(struct zn_buf *dst,
 
 /** Take another reference.  Returns b. */
 static inline struct zn_buf *zn_buf_ref(struct zn_buf *b) {
+  /* Only a held buffer can be shared, and its count must not wrap. */
+  ZN_ASSERT(b->ref > 0 && b->ref < UINT16_MAX);
   b->ref++;
   return b;
 }

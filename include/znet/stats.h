@@ -259,6 +259,7 @@
   X(tcp_flight_wait, CNT, "TCP sends held back: no flight block free")         \
   X(tcp_flight_woken, CNT, "TCP senders woken by a flight block given back")   \
   X(tcp_cc_fallback, CNT, "TCP connections set for BBR run CUBIC: none free")  \
+  X(tcp_recovery_overspent, CNT, "TCP recoveries cut off: a byte sent thrice in one output (a bug)") \
   X(tcp_rtx, CNT, "TCP segments retransmitted")                                \
   X(tcp_fast_rtx, CNT, "TCP fast retransmits")                                 \
   X(tcp_rto, CNT, "TCP retransmission timeouts")                               \

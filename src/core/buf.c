@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/buf_int.h"
+#include "znet/assert.h"
 #include "znet/buf.h"
 #include "znet/err.h"
 
@@ -58,11 +59,15 @@ struct zn_buf *zn_pool_alloc(struct zn_pool *p) { return zn__pool_alloc(p); }
 void zn_buf_free(struct zn_buf *b) {
   if (b == NULL)
     return;
+  /* A free buffer has no reference left to drop: this is a double free. */
+  ZN_ASSERT(b->ref > 0);
   if (b->ref == 0)
-    return; /* double free: ignore rather than corrupt the free list */
+    return; /* (without assertions: ignored rather than corrupt the list) */
   if (--b->ref > 0)
     return;
   struct zn_pool *p = b->pool;
+  /* Free plus in use is the pool's size: one more free one fits. */
+  ZN_ASSERT(p->nfree < p->count);
   b->next = p->free;
   p->free = b;
   p->nfree++;

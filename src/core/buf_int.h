@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "znet/assert.h"
 #include "znet/buf.h"
 
 /* zn_pool_alloc(), which is this. */
@@ -14,6 +15,8 @@ static inline struct zn_buf *zn__pool_alloc(struct zn_pool *p) {
     p->alloc_fail++;
     return NULL;
   }
+  /* The free list holds nfree buffers, none of them referenced. */
+  ZN_ASSERT(p->nfree > 0 && b->ref == 0);
   p->free = b->next;
   p->nfree--;
   if (p->nfree < p->min_free)

@@ -26,8 +26,11 @@
 #include <string.h>
 
 #include "core/stack_int.h"
+#include "znet/assert.h"
 
 static void list_insert(struct zn_timer **head, struct zn_timer *t) {
+  /* A timer is on one list at most: it leaves one before joining one. */
+  ZN_ASSERT(t->pprev == NULL);
   struct zn_timer *first = *head;
   t->next = first;
   *head = t;
@@ -39,6 +42,8 @@ static void list_insert(struct zn_timer **head, struct zn_timer *t) {
 /* (A timer's `next` means nothing once pprev is NULL: list_insert sets
  * it again.) */
 static void list_unlink(struct zn_timer *t) {
+  /* Linked, and where its list says it is. */
+  ZN_ASSERT(t->pprev != NULL && *t->pprev == t);
   if (t->next)
     t->next->pprev = t->pprev;
   *t->pprev = t->next;
@@ -72,6 +77,9 @@ void zn__wheel_find_next(struct zn__wheel *w) {
         w->pending[l] = p;
         w->next = (above | s) << shift;
         w->next_list = &w->slot[l][s];
+        /* A slot holds timers ahead of the current tick (what is due is
+         * on the expired list), so its start is after it too. */
+        ZN_ASSERT(w->next > w->cur);
         return;
       }
     }
@@ -201,6 +209,8 @@ void zn__timers_run(struct zn_stack *st) {
    * due list: they are linked through pprev like any list, and `count`
    * covers them until they are unlinked here or by zn_timer_stop(). */
   while ((t = due) != NULL) {
+    /* What runs is due, and counted among the pending. */
+    ZN_ASSERT(t->expires <= w->cur && w->count > 0);
     list_unlink(t);
     w->count--;
     t->fn(st, t);
@@ -237,6 +247,7 @@ void zn_timer_start_in(struct zn_stack *st, struct zn_timer *t,
  * leaves behind, and why that is enough. */
 void zn_timer_stop(struct zn_stack *st, struct zn_timer *t) {
   if (t->pprev) {
+    ZN_ASSERT(st->wheel.count > 0); /* it is one of those counted */
     list_unlink(t);
     st->wheel.count--;
   }

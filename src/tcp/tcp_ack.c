@@ -495,6 +495,8 @@ static void ack_new_data(struct zn_tcp_conn *c, const struct zn__tcp_seg *s,
   uint32_t ack = s->ack;
   uint32_t data = ack - c->snd_una;
   bool syn_acked = false;
+  /* The acceptance test let through only an ACK of something sent. */
+  ZN_ASSERT(zn__seq_gt(ack, c->snd_una) && zn__seq_leq(ack, c->snd_max));
   if (c->flags & ZN__TCPF_SYN_UNACKED) {
     c->flags &= (uint16_t)~ZN__TCPF_SYN_UNACKED;
     data--;
@@ -521,6 +523,7 @@ static void ack_new_data(struct zn_tcp_conn *c, const struct zn__tcp_seg *s,
    * segment, zn__tcp_deliver, as for a duplicate ACK.) */
   if (c->snd_queued)
     zn__tcp_sndq_ack(c, data);
+  ZN_ASSERT(zn__tcp_send_space_ok(c));
   sack_advance(c);
   sack_check_reneged(c);
   undo_check(c, s);

@@ -247,6 +247,9 @@ static struct zn_buf *ooo_alloc(void *st, size_t len) {
 static void text_out_of_order(struct zn_tcp_conn *c,
                               const struct zn__tcp_seg *s, struct zn_buf *b,
                               bool fin) {
+  /* trim_to_window cut what lay below RCV.NXT; what starts there is in
+   * order: what comes here is beyond it. */
+  ZN_ASSERT(zn__seq_gt(s->seq, c->rcv_nxt));
   unsigned res = zn__tcp_ooo_insert_whole(&c->ooo, b, s->seq, fin,
                                           c->rcv_nxt, zn__tcp_ooo_mem_max(c),
                                           ooo_alloc, c->st);

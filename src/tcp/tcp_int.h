@@ -36,6 +36,7 @@
 #include "tcp/tcp_events.h"
 #include "tcp/tcp_ooo.h"
 #include "tcp/tcp_seq.h"
+#include "znet/assert.h"
 #include "znet/buf.h"
 #include "znet/stack.h"
 #include "znet/tcp.h"
@@ -1037,6 +1038,18 @@ void zn__tcp_rack_recovery_end(struct zn_tcp_conn *c);
 void zn__tcp_rack_reneged(struct zn_tcp_conn *c);
 void zn__tcp_rack_recover(struct zn_tcp_conn *c); /* tcp_ack.c */
 uint32_t zn__tcp_ts_now(const struct zn_tcp_conn *c);
+/* The send sequence space in order (RFC 9293 §3.3.1), for ZN_ASSERT:
+ * SND.UNA =< SND.NXT =< SND.MAX, and nothing sent beyond the send queue
+ * (and the SYN and FIN around it), so that a retransmission finds every
+ * byte of [SND.UNA, SND.MAX) there.  (SND.NXT falls back to SND.UNA at an
+ * RTO and SND.MAX keeps the highest sent.) */
+static inline bool zn__tcp_send_space_ok(const struct zn_tcp_conn *c) {
+  uint32_t end = c->snd_una + ((c->flags & ZN__TCPF_SYN_UNACKED) ? 1u : 0u) +
+                 c->snd_queued + ((c->flags & ZN__TCPF_FIN_QUEUED) ? 1u : 0u);
+  return zn__seq_leq(c->snd_una, c->snd_nxt) &&
+         zn__seq_leq(c->snd_nxt, c->snd_max) && zn__seq_leq(c->snd_max, end);
+}
+
 /* Payload bytes of a full-sized segment: the MSS less our options.  The
  * MSS counts payload with no options (RFC 9293 §3.7.1); every segment of
  * ours carries the timestamp option once agreed.  (Inline: the output

@@ -259,7 +259,19 @@ static void account_sub(struct zn__tcp_ooo *q, const struct zn_buf *b) {
   q->mem -= b->pool->size;
 }
 
+/* Does [seq, seq + len) fit a gap of what is held: no held segment covers
+ * its start, and the next one starts at its end or after? */
+static bool fits_gap(const struct zn__tcp_ooo *q, uint32_t seq,
+                     uint32_t len) {
+  const struct zn_buf *next = find_ceil(q->root, seq);
+  return len > 0 && find_containing(q->root, seq) == NULL &&
+         (next == NULL || zn__seq_geq(cnd(next)->seq, seq + len));
+}
+
 static void hold(struct zn__tcp_ooo *q, struct zn_buf *b, uint32_t seq) {
+  /* Held segments are non-empty and never overlap: the key order is the
+   * byte order. */
+  ZN_ASSERT(fits_gap(q, seq, b->len));
   struct ooo_node *n = nd(b);
   n->left = n->right = NULL;
   n->seq = seq;
@@ -360,17 +372,21 @@ int zn__tcp_ooo_insert(struct zn__tcp_ooo *q, struct zn_buf *b, uint32_t seq,
   return ZN__OOO_QUEUED;
 }
 
+/* The most gaps one segment fills (one insert and one copy each): the
+ * peer chooses the gaps, and the work a segment costs is bounded. */
+#define OOO_WHOLE_GAPS 64
+
 unsigned zn__tcp_ooo_insert_whole(struct zn__tcp_ooo *q, struct zn_buf *b,
                                   uint32_t seq, bool fin, uint32_t rcv_nxt,
                                   uint32_t mem_max, zn__tcp_ooo_alloc_fn alloc,
                                   void *ctx) {
   uint32_t split0 = q->drop_split_bytes;
   unsigned res = 0;
-  for (int i = 0; i < 64; i++) {
+  for (int i = 0; i < OOO_WHOLE_GAPS; i++) {
     if (q->mem + (b ? b->pool->size : 0) > mem_max) {
       res |= ZN__OOO_OVER_MEM;
       zn_buf_free(b);
-      break;
+      return res;
     }
     /* The part beyond the first gap, copied before the insert trims b. */
     struct zn_buf *rest = NULL;
@@ -385,7 +401,7 @@ unsigned zn__tcp_ooo_insert_whole(struct zn__tcp_ooo *q, struct zn_buf *b,
     if (zn__tcp_ooo_insert(q, b, seq, fin && i == 0, rcv_nxt) !=
         ZN__OOO_QUEUED) {
       zn_buf_free(rest);
-      break;
+      return res;
     }
     res |= ZN__OOO_HELD;
     /* What this insert split off is in `rest`, not lost: count only the
@@ -393,8 +409,11 @@ unsigned zn__tcp_ooo_insert_whole(struct zn__tcp_ooo *q, struct zn_buf *b,
     q->drop_split_bytes = split0 + (q->drop_split_bytes - split);
     b = rest;
     if (!b)
-      break;
+      return res;
   }
+  /* Gaps left unfilled at the bound: the copy of what lies beyond them,
+   * already counted in drop_split_bytes by the last insert. */
+  zn_buf_free(b);
   return res;
 }
 

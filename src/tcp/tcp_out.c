@@ -385,6 +385,9 @@ void zn__tcp_sndq_ack(struct zn_tcp_conn *c, uint32_t acked) {
     }
     zn_buf_free(b);
   }
+  /* The queue held every byte snd_queued counted: it ran out only with
+   * the acknowledged bytes. */
+  ZN_ASSERT(acked == 0 || c->sndq.head != NULL);
   zn__tcp_mem_sync(c);
 }
 
@@ -1023,9 +1026,43 @@ uint32_t zn__tcp_pipe(const struct zn_tcp_conn *c) {
   return p > lost ? p - lost : 0;
 }
 
+/* Recovery's bound.  Its loop sends each byte at most twice in one call
+ * (as a hole, once; as what RACK took as lost, once), plus the new ones
+ * and the FIN: with what there is to send when it begins as its budget
+ * and every byte sent spent from it, a loop that overspends has a broken
+ * invariant (a resend that RACK's map or the walk does not take as sent,
+ * so the same bytes come back round after round), not a large window.
+ * That is counted, logged and asserted, and the loop ends; the
+ * connection's next output carries on.  (Out of line and cold: it never
+ * runs.) */
+static __attribute__((noinline, cold)) void
+recovery_overspent(struct zn_tcp_conn *c, uint32_t used, uint64_t budget) {
+  ZN_STAT_INC(c->st, tcp_recovery_overspent);
+  ZN_LOG(c->st, ZN_LOG_ERROR,
+         "tcp: recovery sent more than it had to send (%u bytes with %llu "
+         "left; snd_una %u snd_nxt %u snd_max %u rtx_next %u): a broken "
+         "invariant",
+         used, (unsigned long long)budget, c->snd_una, c->snd_nxt,
+         c->snd_max, c->rtx_next);
+  ZN_ASSERT(used <= budget);
+}
+
+/* Spend used bytes of recovery's *budget: false if they are more than it
+ * holds (recovery_overspent). */
+static bool spend(struct zn_tcp_conn *c, uint64_t *budget, uint32_t used) {
+  if (used > *budget) {
+    recovery_overspent(c, used, *budget);
+    return false;
+  }
+  *budget -= used;
+  return true;
+}
+
 static void output_recovery(struct zn_tcp_conn *c) {
   uint32_t cwnd = c->cc.cwnd;
-  for (int guard = 0; guard < 1000; guard++) {
+  uint64_t budget = 2u * (uint64_t)(c->snd_max - c->snd_una) +
+                    unsent_from(c, c->snd_max) + 1u;
+  for (;;) {
     uint32_t pipe = zn__tcp_pipe(c);
     if ((pipe + c->mss > cwnd && pipe != 0) || zn__tcp_pace_hold(c))
       break;
@@ -1041,14 +1078,15 @@ static void output_recovery(struct zn_tcp_conn *c) {
     uint32_t lseq, llen;
     if (zn__tcp_rack_next_lost(c, &lseq, &llen) &&
         (zn__seq_lt(lseq, c->rtx_next) || !zn__seq_lt(c->rtx_next, hi))) {
-      if (!transmit_at(c, lseq, llen))
+      uint32_t used = transmit_at(c, lseq, llen);
+      if (!used || !spend(c, &budget, used))
         break;
       continue;
     }
     if (zn__seq_lt(c->rtx_next, hi)) {
       uint32_t n = zn__tcp_until_sacked(c, c->rtx_next, hi - c->rtx_next);
       uint32_t used = transmit_at(c, c->rtx_next, n);
-      if (!used)
+      if (!used || !spend(c, &budget, used))
         break;
       c->rtx_next += used;
       if (zn__seq_lt(c->snd_nxt, c->rtx_next))
@@ -1061,7 +1099,7 @@ static void output_recovery(struct zn_tcp_conn *c) {
       c->snd_nxt = c->snd_max;
     uint32_t room = zn__seq_gt(wnd_end, c->snd_nxt) ? wnd_end - c->snd_nxt : 0;
     uint32_t used = room ? transmit_at(c, c->snd_nxt, room) : 0;
-    if (!used)
+    if (!used || !spend(c, &budget, used))
       break;
     c->snd_nxt += used;
   }
@@ -1112,9 +1150,13 @@ static bool cork_holds_frame(struct zn_tcp_conn *c, uint32_t len,
 
 /* New data (and the FIN) within min(cwnd, peer window), under sender SWS
  * avoidance and Nagle; in frames of several segments if the netif
- * segments (TSO). */
+ * segments (TSO).  The loop needs no bound of its own: a round that goes
+ * on moves SND.NXT over at least one byte of what is queued beyond it, or
+ * over the FIN, and nothing in a round queues more, so it ends within
+ * that many rounds whatever the state (past the end of the queue, avail
+ * is 0 and the FIN no longer at SND.NXT). */
 static void output_new_data(struct zn_tcp_conn *c) {
-  for (int guard = 0; guard < 10000; guard++) {
+  for (;;) {
     uint32_t in_flight = c->snd_nxt - c->snd_una;
     /* Limited transmit (RFC 3042): each of the first two duplicate
      * ACKs lets one new segment out beyond cwnd, so a small window
@@ -1154,6 +1196,9 @@ static void output_new_data(struct zn_tcp_conn *c) {
       if (cap > seg)
         len = tso_frame_len(c, avail, room, cap, seg);
     }
+    /* New data stays within min(cwnd, SND.WND) of SND.UNA (RFC 9293
+     * §3.8.6.2.1, RFC 5681 §3.1). */
+    ZN_ASSERT(len <= room);
     uint32_t used = transmit_body(c, c->snd_nxt, len, len);
     if (!used)
       break;
@@ -1222,6 +1267,7 @@ void zn__tcp_output(struct zn_tcp_conn *c) {
   if ((c->flags & ZN__TCPF_IN_RECOVERY) || unsent_from(c, c->snd_nxt) > 0 ||
       ((c->flags & ZN__TCPF_FIN_QUEUED) && c->snd_nxt == c->fin_seq))
     output_send(c);
+  ZN_ASSERT(zn__tcp_send_space_ok(c));
   zn__tcp_rate_check_app_limited(c, unsent_from(c, c->snd_nxt));
   /* Persist: data waits and nothing is in flight to bring an update:
    * the peer's window is shut, or too small for sender SWS avoidance

@@ -101,8 +101,11 @@ ZT_TEST(test_refcount) {
   ZT_CHECK(zn_buf_writable(b));
   zn_buf_free(b);
   ZT_EQ(zn_pool_in_use(&pool), 0);
-  /* A second free of a free buffer must not corrupt the free list. */
+  /* A second free of a free buffer is a bug the assertion reports; past
+   * it (as in a release build) it must not corrupt the free list. */
+  zt_assert_catch();
   zn_buf_free(b);
+  ZT_EQ(zt_asserts, 1);
   ZT_EQ(zn_pool_in_use(&pool), 0);
   struct zn_buf *x = zn_pool_alloc(&pool), *y = zn_pool_alloc(&pool);
   ZT_CHECK(x && y && x != y);

@@ -1107,8 +1107,33 @@ ZT_TEST(test_scale) {
   teardown();
 }
 
+/* A segment across more gaps than one insert fills (OOO_WHOLE_GAPS, 64):
+ * it fills the first 64, and the copy of the rest is freed and counted,
+ * not leaked.  100 one-byte segments held one byte apart, then 200 bytes
+ * over them all. */
+ZT_TEST(test_insert_whole_many_gaps_frees_rest) {
+  setup(300, 2048);
+  struct zn__tcp_ooo q;
+  zn__tcp_ooo_init(&q);
+  uint32_t rcv = 1000;
+  for (uint32_t k = 0; k < 100; k++)
+    ZT_EQ(ins(&q, rcv + 1 + 2 * k, 1, 0, false, rcv), ZN__OOO_QUEUED);
+  struct zn_buf *b = seg(rcv + 1, 200, 0);
+  ZT_REQUIRE(b);
+  unsigned res = zn__tcp_ooo_insert_whole(&q, b, rcv + 1, false, rcv,
+                                          UINT32_MAX, pool_alloc, &pool);
+  ZT_EQ(res, ZN__OOO_HELD);
+  ZT_EQ(q.nbufs, 164);
+  ZT_EQ(zn_pool_in_use(&pool), 164);
+  ZT_EQ(q.drop_split_bytes, 36);
+  ZT_EQ(zn__tcp_ooo_check(&q), 0);
+  zn__tcp_ooo_purge(&q);
+  teardown();
+}
+
 int main(void) {
   ZT_RUN(test_empty);
+  ZT_RUN(test_insert_whole_many_gaps_frees_rest);
   ZT_RUN(test_in_order_after_holes_fill);
   ZT_RUN(test_overlaps);
   ZT_RUN(test_wraparound);
