@@ -23,6 +23,8 @@
 #include <sys/stat.h>
 
 #include "znet.h"
+#include "znet/dns_wire.h"
+#include "znet/wire.h"
 
 static const char *out;
 static unsigned nwritten;
