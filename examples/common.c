@@ -990,10 +990,20 @@ int ex_config(const struct ex_opts *o, struct zn_config *cfg,
   return 0;
 }
 
+/* A failed invariant (ZN_ASSERT) said on stderr, then the program ends
+ * with SIGABRT, rather than the default's bare trap. */
+static void report_assertion(void *ctx, const char *expr, const char *file,
+                             int line) {
+  fprintf(stderr, "%s: znet: assertion failed: %s (%s:%d)\n",
+          (const char *)ctx, expr, file, line);
+  abort();
+}
+
 int ex_stack_new(const struct zn_config *cfg, const char *prog, void **mem,
                  struct zn_stack **st) {
   *mem = NULL;
   *st = NULL;
+  zn_assert_set_handler(report_assertion, (void *)(uintptr_t)prog);
   size_t len = zn_stack_mem_size(cfg);
   if (len == 0) {
     fprintf(stderr, "%s: invalid stack configuration\n", prog);
