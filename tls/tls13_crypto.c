@@ -370,7 +370,6 @@ static void aead_run(struct zn__tls13_keys *k, const uint8_t *hdr,
     k->u.chapol.poly(k->u.chapol.key, nonce, body, len, hdr, ZN__TLS13_HDR_LEN,
                      tag, k->u.chapol.chacha, encrypt);
   }
-  zn_wipe(nonce, sizeof(nonce)); /* the IV, but for the sequence number */
   k->seq++;
 }
 

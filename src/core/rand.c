@@ -79,8 +79,10 @@ void zn__rng_bytes(struct zn__rng *r, void *p, size_t len) {
       n = len;
     memcpy(o, r->block + r->used, n);
     /* Erase what was handed out, so a later memory disclosure cannot
-     * reveal past outputs. */
-    zn_wipe(r->block + r->used, n);
+     * reveal past outputs.  (A plain memset: the block lives on in the
+     * stack, so the store is not a dead one; zn_wipe is for memory at
+     * the end of its life.) */
+    memset(r->block + r->used, 0, n);
     r->used += (uint32_t)n;
     o += n;
     len -= n;

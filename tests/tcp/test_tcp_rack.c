@@ -749,7 +749,7 @@ static void keep_error(void *ctx, int level, const char *line) {
 }
 
 /* Recovery's loop may send what is in flight twice and what is queued
- * once (tcp_out.c output_overspent).  A transmit map broken on purpose
+ * once (tcp_out.c, recovery_overspent).  A transmit map broken on purpose
  * (its ranges start above the hole, so that a resend of the hole is
  * stamped nowhere and RACK hands the same lost range back for ever)
  * would have it resend the hole without end; it stops at the resend
