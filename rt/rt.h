@@ -1,0 +1,171 @@
+/*
+ * libznet-rt: znet's unikernel runtime, the inside of an image.
+ *
+ * A program is compiled against musl's headers and linked with musl's
+ * libc.a, whose system calls are calls of zrt_syscall() (rt/musl/, the
+ * arch layer of musl replaced): no trap, the same libc.a for every
+ * target.  zrt_syscall() looks the number up in the table generated
+ * from rt/syscalls.tab and calls the handler, a typed C function of one
+ * of the modules below, which answers with Linux's semantics and errno
+ * values (a negative errno, as the kernel returns it).
+ *
+ *   start.c    solo5_app_main: memory, TLS, znet's flags, the stack,
+ *              argv/envp/auxv, then musl's __libc_start_main
+ *   sys.c      zrt_syscall, the ENOSYS report
+ *   mem.c      brk, mmap and friends over the tender's memory; the
+ *              runtime's own allocator (zrt_kalloc)
+ *   sched.c    cooperative threads on the one vCPU: clone, futex, sleep,
+ *              the idle loop (switch.S switches stacks)
+ *   fd.c       the descriptor table and the calls every file shares
+ *   vfs.c      paths: the mounts, open/stat/readlink/getdents...
+ *   tarfs.c    the read-only root from the block device (tar.c parses)
+ *   memfs.c    writable in-memory trees (/tmp)
+ *   devfs.c    /dev/null, /dev/zero, /dev/urandom, the console
+ *   pipe.c     pipes, socketpair(AF_UNIX), eventfd
+ *   net.c      the stack and libznet-posix's host: sockets, poll, epoll
+ *   time.c     clocks, sleeps, timerfd, itimers
+ *   signal.c   sigaction, sigprocmask, kill/raise delivered at once
+ *   proc.c     ids, uname, limits, sysinfo, getrandom, cwd, umask
+ *   plat_solo5.c  the platform over the Solo5 ABI (below)
+ *
+ * Memory: the runtime allocates with zrt_kalloc only, never with
+ * malloc (malloc itself calls mmap, which is answered here).
+ *
+ * Threads: one runs at a time, and it runs until it blocks in the
+ * runtime (zrt_io_wait, a futex, a sleep, sched_yield), so the runtime's
+ * own state needs no lock: between two calls of the scheduler nothing
+ * else runs.
+ */
+#ifndef ZN_RT_H
+#define ZN_RT_H
+
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define ZRT_NO_DEADLINE UINT64_MAX
+#define ZRT_PAGE 4096u
+
+/* ---- the platform (plat_solo5.c; host tests supply their own) -------- */
+
+/* Write to the console, all of it. */
+void zrt_plat_console(const char *p, size_t n);
+/* Clocks, ns: monotonic since boot, and wall since the Unix epoch. */
+uint64_t zrt_plat_monotonic(void);
+uint64_t zrt_plat_wall(void);
+/* Sleep until `deadline` (monotonic ns; ZRT_NO_DEADLINE: none) or until
+ * the net device has input; returns whether it may have. */
+bool zrt_plat_idle(uint64_t deadline);
+/* The thread pointer (the fs base on x86_64); 0 or -EINVAL. */
+int zrt_plat_set_tls(uintptr_t tp);
+/* The block device `name` of the manifest: its handle, capacity and
+ * block size (bytes); 0 or -ENODEV. */
+int zrt_plat_block_open(const char *name, uint64_t *handle, uint64_t *capacity,
+                        uint64_t *block_size);
+/* Read one block: off a multiple of the block size, n the block size;
+ * 0 or -EIO. */
+int zrt_plat_block_read(uint64_t handle, uint64_t off, void *buf, size_t n);
+__attribute__((noreturn)) void zrt_plat_exit(int status);
+__attribute__((noreturn)) void zrt_plat_abort(void);
+
+/* ---- the console ------------------------------------------------------- */
+
+/* One line on the console, "znet-rt: " then the format, then a newline.
+ * The formatter is the runtime's own (musl's stdio takes locks and may
+ * allocate): %s %c %d %i %u %ld %lu %lx %x %zu %p %%, with a width for
+ * numbers (%08lx). */
+void zrt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void zrt_vlog(const char *fmt, va_list ap);
+/* zrt_log, then abort the image (exit status 255). */
+__attribute__((noreturn, format(printf, 1, 2))) void zrt_panic(const char *fmt,
+                                                               ...);
+
+/* ---- the runtime's own memory (mem.c) ---------------------------------- */
+
+/* n zeroed bytes for the runtime's structures; NULL when the memory is
+ * spent.  zrt_kfree takes the size it was given. */
+void *zrt_kalloc(size_t n);
+void zrt_kfree(void *p, size_t n);
+
+/* ---- threads (sched.c) ------------------------------------------------- */
+
+/* The running thread's id (the main thread's is the process id, 1). */
+int zrt_thread_id(void);
+/* Block until zrt_io_notify() (a change any I/O waiter may be waiting
+ * for), the deadline (monotonic ns), or a signal.  0 when woken, -ETIMEDOUT
+ * at the deadline, -EINTR for a signal.  The caller tests its condition
+ * again. */
+int zrt_io_wait(uint64_t deadline);
+/* Something changed that a thread in zrt_io_wait may wait for: make them
+ * all runnable (they run after the caller blocks or yields). */
+void zrt_io_notify(void);
+/* sched_yield: run the other runnable threads once, then come back. */
+void zrt_yield(void);
+
+/* The stack's pump, which the scheduler runs when every thread is
+ * blocked (before it sleeps) and at least every ZRT_PUMP_PERIOD while a
+ * thread computes and makes system calls: it polls the stack (frames,
+ * timers) and returns the stack's next deadline.  When the pump has run
+ * and something may have changed it calls zrt_io_notify itself. */
+#define ZRT_PUMP_PERIOD 10000000u /* ns */
+void zrt_sched_set_pump(uint64_t (*pump)(void *ctx), void *ctx);
+/* Called by zrt_syscall on every entry: runs the pump when a period has
+ * gone by without it. */
+void zrt_sched_tick(void);
+
+/* ---- descriptors (fd.c) ------------------------------------------------ */
+
+struct zrt_file;
+
+/* What a kind of open file does.  Every member may be NULL; the calls
+ * then answer as Linux does for a file that cannot (read: -EINVAL,
+ * lseek: -ESPIPE, ioctl: -ENOTTY, ...).  A member never blocks: one that
+ * would returns -EAGAIN and the caller waits (zrt_io_wait) unless the
+ * file is O_NONBLOCK.  Whoever changes what poll would answer calls
+ * zrt_io_notify(). */
+struct zrt_file_ops {
+  const char *name; /* for messages: "pipe", "tarfs", ... */
+  ssize_t (*read)(struct zrt_file *f, void *buf, size_t n);
+  ssize_t (*write)(struct zrt_file *f, const void *buf, size_t n);
+  ssize_t (*pread)(struct zrt_file *f, void *buf, size_t n, off_t off);
+  ssize_t (*pwrite)(struct zrt_file *f, const void *buf, size_t n, off_t off);
+  off_t (*lseek)(struct zrt_file *f, off_t off, int whence);
+  int (*fstat)(struct zrt_file *f, struct stat *st);
+  int (*ftruncate)(struct zrt_file *f, off_t len);
+  /* Linux's struct linux_dirent64 records, from f->pos on. */
+  ssize_t (*getdents64)(struct zrt_file *f, void *buf, size_t n);
+  int (*ioctl)(struct zrt_file *f, unsigned long req, void *arg);
+  /* The events of `events` (POLLIN, POLLOUT, ...) ready now, plus
+   * POLLHUP/POLLERR as they apply. */
+  short (*poll)(struct zrt_file *f, short events);
+  /* The last descriptor of it is closed. */
+  void (*release)(struct zrt_file *f);
+};
+
+struct zrt_file {
+  const struct zrt_file_ops *ops;
+  unsigned refs;  /* descriptors that name it (dup shares it) */
+  int flags;      /* O_ACCMODE bits and the status flags: O_NONBLOCK,
+                     O_APPEND */
+  off_t pos;      /* the file offset, where the kind has one */
+  void *priv;     /* the kind's own */
+};
+
+/* A new open file of `ops` with one reference (zrt_kalloc). */
+struct zrt_file *zrt_file_new(const struct zrt_file_ops *ops, int flags,
+                              void *priv);
+/* The lowest free descriptor >= min, naming f (which it now holds a
+ * reference of); -EMFILE. */
+int zrt_fd_install(struct zrt_file *f, int min, bool cloexec);
+/* The file fd names (borrowed), or NULL (not open, or a socket of the
+ * layer). */
+struct zrt_file *zrt_fd_file(int fd);
+/* Drop a reference: release at the last. */
+void zrt_file_put(struct zrt_file *f);
+
+#endif /* ZN_RT_H */
