@@ -306,7 +306,8 @@ static void put_cmsg(struct msghdr *m, size_t *used, int level, int type,
       (struct cmsghdr *)(void *)((uint8_t *)m->msg_control + *used);
   c->cmsg_level = level;
   c->cmsg_type = type;
-  c->cmsg_len = CMSG_LEN(len);
+  /* size_t in glibc's header, socklen_t in musl's (POSIX's) */
+  c->cmsg_len = (__typeof__(c->cmsg_len))CMSG_LEN(len);
   memcpy(CMSG_DATA(c), data, len);
   *used += need < m->msg_controllen - *used ? need
                                             : m->msg_controllen - *used;
@@ -385,7 +386,7 @@ static ssize_t deliver(struct zn_posix *px, struct px_sock *s,
     v4_cmsgs(s, d, m, &used);
   else
     v6_cmsgs(s, d, m, &used);
-  m->msg_controllen = used;
+  m->msg_controllen = (__typeof__(m->msg_controllen))used;
   ssize_t rc = (flags & MSG_TRUNC) ? (ssize_t)d->len : (ssize_t)got;
   if (!(flags & MSG_PEEK)) {
     s->rxq_head = d->next;

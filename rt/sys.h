@@ -1,5 +1,5 @@
 /*
- * The system call table (rt/gen-syscalls makes it from rt/*.tab) and the
+ * The system call table (rt/gen-syscalls makes it from the rt/<module>.tab files) and the
  * entry musl calls (rt/musl/syscall_arch.h).
  */
 #ifndef ZN_RT_SYS_H
@@ -8,13 +8,18 @@
 /* Numbers below this index the table (x86_64's highest is below). */
 #define ZRT_SYS_COUNT 512
 
+enum zrt_sys_kind {
+  ZRT_SYS_ENOSYS = 0, /* not answered: ENOSYS, and one line on the
+                         console the first time */
+  ZRT_SYS_HANDLER,    /* fn answers */
+  ZRT_SYS_CONSTANT,   /* always `constant` */
+};
+
 struct zrt_sys {
   const char *name; /* as in <sys/syscall.h>, without SYS_ */
-  /* The handler with the six raw arguments, or NULL: then `fixed` is the
-   * answer if it is not 0, else the call is not answered (ENOSYS, and
-   * one line on the console the first time). */
-  long (*fn)(const long *a);
-  long fixed;
+  enum zrt_sys_kind kind;
+  long (*fn)(const long *a); /* with the six raw arguments */
+  long constant;
 };
 
 extern const struct zrt_sys zrt_sys_table[ZRT_SYS_COUNT];

@@ -1,11 +1,10 @@
 /*
- * The Solo5 application ABI as znet uses it, declared for the test double
- * (double.c), which implements it over a Linux TAP device so that
- * netif/solo5.c and the runtime in examples/solo5/ run unchanged in CI,
- * where no Solo5 tender can boot.  The names, types and values are the
- * ABI's (they must be, for the same code to link against the real
- * bindings); the descriptions are ours, of the behaviour the double
- * reproduces.  A real unikernel build takes Solo5's own header instead.
+ * The Solo5 application ABI as znet uses it: libznet-rt (rt/plat_solo5.c)
+ * compiles against it and links with Solo5's bindings (znet-image), and
+ * the test double (tests/solo5/double.c) implements it over a Linux TAP
+ * device so that netif/solo5.c runs unchanged on the host.  The names,
+ * types and values are the ABI's (they must be, for the same code to
+ * link against the real bindings); the descriptions are ours.
  */
 #ifndef SOLO5_H_INCLUDED
 #define SOLO5_H_INCLUDED
@@ -75,5 +74,24 @@ solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf,
  * gets its length.  SOLO5_R_AGAIN if no frame is waiting. */
 solo5_result_t solo5_net_read(solo5_handle_t handle, uint8_t *buf, size_t size,
                               size_t *read_size);
+
+/* Block devices: I/O of one block (block_size bytes) at an offset that
+ * is a multiple of it. */
+typedef uint64_t solo5_off_t;
+
+struct solo5_block_info {
+  solo5_off_t capacity;   /* bytes */
+  solo5_off_t block_size; /* bytes */
+};
+
+solo5_result_t solo5_block_acquire(const char *name, solo5_handle_t *handle,
+                                   struct solo5_block_info *info);
+solo5_result_t solo5_block_write(solo5_handle_t handle, solo5_off_t offset,
+                                 const uint8_t *buf, size_t size);
+solo5_result_t solo5_block_read(solo5_handle_t handle, solo5_off_t offset,
+                                uint8_t *buf, size_t size);
+
+/* The thread pointer (the fs base on x86_64). */
+solo5_result_t solo5_set_tls_base(uintptr_t base);
 
 #endif

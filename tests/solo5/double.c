@@ -1,5 +1,5 @@
 /*
- * A test double of the Solo5 ABI (solo5.h here): a tiny "tender" linked
+ * A test double of the Solo5 ABI (rt/solo5-abi/solo5.h): a tiny "tender" linked
  * into the unikernel itself, implementing the calls znet makes with Linux
  * system calls on a TAP device, so that netif/solo5.c and the runtime in
  * examples/solo5/ run unchanged, and freestanding (-nostdlib -nostdinc:

@@ -1,6 +1,6 @@
 /*
  * netif/solo5.c against a scripted, in-process fake of the Solo5 network
- * ABI (the calls of tests/solo5/solo5.h): frames queued by the test, one
+ * ABI (the calls of rt/solo5-abi/solo5.h): frames queued by the test, one
  * per solo5_net_read(), cut to the reader's buffer as the tenders' read(2)
  * cuts them, SOLO5_R_AGAIN when none is left; solo5_yield() records its
  * deadline and reports the ready set the test chose.  The fake refuses

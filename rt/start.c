@@ -1,0 +1,264 @@
+/*
+ * The image's start (Solo5's bindings call solo5_app_main): memory, the
+ * generator, the command line, and then musl's own start
+ * (__libc_start_main), as a Linux kernel would start the program, with
+ * the image's runtime coming up in between (zrt_start_main) before the
+ * program's main().
+ *
+ * Command line: the tender's words after the image, joined by single
+ * spaces (solo5-spt --net:service=tap0 --block:rootfs=root.tar
+ * redis.spt --ipv4=10.0.0.2/24 -- --port 6379).  They are split as a
+ * shell splits words, without expansions: blanks separate, '...' keeps
+ * everything literally, "..." keeps all but \" and \\, a backslash
+ * outside quotes keeps the next character ("--save ''" passes an empty
+ * word).  Before "--": the runtime's flags (--env NAME=VALUE, --cwd DIR,
+ * --hostname NAME, --tmpfs PATH; zrt_opts below) and znet's (--ipv4,
+ * --gateway, --dhcp, ...; rt/net.c); after it the program's own, with
+ * the program's name as argv[0].
+ *
+ * Memory: Solo5 hands over one region with the initial stack at its
+ * top; the top STACK_RESERVE bytes stay the main thread's stack, the rest
+ * is rt/mem.c's.
+ *
+ * TLS: Solo5's images are linked without their program headers in
+ * memory, and its linker script puts .tdata in a load segment of its
+ * own, so musl cannot find PT_TLS the usual way (through AT_PHDR).  The
+ * runtime makes the one program header musl looks for from the linker
+ * script's symbols (rt/image.lds, made by znet-image from Solo5's).
+ */
+#include <elf.h>
+#include <errno.h>
+#include <getopt.h>
+#include <solo5.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mem.h"
+#include "proc.h"
+#include "random.h"
+#include "rt.h"
+#include "start.h"
+
+#define STACK_RESERVE ((uintptr_t)1 << 20)
+#define MAX_WORDS 1024
+#define MAX_ENV 256
+#define MAX_TMPFS 16
+#define LINE_MAX_BYTES 8192
+
+/* The linker script's (rt/image.lds). */
+extern char _stdata[], _ltdata[], _ltbss[], zrt_tls_align[];
+/* znet-image's: the program's name. */
+extern const char zrt_image_name[];
+
+int main(int argc, char **argv, char **envp);
+int __libc_start_main(int (*)(int, char **, char **), int, char **,
+                      void (*)(void), void (*)(void), void (*)(void));
+
+static struct zrt_opts opts;
+static Elf64_Phdr tls_phdr;
+static uint8_t at_random[16];
+static char line[LINE_MAX_BYTES];
+/* argv, NULL, envp, NULL, auxv pairs, AT_NULL: what a kernel puts on a
+ * new process's stack. */
+static char *vec[MAX_WORDS + 1 + MAX_ENV + 1 + 2 * 8];
+static const char *default_env[] = {
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "HOME=/root", "TERM=dumb", "LANG=C.UTF-8",
+};
+
+const struct zrt_opts *zrt_opts(void) { return &opts; }
+
+/* ---- the command line --------------------------------------------------- */
+
+/* The word at *pp into out (in place: out never passes *pp); false at the
+ * end of the line.  Quotes as the file's comment says. */
+static bool next_word(char **pp, char **out) {
+  char *p = *pp;
+  while (*p == ' ' || *p == '\t' || *p == '\n')
+    p++;
+  if (*p == '\0')
+    return false;
+  char *w = p, *o = p;
+  char quote = 0;
+  for (; *p; p++) {
+    if (quote == '\'') {
+      if (*p == '\'')
+        quote = 0;
+      else
+        *o++ = *p;
+    } else if (quote == '"') {
+      if (*p == '"')
+        quote = 0;
+      else if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+        *o++ = *++p;
+      else
+        *o++ = *p;
+    } else if (*p == '\'' || *p == '"') {
+      quote = *p;
+    } else if (*p == '\\' && p[1]) {
+      *o++ = *++p;
+    } else if (*p == ' ' || *p == '\t' || *p == '\n') {
+      p++;
+      break;
+    } else {
+      *o++ = *p;
+    }
+  }
+  if (quote)
+    zrt_panic("the command line has an unclosed %c", quote);
+  *pp = p;
+  *o = '\0';
+  *out = w;
+  return true;
+}
+
+/* "--NAME=VALUE" or "--NAME VALUE": the value, and how many words it
+ * took (0: not this flag). */
+static int flag_value(char **w, int left, const char *name, char **value) {
+  size_t n = strlen(name);
+  if (strncmp(w[0], name, n) != 0)
+    return 0;
+  if (w[0][n] == '=') {
+    *value = w[0] + n + 1;
+    return 1;
+  }
+  if (w[0][n] != '\0')
+    return 0;
+  if (left < 2)
+    zrt_panic("%s needs a value", name);
+  *value = w[1];
+  return 2;
+}
+
+/* The runtime's own flags out of the words before "--"; the rest stay,
+ * in order.  Returns the words left. */
+static int take_runtime_flags(char **w, int n) {
+  int out = 0, i = 0;
+  while (i < n) {
+    if (strcmp(w[i], "--") == 0) {
+      while (i < n)
+        w[out++] = w[i++];
+      break;
+    }
+    char *v;
+    int k;
+    if ((k = flag_value(&w[i], n - i, "--env", &v))) {
+      if (!strchr(v, '=') || v[0] == '=')
+        zrt_panic("--env %s: want NAME=VALUE", v);
+      if (opts.nenv == MAX_ENV)
+        zrt_panic("more than %d --env", MAX_ENV);
+      opts.env[opts.nenv++] = v;
+    } else if ((k = flag_value(&w[i], n - i, "--cwd", &v))) {
+      opts.cwd = v;
+    } else if ((k = flag_value(&w[i], n - i, "--hostname", &v))) {
+      opts.hostname = v;
+    } else if ((k = flag_value(&w[i], n - i, "--tmpfs", &v))) {
+      if (opts.ntmpfs == MAX_TMPFS)
+        zrt_panic("more than %d --tmpfs", MAX_TMPFS);
+      opts.tmpfs[opts.ntmpfs++] = v;
+    } else {
+      w[out++] = w[i++];
+      continue;
+    }
+    i += k;
+  }
+  return out;
+}
+
+/* An --env NAME replaces the default of that NAME. */
+static bool env_given(const char *def) {
+  size_t n = (size_t)(strchr(def, '=') - def) + 1;
+  for (int i = 0; i < opts.nenv; i++)
+    if (strncmp(opts.env[i], def, n) == 0)
+      return true;
+  return false;
+}
+
+/* argv[0] the program's name, then the words; returns argc. */
+static int split_line(const char *cmdline) {
+  size_t len = strlen(cmdline);
+  if (len >= sizeof(line))
+    zrt_panic("the command line is longer than %zu bytes", sizeof(line) - 1);
+  memcpy(line, cmdline, len + 1);
+  int argc = 0;
+  vec[argc++] = (char *)(uintptr_t)zrt_image_name;
+  char *p = line, *w;
+  while (next_word(&p, &w)) {
+    if (argc == MAX_WORDS)
+      zrt_panic("more than %d words on the command line", MAX_WORDS - 1);
+    vec[argc++] = w;
+  }
+  return 1 + take_runtime_flags(vec + 1, argc - 1);
+}
+
+/* After argv: NULL, the environment, NULL, the auxiliary vector. */
+static void build_env_aux(int argc) {
+  int i = argc;
+  vec[i++] = NULL;
+  for (size_t d = 0; d < sizeof(default_env) / sizeof(default_env[0]); d++)
+    if (!env_given(default_env[d]))
+      vec[i++] = (char *)(uintptr_t)default_env[d];
+  for (int e = 0; e < opts.nenv; e++)
+    vec[i++] = opts.env[e];
+  vec[i++] = NULL;
+  const uintptr_t aux[][2] = {
+      {AT_PHDR, (uintptr_t)&tls_phdr}, {AT_PHENT, sizeof(Elf64_Phdr)},
+      {AT_PHNUM, 1},                   {AT_PAGESZ, ZRT_PAGE},
+      {AT_RANDOM, (uintptr_t)at_random}, {AT_SECURE, 0},
+      {AT_EXECFN, (uintptr_t)zrt_image_name}, {AT_NULL, 0},
+  };
+  for (size_t a = 0; a < sizeof(aux) / sizeof(aux[0]); a++) {
+    vec[i++] = (char *)aux[a][0];
+    vec[i++] = (char *)aux[a][1];
+  }
+}
+
+static void make_tls_phdr(void) {
+  tls_phdr.p_type = PT_TLS;
+  tls_phdr.p_flags = PF_R;
+  tls_phdr.p_vaddr = tls_phdr.p_paddr = (uintptr_t)_stdata;
+  tls_phdr.p_filesz = (uintptr_t)_ltdata;
+  tls_phdr.p_memsz = (uintptr_t)_ltdata + (uintptr_t)_ltbss;
+  tls_phdr.p_align = (uintptr_t)zrt_tls_align;
+}
+
+/* ---- the program -------------------------------------------------------- */
+
+/* Called by musl's __libc_start_main with the C library ready (TLS,
+ * the environment, constructors run): the runtime's modules, then the
+ * program's main with its own words. */
+static int zrt_start_main(int argc, char **argv, char **envp) {
+  zrt_fd_init_console();
+  zrt_sched_init();
+  zrt_start_files(&opts);
+  int first = zrt_net_start(argc, argv);
+  if (opts.cwd && zrt_chdir_path(opts.cwd) != 0)
+    zrt_log("--cwd %s: no such directory; staying in /", opts.cwd);
+  static char *pargv[MAX_WORDS + 1];
+  int pargc = 0;
+  pargv[pargc++] = argv[0];
+  for (int i = first; i < argc; i++)
+    pargv[pargc++] = argv[i];
+  pargv[pargc] = NULL;
+  /* The program's getopt starts afresh: the runtime's parse used it. */
+  optind = 1;
+  optreset = 1;
+  return main(pargc, pargv, envp);
+}
+
+int solo5_app_main(const struct solo5_start_info *si) {
+  uintptr_t top = si->heap_start + si->heap_size;
+  if (si->heap_size < 2 * STACK_RESERVE)
+    zrt_panic("%zu bytes of memory: give the tender more (--mem)",
+              (size_t)si->heap_size);
+  zrt_mem_init(si->heap_start, top - STACK_RESERVE);
+  opts.stack_size = STACK_RESERVE;
+  zrt_random_init(opts.seed);
+  zrt_random(at_random, sizeof(at_random));
+  make_tls_phdr();
+  int argc = split_line(si->cmdline ? si->cmdline : "");
+  build_env_aux(argc);
+  zrt_proc_init(opts.hostname, opts.stack_size);
+  return __libc_start_main(zrt_start_main, argc, vec, 0, 0, 0);
+}

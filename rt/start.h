@@ -1,0 +1,32 @@
+/* What rt/start.c hands the other modules at start, and what it calls. */
+#ifndef ZN_RT_START_H
+#define ZN_RT_START_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The runtime's own flags (the words before "--"; rt/start.c). */
+struct zrt_opts {
+  char *env[256];    /* --env NAME=VALUE */
+  int nenv;
+  char *tmpfs[16];   /* --tmpfs PATH: more writable trees than /tmp */
+  int ntmpfs;
+  const char *cwd;   /* --cwd DIR */
+  const char *hostname; /* --hostname NAME */
+  size_t stack_size; /* the main thread's stack */
+  uint8_t seed[32];  /* for the stack's generator */
+};
+
+const struct zrt_opts *zrt_opts(void);
+
+/* What start-up calls, in this order, after the C library is ready. */
+void zrt_fd_init_console(void);        /* rt/devfs.c: 0, 1, 2 */
+void zrt_sched_init(void);             /* rt/sched.c: the main thread */
+void zrt_start_files(const struct zrt_opts *o); /* rt/vfs.c: mounts */
+/* rt/net.c: znet's flags (argv up to "--"), the stack and the socket
+ * layer; the index of the program's first word. */
+int zrt_net_start(int argc, char **argv);
+/* rt/vfs.c: chdir(path); 0 or -errno. */
+int zrt_chdir_path(const char *path);
+
+#endif
