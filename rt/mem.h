@@ -31,4 +31,8 @@ void zrt_mem_stats(struct zrt_mem_stats *out);
  * copy.  0 or -errno. */
 long zrt_file_mmap_copy(int fd, void *dst, size_t len, off_t off);
 
+/* The memory not handed out (examples/solo5/platform.c asks, by this
+ * name, examples/solo5/rt.h). */
+size_t zn_rt_heap_left(void);
+
 #endif /* ZN_RT_MEM_H */

@@ -24,6 +24,8 @@
 #include "rt.h"
 #include "sys_gen.h"
 #include "znet/hash.h"
+#include "znet/log.h"
+#include "znet/loop.h"
 #include "znet/wipe.h"
 
 #define RDRAND_RETRIES 10
@@ -162,3 +164,19 @@ long zrt_sys_getrandom(void *buf, size_t n, unsigned flags) {
   zrt_random(buf, n);
   return (long)n;
 }
+
+/* znet/loop.h's host helpers, for the stack and examples/common.c. */
+int zn_host_seed(uint8_t seed[32]) {
+  zrt_random(seed, 32);
+  return 0;
+}
+
+uint64_t zn_host_now(void) { return zrt_plat_monotonic(); }
+
+void zn_host_log(void *ctx, int level, const char *line) {
+  (void)ctx;
+  zrt_log("[%s] %s", zn_log_level_name(level), line);
+}
+
+/* examples/solo5/platform.c's questions (examples/solo5/rt.h). */
+const char *zn_rt_entropy_source(void) { return g.source; }

@@ -1,0 +1,566 @@
+/*
+ * The network of an image: znet's stack on the Solo5 net device
+ * "service", libznet-posix over it, and the socket calls, poll, select
+ * and epoll answered by the layer.
+ *
+ * Start (zrt_net_start): znet's flags, the words before "--" (those of
+ * every znet program: --ipv4, --gateway, --ipv6, --slaac, --dhcp,
+ * --tcp-*, ...; examples/common.c parses them), build the stack; wait for
+ * IPv6's duplicate address detection and a DHCP lease as znet-run does;
+ * print "znet-rt: ADDR mac MAC on service"; build the layer.  Without an
+ * address flag the stack still runs (loopback, 127.0.0.1 and ::1 if
+ * IPv6 is on) and the console says the image has no address.
+ *
+ * The layer's host: descriptor numbers from the runtime's table
+ * (rt/fd.c: a socket's number is never a file's); the clock is the
+ * platform's; a wait is the scheduler's (zrt_io_wait): the layer's own
+ * sockets are polled by the layer, every other descriptor of a poll,
+ * select or epoll (pipes, eventfds, files, timerfds) by its file's poll;
+ * the scheduler's pump polls the stack whenever every thread is blocked
+ * and every ZRT_PUMP_PERIOD while one computes, and the layer's wake
+ * makes the waiting threads look again.
+ *
+ * Epoll: an epoll instance is the layer's (for its sockets) and the
+ * runtime's (kepoll here, for every other descriptor), as on Linux under
+ * znet-run the kernel's epoll is beside the layer's.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include "../examples/common.h"
+#include "net.h"
+#include "start.h"
+#include "rt.h"
+#include "sys_gen.h"
+#include "znet/posix.h"
+
+#define NET_PROG "znet-rt"
+#define NET_DAD_WAIT ZN_SEC(5)
+#define NET_DHCP_WAIT ZN_SEC(30)
+/* Descriptors below this can be sockets (FD_SETSIZE: select sees all). */
+#define NET_MAX_FD 1024
+/* kepoll registrations of non-socket descriptors, all instances. */
+#define KEPOLL_ITEMS 1024
+/* A sendfile from a file to a socket moves this much a round. */
+#define SENDFILE_CHUNK 65536
+
+struct kitem {
+  int epfd, fd;           /* -1: free */
+  uint32_t events;        /* as registered (EPOLLIN, EPOLLET, ...) */
+  uint64_t data;
+  uint32_t last;          /* what was last reported (EPOLLET) */
+  bool disabled;          /* EPOLLONESHOT fired */
+};
+
+static struct {
+  struct ex_host h;
+  struct zn_posix *px;
+  bool up;
+  bool drained;
+  struct kitem kitems[KEPOLL_ITEMS];
+} g;
+
+struct zn_posix *zrt_net_layer(void) { return g.px; }
+
+/* ---- the layer's host ---------------------------------------------------- */
+
+static uint64_t h_now(void *ctx) {
+  (void)ctx;
+  return zrt_plat_monotonic();
+}
+
+static int h_reserve(void *ctx) {
+  (void)ctx;
+  return zrt_fd_reserve_socket(-1, 0);
+}
+
+static void h_release(void *ctx, int fd) {
+  (void)ctx;
+  zrt_fd_release_socket(fd);
+}
+
+static int h_dup(void *ctx, int oldfd, int newfd, int min, int flags) {
+  (void)ctx;
+  (void)oldfd;
+  int fd = zrt_fd_reserve_socket(newfd, min);
+  if (fd >= 0)
+    zrt_fd_set_cloexec(fd, (flags & O_CLOEXEC) != 0);
+  return fd;
+}
+
+static short kepoll_ready(int epfd);
+
+/* revents of the foreign descriptors: the runtime's files, and the
+ * kepoll side of an epoll instance (readable when one of its
+ * descriptors is ready). */
+static int poll_foreign(struct pollfd *kfds, unsigned n) {
+  int ready = 0;
+  for (unsigned i = 0; i < n; i++) {
+    short ev = (short)(kfds[i].events | POLLERR | POLLHUP);
+    short r = zn_posix_owns(g.px, kfds[i].fd) ? kepoll_ready(kfds[i].fd)
+                                               : zrt_fd_poll(kfds[i].fd, ev);
+    kfds[i].revents = (short)(r & (ev | POLLNVAL));
+    if (kfds[i].revents)
+      ready++;
+  }
+  return ready;
+}
+
+static int h_wait(void *ctx, struct pollfd *kfds, unsigned n, uint64_t deadline,
+                  const sigset_t *sigmask) {
+  (void)ctx;
+  (void)sigmask;
+  int ready = poll_foreign(kfds, n);
+  if (ready)
+    return ready;
+  int rc = zrt_io_wait(deadline);
+  if (rc == -EINTR)
+    return zrt_signal_restartable() ? -ZN_POSIX_ERESTART : -EINTR;
+  return poll_foreign(kfds, n);
+}
+
+static void h_wake(void *ctx) {
+  (void)ctx;
+  zrt_io_notify();
+}
+
+/* ---- kepoll: the epoll of the runtime's own descriptors ---------------- */
+
+static int h_kepoll_create(void *ctx, int flags) {
+  (void)ctx;
+  int fd = zrt_fd_reserve_socket(-1, 0);
+  if (fd >= 0)
+    zrt_fd_set_cloexec(fd, (flags & EPOLL_CLOEXEC) != 0);
+  return fd;
+}
+
+static struct kitem *kitem_find(int epfd, int fd) {
+  for (size_t i = 0; i < KEPOLL_ITEMS; i++)
+    if (g.kitems[i].epfd == epfd && g.kitems[i].fd == fd)
+      return &g.kitems[i];
+  return NULL;
+}
+
+static int h_kepoll_ctl(void *ctx, int epfd, int op, int fd,
+                        struct epoll_event *ev) {
+  (void)ctx;
+  if (zrt_fd_poll(fd, 0) & POLLNVAL)
+    return -EBADF;
+  struct kitem *it = kitem_find(epfd, fd);
+  switch (op) {
+  case EPOLL_CTL_ADD:
+    if (it)
+      return -EEXIST;
+    it = kitem_find(-1, -1);
+    if (!it)
+      return -ENOSPC;
+    *it = (struct kitem){.epfd = epfd, .fd = fd, .events = ev->events,
+                         .data = ev->data.u64};
+    zrt_io_notify();
+    return 0;
+  case EPOLL_CTL_MOD:
+    if (!it)
+      return -ENOENT;
+    it->events = ev->events;
+    it->data = ev->data.u64;
+    it->last = 0;
+    it->disabled = false;
+    zrt_io_notify();
+    return 0;
+  case EPOLL_CTL_DEL:
+    if (!it)
+      return -ENOENT;
+    it->epfd = it->fd = -1;
+    return 0;
+  default:
+    return -EINVAL;
+  }
+}
+
+/* What item `it` reports now, 0 if nothing (level: while ready; edge:
+ * when it became ready since the last report). */
+static uint32_t kitem_events(struct kitem *it) {
+  if (it->disabled)
+    return 0;
+  short want = (short)(it->events & (EPOLLIN | EPOLLOUT | EPOLLPRI |
+                                     EPOLLRDHUP));
+  uint32_t r = (uint32_t)(unsigned short)zrt_fd_poll(it->fd, want);
+  r &= it->events | EPOLLERR | EPOLLHUP;
+  if (r & (uint32_t)(unsigned short)POLLNVAL) {
+    it->epfd = it->fd = -1; /* closed: as Linux drops it */
+    return 0;
+  }
+  if (it->events & EPOLLET) {
+    uint32_t fresh = r & ~it->last;
+    it->last = r;
+    return fresh ? r : 0;
+  }
+  return r;
+}
+
+static short kepoll_ready(int epfd) {
+  for (size_t i = 0; i < KEPOLL_ITEMS; i++) {
+    struct kitem *it = &g.kitems[i];
+    if (it->epfd != epfd || it->disabled)
+      continue;
+    short want = (short)(it->events & (EPOLLIN | EPOLLOUT | EPOLLPRI));
+    short r = zrt_fd_poll(it->fd, want);
+    if (r & (want | POLLERR | POLLHUP))
+      return POLLIN;
+  }
+  return 0;
+}
+
+static int h_kepoll_wait(void *ctx, int epfd, struct epoll_event *evs,
+                         int max) {
+  (void)ctx;
+  int n = 0;
+  for (size_t i = 0; i < KEPOLL_ITEMS && n < max; i++) {
+    struct kitem *it = &g.kitems[i];
+    if (it->epfd != epfd)
+      continue;
+    uint32_t r = kitem_events(it);
+    if (!r)
+      continue;
+    evs[n].events = r;
+    evs[n].data.u64 = it->data;
+    n++;
+    if (it->events & EPOLLONESHOT)
+      it->disabled = true;
+  }
+  return n;
+}
+
+/* A descriptor closed: drop its registrations, and an epoll instance's
+ * own. */
+void zrt_net_fd_closed(int fd) {
+  for (size_t i = 0; i < KEPOLL_ITEMS; i++)
+    if (g.kitems[i].fd == fd || g.kitems[i].epfd == fd)
+      g.kitems[i].epfd = g.kitems[i].fd = -1;
+}
+
+/* ---- start and exit -------------------------------------------------------- */
+
+static uint64_t pump(void *ctx) {
+  (void)ctx;
+  zn_posix_drive(g.px);
+  return zn_stack_next_deadline(g.h.st);
+}
+
+static void print_banner(void) {
+  char ip[ZN_IPV4_STRLEN + 8], mac[ZN_MAC_STRLEN], where[4300];
+  ex_describe_netif(&g.h, where, sizeof(where));
+  zrt_log("%s mac %s on %s", ex_ipv4_text(&g.h.o, ip, sizeof(ip)),
+          zn_mac_format(zn_stack_mac(g.h.st), mac), where);
+  ex_ipv6_report(&g.h);
+}
+
+static int open_layer(void) {
+  struct zn_posix_cfg cfg;
+  zn_posix_cfg_default(&cfg, &g.h.cfg);
+  cfg.max_fd = NET_MAX_FD;
+  size_t len = zn_posix_mem_size(&cfg);
+  void *mem = len ? zrt_kalloc(len) : NULL;
+  struct zn_posix_host host = {
+      .now = h_now,
+      .fd_reserve = h_reserve,
+      .fd_release = h_release,
+      .fd_dup = h_dup,
+      .wait = h_wait,
+      .wake = h_wake,
+      .kepoll_create = h_kepoll_create,
+      .kepoll_ctl = h_kepoll_ctl,
+      .kepoll_wait = h_kepoll_wait,
+  };
+  if (!mem || zn_posix_init(g.h.st, &cfg, &host, mem, len, &g.px) != ZN_OK) {
+    zrt_log("cannot build the socket layer (%zu bytes)", len);
+    return -1;
+  }
+  return 0;
+}
+
+int zrt_net_start(int argc, char **argv) {
+  for (size_t i = 0; i < KEPOLL_ITEMS; i++)
+    g.kitems[i].epfd = g.kitems[i].fd = -1;
+  struct ex_prog prog = {
+      .name = NET_PROG,
+      .synopsis = "[ZNET-OPTIONS] [-- PROGRAM-ARGUMENTS]",
+      .summary = "a program in a znet unikernel (libznet-rt)"};
+  ex_opts_default(&g.h.o);
+  int first = ex_parse(&g.h.o, argc, argv, &prog);
+  bool addressed = g.h.o.ipv4 || g.h.o.nipv6 || g.h.o.slaac || g.h.o.dhcp;
+  g.h.keep_signals = true;
+  if (ex_open(&g.h, NET_PROG) != 0)
+    zrt_panic("no network: the stack could not start");
+  zn_stack_poll(g.h.st, zrt_plat_monotonic());
+  if (g.h.o.nipv6 || g.h.o.slaac)
+    ex_ipv6_wait_ready(&g.h, NET_DAD_WAIT);
+  if (g.h.o.dhcp && !ex_dhcp4_wait_bound(&g.h, NET_DHCP_WAIT))
+    zrt_log("no DHCP lease yet; going on");
+  if (addressed)
+    print_banner();
+  else
+    zrt_log("no address (--ipv4, --ipv6, --slaac or --dhcp): loopback only");
+  if (open_layer() != 0)
+    zrt_panic("no network: the socket layer could not start");
+  zrt_sched_set_pump(pump, NULL);
+  g.up = true;
+  return first;
+}
+
+void zrt_exit_hooks(int status) {
+  (void)status;
+  if (g.px && !g.drained) {
+    g.drained = true;
+    zn_posix_drain(g.px);
+  }
+}
+
+/* ---- the socket calls -------------------------------------------------- */
+
+long zrt_sys_socket(int domain, int type, int protocol) {
+  if (domain == AF_UNIX || domain == AF_LOCAL)
+    return -EAFNOSUPPORT; /* socketpair works; named ones do not */
+  return zn_posix_socket(g.px, domain, type, protocol);
+}
+
+long zrt_sys_bind(int fd, const struct sockaddr *sa, socklen_t len) {
+  return zn_posix_bind(g.px, fd, sa, len);
+}
+
+long zrt_sys_listen(int fd, int backlog) {
+  return zn_posix_listen(g.px, fd, backlog);
+}
+
+long zrt_sys_accept(int fd, struct sockaddr *sa, socklen_t *len) {
+  return zn_posix_accept4(g.px, fd, sa, len, 0);
+}
+
+long zrt_sys_accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags) {
+  return zn_posix_accept4(g.px, fd, sa, len, flags);
+}
+
+long zrt_sys_connect(int fd, const struct sockaddr *sa, socklen_t len) {
+  return zn_posix_connect(g.px, fd, sa, len);
+}
+
+long zrt_sys_sendto(int fd, const void *buf, size_t len, int flags,
+                    const struct sockaddr *sa, socklen_t salen) {
+  long rc = zn_posix_sendto(g.px, fd, buf, len, flags, sa, salen);
+  return zrt_net_sigpipe(rc, flags);
+}
+
+long zrt_sys_recvfrom(int fd, void *buf, size_t len, int flags,
+                      struct sockaddr *sa, socklen_t *salen) {
+  return zn_posix_recvfrom(g.px, fd, buf, len, flags, sa, salen);
+}
+
+long zrt_sys_sendmsg(int fd, const struct msghdr *msg, int flags) {
+  return zrt_net_sigpipe(zn_posix_sendmsg(g.px, fd, msg, flags), flags);
+}
+
+long zrt_sys_recvmsg(int fd, struct msghdr *msg, int flags) {
+  return zn_posix_recvmsg(g.px, fd, msg, flags);
+}
+
+long zrt_sys_sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags) {
+  return zrt_net_sigpipe(zn_posix_sendmmsg(g.px, fd, v, n, flags), flags);
+}
+
+long zrt_sys_recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags,
+                      struct timespec *timeout) {
+  return zn_posix_recvmmsg(g.px, fd, v, n, flags, timeout);
+}
+
+long zrt_sys_shutdown(int fd, int how) {
+  return zn_posix_shutdown(g.px, fd, how);
+}
+
+long zrt_sys_getsockname(int fd, struct sockaddr *sa, socklen_t *len) {
+  return zn_posix_getsockname(g.px, fd, sa, len);
+}
+
+long zrt_sys_getpeername(int fd, struct sockaddr *sa, socklen_t *len) {
+  return zn_posix_getpeername(g.px, fd, sa, len);
+}
+
+long zrt_sys_getsockopt(int fd, int level, int name, void *val,
+                        socklen_t *len) {
+  return zn_posix_getsockopt(g.px, fd, level, name, val, len);
+}
+
+long zrt_sys_setsockopt(int fd, int level, int name, const void *val,
+                        socklen_t len) {
+  return zn_posix_setsockopt(g.px, fd, level, name, val, len);
+}
+
+/* ---- waiting on many descriptors ---------------------------------------- */
+
+static struct timespec *ms_timeout(int ms, struct timespec *ts) {
+  if (ms < 0)
+    return NULL;
+  ts->tv_sec = ms / 1000;
+  ts->tv_nsec = (long)(ms % 1000) * 1000000L;
+  return ts;
+}
+
+long zrt_sys_poll(struct pollfd *fds, unsigned long n, int timeout_ms) {
+  struct timespec ts;
+  return zn_posix_ppoll(g.px, fds, n, ms_timeout(timeout_ms, &ts), NULL);
+}
+
+long zrt_sys_ppoll(struct pollfd *fds, unsigned long n,
+                   const struct timespec *timeout, const sigset_t *mask) {
+  return zn_posix_ppoll(g.px, fds, n, timeout, mask);
+}
+
+long zrt_sys_select(int nfds, fd_set *r, fd_set *w, fd_set *e,
+                    struct timeval *tv) {
+  struct timespec ts, *t = NULL;
+  if (tv) {
+    if (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000)
+      return -EINVAL;
+    ts.tv_sec = tv->tv_sec;
+    ts.tv_nsec = tv->tv_usec * 1000;
+    t = &ts;
+  }
+  return zn_posix_pselect(g.px, nfds, r, w, e, t, NULL);
+}
+
+/* pselect6's last argument: the mask and its size. */
+struct pselect_mask {
+  const sigset_t *set;
+  size_t size;
+};
+
+long zrt_sys_pselect6(int nfds, fd_set *r, fd_set *w, fd_set *e,
+                      const struct timespec *timeout, const void *sig) {
+  const struct pselect_mask *m = sig;
+  return zn_posix_pselect(g.px, nfds, r, w, e, timeout, m ? m->set : NULL);
+}
+
+long zrt_sys_epoll_create(int size) {
+  return size <= 0 ? -EINVAL : zn_posix_epoll_create1(g.px, 0);
+}
+
+long zrt_sys_epoll_create1(int flags) {
+  return zn_posix_epoll_create1(g.px, flags);
+}
+
+long zrt_sys_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev) {
+  return zn_posix_epoll_ctl(g.px, epfd, op, fd, ev);
+}
+
+long zrt_sys_epoll_wait(int epfd, struct epoll_event *evs, int max,
+                        int timeout_ms) {
+  return zn_posix_epoll_pwait(g.px, epfd, evs, max, timeout_ms, NULL);
+}
+
+long zrt_sys_epoll_pwait(int epfd, struct epoll_event *evs, int max,
+                         int timeout_ms, const sigset_t *mask) {
+  return zn_posix_epoll_pwait(g.px, epfd, evs, max, timeout_ms, mask);
+}
+
+/* ---- what the descriptor table hands over for sockets ------------------- */
+
+long zrt_net_readv(int fd, const struct iovec *iov, int n) {
+  return zn_posix_readv(g.px, fd, iov, n);
+}
+
+long zrt_net_writev(int fd, const struct iovec *iov, int n) {
+  return zrt_net_sigpipe(zn_posix_writev(g.px, fd, iov, n), 0);
+}
+
+long zrt_net_close(int fd) {
+  zrt_net_fd_closed(fd);
+  return zn_posix_close(g.px, fd);
+}
+
+long zrt_net_dup(int oldfd, int newfd, int flags) {
+  return zn_posix_dup3(g.px, oldfd, newfd, flags);
+}
+
+void zrt_net_forget(int fd) {
+  if (g.px && zn_posix_owns(g.px, fd))
+    zn_posix_forget(g.px, fd);
+}
+
+long zrt_net_fcntl(int fd, int cmd, long arg) {
+  return zn_posix_fcntl(g.px, fd, cmd, arg);
+}
+
+long zrt_net_ioctl(int fd, unsigned long req, void *arg) {
+  return zn_posix_ioctl(g.px, fd, req, arg);
+}
+
+long zrt_net_fstat(int fd, struct stat *st) {
+  (void)fd;
+  memset(st, 0, sizeof(*st));
+  st->st_mode = S_IFSOCK | 0777;
+  st->st_blksize = 4096;
+  return 0;
+}
+
+/* EPIPE from a send raises SIGPIPE unless MSG_NOSIGNAL, as on Linux. */
+long zrt_net_sigpipe(long rc, int flags) {
+  if (rc == -EPIPE && !(flags & MSG_NOSIGNAL))
+    zrt_signal_raise(SIGPIPE);
+  return rc;
+}
+
+/* n bytes of the file fd at `at`, without moving its offset. */
+static long file_read_at(int fd, void *buf, size_t n, off_t at) {
+  struct zrt_file *f = zrt_fd_file(fd);
+  if (!f)
+    return -EBADF;
+  if (!f->ops->pread || (f->flags & O_ACCMODE) == O_WRONLY)
+    return -EINVAL;
+  return f->ops->pread(f, buf, n, at);
+}
+
+/* sendfile(2) to a socket: the file's bytes from *off (or its offset,
+ * which moves), a chunk at a time through the layer; blocks as the
+ * socket does, and stops early when it would not. */
+long zrt_net_sendfile(int out_fd, int in_fd, off_t *off, size_t count) {
+  struct zrt_file *in = zrt_fd_file(in_fd);
+  if (!in)
+    return -EBADF;
+  off_t at = off ? *off : in->pos;
+  char *chunk = zrt_kalloc(SENDFILE_CHUNK);
+  if (!chunk)
+    return -ENOMEM;
+  size_t done = 0;
+  long rc = 0;
+  while (done < count) {
+    size_t want = count - done < SENDFILE_CHUNK ? count - done : SENDFILE_CHUNK;
+    long got = file_read_at(in_fd, chunk, want, at + (off_t)done);
+    if (got <= 0) {
+      rc = got;
+      break;
+    }
+    struct iovec iov = {chunk, (size_t)got};
+    long put = zrt_net_writev(out_fd, &iov, 1);
+    if (put < 0) {
+      rc = put;
+      break;
+    }
+    done += (size_t)put;
+    if (put < got)
+      break;
+  }
+  zrt_kfree(chunk, SENDFILE_CHUNK);
+  if (off)
+    *off = at + (off_t)done;
+  else
+    in->pos = at + (off_t)done;
+  return done ? (long)done : rc;
+}
