@@ -50,20 +50,14 @@ T=$E2E_TMP
 
 # ---- 1. Solo5, in the build directory ------------------------------------
 
+. "$here/solo5-build.sh"
 s5=$BUILD/solo5
 name=$(basename "$archive" .tar.gz)
-tree=$s5/$name
-if [ "$(cat "$s5/stamp" 2>/dev/null)" = "$archive" ] &&
-  [ -x "$tree/tenders/spt/solo5-spt" ]; then
-  ok "Solo5 $name, built before in $s5"
-elif rm -rf "$s5" && mkdir -p "$s5" && tar xzf "$archive" -C "$s5" &&
-  (cd "$tree" && ./configure.sh && timeout 600 make -j"$(nproc)") \
-    >"$s5/build.log" 2>&1 && [ -x "$tree/tenders/spt/solo5-spt" ]; then
-  echo "$archive" >"$s5/stamp"
-  ok "Solo5 $name built in $s5"
+if tree=$(solo5_build "$archive" "$s5" "$T/solo5-build.log"); then
+  ok "Solo5 $name, built in $s5"
 else
   not_ok "Solo5 $name built in $s5"
-  tail -20 "$s5/build.log" 2>/dev/null | diag
+  tail -20 "$T/solo5-build.log" 2>/dev/null | diag
   finish
   exit 1
 fi
