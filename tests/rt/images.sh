@@ -1,0 +1,111 @@
+#!/bin/bash
+# libznet-rt's images, booted for real: programs built by znet-cc, made
+# images by znet-image, run under solo5-spt, and held against Linux.
+#
+#   images.sh SOURCE_ROOT BUILD_ROOT SHARED_DIR
+#
+#  1. Solo5 from SHARED_DIR/solo5 built in BUILD_ROOT/solo5
+#     (tests/solo5/solo5-build.sh); skipped without the archive, failed
+#     without it under ZN_SHARED_REQUIRED.
+#  2. tests/rt/progs/syscalls.c built by BUILD_ROOT/rt/znet-cc, run on
+#     Linux over tests/rt/root and an empty directory, and as an spt
+#     image over a tar of tests/rt/root and its /tmp: the two outputs must
+#     be equal line for line (the same calls, answered by Linux and by
+#     the runtime).
+#
+# Needs root, /dev/net/tun, tar, and the runtime in the build (-Drt).
+# Output is TAP.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../e2e/lib.sh"
+
+ROOT=${1:-}
+BUILD=${2:-}
+SHARED=${3:-}
+[ -n "$ROOT" ] && [ -d "$ROOT/rt" ] && [ -n "$BUILD" ] && [ -n "$SHARED" ] ||
+  { echo "usage: $0 SOURCE_ROOT BUILD_ROOT SHARED_DIR" >&2; exit 2; }
+ROOT=$(cd "$ROOT" && pwd)
+BUILD=$(cd "$BUILD" && pwd)
+ZCC=$BUILD/rt/znet-cc
+ZIMG=$BUILD/rt/znet-image
+
+[ "$(uname -m)" = x86_64 ] || skip_all "libznet-rt is x86_64"
+[ -x "$ZCC" ] || skip_all "the build has no libznet-rt (-Drt=enabled)"
+need_shared "$SHARED/solo5"
+archive=$(find "$SHARED/solo5" -maxdepth 1 -name 'solo5-*.tar.gz' | sort | tail -1)
+need_shared "${archive:-$SHARED/solo5/solo5-*.tar.gz}"
+need_netns
+need_cmd gcc make tar timeout
+pkg-config --exists libseccomp 2>/dev/null ||
+  skip_all "needs libseccomp (Debian package libseccomp-dev) for solo5-spt"
+trap e2e_cleanup EXIT
+e2e_tmpdir
+T=$E2E_TMP
+
+. "$ROOT/tests/solo5/solo5-build.sh"
+if tree=$(solo5_build "$archive" "$BUILD/solo5" "$T/solo5-build.log"); then
+  ok "Solo5 $(basename "$tree") in $BUILD/solo5"
+else
+  not_ok "Solo5 built in $BUILD/solo5"
+  tail -20 "$T/solo5-build.log" | diag
+  finish
+  exit 1
+fi
+export PATH=$tree/toolchain/bin:$tree/tenders/spt:$tree/elftool:$PATH
+
+if setup_netns; then
+  ok "network namespace $E2E_NS with $E2E_TAP"
+else
+  not_ok "create network namespace with $E2E_TAP"
+  finish
+  exit 1
+fi
+
+# boot_spt IMAGE ROOTTAR OUT ARGS...: the image under solo5-spt on the
+# TAP with ROOTTAR as its root, bounded to 60 s, in the foreground.
+boot_spt() {
+  local img=$1 rootfs=$2 out=$3
+  shift 3
+  ip netns exec "$E2E_NS" timeout --foreground 60 solo5-spt \
+    "--net:service=$E2E_TAP" "--block:rootfs=$rootfs" "$img" "$@" \
+    >"$out" 2>&1
+}
+
+# The program's own lines: without Solo5's banner and the runtime's.
+program_lines() {
+  grep -v -e '^Solo5: ' -e '^znet-rt: ' -e '^            |' -e '^  __|' \
+    -e '^\\__ \\' -e '^____/' "$1"
+}
+
+# ---- syscalls.c: Linux against the image -------------------------------
+
+prog=$T/syscalls
+if "$ZCC" -O2 -Wall -o "$prog" "$ROOT/tests/rt/progs/syscalls.c" -lpthread \
+  >"$T/cc.log" 2>&1; then
+  ok "syscalls.c built by znet-cc"
+else
+  not_ok "syscalls.c built by znet-cc"
+  diag <"$T/cc.log"
+fi
+mkdir -p "$T/linux-tmp"
+"$prog" "$ROOT/tests/rt/root" "$T/linux-tmp" >"$T/linux.out" 2>&1
+check "syscalls on Linux ran to its end" grep -q '^== done$' "$T/linux.out"
+tar cf "$T/root.tar" -C "$ROOT/tests/rt/root" .
+if "$ZIMG" --target spt -o "$T/syscalls.spt" "$prog" >"$T/img.log" 2>&1; then
+  ok "syscalls.spt made by znet-image"
+else
+  not_ok "syscalls.spt made by znet-image"
+  diag <"$T/img.log"
+fi
+boot_spt "$T/syscalls.spt" "$T/root.tar" "$T/spt.raw" -- / /tmp
+program_lines "$T/spt.raw" >"$T/spt.out"
+check "syscalls.spt ran to its end" grep -q '^== done$' "$T/spt.out"
+if diff "$T/linux.out" "$T/spt.out" >"$T/diff" 2>&1; then
+  ok "syscalls: the image answered as Linux did ($(grep -c ': ' "$T/linux.out") calls)"
+else
+  not_ok "syscalls: the image answered as Linux did"
+  diag <"$T/diff"
+  grep '^znet-rt: ' "$T/spt.raw" | head -20 | diag
+fi
+
+finish
