@@ -1,0 +1,2 @@
+#include "zt.h"
+int main(void) { return zt_done(); }
