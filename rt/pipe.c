@@ -37,6 +37,7 @@ struct ring {
   size_t head; /* the oldest byte */
   size_t len;  /* bytes held */
   unsigned readers, writers;
+  unsigned holders; /* the files that point at it */
   bool dgram;
   uint64_t ino;
 };
@@ -76,12 +77,17 @@ static struct ring *ring_new(bool dgram) {
   return r;
 }
 
-static void ring_unref(struct ring *r) {
-  zrt_io_notify();
-  if (r->readers > 0 || r->writers > 0)
+static void ring_free(struct ring *r) {
+  if (!r)
     return;
   zrt_kfree(r->buf, r->cap);
   zrt_kfree(r, sizeof(*r));
+}
+
+static void ring_unref(struct ring *r) {
+  zrt_io_notify();
+  if (--r->holders == 0)
+    ring_free(r);
 }
 
 /* A position in a vector of buffers. */
@@ -330,13 +336,14 @@ long zrt_sys_pipe2(int *fds, int flags) {
   struct zrt_file *wr = zrt_file_new(&pipe_ops, O_WRONLY | nb, r);
   r->readers = rd ? 1 : 0;
   r->writers = wr ? 1 : 0;
+  r->holders = r->readers + r->writers;
   if (!rd || !wr) {
     if (rd)
       zrt_file_put(rd);
     if (wr)
       zrt_file_put(wr);
     if (!rd && !wr)
-      ring_unref(r);
+      ring_free(r);
     return -ENFILE;
   }
   return install_pair(rd, wr, fds, (flags & ZRT_O_CLOEXEC) != 0);
@@ -456,6 +463,8 @@ static struct zrt_file *sp_end_new(struct ring *rx, struct ring *tx, int nb) {
   e->tx = tx;
   rx->readers++;
   tx->writers++;
+  rx->holders++;
+  tx->holders++;
   return f;
 }
 
@@ -465,13 +474,12 @@ static long sp_make(bool dgram, int nb, bool cloexec, int *sv) {
   struct zrt_file *ea = b ? sp_end_new(b, a, nb) : NULL;
   struct zrt_file *eb = ea ? sp_end_new(a, b, nb) : NULL;
   if (!eb) {
-    if (ea)
-      zrt_file_put(ea); /* frees what it holds of a and b */
-    else if (b) {
-      ring_unref(b);
-      ring_unref(a);
-    } else if (a)
-      ring_unref(a);
+    if (ea) {
+      zrt_file_put(ea); /* frees a and b with it */
+    } else {
+      ring_free(a);
+      ring_free(b);
+    }
     return -ENOMEM;
   }
   return install_pair(ea, eb, sv, cloexec);
