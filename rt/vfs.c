@@ -299,7 +299,7 @@ static void set_last(struct walk *w, struct zrt_vnode *dir, const char *name,
  * stays the answer (a magic link to no directory, at the end). */
 static int through_link(struct cursor *c, struct zrt_vnode *next, bool last,
                         struct zrt_vnode **cur) {
-  if (is_link(next)) {
+  if (!is_magic(next)) {
     int r = splice_link(c, next, cur);
     return r < 0 ? r : 1;
   }
@@ -486,6 +486,8 @@ long zrt_sys_openat(int dirfd, const char *path, int flags, mode_t mode) {
     created = true;
   } else if (flags & ZRT_O_PATH) {
     return open_path_only(&w, flags);
+  } else if (is_magic(w.node)) {
+    /* /proc/self/fd/N of a file that is no directory: a dup, below */
   } else if ((r = open_check(w.node, flags)) < 0) {
     return r;
   }
