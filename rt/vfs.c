@@ -173,6 +173,8 @@ static struct zrt_file *vnode_file(struct zrt_vnode *v,
 enum last_type { LAST_NORM, LAST_DOT, LAST_DOTDOT, LAST_ROOT };
 
 #define W_FOLLOW 1u /* follow a symlink (or magic link) at the end */
+#define W_PARENT 2u /* never follow the end, even with a slash after it
+                       (unlink, rmdir, rename: Linux looks up the parent) */
 
 struct walk {
   struct zrt_vnode *dir;  /* the directory of the last component */
@@ -339,7 +341,8 @@ static int walk_loop(struct cursor *c, struct zrt_vnode *cur, unsigned flags,
       set_last(w, cur, c->buf + s, n, type, c->pos < c->len);
     if (r < 0)
       return last && r == -ENOENT ? 0 : r;
-    bool follow = !last || (flags & W_FOLLOW) || w->slash;
+    bool follow = !last || (!(flags & W_PARENT) &&
+                            ((flags & W_FOLLOW) || w->slash));
     if (follow && (is_link(next) || is_magic(next))) {
       r = through_link(c, next, last, &cur);
       if (r < 0)
@@ -377,7 +380,7 @@ static int walk(int dirfd, const char *path, unsigned flags, struct walk *w) {
   }
   int r = walk_loop(&c, cur, flags, w);
   if (r == 0 && w->node && w->slash && !is_dir(w->node) &&
-      !is_magic(w->node))
+      !is_magic(w->node) && !(flags & W_PARENT))
     return -ENOTDIR;
   return r;
 }
@@ -744,33 +747,49 @@ static bool is_mount_root(const struct zrt_vnode *v) {
   return v->mnt->root == v;
 }
 
+/* unlink, rmdir, rename: Linux checks the last component's kind, then
+ * that the mount is writable, then looks the name up. */
+static int writable_parent(const struct walk *w) {
+  return w->dir->mnt->readonly || !w->dir->ops->unlink ? -EROFS : 0;
+}
+
 static long remove_dir(int dirfd, const char *path) {
   struct walk w;
-  int r = walk_node(dirfd, path, 0, &w);
+  int r = walk(dirfd, path, W_PARENT, &w);
   if (r < 0)
     return r;
   if (w.type == LAST_DOT)
     return -EINVAL;
   if (w.type == LAST_DOTDOT)
     return -ENOTEMPTY;
+  if (w.type == LAST_ROOT)
+    return -EBUSY;
+  if ((r = writable_parent(&w)) < 0)
+    return r;
+  if (!w.node)
+    return -ENOENT;
   if (!is_dir(w.node))
     return -ENOTDIR;
-  if (w.type == LAST_ROOT || is_mount_root(w.node))
+  if (is_mount_root(w.node))
     return -EBUSY;
-  if (!w.dir->ops->rmdir)
-    return -EROFS;
   return w.dir->ops->rmdir(w.dir, w.last, w.lastlen, w.node);
 }
 
 static long remove_file(int dirfd, const char *path) {
   struct walk w;
-  int r = walk_node(dirfd, path, 0, &w);
+  int r = walk(dirfd, path, W_PARENT, &w);
   if (r < 0)
     return r;
-  if (w.type != LAST_NORM || is_dir(w.node))
+  if (w.type != LAST_NORM)
     return -EISDIR;
-  if (!w.dir->ops->unlink)
-    return w.node->mnt->readonly ? -EROFS : -EPERM;
+  if ((r = writable_parent(&w)) < 0)
+    return r;
+  if (!w.node)
+    return -ENOENT;
+  if (is_dir(w.node))
+    return -EISDIR;
+  if (w.slash)
+    return -ENOTDIR;
   return w.dir->ops->unlink(w.dir, w.last, w.lastlen, w.node);
 }
 
@@ -793,14 +812,18 @@ static int rename_check(const struct walk *o, const struct walk *n,
     return -EBUSY;
   if (o->dir->mnt != n->dir->mnt)
     return -EXDEV;
-  if (n->slash && !is_dir(o->node))
+  if (o->dir->mnt->readonly || !o->dir->ops->rename)
+    return -EROFS;
+  if (!o->node)
+    return -ENOENT;
+  if ((flags & ZRT_RENAME_NOREPLACE) && n->node)
+    return -EEXIST;
+  if ((flags & ZRT_RENAME_EXCHANGE) && !n->node)
+    return -ENOENT;
+  if ((o->slash || n->slash) && !is_dir(o->node))
     return -ENOTDIR;
   if (is_mount_root(o->node) || (n->node && is_mount_root(n->node)))
     return -EBUSY;
-  if ((flags & ZRT_RENAME_NOREPLACE) && n->node)
-    return -EEXIST;
-  if (!o->dir->ops->rename)
-    return -EROFS;
   return 0;
 }
 
@@ -815,10 +838,10 @@ long zrt_sys_renameat2(int olddirfd, const char *oldpath, int newdirfd,
   if (flags & ZRT_RENAME_WHITEOUT)
     return -EINVAL;
   struct walk o, n;
-  int r = walk_node(olddirfd, oldpath, 0, &o);
+  int r = walk(olddirfd, oldpath, W_PARENT, &o);
   if (r < 0)
     return r;
-  r = walk(newdirfd, newpath, 0, &n);
+  r = walk(newdirfd, newpath, W_PARENT, &n);
   if (r < 0)
     return r;
   r = rename_check(&o, &n, flags);
