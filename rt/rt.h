@@ -45,6 +45,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -167,5 +168,85 @@ int zrt_fd_install(struct zrt_file *f, int min, bool cloexec);
 struct zrt_file *zrt_fd_file(int fd);
 /* Drop a reference: release at the last. */
 void zrt_file_put(struct zrt_file *f);
+
+/* ---- descriptors shared with the network (fd.c, net.c) ---------------- */
+
+/* The table has ZRT_FD_MAX descriptors (FD_SETSIZE; RLIMIT_NOFILE). */
+#define ZRT_FD_MAX 1024
+
+/* A descriptor for a socket of libznet-posix, which net.c keeps: with
+ * `exact`, the number `fd` itself (-EBADF out of range, -EBUSY if taken),
+ * else the lowest free one >= fd (-EMFILE).  fd.c then routes every
+ * generic call on it to the zrt_net_* functions below. */
+int zrt_fd_reserve_socket(int fd, bool exact, bool cloexec);
+/* Give a reserved socket descriptor back (net.c undoing a failed
+ * socket()/accept(); close() releases its descriptor itself). */
+void zrt_fd_release_socket(int fd);
+bool zrt_fd_is_socket(int fd);
+/* A file's readiness for poll/select/epoll: the events of `events`
+ * ready, POLLHUP/POLLERR as they apply; POLLNVAL if fd names no file
+ * (a socket is net.c's own: POLLNVAL here). */
+short zrt_fd_poll(int fd, short events);
+
+/* What net.c answers for a socket descriptor when fd.c's handlers are
+ * called on it (negative errno as the handlers return).  fd.c checks
+ * the descriptor is a socket and handles FD_CLOEXEC, F_DUPFD*, lseek
+ * (-ESPIPE), pread/pwrite (-ESPIPE), fstat (S_IFSOCK), fsync (-EINVAL)
+ * itself; read and write come as one-element vectors. */
+long zrt_net_readv(int fd, const struct iovec *iov, int iovcnt);
+long zrt_net_writev(int fd, const struct iovec *iov, int iovcnt);
+/* The descriptor is closed (its number is free when this returns); the
+ * socket goes when its last descriptor does. */
+long zrt_net_close(int fd);
+/* newfd (reserved by fd.c) now names oldfd's socket too. */
+long zrt_net_dup(int oldfd, int newfd);
+/* F_GETFL, F_SETFL (O_NONBLOCK), F_GETLK/F_SETLK/F_SETLKW and any
+ * command fd.c does not know. */
+long zrt_net_fcntl(int fd, int cmd, long arg);
+/* Every request but FIOCLEX/FIONCLEX (FIONBIO, FIONREAD, SIOC*...). */
+long zrt_net_ioctl(int fd, unsigned long req, void *arg);
+
+/* socketpair(AF_UNIX) descriptors are files (pipe.c), not sockets of the
+ * layer: net.c's send/recv/sendto/recvfrom/sendmsg/recvmsg/shutdown call
+ * these when !zrt_fd_is_socket(fd).  flags: MSG_DONTWAIT, MSG_NOSIGNAL,
+ * MSG_PEEK (recv), MSG_WAITALL (recv, stream); the others -EOPNOTSUPP.
+ * -ENOTSOCK for any other file, -EBADF if fd names none. */
+long zrt_file_sendv(int fd, const struct iovec *iov, int iovcnt, int flags);
+long zrt_file_recvv(int fd, const struct iovec *iov, int iovcnt, int flags);
+long zrt_file_shutdown(int fd, int how);
+
+/* mmap of a file (mem.c): fill dst with len bytes of fd's file from
+ * offset off (zeroes past its end), the MAP_PRIVATE copy; len or -EBADF,
+ * -EACCES (not open for reading), -ENODEV (a pipe, a socket, a
+ * directory: nothing to map).  A writable MAP_SHARED mapping of a file
+ * is mem.c's -ENODEV: files are never written back from memory. */
+long zrt_file_mmap_copy(int fd, void *dst, size_t len, off_t off);
+
+/* ---- start-up of the files (start.c calls these, in this order) ------- */
+
+/* Descriptors 0, 1, 2 on the console: 0 reads end-of-file, 1 and 2
+ * write with zrt_plat_console. */
+void zrt_fd_init_console(void);
+/* /etc/NAME served read-only with `text` (copied) when the root archive
+ * has no such file: hosts, resolv.conf, passwd, group, ... */
+void zrt_vfs_set_etc(const char *name, const char *text);
+/* Mount the tar archive of block device `blockdev` at /, then memfs at
+ * /tmp, devfs at /dev and the small /proc.  0, or -errno after a
+ * zrt_log line naming what was wrong (no such device, unreadable); the
+ * image then has an empty root with /tmp, /dev and /proc. */
+int zrt_vfs_mount_root(const char *blockdev);
+/* A writable in-memory tree at `path` (made if missing), bounded by
+ * `budget` bytes (0: a quarter of zrt_kalloc_avail() now). */
+int zrt_vfs_mount_memfs(const char *path, size_t budget);
+
+/* ---- what the files use from other modules ---------------------------- */
+
+/* n random bytes (/dev/urandom, /dev/random): start.c. */
+void zrt_random(void *buf, size_t n);
+/* Deliver sig to the process now (SIGPIPE on a broken pipe): signal.c. */
+void zrt_signal_raise(int sig);
+/* The bytes zrt_kalloc could still give (memfs's default budget, tarfs's
+ * block cache): mem.c. */
+size_t zrt_kalloc_avail(void);
 
 #endif /* ZN_RT_H */

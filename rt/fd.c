@@ -1,0 +1,789 @@
+/*
+ * The descriptor table and the calls every descriptor shares (read,
+ * write and their vectors and offsets, lseek, close, dup*, fcntl, ioctl,
+ * fstat, ftruncate, fsync, getdents64, sendfile, flock).
+ *
+ * A descriptor is a slot of a fixed table of ZRT_FD_MAX: free, a file
+ * (struct zrt_file, shared by dup), or a socket of libznet-posix that
+ * net.c keeps (only its number lives here: every generic call on it goes
+ * to net.c's zrt_net_*).  Each slot has its close-on-exec bit.
+ *
+ * Blocking: a file's op never blocks; it answers -EAGAIN and the handler
+ * waits in zrt_io_wait and tries again unless the file is O_NONBLOCK.
+ * While a handler may wait it holds a reference on the file, so a close
+ * by another thread does not free it under the waiter.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include "files_int.h"
+#include "rt.h"
+#include "sys_gen.h"
+
+#define IOV_MAX_LINUX 1024
+#define RW_MAX 0x7ffff000L   /* Linux's MAX_RW_COUNT */
+#define SENDFILE_CHUNK 65536u
+
+enum slot_kind { SLOT_FREE, SLOT_FILE, SLOT_SOCKET };
+
+struct slot {
+  struct zrt_file *file; /* SLOT_FILE */
+  unsigned char kind;    /* enum slot_kind */
+  bool cloexec;
+};
+
+static struct slot fds[ZRT_FD_MAX];
+
+/* ---- files and slots ----------------------------------------------------- */
+
+struct zrt_file *zrt_file_new(const struct zrt_file_ops *ops, int flags,
+                              void *priv) {
+  struct zrt_file *f = zrt_kalloc(sizeof(*f));
+  if (!f)
+    return NULL;
+  f->ops = ops;
+  f->refs = 1;
+  f->flags = flags;
+  f->pos = 0;
+  f->priv = priv;
+  return f;
+}
+
+void zrt_file_put(struct zrt_file *f) {
+  if (--f->refs > 0)
+    return;
+  if (f->ops->release)
+    f->ops->release(f);
+  zrt_kfree(f, sizeof(*f));
+}
+
+static bool fd_valid(int fd) { return fd >= 0 && fd < ZRT_FD_MAX; }
+
+static int lowest_free(int min) {
+  for (int fd = min; fd < ZRT_FD_MAX; fd++)
+    if (fds[fd].kind == SLOT_FREE)
+      return fd;
+  return -EMFILE;
+}
+
+static void slot_set_file(int fd, struct zrt_file *f, bool cloexec) {
+  fds[fd].kind = SLOT_FILE;
+  fds[fd].file = f;
+  fds[fd].cloexec = cloexec;
+}
+
+int zrt_fd_install(struct zrt_file *f, int min, bool cloexec) {
+  if (min < 0 || min >= ZRT_FD_MAX)
+    return -EINVAL;
+  int fd = lowest_free(min);
+  if (fd < 0)
+    return fd;
+  f->refs++;
+  slot_set_file(fd, f, cloexec);
+  return fd;
+}
+
+struct zrt_file *zrt_fd_file(int fd) {
+  if (!fd_valid(fd) || fds[fd].kind != SLOT_FILE)
+    return NULL;
+  return fds[fd].file;
+}
+
+struct zrt_file *zrt_fd_get(int fd) {
+  struct zrt_file *f = zrt_fd_file(fd);
+  if (f)
+    f->refs++;
+  return f;
+}
+
+int zrt_fd_reserve_socket(int fd, bool exact, bool cloexec) {
+  if (!fd_valid(fd))
+    return exact ? -EBADF : -EINVAL;
+  if (exact && fds[fd].kind != SLOT_FREE)
+    return -EBUSY;
+  int n = exact ? fd : lowest_free(fd);
+  if (n < 0)
+    return n;
+  fds[n].kind = SLOT_SOCKET;
+  fds[n].file = NULL;
+  fds[n].cloexec = cloexec;
+  return n;
+}
+
+void zrt_fd_release_socket(int fd) {
+  if (zrt_fd_is_socket(fd))
+    fds[fd].kind = SLOT_FREE;
+}
+
+bool zrt_fd_is_socket(int fd) {
+  return fd_valid(fd) && fds[fd].kind == SLOT_SOCKET;
+}
+
+long zrt_fd_close(int fd) {
+  if (!fd_valid(fd) || fds[fd].kind == SLOT_FREE)
+    return -EBADF;
+  if (fds[fd].kind == SLOT_SOCKET) {
+    fds[fd].kind = SLOT_FREE;
+    return zrt_net_close(fd);
+  }
+  struct zrt_file *f = fds[fd].file;
+  fds[fd].kind = SLOT_FREE;
+  fds[fd].file = NULL;
+  zrt_file_put(f);
+  return 0;
+}
+
+/* ---- helpers of the kinds of files --------------------------------------- */
+
+bool zrt_file_wait_again(struct zrt_file *f, long *r) {
+  if (*r != -EAGAIN || (f->flags & O_NONBLOCK))
+    return false;
+  if (zrt_io_wait(ZRT_NO_DEADLINE) == -EINTR) {
+    *r = -EINTR;
+    return false;
+  }
+  return true;
+}
+
+off_t zrt_file_lseek_sized(struct zrt_file *f, off_t off, int whence,
+                           uint64_t size) {
+  int64_t base;
+  switch (whence) {
+  case SEEK_SET:
+    base = 0;
+    break;
+  case SEEK_CUR:
+    base = f->pos;
+    break;
+  case SEEK_END:
+    base = (int64_t)size;
+    break;
+  case ZRT_SEEK_DATA: /* no holes: data wherever there are bytes */
+  case ZRT_SEEK_HOLE:
+    if (off < 0 || (uint64_t)off >= size)
+      return -ENXIO;
+    f->pos = whence == ZRT_SEEK_DATA ? off : (off_t)size;
+    return f->pos;
+  default:
+    return -EINVAL;
+  }
+  if ((off > 0 && base > INT64_MAX - off) || base + off < 0)
+    return -EINVAL;
+  f->pos = base + off;
+  return f->pos;
+}
+
+bool zrt_dirent_put(void *buf, size_t n, size_t *used,
+                    const struct zrt_dirent *e, uint64_t next) {
+  size_t reclen = (ZRT_DIRENT64_HEAD + e->len + 1 + 7) & ~(size_t)7;
+  if (reclen > n - *used)
+    return false;
+  unsigned char *p = (unsigned char *)buf + *used;
+  uint16_t rl = (uint16_t)reclen;
+  int64_t off = (int64_t)next;
+  memset(p, 0, reclen);
+  memcpy(p, &e->ino, 8);
+  memcpy(p + 8, &off, 8);
+  memcpy(p + 16, &rl, 2);
+  p[18] = e->type;
+  memcpy(p + ZRT_DIRENT64_HEAD, e->name, e->len);
+  *used += reclen;
+  return true;
+}
+
+/* ---- read and write ------------------------------------------------------ */
+
+static bool readable(const struct zrt_file *f) {
+  int acc = f->flags & O_ACCMODE;
+  return !(f->flags & ZRT_O_PATH) && (acc == O_RDONLY || acc == O_RDWR);
+}
+
+static bool writable(const struct zrt_file *f) {
+  int acc = f->flags & O_ACCMODE;
+  return !(f->flags & ZRT_O_PATH) && (acc == O_WRONLY || acc == O_RDWR);
+}
+
+static long file_read(struct zrt_file *f, void *buf, size_t n) {
+  if (!readable(f))
+    return -EBADF;
+  if (!f->ops->read)
+    return -EINVAL;
+  if (n > RW_MAX)
+    n = RW_MAX;
+  long r;
+  do
+    r = f->ops->read(f, buf, n);
+  while (zrt_file_wait_again(f, &r));
+  return r;
+}
+
+/* A blocking write takes everything (a pipe's reader drains it); what was
+ * written before an error or a wait that failed is the answer. */
+static long file_write(struct zrt_file *f, const void *buf, size_t n) {
+  if (!writable(f))
+    return -EBADF;
+  if (!f->ops->write)
+    return -EINVAL;
+  if (n > RW_MAX)
+    n = RW_MAX;
+  size_t done = 0;
+  for (;;) {
+    long r = f->ops->write(f, (const char *)buf + done, n - done);
+    if (r > 0) {
+      done += (size_t)r;
+      if (done == n || (f->flags & O_NONBLOCK))
+        return (long)done;
+      continue;
+    }
+    if (r == 0 && n > 0) /* an op that can take nothing: no loop */
+      return (long)done;
+    if (zrt_file_wait_again(f, &r))
+      continue;
+    return done > 0 ? (long)done : r;
+  }
+}
+
+static long one_vec(int fd, void *buf, size_t n, bool out) {
+  struct iovec v = {buf, n};
+  return out ? zrt_net_writev(fd, &v, 1) : zrt_net_readv(fd, &v, 1);
+}
+
+long zrt_sys_read(int fd, void *buf, size_t n) {
+  if (zrt_fd_is_socket(fd))
+    return one_vec(fd, buf, n, false);
+  struct zrt_file *f = zrt_fd_get(fd);
+  if (!f)
+    return -EBADF;
+  long r = file_read(f, buf, n);
+  zrt_file_put(f);
+  return r;
+}
+
+long zrt_sys_write(int fd, const void *buf, size_t n) {
+  if (zrt_fd_is_socket(fd))
+    return one_vec(fd, (void *)(uintptr_t)buf, n, true);
+  struct zrt_file *f = zrt_fd_get(fd);
+  if (!f)
+    return -EBADF;
+  long r = file_write(f, buf, n);
+  zrt_file_put(f);
+  return r;
+}
+
+/* The vector's total, clamped to what Linux moves at once; -EINVAL for a
+ * bad count or a length that overflows. */
+static long iov_total(const struct iovec *iov, int cnt) {
+  if (cnt < 0 || cnt > IOV_MAX_LINUX)
+    return -EINVAL;
+  if (cnt > 0 && !iov)
+    return -EFAULT;
+  size_t total = 0;
+  for (int i = 0; i < cnt; i++) {
+    if (iov[i].iov_len > (size_t)INT64_MAX - total)
+      return -EINVAL;
+    total += iov[i].iov_len;
+  }
+  return total > (size_t)RW_MAX ? RW_MAX : (long)total;
+}
+
+/* Vectors over a file at its offset: the first piece may block, the rest
+ * take what is there.  Up to ZRT_PIPE_BUF bytes are gathered into one write
+ * so that a pipe gets them in one piece. */
+static long file_readv(struct zrt_file *f, const struct iovec *iov, int cnt) {
+  long total = 0;
+  for (int i = 0; i < cnt; i++) {
+    if (iov[i].iov_len == 0)
+      continue;
+    long r = total == 0 ? file_read(f, iov[i].iov_base, iov[i].iov_len)
+                        : f->ops->read(f, iov[i].iov_base, iov[i].iov_len);
+    if (r < 0)
+      return total > 0 ? total : r;
+    total += r;
+    if ((size_t)r < iov[i].iov_len)
+      break;
+  }
+  return total;
+}
+
+static long gather_write(struct zrt_file *f, const struct iovec *iov, int cnt,
+                         size_t total) {
+  char buf[ZRT_PIPE_BUF];
+  size_t at = 0;
+  for (int i = 0; i < cnt; i++) {
+    memcpy(buf + at, iov[i].iov_base, iov[i].iov_len);
+    at += iov[i].iov_len;
+  }
+  return file_write(f, buf, total);
+}
+
+static long file_writev(struct zrt_file *f, const struct iovec *iov, int cnt,
+                        long total) {
+  if (total <= ZRT_PIPE_BUF)
+    return gather_write(f, iov, cnt, (size_t)total);
+  long done = 0;
+  for (int i = 0; i < cnt; i++) {
+    if (iov[i].iov_len == 0)
+      continue;
+    long r = file_write(f, iov[i].iov_base, iov[i].iov_len);
+    if (r < 0)
+      return done > 0 ? done : r;
+    done += r;
+    if ((size_t)r < iov[i].iov_len)
+      break;
+  }
+  return done;
+}
+
+long zrt_sys_readv(int fd, const void *iovp, int iovcnt) {
+  const struct iovec *iov = iovp;
+  long total = iov_total(iov, iovcnt);
+  if (total < 0)
+    return total;
+  if (zrt_fd_is_socket(fd))
+    return zrt_net_readv(fd, iov, iovcnt);
+  struct zrt_file *f = zrt_fd_get(fd);
+  if (!f)
+    return -EBADF;
+  long r = !readable(f) ? -EBADF : !f->ops->read ? -EINVAL
+                                                  : file_readv(f, iov, iovcnt);
+  zrt_file_put(f);
+  return r;
+}
+
+long zrt_sys_writev(int fd, const void *iovp, int iovcnt) {
+  const struct iovec *iov = iovp;
+  long total = iov_total(iov, iovcnt);
+  if (total < 0)
+    return total;
+  if (zrt_fd_is_socket(fd))
+    return zrt_net_writev(fd, iov, iovcnt);
+  struct zrt_file *f = zrt_fd_get(fd);
+  if (!f)
+    return -EBADF;
+  long r = !writable(f) ? -EBADF
+           : !f->ops->write ? -EINVAL
+                            : file_writev(f, iov, iovcnt, total);
+  zrt_file_put(f);
+  return r;
+}
+
+/* ---- at an offset ---------------------------------------------------------- */
+
+/* The file fd names for a positioned call: -EBADF, -ESPIPE (sockets and
+ * kinds without offsets), -EINVAL (negative offset). */
+static long positioned(int fd, off_t off, bool out, struct zrt_file **fp) {
+  if (zrt_fd_is_socket(fd))
+    return -ESPIPE;
+  struct zrt_file *f = zrt_fd_file(fd);
+  if (!f || !(out ? writable(f) : readable(f)))
+    return -EBADF;
+  if (out ? !f->ops->pwrite : !f->ops->pread)
+    return -ESPIPE;
+  if (off < 0)
+    return -EINVAL;
+  *fp = f;
+  return 0;
+}
+
+long zrt_sys_pread64(int fd, void *buf, size_t n, off_t off) {
+  struct zrt_file *f;
+  long r = positioned(fd, off, false, &f);
+  if (r < 0)
+    return r;
+  return f->ops->pread(f, buf, n > RW_MAX ? RW_MAX : n, off);
+}
+
+long zrt_sys_pwrite64(int fd, const void *buf, size_t n, off_t off) {
+  struct zrt_file *f;
+  long r = positioned(fd, off, true, &f);
+  if (r < 0)
+    return r;
+  return f->ops->pwrite(f, buf, n > RW_MAX ? RW_MAX : n, off);
+}
+
+long zrt_sys_preadv(int fd, const void *iovp, int iovcnt, off_t off,
+                    long off_hi) {
+  (void)off_hi; /* x86_64: the whole offset is in the low word */
+  const struct iovec *iov = iovp;
+  struct zrt_file *f;
+  long total = iov_total(iov, iovcnt);
+  long r = total < 0 ? total : positioned(fd, off, false, &f);
+  if (r < 0)
+    return r;
+  long done = 0;
+  for (int i = 0; i < iovcnt; i++) {
+    r = f->ops->pread(f, iov[i].iov_base, iov[i].iov_len, off + done);
+    if (r < 0)
+      return done > 0 ? done : r;
+    done += r;
+    if ((size_t)r < iov[i].iov_len)
+      break;
+  }
+  return done;
+}
+
+long zrt_sys_pwritev(int fd, const void *iovp, int iovcnt, off_t off,
+                     long off_hi) {
+  (void)off_hi;
+  const struct iovec *iov = iovp;
+  struct zrt_file *f;
+  long total = iov_total(iov, iovcnt);
+  long r = total < 0 ? total : positioned(fd, off, true, &f);
+  if (r < 0)
+    return r;
+  long done = 0;
+  for (int i = 0; i < iovcnt; i++) {
+    r = f->ops->pwrite(f, iov[i].iov_base, iov[i].iov_len, off + done);
+    if (r < 0)
+      return done > 0 ? done : r;
+    done += r;
+    if ((size_t)r < iov[i].iov_len)
+      break;
+  }
+  return done;
+}
+
+long zrt_sys_lseek(int fd, off_t off, int whence) {
+  if (zrt_fd_is_socket(fd))
+    return -ESPIPE;
+  struct zrt_file *f = zrt_fd_file(fd);
+  if (!f)
+    return -EBADF;
+  if (!f->ops->lseek)
+    return -ESPIPE;
+  return f->ops->lseek(f, off, whence);
+}
+
+/* ---- the descriptors themselves -------------------------------------------- */
+
+long zrt_sys_close(int fd) { return zrt_fd_close(fd); }
+
+/* newfd names what oldfd names (newfd is free or is freed first). */
+static long dup_onto(int oldfd, int newfd, bool cloexec) {
+  if (fds[newfd].kind != SLOT_FREE)
+    (void)zrt_fd_close(newfd); /* its errors are not dup2's */
+  if (fds[oldfd].kind == SLOT_SOCKET) {
+    fds[newfd].kind = SLOT_SOCKET;
+    fds[newfd].cloexec = cloexec;
+    long r = zrt_net_dup(oldfd, newfd);
+    if (r < 0)
+      fds[newfd].kind = SLOT_FREE;
+    return r < 0 ? r : newfd;
+  }
+  fds[oldfd].file->refs++;
+  slot_set_file(newfd, fds[oldfd].file, cloexec);
+  return newfd;
+}
+
+static long dup_min(int oldfd, long min, bool cloexec) {
+  if (!fd_valid(oldfd) || fds[oldfd].kind == SLOT_FREE)
+    return -EBADF;
+  if (min < 0 || min >= ZRT_FD_MAX)
+    return -EINVAL;
+  int newfd = lowest_free((int)min);
+  if (newfd < 0)
+    return newfd;
+  return dup_onto(oldfd, newfd, cloexec);
+}
+
+long zrt_sys_dup(int fd) { return dup_min(fd, 0, false); }
+
+long zrt_sys_dup2(int oldfd, int newfd) {
+  if (!fd_valid(oldfd) || fds[oldfd].kind == SLOT_FREE)
+    return -EBADF;
+  if (!fd_valid(newfd))
+    return -EBADF;
+  if (oldfd == newfd)
+    return newfd;
+  return dup_onto(oldfd, newfd, false);
+}
+
+long zrt_sys_dup3(int oldfd, int newfd, int flags) {
+  if (flags & ~ZRT_O_CLOEXEC)
+    return -EINVAL;
+  if (oldfd == newfd)
+    return -EINVAL;
+  if (!fd_valid(oldfd) || fds[oldfd].kind == SLOT_FREE || !fd_valid(newfd))
+    return -EBADF;
+  return dup_onto(oldfd, newfd, (flags & ZRT_O_CLOEXEC) != 0);
+}
+
+/* ---- fcntl ----------------------------------------------------------------- */
+
+#define SETFL_MASK (O_APPEND | O_NONBLOCK)
+
+/* Record locks: the image is one process, so no other holds one. */
+static long no_other_locker(int cmd, void *arg) {
+  struct flock *fl = arg;
+  if (!fl)
+    return -EFAULT;
+  if (fl->l_type != F_RDLCK && fl->l_type != F_WRLCK && fl->l_type != F_UNLCK)
+    return -EINVAL;
+  if (cmd == F_GETLK || cmd == ZRT_F_OFD_GETLK)
+    fl->l_type = F_UNLCK;
+  return 0;
+}
+
+static long file_fcntl(struct zrt_file *f, int cmd, long arg) {
+  switch (cmd) {
+  case F_GETFL:
+    return f->flags;
+  case F_SETFL:
+    if (f->flags & ZRT_O_PATH)
+      return -EBADF;
+    f->flags = (f->flags & ~SETFL_MASK) | ((int)arg & SETFL_MASK);
+    return 0;
+  case F_GETLK:
+  case F_SETLK:
+  case F_SETLKW:
+  case ZRT_F_OFD_GETLK:
+  case ZRT_F_OFD_SETLK:
+  case ZRT_F_OFD_SETLKW:
+    return no_other_locker(cmd, (void *)(uintptr_t)arg);
+  case ZRT_F_SETPIPE_SZ:
+  case ZRT_F_GETPIPE_SZ:
+    return zrt_pipe_size(f, cmd, arg);
+  default:
+    return -EINVAL;
+  }
+}
+
+long zrt_sys_fcntl(int fd, int cmd, long arg) {
+  if (!fd_valid(fd) || fds[fd].kind == SLOT_FREE)
+    return -EBADF;
+  switch (cmd) {
+  case F_DUPFD:
+    return dup_min(fd, arg, false);
+  case ZRT_F_DUPFD_CLOEXEC:
+    return dup_min(fd, arg, true);
+  case F_GETFD:
+    return fds[fd].cloexec ? FD_CLOEXEC : 0;
+  case F_SETFD:
+    fds[fd].cloexec = (arg & FD_CLOEXEC) != 0;
+    return 0;
+  default:
+    break;
+  }
+  if (fds[fd].kind == SLOT_SOCKET)
+    return zrt_net_fcntl(fd, cmd, arg);
+  return file_fcntl(fds[fd].file, cmd, arg);
+}
+
+/* ---- ioctl ----------------------------------------------------------------- */
+
+/* FIONREAD on a regular file: the bytes from the offset to the end. */
+static long bytes_left(struct zrt_file *f, int *out) {
+  struct stat st;
+  if (!f->ops->fstat || f->ops->fstat(f, &st) < 0 || !S_ISREG(st.st_mode))
+    return -ENOTTY;
+  off_t left = st.st_size > f->pos ? st.st_size - f->pos : 0;
+  *out = left > INT32_MAX ? INT32_MAX : (int)left;
+  return 0;
+}
+
+static long file_ioctl(struct zrt_file *f, unsigned long req, void *arg) {
+  if (f->flags & ZRT_O_PATH)
+    return -EBADF;
+  if (req == ZRT_FIONBIO) {
+    if (!arg)
+      return -EFAULT;
+    f->flags = *(int *)arg ? f->flags | O_NONBLOCK : f->flags & ~O_NONBLOCK;
+    return 0;
+  }
+  long r = f->ops->ioctl ? f->ops->ioctl(f, req, arg) : -ENOTTY;
+  if (r == -ENOTTY && req == ZRT_FIONREAD && arg)
+    r = bytes_left(f, arg);
+  return r;
+}
+
+long zrt_sys_ioctl(int fd, unsigned long req, void *arg) {
+  if (!fd_valid(fd) || fds[fd].kind == SLOT_FREE)
+    return -EBADF;
+  if (req == ZRT_FIOCLEX || req == ZRT_FIONCLEX) {
+    fds[fd].cloexec = req == ZRT_FIOCLEX;
+    return 0;
+  }
+  if (fds[fd].kind == SLOT_SOCKET)
+    return zrt_net_ioctl(fd, req, arg);
+  return file_ioctl(fds[fd].file, req, arg);
+}
+
+/* ---- what a descriptor's file is ------------------------------------------- */
+
+static void socket_stat(int fd, struct stat *st) {
+  memset(st, 0, sizeof(*st));
+  st->st_mode = S_IFSOCK | 0777;
+  st->st_ino = (ino_t)(fd + 1);
+  st->st_nlink = 1;
+  st->st_blksize = 4096;
+}
+
+long zrt_sys_fstat(int fd, void *stp) {
+  struct stat *st = stp;
+  if (!st)
+    return -EFAULT;
+  if (zrt_fd_is_socket(fd)) {
+    socket_stat(fd, st);
+    return 0;
+  }
+  struct zrt_file *f = zrt_fd_file(fd);
+  if (!f)
+    return -EBADF;
+  if (!f->ops->fstat)
+    return -EINVAL;
+  memset(st, 0, sizeof(*st));
+  return f->ops->fstat(f, st);
+}
+
+long zrt_sys_ftruncate(int fd, off_t len) {
+  if (zrt_fd_is_socket(fd))
+    return -EINVAL;
+  struct zrt_file *f = zrt_fd_file(fd);
+  if (!f || (f->flags & ZRT_O_PATH))
+    return -EBADF;
+  if (len < 0 || !writable(f) || !f->ops->ftruncate)
+    return -EINVAL;
+  return f->ops->ftruncate(f, len);
+}
+
+long zrt_sys_fsync(int fd) {
+  if (zrt_fd_is_socket(fd))
+    return -EINVAL;
+  struct zrt_file *f = zrt_fd_file(fd);
+  if (!f || (f->flags & ZRT_O_PATH))
+    return -EBADF;
+  struct stat st;
+  if (!f->ops->fstat || f->ops->fstat(f, &st) < 0)
+    return -EINVAL;
+  return S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) ? 0 : -EINVAL;
+}
+
+long zrt_sys_getdents64(int fd, void *buf, size_t n) {
+  if (zrt_fd_is_socket(fd))
+    return -ENOTDIR;
+  struct zrt_file *f = zrt_fd_file(fd);
+  if (!f || (f->flags & ZRT_O_PATH))
+    return -EBADF;
+  if (!f->ops->getdents64)
+    return -ENOTDIR;
+  return f->ops->getdents64(f, buf, n > RW_MAX ? RW_MAX : n);
+}
+
+long zrt_sys_flock(int fd, int op) {
+  if (!fd_valid(fd) || fds[fd].kind == SLOT_FREE)
+    return -EBADF;
+  int kind = op & ~ZRT_LOCK_NB;
+  if (kind != ZRT_LOCK_SH && kind != ZRT_LOCK_EX && kind != ZRT_LOCK_UN)
+    return -EINVAL;
+  return 0;
+}
+
+short zrt_fd_poll(int fd, short events) {
+  struct zrt_file *f = zrt_fd_file(fd);
+  if (!f)
+    return POLLNVAL;
+  if (f->ops->poll)
+    return f->ops->poll(f, events);
+  /* Files without a poll are always ready, as regular files are. */
+  return (short)(events & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM));
+}
+
+long zrt_file_mmap_copy(int fd, void *dst, size_t len, off_t off) {
+  struct zrt_file *f = zrt_fd_file(fd);
+  if (!f)
+    return -EBADF;
+  if (!readable(f))
+    return -EACCES;
+  if (!f->ops->pread)
+    return -ENODEV;
+  if (off < 0)
+    return -EINVAL;
+  size_t done = 0;
+  while (done < len) {
+    size_t n = len - done > RW_MAX ? (size_t)RW_MAX : len - done;
+    ssize_t r = f->ops->pread(f, (char *)dst + done, n, off + (off_t)done);
+    if (r < 0)
+      return r;
+    if (r == 0)
+      break;
+    done += (size_t)r;
+  }
+  memset((char *)dst + done, 0, len - done);
+  return (long)len;
+}
+
+/* ---- sendfile -------------------------------------------------------------- */
+
+/* One piece to the target: a socket goes to net.c (which blocks as the
+ * socket does), a file through the blocking write. */
+static long send_piece(int out_fd, struct zrt_file *out, const void *buf,
+                       size_t n) {
+  if (!out)
+    return one_vec(out_fd, (void *)(uintptr_t)buf, n, true);
+  return file_write(out, buf, n);
+}
+
+static long sendfile_check(struct zrt_file *in, struct zrt_file *out,
+                           bool out_socket) {
+  if (!in || !readable(in))
+    return -EBADF;
+  if (!out_socket && (!out || !writable(out)))
+    return -EBADF;
+  if (!in->ops->pread)
+    return -EINVAL;
+  if (out && ((out->flags & O_APPEND) || !out->ops->write))
+    return -EINVAL;
+  return 0;
+}
+
+static long send_chunks(int out_fd, struct zrt_file *out, struct zrt_file *in,
+                        off_t *pos, size_t count, char *buf, size_t bufsz) {
+  long total = 0;
+  while ((size_t)total < count) {
+    size_t want = count - (size_t)total < bufsz ? count - (size_t)total : bufsz;
+    ssize_t r = in->ops->pread(in, buf, want, *pos);
+    if (r <= 0)
+      return total > 0 ? total : r;
+    long w = send_piece(out_fd, out, buf, (size_t)r);
+    if (w < 0)
+      return total > 0 ? total : w;
+    total += w;
+    *pos += w;
+    if (w < r)
+      break;
+  }
+  return total;
+}
+
+long zrt_sys_sendfile(int out_fd, int in_fd, off_t *off, size_t count) {
+  bool out_socket = zrt_fd_is_socket(out_fd);
+  struct zrt_file *in = zrt_fd_get(in_fd);
+  struct zrt_file *out = out_socket ? NULL : zrt_fd_get(out_fd);
+  long r = sendfile_check(in, out, out_socket);
+  off_t pos = off ? *off : in ? in->pos : 0;
+  if (r == 0 && pos < 0)
+    r = -EINVAL;
+  if (r == 0) {
+    if (count > (size_t)RW_MAX)
+      count = (size_t)RW_MAX;
+    char small[512];
+    char *buf = zrt_kalloc(SENDFILE_CHUNK);
+    size_t bufsz = buf ? SENDFILE_CHUNK : sizeof(small);
+    r = send_chunks(out_fd, out, in, &pos, count, buf ? buf : small, bufsz);
+    if (buf)
+      zrt_kfree(buf, SENDFILE_CHUNK);
+    if (off)
+      *off = pos;
+    else
+      in->pos = pos;
+  }
+  if (in)
+    zrt_file_put(in);
+  if (out)
+    zrt_file_put(out);
+  return r;
+}

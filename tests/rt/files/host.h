@@ -1,0 +1,55 @@
+/*
+ * The host's stand-in for what rt/'s files need from the rest of the
+ * runtime and from Solo5, for the host tests of tests/rt/files: the
+ * console into a buffer, clocks from clock_gettime, block devices over
+ * files read with pread (one whole block a call, or the test fails),
+ * zrt_kalloc over calloc within a byte budget the test can shrink, a
+ * zrt_io_wait that fails the test when nothing could wake it, and
+ * recording stubs of net.c's zrt_net_* and signal.c's zrt_signal_raise.
+ */
+#ifndef ZN_TESTS_RT_FILES_HOST_H
+#define ZN_TESTS_RT_FILES_HOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Everything the console got since the last host_console_clear(). */
+extern char host_console[65536];
+extern size_t host_console_len;
+void host_console_clear(void);
+
+/* Serve block device `name` from the file at path (NULL: none), with
+ * blocks of bsize bytes. */
+void host_block_set(const char *name, const char *path, uint64_t bsize);
+extern uint64_t host_block_reads; /* blocks read since start */
+
+/* zrt_kalloc's budget (bytes not yet allocated; SIZE_MAX: unbounded) and
+ * what is allocated now. */
+void host_kalloc_budget(size_t bytes);
+extern size_t host_kalloc_used;
+
+/* zrt_io_wait: calls the hook if there is one (it plays the other
+ * threads and returns what the wait returns), else fails the running
+ * test (nothing can wake a lone thread) and returns -EINTR. */
+extern int (*host_wait_hook)(void);
+extern unsigned host_waits, host_notifies;
+
+extern int host_last_signal; /* zrt_signal_raise's, 0: none */
+extern int host_signals;
+
+/* The zrt_net_* stubs: the last call's name and descriptor; they answer
+ * host_net_answer. */
+extern const char *host_net_call;
+extern int host_net_fd;
+extern long host_net_answer;
+
+/* The last zrt_log line. */
+extern char host_last_log[512];
+
+/* A fresh image: every descriptor closed, the files' state as at boot
+ * (what can be: the file modules keep static state, so each test
+ * program mounts once). */
+void host_reset_fds(void);
+
+#endif
