@@ -106,7 +106,8 @@ void zrt_exit_hooks(int status) {
 
 /* ---- the console --------------------------------------------------- */
 
-void zrt_vlog(const char *fmt, va_list ap) {
+__attribute__((format(printf, 1, 0))) void zrt_vlog(const char *fmt,
+                                                    va_list ap) {
   char line[512];
   int n = snprintf(line, sizeof line, "znet-rt: ");
   n += vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);

@@ -551,9 +551,10 @@ ZT_TEST(test_busy_thread_alone_still_runs_the_pump) {
 
 /* ---- I/O waits and the idle loop -------------------------------------------- */
 
+/* Waits for a notification, 2 s at most (-ETIMEDOUT: none came). */
 static int io_wait_ret(void *p) {
   long *r = p;
-  *r = zrt_io_wait(ZRT_NO_DEADLINE);
+  *r = zrt_io_wait(host_now() + 2000 * MS);
   return 0;
 }
 
