@@ -116,8 +116,42 @@ void zrt_yield(void);
 #define ZRT_PUMP_PERIOD 10000000u /* ns */
 void zrt_sched_set_pump(uint64_t (*pump)(void *ctx), void *ctx);
 /* Called by zrt_syscall on every entry: runs the pump when a period has
- * gone by without it. */
+ * gone by without it, makes the running thread yield when it has run a
+ * period without blocking, fires the timers that are due and delivers
+ * the running thread's pending signals. */
 void zrt_sched_tick(void);
+/* The running thread's thread pointer (arch_prctl ARCH_SET_FS and
+ * ARCH_GET_FS): recorded for the switches, and set (zrt_plat_set_tls);
+ * 0 or -EINVAL. */
+int zrt_sched_set_tp(uintptr_t tp);
+uintptr_t zrt_sched_get_tp(void);
+/* musl's __clone (rt/musl/clone.c): a thread that runs fn(arg) on
+ * `stack`, with clone's flags, ptid, tls and ctid; its id or a negative
+ * errno.  musl's __unmapself (rt/musl/__unmapself.c): the running thread
+ * exits, and its stack [base, base+size) is unmapped once it is gone. */
+long zrt_clone(int (*fn)(void *), void *arg, void *stack, unsigned long flags,
+               int *ptid, uintptr_t tls, int *ctid);
+__attribute__((noreturn)) void zrt_unmapself(void *base, size_t size);
+/* Defined by start.c: what the image does before it ends with `status`
+ * (exit_group, the last thread's exit, a signal's default action),
+ * draining the sockets.  It must not block on a thread. */
+void zrt_exit_hooks(int status);
+
+/* ---- signals (signal.c) ------------------------------------------------ */
+
+/* The running thread sends itself `sig` (EPIPE's SIGPIPE, from pipes and
+ * sockets): its handler or default action runs now, inside the call,
+ * unless the thread blocks it (then it pends).  Call it last, just before
+ * returning the error. */
+void zrt_signal_raise(int sig);
+/* For a blocking call whose zrt_io_wait returned -EINTR: runs the
+ * handlers of the running thread's pending signals (inside the call, as
+ * Linux runs them before the call returns) and returns 1 when the call
+ * should restart (every handler that ran had SA_RESTART, or none ran),
+ * 0 when it should return -EINTR.  Calls that Linux never restarts
+ * (poll, select, epoll_wait, waits with SO_RCVTIMEO/SO_SNDTIMEO) return
+ * -EINTR whatever it says, but call it to run the handlers. */
+int zrt_signal_pending_restart(void);
 
 /* ---- descriptors (fd.c) ------------------------------------------------ */
 
