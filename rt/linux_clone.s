@@ -1,20 +1,29 @@
-# zrt_clone on Linux, for znet-cc's programs run where they are built
-# (rt/musl/clone.c calls it): the kernel's clone(2).
+# The threads of znet-cc's programs run on Linux, where they are built
+# (configure's test programs, a quick try): rt/musl/clone.c and
+# __unmapself.c call these, which the kernel answers.  In an image the
+# runtime's scheduler has the same two functions (rt/sched.c).
 #
-#   int zrt_clone(int (*func)(void *), void *stack, int flags, void *arg,
-#                 int *ptid, void *tls, int *ctid)
+#   long zrt_clone(int (*fn)(void *), void *arg, void *stack,
+#                  unsigned long flags, int *ptid, uintptr_t tls, int *ctid)
 #
-# The child starts on `stack` with func and arg popped from it, calls
-# func(arg) and exits with its value; the parent gets the child's id.
+# clone(2): the child starts on `stack` with fn and arg popped from it,
+# calls fn(arg) and exits with its value; the parent gets the child's id
+# or a negative errno.
+#
+#   void zrt_unmapself(void *base, size_t size)
+#
+# munmap(2) of the stack the caller runs on, then exit(2) of the thread,
+# with nothing on the stack in between.
 	.text
 	.global zrt_clone
 	.type   zrt_clone,@function
 zrt_clone:
-	and $-16,%rsi
-	sub $16,%rsi
-	mov %rdi,(%rsi)         # func and arg, for the child
-	mov %rcx,8(%rsi)
-	mov %edx,%edi           # flags
+	and $-16,%rdx
+	sub $16,%rdx
+	mov %rdi,(%rdx)         # fn and arg, for the child
+	mov %rsi,8(%rdx)
+	mov %rcx,%rdi           # flags
+	mov %rdx,%rsi           # the child's stack
 	mov %r8,%rdx            # parent's tid pointer
 	mov 8(%rsp),%r10        # child's tid pointer
 	mov %r9,%r8             # tls
@@ -32,4 +41,15 @@ zrt_clone:
 	hlt
 1:	ret
 	.size zrt_clone,.-zrt_clone
+
+	.global zrt_unmapself
+	.type   zrt_unmapself,@function
+zrt_unmapself:
+	mov $11,%eax            # SYS_munmap(base, size)
+	syscall
+	xor %edi,%edi
+	mov $60,%eax            # SYS_exit(0)
+	syscall
+	hlt
+	.size zrt_unmapself,.-zrt_unmapself
 	.section .note.GNU-stack,"",@progbits

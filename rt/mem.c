@@ -125,6 +125,8 @@ void zrt_mem_init(uintptr_t lo, uintptr_t hi) {
   m.st.total = m.npages * (size_t)PAGE;
 }
 
+size_t zrt_kalloc_avail(void) { return m.free_pages * (size_t)PAGE; }
+
 void zrt_mem_stats(struct zrt_mem_stats *out) {
   *out = m.st;
   out->free = m.free_pages * (size_t)PAGE;

@@ -26,11 +26,6 @@ struct zrt_mem_stats {
 
 void zrt_mem_stats(struct zrt_mem_stats *out);
 
-/* Fill [dst, dst + len) with fd's bytes from off (rt/vfs.c; bytes past
- * the end of the file read as zeroes): a private mapping of a file, by
- * copy.  0 or -errno. */
-long zrt_file_mmap_copy(int fd, void *dst, size_t len, off_t off);
-
 /* The memory not handed out (examples/solo5/platform.c asks, by this
  * name, examples/solo5/rt.h). */
 size_t zn_rt_heap_left(void);

@@ -55,6 +55,8 @@
 
 struct kitem {
   int epfd, fd;           /* -1: free */
+  struct zrt_file *file;  /* what fd named when it was added: a closed
+                             and reused number is not the registration */
   uint32_t events;        /* as registered (EPOLLIN, EPOLLET, ...) */
   uint64_t data;
   uint32_t last;          /* what was last reported (EPOLLET) */
@@ -80,7 +82,7 @@ static uint64_t h_now(void *ctx) {
 
 static int h_reserve(void *ctx) {
   (void)ctx;
-  return zrt_fd_reserve_socket(-1, 0);
+  return zrt_fd_reserve_socket(0, false, false);
 }
 
 static void h_release(void *ctx, int fd) {
@@ -88,13 +90,17 @@ static void h_release(void *ctx, int fd) {
   zrt_fd_release_socket(fd);
 }
 
+/* The layer's dup3 asks for a number: rt/fd.c has reserved it already
+ * when the dup came through its dup, dup2, dup3 or F_DUPFD (it then
+ * calls zrt_net_dup). */
 static int h_dup(void *ctx, int oldfd, int newfd, int min, int flags) {
   (void)ctx;
   (void)oldfd;
-  int fd = zrt_fd_reserve_socket(newfd, min);
-  if (fd >= 0)
-    zrt_fd_set_cloexec(fd, (flags & O_CLOEXEC) != 0);
-  return fd;
+  if (newfd >= 0 && zrt_fd_is_socket(newfd))
+    return newfd;
+  bool cloexec = (flags & O_CLOEXEC) != 0;
+  return newfd >= 0 ? zrt_fd_reserve_socket(newfd, true, cloexec)
+                    : zrt_fd_reserve_socket(min, false, cloexec);
 }
 
 static short kepoll_ready(int epfd);
@@ -124,7 +130,7 @@ static int h_wait(void *ctx, struct pollfd *kfds, unsigned n, uint64_t deadline,
     return ready;
   int rc = zrt_io_wait(deadline);
   if (rc == -EINTR)
-    return zrt_signal_restartable() ? -ZN_POSIX_ERESTART : -EINTR;
+    return zrt_signal_pending_restart() ? -ZN_POSIX_ERESTART : -EINTR;
   return poll_foreign(kfds, n);
 }
 
@@ -137,10 +143,7 @@ static void h_wake(void *ctx) {
 
 static int h_kepoll_create(void *ctx, int flags) {
   (void)ctx;
-  int fd = zrt_fd_reserve_socket(-1, 0);
-  if (fd >= 0)
-    zrt_fd_set_cloexec(fd, (flags & EPOLL_CLOEXEC) != 0);
-  return fd;
+  return zrt_fd_reserve_socket(0, false, (flags & EPOLL_CLOEXEC) != 0);
 }
 
 static struct kitem *kitem_find(int epfd, int fd) {
@@ -163,8 +166,8 @@ static int h_kepoll_ctl(void *ctx, int epfd, int op, int fd,
     it = kitem_find(-1, -1);
     if (!it)
       return -ENOSPC;
-    *it = (struct kitem){.epfd = epfd, .fd = fd, .events = ev->events,
-                         .data = ev->data.u64};
+    *it = (struct kitem){.epfd = epfd, .fd = fd, .file = zrt_fd_file(fd),
+                         .events = ev->events, .data = ev->data.u64};
     zrt_io_notify();
     return 0;
   case EPOLL_CTL_MOD:
@@ -189,6 +192,10 @@ static int h_kepoll_ctl(void *ctx, int epfd, int op, int fd,
 /* What item `it` reports now, 0 if nothing (level: while ready; edge:
  * when it became ready since the last report). */
 static uint32_t kitem_events(struct kitem *it) {
+  if (zrt_fd_file(it->fd) != it->file) {
+    it->epfd = it->fd = -1; /* closed: as Linux drops it */
+    return 0;
+  }
   if (it->disabled)
     return 0;
   short want = (short)(it->events & (EPOLLIN | EPOLLOUT | EPOLLPRI |
@@ -210,7 +217,7 @@ static uint32_t kitem_events(struct kitem *it) {
 static short kepoll_ready(int epfd) {
   for (size_t i = 0; i < KEPOLL_ITEMS; i++) {
     struct kitem *it = &g.kitems[i];
-    if (it->epfd != epfd || it->disabled)
+    if (it->epfd != epfd || it->disabled || zrt_fd_file(it->fd) != it->file)
       continue;
     short want = (short)(it->events & (EPOLLIN | EPOLLOUT | EPOLLPRI));
     short r = zrt_fd_poll(it->fd, want);
@@ -353,22 +360,47 @@ long zrt_sys_connect(int fd, const struct sockaddr *sa, socklen_t len) {
   return zn_posix_connect(g.px, fd, sa, len);
 }
 
+/* A socketpair's descriptors are files (rt/pipe.c), not the layer's. */
+static bool is_file(int fd) { return !zrt_fd_is_socket(fd); }
+
 long zrt_sys_sendto(int fd, const void *buf, size_t len, int flags,
                     const struct sockaddr *sa, socklen_t salen) {
+  if (is_file(fd)) {
+    struct iovec iov = {(void *)(uintptr_t)buf, len};
+    return zrt_file_sendv(fd, &iov, 1, flags);
+  }
   long rc = zn_posix_sendto(g.px, fd, buf, len, flags, sa, salen);
   return zrt_net_sigpipe(rc, flags);
 }
 
 long zrt_sys_recvfrom(int fd, void *buf, size_t len, int flags,
                       struct sockaddr *sa, socklen_t *salen) {
+  if (is_file(fd)) {
+    struct iovec iov = {buf, len};
+    long rc = zrt_file_recvv(fd, &iov, 1, flags);
+    if (rc >= 0 && salen)
+      *salen = 0;
+    return rc;
+  }
   return zn_posix_recvfrom(g.px, fd, buf, len, flags, sa, salen);
 }
 
 long zrt_sys_sendmsg(int fd, const struct msghdr *msg, int flags) {
+  if (is_file(fd))
+    return zrt_file_sendv(fd, msg->msg_iov, (int)msg->msg_iovlen, flags);
   return zrt_net_sigpipe(zn_posix_sendmsg(g.px, fd, msg, flags), flags);
 }
 
 long zrt_sys_recvmsg(int fd, struct msghdr *msg, int flags) {
+  if (is_file(fd)) {
+    long rc = zrt_file_recvv(fd, msg->msg_iov, (int)msg->msg_iovlen, flags);
+    if (rc >= 0) {
+      msg->msg_namelen = 0;
+      msg->msg_controllen = 0;
+      msg->msg_flags = 0;
+    }
+    return rc;
+  }
   return zn_posix_recvmsg(g.px, fd, msg, flags);
 }
 
@@ -382,6 +414,8 @@ long zrt_sys_recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags,
 }
 
 long zrt_sys_shutdown(int fd, int how) {
+  if (is_file(fd))
+    return zrt_file_shutdown(fd, how);
   return zn_posix_shutdown(g.px, fd, how);
 }
 
@@ -485,13 +519,8 @@ long zrt_net_close(int fd) {
   return zn_posix_close(g.px, fd);
 }
 
-long zrt_net_dup(int oldfd, int newfd, int flags) {
-  return zn_posix_dup3(g.px, oldfd, newfd, flags);
-}
-
-void zrt_net_forget(int fd) {
-  if (g.px && zn_posix_owns(g.px, fd))
-    zn_posix_forget(g.px, fd);
+long zrt_net_dup(int oldfd, int newfd) {
+  return zn_posix_dup3(g.px, oldfd, newfd, 0);
 }
 
 long zrt_net_fcntl(int fd, int cmd, long arg) {
@@ -502,65 +531,9 @@ long zrt_net_ioctl(int fd, unsigned long req, void *arg) {
   return zn_posix_ioctl(g.px, fd, req, arg);
 }
 
-long zrt_net_fstat(int fd, struct stat *st) {
-  (void)fd;
-  memset(st, 0, sizeof(*st));
-  st->st_mode = S_IFSOCK | 0777;
-  st->st_blksize = 4096;
-  return 0;
-}
-
 /* EPIPE from a send raises SIGPIPE unless MSG_NOSIGNAL, as on Linux. */
 long zrt_net_sigpipe(long rc, int flags) {
   if (rc == -EPIPE && !(flags & MSG_NOSIGNAL))
     zrt_signal_raise(SIGPIPE);
   return rc;
-}
-
-/* n bytes of the file fd at `at`, without moving its offset. */
-static long file_read_at(int fd, void *buf, size_t n, off_t at) {
-  struct zrt_file *f = zrt_fd_file(fd);
-  if (!f)
-    return -EBADF;
-  if (!f->ops->pread || (f->flags & O_ACCMODE) == O_WRONLY)
-    return -EINVAL;
-  return f->ops->pread(f, buf, n, at);
-}
-
-/* sendfile(2) to a socket: the file's bytes from *off (or its offset,
- * which moves), a chunk at a time through the layer; blocks as the
- * socket does, and stops early when it would not. */
-long zrt_net_sendfile(int out_fd, int in_fd, off_t *off, size_t count) {
-  struct zrt_file *in = zrt_fd_file(in_fd);
-  if (!in)
-    return -EBADF;
-  off_t at = off ? *off : in->pos;
-  char *chunk = zrt_kalloc(SENDFILE_CHUNK);
-  if (!chunk)
-    return -ENOMEM;
-  size_t done = 0;
-  long rc = 0;
-  while (done < count) {
-    size_t want = count - done < SENDFILE_CHUNK ? count - done : SENDFILE_CHUNK;
-    long got = file_read_at(in_fd, chunk, want, at + (off_t)done);
-    if (got <= 0) {
-      rc = got;
-      break;
-    }
-    struct iovec iov = {chunk, (size_t)got};
-    long put = zrt_net_writev(out_fd, &iov, 1);
-    if (put < 0) {
-      rc = put;
-      break;
-    }
-    done += (size_t)put;
-    if (put < got)
-      break;
-  }
-  zrt_kfree(chunk, SENDFILE_CHUNK);
-  if (off)
-    *off = at + (off_t)done;
-  else
-    in->pos = at + (off_t)done;
-  return done ? (long)done : rc;
 }

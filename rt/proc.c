@@ -21,12 +21,10 @@
 
 static struct {
   char hostname[HOSTNAME_MAX + 1];
-  unsigned umask;
-  uintptr_t tp;                      /* the main thread's, before sched */
   struct rlimit lim[RLIM_NLIMITS];   /* as set (below the ceilings) */
   bool lim_set[RLIM_NLIMITS];
   size_t stack_size;
-} g = {.hostname = "znet", .umask = 022};
+} g = {.hostname = "znet"};
 
 void zrt_proc_init(const char *hostname, size_t stack_size) {
   if (hostname && hostname[0]) {
@@ -40,8 +38,6 @@ void zrt_proc_init(const char *hostname, size_t stack_size) {
 }
 
 const char *zrt_hostname(void) { return g.hostname; }
-
-unsigned zrt_umask(void) { return g.umask; }
 
 long zrt_sys_getresuid(uid_t *r, uid_t *e, uid_t *s) {
   *r = *e = *s = 0;
@@ -156,34 +152,10 @@ long zrt_sys_sysinfo(struct sysinfo *si) {
   return 0;
 }
 
-long zrt_sys_umask(unsigned mask) {
-  unsigned old = g.umask;
-  g.umask = mask & 0777;
-  return (long)old;
-}
-
-long zrt_sys_getcpu(unsigned *cpu, unsigned *node, void *unused) {
-  (void)unused;
-  if (cpu)
-    *cpu = 0;
-  if (node)
-    *node = 0;
-  return 0;
-}
-
-/* The threads module keeps each thread's pointer; until it is linked in
- * (host tests) the one pointer is kept here. */
-__attribute__((weak)) void zrt_sched_set_tp(uintptr_t tp) { g.tp = tp; }
-__attribute__((weak)) uintptr_t zrt_sched_get_tp(void) { return g.tp; }
-
 long zrt_sys_arch_prctl(int code, uintptr_t addr) {
   switch (code) {
-  case ARCH_SET_FS: {
-    int rc = zrt_plat_set_tls(addr);
-    if (rc == 0)
-      zrt_sched_set_tp(addr);
-    return rc;
-  }
+  case ARCH_SET_FS:
+    return zrt_sched_set_tp(addr);
   case ARCH_GET_FS:
     *(uintptr_t *)addr = zrt_sched_get_tp();
     return 0;

@@ -12,7 +12,8 @@
  * everything literally, "..." keeps all but \" and \\, a backslash
  * outside quotes keeps the next character ("--save ''" passes an empty
  * word).  Before "--": the runtime's flags (--env NAME=VALUE, --cwd DIR,
- * --hostname NAME, --tmpfs PATH; zrt_opts below) and znet's (--ipv4,
+ * --hostname NAME, --tmpfs PATH, --dns ADDR; zrt_opts below) and znet's
+ * (--ipv4,
  * --gateway, --dhcp, ...; rt/net.c); after it the program's own, with
  * the program's name as argv[0].
  *
@@ -29,6 +30,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <solo5.h>
 #include <stdint.h>
 #include <string.h>
@@ -39,11 +41,14 @@
 #include "random.h"
 #include "rt.h"
 #include "start.h"
+#include "sys_gen.h"
 
 #define STACK_RESERVE ((uintptr_t)1 << 20)
 #define MAX_WORDS 1024
 #define MAX_ENV 256
 #define MAX_TMPFS 16
+#define MAX_DNS 3
+#define ETC_TEXT_MAX 1024
 #define LINE_MAX_BYTES 8192
 
 /* The linker script's (rt/image.lds). */
@@ -153,6 +158,10 @@ static int take_runtime_flags(char **w, int n) {
       opts.cwd = v;
     } else if ((k = flag_value(&w[i], n - i, "--hostname", &v))) {
       opts.hostname = v;
+    } else if ((k = flag_value(&w[i], n - i, "--dns", &v))) {
+      if (opts.ndns == MAX_DNS)
+        zrt_panic("more than %d --dns", MAX_DNS);
+      opts.dns[opts.ndns++] = v;
     } else if ((k = flag_value(&w[i], n - i, "--tmpfs", &v))) {
       if (opts.ntmpfs == MAX_TMPFS)
         zrt_panic("more than %d --tmpfs", MAX_TMPFS);
@@ -225,15 +234,48 @@ static void make_tls_phdr(void) {
 
 /* ---- the program -------------------------------------------------------- */
 
+/* /etc's files the archive may lack: served from the flags when it has
+ * none of its own (rt/vfs.c). */
+static void set_etc(void) {
+  static char text[ETC_TEXT_MAX];
+  const char *host = zrt_hostname();
+  snprintf(text, sizeof(text), "%s\n", host);
+  zrt_vfs_set_etc("hostname", text);
+  snprintf(text, sizeof(text),
+           "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n"
+           "127.0.1.1\t%s\n", host);
+  zrt_vfs_set_etc("hosts", text);
+  size_t used = 0;
+  text[0] = '\0';
+  for (int i = 0; i < opts.ndns && used < sizeof(text); i++)
+    used += (size_t)snprintf(text + used, sizeof(text) - used,
+                             "nameserver %s\n", opts.dns[i]);
+  zrt_vfs_set_etc("resolv.conf", text);
+  zrt_vfs_set_etc("passwd", "root:x:0:0:root:/root:/bin/sh\n"
+                            "nobody:x:65534:65534:nobody:/nonexistent:"
+                            "/usr/sbin/nologin\n");
+  zrt_vfs_set_etc("group", "root:x:0:\nnogroup:x:65534:\n");
+  zrt_vfs_set_etc("nsswitch.conf", "passwd: files\ngroup: files\n"
+                                   "hosts: files dns\n");
+}
+
+/* The root archive, /tmp and the other writable trees, /etc. */
+static void start_files(void) {
+  zrt_vfs_mount_root("rootfs");
+  for (int i = 0; i < opts.ntmpfs; i++)
+    if (zrt_vfs_mount_memfs(opts.tmpfs[i], 0) != 0)
+      zrt_log("--tmpfs %s: cannot mount it", opts.tmpfs[i]);
+  set_etc();
+}
+
 /* Called by musl's __libc_start_main with the C library ready (TLS,
  * the environment, constructors run): the runtime's modules, then the
  * program's main with its own words. */
 static int zrt_start_main(int argc, char **argv, char **envp) {
   zrt_fd_init_console();
-  zrt_sched_init();
-  zrt_start_files(&opts);
+  start_files();
   int first = zrt_net_start(argc, argv);
-  if (opts.cwd && zrt_chdir_path(opts.cwd) != 0)
+  if (opts.cwd && zrt_sys_chdir(opts.cwd) != 0)
     zrt_log("--cwd %s: no such directory; staying in /", opts.cwd);
   static char *pargv[MAX_WORDS + 1];
   int pargc = 0;

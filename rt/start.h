@@ -11,6 +11,8 @@ struct zrt_opts {
   int nenv;
   char *tmpfs[16];   /* --tmpfs PATH: more writable trees than /tmp */
   int ntmpfs;
+  const char *dns[3]; /* --dns ADDR: /etc/resolv.conf's nameservers */
+  int ndns;
   const char *cwd;   /* --cwd DIR */
   const char *hostname; /* --hostname NAME */
   size_t stack_size; /* the main thread's stack */
@@ -19,14 +21,8 @@ struct zrt_opts {
 
 const struct zrt_opts *zrt_opts(void);
 
-/* What start-up calls, in this order, after the C library is ready. */
-void zrt_fd_init_console(void);        /* rt/devfs.c: 0, 1, 2 */
-void zrt_sched_init(void);             /* rt/sched.c: the main thread */
-void zrt_start_files(const struct zrt_opts *o); /* rt/vfs.c: mounts */
 /* rt/net.c: znet's flags (argv up to "--"), the stack and the socket
  * layer; the index of the program's first word. */
 int zrt_net_start(int argc, char **argv);
-/* rt/vfs.c: chdir(path); 0 or -errno. */
-int zrt_chdir_path(const char *path);
 
 #endif

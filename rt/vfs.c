@@ -59,7 +59,10 @@ int zrt_vfs_add_mount(struct zrt_mount *m) {
   return 0;
 }
 
-dev_t zrt_vfs_next_dev(void) { return makedev(0, next_dev++); }
+dev_t zrt_vfs_next_dev(void) {
+  unsigned minor = next_dev++;
+  return makedev(0, minor);
+}
 
 mode_t zrt_vfs_umask(void) { return cur_umask; }
 
