@@ -49,10 +49,10 @@
 #define ROBUST_LIST_LIMIT 2048
 /* What musl's pthread_create passes, and what it may add: a clone that
  * makes a thread in this address space. */
-#define CLONE_NEEDED                                                          \
+#define CLONE_NEEDED                                                           \
   (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD)
-#define CLONE_ALLOWED                                                         \
-  (CLONE_NEEDED | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID |        \
+#define CLONE_ALLOWED                                                          \
+  (CLONE_NEEDED | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID |         \
    CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID | CLONE_DETACHED | 0xff)
 /* The frame zrt__switch pops (switch.S): controls, six registers. */
 #define SWITCH_FRAME_WORDS 7
@@ -74,7 +74,8 @@ static void *pump_ctx;
 static uint64_t pump_last;
 static bool pump_busy;
 
-/* ---- records --------------------------------------------------------------- */
+/* ---- records ---------------------------------------------------------------
+ */
 
 static void thread_timeout_fire(struct zrt_timer *tm) {
   struct zrt_thread *t = ZRT_CONTAINER_OF(tm, struct zrt_thread, timeout);
@@ -133,7 +134,8 @@ struct zrt_thread *zrt__sched_next(struct zrt_thread *t) {
   return ZRT_CONTAINER_OF(t->all.next, struct zrt_thread, all);
 }
 
-/* ---- timers ------------------------------------------------------------------ */
+/* ---- timers
+ * ------------------------------------------------------------------ */
 
 void zrt__timer_init(struct zrt_timer *tm, void (*fire)(struct zrt_timer *)) {
   zrt__link_init(&tm->link);
@@ -178,7 +180,8 @@ static void timers_fire(uint64_t now) {
   }
 }
 
-/* ---- the pump ------------------------------------------------------------------ */
+/* ---- the pump
+ * ------------------------------------------------------------------ */
 
 void zrt_sched_set_pump(uint64_t (*pump)(void *ctx), void *ctx) {
   zrt__sched_self();
@@ -198,7 +201,8 @@ static uint64_t pump_run(void) {
   return next;
 }
 
-/* ---- switching ------------------------------------------------------------------ */
+/* ---- switching
+ * ------------------------------------------------------------------ */
 
 static void account_stop(struct zrt_thread *t) {
   uint64_t now = zrt_plat_monotonic();
@@ -212,8 +216,8 @@ static void reap_zombie(void) {
     return;
   zombie = NULL;
   if (z->unmap_size)
-    zrt_syscall(SYS_munmap, (long)(uintptr_t)z->unmap_base,
-                (long)z->unmap_size, 0, 0, 0, 0);
+    zrt_syscall(SYS_munmap, (long)(uintptr_t)z->unmap_base, (long)z->unmap_size,
+                0, 0, 0, 0);
   if (z != &main_thread)
     zrt_kfree(z, sizeof *z);
 }
@@ -308,7 +312,8 @@ static void schedule(void) {
   after_switch();
 }
 
-/* ---- waits ------------------------------------------------------------------------ */
+/* ---- waits
+ * ------------------------------------------------------------------------ */
 
 int zrt__sched_block(enum zrt_wait why, struct zrt_link *list,
                      uint64_t deadline) {
@@ -388,7 +393,8 @@ void zrt_sched_tick(void) {
     zrt__sig_deliver(t->sig_mask);
 }
 
-/* ---- time ------------------------------------------------------------------------- */
+/* ---- time
+ * ------------------------------------------------------------------------- */
 
 uint64_t zrt__sched_cpu_thread(const struct zrt_thread *t) {
   if (t == running)
@@ -403,7 +409,8 @@ uint64_t zrt__sched_cpu_process(void) {
   return sum;
 }
 
-/* ---- futex ------------------------------------------------------------------------ */
+/* ---- futex
+ * ------------------------------------------------------------------------ */
 
 static struct zrt_link *futex_bucket(uintptr_t addr) {
   zrt__sched_self();
@@ -436,8 +443,7 @@ int zrt__futex_wake(uintptr_t addr, int n, uint32_t bitset) {
 /* Linux's futex_requeue: of addr's waiters, in order, the first n are
  * woken and up to `requeue` more moved to addr2; returns how many were
  * woken or moved. */
-static long futex_requeue(uintptr_t addr, int n, int requeue,
-                          uintptr_t addr2) {
+static long futex_requeue(uintptr_t addr, int n, int requeue, uintptr_t addr2) {
   struct zrt_link *b = futex_bucket(addr);
   struct zrt_link moved;
   int count = 0;
@@ -619,7 +625,8 @@ long zrt_sys_futex(uint32_t *uaddr, int op, uint32_t val, const void *timeout,
   return -ENOSYS;
 }
 
-/* ---- thread creation ---------------------------------------------------------- */
+/* ---- thread creation
+ * ---------------------------------------------------------- */
 
 /* The frame zrt__switch pops to start t at zrt__switch_trampoline: the
  * return address at the top of the 16-byte aligned stack, so that the
@@ -673,7 +680,8 @@ long zrt_clone(int (*fn)(void *), void *arg, void *stack, unsigned long flags,
   return t->tid;
 }
 
-/* ---- thread exit ---------------------------------------------------------------- */
+/* ---- thread exit
+ * ---------------------------------------------------------------- */
 
 __attribute__((noreturn)) void zrt__sched_exit_image(int status) {
   zrt_exit_hooks(status);
@@ -708,13 +716,12 @@ static void robust_list_walk(struct zrt_thread *t) {
   long offset = (long)head[1];
   uintptr_t pending = head[2] & ~(uintptr_t)1;
   uintptr_t e = head[0];
-  for (int n = 0; (e & ~(uintptr_t)1) != (uintptr_t)head && n < ROBUST_LIST_LIMIT;
-       n++) {
+  for (int n = 0;
+       (e & ~(uintptr_t)1) != (uintptr_t)head && n < ROBUST_LIST_LIMIT; n++) {
     uintptr_t entry = e & ~(uintptr_t)1;
     uintptr_t next = *(uintptr_t *)entry;
     if (entry != pending && !(e & 1))
-      robust_futex_died((uint32_t *)(entry + (uintptr_t)offset), t->tid,
-                        false);
+      robust_futex_died((uint32_t *)(entry + (uintptr_t)offset), t->tid, false);
     e = next;
   }
   if (pending && !(head[2] & 1))
@@ -757,7 +764,8 @@ long zrt_sys_exit(int status) { thread_exit(status); }
 
 long zrt_sys_exit_group(int status) { zrt__sched_exit_image(status & 0xff); }
 
-/* ---- the thread's own settings ---------------------------------------------- */
+/* ---- the thread's own settings ----------------------------------------------
+ */
 
 int zrt_sched_set_tp(uintptr_t tp) {
   struct zrt_thread *t = zrt__sched_self();
@@ -809,7 +817,8 @@ long zrt_sys_get_robust_list(int pid, void **head, size_t *len) {
   return 0;
 }
 
-/* ---- the one CPU ------------------------------------------------------------------ */
+/* ---- the one CPU
+ * ------------------------------------------------------------------ */
 
 /* The size of Linux's CPU mask for one CPU: a long. */
 #define CPUMASK_SIZE sizeof(unsigned long)
@@ -917,7 +926,8 @@ long zrt_sys_sched_rr_get_interval(int pid, void *ts) {
   return 0;
 }
 
-/* ---- prctl ---------------------------------------------------------------------- */
+/* ---- prctl
+ * ---------------------------------------------------------------------- */
 
 static int prctl_dumpable = 1;
 static int prctl_no_new_privs;
@@ -928,8 +938,8 @@ static int prctl_pdeathsig;
  * image holds none. */
 #define CAP_LAST 40
 
-long zrt_sys_prctl(int op, unsigned long a2, unsigned long a3,
-                   unsigned long a4, unsigned long a5) {
+long zrt_sys_prctl(int op, unsigned long a2, unsigned long a3, unsigned long a4,
+                   unsigned long a5) {
   struct zrt_thread *t = zrt__sched_self();
   switch (op) {
   case PR_SET_NAME:
@@ -980,7 +990,8 @@ long zrt_sys_prctl(int op, unsigned long a2, unsigned long a3,
   return -EINVAL;
 }
 
-/* ---- membarrier -------------------------------------------------------------- */
+/* ---- membarrier
+ * -------------------------------------------------------------- */
 
 /* linux/membarrier.h's commands.  One vCPU and threads that switch only
  * in calls: every barrier is already there. */
@@ -990,8 +1001,8 @@ long zrt_sys_prctl(int op, unsigned long a2, unsigned long a3,
 #define MB_REGISTER_GLOBAL_EXPEDITED 4
 #define MB_PRIVATE_EXPEDITED 8
 #define MB_REGISTER_PRIVATE_EXPEDITED 16
-#define MB_SUPPORTED                                                          \
-  (MB_GLOBAL | MB_GLOBAL_EXPEDITED | MB_REGISTER_GLOBAL_EXPEDITED |           \
+#define MB_SUPPORTED                                                           \
+  (MB_GLOBAL | MB_GLOBAL_EXPEDITED | MB_REGISTER_GLOBAL_EXPEDITED |            \
    MB_PRIVATE_EXPEDITED | MB_REGISTER_PRIVATE_EXPEDITED)
 
 static bool mb_private_registered;

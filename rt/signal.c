@@ -64,7 +64,8 @@ static struct ksigaction actions[ZRT_NSIG + 1];
 static uint64_t image_pending; /* for the image, blocked by every thread */
 static struct zrt_sigsrc image_src[ZRT_NSIG];
 
-/* ---- dispositions --------------------------------------------------------- */
+/* ---- dispositions ---------------------------------------------------------
+ */
 
 enum default_action { DFL_TERM, DFL_IGN, DFL_STOP, DFL_ABORT };
 
@@ -108,7 +109,8 @@ __attribute__((noreturn)) static void terminate(int sig) {
   zrt__sched_exit_image(128 + sig);
 }
 
-/* ---- sending ---------------------------------------------------------------- */
+/* ---- sending ----------------------------------------------------------------
+ */
 
 /* t would take sig now: it does not block it, or waits for it. */
 static bool sig_wanted(const struct zrt_thread *t, int sig) {
@@ -117,8 +119,8 @@ static bool sig_wanted(const struct zrt_thread *t, int sig) {
 }
 
 bool zrt__sig_deliverable(const struct zrt_thread *t) {
-  return ((t->sig_pending | image_pending) &
-          (~t->sig_mask | t->sig_waitset)) != 0;
+  return ((t->sig_pending | image_pending) & (~t->sig_mask | t->sig_waitset)) !=
+         0;
 }
 
 /* A signal that t takes: dropped if ignored, the end of the image if
@@ -166,13 +168,14 @@ void zrt__sig_send_process(int sig, int code) {
   if (!sig_accept(t, sig))
     return;
   image_pending |= ZRT_SIGBIT(sig);
-  image_src[sig - 1] = (struct zrt_sigsrc){
-      .code = code, .pid = code == ZRT_SI_KERNEL ? 0 : 1};
+  image_src[sig - 1] =
+      (struct zrt_sigsrc){.code = code, .pid = code == ZRT_SI_KERNEL ? 0 : 1};
   if (t)
     sig_kick(t);
 }
 
-/* ---- delivering --------------------------------------------------------------- */
+/* ---- delivering
+ * --------------------------------------------------------------- */
 
 /* Take the lowest signal of `from` pending for t (its own before the
  * image's): its number, or 0. */
@@ -271,7 +274,8 @@ int zrt_signal_pending_restart(void) {
   return zrt__sig_deliver(t->sig_mask) != ZRT_SIG_EINTR;
 }
 
-/* ---- the system calls ------------------------------------------------------ */
+/* ---- the system calls ------------------------------------------------------
+ */
 
 static bool sig_valid(int sig) { return sig >= 1 && sig <= ZRT_NSIG; }
 

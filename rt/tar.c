@@ -407,7 +407,7 @@ static uint64_t *entry(struct zrt_tar *t, enum zrt_tar_kind kind,
 /* One header at t->off: 1 an entry, 0 go on, <0 the callback's error.
  * Every path moves t->off on by a block at least, or ends the walk. */
 static int step(struct zrt_tar *t, struct zrt_tar_entry *e) {
-  if (t->size - t->off < ZRT_TAR_BLOCK) {
+  if (t->off > t->size || t->size - t->off < ZRT_TAR_BLOCK) {
     if (t->size > t->off)
       t->stats.drop_truncated++;
     t->done = true;

@@ -433,8 +433,8 @@ static void index_entry(struct tarfs *fs, const struct zrt_tar_entry *e) {
     (void)node_set(fs, fs->root, e, NULL);
     return;
   }
-  const char *last;
-  size_t lastlen;
+  const char *last = NULL;
+  size_t lastlen = 0;
   struct tnode *dir = parent_of(fs, e->name, e->name_len, &last, &lastlen);
   if (!dir) {
     fs->stats.drop_parent_file++;

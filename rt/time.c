@@ -70,7 +70,8 @@ static uint64_t realtime_now(void) {
   return (uint64_t)((int64_t)zrt_plat_wall() + realtime_offset);
 }
 
-/* ---- clocks ------------------------------------------------------------------ */
+/* ---- clocks
+ * ------------------------------------------------------------------ */
 
 /* Linux's CPU clock ids (clock_getcpuclockid, pthread_getcpuclockid):
  * negative, ~pid << 3, bit 2 for a thread, the low two bits the kind
@@ -199,7 +200,8 @@ long zrt_sys_time(long *tloc) {
   return s;
 }
 
-/* ---- deadlines ------------------------------------------------------------- */
+/* ---- deadlines -------------------------------------------------------------
+ */
 
 int zrt__time_rel_deadline(const struct timespec *ts, uint64_t *deadline) {
   if (!timespec_valid(ts))
@@ -231,7 +233,8 @@ int zrt__time_abs_deadline(clockid_t clk, const struct timespec *ts,
   return -EINVAL;
 }
 
-/* ---- sleeps ------------------------------------------------------------------ */
+/* ---- sleeps
+ * ------------------------------------------------------------------ */
 
 /* Sleep until the deadline; a signal whose handler runs ends it with
  * -EINTR and, if rem, the time left (Linux never restarts a sleep). */
@@ -243,7 +246,8 @@ static long sleep_until(uint64_t deadline, void *rem) {
       return 0;
     if (rem) {
       uint64_t now = zrt_plat_monotonic();
-      struct timespec left = timespec_of_ns(deadline > now ? deadline - now : 0);
+      struct timespec left =
+          timespec_of_ns(deadline > now ? deadline - now : 0);
       memcpy(rem, &left, sizeof left);
     }
     if (zrt__sig_deliver(t->sig_mask) != ZRT_SIG_NONE)
@@ -300,7 +304,8 @@ long zrt_sys_clock_nanosleep(int clk, int flags, const void *req, void *rem) {
   return sleep_until(deadline, rem);
 }
 
-/* ---- timerfd --------------------------------------------------------------- */
+/* ---- timerfd ---------------------------------------------------------------
+ */
 
 struct timerfd {
   struct zrt_timer timer;
@@ -436,7 +441,8 @@ long zrt_sys_timerfd_settime(int fd, int flags, const void *nv, void *old) {
   return 0;
 }
 
-/* ---- itimers and alarm ------------------------------------------------------ */
+/* ---- itimers and alarm ------------------------------------------------------
+ */
 
 static struct zrt_timer itimer_real;
 static bool itimer_real_ready;
@@ -527,7 +533,8 @@ long zrt_sys_alarm(unsigned seconds) {
   return left;
 }
 
-/* ---- accounting ------------------------------------------------------------- */
+/* ---- accounting -------------------------------------------------------------
+ */
 
 long zrt_sys_times(void *buf) {
   if (buf) {

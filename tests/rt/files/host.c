@@ -88,7 +88,8 @@ int zrt_plat_block_read(uint64_t handle, uint64_t off, void *buf, size_t n) {
 
 /* ---- the console's log ------------------------------------------------- */
 
-void zrt_vlog(const char *fmt, va_list ap) {
+__attribute__((format(printf, 1, 0))) void zrt_vlog(const char *fmt,
+                                                    va_list ap) {
   vsnprintf(host_last_log, sizeof(host_last_log), fmt, ap);
   printf("# znet-rt: %s\n", host_last_log);
 }

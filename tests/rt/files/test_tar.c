@@ -271,6 +271,16 @@ ZT_TEST(test_truncated_header_counted) {
   ZT_EQ(T.stats.drop_truncated, 1);
 }
 
+/* Data that ends inside the device's last partial block: the next header
+ * would start past the device (found by fuzz_tar). */
+ZT_TEST(test_data_rounded_past_device_ends_archive) {
+  arc_reset();
+  add("a", '0', NULL, 10, 'a');
+  A.len -= 500; /* the device ends 12 bytes into the data block */
+  ZT_EQ(run(), 0);
+  ZT_EQ(nseen, 1);
+}
+
 ZT_TEST(test_zero_block_ends_archive) {
   arc_reset();
   add("a", '0', NULL, 0, 0);
@@ -510,6 +520,7 @@ int main(void) {
   ZT_RUN(test_negative_base256_size_dropped);
   ZT_RUN(test_size_past_device_ends_archive);
   ZT_RUN(test_truncated_header_counted);
+  ZT_RUN(test_data_rounded_past_device_ends_archive);
   ZT_RUN(test_zero_block_ends_archive);
   ZT_RUN(test_gnu_long_name_used);
   ZT_RUN(test_long_name_with_nul_dropped);

@@ -150,7 +150,8 @@ long zrt_syscall(long n, long a, long b, long c, long d, long e, long f) {
   return munmap((void *)(uintptr_t)a, (size_t)b) ? -errno : 0;
 }
 
-/* ---- descriptors ---------------------------------------------------------- */
+/* ---- descriptors ----------------------------------------------------------
+ */
 
 #define HOST_FDS 32
 static struct zrt_file *fds[HOST_FDS];
@@ -203,8 +204,8 @@ long host_spawn(struct host_thread *h, int (*fn)(void *), void *arg,
                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (h->stack == MAP_FAILED)
     return -ENOMEM;
-  h->ret = zrt_clone(fn, arg, (char *)h->stack + h->size,
-                     host_musl_clone_flags, &h->tid, tls, &h->tid);
+  h->ret = zrt_clone(fn, arg, (char *)h->stack + h->size, host_musl_clone_flags,
+                     &h->tid, tls, &h->tid);
   return h->ret;
 }
 
@@ -212,8 +213,8 @@ int host_join(struct host_thread *h) {
   int blocked = 0;
   int v;
   while ((v = __atomic_load_n(&h->tid, __ATOMIC_SEQ_CST)) != 0) {
-    long r = SC(zrt_sys_futex((uint32_t *)&h->tid, ZRT_FUTEX_WAIT,
-                              (uint32_t)v, NULL, NULL, 0));
+    long r = SC(zrt_sys_futex((uint32_t *)&h->tid, ZRT_FUTEX_WAIT, (uint32_t)v,
+                              NULL, NULL, 0));
     blocked += r == 0;
   }
   munmap(h->stack, h->size);
@@ -221,7 +222,8 @@ int host_join(struct host_thread *h) {
   return blocked;
 }
 
-/* ---- children ------------------------------------------------------------- */
+/* ---- children -------------------------------------------------------------
+ */
 
 static void child_run(void (*fn)(void), unsigned seconds, int cfd, int hfd) {
   alarm(seconds);

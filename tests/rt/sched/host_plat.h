@@ -44,7 +44,7 @@ extern const unsigned long host_musl_clone_flags;
 struct host_thread {
   void *stack;
   size_t size;
-  int tid; /* set at clone, 0 once it has exited */
+  int tid;  /* set at clone, 0 once it has exited */
   long ret; /* zrt_clone's answer */
 };
 long host_spawn(struct host_thread *h, int (*fn)(void *), void *arg,

@@ -55,8 +55,8 @@ static int mark_order(void *p) {
 
 ZT_TEST(test_clone_caller_goes_on_threads_run_in_order) {
   struct host_thread h[3];
-  struct who w[3] = {{'1', 0x1000, 0, 0}, {'2', 0x2000, 0, 0},
-                     {'3', 0x3000, 0, 0}};
+  struct who w[3] = {
+      {'1', 0x1000, 0, 0}, {'2', 0x2000, 0, 0}, {'3', 0x3000, 0, 0}};
   norder = 0;
   for (int i = 0; i < 3; i++) {
     long tid = host_spawn(&h[i], mark_order, &w[i], w[i].tls);
@@ -106,15 +106,16 @@ ZT_TEST(test_clone_refuses_processes_and_odd_flags) {
                   CLONE_VM | CLONE_VFORK | SIGCHLD, NULL, 0, NULL),
         -ENOSYS);
   ZT_EQ(zrt_clone(wait_gate_then_exit, NULL, stack + sizeof stack,
-                  host_musl_clone_flags & ~(unsigned long)CLONE_THREAD, NULL,
-                  0, NULL),
+                  host_musl_clone_flags & ~(unsigned long)CLONE_THREAD, NULL, 0,
+                  NULL),
         -EINVAL);
   ZT_EQ(zrt_clone(wait_gate_then_exit, NULL, stack + sizeof stack,
                   host_musl_clone_flags | CLONE_NEWNET, NULL, 0, NULL),
         -EINVAL);
 }
 
-/* ---- futex ---------------------------------------------------------------- */
+/* ---- futex ----------------------------------------------------------------
+ */
 
 ZT_TEST(test_futex_value_differs_eagain) {
   uint32_t w = 5;
@@ -134,8 +135,8 @@ struct waiter {
 
 static int wait_on_word(void *p) {
   struct waiter *w = p;
-  w->ret = futex(w->word, ZRT_FUTEX_WAIT_BITSET, *w->word, NULL, NULL,
-                 w->bitset);
+  w->ret =
+      futex(w->word, ZRT_FUTEX_WAIT_BITSET, *w->word, NULL, NULL, w->bitset);
   w->done = 1;
   return 0;
 }
@@ -205,8 +206,7 @@ ZT_TEST(test_futex_requeue_moves_waiters) {
   uint32_t a = 3, b = 4;
   spawn_waiters(h, w, 3, &a);
   ZT_EQ(futex(&a, ZRT_FUTEX_CMP_REQUEUE, 1, (void *)1, &b, 99), -EAGAIN);
-  ZT_EQ(futex(&a, ZRT_FUTEX_REQUEUE, 1, (void *)(uintptr_t)-1, &b, 0),
-        -EINVAL);
+  ZT_EQ(futex(&a, ZRT_FUTEX_REQUEUE, 1, (void *)(uintptr_t)-1, &b, 0), -EINVAL);
   /* One woken, one moved to b, one left on a. */
   ZT_EQ(futex(&a, ZRT_FUTEX_CMP_REQUEUE, 1, (void *)1, &b, 3), 2);
   settle();
@@ -264,7 +264,8 @@ ZT_TEST(test_futex_timeouts_relative_and_absolute) {
 
   clock_gettime(CLOCK_REALTIME, &abs);
   abs.tv_sec += 0;
-  abs.tv_nsec = abs.tv_nsec < 980000000 ? abs.tv_nsec + 20 * (long)MS : 999999999;
+  abs.tv_nsec =
+      abs.tv_nsec < 980000000 ? abs.tv_nsec + 20 * (long)MS : 999999999;
   ZT_EQ(futex(&w, ZRT_FUTEX_WAIT_BITSET | ZRT_FUTEX_CLOCK_REALTIME, 0, &abs,
               NULL, ZRT_FUTEX_BITSET_ANY),
         -ETIMEDOUT);
@@ -274,7 +275,8 @@ ZT_TEST(test_futex_timeouts_relative_and_absolute) {
   ZT_EQ(futex(&w, ZRT_FUTEX_WAIT, 0, &bad, NULL, 0), -EINVAL);
 }
 
-/* ---- a mutex and condition variable, 100k turns each way ------------------- */
+/* ---- a mutex and condition variable, 100k turns each way -------------------
+ */
 
 #define ROUNDS 100000
 static uint32_t turn;
@@ -329,7 +331,8 @@ ZT_TEST(test_mutex_condvar_ping_pong_100k) {
          (unsigned long long)((host_now() - t0) / MS));
 }
 
-/* ---- sleeps --------------------------------------------------------------- */
+/* ---- sleeps ---------------------------------------------------------------
+ */
 
 static int sleep_then_mark(void *p) {
   struct who *w = p;
@@ -354,7 +357,8 @@ ZT_TEST(test_sleeps_end_in_deadline_order) {
   ZT_CHECK(host_now() - t0 < 500 * MS); /* they slept side by side */
 }
 
-/* ---- deadlock ---------------------------------------------------------------- */
+/* ---- deadlock
+ * ---------------------------------------------------------------- */
 
 static uint32_t dl_a, dl_b;
 
@@ -549,7 +553,8 @@ ZT_TEST(test_busy_thread_alone_still_runs_the_pump) {
   zrt_sched_set_pump(NULL, NULL);
 }
 
-/* ---- I/O waits and the idle loop -------------------------------------------- */
+/* ---- I/O waits and the idle loop --------------------------------------------
+ */
 
 /* Waits for a notification, 2 s at most (-ETIMEDOUT: none came). */
 static int io_wait_ret(void *p) {

@@ -20,19 +20,27 @@
 /* The kernel's answer as the runtime gives it: the result or -errno. */
 static long k(long r) { return r == -1 ? -errno : r; }
 
-#define BOTH(kernel, ours)                                                    \
-  do {                                                                        \
-    long kr_ = k(kernel), or_ = (ours);                                       \
-    if (kr_ != or_)                                                           \
-      zt_fail(__FILE__, __LINE__, "%s: Linux %ld, rt %ld", #ours, kr_, or_);  \
+#define BOTH(kernel, ours)                                                     \
+  do {                                                                         \
+    long kr_ = k(kernel), or_ = (ours);                                        \
+    if (kr_ != or_)                                                            \
+      zt_fail(__FILE__, __LINE__, "%s: Linux %ld, rt %ld", #ours, kr_, or_);   \
   } while (0)
 
 ZT_TEST(test_clock_getres_as_linux) {
-  static const int clocks[] = {CLOCK_REALTIME, CLOCK_MONOTONIC,
+  static const int clocks[] = {CLOCK_REALTIME,
+                               CLOCK_MONOTONIC,
                                CLOCK_PROCESS_CPUTIME_ID,
-                               CLOCK_THREAD_CPUTIME_ID, CLOCK_MONOTONIC_RAW,
-                               CLOCK_BOOTTIME, CLOCK_TAI, 10, 12, 100, -1,
-                               -5, (int)((~0u << 3) | 2)};
+                               CLOCK_THREAD_CPUTIME_ID,
+                               CLOCK_MONOTONIC_RAW,
+                               CLOCK_BOOTTIME,
+                               CLOCK_TAI,
+                               10,
+                               12,
+                               100,
+                               -1,
+                               -5,
+                               (int)((~0u << 3) | 2)};
   for (size_t i = 0; i < sizeof clocks / sizeof clocks[0]; i++) {
     struct timespec a = {7, 7}, b = {7, 7};
     BOTH(syscall(SYS_clock_getres, clocks[i], &a),
@@ -114,16 +122,16 @@ ZT_TEST(test_sigprocmask_sequences_as_linux) {
   steps[n++] = (struct mask_step){SIG_BLOCK, usr, true, 4};
   steps[n++] = (struct mask_step){SIG_BLOCK, usr, true, 16};
   steps[n++] = (struct mask_step){SIG_UNBLOCK, ~0ull, true, 8};
-  steps[n++] = (struct mask_step){SIG_BLOCK, ~0ull & ~(1ull << (SIGSEGV - 1)),
-                                  true, 8};
+  steps[n++] =
+      (struct mask_step){SIG_BLOCK, ~0ull & ~(1ull << (SIGSEGV - 1)), true, 8};
   steps[n++] = (struct mask_step){SIG_SETMASK, 0, true, 8};
   uint64_t saved;
   syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &saved, 8);
   for (size_t i = 0; i < n; i++) {
     uint64_t ka = 0x5555, oa = 0x5555;
     const void *ks = steps[i].with_set ? &steps[i].set : NULL;
-    long kr = k(syscall(SYS_rt_sigprocmask, steps[i].how, ks, &ka,
-                        steps[i].size));
+    long kr =
+        k(syscall(SYS_rt_sigprocmask, steps[i].how, ks, &ka, steps[i].size));
     long or = zrt_sys_rt_sigprocmask(steps[i].how, ks, &oa, steps[i].size);
     if (kr != or || ka != oa)
       zt_fail(__FILE__, __LINE__,
@@ -203,8 +211,7 @@ ZT_TEST(test_prctl_names_as_linux) {
        zrt_sys_prctl(PR_SET_PDEATHSIG, 65, 0, 0, 0));
   BOTH(syscall(SYS_prctl, PR_GET_NO_NEW_PRIVS, 1, 0, 0, 0),
        zrt_sys_prctl(PR_GET_NO_NEW_PRIVS, 1, 0, 0, 0));
-  BOTH(syscall(SYS_prctl, 9999, 0, 0, 0, 0),
-       zrt_sys_prctl(9999, 0, 0, 0, 0));
+  BOTH(syscall(SYS_prctl, 9999, 0, 0, 0, 0), zrt_sys_prctl(9999, 0, 0, 0, 0));
 }
 
 ZT_TEST(test_sched_policy_calls_as_linux) {
@@ -228,7 +235,8 @@ ZT_TEST(test_sched_policy_calls_as_linux) {
        zrt_sys_sched_setscheduler(0, 42, &a));
   BOTH(syscall(SYS_sched_setparam, 0, &a), zrt_sys_sched_setparam(0, &a));
   BOTH(syscall(SYS_membarrier, 0, 1, 0), zrt_sys_membarrier(0, 1, 0));
-  BOTH(syscall(SYS_membarrier, 1 << 20, 0, 0), zrt_sys_membarrier(1 << 20, 0, 0));
+  BOTH(syscall(SYS_membarrier, 1 << 20, 0, 0),
+       zrt_sys_membarrier(1 << 20, 0, 0));
 }
 
 ZT_TEST(test_futex_errors_as_linux) {
@@ -237,8 +245,8 @@ ZT_TEST(test_futex_errors_as_linux) {
   BOTH(syscall(SYS_futex, w, ZRT_FUTEX_WAIT, 4, NULL, NULL, 0),
        zrt_sys_futex(w, ZRT_FUTEX_WAIT, 4, NULL, NULL, 0));
   BOTH(syscall(SYS_futex, (char *)w + 2, ZRT_FUTEX_WAIT, 3, NULL, NULL, 0),
-       zrt_sys_futex((uint32_t *)((char *)w + 2), ZRT_FUTEX_WAIT, 3, NULL,
-                     NULL, 0));
+       zrt_sys_futex((uint32_t *)((char *)w + 2), ZRT_FUTEX_WAIT, 3, NULL, NULL,
+                     0));
   BOTH(syscall(SYS_futex, w, ZRT_FUTEX_WAIT, 3, &tiny, NULL, 0),
        zrt_sys_futex(w, ZRT_FUTEX_WAIT, 3, &tiny, NULL, 0));
   BOTH(syscall(SYS_futex, w, ZRT_FUTEX_WAIT, 3, &bad, NULL, 0),
@@ -253,8 +261,8 @@ ZT_TEST(test_futex_errors_as_linux) {
                      NULL, 0));
   BOTH(syscall(SYS_futex, w, ZRT_FUTEX_WAKE | ZRT_FUTEX_PRIVATE_FLAG, 5, NULL,
                NULL, 0),
-       zrt_sys_futex(w, ZRT_FUTEX_WAKE | ZRT_FUTEX_PRIVATE_FLAG, 5, NULL,
-                     NULL, 0));
+       zrt_sys_futex(w, ZRT_FUTEX_WAKE | ZRT_FUTEX_PRIVATE_FLAG, 5, NULL, NULL,
+                     0));
   BOTH(syscall(SYS_futex, w, ZRT_FUTEX_WAKE_BITSET, 5, NULL, NULL, 0),
        zrt_sys_futex(w, ZRT_FUTEX_WAKE_BITSET, 5, NULL, NULL, 0));
   BOTH(syscall(SYS_futex, w, ZRT_FUTEX_CMP_REQUEUE, 1, (void *)1, w + 1, 4),

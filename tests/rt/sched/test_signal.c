@@ -179,7 +179,8 @@ ZT_TEST(test_handler_ucontext_mask_is_restored) {
   mask_set(0);
 }
 
-/* ---- default actions end the image ----------------------------------------- */
+/* ---- default actions end the image -----------------------------------------
+ */
 
 static void term_child(void) { zrt_sys_kill(1, SIGTERM); }
 static void pipe_child(void) { zrt_signal_raise(SIGPIPE); }
@@ -207,7 +208,8 @@ ZT_TEST(test_default_actions_end_the_image) {
   ZT_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 42);
 }
 
-/* ---- waits interrupted ------------------------------------------------------- */
+/* ---- waits interrupted
+ * ------------------------------------------------------- */
 
 struct sleeper {
   uint32_t word;
@@ -318,7 +320,8 @@ ZT_TEST(test_io_wait_eintr_and_what_to_restart) {
   zrt_sched_set_pump(NULL, NULL);
 }
 
-/* ---- sigsuspend, sigtimedwait -------------------------------------------------- */
+/* ---- sigsuspend, sigtimedwait
+ * -------------------------------------------------- */
 
 static int send_later(void *p) {
   int sig = (int)(uintptr_t)p;
@@ -365,7 +368,8 @@ ZT_TEST(test_sigtimedwait_takes_pending_or_awaited) {
   mask_set(0);
 }
 
-/* ---- itimers ------------------------------------------------------------------- */
+/* ---- itimers
+ * ------------------------------------------------------------------- */
 
 ZT_TEST(test_itimer_real_raises_sigalrm) {
   reset();

@@ -135,7 +135,8 @@ ZT_TEST(test_cpu_clocks_count_time_running) {
   ZT_CHECK(tm.tms_utime >= 2);
 }
 
-/* ---- timerfd ------------------------------------------------------------------ */
+/* ---- timerfd
+ * ------------------------------------------------------------------ */
 
 static long tfd_read(int fd, uint64_t *ticks) {
   struct zrt_file *f = zrt_fd_file(fd);
