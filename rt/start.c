@@ -64,6 +64,10 @@ static struct zrt_opts opts;
 static Elf64_Phdr tls_phdr;
 static uint8_t at_random[16];
 static char line[LINE_MAX_BYTES];
+/* The strings of argv and then of envp, one after the other, writable,
+ * as Linux lays them out on a new process's stack: programs write into
+ * them (setproctitle, redis's among them, reuses the whole area). */
+static char strings[2 * LINE_MAX_BYTES];
 /* argv, NULL, envp, NULL, auxv pairs, AT_NULL: what a kernel puts on a
  * new process's stack. */
 static char *vec[MAX_WORDS + 1 + MAX_ENV + 1 + 2 * 8];
@@ -201,6 +205,21 @@ static int split_line(const char *cmdline) {
   return 1 + take_runtime_flags(vec + 1, argc - 1);
 }
 
+/* Copy vec[from..to) (NULL entries skipped) into `strings` at *used. */
+static void pack_strings(int from, int to, size_t *used) {
+  for (int i = from; i < to; i++) {
+    if (!vec[i])
+      continue;
+    size_t n = strlen(vec[i]) + 1;
+    if (n > sizeof(strings) - *used)
+      zrt_panic("the command line and environment exceed %zu bytes",
+                sizeof(strings));
+    memcpy(strings + *used, vec[i], n);
+    vec[i] = strings + *used;
+    *used += n;
+  }
+}
+
 /* After argv: NULL, the environment, NULL, the auxiliary vector. */
 static void build_env_aux(int argc) {
   int i = argc;
@@ -210,12 +229,14 @@ static void build_env_aux(int argc) {
       vec[i++] = (char *)(uintptr_t)default_env[d];
   for (int e = 0; e < opts.nenv; e++)
     vec[i++] = opts.env[e];
+  size_t used = 0;
+  pack_strings(0, i, &used);
   vec[i++] = NULL;
   const uintptr_t aux[][2] = {
       {AT_PHDR, (uintptr_t)&tls_phdr}, {AT_PHENT, sizeof(Elf64_Phdr)},
       {AT_PHNUM, 1},                   {AT_PAGESZ, ZRT_PAGE},
       {AT_RANDOM, (uintptr_t)at_random}, {AT_SECURE, 0},
-      {AT_EXECFN, (uintptr_t)zrt_image_name}, {AT_NULL, 0},
+      {AT_EXECFN, (uintptr_t)strings}, {AT_NULL, 0},
   };
   for (size_t a = 0; a < sizeof(aux) / sizeof(aux[0]); a++) {
     vec[i++] = (char *)aux[a][0];
