@@ -1104,6 +1104,38 @@ static void large_memlink(const char *h) {
  * 4096 bytes (the harness's whole I/O buffer) each read back, UDP
  * datagrams of 4096, and frames of 1599 bytes to stack B, raw and
  * behind a header (116 KB: past every fixed buffer of the harness). */
+/* A tar archive (rt/tar.c: fuzz_tar.c) whose one file is longer than the
+ * reader's block and the harness's device views: a ustar header with
+ * its checksum, the data, two zero blocks. */
+static void tar_octal(uint8_t *field, size_t width, uint64_t v) {
+  memset(field, '0', width - 1);
+  for (size_t i = width - 1; i-- > 0 && v; v >>= 3)
+    field[i] = (uint8_t)('0' + (v & 7u));
+  field[width - 1] = '\0';
+}
+
+static void large_tar(void) {
+  const size_t data = 100000;
+  size_t n = 512 + (data + 511) / 512 * 512 + 1024;
+  memset(big, 0, n);
+  memcpy(big, "large.bin", 9);                 /* name */
+  tar_octal(big + 100, 8, 0644);               /* mode */
+  tar_octal(big + 108, 8, 0);                  /* uid */
+  tar_octal(big + 116, 8, 0);                  /* gid */
+  tar_octal(big + 124, 12, data);              /* size */
+  tar_octal(big + 136, 12, 0);                 /* mtime */
+  big[156] = '0';                              /* a regular file */
+  memcpy(big + 257, "ustar\0" "00", 8);        /* magic, version */
+  memset(big + 148, ' ', 8);                   /* checksum: summed as blanks */
+  unsigned sum = 0;
+  for (size_t i = 0; i < 512; i++)
+    sum += big[i];
+  tar_octal(big + 148, 7, sum);
+  big[155] = ' ';
+  fill(big + 512, data, 3);
+  put("tar", "large-file", big, n);
+}
+
 static void large_posix_calls(void) {
   size_t n = 0;
   big[n++] = 0; /* configuration */
@@ -1308,6 +1340,7 @@ static void large_inputs(void) {
   large_memlink("memlink");
   large_memlink("memlink6");
   large_posix_calls();
+  large_tar();
   large_tls_server();
   large_tls13_msg();
   large_tls_glue();
@@ -1343,7 +1376,7 @@ int main(int argc, char **argv) {
       "dns_tcp",     "blocklist", "forwarder",  "dhcp4",    "dhcp4_client",
       "http",        "httpd",     "pcap",       "pktdrill", "stack",
       "memlink",     "memlink6",  "tls_server", "tls_glue", "hosts",
-      "posix_calls", "tls13_msg", "tls_client", "p256"};
+      "posix_calls", "tls13_msg", "tls_client", "p256", "tar"};
   mkdir(out, 0777);
   for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
     char path[4096];
