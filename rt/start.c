@@ -282,11 +282,11 @@ static void set_etc(void) {
 
 /* The root archive, /tmp and the other writable trees, /etc. */
 static void start_files(void) {
+  set_etc(); /* first: the mount makes /etc for them if need be */
   zrt_vfs_mount_root("rootfs");
   for (int i = 0; i < opts.ntmpfs; i++)
     if (zrt_vfs_mount_memfs(opts.tmpfs[i], 0) != 0)
       zrt_log("--tmpfs %s: cannot mount it", opts.tmpfs[i]);
-  set_etc();
 }
 
 /* Called by musl's __libc_start_main with the C library ready (TLS,
