@@ -324,6 +324,17 @@ int zrt_net_start(int argc, char **argv) {
   return first;
 }
 
+void zrt_net_lease_dns(char *text, size_t n) {
+  size_t used = 0;
+  struct zn_ip ip;
+  char addr[ZN_IP_STRLEN];
+  for (uint32_t i = 0; g.h.st && used < n &&
+                       zn_dhcp4_dns_server(g.h.st, i, &ip) == ZN_OK;
+       i++)
+    used += (size_t)snprintf(text + used, n - used, "nameserver %s\n",
+                             zn_ip_format(&ip, addr));
+}
+
 void zrt_exit_hooks(int status) {
   (void)status;
   if (g.px && !g.drained) {

@@ -266,18 +266,26 @@ static void set_etc(void) {
            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n"
            "127.0.1.1\t%s\n", host);
   zrt_vfs_set_etc("hosts", text);
-  size_t used = 0;
-  text[0] = '\0';
-  for (int i = 0; i < opts.ndns && used < sizeof(text); i++)
-    used += (size_t)snprintf(text + used, sizeof(text) - used,
-                             "nameserver %s\n", opts.dns[i]);
-  zrt_vfs_set_etc("resolv.conf", text);
   zrt_vfs_set_etc("passwd", "root:x:0:0:root:/root:/bin/sh\n"
                             "nobody:x:65534:65534:nobody:/nonexistent:"
                             "/usr/sbin/nologin\n");
   zrt_vfs_set_etc("group", "root:x:0:\nnogroup:x:65534:\n");
   zrt_vfs_set_etc("nsswitch.conf", "passwd: files\ngroup: files\n"
                                    "hosts: files dns\n");
+}
+
+/* /etc/resolv.conf: the --dns servers, else the DHCP lease's (as it was
+ * at start: a later lease's servers are not followed). */
+static void set_resolv_conf(void) {
+  static char text[ETC_TEXT_MAX];
+  size_t used = 0;
+  text[0] = '\0';
+  for (int i = 0; i < opts.ndns && used < sizeof(text); i++)
+    used += (size_t)snprintf(text + used, sizeof(text) - used,
+                             "nameserver %s\n", opts.dns[i]);
+  if (opts.ndns == 0)
+    zrt_net_lease_dns(text, sizeof(text));
+  zrt_vfs_set_etc("resolv.conf", text);
 }
 
 /* The root archive, /tmp and the other writable trees, /etc. */
@@ -296,6 +304,7 @@ static int zrt_start_main(int argc, char **argv, char **envp) {
   zrt_fd_init_console();
   start_files();
   int first = zrt_net_start(argc, argv);
+  set_resolv_conf();
   if (opts.cwd && zrt_sys_chdir(opts.cwd) != 0)
     zrt_log("--cwd %s: no such directory; staying in /", opts.cwd);
   static char *pargv[MAX_WORDS + 1];

@@ -24,5 +24,8 @@ const struct zrt_opts *zrt_opts(void);
 /* rt/net.c: znet's flags (argv up to "--"), the stack and the socket
  * layer; the index of the program's first word. */
 int zrt_net_start(int argc, char **argv);
+/* rt/net.c: "nameserver ADDR" lines for the DHCP lease's DNS servers
+ * into text (nothing without a lease). */
+void zrt_net_lease_dns(char *text, size_t n);
 
 #endif

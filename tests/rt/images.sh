@@ -48,7 +48,31 @@ if tree=$(solo5_build "$archive" "$BUILD/solo5" "$T/solo5-build.log"); then
 else
   not_ok "Solo5 built in $BUILD/solo5"
   tail -20 "$T/solo5-build.log" | diag
-  # ---- limits.c: out of memory, a spinning thread, an unanswered call -----
+  # ---- names.c: getaddrinfo over znet's sockets, /etc/hosts, --dns -------
+
+if command -v dnsmasq >/dev/null; then
+  names=$T/names
+  "$ZCC" -O2 -o "$names" "$ROOT/tests/rt/progs/names.c" >"$T/ncc.log" 2>&1 &&
+    "$ZIMG" --target spt -o "$names.spt" "$names" >>"$T/ncc.log" 2>&1
+  ip netns exec "$E2E_NS" timeout 60 dnsmasq -d -k --port=53 \
+    "--listen-address=$E2E_KERNEL_IP" --bind-interfaces --no-resolv \
+    --no-hosts --address=/web.test/10.77.0.77 >"$T/dnsmasq.log" 2>&1 &
+  bg_pid $!
+  sleep 0.5
+  ip netns exec "$E2E_NS" timeout --foreground 60 solo5-spt \
+    "--net:service=$E2E_TAP" "--block:rootfs=$T/root.tar" "$names.spt" \
+    "--ipv4=$E2E_ZNET_IP/$E2E_PREFIX" "--dns=$E2E_KERNEL_IP" -- web.test \
+    fromarchive.test localhost >"$T/names.raw" 2>&1
+  check "getaddrinfo through the --dns server, over znet's UDP" \
+    grep -q '^web.test: ok 10.77.0.77$' "$T/names.raw"
+  check "getaddrinfo from the archive's /etc/hosts" \
+    grep -q '^fromarchive.test: ok 10.1.2.3$' "$T/names.raw"
+  check "getaddrinfo of localhost" grep -q '^localhost: ok 127.0.0.1$' "$T/names.raw"
+else
+  skip_case "getaddrinfo inside an image" "no dnsmasq"
+fi
+
+# ---- limits.c: out of memory, a spinning thread, an unanswered call -----
 
 lim=$T/limits
 "$ZCC" -O2 -Wall -o "$lim" "$ROOT/tests/rt/progs/limits.c" -lpthread \
@@ -86,7 +110,31 @@ if setup_netns; then
   ok "network namespace $E2E_NS with $E2E_TAP"
 else
   not_ok "create network namespace with $E2E_TAP"
-  # ---- limits.c: out of memory, a spinning thread, an unanswered call -----
+  # ---- names.c: getaddrinfo over znet's sockets, /etc/hosts, --dns -------
+
+if command -v dnsmasq >/dev/null; then
+  names=$T/names
+  "$ZCC" -O2 -o "$names" "$ROOT/tests/rt/progs/names.c" >"$T/ncc.log" 2>&1 &&
+    "$ZIMG" --target spt -o "$names.spt" "$names" >>"$T/ncc.log" 2>&1
+  ip netns exec "$E2E_NS" timeout 60 dnsmasq -d -k --port=53 \
+    "--listen-address=$E2E_KERNEL_IP" --bind-interfaces --no-resolv \
+    --no-hosts --address=/web.test/10.77.0.77 >"$T/dnsmasq.log" 2>&1 &
+  bg_pid $!
+  sleep 0.5
+  ip netns exec "$E2E_NS" timeout --foreground 60 solo5-spt \
+    "--net:service=$E2E_TAP" "--block:rootfs=$T/root.tar" "$names.spt" \
+    "--ipv4=$E2E_ZNET_IP/$E2E_PREFIX" "--dns=$E2E_KERNEL_IP" -- web.test \
+    fromarchive.test localhost >"$T/names.raw" 2>&1
+  check "getaddrinfo through the --dns server, over znet's UDP" \
+    grep -q '^web.test: ok 10.77.0.77$' "$T/names.raw"
+  check "getaddrinfo from the archive's /etc/hosts" \
+    grep -q '^fromarchive.test: ok 10.1.2.3$' "$T/names.raw"
+  check "getaddrinfo of localhost" grep -q '^localhost: ok 127.0.0.1$' "$T/names.raw"
+else
+  skip_case "getaddrinfo inside an image" "no dnsmasq"
+fi
+
+# ---- limits.c: out of memory, a spinning thread, an unanswered call -----
 
 lim=$T/limits
 "$ZCC" -O2 -Wall -o "$lim" "$ROOT/tests/rt/progs/limits.c" -lpthread \
@@ -164,6 +212,30 @@ else
   not_ok "syscalls: the image answered as Linux did"
   diag <"$T/diff"
   grep '^znet-rt: ' "$T/spt.raw" | head -20 | diag
+fi
+
+# ---- names.c: getaddrinfo over znet's sockets, /etc/hosts, --dns -------
+
+if command -v dnsmasq >/dev/null; then
+  names=$T/names
+  "$ZCC" -O2 -o "$names" "$ROOT/tests/rt/progs/names.c" >"$T/ncc.log" 2>&1 &&
+    "$ZIMG" --target spt -o "$names.spt" "$names" >>"$T/ncc.log" 2>&1
+  ip netns exec "$E2E_NS" timeout 60 dnsmasq -d -k --port=53 \
+    "--listen-address=$E2E_KERNEL_IP" --bind-interfaces --no-resolv \
+    --no-hosts --address=/web.test/10.77.0.77 >"$T/dnsmasq.log" 2>&1 &
+  bg_pid $!
+  sleep 0.5
+  ip netns exec "$E2E_NS" timeout --foreground 60 solo5-spt \
+    "--net:service=$E2E_TAP" "--block:rootfs=$T/root.tar" "$names.spt" \
+    "--ipv4=$E2E_ZNET_IP/$E2E_PREFIX" "--dns=$E2E_KERNEL_IP" -- web.test \
+    fromarchive.test localhost >"$T/names.raw" 2>&1
+  check "getaddrinfo through the --dns server, over znet's UDP" \
+    grep -q '^web.test: ok 10.77.0.77$' "$T/names.raw"
+  check "getaddrinfo from the archive's /etc/hosts" \
+    grep -q '^fromarchive.test: ok 10.1.2.3$' "$T/names.raw"
+  check "getaddrinfo of localhost" grep -q '^localhost: ok 127.0.0.1$' "$T/names.raw"
+else
+  skip_case "getaddrinfo inside an image" "no dnsmasq"
 fi
 
 # ---- limits.c: out of memory, a spinning thread, an unanswered call -----
