@@ -121,17 +121,29 @@ static int poll_foreign(struct pollfd *kfds, unsigned n) {
   return ready;
 }
 
+/* The kernel's sigset_t: what rt_sigprocmask takes (musl's is larger). */
+#define KERNEL_SIGSET_BYTES 8
+
+/* ppoll's and epoll_pwait's mask is the thread's while it waits, as the
+ * kernel applies it; the old one comes back after (a signal it
+ * unblocked has interrupted the wait). */
 static int h_wait(void *ctx, struct pollfd *kfds, unsigned n, uint64_t deadline,
                   const sigset_t *sigmask) {
   (void)ctx;
-  (void)sigmask;
   int ready = poll_foreign(kfds, n);
   if (ready)
     return ready;
+  sigset_t old;
+  if (sigmask)
+    (void)zrt_sys_rt_sigprocmask(SIG_SETMASK, sigmask, &old,
+                                 KERNEL_SIGSET_BYTES);
   int rc = zrt_io_wait(deadline);
   if (rc == -EINTR)
-    return zrt_signal_pending_restart() ? -ZN_POSIX_ERESTART : -EINTR;
-  return poll_foreign(kfds, n);
+    rc = zrt_signal_pending_restart() ? -ZN_POSIX_ERESTART : -EINTR;
+  if (sigmask)
+    (void)zrt_sys_rt_sigprocmask(SIG_SETMASK, &old, NULL,
+                                 KERNEL_SIGSET_BYTES);
+  return rc < 0 && rc != -ETIMEDOUT ? rc : poll_foreign(kfds, n);
 }
 
 static void h_wake(void *ctx) {
