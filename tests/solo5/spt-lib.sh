@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # What the tests that boot znet's images share (spt_boot.sh,
 # solo5_e2e.sh, solo5_bearssl.sh).  Sourced after tests/e2e/lib.sh:
 #
@@ -86,8 +87,8 @@ spt_boot() {
 }
 
 spt_wait_banner() {
-  local name=$1 out=$2 i
-  for i in $(seq 1 100); do
+  local name=$1 out=$2 _
+  for _ in $(seq 1 100); do
     grep -q "^$name: [^ ]* mac " "$out" 2>/dev/null && return 0
     kill -0 "$E2E_ECHO_PID" 2>/dev/null || return 1
     sleep 0.1
