@@ -1,11 +1,11 @@
 /*
  * The command line shared by the znet examples, and what they do with it:
  * parse the flags, build a zn_config, put a stack in malloc'd memory,
- * print the counters.  Portable: it uses only the C library functions
- * that znet's Solo5 runtime also has (examples/solo5/include), and no
- * floating point, so it is built unchanged for the host and for Solo5.
- * Opening the netif and running the loop is the platform's: host.c (TAP,
- * pcap replay, capture, signals) or solo5/platform.c.
+ * print the counters.  Portable C11 over the C library, built unchanged
+ * for the host and into libznet-rt for the Solo5 images (against its
+ * musl).  Opening the netif and running the loop is the platform's:
+ * common_linux.c (TAP, pcap replay, capture, signals) or
+ * solo5/platform.c (an image's net device, inside libznet-rt).
  */
 #include "common.h"
 
@@ -118,7 +118,7 @@ int ex_parse_size(const char *s, uint64_t max, uint64_t *out) {
 
 /* A decimal "D", "D." or "D.F" (digits only, at least one) scaled by
  * 10^scale and rounded half up, in *out; -1 if malformed or above max
- * (also scaled).  Integer arithmetic only: the Solo5 build has no FPU. */
+ * (also scaled).  Integer arithmetic only: exact, whatever the scale. */
 static int parse_decimal(const char *s, unsigned scale, uint64_t max,
                          uint64_t *out) {
   uint64_t v = 0, limit = max;
@@ -717,10 +717,11 @@ static void check_common(struct ex_opts *o, const struct ex_prog *prog) {
   if (o->dhcp_hostname[0] && !o->dhcp)
     ex_usage_error(prog->name, "--dhcp-hostname needs --dhcp");
   if (o->netif == EX_NETIF_SOLO5 && ex_default_netif != EX_NETIF_SOLO5)
-    ex_usage_error(prog->name, "--netif %s needs a Solo5 build",
+    ex_usage_error(prog->name, "--netif %s is for a Solo5 image",
                    o->netif_text);
   if (o->netif != EX_NETIF_SOLO5 && ex_default_netif == EX_NETIF_SOLO5)
-    ex_usage_error(prog->name, "on Solo5 the netif is solo5:NAME, not '%s'",
+    ex_usage_error(prog->name,
+                   "in a Solo5 image the netif is solo5:NAME, not '%s'",
                    o->netif_text);
   if (o->netif == EX_NETIF_NONE && !prog->netif_optional)
     ex_usage_error(prog->name, "no --netif given");
@@ -1139,7 +1140,8 @@ void ex_print_fault_stats(FILE *fp, const struct ex_host *h) {
 
 void ex_close(struct ex_host *h, const char *prog) {
   ex_close_netifs(h);
-  ex_stack_free(h->st, h->mem, prog);
+  if (!h->handed_over)
+    ex_stack_free(h->st, h->mem, prog);
   h->st = NULL;
   h->mem = NULL;
 }

@@ -21,9 +21,10 @@
  * where it goes, help text): ex_parse walks the program's table and the
  * shared one, and --help is generated from them.
  * The command line and the stack (common.c) are portable and built for the
- * host and for Solo5 alike; opening the netif and running the loop are the
- * platform's (host.c: TAP, pcap, capture, signals; solo5/platform.c: the
- * Solo5 net device, which takes the same flags but no capture).
+ * host and for the Solo5 images (libznet-rt) alike; opening the netif and
+ * running the loop are the platform's (common_linux.c: TAP, pcap,
+ * capture, signals; solo5/platform.c: an image's Solo5 net device, which
+ * takes the same flags but no capture).
  *
  * Usage errors print one line naming the bad value and exit 2; failures to
  * set up (no TAP, unreadable capture) print why and exit 1.  Besides the
@@ -56,14 +57,14 @@ enum ex_netif_kind {
   EX_NETIF_NONE = 0,
   EX_NETIF_TAP,
   EX_NETIF_PCAP,
-  EX_NETIF_SOLO5, /* a Solo5 net device (the Solo5 build only) */
+  EX_NETIF_SOLO5, /* a Solo5 net device (in a libznet-rt image only) */
 };
 
 /* The Solo5 net device the examples' manifest declares. */
 #define EX_SOLO5_DEVICE "service"
 
 /* The netif a program has without --netif: EX_NETIF_NONE on a host
- * (host.c), EX_NETIF_SOLO5 on Solo5 (solo5/platform.c). */
+ * (common_linux.c), EX_NETIF_SOLO5 in an image (solo5/platform.c). */
 extern const enum ex_netif_kind ex_default_netif;
 
 struct ex_arp_static {
@@ -195,7 +196,7 @@ struct ex_host {
   struct zn_tap tap;
   bool tap_open;
   struct zn_pcapif *pcap;
-  struct zn_solo5 solo5;       /* the Solo5 build's device */
+  struct zn_solo5 solo5;       /* an image's device */
   bool solo5_open;
   struct zn_capture cap;
   bool cap_open;
@@ -206,6 +207,10 @@ struct ex_host {
   bool keep_signals;           /* ex_open leaves SIGINT and SIGTERM
                                   alone: inside another program (the
                                   preload of znet-run) */
+  bool handed_over;            /* ex_open gave the stack and its netif
+                                  to the platform (a libznet-rt image's
+                                  socket layer: solo5/platform.c), which
+                                  keeps them: ex_close leaves them */
   struct zn_netif *base;       /* the backend (tap or pcap) */
   struct zn_netif *nif;        /* what the stack is attached to */
   /* The IPv6 addresses (and their states) ex_ipv6_report last printed. */
@@ -317,7 +322,8 @@ int ex_attach(struct ex_host *h, const char *prog);
  * one.  Returns its result. */
 int ex_run(struct ex_host *h, struct zn_loop_opts *opts);
 
-/* Close the netifs and the stack (the bufs-in-use check included). */
+/* Close the netifs and the stack (the bufs-in-use check included), unless
+ * ex_open handed them over (handed_over): then only forget them. */
 void ex_close(struct ex_host *h, const char *prog);
 
 /* The platform's part of ex_close: close the netifs ex_open opened. */
@@ -332,8 +338,8 @@ void ex_signals(void);
 /* SIGHUP sets ex_reload, for a program that reads something again on it
  * (znet-httpd --ocsp); the others leave SIGHUP its default.  Like the
  * stop signals, zn_loop_run() keeps it blocked except inside its wait,
- * so it wakes a sleeping loop, whose next tick sees the flag.  Solo5
- * delivers no signals: there it installs nothing. */
+ * so it wakes a sleeping loop, whose next tick sees the flag.  No signal
+ * reaches a Solo5 image: there it installs nothing. */
 void ex_signal_reload(void);
 
 /* "tap:zntap0", "pcap:in.pcap", with " (capture)" and " (faults: ...)"
@@ -356,15 +362,15 @@ void ex_print_nz(FILE *fp, const char *name, uint64_t v);
 
 /* The whole file at path in malloc'd *out (*len bytes, a NUL after
  * them).  Returns 0, or -1 with the reason printed ("PROG: cannot read
- * PATH: ..."); there are no files on Solo5. */
+ * PATH: ..."); in a Solo5 image, from its root archive (libznet-rt). */
 int ex_read_file(const char *path, char **out, size_t *len, const char *prog);
 
 /* The wall clock, seconds since the Unix epoch (0 if unknown): the
- * platform's (host.c: CLOCK_REALTIME; solo5/platform.c:
- * solo5_clock_wall()).  TLS clients check certificates against it. */
+ * platform's (common_linux.c: CLOCK_REALTIME; solo5/platform.c: the
+ * tender's wall clock).  TLS clients check certificates against it. */
 uint64_t ex_wall_seconds(void);
 
-/* ns to ms as a double (hosted programs only: no FPU on Solo5). */
+/* ns to ms as a double. */
 static inline double ex_ms(uint64_t ns) { return (double)ns / 1e6; }
 
 #endif /* ZN_EXAMPLES_COMMON_H */

@@ -117,6 +117,7 @@ int ex_open(struct ex_host *h, const char *prog) {
   h->mem = NULL;
   h->st = NULL;
   h->tap_open = h->cap_open = h->fault_open = false;
+  h->handed_over = false;
   h->pcap = NULL;
   h->base = h->nif = NULL;
   if (ex_config(&h->o, &h->cfg, prog) != 0)
@@ -125,7 +126,7 @@ int ex_open(struct ex_host *h, const char *prog) {
     return -1;
 
   if (h->o.netif == EX_NETIF_SOLO5) {
-    fprintf(stderr, "%s: --netif %s needs a Solo5 build\n", prog,
+    fprintf(stderr, "%s: --netif %s is for a Solo5 image\n", prog,
             h->o.netif_text);
     goto fail;
   }

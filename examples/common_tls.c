@@ -149,7 +149,7 @@ int ex_tls_add_sni(struct ex_tls *x, const char *spec, const char *prog) {
   memcpy(cert, eq + 1, clen);
   cert[clen] = '\0';
   size_t nlen = (size_t)(eq - spec);
-  x->sni_names[n] = malloc(nlen + 1); /* (no strndup in a Solo5 image) */
+  x->sni_names[n] = malloc(nlen + 1);
   if (x->sni_names[n]) {
     memcpy(x->sni_names[n], spec, nlen);
     x->sni_names[n][nlen] = '\0';

@@ -31,8 +31,8 @@ struct ex_tls;
 bool ex_tls_available(void);
 
 /* True if the build compiled a certificate and key into the programs
- * (meson -Dtls_cert=FILE -Dtls_key=FILE; for Solo5 images, which read no
- * files). */
+ * (meson -Dtls_cert=FILE -Dtls_key=FILE: the programs then need no
+ * files to serve TLS, in an image too). */
 bool ex_tls_has_embedded(void);
 
 /* A server configuration with the chain and key of these PEM files, or
@@ -59,7 +59,7 @@ void ex_tls_ocsp_reload(struct ex_tls *x, struct zn_stack *st,
                         const char *prog);
 
 /* A client configuration trusting the CA certificates of the PEM bundle
- * at ca_path, on the host's (or Solo5's) wall clock.  NULL (message
+ * at ca_path, on the host's (or the tender's) wall clock.  NULL (message
  * printed) on failure. */
 struct ex_tls *ex_tls_client_new(const char *ca_path, const char *prog);
 

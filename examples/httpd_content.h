@@ -1,9 +1,7 @@
 /*
- * What znet-httpd serves: on a host the files under --root
- * (httpd_files.c: opened beneath the root, mmap'ed, cached), on Solo5
- * the site packed into the image at build time (httpd_site.c: meson
- * -Dhttpd_root=DIR, scripts/httpd-pack).  meson picks the file, so the
- * program needs no #if.
+ * What znet-httpd serves: the files under --root (httpd_files.c: opened
+ * beneath the root, mmap'ed, cached), on a host or, in a Solo5 image,
+ * from the root archive on its block device (libznet-rt's files).
  */
 #ifndef ZN_EXAMPLES_HTTPD_CONTENT_H
 #define ZN_EXAMPLES_HTTPD_CONTENT_H
@@ -17,11 +15,7 @@
 
 struct httpd_content;
 
-/* True where --root is required (a host), false where the site is
- * compiled in (Solo5, which has no files: --root is refused there). */
-extern const bool httpd_content_has_files;
-
-/* The content of root (NULL on Solo5), with a cache of up to
+/* The content of root, with a cache of up to
  * cache_files open files.  NULL (message printed) on failure. */
 struct httpd_content *httpd_content_new(const char *root, uint32_t cache_files,
                                         const char *prog);
@@ -29,7 +23,7 @@ struct httpd_content *httpd_content_new(const char *root, uint32_t cache_files,
 /* The source the server is given. */
 struct zn_http_content *httpd_content_source(struct httpd_content *c);
 
-/* "DIR" or "the compiled-in site (N files, B bytes)", into buf. */
+/* "DIR", into buf. */
 void httpd_content_describe(const struct httpd_content *c, char *buf,
                             size_t size);
 

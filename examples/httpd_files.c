@@ -1,5 +1,5 @@
 /*
- * znet-httpd's content on a host (httpd_content.h): the files under
+ * znet-httpd's content (httpd_content.h): the files under
  * --root, as a content source (znet/http.h) for the library's server.
  *
  * Opening.  A path is opened beneath the root's directory descriptor
@@ -29,7 +29,9 @@
  * server reads past its new end: replace files by rename(2), as
  * deployments do, rather than rewriting them.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* syscall(), O_NOFOLLOW and O_DIRECTORY (as glibc asks) */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -45,8 +47,6 @@
 
 #include "httpd_content.h"
 #include "znet/err.h"
-
-const bool httpd_content_has_files = true;
 
 #define FILES_STATS(X)                                                         \
   X(opens, "requests for a path")                                              \

@@ -231,7 +231,7 @@ static const struct ex_opt blk_flags[] = {
              "name blocks its subdomains too"},
     {"block", 0, EX_FN, .fn = parse_block, .arg = "NAME",
      .help = "block NAME too (repeatable; with or instead of\n--blocklist, "
-             "which Solo5 lacks)"},
+             "or on the command line alone)"},
     {"block-mode", 0, EX_FN, .fn = parse_block_mode, .arg = "nxdomain|zero",
      .want = "nxdomain or zero",
      .help = "answer blocked names NXDOMAIN (default) or\n0.0.0.0 / :: (other "

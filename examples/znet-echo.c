@@ -568,7 +568,6 @@ static void ping_reply(uint16_t id, uint16_t seq, const struct zn_ip *from,
     return;
   char ip[ZN_IP_STRLEN];
   ping.received++;
-  /* Integer arithmetic only: the Solo5 build has no floating point. */
   uint64_t us = (now - ping.sent_at[seq % 64]) / 1000u;
   printf(PROG ": ping reply from %s seq %u hlim %u time %lu.%03lu ms\n",
          zn_ip_format(from, ip), (unsigned)seq, hlim,

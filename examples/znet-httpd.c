@@ -1,7 +1,7 @@
 /*
  * znet-httpd: a static-file web server, HTTP/1.1 and (with libznet-tls)
- * HTTPS, on a TAP device (or, as a Solo5 unikernel, the site compiled
- * into the image).
+ * HTTPS, on a TAP device or as a Solo5 unikernel (libznet-rt: the files
+ * from the root archive on its block device).
  *
  *     znet-httpd --netif tap:zntap0 --ipv4 10.0.0.2/24 --root DIR \
  *         [--port 80] [--tls-port 443 --cert CERT.pem --key KEY.pem \
@@ -11,7 +11,7 @@
  * keep-alive and pipelining, ranges, conditional requests, the timeouts
  * and the connection cap); what it serves is a content source: the
  * files under --root, opened beneath it, mmap'ed and cached
- * (httpd_files.c), or on Solo5 the compiled-in site (httpd_site.c).
+ * (httpd_files.c).
  * HTTPS is the same server's second port, its connections made into TLS
  * sessions by a zn_tls_pool (common_tls.c; ALPN http/1.1); a build
  * without libznet-tls refuses --tls-port with that reason.  --ocsp
@@ -185,11 +185,8 @@ static uint64_t wall_clock(void *arg) {
 
 static void check_flags(const struct ex_opts *o) {
   ex_require_address(o, PROG);
-  if (httpd_content_has_files && hopts.root == NULL)
+  if (hopts.root == NULL)
     ex_usage_error(PROG, "--root DIR is required");
-  if (!httpd_content_has_files && hopts.root != NULL)
-    ex_usage_error(PROG, "--root: no files here; the site is compiled in "
-                         "(meson -Dhttpd_root=DIR)");
   if (hopts.port == 0 && hopts.tls_port == 0)
     ex_usage_error(PROG, "--port 0 needs --tls-port");
   if (hopts.tls_port && !ex_tls_available())

@@ -9,7 +9,9 @@
  * IPv6's duplicate address detection and a DHCP lease as znet-run does;
  * print "znet-rt: ADDR mac MAC on service"; build the layer.  Without an
  * address flag the stack still runs (loopback, 127.0.0.1 and ::1 if
- * IPv6 is on) and the console says the image has no address.
+ * IPv6 is on) and the console says the image has no address.  A
+ * program written against znet's API builds the stack itself and hands
+ * it over (zrt_net_adopt; net.h says when).
  *
  * The layer's host: descriptor numbers from the runtime's table
  * (rt/fd.c: a socket's number is never a file's); the clock is the
@@ -307,9 +309,13 @@ static int open_layer(void) {
   return 0;
 }
 
+bool zrt_net_owned_by_program(void) { return &zrt_net_program_owned != NULL; }
+
 int zrt_net_start(int argc, char **argv) {
   for (size_t i = 0; i < KEPOLL_ITEMS; i++)
     g.kitems[i].epfd = g.kitems[i].fd = -1;
+  if (zrt_net_owned_by_program())
+    return 1; /* the program's ex_open builds it: zrt_net_adopt */
   struct ex_prog prog = {
       .name = NET_PROG,
       .synopsis = "[ZNET-OPTIONS] [-- PROGRAM-ARGUMENTS]",
@@ -345,6 +351,20 @@ void zrt_net_lease_dns(char *text, size_t n) {
        i++)
     used += (size_t)snprintf(text + used, n - used, "nameserver %s\n",
                              zn_ip_format(&ip, addr));
+}
+
+int zrt_net_adopt(struct zn_stack *st, const struct zn_config *cfg) {
+  if (g.up)
+    return -EBUSY;
+  g.h.st = st;
+  g.h.cfg = *cfg;
+  if (open_layer() != 0) {
+    g.h.st = NULL;
+    return -ENOMEM;
+  }
+  zrt_sched_set_pump(pump, NULL);
+  g.up = true;
+  return 0;
 }
 
 void zrt_exit_hooks(int status) {

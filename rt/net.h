@@ -11,10 +11,28 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+struct zn_config;
 struct zn_posix;
+struct zn_stack;
 
 /* The socket layer (NULL before zrt_net_start). */
 struct zn_posix *zrt_net_layer(void);
+
+/* A program written against znet's own API (examples/common.h) owns the
+ * network: its image defines zrt_net_program_owned
+ * (examples/solo5/api_image.c).  Then zrt_net_start takes no flags and
+ * builds nothing (every word of the command line is the program's, which
+ * parses znet's flags with its own), and the program's ex_open
+ * (examples/solo5/platform.c) builds the stack on "service" as its flags
+ * size it and hands it over with zrt_net_adopt: the socket layer is built
+ * over it and the scheduler's pump drives it from then on.  Until then
+ * the image has no socket layer. */
+extern const char zrt_net_program_owned __attribute__((weak));
+bool zrt_net_owned_by_program(void);
+/* 0, -EBUSY (the runtime has its own stack, or one was adopted), or
+ * -ENOMEM (no memory for the socket layer; the stack stays the
+ * caller's). */
+int zrt_net_adopt(struct zn_stack *st, const struct zn_config *cfg);
 
 /* (The socket side of the generic calls, zrt_net_readv and the rest, is
  * declared in rt.h, for rt/fd.c.) */

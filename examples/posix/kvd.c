@@ -2,9 +2,9 @@
  * kvd: a small key-value server written against POSIX alone (sockets,
  * epoll, read, send), that redis-cli can talk to.  The same file builds
  * as an ordinary Linux program on the kernel's sockets (and runs as it
- * is under znet-run), and as a Solo5 unikernel on libznet-posix
- * (examples/solo5/posix_host.c), which gives it the same calls with
- * Linux's semantics.
+ * is under znet-run), and as a Solo5 unikernel on libznet-rt
+ * (examples/solo5/meson.build), whose musl and system calls give it the
+ * same calls with Linux's semantics.
  *
  *   kvd [-p PORT] [-m BYTES] [-4]
  *

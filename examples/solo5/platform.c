@@ -1,27 +1,57 @@
 /*
- * The examples' plumbing (examples/common.h) on Solo5: the stack on the
- * manifest's net device (solo5:service unless --netif solo5:NAME says
- * otherwise), optionally behind the fault injector, driven by
- * zn_solo5_run().  There are no signals and no files: a unikernel runs
- * until its tender is stopped, and --capture is refused.
+ * The examples' plumbing (examples/common.h) inside a libznet-rt image
+ * (rt/): the stack on the manifest's net device (solo5:service unless
+ * --netif solo5:NAME says otherwise), optionally behind the fault
+ * injector.  libznet-rt compiles this file in (rt/meson.build), for two
+ * callers:
+ *
+ * - the runtime itself: before the main() of a program written against
+ *   POSIX (kvd, redis...), rt/net.c parses znet's flags (the words
+ *   before "--") with ex_parse and builds the image's stack with
+ *   ex_open, then its socket layer over it;
+ * - a program written against znet's own API (znet-echo,
+ *   znet-dns-blocker, znet-httpd), whose image links api_image.c: it
+ *   owns the network.  The runtime then parses and builds nothing before
+ *   main() (rt/net.h), the program parses znet's flags with its own, as
+ *   on a host, and its ex_open builds the stack as those flags size it
+ *   and hands it to the runtime (zrt_net_adopt).  From then on there is
+ *   one stack for both: the runtime's socket layer serves the program's
+ *   POSIX calls on it, and the scheduler's pump polls it (frames,
+ *   timers and the program's callbacks) whenever every thread waits.
+ *   ex_run is the program's thread waiting in the scheduler
+ *   (zrt_io_wait) until input or the stack's next deadline, then running
+ *   the program's tick; it never polls the stack itself, so a callback's
+ *   system call can never poll it again from inside a poll.  The stack
+ *   and its netif are the image's once handed over: ex_close leaves them
+ *   (the runtime drains the sockets at exit).
+ *
+ * The tender delivers no signals: ex_stop and ex_reload stay 0 and an
+ * image runs until its program returns or the tender is stopped.
+ * --capture is refused (a capture file would be written to memory).
  */
+#include <errno.h>
 #include <inttypes.h>
-#include <solo5.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../common.h"
+/* libznet-rt's own headers (rt/, on the include path of libznet-rt). */
+#include "mem.h"
+#include "net.h"
+#include "random.h"
 #include "rt.h"
 
 const enum ex_netif_kind ex_default_netif = EX_NETIF_SOLO5;
 
-/* Nothing to install: Solo5 delivers no signals.  ex_stop stays 0. */
+/* Nothing to install: no signal reaches an image.  ex_stop stays 0. */
 void ex_signals(void) {}
 
 /* Nor SIGHUP: ex_reload stays 0. */
 void ex_signal_reload(void) {}
 
 void ex_close_netifs(struct ex_host *h) {
+  if (h->handed_over)
+    return; /* the image's now: it goes when the image ends */
   if (h->fault_open)
     zn_netif_close(&h->fault.nif);
   h->fault_open = false;
@@ -31,14 +61,29 @@ void ex_close_netifs(struct ex_host *h) {
   h->base = h->nif = NULL;
 }
 
+/* A program that owns the network hands its stack to the runtime. */
+static int hand_over(struct ex_host *h, const char *prog) {
+  if (!zrt_net_owned_by_program())
+    return 0; /* the runtime's own ex_open, before a POSIX program */
+  int rc = zrt_net_adopt(h->st, &h->cfg);
+  if (rc != 0) {
+    fprintf(stderr, "%s: the image's socket layer cannot take the stack: %s\n",
+            prog, strerror(-rc));
+    return -1;
+  }
+  h->handed_over = true;
+  return 0;
+}
+
 int ex_open(struct ex_host *h, const char *prog) {
   h->mem = NULL;
   h->st = NULL;
   h->tap_open = h->cap_open = h->fault_open = h->solo5_open = false;
+  h->handed_over = false;
   h->pcap = NULL;
   h->base = h->nif = NULL;
   if (h->o.capture) {
-    fprintf(stderr, "%s: --capture: no files on Solo5\n", prog);
+    fprintf(stderr, "%s: --capture: not in an image\n", prog);
     return -1;
   }
   if (ex_config(&h->o, &h->cfg, prog) != 0)
@@ -53,9 +98,9 @@ int ex_open(struct ex_host *h, const char *prog) {
   }
   h->solo5_open = true;
   h->base = h->nif = &h->solo5.nif;
-  if (ex_attach(h, prog) != 0)
+  if (ex_attach(h, prog) != 0 || hand_over(h, prog) != 0)
     goto fail;
-  printf("%s: stack memory %zu bytes, heap left %zu bytes, entropy from "
+  printf("%s: stack memory %zu bytes, memory left %zu bytes, entropy from "
          "%s\n",
          prog, zn_stack_mem_size(&h->cfg), zn_rt_heap_left(),
          zn_rt_entropy_source());
@@ -66,30 +111,31 @@ fail:
   return -1;
 }
 
-struct run_ctx {
-  struct ex_host *h;
-  struct zn_loop_opts *lo;
-};
-
-/* The hosted loop's stop conditions, checked after every poll: the stop
- * flag, the time limit and the program's own tick. */
-static int run_tick(void *arg, struct zn_stack *st, uint64_t now) {
-  struct run_ctx *c = arg;
-  const struct zn_loop_opts *lo = c->lo;
+/* The hosted loop's stop conditions, then the program's tick. */
+static bool run_tick(struct ex_host *h, const struct zn_loop_opts *lo,
+                     uint64_t now) {
   if (lo->stop && *lo->stop)
-    return 1;
+    return true;
   if (lo->until && lo->until != ZN_TIME_NEVER && now >= lo->until)
-    return 1;
-  ex_ipv6_report(c->h);
-  return lo->tick ? lo->tick(lo->arg, st, now) : 0;
+    return true;
+  ex_ipv6_report(h);
+  return lo->tick && lo->tick(lo->arg, h->st, now) != 0;
 }
 
 int ex_run(struct ex_host *h, struct zn_loop_opts *opts) {
+  if (!h->handed_over)
+    return ZN_EINVAL; /* nothing would poll the stack */
   if (opts->stop == NULL)
     opts->stop = &ex_stop;
-  struct run_ctx c = {.h = h, .lo = opts};
-  struct zn_solo5_run_opts ro = {.tick = run_tick, .arg = &c};
-  return zn_solo5_run(h->st, h->nif, &ro);
+  while (!run_tick(h, opts, zrt_plat_monotonic())) {
+    uint64_t deadline = zn_stack_next_deadline(h->st);
+    if (opts->until && opts->until < deadline)
+      deadline = opts->until;
+    /* Woken by input (after the pump has polled it), the deadline or a
+     * signal: the tick looks at what changed either way. */
+    (void)zrt_io_wait(deadline == ZN_TIME_NEVER ? ZRT_NO_DEADLINE : deadline);
+  }
+  return ZN_OK;
 }
 
 void ex_describe_netif(const struct ex_host *h, char *buf, size_t size) {
@@ -117,4 +163,4 @@ void ex_print_netif_stats(FILE *fp, const struct ex_host *h) {
 }
 
 /* The tender's wall clock: what the host says the time is. */
-uint64_t ex_wall_seconds(void) { return solo5_clock_wall() / 1000000000u; }
+uint64_t ex_wall_seconds(void) { return zrt_plat_wall() / 1000000000u; }

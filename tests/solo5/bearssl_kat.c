@@ -1,11 +1,13 @@
 /*
  * BearSSL inside a Solo5 unikernel: known-answer tests of the primitives
- * a TLS 1.2 server or client of znet uses, run by the unikernel itself on
- * znet's Solo5 runtime (examples/solo5/: its libc, printf, entry), with
- * BearSSL compiled for Solo5 (tls/bearssl-solo5/meson.build, or
- * scripts/check-freestanding --bearssl for the ABI test double).
+ * a TLS server or client of znet uses, run by an image of libznet-rt
+ * (musl, the runtime's entry), with BearSSL compiled for the images
+ * (tls/bearssl-solo5: against the runtime's musl, at the end of
+ * rt/meson.build).  An ordinary program of the runtime: it needs no
+ * address, but the tender wants the manifest's devices attached
+ * (tests/solo5/solo5_bearssl.sh):
  *
- *     solo5-spt bearssl-kat.spt          (no devices, no arguments)
+ *     solo5-spt --net:service=tap0 --block:rootfs=empty.tar bearssl-kat.spt
  *
  * Output is TAP, the plan last; the exit status is 0 if every case
  * passed.  The vectors come from their standards: SHA-256 from FIPS
@@ -26,8 +28,8 @@
  * 128-bit integers); where that is the portable code again, the cases
  * are skipped and say why.  Before them: that BearSSL was compiled
  * without OS entropy or time (tls/bearssl-solo5/solo5_config.h), and the
- * libc functions it calls (memcpy, memmove, memset, memcmp, strlen: the
- * runtime's) on the cases it relies on.
+ * libc functions it calls (memcpy, memmove, memset, memcmp, strlen:
+ * musl's) on the cases it relies on.
  */
 #include <bearssl.h>
 #include <stdbool.h>
@@ -88,7 +90,7 @@ static long config_value(const char *name) {
   return -1;
 }
 
-/* The options that differ between a Solo5 build and a hosted one. */
+/* The options that differ between the images' build and a hosted one. */
 static const char *const shown[] = {
     "BR_64",
     "BR_INT128",
@@ -112,10 +114,10 @@ static void print_config(void) {
   printf("\n");
 }
 
-/* A unikernel has no OS to ask for time or randomness: BearSSL must not
- * have compiled in a way to (a TLS engine is seeded with znet's own
- * entropy, br_ssl_engine_inject_entropy, and X.509 is given the time,
- * br_x509_minimal_set_time). */
+/* The images' BearSSL asks no OS for time or randomness
+ * (tls/bearssl-solo5/solo5_config.h): a TLS engine is seeded with znet's
+ * own entropy, br_ssl_engine_inject_entropy, and X.509 is given the time,
+ * br_x509_minimal_set_time. */
 static void check_no_os(void) {
   result(config_value("BR_USE_UNIX_TIME") == 0 &&
              config_value("BR_USE_WIN32_TIME") == 0 &&
@@ -124,7 +126,7 @@ static void check_no_os(void) {
          "no OS time or entropy source compiled in (no system seeder)");
 }
 
-/* ---- the runtime's libc, as BearSSL uses it ----------------------------- */
+/* ---- the image's libc, as BearSSL uses it ------------------------------- */
 
 static void check_libc(void) {
   uint8_t a[300], b[300];
@@ -448,7 +450,7 @@ static void check_ecdsa_roundtrip(void) {
 int main(int argc, char **argv) {
   (void)argc;
   (void)argv;
-  printf("# BearSSL known-answer tests, in a Solo5 unikernel\n");
+  printf("# BearSSL known-answer tests, in a Solo5 image\n");
   print_config();
   check_no_os();
   check_libc();

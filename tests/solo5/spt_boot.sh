@@ -1,118 +1,48 @@
 #!/bin/bash
-# znet's own unikernels booted for real: Solo5 built from the shared
-# source archive, the images cross-built for spt, and each booted with
-# solo5-spt on a TAP in a private network namespace and driven from
-# Linux.  (solo5_e2e and solo5_kvd run the same code on the ABI test
-# double; this one runs the images a user boots.)
+# znet's own images booted for real: znet-echo, znet-httpd and kvd on
+# libznet-rt (the objects examples/solo5/meson.build compiles against its
+# musl), made into spt images by znet-image and booted with solo5-spt on a
+# TAP in a private network namespace, driven from Linux.
 #
 #   spt_boot.sh SOURCE_ROOT BUILD_ROOT SHARED_DIR
 #
-#  1. Solo5: SHARED_DIR/solo5/solo5-*.tar.gz unpacked and built (its
-#     ./configure.sh and make) in BUILD_ROOT/solo5/, never in the source
-#     tree; reused while BUILD_ROOT/solo5/stamp names the same archive.
-#     Without the archive the test skips, and with ZN_SHARED_REQUIRED set
-#     (CI) it fails.
-#  2. The images: meson setup BUILD_ROOT/solo5-spt --cross-file
-#     cross/solo5-spt.ini -Dhttpd_root=tests/http/www-sample, with Solo5's
-#     toolchain on PATH; ninja.
-#  3. znet-echo.spt: the banner, ping, UDP echo, TCP echo of 256 KiB
-#     checked by SHA-256.
-#  4. znet-httpd.spt serving the packed site: curl fetches a page and the
-#     large file, each byte for byte against the tree's copy.
-#  5. kvd.spt (examples/posix/kvd.c on libznet-posix): tests/e2e/kvd.sh
-#     spt, its cases counted here.
+#  1. Solo5 from SHARED_DIR/solo5 built in BUILD_ROOT/solo5, the
+#     namespace (spt-lib.sh: skipped without the archive, failed without
+#     it under ZN_SHARED_REQUIRED); the three images.
+#  2. znet-echo.spt, an empty root archive: its banner, ping, UDP echo,
+#     TCP echo of 256 KiB checked by SHA-256; still running at the end.
+#  3. znet-httpd.spt --root /, tests/http/www-sample as its root archive
+#     (tar, on the block device): curl fetches a page and the large file
+#     byte for byte, a directory's index.html, the redirect of a
+#     directory without its slash, a traversal refused, two URLs on one
+#     kept-alive connection.
+#  4. kvd.spt (examples/posix/kvd.c, an ordinary program of the runtime):
+#     tests/e2e/kvd.sh spt, its cases counted here.
 #
 # Needs root, /dev/net/tun, gcc, make and libseccomp (solo5-spt's
-# sandbox), else skips.  Output is TAP.
+# sandbox), ping, nc, curl, sha256sum, else skips.  Output is TAP.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../e2e/lib.sh"
+. "$here/spt-lib.sh"
 
-ROOT=${1:-}
-BUILD=${2:-}
-SHARED=${3:-}
-[ -n "$ROOT" ] && [ -d "$ROOT/cross" ] && [ -n "$BUILD" ] && [ -n "$SHARED" ] ||
-  { echo "usage: $0 SOURCE_ROOT BUILD_ROOT SHARED_DIR" >&2; exit 2; }
-ROOT=$(cd "$ROOT" && pwd)
-BUILD=$(cd "$BUILD" && pwd)
-
-[ "$(uname -m)" = x86_64 ] || skip_all "Solo5's spt target is x86_64 here"
-need_shared "$SHARED/solo5"
-archive=$(find "$SHARED/solo5" -maxdepth 1 -name 'solo5-*.tar.gz' | sort | tail -1)
-need_shared "${archive:-$SHARED/solo5/solo5-*.tar.gz}"
-need_netns
-need_cmd gcc make ragel meson ninja ping nc curl sha256sum timeout
-pkg-config --exists libseccomp 2>/dev/null ||
-  skip_all "needs libseccomp (Debian package libseccomp-dev) for solo5-spt"
-trap e2e_cleanup EXIT
-e2e_tmpdir
+[ $# -eq 3 ] || { echo "usage: $0 SOURCE_ROOT BUILD_ROOT SHARED_DIR" >&2; exit 2; }
+need_cmd ping nc curl sha256sum
+spt_setup "$1" "$2" "$3"
 T=$E2E_TMP
+for name in znet-echo znet-httpd kvd; do
+  spt_image "$name" || { finish; exit 1; }
+done
+tar cf "$T/empty.tar" -T /dev/null
+site=$SPT_ROOT/tests/http/www-sample
+tar cf "$T/site.tar" -C "$site" .
 
-# ---- 1. Solo5, in the build directory ------------------------------------
+# ---- 2. znet-echo ----------------------------------------------------------
 
-. "$here/solo5-build.sh"
-s5=$BUILD/solo5
-name=$(basename "$archive" .tar.gz)
-if tree=$(solo5_build "$archive" "$s5" "$T/solo5-build.log"); then
-  ok "Solo5 $name, built in $s5"
-else
-  not_ok "Solo5 $name built in $s5"
-  tail -20 "$T/solo5-build.log" 2>/dev/null | diag
-  finish
-  exit 1
-fi
-export PATH=$tree/toolchain/bin:$tree/tenders/spt:$tree/elftool:$PATH
-
-# ---- 2. the images ---------------------------------------------------------
-
-img=$BUILD/solo5-spt
-opts=(--cross-file "$ROOT/cross/solo5-spt.ini" "-Dhttpd_root=$ROOT/tests/http/www-sample")
-if {
-  if [ -f "$img/meson-private/coredata.dat" ]; then
-    meson setup --reconfigure "$img" "$ROOT" "${opts[@]}" ||
-      meson setup --wipe "$img" "$ROOT" "${opts[@]}"
-  else
-    rm -rf "$img" && meson setup "$img" "$ROOT" "${opts[@]}"
-  fi
-  timeout 900 ninja -C "$img"
-} >"$T/images.log" 2>&1; then
-  ok "znet-echo.spt, znet-httpd.spt and kvd.spt built in $img"
-else
-  not_ok "znet-echo.spt, znet-httpd.spt and kvd.spt built in $img"
-  grep -E "error|FAILED" "$T/images.log" | head -20 | diag
-  finish
-  exit 1
-fi
-
-if setup_netns; then
-  ok "network namespace $E2E_NS with $E2E_TAP $E2E_KERNEL_IP/$E2E_PREFIX"
-else
-  not_ok "create network namespace with $E2E_TAP"
-  finish
-  exit 1
-fi
-
-# boot PROG [ARGS...]: IMAGE PROG.spt under solo5-spt on the TAP, in the
-# background (bounded to 120 s), until its banner "PROG: ADDR/".
-boot() {
-  local prog=$1
-  shift
-  ip netns exec "$E2E_NS" timeout --foreground 120 solo5-spt \
-    "--net:service=$E2E_TAP" "$img/examples/solo5/$prog.spt" \
-    --ipv4 "$E2E_ZNET_IP/$E2E_PREFIX" "$@" >"$T/$prog.out" 2>&1 &
-  E2E_ECHO_PID=$!
-  if wait_banner "$prog" "$T/$prog.out"; then
-    ok "$prog.spt boots: $(grep -m1 "^$prog: $E2E_ZNET_IP/" "$T/$prog.out")"
-  else
-    not_ok "$prog.spt boots and prints its banner"
-    tail -20 "$T/$prog.out" | diag
-    return 1
-  fi
-}
-
-# ---- 3. znet-echo ----------------------------------------------------------
-
-if boot znet-echo; then
+spt_boot znet-echo "$T/echo.out" "$T/empty.tar" \
+  --ipv4="$E2E_ZNET_IP/$E2E_PREFIX"
+if spt_wait_banner znet-echo "$T/echo.out"; then
+  ok "znet-echo.spt boots: $(grep -m1 "^znet-echo: $E2E_ZNET_IP/" "$T/echo.out")"
   ping_case 56
   got=$(echo "hello from linux" | in_ns_t 5 nc -u -w 1 "$E2E_ZNET_IP" 7)
   check "UDP echo: the datagram came back" [ "$got" = "hello from linux" ]
@@ -122,24 +52,47 @@ if boot znet-echo; then
   back=$(sha256sum <"$T/blob.back" | cut -d' ' -f1)
   check "TCP echo of 256 KiB, SHA-256 equal ($(stat -c %s "$T/blob.back") bytes back)" \
     [ "$want" = "$back" ]
+  check "znet-echo.spt still running at the end" spt_stop
+  spt_fatal_case znet-echo.spt "$T/echo.out"
+else
+  not_ok "znet-echo.spt boots and prints its banner"
+  tail -20 "$T/echo.out" | diag
+  spt_stop
 fi
-stop_echo
 
-# ---- 4. znet-httpd ---------------------------------------------------------
+# ---- 3. znet-httpd ---------------------------------------------------------
 
-if boot znet-httpd; then
+spt_boot znet-httpd "$T/httpd.out" "$T/site.tar" \
+  --ipv4="$E2E_ZNET_IP/$E2E_PREFIX" --root / --max-conns=16
+if spt_wait_banner znet-httpd "$T/httpd.out"; then
+  ok "znet-httpd.spt boots: $(grep -m1 "^znet-httpd: serving" "$T/httpd.out")"
   for f in hello.txt big.bin; do
-    in_ns_t 30 curl -s -o "$T/$f" "http://$E2E_ZNET_IP/$f"
-    check "HTTP GET /$f ($(stat -c %s "$ROOT/tests/http/www-sample/$f") bytes): byte for byte" \
-      cmp -s "$T/$f" "$ROOT/tests/http/www-sample/$f"
+    in_ns_t 30 curl -sS -m 20 -o "$T/$f" "http://$E2E_ZNET_IP/$f"
+    check "HTTP GET /$f ($(stat -c %s "$site/$f") bytes): byte for byte" \
+      cmp -s "$T/$f" "$site/$f"
   done
+  in_ns_t 30 curl -sS -m 10 -o "$T/idx" "http://$E2E_ZNET_IP/docs/"
+  check "GET /docs/: its index.html" cmp -s "$T/idx" "$site/docs/index.html"
+  code=$(in_ns_t 30 curl -sS -m 10 -o /dev/null -w '%{http_code}' "http://$E2E_ZNET_IP/docs")
+  check "GET /docs: 301 ($code)" [ "$code" = 301 ]
+  code=$(in_ns_t 30 curl -sS -m 10 --path-as-is -o /dev/null -w '%{http_code}' \
+    "http://$E2E_ZNET_IP/%2e%2e/%2e%2e/etc/passwd")
+  check "a traversal refused ($code)" [ "$code" = 400 ]
+  in_ns_t 30 curl -sS -m 10 -o /dev/null -o /dev/null -v "http://$E2E_ZNET_IP/hello.txt" \
+    "http://$E2E_ZNET_IP/index.html" 2>"$T/ka.err"
+  check "two URLs over one kept-alive connection" grep -q "Re-using existing connection" "$T/ka.err"
+  check "znet-httpd.spt still running at the end" spt_stop
+  spt_fatal_case znet-httpd.spt "$T/httpd.out"
+else
+  not_ok "znet-httpd.spt boots and prints its banner"
+  tail -20 "$T/httpd.out" | diag
+  spt_stop
 fi
-stop_echo
 
-# ---- 5. kvd ----------------------------------------------------------------
+# ---- 4. kvd ----------------------------------------------------------------
 
 # kvd.sh makes its own namespace; its cases become this test's, renumbered.
-bash "$ROOT/tests/e2e/kvd.sh" spt "$img/examples/solo5/kvd.spt" >"$T/kvd.tap" 2>&1
+bash "$SPT_ROOT/tests/e2e/kvd.sh" spt "$T/kvd.spt" >"$T/kvd.tap" 2>&1
 kvd_cases=0
 while IFS= read -r line; do
   case $line in
