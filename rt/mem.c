@@ -353,7 +353,3 @@ void zrt_kfree(void *p, size_t n) {
   m.kfree_list[k] = b;
   m.st.kalloc_bytes -= KMIN << k;
 }
-
-/* examples/solo5/platform.c's question (examples/solo5/rt.h): what is
- * left. */
-size_t zn_rt_heap_left(void) { return m.free_pages * (size_t)PAGE; }

@@ -26,8 +26,4 @@ struct zrt_mem_stats {
 
 void zrt_mem_stats(struct zrt_mem_stats *out);
 
-/* The memory not handed out (examples/solo5/platform.c asks, by this
- * name, examples/solo5/rt.h). */
-size_t zn_rt_heap_left(void);
-
 #endif /* ZN_RT_MEM_H */

@@ -114,7 +114,7 @@ static int poll_foreign(struct pollfd *kfds, unsigned n) {
   int ready = 0;
   for (unsigned i = 0; i < n; i++) {
     short ev = (short)(kfds[i].events | POLLERR | POLLHUP);
-    short r = zn_posix_owns(g.px, kfds[i].fd) ? kepoll_ready(kfds[i].fd)
+    short r = g.px && zn_posix_owns(g.px, kfds[i].fd) ? kepoll_ready(kfds[i].fd)
                                                : zrt_fd_poll(kfds[i].fd, ev);
     kfds[i].revents = (short)(r & (ev | POLLNVAL));
     if (kfds[i].revents)
@@ -380,26 +380,38 @@ void zrt_exit_hooks(int status) {
 long zrt_sys_socket(int domain, int type, int protocol) {
   if (domain == AF_UNIX || domain == AF_LOCAL)
     return -EAFNOSUPPORT; /* socketpair works; named ones do not */
+  if (!g.px)
+    return -ENETDOWN; /* a program that owns the network, before ex_open */
   return zn_posix_socket(g.px, domain, type, protocol);
 }
 
 long zrt_sys_bind(int fd, const struct sockaddr *sa, socklen_t len) {
+  if (!g.px)
+    return -ENOTSOCK; /* no socket layer yet: no socket */
   return zn_posix_bind(g.px, fd, sa, len);
 }
 
 long zrt_sys_listen(int fd, int backlog) {
+  if (!g.px)
+    return -ENOTSOCK; /* no socket layer yet: no socket */
   return zn_posix_listen(g.px, fd, backlog);
 }
 
 long zrt_sys_accept(int fd, struct sockaddr *sa, socklen_t *len) {
+  if (!g.px)
+    return -ENOTSOCK; /* no socket layer yet: no socket */
   return zn_posix_accept4(g.px, fd, sa, len, 0);
 }
 
 long zrt_sys_accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags) {
+  if (!g.px)
+    return -ENOTSOCK; /* no socket layer yet: no socket */
   return zn_posix_accept4(g.px, fd, sa, len, flags);
 }
 
 long zrt_sys_connect(int fd, const struct sockaddr *sa, socklen_t len) {
+  if (!g.px)
+    return -ENOTSOCK; /* no socket layer yet: no socket */
   return zn_posix_connect(g.px, fd, sa, len);
 }
 
@@ -412,6 +424,8 @@ long zrt_sys_sendto(int fd, const void *buf, size_t len, int flags,
     struct iovec iov = {(void *)(uintptr_t)buf, len};
     return zrt_file_sendv(fd, &iov, 1, flags);
   }
+  if (!g.px)
+    return -ENOTSOCK; /* no socket layer yet: no socket */
   long rc = zn_posix_sendto(g.px, fd, buf, len, flags, sa, salen);
   return zrt_net_sigpipe(rc, flags);
 }
@@ -425,12 +439,16 @@ long zrt_sys_recvfrom(int fd, void *buf, size_t len, int flags,
       *salen = 0;
     return rc;
   }
+  if (!g.px)
+    return -ENOTSOCK; /* no socket layer yet: no socket */
   return zn_posix_recvfrom(g.px, fd, buf, len, flags, sa, salen);
 }
 
 long zrt_sys_sendmsg(int fd, const struct msghdr *msg, int flags) {
   if (is_file(fd))
     return zrt_file_sendv(fd, msg->msg_iov, (int)msg->msg_iovlen, flags);
+  if (!g.px)
+    return -ENOTSOCK; /* no socket layer yet: no socket */
   return zrt_net_sigpipe(zn_posix_sendmsg(g.px, fd, msg, flags), flags);
 }
 
@@ -444,39 +462,55 @@ long zrt_sys_recvmsg(int fd, struct msghdr *msg, int flags) {
     }
     return rc;
   }
+  if (!g.px)
+    return -ENOTSOCK; /* no socket layer yet: no socket */
   return zn_posix_recvmsg(g.px, fd, msg, flags);
 }
 
 long zrt_sys_sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags) {
+  if (!g.px)
+    return -ENOTSOCK; /* no socket layer yet: no socket */
   return zrt_net_sigpipe(zn_posix_sendmmsg(g.px, fd, v, n, flags), flags);
 }
 
 long zrt_sys_recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags,
                       struct timespec *timeout) {
+  if (!g.px)
+    return -ENOTSOCK; /* no socket layer yet: no socket */
   return zn_posix_recvmmsg(g.px, fd, v, n, flags, timeout);
 }
 
 long zrt_sys_shutdown(int fd, int how) {
   if (is_file(fd))
     return zrt_file_shutdown(fd, how);
+  if (!g.px)
+    return -ENOTSOCK; /* no socket layer yet: no socket */
   return zn_posix_shutdown(g.px, fd, how);
 }
 
 long zrt_sys_getsockname(int fd, struct sockaddr *sa, socklen_t *len) {
+  if (!g.px)
+    return -ENOTSOCK; /* no socket layer yet: no socket */
   return zn_posix_getsockname(g.px, fd, sa, len);
 }
 
 long zrt_sys_getpeername(int fd, struct sockaddr *sa, socklen_t *len) {
+  if (!g.px)
+    return -ENOTSOCK; /* no socket layer yet: no socket */
   return zn_posix_getpeername(g.px, fd, sa, len);
 }
 
 long zrt_sys_getsockopt(int fd, int level, int name, void *val,
                         socklen_t *len) {
+  if (!g.px)
+    return -ENOTSOCK; /* no socket layer yet: no socket */
   return zn_posix_getsockopt(g.px, fd, level, name, val, len);
 }
 
 long zrt_sys_setsockopt(int fd, int level, int name, const void *val,
                         socklen_t len) {
+  if (!g.px)
+    return -ENOTSOCK; /* no socket layer yet: no socket */
   return zn_posix_setsockopt(g.px, fd, level, name, val, len);
 }
 
@@ -490,13 +524,38 @@ static struct timespec *ms_timeout(int ms, struct timespec *ts) {
   return ts;
 }
 
+/* poll before there is a socket layer (a program that owns the network,
+ * before its ex_open hands the stack over): only the runtime's files can
+ * be named then. */
+static long files_ppoll(struct pollfd *fds, unsigned long n,
+                        const struct timespec *timeout) {
+  if (n > NET_MAX_FD)
+    return -EINVAL;
+  uint64_t deadline = ZRT_NO_DEADLINE;
+  if (timeout)
+    deadline = zrt_plat_monotonic() + (uint64_t)timeout->tv_sec * 1000000000u +
+               (uint64_t)timeout->tv_nsec;
+  for (;;) {
+    int ready = poll_foreign(fds, (unsigned)n);
+    if (ready || zrt_plat_monotonic() >= deadline)
+      return ready;
+    int rc = zrt_io_wait(deadline);
+    if (rc == -EINTR)
+      return -EINTR;
+  }
+}
+
 long zrt_sys_poll(struct pollfd *fds, unsigned long n, int timeout_ms) {
   struct timespec ts;
+  if (!g.px)
+    return files_ppoll(fds, n, ms_timeout(timeout_ms, &ts));
   return zn_posix_ppoll(g.px, fds, n, ms_timeout(timeout_ms, &ts), NULL);
 }
 
 long zrt_sys_ppoll(struct pollfd *fds, unsigned long n,
                    const struct timespec *timeout, const sigset_t *mask) {
+  if (!g.px)
+    return files_ppoll(fds, n, timeout);
   return zn_posix_ppoll(g.px, fds, n, timeout, mask);
 }
 
@@ -510,6 +569,8 @@ long zrt_sys_select(int nfds, fd_set *r, fd_set *w, fd_set *e,
     ts.tv_nsec = tv->tv_usec * 1000;
     t = &ts;
   }
+  if (!g.px)
+    return -ENETDOWN; /* no layer yet: see files_ppoll */
   return zn_posix_pselect(g.px, nfds, r, w, e, t, NULL);
 }
 
@@ -522,55 +583,79 @@ struct pselect_mask {
 long zrt_sys_pselect6(int nfds, fd_set *r, fd_set *w, fd_set *e,
                       const struct timespec *timeout, const void *sig) {
   const struct pselect_mask *m = sig;
+  if (!g.px)
+    return -ENETDOWN;
   return zn_posix_pselect(g.px, nfds, r, w, e, timeout, m ? m->set : NULL);
 }
 
 long zrt_sys_epoll_create(int size) {
+  if (!g.px)
+    return -ENETDOWN;
   return size <= 0 ? -EINVAL : zn_posix_epoll_create1(g.px, 0);
 }
 
 long zrt_sys_epoll_create1(int flags) {
+  if (!g.px)
+    return -ENETDOWN;
   return zn_posix_epoll_create1(g.px, flags);
 }
 
 long zrt_sys_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev) {
+  if (!g.px)
+    return -ENOTSOCK; /* no socket layer yet: no socket */
   return zn_posix_epoll_ctl(g.px, epfd, op, fd, ev);
 }
 
 long zrt_sys_epoll_wait(int epfd, struct epoll_event *evs, int max,
                         int timeout_ms) {
+  if (!g.px)
+    return -ENOTSOCK; /* no socket layer yet: no socket */
   return zn_posix_epoll_pwait(g.px, epfd, evs, max, timeout_ms, NULL);
 }
 
 long zrt_sys_epoll_pwait(int epfd, struct epoll_event *evs, int max,
                          int timeout_ms, const sigset_t *mask) {
+  if (!g.px)
+    return -ENOTSOCK; /* no socket layer yet: no socket */
   return zn_posix_epoll_pwait(g.px, epfd, evs, max, timeout_ms, mask);
 }
 
 /* ---- what the descriptor table hands over for sockets ------------------- */
 
 long zrt_net_readv(int fd, const struct iovec *iov, int n) {
+  if (!g.px)
+    return -EBADF;
   return zn_posix_readv(g.px, fd, iov, n);
 }
 
 long zrt_net_writev(int fd, const struct iovec *iov, int n) {
+  if (!g.px)
+    return -EBADF;
   return zrt_net_sigpipe(zn_posix_writev(g.px, fd, iov, n), 0);
 }
 
 long zrt_net_close(int fd) {
+  if (!g.px)
+    return -EBADF;
   zrt_net_fd_closed(fd);
   return zn_posix_close(g.px, fd);
 }
 
 long zrt_net_dup(int oldfd, int newfd) {
+  if (!g.px)
+    return -EBADF;
   return zn_posix_dup3(g.px, oldfd, newfd, 0);
 }
 
 long zrt_net_fcntl(int fd, int cmd, long arg) {
+  if (!g.px)
+    return -EBADF;
   return zn_posix_fcntl(g.px, fd, cmd, arg);
 }
 
 long zrt_net_ioctl(int fd, unsigned long req, void *arg) {
+  if (!g.px)
+    return -EBADF;
   return zn_posix_ioctl(g.px, fd, req, arg);
 }
 

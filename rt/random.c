@@ -177,6 +177,3 @@ void zn_host_log(void *ctx, int level, const char *line) {
   (void)ctx;
   zrt_log("[%s] %s", zn_log_level_name(level), line);
 }
-
-/* examples/solo5/platform.c's questions (examples/solo5/rt.h). */
-const char *zn_rt_entropy_source(void) { return g.source; }

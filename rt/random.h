@@ -13,7 +13,4 @@ const char *zrt_random_source(void);
 /* n bytes of the generator (getrandom, /dev/urandom). */
 void zrt_random(void *buf, size_t n);
 
-/* zrt_random_source, by the name examples/solo5/platform.c asks. */
-const char *zn_rt_entropy_source(void);
-
 #endif

@@ -381,7 +381,14 @@ static void yield_if_overdue(uint64_t now) {
   schedule();
 }
 
+/* Nothing while the pump runs: a system call made from inside it (a
+ * callback of the stack that prints, in a program written against znet's
+ * API) is answered, but must not fire timers, yield or deliver signals in
+ * the middle of the stack's poll (which may itself be inside the idle
+ * loop of schedule()). */
 void zrt_sched_tick(void) {
+  if (pump_busy)
+    return;
   struct zrt_thread *t = zrt__sched_self();
   uint64_t now = zrt_plat_monotonic();
   if (timers_next() <= now)

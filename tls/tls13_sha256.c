@@ -16,8 +16,8 @@
  * When they may: the CPU says it has them (CPUID leaf 7, and SSSE3 and
  * SSE4.1 for the byte shuffles and blends), and BearSSL's own AES-NI
  * code is present.  BearSSL compiles its x86 vector code out of a build
- * that must not use SSE (the Solo5 images for hypervisors without it,
- * -Dsolo5_no_sse), and asks CPUID for the rest: its answer says both
+ * that must not use SSE (-mgeneral-regs-only), and asks CPUID for the
+ * rest: its answer says both
  * that this CPU has the instructions and that this build may run them,
  * with no configuration of ours.  Both answers are asked once and kept
  * (tls13_crypto.c: zn__tls13_aes_ctr, zn__tls_cpu_has).

@@ -22,8 +22,8 @@
  *
  * The x86 path runs when the CPU has AVX and BMI2, the operating system
  * saves the AVX registers (XGETBV), and BearSSL's own x86 vector code is
- * present: a build that must not use SSE or AVX (the Solo5 images for
- * hypervisors without them, -Dsolo5_no_sse) compiles that code out of
+ * present: a build that must not use SSE or AVX (-mgeneral-regs-only)
+ * compiles that code out of
  * BearSSL, so the same answer says this build may run ours, as for
  * tls13_sha256.c.  The functions that use vector registers are named
  * *_x86ext, which scripts/check-freestanding allows there and nowhere

@@ -102,8 +102,8 @@ int ex_open(struct ex_host *h, const char *prog) {
     goto fail;
   printf("%s: stack memory %zu bytes, memory left %zu bytes, entropy from "
          "%s\n",
-         prog, zn_stack_mem_size(&h->cfg), zn_rt_heap_left(),
-         zn_rt_entropy_source());
+         prog, zn_stack_mem_size(&h->cfg), zrt_kalloc_avail(),
+         zrt_random_source());
   return 0;
 
 fail:

@@ -1,8 +1,8 @@
 /*
  * The Solo5 application ABI as znet uses it: libznet-rt (rt/plat_solo5.c)
  * compiles against it and links with Solo5's bindings (znet-image), and
- * the test double (tests/solo5/double.c) implements it over a Linux TAP
- * device so that netif/solo5.c runs unchanged on the host.  The names,
+ * the scripted fake of tests/solo5/test_solo5_netif.c implements what
+ * netif/solo5.c calls, so that it is tested on the host.  The names,
  * types and values are the ABI's (they must be, for the same code to
  * link against the real bindings); the descriptions are ours.
  */
