@@ -1126,8 +1126,10 @@ static int make_dirs(const char *path, struct zrt_vnode **out) {
   }
   struct walk w;
   int r = walk_node(ZRT_AT_FDCWD, path, W_FOLLOW, &w);
+  if (r < 0) /* w is not filled */
+    return r;
   *out = w.node;
-  return r;
+  return 0;
 }
 
 static int mount_at(const char *path, struct zrt_mount *m) {
