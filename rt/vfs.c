@@ -228,6 +228,7 @@ static long copy_path(const char *path, char *buf) {
   if (!path)
     return -EFAULT;
   size_t n = 0;
+  /* cppcheck-suppress arrayIndexOutOfBoundsCond ; stops at the NUL */
   while (n < ZRT_PATH_MAX && path[n])
     n++;
   if (n == ZRT_PATH_MAX)
@@ -1013,7 +1014,7 @@ static int utime_one(const struct timespec *t, unsigned bit,
   }
   if (t->tv_nsec == UTIME_OMIT_LX)
     return 0;
-  if (t->tv_nsec < 0 || t->tv_nsec >= 1000000000l)
+  if (t->tv_nsec < 0 || t->tv_nsec >= 1000000000L)
     return -EINVAL;
   *dst = *t;
   *mask |= bit;
