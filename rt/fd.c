@@ -617,7 +617,7 @@ long zrt_sys_ioctl(int fd, unsigned long req, void *arg) {
 static void socket_stat(int fd, struct stat *st) {
   memset(st, 0, sizeof(*st));
   st->st_mode = S_IFSOCK | 0777;
-  st->st_ino = (ino_t)(fd + 1);
+  st->st_ino = (ino_t)fd + 1;
   st->st_nlink = 1;
   st->st_blksize = 4096;
 }

@@ -463,7 +463,7 @@ static int m_rmdir(struct zrt_vnode *dir, const char *name, size_t len,
 }
 
 /* Is a (a directory) b or above it? */
-static bool is_ancestor(struct zrt_vnode *a, struct zrt_vnode *b) {
+static bool is_ancestor(const struct zrt_vnode *a, struct zrt_vnode *b) {
   for (struct zrt_vnode *p = b; p; p = p->parent)
     if (p == a)
       return true;
@@ -621,7 +621,7 @@ static ssize_t mf_pwrite(struct zrt_file *f, const void *buf, size_t n,
                          off_t off) {
   struct mnode *m = f->priv;
   return file_pwrite(m, buf, n,
-                     f->flags & O_APPEND ? m->size : (uint64_t)off);
+                     (f->flags & O_APPEND) ? m->size : (uint64_t)off);
 }
 
 static off_t mf_lseek(struct zrt_file *f, off_t off, int whence) {

@@ -114,8 +114,9 @@ static int poll_foreign(struct pollfd *kfds, unsigned n) {
   int ready = 0;
   for (unsigned i = 0; i < n; i++) {
     short ev = (short)(kfds[i].events | POLLERR | POLLHUP);
-    short r = g.px && zn_posix_owns(g.px, kfds[i].fd) ? kepoll_ready(kfds[i].fd)
-                                               : zrt_fd_poll(kfds[i].fd, ev);
+    short r = (short)(g.px && zn_posix_owns(g.px, kfds[i].fd)
+                          ? kepoll_ready(kfds[i].fd)
+                          : zrt_fd_poll(kfds[i].fd, ev));
     kfds[i].revents = (short)(r & (ev | POLLNVAL));
     if (kfds[i].revents)
       ready++;
@@ -577,6 +578,7 @@ long zrt_sys_select(int nfds, fd_set *r, fd_set *w, fd_set *e,
 /* pselect6's last argument: the mask and its size. */
 struct pselect_mask {
   const sigset_t *set;
+  /* cppcheck-suppress unusedStructMember ; the ABI's layout */
   size_t size;
 };
 
@@ -622,16 +624,16 @@ long zrt_sys_epoll_pwait(int epfd, struct epoll_event *evs, int max,
 
 /* ---- what the descriptor table hands over for sockets ------------------- */
 
-long zrt_net_readv(int fd, const struct iovec *iov, int n) {
+long zrt_net_readv(int fd, const struct iovec *iov, int iovcnt) {
   if (!g.px)
     return -EBADF;
-  return zn_posix_readv(g.px, fd, iov, n);
+  return zn_posix_readv(g.px, fd, iov, iovcnt);
 }
 
-long zrt_net_writev(int fd, const struct iovec *iov, int n) {
+long zrt_net_writev(int fd, const struct iovec *iov, int iovcnt) {
   if (!g.px)
     return -EBADF;
-  return zrt_net_sigpipe(zn_posix_writev(g.px, fd, iov, n), 0);
+  return zrt_net_sigpipe(zn_posix_writev(g.px, fd, iov, iovcnt), 0);
 }
 
 long zrt_net_close(int fd) {

@@ -110,6 +110,8 @@ static size_t cur_left(const struct iov_cur *c) {
 static void ring_move(struct ring *r, size_t at, struct iov_cur *c, size_t n,
                       bool in) {
   while (n > 0) {
+    /* n <= cur_left(c): a buffer with bytes left follows.
+     * NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
     while (c->off == c->iov[c->i].iov_len) {
       c->i++;
       c->off = 0;
@@ -282,8 +284,8 @@ static int pipe_ioctl(struct zrt_file *f, unsigned long req, void *arg) {
 
 static short pipe_poll(struct zrt_file *f, short events) {
   struct ring *r = f->priv;
-  short ev = (f->flags & O_ACCMODE) == O_RDONLY ? ring_poll_in(r)
-                                                : ring_poll_out(r);
+  short ev = (short)((f->flags & O_ACCMODE) == O_RDONLY ? ring_poll_in(r)
+                                                         : ring_poll_out(r));
   return (short)(ev & (events | POLLHUP | POLLERR));
 }
 
@@ -413,7 +415,7 @@ static short sp_poll(struct zrt_file *f, short events) {
   if (rd_end && wr_end)
     ev |= POLLHUP;
   if (!wr_end)
-    ev |= ring_poll_out(e->tx);
+    ev = (short)(ev | ring_poll_out(e->tx));
   return (short)(ev & (events | POLLHUP | POLLERR));
 }
 
@@ -495,7 +497,7 @@ long zrt_sys_socketpair(int domain, int type, int proto, int *sv) {
     return -EPROTONOSUPPORT;
   if (!sv)
     return -EFAULT;
-  return sp_make(kind != SOCK_STREAM, type & SOCK_NONBLOCK ? O_NONBLOCK : 0,
+  return sp_make(kind != SOCK_STREAM, (type & SOCK_NONBLOCK) ? O_NONBLOCK : 0,
                  (type & SOCK_CLOEXEC) != 0, sv);
 }
 

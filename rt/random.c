@@ -39,6 +39,7 @@ static struct {
   const char *source;
 } g = {.source = "none yet"};
 
+/* NOLINTNEXTLINE(readability-non-const-parameter): the asm writes r */
 static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]) {
   __asm__ volatile("cpuid"
                    : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
@@ -68,6 +69,7 @@ static bool have_rdseed(void) {
 static bool hw_random(bool seed, uint64_t *out) {
   for (int i = 0; i < RDRAND_RETRIES; i++) {
     unsigned char ok;
+    /* cppcheck-suppress variableScope ; the asm writes it, if (ok) reads it */
     uint64_t v;
     if (seed)
       __asm__ volatile("rdseed %0; setc %1" : "=r"(v), "=qm"(ok) : : "cc");
@@ -86,7 +88,7 @@ static bool hw_seed(uint8_t seed[32]) {
   bool use_seed = have_rdseed();
   if (!use_seed && !have_rdrand())
     return false;
-  for (int i = 0; i < 4; i++) {
+  for (size_t i = 0; i < 4; i++) {
     uint64_t v;
     if (!hw_random(use_seed, &v))
       return false;
@@ -115,7 +117,7 @@ static void jitter_seed(uint8_t seed[32]) {
   for (uint8_t i = 0; i < 4; i++) {
     uint8_t key[16] = {i, 'z', 'r', 't'};
     uint64_t v = zn_siphash24(key, samples, sizeof(samples));
-    memcpy(seed + 8 * i, &v, 8);
+    memcpy(seed + 8 * (size_t)i, &v, 8);
   }
   zn_wipe(samples, sizeof(samples));
   g.source = "clock jitter (weak)";

@@ -10,7 +10,6 @@
 void zrt_random_init(uint8_t seed_out[32]);
 /* "rdseed", "rdrand" or "clock jitter (weak)". */
 const char *zrt_random_source(void);
-/* n bytes of the generator (getrandom, /dev/urandom). */
-void zrt_random(void *buf, size_t n);
+/* (zrt_random, n bytes of the generator, is in rt.h.) */
 
 #endif

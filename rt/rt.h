@@ -275,10 +275,10 @@ int zrt_vfs_mount_memfs(const char *path, size_t budget);
 
 /* ---- what the files use from other modules ---------------------------- */
 
-/* n random bytes (/dev/urandom, /dev/random): start.c. */
+/* n random bytes of the generator (getrandom, /dev/urandom, tarfs's
+ * hash seed): random.c. */
 void zrt_random(void *buf, size_t n);
-/* Deliver sig to the process now (SIGPIPE on a broken pipe): signal.c. */
-void zrt_signal_raise(int sig);
+/* (zrt_signal_raise, above: SIGPIPE on a broken pipe.) */
 /* The bytes zrt_kalloc could still give (memfs's default budget, tarfs's
  * block cache): mem.c. */
 size_t zrt_kalloc_avail(void);

@@ -848,7 +848,8 @@ long zrt_sys_sched_setaffinity(int pid, unsigned len, const void *mask) {
     return -ESRCH;
   if (!mask && len)
     return -EFAULT;
-  memcpy(&m, mask, len < CPUMASK_SIZE ? len : CPUMASK_SIZE);
+  if (len) /* memcpy's source may not be NULL, even for 0 bytes */
+    memcpy(&m, mask, len < CPUMASK_SIZE ? len : CPUMASK_SIZE);
   return (m & 1) ? 0 : -EINVAL;
 }
 

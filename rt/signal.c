@@ -56,6 +56,7 @@
 struct ksigaction {
   uintptr_t handler;
   unsigned long flags;
+  /* cppcheck-suppress unusedStructMember ; the ABI's, kept and unused */
   uintptr_t restorer;
   uint64_t mask;
 };

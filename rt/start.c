@@ -51,12 +51,15 @@
 #define ETC_TEXT_MAX 1024
 #define LINE_MAX_BYTES 8192
 
-/* The linker script's (rt/image.lds). */
+/* The linker script's (rt/image.lds).
+ * NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 extern char _stdata[], _ltdata[], _ltbss[], zrt_tls_align[];
 /* znet-image's: the program's name. */
 extern const char zrt_image_name[];
 
 int main(int argc, char **argv, char **envp);
+/* musl's entry (its name is the C library's to take):
+ * NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 int __libc_start_main(int (*)(int, char **, char **), int, char **,
                       void (*)(void), void (*)(void), void (*)(void));
 
@@ -260,11 +263,11 @@ static void make_tls_phdr(void) {
 static void set_etc(void) {
   static char text[ETC_TEXT_MAX];
   const char *host = zrt_hostname();
-  snprintf(text, sizeof(text), "%s\n", host);
+  (void)snprintf(text, sizeof(text), "%s\n", host);
   zrt_vfs_set_etc("hostname", text);
-  snprintf(text, sizeof(text),
-           "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n"
-           "127.0.1.1\t%s\n", host);
+  (void)snprintf(text, sizeof(text),
+                 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n"
+                 "127.0.1.1\t%s\n", host);
   zrt_vfs_set_etc("hosts", text);
   zrt_vfs_set_etc("passwd", "root:x:0:0:root:/root:/bin/sh\n"
                             "nobody:x:65534:65534:nobody:/nonexistent:"
@@ -319,17 +322,17 @@ static int zrt_start_main(int argc, char **argv, char **envp) {
   return main(pargc, pargv, envp);
 }
 
-int solo5_app_main(const struct solo5_start_info *si) {
-  uintptr_t top = si->heap_start + si->heap_size;
-  if (si->heap_size < 2 * STACK_RESERVE)
+int solo5_app_main(const struct solo5_start_info *info) {
+  uintptr_t top = info->heap_start + info->heap_size;
+  if (info->heap_size < 2 * STACK_RESERVE)
     zrt_panic("%zu bytes of memory: give the tender more (--mem)",
-              (size_t)si->heap_size);
-  zrt_mem_init(si->heap_start, top - STACK_RESERVE);
+              (size_t)info->heap_size);
+  zrt_mem_init(info->heap_start, top - STACK_RESERVE);
   opts.stack_size = STACK_RESERVE;
   zrt_random_init(opts.seed);
   zrt_random(at_random, sizeof(at_random));
   make_tls_phdr();
-  int argc = split_line(si->cmdline ? si->cmdline : "");
+  int argc = split_line(info->cmdline ? info->cmdline : "");
   build_env_aux(argc);
   zrt_proc_init(opts.hostname, opts.stack_size);
   return __libc_start_main(zrt_start_main, argc, vec, 0, 0, 0);

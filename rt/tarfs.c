@@ -291,6 +291,7 @@ static void hash_grow(struct tarfs *fs) {
     return;
   struct tnode **old = fs->tab;
   size_t oldsize = fs->tabsize;
+  /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
   struct tnode **tab = zrt_kalloc(oldsize * 2 * sizeof(*tab));
   if (!tab)
     return;
@@ -301,6 +302,7 @@ static void hash_grow(struct tarfs *fs) {
       next = n->hnext;
       hash_insert(fs, n);
     }
+  /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
   zrt_kfree(old, oldsize * sizeof(*old));
 }
 
@@ -619,6 +621,7 @@ static struct tarfs *tarfs_new(void) {
   if (!fs)
     return NULL;
   fs->tabsize = HASH_MIN;
+  /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
   fs->tab = zrt_kalloc(HASH_MIN * sizeof(*fs->tab));
   zrt_random(&fs->seed, sizeof(fs->seed));
   fs->next_ino = 2;
@@ -630,6 +633,7 @@ static struct tarfs *tarfs_new(void) {
   fs->root = fs->tab ? node_new(fs, NULL, "", 0, S_IFDIR | 0755) : NULL;
   if (!fs->root) {
     if (fs->tab)
+      /* NOLINTNEXTLINE(bugprone-sizeof-expression): as above */
       zrt_kfree(fs->tab, HASH_MIN * sizeof(*fs->tab));
     zrt_kfree(fs, sizeof(*fs));
     return NULL;

@@ -433,10 +433,11 @@ long zrt_sys_timerfd_settime(int fd, int flags, const void *nv, void *old) {
   tf->interval = ns_of_timespec(&n.it_interval);
   if (!n.it_value.tv_sec && !n.it_value.tv_nsec)
     return 0;
-  if (flags & TFD_TIMER_ABSTIME)
-    zrt__time_abs_deadline(tf->clock, &n.it_value, &deadline);
-  else
-    zrt__time_rel_deadline(&n.it_value, &deadline);
+  int r = (flags & TFD_TIMER_ABSTIME)
+              ? zrt__time_abs_deadline(tf->clock, &n.it_value, &deadline)
+              : zrt__time_rel_deadline(&n.it_value, &deadline);
+  if (r < 0) /* no deadline: not for the clocks timerfd_create takes */
+    return r;
   zrt__timer_arm(&tf->timer, deadline);
   return 0;
 }

@@ -228,6 +228,7 @@ static long copy_path(const char *path, char *buf) {
   if (!path)
     return -EFAULT;
   size_t n = 0;
+  /* cppcheck-suppress arrayIndexOutOfBoundsCond ; stops at the NUL */
   while (n < ZRT_PATH_MAX && path[n])
     n++;
   if (n == ZRT_PATH_MAX)
@@ -1013,7 +1014,7 @@ static int utime_one(const struct timespec *t, unsigned bit,
   }
   if (t->tv_nsec == UTIME_OMIT_LX)
     return 0;
-  if (t->tv_nsec < 0 || t->tv_nsec >= 1000000000l)
+  if (t->tv_nsec < 0 || t->tv_nsec >= 1000000000L)
     return -EINVAL;
   *dst = *t;
   *mask |= bit;
@@ -1126,8 +1127,10 @@ static int make_dirs(const char *path, struct zrt_vnode **out) {
   }
   struct walk w;
   int r = walk_node(ZRT_AT_FDCWD, path, W_FOLLOW, &w);
+  if (r < 0) /* w is not filled */
+    return r;
   *out = w.node;
-  return r;
+  return 0;
 }
 
 static int mount_at(const char *path, struct zrt_mount *m) {
