@@ -585,6 +585,8 @@ struct pselect_mask {
 long zrt_sys_pselect6(int nfds, fd_set *r, fd_set *w, fd_set *e,
                       const struct timespec *timeout, const void *sig) {
   const struct pselect_mask *m = sig;
+  if (m && m->set && m->size != KERNEL_SIGSET_BYTES)
+    return -EINVAL;
   if (!g.px)
     return -ENETDOWN;
   return zn_posix_pselect(g.px, nfds, r, w, e, timeout, m ? m->set : NULL);

@@ -94,6 +94,9 @@ ZT_TEST(test_sched_getaffinity_as_linux) {
        zrt_sys_sched_setaffinity(0, 0, &none));
   BOTH(syscall(SYS_sched_setaffinity, -1, 8, &none),
        zrt_sys_sched_setaffinity(-1, 8, &none));
+  /* No mask and no length (UBSan caught a memcpy from NULL here). */
+  BOTH(syscall(SYS_sched_setaffinity, 0, 0, NULL),
+       zrt_sys_sched_setaffinity(0, 0, NULL));
 }
 
 /* A sequence of rt_sigprocmask calls, each compared with the old mask
