@@ -477,10 +477,10 @@ def img_size_table(results):
 def img_boot_table(results):
     out = ['| image | boots | answer: median ms | p99 ms | min-max ms '
            '| median/10 ms target | tender (to the guest\'s first output) '
-           'median ms | network up | TCP connected '
+           'median ms | runtime started | stack up | TCP connected '
            '| guest (first output to answer) median ms '
            '| the same binary on Linux, exec to answer: median ms (p99) |',
-           '|---|---|---|---|---|---|---|---|---|---|---|']
+           '|---|---|---|---|---|---|---|---|---|---|---|---|']
     have = False
 
     def answered(stack, name):
@@ -508,7 +508,8 @@ def img_boot_table(results):
             f'{name}.spt', str(len(a)), f'{m:.2f}',
             f'{nearest_rank(a, 99):.2f}', f'{min(a):.2f}-{max(a):.2f}',
             f'{m / IMG_BOOT_TARGET_MS:.2f}', med(ms(kvs, 'console_us')),
-            med(ms(kvs, 'net_us')), med(ms(kvs, 'conn_us')), med(guest),
+            med(ms(kvs, 'rt_us')), med(ms(kvs, 'net_us')),
+            med(ms(kvs, 'conn_us')), med(guest),
             f'{med(lx)} ({nearest_rank(lx, 99):.2f})' if lx else '-'])
             + ' |')
     return '\n'.join(out) if have else ''
@@ -565,6 +566,36 @@ def img_tput_table(results):
     return '\n'.join(out)
 
 
+def img_round_ratios(results, a, b, wl):
+    """a's rate over b's within each round (the two runs minutes apart at
+    most): median (min-max) over the rounds."""
+    ra = {r: float(kv['rps']) for r, kv in results.get((a, wl), [])
+          if 'rps' in kv}
+    rb = {r: float(kv['rps']) for r, kv in results.get((b, wl), [])
+          if 'rps' in kv}
+    rs = [ra[r] / rb[r] for r in ra if r in rb and rb[r] > 0]
+    if not rs:
+        return '-'
+    m = statistics.median(rs)
+    if len(rs) == 1:
+        return f'{m:.2f}'
+    return f'{m:.2f} ({min(rs):.2f}-{max(rs):.2f})'
+
+
+def img_paired_table(results):
+    pairs = [('spt', 'linux'), ('spt', 'znet-run'), ('spt', 'linux-debian'),
+             ('znet-run', 'linux-debian')]
+    out = ['| workload | ' + ' | '.join(
+        f'{IMG_VARIANT_TITLE[a]} / {IMG_VARIANT_TITLE[b]}' for a, b in pairs)
+        + ' |', '|---|' + '---|' * len(pairs)]
+    have = False
+    for wl, title in IMG_WORKLOADS:
+        row = [img_round_ratios(results, a, b, wl) for a, b in pairs]
+        have = have or any(c != '-' for c in row)
+        out.append('| ' + ' | '.join([title] + row) + ' |')
+    return '\n'.join(out) if have else ''
+
+
 def img_section(results, meta):
     """The images part's section: four tables, each beside its anchors."""
     ts = img_size_table(results)
@@ -577,7 +608,8 @@ def img_section(results, meta):
                     f'Not measured: {meta["images"]}.\n']
         return []
     md = ['## Unikernel images (redis, nginx on Solo5)\n']
-    md.append(f'{meta.get("redis", "redis")} and nginx (Debian 12\'s '
+    md.append(f'{meta.get("redis", "redis")} and '
+              f'{meta.get("nginx", "nginx").replace("/", " ")} (Debian 12\'s '
               'sources, the same versions as Debian\'s packages) built by '
               'znet-cc and made Solo5 spt images by scripts/images '
               f'({meta.get("solo5", "Solo5")}), beside the published '
@@ -613,8 +645,9 @@ def img_section(results, meta):
                   'rank, so of 20 boots it is the slowest.  The columns '
                   'after the target split the median boot: the child\'s '
                   'first output (the guest\'s Solo5 banner: the tender\'s '
-                  'start-up is before it), the runtime\'s "znet-rt: ADDR" '
-                  'line (the stack up), the first TCP connection accepted '
+                  'start-up is before it), the runtime\'s first line '
+                  '("znet-rt: ..."), its "znet-rt: ADDR mac ..." line '
+                  '(the stack up), the first TCP connection accepted '
                   'by the stack (the program listening), and the answer '
                   'less the first output (the guest\'s part).  For '
                   'reference, the last column: the znet-cc-built program '
@@ -668,6 +701,13 @@ def img_section(results, meta):
                   'a veth the receiving side\'s is partly on the client\'s '
                   'core).\n')
         md.append(tt + '\n')
+        tp = img_paired_table(results)
+        if tp:
+            md.append('The same ratios taken within each round (the two '
+                      'runs minutes apart at most, so a slow phase of the '
+                      'shared host weighs on both), median (min-max) over '
+                      'the rounds:\n')
+            md.append(tp + '\n')
         n = http_vals(results, 'spt', 'img-nginx-1k', 'rps')
         if n:
             m = statistics.median(n)

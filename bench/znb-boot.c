@@ -18,12 +18,15 @@
  * child is killed (SIGKILL: nothing after the answer is measured).
  *
  * One line on standard output:
- *   znb mode=boot proto=P answer_us= conn_us= console_us= net_us= syns=
+ *   znb mode=boot proto=P answer_us= conn_us= console_us= rt_us= net_us=
+ *   syns=
  * answer_us: start to the answer; conn_us: to the first connection
  * established; console_us: to the child's first byte of output (for
  * solo5-spt: the guest's banner, so the tender's own start-up is before
- * it); net_us: to the first line containing "znet-rt: " (the image's
- * network is up).  -1 where it did not happen.  Exit status 0 if
+ * it); rt_us: to the first line containing "znet-rt: " (the image's
+ * runtime has started); net_us: to the first such line with " mac " in
+ * it ("znet-rt: ADDR mac MAC on ...": the stack is up).  -1 where it did
+ * not happen.  Exit status 0 if
  * answered within --timeout-ms (default 10000), 1 otherwise.
  *
  * Compile: gcc -O2 -o znb-boot bench/znb-boot.c (bench/images.sh does).
@@ -142,7 +145,7 @@ int main(int argc, char **argv) {
   static struct att atts[MAXP];
   static struct pollfd pfds[MAXP + 1];
   int natt = 0, syns = 0;
-  int64_t t_console = -1, t_net = -1, t_conn = -1, t_answer = -1;
+  int64_t t_console = -1, t_rt = -1, t_net = -1, t_conn = -1, t_answer = -1;
   int64_t last_syn = 0, deadline = t0 + timeout_ms * 1000000LL;
   int64_t interval = interval_us * 1000LL;
   char line[512];
@@ -214,8 +217,12 @@ int main(int argc, char **argv) {
           }
           if (b[k] == '\n' || linelen == sizeof(line) - 1) {
             line[linelen] = '\0';
-            if (t_net < 0 && strstr(line, "znet-rt: "))
-              t_net = te;
+            if (strstr(line, "znet-rt: ")) {
+              if (t_rt < 0)
+                t_rt = te;
+              if (t_net < 0 && strstr(line, " mac "))
+                t_net = te;
+            }
             linelen = 0;
           } else {
             line[linelen++] = b[k];
@@ -287,7 +294,8 @@ int main(int argc, char **argv) {
   }
 #define US(t) ((t) < 0 ? -1.0 : ((t)-t0) / 1000.0)
   printf("znb mode=boot proto=%s answer_us=%.1f conn_us=%.1f console_us=%.1f "
-         "net_us=%.1f syns=%d\n",
-         proto, US(t_answer), US(t_conn), US(t_console), US(t_net), syns);
+         "rt_us=%.1f net_us=%.1f syns=%d\n",
+         proto, US(t_answer), US(t_conn), US(t_console), US(t_rt), US(t_net),
+         syns);
   return t_answer >= 0 ? 0 : 1;
 }
