@@ -414,6 +414,310 @@ def pxcost_table(results):
     return '\n'.join(out) if have else ''
 
 
+# ---- scripts/bench --only images (bench/images.sh) ----
+
+# Unikraft, EuroSys 2021 (its artifact repository): stripped image size
+# and the least memory each serves with, in MB; its boot on Solo5 (hello
+# world): ~3 ms in the tender and 74 us in the guest; MirageOS on Solo5
+# hvt: 25.9k HTTP requests/s.  The issue's boot target: 10 ms all in.
+IMG_ANCHOR_SIZE_MB = {'redis': 1.84, 'nginx': 1.64}
+IMG_ANCHOR_MEM_MB = {'redis': 7, 'nginx': 5}
+IMG_ANCHOR_TENDER_MS = 3.0
+IMG_ANCHOR_GUEST_MS = 0.074
+IMG_ANCHOR_MIRAGE_RPS = 25900
+IMG_BOOT_TARGET_MS = 10.0
+IMG_VARIANTS = ['spt', 'linux', 'znet-run', 'linux-debian']
+IMG_VARIANT_TITLE = {
+    'spt': 'image on solo5-spt',
+    'linux': 'Linux, the same znet-cc binary',
+    'znet-run': 'znet-run (Debian\'s)',
+    'linux-debian': 'Linux (Debian\'s)',
+}
+IMG_WORKLOADS = [
+    ('img-redis-set', 'redis SET, 50 clients'),
+    ('img-redis-get', 'redis GET, 50 clients'),
+    ('img-redis-set-p16', 'redis SET, 50 clients, pipelined 16'),
+    ('img-redis-get-p16', 'redis GET, 50 clients, pipelined 16'),
+    ('img-nginx-1k', 'nginx, 1 KiB keep-alive, 16 conns (wrk)'),
+]
+
+
+def img_kv(results, name, wl):
+    return [kv for _, kv in results.get((name, wl), [])]
+
+
+def nearest_rank(vals, pct):
+    """The pct-th percentile by nearest rank (of 20 values, p99 is the
+    largest)."""
+    v = sorted(vals)
+    k = max(1, -(-len(v) * pct // 100))
+    return v[int(k) - 1]
+
+
+def img_size_table(results):
+    out = ['| image | file bytes | stripped bytes | stripped MB '
+           '| text / data / bss (stripped) | Unikraft MB | stripped/Unikraft |',
+           '|---|---|---|---|---|---|---|']
+    have = False
+    for name in ('redis', 'nginx'):
+        kvs = img_kv(results, name, 'img-size')
+        if not kvs:
+            continue
+        have = True
+        kv = kvs[-1]
+        mb = int(kv['stripped']) / 1e6
+        a = IMG_ANCHOR_SIZE_MB[name]
+        out.append(f'| {name}.spt | {int(kv["bytes"]):,} | '
+                   f'{int(kv["stripped"]):,} | {mb:.2f} | '
+                   f'{int(kv["text"]):,} / {int(kv["data"]):,} / '
+                   f'{int(kv["bss"]):,} | {a} | {mb / a:.2f} |')
+    return '\n'.join(out) if have else ''
+
+
+def img_boot_table(results):
+    out = ['| image | boots | answer: median ms | p99 ms | min-max ms '
+           '| median/10 ms target | tender (to the guest\'s first output) '
+           'median ms | runtime started | stack up | TCP connected '
+           '| guest (first output to answer) median ms '
+           '| the same binary on Linux, exec to answer: median ms (p99) |',
+           '|---|---|---|---|---|---|---|---|---|---|---|---|']
+    have = False
+
+    def answered(stack, name):
+        return [kv for kv in img_kv(results, stack, f'img-boot-{name}')
+                if float(kv.get('answer_us', -1)) >= 0]
+
+    for name in ('redis', 'nginx'):
+        kvs = answered('spt', name)
+        if not kvs:
+            continue
+        have = True
+
+        def ms(kvs, key):
+            return [float(kv[key]) / 1000 for kv in kvs
+                    if float(kv.get(key, -1)) >= 0]
+        a = ms(kvs, 'answer_us')
+        guest = [(float(kv['answer_us']) - float(kv['console_us'])) / 1000
+                 for kv in kvs if float(kv.get('console_us', -1)) >= 0]
+        lx = ms(answered('linux', name), 'answer_us')
+
+        def med(v):
+            return f'{statistics.median(v):.2f}' if v else '-'
+        m = statistics.median(a)
+        out.append('| ' + ' | '.join([
+            f'{name}.spt', str(len(a)), f'{m:.2f}',
+            f'{nearest_rank(a, 99):.2f}', f'{min(a):.2f}-{max(a):.2f}',
+            f'{m / IMG_BOOT_TARGET_MS:.2f}', med(ms(kvs, 'console_us')),
+            med(ms(kvs, 'rt_us')), med(ms(kvs, 'net_us')),
+            med(ms(kvs, 'conn_us')), med(guest),
+            f'{med(lx)} ({nearest_rank(lx, 99):.2f})' if lx else '-'])
+            + ' |')
+    return '\n'.join(out) if have else ''
+
+
+def img_minmem_table(results):
+    out = ['| image | least --mem that serves (MiB) | largest that failed '
+           '| probes (MiB: ok or fail, in order) | Unikraft MB '
+           '| ours/Unikraft |',
+           '|---|---|---|---|---|---|']
+    have = False
+    for name in ('redis', 'nginx'):
+        kvs = img_kv(results, name, 'img-minmem')
+        probes = img_kv(results, name, 'img-mem-probe')
+        if not kvs and not probes:
+            continue
+        have = True
+        pr = ', '.join(f'{kv["mem"]} {"ok" if kv.get("ok") == "1" else "fail"}'
+                       for kv in probes)
+        if kvs:
+            kv = kvs[-1]
+            a = IMG_ANCHOR_MEM_MB[name]
+            out.append(f'| {name}.spt | {kv["mem"]} | {kv["fails"]} | {pr} '
+                       f'| {a} | {int(kv["mem"]) / a:.2f} |')
+        else:
+            out.append(f'| {name}.spt | - | - | {pr} | '
+                       f'{IMG_ANCHOR_MEM_MB[name]} | - |')
+    return '\n'.join(out) if have else ''
+
+
+def img_tput_table(results):
+    vals = {(v, wl): http_vals(results, v, wl, 'rps')
+            for v in IMG_VARIANTS for wl, _ in IMG_WORKLOADS}
+    if not any(vals.values()):
+        return ''
+    out = ['| workload (req/s) | ' + ' | '.join(IMG_VARIANT_TITLE[v]
+                                               for v in IMG_VARIANTS)
+           + ' | image/Linux (same binary) | image/znet-run '
+           '| image/Linux (Debian\'s) | znet-run/Linux (Debian\'s) '
+           '| server CPU us per request (' + ', '.join(IMG_VARIANTS) + ') |',
+           '|---|' + '---|' * (len(IMG_VARIANTS) + 5)]
+    for wl, title in IMG_WORKLOADS:
+        row = [title] + [cell(vals[(v, wl)]) for v in IMG_VARIANTS]
+        row += [ratio(vals[('spt', wl)], vals[('linux', wl)]),
+                ratio(vals[('spt', wl)], vals[('znet-run', wl)]),
+                ratio(vals[('spt', wl)], vals[('linux-debian', wl)]),
+                ratio(vals[('znet-run', wl)], vals[('linux-debian', wl)])]
+        cpu = []
+        for v in IMG_VARIANTS:
+            c = proc_us_per_op(results, v, wl, 'rps')
+            cpu.append(f'{statistics.median(c):.1f}' if c else '-')
+        row.append(', '.join(cpu))
+        out.append('| ' + ' | '.join(row) + ' |')
+    return '\n'.join(out)
+
+
+def img_round_ratios(results, a, b, wl):
+    """a's rate over b's within each round (the two runs minutes apart at
+    most): median (min-max) over the rounds."""
+    ra = {r: float(kv['rps']) for r, kv in results.get((a, wl), [])
+          if 'rps' in kv}
+    rb = {r: float(kv['rps']) for r, kv in results.get((b, wl), [])
+          if 'rps' in kv}
+    rs = [ra[r] / rb[r] for r in ra if r in rb and rb[r] > 0]
+    if not rs:
+        return '-'
+    m = statistics.median(rs)
+    if len(rs) == 1:
+        return f'{m:.2f}'
+    return f'{m:.2f} ({min(rs):.2f}-{max(rs):.2f})'
+
+
+def img_paired_table(results):
+    pairs = [('spt', 'linux'), ('spt', 'znet-run'), ('spt', 'linux-debian'),
+             ('znet-run', 'linux-debian')]
+    out = ['| workload | ' + ' | '.join(
+        f'{IMG_VARIANT_TITLE[a]} / {IMG_VARIANT_TITLE[b]}' for a, b in pairs)
+        + ' |', '|---|' + '---|' * len(pairs)]
+    have = False
+    for wl, title in IMG_WORKLOADS:
+        row = [img_round_ratios(results, a, b, wl) for a, b in pairs]
+        have = have or any(c != '-' for c in row)
+        out.append('| ' + ' | '.join([title] + row) + ' |')
+    return '\n'.join(out) if have else ''
+
+
+def img_section(results, meta):
+    """The images part's section: four tables, each beside its anchors."""
+    ts = img_size_table(results)
+    tb = img_boot_table(results)
+    tm = img_minmem_table(results)
+    tt = img_tput_table(results)
+    if not (ts or tb or tm or tt):
+        if meta.get('images'):
+            return ['## Unikernel images (redis, nginx on Solo5)\n',
+                    f'Not measured: {meta["images"]}.\n']
+        return []
+    md = ['## Unikernel images (redis, nginx on Solo5)\n']
+    md.append(f'{meta.get("redis", "redis")} and '
+              f'{meta.get("nginx", "nginx").replace("/", " ")} (Debian 12\'s '
+              'sources, the same versions as Debian\'s packages) built by '
+              'znet-cc and made Solo5 spt images by scripts/images '
+              f'({meta.get("solo5", "Solo5")}), beside the published '
+              'anchors: Unikraft (EuroSys 2021; its artifact repository) '
+              'and MirageOS in the same paper (bench/images.sh).  Ratios '
+              'only report; nothing is asserted.\n')
+    if ts:
+        md.append('### Image size\n')
+        md.append('The spt image (build-images/img/NAME.spt) as built and '
+                  'after `strip -s`; MB are 10^6 bytes (if Unikraft\'s MB '
+                  'are MiB, its figures are 4.9% larger).  The images hold '
+                  'the program, musl, libznet-rt (the system-call layer, '
+                  'files, threads) and znet; nginx is built without PCRE, '
+                  'zlib and OpenSSL, redis without TLS and with libc\'s '
+                  'malloc.\n')
+        md.append(ts + '\n')
+    if tb:
+        md.append('### Boot to first answer\n')
+        md.append('From just before bench/znb-boot forks the process that '
+                  'execs solo5-spt (so the exec, the tender\'s loading of '
+                  f'the image and its --mem={meta.get("img_mem", "?")} '
+                  'memory, the TAP\'s attach are in) to the first whole '
+                  'answer on a connection from Linux in the TAP\'s '
+                  'namespace: redis +PONG to PING, nginx HTTP 200 to GET / '
+                  '(a 15-byte index.html from the root archive).  New '
+                  'connection attempts start every 200 us meanwhile, so '
+                  'the answer is seen within about 200 us of the image\'s '
+                  'listening.  The kernel\'s neighbour entry for the image '
+                  'is static and the image\'s MAC fixed (solo5-spt '
+                  '--net-mac), so no ARP from the kernel is in it; the '
+                  'image\'s own ARP for the kernel\'s address is.  The '
+                  'tender on CPU 1, the timer on CPU 0; p99 is by nearest '
+                  'rank, so of 20 boots it is the slowest.  The columns '
+                  'after the target split the median boot: the child\'s '
+                  'first output (the guest\'s Solo5 banner: the tender\'s '
+                  'start-up is before it), the runtime\'s first line '
+                  '("znet-rt: ..."), its "znet-rt: ADDR mac ..." line '
+                  '(the stack up), the first TCP connection accepted '
+                  'by the stack (the program listening), and the answer '
+                  'less the first output (the guest\'s part).  For '
+                  'reference, the last column: the znet-cc-built program '
+                  'the image was made from, started the same way as a '
+                  'Linux process (exec to answer, timer and server in one '
+                  'namespace, over the veth\'s address), one such boot '
+                  'after each of the image\'s: the program\'s own '
+                  'start-up.  '
+                  f'Anchor: Unikraft on Solo5 boots hello world in ~'
+                  f'{IMG_ANCHOR_TENDER_MS:g} ms of tender and '
+                  f'{IMG_ANCHOR_GUEST_MS * 1000:g} us of guest (no network, '
+                  'no server); the issue\'s target is 10 ms all in.\n')
+        md.append(tb + '\n')
+    if tm:
+        md.append('### Minimum memory\n')
+        md.append('The smallest solo5-spt --mem at which the image boots, '
+                  'serves its check and answers again after it: redis '
+                  'redis-benchmark -c 50 -n 10000 -t set,get, both answered '
+                  'in full; nginx wrk -t1 -c16 -d5s of a 1 KiB file, no '
+                  'error.  By bisection from 64 MiB (doubled until it '
+                  'served) down to 1.  Solo5\'s --mem is whole MiB (the '
+                  'number is shifted by 20 bits), so this is the answer to '
+                  'the MiB; it is all of the guest: the low 1 MiB Solo5 '
+                  'reserves, the loaded image, the runtime\'s 1 MiB main '
+                  'stack, and the heap (the stack\'s buffers, the '
+                  'program\'s malloc and its threads\' stacks).  Unikraft\'s '
+                  'figures are its guest\'s memory on KVM.\n')
+        md.append(tm + '\n')
+    if tt:
+        md.append('### Throughput\n')
+        md.append(f'Rounds: {meta.get("img_rounds", "?")}, the four '
+                  'variants in an order rotating by round, each started fresh and '
+                  'measured by the same clients: redis-benchmark (-c 50, '
+                  'plain and -P 16) and wrk (-t1 -c16, keep-alive GETs of a '
+                  f'1 KiB file for {meta.get("rseconds", "?")} s).  The '
+                  'server is pinned to CPU 1 (on spt the tender, which is '
+                  'the whole guest, one thread), the client to CPU 0.  '
+                  '"image": the spt image on the TAP (no offloads: Solo5\'s '
+                  'TAP is one frame per read or write); "Linux, the same '
+                  'znet-cc binary": the program the image was made from, '
+                  'an ordinary static Linux program (musl over the '
+                  'kernel\'s system calls), on the kernel\'s sockets over a '
+                  'veth pair between two namespaces (offloads on); '
+                  '"znet-run": Debian\'s redis-server and nginx-light (the '
+                  'same sources, glibc and jemalloc) under znet-run on the '
+                  'TAP, offloads on; "Linux (Debian\'s)": those on the '
+                  'kernel over the veth.  Medians (min-max); ratios of '
+                  'medians, above 1 the image is ahead.  Server CPU is the '
+                  'server process\'s own time per request (schedstat; the '
+                  'kernel\'s softirq work done in its context included, on '
+                  'a veth the receiving side\'s is partly on the client\'s '
+                  'core).\n')
+        md.append(tt + '\n')
+        tp = img_paired_table(results)
+        if tp:
+            md.append('The same ratios taken within each round (the two '
+                      'runs minutes apart at most, so a slow phase of the '
+                      'shared host weighs on both), median (min-max) over '
+                      'the rounds:\n')
+            md.append(tp + '\n')
+        n = http_vals(results, 'spt', 'img-nginx-1k', 'rps')
+        if n:
+            m = statistics.median(n)
+            md.append(f'MirageOS anchor (HTTP on Solo5 hvt, 25.9k req/s): the '
+                      f'nginx image serves {fmt(m)} req/s on spt, '
+                      f'{m / IMG_ANCHOR_MIRAGE_RPS:.2f}x (different server, '
+                      'tender, client and machine).\n')
+    return md
+
+
 SENDLOSS_PCTS = (1, 5, 10)
 
 
@@ -835,7 +1139,8 @@ def plots(dirpath, results):
 
 
 ALL_PARTS = ('rates', 'loss', 'memory', 'footprint', 'callgrind', 'http',
-             'dot', 'sendloss', 'rttloss', 'posix', 'fairness', 'shortflow')
+             'dot', 'sendloss', 'rttloss', 'posix', 'fairness', 'shortflow',
+             'images')
 
 
 def parts_run(meta):
@@ -1106,6 +1411,7 @@ def main():
                   'off; Linux\'s are the same calls on a TCP connection '
                   'over loopback, a system call each.\n')
         md.append(t + '\n')
+    md.extend(img_section(results, meta))
     t = sendloss_table(results)
     if t:
         md.append('## Sending under loss: znet against Linux\n')
