@@ -1,4 +1,4 @@
-# The threads of znet-cc's programs run on Linux, where they are built
+# The threads and signals of znet-cc's programs run on Linux, where they are built
 # (configure's test programs, a quick try): rt/musl/clone.c and
 # __unmapself.c call these, which the kernel answers.  In an image the
 # runtime's scheduler has the same two functions (rt/sched.c).
@@ -52,4 +52,19 @@ zrt_unmapself:
 	syscall
 	hlt
 	.size zrt_unmapself,.-zrt_unmapself
+	.section .note.GNU-stack,"",@progbits
+
+# The return from a signal handler on Linux: musl's __restore_rt (rt/musl/
+# restore.s), which the kernel returns to after a handler, jumps here,
+# with the stack as the kernel left it; rt_sigreturn(2) resumes the
+# interrupted code.  (In an image handlers are called directly and
+# return normally: rt/sys.c's zrt_sigreturn is never reached.)
+	.text
+	.global zrt_sigreturn
+	.type   zrt_sigreturn,@function
+zrt_sigreturn:
+	mov $15,%eax            # SYS_rt_sigreturn
+	syscall
+	hlt
+	.size zrt_sigreturn,.-zrt_sigreturn
 	.section .note.GNU-stack,"",@progbits

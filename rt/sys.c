@@ -52,3 +52,11 @@ long zrt_syscall(long n, long a, long b, long c, long d, long e, long f) {
   report_unanswered(n);
   return -ENOSYS;
 }
+
+/* musl's signal restorer jumps here (rt/musl/restore.s).  In an image
+ * handlers are called by the runtime and return normally, so nothing
+ * returns through the restorer: reaching it is a bug. */
+void zrt_sigreturn(void);
+void zrt_sigreturn(void) {
+  zrt_panic("a signal handler returned through the kernel's restorer");
+}

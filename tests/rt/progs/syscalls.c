@@ -261,6 +261,29 @@ static void memory(void) {
   printf("malloc and free of 200 blocks: ok\n");
 }
 
+static volatile sig_atomic_t got_usr1;
+
+static void on_usr1(int sig) { got_usr1 = sig; }
+
+/* A handler that returns: on Linux through musl's restorer and
+ * rt_sigreturn, in an image called by the runtime. */
+static void signals(void) {
+  struct sigaction sa = {.sa_handler = on_usr1};
+  sigemptyset(&sa.sa_mask);
+  show("sigaction SIGUSR1", sigaction(SIGUSR1, &sa, NULL));
+  show("raise SIGUSR1", raise(SIGUSR1));
+  printf("the handler ran and returned: %d\n", got_usr1 == SIGUSR1);
+  sigset_t set, old;
+  sigemptyset(&set);
+  sigaddset(&set, SIGUSR1);
+  got_usr1 = 0;
+  sigprocmask(SIG_BLOCK, &set, &old);
+  raise(SIGUSR1);
+  printf("blocked: not yet %d\n", got_usr1 == 0);
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  printf("unblocked: delivered %d\n", got_usr1 == SIGUSR1);
+}
+
 static void misc(void) {
   struct utsname u;
   uname(&u);
@@ -327,6 +350,8 @@ int main(int argc, char **argv) {
   threads();
   printf("== memory\n");
   memory();
+  printf("== signals\n");
+  signals();
   printf("== the rest\n");
   misc();
   printf("== loopback\n");
