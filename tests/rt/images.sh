@@ -48,60 +48,7 @@ if tree=$(solo5_build "$archive" "$BUILD/solo5" "$T/solo5-build.log"); then
 else
   not_ok "Solo5 built in $BUILD/solo5"
   tail -20 "$T/solo5-build.log" | diag
-  # ---- names.c: getaddrinfo over znet's sockets, /etc/hosts, --dns -------
-
-if command -v dnsmasq >/dev/null; then
-  names=$T/names
-  "$ZCC" -O2 -o "$names" "$ROOT/tests/rt/progs/names.c" >"$T/ncc.log" 2>&1 &&
-    "$ZIMG" --target spt -o "$names.spt" "$names" >>"$T/ncc.log" 2>&1
-  ip netns exec "$E2E_NS" timeout 60 dnsmasq -d -k --port=53 \
-    "--listen-address=$E2E_KERNEL_IP" --bind-interfaces --no-resolv \
-    --no-hosts --address=/web.test/10.77.0.77 >"$T/dnsmasq.log" 2>&1 &
-  bg_pid $!
-  sleep 0.5
-  ip netns exec "$E2E_NS" timeout --foreground 60 solo5-spt \
-    "--net:service=$E2E_TAP" "--block:rootfs=$T/root.tar" "$names.spt" \
-    "--ipv4=$E2E_ZNET_IP/$E2E_PREFIX" "--dns=$E2E_KERNEL_IP" -- web.test \
-    fromarchive.test localhost >"$T/names.raw" 2>&1
-  check "getaddrinfo through the --dns server, over znet's UDP" \
-    grep -q '^web.test: ok 10.77.0.77$' "$T/names.raw"
-  check "getaddrinfo from the archive's /etc/hosts" \
-    grep -q '^fromarchive.test: ok 10.1.2.3$' "$T/names.raw"
-  check "getaddrinfo of localhost" grep -q '^localhost: ok 127.0.0.1$' "$T/names.raw"
-else
-  skip_case "getaddrinfo inside an image" "no dnsmasq"
-fi
-
-# ---- limits.c: out of memory, a spinning thread, an unanswered call -----
-
-lim=$T/limits
-"$ZCC" -O2 -Wall -o "$lim" "$ROOT/tests/rt/progs/limits.c" -lpthread \
-  >"$T/lcc.log" 2>&1 && "$ZIMG" --target spt -o "$lim.spt" "$lim" \
-  >>"$T/lcc.log" 2>&1
-check "limits.c built by znet-cc and znet-image" [ -f "$lim.spt" ]
-[ -f "$lim.spt" ] || diag <"$T/lcc.log"
-ip netns exec "$E2E_NS" timeout --foreground 60 solo5-spt --mem=32 \
-  "--net:service=$E2E_TAP" "--block:rootfs=$T/root.tar" "$lim.spt" \
-  >"$T/limits.raw" 2>&1
-program_lines "$T/limits.raw" >"$T/limits.out"
-check "limits.spt ran to its end with 32 MB" grep -q '^== done$' "$T/limits.out"
-n=$(sed -n 's/^malloc of 1 MiB blocks failed after \([0-9]*\) MiB: ENOMEM$/\1/p' "$T/limits.out")
-check "malloc runs out with ENOMEM (after ${n:-?} MiB of 32)" [ "${n:-0}" -gt 10 ] && [ "${n:-99}" -lt 32 ]
-check "mmap beyond the memory: ENOMEM" grep -q '^mmap of 64 GiB: ENOMEM$' "$T/limits.out"
-check "the memory comes back: freed blocks are allocated again" \
-  grep -qE '^after freeing half, ([0-9]+) of \1 blocks allocated again$' "$T/limits.out"
-check "the console said the memory ran out" grep -q '^znet-rt: out of memory: ' "$T/limits.raw"
-check "a thread that computes (making calls) does not starve a sleeper" \
-  grep -q 'late by less than 100 ms: 1 .*the spinner ran: 1$' "$T/limits.out"
-check "the image still serves after running out" \
-  grep -q '^a loopback connection after all that: ok$' "$T/limits.out"
-check "an unanswered call: ENOSYS both times" \
-  grep -q '^acct twice: -1 ENOSYS, -1 ENOSYS$' "$T/limits.out"
-check "... and the console named it once" \
-  [ "$(grep -c '^znet-rt: acct (163) is not answered here: ENOSYS$' "$T/limits.raw")" = 1 ]
-[ "$E2E_FAILED" -eq 0 ] || { grep -v '^Solo5: ' "$T/limits.raw" | tail -20 | diag; }
-
-finish
+  finish
   exit 1
 fi
 export PATH=$tree/toolchain/bin:$tree/tenders/spt:$tree/elftool:$PATH
@@ -110,60 +57,7 @@ if setup_netns; then
   ok "network namespace $E2E_NS with $E2E_TAP"
 else
   not_ok "create network namespace with $E2E_TAP"
-  # ---- names.c: getaddrinfo over znet's sockets, /etc/hosts, --dns -------
-
-if command -v dnsmasq >/dev/null; then
-  names=$T/names
-  "$ZCC" -O2 -o "$names" "$ROOT/tests/rt/progs/names.c" >"$T/ncc.log" 2>&1 &&
-    "$ZIMG" --target spt -o "$names.spt" "$names" >>"$T/ncc.log" 2>&1
-  ip netns exec "$E2E_NS" timeout 60 dnsmasq -d -k --port=53 \
-    "--listen-address=$E2E_KERNEL_IP" --bind-interfaces --no-resolv \
-    --no-hosts --address=/web.test/10.77.0.77 >"$T/dnsmasq.log" 2>&1 &
-  bg_pid $!
-  sleep 0.5
-  ip netns exec "$E2E_NS" timeout --foreground 60 solo5-spt \
-    "--net:service=$E2E_TAP" "--block:rootfs=$T/root.tar" "$names.spt" \
-    "--ipv4=$E2E_ZNET_IP/$E2E_PREFIX" "--dns=$E2E_KERNEL_IP" -- web.test \
-    fromarchive.test localhost >"$T/names.raw" 2>&1
-  check "getaddrinfo through the --dns server, over znet's UDP" \
-    grep -q '^web.test: ok 10.77.0.77$' "$T/names.raw"
-  check "getaddrinfo from the archive's /etc/hosts" \
-    grep -q '^fromarchive.test: ok 10.1.2.3$' "$T/names.raw"
-  check "getaddrinfo of localhost" grep -q '^localhost: ok 127.0.0.1$' "$T/names.raw"
-else
-  skip_case "getaddrinfo inside an image" "no dnsmasq"
-fi
-
-# ---- limits.c: out of memory, a spinning thread, an unanswered call -----
-
-lim=$T/limits
-"$ZCC" -O2 -Wall -o "$lim" "$ROOT/tests/rt/progs/limits.c" -lpthread \
-  >"$T/lcc.log" 2>&1 && "$ZIMG" --target spt -o "$lim.spt" "$lim" \
-  >>"$T/lcc.log" 2>&1
-check "limits.c built by znet-cc and znet-image" [ -f "$lim.spt" ]
-[ -f "$lim.spt" ] || diag <"$T/lcc.log"
-ip netns exec "$E2E_NS" timeout --foreground 60 solo5-spt --mem=32 \
-  "--net:service=$E2E_TAP" "--block:rootfs=$T/root.tar" "$lim.spt" \
-  >"$T/limits.raw" 2>&1
-program_lines "$T/limits.raw" >"$T/limits.out"
-check "limits.spt ran to its end with 32 MB" grep -q '^== done$' "$T/limits.out"
-n=$(sed -n 's/^malloc of 1 MiB blocks failed after \([0-9]*\) MiB: ENOMEM$/\1/p' "$T/limits.out")
-check "malloc runs out with ENOMEM (after ${n:-?} MiB of 32)" [ "${n:-0}" -gt 10 ] && [ "${n:-99}" -lt 32 ]
-check "mmap beyond the memory: ENOMEM" grep -q '^mmap of 64 GiB: ENOMEM$' "$T/limits.out"
-check "the memory comes back: freed blocks are allocated again" \
-  grep -qE '^after freeing half, ([0-9]+) of \1 blocks allocated again$' "$T/limits.out"
-check "the console said the memory ran out" grep -q '^znet-rt: out of memory: ' "$T/limits.raw"
-check "a thread that computes (making calls) does not starve a sleeper" \
-  grep -q 'late by less than 100 ms: 1 .*the spinner ran: 1$' "$T/limits.out"
-check "the image still serves after running out" \
-  grep -q '^a loopback connection after all that: ok$' "$T/limits.out"
-check "an unanswered call: ENOSYS both times" \
-  grep -q '^acct twice: -1 ENOSYS, -1 ENOSYS$' "$T/limits.out"
-check "... and the console named it once" \
-  [ "$(grep -c '^znet-rt: acct (163) is not answered here: ENOSYS$' "$T/limits.raw")" = 1 ]
-[ "$E2E_FAILED" -eq 0 ] || { grep -v '^Solo5: ' "$T/limits.raw" | tail -20 | diag; }
-
-finish
+  finish
   exit 1
 fi
 
