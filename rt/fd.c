@@ -405,18 +405,19 @@ long zrt_sys_pwrite64(int fd, const void *buf, size_t n, off_t off) {
   return f->ops->pwrite(f, buf, n > RW_MAX ? RW_MAX : n, off);
 }
 
-long zrt_sys_preadv(int fd, const void *iovp, int iovcnt, off_t off,
-                    long off_hi) {
-  (void)off_hi; /* x86_64: the whole offset is in the low word */
-  const struct iovec *iov = iovp;
+/* preadv and pwritev: the vectors one after the other at off, until
+ * one moves less than it asked. */
+static long positioned_v(int fd, const struct iovec *iov, int iovcnt,
+                         off_t off, bool out) {
   struct zrt_file *f;
   long total = iov_total(iov, iovcnt);
-  long r = total < 0 ? total : positioned(fd, off, false, &f);
+  long r = total < 0 ? total : positioned(fd, off, out, &f);
   if (r < 0)
     return r;
   long done = 0;
   for (int i = 0; i < iovcnt; i++) {
-    r = f->ops->pread(f, iov[i].iov_base, iov[i].iov_len, off + done);
+    r = out ? f->ops->pwrite(f, iov[i].iov_base, iov[i].iov_len, off + done)
+            : f->ops->pread(f, iov[i].iov_base, iov[i].iov_len, off + done);
     if (r < 0)
       return done > 0 ? done : r;
     done += r;
@@ -426,25 +427,16 @@ long zrt_sys_preadv(int fd, const void *iovp, int iovcnt, off_t off,
   return done;
 }
 
+long zrt_sys_preadv(int fd, const void *iovp, int iovcnt, off_t off,
+                    long off_hi) {
+  (void)off_hi; /* x86_64: the whole offset is in the low word */
+  return positioned_v(fd, iovp, iovcnt, off, false);
+}
+
 long zrt_sys_pwritev(int fd, const void *iovp, int iovcnt, off_t off,
                      long off_hi) {
   (void)off_hi;
-  const struct iovec *iov = iovp;
-  struct zrt_file *f;
-  long total = iov_total(iov, iovcnt);
-  long r = total < 0 ? total : positioned(fd, off, true, &f);
-  if (r < 0)
-    return r;
-  long done = 0;
-  for (int i = 0; i < iovcnt; i++) {
-    r = f->ops->pwrite(f, iov[i].iov_base, iov[i].iov_len, off + done);
-    if (r < 0)
-      return done > 0 ? done : r;
-    done += r;
-    if ((size_t)r < iov[i].iov_len)
-      break;
-  }
-  return done;
+  return positioned_v(fd, iovp, iovcnt, off, true);
 }
 
 long zrt_sys_lseek(int fd, off_t off, int whence) {
