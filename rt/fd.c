@@ -763,11 +763,14 @@ long zrt_sys_sendfile(int out_fd, int in_fd, off_t *off, size_t count) {
     if (count > (size_t)RW_MAX)
       count = (size_t)RW_MAX;
     char small[512];
-    char *buf = zrt_kalloc(SENDFILE_CHUNK);
-    size_t bufsz = buf ? SENDFILE_CHUNK : sizeof(small);
+    /* No bigger than the count: zrt_kalloc clears what it gives, and a
+     * small file's sendfile (one per request) should not clear 64 KiB. */
+    size_t want = count < SENDFILE_CHUNK ? (count ? count : 1) : SENDFILE_CHUNK;
+    char *buf = zrt_kalloc(want);
+    size_t bufsz = buf ? want : sizeof(small);
     r = send_chunks(out_fd, out, in, &pos, count, buf ? buf : small, bufsz);
     if (buf)
-      zrt_kfree(buf, SENDFILE_CHUNK);
+      zrt_kfree(buf, want);
     if (off)
       *off = pos;
     else
