@@ -27,6 +27,8 @@
  *   signal.c   sigaction, sigprocmask, kill/raise delivered at once
  *   proc.c     ids, uname, limits, sysinfo, getrandom, cwd, umask
  *   plat_solo5.c  the platform over the Solo5 ABI (below)
+ *   clock.c    the monotonic clock on the CPU's counter between the
+ *              platform's readings (plat_solo5.c's)
  *
  * Memory: the runtime allocates with zrt_kalloc only, never with
  * malloc (malloc itself calls mmap, which is answered here).

@@ -1,0 +1,165 @@
+/* rt/clock.c: the monotonic clock over the time-stamp counter, against a
+ * platform clock the test moves, then against the host's own. */
+#define _GNU_SOURCE
+#include <time.h>
+
+#include "clock.h"
+#include "zt.h"
+
+#define US 1000ull
+#define MS 1000000ull
+
+/* The fake platform: the true time, and a counter at 2.5 GHz over it
+ * (`skew` parts per million fast). */
+static uint64_t true_ns;
+static uint64_t platform_ns(void) { return true_ns; }
+static uint64_t tsc_at(uint64_t ns, int64_t skew_ppm) {
+  return 1000u + (ns * 5u / 2u) + (uint64_t)((int64_t)(ns * 5u / 2u) / 1000000 * skew_ppm);
+}
+
+static void start(struct zrt_clock *c, bool counter_ok) {
+  true_ns = 5 * MS;
+  zrt_clock_init(c, platform_ns, MS, counter_ok);
+}
+
+/* Read at `ns` of true time; the counter `skew` ppm off. */
+static uint64_t read_at(struct zrt_clock *c, uint64_t ns, int64_t skew) {
+  true_ns = ns;
+  return zrt_clock_now(c, tsc_at(ns, skew));
+}
+
+static uint64_t diff(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
+
+ZT_TEST(test_clock_reads_platform_until_base_long_enough) {
+  struct zrt_clock c;
+  start(&c, true);
+  for (uint64_t t = 5 * MS; t < 5 * MS + ZRT_CLOCK_RATE_BASE_NS; t += 100 * US)
+    ZT_EQU(read_at(&c, t, 0), t);
+  ZT_EQU(c.platform_reads, ZRT_CLOCK_RATE_BASE_NS / (100 * US));
+  ZT_CHECK(!c.rated);
+  read_at(&c, 5 * MS + ZRT_CLOCK_RATE_BASE_NS, 0);
+  ZT_CHECK(c.rated);
+}
+
+ZT_TEST(test_clock_counts_ticks_between_readings) {
+  struct zrt_clock c;
+  start(&c, true);
+  read_at(&c, 5 * MS, 0);
+  read_at(&c, 10 * MS, 0);
+  ZT_REQUIRE(c.rated);
+  uint64_t reads = c.platform_reads;
+  /* 999 reads within the millisecond after the last reading: none of
+   * them asks the platform, each within 2 ns of the truth. */
+  for (uint64_t t = 10 * MS + US; t < 11 * MS; t += US)
+    ZT_CHECK(diff(read_at(&c, t, 0), t) <= 2);
+  ZT_EQU(c.platform_reads, reads);
+  /* A millisecond on: the platform again. */
+  ZT_EQU(read_at(&c, 11 * MS + 10 * US, 0), 11 * MS + 10 * US);
+  ZT_EQU(c.platform_reads, reads + 1);
+}
+
+ZT_TEST(test_clock_fast_counter_pauses_never_goes_back) {
+  struct zrt_clock c;
+  start(&c, true);
+  read_at(&c, 5 * MS, 0);
+  read_at(&c, 10 * MS, 0);
+  ZT_REQUIRE(c.rated);
+  /* The counter now runs 1,000 ppm fast (a rate measured wrong): the
+   * estimate runs ahead by at most 1 us before the next reading, which
+   * is behind it; what is returned holds still, then goes on. */
+  uint64_t prev = 0, worst = 0;
+  for (uint64_t t = 10 * MS; t < 20 * MS; t += 7 * US) {
+    true_ns = t;
+    uint64_t tsc = tsc_at(10 * MS, 0) + (tsc_at(t, 0) - tsc_at(10 * MS, 0)) * 1001 / 1000;
+    uint64_t now = zrt_clock_now(&c, tsc);
+    ZT_CHECK(now >= prev);
+    if (diff(now, t) > worst)
+      worst = diff(now, t);
+    prev = now;
+  }
+  ZT_CHECK(worst <= 2 * US);
+}
+
+ZT_TEST(test_clock_counter_backwards_trusted_no_more) {
+  struct zrt_clock c;
+  start(&c, true);
+  read_at(&c, 5 * MS, 0);
+  read_at(&c, 10 * MS, 0);
+  ZT_REQUIRE(c.rated);
+  /* Another CPU's counter, behind the first reading's. */
+  true_ns = 10 * MS + 300 * US;
+  ZT_EQU(zrt_clock_now(&c, 10), 10 * MS + 300 * US);
+  ZT_CHECK(!c.counter_ok);
+  uint64_t reads = c.platform_reads;
+  for (uint64_t t = 10 * MS + 400 * US; t < 11 * MS; t += 100 * US)
+    ZT_EQU(read_at(&c, t, 0), t);
+  ZT_EQU(c.platform_reads, reads + 6);
+}
+
+ZT_TEST(test_clock_without_invariant_counter_reads_platform) {
+  struct zrt_clock c;
+  start(&c, false);
+  uint64_t n = 0;
+  for (uint64_t t = 5 * MS; t < 50 * MS; t += MS / 3, n++)
+    ZT_EQU(read_at(&c, t, 0), t);
+  ZT_CHECK(!c.rated);
+  ZT_EQU(c.platform_reads, n);
+}
+
+ZT_TEST(test_clock_platform_behind_estimate_clamped) {
+  struct zrt_clock c;
+  start(&c, true);
+  read_at(&c, 5 * MS, 0);
+  read_at(&c, 10 * MS, 0);
+  uint64_t a = read_at(&c, 10 * MS + 900 * US, 0);
+  /* The platform's next reading is 3 us behind what was returned. */
+  true_ns = a - 3 * US;
+  ZT_EQU(zrt_clock_now(&c, tsc_at(11 * MS + 100 * US, 0)), a);
+}
+
+static uint64_t host_mono(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The host's counter and clock for 300 ms of reads, each compared with
+ * the host's clock read just after it: once rated, at most one in a
+ * thousand more than 5 us off (either side: the rate's error, or this
+ * process preempted between the two reads), and about one reading of
+ * the host's clock a millisecond (every read before the rate is known
+ * is one). */
+ZT_TEST(test_clock_tracks_host_clock) {
+  struct zrt_clock c;
+  zrt_clock_init(&c, host_mono, MS, true);
+  uint64_t start_ns = host_mono(), reads = 0, off = 0, rated_at = 0;
+  while (host_mono() - start_ns < 300 * MS) {
+    uint64_t now = zrt_clock_now(&c, __builtin_ia32_rdtsc());
+    uint64_t after = host_mono();
+    if (!c.rated)
+      continue;
+    if (!rated_at)
+      rated_at = c.platform_reads;
+    reads++;
+    off += diff(now, after) > 5 * US;
+  }
+  ZT_REQUIRE(c.rated);
+  ZT_CHECK(off <= reads / 1000);
+  ZT_CHECK(c.platform_reads - rated_at <= 300 + 30);
+  printf("# %llu reads once rated, %llu more than 5 us off; %llu of the "
+         "host's clock before the rate, %llu after\n",
+         (unsigned long long)reads, (unsigned long long)off,
+         (unsigned long long)rated_at,
+         (unsigned long long)(c.platform_reads - rated_at));
+}
+
+int main(void) {
+  ZT_RUN(test_clock_reads_platform_until_base_long_enough);
+  ZT_RUN(test_clock_counts_ticks_between_readings);
+  ZT_RUN(test_clock_fast_counter_pauses_never_goes_back);
+  ZT_RUN(test_clock_counter_backwards_trusted_no_more);
+  ZT_RUN(test_clock_without_invariant_counter_reads_platform);
+  ZT_RUN(test_clock_platform_behind_estimate_clamped);
+  ZT_RUN(test_clock_tracks_host_clock);
+  return zt_done();
+}
