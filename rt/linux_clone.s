@@ -4,11 +4,13 @@
 # runtime's scheduler has the same two functions (rt/sched.c).
 #
 #   long zrt_clone(int (*fn)(void *), void *arg, void *stack,
-#                  unsigned long flags, int *ptid, uintptr_t tls, int *ctid)
+#                  unsigned long flags, int *ptid, uintptr_t tls, int *ctid,
+#                  void *floor)
 #
 # clone(2): the child starts on `stack` with fn and arg popped from it,
 # calls fn(arg) and exits with its value; the parent gets the child's id
-# or a negative errno.
+# or a negative errno.  `floor` (the stack's lowest byte, for the image's
+# sentinel) is not read: the kernel's guard page is there.
 #
 #   void zrt_unmapself(void *base, size_t size)
 #

@@ -129,10 +129,23 @@ int zrt_sched_set_tp(uintptr_t tp);
 uintptr_t zrt_sched_get_tp(void);
 /* musl's __clone (rt/musl/clone.c): a thread that runs fn(arg) on
  * `stack`, with clone's flags, ptid, tls and ctid; its id or a negative
- * errno.  musl's __unmapself (rt/musl/__unmapself.c): the running thread
- * exits, and its stack [base, base+size) is unmapped once it is gone. */
+ * errno.  `floor` is the lowest byte of the stack when musl made it (NULL
+ * if not known): a sentinel there is checked at each of the thread's
+ * system calls and whenever it stops running, and a thread that wrote
+ * over it ends the image with a line naming it (no MMU guards a stack
+ * here).  musl's __unmapself
+ * (rt/musl/__unmapself.c): the running thread exits, and its stack
+ * [base, base+size) is unmapped once it is gone. */
 long zrt_clone(int (*fn)(void *), void *arg, void *stack, unsigned long flags,
-               int *ptid, uintptr_t tls, int *ctid);
+               int *ptid, uintptr_t tls, int *ctid, void *floor);
+/* The most stack a thread gets when its program asks for more
+ * (pthread_attr_setstacksize, rt/musl/pthread_attr_setstacksize.c): the
+ * runtime's --thread-stack, 0 for no cap (the default). */
+size_t zrt_thread_stack_cap(void);
+void zrt_sched_set_thread_stack_cap(size_t bytes);
+/* The running thread's stack ends below at `floor` (start.c: the main
+ * thread's): the sentinel as zrt_clone's. */
+void zrt_sched_set_stack_floor(void *floor);
 __attribute__((noreturn)) void zrt_unmapself(void *base, size_t size);
 /* Defined by start.c: what the image does before it ends with `status`
  * (exit_group, the last thread's exit, a signal's default action),

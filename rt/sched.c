@@ -228,7 +228,51 @@ static void after_switch(void) {
   reap_zombie();
 }
 
+/* ---- stack sentinels
+ * -------------------------------------------------------------- */
+
+/* The words at a thread's stack floor; a thread that has written over
+ * them ran past its stack, into memory that may be another's. */
+#define SENTINEL_WORDS 4
+#define SENTINEL_WORD 0xa5a5a5a5a5a5a5a5u
+
+static size_t thread_stack_cap;
+
+size_t zrt_thread_stack_cap(void) { return thread_stack_cap; }
+
+void zrt_sched_set_thread_stack_cap(size_t bytes) { thread_stack_cap = bytes; }
+
+static void sentinel_set(struct zrt_thread *t, void *floor) {
+  t->floor = (uint64_t *)(((uintptr_t)floor + 7) & ~(uintptr_t)7);
+  if (floor)
+    for (size_t i = 0; i < SENTINEL_WORDS; i++)
+      t->floor[i] = SENTINEL_WORD;
+}
+
+void zrt_sched_set_stack_floor(void *floor) {
+  sentinel_set(zrt__sched_self(), floor);
+}
+
+/* Checked at every system call and whenever t (the running thread)
+ * stops running: the words, and where its stack pointer is now (a frame
+ * of large buffers it never wrote may have stepped over the words). */
+static void sentinel_check(const struct zrt_thread *t) {
+  if (!t->floor)
+    return;
+  bool past = (uintptr_t)__builtin_frame_address(0) <
+              (uintptr_t)(t->floor + SENTINEL_WORDS);
+  for (size_t i = 0; i < SENTINEL_WORDS; i++)
+    past |= t->floor[i] != SENTINEL_WORD;
+  if (past)
+    zrt_panic("thread %d (%s) ran past the floor of its stack at %p%s", t->tid,
+              t->name, (void *)t->floor,
+              thread_stack_cap && t != &main_thread
+                  ? " (--thread-stack caps what threads get)"
+                  : "");
+}
+
 static void switch_to(struct zrt_thread *prev, struct zrt_thread *next) {
+  sentinel_check(prev);
   running = next;
   if (next->tp != prev->tp)
     zrt_plat_set_tls(next->tp);
@@ -390,6 +434,7 @@ void zrt_sched_tick(void) {
   if (pump_busy)
     return;
   struct zrt_thread *t = zrt__sched_self();
+  sentinel_check(t);
   uint64_t now = zrt_plat_monotonic();
   if (timers_next() <= now)
     timers_fire(now);
@@ -657,7 +702,7 @@ static int clone_flags_check(unsigned long flags) {
 }
 
 long zrt_clone(int (*fn)(void *), void *arg, void *stack, unsigned long flags,
-               int *ptid, uintptr_t tls, int *ctid) {
+               int *ptid, uintptr_t tls, int *ctid, void *floor) {
   struct zrt_thread *self = zrt__sched_self();
   int r = clone_flags_check(flags);
   if (r)
@@ -683,6 +728,7 @@ long zrt_clone(int (*fn)(void *), void *arg, void *stack, unsigned long flags,
   if ((flags & CLONE_CHILD_SETTID) && ctid)
     *ctid = t->tid;
   t->sp = initial_frame(stack);
+  sentinel_set(t, floor);
   zrt__link_push_back(&run_queue, &t->queue);
   return t->tid;
 }
@@ -737,6 +783,7 @@ static void robust_list_walk(struct zrt_thread *t) {
 
 __attribute__((noreturn)) static void thread_exit(int status) {
   struct zrt_thread *t = zrt__sched_self();
+  sentinel_check(t);
   if (nthreads == 1)
     zrt__sched_exit_image(status & 0xff);
   robust_list_walk(t);

@@ -138,6 +138,7 @@ struct zrt_thread {
   int (*fn)(void *);      /* what a new thread runs first */
   void *arg;
   void *unmap_base;       /* its stack, unmapped once it is gone */
+  uint64_t *floor;        /* its stack's lowest words: the sentinel */
   size_t unmap_size;
   /* Time: ns it has run (counted at switches), when it last started. */
   uint64_t cpu_ns;

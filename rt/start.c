@@ -12,7 +12,8 @@
  * everything literally, "..." keeps all but \" and \\, a backslash
  * outside quotes keeps the next character ("--save ''" passes an empty
  * word).  Before "--": the runtime's flags (--env NAME=VALUE, --cwd DIR,
- * --hostname NAME, --tmpfs PATH, --dns ADDR; zrt_opts below) and znet's
+ * --hostname NAME, --tmpfs PATH, --dns ADDR, --thread-stack SIZE;
+ * zrt_opts below) and znet's
  * (--ipv4,
  * --gateway, --dhcp, ...; rt/net.c); after it the program's own, with
  * the program's name as argv[0].
@@ -143,6 +144,26 @@ static int flag_value(char **w, int left, const char *name, char **value) {
   return 2;
 }
 
+/* "64K", "4M", "65536": bytes (K and M are 1024 and 1024 * 1024), within
+ * [lo, hi], else the image stops naming the flag. */
+static size_t size_value(const char *flag, const char *v, size_t lo, size_t hi) {
+  size_t n = 0;
+  const char *p = v;
+  for (; *p >= '0' && *p <= '9'; p++) {
+    if (n > hi)
+      break;
+    n = n * 10 + (size_t)(*p - '0');
+  }
+  if (p != v && (*p == 'K' || *p == 'k') && p[1] == '\0' && n <= hi)
+    n <<= 10, p++;
+  else if (p != v && (*p == 'M' || *p == 'm') && p[1] == '\0' && n <= hi)
+    n <<= 20, p++;
+  if (p == v || *p != '\0' || n < lo || n > hi)
+    zrt_panic("%s %s: want a size from %zuK to %zuM (K, M or bytes)", flag, v,
+              lo >> 10, hi >> 20);
+  return n;
+}
+
 /* The runtime's own flags out of the words before "--"; the rest stay,
  * in order.  Returns the words left. */
 static int take_runtime_flags(char **w, int n) {
@@ -169,6 +190,8 @@ static int take_runtime_flags(char **w, int n) {
       if (opts.ndns == MAX_DNS)
         zrt_panic("more than %d --dns", MAX_DNS);
       opts.dns[opts.ndns++] = v;
+    } else if ((k = flag_value(&w[i], n - i, "--thread-stack", &v))) {
+      opts.thread_stack = size_value("--thread-stack", v, 16u << 10, 1u << 30);
     } else if ((k = flag_value(&w[i], n - i, "--tmpfs", &v))) {
       if (opts.ntmpfs == MAX_TMPFS)
         zrt_panic("more than %d --tmpfs", MAX_TMPFS);
@@ -334,6 +357,8 @@ int solo5_app_main(const struct solo5_start_info *info) {
   make_tls_phdr();
   int argc = split_line(info->cmdline ? info->cmdline : "");
   build_env_aux(argc);
+  zrt_sched_set_thread_stack_cap(opts.thread_stack);
+  zrt_sched_set_stack_floor((void *)(top - STACK_RESERVE));
   zrt_proc_init(opts.hostname, opts.stack_size);
   return __libc_start_main(zrt_start_main, argc, vec, 0, 0, 0);
 }

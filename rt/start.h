@@ -16,6 +16,7 @@ struct zrt_opts {
   const char *cwd;   /* --cwd DIR */
   const char *hostname; /* --hostname NAME */
   size_t stack_size; /* the main thread's stack */
+  size_t thread_stack; /* --thread-stack: the most a thread gets; 0 none */
   uint8_t seed[32];  /* for the stack's generator */
 };
 

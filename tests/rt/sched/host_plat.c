@@ -205,7 +205,7 @@ long host_spawn(struct host_thread *h, int (*fn)(void *), void *arg,
   if (h->stack == MAP_FAILED)
     return -ENOMEM;
   h->ret = zrt_clone(fn, arg, (char *)h->stack + h->size, host_musl_clone_flags,
-                     &h->tid, tls, &h->tid);
+                     &h->tid, tls, &h->tid, h->stack);
   return h->ret;
 }
 

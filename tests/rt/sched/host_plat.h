@@ -39,7 +39,8 @@ extern int host_munmap_tid;
 /* musl's pthread_create flags. */
 extern const unsigned long host_musl_clone_flags;
 
-/* A thread made as musl does: its own mmap'd stack, CLONE_SETTLS with
+/* A thread made as musl does: its own mmap'd stack (its floor, the
+ * mapping's first byte, given for the sentinel), CLONE_SETTLS with
  * `tls`, ptid and ctid both `tid` (cleared and woken at its exit). */
 struct host_thread {
   void *stack;

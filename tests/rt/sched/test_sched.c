@@ -100,17 +100,17 @@ ZT_TEST(test_join_through_cleartid_and_futex) {
 ZT_TEST(test_clone_refuses_processes_and_odd_flags) {
   char stack[256];
   ZT_EQ(zrt_clone(wait_gate_then_exit, NULL, stack + sizeof stack, SIGCHLD,
-                  NULL, 0, NULL),
+                  NULL, 0, NULL, NULL),
         -ENOSYS);
   ZT_EQ(zrt_clone(wait_gate_then_exit, NULL, stack + sizeof stack,
-                  CLONE_VM | CLONE_VFORK | SIGCHLD, NULL, 0, NULL),
+                  CLONE_VM | CLONE_VFORK | SIGCHLD, NULL, 0, NULL, NULL),
         -ENOSYS);
   ZT_EQ(zrt_clone(wait_gate_then_exit, NULL, stack + sizeof stack,
                   host_musl_clone_flags & ~(unsigned long)CLONE_THREAD, NULL, 0,
-                  NULL),
+                  NULL, NULL),
         -EINVAL);
   ZT_EQ(zrt_clone(wait_gate_then_exit, NULL, stack + sizeof stack,
-                  host_musl_clone_flags | CLONE_NEWNET, NULL, 0, NULL),
+                  host_musl_clone_flags | CLONE_NEWNET, NULL, 0, NULL, NULL),
         -EINVAL);
 }
 
@@ -390,6 +390,80 @@ ZT_TEST(test_deadlock_reported_not_hung) {
     printf("# console: %s\n", out);
 }
 
+/* ---- stack sentinels ------------------------------------------------------ */
+
+static struct host_thread overrun_thread;
+
+/* Writes below where its stack may go (as a deep recursion would), then
+ * lets another run (without the system call's entry: the switch sees
+ * it), or makes a system call (its entry sees it). */
+static int overrun_then_yield(void *p) {
+  ((volatile unsigned char *)overrun_thread.stack)[5] = 0;
+  if (p)
+    SC(zrt_sys_gettid());
+  else
+    zrt_sys_sched_yield();
+  return 0;
+}
+
+static void overrun_child(void) {
+  host_spawn(&overrun_thread, overrun_then_yield, NULL, 0);
+  SC(zrt_sys_sched_yield());
+  SC(zrt_sys_sched_yield());
+}
+
+static void overrun_call_child(void) {
+  host_spawn(&overrun_thread, overrun_then_yield, &overrun_thread, 0);
+  SC(zrt_sys_sched_yield());
+  SC(zrt_sys_sched_yield());
+}
+
+static void main_overrun_child(void) {
+  static uint64_t floor[8];
+  zrt_sched_set_stack_floor(floor);
+  SC(zrt_sys_gettid());
+  floor[1] = 0;
+  SC(zrt_sys_gettid());
+}
+
+static int use_stack_then_exit(void *p) {
+  char deep[200 * 1024];
+  memset(deep, 1, sizeof deep);
+  __asm__ volatile("" : : "r"(deep) : "memory");
+  SC(zrt_sys_sched_yield());
+  return *(int *)p + deep[7];
+}
+
+ZT_TEST(test_stack_overrun_reported_at_switch_or_call) {
+  char out[4096];
+  int hook;
+  int st = host_child(overrun_child, 5, out, sizeof out, &hook);
+  ZT_CHECK(WIFEXITED(st));
+  ZT_EQ(WEXITSTATUS(st), 255);
+  ZT_CHECK(strstr(out, "ran past the floor of its stack") != NULL);
+  st = host_child(overrun_call_child, 5, out, sizeof out, &hook);
+  ZT_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 255);
+  ZT_CHECK(strstr(out, "ran past the floor of its stack") != NULL);
+  st = host_child(main_overrun_child, 5, out, sizeof out, &hook);
+  ZT_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 255);
+  ZT_CHECK(strstr(out, "(main) ran past the floor of its stack") != NULL);
+  if (zt_case_failed)
+    printf("# console: %s\n", out);
+  /* A thread that uses most of its stack but stays above the floor runs
+   * to its end. */
+  struct host_thread h;
+  int two = 2;
+  ZT_REQUIRE(host_spawn(&h, use_stack_then_exit, &two, 0) > 0);
+  host_join(&h);
+}
+
+ZT_TEST(test_thread_stack_cap_set_and_read) {
+  ZT_EQU(zrt_thread_stack_cap(), 0);
+  zrt_sched_set_thread_stack_cap(64 * 1024);
+  ZT_EQU(zrt_thread_stack_cap(), 64 * 1024);
+  zrt_sched_set_thread_stack_cap(0);
+}
+
 /* ---- exits --------------------------------------------------------------- */
 
 static void exit_group_child(void) { zrt_sys_exit_group(3 + 256); }
@@ -629,6 +703,8 @@ int main(void) {
   ZT_RUN(test_mutex_condvar_ping_pong_100k);
   ZT_RUN(test_sleeps_end_in_deadline_order);
   ZT_RUN(test_deadlock_reported_not_hung);
+  ZT_RUN(test_stack_overrun_reported_at_switch_or_call);
+  ZT_RUN(test_thread_stack_cap_set_and_read);
   ZT_RUN(test_exit_group_and_last_thread_end_the_image);
   ZT_RUN(test_unmapself_unmaps_once_gone);
   ZT_RUN(test_robust_list_walked_at_exit);
