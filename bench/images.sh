@@ -119,20 +119,27 @@ images_prepare() {
 
 IMG_REDIS_ARGS=(--port 6379 --save '' --appendonly no --protected-mode no --daemonize no)
 
+# The runtime's and znet's flags of the least-memory run "tuned" (the
+# other run has none): thread stacks capped (redis asks 4 MiB for each of
+# three threads), half the stack's default 512 frame buffers.
+IMG_TUNED_redis=(--thread-stack=64K --bufs=256)
+IMG_TUNED_nginx=(--bufs=256)
+IMG_XFLAGS=()
+
 # img_spt_cmd NAME MEM: the command line of an image on the TAP (into
-# IMG_CMD).
+# IMG_CMD), with IMG_XFLAGS before "--".
 img_spt_cmd() {
   local name=$1 mem=$2 d=$SCRATCH/images
   IMG_CMD=("$IMG_SPT" "--net:service=$TAP" "--net-mac:service=$IMG_MAC" "--mem=$mem")
   case $name in
   redis)
     IMG_CMD+=("--block:rootfs=$d/empty.tar" "$ROOT/build-images/img/redis.spt"
-      "--ipv4=$TAP_STACK/24" "--gateway=$TAP_KERNEL" -- --save "''" --appendonly no
+      "--ipv4=$TAP_STACK/24" "--gateway=$TAP_KERNEL" "${IMG_XFLAGS[@]}" -- --save "''" --appendonly no
       --protected-mode no)
     ;;
   nginx)
     IMG_CMD+=("--block:rootfs=$d/nginx.tar" "$ROOT/build-images/img/nginx.spt"
-      "--ipv4=$TAP_STACK/24" "--gateway=$TAP_KERNEL" --)
+      "--ipv4=$TAP_STACK/24" "--gateway=$TAP_KERNEL" "${IMG_XFLAGS[@]}" --)
     ;;
   esac
 }
@@ -240,10 +247,11 @@ images_boot() {
 
 # ---- 3. minimum memory ----------------------------------------------------------
 
-# img_serves NAME MEM: does the image boot with --mem=MEM, serve its
-# check without an error and answer again after it?  Records the probe.
+# img_serves NAME MEM [TUNING]: does the image boot with --mem=MEM (and
+# IMG_XFLAGS), serve its check without an error and answer again after
+# it?  Records the probe under NAME-TUNING ("default" or "tuned").
 img_serves() {
-  local name=$1 mem=$2 ok=0 out=$SCRATCH/images/probe.out detail=""
+  local name=$1 mem=$2 tuning=${3:-default} ok=0 out=$SCRATCH/images/probe.out detail=""
   IMG_PROBES=$((IMG_PROBES + 1))
   img_spt_cmd "$name" "$mem"
   img_tap_plain
@@ -272,28 +280,41 @@ img_serves() {
     detail="started=0"
   fi
   stop_pid "$SERVER_PID"
-  record probe "$name" img-mem-probe "znb mode=img-mem-probe mem=$mem ok=$ok $detail"
+  record probe "$name-$tuning" img-mem-probe "znb mode=img-mem-probe mem=$mem ok=$ok $detail"
   [ "$ok" = 1 ]
 }
 
+# images_minmem: for each image, with no flags and then tuned
+# (IMG_TUNED_NAME), the least --mem by bisection.
 images_minmem() {
-  local name lo hi mid
+  local name lo hi mid tuning flags
   for name in redis nginx; do
-    wait_quiet "minmem-$name"
-    IMG_PROBES=0 lo=1 hi=$IMG_MEM_HI
-    # The upper bound must serve (doubled until it does); the lower is
-    # taken not to (1 MiB is Solo5's reserved low memory alone).
-    until img_serves "$name" "$hi"; do
-      lo=$hi hi=$((hi * 2))
-      [ "$hi" -le 1024 ] || { hi=""; break; }
+    for tuning in default tuned; do
+      IMG_XFLAGS=()
+      if [ "$tuning" = tuned ]; then
+        case $name in
+        redis) IMG_XFLAGS=("${IMG_TUNED_redis[@]}") ;;
+        nginx) IMG_XFLAGS=("${IMG_TUNED_nginx[@]}") ;;
+        esac
+      fi
+      flags=$(IFS=,; echo "${IMG_XFLAGS[*]}")
+      wait_quiet "minmem-$name-$tuning"
+      IMG_PROBES=0 lo=1 hi=$IMG_MEM_HI
+      # The upper bound must serve (doubled until it does); the lower is
+      # taken not to (1 MiB is Solo5's reserved low memory alone).
+      until img_serves "$name" "$hi" "$tuning"; do
+        lo=$hi hi=$((hi * 2))
+        [ "$hi" -le 1024 ] || { hi=""; break; }
+      done
+      [ -n "$hi" ] || { echo "bench: $name.spt did not serve even with --mem=1024"; continue; }
+      while [ $((hi - lo)) -gt 1 ]; do
+        mid=$(((lo + hi) / 2))
+        if img_serves "$name" "$mid" "$tuning"; then hi=$mid; else lo=$mid; fi
+      done
+      record minmem "$name-$tuning" img-minmem "znb mode=img-minmem mem=$hi fails=$lo probes=$IMG_PROBES flags=${flags:-none}"
     done
-    [ -n "$hi" ] || { echo "bench: $name.spt did not serve even with --mem=1024"; continue; }
-    while [ $((hi - lo)) -gt 1 ]; do
-      mid=$(((lo + hi) / 2))
-      if img_serves "$name" "$mid"; then hi=$mid; else lo=$mid; fi
-    done
-    record minmem "$name" img-minmem "znb mode=img-minmem mem=$hi fails=$lo probes=$IMG_PROBES"
   done
+  IMG_XFLAGS=()
 }
 
 # ---- 4. throughput ----------------------------------------------------------------
