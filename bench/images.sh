@@ -68,9 +68,10 @@ images_build() {
   done
 }
 
-# img_nginx_conf ROOT PREFIX: nginx's configuration, the web root ROOT
-# and its pid and temporary files under PREFIX (the same settings as
-# bench/posix.sh's, one worker).
+# img_nginx_conf ROOT PREFIX [CONNS]: nginx's configuration, the web
+# root ROOT and its pid and temporary files under PREFIX (the same
+# settings as bench/posix.sh's, one worker; CONNS worker connections,
+# 4096 unless given).
 img_nginx_conf() {
   cat <<EOF
 worker_processes 1;
@@ -78,7 +79,7 @@ daemon off;
 master_process off;
 pid $2/nginx.pid;
 error_log stderr warn;
-events { worker_connections 4096; }
+events { worker_connections ${3:-4096}; }
 http {
   access_log off;
   sendfile on;
@@ -113,6 +114,8 @@ images_prepare() {
     img_nginx_conf /www /tmp >"$d/root/etc/nginx/nginx.conf" &&
     img_nginx_conf "$d/www" "$d/nginx" >"$d/nginx/nginx.conf" &&
     tar cf "$d/nginx.tar" -C "$d/root" . &&
+    img_nginx_conf /www /tmp 512 >"$d/root/etc/nginx/nginx.conf" &&
+    tar cf "$d/nginx-tuned.tar" -C "$d/root" . &&
     tar cf "$d/empty.tar" -T /dev/null || return 1
   gcc -O2 -Wall -o "$d/znb-boot" bench/znb-boot.c || return 1
 }
@@ -121,10 +124,14 @@ IMG_REDIS_ARGS=(--port 6379 --save '' --appendonly no --protected-mode no --daem
 
 # The runtime's and znet's flags of the least-memory run "tuned" (the
 # other run has none): thread stacks capped (redis asks 4 MiB for each of
-# three threads), half the stack's default 512 frame buffers.
+# three threads), half the stack's default 512 frame buffers; and for
+# nginx the root archive nginx-tuned.tar, whose configuration has
+# nginx's default 512 worker connections (not 4096: nginx allocates
+# them all at start, about 430 bytes each).
 IMG_TUNED_redis=(--thread-stack=64K --bufs=256)
 IMG_TUNED_nginx=(--bufs=256)
 IMG_XFLAGS=()
+IMG_ROOT_SUFFIX=""
 
 # img_spt_cmd NAME MEM: the command line of an image on the TAP (into
 # IMG_CMD), with IMG_XFLAGS before "--".
@@ -138,7 +145,7 @@ img_spt_cmd() {
       --protected-mode no)
     ;;
   nginx)
-    IMG_CMD+=("--block:rootfs=$d/nginx.tar" "$ROOT/build-images/img/nginx.spt"
+    IMG_CMD+=("--block:rootfs=$d/nginx$IMG_ROOT_SUFFIX.tar" "$ROOT/build-images/img/nginx.spt"
       "--ipv4=$TAP_STACK/24" "--gateway=$TAP_KERNEL" "${IMG_XFLAGS[@]}" --)
     ;;
   esac
@@ -290,14 +297,15 @@ images_minmem() {
   local name lo hi mid tuning flags
   for name in redis nginx; do
     for tuning in default tuned; do
-      IMG_XFLAGS=()
+      IMG_XFLAGS=() IMG_ROOT_SUFFIX=""
       if [ "$tuning" = tuned ]; then
         case $name in
         redis) IMG_XFLAGS=("${IMG_TUNED_redis[@]}") ;;
-        nginx) IMG_XFLAGS=("${IMG_TUNED_nginx[@]}") ;;
+        nginx) IMG_XFLAGS=("${IMG_TUNED_nginx[@]}") IMG_ROOT_SUFFIX=-tuned ;;
         esac
       fi
       flags=$(IFS=,; echo "${IMG_XFLAGS[*]}")
+      [ -n "$IMG_ROOT_SUFFIX" ] && flags="$flags,worker_connections=512"
       wait_quiet "minmem-$name-$tuning"
       IMG_PROBES=0 lo=1 hi=$IMG_MEM_HI
       # The upper bound must serve (doubled until it does); the lower is
@@ -314,7 +322,7 @@ images_minmem() {
       record minmem "$name-$tuning" img-minmem "znb mode=img-minmem mem=$hi fails=$lo probes=$IMG_PROBES flags=${flags:-none}"
     done
   done
-  IMG_XFLAGS=()
+  IMG_XFLAGS=() IMG_ROOT_SUFFIX=""
 }
 
 # ---- 4. throughput ----------------------------------------------------------------

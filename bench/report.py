@@ -681,7 +681,10 @@ def img_section(results, meta):
                   'twice: with no flags, and tuned (`--thread-stack` caps '
                   'what a thread\'s stack takes: without an MMU all of it is '
                   'taken at the thread\'s start; `--bufs` sizes the stack\'s '
-                  'pool of frame buffers, 512 by default).  Unikraft\'s '
+                  'pool of frame buffers, 512 by default; nginx\'s '
+                  '`worker_connections` at nginx\'s default of 512 instead '
+                  'of the 4,096 of the throughput runs: nginx allocates '
+                  'them all at start).  Unikraft\'s '
                   'figures are its guest\'s memory on KVM, with its own '
                   'configuration for the least memory.\n')
         md.append(tm + '\n')
