@@ -174,6 +174,32 @@ int zn_tcp_listen_opts(struct zn_stack *st, const struct zn_ip *laddr,
                        const struct zn_tcp_callbacks *cb, void *arg,
                        struct zn_tcp_conn **out);
 
+/** A server in one call: where it listens and what each connection it
+ * accepts gets.  Zero fields are defaults, as in zn_tcp_listen_opts(). */
+struct zn_tcp_serve_opts {
+  const struct zn_ip *addr;          /**< NULL: any address of both families */
+  uint16_t port;                     /**< not 0 */
+  uint32_t backlog;                  /**< 0: cfg.tcp_backlog */
+  const struct zn_tcp_opts *tcp;     /**< settings every connection inherits;
+                                          NULL: the stack's defaults */
+  const struct zn_tcp_callbacks *cb; /**< each connection's callbacks (its
+                                          on_accept is never called) */
+  void *arg;                         /**< their arg, and on_conn's */
+  /** Called once for each new connection, before any of cb: the place to
+   * give it state of its own (zn_tcp_set_callbacks with another arg) or
+   * refuse it (zn_tcp_abort).  May be NULL. */
+  void (*on_conn)(struct zn_tcp_conn *c, void *arg);
+};
+
+/** Listen as o says and accept every connection as it is established:
+ * each gets o->cb and o->arg, then o->on_conn, then on_readable if data
+ * or the peer's FIN came before it was accepted.  o is kept, not copied:
+ * it must outlive the listener (a static or main()'s).  *listener (may be
+ * NULL) is the listening handle, for zn_tcp_close().  Errors: those of
+ * zn_tcp_listen_opts(); ZN_EINVAL (st or o NULL, port 0). */
+int zn_tcp_serve(struct zn_stack *st, const struct zn_tcp_serve_opts *o,
+                 struct zn_tcp_conn **listener);
+
 /** Take the oldest established connection from the accept queue.
  * Errors: ZN_EAGAIN (none), ZN_EINVAL (not a listener). */
 int zn_tcp_accept(struct zn_tcp_conn *listener, struct zn_tcp_conn **out);
