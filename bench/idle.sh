@@ -6,7 +6,9 @@
 #
 #   bench/idle.sh [-o DIR] [-b BUILD] [-n LIST] [-s N] [-w SECONDS]
 #
-#   -o DIR      where the results go (default bench/results/DATE-idle)
+#   -o DIR      where the results go (default results/DATE-idle in the
+#               build directory; a report to publish goes to
+#               bench/results/FAMILY: bench/README.md says how)
 #   -b BUILD    a build with -Dbench=true (default build-idle, configured
 #               --buildtype=release -Dbench=true here if missing)
 #   -n LIST     cases, comma-separated PROTO:N (default
@@ -443,7 +445,7 @@ the kernel's.  Bytes per connection unless said otherwise.
 # ---- main ----
 
 if [ "$REPORT_ONLY" = 1 ]; then
-  DIR=${OUT:-bench/results/$(date +%Y-%m-%d)-idle}
+  DIR=${OUT:-$BUILD/results/$(date +%Y-%m-%d)-idle}
   RAW=$DIR/results.tsv
   [ -f "$RAW" ] && [ -f "$DIR/meta.txt" ] || { echo "idle: no $RAW or meta.txt" >&2; exit 1; }
   report
@@ -464,7 +466,7 @@ nice -n 10 ninja -C "$BUILD" examples/znet-httpd bench/znb-hold >/dev/null ||
 HTTPD=$BUILD/examples/znet-httpd
 HOLD=$BUILD/bench/znb-hold
 
-DIR=${OUT:-bench/results/$(date +%Y-%m-%d)-idle}
+DIR=${OUT:-$BUILD/results/$(date +%Y-%m-%d)-idle}
 mkdir -p "$DIR" && DIR=$(cd "$DIR" && pwd)
 RAW=$DIR/results.tsv
 : >"$RAW"

@@ -42,14 +42,15 @@
 # (With tcp_rmem at 32 MiB, Linux offered znet's senders half the window
 # znet offered Linux's, and with the out-of-order data of a loss every
 # round that capped znet BBR at 100 ms and 0.1% near 480 Mbit/s; with
-# 128 MiB, 1,010 against Linux BBR's 659: bench/results/
-# 2026-11-26-rttloss-32m notes.md.)  (With 16 MiB for znet, as until 2d8e2d9,
-# znet's senders levelled off near 850 Mbit/s at 100 ms and 0% where
-# Linux's, with twice the send buffer, reached 1,230; with 32 MiB znet
-# BBR sent 1,531 and CUBIC 1,144: bench/results/2026-11-26-rttloss-merge
-# notes.md.)  The injector holds delayed frames in the stack's pool, up to
-# half of it: RTTLOSS_BUFS (64Ki frame buffers, 32Ki held) covers that
-# window plus the frames in flight; what the injector still had to drop
+# 128 MiB, 1,010 against Linux BBR's 659: the notes.md of the run
+# 2026-11-26-rttloss-32m, one of the older runs of bench/results/INDEX.md.)
+# (With 16 MiB for znet, as until 2d8e2d9, znet's senders levelled off
+# near 850 Mbit/s at 100 ms and 0% where Linux's, with twice the send
+# buffer, reached 1,230; with 32 MiB znet BBR sent 1,531 and CUBIC
+# 1,144: the notes.md of 2026-11-26-rttloss-merge, another.)  The
+# injector holds delayed frames in the stack's pool, up to half of it:
+# RTTLOSS_BUFS (64Ki frame buffers, 32Ki held) covers that window plus
+# the frames in flight; what the injector still had to drop
 # for want of room (fault.overflow, fault.nobuf at the server's exit) is
 # recorded per cell as workload rttloss-RTT-PCT-queue.  Frames the TAP
 # itself dropped on their way to znet (its tx_dropped: znet not reading

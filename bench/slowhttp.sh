@@ -14,7 +14,9 @@
 #   -t SECS      each attack (default 60)
 #   -c CONNS     connections per attack (default 10000)
 #   -r RATE      connections opened per second (default 1000)
-#   -o DIR       results (default bench/results/DATE-slowhttp)
+#   -o DIR       results (default results/DATE-slowhttp in the build
+#                directory; a report to publish goes to
+#                bench/results/slowhttp: bench/README.md says how)
 #   --no-https   HTTP only
 #   --no-nginx   znet-httpd only (another build of it, say)
 #
@@ -36,11 +38,12 @@
 # answered in ms; the most connections slowhttptest held at once, and
 # how many it made, from its status reports, every 5 s; how many of
 # its connections the server's TCP accepted, nginx's being Linux's, from
-# the SYN-ACKs the client's namespace received), DIR/README.md (the table,
-# the command, the machine) and DIR/servers.log (znet-httpd's counters
-# after each attack, nginx's error log).  Needs root and /dev/net/tun;
-# installs the Debian packages it needs (only the missing ones).  All
-# traffic stays in the namespaces it creates, deleted on exit.
+# the SYN-ACKs the client's namespace received), DIR/report.md (the
+# table, the command, the date, the commit, the machine) and
+# DIR/servers.log (znet-httpd's counters after each attack, nginx's
+# error log).  Needs root and /dev/net/tun; installs the Debian packages
+# it needs (only the missing ones).  All traffic stays in the namespaces
+# it creates, deleted on exit.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 . scripts/lib.sh # ensure_packages, namespaces, stopping processes
@@ -77,7 +80,7 @@ done
 ensure_packages meson ninja-build ragel gcc pkg-config libbearssl-dev \
   iproute2 ethtool openssl curl nginx-light slowhttptest nftables || exit 1
 
-DIR=${OUT:-$ROOT/bench/results/$(date +%Y-%m-%d)-slowhttp}
+DIR=${OUT:-$BUILD/results/$(date +%Y-%m-%d)-slowhttp}
 mkdir -p "$DIR" && DIR=$(cd "$DIR" && pwd)
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/znet-slowhttp.XXXXXX")
 TAG=$$
@@ -263,7 +266,7 @@ done
   echo
   echo "    bench/slowhttp.sh $ARGS"
   echo
-  echo "znet $(git describe --always --dirty 2>/dev/null), $(nginx -v 2>&1 | sed 's/^nginx version: //'),"
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), znet $(git describe --always --dirty 2>/dev/null), $(nginx -v 2>&1 | sed 's/^nginx version: //'),"
   echo "slowhttptest $(dpkg-query -W -f='${Version}' slowhttptest 2>/dev/null), $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo))."
   echo "$CONNS connections per attack opened at $RATE/s for $SECS s; curl fetches"
   echo "/1k.bin every half second (a new connection each time), a success"
@@ -275,5 +278,5 @@ done
     pct = $5 > 0 ? sprintf("%.1f%%", 100 * $4 / $5) : "-"
     printf "| %s | %s | %s | %d/%d | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, pct, $6, $7, $8, $9
   }' "$TSV"
-} >"$DIR/README.md"
-echo "slowhttp: wrote $DIR/README.md"
+} >"$DIR/report.md"
+echo "slowhttp: wrote $DIR/report.md"

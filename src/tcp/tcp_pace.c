@@ -25,7 +25,7 @@
  * Linux's.  SRTT carries the peer's delayed ACKs and any queue on the
  * path, and a rate from it fell below cwnd / RTT: on the memlink bench
  * at 2-10% loss paced transfers took 5-9% longer than unpaced ones with
- * SRTT, 2-3% with the lowest RTT (bench/results/2026-11-25-pacing).  No
+ * SRTT, 2-3% with the lowest RTT (bench/results/pacing/report.md).  No
  * RTT sample yet: no pacing.  cfg.tcp_pacing off: none at all.
  *
  * What is paced: new data and the retransmissions of recovery (the two
