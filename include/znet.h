@@ -37,8 +37,8 @@
 #include "znet/wipe.h"
 
 #define ZNET_VERSION_MAJOR 0
-#define ZNET_VERSION_MINOR 1
+#define ZNET_VERSION_MINOR 2
 #define ZNET_VERSION_PATCH 0
-#define ZNET_VERSION_STRING "0.1.0"
+#define ZNET_VERSION_STRING "0.2.0"
 
 #endif /* ZNET_H */

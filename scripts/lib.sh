@@ -162,6 +162,16 @@ ensure_packages() {
   echo "$ZN_NAME: installed ${#missing[@]} Debian package(s) in $((SECONDS - t0)) s"
 }
 
+# zn_fuzz_harnesses: the names of the fuzz harnesses fuzz/meson.build
+# defines (the keys of its fuzz_harnesses, those built only with libpcap
+# or BearSSL included), one a line, in its order.  scripts/fuzz
+# --coverage covers these and scripts/docs checks docs/fuzz-coverage.md
+# against them.
+zn_fuzz_harnesses() {
+  grep -o "'[a-z0-9_]*' : \[" "$ZN_ROOT/fuzz/meson.build" |
+    sed "s/^'\([a-z0-9_]*\)'.*/\1/"
+}
+
 # zn_in NS COMMAND...: COMMAND in namespace NS, bounded to 20 s.
 zn_in() {
   local ns=$1
