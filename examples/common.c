@@ -451,7 +451,7 @@ static const struct ex_opt common_opts[] = {
     {"no-offload", 0, EX_FLAG, OFF(no_offload),
      .help = "TAP: plain frames, no checksum/TSO offloads\n(with "
              "them, tcpdump on the TAP shows znet's\nTCP/UDP checksums "
-             "as bad: the kernel completes\nthem; see the README)"},
+             "as bad: the kernel completes\nthem; see docs/STATUS.md)"},
     {"seed", 0, EX_FN, .fn = parse_seed_flag, .arg = "HEX",
      .want = "64 hex digits",
      .help = "fixed 64-hex-digit seed (default: getrandom)"},

@@ -58,8 +58,7 @@ r64sum=$(sha256sum <"$T/r64" | cut -d' ' -f1)
 
 # 200 connections at once hold many frame buffers (each connection's
 # received data waits in the frames it came in until it is echoed): a
-# pool much larger than the default's 512 (see the report of the pool
-# exhaustion deadlock in the README's Status).
+# pool much larger than the default's 512.
 if ! start_echo "$ECHO" "$out" "$err" --mac "$E2E_MAC" --tcp-conns 256 --bufs 16384; then
   not_ok "znet-echo starts on tap:$E2E_TAP"
   diag <"$err"

@@ -29,8 +29,8 @@
 #                checks that BBR paced (tcp_paced > 0) and that the
 #                data arrived intact
 #
-# znet's sender recovers from loss and reordering far more slowly than
-# Linux's (see the times, and the README's Status), hence the smaller
+# znet's sender once recovered from loss and reordering far more slowly
+# than Linux's (bench/results/loss/report.md has today's), hence the smaller
 # sizes from znet; TCP_LOSS_1_SEND overrides the 1% case's (bytes; K, M
 # suffixes as znet-nc takes them).  Needs root, /dev/net/tun, nft, nc,
 # python3, sha256sum; otherwise skips.  Output is TAP.
