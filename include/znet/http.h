@@ -39,7 +39,7 @@
  *       }
  *
  * The choices this module makes where the RFCs leave one are listed in
- * docs/ARCHITECTURE.md (section "HTTP") and at the functions below.
+ * http/README.md and at the functions below.
  */
 #ifndef ZNET_HTTP_H
 #define ZNET_HTTP_H

@@ -4,8 +4,9 @@
  * One interface with an address, a prefix and an optional default gateway.
  * Input validation: version, header length, total length against the
  * frame, header checksum, source (not broadcast/multicast), destination
- * (our address, limited or directed broadcast), TTL not 0.  Options are
- * accepted and skipped.
+ * (our address, limited or directed broadcast); any TTL, 0 included
+ * (RFC 1122 §3.2.1.7: TTL is a router's business).  Options are accepted
+ * and skipped.
  *
  * The loopback network 127.0.0.0/8 (RFC 1122 §3.2.1.3 (g)) is the host's
  * own, as on Linux, where lo holds 127.0.0.1/8: a datagram to any of it
