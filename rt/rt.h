@@ -5,8 +5,9 @@
  * libc.a, whose system calls are calls of zrt_syscall() (rt/musl/, the
  * arch layer of musl replaced): no trap, the same libc.a for every
  * target.  zrt_syscall() looks the number up in the table generated
- * from rt/syscalls.tab and calls the handler, a typed C function of one
- * of the modules below, which answers with Linux's semantics and errno
+ * from rt's .tab files (core.tab, net.tab, files.tab, sched.tab: one row
+ * a call, rt/gen-syscalls) and calls the handler, a typed C function of
+ * one of the modules below, which answers with Linux's semantics and errno
  * values (a negative errno, as the kernel returns it).
  *
  *   start.c    solo5_app_main: memory, TLS, znet's flags, the stack,
