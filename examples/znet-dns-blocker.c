@@ -33,7 +33,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common.h"
+#include "app_int.h"
 #include "common_tls.h"
 #include "znet/dns.h"
 

@@ -46,7 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
+#include "app_int.h"
 #include "common_tls.h"
 
 #define PROG "znet-echo"

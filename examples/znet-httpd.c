@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
+#include "app_int.h"
 #include "common_tls.h"
 #include "httpd_content.h"
 #include "znet/http.h"

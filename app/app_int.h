@@ -1,5 +1,9 @@
 /*
- * The command line and the plumbing shared by the znet examples.
+ * libznet-app's inside (app/): the command line and the plumbing that
+ * znet's example programs share, and over which the library's public
+ * API (znet/app.h, app/app.c) is built.  znet's own programs
+ * (examples/, znet-run's preload, the runtime's network in rt/net.c)
+ * use it directly; a program of znet's users uses znet/app.h.
  *
  *     static struct ex_host h;
  *     static const struct ex_opt opts[] = {           // the program's flags
@@ -23,16 +27,17 @@
  * The command line and the stack (common.c) are portable and built for the
  * host and for the Solo5 images (libznet-rt) alike; opening the netif and
  * running the loop are the platform's (common_linux.c: TAP, pcap,
- * capture, signals; solo5/platform.c: an image's Solo5 net device, which
- * takes the same flags but no capture).
+ * capture, signals; common_solo5.c and api_image.c: an image's Solo5 net
+ * device, which takes the same flags but no capture).
  *
- * Usage errors print one line naming the bad value and exit 2; failures to
- * set up (no TAP, unreadable capture) print why and exit 1.  Besides the
- * netif and address flags every example takes --fault-* (a seeded fault
- * injector around the netif) and --tcp-* (the stack's TCP settings).
+ * Usage errors print one line naming the bad value and exit 2 (ex_parse;
+ * ex_parse_args returns instead); failures to set up (no TAP, unreadable
+ * capture) print why and return an error.  Besides the netif and address
+ * flags every program takes --fault-* (a seeded fault injector around the
+ * netif) and --tcp-* (the stack's TCP settings).
  */
-#ifndef ZN_EXAMPLES_COMMON_H
-#define ZN_EXAMPLES_COMMON_H
+#ifndef ZN_APP_INT_H
+#define ZN_APP_INT_H
 
 #include <getopt.h>
 #include <stdbool.h>
@@ -64,7 +69,7 @@ enum ex_netif_kind {
 #define EX_SOLO5_DEVICE "service"
 
 /* The netif a program has without --netif: EX_NETIF_NONE on a host
- * (common_linux.c), EX_NETIF_SOLO5 in an image (solo5/platform.c). */
+ * (common_linux.c), EX_NETIF_SOLO5 in an image (common_solo5.c). */
 extern const enum ex_netif_kind ex_default_netif;
 
 struct ex_arp_static {
@@ -165,8 +170,9 @@ struct ex_opt {
   uint64_t min, max;         /* EX_U16, EX_U32, EX_SIZE (bytes), EX_MS
                                 (ms), EX_SECONDS (ns) */
   const struct ex_choice *choices; /* EX_CHOICE: ends with a NULL name */
-  /* EX_FN: store val into the table's struct `base`.  Returns 0, or -1
-   * for the usual one-line error; may call ex_usage_error itself. */
+  /* EX_FN: store val into the table's struct `base`.  Returns 0, -1
+   * for the usual one-line error, or EX_REPORTED after a message of its
+   * own (ex_usage); a program's may call ex_usage_error itself. */
   int (*fn)(void *base, const char *val, const char *prog);
   const char *arg;           /* the value's name in --help ("N", "MS") */
   const char *want;          /* "bad --NAME 'V' (want WANT)"; NULL: from
@@ -209,7 +215,7 @@ struct ex_host {
                                   preload of znet-run) */
   bool handed_over;            /* ex_open gave the stack and its netif
                                   to the platform (a libznet-rt image's
-                                  socket layer: solo5/platform.c), which
+                                  socket layer: common_solo5.c), which
                                   keeps them: ex_close leaves them */
   struct zn_netif *base;       /* the backend (tap or pcap) */
   struct zn_netif *nif;        /* what the stack is attached to */
@@ -226,15 +232,32 @@ extern volatile int ex_reload;
 
 void ex_opts_default(struct ex_opts *o);
 
+/* What ex_parse_args returns besides 0 (parsed). */
+#define EX_HELP 1      /* --help: the help is printed, nothing else done */
+#define EX_BAD (-1)    /* a one-line message is printed */
+/* What an EX_FN returns after printing a message of its own (ex_usage). */
+#define EX_REPORTED (-2)
+
 /* Parse argv against the program's table and (unless no_common) the
- * shared one, into o (may be NULL with no_common) and prog->arg.  Exits 0
- * after --help (generated from the tables), 2 with a one-line message on
- * an unknown flag, a missing value or a bad one.  Returns the index of
- * the first positional argument. */
+ * shared one, into o (may be NULL with no_common) and prog->arg.  Returns
+ * 0 with *first the index of the first positional argument; EX_HELP
+ * after printing --help (generated from the tables) to stdout; EX_BAD
+ * after printing one line to stderr on an unknown flag, a missing value,
+ * a bad one or shared flags that do not go together.  Starts getopt
+ * afresh (optind), so it may be called again. */
+int ex_parse_args(struct ex_opts *o, int argc, char **argv,
+                  const struct ex_prog *prog, int *first);
+
+/* ex_parse_args for a program's main(): exits 0 after --help, 2 on bad
+ * input; returns the index of the first positional argument. */
 int ex_parse(struct ex_opts *o, int argc, char **argv,
              const struct ex_prog *prog);
 
-/* Print "PROG: MESSAGE" to stderr and exit 2. */
+/* Print "PROG: MESSAGE (try --help)" to stderr; returns EX_REPORTED. */
+__attribute__((format(printf, 2, 3))) int ex_usage(const char *prog,
+                                                   const char *fmt, ...);
+
+/* Print "PROG: MESSAGE (try --help)" to stderr and exit 2. */
 __attribute__((noreturn, format(printf, 2, 3))) void
 ex_usage_error(const char *prog, const char *fmt, ...);
 
@@ -298,8 +321,9 @@ void ex_set_pcap(struct ex_opts *o, const char *in, const char *out);
 int ex_config(const struct ex_opts *o, struct zn_config *cfg,
               const char *prog);
 
-/* Create a stack in malloc'd memory.  Returns 0 or -1 (message printed).
- * *mem must be freed with ex_stack_free(). */
+/* Create a stack in malloc'd memory.  Returns 0, or (message printed)
+ * ZN_EINVAL (a configuration the stack refuses), ZN_ENOMEM or
+ * zn_stack_create()'s error.  *mem must be freed with ex_stack_free(). */
 int ex_stack_new(const struct zn_config *cfg, const char *prog, void **mem,
                  struct zn_stack **st);
 
@@ -309,17 +333,28 @@ void ex_stack_free(struct zn_stack *st, void *mem, const char *prog);
 /* Create the stack, open the netif (and capture, and the fault injector:
  * stack -> fault -> capture -> backend, so a capture shows the wire),
  * attach, add the static ARP entries, install the signal handlers.
- * Returns 0, or -1 with the reason printed and everything released. */
+ * Returns 0, or a negative zn_err with the reason printed and everything
+ * released: ZN_EINVAL (a netif this platform has not; cfg refused),
+ * ZN_ENOMEM, ZN_EIO (no entropy; a capture file not written), the
+ * netif's own (the TAP's ZN_EPERM, ZN_ENODEV, ZN_EEXIST; the replay's). */
 int ex_open(struct ex_host *h, const char *prog);
 
 /* Part of ex_open, for the platforms: wrap h->nif (the backend, or the
  * capture around it) in the fault injector if --fault-* asks, attach the
- * stack, add the static ARP entries.  Returns 0, or -1 (message printed;
- * the caller closes what is open). */
+ * stack, add the static ARP entries.  Returns 0, or the error of the call
+ * that failed (message printed; the caller closes what is open). */
 int ex_attach(struct ex_host *h, const char *prog);
 
-/* The loop (zn_loop_run) with ex_stop as the stop flag unless opts has
- * one.  Returns its result. */
+/* "PROG: ADDR mac MAC on NETIF" to stdout (ADDR as ex_ipv4_text, NETIF as
+ * ex_describe_netif), then the IPv6 addresses (ex_ipv6_report). */
+void ex_print_banner(struct ex_host *h);
+
+/* The clock the loop runs on, ns: the netif's, else zn_host_now(). */
+uint64_t ex_now(const struct ex_host *h);
+
+/* The loop with ex_stop as the stop flag unless opts has one: on a host
+ * zn_loop_run (common_linux.c); in an image the program's thread waiting
+ * in the runtime's scheduler (api_image.c).  Returns its result. */
 int ex_run(struct ex_host *h, struct zn_loop_opts *opts);
 
 /* Close the netifs and the stack (the bufs-in-use check included), unless
@@ -366,11 +401,11 @@ void ex_print_nz(FILE *fp, const char *name, uint64_t v);
 int ex_read_file(const char *path, char **out, size_t *len, const char *prog);
 
 /* The wall clock, seconds since the Unix epoch (0 if unknown): the
- * platform's (common_linux.c: CLOCK_REALTIME; solo5/platform.c: the
+ * platform's (common_linux.c: CLOCK_REALTIME; common_solo5.c: the
  * tender's wall clock).  TLS clients check certificates against it. */
 uint64_t ex_wall_seconds(void);
 
 /* ns to ms as a double. */
 static inline double ex_ms(uint64_t ns) { return (double)ns / 1e6; }
 
-#endif /* ZN_EXAMPLES_COMMON_H */
+#endif /* ZN_APP_INT_H */
