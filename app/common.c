@@ -38,7 +38,8 @@ volatile int ex_reload;
 #define EX_LONG 0x1000  /* getopt value of flag i of table t: + t * 0x100 + i */
 #define EX_HELP_COL 32  /* where help text starts */
 
-static void vusage(const char *prog, const char *fmt, va_list ap) {
+__attribute__((format(printf, 2, 0))) static void
+vusage(const char *prog, const char *fmt, va_list ap) {
   fprintf(stderr, "%s: ", prog);
   vfprintf(stderr, fmt, ap);
   fprintf(stderr, " (try --help)\n");
@@ -727,11 +728,12 @@ static const struct ex_opt *lookup(const struct ex_opt *const tabs[2], int c,
  * printed). */
 static int check_common(struct ex_opts *o, const struct ex_prog *prog) {
   const char *name = prog->name;
-  char g[ZN_IPV4_STRLEN];
   if (o->gateway && o->ipv4 &&
-      ((o->gateway ^ o->ipv4) & zn_ipv4_mask(o->prefix)) != 0)
+      ((o->gateway ^ o->ipv4) & zn_ipv4_mask(o->prefix)) != 0) {
+    char g[ZN_IPV4_STRLEN];
     return ex_usage(name, "--gateway %s is not on the --ipv4 prefix",
                     zn_ipv4_format(o->gateway, g));
+  }
   if (o->gateway && o->dhcp)
     return ex_usage(name, "--gateway and --dhcp: the lease gives the gateway");
   if (o->gateway && !o->ipv4)

@@ -113,8 +113,8 @@ fail:
 }
 
 void ex_describe_netif(const struct ex_host *h, char *buf, size_t size) {
-  snprintf(buf, size, "%s%s", h->o.netif_text,
-           h->fault_open ? " (with the fault injector)" : "");
+  (void)snprintf(buf, size, "%s%s", h->o.netif_text,
+                 h->fault_open ? " (with the fault injector)" : "");
 }
 
 void ex_print_netif_stats(FILE *fp, const struct ex_host *h) {
