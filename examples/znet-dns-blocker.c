@@ -33,7 +33,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common.h"
+#include "app_int.h"
 #include "common_tls.h"
 #include "znet/dns.h"
 
@@ -319,12 +319,8 @@ static void print_fwd_stats(FILE *fp, const struct zn_dns_forwarder *fw) {
 
 static void print_banner(struct ex_host *h, const struct blk_opts *bo,
                          const struct zn_dns_blocklist_stats *ls) {
-  char ip[ZN_IPV4_STRLEN + 8], up[ZN_IP_STRLEN], mac[ZN_MAC_STRLEN];
-  char where[4300];
-  ex_describe_netif(h, where, sizeof(where));
-  printf(PROG ": %s mac %s on %s\n", ex_ipv4_text(&h->o, ip, sizeof(ip)),
-         zn_mac_format(zn_stack_mac(h->st), mac), where);
-  ex_ipv6_report(h);
+  char up[ZN_IP_STRLEN];
+  ex_print_banner(h);
   printf(PROG ": blocklist %s: %" PRIu64 " names (%" PRIu64 " lines, %" PRIu64
               " duplicates, %" PRIu64 " local names ignored, %" PRIu64
               " invalid)\n",

@@ -46,7 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
+#include "app_int.h"
 #include "common_tls.h"
 
 #define PROG "znet-echo"
@@ -650,11 +650,7 @@ static void stop_services(struct zn_stack *st, size_t started) {
 }
 
 static void print_banner(struct ex_host *h) {
-  char ip[ZN_IPV4_STRLEN + 8], mac[ZN_MAC_STRLEN], where[4300];
-  ex_describe_netif(h, where, sizeof(where));
-  printf(PROG ": %s mac %s on %s\n", ex_ipv4_text(&h->o, ip, sizeof(ip)),
-         zn_mac_format(zn_stack_mac(h->st), mac), where);
-  ex_ipv6_report(h);
+  ex_print_banner(h);
   printf(PROG ": serving");
   for (size_t i = 0; i < N_SERVICES; i++)
     printf(" %s", services[i].name);

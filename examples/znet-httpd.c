@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
+#include "app_int.h"
 #include "common_tls.h"
 #include "httpd_content.h"
 #include "znet/http.h"
@@ -331,11 +331,8 @@ static int httpd_tick(void *arg, struct zn_stack *st, uint64_t now) {
 }
 
 static void print_banner(struct ex_host *h, const struct httpd *d) {
-  char ip[ZN_IPV4_STRLEN + 8], mac[ZN_MAC_STRLEN], where[4300], what[4200];
-  ex_describe_netif(h, where, sizeof(where));
-  printf(PROG ": %s mac %s on %s\n", ex_ipv4_text(&h->o, ip, sizeof(ip)),
-         zn_mac_format(zn_stack_mac(h->st), mac), where);
-  ex_ipv6_report(h);
+  char what[4200];
+  ex_print_banner(h);
   httpd_content_describe(d->content, what, sizeof(what));
   printf(PROG ": serving %s", what);
   if (hopts.port)

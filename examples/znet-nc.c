@@ -69,7 +69,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "app_int.h"
 #include "common_tls.h"
 #include "sha256.h"
 

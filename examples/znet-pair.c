@@ -29,7 +29,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "common.h"
+#include "app_int.h"
 #include "znet/memlink.h"
 
 #define PROG "znet-pair"

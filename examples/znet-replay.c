@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
+#include "app_int.h"
 #include "znet/pcap.h"
 
 #define PROG "znet-replay"

@@ -34,7 +34,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common.h"
+#include "app_int.h"
 #include "znet/dns.h"
 
 #define PROG "znet-resolve"

@@ -5,7 +5,7 @@
  *
  * Start (zrt_net_start): znet's flags, the words before "--" (those of
  * every znet program: --ipv4, --gateway, --ipv6, --slaac, --dhcp,
- * --tcp-*, ...; examples/common.c parses them), build the stack; wait for
+ * --tcp-*, ...; app/common.c parses them), build the stack; wait for
  * IPv6's duplicate address detection and a DHCP lease as znet-run does;
  * print "znet-rt: ADDR mac MAC on service"; build the layer.  Without an
  * address flag the stack still runs (loopback, 127.0.0.1 and ::1 if
@@ -38,7 +38,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 
-#include "../examples/common.h"
+#include "app_int.h"
 #include "net.h"
 #include "start.h"
 #include "rt.h"

@@ -18,15 +18,15 @@ struct zn_stack;
 /* The socket layer (NULL before zrt_net_start). */
 struct zn_posix *zrt_net_layer(void);
 
-/* A program written against znet's own API (examples/common.h) owns the
- * network: its image defines zrt_net_program_owned
- * (examples/solo5/api_image.c).  Then zrt_net_start takes no flags and
- * builds nothing (every word of the command line is the program's, which
- * parses znet's flags with its own), and the program's ex_open
- * (examples/solo5/platform.c) builds the stack on "service" as its flags
- * size it and hands it over with zrt_net_adopt: the socket layer is built
- * over it and the scheduler's pump drives it from then on.  Until then
- * the image has no socket layer. */
+/* A program written against znet's own API (znet/app.h, app/app_int.h)
+ * owns the network: it runs its own loop (ex_run), whose archive member
+ * (app/api_image.c) defines zrt_net_program_owned.  Then zrt_net_start
+ * takes no flags and builds nothing (every word of the command line is
+ * the program's, which parses znet's flags with its own), and the
+ * program's ex_open (app/common_solo5.c) builds the stack on "service"
+ * as its flags size it and hands it over with zrt_net_adopt: the socket
+ * layer is built over it and the scheduler's pump drives it from then
+ * on.  Until then the image has no socket layer. */
 extern const char zrt_net_program_owned __attribute__((weak));
 bool zrt_net_owned_by_program(void);
 /* 0, -EBUSY (the runtime has its own stack, or one was adopted), or

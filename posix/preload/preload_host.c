@@ -30,7 +30,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "app_int.h"
 #include "preload.h"
 
 #define PL_IDLE_NS 10000000u /* the driver's period while the program is busy */

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "app_int.h"
 #include "preload_dir.h" /* ZN_PRELOAD_DIR: the installed libdir */
 
 

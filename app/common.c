@@ -1,13 +1,19 @@
 /*
- * The command line shared by the znet examples, and what they do with it:
- * parse the flags, build a zn_config, put a stack in malloc'd memory,
- * print the counters.  Portable C11 over the C library, built unchanged
- * for the host and into libznet-rt for the Solo5 images (against its
- * musl).  Opening the netif and running the loop is the platform's:
- * common_linux.c (TAP, pcap replay, capture, signals) or
- * solo5/platform.c (an image's net device, inside libznet-rt).
+ * The command line of libznet-app (and of znet's examples), and what is
+ * done with it: parse the flags, build a zn_config, put a stack in
+ * malloc'd memory, print the banner and the counters.  Portable C11 over
+ * the C library, built unchanged for the host and into libznet-rt for
+ * the Solo5 images (against its musl).  Opening the netif and running
+ * the loop is the platform's: common_linux.c (TAP, pcap replay, capture,
+ * signals) or common_solo5.c and api_image.c (an image's net device,
+ * inside libznet-rt).
+ *
+ * Parsing returns what it found (ex_parse_args): a usage error prints
+ * one line and comes back as EX_BAD, --help as EX_HELP, so that the
+ * library can hand them to its caller; ex_parse, for main(), exits on
+ * them.
  */
-#include "common.h"
+#include "app_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -32,13 +38,26 @@ volatile int ex_reload;
 #define EX_LONG 0x1000  /* getopt value of flag i of table t: + t * 0x100 + i */
 #define EX_HELP_COL 32  /* where help text starts */
 
+__attribute__((format(printf, 2, 0))) static void
+vusage(const char *prog, const char *fmt, va_list ap) {
+  fprintf(stderr, "%s: ", prog);
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, " (try --help)\n");
+}
+
+int ex_usage(const char *prog, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vusage(prog, fmt, ap);
+  va_end(ap);
+  return EX_REPORTED;
+}
+
 void ex_usage_error(const char *prog, const char *fmt, ...) {
   va_list ap;
-  fprintf(stderr, "%s: ", prog);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  vusage(prog, fmt, ap);
   va_end(ap);
-  fprintf(stderr, " (try --help)\n");
   exit(EX_EXIT_USAGE);
 }
 
@@ -214,7 +233,7 @@ static int parse_netif(void *base, const char *s, const char *prog) {
     const char *name = s + 4;
     size_t n = strlen(name);
     if (n == 0 || n >= sizeof(o->tap_name) || strpbrk(name, "/: \t,") != NULL)
-      ex_usage_error(prog, "bad TAP device name in --netif '%s'", s);
+      return ex_usage(prog, "bad TAP device name in --netif '%s'", s);
     o->netif = EX_NETIF_TAP;
     copy_str(o->tap_name, sizeof(o->tap_name), name, n);
     copy_str(o->netif_text, sizeof(o->netif_text), s, strlen(s));
@@ -225,13 +244,13 @@ static int parse_netif(void *base, const char *s, const char *prog) {
     const char *comma = strchr(in, ',');
     size_t inlen = comma ? (size_t)(comma - in) : strlen(in);
     if (inlen == 0 || inlen >= sizeof(o->pcap_in))
-      ex_usage_error(prog, "no input file in --netif '%s'", s);
+      return ex_usage(prog, "no input file in --netif '%s'", s);
     const char *out = NULL;
     if (comma) {
       if (strncmp(comma + 1, "out=", 4) != 0 || comma[5] == '\0' ||
           strlen(comma + 5) >= sizeof(o->pcap_out))
-        ex_usage_error(prog, "bad pcap option '%s' in --netif (want out=FILE)",
-                       comma + 1);
+        return ex_usage(prog, "bad pcap option '%s' in --netif (want out=FILE)",
+                        comma + 1);
       out = comma + 5;
     }
     o->netif = EX_NETIF_PCAP;
@@ -247,7 +266,7 @@ static int parse_netif(void *base, const char *s, const char *prog) {
     const char *name = s + 6;
     size_t n = strlen(name);
     if (n == 0 || n >= sizeof(o->solo5_name))
-      ex_usage_error(prog, "bad Solo5 device name in --netif '%s'", s);
+      return ex_usage(prog, "bad Solo5 device name in --netif '%s'", s);
     o->netif = EX_NETIF_SOLO5;
     copy_str(o->solo5_name, sizeof(o->solo5_name), name, n);
     copy_str(o->netif_text, sizeof(o->netif_text), s, strlen(s));
@@ -261,15 +280,15 @@ static int parse_arp(void *base, const char *s, const char *prog) {
   const char *eq = strchr(s, '=');
   char ip[ZN_IPV4_STRLEN];
   if (eq == NULL || (size_t)(eq - s) >= sizeof(ip))
-    ex_usage_error(prog, "bad --arp '%s' (want IP=MAC)", s);
+    return ex_usage(prog, "bad --arp '%s' (want IP=MAC)", s);
   copy_str(ip, sizeof(ip), s, (size_t)(eq - s));
   if (o->narp >= EX_MAX_ARP)
-    ex_usage_error(prog, "too many --arp entries (at most %d)", EX_MAX_ARP);
+    return ex_usage(prog, "too many --arp entries (at most %d)", EX_MAX_ARP);
   struct ex_arp_static *e = &o->arp[o->narp];
   if (zn_ipv4_parse(ip, &e->ip) != ZN_OK || e->ip == 0)
-    ex_usage_error(prog, "bad IPv4 address '%s' in --arp '%s'", ip, s);
+    return ex_usage(prog, "bad IPv4 address '%s' in --arp '%s'", ip, s);
   if (zn_mac_parse(eq + 1, e->mac) != ZN_OK || (e->mac[0] & 1))
-    ex_usage_error(prog, "bad MAC address '%s' in --arp '%s'", eq + 1, s);
+    return ex_usage(prog, "bad MAC address '%s' in --arp '%s'", eq + 1, s);
   o->narp++;
   return 0;
 }
@@ -297,8 +316,8 @@ static int parse_ipv6(void *base, const char *val, const char *prog) {
       zn_ipv6_addr_is_mcast(a.bytes) || zn_ipv6_addr_is_loopback(a.bytes))
     return -1;
   if (o->nipv6 >= EX_MAX_IPV6)
-    ex_usage_error(prog, "too many --ipv6 addresses (at most %d)",
-                   EX_MAX_IPV6);
+    return ex_usage(prog, "too many --ipv6 addresses (at most %d)",
+                    EX_MAX_IPV6);
   o->ipv6[o->nipv6].addr = a;
   o->ipv6[o->nipv6].prefix = prefix;
   o->nipv6++;
@@ -333,7 +352,7 @@ static int parse_mac(void *base, const char *val, const char *prog) {
   if (zn_mac_parse(val, o->mac) != ZN_OK)
     return -1;
   if (o->mac[0] & 1)
-    ex_usage_error(prog, "bad --mac '%s' (multicast)", val);
+    return ex_usage(prog, "bad --mac '%s' (multicast)", val);
   o->has_mac = true;
   return 0;
 }
@@ -526,9 +545,9 @@ static const char *flag_text(const struct ex_opt *d, bool letter, char *buf,
   return buf;
 }
 
-/* The usual one-line error for a bad value; exits 2. */
-static void bad_value(const char *prog, const struct ex_opt *d, bool letter,
-                      const char *val) {
+/* The usual one-line error for a bad value; returns EX_BAD. */
+static int bad_value(const char *prog, const struct ex_opt *d, bool letter,
+                     const char *val) {
   char flag[64], want[128];
   flag_text(d, letter, flag, sizeof(flag));
   if (d->want) {
@@ -553,7 +572,8 @@ static void bad_value(const char *prog, const struct ex_opt *d, bool letter,
     (void)snprintf(want, sizeof(want), "%" PRIu64 "..%" PRIu64, d->min,
                    d->max);
   }
-  ex_usage_error(prog, "bad %s '%s' (want %s)", flag, val, want);
+  (void)ex_usage(prog, "bad %s '%s' (want %s)", flag, val, want);
+  return EX_BAD;
 }
 
 static int parse_choice(const struct ex_opt *d, const char *val, int *out) {
@@ -565,9 +585,10 @@ static int parse_choice(const struct ex_opt *d, const char *val, int *out) {
   return -1;
 }
 
-/* Store flag d's value val into base; `letter`: given as -X. */
-static void apply(const char *prog, const struct ex_opt *d, bool letter,
-                  void *base, const char *val) {
+/* Store flag d's value val into base; `letter`: given as -X.  Returns 0,
+ * or EX_BAD with the message printed. */
+static int apply(const char *prog, const struct ex_opt *d, bool letter,
+                 void *base, const char *val) {
   uint8_t *at = (uint8_t *)base + d->off;
   uint32_t u;
   uint64_t v;
@@ -601,8 +622,9 @@ static void apply(const char *prog, const struct ex_opt *d, bool letter,
   case EX_STR:
     if (*val == '\0') {
       char flag[64];
-      ex_usage_error(prog, "empty %s file name",
+      (void)ex_usage(prog, "empty %s file name",
                      flag_text(d, letter, flag, sizeof(flag)));
+      return EX_BAD;
     }
     *(const char **)(void *)at = val;
     break;
@@ -615,8 +637,9 @@ static void apply(const char *prog, const struct ex_opt *d, bool letter,
   case EX_DOC:
     break;
   }
-  if (rc != 0)
-    bad_value(prog, d, letter, val);
+  if (rc == EX_REPORTED)
+    return EX_BAD;
+  return rc != 0 ? bad_value(prog, d, letter, val) : 0;
 }
 
 /* One help entry: the flag and its value's name, then the help text from
@@ -701,37 +724,57 @@ static const struct ex_opt *lookup(const struct ex_opt *const tabs[2], int c,
   return NULL;
 }
 
-/* What the shared flags say together. */
-static void check_common(struct ex_opts *o, const struct ex_prog *prog) {
+/* What the shared flags say together: 0, or EX_REPORTED (message
+ * printed). */
+static int check_common(struct ex_opts *o, const struct ex_prog *prog) {
+  const char *name = prog->name;
   if (o->gateway && o->ipv4 &&
       ((o->gateway ^ o->ipv4) & zn_ipv4_mask(o->prefix)) != 0) {
     char g[ZN_IPV4_STRLEN];
-    ex_usage_error(prog->name, "--gateway %s is not on the --ipv4 prefix",
-                   zn_ipv4_format(o->gateway, g));
+    return ex_usage(name, "--gateway %s is not on the --ipv4 prefix",
+                    zn_ipv4_format(o->gateway, g));
   }
   if (o->gateway && o->dhcp)
-    ex_usage_error(prog->name, "--gateway and --dhcp: the lease gives the "
-                   "gateway");
+    return ex_usage(name, "--gateway and --dhcp: the lease gives the gateway");
   if (o->gateway && !o->ipv4)
-    ex_usage_error(prog->name, "--gateway needs --ipv4");
+    return ex_usage(name, "--gateway needs --ipv4");
   if (o->dhcp_hostname[0] && !o->dhcp)
-    ex_usage_error(prog->name, "--dhcp-hostname needs --dhcp");
+    return ex_usage(name, "--dhcp-hostname needs --dhcp");
   if (o->netif == EX_NETIF_SOLO5 && ex_default_netif != EX_NETIF_SOLO5)
-    ex_usage_error(prog->name, "--netif %s is for a Solo5 image",
-                   o->netif_text);
+    return ex_usage(name, "--netif %s is for a Solo5 image", o->netif_text);
   if (o->netif != EX_NETIF_SOLO5 && ex_default_netif == EX_NETIF_SOLO5)
-    ex_usage_error(prog->name,
-                   "in a Solo5 image the netif is solo5:NAME, not '%s'",
-                   o->netif_text);
+    return ex_usage(name, "in a Solo5 image the netif is solo5:NAME, not '%s'",
+                    o->netif_text);
   if (o->netif == EX_NETIF_NONE && !prog->netif_optional)
-    ex_usage_error(prog->name, "no --netif given");
+    return ex_usage(name, "no --netif given");
   o->fault = o->fault_loss_ppm || o->fault_dup_ppm || o->fault_reorder_ppm ||
              o->fault_ce_ppm || o->fault_delay_ns || o->fault_jitter_ns ||
              o->fault_burst_ppm;
+  return 0;
 }
 
-int ex_parse(struct ex_opts *o, int argc, char **argv,
-             const struct ex_prog *prog) {
+/* getopt's answer c (not -1): 0 with the value stored, EX_HELP (help
+ * printed), or EX_BAD or EX_REPORTED (message printed). */
+static int take_flag(const struct ex_opt *const tabs[2], void *const bases[2],
+                     int c, char **argv, const struct ex_prog *prog) {
+  int t;
+  const struct ex_opt *d;
+  if (c == 'h') {
+    print_help(prog);
+    return EX_HELP;
+  }
+  if (c == ':')
+    return ex_usage(prog->name, "option '%s' needs a value", argv[optind - 1]);
+  if (c == '?' || (d = lookup(tabs, c, &t)) == NULL) {
+    if (optopt > 0 && optopt < 0x100)
+      return ex_usage(prog->name, "bad option '-%c'", optopt);
+    return ex_usage(prog->name, "bad option '%s'", argv[optind - 1]);
+  }
+  return apply(prog->name, d, c < EX_LONG, bases[t], optarg);
+}
+
+int ex_parse_args(struct ex_opts *o, int argc, char **argv,
+                  const struct ex_prog *prog, int *first) {
   const struct ex_opt *const tabs[2] = {prog->opts,
                                         prog->no_common ? NULL : common_opts};
   void *const bases[2] = {prog->arg, o};
@@ -740,27 +783,28 @@ int ex_parse(struct ex_opts *o, int argc, char **argv,
   char shorts[2 * EX_MAX_OPTS + 4] = ":h";
   build_getopt(tabs, all, shorts, sizeof(shorts));
   opterr = 0;
+  optind = 0; /* afresh: glibc's and musl's getopt both start over */
   int c;
   while ((c = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
-    int t;
-    const struct ex_opt *d;
-    if (c == 'h') {
-      print_help(prog);
-      exit(0);
-    }
-    if (c == ':')
-      ex_usage_error(prog->name, "option '%s' needs a value",
-                     argv[optind - 1]);
-    if (c == '?' || (d = lookup(tabs, c, &t)) == NULL) {
-      if (optopt > 0 && optopt < 0x100)
-        ex_usage_error(prog->name, "bad option '-%c'", optopt);
-      ex_usage_error(prog->name, "bad option '%s'", argv[optind - 1]);
-    }
-    apply(prog->name, d, c < EX_LONG, bases[t], optarg);
+    int rc = take_flag(tabs, bases, c, argv, prog);
+    if (rc != 0)
+      return rc == EX_HELP ? EX_HELP : EX_BAD;
   }
-  if (!prog->no_common)
-    check_common(o, prog);
-  return optind;
+  if (!prog->no_common && check_common(o, prog) != 0)
+    return EX_BAD;
+  *first = optind;
+  return 0;
+}
+
+int ex_parse(struct ex_opts *o, int argc, char **argv,
+             const struct ex_prog *prog) {
+  int first = 0;
+  int rc = ex_parse_args(o, argc, argv, prog, &first);
+  if (rc == EX_HELP)
+    exit(0);
+  if (rc != 0)
+    exit(EX_EXIT_USAGE);
+  return first;
 }
 
 void ex_require_address(const struct ex_opts *o, const char *prog) {
@@ -780,6 +824,16 @@ char *ex_ipv4_text(const struct ex_opts *o, char *buf, size_t size) {
                    (unsigned)o->prefix);
   }
   return buf;
+}
+
+void ex_print_banner(struct ex_host *h) {
+  char ip[ZN_IPV4_STRLEN + 8], mac[ZN_MAC_STRLEN], where[4400];
+  ex_describe_netif(h, where, sizeof(where));
+  printf("%s: %s mac %s on %s\n", h->prog ? h->prog : "znet",
+         ex_ipv4_text(&h->o, ip, sizeof(ip)),
+         zn_mac_format(zn_stack_mac(h->st), mac), where);
+  (void)fflush(stdout);
+  ex_ipv6_report(h);
 }
 
 static const char *ipv6_state_name(uint8_t state) {
@@ -852,7 +906,7 @@ static bool ipv6_tentative(const struct zn_stack *st) {
   return false;
 }
 
-static uint64_t host_clock(struct ex_host *h) {
+uint64_t ex_now(const struct ex_host *h) {
   uint64_t t = zn_netif_now(h->nif);
   return t == ZN_TIME_NEVER ? zn_host_now() : t;
 }
@@ -860,7 +914,7 @@ static uint64_t host_clock(struct ex_host *h) {
 void ex_ipv6_wait_ready(struct ex_host *h, uint64_t limit) {
   if (!h->cfg.ipv6 || h->st == NULL)
     return;
-  uint64_t now = host_clock(h);
+  uint64_t now = ex_now(h);
   uint64_t end = now + limit;
   for (;;) {
     zn_stack_poll(h->st, now);
@@ -868,7 +922,7 @@ void ex_ipv6_wait_ready(struct ex_host *h, uint64_t limit) {
       return;
     uint64_t d = zn_stack_next_deadline(h->st);
     (void)zn_netif_wait(h->nif, d < end ? d : end);
-    now = host_clock(h);
+    now = ex_now(h);
   }
 }
 
@@ -907,7 +961,7 @@ bool ex_dhcp4_wait_bound(struct ex_host *h, uint64_t limit) {
   struct zn_dhcp4_lease l;
   if (!h->o.dhcp || h->st == NULL)
     return false;
-  uint64_t now = host_clock(h);
+  uint64_t now = ex_now(h);
   uint64_t end = now + limit;
   for (;;) {
     zn_stack_poll(h->st, now);
@@ -917,7 +971,7 @@ bool ex_dhcp4_wait_bound(struct ex_host *h, uint64_t limit) {
       return false;
     uint64_t d = zn_stack_next_deadline(h->st);
     (void)zn_netif_wait(h->nif, d < end ? d : end);
-    now = host_clock(h);
+    now = ex_now(h);
   }
 }
 
@@ -944,7 +998,7 @@ int ex_config(const struct ex_opts *o, struct zn_config *cfg,
     memcpy(cfg->seed, o->seed, sizeof(cfg->seed));
   } else if (zn_host_seed(cfg->seed) != ZN_OK) {
     fprintf(stderr, "%s: getrandom failed: %s\n", prog, strerror(errno));
-    return -1;
+    return ZN_EIO;
   }
   cfg->log = zn_host_log;
   cfg->log_ctx = NULL;
@@ -1008,19 +1062,19 @@ int ex_stack_new(const struct zn_config *cfg, const char *prog, void **mem,
   size_t len = zn_stack_mem_size(cfg);
   if (len == 0) {
     fprintf(stderr, "%s: invalid stack configuration\n", prog);
-    return -1;
+    return ZN_EINVAL;
   }
   void *m = malloc(len);
   if (m == NULL) {
     fprintf(stderr, "%s: cannot allocate %zu bytes for the stack\n", prog,
             len);
-    return -1;
+    return ZN_ENOMEM;
   }
   int rc = zn_stack_create(cfg, m, len, st);
   if (rc != ZN_OK) {
     fprintf(stderr, "%s: zn_stack_create: %s\n", prog, zn_strerror(rc));
     free(m);
-    return -1;
+    return rc;
   }
   *mem = m;
   return 0;
@@ -1091,7 +1145,7 @@ int ex_attach(struct ex_host *h, const char *prog) {
   int rc = zn_stack_attach(h->st, h->nif);
   if (rc != ZN_OK) {
     fprintf(stderr, "%s: zn_stack_attach: %s\n", prog, zn_strerror(rc));
-    return -1;
+    return rc;
   }
   h->prog = prog;
   h->nshown = 0;
@@ -1104,7 +1158,7 @@ int ex_attach(struct ex_host *h, const char *prog) {
       fprintf(stderr, "%s: --ipv6 %s/%u: %s\n", prog,
               zn_ip_format(&h->o.ipv6[i].addr, ip),
               (unsigned)h->o.ipv6[i].prefix, zn_strerror(rc));
-      return -1;
+      return rc;
     }
   }
   for (unsigned i = 0; i < h->o.narp; i++) {
@@ -1113,7 +1167,7 @@ int ex_attach(struct ex_host *h, const char *prog) {
       char ip[ZN_IPV4_STRLEN];
       fprintf(stderr, "%s: --arp %s: %s\n", prog,
               zn_ipv4_format(h->o.arp[i].ip, ip), zn_strerror(rc));
-      return -1;
+      return rc;
     }
   }
   return 0;

@@ -1,11 +1,11 @@
 /*
- * The examples' plumbing on a Linux host: open the netif (TAP or pcap
- * replay, optionally wrapped in the capture decorator and the fault
- * injector), run the loop until a signal or the end of the input (SIGHUP
- * asks a program that takes it to reload), print the backends'
- * counters.  The command line is common.c's.
+ * libznet-app on a Linux host (and znet's examples' plumbing): open the
+ * netif (TAP or pcap replay, optionally wrapped in the capture decorator
+ * and the fault injector), run the loop until a signal or the end of the
+ * input (SIGHUP asks a program that takes it to reload), print the
+ * backends' counters.  The command line is common.c's.
  */
-#include "common.h"
+#include "app_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -57,7 +57,7 @@ static int open_tap(struct ex_host *h, const char *prog) {
                                         : "";
     fprintf(stderr, "%s: cannot open TAP '%s': %s%s\n", prog, h->o.tap_name,
             zn_strerror(rc), why);
-    return -1;
+    return rc;
   }
   h->tap_open = true;
   h->base = &h->tap.nif;
@@ -77,7 +77,7 @@ static int open_pcap(struct ex_host *h, const char *prog) {
   if (rc != ZN_OK) {
     fprintf(stderr, "%s: cannot replay '%s': %s (%s)\n", prog, h->o.pcap_in,
             err, zn_strerror(rc));
-    return -1;
+    return rc;
   }
   h->base = zn_pcapif_netif(h->pcap);
   return 0;
@@ -93,7 +93,7 @@ static int open_pcap(struct ex_host *h, const char *prog) {
   (void)h;
   fprintf(stderr, "%s: built without libpcap: pcap replay unavailable\n",
           prog);
-  return -1;
+  return ZN_EINVAL;
 }
 
 static void close_pcap(struct ex_host *h) { h->pcap = NULL; }
@@ -120,17 +120,23 @@ int ex_open(struct ex_host *h, const char *prog) {
   h->handed_over = false;
   h->pcap = NULL;
   h->base = h->nif = NULL;
-  if (ex_config(&h->o, &h->cfg, prog) != 0)
-    return -1;
-  if (ex_stack_new(&h->cfg, prog, &h->mem, &h->st) != 0)
-    return -1;
+  int rc = ex_config(&h->o, &h->cfg, prog);
+  if (rc != 0)
+    return rc;
+  rc = ex_stack_new(&h->cfg, prog, &h->mem, &h->st);
+  if (rc != 0)
+    return rc;
 
-  if (h->o.netif == EX_NETIF_SOLO5) {
-    fprintf(stderr, "%s: --netif %s is for a Solo5 image\n", prog,
-            h->o.netif_text);
+  if (h->o.netif == EX_NETIF_SOLO5 || h->o.netif == EX_NETIF_NONE) {
+    if (h->o.netif == EX_NETIF_SOLO5)
+      fprintf(stderr, "%s: --netif %s is for a Solo5 image\n", prog,
+              h->o.netif_text);
+    else
+      fprintf(stderr, "%s: no --netif given\n", prog);
+    rc = ZN_EINVAL;
     goto fail;
   }
-  int rc = h->o.netif == EX_NETIF_TAP ? open_tap(h, prog) : open_pcap(h, prog);
+  rc = h->o.netif == EX_NETIF_TAP ? open_tap(h, prog) : open_pcap(h, prog);
   if (rc != 0)
     goto fail;
   h->nif = h->base;
@@ -144,7 +150,8 @@ int ex_open(struct ex_host *h, const char *prog) {
     h->cap_open = true;
     h->nif = &h->cap.nif;
   }
-  if (ex_attach(h, prog) != 0)
+  rc = ex_attach(h, prog);
+  if (rc != 0)
     goto fail;
   if (!h->keep_signals)
     ex_signals();
@@ -152,7 +159,7 @@ int ex_open(struct ex_host *h, const char *prog) {
 
 fail:
   ex_close(h, prog);
-  return -1;
+  return rc;
 }
 
 /* The program's tick, after the IPv6 address report (at most every 50 ms:

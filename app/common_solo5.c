@@ -1,29 +1,25 @@
 /*
- * The examples' plumbing (examples/common.h) inside a libznet-rt image
- * (rt/): the stack on the manifest's net device (solo5:service unless
- * --netif solo5:NAME says otherwise), optionally behind the fault
- * injector.  libznet-rt compiles this file in (rt/meson.build), for two
- * callers:
+ * libznet-app (app/app_int.h) inside a libznet-rt image (rt/): the stack
+ * on the manifest's net device (solo5:service unless --netif solo5:NAME
+ * says otherwise), optionally behind the fault injector.  libznet-rt
+ * compiles this file in (rt/meson.build), for two callers:
  *
  * - the runtime itself: before the main() of a program written against
  *   POSIX (kvd, redis...), rt/net.c parses znet's flags (the words
  *   before "--") with ex_parse and builds the image's stack with
  *   ex_open, then its socket layer over it;
  * - a program written against znet's own API (znet-echo,
- *   znet-dns-blocker, znet-httpd), whose image links api_image.c: it
- *   owns the network.  The runtime then parses and builds nothing before
- *   main() (rt/net.h), the program parses znet's flags with its own, as
- *   on a host, and its ex_open builds the stack as those flags size it
- *   and hands it to the runtime (zrt_net_adopt).  From then on there is
- *   one stack for both: the runtime's socket layer serves the program's
- *   POSIX calls on it, and the scheduler's pump polls it (frames,
- *   timers and the program's callbacks) whenever every thread waits.
- *   ex_run is the program's thread waiting in the scheduler
- *   (zrt_io_wait) until input or the stack's next deadline, then running
- *   the program's tick; it never polls the stack itself, so a callback's
- *   system call can never poll it again from inside a poll.  The stack
- *   and its netif are the image's once handed over: ex_close leaves them
- *   (the runtime drains the sockets at exit).
+ *   znet-dns-blocker, znet-httpd, a program of znet/app.h), which runs
+ *   its own loop (ex_run, api_image.c) and so owns the network.  The
+ *   runtime then parses and builds nothing before main() (rt/net.h), the
+ *   program parses znet's flags, as on a host, and its ex_open builds
+ *   the stack as those flags size it and hands it to the runtime
+ *   (zrt_net_adopt).  From then on there is one stack for both: the
+ *   runtime's socket layer serves the program's POSIX calls on it, and
+ *   the scheduler's pump polls it (frames, timers and the program's
+ *   callbacks) whenever every thread waits.  The stack and its netif are
+ *   the image's once handed over: ex_close leaves them (the runtime
+ *   drains the sockets at exit).
  *
  * The tender delivers no signals: ex_stop and ex_reload stay 0 and an
  * image runs until its program returns or the tender is stopped.
@@ -34,7 +30,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../common.h"
+#include "app_int.h"
 /* libznet-rt's own headers (rt/, on the include path of libznet-rt). */
 #include "mem.h"
 #include "net.h"
@@ -69,7 +65,7 @@ static int hand_over(struct ex_host *h, const char *prog) {
   if (rc != 0) {
     fprintf(stderr, "%s: the image's socket layer cannot take the stack: %s\n",
             prog, strerror(-rc));
-    return -1;
+    return rc == -EBUSY ? ZN_EALREADY : ZN_ENOMEM;
   }
   h->handed_over = true;
   return 0;
@@ -84,13 +80,15 @@ int ex_open(struct ex_host *h, const char *prog) {
   h->base = h->nif = NULL;
   if (h->o.capture) {
     fprintf(stderr, "%s: --capture: not in an image\n", prog);
-    return -1;
+    return ZN_EINVAL;
   }
-  if (ex_config(&h->o, &h->cfg, prog) != 0)
-    return -1;
-  if (ex_stack_new(&h->cfg, prog, &h->mem, &h->st) != 0)
-    return -1;
-  int rc = zn_solo5_open(&h->solo5, h->o.solo5_name);
+  int rc = ex_config(&h->o, &h->cfg, prog);
+  if (rc != 0)
+    return rc;
+  rc = ex_stack_new(&h->cfg, prog, &h->mem, &h->st);
+  if (rc != 0)
+    return rc;
+  rc = zn_solo5_open(&h->solo5, h->o.solo5_name);
   if (rc != ZN_OK) {
     fprintf(stderr, "%s: no Solo5 net device '%s' in the manifest: %s\n",
             prog, h->o.solo5_name, zn_strerror(rc));
@@ -98,7 +96,10 @@ int ex_open(struct ex_host *h, const char *prog) {
   }
   h->solo5_open = true;
   h->base = h->nif = &h->solo5.nif;
-  if (ex_attach(h, prog) != 0 || hand_over(h, prog) != 0)
+  rc = ex_attach(h, prog);
+  if (rc == 0)
+    rc = hand_over(h, prog);
+  if (rc != 0)
     goto fail;
   printf("%s: stack memory %zu bytes, memory left %zu bytes, entropy from "
          "%s\n",
@@ -108,39 +109,12 @@ int ex_open(struct ex_host *h, const char *prog) {
 
 fail:
   ex_close(h, prog);
-  return -1;
-}
-
-/* The hosted loop's stop conditions, then the program's tick. */
-static bool run_tick(struct ex_host *h, const struct zn_loop_opts *lo,
-                     uint64_t now) {
-  if (lo->stop && *lo->stop)
-    return true;
-  if (lo->until && lo->until != ZN_TIME_NEVER && now >= lo->until)
-    return true;
-  ex_ipv6_report(h);
-  return lo->tick && lo->tick(lo->arg, h->st, now) != 0;
-}
-
-int ex_run(struct ex_host *h, struct zn_loop_opts *opts) {
-  if (!h->handed_over)
-    return ZN_EINVAL; /* nothing would poll the stack */
-  if (opts->stop == NULL)
-    opts->stop = &ex_stop;
-  while (!run_tick(h, opts, zrt_plat_monotonic())) {
-    uint64_t deadline = zn_stack_next_deadline(h->st);
-    if (opts->until && opts->until < deadline)
-      deadline = opts->until;
-    /* Woken by input (after the pump has polled it), the deadline or a
-     * signal: the tick looks at what changed either way. */
-    (void)zrt_io_wait(deadline == ZN_TIME_NEVER ? ZRT_NO_DEADLINE : deadline);
-  }
-  return ZN_OK;
+  return rc;
 }
 
 void ex_describe_netif(const struct ex_host *h, char *buf, size_t size) {
-  snprintf(buf, size, "%s%s", h->o.netif_text,
-           h->fault_open ? " (with the fault injector)" : "");
+  (void)snprintf(buf, size, "%s%s", h->o.netif_text,
+                 h->fault_open ? " (with the fault injector)" : "");
 }
 
 void ex_print_netif_stats(FILE *fp, const struct ex_host *h) {

@@ -1,4 +1,4 @@
-/* The examples' table-driven command line (examples/common.c): values of
+/* libznet-app's table-driven command line (app/common.c): values of
  * every kind land where the table says, ranges hold, --help is generated
  * from the tables, and every bad input exits 2 with one line naming it. */
 #include <fcntl.h>
@@ -7,7 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "app_int.h"
 #include "zt.h"
 
 struct prog_opts {

@@ -1,0 +1,35 @@
+#!/bin/bash
+# The book's programs (examples/book/) stay what the book says they are:
+# echo.c fits in 40 lines (wc -l, includes and blank lines counted) and
+# includes znet/app.h alone; neither file has a preprocessor conditional
+# (one source for Linux and the image).
+#
+#   book_files.sh SOURCE_ROOT
+#
+# Output is TAP.
+set -u
+book=${1:?usage: $0 SOURCE_ROOT}/examples/book
+n=0
+failed=0
+check() {
+  local name=$1
+  shift
+  n=$((n + 1))
+  if "$@"; then
+    echo "ok $n - $name"
+  else
+    echo "not ok $n - $name"
+    failed=$((failed + 1))
+  fi
+}
+lines=$(wc -l <"$book/echo.c")
+check "echo.c is at most 40 lines ($lines)" [ "$lines" -le 40 ]
+check "echo.c includes znet/app.h alone" \
+  [ "$(grep -c '^#include' "$book/echo.c")" = 1 -a \
+    "$(grep -c '^#include <znet/app.h>$' "$book/echo.c")" = 1 ]
+for f in echo.c hello.c; do
+  check "$f has no #if, #ifdef or #ifndef" \
+    eval "! grep -Eq '^[[:space:]]*#[[:space:]]*(if|ifdef|ifndef|elif)\\b' '$book/$f'"
+done
+echo "1..$n"
+[ "$failed" -eq 0 ]
