@@ -2,7 +2,7 @@
 # The book's programs (examples/book/) stay what the book says they are:
 # echo.c fits in 40 lines (wc -l, includes and blank lines counted) and
 # includes znet/app.h alone; neither file has a preprocessor conditional
-# (one source for Linux and the image).
+# (one source for Linux and the image); README.md's program is echo.c.
 #
 #   book_files.sh SOURCE_ROOT
 #
@@ -31,5 +31,9 @@ for f in echo.c hello.c; do
   check "$f has no #if, #ifdef or #ifndef" \
     eval "! grep -Eq '^[[:space:]]*#[[:space:]]*(if|ifdef|ifndef|elif)\\b' '$book/$f'"
 done
+# README.md shows echo.c whole: its first ```c block must be the file.
+readme=${book%/examples/book}/README.md
+check "README.md's program is examples/book/echo.c" \
+  cmp -s "$book/echo.c" <(awk '/^```c$/ {on = 1; next} on && /^```$/ {exit} on' "$readme")
 echo "1..$n"
 [ "$failed" -eq 0 ]
