@@ -31,7 +31,7 @@ static uint64_t ticks_to_ns(const struct zrt_clock *c, uint64_t ticks) {
 static void rate_measure(struct zrt_clock *c) {
   uint64_t dns = c->last_ns - c->first_ns;
   uint64_t dtsc = c->last_tsc - c->first_tsc;
-  if (dns < ZRT_CLOCK_RATE_BASE_NS || dtsc == 0 || c->last_tsc < c->first_tsc)
+  if (dns < ZRT_CLOCK_RATE_BASE_NS || dtsc == 0)
     return;
   c->ns_per_tick_q32 = (uint64_t)(((u128)dns << 32) / dtsc);
   c->rated = c->ns_per_tick_q32 != 0;

@@ -20,7 +20,7 @@ void zrt_plat_console(const char *p, size_t n) { solo5_console_write(p, n); }
 
 static struct zrt_clock mono_clock;
 static uint64_t wall_offset, wall_read_at;
-static bool clocks_ready;
+static bool clocks_ready, wall_ready;
 
 /* CPUID 0x80000007 EDX bit 8: the counter runs at one rate in every
  * power state, the same on every CPU (Intel SDM vol. 3 §18.17.1). */
@@ -49,9 +49,10 @@ uint64_t zrt_plat_monotonic(void) {
  * within a millisecond. */
 uint64_t zrt_plat_wall(void) {
   uint64_t mono = zrt_plat_monotonic();
-  if (!wall_read_at || mono - wall_read_at >= CLOCK_RESYNC_NS) {
+  if (!wall_ready || mono - wall_read_at >= CLOCK_RESYNC_NS) {
     wall_offset = solo5_clock_wall() - mono;
-    wall_read_at = mono ? mono : 1;
+    wall_read_at = mono;
+    wall_ready = true;
   }
   return mono + wall_offset;
 }

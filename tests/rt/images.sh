@@ -142,7 +142,7 @@ check "limits.c built by znet-cc and znet-image" [ -f "$lim.spt" ]
 [ -f "$lim.spt" ] || diag <"$T/lcc.log"
 ip netns exec "$E2E_NS" timeout --foreground 60 solo5-spt --mem=32 \
   "--net:service=$E2E_TAP" "--block:rootfs=$T/root.tar" "$lim.spt" \
-  >"$T/limits.raw" 2>&1
+  --thread-stack=64K >"$T/limits.raw" 2>&1
 program_lines "$T/limits.raw" >"$T/limits.out"
 check "limits.spt ran to its end with 32 MB" grep -q '^== done$' "$T/limits.out"
 n=$(sed -n 's/^malloc of 1 MiB blocks failed after \([0-9]*\) MiB: ENOMEM$/\1/p' "$T/limits.out")
@@ -155,10 +155,21 @@ check "a thread that computes (making calls) does not starve a sleeper" \
   grep -q 'late by less than 100 ms: 1 .*the spinner ran: 1$' "$T/limits.out"
 check "the image still serves after running out" \
   grep -q '^a loopback connection after all that: ok$' "$T/limits.out"
+check "--thread-stack=64K: a thread asking 4 MiB gets 64 KiB, and runs" \
+  grep -q '^a thread asked 4194304 bytes of stack, got 65536: ran$' "$T/limits.out"
 check "an unanswered call: ENOSYS both times" \
   grep -q '^acct twice: -1 ENOSYS, -1 ENOSYS$' "$T/limits.out"
 check "... and the console named it once" \
   [ "$(grep -c '^znet-rt: acct (163) is not answered here: ENOSYS$' "$T/limits.raw")" = 1 ]
 [ "$E2E_FAILED" -eq 0 ] || { grep -v '^Solo5: ' "$T/limits.raw" | tail -20 | diag; }
+# A size --thread-stack refuses: the image stops at once, naming it.
+ip netns exec "$E2E_NS" timeout --foreground 30 solo5-spt --mem=32 \
+  "--net:service=$E2E_TAP" "--block:rootfs=$T/root.tar" "$lim.spt" \
+  --thread-stack=12K >"$T/limits-bad.raw" 2>&1
+bad=$?
+refused=false
+[ "$bad" != 0 ] && grep -q '^znet-rt: --thread-stack 12K: want a size' "$T/limits-bad.raw" &&
+  ! grep -q '^== done$' "$T/limits-bad.raw" && refused=true
+check "--thread-stack=12K refused: a line naming it, no program run (status $bad)" $refused
 
 finish

@@ -3,7 +3,8 @@
  * little memory): memory runs out with ENOMEM and the program goes on;
  * a thread that computes (making system calls) does not starve a
  * sleeper; a system call the runtime does not answer returns ENOSYS
- * (and the console names it once, which the test counts).
+ * (and the console names it once, which the test counts); a thread that
+ * asks a 4 MiB stack gets what --thread-stack allows, and runs.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -109,6 +110,30 @@ static void still_serving(void) {
   close(l);
 }
 
+static void *use_stack(void *arg) {
+  volatile char buf[32 * 1024];
+  for (size_t i = 0; i < sizeof buf; i += 512)
+    buf[i] = (char)i;
+  return arg;
+}
+
+/* As redis's threads ask: 4 MiB. */
+static void stack_cap(void) {
+  pthread_attr_t a;
+  size_t got = 0;
+  pthread_attr_init(&a);
+  pthread_attr_setstacksize(&a, 4u * MB);
+  pthread_attr_getstacksize(&a, &got);
+  pthread_t t;
+  void *r = NULL;
+  int e = pthread_create(&t, &a, use_stack, &got);
+  if (e == 0)
+    pthread_join(t, &r);
+  printf("a thread asked 4194304 bytes of stack, got %zu: %s\n", got,
+         e == 0 && r == &got ? "ran" : strerror(e));
+  pthread_attr_destroy(&a);
+}
+
 static void unanswered(void) {
   long a = syscall(SYS_acct, NULL);
   int ea = errno;
@@ -120,6 +145,7 @@ static void unanswered(void) {
 
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
+  stack_cap();
   out_of_memory();
   no_starvation();
   still_serving();
