@@ -1,6 +1,6 @@
 /*
  * The loop of a program that owns an image's network (app/app_int.h's
- * ex_run, under znet/app.h's zn_app_run too): the program's thread
+ * zn__app_run, under znet/app.h's zn_app_run too): the program's thread
  * waiting in the runtime's scheduler (zrt_io_wait) until input or the
  * stack's next deadline, then running the program's tick.  It never
  * polls the stack itself (the scheduler's pump does, common_solo5.c), so
@@ -10,9 +10,9 @@
  * defines zrt_net_program_owned, which rt/net.c reads through a weak
  * reference.  libznet-rt's archive holds it as a member of its own, so
  * the link of an image takes it (and with it the flag) exactly when the
- * program calls ex_run (znet-echo, znet-dns-blocker, znet-httpd) or
+ * program calls zn__app_run (znet-echo, znet-dns-blocker, znet-httpd) or
  * zn_app_run: then the runtime takes no flags and builds no stack before
- * main(), the program parses znet's flags with its own and its ex_open
+ * main(), the program parses znet's flags with its own and its zn__app_open
  * builds the stack and hands it to the runtime (common_solo5.c,
  * rt/net.h).  A program written against POSIX (kvd) never calls it: the
  * runtime builds the stack from the words before "--".
@@ -31,15 +31,15 @@ static bool run_tick(struct ex_host *h, const struct zn_loop_opts *lo,
     return true;
   if (lo->until && lo->until != ZN_TIME_NEVER && now >= lo->until)
     return true;
-  ex_ipv6_report(h);
+  zn__app_ipv6_report(h);
   return lo->tick && lo->tick(lo->arg, h->st, now) != 0;
 }
 
-int ex_run(struct ex_host *h, struct zn_loop_opts *opts) {
+int zn__app_run(struct ex_host *h, struct zn_loop_opts *opts) {
   if (!h->handed_over)
     return ZN_EINVAL; /* nothing would poll the stack */
   if (opts->stop == NULL)
-    opts->stop = &ex_stop;
+    opts->stop = &zn__app_stop_asked;
   while (!run_tick(h, opts, zrt_plat_monotonic())) {
     uint64_t deadline = zn_stack_next_deadline(h->st);
     if (opts->until && opts->until < deadline)

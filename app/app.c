@@ -2,7 +2,7 @@
  * libznet-app's public API (znet/app.h) over its inside (app_int.h): the
  * same file on Linux (libznet-app) and in a Solo5 image (compiled into
  * libznet-rt), so that a program has one run loop on both.  What differs
- * is below it: ex_open and ex_run are common_linux.c's on Linux,
+ * is below it: zn__app_open and zn__app_run are common_linux.c's on Linux,
  * common_solo5.c's and api_image.c's in an image.
  *
  * An app is an ex_host (the parsed flags, the stack, the netif) in
@@ -23,7 +23,7 @@
 #define APP_SYNOPSIS "[OPTIONS] [-- ARGUMENTS]"
 #define APP_SUMMARY "a program on znet"
 
-/* The name messages carry.  Static, not the app's: ex_stack_new hands it
+/* The name messages carry.  Static, not the app's: zn__app_stack_new hands it
  * to the assertion handler, which is process-wide and may outlive the app
  * (there is one app per process). */
 static char app_name[APP_NAME_MAX];
@@ -76,17 +76,17 @@ static int parse(struct zn_app *a, int dashes, char **argv,
       .summary = o && o->summary ? o->summary : APP_SUMMARY,
   };
   int first = dashes;
-  ex_opts_default(&a->h.o);
-  int rc = ex_parse_args(&a->h.o, dashes, argv, &prog, &first);
+  zn__app_opts_default(&a->h.o);
+  int rc = zn__app_parse_args(&a->h.o, dashes, argv, &prog, &first);
   if (rc == EX_HELP)
     return ZN_APP_HELP;
   if (rc != 0)
     return ZN_EINVAL;
   if (first < dashes) {
-    (void)ex_usage(a->name,
-                   "unexpected argument '%s' (the program's own "
-                   "arguments go after --)",
-                   argv[first]);
+    (void)zn__app_usage(a->name,
+                        "unexpected argument '%s' (the program's own "
+                        "arguments go after --)",
+                        argv[first]);
     return ZN_EINVAL;
   }
   return ZN_OK;
@@ -117,12 +117,12 @@ int zn_app_open(int argc, char **argv, const struct zn_app_opts *o,
   if (rc == ZN_OK)
     rc = parse(a, dashes, argv, o);
   if (rc == ZN_OK)
-    rc = ex_open(&a->h, a->name);
+    rc = zn__app_open(&a->h, a->name);
   if (rc != ZN_OK) {
     app_free(a);
     return rc;
   }
-  ex_print_banner(&a->h);
+  zn__app_print_banner(&a->h);
   *app = a;
   return ZN_OK;
 }
@@ -137,9 +137,9 @@ char **zn_app_argv(const struct zn_app *app, int *argc) {
   return app->argv;
 }
 
-uint64_t zn_app_now(const struct zn_app *app) { return ex_now(&app->h); }
+uint64_t zn_app_now(const struct zn_app *app) { return zn__app_now(&app->h); }
 
-/* ex_run's tick: zn_app_stop, then the program's. */
+/* zn__app_run's tick: zn_app_stop, then the program's. */
 static int run_tick(void *arg, struct zn_stack *st, uint64_t now) {
   struct zn_app *a = arg;
   (void)st;
@@ -156,7 +156,7 @@ int zn_app_run(struct zn_app *app, const struct zn_app_run_opts *o) {
       .arg = app,
   };
   app->run = o;
-  int rc = ex_run(&app->h, &lo);
+  int rc = zn__app_run(&app->h, &lo);
   app->run = NULL;
   app->stopped = 0;
   return rc;
@@ -167,6 +167,6 @@ void zn_app_stop(struct zn_app *app) { app->stopped = 1; }
 void zn_app_close(struct zn_app *app) {
   if (app == NULL)
     return;
-  ex_close(&app->h, app->name);
+  zn__app_close(&app->h, app->name);
   app_free(app);
 }

@@ -12,17 +12,17 @@
  *         {.name = NULL}};
  *     struct ex_prog prog = {.name = "znet-echo", .synopsis = "...",
  *                            .summary = "...", .opts = opts, .arg = &mine};
- *     ex_opts_default(&h.o);
- *     int first = ex_parse(&h.o, argc, argv, &prog);   // exits on bad input
- *     if (ex_open(&h, "znet-echo") != 0)               // stack + netif
+ *     zn__app_opts_default(&h.o);
+ *     int first = zn__app_parse(&h.o, argc, argv, &prog); // exits if bad
+ *     if (zn__app_open(&h, "znet-echo") != 0)               // stack + netif
  *       return EX_EXIT_FAIL;
  *     struct zn_loop_opts lo = {.until = ZN_TIME_NEVER};
- *     ex_run(&h, &lo);                                 // until SIGINT/EOF
- *     ex_print_stats(stderr, h.st, "znet-echo");
- *     ex_close(&h, "znet-echo");
+ *     zn__app_run(&h, &lo);                                 // until SIGINT/EOF
+ *     zn__app_print_stats(stderr, h.st, "znet-echo");
+ *     zn__app_close(&h, "znet-echo");
  *
  * Flags are described by tables of struct ex_opt (name, kind of value,
- * where it goes, help text): ex_parse walks the program's table and the
+ * where it goes, help text): zn__app_parse walks the program's table and the
  * shared one, and --help is generated from them.
  * The command line and the stack (common.c) are portable and built for the
  * host and for the Solo5 images (libznet-rt) alike; opening the netif and
@@ -30,8 +30,8 @@
  * capture, signals; common_solo5.c and api_image.c: an image's Solo5 net
  * device, which takes the same flags but no capture).
  *
- * Usage errors print one line naming the bad value and exit 2 (ex_parse;
- * ex_parse_args returns instead); failures to set up (no TAP, unreadable
+ * Usage errors print one line naming the bad value and exit 2 (zn__app_parse;
+ * zn__app_parse_args returns instead); failures to set up (no TAP, unreadable
  * capture) print why and return an error.  Besides the netif and address
  * flags every program takes --fault-* (a seeded fault injector around the
  * netif) and --tcp-* (the stack's TCP settings).
@@ -54,7 +54,7 @@
 
 #define EX_MAX_ARP 64
 #define EX_MAX_IPV6 8   /* --ipv6 addresses */
-#define EX_MAX_SHOWN 16 /* IPv6 addresses ex_ipv6_report follows */
+#define EX_MAX_SHOWN 16 /* IPv6 addresses zn__app_ipv6_report follows */
 #define EX_EXIT_USAGE 2
 #define EX_EXIT_FAIL 1
 
@@ -70,7 +70,7 @@ enum ex_netif_kind {
 
 /* The netif a program has without --netif: EX_NETIF_NONE on a host
  * (common_linux.c), EX_NETIF_SOLO5 in an image (common_solo5.c). */
-extern const enum ex_netif_kind ex_default_netif;
+extern const enum ex_netif_kind zn__app_default_netif;
 
 struct ex_arp_static {
   uint32_t ip;
@@ -172,7 +172,7 @@ struct ex_opt {
   const struct ex_choice *choices; /* EX_CHOICE: ends with a NULL name */
   /* EX_FN: store val into the table's struct `base`.  Returns 0, -1
    * for the usual one-line error, or EX_REPORTED after a message of its
-   * own (ex_usage); a program's may call ex_usage_error itself. */
+   * own (zn__app_usage); a program's may call zn__app_usage_error itself. */
   int (*fn)(void *base, const char *val, const char *prog);
   const char *arg;           /* the value's name in --help ("N", "MS") */
   const char *want;          /* "bad --NAME 'V' (want WANT)"; NULL: from
@@ -194,7 +194,7 @@ struct ex_prog {
 
 /* A stack on a host netif. */
 struct ex_host {
-  const char *prog;            /* set by ex_open, for messages */
+  const char *prog;            /* set by zn__app_open, for messages */
   struct ex_opts o;
   struct zn_config cfg;
   void *mem;
@@ -209,33 +209,33 @@ struct ex_host {
   struct zn_fault fault;       /* --fault-*: outermost decorator */
   bool fault_open;
   uint32_t nshown;             /* how many of shown[] are in use */
-  uint64_t ipv6_report_at;     /* ex_run's next look at the addresses */
-  bool keep_signals;           /* ex_open leaves SIGINT and SIGTERM
+  uint64_t ipv6_report_at;     /* zn__app_run's next look at the addresses */
+  bool keep_signals;           /* zn__app_open leaves SIGINT and SIGTERM
                                   alone: inside another program (the
                                   preload of znet-run) */
-  bool handed_over;            /* ex_open gave the stack and its netif
+  bool handed_over;            /* zn__app_open gave the stack and its netif
                                   to the platform (a libznet-rt image's
                                   socket layer: common_solo5.c), which
-                                  keeps them: ex_close leaves them */
+                                  keeps them: zn__app_close leaves them */
   struct zn_netif *base;       /* the backend (tap or pcap) */
   struct zn_netif *nif;        /* what the stack is attached to */
-  /* The IPv6 addresses (and their states) ex_ipv6_report last printed. */
+  /* The IPv6 addresses (and their states) zn__app_ipv6_report last printed. */
   struct zn_ipv6_addr_info shown[EX_MAX_SHOWN];
 };
 
-/* Stop flag set by SIGINT/SIGTERM once ex_signals() has run. */
-extern volatile int ex_stop;
+/* Stop flag set by SIGINT/SIGTERM once zn__app_signals() has run. */
+extern volatile int zn__app_stop_asked;
 
-/* Reload flag set by SIGHUP once ex_signal_reload() has run; the program
+/* Reload flag set by SIGHUP once zn__app_signal_reload() has run; the program
  * clears it when it has reloaded (in its loop's tick). */
-extern volatile int ex_reload;
+extern volatile int zn__app_reload_asked;
 
-void ex_opts_default(struct ex_opts *o);
+void zn__app_opts_default(struct ex_opts *o);
 
-/* What ex_parse_args returns besides 0 (parsed). */
+/* What zn__app_parse_args returns besides 0 (parsed). */
 #define EX_HELP 1      /* --help: the help is printed, nothing else done */
 #define EX_BAD (-1)    /* a one-line message is printed */
-/* What an EX_FN returns after printing a message of its own (ex_usage). */
+/* What an EX_FN returns after printing a message of its own (zn__app_usage). */
 #define EX_REPORTED (-2)
 
 /* Parse argv against the program's table and (unless no_common) the
@@ -245,41 +245,41 @@ void ex_opts_default(struct ex_opts *o);
  * after printing one line to stderr on an unknown flag, a missing value,
  * a bad one or shared flags that do not go together.  Starts getopt
  * afresh (optind), so it may be called again. */
-int ex_parse_args(struct ex_opts *o, int argc, char **argv,
-                  const struct ex_prog *prog, int *first);
+int zn__app_parse_args(struct ex_opts *o, int argc, char **argv,
+                       const struct ex_prog *prog, int *first);
 
-/* ex_parse_args for a program's main(): exits 0 after --help, 2 on bad
+/* zn__app_parse_args for a program's main(): exits 0 after --help, 2 on bad
  * input; returns the index of the first positional argument. */
-int ex_parse(struct ex_opts *o, int argc, char **argv,
-             const struct ex_prog *prog);
+int zn__app_parse(struct ex_opts *o, int argc, char **argv,
+                  const struct ex_prog *prog);
 
 /* Print "PROG: MESSAGE (try --help)" to stderr; returns EX_REPORTED. */
-__attribute__((format(printf, 2, 3))) int ex_usage(const char *prog,
-                                                   const char *fmt, ...);
+__attribute__((format(printf, 2, 3))) int zn__app_usage(const char *prog,
+                                                        const char *fmt, ...);
 
 /* Print "PROG: MESSAGE (try --help)" to stderr and exit 2. */
 __attribute__((noreturn, format(printf, 2, 3))) void
-ex_usage_error(const char *prog, const char *fmt, ...);
+zn__app_usage_error(const char *prog, const char *fmt, ...);
 
 /* Exit 2 unless the flags give the stack an address of some kind
  * (--ipv4, --ipv6, --slaac or --dhcp), for the programs that need one. */
-void ex_require_address(const struct ex_opts *o, const char *prog);
+void zn__app_require_address(const struct ex_opts *o, const char *prog);
 
 /* "10.0.0.2/24", "dhcp" with --dhcp, or "no-ipv4" without either, into
  * buf (at least ZN_IPV4_STRLEN + 4 bytes); returns buf. */
-char *ex_ipv4_text(const struct ex_opts *o, char *buf, size_t size);
+char *zn__app_ipv4_text(const struct ex_opts *o, char *buf, size_t size);
 
 /* With IPv6 on, print "PROG: ipv6 ADDR/PREFIX STATE ORIGIN" to stdout for
  * every address that is new or changed state since the last call (all
- * of them on the first).  The platforms' ex_run calls it after every
+ * of them on the first).  The platforms' zn__app_run calls it after every
  * poll, so DAD finishing and SLAAC addresses show up as they happen. */
-void ex_ipv6_report(struct ex_host *h);
+void zn__app_ipv6_report(struct ex_host *h);
 
 /* Poll the stack until none of its IPv6 addresses is tentative (duplicate
  * address detection still running), for at most limit ns or until
- * ex_stop: a client that connects or asks from an IPv6 address at once
- * would find none usable yet.  Returns at once with IPv6 off. */
-void ex_ipv6_wait_ready(struct ex_host *h, uint64_t limit);
+ * zn__app_stop_asked: a client that connects or asks from an IPv6
+ * address at once would find none usable yet.  Returns at once with IPv6 off. */
+void zn__app_ipv6_wait_ready(struct ex_host *h, uint64_t limit);
 
 /* With --dhcp, the DHCP client's events as they happen, to stdout:
  *   PROG: dhcp4 bound ADDR/PREFIX router R dns D1,D2 mtu M lease Ns
@@ -287,48 +287,48 @@ void ex_ipv6_wait_ready(struct ex_host *h, uint64_t limit);
  *   PROG: dhcp4 renewed ... (the same fields)
  *   PROG: dhcp4 lost ADDR
  * (router "-" without one, dns "-" without any, mtu "-" without option
- * 26).  ex_attach sets it as the stack's DHCP event callback. */
-void ex_dhcp4_event(struct zn_stack *st, void *arg, enum zn_dhcp4_event ev,
-                    const struct zn_dhcp4_lease *l);
+ * 26).  zn__app_attach sets it as the stack's DHCP event callback. */
+void zn__app_dhcp4_event(struct zn_stack *st, void *arg, enum zn_dhcp4_event ev,
+                         const struct zn_dhcp4_lease *l);
 
 /* Poll the stack until the DHCP client holds a lease, for at most limit
- * ns or until ex_stop: for the programs that connect or ask at once.
+ * ns or until zn__app_stop_asked: for the programs that connect or ask at once.
  * Returns at once without --dhcp.  True if there is a lease. */
-bool ex_dhcp4_wait_bound(struct ex_host *h, uint64_t limit);
+bool zn__app_dhcp4_wait_bound(struct ex_host *h, uint64_t limit);
 
 /* Parse helpers for extra flags: 0 on success, -1 if the text is bad. */
 /* ADDR[:PORT] (IPv4), ADDR or [ADDR]:PORT (IPv6) of a DNS server (port 53
  * if not given; address not unspecified). */
-int ex_parse_dns_server(const char *s, struct zn_dns_server *srv);
+int zn__app_parse_dns_server(const char *s, struct zn_dns_server *srv);
 /* The same with another port when none is given (853: DNS over TLS). */
-int ex_parse_dns_server_port(const char *s, struct zn_dns_server *srv,
-                             uint16_t default_port);
-int ex_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
-int ex_parse_seconds(const char *s, uint64_t *ns);
+int zn__app_parse_dns_server_port(const char *s, struct zn_dns_server *srv,
+                                  uint16_t default_port);
+int zn__app_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+int zn__app_parse_seconds(const char *s, uint64_t *ns);
 /* A byte count with an optional binary suffix: 1500, 64K, 64M, 1G
  * (K = 1024).  At most max. */
-int ex_parse_size(const char *s, uint64_t max, uint64_t *out);
+int zn__app_parse_size(const char *s, uint64_t max, uint64_t *out);
 /* A percentage 0..100 with decimals ("0.5") as parts per million. */
-int ex_parse_pct(const char *s, uint32_t *ppm);
+int zn__app_parse_pct(const char *s, uint32_t *ppm);
 
 /* Set `netif`'s pcap input (and output, may be NULL) directly, as
  * znet-replay does for its positional argument. */
-void ex_set_pcap(struct ex_opts *o, const char *in, const char *out);
+void zn__app_set_pcap(struct ex_opts *o, const char *in, const char *out);
 
 /* Fill cfg from the shared flags: defaults, seed, log, address, MAC,
  * buffers, TCP sizes and congestion control.  Returns 0, or -1 (message
  * printed) if the host gives no entropy. */
-int ex_config(const struct ex_opts *o, struct zn_config *cfg,
-              const char *prog);
+int zn__app_config(const struct ex_opts *o, struct zn_config *cfg,
+                   const char *prog);
 
 /* Create a stack in malloc'd memory.  Returns 0, or (message printed)
  * ZN_EINVAL (a configuration the stack refuses), ZN_ENOMEM or
- * zn_stack_create()'s error.  *mem must be freed with ex_stack_free(). */
-int ex_stack_new(const struct zn_config *cfg, const char *prog, void **mem,
-                 struct zn_stack **st);
+ * zn_stack_create()'s error.  *mem must be freed with zn__app_stack_free(). */
+int zn__app_stack_new(const struct zn_config *cfg, const char *prog, void **mem,
+                      struct zn_stack **st);
 
 /* Destroy st, warn on stderr if buffers are still in use, free mem. */
-void ex_stack_free(struct zn_stack *st, void *mem, const char *prog);
+void zn__app_stack_free(struct zn_stack *st, void *mem, const char *prog);
 
 /* Create the stack, open the netif (and capture, and the fault injector:
  * stack -> fault -> capture -> backend, so a capture shows the wire),
@@ -337,73 +337,75 @@ void ex_stack_free(struct zn_stack *st, void *mem, const char *prog);
  * released: ZN_EINVAL (a netif this platform has not; cfg refused),
  * ZN_ENOMEM, ZN_EIO (no entropy; a capture file not written), the
  * netif's own (the TAP's ZN_EPERM, ZN_ENODEV, ZN_EEXIST; the replay's). */
-int ex_open(struct ex_host *h, const char *prog);
+int zn__app_open(struct ex_host *h, const char *prog);
 
-/* Part of ex_open, for the platforms: wrap h->nif (the backend, or the
+/* Part of zn__app_open, for the platforms: wrap h->nif (the backend, or the
  * capture around it) in the fault injector if --fault-* asks, attach the
  * stack, add the static ARP entries.  Returns 0, or the error of the call
  * that failed (message printed; the caller closes what is open). */
-int ex_attach(struct ex_host *h, const char *prog);
+int zn__app_attach(struct ex_host *h, const char *prog);
 
-/* "PROG: ADDR mac MAC on NETIF" to stdout (ADDR as ex_ipv4_text, NETIF as
- * ex_describe_netif), then the IPv6 addresses (ex_ipv6_report). */
-void ex_print_banner(struct ex_host *h);
+/* "PROG: ADDR mac MAC on NETIF" to stdout (ADDR as zn__app_ipv4_text, NETIF as
+ * zn__app_describe_netif), then the IPv6 addresses (zn__app_ipv6_report). */
+void zn__app_print_banner(struct ex_host *h);
 
 /* The clock the loop runs on, ns: the netif's, else zn_host_now(). */
-uint64_t ex_now(const struct ex_host *h);
+uint64_t zn__app_now(const struct ex_host *h);
 
-/* The loop with ex_stop as the stop flag unless opts has one: on a host
- * zn_loop_run (common_linux.c); in an image the program's thread waiting
+/* The loop with zn__app_stop_asked as the stop flag unless opts has
+ * one: on a host zn_loop_run (common_linux.c); in an image the program's thread waiting
  * in the runtime's scheduler (api_image.c).  Returns its result. */
-int ex_run(struct ex_host *h, struct zn_loop_opts *opts);
+int zn__app_run(struct ex_host *h, struct zn_loop_opts *opts);
 
 /* Close the netifs and the stack (the bufs-in-use check included), unless
- * ex_open handed them over (handed_over): then only forget them. */
-void ex_close(struct ex_host *h, const char *prog);
+ * zn__app_open handed them over (handed_over): then only forget them. */
+void zn__app_close(struct ex_host *h, const char *prog);
 
-/* The platform's part of ex_close: close the netifs ex_open opened. */
-void ex_close_netifs(struct ex_host *h);
+/* The platform's part of zn__app_close: close the netifs zn__app_open
+ * opened. */
+void zn__app_close_netifs(struct ex_host *h);
 
-/* SIGINT and SIGTERM set ex_stop.  No SA_RESTART: a sleeping ppoll(2)
- * returns at once.  zn_loop_run() keeps them blocked except inside its
+/* SIGINT and SIGTERM set zn__app_stop_asked.  No SA_RESTART: a sleeping
+ * ppoll(2) returns at once.  zn_loop_run() keeps them blocked except inside its
  * wait, so one cannot land between its look at the flag and the sleep;
  * a program with its own loop must do the same. */
-void ex_signals(void);
+void zn__app_signals(void);
 
-/* SIGHUP sets ex_reload, for a program that reads something again on it
- * (znet-httpd --ocsp); the others leave SIGHUP its default.  Like the
+/* SIGHUP sets zn__app_reload_asked, for a program that reads something
+ * again on it (znet-httpd --ocsp); the others leave SIGHUP its default.  Like the
  * stop signals, zn_loop_run() keeps it blocked except inside its wait,
  * so it wakes a sleeping loop, whose next tick sees the flag.  No signal
  * reaches a Solo5 image: there it installs nothing. */
-void ex_signal_reload(void);
+void zn__app_signal_reload(void);
 
 /* "tap:zntap0", "pcap:in.pcap", with " (capture)" and " (faults: ...)"
  * when wrapped. */
-void ex_describe_netif(const struct ex_host *h, char *buf, size_t size);
+void zn__app_describe_netif(const struct ex_host *h, char *buf, size_t size);
 
 /* Every non-zero counter, "  name value", DROP counters marked, to fp
  * under a heading "PROG: counters". */
-void ex_print_stats(FILE *fp, const struct zn_stack *st, const char *prog);
+void zn__app_print_stats(FILE *fp, const struct zn_stack *st, const char *prog);
 
 /* Counters of the backends (tap, pcap, capture, fault injector) that are
  * non-zero. */
-void ex_print_netif_stats(FILE *fp, const struct ex_host *h);
+void zn__app_print_netif_stats(FILE *fp, const struct ex_host *h);
 
 /* The fault injector's non-zero counters, if it is in use. */
-void ex_print_fault_stats(FILE *fp, const struct ex_host *h);
+void zn__app_print_fault_stats(FILE *fp, const struct ex_host *h);
 
 /* "  NAME VALUE" if v is not 0 (the backends' counters). */
-void ex_print_nz(FILE *fp, const char *name, uint64_t v);
+void zn__app_print_nz(FILE *fp, const char *name, uint64_t v);
 
 /* The whole file at path in malloc'd *out (*len bytes, a NUL after
  * them).  Returns 0, or -1 with the reason printed ("PROG: cannot read
  * PATH: ..."); in a Solo5 image, from its root archive (libznet-rt). */
-int ex_read_file(const char *path, char **out, size_t *len, const char *prog);
+int zn__app_read_file(const char *path, char **out, size_t *len,
+                      const char *prog);
 
 /* The wall clock, seconds since the Unix epoch (0 if unknown): the
  * platform's (common_linux.c: CLOCK_REALTIME; common_solo5.c: the
  * tender's wall clock).  TLS clients check certificates against it. */
-uint64_t ex_wall_seconds(void);
+uint64_t zn__app_wall_seconds(void);
 
 /* ns to ms as a double. */
 static inline double ex_ms(uint64_t ns) { return (double)ns / 1e6; }

@@ -8,9 +8,9 @@
  * signals) or common_solo5.c and api_image.c (an image's net device,
  * inside libznet-rt).
  *
- * Parsing returns what it found (ex_parse_args): a usage error prints
+ * Parsing returns what it found (zn__app_parse_args): a usage error prints
  * one line and comes back as EX_BAD, --help as EX_HELP, so that the
- * library can hand them to its caller; ex_parse, for main(), exits on
+ * library can hand them to its caller; zn__app_parse, for main(), exits on
  * them.
  */
 #include "app_int.h"
@@ -23,8 +23,8 @@
 #include <string.h>
 #include <strings.h>
 
-volatile int ex_stop;
-volatile int ex_reload;
+volatile int zn__app_stop_asked;
+volatile int zn__app_reload_asked;
 
 /* Long-only flags get values above any character. */
 /* A reordered frame is held back this much longer than the others unless
@@ -45,7 +45,7 @@ vusage(const char *prog, const char *fmt, va_list ap) {
   fprintf(stderr, " (try --help)\n");
 }
 
-int ex_usage(const char *prog, const char *fmt, ...) {
+int zn__app_usage(const char *prog, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vusage(prog, fmt, ap);
@@ -53,7 +53,7 @@ int ex_usage(const char *prog, const char *fmt, ...) {
   return EX_REPORTED;
 }
 
-void ex_usage_error(const char *prog, const char *fmt, ...) {
+void zn__app_usage_error(const char *prog, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vusage(prog, fmt, ap);
@@ -68,10 +68,10 @@ static void copy_str(char *dst, size_t size, const char *src, size_t len) {
   dst[len] = '\0';
 }
 
-void ex_opts_default(struct ex_opts *o) {
+void zn__app_opts_default(struct ex_opts *o) {
   memset(o, 0, sizeof(*o));
   /* On Solo5 the manifest's net device; none on a host. */
-  o->netif = ex_default_netif;
+  o->netif = zn__app_default_netif;
   if (o->netif == EX_NETIF_SOLO5) {
     copy_str(o->solo5_name, sizeof(o->solo5_name), EX_SOLO5_DEVICE,
              strlen(EX_SOLO5_DEVICE));
@@ -88,7 +88,8 @@ void ex_opts_default(struct ex_opts *o) {
   o->tcp_ecn = -1;
 }
 
-int ex_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out) {
+int zn__app_parse_u32(const char *s, uint32_t min, uint32_t max,
+                      uint32_t *out) {
   if (s == NULL || *s < '0' || *s > '9')
     return -1;
   errno = 0;
@@ -100,7 +101,7 @@ int ex_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out) {
   return 0;
 }
 
-int ex_parse_size(const char *s, uint64_t max, uint64_t *out) {
+int zn__app_parse_size(const char *s, uint64_t max, uint64_t *out) {
   if (s == NULL || *s < '0' || *s > '9')
     return -1;
   errno = 0;
@@ -180,7 +181,7 @@ static int parse_decimal(const char *s, unsigned scale, uint64_t max,
   return 0;
 }
 
-int ex_parse_pct(const char *s, uint32_t *ppm) {
+int zn__app_parse_pct(const char *s, uint32_t *ppm) {
   uint64_t v;
   if (s == NULL || parse_decimal(s, 4, 100, &v) != 0)
     return -1;
@@ -188,7 +189,7 @@ int ex_parse_pct(const char *s, uint32_t *ppm) {
   return 0;
 }
 
-int ex_parse_seconds(const char *s, uint64_t *ns) {
+int zn__app_parse_seconds(const char *s, uint64_t *ns) {
   /* Up to a day; enough for any linger or interval. */
   if (s == NULL || parse_decimal(s, 9, 86400, ns) != 0)
     return -1;
@@ -217,7 +218,7 @@ static int parse_seed(const char *s, uint8_t seed[32]) {
   return 0;
 }
 
-void ex_set_pcap(struct ex_opts *o, const char *in, const char *out) {
+void zn__app_set_pcap(struct ex_opts *o, const char *in, const char *out) {
   o->netif = EX_NETIF_PCAP;
   copy_str(o->pcap_in, sizeof(o->pcap_in), in, strlen(in));
   o->pcap_out[0] = '\0';
@@ -233,7 +234,7 @@ static int parse_netif(void *base, const char *s, const char *prog) {
     const char *name = s + 4;
     size_t n = strlen(name);
     if (n == 0 || n >= sizeof(o->tap_name) || strpbrk(name, "/: \t,") != NULL)
-      return ex_usage(prog, "bad TAP device name in --netif '%s'", s);
+      return zn__app_usage(prog, "bad TAP device name in --netif '%s'", s);
     o->netif = EX_NETIF_TAP;
     copy_str(o->tap_name, sizeof(o->tap_name), name, n);
     copy_str(o->netif_text, sizeof(o->netif_text), s, strlen(s));
@@ -244,13 +245,14 @@ static int parse_netif(void *base, const char *s, const char *prog) {
     const char *comma = strchr(in, ',');
     size_t inlen = comma ? (size_t)(comma - in) : strlen(in);
     if (inlen == 0 || inlen >= sizeof(o->pcap_in))
-      return ex_usage(prog, "no input file in --netif '%s'", s);
+      return zn__app_usage(prog, "no input file in --netif '%s'", s);
     const char *out = NULL;
     if (comma) {
       if (strncmp(comma + 1, "out=", 4) != 0 || comma[5] == '\0' ||
           strlen(comma + 5) >= sizeof(o->pcap_out))
-        return ex_usage(prog, "bad pcap option '%s' in --netif (want out=FILE)",
-                        comma + 1);
+        return zn__app_usage(prog,
+                             "bad pcap option '%s' in --netif (want out=FILE)",
+                             comma + 1);
       out = comma + 5;
     }
     o->netif = EX_NETIF_PCAP;
@@ -266,7 +268,7 @@ static int parse_netif(void *base, const char *s, const char *prog) {
     const char *name = s + 6;
     size_t n = strlen(name);
     if (n == 0 || n >= sizeof(o->solo5_name))
-      return ex_usage(prog, "bad Solo5 device name in --netif '%s'", s);
+      return zn__app_usage(prog, "bad Solo5 device name in --netif '%s'", s);
     o->netif = EX_NETIF_SOLO5;
     copy_str(o->solo5_name, sizeof(o->solo5_name), name, n);
     copy_str(o->netif_text, sizeof(o->netif_text), s, strlen(s));
@@ -280,15 +282,16 @@ static int parse_arp(void *base, const char *s, const char *prog) {
   const char *eq = strchr(s, '=');
   char ip[ZN_IPV4_STRLEN];
   if (eq == NULL || (size_t)(eq - s) >= sizeof(ip))
-    return ex_usage(prog, "bad --arp '%s' (want IP=MAC)", s);
+    return zn__app_usage(prog, "bad --arp '%s' (want IP=MAC)", s);
   copy_str(ip, sizeof(ip), s, (size_t)(eq - s));
   if (o->narp >= EX_MAX_ARP)
-    return ex_usage(prog, "too many --arp entries (at most %d)", EX_MAX_ARP);
+    return zn__app_usage(prog, "too many --arp entries (at most %d)",
+                         EX_MAX_ARP);
   struct ex_arp_static *e = &o->arp[o->narp];
   if (zn_ipv4_parse(ip, &e->ip) != ZN_OK || e->ip == 0)
-    return ex_usage(prog, "bad IPv4 address '%s' in --arp '%s'", ip, s);
+    return zn__app_usage(prog, "bad IPv4 address '%s' in --arp '%s'", ip, s);
   if (zn_mac_parse(eq + 1, e->mac) != ZN_OK || (e->mac[0] & 1))
-    return ex_usage(prog, "bad MAC address '%s' in --arp '%s'", eq + 1, s);
+    return zn__app_usage(prog, "bad MAC address '%s' in --arp '%s'", eq + 1, s);
   o->narp++;
   return 0;
 }
@@ -306,7 +309,7 @@ static int parse_ipv4(void *base, const char *val, const char *prog) {
 }
 
 /* --ipv6 ADDR/PREFIX (repeatable): a unicast IPv6 address, kept for
- * ex_attach; turns IPv6 on. */
+ * zn__app_attach; turns IPv6 on. */
 static int parse_ipv6(void *base, const char *val, const char *prog) {
   struct ex_opts *o = base;
   struct zn_ip a;
@@ -316,8 +319,8 @@ static int parse_ipv6(void *base, const char *val, const char *prog) {
       zn_ipv6_addr_is_mcast(a.bytes) || zn_ipv6_addr_is_loopback(a.bytes))
     return -1;
   if (o->nipv6 >= EX_MAX_IPV6)
-    return ex_usage(prog, "too many --ipv6 addresses (at most %d)",
-                    EX_MAX_IPV6);
+    return zn__app_usage(prog, "too many --ipv6 addresses (at most %d)",
+                         EX_MAX_IPV6);
   o->ipv6[o->nipv6].addr = a;
   o->ipv6[o->nipv6].prefix = prefix;
   o->nipv6++;
@@ -352,7 +355,7 @@ static int parse_mac(void *base, const char *val, const char *prog) {
   if (zn_mac_parse(val, o->mac) != ZN_OK)
     return -1;
   if (o->mac[0] & 1)
-    return ex_usage(prog, "bad --mac '%s' (multicast)", val);
+    return zn__app_usage(prog, "bad --mac '%s' (multicast)", val);
   o->has_mac = true;
   return 0;
 }
@@ -368,7 +371,7 @@ static int parse_bigbufs(void *base, const char *val, const char *prog) {
   struct ex_opts *o = base;
   (void)prog;
   o->has_nbigbufs = true;
-  return ex_parse_u32(val, 0, 4096, &o->nbigbufs);
+  return zn__app_parse_u32(val, 0, 4096, &o->nbigbufs);
 }
 
 /* 0 turns PMTU black-hole detection off; at most a day. */
@@ -377,7 +380,7 @@ static int parse_blackhole_probe(void *base, const char *val,
   struct ex_opts *o = base;
   (void)prog;
   o->has_blackhole_probe = true;
-  return ex_parse_u32(val, 0, 86400000u, &o->tcp_blackhole_probe_ms);
+  return zn__app_parse_u32(val, 0, 86400000u, &o->tcp_blackhole_probe_ms);
 }
 
 /* RFC 4862 §5.1 allows at most 255 (an 8-bit setting); 0 turns DAD off. */
@@ -385,7 +388,7 @@ static int parse_dad_transmits(void *base, const char *val, const char *prog) {
   struct ex_opts *o = base;
   (void)prog;
   o->has_dad_transmits = true;
-  return ex_parse_u32(val, 0, 255, &o->dad_transmits);
+  return zn__app_parse_u32(val, 0, 255, &o->dad_transmits);
 }
 
 static int parse_seed_flag(void *base, const char *val, const char *prog) {
@@ -572,7 +575,7 @@ static int bad_value(const char *prog, const struct ex_opt *d, bool letter,
     (void)snprintf(want, sizeof(want), "%" PRIu64 "..%" PRIu64, d->min,
                    d->max);
   }
-  (void)ex_usage(prog, "bad %s '%s' (want %s)", flag, val, want);
+  (void)zn__app_usage(prog, "bad %s '%s' (want %s)", flag, val, want);
   return EX_BAD;
 }
 
@@ -599,7 +602,7 @@ static int apply(const char *prog, const struct ex_opt *d, bool letter,
     break;
   case EX_U16:
   case EX_U32:
-    rc = ex_parse_u32(val, (uint32_t)d->min, (uint32_t)d->max, &u);
+    rc = zn__app_parse_u32(val, (uint32_t)d->min, (uint32_t)d->max, &u);
     if (rc == 0 && d->kind == EX_U16)
       *(uint16_t *)(void *)at = (uint16_t)u;
     else if (rc == 0)
@@ -608,8 +611,8 @@ static int apply(const char *prog, const struct ex_opt *d, bool letter,
   case EX_SIZE:
   case EX_SECONDS:
   case EX_MS:
-    rc = d->kind == EX_SIZE      ? ex_parse_size(val, d->max, &v)
-         : d->kind == EX_SECONDS ? ex_parse_seconds(val, &v)
+    rc = d->kind == EX_SIZE      ? zn__app_parse_size(val, d->max, &v)
+         : d->kind == EX_SECONDS ? zn__app_parse_seconds(val, &v)
                                  : parse_decimal(val, 6, d->max, &v);
     if (rc == 0 && (v < d->min || (d->kind == EX_SECONDS && v > d->max)))
       rc = -1;
@@ -617,13 +620,13 @@ static int apply(const char *prog, const struct ex_opt *d, bool letter,
       *(uint64_t *)(void *)at = v;
     break;
   case EX_PCT:
-    rc = ex_parse_pct(val, (uint32_t *)(void *)at);
+    rc = zn__app_parse_pct(val, (uint32_t *)(void *)at);
     break;
   case EX_STR:
     if (*val == '\0') {
       char flag[64];
-      (void)ex_usage(prog, "empty %s file name",
-                     flag_text(d, letter, flag, sizeof(flag)));
+      (void)zn__app_usage(prog, "empty %s file name",
+                          flag_text(d, letter, flag, sizeof(flag)));
       return EX_BAD;
     }
     *(const char **)(void *)at = val;
@@ -731,22 +734,25 @@ static int check_common(struct ex_opts *o, const struct ex_prog *prog) {
   if (o->gateway && o->ipv4 &&
       ((o->gateway ^ o->ipv4) & zn_ipv4_mask(o->prefix)) != 0) {
     char g[ZN_IPV4_STRLEN];
-    return ex_usage(name, "--gateway %s is not on the --ipv4 prefix",
-                    zn_ipv4_format(o->gateway, g));
+    return zn__app_usage(name, "--gateway %s is not on the --ipv4 prefix",
+                         zn_ipv4_format(o->gateway, g));
   }
   if (o->gateway && o->dhcp)
-    return ex_usage(name, "--gateway and --dhcp: the lease gives the gateway");
+    return zn__app_usage(name,
+                         "--gateway and --dhcp: the lease gives the gateway");
   if (o->gateway && !o->ipv4)
-    return ex_usage(name, "--gateway needs --ipv4");
+    return zn__app_usage(name, "--gateway needs --ipv4");
   if (o->dhcp_hostname[0] && !o->dhcp)
-    return ex_usage(name, "--dhcp-hostname needs --dhcp");
-  if (o->netif == EX_NETIF_SOLO5 && ex_default_netif != EX_NETIF_SOLO5)
-    return ex_usage(name, "--netif %s is for a Solo5 image", o->netif_text);
-  if (o->netif != EX_NETIF_SOLO5 && ex_default_netif == EX_NETIF_SOLO5)
-    return ex_usage(name, "in a Solo5 image the netif is solo5:NAME, not '%s'",
-                    o->netif_text);
+    return zn__app_usage(name, "--dhcp-hostname needs --dhcp");
+  if (o->netif == EX_NETIF_SOLO5 && zn__app_default_netif != EX_NETIF_SOLO5)
+    return zn__app_usage(name, "--netif %s is for a Solo5 image",
+                         o->netif_text);
+  if (o->netif != EX_NETIF_SOLO5 && zn__app_default_netif == EX_NETIF_SOLO5)
+    return zn__app_usage(name,
+                         "in a Solo5 image the netif is solo5:NAME, not '%s'",
+                         o->netif_text);
   if (o->netif == EX_NETIF_NONE && !prog->netif_optional)
-    return ex_usage(name, "no --netif given");
+    return zn__app_usage(name, "no --netif given");
   o->fault = o->fault_loss_ppm || o->fault_dup_ppm || o->fault_reorder_ppm ||
              o->fault_ce_ppm || o->fault_delay_ns || o->fault_jitter_ns ||
              o->fault_burst_ppm;
@@ -764,17 +770,18 @@ static int take_flag(const struct ex_opt *const tabs[2], void *const bases[2],
     return EX_HELP;
   }
   if (c == ':')
-    return ex_usage(prog->name, "option '%s' needs a value", argv[optind - 1]);
+    return zn__app_usage(prog->name, "option '%s' needs a value",
+                         argv[optind - 1]);
   if (c == '?' || (d = lookup(tabs, c, &t)) == NULL) {
     if (optopt > 0 && optopt < 0x100)
-      return ex_usage(prog->name, "bad option '-%c'", optopt);
-    return ex_usage(prog->name, "bad option '%s'", argv[optind - 1]);
+      return zn__app_usage(prog->name, "bad option '-%c'", optopt);
+    return zn__app_usage(prog->name, "bad option '%s'", argv[optind - 1]);
   }
   return apply(prog->name, d, c < EX_LONG, bases[t], optarg);
 }
 
-int ex_parse_args(struct ex_opts *o, int argc, char **argv,
-                  const struct ex_prog *prog, int *first) {
+int zn__app_parse_args(struct ex_opts *o, int argc, char **argv,
+                       const struct ex_prog *prog, int *first) {
   const struct ex_opt *const tabs[2] = {prog->opts,
                                         prog->no_common ? NULL : common_opts};
   void *const bases[2] = {prog->arg, o};
@@ -796,10 +803,10 @@ int ex_parse_args(struct ex_opts *o, int argc, char **argv,
   return 0;
 }
 
-int ex_parse(struct ex_opts *o, int argc, char **argv,
-             const struct ex_prog *prog) {
+int zn__app_parse(struct ex_opts *o, int argc, char **argv,
+                  const struct ex_prog *prog) {
   int first = 0;
-  int rc = ex_parse_args(o, argc, argv, prog, &first);
+  int rc = zn__app_parse_args(o, argc, argv, prog, &first);
   if (rc == EX_HELP)
     exit(0);
   if (rc != 0)
@@ -807,13 +814,13 @@ int ex_parse(struct ex_opts *o, int argc, char **argv,
   return first;
 }
 
-void ex_require_address(const struct ex_opts *o, const char *prog) {
+void zn__app_require_address(const struct ex_opts *o, const char *prog) {
   if (o->ipv4 == 0 && o->nipv6 == 0 && !o->slaac && !o->dhcp)
-    ex_usage_error(prog, "an address is required: --ipv4 ADDR/PREFIX, "
-                   "--ipv6 ADDR/PREFIX, --slaac or --dhcp");
+    zn__app_usage_error(prog, "an address is required: --ipv4 ADDR/PREFIX, "
+                        "--ipv6 ADDR/PREFIX, --slaac or --dhcp");
 }
 
-char *ex_ipv4_text(const struct ex_opts *o, char *buf, size_t size) {
+char *zn__app_ipv4_text(const struct ex_opts *o, char *buf, size_t size) {
   if (o->dhcp) {
     (void)snprintf(buf, size, "dhcp");
   } else if (o->ipv4 == 0) {
@@ -826,14 +833,14 @@ char *ex_ipv4_text(const struct ex_opts *o, char *buf, size_t size) {
   return buf;
 }
 
-void ex_print_banner(struct ex_host *h) {
+void zn__app_print_banner(struct ex_host *h) {
   char ip[ZN_IPV4_STRLEN + 8], mac[ZN_MAC_STRLEN], where[4400];
-  ex_describe_netif(h, where, sizeof(where));
+  zn__app_describe_netif(h, where, sizeof(where));
   printf("%s: %s mac %s on %s\n", h->prog ? h->prog : "znet",
-         ex_ipv4_text(&h->o, ip, sizeof(ip)),
+         zn__app_ipv4_text(&h->o, ip, sizeof(ip)),
          zn_mac_format(zn_stack_mac(h->st), mac), where);
   (void)fflush(stdout);
-  ex_ipv6_report(h);
+  zn__app_ipv6_report(h);
 }
 
 static const char *ipv6_state_name(uint8_t state) {
@@ -874,7 +881,7 @@ static bool ipv6_shown(const struct ex_host *h,
   return false;
 }
 
-void ex_ipv6_report(struct ex_host *h) {
+void zn__app_ipv6_report(struct ex_host *h) {
   if (!h->cfg.ipv6 || h->st == NULL)
     return;
   struct zn_ipv6_addr_info now[EX_MAX_SHOWN];
@@ -906,28 +913,28 @@ static bool ipv6_tentative(const struct zn_stack *st) {
   return false;
 }
 
-uint64_t ex_now(const struct ex_host *h) {
+uint64_t zn__app_now(const struct ex_host *h) {
   uint64_t t = zn_netif_now(h->nif);
   return t == ZN_TIME_NEVER ? zn_host_now() : t;
 }
 
-void ex_ipv6_wait_ready(struct ex_host *h, uint64_t limit) {
+void zn__app_ipv6_wait_ready(struct ex_host *h, uint64_t limit) {
   if (!h->cfg.ipv6 || h->st == NULL)
     return;
-  uint64_t now = ex_now(h);
+  uint64_t now = zn__app_now(h);
   uint64_t end = now + limit;
   for (;;) {
     zn_stack_poll(h->st, now);
-    if (!ipv6_tentative(h->st) || now >= end || ex_stop)
+    if (!ipv6_tentative(h->st) || now >= end || zn__app_stop_asked)
       return;
     uint64_t d = zn_stack_next_deadline(h->st);
     (void)zn_netif_wait(h->nif, d < end ? d : end);
-    now = ex_now(h);
+    now = zn__app_now(h);
   }
 }
 
-void ex_dhcp4_event(struct zn_stack *st, void *arg, enum zn_dhcp4_event ev,
-                    const struct zn_dhcp4_lease *l) {
+void zn__app_dhcp4_event(struct zn_stack *st, void *arg, enum zn_dhcp4_event ev,
+                         const struct zn_dhcp4_lease *l) {
   const struct ex_host *h = arg;
   const char *prog = h && h->prog ? h->prog : "znet";
   char a[ZN_IPV4_STRLEN], r[ZN_IPV4_STRLEN], s[ZN_IPV4_STRLEN];
@@ -957,30 +964,30 @@ void ex_dhcp4_event(struct zn_stack *st, void *arg, enum zn_dhcp4_event ev,
   (void)fflush(stdout);
 }
 
-bool ex_dhcp4_wait_bound(struct ex_host *h, uint64_t limit) {
+bool zn__app_dhcp4_wait_bound(struct ex_host *h, uint64_t limit) {
   struct zn_dhcp4_lease l;
   if (!h->o.dhcp || h->st == NULL)
     return false;
-  uint64_t now = ex_now(h);
+  uint64_t now = zn__app_now(h);
   uint64_t end = now + limit;
   for (;;) {
     zn_stack_poll(h->st, now);
     if (zn_dhcp4_lease(h->st, &l) == ZN_OK)
       return true;
-    if (now >= end || ex_stop)
+    if (now >= end || zn__app_stop_asked)
       return false;
     uint64_t d = zn_stack_next_deadline(h->st);
     (void)zn_netif_wait(h->nif, d < end ? d : end);
-    now = ex_now(h);
+    now = zn__app_now(h);
   }
 }
 
-int ex_parse_dns_server(const char *s, struct zn_dns_server *srv) {
-  return ex_parse_dns_server_port(s, srv, ZN_DNS_PORT);
+int zn__app_parse_dns_server(const char *s, struct zn_dns_server *srv) {
+  return zn__app_parse_dns_server_port(s, srv, ZN_DNS_PORT);
 }
 
-int ex_parse_dns_server_port(const char *s, struct zn_dns_server *srv,
-                             uint16_t default_port) {
+int zn__app_parse_dns_server_port(const char *s, struct zn_dns_server *srv,
+                                  uint16_t default_port) {
   struct zn_ip addr;
   uint16_t port;
   if (zn_ip_parse_endpoint(s, &addr, &port, default_port) != ZN_OK ||
@@ -991,8 +998,8 @@ int ex_parse_dns_server_port(const char *s, struct zn_dns_server *srv,
   return 0;
 }
 
-int ex_config(const struct ex_opts *o, struct zn_config *cfg,
-              const char *prog) {
+int zn__app_config(const struct ex_opts *o, struct zn_config *cfg,
+                   const char *prog) {
   zn_config_default(cfg);
   if (o->has_seed) {
     memcpy(cfg->seed, o->seed, sizeof(cfg->seed));
@@ -1054,8 +1061,8 @@ static void report_assertion(void *ctx, const char *expr, const char *file,
   abort();
 }
 
-int ex_stack_new(const struct zn_config *cfg, const char *prog, void **mem,
-                 struct zn_stack **st) {
+int zn__app_stack_new(const struct zn_config *cfg, const char *prog, void **mem,
+                      struct zn_stack **st) {
   *mem = NULL;
   *st = NULL;
   zn_assert_set_handler(report_assertion, (void *)(uintptr_t)prog);
@@ -1080,7 +1087,7 @@ int ex_stack_new(const struct zn_config *cfg, const char *prog, void **mem,
   return 0;
 }
 
-void ex_stack_free(struct zn_stack *st, void *mem, const char *prog) {
+void zn__app_stack_free(struct zn_stack *st, void *mem, const char *prog) {
   if (st) {
     zn_stack_destroy(st);
     uint32_t left = zn_stack_bufs_in_use(st);
@@ -1090,7 +1097,8 @@ void ex_stack_free(struct zn_stack *st, void *mem, const char *prog) {
   }
   free(mem);
 }
-void ex_print_stats(FILE *fp, const struct zn_stack *st, const char *prog) {
+void zn__app_print_stats(FILE *fp, const struct zn_stack *st,
+                         const char *prog) {
   struct zn_stats s;
   zn_stats_get(st, &s);
   fprintf(fp, "%s: counters (non-zero; drops marked):\n", prog);
@@ -1107,7 +1115,7 @@ void ex_print_stats(FILE *fp, const struct zn_stack *st, const char *prog) {
 }
 
 
-void ex_print_nz(FILE *fp, const char *name, uint64_t v) {
+void zn__app_print_nz(FILE *fp, const char *name, uint64_t v) {
   if (v)
     fprintf(fp, "  %-26s %10" PRIu64 "\n", name, v);
 }
@@ -1134,7 +1142,7 @@ static void ex_fault_cfg(const struct ex_opts *o, uint32_t nbufs,
   fc->max_held = nbufs / 2;
 }
 
-int ex_attach(struct ex_host *h, const char *prog) {
+int zn__app_attach(struct ex_host *h, const char *prog) {
   if (h->o.fault) {
     struct zn_fault_cfg fc;
     ex_fault_cfg(&h->o, h->cfg.nbufs, &fc);
@@ -1150,7 +1158,7 @@ int ex_attach(struct ex_host *h, const char *prog) {
   h->prog = prog;
   h->nshown = 0;
   if (h->o.dhcp)
-    zn_dhcp4_set_event_cb(h->st, ex_dhcp4_event, h);
+    zn_dhcp4_set_event_cb(h->st, zn__app_dhcp4_event, h);
   for (unsigned i = 0; i < h->o.nipv6; i++) {
     rc = zn_stack_add_ipv6(h->st, &h->o.ipv6[i].addr, h->o.ipv6[i].prefix);
     if (rc != ZN_OK) {
@@ -1173,7 +1181,7 @@ int ex_attach(struct ex_host *h, const char *prog) {
   return 0;
 }
 
-void ex_print_fault_stats(FILE *fp, const struct ex_host *h) {
+void zn__app_print_fault_stats(FILE *fp, const struct ex_host *h) {
   if (!h->fault_open)
     return;
   const struct zn_fault_stats *f = &h->fault.stats;
@@ -1189,18 +1197,19 @@ void ex_print_fault_stats(FILE *fp, const struct ex_host *h) {
       {"fault.nobuf", f->nobuf},         {"fault.ce_marked", f->ce_marked},
   };
   for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
-    ex_print_nz(fp, c[i].name, c[i].v);
+    zn__app_print_nz(fp, c[i].name, c[i].v);
 }
 
-void ex_close(struct ex_host *h, const char *prog) {
-  ex_close_netifs(h);
+void zn__app_close(struct ex_host *h, const char *prog) {
+  zn__app_close_netifs(h);
   if (!h->handed_over)
-    ex_stack_free(h->st, h->mem, prog);
+    zn__app_stack_free(h->st, h->mem, prog);
   h->st = NULL;
   h->mem = NULL;
 }
 
-int ex_read_file(const char *path, char **out, size_t *len, const char *prog) {
+int zn__app_read_file(const char *path, char **out, size_t *len,
+                      const char *prog) {
   FILE *fp = fopen(path, "r");
   if (fp == NULL) {
     fprintf(stderr, "%s: cannot read %s: %s\n", prog, path, strerror(errno));

@@ -16,14 +16,14 @@
 
 #include "znet/pcap.h"
 
-const enum ex_netif_kind ex_default_netif = EX_NETIF_NONE;
+const enum ex_netif_kind zn__app_default_netif = EX_NETIF_NONE;
 
 static void on_signal(int sig) {
   (void)sig;
-  ex_stop = 1;
+  zn__app_stop_asked = 1;
 }
 
-void ex_signals(void) {
+void zn__app_signals(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof(sa));
   sa.sa_handler = on_signal;
@@ -35,10 +35,10 @@ void ex_signals(void) {
 
 static void on_reload_signal(int sig) {
   (void)sig;
-  ex_reload = 1;
+  zn__app_reload_asked = 1;
 }
 
-void ex_signal_reload(void) {
+void zn__app_signal_reload(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof(sa));
   sa.sa_handler = on_reload_signal;
@@ -99,7 +99,7 @@ static int open_pcap(struct ex_host *h, const char *prog) {
 static void close_pcap(struct ex_host *h) { h->pcap = NULL; }
 #endif
 
-void ex_close_netifs(struct ex_host *h) {
+void zn__app_close_netifs(struct ex_host *h) {
   if (h->fault_open)
     zn_netif_close(&h->fault.nif); /* frees the frames it holds */
   h->fault_open = false;
@@ -113,17 +113,17 @@ void ex_close_netifs(struct ex_host *h) {
   h->base = h->nif = NULL;
 }
 
-int ex_open(struct ex_host *h, const char *prog) {
+int zn__app_open(struct ex_host *h, const char *prog) {
   h->mem = NULL;
   h->st = NULL;
   h->tap_open = h->cap_open = h->fault_open = false;
   h->handed_over = false;
   h->pcap = NULL;
   h->base = h->nif = NULL;
-  int rc = ex_config(&h->o, &h->cfg, prog);
+  int rc = zn__app_config(&h->o, &h->cfg, prog);
   if (rc != 0)
     return rc;
-  rc = ex_stack_new(&h->cfg, prog, &h->mem, &h->st);
+  rc = zn__app_stack_new(&h->cfg, prog, &h->mem, &h->st);
   if (rc != 0)
     return rc;
 
@@ -150,15 +150,15 @@ int ex_open(struct ex_host *h, const char *prog) {
     h->cap_open = true;
     h->nif = &h->cap.nif;
   }
-  rc = ex_attach(h, prog);
+  rc = zn__app_attach(h, prog);
   if (rc != 0)
     goto fail;
   if (!h->keep_signals)
-    ex_signals();
+    zn__app_signals();
   return 0;
 
 fail:
-  ex_close(h, prog);
+  zn__app_close(h, prog);
   return rc;
 }
 
@@ -172,15 +172,15 @@ struct run_ctx {
 static int run_tick(void *arg, struct zn_stack *st, uint64_t now) {
   struct run_ctx *c = arg;
   if (now >= c->h->ipv6_report_at) {
-    ex_ipv6_report(c->h);
+    zn__app_ipv6_report(c->h);
     c->h->ipv6_report_at = now + ZN_MS(50);
   }
   return c->lo->tick ? c->lo->tick(c->lo->arg, st, now) : 0;
 }
 
-int ex_run(struct ex_host *h, struct zn_loop_opts *opts) {
+int zn__app_run(struct ex_host *h, struct zn_loop_opts *opts) {
   if (opts->stop == NULL)
-    opts->stop = &ex_stop;
+    opts->stop = &zn__app_stop_asked;
   struct run_ctx c = {.h = h, .lo = opts};
   struct zn_loop_opts lo = *opts;
   lo.tick = run_tick;
@@ -188,7 +188,7 @@ int ex_run(struct ex_host *h, struct zn_loop_opts *opts) {
   return zn_loop_run(h->st, h->nif, &lo);
 }
 
-void ex_describe_netif(const struct ex_host *h, char *buf, size_t size) {
+void zn__app_describe_netif(const struct ex_host *h, char *buf, size_t size) {
   char faults[320] = "";
   if (h->fault_open) {
     const struct ex_opts *o = &h->o;
@@ -221,12 +221,12 @@ static void print_pcap_stats(FILE *fp, const struct ex_host *h) {
     return;
   struct zn_pcapif_stats ps;
   zn_pcapif_get_stats(h->pcap, &ps);
-  ex_print_nz(fp, "pcap.frames_read", ps.frames_read);
-  ex_print_nz(fp, "pcap.frames_delivered", ps.frames_delivered);
-  ex_print_nz(fp, "pcap.frames_truncated", ps.frames_truncated);
-  ex_print_nz(fp, "pcap.frames_skipped", ps.frames_skipped);
-  ex_print_nz(fp, "pcap.frames_written", ps.frames_written);
-  ex_print_nz(fp, "pcap.read_errors", ps.read_errors);
+  zn__app_print_nz(fp, "pcap.frames_read", ps.frames_read);
+  zn__app_print_nz(fp, "pcap.frames_delivered", ps.frames_delivered);
+  zn__app_print_nz(fp, "pcap.frames_truncated", ps.frames_truncated);
+  zn__app_print_nz(fp, "pcap.frames_skipped", ps.frames_skipped);
+  zn__app_print_nz(fp, "pcap.frames_written", ps.frames_written);
+  zn__app_print_nz(fp, "pcap.read_errors", ps.read_errors);
 }
 #else
 static void print_pcap_stats(FILE *fp, const struct ex_host *h) {
@@ -235,31 +235,31 @@ static void print_pcap_stats(FILE *fp, const struct ex_host *h) {
 }
 #endif
 
-void ex_print_netif_stats(FILE *fp, const struct ex_host *h) {
+void zn__app_print_netif_stats(FILE *fp, const struct ex_host *h) {
   if (h->tap_open) {
     const struct zn_tap *t = &h->tap;
-    ex_print_nz(fp, "tap.rx_frames", t->rx_frames);
-    ex_print_nz(fp, "tap.tx_frames", t->tx_frames);
-    ex_print_nz(fp, "tap.rx_short", t->rx_short);
-    ex_print_nz(fp, "tap.rx_oversize", t->rx_oversize);
-    ex_print_nz(fp, "tap.rx_nobuf", t->rx_nobuf);
-    ex_print_nz(fp, "tap.rx_errors", t->rx_errors);
-    ex_print_nz(fp, "tap.tx_errors", t->tx_errors);
-    ex_print_nz(fp, "tap.rx_gso", t->rx_gso);
-    ex_print_nz(fp, "tap.rx_gso_split", t->rx_gso_split);
-    ex_print_nz(fp, "tap.rx_gso_bad", t->rx_gso_bad);
-    ex_print_nz(fp, "tap.tx_csum", t->tx_csum);
-    ex_print_nz(fp, "tap.tx_tso", t->tx_tso);
+    zn__app_print_nz(fp, "tap.rx_frames", t->rx_frames);
+    zn__app_print_nz(fp, "tap.tx_frames", t->tx_frames);
+    zn__app_print_nz(fp, "tap.rx_short", t->rx_short);
+    zn__app_print_nz(fp, "tap.rx_oversize", t->rx_oversize);
+    zn__app_print_nz(fp, "tap.rx_nobuf", t->rx_nobuf);
+    zn__app_print_nz(fp, "tap.rx_errors", t->rx_errors);
+    zn__app_print_nz(fp, "tap.tx_errors", t->tx_errors);
+    zn__app_print_nz(fp, "tap.rx_gso", t->rx_gso);
+    zn__app_print_nz(fp, "tap.rx_gso_split", t->rx_gso_split);
+    zn__app_print_nz(fp, "tap.rx_gso_bad", t->rx_gso_bad);
+    zn__app_print_nz(fp, "tap.tx_csum", t->tx_csum);
+    zn__app_print_nz(fp, "tap.tx_tso", t->tx_tso);
   }
   print_pcap_stats(fp, h);
   if (h->cap_open) {
-    ex_print_nz(fp, "capture.frames", h->cap.frames);
-    ex_print_nz(fp, "capture.errors", h->cap.errors);
+    zn__app_print_nz(fp, "capture.frames", h->cap.frames);
+    zn__app_print_nz(fp, "capture.errors", h->cap.errors);
   }
-  ex_print_fault_stats(fp, h);
+  zn__app_print_fault_stats(fp, h);
 }
 
-uint64_t ex_wall_seconds(void) {
+uint64_t zn__app_wall_seconds(void) {
   struct timespec ts;
   if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < 0)
     return 0;

@@ -6,23 +6,23 @@
  *
  * - the runtime itself: before the main() of a program written against
  *   POSIX (kvd, redis...), rt/net.c parses znet's flags (the words
- *   before "--") with ex_parse and builds the image's stack with
- *   ex_open, then its socket layer over it;
+ *   before "--") with zn__app_parse and builds the image's stack with
+ *   zn__app_open, then its socket layer over it;
  * - a program written against znet's own API (znet-echo,
  *   znet-dns-blocker, znet-httpd, a program of znet/app.h), which runs
- *   its own loop (ex_run, api_image.c) and so owns the network.  The
+ *   its own loop (zn__app_run, api_image.c) and so owns the network.  The
  *   runtime then parses and builds nothing before main() (rt/net.h), the
- *   program parses znet's flags, as on a host, and its ex_open builds
+ *   program parses znet's flags, as on a host, and its zn__app_open builds
  *   the stack as those flags size it and hands it to the runtime
  *   (zrt_net_adopt).  From then on there is one stack for both: the
  *   runtime's socket layer serves the program's POSIX calls on it, and
  *   the scheduler's pump polls it (frames, timers and the program's
  *   callbacks) whenever every thread waits.  The stack and its netif are
- *   the image's once handed over: ex_close leaves them (the runtime
+ *   the image's once handed over: zn__app_close leaves them (the runtime
  *   drains the sockets at exit).
  *
- * The tender delivers no signals: ex_stop and ex_reload stay 0 and an
- * image runs until its program returns or the tender is stopped.
+ * The tender delivers no signals: zn__app_stop_asked and
+ * zn__app_reload_asked stay 0 and an image runs until its program returns or the tender is stopped.
  * --capture is refused (a capture file would be written to memory).
  */
 #include <errno.h>
@@ -37,15 +37,16 @@
 #include "random.h"
 #include "rt.h"
 
-const enum ex_netif_kind ex_default_netif = EX_NETIF_SOLO5;
+const enum ex_netif_kind zn__app_default_netif = EX_NETIF_SOLO5;
 
-/* Nothing to install: no signal reaches an image.  ex_stop stays 0. */
-void ex_signals(void) {}
+/* Nothing to install: no signal reaches an image (zn__app_stop_asked
+ * stays 0). */
+void zn__app_signals(void) {}
 
-/* Nor SIGHUP: ex_reload stays 0. */
-void ex_signal_reload(void) {}
+/* Nor SIGHUP: zn__app_reload_asked stays 0. */
+void zn__app_signal_reload(void) {}
 
-void ex_close_netifs(struct ex_host *h) {
+void zn__app_close_netifs(struct ex_host *h) {
   if (h->handed_over)
     return; /* the image's now: it goes when the image ends */
   if (h->fault_open)
@@ -60,7 +61,7 @@ void ex_close_netifs(struct ex_host *h) {
 /* A program that owns the network hands its stack to the runtime. */
 static int hand_over(struct ex_host *h, const char *prog) {
   if (!zrt_net_owned_by_program())
-    return 0; /* the runtime's own ex_open, before a POSIX program */
+    return 0; /* the runtime's own zn__app_open, before a POSIX program */
   int rc = zrt_net_adopt(h->st, &h->cfg);
   if (rc != 0) {
     fprintf(stderr, "%s: the image's socket layer cannot take the stack: %s\n",
@@ -71,7 +72,7 @@ static int hand_over(struct ex_host *h, const char *prog) {
   return 0;
 }
 
-int ex_open(struct ex_host *h, const char *prog) {
+int zn__app_open(struct ex_host *h, const char *prog) {
   h->mem = NULL;
   h->st = NULL;
   h->tap_open = h->cap_open = h->fault_open = h->solo5_open = false;
@@ -82,10 +83,10 @@ int ex_open(struct ex_host *h, const char *prog) {
     fprintf(stderr, "%s: --capture: not in an image\n", prog);
     return ZN_EINVAL;
   }
-  int rc = ex_config(&h->o, &h->cfg, prog);
+  int rc = zn__app_config(&h->o, &h->cfg, prog);
   if (rc != 0)
     return rc;
-  rc = ex_stack_new(&h->cfg, prog, &h->mem, &h->st);
+  rc = zn__app_stack_new(&h->cfg, prog, &h->mem, &h->st);
   if (rc != 0)
     return rc;
   rc = zn_solo5_open(&h->solo5, h->o.solo5_name);
@@ -96,7 +97,7 @@ int ex_open(struct ex_host *h, const char *prog) {
   }
   h->solo5_open = true;
   h->base = h->nif = &h->solo5.nif;
-  rc = ex_attach(h, prog);
+  rc = zn__app_attach(h, prog);
   if (rc == 0)
     rc = hand_over(h, prog);
   if (rc != 0)
@@ -108,16 +109,16 @@ int ex_open(struct ex_host *h, const char *prog) {
   return 0;
 
 fail:
-  ex_close(h, prog);
+  zn__app_close(h, prog);
   return rc;
 }
 
-void ex_describe_netif(const struct ex_host *h, char *buf, size_t size) {
+void zn__app_describe_netif(const struct ex_host *h, char *buf, size_t size) {
   (void)snprintf(buf, size, "%s%s", h->o.netif_text,
                  h->fault_open ? " (with the fault injector)" : "");
 }
 
-void ex_print_netif_stats(FILE *fp, const struct ex_host *h) {
+void zn__app_print_netif_stats(FILE *fp, const struct ex_host *h) {
   if (!h->solo5_open)
     return;
   const struct zn_solo5 *s = &h->solo5;
@@ -132,9 +133,9 @@ void ex_print_netif_stats(FILE *fp, const struct ex_host *h) {
       {"solo5.yields", s->yields},           {"solo5.wakeups", s->wakeups},
   };
   for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
-    ex_print_nz(fp, c[i].name, c[i].v);
-  ex_print_fault_stats(fp, h);
+    zn__app_print_nz(fp, c[i].name, c[i].v);
+  zn__app_print_fault_stats(fp, h);
 }
 
 /* The tender's wall clock: what the host says the time is. */
-uint64_t ex_wall_seconds(void) { return zrt_plat_wall() / 1000000000u; }
+uint64_t zn__app_wall_seconds(void) { return zrt_plat_wall() / 1000000000u; }

@@ -262,13 +262,13 @@ int main(int argc, char **argv) {
       .opts = znb_flags,
       .arg = &srv,
   };
-  ex_opts_default(&h.o);
-  int first = ex_parse(&h.o, argc, argv, &prog);
+  zn__app_opts_default(&h.o);
+  int first = zn__app_parse(&h.o, argc, argv, &prog);
   if (first != argc)
-    ex_usage_error(PROG, "unexpected argument '%s'", argv[first]);
+    zn__app_usage_error(PROG, "unexpected argument '%s'", argv[first]);
   if (h.o.ipv4 == 0)
-    ex_usage_error(PROG, "--ipv4 ADDR/PREFIX is required");
-  if (ex_open(&h, PROG) != 0)
+    zn__app_usage_error(PROG, "--ipv4 ADDR/PREFIX is required");
+  if (zn__app_open(&h, PROG) != 0)
     return EX_EXIT_FAIL;
   srv.st = h.st;
   srv.sndbuf = h.cfg.tcp_sndbuf;
@@ -279,7 +279,7 @@ int main(int argc, char **argv) {
   source_data = malloc(source_chunk);
   if (source_data == NULL) {
     fprintf(stderr, PROG ": out of memory\n");
-    ex_close(&h, PROG);
+    zn__app_close(&h, PROG);
     return EX_EXIT_FAIL;
   }
   memset(source_data, 's', source_chunk);
@@ -289,7 +289,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, PROG ": cannot start the services: %s\n",
             zn_strerror(rc));
     stop(&srv);
-    ex_close(&h, PROG);
+    zn__app_close(&h, PROG);
     free(source_data);
     return EX_EXIT_FAIL;
   }
@@ -299,7 +299,7 @@ int main(int argc, char **argv) {
          h.cfg.tcp_conns);
   fflush(stdout);
   struct zn_loop_opts lo = {.until = ZN_TIME_NEVER, .tick = tick};
-  rc = ex_run(&h, &lo);
+  rc = zn__app_run(&h, &lo);
   if (rc != ZN_OK)
     fprintf(stderr, PROG ": loop: %s\n", zn_strerror(rc));
   fprintf(stderr,
@@ -308,9 +308,9 @@ int main(int argc, char **argv) {
           srv.udp_echoed, srv.accepted, srv.closed, srv.errors, srv.bytes_in,
           srv.bytes_out);
   stop(&srv);
-  ex_print_stats(stderr, h.st, PROG);
-  ex_print_netif_stats(stderr, &h);
-  ex_close(&h, PROG);
+  zn__app_print_stats(stderr, h.st, PROG);
+  zn__app_print_netif_stats(stderr, &h);
+  zn__app_close(&h, PROG);
   free(source_data);
   return rc == ZN_OK ? 0 : EX_EXIT_FAIL;
 }

@@ -63,7 +63,7 @@ bool ex_tls_has_embedded(void) {
 
 static uint64_t wall_clock(void *arg) {
   (void)arg;
-  return ex_wall_seconds();
+  return zn__app_wall_seconds();
 }
 
 static struct ex_tls *tls_new(enum zn_tls_role role, const char *prog) {
@@ -118,8 +118,8 @@ static struct zn_tls_creds *read_creds(const char *cert_path,
   char *cert = NULL, *key = NULL;
   size_t clen = 0, klen = 0;
   struct zn_tls_creds *cr = NULL;
-  if (ex_read_file(cert_path, &cert, &clen, prog) == 0 &&
-      ex_read_file(key_path, &key, &klen, prog) == 0) {
+  if (zn__app_read_file(cert_path, &cert, &clen, prog) == 0 &&
+      zn__app_read_file(key_path, &key, &klen, prog) == 0) {
     char what[512];
     (void)snprintf(what, sizeof(what), "%s and %s", cert_path, key_path);
     cr = decode_creds(cert, clen, key, klen, mem, what, prog);
@@ -225,7 +225,7 @@ struct ex_tls *ex_tls_server_new(const char *cert_path, const char *key_path,
  * (*len bytes), or -1 with why printed, the credentials unchanged. */
 static int ocsp_read(struct ex_tls *x, char **buf, size_t *len,
                      const char *prog) {
-  if (ex_read_file(x->ocsp.path, buf, len, prog) != 0)
+  if (zn__app_read_file(x->ocsp.path, buf, len, prog) != 0)
     return -1;
   if (zn_tls_creds_set_ocsp(x->creds, *buf, *len) != ZN_OK) {
     fprintf(stderr,
@@ -340,7 +340,7 @@ struct ex_tls *ex_tls_client_new(const char *ca_path, const char *prog) {
   uint32_t skipped = 0;
   const char *why = NULL;
   int rc = ZN_EINVAL;
-  if (ex_read_file(ca_path, &pem, &len, prog) == 0) {
+  if (zn__app_read_file(ca_path, &pem, &len, prog) == 0) {
     rc = zn_tls_anchors_measure(pem, len, &need, &skipped, &why);
     struct zn_tls_anchors *a = NULL;
     if (rc == ZN_OK) {

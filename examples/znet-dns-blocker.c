@@ -160,7 +160,7 @@ static int parse_upstream(void *base, const char *val, const char *prog) {
   struct blk_opts *o = base;
   (void)prog;
   o->has_up = true;
-  return ex_parse_dns_server(val, &o->fc.upstream);
+  return zn__app_parse_dns_server(val, &o->fc.upstream);
 }
 
 /* NAME@ADDR[:PORT]: the upstream over TLS, whose certificate must name
@@ -176,14 +176,14 @@ static int parse_upstream_tls(void *base, const char *val, const char *prog) {
   o->up_name[n] = '\0';
   o->has_up = o->up_tls = true;
   /* RFC 7858 3.1: port 853 unless given. */
-  return ex_parse_dns_server_port(at + 1, &o->fc.upstream, 853);
+  return zn__app_parse_dns_server_port(at + 1, &o->fc.upstream, 853);
 }
 
 static int parse_block(void *base, const char *val, const char *prog) {
   struct blk_opts *o = base;
   const char **more = realloc(o->block, (o->nblock + 1) * sizeof(*more));
   if (more == NULL)
-    ex_usage_error(prog, "out of memory");
+    zn__app_usage_error(prog, "out of memory");
   more[o->nblock++] = val;
   o->block = more;
   return 0;
@@ -320,7 +320,7 @@ static void print_fwd_stats(FILE *fp, const struct zn_dns_forwarder *fw) {
 static void print_banner(struct ex_host *h, const struct blk_opts *bo,
                          const struct zn_dns_blocklist_stats *ls) {
   char up[ZN_IP_STRLEN];
-  ex_print_banner(h);
+  zn__app_print_banner(h);
   printf(PROG ": blocklist %s: %" PRIu64 " names (%" PRIu64 " lines, %" PRIu64
               " duplicates, %" PRIu64 " local names ignored, %" PRIu64
               " invalid)\n",
@@ -367,36 +367,37 @@ int main(int argc, char **argv) {
   };
 
   bo.tls_sessions = TLS_SESSIONS_DEFAULT;
-  ex_opts_default(&h.o);
-  int first = ex_parse(&h.o, argc, argv, &prog);
+  zn__app_opts_default(&h.o);
+  int first = zn__app_parse(&h.o, argc, argv, &prog);
   if (first < argc)
-    ex_usage_error(PROG, "unexpected argument '%s'", argv[first]);
+    zn__app_usage_error(PROG, "unexpected argument '%s'", argv[first]);
   if (!bo.has_up)
-    ex_usage_error(PROG, "--upstream ADDR[:PORT] or --upstream-tls "
-                         "NAME@ADDR[:PORT] is required");
+    zn__app_usage_error(PROG, "--upstream ADDR[:PORT] or --upstream-tls "
+                              "NAME@ADDR[:PORT] is required");
   if ((bo.cert == NULL) != (bo.key == NULL))
-    ex_usage_error(PROG, "--cert and --key go together");
+    zn__app_usage_error(PROG, "--cert and --key go together");
   if (bo.cert && !bo.tls_port)
-    ex_usage_error(PROG, "--cert and --key need --tls-port");
+    zn__app_usage_error(PROG, "--cert and --key need --tls-port");
   if (bo.tls_port && !bo.cert && ex_tls_available() && !ex_tls_has_embedded())
-    ex_usage_error(PROG, "--tls-port needs --cert and --key (this build has "
-                         "no built-in certificate)");
+    zn__app_usage_error(PROG,
+                        "--tls-port needs --cert and --key (this build has "
+                              "no built-in certificate)");
   if (bo.tls_port && bo.tls_port == (bo.fc.port ? bo.fc.port : 53))
-    ex_usage_error(PROG, "--tls-port %u is the DNS port",
-                   (unsigned)bo.tls_port);
+    zn__app_usage_error(PROG, "--tls-port %u is the DNS port",
+                        (unsigned)bo.tls_port);
   if ((bo.ca || bo.fc.upstream_fallback_udp) && !bo.up_tls)
-    ex_usage_error(PROG, "--ca and --upstream-tls-opportunistic go with "
-                         "--upstream-tls");
+    zn__app_usage_error(PROG, "--ca and --upstream-tls-opportunistic go with "
+                              "--upstream-tls");
   if (bo.blocklist == NULL && bo.nblock == 0)
-    ex_usage_error(PROG, "--blocklist FILE or --block NAME is required");
-  ex_require_address(&h.o, PROG);
+    zn__app_usage_error(PROG, "--blocklist FILE or --block NAME is required");
+  zn__app_require_address(&h.o, PROG);
 
   struct zn_dns_blocklist_stats ls;
   void *bl_mem = NULL, *fw_mem = NULL;
   bo.fc.blocklist =
       load_blocklist(bo.blocklist, bo.block, bo.nblock, &bl_mem, &ls);
   free(bo.block);
-  if (bo.fc.blocklist == NULL || ex_open(&h, PROG) != 0) {
+  if (bo.fc.blocklist == NULL || zn__app_open(&h, PROG) != 0) {
     free(bl_mem);
     return EX_EXIT_FAIL;
   }
@@ -414,7 +415,7 @@ int main(int argc, char **argv) {
     lo.until = ZN_TIME_NEVER;
     /* A replay: let pending queries time out before the end. */
     lo.eof_linger = ZN_MS(bo.fc.upstream_timeout_ms) + ZN_SEC(1);
-    int rc = ex_run(&h, &lo);
+    int rc = zn__app_run(&h, &lo);
     if (rc != ZN_OK) {
       fprintf(stderr, PROG ": interface failed: %s\n", zn_strerror(rc));
       status = EX_EXIT_FAIL;
@@ -432,9 +433,9 @@ int main(int argc, char **argv) {
     ex_tls_print_stats(stderr, bo.up_tls_cfg, "upstream_tls");
   free(fw_mem);
   free(bl_mem);
-  ex_print_stats(stderr, h.st, PROG);
-  ex_print_netif_stats(stderr, &h);
-  ex_close(&h, PROG);
+  zn__app_print_stats(stderr, h.st, PROG);
+  zn__app_print_netif_stats(stderr, &h);
+  zn__app_close(&h, PROG);
   ex_tls_free(bo.srv_tls); /* the sessions' pools: after the stack */
   ex_tls_free(bo.up_tls_cfg);
   return status;

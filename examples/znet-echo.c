@@ -650,7 +650,7 @@ static void stop_services(struct zn_stack *st, size_t started) {
 }
 
 static void print_banner(struct ex_host *h) {
-  ex_print_banner(h);
+  zn__app_print_banner(h);
   printf(PROG ": serving");
   for (size_t i = 0; i < N_SERVICES; i++)
     printf(" %s", services[i].name);
@@ -776,31 +776,32 @@ int main(int argc, char **argv) {
       .arg = &eopts,
   };
 
-  ex_opts_default(&h.o);
-  int first = ex_parse(&h.o, argc, argv, &prog);
+  zn__app_opts_default(&h.o);
+  int first = zn__app_parse(&h.o, argc, argv, &prog);
   if (first < argc)
-    ex_usage_error(PROG, "unexpected argument '%s'", argv[first]);
-  ex_require_address(&h.o, PROG);
+    zn__app_usage_error(PROG, "unexpected argument '%s'", argv[first]);
+  zn__app_require_address(&h.o, PROG);
   if (eopts.discard_port == eopts.port)
-    ex_usage_error(PROG, "--port and --discard-port are both %u",
-                   (unsigned)eopts.port);
+    zn__app_usage_error(PROG, "--port and --discard-port are both %u",
+                        (unsigned)eopts.port);
   if (eopts.tls_port &&
       (eopts.tls_port == eopts.port || eopts.tls_port == eopts.discard_port))
-    ex_usage_error(PROG, "--tls-port %u is taken by another service",
-                   (unsigned)eopts.tls_port);
+    zn__app_usage_error(PROG, "--tls-port %u is taken by another service",
+                        (unsigned)eopts.tls_port);
   if (eopts.tls_port && !ex_tls_available())
-    ex_usage_error(PROG, "--tls-port: this build has no TLS (libznet-tls: "
-                         "meson -Dtls=enabled, BearSSL)");
+    zn__app_usage_error(PROG, "--tls-port: this build has no TLS (libznet-tls: "
+                              "meson -Dtls=enabled, BearSSL)");
   if ((eopts.cert == NULL) != (eopts.key == NULL))
-    ex_usage_error(PROG, "--cert and --key go together");
+    zn__app_usage_error(PROG, "--cert and --key go together");
   if (eopts.cert && !eopts.tls_port)
-    ex_usage_error(PROG, "--cert and --key need --tls-port");
+    zn__app_usage_error(PROG, "--cert and --key need --tls-port");
   if (eopts.tls_port && !eopts.cert && ex_tls_available() &&
       !ex_tls_has_embedded())
-    ex_usage_error(PROG, "--tls-port needs --cert and --key (this build has "
-                         "no built-in certificate)");
+    zn__app_usage_error(PROG,
+                        "--tls-port needs --cert and --key (this build has "
+                              "no built-in certificate)");
 
-  if (ex_open(&h, PROG) != 0)
+  if (zn__app_open(&h, PROG) != 0)
     return EX_EXIT_FAIL;
 
   int status = 0;
@@ -813,7 +814,7 @@ int main(int argc, char **argv) {
     struct zn_loop_opts lo;
     memset(&lo, 0, sizeof(lo));
     lo.until = ZN_TIME_NEVER;
-    int rc = ex_run(&h, &lo);
+    int rc = zn__app_run(&h, &lo);
     if (rc != ZN_OK) {
       fprintf(stderr, PROG ": interface failed: %s\n", zn_strerror(rc));
       status = EX_EXIT_FAIL;
@@ -823,8 +824,8 @@ int main(int argc, char **argv) {
   stop_services(h.st, started);
 
   print_echo_stats(stderr);
-  ex_print_stats(stderr, h.st, PROG);
-  ex_print_netif_stats(stderr, &h);
-  ex_close(&h, PROG);
+  zn__app_print_stats(stderr, h.st, PROG);
+  zn__app_print_netif_stats(stderr, &h);
+  zn__app_close(&h, PROG);
   return status;
 }

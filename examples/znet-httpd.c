@@ -78,7 +78,7 @@ static struct httpd_opts hopts = {.port = 80,
 static int parse_sni(void *base, const char *val, const char *prog) {
   struct httpd_opts *o = base;
   if (o->nsni == MAX_SNI)
-    ex_usage_error(prog, "too many --sni (at most 64)");
+    zn__app_usage_error(prog, "too many --sni (at most 64)");
   o->sni[o->nsni++] = val;
   return 0;
 }
@@ -87,7 +87,7 @@ static int parse_copy_max(void *base, const char *val, const char *prog) {
   (void)prog;
   struct httpd_opts *o = base;
   o->has_copy_max = true;
-  return ex_parse_size(val, 1u << 20, &o->copy_max);
+  return zn__app_parse_size(val, 1u << 20, &o->copy_max);
 }
 
 #define OFF(f) offsetof(struct httpd_opts, f)
@@ -163,7 +163,7 @@ static const struct ex_opt httpd_flags[] = {
 static void access_log(void *arg, const struct zn_http_access *a) {
   (void)arg;
   char peer[ZN_IP_STRLEN], when[ZN_HTTP_DATE_LEN + 1] = "-";
-  (void)zn_http_date_format((int64_t)ex_wall_seconds(), when);
+  (void)zn_http_date_format((int64_t)zn__app_wall_seconds(), when);
   zn_ip_format(&a->peer, peer);
   if (a->method.p)
     printf("%s - - [%s] \"%.*s %.*s HTTP/1.%u\" %d %" PRIu64 "%s\n", peer, when,
@@ -178,42 +178,45 @@ static void access_log(void *arg, const struct zn_http_access *a) {
 
 static uint64_t wall_clock(void *arg) {
   (void)arg;
-  return ex_wall_seconds();
+  return zn__app_wall_seconds();
 }
 
 /* ---- setup ---- */
 
 static void check_flags(const struct ex_opts *o) {
-  ex_require_address(o, PROG);
+  zn__app_require_address(o, PROG);
   if (hopts.root == NULL)
-    ex_usage_error(PROG, "--root DIR is required");
+    zn__app_usage_error(PROG, "--root DIR is required");
   if (hopts.port == 0 && hopts.tls_port == 0)
-    ex_usage_error(PROG, "--port 0 needs --tls-port");
+    zn__app_usage_error(PROG, "--port 0 needs --tls-port");
   if (hopts.tls_port && !ex_tls_available())
-    ex_usage_error(PROG, "--tls-port: built without TLS (libznet-tls: meson "
-                         "-Dtls=enabled, BearSSL)");
+    zn__app_usage_error(PROG,
+                        "--tls-port: built without TLS (libznet-tls: meson "
+                              "-Dtls=enabled, BearSSL)");
   if (hopts.tls_port && hopts.tls_port == hopts.port)
-    ex_usage_error(PROG, "--port and --tls-port are both %u",
-                   (unsigned)hopts.port);
+    zn__app_usage_error(PROG, "--port and --tls-port are both %u",
+                        (unsigned)hopts.port);
   if (hopts.busy > hopts.max_conns)
-    ex_usage_error(PROG, "--busy %" PRIu32 " is more than --max-conns %" PRIu32,
-                   hopts.busy, hopts.max_conns);
+    zn__app_usage_error(PROG,
+                        "--busy %" PRIu32 " is more than --max-conns %" PRIu32,
+                        hopts.busy, hopts.max_conns);
   if ((hopts.cert == NULL) != (hopts.key == NULL))
-    ex_usage_error(PROG, "--cert and --key go together");
+    zn__app_usage_error(PROG, "--cert and --key go together");
   if (hopts.cert && !hopts.tls_port)
-    ex_usage_error(PROG, "--cert and --key need --tls-port");
+    zn__app_usage_error(PROG, "--cert and --key need --tls-port");
   if (hopts.nsni && !hopts.tls_port)
-    ex_usage_error(PROG, "--sni needs --tls-port");
+    zn__app_usage_error(PROG, "--sni needs --tls-port");
   if (hopts.ocsp && !hopts.tls_port)
-    ex_usage_error(PROG, "--ocsp needs --tls-port");
+    zn__app_usage_error(PROG, "--ocsp needs --tls-port");
   if ((hopts.hsts || hopts.hsts_subdomains) && !hopts.tls_port)
-    ex_usage_error(PROG, "--hsts needs --tls-port");
+    zn__app_usage_error(PROG, "--hsts needs --tls-port");
   if (hopts.hsts_subdomains && !hopts.hsts)
-    ex_usage_error(PROG, "--hsts-subdomains needs --hsts");
+    zn__app_usage_error(PROG, "--hsts-subdomains needs --hsts");
   if (hopts.tls_port && !hopts.cert && ex_tls_available() &&
       !ex_tls_has_embedded())
-    ex_usage_error(PROG, "--tls-port needs --cert and --key (this build has "
-                         "no built-in certificate)");
+    zn__app_usage_error(PROG,
+                        "--tls-port needs --cert and --key (this build has "
+                              "no built-in certificate)");
 }
 
 static uint32_t busy_of(void) {
@@ -323,8 +326,8 @@ static int httpd_start(struct ex_host *h, struct httpd *d) {
 static int httpd_tick(void *arg, struct zn_stack *st, uint64_t now) {
   struct httpd *d = arg;
   (void)now;
-  if (ex_reload) {
-    ex_reload = 0;
+  if (zn__app_reload_asked) {
+    zn__app_reload_asked = 0;
     ex_tls_ocsp_reload(d->tls, st, PROG);
   }
   return 0;
@@ -332,7 +335,7 @@ static int httpd_tick(void *arg, struct zn_stack *st, uint64_t now) {
 
 static void print_banner(struct ex_host *h, const struct httpd *d) {
   char what[4200];
-  ex_print_banner(h);
+  zn__app_print_banner(h);
   httpd_content_describe(d->content, what, sizeof(what));
   printf(PROG ": serving %s", what);
   if (hopts.port)
@@ -387,31 +390,31 @@ int main(int argc, char **argv) {
       .opts = httpd_flags,
       .arg = &hopts,
   };
-  ex_opts_default(&h.o);
-  int first = ex_parse(&h.o, argc, argv, &prog);
+  zn__app_opts_default(&h.o);
+  int first = zn__app_parse(&h.o, argc, argv, &prog);
   if (first < argc)
-    ex_usage_error(PROG, "unexpected argument '%s'", argv[first]);
+    zn__app_usage_error(PROG, "unexpected argument '%s'", argv[first]);
   check_flags(&h.o);
   size_stack(&h.o);
 
   struct httpd d;
   memset(&d, 0, sizeof(d));
   d.content = httpd_content_new(hopts.root, hopts.cache_files, PROG);
-  if (d.content == NULL || ex_open(&h, PROG) != 0) {
+  if (d.content == NULL || zn__app_open(&h, PROG) != 0) {
     httpd_content_free(d.content);
     return EX_EXIT_FAIL;
   }
   int status = httpd_start(&h, &d);
   if (status == 0) {
     if (hopts.ocsp)
-      ex_signal_reload(); /* before the banner, which says we are ready */
+      zn__app_signal_reload(); /* before the banner, which says we are ready */
     print_banner(&h, &d);
     struct zn_loop_opts lo;
     memset(&lo, 0, sizeof(lo));
     lo.until = ZN_TIME_NEVER;
     lo.tick = httpd_tick;
     lo.arg = &d;
-    int rc = ex_run(&h, &lo);
+    int rc = zn__app_run(&h, &lo);
     if (rc != ZN_OK) {
       fprintf(stderr, PROG ": interface failed: %s\n", zn_strerror(rc));
       status = EX_EXIT_FAIL;
@@ -426,9 +429,9 @@ int main(int argc, char **argv) {
   if (d.tls && ex_tls_maker_refused(d.tls))
     fprintf(stderr, "  %-26s %10" PRIu64 "  (no session free)\n",
             "tls.pool_refused", ex_tls_maker_refused(d.tls));
-  ex_print_stats(stderr, h.st, PROG);
-  ex_print_netif_stats(stderr, &h);
-  ex_close(&h, PROG);
+  zn__app_print_stats(stderr, h.st, PROG);
+  zn__app_print_netif_stats(stderr, &h);
+  zn__app_close(&h, PROG);
   free(d.mem);
   ex_tls_free(d.tls);
   httpd_content_free(d.content);

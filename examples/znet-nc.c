@@ -538,7 +538,7 @@ static int run(struct nc *nc) {
   int status = 0;
   nc->last_progress = host_now(nc);
   for (;;) {
-    if (ex_stop) {
+    if (zn__app_stop_asked) {
       nc_abort(nc, "interrupted");
       zn_stack_flush(st);
       break;
@@ -702,8 +702,8 @@ static int start_by_name(struct nc *nc, void **mem) {
 static int parse_resolver(void *base, const char *val, const char *prog) {
   struct nc_opts *o = base;
   if (o->nservers >= ZN_DNS_MAX_SERVERS)
-    ex_usage_error(prog, "at most %d --resolver", ZN_DNS_MAX_SERVERS);
-  if (ex_parse_dns_server(val, &o->servers[o->nservers]) != 0)
+    zn__app_usage_error(prog, "at most %d --resolver", ZN_DNS_MAX_SERVERS);
+  if (zn__app_parse_dns_server(val, &o->servers[o->nservers]) != 0)
     return -1;
   o->nservers++;
   return 0;
@@ -711,10 +711,10 @@ static int parse_resolver(void *base, const char *val, const char *prog) {
 
 static int parse_send(void *base, const char *val, const char *prog) {
   struct nc_opts *o = base;
-  if (ex_parse_size(val, MAX_SEND_BYTES, &o->send_bytes) != 0)
+  if (zn__app_parse_size(val, MAX_SEND_BYTES, &o->send_bytes) != 0)
     return -1;
   if (o->mode == MODE_SINK)
-    ex_usage_error(prog, "--send and --sink exclude each other");
+    zn__app_usage_error(prog, "--send and --sink exclude each other");
   o->mode = MODE_SEND;
   return 0;
 }
@@ -723,7 +723,7 @@ static int parse_sink(void *base, const char *val, const char *prog) {
   struct nc_opts *o = base;
   (void)val;
   if (o->mode == MODE_SEND)
-    ex_usage_error(prog, "--send and --sink exclude each other");
+    zn__app_usage_error(prog, "--send and --sink exclude each other");
   o->mode = MODE_SINK;
   return 0;
 }
@@ -836,46 +836,48 @@ int main(int argc, char **argv) {
       .netif_optional = true,
   };
 
-  ex_opts_default(&h.o);
-  int first = ex_parse(&h.o, argc, argv, &prog);
+  zn__app_opts_default(&h.o);
+  int first = zn__app_parse(&h.o, argc, argv, &prog);
   if (o.sha256_stdin) {
     if (first < argc)
-      ex_usage_error(PROG, "unexpected argument '%s'", argv[first]);
+      zn__app_usage_error(PROG, "unexpected argument '%s'", argv[first]);
     return hash_stdin();
   }
   if (h.o.netif == EX_NETIF_NONE)
-    ex_usage_error(PROG, "no --netif given");
+    zn__app_usage_error(PROG, "no --netif given");
   if (argc - first != 2)
-    ex_usage_error(PROG, "want ADDR PORT (got %d arguments)", argc - first);
+    zn__app_usage_error(PROG, "want ADDR PORT (got %d arguments)",
+                        argc - first);
   if (zn_ip_parse(argv[first], &o.addr) != ZN_OK) {
     if (o.listen)
-      ex_usage_error(PROG, "bad address '%s'", argv[first]);
+      zn__app_usage_error(PROG, "bad address '%s'", argv[first]);
     o.name = argv[first]; /* checked by the resolver */
   }
   uint32_t port;
-  if (ex_parse_u32(argv[first + 1], 1, 65535, &port) != 0)
-    ex_usage_error(PROG, "bad port '%s' (want 1..65535)", argv[first + 1]);
+  if (zn__app_parse_u32(argv[first + 1], 1, 65535, &port) != 0)
+    zn__app_usage_error(PROG, "bad port '%s' (want 1..65535)", argv[first + 1]);
   o.port = (uint16_t)port;
   if (!o.listen && !o.name && zn_ip_is_unspecified(&o.addr))
-    ex_usage_error(PROG, "cannot connect to %s", argv[first]);
-  ex_require_address(&h.o, PROG);
+    zn__app_usage_error(PROG, "cannot connect to %s", argv[first]);
+  zn__app_require_address(&h.o, PROG);
   if (o.mode == MODE_STREAM && h.o.netif != EX_NETIF_TAP)
-    ex_usage_error(PROG, "reading stdin needs a TAP netif (or use --send "
-                         "or --sink)");
+    zn__app_usage_error(PROG, "reading stdin needs a TAP netif (or use --send "
+                              "or --sink)");
   if (o.repeat > 1 && (o.listen || o.name || o.mode == MODE_STREAM))
-    ex_usage_error(PROG, "--repeat connects to an ADDR with --send or --sink");
+    zn__app_usage_error(PROG,
+                        "--repeat connects to an ADDR with --send or --sink");
   if ((o.tls_name || o.ca) && !o.tls)
-    ex_usage_error(PROG, "--tls-name and --ca go with --tls");
+    zn__app_usage_error(PROG, "--tls-name and --ca go with --tls");
   if (o.tls) {
     if (o.listen)
-      ex_usage_error(PROG, "--tls connects only (znet-echo --tls-port "
-                           "serves TLS)");
+      zn__app_usage_error(PROG, "--tls connects only (znet-echo --tls-port "
+                                "serves TLS)");
     if (o.tls_name == NULL)
       o.tls_name = o.name;
     if (o.tls_name == NULL)
-      ex_usage_error(PROG, "--tls to an address needs --tls-name");
+      zn__app_usage_error(PROG, "--tls to an address needs --tls-name");
     if (o.ca == NULL)
-      ex_usage_error(PROG, "--tls needs --ca");
+      zn__app_usage_error(PROG, "--tls needs --ca");
   }
 
   pattern_init();
@@ -898,7 +900,7 @@ int main(int argc, char **argv) {
       return EX_EXIT_FAIL;
     }
   }
-  if (ex_open(&h, PROG) != 0) {
+  if (zn__app_open(&h, PROG) != 0) {
     free(nc.inbuf);
     ex_tls_free(nc.tls);
     return EX_EXIT_FAIL;
@@ -908,33 +910,34 @@ int main(int argc, char **argv) {
   zn_stack_poll(h.st, host_now(&nc));
 
   char ip[ZN_IPV4_STRLEN + 8], peer[ZN_IP_STRLEN], where[4300];
-  ex_describe_netif(&h, where, sizeof(where));
+  zn__app_describe_netif(&h, where, sizeof(where));
   int rc;
   void *rmem = NULL;
   if (!o.listen) {
-    ex_ipv6_wait_ready(&h, ZN_SEC(5)); /* a source address to connect from */
+    zn__app_ipv6_wait_ready(&h,
+                            ZN_SEC(5)); /* a source address to connect from */
     /* With --dhcp, an IPv4 address (RFC 2131's start delay and RFC
      * 5227's probing take up to about 20 s). */
-    if (h.o.dhcp && !ex_dhcp4_wait_bound(&h, ZN_SEC(60)))
+    if (h.o.dhcp && !zn__app_dhcp4_wait_bound(&h, ZN_SEC(60)))
       fprintf(stderr, PROG ": no DHCP lease within 60 s\n");
   }
   if (o.name) {
     rc = start_by_name(&nc, &rmem);
     if (rc == ZN_OK)
       fprintf(stderr, PROG ": %s on %s: looking up %s (AAAA and A)\n",
-              ex_ipv4_text(&h.o, ip, sizeof(ip)), where, o.name);
+              zn__app_ipv4_text(&h.o, ip, sizeof(ip)), where, o.name);
   } else if (o.listen) {
     rc = zn_tcp_listen(h.st, &o.addr, o.port, 1, &listen_cbs, &nc,
                        &nc.listener);
     if (rc == ZN_OK)
       fprintf(stderr, PROG ": %s on %s: listening on %s:%u\n",
-              ex_ipv4_text(&h.o, ip, sizeof(ip)), where,
+              zn__app_ipv4_text(&h.o, ip, sizeof(ip)), where,
               zn_ip_format(&o.addr, peer), (unsigned)o.port);
   } else {
     rc = zn_tcp_connect(h.st, &o.addr, o.port, &conn_cbs, &nc, &nc.c);
     if (rc == ZN_OK)
       fprintf(stderr, PROG ": %s on %s: connecting to %s:%u\n",
-              ex_ipv4_text(&h.o, ip, sizeof(ip)), where,
+              zn__app_ipv4_text(&h.o, ip, sizeof(ip)), where,
               zn_ip_format(&o.addr, peer), (unsigned)o.port);
   }
   int status = 0;
@@ -962,11 +965,11 @@ int main(int argc, char **argv) {
     zn_dns_resolver_destroy(nc.r);
   }
   if (o.verbose) {
-    ex_print_stats(stderr, h.st, PROG);
-    ex_print_netif_stats(stderr, &h);
+    zn__app_print_stats(stderr, h.st, PROG);
+    zn__app_print_netif_stats(stderr, &h);
     ex_tls_print_stats(stderr, nc.tls, "tls");
   }
-  ex_close(&h, PROG);
+  zn__app_close(&h, PROG);
   if (nc.s && nc.tls)
     ex_tls_end(nc.s); /* aborted above, no poll since */
   ex_tls_free(nc.tls);

@@ -119,9 +119,9 @@ static void parse_args(struct pair_opts *o, int argc, char **argv) {
       .arg = o,
       .no_common = true,
   };
-  int first = ex_parse(NULL, argc, argv, &prog);
+  int first = zn__app_parse(NULL, argc, argv, &prog);
   if (first < argc)
-    ex_usage_error(PROG, "unexpected argument '%s'", argv[first]);
+    zn__app_usage_error(PROG, "unexpected argument '%s'", argv[first]);
 }
 
 /* ping's precision: three significant digits, at least one decimal. */
@@ -197,7 +197,7 @@ static uint64_t run(struct zn_stack *a, struct zn_stack *b, struct pinger *p,
    * polled yet schedules its timers (the ARP retry) from time 0. */
   (void)zn_stack_poll(a, start);
   (void)zn_stack_poll(b, start);
-  while (!ex_stop) {
+  while (!zn__app_stop_asked) {
     uint64_t now = zn_host_now();
     if (p->transmitted < o->count && now >= next_send) {
       uint16_t seq = (uint16_t)(p->transmitted + 1);
@@ -440,7 +440,7 @@ static int run_tcp(struct zn_stack *a, struct zn_stack *b,
          zn_ipv4_format(ADDR_A, ipa), zn_ipv4_format(ADDR_B, ipb), TCP_PORT,
          t.total);
   (void)fflush(stdout);
-  while (!ex_stop && t.closed < 2 && !t.bad) {
+  while (!zn__app_stop_asked && t.closed < 2 && !t.bad) {
     uint64_t now = zn_host_now();
     if (now - start > TCP_TIMEOUT_NS)
       break;
@@ -493,7 +493,7 @@ static int make_stack(const struct pair_opts *o, uint32_t addr,
   cfg.ipv4_prefix = PREFIX;
   if (o->nbufs)
     cfg.nbufs = o->nbufs;
-  return ex_stack_new(&cfg, PROG, mem, st);
+  return zn__app_stack_new(&cfg, PROG, mem, st);
 }
 
 int main(int argc, char **argv) {
@@ -559,7 +559,7 @@ int main(int argc, char **argv) {
   }
   p.id = (uint16_t)zn_random_u32(a);
   zn_icmp_set_echo_reply_cb(a, on_reply, &p);
-  ex_signals();
+  zn__app_signals();
 
   char ipa[ZN_IPV4_STRLEN], ipb[ZN_IPV4_STRLEN];
   char maca[ZN_MAC_STRLEN], macb[ZN_MAC_STRLEN];
@@ -575,11 +575,11 @@ int main(int argc, char **argv) {
   uint64_t elapsed = run(a, b, &p, &o);
   print_summary(&p, elapsed);
   status = p.transmitted == o.count && p.received == o.count ? 0 : 1;
-  if (o.tcp_bytes && !ex_stop && run_tcp(a, b, &o) != 0)
+  if (o.tcp_bytes && !zn__app_stop_asked && run_tcp(a, b, &o) != 0)
     status = 1;
 
-  ex_print_stats(stderr, a, "stack A (pinger)");
-  ex_print_stats(stderr, b, "stack B (echo host)");
+  zn__app_print_stats(stderr, a, "stack A (pinger)");
+  zn__app_print_stats(stderr, b, "stack B (echo host)");
   if (fault_on)
     fprintf(stderr, "fault: %" PRIu64 " frames passed, %" PRIu64 " lost\n",
             fault.stats.passed, fault.stats.lost);
@@ -592,8 +592,8 @@ out:
     zn_fault_purge(&fault);
   if (link_on)
     zn_memlink_purge(&link);
-  ex_stack_free(a, mem_a, "stack A");
-  ex_stack_free(b, mem_b, "stack B");
+  zn__app_stack_free(a, mem_a, "stack A");
+  zn__app_stack_free(b, mem_b, "stack B");
   free(p.payload);
   free(p.sent_at);
   free(p.got);

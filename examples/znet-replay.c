@@ -95,32 +95,32 @@ int main(int argc, char **argv) {
       .netif_optional = true,
   };
 
-  ex_opts_default(&h.o);
-  int first = ex_parse(&h.o, argc, argv, &prog);
+  zn__app_opts_default(&h.o);
+  int first = zn__app_parse(&h.o, argc, argv, &prog);
   if (first < argc) {
     if (h.o.netif != EX_NETIF_NONE)
-      ex_usage_error(PROG, "both --netif and a capture '%s' given",
-                     argv[first]);
+      zn__app_usage_error(PROG, "both --netif and a capture '%s' given",
+                          argv[first]);
     if (first + 1 < argc)
-      ex_usage_error(PROG, "unexpected argument '%s'", argv[first + 1]);
-    ex_set_pcap(&h.o, argv[first], r.out);
+      zn__app_usage_error(PROG, "unexpected argument '%s'", argv[first + 1]);
+    zn__app_set_pcap(&h.o, argv[first], r.out);
   } else if (h.o.netif == EX_NETIF_NONE) {
-    ex_usage_error(PROG, "no capture given");
+    zn__app_usage_error(PROG, "no capture given");
   } else if (r.out) {
     if (h.o.pcap_out[0])
-      ex_usage_error(PROG, "both --out and out= given");
+      zn__app_usage_error(PROG, "both --out and out= given");
     if (snprintf(h.o.pcap_out, sizeof(h.o.pcap_out), "%s", r.out) >=
         (int)sizeof(h.o.pcap_out))
-      ex_usage_error(PROG, "--out: path too long");
+      zn__app_usage_error(PROG, "--out: path too long");
   }
   if (h.o.netif != EX_NETIF_PCAP)
-    ex_usage_error(PROG, "--netif must be pcap:FILE for a replay");
+    zn__app_usage_error(PROG, "--netif must be pcap:FILE for a replay");
   if (!h.o.has_seed) {
     memset(h.o.seed, 0, sizeof(h.o.seed));
     h.o.has_seed = true; /* reproducible runs */
   }
 
-  if (ex_open(&h, PROG) != 0)
+  if (zn__app_open(&h, PROG) != 0)
     return EX_EXIT_FAIL;
 
   int status = 0;
@@ -131,10 +131,10 @@ int main(int argc, char **argv) {
   /* A record libpcap cannot read ends the input: the netif reports ZN_EIO
    * once, then EOF.  Report it and let the stack finish on what it got. */
   for (int errors = 0;; errors++) {
-    int rc = ex_run(&h, &lo);
+    int rc = zn__app_run(&h, &lo);
     if (rc == ZN_OK)
       break;
-    if (rc == ZN_EIO && errors < MAX_READ_ERRORS && !ex_stop) {
+    if (rc == ZN_EIO && errors < MAX_READ_ERRORS && !zn__app_stop_asked) {
       fprintf(stderr, PROG ": warning: %s: %s; replaying what was read\n",
               h.o.pcap_in, zn_pcapif_error(h.pcap));
       continue;
@@ -147,9 +147,9 @@ int main(int argc, char **argv) {
   print_summary(&h, h.o.pcap_in, h.o.pcap_out[0] ? h.o.pcap_out : NULL);
   (void)fflush(stdout);
   if (r.verbose) {
-    ex_print_stats(stderr, h.st, PROG);
-    ex_print_netif_stats(stderr, &h);
+    zn__app_print_stats(stderr, h.st, PROG);
+    zn__app_print_netif_stats(stderr, &h);
   }
-  ex_close(&h, PROG);
+  zn__app_close(&h, PROG);
   return status;
 }

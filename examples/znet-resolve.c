@@ -75,8 +75,8 @@ struct app {
 static int parse_resolver(void *base, const char *val, const char *prog) {
   struct resolve_opts *o = base;
   if (o->nservers >= ZN_DNS_MAX_SERVERS)
-    ex_usage_error(prog, "at most %d --resolver", ZN_DNS_MAX_SERVERS);
-  if (ex_parse_dns_server(val, &o->servers[o->nservers]) != 0)
+    zn__app_usage_error(prog, "at most %d --resolver", ZN_DNS_MAX_SERVERS);
+  if (zn__app_parse_dns_server(val, &o->servers[o->nservers]) != 0)
     return -1;
   o->nservers++;
   return 0;
@@ -268,7 +268,7 @@ static int run(struct ex_host *h, struct app *app, size_t names, size_t per,
   lo.eof_linger = app->budget_ns; /* a replay: let the retries run out */
   lo.tick = tick;
   lo.arg = app;
-  int err = ex_run(h, &lo);
+  int err = zn__app_run(h, &lo);
   if (err != ZN_OK)
     fprintf(stderr, PROG ": interface failed: %s\n", zn_strerror(err));
 
@@ -279,8 +279,8 @@ static int run(struct ex_host *h, struct app *app, size_t names, size_t per,
   (void)fflush(stdout);
   if (verbose) {
     print_resolver_stats(stderr, app->r);
-    ex_print_stats(stderr, h->st, PROG);
-    ex_print_netif_stats(stderr, h);
+    zn__app_print_stats(stderr, h->st, PROG);
+    zn__app_print_netif_stats(stderr, h);
   }
   return all && err == ZN_OK ? 0 : EX_EXIT_FAIL;
 }
@@ -301,21 +301,21 @@ int main(int argc, char **argv) {
       .arg = &ro,
   };
 
-  ex_opts_default(&h.o);
-  int first = ex_parse(&h.o, argc, argv, &prog);
+  zn__app_opts_default(&h.o);
+  int first = zn__app_parse(&h.o, argc, argv, &prog);
   if (first >= argc)
-    ex_usage_error(PROG, "no name to look up");
+    zn__app_usage_error(PROG, "no name to look up");
   if ((size_t)(argc - first) > MAX_NAMES)
-    ex_usage_error(PROG, "too many names (at most %u)", MAX_NAMES);
+    zn__app_usage_error(PROG, "too many names (at most %u)", MAX_NAMES);
   if (ro.nservers == 0 && h.o.nipv6 == 0 && !h.o.slaac && !h.o.dhcp)
-    ex_usage_error(PROG, "--resolver ADDR[:PORT] is required (without it, "
-                         "with --ipv6 or --slaac, the servers router "
-                         "advertisements name; with --dhcp, the lease's)");
-  ex_require_address(&h.o, PROG);
+    zn__app_usage_error(PROG, "--resolver ADDR[:PORT] is required (without it, "
+                              "with --ipv6 or --slaac, the servers router "
+                              "advertisements name; with --dhcp, the lease's)");
+  zn__app_require_address(&h.o, PROG);
   for (int i = first; i < argc; i++) {
     struct zn_dns_name n;
     if (zn_dns_name_from_text(&n, argv[i], strlen(argv[i])) != ZN_OK)
-      ex_usage_error(PROG, "bad name '%s'", argv[i]);
+      zn__app_usage_error(PROG, "bad name '%s'", argv[i]);
   }
 
   size_t names = (size_t)(argc - first);
@@ -344,13 +344,13 @@ int main(int argc, char **argv) {
 
   /* Each query in flight takes a UDP socket: MAX_INFLIGHT fit in the
    * stack's default table. */
-  if (ex_open(&h, PROG) != 0) {
+  if (zn__app_open(&h, PROG) != 0) {
     free(app.l);
     return EX_EXIT_FAIL;
   }
 
   /* With --dhcp: an address, and the lease's DNS servers, first. */
-  if (h.o.dhcp && !ex_dhcp4_wait_bound(&h, ZN_SEC(60)))
+  if (h.o.dhcp && !zn__app_dhcp4_wait_bound(&h, ZN_SEC(60)))
     fprintf(stderr, PROG ": no DHCP lease within 60 s\n");
 
   struct zn_dns_resolver_cfg rc;
@@ -371,7 +371,7 @@ int main(int argc, char **argv) {
     status = run(&h, &app, names, per, ro.verbose);
     zn_dns_resolver_destroy(app.r);
   }
-  ex_close(&h, PROG);
+  zn__app_close(&h, PROG);
   free(rmem);
   free(app.l);
   return status;

@@ -280,10 +280,10 @@ static uint64_t pump(void *ctx) {
 
 static void print_banner(void) {
   char ip[ZN_IPV4_STRLEN + 8], mac[ZN_MAC_STRLEN], where[4300];
-  ex_describe_netif(&g.h, where, sizeof(where));
-  zrt_log("%s mac %s on %s", ex_ipv4_text(&g.h.o, ip, sizeof(ip)),
-          zn_mac_format(zn_stack_mac(g.h.st), mac), where);
-  ex_ipv6_report(&g.h);
+  zn__app_describe_netif(&g.h, where, sizeof(where));
+  zrt_log("%s mac %s on %s", zn__app_ipv4_text(&g.h.o, ip, sizeof(ip)),
+               zn_mac_format(zn_stack_mac(g.h.st), mac), where);
+  zn__app_ipv6_report(&g.h);
 }
 
 static int open_layer(void) {
@@ -316,21 +316,21 @@ int zrt_net_start(int argc, char **argv) {
   for (size_t i = 0; i < KEPOLL_ITEMS; i++)
     g.kitems[i].epfd = g.kitems[i].fd = -1;
   if (zrt_net_owned_by_program())
-    return 1; /* the program's ex_open builds it: zrt_net_adopt */
+    return 1; /* the program's zn__app_open builds it: zrt_net_adopt */
   struct ex_prog prog = {
       .name = NET_PROG,
       .synopsis = "[ZNET-OPTIONS] [-- PROGRAM-ARGUMENTS]",
       .summary = "a program in a znet unikernel (libznet-rt)"};
-  ex_opts_default(&g.h.o);
-  int first = ex_parse(&g.h.o, argc, argv, &prog);
+  zn__app_opts_default(&g.h.o);
+  int first = zn__app_parse(&g.h.o, argc, argv, &prog);
   bool addressed = g.h.o.ipv4 || g.h.o.nipv6 || g.h.o.slaac || g.h.o.dhcp;
   g.h.keep_signals = true;
-  if (ex_open(&g.h, NET_PROG) != 0)
+  if (zn__app_open(&g.h, NET_PROG) != 0)
     zrt_panic("no network: the stack could not start");
   zn_stack_poll(g.h.st, zrt_plat_monotonic());
   if (g.h.o.nipv6 || g.h.o.slaac)
-    ex_ipv6_wait_ready(&g.h, NET_DAD_WAIT);
-  if (g.h.o.dhcp && !ex_dhcp4_wait_bound(&g.h, NET_DHCP_WAIT))
+    zn__app_ipv6_wait_ready(&g.h, NET_DAD_WAIT);
+  if (g.h.o.dhcp && !zn__app_dhcp4_wait_bound(&g.h, NET_DHCP_WAIT))
     zrt_log("no DHCP lease yet; going on");
   if (addressed)
     print_banner();
@@ -382,7 +382,7 @@ long zrt_sys_socket(int domain, int type, int protocol) {
   if (domain == AF_UNIX || domain == AF_LOCAL)
     return -EAFNOSUPPORT; /* socketpair works; named ones do not */
   if (!g.px)
-    return -ENETDOWN; /* a program that owns the network, before ex_open */
+    return -ENETDOWN; /* a program that owns the network, before zn__app_open */
   return zn_posix_socket(g.px, domain, type, protocol);
 }
 
@@ -526,7 +526,7 @@ static struct timespec *ms_timeout(int ms, struct timespec *ts) {
 }
 
 /* poll before there is a socket layer (a program that owns the network,
- * before its ex_open hands the stack over): only the runtime's files can
+ * before its zn__app_open hands the stack over): only the runtime's files can
  * be named then. */
 static long files_ppoll(struct pollfd *fds, unsigned long n,
                         const struct timespec *timeout) {

@@ -19,11 +19,11 @@ struct zn_stack;
 struct zn_posix *zrt_net_layer(void);
 
 /* A program written against znet's own API (znet/app.h, app/app_int.h)
- * owns the network: it runs its own loop (ex_run), whose archive member
+ * owns the network: it runs its own loop (zn__app_run), whose archive member
  * (app/api_image.c) defines zrt_net_program_owned.  Then zrt_net_start
  * takes no flags and builds nothing (every word of the command line is
  * the program's, which parses znet's flags with its own), and the
- * program's ex_open (app/common_solo5.c) builds the stack on "service"
+ * program's zn__app_open (app/common_solo5.c) builds the stack on "service"
  * as its flags size it and hands it over with zrt_net_adopt: the socket
  * layer is built over it and the scheduler's pump drives it from then
  * on.  Until then the image has no socket layer. */

@@ -146,7 +146,7 @@ static int flag_value(char **w, int left, const char *name, char **value) {
 
 /* "64K", "4M", "65536": bytes (K and M are 1024 and 1024 * 1024), within
  * [lo, hi], else the image stops naming the flag.  Not app/common.c's
- * ex_parse_size: the flags are read before musl's start, when errno
+ * zn__app_parse_size: the flags are read before musl's start, when errno
  * (which strtoull sets) has no thread pointer to live behind yet. */
 static size_t size_value(const char *flag, const char *v, size_t lo, size_t hi) {
   size_t n = 0;

@@ -290,7 +290,7 @@ static void read_dns(const char *text) {
     if (n < sizeof(one)) {
       memcpy(one, text, n);
       one[n] = 0;
-      if (ex_parse_dns_server(one, &g.dns[g.ndns]) == 0)
+      if (zn__app_parse_dns_server(one, &g.dns[g.ndns]) == 0)
         g.ndns++;
     }
     text += n + (text[n] == ',');
@@ -332,24 +332,24 @@ static bool open_stack(void) {
   char *argv[PL_MAX_ARGS];
   int argc = run_args(text, argv);
   struct ex_prog prog = {.name = PL_PROG, .synopsis = "", .summary = ""};
-  ex_opts_default(&g.h.o);
+  zn__app_opts_default(&g.h.o);
   g.h.o.tcp_rcvbuf = PL_TCP_RCVBUF;
   g.h.o.nbigbufs = PL_BIGBUFS;
   g.h.o.has_nbigbufs = true;
   optind = 1;
-  ex_parse(&g.h.o, argc, argv, &prog);
+  zn__app_parse(&g.h.o, argc, argv, &prog);
   g.h.keep_signals = true;
   if (g.h.o.netif != EX_NETIF_TAP) {
     fprintf(stderr, PL_PROG ": the preload needs --netif tap:NAME\n");
     return false;
   }
-  if (ex_open(&g.h, PL_PROG) != 0)
+  if (zn__app_open(&g.h, PL_PROG) != 0)
     return false;
   g.netfd = g.h.tap.fd;
   zn_stack_poll(g.h.st, zn_host_now());
   if (g.h.o.nipv6 || g.h.o.slaac)
-    ex_ipv6_wait_ready(&g.h, ZN_SEC(5));
-  if (g.h.o.dhcp && !ex_dhcp4_wait_bound(&g.h, ZN_SEC(30)))
+    zn__app_ipv6_wait_ready(&g.h, ZN_SEC(5));
+  if (g.h.o.dhcp && !zn__app_dhcp4_wait_bound(&g.h, ZN_SEC(30)))
     fprintf(stderr, PL_PROG ": no DHCP lease yet; going on\n");
   return true;
 }
@@ -466,9 +466,9 @@ __attribute__((destructor)) static void pl_exit(void) {
   if (g.stats) {
     struct zn_posix_stats ps;
     zn_posix_get_stats(px, &ps);
-    ex_print_stats(stderr, g.h.st, PL_PROG);
-    ex_print_nz(stderr, "posix_udp_drop_rcvbuf", ps.udp_drop_rcvbuf);
-    ex_print_nz(stderr, "posix_udp_drop_nodgram", ps.udp_drop_nodgram);
+    zn__app_print_stats(stderr, g.h.st, PL_PROG);
+    zn__app_print_nz(stderr, "posix_udp_drop_rcvbuf", ps.udp_drop_rcvbuf);
+    zn__app_print_nz(stderr, "posix_udp_drop_nodgram", ps.udp_drop_nodgram);
   }
   pthread_mutex_unlock(&g.mu);
 }

@@ -33,8 +33,8 @@ struct run_opts {
 static int parse_dns(void *base, const char *val, const char *prog) {
   struct run_opts *o = base;
   if (o->ndns >= ZN_DNS_MAX_SERVERS)
-    ex_usage_error(prog, "at most %d --dns", ZN_DNS_MAX_SERVERS);
-  if (ex_parse_dns_server(val, &o->dns[o->ndns]) != 0)
+    zn__app_usage_error(prog, "at most %d --dns", ZN_DNS_MAX_SERVERS);
+  if (zn__app_parse_dns_server(val, &o->dns[o->ndns]) != 0)
     return -1;
   o->ndns++;
   return 0;
@@ -97,7 +97,7 @@ static void pass_flags(char **argv, int first) {
     }
     size_t n = strlen(argv[i]);
     if (memchr(argv[i], 0x1f, n) || used + n + 2 > sizeof(text))
-      ex_usage_error(PROG, "flags too long or with a 0x1f byte");
+      zn__app_usage_error(PROG, "flags too long or with a 0x1f byte");
     if (used)
       text[used++] = 0x1f;
     memcpy(text + used, argv[i], n);
@@ -161,13 +161,13 @@ int main(int argc, char **argv) {
       .opts = run_flags,
       .arg = &o,
   };
-  ex_opts_default(&h.o);
-  int first = ex_parse(&h.o, argc, argv, &prog);
+  zn__app_opts_default(&h.o);
+  int first = zn__app_parse(&h.o, argc, argv, &prog);
   if (first >= argc)
-    ex_usage_error(PROG, "no PROGRAM given (after --)");
+    zn__app_usage_error(PROG, "no PROGRAM given (after --)");
   if (h.o.netif != EX_NETIF_TAP)
-    ex_usage_error(PROG, "want --netif tap:NAME");
-  ex_require_address(&h.o, PROG);
+    zn__app_usage_error(PROG, "want --netif tap:NAME");
+  zn__app_require_address(&h.o, PROG);
   char buf[PATH_MAX + 64];
   const char *lib = find_preload(buf, sizeof(buf));
   if (!readable(lib)) {

@@ -73,8 +73,8 @@ static int parse(struct ex_opts *o, const char *const *args) {
   argv[argc] = NULL;
   optind = 1;
   memset(&mine, 0, sizeof(mine));
-  ex_opts_default(o);
-  return ex_parse(o, argc, argv, &prog);
+  zn__app_opts_default(o);
+  return zn__app_parse(o, argc, argv, &prog);
 }
 
 /* Parse in a child; its exit status, its stderr (or stdout) in out. */
@@ -200,10 +200,10 @@ ZT_TEST(test_ipv6_flags) {
   ZT_EQ(zn_ip_parse("fd00::7", &want), ZN_OK);
   ZT_CHECK(zn_ip_eq(&o.ipv6[1].addr, &want));
   ZT_EQU(o.ipv6[1].prefix, 48);
-  ex_require_address(&o, "tprog"); /* returns */
+  zn__app_require_address(&o, "tprog"); /* returns */
   struct zn_config cfg;
   o.has_seed = true;
-  ZT_EQ(ex_config(&o, &cfg, "tprog"), 0);
+  ZT_EQ(zn__app_config(&o, &cfg, "tprog"), 0);
   ZT_CHECK(cfg.ipv6);
   ZT_CHECK(!cfg.ipv6_slaac);
 
@@ -211,9 +211,9 @@ ZT_TEST(test_ipv6_flags) {
   ZT_EQ(parse(&o, slaac), 4);
   ZT_CHECK(o.slaac);
   ZT_EQU(o.nipv6, 0);
-  ex_require_address(&o, "tprog");
+  zn__app_require_address(&o, "tprog");
   o.has_seed = true;
-  ZT_EQ(ex_config(&o, &cfg, "tprog"), 0);
+  ZT_EQ(zn__app_config(&o, &cfg, "tprog"), 0);
   ZT_CHECK(cfg.ipv6 && cfg.ipv6_slaac);
 
   /* IPv4 only: IPv6 stays off. */
@@ -221,7 +221,7 @@ ZT_TEST(test_ipv6_flags) {
                                    "10.1.2.3/24", NULL};
   parse(&o, v4);
   o.has_seed = true;
-  ZT_EQ(ex_config(&o, &cfg, "tprog"), 0);
+  ZT_EQ(zn__app_config(&o, &cfg, "tprog"), 0);
   ZT_CHECK(!cfg.ipv6 && !cfg.ipv6_slaac);
 }
 
@@ -235,7 +235,7 @@ ZT_TEST(test_dad_transmits) {
                                      "2001:db8::2/64", NULL};
   ZT_EQ(parse(&o, none), 5);
   o.has_seed = true;
-  ZT_EQ(ex_config(&o, &cfg, "tprog"), 0);
+  ZT_EQ(zn__app_config(&o, &cfg, "tprog"), 0);
   ZT_EQU(cfg.ipv6_dad_transmits, def.ipv6_dad_transmits);
   static const char *const vals[] = {"0", "5", "255"};
   for (size_t i = 0; i < 3; i++) {
@@ -243,7 +243,7 @@ ZT_TEST(test_dad_transmits) {
                           "--dad-transmits", vals[i], NULL};
     ZT_EQ(parse(&o, args), 7);
     o.has_seed = true;
-    ZT_EQ(ex_config(&o, &cfg, "tprog"), 0);
+    ZT_EQ(zn__app_config(&o, &cfg, "tprog"), 0);
     ZT_EQU(cfg.ipv6_dad_transmits, (unsigned)atoi(vals[i]));
   }
   static const char *const bad[] = {"256", "-1", "x"};
@@ -294,7 +294,7 @@ ZT_TEST(test_ipv6_bad_input) {
   ZT_EQ(parse_child(many, out, sizeof(out), false), EX_EXIT_USAGE);
   ZT_CHECK(strstr(out, "too many --ipv6") != NULL);
 
-  /* No address of any kind: ex_require_address exits 2 naming all. */
+  /* No address of any kind: zn__app_require_address exits 2 naming all. */
   pid_t pid = fork();
   if (pid == 0) {
     int devnull = open("/dev/null", O_WRONLY);
@@ -302,7 +302,7 @@ ZT_TEST(test_ipv6_bad_input) {
     struct ex_opts o;
     static const char *const none[] = {"--netif", "tap:zt0", NULL};
     parse(&o, none);
-    ex_require_address(&o, "tprog");
+    zn__app_require_address(&o, "tprog");
     _exit(100);
   }
   int st = 0;
@@ -318,23 +318,23 @@ ZT_TEST(test_dhcp_flags) {
   static const char *const plain[] = {"--netif", "tap:zt0", "--dhcp", NULL};
   ZT_EQ(parse(&o, plain), 4);
   ZT_CHECK(o.dhcp);
-  ex_require_address(&o, "tprog"); /* returns */
+  zn__app_require_address(&o, "tprog"); /* returns */
   o.has_seed = true;
-  ZT_EQ(ex_config(&o, &cfg, "tprog"), 0);
+  ZT_EQ(zn__app_config(&o, &cfg, "tprog"), 0);
   ZT_CHECK(cfg.dhcp4.enable);
   ZT_EQU(cfg.dhcp4.reboot_addr, 0);
   ZT_EQU(cfg.ipv4_addr, 0);
   ZT_EQU(cfg.dhcp4.start_delay_ms, ZN_DHCP4_START_DELAY_DEFAULT_MS);
   ZT_CHECK(zn_stack_mem_size(&cfg) > 0);
   char buf[64];
-  ZT_STREQ(ex_ipv4_text(&o, buf, sizeof(buf)), "dhcp");
+  ZT_STREQ(zn__app_ipv4_text(&o, buf, sizeof(buf)), "dhcp");
 
   static const char *const both[] = {"--netif",       "tap:zt0", "--ipv4",
                                      "10.1.2.3/24",   "--dhcp",
                                      "--dhcp-hostname", "box-1.lan", NULL};
   ZT_EQ(parse(&o, both), 8);
   o.has_seed = true;
-  ZT_EQ(ex_config(&o, &cfg, "tprog"), 0);
+  ZT_EQ(zn__app_config(&o, &cfg, "tprog"), 0);
   ZT_CHECK(cfg.dhcp4.enable);
   ZT_EQU(cfg.dhcp4.reboot_addr, ZN_IPV4(10, 1, 2, 3));
   ZT_EQU(cfg.ipv4_addr, 0);
@@ -363,7 +363,7 @@ ZT_TEST(test_dhcp_flags) {
   }
 }
 
-/* ex_dhcp4_event's lines, as the e2e test reads them. */
+/* zn__app_dhcp4_event's lines, as the e2e test reads them. */
 ZT_TEST(test_dhcp_event_lines) {
   int fd[2];
   ZT_REQUIRE(pipe(fd) == 0);
@@ -386,12 +386,12 @@ ZT_TEST(test_dhcp_event_lines) {
     l.lease_s = 120;
     l.t1_s = 60;
     l.t2_s = 105;
-    ex_dhcp4_event(NULL, &h, ZN_DHCP4_EV_BOUND, &l);
+    zn__app_dhcp4_event(NULL, &h, ZN_DHCP4_EV_BOUND, &l);
     l.router = 0;
     l.ndns = 0;
     l.mtu = 1400;
-    ex_dhcp4_event(NULL, &h, ZN_DHCP4_EV_RENEWED, &l);
-    ex_dhcp4_event(NULL, &h, ZN_DHCP4_EV_LOST, &l);
+    zn__app_dhcp4_event(NULL, &h, ZN_DHCP4_EV_RENEWED, &l);
+    zn__app_dhcp4_event(NULL, &h, ZN_DHCP4_EV_LOST, &l);
     fflush(NULL);
     _exit(0);
   }

@@ -128,9 +128,9 @@ else
   diag <"$E2E_TMP/after.log"
 fi
 
-# IPv6: the addresses are printed by ex_ipv6_report on the run loop's
+# IPv6: the addresses are printed by zn__app_ipv6_report on the run loop's
 # tick, so "preferred" shows that DAD's timers ran on the image's clock
-# (the runtime's scheduler waking ex_run at the stack's deadline).
+# (the runtime's scheduler waking zn__app_run at the stack's deadline).
 wait_line "$out" "^znet-echo: ipv6 $Z6/64 preferred static$" 10
 check "$Z6 becomes preferred (DAD done)" [ $? -eq 0 ]
 wait_line "$out" "^znet-echo: ipv6 fe80:[0-9a-f:]*/64 preferred link-local$" 10
