@@ -162,8 +162,10 @@ static void split_frame(const char *tag, int i, const uint8_t *f, size_t len,
                         struct recs *r, uint64_t *last_us, uint64_t us) {
   char name[512];
   snprintf(name, sizeof(name), "%s-%03d", tag, i);
-  if (i < 32)
+  if (i < 32) {
     put("eth", name, f, len);
+    put("steer", name, f, len);
+  }
   uint64_t d = *last_us && us > *last_us ? (us - *last_us) / 1000u : 0;
   *last_us = us;
   /* To S, addressed to it, checksums fixed. */

@@ -435,7 +435,8 @@ int zn_tap_open_flags(struct zn_tap *t, const char *name, uint32_t mtu,
   struct ifreq ifr;
   memset(&ifr, 0, sizeof(ifr));
   bool vnet = !(flags & ZN_TAP_NO_OFFLOAD);
-  ifr.ifr_flags = (short)(IFF_TAP | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0));
+  ifr.ifr_flags = (short)(IFF_TAP | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0) |
+                          (flags & ZN_TAP_MULTI_QUEUE ? IFF_MULTI_QUEUE : 0));
   memcpy(ifr.ifr_name, name, strlen(name));
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
     int e = errno;

@@ -8,9 +8,11 @@
 #define ZNET_TAP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "znet/netif.h"
+#include "znet/steer.h"
 
 struct zn_tap {
   struct zn_netif nif;  /**< first: a struct zn_tap * is a struct zn_netif * */
@@ -56,7 +58,60 @@ int zn_tap_open(struct zn_tap *t, const char *name, uint32_t mtu);
  * header, no offloads (zn_tap_open turns them on: see tap.c).  Also
  * ZN_ENOMEM if the 64 KiB bounce buffer cannot be had. */
 #define ZN_TAP_NO_OFFLOAD 0x1u
+/** zn_tap_open_flags: one queue of a multi-queue TAP (IFF_MULTI_QUEUE).
+ * Each opener of the same name gets its own queue, in the order of
+ * opening (0, 1, ...); the kernel spreads what it sends over them (by
+ * its flow table, or by a steering program: zn_tap_steer_attach()).  A
+ * queue's number changes when an earlier one is closed (the last takes
+ * its place).  ZN_EINVAL when the device exists without multi-queue. */
+#define ZN_TAP_MULTI_QUEUE 0x2u
 int zn_tap_open_flags(struct zn_tap *t, const char *name, uint32_t mtu,
                       uint32_t flags);
+
+/**
+ * The steering rule of `znet/steer.h` as an eBPF program for a
+ * multi-queue TAP, with its two tables as eBPF maps: the flow table
+ * (struct zn_steer_key to a slot, u32) and the port table
+ * (zn_steer_port_key() to ZN_STEER_BUCKETS slots, a byte each).  The
+ * slot a frame gets is the queue the kernel puts it on (modulo the
+ * number of queues).  Needs CAP_BPF (or root) and CAP_NET_ADMIN.
+ */
+struct zn_tap_steer {
+  int prog_fd, flows_fd, ports_fd; /**< -1 when closed */
+  uint32_t insns;                  /**< the program's length */
+  char log[2048]; /**< the kernel verifier's words when loading failed */
+};
+
+/** Make the tables (at most max_flows flows, max_ports port rows; memory
+ * is taken as entries are added) and load the program.  Errors: ZN_EINVAL
+ * (NULL, a zero size), ZN_EPERM (no CAP_BPF), ZN_ENOMEM, ZN_ENOTSUP (no
+ * bpf(2)), ZN_EIO (the verifier refused the program: s->log says why). */
+int zn_tap_steer_open(struct zn_tap_steer *s, uint32_t max_flows,
+                      uint32_t max_ports);
+/** Steer a multi-queue TAP's frames by s, through one of its queues'
+ * descriptors (the device keeps the program until another replaces it or
+ * the device goes). */
+int zn_tap_steer_attach(const struct zn_tap_steer *s, int queue_fd);
+/** Step 2's table: key's frames to slot (added or replaced), or no more
+ * (ZN_ENOENT if it was not there).  ZN_ENOMEM: the table is full. */
+int zn_tap_steer_flow_set(const struct zn_tap_steer *s,
+                          const struct zn_steer_key *key, uint32_t slot);
+int zn_tap_steer_flow_clear(const struct zn_tap_steer *s,
+                            const struct zn_steer_key *key);
+/** Step 3's table: the slot of each bucket for proto and our port, or no
+ * row (ZN_ENOENT if there was none). */
+int zn_tap_steer_port_set(const struct zn_tap_steer *s, uint8_t proto,
+                          uint16_t port,
+                          const uint8_t slots[ZN_STEER_BUCKETS]);
+int zn_tap_steer_port_clear(const struct zn_tap_steer *s, uint8_t proto,
+                            uint16_t port);
+/** Run the program on a frame as the kernel would (BPF_PROG_TEST_RUN):
+ * *slot is its answer.  For tests.  Not thread-safe (one static buffer). */
+int zn_tap_steer_run(const struct zn_tap_steer *s, const uint8_t *frame,
+                     size_t len, uint32_t *slot);
+/** Close the program and the tables (a device steered by them keeps the
+ * program until it goes).  NULL, a closed s, or one whose open failed,
+ * is ignored. */
+void zn_tap_steer_close(struct zn_tap_steer *s);
 
 #endif /* ZNET_TAP_H */
