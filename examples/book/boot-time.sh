@@ -9,24 +9,22 @@
 # then stops COMMAND.  Gives up after BOOT_TIMEOUT seconds (default 60).
 # Exit status 0 with a time; 1 without an answer; 2 on a bad command line.
 set -u
-if [ $# -lt 2 ]; then
-  echo "usage: boot-time.sh ADDR COMMAND [ARGS...]" >&2
+limit=${BOOT_TIMEOUT:-60}
+if [ $# -lt 2 ] || ! [[ $limit =~ ^[0-9]+$ ]]; then
+  echo "usage: [BOOT_TIMEOUT=SECONDS] boot-time.sh ADDR COMMAND [ARGS...]" >&2
   exit 2
 fi
 addr=$1
 shift
-limit_us=$((${BOOT_TIMEOUT:-60} * 1000000))
 
-# now_us: the time in microseconds (bash's clock: no process started).
-now_us() { echo "${EPOCHREALTIME//[.,]/}"; }
-
-# stop: COMMAND ended with SIGTERM, waited for.
+# stop: COMMAND ended with SIGTERM, and waited for.
 stop() {
   kill -TERM "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
 }
 
-start=$(now_us)
+# Microseconds from bash's own clock: no process started for a reading.
+start=${EPOCHREALTIME//[.,]/}
 "$@" >&2 &
 pid=$!
 trap 'stop; exit 1' INT TERM
@@ -36,8 +34,9 @@ if ! exec 3<>"/dev/udp/$addr/7"; then
   exit 1
 fi
 while kill -0 "$pid" 2>/dev/null; do
-  if [ $(($(now_us) - start)) -gt "$limit_us" ]; then
-    echo "boot-time.sh: no answer from $addr within ${BOOT_TIMEOUT:-60} s" >&2
+  us=$((${EPOCHREALTIME//[.,]/} - start))
+  if [ "$us" -gt $((limit * 1000000)) ]; then
+    echo "boot-time.sh: no answer from $addr within $limit s" >&2
     stop
     exit 1
   fi
@@ -45,12 +44,12 @@ while kill -0 "$pid" 2>/dev/null; do
   read -r -n 1 -t 0.002 -u 3 got 2>/dev/null
   rc=$?
   if [ "$rc" -eq 0 ] && [ "$got" = x ]; then
-    us=$(($(now_us) - start))
+    us=$((${EPOCHREALTIME//[.,]/} - start))
     printf '%d.%d ms\n' $((us / 1000)) $((us % 1000 / 100))
     stop
     exit 0
   fi
-  [ "$rc" -gt 128 ] || sleep 0.002 # an error comes at once: wait anyway
+  [ "$rc" -gt 128 ] || sleep 0.002 # an error comes back at once: wait
 done
 echo "boot-time.sh: $1 ended before $addr answered" >&2
 wait "$pid"
