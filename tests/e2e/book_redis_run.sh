@@ -65,20 +65,21 @@ got=$(rcli PING)
 check "it answers on znet's $Z (PING: '$got'); the kernel lists no listener on 6379" \
   eval '[ "$got" = PONG ] && ! in_ns ss -Hltn "sport = :6379" | grep -q .'
 
-got=$(rcli SET greeting "hello from znet-run")
+got=$(rcli SET greeting hello)
 got=$got,$(rcli GET greeting)
-check "SET then GET (got '$got')" [ "$got" = "OK,hello from znet-run" ]
+check "SET then GET (got '$got')" [ "$got" = OK,hello ]
 got=$(rcli INCR visits),$(rcli INCR visits)
 check "INCR twice: 1 then 2 (got $got)" [ "$got" = 1,2 ]
 
 head -c 1048576 /dev/urandom >"$T/blob"
 rcli -x SET blob <"$T/blob" >"$T/blob.set"
 got=$(rcli STRLEN blob)
-rcli GET blob >"$T/blob.back"
 # redis-cli ends what it prints with a newline of its own.
-check "a 1 MiB value: SET, STRLEN $got, GET back byte for byte" \
-  eval '[ "$(cat "$T/blob.set")" = OK ] && [ "$got" = 1048576 ] &&
-    cmp -s "$T/blob" <(head -c -1 "$T/blob.back")'
+rcli GET blob | head -c -1 | cmp - "$T/blob" >"$T/blob.cmp" 2>&1
+rc=$?
+check "a 1 MiB value: SET, STRLEN $got, GET back byte for byte (cmp: $rc)" \
+  eval '[ "$(cat "$T/blob.set")" = OK ] && [ "$got" = 1048576 ] && [ "$rc" -eq 0 ]'
+[ "$rc" -eq 0 ] || diag <"$T/blob.cmp"
 
 got=$(rcli CONFIG GET maxmemory | paste -sd' ')
 check "CONFIG GET maxmemory: 64 MiB, from redis.conf (got '$got')" \
