@@ -10,7 +10,12 @@
 # Checks: --help exits 0 with the usage line; no SITE, a missing
 # certificate, a key that is not the certificate's, a missing SITE each
 # exit 1 with one line saying which; the banner and the "serving" line;
-# curl --tlsv1.3 --cacert cert.pem: index.html (for /) and style.css
+# the chapter's commands: curl --tlsv1.3 --cacert cert.pem for / (the
+# site's index.html, byte for byte), -sI for style.css (200, its type
+# and length, a Date), a missing file (404), --path-as-is for ../key.pem
+# (400 Bad Request), a 1 MiB file added while it runs (SHA-256), openssl
+# s_client -brief (TLSv1.3, verified); then curl --tlsv1.3:
+# index.html (for /) and style.css
 # byte for byte by SHA-256 with their content types, the 1 MiB file by
 # SHA-256, over TLS 1.3 and verified; the same files over plain HTTP on
 # port 80; 404 for a missing file; ".." refused (400, sent as is, and
@@ -46,7 +51,7 @@ if ! setup_netns; then
 fi
 
 # The chapter's key and certificate (for this test's address), its site,
-# a 1 MiB file in it, a secret beside it and a link to that secret.
+# a secret beside it and a link to that secret.
 cd "$T" || exit 1
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
   -days 30 -subj "/CN=$Z" -addext "subjectAltName=IP:$Z" \
@@ -56,7 +61,6 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 check "openssl made a P-256 key and a certificate for $Z" \
   eval '[ -s key.pem ] && [ -s cert.pem ] && [ -s other.pem ]'
 cp -r "$ROOT/examples/book/site" site
-head -c $((1 << 20)) /dev/urandom >site/big.bin
 printf 'SECRET beside the site\n' >secret.txt
 ln -s "$T/secret.txt" site/link-out.txt
 
@@ -109,6 +113,38 @@ check "the banner: $(head -n 1 "$out")" \
   grep -qx "web: $Z/$E2E_PREFIX mac $E2E_MAC on tap:$E2E_TAP" "$out"
 check "it serves: $(grep '^web: serving' "$out")" \
   grep -qx "web: serving $T/site on ports 443 (HTTPS) and 80" "$out"
+
+# ---- the chapter's commands (its 10.0.0.2 is $Z here) -------------------
+
+in_ns_t 30 curl --tlsv1.3 --cacert cert.pem "https://$Z/" >ch.index 2>ch.err
+check "curl --tlsv1.3 --cacert cert.pem https://$Z/: site/index.html, byte for byte" \
+  cmp -s ch.index site/index.html
+in_ns_t 30 curl -sI --tlsv1.3 --cacert cert.pem "https://$Z/style.css" |
+  tr -d '\r' >ch.head
+check "curl -sI .../style.css: 200, text/css, its length, a Date" \
+  eval 'grep -qx "HTTP/1.1 200 OK" ch.head &&
+    grep -qx "Content-Type: text/css; charset=utf-8" ch.head &&
+    grep -qx "Content-Length: $(stat -c %s site/style.css)" ch.head &&
+    grep -q "^Date: .* GMT$" ch.head'
+got=$(in_ns_t 30 curl --tlsv1.3 --cacert cert.pem -s -o /dev/null \
+  -w '%{http_code}\n' "https://$Z/nothing.html")
+check "curl ... https://$Z/nothing.html: 404 (got $got)" [ "$got" = 404 ]
+got=$(in_ns_t 30 curl --tlsv1.3 --cacert cert.pem -s --path-as-is \
+  "https://$Z/../key.pem")
+check "curl ... --path-as-is https://$Z/../key.pem: '400 Bad Request' (got '$got')" \
+  [ "$got" = "400 Bad Request" ]
+head -c 1048576 /dev/urandom >site/big.bin
+back=$(in_ns_t 30 curl --tlsv1.3 --cacert cert.pem -s "https://$Z/big.bin" | sha256sum)
+check "a 1 MiB file added while it runs: curl's SHA-256 is the file's" \
+  [ "$back" = "$(sha256sum <site/big.bin)" ]
+in_ns_t 20 openssl s_client -connect "$Z:443" -CAfile cert.pem -brief \
+  </dev/null >ch.sclient 2>&1
+check "openssl s_client -brief: TLSv1.3, the certificate verified" \
+  eval 'grep -qx "Protocol version: TLSv1.3" ch.sclient &&
+    grep -qx "Verification: OK" ch.sclient'
+[ "$E2E_FAILED" -eq 0 ] || diag <ch.err
+
+# ---- more --------------------------------------------------------------------
 
 https=https://$Z
 # get URL OUT [CURL ARGS...]: the body to OUT, "CODE TYPE" on stdout.
