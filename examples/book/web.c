@@ -49,7 +49,7 @@ static char *read_file(const char *path, size_t *len) {
     errno = EIO;
   }
   if (fp != NULL)
-    fclose(fp);
+    (void)fclose(fp);
   return data;
 }
 
@@ -209,7 +209,7 @@ int main(int argc, char **argv) {
       (rc = load_creds(&w, args[2], args[3])) == ZN_OK &&
       (rc = serve(&w, zn_app_stack(app))) == ZN_OK) {
     printf("web: serving %s on ports 443 (HTTPS) and 80\n", w.site);
-    fflush(stdout);
+    (void)fflush(stdout);
     rc = zn_app_run(app, NULL); /* until SIGINT or SIGTERM */
   }
   if (w.server != NULL)
