@@ -2,7 +2,9 @@
 # The book's programs (examples/book/) stay what the book says they are:
 # echo.c fits in 40 lines (wc -l, includes and blank lines counted) and
 # includes znet/app.h alone; neither file has a preprocessor conditional
-# (one source for Linux and the image); README.md's program is echo.c.
+# (one source for Linux and the image); README.md's program is echo.c;
+# web.c has no conditional and includes public headers only, and its
+# chapter says how long it is.
 #
 #   book_files.sh SOURCE_ROOT
 #
@@ -31,6 +33,18 @@ for f in echo.c hello.c; do
   check "$f has no #if, #ifdef or #ifndef" \
     eval "! grep -Eq '^[[:space:]]*#[[:space:]]*(if|ifdef|ifndef|elif)\\b' '$book/$f'"
 done
+# web.c (chapter 5): no conditional either, and on znet's public headers
+# and the C library's only: every #include is <...>, none of examples/
+# or app/ ("...").
+check "web.c has no #if, #ifdef or #ifndef" \
+  eval "! grep -Eq '^[[:space:]]*#[[:space:]]*(if|ifdef|ifndef|elif)\\b' '$book/web.c'"
+check "web.c includes <...> headers only, znet/http.h and znet/tls.h among them" \
+  eval "! grep -q '^#include \"' '$book/web.c' &&
+    grep -q '^#include <znet/http.h>$' '$book/web.c' &&
+    grep -q '^#include <znet/tls.h>$' '$book/web.c'"
+lines=$(wc -l <"$book/web.c")
+check "docs/book/05-web.md gives web.c's length, $lines lines" \
+  grep -q "It is $lines lines" "${book%/examples/book}/docs/book/05-web.md"
 # README.md shows echo.c whole: its first ```c block must be the file.
 readme=${book%/examples/book}/README.md
 check "README.md's program is examples/book/echo.c" \
