@@ -2,7 +2,9 @@
 # The book's programs (examples/book/) stay what the book says they are:
 # echo.c fits in 40 lines (wc -l, includes and blank lines counted) and
 # includes znet/app.h alone; neither file has a preprocessor conditional
-# (one source for Linux and the image); README.md's program is echo.c.
+# (one source for Linux and the image); README.md's program is echo.c;
+# resolve.c and blocker.c (chapters 3 and 4) have no conditional either
+# and include only znet's public headers and the C library's.
 #
 #   book_files.sh SOURCE_ROOT
 #
@@ -30,6 +32,21 @@ check "echo.c includes znet/app.h alone" \
 for f in echo.c hello.c; do
   check "$f has no #if, #ifdef or #ifndef" \
     eval "! grep -Eq '^[[:space:]]*#[[:space:]]*(if|ifdef|ifndef|elif)\\b' '$book/$f'"
+done
+# The DNS chapters' programs (3 and 4): one source too, and on znet's
+# public headers (include/znet/) and the C library's alone.
+for f in resolve.c blocker.c; do
+  check "$f has no #if, #ifdef or #ifndef" \
+    eval "! grep -Eq '^[[:space:]]*#[[:space:]]*(if|ifdef|ifndef|elif)\\b' '$book/$f'"
+  bad=$(sed -n 's/^#include //p' "$book/$f" | while read -r h; do
+    case $h in
+    \<znet/*.h\>) [ -f "$book/../../include/${h:1:${#h}-2}" ] || echo "$h" ;;
+    \<[a-z]*.h\>) ;;
+    *) echo "$h" ;;
+    esac
+  done | tr '\n' ' ' | sed 's/ $//')
+  check "$f includes znet's public headers and the C library's only${bad:+ (not: $bad)}" \
+    [ -z "$bad" ]
 done
 # README.md shows echo.c whole: its first ```c block must be the file.
 readme=${book%/examples/book}/README.md
