@@ -21,8 +21,9 @@
 # dnsmasq; other names get dnsmasq's answer byte for byte (the same
 # query sent to both), over UDP and TCP, the NXDOMAIN of a name the list
 # does not have too; a second query is answered from the cache; the
-# counters printed at SIGINT, each one exact; exit 0, no leak; an
-# upstream that never answers: SERVFAIL, blocked names still answered;
+# counters printed at SIGINT, each one exact; exit 0, no leak; chapter
+# 4's session (its dig commands, then its counters); an upstream that
+# never answers: SERVFAIL, blocked names still answered;
 # bad command lines and a missing list exit 1 with one line.  Needs
 # root, /dev/net/tun, dnsmasq, dig, socat; otherwise skips.  Output is
 # TAP.
@@ -96,11 +97,12 @@ else
 fi
 check "resolve: nothing on stderr" [ ! -s "$T/r1.err" ]
 
-resolve "$T/r2" --ipv4 "$Z/$E2E_PREFIX" -- --server "$K:53" once.test
+before=$(book_reached www.test)
+resolve "$T/r2" --ipv4 "$Z/$E2E_PREFIX" -- --server "$K:53" www.test
 rc=$?
-check "resolve --server $K:53 once.test: exit 0 (got $rc)" [ "$rc" -eq 0 ]
-check "resolve: once.test A 192.0.2.82" grep -qx "once.test A 192.0.2.82" "$T/r2"
-n=$(book_reached once.test)
+n=$(($(book_reached www.test) - before))
+check "resolve --server $K:53 www.test: exit 0 (got $rc)" \
+  eval '[ "$rc" -eq 0 ] && grep -qx "www.test AAAA 2001:db8::80" "$T/r2"'
 check "resolve: one query per lookup, A and AAAA: dnsmasq got 2 (got $n)" [ "$n" -eq 2 ]
 
 resolve "$T/r3" --ipv4 "$Z/$E2E_PREFIX" -- --server "$K" www.test nosuch.test
@@ -236,6 +238,31 @@ check "blocker: its counters at the end: '$want'" \
 grep -q "^blocker: [0-9]* queries" "$out" && ! grep -qx "$want" "$out" &&
   grep "^blocker: [0-9]* queries" "$out" | diag
 no_leak_case "blocker" "$err"
+
+# Chapter 4's session: its dig commands, then Ctrl-C and the counters
+# the chapter shows.
+if start_znet blocker "$BLOCKER" "$out" "$err" --mac "$E2E_MAC" -- "$K" "$LIST" &&
+  wait_line "$out" "^blocker: serving" 5; then
+  book_dig_case "the chapter: www.test is 192.0.2.80" 192.0.2.80 www.test
+  book_dig_case "the chapter: ads.test is 0.0.0.0" 0.0.0.0 ads.test
+  book_dig_case "the chapter: banner.ads.test AAAA is ::" :: banner.ads.test AAAA
+  book_dig_case "the chapter: tracker.test over TCP is 0.0.0.0" 0.0.0.0 +tcp tracker.test
+  got=$(in_ns_t 20 dig +short "@$K" ads.test 2>&1)
+  check "the chapter: dnsmasq, asked directly, says ads.test is 192.0.2.66 (got '$got')" \
+    [ "$got" = 192.0.2.66 ]
+  before=$(book_reached www.test)
+  book_dig_case "the chapter: www.test again is 192.0.2.80" 192.0.2.80 www.test
+  check "the chapter: that one did not reach dnsmasq" [ "$(book_reached www.test)" -eq "$before" ]
+  stop_echo
+  rc=$?
+  want="blocker: 5 queries (1 over TCP): 3 blocked, 1 from the cache, 1 forwarded, 1 answered by the upstream"
+  check "the chapter: exit 0 (got $rc) and its counters: '$want'" \
+    eval '[ "$rc" -eq 0 ] && grep -qx "$want" "$out"'
+  grep "^blocker: [0-9]* queries" "$out" | diag
+else
+  not_ok "blocker starts again for the chapter's session"
+  diag <"$err"
+fi
 
 # An upstream that never answers: SERVFAIL (after the forwarder's 5 s);
 # blocked names are still answered.
