@@ -106,7 +106,7 @@ int main(int argc, char **argv) {
       (rc = load(zn_app_stack(app), args[2], &bl_mem, &cfg)) == ZN_OK &&
       (rc = serve(zn_app_stack(app), &cfg, &fw_mem, &fw)) == ZN_OK) {
     printf("blocker: serving DNS on port 53, upstream %s\n", args[1]);
-    fflush(stdout);
+    (void)fflush(stdout); /* the lines above, before it serves */
     rc = zn_app_run(app, NULL); /* until SIGINT or SIGTERM */
     print_counters(fw);
     zn_dns_forwarder_stop(fw);

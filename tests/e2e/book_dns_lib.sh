@@ -31,7 +31,7 @@
 #   ads.test      192.0.2.66 (the blocker's list blocks it)
 
 book_dnsmasq() {
-  local log=$E2E_TMP/dnsmasq.log i
+  local log=$E2E_TMP/dnsmasq.log _
   : >"$log"
   ip netns exec "$E2E_NS" timeout 300 dnsmasq --keep-in-foreground \
     --conf-file=/dev/null --no-resolv --no-hosts --user=root --pid-file= \
@@ -41,7 +41,7 @@ book_dnsmasq() {
     --host-record=ads.test,192.0.2.66 --dhcp-range=10.77.0.50,10.77.0.60 \
     --log-queries --log-dhcp --log-facility="$log" >"$log.out" 2>&1 &
   bg_pid $!
-  for i in $(seq 1 20); do
+  for _ in $(seq 1 20); do
     in_ns dig +short +time=1 +tries=1 "@$E2E_KERNEL_IP" www.test 2>/dev/null |
       grep -qx 192.0.2.80 && return 0
     sleep 0.5
