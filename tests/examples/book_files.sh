@@ -3,8 +3,9 @@
 # echo.c fits in 40 lines (wc -l, includes and blank lines counted) and
 # includes znet/app.h alone; neither file has a preprocessor conditional
 # (one source for Linux and the image); README.md's program is echo.c;
-# resolve.c and blocker.c (chapters 3 and 4) have no conditional either
-# and include only znet's public headers and the C library's.
+# resolve.c and blocker.c (chapters 3 and 4) have no conditional either,
+# include only znet's public headers and the C library's, and their
+# chapters give their lengths right.
 #
 #   book_files.sh SOURCE_ROOT
 #
@@ -47,6 +48,13 @@ for f in resolve.c blocker.c; do
   done | tr '\n' ' ' | sed 's/ $//')
   check "$f includes znet's public headers and the C library's only${bad:+ (not: $bad)}" \
     [ -z "$bad" ]
+done
+# Their chapters say how long they are: the number must be wc -l's.
+for pair in resolve.c:03-resolver.md blocker.c:04-blocker.md; do
+  f=${pair%%:*} doc=$book/../../docs/book/${pair#*:}
+  lines=$(wc -l <"$book/$f")
+  check "${pair#*:} gives $f's length, $lines lines" \
+    eval "tr '\\n' ' ' <'$doc' | grep -Eq '(^|[^0-9])$lines +lines'"
 done
 # README.md shows echo.c whole: its first ```c block must be the file.
 readme=${book%/examples/book}/README.md
