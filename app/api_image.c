@@ -40,6 +40,12 @@ int zn__app_run(struct ex_host *h, struct zn_loop_opts *opts) {
     return ZN_EINVAL; /* nothing would poll the stack */
   if (opts->stop == NULL)
     opts->stop = &zn__app_stop_asked;
+  /* The first tick, too, comes after the pump has polled the stack (as
+   * on a host, after a poll): a wait that ends at once.  Else a tick
+   * that arms timers (a resolver's first queries) would do so on a stack
+   * whose clock still stands at 0, and they would all fire at the next
+   * poll. */
+  (void)zrt_io_wait(zrt_plat_monotonic());
   while (!run_tick(h, opts, zrt_plat_monotonic())) {
     uint64_t deadline = zn_stack_next_deadline(h->st);
     if (opts->until && opts->until < deadline)

@@ -5,6 +5,9 @@
 # (one source for Linux and the image); README.md's program is echo.c;
 # web.c has no conditional and includes public headers only, and its
 # chapter says how long it is.
+# resolve.c and blocker.c (chapters 3 and 4) have no conditional either,
+# include only znet's public headers and the C library's, and their
+# chapters give their lengths right.
 #
 #   book_files.sh SOURCE_ROOT
 #
@@ -45,6 +48,28 @@ check "web.c includes <...> headers only, znet/http.h and znet/tls.h among them"
 lines=$(wc -l <"$book/web.c")
 check "docs/book/05-web.md gives web.c's length, $lines lines" \
   grep -q "It is $lines lines" "${book%/examples/book}/docs/book/05-web.md"
+# The DNS chapters' programs (3 and 4): one source too, and on znet's
+# public headers (include/znet/) and the C library's alone.
+for f in resolve.c blocker.c; do
+  check "$f has no #if, #ifdef or #ifndef" \
+    eval "! grep -Eq '^[[:space:]]*#[[:space:]]*(if|ifdef|ifndef|elif)\\b' '$book/$f'"
+  bad=$(sed -n 's/^#include //p' "$book/$f" | while read -r h; do
+    case $h in
+    \<znet/*.h\>) [ -f "$book/../../include/${h:1:${#h}-2}" ] || echo "$h" ;;
+    \<[a-z]*.h\>) ;;
+    *) echo "$h" ;;
+    esac
+  done | tr '\n' ' ' | sed 's/ $//')
+  check "$f includes znet's public headers and the C library's only${bad:+ (not: $bad)}" \
+    [ -z "$bad" ]
+done
+# Their chapters say how long they are: the number must be wc -l's.
+for pair in resolve.c:03-resolver.md blocker.c:04-blocker.md; do
+  f=${pair%%:*} doc=$book/../../docs/book/${pair#*:}
+  lines=$(wc -l <"$book/$f")
+  check "${pair#*:} gives $f's length, $lines lines" \
+    eval "tr '\\n' ' ' <'$doc' | grep -Eq '(^|[^0-9])$lines +lines'"
+done
 # README.md shows echo.c whole: its first ```c block must be the file.
 readme=${book%/examples/book}/README.md
 check "README.md's program is examples/book/echo.c" \
