@@ -108,9 +108,10 @@ static bool segment(struct zn_memlink_end *e, const struct zn_buf *src) {
 
 static int memlink_send(struct zn_netif *nif, struct zn_buf *b) {
   struct zn_memlink_end *e = end_of(nif);
-  struct zn_memlink_end *peer = e->peer;
+  struct zn_memlink_end *peer =
+      e->steer ? e->steer(e->steer_arg, b->data, b->len) : e->peer;
 
-  if (peer->rxq.count >= peer->qlen) {
+  if (peer == NULL || peer->rxq.count >= peer->qlen) {
     e->drops++;
     zn_buf_free(b);
     return ZN_ENOBUFS;
@@ -206,6 +207,24 @@ void zn_memlink_init(struct zn_memlink *l, uint32_t mtu, uint32_t qlen) {
     qlen = MEMLINK_DEFAULT_QLEN;
   end_init(&l->a, &l->b, mtu, qlen);
   end_init(&l->b, &l->a, mtu, qlen);
+}
+
+void zn_memlink_init_fan(struct zn_memlink_end *peer,
+                         struct zn_memlink_end *shards, uint32_t n,
+                         uint32_t mtu, uint32_t qlen, zn_memlink_steer_fn steer,
+                         void *steer_arg) {
+  if (qlen == 0)
+    qlen = MEMLINK_DEFAULT_QLEN;
+  end_init(peer, NULL, mtu, qlen);
+  peer->steer = steer;
+  peer->steer_arg = steer_arg;
+  for (uint32_t i = 0; i < n; i++)
+    end_init(&shards[i], peer, mtu, qlen);
+}
+
+void zn_memlink_end_purge(struct zn_memlink_end *e) {
+  zn_bufq_purge(&e->rxq);
+  zn_bufq_purge(&e->segq);
 }
 
 void zn_memlink_purge(struct zn_memlink *l) {

@@ -140,3 +140,20 @@ uint32_t zn_steer_bucket(const struct zn_steer_key *key) {
   h ^= (uint32_t)key->peer_port << 16 | key->local_port;
   return (uint32_t)(h * 0x9e3779b1u) >> 24;
 }
+
+void zn_steer_key_of_flow(struct zn_steer_key *key, uint8_t proto,
+                          const struct zn_ip *peer, uint16_t peer_port,
+                          uint16_t local_port) {
+  memset(key, 0, sizeof(*key));
+  struct zn_ip p = zn_ip_unmap(peer);
+  key->proto = proto;
+  key->peer_port = peer_port;
+  key->local_port = local_port;
+  if (p.family == ZN_AF_INET) {
+    key->family = 4;
+    key->peer[0] = zn_ip_v4(&p);
+  } else {
+    key->family = 6;
+    ipv6_addr(p.bytes, key->peer);
+  }
+}

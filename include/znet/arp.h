@@ -28,6 +28,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "znet/neigh.h"
+
 struct zn_stack;
 
 /** Add or replace a permanent entry.  Errors: ZN_EINVAL (0 address or
@@ -43,6 +45,24 @@ int zn_arp_lookup(const struct zn_stack *st, uint32_t ip, uint8_t mac[6]);
 
 /** Send a gratuitous ARP request announcing our address now. */
 int zn_arp_announce(struct zn_stack *st);
+
+/** The neighbor hooks of ARP (`znet/neigh.h`), copied; NULL: none. */
+void zn_arp_set_hooks(struct zn_stack *st, const struct zn_neigh_hooks *h);
+
+/** ip is at mac, as a reply to a request of ours would say (another stack
+ * of the group learnt it): the entry is made or updated REACHABLE and the
+ * datagrams waiting for it are sent.  Not published again (`learned`).
+ * Errors: ZN_EINVAL (0 or a multicast MAC, an address that is not a
+ * host's), ZN_EEXIST (a static entry, unchanged), ZN_ENOMEM (cache full of
+ * busy entries). */
+int zn_arp_learn(struct zn_stack *st, uint32_t ip, const uint8_t mac[6]);
+
+/** Resolve ip without a datagram to send: ZN_OK with *mac when the cache
+ * knows it (REACHABLE, STALE, PROBE or STATIC); else a request is sent (or
+ * already outstanding) and ZN_EINPROGRESS is returned, the answer coming
+ * as the `learned` hook.  Errors: ZN_EINVAL (not a host's address),
+ * ZN_ENOMEM (cache full). */
+int zn_arp_resolve(struct zn_stack *st, uint32_t ip, uint8_t mac[6]);
 
 enum zn_arp_state {
   ZN_ARP_FREE = 0,

@@ -22,14 +22,26 @@
 #define ZNET_MEMLINK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "znet/buf.h"
 #include "znet/netif.h"
 
+struct zn_memlink_end;
+
+/** Which end a frame sent on a fan's peer end goes to (zn_memlink_init_fan);
+ * NULL drops it (counted in the sender's `drops`).  frame is the whole
+ * Ethernet frame, len bytes. */
+typedef struct zn_memlink_end *(*zn_memlink_steer_fn)(void *arg,
+                                                      const uint8_t *frame,
+                                                      size_t len);
+
 struct zn_memlink_end {
   struct zn_netif nif;          /**< first */
-  struct zn_memlink_end *peer;
+  struct zn_memlink_end *peer;  /**< where sent frames go (unless steer) */
+  zn_memlink_steer_fn steer;    /**< a fan's peer end: picks the end */
+  void *steer_arg;
   struct zn_bufq rxq;           /**< frames sent by the peer, not yet read */
   struct zn_bufq segq;          /**< segments cut from a TSO frame, to read */
   uint32_t qlen;
@@ -44,6 +56,22 @@ struct zn_memlink {
 
 /** mtu 0: ZN_DEFAULT_MTU; qlen 0: 256. */
 void zn_memlink_init(struct zn_memlink *l, uint32_t mtu, uint32_t qlen);
+
+/**
+ * A fan: one end (peer) joined to n ends (shards[0..n)), as one device's
+ * queues joined to the network: what a shard sends goes to peer; what
+ * peer sends goes to the shard steer() picks (flow steering, in tests:
+ * several stacks sharing one address).  mtu and qlen as
+ * zn_memlink_init(); each end is initialised here.  Purge each end with
+ * zn_memlink_end_purge().
+ */
+void zn_memlink_init_fan(struct zn_memlink_end *peer,
+                         struct zn_memlink_end *shards, uint32_t n,
+                         uint32_t mtu, uint32_t qlen, zn_memlink_steer_fn steer,
+                         void *steer_arg);
+
+/** Free the frames waiting at one end. */
+void zn_memlink_end_purge(struct zn_memlink_end *e);
 
 /** Free frames still queued in both directions. */
 void zn_memlink_purge(struct zn_memlink *l);

@@ -59,6 +59,8 @@
   X(arp_reply_tx, CNT, "ARP replies sent")                                     \
   X(arp_announce_tx, CNT, "gratuitous ARP announcements sent")                 \
   X(arp_resolve_fail, CNT, "ARP resolutions that timed out")                   \
+  X(arp_req_wanted, CNT, "ARP requests left to the group (zn_arp_set_hooks)")  \
+  X(arp_learned_rx, CNT, "ARP entries told by the group (zn_arp_learn)")       \
   X(arp_drop_unresolved, DROP, "packets dropped: ARP resolution failed")       \
   X(arp_drop_pending_full, DROP, "packets dropped: ARP pending queue full")     \
   X(arp_drop_cache_full, DROP, "packets dropped: ARP cache full")              \

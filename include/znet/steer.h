@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "znet/addr.h"
+
 /** A flow as the peer's frames name it.  Numbers in host order; the
  * address as four host-order words of its bytes in network order (IPv4:
  * peer[0], the rest 0).  Zero it before filling it: it is a hash key,
@@ -61,6 +63,24 @@ enum zn_steer_kind zn_steer_key_of_frame(const uint8_t *frame, size_t len,
 /** Step 3's bucket of a key, 0 to ZN_STEER_BUCKETS - 1: a multiplicative
  * hash of the peer's address words and both ports. */
 uint32_t zn_steer_bucket(const struct zn_steer_key *key);
+
+/** The key of a flow of ours: proto (6 or 17) with peer (either family;
+ * an IPv4-mapped address as the IPv4 one), its port, and our port. */
+void zn_steer_key_of_flow(struct zn_steer_key *key, uint8_t proto,
+                          const struct zn_ip *peer, uint16_t peer_port,
+                          uint16_t local_port);
+
+/** A transport's flows as they come and go, for the flow table of a
+ * group of stacks (shards): `opened` when a flow takes its place in the
+ * transport's table (a connection's first segment, sent or received),
+ * `closed` when it leaves it (closed, reset, or put in TIME_WAIT's
+ * compact records).  Table rows, called synchronously: they must not call
+ * into the stack.  Either may be NULL. */
+struct zn_flow_hooks {
+  void (*opened)(void *arg, const struct zn_steer_key *key);
+  void (*closed)(void *arg, const struct zn_steer_key *key);
+  void *arg;
+};
 
 /** A port-table row's key: the protocol and our port. */
 static inline uint32_t zn_steer_port_key(uint8_t proto, uint16_t port) {

@@ -513,4 +513,11 @@ struct zn_tcp_info {
  * binding (laddr, lport), its settings, backlog and accept_queued. */
 void zn_tcp_get_info(const struct zn_tcp_conn *c, struct zn_tcp_info *info);
 
+/** The flow hooks of TCP (`znet/steer.h`): every connection as it takes
+ * its place in the connection table and leaves it, for a group of stacks
+ * whose device steers each flow to the stack that holds it.  Copied;
+ * NULL: none. */
+struct zn_flow_hooks;
+void zn_tcp_set_flow_hooks(struct zn_stack *st, const struct zn_flow_hooks *h);
+
 #endif /* ZNET_TCP_H */

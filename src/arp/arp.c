@@ -174,11 +174,20 @@ static void send_arp(struct zn_stack *st, uint16_t op, const uint8_t *eth_dst,
   zn__eth_output(st, b, eth_dst, ZN_ETHERTYPE_ARP);
 }
 
+/* A request for e, or, in a stack whose link's ARP goes to another
+ * (`wanted`), the wish for one. */
 static void send_request(struct zn_stack *st, struct zn__arp_entry *e,
                          bool unicast) {
+  const struct zn_neigh_hooks *h = &ZN__MOD(st, arp)->hooks;
   e->tries++;
-  send_arp(st, ZN_ARP_OP_REQUEST, unicast ? e->mac : zn_eth_bcast, zero_mac,
-           e->ip);
+  if (h->wanted) {
+    struct zn_ip ip = zn_ip_from_v4(e->ip);
+    ZN_STAT_INC(st, arp_req_wanted);
+    h->wanted(h->arg, &ip);
+  } else {
+    send_arp(st, ZN_ARP_OP_REQUEST, unicast ? e->mac : zn_eth_bcast,
+             zero_mac, e->ip);
+  }
   /* Backoff: retry_ms, 2*retry_ms, 4*retry_ms, ... */
   uint32_t shift = e->tries - 1u < 16u ? e->tries - 1u : 16u;
   zn_timer_start_in(st, &e->timer, ZN_MS(st->cfg.arp_retry_ms) << shift);
@@ -208,6 +217,15 @@ static void set_reachable(struct zn_stack *st, struct zn__arp_entry *e,
   e->expires = st->now + ZN_MS(st->cfg.arp_reachable_ms);
   zn_timer_start(st, &e->timer, e->expires);
   send_pending(st, e);
+}
+
+/* What the link told us, for the group's other stacks. */
+static void publish(struct zn_stack *st, const struct zn__arp_entry *e) {
+  const struct zn_neigh_hooks *h = &ZN__MOD(st, arp)->hooks;
+  if (h->learned) {
+    struct zn_ip ip = zn_ip_from_v4(e->ip);
+    h->learned(h->arg, &ip, e->mac);
+  }
 }
 
 static void entry_timer(struct zn_stack *st, struct zn_timer *t) {
@@ -304,6 +322,7 @@ static void learn_from_request(struct zn_stack *st, uint32_t ip,
   if (e->state == ZN_ARP_STATIC)
     return;
   set_reachable(st, e, mac);
+  publish(st, e);
 }
 
 /* A sender a host could be: a unicast MAC, and an address that names a
@@ -395,6 +414,7 @@ void zn__arp_input(struct zn_stack *st, struct zn_buf *b, uint16_t group) {
   if (e && (e->state == ZN_ARP_INCOMPLETE || e->state == ZN_ARP_PROBE)) {
     ZN_STAT_INC(st, arp_reply_rx);
     set_reachable(st, e, sha);
+    publish(st, e);
   } else if (e && e->state != ZN_ARP_STATIC && memcmp(e->mac, sha, 6) == 0) {
     ZN_STAT_INC(st, arp_reply_rx);
   } else {
@@ -443,6 +463,56 @@ int zn_arp_add_static(struct zn_stack *st, uint32_t ip, const uint8_t mac[6]) {
   e->state = ZN_ARP_STATIC;
   send_pending(st, e);
   return ZN_OK;
+}
+
+void zn_arp_set_hooks(struct zn_stack *st, const struct zn_neigh_hooks *h) {
+  struct zn__arp *a = ZN__MOD(st, arp);
+  if (h)
+    a->hooks = *h;
+  else
+    memset(&a->hooks, 0, sizeof(a->hooks));
+}
+
+/* An address a neighbor could have: one host's (not 0, a broadcast, a
+ * multicast or a loopback address). */
+static bool neighbor_addr(const struct zn_stack *st, uint32_t ip) {
+  return ip != 0 && zn__ipv4_src_class(ip, ZN__MOD(st, arp)->dbcast) ==
+                        ZN__IPV4_SRC_HOST;
+}
+
+int zn_arp_learn(struct zn_stack *st, uint32_t ip, const uint8_t mac[6]) {
+  if (!neighbor_addr(st, ip) || mac == NULL || zn_eth_is_mcast(mac) ||
+      zn_eth_is_zero(mac))
+    return ZN_EINVAL;
+  struct zn__arp_entry *e = find(st, ip);
+  if (e && e->state == ZN_ARP_STATIC)
+    return ZN_EEXIST;
+  if (!e) {
+    e = alloc_entry(st, ip);
+    if (!e)
+      return ZN_ENOMEM;
+  }
+  ZN_STAT_INC(st, arp_learned_rx);
+  set_reachable(st, e, mac);
+  return ZN_OK;
+}
+
+int zn_arp_resolve(struct zn_stack *st, uint32_t ip, uint8_t mac[6]) {
+  if (!neighbor_addr(st, ip) || mac == NULL)
+    return ZN_EINVAL;
+  struct zn__arp_entry *e = find(st, ip);
+  if (e && e->state != ZN_ARP_INCOMPLETE) {
+    memcpy(mac, e->mac, 6);
+    return ZN_OK;
+  }
+  if (!e) {
+    e = alloc_entry(st, ip);
+    if (!e)
+      return ZN_ENOMEM;
+    e->state = ZN_ARP_INCOMPLETE;
+    send_request(st, e, false);
+  }
+  return ZN_EINPROGRESS;
 }
 
 int zn_arp_remove(struct zn_stack *st, uint32_t ip) {

@@ -56,6 +56,7 @@ struct zn__arp {
                               limited one): no sender's address */
   zn__arp_send_fn send;    /* zn__arp_set_sender */
   zn__arp_listen_fn listen[ZN__ARP_LISTENERS]; /* zn__arp_listen */
+  struct zn_neigh_hooks hooks; /* zn_arp_set_hooks */
   uint32_t nlisten;
   struct zn_timer announce_timer;
 };

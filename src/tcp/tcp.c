@@ -253,6 +253,26 @@ static uint32_t port_hash(struct zn_stack *st, uint16_t lport) {
   return t->lmemo_hash;
 }
 
+/* The flow's coming and going, for a group's flow table. */
+static void tell_flow(const struct zn_tcp_conn *c, bool opened) {
+  const struct zn_flow_hooks *h = &c->tcp->flow_hooks;
+  void (*fn)(void *, const struct zn_steer_key *) =
+      opened ? h->opened : h->closed;
+  if (fn == NULL)
+    return;
+  struct zn_steer_key k;
+  zn_steer_key_of_flow(&k, ZN_IPPROTO_TCP, &c->raddr, c->rport, c->lport);
+  fn(h->arg, &k);
+}
+
+void zn_tcp_set_flow_hooks(struct zn_stack *st, const struct zn_flow_hooks *h) {
+  struct zn__tcp *t = ZN__MOD(st, tcp);
+  if (h)
+    t->flow_hooks = *h;
+  else
+    memset(&t->flow_hooks, 0, sizeof(t->flow_hooks));
+}
+
 void zn__tcp_hash_in(struct zn_tcp_conn *c) {
   struct zn__tcp *t = c->tcp;
   struct zn_tcp_conn **b;
@@ -272,6 +292,8 @@ void zn__tcp_hash_in(struct zn_tcp_conn *c) {
   }
   c->hnext = *b;
   *b = c;
+  if (c->hashed == ZN__TCP_HASHED_CONN)
+    tell_flow(c, true);
   /* Ahead of its chain now: if it shares last's 4-tuple, a lookup finds
    * it, not last.  A connection is the first of its tuple in its chain
    * (lookup's condition on last): the handshake's next segment, the
@@ -296,6 +318,8 @@ void zn__tcp_hash_out(struct zn_tcp_conn *c) {
     if (*pp)
       *pp = c->hnext;
   }
+  if (c->hashed == ZN__TCP_HASHED_CONN)
+    tell_flow(c, false);
   c->hnext = NULL;
   c->hashed = ZN__TCP_HASHED_NONE;
 }

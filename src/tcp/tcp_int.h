@@ -35,10 +35,12 @@
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_events.h"
 #include "tcp/tcp_ooo.h"
+#include "znet/steer.h"
 #include "tcp/tcp_seq.h"
 #include "znet/assert.h"
 #include "znet/buf.h"
 #include "znet/stack.h"
+#include "znet/steer.h"
 #include "znet/tcp.h"
 #include "znet/timer.h"
 #include "znet/wire.h"
@@ -577,6 +579,7 @@ struct zn__tcp_tw;
 
 struct zn__tcp {
   struct zn_tcp_conn *conns;   /* nslots: cfg.tcp_conns and a spare */
+  struct zn_flow_hooks flow_hooks; /* zn_tcp_set_flow_hooks */
   uint32_t nslots;
   uint32_t sack_ranges;        /* each flight block's scoreboard */
   struct zn_tcp_conn **bucket; /* established/embryonic, by 4-tuple */

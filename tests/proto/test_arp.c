@@ -93,6 +93,95 @@ ZT_TEST(test_retry_backoff_then_fail) {
   solo_free(&s);
 }
 
+/* A shard's ARP (znet/neigh.h): with `wanted` set, no request reaches
+ * the link, each try calls the hook instead, on the same timers; told
+ * the answer (zn_arp_learn), the waiting datagrams go. */
+static uint32_t wants, learned;
+static uint32_t want_ip, learned_ip;
+static void on_wanted(void *arg, const struct zn_ip *ip) {
+  (void)arg;
+  wants++;
+  want_ip = zn_ip_v4(ip);
+}
+static void on_learned(void *arg, const struct zn_ip *ip,
+                       const uint8_t mac[6]) {
+  (void)arg, (void)mac;
+  learned++;
+  learned_ip = zn_ip_v4(ip);
+}
+
+ZT_TEST(test_wanted_instead_of_requests) {
+  struct zn_config c;
+  cfg_quiet(&c, IP_A, 1);
+  c.arp_retries = 2;
+  c.arp_retry_ms = 1000;
+  struct solo s;
+  solo_init(&s, &c);
+  ZT_REQUIRE(s.st);
+  const struct zn_neigh_hooks h = {.wanted = on_wanted};
+  zn_arp_set_hooks(s.st, &h);
+  wants = 0;
+  zn_stack_poll(s.st, 0);
+  ZT_EQ(zn_icmp_echo_send(s.st, IP_X, 1, 1, "a", 1), ZN_OK);
+  zn_stack_poll(s.st, 0);
+  ZT_EQ(wants, 1);
+  ZT_EQU(want_ip, IP_X);
+  zn_stack_poll(s.st, ZN_SEC(1));
+  ZT_EQ(wants, 2); /* the first retry, on the request's timer */
+  ZT_EQ(sent_count(&s.link.b, ZN_ETHERTYPE_ARP), 0);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_arp_req_tx), 0);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_arp_req_wanted), 2);
+  /* Told: the echo request goes to the MAC it was told. */
+  ZT_EQ(zn_arp_learn(s.st, IP_X, MAC_B), ZN_OK);
+  zn_stack_poll(s.st, ZN_SEC(1));
+  ZT_EQ(sent_count(&s.link.b, ZN_ETHERTYPE_IPV4), 1);
+  uint8_t mac[6];
+  ZT_EQ(zn_arp_lookup(s.st, IP_X, mac), ZN_OK);
+  ZT_MEMEQ(mac, MAC_B, 6);
+  ZT_EQU(zn_stat(s.st, ZN_STAT_arp_learned_rx), 1);
+  /* Bad lessons, and a static entry kept. */
+  ZT_EQ(zn_arp_learn(s.st, 0, MAC_B), ZN_EINVAL);
+  ZT_EQ(zn_arp_learn(s.st, ZN_IPV4(224, 0, 0, 1), MAC_B), ZN_EINVAL);
+  ZT_EQ(zn_arp_learn(s.st, ZN_IPV4(255, 255, 255, 255), MAC_B), ZN_EINVAL);
+  static const uint8_t mcast[6] = {1, 0, 0x5e, 0, 0, 1}, zero[6] = {0};
+  ZT_EQ(zn_arp_learn(s.st, IP_X, mcast), ZN_EINVAL);
+  ZT_EQ(zn_arp_learn(s.st, IP_X, zero), ZN_EINVAL);
+  ZT_EQ(zn_arp_add_static(s.st, IP_B, MAC_B), ZN_OK);
+  ZT_EQ(zn_arp_learn(s.st, IP_B, MAC_A), ZN_EEXIST);
+  ZT_EQ(zn_arp_lookup(s.st, IP_B, mac), ZN_OK);
+  ZT_MEMEQ(mac, MAC_B, 6);
+  sent_purge(&s.link.b);
+  solo_free(&s);
+}
+
+/* Slot 0's side: zn_arp_resolve answers from the cache or sends a
+ * request, and what the link then tells is published (`learned`). */
+ZT_TEST(test_resolve_and_publish) {
+  struct th_pair p;
+  struct zn_config ca, cb;
+  cfg_quiet(&ca, IP_A, 1);
+  cfg_quiet(&cb, IP_B, 2);
+  th_pair_init(&p, &ca, &cb);
+  ZT_REQUIRE(p.a && p.b);
+  const struct zn_neigh_hooks h = {.learned = on_learned};
+  zn_arp_set_hooks(p.a, &h);
+  learned = 0;
+  uint8_t mac[6];
+  ZT_EQ(zn_arp_resolve(p.a, IP_B, mac), ZN_EINPROGRESS);
+  ZT_EQ(zn_arp_resolve(p.a, IP_B, mac), ZN_EINPROGRESS); /* one request */
+  th_pair_run(&p, ZN_MS(10));
+  ZT_EQU(zn_stat(p.a, ZN_STAT_arp_req_tx), 1);
+  ZT_EQ(learned, 1);
+  ZT_EQU(learned_ip, IP_B);
+  ZT_EQ(zn_arp_resolve(p.a, IP_B, mac), ZN_OK);
+  ZT_MEMEQ(mac, MAC_B, 6);
+  ZT_EQ(zn_arp_resolve(p.a, 0, mac), ZN_EINVAL);
+  ZT_EQ(zn_arp_resolve(p.a, ZN_IPV4(239, 1, 1, 1), mac), ZN_EINVAL);
+  /* B's request to A (B pings A) is published too: A learnt B from it. */
+  zn_arp_set_hooks(p.a, NULL);
+  th_pair_free(&p);
+}
+
 ZT_TEST(test_pending_queue_bound) {
   struct th_pair p;
   struct zn_config ca, cb;
@@ -609,6 +698,8 @@ int main(void) {
   ZT_RUN(test_vlan_policy);
   ZT_RUN(test_resolve_and_learn);
   ZT_RUN(test_retry_backoff_then_fail);
+  ZT_RUN(test_wanted_instead_of_requests);
+  ZT_RUN(test_resolve_and_publish);
   ZT_RUN(test_pending_queue_bound);
   ZT_RUN(test_aging_and_reprobe);
   ZT_RUN(test_unsolicited_reply_ignored);
