@@ -750,6 +750,33 @@ void zn_posix_forked(struct zn_posix *px) {
       px->socks[i].forked = true;
 }
 
+int zn_posix_reshard(struct zn_posix *px, struct zn_stack *st) {
+  if (px == NULL || st == NULL)
+    return -EINVAL;
+  for (uint32_t i = 0; i < px->cfg.socks; i++) {
+    struct px_sock *s = &px->socks[i];
+    if (s->kind == PX_TCP)
+      px_tcp_forget(s);
+    else if (s->kind == PX_UDP)
+      px_udp_forget(px, s);
+  }
+  px->st = st;
+  px->forked = false;
+  memset(&px->stats, 0, sizeof(px->stats));
+  int first = 0;
+  for (uint32_t i = 0; i < px->cfg.socks; i++) {
+    struct px_sock *s = &px->socks[i];
+    if (s->kind == PX_FREE || s->orphan || s->forked)
+      continue;
+    int rc = s->kind == PX_TCP ? px_tcp_relisten(px, s) : px_udp_reopen(px, s);
+    if (rc < 0 && first == 0)
+      first = rc;
+    if (rc < 0)
+      s->forked = true;
+  }
+  return first;
+}
+
 static bool all_drained(struct zn_posix *px, struct px_sock *unused,
                         void *arg) {
   (void)unused;

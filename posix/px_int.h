@@ -234,6 +234,8 @@ uint32_t px_tcp_ready(struct zn_posix *px, struct px_sock *s);
 int px_tcp_getpeer(struct px_sock *s, struct zn_ip *ip, uint16_t *port);
 void px_tcp_getlocal(struct px_sock *s, struct zn_ip *ip, uint16_t *port);
 bool px_tcp_drained(struct px_sock *s);
+void px_tcp_forget(struct px_sock *s);
+int px_tcp_relisten(struct zn_posix *px, struct px_sock *s);
 
 int px_udp_open(struct zn_posix *px, struct px_sock *s);
 int px_udp_bind(struct zn_posix *px, struct px_sock *s,
@@ -248,6 +250,8 @@ int px_udp_shutdown(struct zn_posix *px, struct px_sock *s, bool rd, bool wr);
 void px_udp_release(struct zn_posix *px, struct px_sock *s);
 uint32_t px_udp_ready(struct zn_posix *px, struct px_sock *s);
 void px_udp_getlocal(struct px_sock *s, struct zn_ip *ip, uint16_t *port);
+void px_udp_forget(struct zn_posix *px, struct px_sock *s);
+int px_udp_reopen(struct zn_posix *px, struct px_sock *s);
 
 /* ---- px_epoll.c ---- */
 

@@ -967,3 +967,40 @@ int px_tcp_getpeer(struct px_sock *s, struct zn_ip *ip, uint16_t *port) {
   *port = i.rport;
   return 0;
 }
+
+/* ---- a new stack under the layer (zn_posix_reshard) ---- */
+
+/* s on a stack that is gone: a listener is made again on px's stack,
+ * with its address, port, backlog and settings (once for a SO_REUSEPORT
+ * ring: the others share it); a connection stays with the old stack,
+ * whose process has it, and is left to close (forked).  The old objects
+ * are the old stack's: forgotten, never freed here. */
+void px_tcp_forget(struct px_sock *s) {
+  if (s->phase == PX_LISTENING) {
+    s->c = NULL;
+    return;
+  }
+  s->c = NULL;
+  if (s->phase == PX_CONNECTING || s->phase == PX_CONNECTED)
+    s->forked = true;
+}
+
+int px_tcp_relisten(struct zn_posix *px, struct px_sock *s) {
+  if (s->phase != PX_LISTENING || s->c != NULL || s->forked)
+    return 0; /* not a listener, or made again with its ring */
+  struct zn_ip tmp;
+  sync_opts(s);
+  struct zn_tcp_conn *l;
+  int rc = zn_tcp_listen_opts(px->st, stack_laddr(s, &tmp), s->lport,
+                              (uint32_t)s->backlog + 1, &s->topts,
+                              &px_tcp_cbs, s, &l);
+  if (rc != ZN_OK) {
+    s->forked = true; /* nothing but close, as a connection */
+    return -px_errno(rc);
+  }
+  s->c = l;
+  for (struct px_sock *o = s->rp_next; o && o != s; o = o->rp_next)
+    o->c = l;
+  px_opt_apply_tcp(px, s);
+  return 0;
+}

@@ -458,3 +458,40 @@ void px_udp_getlocal(struct px_sock *s, struct zn_ip *ip, uint16_t *port) {
     *port = 0;
   }
 }
+
+/* ---- a new stack under the layer (zn_posix_reshard) ---- */
+
+/* The datagrams queued are the old stack's buffers: dropped unread (the
+ * old stack, with its pool, is gone), their records back to the free
+ * list. */
+void px_udp_forget(struct zn_posix *px, struct px_sock *s) {
+  while (s->rxq_head) {
+    struct px_dgram *d = s->rxq_head;
+    s->rxq_head = d->next;
+    d->buf = NULL;
+    d->next = px->free_dgrams;
+    px->free_dgrams = d;
+  }
+  s->rxq_tail = NULL;
+  s->rxq_bytes = 0;
+  s->u = NULL;
+}
+
+/* s again on px's stack: the same binding, peer and settings. */
+int px_udp_reopen(struct zn_posix *px, struct px_sock *s) {
+  int rc = px_udp_open(px, s);
+  if (rc < 0)
+    return rc;
+  if (s->family == AF_INET6)
+    zn_udp_set_v6only(s->u, s->v6only);
+  if (s->bound && (rc = zn_udp_bind(s->u, &s->laddr, s->lport)) != ZN_OK)
+    return -px_errno(rc);
+  if (s->has_peer &&
+      (rc = zn_udp_connect(s->u, &s->raddr, s->rport)) != ZN_OK)
+    return -px_errno(rc);
+  if (s->tos)
+    zn_udp_set_tos(s->u, s->tos);
+  if (s->ttl)
+    zn_udp_set_ttl(s->u, s->ttl);
+  return 0;
+}

@@ -157,6 +157,22 @@ void zn_posix_drain(struct zn_posix *px);
  * -EBADF) and the stack is never polled again by this layer. */
 void zn_posix_forked(struct zn_posix *px);
 
+/**
+ * The child of fork() with a stack of its own (a shard: `znet/steer.h`):
+ * the layer moves to st, a new stack with the same address, and every
+ * socket the parent had is made again there where that makes sense.  A
+ * listener listens again (its address, port, backlog, settings; once
+ * per SO_REUSEPORT ring), a UDP socket is opened again (its binding,
+ * peer, TOS and TTL; datagrams queued in the parent's stack are
+ * dropped); a TCP connection stays the parent's and becomes an orphan
+ * here (close only, -EBADF otherwise).  The parent's stack is not
+ * touched (its objects are forgotten, not freed: it is the parent's
+ * copy).  Descriptor numbers, epoll memberships and options stay.
+ * Returns 0, or the first -errno of a socket that could not be made
+ * again (that one is an orphan; the others are made).
+ */
+int zn_posix_reshard(struct zn_posix *px, struct zn_stack *st);
+
 /* ---- the calls; each returns what POSIX does, or -errno ---- */
 
 int zn_posix_socket(struct zn_posix *px, int domain, int type, int protocol);

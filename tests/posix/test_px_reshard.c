@@ -1,0 +1,119 @@
+/* zn_posix_reshard: the layer of a fork's child moved to a stack of its
+ * own.  Side b's sockets (a listener pair sharing a port by SO_REUSEPORT,
+ * with one of them in an epoll instance; a bound UDP socket; an accepted
+ * connection) are made before the "fork"; then b's stack is replaced on
+ * the link by a new one with the same address, as the child's shard
+ * would be on its own queue, and the layer is moved to it.  The old stack
+ * is left unpolled: the parent's copy. */
+#include <unistd.h>
+
+#include "px_fixture.h"
+
+#define A(x) ((struct sockaddr *)&(x))
+
+static struct px_pair X;
+
+static int listener(struct zn_posix *px, uint16_t port, bool reuseport) {
+  int l = zn_posix_socket(px, AF_INET, SOCK_STREAM, 0);
+  int on = 1;
+  if (reuseport)
+    ZT_EQ(zn_posix_setsockopt(px, l, SOL_SOCKET, SO_REUSEPORT, &on,
+                              sizeof(on)),
+          0);
+  struct sockaddr_in sa = pxp_sin(0, port);
+  ZT_EQ(zn_posix_bind(px, l, A(sa), sizeof(sa)), 0);
+  ZT_EQ(zn_posix_listen(px, l, 8), 0);
+  return l;
+}
+
+ZT_TEST(test_listeners_and_udp_made_again_connections_orphaned) {
+  int l1 = listener(X.pb, 8080, true);
+  int l2 = listener(X.pb, 8080, true);
+  int u = zn_posix_socket(X.pb, AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in us = pxp_sin(0, 5353);
+  ZT_EQ(zn_posix_bind(X.pb, u, A(us), sizeof(us)), 0);
+  int lis, c, s;
+  pxp_tcp_connected(&X, 9090, &lis, &c, &s);
+  int ep = zn_posix_epoll_create1(X.pb, 0);
+  ZT_CHECK(ep >= 0);
+  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 77};
+  ZT_EQ(zn_posix_epoll_ctl(X.pb, ep, EPOLL_CTL_ADD, l1, &ev), 0);
+
+  /* The fork: b's stack replaced by a new one with b's address. */
+  struct zn_stack *old = X.p.b;
+  struct zn_config cb;
+  th_config(&cb, ZN_IPV4(10, 0, 0, 2), 24, 2);
+  cb.ipv6 = true;
+  cb.ipv6_dad_transmits = 0;
+  struct zn_stack *b2 = th_stack_new(&cb);
+  ZT_REQUIRE(b2 != NULL);
+  ZT_EQ(zn_stack_attach(b2, &X.p.link.b.nif), ZN_OK);
+  X.p.b = b2;
+  pxp_run(&X, 1000);
+  ZT_EQ(zn_posix_reshard(X.pb, b2), 0);
+
+  /* The listeners take a new connection, through the epoll instance. */
+  int c2 = zn_posix_socket(X.pa, AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in to = pxp_sin(ZN_IPV4(10, 0, 0, 2), 8080);
+  ZT_EQ(zn_posix_connect(X.pa, c2, A(to), sizeof(to)), 0);
+  struct epoll_event got;
+  ZT_EQ(zn_posix_epoll_pwait(X.pb, ep, &got, 1, 1000, NULL), 1);
+  ZT_EQU(got.data.u64, 77);
+  int s2 = zn_posix_accept4(X.pb, l1, NULL, NULL, 0);
+  ZT_CHECK(s2 >= 0);
+  ZT_EQ(zn_posix_sendto(X.pa, c2, "after", 5, 0, NULL, 0), 5);
+  char buf[16] = {0};
+  ZT_EQ(zn_posix_recvfrom(X.pb, s2, buf, sizeof(buf), 0, NULL, NULL), 5);
+  ZT_MEMEQ(buf, "after", 5);
+  ZT_EQ(zn_posix_sendto(X.pb, s2, "fork", 4, 0, NULL, 0), 4);
+  ZT_EQ(zn_posix_recvfrom(X.pa, c2, buf, sizeof(buf), 0, NULL, NULL), 4);
+  ZT_MEMEQ(buf, "fork", 4);
+  /* Its SO_REUSEPORT partner shares the listener made again. */
+  int c3 = zn_posix_socket(X.pa, AF_INET, SOCK_STREAM, 0);
+  ZT_EQ(zn_posix_connect(X.pa, c3, A(to), sizeof(to)), 0);
+  int s3 = zn_posix_accept4(X.pb, l2, NULL, NULL, 0);
+  ZT_CHECK(s3 >= 0);
+
+  /* The UDP socket is bound again: a datagram to 5353 arrives. */
+  int ua = zn_posix_socket(X.pa, AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in ut = pxp_sin(ZN_IPV4(10, 0, 0, 2), 5353);
+  ZT_EQ(zn_posix_sendto(X.pa, ua, "dgram", 5, 0, A(ut), sizeof(ut)), 5);
+  memset(buf, 0, sizeof(buf));
+  ZT_EQ(zn_posix_recvfrom(X.pb, u, buf, sizeof(buf), 0, NULL, NULL), 5);
+  ZT_MEMEQ(buf, "dgram", 5);
+
+  /* The connection accepted before the fork is the parent's: here it
+   * only closes. */
+  ZT_EQ(zn_posix_sendto(X.pb, s, "x", 1, 0, NULL, 0), -EBADF);
+  ZT_EQ(zn_posix_recvfrom(X.pb, s, buf, 1, MSG_DONTWAIT, NULL, NULL), -EBADF);
+  ZT_EQ(zn_posix_close(X.pb, s), 0);
+  /* The one listener that was made again for port 9090 is there too. */
+  int c4 = zn_posix_socket(X.pa, AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in to9 = pxp_sin(ZN_IPV4(10, 0, 0, 2), 9090);
+  ZT_EQ(zn_posix_connect(X.pa, c4, A(to9), sizeof(to9)), 0);
+  int s4 = zn_posix_accept4(X.pb, lis, NULL, NULL, 0);
+  ZT_CHECK(s4 >= 0);
+
+  int fds_a[] = {c, c2, c3, c4, ua}, fds_b[] = {s2, s3, s4, l1, l2, lis, u,
+                                                 ep};
+  for (size_t i = 0; i < sizeof(fds_a) / sizeof(fds_a[0]); i++)
+    zn_posix_close(X.pa, fds_a[i]);
+  for (size_t i = 0; i < sizeof(fds_b) / sizeof(fds_b[0]); i++)
+    zn_posix_close(X.pb, fds_b[i]);
+  pxp_run(&X, 100ull * 1000000000ull);
+  /* The parent's stack, as the parent would close it. */
+  th_stack_free(old);
+}
+
+ZT_TEST(test_reshard_refuses_null) {
+  ZT_EQ(zn_posix_reshard(NULL, X.p.b), -EINVAL);
+  ZT_EQ(zn_posix_reshard(X.pb, NULL), -EINVAL);
+}
+
+int main(void) {
+  pxp_init(&X, true);
+  ZT_RUN(test_listeners_and_udp_made_again_connections_orphaned);
+  ZT_RUN(test_reshard_refuses_null);
+  pxp_free(&X);
+  return zt_done();
+}
