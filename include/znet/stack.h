@@ -102,6 +102,13 @@ struct zn_config {
   uint32_t icmp_rate;        /**< errors per second */
   uint32_t icmp_burst;       /**< errors in a burst */
 
+  /** Shards (`znet/steer.h`): several stacks with one address, this one
+   * share port_share of port_shares.  The ephemeral ports it picks (for
+   * connect, a listen or bind to port 0, UDP's implicit binding) are the
+   * ports p with p % port_shares == port_share, so that two shards never
+   * pick the same one.  port_shares 0 or 1: every port. */
+  uint16_t port_share, port_shares;
+
   /** UDP. */
   uint32_t udp_socks;        /**< sockets in the table */
   uint32_t udp_rxq;          /**< datagrams queued per socket */

@@ -70,8 +70,16 @@ uint32_t zn__inet_hash(const struct zn_stack *st, const struct zn_ip *a,
   return (uint32_t)zn_siphash13(st->hash_key, in, sizeof(in));
 }
 
+/* The shards' partition of the ephemeral ports: at most 256 shares, and
+ * this stack's one of them. */
+static bool inet_config_ok(const struct zn_config *cfg) {
+  return cfg->port_shares <= 256 &&
+         (cfg->port_shares <= 1 || cfg->port_share < cfg->port_shares);
+}
+
 const struct zn__module zn__inet_module = {
     .name = "inet",
     .id = ZN__MOD_inet,
     .state_size = sizeof(struct zn__inet),
+    .config_ok = inet_config_ok,
 };

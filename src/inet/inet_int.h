@@ -228,4 +228,11 @@ static inline uint32_t zn__inet_hdr_len(uint8_t family) {
   return family == ZN_AF_INET6 ? 40u : 20u;
 }
 
+/* Whether p is an ephemeral port this stack may pick: its share of them
+ * when it is one of several shards (cfg.port_shares), else any. */
+static inline bool zn__inet_port_ours(const struct zn_stack *st, uint16_t p) {
+  return st->cfg.port_shares <= 1 ||
+         p % st->cfg.port_shares == st->cfg.port_share;
+}
+
 #endif

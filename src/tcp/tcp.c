@@ -819,7 +819,7 @@ static int pick_listen_port(struct zn_stack *st, const struct zn_ip *addr,
   uint32_t off = zn_random_u32(st);
   for (uint32_t i = 0; i < n; i++) {
     uint16_t p = (uint16_t)(lo + (off + i) % n);
-    if (!port_in_use(st, addr, p, false)) {
+    if (zn__inet_port_ours(st, p) && !port_in_use(st, addr, p, false)) {
       *out = p;
       return ZN_OK;
     }
@@ -923,7 +923,8 @@ static int pick_port(struct zn_stack *st, const struct zn_ip *laddr,
   uint32_t off = zn__inet_hash(st, raddr, rport) + zn_random_u32(st);
   for (uint32_t i = 0; i < n; i++) {
     uint16_t p = (uint16_t)(lo + (off + i) % n);
-    if (!zn__tcp_lookup(st, laddr, p, raddr, rport) &&
+    if (zn__inet_port_ours(st, p) &&
+        !zn__tcp_lookup(st, laddr, p, raddr, rport) &&
         !zn__tcp_tw_holds(st, laddr, p, raddr, rport) &&
         !zn__tcp_lookup_listener(st, laddr, p)) {
       *out = p;

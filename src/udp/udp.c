@@ -188,7 +188,7 @@ static int pick_ephemeral(struct zn_stack *st, const struct zn_ip *addr,
   uint32_t off = zn__rng_below(&st->rng, n);
   for (uint32_t i = 0; i < n; i++) {
     uint16_t p = (uint16_t)(ZN_UDP_EPHEMERAL_MIN + (off + i) % n);
-    if (!port_in_use(st, addr, p)) {
+    if (zn__inet_port_ours(st, p) && !port_in_use(st, addr, p)) {
       *port = p;
       return ZN_OK;
     }

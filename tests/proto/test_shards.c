@@ -193,6 +193,8 @@ static struct zn_stack *shard_new(struct group *g, uint32_t slot) {
   struct zn_config cfg;
   th_config(&cfg, IP_US, 24, 2); /* one MAC and address for all */
   cfg.arp_announce = false;
+  cfg.port_share = (uint16_t)slot; /* their own ephemeral ports */
+  cfg.port_shares = MAXSH;
   struct zn_stack *st = th_stack_new(&cfg);
   ZT_CHECK(st != NULL);
   if (st == NULL)
@@ -526,11 +528,75 @@ ZT_TEST(test_shard_joining_later_takes_new_connections) {
   group_free(&g);
 }
 
+/* Each shard picks its ephemeral ports from its own share (p % 3 ==
+ * slot): two shards never open the same flow to one peer and port. */
+ZT_TEST(test_ephemeral_ports_shared_out) {
+  struct group g;
+  group_init(&g, MAXSH);
+  static struct srv s;
+  static const struct zn_tcp_serve_opts o = {
+      .port = 9000, .cb = &srv_cbs, .arg = &s, .on_conn = srv_conn};
+  ZT_EQ(zn_tcp_serve(g.peer, &o, NULL), ZN_OK);
+  enum { N = 16 }; /* 48 in all: the peer's table holds 64 */
+  static struct cli k[MAXSH][N];
+  memset(k, 0, sizeof(k));
+  uint32_t wrong = 0;
+  for (uint32_t sh = 0; sh < MAXSH; sh++) {
+    for (int i = 0; i < N; i++) {
+      ZT_EQ(zn_tcp_connect(g.sh[sh], TH_IP(IP_PEER), 9000, &cli_cbs,
+                           &k[sh][i], &k[sh][i].c),
+            ZN_OK);
+      struct zn_tcp_info info;
+      zn_tcp_get_info(k[sh][i].c, &info);
+      wrong += info.lport % MAXSH != sh;
+    }
+    struct zn_udp_sock *u;
+    ZT_EQ(zn_udp_open(g.sh[sh], &u), ZN_OK);
+    ZT_EQ(zn_udp_sendto(u, TH_IP(IP_PEER), 9, "x", 1), ZN_OK);
+    wrong += zn_udp_local_port(u) % MAXSH != sh;
+    zn_udp_close(u);
+    struct zn_tcp_conn *l;
+    ZT_EQ(zn_tcp_listen_opts(g.sh[sh], NULL, 0, 4, NULL, &srv_cbs, &s, &l),
+          ZN_OK);
+    struct zn_tcp_info li;
+    zn_tcp_get_info(l, &li);
+    wrong += li.lport % MAXSH != sh;
+    zn_tcp_close(l);
+  }
+  ZT_EQ(wrong, 0);
+  group_run(&g, ZN_SEC(4));
+  uint32_t up = 0;
+  for (uint32_t sh = 0; sh < MAXSH; sh++)
+    for (int i = 0; i < N; i++)
+      up += k[sh][i].connected;
+  ZT_EQ(up, MAXSH * N);
+  ZT_EQ(s.conns, MAXSH * N);
+  for (uint32_t sh = 0; sh < MAXSH; sh++)
+    for (int i = 0; i < N; i++)
+      zn_tcp_abort(k[sh][i].c);
+  group_run(&g, ZN_SEC(1));
+  group_free(&g);
+}
+
+ZT_TEST(test_port_shares_checked) {
+  struct zn_config cfg;
+  th_config(&cfg, IP_US, 24, 2);
+  cfg.port_shares = 2;
+  cfg.port_share = 2;
+  ZT_EQU(zn_stack_mem_size(&cfg), 0);
+  cfg.port_share = 1;
+  ZT_CHECK(zn_stack_mem_size(&cfg) > 0);
+  cfg.port_shares = 257;
+  ZT_EQU(zn_stack_mem_size(&cfg), 0);
+}
+
 int main(void) {
   ZT_RUN(test_arp_answered_once_by_shard_0);
   ZT_RUN(test_flows_stay_with_their_shard);
   ZT_RUN(test_outgoing_answer_reaches_its_shard);
   ZT_RUN(test_outgoing_unpinned_goes_astray);
   ZT_RUN(test_shard_joining_later_takes_new_connections);
+  ZT_RUN(test_ephemeral_ports_shared_out);
+  ZT_RUN(test_port_shares_checked);
   return zt_done();
 }
