@@ -31,4 +31,25 @@ struct zn_neigh_hooks {
   void *arg;
 };
 
+struct zn_stack;
+
+/** The neighbor hooks of IPv6 neighbor discovery, copied; NULL: none.
+ * (ARP's: zn_arp_set_hooks(), `znet/arp.h`.)  Nothing in a stack without
+ * IPv6. */
+void zn_nd_set_hooks(struct zn_stack *st, const struct zn_neigh_hooks *h);
+
+/** ip (16 bytes) is at mac, as a solicited advertisement would say
+ * (another stack of the group learnt it): the entry is made or updated
+ * REACHABLE and the datagrams waiting for it are sent.  Errors:
+ * ZN_EINVAL (no IPv6, an address that is not a unicast neighbor's, a
+ * multicast or zero MAC), ZN_ENOMEM (cache full of busy entries). */
+int zn_nd_learn(struct zn_stack *st, const uint8_t ip[16],
+                const uint8_t mac[6]);
+
+/** Resolve ip without a datagram: ZN_OK with *mac when the cache has an
+ * address for it; else a solicitation is sent (or already outstanding)
+ * and ZN_EINPROGRESS is returned, the answer coming as `learned`.
+ * Errors: ZN_EINVAL, ZN_ENOMEM. */
+int zn_nd_resolve(struct zn_stack *st, const uint8_t ip[16], uint8_t mac[6]);
+
 #endif /* ZNET_NEIGH_H */

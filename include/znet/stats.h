@@ -154,6 +154,8 @@
   X(nd_na_rx, CNT, "neighbor advertisements applied")                          \
   X(nd_ns_tx, CNT, "neighbor solicitations sent")                              \
   X(nd_na_tx, CNT, "neighbor advertisements sent")                             \
+  X(nd_ns_wanted, CNT, "solicitations left to the group (zn_nd_set_hooks)")    \
+  X(nd_learned_rx, CNT, "neighbor entries told by the group (zn_nd_learn)")    \
   X(nd_redirect_ignored, DROP, "redirects ignored (see src/ipv6/icmp6.c)")     \
   X(nd_rs_ignored, DROP, "router solicitations ignored: we are a host")        \
   X(nd_resolve_fail, CNT, "neighbor resolutions or NUD probes that failed")    \

@@ -32,6 +32,7 @@
 
 #include "core/frag_int.h"
 #include "core/stack_int.h"
+#include "znet/neigh.h"
 #include "modules.h"
 #include "inet/inet_int.h"
 #include "znet/buf.h"
@@ -216,6 +217,7 @@ typedef void (*zn__nd_listen_fn)(struct zn_stack *st, enum zn__nd_event ev,
 /* IPv6's state in struct zn_stack; grown by src/ipv6.  Wide fields first,
  * then the 32-bit ones, then the bytes: no padding between them. */
 struct zn__ip6 {
+  struct zn_neigh_hooks nd_hooks; /* zn_nd_set_hooks */
   struct zn__nd_entry *nd; /* cfg.nd_entries */
   struct zn__reass6 *reass; /* cfg.ip6_reass_slots */
   struct zn__pmtu6 pmtu[ZN__IP6_PMTU];

@@ -105,9 +105,17 @@ static struct zn__nd_entry *alloc_entry(struct zn_stack *st,
 }
 
 /* RFC 4861 §7.2.2: a solicitation for target, multicast to its
- * solicited-node group (resolution) or unicast to it (NUD). */
+ * solicited-node group (resolution) or unicast to it (NUD); or, in a
+ * stack whose link's ND goes to another (`wanted`), the wish for one. */
 static void send_ns(struct zn_stack *st, const uint8_t target[16],
                     bool unicast) {
+  const struct zn_neigh_hooks *h = &ZN__MOD(st, ip6)->nd_hooks;
+  if (h->wanted) {
+    struct zn_ip ip = zn_ip_from_v6(target);
+    ZN_STAT_INC(st, nd_ns_wanted);
+    h->wanted(h->arg, &ip);
+    return;
+  }
   struct zn__inet_tx tx = {0};
   uint8_t src[16], dst[16];
   if (zn__ip6_select_source(st, target, src) != ZN_OK)
@@ -211,6 +219,15 @@ static void set_reachable(struct zn_stack *st, struct zn__nd_entry *e) {
     zn_timer_start(st, &e->timer, e->reachable_until);
 }
 
+/* What the link told us, for the group's other stacks. */
+static void publish(struct zn_stack *st, const struct zn__nd_entry *e) {
+  const struct zn_neigh_hooks *h = &ZN__MOD(st, ip6)->nd_hooks;
+  if (h->learned) {
+    struct zn_ip ip = zn_ip_from_v6(e->ip);
+    h->learned(h->arg, &ip, e->mac);
+  }
+}
+
 static void set_stale(struct zn_stack *st, struct zn__nd_entry *e) {
   e->state = ZN__ND_STALE;
   e->probes = 0;
@@ -303,6 +320,7 @@ static void learn(struct zn_stack *st, const uint8_t ip[16],
   }
   if (is_router >= 0)
     e->router = is_router != 0;
+  publish(st, e);
 }
 
 void zn__nd_learn(struct zn_stack *st, const uint8_t ip[16],
@@ -390,6 +408,7 @@ static void na_resolve(struct zn_stack *st, struct zn__nd_entry *e,
     set_stale(st, e);
   ZN_STAT_INC(st, nd_na_rx);
   flush_pending(st, e);
+  publish(st, e);
 }
 
 /* RFC 4861 §7.2.5: an NA for an entry that has an address. */
@@ -412,6 +431,7 @@ static void na_update(struct zn_stack *st, struct zn__nd_entry *e,
     set_stale(st, e);
   bool was_router = e->router;
   e->router = (nd->flags & ZN_ND_NA_FLAG_R) != 0;
+  publish(st, e);
   if (was_router && !e->router)
     zn__ip6_router_lost(st, e->ip);
 }
@@ -492,4 +512,68 @@ int zn__nd_listen(struct zn_stack *st, zn__nd_listen_fn fn) {
     return ZN_ENOMEM;
   ip6->nd_listen[ip6->nnd_listen++] = fn;
   return ZN_OK;
+}
+
+/* ---- neighbors shared by shards (znet/neigh.h) ---- */
+
+void zn_nd_set_hooks(struct zn_stack *st, const struct zn_neigh_hooks *h) {
+  struct zn__ip6 *ip6 = ZN__MOD(st, ip6);
+  if (ip6 == NULL)
+    return;
+  if (h)
+    ip6->nd_hooks = *h;
+  else
+    memset(&ip6->nd_hooks, 0, sizeof(ip6->nd_hooks));
+}
+
+/* An address a neighbor could have: unicast, not ::, not ::1. */
+static bool neighbor_addr(const uint8_t ip[16]) {
+  static const uint8_t loop[16] = {[15] = 1};
+  return !zn_ipv6_addr_is_unspecified(ip) && !zn_ipv6_addr_is_mcast(ip) &&
+         memcmp(ip, loop, 16) != 0;
+}
+
+int zn_nd_learn(struct zn_stack *st, const uint8_t ip[16],
+                const uint8_t mac[6]) {
+  struct zn__ip6 *ip6 = ZN__MOD(st, ip6);
+  if (ip6 == NULL || !ip6->up || ip == NULL || mac == NULL ||
+      !neighbor_addr(ip) ||
+      zn_eth_is_mcast(mac) || zn_eth_is_zero(mac))
+    return ZN_EINVAL;
+  struct zn__nd_entry *e = find(st, ip);
+  if (!e) {
+    e = alloc_entry(st, ip, false);
+    if (!e)
+      return ZN_ENOMEM;
+    e->state = ZN__ND_INCOMPLETE;
+  }
+  memcpy(e->mac, mac, 6);
+  set_reachable(st, e); /* as a solicited advertisement would */
+  ZN_STAT_INC(st, nd_learned_rx);
+  flush_pending(st, e);
+  return ZN_OK;
+}
+
+int zn_nd_resolve(struct zn_stack *st, const uint8_t ip[16],
+                  uint8_t mac[6]) {
+  struct zn__ip6 *ip6 = ZN__MOD(st, ip6);
+  if (ip6 == NULL || !ip6->up || ip == NULL || mac == NULL ||
+      !neighbor_addr(ip))
+    return ZN_EINVAL;
+  struct zn__nd_entry *e = find(st, ip);
+  if (e && e->state != ZN__ND_INCOMPLETE) {
+    memcpy(mac, e->mac, 6);
+    return ZN_OK;
+  }
+  if (!e) {
+    e = alloc_entry(st, ip, true);
+    if (!e)
+      return ZN_ENOMEM;
+    e->state = ZN__ND_INCOMPLETE;
+    e->last_used = st->now + 1;
+    e->probes = 1;
+    send_ns(st, ip, false);
+    retrans_in(st, e);
+  }
+  return ZN_EINPROGRESS;
 }

@@ -71,6 +71,77 @@ ZT_TEST(test_nud_incomplete_reachable_stale_delay_probe_gone) {
   solo_free(&s);
 }
 
+/* A shard's ND (znet/neigh.h): `wanted` instead of solicitations, on
+ * the same timers; told the answer (zn_nd_learn), the datagram goes;
+ * slot 0's side publishes an advertisement it asked for. */
+static uint32_t wants, told;
+static uint8_t want_ip[16];
+static void on_wanted(void *arg, const struct zn_ip *ip) {
+  (void)arg;
+  wants++;
+  memcpy(want_ip, ip->bytes, 16);
+}
+static void on_learned(void *arg, const struct zn_ip *ip,
+                       const uint8_t mac[6]) {
+  (void)arg, (void)ip, (void)mac;
+  told++;
+}
+
+ZT_TEST(test_nd_wanted_then_learned) {
+  struct zn_config c;
+  cfg6(&c, 2);
+  struct solo s;
+  solo6(&s, &c);
+  ZT_REQUIRE(s.st);
+  const struct zn_neigh_hooks h = {.wanted = on_wanted};
+  zn_nd_set_hooks(s.st, &h);
+  wants = 0;
+  ping_a(&s);
+  ZT_EQ(wants, 1);
+  ZT_MEMEQ(want_ip, LL_A, 16);
+  ZT_EQ(count_icmp6(&s, ZN_ICMP6_ND_NS), 0);
+  zn_stack_poll(s.st, ZN_SEC(2)); /* RetransTimer: again */
+  ZT_EQ(wants, 2);
+  ZT_EQ(count_icmp6(&s, ZN_ICMP6_ND_NS), 0);
+  ZT_EQU(S(nd_ns_wanted), 2);
+  ZT_EQ(zn_nd_learn(s.st, LL_A, MAC_A), ZN_OK);
+  zn_stack_flush(s.st);
+  ZT_EQ(zn__nd_state(s.st, LL_A), ZN__ND_REACHABLE);
+  ZT_EQ(count_icmp6(&s, ZN_ICMP6_ECHO_REQUEST), 1);
+  ZT_EQU(S(nd_learned_rx), 1);
+  static const uint8_t mcast[16] = {0xff, 2, [15] = 1}, zero[16] = {0},
+                       mmac[6] = {0x33, 0x33, 0, 0, 0, 1};
+  ZT_EQ(zn_nd_learn(s.st, mcast, MAC_A), ZN_EINVAL);
+  ZT_EQ(zn_nd_learn(s.st, zero, MAC_A), ZN_EINVAL);
+  ZT_EQ(zn_nd_learn(s.st, LL_A, mmac), ZN_EINVAL);
+  solo_free(&s);
+}
+
+ZT_TEST(test_nd_resolve_publishes) {
+  struct zn_config c;
+  cfg6(&c, 2);
+  struct solo s;
+  solo6(&s, &c);
+  ZT_REQUIRE(s.st);
+  const struct zn_neigh_hooks h = {.learned = on_learned};
+  zn_nd_set_hooks(s.st, &h);
+  told = 0;
+  uint8_t mac[6];
+  ZT_EQ(zn_nd_resolve(s.st, LL_A, mac), ZN_EINPROGRESS);
+  ZT_EQ(zn_nd_resolve(s.st, LL_A, mac), ZN_EINPROGRESS);
+  zn_stack_flush(s.st);
+  ZT_EQ(count_icmp6(&s, ZN_ICMP6_ND_NS), 1);
+  inject_na(&s, LL_A, ZN_ND_NA_FLAG_S | ZN_ND_NA_FLAG_O, MAC_A);
+  ZT_EQ(told, 1);
+  ZT_EQ(zn_nd_resolve(s.st, LL_A, mac), ZN_OK);
+  ZT_MEMEQ(mac, MAC_A, 6);
+  /* An NS from a neighbor teaches its address: published too. */
+  static const uint8_t ll_x[16] = {0xfe, 0x80, [15] = 0x66};
+  inject_ns(&s, ll_x, MAC_X);
+  ZT_EQ(told, 2);
+  solo_free(&s);
+}
+
 /* RFC 4861 §7.3.1: forward progress (zn__nd_confirm, from TCP's new
  * acknowledgments) keeps an entry REACHABLE as long as it comes, and
  * ReachableTime after the last one it goes STALE: never earlier, never
@@ -427,6 +498,8 @@ ZT_TEST(test_nd_events_shown_to_listeners) {
 }
 
 int main(void) {
+  ZT_RUN(test_nd_wanted_then_learned);
+  ZT_RUN(test_nd_resolve_publishes);
   ZT_RUN(test_nud_incomplete_reachable_stale_delay_probe_gone);
   ZT_RUN(test_nd_upper_layer_confirmations_keep_reachable);
   ZT_RUN(test_nd_pending_queue_bounded_and_dropped_on_failure);
