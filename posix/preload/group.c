@@ -1,0 +1,286 @@
+/* A group of shards on one multi-queue TAP (group.h). */
+#include "group.h"
+
+#include <errno.h>
+#include <linux/bpf.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "znet/err.h"
+
+#define PL_GROUP_ROWS 256 /* listening ports served at once */
+
+struct row {
+  uint8_t proto;
+  uint16_t port;
+  uint64_t serving; /* slots, a bit each; 0: a free row */
+};
+
+/* The shared page. */
+struct shm {
+  pthread_mutex_t mu; /* process-shared, robust */
+  uint32_t nslots;
+  pid_t pid[PL_GROUP_MAX_SLOTS]; /* 0: free */
+  struct row rows[PL_GROUP_ROWS];
+};
+
+struct pl_group {
+  struct shm *shm;
+  uint32_t nslots;
+  int slot; /* -1: a child that has not claimed one */
+  pid_t self;
+  struct zn_tap_steer steer;
+  struct zn_tap q[PL_GROUP_MAX_SLOTS];
+};
+
+static void lock(struct pl_group *g) {
+  /* A holder that died leaves the state consistent: every change under
+   * the lock is a few stores (a row, a pid). */
+  if (pthread_mutex_lock(&g->shm->mu) == EOWNERDEAD)
+    pthread_mutex_consistent(&g->shm->mu);
+}
+
+static void unlock(struct pl_group *g) { pthread_mutex_unlock(&g->shm->mu); }
+
+static int fail(char *why, size_t len, const char *text, int rc) {
+  if (why && len)
+    snprintf(why, len, "%s", text);
+  return rc;
+}
+
+static void close_queues(struct pl_group *g, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++)
+    zn_netif_close(&g->q[i].nif);
+}
+
+int pl_group_open(const char *name, uint32_t nslots, uint32_t mtu,
+                  uint32_t tap_flags, struct pl_group **out, char *why,
+                  size_t whylen) {
+  *out = NULL;
+  if (nslots < 2 || nslots > PL_GROUP_MAX_SLOTS)
+    return fail(why, whylen, "2 to 64 shards", ZN_EINVAL);
+  struct pl_group *g = calloc(1, sizeof(*g));
+  if (g == NULL)
+    return fail(why, whylen, "no memory", ZN_ENOMEM);
+  g->nslots = nslots;
+  g->self = getpid();
+  for (uint32_t i = 0; i < nslots; i++) {
+    int rc = zn_tap_open_flags(&g->q[i], name, mtu,
+                               tap_flags | ZN_TAP_MULTI_QUEUE);
+    if (rc != ZN_OK) {
+      close_queues(g, i);
+      free(g);
+      return fail(why, whylen,
+                  rc == ZN_EINVAL ? "the TAP has one queue (make it with "
+                                    "`ip tuntap add ... multi_queue`)"
+                                  : zn_strerror(rc),
+                  rc);
+    }
+  }
+  int rc = zn_tap_steer_open(&g->steer, 1u << 20, PL_GROUP_ROWS);
+  if (rc == ZN_OK)
+    rc = zn_tap_steer_attach(&g->steer, g->q[0].fd);
+  if (rc != ZN_OK) {
+    zn_tap_steer_close(&g->steer);
+    close_queues(g, nslots);
+    free(g);
+    return fail(why, whylen,
+                rc == ZN_EPERM ? "no CAP_BPF for the steering program"
+                               : "the steering program was refused",
+                rc);
+  }
+  g->shm = mmap(NULL, sizeof(struct shm), PROT_READ | PROT_WRITE,
+                MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (g->shm == MAP_FAILED) {
+    zn_tap_steer_close(&g->steer);
+    close_queues(g, nslots);
+    free(g);
+    return fail(why, whylen, "no shared memory", ZN_ENOMEM);
+  }
+  pthread_mutexattr_t a;
+  pthread_mutexattr_init(&a);
+  pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+  pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+  pthread_mutex_init(&g->shm->mu, &a);
+  pthread_mutexattr_destroy(&a);
+  g->shm->nslots = nslots;
+  g->shm->pid[0] = g->self;
+  g->slot = 0;
+  *out = g;
+  return ZN_OK;
+}
+
+struct zn_tap *pl_group_queue(struct pl_group *g, uint32_t s) {
+  return s < g->nslots ? &g->q[s] : NULL;
+}
+
+uint32_t pl_group_nslots(const struct pl_group *g) { return g->nslots; }
+
+int pl_group_slot(const struct pl_group *g) {
+  return getpid() == g->self ? g->slot : -1;
+}
+
+const struct zn_tap_steer *pl_group_steer(const struct pl_group *g) {
+  return &g->steer;
+}
+
+int pl_group_claim(struct pl_group *g) {
+  pid_t me = getpid();
+  if (me == g->self && g->slot >= 0)
+    return g->slot;
+  int slot = -1;
+  lock(g);
+  for (uint32_t i = 1; i < g->nslots && slot < 0; i++)
+    if (g->shm->pid[i] == 0) {
+      g->shm->pid[i] = me;
+      slot = (int)i;
+    }
+  unlock(g);
+  g->self = me;
+  g->slot = slot;
+  if (slot < 0)
+    return -1;
+  /* The other queues are the leader's to keep; this process reads its
+   * own.  (Closing a copy detaches nothing: the leader's stays.) */
+  for (uint32_t i = 0; i < g->nslots; i++)
+    if (i != (uint32_t)slot)
+      zn_netif_close(&g->q[i].nif);
+  return slot;
+}
+
+/* The port row of r, written to the program's table: bucket b to the
+ * (b mod n)-th of the n slots serving, in slot order; no row when none
+ * serves. */
+static int write_row(struct pl_group *g, const struct row *r) {
+  uint8_t order[PL_GROUP_MAX_SLOTS], n = 0;
+  for (uint8_t s = 0; s < PL_GROUP_MAX_SLOTS; s++)
+    if (r->serving & (1ull << s))
+      order[n++] = s;
+  if (n == 0) {
+    int rc = zn_tap_steer_port_clear(&g->steer, r->proto, r->port);
+    return rc == ZN_ENOENT ? ZN_OK : rc;
+  }
+  uint8_t slots[ZN_STEER_BUCKETS];
+  for (uint32_t b = 0; b < ZN_STEER_BUCKETS; b++)
+    slots[b] = order[b % n];
+  return zn_tap_steer_port_set(&g->steer, r->proto, r->port, slots);
+}
+
+static struct row *find_row(struct shm *m, uint8_t proto, uint16_t port,
+                            bool make) {
+  struct row *free_row = NULL;
+  for (uint32_t i = 0; i < PL_GROUP_ROWS; i++) {
+    struct row *r = &m->rows[i];
+    if (r->serving && r->proto == proto && r->port == port)
+      return r;
+    if (!r->serving && !free_row)
+      free_row = r;
+  }
+  if (!make || !free_row)
+    return NULL;
+  free_row->proto = proto;
+  free_row->port = port;
+  return free_row;
+}
+
+int pl_group_serve(struct pl_group *g, uint8_t proto, uint16_t port,
+                   bool on) {
+  int slot = pl_group_slot(g);
+  if (slot < 0)
+    return ZN_EINVAL;
+  lock(g);
+  struct row *r = find_row(g->shm, proto, port, on);
+  int rc = ZN_OK;
+  if (r == NULL) {
+    rc = on ? ZN_ENOMEM : ZN_OK;
+  } else {
+    uint64_t was = r->serving;
+    if (on)
+      r->serving |= 1ull << slot;
+    else
+      r->serving &= ~(1ull << slot);
+    if (r->serving != was)
+      rc = write_row(g, r);
+  }
+  unlock(g);
+  return rc;
+}
+
+uint64_t pl_group_serving(struct pl_group *g, uint8_t proto, uint16_t port) {
+  lock(g);
+  const struct row *r = find_row(g->shm, proto, port, false);
+  uint64_t mask = r ? r->serving : 0;
+  unlock(g);
+  return mask;
+}
+
+int pl_group_flow(struct pl_group *g, const struct zn_steer_key *k,
+                  bool open) {
+  int slot = pl_group_slot(g);
+  if (slot < 0 || k == NULL)
+    return ZN_EINVAL;
+  if (open)
+    return zn_tap_steer_flow_set(&g->steer, k, (uint32_t)slot);
+  int rc = zn_tap_steer_flow_clear(&g->steer, k);
+  return rc == ZN_ENOENT ? ZN_OK : rc;
+}
+
+static long sys_bpf(int cmd, union bpf_attr *a) {
+  return syscall(SYS_bpf, cmd, a, sizeof(*a));
+}
+
+/* Every flow of the flow table that goes to slot s, out of it. */
+static void forget_flows(struct pl_group *g, uint32_t s) {
+  struct zn_steer_key k, next;
+  bool first = true;
+  for (;;) {
+    union bpf_attr a;
+    memset(&a, 0, sizeof(a));
+    a.map_fd = (uint32_t)g->steer.flows_fd;
+    a.key = first ? 0 : (uint64_t)(uintptr_t)&k;
+    a.next_key = (uint64_t)(uintptr_t)&next;
+    if (sys_bpf(BPF_MAP_GET_NEXT_KEY, &a) != 0)
+      return;
+    uint32_t v = 0;
+    memset(&a, 0, sizeof(a));
+    a.map_fd = (uint32_t)g->steer.flows_fd;
+    a.key = (uint64_t)(uintptr_t)&next;
+    a.value = (uint64_t)(uintptr_t)&v;
+    if (sys_bpf(BPF_MAP_LOOKUP_ELEM, &a) == 0 && v == s) {
+      (void)zn_tap_steer_flow_clear(&g->steer, &next);
+      /* The walk starts again: deleting the key under it breaks it. */
+      first = true;
+      continue;
+    }
+    k = next;
+    first = false;
+  }
+}
+
+uint32_t pl_group_reap(struct pl_group *g) {
+  uint32_t dead = 0;
+  lock(g);
+  for (uint32_t s = 1; s < g->nslots; s++) {
+    pid_t p = g->shm->pid[s];
+    if (p == 0 || kill(p, 0) == 0 || errno != ESRCH)
+      continue;
+    g->shm->pid[s] = 0;
+    for (uint32_t i = 0; i < PL_GROUP_ROWS; i++) {
+      struct row *r = &g->shm->rows[i];
+      if (r->serving & (1ull << s)) {
+        r->serving &= ~(1ull << s);
+        (void)write_row(g, r);
+      }
+    }
+    forget_flows(g, s);
+    dead++;
+  }
+  unlock(g);
+  return dead;
+}

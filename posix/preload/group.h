@@ -1,0 +1,73 @@
+/* A group of shards on one multi-queue TAP: the stacks of one program's
+ * processes (a server's master and its forked workers), each on a queue
+ * of its own, with one address and one MAC (znet/steer.h).
+ *
+ * The first process (the leader, slot 0) opens the group before any
+ * fork: every queue of the TAP (so that their numbers never change: a
+ * queue's number moves when an earlier one closes, and the leader keeps
+ * them all), the steering program with its tables, and a page of shared
+ * memory.  A forked child inherits all of it; the first time it needs a
+ * stack it claims a free slot, builds its stack on that slot's queue and
+ * tells the group which listening ports it serves and which flows it
+ * holds.  A slot whose process died is given back (its flows forgotten:
+ * their frames then go to whichever shard the port row picks, which
+ * resets them).
+ *
+ * What is shared (the slots, the port rows, the neighbors slot 0
+ * publishes) is under one process-shared, robust mutex in that page. */
+#ifndef ZNET_POSIX_PRELOAD_GROUP_H
+#define ZNET_POSIX_PRELOAD_GROUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "znet/steer.h"
+#include "znet/tap.h"
+
+#define PL_GROUP_MAX_SLOTS 64 /* a port row's mask is 64 bits */
+
+struct pl_group;
+
+/* Open the group on TAP `name` with nslots queues (2 to
+ * PL_GROUP_MAX_SLOTS), each a zn_tap opened with tap_flags and
+ * ZN_TAP_MULTI_QUEUE; the caller is slot 0.  On failure *g is NULL and
+ * why says, in a few words, why (a TAP without multi-queue, no CAP_BPF,
+ * no memory): the caller goes on with one stack. */
+int pl_group_open(const char *name, uint32_t nslots, uint32_t mtu,
+                  uint32_t tap_flags, struct pl_group **g, char *why,
+                  size_t whylen);
+
+/* Slot s's queue (a zn_tap: attach a stack to its nif). */
+struct zn_tap *pl_group_queue(struct pl_group *g, uint32_t s);
+uint32_t pl_group_nslots(const struct pl_group *g);
+/* This process's slot: 0 in the leader, what pl_group_claim gave in a
+ * child, -1 in a child that has none yet. */
+int pl_group_slot(const struct pl_group *g);
+
+/* In a fork's child: take the lowest free slot for this process, close
+ * this process's copies of the other queues (the leader's keep them
+ * attached).  Returns the slot, or -1 when every slot is taken. */
+int pl_group_claim(struct pl_group *g);
+
+/* Give back the slots of processes that died (kill(pid, 0) fails with
+ * ESRCH): their rows and flows go.  Returns how many. */
+uint32_t pl_group_reap(struct pl_group *g);
+
+/* This process's slot serves (on) or no longer serves (off) proto and
+ * port: the port row spreads the port's buckets over the slots that
+ * serve it. */
+int pl_group_serve(struct pl_group *g, uint8_t proto, uint16_t port,
+                   bool on);
+
+/* This process's slot holds (open) or no longer holds the flow. */
+int pl_group_flow(struct pl_group *g, const struct zn_steer_key *k,
+                  bool open);
+
+/* The steering program and its tables (for tests). */
+const struct zn_tap_steer *pl_group_steer(const struct pl_group *g);
+
+/* The slots serving proto/port, as a mask (for tests and --stats). */
+uint64_t pl_group_serving(struct pl_group *g, uint8_t proto, uint16_t port);
+
+#endif

@@ -1,0 +1,187 @@
+/* The group of shards (posix/preload/group.c) on a 4-queue TAP in a
+ * private network namespace, with forked children as the workers: what
+ * the steering program answers for frames (BPF_PROG_TEST_RUN) as slots
+ * are claimed, serve a port, hold flows, die and are reaped.  Needs root
+ * (TAP, CAP_BPF); skipped without. */
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "group.h"
+#include "zt.h"
+#include "znet.h"
+
+static struct pl_group *g;
+static const char *why_skip;
+
+/* A TCP SYN from 10.0.0.1:sport to 10.0.0.2:dport. */
+static size_t syn(uint8_t *f, uint16_t sport, uint16_t dport) {
+  memset(f, 0, 54);
+  f[0] = 2, f[5] = 2, f[6] = 2, f[11] = 1, f[12] = 0x08;
+  uint8_t *ip = f + 14;
+  ip[0] = 0x45, ip[3] = 40, ip[8] = 64, ip[9] = 6;
+  ip[12] = 10, ip[15] = 1, ip[16] = 10, ip[19] = 2;
+  uint8_t *t = f + 34;
+  t[0] = (uint8_t)(sport >> 8), t[1] = (uint8_t)sport;
+  t[2] = (uint8_t)(dport >> 8), t[3] = (uint8_t)dport;
+  t[12] = 0x50, t[13] = 0x02;
+  return 54;
+}
+
+static uint32_t slot_for(uint16_t sport, uint16_t dport) {
+  uint8_t f[64];
+  uint32_t s = 99;
+  ZT_EQ(zn_tap_steer_run(pl_group_steer(g), f, syn(f, sport, dport), &s),
+        ZN_OK);
+  return s;
+}
+
+static struct zn_steer_key key_of(uint16_t sport, uint16_t dport) {
+  uint8_t f[64];
+  struct zn_steer_key k;
+  zn_steer_key_of_frame(f, syn(f, sport, dport), &k);
+  return k;
+}
+
+/* A child that claims a slot, serves port 80, holds the flow from peer
+ * port 1111, tells its slot on `out`, and waits for a byte on `in`. */
+static pid_t worker(int *in_w, int *out_r) {
+  int in[2], out[2];
+  if (pipe(in) != 0 || pipe(out) != 0)
+    return -1;
+  pid_t p = fork();
+  if (p == 0) {
+    close(in[1]);
+    close(out[0]);
+    int s = pl_group_claim(g);
+    if (s >= 0) {
+      pl_group_serve(g, 6, 80, true);
+      struct zn_steer_key k = key_of(1111, 80);
+      pl_group_flow(g, &k, true);
+    }
+    signed char b = (signed char)s;
+    (void)!write(out[1], &b, 1);
+    char c;
+    (void)!read(in[0], &c, 1);
+    _exit(0);
+  }
+  close(in[0]);
+  close(out[1]);
+  *in_w = in[1];
+  *out_r = out[0];
+  return p;
+}
+
+static int slot_of(int out_r) {
+  signed char b = -2;
+  (void)!read(out_r, &b, 1);
+  return b;
+}
+
+static void finish(pid_t p, int in_w, int out_r) {
+  (void)!write(in_w, "x", 1);
+  close(in_w);
+  close(out_r);
+  waitpid(p, NULL, 0);
+}
+
+ZT_TEST(test_slots_rows_flows_and_death) {
+  if (why_skip) {
+    zt_skip(why_skip);
+    return;
+  }
+  ZT_EQ(pl_group_slot(g), 0);
+  ZT_EQ(pl_group_nslots(g), 4);
+  /* Nobody serves: everything to slot 0. */
+  ZT_EQ(slot_for(40000, 80), 0);
+  ZT_EQ(pl_group_serve(g, 6, 80, true), ZN_OK);
+  ZT_EQU(pl_group_serving(g, 6, 80), 1);
+  int in_w, out_r;
+  pid_t p = worker(&in_w, &out_r);
+  ZT_EQ(slot_of(out_r), 1);
+  ZT_EQU(pl_group_serving(g, 6, 80), 3);
+  /* The row spreads port 80 over slots 0 and 1 by bucket. */
+  uint32_t on[4] = {0}, wrong = 0;
+  for (uint32_t sp = 30000; sp < 30512; sp++) {
+    uint32_t s = slot_for((uint16_t)sp, 80);
+    struct zn_steer_key k = key_of((uint16_t)sp, 80);
+    if (sp != 1111)
+      wrong += s != zn_steer_bucket(&k) % 2;
+    if (s < 4)
+      on[s]++;
+  }
+  ZT_EQ(wrong, 0);
+  ZT_CHECK(on[0] > 150 && on[1] > 150);
+  printf("# port 80 over slots 0 and 1: %u and %u of 512\n", on[0], on[1]);
+  ZT_EQ(slot_for(1111, 80), 1); /* its flow */
+  ZT_EQ(slot_for(40000, 81), 0); /* a port nobody serves */
+  /* Alive: nothing to reap.  Dead: its slot, row share and flow go. */
+  ZT_EQ(pl_group_reap(g), 0);
+  finish(p, in_w, out_r);
+  ZT_EQ(pl_group_reap(g), 1);
+  ZT_EQU(pl_group_serving(g, 6, 80), 1);
+  ZT_EQ(slot_for(1111, 80), 0);
+  for (uint32_t sp = 30000; sp < 30064; sp++)
+    ZT_EQ(slot_for((uint16_t)sp, 80), 0);
+  /* Its slot is taken again; with every slot taken, none. */
+  pid_t w[4];
+  int wi[4], wo[4], got[4];
+  for (int i = 0; i < 4; i++) {
+    w[i] = worker(&wi[i], &wo[i]);
+    got[i] = slot_of(wo[i]);
+  }
+  ZT_EQ(got[0], 1);
+  ZT_EQ(got[1], 2);
+  ZT_EQ(got[2], 3);
+  ZT_EQ(got[3], -1);
+  ZT_EQU(pl_group_serving(g, 6, 80), 0xf);
+  for (int i = 0; i < 4; i++)
+    finish(w[i], wi[i], wo[i]);
+  ZT_EQ(pl_group_reap(g), 3);
+  ZT_EQU(pl_group_serving(g, 6, 80), 1);
+  ZT_EQ(pl_group_serve(g, 6, 80, false), ZN_OK);
+  ZT_EQU(pl_group_serving(g, 6, 80), 0);
+  ZT_EQ(slot_for(30001, 80), 0);
+}
+
+ZT_TEST(test_open_refusals) {
+  if (why_skip) {
+    zt_skip(why_skip);
+    return;
+  }
+  struct pl_group *x;
+  char why[128] = "";
+  ZT_EQ(pl_group_open("zngrp1", 1, 0, ZN_TAP_NO_OFFLOAD, &x, why,
+                      sizeof(why)),
+        ZN_EINVAL);
+  ZT_CHECK(x == NULL);
+  /* A TAP made without multi-queue: said so. */
+  struct zn_tap single;
+  ZT_EQ(zn_tap_open_flags(&single, "zngrp2", 0, ZN_TAP_NO_OFFLOAD), ZN_OK);
+  ZT_EQ(pl_group_open("zngrp2", 2, 0, ZN_TAP_NO_OFFLOAD, &x, why,
+                      sizeof(why)),
+        ZN_EINVAL);
+  ZT_CHECK(x == NULL);
+  ZT_CHECK(strstr(why, "multi_queue") != NULL);
+  printf("# %s\n", why);
+  zn_netif_close(&single.nif);
+}
+
+int main(void) {
+  char why[128] = "";
+  if (geteuid() != 0)
+    why_skip = "needs root (a TAP, CAP_BPF)";
+  else if (unshare(CLONE_NEWNET) != 0)
+    why_skip = "no private network namespace";
+  else if (pl_group_open("zngrp0", 4, 0, ZN_TAP_NO_OFFLOAD, &g, why,
+                         sizeof(why)) != ZN_OK) {
+    printf("# pl_group_open: %s\n", why);
+    why_skip = "the group could not be opened";
+  }
+  ZT_RUN(test_slots_rows_flows_and_death);
+  ZT_RUN(test_open_refusals);
+  return zt_done();
+}
