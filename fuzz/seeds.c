@@ -32,6 +32,8 @@ static unsigned nwritten;
 static void put(const char *h, const char *name, const uint8_t *p,
                 size_t len) {
   char path[4096];
+  snprintf(path, sizeof(path), "%s/%s", out, h);
+  mkdir(path, 0777); /* the harness's folder, the first time */
   snprintf(path, sizeof(path), "%s/%s/%s", out, h, name);
   FILE *fp = fopen(path, "wb");
   if (!fp || (len && fwrite(p, len, 1, fp) != 1)) {
@@ -1372,19 +1374,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   out = argv[2];
-  static const char *const hs[] = {
-      "addr",        "eth",       "arp",        "ipv4",     "ipv6",
-      "icmp",        "icmp6",     "udp",        "tcp",      "dns",
-      "dns_tcp",     "blocklist", "forwarder",  "dhcp4",    "dhcp4_client",
-      "http",        "httpd",     "pcap",       "pktdrill", "stack",
-      "memlink",     "memlink6",  "tls_server", "tls_glue", "hosts",
-      "posix_calls", "tls13_msg", "tls_client", "p256", "tar"};
-  mkdir(out, 0777);
-  for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", out, hs[i]);
-    mkdir(path, 0777);
-  }
+  mkdir(out, 0777); /* and each harness's folder as put() needs it */
   char dir[4096];
   snprintf(dir, sizeof(dir), "%s/traces", argv[1]);
   split_traces(dir);

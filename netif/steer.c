@@ -79,7 +79,7 @@ static enum zn_steer_kind ipv4_key(const uint8_t *frame, size_t len,
 }
 
 static void ipv6_addr(const uint8_t *p, uint32_t out[4]) {
-  for (int i = 0; i < 4; i++)
+  for (size_t i = 0; i < 4; i++)
     out[i] = rd32(p + 4 * i);
 }
 

@@ -126,7 +126,8 @@ static void ld_mem(struct prog *p, uint8_t size, uint8_t dst, uint8_t src,
 
 /* r1 = the map of fd (a 16-byte BPF_LD_IMM64 with BPF_PSEUDO_MAP_FD). */
 static void ld_map(struct prog *p, int fd) {
-  emit(p, insn(BPF_LD | BPF_DW | BPF_IMM, BPF_REG_1, BPF_PSEUDO_MAP_FD, 0, fd));
+  /* BPF_LD | BPF_DW | BPF_IMM: the class and the mode are 0. */
+  emit(p, insn(BPF_DW, BPF_REG_1, BPF_PSEUDO_MAP_FD, 0, fd));
   emit(p, insn(0, 0, 0, 0, 0));
 }
 
@@ -345,16 +346,19 @@ static int map_create(uint32_t key, uint32_t value, uint32_t max, int *fd) {
   return *fd < 0 ? errno_code(errno) : ZN_OK;
 }
 
-static int prog_load(const struct prog *p, char *log, uint32_t log_size) {
+/* The program into the kernel; with s, the verifier's words into s->log. */
+static int prog_load(const struct prog *p, struct zn_tap_steer *s) {
   union bpf_attr a;
   memset(&a, 0, sizeof(a));
   a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
   a.insns = (uint64_t)(uintptr_t)p->insn;
   a.insn_cnt = (uint32_t)p->n;
   a.license = (uint64_t)(uintptr_t) "Dual BSD/GPL";
-  a.log_buf = (uint64_t)(uintptr_t)log;
-  a.log_size = log_size;
-  a.log_level = log != NULL ? 1 : 0;
+  if (s != NULL) {
+    a.log_buf = (uint64_t)(uintptr_t)s->log;
+    a.log_size = sizeof(s->log);
+    a.log_level = 1;
+  }
   return sys_bpf(BPF_PROG_LOAD, &a);
 }
 
@@ -377,12 +381,12 @@ int zn_tap_steer_open(struct zn_tap_steer *s, uint32_t max_flows,
     zn_tap_steer_close(s);
     return ZN_ENOMEM;
   }
-  s->prog_fd = prog_load(&p, NULL, 0);
+  s->prog_fd = prog_load(&p, NULL);
   if (s->prog_fd < 0) {
     /* Again with the verifier's words, for s->log (a log too small for
      * them is an error of its own: only the first error counts). */
     rc = errno_code(errno);
-    (void)prog_load(&p, s->log, sizeof(s->log));
+    (void)prog_load(&p, s);
     zn_tap_steer_close(s);
     return rc;
   }
@@ -473,10 +477,10 @@ int zn_tap_steer_run(const struct zn_tap_steer *s, const uint8_t *frame,
 void zn_tap_steer_close(struct zn_tap_steer *s) {
   if (s == NULL)
     return;
-  int *fds[] = {&s->prog_fd, &s->flows_fd, &s->ports_fd};
-  for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-    if (*fds[i] >= 0)
-      close(*fds[i]);
-    *fds[i] = -1;
+  int *own[] = {&s->prog_fd, &s->flows_fd, &s->ports_fd};
+  for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+    if (*own[i] >= 0)
+      close(*own[i]);
+    *own[i] = -1;
   }
 }

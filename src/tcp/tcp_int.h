@@ -35,7 +35,6 @@
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_events.h"
 #include "tcp/tcp_ooo.h"
-#include "znet/steer.h"
 #include "tcp/tcp_seq.h"
 #include "znet/assert.h"
 #include "znet/buf.h"
