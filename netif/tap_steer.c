@@ -474,13 +474,16 @@ int zn_tap_steer_run(const struct zn_tap_steer *s, const uint8_t *frame,
   return ZN_OK;
 }
 
+static void close_fd(int *fd) {
+  if (*fd >= 0)
+    close(*fd);
+  *fd = -1;
+}
+
 void zn_tap_steer_close(struct zn_tap_steer *s) {
   if (s == NULL)
     return;
-  int *own[] = {&s->prog_fd, &s->flows_fd, &s->ports_fd};
-  for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
-    if (*own[i] >= 0)
-      close(*own[i]);
-    *own[i] = -1;
-  }
+  close_fd(&s->prog_fd);
+  close_fd(&s->flows_fd);
+  close_fd(&s->ports_fd);
 }

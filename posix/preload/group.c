@@ -50,7 +50,7 @@ static void unlock(struct pl_group *g) { pthread_mutex_unlock(&g->shm->mu); }
 
 static int fail(char *why, size_t len, const char *text, int rc) {
   if (why && len)
-    snprintf(why, len, "%s", text);
+    (void)snprintf(why, len, "%s", text);
   return rc;
 }
 

@@ -31,11 +31,11 @@ struct pl_group;
 
 /* Open the group on TAP `name` with nslots queues (2 to
  * PL_GROUP_MAX_SLOTS), each a zn_tap opened with tap_flags and
- * ZN_TAP_MULTI_QUEUE; the caller is slot 0.  On failure *g is NULL and
+ * ZN_TAP_MULTI_QUEUE; the caller is slot 0.  On failure *out is NULL and
  * why says, in a few words, why (a TAP without multi-queue, no CAP_BPF,
  * no memory): the caller goes on with one stack. */
 int pl_group_open(const char *name, uint32_t nslots, uint32_t mtu,
-                  uint32_t tap_flags, struct pl_group **g, char *why,
+                  uint32_t tap_flags, struct pl_group **out, char *why,
                   size_t whylen);
 
 /* Slot s's queue (a zn_tap: attach a stack to its nif). */
