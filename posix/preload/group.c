@@ -8,13 +8,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "znet/err.h"
 
-#define PL_GROUP_ROWS 256 /* listening ports served at once */
+#define PL_GROUP_ROWS 256  /* listening ports served at once */
+#define PL_GROUP_NEIGH 256 /* neighbors published (the oldest goes) */
+#define PL_GROUP_WISH 256  /* wishes waiting for slot 0 */
 
 struct row {
   uint8_t proto;
@@ -28,6 +32,18 @@ struct shm {
   uint32_t nslots;
   pid_t pid[PL_GROUP_MAX_SLOTS]; /* 0: free */
   struct row rows[PL_GROUP_ROWS];
+  struct {
+    struct zn_ip ip;
+    uint8_t mac[6];
+    uint64_t stamp; /* publish order: the smallest is replaced first */
+  } neigh[PL_GROUP_NEIGH];
+  uint64_t stamps;
+  struct {
+    struct zn_ip ip;
+    uint64_t waiting; /* slots that wished for it */
+    uint64_t at;      /* CLOCK_MONOTONIC ns of the first wish */
+  } wish[PL_GROUP_WISH];
+  uint32_t nwish;
 };
 
 struct pl_group {
@@ -37,6 +53,7 @@ struct pl_group {
   pid_t self;
   struct zn_tap_steer steer;
   struct zn_tap q[PL_GROUP_MAX_SLOTS];
+  int wake[PL_GROUP_MAX_SLOTS]; /* eventfds, made before any fork */
 };
 
 static void lock(struct pl_group *g) {
@@ -109,6 +126,20 @@ int pl_group_open(const char *name, uint32_t nslots, uint32_t mtu,
   pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
   pthread_mutex_init(&g->shm->mu, &a);
   pthread_mutexattr_destroy(&a);
+  for (uint32_t i = 0; i < nslots; i++)
+    g->wake[i] = -1;
+  for (uint32_t i = 0; i < nslots; i++) {
+    g->wake[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (g->wake[i] < 0) {
+      for (uint32_t j = 0; j < i; j++)
+        close(g->wake[j]);
+      munmap(g->shm, sizeof(struct shm));
+      zn_tap_steer_close(&g->steer);
+      close_queues(g, nslots);
+      free(g);
+      return fail(why, whylen, "no eventfd", ZN_ENOMEM);
+    }
+  }
   g->shm->nslots = nslots;
   g->shm->pid[0] = g->self;
   g->slot = 0;
@@ -283,4 +314,117 @@ uint32_t pl_group_reap(struct pl_group *g) {
   }
   unlock(g);
   return dead;
+}
+
+/* ---- neighbors ---- */
+
+/* A wish slot 0 could not answer in this long is dropped (ARP and ND
+ * give up after a few seconds; the wisher's own timers wish again). */
+#define PL_WISH_NS (10ull * 1000000000ull)
+
+static uint64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+int pl_group_wake_fd(const struct pl_group *g, uint32_t s) {
+  return s < g->nslots ? g->wake[s] : -1;
+}
+
+static void wake(const struct pl_group *g, uint32_t s) {
+  uint64_t one = 1;
+  (void)!write(g->wake[s], &one, sizeof(one));
+}
+
+static int find_neigh(const struct shm *m, const struct zn_ip *ip) {
+  for (int i = 0; i < PL_GROUP_NEIGH; i++)
+    if (m->neigh[i].stamp && zn_ip_eq(&m->neigh[i].ip, ip))
+      return i;
+  return -1;
+}
+
+void pl_group_publish(struct pl_group *g, const struct zn_ip *ip,
+                      const uint8_t mac[6]) {
+  lock(g);
+  struct shm *m = g->shm;
+  int i = find_neigh(m, ip);
+  if (i < 0) { /* a free entry, or the oldest */
+    i = 0;
+    for (int j = 1; j < PL_GROUP_NEIGH; j++)
+      if (m->neigh[j].stamp < m->neigh[i].stamp)
+        i = j;
+  }
+  m->neigh[i].ip = *ip;
+  memcpy(m->neigh[i].mac, mac, 6);
+  m->neigh[i].stamp = ++m->stamps;
+  uint64_t waiting = 0;
+  for (uint32_t w = 0; w < m->nwish; w++)
+    if (zn_ip_eq(&m->wish[w].ip, ip)) {
+      waiting = m->wish[w].waiting;
+      m->wish[w] = m->wish[--m->nwish];
+      break;
+    }
+  unlock(g);
+  for (uint32_t s = 1; s < g->nslots; s++)
+    if (waiting & (1ull << s))
+      wake(g, s);
+}
+
+bool pl_group_lookup(struct pl_group *g, const struct zn_ip *ip,
+                     uint8_t mac[6]) {
+  lock(g);
+  int i = find_neigh(g->shm, ip);
+  if (i >= 0)
+    memcpy(mac, g->shm->neigh[i].mac, 6);
+  unlock(g);
+  return i >= 0;
+}
+
+bool pl_group_wish(struct pl_group *g, const struct zn_ip *ip,
+                   uint8_t mac[6]) {
+  int slot = pl_group_slot(g);
+  if (slot < 0)
+    return false;
+  lock(g);
+  struct shm *m = g->shm;
+  int i = find_neigh(m, ip);
+  if (i >= 0) {
+    memcpy(mac, m->neigh[i].mac, 6);
+    unlock(g);
+    return true;
+  }
+  uint32_t w = 0;
+  while (w < m->nwish && !zn_ip_eq(&m->wish[w].ip, ip))
+    w++;
+  if (w == m->nwish && m->nwish < PL_GROUP_WISH) {
+    m->wish[w].ip = *ip;
+    m->wish[w].waiting = 0;
+    m->wish[w].at = now_ns();
+    m->nwish++;
+  }
+  if (w < m->nwish)
+    m->wish[w].waiting |= 1ull << slot;
+  unlock(g);
+  wake(g, 0); /* (a full list: slot 0's timers ask again) */
+  return false;
+}
+
+uint32_t pl_group_take_wishes(struct pl_group *g, struct zn_ip *ips,
+                              uint32_t max) {
+  uint32_t n = 0;
+  uint64_t now = now_ns();
+  lock(g);
+  struct shm *m = g->shm;
+  for (uint32_t w = 0; w < m->nwish;) {
+    if (now - m->wish[w].at > PL_WISH_NS) {
+      m->wish[w] = m->wish[--m->nwish];
+      continue;
+    }
+    if (n < max)
+      ips[n++] = m->wish[w].ip;
+    w++;
+  }
+  unlock(g);
+  return n;
 }

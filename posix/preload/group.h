@@ -64,6 +64,28 @@ int pl_group_serve(struct pl_group *g, uint8_t proto, uint16_t port,
 int pl_group_flow(struct pl_group *g, const struct zn_steer_key *k,
                   bool open);
 
+/* ---- neighbors: slot 0 sees ARP and ND; the others ask it ---- */
+
+/* Slot 0 tells the group ip is at mac (znet/neigh.h's `learned`); the
+ * slots that wished for ip are woken. */
+void pl_group_publish(struct pl_group *g, const struct zn_ip *ip,
+                      const uint8_t mac[6]);
+/* What the group knows of ip: true with *mac. */
+bool pl_group_lookup(struct pl_group *g, const struct zn_ip *ip,
+                     uint8_t mac[6]);
+/* This slot wants ip (znet/neigh.h's `wanted`): true with *mac if the
+ * group knows it already; else the wish is queued for slot 0, which is
+ * woken, and this slot is woken when it is published. */
+bool pl_group_wish(struct pl_group *g, const struct zn_ip *ip,
+                   uint8_t mac[6]);
+/* Slot 0: the addresses wished for since the last call, at most max of
+ * them into ips; returns how many. */
+uint32_t pl_group_take_wishes(struct pl_group *g, struct zn_ip *ips,
+                              uint32_t max);
+/* Slot s's wake eventfd: readable when the group has news for it (a
+ * wish for slot 0, an answer for the others).  Read it to rearm. */
+int pl_group_wake_fd(const struct pl_group *g, uint32_t s);
+
 /* The steering program and its tables (for tests). */
 const struct zn_tap_steer *pl_group_steer(const struct pl_group *g);
 

@@ -3,6 +3,7 @@
  * the steering program answers for frames (BPF_PROG_TEST_RUN) as slots
  * are claimed, serve a port, hold flows, die and are reaped.  Needs root
  * (TAP, CAP_BPF); skipped without. */
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -147,6 +148,54 @@ ZT_TEST(test_slots_rows_flows_and_death) {
   ZT_EQ(slot_for(30001, 80), 0);
 }
 
+static bool readable(int fd, int ms) {
+  struct pollfd p = {fd, POLLIN, 0};
+  if (poll(&p, 1, ms) != 1)
+    return false;
+  uint64_t v;
+  (void)!read(fd, &v, sizeof(v));
+  return true;
+}
+
+/* A worker wishes for a neighbor slot 0 knows (answered at once) and one
+ * it does not: slot 0 is woken, takes the wish, publishes, and the
+ * worker is woken and finds it. */
+ZT_TEST(test_neighbors_through_slot_0) {
+  if (why_skip) {
+    zt_skip(why_skip);
+    return;
+  }
+  struct zn_ip a = zn_ip_from_v4(ZN_IPV4(10, 0, 0, 1));
+  struct zn_ip b = zn_ip_from_v4(ZN_IPV4(10, 0, 0, 9));
+  static const uint8_t mac_a[6] = {2, 0, 0, 0, 0, 1};
+  static const uint8_t mac_b[6] = {2, 0, 0, 0, 0, 9};
+  pl_group_publish(g, &a, mac_a);
+  while (readable(pl_group_wake_fd(g, 0), 0)) {
+  }
+  pid_t p = fork();
+  if (p == 0) {
+    int bad = 0;
+    uint8_t mac[6];
+    bad += pl_group_claim(g) != 1;
+    bad += !pl_group_wish(g, &a, mac) || memcmp(mac, mac_a, 6) != 0;
+    bad += pl_group_wish(g, &b, mac); /* not known: slot 0 is asked */
+    bad += !readable(pl_group_wake_fd(g, 1), 5000);
+    bad += !pl_group_lookup(g, &b, mac) || memcmp(mac, mac_b, 6) != 0;
+    _exit(bad);
+  }
+  ZT_CHECK(readable(pl_group_wake_fd(g, 0), 5000));
+  struct zn_ip ips[4];
+  ZT_EQ(pl_group_take_wishes(g, ips, 4), 1);
+  ZT_CHECK(zn_ip_eq(&ips[0], &b));
+  pl_group_publish(g, &b, mac_b);
+  int st = -1;
+  waitpid(p, &st, 0);
+  ZT_CHECK(WIFEXITED(st));
+  ZT_EQ(WEXITSTATUS(st), 0);
+  ZT_EQ(pl_group_take_wishes(g, ips, 4), 0); /* answered: gone */
+  ZT_EQ(pl_group_reap(g), 1);
+}
+
 ZT_TEST(test_open_refusals) {
   if (why_skip) {
     zt_skip(why_skip);
@@ -182,6 +231,7 @@ int main(void) {
     why_skip = "the group could not be opened";
   }
   ZT_RUN(test_slots_rows_flows_and_death);
+  ZT_RUN(test_neighbors_through_slot_0);
   ZT_RUN(test_open_refusals);
   return zt_done();
 }
