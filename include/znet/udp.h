@@ -193,4 +193,12 @@ uint32_t zn_udp_queued(const struct zn_udp_sock *s);
  * callbacks.  NULL is ignored. */
 void zn_udp_close(struct zn_udp_sock *s);
 
+/** The flow hooks of UDP (`znet/steer.h`): a connected socket's flow as
+ * it is connected, connected elsewhere or dissolved, and closed, for a
+ * group of stacks whose device steers each flow to the stack that holds
+ * it (an unconnected socket is reached through the port table).  Copied;
+ * NULL: none. */
+struct zn_flow_hooks;
+void zn_udp_set_flow_hooks(struct zn_stack *st, const struct zn_flow_hooks *h);
+
 #endif /* ZNET_UDP_H */

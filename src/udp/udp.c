@@ -169,9 +169,31 @@ int zn_udp_open(struct zn_stack *st, struct zn_udp_sock **out) {
   return ZN_OK;
 }
 
+/* A connected socket's flow coming or going, for a group's flow table
+ * (the peer's datagrams to it must reach this stack). */
+static void tell_flow(const struct zn_udp_sock *s, bool opened) {
+  const struct zn_flow_hooks *h = &ZN__MOD(s->st, udp)->flow_hooks;
+  void (*fn)(void *, const struct zn_steer_key *) =
+      opened ? h->opened : h->closed;
+  if (fn == NULL || s->raddr.family == ZN_AF_NONE)
+    return;
+  struct zn_steer_key k;
+  zn_steer_key_of_flow(&k, ZN_IPPROTO_UDP, &s->raddr, s->rport, s->lport);
+  fn(h->arg, &k);
+}
+
+void zn_udp_set_flow_hooks(struct zn_stack *st, const struct zn_flow_hooks *h) {
+  struct zn__udp *u = ZN__MOD(st, udp);
+  if (h)
+    u->flow_hooks = *h;
+  else
+    memset(&u->flow_hooks, 0, sizeof(u->flow_hooks));
+}
+
 void zn_udp_close(struct zn_udp_sock *s) {
   if (!s || s->state != ZN__UDP_OPEN)
     return;
+  tell_flow(s, false);
   hash_out(s);
   zn_bufq_purge(&s->rxq);
   if (s->in_cb) {
@@ -295,8 +317,10 @@ int zn_udp_connect(struct zn_udp_sock *s, const struct zn_ip *addr,
   int rc = autobind(s);
   if (rc != ZN_OK)
     return rc;
+  tell_flow(s, false);
   s->raddr = peer;
   s->rport = set ? port : 0;
+  tell_flow(s, true);
   return ZN_OK;
 }
 

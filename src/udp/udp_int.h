@@ -8,6 +8,7 @@
 
 #include "core/stack_int.h"
 #include "modules.h"
+#include "znet/steer.h"
 #include "znet/buf.h"
 #include "znet/stack.h"
 #include "znet/udp.h"
@@ -36,6 +37,7 @@ struct zn_udp_sock {
 
 struct zn__udp {
   struct zn_udp_sock *socks;   /* cfg.udp_socks */
+  struct zn_flow_hooks flow_hooks; /* zn_udp_set_flow_hooks */
   struct zn_udp_sock **bucket; /* by local port */
   uint32_t nbuckets;           /* power of two */
   struct zn_udp_sock *free;

@@ -203,6 +203,7 @@ static struct zn_stack *shard_new(struct group *g, uint32_t slot) {
   g->args[slot] = (struct shard_arg){g, slot};
   struct zn_flow_hooks fh = {flow_opened, flow_closed, &g->args[slot]};
   zn_tcp_set_flow_hooks(st, &fh);
+  zn_udp_set_flow_hooks(st, &fh);
   struct zn_neigh_hooks nh = {.arg = &g->args[slot]};
   if (slot == 0)
     nh.learned = published;
@@ -578,6 +579,53 @@ ZT_TEST(test_ephemeral_ports_shared_out) {
   group_free(&g);
 }
 
+/* A connected UDP socket of shard 2 (a DNS client's): the peer's answers
+ * reach it through its flow; closed, the flow goes.  Unpinned (the
+ * control), they go to shard 0, which has no such socket. */
+static uint32_t udp_got;
+static void udp_rx(struct zn_udp_sock *u, void *arg,
+                   const struct zn_udp_dgram *d) {
+  (void)u, (void)arg;
+  udp_got += (uint32_t)d->len;
+}
+static void udp_echo(struct zn_udp_sock *u, void *arg,
+                     const struct zn_udp_dgram *d) {
+  (void)arg;
+  zn_udp_sendto(u, &d->src, d->sport, d->data, d->len);
+}
+
+static void udp_client(bool pin) {
+  struct group g;
+  group_init(&g, MAXSH);
+  g.pin = pin;
+  struct zn_udp_sock *srv, *cli;
+  ZT_EQ(zn_udp_open(g.peer, &srv), ZN_OK);
+  ZT_EQ(zn_udp_bind(srv, NULL, 53), ZN_OK);
+  zn_udp_set_recv_cb(srv, udp_echo, NULL);
+  ZT_EQ(zn_udp_open(g.sh[2], &cli), ZN_OK);
+  zn_udp_set_recv_cb(cli, udp_rx, NULL);
+  ZT_EQ(zn_udp_connect(cli, TH_IP(IP_PEER), 53), ZN_OK);
+  ZT_EQ(g.nflows, pin ? 1u : 0u);
+  udp_got = 0;
+  /* One first: ARP holds only a few datagrams while it resolves. */
+  ZT_EQ(zn_udp_send(cli, "query", 5), ZN_OK);
+  group_run(&g, ZN_MS(100));
+  for (int i = 0; i < 4; i++)
+    ZT_EQ(zn_udp_send(cli, "query", 5), ZN_OK);
+  group_run(&g, ZN_MS(100));
+  ZT_EQ(udp_got, pin ? 25u : 0u);
+  if (!pin)
+    ZT_CHECK(zn_stat(g.sh[0], ZN_STAT_udp_drop_noport) >= 1);
+  zn_udp_close(cli);
+  ZT_EQ(g.nflows, 0);
+  zn_udp_close(srv);
+  group_run(&g, ZN_MS(10));
+  group_free(&g);
+}
+
+ZT_TEST(test_udp_client_answers_reach_its_shard) { udp_client(true); }
+ZT_TEST(test_udp_client_unpinned_goes_astray) { udp_client(false); }
+
 ZT_TEST(test_port_shares_checked) {
   struct zn_config cfg;
   th_config(&cfg, IP_US, 24, 2);
@@ -597,6 +645,8 @@ int main(void) {
   ZT_RUN(test_outgoing_unpinned_goes_astray);
   ZT_RUN(test_shard_joining_later_takes_new_connections);
   ZT_RUN(test_ephemeral_ports_shared_out);
+  ZT_RUN(test_udp_client_answers_reach_its_shard);
+  ZT_RUN(test_udp_client_unpinned_goes_astray);
   ZT_RUN(test_port_shares_checked);
   return zt_done();
 }
