@@ -112,6 +112,7 @@ int pl_group_open(const char *name, uint32_t nslots, uint32_t mtu,
                                : "the steering program was refused",
                 rc);
   }
+  /* cppcheck-suppress invalidFunctionArg ; -1 is the fd MAP_ANONYMOUS wants */
   g->shm = mmap(NULL, sizeof(struct shm), PROT_READ | PROT_WRITE,
                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (g->shm == MAP_FAILED) {
