@@ -112,9 +112,9 @@ int pl_group_open(const char *name, uint32_t nslots, uint32_t mtu,
                                : "the steering program was refused",
                 rc);
   }
-  /* cppcheck-suppress invalidFunctionArg ; -1 is the fd MAP_ANONYMOUS wants */
-  g->shm = mmap(NULL, sizeof(struct shm), PROT_READ | PROT_WRITE,
-                MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  int prot = PROT_READ | PROT_WRITE, flags = MAP_SHARED | MAP_ANONYMOUS;
+  /* cppcheck-suppress invalidFunctionArg ; MAP_ANONYMOUS takes fd -1 */
+  g->shm = mmap(NULL, sizeof(struct shm), prot, flags, -1, 0);
   if (g->shm == MAP_FAILED) {
     zn_tap_steer_close(&g->steer);
     close_queues(g, nslots);
