@@ -136,6 +136,9 @@ struct ex_opts {
   int tcp_ecn;
   uint32_t tcp_blackhole_probe_ms; /* if has_blackhole_probe (0: off) */
   bool has_blackhole_probe;
+  /* Not flags: a group of shards' (znet-run's preload) partition of the
+   * ephemeral ports, into the config (zn_config's port_share/_shares). */
+  uint16_t port_share, port_shares;
 };
 
 /* ---- flag tables ---- */
@@ -218,6 +221,10 @@ struct ex_host {
                                   socket layer: common_solo5.c), which
                                   keeps them: zn__app_close leaves them */
   struct zn_netif *base;       /* the backend (tap or pcap) */
+  struct zn_netif *given;      /* a netif the caller opened (znet-run's
+                                  queue of a multi-queue TAP): the stack
+                                  goes on it instead of --netif's, and
+                                  zn__app_close leaves it open */
   struct zn_netif *nif;        /* what the stack is attached to */
   /* The IPv6 addresses (and their states) zn__app_ipv6_report last printed. */
   struct zn_ipv6_addr_info shown[EX_MAX_SHOWN];

@@ -1010,6 +1010,8 @@ int zn__app_config(const struct ex_opts *o, struct zn_config *cfg,
   cfg->log = zn_host_log;
   cfg->log_ctx = NULL;
   cfg->log_level = o->log_level;
+  cfg->port_share = o->port_share;
+  cfg->port_shares = o->port_shares;
   if (o->dhcp) {
     cfg->dhcp4.enable = true;
     cfg->dhcp4.reboot_addr = o->ipv4; /* 0 without --ipv4 */

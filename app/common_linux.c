@@ -136,7 +136,10 @@ int zn__app_open(struct ex_host *h, const char *prog) {
     rc = ZN_EINVAL;
     goto fail;
   }
-  rc = h->o.netif == EX_NETIF_TAP ? open_tap(h, prog) : open_pcap(h, prog);
+  if (h->given)
+    h->base = h->given;
+  else
+    rc = h->o.netif == EX_NETIF_TAP ? open_tap(h, prog) : open_pcap(h, prog);
   if (rc != 0)
     goto fail;
   h->nif = h->base;

@@ -222,9 +222,54 @@ void px_event(struct zn_posix *px, struct px_sock *s) {
   px->changes++;
 }
 
+/* The protocol s serves a port with, or 0: a listener (TCP), a bound
+ * unconnected UDP socket. */
+static uint8_t served_proto(const struct px_sock *s) {
+  if (s->forked || s->orphan)
+    return 0;
+  if (s->kind == PX_TCP && s->phase == PX_LISTENING)
+    return 6;
+  if (s->kind == PX_UDP && s->bound && !s->has_peer && s->lport)
+    return 17;
+  return 0;
+}
+
+static bool served_by_other(const struct zn_posix *px, const struct px_sock *s,
+                            uint8_t proto) {
+  for (uint32_t i = 0; i < px->cfg.socks; i++) {
+    const struct px_sock *o = &px->socks[i];
+    if (o != s && o->serving && o->lport == s->lport &&
+        served_proto(o) == proto)
+      return true;
+  }
+  return false;
+}
+
+void px_note_use(struct zn_posix *px, struct px_sock *s) {
+  if (s->serving || px->host.serve == NULL)
+    return;
+  uint8_t proto = served_proto(s);
+  if (proto == 0)
+    return;
+  bool told = served_by_other(px, s, proto);
+  s->serving = true;
+  if (!told)
+    px->host.serve(px->host.ctx, proto, s->lport, true);
+}
+
+void px_note_gone(struct zn_posix *px, struct px_sock *s) {
+  if (!s->serving)
+    return;
+  uint8_t proto = served_proto(s);
+  s->serving = false;
+  if (proto && px->host.serve && !served_by_other(px, s, proto))
+    px->host.serve(px->host.ctx, proto, s->lport, false);
+}
+
 uint32_t px_ready(struct zn_posix *px, struct px_sock *s) {
   if (s->forked)
     return 0;
+  px_note_use(px, s);
   return s->kind == PX_TCP ? px_tcp_ready(px, s) : px_udp_ready(px, s);
 }
 
@@ -538,6 +583,7 @@ int zn_posix_shutdown(struct zn_posix *px, int fd, int how) {
  * finishes the connection, and the socket stays an orphan until
  * on_closed). */
 static void sock_last_close(struct zn_posix *px, struct px_sock *s) {
+  px_note_gone(px, s);
   px_epoll_sock_gone(px, s);
   if (s->kind == PX_UDP) {
     px_udp_release(px, s);
@@ -755,6 +801,8 @@ int zn_posix_reshard(struct zn_posix *px, struct zn_stack *st) {
     return -EINVAL;
   for (uint32_t i = 0; i < px->cfg.socks; i++) {
     struct px_sock *s = &px->socks[i];
+    s->serving = false; /* the parent's: this process serves once it uses */
+    s->forked = false;  /* (zn_posix_forked's, undone: decided here) */
     if (s->kind == PX_TCP)
       px_tcp_forget(s);
     else if (s->kind == PX_UDP)

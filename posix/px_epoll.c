@@ -210,6 +210,8 @@ int zn_posix_epoll_ctl(struct zn_posix *px, int epfd, int op, int fd,
   if (s) {
     if (s->forked)
       return -EBADF;
+    if (op != EPOLL_CTL_DEL)
+      px_note_use(px, s);
     return ctl_sock(px, ep, op, s, fd, ev);
   }
   if (ep_of(px, fd) && !ep->kernel)

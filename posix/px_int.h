@@ -106,6 +106,7 @@ struct px_sock {
   bool nonblock;             /* O_NONBLOCK, shared by the dups */
   bool orphan;               /* no descriptor left; the stack finishes it */
   bool forked;               /* fork's child: nothing but close */
+  bool serving;              /* told the host it serves (px_note_use) */
   int err;                   /* SO_ERROR, positive errno, 0: none */
   uint32_t seq;              /* events seen (edge-triggered epoll) */
   struct px_item *items;     /* epoll memberships */
@@ -265,5 +266,11 @@ int px_opt_apply_tcp(struct zn_posix *px, struct px_sock *s);
 
 /* What a socket is ready for now, EPOLL* bits (POLL* values alike). */
 uint32_t px_ready(struct zn_posix *px, struct px_sock *s);
+
+/* The program takes what arrives on s (accept, recv, poll, epoll): a
+ * listener or an unconnected bound UDP socket serves its port
+ * (zn_posix_host.serve).  px_note_gone: s goes (close). */
+void px_note_use(struct zn_posix *px, struct px_sock *s);
+void px_note_gone(struct zn_posix *px, struct px_sock *s);
 
 #endif /* ZNET_POSIX_PX_INT_H */

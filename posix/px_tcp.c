@@ -372,6 +372,7 @@ int px_tcp_accept(struct zn_posix *px, struct px_sock *s, struct sockaddr *sa,
                   socklen_t *len, int flags) {
   if (s->phase != PX_LISTENING || !s->c)
     return -EINVAL;
+  px_note_use(px, s);
   if (sa && !len)
     return -EFAULT;
   for (;;) {

@@ -402,6 +402,7 @@ static ssize_t deliver(struct zn_posix *px, struct px_sock *s,
 
 ssize_t px_udp_recv(struct zn_posix *px, struct px_sock *s, struct msghdr *m,
                     int flags) {
+  px_note_use(px, s);
   if (flags & MSG_OOB)
     return -EOPNOTSUPP;
   m->msg_flags = 0;

@@ -91,6 +91,12 @@ struct zn_posix_host {
   int (*kepoll_ctl)(void *ctx, int epfd, int op, int fd,
                     struct epoll_event *ev);
   int (*kepoll_wait)(void *ctx, int epfd, struct epoll_event *evs, int max);
+  /** Optional, for a group of shards (`znet/steer.h`): this process now
+   * takes what arrives on proto (6, 17) and port (on), or no longer (off).
+   * On: the program first accepts, receives, polls or adds to epoll a
+   * listener (or an unconnected bound UDP socket) of that port; off: the
+   * last such socket is closed.  Called with the lock held. */
+  void (*serve)(void *ctx, uint8_t proto, uint16_t port, bool on);
 };
 
 struct zn_posix_cfg {

@@ -105,7 +105,7 @@ REAL(sigaction, int, int, const struct sigaction *, struct sigaction *)
 /* A call on a socket of the layer: under the lock. */
 #define ON_SOCK(fd, call)                                                     \
   do {                                                                        \
-    struct zn_posix *px_ = pl_layer_if_any();                                 \
+    struct zn_posix *px_ = pl_layer_use();                                    \
     pl_lock();                                                                \
     long rc_ = (call);                                                        \
     pl_unlock();                                                              \
@@ -176,15 +176,17 @@ static long sigpipe(long rc, int flags) {
 }
 
 static ssize_t do_sendmsg(int fd, const struct msghdr *m, int flags) {
+  struct zn_posix *px = pl_layer_use();
   pl_lock();
-  long rc = zn_posix_sendmsg(pl_layer_if_any(), fd, m, flags);
+  long rc = zn_posix_sendmsg(px, fd, m, flags);
   pl_unlock();
   return pl_ret(sigpipe(rc, flags));
 }
 
 static ssize_t do_recvmsg(int fd, struct msghdr *m, int flags) {
+  struct zn_posix *px = pl_layer_use();
   pl_lock();
-  long rc = zn_posix_recvmsg(pl_layer_if_any(), fd, m, flags);
+  long rc = zn_posix_recvmsg(px, fd, m, flags);
   pl_unlock();
   return pl_ret(rc);
 }
@@ -233,8 +235,9 @@ EXPORT ssize_t writev(int fd, const struct iovec *iov, int n) {
 EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags) {
   if (!pl_owns(fd))
     return get_sendmmsg()(fd, v, n, flags);
+  struct zn_posix *px = pl_layer_use();
   pl_lock();
-  long rc = zn_posix_sendmmsg(pl_layer_if_any(), fd, v, n, flags);
+  long rc = zn_posix_sendmmsg(px, fd, v, n, flags);
   pl_unlock();
   return (int)pl_ret(sigpipe(rc, flags));
 }
@@ -383,7 +386,12 @@ EXPORT int shutdown(int fd, int how) {
 EXPORT int close(int fd) {
   if (!pl_owns(fd))
     return get_close()(fd);
-  ON_SOCK(fd, zn_posix_close(PX, fd));
+  /* (Not ON_SOCK: closing an orphan builds no shard.) */
+  struct zn_posix *px_ = pl_layer_if_any();
+  pl_lock();
+  long rc_ = zn_posix_close(px_, fd);
+  pl_unlock();
+  return (int)pl_ret(rc_);
 }
 
 EXPORT int close_range(unsigned first, unsigned last, int flags) {
@@ -507,10 +515,17 @@ EXPORT int dup3(int old, int new, int flags) {
 /* With the layer built, every poll goes through it, even one on the
  * program's own descriptors only: the stack runs while the program
  * waits. */
+/* Whether the layer exists; a set with one of its sockets uses it (a
+ * fork's child with --shards gets its stack then). */
 static bool any_ours(const struct pollfd *fds, nfds_t n) {
-  (void)fds;
-  (void)n;
-  return pl_layer_if_any() != NULL;
+  if (pl_layer_if_any() == NULL)
+    return false;
+  for (nfds_t i = 0; i < n; i++)
+    if (pl_owns(fds[i].fd)) {
+      (void)pl_layer_use();
+      break;
+    }
+  return true;
 }
 
 static int do_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *t,

@@ -25,6 +25,9 @@ struct zn_posix *pl_layer(void);
 bool pl_broken(void);
 /* The layer if it exists already (no building). */
 struct zn_posix *pl_layer_if_any(void);
+/* The same, for a call that uses a socket (not close): in a fork's child
+ * with --shards, it first builds the child's own stack. */
+struct zn_posix *pl_layer_use(void);
 
 void pl_lock(void);
 void pl_unlock(void);

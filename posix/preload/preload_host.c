@@ -31,7 +31,10 @@
 #include <unistd.h>
 
 #include "app_int.h"
+#include "group.h"
 #include "preload.h"
+#include "znet/neigh.h"
+#include "znet/steer.h"
 
 #define PL_IDLE_NS 10000000u /* the driver's period while the program is busy */
 /* A program's connections get a window near what Linux's autotuning
@@ -66,6 +69,14 @@ static struct {
   bool stats;                 /* --stats: the counters at exit */
   struct zn_dns_server dns[ZN_DNS_MAX_SERVERS]; /* znet-run's --dns */
   uint32_t ndns;
+  /* --shards: this process's stack is one of a group (group.h). */
+  struct pl_group *grp;
+  int slot;                   /* its slot in the group */
+  bool shard_pending;         /* a fork's child: its stack is built at its
+                                 first socket call (pl_layer) */
+  struct zn_ip wants[64];     /* neighbors wished for, not yet told */
+  uint32_t nwants;
+  bool settle;                /* neighbor work waits (settle_group) */
 } g = {.mu = PTHREAD_MUTEX_INITIALIZER, .once = PTHREAD_ONCE_INIT};
 
 static _Thread_local struct waiter tls_w = {.efd = -1};
@@ -96,6 +107,98 @@ bool pl_owns(int fd) {
 
 struct zn_posix *pl_layer_if_any(void) {
   return __atomic_load_n(&g.px, __ATOMIC_ACQUIRE);
+}
+
+/* ---- a group of shards (--shards) ---- */
+
+static void flow_opened(void *arg, const struct zn_steer_key *k) {
+  (void)arg;
+  (void)pl_group_flow(g.grp, k, true);
+}
+
+static void flow_closed(void *arg, const struct zn_steer_key *k) {
+  (void)arg;
+  (void)pl_group_flow(g.grp, k, false);
+}
+
+/* Slot 0: what the link told it, for the others. */
+static void neigh_learned(void *arg, const struct zn_ip *ip,
+                          const uint8_t mac[6]) {
+  (void)arg;
+  pl_group_publish(g.grp, ip, mac);
+}
+
+/* Another slot: a neighbor it needs (told after the poll). */
+static void neigh_wanted(void *arg, const struct zn_ip *ip) {
+  (void)arg;
+  uint8_t mac[6];
+  (void)pl_group_wish(g.grp, ip, mac);
+  for (uint32_t i = 0; i < g.nwants; i++)
+    if (zn_ip_eq(&g.wants[i], ip))
+      return;
+  if (g.nwants < sizeof(g.wants) / sizeof(g.wants[0]))
+    g.wants[g.nwants++] = *ip;
+  g.settle = true;
+}
+
+static void neigh_learn(struct zn_stack *st, const struct zn_ip *ip,
+                        const uint8_t mac[6]) {
+  if (ip->family == ZN_AF_INET)
+    (void)zn_arp_learn(st, zn_ip_v4(ip), mac);
+  else
+    (void)zn_nd_learn(st, ip->bytes, mac);
+}
+
+/* With the lock held, after a poll: slot 0 resolves what the others
+ * wished for; the others learn what was published for them; slot 0
+ * gives back the slots of processes that died. */
+static void settle_group(void) {
+  if (!g.grp || !g.px)
+    return;
+  struct zn_stack *st = g.h.st;
+  uint8_t mac[6];
+  if (g.slot == 0) {
+    struct zn_ip ips[32];
+    uint32_t n = pl_group_take_wishes(g.grp, ips, 32);
+    for (uint32_t i = 0; i < n; i++) {
+      int rc = ips[i].family == ZN_AF_INET
+                   ? zn_arp_resolve(st, zn_ip_v4(&ips[i]), mac)
+                   : zn_nd_resolve(st, ips[i].bytes, mac);
+      if (rc == ZN_OK)
+        pl_group_publish(g.grp, &ips[i], mac);
+    }
+    (void)pl_group_reap(g.grp);
+    return;
+  }
+  uint32_t keep = 0;
+  for (uint32_t i = 0; i < g.nwants; i++) {
+    if (pl_group_lookup(g.grp, &g.wants[i], mac))
+      neigh_learn(st, &g.wants[i], mac);
+    else
+      g.wants[keep++] = g.wants[i];
+  }
+  g.nwants = keep;
+  g.settle = keep > 0;
+}
+
+static void h_serve(void *ctx, uint8_t proto, uint16_t port, bool on) {
+  (void)ctx;
+  if (g.grp)
+    (void)pl_group_serve(g.grp, proto, port, on);
+}
+
+/* The hooks of a stack of the group: its flows, its neighbors. */
+static void group_hooks(struct zn_stack *st) {
+  const struct zn_flow_hooks fh = {flow_opened, flow_closed, NULL};
+  zn_tcp_set_flow_hooks(st, &fh);
+  zn_udp_set_flow_hooks(st, &fh);
+  struct zn_neigh_hooks nh = {0};
+  if (g.slot == 0)
+    nh.learned = neigh_learned;
+  else
+    nh.wanted = neigh_wanted;
+  zn_arp_set_hooks(st, &nh);
+  zn_nd_set_hooks(st, &nh);
 }
 
 /* ---- the host functions ---- */
@@ -177,19 +280,23 @@ static struct timespec *until_ts(uint64_t deadline, struct timespec *ts) {
 static int sleep_on(struct waiter *w, bool net, struct pollfd *kfds,
                     unsigned n, uint64_t deadline, const sigset_t *mask,
                     int *err) {
-  struct pollfd small[66];
-  struct pollfd *p = n + 2 <= 66 ? small : malloc((n + 2) * sizeof(*p));
+  struct pollfd small[67];
+  struct pollfd *p = n + 3 <= 67 ? small : malloc((n + 3) * sizeof(*p));
   if (!p) {
     *err = ENOMEM;
     return -1;
   }
+  /* The group's news for this slot wake the driver (kfds follow). */
+  int gfd = g.grp && w->driver ? pl_group_wake_fd(g.grp, (uint32_t)g.slot)
+                               : -1;
   p[0] = (struct pollfd){net ? g.netfd : -1, POLLIN, 0};
   p[1] = (struct pollfd){w->efd, POLLIN, 0};
   if (n)
     memcpy(p + 2, kfds, n * sizeof(*p));
+  p[n + 2] = (struct pollfd){gfd, POLLIN, 0};
   struct timespec ts;
   pthread_mutex_unlock(&g.mu);
-  int rc = (int)syscall(SYS_ppoll, p, (nfds_t)n + 2, until_ts(deadline, &ts),
+  int rc = (int)syscall(SYS_ppoll, p, (nfds_t)n + 3, until_ts(deadline, &ts),
                         mask, (size_t)8);
   *err = errno;
   pthread_mutex_lock(&g.mu);
@@ -201,6 +308,11 @@ static int sleep_on(struct waiter *w, bool net, struct pollfd *kfds,
   if (rc > 0 && (p[1].revents & POLLIN)) {
     uint64_t v;
     (void)!read(w->efd, &v, sizeof(v));
+  }
+  if (rc > 0 && gfd >= 0 && (p[n + 2].revents & POLLIN)) {
+    uint64_t v;
+    (void)!read(gfd, &v, sizeof(v));
+    g.settle = true;
   }
   if (p != small)
     free(p);
@@ -247,6 +359,8 @@ static int h_kepoll_wait(void *ctx, int epfd, struct epoll_event *evs,
 int pl_block(bool (*done)(void *arg), void *arg, uint64_t deadline) {
   for (;;) {
     zn_posix_drive(g.px);
+    if (g.settle)
+      settle_group();
     if (done(arg))
       return 0;
     uint64_t now = zn_host_now();
@@ -306,6 +420,7 @@ static void forget_env(void) {
   unsetenv("ZNET_RUN_ARGS");
   unsetenv("ZNET_RUN_STATS");
   unsetenv("ZNET_RUN_DNS");
+  unsetenv("ZNET_RUN_SHARDS");
   const char *pre = getenv("LD_PRELOAD");
   if (pre && strstr(pre, "znet"))
     unsetenv("LD_PRELOAD");
@@ -327,6 +442,8 @@ static bool open_stack(void) {
   static char text[65536];
   (void)snprintf(text, sizeof(text), "%s", a);
   g.stats = getenv("ZNET_RUN_STATS") != NULL;
+  const char *shards = getenv("ZNET_RUN_SHARDS");
+  uint32_t nshards = shards ? (uint32_t)strtoul(shards, NULL, 10) : 0;
   read_dns(getenv("ZNET_RUN_DNS"));
   forget_env();
   char *argv[PL_MAX_ARGS];
@@ -343,9 +460,26 @@ static bool open_stack(void) {
     fprintf(stderr, PL_PROG ": the preload needs --netif tap:NAME\n");
     return false;
   }
+  if (nshards >= 2) {
+    char why[160];
+    if (pl_group_open(g.h.o.tap_name, nshards, 0,
+                      g.h.o.no_offload ? ZN_TAP_NO_OFFLOAD : 0, &g.grp, why,
+                      sizeof(why)) == ZN_OK) {
+      g.h.given = &pl_group_queue(g.grp, 0)->nif;
+      g.h.o.port_share = 0;
+      g.h.o.port_shares = (uint16_t)nshards;
+    } else {
+      fprintf(stderr,
+              PL_PROG ": --shards: %s; one stack (a forked child's sockets "
+                      "are orphans)\n",
+              why);
+    }
+  }
   if (zn__app_open(&g.h, PL_PROG) != 0)
     return false;
-  g.netfd = g.h.tap.fd;
+  g.netfd = g.grp ? pl_group_queue(g.grp, 0)->fd : g.h.tap.fd;
+  if (g.grp)
+    group_hooks(g.h.st);
   zn_stack_poll(g.h.st, zn_host_now());
   if (g.h.o.nipv6 || g.h.o.slaac)
     zn__app_ipv6_wait_ready(&g.h, ZN_SEC(5));
@@ -370,6 +504,7 @@ static bool open_layer(void) {
       .kepoll_create = h_kepoll_create,
       .kepoll_ctl = h_kepoll_ctl,
       .kepoll_wait = h_kepoll_wait,
+      .serve = h_serve,
   };
   struct zn_posix *px;
   if (!g.pxmem ||
@@ -392,6 +527,8 @@ static void *driver_main(void *arg) {
   uint64_t seen = g.calls;
   for (;;) {
     zn_posix_drive(g.px);
+    if (g.grp)
+      settle_group();
     uint64_t now = zn_host_now();
     uint64_t next = zn_stack_next_deadline(g.h.st);
     /* Alone: no application thread waits, and none called in a period. */
@@ -414,11 +551,19 @@ static void *driver_main(void *arg) {
 static void on_fork_prepare(void) { pthread_mutex_lock(&g.mu); }
 static void on_fork_parent(void) { pthread_mutex_unlock(&g.mu); }
 
-/* The child: the sockets are orphans, the stack is the parent's. */
+/* The child: the sockets are orphans, the stack is the parent's; with
+ * --shards, until its first socket call builds its own (build_shard). */
 static void on_fork_child(void) {
   pthread_mutex_init(&g.mu, NULL);
   if (g.px)
     zn_posix_forked(g.px);
+  if (g.grp && g.px)
+    __atomic_store_n(&g.shard_pending, true, __ATOMIC_RELEASE);
+  g.nwants = 0;
+  g.settle = false;
+  if (g.driver_w.efd >= 0) /* the parent's driver's: not ours to poke */
+    syscall(SYS_close, g.driver_w.efd);
+  g.driver_w.efd = -1;
   g.waiters = NULL;
   g.app_waiters = 0;
   if (tls_w.efd >= 0)
@@ -448,11 +593,69 @@ static void build(void) {
                             "inside socket calls\n");
 }
 
+/* A fork's child, at its first socket call: a slot of the group, a stack
+ * on its queue with the parent's MAC and addresses, the layer moved to
+ * it (zn_posix_reshard: the listeners and UDP sockets made again), a
+ * driver thread.  With the lock held. */
+static void build_shard(void) {
+  __atomic_store_n(&g.shard_pending, false, __ATOMIC_RELEASE);
+  int slot = pl_group_claim(g.grp);
+  if (slot < 0) {
+    fprintf(stderr,
+            PL_PROG ": pid %d: every one of the %u shards is taken: this "
+                    "process's sockets are orphans (more --shards?)\n",
+            (int)getpid(), pl_group_nslots(g.grp));
+    return;
+  }
+  static struct ex_host h2;
+  memset(&h2, 0, sizeof(h2));
+  h2.o = g.h.o;
+  zn_stack_get_ipv4(g.h.st, &h2.o.ipv4, &h2.o.prefix, &h2.o.gateway);
+  memcpy(h2.o.mac, zn_stack_mac(g.h.st), 6);
+  h2.o.has_mac = true;
+  h2.o.dhcp = false; /* the leader's lease */
+  h2.o.capture = NULL;
+  h2.o.dad_transmits = 0; /* the leader's addresses passed DAD */
+  h2.o.has_dad_transmits = true;
+  h2.o.port_share = (uint16_t)slot;
+  h2.keep_signals = true;
+  h2.given = &pl_group_queue(g.grp, (uint32_t)slot)->nif;
+  if (zn__app_open(&h2, PL_PROG) != 0) {
+    fprintf(stderr, PL_PROG ": pid %d: no stack for shard %d: this process's "
+                    "sockets are orphans\n",
+            (int)getpid(), slot);
+    return;
+  }
+  g.h = h2;
+  g.slot = slot;
+  g.netfd = pl_group_queue(g.grp, (uint32_t)slot)->fd;
+  group_hooks(g.h.st);
+  int rc = zn_posix_reshard(g.px, g.h.st);
+  if (rc < 0)
+    fprintf(stderr, PL_PROG ": pid %d: a socket could not be made again on "
+                    "shard %d: %s\n",
+            (int)getpid(), slot, strerror(-rc));
+  g.driver_w.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (pthread_create(&g.driver, NULL, driver_main, NULL) != 0)
+    fprintf(stderr, PL_PROG ": no driver thread in shard %d\n", slot);
+}
+
+struct zn_posix *pl_layer_use(void) {
+  struct zn_posix *px = pl_layer_if_any();
+  if (px && __atomic_load_n(&g.shard_pending, __ATOMIC_ACQUIRE)) {
+    pthread_mutex_lock(&g.mu);
+    if (g.shard_pending)
+      build_shard();
+    pthread_mutex_unlock(&g.mu);
+  }
+  return px;
+}
+
 bool pl_broken(void) { return g.failed; }
 
 struct zn_posix *pl_layer(void) {
   pthread_once(&g.once, build);
-  return pl_layer_if_any();
+  return pl_layer_use();
 }
 
 /* At exit: close every socket as the kernel would, let the stack send

@@ -26,6 +26,7 @@
 
 struct run_opts {
   bool stats;
+  uint32_t shards;
   struct zn_dns_server dns[ZN_DNS_MAX_SERVERS];
   uint32_t ndns;
 };
@@ -43,6 +44,11 @@ static int parse_dns(void *base, const char *val, const char *prog) {
 static const struct ex_opt run_flags[] = {
     {"stats", 0, EX_FLAG, offsetof(struct run_opts, stats), 0, 0,
      .help = "print the stack's counters when PROGRAM exits"},
+    {"shards", 0, EX_U32, offsetof(struct run_opts, shards), 2, 64,
+     .arg = "N",
+     .help = "a stack per process, up to N: a forked child\nthat uses "
+             "its sockets gets a stack of its own on\nits own queue of the "
+             "TAP (which must take\nmulti-queue; steered by an eBPF program)"},
     {"dns", 0, EX_FN, .fn = parse_dns, .arg = "ADDR[:PORT]",
      .want = "IPv4 ADDR[:PORT] or IPv6 ADDR or [ADDR]:PORT",
      .help = "DNS server for PROGRAM's name lookups (port 53\nby "
@@ -91,6 +97,10 @@ static void pass_flags(char **argv, int first) {
     bool inline_val;
     if (!strcmp(argv[i], "--") || !strcmp(argv[i], "--stats"))
       continue;
+    if (is_flag(argv[i], "shards", &inline_val)) {
+      i += !inline_val; /* and its value */
+      continue;
+    }
     if (is_flag(argv[i], "dns", &inline_val)) {
       i += !inline_val; /* and its value */
       continue;
@@ -177,6 +187,11 @@ int main(int argc, char **argv) {
   pass_flags(argv, first);
   if (o.stats)
     (void)setenv("ZNET_RUN_STATS", "1", 1);
+  if (o.shards) {
+    char n[16];
+    (void)snprintf(n, sizeof(n), "%u", o.shards);
+    (void)setenv("ZNET_RUN_SHARDS", n, 1);
+  }
   pass_dns(&o);
   add_preload(lib);
   execvp(argv[first], argv + first);
