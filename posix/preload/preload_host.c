@@ -37,6 +37,7 @@
 #include "znet/steer.h"
 
 #define PL_IDLE_NS 10000000u /* the driver's period while the program is busy */
+#define PL_REAP_NS 100000000u /* slot 0's look for dead shards, at least */
 /* A program's connections get a window near what Linux's autotuning
  * reaches on a fast path, and the 64 KiB buffers to fill it with the
  * TAP's coalesced frames (znet-run's flags override both). */
@@ -537,6 +538,10 @@ static void *driver_main(void *arg) {
     uint64_t until = alone ? next : now + PL_IDLE_NS;
     if (until > now + PL_IDLE_NS && !alone)
       until = now + PL_IDLE_NS;
+    /* Slot 0 of a group looks for dead shards at least this often: their
+     * frames go nowhere until their slot is given back. */
+    if (g.grp && g.slot == 0 && until > now + PL_REAP_NS)
+      until = now + PL_REAP_NS;
     int err;
     link_waiter(&g.driver_w);
     g.driver_on_net = alone;
