@@ -11,7 +11,11 @@
  * base is long enough to rate.  The result is clamped to what was
  * returned before, so a rate a little fast shows as a pause of at most
  * its error over resync_ns at the next reading, never as time running
- * back.
+ * back.  A reading much later than the counter's estimate (the thread
+ * was preempted between the counter's read and the platform's) is not
+ * made the base: it would put every estimate ahead by the preemption
+ * until the next reading; the estimate is returned instead, and the
+ * platform read again next time.
  */
 #include "clock.h"
 
@@ -55,12 +59,26 @@ static uint64_t platform_read(struct zrt_clock *c, uint64_t tsc) {
   return ns;
 }
 
+/* Time to read the platform again, rated: its reading, unless it is late
+ * (see above) and has not been so ZRT_CLOCK_LATE_MAX times in a row. */
+static uint64_t resync(struct zrt_clock *c, uint64_t tsc, uint64_t est) {
+  uint64_t ns = c->platform();
+  c->platform_reads++;
+  if (ns > est + ZRT_CLOCK_LATE_NS && ++c->late < ZRT_CLOCK_LATE_MAX)
+    return est;
+  c->late = 0;
+  c->last_tsc = tsc;
+  c->last_ns = ns;
+  rate_measure(c);
+  return ns;
+}
+
 static uint64_t estimate(struct zrt_clock *c, uint64_t tsc) {
   if (!c->counter_ok || !c->rated || tsc < c->last_tsc)
     return platform_read(c, tsc);
   uint64_t since = ticks_to_ns(c, tsc - c->last_tsc);
   if (since >= c->resync_ns)
-    return platform_read(c, tsc);
+    return resync(c, tsc, c->last_ns + since);
   return c->last_ns + since;
 }
 

@@ -25,7 +25,14 @@ struct zrt_clock {
   uint64_t ns_per_tick_q32;     /* ns per tick, 32.32 fixed point */
   uint64_t returned;            /* the largest value returned */
   uint64_t platform_reads;      /* readings of the platform (for tests) */
+  uint32_t late;                /* readings in a row found late, kept out */
 };
+
+/* A reading later than the counter's estimate by more than this was
+ * most likely preempted between the counter and the platform: it is not
+ * taken as the new base (ZRT_CLOCK_LATE_MAX in a row are). */
+#define ZRT_CLOCK_LATE_NS 50000u
+#define ZRT_CLOCK_LATE_MAX 3u
 
 /* How long a baseline must be before its rate is trusted. */
 #define ZRT_CLOCK_RATE_BASE_NS 2000000u

@@ -117,6 +117,34 @@ ZT_TEST(test_clock_platform_behind_estimate_clamped) {
   ZT_EQU(zrt_clock_now(&c, tsc_at(11 * MS + 100 * US, 0)), a);
 }
 
+/* The thread preempted between its counter read and the platform's: the
+ * reading comes 300 us late.  It is not made the base (the estimates
+ * after it stay true); read late three times in a row, it is. */
+ZT_TEST(test_clock_late_reading_kept_out) {
+  struct zrt_clock c;
+  start(&c, true);
+  read_at(&c, 5 * MS, 0);
+  read_at(&c, 10 * MS, 0);
+  ZT_REQUIRE(c.rated);
+  uint64_t t = 11 * MS + 10 * US;
+  true_ns = t + 300 * US; /* the platform is read 300 us after the counter */
+  ZT_CHECK(diff(zrt_clock_now(&c, tsc_at(t, 0)), t) <= 2);
+  uint64_t reads = c.platform_reads;
+  ZT_CHECK(diff(read_at(&c, t + 20 * US, 0), t + 20 * US) <= 2);
+  ZT_EQU(c.platform_reads, reads + 1); /* read again at once, on time */
+  /* Late at each reading (1.1 ms apart): the third is taken (a counter
+   * that slowed down, not a preemption). */
+  t += 20 * US;
+  for (int i = 0; i < 2; i++) {
+    t += 1100 * US;
+    true_ns = t + 300 * US;
+    ZT_CHECK(diff(zrt_clock_now(&c, tsc_at(t, 0)), t) <= 2);
+  }
+  t += 1100 * US;
+  true_ns = t + 300 * US;
+  ZT_EQU(zrt_clock_now(&c, tsc_at(t, 0)), t + 300 * US);
+}
+
 static uint64_t host_mono(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -164,6 +192,7 @@ int main(void) {
   ZT_RUN(test_clock_counter_backwards_trusted_no_more);
   ZT_RUN(test_clock_without_invariant_counter_reads_platform);
   ZT_RUN(test_clock_platform_behind_estimate_clamped);
+  ZT_RUN(test_clock_late_reading_kept_out);
   ZT_RUN(test_clock_tracks_host_clock);
   return zt_done();
 }
