@@ -267,31 +267,34 @@ static long sys_bpf(int cmd, union bpf_attr *a) {
   return syscall(SYS_bpf, cmd, a, sizeof(*a));
 }
 
-/* Every flow of the flow table that goes to slot s, out of it. */
+/* The key after k in the flow table (k NULL: the first), into *next. */
+static bool next_flow(const struct pl_group *g, const struct zn_steer_key *k,
+                      struct zn_steer_key *next) {
+  union bpf_attr a;
+  memset(&a, 0, sizeof(a));
+  a.map_fd = (uint32_t)g->steer.flows_fd;
+  a.key = (uint64_t)(uintptr_t)k;
+  a.next_key = (uint64_t)(uintptr_t)next;
+  return sys_bpf(BPF_MAP_GET_NEXT_KEY, &a) == 0;
+}
+
+/* Every flow of the flow table that goes to slot s, out of it: one walk,
+ * each key's successor taken before the key is deleted (a deleted key
+ * would send the walk back to the start). */
 static void forget_flows(struct pl_group *g, uint32_t s) {
   struct zn_steer_key k, next;
-  bool first = true;
-  for (;;) {
+  bool more = next_flow(g, NULL, &k);
+  while (more) {
+    more = next_flow(g, &k, &next);
+    uint32_t v = 0;
     union bpf_attr a;
     memset(&a, 0, sizeof(a));
     a.map_fd = (uint32_t)g->steer.flows_fd;
-    a.key = first ? 0 : (uint64_t)(uintptr_t)&k;
-    a.next_key = (uint64_t)(uintptr_t)&next;
-    if (sys_bpf(BPF_MAP_GET_NEXT_KEY, &a) != 0)
-      return;
-    uint32_t v = 0;
-    memset(&a, 0, sizeof(a));
-    a.map_fd = (uint32_t)g->steer.flows_fd;
-    a.key = (uint64_t)(uintptr_t)&next;
+    a.key = (uint64_t)(uintptr_t)&k;
     a.value = (uint64_t)(uintptr_t)&v;
-    if (sys_bpf(BPF_MAP_LOOKUP_ELEM, &a) == 0 && v == s) {
-      (void)zn_tap_steer_flow_clear(&g->steer, &next);
-      /* The walk starts again: deleting the key under it breaks it. */
-      first = true;
-      continue;
-    }
+    if (sys_bpf(BPF_MAP_LOOKUP_ELEM, &a) == 0 && v == s)
+      (void)zn_tap_steer_flow_clear(&g->steer, &k);
     k = next;
-    first = false;
   }
 }
 

@@ -184,8 +184,7 @@ static void settle_group(void) {
 
 static void h_serve(void *ctx, uint8_t proto, uint16_t port, bool on) {
   (void)ctx;
-  if (g.grp)
-    (void)pl_group_serve(g.grp, proto, port, on);
+  (void)pl_group_serve(g.grp, proto, port, on);
 }
 
 /* The hooks of a stack of the group: its flows, its neighbors. */
@@ -505,7 +504,9 @@ static bool open_layer(void) {
       .kepoll_create = h_kepoll_create,
       .kepoll_ctl = h_kepoll_ctl,
       .kepoll_wait = h_kepoll_wait,
-      .serve = h_serve,
+      /* Only a group of shards needs to hear which ports are served
+       * (a fork's child inherits the layer, and the group, as they are). */
+      .serve = g.grp ? h_serve : NULL,
   };
   struct zn_posix *px;
   if (!g.pxmem ||

@@ -47,8 +47,8 @@ static struct zn_steer_key key_of(uint16_t sport, uint16_t dport) {
   return k;
 }
 
-/* A child that claims a slot, serves port 80, holds the flow from peer
- * port 1111, tells its slot on `out`, and waits for a byte on `in`. */
+/* A child that claims a slot, serves port 80, holds the flows from peer
+ * ports 1111, 2222, ... 5555, tells its slot on `out`, and waits for a byte on `in`. */
 static pid_t worker(int *in_w, int *out_r) {
   int in[2], out[2];
   if (pipe(in) != 0 || pipe(out) != 0)
@@ -60,8 +60,10 @@ static pid_t worker(int *in_w, int *out_r) {
     int s = pl_group_claim(g);
     if (s >= 0) {
       pl_group_serve(g, 6, 80, true);
-      struct zn_steer_key k = key_of(1111, 80);
-      pl_group_flow(g, &k, true);
+      for (uint16_t sp = 1111; sp <= 5555; sp += 1111) {
+        struct zn_steer_key k = key_of(sp, 80);
+        pl_group_flow(g, &k, true);
+      }
     }
     signed char b = (signed char)s;
     (void)!write(out[1], &b, 1);
@@ -109,7 +111,7 @@ ZT_TEST(test_slots_rows_flows_and_death) {
   for (uint32_t sp = 30000; sp < 30512; sp++) {
     uint32_t s = slot_for((uint16_t)sp, 80);
     struct zn_steer_key k = key_of((uint16_t)sp, 80);
-    if (sp != 1111)
+    if (sp % 1111 != 0)
       wrong += s != zn_steer_bucket(&k) % 2;
     if (s < 4)
       on[s]++;
@@ -117,14 +119,16 @@ ZT_TEST(test_slots_rows_flows_and_death) {
   ZT_EQ(wrong, 0);
   ZT_CHECK(on[0] > 150 && on[1] > 150);
   printf("# port 80 over slots 0 and 1: %u and %u of 512\n", on[0], on[1]);
-  ZT_EQ(slot_for(1111, 80), 1); /* its flow */
+  for (uint16_t sp = 1111; sp <= 5555; sp += 1111)
+    ZT_EQ(slot_for(sp, 80), 1); /* its flows */
   ZT_EQ(slot_for(40000, 81), 0); /* a port nobody serves */
   /* Alive: nothing to reap.  Dead: its slot, row share and flow go. */
   ZT_EQ(pl_group_reap(g), 0);
   finish(p, in_w, out_r);
   ZT_EQ(pl_group_reap(g), 1);
   ZT_EQU(pl_group_serving(g, 6, 80), 1);
-  ZT_EQ(slot_for(1111, 80), 0);
+  for (uint16_t sp = 1111; sp <= 5555; sp += 1111)
+    ZT_EQ(slot_for(sp, 80), 0); /* every one of its flows forgotten */
   for (uint32_t sp = 30000; sp < 30064; sp++)
     ZT_EQ(slot_for((uint16_t)sp, 80), 0);
   /* Its slot is taken again; with every slot taken, none. */
