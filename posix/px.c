@@ -255,6 +255,8 @@ void px_note_use(struct zn_posix *px, struct px_sock *s) {
   s->serving = true;
   if (!told)
     px->host.serve(px->host.ctx, proto, s->lport, true);
+  if (proto == 6)
+    px_tcp_hold(s, false);
 }
 
 void px_note_gone(struct zn_posix *px, struct px_sock *s) {
@@ -262,8 +264,11 @@ void px_note_gone(struct zn_posix *px, struct px_sock *s) {
     return;
   uint8_t proto = served_proto(s);
   s->serving = false;
-  if (proto && px->host.serve && !served_by_other(px, s, proto))
+  if (proto && px->host.serve && !served_by_other(px, s, proto)) {
     px->host.serve(px->host.ctx, proto, s->lport, false);
+    if (proto == 6)
+      px_tcp_hold(s, true);
+  }
 }
 
 uint32_t px_ready(struct zn_posix *px, struct px_sock *s) {

@@ -237,6 +237,8 @@ void px_tcp_getlocal(struct px_sock *s, struct zn_ip *ip, uint16_t *port);
 bool px_tcp_drained(struct px_sock *s);
 void px_tcp_forget(struct px_sock *s);
 int px_tcp_relisten(struct zn_posix *px, struct px_sock *s);
+/* Hold a listener (a group of shards, not served here yet) or let it go. */
+void px_tcp_hold(struct px_sock *s, bool held);
 
 int px_udp_open(struct zn_posix *px, struct px_sock *s);
 int px_udp_bind(struct zn_posix *px, struct px_sock *s,

@@ -321,7 +321,17 @@ int px_tcp_listen(struct zn_posix *px, struct px_sock *s, int backlog) {
   s->phase = PX_LISTENING;
   s->backlog = backlog;
   px_opt_apply_tcp(px, s);
+  px_tcp_hold(s, px->host.serve != NULL);
   return 0;
+}
+
+/* In a group of shards a listener takes connections only once this
+ * process serves it (px_note_use): until then the group's steering may
+ * send its SYNs here (a master whose workers have not started), and one
+ * accepted would wait for an accept() that never comes. */
+void px_tcp_hold(struct px_sock *s, bool held) {
+  if (s->kind == PX_TCP && s->phase == PX_LISTENING && s->c)
+    (void)zn_tcp_set_held(s->c, held); /* a listener: cannot fail */
 }
 
 static bool acceptable(struct zn_posix *px, struct px_sock *s, void *arg) {
@@ -1003,5 +1013,6 @@ int px_tcp_relisten(struct zn_posix *px, struct px_sock *s) {
   for (struct px_sock *o = s->rp_next; o && o != s; o = o->rp_next)
     o->c = l;
   px_opt_apply_tcp(px, s);
+  px_tcp_hold(s, px->host.serve != NULL);
   return 0;
 }

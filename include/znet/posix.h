@@ -95,7 +95,10 @@ struct zn_posix_host {
    * takes what arrives on proto (6, 17) and port (on), or no longer (off).
    * On: the program first accepts, receives, polls or adds to epoll a
    * listener (or an unconnected bound UDP socket) of that port; off: the
-   * last such socket is closed.  Called with the lock held. */
+   * last such socket is closed.  Called with the lock held.  With it
+   * set, a TCP listener takes no connection until served (its SYNs go
+   * unanswered and the peer sends them again: zn_tcp_set_held()), so a
+   * master whose workers serve its port leaves them to the workers. */
   void (*serve)(void *ctx, uint8_t proto, uint16_t port, bool on);
 };
 

@@ -226,6 +226,7 @@
   X(tcp_drop_noport, DROP, "TCP segments for no connection (RST sent)")        \
   X(tcp_drop_acceptq, DROP, "TCP handshakes dropped: accept queue full")       \
   X(tcp_drop_acceptq_syn, DROP, "TCP SYNs dropped: accept queue full")         \
+  X(tcp_drop_held_syn, DROP, "TCP SYNs dropped: listener held")               \
   X(tcp_conn_rx, CNT, "TCP segments processed by a connection")                \
   X(tcp_seg_tx, CNT, "TCP segments sent")                                      \
   X(tcp_tso_tx, CNT, "TCP frames sent for the netif to segment (TSO)")        \

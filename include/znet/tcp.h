@@ -394,6 +394,14 @@ void zn_tcp_set_ttl(struct zn_tcp_conn *c, uint8_t ttl);
  * stay.  Errors: ZN_EINVAL (not a listener). */
 int zn_tcp_set_backlog(struct zn_tcp_conn *listener, uint32_t backlog);
 
+/** Hold a listener (held true) or let it go on: a held listener keeps
+ * its port and takes no connection, dropping each SYN unanswered
+ * (`tcp_drop_held_syn`) as a full accept queue does, so the peer sends
+ * it again; connections already waiting stay.  For a listener a process
+ * has but does not serve yet (a group of shards: a server's master,
+ * whose workers serve its port).  Errors: ZN_EINVAL (not a listener). */
+int zn_tcp_set_held(struct zn_tcp_conn *listener, bool held);
+
 /** Keepalive probes after idle_ms without traffic, every intvl_ms (0:
  * 75 s), count probes (0: 9); 0 idle_ms turns it off. */
 void zn_tcp_set_keepalive(struct zn_tcp_conn *c, uint32_t idle_ms,

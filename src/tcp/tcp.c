@@ -1374,6 +1374,13 @@ int zn_tcp_set_backlog(struct zn_tcp_conn *l, uint32_t backlog) {
   return ZN_OK;
 }
 
+int zn_tcp_set_held(struct zn_tcp_conn *l, bool held) {
+  if (l->state != ZN_TCP_LISTEN)
+    return ZN_EINVAL;
+  l->held = held;
+  return ZN_OK;
+}
+
 void zn_tcp_set_keepalive(struct zn_tcp_conn *c, uint32_t idle_ms,
                           uint32_t intvl_ms, uint32_t count) {
   c->ka_idle_ms = idle_ms;

@@ -215,6 +215,12 @@ void zn__tcp_act_listen_syn(struct zn_tcp_conn *l, struct zn__tcp_seg *seg) {
     ZN_STAT_INC(st, tcp_drop_acceptq_syn);
     return;
   }
+  /* A held listener keeps its port and takes nothing: the same silent
+   * drop, so the client's retry finds it (or a shard) serving. */
+  if (l->held) {
+    ZN_STAT_INC(st, tcp_drop_held_syn);
+    return;
+  }
   uint32_t keep = st->cfg.tcp_conns / 4;
   bool full = l->synq_len >= l->backlog || ZN__MOD(st, tcp)->free == NULL ||
               ZN__MOD(st, tcp)->nused + keep >= st->cfg.tcp_conns;

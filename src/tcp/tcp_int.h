@@ -411,6 +411,7 @@ struct zn_tcp_conn {
   struct zn_tcp_conn *parent;  /* listener of a passive child */
   struct zn_tcp_conn *acq_head, *acq_tail; /* accept queue */
   uint32_t acq_len, backlog, synq_len;
+  bool held; /* a listener taking no connection (zn_tcp_set_held) */
 
   /* Send sequence space (§3.3.1). */
   uint32_t iss, snd_una, snd_nxt, snd_max;

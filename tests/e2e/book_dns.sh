@@ -97,13 +97,20 @@ else
 fi
 check "resolve: nothing on stderr" [ ! -s "$T/r1.err" ]
 
-before=$(book_reached www.test)
+before_a=$(book_reached_type A www.test)
+before_aaaa=$(book_reached_type AAAA www.test)
 resolve "$T/r2" --ipv4 "$Z/$E2E_PREFIX" -- --server "$K:53" www.test
 rc=$?
-n=$(($(book_reached www.test) - before))
+na=$(($(book_reached_type A www.test) - before_a))
+naaaa=$(($(book_reached_type AAAA www.test) - before_aaaa))
 check "resolve --server $K:53 www.test: exit 0 (got $rc)" \
   eval '[ "$rc" -eq 0 ] && grep -qx "www.test AAAA 2001:db8::80" "$T/r2"'
-check "resolve: one query per lookup, A and AAAA: dnsmasq got 2 (got $n)" [ "$n" -eq 2 ]
+# One query per lookup, sent again only when no answer came within the
+# 500 ms the program gives (a loaded machine: seen 2 runs in 45 beside
+# two other runs of this test), never more than its three tries.
+check "resolve: one query per lookup, A and AAAA, at most 3 tries each (dnsmasq got $na and $naaaa)" \
+  eval '[ "$na" -ge 1 ] && [ "$na" -le 3 ] && [ "$naaaa" -ge 1 ] && [ "$naaaa" -le 3 ]'
+[ $((na + naaaa)) -gt 2 ] && diag "resolve: sent again: dnsmasq answered after the 500 ms (a loaded machine)"
 
 resolve "$T/r3" --ipv4 "$Z/$E2E_PREFIX" -- --server "$K" www.test nosuch.test
 rc=$?

@@ -13,6 +13,8 @@
 #       until it answers.
 #   book_reached NAME
 #       How many queries for NAME (any type) dnsmasq logged.
+#   book_reached_type TYPE NAME
+#       How many queries for NAME of TYPE (A, AAAA) dnsmasq logged.
 #   book_q NAME TYPE
 #       The bytes of a DNS query for NAME and TYPE (1: A, 28: AAAA),
 #       ID 0x2b2b, RD set, no EDNS.
@@ -51,6 +53,10 @@ book_dnsmasq() {
 
 book_reached() {
   grep -ci "query\[[A-Z]*\] $1 from" "$E2E_TMP/dnsmasq.log"
+}
+
+book_reached_type() {
+  grep -ci "query\[$1\] $2 from" "$E2E_TMP/dnsmasq.log"
 }
 
 book_q() {

@@ -16,18 +16,19 @@
 # multi-queue, --shards says why it cannot and nginx's workers fail as
 # before.  Needs root, /dev/net/tun, nginx, curl, wrk; otherwise skips.
 #
-# Not yet run by scripts/test: beside two busy loops it failed 2 runs of
-# 5 (once one worker took every connection, once nginx did not answer
-# within wait_znet_port's 10 s), alone 0 of 8.  ZN_TEST_SHARDS=1 runs it.
+# ZN_PLAIN_RUN, when set, names the znet-run to use instead: scripts/test
+# sets it to a build without sanitizers.  GCC 12's ASan does not hold its
+# allocator's locks across fork(), so a worker forked while znet-run's
+# driver thread was inside malloc waits forever in its first malloc (seen
+# with gdb: nginx's worker in initgroups; beside two busy loops 2 runs of
+# 5 had a worker that never served).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-RUN=${1:-}
+RUN=${ZN_PLAIN_RUN:-${1:-}}
 [ -n "$RUN" ] && [ -x "$RUN" ] ||
   { echo "usage: $0 /path/to/znet-run" >&2; exit 2; }
-[ "${ZN_TEST_SHARDS:-}" = 1 ] ||
-  skip_all "not yet steady under load: ZN_TEST_SHARDS=1 runs it"
 RUN=$(cd "$(dirname "$RUN")" && pwd)/$(basename "$RUN")
 E2E_RUN=$RUN
 
@@ -90,10 +91,10 @@ small_ok() {
 
 worker_pids() { pgrep -P "$(pgrep -f "nginx: master" | head -1)" 2>/dev/null | sort; }
 
-# (A connection that comes before any worker uses the listener lands in
-# the master's stack, whose listener nobody accepts on: the probe's does.
-# The workers take it up within a second of starting.)
-if wait_znet_port 8080 && sleep 1; then
+# Until a worker uses the listener, SYNs to 8080 go to the master's
+# stack, whose listener is held (its SYNs unanswered, sent again by the
+# client): none waits there for an accept() that never comes.
+if wait_znet_port 8080; then
   check "nginx, master and 2 workers under --shards 8: 40 answers byte for byte" \
     [ "$(small_ok 40)" = 40 ]
   got=$(in_ns_t 20 curl -s -m 15 "http://$Z:8080/big.bin" | sha256sum | cut -d' ' -f1)

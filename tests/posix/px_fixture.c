@@ -54,6 +54,13 @@ static int h_wait(void *ctx, struct pollfd *kfds, unsigned n,
   return k < 0 ? -errno : k;
 }
 
+static void h_serve(void *ctx, uint8_t proto, uint16_t port, bool on) {
+  struct px_pair *x = ctx;
+  if (x->nserved < sizeof(x->served) / sizeof(x->served[0]))
+    x->served[x->nserved].proto = proto, x->served[x->nserved].port = port,
+    x->served[x->nserved++].on = on;
+}
+
 static int h_kepoll_create(void *ctx, int flags) {
   (void)ctx;
   int fd = epoll_create1(flags);
@@ -74,7 +81,8 @@ static int h_kepoll_wait(void *ctx, int epfd, struct epoll_event *evs,
 }
 
 static struct zn_posix *layer(struct px_pair *x, struct zn_stack *st,
-                              const struct zn_config *cfg, void **mem) {
+                              const struct zn_config *cfg, void **mem,
+                              bool grouped) {
   struct zn_posix_cfg pc;
   zn_posix_cfg_default(&pc, cfg);
   pc.max_fd = 4096;
@@ -90,6 +98,7 @@ static struct zn_posix *layer(struct px_pair *x, struct zn_stack *st,
       .kepoll_create = h_kepoll_create,
       .kepoll_ctl = h_kepoll_ctl,
       .kepoll_wait = h_kepoll_wait,
+      .serve = grouped ? h_serve : NULL,
   };
   struct zn_posix *px = NULL;
   if (zn_posix_init(st, &pc, &h, *mem, len, &px) != ZN_OK) {
@@ -99,8 +108,9 @@ static struct zn_posix *layer(struct px_pair *x, struct zn_stack *st,
   return px;
 }
 
-void pxp_init(struct px_pair *x, bool ipv6) {
+static void init(struct px_pair *x, bool ipv6, bool grouped) {
   memset(x, 0, sizeof(*x));
+  x->grouped = grouped;
   struct zn_config ca, cb;
   th_config(&ca, ZN_IPV4(10, 0, 0, 1), 24, 1);
   th_config(&cb, ZN_IPV4(10, 0, 0, 2), 24, 2);
@@ -118,10 +128,13 @@ void pxp_init(struct px_pair *x, bool ipv6) {
     th_pair_run(&x->p, 1000000);
   }
   x->limit = x->p.now + 600ull * 1000000000ull;
-  x->pa = layer(x, x->p.a, &ca, &x->ma);
-  x->pb = layer(x, x->p.b, &cb, &x->mb);
+  x->pa = layer(x, x->p.a, &ca, &x->ma, false);
+  x->pb = layer(x, x->p.b, &cb, &x->mb, grouped);
   pxp = x;
 }
+
+void pxp_init(struct px_pair *x, bool ipv6) { init(x, ipv6, false); }
+void pxp_init_group(struct px_pair *x) { init(x, false, true); }
 
 void pxp_run(struct px_pair *x, uint64_t dur) { th_pair_run(&x->p, dur); }
 

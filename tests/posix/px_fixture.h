@@ -29,11 +29,22 @@ struct px_pair {
   uint64_t limit;         /* virtual ns after which a wait says EINTR */
   int intr_after;         /* > 0: the n-th wait from now says EINTR */
   bool intr_restart;      /* ... as a signal with SA_RESTART */
+  /* pxp_init_group: b's layer tells its host which ports it serves. */
+  bool grouped;
+  struct {
+    uint8_t proto;
+    uint16_t port;
+    bool on;
+  } served[8];
+  unsigned nserved;
 };
 
 extern struct px_pair *pxp;
 
 void pxp_init(struct px_pair *x, bool ipv6);
+/* IPv4 only, and b's layer in a group of shards: its host's serve hook
+ * logs each call in served[]. */
+void pxp_init_group(struct px_pair *x);
 void pxp_free(struct px_pair *x);
 /* Run both stacks for dur ns of virtual time. */
 void pxp_run(struct px_pair *x, uint64_t dur);

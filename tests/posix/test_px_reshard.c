@@ -13,8 +13,10 @@
 
 static struct px_pair X;
 
-static int listener(struct zn_posix *px, uint16_t port, bool reuseport) {
-  int l = zn_posix_socket(px, AF_INET, SOCK_STREAM, 0);
+/* A listener on port; flags: SOCK_NONBLOCK or 0. */
+static int listener(struct zn_posix *px, uint16_t port, bool reuseport,
+                    int flags) {
+  int l = zn_posix_socket(px, AF_INET, SOCK_STREAM | flags, 0);
   int on = 1;
   if (reuseport)
     ZT_EQ(zn_posix_setsockopt(px, l, SOL_SOCKET, SO_REUSEPORT, &on,
@@ -27,8 +29,8 @@ static int listener(struct zn_posix *px, uint16_t port, bool reuseport) {
 }
 
 ZT_TEST(test_listeners_and_udp_made_again_connections_orphaned) {
-  int l1 = listener(X.pb, 8080, true);
-  int l2 = listener(X.pb, 8080, true);
+  int l1 = listener(X.pb, 8080, true, 0);
+  int l2 = listener(X.pb, 8080, true, 0);
   int u = zn_posix_socket(X.pb, AF_INET, SOCK_DGRAM, 0);
   struct sockaddr_in us = pxp_sin(0, 5353);
   ZT_EQ(zn_posix_bind(X.pb, u, A(us), sizeof(us)), 0);
@@ -111,10 +113,74 @@ ZT_TEST(test_reshard_refuses_null) {
   ZT_EQ(zn_posix_reshard(X.pb, NULL), -EINVAL);
 }
 
+/* In a group (the host has a serve hook) a listener nobody serves yet
+ * holds: a client's SYNs go unanswered and counted, no connection waits
+ * in it; once the program polls it (epoll_ctl ADD) the host hears of the
+ * port and the client's next SYN connects.  After the fork the listener
+ * made again holds until the child uses it. */
+ZT_TEST(test_listener_held_until_served) {
+  int l = listener(X.pb, 8080, false, SOCK_NONBLOCK);
+  ZT_EQU(X.nserved, 0);
+  int c = zn_posix_socket(X.pa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  struct sockaddr_in to = pxp_sin(ZN_IPV4(10, 0, 0, 2), 8080);
+  ZT_EQ(zn_posix_connect(X.pa, c, A(to), sizeof(to)), -EINPROGRESS);
+  pxp_run(&X, 500ull * 1000000ull);
+  ZT_EQU(zn_stat(X.p.b, ZN_STAT_tcp_drop_held_syn), 1);
+  ZT_EQ(zn_posix_accept4(X.pb, l, NULL, NULL, 0), -EAGAIN);
+  /* accept4 used it: served from now on. */
+  ZT_EQU(X.nserved, 1);
+  ZT_EQU(X.served[0].proto, 6);
+  ZT_EQU(X.served[0].port, 8080);
+  ZT_CHECK(X.served[0].on);
+  pxp_run(&X, 3ull * 1000000000ull); /* the SYN sent again at 1 s */
+  int s = zn_posix_accept4(X.pb, l, NULL, NULL, SOCK_NONBLOCK);
+  ZT_CHECK(s >= 0);
+  ZT_EQU(zn_stat(X.p.b, ZN_STAT_tcp_drop_held_syn), 1);
+
+  /* The fork: the child's listener holds until it uses it. */
+  struct zn_stack *old = X.p.b;
+  struct zn_config cb;
+  th_config(&cb, ZN_IPV4(10, 0, 0, 2), 24, 2);
+  struct zn_stack *b2 = th_stack_new(&cb);
+  ZT_REQUIRE(b2 != NULL);
+  ZT_EQ(zn_stack_attach(b2, &X.p.link.b.nif), ZN_OK);
+  X.p.b = b2;
+  pxp_run(&X, 1000);
+  zn_posix_forked(X.pb);
+  ZT_EQ(zn_posix_reshard(X.pb, b2), 0);
+  int c2 = zn_posix_socket(X.pa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  ZT_EQ(zn_posix_connect(X.pa, c2, A(to), sizeof(to)), -EINPROGRESS);
+  pxp_run(&X, 500ull * 1000000ull);
+  ZT_EQU(zn_stat(b2, ZN_STAT_tcp_drop_held_syn), 1);
+  int ep = zn_posix_epoll_create1(X.pb, 0);
+  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 5};
+  ZT_EQ(zn_posix_epoll_ctl(X.pb, ep, EPOLL_CTL_ADD, l, &ev), 0);
+  ZT_EQU(X.nserved, 2);
+  struct epoll_event got;
+  ZT_EQ(zn_posix_epoll_pwait(X.pb, ep, &got, 1, 5000, NULL), 1);
+  int s2 = zn_posix_accept4(X.pb, l, NULL, NULL, SOCK_NONBLOCK);
+  ZT_CHECK(s2 >= 0);
+  /* Closing the last listener of the port: no longer served. */
+  ZT_EQ(zn_posix_close(X.pb, l), 0);
+  ZT_EQU(X.nserved, 3);
+  ZT_CHECK(!X.served[2].on);
+
+  int fds_a[] = {c, c2}, fds_b[] = {s, s2, ep};
+  for (size_t i = 0; i < 2; i++)
+    zn_posix_close(X.pa, fds_a[i]);
+  for (size_t i = 0; i < 3; i++)
+    zn_posix_close(X.pb, fds_b[i]);
+  pxp_run(&X, 100ull * 1000000000ull);
+  th_stack_free(old);
+}
+
 int main(void) {
   pxp_init(&X, true);
   ZT_RUN(test_listeners_and_udp_made_again_connections_orphaned);
   ZT_RUN(test_reshard_refuses_null);
+  pxp_free(&X);
+  pxp_init_group(&X);
+  ZT_RUN(test_listener_held_until_served);
   pxp_free(&X);
   return zt_done();
 }

@@ -86,10 +86,14 @@ EOF
   check "resolve.spt exits 0, and so does solo5-spt (got $rc)" \
     eval '[ "$rc" -eq 0 ] && grep -q "solo5_exit(0)" "$T/r1"'
 
-  before=$(book_reached www.test)
+  before_a=$(book_reached_type A www.test)
+  before_aaaa=$(book_reached_type AAAA www.test)
   resolve "$T/r2" -- --server "$K" www.test
-  n=$(($(book_reached www.test) - before))
-  check "resolve.spt: one query per lookup, A and AAAA: dnsmasq got 2 (got $n)" [ "$n" -eq 2 ]
+  na=$(($(book_reached_type A www.test) - before_a))
+  naaaa=$(($(book_reached_type AAAA www.test) - before_aaaa))
+  # Sent again only without an answer in 500 ms (a loaded machine).
+  check "resolve.spt: one query per lookup, A and AAAA, at most 3 tries each (dnsmasq got $na and $naaaa)" \
+    eval '[ "$na" -ge 1 ] && [ "$na" -le 3 ] && [ "$naaaa" -ge 1 ] && [ "$naaaa" -le 3 ]'
 
   resolve "$T/r3" -- --server "$K" nosuch.test
   rc=$?

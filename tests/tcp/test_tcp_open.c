@@ -108,6 +108,32 @@ ZT_TEST(test_listen_syn) {
   fx_free(&f);
 }
 
+/* A held listener (zn_tcp_set_held) drops each SYN unanswered, keeps
+ * nothing, counts it; let go, the same SYN sent again is answered.
+ * Only a listener can be held. */
+ZT_TEST(test_listen_held) {
+  struct fx f;
+  fx_init(&f, NULL);
+  fx_listen(&f, 0);
+  ZT_EQ(zn_tcp_set_held(f.l, true), ZN_OK);
+  SEND(&f, .seq = f.p_iss, .flags = SYN);
+  EXPECT_NONE(&f);
+  ZT_EQ(ZN__MOD(f.st, tcp)->nused, 1);
+  ZT_EQ(f.l->synq_len, 0);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_drop_held_syn), 1);
+  ZT_EQ(zn_tcp_set_held(f.l, false), ZN_OK);
+  SEND(&f, .seq = f.p_iss, .flags = SYN);
+  EXPECT(&f, .any_seq = true, .ack = f.p_iss + 1, .flags = SYN | ACK,
+         .any_opts = true);
+  ZT_EQ(f.l->synq_len, 1);
+  ZT_EQ(fx_stat(&f, ZN_STAT_tcp_drop_held_syn), 1);
+  SEND(&f, .seq = f.p_iss + 1, .ack = f.last.seq + 1, .flags = ACK);
+  EXPECT_STATE(&f, ZN_TCP_ESTABLISHED);
+  ZT_CHECK(f.c != NULL && f.c != f.l);
+  ZT_EQ(zn_tcp_set_held(f.c, true), ZN_EINVAL);
+  fx_free(&f);
+}
+
 ZT_TEST(test_listen_syn_data) {
   struct fx f;
   fx_init(&f, NULL);
@@ -1249,6 +1275,7 @@ int main(void) {
   ZT_RUN(test_listen_synack);
   ZT_RUN(test_listen_noack);
   ZT_RUN(test_listen_syn);
+  ZT_RUN(test_listen_held);
   ZT_RUN(test_listen_syn_data);
   ZT_RUN(test_listen_close);
   ZT_RUN(test_listen_close_acceptq);
