@@ -386,8 +386,15 @@ int zn_posix_socket(struct zn_posix *px, int domain, int type, int protocol) {
   return fd;
 }
 
+void px_refuse_forked(struct zn_posix *px, int fd) {
+  if (px->host.orphan)
+    px->host.orphan(px->host.ctx, fd);
+}
+
 struct px_sock *px_sock_for_call(struct zn_posix *px, int fd, int *err) {
   struct px_sock *s = px_sock_of(px, fd);
+  if (s && s->forked)
+    px_refuse_forked(px, fd);
   if (!s || s->forked) {
     *err = (fd >= 0 && (uint32_t)fd < px->cfg.max_fd && px->eps[fd])
                ? -ENOTSOCK

@@ -208,8 +208,11 @@ int zn_posix_epoll_ctl(struct zn_posix *px, int epfd, int op, int fd,
     return -EINVAL;
   struct px_sock *s = px_sock_of(px, fd);
   if (s) {
-    if (s->forked)
+    if (s->forked) {
+      if (op != EPOLL_CTL_DEL)
+        px_refuse_forked(px, fd);
       return -EBADF;
+    }
     if (op != EPOLL_CTL_DEL)
       px_note_use(px, s);
     return ctl_sock(px, ep, op, s, fd, ev);

@@ -183,6 +183,8 @@ struct zn_posix {
 struct px_sock *px_sock_of(struct zn_posix *px, int fd);
 /* A call on fd: the socket, or NULL and *err -EBADF / -ENOTSOCK. */
 struct px_sock *px_sock_for_call(struct zn_posix *px, int fd, int *err);
+/* A call on fd, a socket a fork left with the parent: the host hears. */
+void px_refuse_forked(struct zn_posix *px, int fd);
 struct px_sock *px_sock_new(struct zn_posix *px, enum px_kind kind,
                             uint8_t family);
 int px_fd_attach(struct zn_posix *px, struct px_sock *s);

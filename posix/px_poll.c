@@ -46,8 +46,10 @@ static int scan(struct zn_posix *px, struct pollfd *fds, nfds_t n,
     struct px_sock *s = px->fds[fds[i].fd];
     uint32_t want = (uint16_t)fds[i].events | POLLERR | POLLHUP;
     fds[i].revents = (short)(px_ready(px, s) & want);
-    if (s->forked)
+    if (s->forked) {
+      px_refuse_forked(px, fds[i].fd);
       fds[i].revents = POLLNVAL;
+    }
     if (fds[i].revents)
       ready++;
   }

@@ -100,6 +100,12 @@ struct zn_posix_host {
    * unanswered and the peer sends them again: zn_tcp_set_held()), so a
    * master whose workers serve its port leaves them to the workers. */
   void (*serve)(void *ctx, uint8_t proto, uint16_t port, bool on);
+  /** Optional: after a fork (zn_posix_forked), the program called on fd,
+   * a socket that stays with the parent's stack (a connection, or any
+   * socket when no zn_posix_reshard moved the layer): the call fails
+   * with EBADF (poll: POLLNVAL), and the host may say why.  Called with
+   * the lock held, at each such call. */
+  void (*orphan)(void *ctx, int fd);
 };
 
 struct zn_posix_cfg {

@@ -2,6 +2,7 @@
 #include "group.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/bpf.h>
 #include <pthread.h>
 #include <signal.h>
@@ -19,6 +20,7 @@
 #define PL_GROUP_ROWS 256  /* listening ports served at once */
 #define PL_GROUP_NEIGH 256 /* neighbors published (the oldest goes) */
 #define PL_GROUP_WISH 256  /* wishes waiting for slot 0 */
+#define PL_GROUP_MEMBERS 256 /* forked processes followed (pl_group_join) */
 
 struct row {
   uint8_t proto;
@@ -44,6 +46,7 @@ struct shm {
     uint64_t at;      /* CLOCK_MONOTONIC ns of the first wish */
   } wish[PL_GROUP_WISH];
   uint32_t nwish;
+  pid_t member[PL_GROUP_MEMBERS]; /* forked since; 0: free */
 };
 
 struct pl_group {
@@ -162,13 +165,18 @@ const struct zn_tap_steer *pl_group_steer(const struct pl_group *g) {
   return &g->steer;
 }
 
+static uint32_t reap_locked(struct pl_group *g);
+
 int pl_group_claim(struct pl_group *g) {
   pid_t me = getpid();
   if (me == g->self && g->slot >= 0)
     return g->slot;
   int slot = -1;
   lock(g);
-  for (uint32_t i = 1; i < g->nslots && slot < 0; i++)
+  /* Slot 0 too, when its process has died: a daemon's first process
+   * exits once it has forked, and the first child to claim leads. */
+  (void)reap_locked(g);
+  for (uint32_t i = 0; i < g->nslots && slot < 0; i++)
     if (g->shm->pid[i] == 0) {
       g->shm->pid[i] = me;
       slot = (int)i;
@@ -298,12 +306,30 @@ static void forget_flows(struct pl_group *g, uint32_t s) {
   }
 }
 
-uint32_t pl_group_reap(struct pl_group *g) {
+/* Process p has exited: no such process, or a zombie its parent has not
+ * waited for yet (a daemon's first process, just gone). */
+static bool exited(pid_t p) {
+  if (kill(p, 0) != 0)
+    return errno == ESRCH;
+  /* Raw calls, no malloc: a leader's caretaker asks this right after a
+   * fork in a threaded process. */
+  char path[32], stat[256];
+  (void)snprintf(path, sizeof(path), "/proc/%d/stat", (int)p);
+  int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  long n = syscall(SYS_read, fd, stat, sizeof(stat) - 1);
+  (void)syscall(SYS_close, fd);
+  stat[n > 0 ? n : 0] = 0;
+  const char *end = strrchr(stat, ')'); /* after the command's name */
+  return end != NULL && end[1] == ' ' && (end[2] == 'Z' || end[2] == 'X');
+}
+
+static uint32_t reap_locked(struct pl_group *g) {
   uint32_t dead = 0;
-  lock(g);
-  for (uint32_t s = 1; s < g->nslots; s++) {
+  for (uint32_t s = 0; s < g->nslots; s++) {
     pid_t p = g->shm->pid[s];
-    if (p == 0 || kill(p, 0) == 0 || errno != ESRCH)
+    if (p == 0 || !exited(p))
       continue;
     g->shm->pid[s] = 0;
     for (uint32_t i = 0; i < PL_GROUP_ROWS; i++) {
@@ -316,6 +342,67 @@ uint32_t pl_group_reap(struct pl_group *g) {
     forget_flows(g, s);
     dead++;
   }
+  return dead;
+}
+
+void pl_group_join(struct pl_group *g) {
+  pid_t me = getpid();
+  lock(g);
+  uint32_t i = 0;
+  while (i < PL_GROUP_MEMBERS && g->shm->member[i] != 0 &&
+         !exited(g->shm->member[i]))
+    i++;
+  if (i < PL_GROUP_MEMBERS) /* (a full list: a slot's pid still counts) */
+    g->shm->member[i] = me;
+  unlock(g);
+}
+
+bool pl_group_others_alive(struct pl_group *g) {
+  pid_t me = getpid();
+  bool alive = false;
+  lock(g);
+  for (uint32_t s = 0; s < g->nslots && !alive; s++)
+    alive = g->shm->pid[s] != 0 && g->shm->pid[s] != me &&
+            !exited(g->shm->pid[s]);
+  for (uint32_t i = 0; i < PL_GROUP_MEMBERS; i++) {
+    pid_t p = g->shm->member[i];
+    if (p == 0 || p == me || alive)
+      continue;
+    if (exited(p))
+      g->shm->member[i] = 0;
+    else
+      alive = true;
+  }
+  unlock(g);
+  return alive;
+}
+
+void pl_group_lead(struct pl_group *g) {
+  lock(g);
+  g->shm->pid[0] = getpid();
+  unlock(g);
+  g->self = getpid();
+  g->slot = 0;
+}
+
+uint32_t pl_group_fds(const struct pl_group *g, int *fds, uint32_t max) {
+  uint32_t n = 0;
+  int own[] = {g->steer.prog_fd, g->steer.flows_fd, g->steer.ports_fd};
+  for (uint32_t i = 0; i < 3 && n < max; i++)
+    if (own[i] >= 0)
+      fds[n++] = own[i];
+  for (uint32_t s = 0; s < g->nslots; s++) {
+    if (n < max && g->q[s].fd >= 0)
+      fds[n++] = g->q[s].fd;
+    if (n < max && g->wake[s] >= 0)
+      fds[n++] = g->wake[s];
+  }
+  return n;
+}
+
+uint32_t pl_group_reap(struct pl_group *g) {
+  lock(g);
+  uint32_t dead = reap_locked(g);
   unlock(g);
   return dead;
 }

@@ -11,7 +11,11 @@
  * tells the group which listening ports it serves and which flows it
  * holds.  A slot whose process died is given back (its flows forgotten:
  * their frames then go to whichever shard the port row picks, which
- * resets them).
+ * resets them).  Slot 0 leads (ARP, ND, frames of no flow, reaping);
+ * when its process exits (a daemon's first one, once it has forked),
+ * the next process to claim takes slot 0 and leads.  Queue numbers hold
+ * while some process keeps every queue open: the leader, or a child
+ * that has not claimed (the daemon's master).
  *
  * What is shared (the slots, the port rows, the neighbors slot 0
  * publishes) is under one process-shared, robust mutex in that page. */
@@ -45,14 +49,30 @@ uint32_t pl_group_nslots(const struct pl_group *g);
  * child, -1 in a child that has none yet. */
 int pl_group_slot(const struct pl_group *g);
 
-/* In a fork's child: take the lowest free slot for this process, close
- * this process's copies of the other queues (the leader's keep them
- * attached).  Returns the slot, or -1 when every slot is taken. */
+/* In a fork's child: give back the slots of dead processes (as
+ * pl_group_reap), take the lowest free slot for this process, close this
+ * process's copies of the other queues (the leader's keep them
+ * attached).  Slot 0 is free once its process has died (a daemon's
+ * first process, gone after its fork): its taker leads from then on,
+ * answering ARP and ND and reaping.  Returns the slot, or -1 when every
+ * slot is taken. */
 int pl_group_claim(struct pl_group *g);
 
 /* Give back the slots of processes that died (kill(pid, 0) fails with
- * ESRCH): their rows and flows go.  Returns how many. */
+ * ESRCH), slot 0's too: their rows and flows go.  Returns how many. */
 uint32_t pl_group_reap(struct pl_group *g);
+
+/* In every fork's child (claiming or not): this process is one of the
+ * group's, which the leader waits for (pl_group_others_alive). */
+void pl_group_join(struct pl_group *g);
+/* Some other process of the group lives: a slot's, or one that joined. */
+bool pl_group_others_alive(struct pl_group *g);
+/* This process takes slot 0 and leads, with every queue it holds: the
+ * leader's caretaker, forked as the leader exits while others live. */
+void pl_group_lead(struct pl_group *g);
+/* The descriptors the group holds in this process (queues, eventfds,
+ * the steering program and tables), at most max into fds: how many. */
+uint32_t pl_group_fds(const struct pl_group *g, int *fds, uint32_t max);
 
 /* This process's slot serves (on) or no longer serves (off) proto and
  * port: the port row spreads the port's buckets over the slots that

@@ -75,6 +75,10 @@ static struct {
   int slot;                   /* its slot in the group */
   bool shard_pending;         /* a fork's child: its stack is built at its
                                  first socket call (pl_layer) */
+  char nogroup[160];          /* why one stack, when a group was tried */
+  bool caretaking;            /* forking the leader's caretaker (pl_exit) */
+  bool told_orphan;           /* this process heard why its inherited
+                                 sockets fail (h_orphan, build_shard) */
   struct zn_ip wants[64];     /* neighbors wished for, not yet told */
   uint32_t nwants;
   bool settle;                /* neighbor work waits (settle_group) */
@@ -185,6 +189,28 @@ static void settle_group(void) {
 static void h_serve(void *ctx, uint8_t proto, uint16_t port, bool on) {
   (void)ctx;
   (void)pl_group_serve(g.grp, proto, port, on);
+}
+
+/* A fork's child used a socket its parent's stack keeps: once per
+ * process, why it fails. */
+static void h_orphan(void *ctx, int fd) {
+  (void)ctx;
+  if (g.told_orphan)
+    return;
+  g.told_orphan = true;
+  if (g.grp)
+    fprintf(stderr,
+            PL_PROG ": pid %d: fd %d is a connection made before fork: it "
+                    "stays with the parent's stack and fails here (EBADF); "
+                    "listeners and UDP sockets are made again in each "
+                    "process\n",
+            (int)getpid(), fd);
+  else
+    fprintf(stderr,
+            PL_PROG ": pid %d: fd %d was opened before fork: it stays with "
+                    "the parent's stack and fails here (EBADF); one stack "
+                    "for every process: %s\n",
+            (int)getpid(), fd, g.nogroup[0] ? g.nogroup : "no group");
 }
 
 /* The hooks of a stack of the group: its flows, its neighbors. */
@@ -435,6 +461,14 @@ static uint32_t max_fd(void) {
   return n > (1u << 20) ? 1u << 20 : (uint32_t)n;
 }
 
+/* Without --shards: a group when the TAP takes multi-queue, of room for
+ * a master and two workers per CPU, a respawn and a reload's. */
+static uint32_t auto_shards(void) {
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  long n = cpus > 0 ? 2 * cpus + 2 : 8;
+  return n < 8 ? 8 : n > 64 ? 64 : (uint32_t)n;
+}
+
 static bool open_stack(void) {
   const char *a = getenv("ZNET_RUN_ARGS");
   if (!a)
@@ -443,7 +477,8 @@ static bool open_stack(void) {
   (void)snprintf(text, sizeof(text), "%s", a);
   g.stats = getenv("ZNET_RUN_STATS") != NULL;
   const char *shards = getenv("ZNET_RUN_SHARDS");
-  uint32_t nshards = shards ? (uint32_t)strtoul(shards, NULL, 10) : 0;
+  uint32_t nshards = shards ? (uint32_t)strtoul(shards, NULL, 10)
+                            : auto_shards();
   read_dns(getenv("ZNET_RUN_DNS"));
   forget_env();
   char *argv[PL_MAX_ARGS];
@@ -461,19 +496,20 @@ static bool open_stack(void) {
     return false;
   }
   if (nshards >= 2) {
-    char why[160];
     if (pl_group_open(g.h.o.tap_name, nshards, 0,
-                      g.h.o.no_offload ? ZN_TAP_NO_OFFLOAD : 0, &g.grp, why,
-                      sizeof(why)) == ZN_OK) {
+                      g.h.o.no_offload ? ZN_TAP_NO_OFFLOAD : 0, &g.grp,
+                      g.nogroup, sizeof(g.nogroup)) == ZN_OK) {
       g.h.given = &pl_group_queue(g.grp, 0)->nif;
       g.h.o.port_share = 0;
       g.h.o.port_shares = (uint16_t)nshards;
-    } else {
+    } else if (shards) { /* asked for: said now; else when it matters */
       fprintf(stderr,
               PL_PROG ": --shards: %s; one stack (a forked child's sockets "
                       "are orphans)\n",
-              why);
+              g.nogroup);
     }
+  } else {
+    (void)snprintf(g.nogroup, sizeof(g.nogroup), "--shards 1");
   }
   if (zn__app_open(&g.h, PL_PROG) != 0)
     return false;
@@ -507,6 +543,7 @@ static bool open_layer(void) {
       /* Only a group of shards needs to hear which ports are served
        * (a fork's child inherits the layer, and the group, as they are). */
       .serve = g.grp ? h_serve : NULL,
+      .orphan = h_orphan,
   };
   struct zn_posix *px;
   if (!g.pxmem ||
@@ -561,12 +598,17 @@ static void on_fork_parent(void) { pthread_mutex_unlock(&g.mu); }
  * --shards, until its first socket call builds its own (build_shard). */
 static void on_fork_child(void) {
   pthread_mutex_init(&g.mu, NULL);
+  if (g.caretaking)
+    return; /* the caretaker keeps it all (become_caretaker) */
+  if (g.grp)
+    pl_group_join(g.grp);
   if (g.px)
     zn_posix_forked(g.px);
   if (g.grp && g.px)
     __atomic_store_n(&g.shard_pending, true, __ATOMIC_RELEASE);
   g.nwants = 0;
   g.settle = false;
+  g.told_orphan = false;
   if (g.driver_w.efd >= 0) /* the parent's driver's: not ours to poke */
     syscall(SYS_close, g.driver_w.efd);
   g.driver_w.efd = -1;
@@ -611,6 +653,7 @@ static void build_shard(void) {
             PL_PROG ": pid %d: every one of the %u shards is taken: this "
                     "process's sockets are orphans (more --shards?)\n",
             (int)getpid(), pl_group_nslots(g.grp));
+    g.told_orphan = true;
     return;
   }
   static struct ex_host h2;
@@ -630,6 +673,7 @@ static void build_shard(void) {
     fprintf(stderr, PL_PROG ": pid %d: no stack for shard %d: this process's "
                     "sockets are orphans\n",
             (int)getpid(), slot);
+    g.told_orphan = true;
     return;
   }
   g.h = h2;
@@ -664,8 +708,79 @@ struct zn_posix *pl_layer(void) {
   return pl_layer_use();
 }
 
+/* The caretaker's descriptors: the group's, and a fresh driver eventfd;
+ * every other one closed (the program's files, pipes and terminal are
+ * not the caretaker's to hold open), 0 to 2 on /dev/null. */
+static void keep_only_group_fds(void) {
+  int keep[3 * PL_GROUP_MAX_SLOTS + 3];
+  uint32_t n = pl_group_fds(g.grp, keep, 3 * PL_GROUP_MAX_SLOTS + 3);
+  for (uint32_t i = 1; i < n; i++) /* sorted: few, insertion */
+    for (uint32_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+      int t = keep[j];
+      keep[j] = keep[j - 1], keep[j - 1] = t;
+    }
+  unsigned from = 3;
+  for (uint32_t i = 0; i <= n; i++) {
+    unsigned to = i < n ? (unsigned)keep[i] : ~0u;
+    if (to > from)
+      (void)syscall(SYS_close_range, from, to - 1, 0);
+    from = i < n ? (unsigned)keep[i] + 1 : from;
+  }
+  /* (The raw calls: close and dup2 here are the preload's own.) */
+  int null = (int)syscall(SYS_openat, AT_FDCWD, "/dev/null",
+                          O_RDWR | O_CLOEXEC);
+  for (int fd = 0; fd < 3 && null >= 0; fd++)
+    if (null != fd)
+      (void)syscall(SYS_dup3, null, fd, 0);
+  if (null > 2)
+    (void)syscall(SYS_close, null);
+}
+
+/* The leader's caretaker: a copy of the leader, forked as it exits while
+ * other processes of the group live (a daemon's first process exits once
+ * it has forked its master): it keeps slot 0's stack (its addresses,
+ * neighbors, DHCP lease) answering ARP and ND for the group and reaping
+ * dead shards, and exits when no other process of the group is left. */
+static void become_caretaker(void) {
+  g.caretaking = true;
+  pid_t pid = fork();
+  g.caretaking = false;
+  if (pid != 0)
+    return; /* the leader exits; or no caretaker could be made */
+  (void)setsid();
+  keep_only_group_fds();
+  pl_group_lead(g.grp);
+  g.driver_w.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  g.driver_w.driver = true;
+  g.waiters = NULL;
+  g.app_waiters = 0;
+  pthread_mutex_lock(&g.mu);
+  uint64_t check = 0;
+  for (;;) {
+    zn_posix_drive(g.px);
+    settle_group();
+    uint64_t now = zn_host_now();
+    if (now >= check) {
+      /* Alone, or the device gone (its queue says POLLERR): done. */
+      struct pollfd q = {g.netfd, POLLIN, 0};
+      if (!pl_group_others_alive(g.grp) ||
+          (syscall(SYS_poll, &q, 1, 0) > 0 &&
+           (q.revents & (POLLERR | POLLHUP | POLLNVAL))))
+        _exit(0);
+      check = now + PL_REAP_NS;
+    }
+    uint64_t until = zn_stack_next_deadline(g.h.st);
+    int err;
+    link_waiter(&g.driver_w);
+    sleep_on(&g.driver_w, true, NULL, 0, until < check ? until : check, NULL,
+             &err);
+    unlink_waiter(&g.driver_w);
+  }
+}
+
 /* At exit: close every socket as the kernel would, let the stack send
- * what was queued (bounded), and print the counters if asked. */
+ * what was queued (bounded), and print the counters if asked.  A group's
+ * leader leaves a caretaker behind while other processes of it live. */
 __attribute__((destructor)) static void pl_exit(void) {
   struct zn_posix *px = pl_layer_if_any();
   if (!px)
@@ -679,5 +794,9 @@ __attribute__((destructor)) static void pl_exit(void) {
     zn__app_print_nz(stderr, "posix_udp_drop_rcvbuf", ps.udp_drop_rcvbuf);
     zn__app_print_nz(stderr, "posix_udp_drop_nodgram", ps.udp_drop_nodgram);
   }
+  bool care = g.grp && pl_group_slot(g.grp) == 0 &&
+              pl_group_others_alive(g.grp);
   pthread_mutex_unlock(&g.mu);
+  if (care)
+    become_caretaker();
 }

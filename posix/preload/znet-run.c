@@ -44,11 +44,12 @@ static int parse_dns(void *base, const char *val, const char *prog) {
 static const struct ex_opt run_flags[] = {
     {"stats", 0, EX_FLAG, offsetof(struct run_opts, stats), 0, 0,
      .help = "print the stack's counters when PROGRAM exits"},
-    {"shards", 0, EX_U32, offsetof(struct run_opts, shards), 2, 64,
+    {"shards", 0, EX_U32, offsetof(struct run_opts, shards), 1, 64,
      .arg = "N",
-     .help = "a stack per process, up to N: a forked child\nthat uses "
-             "its sockets gets a stack of its own on\nits own queue of the "
-             "TAP (which must take\nmulti-queue; steered by an eBPF program)"},
+     .help = "a stack per process, up to N (1: one stack):\na forked "
+             "child that uses its sockets gets a\nstack of its own on its own "
+             "queue of the TAP\n(steered by an eBPF program).  Without: on "
+             "when\nthe TAP takes multi-queue, N = 2 x CPUs + 2\n(8 to 64)"},
     {"dns", 0, EX_FN, .fn = parse_dns, .arg = "ADDR[:PORT]",
      .want = "IPv4 ADDR[:PORT] or IPv6 ADDR or [ADDR]:PORT",
      .help = "DNS server for PROGRAM's name lookups (port 53\nby "

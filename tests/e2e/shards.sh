@@ -1,7 +1,10 @@
 #!/bin/bash
 # A stack per worker: Debian's nginx with its master process and
-# worker_processes 2 under znet-run --shards 8, on a multi-queue TAP in a
-# private network namespace, driven by curl and wrk from Linux.
+# worker_processes 2 under znet-run (no flag: the TAP takes multi-queue,
+# so a group of shards), on a multi-queue TAP in a private network
+# namespace, driven by curl and wrk from Linux; then nginx as Debian
+# configures it (its nginx.conf: worker_processes auto, user www-data,
+# and daemonizing).
 #
 #   shards.sh /path/to/znet-run
 #
@@ -12,9 +15,13 @@
 # byte for byte (40 small, a 1 MiB file by SHA-256), both workers
 # answering (nginx's $pid in its access log), wrk without a socket error;
 # a worker killed by SIGKILL is respawned by the master and all answers
-# stay right; a reload (SIGHUP) keeps serving; on a TAP made without
-# multi-queue, --shards says why it cannot and nginx's workers fail as
-# before.  Needs root, /dev/net/tun, nginx, curl, wrk; otherwise skips.
+# stay right; a worker killed mid-download resets that client only; a
+# reload (SIGHUP) keeps serving; Debian's configuration serves, a worker
+# per CPU, and every process (the caretaker of the first one's stack
+# too) is gone after a graceful quit; on a TAP made without multi-queue,
+# --shards says why it cannot, and without it each worker says why its
+# inherited listener fails (EBADF, as before).  Needs root, /dev/net/tun,
+# nginx, curl, wrk; otherwise skips.
 #
 # ZN_PLAIN_RUN, when set, names the znet-run to use instead: scripts/test
 # sets it to a build without sanitizers.  GCC 12's ASan does not hold its
@@ -69,13 +76,14 @@ http {
   access_log $T/logs/access.log pids;
   client_body_temp_path $T/cb; proxy_temp_path $T/px;
   fastcgi_temp_path $T/fc; uwsgi_temp_path $T/uw; scgi_temp_path $T/sc;
-  server { listen 8080; root $T/www; }
+  server { listen 8080; root $T/www; add_header X-Pid \$pid; }
 }
 EOF
 
-# 8 slots: the master, 2 workers, a respawned one and a reload's two
-# while the old ones finish.
-ZRUN_FLAGS="--shards 8 --tcp-conns 1024"
+# No --shards: the TAP takes multi-queue, so a group of 2 x CPUs + 2 (at
+# least 8) slots: the master, 2 workers, a respawned one and a reload's
+# two while the old ones finish.
+ZRUN_FLAGS="--tcp-conns 1024"
 zrun_bg "$T/nginx.out" "$T/nginx.err" 240 "$NGINX" -c "$T/nginx.conf" -p "$T"
 MASTER=$E2E_ECHO_PID
 
@@ -95,7 +103,7 @@ worker_pids() { pgrep -P "$(pgrep -f "nginx: master" | head -1)" 2>/dev/null | s
 # stack, whose listener is held (its SYNs unanswered, sent again by the
 # client): none waits there for an accept() that never comes.
 if wait_znet_port 8080; then
-  check "nginx, master and 2 workers under --shards 8: 40 answers byte for byte" \
+  check "nginx, master and 2 workers, a group (the TAP takes multi-queue): 40 answers byte for byte" \
     [ "$(small_ok 40)" = 40 ]
   got=$(in_ns_t 20 curl -s -m 15 "http://$Z:8080/big.bin" | sha256sum | cut -d' ' -f1)
   check "a 1 MiB file by SHA-256" [ "$got" = "$want_big" ]
@@ -120,6 +128,26 @@ if wait_znet_port 8080; then
     not_ok "no nginx worker found to kill"
   fi
 
+  # A worker killed in the middle of a download: that client sees a
+  # reset (its flow is forgotten, its next segment reaches another
+  # worker, which has no such connection); the others go on.
+  in_ns_t 60 curl -s --limit-rate 64k -D "$T/slow.h" -o "$T/slow.out" \
+    "http://$Z:8080/big.bin" 2>"$T/slow.err" &
+  slow=$!
+  for _ in $(seq 1 50); do grep -qi '^x-pid:' "$T/slow.h" 2>/dev/null && break; sleep 0.1; done
+  victim=$(sed -n 's/^[Xx]-[Pp]id: *\([0-9]*\).*/\1/p' "$T/slow.h" | head -1)
+  if [ -n "$victim" ] && kill -KILL "$victim"; then
+    t0=$(now_s)
+    wait "$slow"
+    rc=$?
+    check "a worker killed mid-download: its client sees a reset (curl exit 56: $rc, after $(elapsed "$t0") s)" \
+      [ "$rc" = 56 ]
+    check "and the others still answer: 20 byte for byte" [ "$(small_ok 20)" = 20 ]
+  else
+    not_ok "a worker killed mid-download: no X-Pid in the answer's head"
+    kill "$slow" 2>/dev/null
+  fi
+
   # A reload: new workers, serving.
   kill -HUP "$(pgrep -f "nginx: master" | head -1)"
   sleep 2
@@ -135,15 +163,77 @@ fi
 stop_znet 10
 [ -n "$MASTER" ] && kill_tree KILL "$MASTER" 2>/dev/null
 
-# A TAP without multi-queue: --shards says why, one stack.
+# ---- nginx as Debian configures it: /etc/nginx/nginx.conf and its
+# default site, only the paths of the pid file, the logs, the sites and
+# the root moved into $T; its master daemonizes (nginx's default), so
+# znet-run's process exits at once and a caretaker keeps its stack
+# (ARP, the group's slot 0) until the last worker is gone. ----
+D=$T/debian
+mkdir -p "$D/sites" "$D/www"
+chmod a+rx "$D" "$D/www"
+echo "debian's default site" >"$D/www/index.html"
+conf=/etc/nginx/nginx.conf
+site=/etc/nginx/sites-available/default
+if [ -r "$conf" ] && [ -r "$site" ] && grep -q '^worker_processes auto;' "$conf" &&
+  grep -q '^user www-data;' "$conf"; then
+  sed -e "s#^pid .*#pid $D/nginx.pid;#" -e "s#error_log .*;#error_log $D/error.log;#" \
+    -e "s#access_log .*;#access_log $D/access.log;#" \
+    -e "s#/etc/nginx/sites-enabled/\*#$D/sites/*#" "$conf" >"$D/nginx.conf"
+  sed "s#root /var/www/html;#root $D/www;#" "$site" >"$D/sites/default"
+  ip netns exec "$E2E_NS" timeout 30 "$RUN" --netif "tap:$E2E_TAP" \
+    --ipv4 "$Z/$E2E_PREFIX" --mac "$E2E_MAC" -- nginx -c "$D/nginx.conf" \
+    >"$T/deb.out" 2>"$T/deb.err"
+  rc=$?
+  check "Debian's nginx.conf (worker_processes auto, user www-data, daemon): started, exit 0 (got $rc)" \
+    [ "$rc" = 0 ]
+  got=
+  for _ in $(seq 1 100); do
+    got=$(in_ns_t 3 curl -s -m 2 "http://$Z/") && [ -n "$got" ] && break
+    sleep 0.1
+  done
+  check "Debian's nginx answers on port 80 ('$got')" [ "$got" = "debian's default site" ]
+  ok_n=0
+  for _ in $(seq 1 40); do
+    [ "$(in_ns_t 10 curl -s -m 5 "http://$Z/")" = "debian's default site" ] && ok_n=$((ok_n + 1))
+  done
+  check "Debian's nginx: 40 answers byte for byte ($ok_n)" [ "$ok_n" = 40 ]
+  dmaster=$(cat "$D/nginx.pid" 2>/dev/null)
+  nw=$(pgrep -P "${dmaster:-0}" 2>/dev/null | wc -l)
+  check "Debian's nginx: a worker per CPU ($nw of $(nproc))" [ "$nw" = "$(nproc)" ]
+  [ -n "$dmaster" ] && kill -QUIT "$dmaster"
+  left=
+  for _ in $(seq 1 50); do
+    left=$(pgrep -f "$D/nginx.conf")
+    [ -z "$left" ] && break
+    sleep 0.1
+  done
+  check "after nginx -s quit every process is gone, the caretaker too ($left)" [ -z "$left" ]
+  [ -n "$left" ] && kill -KILL $left 2>/dev/null
+  sed 's/^/# znet-run: /' "$T/deb.err" | head -5
+else
+  ok "Debian's nginx.conf # SKIP not found as Debian ships it ($conf)"
+fi
+
+# A TAP without multi-queue: one stack.  Asked for, --shards says why at
+# once; without it, each worker says why when it first uses the socket
+# its master opened (and fails with EBADF, as before).
 zn_in "$E2E_NS" ip link del "$E2E_TAP"
 zn_in "$E2E_NS" ip tuntap add dev "$E2E_TAP" mode tap
 zn_in "$E2E_NS" ip addr add "$E2E_KERNEL_IP/$E2E_PREFIX" dev "$E2E_TAP"
 zn_in "$E2E_NS" ip link set "$E2E_TAP" up
+ZRUN_FLAGS="--shards 4"
 zrun_bg "$T/one.out" "$T/one.err" 30 "$NGINX" -c "$T/nginx.conf" -p "$T"
-wait_znet_port 8080 >/dev/null 2>&1
-sleep 1
-check "a single-queue TAP: --shards says so on stderr" \
-  grep -q "shards: the TAP has one queue" "$T/one.err"
+for _ in $(seq 1 50); do grep -q "one queue" "$T/one.err" && break; sleep 0.1; done
+check "a single-queue TAP: --shards 4 says so on stderr" \
+  grep -q "^znet-run: --shards: the TAP has one queue" "$T/one.err"
+stop_znet 10
+: >"$T/logs/error.log"
+ZRUN_FLAGS=
+zrun_bg "$T/one.out" "$T/one.err" 30 "$NGINX" -c "$T/nginx.conf" -p "$T"
+# (nginx's workers write their stderr to its error log.)
+for _ in $(seq 1 50); do grep -q "before fork" "$T/logs/error.log" && break; sleep 0.1; done
+check "a single-queue TAP without --shards: a worker's one line on stderr" \
+  grep -q "^znet-run: pid [0-9]*: fd [0-9]* was opened before fork: it stays with the parent's stack and fails here (EBADF); one stack for every process: the TAP has one queue" "$T/logs/error.log"
+grep -m1 "before fork" "$T/logs/error.log" | sed 's/^/# /'
 stop_znet 10
 finish

@@ -61,6 +61,12 @@ static void h_serve(void *ctx, uint8_t proto, uint16_t port, bool on) {
     x->served[x->nserved++].on = on;
 }
 
+static void h_orphan(void *ctx, int fd) {
+  struct px_pair *x = ctx;
+  x->orphans++;
+  x->orphan_fd = fd;
+}
+
 static int h_kepoll_create(void *ctx, int flags) {
   (void)ctx;
   int fd = epoll_create1(flags);
@@ -99,6 +105,7 @@ static struct zn_posix *layer(struct px_pair *x, struct zn_stack *st,
       .kepoll_ctl = h_kepoll_ctl,
       .kepoll_wait = h_kepoll_wait,
       .serve = grouped ? h_serve : NULL,
+      .orphan = h_orphan,
   };
   struct zn_posix *px = NULL;
   if (zn_posix_init(st, &pc, &h, *mem, len, &px) != ZN_OK) {

@@ -37,6 +37,9 @@ struct px_pair {
     bool on;
   } served[8];
   unsigned nserved;
+  /* b's host's orphan hook: calls, and the last descriptor. */
+  unsigned orphans;
+  int orphan_fd;
 };
 
 extern struct px_pair *pxp;

@@ -200,6 +200,68 @@ ZT_TEST(test_neighbors_through_slot_0) {
   ZT_EQ(pl_group_reap(g), 1);
 }
 
+/* The leader hears whether any other process of the group lives: a
+ * child that joined (not claimed), then gone; a child that claimed and
+ * exited is reaped while still a zombie (its parent has not waited).
+ * A child that takes the lead has slot 0, and the next child to claim
+ * after the leader is gone takes slot 0. */
+ZT_TEST(test_members_zombies_and_the_lead) {
+  if (why_skip) {
+    zt_skip(why_skip);
+    return;
+  }
+  ZT_CHECK(!pl_group_others_alive(g));
+  int go[2];
+  ZT_EQ(pipe(go), 0);
+  pid_t p = fork();
+  if (p == 0) {
+    pl_group_join(g);
+    char c;
+    close(go[1]);
+    (void)!read(go[0], &c, 1); /* until the parent closes it */
+    _exit(0);
+  }
+  close(go[0]);
+  bool seen = false;
+  for (int i = 0; i < 500 && !seen; i++) { /* its join, within 5 s */
+    seen = pl_group_others_alive(g);
+    if (!seen)
+      usleep(10000);
+  }
+  ZT_CHECK(seen);
+  close(go[1]);
+  waitpid(p, NULL, 0);
+  ZT_CHECK(!pl_group_others_alive(g));
+
+  /* A zombie's slot is given back before its parent waits for it. */
+  p = fork();
+  if (p == 0)
+    _exit(pl_group_claim(g) == 1 ? 0 : 1);
+  siginfo_t si;
+  ZT_EQ(waitid(P_PID, (id_t)p, &si, WEXITED | WNOWAIT), 0); /* a zombie */
+  ZT_EQ(pl_group_reap(g), 1);
+  waitpid(p, NULL, 0);
+
+  /* A child leads; then it is gone, and the next to claim takes slot 0
+   * (as the first child of a daemon's master would). */
+  p = fork();
+  if (p == 0) {
+    pl_group_lead(g);
+    _exit(pl_group_slot(g) == 0 ? 0 : 1);
+  }
+  int st = -1;
+  waitpid(p, &st, 0);
+  ZT_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  p = fork();
+  if (p == 0)
+    _exit(pl_group_claim(g) == 0 ? 0 : 1);
+  waitpid(p, &st, 0);
+  ZT_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  ZT_EQ(pl_group_reap(g), 1);
+  pl_group_lead(g); /* the test's process leads again */
+  ZT_EQ(pl_group_slot(g), 0);
+}
+
 ZT_TEST(test_open_refusals) {
   if (why_skip) {
     zt_skip(why_skip);
@@ -236,6 +298,7 @@ int main(void) {
   }
   ZT_RUN(test_slots_rows_flows_and_death);
   ZT_RUN(test_neighbors_through_slot_0);
+  ZT_RUN(test_members_zombies_and_the_lead);
   ZT_RUN(test_open_refusals);
   return zt_done();
 }

@@ -86,10 +86,21 @@ ZT_TEST(test_listeners_and_udp_made_again_connections_orphaned) {
   ZT_MEMEQ(buf, "dgram", 5);
 
   /* The connection accepted before the fork is the parent's: here it
-   * only closes. */
+   * only closes, and the host hears of each call refused. */
+  unsigned before = X.orphans;
   ZT_EQ(zn_posix_sendto(X.pb, s, "x", 1, 0, NULL, 0), -EBADF);
+  ZT_EQU(X.orphans, before + 1);
+  ZT_EQ(X.orphan_fd, s);
   ZT_EQ(zn_posix_recvfrom(X.pb, s, buf, 1, MSG_DONTWAIT, NULL, NULL), -EBADF);
-  ZT_EQ(zn_posix_close(X.pb, s), 0);
+  struct epoll_event eo = {.events = EPOLLIN};
+  ZT_EQ(zn_posix_epoll_ctl(X.pb, ep, EPOLL_CTL_ADD, s, &eo), -EBADF);
+  struct pollfd pf = {.fd = s, .events = POLLIN};
+  struct timespec zero = {0, 0};
+  ZT_EQ(zn_posix_ppoll(X.pb, &pf, 1, &zero, NULL), 1);
+  ZT_EQ(pf.revents, POLLNVAL);
+  ZT_EQU(X.orphans, before + 4);
+  ZT_EQ(zn_posix_close(X.pb, s), 0); /* closing says nothing */
+  ZT_EQU(X.orphans, before + 4);
   /* The one listener that was made again for port 9090 is there too. */
   int c4 = zn_posix_socket(X.pa, AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in to9 = pxp_sin(ZN_IPV4(10, 0, 0, 2), 9090);
