@@ -693,6 +693,14 @@ int zn_posix_fcntl(struct zn_posix *px, int fd, int cmd, long arg) {
    * an epoll file answers O_RDWR. */
   if (fd >= 0 && (uint32_t)fd < px->cfg.max_fd && px->eps[fd])
     return -ENOSYS;
+  /* A descriptor's flags need no stack: a fork's child sets them on the
+   * sockets it inherited before it uses them (gunicorn's workers). */
+  struct px_sock *f = px_sock_of(px, fd);
+  if (f && f->forked && (cmd == F_GETFL || cmd == F_SETFL ||
+                         cmd == F_GETFD || cmd == F_SETFD))
+    return cmd == F_GETFL   ? O_RDWR | (f->nonblock ? O_NONBLOCK : 0)
+           : cmd == F_SETFL ? (f->nonblock = (arg & O_NONBLOCK) != 0, 0)
+                            : -ENOSYS;
   GET_SOCK(px, fd, s);
   switch (cmd) {
   case F_GETFL:

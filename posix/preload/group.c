@@ -3,6 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <linux/bpf.h>
 #include <pthread.h>
 #include <signal.h>
@@ -167,6 +170,19 @@ const struct zn_tap_steer *pl_group_steer(const struct pl_group *g) {
 
 static uint32_t reap_locked(struct pl_group *g);
 
+/* This process's copy of a queue, closed; unless the program closed it
+ * already and its number is now something else (a pipe, a file): then
+ * only forgotten.  A queue answers TUNGETIFF with the TAP's name. */
+static void close_copy(struct zn_tap *q) {
+  struct ifreq r;
+  memset(&r, 0, sizeof(r));
+  bool ours = q->fd >= 0 && ioctl(q->fd, TUNGETIFF, &r) == 0 &&
+              strncmp(r.ifr_name, q->name, sizeof(r.ifr_name)) == 0;
+  if (!ours)
+    q->fd = -1; /* zn_netif_close leaves a closed descriptor alone */
+  zn_netif_close(&q->nif);
+}
+
 int pl_group_claim(struct pl_group *g) {
   pid_t me = getpid();
   if (me == g->self && g->slot >= 0)
@@ -190,7 +206,7 @@ int pl_group_claim(struct pl_group *g) {
    * own.  (Closing a copy detaches nothing: the leader's stays.) */
   for (uint32_t i = 0; i < g->nslots; i++)
     if (i != (uint32_t)slot)
-      zn_netif_close(&g->q[i].nif);
+      close_copy(&g->q[i]);
   return slot;
 }
 

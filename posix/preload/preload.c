@@ -564,8 +564,21 @@ EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *t,
   return ppoll(fds, n, t, mask);
 }
 
+/* A set with one of the layer's sockets uses it (as any_ours). */
+static void use_if_ours(int nfds, const fd_set *r, const fd_set *w,
+                        const fd_set *e) {
+  for (int fd = 0; fd < nfds && fd < FD_SETSIZE; fd++)
+    if (((r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) ||
+         (e && FD_ISSET(fd, e))) &&
+        pl_owns(fd)) {
+      (void)pl_layer_use();
+      return;
+    }
+}
+
 static int do_pselect(int nfds, fd_set *r, fd_set *w, fd_set *e,
                       const struct timespec *t, const sigset_t *mask) {
+  use_if_ours(nfds, r, w, e);
   pl_lock();
   long rc = zn_posix_pselect(pl_layer_if_any(), nfds, r, w, e, t, mask);
   pl_unlock();

@@ -617,7 +617,9 @@ static void on_fork_child(void) {
   if (tls_w.efd >= 0)
     syscall(SYS_close, tls_w.efd);
   tls_w.efd = -1;
-  if (g.netfd >= 0)
+  /* A group's queues are the group's to close (pl_group_claim): closed
+   * here too, queue 0's number could be the program's by then. */
+  if (g.netfd >= 0 && !g.grp)
     syscall(SYS_close, g.netfd);
   g.netfd = -1;
 }
