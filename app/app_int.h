@@ -392,6 +392,8 @@ void zn__app_describe_netif(const struct ex_host *h, char *buf, size_t size);
 /* Every non-zero counter, "  name value", DROP counters marked, to fp
  * under a heading "PROG: counters". */
 void zn__app_print_stats(FILE *fp, const struct zn_stack *st, const char *prog);
+/* The same for counters s, under the heading "WHO: counters". */
+void zn__app_print_counts(FILE *fp, const struct zn_stats *s, const char *who);
 
 /* Counters of the backends (tap, pcap, capture, fault injector) that are
  * non-zero. */

@@ -1103,17 +1103,22 @@ void zn__app_print_stats(FILE *fp, const struct zn_stack *st,
                          const char *prog) {
   struct zn_stats s;
   zn_stats_get(st, &s);
-  fprintf(fp, "%s: counters (non-zero; drops marked):\n", prog);
+  zn__app_print_counts(fp, &s, prog);
+}
+
+void zn__app_print_counts(FILE *fp, const struct zn_stats *s,
+                          const char *who) {
+  fprintf(fp, "%s: counters (non-zero; drops marked):\n", who);
   for (int i = 0; i < ZN_STAT_COUNT; i++) {
-    if (s.v[i] == 0)
+    if (s->v[i] == 0)
       continue;
     if (zn_stat_is_drop(i))
       fprintf(fp, "  %-26s %10" PRIu64 "  DROP: %s\n", zn_stat_name(i),
-              s.v[i], zn_stat_text(i));
+              s->v[i], zn_stat_text(i));
     else
-      fprintf(fp, "  %-26s %10" PRIu64 "\n", zn_stat_name(i), s.v[i]);
+      fprintf(fp, "  %-26s %10" PRIu64 "\n", zn_stat_name(i), s->v[i]);
   }
-  fprintf(fp, "  %-26s %10" PRIu64 "\n", "(drops total)", zn_stats_drops(&s));
+  fprintf(fp, "  %-26s %10" PRIu64 "\n", "(drops total)", zn_stats_drops(s));
 }
 
 

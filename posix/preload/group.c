@@ -3,22 +3,23 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
-#include <sys/ioctl.h>
-#include <linux/bpf.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "znet/err.h"
+#include "znet/stats.h"
 
 #define PL_GROUP_ROWS 256  /* listening ports served at once */
 #define PL_GROUP_NEIGH 256 /* neighbors published (the oldest goes) */
@@ -50,6 +51,11 @@ struct shm {
   } wish[PL_GROUP_WISH];
   uint32_t nwish;
   pid_t member[PL_GROUP_MEMBERS]; /* forked since; 0: free */
+  /* --stats: the counters of the processes that have exited, and who
+   * they were (pl_group_report). */
+  uint64_t sum[ZN_STAT_COUNT];
+  pid_t reported[PL_GROUP_MEMBERS + PL_GROUP_MAX_SLOTS];
+  uint32_t nreported;
 };
 
 struct pl_group {
@@ -361,17 +367,19 @@ static uint32_t reap_locked(struct pl_group *g) {
   return dead;
 }
 
-void pl_group_join(struct pl_group *g) {
-  pid_t me = getpid();
+void pl_group_join_pid(struct pl_group *g, pid_t p) {
   lock(g);
-  uint32_t i = 0;
-  while (i < PL_GROUP_MEMBERS && g->shm->member[i] != 0 &&
-         !exited(g->shm->member[i]))
-    i++;
-  if (i < PL_GROUP_MEMBERS) /* (a full list: a slot's pid still counts) */
-    g->shm->member[i] = me;
+  uint32_t i = 0, at = PL_GROUP_MEMBERS;
+  for (; i < PL_GROUP_MEMBERS && g->shm->member[i] != p; i++)
+    if (at == PL_GROUP_MEMBERS &&
+        (g->shm->member[i] == 0 || exited(g->shm->member[i])))
+      at = i;
+  if (i == PL_GROUP_MEMBERS && at < PL_GROUP_MEMBERS)
+    g->shm->member[at] = p; /* (a full list: a slot's pid still counts) */
   unlock(g);
 }
+
+void pl_group_join(struct pl_group *g) { pl_group_join_pid(g, getpid()); }
 
 bool pl_group_others_alive(struct pl_group *g) {
   pid_t me = getpid();
@@ -414,6 +422,38 @@ uint32_t pl_group_fds(const struct pl_group *g, int *fds, uint32_t max) {
       fds[n++] = g->wake[s];
   }
   return n;
+}
+
+static bool reported(const struct shm *m, pid_t p) {
+  for (uint32_t i = 0; i < m->nreported; i++)
+    if (m->reported[i] == p)
+      return true;
+  return false;
+}
+
+/* Alive and not yet reported: a process whose counters are still to
+ * come. */
+static bool to_come(const struct shm *m, pid_t p, pid_t me) {
+  return p != 0 && p != me && !reported(m, p) && !exited(p);
+}
+
+bool pl_group_report(struct pl_group *g, const struct zn_stats *mine,
+                     struct zn_stats *sum) {
+  pid_t me = getpid();
+  lock(g);
+  struct shm *m = g->shm;
+  for (int i = 0; i < ZN_STAT_COUNT; i++)
+    m->sum[i] += mine->v[i];
+  if (m->nreported < PL_GROUP_MEMBERS + PL_GROUP_MAX_SLOTS)
+    m->reported[m->nreported++] = me;
+  bool last = true;
+  for (uint32_t s = 0; s < g->nslots && last; s++)
+    last = !to_come(m, m->pid[s], me);
+  for (uint32_t i = 0; i < PL_GROUP_MEMBERS && last; i++)
+    last = !to_come(m, m->member[i], me);
+  memcpy(sum->v, m->sum, sizeof(sum->v));
+  unlock(g);
+  return last;
 }
 
 uint32_t pl_group_reap(struct pl_group *g) {

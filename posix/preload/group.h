@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "znet/stats.h"
 #include "znet/steer.h"
 #include "znet/tap.h"
 
@@ -65,6 +66,8 @@ uint32_t pl_group_reap(struct pl_group *g);
 /* In every fork's child (claiming or not): this process is one of the
  * group's, which the leader waits for (pl_group_others_alive). */
 void pl_group_join(struct pl_group *g);
+/* The same for process p (the parent, for the child fork gave it). */
+void pl_group_join_pid(struct pl_group *g, pid_t p);
 /* Some other process of the group lives: a slot's, or one that joined. */
 bool pl_group_others_alive(struct pl_group *g);
 /* This process takes slot 0 and leads, with every queue it holds: the
@@ -73,6 +76,12 @@ void pl_group_lead(struct pl_group *g);
 /* The descriptors the group holds in this process (queues, eventfds,
  * the steering program and tables), at most max into fds: how many. */
 uint32_t pl_group_fds(const struct pl_group *g, int *fds, uint32_t max);
+
+/* --stats at exit: add this process's counters to the group's; true if
+ * it is the last to report (every other process of the group has
+ * reported or died), with the sum of all in *sum. */
+bool pl_group_report(struct pl_group *g, const struct zn_stats *mine,
+                     struct zn_stats *sum);
 
 /* This process's slot serves (on) or no longer serves (off) proto and
  * port: the port row spreads the port's buckets over the slots that

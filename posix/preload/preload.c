@@ -95,6 +95,7 @@ REAL(epoll_pwait2, int, int, struct epoll_event *, int,
 REAL(close_range, int, unsigned, unsigned, int)
 REAL(closefrom, void, int)
 REAL(sigaction, int, int, const struct sigaction *, struct sigaction *)
+REAL(fork, pid_t, void)
 
 /* The replacements take the C library's names and types; its headers
  * name the parameters their own way, and the fortified entry points are
@@ -381,6 +382,16 @@ EXPORT int shutdown(int fd, int how) {
   if (!pl_owns(fd))
     return get_shutdown()(fd, how);
   ON_SOCK(fd, zn_posix_shutdown(PX, fd, how));
+}
+
+/* The parent learns its child's pid before fork returns, so a group's
+ * leader that exits at once (a daemon's first process) knows the child
+ * lives (pl_forked; the child's own fork handler may run later). */
+EXPORT pid_t fork(void) {
+  pid_t pid = get_fork()();
+  if (pid > 0)
+    pl_forked(pid);
+  return pid;
 }
 
 EXPORT int close(int fd) {

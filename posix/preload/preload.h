@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "znet/posix.h"
 
@@ -29,6 +30,8 @@ struct zn_posix *pl_layer_if_any(void);
  * with --shards, it first builds the child's own stack. */
 struct zn_posix *pl_layer_use(void);
 
+/* In the parent, after fork: the child, pid, is one of the group's. */
+void pl_forked(pid_t pid);
 void pl_lock(void);
 void pl_unlock(void);
 

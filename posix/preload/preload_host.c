@@ -94,6 +94,11 @@ static void poke_driver(void) {
 
 void pl_lock(void) { pthread_mutex_lock(&g.mu); }
 
+void pl_forked(pid_t pid) {
+  if (g.grp)
+    pl_group_join_pid(g.grp, pid);
+}
+
 /* A call may have armed a timer sooner than the driver, asleep on the
  * netif, means to wake. */
 void pl_unlock(void) {
@@ -731,7 +736,8 @@ static void keep_only_group_fds(void) {
   /* (The raw calls: close and dup2 here are the preload's own.) */
   int null = (int)syscall(SYS_openat, AT_FDCWD, "/dev/null",
                           O_RDWR | O_CLOEXEC);
-  for (int fd = 0; fd < 3 && null >= 0; fd++)
+  /* (--stats: stderr stays, for the counters at its end.) */
+  for (int fd = 0; fd < (g.stats ? 2 : 3) && null >= 0; fd++)
     if (null != fd)
       (void)syscall(SYS_dup3, null, fd, 0);
   if (null > 2)
@@ -743,6 +749,8 @@ static void keep_only_group_fds(void) {
  * it has forked its master): it keeps slot 0's stack (its addresses,
  * neighbors, DHCP lease) answering ARP and ND for the group and reaping
  * dead shards, and exits when no other process of the group is left. */
+static void print_stats(struct zn_posix *px);
+
 static void become_caretaker(void) {
   g.caretaking = true;
   pid_t pid = fork();
@@ -767,8 +775,11 @@ static void become_caretaker(void) {
       struct pollfd q = {g.netfd, POLLIN, 0};
       if (!pl_group_others_alive(g.grp) ||
           (syscall(SYS_poll, &q, 1, 0) > 0 &&
-           (q.revents & (POLLERR | POLLHUP | POLLNVAL))))
+           (q.revents & (POLLERR | POLLHUP | POLLNVAL)))) {
+        if (g.stats)
+          print_stats(g.px);
         _exit(0);
+      }
       check = now + PL_REAP_NS;
     }
     uint64_t until = zn_stack_next_deadline(g.h.st);
@@ -780,24 +791,43 @@ static void become_caretaker(void) {
   }
 }
 
+/* --stats: this process's counters; in a group each process prints its
+ * own stack's (a child without a shard has none: its copy of the
+ * parent's counts nothing new), and the last to exit prints the sum. */
+static void print_stats(struct zn_posix *px) {
+  struct zn_posix_stats ps;
+  zn_posix_get_stats(px, &ps);
+  bool own = !g.grp || pl_group_slot(g.grp) >= 0;
+  struct zn_stats mine, sum;
+  memset(&mine, 0, sizeof(mine));
+  if (own) {
+    zn_stats_get(g.h.st, &mine);
+    char who[96];
+    if (g.grp)
+      (void)snprintf(who, sizeof(who), PL_PROG ": pid %d, shard %d",
+                     (int)getpid(), pl_group_slot(g.grp));
+    zn__app_print_counts(stderr, &mine, g.grp ? who : PL_PROG);
+    zn__app_print_nz(stderr, "posix_udp_drop_rcvbuf", ps.udp_drop_rcvbuf);
+    zn__app_print_nz(stderr, "posix_udp_drop_nodgram", ps.udp_drop_nodgram);
+  }
+  if (g.grp && pl_group_report(g.grp, &mine, &sum))
+    zn__app_print_counts(stderr, &sum, PL_PROG ": every shard together");
+}
+
 /* At exit: close every socket as the kernel would, let the stack send
  * what was queued (bounded), and print the counters if asked.  A group's
- * leader leaves a caretaker behind while other processes of it live. */
+ * leader leaves a caretaker behind while other processes of it live (it
+ * prints the counters of slot 0's stack when it ends). */
 __attribute__((destructor)) static void pl_exit(void) {
   struct zn_posix *px = pl_layer_if_any();
   if (!px)
     return;
   pthread_mutex_lock(&g.mu);
   zn_posix_drain(px);
-  if (g.stats) {
-    struct zn_posix_stats ps;
-    zn_posix_get_stats(px, &ps);
-    zn__app_print_stats(stderr, g.h.st, PL_PROG);
-    zn__app_print_nz(stderr, "posix_udp_drop_rcvbuf", ps.udp_drop_rcvbuf);
-    zn__app_print_nz(stderr, "posix_udp_drop_nodgram", ps.udp_drop_nodgram);
-  }
   bool care = g.grp && pl_group_slot(g.grp) == 0 &&
               pl_group_others_alive(g.grp);
+  if (g.stats && !care)
+    print_stats(px);
   pthread_mutex_unlock(&g.mu);
   if (care)
     become_caretaker();

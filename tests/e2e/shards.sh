@@ -181,7 +181,7 @@ if [ -r "$conf" ] && [ -r "$site" ] && grep -q '^worker_processes auto;' "$conf"
     -e "s#/etc/nginx/sites-enabled/\*#$D/sites/*#" "$conf" >"$D/nginx.conf"
   sed "s#root /var/www/html;#root $D/www;#" "$site" >"$D/sites/default"
   ip netns exec "$E2E_NS" timeout 30 "$RUN" --netif "tap:$E2E_TAP" \
-    --ipv4 "$Z/$E2E_PREFIX" --mac "$E2E_MAC" -- nginx -c "$D/nginx.conf" \
+    --ipv4 "$Z/$E2E_PREFIX" --mac "$E2E_MAC" --stats -- nginx -c "$D/nginx.conf" \
     >"$T/deb.out" 2>"$T/deb.err"
   rc=$?
   check "Debian's nginx.conf (worker_processes auto, user www-data, daemon): started, exit 0 (got $rc)" \
@@ -209,6 +209,15 @@ if [ -r "$conf" ] && [ -r "$site" ] && grep -q '^worker_processes auto;' "$conf"
   done
   check "after nginx -s quit every process is gone, the caretaker too ($left)" [ -z "$left" ]
   [ -n "$left" ] && kill -KILL $left 2>/dev/null
+  # --stats: each shard's counters (the workers' in nginx's error log,
+  # their stderr), and the last one's sum of all.
+  est() { awk -v h="$1" 'index($0, h) == 1 { on = 1; next } /^[^ ]/ { on = 0 }
+    on && $1 == "tcp_established" { n += $2 } END { print n + 0 }' "${@:2}"; }
+  each=$(est "znet-run: pid " "$T/deb.err" "$D/error.log")
+  all=$(est "znet-run: every shard together" "$T/deb.err" "$D/error.log")
+  shards=$(cat "$T/deb.err" "$D/error.log" | grep -c "^znet-run: pid [0-9]*, shard [0-9]*: counters")
+  check "--stats: each shard's counters ($shards) and their sum: $all connections, $each by the shards' own" \
+    eval '[ "$shards" -ge 3 ] && [ "$all" -ge 41 ] && [ "$all" = "$each" ]'
   sed 's/^/# znet-run: /' "$T/deb.err" | head -5
 else
   ok "Debian's nginx.conf # SKIP not found as Debian ships it ($conf)"
