@@ -139,6 +139,9 @@ struct ex_opts {
   /* Not flags: a group of shards' (znet-run's preload) partition of the
    * ephemeral ports, into the config (zn_config's port_share/_shares). */
   uint16_t port_share, port_shares;
+  /* Not a flag: IPv6 on without --ipv6 or --slaac, its addresses added
+   * by the caller (a shard: slot 0's from SLAAC). */
+  bool ipv6_given;
 };
 
 /* ---- flag tables ---- */

@@ -1022,7 +1022,7 @@ int zn__app_config(const struct ex_opts *o, struct zn_config *cfg,
     cfg->ipv4_prefix = o->prefix;
     cfg->ipv4_gateway = o->gateway;
   }
-  cfg->ipv6 = o->nipv6 > 0 || o->slaac;
+  cfg->ipv6 = o->nipv6 > 0 || o->slaac || o->ipv6_given;
   cfg->ipv6_slaac = o->slaac;
   if (o->has_dad_transmits)
     cfg->ipv6_dad_transmits = (uint8_t)o->dad_transmits; /* at most 255 */

@@ -54,6 +54,12 @@ struct shm {
   /* --stats: the counters of the processes that have exited, and who
    * they were (pl_group_report). */
   uint64_t sum[ZN_STAT_COUNT];
+  /* Slot 0's addresses from router advertisements (pl_group_set_addrs),
+   * changed at each new generation. */
+  struct zn_ip addr6[PL_GROUP_ADDRS];
+  uint8_t prefix6[PL_GROUP_ADDRS];
+  uint32_t naddr6;
+  uint64_t addr6_gen;
   pid_t reported[PL_GROUP_MEMBERS + PL_GROUP_MAX_SLOTS];
   uint32_t nreported;
 };
@@ -574,4 +580,40 @@ uint32_t pl_group_take_wishes(struct pl_group *g, struct zn_ip *ips,
   }
   unlock(g);
   return n;
+}
+
+void pl_group_set_addrs(struct pl_group *g, const struct zn_ip *addrs,
+                        const uint8_t *prefixes, uint32_t n) {
+  if (n > PL_GROUP_ADDRS)
+    n = PL_GROUP_ADDRS;
+  lock(g);
+  struct shm *m = g->shm;
+  bool same = m->naddr6 == n;
+  for (uint32_t i = 0; i < n && same; i++)
+    same = zn_ip_eq(&m->addr6[i], &addrs[i]) && m->prefix6[i] == prefixes[i];
+  if (!same) {
+    memcpy(m->addr6, addrs, n * sizeof(*addrs));
+    memcpy(m->prefix6, prefixes, n);
+    m->naddr6 = n;
+    m->addr6_gen++;
+  }
+  unlock(g);
+  for (uint32_t s = 1; s < g->nslots && !same; s++)
+    wake(g, s);
+}
+
+uint64_t pl_group_addrs(struct pl_group *g, struct zn_ip *addrs,
+                        uint8_t *prefixes, uint32_t *n) {
+  lock(g);
+  struct shm *m = g->shm;
+  *n = m->naddr6;
+  memcpy(addrs, m->addr6, m->naddr6 * sizeof(*addrs));
+  memcpy(prefixes, m->prefix6, m->naddr6);
+  uint64_t gen = m->addr6_gen;
+  unlock(g);
+  return gen;
+}
+
+uint64_t pl_group_addrs_gen(struct pl_group *g) {
+  return __atomic_load_n(&g->shm->addr6_gen, __ATOMIC_ACQUIRE);
 }

@@ -31,6 +31,7 @@
 #include "znet/tap.h"
 
 #define PL_GROUP_MAX_SLOTS 64 /* a port row's mask is 64 bits */
+#define PL_GROUP_ADDRS 8      /* slot 0's SLAAC addresses shared */
 
 struct pl_group;
 
@@ -76,6 +77,19 @@ void pl_group_lead(struct pl_group *g);
 /* The descriptors the group holds in this process (queues, eventfds,
  * the steering program and tables), at most max into fds: how many. */
 uint32_t pl_group_fds(const struct pl_group *g, int *fds, uint32_t max);
+
+/* ---- IPv6 addresses: SLAAC runs in slot 0, the others take them ---- */
+
+/* Slot 0: its addresses from router advertisements now (at most
+ * PL_GROUP_ADDRS); a change wakes the other slots. */
+void pl_group_set_addrs(struct pl_group *g, const struct zn_ip *addrs,
+                        const uint8_t *prefixes, uint32_t n);
+/* The addresses slot 0 set, into addrs and prefixes (PL_GROUP_ADDRS
+ * each) and *n: returns their generation. */
+uint64_t pl_group_addrs(struct pl_group *g, struct zn_ip *addrs,
+                        uint8_t *prefixes, uint32_t *n);
+/* The generation alone (no lock): compare with the last one taken. */
+uint64_t pl_group_addrs_gen(struct pl_group *g);
 
 /* --stats at exit: add this process's counters to the group's; true if
  * it is the last to report (every other process of the group has

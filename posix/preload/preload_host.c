@@ -82,6 +82,10 @@ static struct {
   struct zn_ip wants[64];     /* neighbors wished for, not yet told */
   uint32_t nwants;
   bool settle;                /* neighbor work waits (settle_group) */
+  uint64_t addr6_gen;         /* slot 0's addresses last taken */
+  uint64_t chores_at;         /* slot 0's next reaping and addresses */
+  struct zn_ip slaac[PL_GROUP_ADDRS]; /* of them, the ones added here */
+  uint32_t nslaac;
 } g = {.mu = PTHREAD_MUTEX_INITIALIZER, .once = PTHREAD_ONCE_INIT};
 
 static _Thread_local struct waiter tls_w = {.efd = -1};
@@ -159,6 +163,45 @@ static void neigh_learn(struct zn_stack *st, const struct zn_ip *ip,
     (void)zn_nd_learn(st, ip->bytes, mac);
 }
 
+/* Slot 0: tell the group the addresses SLAAC gave its stack. */
+static void give_addrs(const struct zn_stack *st) {
+  struct zn_ipv6_addr_info a[EX_MAX_SHOWN];
+  struct zn_ip addrs[PL_GROUP_ADDRS];
+  uint8_t prefixes[PL_GROUP_ADDRS];
+  uint32_t n = zn_stack_ipv6_addrs(st, a, EX_MAX_SHOWN), k = 0;
+  for (uint32_t i = 0; i < n && i < EX_MAX_SHOWN && k < PL_GROUP_ADDRS; i++)
+    if (a[i].origin == ZN_IPV6_ORIGIN_SLAAC &&
+        (a[i].state == ZN_IPV6_ADDR_PREFERRED ||
+         a[i].state == ZN_IPV6_ADDR_DEPRECATED))
+      addrs[k] = a[i].addr, prefixes[k++] = a[i].prefix;
+  pl_group_set_addrs(g.grp, addrs, prefixes, k);
+}
+
+/* The other slots: slot 0's addresses, added to this stack as static
+ * ones (router advertisements reach slot 0 only), and the ones it no
+ * longer has taken away. */
+static void take_addrs(struct zn_stack *st) {
+  if (pl_group_addrs_gen(g.grp) == g.addr6_gen)
+    return;
+  struct zn_ip addrs[PL_GROUP_ADDRS];
+  uint8_t prefixes[PL_GROUP_ADDRS];
+  uint32_t n;
+  g.addr6_gen = pl_group_addrs(g.grp, addrs, prefixes, &n);
+  for (uint32_t i = 0; i < g.nslaac; i++) {
+    bool still = false;
+    for (uint32_t j = 0; j < n && !still; j++)
+      still = zn_ip_eq(&g.slaac[i], &addrs[j]);
+    if (!still)
+      (void)zn_stack_del_ipv6(st, &g.slaac[i]); /* gone already: fine */
+  }
+  g.nslaac = 0;
+  for (uint32_t j = 0; j < n; j++) {
+    int rc = zn_stack_add_ipv6(st, &addrs[j], prefixes[j]);
+    if (rc == ZN_OK || rc == ZN_EEXIST)
+      g.slaac[g.nslaac++] = addrs[j];
+  }
+}
+
 /* With the lock held, after a poll: slot 0 resolves what the others
  * wished for; the others learn what was published for them; slot 0
  * gives back the slots of processes that died. */
@@ -168,18 +211,29 @@ static void settle_group(void) {
   struct zn_stack *st = g.h.st;
   uint8_t mac[6];
   if (g.slot == 0) {
+    /* Wishes when woken for them (or while some wait on ARP); the
+     * rest, which costs a few system calls a slot, every PL_REAP_NS. */
     struct zn_ip ips[32];
-    uint32_t n = pl_group_take_wishes(g.grp, ips, 32);
+    uint32_t n = g.settle ? pl_group_take_wishes(g.grp, ips, 32) : 0;
+    g.settle = false;
     for (uint32_t i = 0; i < n; i++) {
       int rc = ips[i].family == ZN_AF_INET
                    ? zn_arp_resolve(st, zn_ip_v4(&ips[i]), mac)
                    : zn_nd_resolve(st, ips[i].bytes, mac);
       if (rc == ZN_OK)
         pl_group_publish(g.grp, &ips[i], mac);
+      else
+        g.settle = true; /* asked again at the next turn */
     }
-    (void)pl_group_reap(g.grp);
+    uint64_t now = zn_host_now();
+    if (now >= g.chores_at) {
+      (void)pl_group_reap(g.grp);
+      give_addrs(st);
+      g.chores_at = now + PL_REAP_NS;
+    }
     return;
   }
+  take_addrs(st);
   uint32_t keep = 0;
   for (uint32_t i = 0; i < g.nwants; i++) {
     if (pl_group_lookup(g.grp, &g.wants[i], mac))
@@ -673,6 +727,10 @@ static void build_shard(void) {
   h2.o.capture = NULL;
   h2.o.dad_transmits = 0; /* the leader's addresses passed DAD */
   h2.o.has_dad_transmits = true;
+  /* Router advertisements reach slot 0 only: its addresses are taken
+   * (take_addrs). */
+  h2.o.ipv6_given = h2.o.slaac;
+  h2.o.slaac = false;
   h2.o.port_share = (uint16_t)slot;
   h2.keep_signals = true;
   h2.given = &pl_group_queue(g.grp, (uint32_t)slot)->nif;
@@ -684,6 +742,9 @@ static void build_shard(void) {
     return;
   }
   g.h = h2;
+  g.addr6_gen = 0;
+  g.nslaac = 0;
+  take_addrs(g.h.st);
   g.slot = slot;
   g.netfd = pl_group_queue(g.grp, (uint32_t)slot)->fd;
   group_hooks(g.h.st);

@@ -16,7 +16,8 @@
 # made again on its own stack), the parent, which never uses them, takes
 # no connection.  A child that uses a connection its parent accepted
 # gets EBADF and one line on stderr saying why; the parent still talks
-# on it.  ZN_PLAIN_RUN, when set, names the znet-run to use (see
+# on it.  SLAAC (radvd on the TAP): a child's shard takes the address
+# slot 0 formed, connects out from it and serves on it.  ZN_PLAIN_RUN, when set, names the znet-run to use (see
 # shards.sh: ASan is not fork-safe).  Needs root, /dev/net/tun, curl,
 # wrk, python3; gunicorn and lighttpd parts skip without them.
 set -u
@@ -233,4 +234,71 @@ check "and one line on stderr says why" \
   eval '[ "$(grep -c "is a connection made before fork" "$T/i.err")" = 1 ]'
 grep -m1 "before fork" "$T/i.err" | sed 's/^/# /'
 check "the parent still talks on it ('$got')" [ "$got" = "from the parent" ]
+
+# ---- SLAAC's address in a fork's shard ----
+# radvd advertises a prefix; znet-run --slaac forms an address in slot
+# 0's stack, and a child's shard takes it: the child connects out from
+# it (the peer echoes the address it saw) and serves on it.
+if command -v radvd >/dev/null && command -v socat >/dev/null; then
+  P6=fd00:77:5
+  cat >"$T/radvd.conf" <<EOF
+interface $E2E_TAP {
+  AdvSendAdvert on;
+  MinRtrAdvInterval 3;
+  MaxRtrAdvInterval 4;
+  prefix ${P6}::/64 { AdvOnLink on; AdvAutonomous on; };
+};
+EOF
+  in_ns sysctl -qw net.ipv6.conf.all.forwarding=1
+  ipv6_on "$E2E_NS" "$E2E_TAP" "${P6}::1/64"
+  ip netns exec "$E2E_NS" timeout 100 radvd -n -C "$T/radvd.conf" \
+    -p "$T/radvd.pid" -m stderr >"$T/radvd.log" 2>&1 &
+  bg_pid $!
+  ip netns exec "$E2E_NS" timeout 60 socat TCP6-LISTEN:7000,reuseaddr,fork \
+    SYSTEM:'echo "$SOCAT_PEERADDR"' >/dev/null 2>&1 &
+  bg_pid $!
+  cat >"$T/slaac.py" <<EOF
+import ipaddress, os, socket, sys, time
+l = socket.socket(socket.AF_INET6)
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("::", 9300))
+l.listen(8)
+pid = os.fork()
+if pid == 0:
+    for _ in range(150):  # until slot 0's address reaches this shard
+        try:
+            c = socket.create_connection(("${P6}::1", 7000), timeout=10)
+            break
+        except OSError:
+            time.sleep(0.1)
+    src = c.getsockname()[0]
+    seen = c.makefile().readline().strip().strip("[]")
+    same = ipaddress.ip_address(seen) == ipaddress.ip_address(src)
+    print("child src %s seen %s" % (src, "the same" if same else seen),
+          flush=True)
+    s, _ = l.accept()
+    s.sendall(b"child on slaac\n")
+    s.close()
+    os._exit(0)
+_, st = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(st))
+EOF
+  ZRUN_FLAGS=--slaac
+  zrun_bg "$T/s.out" "$T/s.err" 90 python3 "$T/slaac.py"
+  ZRUN_FLAGS=
+  for _ in $(seq 1 150); do grep -q "^child src" "$T/s.out" && break; sleep 0.1; done
+  src=$(sed -n 's/^child src \([^ ]*\) seen .*/\1/p' "$T/s.out")
+  seen=$(sed -n 's/^child src [^ ]* seen \(.*\)/\1/p' "$T/s.out")
+  check "SLAAC: the child connects out from the prefix's address ($src; the peer saw $seen)" \
+    eval '[[ $src == ${P6}:* ]] && [ "$seen" = "the same" ]'
+  got=$(in_ns_t 10 curl -s -m 8 "telnet://[$src]:9300" </dev/null)
+  check "SLAAC: the child serves on it ('$got')" [ "$got" = "child on slaac" ]
+  wait_bg "$E2E_ECHO_PID" 20 >/dev/null 2>&1
+  rc=$?
+  E2E_ECHO_PID=
+  check "SLAAC: child and parent exit 0 (got $rc)" [ "$rc" = 0 ]
+  [ "$rc" = 0 ] || diag <"$T/s.err"
+else
+  ok "SLAAC in a shard # SKIP needs radvd and socat"
+fi
 finish
