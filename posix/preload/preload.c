@@ -527,7 +527,7 @@ EXPORT int dup3(int old, int new, int flags) {
  * program's own descriptors only: the stack runs while the program
  * waits. */
 /* Whether the layer exists; a set with one of its sockets uses it (a
- * fork's child with --shards gets its stack then). */
+ * fork's child in a group of shards gets its stack then). */
 static bool any_ours(const struct pollfd *fds, nfds_t n) {
   if (pl_layer_if_any() == NULL)
     return false;

@@ -70,7 +70,7 @@ static struct {
   bool stats;                 /* --stats: the counters at exit */
   struct zn_dns_server dns[ZN_DNS_MAX_SERVERS]; /* znet-run's --dns */
   uint32_t ndns;
-  /* --shards: this process's stack is one of a group (group.h). */
+  /* A group of shards: this process's stack is one of it (group.h). */
   struct pl_group *grp;
   int slot;                   /* its slot in the group */
   bool shard_pending;         /* a fork's child: its stack is built at its
@@ -123,7 +123,7 @@ struct zn_posix *pl_layer_if_any(void) {
   return __atomic_load_n(&g.px, __ATOMIC_ACQUIRE);
 }
 
-/* ---- a group of shards (--shards) ---- */
+/* ---- a group of shards (a multi-queue TAP; --shards N) ---- */
 
 static void flow_opened(void *arg, const struct zn_steer_key *k) {
   (void)arg;
@@ -654,7 +654,7 @@ static void on_fork_prepare(void) { pthread_mutex_lock(&g.mu); }
 static void on_fork_parent(void) { pthread_mutex_unlock(&g.mu); }
 
 /* The child: the sockets are orphans, the stack is the parent's; with
- * --shards, until its first socket call builds its own (build_shard). */
+ * a group, until its first socket call builds its own (build_shard). */
 static void on_fork_child(void) {
   pthread_mutex_init(&g.mu, NULL);
   if (g.caretaking)
