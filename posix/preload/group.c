@@ -417,7 +417,7 @@ void pl_group_lead(struct pl_group *g) {
 
 uint32_t pl_group_fds(const struct pl_group *g, int *fds, uint32_t max) {
   uint32_t n = 0;
-  int own[] = {g->steer.prog_fd, g->steer.flows_fd, g->steer.ports_fd};
+  const int own[] = {g->steer.prog_fd, g->steer.flows_fd, g->steer.ports_fd};
   for (uint32_t i = 0; i < 3 && n < max; i++)
     if (own[i] >= 0)
       fds[n++] = own[i];

@@ -50,8 +50,8 @@ chmod a+rx "$T"
 
 # answers N URL: N answers of curl, a line each ("" for a failure).
 answers() {
-  local i
-  for i in $(seq 1 "$1"); do
+  local _
+  for _ in $(seq 1 "$1"); do
     in_ns_t 10 curl -s -m 5 "$2" || true
     echo
   done
