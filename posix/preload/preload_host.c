@@ -805,13 +805,13 @@ static void keep_only_group_fds(void) {
     (void)syscall(SYS_close, null);
 }
 
+static void print_stats(struct zn_posix *px);
+
 /* The leader's caretaker: a copy of the leader, forked as it exits while
  * other processes of the group live (a daemon's first process exits once
  * it has forked its master): it keeps slot 0's stack (its addresses,
  * neighbors, DHCP lease) answering ARP and ND for the group and reaping
  * dead shards, and exits when no other process of the group is left. */
-static void print_stats(struct zn_posix *px);
-
 static void become_caretaker(void) {
   g.caretaking = true;
   pid_t pid = fork();
