@@ -1,6 +1,7 @@
 /* A group of shards on one multi-queue TAP (group.h). */
 #include "group.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
@@ -94,6 +95,21 @@ static void close_queues(struct pl_group *g, uint32_t n) {
     zn_netif_close(&g->q[i].nif);
 }
 
+/* The queues attached to TAP name now: its rx-N entries in sysfs; -1
+ * if sysfs does not show it (mounted for another network namespace). */
+static int attached_queues(const char *name) {
+  char path[64];
+  (void)snprintf(path, sizeof(path), "/sys/class/net/%s/queues", name);
+  DIR *d = opendir(path);
+  if (d == NULL)
+    return -1;
+  int n = 0;
+  for (struct dirent *e; (e = readdir(d)) != NULL;)
+    n += strncmp(e->d_name, "rx-", 3) == 0;
+  (void)closedir(d); /* read only */
+  return n;
+}
+
 int pl_group_open(const char *name, uint32_t nslots, uint32_t mtu,
                   uint32_t tap_flags, struct pl_group **out, char *why,
                   size_t whylen) {
@@ -117,6 +133,15 @@ int pl_group_open(const char *name, uint32_t nslots, uint32_t mtu,
                                   : zn_strerror(rc),
                   rc);
     }
+  }
+  /* Steering names queues by number, and ours are 0 to nslots - 1 only
+   * if no other program holds one of the TAP's. */
+  int attached = attached_queues(g->q[0].name);
+  if (attached >= 0 && attached != (int)nslots) {
+    close_queues(g, nslots);
+    free(g);
+    return fail(why, whylen, "another program holds queues of the TAP",
+                ZN_EEXIST);
   }
   int rc = zn_tap_steer_open(&g->steer, 1u << 20, PL_GROUP_ROWS);
   if (rc == ZN_OK)

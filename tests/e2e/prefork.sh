@@ -81,7 +81,10 @@ EOF
     victim=$(pgrep -P "${master:-0}" | head -1)
     if [ -n "$victim" ]; then
       kill -KILL "$victim"
-      sleep 2
+      for _ in $(seq 1 50); do # respawned within 5 s
+        [ "$(pgrep -P "$master" | wc -l)" = 2 ] && ! pgrep -P "$master" | grep -qx "$victim" && break
+        sleep 0.1
+      done
       answers 40 "http://$Z:8000/" | grep -v '^$' >"$T/gu.a2"
       n=$(wc -l <"$T/gu.a2")
       check "gunicorn: a worker killed by SIGKILL, respawned ($(pgrep -P "$master" | wc -l) workers): 40 answers ($n), none from it" \

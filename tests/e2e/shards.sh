@@ -119,7 +119,10 @@ if wait_znet_port 8080; then
   victim=$(worker_pids | head -1)
   if [ -n "$victim" ]; then
     kill -KILL "$victim"
-    sleep 1
+    for _ in $(seq 1 50); do # the master respawns it at once; within 5 s
+      [ "$(worker_pids | wc -l)" = 2 ] && ! worker_pids | grep -qx "$victim" && break
+      sleep 0.1
+    done
     check "a worker killed by SIGKILL: respawned ($(worker_pids | wc -l) workers)" \
       [ "$(worker_pids | wc -l)" = 2 ]
     : >"$T/logs/access.log"

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -283,14 +284,27 @@ ZT_TEST(test_open_refusals) {
   ZT_CHECK(strstr(why, "multi_queue") != NULL);
   printf("# %s\n", why);
   zn_netif_close(&single.nif);
+  /* A second group on zngrp0, whose first four queues are g's: its
+   * queues would not be 0 to 3, so it is refused. */
+  ZT_EQ(pl_group_open("zngrp0", 2, 0, ZN_TAP_NO_OFFLOAD, &x, why,
+                      sizeof(why)),
+        ZN_EEXIST);
+  ZT_CHECK(x == NULL);
+  ZT_CHECK(strstr(why, "another program") != NULL);
+  printf("# %s\n", why);
 }
 
 int main(void) {
   char why[128] = "";
   if (geteuid() != 0)
     why_skip = "needs root (a TAP, CAP_BPF)";
-  else if (unshare(CLONE_NEWNET) != 0)
+  else if (unshare(CLONE_NEWNET | CLONE_NEWNS) != 0)
     why_skip = "no private network namespace";
+  /* sysfs for this namespace, in this mount namespace only: the group
+   * counts the TAP's queues there. */
+  else if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+           mount("sysfs", "/sys", "sysfs", 0, NULL) != 0)
+    why_skip = "no sysfs of its own";
   else if (pl_group_open("zngrp0", 4, 0, ZN_TAP_NO_OFFLOAD, &g, why,
                          sizeof(why)) != ZN_OK) {
     printf("# pl_group_open: %s\n", why);
