@@ -435,6 +435,17 @@ def shards_cost(results, stack, wl):
     return out
 
 
+def shards_total(results, stack, wl):
+    """{round: wrk's and the servers' CPU us per request}: every side's
+    work wherever the kernel ran it (cli_cpu: wrk's rusage, exact)."""
+    out = {}
+    for r, kv in results.get((stack, wl), []):
+        if 'srv_cpu' in kv and 'cli_cpu' in kv and float(kv.get('reqs', 0)) > 0:
+            out[r] = (1e6 * (float(kv['srv_cpu']) + float(kv['cli_cpu']))
+                      / float(kv['reqs']))
+    return out
+
+
 def shards_kv(results, stack, wl, f):
     """f(kv) for each run of the workload that f does not refuse (None)."""
     out = []
@@ -475,10 +486,13 @@ def shards_table(results):
            '| server CPU us per request: znet | kernel '
            '| capacity ratio (kernel cost / znet cost) '
            '| the same within each round '
+           '| wrk + servers, CPU us per request (znet, kernel) '
+           '| kernel/znet, wrk + servers '
            '| in the kernel, % of the servers\' time (znet, kernel) '
            '| busiest worker, cores (znet, kernel) '
-           '| workers\' CPU max/min (znet, kernel) |',
-           '|---|---|---|---|---|---|---|---|---|---|---|']
+           '| the busier worker\'s share of the workers\' CPU, % (znet, '
+           'kernel) |',
+           '|---|---|---|---|---|---|---|---|---|---|---|---|---|']
     have = False
     for wl, title in SHARDS_WORKLOADS:
         z = http_vals(results, 'znet', wl, 'rps')
@@ -496,14 +510,17 @@ def shards_table(results):
         sys_pct = both(lambda kv: 100 * float(kv['srv_sys_s'])
                        / (float(kv['srv_sys_s']) + float(kv['srv_user_s'])))
         busiest = both(lambda kv: max(w_cpus(kv)) / float(kv['secs']))
-        spread = (both(lambda kv: max(w_cpus(kv)) / min(w_cpus(kv))
+        spread = (both(lambda kv: 100 * max(w_cpus(kv)) / sum(w_cpus(kv))
                        if len(w_cpus(kv)) > 1 else None)
                   if wl.endswith('-w2') else '-')
+        tz = list(shards_total(results, 'znet', wl).values())
+        tn = list(shards_total(results, 'linux', wl).values())
         out.append('| ' + ' | '.join([
             title, cell(z), cell(n), ratio(z, n),
             cell(list(cz.values())), cell(list(cn.values())),
             ratio(list(cn.values()), list(cz.values())),
             ratio_cell(paired(cn, cz, lambda a, b: a / b)),
+            f'{cell(tz)}, {cell(tn)}', ratio(tn, tz),
             sys_pct, busiest, spread]) + ' |')
     return '\n'.join(out) if have else ''
 
@@ -636,12 +653,21 @@ def shards_section(results, meta):
               'client\'s frames runs in wrk\'s context over the veth, so '
               'the kernel\'s nginx is not charged for its own receive path, '
               'while znet\'s is in its workers: the ratio leans the '
-              'kernel\'s way.  "In the kernel" is the share of the servers\' '
+              'kernel\'s way, most with a connection per request, whose '
+              'handshake the kernel does wholly in wrk\'s context (the SYN, '
+              'the SYN-ACK and wrk\'s side of it, the ACK), while znet\'s '
+              'worker writes the SYN-ACK and so runs wrk\'s side too.  '
+              'The columns "wrk + servers" add wrk\'s own CPU (its rusage, '
+              'exact): every side\'s work wherever the kernel ran it; the '
+              'client is the same program for both stacks, so the '
+              'difference of the sums is the servers\' difference (their '
+              'ratio is diluted by the client\'s share, which both '
+              'carry).  "In the kernel" is the share of the servers\' '
               'time spent in system calls and softirq in their context '
               '(/proc/PID/stat\'s tick samples); "busiest worker, cores" its '
               'CPU seconds over the run\'s seconds (1.0: a worker saturated '
-              'its core); "workers\' CPU max/min" how evenly 2 workers shared '
-              'the work.\n')
+              'its core); the busier worker\'s share says how evenly 2 '
+              'workers shared the work (50: evenly, 100: one did it all).\n')
     if t:
         md.append(t + '\n')
     ts = shards_scaling_table(results)
@@ -658,8 +684,8 @@ def shards_section(results, meta):
                   '(no lock, table or steering shared between them), less '
                   'when it does, more when a request costs less with two '
                   '(a cost depends on the load: a busier worker handles '
-                  'more events per wake-up).  It assumes an even spread: the column '
-                  '"workers\' CPU max/min" above and the imbalance run below '
+                  'more events per wake-up).  It assumes an even spread: the busier '
+                  'worker\'s share above and the imbalance run below '
                   'say how even it is.  The measured requests/s ratio is '
                   'beside it: with wrk on one of the two cores, 2 workers '
                   'get one core and part of the other, not two.\n')
@@ -669,7 +695,10 @@ def shards_section(results, meta):
         md.append(f'One run per stack after the rounds: 2 workers, wrk -t2 '
                   f'-c{meta.get("shards_imb_conns", "1000")} (keep-alive) '
                   'for the run\'s length, nginx\'s access log on for that run '
-                  'only (`$pid $connection`): per worker (in pid order) the '
+                  'only (`$pid $connection`), znet-run with `--bufs '
+                  f'{meta.get("shards_imb_bufs", "?")}` (with the default '
+                  '512 frame buffers a stack drops data of 500 connections '
+                  'at its TCP buffer bound: bench/shards.sh): per worker (in pid order) the '
                   'distinct connections it served, its requests, its CPU '
                   'seconds over the run; max/min of each (1.00: even).  '
                   'znet\'s workers get new connections from the steering '

@@ -13,9 +13,15 @@
 # queue length as the bench's own TAP, znet-run's offloads as it sets
 # them by default; deleted at the end (and by scripts/bench's cleanup).
 # No --shards: the TAP takes multi-queue, so znet-run makes a group.
-# Every znet run has --tcp-conns SHARDS_TCP_CONNS per stack (the default,
-# 64, is too few for the 1,000 connections below; the same for every run
-# so that one configuration is measured).
+# Every znet run has --tcp-conns SHARDS_TCP_CONNS per stack: with the
+# default, 64, a connection per request at 15k/s filled the table and
+# most connections of a run were made with SYN cookies (tcp_syncookie_tx:
+# 14,003 of 63,664 in one 5 s run), and 1,000 connections do not fit.
+# The imbalance run adds --bufs SHARDS_IMB_BUFS: with the default 512
+# frame buffers, 500 connections a stack each with a request and an
+# answer in flight hit the stack-wide TCP buffer bound (tcp_drop_mem:
+# 158 and 369 in the two workers in 3 s), the client retransmitted and
+# wrk's p99 was 0.5-1.5 s; with 4096, 30 ms.
 #
 # Workloads (wrk -tW -c32, RSECS s each, --latency, GETs of a 1 KiB file;
 # W = the worker count):
@@ -41,15 +47,21 @@
 # znet's driver threads included), "w_cpu=" (each worker's seconds, in
 # the order of their pids), "m_cpu=" (the master's), "srv_user_s=
 # srv_sys_s=" (user and kernel seconds of the same processes from
-# /proc/PID/stat: tick samples, which give the split, not the sum).  The
-# report's cost per request is srv_cpu over reqs.  What the processes'
+# /proc/PID/stat: tick samples, which give the split, not the sum) and
+# "cli_cpu=" (wrk's own CPU seconds, exact: its rusage).  The report's
+# cost per request is srv_cpu over reqs.  What the processes'
 # time holds: their own work, and the kernel's receive work for the
 # frames they send (the TAP's write and the veth's transmit run it in
 # the sender's context), the same for both stacks; the kernel's own
 # receive work for the frames the client sends runs in wrk's context
 # over the veth and is not nginx's, while znet's receive work is in its
 # worker.  So the kernel is not charged for its own receive path: the
-# capacity ratio leans the kernel's way.
+# capacity ratio leans the kernel's way, most for a connection per
+# request, whose handshake the kernel does wholly in wrk's context (the
+# SYN, the SYN-ACK, wrk's side of it, the ACK).  wrk's CPU plus the
+# servers' counts every side's work wherever it ran; the client is the
+# same program for both stacks, so the difference of the two sums is
+# the servers' difference.  (ksoftirqd took under 0.1 s of a 5 s run.)
 #
 # Then, once per stack after the rounds: shards-imb-w2, 2 workers and
 # SHARDS_IMB_CONNS keep-alive connections (wrk -t2 -c1000), the access
@@ -63,6 +75,7 @@ SHARDS_STACK=10.79.0.2
 SHARDS_CONNS=32
 SHARDS_IMB_CONNS=1000
 SHARDS_TCP_CONNS=4096
+SHARDS_IMB_BUFS=4096
 SHARDS_NOFILE=16384
 
 # shards_setup: the multi-queue TAP in the TAP's namespace.
@@ -208,16 +221,21 @@ shards_wrk() {
   stat_cpus >"$SCRATCH/cpu.0"
   c0=$(shards_cpus "${pids[@]}")
   k0=$(shards_ticks "${pids[@]}")
-  (ulimit -n "$SHARDS_NOFILE" 2>/dev/null
-  exec timeout $((${RSECS%.*} + 60)) ip netns exec "$ns" taskset -c "$CLIENT_CPU" \
-    wrk -t"$t" -c"$c" -d"${RSECS}s" --latency "$@" "http://$addr/1k.bin") \
-    >"$SCRATCH/wrk.out" 2>>"$DIR/errors.log"
+  # wrk's own CPU, exact: its rusage as a waited-for child (user and
+  # system, whose sum is the scheduler's run time).
+  local TIMEFORMAT='%3U %3S'
+  # (time's report goes to the group's standard error, not the
+  # command's: hence the inner braces.)
+  { time { (ulimit -n "$SHARDS_NOFILE" 2>/dev/null
+    exec timeout $((${RSECS%.*} + 60)) ip netns exec "$ns" taskset -c "$CLIENT_CPU" \
+      wrk -t"$t" -c"$c" -d"${RSECS}s" --latency "$@" "http://$addr/1k.bin") \
+      >"$SCRATCH/wrk.out" 2>>"$DIR/errors.log"; }; } 2>"$SCRATCH/wrk.time"
   stat_cpus >"$SCRATCH/cpu.1"
   c1=$(shards_cpus "${pids[@]}")
   k1=$(shards_ticks "${pids[@]}")
   reqs=$(awk '/ requests in / { print $1 }' "$SCRATCH/wrk.out")
   line=$(wrk_line "$SCRATCH/wrk.out" "$wl") && [ -n "$reqs" ] || return 1
-  echo "$line reqs=$reqs $(cpu_fields "$SCRATCH/cpu.0" "$SCRATCH/cpu.1") $(shards_cpu_fields "$c0" "$c1" "$k0" "$k1")"
+  echo "$line reqs=$reqs $(cpu_fields "$SCRATCH/cpu.0" "$SCRATCH/cpu.1") $(shards_cpu_fields "$c0" "$c1" "$k0" "$k1") $(awk 'NF == 2 { printf "cli_cpu=%.3f", $1 + $2 }' "$SCRATCH/wrk.time")"
 }
 
 # shards_client NS ADDR STACK ROUND WORKERS: the two workloads against a
@@ -242,12 +260,14 @@ shards_client() {
 # in even ones.
 shards_order() { if [ $(($1 % 2)) = 1 ]; then echo 1 2; else echo 2 1; fi; }
 
-# shards_znet_cmd CONF: nginx under znet-run on the multi-queue TAP, into
-# SHARDS_CMD.
+# shards_znet_cmd CONF [FLAG...]: nginx under znet-run on the
+# multi-queue TAP, into SHARDS_CMD.
 shards_znet_cmd() {
+  local conf=$1
+  shift
   SHARDS_CMD=("$BUILD/posix/preload/znet-run" --netif "tap:$SHARDS_TAP"
-    --ipv4 "$SHARDS_STACK/24" --tcp-conns "$SHARDS_TCP_CONNS" --
-    nginx -c "$1" -p "$SCRATCH/shards")
+    --ipv4 "$SHARDS_STACK/24" --tcp-conns "$SHARDS_TCP_CONNS" "$@" --
+    nginx -c "$conf" -p "$SCRATCH/shards")
 }
 
 run_shards_znet() {
@@ -283,7 +303,7 @@ shards_imbalance() {
   if [ "$stack" = znet ]; then
     ns=$NS_TAP cns=$NS_TAP addr=$SHARDS_STACK
     in_ns "$NS_TAP" ip neigh flush dev "$SHARDS_TAP"
-    shards_znet_cmd "$SCRATCH/shards/nginx-imb.conf"
+    shards_znet_cmd "$SCRATCH/shards/nginx-imb.conf" --bufs "$SHARDS_IMB_BUFS"
   else
     ns=$NS_VS cns=$NS_VC addr=$VETH_SERVER
     offloads on
@@ -324,6 +344,7 @@ run_shards() {
     printf 'meta\twrk\t%s\n' "$(wrk -v 2>&1 | awk 'NR == 1 { print $1, $2 }')"
     printf 'meta\tshards_tcp_conns\t%s\n' "$SHARDS_TCP_CONNS"
     printf 'meta\tshards_imb_conns\t%s\n' "$SHARDS_IMB_CONNS"
+    printf 'meta\tshards_imb_bufs\t%s\n' "$SHARDS_IMB_BUFS"
   } >>"$TSV"
   alternate_rounds shards run_shards_znet run_shards_linux
   wait_quiet shards-imb
