@@ -565,33 +565,53 @@ def shards_scaling_table(results):
 
 
 def shards_imb_table(results):
-    """Per stack, the imbalance run: per worker its connections, requests
-    and CPU, each with max/min."""
-    out = ['| stack | connections per worker | max/min '
-           '| requests per worker | max/min | CPU s per worker | max/min '
-           '| master CPU s | requests/s | p99 ms | errors |',
-           '|---|---|---|---|---|---|---|---|---|---|---|']
+    """Per stack, the imbalance runs: max/min over the workers of their
+    connections, requests and CPU, median over the runs (min-max), and
+    each run's connections and CPU per worker."""
+    out = ['| stack | runs | connections per worker, max/min '
+           '| requests per worker, max/min | CPU per worker, max/min '
+           '| each run: connections per worker | each run: CPU s per worker '
+           '| master CPU ms (slot 0) | connections seen | requests/s | p99 ms '
+           '| errors |',
+           '|---|---|---|---|---|---|---|---|---|---|---|---|']
     have = False
 
+    def ints(kv, k):
+        return [int(x) for x in kv.get(k, '').split(',') if x]
+
     def mm(vals):
-        return f'{max(vals) / min(vals):.2f}' if vals and min(vals) > 0 else '-'
+        return max(vals) / min(vals) if vals and min(vals) > 0 else None
+
+    def rcell(vals):
+        vals = [v for v in vals if v is not None]
+        if not vals:
+            return '-'
+        m = statistics.median(vals)
+        if len(vals) == 1:
+            return f'{m:.2f}'
+        return f'{m:.2f} ({min(vals):.2f}-{max(vals):.2f})'
     for stack, name in SHARDS_STACKS:
-        runs = results.get((stack, 'shards-imb-w2'), [])
+        runs = [kv for _, kv in results.get((stack, 'shards-imb-w2'), [])]
         if not runs:
             continue
         have = True
-        kv = runs[-1][1]
-        conns = [int(x) for x in kv.get('w_conns', '').split(',') if x]
-        reqs = [int(x) for x in kv.get('w_reqs', '').split(',') if x]
-        cpu = w_cpus(kv) if 'w_cpu' in kv else []
+        cpus = [w_cpus(kv) if 'w_cpu' in kv else [] for kv in runs]
+        seen = [int(kv.get('conns_seen', 0)) for kv in runs]
         out.append('| ' + ' | '.join([
-            f'{name} ({kv.get("conns_seen", "?")} of {kv.get("conns", "?")} '
-            'connections seen)',
-            ', '.join(f'{c:,}' for c in conns), mm(conns),
-            ', '.join(f'{c:,}' for c in reqs), mm(reqs),
-            ', '.join(f'{c:.2f}' for c in cpu), mm(cpu),
-            f'{float(kv.get("m_cpu", 0)):.3f}', fmt(float(kv.get('rps', 0))),
-            fmt(float(kv.get('p99_ms', 0))), kv.get('errors', '-')]) + ' |')
+            name, str(len(runs)),
+            rcell([mm(ints(kv, 'w_conns')) for kv in runs]),
+            rcell([mm(ints(kv, 'w_reqs')) for kv in runs]),
+            rcell([mm(c) for c in cpus]),
+            '; '.join('/'.join(str(c) for c in ints(kv, 'w_conns'))
+                      for kv in runs),
+            '; '.join('/'.join(f'{c:.2f}' for c in cs) for cs in cpus),
+            cell([1000 * v for v in
+                  http_vals(results, stack, 'shards-imb-w2', 'm_cpu')]),
+            f'{min(seen)}-{max(seen)} of {runs[0].get("conns", "?")}',
+            cell(http_vals(results, stack, 'shards-imb-w2', 'rps')),
+            cell(http_vals(results, stack, 'shards-imb-w2', 'p99_ms')),
+            str(int(sum(http_vals(results, stack, 'shards-imb-w2',
+                                  'errors'))))]) + ' |')
     return '\n'.join(out) if have else ''
 
 
@@ -692,7 +712,7 @@ def shards_section(results, meta):
         md.append(ts + '\n')
     if ti:
         md.append('### Imbalance under 1,000 connections\n')
-        md.append(f'One run per stack after the rounds: 2 workers, wrk -t2 '
+        md.append(f'One run per stack in each round: 2 workers, wrk -t2 '
                   f'-c{meta.get("shards_imb_conns", "1000")} (keep-alive) '
                   'for the run\'s length, nginx\'s access log on for that run '
                   'only (`$pid $connection`), znet-run with `--bufs '
@@ -700,7 +720,12 @@ def shards_section(results, meta):
                   '512 frame buffers a stack drops data of 500 connections '
                   'at its TCP buffer bound: bench/shards.sh): per worker (in pid order) the '
                   'distinct connections it served, its requests, its CPU '
-                  'seconds over the run; max/min of each (1.00: even).  '
+                  'seconds over the run; max/min over the workers of each '
+                  '(1.00: even), the median over the runs (min-max).  '
+                  'The connections follow the steering; the CPU and the '
+                  'requests follow where the scheduler ran each worker: '
+                  'one of the two cores is wrk\'s too, and a worker that '
+                  'shares it serves its connections more slowly.  '
                   'znet\'s workers get new connections from the steering '
                   'program (by a hash of the flow); the kernel\'s wake one '
                   'worker per new connection on their shared listener '

@@ -63,11 +63,15 @@
 # same program for both stacks, so the difference of the two sums is
 # the servers' difference.  (ksoftirqd took under 0.1 s of a 5 s run.)
 #
-# Then, once per stack after the rounds: shards-imb-w2, 2 workers and
-# SHARDS_IMB_CONNS keep-alive connections (wrk -t2 -c1000), the access
-# log on for that run only, "$pid $connection" per request: per worker
-# the distinct connections it served and the requests ("w_conns=",
-# "w_reqs="), and its CPU seconds over the run ("w_cpu=").
+# Then, in each round after the four workloads, for each stack:
+# shards-imb-w2, 2 workers and SHARDS_IMB_CONNS keep-alive connections
+# (wrk -t2 -c1000), the access log on for that run only, "$pid
+# $connection" per request: per worker the distinct connections it
+# served and the requests ("w_conns=", "w_reqs="), and its CPU seconds
+# over the run ("w_cpu=").  In every round, not once: where the
+# scheduler runs each worker (one core is wrk's too) moves its CPU and
+# requests from run to run (one worker 4.13 s and the other 2.47 in one
+# run, 3.27 and 3.27 in the next), the connections' spread does not.
 
 SHARDS_TAP=znbmq
 SHARDS_KERNEL=10.79.0.1
@@ -280,6 +284,7 @@ run_shards_znet() {
     fi
     shards_stop
   done
+  shards_imbalance znet "$round"
 }
 
 run_shards_linux() {
@@ -292,13 +297,14 @@ run_shards_linux() {
     fi
     shards_stop
   done
+  shards_imbalance linux "$round"
 }
 
-# shards_imbalance STACK: 2 workers, SHARDS_IMB_CONNS keep-alive
+# shards_imbalance STACK ROUND: 2 workers, SHARDS_IMB_CONNS keep-alive
 # connections, the access log on: per worker its connections, requests
 # and CPU.
 shards_imbalance() {
-  local stack=$1 ns cns addr line log=$SCRATCH/shards/access.log per
+  local stack=$1 round=$2 ns cns addr line log=$SCRATCH/shards/access.log per
   rm -f "$log"
   if [ "$stack" = znet ]; then
     ns=$NS_TAP cns=$NS_TAP addr=$SHARDS_STACK
@@ -327,15 +333,15 @@ shards_imbalance() {
         }
         printf "w_conns=%s w_reqs=%s conns_seen=%d", cs, rs, tot
       }' "$log")
-    record imb "$stack" shards-imb-w2 "$line $per conns=$SHARDS_IMB_CONNS workers=2"
+    record "$round" "$stack" shards-imb-w2 "$line $per conns=$SHARDS_IMB_CONNS workers=2"
   else
-    echo "bench: $stack shards-imb-w2: FAILED (see errors.log)"
-    { echo "$stack shards-imb-w2 failed:"; cat "$SCRATCH/wrk.out"; } >>"$DIR/errors.log"
+    echo "bench: round $round $stack shards-imb-w2: FAILED (see errors.log)"
+    { echo "round $round $stack shards-imb-w2 failed:"; cat "$SCRATCH/wrk.out"; } >>"$DIR/errors.log"
   fi
   shards_stop
 }
 
-# run_shards: the TAP, the rounds, the imbalance runs, the TAP deleted.
+# run_shards: the TAP, the rounds, the TAP deleted.
 run_shards() {
   shards_prepare || { echo "bench: cannot prepare the shards files" >&2; return 1; }
   shards_setup || { echo "bench: cannot create the multi-queue TAP $SHARDS_TAP" >&2; return 1; }
@@ -347,8 +353,5 @@ run_shards() {
     printf 'meta\tshards_imb_bufs\t%s\n' "$SHARDS_IMB_BUFS"
   } >>"$TSV"
   alternate_rounds shards run_shards_znet run_shards_linux
-  wait_quiet shards-imb
-  shards_imbalance znet
-  shards_imbalance linux
   shards_teardown
 }
