@@ -237,6 +237,15 @@ shards_wrk() {
   stat_cpus >"$SCRATCH/cpu.1"
   c1=$(shards_cpus "${pids[@]}")
   k1=$(shards_ticks "${pids[@]}")
+  # The same processes all along: a worker killed (by something else
+  # than the bench) and respawned by the master would serve uncounted.
+  local now
+  now=$(pgrep -P "$SERVER_PID" | sort -n | tr '\n' ' ')
+  if [ "$now" != "${SHARDS_WPIDS[*]} " ]; then
+    echo "$wl: the workers changed during the run (${SHARDS_WPIDS[*]} -> $now)" >>"$DIR/errors.log"
+    echo "bench: $wl: the workers changed during the run (${SHARDS_WPIDS[*]} -> $now): not recorded" >&2
+    return 1
+  fi
   reqs=$(awk '/ requests in / { print $1 }' "$SCRATCH/wrk.out")
   line=$(wrk_line "$SCRATCH/wrk.out" "$wl") && [ -n "$reqs" ] || return 1
   echo "$line reqs=$reqs $(cpu_fields "$SCRATCH/cpu.0" "$SCRATCH/cpu.1") $(shards_cpu_fields "$c0" "$c1" "$k0" "$k1") $(awk 'NF == 2 { printf "cli_cpu=%.3f", $1 + $2 }' "$SCRATCH/wrk.time")"
