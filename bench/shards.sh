@@ -31,13 +31,14 @@
 #
 # Pinning: the server is not pinned (with 2 workers it needs both cores);
 # wrk is pinned to CLIENT_CPU as in the other parts.  Measured before
-# choosing, 2-3 runs each on the shared machine: the server's CPU per
-# keep-alive request was the same pinned or not within the noise (znet
-# 12.4-13.1 us pinned, 13.1-14.1 unpinned; the kernel 14.2-16.5 and
-# 14.9-15.2), while unpinned the rates swung with where the scheduler
-# put wrk (the kernel, 1 worker: 28k-36k requests/s unpinned, 55k-67k
-# pinned on a quiet machine); pinned, wrk never takes more than one core
-# and a worker count's extra core is the server's to use.
+# choosing, 3 runs each of keep-alive with 1 and 2 workers on the shared
+# machine: the server's CPU per request was the same pinned or not
+# within the noise (znet 12.4-13.1 us pinned, 13.0-14.1 unpinned; the
+# kernel 14.2-16.5 and 14.9-15.2), while unpinned the rates swung with
+# where the scheduler put wrk (the kernel, 1 worker: 28k-36k requests/s
+# unpinned; pinned 55k and 67k, and 21k in a run beside other work);
+# pinned, wrk never takes more than one core and a worker count's extra
+# core is the server's to use.
 #
 # Each line recorded is wrk's ("rps= mbps= p50_ms= p99_ms= errors=", as
 # bench/http.sh's wrk_line) with "reqs=" (the requests wrk completed, its
