@@ -1524,7 +1524,9 @@ def main():
               'order rotates each round); each TCP bulk run '
               f'{meta.get("seconds", "?")} s, each round-trip and connection '
               f'run {meta.get("rseconds", meta.get("seconds", "?"))} s; server '
-              'on CPU 1, client on CPU 0 (taskset)')
+              'on CPU 1, client on CPU 0 (taskset)'
+              + ('; the shards part pins only the client' if 'shards' in parts
+                 else ''))
     if meta.get('load'):
         md.append(f'- load average (1, 5, 15 minutes) when the run started: '
                   f'{meta["load"]}; when it ended: {meta.get("load_end", "?")}')
