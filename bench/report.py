@@ -414,6 +414,330 @@ def pxcost_table(results):
     return '\n'.join(out) if have else ''
 
 
+# ---- scripts/bench --only shards (bench/shards.sh) ----
+
+SHARDS_WORKLOADS = [
+    ('shards-1k-w1', '1 KiB keep-alive, 1 worker'),
+    ('shards-1k-w2', '1 KiB keep-alive, 2 workers'),
+    ('shards-close-w1', '1 KiB, a connection per request, 1 worker'),
+    ('shards-close-w2', '1 KiB, a connection per request, 2 workers'),
+]
+SHARDS_STACKS = (('znet', 'znet'), ('linux', 'the kernel'))
+
+
+def shards_cost(results, stack, wl):
+    """{round: the servers' CPU us per request}: srv_cpu (the master's
+    and every worker's, exact) over the requests wrk completed."""
+    out = {}
+    for r, kv in results.get((stack, wl), []):
+        if 'srv_cpu' in kv and float(kv.get('reqs', 0)) > 0:
+            out[r] = 1e6 * float(kv['srv_cpu']) / float(kv['reqs'])
+    return out
+
+
+def shards_total(results, stack, wl):
+    """{round: wrk's and the servers' CPU us per request}: every side's
+    work wherever the kernel ran it (cli_cpu: wrk's rusage, exact)."""
+    out = {}
+    for r, kv in results.get((stack, wl), []):
+        if 'srv_cpu' in kv and 'cli_cpu' in kv and float(kv.get('reqs', 0)) > 0:
+            out[r] = (1e6 * (float(kv['srv_cpu']) + float(kv['cli_cpu']))
+                      / float(kv['reqs']))
+    return out
+
+
+def shards_kv(results, stack, wl, f):
+    """f(kv) for each run of the workload that f does not refuse (None)."""
+    out = []
+    for _, kv in results.get((stack, wl), []):
+        try:
+            v = f(kv)
+        except (KeyError, ValueError, ZeroDivisionError):
+            v = None
+        if v is not None:
+            out.append(v)
+    return out
+
+
+def ratio_cell(rs):
+    """A ratio's median over rounds (min-max, rounds)."""
+    if not rs:
+        return '-'
+    m = statistics.median(rs)
+    if len(rs) == 1:
+        return f'{m:.2f}'
+    return f'{m:.2f} ({min(rs):.2f}-{max(rs):.2f}, {len(rs)} rounds)'
+
+
+def paired(a, b, f):
+    """f(a[r], b[r]) for each round both have."""
+    return [f(a[r], b[r]) for r in a if r in b and a[r] > 0 and b[r] > 0]
+
+
+def w_cpus(kv):
+    return [float(x) for x in kv['w_cpu'].split(',') if x]
+
+
+def shards_table(results):
+    """Per workload: rates, the servers' cost per request, the capacity
+    ratio (the kernel's cost over znet's), the kernel's share of the
+    servers' time, how evenly the workers shared the work."""
+    out = ['| workload | requests/s znet | requests/s kernel | znet/kernel '
+           '| server CPU us per request: znet | kernel '
+           '| capacity ratio (kernel cost / znet cost) '
+           '| the same within each round '
+           '| wrk + servers, CPU us per request (znet, kernel) '
+           '| kernel/znet, wrk + servers '
+           '| in the kernel, % of the servers\' time (znet, kernel) '
+           '| busiest worker, cores (znet, kernel) '
+           '| the busier worker\'s share of the workers\' CPU, % (znet, '
+           'kernel) |',
+           '|---|---|---|---|---|---|---|---|---|---|---|---|---|']
+    have = False
+    for wl, title in SHARDS_WORKLOADS:
+        z = http_vals(results, 'znet', wl, 'rps')
+        n = http_vals(results, 'linux', wl, 'rps')
+        if not (z or n):
+            continue
+        have = True
+        cz, cn = shards_cost(results, 'znet', wl), shards_cost(results, 'linux', wl)
+
+        def both(f):
+            vz = shards_kv(results, 'znet', wl, f)
+            vn = shards_kv(results, 'linux', wl, f)
+            return (f'{fmt(statistics.median(vz)) if vz else "-"}, '
+                    f'{fmt(statistics.median(vn)) if vn else "-"}')
+        sys_pct = both(lambda kv: 100 * float(kv['srv_sys_s'])
+                       / (float(kv['srv_sys_s']) + float(kv['srv_user_s'])))
+        busiest = both(lambda kv: max(w_cpus(kv)) / float(kv['secs']))
+        spread = (both(lambda kv: 100 * max(w_cpus(kv)) / sum(w_cpus(kv))
+                       if len(w_cpus(kv)) > 1 else None)
+                  if wl.endswith('-w2') else '-')
+        tz = list(shards_total(results, 'znet', wl).values())
+        tn = list(shards_total(results, 'linux', wl).values())
+        out.append('| ' + ' | '.join([
+            title, cell(z), cell(n), ratio(z, n),
+            cell(list(cz.values())), cell(list(cn.values())),
+            ratio(list(cn.values()), list(cz.values())),
+            ratio_cell(paired(cn, cz, lambda a, b: a / b)),
+            f'{cell(tz)}, {cell(tn)}', ratio(tn, tz),
+            sys_pct, busiest, spread]) + ' |')
+    return '\n'.join(out) if have else ''
+
+
+def shards_scaling(results, stack, kind):
+    """2 workers' capacity over 1 worker's for one stack and workload
+    kind: (cost w1, cost w2, the ratio of the medians 2 cost_w1/cost_w2,
+    its values within each round, the measured rates' ratio)."""
+    c1 = shards_cost(results, stack, f'shards-{kind}-w1')
+    c2 = shards_cost(results, stack, f'shards-{kind}-w2')
+    if not c1 or not c2:
+        return None
+    m1, m2 = statistics.median(c1.values()), statistics.median(c2.values())
+    return (list(c1.values()), list(c2.values()), 2 * m1 / m2,
+            paired(c1, c2, lambda a, b: 2 * a / b),
+            ratio(http_vals(results, stack, f'shards-{kind}-w2', 'rps'),
+                  http_vals(results, stack, f'shards-{kind}-w1', 'rps')))
+
+
+def shards_scaling_table(results):
+    out = ['| workload | stack | us per request, 1 worker | 2 workers '
+           '| capacity, 1 worker: 1 core / cost (requests/s) '
+           '| 2 workers: 2 cores / cost '
+           '| 2 workers over 1 (capacity) | the same within each round '
+           '| 2 workers over 1 (measured requests/s) |',
+           '|---|---|---|---|---|---|---|---|---|']
+    have = False
+    for kind, title in (('1k', '1 KiB keep-alive'),
+                        ('close', '1 KiB, a connection per request')):
+        for stack, name in SHARDS_STACKS:
+            s = shards_scaling(results, stack, kind)
+            if not s:
+                continue
+            have = True
+            c1, c2, r, rs, rps = s
+            out.append('| ' + ' | '.join([
+                title, name, cell(c1), cell(c2),
+                fmt(1e6 / statistics.median(c1)),
+                fmt(2e6 / statistics.median(c2)), f'{r:.2f}',
+                ratio_cell(rs), rps]) + ' |')
+    return '\n'.join(out) if have else ''
+
+
+def shards_imb_table(results):
+    """Per stack, the imbalance runs: max/min over the workers of their
+    connections, requests and CPU, median over the runs (min-max), and
+    each run's connections and CPU per worker."""
+    out = ['| stack | runs | connections per worker, max/min '
+           '| requests per worker, max/min | CPU per worker, max/min '
+           '| each run: connections per worker | each run: CPU s per worker '
+           '| master CPU ms (slot 0) | connections seen | requests/s | p99 ms '
+           '| errors |',
+           '|---|---|---|---|---|---|---|---|---|---|---|---|']
+    have = False
+
+    def ints(kv, k):
+        return [int(x) for x in kv.get(k, '').split(',') if x]
+
+    def mm(vals):
+        return max(vals) / min(vals) if vals and min(vals) > 0 else None
+
+    def rcell(vals):
+        vals = [v for v in vals if v is not None]
+        if not vals:
+            return '-'
+        m = statistics.median(vals)
+        if len(vals) == 1:
+            return f'{m:.2f}'
+        return f'{m:.2f} ({min(vals):.2f}-{max(vals):.2f})'
+    for stack, name in SHARDS_STACKS:
+        runs = [kv for _, kv in results.get((stack, 'shards-imb-w2'), [])]
+        if not runs:
+            continue
+        have = True
+        cpus = [w_cpus(kv) if 'w_cpu' in kv else [] for kv in runs]
+        seen = [int(kv.get('conns_seen', 0)) for kv in runs]
+        out.append('| ' + ' | '.join([
+            name, str(len(runs)),
+            rcell([mm(ints(kv, 'w_conns')) for kv in runs]),
+            rcell([mm(ints(kv, 'w_reqs')) for kv in runs]),
+            rcell([mm(c) for c in cpus]),
+            '; '.join('/'.join(str(c) for c in ints(kv, 'w_conns'))
+                      for kv in runs),
+            '; '.join('/'.join(f'{c:.2f}' for c in cs) for cs in cpus),
+            cell([1000 * v for v in
+                  http_vals(results, stack, 'shards-imb-w2', 'm_cpu')]),
+            f'{min(seen)}-{max(seen)} of {runs[0].get("conns", "?")}',
+            cell(http_vals(results, stack, 'shards-imb-w2', 'rps')),
+            cell(http_vals(results, stack, 'shards-imb-w2', 'p99_ms')),
+            str(int(sum(http_vals(results, stack, 'shards-imb-w2',
+                                  'errors'))))]) + ' |')
+    return '\n'.join(out) if have else ''
+
+
+def shards_targets(results):
+    lines = []
+    for kind, title in (('1k', '1 KiB keep-alive'),
+                        ('close', 'a connection per request')):
+        wl = f'shards-{kind}-w2'
+        cz = list(shards_cost(results, 'znet', wl).values())
+        cn = list(shards_cost(results, 'linux', wl).values())
+        if cz and cn:
+            r = statistics.median(cn) / statistics.median(cz)
+            lines.append(f'- 2 workers, {title}: znet\'s capacity >= 1.3x the '
+                         f'kernel\'s: {r:.2f}x -> '
+                         f'{"met" if r >= 1.3 else "NOT met"}')
+        s = shards_scaling(results, 'znet', kind)
+        if s:
+            lines.append(f'- {title}, over znet: 2 workers\' capacity >= 1.8x '
+                         f'one worker\'s: {s[2]:.2f}x -> '
+                         f'{"met" if s[2] >= 1.8 else "NOT met"} (measured '
+                         f'requests/s: {s[4]}x, the client\'s pace)')
+    return '\n'.join(lines)
+
+
+def shards_section(results, meta):
+    t = shards_table(results)
+    ti = shards_imb_table(results)
+    if not (t or ti):
+        return []
+    md = ['## nginx\'s workers, a stack each: znet-run\'s shards against '
+          'the kernel\n']
+    md.append(f'{meta.get("nginx", "nginx")} from Debian, unchanged, with '
+              'its master process and 1 or 2 workers (`worker_processes`; '
+              'keep-alive, no access log, sendfile, as the posix part\'s), '
+              'under znet-run on a multi-queue TAP: a group of shards, each '
+              'process a stack of its own on its own queue, the TAP\'s eBPF '
+              'steering program spreading new connections over the workers '
+              '(no flag: the TAP takes multi-queue; '
+              f'`--tcp-conns {meta.get("shards_tcp_conns", "?")}` per '
+              'stack); and the same nginx, the same configuration, on the '
+              'kernel\'s sockets over the veth pair, offloads on.  wrk '
+              f'({meta.get("wrk", "wrk")}) GETs a 1 KiB file over 32 '
+              'connections, with one thread per worker, pinned to the client '
+              'core; the server is not pinned (2 workers need both cores).  '
+              'The stacks alternate within each round, and the worker '
+              'counts too (bench/shards.sh).\n')
+    md.append('The client shares this two-core machine, so the rates are '
+              'wrk\'s pace as much as the server\'s; what a server can '
+              'sustain is read from its cost: the CPU time of the master and '
+              'every worker (all their threads, znet\'s driver threads '
+              'included; schedstat, exact) over the run, per request wrk '
+              'completed.  The **capacity ratio** is the kernel\'s cost per '
+              'request over znet\'s (above 1, znet serves more requests per '
+              'CPU second): the ratio of the medians, and the median of the '
+              'ratios within each round.  Each process\'s time holds the '
+              'kernel\'s receive work for the frames it sends (the TAP\'s '
+              'write and the veth\'s transmit run it in the sender\'s '
+              'context) for both stacks; the kernel\'s receive work for the '
+              'client\'s frames runs in wrk\'s context over the veth, so '
+              'the kernel\'s nginx is not charged for its own receive path, '
+              'while znet\'s is in its workers: the ratio leans the '
+              'kernel\'s way, most with a connection per request, whose '
+              'handshake the kernel does wholly in wrk\'s context (the SYN, '
+              'the SYN-ACK and wrk\'s side of it, the ACK), while znet\'s '
+              'worker writes the SYN-ACK and so runs wrk\'s side too.  '
+              'The columns "wrk + servers" add wrk\'s own CPU (its rusage, '
+              'exact): every side\'s work wherever the kernel ran it; the '
+              'client is the same program for both stacks, so the '
+              'difference of the sums is the servers\' difference (their '
+              'ratio is diluted by the client\'s share, which both '
+              'carry).  "In the kernel" is the share of the servers\' '
+              'time spent in system calls and softirq in their context '
+              '(/proc/PID/stat\'s tick samples); "busiest worker, cores" its '
+              'CPU seconds over the run\'s seconds (1.0: a worker saturated '
+              'its core); the busier worker\'s share says how evenly 2 '
+              'workers shared the work (50: evenly, 100: one did it all).\n')
+    if t:
+        md.append(t + '\n')
+    ts = shards_scaling_table(results)
+    if ts:
+        md.append('### 2 workers over 1\n')
+        md.append('A worker uses at most one core: nginx\'s worker is one '
+                  'thread, and under znet-run its stack is driven under one '
+                  'lock (the driver thread polls it between the worker\'s '
+                  'calls, never beside them).  So the rate N workers can '
+                  'sustain, with a core each and the work spread evenly, is '
+                  'N cores over the cost per request: **capacity(N) = N / '
+                  'cost(N)**, and 2 workers over 1 is 2 cost(1) / cost(2): '
+                  '2.00 when a second worker costs nothing more per request '
+                  '(no lock, table or steering shared between them), less '
+                  'when it does, more when a request costs less with two '
+                  '(a cost depends on the load: a busier worker handles '
+                  'more events per wake-up).  It assumes an even spread: the busier '
+                  'worker\'s share above and the imbalance run below '
+                  'say how even it is.  The measured requests/s ratio is '
+                  'beside it: with wrk on one of the two cores, 2 workers '
+                  'get one core and part of the other, not two.\n')
+        md.append(ts + '\n')
+    if ti:
+        md.append('### Imbalance under 1,000 connections\n')
+        md.append(f'One run per stack in each round: 2 workers, wrk -t2 '
+                  f'-c{meta.get("shards_imb_conns", "1000")} (keep-alive) '
+                  'for the run\'s length, nginx\'s access log on for that run '
+                  'only (`$pid $connection`), znet-run with `--bufs '
+                  f'{meta.get("shards_imb_bufs", "?")}` (with the default '
+                  '512 frame buffers a stack drops data of 500 connections '
+                  'at its TCP buffer bound: bench/shards.sh): per worker (in pid order) the '
+                  'distinct connections it served, its requests, its CPU '
+                  'seconds over the run; max/min over the workers of each '
+                  '(1.00: even), the median over the runs (min-max).  '
+                  'The connections follow the steering; the CPU and the '
+                  'requests follow where the scheduler ran each worker: '
+                  'one of the two cores is wrk\'s too, and a worker that '
+                  'shares it serves its connections more slowly.  '
+                  'znet\'s workers get new connections from the steering '
+                  'program (by a hash of the flow); the kernel\'s wake one '
+                  'worker per new connection on their shared listener '
+                  '(EPOLLEXCLUSIVE, nginx\'s default without reuseport).\n')
+        md.append(ti + '\n')
+    tt = shards_targets(results)
+    if tt:
+        md.append('### Targets\n')
+        md.append(tt + '\n')
+    return md
+
+
 # ---- scripts/bench --only images (bench/images.sh) ----
 
 # Unikraft, EuroSys 2021 (its artifact repository): stripped image size
@@ -1152,7 +1476,7 @@ def plots(dirpath, results):
 
 ALL_PARTS = ('rates', 'loss', 'memory', 'footprint', 'callgrind', 'http',
              'dot', 'sendloss', 'rttloss', 'posix', 'fairness', 'shortflow',
-             'images')
+             'images', 'shards')
 
 
 def parts_run(meta):
@@ -1200,7 +1524,9 @@ def main():
               'order rotates each round); each TCP bulk run '
               f'{meta.get("seconds", "?")} s, each round-trip and connection '
               f'run {meta.get("rseconds", meta.get("seconds", "?"))} s; server '
-              'on CPU 1, client on CPU 0 (taskset)')
+              'on CPU 1, client on CPU 0 (taskset)'
+              + ('; the shards part pins only the client' if 'shards' in parts
+                 else ''))
     if meta.get('load'):
         md.append(f'- load average (1, 5, 15 minutes) when the run started: '
                   f'{meta["load"]}; when it ended: {meta.get("load_end", "?")}')
@@ -1424,6 +1750,7 @@ def main():
                   'over loopback, a system call each.\n')
         md.append(t + '\n')
     md.extend(img_section(results, meta))
+    md.extend(shards_section(results, meta))
     t = sendloss_table(results)
     if t:
         md.append('## Sending under loss: znet against Linux\n')
