@@ -97,7 +97,10 @@ small_ok() {
   echo "$ok"
 }
 
-worker_pids() { pgrep -P "$(pgrep -f "nginx: master" | head -1)" 2>/dev/null | sort; }
+# This nginx's master (its pid file; not any nginx on the machine) and
+# its workers.
+master_pid() { cat "$T/nginx.pid" 2>/dev/null; }
+worker_pids() { pgrep -P "$(master_pid)" 2>/dev/null | sort; }
 
 # Until a worker uses the listener, SYNs to 8080 go to the master's
 # stack, whose listener is held (its SYNs unanswered, sent again by the
@@ -152,7 +155,7 @@ if wait_znet_port 8080; then
   fi
 
   # A reload: new workers, serving.
-  kill -HUP "$(pgrep -f "nginx: master" | head -1)"
+  kill -HUP "$(master_pid)"
   sleep 2
   check "after a reload (SIGHUP): 40 answers byte for byte" [ "$(small_ok 40)" = 40 ]
   grep '\[alert\]\|\[emerg\]' "$T/logs/error.log" | grep -v 'exited on signal 9' >"$T/alerts"
