@@ -73,9 +73,11 @@ void zn_steer_key_of_flow(struct zn_steer_key *key, uint8_t proto,
 /** A transport's flows as they come and go, for the flow table of a
  * group of stacks (shards): `opened` when a flow takes its place in the
  * transport's table (a connection's first segment, sent or received),
- * `closed` when it leaves it (closed, reset, or put in TIME_WAIT's
- * compact records).  Table rows, called synchronously: they must not call
- * into the stack.  Either may be NULL. */
+ * `closed` when it leaves it (closed or reset; a TCP connection in
+ * TIME_WAIT only when its wait is over, in a compact record or not, so
+ * a late segment of it still reaches its stack).  Table rows, called
+ * synchronously: they must not call into the stack.  Either may be
+ * NULL. */
 struct zn_flow_hooks {
   void (*opened)(void *arg, const struct zn_steer_key *key);
   void (*closed)(void *arg, const struct zn_steer_key *key);

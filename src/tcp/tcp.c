@@ -254,15 +254,20 @@ static uint32_t port_hash(struct zn_stack *st, uint16_t lport) {
 }
 
 /* The flow's coming and going, for a group's flow table. */
-static void tell_flow(const struct zn_tcp_conn *c, bool opened) {
-  const struct zn_flow_hooks *h = &c->tcp->flow_hooks;
+void zn__tcp_tell_flow(struct zn__tcp *t, const struct zn_ip *raddr,
+                       uint16_t rport, uint16_t lport, bool opened) {
+  const struct zn_flow_hooks *h = &t->flow_hooks;
   void (*fn)(void *, const struct zn_steer_key *) =
       opened ? h->opened : h->closed;
   if (fn == NULL)
     return;
   struct zn_steer_key k;
-  zn_steer_key_of_flow(&k, ZN_IPPROTO_TCP, &c->raddr, c->rport, c->lport);
+  zn_steer_key_of_flow(&k, ZN_IPPROTO_TCP, raddr, rport, lport);
   fn(h->arg, &k);
+}
+
+static void tell_flow(const struct zn_tcp_conn *c, bool opened) {
+  zn__tcp_tell_flow(c->tcp, &c->raddr, c->rport, c->lport, opened);
 }
 
 void zn_tcp_set_flow_hooks(struct zn_stack *st, const struct zn_flow_hooks *h) {
@@ -301,7 +306,9 @@ void zn__tcp_hash_in(struct zn_tcp_conn *c) {
   t->last = c->hashed == ZN__TCP_HASHED_CONN ? c : NULL;
 }
 
-void zn__tcp_hash_out(struct zn_tcp_conn *c) {
+/* Out of the table; the flow hooks hear it unless the connection goes on
+ * as a TIME_WAIT record (tell false), whose end tells them (tcp_tw.c). */
+static void hash_out(struct zn_tcp_conn *c, bool tell) {
   struct zn__tcp *t = c->tcp;
   if (t->last == c)
     t->last = NULL;
@@ -318,11 +325,13 @@ void zn__tcp_hash_out(struct zn_tcp_conn *c) {
     if (*pp)
       *pp = c->hnext;
   }
-  if (c->hashed == ZN__TCP_HASHED_CONN)
+  if (c->hashed == ZN__TCP_HASHED_CONN && tell)
     tell_flow(c, false);
   c->hnext = NULL;
   c->hashed = ZN__TCP_HASHED_NONE;
 }
+
+void zn__tcp_hash_out(struct zn_tcp_conn *c) { hash_out(c, true); }
 
 /* The chain walk, out of line, so that the common case, a segment of
  * the last connection found, saves and restores no registers. */
@@ -549,7 +558,8 @@ void zn__tcp_timewait_compact(struct zn_tcp_conn *c) {
   if (c->state == ZN_TCP_TIME_WAIT)
     c->tcp->ntimewait--;
   zn__tcp_timers_stop(c);
-  zn__tcp_hash_out(c);
+  hash_out(c, false); /* the record keeps its flow: a late segment of it
+                         reaches this stack's record, not another shard */
   c->state = ZN_TCP_CLOSED;
   free_slot(c);
 }

@@ -962,6 +962,10 @@ void zn__tcp_tw_init(struct zn_stack *st, void **mem);
 /* Save c (in TIME_WAIT, or closed in FIN_WAIT_2) in a record; false if
  * the stack has none. */
 bool zn__tcp_tw_save(struct zn_tcp_conn *c);
+/* A flow of ours opened or closed, to the flow hooks (a group's flow
+ * table): a connection's, or a TIME_WAIT record's at its end. */
+void zn__tcp_tell_flow(struct zn__tcp *t, const struct zn_ip *raddr,
+                       uint16_t rport, uint16_t lport, bool opened);
 /* The saved connection of a 4-tuple back in a slot, in the state it was
  * saved in (its record freed); NULL if none is saved (or no slot is
  * free). */

@@ -213,10 +213,12 @@ static void tw_free(struct zn_stack *st, uint32_t i) {
  * timeout deletes the TCB; FIN_WAIT_2's limit resets the connection, as
  * act_fin_wait_2_timeout does from a slot. */
 static void tw_end(struct zn_stack *st, uint32_t i) {
-  const struct zn__tcp_tw *w = at(ZN__MOD(st, tcp), i);
+  struct zn__tcp *t = ZN__MOD(st, tcp);
+  const struct zn__tcp_tw *w = at(t, i);
   if (w->q == Q_FIN_WAIT_2)
     zn__tcp_send_rst(st, &w->laddr, w->lport, &w->raddr, w->rport, w->snd_max,
                      w->rcv_nxt, true);
+  zn__tcp_tell_flow(t, &w->raddr, w->rport, w->lport, false);
   tw_free(st, i);
 }
 

@@ -24,6 +24,7 @@
 #include "../proto/proto_util.h"
 #include "core/stack_int.h"
 #include "internals.h"
+#include "tcp/tcp_int.h" /* zn__tcp_tw_used */
 #include "znet/steer.h"
 
 #define MAXSH 3
@@ -478,6 +479,34 @@ static void outgoing(bool pin) {
 }
 
 ZT_TEST(test_outgoing_answer_reaches_its_shard) { outgoing(true); }
+
+/* Shard 1 closes first (the peer's echo server closes on its FIN):
+ * shard 1's end waits in TIME_WAIT, as a record once its slot is given
+ * back, and keeps its flow the whole 2 MSL, so a late segment of the
+ * connection reaches it, not another shard (which would reset it). */
+ZT_TEST(test_time_wait_keeps_its_flow) {
+  struct group g;
+  group_init(&g, 2);
+  static struct srv s;
+  static const struct zn_tcp_serve_opts o = {
+      .port = 9000, .cb = &srv_cbs, .arg = &s, .on_conn = srv_conn};
+  ZT_EQ(zn_tcp_serve(g.peer, &o, NULL), ZN_OK);
+  struct cli k = {.seed = 5};
+  ZT_EQ(zn_tcp_connect(g.sh[1], TH_IP(IP_PEER), 9000, &cli_cbs, &k, &k.c),
+        ZN_OK);
+  group_run(&g, ZN_MS(100));
+  ZT_EQ(k.connected, 1);
+  ZT_EQ(g.nflows, 1);
+  zn_tcp_close(k.c);
+  group_run(&g, ZN_SEC(2));
+  ZT_EQU(zn__tcp_tw_used(g.sh[1]), 1); /* a record, its slot given back */
+  ZT_EQ(g.nflows, 1); /* in TIME_WAIT, as a record: still steered */
+  group_run(&g, ZN_SEC(60));
+  ZT_EQ(g.nflows, 0); /* 2 MSL over: the record and its flow gone */
+  ZT_EQU(stat_of(g.sh[0], ZN_STAT_tcp_rst_tx), 0);
+  ZT_EQU(stat_of(g.sh[1], ZN_STAT_tcp_rst_tx), 0);
+  group_free(&g);
+}
 ZT_TEST(test_outgoing_unpinned_goes_astray) { outgoing(false); }
 
 /* A third shard joins with the listener made again (a forked worker's):
@@ -642,6 +671,7 @@ int main(void) {
   ZT_RUN(test_arp_answered_once_by_shard_0);
   ZT_RUN(test_flows_stay_with_their_shard);
   ZT_RUN(test_outgoing_answer_reaches_its_shard);
+  ZT_RUN(test_time_wait_keeps_its_flow);
   ZT_RUN(test_outgoing_unpinned_goes_astray);
   ZT_RUN(test_shard_joining_later_takes_new_connections);
   ZT_RUN(test_ephemeral_ports_shared_out);
