@@ -137,8 +137,13 @@ if wait_znet_port 8080; then
   # A worker killed in the middle of a download: that client sees a
   # reset (its flow is forgotten, its next segment reaches another
   # worker, which has no such connection); the others go on.
-  in_ns_t 60 curl -s --limit-rate 64k -D "$T/slow.h" -o "$T/slow.out" \
-    "http://$Z:8080/big.bin" 2>"$T/slow.err" &
+  # (16 MiB at 128 KiB/s: two minutes, more than any buffer on the way
+  # holds, so the worker still has most of it to send when it dies.)
+  head -c 16777216 /dev/zero >"$T/www/huge.bin"
+  t_start=$(now_s)
+  in_ns_t 60 curl -s --limit-rate 128k -D "$T/slow.h" -o "$T/slow.out" \
+    -w '%{size_download} bytes in %{time_total} s\n' \
+    "http://$Z:8080/huge.bin" >"$T/slow.w" 2>"$T/slow.err" &
   slow=$!
   for _ in $(seq 1 50); do grep -qi '^x-pid:' "$T/slow.h" 2>/dev/null && break; sleep 0.1; done
   victim=$(sed -n 's/^[Xx]-[Pp]id: *\([0-9]*\).*/\1/p' "$T/slow.h" | head -1)
@@ -146,7 +151,7 @@ if wait_znet_port 8080; then
     t0=$(now_s)
     wait "$slow"
     rc=$?
-    check "a worker killed mid-download: its client sees a reset (curl exit 56: $rc, after $(elapsed "$t0") s)" \
+    check "a worker killed mid-download: its client sees a reset (curl exit 56: $rc, after $(elapsed "$t0") s; $(cat "$T/slow.w"), started $(elapsed "$t_start") s ago)" \
       [ "$rc" = 56 ]
     check "and the others still answer: 20 byte for byte" [ "$(small_ok 20)" = 20 ]
   else
