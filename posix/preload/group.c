@@ -1,7 +1,6 @@
 /* A group of shards on one multi-queue TAP (group.h). */
 #include "group.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
@@ -15,6 +14,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,18 +95,21 @@ static void close_queues(struct pl_group *g, uint32_t n) {
     zn_netif_close(&g->q[i].nif);
 }
 
-/* The queues attached to TAP name now: its rx-N entries in sysfs; -1
+/* The queues attached to TAP name now: its rx-0, rx-1, ... in sysfs; -1
  * if sysfs does not show it (mounted for another network namespace). */
 static int attached_queues(const char *name) {
-  char path[64];
+  char path[96];
+  struct stat st;
   (void)snprintf(path, sizeof(path), "/sys/class/net/%s/queues", name);
-  DIR *d = opendir(path);
-  if (d == NULL)
+  if (stat(path, &st) != 0)
     return -1;
   int n = 0;
-  for (struct dirent *e; (e = readdir(d)) != NULL;)
-    n += strncmp(e->d_name, "rx-", 3) == 0;
-  (void)closedir(d); /* read only */
+  for (; n < 256; n++) { /* a TAP has at most 256 queues */
+    (void)snprintf(path, sizeof(path), "/sys/class/net/%s/queues/rx-%d", name,
+                   n);
+    if (stat(path, &st) != 0)
+      break;
+  }
   return n;
 }
 
