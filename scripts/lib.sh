@@ -190,12 +190,13 @@ zn_netns_add() {
   zn_in "$1" ip link set lo up
 }
 
-# zn_netns_tap NS TAP ADDR/PREFIX: namespace NS holding a persistent TAP
-# device TAP, up, whose kernel side is ADDR/PREFIX.
+# zn_netns_tap NS TAP ADDR/PREFIX [multi_queue]: namespace NS holding a
+# persistent TAP device TAP, up, whose kernel side is ADDR/PREFIX; with
+# multi_queue, a TAP that takes a queue per opener (a group of shards).
 zn_netns_tap() {
-  local ns=$1 tap=$2 addr=$3
+  local ns=$1 tap=$2 addr=$3 mq=${4:-}
   zn_netns_add "$ns" &&
-    zn_in "$ns" ip tuntap add dev "$tap" mode tap &&
+    zn_in "$ns" ip tuntap add dev "$tap" mode tap ${mq:+"$mq"} &&
     zn_in "$ns" ip addr add "$addr" dev "$tap" &&
     zn_in "$ns" ip link set "$tap" up
 }

@@ -26,6 +26,7 @@
 #define PL_GROUP_NEIGH 256 /* neighbors published (the oldest goes) */
 #define PL_GROUP_WISH 256  /* wishes waiting for slot 0 */
 #define PL_GROUP_MEMBERS 256 /* forked processes followed (pl_group_join) */
+#define PL_GROUP_REPORTED (PL_GROUP_MEMBERS + PL_GROUP_MAX_SLOTS)
 
 struct row {
   uint8_t proto;
@@ -61,7 +62,7 @@ struct shm {
   uint8_t prefix6[PL_GROUP_ADDRS];
   uint32_t naddr6;
   uint64_t addr6_gen;
-  pid_t reported[PL_GROUP_MEMBERS + PL_GROUP_MAX_SLOTS];
+  pid_t reported[PL_GROUP_REPORTED];
   uint32_t nreported;
 };
 
@@ -435,12 +436,26 @@ bool pl_group_others_alive(struct pl_group *g) {
   return alive;
 }
 
-void pl_group_lead(struct pl_group *g) {
+bool pl_group_pass_lead(struct pl_group *g, pid_t to) {
+  pid_t me = getpid();
   lock(g);
-  g->shm->pid[0] = getpid();
+  bool mine = g->shm->pid[0] == me;
+  if (mine)
+    g->shm->pid[0] = to;
   unlock(g);
-  g->self = getpid();
-  g->slot = 0;
+  return mine;
+}
+
+bool pl_group_lead(struct pl_group *g) {
+  pid_t me = getpid();
+  lock(g);
+  bool mine = g->shm->pid[0] == me || g->shm->pid[0] == 0;
+  if (mine)
+    g->shm->pid[0] = me;
+  unlock(g);
+  if (mine)
+    g->self = me, g->slot = 0;
+  return mine;
 }
 
 uint32_t pl_group_fds(const struct pl_group *g, int *fds, uint32_t max) {
@@ -478,8 +493,16 @@ bool pl_group_report(struct pl_group *g, const struct zn_stats *mine,
   struct shm *m = g->shm;
   for (int i = 0; i < ZN_STAT_COUNT; i++)
     m->sum[i] += mine->v[i];
-  if (m->nreported < PL_GROUP_MEMBERS + PL_GROUP_MAX_SLOTS)
-    m->reported[m->nreported++] = me;
+  /* The place of one that has exited, if need be: only a process still
+   * alive needs to be known as reported. */
+  uint32_t at = m->nreported;
+  for (uint32_t i = 0; at == PL_GROUP_REPORTED && i < m->nreported; i++)
+    if (exited(m->reported[i]))
+      at = i;
+  if (at < PL_GROUP_REPORTED) {
+    m->reported[at] = me;
+    m->nreported += at == m->nreported;
+  }
   bool last = true;
   for (uint32_t s = 0; s < g->nslots && last; s++)
     last = !to_come(m, m->pid[s], me);

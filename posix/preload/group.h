@@ -71,9 +71,14 @@ void pl_group_join(struct pl_group *g);
 void pl_group_join_pid(struct pl_group *g, pid_t p);
 /* Some other process of the group lives: a slot's, or one that joined. */
 bool pl_group_others_alive(struct pl_group *g);
-/* This process takes slot 0 and leads, with every queue it holds: the
- * leader's caretaker, forked as the leader exits while others live. */
-void pl_group_lead(struct pl_group *g);
+/* Slot 0's process gives slot 0 to process `to` (its caretaker, just
+ * forked) while it still lives, so no claim takes slot 0 in between;
+ * false if slot 0 is not this process's. */
+bool pl_group_pass_lead(struct pl_group *g, pid_t to);
+/* In the process slot 0 was passed to (or any, when slot 0 is free): it
+ * leads from now on, with every queue it holds; false if slot 0 is
+ * another's. */
+bool pl_group_lead(struct pl_group *g);
 /* The descriptors the group holds in this process (queues, eventfds,
  * the steering program and tables), at most max into fds: how many. */
 uint32_t pl_group_fds(const struct pl_group *g, int *fds, uint32_t max);

@@ -531,7 +531,7 @@ EXPORT int dup3(int old, int new, int flags) {
 static bool any_ours(const struct pollfd *fds, nfds_t n) {
   if (pl_layer_if_any() == NULL)
     return false;
-  for (nfds_t i = 0; i < n; i++)
+  for (nfds_t i = 0; pl_shard_pending() && i < n; i++)
     if (pl_owns(fds[i].fd)) {
       (void)pl_layer_use();
       break;
@@ -578,7 +578,7 @@ EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *t,
 /* A set with one of the layer's sockets uses it (as any_ours). */
 static void use_if_ours(int nfds, const fd_set *r, const fd_set *w,
                         const fd_set *e) {
-  for (int fd = 0; fd < nfds && fd < FD_SETSIZE; fd++)
+  for (int fd = 0; pl_shard_pending() && fd < nfds && fd < FD_SETSIZE; fd++)
     if (((r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) ||
          (e && FD_ISSET(fd, e))) &&
         pl_owns(fd)) {

@@ -27,8 +27,12 @@ bool pl_broken(void);
 /* The layer if it exists already (no building). */
 struct zn_posix *pl_layer_if_any(void);
 /* The same, for a call that uses a socket (not close): in a fork's child
- * with --shards, it first builds the child's own stack. */
+ * in a group of shards, it first builds the child's own stack. */
 struct zn_posix *pl_layer_use(void);
+/* A fork's child whose shard is not built yet (pl_layer_use builds it):
+ * the calls that look for the layer's sockets in a set only need to
+ * look then. */
+bool pl_shard_pending(void);
 
 /* In the parent, after fork: the child, pid, is one of the group's. */
 void pl_forked(pid_t pid);

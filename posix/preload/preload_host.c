@@ -758,6 +758,10 @@ static void build_shard(void) {
     fprintf(stderr, PL_PROG ": no driver thread in shard %d\n", slot);
 }
 
+bool pl_shard_pending(void) {
+  return __atomic_load_n(&g.shard_pending, __ATOMIC_ACQUIRE);
+}
+
 struct zn_posix *pl_layer_use(void) {
   struct zn_posix *px = pl_layer_if_any();
   if (px && __atomic_load_n(&g.shard_pending, __ATOMIC_ACQUIRE)) {
@@ -816,11 +820,20 @@ static void become_caretaker(void) {
   g.caretaking = true;
   pid_t pid = fork();
   g.caretaking = false;
-  if (pid != 0)
-    return; /* the leader exits; or no caretaker could be made */
+  if (pid < 0)
+    return; /* no caretaker: the next process to claim takes slot 0 */
+  if (pid > 0) {
+    if (!pl_group_pass_lead(g.grp, pid))
+      (void)kill(pid, SIGKILL); /* (slot 0 was not ours to pass) */
+    return; /* the leader exits */
+  }
   (void)setsid();
   keep_only_group_fds();
-  pl_group_lead(g.grp);
+  const struct timespec tick = {0, 10000000};
+  for (int i = 0; i < 100 && !pl_group_lead(g.grp); i++)
+    (void)nanosleep(&tick, NULL); /* until the leader passed slot 0 (1 s) */
+  if (pl_group_slot(g.grp) != 0)
+    _exit(0);
   g.driver_w.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   g.driver_w.driver = true;
   g.waiters = NULL;

@@ -165,6 +165,13 @@ setup_netns() {
   zn_netns_tap "$E2E_NS" "$E2E_TAP" "$E2E_KERNEL_IP/$E2E_PREFIX"
 }
 
+# setup_netns_multi_queue: the same with a multi-queue TAP (znet-run makes
+# a group of shards on it).
+setup_netns_multi_queue() {
+  E2E_NS="zne2e$$m$RANDOM"
+  zn_netns_tap "$E2E_NS" "$E2E_TAP" "$E2E_KERNEL_IP/$E2E_PREFIX" multi_queue
+}
+
 # start_znet PROG BIN OUT ERR [EXTRA ARGS...]: a znet example (whose
 # banner starts "PROG: ADDR/") on the TAP inside the namespace, in the
 # background, bounded to E2E_SERVER_TIMEOUT s (120 unless the test sets

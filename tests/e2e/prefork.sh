@@ -17,8 +17,9 @@
 # no connection.  A child that uses a connection its parent accepted
 # gets EBADF and one line on stderr saying why; the parent still talks
 # on it.  SLAAC (radvd on the TAP): a child's shard takes the address
-# slot 0 formed, connects out from it and serves on it.  ZN_PLAIN_RUN, when set, names the znet-run to use (see
-# shards.sh: ASan is not fork-safe).  Needs root, /dev/net/tun, curl,
+# slot 0 formed, connects out from it and serves on it.  ZN_PLAIN_RUN,
+# when set, names the znet-run to use (see shards.sh: ASan is not
+# fork-safe).  Needs root, /dev/net/tun, curl,
 # wrk, python3; gunicorn and lighttpd parts skip without them.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,11 +38,7 @@ e2e_tmpdir
 T=$E2E_TMP
 Z=$E2E_ZNET_IP
 
-E2E_NS="zne2e$$p$RANDOM"
-if ! zn_netns_add "$E2E_NS" ||
-  ! zn_in "$E2E_NS" ip tuntap add dev "$E2E_TAP" mode tap multi_queue ||
-  ! zn_in "$E2E_NS" ip addr add "$E2E_KERNEL_IP/$E2E_PREFIX" dev "$E2E_TAP" ||
-  ! zn_in "$E2E_NS" ip link set "$E2E_TAP" up; then
+if ! setup_netns_multi_queue; then
   not_ok "create network namespace with a multi-queue $E2E_TAP"
   finish
   exit 1

@@ -48,12 +48,8 @@ e2e_tmpdir
 T=$E2E_TMP
 Z=$E2E_ZNET_IP
 
-# The namespace with a multi-queue TAP (lib.sh's is single-queue).
-E2E_NS="zne2e$$s$RANDOM"
-if ! zn_netns_add "$E2E_NS" ||
-  ! zn_in "$E2E_NS" ip tuntap add dev "$E2E_TAP" mode tap multi_queue ||
-  ! zn_in "$E2E_NS" ip addr add "$E2E_KERNEL_IP/$E2E_PREFIX" dev "$E2E_TAP" ||
-  ! zn_in "$E2E_NS" ip link set "$E2E_TAP" up; then
+# The namespace with a multi-queue TAP (setup_netns's is single-queue).
+if ! setup_netns_multi_queue; then
   not_ok "create network namespace with a multi-queue $E2E_TAP"
   finish
   exit 1
@@ -208,6 +204,11 @@ if [ -r "$conf" ] && [ -r "$site" ] && grep -q '^worker_processes auto;' "$conf"
     [ "$(in_ns_t 10 curl -s -m 5 "http://$Z/")" = "debian's default site" ] && ok_n=$((ok_n + 1))
   done
   check "Debian's nginx: 40 answers byte for byte ($ok_n)" [ "$ok_n" = 40 ]
+  if [ "$ok_n" != 40 ]; then
+    grep -v '^  ' "$T/deb.err" | head -5 | diag
+    grep -v '\[notice\]\|^  ' "$D/error.log" | head -8 | diag
+    ps -eo pid,ppid,stat,cmd | grep "[n]ginx" | diag
+  fi
   dmaster=$(cat "$D/nginx.pid" 2>/dev/null)
   nw=$(pgrep -P "${dmaster:-0}" 2>/dev/null | wc -l)
   check "Debian's nginx: a worker per CPU ($nw of $(nproc))" [ "$nw" = "$(nproc)" ]

@@ -243,14 +243,38 @@ ZT_TEST(test_members_zombies_and_the_lead) {
   ZT_EQ(pl_group_reap(g), 1);
   waitpid(p, NULL, 0);
 
-  /* A child leads; then it is gone, and the next to claim takes slot 0
-   * (as the first child of a daemon's master would). */
+  /* Slot 0 passed to a child (a caretaker): it cannot lead before it is
+   * passed, leads after; a second child cannot take it from the first.
+   * Then the first is gone, and the next to claim takes slot 0 (as the
+   * first child of a daemon's master would). */
+  int st = -1;
+  pid_t q = fork();
+  if (q == 0) /* slot 0 is the test's process's: not to be taken */
+    _exit(pl_group_lead(g) ? 1 : 0);
+  waitpid(q, &st, 0);
+  ZT_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  int passed[2];
+  ZT_EQ(pipe(passed), 0);
   p = fork();
   if (p == 0) {
-    pl_group_lead(g);
-    _exit(pl_group_slot(g) == 0 ? 0 : 1);
+    char c;
+    (void)!read(passed[0], &c, 1);
+    bool led = pl_group_lead(g);
+    (void)!read(passed[0], &c, 1); /* the second child has tried */
+    _exit(led && pl_group_slot(g) == 0 ? 0 : 1);
   }
-  int st = -1;
+  ZT_CHECK(pl_group_pass_lead(g, p));
+  ZT_CHECK(!pl_group_pass_lead(g, p)); /* no longer ours to pass */
+  (void)!write(passed[1], "x", 1);
+  usleep(100000);
+  q = fork();
+  if (q == 0)
+    _exit(pl_group_lead(g) ? 1 : 0);
+  waitpid(q, &st, 0);
+  ZT_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  (void)!write(passed[1], "x", 1);
+  close(passed[0]);
+  close(passed[1]);
   waitpid(p, &st, 0);
   ZT_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
   p = fork();
