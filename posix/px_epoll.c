@@ -114,6 +114,33 @@ int zn_posix_epoll_create1(struct zn_posix *px, int flags) {
   return fd;
 }
 
+int zn_posix_epoll_move(struct zn_posix *from, struct zn_posix *to,
+                        int epfd) {
+  struct px_epoll *ep = ep_of(from, epfd);
+  if (!ep)
+    return -EBADF;
+  if (!ep->kernel)
+    return -EINVAL;
+  if (ep->items || ep->waiting)
+    return -EBUSY;
+  if ((uint32_t)epfd >= to->cfg.max_fd || to->fds[epfd] || to->eps[epfd])
+    return -EBADF;
+  struct px_epoll *moved = to->free_epolls;
+  if (!moved)
+    return -ENFILE;
+  to->free_epolls = moved->next_free;
+  memset(moved, 0, sizeof(*moved));
+  moved->fd = epfd;
+  moved->kernel = true;
+  /* The number is never free between the two: the host's epoll stays. */
+  __atomic_store_n(&to->eps[epfd], moved, __ATOMIC_RELAXED);
+  __atomic_store_n(&from->eps[epfd], NULL, __ATOMIC_RELAXED);
+  ep->fd = -1;
+  ep->next_free = from->free_epolls;
+  from->free_epolls = ep;
+  return 0;
+}
+
 bool px_epoll_close(struct zn_posix *px, int fd) {
   struct px_epoll *ep = ep_of(px, fd);
   if (!ep)
@@ -266,16 +293,10 @@ static int kernel_events(struct zn_posix *px, struct px_epoll *ep,
 
 static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 
-int zn_posix_epoll_pwait(struct zn_posix *px, int epfd,
-                         struct epoll_event *evs, int max, int timeout_ms,
+/* Wait on ep until an event or deadline (the body of epoll_pwait). */
+static int epoll_wait_on(struct zn_posix *px, struct px_epoll *ep,
+                         struct epoll_event *evs, int max, uint64_t deadline,
                          const sigset_t *sigmask) {
-  struct px_epoll *ep = ep_of(px, epfd);
-  if (!ep)
-    return px_sock_of(px, epfd) ? -EINVAL : -EBADF;
-  if (max <= 0 || !evs)
-    return max <= 0 ? -EINVAL : -EFAULT;
-  uint64_t deadline = timeout_ms < 0 ? UINT64_MAX
-                      : px_now(px) + (uint64_t)timeout_ms * 1000000u;
   for (;;) {
     px_drive(px);
     px_after_call(px);
@@ -303,4 +324,20 @@ int zn_posix_epoll_pwait(struct zn_posix *px, int epfd,
         return n;
     }
   }
+}
+
+int zn_posix_epoll_pwait(struct zn_posix *px, int epfd,
+                         struct epoll_event *evs, int max, int timeout_ms,
+                         const sigset_t *sigmask) {
+  struct px_epoll *ep = ep_of(px, epfd);
+  if (!ep)
+    return px_sock_of(px, epfd) ? -EINVAL : -EBADF;
+  if (max <= 0 || !evs)
+    return max <= 0 ? -EINVAL : -EFAULT;
+  uint64_t deadline = timeout_ms < 0 ? UINT64_MAX
+                      : px_now(px) + (uint64_t)timeout_ms * 1000000u;
+  ep->waiting++;
+  int rc = epoll_wait_on(px, ep, evs, max, deadline, sigmask);
+  ep->waiting--;
+  return rc;
 }

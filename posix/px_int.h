@@ -53,6 +53,7 @@ struct px_item {
 struct px_epoll {
   int fd;                   /* -1: free slot */
   bool kernel;              /* fd is the host's epoll (foreign fds go there) */
+  unsigned waiting;         /* threads inside epoll_pwait on it */
   struct px_item *items;
   struct px_item *rdy_head, *rdy_tail;
   struct px_epoll *next_free;

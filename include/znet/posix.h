@@ -259,5 +259,14 @@ int zn_posix_epoll_ctl(struct zn_posix *px, int epfd, int op, int fd,
 int zn_posix_epoll_pwait(struct zn_posix *px, int epfd,
                          struct epoll_event *evs, int max, int timeout_ms,
                          const sigset_t *sigmask);
+/** Move instance epfd from layer `from` to layer `to` (two stacks of one
+ * program: a thread made the instance, another adds its own sockets):
+ * the same number, the host's epoll and what is registered there kept.
+ * Only an instance on the host's epoll that holds none of from's sockets
+ * and that no thread waits on moves.  Both layers' hosts must be one
+ * process's.  Returns 0, -EBADF (not an instance of from), -EBUSY (it
+ * holds sockets of from, or a thread waits on it), -EINVAL (no host
+ * epoll under it), -ENFILE (to has no free instance). */
+int zn_posix_epoll_move(struct zn_posix *from, struct zn_posix *to, int epfd);
 
 #endif /* ZNET_POSIX_H */

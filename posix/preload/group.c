@@ -114,9 +114,30 @@ static int attached_queues(const char *name) {
   return n;
 }
 
+/* *fd moved to the lowest free number at or above floor (0: left). */
+static void raise_fd(int *fd, int floor) {
+  if (floor <= 0 || *fd < 0 || *fd >= floor)
+    return;
+  long nfd = syscall(SYS_fcntl, *fd, F_DUPFD_CLOEXEC, floor);
+  if (nfd < 0)
+    return; /* (stays where it is: it works there too) */
+  (void)syscall(SYS_close, *fd);
+  *fd = (int)nfd;
+}
+
+static void raise_fds(struct pl_group *g, int floor) {
+  for (uint32_t i = 0; i < g->nslots; i++) {
+    raise_fd(&g->q[i].fd, floor);
+    raise_fd(&g->wake[i], floor);
+  }
+  raise_fd(&g->steer.prog_fd, floor);
+  raise_fd(&g->steer.flows_fd, floor);
+  raise_fd(&g->steer.ports_fd, floor);
+}
+
 int pl_group_open(const char *name, uint32_t nslots, uint32_t mtu,
-                  uint32_t tap_flags, struct pl_group **out, char *why,
-                  size_t whylen) {
+                  uint32_t tap_flags, int fd_floor, struct pl_group **out,
+                  char *why, size_t whylen) {
   *out = NULL;
   if (nslots < 2 || nslots > PL_GROUP_MAX_SLOTS)
     return fail(why, whylen, "2 to 64 shards", ZN_EINVAL);
@@ -191,6 +212,7 @@ int pl_group_open(const char *name, uint32_t nslots, uint32_t mtu,
   g->shm->nslots = nslots;
   g->shm->pid[0] = g->self;
   g->slot = 0;
+  raise_fds(g, fd_floor);
   *out = g;
   return ZN_OK;
 }
@@ -251,6 +273,21 @@ int pl_group_claim(struct pl_group *g) {
   return slot;
 }
 
+int pl_group_claim_thread(struct pl_group *g) {
+  if (getpid() != g->self || g->slot < 0)
+    return -1;
+  int slot = -1;
+  lock(g);
+  (void)reap_locked(g);
+  for (uint32_t i = 1; i < g->nslots && slot < 0; i++)
+    if (g->shm->pid[i] == 0 && g->q[i].fd >= 0) {
+      g->shm->pid[i] = g->self;
+      slot = (int)i;
+    }
+  unlock(g);
+  return slot;
+}
+
 /* The port row of r, written to the program's table: bucket b to the
  * (b mod n)-th of the n slots serving, in slot order; no row when none
  * serves. */
@@ -286,10 +323,9 @@ static struct row *find_row(struct shm *m, uint8_t proto, uint16_t port,
   return free_row;
 }
 
-int pl_group_serve(struct pl_group *g, uint8_t proto, uint16_t port,
-                   bool on) {
-  int slot = pl_group_slot(g);
-  if (slot < 0)
+int pl_group_serve(struct pl_group *g, int slot, uint8_t proto,
+                   uint16_t port, bool on) {
+  if (slot < 0 || (uint32_t)slot >= g->nslots)
     return ZN_EINVAL;
   lock(g);
   struct row *r = find_row(g->shm, proto, port, on);
@@ -317,10 +353,9 @@ uint64_t pl_group_serving(struct pl_group *g, uint8_t proto, uint16_t port) {
   return mask;
 }
 
-int pl_group_flow(struct pl_group *g, const struct zn_steer_key *k,
+int pl_group_flow(struct pl_group *g, int slot, const struct zn_steer_key *k,
                   bool open) {
-  int slot = pl_group_slot(g);
-  if (slot < 0 || k == NULL)
+  if (slot < 0 || (uint32_t)slot >= g->nslots || k == NULL)
     return ZN_EINVAL;
   if (open)
     return zn_tap_steer_flow_set(&g->steer, k, (uint32_t)slot);
@@ -585,10 +620,9 @@ bool pl_group_lookup(struct pl_group *g, const struct zn_ip *ip,
   return i >= 0;
 }
 
-bool pl_group_wish(struct pl_group *g, const struct zn_ip *ip,
+bool pl_group_wish(struct pl_group *g, int slot, const struct zn_ip *ip,
                    uint8_t mac[6]) {
-  int slot = pl_group_slot(g);
-  if (slot < 0)
+  if (slot < 0 || (uint32_t)slot >= g->nslots)
     return false;
   lock(g);
   struct shm *m = g->shm;

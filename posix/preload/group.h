@@ -39,10 +39,13 @@ struct pl_group;
  * PL_GROUP_MAX_SLOTS), each a zn_tap opened with tap_flags and
  * ZN_TAP_MULTI_QUEUE; the caller is slot 0.  On failure *out is NULL and
  * why says, in a few words, why (a TAP without multi-queue, no CAP_BPF,
- * no memory): the caller goes on with one stack. */
+ * no memory): the caller goes on with one stack.  The group's
+ * descriptors (2 x nslots + 3) are moved to numbers at or above fd_floor
+ * (0: where they open), out of the way of a program that sizes its
+ * tables by the descriptors it expects to open. */
 int pl_group_open(const char *name, uint32_t nslots, uint32_t mtu,
-                  uint32_t tap_flags, struct pl_group **out, char *why,
-                  size_t whylen);
+                  uint32_t tap_flags, int fd_floor, struct pl_group **out,
+                  char *why, size_t whylen);
 
 /* Slot s's queue (a zn_tap: attach a stack to its nif). */
 struct zn_tap *pl_group_queue(struct pl_group *g, uint32_t s);
@@ -59,6 +62,11 @@ int pl_group_slot(const struct pl_group *g);
  * answering ARP and ND and reaping.  Returns the slot, or -1 when every
  * slot is taken. */
 int pl_group_claim(struct pl_group *g);
+/* One more slot for this process (a thread's shard, znet-run
+ * --thread-shards): the lowest free slot whose queue this process still
+ * holds (the leader holds them all; a child that claimed holds its
+ * own).  It is given back when the process dies.  -1: none. */
+int pl_group_claim_thread(struct pl_group *g);
 
 /* Give back the slots of processes that died (kill(pid, 0) fails with
  * ESRCH), slot 0's too: their rows and flows go.  Returns how many. */
@@ -102,14 +110,15 @@ uint64_t pl_group_addrs_gen(struct pl_group *g);
 bool pl_group_report(struct pl_group *g, const struct zn_stats *mine,
                      struct zn_stats *sum);
 
-/* This process's slot serves (on) or no longer serves (off) proto and
- * port: the port row spreads the port's buckets over the slots that
- * serve it. */
-int pl_group_serve(struct pl_group *g, uint8_t proto, uint16_t port,
-                   bool on);
+/* Slot (one of this process's) serves (on) or no longer serves (off)
+ * proto and port: the port row spreads the port's buckets over the
+ * slots that serve it. */
+int pl_group_serve(struct pl_group *g, int slot, uint8_t proto,
+                   uint16_t port, bool on);
 
-/* This process's slot holds (open) or no longer holds the flow. */
-int pl_group_flow(struct pl_group *g, const struct zn_steer_key *k,
+/* Slot (one of this process's) holds (open) or no longer holds the
+ * flow. */
+int pl_group_flow(struct pl_group *g, int slot, const struct zn_steer_key *k,
                   bool open);
 
 /* ---- neighbors: slot 0 sees ARP and ND; the others ask it ---- */
@@ -121,10 +130,10 @@ void pl_group_publish(struct pl_group *g, const struct zn_ip *ip,
 /* What the group knows of ip: true with *mac. */
 bool pl_group_lookup(struct pl_group *g, const struct zn_ip *ip,
                      uint8_t mac[6]);
-/* This slot wants ip (znet/neigh.h's `wanted`): true with *mac if the
- * group knows it already; else the wish is queued for slot 0, which is
- * woken, and this slot is woken when it is published. */
-bool pl_group_wish(struct pl_group *g, const struct zn_ip *ip,
+/* Slot wants ip (znet/neigh.h's `wanted`): true with *mac if the group
+ * knows it already; else the wish is queued for slot 0, which is woken,
+ * and slot is woken when it is published. */
+bool pl_group_wish(struct pl_group *g, int slot, const struct zn_ip *ip,
                    uint8_t mac[6]);
 /* Slot 0: the addresses wished for since the last call, at most max of
  * them into ips; returns how many. */

@@ -113,9 +113,9 @@ static void stack_facts(struct nm_env *e) {
 
 static bool nm_search(void *ctx, uint32_t i, char *out, size_t len) {
   struct nm_env *e = ctx;
-  pl_lock();
+  pl_lock(pl_primary());
   bool ok = zn_stack_ipv6_dns_search(e->st, i, out, len) == ZN_OK;
-  pl_unlock();
+  pl_unlock(pl_primary());
   return ok;
 }
 
@@ -141,7 +141,7 @@ static void on_answer(struct zn_dns_resolver *r, void *arg,
   q->ans = *a;
   q->q = NULL;
   q->pending = false;
-  pl_wake();
+  pl_wake(pl_primary());
 }
 
 static bool call_done(void *arg) {
@@ -205,7 +205,7 @@ static void start_query(struct nm_query *q, const char *name, uint16_t qtype) {
  * reads as timed out. */
 static void wait_call(struct nm_call *c) {
   uint64_t deadline = zn_host_now() + nm.budget_ns;
-  while (pl_block(call_done, c, deadline) == -EINTR) {
+  while (pl_block(pl_primary(), call_done, c, deadline) == -EINTR) {
   }
   for (int i = 0; i < 2; i++) {
     struct nm_query *q = &c->q[i];
@@ -305,9 +305,9 @@ static int dns_locked(struct nm_env *e, const char *name, unsigned want,
 
 static int nm_dns(void *ctx, const char *name, unsigned want,
                   struct lk_found *out) {
-  pl_lock();
+  pl_lock(pl_primary());
   int rc = dns_locked(ctx, name, want, out);
-  pl_unlock();
+  pl_unlock(pl_primary());
   return rc;
 }
 
@@ -340,9 +340,9 @@ static bool env_init(struct nm_env *e) {
   e->env.search = nm_search;
   e->env.ctx = e;
   e->env.domain = e->domain;
-  pl_lock();
+  pl_lock(pl_primary());
   stack_facts(e);
-  pl_unlock();
+  pl_unlock(pl_primary());
   return true;
 }
 

@@ -104,17 +104,16 @@ REAL(fork, pid_t, void)
  *             bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 
 /* A call on a socket of the layer: under the lock. */
-#define ON_SOCK(fd, call)                                                     \
+#define ON_SOCK(s, call)                                                      \
   do {                                                                        \
-    struct zn_posix *px_ = pl_layer_use();                                    \
-    pl_lock();                                                                \
+    struct pl_shard *sh_ = pl_shard_use(s);                                   \
+    pl_lock(sh_);                                                             \
     long rc_ = (call);                                                        \
-    pl_unlock();                                                              \
-    (void)px_;                                                                \
+    pl_unlock(sh_);                                                           \
     return (int)pl_ret(rc_);                                                  \
   } while (0)
 
-#define PX px_
+#define PX pl_px(sh_)
 
 /* ---- sockets ---- */
 
@@ -124,49 +123,54 @@ static bool passes(long rc) {
 }
 
 EXPORT int socket(int domain, int type, int protocol) {
-  struct zn_posix *px = NULL;
+  struct pl_shard *s = NULL;
   if (domain == AF_INET || domain == AF_INET6)
-    px = pl_layer();
-  if (!px && pl_broken())
+    s = pl_shard_here();
+  if (!s && pl_broken())
     return (int)pl_ret(-ENETDOWN); /* znet-run's stack could not start */
-  if (!px)
+  if (!s)
     return get_socket()(domain, type, protocol);
-  pl_lock();
-  long rc = zn_posix_socket(px, domain, type, protocol);
-  pl_unlock();
+  pl_lock(s);
+  long rc = zn_posix_socket(pl_px(s), domain, type, protocol);
+  pl_unlock(s);
   if (passes(rc))
     return get_socket()(domain, type, protocol);
   return (int)pl_ret(rc);
 }
 
 EXPORT int bind(int fd, __CONST_SOCKADDR_ARG a, socklen_t len) {
-  if (!pl_owns(fd))
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
     return get_bind()(fd, a, len);
-  ON_SOCK(fd, zn_posix_bind(PX, fd, a.__sockaddr__, len));
+  ON_SOCK(s, zn_posix_bind(PX, fd, a.__sockaddr__, len));
 }
 
 EXPORT int listen(int fd, int backlog) {
-  if (!pl_owns(fd))
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
     return get_listen()(fd, backlog);
-  ON_SOCK(fd, zn_posix_listen(PX, fd, backlog));
+  ON_SOCK(s, zn_posix_listen(PX, fd, backlog));
 }
 
 EXPORT int accept4(int fd, __SOCKADDR_ARG a, socklen_t *len, int flags) {
-  if (!pl_owns(fd))
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
     return get_accept4()(fd, a, len, flags);
-  ON_SOCK(fd, zn_posix_accept4(PX, fd, a.__sockaddr__, len, flags));
+  ON_SOCK(s, zn_posix_accept4(PX, fd, a.__sockaddr__, len, flags));
 }
 
 EXPORT int accept(int fd, __SOCKADDR_ARG a, socklen_t *len) {
-  if (!pl_owns(fd))
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
     return get_accept()(fd, a, len);
-  ON_SOCK(fd, zn_posix_accept4(PX, fd, a.__sockaddr__, len, 0));
+  ON_SOCK(s, zn_posix_accept4(PX, fd, a.__sockaddr__, len, 0));
 }
 
 EXPORT int connect(int fd, __CONST_SOCKADDR_ARG a, socklen_t len) {
-  if (!pl_owns(fd))
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
     return get_connect()(fd, a, len);
-  ON_SOCK(fd, zn_posix_connect(PX, fd, a.__sockaddr__, len));
+  ON_SOCK(s, zn_posix_connect(PX, fd, a.__sockaddr__, len));
 }
 
 /* EPIPE raises SIGPIPE unless MSG_NOSIGNAL, as Linux. */
@@ -176,31 +180,35 @@ static long sigpipe(long rc, int flags) {
   return rc;
 }
 
-static ssize_t do_sendmsg(int fd, const struct msghdr *m, int flags) {
-  struct zn_posix *px = pl_layer_use();
-  pl_lock();
-  long rc = zn_posix_sendmsg(px, fd, m, flags);
-  pl_unlock();
+static ssize_t do_sendmsg(struct pl_shard *s, int fd, const struct msghdr *m,
+                          int flags) {
+  s = pl_shard_use(s);
+  pl_lock(s);
+  long rc = zn_posix_sendmsg(pl_px(s), fd, m, flags);
+  pl_unlock(s);
   return pl_ret(sigpipe(rc, flags));
 }
 
-static ssize_t do_recvmsg(int fd, struct msghdr *m, int flags) {
-  struct zn_posix *px = pl_layer_use();
-  pl_lock();
-  long rc = zn_posix_recvmsg(px, fd, m, flags);
-  pl_unlock();
+static ssize_t do_recvmsg(struct pl_shard *s, int fd, struct msghdr *m,
+                          int flags) {
+  s = pl_shard_use(s);
+  pl_lock(s);
+  long rc = zn_posix_recvmsg(pl_px(s), fd, m, flags);
+  pl_unlock(s);
   return pl_ret(rc);
 }
 
 EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags) {
-  if (!pl_owns(fd))
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
     return get_sendmsg()(fd, m, flags);
-  return do_sendmsg(fd, m, flags);
+  return do_sendmsg(s, fd, m, flags);
 }
 
 EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
                       __CONST_SOCKADDR_ARG a, socklen_t salen) {
-  if (!pl_owns(fd))
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
     return get_sendto()(fd, buf, len, flags, a, salen);
   const struct sockaddr *sa = a.__sockaddr__;
   struct iovec v = {(void *)(uintptr_t)buf, len};
@@ -208,7 +216,7 @@ EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
                      .msg_namelen = sa ? salen : 0,
                      .msg_iov = &v,
                      .msg_iovlen = 1};
-  return do_sendmsg(fd, &m, flags);
+  return do_sendmsg(s, fd, &m, flags);
 }
 
 EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags) {
@@ -224,34 +232,38 @@ EXPORT ssize_t write(int fd, const void *buf, size_t len) {
 }
 
 EXPORT ssize_t writev(int fd, const struct iovec *iov, int n) {
-  if (!pl_owns(fd))
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
     return get_writev()(fd, iov, n);
   if (n < 0 || n > 1024)
     return pl_ret(-EINVAL);
   struct msghdr m = {.msg_iov = (struct iovec *)(uintptr_t)iov,
                      .msg_iovlen = (size_t)n};
-  return do_sendmsg(fd, &m, 0);
+  return do_sendmsg(s, fd, &m, 0);
 }
 
 EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags) {
-  if (!pl_owns(fd))
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
     return get_sendmmsg()(fd, v, n, flags);
-  struct zn_posix *px = pl_layer_use();
-  pl_lock();
-  long rc = zn_posix_sendmmsg(px, fd, v, n, flags);
-  pl_unlock();
+  s = pl_shard_use(s);
+  pl_lock(s);
+  long rc = zn_posix_sendmmsg(pl_px(s), fd, v, n, flags);
+  pl_unlock(s);
   return (int)pl_ret(sigpipe(rc, flags));
 }
 
 EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags) {
-  if (!pl_owns(fd))
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
     return get_recvmsg()(fd, m, flags);
-  return do_recvmsg(fd, m, flags);
+  return do_recvmsg(s, fd, m, flags);
 }
 
 EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
                         __SOCKADDR_ARG a, socklen_t *salen) {
-  if (!pl_owns(fd))
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
     return get_recvfrom()(fd, buf, len, flags, a, salen);
   struct sockaddr *sa = a.__sockaddr__;
   struct iovec v = {buf, len};
@@ -259,7 +271,7 @@ EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
                      .msg_namelen = sa && salen ? *salen : 0,
                      .msg_iov = &v,
                      .msg_iovlen = 1};
-  ssize_t rc = do_recvmsg(fd, &m, flags);
+  ssize_t rc = do_recvmsg(s, fd, &m, flags);
   if (rc >= 0 && sa && salen)
     *salen = m.msg_namelen;
   return rc;
@@ -278,20 +290,22 @@ EXPORT ssize_t read(int fd, void *buf, size_t len) {
 }
 
 EXPORT ssize_t readv(int fd, const struct iovec *iov, int n) {
-  if (!pl_owns(fd))
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
     return get_readv()(fd, iov, n);
   if (n < 0 || n > 1024)
     return pl_ret(-EINVAL);
   struct msghdr m = {.msg_iov = (struct iovec *)(uintptr_t)iov,
                      .msg_iovlen = (size_t)n};
-  return do_recvmsg(fd, &m, 0);
+  return do_recvmsg(s, fd, &m, 0);
 }
 
 EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags,
                     struct timespec *t) {
-  if (!pl_owns(fd))
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
     return get_recvmmsg()(fd, v, n, flags, t);
-  ON_SOCK(fd, zn_posix_recvmmsg(PX, fd, v, n, flags, t));
+  ON_SOCK(s, zn_posix_recvmmsg(PX, fd, v, n, flags, t));
 }
 
 /* The fortified forms: the length check glibc would make, then the call.
@@ -379,9 +393,10 @@ EXPORT ssize_t sendfile64(int out, int in, off64_t *off, size_t count) {
 }
 
 EXPORT int shutdown(int fd, int how) {
-  if (!pl_owns(fd))
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
     return get_shutdown()(fd, how);
-  ON_SOCK(fd, zn_posix_shutdown(PX, fd, how));
+  ON_SOCK(s, zn_posix_shutdown(PX, fd, how));
 }
 
 /* The parent learns its child's pid before fork returns, so a group's
@@ -395,75 +410,79 @@ EXPORT pid_t fork(void) {
 }
 
 EXPORT int close(int fd) {
-  if (!pl_owns(fd))
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
     return get_close()(fd);
   /* (Not ON_SOCK: closing an orphan builds no shard.) */
-  struct zn_posix *px_ = pl_layer_if_any();
-  pl_lock();
-  long rc_ = zn_posix_close(px_, fd);
-  pl_unlock();
-  return (int)pl_ret(rc_);
+  pl_lock(s);
+  long rc = zn_posix_close(pl_px(s), fd);
+  pl_unlock(s);
+  return (int)pl_ret(rc);
+}
+
+/* The sockets numbered first to last, closed (last: 1 << 20 at most). */
+static void close_socks(unsigned first, unsigned last) {
+  for (unsigned fd = first; fd <= last && fd < (1u << 20); fd++) {
+    struct pl_shard *s = pl_shard_of((int)fd);
+    if (!s)
+      continue;
+    pl_lock(s);
+    zn_posix_close(pl_px(s), (int)fd);
+    pl_unlock(s);
+  }
 }
 
 EXPORT int close_range(unsigned first, unsigned last, int flags) {
-  struct zn_posix *px = pl_layer_if_any();
-  if (px && !((unsigned)flags & CLOSE_RANGE_CLOEXEC)) {
-    pl_lock();
-    for (unsigned fd = first; fd <= last && fd < (1u << 20); fd++) {
-      if (zn_posix_owns(px, (int)fd))
-        zn_posix_close(px, (int)fd);
-    }
-    pl_unlock();
-  }
+  if (pl_layer_if_any() && !((unsigned)flags & CLOSE_RANGE_CLOEXEC))
+    close_socks(first, last);
   return get_close_range()(first, last, flags);
 }
 
 EXPORT void closefrom(int lowfd) {
-  struct zn_posix *px = pl_layer_if_any();
-  if (px && lowfd >= 0) {
-    pl_lock();
-    for (int fd = lowfd; fd < (1 << 20); fd++)
-      if (zn_posix_owns(px, fd))
-        zn_posix_close(px, fd);
-    pl_unlock();
-  }
+  if (pl_layer_if_any() && lowfd >= 0)
+    close_socks((unsigned)lowfd, ~0u);
   get_closefrom()(lowfd);
 }
 
 EXPORT int getsockname(int fd, __SOCKADDR_ARG a, socklen_t *len) {
-  if (!pl_owns(fd))
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
     return get_getsockname()(fd, a, len);
-  ON_SOCK(fd, zn_posix_getsockname(PX, fd, a.__sockaddr__, len));
+  ON_SOCK(s, zn_posix_getsockname(PX, fd, a.__sockaddr__, len));
 }
 
 EXPORT int getpeername(int fd, __SOCKADDR_ARG a, socklen_t *len) {
-  if (!pl_owns(fd))
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
     return get_getpeername()(fd, a, len);
-  ON_SOCK(fd, zn_posix_getpeername(PX, fd, a.__sockaddr__, len));
+  ON_SOCK(s, zn_posix_getpeername(PX, fd, a.__sockaddr__, len));
 }
 
 EXPORT int getsockopt(int fd, int level, int name, void *val,
                       socklen_t *len) {
-  if (!pl_owns(fd))
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
     return get_getsockopt()(fd, level, name, val, len);
-  ON_SOCK(fd, zn_posix_getsockopt(PX, fd, level, name, val, len));
+  ON_SOCK(s, zn_posix_getsockopt(PX, fd, level, name, val, len));
 }
 
 EXPORT int setsockopt(int fd, int level, int name, const void *val,
                       socklen_t len) {
-  if (!pl_owns(fd))
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
     return get_setsockopt()(fd, level, name, val, len);
-  ON_SOCK(fd, zn_posix_setsockopt(PX, fd, level, name, val, len));
+  ON_SOCK(s, zn_posix_setsockopt(PX, fd, level, name, val, len));
 }
 
 /* ---- descriptors ---- */
 
 static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, long arg) {
-  if (!pl_owns(fd))
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
     return real(fd, cmd, arg);
-  pl_lock();
-  long rc = zn_posix_fcntl(pl_layer_if_any(), fd, cmd, arg);
-  pl_unlock();
+  pl_lock(s);
+  long rc = zn_posix_fcntl(pl_px(s), fd, cmd, arg);
+  pl_unlock(s);
   if (rc == -ENOSYS)
     return real(fd, cmd, arg); /* FD_CLOEXEC: the reserved descriptor's */
   return (int)pl_ret(rc);
@@ -490,29 +509,41 @@ EXPORT int ioctl(int fd, unsigned long req, ...) {
   va_start(ap, req);
   void *arg = va_arg(ap, void *);
   va_end(ap);
-  if (!pl_owns(fd))
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
     return get_ioctl()(fd, req, arg);
-  ON_SOCK(fd, zn_posix_ioctl(PX, fd, req, arg));
+  ON_SOCK(s, zn_posix_ioctl(PX, fd, req, arg));
 }
 
 EXPORT int dup(int fd) {
-  if (!pl_owns(fd))
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
     return get_dup()(fd);
-  ON_SOCK(fd, zn_posix_dup3(PX, fd, -1, 0));
+  ON_SOCK(s, zn_posix_dup3(PX, fd, -1, 0));
+}
+
+/* A socket of one shard onto a socket of another: the other's closed
+ * first (in one shard, zn_posix_dup3 does it). */
+static void forget_other(int new, const struct pl_shard *keep) {
+  struct pl_shard *t = pl_shard_of(new);
+  if (!t || t == keep)
+    return;
+  pl_lock(t);
+  zn_posix_forget(pl_px(t), new);
+  pl_unlock(t);
 }
 
 static int dup_onto(int old, int new, int flags, bool is_dup2) {
-  if (pl_owns(old)) {
+  struct pl_shard *s = pl_shard_of(old);
+  if (s) {
     if (is_dup2 && old == new)
       return new;
-    ON_SOCK(old, zn_posix_dup3(PX, old, new, flags));
+    forget_other(new, s);
+    ON_SOCK(s, zn_posix_dup3(PX, old, new, flags));
   }
-  if (pl_owns(new) && old != new) {
-    /* A foreign descriptor onto a socket: the socket is closed first. */
-    pl_lock();
-    zn_posix_forget(pl_layer_if_any(), new);
-    pl_unlock();
-  }
+  /* A foreign descriptor onto a socket: the socket is closed first. */
+  if (old != new)
+    forget_other(new, NULL);
   return is_dup2 ? get_dup2()(old, new) : get_dup3()(old, new, flags);
 }
 
@@ -525,30 +556,44 @@ EXPORT int dup3(int old, int new, int flags) {
 
 /* With the layer built, every poll goes through it, even one on the
  * program's own descriptors only: the stack runs while the program
- * waits. */
-/* Whether the layer exists; a set with one of its sockets uses it (a
- * fork's child in a group of shards gets its stack then). */
-static bool any_ours(const struct pollfd *fds, nfds_t n) {
-  if (pl_layer_if_any() == NULL)
-    return false;
-  for (nfds_t i = 0; pl_shard_pending() && i < n; i++)
-    if (pl_owns(fds[i].fd)) {
-      (void)pl_layer_use();
-      break;
+ * waits.  A set waits in the shard its sockets are of (a fork's child's
+ * own is built then), or in the calling thread's when it has none;
+ * NULL, with *bad the first socket of a second shard, when its sockets
+ * are of two (--thread-shards). */
+static struct pl_shard *poll_shard(const struct pollfd *fds, nfds_t n,
+                                   int *bad) {
+  struct pl_shard *s = NULL;
+  *bad = -1;
+  for (nfds_t i = 0; (pl_shard_pending() || pl_many_shards()) && i < n;
+       i++) {
+    struct pl_shard *t = pl_shard_of(fds[i].fd);
+    if (!t || t == s)
+      continue;
+    if (s) {
+      *bad = fds[i].fd;
+      return NULL;
     }
-  return true;
+    s = t;
+  }
+  return s ? pl_shard_use(s) : pl_shard_mine();
 }
 
 static int do_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *t,
                     const sigset_t *mask) {
-  pl_lock();
-  long rc = zn_posix_ppoll(pl_layer_if_any(), fds, n, t, mask);
-  pl_unlock();
+  int bad;
+  struct pl_shard *s = poll_shard(fds, n, &bad);
+  if (!s) {
+    pl_tell_cross(bad);
+    return (int)pl_ret(-EINVAL);
+  }
+  pl_lock(s);
+  long rc = zn_posix_ppoll(pl_px(s), fds, n, t, mask);
+  pl_unlock(s);
   return (int)pl_ret(rc);
 }
 
 EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout) {
-  if (!any_ours(fds, n))
+  if (!pl_layer_if_any())
     return get_poll()(fds, n, timeout);
   struct timespec ts = {timeout / 1000, (long)(timeout % 1000) * 1000000};
   return do_ppoll(fds, n, timeout < 0 ? NULL : &ts, NULL);
@@ -556,7 +601,7 @@ EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout) {
 
 EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *t,
                  const sigset_t *mask) {
-  if (!any_ours(fds, n))
+  if (!pl_layer_if_any())
     return get_ppoll()(fds, n, t, mask);
   return do_ppoll(fds, n, t, mask);
 }
@@ -575,24 +620,41 @@ EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *t,
   return ppoll(fds, n, t, mask);
 }
 
-/* A set with one of the layer's sockets uses it (as any_ours). */
-static void use_if_ours(int nfds, const fd_set *r, const fd_set *w,
-                        const fd_set *e) {
-  for (int fd = 0; pl_shard_pending() && fd < nfds && fd < FD_SETSIZE; fd++)
-    if (((r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) ||
-         (e && FD_ISSET(fd, e))) &&
-        pl_owns(fd)) {
-      (void)pl_layer_use();
-      return;
+/* The shard a select waits in, as poll_shard's. */
+static struct pl_shard *select_shard(int nfds, const fd_set *r,
+                                     const fd_set *w, const fd_set *e,
+                                     int *bad) {
+  struct pl_shard *s = NULL;
+  *bad = -1;
+  for (int fd = 0; (pl_shard_pending() || pl_many_shards()) && fd < nfds &&
+                   fd < FD_SETSIZE;
+       fd++) {
+    if (!((r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) ||
+          (e && FD_ISSET(fd, e))))
+      continue;
+    struct pl_shard *t = pl_shard_of(fd);
+    if (!t || t == s)
+      continue;
+    if (s) {
+      *bad = fd;
+      return NULL;
     }
+    s = t;
+  }
+  return s ? pl_shard_use(s) : pl_shard_mine();
 }
 
 static int do_pselect(int nfds, fd_set *r, fd_set *w, fd_set *e,
                       const struct timespec *t, const sigset_t *mask) {
-  use_if_ours(nfds, r, w, e);
-  pl_lock();
-  long rc = zn_posix_pselect(pl_layer_if_any(), nfds, r, w, e, t, mask);
-  pl_unlock();
+  int bad;
+  struct pl_shard *s = select_shard(nfds, r, w, e, &bad);
+  if (!s) {
+    pl_tell_cross(bad);
+    return (int)pl_ret(-EINVAL);
+  }
+  pl_lock(s);
+  long rc = zn_posix_pselect(pl_px(s), nfds, r, w, e, t, mask);
+  pl_unlock(s);
   return (int)pl_ret(rc);
 }
 
@@ -623,12 +685,12 @@ EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e,
 }
 
 EXPORT int epoll_create1(int flags) {
-  struct zn_posix *px = pl_layer();
-  if (!px)
+  struct pl_shard *s = pl_shard_here();
+  if (!s)
     return get_epoll_create1()(flags);
-  pl_lock();
-  long rc = zn_posix_epoll_create1(px, flags);
-  pl_unlock();
+  pl_lock(s);
+  long rc = zn_posix_epoll_create1(pl_px(s), flags);
+  pl_unlock(s);
   return (int)pl_ret(rc);
 }
 
@@ -641,28 +703,43 @@ EXPORT int epoll_create(int size) {
 }
 
 EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev) {
-  if (!pl_owns(epfd))
+  struct pl_shard *s = pl_shard_of(epfd);
+  if (!s)
     return get_epoll_ctl()(epfd, op, fd, ev);
-  ON_SOCK(epfd, zn_posix_epoll_ctl(PX, epfd, op, fd, ev));
+  /* A socket of another shard: an instance that holds none of its
+   * own shard's sockets yet moves to the socket's (a thread made it for
+   * another); else no set waits on two stacks. */
+  struct pl_shard *t = pl_shard_of(fd);
+  if (t && t != s && !(op == EPOLL_CTL_ADD && pl_epoll_move(s, t, epfd))) {
+    if (op != EPOLL_CTL_DEL)
+      pl_tell_cross(fd);
+    return (int)pl_ret(op == EPOLL_CTL_DEL ? -ENOENT : -EPERM);
+  }
+  if (t)
+    s = t;
+  ON_SOCK(s, zn_posix_epoll_ctl(PX, epfd, op, fd, ev));
 }
 
 EXPORT int epoll_pwait(int epfd, struct epoll_event *evs, int max,
                        int timeout, const sigset_t *mask) {
-  if (!pl_owns(epfd))
+  struct pl_shard *s = pl_shard_of(epfd);
+  if (!s)
     return get_epoll_pwait()(epfd, evs, max, timeout, mask);
-  ON_SOCK(epfd, zn_posix_epoll_pwait(PX, epfd, evs, max, timeout, mask));
+  ON_SOCK(s, zn_posix_epoll_pwait(PX, epfd, evs, max, timeout, mask));
 }
 
 EXPORT int epoll_wait(int epfd, struct epoll_event *evs, int max,
                       int timeout) {
-  if (!pl_owns(epfd))
+  struct pl_shard *s = pl_shard_of(epfd);
+  if (!s)
     return get_epoll_wait()(epfd, evs, max, timeout);
-  ON_SOCK(epfd, zn_posix_epoll_pwait(PX, epfd, evs, max, timeout, NULL));
+  ON_SOCK(s, zn_posix_epoll_pwait(PX, epfd, evs, max, timeout, NULL));
 }
 
 EXPORT int epoll_pwait2(int epfd, struct epoll_event *evs, int max,
                         const struct timespec *t, const sigset_t *mask) {
-  if (!pl_owns(epfd))
+  struct pl_shard *s = pl_shard_of(epfd);
+  if (!s)
     return get_epoll_pwait2()(epfd, evs, max, t, mask);
   int ms = -1;
   if (t) {
@@ -672,7 +749,7 @@ EXPORT int epoll_pwait2(int epfd, struct epoll_event *evs, int max,
                  ((uint64_t)t->tv_nsec + 999999u) / 1000000u;
     ms = v > INT32_MAX ? INT32_MAX : (int)v;
   }
-  ON_SOCK(epfd, zn_posix_epoll_pwait(PX, epfd, evs, max, ms, mask));
+  ON_SOCK(s, zn_posix_epoll_pwait(PX, epfd, evs, max, ms, mask));
 }
 
 /* ---- signals: SA_RESTART, per signal, and the last one caught ---- */

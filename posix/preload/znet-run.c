@@ -27,6 +27,7 @@
 struct run_opts {
   bool stats;
   uint32_t shards;
+  bool thread_shards;
   struct zn_dns_server dns[ZN_DNS_MAX_SERVERS];
   uint32_t ndns;
 };
@@ -50,6 +51,12 @@ static const struct ex_opt run_flags[] = {
              "child that uses its sockets gets a\nstack of its own on its own "
              "queue of the TAP\n(steered by an eBPF program).  Without: on "
              "when\nthe TAP takes multi-queue, N = 2 x CPUs + 2\n(8 to 64)"},
+    {"thread-shards", 0, EX_FLAG, offsetof(struct run_opts, thread_shards),
+     0, 0,
+     .help = "a stack per thread too: each thread that opens\nsockets gets "
+             "a shard of its own (while --shards\nlast), for servers whose "
+             "threads each open a\nSO_REUSEPORT listener; a thread waits only "
+             "on\nits own shard's sockets"},
     {"dns", 0, EX_FN, .fn = parse_dns, .arg = "ADDR[:PORT]",
      .want = "IPv4 ADDR[:PORT] or IPv6 ADDR or [ADDR]:PORT",
      .help = "DNS server for PROGRAM's name lookups (port 53\nby "
@@ -96,7 +103,8 @@ static void pass_flags(char **argv, int first) {
   size_t used = 0;
   for (int i = 1; i < first; i++) {
     bool inline_val;
-    if (!strcmp(argv[i], "--") || !strcmp(argv[i], "--stats"))
+    if (!strcmp(argv[i], "--") || !strcmp(argv[i], "--stats") ||
+        is_flag(argv[i], "thread-shards", &inline_val))
       continue;
     if (is_flag(argv[i], "shards", &inline_val)) {
       i += !inline_val; /* and its value */
@@ -188,6 +196,8 @@ int main(int argc, char **argv) {
   pass_flags(argv, first);
   if (o.stats)
     (void)setenv("ZNET_RUN_STATS", "1", 1);
+  if (o.thread_shards)
+    (void)setenv("ZNET_RUN_THREADS", "1", 1);
   if (o.shards) {
     char n[16];
     (void)snprintf(n, sizeof(n), "%u", o.shards);

@@ -16,6 +16,8 @@
 #include "zt.h"
 #include "znet.h"
 
+#define PL_TEST_FLOOR 300 /* the group's descriptors go at or above */
+
 static struct pl_group *g;
 static const char *why_skip;
 
@@ -60,10 +62,10 @@ static pid_t worker(int *in_w, int *out_r) {
     close(out[0]);
     int s = pl_group_claim(g);
     if (s >= 0) {
-      pl_group_serve(g, 6, 80, true);
+      pl_group_serve(g, s, 6, 80, true);
       for (uint16_t sp = 1111; sp <= 5555; sp += 1111) {
         struct zn_steer_key k = key_of(sp, 80);
-        pl_group_flow(g, &k, true);
+        pl_group_flow(g, s, &k, true);
       }
     }
     signed char b = (signed char)s;
@@ -101,7 +103,7 @@ ZT_TEST(test_slots_rows_flows_and_death) {
   ZT_EQ(pl_group_nslots(g), 4);
   /* Nobody serves: everything to slot 0. */
   ZT_EQ(slot_for(40000, 80), 0);
-  ZT_EQ(pl_group_serve(g, 6, 80, true), ZN_OK);
+  ZT_EQ(pl_group_serve(g, 0, 6, 80, true), ZN_OK);
   ZT_EQU(pl_group_serving(g, 6, 80), 1);
   int in_w, out_r;
   pid_t p = worker(&in_w, &out_r);
@@ -148,7 +150,7 @@ ZT_TEST(test_slots_rows_flows_and_death) {
     finish(w[i], wi[i], wo[i]);
   ZT_EQ(pl_group_reap(g), 3);
   ZT_EQU(pl_group_serving(g, 6, 80), 1);
-  ZT_EQ(pl_group_serve(g, 6, 80, false), ZN_OK);
+  ZT_EQ(pl_group_serve(g, 0, 6, 80, false), ZN_OK);
   ZT_EQU(pl_group_serving(g, 6, 80), 0);
   ZT_EQ(slot_for(30001, 80), 0);
 }
@@ -182,8 +184,8 @@ ZT_TEST(test_neighbors_through_slot_0) {
     int bad = 0;
     uint8_t mac[6];
     bad += pl_group_claim(g) != 1;
-    bad += !pl_group_wish(g, &a, mac) || memcmp(mac, mac_a, 6) != 0;
-    bad += pl_group_wish(g, &b, mac); /* not known: slot 0 is asked */
+    bad += !pl_group_wish(g, 1, &a, mac) || memcmp(mac, mac_a, 6) != 0;
+    bad += pl_group_wish(g, 1, &b, mac); /* not known: slot 0 is asked */
     bad += !readable(pl_group_wake_fd(g, 1), 5000);
     bad += !pl_group_lookup(g, &b, mac) || memcmp(mac, mac_b, 6) != 0;
     _exit(bad);
@@ -287,6 +289,23 @@ ZT_TEST(test_members_zombies_and_the_lead) {
   ZT_EQ(pl_group_slot(g), 0);
 }
 
+/* The group's descriptors sit at or above the floor it was given, and
+ * the queues still carry frames (the steering program's tables too:
+ * test_slots_rows_flows_and_death). */
+ZT_TEST(test_fds_above_the_floor) {
+  if (why_skip) {
+    zt_skip(why_skip);
+    return;
+  }
+  int fds[3 * PL_GROUP_MAX_SLOTS + 3];
+  uint32_t n = pl_group_fds(g, fds, 3 * PL_GROUP_MAX_SLOTS + 3);
+  ZT_EQU(n, 4u * 2u + 3u);
+  uint32_t high = 0;
+  for (uint32_t i = 0; i < n; i++)
+    high += fds[i] >= PL_TEST_FLOOR;
+  ZT_EQU(high, n);
+}
+
 ZT_TEST(test_open_refusals) {
   if (why_skip) {
     zt_skip(why_skip);
@@ -294,14 +313,14 @@ ZT_TEST(test_open_refusals) {
   }
   struct pl_group *x;
   char why[128] = "";
-  ZT_EQ(pl_group_open("zngrp1", 1, 0, ZN_TAP_NO_OFFLOAD, &x, why,
+  ZT_EQ(pl_group_open("zngrp1", 1, 0, ZN_TAP_NO_OFFLOAD, 0, &x, why,
                       sizeof(why)),
         ZN_EINVAL);
   ZT_CHECK(x == NULL);
   /* A TAP made without multi-queue: said so. */
   struct zn_tap single;
   ZT_EQ(zn_tap_open_flags(&single, "zngrp2", 0, ZN_TAP_NO_OFFLOAD), ZN_OK);
-  ZT_EQ(pl_group_open("zngrp2", 2, 0, ZN_TAP_NO_OFFLOAD, &x, why,
+  ZT_EQ(pl_group_open("zngrp2", 2, 0, ZN_TAP_NO_OFFLOAD, 0, &x, why,
                       sizeof(why)),
         ZN_EINVAL);
   ZT_CHECK(x == NULL);
@@ -310,7 +329,7 @@ ZT_TEST(test_open_refusals) {
   zn_netif_close(&single.nif);
   /* A second group on zngrp0, whose first four queues are g's: its
    * queues would not be 0 to 3, so it is refused. */
-  ZT_EQ(pl_group_open("zngrp0", 2, 0, ZN_TAP_NO_OFFLOAD, &x, why,
+  ZT_EQ(pl_group_open("zngrp0", 2, 0, ZN_TAP_NO_OFFLOAD, 0, &x, why,
                       sizeof(why)),
         ZN_EEXIST);
   ZT_CHECK(x == NULL);
@@ -329,11 +348,12 @@ int main(void) {
   else if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
            mount("sysfs", "/sys", "sysfs", 0, NULL) != 0)
     why_skip = "no sysfs of its own";
-  else if (pl_group_open("zngrp0", 4, 0, ZN_TAP_NO_OFFLOAD, &g, why,
-                         sizeof(why)) != ZN_OK) {
+  else if (pl_group_open("zngrp0", 4, 0, ZN_TAP_NO_OFFLOAD, PL_TEST_FLOOR,
+                         &g, why, sizeof(why)) != ZN_OK) {
     printf("# pl_group_open: %s\n", why);
     why_skip = "the group could not be opened";
   }
+  ZT_RUN(test_fds_above_the_floor);
   ZT_RUN(test_slots_rows_flows_and_death);
   ZT_RUN(test_neighbors_through_slot_0);
   ZT_RUN(test_members_zombies_and_the_lead);

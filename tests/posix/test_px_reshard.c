@@ -4,7 +4,8 @@
  * connection) are made before the "fork"; then b's stack is replaced on
  * the link by a new one with the same address, as the child's shard
  * would be on its own queue, and the layer is moved to it.  The old stack
- * is left unpolled: the parent's copy. */
+ * is left unpolled: the parent's copy.  And zn_posix_epoll_move: an
+ * epoll instance moved from one layer to another (a thread's shard). */
 #include <unistd.h>
 
 #include "px_fixture.h"
@@ -185,8 +186,43 @@ ZT_TEST(test_listener_held_until_served) {
   th_stack_free(old);
 }
 
+/* zn_posix_epoll_move: an instance one thread made (on a's layer),
+ * holding no socket of it, moves to b's when a socket of b is to be
+ * added (znet-run --thread-shards); the number and the host epoll's
+ * registrations stay.  One holding a's sockets stays, refused. */
+ZT_TEST(test_epoll_moves_between_layers) {
+  int ep = zn_posix_epoll_create1(X.pa, 0);
+  ZT_CHECK(ep >= 0);
+  /* A pipe registered in the host's epoll under it: it moves along. */
+  int pfd[2];
+  ZT_EQ(pipe(pfd), 0);
+  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 42};
+  ZT_EQ(zn_posix_epoll_ctl(X.pa, ep, EPOLL_CTL_ADD, pfd[0], &ev), 0);
+  ZT_EQ(zn_posix_epoll_move(X.pa, X.pb, ep), 0);
+  ZT_CHECK(!zn_posix_owns(X.pa, ep));
+  ZT_CHECK(zn_posix_owns(X.pb, ep));
+  ZT_EQ(zn_posix_epoll_move(X.pa, X.pb, ep), -EBADF); /* a's no longer */
+  int l = listener(X.pb, 7070, false, SOCK_NONBLOCK);
+  ev.data.u64 = 7;
+  ZT_EQ(zn_posix_epoll_ctl(X.pb, ep, EPOLL_CTL_ADD, l, &ev), 0);
+  ZT_EQ(write(pfd[1], "x", 1), 1);
+  struct epoll_event got[2];
+  ZT_EQ(zn_posix_epoll_pwait(X.pb, ep, got, 2, 0, NULL), 1);
+  ZT_EQU(got[0].data.u64, 42);
+  /* Now it holds b's listener: it stays with b. */
+  ZT_EQ(zn_posix_epoll_move(X.pb, X.pa, ep), -EBUSY);
+  ZT_CHECK(zn_posix_owns(X.pb, ep));
+  /* Not an instance: refused. */
+  ZT_EQ(zn_posix_epoll_move(X.pb, X.pa, l), -EBADF);
+  ZT_EQ(zn_posix_close(X.pb, ep), 0);
+  ZT_EQ(zn_posix_close(X.pb, l), 0);
+  close(pfd[0]);
+  close(pfd[1]);
+}
+
 int main(void) {
   pxp_init(&X, true);
+  ZT_RUN(test_epoll_moves_between_layers);
   ZT_RUN(test_listeners_and_udp_made_again_connections_orphaned);
   ZT_RUN(test_reshard_refuses_null);
   pxp_free(&X);
