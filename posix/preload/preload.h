@@ -57,7 +57,8 @@ struct zn_posix *pl_px(struct pl_shard *s);
 bool pl_shard_pending(void);
 /* Move epoll instance epfd from shard `from` to shard `to`
  * (zn_posix_epoll_move, both locks taken in the shards' order): true if
- * it moved. */
+ * it moved.  The calling thread's new sockets then go to `to` if they
+ * went to `from`. */
 bool pl_epoll_move(struct pl_shard *from, struct pl_shard *to, int epfd);
 /* Once per process: fd, of another shard, cannot join a set of this
  * one (--thread-shards). */

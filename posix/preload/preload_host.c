@@ -357,6 +357,11 @@ bool pl_epoll_move(struct pl_shard *from, struct pl_shard *to, int epfd) {
   int rc = zn_posix_epoll_move(layer_of(from), layer_of(to), epfd);
   pthread_mutex_unlock(&second->mu);
   pthread_mutex_unlock(&first->mu);
+  /* The thread's event loop went to `to`: its new sockets follow (a
+   * thread that made its epoll, then added a listener the main thread
+   * opened, connects out from where its loop waits). */
+  if (rc == 0 && tls_shard == from)
+    tls_shard = to;
   return rc == 0;
 }
 

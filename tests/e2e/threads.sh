@@ -13,12 +13,15 @@
 # threads share one stack and both still answer.  wrk as a client, its
 # two threads on two shards, against thread_server on Linux.  More
 # threads than slots (--shards 2, 4 threads): one line, threads share
-# the shards, all four answer.  A thread's epoll given another thread's
+# the shards, all four answer.  memcached -t 4 and haproxy with
+# nbthread 2 (their main thread opens the listeners: one stack in
+# effect) serve.  A thread's epoll given another thread's
 # socket: EPERM and one line on stderr (a poll over both: EINVAL); each
 # socket still works in its own thread; an empty epoll the main thread
 # made moves to the stack of the first socket a thread adds (as wrk's
 # event loops).  A single-queue TAP: one line,
-# one stack, both threads answer.  Needs root, /dev/net/tun, curl, wrk.
+# one stack, both threads answer.  Needs root, /dev/net/tun, curl, wrk,
+# nc; the memcached and haproxy parts skip without them.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -32,7 +35,7 @@ SRV=$(cd "$(dirname "$SRV")" && pwd)/$(basename "$SRV")
 E2E_RUN=$RUN
 
 need_netns
-need_cmd curl wrk timeout
+need_cmd curl wrk timeout nc
 trap e2e_cleanup EXIT
 e2e_tmpdir
 T=$E2E_TMP
@@ -199,7 +202,67 @@ lines=$(grep -c "belongs to another thread's stack (--thread-shards)" "$T/e.err"
 check "one line on stderr says why ($lines)" [ "$lines" = 1 ]
 grep -m1 "another thread's stack" "$T/e.err" | sed 's/^/# /'
 
-# ---- 6. a single-queue TAP: one stack, said ----
+# ---- 6. Debian's multi-threaded servers whose main thread opens the
+# listeners: they run as on one stack ----
+MEMCACHED=$(command -v memcached || true)
+if [ -n "$MEMCACHED" ]; then
+  ZRUN_FLAGS="--thread-shards"
+  zrun_bg "$T/m.out" "$T/m.err" 60 "$MEMCACHED" -u root -t 4 -p 11211 -U 0 \
+    -l 0.0.0.0
+  if wait_znet_port 11211; then
+    for i in $(seq 1 20); do
+      printf 'set k%d 0 0 6\r\nvalue%d\r\nget k%d\r\nquit\r\n' "$i" $((i % 10)) "$i" |
+        in_ns_t 5 nc -q 1 "$Z" 11211
+    done | tr -d '\r' >"$T/m.ans"
+    n=$(grep -c '^value[0-9]$' "$T/m.ans")
+    check "memcached -t 4 under --thread-shards: 20 sets and gets ($n)" [ "$n" = 20 ]
+  else
+    not_ok "memcached -t 4 under --thread-shards listens"
+    sed 's/^/# /' "$T/m.err" | head
+  fi
+  stop_server
+else
+  ok "memcached under --thread-shards # SKIP not installed"
+fi
+
+HAPROXY=$(command -v haproxy || true)
+if [ -n "$HAPROXY" ]; then
+  ip netns exec "$E2E_NS" timeout 60 "$SRV" 8083 2 >"$T/hk.out" 2>&1 &
+  bg_pid $!
+  cat >"$T/h.cfg" <<EOF
+global
+  nbthread 2
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 10s
+  timeout server 10s
+frontend f
+  bind :8080 thread 1
+  bind :8080 thread 2
+  default_backend b
+backend b
+  server linux $K:8083
+EOF
+  ZRUN_FLAGS="--thread-shards"
+  zrun_bg "$T/h.out" "$T/h.err" 60 "$HAPROXY" -db -f "$T/h.cfg"
+  if wait_listen 8083 && wait_znet_port 8080; then
+    answers 20 "http://$Z:8080/" >"$T/h.ans"
+    n=$(grep -c '^thread [01]$' "$T/h.ans")
+    in_ns_t 30 wrk -t 2 -c 16 -d 2 "http://$Z:8080/" >"$T/h.wrk" 2>&1
+    reqs=$(awk '/requests in/ { print $1 }' "$T/h.wrk")
+    check "haproxy nbthread 2 under --thread-shards, to Linux: 20 answers ($n), wrk ${reqs:-0} requests, no socket error" \
+      eval '[ "$n" = 20 ] && [ "${reqs:-0}" -gt 100 ] && ! grep -q "Socket errors\|Non-2xx" "$T/h.wrk"'
+  else
+    not_ok "haproxy nbthread 2 under --thread-shards listens"
+    sed 's/^/# /' "$T/h.err" | head
+  fi
+  stop_server
+else
+  ok "haproxy under --thread-shards # SKIP not installed"
+fi
+
+# ---- 7. a single-queue TAP: one stack, said ----
 zn_in "$E2E_NS" ip link del "$E2E_TAP"
 zn_in "$E2E_NS" ip tuntap add dev "$E2E_TAP" mode tap
 zn_in "$E2E_NS" ip addr add "$K/$E2E_PREFIX" dev "$E2E_TAP"
