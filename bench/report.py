@@ -636,10 +636,47 @@ def shards_targets(results):
     return '\n'.join(lines)
 
 
+THREADS_STACKS = (('znet', 'znet, one stack for the threads'),
+                  ('znet-threads', 'znet --thread-shards, a stack per thread'),
+                  ('linux', 'the kernel'))
+
+
+def threads_table(results):
+    """threads-ka per stack: requests/s, the server's CPU per request, its
+    capacity over the kernel's and over znet's one stack."""
+    wl = 'threads-ka'
+    cost = {st: shards_cost(results, st, wl) for st, _ in THREADS_STACKS}
+    if not any(cost.values()):
+        return ''
+    out = ['| stack | requests/s | server CPU us per request '
+           '| capacity over the kernel (kernel cost / its cost) '
+           '| the same within each round '
+           '| capacity over znet with one stack | the same within each round '
+           '| in the kernel, % of the server\'s time |',
+           '|---|---|---|---|---|---|---|---|']
+    for st, title in THREADS_STACKS:
+        c = cost[st]
+        if not c:
+            continue
+        kv = shards_kv(results, st, wl,
+                       lambda kv: 100 * float(kv['srv_sys_s'])
+                       / (float(kv['srv_sys_s']) + float(kv['srv_user_s'])))
+        out.append('| ' + ' | '.join([
+            title, cell(http_vals(results, st, wl, 'rps')),
+            cell(list(c.values())),
+            ratio(list(cost['linux'].values()), list(c.values())),
+            ratio_cell(paired(cost['linux'], c, lambda a, b: a / b)),
+            ratio(list(cost['znet'].values()), list(c.values())),
+            ratio_cell(paired(cost['znet'], c, lambda a, b: a / b)),
+            fmt(statistics.median(kv)) if kv else '-']) + ' |')
+    return '\n'.join(out)
+
+
 def shards_section(results, meta):
     t = shards_table(results)
     ti = shards_imb_table(results)
-    if not (t or ti):
+    tth = threads_table(results)
+    if not (t or ti or tth):
         return []
     md = ['## nginx\'s workers, a stack each: znet-run\'s shards against '
           'the kernel\n']
@@ -731,6 +768,23 @@ def shards_section(results, meta):
                   'worker per new connection on their shared listener '
                   '(EPOLLEXCLUSIVE, nginx\'s default without reuseport).\n')
         md.append(ti + '\n')
+    if tth:
+        md.append('### A stack per thread\n')
+        md.append('A multi-threaded server as envoy-style servers are '
+                  'written: tests/e2e/thread_server.c with 2 threads, each '
+                  'opening its own `SO_REUSEPORT` listener and epoll and '
+                  'answering HTTP/1.1 keep-alive requests with a line; under '
+                  'znet-run with one stack for the process (the threads take '
+                  'its one lock in turn), under `znet-run --thread-shards` '
+                  '(each thread a stack of its own on its own queue, its '
+                  'connections steered to it), and on the kernel\'s sockets '
+                  'over the veth.  wrk -t1 -c32, pinned to the client core; '
+                  'the cost per request is the server process\'s CPU (all '
+                  'its threads, znet\'s driver threads included) over wrk\'s '
+                  'requests, as above, and a capacity ratio is one cost over '
+                  'another (above 1: fewer CPU seconds per request than the '
+                  'other).\n')
+        md.append(tth + '\n')
     tt = shards_targets(results)
     if tt:
         md.append('### Targets\n')

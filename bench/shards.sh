@@ -64,6 +64,14 @@
 # same program for both stacks, so the difference of the two sums is
 # the servers' difference.  (ksoftirqd took under 0.1 s of a 5 s run.)
 #
+# Last in each round, a stack per thread: thread_server
+# (tests/e2e/thread_server.c), SHARDS_THREADS threads each with its own
+# SO_REUSEPORT listener and epoll, as envoy-style servers are written:
+# under znet-run with one stack for the process (stack "znet": the
+# threads take its one lock), under znet-run --thread-shards (stack
+# "znet-threads": a stack per thread), and on the kernel's sockets over
+# the veth ("linux"); wrk -t1 -c32 keep-alive, threads-ka.
+#
 # Then, in each round after the four workloads, for each stack:
 # shards-imb-w2, 2 workers and SHARDS_IMB_CONNS keep-alive connections
 # (wrk -t2 -c1000), the access log on for that run only, "$pid
@@ -82,6 +90,7 @@ SHARDS_IMB_CONNS=1000
 SHARDS_TCP_CONNS=4096
 SHARDS_IMB_BUFS=4096
 SHARDS_NOFILE=16384
+SHARDS_THREADS=2
 
 # shards_setup: the multi-queue TAP in the TAP's namespace.
 shards_setup() {
@@ -139,6 +148,8 @@ shards_prepare() {
   rm -rf "$d" && mkdir -p "$d/www" || return 1
   head -c 1024 /dev/urandom >"$d/www/1k.bin" || return 1
   chmod a+rx "$d" "$d/www" && chmod a+r "$d/www/1k.bin" || return 1
+  cc -O2 -pthread -o "$d/thread_server" "$ROOT/tests/e2e/thread_server.c" ||
+    return 1
   shards_conf "$d/nginx-w1.conf" 1 &&
     shards_conf "$d/nginx-w2.conf" 2 &&
     shards_conf "$d/nginx-imb.conf" 2 "$d/access.log"
@@ -240,9 +251,10 @@ shards_wrk() {
   k1=$(shards_ticks "${pids[@]}")
   # The same processes all along: a worker killed (by something else
   # than the bench) and respawned by the master would serve uncounted.
-  local now
+  local now want="" p
   now=$(pgrep -P "$SERVER_PID" | sort -n | tr '\n' ' ')
-  if [ "$now" != "${SHARDS_WPIDS[*]} " ]; then
+  for p in "${SHARDS_WPIDS[@]}"; do want+="$p "; done
+  if [ "$now" != "$want" ]; then
     echo "$wl: the workers changed during the run (${SHARDS_WPIDS[*]} -> $now)" >>"$DIR/errors.log"
     echo "bench: $wl: the workers changed during the run (${SHARDS_WPIDS[*]} -> $now): not recorded" >&2
     return 1
@@ -295,6 +307,10 @@ run_shards_znet() {
     shards_stop
   done
   shards_imbalance znet "$round"
+  local zr=("$BUILD/posix/preload/znet-run" --netif "tap:$SHARDS_TAP"
+    --ipv4 "$SHARDS_STACK/24" --tcp-conns "$SHARDS_TCP_CONNS")
+  shards_threads znet "$round" "${zr[@]}" --
+  shards_threads znet-threads "$round" "${zr[@]}" --thread-shards --
 }
 
 run_shards_linux() {
@@ -308,6 +324,8 @@ run_shards_linux() {
     shards_stop
   done
   shards_imbalance linux "$round"
+  offloads on
+  shards_threads linux "$round"
 }
 
 # shards_imbalance STACK ROUND: 2 workers, SHARDS_IMB_CONNS keep-alive
@@ -347,6 +365,33 @@ shards_imbalance() {
   else
     echo "bench: round $round $stack shards-imb-w2: FAILED (see errors.log)"
     { echo "round $round $stack shards-imb-w2 failed:"; cat "$SCRATCH/wrk.out"; } >>"$DIR/errors.log"
+  fi
+  shards_stop
+}
+
+# shards_threads STACK ROUND CMD...: the threads part: thread_server
+# (tests/e2e/thread_server.c, built by shards_prepare) with
+# SHARDS_THREADS threads, each its own SO_REUSEPORT listener and epoll,
+# under CMD's stack; wrk -t1 -cSHARDS_CONNS keep-alive (its answer is a
+# line, not the 1 KiB file: it ignores the path), recorded as
+# threads-ka.  Its cost per request is the process's CPU (every thread,
+# znet's drivers included) over wrk's requests.
+shards_threads() {
+  local stack=$1 round=$2 ns cns addr line
+  shift 2
+  case $stack in
+  linux) ns=$NS_VS cns=$NS_VC addr=$VETH_SERVER:8090 ;;
+  *) ns=$NS_TAP cns=$NS_TAP addr=$SHARDS_STACK:8090
+    in_ns "$NS_TAP" ip neigh flush dev "$SHARDS_TAP" ;;
+  esac
+  if shards_start "$ns" "$cns" "$addr" 0 "$@" \
+    "$SCRATCH/shards/thread_server" 8090 "$SHARDS_THREADS"; then
+    if line=$(shards_wrk "$cns" "$addr" threads-ka 1 "$SHARDS_CONNS"); then
+      record "$round" "$stack" threads-ka "$line threads=$SHARDS_THREADS"
+    else
+      echo "bench: round $round $stack threads-ka: FAILED (see errors.log)"
+      { echo "round $round $stack threads-ka failed:"; cat "$SCRATCH/wrk.out"; } >>"$DIR/errors.log"
+    fi
   fi
   shards_stop
 }
