@@ -142,7 +142,7 @@ static int own_eventfd(void) {
   return (int)high;
 }
 
-static uint32_t nshards(void) {
+static uint32_t built_shards(void) {
   return __atomic_load_n(&g.nsh, __ATOMIC_ACQUIRE);
 }
 
@@ -181,7 +181,7 @@ void pl_unlock(struct pl_shard *s) {
 /* A relaxed read of each layer's table: a program's own descriptors
  * cost one read per shard. */
 struct pl_shard *pl_shard_of(int fd) {
-  uint32_t n = nshards();
+  uint32_t n = built_shards();
   for (uint32_t i = 0; i < n; i++) {
     struct zn_posix *px = layer_of(&g.sh[i]);
     if (px && zn_posix_owns(px, fd))
@@ -778,13 +778,13 @@ static void start_driver(struct pl_shard *s) {
  * them first). */
 static void on_fork_prepare(void) {
   pthread_mutex_lock(&g.grow);
-  uint32_t n = nshards();
+  uint32_t n = built_shards();
   for (uint32_t i = 0; i < n; i++)
     pthread_mutex_lock(&g.sh[i].mu);
 }
 
 static void on_fork_parent(void) {
-  uint32_t n = nshards();
+  uint32_t n = built_shards();
   for (uint32_t i = n; i-- > 0;)
     pthread_mutex_unlock(&g.sh[i].mu);
   pthread_mutex_unlock(&g.grow);
@@ -814,7 +814,7 @@ static void forget_parent(struct pl_shard *s) {
 
 static void on_fork_child(void) {
   pthread_mutex_init(&g.grow, NULL);
-  uint32_t n = nshards();
+  uint32_t n = built_shards();
   for (uint32_t i = 0; i < n; i++)
     pthread_mutex_init(&g.sh[i].mu, NULL);
   if (g.caretaking)
@@ -940,7 +940,7 @@ struct zn_posix *pl_layer(void) {
  * group this process holds the queue of; NULL when none is left or its
  * stack cannot be built.  With g.grow held. */
 static struct pl_shard *build_thread_shard(void) {
-  uint32_t n = nshards();
+  uint32_t n = built_shards();
   if (n >= PL_GROUP_MAX_SLOTS)
     return NULL;
   int slot = pl_group_claim_thread(g.grp);
@@ -979,7 +979,7 @@ static struct pl_shard *thread_shard(void) {
   }
   if (!s && !pl_shard_pending())
     s = build_thread_shard();
-  uint32_t n = nshards(), live = 0;
+  uint32_t n = built_shards(), live = 0;
   for (uint32_t i = 0; i < n; i++)
     live += g.sh[i].slot >= 0;
   if (!s && live == 0)
@@ -1006,7 +1006,7 @@ struct pl_shard *pl_shard_mine(void) {
   return tls_shard ? tls_shard : &g.sh[0];
 }
 
-bool pl_many_shards(void) { return nshards() > 1; }
+bool pl_many_shards(void) { return built_shards() > 1; }
 
 struct pl_shard *pl_shard_here(void) {
   if (!pl_layer())
@@ -1114,7 +1114,7 @@ static void become_caretaker(void) {
 static void print_stats(void) {
   struct zn_stats mine, one, sum;
   memset(&mine, 0, sizeof(mine));
-  uint32_t n = nshards();
+  uint32_t n = built_shards();
   for (uint32_t i = 0; i < n; i++) {
     struct pl_shard *s = &g.sh[i];
     bool own = !g.grp || (s->slot >= 0 && pl_group_slot(g.grp) >= 0);
@@ -1144,7 +1144,7 @@ static void print_stats(void) {
 __attribute__((destructor)) static void pl_exit(void) {
   if (!pl_layer_if_any())
     return;
-  uint32_t n = nshards();
+  uint32_t n = built_shards();
   for (uint32_t i = 0; i < n; i++) {
     pthread_mutex_lock(&g.sh[i].mu);
     zn_posix_drain(layer_of(&g.sh[i]));

@@ -31,9 +31,9 @@
 #define MAX_FD 65536
 
 struct worker {
-  int id;
   pthread_t t;
   unsigned long accepted, answered;
+  int id;
   int err; /* the errno that stopped it, or 0 */
 };
 
@@ -175,7 +175,7 @@ static int serve_threads(int n) {
       bad = 1;
     }
   printf("listening: %d threads on port %d\n", n, port);
-  fflush(stdout);
+  (void)fflush(stdout);
   for (int i = 0; i < n; i++)
     pthread_join(ws[i].t, NULL);
   for (int i = 0; i < n; i++)
@@ -243,18 +243,24 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s PORT N|cross\n", argv[0]);
     return 2;
   }
-  port = atoi(argv[1]);
+  char *end;
+  long p = strtol(argv[1], &end, 10);
+  if (*end || p < 1 || p > 65535) {
+    fprintf(stderr, "%s: a port, 1 to 65535\n", argv[0]);
+    return 2;
+  }
+  port = (int)p;
   struct sigaction sa = {.sa_handler = on_signal};
   sigemptyset(&sa.sa_mask);
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGINT, &sa, NULL);
-  signal(SIGPIPE, SIG_IGN);
+  (void)sigaction(SIGTERM, &sa, NULL);
+  (void)sigaction(SIGINT, &sa, NULL);
+  (void)signal(SIGPIPE, SIG_IGN);
   if (!strcmp(argv[2], "cross"))
     return cross();
-  int n = atoi(argv[2]);
-  if (n < 1 || n > MAX_THREADS) {
+  long n = strtol(argv[2], &end, 10);
+  if (*end || n < 1 || n > MAX_THREADS) {
     fprintf(stderr, "%s: 1 to %d threads\n", argv[0], MAX_THREADS);
     return 2;
   }
-  return serve_threads(n);
+  return serve_threads((int)n);
 }
