@@ -176,7 +176,10 @@ int main(int argc, char **argv) {
       .synopsis = "--netif tap:NAME ADDRESS [OPTIONS] -- PROGRAM [ARGS...]",
       .summary = "Run PROGRAM, unmodified, with its IPv4 and IPv6 sockets "
                  "on znet's stack\n(libznet-posix through a preload); "
-                 "other sockets and files stay the kernel's.",
+                 "other sockets and files stay the kernel's.\nFor a "
+                 "server, the stack's defaults below become --tcp-conns "
+                 "1024,\n--bufs 4096, --tcp-rcvbuf 2M and --bigbufs 64 "
+                 "(the flags override them).",
       .opts = run_flags,
       .arg = &o,
   };
