@@ -12,7 +12,8 @@
  * (zn__nd_listen).
  *
  * Who calls what:
- *   eth      -> zn__ip6_input (EtherType 0x86DD), zn__ip6_mac_accepted
+ *   eth      -> zn__ip6_input (EtherType 0x86DD), and the group filter
+ *               ipv6.c registers (zn__eth_set_group_filter)
  *   af       -> zn__ip6_output, zn__ip6_select_source, zn__ip6_is_bindable,
  *               zn__ip6_path_mtu, zn__ip6_mtu_epoch,
  *               zn__icmp6_port_unreachable,
@@ -271,10 +272,6 @@ void zn__ip6_destroy(struct zn_stack *st);
 /* b->data at the IPv6 header; consumes b.  link_mcast: the frame was sent
  * to a link-layer multicast address. */
 void zn__ip6_input(struct zn_stack *st, struct zn_buf *b, uint16_t group);
-
-/* True if a frame to this multicast MAC (33:33:xx:xx:xx:xx) is for a group
- * we have joined (zn__ip6_mcast_mac_joined). */
-bool zn__ip6_mac_accepted(const struct zn_stack *st, const uint8_t mac[6]);
 
 /* b->data at the upper-layer header; tx->dst is IPv6.  Chooses the source
  * (unless given), pushes the header (and hop-by-hop Router Alert if
