@@ -429,6 +429,40 @@ int zn_posix_bind(struct zn_posix *px, int fd, const struct sockaddr *sa,
   return rc;
 }
 
+/* Whether a (with a_v6only) and b overlap as bound addresses: equal, or
+ * one the wildcard of its family, an IPv6 one covering IPv4 unless
+ * v6only. */
+static bool addrs_overlap(const struct zn_ip *a, bool a_v6only,
+                          const struct zn_ip *b, bool b_v6only) {
+  if (a->family == b->family)
+    return zn_ip_is_unspecified(a) || zn_ip_is_unspecified(b) ||
+           zn_ip_eq(a, b);
+  const struct zn_ip *six = a->family == ZN_AF_INET6 ? a : b;
+  bool only = a->family == ZN_AF_INET6 ? a_v6only : b_v6only;
+  return !only && zn_ip_is_unspecified(six);
+}
+
+int zn_posix_bind_check(const struct zn_posix *px, struct zn_posix *mine,
+                        int fd, const struct sockaddr *sa, socklen_t len) {
+  GET_SOCK(mine, fd, s);
+  struct zn_ip ip;
+  uint16_t port;
+  int rc = px_sa_to_ip(sa, len, s->family, &ip, &port);
+  if (rc < 0 || port == 0)
+    return rc;
+  bool v6only = s->family == AF_INET6 && s->v6only;
+  for (uint32_t i = 0; i < px->cfg.socks; i++) {
+    const struct px_sock *o = &px->socks[i];
+    if (o->kind != s->kind || o->forked || !o->bound || o->has_peer ||
+        o->lport != port || (o->reuseport && s->reuseport))
+      continue;
+    if (addrs_overlap(&o->laddr, o->family == AF_INET6 && o->v6only, &ip,
+                      v6only))
+      return -EADDRINUSE;
+  }
+  return 0;
+}
+
 int zn_posix_listen(struct zn_posix *px, int fd, int backlog) {
   GET_SOCK(px, fd, s);
   if (s->kind != PX_TCP)

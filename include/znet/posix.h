@@ -259,6 +259,16 @@ int zn_posix_epoll_ctl(struct zn_posix *px, int epfd, int op, int fd,
 int zn_posix_epoll_pwait(struct zn_posix *px, int epfd,
                          struct epoll_event *evs, int max, int timeout_ms,
                          const sigset_t *sigmask);
+/** Whether socket fd of layer `mine`, bound to sa, would clash with a
+ * socket of another layer, px, over a stack with the same address (two
+ * threads' shards of one program): -EADDRINUSE when a socket of px of
+ * the same kind holds the same port on an address that overlaps (one is
+ * the wildcard, or they are equal) and the two are not both
+ * SO_REUSEPORT; 0 otherwise (port 0 too: each stack's ephemeral ports
+ * are its own); fd's and sa's errors as zn_posix_bind's.  Both layers'
+ * locks are the caller's. */
+int zn_posix_bind_check(const struct zn_posix *px, struct zn_posix *mine,
+                        int fd, const struct sockaddr *sa, socklen_t len);
 /** Move instance epfd from layer `from` to layer `to` (two stacks of one
  * program: a thread made the instance, another adds its own sockets):
  * the same number, the host's epoll and what is registered there kept.

@@ -142,6 +142,9 @@ EXPORT int bind(int fd, __CONST_SOCKADDR_ARG a, socklen_t len) {
   struct pl_shard *s = pl_shard_of(fd);
   if (!s)
     return get_bind()(fd, a, len);
+  if (pl_many_shards()) /* threads' shards: their ports, as one stack's */
+    return (int)pl_ret(pl_bind_shared(pl_shard_use(s), fd, a.__sockaddr__,
+                                      len));
   ON_SOCK(s, zn_posix_bind(PX, fd, a.__sockaddr__, len));
 }
 

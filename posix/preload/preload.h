@@ -60,6 +60,11 @@ bool pl_shard_pending(void);
  * it moved.  The calling thread's new sockets then go to `to` if they
  * went to `from`. */
 bool pl_epoll_move(struct pl_shard *from, struct pl_shard *to, int epfd);
+/* bind(fd, sa) in shard s, refused with -EADDRINUSE when a socket of
+ * another shard of the process holds the port as Linux would refuse it
+ * in one stack (zn_posix_bind_check); checks and binds one at a time. */
+long pl_bind_shared(struct pl_shard *s, int fd, const struct sockaddr *sa,
+                    socklen_t len);
 /* Once per process: fd, of another shard, cannot join a set of this
  * one (--thread-shards). */
 void pl_tell_cross(int fd);

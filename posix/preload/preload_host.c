@@ -102,6 +102,7 @@ static struct {
   struct pl_shard sh[PL_GROUP_MAX_SLOTS];
   uint32_t nsh;               /* atomic: how many are built */
   pthread_mutex_t grow;       /* making a thread's shard */
+  pthread_mutex_t binding;    /* a bind checked against the other shards */
   bool threads;               /* --thread-shards */
   bool sh0_taken;             /* a thread uses sh[0] (--thread-shards) */
   uint32_t next_shared;       /* threads beyond the slots: spread */
@@ -121,6 +122,7 @@ static struct {
   bool told_cross;            /* ... why a set mixing shards fails */
 } g = {.once = PTHREAD_ONCE_INIT,
        .grow = PTHREAD_MUTEX_INITIALIZER,
+       .binding = PTHREAD_MUTEX_INITIALIZER,
        .sh[0] = {.mu = PTHREAD_MUTEX_INITIALIZER, .netfd = -1,
                  .driver_w = {.efd = -1}}};
 
@@ -375,6 +377,31 @@ bool pl_epoll_move(struct pl_shard *from, struct pl_shard *to, int epfd) {
   if (rc == 0 && tls_shard == from)
     tls_shard = to;
   return rc == 0;
+}
+
+long pl_bind_shared(struct pl_shard *s, int fd, const struct sockaddr *sa,
+                    socklen_t len) {
+  pthread_mutex_lock(&g.binding);
+  long rc = 0;
+  uint32_t n = built_shards();
+  for (uint32_t i = 0; i < n && rc == 0; i++) {
+    struct pl_shard *t = &g.sh[i];
+    if (t == s || t->slot < 0)
+      continue;
+    struct pl_shard *first = s < t ? s : t, *second = s < t ? t : s;
+    pthread_mutex_lock(&first->mu);
+    pthread_mutex_lock(&second->mu);
+    rc = zn_posix_bind_check(layer_of(t), layer_of(s), fd, sa, len);
+    pthread_mutex_unlock(&second->mu);
+    pthread_mutex_unlock(&first->mu);
+  }
+  if (rc == 0) {
+    pthread_mutex_lock(&s->mu);
+    rc = zn_posix_bind(layer_of(s), fd, sa, len);
+    pl_unlock(s);
+  }
+  pthread_mutex_unlock(&g.binding);
+  return rc;
 }
 
 void pl_tell_cross(int fd) {
@@ -828,6 +855,7 @@ static void forget_parent(struct pl_shard *s) {
 
 static void on_fork_child(void) {
   pthread_mutex_init(&g.grow, NULL);
+  pthread_mutex_init(&g.binding, NULL);
   uint32_t n = built_shards();
   for (uint32_t i = 0; i < n; i++)
     pthread_mutex_init(&g.sh[i].mu, NULL);

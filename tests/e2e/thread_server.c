@@ -10,7 +10,8 @@
  *                                 the main thread made, used by another;
  *                                 a thread's epoll given another
  *                                 thread's socket; a poll on sockets of
- *                                 two threads
+ *                                 two threads; a bind of a port another
+ *                                 thread holds (PORT + 1)
  *
  * It is an ordinary Linux program (the kernel's sockets when run alone);
  * under znet-run --thread-shards each thread gets a stack of its own. */
@@ -214,6 +215,15 @@ static void *cross_main(void *arg) {
   printf("poll both: %d %s\n", rc, rc < 0 ? strerror(errno) : "ok");
   rc = poll(p, 1, 0);
   printf("poll mine: %d %s\n", rc, rc < 0 ? strerror(errno) : "ok");
+  /* The port the main thread holds (no SO_REUSEPORT): taken, as in one
+   * stack. */
+  int again = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_port = htons((uint16_t)(port + 1))};
+  rc = bind(again, (struct sockaddr *)&a, sizeof(a));
+  printf("bind the main thread's port: %d %s\n", rc,
+         rc ? strerror(errno) : "ok");
+  close(again);
   close(ep);
   close(mine);
   return NULL;
@@ -222,7 +232,12 @@ static void *cross_main(void *arg) {
 static int cross(void) {
   other_fd = socket(AF_INET, SOCK_DGRAM, 0);
   main_ep = epoll_create1(0);
-  if (other_fd < 0 || main_ep < 0) {
+  int held = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_port = htons((uint16_t)(port + 1))};
+  if (other_fd < 0 || main_ep < 0 || held < 0 ||
+      bind(held, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+      listen(held, 8) != 0) {
     perror("socket");
     return 1;
   }

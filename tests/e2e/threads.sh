@@ -17,7 +17,8 @@
 # nbthread 2 (their main thread opens the listeners: one stack in
 # effect) serve.  A thread's epoll given another thread's
 # socket: EPERM and one line on stderr (a poll over both: EINVAL); each
-# socket still works in its own thread; an empty epoll the main thread
+# socket still works in its own thread; a port another thread holds
+# without SO_REUSEPORT is refused (EADDRINUSE); an empty epoll the main thread
 # made moves to the stack of the first socket a thread adds (as wrk's
 # event loops).  A single-queue TAP: one line,
 # one stack, both threads answer.  Needs root, /dev/net/tun, curl, wrk,
@@ -198,6 +199,8 @@ check "a poll over two threads' sockets: EINVAL; over its own: polled" \
         grep -q "^poll mine: 0 ok" "$T/e.out"'
 check "the other socket still polls in its own thread (exit $rc)" \
   eval 'grep -q "^poll other in its thread: 1 ok" "$T/e.out" && [ "$rc" = 0 ]'
+check "a port another thread's listener holds (no SO_REUSEPORT): EADDRINUSE, as in one stack" \
+  grep -q "^bind the main thread's port: -1 Address already in use" "$T/e.out"
 lines=$(grep -c "belongs to another thread's stack (--thread-shards)" "$T/e.err")
 check "one line on stderr says why ($lines)" [ "$lines" = 1 ]
 grep -m1 "another thread's stack" "$T/e.err" | sed 's/^/# /'

@@ -220,8 +220,39 @@ ZT_TEST(test_epoll_moves_between_layers) {
   close(pfd[1]);
 }
 
+/* zn_posix_bind_check: a bind on one layer against the other's
+ * sockets, as one stack would judge it. */
+ZT_TEST(test_bind_checked_against_another_layer) {
+  int held = listener(X.pb, 6060, false, SOCK_NONBLOCK);
+  int t = zn_posix_socket(X.pa, AF_INET, SOCK_STREAM, 0);
+  int u = zn_posix_socket(X.pa, AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in any = pxp_sin(0, 6060), one = pxp_sin(0x0a000001, 6060);
+  struct sockaddr_in other = pxp_sin(0, 6061), eph = pxp_sin(0, 0);
+  ZT_EQ(zn_posix_bind_check(X.pb, X.pa, t, A(any), sizeof(any)), -EADDRINUSE);
+  ZT_EQ(zn_posix_bind_check(X.pb, X.pa, t, A(one), sizeof(one)), -EADDRINUSE);
+  ZT_EQ(zn_posix_bind_check(X.pb, X.pa, t, A(other), sizeof(other)), 0);
+  ZT_EQ(zn_posix_bind_check(X.pb, X.pa, t, A(eph), sizeof(eph)), 0);
+  ZT_EQ(zn_posix_bind_check(X.pb, X.pa, u, A(any), sizeof(any)), 0); /* UDP */
+  ZT_EQ(zn_posix_bind_check(X.pb, X.pa, 999, A(any), sizeof(any)), -EBADF);
+  /* Both SO_REUSEPORT: shared. */
+  int on = 1;
+  int both = listener(X.pb, 6062, true, SOCK_NONBLOCK);
+  ZT_EQ(zn_posix_setsockopt(X.pa, t, SOL_SOCKET, SO_REUSEPORT, &on,
+                            sizeof(on)),
+        0);
+  struct sockaddr_in shared = pxp_sin(0, 6062);
+  ZT_EQ(zn_posix_bind_check(X.pb, X.pa, t, A(shared), sizeof(shared)), 0);
+  ZT_EQ(zn_posix_bind_check(X.pb, X.pa, t, A(any), sizeof(any)), -EADDRINUSE);
+  int fds_a[] = {t, u}, fds_b[] = {held, both};
+  for (size_t i = 0; i < 2; i++) {
+    ZT_EQ(zn_posix_close(X.pa, fds_a[i]), 0);
+    ZT_EQ(zn_posix_close(X.pb, fds_b[i]), 0);
+  }
+}
+
 int main(void) {
   pxp_init(&X, true);
+  ZT_RUN(test_bind_checked_against_another_layer);
   ZT_RUN(test_epoll_moves_between_layers);
   ZT_RUN(test_listeners_and_udp_made_again_connections_orphaned);
   ZT_RUN(test_reshard_refuses_null);
