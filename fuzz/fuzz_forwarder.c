@@ -17,6 +17,11 @@
  *                 connection; MODE bit 0 puts the ID of the query read
  *                 on it at BYTES[2..3] (after a length prefix)
  *   6 MS          let MS * 10 ms pass
+ * The input's last byte, bit 0 (read, not taken: the records above are
+ * the same either way), chooses the upstream: set, queries go over
+ * persistent plain TCP streams to B:853 (upstream_stream: the pipelined
+ * path of dns/forward_stream.c, its answers written by op 5); clear,
+ * over UDP, retried over TCP when truncated.
  * Checks: every datagram the forwarder sends a client is a response (QR
  * set, at least a header); the counters add up (dropped is the sum of
  * its reasons); at the end, after the forwarder stops and time passes,
@@ -29,6 +34,8 @@
 #include "fuzz_util.h"
 
 #define MAX_CLI 4
+
+#define UP_STREAMS 2
 
 static struct fz_pair pair;
 static struct zn_udp_sock *up_udp, *cli;
@@ -202,8 +209,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   FZ_CHECK(zn_udp_open(pair.b, &cli) == ZN_OK &&
            zn_udp_bind(cli, NULL, 4000) == ZN_OK);
   zn_udp_set_recv_cb(cli, on_client, NULL);
-  FZ_CHECK(zn_tcp_listen(pair.b, NULL, 53, 4, &listen_cbs, NULL, &up_listen) ==
-           ZN_OK);
+  bool streams = size > 0 && (data[size - 1] & 1);
+  FZ_CHECK(zn_tcp_listen(pair.b, NULL, streams ? 853 : 53, 4, &listen_cbs,
+                         NULL, &up_listen) == ZN_OK);
 
   struct zn_dns_forwarder_cfg fc;
   zn_dns_forwarder_cfg_default(&fc);
@@ -215,6 +223,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fc.upstream_timeout_ms = 500;
   fc.tcp_idle_ms = 2000;
   fc.blocklist = blocklist(blmem, sizeof(blmem));
+  static uint8_t poolmem[8192];
+  static struct zn_tcp_stream_pool pool;
+  if (streams) {
+    FZ_CHECK(zn_tcp_stream_pool_mem_size(UP_STREAMS) <= sizeof(poolmem));
+    FZ_CHECK(zn_tcp_stream_pool_init(&pool, poolmem, sizeof(poolmem),
+                                     UP_STREAMS) == ZN_OK);
+    fc.upstream_stream = &pool.maker;
+    fc.upstream_streams = UP_STREAMS;
+    fc.upstream.port = 853;
+  }
   size_t len = zn_dns_forwarder_mem_size(&fc);
   void *mem = malloc(len);
   struct zn_dns_forwarder *fw;
