@@ -64,6 +64,11 @@ struct shm {
   uint64_t addr6_gen;
   pid_t reported[PL_GROUP_REPORTED];
   uint32_t nreported;
+  /* Slot 0's IPv4 address (a DHCP lease's, as it changes), prefix and
+   * gateway (pl_group_set_ipv4), changed at each new generation. */
+  uint32_t ipv4, gateway4;
+  uint8_t prefix4;
+  uint64_t ipv4_gen;
 };
 
 struct pl_group {
@@ -697,6 +702,39 @@ uint64_t pl_group_addrs(struct pl_group *g, struct zn_ip *addrs,
   uint64_t gen = m->addr6_gen;
   unlock(g);
   return gen;
+}
+
+void pl_group_set_ipv4(struct pl_group *g, uint32_t addr, uint8_t prefix,
+                       uint32_t gateway) {
+  lock(g);
+  struct shm *m = g->shm;
+  bool same = m->ipv4_gen != 0 && m->ipv4 == addr && m->prefix4 == prefix &&
+              m->gateway4 == gateway;
+  if (!same) {
+    m->ipv4 = addr;
+    m->prefix4 = prefix;
+    m->gateway4 = gateway;
+    m->ipv4_gen++;
+  }
+  unlock(g);
+  for (uint32_t s = 1; s < g->nslots && !same; s++)
+    wake(g, s);
+}
+
+uint64_t pl_group_ipv4(struct pl_group *g, uint32_t *addr, uint8_t *prefix,
+                       uint32_t *gateway) {
+  lock(g);
+  struct shm *m = g->shm;
+  *addr = m->ipv4;
+  *prefix = m->prefix4;
+  *gateway = m->gateway4;
+  uint64_t gen = m->ipv4_gen;
+  unlock(g);
+  return gen;
+}
+
+uint64_t pl_group_ipv4_gen(struct pl_group *g) {
+  return __atomic_load_n(&g->shm->ipv4_gen, __ATOMIC_ACQUIRE);
 }
 
 uint64_t pl_group_addrs_gen(struct pl_group *g) {

@@ -104,6 +104,19 @@ uint64_t pl_group_addrs(struct pl_group *g, struct zn_ip *addrs,
 /* The generation alone (no lock): compare with the last one taken. */
 uint64_t pl_group_addrs_gen(struct pl_group *g);
 
+/* ---- IPv4: slot 0's (DHCP runs there), followed by the others ---- */
+
+/* Slot 0: its IPv4 address now (0: none), prefix and gateway; a change
+ * (or the first call) starts a new generation and wakes the others. */
+void pl_group_set_ipv4(struct pl_group *g, uint32_t addr, uint8_t prefix,
+                       uint32_t gateway);
+/* What slot 0 set last, into *addr, *prefix, *gateway: its generation
+ * (0: never set). */
+uint64_t pl_group_ipv4(struct pl_group *g, uint32_t *addr, uint8_t *prefix,
+                       uint32_t *gateway);
+/* The generation alone (no lock). */
+uint64_t pl_group_ipv4_gen(struct pl_group *g);
+
 /* --stats at exit: add this process's counters to the group's; true if
  * it is the last to report (every other process of the group has
  * reported or died), with the sum of all in *sum. */

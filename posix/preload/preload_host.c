@@ -90,6 +90,7 @@ struct pl_shard {
   uint32_t nwants;
   bool settle;                /* neighbor work waits (settle_group) */
   uint64_t addr6_gen;         /* slot 0's addresses last taken */
+  uint64_t ipv4_gen;          /* slot 0's IPv4 address last taken */
   uint64_t chores_at;         /* slot 0's next reaping and addresses */
   struct zn_ip slaac[PL_GROUP_ADDRS]; /* of them, the ones added here */
   uint32_t nslaac;
@@ -287,6 +288,20 @@ static void take_addrs(struct pl_shard *s) {
   }
 }
 
+/* The other slots: slot 0's IPv4 address, prefix and gateway (its
+ * DHCP lease's, renewed or changed) when they change. */
+static void take_ipv4(struct pl_shard *s) {
+  if (pl_group_ipv4_gen(g.grp) == s->ipv4_gen)
+    return;
+  uint32_t addr, gw, mine, mygw;
+  uint8_t prefix, myprefix;
+  s->ipv4_gen = pl_group_ipv4(g.grp, &addr, &prefix, &gw);
+  zn_stack_get_ipv4(s->h.st, &mine, &myprefix, &mygw);
+  if (s->ipv4_gen != 0 &&
+      (addr != mine || prefix != myprefix || gw != mygw))
+    (void)zn_stack_set_ipv4(s->h.st, addr, prefix, gw);
+}
+
 /* Slot 0's part: resolve what the others wished for; give back the
  * slots of processes that died, and publish its addresses. */
 static void settle_lead(struct pl_shard *s) {
@@ -310,6 +325,10 @@ static void settle_lead(struct pl_shard *s) {
   if (now >= s->chores_at) {
     (void)pl_group_reap(g.grp);
     give_addrs(st);
+    uint32_t addr, gw;
+    uint8_t prefix;
+    zn_stack_get_ipv4(st, &addr, &prefix, &gw);
+    pl_group_set_ipv4(g.grp, addr, prefix, gw);
     s->chores_at = now + PL_REAP_NS;
   }
 }
@@ -325,6 +344,7 @@ static void settle_group(struct pl_shard *s) {
   }
   uint8_t mac[6];
   take_addrs(s);
+  take_ipv4(s);
   uint32_t keep = 0;
   for (uint32_t i = 0; i < s->nwants; i++) {
     if (pl_group_lookup(g.grp, &s->wants[i], mac))
@@ -941,6 +961,7 @@ static void build_shard(void) {
   }
   s->h = h2;
   s->addr6_gen = 0;
+  s->ipv4_gen = 0;
   s->nslaac = 0;
   s->slot = slot;
   take_addrs(s);

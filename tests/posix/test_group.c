@@ -306,6 +306,32 @@ ZT_TEST(test_fds_above_the_floor) {
   ZT_EQU(high, n);
 }
 
+/* Slot 0's IPv4 address (a DHCP lease's) for the others: a new
+ * generation only when it changes, and the others woken. */
+ZT_TEST(test_ipv4_followed) {
+  if (why_skip) {
+    zt_skip(why_skip);
+    return;
+  }
+  uint32_t a, gw;
+  uint8_t p;
+  uint64_t gen0 = pl_group_ipv4_gen(g);
+  pl_group_set_ipv4(g, 0x0a000002, 24, 0x0a000001);
+  uint64_t gen1 = pl_group_ipv4(g, &a, &p, &gw);
+  ZT_CHECK(gen1 > gen0);
+  ZT_EQU(a, 0x0a000002);
+  ZT_EQU(p, 24);
+  ZT_EQU(gw, 0x0a000001);
+  ZT_CHECK(readable(pl_group_wake_fd(g, 1), 1000)); /* (and rearmed) */
+  pl_group_set_ipv4(g, 0x0a000002, 24, 0x0a000001); /* the same: nothing */
+  ZT_EQU(pl_group_ipv4_gen(g), gen1);
+  ZT_CHECK(!readable(pl_group_wake_fd(g, 1), 0));
+  pl_group_set_ipv4(g, 0x0a000063, 24, 0x0a000001); /* a new lease */
+  ZT_CHECK(pl_group_ipv4(g, &a, &p, &gw) > gen1);
+  ZT_EQU(a, 0x0a000063);
+  ZT_CHECK(readable(pl_group_wake_fd(g, 1), 1000));
+}
+
 ZT_TEST(test_open_refusals) {
   if (why_skip) {
     zt_skip(why_skip);
@@ -357,6 +383,7 @@ int main(void) {
   ZT_RUN(test_slots_rows_flows_and_death);
   ZT_RUN(test_neighbors_through_slot_0);
   ZT_RUN(test_members_zombies_and_the_lead);
+  ZT_RUN(test_ipv4_followed);
   ZT_RUN(test_open_refusals);
   return zt_done();
 }
