@@ -208,12 +208,10 @@ EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags) {
   return do_sendmsg(s, fd, m, flags);
 }
 
-EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
-                      __CONST_SOCKADDR_ARG a, socklen_t salen) {
-  struct pl_shard *s = pl_shard_of(fd);
-  if (!s)
-    return get_sendto()(fd, buf, len, flags, a, salen);
-  const struct sockaddr *sa = a.__sockaddr__;
+/* One buffer to sa (NULL: the connection's peer) on shard s's socket. */
+static ssize_t send_one(struct pl_shard *s, int fd, const void *buf,
+                        size_t len, int flags, const struct sockaddr *sa,
+                        socklen_t salen) {
   struct iovec v = {(void *)(uintptr_t)buf, len};
   struct msghdr m = {.msg_name = (void *)(uintptr_t)sa,
                      .msg_namelen = sa ? salen : 0,
@@ -222,16 +220,26 @@ EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
   return do_sendmsg(s, fd, &m, flags);
 }
 
+EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
+                      __CONST_SOCKADDR_ARG a, socklen_t salen) {
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
+    return get_sendto()(fd, buf, len, flags, a, salen);
+  return send_one(s, fd, buf, len, flags, a.__sockaddr__, salen);
+}
+
 EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags) {
-  if (!pl_owns(fd))
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
     return get_send()(fd, buf, len, flags);
-  return sendto(fd, buf, len, flags, (const struct sockaddr *)NULL, 0);
+  return send_one(s, fd, buf, len, flags, NULL, 0);
 }
 
 EXPORT ssize_t write(int fd, const void *buf, size_t len) {
-  if (!pl_owns(fd))
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
     return get_write()(fd, buf, len);
-  return sendto(fd, buf, len, 0, (const struct sockaddr *)NULL, 0);
+  return send_one(s, fd, buf, len, 0, NULL, 0);
 }
 
 EXPORT ssize_t writev(int fd, const struct iovec *iov, int n) {
@@ -263,12 +271,9 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags) {
   return do_recvmsg(s, fd, m, flags);
 }
 
-EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
-                        __SOCKADDR_ARG a, socklen_t *salen) {
-  struct pl_shard *s = pl_shard_of(fd);
-  if (!s)
-    return get_recvfrom()(fd, buf, len, flags, a, salen);
-  struct sockaddr *sa = a.__sockaddr__;
+/* One buffer from shard s's socket, its sender into sa (may be NULL). */
+static ssize_t recv_one(struct pl_shard *s, int fd, void *buf, size_t len,
+                        int flags, struct sockaddr *sa, socklen_t *salen) {
   struct iovec v = {buf, len};
   struct msghdr m = {.msg_name = sa,
                      .msg_namelen = sa && salen ? *salen : 0,
@@ -280,16 +285,26 @@ EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
   return rc;
 }
 
+EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
+                        __SOCKADDR_ARG a, socklen_t *salen) {
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
+    return get_recvfrom()(fd, buf, len, flags, a, salen);
+  return recv_one(s, fd, buf, len, flags, a.__sockaddr__, salen);
+}
+
 EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags) {
-  if (!pl_owns(fd))
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
     return get_recv()(fd, buf, len, flags);
-  return recvfrom(fd, buf, len, flags, (struct sockaddr *)NULL, NULL);
+  return recv_one(s, fd, buf, len, flags, NULL, NULL);
 }
 
 EXPORT ssize_t read(int fd, void *buf, size_t len) {
-  if (!pl_owns(fd))
+  struct pl_shard *s = pl_shard_of(fd);
+  if (!s)
     return get_read()(fd, buf, len);
-  return recvfrom(fd, buf, len, 0, (struct sockaddr *)NULL, NULL);
+  return recv_one(s, fd, buf, len, 0, NULL, NULL);
 }
 
 EXPORT ssize_t readv(int fd, const struct iovec *iov, int n) {
@@ -563,22 +578,41 @@ EXPORT int dup3(int old, int new, int flags) {
  * own is built then), or in the calling thread's when it has none;
  * NULL, with *bad the first socket of a second shard, when its sockets
  * are of two (--thread-shards). */
+
+/* One descriptor of a set: its shard, if any, becomes *s; false, with
+ * *bad = fd, if *s was another's already. */
+static bool one_shard(struct pl_shard **s, int fd, int *bad) {
+  struct pl_shard *t = pl_shard_of(fd);
+  if (!t || t == *s)
+    return true;
+  if (*s) {
+    *bad = fd;
+    return false;
+  }
+  *s = t;
+  return true;
+}
+
+/* Whether a set must be looked through for its shard. */
+static bool sets_looked_at(void) {
+  return pl_shard_pending() || pl_many_shards();
+}
+
+/* Where a set of shard s (NULL: none of its descriptors is a socket)
+ * waits. */
+static struct pl_shard *set_waits_in(struct pl_shard *s) {
+  return s ? pl_shard_use(s) : pl_shard_mine();
+}
+
+/* The shard a poll set waits in (above). */
 static struct pl_shard *poll_shard(const struct pollfd *fds, nfds_t n,
                                    int *bad) {
   struct pl_shard *s = NULL;
   *bad = -1;
-  for (nfds_t i = 0; (pl_shard_pending() || pl_many_shards()) && i < n;
-       i++) {
-    struct pl_shard *t = pl_shard_of(fds[i].fd);
-    if (!t || t == s)
-      continue;
-    if (s) {
-      *bad = fds[i].fd;
+  for (nfds_t i = 0; sets_looked_at() && i < n; i++)
+    if (!one_shard(&s, fds[i].fd, bad))
       return NULL;
-    }
-    s = t;
-  }
-  return s ? pl_shard_use(s) : pl_shard_mine();
+  return set_waits_in(s);
 }
 
 static int do_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *t,
@@ -629,22 +663,12 @@ static struct pl_shard *select_shard(int nfds, const fd_set *r,
                                      int *bad) {
   struct pl_shard *s = NULL;
   *bad = -1;
-  for (int fd = 0; (pl_shard_pending() || pl_many_shards()) && fd < nfds &&
-                   fd < FD_SETSIZE;
-       fd++) {
-    if (!((r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) ||
-          (e && FD_ISSET(fd, e))))
-      continue;
-    struct pl_shard *t = pl_shard_of(fd);
-    if (!t || t == s)
-      continue;
-    if (s) {
-      *bad = fd;
+  for (int fd = 0; sets_looked_at() && fd < nfds && fd < FD_SETSIZE; fd++)
+    if (((r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) ||
+         (e && FD_ISSET(fd, e))) &&
+        !one_shard(&s, fd, bad))
       return NULL;
-    }
-    s = t;
-  }
-  return s ? pl_shard_use(s) : pl_shard_mine();
+  return set_waits_in(s);
 }
 
 static int do_pselect(int nfds, fd_set *r, fd_set *w, fd_set *e,

@@ -58,6 +58,13 @@ answers() {
   done
 }
 
+# tally FILE: n, the answers in FILE that name a thread, and t, how many
+# threads they name.
+tally() {
+  n=$(grep -c '^thread [0-9]*$' "$1")
+  t=$(sort -u "$1" | grep -c '^thread [0-9]*$')
+}
+
 # wait_text FILE TEXT: until FILE has TEXT (10 s at most).
 wait_text() {
   local _
@@ -96,8 +103,7 @@ ZRUN_FLAGS="--thread-shards --stats"
 zrun_bg "$T/a.out" "$T/a.err" 120 "$SRV" 8080 2
 if wait_text "$T/a.out" "^listening: 2 threads" && wait_znet_port 8080; then
   answers 40 "http://$Z:8080/" >"$T/a.ans"
-  n=$(grep -c '^thread [01]$' "$T/a.ans")
-  t=$(sort -u "$T/a.ans" | grep -c '^thread [01]$')
+  tally "$T/a.ans"
   check "--thread-shards: 40 answers ($n), from both threads ($t)" \
     eval '[ "$n" = 40 ] && [ "$t" = 2 ]'
   in_ns_t 30 wrk -t 2 -c 16 -d 3 "http://$Z:8080/" >"$T/a.wrk" 2>&1
@@ -126,8 +132,7 @@ ZRUN_FLAGS="--stats"
 zrun_bg "$T/b.out" "$T/b.err" 60 "$SRV" 8080 2
 if wait_text "$T/b.out" "^listening: 2 threads" && wait_znet_port 8080; then
   answers 40 "http://$Z:8080/" >"$T/b.ans"
-  n=$(grep -c '^thread [01]$' "$T/b.ans")
-  t=$(sort -u "$T/b.ans" | grep -c '^thread [01]$')
+  tally "$T/b.ans"
   stop_server
   shards=$(shard_est "$T/b.err" | wc -l)
   check "without --thread-shards: 40 answers ($n), both threads ($t), one shard ($shards)" \
@@ -168,8 +173,7 @@ ZRUN_FLAGS="--thread-shards --shards 2"
 zrun_bg "$T/d.out" "$T/d.err" 60 "$SRV" 8080 4
 if wait_text "$T/d.out" "^listening: 4 threads" && wait_znet_port 8080; then
   answers 60 "http://$Z:8080/" >"$T/d.ans"
-  n=$(grep -c '^thread [0-3]$' "$T/d.ans")
-  t=$(sort -u "$T/d.ans" | grep -c '^thread [0-3]$')
+  tally "$T/d.ans"
   stop_server
   check "4 threads, --shards 2: 60 answers ($n), from every thread ($t)" \
     eval '[ "$n" = 60 ] && [ "$t" = 4 ]'
@@ -251,7 +255,7 @@ EOF
   zrun_bg "$T/h.out" "$T/h.err" 60 "$HAPROXY" -db -f "$T/h.cfg"
   if wait_listen 8083 && wait_znet_port 8080; then
     answers 20 "http://$Z:8080/" >"$T/h.ans"
-    n=$(grep -c '^thread [01]$' "$T/h.ans")
+    tally "$T/h.ans"
     in_ns_t 30 wrk -t 2 -c 16 -d 2 "http://$Z:8080/" >"$T/h.wrk" 2>&1
     reqs=$(awk '/requests in/ { print $1 }' "$T/h.wrk")
     check "haproxy nbthread 2 under --thread-shards, to Linux: 20 answers ($n), wrk ${reqs:-0} requests, no socket error" \
@@ -274,8 +278,7 @@ ZRUN_FLAGS="--thread-shards"
 zrun_bg "$T/f.out" "$T/f.err" 60 "$SRV" 8080 2
 if wait_text "$T/f.out" "^listening: 2 threads" && wait_znet_port 8080; then
   answers 20 "http://$Z:8080/" >"$T/f.ans"
-  n=$(grep -c '^thread [01]$' "$T/f.ans")
-  t=$(sort -u "$T/f.ans" | grep -c '^thread [01]$')
+  tally "$T/f.ans"
   check "a single-queue TAP: one line says one stack; 20 answers ($n), both threads ($t)" \
     eval 'grep -q "^znet-run: --thread-shards: the TAP has one queue" "$T/f.err" &&
           [ "$n" = 20 ] && [ "$t" = 2 ]'
