@@ -136,6 +136,14 @@ if wait_znet_port 8080; then
   # (16 MiB at 128 KiB/s: two minutes, more than any buffer on the way
   # holds, so the worker still has most of it to send when it dies.)
   head -c 16777216 /dev/zero >"$T/www/huge.bin"
+  # The client's receive buffer small (this namespace's, for this case):
+  # it then sends a window update every few hundred ms as curl reads,
+  # and the first after the kill is the segment that draws the reset.
+  # With Linux's default (up to 6 MiB) and znet-run's 4,096 buffers the
+  # worker could fill it before dying, and curl took longer to drain it
+  # at 128 KiB/s, silent meanwhile, than the case waits.
+  rmem=$(in_ns sysctl -n net.ipv4.tcp_rmem)
+  in_ns sysctl -qw net.ipv4.tcp_rmem="4096 65536 131072"
   t_start=$(now_s)
   in_ns_t 60 curl -s --limit-rate 128k -D "$T/slow.h" -o "$T/slow.out" \
     -w '%{size_download} bytes in %{time_total} s\n' \
@@ -154,6 +162,7 @@ if wait_znet_port 8080; then
     not_ok "a worker killed mid-download: no X-Pid in the answer's head"
     kill "$slow" 2>/dev/null
   fi
+  in_ns sysctl -qw net.ipv4.tcp_rmem="$rmem"
 
   # A reload: new workers, serving.
   kill -HUP "$(master_pid)"
