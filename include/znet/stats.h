@@ -275,6 +275,7 @@
   X(tcp_undo_rto, CNT, "TCP RTOs found needless (RFC 3522): window restored") \
   X(tcp_undo_recovery, CNT, "TCP fast recoveries found needless (RFC 3522): window restored") \
   X(tcp_undo_dsack, CNT, "TCP reductions found needless by D-SACKs (RFC 3708), of those undone") \
+  X(tcp_undo_ts_unasked, CNT, "TCP reductions not tested by timestamps (RFC 3522): the first unacked byte was acknowledged before it went again") \
   X(tcp_paced, CNT, "TCP sends held back until their pacing time")         \
   X(tcp_idle_restart, CNT, "TCP windows back to the initial one after an idle RTO (RFC 5681 4.1)") \
   X(tcp_probe, CNT, "TCP loss probes sent (RFC 8985 TLP)")                     \

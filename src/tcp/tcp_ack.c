@@ -190,13 +190,18 @@ static void cut_for_loss(struct zn_tcp_conn *c) {
 /* Before a reduction for loss: the window and threshold to go back to.
  * Two ways tell that the reduction was needless (the loss was a delay: a
  * spike, reordering beyond RACK's window, lost ACKs):
- * - With timestamps (RFC 3522), our TSval now, which every resend from
- *   here carries or exceeds.  The first ACK of the first byte resent
- *   echoes the TSval of the copy that reached the receiver first (RFC
- *   7323 §4.3: the one that moved its left edge): older than undo_tsval,
- *   it was the original.  TSval ticks in ms: a resend in the same ms as
- *   the original cannot be told apart (on a path of microseconds, most
- *   fast retransmits), and is not undone this way.
+ * - With timestamps (RFC 3522), the first byte unacknowledged now
+ *   (undo_seq), once it goes again (zn__tcp_undo_resent: undo_tsval is
+ *   that resend's TSval).  The first ACK past it echoes the TSval of the
+ *   copy that reached the receiver first (RFC 7323 §4.3: the one that
+ *   moved its left edge): older than undo_tsval, it was the original.
+ *   Until that byte goes again the test has nothing to ask: a recovery
+ *   that RACK starts for a hole higher up, while the head's own resend
+ *   (from an earlier recovery) or original is still on its way, is
+ *   answered by that older copy, whose TSval is older than the cut
+ *   however real the new loss.  TSval ticks in ms: a resend in the same
+ *   ms as the original cannot be told apart (on a path of microseconds,
+ *   most fast retransmits), and is not undone this way.
  * - With SACK (RFC 3708), the bytes resent from here on: when D-SACKs
  *   have reported all of them as arriving twice, every original got
  *   through.  Any time scale; later, as the duplicates arrive. */
@@ -204,11 +209,8 @@ void zn__tcp_undo_save(struct zn_tcp_conn *c) {
   c->prior_cwnd = c->cc.cwnd;
   c->prior_ssthresh = c->cc.ssthresh;
   c->undo_seq = c->snd_una;
-  c->flags &= (uint16_t)~(ZN__TCPF_UNDO | ZN__TCPF_UNDO_DSACK);
-  if (c->ts_ok) {
-    c->undo_tsval = zn__tcp_ts_now(c);
-    c->flags |= ZN__TCPF_UNDO;
-  }
+  c->undo_ts = c->ts_ok ? ZN__TCP_UNDO_TS_HEAD : ZN__TCP_UNDO_TS_OFF;
+  c->flags &= (uint16_t)~ZN__TCPF_UNDO_DSACK;
   if (c->sack_ok) {
     c->undo_rtx = 0;
     c->undo_dsacked = 0;
@@ -217,7 +219,28 @@ void zn__tcp_undo_save(struct zn_tcp_conn *c) {
 }
 
 void zn__tcp_undo_forget(struct zn_tcp_conn *c) {
-  c->flags &= (uint16_t)~(ZN__TCPF_UNDO | ZN__TCPF_UNDO_DSACK);
+  c->undo_ts = ZN__TCP_UNDO_TS_OFF;
+  c->flags &= (uint16_t)~ZN__TCPF_UNDO_DSACK;
+}
+
+bool zn__tcp_undo_pending(const struct zn_tcp_conn *c) {
+  return c->undo_ts != ZN__TCP_UNDO_TS_OFF ||
+         (c->flags & ZN__TCPF_UNDO_DSACK) != 0;
+}
+
+/* A resend of [seq, seq + len) went out (len counts a FIN's sequence
+ * number): the head's first resend since the reduction arms RFC 3522's
+ * test with its TSval (the RetransmitTS of §3.2); RFC 3708 counts the
+ * data resent. */
+void zn__tcp_undo_resent(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
+                         uint32_t data) {
+  if (c->undo_ts == ZN__TCP_UNDO_TS_HEAD && zn__seq_leq(seq, c->undo_seq) &&
+      zn__seq_lt(c->undo_seq, seq + len)) {
+    c->undo_tsval = zn__tcp_ts_now(c);
+    c->undo_ts = ZN__TCP_UNDO_TS_ARMED;
+  }
+  if (c->flags & ZN__TCPF_UNDO_DSACK)
+    c->undo_rtx += data;
 }
 
 static void exit_recovery(struct zn_tcp_conn *c);
@@ -241,11 +264,18 @@ static void undo_reduction(struct zn_tcp_conn *c) {
     ZN_STAT_INC(c->st, tcp_undo_recovery);
 }
 
-/* RFC 3522: the first ACK past undo_seq decides. */
+/* RFC 3522: the first ACK past undo_seq decides, if undo_seq went again
+ * before it came; if not, it acknowledged an earlier copy, and the test
+ * is over with nothing learnt. */
 static void undo_check(struct zn_tcp_conn *c, const struct zn__tcp_seg *s) {
-  if (!(c->flags & ZN__TCPF_UNDO) || !zn__seq_gt(s->ack, c->undo_seq))
+  if (c->undo_ts == ZN__TCP_UNDO_TS_OFF || !zn__seq_gt(s->ack, c->undo_seq))
     return;
-  c->flags &= (uint16_t)~ZN__TCPF_UNDO;
+  bool armed = c->undo_ts == ZN__TCP_UNDO_TS_ARMED;
+  c->undo_ts = ZN__TCP_UNDO_TS_OFF;
+  if (!armed) {
+    ZN_STAT_INC(c->st, tcp_undo_ts_unasked);
+    return;
+  }
   if ((s->opts.present & ZN_TCP_OPTF_TS) &&
       zn__seq_lt(s->opts.tsecr, c->undo_tsval))
     undo_reduction(c);

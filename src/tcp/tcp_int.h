@@ -268,11 +268,21 @@ enum {
   ZN__TCPF_RTO_RECOVERY = 1u << 10, /* retransmitting after an RTO */
   ZN__TCPF_PROBE_SENT = 1u << 11,  /* a loss probe went out; next is the RTO */
   ZN__TCPF_TLP_RTX = 1u << 12,     /* the probe resent data (tlp_high) */
-  ZN__TCPF_UNDO = 1u << 13,        /* a loss reduction may prove needless
-                                      (undo_tsval, prior_cwnd) */
-  ZN__TCPF_DSACK = 1u << 14,       /* dsack_left..right goes in the next ACK */
-  ZN__TCPF_UNDO_DSACK = 1u << 15,  /* a loss reduction may prove needless
+  ZN__TCPF_DSACK = 1u << 13,       /* dsack_left..right goes in the next ACK */
+  ZN__TCPF_UNDO_DSACK = 1u << 14,  /* a loss reduction may prove needless
                                       by D-SACKs (undo_rtx, undo_dsacked) */
+};
+
+/* c->undo_ts: where the timestamp test of a loss reduction stands (RFC
+ * 3522, tcp_ack.c).  It asks about the first byte unacknowledged at the
+ * reduction (undo_seq): only once that byte went again after the
+ * reduction does the first ACK past it tell, by the TSval it echoes,
+ * which copy reached the receiver first. */
+enum zn__tcp_undo_ts {
+  ZN__TCP_UNDO_TS_OFF,   /* no test: no timestamps, or decided */
+  ZN__TCP_UNDO_TS_HEAD,  /* a reduction: waiting for undo_seq to go again */
+  ZN__TCP_UNDO_TS_ARMED, /* it went again with TSval undo_tsval: the first
+                            ACK past undo_seq decides */
 };
 
 /* c->life: the handle's life outside the protocol. */
@@ -429,6 +439,7 @@ struct zn_tcp_conn {
    * byte resent; the bytes resent since, and of them those D-SACKed. */
   uint32_t prior_cwnd, prior_ssthresh, undo_tsval, undo_seq;
   uint32_t undo_rtx, undo_dsacked;
+  uint8_t undo_ts;             /* enum zn__tcp_undo_ts: the RFC 3522 test */
   /* Proportional rate reduction (RFC 6937) in SACK recovery: bytes
    * delivered to the peer and sent by us since it began, and the flight
    * when it began (RecoverFS). */
@@ -905,6 +916,9 @@ void zn__tcp_enter_recovery(struct zn_tcp_conn *c);
  * probe): nothing is to be restored any more. */
 void zn__tcp_undo_save(struct zn_tcp_conn *c);
 void zn__tcp_undo_forget(struct zn_tcp_conn *c);
+bool zn__tcp_undo_pending(const struct zn_tcp_conn *c);
+void zn__tcp_undo_resent(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
+                         uint32_t data);
 /* Resend the first unacknowledged segment now (fast retransmit). */
 void zn__tcp_retransmit_first(struct zn_tcp_conn *c);
 /* SND.UNA reached ack: a black-hole probe it covers got through, and

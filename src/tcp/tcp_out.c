@@ -947,8 +947,7 @@ transmit_body(struct zn_tcp_conn *c, uint32_t seq, uint32_t max,
   if (zn__seq_lt(seq, c->snd_max)) {
     c->retransmits++;
     ZN_STAT_INC(c->st, tcp_rtx);
-    if (c->flags & ZN__TCPF_UNDO_DSACK)
-      c->undo_rtx += len; /* RFC 3708's count (tcp_ack.c undo_dsack) */
+    zn__tcp_undo_resent(c, seq, used, len);
     blackhole_probe_lost(c, seq, used);
     /* Karn: a retransmitted range cannot time the RTT. */
     if ((c->flags & ZN__TCPF_TIMING) && zn__seq_geq(c->rtt_seq, seq) &&
@@ -1382,8 +1381,7 @@ static void rtx_fire_rto(struct zn_tcp_conn *c) {
    * recovery under way whose own cut is still in question saved the
    * window from before it (the RTO is part of the same episode). */
   if (c->rtx_count == 0 &&
-      !((c->flags & ZN__TCPF_IN_RECOVERY) &&
-        (c->flags & (ZN__TCPF_UNDO | ZN__TCPF_UNDO_DSACK))))
+      !((c->flags & ZN__TCPF_IN_RECOVERY) && zn__tcp_undo_pending(c)))
     zn__tcp_undo_save(c);
   c->rtx_count++;
   c->rto_timeouts++;

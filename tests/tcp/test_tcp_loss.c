@@ -153,6 +153,8 @@ struct tally {
   uint64_t vtime, worst, gap;  /* virtual ns: sum, longest run, longest
                                   stretch without a byte delivered */
   uint64_t rtx, rto, probes, lost, lost_rx, rst;
+  uint64_t undone, unasked; /* reductions undone; timestamp tests that
+                               had nothing to ask (tcp_ack.c) */
 };
 
 static bool done_state(enum zn_tcp_state s) {
@@ -292,6 +294,9 @@ static void bulk_run(const struct run *r, struct tally *t) {
   t->probes += stat2(&p, ZN_STAT_tcp_probe);
   t->lost += f.stats.lost;
   t->lost_rx += f.stats.lost_rx;
+  t->undone += stat2(&p, ZN_STAT_tcp_undo_recovery) +
+               stat2(&p, ZN_STAT_tcp_undo_rto);
+  t->unasked += stat2(&p, ZN_STAT_tcp_undo_ts_unasked);
 
   /* Let go of the handles (everything was read: no reset), wait out
    * TIME_WAIT: both tables empty. */
@@ -322,12 +327,13 @@ static void bulk_run(const struct run *r, struct tally *t) {
 static void tally_print(const char *what, const struct tally *t) {
   printf("# %s: %d runs, %.2f s virtual (longest %.2f s, longest gap "
          "%.2f s), frames lost %llu (%llu received), rtx %llu, rto %llu, "
-         "probes %llu, stray resets %llu\n",
+         "probes %llu, stray resets %llu, undone %llu, unasked %llu\n",
          what, t->runs, (double)t->vtime / 1e9, (double)t->worst / 1e9,
          (double)t->gap / 1e9, (unsigned long long)t->lost,
          (unsigned long long)t->lost_rx, (unsigned long long)t->rtx,
          (unsigned long long)t->rto, (unsigned long long)t->probes,
-         (unsigned long long)t->rst);
+         (unsigned long long)t->rst, (unsigned long long)t->undone,
+         (unsigned long long)t->unasked);
 }
 
 static int seeds(int dflt) {
@@ -381,7 +387,12 @@ static void ack_loss_sweep(uint32_t ppm, int n) {
 }
 
 /* Only data segments are lost (and the SYN or FIN of the side that
- * sends): the receiver's ACKs all arrive. */
+ * sends): the receiver's ACKs all arrive.  Every loss is real, so no
+ * reduction may be undone: a recovery that RACK starts for a hole above
+ * SND.UNA, while the first unacknowledged byte's earlier copy is still
+ * on its way, was undone by its ACK's old timestamp echo (the first ACK
+ * past SND.UNA: RFC 3522 asks the resend's, issue 58); those tests now
+ * go unasked. */
 static void data_loss_sweep(uint32_t ppm, int n) {
   struct tally t = {0};
   for (int i = 0; i < n && !zt_case_failed; i++) {
@@ -395,6 +406,7 @@ static void data_loss_sweep(uint32_t ppm, int n) {
   char what[64];
   snprintf(what, sizeof(what), "data loss %u%%", ppm / 10000u);
   tally_print(what, &t);
+  ZT_EQU(t.undone, 0);
 }
 
 /* Losses in bursts of `mean` frames on average (at most an RTT long),
