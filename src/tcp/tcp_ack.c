@@ -228,14 +228,14 @@ bool zn__tcp_undo_pending(const struct zn_tcp_conn *c) {
          (c->flags & ZN__TCPF_UNDO_DSACK) != 0;
 }
 
-/* A resend of [seq, seq + len) went out (len counts a FIN's sequence
- * number): the head's first resend since the reduction arms RFC 3522's
- * test with its TSval (the RetransmitTS of §3.2); RFC 3708 counts the
- * data resent. */
-void zn__tcp_undo_resent(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
+/* A resend of [seq, seq + used) went out (used counts a FIN's sequence
+ * number; data, the bytes of data): the head's first resend since the
+ * reduction arms RFC 3522's test with its TSval (the RetransmitTS of
+ * §3.2); RFC 3708 counts the data resent. */
+void zn__tcp_undo_resent(struct zn_tcp_conn *c, uint32_t seq, uint32_t used,
                          uint32_t data) {
   if (c->undo_ts == ZN__TCP_UNDO_TS_HEAD && zn__seq_leq(seq, c->undo_seq) &&
-      zn__seq_lt(c->undo_seq, seq + len)) {
+      zn__seq_lt(c->undo_seq, seq + used)) {
     c->undo_tsval = zn__tcp_ts_now(c);
     c->undo_ts = ZN__TCP_UNDO_TS_ARMED;
   }

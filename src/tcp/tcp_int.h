@@ -917,7 +917,7 @@ void zn__tcp_enter_recovery(struct zn_tcp_conn *c);
 void zn__tcp_undo_save(struct zn_tcp_conn *c);
 void zn__tcp_undo_forget(struct zn_tcp_conn *c);
 bool zn__tcp_undo_pending(const struct zn_tcp_conn *c);
-void zn__tcp_undo_resent(struct zn_tcp_conn *c, uint32_t seq, uint32_t len,
+void zn__tcp_undo_resent(struct zn_tcp_conn *c, uint32_t seq, uint32_t used,
                          uint32_t data);
 /* Resend the first unacknowledged segment now (fast retransmit). */
 void zn__tcp_retransmit_first(struct zn_tcp_conn *c);
