@@ -20,7 +20,7 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import load  # noqa: E402  (bench/report.py: results.tsv)
+from report import fmt, load  # noqa: E402  (bench/report.py)
 
 DROP_PCT = 20.0
 LOWER_IS_BETTER = {'Ir/op', 'bytes', 'ms', 'us'}
@@ -50,14 +50,6 @@ def change(old, new, unit):
     pct = (new - old) / old * 100.0
     worse = -pct if unit not in LOWER_IS_BETTER else pct
     return pct, worse > DROP_PCT
-
-
-def fmt(v):
-    if abs(v) >= 100:
-        return f'{v:,.0f}'
-    if abs(v) >= 10:
-        return f'{v:.1f}'
-    return f'{v:.3g}'
 
 
 def family_table(name, old_meta, old, new):

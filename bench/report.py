@@ -2,6 +2,8 @@
 """Turn a scripts/bench run (DIR/results.tsv) into DIR/report.md and PNG plots.
 
     bench/report.py DIR
+    bench/report.py --rttloss-spread DIR   (each rttloss cell's runs, one
+                                            by one: bench/rttloss.sh)
 
 results.tsv has one record per line, tab-separated:
     meta    KEY     VALUE
@@ -1547,9 +1549,43 @@ def keep_if(md, start, wanted):
         del md[start:]
 
 
+def rttloss_spread(results):
+    """Each rttloss cell of a run: every sender's rate round by round,
+    their median and range, and each round's znet/Linux ratio (CUBIC,
+    BBR): the spread that the report's medians hide."""
+    out = []
+    cells = sorted({wl for _, wl in results
+                    if wl.startswith('rttloss-') and wl.count('-') == 2},
+                   key=lambda wl: [float(x) for x in wl.split('-')[1:]])
+    for wl in cells:
+        _, rtt, pct = wl.split('-')
+        out.append(f'rttloss {rtt} ms, {pct}% each way:')
+        by_round = {}
+        for stack in ('znet', 'linux', 'znet-bbr', 'linux-bbr'):
+            recs = results.get((stack, wl), [])
+            if not recs:
+                continue
+            vals = [kv.get('rate', '-') for _, kv in recs]
+            out.append(f'  {stack:<10} {" ".join(vals)}   median '
+                       f'{cell(http_vals(results, stack, wl, "rate"))}')
+            by_round[stack] = {r: float(kv['rate']) for r, kv in recs
+                               if 'rate' in kv}
+        for z, lx in (('znet', 'linux'), ('znet-bbr', 'linux-bbr')):
+            zr, lr = by_round.get(z, {}), by_round.get(lx, {})
+            rs = sorted((r for r in zr if lr.get(r)), key=int)
+            if rs:
+                out.append(f'  {z}/{lx} by round: ' + ' '.join(
+                    f'{r}:{zr[r] / lr[r]:.2f}' for r in rs))
+    return '\n'.join(out)
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == '--rttloss-spread':
+        _, _, results = load(os.path.join(sys.argv[2], 'results.tsv'))
+        print(rttloss_spread(results))
+        return
     if len(sys.argv) != 2:
-        sys.exit('usage: bench/report.py DIR')
+        sys.exit('usage: bench/report.py DIR | --rttloss-spread DIR')
     d = sys.argv[1]
     meta, quiet, results = load(os.path.join(d, 'results.tsv'))
     made = plots(d, results)

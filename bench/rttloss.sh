@@ -31,7 +31,8 @@
 # only those servers (linux runs both Linux senders), and -r N repeats
 # it N times; the part ends by printing every cell's runs one by one,
 # each sender's values in order with their median and spread, and the
-# znet/Linux ratio of each round (rttloss_spread).  Each line
+# znet/Linux ratio of each round (bench/report.py
+# --rttloss-spread).  Each line
 # carries the sender's retransmitted segments and segments sent (rtx=,
 # segs=): znet's from its server's counters at exit (tcp_rtx,
 # tcp_seg_tx), Linux's from the namespace's RetransSegs and OutSegs
@@ -178,42 +179,6 @@ rttloss_cell() {
   done
 }
 
-# rttloss_spread: each cell of this run, each sender's rate in every
-# round (in round order), its median and range, and the rounds' znet/
-# Linux ratios for CUBIC and BBR.
-rttloss_spread() {
-  awk -F'\t' '$1 == "result" && $4 ~ /^rttloss-[0-9.]+-[0-9.]+$/ {
-      r = "-"; n = split($5, kv, " ")
-      for (i = 1; i <= n; i++) if (kv[i] ~ /^rate=/) r = substr(kv[i], 6)
-      k = $4 SUBSEP $3; v[k] = v[k] (v[k] == "" ? "" : " ") r
-      rate[$4, $3, $2] = r; cells[$4] = 1; stk[$3] = 1
-      if ($2 + 0 > nr) nr = $2 + 0
-    }
-    function med(s,   a, n, i, j, t) {
-      n = 0
-      split(s, t, " ")
-      for (i in t) if (t[i] != "-") a[++n] = t[i] + 0
-      for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
-        x = a[j]; a[j] = a[j - 1]; a[j - 1] = x }
-      if (!n) return "-"
-      return sprintf("%.1f (%.1f-%.1f)", n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2, a[1], a[n])
-    }
-    END {
-      for (c in cells) {
-        split(c, w, "-"); printf "rttloss %s ms, %s%% each way:\n", w[2], w[3]
-        for (s in stk) if ((c, s) in v)
-          printf "  %-10s %s   median %s\n", s, v[c, s], med(v[c, s])
-        for (p = 1; p <= 2; p++) {
-          z = p == 1 ? "znet" : "znet-bbr"; l = p == 1 ? "linux" : "linux-bbr"
-          line = ""
-          for (r = 1; r <= nr; r++) if ((c, z, r) in rate && (c, l, r) in rate && rate[c, l, r] + 0 > 0)
-            line = line sprintf(" %s:%.2f", r, rate[c, z, r] / rate[c, l, r])
-          if (line != "") printf "  %s/%s by round:%s\n", z, l, line
-        }
-      }
-    }' "$TSV"
-}
-
 run_rttloss() {
   local round rtt pct rmem wmem
   rmem=$(in_ns "$NS_TAP" sysctl -n net.ipv4.tcp_rmem)
@@ -230,7 +195,8 @@ run_rttloss() {
   done
   in_ns "$NS_TAP" sysctl -qw net.ipv4.tcp_rmem="$rmem"
   in_ns "$NS_TAP" sysctl -qw net.ipv4.tcp_wmem="$wmem"
-  rttloss_spread | tee "$DIR/rttloss-spread.txt"
+  # Each cell's runs one by one, beside their median (bench/report.py).
+  /usr/bin/python3 bench/report.py --rttloss-spread "$DIR" | tee "$DIR/rttloss-spread.txt"
 }
 
 # ---- memlink-seeds: the same question on a virtual clock ----
