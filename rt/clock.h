@@ -17,29 +17,37 @@
 
 struct zrt_clock {
   uint64_t (*platform)(void); /* the true clock, ns */
+  uint64_t (*counter)(void);  /* the time-stamp counter, ticks */
   uint64_t resync_ns;         /* longest run on the counter alone */
   bool counter_ok;            /* an invariant counter: else every read is real */
   bool rated;                 /* ns_per_tick known */
-  uint64_t first_tsc, first_ns; /* the first reading: the rate's base */
-  uint64_t last_tsc, last_ns;   /* the latest reading of the platform */
+  /* A reading of the platform is bracketed by two of the counter: its
+   * tsc is their midpoint, its width their distance. */
+  uint64_t first_tsc, first_ns, first_width; /* the rate's base */
+  uint64_t last_tsc, last_ns;   /* the latest reading taken */
+  uint64_t min_width;           /* the narrowest bracket seen, ticks */
   uint64_t ns_per_tick_q32;     /* ns per tick, 32.32 fixed point */
   uint64_t returned;            /* the largest value returned */
   uint64_t platform_reads;      /* readings of the platform (for tests) */
-  uint32_t late;                /* readings in a row found late, kept out */
+  uint64_t kept_out;            /* readings too wide to be taken (tests) */
+  uint32_t wide;                /* wide readings in a row, kept out */
 };
 
-/* A reading later than the counter's estimate by more than this was
- * most likely preempted between the counter and the platform: it is not
- * taken as the new base (ZRT_CLOCK_LATE_MAX in a row are). */
-#define ZRT_CLOCK_LATE_NS 50000u
-#define ZRT_CLOCK_LATE_MAX 3u
+/* A reading whose bracket is wider than twice the narrowest seen plus
+ * this many ticks was interrupted (the thread preempted, the vCPU
+ * descheduled) between the counter and the platform: where in its
+ * bracket the platform was read is unknown, so it is not taken as a
+ * base; ZRT_CLOCK_WIDE_MAX in a row are (the platform got slower). */
+#define ZRT_CLOCK_SLACK_TICKS 2048u
+#define ZRT_CLOCK_WIDE_MAX 3u
 
 /* How long a baseline must be before its rate is trusted. */
 #define ZRT_CLOCK_RATE_BASE_NS 2000000u
 
 void zrt_clock_init(struct zrt_clock *c, uint64_t (*platform)(void),
-                    uint64_t resync_ns, bool counter_ok);
-/* Now (ns), given the counter's value `tsc` read just before. */
-uint64_t zrt_clock_now(struct zrt_clock *c, uint64_t tsc);
+                    uint64_t (*counter)(void), uint64_t resync_ns,
+                    bool counter_ok);
+/* Now, in ns. */
+uint64_t zrt_clock_now(struct zrt_clock *c);
 
 #endif

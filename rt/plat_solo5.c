@@ -32,16 +32,18 @@ static bool counter_invariant(void) {
   return (d >> 8) & 1u;
 }
 
+static uint64_t counter_read(void) { return __builtin_ia32_rdtsc(); }
+
 static void clocks_init(void) {
-  zrt_clock_init(&mono_clock, solo5_clock_monotonic, CLOCK_RESYNC_NS,
-                 counter_invariant());
+  zrt_clock_init(&mono_clock, solo5_clock_monotonic, counter_read,
+                 CLOCK_RESYNC_NS, counter_invariant());
   clocks_ready = true;
 }
 
 uint64_t zrt_plat_monotonic(void) {
   if (!clocks_ready)
     clocks_init();
-  return zrt_clock_now(&mono_clock, __builtin_ia32_rdtsc());
+  return zrt_clock_now(&mono_clock);
 }
 
 /* The wall clock is the monotonic one plus the offset between the two,

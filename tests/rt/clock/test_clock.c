@@ -10,22 +10,50 @@
 #define MS 1000000ull
 
 /* The fake platform: the true time, and a counter at 2.5 GHz over it
- * (`skew` parts per million fast). */
-static uint64_t true_ns;
-static uint64_t platform_ns(void) { return true_ns; }
+ * (`skew` parts per million fast).  A reading of the platform may take
+ * `platform_delay` of true time (the thread preempted around it); the
+ * counter may be made to answer `counter_fixed`, the values queued, or at 1,001 ticks for
+ * 1,000 from `fast_from` on (a rate measured wrong). */
+static uint64_t true_ns, platform_delay, counter_fixed, fast_from;
+static int64_t skew;
+static uint64_t platform_ns(void) {
+  true_ns += platform_delay;
+  return true_ns;
+}
 static uint64_t tsc_at(uint64_t ns, int64_t skew_ppm) {
   return 1000u + (ns * 5u / 2u) + (uint64_t)((int64_t)(ns * 5u / 2u) / 1000000 * skew_ppm);
+}
+static uint64_t queued[2];
+static unsigned nqueued, queue_at;
+static void queue_counter(uint64_t first, uint64_t second) {
+  queued[0] = first;
+  queued[1] = second;
+  nqueued = 2;
+  queue_at = 0;
+}
+static uint64_t counter_fake(void) {
+  if (queue_at < nqueued)
+    return queued[queue_at++];
+  if (counter_fixed)
+    return counter_fixed;
+  if (fast_from && true_ns > fast_from)
+    return tsc_at(fast_from, 0) + (tsc_at(true_ns, 0) - tsc_at(fast_from, 0)) * 1001 / 1000;
+  return tsc_at(true_ns, skew);
 }
 
 static void start(struct zrt_clock *c, bool counter_ok) {
   true_ns = 5 * MS;
-  zrt_clock_init(c, platform_ns, MS, counter_ok);
+  platform_delay = counter_fixed = fast_from = 0;
+  nqueued = queue_at = 0;
+  skew = 0;
+  zrt_clock_init(c, platform_ns, counter_fake, MS, counter_ok);
 }
 
 /* Read at `ns` of true time; the counter `skew` ppm off. */
-static uint64_t read_at(struct zrt_clock *c, uint64_t ns, int64_t skew) {
+static uint64_t read_at(struct zrt_clock *c, uint64_t ns, int64_t skew_ppm) {
   true_ns = ns;
-  return zrt_clock_now(c, tsc_at(ns, skew));
+  skew = skew_ppm;
+  return zrt_clock_now(c);
 }
 
 static uint64_t diff(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
@@ -68,10 +96,9 @@ ZT_TEST(test_clock_fast_counter_pauses_never_goes_back) {
    * estimate runs ahead by at most 1 us before the next reading, which
    * is behind it; what is returned holds still, then goes on. */
   uint64_t prev = 0, worst = 0;
+  fast_from = 10 * MS;
   for (uint64_t t = 10 * MS; t < 20 * MS; t += 7 * US) {
-    true_ns = t;
-    uint64_t tsc = tsc_at(10 * MS, 0) + (tsc_at(t, 0) - tsc_at(10 * MS, 0)) * 1001 / 1000;
-    uint64_t now = zrt_clock_now(&c, tsc);
+    uint64_t now = read_at(&c, t, 0);
     ZT_CHECK(now >= prev);
     if (diff(now, t) > worst)
       worst = diff(now, t);
@@ -87,9 +114,10 @@ ZT_TEST(test_clock_counter_backwards_trusted_no_more) {
   read_at(&c, 10 * MS, 0);
   ZT_REQUIRE(c.rated);
   /* Another CPU's counter, behind the first reading's. */
-  true_ns = 10 * MS + 300 * US;
-  ZT_EQU(zrt_clock_now(&c, 10), 10 * MS + 300 * US);
+  counter_fixed = 10;
+  ZT_EQU(read_at(&c, 10 * MS + 300 * US, 0), 10 * MS + 300 * US);
   ZT_CHECK(!c.counter_ok);
+  counter_fixed = 0;
   uint64_t reads = c.platform_reads;
   for (uint64_t t = 10 * MS + 400 * US; t < 11 * MS; t += 100 * US)
     ZT_EQU(read_at(&c, t, 0), t);
@@ -112,37 +140,79 @@ ZT_TEST(test_clock_platform_behind_estimate_clamped) {
   read_at(&c, 5 * MS, 0);
   read_at(&c, 10 * MS, 0);
   uint64_t a = read_at(&c, 10 * MS + 900 * US, 0);
-  /* The platform's next reading is 3 us behind what was returned. */
-  true_ns = a - 3 * US;
-  ZT_EQU(zrt_clock_now(&c, tsc_at(11 * MS + 100 * US, 0)), a);
+  /* The platform's next reading is 3 us behind what was returned (the
+   * counter says 1.1 ms have passed since the last). */
+  counter_fixed = tsc_at(11 * MS + 100 * US, 0);
+  ZT_EQU(read_at(&c, a - 3 * US, 0), a);
 }
 
-/* The thread preempted between its counter read and the platform's: the
- * reading comes 300 us late.  It is not made the base (the estimates
- * after it stay true); read late three times in a row, it is. */
-ZT_TEST(test_clock_late_reading_kept_out) {
+/* The thread preempted around a reading of the platform: its bracket
+ * is 300 us wide.  It is not made the base (the estimates after it stay
+ * true); read wide three times in a row, it is. */
+ZT_TEST(test_clock_wide_reading_kept_out) {
   struct zrt_clock c;
   start(&c, true);
   read_at(&c, 5 * MS, 0);
   read_at(&c, 10 * MS, 0);
   ZT_REQUIRE(c.rated);
   uint64_t t = 11 * MS + 10 * US;
-  true_ns = t + 300 * US; /* the platform is read 300 us after the counter */
-  ZT_CHECK(diff(zrt_clock_now(&c, tsc_at(t, 0)), t) <= 2);
+  platform_delay = 300 * US;
+  ZT_CHECK(diff(read_at(&c, t, 0), t) <= 2);
+  ZT_EQU(c.kept_out, 1);
   uint64_t reads = c.platform_reads;
+  platform_delay = 0;
   ZT_CHECK(diff(read_at(&c, t + 20 * US, 0), t + 20 * US) <= 2);
-  ZT_EQU(c.platform_reads, reads + 1); /* read again at once, on time */
-  /* Late at each reading (1.1 ms apart): the third is taken (a counter
-   * that slowed down, not a preemption). */
+  ZT_EQU(c.platform_reads, reads + 1); /* read again at once, narrow */
+  /* Wide at each reading (1.1 ms apart): the third is taken (a platform
+   * that got slower, not a preemption). */
   t += 20 * US;
+  platform_delay = 300 * US;
   for (int i = 0; i < 2; i++) {
     t += 1100 * US;
-    true_ns = t + 300 * US;
-    ZT_CHECK(diff(zrt_clock_now(&c, tsc_at(t, 0)), t) <= 2);
+    ZT_CHECK(diff(read_at(&c, t, 0), t) <= 2);
   }
   t += 1100 * US;
-  true_ns = t + 300 * US;
-  ZT_EQU(zrt_clock_now(&c, tsc_at(t, 0)), t + 300 * US);
+  ZT_EQU(read_at(&c, t, 0), t + 300 * US);
+  ZT_EQU(c.kept_out, 3);
+}
+
+/* A wide reading bounds what is returned: the platform was read
+ * between the bracket's two counter reads, so the time at the first is
+ * at most the reading and at least the reading less the bracket. */
+ZT_TEST(test_clock_wide_reading_bounds_estimate) {
+  struct zrt_clock c;
+  start(&c, true);
+  read_at(&c, 5 * MS, 0);
+  read_at(&c, 10 * MS, 0);
+  ZT_REQUIRE(c.rated);
+  /* The estimate (11.1 ms) behind a 400 us bracket ending at 12 ms. */
+  queue_counter(tsc_at(11 * MS + 100 * US, 0), tsc_at(11 * MS + 500 * US, 0));
+  ZT_CHECK(diff(read_at(&c, 12 * MS, 0), 11 * MS + 600 * US) <= 2);
+  ZT_EQU(c.kept_out, 1);
+  /* The estimate (13.5 ms) ahead of the reading (13.2 ms). */
+  queue_counter(tsc_at(13 * MS + 500 * US, 0), tsc_at(13 * MS + 900 * US, 0));
+  ZT_EQU(read_at(&c, 13 * MS + 200 * US, 0), 13 * MS + 200 * US);
+  ZT_EQU(c.kept_out, 2);
+}
+
+/* The first reading preempted (a 1 ms bracket): the rate's base starts
+ * at the next narrow one instead, and the estimates are true once rated.
+ * Taken as the base, it would leave the rate 20% off at 5 ms. */
+ZT_TEST(test_clock_wide_first_reading_not_base) {
+  struct zrt_clock c;
+  start(&c, true);
+  platform_delay = MS;
+  read_at(&c, 5 * MS, 0);
+  platform_delay = 0;
+  uint64_t worst = 0;
+  for (uint64_t t = 6 * MS + 50 * US; t < 30 * MS; t += 37 * US) {
+    uint64_t now = read_at(&c, t, 0);
+    if (c.rated && diff(now, t) > worst)
+      worst = diff(now, t);
+  }
+  ZT_REQUIRE(c.rated);
+  ZT_EQU(c.first_ns, 6 * MS + 50 * US);
+  ZT_CHECK(worst <= 2);
 }
 
 static uint64_t host_mono(void) {
@@ -150,6 +220,8 @@ static uint64_t host_mono(void) {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
+
+static uint64_t host_counter(void) { return __builtin_ia32_rdtsc(); }
 
 /* The host's counter and clock for 300 ms of reads, each compared with
  * the host's clock read just before and just after it: once rated, at
@@ -160,11 +232,11 @@ static uint64_t host_mono(void) {
  * is one). */
 ZT_TEST(test_clock_tracks_host_clock) {
   struct zrt_clock c;
-  zrt_clock_init(&c, host_mono, MS, true);
+  zrt_clock_init(&c, host_mono, host_counter, MS, true);
   uint64_t start_ns = host_mono(), reads = 0, off = 0, rated_at = 0;
   uint64_t before;
   while ((before = host_mono()) - start_ns < 300 * MS) {
-    uint64_t now = zrt_clock_now(&c, __builtin_ia32_rdtsc());
+    uint64_t now = zrt_clock_now(&c);
     uint64_t after = host_mono();
     if (!c.rated)
       continue;
@@ -192,7 +264,9 @@ int main(void) {
   ZT_RUN(test_clock_counter_backwards_trusted_no_more);
   ZT_RUN(test_clock_without_invariant_counter_reads_platform);
   ZT_RUN(test_clock_platform_behind_estimate_clamped);
-  ZT_RUN(test_clock_late_reading_kept_out);
+  ZT_RUN(test_clock_wide_reading_kept_out);
+  ZT_RUN(test_clock_wide_reading_bounds_estimate);
+  ZT_RUN(test_clock_wide_first_reading_not_base);
   ZT_RUN(test_clock_tracks_host_clock);
   return zt_done();
 }
