@@ -1302,14 +1302,16 @@ def mlseeds_table(results):
            '| RACK lost ranges | frames lost | failed | wall s |',
            '|---|---|---|---|---|---|---|---|---|---|---|---|---|']
     have = False
-    for pct in MLSEEDS_PCTS:
-        runs = results.get(('memlink', f'seeds-{pct}'), [])
+    rows = [(f'{pct}%', f'seeds-{pct}') for pct in MLSEEDS_PCTS]
+    rows.append(('5%, BBR, 100 ms, 32M windows', 'seeds-bbr-5-100'))
+    for label, workload in rows:
+        runs = results.get(('memlink', workload), [])
         if not runs:
             continue
         have = True
         kv = runs[-1][1]
         out.append('| ' + ' | '.join([
-            f'{pct}%', f'{kv.get("seeds")} x {int(kv.get("bytes", 0)) >> 20} MiB',
+            label, f'{kv.get("seeds")} x {int(kv.get("bytes", 0)) >> 20} MiB',
             kv.get('secs', '-'), kv.get('worst_secs', '-'),
             kv.get('rate', '-'), kv.get('retransmits', '-'),
             kv.get('fast_rtx', '-'), kv.get('rto', '-'),
@@ -1895,7 +1897,10 @@ def main():
                   '(waiting for timers and round trips, not computing) and '
                   'the same in every run of the same tree.  Counters are '
                   'both stacks\', summed over the transfers; 128 KiB '
-                  'windows cap a transfer at about 105 Mbit/s.\n')
+                  'windows cap a transfer at about 105 Mbit/s.  The BBR '
+                  'row is the TAP grid\'s 100 ms / 5% cell without the '
+                  'kernel (CUBIC elsewhere); seeds-bbr.log has each '
+                  'transfer\'s rate.\n')
         md.append(t + '\n')
     t = fairness_table(results)
     if t:

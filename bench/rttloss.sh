@@ -219,4 +219,11 @@ run_mlseeds() {
       2>>"$DIR/errors.log" | grep '^znb mode=')
     [ -n "$line" ] && record seeds memlink "seeds-$pct" "$line"
   done
+  # BBR in the grid's hardest cell (100 ms, 5% each way: above BBRv3's 2%
+  # loss threshold), 32M windows as the TAP cells have: the noise-free
+  # view of its spread (issue 58), each transfer's rate in the log.
+  line=$(timeout 900 taskset -c "$SERVER_CPU" "$B/znb-memlink" bulk --seeds "$MLSEEDS_N" \
+    --each --bytes 16M --loss 5 --rtt 100 --cc bbr --wnd 32M --bufs 65536 \
+    2>>"$DIR/errors.log" | tee -a "$DIR/seeds-bbr.log" | grep '^znb mode=')
+  [ -n "$line" ] && record seeds memlink "seeds-bbr-5-100" "$line"
 }

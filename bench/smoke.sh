@@ -82,6 +82,17 @@ expect_line "znb-memlink bulk --seeds (virtual clock)" memlink-seeds \
 expect_line "znb-memlink bulk --seeds over IPv6" memlink-seeds \
   timeout 60 "$MEMLINK" bulk --seeds 1 --bytes 64K --loss 2 --family 6
 expect_exit "znb-memlink: --bytes 0 is a usage error" 2 timeout 10 "$MEMLINK" bulk --seeds 1 --bytes 0
+# One seed replayed alone (--first) takes the virtual time it took among
+# the others (--each prints each transfer's): a slow run can be traced.
+all=$(timeout 60 "$MEMLINK" bulk --seeds 2 --each --bytes 256K --loss 5 --rtt 10 2>/dev/null |
+  grep '^# seed 2 ')
+one=$(timeout 60 "$MEMLINK" bulk --first 2 --seeds 1 --each --bytes 256K --loss 5 --rtt 10 2>/dev/null |
+  grep '^# seed 2 ')
+if [ -n "$all" ] && [ "$all" = "$one" ]; then
+  ok "znb-memlink --first replays a seed of --seeds: $one"
+else
+  not_ok "znb-memlink --first replays a seed of --seeds: '$all' vs '$one'"
+fi
 expect_line "znb-memlink conns in 8 MiB" memlink-conns timeout 60 "$MEMLINK" conns --mem 8388608
 expect_exit "znb-pxcost: a bad call is a usage error" 2 timeout 10 "$PXCOST" nosuch 1
 expect_line "znb-pxcost recv" pxcost-recv timeout 30 "$PXCOST" recv 200

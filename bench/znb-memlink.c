@@ -4,9 +4,9 @@
  *
  *     znb-memlink bulk [-t SECONDS] [--loss PCT] [--rtt MS] [--family 4|6]
  *                      [--cc cubic|newreno|bbr] [--wnd BYTES] [--bufs N]
- *     znb-memlink bulk --seeds N [--bytes BYTES] [--loss PCT] [--rtt MS]
- *                      [--family 4|6] [--cc cubic|newreno|bbr]
- *                      [--wnd BYTES] [--bufs N]
+ *     znb-memlink bulk --seeds N [--first K] [--each] [--bytes BYTES]
+ *                      [--loss PCT] [--rtt MS] [--family 4|6]
+ *                      [--cc cubic|newreno|bbr] [--wnd BYTES] [--bufs N]
  *     znb-memlink conns [--mem BYTES]
  *
  * bulk: stack A sends to stack B's discard service over a memlink for
@@ -23,7 +23,8 @@
  * sender's congestion control (default cubic).
  *
  * bulk --seeds N: N transfers of BYTES (default 4M) each, the fault
- * injector's seed (and the stacks') 1..N, on a virtual clock: time moves
+ * injector's seed (and the stacks') K..K+N-1 (--first K, default 1), on
+ * a virtual clock: time moves
  * only to the next deadline of a stack or of a frame the injector holds,
  * so a run is deterministic and costs the CPU it takes, not the timers
  * it waits for.  Each transfer is timed from connect to B's reading the
@@ -36,7 +37,9 @@
  * time-based bulk measures the CPU, this measures the protocol: how long
  * recovery waits, with no noise.  There is no bottleneck: the rate is
  * the sender's own, up to what loss, the windows and the injector's
- * room allow.
+ * room allow.  --each adds a "# seed K secs=S rate=R" line per transfer
+ * before it: one slow seed, replayed alone with --first K --seeds 1,
+ * behaves the same every time.
  *
  * --wnd BYTES sets both stacks' tcp_sndbuf and tcp_rcvbuf, --bufs N their
  * frame buffers (the injector holds up to half of A's), for paths whose
@@ -93,8 +96,9 @@ static __attribute__((noreturn)) void fail(const char *msg, int rc) {
 static const char help[] =
     "usage: " PROG " bulk [-t SECONDS] [--loss PCT] [--rtt MS] "
     "[--family 4|6] [--cc NAME] [--wnd BYTES] [--bufs N]\n"
-    "       " PROG " bulk --seeds N [--bytes BYTES] [--loss PCT] [--rtt MS] "
-    "[--family 4|6] [--cc NAME] [--wnd BYTES] [--bufs N]\n"
+    "       " PROG " bulk --seeds N [--first K] [--each] [--bytes BYTES] "
+    "[--loss PCT] [--rtt MS] [--family 4|6] [--cc NAME] [--wnd BYTES] "
+    "[--bufs N]\n"
     "       " PROG " conns [--mem BYTES]\n";
 
 static struct zn_stack *new_stack(struct zn_config *cfg, void **mem) {
@@ -446,13 +450,19 @@ static bool seeds_one(const struct path *pa, uint64_t bytes, uint32_t seed,
   return done;
 }
 
-static int run_seeds(uint32_t nseeds, uint64_t bytes, const struct path *pa) {
+static int run_seeds(uint32_t first, uint32_t nseeds, bool each,
+                     uint64_t bytes, const struct path *pa) {
   struct seeds_sum sum;
   memset(&sum, 0, sizeof(sum));
   uint64_t wall0 = zn_host_now();
-  for (uint32_t seed = 1; seed <= nseeds; seed++) {
+  for (uint32_t seed = first; seed - first < nseeds; seed++) {
     uint64_t ns;
-    if (!seeds_one(pa, bytes, seed, &sum, &ns)) {
+    bool done = seeds_one(pa, bytes, seed, &sum, &ns);
+    if (each)
+      printf("# seed %" PRIu32 " secs=%.3f rate=%.1f%s\n", seed,
+             (double)ns / 1e9, ns ? (double)bytes * 8e3 / (double)ns : 0.0,
+             done ? "" : " failed");
+    if (!done) {
       sum.failed++;
       ns = 0;
     }
@@ -733,11 +743,16 @@ int main(int argc, char **argv) {
     return 0;
   }
   memset(send_data, 'm', sizeof(send_data));
-  double secs = 10, loss = 0, rtt = 0, family = 4, nseeds = 0;
+  double secs = 10, loss = 0, rtt = 0, family = 4, nseeds = 0, first = 1;
+  bool each = false;
   double bytes = 4 << 20, wnd = 0, bufs = 0;
   uint64_t mem = 1ull << 30;
   enum zn_tcp_cc_algo cc = ZN_TCP_CC_CUBIC;
   for (int i = 2; i < argc; i++) {
+    if (strcmp(argv[i], "--each") == 0) {
+      each = true;
+      continue;
+    }
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (v == NULL)
       usage("an option needs a value");
@@ -753,6 +768,8 @@ int main(int argc, char **argv) {
       mem = (uint64_t)num(v, "bad --mem");
     else if (strcmp(argv[i], "--seeds") == 0)
       nseeds = num(v, "bad --seeds");
+    else if (strcmp(argv[i], "--first") == 0)
+      first = num(v, "bad --first");
     else if (strcmp(argv[i], "--bytes") == 0)
       bytes = size_arg(v, "bad --bytes");
     else if (strcmp(argv[i], "--wnd") == 0)
@@ -768,7 +785,8 @@ int main(int argc, char **argv) {
     i++;
   }
   if (secs <= 0 || loss > 100 || rtt > 10000 || (family != 4 && family != 6) ||
-      nseeds > 100000 || nseeds != (uint32_t)nseeds || bytes < 1 ||
+      nseeds > 100000 || nseeds != (uint32_t)nseeds || first < 1 ||
+      first > 1e9 || first != (uint32_t)first || bytes < 1 ||
       bytes > (double)(1ull << 40) || wnd > (double)(1u << 30) ||
       bufs > (double)(1u << 24) || bufs != (uint32_t)bufs)
     usage("bad value");
@@ -777,7 +795,7 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "bulk") == 0 && nseeds > 0) {
     /* Whole chunks of the one static buffer. */
     uint64_t n = ((uint64_t)bytes + SEND_CHUNK - 1) / SEND_CHUNK * SEND_CHUNK;
-    return run_seeds((uint32_t)nseeds, n, &pa);
+    return run_seeds((uint32_t)first, (uint32_t)nseeds, each, n, &pa);
   }
   if (strcmp(argv[1], "bulk") == 0)
     return run_bulk(secs, &pa);
