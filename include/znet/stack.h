@@ -300,9 +300,13 @@ enum zn_addr_event {
                             deleted, found duplicate) */
 };
 
-/** Called after the change: by then TCP connections bound to a removed
- * address have failed with ZN_EADDRNOTAVAIL (their on_error) and UDP
- * sockets bound to it have been told (their error callback, err
+/** Called from the poll after the change (never inside an API call:
+ * zn_stack_set_ipv4, zn_stack_add_ipv6 and zn_stack_del_ipv6 change the
+ * address at once and the events follow at the end of the next poll, in
+ * order; more than 16 between two polls are counted in
+ * addr_event_dropped, not told).  By then TCP connections bound to a
+ * removed address have failed with ZN_EADDRNOTAVAIL (their on_error) and
+ * UDP sockets bound to it have been told (their error callback, err
  * ZN_EADDRNOTAVAIL, addr the removed address, port 0).  Listeners and
  * sockets bound to an unspecified address are left alone: they take the
  * new address's traffic.  A changed IPv4 address is REMOVED then

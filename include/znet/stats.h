@@ -34,6 +34,7 @@
   X(if_txq_flush, CNT, "transmit queue flushed early: a batch filled it")      \
   X(if_no_netif, DROP, "frames dropped: no interface attached")                \
   X(if_tx_toobig, DROP, "frames dropped: larger than the interface MTU")       \
+  X(addr_event_dropped, CNT, "address events not told to the application: more than 16 between two polls") \
   /* Ethernet */                                                               \
   X(eth_rx, CNT, "Ethernet frames processed")                                  \
   X(eth_drop_short, DROP, "Ethernet frames shorter than a header")             \

@@ -150,8 +150,30 @@ void zn__stack_addr_event(struct zn_stack *st, enum zn_addr_event ev,
     if (m && m->addr_event)
       m->addr_event(st, ev, addr, prefix);
   }
-  if (st->addr_cb)
-    st->addr_cb(st, st->addr_cb_arg, ev, addr, prefix);
+  if (!st->addr_cb)
+    return;
+  if (st->addr_q_len == ZN__ADDR_QUEUE) {
+    ZN_STAT_INC(st, addr_event_dropped);
+    return;
+  }
+  struct zn__addr_note *n =
+      &st->addr_q[(st->addr_q_head + st->addr_q_len) % ZN__ADDR_QUEUE];
+  *n = (struct zn__addr_note){.addr = *addr, .ev = (uint8_t)ev,
+                              .prefix = prefix};
+  st->addr_q_len++;
+}
+
+/* The address events queued before this poll's end, in order; what the
+ * callbacks queue waits for the next poll (due at once). */
+static __attribute__((noinline)) void addr_events_tell(struct zn_stack *st) {
+  for (uint32_t n = st->addr_q_len; n > 0 && st->addr_q_len; n--) {
+    struct zn__addr_note e = st->addr_q[st->addr_q_head];
+    st->addr_q_head = (uint8_t)((st->addr_q_head + 1) % ZN__ADDR_QUEUE);
+    st->addr_q_len--;
+    if (st->addr_cb)
+      st->addr_cb(st, st->addr_cb_arg, (enum zn_addr_event)e.ev, &e.addr,
+                  e.prefix);
+  }
 }
 
 void zn__stack_config_changed(struct zn_stack *st) {
@@ -349,6 +371,8 @@ int zn_stack_poll(struct zn_stack *st, uint64_t now) {
     zn__timers_run(st);
   if (st->poll_due)
     end_modules(st);
+  if (st->addr_q_len)
+    addr_events_tell(st);
   /* zn_stack_flush, less what this poll has done already: nif->now is
    * set (by the poll, or by zn_stack_attach for a netif attached since),
    * and an empty queue has nothing to send. */
@@ -388,7 +412,8 @@ next_deadline_slow(const struct zn_stack *st) {
  * counts and the wheel's next tick (zn__wheel_next, its kept value
  * unless a stop has emptied the list it stands for). */
 uint64_t zn_stack_next_deadline(const struct zn_stack *st) {
-  if (!st->started || (st->txq.count | st->loopq.count | st->repoll) != 0)
+  if (!st->started ||
+      (st->txq.count | st->loopq.count | st->repoll | st->addr_q_len) != 0)
     return st->now;
   const struct zn__wheel *w = &st->wheel;
   const struct zn_netif *nif = st->nif;

@@ -38,6 +38,9 @@ struct zn__module;
  * which consumes it. */
 typedef void (*zn__frame_fn)(struct zn_stack *st, struct zn_buf *b);
 
+/* Address events waiting for the application's callback, at most. */
+#define ZN__ADDR_QUEUE 16u
+
 struct zn_stack {
   struct zn_config cfg;
   struct zn_pool pool;      /* frame buffers */
@@ -83,6 +86,14 @@ struct zn_stack {
   void *userdata;
   zn_addr_event_fn addr_cb;
   void *addr_cb_arg;
+  /* Address events for addr_cb, told at the end of the next poll (a
+   * callback never runs inside an API call): a ring from addr_q_head. */
+  struct zn__addr_note {
+    struct zn_ip addr;
+    uint8_t ev; /* enum zn_addr_event */
+    uint8_t prefix;
+  } addr_q[ZN__ADDR_QUEUE];
+  uint8_t addr_q_head, addr_q_len;
 };
 
 #define ZN_STAT_INC(st, name) ((st)->stats.v[ZN_STAT_##name]++)
@@ -143,9 +154,11 @@ struct zn_buf *zn__buf_alloc(struct zn_stack *st, size_t size);
 struct zn_buf *zn__buf_copy(struct zn_stack *st, const struct zn_buf *b);
 
 /* One of our addresses was added or removed: every module's addr_event
- * (the transports let go of what was bound to a removed one: TCP
- * connections fail, UDP sockets are told), the uppermost first, then the
- * application's callback. */
+ * now (the transports let go of what was bound to a removed one: TCP
+ * connections fail, UDP sockets are marked; their callbacks run at the
+ * end of the poll), the uppermost first; the application's callback at
+ * the end of the next poll, after theirs (queued: an API call such as
+ * zn_stack_set_ipv4 may be what changed it). */
 void zn__stack_addr_event(struct zn_stack *st, enum zn_addr_event ev,
                           const struct zn_ip *addr, uint8_t prefix);
 

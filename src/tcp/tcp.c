@@ -138,7 +138,7 @@ void zn__tcp_addr_removed(struct zn_stack *st, const struct zn_ip *addr) {
     ZN_STAT_INC(st, tcp_addr_removed);
     zn__tcp_notify_error(c, ZN_EADDRNOTAVAIL);
     zn__tcp_fsm(c, ZN__EV_T_GIVEUP, NULL);
-    zn__tcp_deliver(c);
+    zn__tcp_reap_add(c); /* on_error from the poll (it may be an API call) */
   }
 }
 

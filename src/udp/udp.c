@@ -65,16 +65,31 @@ void zn__udp_destroy(struct zn_stack *st) {
     zn_bufq_purge(&ZN__MOD(st, udp)->socks[i].rxq);
 }
 
+/* The sockets bound to addr are told at the end of the poll (this may
+ * run inside an API call: zn_stack_set_ipv4). */
 void zn__udp_addr_removed(struct zn_stack *st, const struct zn_ip *addr) {
   for (uint32_t i = 0; i < st->cfg.udp_socks; i++) {
     struct zn_udp_sock *s = &ZN__MOD(st, udp)->socks[i];
     if (s->state != ZN__UDP_OPEN || !zn__inet_eq(&s->laddr, addr))
       continue;
     ZN_STAT_INC(st, udp_addr_removed);
-    if (!s->err_cb)
+    s->addr_gone = true;
+    zn__poll_due(st, ZN__MOD_udp, true);
+  }
+}
+
+/* UDP's work at the end of a poll: the error callbacks owed to sockets
+ * whose address went away (laddr is still the removed address). */
+static void udp_poll_end(struct zn_stack *st) {
+  for (uint32_t i = 0; i < st->cfg.udp_socks; i++) {
+    struct zn_udp_sock *s = &ZN__MOD(st, udp)->socks[i];
+    if (!s->addr_gone)
+      continue;
+    s->addr_gone = false;
+    if (s->state != ZN__UDP_OPEN || !s->err_cb)
       continue;
     s->in_cb++;
-    s->err_cb(s, s->err_arg, ZN_EADDRNOTAVAIL, addr, 0);
+    s->err_cb(s, s->err_arg, ZN_EADDRNOTAVAIL, &s->laddr, 0);
     s->in_cb--;
     if (s->state == ZN__UDP_CLOSING && s->in_cb == 0)
       release(s);
@@ -239,6 +254,7 @@ int zn_udp_bind(struct zn_udp_sock *s, const struct zn_ip *addr,
     return ZN_EADDRINUSE;
   }
   s->laddr = laddr;
+  s->addr_gone = false; /* a new binding owes nothing */
   s->lport = port;
   hash_in(s);
   return ZN_OK;
@@ -601,6 +617,7 @@ const struct zn__module zn__udp_module = {
     .config_ok = udp_config_ok,
     .mem_size = zn__udp_mem_size,
     .init = zn__udp_init,
+    .poll_end = udp_poll_end,
     .addr_event = udp_addr_event,
     .destroy = zn__udp_destroy,
 };

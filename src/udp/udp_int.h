@@ -27,6 +27,8 @@ struct zn_udp_sock {
   uint8_t tos;                /* TOS / traffic class of what it sends */
   uint8_t ttl;                /* unicast TTL / hop limit; 0: the stack's */
   bool v6only;                /* bound to any address: IPv6's only */
+  bool addr_gone;             /* its address was removed: err_cb owed,
+                                 at the end of the poll */
   zn_udp_recv_cb recv_cb;
   void *recv_arg;
   zn_udp_err_cb err_cb;

@@ -16,16 +16,16 @@ static const uint8_t G_B[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
 
 struct evlog {
   int n;
-  enum zn_addr_event ev[8];
-  struct zn_ip addr[8];
-  uint8_t prefix[8];
+  enum zn_addr_event ev[32];
+  struct zn_ip addr[32];
+  uint8_t prefix[32];
 };
 
 static void on_addr(struct zn_stack *st, void *arg, enum zn_addr_event ev,
                     const struct zn_ip *addr, uint8_t prefix) {
   (void)st;
   struct evlog *l = arg;
-  if (l->n < 8) {
+  if (l->n < 32) {
     l->ev[l->n] = ev;
     l->addr[l->n] = *addr;
     l->prefix[l->n] = prefix;
@@ -117,6 +117,13 @@ ZT_TEST(test_ipv4_change_fails_bound_conns_keeps_listeners) {
   ZT_EQ(sb.accepted, 1);
 
   ZT_EQ(zn_stack_set_ipv4(p.a, ZN_IPV4(10, 0, 0, 3), 24, 0), ZN_OK);
+  /* The change is made at once; no callback runs inside the call. */
+  ZT_EQ(zn_stat(p.a, ZN_STAT_tcp_addr_removed), 1);
+  ZT_EQ(zn_stat(p.a, ZN_STAT_udp_addr_removed), 2);
+  ZT_EQ(ca.errors, 0);
+  ZT_EQ(e_bound.n + e_closing.n + ev.n, 0);
+  ZT_EQ(zn_stack_next_deadline(p.a), zn_stack_now(p.a)); /* they are due */
+  zn_stack_poll(p.a, zn_stack_now(p.a));
   ZT_EQ(ca.errors, 1);
   ZT_EQ(ca.last_err, ZN_EADDRNOTAVAIL);
   ZT_EQ(zn_stat(p.a, ZN_STAT_tcp_addr_removed), 1);
@@ -138,6 +145,7 @@ ZT_TEST(test_ipv4_change_fails_bound_conns_keeps_listeners) {
   ZT_EQ(ev.prefix[1], 24);
   /* Setting the same address again is no event. */
   ZT_EQ(zn_stack_set_ipv4(p.a, ZN_IPV4(10, 0, 0, 3), 24, 0), ZN_OK);
+  zn_stack_poll(p.a, zn_stack_now(p.a));
   ZT_EQ(ev.n, 2);
 
   /* A's listener on the unspecified address takes the new address. */
@@ -156,6 +164,8 @@ ZT_TEST(test_ipv4_change_fails_bound_conns_keeps_listeners) {
 
   /* Removing the address (a lost lease): no ADDED, one REMOVED. */
   ZT_EQ(zn_stack_set_ipv4(p.a, 0, 0, 0), ZN_OK);
+  ZT_EQ(ev.n, 2);
+  zn_stack_poll(p.a, zn_stack_now(p.a));
   ZT_EQ(ev.n, 3);
   ZT_EQ(ev.ev[2], ZN_ADDR_REMOVED);
   ZT_CHECK(zn_ip_eq(&ev.addr[2], &a3));
@@ -189,6 +199,8 @@ ZT_TEST(test_ipv6_delete_fails_bound_conns_added_after_dad) {
   ZT_EQ(ev.ev[0], ZN_ADDR_ADDED);
   ZT_CHECK(zn_ipv6_addr_is_linklocal(ev.addr[0].bytes));
   ZT_EQ(zn_stack_del_ipv6(p.a, &a), ZN_OK);
+  ZT_EQ(ca.errors + ev.n, 1); /* nothing inside the call */
+  zn_stack_poll(p.a, zn_stack_now(p.a));
   ZT_EQ(ca.errors, 1);
   ZT_EQ(ca.last_err, ZN_EADDRNOTAVAIL);
   ZT_EQ(ev.n, 2);
@@ -212,8 +224,39 @@ ZT_TEST(test_ipv6_delete_fails_bound_conns_added_after_dad) {
   th_pair_free(&p);
 }
 
+/* More changes between two polls than the queue holds: the first 16
+ * are told in order at the next poll, the rest counted. */
+ZT_TEST(test_addr_events_queue_bounded_in_order) {
+  struct th_pair p;
+  th_pair_init(&p, NULL, NULL);
+  ZT_REQUIRE(p.a && p.b);
+  struct evlog ev = {0};
+  zn_stack_set_addr_cb(p.a, on_addr, &ev);
+  th_pair_run(&p, ZN_MS(10));
+  int before = ev.n;
+  /* 10.0.0.1 -> .10 -> .11 ... -> .19: each a REMOVED and an ADDED. */
+  for (uint32_t i = 0; i < 10; i++)
+    ZT_EQ(zn_stack_set_ipv4(p.a, ZN_IPV4(10, 0, 0, 10 + i), 24, 0), ZN_OK);
+  ZT_EQ(ev.n, before);
+  zn_stack_poll(p.a, zn_stack_now(p.a));
+  ZT_EQ(ev.n, before + 16);
+  ZT_EQ(zn_stat(p.a, ZN_STAT_addr_event_dropped), 4);
+  struct zn_ip first = zn_ip_from_v4(ZN_IPV4(10, 0, 0, 1));
+  ZT_EQ(ev.ev[before], ZN_ADDR_REMOVED);
+  ZT_CHECK(zn_ip_eq(&ev.addr[before], &first));
+  for (int k = 0; k < 8; k++) {
+    struct zn_ip x = zn_ip_from_v4(ZN_IPV4(10, 0, 0, 10 + (uint32_t)k));
+    ZT_EQ(ev.ev[before + 1 + 2 * k], ZN_ADDR_ADDED);
+    ZT_CHECK(zn_ip_eq(&ev.addr[before + 1 + 2 * k], &x));
+  }
+  zn_stack_poll(p.a, zn_stack_now(p.a));
+  ZT_EQ(ev.n, before + 16);
+  th_pair_free(&p);
+}
+
 int main(void) {
   ZT_RUN(test_ipv4_change_fails_bound_conns_keeps_listeners);
   ZT_RUN(test_ipv6_delete_fails_bound_conns_added_after_dad);
+  ZT_RUN(test_addr_events_queue_bounded_in_order);
   return zt_done();
 }
