@@ -117,7 +117,7 @@ struct zrt_file *zrt_console_open(int flags) {
 
 void zrt_fd_init_console(void) {
   for (int fd = 0; fd < 3; fd++) {
-    if (zrt_fd_file(fd) || zrt_fd_is_socket(fd))
+    if (zrt_fd_file(fd))
       continue;
     /* Linux's descriptors 0-2 of a terminal are all O_RDWR; the
      * console's input is empty, so reading 1 or 2 gives end of file. */
@@ -342,7 +342,7 @@ static struct pnode *fd_node(struct pnode *dir, int fd) {
 }
 
 static bool fd_open(int fd) {
-  return zrt_fd_file(fd) != NULL || zrt_fd_is_socket(fd);
+  return zrt_fd_file(fd) != NULL;
 }
 
 static int fd_parse(const char *name, size_t len) {
@@ -459,7 +459,9 @@ static int p_open(struct zrt_vnode *v, int flags, struct zrt_file **out) {
   case P_FDLINK: /* open(/proc/self/fd/N): a dup of N */
     *out = zrt_fd_file(p->fd);
     if (!*out)
-      return zrt_fd_is_socket(p->fd) ? -ENXIO : -ENOENT;
+      return -ENOENT;
+    if ((*out)->ops->dup)
+      return -ENXIO; /* one file per descriptor (a socket): as Linux */
     (*out)->refs++;
     return 0;
   default:

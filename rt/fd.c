@@ -4,14 +4,17 @@
  * fstat, ftruncate, fsync, getdents64, sendfile, flock).
  *
  * A descriptor is a slot of a fixed table of ZRT_FD_MAX: free, a file
- * (struct zrt_file, shared by dup), or a socket of libznet-posix that
- * net.c keeps (only its number lives here: every generic call on it goes
- * to net.c's zrt_net_*).  Each slot has its close-on-exec bit.
+ * (struct zrt_file, shared by dup unless its kind makes one per
+ * descriptor: ops->dup), or reserved while a kind makes that file.  Each
+ * slot has its close-on-exec bit.  The table names no kind of file: what
+ * a kind does differently (a socket of libznet-posix keeps its own flags
+ * and blocks by itself) is in its operations.
  *
  * Blocking: a file's op never blocks; it answers -EAGAIN and the handler
- * waits in zrt_io_wait and tries again unless the file is O_NONBLOCK.
- * While a handler may wait it holds a reference on the file, so a close
- * by another thread does not free it under the waiter.
+ * waits in zrt_io_wait and tries again unless the file is O_NONBLOCK
+ * (the vector ops of a kind that waits by itself excepted: rt.h).  While
+ * a handler may wait it holds a reference on the file, so a close by
+ * another thread does not free it under the waiter.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,11 +27,10 @@
 #include "rt.h"
 #include "sys_gen.h"
 
-#define IOV_MAX_LINUX 1024
 #define RW_MAX 0x7ffff000L   /* Linux's MAX_RW_COUNT */
 #define SENDFILE_CHUNK 65536u
 
-enum slot_kind { SLOT_FREE, SLOT_FILE, SLOT_SOCKET };
+enum slot_kind { SLOT_FREE, SLOT_FILE, SLOT_RESERVED };
 
 struct slot {
   struct zrt_file *file; /* SLOT_FILE */
@@ -100,39 +102,14 @@ struct zrt_file *zrt_fd_get(int fd) {
   return f;
 }
 
-int zrt_fd_reserve_socket(int fd, bool exact, bool cloexec) {
-  if (!fd_valid(fd))
-    return exact ? -EBADF : -EINVAL;
-  if (exact && fds[fd].kind != SLOT_FREE)
-    return -EBUSY;
-  int n = exact ? fd : lowest_free(fd);
-  if (n < 0)
-    return n;
-  fds[n].kind = SLOT_SOCKET;
-  fds[n].file = NULL;
-  fds[n].cloexec = cloexec;
-  return n;
-}
-
-void zrt_fd_release_socket(int fd) {
-  if (zrt_fd_is_socket(fd))
-    fds[fd].kind = SLOT_FREE;
-}
-
-bool zrt_fd_is_socket(int fd) {
-  return fd_valid(fd) && fds[fd].kind == SLOT_SOCKET;
-}
-
 long zrt_fd_close(int fd) {
-  if (!fd_valid(fd) || fds[fd].kind == SLOT_FREE)
+  if (!fd_valid(fd) || fds[fd].kind != SLOT_FILE)
     return -EBADF;
-  if (fds[fd].kind == SLOT_SOCKET) {
-    fds[fd].kind = SLOT_FREE;
-    return zrt_net_close(fd);
-  }
   struct zrt_file *f = fds[fd].file;
   fds[fd].kind = SLOT_FREE;
   fds[fd].file = NULL;
+  if (f->ops->fd_closed)
+    f->ops->fd_closed(f);
   zrt_file_put(f);
   return 0;
 }
@@ -247,29 +224,29 @@ static long file_write(struct zrt_file *f, const void *buf, size_t n) {
   }
 }
 
-static long one_vec(int fd, void *buf, size_t n, bool out) {
-  struct iovec v = {buf, n};
-  return out ? zrt_net_writev(fd, &v, 1) : zrt_net_readv(fd, &v, 1);
+/* One vector through a kind that moves vectors itself. */
+static long one_vec(struct zrt_file *f, void *buf, size_t n, bool out) {
+  struct iovec v = {buf, n > RW_MAX ? RW_MAX : n};
+  if (!(out ? writable(f) : readable(f)))
+    return -EBADF;
+  return out ? f->ops->writev(f, &v, 1) : f->ops->readv(f, &v, 1);
 }
 
 long zrt_sys_read(int fd, void *buf, size_t n) {
-  if (zrt_fd_is_socket(fd))
-    return one_vec(fd, buf, n, false);
   struct zrt_file *f = zrt_fd_get(fd);
   if (!f)
     return -EBADF;
-  long r = file_read(f, buf, n);
+  long r = f->ops->readv ? one_vec(f, buf, n, false) : file_read(f, buf, n);
   zrt_file_put(f);
   return r;
 }
 
 long zrt_sys_write(int fd, const void *buf, size_t n) {
-  if (zrt_fd_is_socket(fd))
-    return one_vec(fd, (void *)(uintptr_t)buf, n, true);
   struct zrt_file *f = zrt_fd_get(fd);
   if (!f)
     return -EBADF;
-  long r = file_write(f, buf, n);
+  long r = f->ops->writev ? one_vec(f, (void *)(uintptr_t)buf, n, true)
+                          : file_write(f, buf, n);
   zrt_file_put(f);
   return r;
 }
@@ -277,7 +254,7 @@ long zrt_sys_write(int fd, const void *buf, size_t n) {
 /* The vector's total, clamped to what Linux moves at once; -EINVAL for a
  * bad count or a length that overflows. */
 static long iov_total(const struct iovec *iov, int cnt) {
-  if (cnt < 0 || cnt > IOV_MAX_LINUX)
+  if (cnt < 0 || cnt > ZRT_IOV_MAX)
     return -EINVAL;
   if (cnt > 0 && !iov)
     return -EFAULT;
@@ -343,13 +320,13 @@ long zrt_sys_readv(int fd, const void *iovp, int iovcnt) {
   long total = iov_total(iov, iovcnt);
   if (total < 0)
     return total;
-  if (zrt_fd_is_socket(fd))
-    return zrt_net_readv(fd, iov, iovcnt);
   struct zrt_file *f = zrt_fd_get(fd);
   if (!f)
     return -EBADF;
-  long r = !readable(f) ? -EBADF : !f->ops->read ? -EINVAL
-                                                  : file_readv(f, iov, iovcnt);
+  long r = !readable(f)      ? -EBADF
+           : f->ops->readv   ? f->ops->readv(f, iov, iovcnt)
+           : !f->ops->read   ? -EINVAL
+                             : file_readv(f, iov, iovcnt);
   zrt_file_put(f);
   return r;
 }
@@ -359,25 +336,22 @@ long zrt_sys_writev(int fd, const void *iovp, int iovcnt) {
   long total = iov_total(iov, iovcnt);
   if (total < 0)
     return total;
-  if (zrt_fd_is_socket(fd))
-    return zrt_net_writev(fd, iov, iovcnt);
   struct zrt_file *f = zrt_fd_get(fd);
   if (!f)
     return -EBADF;
-  long r = !writable(f) ? -EBADF
-           : !f->ops->write ? -EINVAL
-                            : file_writev(f, iov, iovcnt, total);
+  long r = !writable(f)      ? -EBADF
+           : f->ops->writev  ? f->ops->writev(f, iov, iovcnt)
+           : !f->ops->write  ? -EINVAL
+                             : file_writev(f, iov, iovcnt, total);
   zrt_file_put(f);
   return r;
 }
 
 /* ---- at an offset ---------------------------------------------------------- */
 
-/* The file fd names for a positioned call: -EBADF, -ESPIPE (sockets and
- * kinds without offsets), -EINVAL (negative offset). */
+/* The file fd names for a positioned call: -EBADF, -ESPIPE (kinds
+ * without offsets: pipes, sockets), -EINVAL (negative offset). */
 static long positioned(int fd, off_t off, bool out, struct zrt_file **fp) {
-  if (zrt_fd_is_socket(fd))
-    return -ESPIPE;
   struct zrt_file *f = zrt_fd_file(fd);
   if (!f || !(out ? writable(f) : readable(f)))
     return -EBADF;
@@ -440,8 +414,6 @@ long zrt_sys_pwritev(int fd, const void *iovp, int iovcnt, off_t off,
 }
 
 long zrt_sys_lseek(int fd, off_t off, int whence) {
-  if (zrt_fd_is_socket(fd))
-    return -ESPIPE;
   struct zrt_file *f = zrt_fd_file(fd);
   if (!f)
     return -EBADF;
@@ -454,25 +426,32 @@ long zrt_sys_lseek(int fd, off_t off, int whence) {
 
 long zrt_sys_close(int fd) { return zrt_fd_close(fd); }
 
-/* newfd names what oldfd names (newfd is free or is freed first). */
+/* newfd names what oldfd names (newfd is free or is freed first): the
+ * same file, or the one its kind makes for newfd. */
 static long dup_onto(int oldfd, int newfd, bool cloexec) {
-  if (fds[newfd].kind != SLOT_FREE)
+  if (fds[newfd].kind == SLOT_FILE)
     (void)zrt_fd_close(newfd); /* its errors are not dup2's */
-  if (fds[oldfd].kind == SLOT_SOCKET) {
-    fds[newfd].kind = SLOT_SOCKET;
-    fds[newfd].cloexec = cloexec;
-    long r = zrt_net_dup(oldfd, newfd);
-    if (r < 0)
-      fds[newfd].kind = SLOT_FREE;
-    return r < 0 ? r : newfd;
+  struct zrt_file *f = fds[oldfd].file;
+  if (!f->ops->dup) {
+    f->refs++;
+    slot_set_file(newfd, f, cloexec);
+    return newfd;
   }
-  fds[oldfd].file->refs++;
-  slot_set_file(newfd, fds[oldfd].file, cloexec);
+  struct zrt_file *nf = NULL;
+  fds[newfd].kind = SLOT_RESERVED;
+  long r = f->ops->dup(f, newfd, &nf);
+  ZN_ASSERT(r < 0 || nf != NULL);
+  fds[newfd].kind = SLOT_FREE;
+  if (r < 0)
+    return r;
+  slot_set_file(newfd, nf, cloexec); /* nf's reference is the slot's */
   return newfd;
 }
 
+static bool fd_open(int fd) { return fd_valid(fd) && fds[fd].kind == SLOT_FILE; }
+
 static long dup_min(int oldfd, long min, bool cloexec) {
-  if (!fd_valid(oldfd) || fds[oldfd].kind == SLOT_FREE)
+  if (!fd_open(oldfd))
     return -EBADF;
   if (min < 0 || min >= ZRT_FD_MAX)
     return -EINVAL;
@@ -485,7 +464,7 @@ static long dup_min(int oldfd, long min, bool cloexec) {
 long zrt_sys_dup(int fd) { return dup_min(fd, 0, false); }
 
 long zrt_sys_dup2(int oldfd, int newfd) {
-  if (!fd_valid(oldfd) || fds[oldfd].kind == SLOT_FREE)
+  if (!fd_open(oldfd))
     return -EBADF;
   if (!fd_valid(newfd))
     return -EBADF;
@@ -499,7 +478,7 @@ long zrt_sys_dup3(int oldfd, int newfd, int flags) {
     return -EINVAL;
   if (oldfd == newfd)
     return -EINVAL;
-  if (!fd_valid(oldfd) || fds[oldfd].kind == SLOT_FREE || !fd_valid(newfd))
+  if (!fd_open(oldfd) || !fd_valid(newfd))
     return -EBADF;
   return dup_onto(oldfd, newfd, (flags & ZRT_O_CLOEXEC) != 0);
 }
@@ -521,6 +500,11 @@ static long no_other_locker(int cmd, void *arg) {
 }
 
 static long file_fcntl(struct zrt_file *f, int cmd, long arg) {
+  if (f->ops->fcntl) {
+    long r = f->ops->fcntl(f, cmd, arg);
+    if (r != -ENOTTY)
+      return r;
+  }
   switch (cmd) {
   case F_GETFL:
     return f->flags;
@@ -538,14 +522,14 @@ static long file_fcntl(struct zrt_file *f, int cmd, long arg) {
     return no_other_locker(cmd, (void *)(uintptr_t)arg);
   case ZRT_F_SETPIPE_SZ:
   case ZRT_F_GETPIPE_SZ:
-    return zrt_pipe_size(f, cmd, arg);
+    return -EBADF; /* not a pipe (a pipe's kind answers) */
   default:
     return -EINVAL;
   }
 }
 
 long zrt_sys_fcntl(int fd, int cmd, long arg) {
-  if (!fd_valid(fd) || fds[fd].kind == SLOT_FREE)
+  if (!fd_open(fd))
     return -EBADF;
   switch (cmd) {
   case F_DUPFD:
@@ -560,8 +544,6 @@ long zrt_sys_fcntl(int fd, int cmd, long arg) {
   default:
     break;
   }
-  if (fds[fd].kind == SLOT_SOCKET)
-    return zrt_net_fcntl(fd, cmd, arg);
   return file_fcntl(fds[fd].file, cmd, arg);
 }
 
@@ -580,48 +562,36 @@ static long bytes_left(struct zrt_file *f, int *out) {
 static long file_ioctl(struct zrt_file *f, unsigned long req, void *arg) {
   if (f->flags & ZRT_O_PATH)
     return -EBADF;
+  long r = f->ops->ioctl ? f->ops->ioctl(f, req, arg) : -ENOTTY;
+  if (r != -ENOTTY)
+    return r;
   if (req == ZRT_FIONBIO) {
     if (!arg)
       return -EFAULT;
     f->flags = *(int *)arg ? f->flags | O_NONBLOCK : f->flags & ~O_NONBLOCK;
     return 0;
   }
-  long r = f->ops->ioctl ? f->ops->ioctl(f, req, arg) : -ENOTTY;
-  if (r == -ENOTTY && req == ZRT_FIONREAD && arg)
+  if (req == ZRT_FIONREAD && arg)
     r = bytes_left(f, arg);
   return r;
 }
 
 long zrt_sys_ioctl(int fd, unsigned long req, void *arg) {
-  if (!fd_valid(fd) || fds[fd].kind == SLOT_FREE)
+  if (!fd_open(fd))
     return -EBADF;
   if (req == ZRT_FIOCLEX || req == ZRT_FIONCLEX) {
     fds[fd].cloexec = req == ZRT_FIOCLEX;
     return 0;
   }
-  if (fds[fd].kind == SLOT_SOCKET)
-    return zrt_net_ioctl(fd, req, arg);
   return file_ioctl(fds[fd].file, req, arg);
 }
 
 /* ---- what a descriptor's file is ------------------------------------------- */
 
-static void socket_stat(int fd, struct stat *st) {
-  memset(st, 0, sizeof(*st));
-  st->st_mode = S_IFSOCK | 0777;
-  st->st_ino = (ino_t)fd + 1;
-  st->st_nlink = 1;
-  st->st_blksize = 4096;
-}
-
 long zrt_sys_fstat(int fd, void *stp) {
   struct stat *st = stp;
   if (!st)
     return -EFAULT;
-  if (zrt_fd_is_socket(fd)) {
-    socket_stat(fd, st);
-    return 0;
-  }
   struct zrt_file *f = zrt_fd_file(fd);
   if (!f)
     return -EBADF;
@@ -632,8 +602,6 @@ long zrt_sys_fstat(int fd, void *stp) {
 }
 
 long zrt_sys_ftruncate(int fd, off_t len) {
-  if (zrt_fd_is_socket(fd))
-    return -EINVAL;
   struct zrt_file *f = zrt_fd_file(fd);
   if (!f || (f->flags & ZRT_O_PATH))
     return -EBADF;
@@ -643,8 +611,6 @@ long zrt_sys_ftruncate(int fd, off_t len) {
 }
 
 long zrt_sys_fsync(int fd) {
-  if (zrt_fd_is_socket(fd))
-    return -EINVAL;
   struct zrt_file *f = zrt_fd_file(fd);
   if (!f || (f->flags & ZRT_O_PATH))
     return -EBADF;
@@ -655,8 +621,6 @@ long zrt_sys_fsync(int fd) {
 }
 
 long zrt_sys_getdents64(int fd, void *buf, size_t n) {
-  if (zrt_fd_is_socket(fd))
-    return -ENOTDIR;
   struct zrt_file *f = zrt_fd_file(fd);
   if (!f || (f->flags & ZRT_O_PATH))
     return -EBADF;
@@ -666,7 +630,7 @@ long zrt_sys_getdents64(int fd, void *buf, size_t n) {
 }
 
 long zrt_sys_flock(int fd, int op) {
-  if (!fd_valid(fd) || fds[fd].kind == SLOT_FREE)
+  if (!fd_open(fd))
     return -EBADF;
   int kind = op & ~ZRT_LOCK_NB;
   if (kind != ZRT_LOCK_SH && kind != ZRT_LOCK_EX && kind != ZRT_LOCK_UN)
@@ -710,29 +674,25 @@ long zrt_file_mmap_copy(int fd, void *dst, size_t len, off_t off) {
 
 /* ---- sendfile -------------------------------------------------------------- */
 
-/* One piece to the target: a socket goes to net.c (which blocks as the
- * socket does), a file through the blocking write. */
-static long send_piece(int out_fd, struct zrt_file *out, const void *buf,
-                       size_t n) {
-  if (!out)
-    return one_vec(out_fd, (void *)(uintptr_t)buf, n, true);
+/* One piece to the target: through its kind's vector (a socket blocks
+ * as it does), or the blocking write. */
+static long send_piece(struct zrt_file *out, const void *buf, size_t n) {
+  if (out->ops->writev)
+    return one_vec(out, (void *)(uintptr_t)buf, n, true);
   return file_write(out, buf, n);
 }
 
-static long sendfile_check(struct zrt_file *in, struct zrt_file *out,
-                           bool out_socket) {
-  if (!in || !readable(in))
-    return -EBADF;
-  if (!out_socket && (!out || !writable(out)))
+static long sendfile_check(struct zrt_file *in, struct zrt_file *out) {
+  if (!in || !readable(in) || !out || !writable(out))
     return -EBADF;
   if (!in->ops->pread)
     return -EINVAL;
-  if (out && ((out->flags & O_APPEND) || !out->ops->write))
+  if ((out->flags & O_APPEND) || (!out->ops->write && !out->ops->writev))
     return -EINVAL;
   return 0;
 }
 
-static long send_chunks(int out_fd, struct zrt_file *out, struct zrt_file *in,
+static long send_chunks(struct zrt_file *out, struct zrt_file *in,
                         off_t *pos, size_t count, char *buf, size_t bufsz) {
   long total = 0;
   while ((size_t)total < count) {
@@ -740,7 +700,7 @@ static long send_chunks(int out_fd, struct zrt_file *out, struct zrt_file *in,
     ssize_t r = in->ops->pread(in, buf, want, *pos);
     if (r <= 0)
       return total > 0 ? total : r;
-    long w = send_piece(out_fd, out, buf, (size_t)r);
+    long w = send_piece(out, buf, (size_t)r);
     if (w < 0)
       return total > 0 ? total : w;
     total += w;
@@ -752,10 +712,9 @@ static long send_chunks(int out_fd, struct zrt_file *out, struct zrt_file *in,
 }
 
 long zrt_sys_sendfile(int out_fd, int in_fd, off_t *off, size_t count) {
-  bool out_socket = zrt_fd_is_socket(out_fd);
   struct zrt_file *in = zrt_fd_get(in_fd);
-  struct zrt_file *out = out_socket ? NULL : zrt_fd_get(out_fd);
-  long r = sendfile_check(in, out, out_socket);
+  struct zrt_file *out = zrt_fd_get(out_fd);
+  long r = sendfile_check(in, out);
   off_t pos = off ? *off : in ? in->pos : 0;
   if (r == 0 && pos < 0)
     r = -EINVAL;
@@ -768,7 +727,7 @@ long zrt_sys_sendfile(int out_fd, int in_fd, off_t *off, size_t count) {
     size_t want = count < SENDFILE_CHUNK ? (count ? count : 1) : SENDFILE_CHUNK;
     char *buf = zrt_kalloc(want);
     size_t bufsz = buf ? want : sizeof(small);
-    r = send_chunks(out_fd, out, in, &pos, count, buf ? buf : small, bufsz);
+    r = send_chunks(out, in, &pos, count, buf ? buf : small, bufsz);
     if (buf)
       zrt_kfree(buf, want);
     if (off)

@@ -134,10 +134,6 @@ off_t zrt_file_lseek_sized(struct zrt_file *f, off_t off, int whence,
  * with d_off `next`: false if it does not fit. */
 bool zrt_dirent_put(void *buf, size_t n, size_t *used,
                     const struct zrt_dirent *e, uint64_t next);
-/* Close descriptor fd, whatever it names: 0, -EBADF. */
-long zrt_fd_close(int fd);
-/* A new reference on the file fd names (NULL: not open, or a socket). */
-struct zrt_file *zrt_fd_get(int fd);
 
 /* ---- vfs.c --------------------------------------------------------------- */
 
@@ -178,11 +174,5 @@ int zrt_devfs_mount(struct zrt_mount **out);
 int zrt_procfs_mount(struct zrt_mount **out);
 /* A console file (descriptors 0, 1, 2, /dev/tty). */
 struct zrt_file *zrt_console_open(int flags);
-
-/* ---- pipe.c -------------------------------------------------------------- */
-
-/* F_SETPIPE_SZ/F_GETPIPE_SZ on a pipe or socketpair end: the size, or
- * -EBADF for another kind of file, -EINVAL, -EBUSY, -EPERM. */
-long zrt_pipe_size(struct zrt_file *f, int cmd, long arg);
 
 #endif /* ZN_RT_FILES_INT_H */

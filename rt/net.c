@@ -13,8 +13,12 @@
  * program written against znet's API builds the stack itself and hands
  * it over (zrt_net_adopt; net.h says when).
  *
- * The layer's host: descriptor numbers from the runtime's table
- * (rt/fd.c: a socket's number is never a file's); the clock is the
+ * The layer's host: each socket or epoll instance of the layer is a
+ * file of the runtime's one descriptor table (rt/fd.c), of the kind
+ * "layer file" here, whose number is the layer's number for it: the
+ * table reaches the layer only through that kind's operations (reads,
+ * writes, fcntl, ioctl, poll, a dup that makes the layer's dup, a close
+ * that closes it there).  The clock is the
  * platform's; a wait is the scheduler's (zrt_io_wait): the layer's own
  * sockets are polled by the layer, every other descriptor of a poll,
  * select or epoll (pipes, eventfds, files, timerfds) by its file's poll;
@@ -48,12 +52,10 @@
 #define NET_PROG "znet-rt"
 #define NET_DAD_WAIT ZN_SEC(5)
 #define NET_DHCP_WAIT ZN_SEC(30)
-/* Descriptors below this can be sockets (FD_SETSIZE: select sees all). */
-#define NET_MAX_FD 1024
 /* kepoll registrations of non-socket descriptors, all instances. */
 #define KEPOLL_ITEMS 1024
-/* A sendfile from a file to a socket moves this much a round. */
-#define SENDFILE_CHUNK 65536
+/* A layer file's number once the layer is done with it. */
+#define LAYER_GONE (-1)
 
 struct kitem {
   int epfd, fd;           /* -1: free */
@@ -73,93 +75,7 @@ static struct {
   struct kitem kitems[KEPOLL_ITEMS];
 } g;
 
-struct zn_posix *zrt_net_layer(void) { return g.px; }
-
-/* ---- the layer's host ---------------------------------------------------- */
-
-static uint64_t h_now(void *ctx) {
-  (void)ctx;
-  return zrt_plat_monotonic();
-}
-
-static int h_reserve(void *ctx) {
-  (void)ctx;
-  return zrt_fd_reserve_socket(0, false, false);
-}
-
-static void h_release(void *ctx, int fd) {
-  (void)ctx;
-  zrt_fd_release_socket(fd);
-}
-
-/* The layer's dup3 asks for a number: rt/fd.c has reserved it already
- * when the dup came through its dup, dup2, dup3 or F_DUPFD (it then
- * calls zrt_net_dup). */
-static int h_dup(void *ctx, int oldfd, int newfd, int min, int flags) {
-  (void)ctx;
-  (void)oldfd;
-  if (newfd >= 0 && zrt_fd_is_socket(newfd))
-    return newfd;
-  bool cloexec = (flags & O_CLOEXEC) != 0;
-  return newfd >= 0 ? zrt_fd_reserve_socket(newfd, true, cloexec)
-                    : zrt_fd_reserve_socket(min, false, cloexec);
-}
-
-static short kepoll_ready(int epfd);
-
-/* revents of the foreign descriptors: the runtime's files, and the
- * kepoll side of an epoll instance (readable when one of its
- * descriptors is ready). */
-static int poll_foreign(struct pollfd *kfds, unsigned n) {
-  int ready = 0;
-  for (unsigned i = 0; i < n; i++) {
-    short ev = (short)(kfds[i].events | POLLERR | POLLHUP);
-    short r = (short)(g.px && zn_posix_owns(g.px, kfds[i].fd)
-                          ? kepoll_ready(kfds[i].fd)
-                          : zrt_fd_poll(kfds[i].fd, ev));
-    kfds[i].revents = (short)(r & (ev | POLLNVAL));
-    if (kfds[i].revents)
-      ready++;
-  }
-  return ready;
-}
-
-/* The kernel's sigset_t: what rt_sigprocmask takes (musl's is larger). */
-#define KERNEL_SIGSET_BYTES 8
-
-/* ppoll's and epoll_pwait's mask is the thread's while it waits, as the
- * kernel applies it; the old one comes back after (a signal it
- * unblocked has interrupted the wait). */
-static int h_wait(void *ctx, struct pollfd *kfds, unsigned n, uint64_t deadline,
-                  const sigset_t *sigmask) {
-  (void)ctx;
-  int ready = poll_foreign(kfds, n);
-  if (ready)
-    return ready;
-  sigset_t old;
-  if (sigmask)
-    (void)zrt_sys_rt_sigprocmask(SIG_SETMASK, sigmask, &old,
-                                 KERNEL_SIGSET_BYTES);
-  int rc = zrt_io_wait(deadline);
-  if (rc == -EINTR)
-    rc = zrt_signal_pending_restart() ? -ZN_POSIX_ERESTART : -EINTR;
-  if (sigmask)
-    (void)zrt_sys_rt_sigprocmask(SIG_SETMASK, &old, NULL,
-                                 KERNEL_SIGSET_BYTES);
-  return rc < 0 && rc != -ETIMEDOUT ? rc : poll_foreign(kfds, n);
-}
-
-static void h_wake(void *ctx) {
-  (void)ctx;
-  zrt_io_notify();
-}
-
 /* ---- kepoll: the epoll of the runtime's own descriptors ---------------- */
-
-static int h_kepoll_create(void *ctx, int flags) {
-  (void)ctx;
-  return zrt_fd_reserve_socket(0, false, (flags & EPOLL_CLOEXEC) != 0);
-}
 
 static struct kitem *kitem_find(int epfd, int fd) {
   for (size_t i = 0; i < KEPOLL_ITEMS; i++)
@@ -262,12 +178,199 @@ static int h_kepoll_wait(void *ctx, int epfd, struct epoll_event *evs,
   return n;
 }
 
-/* A descriptor closed: drop its registrations, and an epoll instance's
- * own. */
-void zrt_net_fd_closed(int fd) {
+/* A layer file's number closed: drop its registrations, and an epoll
+ * instance's own.  (A closed file of the runtime's is dropped when it is
+ * next looked at: kitem_events.) */
+static void kitems_drop(int fd) {
   for (size_t i = 0; i < KEPOLL_ITEMS; i++)
     if (g.kitems[i].fd == fd || g.kitems[i].epfd == fd)
       g.kitems[i].epfd = g.kitems[i].fd = -1;
+}
+
+/* ---- layer files: the layer's sockets and epoll instances ------------ */
+
+/* The layer's number for the file, which is its descriptor's;
+ * LAYER_GONE once the layer let go of it, or before it had it. */
+static int layer_num(const struct zrt_file *f) {
+  return (int)(intptr_t)f->priv;
+}
+
+static ssize_t layer_readv(struct zrt_file *f, const struct iovec *iov,
+                           int cnt) {
+  return zn_posix_readv(g.px, layer_num(f), iov, cnt);
+}
+
+static ssize_t layer_writev(struct zrt_file *f, const struct iovec *iov,
+                            int cnt) {
+  return zrt_net_sigpipe(zn_posix_writev(g.px, layer_num(f), iov, cnt), 0);
+}
+
+/* F_GETFL, F_SETFL (O_NONBLOCK), locks: the layer keeps its own flags. */
+static long layer_fcntl(struct zrt_file *f, int cmd, long arg) {
+  return zn_posix_fcntl(g.px, layer_num(f), cmd, arg);
+}
+
+/* FIONBIO, FIONREAD, SIOC*. */
+static int layer_ioctl(struct zrt_file *f, unsigned long req, void *arg) {
+  return zn_posix_ioctl(g.px, layer_num(f), req, arg);
+}
+
+static int layer_fstat(struct zrt_file *f, struct stat *st) {
+  st->st_mode = S_IFSOCK | 0777;
+  st->st_ino = (ino_t)layer_num(f) + 1;
+  st->st_nlink = 1;
+  st->st_blksize = 4096;
+  return 0;
+}
+
+/* The readiness now: the layer's poll with a deadline already past. */
+static short layer_poll(struct zrt_file *f, short events) {
+  struct pollfd p = {.fd = layer_num(f), .events = events};
+  const struct timespec past = {0, 0};
+  int r = zn_posix_ppoll(g.px, &p, 1, &past, NULL);
+  return r < 0 ? POLLNVAL : p.revents;
+}
+
+/* dup, dup2, dup3, F_DUPFD onto newfd (reserved by fd.c): the layer's
+ * dup3 to the same number, in a file of its own. */
+static long layer_dup(struct zrt_file *f, int newfd, struct zrt_file **out) {
+  struct zrt_file *nf =
+      zrt_file_new(f->ops, O_RDWR, (void *)(intptr_t)LAYER_GONE);
+  if (!nf)
+    return -ENOMEM;
+  int r = zn_posix_dup3(g.px, layer_num(f), newfd, 0);
+  if (r < 0) {
+    zrt_file_put(nf);
+    return r;
+  }
+  ZN_ASSERT(r == newfd);
+  nf->priv = (void *)(intptr_t)newfd;
+  *out = nf;
+  return 0;
+}
+
+/* Its descriptor closed: closed in the layer too (which lets go of the
+ * number, h_release, with nothing left to do). */
+static void layer_fd_closed(struct zrt_file *f) {
+  int fd = layer_num(f);
+  if (fd == LAYER_GONE)
+    return;
+  f->priv = (void *)(intptr_t)LAYER_GONE;
+  kitems_drop(fd);
+  (void)zn_posix_close(g.px, fd);
+}
+
+static const struct zrt_file_ops layer_ops = {
+    .name = "socket",
+    .readv = layer_readv,
+    .writev = layer_writev,
+    .fstat = layer_fstat,
+    .ioctl = layer_ioctl,
+    .fcntl = layer_fcntl,
+    .poll = layer_poll,
+    .dup = layer_dup,
+    .fd_closed = layer_fd_closed,
+};
+
+/* A new layer file at the lowest free descriptor: its number, or
+ * -EMFILE, -ENOMEM. */
+static int layer_install(bool cloexec) {
+  struct zrt_file *f =
+      zrt_file_new(&layer_ops, O_RDWR, (void *)(intptr_t)LAYER_GONE);
+  if (!f)
+    return -ENOMEM;
+  int fd = zrt_fd_install(f, 0, cloexec);
+  if (fd >= 0)
+    f->priv = (void *)(intptr_t)fd;
+  zrt_file_put(f); /* the descriptor's reference stays */
+  return fd;
+}
+
+/* ---- the layer's host ---------------------------------------------------- */
+
+static uint64_t h_now(void *ctx) {
+  (void)ctx;
+  return zrt_plat_monotonic();
+}
+
+static int h_reserve(void *ctx) {
+  (void)ctx;
+  return layer_install(false);
+}
+
+/* The layer let go of fd (after its own close, or undoing a socket() or
+ * accept() that failed): its file leaves the table unless the
+ * descriptor was closed first. */
+static void h_release(void *ctx, int fd) {
+  (void)ctx;
+  struct zrt_file *f = zrt_fd_file(fd);
+  if (!f || f->ops != &layer_ops || layer_num(f) != fd)
+    return;
+  f->priv = (void *)(intptr_t)LAYER_GONE;
+  (void)zrt_fd_close(fd);
+}
+
+/* The layer's dup3 asks for a number: layer_dup's, which fd.c reserved
+ * (its dup, dup2, dup3 and F_DUPFD are the only ones that reach the
+ * layer: a dup the layer starts by itself is refused). */
+static int h_dup(void *ctx, int oldfd, int newfd, int min, int flags) {
+  (void)ctx;
+  (void)oldfd;
+  (void)min;
+  (void)flags;
+  return newfd >= 0 ? newfd : -EOPNOTSUPP;
+}
+
+static int h_kepoll_create(void *ctx, int flags) {
+  (void)ctx;
+  return layer_install((flags & EPOLL_CLOEXEC) != 0);
+}
+
+/* revents of the foreign descriptors: the runtime's files, and the
+ * kepoll side of an epoll instance (readable when one of its
+ * descriptors is ready). */
+static int poll_foreign(struct pollfd *kfds, unsigned n) {
+  int ready = 0;
+  for (unsigned i = 0; i < n; i++) {
+    short ev = (short)(kfds[i].events | POLLERR | POLLHUP);
+    short r = (short)(g.px && zn_posix_owns(g.px, kfds[i].fd)
+                          ? kepoll_ready(kfds[i].fd)
+                          : zrt_fd_poll(kfds[i].fd, ev));
+    kfds[i].revents = (short)(r & (ev | POLLNVAL));
+    if (kfds[i].revents)
+      ready++;
+  }
+  return ready;
+}
+
+/* The kernel's sigset_t: what rt_sigprocmask takes (musl's is larger). */
+#define KERNEL_SIGSET_BYTES 8
+
+/* ppoll's and epoll_pwait's mask is the thread's while it waits, as the
+ * kernel applies it; the old one comes back after (a signal it
+ * unblocked has interrupted the wait). */
+static int h_wait(void *ctx, struct pollfd *kfds, unsigned n, uint64_t deadline,
+                  const sigset_t *sigmask) {
+  (void)ctx;
+  int ready = poll_foreign(kfds, n);
+  if (ready)
+    return ready;
+  sigset_t old;
+  if (sigmask)
+    (void)zrt_sys_rt_sigprocmask(SIG_SETMASK, sigmask, &old,
+                                 KERNEL_SIGSET_BYTES);
+  int rc = zrt_io_wait(deadline);
+  if (rc == -EINTR)
+    rc = zrt_signal_pending_restart() ? -ZN_POSIX_ERESTART : -EINTR;
+  if (sigmask)
+    (void)zrt_sys_rt_sigprocmask(SIG_SETMASK, &old, NULL,
+                                 KERNEL_SIGSET_BYTES);
+  return rc < 0 && rc != -ETIMEDOUT ? rc : poll_foreign(kfds, n);
+}
+
+static void h_wake(void *ctx) {
+  (void)ctx;
+  zrt_io_notify();
 }
 
 /* ---- start and exit -------------------------------------------------------- */
@@ -289,7 +392,7 @@ static void print_banner(void) {
 static int open_layer(void) {
   struct zn_posix_cfg cfg;
   zn_posix_cfg_default(&cfg, &g.h.cfg);
-  cfg.max_fd = NET_MAX_FD;
+  cfg.max_fd = ZRT_FD_MAX;
   size_t len = zn_posix_mem_size(&cfg);
   void *mem = len ? zrt_kalloc(len) : NULL;
   struct zn_posix_host host = {
@@ -416,46 +519,75 @@ long zrt_sys_connect(int fd, const struct sockaddr *sa, socklen_t len) {
   return zn_posix_connect(g.px, fd, sa, len);
 }
 
-/* A socketpair's descriptors are files (rt/pipe.c), not the layer's. */
-static bool is_file(int fd) { return !zrt_fd_is_socket(fd); }
+/* fd names a socket of the runtime's own (a socketpair end, rt/pipe.c)
+ * or some other file that is not the layer's: its kind's sendv, recvv,
+ * shutdown answer (-ENOTSOCK without them). */
+static struct zrt_file *runtime_file(int fd) {
+  struct zrt_file *f = zrt_fd_file(fd);
+  return f && f->ops != &layer_ops ? f : NULL;
+}
+
+static long file_sendv(struct zrt_file *f, const struct iovec *iov, int cnt,
+                       int flags) {
+  if (!f->ops->sendv)
+    return -ENOTSOCK;
+  f->refs++; /* held while it may wait: a close does not free it */
+  long r = f->ops->sendv(f, iov, cnt, flags);
+  zrt_file_put(f);
+  return r;
+}
+
+static long file_recvv(struct zrt_file *f, const struct iovec *iov, int cnt,
+                       int flags) {
+  if (!f->ops->recvv)
+    return -ENOTSOCK;
+  f->refs++;
+  long r = f->ops->recvv(f, iov, cnt, flags);
+  zrt_file_put(f);
+  return r;
+}
 
 long zrt_sys_sendto(int fd, const void *buf, size_t len, int flags,
                     const struct sockaddr *sa, socklen_t salen) {
-  if (is_file(fd)) {
+  struct zrt_file *f = runtime_file(fd);
+  if (f) {
     struct iovec iov = {(void *)(uintptr_t)buf, len};
-    return zrt_file_sendv(fd, &iov, 1, flags);
+    return file_sendv(f, &iov, 1, flags);
   }
   if (!g.px)
-    return -ENOTSOCK; /* no socket layer yet: no socket */
+    return -EBADF;
   long rc = zn_posix_sendto(g.px, fd, buf, len, flags, sa, salen);
   return zrt_net_sigpipe(rc, flags);
 }
 
 long zrt_sys_recvfrom(int fd, void *buf, size_t len, int flags,
                       struct sockaddr *sa, socklen_t *salen) {
-  if (is_file(fd)) {
+  struct zrt_file *f = runtime_file(fd);
+  if (f) {
     struct iovec iov = {buf, len};
-    long rc = zrt_file_recvv(fd, &iov, 1, flags);
+    long rc = file_recvv(f, &iov, 1, flags);
     if (rc >= 0 && salen)
       *salen = 0;
     return rc;
   }
   if (!g.px)
-    return -ENOTSOCK; /* no socket layer yet: no socket */
+    return -EBADF;
   return zn_posix_recvfrom(g.px, fd, buf, len, flags, sa, salen);
 }
 
 long zrt_sys_sendmsg(int fd, const struct msghdr *msg, int flags) {
-  if (is_file(fd))
-    return zrt_file_sendv(fd, msg->msg_iov, (int)msg->msg_iovlen, flags);
+  struct zrt_file *f = runtime_file(fd);
+  if (f)
+    return file_sendv(f, msg->msg_iov, (int)msg->msg_iovlen, flags);
   if (!g.px)
-    return -ENOTSOCK; /* no socket layer yet: no socket */
+    return -EBADF;
   return zrt_net_sigpipe(zn_posix_sendmsg(g.px, fd, msg, flags), flags);
 }
 
 long zrt_sys_recvmsg(int fd, struct msghdr *msg, int flags) {
-  if (is_file(fd)) {
-    long rc = zrt_file_recvv(fd, msg->msg_iov, (int)msg->msg_iovlen, flags);
+  struct zrt_file *f = runtime_file(fd);
+  if (f) {
+    long rc = file_recvv(f, msg->msg_iov, (int)msg->msg_iovlen, flags);
     if (rc >= 0) {
       msg->msg_namelen = 0;
       msg->msg_controllen = 0;
@@ -464,7 +596,7 @@ long zrt_sys_recvmsg(int fd, struct msghdr *msg, int flags) {
     return rc;
   }
   if (!g.px)
-    return -ENOTSOCK; /* no socket layer yet: no socket */
+    return -EBADF;
   return zn_posix_recvmsg(g.px, fd, msg, flags);
 }
 
@@ -482,10 +614,11 @@ long zrt_sys_recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags,
 }
 
 long zrt_sys_shutdown(int fd, int how) {
-  if (is_file(fd))
-    return zrt_file_shutdown(fd, how);
+  struct zrt_file *f = runtime_file(fd);
+  if (f)
+    return f->ops->shutdown ? f->ops->shutdown(f, how) : -ENOTSOCK;
   if (!g.px)
-    return -ENOTSOCK; /* no socket layer yet: no socket */
+    return -EBADF;
   return zn_posix_shutdown(g.px, fd, how);
 }
 
@@ -530,7 +663,7 @@ static struct timespec *ms_timeout(int ms, struct timespec *ts) {
  * be named then. */
 static long files_ppoll(struct pollfd *fds, unsigned long n,
                         const struct timespec *timeout) {
-  if (n > NET_MAX_FD)
+  if (n > ZRT_FD_MAX)
     return -EINVAL;
   uint64_t deadline = ZRT_NO_DEADLINE;
   if (timeout)
@@ -622,45 +755,6 @@ long zrt_sys_epoll_pwait(int epfd, struct epoll_event *evs, int max,
   if (!g.px)
     return -ENOTSOCK; /* no socket layer yet: no socket */
   return zn_posix_epoll_pwait(g.px, epfd, evs, max, timeout_ms, mask);
-}
-
-/* ---- what the descriptor table hands over for sockets ------------------- */
-
-long zrt_net_readv(int fd, const struct iovec *iov, int iovcnt) {
-  if (!g.px)
-    return -EBADF;
-  return zn_posix_readv(g.px, fd, iov, iovcnt);
-}
-
-long zrt_net_writev(int fd, const struct iovec *iov, int iovcnt) {
-  if (!g.px)
-    return -EBADF;
-  return zrt_net_sigpipe(zn_posix_writev(g.px, fd, iov, iovcnt), 0);
-}
-
-long zrt_net_close(int fd) {
-  if (!g.px)
-    return -EBADF;
-  zrt_net_fd_closed(fd);
-  return zn_posix_close(g.px, fd);
-}
-
-long zrt_net_dup(int oldfd, int newfd) {
-  if (!g.px)
-    return -EBADF;
-  return zn_posix_dup3(g.px, oldfd, newfd, 0);
-}
-
-long zrt_net_fcntl(int fd, int cmd, long arg) {
-  if (!g.px)
-    return -EBADF;
-  return zn_posix_fcntl(g.px, fd, cmd, arg);
-}
-
-long zrt_net_ioctl(int fd, unsigned long req, void *arg) {
-  if (!g.px)
-    return -EBADF;
-  return zn_posix_ioctl(g.px, fd, req, arg);
 }
 
 /* EPIPE from a send raises SIGPIPE unless MSG_NOSIGNAL, as on Linux. */

@@ -1,7 +1,7 @@
 /*
- * rt/net.c's interface: what the descriptor table (rt/fd.c) hands over
- * for a socket or epoll instance of libznet-posix, and the layer for
- * the rest of the runtime.
+ * rt/net.c's interface for the rest of the runtime: the network's start
+ * and a program's own stack handed over.  (The descriptor table reaches
+ * the layer's sockets only through their files' operations.)
  */
 #ifndef ZN_RT_NET_H
 #define ZN_RT_NET_H
@@ -14,9 +14,6 @@
 struct zn_config;
 struct zn_posix;
 struct zn_stack;
-
-/* The socket layer (NULL before zrt_net_start). */
-struct zn_posix *zrt_net_layer(void);
 
 /* A program written against znet's own API (znet/app.h, app/app_int.h)
  * owns the network: it runs its own loop (zn__app_run), whose archive member
@@ -34,10 +31,6 @@ bool zrt_net_owned_by_program(void);
  * caller's). */
 int zrt_net_adopt(struct zn_stack *st, const struct zn_config *cfg);
 
-/* (The socket side of the generic calls, zrt_net_readv and the rest, is
- * declared in rt.h, for rt/fd.c.) */
-/* A descriptor (any) is closed: drop its epoll registrations. */
-void zrt_net_fd_closed(int fd);
 /* SIGPIPE for -EPIPE unless flags has MSG_NOSIGNAL; returns rc. */
 long zrt_net_sigpipe(long rc, int flags);
 

@@ -298,12 +298,23 @@ static void pipe_release(struct zrt_file *f) {
   ring_unref(r);
 }
 
+/* F_GETPIPE_SZ, F_SETPIPE_SZ; the rest is the table's. */
+static long pipe_fcntl(struct zrt_file *f, int cmd, long arg) {
+  struct ring *r = f->priv;
+  if (cmd == ZRT_F_GETPIPE_SZ)
+    return (long)r->cap;
+  if (cmd == ZRT_F_SETPIPE_SZ)
+    return ring_resize(r, arg);
+  return -ENOTTY;
+}
+
 static const struct zrt_file_ops pipe_ops = {
     .name = "pipe",
     .read = pipe_read,
     .write = pipe_write,
     .fstat = pipe_fstat,
     .ioctl = pipe_ioctl,
+    .fcntl = pipe_fcntl,
     .poll = pipe_poll,
     .release = pipe_release,
 };
@@ -442,6 +453,82 @@ static void sp_release(struct zrt_file *f) {
   zrt_kfree(e, sizeof(*e));
 }
 
+/* ---- send, recv, shutdown: the socket side of an end -------------------- */
+
+#define SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL | MSG_EOR)
+#define RECV_FLAGS (MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL | MSG_CMSG_CLOEXEC)
+
+static bool may_wait(struct zrt_file *f, int flags, long *r) {
+  if (*r != -EAGAIN || (flags & MSG_DONTWAIT) || (f->flags & O_NONBLOCK))
+    return false;
+  if (zrt_io_wait(ZRT_NO_DEADLINE) == -EINTR) {
+    *r = -EINTR;
+    return false;
+  }
+  return true;
+}
+
+static ssize_t sp_sendv(struct zrt_file *f, const struct iovec *iov,
+                        int iovcnt, int flags) {
+  if (iovcnt < 0 || iovcnt > ZRT_IOV_MAX)
+    return -EINVAL;
+  if (flags & ~SEND_FLAGS)
+    return -EOPNOTSUPP;
+  long r;
+  struct iov_cur c = {iov, iovcnt, 0, 0};
+  size_t want = cur_left(&c), done = 0;
+  bool signal = !(flags & MSG_NOSIGNAL);
+  for (;;) {
+    r = sp_send(f, &c, signal);
+    if (r > 0)
+      done += (size_t)r;
+    if (r >= 0 && (done == want || (flags & MSG_DONTWAIT) ||
+                   (f->flags & O_NONBLOCK)))
+      break;
+    if (r >= 0 || may_wait(f, flags, &r))
+      continue;
+    break;
+  }
+  return done > 0 ? (ssize_t)done : r;
+}
+
+static ssize_t sp_recvv(struct zrt_file *f, const struct iovec *iov,
+                        int iovcnt, int flags) {
+  if (iovcnt < 0 || iovcnt > ZRT_IOV_MAX)
+    return -EINVAL;
+  if (flags & ~RECV_FLAGS)
+    return -EOPNOTSUPP;
+  long r;
+  struct sp_end *e = f->priv;
+  struct iov_cur c = {iov, iovcnt, 0, 0};
+  size_t want = cur_left(&c), done = 0;
+  bool all = (flags & MSG_WAITALL) && !(flags & MSG_PEEK) && !e->rx->dgram;
+  for (;;) {
+    r = sp_recv(f, &c, (flags & MSG_PEEK) != 0);
+    if (r > 0)
+      done += (size_t)r;
+    if (r == 0 || (r > 0 && (!all || done == want)))
+      break;
+    if (r > 0 || may_wait(f, flags, &r))
+      continue;
+    break;
+  }
+  return done > 0 ? (ssize_t)done : r;
+}
+
+static int sp_shutdown(struct zrt_file *f, int how) {
+  struct sp_end *e = f->priv;
+  if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+    return -EINVAL;
+  if (how != SHUT_WR)
+    sp_close_rx(e);
+  if (how != SHUT_RD)
+    sp_close_tx(e);
+  zrt_io_notify();
+  return 0;
+}
+
+
 static const struct zrt_file_ops sp_ops = {
     .name = "socket",
     .read = sp_read,
@@ -449,6 +536,9 @@ static const struct zrt_file_ops sp_ops = {
     .fstat = sp_fstat,
     .ioctl = sp_ioctl,
     .poll = sp_poll,
+    .sendv = sp_sendv,
+    .recvv = sp_recvv,
+    .shutdown = sp_shutdown,
     .release = sp_release,
 };
 
@@ -499,115 +589,6 @@ long zrt_sys_socketpair(int domain, int type, int proto, int *sv) {
     return -EFAULT;
   return sp_make(kind != SOCK_STREAM, (type & SOCK_NONBLOCK) ? O_NONBLOCK : 0,
                  (type & SOCK_CLOEXEC) != 0, sv);
-}
-
-/* ---- send, recv, shutdown for net.c -------------------------------------- */
-
-#define SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL | MSG_EOR)
-#define RECV_FLAGS (MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL | MSG_CMSG_CLOEXEC)
-
-static long sp_file(int fd, struct zrt_file **out) {
-  struct zrt_file *f = zrt_fd_get(fd);
-  if (!f)
-    return -EBADF;
-  if (f->ops != &sp_ops) {
-    zrt_file_put(f);
-    return -ENOTSOCK;
-  }
-  *out = f;
-  return 0;
-}
-
-static bool may_wait(struct zrt_file *f, int flags, long *r) {
-  if (*r != -EAGAIN || (flags & MSG_DONTWAIT) || (f->flags & O_NONBLOCK))
-    return false;
-  if (zrt_io_wait(ZRT_NO_DEADLINE) == -EINTR) {
-    *r = -EINTR;
-    return false;
-  }
-  return true;
-}
-
-long zrt_file_sendv(int fd, const struct iovec *iov, int iovcnt, int flags) {
-  struct zrt_file *f;
-  long r = iovcnt < 0 || iovcnt > 1024 ? -EINVAL : sp_file(fd, &f);
-  if (r < 0)
-    return r;
-  if (flags & ~SEND_FLAGS) {
-    zrt_file_put(f);
-    return -EOPNOTSUPP;
-  }
-  struct iov_cur c = {iov, iovcnt, 0, 0};
-  size_t want = cur_left(&c), done = 0;
-  bool signal = !(flags & MSG_NOSIGNAL);
-  for (;;) {
-    r = sp_send(f, &c, signal);
-    if (r > 0)
-      done += (size_t)r;
-    if (r >= 0 && (done == want || (flags & MSG_DONTWAIT) ||
-                   (f->flags & O_NONBLOCK)))
-      break;
-    if (r >= 0 || may_wait(f, flags, &r))
-      continue;
-    break;
-  }
-  zrt_file_put(f);
-  return done > 0 ? (long)done : r;
-}
-
-long zrt_file_recvv(int fd, const struct iovec *iov, int iovcnt, int flags) {
-  struct zrt_file *f;
-  long r = iovcnt < 0 || iovcnt > 1024 ? -EINVAL : sp_file(fd, &f);
-  if (r < 0)
-    return r;
-  if (flags & ~RECV_FLAGS) {
-    zrt_file_put(f);
-    return -EOPNOTSUPP;
-  }
-  struct sp_end *e = f->priv;
-  struct iov_cur c = {iov, iovcnt, 0, 0};
-  size_t want = cur_left(&c), done = 0;
-  bool all = (flags & MSG_WAITALL) && !(flags & MSG_PEEK) && !e->rx->dgram;
-  for (;;) {
-    r = sp_recv(f, &c, (flags & MSG_PEEK) != 0);
-    if (r > 0)
-      done += (size_t)r;
-    if (r == 0 || (r > 0 && (!all || done == want)))
-      break;
-    if (r > 0 || may_wait(f, flags, &r))
-      continue;
-    break;
-  }
-  zrt_file_put(f);
-  return done > 0 ? (long)done : r;
-}
-
-long zrt_file_shutdown(int fd, int how) {
-  struct zrt_file *f;
-  long r = sp_file(fd, &f);
-  if (r < 0)
-    return r;
-  struct sp_end *e = f->priv;
-  if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
-    r = -EINVAL;
-  if (r == 0 && how != SHUT_WR)
-    sp_close_rx(e);
-  if (r == 0 && how != SHUT_RD)
-    sp_close_tx(e);
-  zrt_io_notify();
-  zrt_file_put(f);
-  return r;
-}
-
-long zrt_pipe_size(struct zrt_file *f, int cmd, long arg) {
-  struct ring *r;
-  if (f->ops == &pipe_ops)
-    r = f->priv;
-  else
-    return -EBADF;
-  if (cmd == ZRT_F_GETPIPE_SZ)
-    return (long)r->cap;
-  return ring_resize(r, arg);
 }
 
 /* ---- eventfd --------------------------------------------------------------- */

@@ -52,6 +52,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "znet/assert.h"
+
 #define ZRT_NO_DEADLINE UINT64_MAX
 #define ZRT_PAGE 4096u
 
@@ -177,12 +179,18 @@ struct zrt_file;
  * then answer as Linux does for a file that cannot (read: -EINVAL,
  * lseek: -ESPIPE, ioctl: -ENOTTY, ...).  A member never blocks: one that
  * would returns -EAGAIN and the caller waits (zrt_io_wait) unless the
- * file is O_NONBLOCK.  Whoever changes what poll would answer calls
- * zrt_io_notify(). */
+ * file is O_NONBLOCK; but readv, writev, sendv and recvv block as the
+ * kind itself decides (a socket of libznet-posix, which keeps its own
+ * O_NONBLOCK), and the descriptor table calls them as they are.  Whoever
+ * changes what poll would answer calls zrt_io_notify(). */
 struct zrt_file_ops {
   const char *name; /* for messages: "pipe", "tarfs", ... */
   ssize_t (*read)(struct zrt_file *f, void *buf, size_t n);
   ssize_t (*write)(struct zrt_file *f, const void *buf, size_t n);
+  /* The vectors (read and write of one vector too), when the kind moves
+   * them itself, waiting as it does. */
+  ssize_t (*readv)(struct zrt_file *f, const struct iovec *iov, int cnt);
+  ssize_t (*writev)(struct zrt_file *f, const struct iovec *iov, int cnt);
   ssize_t (*pread)(struct zrt_file *f, void *buf, size_t n, off_t off);
   ssize_t (*pwrite)(struct zrt_file *f, const void *buf, size_t n, off_t off);
   off_t (*lseek)(struct zrt_file *f, off_t off, int whence);
@@ -190,11 +198,32 @@ struct zrt_file_ops {
   int (*ftruncate)(struct zrt_file *f, off_t len);
   /* Linux's struct linux_dirent64 records, from f->pos on. */
   ssize_t (*getdents64)(struct zrt_file *f, void *buf, size_t n);
+  /* ioctl and fcntl: -ENOTTY for a request the kind leaves to the
+   * table (FIONBIO and FIONREAD; F_GETFL, F_SETFL and record locks on
+   * f->flags).  F_DUPFD*, F_GETFD, F_SETFD, FIOCLEX, FIONCLEX never
+   * reach them. */
   int (*ioctl)(struct zrt_file *f, unsigned long req, void *arg);
+  long (*fcntl)(struct zrt_file *f, int cmd, long arg);
   /* The events of `events` (POLLIN, POLLOUT, ...) ready now, plus
    * POLLHUP/POLLERR as they apply. */
   short (*poll)(struct zrt_file *f, short events);
-  /* The last descriptor of it is closed. */
+  /* A kind that keeps one file per descriptor (a socket of the layer,
+   * whose number is the descriptor's): *out, a new file with one
+   * reference, for descriptor `newfd` (reserved), naming what f names.
+   * Without it a dup shares f. */
+  long (*dup)(struct zrt_file *f, int newfd, struct zrt_file **out);
+  /* A descriptor naming f is closed (its number is free already); the
+   * file stays until its last reference. */
+  void (*fd_closed)(struct zrt_file *f);
+  /* A socket of the runtime's own (a socketpair end): send, recv
+   * (flags: MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_WAITALL, the
+   * others -EOPNOTSUPP) and shutdown.  Any other file: -ENOTSOCK. */
+  ssize_t (*sendv)(struct zrt_file *f, const struct iovec *iov, int cnt,
+                   int flags);
+  ssize_t (*recvv)(struct zrt_file *f, const struct iovec *iov, int cnt,
+                   int flags);
+  int (*shutdown)(struct zrt_file *f, int how);
+  /* The last reference of it is dropped. */
   void (*release)(struct zrt_file *f);
 };
 
@@ -213,57 +242,25 @@ struct zrt_file *zrt_file_new(const struct zrt_file_ops *ops, int flags,
 /* The lowest free descriptor >= min, naming f (which it now holds a
  * reference of); -EMFILE. */
 int zrt_fd_install(struct zrt_file *f, int min, bool cloexec);
-/* The file fd names (borrowed), or NULL (not open, or a socket of the
- * layer). */
+/* The file fd names (borrowed), or NULL (not open). */
 struct zrt_file *zrt_fd_file(int fd);
+/* A new reference on the file fd names (NULL: not open). */
+struct zrt_file *zrt_fd_get(int fd);
 /* Drop a reference: release at the last. */
 void zrt_file_put(struct zrt_file *f);
 
-/* ---- descriptors shared with the network (fd.c, net.c) ---------------- */
+/* ---- the descriptor table's limits and readiness (fd.c) -------------- */
 
 /* The table has ZRT_FD_MAX descriptors (FD_SETSIZE; RLIMIT_NOFILE). */
 #define ZRT_FD_MAX 1024
+/* The most vectors a call takes (Linux's UIO_MAXIOV). */
+#define ZRT_IOV_MAX 1024
 
-/* A descriptor for a socket of libznet-posix, which net.c keeps: with
- * `exact`, the number `fd` itself (-EBADF out of range, -EBUSY if taken),
- * else the lowest free one >= fd (-EMFILE).  fd.c then routes every
- * generic call on it to the zrt_net_* functions below. */
-int zrt_fd_reserve_socket(int fd, bool exact, bool cloexec);
-/* Give a reserved socket descriptor back (net.c undoing a failed
- * socket()/accept(); close() releases its descriptor itself). */
-void zrt_fd_release_socket(int fd);
-bool zrt_fd_is_socket(int fd);
 /* A file's readiness for poll/select/epoll: the events of `events`
- * ready, POLLHUP/POLLERR as they apply; POLLNVAL if fd names no file
- * (a socket is net.c's own: POLLNVAL here). */
+ * ready, POLLHUP/POLLERR as they apply; POLLNVAL if fd names no file. */
 short zrt_fd_poll(int fd, short events);
-
-/* What net.c answers for a socket descriptor when fd.c's handlers are
- * called on it (negative errno as the handlers return).  fd.c checks
- * the descriptor is a socket and handles FD_CLOEXEC, F_DUPFD*, lseek
- * (-ESPIPE), pread/pwrite (-ESPIPE), fstat (S_IFSOCK), fsync (-EINVAL)
- * itself; read and write come as one-element vectors. */
-long zrt_net_readv(int fd, const struct iovec *iov, int iovcnt);
-long zrt_net_writev(int fd, const struct iovec *iov, int iovcnt);
-/* The descriptor is closed (its number is free when this returns); the
- * socket goes when its last descriptor does. */
-long zrt_net_close(int fd);
-/* newfd (reserved by fd.c) now names oldfd's socket too. */
-long zrt_net_dup(int oldfd, int newfd);
-/* F_GETFL, F_SETFL (O_NONBLOCK), F_GETLK/F_SETLK/F_SETLKW and any
- * command fd.c does not know. */
-long zrt_net_fcntl(int fd, int cmd, long arg);
-/* Every request but FIOCLEX/FIONCLEX (FIONBIO, FIONREAD, SIOC*...). */
-long zrt_net_ioctl(int fd, unsigned long req, void *arg);
-
-/* socketpair(AF_UNIX) descriptors are files (pipe.c), not sockets of the
- * layer: net.c's send/recv/sendto/recvfrom/sendmsg/recvmsg/shutdown call
- * these when !zrt_fd_is_socket(fd).  flags: MSG_DONTWAIT, MSG_NOSIGNAL,
- * MSG_PEEK (recv), MSG_WAITALL (recv, stream); the others -EOPNOTSUPP.
- * -ENOTSOCK for any other file, -EBADF if fd names none. */
-long zrt_file_sendv(int fd, const struct iovec *iov, int iovcnt, int flags);
-long zrt_file_recvv(int fd, const struct iovec *iov, int iovcnt, int flags);
-long zrt_file_shutdown(int fd, int how);
+/* Close descriptor fd, whatever it names: 0, -EBADF. */
+long zrt_fd_close(int fd);
 
 /* mmap of a file (mem.c): fill dst with len bytes of fd's file from
  * offset off (zeroes past its end), the MAP_PRIVATE copy; len or -EBADF,

@@ -215,7 +215,7 @@ static int start_dir(int dirfd, struct zrt_vnode **out) {
   }
   struct zrt_file *f = zrt_fd_file(dirfd);
   if (!f)
-    return zrt_fd_is_socket(dirfd) ? -ENOTDIR : -EBADF;
+    return -EBADF;
   struct zrt_vnode *v = zrt_vfs_file_vnode(f);
   if (!v || !is_dir(v))
     return -ENOTDIR;
@@ -951,7 +951,7 @@ static long setattr_at(int dirfd, const char *path, int atflags,
 static long setattr_fd(int fd, const struct zrt_setattr *a) {
   struct zrt_file *f = zrt_fd_file(fd);
   if (!f)
-    return zrt_fd_is_socket(fd) ? 0 : -EBADF;
+    return -EBADF;
   if (f->flags & ZRT_O_PATH)
     return -EBADF;
   struct zrt_vnode *v = zrt_vfs_file_vnode(f);
@@ -1083,11 +1083,11 @@ long zrt_sys_statfs(const char *path, void *buf) {
 
 long zrt_sys_fstatfs(int fd, void *buf) {
   struct zrt_file *f = zrt_fd_file(fd);
-  if (!f && !zrt_fd_is_socket(fd))
+  if (!f)
     return -EBADF;
   if (!buf)
     return -EFAULT;
-  struct zrt_vnode *v = f ? zrt_vfs_file_vnode(f) : NULL;
+  struct zrt_vnode *v = zrt_vfs_file_vnode(f);
   if (v) {
     statfs_fill(v->mnt, buf);
   } else { /* pipes, sockets, devices: Linux's pipefs/sockfs */

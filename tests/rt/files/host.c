@@ -177,39 +177,73 @@ void zrt_random(void *buf, size_t n) {
   }
 }
 
-/* ---- net.c's side of socket descriptors -------------------------------- */
+/* ---- a kind of file like net.c's layer files ------------------------- */
 
-static long net(const char *call, int fd) {
+static int rec_num(const struct zrt_file *f) { return (int)(intptr_t)f->priv; }
+
+static long net(const char *call, const struct zrt_file *f) {
   host_net_call = call;
-  host_net_fd = fd;
+  host_net_fd = rec_num(f);
   return host_net_answer;
 }
 
-long zrt_net_readv(int fd, const struct iovec *iov, int iovcnt) {
-  (void)iov, (void)iovcnt;
-  return net("readv", fd);
+static ssize_t rec_readv(struct zrt_file *f, const struct iovec *iov, int cnt) {
+  (void)iov, (void)cnt;
+  return net("readv", f);
 }
-long zrt_net_writev(int fd, const struct iovec *iov, int iovcnt) {
-  (void)iov, (void)iovcnt;
-  return net("writev", fd);
+static ssize_t rec_writev(struct zrt_file *f, const struct iovec *iov,
+                          int cnt) {
+  (void)iov, (void)cnt;
+  return net("writev", f);
 }
-long zrt_net_close(int fd) { return net("close", fd); }
-long zrt_net_dup(int oldfd, int newfd) {
-  (void)oldfd;
-  return net("dup", newfd);
-}
-long zrt_net_fcntl(int fd, int cmd, long arg) {
+static long rec_fcntl(struct zrt_file *f, int cmd, long arg) {
   (void)cmd, (void)arg;
-  return net("fcntl", fd);
+  return net("fcntl", f);
 }
-long zrt_net_ioctl(int fd, unsigned long req, void *arg) {
+static int rec_ioctl(struct zrt_file *f, unsigned long req, void *arg) {
   (void)req, (void)arg;
-  return net("ioctl", fd);
+  return (int)net("ioctl", f);
+}
+static int rec_fstat(struct zrt_file *f, struct stat *st) {
+  (void)f;
+  st->st_mode = S_IFSOCK | 0777;
+  return 0;
+}
+static long rec_dup(struct zrt_file *f, int newfd, struct zrt_file **out) {
+  host_net_call = "dup";
+  host_net_fd = newfd;
+  if (host_net_answer != 0)
+    return host_net_answer;
+  *out = zrt_file_new(f->ops, O_RDWR, (void *)(intptr_t)newfd);
+  return *out ? 0 : -ENOMEM;
+}
+static void rec_fd_closed(struct zrt_file *f) { (void)net("close", f); }
+
+static const struct zrt_file_ops rec_ops = {
+    .name = "recording",
+    .readv = rec_readv,
+    .writev = rec_writev,
+    .fstat = rec_fstat,
+    .ioctl = rec_ioctl,
+    .fcntl = rec_fcntl,
+    .dup = rec_dup,
+    .fd_closed = rec_fd_closed,
+};
+
+int host_socket_open(void) {
+  struct zrt_file *f = zrt_file_new(&rec_ops, O_RDWR, NULL);
+  if (!f)
+    return -ENOMEM;
+  int fd = zrt_fd_install(f, 0, false);
+  if (fd >= 0)
+    f->priv = (void *)(intptr_t)fd;
+  zrt_file_put(f);
+  return fd;
 }
 
 void host_reset_fds(void) {
   for (int fd = 0; fd < ZRT_FD_MAX; fd++)
-    if (zrt_fd_file(fd) || zrt_fd_is_socket(fd)) {
+    if (zrt_fd_file(fd)) {
       long saved = host_net_answer;
       host_net_answer = 0;
       (void)zrt_sys_close(fd);

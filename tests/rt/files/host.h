@@ -4,8 +4,9 @@
  * console into a buffer, clocks from clock_gettime, block devices over
  * files read with pread (one whole block a call, or the test fails),
  * zrt_kalloc over calloc within a byte budget the test can shrink, a
- * zrt_io_wait that fails the test when nothing could wake it, and
- * recording stubs of net.c's zrt_net_* and signal.c's zrt_signal_raise.
+ * zrt_io_wait that fails the test when nothing could wake it, a
+ * recording kind of file that keeps one file per descriptor as net.c's
+ * layer files do, and a recording zrt_signal_raise.
  */
 #ifndef ZN_TESTS_RT_FILES_HOST_H
 #define ZN_TESTS_RT_FILES_HOST_H
@@ -38,8 +39,13 @@ extern unsigned host_waits, host_notifies;
 extern int host_last_signal; /* zrt_signal_raise's, 0: none */
 extern int host_signals;
 
-/* The zrt_net_* stubs: the last call's name and descriptor; they answer
- * host_net_answer. */
+/* A file of the recording kind at the lowest free descriptor (its
+ * number, or -errno): like a socket of the layer, its number is its
+ * own (priv), it moves vectors itself, keeps its flags (fcntl, ioctl),
+ * makes its own file for a dup and is told when its descriptor closes.
+ * Each op records its name and the file's number and answers
+ * host_net_answer (dup: 0 makes the file, else refuses). */
+int host_socket_open(void);
 extern const char *host_net_call;
 extern int host_net_fd;
 extern long host_net_answer;

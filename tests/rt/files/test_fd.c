@@ -23,15 +23,29 @@
 /* Every descriptor above 2 closed between cases; none may leak. */
 static void close_all(void) {
   for (int fd = 3; fd < ZRT_FD_MAX; fd++)
-    if (zrt_fd_file(fd) || zrt_fd_is_socket(fd))
+    if (zrt_fd_file(fd))
       (void)zrt_sys_close(fd);
   host_wait_hook = NULL;
+}
+
+/* A socketpair end's send, recv, shutdown, as net.c calls them. */
+static long sp_sendv(int fd, const struct iovec *v, int n, int flags) {
+  struct zrt_file *f = zrt_fd_file(fd);
+  return f->ops->sendv(f, v, n, flags);
+}
+static long sp_recvv(int fd, const struct iovec *v, int n, int flags) {
+  struct zrt_file *f = zrt_fd_file(fd);
+  return f->ops->recvv(f, v, n, flags);
+}
+static long sp_shutdown(int fd, int how) {
+  struct zrt_file *f = zrt_fd_file(fd);
+  return f->ops->shutdown(f, how);
 }
 
 static int open_count(void) {
   int n = 0;
   for (int fd = 0; fd < ZRT_FD_MAX; fd++)
-    n += zrt_fd_file(fd) != NULL || zrt_fd_is_socket(fd);
+    n += zrt_fd_file(fd) != NULL;
   return n;
 }
 
@@ -276,7 +290,7 @@ ZT_TEST(test_socketpair_stream_both_ways) {
   ZT_EQ(zrt_sys_write(sv[1], "pong", 4), 4);
   char buf[8];
   struct iovec v = {buf, sizeof(buf)};
-  ZT_EQ(zrt_file_recvv(sv[1], &v, 1, MSG_PEEK), 4);
+  ZT_EQ(sp_recvv(sv[1], &v, 1, MSG_PEEK), 4);
   ZT_EQ(zrt_sys_read(sv[1], buf, 8), 4);
   ZT_MEMEQ(buf, "ping", 4);
   ZT_EQ(zrt_sys_read(sv[0], buf, 8), 4);
@@ -284,17 +298,19 @@ ZT_TEST(test_socketpair_stream_both_ways) {
   struct stat st;
   ZT_EQ(zrt_sys_fstat(sv[0], &st), 0);
   ZT_CHECK(S_ISSOCK(st.st_mode));
-  ZT_EQ(zrt_file_shutdown(sv[0], SHUT_WR), 0);
+  ZT_EQ(sp_shutdown(sv[0], SHUT_WR), 0);
   ZT_EQ(zrt_sys_read(sv[1], buf, 8), 0);
   host_signals = 0;
   char x[] = "x";
   struct iovec w = {x, 1};
-  ZT_EQ(zrt_file_sendv(sv[0], &w, 1, MSG_NOSIGNAL), -EPIPE);
+  ZT_EQ(sp_sendv(sv[0], &w, 1, MSG_NOSIGNAL), -EPIPE);
   ZT_EQ(host_signals, 0);
   ZT_EQ(zrt_sys_close(sv[1]), 0);
   ZT_EQ(zrt_fd_poll(sv[0], POLLIN) & POLLHUP, POLLHUP);
-  ZT_EQ(zrt_file_sendv(1, &w, 1, 0), -ENOTSOCK);
-  ZT_EQ(zrt_file_shutdown(77, SHUT_RD), -EBADF);
+  /* The console is no socket: no send, recv, shutdown (net.c's
+   * -ENOTSOCK). */
+  ZT_CHECK(zrt_fd_file(1)->ops->sendv == NULL);
+  ZT_CHECK(zrt_fd_file(1)->ops->shutdown == NULL);
   ZT_EQ(zrt_sys_socketpair(AF_INET, SOCK_STREAM, 0, sv), -EAFNOSUPPORT);
   close_all();
 }
@@ -312,22 +328,25 @@ ZT_TEST(test_socketpair_dgram_keeps_messages) {
   ZT_EQ(zrt_sys_read(sv[1], buf, 8), 0); /* the empty message */
   ZT_EQ(zrt_sys_read(sv[1], buf, 2), 2); /* the rest is dropped */
   struct iovec v = {buf, 8};
-  ZT_EQ(zrt_file_recvv(sv[1], &v, 1, MSG_DONTWAIT), -EAGAIN);
+  ZT_EQ(sp_recvv(sv[1], &v, 1, MSG_DONTWAIT), -EAGAIN);
   close_all();
 }
 
-ZT_TEST(test_socket_descriptors_go_to_net) {
-  int fd = zrt_fd_reserve_socket(0, false, false);
+/* A kind that keeps a file per descriptor (net.c's sockets): the table
+ * calls its vectors, fcntl and ioctl as they are, makes its dup through
+ * it, tells it of each close, and keeps FD_CLOEXEC, lseek, pread. */
+ZT_TEST(test_file_per_descriptor_kind) {
+  int fd = host_socket_open();
   ZT_EQ(fd, 3);
-  ZT_CHECK(zrt_fd_is_socket(fd));
-  ZT_CHECK(zrt_fd_file(fd) == NULL);
-  ZT_EQ(zrt_fd_reserve_socket(fd, true, false), -EBUSY);
   host_net_answer = 42;
   char buf[4];
   ZT_EQ(zrt_sys_read(fd, buf, 4), 42);
   ZT_STREQ(host_net_call, "readv");
   ZT_EQ(zrt_sys_write(fd, buf, 4), 42);
   ZT_STREQ(host_net_call, "writev");
+  struct iovec v = {buf, 4};
+  ZT_EQ(zrt_sys_readv(fd, &v, 1), 42);
+  ZT_STREQ(host_net_call, "readv");
   ZT_EQ(zrt_sys_fcntl(fd, F_GETFL, 0), 42);
   ZT_STREQ(host_net_call, "fcntl");
   ZT_EQ(zrt_sys_ioctl(fd, ZRT_FIONBIO, buf), 42);
@@ -337,24 +356,34 @@ ZT_TEST(test_socket_descriptors_go_to_net) {
   ZT_CHECK(host_net_call == NULL);
   ZT_EQ(zrt_sys_fcntl(fd, F_GETFD, 0), FD_CLOEXEC);
   ZT_EQ(zrt_sys_lseek(fd, 0, SEEK_SET), -ESPIPE);
+  ZT_EQ(zrt_sys_pread64(fd, buf, 4, 0), -ESPIPE);
+  ZT_EQ(zrt_sys_getdents64(fd, buf, 4), -ENOTDIR);
   struct stat st;
   ZT_EQ(zrt_sys_fstat(fd, &st), 0);
   ZT_CHECK(S_ISSOCK(st.st_mode));
-  ZT_EQ(zrt_fd_poll(fd, POLLIN), POLLNVAL);
+  /* A dup is the kind's: a file of its own, numbered as the descriptor. */
   host_net_answer = 0;
   ZT_EQ(zrt_sys_dup2(fd, 9), 9);
   ZT_STREQ(host_net_call, "dup");
   ZT_EQ(host_net_fd, 9);
-  ZT_CHECK(zrt_fd_is_socket(9));
+  ZT_CHECK(zrt_fd_file(9) != NULL && zrt_fd_file(9) != zrt_fd_file(fd));
   ZT_EQ(zrt_sys_close(fd), 0);
   ZT_STREQ(host_net_call, "close");
-  ZT_CHECK(!zrt_fd_is_socket(fd));
-  host_net_answer = -ENOMEM; /* a dup net.c refuses frees the number */
+  ZT_EQ(host_net_fd, fd);
+  ZT_CHECK(zrt_fd_file(fd) == NULL);
+  /* A dup the kind refuses leaves the number free. */
+  host_net_answer = -ENOMEM;
   ZT_EQ(zrt_sys_dup(9), -ENOMEM);
-  ZT_CHECK(!zrt_fd_is_socket(3));
-  zrt_fd_release_socket(9);
-  ZT_CHECK(!zrt_fd_is_socket(9));
+  ZT_CHECK(zrt_fd_file(3) == NULL);
+  ZT_EQ(zrt_sys_dup2(9, 5), -ENOMEM);
+  ZT_CHECK(zrt_fd_file(5) == NULL);
+  /* dup2 onto an open descriptor closes it first: the kind hears. */
   host_net_answer = 0;
+  int other = host_socket_open();
+  ZT_EQ(zrt_sys_dup2(9, other), other);
+  ZT_EQ(zrt_sys_close(9), 0);
+  ZT_STREQ(host_net_call, "close");
+  ZT_EQ(host_net_fd, 9);
   close_all();
 }
 
@@ -378,8 +407,8 @@ ZT_TEST(test_sendfile_file_to_pipe_and_socket) {
   ZT_EQ(zrt_sys_lseek(fd, 0, SEEK_CUR), 65536);
   ZT_EQ(zrt_sys_sendfile(p[0], fd, NULL, 1), -EBADF);
   ZT_EQ(zrt_sys_sendfile(fd, p[0], NULL, 1), -EINVAL);
-  int s = zrt_fd_reserve_socket(0, false, false);
-  host_net_answer = 1000; /* net.c took 1000 of 3000: sendfile stops */
+  int s = host_socket_open();
+  host_net_answer = 1000; /* the socket took 1000 of 3000: sendfile stops */
   ZT_EQ(zrt_sys_sendfile(s, fd, NULL, 3000), 1000);
   ZT_STREQ(host_net_call, "writev");
   host_net_answer = 0;
@@ -430,7 +459,7 @@ int main(void) {
   ZT_RUN(test_eventfd_counts_as_linux);
   ZT_RUN(test_socketpair_stream_both_ways);
   ZT_RUN(test_socketpair_dgram_keeps_messages);
-  ZT_RUN(test_socket_descriptors_go_to_net);
+  ZT_RUN(test_file_per_descriptor_kind);
   ZT_RUN(test_sendfile_file_to_pipe_and_socket);
   ZT_RUN(test_no_memory_answers_and_leaks_nothing);
   ZT_RUN(test_dispatch_table_reaches_handlers);
