@@ -97,6 +97,14 @@ struct zrt_vnode_ops {
   int (*setattr)(struct zrt_vnode *v, const struct zrt_setattr *a);
   void (*hold)(struct zrt_vnode *v);
   void (*drop)(struct zrt_vnode *v);
+  /* A read-only file system's own additions at start-up: a directory
+   * `name` in dir to mount on, made if missing (0 and it, -ENOTDIR if a
+   * file has the name, -ENOMEM); a read-only file `name` with text
+   * (copied) unless the name is taken (0, -EEXIST, -ENOMEM). */
+  int (*mount_point)(struct zrt_vnode *dir, const char *name,
+                     struct zrt_vnode **out);
+  int (*add_text)(struct zrt_vnode *dir, const char *name, const char *text,
+                  size_t len);
 };
 
 struct zrt_vnode {
@@ -145,20 +153,23 @@ int zrt_vfs_add_mount(struct zrt_mount *m);
 dev_t zrt_vfs_next_dev(void);
 /* The process's umask. */
 mode_t zrt_vfs_umask(void);
+/* Start-up (mount.c): m's root is / (and the working directory); m is
+ * mounted on path, made where missing (in a read-only tree, by its
+ * mount_point); whether there is a root yet. */
+void zrt_vfs_set_root(struct zrt_mount *m);
+int zrt_vfs_mount_at(const char *path, struct zrt_mount *m);
+bool zrt_vfs_has_root(void);
+/* A read-only text file `name` in the root archive's directory `dir`
+ * (made if missing) through its add_text: 0, -EEXIST, -EROFS (dir is
+ * not the archive's own), -ENOMEM. */
+int zrt_vfs_add_text(const char *dir, const char *name, const char *text,
+                     size_t len);
 
 /* ---- tarfs.c ------------------------------------------------------------- */
 
 /* Mount blockdev's archive as the root (an empty root on any error:
  * -errno then, after a zrt_log line). */
 int zrt_tarfs_mount(const char *blockdev, struct zrt_mount **out);
-/* A directory `name` in dir, made if missing (mount points): 0 and the
- * directory, -ENOTDIR if a file has the name, -ENOMEM. */
-int zrt_tarfs_add_dir(struct zrt_vnode *dir, const char *name,
-                      struct zrt_vnode **out);
-/* A read-only file `name` in dir with text (copied), unless the name is
- * taken: 0, -EEXIST, -ENOMEM. */
-int zrt_tarfs_add_text(struct zrt_vnode *dir, const char *name,
-                       const char *text, size_t len);
 
 /* Their regular files (whose priv is the vnode). */
 extern const struct zrt_file_ops zrt_tarfs_file_ops;

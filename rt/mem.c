@@ -37,6 +37,15 @@
 /* znet-image's: 1 when the target's memory starts as zeroes. */
 extern const int zrt_memory_zeroed;
 
+/* What fills a file's mapping: the descriptor table's, which is above
+ * memory and hands it in at start (zrt_mem_set_file_source). */
+static long (*file_source)(int fd, void *dst, size_t len, off_t off);
+
+void zrt_mem_set_file_source(long (*copy)(int fd, void *dst, size_t len,
+                                          off_t off)) {
+  file_source = copy;
+}
+
 /* zrt_kalloc's classes: 16 << k bytes for k < KCLASSES (up to 2 KiB);
  * larger blocks are whole pages. */
 #define KCLASSES 8
@@ -243,7 +252,7 @@ long zrt_sys_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd,
   m.st.mapped_calls++;
   if (flags & MAP_ANONYMOUS)
     return a;
-  long rc = zrt_file_mmap_copy(fd, (void *)a, len, off);
+  long rc = file_source ? file_source(fd, (void *)a, len, off) : -ENODEV;
   if (rc < 0) {
     mark(page_index((uintptr_t)a), n / PAGE, false);
     return rc;

@@ -15,6 +15,10 @@
 /* The pages [lo, hi) are the program's and the runtime's (the initial
  * stack is above hi). */
 void zrt_mem_init(uintptr_t lo, uintptr_t hi);
+/* mmap of a file fills its pages with `copy` (zrt_file_mmap_copy, set by
+ * start-up: files are above memory); without one it is -ENODEV. */
+void zrt_mem_set_file_source(long (*copy)(int fd, void *dst, size_t len,
+                                          off_t off));
 
 struct zrt_mem_stats {
   size_t total;         /* bytes of the region */

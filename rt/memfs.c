@@ -642,6 +642,7 @@ static int mf_ftruncate(struct zrt_file *f, off_t len) {
 static void mf_release(struct zrt_file *f) { m_drop(f->priv); }
 
 const struct zrt_file_ops zrt_memfs_file_ops = {
+    .vnode_priv = true,
     .name = "memfs",
     .read = mf_read,
     .write = mf_write,

@@ -71,7 +71,6 @@ static struct {
   struct ex_host h;
   struct zn_posix *px;
   bool up;
-  bool drained;
   struct kitem kitems[KEPOLL_ITEMS];
 } g;
 
@@ -413,6 +412,16 @@ static int open_layer(void) {
   return 0;
 }
 
+/* At the image's end the sockets' unsent data goes out (SO_LINGER as
+ * Linux's exit does: zn_posix_drain); the scheduler runs it once. */
+static void drain_at_exit(int status) {
+  (void)status;
+  if (g.px)
+    zn_posix_drain(g.px);
+}
+
+static struct zrt_exit_hook drain_hook = {.fn = drain_at_exit};
+
 bool zrt_net_owned_by_program(void) { return &zrt_net_program_owned != NULL; }
 
 int zrt_net_start(int argc, char **argv) {
@@ -442,6 +451,7 @@ int zrt_net_start(int argc, char **argv) {
   if (open_layer() != 0)
     zrt_panic("no network: the socket layer could not start");
   zrt_sched_set_pump(pump, NULL);
+  zrt_exit_hook_add(&drain_hook);
   g.up = true;
   return first;
 }
@@ -467,17 +477,11 @@ int zrt_net_adopt(struct zn_stack *st, const struct zn_config *cfg) {
     return -ENOMEM;
   }
   zrt_sched_set_pump(pump, NULL);
+  zrt_exit_hook_add(&drain_hook);
   g.up = true;
   return 0;
 }
 
-void zrt_exit_hooks(int status) {
-  (void)status;
-  if (g.px && !g.drained) {
-    g.drained = true;
-    zn_posix_drain(g.px);
-  }
-}
 
 /* ---- the socket calls -------------------------------------------------- */
 

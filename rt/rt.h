@@ -122,9 +122,13 @@ void zrt_yield(void);
 void zrt_sched_set_pump(uint64_t (*pump)(void *ctx), void *ctx);
 /* Called by zrt_syscall on every entry: runs the pump when a period has
  * gone by without it, makes the running thread yield when it has run a
- * period without blocking, fires the timers that are due and delivers
- * the running thread's pending signals. */
-void zrt_sched_tick(void);
+ * period without blocking, fires the timers that are due.  False while
+ * the pump runs (a call from inside the stack's poll): then nothing
+ * else may happen at this entry either. */
+bool zrt_sched_tick(void);
+/* Then zrt_syscall delivers the running thread's deliverable signals
+ * (signal.c). */
+void zrt_signal_entry(void);
 /* The running thread's thread pointer (arch_prctl ARCH_SET_FS and
  * ARCH_GET_FS): recorded for the switches, and set (zrt_plat_set_tls);
  * 0 or -EINVAL. */
@@ -150,10 +154,16 @@ void zrt_sched_set_thread_stack_cap(size_t bytes);
  * thread's): the sentinel as zrt_clone's. */
 void zrt_sched_set_stack_floor(void *floor);
 __attribute__((noreturn)) void zrt_unmapself(void *base, size_t size);
-/* Defined by start.c: what the image does before it ends with `status`
- * (exit_group, the last thread's exit, a signal's default action),
- * draining the sockets.  It must not block on a thread. */
-void zrt_exit_hooks(int status);
+/* What the image does before it ends with `status` (exit_group, the last
+ * thread's exit, a signal's default action): the hooks the layers above
+ * the scheduler register (net.c drains the sockets), the newest first,
+ * each once.  A hook must not block on a thread.  (sched.c) */
+struct zrt_exit_hook {
+  void (*fn)(int status);
+  struct zrt_exit_hook *next;
+};
+void zrt_exit_hook_add(struct zrt_exit_hook *h);
+void zrt_exit_hooks_run(int status);
 
 /* ---- signals (signal.c) ------------------------------------------------ */
 
@@ -185,6 +195,7 @@ struct zrt_file;
  * changes what poll would answer calls zrt_io_notify(). */
 struct zrt_file_ops {
   const char *name; /* for messages: "pipe", "tarfs", ... */
+  bool vnode_priv;  /* f->priv is the vnode it was opened from (vfs.c) */
   ssize_t (*read)(struct zrt_file *f, void *buf, size_t n);
   ssize_t (*write)(struct zrt_file *f, const void *buf, size_t n);
   /* The vectors (read and write of one vector too), when the kind moves
@@ -274,17 +285,17 @@ long zrt_file_mmap_copy(int fd, void *dst, size_t len, off_t off);
 /* Descriptors 0, 1, 2 on the console: 0 reads end-of-file, 1 and 2
  * write with zrt_plat_console. */
 void zrt_fd_init_console(void);
-/* /etc/NAME served read-only with `text` (copied) when the root archive
+/* (mount.c) /etc/NAME served read-only with `text` (copied) when the root archive
  * has no such file: hosts, resolv.conf, passwd, group, ... */
-void zrt_vfs_set_etc(const char *name, const char *text);
+void zrt_mount_etc(const char *name, const char *text);
 /* Mount the tar archive of block device `blockdev` at /, then memfs at
  * /tmp, devfs at /dev and the small /proc.  0, or -errno after a
  * zrt_log line naming what was wrong (no such device, unreadable); the
  * image then has an empty root with /tmp, /dev and /proc. */
-int zrt_vfs_mount_root(const char *blockdev);
+int zrt_mount_root(const char *blockdev);
 /* A writable in-memory tree at `path` (made if missing), bounded by
  * `budget` bytes (0: a quarter of zrt_kalloc_avail() now). */
-int zrt_vfs_mount_memfs(const char *path, size_t budget);
+int zrt_mount_memfs(const char *path, size_t budget);
 
 /* ---- what the files use from other modules ---------------------------- */
 

@@ -1,6 +1,7 @@
 /*
- * Cooperative threads on the one vCPU: clone, exit, futex, the run
- * queue, the timers and the idle loop (rt.h, sched_int.h).
+ * Cooperative threads on the one vCPU: clone, exit, the futex queues,
+ * the run queue, the timers and the idle loop (rt.h, sched_int.h); the
+ * futex call itself is futex.c's.
  *
  * A thread runs until it blocks in the runtime (a futex, zrt_io_wait, a
  * sleep, sched_yield) or until zrt_sched_tick, at the entry of a system
@@ -68,6 +69,7 @@ static struct zrt_thread *zombie; /* exited, its record not yet freed */
 static int next_tid = 2;
 static int nthreads;
 static uint64_t exited_cpu_ns;
+uint64_t zrt__sig_image_pending;
 
 static uint64_t (*pump_fn)(void *ctx);
 static void *pump_ctx;
@@ -407,9 +409,9 @@ void zrt_yield(void) {
   schedule();
 }
 
+/* (What became deliverable meanwhile runs at the next call's entry.) */
 long zrt_sys_sched_yield(void) {
   zrt_yield();
-  zrt__sig_deliver(zrt__sched_self()->sig_mask);
   return 0;
 }
 
@@ -430,9 +432,9 @@ static void yield_if_overdue(uint64_t now) {
  * API) is answered, but must not fire timers, yield or deliver signals in
  * the middle of the stack's poll (which may itself be inside the idle
  * loop of schedule()). */
-void zrt_sched_tick(void) {
+bool zrt_sched_tick(void) {
   if (pump_busy)
-    return;
+    return false;
   struct zrt_thread *t = zrt__sched_self();
   sentinel_check(t);
   uint64_t now = zrt_plat_monotonic();
@@ -441,8 +443,7 @@ void zrt_sched_tick(void) {
   if (now - pump_last >= ZRT_PUMP_PERIOD)
     pump_run();
   yield_if_overdue(now);
-  if (zrt__sig_deliverable(t))
-    zrt__sig_deliver(t->sig_mask);
+  return true;
 }
 
 /* ---- time
@@ -464,7 +465,7 @@ uint64_t zrt__sched_cpu_process(void) {
 /* ---- futex
  * ------------------------------------------------------------------------ */
 
-static struct zrt_link *futex_bucket(uintptr_t addr) {
+struct zrt_link *zrt__futex_bucket(uintptr_t addr) {
   zrt__sched_self();
   return &futex_buckets[(addr >> 2) % FUTEX_BUCKETS];
 }
@@ -477,7 +478,7 @@ static bool futex_waiter_matches(const struct zrt_thread *t, uintptr_t addr,
 /* Linux's loop: it stops after a wake once the count reaches n, so n <= 0
  * still wakes one. */
 int zrt__futex_wake(uintptr_t addr, int n, uint32_t bitset) {
-  struct zrt_link *b = futex_bucket(addr);
+  struct zrt_link *b = zrt__futex_bucket(addr);
   int woken = 0;
   struct zrt_link *l = b->next;
   while (l != b) {
@@ -492,11 +493,8 @@ int zrt__futex_wake(uintptr_t addr, int n, uint32_t bitset) {
   return woken;
 }
 
-/* Linux's futex_requeue: of addr's waiters, in order, the first n are
- * woken and up to `requeue` more moved to addr2; returns how many were
- * woken or moved. */
-static long futex_requeue(uintptr_t addr, int n, int requeue, uintptr_t addr2) {
-  struct zrt_link *b = futex_bucket(addr);
+long zrt__futex_requeue(uintptr_t addr, int n, int requeue, uintptr_t addr2) {
+  struct zrt_link *b = zrt__futex_bucket(addr);
   struct zrt_link moved;
   int count = 0;
   zrt__link_init(&moved);
@@ -514,167 +512,13 @@ static long futex_requeue(uintptr_t addr, int n, int requeue, uintptr_t addr2) {
     t->futex_addr = addr2;
     zrt__link_push_back(&moved, &t->queue);
   }
-  struct zrt_link *b2 = futex_bucket(addr2);
+  struct zrt_link *b2 = zrt__futex_bucket(addr2);
   while (!zrt__link_empty(&moved)) {
     struct zrt_link *m = moved.next;
     zrt__link_remove(m);
     zrt__link_push_back(b2, m);
   }
   return count;
-}
-
-/* The timeout of a wait: relative (FUTEX_WAIT) or absolute on the clock
- * the op names (FUTEX_WAIT_BITSET); none when ts is NULL. */
-static int futex_deadline(int cmd, int op, const struct timespec *ts,
-                          uint64_t *deadline) {
-  *deadline = ZRT_NO_DEADLINE;
-  if (!ts)
-    return 0;
-  if (cmd == ZRT_FUTEX_WAIT)
-    return zrt__time_rel_deadline(ts, deadline);
-  clockid_t clk =
-      (op & ZRT_FUTEX_CLOCK_REALTIME) ? CLOCK_REALTIME : CLOCK_MONOTONIC;
-  return zrt__time_abs_deadline(clk, ts, deadline);
-}
-
-/* Interrupted waits run the handlers and, with SA_RESTART, wait again
- * (comparing the word again), as Linux restarts FUTEX_WAIT. */
-static long futex_wait(const uint32_t *uaddr, uint32_t val, uint64_t deadline,
-                       uint32_t bitset) {
-  struct zrt_thread *t = zrt__sched_self();
-  for (;;) {
-    if (__atomic_load_n(uaddr, __ATOMIC_SEQ_CST) != val)
-      return -EAGAIN;
-    t->futex_addr = (uintptr_t)uaddr;
-    t->futex_bitset = bitset;
-    int r = zrt__sched_block(ZRT_WAIT_FUTEX, futex_bucket((uintptr_t)uaddr),
-                             deadline);
-    if (r != -EINTR)
-      return r;
-    if (zrt__sig_deliver(t->sig_mask) == ZRT_SIG_EINTR)
-      return -EINTR;
-  }
-}
-
-static bool futex_op_compare(int cmp, int oldval, int cmparg, bool *ok) {
-  *ok = true;
-  switch (cmp) {
-  case 0:
-    return oldval == cmparg;
-  case 1:
-    return oldval != cmparg;
-  case 2:
-    return oldval < cmparg;
-  case 3:
-    return oldval <= cmparg;
-  case 4:
-    return oldval > cmparg;
-  case 5:
-    return oldval >= cmparg;
-  }
-  *ok = false;
-  return false;
-}
-
-/* FUTEX_WAKE_OP's operation on *uaddr2 (linux/futex.h's encoding):
- * the old value, or -ENOSYS for an unknown operation. */
-static long futex_op_apply(uint32_t *uaddr2, uint32_t enc, int *oldval) {
-  int op = (int)((enc >> 28) & 7);
-  int oparg = (int)(enc << 8) >> 20;
-  if (enc & (8u << 28))
-    oparg = (int)(1u << (oparg & 31));
-  int old = (int)*uaddr2;
-  int now;
-  switch (op) {
-  case 0:
-    now = oparg;
-    break;
-  case 1:
-    now = (int)((unsigned)old + (unsigned)oparg);
-    break;
-  case 2:
-    now = old | oparg;
-    break;
-  case 3:
-    now = old & ~oparg;
-    break;
-  case 4:
-    now = old ^ oparg;
-    break;
-  default:
-    return -ENOSYS;
-  }
-  *uaddr2 = (uint32_t)now;
-  *oldval = old;
-  return 0;
-}
-
-static long futex_wake_op(uint32_t *uaddr, int n, int n2, uint32_t *uaddr2,
-                          uint32_t enc) {
-  int cmp = (int)((enc >> 24) & 15);
-  int cmparg = (int)(enc << 20) >> 20;
-  int old;
-  bool ok;
-  futex_op_compare(cmp, 0, cmparg, &ok);
-  if (!ok)
-    return -ENOSYS;
-  long r = futex_op_apply(uaddr2, enc, &old);
-  if (r < 0)
-    return r;
-  long woken = zrt__futex_wake((uintptr_t)uaddr, n, ZRT_FUTEX_BITSET_ANY);
-  if (futex_op_compare(cmp, old, cmparg, &ok))
-    woken += zrt__futex_wake((uintptr_t)uaddr2, n2, ZRT_FUTEX_BITSET_ANY);
-  return woken;
-}
-
-static long futex_wait_op(uint32_t *uaddr, int op, uint32_t val,
-                          const void *timeout, uint32_t bitset) {
-  int cmd = op & ZRT_FUTEX_CMD_MASK;
-  uint64_t deadline;
-  if (!bitset)
-    return -EINVAL;
-  if (futex_deadline(cmd, op, timeout, &deadline))
-    return -EINVAL;
-  return futex_wait(uaddr, val, deadline, bitset);
-}
-
-static long futex_requeue_op(uint32_t *uaddr, int cmd, uint32_t val,
-                             const void *timeout, uint32_t *uaddr2,
-                             uint32_t val3) {
-  int requeue = (int)(uintptr_t)timeout;
-  if ((int)val < 0 || requeue < 0)
-    return -EINVAL;
-  if (cmd == ZRT_FUTEX_CMP_REQUEUE && *uaddr != val3)
-    return -EAGAIN;
-  return futex_requeue((uintptr_t)uaddr, (int)val, requeue, (uintptr_t)uaddr2);
-}
-
-long zrt_sys_futex(uint32_t *uaddr, int op, uint32_t val, const void *timeout,
-                   uint32_t *uaddr2, uint32_t val3) {
-  int cmd = op & ZRT_FUTEX_CMD_MASK;
-  if (!uaddr)
-    return -EFAULT;
-  if ((uintptr_t)uaddr % 4)
-    return -EINVAL;
-  if ((op & ZRT_FUTEX_CLOCK_REALTIME) && cmd != ZRT_FUTEX_WAIT_BITSET)
-    return -ENOSYS;
-  switch (cmd) {
-  case ZRT_FUTEX_WAIT:
-    return futex_wait_op(uaddr, op, val, timeout, ZRT_FUTEX_BITSET_ANY);
-  case ZRT_FUTEX_WAIT_BITSET:
-    return futex_wait_op(uaddr, op, val, timeout, val3);
-  case ZRT_FUTEX_WAKE:
-    return zrt__futex_wake((uintptr_t)uaddr, (int)val, ZRT_FUTEX_BITSET_ANY);
-  case ZRT_FUTEX_WAKE_BITSET:
-    return val3 ? zrt__futex_wake((uintptr_t)uaddr, (int)val, val3) : -EINVAL;
-  case ZRT_FUTEX_REQUEUE:
-  case ZRT_FUTEX_CMP_REQUEUE:
-    return futex_requeue_op(uaddr, cmd, val, timeout, uaddr2, val3);
-  case ZRT_FUTEX_WAKE_OP:
-    return futex_wake_op(uaddr, (int)val, (int)(uintptr_t)timeout, uaddr2,
-                         val3);
-  }
-  return -ENOSYS;
 }
 
 /* ---- thread creation
@@ -736,8 +580,25 @@ long zrt_clone(int (*fn)(void *), void *arg, void *stack, unsigned long flags,
 /* ---- thread exit
  * ---------------------------------------------------------------- */
 
+static struct zrt_exit_hook *exit_hooks;
+
+void zrt_exit_hook_add(struct zrt_exit_hook *h) {
+  ZN_ASSERT(h->fn != NULL && h->next == NULL && h != exit_hooks);
+  h->next = exit_hooks;
+  exit_hooks = h;
+}
+
+void zrt_exit_hooks_run(int status) {
+  while (exit_hooks) {
+    struct zrt_exit_hook *h = exit_hooks;
+    exit_hooks = h->next; /* taken first: a hook that exits again runs
+                             the rest, never itself twice */
+    h->fn(status);
+  }
+}
+
 __attribute__((noreturn)) void zrt__sched_exit_image(int status) {
-  zrt_exit_hooks(status);
+  zrt_exit_hooks_run(status);
   zrt_plat_exit(status);
 }
 

@@ -172,9 +172,16 @@ int zrt__sched_block(enum zrt_wait why, struct zrt_link *list,
 void zrt__sched_wake(struct zrt_thread *t, int woken);
 /* A signal for t: end its wait with -EINTR if it waits. */
 void zrt__sched_interrupt(struct zrt_thread *t);
+/* The queue of the threads waiting on the futex word at addr (and
+ * others hashed with it). */
+struct zrt_link *zrt__futex_bucket(uintptr_t addr);
 /* Wake up to n threads waiting on the futex word at addr whose bitset
  * meets `bitset` (Linux's count: at least one when any waits). */
 int zrt__futex_wake(uintptr_t addr, int n, uint32_t bitset);
+/* Linux's futex_requeue: of addr's waiters, in order, the first n are
+ * woken and up to `requeue` more moved to addr2; returns how many were
+ * woken or moved. */
+long zrt__futex_requeue(uintptr_t addr, int n, int requeue, uintptr_t addr2);
 
 /* CPU time (ns), counted at switches: of t, and of the whole image. */
 uint64_t zrt__sched_cpu_thread(const struct zrt_thread *t);
@@ -183,14 +190,22 @@ uint64_t zrt__sched_cpu_process(void);
 /* Run the exit hooks and end the image with `status`. */
 __attribute__((noreturn)) void zrt__sched_exit_image(int status);
 
-/* ---- time (time.c) ------------------------------------------------------ */
+/* ---- the realtime clock and deadlines (deadline.c) ---------------------- */
 
+/* A timespec in range (seconds and nanoseconds not negative, under a
+ * second of ns); its ns, at most ZRT_NO_DEADLINE - 1; a + b, as much. */
+bool zrt__timespec_valid(const struct timespec *ts);
+uint64_t zrt__timespec_ns(const struct timespec *ts);
+uint64_t zrt__add_saturated(uint64_t a, uint64_t b);
+/* REALTIME now, in ns; set it (clock_settime). */
+uint64_t zrt__realtime_now(void);
+void zrt__realtime_set(uint64_t ns);
 /* The monotonic deadline `ts` from now, or of the absolute time `ts` on
  * clock clk (REALTIME, MONOTONIC, BOOTTIME...); 0, or -EINVAL for a
  * timespec out of range or a clock that cannot time a wait. */
-int zrt__time_rel_deadline(const struct timespec *ts, uint64_t *deadline);
-int zrt__time_abs_deadline(clockid_t clk, const struct timespec *ts,
-                           uint64_t *deadline);
+int zrt__deadline_rel(const struct timespec *ts, uint64_t *deadline);
+int zrt__deadline_abs(clockid_t clk, const struct timespec *ts,
+                      uint64_t *deadline);
 
 /* ---- the switch (switch.S) ----------------------------------------------- */
 
@@ -208,9 +223,17 @@ __attribute__((noreturn)) void zrt__sched_thread_main(void);
 
 /* ---- signals (signal.c) -------------------------------------------------- */
 
+/* The signals pending for the image as a whole (every thread blocks
+ * them): signal.c's, kept with the threads' own so that the scheduler
+ * sees a wait's interruption without calling up. */
+extern uint64_t zrt__sig_image_pending;
+
 /* Some signal is pending for t and not blocked (or t waits for it in
  * sigtimedwait). */
-bool zrt__sig_deliverable(const struct zrt_thread *t);
+static inline bool zrt__sig_deliverable(const struct zrt_thread *t) {
+  return ((t->sig_pending | zrt__sig_image_pending) &
+          (~t->sig_mask | t->sig_waitset)) != 0;
+}
 /* What zrt__sig_deliver did, for the call it interrupted. */
 enum zrt_sig_outcome {
   ZRT_SIG_NONE,    /* no handler ran: a wait goes on */

@@ -7,9 +7,9 @@
  * for, by a plain C call of its handler:
  *
  *   - at the end of the call that made it deliverable: kill, tkill,
- *     tgkill, rt_sigprocmask, sigsuspend, sched_yield, and
+ *     tgkill, rt_sigprocmask, sigsuspend, and
  *     zrt_signal_raise (EPIPE's SIGPIPE) before the call returns;
- *   - at the entry of the thread's next system call (zrt_sched_tick),
+ *   - at the entry of the thread's next system call (zrt_signal_entry),
  *     for a signal another thread or an itimer sent while it ran or
  *     waited in the run queue;
  *   - when a wait ends with -EINTR: a futex, a sleep, sigsuspend here,
@@ -62,7 +62,6 @@ struct ksigaction {
 };
 
 static struct ksigaction actions[ZRT_NSIG + 1];
-static uint64_t image_pending; /* for the image, blocked by every thread */
 static struct zrt_sigsrc image_src[ZRT_NSIG];
 
 /* ---- dispositions ---------------------------------------------------------
@@ -104,7 +103,7 @@ static bool sig_fatal(int sig) {
 __attribute__((noreturn)) static void terminate(int sig) {
   zrt_log("terminated by signal %d", sig);
   if (default_action(sig) == DFL_ABORT) {
-    zrt_exit_hooks(128 + sig);
+    zrt_exit_hooks_run(128 + sig);
     zrt_plat_abort();
   }
   zrt__sched_exit_image(128 + sig);
@@ -119,9 +118,10 @@ static bool sig_wanted(const struct zrt_thread *t, int sig) {
   return !(t->sig_mask & bit) || (t->sig_waitset & bit);
 }
 
-bool zrt__sig_deliverable(const struct zrt_thread *t) {
-  return ((t->sig_pending | image_pending) & (~t->sig_mask | t->sig_waitset)) !=
-         0;
+void zrt_signal_entry(void) {
+  struct zrt_thread *t = zrt__sched_self();
+  if (zrt__sig_deliverable(t))
+    zrt__sig_deliver(t->sig_mask);
 }
 
 /* A signal that t takes: dropped if ignored, the end of the image if
@@ -168,7 +168,7 @@ void zrt__sig_send_process(int sig, int code) {
   struct zrt_thread *t = sig_choose_thread(sig);
   if (!sig_accept(t, sig))
     return;
-  image_pending |= ZRT_SIGBIT(sig);
+  zrt__sig_image_pending |= ZRT_SIGBIT(sig);
   image_src[sig - 1] =
       (struct zrt_sigsrc){.code = code, .pid = code == ZRT_SI_KERNEL ? 0 : 1};
   if (t)
@@ -183,7 +183,7 @@ void zrt__sig_send_process(int sig, int code) {
 static int sig_take(struct zrt_thread *t, uint64_t from,
                     struct zrt_sigsrc *src) {
   uint64_t mine = t->sig_pending & from;
-  uint64_t any = (t->sig_pending | image_pending) & from;
+  uint64_t any = (t->sig_pending | zrt__sig_image_pending) & from;
   if (!any)
     return 0;
   int sig = __builtin_ctzll(mine ? mine : any) + 1;
@@ -191,7 +191,7 @@ static int sig_take(struct zrt_thread *t, uint64_t from,
     t->sig_pending &= ~ZRT_SIGBIT(sig);
     *src = t->sig_src[sig - 1];
   } else {
-    image_pending &= ~ZRT_SIGBIT(sig);
+    zrt__sig_image_pending &= ~ZRT_SIGBIT(sig);
     *src = image_src[sig - 1];
   }
   return sig;
@@ -282,7 +282,7 @@ static bool sig_valid(int sig) { return sig >= 1 && sig <= ZRT_NSIG; }
 
 /* Pending signals that became ignored are dropped, as Linux does. */
 static void sig_discard(int sig) {
-  image_pending &= ~ZRT_SIGBIT(sig);
+  zrt__sig_image_pending &= ~ZRT_SIGBIT(sig);
   for (struct zrt_thread *t = zrt__sched_first(); t; t = zrt__sched_next(t))
     t->sig_pending &= ~ZRT_SIGBIT(sig);
 }
@@ -339,7 +339,7 @@ long zrt_sys_rt_sigpending(void *set, size_t sigsetsize) {
   struct zrt_thread *t = zrt__sched_self();
   if (sigsetsize > sizeof(uint64_t))
     return -EINVAL;
-  uint64_t p = (t->sig_pending | image_pending) & t->sig_mask;
+  uint64_t p = (t->sig_pending | zrt__sig_image_pending) & t->sig_mask;
   memcpy(set, &p, sigsetsize);
   return 0;
 }
@@ -391,7 +391,7 @@ long zrt_sys_rt_sigtimedwait(const void *set, void *info, const void *timeout,
   if (timeout) {
     struct timespec ts;
     memcpy(&ts, timeout, sizeof ts);
-    if (zrt__time_rel_deadline(&ts, &deadline))
+    if (zrt__deadline_rel(&ts, &deadline))
       return -EINVAL;
   }
   for (;;) {

@@ -289,16 +289,16 @@ static void set_etc(void) {
   static char text[ETC_TEXT_MAX];
   const char *host = zrt_hostname();
   (void)snprintf(text, sizeof(text), "%s\n", host);
-  zrt_vfs_set_etc("hostname", text);
+  zrt_mount_etc("hostname", text);
   (void)snprintf(text, sizeof(text),
                  "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n"
                  "127.0.1.1\t%s\n", host);
-  zrt_vfs_set_etc("hosts", text);
-  zrt_vfs_set_etc("passwd", "root:x:0:0:root:/root:/bin/sh\n"
+  zrt_mount_etc("hosts", text);
+  zrt_mount_etc("passwd", "root:x:0:0:root:/root:/bin/sh\n"
                             "nobody:x:65534:65534:nobody:/nonexistent:"
                             "/usr/sbin/nologin\n");
-  zrt_vfs_set_etc("group", "root:x:0:\nnogroup:x:65534:\n");
-  zrt_vfs_set_etc("nsswitch.conf", "passwd: files\ngroup: files\n"
+  zrt_mount_etc("group", "root:x:0:\nnogroup:x:65534:\n");
+  zrt_mount_etc("nsswitch.conf", "passwd: files\ngroup: files\n"
                                    "hosts: files dns\n");
 }
 
@@ -313,15 +313,15 @@ static void set_resolv_conf(void) {
                              "nameserver %s\n", opts.dns[i]);
   if (opts.ndns == 0)
     zrt_net_lease_dns(text, sizeof(text));
-  zrt_vfs_set_etc("resolv.conf", text);
+  zrt_mount_etc("resolv.conf", text);
 }
 
 /* The root archive, /tmp and the other writable trees, /etc. */
 static void start_files(void) {
   set_etc(); /* first: the mount makes /etc for them if need be */
-  zrt_vfs_mount_root("rootfs");
+  zrt_mount_root("rootfs");
   for (int i = 0; i < opts.ntmpfs; i++)
-    if (zrt_vfs_mount_memfs(opts.tmpfs[i], 0) != 0)
+    if (zrt_mount_memfs(opts.tmpfs[i], 0) != 0)
       zrt_log("--tmpfs %s: cannot mount it", opts.tmpfs[i]);
 }
 
@@ -353,6 +353,7 @@ int solo5_app_main(const struct solo5_start_info *info) {
     zrt_panic("%zu bytes of memory: give the tender more (--mem)",
               (size_t)info->heap_size);
   zrt_mem_init(info->heap_start, top - STACK_RESERVE);
+  zrt_mem_set_file_source(zrt_file_mmap_copy);
   opts.stack_size = STACK_RESERVE;
   zrt_random_init(opts.seed);
   zrt_random(at_random, sizeof(at_random));

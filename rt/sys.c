@@ -33,7 +33,8 @@ static void report_unanswered(long n) {
 }
 
 long zrt_syscall(long n, long a, long b, long c, long d, long e, long f) {
-  zrt_sched_tick();
+  if (zrt_sched_tick())
+    zrt_signal_entry();
   if (n < 0 || n >= ZRT_SYS_COUNT) {
     report_unanswered(n);
     return -ENOSYS;

@@ -558,12 +558,51 @@ static int t_open(struct zrt_vnode *v, int flags, struct zrt_file **out) {
   return *out ? 0 : -ENOMEM;
 }
 
+/* A mount point in the read-only tree: the directory, made if missing. */
+static int t_mount_point(struct zrt_vnode *dir, const char *name,
+                         struct zrt_vnode **out) {
+  struct tarfs *fs = fs_of(dir);
+  struct tnode *n = child_find(fs, tn(dir), name, strlen(name));
+  if (n && !S_ISDIR(n->v.mode))
+    return -ENOTDIR;
+  if (!n)
+    n = node_new(fs, tn(dir), name, strlen(name), S_IFDIR | 0755);
+  if (!n)
+    return -ENOMEM;
+  *out = &n->v;
+  return 0;
+}
+
+/* A text the archive lacks (an /etc file), read-only, unless the name
+ * is taken. */
+static int t_add_text(struct zrt_vnode *dir, const char *name,
+                      const char *text, size_t len) {
+  struct tarfs *fs = fs_of(dir);
+  if (child_find(fs, tn(dir), name, strlen(name)))
+    return -EEXIST;
+  char *copy = zrt_kalloc(len + 1);
+  struct tnode *n =
+      copy ? node_new(fs, tn(dir), name, strlen(name), S_IFREG | 0644) : NULL;
+  if (!n) {
+    if (copy)
+      zrt_kfree(copy, len + 1);
+    return -ENOMEM;
+  }
+  memcpy(copy, text, len);
+  n->text = copy;
+  n->size = len;
+  n->mtime = (int64_t)(zrt_plat_wall() / 1000000000u);
+  return 0;
+}
+
 static const struct zrt_vnode_ops tnode_ops = {
     .lookup = t_lookup,
     .readdir = t_readdir,
     .getattr = t_getattr,
     .readlink = t_readlink,
     .open = t_open,
+    .mount_point = t_mount_point,
+    .add_text = t_add_text,
 };
 
 /* ---- file ops -------------------------------------------------------------- */
@@ -601,6 +640,7 @@ static int tf_fstat(struct zrt_file *f, struct stat *st) {
 }
 
 const struct zrt_file_ops zrt_tarfs_file_ops = {
+    .vnode_priv = true,
     .name = "tarfs",
     .read = tf_read,
     .pread = tf_pread,
@@ -678,36 +718,3 @@ int zrt_tarfs_mount(const char *blockdev, struct zrt_mount **out) {
   return r;
 }
 
-int zrt_tarfs_add_dir(struct zrt_vnode *dir, const char *name,
-                      struct zrt_vnode **out) {
-  struct tarfs *fs = fs_of(dir);
-  struct tnode *n = child_find(fs, tn(dir), name, strlen(name));
-  if (n && !S_ISDIR(n->v.mode))
-    return -ENOTDIR;
-  if (!n)
-    n = node_new(fs, tn(dir), name, strlen(name), S_IFDIR | 0755);
-  if (!n)
-    return -ENOMEM;
-  *out = &n->v;
-  return 0;
-}
-
-int zrt_tarfs_add_text(struct zrt_vnode *dir, const char *name,
-                       const char *text, size_t len) {
-  struct tarfs *fs = fs_of(dir);
-  if (child_find(fs, tn(dir), name, strlen(name)))
-    return -EEXIST;
-  char *copy = zrt_kalloc(len + 1);
-  struct tnode *n =
-      copy ? node_new(fs, tn(dir), name, strlen(name), S_IFREG | 0644) : NULL;
-  if (!n) {
-    if (copy)
-      zrt_kfree(copy, len + 1);
-    return -ENOMEM;
-  }
-  memcpy(copy, text, len);
-  n->text = copy;
-  n->size = len;
-  n->mtime = (int64_t)(zrt_plat_wall() / 1000000000u);
-  return 0;
-}

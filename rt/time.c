@@ -14,8 +14,7 @@
  * its threads, the exited ones included; the idle loop counts for none.
  * System time is always 0.
  *
- * A sleep or timeout on REALTIME is turned into a monotonic deadline
- * when it starts: a clock_settime during it does not move it.
+ * REALTIME's offset and the deadlines of waits are deadline.c's.
  *
  * ITIMER_REAL (and alarm) raise SIGALRM at the image when it expires,
  * seen at the next system call's entry or in the idle loop.
@@ -40,34 +39,12 @@
 #define USER_HZ 100
 #define TICK_NS (NS / USER_HZ)
 
-static int64_t realtime_offset; /* clock_settime: ns added to the wall */
-
 /* ---- timespecs ---------------------------------------------------------- */
-
-static bool timespec_valid(const struct timespec *ts) {
-  return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < (long)NS;
-}
-
-/* ns of a valid timespec, at most ZRT_NO_DEADLINE - 1. */
-static uint64_t ns_of_timespec(const struct timespec *ts) {
-  uint64_t s = (uint64_t)ts->tv_sec;
-  if (s >= (ZRT_NO_DEADLINE - 1) / NS)
-    return ZRT_NO_DEADLINE - 1;
-  return s * NS + (uint64_t)ts->tv_nsec;
-}
 
 static struct timespec timespec_of_ns(uint64_t ns) {
   struct timespec ts = {.tv_sec = (time_t)(ns / NS),
                         .tv_nsec = (long)(ns % NS)};
   return ts;
-}
-
-static uint64_t add_saturated(uint64_t a, uint64_t b) {
-  return a > ZRT_NO_DEADLINE - 1 - b ? ZRT_NO_DEADLINE - 1 : a + b;
-}
-
-static uint64_t realtime_now(void) {
-  return (uint64_t)((int64_t)zrt_plat_wall() + realtime_offset);
 }
 
 /* ---- clocks
@@ -101,7 +78,7 @@ static int clock_read(clockid_t clk, uint64_t *ns) {
   case CLOCK_REALTIME_COARSE:
   case CLOCK_REALTIME_ALARM:
   case CLOCK_TAI:
-    *ns = realtime_now();
+    *ns = zrt__realtime_now();
     return 0;
   case CLOCK_MONOTONIC:
   case CLOCK_MONOTONIC_RAW:
@@ -144,9 +121,9 @@ long zrt_sys_clock_getres(int clk, void *res) {
 }
 
 static long realtime_set(const struct timespec *ts) {
-  if (!timespec_valid(ts))
+  if (!zrt__timespec_valid(ts))
     return -EINVAL;
-  realtime_offset = (int64_t)ns_of_timespec(ts) - (int64_t)zrt_plat_wall();
+  zrt__realtime_set(zrt__timespec_ns(ts));
   return 0;
 }
 
@@ -167,7 +144,7 @@ static struct timezone tz_set; /* settimeofday's, reported back only */
 
 long zrt_sys_gettimeofday(void *tv, void *tz) {
   if (tv) {
-    uint64_t ns = realtime_now();
+    uint64_t ns = zrt__realtime_now();
     struct timeval t = {.tv_sec = (time_t)(ns / NS),
                         .tv_usec = (suseconds_t)(ns % NS / 1000)};
     memcpy(tv, &t, sizeof t);
@@ -194,44 +171,12 @@ long zrt_sys_settimeofday(const void *tv, const void *tz) {
 }
 
 long zrt_sys_time(long *tloc) {
-  long s = (long)(realtime_now() / NS);
+  long s = (long)(zrt__realtime_now() / NS);
   if (tloc)
     *tloc = s;
   return s;
 }
 
-/* ---- deadlines -------------------------------------------------------------
- */
-
-int zrt__time_rel_deadline(const struct timespec *ts, uint64_t *deadline) {
-  if (!timespec_valid(ts))
-    return -EINVAL;
-  *deadline = add_saturated(zrt_plat_monotonic(), ns_of_timespec(ts));
-  return 0;
-}
-
-int zrt__time_abs_deadline(clockid_t clk, const struct timespec *ts,
-                           uint64_t *deadline) {
-  if (!timespec_valid(ts))
-    return -EINVAL;
-  uint64_t at = ns_of_timespec(ts);
-  switch (clk) {
-  case CLOCK_MONOTONIC:
-  case CLOCK_BOOTTIME:
-  case CLOCK_BOOTTIME_ALARM:
-    *deadline = at;
-    return 0;
-  case CLOCK_REALTIME:
-  case CLOCK_REALTIME_ALARM:
-  case CLOCK_TAI: {
-    uint64_t now = realtime_now();
-    uint64_t mono = zrt_plat_monotonic();
-    *deadline = at <= now ? mono : add_saturated(mono, at - now);
-    return 0;
-  }
-  }
-  return -EINVAL;
-}
 
 /* ---- sleeps
  * ------------------------------------------------------------------ */
@@ -261,7 +206,7 @@ long zrt_sys_nanosleep(const void *req, void *rem) {
   if (!req)
     return -EFAULT;
   memcpy(&ts, req, sizeof ts);
-  if (zrt__time_rel_deadline(&ts, &deadline))
+  if (zrt__deadline_rel(&ts, &deadline))
     return -EINVAL;
   return sleep_until(deadline, rem);
 }
@@ -295,11 +240,11 @@ long zrt_sys_clock_nanosleep(int clk, int flags, const void *req, void *rem) {
     return -EFAULT;
   memcpy(&ts, req, sizeof ts);
   if (flags & TIMER_ABSTIME) {
-    if (zrt__time_abs_deadline(clk, &ts, &deadline))
+    if (zrt__deadline_abs(clk, &ts, &deadline))
       return -EINVAL;
     return sleep_until(deadline, NULL);
   }
-  if (zrt__time_rel_deadline(&ts, &deadline))
+  if (zrt__deadline_rel(&ts, &deadline))
     return -EINVAL;
   return sleep_until(deadline, rem);
 }
@@ -422,7 +367,7 @@ long zrt_sys_timerfd_settime(int fd, int flags, const void *nv, void *old) {
   if (!nv)
     return -EFAULT;
   memcpy(&n, nv, sizeof n);
-  if (!timespec_valid(&n.it_value) || !timespec_valid(&n.it_interval))
+  if (!zrt__timespec_valid(&n.it_value) || !zrt__timespec_valid(&n.it_interval))
     return -EINVAL;
   if (old) {
     struct itimerspec c = timerfd_current(tf);
@@ -430,12 +375,12 @@ long zrt_sys_timerfd_settime(int fd, int flags, const void *nv, void *old) {
   }
   zrt__timer_disarm(&tf->timer);
   tf->ticks = 0;
-  tf->interval = ns_of_timespec(&n.it_interval);
+  tf->interval = zrt__timespec_ns(&n.it_interval);
   if (!n.it_value.tv_sec && !n.it_value.tv_nsec)
     return 0;
   int r = (flags & TFD_TIMER_ABSTIME)
-              ? zrt__time_abs_deadline(tf->clock, &n.it_value, &deadline)
-              : zrt__time_rel_deadline(&n.it_value, &deadline);
+              ? zrt__deadline_abs(tf->clock, &n.it_value, &deadline)
+              : zrt__deadline_rel(&n.it_value, &deadline);
   if (r < 0) /* no deadline: not for the clocks timerfd_create takes */
     return r;
   zrt__timer_arm(&tf->timer, deadline);
@@ -483,7 +428,7 @@ static bool timeval_valid(const struct timeval *tv) {
 
 static uint64_t ns_of_timeval(const struct timeval *tv) {
   struct timespec ts = {.tv_sec = tv->tv_sec, .tv_nsec = tv->tv_usec * 1000};
-  return ns_of_timespec(&ts);
+  return zrt__timespec_ns(&ts);
 }
 
 static void itimer_real_set(const struct itimerval *v) {
@@ -494,7 +439,7 @@ static void itimer_real_set(const struct itimerval *v) {
   itimer_real_interval = ns_of_timeval(&v->it_interval);
   uint64_t value = ns_of_timeval(&v->it_value);
   if (value)
-    zrt__timer_arm(&itimer_real, add_saturated(zrt_plat_monotonic(), value));
+    zrt__timer_arm(&itimer_real, zrt__add_saturated(zrt_plat_monotonic(), value));
 }
 
 long zrt_sys_getitimer(int which, void *cur) {

@@ -33,7 +33,6 @@
 
 #define MOUNT_MAX 16
 #define MAX_HOPS 40
-#define ETC_MAX 16
 #define UTIME_NOW_LX ((1l << 30) - 1l)
 #define UTIME_OMIT_LX ((1l << 30) - 2l)
 
@@ -44,13 +43,6 @@ static struct zrt_vnode *cwd;
 static mode_t cur_umask = 022;
 static unsigned next_dev = 0x20;
 
-struct etc_file {
-  char name[ZRT_NAME_MAX + 1];
-  char *text;
-  size_t len;
-};
-static struct etc_file etc[ETC_MAX];
-static unsigned netc;
 
 int zrt_vfs_add_mount(struct zrt_mount *m) {
   if (nmounts == MOUNT_MAX)
@@ -142,6 +134,7 @@ static int vnode_fstat(struct zrt_file *f, struct stat *st) {
 static void vnode_release(struct zrt_file *f) { drop(f->priv); }
 
 static const struct zrt_file_ops dir_ops = {
+    .vnode_priv = true,
     .name = "directory",
     .read = dir_read,
     .lseek = dir_lseek,
@@ -151,16 +144,14 @@ static const struct zrt_file_ops dir_ops = {
 };
 
 static const struct zrt_file_ops path_ops = {
+    .vnode_priv = true,
     .name = "path",
     .fstat = vnode_fstat,
     .release = vnode_release,
 };
 
 struct zrt_vnode *zrt_vfs_file_vnode(struct zrt_file *f) {
-  if (f->ops == &dir_ops || f->ops == &path_ops ||
-      f->ops == &zrt_memfs_file_ops || f->ops == &zrt_tarfs_file_ops)
-    return f->priv;
-  return NULL;
+  return f->ops->vnode_priv ? f->priv : NULL;
 }
 
 static struct zrt_file *vnode_file(struct zrt_vnode *v,
@@ -1119,7 +1110,9 @@ static int make_dirs(const char *path, struct zrt_vnode **out) {
     if (!w.node && w.dir->ops->mkdir)
       r = w.dir->ops->mkdir(w.dir, w.last, w.lastlen, 0755);
     else if (!w.node)
-      r = zrt_tarfs_add_dir(w.dir, w.last, &w.node);
+      r = w.dir->ops->mount_point
+              ? w.dir->ops->mount_point(w.dir, w.last, &w.node)
+              : -EROFS;
     if (r < 0)
       return r;
     if (w.node && !is_dir(w.node))
@@ -1133,7 +1126,7 @@ static int make_dirs(const char *path, struct zrt_vnode **out) {
   return 0;
 }
 
-static int mount_at(const char *path, struct zrt_mount *m) {
+int zrt_vfs_mount_at(const char *path, struct zrt_mount *m) {
   struct zrt_vnode *dir;
   int r = make_dirs(path, &dir);
   if (r == 0)
@@ -1147,70 +1140,24 @@ static int mount_at(const char *path, struct zrt_mount *m) {
   return 0;
 }
 
-static void etc_apply(const struct etc_file *e) {
-  struct walk w;
-  if (walk_node(ZRT_AT_FDCWD, "/etc", W_FOLLOW, &w) < 0 || !is_dir(w.node))
-    return;
-  if (w.node->mnt != root->mnt) /* /etc is not the archive's */
-    return;
-  int r = zrt_tarfs_add_text(w.node, e->name, e->text, e->len);
-  if (r < 0 && r != -EEXIST)
-    zrt_log("vfs: /etc/%s not served (%d)", e->name, r);
-}
-
-void zrt_vfs_set_etc(const char *name, const char *text) {
-  size_t nl = strlen(name), tl = strlen(text);
-  if (nl == 0 || nl > ZRT_NAME_MAX || memchr(name, '/', nl) ||
-      netc == ETC_MAX) {
-    zrt_log("vfs: /etc/%s not served", name);
-    return;
-  }
-  struct etc_file *e = &etc[netc];
-  e->text = zrt_kalloc(tl + 1);
-  if (!e->text) {
-    zrt_log("vfs: no memory for /etc/%s", name);
-    return;
-  }
-  memcpy(e->name, name, nl + 1);
-  memcpy(e->text, text, tl);
-  e->len = tl;
-  netc++;
-  if (root)
-    etc_apply(e);
-}
-
-int zrt_vfs_mount_root(const char *blockdev) {
-  struct zrt_mount *m;
-  int r = zrt_tarfs_mount(blockdev, &m);
-  if (!m)
-    return r;
+void zrt_vfs_set_root(struct zrt_mount *m) {
   root = m->root;
   (void)zrt_vfs_add_mount(m);
   set_cwd(root);
-  struct zrt_mount *tmp, *dev, *proc;
-  if (zrt_memfs_mount(zrt_kalloc_avail() / 4, &tmp) == 0)
-    (void)mount_at("/tmp", tmp);
-  if (zrt_devfs_mount(&dev) == 0)
-    (void)mount_at("/dev", dev);
-  if (zrt_procfs_mount(&proc) == 0)
-    (void)mount_at("/proc", proc);
-  struct zrt_vnode *etcdir;
-  if (netc > 0 && make_dirs("/etc", &etcdir) == 0)
-    for (unsigned i = 0; i < netc; i++)
-      etc_apply(&etc[i]);
-  return r;
 }
 
-int zrt_vfs_mount_memfs(const char *path, size_t budget) {
-  struct zrt_mount *m;
-  if (!root)
-    return -ENOENT;
-  if (budget == 0)
-    budget = zrt_kalloc_avail() / 4;
-  int r = zrt_memfs_mount(budget, &m);
-  if (r < 0) {
-    zrt_log("vfs: no memory for a memfs at %s", path);
+bool zrt_vfs_has_root(void) { return root != NULL; }
+
+int zrt_vfs_add_text(const char *dir, const char *name, const char *text,
+                     size_t len) {
+  struct walk w;
+  struct zrt_vnode *d;
+  int r = make_dirs(dir, &d);
+  if (r < 0)
     return r;
-  }
-  return mount_at(path, m);
+  if (walk_node(ZRT_AT_FDCWD, dir, W_FOLLOW, &w) < 0 || !is_dir(w.node))
+    return -ENOTDIR;
+  if (w.node->mnt != root->mnt || !w.node->ops->add_text)
+    return -EROFS; /* not the archive's own directory */
+  return w.node->ops->add_text(w.node, name, text, len);
 }

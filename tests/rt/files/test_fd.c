@@ -445,7 +445,7 @@ ZT_TEST(test_dispatch_table_reaches_handlers) {
 
 int main(void) {
   zrt_fd_init_console();
-  (void)zrt_vfs_mount_root(NULL);
+  (void)zrt_mount_root(NULL);
   ZT_RUN(test_console_open_at_start);
   ZT_RUN(test_pipe_bytes_come_out_in_order);
   ZT_RUN(test_pipe_end_of_file_after_writer_closes);

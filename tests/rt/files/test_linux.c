@@ -550,7 +550,7 @@ int main(void) {
   host_block_set("rootfs", tarpath, 512);
   zrt_fd_init_console();
   (void)zrt_sys_umask(022);
-  ZT_EQ(zrt_vfs_mount_root("rootfs"), 0);
+  ZT_EQ(zrt_mount_root("rootfs"), 0);
   ZT_EQ(zrt_sys_mkdir("/tmp/rw", 0755), 0);
   ZT_RUN(test_read_only_root_answers_as_linux);
   ZT_RUN(test_memfs_answers_as_linux);

@@ -386,7 +386,7 @@ ZT_TEST(test_tmp_files_written_and_renamed) {
 }
 
 ZT_TEST(test_memfs_budget_gives_enospc_and_recovers) {
-  ZT_REQUIRE(zrt_vfs_mount_memfs("/data/small", 64 * 1024) == 0);
+  ZT_REQUIRE(zrt_mount_memfs("/data/small", 64 * 1024) == 0);
   int fd = (int)zrt_sys_open("/data/small/f", O_CREAT | O_RDWR, 0644);
   ZT_REQUIRE(fd >= 0);
   long total = 0, r;
@@ -442,10 +442,10 @@ int main(void) {
   snprintf(path, sizeof(path), "%s/root.tar", tmpdir);
   host_block_set("rootfs", path, 512);
   zrt_fd_init_console();
-  zrt_vfs_set_etc("hosts", "hosts of the configuration\n");
-  zrt_vfs_set_etc("passwd", "root:x:0:0::/:\n");
-  ZT_EQ(zrt_vfs_mount_root("rootfs"), 0);
-  zrt_vfs_set_etc("resolv.conf", "nameserver 10.0.0.1\n");
+  zrt_mount_etc("hosts", "hosts of the configuration\n");
+  zrt_mount_etc("passwd", "root:x:0:0::/:\n");
+  ZT_EQ(zrt_mount_root("rootfs"), 0);
+  zrt_mount_etc("resolv.conf", "nameserver 10.0.0.1\n");
   ZT_RUN(test_root_files_read);
   ZT_RUN(test_symlinks_stay_inside_the_root);
   ZT_RUN(test_root_is_read_only);

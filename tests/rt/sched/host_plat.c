@@ -97,7 +97,7 @@ int zrt_plat_block_read(uint64_t handle, uint64_t off, void *buf, size_t n) {
 void zrt_plat_exit(int status) { _exit(status); }
 void zrt_plat_abort(void) { abort(); }
 
-void zrt_exit_hooks(int status) {
+static void exit_hook(int status) {
   host_exit_hooks++;
   host_exit_status = status;
   if (host_hook_fd >= 0 && write(host_hook_fd, &status, sizeof status) < 0)
@@ -226,9 +226,11 @@ int host_join(struct host_thread *h) {
  */
 
 static void child_run(void (*fn)(void), unsigned seconds, int cfd, int hfd) {
+  static struct zrt_exit_hook hook = {.fn = exit_hook};
   alarm(seconds);
   host_console_fd = cfd;
   host_hook_fd = hfd;
+  zrt_exit_hook_add(&hook);
   fn();
   _exit(0);
 }

@@ -26,8 +26,8 @@ extern unsigned host_tls_sets;
 /* zrt_plat_idle: calls, and whether the next call reports input. */
 extern unsigned host_idle_calls;
 extern bool host_idle_input;
-/* zrt_exit_hooks: calls and the last status; host_hook_fd (-1: none)
- * receives the status as an int. */
+/* The exit hook a child registers: calls and the last status;
+ * host_hook_fd (-1: none) receives the status as an int. */
 extern unsigned host_exit_hooks;
 extern int host_exit_status;
 extern int host_hook_fd;
@@ -56,7 +56,7 @@ long host_spawn(struct host_thread *h, int (*fn)(void *), void *arg,
 int host_join(struct host_thread *h);
 
 /* A system call's entry as zrt_syscall makes it. */
-#define SC(call) (zrt_sched_tick(), (call))
+#define SC(call) (zrt_sched_tick() ? zrt_signal_entry() : (void)0, (call))
 
 uint64_t host_now(void);
 
