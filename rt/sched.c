@@ -39,10 +39,8 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 
 #include "sched_int.h"
-#include "sys.h"
 #include "sys_gen.h"
 
 #define FUTEX_BUCKETS 64
@@ -217,9 +215,8 @@ static void reap_zombie(void) {
   if (!z)
     return;
   zombie = NULL;
-  if (z->unmap_size)
-    zrt_syscall(SYS_munmap, (long)(uintptr_t)z->unmap_base, (long)z->unmap_size,
-                0, 0, 0, 0);
+  if (z->unmap_size) /* memory's own call: not the system-call entry */
+    (void)zrt_sys_munmap((uintptr_t)z->unmap_base, z->unmap_size);
   if (z != &main_thread)
     zrt_kfree(z, sizeof *z);
 }

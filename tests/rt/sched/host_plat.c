@@ -140,14 +140,11 @@ void zrt_kfree(void *p, size_t n) {
   free(p);
 }
 
-long zrt_syscall(long n, long a, long b, long c, long d, long e, long f) {
-  (void)c, (void)d, (void)e, (void)f;
-  if (n != SYS_munmap)
-    return -ENOSYS;
-  host_munmap_base = (void *)(uintptr_t)a;
-  host_munmap_size = (size_t)b;
+long zrt_sys_munmap(uintptr_t addr, size_t len) {
+  host_munmap_base = (void *)addr;
+  host_munmap_size = len;
   host_munmap_tid = zrt_thread_id();
-  return munmap((void *)(uintptr_t)a, (size_t)b) ? -errno : 0;
+  return munmap((void *)addr, len) ? -errno : 0;
 }
 
 /* ---- descriptors ----------------------------------------------------------

@@ -31,7 +31,8 @@ extern bool host_idle_input;
 extern unsigned host_exit_hooks;
 extern int host_exit_status;
 extern int host_hook_fd;
-/* munmap through zrt_syscall: the last range and the thread that asked. */
+/* zrt_sys_munmap (a dead thread's stack): the last range and the thread
+ * that asked. */
 extern void *host_munmap_base;
 extern size_t host_munmap_size;
 extern int host_munmap_tid;
