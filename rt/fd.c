@@ -56,6 +56,7 @@ struct zrt_file *zrt_file_new(const struct zrt_file_ops *ops, int flags,
 }
 
 void zrt_file_put(struct zrt_file *f) {
+  ZN_ASSERT(f->refs > 0); /* else freed twice, or never held */
   if (--f->refs > 0)
     return;
   if (f->ops->release)
@@ -73,6 +74,7 @@ static int lowest_free(int min) {
 }
 
 static void slot_set_file(int fd, struct zrt_file *f, bool cloexec) {
+  ZN_ASSERT(fds[fd].kind != SLOT_FILE && f->refs > 0); /* no file lost */
   fds[fd].kind = SLOT_FILE;
   fds[fd].file = f;
   fds[fd].cloexec = cloexec;
@@ -106,6 +108,7 @@ long zrt_fd_close(int fd) {
   if (!fd_valid(fd) || fds[fd].kind != SLOT_FILE)
     return -EBADF;
   struct zrt_file *f = fds[fd].file;
+  ZN_ASSERT(f != NULL && f->refs > 0);
   fds[fd].kind = SLOT_FREE;
   fds[fd].file = NULL;
   if (f->ops->fd_closed)

@@ -377,6 +377,7 @@ void zrt_kfree(void *p, size_t n) {
     return;
   if (n == 0)
     n = 1;
+  ZN_ASSERT((uintptr_t)p >= m.lo && (uintptr_t)p + n <= m.hi);
   unsigned k = kclass(n);
   if (k >= KCLASSES) {
     zrt_sys_munmap((uintptr_t)p, round_up(n));
@@ -386,5 +387,6 @@ void zrt_kfree(void *p, size_t n) {
   void **b = p;
   *b = m.kfree_list[k];
   m.kfree_list[k] = b;
+  ZN_ASSERT(m.st.kalloc_bytes >= (KMIN << k));
   m.st.kalloc_bytes -= KMIN << k;
 }

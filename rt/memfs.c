@@ -82,6 +82,7 @@ static void *mf_alloc(struct memfs *fs, size_t n) {
 static void mf_free(struct memfs *fs, void *p, size_t n) {
   if (!p)
     return;
+  ZN_ASSERT(n <= fs->used); /* freed no more than the budget counted */
   zrt_kfree(p, n);
   fs->used -= n;
 }
@@ -570,6 +571,7 @@ static int m_setattr(struct zrt_vnode *v, const struct zrt_setattr *a) {
 static void m_hold(struct zrt_vnode *v) { mn(v)->refs++; }
 
 static void m_drop(struct zrt_vnode *v) {
+  ZN_ASSERT(mn(v)->refs > 0);
   struct mnode *n = mn(v);
   n->refs--;
   node_maybe_free(n);

@@ -86,6 +86,7 @@ static void ring_free(struct ring *r) {
 
 static void ring_unref(struct ring *r) {
   zrt_io_notify();
+  ZN_ASSERT(r->holders > 0 && r->len <= r->cap);
   if (--r->holders == 0)
     ring_free(r);
 }
@@ -291,7 +292,9 @@ static short pipe_poll(struct zrt_file *f, short events) {
 
 static void pipe_release(struct zrt_file *f) {
   struct ring *r = f->priv;
-  if ((f->flags & O_ACCMODE) == O_RDONLY)
+  bool reader = (f->flags & O_ACCMODE) == O_RDONLY;
+  ZN_ASSERT(reader ? r->readers > 0 : r->writers > 0);
+  if (reader)
     r->readers--;
   else
     r->writers--;

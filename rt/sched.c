@@ -153,6 +153,7 @@ void zrt__timer_disarm(struct zrt_timer *tm) {
 void zrt__timer_arm(struct zrt_timer *tm, uint64_t deadline) {
   zrt__sched_self();
   zrt__timer_disarm(tm);
+  ZN_ASSERT(tm->fire != NULL); /* armed before zrt__timer_init */
   tm->deadline = deadline;
   tm->armed = true;
   struct zrt_link *at = timers.next;
@@ -280,8 +281,11 @@ static void switch_to(struct zrt_thread *prev, struct zrt_thread *next) {
 
 static struct zrt_thread *run_queue_pop(void) {
   struct zrt_link *l = run_queue.next;
+  ZN_ASSERT(l != &run_queue);
   zrt__link_remove(l);
-  return ZRT_CONTAINER_OF(l, struct zrt_thread, queue);
+  struct zrt_thread *t = ZRT_CONTAINER_OF(l, struct zrt_thread, queue);
+  ZN_ASSERT(t->wait == ZRT_WAIT_NONE); /* a runnable thread waits not */
+  return t;
 }
 
 static const char *wait_name(enum zrt_wait w) {
@@ -363,6 +367,8 @@ int zrt__sched_block(enum zrt_wait why, struct zrt_link *list,
   struct zrt_thread *t = zrt__sched_self();
   if (zrt__sig_deliverable(t))
     return -EINTR;
+  /* The running thread is on no list: a wait list, or the run queue. */
+  ZN_ASSERT(t->wait == ZRT_WAIT_NONE && t->queue.next == &t->queue);
   t->wait = why;
   t->woken = 0;
   if (list)
@@ -483,6 +489,7 @@ int zrt__futex_wake(uintptr_t addr, int n, uint32_t bitset) {
     l = l->next;
     if (!futex_waiter_matches(t, addr, bitset))
       continue;
+    ZN_ASSERT(t->wait == ZRT_WAIT_FUTEX); /* a bucket holds futex waiters */
     zrt__sched_wake(t, 0);
     if (++woken >= n)
       break;
