@@ -25,7 +25,7 @@
 const char zrt_net_program_owned = 1;
 
 /* The hosted loop's stop conditions, then the program's tick. */
-static bool run_tick(struct ex_host *h, const struct zn_loop_opts *lo,
+static bool run_tick(struct zn__app_host *h, const struct zn_loop_opts *lo,
                      uint64_t now) {
   if (lo->stop && *lo->stop)
     return true;
@@ -35,7 +35,7 @@ static bool run_tick(struct ex_host *h, const struct zn_loop_opts *lo,
   return lo->tick && lo->tick(lo->arg, h->st, now) != 0;
 }
 
-int zn__app_run(struct ex_host *h, struct zn_loop_opts *opts) {
+int zn__app_run(struct zn__app_host *h, struct zn_loop_opts *opts) {
   if (!h->handed_over)
     return ZN_EINVAL; /* nothing would poll the stack */
   if (opts->stop == NULL)

@@ -5,7 +5,7 @@
  * is below it: zn__app_open and zn__app_run are common_linux.c's on Linux,
  * common_solo5.c's and api_image.c's in an image.
  *
- * An app is an ex_host (the parsed flags, the stack, the netif) in
+ * An app is an zn__app_host (the parsed flags, the stack, the netif) in
  * malloc'd memory, the name its messages carry, the program's own
  * arguments (the words after "--") and a stop flag.  The command line is
  * cut at the first "--" before getopt sees it, so that nothing after it
@@ -29,7 +29,7 @@
 static char app_name[APP_NAME_MAX];
 
 struct zn_app {
-  struct ex_host h;
+  struct zn__app_host h;
   const char *name; /* app_name */
   char **argv;      /* the program's: argv[0], the words after "--" */
   int argc;
@@ -70,7 +70,7 @@ static int keep_program_args(struct zn_app *a, int argc, char **argv,
  * (message printed). */
 static int parse(struct zn_app *a, int dashes, char **argv,
                  const struct zn_app_opts *o) {
-  const struct ex_prog prog = {
+  const struct zn__app_prog prog = {
       .name = a->name,
       .synopsis = o && o->synopsis ? o->synopsis : APP_SYNOPSIS,
       .summary = o && o->summary ? o->summary : APP_SUMMARY,
@@ -78,7 +78,7 @@ static int parse(struct zn_app *a, int dashes, char **argv,
   int first = dashes;
   zn__app_opts_default(&a->h.o);
   int rc = zn__app_parse_args(&a->h.o, dashes, argv, &prog, &first);
-  if (rc == EX_HELP)
+  if (rc == ZN__APP_HELP)
     return ZN_APP_HELP;
   if (rc != 0)
     return ZN_EINVAL;

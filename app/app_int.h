@@ -5,23 +5,23 @@
  * (examples/, znet-run's preload, the runtime's network in rt/net.c)
  * use it directly; a program of znet's users uses znet/app.h.
  *
- *     static struct ex_host h;
- *     static const struct ex_opt opts[] = {           // the program's flags
- *         {"port", 0, EX_U16, offsetof(struct my_opts, port), 1, 65535,
+ *     static struct zn__app_host h;
+ *     static const struct zn__app_opt opts[] = {   // the program's flags
+ *         {"port", 0, ZN__APP_U16, offsetof(struct my_opts, port), 1, 65535,
  *          .arg = "N", .help = "serve on port N (default 7)"},
  *         {.name = NULL}};
- *     struct ex_prog prog = {.name = "znet-echo", .synopsis = "...",
+ *     struct zn__app_prog prog = {.name = "znet-echo", .synopsis = "...",
  *                            .summary = "...", .opts = opts, .arg = &mine};
  *     zn__app_opts_default(&h.o);
  *     int first = zn__app_parse(&h.o, argc, argv, &prog); // exits if bad
  *     if (zn__app_open(&h, "znet-echo") != 0)               // stack + netif
- *       return EX_EXIT_FAIL;
+ *       return ZN__APP_EXIT_FAIL;
  *     struct zn_loop_opts lo = {.until = ZN_TIME_NEVER};
  *     zn__app_run(&h, &lo);                                 // until SIGINT/EOF
  *     zn__app_print_stats(stderr, h.st, "znet-echo");
  *     zn__app_close(&h, "znet-echo");
  *
- * Flags are described by tables of struct ex_opt (name, kind of value,
+ * Flags are described by tables of struct zn__app_opt (name, kind of value,
  * where it goes, help text): zn__app_parse walks the program's table and the
  * shared one, and --help is generated from them.
  * The command line and the stack (common.c) are portable and built for the
@@ -52,39 +52,39 @@
 #include "znet/solo5.h"
 #include "znet/tap.h"
 
-#define EX_MAX_ARP 64
-#define EX_MAX_IPV6 8   /* --ipv6 addresses */
-#define EX_MAX_SHOWN 16 /* IPv6 addresses zn__app_ipv6_report follows */
-#define EX_EXIT_USAGE 2
-#define EX_EXIT_FAIL 1
+#define ZN__APP_MAX_ARP 64
+#define ZN__APP_MAX_IPV6 8   /* --ipv6 addresses */
+#define ZN__APP_MAX_SHOWN 16 /* IPv6 addresses zn__app_ipv6_report follows */
+#define ZN__APP_EXIT_USAGE 2
+#define ZN__APP_EXIT_FAIL 1
 
-enum ex_netif_kind {
-  EX_NETIF_NONE = 0,
-  EX_NETIF_TAP,
-  EX_NETIF_PCAP,
-  EX_NETIF_SOLO5, /* a Solo5 net device (in a libznet-rt image only) */
+enum zn__app_netif_kind {
+  ZN__APP_NETIF_NONE = 0,
+  ZN__APP_NETIF_TAP,
+  ZN__APP_NETIF_PCAP,
+  ZN__APP_NETIF_SOLO5, /* a Solo5 net device (in a libznet-rt image only) */
 };
 
 /* The Solo5 net device the examples' manifest declares. */
-#define EX_SOLO5_DEVICE "service"
+#define ZN__APP_SOLO5_DEVICE "service"
 
-/* The netif a program has without --netif: EX_NETIF_NONE on a host
- * (common_linux.c), EX_NETIF_SOLO5 in an image (common_solo5.c). */
-extern const enum ex_netif_kind zn__app_default_netif;
+/* The netif a program has without --netif: ZN__APP_NETIF_NONE on a host
+ * (common_linux.c), ZN__APP_NETIF_SOLO5 in an image (common_solo5.c). */
+extern const enum zn__app_netif_kind zn__app_default_netif;
 
-struct ex_arp_static {
+struct zn__app_arp_static {
   uint32_t ip;
   uint8_t mac[6];
 };
 
-struct ex_ipv6_static {
+struct zn__app_ipv6_static {
   struct zn_ip addr;
   uint8_t prefix;
 };
 
 /* What the shared flags say. */
-struct ex_opts {
-  enum ex_netif_kind netif;
+struct zn__app_opts {
+  enum zn__app_netif_kind netif;
   char netif_text[4200];     /* as given, for messages */
   char tap_name[16];
   char solo5_name[32];       /* --netif solo5:NAME */
@@ -94,7 +94,8 @@ struct ex_opts {
   uint32_t ipv4;             /* 0: no address */
   uint8_t prefix;
   uint32_t gateway;
-  struct ex_ipv6_static ipv6[EX_MAX_IPV6]; /* --ipv6, added after create */
+  /* --ipv6, added after create */
+  struct zn__app_ipv6_static ipv6[ZN__APP_MAX_IPV6];
   unsigned nipv6;
   bool slaac;                /* --slaac */
   bool dhcp;                 /* --dhcp: IPv4 from a DHCP server; --ipv4,
@@ -104,7 +105,7 @@ struct ex_opts {
   uint8_t mac[6];
   bool has_mac;
   int log_level;
-  struct ex_arp_static arp[EX_MAX_ARP];
+  struct zn__app_arp_static arp[ZN__APP_MAX_ARP];
   unsigned narp;
   uint32_t nbufs;            /* 0: the default */
   uint32_t nbigbufs;         /* --bigbufs, if has_nbigbufs */
@@ -147,37 +148,38 @@ struct ex_opts {
 /* ---- flag tables ---- */
 
 /* What a flag's value is, and what is stored at `off` in the table's
- * struct (the program's `arg`, or struct ex_opts for the shared flags). */
-enum ex_kind {
-  EX_FLAG,    /* no value; bool, set true */
-  EX_U16,     /* an integer min..max; uint16_t */
-  EX_U32,     /* an integer min..max; uint32_t */
-  EX_SIZE,    /* bytes, K/M/G (1024) allowed, min..max; uint64_t */
-  EX_SECONDS, /* decimal seconds ("0.5"), min..max ns; uint64_t ns */
-  EX_MS,      /* decimal milliseconds ("1.5"), min..max ms; uint64_t ns */
-  EX_PCT,     /* a percentage 0..100 with decimals; uint32_t ppm */
-  EX_STR,     /* a non-empty file name; const char * (into argv) */
-  EX_CHOICE,  /* one of `choices` (ASCII case ignored); int, its value */
-  EX_FN,      /* parsed by fn; takes a value iff `arg` names one */
-  EX_DOC,     /* no flag: a help line (an argument, a second form, a
+ * struct (the program's `arg`, or struct zn__app_opts for the shared flags). */
+enum zn__app_kind {
+  ZN__APP_FLAG,    /* no value; bool, set true */
+  ZN__APP_U16,     /* an integer min..max; uint16_t */
+  ZN__APP_U32,     /* an integer min..max; uint32_t */
+  ZN__APP_SIZE,    /* bytes, K/M/G (1024) allowed, min..max; uint64_t */
+  ZN__APP_SECONDS, /* decimal seconds ("0.5"), min..max ns; uint64_t ns */
+  ZN__APP_MS,      /* decimal milliseconds ("1.5"), min..max ms; uint64_t ns */
+  ZN__APP_PCT,     /* a percentage 0..100 with decimals; uint32_t ppm */
+  ZN__APP_STR,     /* a non-empty file name; const char * (into argv) */
+  ZN__APP_CHOICE,  /* one of `choices` (ASCII case ignored); int, its value */
+  ZN__APP_FN,      /* parsed by fn; takes a value iff `arg` names one */
+  ZN__APP_DOC,     /* no flag: a help line (an argument, a second form, a
                  heading when arg is NULL) */
 };
 
-struct ex_choice {
+struct zn__app_choice {
   const char *name;
   int value;
 };
 
-struct ex_opt {
+struct zn__app_opt {
   const char *name;          /* long name without "--"; NULL ends a table */
   char short_name;           /* -X, or 0 */
-  enum ex_kind kind;
-  size_t off;                /* where the value goes (not EX_FN, EX_DOC) */
-  uint64_t min, max;         /* EX_U16, EX_U32, EX_SIZE (bytes), EX_MS
-                                (ms), EX_SECONDS (ns) */
-  const struct ex_choice *choices; /* EX_CHOICE: ends with a NULL name */
-  /* EX_FN: store val into the table's struct `base`.  Returns 0, -1
-   * for the usual one-line error, or EX_REPORTED after a message of its
+  enum zn__app_kind kind;
+  size_t off;        /* where the value goes (not ZN__APP_FN, ZN__APP_DOC) */
+  uint64_t min, max; /* ZN__APP_U16, ZN__APP_U32, ZN__APP_SIZE (bytes),
+                        ZN__APP_MS (ms), ZN__APP_SECONDS (ns) */
+  /* ZN__APP_CHOICE: ends with a NULL name */
+  const struct zn__app_choice *choices;
+  /* ZN__APP_FN: store val into the table's struct `base`.  Returns 0, -1
+   * for the usual one-line error, or ZN__APP_REPORTED after a message of its
    * own (zn__app_usage); a program's may call zn__app_usage_error itself. */
   int (*fn)(void *base, const char *val, const char *prog);
   const char *arg;           /* the value's name in --help ("N", "MS") */
@@ -188,20 +190,20 @@ struct ex_opt {
 
 /* A program: its help, its own flags, and whether it takes the shared
  * ones. */
-struct ex_prog {
+struct zn__app_prog {
   const char *name;
   const char *synopsis;        /* "[OPTIONS]" line after the name */
   const char *summary;         /* one line: what the program does */
-  const struct ex_opt *opts;   /* the program's flags, or NULL */
+  const struct zn__app_opt *opts; /* the program's flags, or NULL */
   void *arg;                   /* the struct they are stored in */
   bool netif_optional;         /* positional arguments may name the input */
   bool no_common;              /* no shared flags, no netif (znet-pair) */
 };
 
 /* A stack on a host netif. */
-struct ex_host {
+struct zn__app_host {
   const char *prog;            /* set by zn__app_open, for messages */
-  struct ex_opts o;
+  struct zn__app_opts o;
   struct zn_config cfg;
   void *mem;
   struct zn_stack *st;
@@ -230,7 +232,7 @@ struct ex_host {
                                   zn__app_close leaves it open */
   struct zn_netif *nif;        /* what the stack is attached to */
   /* The IPv6 addresses (and their states) zn__app_ipv6_report last printed. */
-  struct zn_ipv6_addr_info shown[EX_MAX_SHOWN];
+  struct zn_ipv6_addr_info shown[ZN__APP_MAX_SHOWN];
 };
 
 /* Stop flag set by SIGINT/SIGTERM once zn__app_signals() has run. */
@@ -240,30 +242,31 @@ extern volatile int zn__app_stop_asked;
  * clears it when it has reloaded (in its loop's tick). */
 extern volatile int zn__app_reload_asked;
 
-void zn__app_opts_default(struct ex_opts *o);
+void zn__app_opts_default(struct zn__app_opts *o);
 
 /* What zn__app_parse_args returns besides 0 (parsed). */
-#define EX_HELP 1      /* --help: the help is printed, nothing else done */
-#define EX_BAD (-1)    /* a one-line message is printed */
-/* What an EX_FN returns after printing a message of its own (zn__app_usage). */
-#define EX_REPORTED (-2)
+#define ZN__APP_HELP 1   /* --help: the help is printed, nothing else done */
+#define ZN__APP_BAD (-1) /* a one-line message is printed */
+/* What an ZN__APP_FN returns after printing a message of its own
+ * (zn__app_usage). */
+#define ZN__APP_REPORTED (-2)
 
 /* Parse argv against the program's table and (unless no_common) the
  * shared one, into o (may be NULL with no_common) and prog->arg.  Returns
- * 0 with *first the index of the first positional argument; EX_HELP
- * after printing --help (generated from the tables) to stdout; EX_BAD
+ * 0 with *first the index of the first positional argument; ZN__APP_HELP
+ * after printing --help (generated from the tables) to stdout; ZN__APP_BAD
  * after printing one line to stderr on an unknown flag, a missing value,
  * a bad one or shared flags that do not go together.  Starts getopt
  * afresh (optind), so it may be called again. */
-int zn__app_parse_args(struct ex_opts *o, int argc, char **argv,
-                       const struct ex_prog *prog, int *first);
+int zn__app_parse_args(struct zn__app_opts *o, int argc, char **argv,
+                       const struct zn__app_prog *prog, int *first);
 
 /* zn__app_parse_args for a program's main(): exits 0 after --help, 2 on bad
  * input; returns the index of the first positional argument. */
-int zn__app_parse(struct ex_opts *o, int argc, char **argv,
-                  const struct ex_prog *prog);
+int zn__app_parse(struct zn__app_opts *o, int argc, char **argv,
+                  const struct zn__app_prog *prog);
 
-/* Print "PROG: MESSAGE (try --help)" to stderr; returns EX_REPORTED. */
+/* Print "PROG: MESSAGE (try --help)" to stderr; returns ZN__APP_REPORTED. */
 __attribute__((format(printf, 2, 3))) int zn__app_usage(const char *prog,
                                                         const char *fmt, ...);
 
@@ -273,23 +276,23 @@ zn__app_usage_error(const char *prog, const char *fmt, ...);
 
 /* Exit 2 unless the flags give the stack an address of some kind
  * (--ipv4, --ipv6, --slaac or --dhcp), for the programs that need one. */
-void zn__app_require_address(const struct ex_opts *o, const char *prog);
+void zn__app_require_address(const struct zn__app_opts *o, const char *prog);
 
 /* "10.0.0.2/24", "dhcp" with --dhcp, or "no-ipv4" without either, into
  * buf (at least ZN_IPV4_STRLEN + 4 bytes); returns buf. */
-char *zn__app_ipv4_text(const struct ex_opts *o, char *buf, size_t size);
+char *zn__app_ipv4_text(const struct zn__app_opts *o, char *buf, size_t size);
 
 /* With IPv6 on, print "PROG: ipv6 ADDR/PREFIX STATE ORIGIN" to stdout for
  * every address that is new or changed state since the last call (all
  * of them on the first).  The platforms' zn__app_run calls it after every
  * poll, so DAD finishing and SLAAC addresses show up as they happen. */
-void zn__app_ipv6_report(struct ex_host *h);
+void zn__app_ipv6_report(struct zn__app_host *h);
 
 /* Poll the stack until none of its IPv6 addresses is tentative (duplicate
  * address detection still running), for at most limit ns or until
  * zn__app_stop_asked: a client that connects or asks from an IPv6
  * address at once would find none usable yet.  Returns at once with IPv6 off. */
-void zn__app_ipv6_wait_ready(struct ex_host *h, uint64_t limit);
+void zn__app_ipv6_wait_ready(struct zn__app_host *h, uint64_t limit);
 
 /* With --dhcp, the DHCP client's events as they happen, to stdout:
  *   PROG: dhcp4 bound ADDR/PREFIX router R dns D1,D2 mtu M lease Ns
@@ -304,7 +307,7 @@ void zn__app_dhcp4_event(struct zn_stack *st, void *arg, enum zn_dhcp4_event ev,
 /* Poll the stack until the DHCP client holds a lease, for at most limit
  * ns or until zn__app_stop_asked: for the programs that connect or ask at once.
  * Returns at once without --dhcp.  True if there is a lease. */
-bool zn__app_dhcp4_wait_bound(struct ex_host *h, uint64_t limit);
+bool zn__app_dhcp4_wait_bound(struct zn__app_host *h, uint64_t limit);
 
 /* Parse helpers for extra flags: 0 on success, -1 if the text is bad. */
 /* ADDR[:PORT] (IPv4), ADDR or [ADDR]:PORT (IPv6) of a DNS server (port 53
@@ -323,12 +326,12 @@ int zn__app_parse_pct(const char *s, uint32_t *ppm);
 
 /* Set `netif`'s pcap input (and output, may be NULL) directly, as
  * znet-replay does for its positional argument. */
-void zn__app_set_pcap(struct ex_opts *o, const char *in, const char *out);
+void zn__app_set_pcap(struct zn__app_opts *o, const char *in, const char *out);
 
 /* Fill cfg from the shared flags: defaults, seed, log, address, MAC,
  * buffers, TCP sizes and congestion control.  Returns 0, or -1 (message
  * printed) if the host gives no entropy. */
-int zn__app_config(const struct ex_opts *o, struct zn_config *cfg,
+int zn__app_config(const struct zn__app_opts *o, struct zn_config *cfg,
                    const char *prog);
 
 /* Create a stack in malloc'd memory.  Returns 0, or (message printed)
@@ -347,33 +350,33 @@ void zn__app_stack_free(struct zn_stack *st, void *mem, const char *prog);
  * released: ZN_EINVAL (a netif this platform has not; cfg refused),
  * ZN_ENOMEM, ZN_EIO (no entropy; a capture file not written), the
  * netif's own (the TAP's ZN_EPERM, ZN_ENODEV, ZN_EEXIST; the replay's). */
-int zn__app_open(struct ex_host *h, const char *prog);
+int zn__app_open(struct zn__app_host *h, const char *prog);
 
 /* Part of zn__app_open, for the platforms: wrap h->nif (the backend, or the
  * capture around it) in the fault injector if --fault-* asks, attach the
  * stack, add the static ARP entries.  Returns 0, or the error of the call
  * that failed (message printed; the caller closes what is open). */
-int zn__app_attach(struct ex_host *h, const char *prog);
+int zn__app_attach(struct zn__app_host *h, const char *prog);
 
 /* "PROG: ADDR mac MAC on NETIF" to stdout (ADDR as zn__app_ipv4_text, NETIF as
  * zn__app_describe_netif), then the IPv6 addresses (zn__app_ipv6_report). */
-void zn__app_print_banner(struct ex_host *h);
+void zn__app_print_banner(struct zn__app_host *h);
 
 /* The clock the loop runs on, ns: the netif's, else zn_host_now(). */
-uint64_t zn__app_now(const struct ex_host *h);
+uint64_t zn__app_now(const struct zn__app_host *h);
 
 /* The loop with zn__app_stop_asked as the stop flag unless opts has
  * one: on a host zn_loop_run (common_linux.c); in an image the program's thread waiting
  * in the runtime's scheduler (api_image.c).  Returns its result. */
-int zn__app_run(struct ex_host *h, struct zn_loop_opts *opts);
+int zn__app_run(struct zn__app_host *h, struct zn_loop_opts *opts);
 
 /* Close the netifs and the stack (the bufs-in-use check included), unless
  * zn__app_open handed them over (handed_over): then only forget them. */
-void zn__app_close(struct ex_host *h, const char *prog);
+void zn__app_close(struct zn__app_host *h, const char *prog);
 
 /* The platform's part of zn__app_close: close the netifs zn__app_open
  * opened. */
-void zn__app_close_netifs(struct ex_host *h);
+void zn__app_close_netifs(struct zn__app_host *h);
 
 /* SIGINT and SIGTERM set zn__app_stop_asked.  No SA_RESTART: a sleeping
  * ppoll(2) returns at once.  zn_loop_run() keeps them blocked except inside its
@@ -390,7 +393,8 @@ void zn__app_signal_reload(void);
 
 /* "tap:zntap0", "pcap:in.pcap", with " (capture)" and " (faults: ...)"
  * when wrapped. */
-void zn__app_describe_netif(const struct ex_host *h, char *buf, size_t size);
+void zn__app_describe_netif(const struct zn__app_host *h, char *buf,
+                            size_t size);
 
 /* Every non-zero counter, "  name value", DROP counters marked, to fp
  * under a heading "PROG: counters". */
@@ -400,10 +404,10 @@ void zn__app_print_counts(FILE *fp, const struct zn_stats *s, const char *who);
 
 /* Counters of the backends (tap, pcap, capture, fault injector) that are
  * non-zero. */
-void zn__app_print_netif_stats(FILE *fp, const struct ex_host *h);
+void zn__app_print_netif_stats(FILE *fp, const struct zn__app_host *h);
 
 /* The fault injector's non-zero counters, if it is in use. */
-void zn__app_print_fault_stats(FILE *fp, const struct ex_host *h);
+void zn__app_print_fault_stats(FILE *fp, const struct zn__app_host *h);
 
 /* "  NAME VALUE" if v is not 0 (the backends' counters). */
 void zn__app_print_nz(FILE *fp, const char *name, uint64_t v);
@@ -420,6 +424,6 @@ int zn__app_read_file(const char *path, char **out, size_t *len,
 uint64_t zn__app_wall_seconds(void);
 
 /* ns to ms as a double. */
-static inline double ex_ms(uint64_t ns) { return (double)ns / 1e6; }
+static inline double zn__app_ms(uint64_t ns) { return (double)ns / 1e6; }
 
 #endif /* ZN_APP_INT_H */

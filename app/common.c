@@ -9,7 +9,7 @@
  * inside libznet-rt).
  *
  * Parsing returns what it found (zn__app_parse_args): a usage error prints
- * one line and comes back as EX_BAD, --help as EX_HELP, so that the
+ * one line and comes back as ZN__APP_BAD, --help as ZN__APP_HELP, so that the
  * library can hand them to its caller; zn__app_parse, for main(), exits on
  * them.
  */
@@ -29,14 +29,15 @@ volatile int zn__app_reload_asked;
 /* Long-only flags get values above any character. */
 /* A reordered frame is held back this much longer than the others unless
  * --fault-reorder-delay says otherwise. */
-#define EX_FAULT_REORDER_MS 5u
-#define EX_MAX_FAULT_MS 10000u
+#define ZN__APP_FAULT_REORDER_MS 5u
+#define ZN__APP_MAX_FAULT_MS 10000u
 /* A bad spell of --fault-burst lasts this many frames on average unless
  * --fault-burst-len says otherwise. */
-#define EX_FAULT_BURST_LEN 4u
-#define EX_MAX_OPTS 64  /* flags of a program and the shared ones */
-#define EX_LONG 0x1000  /* getopt value of flag i of table t: + t * 0x100 + i */
-#define EX_HELP_COL 32  /* where help text starts */
+#define ZN__APP_FAULT_BURST_LEN 4u
+#define ZN__APP_MAX_OPTS 64 /* flags of a program and the shared ones */
+#define ZN__APP_LONG                                                           \
+  0x1000 /* getopt value of flag i of table t: + t * 0x100 + i */
+#define ZN__APP_HELP_COL 32 /* where help text starts */
 
 __attribute__((format(printf, 2, 0))) static void
 vusage(const char *prog, const char *fmt, va_list ap) {
@@ -50,7 +51,7 @@ int zn__app_usage(const char *prog, const char *fmt, ...) {
   va_start(ap, fmt);
   vusage(prog, fmt, ap);
   va_end(ap);
-  return EX_REPORTED;
+  return ZN__APP_REPORTED;
 }
 
 void zn__app_usage_error(const char *prog, const char *fmt, ...) {
@@ -58,7 +59,7 @@ void zn__app_usage_error(const char *prog, const char *fmt, ...) {
   va_start(ap, fmt);
   vusage(prog, fmt, ap);
   va_end(ap);
-  exit(EX_EXIT_USAGE);
+  exit(ZN__APP_EXIT_USAGE);
 }
 
 static void copy_str(char *dst, size_t size, const char *src, size_t len) {
@@ -68,21 +69,21 @@ static void copy_str(char *dst, size_t size, const char *src, size_t len) {
   dst[len] = '\0';
 }
 
-void zn__app_opts_default(struct ex_opts *o) {
+void zn__app_opts_default(struct zn__app_opts *o) {
   memset(o, 0, sizeof(*o));
   /* On Solo5 the manifest's net device; none on a host. */
   o->netif = zn__app_default_netif;
-  if (o->netif == EX_NETIF_SOLO5) {
-    copy_str(o->solo5_name, sizeof(o->solo5_name), EX_SOLO5_DEVICE,
-             strlen(EX_SOLO5_DEVICE));
+  if (o->netif == ZN__APP_NETIF_SOLO5) {
+    copy_str(o->solo5_name, sizeof(o->solo5_name), ZN__APP_SOLO5_DEVICE,
+             strlen(ZN__APP_SOLO5_DEVICE));
     (void)snprintf(o->netif_text, sizeof(o->netif_text), "solo5:%s",
-                   EX_SOLO5_DEVICE);
+                   ZN__APP_SOLO5_DEVICE);
   }
   o->log_level = ZN_LOG_INFO;
   o->fault_seed = 1;
-  o->fault_reorder_ns = ZN_MS(EX_FAULT_REORDER_MS);
+  o->fault_reorder_ns = ZN_MS(ZN__APP_FAULT_REORDER_MS);
   o->fault_loss_dirs = ZN_FAULT_RX | ZN_FAULT_TX;
-  o->fault_burst_len = EX_FAULT_BURST_LEN;
+  o->fault_burst_len = ZN__APP_FAULT_BURST_LEN;
   o->fault_burst_loss_ppm = 1000000;
   o->tcp_cc = -1;
   o->tcp_ecn = -1;
@@ -218,8 +219,8 @@ static int parse_seed(const char *s, uint8_t seed[32]) {
   return 0;
 }
 
-void zn__app_set_pcap(struct ex_opts *o, const char *in, const char *out) {
-  o->netif = EX_NETIF_PCAP;
+void zn__app_set_pcap(struct zn__app_opts *o, const char *in, const char *out) {
+  o->netif = ZN__APP_NETIF_PCAP;
   copy_str(o->pcap_in, sizeof(o->pcap_in), in, strlen(in));
   o->pcap_out[0] = '\0';
   if (out)
@@ -229,13 +230,13 @@ void zn__app_set_pcap(struct ex_opts *o, const char *in, const char *out) {
 }
 
 static int parse_netif(void *base, const char *s, const char *prog) {
-  struct ex_opts *o = base;
+  struct zn__app_opts *o = base;
   if (strncmp(s, "tap:", 4) == 0) {
     const char *name = s + 4;
     size_t n = strlen(name);
     if (n == 0 || n >= sizeof(o->tap_name) || strpbrk(name, "/: \t,") != NULL)
       return zn__app_usage(prog, "bad TAP device name in --netif '%s'", s);
-    o->netif = EX_NETIF_TAP;
+    o->netif = ZN__APP_NETIF_TAP;
     copy_str(o->tap_name, sizeof(o->tap_name), name, n);
     copy_str(o->netif_text, sizeof(o->netif_text), s, strlen(s));
     return 0;
@@ -255,7 +256,7 @@ static int parse_netif(void *base, const char *s, const char *prog) {
                              comma + 1);
       out = comma + 5;
     }
-    o->netif = EX_NETIF_PCAP;
+    o->netif = ZN__APP_NETIF_PCAP;
     copy_str(o->pcap_in, sizeof(o->pcap_in), in, inlen);
     o->pcap_out[0] = '\0';
     if (out)
@@ -269,7 +270,7 @@ static int parse_netif(void *base, const char *s, const char *prog) {
     size_t n = strlen(name);
     if (n == 0 || n >= sizeof(o->solo5_name))
       return zn__app_usage(prog, "bad Solo5 device name in --netif '%s'", s);
-    o->netif = EX_NETIF_SOLO5;
+    o->netif = ZN__APP_NETIF_SOLO5;
     copy_str(o->solo5_name, sizeof(o->solo5_name), name, n);
     copy_str(o->netif_text, sizeof(o->netif_text), s, strlen(s));
     return 0;
@@ -278,16 +279,16 @@ static int parse_netif(void *base, const char *s, const char *prog) {
 }
 
 static int parse_arp(void *base, const char *s, const char *prog) {
-  struct ex_opts *o = base;
+  struct zn__app_opts *o = base;
   const char *eq = strchr(s, '=');
   char ip[ZN_IPV4_STRLEN];
   if (eq == NULL || (size_t)(eq - s) >= sizeof(ip))
     return zn__app_usage(prog, "bad --arp '%s' (want IP=MAC)", s);
   copy_str(ip, sizeof(ip), s, (size_t)(eq - s));
-  if (o->narp >= EX_MAX_ARP)
+  if (o->narp >= ZN__APP_MAX_ARP)
     return zn__app_usage(prog, "too many --arp entries (at most %d)",
-                         EX_MAX_ARP);
-  struct ex_arp_static *e = &o->arp[o->narp];
+                         ZN__APP_MAX_ARP);
+  struct zn__app_arp_static *e = &o->arp[o->narp];
   if (zn_ipv4_parse(ip, &e->ip) != ZN_OK || e->ip == 0)
     return zn__app_usage(prog, "bad IPv4 address '%s' in --arp '%s'", ip, s);
   if (zn_mac_parse(eq + 1, e->mac) != ZN_OK || (e->mac[0] & 1))
@@ -300,7 +301,7 @@ static int parse_arp(void *base, const char *s, const char *prog) {
 /* ---- the shared flags ---- */
 
 static int parse_ipv4(void *base, const char *val, const char *prog) {
-  struct ex_opts *o = base;
+  struct zn__app_opts *o = base;
   (void)prog;
   return zn_ipv4_parse_cidr(val, &o->ipv4, &o->prefix, -1) == ZN_OK &&
                  o->ipv4 != 0
@@ -311,16 +312,16 @@ static int parse_ipv4(void *base, const char *val, const char *prog) {
 /* --ipv6 ADDR/PREFIX (repeatable): a unicast IPv6 address, kept for
  * zn__app_attach; turns IPv6 on. */
 static int parse_ipv6(void *base, const char *val, const char *prog) {
-  struct ex_opts *o = base;
+  struct zn__app_opts *o = base;
   struct zn_ip a;
   uint8_t prefix;
   if (zn_ip_parse_cidr(val, &a, &prefix, -1) != ZN_OK ||
       a.family != ZN_AF_INET6 || zn_ip_is_unspecified(&a) ||
       zn_ipv6_addr_is_mcast(a.bytes) || zn_ipv6_addr_is_loopback(a.bytes))
     return -1;
-  if (o->nipv6 >= EX_MAX_IPV6)
+  if (o->nipv6 >= ZN__APP_MAX_IPV6)
     return zn__app_usage(prog, "too many --ipv6 addresses (at most %d)",
-                         EX_MAX_IPV6);
+                         ZN__APP_MAX_IPV6);
   o->ipv6[o->nipv6].addr = a;
   o->ipv6[o->nipv6].prefix = prefix;
   o->nipv6++;
@@ -329,7 +330,7 @@ static int parse_ipv6(void *base, const char *val, const char *prog) {
 
 /* --dhcp-hostname NAME: option 12, what the library takes. */
 static int parse_dhcp_hostname(void *base, const char *val, const char *prog) {
-  struct ex_opts *o = base;
+  struct zn__app_opts *o = base;
   (void)prog;
   size_t n = strlen(val);
   if (n == 0 || n > ZN_DHCP4_HOSTNAME_MAX)
@@ -345,13 +346,13 @@ static int parse_dhcp_hostname(void *base, const char *val, const char *prog) {
 }
 
 static int parse_gateway(void *base, const char *val, const char *prog) {
-  struct ex_opts *o = base;
+  struct zn__app_opts *o = base;
   (void)prog;
   return zn_ipv4_parse(val, &o->gateway) == ZN_OK ? 0 : -1;
 }
 
 static int parse_mac(void *base, const char *val, const char *prog) {
-  struct ex_opts *o = base;
+  struct zn__app_opts *o = base;
   if (zn_mac_parse(val, o->mac) != ZN_OK)
     return -1;
   if (o->mac[0] & 1)
@@ -361,14 +362,14 @@ static int parse_mac(void *base, const char *val, const char *prog) {
 }
 
 static int parse_log(void *base, const char *val, const char *prog) {
-  struct ex_opts *o = base;
+  struct zn__app_opts *o = base;
   (void)prog;
   o->log_level = zn_log_level_parse(val);
   return o->log_level < 0 ? -1 : 0;
 }
 
 static int parse_bigbufs(void *base, const char *val, const char *prog) {
-  struct ex_opts *o = base;
+  struct zn__app_opts *o = base;
   (void)prog;
   o->has_nbigbufs = true;
   return zn__app_parse_u32(val, 0, 4096, &o->nbigbufs);
@@ -377,7 +378,7 @@ static int parse_bigbufs(void *base, const char *val, const char *prog) {
 /* 0 turns PMTU black-hole detection off; at most a day. */
 static int parse_blackhole_probe(void *base, const char *val,
                                  const char *prog) {
-  struct ex_opts *o = base;
+  struct zn__app_opts *o = base;
   (void)prog;
   o->has_blackhole_probe = true;
   return zn__app_parse_u32(val, 0, 86400000u, &o->tcp_blackhole_probe_ms);
@@ -385,21 +386,21 @@ static int parse_blackhole_probe(void *base, const char *val,
 
 /* RFC 4862 §5.1 allows at most 255 (an 8-bit setting); 0 turns DAD off. */
 static int parse_dad_transmits(void *base, const char *val, const char *prog) {
-  struct ex_opts *o = base;
+  struct zn__app_opts *o = base;
   (void)prog;
   o->has_dad_transmits = true;
   return zn__app_parse_u32(val, 0, 255, &o->dad_transmits);
 }
 
 static int parse_seed_flag(void *base, const char *val, const char *prog) {
-  struct ex_opts *o = base;
+  struct zn__app_opts *o = base;
   (void)prog;
   o->has_seed = true;
   return parse_seed(val, o->seed);
 }
 
 static int parse_fault_seed(void *base, const char *val, const char *prog) {
-  struct ex_opts *o = base;
+  struct zn__app_opts *o = base;
   (void)prog;
   errno = 0;
   char *end;
@@ -410,126 +411,131 @@ static int parse_fault_seed(void *base, const char *val, const char *prog) {
   return 0;
 }
 
-#define EX_CC_CHOICE_(n, v, s) {(s), ZN_TCP_CC_##n},
-static const struct ex_choice tcp_ccs[] = {ZN_TCP_CC_MAP(EX_CC_CHOICE_){NULL, 0}};
-#undef EX_CC_CHOICE_
+#define ZN__APP_CC_CHOICE_(n, v, s) {(s), ZN_TCP_CC_##n},
+static const struct zn__app_choice tcp_ccs[] = {
+    ZN_TCP_CC_MAP(ZN__APP_CC_CHOICE_){NULL, 0}};
+#undef ZN__APP_CC_CHOICE_
 
-static const struct ex_choice fault_dirs[] = {
+static const struct zn__app_choice fault_dirs[] = {
     {"both", ZN_FAULT_RX | ZN_FAULT_TX},
     {"rx", ZN_FAULT_RX},
     {"tx", ZN_FAULT_TX},
     {NULL, 0}};
 
-static const struct ex_choice tcp_ecns[] = {{"off", ZN_TCP_ECN_OFF},
-                                            {"on", ZN_TCP_ECN_ON},
-                                            {"passive", ZN_TCP_ECN_PASSIVE},
-                                            {NULL, 0}};
+static const struct zn__app_choice tcp_ecns[] = {
+    {"off", ZN_TCP_ECN_OFF},
+    {"on", ZN_TCP_ECN_ON},
+    {"passive", ZN_TCP_ECN_PASSIVE},
+    {NULL, 0}};
 
-#define OFF(field) offsetof(struct ex_opts, field)
+#define OFF(field) offsetof(struct zn__app_opts, field)
 
-static const struct ex_opt common_opts[] = {
-    {"netif", 0, EX_FN, 0, 0, 0, NULL, parse_netif, "tap:NAME",
+static const struct zn__app_opt common_opts[] = {
+    {"netif", 0, ZN__APP_FN, 0, 0, 0, NULL, parse_netif, "tap:NAME",
      "tap:NAME, pcap:FILE or solo5:NAME",
      "attach to (or create) TAP device NAME"},
-    {"", 0, EX_DOC, .arg = "--netif pcap:IN.pcap[,out=OUT.pcap]",
+    {"", 0, ZN__APP_DOC, .arg = "--netif pcap:IN.pcap[,out=OUT.pcap]",
      .help = "replay a capture; write what the stack\nsends to OUT.pcap"},
-    {"ipv4", 0, EX_FN, .fn = parse_ipv4, .arg = "ADDR/PREFIX",
-     .want = "ADDR/PREFIX", .help = "the stack's IPv4 address (e.g. 10.0.0.2/24);\n"
+    {"ipv4", 0, ZN__APP_FN, .fn = parse_ipv4, .arg = "ADDR/PREFIX",
+     .want = "ADDR/PREFIX",
+     .help = "the stack's IPv4 address (e.g. 10.0.0.2/24);\n"
              "ADDRESS: --ipv4, --ipv6, --slaac, or several"},
-    {"ipv6", 0, EX_FN, .fn = parse_ipv6, .arg = "ADDR/PREFIX",
+    {"ipv6", 0, ZN__APP_FN, .fn = parse_ipv6, .arg = "ADDR/PREFIX",
      .want = "a unicast IPv6 ADDR/PREFIX",
      .help = "a static IPv6 address (e.g. 2001:db8::2/64;\nrepeatable, "
              "up to 8); turns IPv6 on"},
-    {"slaac", 0, EX_FLAG, OFF(slaac),
+    {"slaac", 0, ZN__APP_FLAG, OFF(slaac),
      .help = "IPv6 on, addresses from router\nadvertisements (SLAAC)"},
-    {"dhcp", 0, EX_FLAG, OFF(dhcp),
+    {"dhcp", 0, ZN__APP_FLAG, OFF(dhcp),
      .help = "IPv4 address, prefix, gateway and DNS from a\nDHCP server "
              "(with --ipv4: ask for that address\nfirst); prints the lease"},
-    {"dhcp-hostname", 0, EX_FN, .fn = parse_dhcp_hostname, .arg = "NAME",
+    {"dhcp-hostname", 0, ZN__APP_FN, .fn = parse_dhcp_hostname, .arg = "NAME",
      .want = "1..63 letters, digits, '-' or '.'",
      .help = "host name the DHCP client sends (option 12)"},
-    {"dad-transmits", 0, EX_FN, .fn = parse_dad_transmits, .arg = "N",
+    {"dad-transmits", 0, ZN__APP_FN, .fn = parse_dad_transmits, .arg = "N",
      .want = "0..255",
      .help = "IPv6 duplicate address detection probes\nper address "
              "(default 1; 0: none)"},
-    {"gateway", 0, EX_FN, .fn = parse_gateway, .arg = "ADDR",
+    {"gateway", 0, ZN__APP_FN, .fn = parse_gateway, .arg = "ADDR",
      .want = "an IPv4 address", .help = "default gateway (on the prefix)"},
-    {"mac", 0, EX_FN, .fn = parse_mac, .arg = "MAC",
+    {"mac", 0, ZN__APP_FN, .fn = parse_mac, .arg = "MAC",
      .want = "xx:xx:xx:xx:xx:xx",
      .help = "hardware address (default: the netif's,\nor a random locally "
              "administered one)"},
-    {"capture", 0, EX_STR, OFF(capture), .arg = "FILE.pcap",
+    {"capture", 0, ZN__APP_STR, OFF(capture), .arg = "FILE.pcap",
      .help = "write every frame in and out to FILE"},
-    {"log", 0, EX_FN, .fn = parse_log, .arg = "LEVEL",
+    {"log", 0, ZN__APP_FN, .fn = parse_log, .arg = "LEVEL",
      .want = "error|warn|info|debug|trace",
      .help = "error|warn|info|debug|trace (default info)"},
-    {"arp", 0, EX_FN, .fn = parse_arp, .arg = "IP=MAC",
+    {"arp", 0, ZN__APP_FN, .fn = parse_arp, .arg = "IP=MAC",
      .help = "static ARP entry (repeatable)"},
-    {"bufs", 0, EX_U32, OFF(nbufs), 16, 1u << 22, .arg = "N",
+    {"bufs", 0, ZN__APP_U32, OFF(nbufs), 16, 1u << 22, .arg = "N",
      .help = "frame buffers in the pool (default 512)"},
-    {"bigbufs", 0, EX_FN, .fn = parse_bigbufs, .arg = "N", .want = "0..4096",
+    {"bigbufs", 0, ZN__APP_FN, .fn = parse_bigbufs, .arg = "N",
+     .want = "0..4096",
      .help = "64 KiB buffers, for TAP offloads (TSO and\ncoalesced receive; "
              "default 16)"},
-    {"no-offload", 0, EX_FLAG, OFF(no_offload),
+    {"no-offload", 0, ZN__APP_FLAG, OFF(no_offload),
      .help = "TAP: plain frames, no checksum/TSO offloads\n(with "
              "them, tcpdump on the TAP shows znet's\nTCP/UDP checksums "
              "as bad: the kernel completes\nthem; see docs/STATUS.md)"},
-    {"seed", 0, EX_FN, .fn = parse_seed_flag, .arg = "HEX",
+    {"seed", 0, ZN__APP_FN, .fn = parse_seed_flag, .arg = "HEX",
      .want = "64 hex digits",
      .help = "fixed 64-hex-digit seed (default: getrandom)"},
-    {"tcp-conns", 0, EX_U32, OFF(tcp_conns), 1, 1u << 20, .arg = "N",
+    {"tcp-conns", 0, ZN__APP_U32, OFF(tcp_conns), 1, 1u << 20, .arg = "N",
      .help = "TCP connections in the table, all states\n(default 64)"},
     /* The window scale option reaches 1 GiB; below an MSS or two nothing
      * useful moves. */
-    {"tcp-sndbuf", 0, EX_SIZE, OFF(tcp_sndbuf), 4096, 1u << 30,
+    {"tcp-sndbuf", 0, ZN__APP_SIZE, OFF(tcp_sndbuf), 4096, 1u << 30,
      .arg = "BYTES", .want = "4096..1G bytes; K, M, G allowed",
      .help = "TCP send buffer per connection (default 128K)"},
-    {"tcp-rcvbuf", 0, EX_SIZE, OFF(tcp_rcvbuf), 4096, 1u << 30,
+    {"tcp-rcvbuf", 0, ZN__APP_SIZE, OFF(tcp_rcvbuf), 4096, 1u << 30,
      .arg = "BYTES", .want = "4096..1G bytes; K, M, G allowed",
      .help = "TCP receive window per connection (default 128K)"},
-    {"tcp-cc", 0, EX_CHOICE, OFF(tcp_cc), .choices = tcp_ccs,
+    {"tcp-cc", 0, ZN__APP_CHOICE, OFF(tcp_cc), .choices = tcp_ccs,
      .arg = "cubic|newreno", .help = "TCP congestion control (default cubic)"},
-    {"no-tcp-pacing", 0, EX_FLAG, OFF(no_tcp_pacing),
+    {"no-tcp-pacing", 0, ZN__APP_FLAG, OFF(no_tcp_pacing),
      .help = "send each flight as the window allows, not\npaced over the "
              "round trip (default: paced)"},
-    {"tcp-ecn", 0, EX_CHOICE, OFF(tcp_ecn), .choices = tcp_ecns,
+    {"tcp-ecn", 0, ZN__APP_CHOICE, OFF(tcp_ecn), .choices = tcp_ecns,
      .arg = "off|on|passive",
      .help = "ECN (RFC 3168): on asks as a client too;\npassive (default) "
              "only answers a peer that asks"},
-    {"tcp-blackhole-probe-ms", 0, EX_FN, .fn = parse_blackhole_probe,
+    {"tcp-blackhole-probe-ms", 0, ZN__APP_FN, .fn = parse_blackhole_probe,
      .arg = "MS", .want = "0..86400000",
      .help = "after a PMTU black hole lowered the MSS, probe\nthe full "
              "size at most MS apart (default 600000;\n0: no black-hole "
              "detection)"},
-    {"", 0, EX_DOC,
+    {"", 0, ZN__APP_DOC,
      .help = "Fault injection between the stack and the netif, both "
              "directions (seeded):"},
-    {"fault-loss", 0, EX_PCT, OFF(fault_loss_ppm), .arg = "PCT",
+    {"fault-loss", 0, ZN__APP_PCT, OFF(fault_loss_ppm), .arg = "PCT",
      .help = "drop this share of frames (e.g. 1, 0.5)"},
-    {"fault-loss-dir", 0, EX_CHOICE, OFF(fault_loss_dirs),
+    {"fault-loss-dir", 0, ZN__APP_CHOICE, OFF(fault_loss_dirs),
      .choices = fault_dirs, .arg = "both|rx|tx",
      .help = "lose only received (rx) or sent (tx) frames,\nthe other "
              "faults still both ways (default both)"},
-    {"fault-burst", 0, EX_PCT, OFF(fault_burst_ppm), .arg = "PCT",
+    {"fault-burst", 0, ZN__APP_PCT, OFF(fault_burst_ppm), .arg = "PCT",
      .help = "burst loss (Gilbert-Elliott): a bad spell\nbegins after "
              "this share of frames"},
-    {"fault-burst-len", 0, EX_U32, OFF(fault_burst_len), 1, 1000000,
+    {"fault-burst-len", 0, ZN__APP_U32, OFF(fault_burst_len), 1, 1000000,
      .arg = "N", .help = "frames a bad spell lasts on average (default 4)"},
-    {"fault-burst-loss", 0, EX_PCT, OFF(fault_burst_loss_ppm), .arg = "PCT",
-     .help = "share lost in a bad spell (default 100)"},
-    {"fault-dup", 0, EX_PCT, OFF(fault_dup_ppm), .arg = "PCT",
+    {"fault-burst-loss", 0, ZN__APP_PCT, OFF(fault_burst_loss_ppm),
+     .arg = "PCT", .help = "share lost in a bad spell (default 100)"},
+    {"fault-dup", 0, ZN__APP_PCT, OFF(fault_dup_ppm), .arg = "PCT",
      .help = "duplicate this share of frames"},
-    {"fault-delay", 0, EX_MS, OFF(fault_delay_ns), 0, EX_MAX_FAULT_MS,
+    {"fault-delay", 0, ZN__APP_MS, OFF(fault_delay_ns), 0, ZN__APP_MAX_FAULT_MS,
      .arg = "MS", .help = "delay every frame by MS"},
-    {"fault-jitter", 0, EX_MS, OFF(fault_jitter_ns), 0, EX_MAX_FAULT_MS,
-     .arg = "MS", .help = "plus 0..MS more, uniformly (reorders too)"},
-    {"fault-ce", 0, EX_PCT, OFF(fault_ce_ppm), .arg = "PCT",
+    {"fault-jitter", 0, ZN__APP_MS, OFF(fault_jitter_ns), 0,
+     ZN__APP_MAX_FAULT_MS, .arg = "MS",
+     .help = "plus 0..MS more, uniformly (reorders too)"},
+    {"fault-ce", 0, ZN__APP_PCT, OFF(fault_ce_ppm), .arg = "PCT",
      .help = "mark CE on this share of ECN-capable\npackets (RFC 3168)"},
-    {"fault-reorder", 0, EX_PCT, OFF(fault_reorder_ppm), .arg = "PCT",
+    {"fault-reorder", 0, ZN__APP_PCT, OFF(fault_reorder_ppm), .arg = "PCT",
      .help = "hold this share of frames back longer"},
-    {"fault-reorder-delay", 0, EX_MS, OFF(fault_reorder_ns), 0,
-     EX_MAX_FAULT_MS, .arg = "MS", .help = "by this much (default 5)"},
-    {"fault-seed", 0, EX_FN, .fn = parse_fault_seed, .arg = "N",
+    {"fault-reorder-delay", 0, ZN__APP_MS, OFF(fault_reorder_ns), 0,
+     ZN__APP_MAX_FAULT_MS, .arg = "MS", .help = "by this much (default 5)"},
+    {"fault-seed", 0, ZN__APP_FN, .fn = parse_fault_seed, .arg = "N",
      .want = "an integer", .help = "the injector's seed (default 1)"},
     {.name = NULL},
 };
@@ -539,8 +545,8 @@ static const struct ex_opt common_opts[] = {
 /* ---- walking the tables ---- */
 
 /* "--name", or "-c" for a flag given (or only known) by its letter. */
-static const char *flag_text(const struct ex_opt *d, bool letter, char *buf,
-                             size_t size) {
+static const char *flag_text(const struct zn__app_opt *d, bool letter,
+                             char *buf, size_t size) {
   if (d->name[0] != '\0' && !(letter && d->short_name))
     (void)snprintf(buf, size, "--%s", d->name);
   else
@@ -548,27 +554,27 @@ static const char *flag_text(const struct ex_opt *d, bool letter, char *buf,
   return buf;
 }
 
-/* The usual one-line error for a bad value; returns EX_BAD. */
-static int bad_value(const char *prog, const struct ex_opt *d, bool letter,
+/* The usual one-line error for a bad value; returns ZN__APP_BAD. */
+static int bad_value(const char *prog, const struct zn__app_opt *d, bool letter,
                      const char *val) {
   char flag[64], want[128];
   flag_text(d, letter, flag, sizeof(flag));
   if (d->want) {
     (void)snprintf(want, sizeof(want), "%s", d->want);
-  } else if (d->kind == EX_CHOICE) {
+  } else if (d->kind == ZN__APP_CHOICE) {
     size_t n = 0;
     want[0] = '\0';
-    for (const struct ex_choice *c = d->choices; c->name; c++)
+    for (const struct zn__app_choice *c = d->choices; c->name; c++)
       n += (size_t)snprintf(want + n, n < sizeof(want) ? sizeof(want) - n : 0,
                             "%s%s", c == d->choices ? "" : (c + 1)->name
                                                                ? ", "
                                                                : " or ",
                             c->name);
-  } else if (d->kind == EX_PCT) {
+  } else if (d->kind == ZN__APP_PCT) {
     (void)snprintf(want, sizeof(want), "a percentage 0..100");
-  } else if (d->kind == EX_SECONDS) {
+  } else if (d->kind == ZN__APP_SECONDS) {
     (void)snprintf(want, sizeof(want), "seconds, e.g. 5 or 0.5");
-  } else if (d->kind == EX_MS) {
+  } else if (d->kind == ZN__APP_MS) {
     (void)snprintf(want, sizeof(want), "%" PRIu64 "..%" PRIu64 " ms", d->min,
                    d->max);
   } else {
@@ -576,11 +582,12 @@ static int bad_value(const char *prog, const struct ex_opt *d, bool letter,
                    d->max);
   }
   (void)zn__app_usage(prog, "bad %s '%s' (want %s)", flag, val, want);
-  return EX_BAD;
+  return ZN__APP_BAD;
 }
 
-static int parse_choice(const struct ex_opt *d, const char *val, int *out) {
-  for (const struct ex_choice *c = d->choices; c->name; c++)
+static int parse_choice(const struct zn__app_opt *d, const char *val,
+                        int *out) {
+  for (const struct zn__app_choice *c = d->choices; c->name; c++)
     if (strcasecmp(val, c->name) == 0) {
       *out = c->value;
       return 0;
@@ -589,72 +596,72 @@ static int parse_choice(const struct ex_opt *d, const char *val, int *out) {
 }
 
 /* Store flag d's value val into base; `letter`: given as -X.  Returns 0,
- * or EX_BAD with the message printed. */
-static int apply(const char *prog, const struct ex_opt *d, bool letter,
+ * or ZN__APP_BAD with the message printed. */
+static int apply(const char *prog, const struct zn__app_opt *d, bool letter,
                  void *base, const char *val) {
   uint8_t *at = (uint8_t *)base + d->off;
   uint32_t u;
   uint64_t v;
   int rc = 0;
   switch (d->kind) {
-  case EX_FLAG:
+  case ZN__APP_FLAG:
     *(bool *)(void *)at = true;
     break;
-  case EX_U16:
-  case EX_U32:
+  case ZN__APP_U16:
+  case ZN__APP_U32:
     rc = zn__app_parse_u32(val, (uint32_t)d->min, (uint32_t)d->max, &u);
-    if (rc == 0 && d->kind == EX_U16)
+    if (rc == 0 && d->kind == ZN__APP_U16)
       *(uint16_t *)(void *)at = (uint16_t)u;
     else if (rc == 0)
       *(uint32_t *)(void *)at = u;
     break;
-  case EX_SIZE:
-  case EX_SECONDS:
-  case EX_MS:
-    rc = d->kind == EX_SIZE      ? zn__app_parse_size(val, d->max, &v)
-         : d->kind == EX_SECONDS ? zn__app_parse_seconds(val, &v)
-                                 : parse_decimal(val, 6, d->max, &v);
-    if (rc == 0 && (v < d->min || (d->kind == EX_SECONDS && v > d->max)))
+  case ZN__APP_SIZE:
+  case ZN__APP_SECONDS:
+  case ZN__APP_MS:
+    rc = d->kind == ZN__APP_SIZE      ? zn__app_parse_size(val, d->max, &v)
+         : d->kind == ZN__APP_SECONDS ? zn__app_parse_seconds(val, &v)
+                                      : parse_decimal(val, 6, d->max, &v);
+    if (rc == 0 && (v < d->min || (d->kind == ZN__APP_SECONDS && v > d->max)))
       rc = -1;
     if (rc == 0)
       *(uint64_t *)(void *)at = v;
     break;
-  case EX_PCT:
+  case ZN__APP_PCT:
     rc = zn__app_parse_pct(val, (uint32_t *)(void *)at);
     break;
-  case EX_STR:
+  case ZN__APP_STR:
     if (*val == '\0') {
       char flag[64];
       (void)zn__app_usage(prog, "empty %s file name",
                           flag_text(d, letter, flag, sizeof(flag)));
-      return EX_BAD;
+      return ZN__APP_BAD;
     }
     *(const char **)(void *)at = val;
     break;
-  case EX_CHOICE:
+  case ZN__APP_CHOICE:
     rc = parse_choice(d, val, (int *)(void *)at);
     break;
-  case EX_FN:
+  case ZN__APP_FN:
     rc = d->fn(base, val, prog);
     break;
-  case EX_DOC:
+  case ZN__APP_DOC:
     break;
   }
-  if (rc == EX_REPORTED)
-    return EX_BAD;
+  if (rc == ZN__APP_REPORTED)
+    return ZN__APP_BAD;
   return rc != 0 ? bad_value(prog, d, letter, val) : 0;
 }
 
 /* One help entry: the flag and its value's name, then the help text from
- * column EX_HELP_COL, its continuation lines under it. */
-static void print_opt(const struct ex_opt *d) {
+ * column ZN__APP_HELP_COL, its continuation lines under it. */
+static void print_opt(const struct zn__app_opt *d) {
   char left[128];
   int n;
-  if (d->kind == EX_DOC && d->arg == NULL) {
+  if (d->kind == ZN__APP_DOC && d->arg == NULL) {
     printf("  %s\n", d->help);
     return;
   }
-  if (d->kind == EX_DOC)
+  if (d->kind == ZN__APP_DOC)
     n = snprintf(left, sizeof(left), "  %s", d->arg);
   else
     n = snprintf(left, sizeof(left), "  %s%s%s%s%s%s",
@@ -662,44 +669,47 @@ static void print_opt(const struct ex_opt *d) {
                  d->short_name && d->name[0] ? ", " : "",
                  d->name[0] ? "--" : "", d->name, d->arg ? " " : "",
                  d->arg ? d->arg : "");
-  if (n < 0 || n >= EX_HELP_COL)
-    printf("%s\n%*s", left, EX_HELP_COL, "");
+  if (n < 0 || n >= ZN__APP_HELP_COL)
+    printf("%s\n%*s", left, ZN__APP_HELP_COL, "");
   else
-    printf("%-*s", EX_HELP_COL, left);
+    printf("%-*s", ZN__APP_HELP_COL, left);
   for (const char *h = d->help; *h; h++) {
     putchar(*h);
     if (*h == '\n')
-      printf("%*s", EX_HELP_COL, "");
+      printf("%*s", ZN__APP_HELP_COL, "");
   }
   putchar('\n');
 }
 
-static void print_help(const struct ex_prog *prog) {
+static void print_help(const struct zn__app_prog *prog) {
   printf("usage: %s %s\n%s\n\n", prog->name, prog->synopsis, prog->summary);
-  for (const struct ex_opt *d = prog->opts; d && d->name; d++)
+  for (const struct zn__app_opt *d = prog->opts; d && d->name; d++)
     print_opt(d);
-  for (const struct ex_opt *d = common_opts; !prog->no_common && d->name; d++)
+  for (const struct zn__app_opt *d = common_opts; !prog->no_common && d->name;
+       d++)
     print_opt(d);
-  static const struct ex_opt help = {"help", 'h', EX_FLAG, .help = "this help"};
+  static const struct zn__app_opt help = {"help", 'h', ZN__APP_FLAG,
+                                          .help = "this help"};
   print_opt(&help);
 }
 
-/* getopt_long's view of the tables: long flags valued EX_LONG + t * 0x100
+/* getopt_long's view of the tables: long flags valued ZN__APP_LONG + t * 0x100
  * + i, short ones by their letter.  Returns the number of long flags. */
-static size_t build_getopt(const struct ex_opt *const tabs[2],
+static size_t build_getopt(const struct zn__app_opt *const tabs[2],
                            struct option *all, char *shorts, size_t nshorts) {
   size_t n = 0, ns = 2;
   for (int t = 0; t < 2; t++) {
     for (size_t i = 0; tabs[t] && tabs[t][i].name; i++) {
-      const struct ex_opt *d = &tabs[t][i];
-      if (d->kind == EX_DOC || n >= EX_MAX_OPTS)
+      const struct zn__app_opt *d = &tabs[t][i];
+      if (d->kind == ZN__APP_DOC || n >= ZN__APP_MAX_OPTS)
         continue;
-      int has_arg = d->kind == EX_FLAG || (d->kind == EX_FN && !d->arg)
-                        ? no_argument
-                        : required_argument;
+      int has_arg =
+          d->kind == ZN__APP_FLAG || (d->kind == ZN__APP_FN && !d->arg)
+              ? no_argument
+              : required_argument;
       if (d->name[0] != '\0')
         all[n++] = (struct option){d->name, has_arg, NULL,
-                                   EX_LONG + t * 0x100 + (int)i};
+                                   ZN__APP_LONG + t * 0x100 + (int)i};
       if (d->short_name && ns + 3 < nshorts) {
         shorts[ns++] = d->short_name;
         if (has_arg == required_argument)
@@ -714,22 +724,23 @@ static size_t build_getopt(const struct ex_opt *const tabs[2],
 }
 
 /* The flag getopt returned c for, and its table's index in *t. */
-static const struct ex_opt *lookup(const struct ex_opt *const tabs[2], int c,
-                                   int *t) {
-  if (c >= EX_LONG) {
-    *t = (c - EX_LONG) / 0x100;
-    return &tabs[*t][(c - EX_LONG) % 0x100];
+static const struct zn__app_opt *lookup(const struct zn__app_opt *const tabs[2],
+                                        int c, int *t) {
+  if (c >= ZN__APP_LONG) {
+    *t = (c - ZN__APP_LONG) / 0x100;
+    return &tabs[*t][(c - ZN__APP_LONG) % 0x100];
   }
   for (*t = 0; *t < 2; (*t)++)
-    for (const struct ex_opt *d = tabs[*t]; d && d->name; d++)
-      if (d->kind != EX_DOC && d->short_name == c)
+    for (const struct zn__app_opt *d = tabs[*t]; d && d->name; d++)
+      if (d->kind != ZN__APP_DOC && d->short_name == c)
         return d;
   return NULL;
 }
 
-/* What the shared flags say together: 0, or EX_REPORTED (message
+/* What the shared flags say together: 0, or ZN__APP_REPORTED (message
  * printed). */
-static int check_common(struct ex_opts *o, const struct ex_prog *prog) {
+static int check_common(struct zn__app_opts *o,
+                        const struct zn__app_prog *prog) {
   const char *name = prog->name;
   if (o->gateway && o->ipv4 &&
       ((o->gateway ^ o->ipv4) & zn_ipv4_mask(o->prefix)) != 0) {
@@ -744,14 +755,16 @@ static int check_common(struct ex_opts *o, const struct ex_prog *prog) {
     return zn__app_usage(name, "--gateway needs --ipv4");
   if (o->dhcp_hostname[0] && !o->dhcp)
     return zn__app_usage(name, "--dhcp-hostname needs --dhcp");
-  if (o->netif == EX_NETIF_SOLO5 && zn__app_default_netif != EX_NETIF_SOLO5)
+  if (o->netif == ZN__APP_NETIF_SOLO5 &&
+      zn__app_default_netif != ZN__APP_NETIF_SOLO5)
     return zn__app_usage(name, "--netif %s is for a Solo5 image",
                          o->netif_text);
-  if (o->netif != EX_NETIF_SOLO5 && zn__app_default_netif == EX_NETIF_SOLO5)
+  if (o->netif != ZN__APP_NETIF_SOLO5 &&
+      zn__app_default_netif == ZN__APP_NETIF_SOLO5)
     return zn__app_usage(name,
                          "in a Solo5 image the netif is solo5:NAME, not '%s'",
                          o->netif_text);
-  if (o->netif == EX_NETIF_NONE && !prog->netif_optional)
+  if (o->netif == ZN__APP_NETIF_NONE && !prog->netif_optional)
     return zn__app_usage(name, "no --netif given");
   o->fault = o->fault_loss_ppm || o->fault_dup_ppm || o->fault_reorder_ppm ||
              o->fault_ce_ppm || o->fault_delay_ns || o->fault_jitter_ns ||
@@ -759,15 +772,16 @@ static int check_common(struct ex_opts *o, const struct ex_prog *prog) {
   return 0;
 }
 
-/* getopt's answer c (not -1): 0 with the value stored, EX_HELP (help
- * printed), or EX_BAD or EX_REPORTED (message printed). */
-static int take_flag(const struct ex_opt *const tabs[2], void *const bases[2],
-                     int c, char **argv, const struct ex_prog *prog) {
+/* getopt's answer c (not -1): 0 with the value stored, ZN__APP_HELP (help
+ * printed), or ZN__APP_BAD or ZN__APP_REPORTED (message printed). */
+static int take_flag(const struct zn__app_opt *const tabs[2],
+                     void *const bases[2], int c, char **argv,
+                     const struct zn__app_prog *prog) {
   int t;
-  const struct ex_opt *d;
+  const struct zn__app_opt *d;
   if (c == 'h') {
     print_help(prog);
-    return EX_HELP;
+    return ZN__APP_HELP;
   }
   if (c == ':')
     return zn__app_usage(prog->name, "option '%s' needs a value",
@@ -777,17 +791,17 @@ static int take_flag(const struct ex_opt *const tabs[2], void *const bases[2],
       return zn__app_usage(prog->name, "bad option '-%c'", optopt);
     return zn__app_usage(prog->name, "bad option '%s'", argv[optind - 1]);
   }
-  return apply(prog->name, d, c < EX_LONG, bases[t], optarg);
+  return apply(prog->name, d, c < ZN__APP_LONG, bases[t], optarg);
 }
 
-int zn__app_parse_args(struct ex_opts *o, int argc, char **argv,
-                       const struct ex_prog *prog, int *first) {
-  const struct ex_opt *const tabs[2] = {prog->opts,
-                                        prog->no_common ? NULL : common_opts};
+int zn__app_parse_args(struct zn__app_opts *o, int argc, char **argv,
+                       const struct zn__app_prog *prog, int *first) {
+  const struct zn__app_opt *const tabs[2] = {
+      prog->opts, prog->no_common ? NULL : common_opts};
   void *const bases[2] = {prog->arg, o};
-  struct option all[EX_MAX_OPTS + 2];
+  struct option all[ZN__APP_MAX_OPTS + 2];
   /* Leading ':' makes getopt report a missing value as ':'. */
-  char shorts[2 * EX_MAX_OPTS + 4] = ":h";
+  char shorts[2 * ZN__APP_MAX_OPTS + 4] = ":h";
   build_getopt(tabs, all, shorts, sizeof(shorts));
   opterr = 0;
   optind = 0; /* afresh: glibc's and musl's getopt both start over */
@@ -795,32 +809,32 @@ int zn__app_parse_args(struct ex_opts *o, int argc, char **argv,
   while ((c = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
     int rc = take_flag(tabs, bases, c, argv, prog);
     if (rc != 0)
-      return rc == EX_HELP ? EX_HELP : EX_BAD;
+      return rc == ZN__APP_HELP ? ZN__APP_HELP : ZN__APP_BAD;
   }
   if (!prog->no_common && check_common(o, prog) != 0)
-    return EX_BAD;
+    return ZN__APP_BAD;
   *first = optind;
   return 0;
 }
 
-int zn__app_parse(struct ex_opts *o, int argc, char **argv,
-                  const struct ex_prog *prog) {
+int zn__app_parse(struct zn__app_opts *o, int argc, char **argv,
+                  const struct zn__app_prog *prog) {
   int first = 0;
   int rc = zn__app_parse_args(o, argc, argv, prog, &first);
-  if (rc == EX_HELP)
+  if (rc == ZN__APP_HELP)
     exit(0);
   if (rc != 0)
-    exit(EX_EXIT_USAGE);
+    exit(ZN__APP_EXIT_USAGE);
   return first;
 }
 
-void zn__app_require_address(const struct ex_opts *o, const char *prog) {
+void zn__app_require_address(const struct zn__app_opts *o, const char *prog) {
   if (o->ipv4 == 0 && o->nipv6 == 0 && !o->slaac && !o->dhcp)
     zn__app_usage_error(prog, "an address is required: --ipv4 ADDR/PREFIX, "
                         "--ipv6 ADDR/PREFIX, --slaac or --dhcp");
 }
 
-char *zn__app_ipv4_text(const struct ex_opts *o, char *buf, size_t size) {
+char *zn__app_ipv4_text(const struct zn__app_opts *o, char *buf, size_t size) {
   if (o->dhcp) {
     (void)snprintf(buf, size, "dhcp");
   } else if (o->ipv4 == 0) {
@@ -833,7 +847,7 @@ char *zn__app_ipv4_text(const struct ex_opts *o, char *buf, size_t size) {
   return buf;
 }
 
-void zn__app_print_banner(struct ex_host *h) {
+void zn__app_print_banner(struct zn__app_host *h) {
   char ip[ZN_IPV4_STRLEN + 8], mac[ZN_MAC_STRLEN], where[4400];
   zn__app_describe_netif(h, where, sizeof(where));
   printf("%s: %s mac %s on %s\n", h->prog ? h->prog : "znet",
@@ -872,7 +886,7 @@ static const char *ipv6_origin_name(uint8_t origin) {
 }
 
 /* Whether a (with its state) is among the addresses printed last. */
-static bool ipv6_shown(const struct ex_host *h,
+static bool ipv6_shown(const struct zn__app_host *h,
                        const struct zn_ipv6_addr_info *a) {
   for (uint32_t i = 0; i < h->nshown; i++)
     if (zn_ip_eq(&h->shown[i].addr, &a->addr) &&
@@ -881,13 +895,13 @@ static bool ipv6_shown(const struct ex_host *h,
   return false;
 }
 
-void zn__app_ipv6_report(struct ex_host *h) {
+void zn__app_ipv6_report(struct zn__app_host *h) {
   if (!h->cfg.ipv6 || h->st == NULL)
     return;
-  struct zn_ipv6_addr_info now[EX_MAX_SHOWN];
-  uint32_t n = zn_stack_ipv6_addrs(h->st, now, EX_MAX_SHOWN);
-  if (n > EX_MAX_SHOWN)
-    n = EX_MAX_SHOWN;
+  struct zn_ipv6_addr_info now[ZN__APP_MAX_SHOWN];
+  uint32_t n = zn_stack_ipv6_addrs(h->st, now, ZN__APP_MAX_SHOWN);
+  if (n > ZN__APP_MAX_SHOWN)
+    n = ZN__APP_MAX_SHOWN;
   bool printed = false;
   for (uint32_t i = 0; i < n; i++) {
     if (ipv6_shown(h, &now[i]))
@@ -905,20 +919,20 @@ void zn__app_ipv6_report(struct ex_host *h) {
 }
 
 static bool ipv6_tentative(const struct zn_stack *st) {
-  struct zn_ipv6_addr_info a[EX_MAX_SHOWN];
-  uint32_t n = zn_stack_ipv6_addrs(st, a, EX_MAX_SHOWN);
-  for (uint32_t i = 0; i < n && i < EX_MAX_SHOWN; i++)
+  struct zn_ipv6_addr_info a[ZN__APP_MAX_SHOWN];
+  uint32_t n = zn_stack_ipv6_addrs(st, a, ZN__APP_MAX_SHOWN);
+  for (uint32_t i = 0; i < n && i < ZN__APP_MAX_SHOWN; i++)
     if (a[i].state == ZN_IPV6_ADDR_TENTATIVE)
       return true;
   return false;
 }
 
-uint64_t zn__app_now(const struct ex_host *h) {
+uint64_t zn__app_now(const struct zn__app_host *h) {
   uint64_t t = zn_netif_now(h->nif);
   return t == ZN_TIME_NEVER ? zn_host_now() : t;
 }
 
-void zn__app_ipv6_wait_ready(struct ex_host *h, uint64_t limit) {
+void zn__app_ipv6_wait_ready(struct zn__app_host *h, uint64_t limit) {
   if (!h->cfg.ipv6 || h->st == NULL)
     return;
   uint64_t now = zn__app_now(h);
@@ -935,7 +949,7 @@ void zn__app_ipv6_wait_ready(struct ex_host *h, uint64_t limit) {
 
 void zn__app_dhcp4_event(struct zn_stack *st, void *arg, enum zn_dhcp4_event ev,
                          const struct zn_dhcp4_lease *l) {
-  const struct ex_host *h = arg;
+  const struct zn__app_host *h = arg;
   const char *prog = h && h->prog ? h->prog : "znet";
   char a[ZN_IPV4_STRLEN], r[ZN_IPV4_STRLEN], s[ZN_IPV4_STRLEN];
   (void)st;
@@ -964,7 +978,7 @@ void zn__app_dhcp4_event(struct zn_stack *st, void *arg, enum zn_dhcp4_event ev,
   (void)fflush(stdout);
 }
 
-bool zn__app_dhcp4_wait_bound(struct ex_host *h, uint64_t limit) {
+bool zn__app_dhcp4_wait_bound(struct zn__app_host *h, uint64_t limit) {
   struct zn_dhcp4_lease l;
   if (!h->o.dhcp || h->st == NULL)
     return false;
@@ -998,7 +1012,7 @@ int zn__app_parse_dns_server_port(const char *s, struct zn_dns_server *srv,
   return 0;
 }
 
-int zn__app_config(const struct ex_opts *o, struct zn_config *cfg,
+int zn__app_config(const struct zn__app_opts *o, struct zn_config *cfg,
                    const char *prog) {
   zn_config_default(cfg);
   if (o->has_seed) {
@@ -1035,8 +1049,9 @@ int zn__app_config(const struct ex_opts *o, struct zn_config *cfg,
   /* TAP offloads build and receive frames of up to 64 KiB in the large
    * buffers: a handful more than the library's default. */
   cfg->nbigbufs = o->has_nbigbufs ? o->nbigbufs
-                  : o->netif == EX_NETIF_TAP && !o->no_offload ? 16
-                                                               : cfg->nbigbufs;
+                  : o->netif == ZN__APP_NETIF_TAP && !o->no_offload
+                      ? 16
+                      : cfg->nbigbufs;
   if (o->tcp_conns)
     cfg->tcp_conns = o->tcp_conns;
   if (o->tcp_sndbuf)
@@ -1129,8 +1144,8 @@ void zn__app_print_nz(FILE *fp, const char *name, uint64_t v) {
 
 /* The fault injector's configuration from the --fault-* flags; it may
  * hold up to half of nbufs. */
-static void ex_fault_cfg(const struct ex_opts *o, uint32_t nbufs,
-                         struct zn_fault_cfg *fc) {
+static void zn__app_fault_cfg(const struct zn__app_opts *o, uint32_t nbufs,
+                              struct zn_fault_cfg *fc) {
   memset(fc, 0, sizeof(*fc));
   fc->seed = o->fault_seed;
   fc->dirs = ZN_FAULT_RX | ZN_FAULT_TX;
@@ -1149,10 +1164,10 @@ static void ex_fault_cfg(const struct ex_opts *o, uint32_t nbufs,
   fc->max_held = nbufs / 2;
 }
 
-int zn__app_attach(struct ex_host *h, const char *prog) {
+int zn__app_attach(struct zn__app_host *h, const char *prog) {
   if (h->o.fault) {
     struct zn_fault_cfg fc;
-    ex_fault_cfg(&h->o, h->cfg.nbufs, &fc);
+    zn__app_fault_cfg(&h->o, h->cfg.nbufs, &fc);
     zn_fault_init(&h->fault, h->nif, &fc);
     h->fault_open = true;
     h->nif = &h->fault.nif;
@@ -1188,7 +1203,7 @@ int zn__app_attach(struct ex_host *h, const char *prog) {
   return 0;
 }
 
-void zn__app_print_fault_stats(FILE *fp, const struct ex_host *h) {
+void zn__app_print_fault_stats(FILE *fp, const struct zn__app_host *h) {
   if (!h->fault_open)
     return;
   const struct zn_fault_stats *f = &h->fault.stats;
@@ -1207,7 +1222,7 @@ void zn__app_print_fault_stats(FILE *fp, const struct ex_host *h) {
     zn__app_print_nz(fp, c[i].name, c[i].v);
 }
 
-void zn__app_close(struct ex_host *h, const char *prog) {
+void zn__app_close(struct zn__app_host *h, const char *prog) {
   zn__app_close_netifs(h);
   if (!h->handed_over)
     zn__app_stack_free(h->st, h->mem, prog);

@@ -16,7 +16,7 @@
 
 #include "znet/pcap.h"
 
-const enum ex_netif_kind zn__app_default_netif = EX_NETIF_NONE;
+const enum zn__app_netif_kind zn__app_default_netif = ZN__APP_NETIF_NONE;
 
 static void on_signal(int sig) {
   (void)sig;
@@ -47,7 +47,7 @@ void zn__app_signal_reload(void) {
   sigaction(SIGHUP, &sa, NULL);
 }
 
-static int open_tap(struct ex_host *h, const char *prog) {
+static int open_tap(struct zn__app_host *h, const char *prog) {
   int rc = zn_tap_open_flags(&h->tap, h->o.tap_name, 0,
                              h->o.no_offload ? ZN_TAP_NO_OFFLOAD : 0);
   if (rc != ZN_OK) {
@@ -64,8 +64,8 @@ static int open_tap(struct ex_host *h, const char *prog) {
   return 0;
 }
 
-#ifdef EX_HAVE_PCAP
-static int open_pcap(struct ex_host *h, const char *prog) {
+#ifdef ZN__APP_HAVE_PCAP
+static int open_pcap(struct zn__app_host *h, const char *prog) {
   struct zn_pcapif_opts po;
   memset(&po, 0, sizeof(po));
   po.out_path = h->o.pcap_out[0] ? h->o.pcap_out : NULL;
@@ -83,23 +83,23 @@ static int open_pcap(struct ex_host *h, const char *prog) {
   return 0;
 }
 
-static void close_pcap(struct ex_host *h) {
+static void close_pcap(struct zn__app_host *h) {
   if (h->pcap)
     zn_netif_close(zn_pcapif_netif(h->pcap)); /* frees it */
   h->pcap = NULL;
 }
 #else
-static int open_pcap(struct ex_host *h, const char *prog) {
+static int open_pcap(struct zn__app_host *h, const char *prog) {
   (void)h;
   fprintf(stderr, "%s: built without libpcap: pcap replay unavailable\n",
           prog);
   return ZN_EINVAL;
 }
 
-static void close_pcap(struct ex_host *h) { h->pcap = NULL; }
+static void close_pcap(struct zn__app_host *h) { h->pcap = NULL; }
 #endif
 
-void zn__app_close_netifs(struct ex_host *h) {
+void zn__app_close_netifs(struct zn__app_host *h) {
   if (h->fault_open)
     zn_netif_close(&h->fault.nif); /* frees the frames it holds */
   h->fault_open = false;
@@ -113,7 +113,7 @@ void zn__app_close_netifs(struct ex_host *h) {
   h->base = h->nif = NULL;
 }
 
-int zn__app_open(struct ex_host *h, const char *prog) {
+int zn__app_open(struct zn__app_host *h, const char *prog) {
   h->mem = NULL;
   h->st = NULL;
   h->tap_open = h->cap_open = h->fault_open = false;
@@ -127,8 +127,8 @@ int zn__app_open(struct ex_host *h, const char *prog) {
   if (rc != 0)
     return rc;
 
-  if (h->o.netif == EX_NETIF_SOLO5 || h->o.netif == EX_NETIF_NONE) {
-    if (h->o.netif == EX_NETIF_SOLO5)
+  if (h->o.netif == ZN__APP_NETIF_SOLO5 || h->o.netif == ZN__APP_NETIF_NONE) {
+    if (h->o.netif == ZN__APP_NETIF_SOLO5)
       fprintf(stderr, "%s: --netif %s is for a Solo5 image\n", prog,
               h->o.netif_text);
     else
@@ -139,7 +139,8 @@ int zn__app_open(struct ex_host *h, const char *prog) {
   if (h->given)
     h->base = h->given;
   else
-    rc = h->o.netif == EX_NETIF_TAP ? open_tap(h, prog) : open_pcap(h, prog);
+    rc = h->o.netif == ZN__APP_NETIF_TAP ? open_tap(h, prog)
+                                         : open_pcap(h, prog);
   if (rc != 0)
     goto fail;
   h->nif = h->base;
@@ -168,7 +169,7 @@ fail:
 /* The program's tick, after the IPv6 address report (at most every 50 ms:
  * the loop ticks after each poll, and a busy server polls often). */
 struct run_ctx {
-  struct ex_host *h;
+  struct zn__app_host *h;
   const struct zn_loop_opts *lo;
 };
 
@@ -181,7 +182,7 @@ static int run_tick(void *arg, struct zn_stack *st, uint64_t now) {
   return c->lo->tick ? c->lo->tick(c->lo->arg, st, now) : 0;
 }
 
-int zn__app_run(struct ex_host *h, struct zn_loop_opts *opts) {
+int zn__app_run(struct zn__app_host *h, struct zn_loop_opts *opts) {
   if (opts->stop == NULL)
     opts->stop = &zn__app_stop_asked;
   struct run_ctx c = {.h = h, .lo = opts};
@@ -191,10 +192,11 @@ int zn__app_run(struct ex_host *h, struct zn_loop_opts *opts) {
   return zn_loop_run(h->st, h->nif, &lo);
 }
 
-void zn__app_describe_netif(const struct ex_host *h, char *buf, size_t size) {
+void zn__app_describe_netif(const struct zn__app_host *h, char *buf,
+                            size_t size) {
   char faults[320] = "";
   if (h->fault_open) {
-    const struct ex_opts *o = &h->o;
+    const struct zn__app_opts *o = &h->o;
     char burst[96] = "";
     if (o->fault_burst_ppm)
       (void)snprintf(burst, sizeof(burst),
@@ -209,17 +211,18 @@ void zn__app_describe_netif(const struct ex_host *h, char *buf, size_t size) {
                    "jitter %.1f ms, reorder %.2f%% by %.1f ms, CE %.2f%%, "
                    "seed %" PRIu64 ")",
                    o->fault_loss_ppm / 1e4, burst, dir, o->fault_dup_ppm / 1e4,
-                   ex_ms(o->fault_delay_ns), ex_ms(o->fault_jitter_ns),
-                   o->fault_reorder_ppm / 1e4, ex_ms(o->fault_reorder_ns),
-                   o->fault_ce_ppm / 1e4, o->fault_seed);
+                   zn__app_ms(o->fault_delay_ns),
+                   zn__app_ms(o->fault_jitter_ns), o->fault_reorder_ppm / 1e4,
+                   zn__app_ms(o->fault_reorder_ns), o->fault_ce_ppm / 1e4,
+                   o->fault_seed);
   }
   /* A description for messages: cut short is fine. */
   (void)snprintf(buf, size, "%s%s%s", h->o.netif_text,
                  h->cap_open ? " (capture)" : "", faults);
 }
 
-#ifdef EX_HAVE_PCAP
-static void print_pcap_stats(FILE *fp, const struct ex_host *h) {
+#ifdef ZN__APP_HAVE_PCAP
+static void print_pcap_stats(FILE *fp, const struct zn__app_host *h) {
   if (h->pcap == NULL)
     return;
   struct zn_pcapif_stats ps;
@@ -232,13 +235,13 @@ static void print_pcap_stats(FILE *fp, const struct ex_host *h) {
   zn__app_print_nz(fp, "pcap.read_errors", ps.read_errors);
 }
 #else
-static void print_pcap_stats(FILE *fp, const struct ex_host *h) {
+static void print_pcap_stats(FILE *fp, const struct zn__app_host *h) {
   (void)fp;
   (void)h;
 }
 #endif
 
-void zn__app_print_netif_stats(FILE *fp, const struct ex_host *h) {
+void zn__app_print_netif_stats(FILE *fp, const struct zn__app_host *h) {
   if (h->tap_open) {
     const struct zn_tap *t = &h->tap;
     zn__app_print_nz(fp, "tap.rx_frames", t->rx_frames);

@@ -37,7 +37,7 @@
 #include "random.h"
 #include "rt.h"
 
-const enum ex_netif_kind zn__app_default_netif = EX_NETIF_SOLO5;
+const enum zn__app_netif_kind zn__app_default_netif = ZN__APP_NETIF_SOLO5;
 
 /* Nothing to install: no signal reaches an image (zn__app_stop_asked
  * stays 0). */
@@ -46,7 +46,7 @@ void zn__app_signals(void) {}
 /* Nor SIGHUP: zn__app_reload_asked stays 0. */
 void zn__app_signal_reload(void) {}
 
-void zn__app_close_netifs(struct ex_host *h) {
+void zn__app_close_netifs(struct zn__app_host *h) {
   if (h->handed_over)
     return; /* the image's now: it goes when the image ends */
   if (h->fault_open)
@@ -59,7 +59,7 @@ void zn__app_close_netifs(struct ex_host *h) {
 }
 
 /* A program that owns the network hands its stack to the runtime. */
-static int hand_over(struct ex_host *h, const char *prog) {
+static int hand_over(struct zn__app_host *h, const char *prog) {
   if (!zrt_net_owned_by_program())
     return 0; /* the runtime's own zn__app_open, before a POSIX program */
   int rc = zrt_net_adopt(h->st, &h->cfg);
@@ -72,7 +72,7 @@ static int hand_over(struct ex_host *h, const char *prog) {
   return 0;
 }
 
-int zn__app_open(struct ex_host *h, const char *prog) {
+int zn__app_open(struct zn__app_host *h, const char *prog) {
   h->mem = NULL;
   h->st = NULL;
   h->tap_open = h->cap_open = h->fault_open = h->solo5_open = false;
@@ -113,12 +113,13 @@ fail:
   return rc;
 }
 
-void zn__app_describe_netif(const struct ex_host *h, char *buf, size_t size) {
+void zn__app_describe_netif(const struct zn__app_host *h, char *buf,
+                            size_t size) {
   (void)snprintf(buf, size, "%s%s", h->o.netif_text,
                  h->fault_open ? " (with the fault injector)" : "");
 }
 
-void zn__app_print_netif_stats(FILE *fp, const struct ex_host *h) {
+void zn__app_print_netif_stats(FILE *fp, const struct zn__app_host *h) {
   if (!h->solo5_open)
     return;
   const struct zn_solo5 *s = &h->solo5;

@@ -244,8 +244,8 @@ static void stop(struct server *sv) {
   zn_stack_flush(sv->st);
 }
 
-static const struct ex_opt znb_flags[] = {
-    {"source-bytes", 0, EX_SIZE, offsetof(struct server, source_bytes), 1,
+static const struct zn__app_opt znb_flags[] = {
+    {"source-bytes", 0, ZN__APP_SIZE, offsetof(struct server, source_bytes), 1,
      UINT64_C(1) << 40, .arg = "N",
      .help = "the source (19) sends N bytes, then its FIN\n(default: "
              "endless)"},
@@ -253,8 +253,8 @@ static const struct ex_opt znb_flags[] = {
 };
 
 int main(int argc, char **argv) {
-  static struct ex_host h;
-  static const struct ex_prog prog = {
+  static struct zn__app_host h;
+  static const struct zn__app_prog prog = {
       .name = PROG,
       .synopsis = "--netif tap:NAME --ipv4 ADDR/PREFIX [OPTIONS]",
       .summary = "The znet benchmark server: UDP and TCP echo on 7, TCP "
@@ -269,7 +269,7 @@ int main(int argc, char **argv) {
   if (h.o.ipv4 == 0)
     zn__app_usage_error(PROG, "--ipv4 ADDR/PREFIX is required");
   if (zn__app_open(&h, PROG) != 0)
-    return EX_EXIT_FAIL;
+    return ZN__APP_EXIT_FAIL;
   srv.st = h.st;
   srv.sndbuf = h.cfg.tcp_sndbuf;
   source_chunk =
@@ -280,7 +280,7 @@ int main(int argc, char **argv) {
   if (source_data == NULL) {
     fprintf(stderr, PROG ": out of memory\n");
     zn__app_close(&h, PROG);
-    return EX_EXIT_FAIL;
+    return ZN__APP_EXIT_FAIL;
   }
   memset(source_data, 's', source_chunk);
   zn_stack_poll(h.st, zn_netif_now(h.nif));
@@ -291,7 +291,7 @@ int main(int argc, char **argv) {
     stop(&srv);
     zn__app_close(&h, PROG);
     free(source_data);
-    return EX_EXIT_FAIL;
+    return ZN__APP_EXIT_FAIL;
   }
   char ip[ZN_IPV4_STRLEN];
   printf("znb-znet ready addr=%s mem=%zu tcp_conns=%" PRIu32 "\n",
@@ -312,5 +312,5 @@ int main(int argc, char **argv) {
   zn__app_print_netif_stats(stderr, &h);
   zn__app_close(&h, PROG);
   free(source_data);
-  return rc == ZN_OK ? 0 : EX_EXIT_FAIL;
+  return rc == ZN_OK ? 0 : ZN__APP_EXIT_FAIL;
 }

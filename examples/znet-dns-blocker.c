@@ -198,56 +198,57 @@ static int parse_block_mode(void *base, const char *val, const char *prog) {
 
 #define OFF(field) offsetof(struct blk_opts, field)
 
-static const struct ex_opt blk_flags[] = {
-    {"upstream", 0, EX_FN, .fn = parse_upstream, .arg = "ADDR[:PORT]",
+static const struct zn__app_opt blk_flags[] = {
+    {"upstream", 0, ZN__APP_FN, .fn = parse_upstream, .arg = "ADDR[:PORT]",
      .want = "IPv4 ADDR[:PORT] or IPv6 ADDR or [ADDR]:PORT",
      .help = "server to forward to (port 53 by default)"},
-    {"upstream-tls", 0, EX_FN, .fn = parse_upstream_tls,
+    {"upstream-tls", 0, ZN__APP_FN, .fn = parse_upstream_tls,
      .arg = "NAME@ADDR[:PORT]",
      .want = "NAME@ADDR[:PORT] (NAME: the certificate's name)",
      .help = "forward over TLS instead (DNS over TLS, port 853\nby default); "
              "the certificate must name NAME"},
-    {"ca", 0, EX_STR, OFF(ca), .arg = "BUNDLE.pem",
+    {"ca", 0, ZN__APP_STR, OFF(ca), .arg = "BUNDLE.pem",
      .help = "CA certificates trusted for --upstream-tls\n(default " CA_DEFAULT
              ")"},
-    {"upstream-tls-opportunistic", 0, EX_FLAG, OFF(fc.upstream_fallback_udp),
+    {"upstream-tls-opportunistic", 0, ZN__APP_FLAG,
+     OFF(fc.upstream_fallback_udp),
      .help = "ask over UDP, in clear, when no TLS connection\nto the "
              "upstream can be had (default: SERVFAIL)"},
-    {"upstream-streams", 0, EX_U32, OFF(fc.upstream_streams), 1, 16, .arg = "N",
-     .want = "1..16",
+    {"upstream-streams", 0, ZN__APP_U32, OFF(fc.upstream_streams), 1, 16,
+     .arg = "N", .want = "1..16",
      .help = "TLS connections to the upstream at most\n(default 2)"},
-    {"tls-port", 0, EX_U16, OFF(tls_port), 1, 65535, .arg = "N",
+    {"tls-port", 0, ZN__APP_U16, OFF(tls_port), 1, 65535, .arg = "N",
      .help = "also serve DNS over TLS on port N (853; --cert\nand --key, or "
              "the built-in certificate)"},
-    {"cert", 0, EX_STR, OFF(cert), .arg = "CERT.pem",
+    {"cert", 0, ZN__APP_STR, OFF(cert), .arg = "CERT.pem",
      .help = "the DoT service's certificate chain (PEM)"},
-    {"key", 0, EX_STR, OFF(key), .arg = "KEY.pem",
+    {"key", 0, ZN__APP_STR, OFF(key), .arg = "KEY.pem",
      .help = "its private key (PEM)"},
-    {"tls-sessions", 0, EX_U32, OFF(tls_sessions), 1, 65535, .arg = "N",
+    {"tls-sessions", 0, ZN__APP_U32, OFF(tls_sessions), 1, 65535, .arg = "N",
      .help = "DoT clients at once (default 32; each holds\none TLS session's "
              "memory)"},
-    {"blocklist", 0, EX_STR, OFF(blocklist), .arg = "FILE",
+    {"blocklist", 0, ZN__APP_STR, OFF(blocklist), .arg = "FILE",
      .help = "hosts-file lines (0.0.0.0 NAME...) or one name per\nline; a "
              "name blocks its subdomains too"},
-    {"block", 0, EX_FN, .fn = parse_block, .arg = "NAME",
+    {"block", 0, ZN__APP_FN, .fn = parse_block, .arg = "NAME",
      .help = "block NAME too (repeatable; with or instead of\n--blocklist, "
              "or on the command line alone)"},
-    {"block-mode", 0, EX_FN, .fn = parse_block_mode, .arg = "nxdomain|zero",
-     .want = "nxdomain or zero",
+    {"block-mode", 0, ZN__APP_FN, .fn = parse_block_mode,
+     .arg = "nxdomain|zero", .want = "nxdomain or zero",
      .help = "answer blocked names NXDOMAIN (default) or\n0.0.0.0 / :: (other "
              "types: no data)"},
-    {"listen-port", 0, EX_U16, OFF(fc.port), 1, 65535, .arg = "N",
+    {"listen-port", 0, ZN__APP_U16, OFF(fc.port), 1, 65535, .arg = "N",
      .help = "UDP and TCP port to serve (default 53)"},
-    {"cache", 0, EX_U32, OFF(fc.cache_entries), 0, MAX_CACHE, .arg = "N",
+    {"cache", 0, ZN__APP_U32, OFF(fc.cache_entries), 0, MAX_CACHE, .arg = "N",
      .help = "answers cached (default 4096; 0: none)"},
-    {"cache-answer-max", 0, EX_U32, OFF(fc.cache_msg_max), 512, 4096,
+    {"cache-answer-max", 0, ZN__APP_U32, OFF(fc.cache_msg_max), 512, 4096,
      .arg = "BYTES", .want = "512..4096 bytes",
      .help = "longest answer cached (default 1232; each\nentry reserves this "
              "much)"},
-    {"upstream-timeout", 0, EX_U32, OFF(fc.upstream_timeout_ms), 1, 600000,
+    {"upstream-timeout", 0, ZN__APP_U32, OFF(fc.upstream_timeout_ms), 1, 600000,
      .arg = "MS", .want = "1..600000 ms",
      .help = "SERVFAIL a forwarded query after this long\n(default 5000)"},
-    {"tcp-idle-timeout", 0, EX_U32, OFF(fc.tcp_idle_ms), 1, 3600000,
+    {"tcp-idle-timeout", 0, ZN__APP_U32, OFF(fc.tcp_idle_ms), 1, 3600000,
      .arg = "MS", .want = "1..3600000 ms",
      .help = "close a TCP client connection idle this long\n(default 10000)"},
     {.name = NULL},
@@ -317,7 +318,7 @@ static void print_fwd_stats(FILE *fp, const struct zn_dns_forwarder *fw) {
   fprintf(fp, "  %-26s %10" PRIu32 "\n", "dns.tcp_open_at_exit", s.tcp_open);
 }
 
-static void print_banner(struct ex_host *h, const struct blk_opts *bo,
+static void print_banner(struct zn__app_host *h, const struct blk_opts *bo,
                          const struct zn_dns_blocklist_stats *ls) {
   char up[ZN_IP_STRLEN];
   zn__app_print_banner(h);
@@ -347,11 +348,11 @@ static void print_banner(struct ex_host *h, const struct blk_opts *bo,
 }
 
 int main(int argc, char **argv) {
-  static struct ex_host h;
+  static struct zn__app_host h;
   struct blk_opts bo;
   memset(&bo, 0, sizeof(bo));
   zn_dns_forwarder_cfg_default(&bo.fc);
-  const struct ex_prog prog = {
+  const struct zn__app_prog prog = {
       .name = PROG,
       .synopsis = "--upstream ADDR[:PORT]|--upstream-tls NAME@ADDR[:PORT] "
                   "--blocklist FILE|--block NAME...\n"
@@ -399,7 +400,7 @@ int main(int argc, char **argv) {
   free(bo.block);
   if (bo.fc.blocklist == NULL || zn__app_open(&h, PROG) != 0) {
     free(bl_mem);
-    return EX_EXIT_FAIL;
+    return ZN__APP_EXIT_FAIL;
   }
   bo.fc.tcp_clients = h.cfg.tcp_conns; /* the stack's table is the bound */
   int status = 0;
@@ -407,7 +408,7 @@ int main(int argc, char **argv) {
   if (tls_setup(h.st, &bo) == 0)
     fw = forwarder_start(h.st, &bo, &fw_mem);
   if (fw == NULL) {
-    status = EX_EXIT_FAIL;
+    status = ZN__APP_EXIT_FAIL;
   } else {
     print_banner(&h, &bo, &ls);
     struct zn_loop_opts lo;
@@ -418,7 +419,7 @@ int main(int argc, char **argv) {
     int rc = zn__app_run(&h, &lo);
     if (rc != ZN_OK) {
       fprintf(stderr, PROG ": interface failed: %s\n", zn_strerror(rc));
-      status = EX_EXIT_FAIL;
+      status = ZN__APP_EXIT_FAIL;
     }
   }
   print_fwd_stats(stderr, fw);

@@ -649,7 +649,7 @@ static void stop_services(struct zn_stack *st, size_t started) {
     services[--started].stop(st);
 }
 
-static void print_banner(struct ex_host *h) {
+static void print_banner(struct zn__app_host *h) {
   zn__app_print_banner(h);
   printf(PROG ": serving");
   for (size_t i = 0; i < N_SERVICES; i++)
@@ -742,31 +742,31 @@ static int parse_ping(void *base, const char *val, const char *prog) {
   return 0;
 }
 
-static const struct ex_opt echo_flags[] = {
-    {"port", 0, EX_U16, offsetof(struct echo_opts, port), 1, 65535,
+static const struct zn__app_opt echo_flags[] = {
+    {"port", 0, ZN__APP_U16, offsetof(struct echo_opts, port), 1, 65535,
      .arg = "N", .help = "echo UDP and TCP on port N (default 7)"},
-    {"discard-port", 0, EX_U16, offsetof(struct echo_opts, discard_port), 0,
-     65535, .arg = "N",
+    {"discard-port", 0, ZN__APP_U16, offsetof(struct echo_opts, discard_port),
+     0, 65535, .arg = "N",
      .help = "discard UDP and TCP on port N (default 9;\n0: no discard "
              "service)"},
-    {"ping", 0, EX_FN, .fn = parse_ping, .arg = "ADDR",
+    {"ping", 0, ZN__APP_FN, .fn = parse_ping, .arg = "ADDR",
      .want = "an IPv4 or IPv6 address",
      .help = "also ping ADDR (IPv4 or IPv6) every second,\nprinting each "
              "reply"},
-    {"tls-port", 0, EX_U16, offsetof(struct echo_opts, tls_port), 1, 65535,
+    {"tls-port", 0, ZN__APP_U16, offsetof(struct echo_opts, tls_port), 1, 65535,
      .arg = "N",
      .help = "also echo TLS on port N (TLS 1.3, 1.2; --cert and\n--key, or the "
              "built-in certificate)"},
-    {"cert", 0, EX_STR, offsetof(struct echo_opts, cert), .arg = "CERT.pem",
-     .help = "the TLS echo's certificate chain (PEM)"},
-    {"key", 0, EX_STR, offsetof(struct echo_opts, key), .arg = "KEY.pem",
+    {"cert", 0, ZN__APP_STR, offsetof(struct echo_opts, cert),
+     .arg = "CERT.pem", .help = "the TLS echo's certificate chain (PEM)"},
+    {"key", 0, ZN__APP_STR, offsetof(struct echo_opts, key), .arg = "KEY.pem",
      .help = "its private key (PEM)"},
     {.name = NULL},
 };
 
 int main(int argc, char **argv) {
-  static struct ex_host h; /* large (paths); keep it off the stack */
-  static const struct ex_prog prog = {
+  static struct zn__app_host h; /* large (paths); keep it off the stack */
+  static const struct zn__app_prog prog = {
       .name = PROG,
       .synopsis = "--netif tap:NAME ADDRESS [--port N] [OPTIONS]",
       .summary = "An echo host: answers ARP and ping, echoes UDP and TCP, "
@@ -802,12 +802,12 @@ int main(int argc, char **argv) {
                               "no built-in certificate)");
 
   if (zn__app_open(&h, PROG) != 0)
-    return EX_EXIT_FAIL;
+    return ZN__APP_EXIT_FAIL;
 
   int status = 0;
   size_t started = 0;
   if (start_services(h.st, &started) != 0) {
-    status = EX_EXIT_FAIL;
+    status = ZN__APP_EXIT_FAIL;
   } else {
     print_banner(&h);
     ping_start(h.st);
@@ -817,7 +817,7 @@ int main(int argc, char **argv) {
     int rc = zn__app_run(&h, &lo);
     if (rc != ZN_OK) {
       fprintf(stderr, PROG ": interface failed: %s\n", zn_strerror(rc));
-      status = EX_EXIT_FAIL;
+      status = ZN__APP_EXIT_FAIL;
     }
   }
   ping_stop(h.st);

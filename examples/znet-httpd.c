@@ -92,64 +92,65 @@ static int parse_copy_max(void *base, const char *val, const char *prog) {
 
 #define OFF(f) offsetof(struct httpd_opts, f)
 
-static const struct ex_opt httpd_flags[] = {
-    {"root", 0, EX_STR, OFF(root), .arg = "DIR",
+static const struct zn__app_opt httpd_flags[] = {
+    {"root", 0, ZN__APP_STR, OFF(root), .arg = "DIR",
      .help = "serve the files under DIR (a directory's\nindex.html for "
              "DIR/.../)"},
-    {"port", 0, EX_U16, OFF(port), 0, 65535, .arg = "N",
+    {"port", 0, ZN__APP_U16, OFF(port), 0, 65535, .arg = "N",
      .help = "HTTP on port N (default 80; 0: none)"},
-    {"tls-port", 0, EX_U16, OFF(tls_port), 1, 65535, .arg = "N",
+    {"tls-port", 0, ZN__APP_U16, OFF(tls_port), 1, 65535, .arg = "N",
      .help = "HTTPS on port N too (TLS 1.3 and 1.2, ALPN\nhttp/1.1; --cert and "
              "--key, or the built-in certificate)"},
-    {"hsts", 0, EX_U32, OFF(hsts), 0, 0x7fffffff, .arg = "SECONDS",
+    {"hsts", 0, ZN__APP_U32, OFF(hsts), 0, 0x7fffffff, .arg = "SECONDS",
      .help = "HTTPS answers carry Strict-Transport-Security:\n"
              "max-age=SECONDS (RFC 6797; default 0: none)"},
-    {"hsts-subdomains", 0, EX_FLAG, OFF(hsts_subdomains),
+    {"hsts-subdomains", 0, ZN__APP_FLAG, OFF(hsts_subdomains),
      .help = "with --hsts: includeSubDomains too"},
-    {"sni", 0, EX_FN, .fn = parse_sni, .arg = "NAME=CERT.pem,KEY.pem",
+    {"sni", 0, ZN__APP_FN, .fn = parse_sni, .arg = "NAME=CERT.pem,KEY.pem",
      .help = "with --tls-port: this chain for clients that ask\nfor NAME "
              "(a DNS name, or *.NAME for one label;\nrepeatable, first "
              "match wins; others get --cert)"},
-    {"cert", 0, EX_STR, OFF(cert), .arg = "CERT.pem",
+    {"cert", 0, ZN__APP_STR, OFF(cert), .arg = "CERT.pem",
      .help = "the certificate chain (PEM) for --tls-port"},
-    {"key", 0, EX_STR, OFF(key), .arg = "KEY.pem",
+    {"key", 0, ZN__APP_STR, OFF(key), .arg = "KEY.pem",
      .help = "its private key (PEM)"},
-    {"ocsp", 0, EX_STR, OFF(ocsp), .arg = "RESP.der",
+    {"ocsp", 0, ZN__APP_STR, OFF(ocsp), .arg = "RESP.der",
      .help = "staple this DER OCSP response (for --cert's\nfirst "
              "certificate) to the TLS 1.3 handshakes\nthat ask (not TLS "
              "1.2's); SIGHUP reads it again"},
-    {"max-conns", 0, EX_U32, OFF(max_conns), 1, MAX_CONNS_MAX, .arg = "N",
+    {"max-conns", 0, ZN__APP_U32, OFF(max_conns), 1, MAX_CONNS_MAX, .arg = "N",
      .help = "connections at once, both ports (default 16384);\nbeyond, the "
              "oldest idle one is closed, else the\nslowest busy one"},
-    {"busy", 0, EX_U32, OFF(busy), 1, MAX_CONNS_MAX, .arg = "N",
+    {"busy", 0, ZN__APP_U32, OFF(busy), 1, MAX_CONNS_MAX, .arg = "N",
      .help = "requests in flight at once (a context of about\n20 KB each; "
              "default min(max-conns, 1024)); beyond,\na request waits "
              "unread, or the slowest holder\nis closed for it"},
-    {"grace", 0, EX_MS, OFF(grace_ns), 0, 3600000, .arg = "MS",
+    {"grace", 0, ZN__APP_MS, OFF(grace_ns), 0, 3600000, .arg = "MS",
      .want = "0..3600000 ms",
      .help = "a request is judged slow (and may be closed for\nanother) "
              "only after MS (default 1000)"},
-    {"tls-sessions", 0, EX_U32, OFF(tls_sessions), 1, MAX_CONNS_MAX, .arg = "N",
+    {"tls-sessions", 0, ZN__APP_U32, OFF(tls_sessions), 1, MAX_CONNS_MAX,
+     .arg = "N",
      .help = "TLS sessions (each as large as the banner says;\ndefault "
              "busy + busy/4 + 8)"},
-    {"tls-bufs", 0, EX_U32, OFF(tls_bufs), 0, MAX_CONNS_MAX, .arg = "N",
+    {"tls-bufs", 0, ZN__APP_U32, OFF(tls_bufs), 0, MAX_CONNS_MAX, .arg = "N",
      .help = "TLS record buffer pairs (33 KB each), lent to\nsessions while "
              "a record moves (0: default\nbusy + busy/4 + 8; at most "
              "tls-sessions)"},
-    {"header-timeout", 0, EX_U32, OFF(header_timeout_ms), 1, 3600000,
+    {"header-timeout", 0, ZN__APP_U32, OFF(header_timeout_ms), 1, 3600000,
      .arg = "MS", .want = "1..3600000 ms",
      .help = "a request head must arrive within MS of its\nfirst byte "
              "(default 10000)"},
-    {"idle-timeout", 0, EX_U32, OFF(idle_timeout_ms), 1, 3600000, .arg = "MS",
-     .want = "1..3600000 ms",
+    {"idle-timeout", 0, ZN__APP_U32, OFF(idle_timeout_ms), 1, 3600000,
+     .arg = "MS", .want = "1..3600000 ms",
      .help = "close a keep-alive connection idle this long\n(default 30000)"},
-    {"send-timeout", 0, EX_U32, OFF(send_timeout_ms), 1, 3600000, .arg = "MS",
-     .want = "1..3600000 ms",
+    {"send-timeout", 0, ZN__APP_U32, OFF(send_timeout_ms), 1, 3600000,
+     .arg = "MS", .want = "1..3600000 ms",
      .help = "reset a client that takes none of a response\nthis long "
              "(default 30000)"},
-    {"cache-files", 0, EX_U32, OFF(cache_files), 1, 1u << 20, .arg = "N",
+    {"cache-files", 0, ZN__APP_U32, OFF(cache_files), 1, 1u << 20, .arg = "N",
      .help = "open files kept mapped (default 1024)"},
-    {"copy-max", 0, EX_FN, .fn = parse_copy_max, .arg = "BYTES",
+    {"copy-max", 0, ZN__APP_FN, .fn = parse_copy_max, .arg = "BYTES",
      .want = "0..1M bytes",
      .help = "bodies up to BYTES go out copied with their\nhead, larger ones "
              "by reference (default 4096)"},
@@ -183,7 +184,7 @@ static uint64_t wall_clock(void *arg) {
 
 /* ---- setup ---- */
 
-static void check_flags(const struct ex_opts *o) {
+static void check_flags(const struct zn__app_opts *o) {
   zn__app_require_address(o, PROG);
   if (hopts.root == NULL)
     zn__app_usage_error(PROG, "--root DIR is required");
@@ -244,7 +245,7 @@ static uint32_t tls_sessions_of(void) {
  * requests waiting for a context (TCP offers each connection a window
  * of a segment at least whatever the pool's size, and drops what does
  * not fit, counted, for the client to send again). */
-static void size_stack(struct ex_opts *o) {
+static void size_stack(struct zn__app_opts *o) {
   if (o->tcp_conns == 0)
     o->tcp_conns = hopts.max_conns + hopts.max_conns / 8 + 64;
   uint32_t bufs = hopts.max_conns / 8 + 4 * busy_of();
@@ -261,9 +262,9 @@ struct httpd {
 };
 
 /* The server on h's stack.  Returns 0, or the exit status (message
- * printed): EX_EXIT_USAGE for an --ocsp file that will not do,
- * EX_EXIT_FAIL otherwise. */
-static int httpd_start(struct ex_host *h, struct httpd *d) {
+ * printed): ZN__APP_EXIT_USAGE for an --ocsp file that will not do,
+ * ZN__APP_EXIT_FAIL otherwise. */
+static int httpd_start(struct zn__app_host *h, struct httpd *d) {
   struct zn_http_server_cfg cfg;
   zn_http_server_cfg_default(&cfg);
   cfg.port = hopts.port;
@@ -293,12 +294,12 @@ static int httpd_start(struct ex_host *h, struct httpd *d) {
     static const char *const alpn[] = {"http/1.1"};
     d->tls = ex_tls_server_new(hopts.cert, hopts.key, PROG);
     if (d->tls == NULL)
-      return EX_EXIT_FAIL;
+      return ZN__APP_EXIT_FAIL;
     for (unsigned i = 0; i < hopts.nsni; i++)
       if (ex_tls_add_sni(d->tls, hopts.sni[i], PROG) != 0)
-        return EX_EXIT_FAIL;
+        return ZN__APP_EXIT_FAIL;
     if (hopts.ocsp && ex_tls_set_ocsp_file(d->tls, hopts.ocsp, PROG) != 0)
-      return EX_EXIT_USAGE;
+      return ZN__APP_EXIT_USAGE;
     ex_tls_set_alpn(d->tls, alpn, 1);
     ex_tls_set_busy(d->tls, busy_of());
     ex_tls_set_bufs(d->tls, hopts.tls_bufs);
@@ -306,7 +307,7 @@ static int httpd_start(struct ex_host *h, struct httpd *d) {
     cfg.stream_maker =
         ex_tls_maker(d->tls, h->st, NULL, tls_sessions_of(), PROG);
     if (cfg.stream_maker == NULL)
-      return EX_EXIT_FAIL;
+      return ZN__APP_EXIT_FAIL;
     cfg.stream_port = hopts.tls_port;
   }
   size_t len = zn_http_server_mem_size(&cfg);
@@ -316,7 +317,7 @@ static int httpd_start(struct ex_host *h, struct httpd *d) {
                   : ZN_ENOMEM;
   if (rc != ZN_OK) {
     fprintf(stderr, PROG ": cannot serve HTTP: %s\n", zn_strerror(rc));
-    return EX_EXIT_FAIL;
+    return ZN__APP_EXIT_FAIL;
   }
   return 0;
 }
@@ -333,7 +334,7 @@ static int httpd_tick(void *arg, struct zn_stack *st, uint64_t now) {
   return 0;
 }
 
-static void print_banner(struct ex_host *h, const struct httpd *d) {
+static void print_banner(struct zn__app_host *h, const struct httpd *d) {
   char what[4200];
   zn__app_print_banner(h);
   httpd_content_describe(d->content, what, sizeof(what));
@@ -377,8 +378,8 @@ static void print_http_stats(FILE *fp, const struct zn_http_server *srv) {
 }
 
 int main(int argc, char **argv) {
-  static struct ex_host h;
-  static const struct ex_prog prog = {
+  static struct zn__app_host h;
+  static const struct zn__app_prog prog = {
       .name = PROG,
       .synopsis = "--netif tap:NAME ADDRESS --root DIR [--port 80] "
                   "[--tls-port 443 --cert CERT.pem\n"
@@ -402,7 +403,7 @@ int main(int argc, char **argv) {
   d.content = httpd_content_new(hopts.root, hopts.cache_files, PROG);
   if (d.content == NULL || zn__app_open(&h, PROG) != 0) {
     httpd_content_free(d.content);
-    return EX_EXIT_FAIL;
+    return ZN__APP_EXIT_FAIL;
   }
   int status = httpd_start(&h, &d);
   if (status == 0) {
@@ -417,7 +418,7 @@ int main(int argc, char **argv) {
     int rc = zn__app_run(&h, &lo);
     if (rc != ZN_OK) {
       fprintf(stderr, PROG ": interface failed: %s\n", zn_strerror(rc));
-      status = EX_EXIT_FAIL;
+      status = ZN__APP_EXIT_FAIL;
     }
   }
   (void)fflush(stdout);

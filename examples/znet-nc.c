@@ -105,7 +105,7 @@ struct nc_opts {
 };
 
 struct nc {
-  struct ex_host *h;
+  struct zn__app_host *h;
   const struct nc_opts *o;
   struct zn_tcp_conn *listener, *c;
   /* The data moves on s, once the connection is there: ts over c, or a
@@ -730,38 +730,39 @@ static int parse_sink(void *base, const char *val, const char *prog) {
 
 #define OFF(field) offsetof(struct nc_opts, field)
 
-static const struct ex_opt nc_flags[] = {
-    {"listen", 'l', EX_FLAG, OFF(listen),
+static const struct zn__app_opt nc_flags[] = {
+    {"listen", 'l', ZN__APP_FLAG, OFF(listen),
      .help = "accept one connection on ADDR:PORT instead"},
-    {"send", 0, EX_FN, .fn = parse_send, .arg = "BYTES",
+    {"send", 0, ZN__APP_FN, .fn = parse_send, .arg = "BYTES",
      .want = "bytes; K, M, G allowed",
      .help = "send BYTES of a fixed pattern (zero copy; K, M, G)\ninstead "
              "of stdin, then close"},
-    {"sink", 0, EX_FN, .fn = parse_sink,
+    {"sink", 0, ZN__APP_FN, .fn = parse_sink,
      .help = "read and drop everything (zero copy)"},
-    {"sha256", 0, EX_FLAG, OFF(sha256),
+    {"sha256", 0, ZN__APP_FLAG, OFF(sha256),
      .help = "print the SHA-256 of the bytes sent and received"},
-    {"idle-timeout", 'w', EX_SECONDS, OFF(idle_ns), 1, ZN_SEC(86400),
+    {"idle-timeout", 'w', ZN__APP_SECONDS, OFF(idle_ns), 1, ZN_SEC(86400),
      .arg = "SECONDS", .want = "seconds > 0",
      .help = "give up (exit 1) after this long without progress"},
-    {"resolver", 0, EX_FN, .fn = parse_resolver, .arg = "ADDR[:PORT]",
+    {"resolver", 0, ZN__APP_FN, .fn = parse_resolver, .arg = "ADDR[:PORT]",
      .want = "an IPv4 or IPv6 address, [ADDR]:PORT for IPv6 with a port",
      .help = "DNS server for a NAME (repeatable; default: the ones\nrouter "
              "advertisements name)"},
-    {"verbose", 'v', EX_FLAG, OFF(verbose),
+    {"verbose", 'v', ZN__APP_FLAG, OFF(verbose),
      .help = "the stack's counters at exit"},
-    {"sha256-stdin", 0, EX_FLAG, OFF(sha256_stdin),
+    {"sha256-stdin", 0, ZN__APP_FLAG, OFF(sha256_stdin),
      .help = "only print the SHA-256 of stdin (no network)"},
-    {"tls", 0, EX_FLAG, OFF(tls),
+    {"tls", 0, ZN__APP_FLAG, OFF(tls),
      .help =
          "TLS 1.3 or 1.2 client: the server's certificate must be\nfrom a CA "
          "of --ca and name --tls-name"},
-    {"tls-name", 0, EX_STR, OFF(tls_name), .arg = "NAME",
+    {"tls-name", 0, ZN__APP_STR, OFF(tls_name), .arg = "NAME",
      .help = "the name the server's certificate must bear\n(default: the "
              "NAME connected to)"},
-    {"ca", 0, EX_STR, OFF(ca), .arg = "BUNDLE.pem",
+    {"ca", 0, ZN__APP_STR, OFF(ca), .arg = "BUNDLE.pem",
      .help = "the CA certificates to trust (PEM)"},
-    {"repeat", 0, EX_U32, OFF(repeat), 1, 1000, .arg = "N", .want = "1..1000",
+    {"repeat", 0, ZN__APP_U32, OFF(repeat), 1, 1000, .arg = "N",
+     .want = "1..1000",
      .help = "connect N times in a row to ADDR (--send or --sink),\neach "
              "after the last closed cleanly (--tls: they resume)"},
     {.name = NULL},
@@ -772,7 +773,7 @@ static const struct ex_opt nc_flags[] = {
 /* --repeat: connection n to ADDR:PORT, once the last has closed cleanly
  * (the host, the options and the TLS configuration kept). */
 static int again(struct nc *nc, uint32_t n) {
-  struct ex_host *h = nc->h;
+  struct zn__app_host *h = nc->h;
   const struct nc_opts *o = nc->o;
   struct ex_tls *tls = nc->tls;
   memset(nc, 0, sizeof(*nc));
@@ -786,11 +787,11 @@ static int again(struct nc *nc, uint32_t n) {
   int rc = zn_tcp_connect(h->st, &o->addr, o->port, &conn_cbs, nc, &nc->c);
   if (rc != ZN_OK) {
     fprintf(stderr, PROG ": connect: %s\n", zn_strerror(rc));
-    return EX_EXIT_FAIL;
+    return ZN__APP_EXIT_FAIL;
   }
-  int status = run(nc) != 0 ? EX_EXIT_FAIL : 0;
+  int status = run(nc) != 0 ? ZN__APP_EXIT_FAIL : 0;
   report(nc);
-  return nc->fail ? EX_EXIT_FAIL : status;
+  return nc->fail ? ZN__APP_EXIT_FAIL : status;
 }
 
 static int hash_stdin(void) {
@@ -803,7 +804,7 @@ static int hash_stdin(void) {
       continue;
     if (r < 0) {
       fprintf(stderr, PROG ": stdin: %s\n", strerror(errno));
-      return EX_EXIT_FAIL;
+      return ZN__APP_EXIT_FAIL;
     }
     if (r == 0)
       break;
@@ -818,10 +819,10 @@ static int hash_stdin(void) {
 }
 
 int main(int argc, char **argv) {
-  static struct ex_host h;
+  static struct zn__app_host h;
   static struct nc nc;
   static struct nc_opts o;
-  static const struct ex_prog prog = {
+  static const struct zn__app_prog prog = {
       .name = PROG,
       .synopsis = "[--listen] ADDR PORT [--send BYTES | --sink] [--sha256] "
                   "[-w SECONDS]\n"
@@ -843,7 +844,7 @@ int main(int argc, char **argv) {
       zn__app_usage_error(PROG, "unexpected argument '%s'", argv[first]);
     return hash_stdin();
   }
-  if (h.o.netif == EX_NETIF_NONE)
+  if (h.o.netif == ZN__APP_NETIF_NONE)
     zn__app_usage_error(PROG, "no --netif given");
   if (argc - first != 2)
     zn__app_usage_error(PROG, "want ADDR PORT (got %d arguments)",
@@ -860,7 +861,7 @@ int main(int argc, char **argv) {
   if (!o.listen && !o.name && zn_ip_is_unspecified(&o.addr))
     zn__app_usage_error(PROG, "cannot connect to %s", argv[first]);
   zn__app_require_address(&h.o, PROG);
-  if (o.mode == MODE_STREAM && h.o.netif != EX_NETIF_TAP)
+  if (o.mode == MODE_STREAM && h.o.netif != ZN__APP_NETIF_TAP)
     zn__app_usage_error(PROG, "reading stdin needs a TAP netif (or use --send "
                               "or --sink)");
   if (o.repeat > 1 && (o.listen || o.name || o.mode == MODE_STREAM))
@@ -890,20 +891,20 @@ int main(int argc, char **argv) {
     nc.inbuf = malloc(STDIN_CHUNK);
     if (nc.inbuf == NULL) {
       fprintf(stderr, PROG ": out of memory\n");
-      return EX_EXIT_FAIL;
+      return ZN__APP_EXIT_FAIL;
     }
   }
   if (o.tls) {
     nc.tls = ex_tls_client_new(o.ca, PROG);
     if (nc.tls == NULL) {
       free(nc.inbuf);
-      return EX_EXIT_FAIL;
+      return ZN__APP_EXIT_FAIL;
     }
   }
   if (zn__app_open(&h, PROG) != 0) {
     free(nc.inbuf);
     ex_tls_free(nc.tls);
-    return EX_EXIT_FAIL;
+    return ZN__APP_EXIT_FAIL;
   }
   /* The stack's clock starts at the first poll; timers armed before it
    * would count from 0. */
@@ -947,13 +948,13 @@ int main(int argc, char **argv) {
             rc == ZN_EADDRNOTAVAIL && o.addr.family == ZN_AF_INET6
                 ? " (no IPv6 address on this stack)"
                 : "");
-    status = EX_EXIT_FAIL;
+    status = ZN__APP_EXIT_FAIL;
   } else {
     if (run(&nc) != 0)
-      status = EX_EXIT_FAIL;
+      status = ZN__APP_EXIT_FAIL;
     report(&nc);
     if (nc.fail)
-      status = EX_EXIT_FAIL;
+      status = ZN__APP_EXIT_FAIL;
     for (uint32_t i = 1; status == 0 && i < o.repeat; i++)
       status = again(&nc, i + 1);
   }

@@ -78,31 +78,31 @@ static int parse_log(void *base, const char *val, const char *prog) {
 #define OFF(field) offsetof(struct pair_opts, field)
 
 /* Not the shared flags: two stacks in memory have no netif to choose. */
-static const struct ex_opt pair_flags[] = {
-    {"count", 'c', EX_U32, OFF(count), 1, MAX_COUNT, .arg = "COUNT",
+static const struct zn__app_opt pair_flags[] = {
+    {"count", 'c', ZN__APP_U32, OFF(count), 1, MAX_COUNT, .arg = "COUNT",
      .help = "echo requests to send (default 4)"},
-    {"size", 's', EX_U32, OFF(size), 0, MAX_SIZE, .arg = "SIZE",
+    {"size", 's', ZN__APP_U32, OFF(size), 0, MAX_SIZE, .arg = "SIZE",
      .help = "data bytes per request (default 56; up to 65507,\nfragmented "
              "above 1472)"},
-    {"interval", 'i', EX_SECONDS, OFF(interval_ns), ZN_MS(1), ZN_SEC(86400),
-     .arg = "SECONDS", .want = "seconds >= 0.001",
+    {"interval", 'i', ZN__APP_SECONDS, OFF(interval_ns), ZN_MS(1),
+     ZN_SEC(86400), .arg = "SECONDS", .want = "seconds >= 0.001",
      .help = "interval between requests (default 1)"},
-    {"timeout", 'W', EX_SECONDS, OFF(timeout_ns), 0, ZN_SEC(86400),
+    {"timeout", 'W', ZN__APP_SECONDS, OFF(timeout_ns), 0, ZN_SEC(86400),
      .arg = "SECONDS", .want = "seconds",
      .help = "wait for replies after the last request (default 2)"},
-    {"loss", 0, EX_U32, OFF(loss_pct), 0, 100, .arg = "PERCENT",
+    {"loss", 0, ZN__APP_U32, OFF(loss_pct), 0, 100, .arg = "PERCENT",
      .help = "drop this share of A's frames, both ways (fault\ninjector, "
              "fixed seed)"},
-    {"tcp", 0, EX_SIZE, OFF(tcp_bytes), 1, TCP_MAX_BYTES, .arg = "BYTES",
+    {"tcp", 0, ZN__APP_SIZE, OFF(tcp_bytes), 1, TCP_MAX_BYTES, .arg = "BYTES",
      .want = "1..4G bytes; K, M, G",
      .help = "then send BYTES (K, M, G) through B's TCP echo\nand check what "
              "comes back"},
-    {"capture", 0, EX_STR, OFF(capture), .arg = "FILE.pcap",
+    {"capture", 0, ZN__APP_STR, OFF(capture), .arg = "FILE.pcap",
      .help = "write the frames B sees and sends"},
-    {"log", 0, EX_FN, .fn = parse_log, .arg = "LEVEL",
+    {"log", 0, ZN__APP_FN, .fn = parse_log, .arg = "LEVEL",
      .want = "error|warn|info|debug|trace",
      .help = "error|warn|info|debug|trace (default warn)"},
-    {"bufs", 0, EX_U32, OFF(nbufs), 16, 1u << 20, .arg = "N",
+    {"bufs", 0, ZN__APP_U32, OFF(nbufs), 16, 1u << 20, .arg = "N",
      .help = "frame buffers per stack (default 512)"},
     {.name = NULL},
 };
@@ -110,7 +110,7 @@ static const struct ex_opt pair_flags[] = {
 #undef OFF
 
 static void parse_args(struct pair_opts *o, int argc, char **argv) {
-  const struct ex_prog prog = {
+  const struct zn__app_prog prog = {
       .name = PROG,
       .synopsis = "[-c COUNT] [-s SIZE] [-i SECONDS] [-W SECONDS] [OPTIONS]",
       .summary = "Two znet stacks joined in memory: A (10.0.0.1) pings B "
@@ -145,7 +145,7 @@ static void on_reply(struct zn_stack *st, void *arg,
       r->seq > p->transmitted || p->sent_at[r->seq - 1] == 0)
     return; /* not an answer to us */
   uint32_t i = r->seq - 1u;
-  double ms = ex_ms(now - p->sent_at[i]);
+  double ms = zn__app_ms(now - p->sent_at[i]);
   bool dup = p->got[i] != 0;
   bool ok = r->len == p->size &&
             (p->size == 0 || memcmp(r->data, p->payload, p->size) == 0);
@@ -248,7 +248,7 @@ static void print_summary(const struct pinger *p, uint64_t elapsed) {
     printf(", +%" PRIu32 " duplicates", p->dups);
   if (p->bad)
     printf(", +%" PRIu32 " corrupted", p->bad);
-  printf(", %g%% packet loss, time %.0fms\n", loss, ex_ms(elapsed));
+  printf(", %g%% packet loss, time %.0fms\n", loss, zn__app_ms(elapsed));
   if (p->received) {
     double avg = p->sum_ms / p->received;
     double var = p->sum2_ms / p->received - avg * avg;
@@ -514,7 +514,7 @@ int main(int argc, char **argv) {
   struct zn_stack *a = NULL, *b = NULL;
   struct pinger p;
   memset(&p, 0, sizeof(p));
-  int status = EX_EXIT_FAIL;
+  int status = ZN__APP_EXIT_FAIL;
 
   p.dst = ADDR_B;
   p.size = o.size;

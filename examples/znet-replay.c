@@ -39,20 +39,20 @@ struct replay_opts {
   bool verbose;
 };
 
-static const struct ex_opt replay_flags[] = {
-    {"", 0, EX_DOC, .arg = "IN.pcap", .help = "the capture to replay"},
-    {"out", 0, EX_STR, offsetof(struct replay_opts, out), .arg = "OUT.pcap",
-     .help = "write the stack's frames here"},
-    {"linger", 0, EX_SECONDS, offsetof(struct replay_opts, linger_ns), 0,
+static const struct zn__app_opt replay_flags[] = {
+    {"", 0, ZN__APP_DOC, .arg = "IN.pcap", .help = "the capture to replay"},
+    {"out", 0, ZN__APP_STR, offsetof(struct replay_opts, out),
+     .arg = "OUT.pcap", .help = "write the stack's frames here"},
+    {"linger", 0, ZN__APP_SECONDS, offsetof(struct replay_opts, linger_ns), 0,
      ZN_SEC(86400), .arg = "SECONDS",
      .help = "keep running timers this long after the last\nframe, on the "
              "capture's clock (default 5)"},
-    {"verbose", 'v', EX_FLAG, offsetof(struct replay_opts, verbose),
+    {"verbose", 'v', ZN__APP_FLAG, offsetof(struct replay_opts, verbose),
      .help = "print every non-zero counter to stderr"},
     {.name = NULL},
 };
 
-static void print_summary(const struct ex_host *h, const char *in,
+static void print_summary(const struct zn__app_host *h, const char *in,
                           const char *out) {
   struct zn_stats s;
   zn_stats_get(h->st, &s);
@@ -80,9 +80,9 @@ static void print_summary(const struct ex_host *h, const char *in,
 }
 
 int main(int argc, char **argv) {
-  static struct ex_host h;
+  static struct zn__app_host h;
   struct replay_opts r = {.out = NULL, .linger_ns = ZN_SEC(DEFAULT_LINGER_S)};
-  const struct ex_prog prog = {
+  const struct zn__app_prog prog = {
       .name = PROG,
       .synopsis = "IN.pcap [--out OUT.pcap] [OPTIONS]\n"
                   "       " PROG " --netif pcap:IN.pcap[,out=OUT.pcap] "
@@ -98,13 +98,13 @@ int main(int argc, char **argv) {
   zn__app_opts_default(&h.o);
   int first = zn__app_parse(&h.o, argc, argv, &prog);
   if (first < argc) {
-    if (h.o.netif != EX_NETIF_NONE)
+    if (h.o.netif != ZN__APP_NETIF_NONE)
       zn__app_usage_error(PROG, "both --netif and a capture '%s' given",
                           argv[first]);
     if (first + 1 < argc)
       zn__app_usage_error(PROG, "unexpected argument '%s'", argv[first + 1]);
     zn__app_set_pcap(&h.o, argv[first], r.out);
-  } else if (h.o.netif == EX_NETIF_NONE) {
+  } else if (h.o.netif == ZN__APP_NETIF_NONE) {
     zn__app_usage_error(PROG, "no capture given");
   } else if (r.out) {
     if (h.o.pcap_out[0])
@@ -113,7 +113,7 @@ int main(int argc, char **argv) {
         (int)sizeof(h.o.pcap_out))
       zn__app_usage_error(PROG, "--out: path too long");
   }
-  if (h.o.netif != EX_NETIF_PCAP)
+  if (h.o.netif != ZN__APP_NETIF_PCAP)
     zn__app_usage_error(PROG, "--netif must be pcap:FILE for a replay");
   if (!h.o.has_seed) {
     memset(h.o.seed, 0, sizeof(h.o.seed));
@@ -121,7 +121,7 @@ int main(int argc, char **argv) {
   }
 
   if (zn__app_open(&h, PROG) != 0)
-    return EX_EXIT_FAIL;
+    return ZN__APP_EXIT_FAIL;
 
   int status = 0;
   struct zn_loop_opts lo;
@@ -140,7 +140,7 @@ int main(int argc, char **argv) {
       continue;
     }
     fprintf(stderr, PROG ": replay failed: %s\n", zn_strerror(rc));
-    status = EX_EXIT_FAIL;
+    status = ZN__APP_EXIT_FAIL;
     break;
   }
 

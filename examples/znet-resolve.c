@@ -82,26 +82,26 @@ static int parse_resolver(void *base, const char *val, const char *prog) {
   return 0;
 }
 
-static const struct ex_choice type_names[] = {
+static const struct zn__app_choice type_names[] = {
     {"A", T_A}, {"AAAA", T_AAAA}, {"both", T_A | T_AAAA}, {NULL, 0}};
 
 #define OFF(field) offsetof(struct resolve_opts, field)
 
-static const struct ex_opt resolve_flags[] = {
-    {"", 0, EX_DOC, .arg = "NAME...",
+static const struct zn__app_opt resolve_flags[] = {
+    {"", 0, ZN__APP_DOC, .arg = "NAME...",
      .help = "names to look up (at most 1024)"},
-    {"resolver", 0, EX_FN, .fn = parse_resolver, .arg = "ADDR[:PORT]",
+    {"resolver", 0, ZN__APP_FN, .fn = parse_resolver, .arg = "ADDR[:PORT]",
      .want = "IPv4 ADDR[:PORT] or IPv6 ADDR or [ADDR]:PORT",
      .help = "recursive server (port 53 by default); up to 4,\ntried in "
              "turn"},
-    {"type", 't', EX_CHOICE, OFF(types), .choices = type_names,
+    {"type", 't', ZN__APP_CHOICE, OFF(types), .choices = type_names,
      .arg = "A|AAAA|both", .help = "record types to ask for (default A)"},
-    {"timeout", 0, EX_U32, OFF(timeout_ms), 1, 600000, .arg = "MS",
+    {"timeout", 0, ZN__APP_U32, OFF(timeout_ms), 1, 600000, .arg = "MS",
      .want = "1..600000 ms",
      .help = "first try's timeout, doubling on each retry\n(default 1000)"},
-    {"tries", 0, EX_U32, OFF(tries), 1, 10, .arg = "N",
+    {"tries", 0, ZN__APP_U32, OFF(tries), 1, 10, .arg = "N",
      .help = "sends per name (default 3)"},
-    {"verbose", 'v', EX_FLAG, OFF(verbose),
+    {"verbose", 'v', ZN__APP_FLAG, OFF(verbose),
      .help = "print the counters to stderr"},
     {.name = NULL},
 };
@@ -259,8 +259,8 @@ static void print_resolver_stats(FILE *fp, const struct zn_dns_resolver *r) {
 
 /* Run the loop until every lookup is done (or the budget is spent, or a
  * signal), print the results; returns the exit status. */
-static int run(struct ex_host *h, struct app *app, size_t names, size_t per,
-               bool verbose) {
+static int run(struct zn__app_host *h, struct app *app, size_t names,
+               size_t per, bool verbose) {
   the_app = app;
   struct zn_loop_opts lo;
   memset(&lo, 0, sizeof(lo));
@@ -282,14 +282,14 @@ static int run(struct ex_host *h, struct app *app, size_t names, size_t per,
     zn__app_print_stats(stderr, h->st, PROG);
     zn__app_print_netif_stats(stderr, h);
   }
-  return all && err == ZN_OK ? 0 : EX_EXIT_FAIL;
+  return all && err == ZN_OK ? 0 : ZN__APP_EXIT_FAIL;
 }
 
 int main(int argc, char **argv) {
-  static struct ex_host h;
+  static struct zn__app_host h;
   struct resolve_opts ro = {
       .types = T_A, .timeout_ms = DEFAULT_TIMEOUT_MS, .tries = DEFAULT_TRIES};
-  const struct ex_prog prog = {
+  const struct zn__app_prog prog = {
       .name = PROG,
       .synopsis = "NAME... --resolver ADDR[:PORT] [-t A|AAAA|both] "
                   "[--timeout MS]\n"
@@ -326,7 +326,7 @@ int main(int argc, char **argv) {
   app.l = calloc(app.n, sizeof(*app.l));
   if (app.l == NULL) {
     fprintf(stderr, PROG ": out of memory\n");
-    return EX_EXIT_FAIL;
+    return ZN__APP_EXIT_FAIL;
   }
   for (size_t i = 0; i < names; i++) {
     for (size_t k = 0; k < per; k++) {
@@ -346,7 +346,7 @@ int main(int argc, char **argv) {
    * stack's default table. */
   if (zn__app_open(&h, PROG) != 0) {
     free(app.l);
-    return EX_EXIT_FAIL;
+    return ZN__APP_EXIT_FAIL;
   }
 
   /* With --dhcp: an address, and the lease's DNS servers, first. */
@@ -364,7 +364,7 @@ int main(int argc, char **argv) {
   void *rmem = rlen ? malloc(rlen) : NULL;
   int err =
       rmem ? zn_dns_resolver_init(h.st, &rc, rmem, rlen, &app.r) : ZN_ENOMEM;
-  int status = EX_EXIT_FAIL;
+  int status = ZN__APP_EXIT_FAIL;
   if (err != ZN_OK) {
     fprintf(stderr, PROG ": zn_dns_resolver_init: %s\n", zn_strerror(err));
   } else {

@@ -68,7 +68,7 @@ struct kitem {
 };
 
 static struct {
-  struct ex_host h;
+  struct zn__app_host h;
   struct zn_posix *px;
   bool up;
   struct kitem kitems[KEPOLL_ITEMS];
@@ -429,7 +429,7 @@ int zrt_net_start(int argc, char **argv) {
     g.kitems[i].epfd = g.kitems[i].fd = -1;
   if (zrt_net_owned_by_program())
     return 1; /* the program's zn__app_open builds it: zrt_net_adopt */
-  struct ex_prog prog = {
+  struct zn__app_prog prog = {
       .name = NET_PROG,
       .synopsis = "[ZNET-OPTIONS] [-- PROGRAM-ARGUMENTS]",
       .summary = "a program in a znet unikernel (libznet-rt)"};

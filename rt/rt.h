@@ -10,26 +10,40 @@
  * one of the modules below, which answers with Linux's semantics and errno
  * values (a negative errno, as the kernel returns it).
  *
- *   start.c    solo5_app_main: memory, TLS, znet's flags, the stack,
- *              argv/envp/auxv, then musl's __libc_start_main
- *   sys.c      zrt_syscall, the ENOSYS report
- *   mem.c      brk, mmap and friends over the tender's memory; the
- *              runtime's own allocator (zrt_kalloc)
- *   sched.c    cooperative threads on the one vCPU: clone, futex, sleep,
- *              the idle loop (switch.S switches stacks)
- *   fd.c       the descriptor table and the calls every file shares
- *   vfs.c      paths: the mounts, open/stat/readlink/getdents...
- *   tarfs.c    the read-only root from the block device (tar.c parses)
- *   memfs.c    writable in-memory trees (/tmp)
- *   devfs.c    /dev/null, /dev/zero, /dev/urandom, the console
- *   pipe.c     pipes, socketpair(AF_UNIX), eventfd
- *   net.c      the stack and libznet-posix's host: sockets, poll, epoll
- *   time.c     clocks, sleeps, timerfd, itimers
- *   signal.c   sigaction, sigprocmask, kill/raise delivered at once
- *   proc.c     ids, uname, limits, sysinfo, getrandom, cwd, umask
+ * The files, from the ground up (each calls only the ones above it in
+ * this list; scripts/check-layers holds them to it, docs/ARCHITECTURE.md
+ * draws it):
+ *
  *   plat_solo5.c  the platform over the Solo5 ABI (below)
  *   clock.c    the monotonic clock on the CPU's counter between the
  *              platform's readings (plat_solo5.c's)
+ *   log.c      the console's lines (zrt_log, zrt_panic)
+ *   random.c   the generator: getrandom, /dev/urandom
+ *   mem.c      brk, mmap and friends over the tender's memory; the
+ *              runtime's own allocator (zrt_kalloc)
+ *   sched.c    cooperative threads on the one vCPU: clone, exit, the
+ *              run queue, waits, timers, futex queues, the exit hooks,
+ *              the idle loop (switch.S switches stacks)
+ *   deadline.c REALTIME and the deadlines of waits
+ *   fd.c       the one descriptor table and the calls every file shares
+ *              (a file's kind is its operations: fd.c names none)
+ *   pipe.c     pipes, socketpair(AF_UNIX), eventfd
+ *   vfs.c      paths: the mounts, open/stat/readlink/getdents, getcwd,
+ *              chdir, umask
+ *   tarfs.c    the read-only root from the block device (tar.c parses)
+ *   memfs.c    writable in-memory trees (/tmp)
+ *   devfs.c    /dev (null, zero, urandom, the console) and /proc
+ *   futex.c    futex(2) over the scheduler's queues
+ *   signal.c   sigaction, sigprocmask, kill/raise delivered at once
+ *   time.c     clocks, sleeps, timerfd, itimers
+ *   proc.c     ids, uname, limits, sysinfo, arch_prctl
+ *   net.c      the stack and libznet-posix's host: sockets (files of
+ *              the table), poll, select, epoll
+ *   sys.c      zrt_syscall: the scheduler's tick, signals, the table
+ *   mount.c    the tree at start-up: /, /tmp, /dev, /proc, /etc texts
+ *   start.c    solo5_app_main: memory, TLS, znet's flags, the stack,
+ *              argv/envp/auxv, then musl's __libc_start_main
+ *   linux.c    zrt_syscall for a znet-cc program run on Linux instead
  *
  * Memory: the runtime allocates with zrt_kalloc only, never with
  * malloc (malloc itself calls mmap, which is answered here).

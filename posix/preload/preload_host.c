@@ -73,7 +73,7 @@ struct waiter {
  * thread's, with --thread-shards). */
 struct pl_shard {
   pthread_mutex_t mu;
-  struct ex_host h;
+  struct zn__app_host h;
   struct zn_posix *px;        /* atomic: NULL until built */
   void *pxmem;
   int netfd;
@@ -251,11 +251,12 @@ static void neigh_learn(struct zn_stack *st, const struct zn_ip *ip,
 
 /* Slot 0: tell the group the addresses SLAAC gave its stack. */
 static void give_addrs(const struct zn_stack *st) {
-  struct zn_ipv6_addr_info a[EX_MAX_SHOWN];
+  struct zn_ipv6_addr_info a[ZN__APP_MAX_SHOWN];
   struct zn_ip addrs[PL_GROUP_ADDRS];
   uint8_t prefixes[PL_GROUP_ADDRS];
-  uint32_t n = zn_stack_ipv6_addrs(st, a, EX_MAX_SHOWN), k = 0;
-  for (uint32_t i = 0; i < n && i < EX_MAX_SHOWN && k < PL_GROUP_ADDRS; i++)
+  uint32_t n = zn_stack_ipv6_addrs(st, a, ZN__APP_MAX_SHOWN), k = 0;
+  for (uint32_t i = 0; i < n && i < ZN__APP_MAX_SHOWN && k < PL_GROUP_ADDRS;
+       i++)
     if (a[i].origin == ZN_IPV6_ORIGIN_SLAAC &&
         (a[i].state == ZN_IPV6_ADDR_PREFERRED ||
          a[i].state == ZN_IPV6_ADDR_DEPRECATED))
@@ -707,8 +708,8 @@ static bool open_stack(struct pl_shard *s) {
   forget_env();
   char *argv[PL_MAX_ARGS];
   int argc = run_args(text, argv);
-  struct ex_prog prog = {.name = PL_PROG, .synopsis = "", .summary = ""};
-  struct ex_host *h = &s->h;
+  struct zn__app_prog prog = {.name = PL_PROG, .synopsis = "", .summary = ""};
+  struct zn__app_host *h = &s->h;
   zn__app_opts_default(&h->o);
   h->o.tcp_rcvbuf = PL_TCP_RCVBUF;
   h->o.nbigbufs = PL_BIGBUFS;
@@ -718,7 +719,7 @@ static bool open_stack(struct pl_shard *s) {
   optind = 1;
   zn__app_parse(&h->o, argc, argv, &prog);
   h->keep_signals = true;
-  if (h->o.netif != EX_NETIF_TAP) {
+  if (h->o.netif != ZN__APP_NETIF_TAP) {
     fprintf(stderr, PL_PROG ": the preload needs --netif tap:NAME\n");
     return false;
   }
@@ -914,8 +915,8 @@ static void build(void) {
 
 /* A stack for slot `slot` of the group on its queue, with sh[0]'s MAC,
  * addresses and flags, into *h. */
-static int open_slot_stack(struct ex_host *h, int slot) {
-  const struct ex_host *h0 = &g.sh[0].h;
+static int open_slot_stack(struct zn__app_host *h, int slot) {
+  const struct zn__app_host *h0 = &g.sh[0].h;
   memset(h, 0, sizeof(*h));
   h->o = h0->o;
   zn_stack_get_ipv4(h0->st, &h->o.ipv4, &h->o.prefix, &h->o.gateway);
@@ -951,7 +952,7 @@ static void build_shard(void) {
     g.told_orphan = true;
     return;
   }
-  static struct ex_host h2;
+  static struct zn__app_host h2;
   if (open_slot_stack(&h2, slot) != 0) {
     fprintf(stderr, PL_PROG ": pid %d: no stack for shard %d: this process's "
                     "sockets are orphans\n",

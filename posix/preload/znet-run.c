@@ -42,22 +42,22 @@ static int parse_dns(void *base, const char *val, const char *prog) {
   return 0;
 }
 
-static const struct ex_opt run_flags[] = {
-    {"stats", 0, EX_FLAG, offsetof(struct run_opts, stats), 0, 0,
+static const struct zn__app_opt run_flags[] = {
+    {"stats", 0, ZN__APP_FLAG, offsetof(struct run_opts, stats), 0, 0,
      .help = "print the stack's counters when PROGRAM exits"},
-    {"shards", 0, EX_U32, offsetof(struct run_opts, shards), 1, 64,
+    {"shards", 0, ZN__APP_U32, offsetof(struct run_opts, shards), 1, 64,
      .arg = "N",
      .help = "a stack per process, up to N (1: one stack):\na forked "
              "child that uses its sockets gets a\nstack of its own on its own "
              "queue of the TAP\n(steered by an eBPF program).  Without: on "
              "when\nthe TAP takes multi-queue, N = 2 x CPUs + 2\n(8 to 64)"},
-    {"thread-shards", 0, EX_FLAG, offsetof(struct run_opts, thread_shards),
+    {"thread-shards", 0, ZN__APP_FLAG, offsetof(struct run_opts, thread_shards),
      0, 0,
      .help = "a stack per thread too: each thread that opens\nsockets gets "
              "a shard of its own (while --shards\nlast), for servers whose "
              "threads each open a\nSO_REUSEPORT listener; a thread waits only "
              "on\nits own shard's sockets"},
-    {"dns", 0, EX_FN, .fn = parse_dns, .arg = "ADDR[:PORT]",
+    {"dns", 0, ZN__APP_FN, .fn = parse_dns, .arg = "ADDR[:PORT]",
      .want = "IPv4 ADDR[:PORT] or IPv6 ADDR or [ADDR]:PORT",
      .help = "DNS server for PROGRAM's name lookups (port 53\nby "
              "default); up to 4, tried in turn.  Without:\nRDNSS, then "
@@ -169,9 +169,9 @@ static void add_preload(const char *lib) {
 }
 
 int main(int argc, char **argv) {
-  static struct ex_host h;
+  static struct zn__app_host h;
   static struct run_opts o;
-  static const struct ex_prog prog = {
+  static const struct zn__app_prog prog = {
       .name = PROG,
       .synopsis = "--netif tap:NAME ADDRESS [OPTIONS] -- PROGRAM [ARGS...]",
       .summary = "Run PROGRAM, unmodified, with its IPv4 and IPv6 sockets "
@@ -187,14 +187,14 @@ int main(int argc, char **argv) {
   int first = zn__app_parse(&h.o, argc, argv, &prog);
   if (first >= argc)
     zn__app_usage_error(PROG, "no PROGRAM given (after --)");
-  if (h.o.netif != EX_NETIF_TAP)
+  if (h.o.netif != ZN__APP_NETIF_TAP)
     zn__app_usage_error(PROG, "want --netif tap:NAME");
   zn__app_require_address(&h.o, PROG);
   char buf[PATH_MAX + 64];
   const char *lib = find_preload(buf, sizeof(buf));
   if (!readable(lib)) {
     fprintf(stderr, PROG ": cannot read the preload %s\n", lib);
-    return EX_EXIT_FAIL;
+    return ZN__APP_EXIT_FAIL;
   }
   pass_flags(argv, first);
   if (o.stats)

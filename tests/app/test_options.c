@@ -30,36 +30,37 @@ static int parse_twice(void *base, const char *val, const char *prog) {
   return 0;
 }
 
-static const struct ex_choice modes[] = {
+static const struct zn__app_choice modes[] = {
     {"fast", 1}, {"slow", 2}, {NULL, 0}};
 
 #define OFF(f) offsetof(struct prog_opts, f)
-static const struct ex_opt table[] = {
-    {"port", 'p', EX_U16, OFF(port), 1, 65535, .arg = "N",
+static const struct zn__app_opt table[] = {
+    {"port", 'p', ZN__APP_U16, OFF(port), 1, 65535, .arg = "N",
      .help = "a port"},
-    {"count", 'c', EX_U32, OFF(count), 0, 1000, .arg = "N",
+    {"count", 'c', ZN__APP_U32, OFF(count), 0, 1000, .arg = "N",
      .help = "a count\nover two lines"},
-    {"size", 0, EX_SIZE, OFF(size), 1, 1u << 30, .arg = "BYTES",
+    {"size", 0, ZN__APP_SIZE, OFF(size), 1, 1u << 30, .arg = "BYTES",
      .help = "a size"},
-    {"wait", 0, EX_MS, OFF(wait_ns), 1, 60000, .arg = "MS", .help = "a wait"},
-    {"verbose", 'v', EX_FLAG, OFF(verbose), .help = "more words"},
-    {"file", 0, EX_STR, OFF(file), .arg = "FILE", .help = "a file"},
-    {"mode", 0, EX_CHOICE, OFF(mode), .choices = modes, .arg = "fast|slow",
+    {"wait", 0, ZN__APP_MS, OFF(wait_ns), 1, 60000, .arg = "MS",
+     .help = "a wait"},
+    {"verbose", 'v', ZN__APP_FLAG, OFF(verbose), .help = "more words"},
+    {"file", 0, ZN__APP_STR, OFF(file), .arg = "FILE", .help = "a file"},
+    {"mode", 0, ZN__APP_CHOICE, OFF(mode), .choices = modes, .arg = "fast|slow",
      .help = "a mode"},
-    {"twice", 0, EX_FN, .fn = parse_twice, .arg = "X", .help = "by a fn"},
+    {"twice", 0, ZN__APP_FN, .fn = parse_twice, .arg = "X", .help = "by a fn"},
     {.name = NULL},
 };
 #undef OFF
 
 static struct prog_opts mine;
-static const struct ex_prog prog = {.name = "tprog",
-                                     .synopsis = "[OPTIONS]",
-                                     .summary = "A test program.",
-                                     .opts = table,
-                                     .arg = &mine};
+static const struct zn__app_prog prog = {.name = "tprog",
+                                         .synopsis = "[OPTIONS]",
+                                         .summary = "A test program.",
+                                         .opts = table,
+                                         .arg = &mine};
 
 /* Parse a NULL-terminated argv in this process. */
-static int parse(struct ex_opts *o, const char *const *args) {
+static int parse(struct zn__app_opts *o, const char *const *args) {
   static char store[32][64]; /* argv is mutable; the cases are not */
   char *argv[32];
   int argc = 0;
@@ -87,7 +88,7 @@ static int parse_child(const char *const *args, char *out, size_t cap,
   if (pid == 0) {
     close(fd[0]);
     dup2(fd[1], want_stdout ? 1 : 2);
-    struct ex_opts o;
+    struct zn__app_opts o;
     parse(&o, args);
     fflush(NULL);
     _exit(100); /* parsed without exiting */
@@ -105,7 +106,7 @@ static int parse_child(const char *const *args, char *out, size_t cap,
 }
 
 ZT_TEST(test_every_kind_lands) {
-  struct ex_opts o;
+  struct zn__app_opts o;
   static const char *const args[] = {
       "--netif", "tap:zt0", "--ipv4", "10.1.2.3/24", "-p", "8080",
       "--count=7", "--size", "2M", "--wait", "1.5", "-v", "--file", "x.txt",
@@ -121,7 +122,7 @@ ZT_TEST(test_every_kind_lands) {
   ZT_STREQ(mine.file, "x.txt");
   ZT_EQ(mine.mode, 2);
   ZT_EQ(mine.fn_calls, 2);
-  ZT_EQ(o.netif, EX_NETIF_TAP);
+  ZT_EQ(o.netif, ZN__APP_NETIF_TAP);
   ZT_STREQ(o.tap_name, "zt0");
   ZT_EQU(o.ipv4, ZN_IPV4(10, 1, 2, 3));
   ZT_EQU(o.prefix, 24);
@@ -151,7 +152,7 @@ ZT_TEST(test_bad_input_exits_2_with_one_line) {
     args[k] = NULL;
     char out[1024];
     int rc = parse_child(args, out, sizeof(out), false);
-    ZT_EQ(rc, EX_EXIT_USAGE);
+    ZT_EQ(rc, ZN__APP_EXIT_USAGE);
     ZT_CHECK(strncmp(out, "tprog: ", 7) == 0);
     char *nl = strchr(out, '\n');
     ZT_CHECK(nl != NULL && nl[1] == '\0'); /* one line */
@@ -185,7 +186,7 @@ ZT_TEST(test_help_from_the_tables) {
 /* --ipv6 repeats up to its bound and turns IPv6 on; --slaac turns SLAAC
  * on; either makes --ipv4 optional. */
 ZT_TEST(test_ipv6_flags) {
-  struct ex_opts o;
+  struct zn__app_opts o;
   static const char *const args[] = {"--netif", "tap:zt0", "--ipv6",
                                      "2001:db8:1::2/64", "--ipv6",
                                      "fd00::7/48", NULL};
@@ -228,7 +229,7 @@ ZT_TEST(test_ipv6_flags) {
 /* --dad-transmits: unset keeps the library's default, 0 turns DAD off,
  * 255 is the most; 256 and junk are usage errors. */
 ZT_TEST(test_dad_transmits) {
-  struct ex_opts o;
+  struct zn__app_opts o;
   struct zn_config cfg, def;
   zn_config_default(&def);
   static const char *const none[] = {"--netif", "tap:zt0", "--ipv6",
@@ -251,7 +252,7 @@ ZT_TEST(test_dad_transmits) {
     const char *args[] = {"--netif", "tap:zt0", "--ipv6", "2001:db8::2/64",
                           "--dad-transmits", bad[i], NULL};
     char out[1024];
-    ZT_EQ(parse_child(args, out, sizeof(out), false), EX_EXIT_USAGE);
+    ZT_EQ(parse_child(args, out, sizeof(out), false), ZN__APP_EXIT_USAGE);
     if (strstr(out, "--dad-transmits") == NULL)
       zt_fail(__FILE__, __LINE__, "'%s' not refused by name: %s", bad[i], out);
   }
@@ -274,24 +275,24 @@ ZT_TEST(test_ipv6_bad_input) {
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     const char *args[] = {"--netif", "tap:zt0", bad[i][0], bad[i][1], NULL};
     char out[1024];
-    ZT_EQ(parse_child(args, out, sizeof(out), false), EX_EXIT_USAGE);
+    ZT_EQ(parse_child(args, out, sizeof(out), false), ZN__APP_EXIT_USAGE);
     if (strstr(out, names[i]) == NULL || strstr(out, "--ipv6") == NULL)
       zt_fail(__FILE__, __LINE__, "case %zu: '%s' not named in: %s", i,
               names[i], out);
   }
-  const char *many[2 + 2 * (EX_MAX_IPV6 + 1) + 1];
-  static char addrs[EX_MAX_IPV6 + 1][32];
+  const char *many[2 + 2 * (ZN__APP_MAX_IPV6 + 1) + 1];
+  static char addrs[ZN__APP_MAX_IPV6 + 1][32];
   size_t k = 0;
   many[k++] = "--netif";
   many[k++] = "tap:zt0";
-  for (int i = 0; i <= EX_MAX_IPV6; i++) {
+  for (int i = 0; i <= ZN__APP_MAX_IPV6; i++) {
     snprintf(addrs[i], sizeof(addrs[i]), "2001:db8::%x/64", i + 1);
     many[k++] = "--ipv6";
     many[k++] = addrs[i];
   }
   many[k] = NULL;
   char out[1024];
-  ZT_EQ(parse_child(many, out, sizeof(out), false), EX_EXIT_USAGE);
+  ZT_EQ(parse_child(many, out, sizeof(out), false), ZN__APP_EXIT_USAGE);
   ZT_CHECK(strstr(out, "too many --ipv6") != NULL);
 
   /* No address of any kind: zn__app_require_address exits 2 naming all. */
@@ -299,7 +300,7 @@ ZT_TEST(test_ipv6_bad_input) {
   if (pid == 0) {
     int devnull = open("/dev/null", O_WRONLY);
     dup2(devnull, 2);
-    struct ex_opts o;
+    struct zn__app_opts o;
     static const char *const none[] = {"--netif", "tap:zt0", NULL};
     parse(&o, none);
     zn__app_require_address(&o, "tprog");
@@ -307,13 +308,13 @@ ZT_TEST(test_ipv6_bad_input) {
   }
   int st = 0;
   waitpid(pid, &st, 0);
-  ZT_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == EX_EXIT_USAGE);
+  ZT_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == ZN__APP_EXIT_USAGE);
 }
 
 /* --dhcp alone is an address; with --ipv4 the address is asked for
  * first (INIT-REBOOT) and not configured; --dhcp-hostname is option 12. */
 ZT_TEST(test_dhcp_flags) {
-  struct ex_opts o;
+  struct zn__app_opts o;
   struct zn_config cfg;
   static const char *const plain[] = {"--netif", "tap:zt0", "--dhcp", NULL};
   ZT_EQ(parse(&o, plain), 4);
@@ -356,7 +357,7 @@ ZT_TEST(test_dhcp_flags) {
       args[k++] = bad[i][j];
     args[k] = NULL;
     char out[1024];
-    ZT_EQ(parse_child(args, out, sizeof(out), false), EX_EXIT_USAGE);
+    ZT_EQ(parse_child(args, out, sizeof(out), false), ZN__APP_EXIT_USAGE);
     if (strstr(out, names[i]) == NULL)
       zt_fail(__FILE__, __LINE__, "case %zu: '%s' not named in: %s", i,
               names[i], out);
@@ -371,7 +372,7 @@ ZT_TEST(test_dhcp_event_lines) {
   if (pid == 0) {
     close(fd[0]);
     dup2(fd[1], 1);
-    struct ex_host h;
+    struct zn__app_host h;
     memset(&h, 0, sizeof(h));
     h.prog = "tprog";
     struct zn_dhcp4_lease l;
