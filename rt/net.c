@@ -483,43 +483,52 @@ int zrt_net_adopt(struct zn_stack *st, const struct zn_config *cfg) {
 }
 
 
+/* Before the socket layer exists (a program that owns the network,
+ * before its zn__app_open hands the stack over) no descriptor is a
+ * socket: a call on one answers as Linux does for a descriptor that is
+ * not (-ENOTSOCK, or -EBADF when it names nothing); socket(),
+ * epoll_create and select, which need the layer, answer -ENETDOWN (no
+ * network yet); poll and ppoll work on the runtime's files alone
+ * (files_ppoll). */
+static long no_layer(int fd) { return zrt_fd_file(fd) ? -ENOTSOCK : -EBADF; }
+
 /* ---- the socket calls -------------------------------------------------- */
 
 long zrt_sys_socket(int domain, int type, int protocol) {
   if (domain == AF_UNIX || domain == AF_LOCAL)
     return -EAFNOSUPPORT; /* socketpair works; named ones do not */
   if (!g.px)
-    return -ENETDOWN; /* a program that owns the network, before zn__app_open */
+    return -ENETDOWN; /* no layer yet (no_layer) */
   return zn_posix_socket(g.px, domain, type, protocol);
 }
 
 long zrt_sys_bind(int fd, const struct sockaddr *sa, socklen_t len) {
   if (!g.px)
-    return -ENOTSOCK; /* no socket layer yet: no socket */
+    return no_layer(fd);
   return zn_posix_bind(g.px, fd, sa, len);
 }
 
 long zrt_sys_listen(int fd, int backlog) {
   if (!g.px)
-    return -ENOTSOCK; /* no socket layer yet: no socket */
+    return no_layer(fd);
   return zn_posix_listen(g.px, fd, backlog);
 }
 
 long zrt_sys_accept(int fd, struct sockaddr *sa, socklen_t *len) {
   if (!g.px)
-    return -ENOTSOCK; /* no socket layer yet: no socket */
+    return no_layer(fd);
   return zn_posix_accept4(g.px, fd, sa, len, 0);
 }
 
 long zrt_sys_accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags) {
   if (!g.px)
-    return -ENOTSOCK; /* no socket layer yet: no socket */
+    return no_layer(fd);
   return zn_posix_accept4(g.px, fd, sa, len, flags);
 }
 
 long zrt_sys_connect(int fd, const struct sockaddr *sa, socklen_t len) {
   if (!g.px)
-    return -ENOTSOCK; /* no socket layer yet: no socket */
+    return no_layer(fd);
   return zn_posix_connect(g.px, fd, sa, len);
 }
 
@@ -559,7 +568,7 @@ long zrt_sys_sendto(int fd, const void *buf, size_t len, int flags,
     return file_sendv(f, &iov, 1, flags);
   }
   if (!g.px)
-    return -EBADF;
+    return no_layer(fd);
   long rc = zn_posix_sendto(g.px, fd, buf, len, flags, sa, salen);
   return zrt_net_sigpipe(rc, flags);
 }
@@ -575,7 +584,7 @@ long zrt_sys_recvfrom(int fd, void *buf, size_t len, int flags,
     return rc;
   }
   if (!g.px)
-    return -EBADF;
+    return no_layer(fd);
   return zn_posix_recvfrom(g.px, fd, buf, len, flags, sa, salen);
 }
 
@@ -584,7 +593,7 @@ long zrt_sys_sendmsg(int fd, const struct msghdr *msg, int flags) {
   if (f)
     return file_sendv(f, msg->msg_iov, (int)msg->msg_iovlen, flags);
   if (!g.px)
-    return -EBADF;
+    return no_layer(fd);
   return zrt_net_sigpipe(zn_posix_sendmsg(g.px, fd, msg, flags), flags);
 }
 
@@ -600,20 +609,20 @@ long zrt_sys_recvmsg(int fd, struct msghdr *msg, int flags) {
     return rc;
   }
   if (!g.px)
-    return -EBADF;
+    return no_layer(fd);
   return zn_posix_recvmsg(g.px, fd, msg, flags);
 }
 
 long zrt_sys_sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags) {
   if (!g.px)
-    return -ENOTSOCK; /* no socket layer yet: no socket */
+    return no_layer(fd);
   return zrt_net_sigpipe(zn_posix_sendmmsg(g.px, fd, v, n, flags), flags);
 }
 
 long zrt_sys_recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags,
                       struct timespec *timeout) {
   if (!g.px)
-    return -ENOTSOCK; /* no socket layer yet: no socket */
+    return no_layer(fd);
   return zn_posix_recvmmsg(g.px, fd, v, n, flags, timeout);
 }
 
@@ -622,33 +631,33 @@ long zrt_sys_shutdown(int fd, int how) {
   if (f)
     return f->ops->shutdown ? f->ops->shutdown(f, how) : -ENOTSOCK;
   if (!g.px)
-    return -EBADF;
+    return no_layer(fd);
   return zn_posix_shutdown(g.px, fd, how);
 }
 
 long zrt_sys_getsockname(int fd, struct sockaddr *sa, socklen_t *len) {
   if (!g.px)
-    return -ENOTSOCK; /* no socket layer yet: no socket */
+    return no_layer(fd);
   return zn_posix_getsockname(g.px, fd, sa, len);
 }
 
 long zrt_sys_getpeername(int fd, struct sockaddr *sa, socklen_t *len) {
   if (!g.px)
-    return -ENOTSOCK; /* no socket layer yet: no socket */
+    return no_layer(fd);
   return zn_posix_getpeername(g.px, fd, sa, len);
 }
 
 long zrt_sys_getsockopt(int fd, int level, int name, void *val,
                         socklen_t *len) {
   if (!g.px)
-    return -ENOTSOCK; /* no socket layer yet: no socket */
+    return no_layer(fd);
   return zn_posix_getsockopt(g.px, fd, level, name, val, len);
 }
 
 long zrt_sys_setsockopt(int fd, int level, int name, const void *val,
                         socklen_t len) {
   if (!g.px)
-    return -ENOTSOCK; /* no socket layer yet: no socket */
+    return no_layer(fd);
   return zn_posix_setsockopt(g.px, fd, level, name, val, len);
 }
 
@@ -708,7 +717,7 @@ long zrt_sys_select(int nfds, fd_set *r, fd_set *w, fd_set *e,
     t = &ts;
   }
   if (!g.px)
-    return -ENETDOWN; /* no layer yet: see files_ppoll */
+    return -ENETDOWN; /* no layer yet (no_layer) */
   return zn_posix_pselect(g.px, nfds, r, w, e, t, NULL);
 }
 
@@ -743,21 +752,21 @@ long zrt_sys_epoll_create1(int flags) {
 
 long zrt_sys_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev) {
   if (!g.px)
-    return -ENOTSOCK; /* no socket layer yet: no socket */
+    return no_layer(epfd);
   return zn_posix_epoll_ctl(g.px, epfd, op, fd, ev);
 }
 
 long zrt_sys_epoll_wait(int epfd, struct epoll_event *evs, int max,
                         int timeout_ms) {
   if (!g.px)
-    return -ENOTSOCK; /* no socket layer yet: no socket */
+    return no_layer(epfd);
   return zn_posix_epoll_pwait(g.px, epfd, evs, max, timeout_ms, NULL);
 }
 
 long zrt_sys_epoll_pwait(int epfd, struct epoll_event *evs, int max,
                          int timeout_ms, const sigset_t *mask) {
   if (!g.px)
-    return -ENOTSOCK; /* no socket layer yet: no socket */
+    return no_layer(epfd);
   return zn_posix_epoll_pwait(g.px, epfd, evs, max, timeout_ms, mask);
 }
 
