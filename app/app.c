@@ -12,6 +12,7 @@
  * is taken for a flag of znet's and nothing before it can be left over
  * for the program.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ struct zn_app {
   char **argv;      /* the program's: argv[0], the words after "--" */
   int argc;
   volatile int stopped;              /* zn_app_stop; zn_app_run clears it */
+  bool announced;                    /* the banner printed (first run) */
   const struct zn_app_run_opts *run; /* zn_app_run's, while it runs */
 };
 
@@ -122,12 +124,21 @@ int zn_app_open(int argc, char **argv, const struct zn_app_opts *o,
     app_free(a);
     return rc;
   }
-  zn__app_print_banner(&a->h);
   *app = a;
   return ZN_OK;
 }
 
-struct zn_stack *zn_app_stack(const struct zn_app *app) {
+/* The banner, once: when the program first asks for the stack or runs,
+ * by when it has taken (and may have refused) its own arguments. */
+static void announce(struct zn_app *app) {
+  if (app->announced)
+    return;
+  app->announced = true;
+  zn__app_print_banner(&app->h);
+}
+
+struct zn_stack *zn_app_stack(struct zn_app *app) {
+  announce(app);
   return app->h.st;
 }
 
@@ -150,6 +161,7 @@ static int run_tick(void *arg, struct zn_stack *st, uint64_t now) {
 }
 
 int zn_app_run(struct zn_app *app, const struct zn_app_run_opts *o) {
+  announce(app);
   struct zn_loop_opts lo = {
       .until = o ? o->until : 0,
       .tick = run_tick,

@@ -63,9 +63,12 @@ struct zn_app_opts {
 
 /**
  * Parse znet's flags in argv (those before the first "--"), build the
- * stack on the netif they name, attach it, and print the banner to
- * stdout: "NAME: ADDR mac MAC on NETIF" (ADDR "10.0.0.2/24", "dhcp" or
- * "no-ipv4"), then a line for each IPv6 address.  On Linux the netif is
+ * stack on the netif they name and attach it.  The banner goes to stdout
+ * when the program first asks for the stack (zn_app_stack()) or runs
+ * (zn_app_run()), by when it has taken its own arguments: one that
+ * refuses them prints only its error.  The banner is "NAME: ADDR
+ * mac MAC on NETIF" (ADDR "10.0.0.2/24", "dhcp" or "no-ipv4"), then a
+ * line for each IPv6 address.  On Linux the netif is
  * the one `--netif` names (required), and SIGINT and SIGTERM are set to
  * stop zn_app_run(); in a libznet-rt image it is the image's net device
  * ("service"), and the stack becomes the one the runtime's sockets use.
@@ -87,8 +90,9 @@ int zn_app_open(int argc, char **argv, const struct zn_app_opts *o,
                 struct zn_app **app);
 
 /** The app's stack, for the sockets of the program (zn_udp_open,
- * zn_tcp_serve...).  Valid until zn_app_close(). */
-struct zn_stack *zn_app_stack(const struct zn_app *app);
+ * zn_tcp_serve...).  Valid until zn_app_close().  The first call (or
+ * zn_app_run()'s, whichever comes first) prints the banner. */
+struct zn_stack *zn_app_stack(struct zn_app *app);
 
 /** The program's own arguments: argv[0] (the program's name as given),
  * then every word after the first "--" of zn_app_open()'s argv, then a

@@ -209,6 +209,16 @@ static struct zn_app *open_replay(char *in, char *outp, size_t size,
   return app;
 }
 
+/* zn_app_stack's first call, what it printed (the banner) in out. */
+static struct zn_stack *stack_first(struct zn_app *app, char *o, char *e,
+                                    size_t cap) {
+  struct capture c;
+  capture_start(&c);
+  struct zn_stack *st = zn_app_stack(app);
+  capture_end(&c, o, e, cap);
+  return st;
+}
+
 static long file_size(const char *path) {
   FILE *f = fopen(path, "rb");
   if (f == NULL)
@@ -223,11 +233,12 @@ ZT_TEST(test_replay_runs_to_its_end) {
   char in[512], outp[512];
   struct zn_app *app = open_replay(in, outp, sizeof in, 1);
   ZT_REQUIRE(app != NULL);
+  ZT_STREQ(out, ""); /* no banner before the program took its arguments */
+  ZT_CHECK(stack_first(app, out, err, sizeof out) != NULL);
   char want[1200];
   snprintf(want, sizeof want, "tprog: 10.0.0.2/24 mac 02:00:00:00:00:02 on "
            "pcap:%s\n", in);
-  ZT_STREQ(out, want);
-  ZT_CHECK(zn_app_stack(app) != NULL);
+  ZT_STREQ(out, want); /* the banner, when the program asks for the stack */
   int argc = 0;
   char **argv = zn_app_argv(app, &argc);
   ZT_EQ(argc, 3);
@@ -236,7 +247,12 @@ ZT_TEST(test_replay_runs_to_its_end) {
   ZT_STREQ(argv[2], "beta");
   ZT_CHECK(argv[3] == NULL);
   ZT_CHECK(zn_app_argv(app, NULL) == argv);
-  ZT_EQ(zn_app_run(app, NULL), ZN_OK);
+  struct capture c;
+  capture_start(&c);
+  int rc = zn_app_run(app, NULL);
+  capture_end(&c, out, err, sizeof out);
+  ZT_EQ(rc, ZN_OK);
+  ZT_STREQ(out, ""); /* once */
   ZT_EQU(stat_of(app, "arp_req_rx"), 2);
   zn_app_close(app);
   /* Both answered: the header and two 42-byte replies, padded to 60. */
@@ -267,6 +283,7 @@ ZT_TEST(test_tick_or_stop_ends_the_run) {
   char in[512], outp[512];
   struct zn_app *app = open_replay(in, outp, sizeof in, 100);
   ZT_REQUIRE(app != NULL);
+  ZT_CHECK(stack_first(app, out, err, sizeof out) != NULL); /* the banner */
   struct ticks t = {.stop_at = 1};
   struct zn_app_run_opts ro = {.tick = tick, .arg = &t};
   ZT_EQ(zn_app_run(app, &ro), ZN_OK);
