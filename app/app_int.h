@@ -140,6 +140,8 @@ struct zn__app_opts {
   /* Not flags: a group of shards' (znet-run's preload) partition of the
    * ephemeral ports, into the config (zn_config's port_share/_shares). */
   uint16_t port_share, port_shares;
+  bool no_arp_announce; /* another stack announces the address (a shard
+                           of a group: slot 0 does) */
   /* Not a flag: IPv6 on without --ipv6 or --slaac, its addresses added
    * by the caller (a shard: slot 0's from SLAAC). */
   bool ipv6_given;

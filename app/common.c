@@ -1026,6 +1026,8 @@ int zn__app_config(const struct zn__app_opts *o, struct zn_config *cfg,
   cfg->log_level = o->log_level;
   cfg->port_share = o->port_share;
   cfg->port_shares = o->port_shares;
+  if (o->no_arp_announce)
+    cfg->arp_announce = false;
   if (o->dhcp) {
     cfg->dhcp4.enable = true;
     cfg->dhcp4.reboot_addr = o->ipv4; /* 0 without --ipv4 */

@@ -931,6 +931,7 @@ static int open_slot_stack(struct zn__app_host *h, int slot) {
   h->o.ipv6_given = h->o.slaac || h->o.ipv6_given;
   h->o.slaac = false;
   h->o.port_share = (uint16_t)slot;
+  h->o.no_arp_announce = true; /* slot 0 announced the group's address */
   h->keep_signals = true;
   h->given = &pl_group_queue(g.grp, (uint32_t)slot)->nif;
   return zn__app_open(h, PL_PROG);

@@ -246,6 +246,16 @@ if [ -r "$conf" ] && [ -r "$site" ] && grep -q '^worker_processes auto;' "$conf"
   shards=$(cat "$T/deb.err" "$D/error.log" | grep -c "^znet-run: pid [0-9]*, shard [0-9]*: counters")
   check "--stats: each shard's counters ($shards) and their sum: $all connections, $each by the shards' own" \
     eval '[ "$shards" -ge 3 ] && [ "$all" -ge 641 ] && [ "$all" = "$each" ]'
+  # The address is announced once for the group: by slot 0's stack.
+  ann() { awk -v want="$1" '/^znet-run: pid [0-9]*, shard [0-9]*: counters/ {
+      s = $5; sub(/:$/, "", s); on = (want == "0") == (s == "0"); next }
+    /^[^ ]/ { on = 0 }
+    on && $1 == "arp_announce_tx" { n += $2 } END { print n + 0 }' \
+    "$T/deb.err" "$D/error.log"; }
+  a0=$(ann 0)
+  an=$(ann other)
+  check "ARP announcements: $a0 by slot 0, $an by the other shards" \
+    eval '[ "$a0" -ge 1 ] && [ "$an" = 0 ]'
   sed 's/^/# znet-run: /' "$T/deb.err" | head -5
 else
   ok "Debian's nginx.conf # SKIP not found as Debian ships it ($conf)"
