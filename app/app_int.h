@@ -311,6 +311,15 @@ void zn__app_dhcp4_event(struct zn_stack *st, void *arg, enum zn_dhcp4_event ev,
  * Returns at once without --dhcp.  True if there is a lease. */
 bool zn__app_dhcp4_wait_bound(struct zn__app_host *h, uint64_t limit);
 
+/* The host's start once the stack is open (znet-run's and an image's
+ * alike): a first poll, then up to ZN__APP_DAD_WAIT for IPv6's
+ * duplicate address detection when it has addresses to check, and up
+ * to ZN__APP_DHCP_WAIT for a DHCP lease with --dhcp (else "PROG: no
+ * DHCP lease yet; going on" on stderr: the lease may still come). */
+#define ZN__APP_DAD_WAIT ZN_SEC(5)
+#define ZN__APP_DHCP_WAIT ZN_SEC(30)
+void zn__app_settle(struct zn__app_host *h, const char *prog);
+
 /* Parse helpers for extra flags: 0 on success, -1 if the text is bad. */
 /* ADDR[:PORT] (IPv4), ADDR or [ADDR]:PORT (IPv6) of a DNS server (port 53
  * if not given; address not unspecified). */

@@ -996,6 +996,14 @@ bool zn__app_dhcp4_wait_bound(struct zn__app_host *h, uint64_t limit) {
   }
 }
 
+void zn__app_settle(struct zn__app_host *h, const char *prog) {
+  zn_stack_poll(h->st, zn__app_now(h));
+  if (h->o.nipv6 || h->o.slaac)
+    zn__app_ipv6_wait_ready(h, ZN__APP_DAD_WAIT);
+  if (h->o.dhcp && !zn__app_dhcp4_wait_bound(h, ZN__APP_DHCP_WAIT))
+    fprintf(stderr, "%s: no DHCP lease yet; going on\n", prog);
+}
+
 int zn__app_parse_dns_server(const char *s, struct zn_dns_server *srv) {
   return zn__app_parse_dns_server_port(s, srv, ZN_DNS_PORT);
 }

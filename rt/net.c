@@ -6,7 +6,8 @@
  * Start (zrt_net_start): znet's flags, the words before "--" (those of
  * every znet program: --ipv4, --gateway, --ipv6, --slaac, --dhcp,
  * --tcp-*, ...; app/common.c parses them), build the stack; wait for
- * IPv6's duplicate address detection and a DHCP lease as znet-run does;
+ * IPv6's duplicate address detection and a DHCP lease (zn__app_settle,
+ * znet-run's own start too);
  * print "znet-rt: ADDR mac MAC on service"; build the layer.  Without an
  * address flag the stack still runs (loopback, 127.0.0.1 and ::1 if
  * IPv6 is on) and the console says the image has no address.  A
@@ -50,8 +51,6 @@
 #include "znet/posix.h"
 
 #define NET_PROG "znet-rt"
-#define NET_DAD_WAIT ZN_SEC(5)
-#define NET_DHCP_WAIT ZN_SEC(30)
 /* kepoll registrations of non-socket descriptors, all instances. */
 #define KEPOLL_ITEMS 1024
 /* A layer file's number once the layer is done with it. */
@@ -439,11 +438,7 @@ int zrt_net_start(int argc, char **argv) {
   g.h.keep_signals = true;
   if (zn__app_open(&g.h, NET_PROG) != 0)
     zrt_panic("no network: the stack could not start");
-  zn_stack_poll(g.h.st, zrt_plat_monotonic());
-  if (g.h.o.nipv6 || g.h.o.slaac)
-    zn__app_ipv6_wait_ready(&g.h, NET_DAD_WAIT);
-  if (g.h.o.dhcp && !zn__app_dhcp4_wait_bound(&g.h, NET_DHCP_WAIT))
-    zrt_log("no DHCP lease yet; going on");
+  zn__app_settle(&g.h, NET_PROG);
   if (addressed)
     print_banner();
   else
@@ -770,9 +765,9 @@ long zrt_sys_epoll_pwait(int epfd, struct epoll_event *evs, int max,
   return zn_posix_epoll_pwait(g.px, epfd, evs, max, timeout_ms, mask);
 }
 
-/* EPIPE from a send raises SIGPIPE unless MSG_NOSIGNAL, as on Linux. */
+/* SIGPIPE when the layer's rule says so (zn_posix_sigpipe_due). */
 long zrt_net_sigpipe(long rc, int flags) {
-  if (rc == -EPIPE && !(flags & MSG_NOSIGNAL))
+  if (zn_posix_sigpipe_due(rc, flags))
     zrt_signal_raise(SIGPIPE);
   return rc;
 }

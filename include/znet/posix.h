@@ -33,6 +33,7 @@
 #ifndef ZNET_POSIX_H
 #define ZNET_POSIX_H
 
+#include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -187,6 +188,15 @@ void zn_posix_forked(struct zn_posix *px);
  * again (that one is an orphan; the others are made).
  */
 int zn_posix_reshard(struct zn_posix *px, struct zn_stack *st);
+
+/** Whether a send's answer rc (sendto, sendmsg, sendmmsg, write, writev
+ * on a socket; flags 0 for the last two) asks the host to raise SIGPIPE,
+ * as Linux does: -EPIPE without MSG_NOSIGNAL.  The layer never raises a
+ * signal itself: znet-run raises it with raise(), an image with its own
+ * signals. */
+static inline bool zn_posix_sigpipe_due(long rc, int flags) {
+  return rc == -EPIPE && !(flags & MSG_NOSIGNAL);
+}
 
 /* ---- the calls; each returns what POSIX does, or -errno ---- */
 

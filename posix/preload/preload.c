@@ -176,9 +176,9 @@ EXPORT int connect(int fd, __CONST_SOCKADDR_ARG a, socklen_t len) {
   ON_SOCK(s, zn_posix_connect(PX, fd, a.__sockaddr__, len));
 }
 
-/* EPIPE raises SIGPIPE unless MSG_NOSIGNAL, as Linux. */
+/* SIGPIPE when the layer's rule says so (zn_posix_sigpipe_due). */
 static long sigpipe(long rc, int flags) {
-  if (rc == -EPIPE && !(flags & MSG_NOSIGNAL))
+  if (zn_posix_sigpipe_due(rc, flags))
     (void)raise(SIGPIPE);
   return rc;
 }
@@ -356,8 +356,6 @@ EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
   return recvfrom(fd, buf, len, flags, sa, salen);
 }
 
-/* sendfile from a file to a socket of the layer: read into a bounce
- * buffer and send, as the kernel's splice would, in 64 KiB steps. */
 /* sendfile from a file to a socket of the layer: read into a bounce
  * buffer and send, as the kernel's splice would, in 64 KiB steps.  The
  * file offset (or *off) advances by what was sent. */

@@ -749,11 +749,7 @@ static bool open_stack(struct pl_shard *s) {
   s->netfd = g.grp ? pl_group_queue(g.grp, 0)->fd : h->tap.fd;
   if (g.grp)
     group_hooks(s);
-  zn_stack_poll(h->st, zn_host_now());
-  if (h->o.nipv6 || h->o.slaac)
-    zn__app_ipv6_wait_ready(h, ZN_SEC(5));
-  if (h->o.dhcp && !zn__app_dhcp4_wait_bound(h, ZN_SEC(30)))
-    fprintf(stderr, PL_PROG ": no DHCP lease yet; going on\n");
+  zn__app_settle(h, PL_PROG);
   return true;
 }
 
