@@ -25,7 +25,7 @@
 ZN__MODULES(ZN__MODULE_DECL)
 #undef ZN__MODULE_DECL
 
-_Static_assert(ZN__MOD_COUNT <= ZN__MOD_SLOTS, "more modules than slots");
+_Static_assert(ZN__MOD_COUNT <= ZN__SLOT_CORE, "more modules than slots");
 
 /* Every module, in the order of assembly. */
 static const struct zn__module *const all_modules[] = {
@@ -48,11 +48,11 @@ void zn_config_default(struct zn_config *cfg) {
  * every module it calls before it. */
 static bool table_ok(const struct zn__module *const *tab, size_t n) {
   uint32_t seen = 0;
-  if (n > ZN__MOD_SLOTS)
+  if (n > ZN__SLOT_CORE)
     return false;
   for (size_t i = 0; i < n; i++) {
     const struct zn__module *m = tab[i];
-    if (!m || m->id >= ZN__MOD_SLOTS || (seen & (1u << m->id)) ||
+    if (!m || m->id >= ZN__SLOT_CORE || (seen & (1u << m->id)) ||
         (m->needs & ~seen) != 0)
       return false;
     seen |= 1u << m->id;

@@ -53,6 +53,20 @@ static void no_link(struct zn_stack *st, struct zn_buf *b) {
 /* A module without end-of-poll work that asked for it. */
 static void no_poll_end(struct zn_stack *st) { (void)st; }
 
+/* The core's poll_end: the address events queued before this poll's
+ * end, in order; what the callbacks queue waits for the next poll (due
+ * at once). */
+static void addr_events_tell(struct zn_stack *st) {
+  for (uint32_t n = st->addr_q_len; n > 0 && st->addr_q_len; n--) {
+    struct zn__addr_note e = st->addr_q[st->addr_q_head];
+    st->addr_q_head = (uint8_t)((st->addr_q_head + 1) % ZN__ADDR_QUEUE);
+    st->addr_q_len--;
+    if (st->addr_cb)
+      st->addr_cb(st, st->addr_cb_arg, (enum zn_addr_event)e.ev, &e.addr,
+                  e.prefix);
+  }
+}
+
 struct zn_stack *zn__core_init(const struct zn_config *cfg, void **mem) {
   struct zn_stack *st = zn__carve(mem, sizeof(*st));
   memset(st, 0, sizeof(*st));
@@ -80,6 +94,7 @@ struct zn_stack *zn__core_init(const struct zn_config *cfg, void **mem) {
   st->frame_input = no_link; /* until a link layer takes the frames */
   for (uint32_t i = 0; i < ZN__MOD_SLOTS; i++)
     st->poll_end[i] = no_poll_end;
+  st->poll_end[ZN__SLOT_CORE] = addr_events_tell;
 
   if (cfg->has_mac) {
     memcpy(st->mac, cfg->mac, 6);
@@ -161,20 +176,9 @@ void zn__stack_addr_event(struct zn_stack *st, enum zn_addr_event ev,
   *n = (struct zn__addr_note){.addr = *addr, .ev = (uint8_t)ev,
                               .prefix = prefix};
   st->addr_q_len++;
+  zn__poll_due(st, ZN__SLOT_CORE, true);
 }
 
-/* The address events queued before this poll's end, in order; what the
- * callbacks queue waits for the next poll (due at once). */
-static __attribute__((noinline)) void addr_events_tell(struct zn_stack *st) {
-  for (uint32_t n = st->addr_q_len; n > 0 && st->addr_q_len; n--) {
-    struct zn__addr_note e = st->addr_q[st->addr_q_head];
-    st->addr_q_head = (uint8_t)((st->addr_q_head + 1) % ZN__ADDR_QUEUE);
-    st->addr_q_len--;
-    if (st->addr_cb)
-      st->addr_cb(st, st->addr_cb_arg, (enum zn_addr_event)e.ev, &e.addr,
-                  e.prefix);
-  }
-}
 
 void zn__stack_config_changed(struct zn_stack *st) {
   for (uint32_t i = 0; i < st->nmods; i++) {
@@ -371,8 +375,6 @@ int zn_stack_poll(struct zn_stack *st, uint64_t now) {
     zn__timers_run(st);
   if (st->poll_due)
     end_modules(st);
-  if (st->addr_q_len)
-    addr_events_tell(st);
   /* zn_stack_flush, less what this poll has done already: nif->now is
    * set (by the poll, or by zn_stack_attach for a netif attached since),
    * and an empty queue has nothing to send. */
@@ -412,8 +414,7 @@ next_deadline_slow(const struct zn_stack *st) {
  * counts and the wheel's next tick (zn__wheel_next, its kept value
  * unless a stop has emptied the list it stands for). */
 uint64_t zn_stack_next_deadline(const struct zn_stack *st) {
-  if (!st->started ||
-      (st->txq.count | st->loopq.count | st->repoll | st->addr_q_len) != 0)
+  if (!st->started || (st->txq.count | st->loopq.count | st->repoll) != 0)
     return st->now;
   const struct zn__wheel *w = &st->wheel;
   const struct zn_netif *nif = st->nif;

@@ -29,8 +29,11 @@
 /* zn__peer_hash's memo slots (a power of two). */
 #define ZN__PEER_MEMO 16
 
-/* Slots for the modules' states (src/modules.h numbers them). */
+/* Slots for the modules' states (src/modules.h numbers them).  The last
+ * is the core's own: no module has it, and its poll_end tells the
+ * application the address events (zn__stack_addr_event). */
 #define ZN__MOD_SLOTS 16
+#define ZN__SLOT_CORE (ZN__MOD_SLOTS - 1)
 
 struct zn__module;
 
@@ -87,7 +90,8 @@ struct zn_stack {
   zn_addr_event_fn addr_cb;
   void *addr_cb_arg;
   /* Address events for addr_cb, told at the end of the next poll (a
-   * callback never runs inside an API call): a ring from addr_q_head. */
+   * callback never runs inside an API call; the core's slot's poll_end,
+   * after the transports'): a ring from addr_q_head. */
   struct zn__addr_note {
     struct zn_ip addr;
     uint8_t ev; /* enum zn_addr_event */
