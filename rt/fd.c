@@ -26,6 +26,7 @@
 #include "files_int.h"
 #include "rt.h"
 #include "sys_gen.h"
+#include "znet/posix.h"
 
 #define RW_MAX 0x7ffff000L   /* Linux's MAX_RW_COUNT */
 #define SENDFILE_CHUNK 65536u
@@ -695,23 +696,14 @@ static long sendfile_check(struct zrt_file *in, struct zrt_file *out) {
   return 0;
 }
 
-static long send_chunks(struct zrt_file *out, struct zrt_file *in,
-                        off_t *pos, size_t count, char *buf, size_t bufsz) {
-  long total = 0;
-  while ((size_t)total < count) {
-    size_t want = count - (size_t)total < bufsz ? count - (size_t)total : bufsz;
-    ssize_t r = in->ops->pread(in, buf, want, *pos);
-    if (r <= 0)
-      return total > 0 ? total : r;
-    long w = send_piece(out, buf, (size_t)r);
-    if (w < 0)
-      return total > 0 ? total : w;
-    total += w;
-    *pos += w;
-    if (w < r)
-      break;
-  }
-  return total;
+/* The two ends of zn_posix_sendfile_loop, over the files. */
+static long sendfile_rd(void *ctx, void *buf, size_t n, off_t off) {
+  struct zrt_file *in = ctx;
+  return in->ops->pread(in, buf, n, off);
+}
+
+static long sendfile_wr(void *ctx, const void *buf, size_t n) {
+  return send_piece(ctx, buf, n);
 }
 
 long zrt_sys_sendfile(int out_fd, int in_fd, off_t *off, size_t count) {
@@ -730,7 +722,8 @@ long zrt_sys_sendfile(int out_fd, int in_fd, off_t *off, size_t count) {
     size_t want = count < SENDFILE_CHUNK ? (count ? count : 1) : SENDFILE_CHUNK;
     char *buf = zrt_kalloc(want);
     size_t bufsz = buf ? want : sizeof(small);
-    r = send_chunks(out, in, &pos, count, buf ? buf : small, bufsz);
+    r = zn_posix_sendfile_loop(sendfile_rd, in, sendfile_wr, out, &pos, count,
+                               buf ? buf : small, bufsz);
     if (buf)
       zrt_kfree(buf, want);
     if (off)

@@ -198,6 +198,35 @@ static inline bool zn_posix_sigpipe_due(long rc, int flags) {
   return rc == -EPIPE && !(flags & MSG_NOSIGNAL);
 }
 
+/** sendfile's loop, as znet-run and an image both run it (a file to a
+ * socket through a bounce buffer, as the kernel's splice would): up to
+ * count bytes of the file from *pos, read into buf (bufsz bytes at a
+ * time) by `rd` (a pread: bytes read, 0 at the end, -errno) and handed
+ * to `wr` (bytes taken, -errno), until the end, count, a short write or
+ * an error.  *pos advances by what was written.  Returns the bytes
+ * written, or the first error when none were (the caller applies
+ * zn_posix_sigpipe_due to it). */
+static inline long zn_posix_sendfile_loop(
+    long (*rd)(void *ctx, void *buf, size_t n, off_t off), void *rctx,
+    long (*wr)(void *ctx, const void *buf, size_t n), void *wctx,
+    off_t *pos, size_t count, void *buf, size_t bufsz) {
+  size_t total = 0;
+  while (total < count) {
+    size_t want = count - total < bufsz ? count - total : bufsz;
+    long r = rd(rctx, buf, want, *pos);
+    if (r <= 0)
+      return total > 0 ? (long)total : r;
+    long w = wr(wctx, buf, (size_t)r);
+    if (w < 0)
+      return total > 0 ? (long)total : w;
+    total += (size_t)w;
+    *pos += w;
+    if (w < r)
+      break;
+  }
+  return (long)total;
+}
+
 /* ---- the calls; each returns what POSIX does, or -errno ---- */
 
 int zn_posix_socket(struct zn_posix *px, int domain, int type, int protocol);

@@ -359,37 +359,28 @@ EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
 /* sendfile from a file to a socket of the layer: read into a bounce
  * buffer and send, as the kernel's splice would, in 64 KiB steps.  The
  * file offset (or *off) advances by what was sent. */
+static long file_rd(void *ctx, void *buf, size_t n, off_t off) {
+  ssize_t r = pread(*(int *)ctx, buf, n, off);
+  return r < 0 ? -errno : r;
+}
+
+static long sock_wr(void *ctx, const void *buf, size_t n) {
+  ssize_t w = send(*(int *)ctx, buf, n, MSG_NOSIGNAL);
+  return w < 0 ? -errno : w;
+}
+
 static ssize_t file_to_sock(int out, int in, off_t *off, size_t count) {
   static _Thread_local char buf[65536];
-  size_t done = 0;
   off_t pos = off ? *off : lseek(in, 0, SEEK_CUR);
   if (pos < 0)
     return -1;
-  while (done < count) {
-    size_t want = count - done < sizeof(buf) ? count - done : sizeof(buf);
-    ssize_t n = pread(in, buf, want, pos + (off_t)done);
-    if (n < 0 && done == 0)
-      return -1;
-    if (n <= 0)
-      break;
-    ssize_t w = send(out, buf, (size_t)n, MSG_NOSIGNAL);
-    if (w < 0) {
-      if (done == 0) {
-        if (errno == EPIPE)
-          (void)raise(SIGPIPE);
-        return -1;
-      }
-      break;
-    }
-    done += (size_t)w;
-    if (w < n)
-      break;
-  }
+  long r = zn_posix_sendfile_loop(file_rd, &in, sock_wr, &out, &pos, count,
+                                  buf, sizeof(buf));
   if (off)
-    *off = pos + (off_t)done;
+    *off = pos;
   else
-    (void)lseek(in, pos + (off_t)done, SEEK_SET);
-  return (ssize_t)done;
+    (void)lseek(in, pos, SEEK_SET);
+  return pl_ret(sigpipe(r, 0));
 }
 
 EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t count) {
