@@ -448,6 +448,8 @@ static long dup_onto(int oldfd, int newfd, bool cloexec) {
   fds[newfd].kind = SLOT_FREE;
   if (r < 0)
     return r;
+  if (nf == NULL) /* a kind that said yes without a file (the assertion) */
+    return -ENOMEM;
   slot_set_file(newfd, nf, cloexec); /* nf's reference is the slot's */
   return newfd;
 }

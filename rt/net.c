@@ -225,8 +225,9 @@ static int layer_fstat(struct zrt_file *f, struct stat *st) {
 static short layer_poll(struct zrt_file *f, short events) {
   struct pollfd p = {.fd = layer_num(f), .events = events};
   const struct timespec past = {0, 0};
-  int r = zn_posix_ppoll(g.px, &p, 1, &past, NULL);
-  return r < 0 ? POLLNVAL : p.revents;
+  if (zn_posix_ppoll(g.px, &p, 1, &past, NULL) < 0)
+    p.revents = POLLNVAL;
+  return p.revents;
 }
 
 /* dup, dup2, dup3, F_DUPFD onto newfd (reserved by fd.c): the layer's
