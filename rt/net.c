@@ -536,22 +536,16 @@ static struct zrt_file *runtime_file(int fd) {
   return f && f->ops != &layer_ops ? f : NULL;
 }
 
-static long file_sendv(struct zrt_file *f, const struct iovec *iov, int cnt,
-                       int flags) {
-  if (!f->ops->sendv)
-    return -ENOTSOCK;
-  f->refs++; /* held while it may wait: a close does not free it */
-  long r = f->ops->sendv(f, iov, cnt, flags);
-  zrt_file_put(f);
-  return r;
-}
-
-static long file_recvv(struct zrt_file *f, const struct iovec *iov, int cnt,
-                       int flags) {
-  if (!f->ops->recvv)
+/* A send (out) or recv on such a file: its kind's sendv or recvv, the
+ * file held while the call may wait (a close does not free it). */
+static long file_xfer(struct zrt_file *f, const struct iovec *iov, int cnt,
+                      int flags, bool out) {
+  ssize_t (*op)(struct zrt_file *, const struct iovec *, int, int) =
+      out ? f->ops->sendv : f->ops->recvv;
+  if (!op)
     return -ENOTSOCK;
   f->refs++;
-  long r = f->ops->recvv(f, iov, cnt, flags);
+  long r = op(f, iov, cnt, flags);
   zrt_file_put(f);
   return r;
 }
@@ -561,7 +555,7 @@ long zrt_sys_sendto(int fd, const void *buf, size_t len, int flags,
   struct zrt_file *f = runtime_file(fd);
   if (f) {
     struct iovec iov = {(void *)(uintptr_t)buf, len};
-    return file_sendv(f, &iov, 1, flags);
+    return file_xfer(f, &iov, 1, flags, true);
   }
   if (!g.px)
     return no_layer(fd);
@@ -574,7 +568,7 @@ long zrt_sys_recvfrom(int fd, void *buf, size_t len, int flags,
   struct zrt_file *f = runtime_file(fd);
   if (f) {
     struct iovec iov = {buf, len};
-    long rc = file_recvv(f, &iov, 1, flags);
+    long rc = file_xfer(f, &iov, 1, flags, false);
     if (rc >= 0 && salen)
       *salen = 0;
     return rc;
@@ -587,7 +581,7 @@ long zrt_sys_recvfrom(int fd, void *buf, size_t len, int flags,
 long zrt_sys_sendmsg(int fd, const struct msghdr *msg, int flags) {
   struct zrt_file *f = runtime_file(fd);
   if (f)
-    return file_sendv(f, msg->msg_iov, (int)msg->msg_iovlen, flags);
+    return file_xfer(f, msg->msg_iov, (int)msg->msg_iovlen, flags, true);
   if (!g.px)
     return no_layer(fd);
   return zrt_net_sigpipe(zn_posix_sendmsg(g.px, fd, msg, flags), flags);
@@ -596,7 +590,8 @@ long zrt_sys_sendmsg(int fd, const struct msghdr *msg, int flags) {
 long zrt_sys_recvmsg(int fd, struct msghdr *msg, int flags) {
   struct zrt_file *f = runtime_file(fd);
   if (f) {
-    long rc = file_recvv(f, msg->msg_iov, (int)msg->msg_iovlen, flags);
+    long rc =
+        file_xfer(f, msg->msg_iov, (int)msg->msg_iovlen, flags, false);
     if (rc >= 0) {
       msg->msg_namelen = 0;
       msg->msg_controllen = 0;
