@@ -5,9 +5,10 @@
  * is below it: zn__app_open and zn__app_run are common_linux.c's on Linux,
  * common_solo5.c's and api_image.c's in an image.
  *
- * An app is an zn__app_host (the parsed flags, the stack, the netif) in
- * malloc'd memory, the name its messages carry, the program's own
- * arguments (the words after "--") and a stop flag.  The command line is
+ * An app (struct zn_app, app_int.h) is an zn__app_host (the parsed
+ * flags, the stack, the netif) in malloc'd memory, the name its messages
+ * carry, the program's own arguments (the words after "--") and a stop
+ * flag; zn_app_run is app_run.c's (it says why).  The command line is
  * cut at the first "--" before getopt sees it, so that nothing after it
  * is taken for a flag of znet's and nothing before it can be left over
  * for the program.
@@ -28,16 +29,6 @@
  * to the assertion handler, which is process-wide and may outlive the app
  * (there is one app per process). */
 static char app_name[APP_NAME_MAX];
-
-struct zn_app {
-  struct zn__app_host h;
-  const char *name; /* app_name */
-  char **argv;      /* the program's: argv[0], the words after "--" */
-  int argc;
-  volatile int stopped;              /* zn_app_stop; zn_app_run clears it */
-  bool announced;                    /* the banner printed (first run) */
-  const struct zn_app_run_opts *run; /* zn_app_run's, while it runs */
-};
 
 /* argv[0]'s file name, or "znet". */
 static void default_name(char *buf, size_t size, const char *argv0) {
@@ -128,9 +119,7 @@ int zn_app_open(int argc, char **argv, const struct zn_app_opts *o,
   return ZN_OK;
 }
 
-/* The banner, once: when the program first asks for the stack or runs,
- * by when it has taken (and may have refused) its own arguments. */
-static void announce(struct zn_app *app) {
+void zn__app_announce(struct zn_app *app) {
   if (app->announced)
     return;
   app->announced = true;
@@ -138,8 +127,14 @@ static void announce(struct zn_app *app) {
 }
 
 struct zn_stack *zn_app_stack(struct zn_app *app) {
-  announce(app);
+  zn__app_announce(app);
   return app->h.st;
+}
+
+void zn_app_settle(struct zn_app *app) { zn__app_settle(&app->h, app->name); }
+
+const struct zn_config *zn_app_config(const struct zn_app *app) {
+  return &app->h.cfg;
 }
 
 char **zn_app_argv(const struct zn_app *app, int *argc) {
@@ -149,30 +144,6 @@ char **zn_app_argv(const struct zn_app *app, int *argc) {
 }
 
 uint64_t zn_app_now(const struct zn_app *app) { return zn__app_now(&app->h); }
-
-/* zn__app_run's tick: zn_app_stop, then the program's. */
-static int run_tick(void *arg, struct zn_stack *st, uint64_t now) {
-  struct zn_app *a = arg;
-  (void)st;
-  if (a->stopped)
-    return 1;
-  const struct zn_app_run_opts *o = a->run;
-  return o && o->tick ? o->tick(o->arg, a, now) : 0;
-}
-
-int zn_app_run(struct zn_app *app, const struct zn_app_run_opts *o) {
-  announce(app);
-  struct zn_loop_opts lo = {
-      .until = o ? o->until : 0,
-      .tick = run_tick,
-      .arg = app,
-  };
-  app->run = o;
-  int rc = zn__app_run(&app->h, &lo);
-  app->run = NULL;
-  app->stopped = 0;
-  return rc;
-}
 
 void zn_app_stop(struct zn_app *app) { app->stopped = 1; }
 

@@ -2,8 +2,9 @@
  * libznet-app's inside (app/): the command line and the plumbing that
  * znet's example programs share, and over which the library's public
  * API (znet/app.h, app/app.c) is built.  znet's own programs
- * (examples/, znet-run's preload, the runtime's network in rt/net.c)
- * use it directly; a program of znet's users uses znet/app.h.
+ * (examples/, znet-run's preload) use it directly; a program of znet's
+ * users, and the runtime's network in an image (rt/net.c), use
+ * znet/app.h.
  *
  *     static struct zn__app_host h;
  *     static const struct zn__app_opt opts[] = {   // the program's flags
@@ -370,11 +371,23 @@ int zn__app_open(struct zn__app_host *h, const char *prog);
 int zn__app_attach(struct zn__app_host *h, const char *prog);
 
 /* "PROG: ADDR mac MAC on NETIF" to stdout (ADDR as zn__app_ipv4_text, NETIF as
- * zn__app_describe_netif), then the IPv6 addresses (zn__app_ipv6_report). */
+ * zn__app_describe_netif), then the IPv6 addresses (zn__app_ipv6_report);
+ * without an address flag "PROG: no address (...): loopback only; mac MAC
+ * on NETIF". */
 void zn__app_print_banner(struct zn__app_host *h);
 
 /* The clock the loop runs on, ns: the netif's, else zn_host_now(). */
 uint64_t zn__app_now(const struct zn__app_host *h);
+
+/* Wait for input until `deadline` (zn__app_now's ns; 0: not at all),
+ * then have the stack take in what arrived and run its timers: the
+ * netif's wait and zn_stack_poll (common_linux.c; common_solo5.c before
+ * the hand-over), or, once an image's runtime has the stack, the
+ * runtime's wait, while its pump polls the stack (common_solo5.c).  For
+ * the waits of a start (zn__app_settle). */
+void zn__app_take_input(struct zn__app_host *h, uint64_t deadline);
+/* The netif's part of it: its wait, then zn_stack_poll (common.c). */
+void zn__app_poll_netif(struct zn__app_host *h, uint64_t deadline);
 
 /* The loop with zn__app_stop_asked as the stop flag unless opts has
  * one: on a host zn_loop_run (common_linux.c); in an image the program's thread waiting
@@ -436,5 +449,23 @@ uint64_t zn__app_wall_seconds(void);
 
 /* ns to ms as a double. */
 static inline double zn__app_ms(uint64_t ns) { return (double)ns / 1e6; }
+
+/* libznet-app's public app (znet/app.h; app.c, app_run.c): an
+ * zn__app_host in malloc'd memory, the name its messages carry, the
+ * program's own arguments (the words after "--") and a stop flag. */
+struct zn_app_run_opts;
+struct zn_app {
+  struct zn__app_host h;
+  const char *name; /* app.c's app_name */
+  char **argv;      /* the program's: argv[0], the words after "--" */
+  int argc;
+  volatile int stopped;              /* zn_app_stop; zn_app_run clears it */
+  bool announced;                    /* the banner printed (first run) */
+  const struct zn_app_run_opts *run; /* zn_app_run's, while it runs */
+};
+
+/* The banner, once: when the program first asks for the stack or runs,
+ * by when it has taken (and may have refused) its own arguments. */
+void zn__app_announce(struct zn_app *app);
 
 #endif /* ZN_APP_INT_H */

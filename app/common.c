@@ -849,10 +849,17 @@ char *zn__app_ipv4_text(const struct zn__app_opts *o, char *buf, size_t size) {
 
 void zn__app_print_banner(struct zn__app_host *h) {
   char ip[ZN_IPV4_STRLEN + 8], mac[ZN_MAC_STRLEN], where[4400];
+  const struct zn__app_opts *o = &h->o;
+  bool addressed = o->ipv4 || o->nipv6 || o->slaac || o->dhcp;
+  const char *prog = h->prog ? h->prog : "znet";
   zn__app_describe_netif(h, where, sizeof(where));
-  printf("%s: %s mac %s on %s\n", h->prog ? h->prog : "znet",
-         zn__app_ipv4_text(&h->o, ip, sizeof(ip)),
-         zn_mac_format(zn_stack_mac(h->st), mac), where);
+  zn_mac_format(zn_stack_mac(h->st), mac);
+  if (addressed)
+    printf("%s: %s mac %s on %s\n", prog,
+           zn__app_ipv4_text(o, ip, sizeof(ip)), mac, where);
+  else
+    printf("%s: no address (--ipv4, --ipv6, --slaac or --dhcp): loopback "
+           "only; mac %s on %s\n", prog, mac, where);
   (void)fflush(stdout);
   zn__app_ipv6_report(h);
 }
@@ -932,17 +939,23 @@ uint64_t zn__app_now(const struct zn__app_host *h) {
   return t == ZN_TIME_NEVER ? zn_host_now() : t;
 }
 
+void zn__app_poll_netif(struct zn__app_host *h, uint64_t deadline) {
+  if (deadline > zn__app_now(h))
+    (void)zn_netif_wait(h->nif, deadline);
+  zn_stack_poll(h->st, zn__app_now(h));
+}
+
 void zn__app_ipv6_wait_ready(struct zn__app_host *h, uint64_t limit) {
   if (!h->cfg.ipv6 || h->st == NULL)
     return;
   uint64_t now = zn__app_now(h);
   uint64_t end = now + limit;
+  zn__app_take_input(h, 0);
   for (;;) {
-    zn_stack_poll(h->st, now);
     if (!ipv6_tentative(h->st) || now >= end || zn__app_stop_asked)
       return;
     uint64_t d = zn_stack_next_deadline(h->st);
-    (void)zn_netif_wait(h->nif, d < end ? d : end);
+    zn__app_take_input(h, d < end ? d : end);
     now = zn__app_now(h);
   }
 }
@@ -984,20 +997,20 @@ bool zn__app_dhcp4_wait_bound(struct zn__app_host *h, uint64_t limit) {
     return false;
   uint64_t now = zn__app_now(h);
   uint64_t end = now + limit;
+  zn__app_take_input(h, 0);
   for (;;) {
-    zn_stack_poll(h->st, now);
     if (zn_dhcp4_lease(h->st, &l) == ZN_OK)
       return true;
     if (now >= end || zn__app_stop_asked)
       return false;
     uint64_t d = zn_stack_next_deadline(h->st);
-    (void)zn_netif_wait(h->nif, d < end ? d : end);
+    zn__app_take_input(h, d < end ? d : end);
     now = zn__app_now(h);
   }
 }
 
 void zn__app_settle(struct zn__app_host *h, const char *prog) {
-  zn_stack_poll(h->st, zn__app_now(h));
+  zn__app_take_input(h, 0);
   if (h->o.nipv6 || h->o.slaac)
     zn__app_ipv6_wait_ready(h, ZN__APP_DAD_WAIT);
   if (h->o.dhcp && !zn__app_dhcp4_wait_bound(h, ZN__APP_DHCP_WAIT))

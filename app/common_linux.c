@@ -113,6 +113,11 @@ void zn__app_close_netifs(struct zn__app_host *h) {
   h->base = h->nif = NULL;
 }
 
+/* A host's stack is always the program's own: the netif's wait. */
+void zn__app_take_input(struct zn__app_host *h, uint64_t deadline) {
+  zn__app_poll_netif(h, deadline);
+}
+
 int zn__app_open(struct zn__app_host *h, const char *prog) {
   h->mem = NULL;
   h->st = NULL;

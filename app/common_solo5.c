@@ -14,7 +14,7 @@
  *   runtime then parses and builds nothing before main() (rt/net.h), the
  *   program parses znet's flags, as on a host, and its zn__app_open builds
  *   the stack as those flags size it and hands it to the runtime
- *   (zrt_net_adopt).  From then on there is one stack for both: the
+ *   (znet/image.h: zn_image_adopt_stack).  From then on there is one stack for both: the
  *   runtime's socket layer serves the program's POSIX calls on it, and
  *   the scheduler's pump polls it (frames, timers and the program's
  *   callbacks) whenever every thread waits.  The stack and its netif are
@@ -31,11 +31,7 @@
 #include <string.h>
 
 #include "app_int.h"
-/* libznet-rt's own headers (rt/, on the include path of libznet-rt). */
-#include "mem.h"
-#include "net.h"
-#include "random.h"
-#include "rt.h"
+#include "znet/image.h"
 
 const enum zn__app_netif_kind zn__app_default_netif = ZN__APP_NETIF_SOLO5;
 
@@ -60,9 +56,9 @@ void zn__app_close_netifs(struct zn__app_host *h) {
 
 /* A program that owns the network hands its stack to the runtime. */
 static int hand_over(struct zn__app_host *h, const char *prog) {
-  if (!zrt_net_owned_by_program())
+  if (!zn_image_net_owned())
     return 0; /* the runtime's own zn__app_open, before a POSIX program */
-  int rc = zrt_net_adopt(h->st, &h->cfg);
+  int rc = zn_image_adopt_stack(h->st, &h->cfg);
   if (rc != 0) {
     fprintf(stderr, "%s: the image's socket layer cannot take the stack: %s\n",
             prog, strerror(-rc));
@@ -70,6 +66,16 @@ static int hand_over(struct zn__app_host *h, const char *prog) {
   }
   h->handed_over = true;
   return 0;
+}
+
+/* Once the runtime has the stack its pump polls it while this thread
+ * waits in the runtime (a wait on the device here would stop every
+ * thread of the image). */
+void zn__app_take_input(struct zn__app_host *h, uint64_t deadline) {
+  if (h->handed_over)
+    (void)zn_image_wait(deadline ? deadline : zn_image_now());
+  else
+    zn__app_poll_netif(h, deadline);
 }
 
 int zn__app_open(struct zn__app_host *h, const char *prog) {
@@ -104,8 +110,8 @@ int zn__app_open(struct zn__app_host *h, const char *prog) {
     goto fail;
   printf("%s: stack memory %zu bytes, memory left %zu bytes, entropy from "
          "%s\n",
-         prog, zn_stack_mem_size(&h->cfg), zrt_kalloc_avail(),
-         zrt_random_source());
+         prog, zn_stack_mem_size(&h->cfg), zn_image_mem_left(),
+         zn_image_entropy_source());
   return 0;
 
 fail:
@@ -139,4 +145,4 @@ void zn__app_print_netif_stats(FILE *fp, const struct zn__app_host *h) {
 }
 
 /* The tender's wall clock: what the host says the time is. */
-uint64_t zn__app_wall_seconds(void) { return zrt_plat_wall() / 1000000000u; }
+uint64_t zn__app_wall_seconds(void) { return zn_image_wall() / 1000000000u; }

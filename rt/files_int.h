@@ -1,8 +1,8 @@
 /*
  * What the files of libznet-rt share among themselves (fd.c, vfs.c,
- * tarfs.c, memfs.c, devfs.c, pipe.c) and nobody else includes: the
- * nodes that paths name (vnodes), the mounts, and the helpers of the
- * descriptor layer.
+ * tarfs.c, memfs.c, pseudo.c, devfs.c, procfs.c, pipe.c) and nobody
+ * else includes: the nodes that paths name (vnodes), the mounts, and
+ * the helpers of the descriptor layer.
  *
  * A vnode is what a path resolves to: a directory, a file, a symlink, a
  * device.  Each file system embeds struct zrt_vnode at the head of its
@@ -179,11 +179,11 @@ extern const struct zrt_file_ops zrt_tarfs_file_ops;
 int zrt_memfs_mount(size_t budget, struct zrt_mount **out);
 extern const struct zrt_file_ops zrt_memfs_file_ops;
 
-/* ---- devfs.c ------------------------------------------------------------- */
+/* ---- devfs.c, procfs.c (over pseudo.c, pseudo.h) ------------------------ */
 
 int zrt_devfs_mount(struct zrt_mount **out);
 int zrt_procfs_mount(struct zrt_mount **out);
-/* A console file (descriptors 0, 1, 2, /dev/tty). */
+/* A console file (descriptors 0, 1, 2, /dev/tty): devfs.c. */
 struct zrt_file *zrt_console_open(int flags);
 
 #endif /* ZN_RT_FILES_INT_H */

@@ -3,16 +3,16 @@
  * "service", libznet-posix over it, and the socket calls, poll, select
  * and epoll answered by the layer.
  *
- * Start (zrt_net_start): znet's flags, the words before "--" (those of
- * every znet program: --ipv4, --gateway, --ipv6, --slaac, --dhcp,
- * --tcp-*, ...; app/common.c parses them), build the stack; wait for
- * IPv6's duplicate address detection and a DHCP lease (zn__app_settle,
- * znet-run's own start too);
- * print "znet-rt: ADDR mac MAC on service"; build the layer.  Without an
- * address flag the stack still runs (loopback, 127.0.0.1 and ::1 if
- * IPv6 is on) and the console says the image has no address.  A
- * program written against znet's API builds the stack itself and hands
- * it over (zrt_net_adopt; net.h says when).
+ * Start (zrt_net_start): the words before "--" are znet's flags (those
+ * of every znet program: --ipv4, --gateway, --ipv6, --slaac, --dhcp,
+ * --tcp-*, ...), taken by libznet-app's public zn_app_open, which builds
+ * the stack on the image's net device; zn_app_settle waits for IPv6's
+ * duplicate address detection and a DHCP lease (znet-run's start waits
+ * the same way); zn_app_stack's banner says "znet-rt: ADDR mac MAC on
+ * solo5:service", or that the image has loopback only (127.0.0.1, and
+ * ::1 if IPv6 is on) when no flag gave it an address; then the layer.
+ * A program written against znet's API builds the stack itself and
+ * hands it over (znet/image.h: zn_image_adopt_stack).
  *
  * The layer's host: each socket or epoll instance of the layer is a
  * file of the runtime's one descriptor table (rt/fd.c), of the kind
@@ -43,12 +43,16 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 
-#include "app_int.h"
-#include "net.h"
 #include "start.h"
 #include "rt.h"
 #include "sys_gen.h"
+#include "znet/app.h"
+#include "znet/image.h"
 #include "znet/posix.h"
+
+/* Defined by libznet-app's image loop when the program runs it
+ * (znet/image.h); else its address is NULL. */
+#pragma weak zn_image_program_owns_net
 
 #define NET_PROG "znet-rt"
 /* kepoll registrations of non-socket descriptors, all instances. */
@@ -67,11 +71,21 @@ struct kitem {
 };
 
 static struct {
-  struct zn__app_host h;
+  struct zn_app *app;     /* the runtime's own (NULL: adopted, or none) */
+  struct zn_stack *st;    /* the image's stack, its own or handed over */
+  struct zn_config cfg;   /* what st was built with */
   struct zn_posix *px;
   bool up;
   struct kitem kitems[KEPOLL_ITEMS];
 } g;
+
+/* SIGPIPE for -EPIPE when the layer's rule says so
+ * (zn_posix_sigpipe_due: not with MSG_NOSIGNAL); returns rc. */
+static long sigpipe_due(long rc, int flags) {
+  if (zn_posix_sigpipe_due(rc, flags))
+    zrt_signal_raise(SIGPIPE);
+  return rc;
+}
 
 /* ---- kepoll: the epoll of the runtime's own descriptors ---------------- */
 
@@ -200,7 +214,7 @@ static ssize_t layer_readv(struct zrt_file *f, const struct iovec *iov,
 
 static ssize_t layer_writev(struct zrt_file *f, const struct iovec *iov,
                             int cnt) {
-  return zrt_net_sigpipe(zn_posix_writev(g.px, layer_num(f), iov, cnt), 0);
+  return sigpipe_due(zn_posix_writev(g.px, layer_num(f), iov, cnt), 0);
 }
 
 /* F_GETFL, F_SETFL (O_NONBLOCK), locks: the layer keeps its own flags. */
@@ -377,20 +391,12 @@ static void h_wake(void *ctx) {
 static uint64_t pump(void *ctx) {
   (void)ctx;
   zn_posix_drive(g.px);
-  return zn_stack_next_deadline(g.h.st);
-}
-
-static void print_banner(void) {
-  char ip[ZN_IPV4_STRLEN + 8], mac[ZN_MAC_STRLEN], where[4300];
-  zn__app_describe_netif(&g.h, where, sizeof(where));
-  zrt_log("%s mac %s on %s", zn__app_ipv4_text(&g.h.o, ip, sizeof(ip)),
-               zn_mac_format(zn_stack_mac(g.h.st), mac), where);
-  zn__app_ipv6_report(&g.h);
+  return zn_stack_next_deadline(g.st);
 }
 
 static int open_layer(void) {
   struct zn_posix_cfg cfg;
-  zn_posix_cfg_default(&cfg, &g.h.cfg);
+  zn_posix_cfg_default(&cfg, &g.cfg);
   cfg.max_fd = ZRT_FD_MAX;
   size_t len = zn_posix_mem_size(&cfg);
   void *mem = len ? zrt_kalloc(len) : NULL;
@@ -405,7 +411,7 @@ static int open_layer(void) {
       .kepoll_ctl = h_kepoll_ctl,
       .kepoll_wait = h_kepoll_wait,
   };
-  if (!mem || zn_posix_init(g.h.st, &cfg, &host, mem, len, &g.px) != ZN_OK) {
+  if (!mem || zn_posix_init(g.st, &cfg, &host, mem, len, &g.px) != ZN_OK) {
     zrt_log("cannot build the socket layer (%zu bytes)", len);
     return -1;
   }
@@ -422,65 +428,76 @@ static void drain_at_exit(int status) {
 
 static struct zrt_exit_hook drain_hook = {.fn = drain_at_exit};
 
-bool zrt_net_owned_by_program(void) { return &zrt_net_program_owned != NULL; }
+bool zn_image_net_owned(void) { return &zn_image_program_owns_net != NULL; }
 
-int zrt_net_start(int argc, char **argv) {
-  for (size_t i = 0; i < KEPOLL_ITEMS; i++)
-    g.kitems[i].epfd = g.kitems[i].fd = -1;
-  if (zrt_net_owned_by_program())
-    return 1; /* the program's zn__app_open builds it: zrt_net_adopt */
-  struct zn__app_prog prog = {
-      .name = NET_PROG,
-      .synopsis = "[ZNET-OPTIONS] [-- PROGRAM-ARGUMENTS]",
-      .summary = "a program in a znet unikernel (libznet-rt)"};
-  zn__app_opts_default(&g.h.o);
-  int first = zn__app_parse(&g.h.o, argc, argv, &prog);
-  bool addressed = g.h.o.ipv4 || g.h.o.nipv6 || g.h.o.slaac || g.h.o.dhcp;
-  g.h.keep_signals = true;
-  if (zn__app_open(&g.h, NET_PROG) != 0)
-    zrt_panic("no network: the stack could not start");
-  zn__app_settle(&g.h, NET_PROG);
-  if (addressed)
-    print_banner();
-  else
-    zrt_log("no address (--ipv4, --ipv6, --slaac or --dhcp): loopback only");
+/* The layer over the stack, the pump, the drain at exit. */
+static int take_stack(void) {
   if (open_layer() != 0)
-    zrt_panic("no network: the socket layer could not start");
-  zrt_sched_set_pump(pump, NULL);
-  zrt_exit_hook_add(&drain_hook);
-  g.up = true;
-  return first;
-}
-
-void zrt_net_lease_dns(char *text, size_t n) {
-  size_t used = 0;
-  struct zn_ip ip;
-  char addr[ZN_IP_STRLEN];
-  for (uint32_t i = 0; g.h.st && used < n &&
-                       zn_dhcp4_dns_server(g.h.st, i, &ip) == ZN_OK;
-       i++)
-    used += (size_t)snprintf(text + used, n - used, "nameserver %s\n",
-                             zn_ip_format(&ip, addr));
-}
-
-int zrt_net_adopt(struct zn_stack *st, const struct zn_config *cfg) {
-  if (g.up)
-    return -EBUSY;
-  g.h.st = st;
-  g.h.cfg = *cfg;
-  if (open_layer() != 0) {
-    g.h.st = NULL;
-    return -ENOMEM;
-  }
+    return -1;
   zrt_sched_set_pump(pump, NULL);
   zrt_exit_hook_add(&drain_hook);
   g.up = true;
   return 0;
 }
 
+/* Usage errors exit 2 as a host program's do (the message is out);
+ * --help exits 0. */
+static void open_own_stack(int argc, char **argv) {
+  const struct zn_app_opts o = {
+      .name = NET_PROG,
+      .synopsis = "[ZNET-OPTIONS] [-- PROGRAM-ARGUMENTS]",
+      .summary = "a program in a znet unikernel (libznet-rt)"};
+  int rc = zn_app_open(argc, argv, &o, &g.app);
+  if (rc == ZN_APP_HELP)
+    exit(0);
+  if (rc == ZN_EINVAL)
+    exit(2);
+  if (rc != ZN_OK)
+    zrt_panic("no network: the stack could not start: %s", zn_strerror(rc));
+  zn_app_settle(g.app);
+  g.st = zn_app_stack(g.app); /* the banner */
+  g.cfg = *zn_app_config(g.app);
+}
+
+char **zrt_net_start(int argc, char **argv, int *pargc) {
+  for (size_t i = 0; i < KEPOLL_ITEMS; i++)
+    g.kitems[i].epfd = g.kitems[i].fd = -1;
+  if (zn_image_net_owned()) {
+    *pargc = argc; /* the program's zn_app_open: zn_image_adopt_stack */
+    return argv;
+  }
+  open_own_stack(argc, argv);
+  if (take_stack() != 0)
+    zrt_panic("no network: the socket layer could not start");
+  return zn_app_argv(g.app, pargc);
+}
+
+void zrt_net_lease_dns(char *text, size_t n) {
+  size_t used = 0;
+  struct zn_ip ip;
+  char addr[ZN_IP_STRLEN];
+  for (uint32_t i = 0; g.st && used < n &&
+                       zn_dhcp4_dns_server(g.st, i, &ip) == ZN_OK;
+       i++)
+    used += (size_t)snprintf(text + used, n - used, "nameserver %s\n",
+                             zn_ip_format(&ip, addr));
+}
+
+int zn_image_adopt_stack(struct zn_stack *st, const struct zn_config *cfg) {
+  if (g.up)
+    return -EBUSY;
+  g.st = st;
+  g.cfg = *cfg;
+  if (take_stack() != 0) {
+    g.st = NULL;
+    return -ENOMEM;
+  }
+  return 0;
+}
+
 
 /* Before the socket layer exists (a program that owns the network,
- * before its zn__app_open hands the stack over) no descriptor is a
+ * before its zn_app_open hands the stack over) no descriptor is a
  * socket: a call on one answers as Linux does for a descriptor that is
  * not (-ENOTSOCK, or -EBADF when it names nothing); socket(),
  * epoll_create and select, which need the layer, answer -ENETDOWN (no
@@ -560,7 +577,7 @@ long zrt_sys_sendto(int fd, const void *buf, size_t len, int flags,
   if (!g.px)
     return no_layer(fd);
   long rc = zn_posix_sendto(g.px, fd, buf, len, flags, sa, salen);
-  return zrt_net_sigpipe(rc, flags);
+  return sigpipe_due(rc, flags);
 }
 
 long zrt_sys_recvfrom(int fd, void *buf, size_t len, int flags,
@@ -584,7 +601,7 @@ long zrt_sys_sendmsg(int fd, const struct msghdr *msg, int flags) {
     return file_xfer(f, msg->msg_iov, (int)msg->msg_iovlen, flags, true);
   if (!g.px)
     return no_layer(fd);
-  return zrt_net_sigpipe(zn_posix_sendmsg(g.px, fd, msg, flags), flags);
+  return sigpipe_due(zn_posix_sendmsg(g.px, fd, msg, flags), flags);
 }
 
 long zrt_sys_recvmsg(int fd, struct msghdr *msg, int flags) {
@@ -607,7 +624,7 @@ long zrt_sys_recvmsg(int fd, struct msghdr *msg, int flags) {
 long zrt_sys_sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags) {
   if (!g.px)
     return no_layer(fd);
-  return zrt_net_sigpipe(zn_posix_sendmmsg(g.px, fd, v, n, flags), flags);
+  return sigpipe_due(zn_posix_sendmmsg(g.px, fd, v, n, flags), flags);
 }
 
 long zrt_sys_recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags,
@@ -663,7 +680,7 @@ static struct timespec *ms_timeout(int ms, struct timespec *ts) {
 }
 
 /* poll before there is a socket layer (a program that owns the network,
- * before its zn__app_open hands the stack over): only the runtime's files can
+ * before its zn_app_open hands the stack over): only the runtime's files can
  * be named then. */
 static long files_ppoll(struct pollfd *fds, unsigned long n,
                         const struct timespec *timeout) {
@@ -761,9 +778,3 @@ long zrt_sys_epoll_pwait(int epfd, struct epoll_event *evs, int max,
   return zn_posix_epoll_pwait(g.px, epfd, evs, max, timeout_ms, mask);
 }
 
-/* SIGPIPE when the layer's rule says so (zn_posix_sigpipe_due). */
-long zrt_net_sigpipe(long rc, int flags) {
-  if (zn_posix_sigpipe_due(rc, flags))
-    zrt_signal_raise(SIGPIPE);
-  return rc;
-}

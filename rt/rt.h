@@ -32,13 +32,19 @@
  *              chdir, umask
  *   tarfs.c    the read-only root from the block device (tar.c parses)
  *   memfs.c    writable in-memory trees (/tmp)
- *   devfs.c    /dev (null, zero, urandom, the console) and /proc
+ *   pseudo.c   the nodes of the pseudo file systems (pseudo.h)
+ *   devfs.c    /dev (null, zero, urandom, the console) over pseudo.c
+ *   procfs.c   the small /proc (/proc/1, self, cpuinfo) over pseudo.c
  *   futex.c    futex(2) over the scheduler's queues
  *   signal.c   sigaction, sigprocmask, kill/raise delivered at once
  *   time.c     clocks, sleeps, timerfd, itimers
  *   proc.c     ids, uname, limits, sysinfo, arch_prctl
- *   net.c      the stack and libznet-posix's host: sockets (files of
- *              the table), poll, select, epoll
+ *   net.c      the stack (opened with libznet-app's zn_app_open, or
+ *              handed over: zn_image_adopt_stack) and libznet-posix's
+ *              host: sockets (files of the table), poll, select, epoll
+ *   image.c    libznet-rt's public calls (znet/image.h) for code linked
+ *              into an image: libznet-app's image side reaches the
+ *              runtime through them alone
  *   sys.c      zrt_syscall: the scheduler's tick, signals, the table
  *   mount.c    the tree at start-up: /, /tmp, /dev, /proc, /etc texts
  *   start.c    solo5_app_main: memory, TLS, znet's flags, the stack,

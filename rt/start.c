@@ -331,16 +331,11 @@ static void start_files(void) {
 static int zrt_start_main(int argc, char **argv, char **envp) {
   zrt_fd_init_console();
   start_files();
-  int first = zrt_net_start(argc, argv);
+  int pargc = 0;
+  char **pargv = zrt_net_start(argc, argv, &pargc);
   set_resolv_conf();
   if (opts.cwd && zrt_sys_chdir(opts.cwd) != 0)
     zrt_log("--cwd %s: no such directory; staying in /", opts.cwd);
-  static char *pargv[MAX_WORDS + 1];
-  int pargc = 0;
-  pargv[pargc++] = argv[0];
-  for (int i = first; i < argc; i++)
-    pargv[pargc++] = argv[i];
-  pargv[pargc] = NULL;
   /* The program's getopt starts afresh: the runtime's parse used it. */
   optind = 1;
   optreset = 1;

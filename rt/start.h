@@ -22,9 +22,16 @@ struct zrt_opts {
 
 const struct zrt_opts *zrt_opts(void);
 
-/* rt/net.c: znet's flags (argv up to "--"), the stack and the socket
- * layer; the index of the program's first word. */
-int zrt_net_start(int argc, char **argv);
+/* rt/net.c, before main(): znet's flags out of the words before "--"
+ * (libznet-app's zn_app_open, as every znet program parses them), the
+ * stack on the image's net device, its addresses settled, the socket
+ * layer over it.  Returns the program's words (argv[0], then those after
+ * "--"), *pargc their number.  When the program owns the network
+ * (znet/image.h: zn_image_program_owns_net) it builds nothing and every
+ * word is the program's: its zn_app_open builds the stack and hands it
+ * over (zn_image_adopt_stack); until then the image has no socket
+ * layer. */
+char **zrt_net_start(int argc, char **argv, int *pargc);
 /* rt/net.c: "nameserver ADDR" lines for the DHCP lease's DNS servers
  * into text (nothing without a lease). */
 void zrt_net_lease_dns(char *text, size_t n);

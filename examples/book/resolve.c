@@ -138,6 +138,7 @@ int main(int argc, char **argv) {
   struct zn_app *app;
   int rc = zn_app_open(argc, argv, &opts, &app), resolved = 0;
   if (rc == ZN_OK && (rc = parse(&run, app)) == ZN_OK) {
+    zn_app_settle(app); /* a lease, IPv6's duplicate address checks */
     struct zn_app_run_opts ro = {.tick = tick, .arg = &run};
     run.give_up = zn_app_now(app) + ZN_SEC(30);
     rc = zn_app_run(app, &ro);

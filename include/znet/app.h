@@ -68,7 +68,9 @@ struct zn_app_opts {
  * (zn_app_run()), by when it has taken its own arguments: one that
  * refuses them prints only its error.  The banner is "NAME: ADDR
  * mac MAC on NETIF" (ADDR "10.0.0.2/24", "dhcp" or "no-ipv4"), then a
- * line for each IPv6 address.  On Linux the netif is
+ * line for each IPv6 address; with no address flag at all, "NAME: no
+ * address (--ipv4, --ipv6, --slaac or --dhcp): loopback only; mac MAC on
+ * NETIF".  On Linux the netif is
  * the one `--netif` names (required), and SIGINT and SIGTERM are set to
  * stop zn_app_run(); in a libznet-rt image it is the image's net device
  * ("service"), and the stack becomes the one the runtime's sockets use.
@@ -93,6 +95,21 @@ int zn_app_open(int argc, char **argv, const struct zn_app_opts *o,
  * zn_tcp_serve...).  Valid until zn_app_close().  The first call (or
  * zn_app_run()'s, whichever comes first) prints the banner. */
 struct zn_stack *zn_app_stack(struct zn_app *app);
+
+/** Wait until the addresses the flags asked for are usable: up to 5 s
+ * for IPv6's duplicate address detection (`--ipv6`, `--slaac`), up to
+ * 30 s for a DHCP lease (`--dhcp`; without one, "NAME: no DHCP lease
+ * yet; going on" on stderr: the lease may still come).  The stack runs
+ * meanwhile (frames, timers, callbacks), as in zn_app_run().  Returns at
+ * once when there is nothing to wait for, and early on SIGINT or
+ * SIGTERM (on Linux).  For a program that connects or binds to its
+ * addresses at once; zn_app_run() needs no such wait. */
+void zn_app_settle(struct zn_app *app);
+
+/** The configuration the app's stack was built with (its sizes,
+ * as zn_posix_cfg_default() takes them for a socket layer over
+ * zn_app_stack()).  Valid until zn_app_close(). */
+const struct zn_config *zn_app_config(const struct zn_app *app);
 
 /** The program's own arguments: argv[0] (the program's name as given),
  * then every word after the first "--" of zn_app_open()'s argv, then a

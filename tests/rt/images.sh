@@ -100,6 +100,9 @@ fi
 boot_spt "$T/syscalls.spt" "$T/root.tar" "$T/spt.raw" -- / /tmp
 program_lines "$T/spt.raw" >"$T/spt.out"
 check "syscalls.spt ran to its end" grep -q '^== done$' "$T/spt.out"
+check "without an address flag the console says loopback only" grep -q \
+  '^znet-rt: no address (--ipv4, --ipv6, --slaac or --dhcp): loopback only; mac ' \
+  "$T/spt.raw"
 if diff "$T/linux.out" "$T/spt.out" >"$T/diff" 2>&1; then
   ok "syscalls: the image answered as Linux did ($(grep -c ': ' "$T/linux.out") calls)"
 else

@@ -106,6 +106,14 @@ EOF
   check "resolve.spt at a server that never answers: timed out, exit 1 (got $rc, $(elapsed "$t0") s)" \
     eval '[ "$rc" -eq 1 ] &&
       grep -qx "www.test A: no answer from the server (timed out)" "$T/r4.lines"'
+
+  # zn_app_settle in an image: the address passed its duplicate address
+  # check (the runtime polling the stack) before the program asks.
+  resolve "$T/r5" --ipv6=2001:db8:77::2/64 -- --server "$K" v4.test
+  pref=$(grep -n -m1 '^resolve: ipv6 2001:db8:77::2/64 preferred ' "$T/r5" | cut -d: -f1)
+  ask=$(grep -n -m1 '^resolve: asking ' "$T/r5" | cut -d: -f1)
+  check "resolve.spt --ipv6: settled (preferred at line ${pref:-none}) before asking (line ${ask:-none})" \
+    eval '[ -n "$pref" ] && [ -n "$ask" ] && [ "$pref" -lt "$ask" ]'
   spt_fatal_case resolve.spt "$T/r1"
 fi
 
