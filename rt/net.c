@@ -43,7 +43,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 
-#include "start.h"
+#include "net.h"
 #include "rt.h"
 #include "sys_gen.h"
 #include "znet/app.h"

@@ -13,7 +13,7 @@
  * outside quotes keeps the next character ("--save ''" passes an empty
  * word).  Before "--": the runtime's flags (--env NAME=VALUE, --cwd DIR,
  * --hostname NAME, --tmpfs PATH, --dns ADDR, --thread-stack SIZE;
- * zrt_opts below) and znet's
+ * opts below) and znet's
  * (--ipv4,
  * --gateway, --dhcp, ...; rt/net.c); after it the program's own, with
  * the program's name as argv[0].
@@ -41,7 +41,7 @@
 #include "proc.h"
 #include "random.h"
 #include "rt.h"
-#include "start.h"
+#include "net.h"
 #include "sys_gen.h"
 
 #define STACK_RESERVE ((uintptr_t)1 << 20)
@@ -64,7 +64,20 @@ int main(int argc, char **argv, char **envp);
 int __libc_start_main(int (*)(int, char **, char **), int, char **,
                       void (*)(void), void (*)(void), void (*)(void));
 
-static struct zrt_opts opts;
+/* The runtime's own flags (the words before "--"). */
+static struct {
+  char *env[MAX_ENV];      /* --env NAME=VALUE */
+  int nenv;
+  char *tmpfs[MAX_TMPFS];  /* --tmpfs PATH: more writable trees than /tmp */
+  int ntmpfs;
+  const char *dns[MAX_DNS]; /* --dns ADDR: /etc/resolv.conf's nameservers */
+  int ndns;
+  const char *cwd;         /* --cwd DIR */
+  const char *hostname;    /* --hostname NAME */
+  size_t stack_size;       /* the main thread's stack */
+  size_t thread_stack;     /* --thread-stack: the most a thread gets; 0 none */
+  uint8_t seed[32];        /* for the stack's generator */
+} opts;
 static Elf64_Phdr tls_phdr;
 static uint8_t at_random[16];
 static char line[LINE_MAX_BYTES];
@@ -79,8 +92,6 @@ static const char *default_env[] = {
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     "HOME=/root", "TERM=dumb", "LANG=C.UTF-8",
 };
-
-const struct zrt_opts *zrt_opts(void) { return &opts; }
 
 /* ---- the command line --------------------------------------------------- */
 
