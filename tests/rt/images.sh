@@ -175,4 +175,17 @@ refused=false
   ! grep -q '^== done$' "$T/limits-bad.raw" && refused=true
 check "--thread-stack=12K refused: a line naming it, no program run (status $bad)" $refused
 
+# A word before "--" that is no flag: the usage line naming it, exit 2,
+# no program run (the runtime parses znet's flags with zn_app_open).
+ip netns exec "$E2E_NS" timeout --foreground 30 solo5-spt --mem=32 \
+  "--net:service=$E2E_TAP" "--block:rootfs=$T/root.tar" "$lim.spt" \
+  stray >"$T/limits-stray.raw" 2>&1
+bad=$?
+refused=false
+grep -q "^znet-rt: unexpected argument 'stray'" "$T/limits-stray.raw" &&
+  grep -q 'solo5_exit(2)' "$T/limits-stray.raw" &&
+  ! grep -q '^== done$' "$T/limits-stray.raw" && refused=true
+check "a word before -- that is no flag: the usage line, exit 2, no program run (status $bad)" $refused
+$refused || diag <"$T/limits-stray.raw"
+
 finish
