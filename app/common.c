@@ -848,18 +848,20 @@ char *zn__app_ipv4_text(const struct zn__app_opts *o, char *buf, size_t size) {
 }
 
 void zn__app_print_banner(struct zn__app_host *h) {
-  char ip[ZN_IPV4_STRLEN + 8], mac[ZN_MAC_STRLEN], where[4400];
+  char mac[ZN_MAC_STRLEN], where[4400];
   const struct zn__app_opts *o = &h->o;
   bool addressed = o->ipv4 || o->nipv6 || o->slaac || o->dhcp;
   const char *prog = h->prog ? h->prog : "znet";
   zn__app_describe_netif(h, where, sizeof(where));
   zn_mac_format(zn_stack_mac(h->st), mac);
-  if (addressed)
+  if (addressed) {
+    char ip[ZN_IPV4_STRLEN + 8];
     printf("%s: %s mac %s on %s\n", prog,
            zn__app_ipv4_text(o, ip, sizeof(ip)), mac, where);
-  else
+  } else {
     printf("%s: no address (--ipv4, --ipv6, --slaac or --dhcp): loopback "
            "only; mac %s on %s\n", prog, mac, where);
+  }
   (void)fflush(stdout);
   zn__app_ipv6_report(h);
 }
