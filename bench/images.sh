@@ -29,6 +29,11 @@
 #        znet-run     Debian's redis-server and nginx-light under znet-run
 #                     on the TAP (a preload needs a dynamic program)
 #        linux-debian Debian's programs on the kernel over the veth pair
+#        spt-base     with IMG_BASE (another tree's build-images/, which
+#                     its own scripts/images made: a commit before a
+#                     change), that tree's images, started as spt's are,
+#                     by the same tender: a change's effect on the
+#                     images in one run, round by round
 #      workloads: redis-benchmark -c 50 SET and GET, plain and -P 16;
 #      wrk -t1 -c16 keep-alive GETs of a 1 KiB file for RSECS seconds; the
 #      server (for spt: the tender, which is the guest) on SERVER_CPU, the
@@ -47,6 +52,9 @@ IMG_MEM_HI=64     # the bisection's first upper bound
 IMG_MAC=02:00:00:77:00:02
 IMG_WORKLOADS=(img-redis-set img-redis-get img-redis-set-p16 img-redis-get-p16 img-nginx-1k)
 IMG_VARIANTS=(spt linux znet-run linux-debian)
+IMG_BASE=${IMG_BASE:-}
+[ -n "$IMG_BASE" ] && IMG_VARIANTS+=(spt-base)
+IMG_DIR=$ROOT/build-images/img # the images img_spt_cmd boots
 
 # images_build: scripts/images --no-virtio redis nginx (builds what is
 # missing, checks both images), then the paths of what it made.  2: no
@@ -63,7 +71,8 @@ images_build() {
   IMG_ZREDIS=$(ls -d "$bi"/pkgs/redis/redis-*/src/redis-server 2>/dev/null | tail -1)
   IMG_ZNGINX=$(ls -d "$bi"/pkgs/nginx/nginx-*/objs/nginx 2>/dev/null | tail -1)
   local f
-  for f in "$IMG_SPT" "$bi/img/redis.spt" "$bi/img/nginx.spt" "$IMG_ZREDIS" "$IMG_ZNGINX"; do
+  for f in "$IMG_SPT" "$bi/img/redis.spt" "$bi/img/nginx.spt" "$IMG_ZREDIS" "$IMG_ZNGINX" \
+    ${IMG_BASE:+"$IMG_BASE/img/redis.spt" "$IMG_BASE/img/nginx.spt"}; do
     [ -n "$f" ] && [ -x "$f" ] || { echo "bench: scripts/images did not make ${f:-solo5-spt or a program}" >&2; return 1; }
   done
 }
@@ -140,12 +149,12 @@ img_spt_cmd() {
   IMG_CMD=("$IMG_SPT" "--net:service=$TAP" "--net-mac:service=$IMG_MAC" "--mem=$mem")
   case $name in
   redis)
-    IMG_CMD+=("--block:rootfs=$d/empty.tar" "$ROOT/build-images/img/redis.spt"
+    IMG_CMD+=("--block:rootfs=$d/empty.tar" "$IMG_DIR/redis.spt"
       "--ipv4=$TAP_STACK/24" "--gateway=$TAP_KERNEL" "${IMG_XFLAGS[@]}" -- --save "''" --appendonly no
       --protected-mode no)
     ;;
   nginx)
-    IMG_CMD+=("--block:rootfs=$d/nginx$IMG_ROOT_SUFFIX.tar" "$ROOT/build-images/img/nginx.spt"
+    IMG_CMD+=("--block:rootfs=$d/nginx$IMG_ROOT_SUFFIX.tar" "$IMG_DIR/nginx.spt"
       "--ipv4=$TAP_STACK/24" "--gateway=$TAP_KERNEL" "${IMG_XFLAGS[@]}" --)
     ;;
   esac
@@ -377,7 +386,7 @@ img_variant() {
   local v=$1 round=$2 d=$SCRATCH/images ns cns addr prog
   local zrun=("$BUILD/posix/preload/znet-run" --netif "tap:$TAP" --ipv4 "$TAP_STACK/24" --)
   case $v in
-  spt | znet-run) ns=$NS_TAP cns=$NS_TAP addr=$TAP_STACK
+  spt | spt-base | znet-run) ns=$NS_TAP cns=$NS_TAP addr=$TAP_STACK
     in_ns "$NS_TAP" ip neigh flush dev "$TAP" ;;
   *) ns=$NS_VS cns=$NS_VC addr=$VETH_SERVER
     offloads on ;;
@@ -385,6 +394,8 @@ img_variant() {
   for prog in redis nginx; do
     case $v:$prog in
     spt:*) img_spt_cmd "$prog" "$IMG_MEM"
+      img_tap_plain ;;
+    spt-base:*) IMG_DIR=$IMG_BASE/img img_spt_cmd "$prog" "$IMG_MEM"
       img_tap_plain ;;
     linux:redis) IMG_CMD=("$IMG_ZREDIS" "${IMG_REDIS_ARGS[@]}" --dir "$d/redis") ;;
     linux:nginx) IMG_CMD=("$IMG_ZNGINX" -c "$d/nginx/nginx.conf" -p "$d/nginx") ;;

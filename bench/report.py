@@ -980,6 +980,22 @@ def img_paired_table(results):
     return '\n'.join(out) if have else ''
 
 
+def img_base_table(results):
+    """With IMG_BASE: this tree's images against the base tree's, both on
+    spt in the same rounds."""
+    out = ['| workload | this tree\'s image (req/s) | the base tree\'s '
+           '(req/s) | this/base, within each round: median (min-max) |',
+           '|---|---|---|---|']
+    have = False
+    for wl, title in IMG_WORKLOADS:
+        a = http_vals(results, 'spt', wl, 'rps')
+        b = http_vals(results, 'spt-base', wl, 'rps')
+        have = have or bool(b)
+        out.append(f'| {title} | {cell(a)} | {cell(b)} | '
+                   f'{img_round_ratios(results, "spt", "spt-base", wl)} |')
+    return '\n'.join(out) if have else ''
+
+
 def img_section(results, meta):
     """The images part's section: four tables, each beside its anchors."""
     ts = img_size_table(results)
@@ -1100,6 +1116,13 @@ def img_section(results, meta):
                       'shared host weighs on both), median (min-max) over '
                       'the rounds:\n')
             md.append(tp + '\n')
+        tbase = img_base_table(results)
+        if tbase:
+            md.append('Against another tree\'s images (IMG_BASE: its '
+                      'build-images, made by its own scripts/images), '
+                      'booted by the same tender with the same flags in '
+                      'the same rounds:\n')
+            md.append(tbase + '\n')
         n = http_vals(results, 'spt', 'img-nginx-1k', 'rps')
         if n:
             m = statistics.median(n)
