@@ -457,7 +457,9 @@ static const struct zn__app_opt common_opts[] = {
      .help = "IPv6 duplicate address detection probes\nper address "
              "(default 1; 0: none)"},
     {"gateway", 0, ZN__APP_FN, .fn = parse_gateway, .arg = "ADDR",
-     .want = "an IPv4 address", .help = "default gateway (on the prefix)"},
+     .want = "an IPv4 address",
+     .help = "default gateway; off the prefix too (a /32 and\n"
+             "169.254.1.1, as a pod gets): reached on the link"},
     {"mac", 0, ZN__APP_FN, .fn = parse_mac, .arg = "MAC",
      .want = "xx:xx:xx:xx:xx:xx",
      .help = "hardware address (default: the netif's,\nor a random locally "
@@ -742,11 +744,11 @@ static const struct zn__app_opt *lookup(const struct zn__app_opt *const tabs[2],
 static int check_common(struct zn__app_opts *o,
                         const struct zn__app_prog *prog) {
   const char *name = prog->name;
-  if (o->gateway && o->ipv4 &&
-      ((o->gateway ^ o->ipv4) & zn_ipv4_mask(o->prefix)) != 0) {
+  if (o->gateway &&
+      (o->gateway == o->ipv4 || !zn_ipv4_is_wire_unicast(o->gateway))) {
     char g[ZN_IPV4_STRLEN];
-    return zn__app_usage(name, "--gateway %s is not on the --ipv4 prefix",
-                         zn_ipv4_format(o->gateway, g));
+    return zn__app_usage(name, "--gateway %s: not a unicast address of "
+                         "another host", zn_ipv4_format(o->gateway, g));
   }
   if (o->gateway && o->dhcp)
     return zn__app_usage(name,

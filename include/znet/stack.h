@@ -52,7 +52,14 @@ struct zn_config {
   /** IPv4.  addr 0 means "no address yet" (ARP answers nothing). */
   uint32_t ipv4_addr;
   uint8_t ipv4_prefix;       /**< 0..32 */
-  uint32_t ipv4_gateway;     /**< 0: none; off-link destinations unreachable */
+  uint32_t ipv4_gateway;     /**< 0: none, off-link destinations
+                                unreachable; else the next hop for every
+                                destination off the prefix, reached on
+                                the link even when it is off the prefix
+                                itself (a /32 with a gateway such as
+                                169.254.1.1, as Kubernetes' network
+                                plugins give a pod): a unicast address
+                                other than ipv4_addr */
   uint8_t ttl;
 
   /** DHCPv4 client (znet/dhcp4.h), off by default: with dhcp4.enable
@@ -286,8 +293,10 @@ void zn_stack_destroy(struct zn_stack *st);
  * is taken.  Errors: ZN_EALREADY. */
 int zn_stack_attach(struct zn_stack *st, struct zn_netif *nif);
 
-/** Change the IPv4 configuration; 0 addr removes it.  Errors: ZN_EINVAL
- * (prefix > 32, or gateway not on the prefix). */
+/** Change the IPv4 configuration; 0 addr removes it.  The gateway (0:
+ * none) may be off the prefix: it is reached on the link (see
+ * zn_config's ipv4_gateway).  Errors: ZN_EINVAL (prefix > 32; a gateway
+ * that is our address, in 0/8 or 127/8, multicast or 240/4). */
 int zn_stack_set_ipv4(struct zn_stack *st, uint32_t addr, uint8_t prefix,
                       uint32_t gateway);
 void zn_stack_get_ipv4(const struct zn_stack *st, uint32_t *addr,

@@ -278,6 +278,15 @@ static inline bool zn_ipv4_is_mcast(uint32_t a) {
 /** 127.0.0.0/8 (host order). */
 static inline bool zn_ipv4_is_loopback(uint32_t a) { return (a >> 24) == 127; }
 
+/** A unicast address a host may use on the wire (host order): not in
+ * 0.0.0.0/8 ("this network"), 127.0.0.0/8 (loopback), multicast or
+ * 240.0.0.0/4 (reserved, the limited broadcast among them), RFC 1122
+ * §3.2.1.3 and RFC 5735. */
+static inline bool zn_ipv4_is_wire_unicast(uint32_t a) {
+  uint32_t top = a >> 24;
+  return top != 0 && top != 127 && top < 224;
+}
+
 /* ---- IPv6 (RFC 8200, RFC 4291, RFC 2464) ------------------------------- */
 
 #define ZN_IPV6_HDR_LEN 40

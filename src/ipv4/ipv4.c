@@ -797,12 +797,19 @@ void zn_stack_get_ipv4(const struct zn_stack *st, uint32_t *addr,
     *gateway = ip->gw;
 }
 
+/* A gateway is a unicast address on the wire other than ours.  It need
+ * not be on the prefix: one off it is reached on the link all the same
+ * (ARP for it), as Linux's "onlink" route does, the way Kubernetes'
+ * network plugins give a pod a /32 and a gateway such as 169.254.1.1. */
+static bool gateway_usable(uint32_t gateway, uint32_t addr) {
+  return gateway != addr && zn_ipv4_is_wire_unicast(gateway);
+}
+
 int zn_stack_set_ipv4(struct zn_stack *st, uint32_t addr, uint8_t prefix,
                       uint32_t gateway) {
   if (prefix > 32)
     return ZN_EINVAL;
-  uint32_t mask = zn_ipv4_mask(prefix);
-  if (gateway && addr && ((gateway ^ addr) & mask) != 0)
+  if (gateway && !gateway_usable(gateway, addr))
     return ZN_EINVAL;
   struct zn__ip *ip = ZN__MOD(st, ip);
   uint32_t old = ip->addr;
@@ -838,7 +845,9 @@ static void ip_config_default(struct zn_config *cfg) {
 }
 
 static bool ip_config_ok(const struct zn_config *cfg) {
-  return cfg->ipv4_prefix <= 32 && cfg->reass_slots <= 4096;
+  return cfg->ipv4_prefix <= 32 && cfg->reass_slots <= 4096 &&
+         (!cfg->ipv4_gateway ||
+          gateway_usable(cfg->ipv4_gateway, cfg->ipv4_addr));
 }
 
 /* IPv4 takes its EtherType from Ethernet, and the datagrams ARP has

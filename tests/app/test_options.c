@@ -342,14 +342,28 @@ ZT_TEST(test_dhcp_flags) {
   ZT_STREQ(cfg.dhcp4.hostname, "box-1.lan");
   ZT_CHECK(zn_stack_mem_size(&cfg) > 0);
 
+  /* A pod's /32 with its network plugin's gateway, off the prefix. */
+  static const char *const pod[] = {"--netif", "tap:zt0", "--ipv4",
+                                    "10.244.1.5/32", "--gateway",
+                                    "169.254.1.1", NULL};
+  ZT_EQ(parse(&o, pod), 7);
+  ZT_EQ(zn__app_config(&o, &cfg, "tprog"), 0);
+  ZT_EQU(cfg.ipv4_prefix, 32);
+  ZT_EQU(cfg.ipv4_gateway, ZN_IPV4(169, 254, 1, 1));
+  ZT_CHECK(zn_stack_mem_size(&cfg) > 0);
+
   static const char *const bad[][6] = {
       {"--dhcp", "--ipv4", "10.1.2.3/24", "--gateway", "10.1.2.1", NULL},
       {"--dhcp-hostname", "box", NULL, NULL, NULL, NULL},
       {"--dhcp", "--dhcp-hostname", "a b", NULL, NULL, NULL},
       {"--dhcp", "--dhcp-hostname", "x_y", NULL, NULL, NULL},
+      {"--ipv4", "10.1.2.3/24", "--gateway", "10.1.2.3", NULL, NULL},
+      {"--ipv4", "10.1.2.3/24", "--gateway", "224.0.0.1", NULL, NULL},
   };
   static const char *const names[] = {"--gateway", "--dhcp-hostname",
-                                      "a b", "x_y"};
+                                      "a b",       "x_y",
+                                      "10.1.2.3: not a unicast",
+                                      "224.0.0.1: not a unicast"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     const char *args[9] = {"--netif", "tap:zt0"};
     size_t k = 2;

@@ -139,11 +139,26 @@ ZT_TEST(test_set_ipv4) {
   struct zn_stack *st = th_stack_new(&c);
   ZT_REQUIRE(st);
   ZT_EQ(zn_stack_set_ipv4(st, ZN_IPV4(192, 168, 1, 5), 24, ZN_IPV4(192, 168, 1, 1)), ZN_OK);
-  ZT_EQ(zn_stack_set_ipv4(st, ZN_IPV4(192, 168, 1, 5), 24, ZN_IPV4(192, 168, 2, 1)), ZN_EINVAL);
   ZT_EQ(zn_stack_set_ipv4(st, ZN_IPV4(192, 168, 1, 5), 40, 0), ZN_EINVAL);
+  /* Not a gateway: ourselves, 0/8, 127/8, multicast, 240/4. */
+  static const uint32_t bad[] = {ZN_IPV4(192, 168, 1, 5), ZN_IPV4(0, 1, 2, 3),
+                                 ZN_IPV4(127, 0, 0, 1), ZN_IPV4(224, 0, 0, 1),
+                                 ZN_IPV4(240, 0, 0, 1), 0xffffffffu};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    ZT_EQ(zn_stack_set_ipv4(st, ZN_IPV4(192, 168, 1, 5), 24, bad[i]),
+          ZN_EINVAL);
   uint32_t gw;
   zn_stack_get_ipv4(st, NULL, NULL, &gw);
   ZT_EQU(gw, ZN_IPV4(192, 168, 1, 1));
+  /* Off the prefix: a pod's /32 and its network plugin's gateway. */
+  ZT_EQ(zn_stack_set_ipv4(st, ZN_IPV4(10, 244, 1, 5), 32,
+                          ZN_IPV4(169, 254, 1, 1)), ZN_OK);
+  ZT_EQ(zn_stack_set_ipv4(st, ZN_IPV4(192, 168, 1, 5), 24,
+                          ZN_IPV4(192, 168, 2, 1)), ZN_OK);
+  uint8_t prefix;
+  zn_stack_get_ipv4(st, NULL, &prefix, &gw);
+  ZT_EQU(gw, ZN_IPV4(192, 168, 2, 1));
+  ZT_EQ(prefix, 24);
   th_stack_free(st);
 }
 

@@ -613,6 +613,52 @@ ZT_TEST(test_routing_df_loopback) {
   solo_free(&s);
 }
 
+/* A pod's address: a /32 and a gateway off it (169.254.1.1), reached on
+ * the link.  Every other address, the /24 around ours included, goes to
+ * the gateway's MAC; the gateway's own address too; ARP asks for the
+ * gateway when it is not known. */
+ZT_TEST(test_pod_address_offlink_gateway) {
+  struct zn_config c;
+  cfg_quiet(&c, IP_B, 2);
+  struct solo s;
+  solo_b(&s, &c);
+  ZT_REQUIRE(s.st);
+  const uint32_t gw = ZN_IPV4(169, 254, 1, 1);
+  ZT_EQ(zn_stack_set_ipv4(s.st, IP_B, 32, gw), ZN_OK);
+  /* Not known yet: an ARP request for the gateway, from our address. */
+  ZT_EQ(zn_icmp_echo_send(s.st, ZN_IPV4(8, 8, 8, 8), 1, 1, "x", 1), ZN_OK);
+  zn_stack_flush(s.st);
+  struct zn_buf *b = sent_pop(&s.link.b);
+  ZT_REQUIRE(b);
+  ZT_EQ(zn_rd16(b->data + 12), ZN_ETHERTYPE_ARP);
+  ZT_EQU(zn_rd32(b->data + 28), IP_B); /* sender protocol address */
+  ZT_EQU(zn_rd32(b->data + 38), gw);   /* target protocol address */
+  zn_buf_free(b);
+  uint8_t gw_mac[6] = {0xee, 0xee, 0xee, 0xee, 0xee, 0xee};
+  zn_arp_add_static(s.st, gw, gw_mac); /* sends the datagram held */
+  const uint32_t dsts[] = {ZN_IPV4(8, 8, 8, 8), IP_A, gw};
+  for (size_t i = 0; i < sizeof(dsts) / sizeof(dsts[0]); i++) {
+    if (i > 0)
+      ZT_EQ(zn_icmp_echo_send(s.st, dsts[i], 1, 2, "x", 1), ZN_OK);
+    zn_stack_flush(s.st);
+    b = sent_pop(&s.link.b);
+    ZT_REQUIRE(b);
+    ZT_MEMEQ(b->data, gw_mac, 6);
+    ZT_EQ(zn_rd16(b->data + 12), ZN_ETHERTYPE_IPV4);
+    ZT_EQU(zn_rd32(b->data + 26), IP_B);
+    ZT_EQU(zn_rd32(b->data + 30), dsts[i]);
+    zn_buf_free(b);
+  }
+  /* A /32's broadcast is the limited one only. */
+  ZT_EQ(zn_icmp_echo_send(s.st, 0xffffffffu, 1, 3, "x", 1), ZN_OK);
+  zn_stack_flush(s.st);
+  b = sent_pop(&s.link.b);
+  ZT_REQUIRE(b);
+  ZT_CHECK(zn_eth_is_bcast(b->data));
+  zn_buf_free(b);
+  solo_free(&s);
+}
+
 /* IP IDs come from a counter per keyed-hash slot of (destination,
  * protocol); the last destinations' hashes are remembered (zn__peer_hash).
  * Datagrams to destinations and protocols in turn must draw exactly the
@@ -753,5 +799,6 @@ int main(void) {
   ZT_RUN(test_martian_destinations_not_sent);
   ZT_RUN(test_protocol_unreachable);
   ZT_RUN(test_routing_df_loopback);
+  ZT_RUN(test_pod_address_offlink_gateway);
   return zt_done();
 }
