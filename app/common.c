@@ -460,6 +460,10 @@ static const struct zn__app_opt common_opts[] = {
      .want = "an IPv4 address",
      .help = "default gateway; off the prefix too (a /32 and\n"
              "169.254.1.1, as a pod gets): reached on the link"},
+    {"ipv4-gateway", 0, ZN__APP_FN, .fn = parse_gateway, .arg = "ADDR",
+     .want = "an IPv4 address",
+     .help = "the same as --gateway (the name urunc gives\n"
+             "a Solo5 guest's)"},
     {"mac", 0, ZN__APP_FN, .fn = parse_mac, .arg = "MAC",
      .want = "xx:xx:xx:xx:xx:xx",
      .help = "hardware address (default: the netif's,\nor a random locally "

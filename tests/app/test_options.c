@@ -351,6 +351,14 @@ ZT_TEST(test_dhcp_flags) {
   ZT_EQU(cfg.ipv4_prefix, 32);
   ZT_EQU(cfg.ipv4_gateway, ZN_IPV4(169, 254, 1, 1));
   ZT_CHECK(zn_stack_mem_size(&cfg) > 0);
+  /* urunc's words for a Solo5 guest: --ipv4=IP/24 --ipv4-gateway=GW. */
+  static const char *const urunc[] = {"--netif", "tap:zt0",
+                                      "--ipv4=10.244.1.5/24",
+                                      "--ipv4-gateway=169.254.1.1", NULL};
+  ZT_EQ(parse(&o, urunc), 5);
+  ZT_EQ(zn__app_config(&o, &cfg, "tprog"), 0);
+  ZT_EQU(cfg.ipv4_addr, ZN_IPV4(10, 244, 1, 5));
+  ZT_EQU(cfg.ipv4_gateway, ZN_IPV4(169, 254, 1, 1));
 
   static const char *const bad[][6] = {
       {"--dhcp", "--ipv4", "10.1.2.3/24", "--gateway", "10.1.2.1", NULL},
