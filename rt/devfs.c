@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -71,18 +70,13 @@ static int console_ioctl(struct zrt_file *f, unsigned long req, void *arg) {
   return -ENOTTY;
 }
 
-static short console_poll(struct zrt_file *f, short events) {
-  (void)f;
-  return (short)(events & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM));
-}
-
 static const struct zrt_file_ops console_ops = {
     .name = "console",
     .read = console_read,
     .write = console_write,
     .fstat = console_fstat,
     .ioctl = console_ioctl,
-    .poll = console_poll,
+    .poll = zrt_pseudo_poll_ready,
 };
 
 struct zrt_file *zrt_console_open(int flags) {
@@ -162,29 +156,24 @@ static ssize_t random_read(struct zrt_file *f, void *buf, size_t n) {
   return (ssize_t)n;
 }
 
-static short dev_poll(struct zrt_file *f, short events) {
-  (void)f;
-  return (short)(events & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM));
-}
-
 static const struct zrt_file_ops null_ops = {
     .name = "null", .read = null_read, .write = sink_write,
     .pread = null_pread, .pwrite = sink_pwrite, .lseek = dev_lseek,
-    .fstat = dev_fstat, .poll = dev_poll};
+    .fstat = dev_fstat, .poll = zrt_pseudo_poll_ready};
 static const struct zrt_file_ops zero_ops = {
     .name = "zero", .read = zero_read, .write = sink_write,
     .pread = zero_pread, .pwrite = sink_pwrite, .lseek = dev_lseek,
-    .fstat = dev_fstat, .poll = dev_poll};
+    .fstat = dev_fstat, .poll = zrt_pseudo_poll_ready};
 static const struct zrt_file_ops full_ops = {
     .name = "full", .read = zero_read, .write = full_write,
     .pread = zero_pread, .lseek = dev_lseek, .fstat = dev_fstat,
-    .poll = dev_poll};
+    .poll = zrt_pseudo_poll_ready};
 static const struct zrt_file_ops random_ops = {
     .name = "random", .read = random_read, .write = sink_write,
-    .lseek = dev_lseek, .fstat = dev_fstat, .poll = dev_poll};
+    .lseek = dev_lseek, .fstat = dev_fstat, .poll = zrt_pseudo_poll_ready};
 static const struct zrt_file_ops tty_ops = {
     .name = "console", .read = console_read, .write = console_write,
-    .fstat = dev_fstat, .ioctl = console_ioctl, .poll = console_poll};
+    .fstat = dev_fstat, .ioctl = console_ioctl, .poll = zrt_pseudo_poll_ready};
 
 static struct zrt_pnode dev_null = DEV_NODE("null", &null_ops, 1, 3);
 static struct zrt_pnode dev_zero = DEV_NODE("zero", &zero_ops, 1, 5);

@@ -34,8 +34,7 @@ size_t zrt_pseudo_put_dec(char *p, uint64_t v) {
 
 /* ---- text files ------------------------------------------------------- */
 
-/* A text file never blocks: always ready, as a regular file. */
-static short text_poll(struct zrt_file *f, short events) {
+short zrt_pseudo_poll_ready(struct zrt_file *f, short events) {
   (void)f;
   return (short)(events & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM));
 }
@@ -79,7 +78,7 @@ static void text_release(struct zrt_file *f) {
 
 static const struct zrt_file_ops text_ops = {
     .name = "proc", .read = text_read, .pread = text_pread,
-    .lseek = text_lseek, .fstat = text_fstat, .poll = text_poll,
+    .lseek = text_lseek, .fstat = text_fstat, .poll = zrt_pseudo_poll_ready,
     .release = text_release};
 
 static int text_open(struct zrt_pnode *p, int flags, struct zrt_file **out) {

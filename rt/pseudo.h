@@ -55,6 +55,9 @@ struct zrt_pnode {
  * 0 or -ENOMEM. */
 int zrt_pseudo_mount(struct zrt_pnode *root, long magic,
                      struct zrt_mount **out);
+/* The poll of a file that never blocks (the console, a device, a text
+ * file): ready for whatever is asked. */
+short zrt_pseudo_poll_ready(struct zrt_file *f, short events);
 /* The decimal of v at p, not terminated; the bytes written (at most
  * 20). */
 size_t zrt_pseudo_put_dec(char *p, uint64_t v);
