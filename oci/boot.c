@@ -215,19 +215,18 @@ static bool tender_words(struct argv_b *a, const struct settings *s,
                          const struct boot_net *net, char **words,
                          int nwords) {
   const uint8_t *m = net->link.mac;
+  char root[WORD_MAX];
   struct stat st;
-  bool root;
+  int k = snprintf(root, sizeof(root), "%s/root.tar", s->dir);
+  /* A root archive in the layer is the block device's content; an image
+   * with its root inside (znet-image --root) comes without one. */
+  bool has_root = k > 0 && (size_t)k < sizeof(root) && stat(root, &st) == 0 &&
+                  S_ISREG(st.st_mode);
   if (!add(a, "%s/solo5-spt", s->dir) || !add(a, "--mem=%u", s->mem) ||
       !add(a, "--net:service=%s", BOOT_TAP) ||
       !add(a, "--net-mac:service=%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1],
-           m[2], m[3], m[4], m[5]))
-    return false;
-  if (!add(a, "%s/root.tar", s->dir))
-    return false;
-  root = stat(a->w[a->n - 1], &st) == 0 && S_ISREG(st.st_mode);
-  free(a->w[--a->n]);
-  a->w[a->n] = NULL;
-  if ((root && !add(a, "--block:%s=%s/root.tar", s->block, s->dir)) ||
+           m[2], m[3], m[4], m[5]) ||
+      (has_root && !add(a, "--block:%s=%s", s->block, root)) ||
       !add(a, "%s/image", s->dir) || !net_words(a, net))
     return false;
   for (int i = 0; i < nwords; i++)

@@ -175,10 +175,10 @@ static int ingress(struct boot_nl *nl, int ifindex, bool del) {
   return boot_nl_talk(nl, &m, NULL, NULL);
 }
 
-/* On ifindex's ingress: u32 matching every frame (one key, mask 0), its
- * one action mirred, redirecting to to_ifindex's egress; the frame is
- * then the other device's (TC_ACT_STOLEN), not IP's. */
-static int redirect(struct boot_nl *nl, int ifindex, int to_ifindex) {
+/* On from's ingress (an interface index): u32 matching every frame (one
+ * key, mask 0), its one action mirred, redirecting to to's egress; the
+ * frame is then the other device's (TC_ACT_STOLEN), not IP's. */
+static int redirect(struct boot_nl *nl, int from, int to) {
   struct boot_msg m;
   /* The selector and its one key, as the kernel reads them: a struct
    * with a flexible array, then the array. */
@@ -188,7 +188,7 @@ static int redirect(struct boot_nl *nl, int ifindex, int to_ifindex) {
   struct tcmsg *t = boot_msg_init(
       &m, RTM_NEWTFILTER, (uint16_t)(NLM_F_CREATE | NLM_F_EXCL), sizeof(*t));
   t->tcm_family = AF_UNSPEC;
-  t->tcm_ifindex = ifindex;
+  t->tcm_ifindex = from;
   t->tcm_parent = TC_H_MAKE(TC_H_INGRESS, 0);
   t->tcm_info = TC_H_MAKE(1u << 16, htons(ETH_P_ALL)); /* prio 1, all */
   memset(&head, 0, sizeof(head));
@@ -199,7 +199,7 @@ static int redirect(struct boot_nl *nl, int ifindex, int to_ifindex) {
   memset(&mirred, 0, sizeof(mirred));
   mirred.action = TC_ACT_STOLEN;
   mirred.eaction = TCA_EGRESS_REDIR;
-  mirred.ifindex = (uint32_t)to_ifindex;
+  mirred.ifindex = (uint32_t)to;
   size_t opts, acts, act, aopts;
   if (!boot_msg_put(&m, TCA_KIND, "u32", sizeof("u32")) ||
       !(opts = boot_msg_nest(&m, TCA_OPTIONS)) ||

@@ -100,7 +100,7 @@ static int one_answer(const struct nlmsghdr *h, uint32_t seq,
     struct nlmsgerr e;
     if (h->nlmsg_len < NLMSG_LENGTH(sizeof(e)))
       return -EBADMSG;
-    memcpy(&e, NLMSG_DATA(h), sizeof(e));
+    memcpy(&e, (const unsigned char *)h + NLMSG_HDRLEN, sizeof(e));
     if (e.error > 0 || e.error < -4095)
       return -EBADMSG;
     return e.error;
@@ -109,7 +109,7 @@ static int one_answer(const struct nlmsghdr *h, uint32_t seq,
     int err = 0;
     /* A dump the kernel could not finish says why after NLMSG_DONE. */
     if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(err)))
-      memcpy(&err, NLMSG_DATA(h), sizeof(err));
+      memcpy(&err, (const unsigned char *)h + NLMSG_HDRLEN, sizeof(err));
     return err < 0 && err >= -4095 ? err : 0;
   }
   if (!each)

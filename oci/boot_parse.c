@@ -71,7 +71,7 @@ static bool msg_body(const struct nlmsghdr *h, size_t len, size_t hdrlen,
   if (len < sizeof(*h) || h->nlmsg_len < NLMSG_LENGTH(hdrlen) ||
       h->nlmsg_len > len)
     return false;
-  *body = NLMSG_DATA(h);
+  *body = (const unsigned char *)h + NLMSG_HDRLEN;
   size_t at = NLMSG_SPACE(hdrlen);
   if (at > h->nlmsg_len)
     at = h->nlmsg_len;
