@@ -6,19 +6,19 @@
  *   1. reads the container's interface (eth0, or its only Ethernet one):
  *      IPv4 address and prefix, default gateway, MAC, a global IPv6
  *      address if it has one, and /etc/resolv.conf's nameservers;
- *   2. makes /dev/net/tun if the runtime did not (mknod c 10 200: the
- *      default device cgroup of containerd and Docker allows it), then a
- *      TAP, joined to the interface by tc (boot_net.c says why tc), and
- *      takes the interface's addresses away: they are the unikernel's;
- *   3. runs the tender, solo5-spt, on the TAP with the
- *      interface's MAC, the image and its root archive from /znet, the
- *      network flags and the image's own words after them;
+ *   2. makes /dev/net/tun if the runtime did not (mknod c 10 200: runc's
+ *      built-in device rules allow it, and CAP_MKNOD is in containerd's
+ *      and Docker's default capabilities), then a TAP, joined to the
+ *      interface by tc (boot_net.c says why tc), and takes the
+ *      interface's addresses away: they are the unikernel's;
+ *   3. runs the tender, solo5-spt, on the TAP with the interface's MAC,
+ *      the image (and a root archive, if the layer has one) from /znet,
+ *      the network flags and the image's own words after them;
  *   4. passes SIGTERM, SIGINT and SIGHUP to the tender, and when it ends
- *      removes the TAP and the tc filters, gives the
- *      interface its addresses and routes back (a Kubernetes pod's
- *      network outlives its container: a restarted one finds it as it
- *      was) and exits with the tender's status (128 + N for signal N),
- *      saying it.
+ *      removes the TAP and the tc filters, gives the interface its
+ *      addresses and routes back (a Kubernetes pod's network outlives
+ *      its container: a restarted one finds it as it was) and exits with
+ *      the tender's status (128 + N for signal N), saying it.
  *
  *   znet-boot [--print] [WORD...]
  *
