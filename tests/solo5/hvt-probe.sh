@@ -237,7 +237,7 @@ else
 fi
 if [ "${result[ring3]}" = ok ] && [ -z "$stop3" ]; then
   v "at CPL 3 every step ran, SSE and x87 included: an image that"
-  v "  drops to CPL 3 runs here."
+  v "  drops to CPL 3 (znet's hvt images do: rt/plat_hvt.c) runs here."
 elif [ "${result[ring3]}" = ok ]; then
   v "at CPL 3 these stop too:$stop3"
 else
