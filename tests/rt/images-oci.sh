@@ -412,6 +412,7 @@ urunc's words" ]
 
 oci_main() {
   local p want=0 c
+  $build_only && return 0
   for p in "${progs[@]}"; do
     case $p in nginx | redis) want=$((want + 1)) ;; esac
   done
