@@ -53,7 +53,8 @@ static void check_net(const struct boot_net *net, int ifindex) {
   FZ_CHECK(!net->has_addr4 || net->addr4.prefix <= 32);
   FZ_CHECK(!net->has_addr6 || net->addr6.prefix <= 128);
   FZ_CHECK(ifindex > 0 || (!net->has_addr4 && !net->has_addr6 &&
-                           net->nroutes == 0 && !net->has_gateway));
+                           net->nroutes == 0 && !net->has_gateway &&
+                           !net->has_gateway6));
   for (int i = 0; i < net->nroutes; i++) {
     FZ_CHECK(net->routes[i].dst_len <= 32);
     FZ_CHECK(net->routes[i].protocol != RTPROT_KERNEL);

@@ -5,7 +5,8 @@
  *
  *   1. reads the container's interface (eth0, or its only Ethernet one):
  *      IPv4 address and prefix, default gateway, MAC, a global IPv6
- *      address if it has one, and /etc/resolv.conf's nameservers;
+ *      address and IPv6 default gateway if it has them, and
+ *      /etc/resolv.conf's nameservers;
  *   2. makes /dev/net/tun if the runtime did not (mknod c 10 200: runc's
  *      built-in device rules allow it, and CAP_MKNOD is in containerd's
  *      and Docker's default capabilities), then a TAP, joined to the
@@ -180,8 +181,8 @@ static int read_settings(struct settings *s) {
   return 0;
 }
 
-/* The network's flags for the image: --ipv4, --gateway, --ipv6, --dns,
- * --hostname. */
+/* The network's flags for the image: --ipv4, --gateway, --ipv6,
+ * --ipv6-gateway, --dns, --hostname. */
 static bool net_words(struct argv_b *a, const struct boot_net *net) {
   char t[INET6_ADDRSTRLEN];
   char dns[BOOT_MAX_DNS][INET6_ADDRSTRLEN];
@@ -198,6 +199,10 @@ static bool net_words(struct argv_b *a, const struct boot_net *net) {
   if (net->has_addr6 &&
       (!inet_ntop(AF_INET6, &net->addr6.addr, t, sizeof(t)) ||
        !add(a, "--ipv6=%s/%u", t, net->addr6.prefix)))
+    return false;
+  if (net->has_addr6 && net->has_gateway6 &&
+      (!inet_ntop(AF_INET6, &net->gateway6, t, sizeof(t)) ||
+       !add(a, "--ipv6-gateway=%s", t)))
     return false;
   size_t rl = read_small("/etc/resolv.conf", resolv, sizeof(resolv));
   int nd = boot_parse_resolv(resolv, rl, dns);

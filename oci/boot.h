@@ -76,6 +76,9 @@ struct boot_net {
   int routes_left_out;       /* past BOOT_MAX_ROUTES */
   struct in_addr gateway;    /* the default route's, if has_gateway */
   uint32_t gateway_priority;
+  struct in6_addr gateway6;  /* IPv6's default route's, if has_gateway6 */
+  uint32_t gateway6_priority;
+  bool has_gateway6;
   bool has_addr4;
   bool has_addr6;
   bool has_gateway;
@@ -106,7 +109,9 @@ bool boot_parse_addr(const struct nlmsghdr *h, size_t len, int ifindex,
 /* One RTM_NEWROUTE message: if it is a main-table unicast IPv4 route
  * through ifindex, records the default gateway (the lowest priority's)
  * and keeps the route in net->routes unless the kernel made it from an
- * address.  false if malformed. */
+ * address; if it is IPv6's default route through ifindex, records its
+ * gateway (IPv6 routes outlive the address: none is kept).  false if
+ * malformed. */
 bool boot_parse_route(const struct nlmsghdr *h, size_t len, int ifindex,
                       struct boot_net *net);
 

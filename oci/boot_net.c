@@ -106,7 +106,7 @@ int boot_net_read(struct boot_nl *nl, struct boot_net *net, const char **why) {
   if ((e = dump(nl, RTM_GETADDR, AF_UNSPEC, each_addr, net)) != 0)
     return e;
   *why = "reading its routes";
-  if ((e = dump(nl, RTM_GETROUTE, AF_INET, each_route, net)) != 0)
+  if ((e = dump(nl, RTM_GETROUTE, AF_UNSPEC, each_route, net)) != 0)
     return e;
   *why = NULL;
   return 0;

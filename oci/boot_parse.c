@@ -189,6 +189,23 @@ static void keep_route(const struct boot_route *r, struct boot_net *net) {
   net->routes[net->nroutes++] = *r;
 }
 
+/* IPv6's default route through the interface: its gateway, the lowest
+ * priority's. */
+static void take_gateway6(const struct rtmsg *rt,
+                          const struct rtattr *const *tb,
+                          struct boot_net *net) {
+  struct in6_addr gw;
+  uint32_t prio = 0;
+  if (rt->rtm_dst_len != 0 || !attr_exact(tb[RTA_GATEWAY], &gw, sizeof(gw)))
+    return;
+  (void)attr_exact(tb[RTA_PRIORITY], &prio, sizeof(prio));
+  if (net->has_gateway6 && prio >= net->gateway6_priority)
+    return;
+  net->gateway6 = gw;
+  net->gateway6_priority = prio;
+  net->has_gateway6 = true;
+}
+
 bool boot_parse_route(const struct nlmsghdr *h, size_t len, int ifindex,
                       struct boot_net *net) {
   const void *body;
@@ -202,10 +219,13 @@ bool boot_parse_route(const struct nlmsghdr *h, size_t len, int ifindex,
       !boot_attrs(attrs, alen, tb, RTA_TABLE))
     return false;
   memcpy(&rt, body, sizeof(rt));
-  if (rt.rtm_family != AF_INET || rt.rtm_type != RTN_UNICAST ||
-      rt.rtm_dst_len > 32 || route_table(&rt, tb) != RT_TABLE_MAIN ||
-      !attr_exact(tb[RTA_OIF], &oif, sizeof(oif)) || oif != ifindex ||
-      ifindex <= 0)
+  if (ifindex <= 0 || rt.rtm_type != RTN_UNICAST ||
+      route_table(&rt, tb) != RT_TABLE_MAIN ||
+      !attr_exact(tb[RTA_OIF], &oif, sizeof(oif)) || oif != ifindex)
+    return true;
+  if (rt.rtm_family == AF_INET6)
+    take_gateway6(&rt, tb, net);
+  if (rt.rtm_family != AF_INET || rt.rtm_dst_len > 32)
     return true;
   memset(&r, 0, sizeof(r));
   r.dst_len = rt.rtm_dst_len;

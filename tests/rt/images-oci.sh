@@ -16,9 +16,10 @@
 #  3. nginx and redis run at once by `ctr run`, each in a network
 #     namespace made here joined to E2E_NS by a veth: nginx with a /24,
 #     redis as a pod gets it (a /32 and the gateway 169.254.1.1, off its
-#     prefix).  Not --cni: Debian's plugins make a bridge in the root
+#     prefix; a /128 and the gateway fe80::1).  Not --cni: Debian's plugins make a bridge in the root
 #     namespace, and every device here stays in namespaces the test made.
-#     From E2E_NS: nginx's files byte for byte, redis's SET and GET;
+#     From E2E_NS: nginx's files byte for byte, redis's SET and GET (and
+#     GET over IPv6);
 #  4. `ctr task kill` (SIGTERM): each task ends (143), no process is left
 #     in its namespace, its TAP and filter are gone, its address and
 #     routes are back; without CAP_NET_ADMIN znet-boot says so;
@@ -214,7 +215,10 @@ EOF
 # (recorded for zn_netns_cleanup) whose eth0 is joined to E2E_NS's
 # HOSTDEV by a veth; with HOSTADDR (a /24's first address) an ordinary
 # link, without one a pod's: a /32 whose gateway, 169.254.1.1, is
-# HOSTDEV's own address, and E2E_NS's route to the /32 through HOSTDEV.
+# HOSTDEV's own address, and E2E_NS's route to the /32 through HOSTDEV;
+# and OCI_POD6/128 with the default route through fe80::1, HOSTDEV's.
+OCI_POD6=2001:db8:79::2
+OCI_HOST6=2001:db8:78::1
 oci_pod() {
   local ns=$1 addr=$2 gw=$3 hd=$4 ha=${5:-}
   zn_netns_add "$ns" &&
@@ -229,7 +233,14 @@ oci_pod() {
     zn_in "$E2E_NS" ip addr add "$gw/32" dev "$hd" &&
       zn_in "$E2E_NS" ip route add "${addr%/*}/32" dev "$hd" &&
       zn_in "$ns" ip route add "$gw" dev eth0 scope link &&
-      zn_in "$ns" ip route add default via "$gw" dev eth0
+      zn_in "$ns" ip route add default via "$gw" dev eth0 || return 1
+    # IPv6 as a pod gets it too: a /128, the default route through the
+    # host side's link-local address.
+    ipv6_on "$E2E_NS" "$hd" fe80::1/64 &&
+      zn_in "$E2E_NS" ip -6 addr add "$OCI_HOST6/128" dev "$hd" nodad &&
+      zn_in "$E2E_NS" ip -6 route add "$OCI_POD6/128" dev "$hd" &&
+      ipv6_on "$ns" eth0 "$OCI_POD6/128" &&
+      zn_in "$ns" ip -6 route add default via fe80::1 dev eth0
   fi
 }
 
@@ -326,8 +337,15 @@ oci_runc() {
   check "OCI: redis under runc: SET answered OK" [ "$r" = OK ]
   r=$(in_ns_t 10 redis-cli -h "$ip2" GET oci)
   check "OCI: redis under runc: GET reads it back" [ "$r" = "redis in a container" ]
+  r=$(in_ns_t 10 redis-cli -h "$OCI_POD6" GET oci)
+  check "OCI: redis under runc over IPv6: its /128 and the gateway fe80::1 handed on, GET" \
+    bash -c "[ '$r' = 'redis in a container' ] &&
+      grep -q '^znet-rt: ipv6 $OCI_POD6/128 ' '$out2'"
   oci_stopped nginx zoci-nginx "$n1" "$ip1" "$p1" "$out1"
   oci_stopped redis zoci-redis "$n2" "$ip2" "$p2" "$out2"
+  check "OCI: redis: its IPv6 address and default route back" \
+    bash -c "ip -n '$n2' -6 addr show dev eth0 | grep -q ' $OCI_POD6/128' &&
+      ip -n '$n2' -6 route show default | grep -q 'via fe80::1'"
   local out3=$T/oci/ctr-nocap.out
   oci_run zoci-nocap znet/nginx:latest "$n1" "$out3"
   wait_bg "$OCI_RUN_PID" 30
