@@ -98,6 +98,7 @@ struct zn__app_opts {
   /* --ipv6, added after create */
   struct zn__app_ipv6_static ipv6[ZN__APP_MAX_IPV6];
   unsigned nipv6;
+  struct zn_ip ipv6_gateway; /* --ipv6-gateway; family 0: none */
   bool slaac;                /* --slaac */
   bool dhcp;                 /* --dhcp: IPv4 from a DHCP server; --ipv4,
                                 if given, is the address asked for first

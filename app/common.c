@@ -351,6 +351,19 @@ static int parse_gateway(void *base, const char *val, const char *prog) {
   return zn_ipv4_parse(val, &o->gateway) == ZN_OK ? 0 : -1;
 }
 
+/* --ipv6-gateway ADDR: a unicast IPv6 address (link-local or not). */
+static int parse_ipv6_gateway(void *base, const char *val, const char *prog) {
+  struct zn__app_opts *o = base;
+  (void)prog;
+  struct zn_ip a;
+  if (zn_ip_parse(val, &a) != ZN_OK || a.family != ZN_AF_INET6 ||
+      zn_ip_is_unspecified(&a) || zn_ipv6_addr_is_mcast(a.bytes) ||
+      zn_ipv6_addr_is_loopback(a.bytes))
+    return -1;
+  o->ipv6_gateway = a;
+  return 0;
+}
+
 static int parse_mac(void *base, const char *val, const char *prog) {
   struct zn__app_opts *o = base;
   if (zn_mac_parse(val, o->mac) != ZN_OK)
@@ -464,6 +477,10 @@ static const struct zn__app_opt common_opts[] = {
      .want = "an IPv4 address",
      .help = "the same as --gateway (the name urunc gives\n"
              "a Solo5 guest's)"},
+    {"ipv6-gateway", 0, ZN__APP_FN, .fn = parse_ipv6_gateway, .arg = "ADDR",
+     .want = "a unicast IPv6 address",
+     .help = "IPv6 default router besides advertised ones;\n"
+             "link-local, or off every prefix (a /128):\nreached on the link"},
     {"mac", 0, ZN__APP_FN, .fn = parse_mac, .arg = "MAC",
      .want = "xx:xx:xx:xx:xx:xx",
      .help = "hardware address (default: the netif's,\nor a random locally "
@@ -759,6 +776,8 @@ static int check_common(struct zn__app_opts *o,
                          "--gateway and --dhcp: the lease gives the gateway");
   if (o->gateway && !o->ipv4)
     return zn__app_usage(name, "--gateway needs --ipv4");
+  if (o->ipv6_gateway.family && o->nipv6 == 0 && !o->slaac)
+    return zn__app_usage(name, "--ipv6-gateway needs --ipv6 or --slaac");
   if (o->dhcp_hostname[0] && !o->dhcp)
     return zn__app_usage(name, "--dhcp-hostname needs --dhcp");
   if (o->netif == ZN__APP_NETIF_SOLO5 &&
@@ -1221,6 +1240,14 @@ int zn__app_attach(struct zn__app_host *h, const char *prog) {
               (unsigned)h->o.ipv6[i].prefix, zn_strerror(rc));
       return rc;
     }
+  }
+  if (h->o.ipv6_gateway.family &&
+      (rc = zn_stack_set_ipv6_gateway(h->st, &h->o.ipv6_gateway)) != ZN_OK) {
+    char ip[ZN_IP_STRLEN];
+    fprintf(stderr, "%s: --ipv6-gateway %s: %s\n", prog,
+            zn_ip_format(&h->o.ipv6_gateway, ip),
+            rc == ZN_EINVAL ? "one of our own addresses" : zn_strerror(rc));
+    return rc;
   }
   for (unsigned i = 0; i < h->o.narp; i++) {
     rc = zn_arp_add_static(h->st, h->o.arp[i].ip, h->o.arp[i].mac);

@@ -170,6 +170,10 @@ int zrt_vfs_add_text(const char *dir, const char *name, const char *text,
 /* Mount blockdev's archive as the root (an empty root on any error:
  * -errno then, after a zrt_log line). */
 int zrt_tarfs_mount(const char *blockdev, struct zrt_mount **out);
+/* The same over a tar archive in memory (len bytes at data), read in
+ * place: it stays there as long as the mount. */
+int zrt_tarfs_mount_archive(const void *data, size_t len,
+                            struct zrt_mount **out);
 
 /* Their regular files (whose priv is the vnode). */
 extern const struct zrt_file_ops zrt_tarfs_file_ops;

@@ -49,9 +49,8 @@ void zrt_mount_etc(const char *name, const char *text) {
     etc_apply(e);
 }
 
-int zrt_mount_root(const char *blockdev) {
-  struct zrt_mount *m;
-  int r = zrt_tarfs_mount(blockdev, &m);
+/* The root `m` (its mount gave `r`), and the trees under it. */
+static int mount_root_tree(struct zrt_mount *m, int r) {
   if (!m)
     return r;
   zrt_vfs_set_root(m);
@@ -65,6 +64,18 @@ int zrt_mount_root(const char *blockdev) {
   for (unsigned i = 0; i < netc; i++)
     etc_apply(&etc[i]);
   return r;
+}
+
+int zrt_mount_root(const char *blockdev) {
+  struct zrt_mount *m;
+  int r = zrt_tarfs_mount(blockdev, &m);
+  return mount_root_tree(m, r);
+}
+
+int zrt_mount_root_archive(const void *data, size_t len) {
+  struct zrt_mount *m;
+  int r = zrt_tarfs_mount_archive(data, len, &m);
+  return mount_root_tree(m, r);
 }
 
 int zrt_mount_memfs(const char *path, size_t budget) {

@@ -311,8 +311,12 @@ void zrt_mount_etc(const char *name, const char *text);
 /* Mount the tar archive of block device `blockdev` at /, then memfs at
  * /tmp, devfs at /dev and the small /proc.  0, or -errno after a
  * zrt_log line naming what was wrong (no such device, unreadable); the
- * image then has an empty root with /tmp, /dev and /proc. */
+ * image then has an empty root with /tmp, /dev and /proc.  A NULL
+ * `blockdev`: that empty root, quietly (-ENODEV). */
 int zrt_mount_root(const char *blockdev);
+/* The same with the tar archive of `len` bytes at `data` (the image's
+ * own, znet-image --root) as the root. */
+int zrt_mount_root_archive(const void *data, size_t len);
 /* A writable in-memory tree at `path` (made if missing), bounded by
  * `budget` bytes (0: a quarter of zrt_kalloc_avail() now). */
 int zrt_mount_memfs(const char *path, size_t budget);

@@ -57,6 +57,10 @@
 extern char _stdata[], _ltdata[], _ltbss[], zrt_tls_align[];
 /* znet-image's: the program's name. */
 extern const char zrt_image_name[];
+/* Where the root is (znet-image): the archive inside the image, if it
+ * has bytes, else the block device named, if any. */
+extern const char zrt_root_device[];
+extern const unsigned char zrt_root_archive[], zrt_root_archive_end[];
 
 int main(int argc, char **argv, char **envp);
 /* musl's entry (its name is the C library's to take):
@@ -330,7 +334,12 @@ static void set_resolv_conf(void) {
 /* The root archive, /tmp and the other writable trees, /etc. */
 static void start_files(void) {
   set_etc(); /* first: the mount makes /etc for them if need be */
-  zrt_mount_root("rootfs");
+  size_t archived =
+      (size_t)((uintptr_t)zrt_root_archive_end - (uintptr_t)zrt_root_archive);
+  if (archived > 0)
+    zrt_mount_root_archive(zrt_root_archive, archived);
+  else
+    zrt_mount_root(zrt_root_device[0] ? zrt_root_device : NULL);
   for (int i = 0; i < opts.ntmpfs; i++)
     if (zrt_mount_memfs(opts.tmpfs[i], 0) != 0)
       zrt_log("--tmpfs %s: cannot mount it", opts.tmpfs[i]);

@@ -1,6 +1,7 @@
 /*
- * tarfs: the read-only root, a tar archive on the Solo5 block device
- * "rootfs" (tar.c reads it).
+ * tarfs: the read-only root, a tar archive on a Solo5 block device
+ * ("rootfs" unless znet-image names another) or inside the image itself
+ * (znet-image --root); tar.c reads it.
  *
  * At mount the archive's headers are read once and an index is built in
  * memory: a node per entry (and per directory an entry implies: "a/b/c"
@@ -20,7 +21,8 @@
  * lines is a sixteenth of the memory zrt_kalloc has left at mount,
  * between CACHE_MIN_LINES and CACHE_MAX_LINES (64 KiB to 8 MiB with 4 KiB
  * lines), each line allocated when first used; so a 3 MB file sent again
- * and again is read from the device once when memory allows.
+ * and again is read from the device once when memory allows.  An archive
+ * inside the image is already memory: it is read in place, no cache.
  *
  * Symlink targets are kept as text and resolved at lookup by vfs.c,
  * inside the image's root: ".." stops at "/", as in a chroot.
@@ -88,8 +90,8 @@ struct tarfs {
   size_t tabsize, count;
   uint64_t seed;
   uint64_t next_ino;
-  /* the device */
-  bool has_dev;
+  /* the device, or the archive in memory (mem: its first byte) */
+  const uint8_t *mem;
   uint64_t handle, capacity, bsize;
   size_t linesz;
   struct line *lines;
@@ -218,6 +220,10 @@ static uint8_t *line_get(struct tarfs *fs, uint64_t tag, int *err) {
 static int dev_read(void *ctx, uint64_t off, void *buf, size_t n) {
   struct tarfs *fs = ctx;
   uint8_t *out = buf;
+  if (fs->mem) {
+    memcpy(out, fs->mem + off, n);
+    return 0;
+  }
   while (n > 0) {
     uint64_t tag = off / fs->linesz;
     size_t in = (size_t)(off % fs->linesz);
@@ -697,24 +703,45 @@ static int device_open(struct tarfs *fs, const char *blockdev) {
     zrt_log("tarfs: no memory for the block cache: the root is empty");
     return -ENOMEM;
   }
-  fs->has_dev = true;
   return 0;
 }
 
-int zrt_tarfs_mount(const char *blockdev, struct zrt_mount **out) {
+/* The archive in memory: whole blocks of it (a tar archive is). */
+static int archive_open(struct tarfs *fs, const void *data, size_t len) {
+  fs->mem = data;
+  fs->capacity = len - len % ZRT_TAR_BLOCK;
+  fs->bsize = ZRT_TAR_BLOCK;
+  return 0;
+}
+
+/* The root over the device or the archive (data, len) opened; the
+ * index of what it holds. */
+static int tarfs_mount(const char *blockdev, const void *data, size_t len,
+                       struct zrt_mount **out) {
   struct tarfs *fs = tarfs_new();
   *out = fs ? &fs->mnt : NULL;
   if (!fs) {
     zrt_log("tarfs: no memory for the root");
     return -ENOMEM;
   }
-  int r = blockdev ? device_open(fs, blockdev) : -ENODEV;
+  int r = blockdev ? device_open(fs, blockdev)
+          : data   ? archive_open(fs, data, len)
+                   : -ENODEV;
   if (r < 0)
     return r;
   r = index_build(fs);
   if (r < 0)
     zrt_log("tarfs: reading \"%s\" failed (%d): the root has what was read "
-            "before", blockdev, r);
+            "before", blockdev ? blockdev : "the image's archive", r);
   return r;
+}
+
+int zrt_tarfs_mount(const char *blockdev, struct zrt_mount **out) {
+  return tarfs_mount(blockdev, NULL, 0, out);
+}
+
+int zrt_tarfs_mount_archive(const void *data, size_t len,
+                            struct zrt_mount **out) {
+  return tarfs_mount(NULL, data, len, out);
 }
 

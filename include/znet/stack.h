@@ -367,6 +367,22 @@ struct zn_ipv6_addr_info {
                               ZN_TIME_NEVER: never */
 };
 
+/** Set the static default router of IPv6, the configuration's (NULL or
+ * the unspecified address: none), as a pod's network hands one out: a
+ * link-local address, or a global one outside every prefix of ours (a
+ * /128 address has no prefix to hold it).  It is reached on the link:
+ * neighbor discovery resolves it wherever it is.  It joins the default
+ * router list (RFC 4861 §6.3.4) with no lifetime: router advertisements
+ * from it neither expire nor remove it, and it is chosen as the others
+ * are (§6.3.6: while neighbor unreachability detection has not given up
+ * on it, or when all are given up on).  A new one replaces the old.
+ * Errors: ZN_EINVAL (not IPv6, multicast, loopback, one of our own
+ * addresses), ZN_ENOSPC (the router list is full: cfg.ipv6_routers). */
+int zn_stack_set_ipv6_gateway(struct zn_stack *st, const struct zn_ip *gw);
+/** The static default router set by zn_stack_set_ipv6_gateway.  Errors:
+ * ZN_ENOENT (none); *out unwritten then. */
+int zn_stack_get_ipv6_gateway(const struct zn_stack *st, struct zn_ip *out);
+
 /** Copy up to max of our IPv6 addresses (any state) into out, in table
  * order.  Returns how many there are, which may exceed max: call again
  * with a larger array to see them all. */

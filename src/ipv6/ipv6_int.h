@@ -155,10 +155,11 @@ struct zn__ip6_addr {
 
 /* A default router (RFC 4861 §6.3.4). */
 struct zn__ip6_router {
-  uint8_t ip[16];          /* link-local */
+  uint8_t ip[16];          /* link-local, or the configuration's */
   bool used;
   bool lost;               /* NUD gave up on it: used only when no other */
-  uint64_t expires;        /* ns */
+  bool fixed;              /* zn_stack_set_ipv6_gateway's: no lifetime */
+  uint64_t expires;        /* ns; UINT64_MAX when fixed */
 };
 
 /* An on-link prefix (RFC 4861 §6.3.4, L flag). */

@@ -131,16 +131,35 @@ static void *list_entry(void *found, void *free_slot, size_t size,
   return free_slot;
 }
 
-/* RFC 4861 §6.3.4: the router's entry in the default router list. */
+/* The default router list's entry for ip, or NULL; *free_slot the first
+ * unused one (NULL: none). */
+static struct zn__ip6_router *router_find(struct zn__ip6 *ip6,
+                                          const uint8_t ip[16],
+                                          struct zn__ip6_router **free_slot) {
+  struct zn__ip6_router *r = NULL;
+  *free_slot = NULL;
+  for (uint32_t i = 0; i < ip6->nrouter; i++) {
+    if (ip6->router[i].used && memcmp(ip6->router[i].ip, ip, 16) == 0)
+      r = &ip6->router[i];
+    else if (!ip6->router[i].used && !*free_slot)
+      *free_slot = &ip6->router[i];
+  }
+  return r;
+}
+
+/* RFC 4861 §6.3.4: the router's entry in the default router list.  The
+ * configuration's router keeps no lifetime: an advertisement from it
+ * only says it is a router again. */
 static void ra_router(struct zn_stack *st, const uint8_t src[16],
                       uint16_t lifetime_s) {
   struct zn__ip6 *ip6 = ZN__MOD(st, ip6);
-  struct zn__ip6_router *r = NULL, *free_slot = NULL;
-  for (uint32_t i = 0; i < ip6->nrouter; i++) {
-    if (ip6->router[i].used && memcmp(ip6->router[i].ip, src, 16) == 0)
-      r = &ip6->router[i];
-    else if (!ip6->router[i].used && !free_slot)
-      free_slot = &ip6->router[i];
+  struct zn__ip6_router *free_slot;
+  struct zn__ip6_router *r = router_find(ip6, src, &free_slot);
+  if (r && r->fixed) {
+    if (r->lost)
+      zn__ip6_changed(st);
+    r->lost = false;
+    return;
   }
   bool fresh, full;
   r = list_entry(r, free_slot, sizeof(*r), lifetime_s == 0, &fresh, &full);
@@ -156,6 +175,44 @@ static void ra_router(struct zn_stack *st, const uint8_t src[16],
   }
   r->lost = false;
   r->expires = st->now + (uint64_t)lifetime_s * SEC;
+}
+
+int zn_stack_set_ipv6_gateway(struct zn_stack *st, const struct zn_ip *gw) {
+  if (gw && (gw->family != ZN_AF_INET6 || zn_ipv6_addr_is_mcast(gw->bytes) ||
+             zn_ipv6_addr_is_loopback(gw->bytes) ||
+             zn__ip6_addr_find(st, gw->bytes)))
+    return ZN_EINVAL;
+  struct zn__ip6 *ip6 = ZN__MOD(st, ip6);
+  for (uint32_t i = 0; i < ip6->nrouter; i++)
+    if (ip6->router[i].used && ip6->router[i].fixed) {
+      memset(&ip6->router[i], 0, sizeof(ip6->router[i]));
+      zn__ip6_changed(st);
+    }
+  if (!gw || zn_ipv6_addr_is_unspecified(gw->bytes))
+    return ZN_OK;
+  struct zn__ip6_router *free_slot;
+  struct zn__ip6_router *r = router_find(ip6, gw->bytes, &free_slot);
+  if (!r)
+    r = free_slot;
+  if (!r)
+    return ZN_ENOSPC;
+  memcpy(r->ip, gw->bytes, 16);
+  r->used = true;
+  r->fixed = true;
+  r->lost = false;
+  r->expires = NEVER;
+  zn__ip6_changed(st);
+  return ZN_OK;
+}
+
+int zn_stack_get_ipv6_gateway(const struct zn_stack *st, struct zn_ip *out) {
+  const struct zn__ip6 *ip6 = ZN__MOD(st, ip6);
+  for (uint32_t i = 0; i < ip6->nrouter; i++)
+    if (ip6->router[i].used && ip6->router[i].fixed) {
+      *out = zn_ip_from_v6(ip6->router[i].ip);
+      return ZN_OK;
+    }
+  return ZN_ENOENT;
 }
 
 /* RFC 4861 §6.3.4: Cur Hop Limit, BaseReachableTime, RetransTimer. */

@@ -359,6 +359,18 @@ ZT_TEST(test_dhcp_flags) {
   ZT_EQ(zn__app_config(&o, &cfg, "tprog"), 0);
   ZT_EQU(cfg.ipv4_addr, ZN_IPV4(10, 244, 1, 5));
   ZT_EQU(cfg.ipv4_gateway, ZN_IPV4(169, 254, 1, 1));
+  /* A pod's IPv6 /128 with a link-local router (Calico's). */
+  static const char *const pod6[] = {"--netif", "tap:zt0",
+                                     "--ipv6=fd00:10:244::5/128",
+                                     "--ipv6-gateway=fe80::ecee:eeff:feee:eeee",
+                                     NULL};
+  ZT_EQ(parse(&o, pod6), 5);
+  ZT_EQ(zn__app_config(&o, &cfg, "tprog"), 0);
+  ZT_CHECK(cfg.ipv6);
+  ZT_EQ(o.ipv6[0].prefix, 128);
+  ZT_EQ(o.ipv6_gateway.family, ZN_AF_INET6);
+  ZT_EQ(o.ipv6_gateway.bytes[0], 0xfe);
+  ZT_EQ(o.ipv6_gateway.bytes[15], 0xee);
 
   static const char *const bad[][6] = {
       {"--dhcp", "--ipv4", "10.1.2.3/24", "--gateway", "10.1.2.1", NULL},
@@ -367,11 +379,16 @@ ZT_TEST(test_dhcp_flags) {
       {"--dhcp", "--dhcp-hostname", "x_y", NULL, NULL, NULL},
       {"--ipv4", "10.1.2.3/24", "--gateway", "10.1.2.3", NULL, NULL},
       {"--ipv4", "10.1.2.3/24", "--gateway", "224.0.0.1", NULL, NULL},
+      {"--ipv4", "10.1.2.3/24", "--ipv6-gateway", "fe80::1", NULL, NULL},
+      {"--ipv6", "fd00::5/128", "--ipv6-gateway", "ff02::2", NULL, NULL},
+      {"--ipv6", "fd00::5/128", "--ipv6-gateway", "10.0.0.1", NULL, NULL},
   };
   static const char *const names[] = {"--gateway", "--dhcp-hostname",
                                       "a b",       "x_y",
                                       "10.1.2.3: not a unicast",
-                                      "224.0.0.1: not a unicast"};
+                                      "224.0.0.1: not a unicast",
+                                      "--ipv6-gateway needs --ipv6 or --slaac",
+                                      "ff02::2", "10.0.0.1"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     const char *args[9] = {"--netif", "tap:zt0"};
     size_t k = 2;

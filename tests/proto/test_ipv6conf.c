@@ -480,6 +480,91 @@ ZT_TEST(test_router_lifetime_expiry_and_round_robin) {
   t_free(&t);
 }
 
+/* A pod's address: a /128 and the configuration's router, a global
+ * address outside every prefix (Cilium) or a link-local one (Calico). */
+ZT_TEST(test_static_gateway_with_a_128_address) {
+  struct t t;
+  t_init(&t, false);
+  struct zn_ip a = {ZN_AF_INET6, {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 5}};
+  ZT_EQ(zn_stack_add_ipv6(t.st, &a, 128), ZN_OK);
+  run_to(&t, 3 * SECS, MSEC);
+  struct zn_ip gw = {ZN_AF_INET6, {0x20, 0x01, 0x0d, 0xb8, 0xff, [15] = 1}};
+  struct zn_ip got;
+  ZT_EQ(zn_stack_get_ipv6_gateway(t.st, &got), ZN_ENOENT);
+  ZT_EQ(zn_stack_set_ipv6_gateway(t.st, &gw), ZN_OK);
+  ZT_EQ(zn_stack_get_ipv6_gateway(t.st, &got), ZN_OK);
+  ZT_MEMEQ(got.bytes, gw.bytes, 16);
+  /* Everything off the /128 goes through it, itself and a neighbor in
+   * what would be the /64 included. */
+  uint8_t far[16] = {0x20, 0x01, 0x48, 0x60, [15] = 1};
+  uint8_t next[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 6};
+  const uint8_t *dsts[] = {far, next, gw.bytes};
+  uint8_t hop[16];
+  for (size_t i = 0; i < 3; i++) {
+    ZT_EQ(zn__ip6_next_hop_determine(t.st, dsts[i], hop), ZN_OK);
+    ZT_MEMEQ(hop, gw.bytes, 16);
+  }
+  /* Advertisements from it neither expire nor remove it. */
+  struct msg m;
+  ra_begin(&m, 64, 0, 0, 0);
+  deliver(&t, &m, gw.bytes, 255, false);
+  run_to(&t, t.now + 3 * 3600 * SECS, 10 * SECS);
+  ZT_EQ(S(&t, ra_router_expired), 0);
+  ZT_EQ(zn__ip6_next_hop_determine(t.st, far, hop), ZN_OK);
+  ZT_MEMEQ(hop, gw.bytes, 16);
+  /* Given up on: an advertised router first, then it again. */
+  ra_begin(&m, 64, 30, 0, 0);
+  ra_in(&t, &m);
+  zn__ip6_router_lost(t.st, gw.bytes);
+  ZT_EQ(zn__ip6_next_hop_determine(t.st, far, hop), ZN_OK);
+  ZT_MEMEQ(hop, RTR, 16);
+  run_to(&t, t.now + 31 * SECS, 100 * MSEC);
+  ZT_EQ(S(&t, ra_router_expired), 1);
+  ZT_EQ(zn__ip6_next_hop_determine(t.st, far, hop), ZN_OK);
+  ZT_MEMEQ(hop, gw.bytes, 16);
+  /* Replaced by a link-local one; then none. */
+  struct zn_ip ll = zn_ip_from_v6(RTR2);
+  ZT_EQ(zn_stack_set_ipv6_gateway(t.st, &ll), ZN_OK);
+  ZT_EQ(zn__ip6_next_hop_determine(t.st, far, hop), ZN_OK);
+  ZT_MEMEQ(hop, RTR2, 16);
+  ZT_EQ(zn_stack_set_ipv6_gateway(t.st, NULL), ZN_OK);
+  ZT_EQ(zn_stack_get_ipv6_gateway(t.st, &got), ZN_ENOENT);
+  ZT_EQ(zn__ip6_next_hop_determine(t.st, far, hop), ZN_EHOSTUNREACH);
+  /* Refused: our own address, multicast, loopback, IPv4. */
+  struct zn_ip mc = zn_ip_from_v6(ALL_NODES);
+  struct zn_ip lo = {ZN_AF_INET6, {[15] = 1}};
+  struct zn_ip v4 = zn_ip_from_v4(ZN_IPV4(10, 0, 0, 1));
+  ZT_EQ(zn_stack_set_ipv6_gateway(t.st, &a), ZN_EINVAL);
+  ZT_EQ(zn_stack_set_ipv6_gateway(t.st, &mc), ZN_EINVAL);
+  ZT_EQ(zn_stack_set_ipv6_gateway(t.st, &lo), ZN_EINVAL);
+  ZT_EQ(zn_stack_set_ipv6_gateway(t.st, &v4), ZN_EINVAL);
+  t_free(&t);
+}
+
+/* The router list full of advertised routers: no room for it. */
+ZT_TEST(test_static_gateway_router_list_full) {
+  struct t t;
+  t_init(&t, false);
+  uint32_t n = ZN__MOD(t.st, ip6)->nrouter;
+  struct msg m;
+  for (uint32_t i = 0; i < n; i++) {
+    uint8_t r[16] = {0xfe, 0x80, [14] = 1, [15] = (uint8_t)i};
+    ra_begin(&m, 64, 600, 0, 0);
+    deliver(&t, &m, r, 255, false);
+  }
+  struct zn_ip gw = {ZN_AF_INET6, {0xfe, 0x80, [14] = 2, [15] = 1}};
+  ZT_EQ(zn_stack_set_ipv6_gateway(t.st, &gw), ZN_ENOSPC);
+  /* One of them made the configuration's: it takes that entry. */
+  struct zn_ip one = {ZN_AF_INET6, {0xfe, 0x80, [14] = 1, [15] = 0}};
+  ZT_EQ(zn_stack_set_ipv6_gateway(t.st, &one), ZN_OK);
+  run_to(&t, t.now + 601 * SECS, SECS);
+  ZT_EQ(S(&t, ra_router_expired), n - 1);
+  uint8_t far[16] = {0x20, 0x01, 0x48, 0x60, [15] = 1}, hop[16];
+  ZT_EQ(zn__ip6_next_hop_determine(t.st, far, hop), ZN_OK);
+  ZT_MEMEQ(hop, one.bytes, 16);
+  t_free(&t);
+}
+
 ZT_TEST(test_onlink_prefix_lifetime) {
   struct t t;
   t_init(&t, false);
@@ -927,6 +1012,8 @@ int main(void) {
   ZT_RUN(test_ra_parameters_learnt_and_bounded);
   ZT_RUN(test_reachable_time_rerandomised_every_few_hours);
   ZT_RUN(test_router_lifetime_expiry_and_round_robin);
+  ZT_RUN(test_static_gateway_with_a_128_address);
+  ZT_RUN(test_static_gateway_router_list_full);
   ZT_RUN(test_onlink_prefix_lifetime);
   ZT_RUN(test_slaac_address_dad_deprecated_removed);
   ZT_RUN(test_slaac_duplicate_regenerated_then_expires);

@@ -111,6 +111,56 @@ else
   grep '^znet-rt: ' "$T/spt.raw" | head -20 | diag
 fi
 
+# ---- where the root comes from: inside the image, urunc's device --------
+
+# --root: the archive inside the image, no block device declared (a
+# tender given none starts it); the same answers as from the device.
+if "$ZIMG" --target spt --root "$T/root.tar" -o "$T/inroot.spt" "$prog" \
+  >"$T/inroot.log" 2>&1; then
+  ip netns exec "$E2E_NS" timeout --foreground 60 solo5-spt \
+    "--net:service=$E2E_TAP" "$T/inroot.spt" -- / /tmp >"$T/inroot.raw" 2>&1
+  program_lines "$T/inroot.raw" >"$T/inroot.out"
+  if diff "$T/linux.out" "$T/inroot.out" >"$T/inroot.diff" 2>&1; then
+    ok "--root: the archive inside the image, no --block: answered as Linux did"
+  else
+    not_ok "--root: the archive inside the image, no --block: answered as Linux did"
+    head -20 "$T/inroot.diff" | diag
+  fi
+else
+  not_ok "syscalls.spt made by znet-image --root"
+  diag <"$T/inroot.log"
+fi
+# urunc's mirage type: the disk as "storage", its command line exactly
+# (solo5-spt --mem=N --net:service=TAP --block:storage=PATH IMAGE
+# --ipv4=IP/24 --ipv4-gateway=GW CMDLINE, split on single spaces).
+if "$ZIMG" --target spt --block storage -o "$T/urunc.spt" "$prog" \
+  >"$T/urunc.log" 2>&1; then
+  ucmd="solo5-spt --mem=64 --net:service=$E2E_TAP --block:storage=$T/root.tar"
+  ucmd+=" $T/urunc.spt --ipv4=$E2E_ZNET_IP/24 --ipv4-gateway=$E2E_KERNEL_IP -- / /tmp"
+  IFS=' ' read -r -a uargs <<<"$ucmd"
+  ip netns exec "$E2E_NS" timeout --foreground 60 "${uargs[@]}" \
+    >"$T/urunc.raw" 2>&1
+  program_lines "$T/urunc.raw" >"$T/urunc.out"
+  check "urunc's command line: --block:storage, --ipv4=IP/24, --ipv4-gateway" \
+    diff "$T/linux.out" "$T/urunc.out"
+  check "... the address taken (a /24, as urunc always gives)" grep -q \
+    "^znet-rt: $E2E_ZNET_IP/24 mac " "$T/urunc.raw"
+else
+  not_ok "syscalls.spt made by znet-image --block storage"
+  diag <"$T/urunc.log"
+fi
+refused=true
+for bad in "--root $T/root.tar --block rootfs" "--block service" \
+  "--block bad/name" "--root $T/linux.out"; do
+  # shellcheck disable=SC2086 # the words of $bad are the flags
+  if "$ZIMG" --target spt $bad -o "$T/bad.spt" "$prog" >"$T/bad.log" 2>&1 ||
+    ! grep -q '^znet-image: ' "$T/bad.log"; then
+    refused=false
+    echo "not refused: $bad" | diag
+  fi
+done
+check "znet-image refuses two roots, a bad device name, a root that is no tar" $refused
+
 # ---- names.c: getaddrinfo over znet's sockets, /etc/hosts, --dns -------
 
 if command -v dnsmasq >/dev/null; then
