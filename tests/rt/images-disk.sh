@@ -10,7 +10,9 @@
 #     (tar -xS, as Compute Engine's import reads it): one case with the
 #     sizes (the tar.gz, disk.raw's length, the bytes it holds).
 #  2. dnsmasq serving DHCP on the TAP ($E2E_TAP in $E2E_NS, addresses
-#     10.77.0.50-60, 2-minute leases).
+#     10.77.0.50-60, 2-minute leases) in Compute Engine's shape: a /32,
+#     the gateway (the TAP's address) put on the link by option 121
+#     ("G/32 via 0.0.0.0", "0/0 via G"), MTU 1460.
 #  3. QEMU (TCG, -cpu Westmere, no -kernel) with disk.raw as its only
 #     disk, on virtio-scsi as Compute Engine's default interface gives it
 #     (Solo5's virtio target skips that device: "unknown virtio device";
@@ -54,6 +56,8 @@ disk_check() {
     --conf-file=/dev/null --port=0 --user=root --pid-file= \
     --interface="$E2E_TAP" --bind-interfaces \
     --dhcp-range=10.77.0.50,10.77.0.60,2m --dhcp-leasefile="$T/$name.leases" \
+    --dhcp-option=1,255.255.255.255 --dhcp-option=26,1460 \
+    --dhcp-option="121,$E2E_KERNEL_IP/32,0.0.0.0,0.0.0.0/0,$E2E_KERNEL_IP" \
     --log-dhcp --log-facility="$dlog" >"$dlog.out" 2>&1 &
   local dns=$!
   bg_pid "$dns"
@@ -91,10 +95,12 @@ disk_check() {
   local leased ip
   leased=$(elapsed "$t0")
   ip=$(tr -d '\r' <"$out" | sed -n 's|^znet-rt: dhcp4 bound \([0-9.]*\)/.*|\1|p' | head -1)
-  check "$name disk: SYSLINUX loaded the image (Solo5 at ${booted:-?} s), the virtio-scsi disk was skipped, dnsmasq leased $ip ($leased s)" \
+  check "$name disk: SYSLINUX loaded the image (Solo5 at ${booted:-?} s), the virtio-scsi disk was skipped, dnsmasq leased $ip/32 ($leased s)" \
     eval "tr -d '\r' <'$out' | grep -q '^Loading image.elf... ok' &&
       grep -q 'unknown virtio device (0x8)' '$out' &&
       grep -q 'DHCPACK.*$ip' '$dlog'"
+  check "$name disk: the lease's gateway taken on the link, its MTU applied" \
+    eval "tr -d '\r' <'$out' | grep -q '^znet-rt: dhcp4 bound $ip/32 router $E2E_KERNEL_IP .*mtu 1460 '"
   local first=""
   for _ in $(seq 1 100); do
     if in_ns_t 3 curl -s -o /dev/null "http://$ip/$1"; then
