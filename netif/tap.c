@@ -385,6 +385,11 @@ static void tap_close(struct zn_netif *nif) {
   zn_bufq_purge(&t->rxq);
   free(t->bounce);
   t->bounce = NULL;
+  /* The device as we found it: a persistent one keeps the offloads we
+   * asked for, and its next reader (solo5-spt, QEMU without vnet
+   * headers) would be handed frames whose checksums are left undone. */
+  if (t->fd >= 0 && t->vnet)
+    (void)ioctl(t->fd, TUNSETOFFLOAD, 0ul);
   if (t->fd >= 0)
     close(t->fd);
   t->fd = -1;

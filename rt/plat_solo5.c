@@ -18,6 +18,9 @@ void zrt_plat_console(const char *p, size_t n) { solo5_console_write(p, n); }
  * 1 us when it is corrected. */
 #define CLOCK_RESYNC_NS 1000000u
 
+/* The images of spt and virtio: nothing to do (hvt's: plat_hvt.c). */
+__attribute__((weak)) void zrt_plat_enter(void) {}
+
 static struct zrt_clock mono_clock;
 static uint64_t wall_offset, wall_read_at;
 static bool clocks_ready, wall_ready;

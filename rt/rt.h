@@ -98,6 +98,10 @@ int zrt_plat_block_open(const char *name, uint64_t *handle, uint64_t *capacity,
 int zrt_plat_block_read(uint64_t handle, uint64_t off, void *buf, size_t n);
 __attribute__((noreturn)) void zrt_plat_exit(int status);
 __attribute__((noreturn)) void zrt_plat_abort(void);
+/* First thing in solo5_app_main: nothing, but on hvt (plat_hvt.c, which
+ * znet-image links into hvt images only) the drop to CPL 3 where the
+ * hypervisor emulates CPL 0. */
+void zrt_plat_enter(void);
 
 /* ---- the console ------------------------------------------------------- */
 

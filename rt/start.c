@@ -363,6 +363,7 @@ static int zrt_start_main(int argc, char **argv, char **envp) {
 }
 
 int solo5_app_main(const struct solo5_start_info *info) {
+  zrt_plat_enter();
   uintptr_t top = info->heap_start + info->heap_size;
   if (info->heap_size < 2 * STACK_RESERVE)
     zrt_panic("%zu bytes of memory: give the tender more (--mem)",

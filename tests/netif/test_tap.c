@@ -6,6 +6,8 @@
  */
 #define _GNU_SOURCE /* unshare */
 #include <fcntl.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
@@ -503,6 +505,48 @@ ZT_TEST(test_tap_ipv6_coalesced_cut) {
   ipv6_coalesced(false);
 }
 
+/* An ethtool flag of a device (ETHTOOL_GTXCSUM, ETHTOOL_GTSO): 0 or 1,
+ * -1 if it cannot be read. */
+static int dev_flag(const char *name, uint32_t cmd) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0)
+    return -1;
+  struct ethtool_value ev = {.cmd = cmd};
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof(ifr));
+  snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+  ifr.ifr_data = (char *)&ev;
+  int r = ioctl(s, SIOCETHTOOL, &ifr);
+  close(s);
+  return r < 0 ? -1 : ev.data != 0;
+}
+
+/* A persistent device (ip tuntap add) is left without the offloads the
+ * backend asked for: its next reader may read no virtio header. */
+ZT_TEST(test_tap_persistent_offloads_restored) {
+  if (no_tap_reason) {
+    zt_skip(no_tap_reason);
+    return;
+  }
+  if (sh("ip tuntap add dev zntestp mode tap") != 0) {
+    zt_skip("cannot make a persistent TAP with ip(8)");
+    return;
+  }
+  ZT_EQ(dev_flag("zntestp", ETHTOOL_GTSO), 0);
+  struct nt_pool p;
+  ZT_REQUIRE(nt_pool_init(&p, 16, ZN_BUF_SIZE) == ZN_OK);
+  struct zn_tap t;
+  ZT_REQUIRE(zn_tap_open(&t, "zntestp", 0) == ZN_OK);
+  nt_attach(&t.nif, &p);
+  ZT_EQ(dev_flag("zntestp", ETHTOOL_GTSO), 1);
+  ZT_EQ(dev_flag("zntestp", ETHTOOL_GTXCSUM), 1);
+  zn_netif_close(&t.nif);
+  ZT_EQ(dev_flag("zntestp", ETHTOOL_GTSO), 0);
+  ZT_EQ(dev_flag("zntestp", ETHTOOL_GTXCSUM), 0);
+  nt_pool_fini(&p);
+  (void)sh("ip link del zntestp");
+}
+
 int main(void) {
   probe();
   ZT_RUN(test_open_bad_args);
@@ -510,6 +554,7 @@ int main(void) {
   ZT_RUN(test_open_errors);
   ZT_RUN(test_tap_io);
   ZT_RUN(test_tap_nobuf);
+  ZT_RUN(test_tap_persistent_offloads_restored);
   ZT_RUN(test_tap_ipv6_offloads_sent);
   ZT_RUN(test_tap_ipv6_coalesced_taken_whole);
   ZT_RUN(test_tap_ipv6_coalesced_cut);

@@ -5,7 +5,7 @@
 #
 #   disk_check NAME PROGRAM ROOT WWW PATH...
 #
-#  1. $B/img/NAME.tar.gz made by znet-image --target virtio --root ROOT
+#  1. $B/img/NAME.gce.tar.gz made by znet-image --target virtio --root ROOT
 #     --disk gce --cmdline "--dhcp --", and its disk.raw taken out
 #     (tar -xS, as Compute Engine's import reads it): one case with the
 #     sizes (the tar.gz, disk.raw's length, the bytes it holds).
@@ -35,21 +35,21 @@
 disk_check() {
   local name=$1 prog=$2 root=$3 www=$4
   shift 4
-  local tgz=$B/img/$name.tar.gz dir=$T/$name-disk
+  local tgz=$B/img/$name.gce.tar.gz dir=$T/$name-disk
   local out=$T/$name.disk.out log=$T/$name.disk.log
   if ! "$ZIMG" --target virtio --root "$root" --disk gce \
     --cmdline "--dhcp --" -o "$tgz" "$prog" >"$log" 2>&1; then
-    not_ok "$name.tar.gz made by znet-image --disk gce"
+    not_ok "$name.gce.tar.gz made by znet-image --disk gce"
     diag <"$log"
     return 1
   fi
   rm -rf "$dir" && mkdir -p "$dir"
   if ! tar -xSzf "$tgz" -C "$dir" || [ ! -f "$dir/disk.raw" ]; then
-    not_ok "$name.tar.gz holds disk.raw"
+    not_ok "$name.gce.tar.gz holds disk.raw"
     tar tvzf "$tgz" 2>&1 | diag
     return 1
   fi
-  ok "$name.tar.gz made by znet-image --root --disk gce: $(stat -c %s "$tgz") bytes; disk.raw $(stat -c %s "$dir/disk.raw") bytes long, $(($(stat -c %b "$dir/disk.raw") * $(stat -c %B "$dir/disk.raw"))) held"
+  ok "$name.gce.tar.gz made by znet-image --root --disk gce: $(stat -c %s "$tgz") bytes; disk.raw $(stat -c %s "$dir/disk.raw") bytes long, $(($(stat -c %b "$dir/disk.raw") * $(stat -c %B "$dir/disk.raw"))) held"
 
   local dlog=$T/$name.dnsmasq.log
   ip netns exec "$E2E_NS" timeout 200 dnsmasq --keep-in-foreground \
