@@ -23,7 +23,8 @@
  * Checked after every record: the state and the timers' roles agree
  * (RESEND only in the states that send, PROBE only in PROBING, the lease
  * timer only with a lease); with a lease the stack holds its address,
- * prefix and gateway, the gateway is on the prefix, T1 <= T2 <= lease and
+ * prefix and gateway, the gateway is a unicast host other than us (on
+ * the prefix, or on the link as the lease said), T1 <= T2 <= lease and
  * the netif's MTU is option 26's within 576..1500; without one the stack
  * has no address.  Every frame the stack sends is looked at: a DHCP
  * message is a BOOTREQUEST of ours that parses, of a type a client
@@ -113,7 +114,9 @@ static void check_state(const struct run *r) {
   }
   FZ_CHECK(addr == l.addr && prefix == l.prefix && gw == l.router);
   FZ_CHECK(l.prefix >= 1 && l.prefix <= 32 && l.lease_s > 0);
-  FZ_CHECK(gw == 0 || ((gw ^ addr) & zn_ipv4_mask(prefix)) == 0);
+  /* On the prefix, or on the link as the lease said (a /32, or option
+   * 121's route to it through 0.0.0.0): a unicast host other than us. */
+  FZ_CHECK(gw == 0 || (gw != addr && zn_ipv4_is_wire_unicast(gw)));
   FZ_CHECK(l.t1_s <= l.t2_s && l.t2_s <= l.lease_s);
   FZ_CHECK(l.t1_at <= l.t2_at && l.t2_at <= l.expires_at);
   FZ_CHECK(l.ndns <= ZN_DHCP4_DNS_MAX);

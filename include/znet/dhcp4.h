@@ -51,8 +51,10 @@
  * lease when absent, and both replaced by those when not T1 < T2 <
  * lease), server identifier (54), classless static routes (121, RFC
  * 3442: when present option 3 is ignored).  The stack has one gateway, so
- * of option 121 only the default route (0/0 through a router on the
- * prefix) is applied; the other routes are counted (dhcp4_route_ignored,
+ * of option 121 only the default route (0/0) is applied, through a router
+ * on the prefix or on the link: a /32 lease's router, or one that an
+ * option 121 route to it alone through 0.0.0.0 puts there (Compute
+ * Engine's leases); the other routes are counted (dhcp4_route_ignored,
  * and zn_dhcp4_lease's routes_ignored) and logged.  The client sends its
  * client identifier (61: cfg.dhcp4.client_id, or type 1 and the MAC, so
  * it is the same across restarts), a parameter request list (55) and the

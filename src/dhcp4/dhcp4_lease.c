@@ -9,9 +9,16 @@
  * usable address, a lease time above 0 and a usable server identifier.
  *
  * The stack has one gateway: of option 121's routes only the first
- * default route (0/0) through a router on our prefix is applied, and
+ * default route (0/0) through a router it can reach is applied, and
  * every other route is counted (dhcp4_route_ignored) and logged, so that
- * what the lease asked and what the stack does are both visible.
+ * what the lease asked and what the stack does are both visible.  A
+ * router it can reach is on our prefix, or on the link by the server's
+ * word: a /32 lease (no other host shares its prefix), or an option 121
+ * route to the router itself through 0.0.0.0 (on-link), which is then
+ * applied too.  Compute Engine leases so: a /32, with the routes
+ * "G/32 via 0.0.0.0" and "0/0 via G".  The stack reaches such a gateway
+ * by ARP on the link (zn_stack_set_ipv4), as Linux's clients add an
+ * on-link route to it.
  */
 #include <string.h>
 
@@ -103,11 +110,25 @@ static bool read_mask(struct zn_stack *st, const struct zn_dhcp4_view *v,
   return host != 0 && host != ~zn_ipv4_mask(l->prefix);
 }
 
-/* A gateway the stack can use: a host on our prefix other than us. */
+/* A gateway the stack can use: a host other than us, on our prefix, or
+ * on the link when the server says so (onlink) or the lease is a /32. */
 static bool router_ok(const struct zn_stack *st,
-                      const struct zn__dhcp4_lease *l, uint32_t r) {
-  return l->prefix < 32 && r != l->addr && usable(st, r) &&
+                      const struct zn__dhcp4_lease *l, uint32_t r,
+                      bool onlink) {
+  if (r == l->addr || !usable(st, r))
+    return false;
+  return onlink || l->prefix == 32 ||
          ((r ^ l->addr) & zn_ipv4_mask(l->prefix)) == 0;
+}
+
+/* Whether option 121's well-formed value (buf, n) has a route to r
+ * alone through 0.0.0.0: r is on the link. */
+static bool onlink_route(const uint8_t *buf, size_t n, uint32_t r) {
+  struct zn_dhcp4_route x;
+  for (size_t off = 0; zn_dhcp4_route_next(buf, n, &off, &x) == ZN_OK;)
+    if (x.prefix == 32 && x.dst == r && x.router == 0)
+      return true;
+  return false;
 }
 
 /* Option 121 (RFC 3442): true if present and well formed, in which case
@@ -127,11 +148,20 @@ static bool read_routes(struct zn_stack *st, const struct zn_dhcp4_view *v,
     ZN_STAT_INC(st, dhcp4_opt_ignored);
     return false;
   }
-  for (off = 0; zn_dhcp4_route_next(buf, n, &off, &r) == ZN_OK;) {
-    if (r.prefix == 0 && l->router == 0 && router_ok(st, l, r.router)) {
+  for (off = 0; zn_dhcp4_route_next(buf, n, &off, &r) == ZN_OK;)
+    if (r.prefix == 0 &&
+        router_ok(st, l, r.router, onlink_route(buf, n, r.router))) {
       l->router = r.router;
+      break;
+    }
+  bool applied = false; /* the default route through l->router */
+  for (off = 0; zn_dhcp4_route_next(buf, n, &off, &r) == ZN_OK;) {
+    if (l->router && r.prefix == 0 && r.router == l->router && !applied) {
+      applied = true;
       continue;
     }
+    if (l->router && r.prefix == 32 && r.dst == l->router && r.router == 0)
+      continue; /* the way to the gateway, which the stack takes */
     l->routes_ignored++;
     ZN_STAT_INC(st, dhcp4_route_ignored);
     ZN_LOG(st, ZN_LOG_INFO, "dhcp4: route %I/%u via %I not applied", r.dst,
@@ -154,7 +184,7 @@ static void read_router(struct zn_stack *st, const struct zn_dhcp4_view *v,
     return;
   }
   for (size_t i = 0; i < n; i += 4)
-    if (router_ok(st, l, zn_rd32(buf + i))) {
+    if (router_ok(st, l, zn_rd32(buf + i), false)) {
       l->router = zn_rd32(buf + i);
       return;
     }
@@ -290,7 +320,8 @@ static void apply_mtu(struct zn_stack *st, uint32_t mtu) {
 void zn__dhcp4_apply(struct zn_stack *st, const struct zn__dhcp4_lease *l) {
   const struct zn__ip *ip = ZN__MOD(st, ip);
   if (ip->addr != l->addr || ip->prefix != l->prefix || ip->gw != l->router)
-    /* The router was checked to be on the prefix: cannot fail. */
+    /* The router was checked as zn_stack_set_ipv4 checks a gateway (a
+     * unicast host other than us): cannot fail. */
     (void)zn_stack_set_ipv4(st, l->addr, l->prefix, l->router);
   apply_mtu(st, l->mtu);
 }

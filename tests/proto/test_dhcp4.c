@@ -950,6 +950,85 @@ ZT_TEST(test_option121_without_default_route_no_gateway) {
   t_free(&t);
 }
 
+/* Compute Engine's lease: a /32, and the gateway reached on the link
+ * through option 121 ("G/32 via 0.0.0.0", then "0/0 via G"). */
+static void fill_121_gce(struct msg *m) {
+  srv_opt32(m, ZN_DHCP4_OPT_SUBNET_MASK, 0xffffffffu);
+  srv_opt32(m, ZN_DHCP4_OPT_ROUTER, ROUTER_IP);
+  static const uint8_t routes[] = {
+      32, 192, 0, 2, 254, 0, 0, 0, 0, /* .254 is on the link */
+      0,  192, 0, 2, 254,             /* default via .254 */
+  };
+  srv_opt(m, ZN_DHCP4_OPT_CLASSLESS_ROUTES, routes, sizeof(routes));
+}
+
+ZT_TEST(test_option121_onlink_gateway_of_a_32_taken) {
+  struct t t;
+  t_init(&t);
+  bound_with(&t, fill_121_gce);
+  uint32_t gw;
+  uint8_t p;
+  zn_stack_get_ipv4(t.st, NULL, &p, &gw);
+  ZT_EQ(p, 32);
+  ZT_EQU(gw, ROUTER_IP);
+  struct zn_dhcp4_lease l;
+  zn_dhcp4_lease(t.st, &l);
+  ZT_EQ(l.routes_ignored, 0); /* both routes are what the stack does */
+  ZT_EQ(S(&t, dhcp4_route_ignored), 0);
+  t_free(&t);
+}
+
+/* A /32 with option 3 alone: its router can only be on the link. */
+static void fill_32_router(struct msg *m) {
+  srv_opt32(m, ZN_DHCP4_OPT_SUBNET_MASK, 0xffffffffu);
+  srv_opt32(m, ZN_DHCP4_OPT_ROUTER, ROUTER_IP);
+}
+
+ZT_TEST(test_router_of_a_32_taken) {
+  struct t t;
+  t_init(&t);
+  bound_with(&t, fill_32_router);
+  uint32_t gw;
+  zn_stack_get_ipv4(t.st, NULL, NULL, &gw);
+  ZT_EQU(gw, ROUTER_IP);
+  ZT_EQ(S(&t, dhcp4_opt_ignored), 0);
+  t_free(&t);
+}
+
+/* A /24 whose default route goes through a router off the prefix: taken
+ * only with the route that puts the router on the link. */
+static void fill_121_offprefix(struct msg *m) {
+  srv_opt32(m, ZN_DHCP4_OPT_SUBNET_MASK, 0xffffff00u);
+  static const uint8_t routes[] = {0, 198, 51, 100, 1};
+  srv_opt(m, ZN_DHCP4_OPT_CLASSLESS_ROUTES, routes, sizeof(routes));
+}
+
+static void fill_121_offprefix_onlink(struct msg *m) {
+  srv_opt32(m, ZN_DHCP4_OPT_SUBNET_MASK, 0xffffff00u);
+  static const uint8_t routes[] = {
+      0,  198, 51, 100, 1,            /* default via 198.51.100.1 */
+      32, 198, 51, 100, 1, 0, 0, 0, 0, /* which is on the link */
+  };
+  srv_opt(m, ZN_DHCP4_OPT_CLASSLESS_ROUTES, routes, sizeof(routes));
+}
+
+ZT_TEST(test_option121_offprefix_router_needs_onlink_route) {
+  struct t t;
+  uint32_t gw;
+  t_init(&t);
+  bound_with(&t, fill_121_offprefix);
+  zn_stack_get_ipv4(t.st, NULL, NULL, &gw);
+  ZT_EQU(gw, 0);
+  ZT_EQ(S(&t, dhcp4_route_ignored), 1);
+  t_free(&t);
+  t_init(&t);
+  bound_with(&t, fill_121_offprefix_onlink);
+  zn_stack_get_ipv4(t.st, NULL, NULL, &gw);
+  ZT_EQU(gw, ZN_IPV4(198, 51, 100, 1));
+  ZT_EQ(S(&t, dhcp4_route_ignored), 0);
+  t_free(&t);
+}
+
 static void fill_times_bad(struct msg *m) {
   srv_opt32(m, ZN_DHCP4_OPT_T1, 3000);
   srv_opt32(m, ZN_DHCP4_OPT_T2, 2000); /* T1 > T2 */
@@ -1402,6 +1481,9 @@ int main(void) {
   ZT_RUN(test_option121_overrides_router);
   ZT_RUN(test_option121_malformed_router_used);
   ZT_RUN(test_option121_without_default_route_no_gateway);
+  ZT_RUN(test_option121_onlink_gateway_of_a_32_taken);
+  ZT_RUN(test_router_of_a_32_taken);
+  ZT_RUN(test_option121_offprefix_router_needs_onlink_route);
   ZT_RUN(test_t1_t2_kept_or_defaulted);
   ZT_RUN(test_mtu_applied_bounded_restored);
   ZT_RUN(test_option_overload_read);
