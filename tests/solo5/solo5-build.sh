@@ -29,3 +29,18 @@ solo5_build() {
   ) 9>"$dir.lock" || return 1
   echo "$tree"
 }
+
+# solo5_spt_static TREE OUT LOG: TREE's solo5-spt linked again from its
+# objects as a static PIE (glibc's and libseccomp's archives), for a
+# container image with no C library (oci/znet-oci).  PIE, as the tender
+# built by Solo5 is: a static executable at 0x400000 would lie inside the
+# guest's memory, which spt maps from address 0.  Prints OUT.
+solo5_spt_static() {
+  local tree=$1 out=$2 log=$3 spt
+  spt=$tree/tenders/spt
+  gcc -static-pie -Wl,-z,noexecstack -o "$out" "$spt/spt_main.o" \
+    "$spt/spt_core.o" "$spt/spt_launch_x86_64.o" "$spt/spt_module_net.o" \
+    "$spt/spt_module_block.o" "$tree/tenders/common/libcommon.a" \
+    -lseccomp >"$log" 2>&1 || return 1
+  echo "$out"
+}

@@ -1,0 +1,417 @@
+/* znet-boot: the entry point of a znet OCI image under an ordinary
+ * container runtime (runc, crun: docs/DEPLOY.md).  A static Linux
+ * program, pid 1 of the container, that gives the container's network
+ * to the unikernel and runs it:
+ *
+ *   1. reads the container's interface (eth0, or its only Ethernet one):
+ *      IPv4 address and prefix, default gateway, MAC, a global IPv6
+ *      address and IPv6 default gateway if it has them, and
+ *      /etc/resolv.conf's nameservers;
+ *   2. makes /dev/net/tun if the runtime did not (mknod c 10 200: runc's
+ *      built-in device rules allow it, and CAP_MKNOD is in containerd's
+ *      and Docker's default capabilities), then a TAP, joined to the
+ *      interface by tc (boot_net.c says why tc), and takes the
+ *      interface's addresses away: they are the unikernel's;
+ *   3. runs the tender, solo5-spt, on the TAP with the interface's MAC,
+ *      the image (and a root archive, if the layer has one) from /znet,
+ *      the network flags and the image's own words after them;
+ *   4. passes SIGTERM, SIGINT and SIGHUP to the tender, and when it ends
+ *      removes the TAP and the tc filters, gives the interface its
+ *      addresses and routes back (a Kubernetes pod's network outlives
+ *      its container: a restarted one finds it as it was) and exits with
+ *      the tender's status (128 + N for signal N), saying it.
+ *
+ *   znet-boot [--print] [WORD...]
+ *
+ * WORDs: the image's command line after the network flags (the
+ * runtime's flags, znet's, "--" and the program's arguments).  --print
+ * prints the tender's command line, changes nothing and exits.  The
+ * environment: ZNET_MEM (MiB for --mem, default 128), ZNET_BLOCK (the
+ * block device the image declares, default rootfs: /znet/root.tar is
+ * attached as it when that file exists), ZNET_DIR (default /znet: the
+ * tender solo5-spt, the image "image" and root.tar).
+ *
+ * Needs CAP_NET_ADMIN and /dev/net/tun (or CAP_MKNOD to make it): each
+ * missing one is said in one line. */
+#include "boot.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_MEM_MIB 128u
+/* After a stop signal is passed on, the tender has this long before
+ * SIGKILL (solo5-spt dies of SIGTERM at once; this is for a tender that
+ * would not). */
+#define STOP_GRACE_S 10
+/* /etc/resolv.conf read up to this much: a resolver reads no more. */
+#define RESOLV_MAX 65536
+/* The tender's words besides the image's own. */
+#define OWN_WORDS 16
+#define WORD_MAX 512
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void say(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  (void)fputs("znet-boot: ", stderr);
+  (void)vfprintf(stderr, fmt, ap);
+  (void)fputc('\n', stderr);
+  va_end(ap);
+}
+
+static bool has_net_admin(void) {
+  struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3,
+                                       .pid = 0};
+  struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+  memset(d, 0, sizeof(d));
+  if (syscall(SYS_capget, &h, d) != 0)
+    return true; /* cannot tell: the first request will */
+  return (d[CAP_NET_ADMIN / 32].effective & (1u << (CAP_NET_ADMIN % 32))) != 0;
+}
+
+/* /dev/net/tun, made if absent.  0, or -1 said. */
+static int ensure_tun(void) {
+  struct stat st;
+  if (stat("/dev/net/tun", &st) == 0 && S_ISCHR(st.st_mode))
+    return 0;
+  if (mkdir("/dev/net", 0755) != 0 && errno != EEXIST) {
+    say("no /dev/net/tun, and /dev/net cannot be made (%s): give the "
+        "container the device /dev/net/tun",
+        strerror(errno));
+    return -1;
+  }
+  if (mknod("/dev/net/tun", S_IFCHR | 0666, makedev(10, 200)) != 0) {
+    say("no /dev/net/tun, and it cannot be made (%s: CAP_MKNOD and the "
+        "device cgroup's c 10:200 m are needed): give the container the "
+        "device /dev/net/tun",
+        strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+/* The file's first RESOLV_MAX bytes into buf; their count, 0 if none. */
+static size_t read_small(const char *path, char *buf, size_t cap) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  size_t n = 0;
+  if (fd < 0)
+    return 0;
+  /* Each turn reads at least a byte or ends the loop. */
+  while (n < cap) {
+    ssize_t r = read(fd, buf + n, cap - n);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      break;
+    n += (size_t)r;
+  }
+  (void)close(fd);
+  return n;
+}
+
+/* The tender's words, built. */
+struct argv_b {
+  char **w;
+  int n;
+  int cap;
+};
+
+static bool add(struct argv_b *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static bool add(struct argv_b *a, const char *fmt, ...) {
+  char buf[WORD_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  int k = vsnprintf(buf, sizeof(buf), fmt, ap);
+  va_end(ap);
+  if (k < 0 || (size_t)k >= sizeof(buf) || a->n + 1 >= a->cap)
+    return false;
+  a->w[a->n] = strdup(buf);
+  if (!a->w[a->n])
+    return false;
+  a->w[++a->n] = NULL;
+  return true;
+}
+
+struct settings {
+  const char *dir;
+  const char *block;
+  unsigned mem;
+  bool print;
+};
+
+static int read_settings(struct settings *s) {
+  const char *m = getenv("ZNET_MEM");
+  s->dir = getenv("ZNET_DIR");
+  s->block = getenv("ZNET_BLOCK");
+  s->mem = DEFAULT_MEM_MIB;
+  if (!s->dir || !*s->dir)
+    s->dir = "/znet";
+  if (!s->block || !*s->block)
+    s->block = "rootfs";
+  if (m && *m && !boot_parse_mem(m, &s->mem)) {
+    say("ZNET_MEM=%s: not a number of MiB in 1..65536", m);
+    return -1;
+  }
+  for (const char *p = s->block; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+          (*p >= '0' && *p <= '9')) ||
+        p - s->block >= 63) {
+      say("ZNET_BLOCK=%s: a Solo5 device name is 1..63 letters and digits",
+          s->block);
+      return -1;
+    }
+  return 0;
+}
+
+/* The network's flags for the image: --ipv4, --gateway, --ipv6,
+ * --ipv6-gateway, --dns, --hostname. */
+static bool net_words(struct argv_b *a, const struct boot_net *net) {
+  char t[INET6_ADDRSTRLEN];
+  char dns[BOOT_MAX_DNS][INET6_ADDRSTRLEN];
+  static char resolv[RESOLV_MAX];
+  struct utsname u;
+  if (net->has_addr4 &&
+      (!inet_ntop(AF_INET, &net->addr4.local, t, sizeof(t)) ||
+       !add(a, "--ipv4=%s/%u", t, net->addr4.prefix)))
+    return false;
+  if (net->has_addr4 && net->has_gateway &&
+      (!inet_ntop(AF_INET, &net->gateway, t, sizeof(t)) ||
+       !add(a, "--gateway=%s", t)))
+    return false;
+  if (net->has_addr6 &&
+      (!inet_ntop(AF_INET6, &net->addr6.addr, t, sizeof(t)) ||
+       !add(a, "--ipv6=%s/%u", t, net->addr6.prefix)))
+    return false;
+  if (net->has_addr6 && net->has_gateway6 &&
+      (!inet_ntop(AF_INET6, &net->gateway6, t, sizeof(t)) ||
+       !add(a, "--ipv6-gateway=%s", t)))
+    return false;
+  size_t rl = read_small("/etc/resolv.conf", resolv, sizeof(resolv));
+  int nd = boot_parse_resolv(resolv, rl, dns);
+  for (int i = 0; i < nd; i++)
+    if (!add(a, "--dns=%s", dns[i]))
+      return false;
+  if (uname(&u) == 0 && boot_hostname_ok(u.nodename) &&
+      !add(a, "--hostname=%s", u.nodename))
+    return false;
+  return true;
+}
+
+/* The tender's whole command line into a; false if it does not fit. */
+static bool tender_words(struct argv_b *a, const struct settings *s,
+                         const struct boot_net *net, char **words,
+                         int nwords) {
+  const uint8_t *m = net->link.mac;
+  char root[WORD_MAX];
+  struct stat st;
+  int k = snprintf(root, sizeof(root), "%s/root.tar", s->dir);
+  /* A root archive in the layer is the block device's content; an image
+   * with its root inside (znet-image --root) comes without one. */
+  bool has_root = k > 0 && (size_t)k < sizeof(root) && stat(root, &st) == 0 &&
+                  S_ISREG(st.st_mode);
+  if (!add(a, "%s/solo5-spt", s->dir) || !add(a, "--mem=%u", s->mem) ||
+      !add(a, "--net:service=%s", BOOT_TAP) ||
+      !add(a, "--net-mac:service=%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1],
+           m[2], m[3], m[4], m[5]) ||
+      (has_root && !add(a, "--block:%s=%s", s->block, root)) ||
+      !add(a, "%s/image", s->dir) || !net_words(a, net))
+    return false;
+  for (int i = 0; i < nwords; i++)
+    if (!add(a, "%s", words[i]))
+      return false;
+  return true;
+}
+
+/* The tender, started; its pid, or -1 said. */
+static pid_t start_tender(char **argv, const sigset_t *old) {
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) {
+    say("fork: %s", strerror(errno));
+    return -1;
+  }
+  if (pid > 0)
+    return pid;
+  /* The child: the tender dies with znet-boot, whatever kills it. */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+    _exit(127);
+  (void)sigprocmask(SIG_SETMASK, old, NULL);
+  execv(argv[0], argv);
+  say("%s: %s", argv[0], strerror(errno));
+  _exit(127);
+}
+
+/* Waits for the tender, passing stop signals on; its wait status. */
+static int supervise(pid_t child, const sigset_t *set) {
+  int status = 0;
+  bool stopping = false;
+  struct timespec grace = {.tv_sec = STOP_GRACE_S, .tv_nsec = 0};
+  for (;;) {
+    siginfo_t si;
+    int sig = stopping ? sigtimedwait(set, &si, &grace) : sigwaitinfo(set, &si);
+    if (sig < 0 && errno == EAGAIN) {
+      say("the tender outlived its stop signal by %d s: SIGKILL",
+          STOP_GRACE_S);
+      (void)kill(child, SIGKILL);
+      stopping = false;
+      continue;
+    }
+    if (sig < 0)
+      continue; /* EINTR */
+    if (sig != SIGCHLD) {
+      (void)kill(child, sig);
+      stopping = true;
+      continue;
+    }
+    /* Reap every child (as pid 1, orphans come to us too); the tender's
+     * status is the one that counts. */
+    pid_t p;
+    while ((p = waitpid(-1, &status, WNOHANG)) > 0)
+      if (p == child)
+        return status;
+  }
+}
+
+static int net_setup(struct boot_nl *nl, struct boot_net *net) {
+  const char *why = NULL;
+  int e = boot_nl_open(nl);
+  if (e == 0)
+    e = boot_net_read(nl, net, &why);
+  if (e != 0) {
+    say("%s: %s", why ? why : "rtnetlink", strerror(-e));
+    return -1;
+  }
+  if (!net->has_addr4 && !net->has_addr6) {
+    say("%s has no address to give the unikernel", net->link.name);
+    return -1;
+  }
+  if (net->naddr4 > 1)
+    say("%s has %d IPv4 addresses: the unikernel takes the first",
+        net->link.name, net->naddr4);
+  if (net->routes_left_out > 0)
+    say("%s has more than %d routes: %d will not be put back", net->link.name,
+        BOOT_MAX_ROUTES, net->routes_left_out);
+  if (net->link.mtu != 0 && net->link.mtu < 1500)
+    say("%s's MTU is %u: the unikernel sends frames of 1500 bytes, which "
+        "it will drop",
+        net->link.name, net->link.mtu);
+  return 0;
+}
+
+static void print_words(char **w) {
+  for (int i = 0; w[i]; i++)
+    (void)printf("%s%s", i ? " " : "", w[i]);
+  (void)printf("\n");
+}
+
+/* From the join to the end: the tender run, the network given back. */
+static int run(struct boot_nl *nl, const struct boot_net *net, char **argv,
+               int tap_ifindex) {
+  const char *tap_name = BOOT_TAP;
+  sigset_t set;
+  sigset_t old;
+  int e = boot_join(nl, net->link.ifindex, tap_ifindex);
+  if (e != 0) {
+    say("tc between %s and %s: %s", net->link.name, tap_name, strerror(-e));
+    (void)boot_unjoin(nl, net->link.ifindex);
+    (void)boot_tap_remove(nl, tap_ifindex);
+    return 125;
+  }
+  if ((e = boot_unaddr(nl, net)) != 0)
+    say("taking %s's address away: %s", net->link.name, strerror(-e));
+  (void)sigemptyset(&set);
+  (void)sigaddset(&set, SIGTERM);
+  (void)sigaddset(&set, SIGINT);
+  (void)sigaddset(&set, SIGHUP);
+  (void)sigaddset(&set, SIGCHLD);
+  (void)sigprocmask(SIG_BLOCK, &set, &old);
+  pid_t child = start_tender(argv, &old);
+  int status = child > 0 ? supervise(child, &set) : W_EXITCODE(125, 0);
+  if ((e = boot_unjoin(nl, net->link.ifindex)) != 0)
+    say("removing %s's tc filter: %s", net->link.name, strerror(-e));
+  if ((e = boot_tap_remove(nl, tap_ifindex)) != 0)
+    say("removing %s: %s", tap_name, strerror(-e));
+  if ((e = boot_restore(nl, net)) != 0)
+    say("giving %s its address back: %s", net->link.name, strerror(-e));
+  if (WIFSIGNALED(status)) {
+    say("the tender ended by signal %d (%s); %s, its filters gone, %s's "
+        "address back",
+        WTERMSIG(status), strsignal(WTERMSIG(status)), tap_name,
+        net->link.name);
+    return 128 + WTERMSIG(status);
+  }
+  say("the tender exited with status %d; %s, its filters gone, %s's "
+      "address back",
+      WEXITSTATUS(status), tap_name, net->link.name);
+  return WEXITSTATUS(status);
+}
+
+int main(int argc, char **argv) {
+  struct settings s;
+  struct boot_nl nl = {.fd = -1, .seq = 0};
+  static struct boot_net net;
+  struct argv_b a;
+  int tap_ifindex = 0;
+  int first = 1;
+  memset(&s, 0, sizeof(s));
+  if (argc > 1 && strcmp(argv[1], "--print") == 0) {
+    s.print = true;
+    first = 2;
+  }
+  if (read_settings(&s) != 0)
+    return 125;
+  if (!s.print && !has_net_admin()) {
+    say("needs CAP_NET_ADMIN (a TAP and tc filters in the container's "
+        "network namespace): add it to the container's capabilities");
+    return 125;
+  }
+  if (net_setup(&nl, &net) != 0)
+    return 125;
+  a.cap = OWN_WORDS + (argc - first) + 1;
+  a.n = 0;
+  a.w = calloc((size_t)a.cap, sizeof(*a.w));
+  if (!a.w || !tender_words(&a, &s, &net, argv + first, argc - first)) {
+    say("the tender's command line does not fit (a word over %d bytes?)",
+        WORD_MAX - 1);
+    return 125;
+  }
+  if (s.print) {
+    print_words(a.w);
+    return 0;
+  }
+  if (access(a.w[0], X_OK) != 0) {
+    say("%s: %s", a.w[0], strerror(errno));
+    return 125;
+  }
+  if (ensure_tun() != 0)
+    return 125;
+  int e = boot_tap_make(&tap_ifindex);
+  if (e != 0) {
+    say("a TAP on /dev/net/tun: %s%s", strerror(-e),
+        e == -EPERM ? " (the device cgroup must allow c 10:200 rw)" : "");
+    if (tap_ifindex > 0)
+      (void)boot_tap_remove(&nl, tap_ifindex);
+    return 125;
+  }
+  int rc = run(&nl, &net, a.w, tap_ifindex);
+  boot_nl_close(&nl);
+  return rc;
+}

@@ -1,0 +1,206 @@
+/* znet-boot's parts (oci/): what the container's network is, read from
+ * rtnetlink and /etc/resolv.conf, and the netlink requests that join a
+ * TAP to it.  Only oci/'s files and the fuzz harness include this.
+ *
+ * Every byte of a netlink answer, of /etc/resolv.conf and of the
+ * environment is checked here before it is used: the parsers
+ * (boot_parse.c) take a buffer and its length, read nothing past it, and
+ * refuse what does not fit their structures. */
+#ifndef ZN_OCI_BOOT_H
+#define ZN_OCI_BOOT_H
+
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- what the container's interface is ------------------------------- */
+
+/* The routes of the interface kept to be put back when znet-boot ends
+ * (removing its last IPv4 address makes the kernel drop them): the main
+ * table's unicast routes through it that the kernel did not make from an
+ * address.  A pod has two or three (a /32's link route to its gateway,
+ * the default); more than this many are not put back, and said so. */
+#define BOOT_MAX_ROUTES 16
+/* /etc/resolv.conf's nameservers passed on: the runtime takes three
+ * (rt/start.c's MAX_DNS), as the C library's resolver does. */
+#define BOOT_MAX_DNS 3
+
+struct boot_link {
+  int ifindex;
+  char name[IF_NAMESIZE];
+  uint8_t mac[6];
+  uint32_t mtu;
+  bool is_ether; /* ARPHRD_ETHER with a 6-byte address */
+  bool is_loopback;
+};
+
+struct boot_addr4 {
+  struct in_addr local;   /* IFA_LOCAL: the address */
+  struct in_addr peer;    /* IFA_ADDRESS (the same but on point to point) */
+  struct in_addr brd;     /* IFA_BROADCAST, if has_brd */
+  uint8_t prefix;         /* 0..32 */
+  uint8_t scope;
+  bool has_brd;
+};
+
+struct boot_addr6 {
+  struct in6_addr addr;
+  uint8_t prefix; /* 0..128 */
+};
+
+struct boot_route {
+  struct in_addr dst;     /* RTA_DST; 0.0.0.0 for the default */
+  struct in_addr gw;      /* RTA_GATEWAY, if has_gw */
+  struct in_addr prefsrc; /* RTA_PREFSRC, if has_prefsrc */
+  uint32_t priority;      /* RTA_PRIORITY, if has_priority */
+  uint8_t dst_len;
+  uint8_t scope;
+  uint8_t protocol;
+  bool has_gw;
+  bool has_prefsrc;
+  bool has_priority;
+};
+
+/* What a link, address or route message of a dump said, for the one
+ * interface that matters. */
+struct boot_net {
+  struct boot_link link;     /* the container's interface */
+  struct boot_addr4 addr4;   /* its first IPv4 address, if has_addr4 */
+  struct boot_addr6 addr6;   /* its first global IPv6 address, if has_addr6 */
+  struct boot_route routes[BOOT_MAX_ROUTES];
+  int nroutes;
+  int routes_left_out;       /* past BOOT_MAX_ROUTES */
+  struct in_addr gateway;    /* the default route's, if has_gateway */
+  uint32_t gateway_priority;
+  struct in6_addr gateway6;  /* IPv6's default route's, if has_gateway6 */
+  uint32_t gateway6_priority;
+  bool has_gateway6;
+  bool has_addr4;
+  bool has_addr6;
+  bool has_gateway;
+  int naddr4;                /* IPv4 addresses seen on it (only the first used) */
+};
+
+/* ---- parsers: pure, over bytes (boot_parse.c) ------------------------ */
+
+/* The attributes of one level (a message's payload after its fixed
+ * header, or a nest): tb[type] is the last attribute of each type up to
+ * max (those above max are skipped), its payload inside [p, p + len).
+ * Returns false, tb left partly filled, if an attribute's length runs
+ * past len or is shorter than its header. */
+bool boot_attrs(const void *p, size_t len, const struct rtattr **tb,
+                unsigned max);
+
+/* One RTM_NEWLINK message (the whole nlmsghdr, len bytes of it) into l.
+ * false if it is not a well-formed link message (l then undefined). */
+bool boot_parse_link(const struct nlmsghdr *h, size_t len,
+                     struct boot_link *l);
+
+/* One RTM_NEWADDR message: if it is an address of ifindex, records it in
+ * net (the first IPv4 one, the first global IPv6 one that is neither
+ * tentative nor deprecated).  false if malformed. */
+bool boot_parse_addr(const struct nlmsghdr *h, size_t len, int ifindex,
+                     struct boot_net *net);
+
+/* One RTM_NEWROUTE message: if it is a main-table unicast IPv4 route
+ * through ifindex, records the default gateway (the lowest priority's)
+ * and keeps the route in net->routes unless the kernel made it from an
+ * address; if it is IPv6's default route through ifindex, records its
+ * gateway (IPv6 routes outlive the address: none is kept).  false if
+ * malformed. */
+bool boot_parse_route(const struct nlmsghdr *h, size_t len, int ifindex,
+                      struct boot_net *net);
+
+/* resolv.conf(5)'s text, len bytes: the addresses of its first
+ * BOOT_MAX_DNS "nameserver" lines that are IPv4 or IPv6 addresses (a
+ * scope suffix "%eth0" left out), as text into out[i] (INET6_ADDRSTRLEN
+ * each).  Returns how many. */
+int boot_parse_resolv(const char *text, size_t len,
+                      char out[BOOT_MAX_DNS][INET6_ADDRSTRLEN]);
+
+/* A decimal number of MiB for --mem, 1..65536, with nothing after it.
+ * false otherwise. */
+bool boot_parse_mem(const char *s, unsigned *mib);
+
+/* The host name, if it is 1..63 letters, digits, '-' or '.' (what the
+ * runtime's --hostname and a DNS label take): true. */
+bool boot_hostname_ok(const char *s);
+
+/* ---- netlink (boot_nl.c) --------------------------------------------- */
+
+/* A request being built: the header, then the payload, then attributes. */
+struct boot_msg {
+  union {
+    struct nlmsghdr h;
+    unsigned char bytes[1024];
+  } u;
+};
+
+struct boot_nl {
+  int fd;
+  uint32_t seq;
+};
+
+/* Each message of a dump; returns false to stop with an error (a
+ * malformed message). */
+typedef bool (*boot_nl_each)(const struct nlmsghdr *h, size_t len,
+                             void *ctx);
+
+int boot_nl_open(struct boot_nl *nl);
+void boot_nl_close(struct boot_nl *nl);
+
+/* A new message of type and flags (NLM_F_REQUEST is added), with a
+ * zeroed fixed header of hdrlen bytes; returns that header. */
+void *boot_msg_init(struct boot_msg *m, uint16_t type, uint16_t flags,
+                    size_t hdrlen);
+/* An attribute at the end of m.  Returns false if it does not fit (the
+ * message is then not to be sent). */
+bool boot_msg_put(struct boot_msg *m, uint16_t type, const void *data,
+                  size_t len);
+/* A nest opened and closed: open returns its offset in m, or 0 if it
+ * does not fit. */
+size_t boot_msg_nest(struct boot_msg *m, uint16_t type);
+void boot_msg_nest_end(struct boot_msg *m, size_t at);
+
+/* Sends m and reads the kernel's answer: with each, a dump whose every
+ * message goes to each until NLMSG_DONE; without, the acknowledgment.
+ * Returns 0, or -errno (the kernel's refusal, or a socket error, or
+ * -EBADMSG for a malformed answer, -E2BIG for a dump past its bound). */
+int boot_nl_talk(struct boot_nl *nl, struct boot_msg *m, boot_nl_each each,
+                 void *ctx);
+
+/* ---- the container's network (boot_net.c) ---------------------------- */
+
+/* Reads the interface (eth0, else the only non-loopback Ethernet one),
+ * its addresses and routes into net.  Returns 0 or -errno; *why names
+ * what failed. */
+int boot_net_read(struct boot_nl *nl, struct boot_net *net, const char **why);
+
+/* The TAP the tender opens by name: persistent (nobody holds it until
+ * the tender does; Solo5's attach by descriptor, @N, reads a stale errno
+ * and fails), so removed by boot_tap_remove, and one a killed znet-boot
+ * left is taken again rather than a second made. */
+#define BOOT_TAP "zntap0"
+
+/* BOOT_TAP made (or taken again), persistent and up; its index.  Returns
+ * 0 or -errno. */
+int boot_tap_make(int *ifindex);
+int boot_tap_remove(struct boot_nl *nl, int ifindex);
+
+/* tc between the interface and the TAP: an ingress qdisc on each and a
+ * filter matching every frame that redirects it to the other's egress.
+ * Returns 0 or -errno. */
+int boot_join(struct boot_nl *nl, int ifindex, int tap_ifindex);
+
+/* The interface's addresses taken away (the unikernel has them now), and
+ * given back with the kept routes; the interface's ingress qdisc (and its
+ * filter) removed.  Each returns 0 or the first -errno (and goes on). */
+int boot_unaddr(struct boot_nl *nl, const struct boot_net *net);
+int boot_restore(struct boot_nl *nl, const struct boot_net *net);
+int boot_unjoin(struct boot_nl *nl, int ifindex);
+
+#endif
