@@ -1140,6 +1140,84 @@ static void large_tar(void) {
   put("tar", "large-file", big, n);
 }
 
+/* oci_boot (oci/boot_parse.c: fuzz_oci_boot.c): after the interface's
+ * index (1), a dump of 40 addresses and 40 routes on it (past
+ * BOOT_MAX_ROUTES, 16), a link whose name attribute is 300 bytes (past
+ * IFNAMSIZ), and a resolv.conf of 20 nameservers and a 3000-byte line
+ * (past BOOT_MAX_DNS, 3, and an address's text). */
+static size_t nl_attr(uint8_t *p, uint16_t type, const void *v, size_t n) {
+  uint16_t len = (uint16_t)(4 + n);
+  memcpy(p, &len, 2);
+  memcpy(p + 2, &type, 2);
+  memcpy(p + 4, v, n);
+  size_t step = (4 + n + 3) & ~(size_t)3;
+  memset(p + 4 + n, 0, step - 4 - n);
+  return step;
+}
+
+static size_t nl_msg(uint8_t *p, uint16_t type, const void *fixed, size_t fn,
+                     const uint8_t *attrs, size_t an) {
+  uint32_t len = (uint32_t)(16 + fn + an);
+  uint16_t flags = 2; /* NLM_F_MULTI */
+  uint32_t zero = 0;
+  memcpy(p, &len, 4);
+  memcpy(p + 4, &type, 2);
+  memcpy(p + 6, &flags, 2);
+  memcpy(p + 8, &zero, 4);
+  memcpy(p + 12, &zero, 4);
+  memcpy(p + 16, fixed, fn);
+  memcpy(p + 16 + fn, attrs, an);
+  return (len + 3) & ~(uint32_t)3;
+}
+
+static void large_oci_boot(void) {
+  uint8_t attrs[512];
+  size_t n = 0;
+  big[n++] = 1; /* the interface's index */
+  for (unsigned i = 0; i < 40; i++) {
+    /* struct ifaddrmsg: family, prefixlen, flags, scope, index */
+    uint8_t ifa[8] = {2, (uint8_t)(i % 33), 0, 0, 1, 0, 0, 0};
+    uint8_t a4[4] = {10, 80, (uint8_t)i, 2};
+    size_t k = nl_attr(attrs, 2 /* IFA_LOCAL */, a4, 4);
+    k += nl_attr(attrs + k, 1 /* IFA_ADDRESS */, a4, 4);
+    n += nl_msg(big + n, 20 /* RTM_NEWADDR */, ifa, sizeof(ifa), attrs, k);
+  }
+  for (unsigned i = 0; i < 40; i++) {
+    /* struct rtmsg: family, dst_len, src_len, tos, table, protocol,
+     * scope, type, flags */
+    uint8_t rtm[12] = {2, (uint8_t)(i ? 24 : 0), 0, 0, 254, 3, 0, 1};
+    uint8_t dst[4] = {10, 81, (uint8_t)i, 0}, gw[4] = {10, 80, 0, 1};
+    int32_t oif = 1;
+    size_t k = 0;
+    if (i)
+      k += nl_attr(attrs, 1 /* RTA_DST */, dst, 4);
+    k += nl_attr(attrs + k, 5 /* RTA_GATEWAY */, gw, 4);
+    k += nl_attr(attrs + k, 4 /* RTA_OIF */, &oif, 4);
+    n += nl_msg(big + n, 24 /* RTM_NEWROUTE */, rtm, sizeof(rtm), attrs, k);
+  }
+  put("oci_boot", "large-dump", big, n);
+  /* struct ifinfomsg: family, pad, type, index, flags, change */
+  uint8_t ifi[16] = {0, 0, 1, 0, 1, 0, 0, 0};
+  uint8_t name[300], mac[6] = {2, 0, 0, 0x79, 0, 2};
+  memset(name, 'e', sizeof(name));
+  size_t k = nl_attr(attrs, 3 /* IFLA_IFNAME */, name, sizeof(name));
+  k += nl_attr(attrs + k, 1 /* IFLA_ADDRESS */, mac, sizeof(mac));
+  n = 0;
+  big[n++] = 1;
+  n += nl_msg(big + n, 16 /* RTM_NEWLINK */, ifi, sizeof(ifi), attrs, k);
+  put("oci_boot", "large-link", big, n);
+  n = 0;
+  big[n++] = 1;
+  for (unsigned i = 0; i < 20; i++)
+    n += (size_t)sprintf((char *)big + n, "nameserver 10.96.%u.10\n", i);
+  memcpy(big + n, "nameserver ", 11);
+  n += 11;
+  memset(big + n, '1', 3000);
+  n += 3000;
+  big[n++] = '\n';
+  put("oci_boot", "large-resolv", big, n);
+}
+
 static void large_posix_calls(void) {
   size_t n = 0;
   big[n++] = 0; /* configuration */
@@ -1345,6 +1423,7 @@ static void large_inputs(void) {
   large_memlink("memlink6");
   large_posix_calls();
   large_tar();
+  large_oci_boot();
   large_tls_server();
   large_tls13_msg();
   large_tls_glue();
