@@ -4,7 +4,8 @@
  * redis's PONG or nginx's HTTP 200).
  *
  *   znb-boot --addr IP --port N --proto redis|http [--cpu N]
- *            [--interval-us U] [--timeout-ms T] [--log FILE] -- CMD ARG...
+ *            [--interval-us U] [--timeout-ms T] [--log FILE] [--keep]
+ *            [--netns NAME] -- CMD ARG...
  *
  * Takes the monotonic clock, forks, and the child (pinned to --cpu)
  * execs CMD with its standard output and error into a pipe this program
@@ -16,6 +17,16 @@
  * to connect sends the request (redis: PING; http: GET / HTTP/1.0); the
  * first whole answer (+PONG, HTTP/1.x 200) ends the measurement, and the
  * child is killed (SIGKILL: nothing after the answer is measured).
+ *
+ * With --keep (bench/fleet.sh: a fleet of servers left running) the
+ * child is not killed: its standard output and error go straight to the
+ * --log file (which --keep needs), so it outlives this program, and this
+ * program follows the file's growth instead of a pipe's (its times are
+ * then as fine as the loop's wake-ups: 200 us, or 1 ms while a
+ * connection waits for its answer).  The line then ends with pid=, the
+ * child's.  With --netns the child enters the network namespace NAME
+ * (/run/netns/NAME, as `ip netns add` makes it) before its exec: the
+ * server in a pod's namespace, this program in the host's.
  *
  * One line on standard output:
  *   znb mode=boot proto=P answer_us= conn_us= console_us= rt_us= net_us=
@@ -68,19 +79,24 @@ struct att {
 static void usage(void) {
   fprintf(stderr, "usage: znb-boot --addr IP --port N --proto redis|http "
                   "[--cpu N] [--interval-us U] [--timeout-ms T] "
-                  "[--log FILE] -- CMD ARG...\n");
+                  "[--log FILE] [--keep] [--netns NAME] -- CMD ARG...\n");
   exit(2);
 }
 
 int main(int argc, char **argv) {
-  const char *addr = NULL, *proto = NULL, *logpath = NULL;
+  const char *addr = NULL, *proto = NULL, *logpath = NULL, *netns = NULL;
   int port = 0, cpu = -1;
   long interval_us = 200, timeout_ms = 10000;
+  bool keep = false;
   int i = 1;
   for (; i < argc; i++) {
     if (strcmp(argv[i], "--") == 0) {
       i++;
       break;
+    }
+    if (strcmp(argv[i], "--keep") == 0) {
+      keep = true;
+      continue;
     }
     if (i + 1 >= argc)
       usage();
@@ -98,10 +114,13 @@ int main(int argc, char **argv) {
       timeout_ms = atol(argv[++i]);
     else if (strcmp(argv[i], "--log") == 0)
       logpath = argv[++i];
+    else if (strcmp(argv[i], "--netns") == 0)
+      netns = argv[++i];
     else
       usage();
   }
-  if (!addr || !proto || port <= 0 || i >= argc || interval_us <= 0)
+  if (!addr || !proto || port <= 0 || i >= argc || interval_us <= 0 ||
+      (keep && !logpath))
     usage();
   bool redis = strcmp(proto, "redis") == 0;
   if (!redis && strcmp(proto, "http") != 0)
@@ -114,12 +133,22 @@ int main(int argc, char **argv) {
   struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
   if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
     usage();
-  FILE *logf = logpath ? fopen(logpath, "w") : NULL;
-
-  int pfd[2];
-  if (pipe2(pfd, O_CLOEXEC) != 0) {
-    perror("pipe");
-    return 2;
+  FILE *logf = NULL;
+  int pfd[2]; /* [0] read here: the pipe's end, or the log file (--keep) */
+  if (keep) {
+    pfd[1] = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
+                  0644);
+    pfd[0] = pfd[1] < 0 ? -1 : open(logpath, O_RDONLY | O_CLOEXEC);
+    if (pfd[0] < 0) {
+      perror(logpath);
+      return 2;
+    }
+  } else {
+    logf = logpath ? fopen(logpath, "w") : NULL;
+    if (pipe2(pfd, O_CLOEXEC) != 0) {
+      perror("pipe");
+      return 2;
+    }
   }
   int64_t t0 = now_ns();
   pid_t child = fork();
@@ -133,6 +162,19 @@ int main(int argc, char **argv) {
       CPU_ZERO(&set);
       CPU_SET(cpu, &set);
       sched_setaffinity(0, sizeof(set), &set);
+    }
+    if (keep) /* its own session: it outlives this program's */
+      setsid();
+    if (netns) {
+      char path[512];
+      snprintf(path, sizeof(path), "/run/netns/%s", netns);
+      int nfd = open(path, O_RDONLY | O_CLOEXEC);
+      if (nfd < 0 || setns(nfd, CLONE_NEWNET) != 0) {
+        dprintf(pfd[1], "znb-boot: cannot enter %s: %s\n", path,
+                strerror(errno));
+        _exit(126);
+      }
+      close(nfd);
     }
     dup2(pfd[1], 1);
     dup2(pfd[1], 2);
@@ -159,7 +201,7 @@ int main(int argc, char **argv) {
       break;
     if (!child_gone && waitpid(child, &status, WNOHANG) == child)
       child_gone = true;
-    if (child_gone && !pipe_open)
+    if (child_gone && (!pipe_open || keep))
       break;
     bool live = false; /* an attempt connected and waiting for its answer */
     for (int k = 0; k < natt; k++)
@@ -189,7 +231,7 @@ int main(int argc, char **argv) {
       pfds[n++] = (struct pollfd){
           .fd = atts[k].fd, .events = atts[k].connected ? POLLIN : POLLOUT};
     int pipe_ix = -1;
-    if (pipe_open) {
+    if (pipe_open && !keep) { /* a file is always readable: read below */
       pipe_ix = n;
       pfds[n++] = (struct pollfd){.fd = pfd[0], .events = POLLIN};
     }
@@ -200,9 +242,9 @@ int main(int argc, char **argv) {
                           .tv_nsec = wait % 1000000000};
     int r = ppoll(pfds, n, &ts, NULL);
     int64_t te = now_ns();
-    if (r <= 0)
+    if (r <= 0 && !keep)
       continue;
-    if (pipe_ix >= 0 && pfds[pipe_ix].revents) {
+    if (keep || (pipe_ix >= 0 && pfds[pipe_ix].revents)) {
       char b[4096];
       ssize_t got;
       while ((got = read(pfd[0], b, sizeof(b))) > 0) {
@@ -229,9 +271,11 @@ int main(int argc, char **argv) {
           }
         }
       }
-      if (got == 0)
+      if (got == 0 && !keep)
         pipe_open = false;
     }
+    if (r <= 0)
+      continue;
     /* The attempts, from the newest back (their order in atts is kept:
      * removal compacts). */
     for (int k = natt - 1; k >= 0; k--) {
@@ -278,7 +322,7 @@ int main(int argc, char **argv) {
         break;
     }
   }
-  if (!child_gone) {
+  if (!child_gone && !(keep && t_answer >= 0)) {
     kill(child, SIGKILL);
     waitpid(child, &status, 0);
   }
@@ -294,8 +338,11 @@ int main(int argc, char **argv) {
   }
 #define US(t) ((t) < 0 ? -1.0 : ((t)-t0) / 1000.0)
   printf("znb mode=boot proto=%s answer_us=%.1f conn_us=%.1f console_us=%.1f "
-         "rt_us=%.1f net_us=%.1f syns=%d\n",
+         "rt_us=%.1f net_us=%.1f syns=%d",
          proto, US(t_answer), US(t_conn), US(t_console), US(t_rt), US(t_net),
          syns);
+  if (keep)
+    printf(" pid=%d", t_answer >= 0 ? (int)child : -1);
+  printf("\n");
   return t_answer >= 0 ? 0 : 1;
 }
