@@ -50,6 +50,9 @@
  *   start.c    solo5_app_main: memory, TLS, znet's flags, the stack,
  *              argv/envp/auxv, then musl's __libc_start_main
  *   linux.c    zrt_syscall for a znet-cc program run on Linux instead
+ *   dl.c       dlopen, dlsym, dlclose over the shared objects znet-image
+ *              linked in (its table, zrt_so_table): libc's level, it
+ *              calls no module here
  *
  * Memory: the runtime allocates with zrt_kalloc only, never with
  * malloc (malloc itself calls mmap, which is answered here).

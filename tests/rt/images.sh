@@ -12,6 +12,9 @@
 #     image over a tar of tests/rt/root and its /tmp: the two outputs must
 #     be equal line for line (the same calls, answered by Linux and by
 #     the runtime).
+#  3. names.c (getaddrinfo), dl.c (dlopen of modules made by znet-cc
+#     -shared: tests/rt/progs/dl_mod.c), limits.c (memory, threads, an
+#     unanswered call), each as an image, its lines checked.
 #
 # Needs root, /dev/net/tun, tar, and the runtime in the build (-Drt).
 # Output is TAP.
@@ -184,6 +187,77 @@ if command -v dnsmasq >/dev/null; then
 else
   skip_case "getaddrinfo inside an image" "no dnsmasq"
 fi
+
+# ---- dl.c: dlopen of modules made by znet-cc -shared --------------------
+
+dl=$T/dl
+rm -rf "$T/dlroot" && mkdir -p "$T/dlroot/usr/lib/mods" "$T/dlroot/opt" "$T/dlroot/etc"
+{
+  "$ZCC" -O2 -fPIC -c -o "$T/dl_mod.o" "$ROOT/tests/rt/progs/dl_mod.c" &&
+    "$ZCC" -shared -o "$T/mod.so" "$T/dl_mod.o" -lm -Wl,-soname,mod.so &&
+    "$ZCC" -O0 -fPIC -c -o "$T/dl_mod0.o" "$ROOT/tests/rt/progs/dl_mod.c" &&
+    "$ZCC" -shared -o "$T/mod0.so" "$T/dl_mod0.o" -lm &&
+    "$ZCC" -O2 -Wall -o "$dl" "$ROOT/tests/rt/progs/dl.c"
+} >"$T/dlcc.log" 2>&1
+check "znet-cc -shared: a module marked as an image's shared object" \
+  sh -c "readelf -S -W '$T/mod.so' | grep -q ' \\.znet_so '"
+cp "$T/mod.so" "$T/dlroot/usr/lib/mods/mod.so"
+cp "$T/mod.so" "$T/dlroot/opt/copy.so"
+echo "127.0.0.1 localhost" >"$T/dlroot/etc/hosts"
+tar cf "$T/dlroot.tar" -C "$T/dlroot" .
+"$ZIMG" --target spt --root "$T/dlroot.tar" -o "$dl.spt" "$dl" >>"$T/dlcc.log" 2>&1
+check "dl.c made an image with the root holding the module twice" [ -f "$dl.spt" ]
+check "... the module linked once (one set of renamed names)" \
+  [ "$(nm "$dl.spt" 2>/dev/null | grep -c ' __zso[0-9]*_mod_triple$')" = 1 ]
+[ -f "$dl.spt" ] || diag <"$T/dlcc.log"
+ip netns exec "$E2E_NS" timeout --foreground 60 solo5-spt \
+  "--net:service=$E2E_TAP" "$dl.spt" "--ipv4=$E2E_ZNET_IP/$E2E_PREFIX" -- \
+  /usr/lib/mods/mod.so /opt/copy.so usr/lib/mods/mod.so \
+  /usr/lib/mods/missing.so /etc/hosts >"$T/dl.raw" 2>&1
+program_lines "$T/dl.raw" >"$T/dl.out"
+mod="triple(14)=42, its counter %d, the program's 100, constructor ran 1, hello image, sqrt(16)=4; not_there: Symbol not found: not_there; dlclose 0"
+# shellcheck disable=SC2059 # $mod is the format
+check "dlopen by its path: the module's names, its own counter, its constructor, libc and -lm" \
+  grep -qxF "/usr/lib/mods/mod.so: $(printf "$mod" 1)" "$T/dl.out"
+# shellcheck disable=SC2059
+check "the same file at another path: the same module (its counter goes on)" \
+  grep -qxF "/opt/copy.so: $(printf "$mod" 2)" "$T/dl.out"
+# shellcheck disable=SC2059
+check "a relative path, from the working directory" \
+  grep -qxF "usr/lib/mods/mod.so: $(printf "$mod" 3)" "$T/dl.out"
+check "a file the root lacks: Linux's words" grep -qxF \
+  "/usr/lib/mods/missing.so: dlopen failed: /usr/lib/mods/missing.so: cannot open shared object file: No such file or directory" \
+  "$T/dl.out"
+check "a file that is no linked module: said so" \
+  grep -q '^/etc/hosts: dlopen failed: /etc/hosts: not linked into this image' "$T/dl.out"
+check "dlopen(NULL): a handle that exports nothing" \
+  grep -qxF 'dlopen(NULL): a handle, dlsym of it: NULL' "$T/dl.out"
+check "dlclose of a pointer that is no handle: -1 and an error" \
+  grep -qxF 'dlclose of a bad handle: -1 (an error)' "$T/dl.out"
+[ "$E2E_FAILED" -eq 0 ] || { grep -v '^Solo5: ' "$T/dl.raw" | tail -20 | diag; }
+# A root from the block device: --so names the module; a different build
+# of it at that path is refused.
+mkdir -p "$T/dlroot2/usr/lib/mods"
+cp "$T/mod0.so" "$T/dlroot2/usr/lib/mods/mod.so"
+tar cf "$T/dlroot2.tar" -C "$T/dlroot2" .
+"$ZIMG" --target spt --so "/usr/lib/mods/mod.so=$T/mod.so" -o "$dl-blk.spt" "$dl" \
+  >>"$T/dlcc.log" 2>&1
+ip netns exec "$E2E_NS" timeout --foreground 60 solo5-spt \
+  "--net:service=$E2E_TAP" "--block:rootfs=$T/dlroot2.tar" "$dl-blk.spt" \
+  "--ipv4=$E2E_ZNET_IP/$E2E_PREFIX" -- /usr/lib/mods/mod.so >"$T/dl2.raw" 2>&1
+check "--so, and another build of the module at its path: refused, said why" \
+  grep -q '^/usr/lib/mods/mod.so: dlopen failed: /usr/lib/mods/mod.so: not the build of it linked into this image' "$T/dl2.raw"
+refused=true
+for bad in "--so usr/lib/mod.so=$T/mod.so" "--so /usr/lib/mod.so=$T/dl_mod.o" \
+  "--so /usr/lib/mod.so=$T/missing.so"; do
+  # shellcheck disable=SC2086 # the words of $bad are the flags
+  if "$ZIMG" --target spt $bad -o "$T/bad.spt" "$dl" >"$T/bad.log" 2>&1 ||
+    ! grep -q '^znet-image: ' "$T/bad.log"; then
+    refused=false
+    echo "not refused: $bad" | diag
+  fi
+done
+check "znet-image refuses a relative --so path, an object not made by -shared, a missing file" $refused
 
 # ---- limits.c: out of memory, a spinning thread, an unanswered call -----
 
