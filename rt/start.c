@@ -16,7 +16,9 @@
  * opts below) and znet's
  * (--ipv4,
  * --gateway, --dhcp, ...; rt/net.c); after it the program's own, with
- * the program's name as argv[0].
+ * the program's name as argv[0].  A command line with no "--" word gets
+ * the image's default words after one (znet-image --args: the script an
+ * interpreter's image runs), so the tender's flags alone start it.
  *
  * Memory: Solo5 hands over one region with the initial stack at its
  * top; the top STACK_RESERVE bytes stay the main thread's stack, the rest
@@ -55,8 +57,10 @@
 /* The linker script's (rt/image.lds).
  * NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 extern char _stdata[], _ltdata[], _ltbss[], zrt_tls_align[];
-/* znet-image's: the program's name. */
+/* znet-image's: the program's name, and the words after "--" when the
+ * command line has none (--args; empty without). */
 extern const char zrt_image_name[];
+extern const char zrt_default_args[];
 /* Where the root is (znet-image): the archive inside the image, if it
  * has bytes, else the block device named, if any. */
 extern const char zrt_root_device[];
@@ -231,19 +235,38 @@ static bool env_given(const char *def) {
   return false;
 }
 
-/* argv[0] the program's name, then the words; returns argc. */
-static int split_line(const char *cmdline) {
-  size_t len = strlen(cmdline);
-  if (len >= sizeof(line))
-    zrt_panic("the command line is longer than %zu bytes", sizeof(line) - 1);
-  memcpy(line, cmdline, len + 1);
-  int argc = 0;
-  vec[argc++] = (char *)(uintptr_t)zrt_image_name;
-  char *p = line, *w;
+/* The words of text into vec from argc on; returns the new argc. */
+static int split_words(char *text, int argc) {
+  char *p = text, *w;
   while (next_word(&p, &w)) {
     if (argc == MAX_WORDS)
       zrt_panic("more than %d words on the command line", MAX_WORDS - 1);
     vec[argc++] = w;
+  }
+  return argc;
+}
+
+static bool has_dashdash(int argc) {
+  for (int i = 1; i < argc; i++)
+    if (strcmp(vec[i], "--") == 0)
+      return true;
+  return false;
+}
+
+/* argv[0] the program's name, then the words, and the image's default
+ * ones after a "--" if the line has no "--"; returns argc. */
+static int split_line(const char *cmdline) {
+  size_t len = strlen(cmdline), dlen = strlen(zrt_default_args);
+  if (len + dlen + 5 >= sizeof(line))
+    zrt_panic("the command line is longer than %zu bytes", sizeof(line) - 6);
+  memcpy(line, cmdline, len + 1);
+  vec[0] = (char *)(uintptr_t)zrt_image_name;
+  int argc = split_words(line, 1);
+  if (dlen > 0 && !has_dashdash(argc)) {
+    char *defaults = line + len + 1;
+    memcpy(defaults, "-- ", 3);
+    memcpy(defaults + 3, zrt_default_args, dlen + 1);
+    argc = split_words(defaults, argc);
   }
   return 1 + take_runtime_flags(vec + 1, argc - 1);
 }

@@ -258,6 +258,46 @@ for bad in "--so usr/lib/mod.so=$T/mod.so" "--so /usr/lib/mod.so=$T/dl_mod.o" \
   fi
 done
 check "znet-image refuses a relative --so path, an object not made by -shared, a missing file" $refused
+# --pack DIR: the root made from a directory, inside the image; --args:
+# the words the program gets when the command line has no "--".
+rm -rf "$T/pack" && mkdir -p "$T/pack/usr/lib/mods"
+cp "$T/mod.so" "$T/pack/usr/lib/mods/mod.so"
+"$ZIMG" --target spt --pack "$T/pack" --args "/usr/lib/mods/mod.so 'two words'" \
+  -o "$dl-pack.spt" "$dl" >>"$T/dlcc.log" 2>&1
+ip netns exec "$E2E_NS" timeout --foreground 60 solo5-spt \
+  "--net:service=$E2E_TAP" "$dl-pack.spt" "--ipv4=$E2E_ZNET_IP/$E2E_PREFIX" \
+  >"$T/dl3.raw" 2>&1
+# shellcheck disable=SC2059
+check "--pack DIR --args: no \"--\" on the tender's line, the image's words run (the module from DIR)" \
+  grep -qxF "/usr/lib/mods/mod.so: $(printf "$mod" 1)" "$T/dl3.raw"
+check "... a quoted default word stays one word" \
+  grep -qxF 'two words: dlopen failed: two words: cannot open shared object file: No such file or directory' "$T/dl3.raw"
+# --pack with --block: the archive beside the image (IMAGE.tar), the same
+# bytes from the same tree; words after "--" replace the defaults.
+"$ZIMG" --target spt --pack "$T/pack" --block rootfs --args /nothing.so \
+  -o "$dl-pb.spt" "$dl" >>"$T/dlcc.log" 2>&1 && cp "$dl-pb.spt.tar" "$T/pb1.tar" &&
+  "$ZIMG" --target spt --pack "$T/pack" --block rootfs --args /nothing.so \
+    -o "$dl-pb.spt" "$dl" >>"$T/dlcc.log" 2>&1
+check "--pack DIR --block rootfs: IMAGE.tar beside the image, the same bytes twice" \
+  cmp -s "$T/pb1.tar" "$dl-pb.spt.tar"
+ip netns exec "$E2E_NS" timeout --foreground 60 solo5-spt \
+  "--net:service=$E2E_TAP" "--block:rootfs=$dl-pb.spt.tar" "$dl-pb.spt" \
+  "--ipv4=$E2E_ZNET_IP/$E2E_PREFIX" -- /usr/lib/mods/mod.so >"$T/dl4.raw" 2>&1
+# shellcheck disable=SC2059
+pb=false
+grep -qxF "/usr/lib/mods/mod.so: $(printf "$mod" 1)" "$T/dl4.raw" &&
+  ! grep -q nothing.so "$T/dl4.raw" && pb=true
+check "... booted from it, the module linked from the tree; \"--\" words replace --args" $pb
+refused=true
+for bad in "--pack $T/pack --root $T/dlroot.tar" "--pack $T/missing-dir"; do
+  # shellcheck disable=SC2086 # the words of $bad are the flags
+  if "$ZIMG" --target spt $bad -o "$T/bad.spt" "$dl" >"$T/bad.log" 2>&1 ||
+    ! grep -q '^znet-image: ' "$T/bad.log"; then
+    refused=false
+    echo "not refused: $bad" | diag
+  fi
+done
+check "znet-image refuses --pack with --root, and a missing directory" $refused
 
 # ---- limits.c: out of memory, a spinning thread, an unanswered call -----
 
