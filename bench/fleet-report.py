@@ -118,7 +118,7 @@ def host_table(ats, meta):
     return md
 
 
-def down_table(meta, downs):
+def down_table(downs):
     md = ['| ramp | images | SIGTERM to the last tender gone ms | '
           'tenders left |', '|---|---|---|---|']
     for d in downs:
@@ -217,7 +217,7 @@ def main():
               f'{int(meta.get("pods_down_ms", "0")):,} ms to delete the '
               f'namespaces at the end (one `ip -batch`; the kernel frees '
               f'their devices after it, in the background).\n')
-    md += down_table(meta, downs)
+    md += down_table(downs)
     md.append('')
     md.append('## How it was run\n')
     md.append(f'    {meta.get("command", "bench/fleet.sh")}\n')

@@ -144,18 +144,10 @@ NS=znfleet$$
 BR=br0
 GW=10.90.0.1
 PIDS=()        # the tenders of the ramp under way
-SAVED_SYSCTL=()
 
 # inst_addr K, inst_mac K: image K's (1-based) address and MAC.
 inst_addr() { echo "10.90.$((($1 - 1) / 200 + 1)).$((($1 - 1) % 200 + 10))"; }
 inst_mac() { printf '02:00:00:5a:%02x:%02x\n' $(($1 / 256)) $(($1 % 256)); }
-
-set_sysctl() {
-  local old
-  old=$(sysctl -n "$1") || return 1
-  SAVED_SYSCTL+=("$1=$old")
-  sysctl -qw "$1=$2"
-}
 
 stop_tenders() {
   [ "${#PIDS[@]}" -gt 0 ] && kill -KILL "${PIDS[@]}" 2>/dev/null
@@ -163,12 +155,9 @@ stop_tenders() {
 }
 
 cleanup() {
-  local i
   stop_tenders
   zn_netns_cleanup
-  for ((i = ${#SAVED_SYSCTL[@]} - 1; i >= 0; i--)); do
-    sysctl -qw "${SAVED_SYSCTL[$i]}"
-  done
+  zn_sysctl_restore
 }
 
 # ---- set-up ---------------------------------------------------------------------
@@ -207,9 +196,9 @@ fleet_net() {
     zn_in "$NS" ip link set "$BR" up || return 1
   # The kernel's neighbour table (one for all namespaces, its limits
   # set from the first) holds N static entries: room for them.
-  set_sysctl net.ipv4.neigh.default.gc_thresh1 8192 &&
-    set_sysctl net.ipv4.neigh.default.gc_thresh2 16384 &&
-    set_sysctl net.ipv4.neigh.default.gc_thresh3 32768 || return 1
+  zn_sysctl_set net.ipv4.neigh.default.gc_thresh1 8192 &&
+    zn_sysctl_set net.ipv4.neigh.default.gc_thresh2 16384 &&
+    zn_sysctl_set net.ipv4.neigh.default.gc_thresh3 32768 || return 1
   # Inside every pod the same: no IPv6 address on either device (no
   # router or neighbour solicitation, no MLD), the TAP, and the two
   # redirects.
@@ -428,7 +417,7 @@ esac
 # 1,000 tenders and their TAPs: file descriptors and inotify-free, but
 # the kernel's pid and thread limits are far above; the neighbour table
 # is the namespace's (above).
-set_sysctl kernel.pid_max 4194304 >/dev/null 2>&1
+zn_sysctl_set kernel.pid_max 4194304 >/dev/null 2>&1
 {
   printf 'meta\tdate\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
   printf 'meta\tznet\t%s\n' "${ZNB_ZNET_REV:-$(git describe --always --dirty 2>/dev/null || echo unknown)}"

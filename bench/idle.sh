@@ -98,26 +98,12 @@ SERVER_CPU=1
 CLIENT_CPU=0
 BUSY=256
 
-# ---- the machine's settings, put back at exit ----
-SYSCTL_SAVED=()
-set_sysctl() {
-  local k=$1 v=$2 old
-  old=$(sysctl -n "$k") || return 1
-  SYSCTL_SAVED+=("$k=$old")
-  sysctl -qw "$k=$v"
-}
-restore_sysctls() {
-  local i
-  for ((i = ${#SYSCTL_SAVED[@]} - 1; i >= 0; i--)); do
-    sysctl -qw "${SYSCTL_SAVED[$i]}"
-  done
-  SYSCTL_SAVED=()
-}
+# ---- at exit: the processes, the namespaces, the sysctls put back ----
 cleanup() {
   exec 7>&- 2>/dev/null
   zn_stop_all TERM 10
   zn_netns_cleanup
-  restore_sysctls
+  zn_sysctl_restore
 }
 trap cleanup EXIT
 
@@ -485,8 +471,8 @@ rm -rf "$SCRATCH" && mkdir -p "$SCRATCH"
 setup || { echo "idle: cannot create the namespaces" >&2; exit 1; }
 MAXN=0
 for c in ${CASES//,/ }; do [ "${c#*:}" -gt "$MAXN" ] && MAXN=${c#*:}; done
-set_sysctl fs.file-max $((3 * MAXN + 1000000)) || exit 1
-set_sysctl fs.nr_open $((MAXN + 1048576)) || exit 1
+zn_sysctl_set fs.file-max $((3 * MAXN + 1000000)) || exit 1
+zn_sysctl_set fs.nr_open $((MAXN + 1048576)) || exit 1
 http_prepare || { echo "idle: cannot prepare the files" >&2; exit 1; }
 for c in ${CASES//,/ }; do
   proto=${c%%:*} n=${c#*:}

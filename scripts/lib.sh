@@ -10,9 +10,12 @@
 
 ZN_NAME=${ZN_NAME:-${0##*/}}
 # Namespaces created by zn_netns_add, deleted (newest first) by
-# zn_netns_cleanup; processes given to zn_bg, stopped by zn_stop_all.
+# zn_netns_cleanup; processes given to zn_bg, stopped by zn_stop_all;
+# the machine's settings zn_sysctl_set changed, put back by
+# zn_sysctl_restore.
 ZN_NETNS=()
 ZN_PIDS=()
+ZN_SYSCTL_SAVED=()
 
 # ensure_packages PACKAGE...: install the Debian packages that are not
 # installed yet, as root, with apt-get.  One line says what is installed
@@ -266,4 +269,23 @@ zn_stop_all() {
     kill -0 "$pid" 2>/dev/null && zn_stop "$pid" "$@"
   done
   ZN_PIDS=()
+}
+
+# zn_sysctl_set KEY VALUE: set the sysctl KEY, its old value kept for
+# zn_sysctl_restore.  1 if KEY cannot be read.
+zn_sysctl_set() {
+  local old
+  old=$(sysctl -n "$1") || return 1
+  ZN_SYSCTL_SAVED+=("$1=$old")
+  sysctl -qw "$1=$2"
+}
+
+# zn_sysctl_restore: every setting zn_sysctl_set changed, back as it
+# was, the newest first.
+zn_sysctl_restore() {
+  local i
+  for ((i = ${#ZN_SYSCTL_SAVED[@]} - 1; i >= 0; i--)); do
+    sysctl -qw "${ZN_SYSCTL_SAVED[$i]}"
+  done
+  ZN_SYSCTL_SAVED=()
 }

@@ -80,6 +80,23 @@ program_lines() {
     -e '^\\__ \\' -e '^____/' "$1"
 }
 
+# refuses PROGRAM FLAGS...: does znet-image refuse each FLAGS (a string,
+# its words the flags) for PROGRAM, with a line of its own?  Names on
+# the diagnostics each one it took.
+refuses() {
+  local prog=$1 bad ok=true
+  shift
+  for bad in "$@"; do
+    # shellcheck disable=SC2086 # the words of $bad are the flags
+    if "$ZIMG" --target spt $bad -o "$T/bad.spt" "$prog" >"$T/bad.log" 2>&1 ||
+      ! grep -q '^znet-image: ' "$T/bad.log"; then
+      ok=false
+      echo "not refused: $bad" | diag
+    fi
+  done
+  $ok
+}
+
 # ---- syscalls.c: Linux against the image -------------------------------
 
 prog=$T/syscalls
@@ -152,17 +169,9 @@ else
   not_ok "syscalls.spt made by znet-image --block storage"
   diag <"$T/urunc.log"
 fi
-refused=true
-for bad in "--root $T/root.tar --block rootfs" "--block service" \
-  "--block bad/name" "--root $T/linux.out"; do
-  # shellcheck disable=SC2086 # the words of $bad are the flags
-  if "$ZIMG" --target spt $bad -o "$T/bad.spt" "$prog" >"$T/bad.log" 2>&1 ||
-    ! grep -q '^znet-image: ' "$T/bad.log"; then
-    refused=false
-    echo "not refused: $bad" | diag
-  fi
-done
-check "znet-image refuses two roots, a bad device name, a root that is no tar" $refused
+check "znet-image refuses two roots, a bad device name, a root that is no tar" \
+  refuses "$prog" "--root $T/root.tar --block rootfs" "--block service" \
+  "--block bad/name" "--root $T/linux.out"
 
 # ---- names.c: getaddrinfo over znet's sockets, /etc/hosts, --dns -------
 
@@ -247,17 +256,9 @@ ip netns exec "$E2E_NS" timeout --foreground 60 solo5-spt \
   "--ipv4=$E2E_ZNET_IP/$E2E_PREFIX" -- /usr/lib/mods/mod.so >"$T/dl2.raw" 2>&1
 check "--so, and another build of the module at its path: refused, said why" \
   grep -q '^/usr/lib/mods/mod.so: dlopen failed: /usr/lib/mods/mod.so: not the build of it linked into this image' "$T/dl2.raw"
-refused=true
-for bad in "--so usr/lib/mod.so=$T/mod.so" "--so /usr/lib/mod.so=$T/dl_mod.o" \
-  "--so /usr/lib/mod.so=$T/missing.so"; do
-  # shellcheck disable=SC2086 # the words of $bad are the flags
-  if "$ZIMG" --target spt $bad -o "$T/bad.spt" "$dl" >"$T/bad.log" 2>&1 ||
-    ! grep -q '^znet-image: ' "$T/bad.log"; then
-    refused=false
-    echo "not refused: $bad" | diag
-  fi
-done
-check "znet-image refuses a relative --so path, an object not made by -shared, a missing file" $refused
+check "znet-image refuses a relative --so path, an object not made by -shared, a missing file" \
+  refuses "$dl" "--so usr/lib/mod.so=$T/mod.so" "--so /usr/lib/mod.so=$T/dl_mod.o" \
+  "--so /usr/lib/mod.so=$T/missing.so"
 # --pack DIR: the root made from a directory, inside the image; --args:
 # the words the program gets when the command line has no "--".
 rm -rf "$T/pack" && mkdir -p "$T/pack/usr/lib/mods"
@@ -288,16 +289,8 @@ pb=false
 grep -qxF "/usr/lib/mods/mod.so: $(printf "$mod" 1)" "$T/dl4.raw" &&
   ! grep -q nothing.so "$T/dl4.raw" && pb=true
 check "... booted from it, the module linked from the tree; \"--\" words replace --args" $pb
-refused=true
-for bad in "--pack $T/pack --root $T/dlroot.tar" "--pack $T/missing-dir"; do
-  # shellcheck disable=SC2086 # the words of $bad are the flags
-  if "$ZIMG" --target spt $bad -o "$T/bad.spt" "$dl" >"$T/bad.log" 2>&1 ||
-    ! grep -q '^znet-image: ' "$T/bad.log"; then
-    refused=false
-    echo "not refused: $bad" | diag
-  fi
-done
-check "znet-image refuses --pack with --root, and a missing directory" $refused
+check "znet-image refuses --pack with --root, and a missing directory" \
+  refuses "$dl" "--pack $T/pack --root $T/dlroot.tar" "--pack $T/missing-dir"
 
 # ---- limits.c: out of memory, a spinning thread, an unanswered call -----
 
