@@ -53,6 +53,8 @@
  *   dl.c       dlopen, dlsym, dlclose over the shared objects znet-image
  *              linked in (its table, zrt_so_table): libc's level, it
  *              calls no module here
+ *   dso.c      __dso_handle, which C++'s static destructors are
+ *              registered under (also in a Linux run's library)
  *
  * Memory: the runtime allocates with zrt_kalloc only, never with
  * malloc (malloc itself calls mmap, which is answered here).

@@ -24,11 +24,14 @@
  * top; the top STACK_RESERVE bytes stay the main thread's stack, the rest
  * is rt/mem.c's.
  *
- * TLS: Solo5's images are linked without their program headers in
- * memory, and its linker script puts .tdata in a load segment of its
- * own, so musl cannot find PT_TLS the usual way (through AT_PHDR).  The
- * runtime makes the one program header musl looks for from the linker
- * script's symbols (rt/image.lds, made by znet-image from Solo5's).
+ * Program headers: Solo5's images are linked without their program
+ * headers in memory, and its linker script puts .tdata in a load segment
+ * of its own, so what reads them through AT_PHDR (musl's TLS set-up,
+ * dl_iterate_phdr) would find nothing.  The runtime makes those readers
+ * want from the linker script's symbols (rt/image-lds, which edits
+ * Solo5's script): PT_TLS for musl; the code and read-only data as
+ * PT_LOAD and the .eh_frame_hdr table as PT_GNU_EH_FRAME, with which an
+ * unwinder (libunwind's, for C++'s exceptions) finds a frame's entry.
  */
 #include <elf.h>
 #include <errno.h>
@@ -54,9 +57,12 @@
 #define ETC_TEXT_MAX 1024
 #define LINE_MAX_BYTES 8192
 
-/* The linker script's (rt/image.lds).
+/* The linker script's (rt/image-lds).
  * NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 extern char _stdata[], _ltdata[], _ltbss[], zrt_tls_align[];
+/* NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
+extern char _stext[], _erodata[];
+extern char zrt_eh_frame_hdr_start[], zrt_eh_frame_hdr_end[];
 /* znet-image's: the program's name, and the words after "--" when the
  * command line has none (--args; empty without). */
 extern const char zrt_image_name[];
@@ -86,7 +92,9 @@ static struct {
   size_t thread_stack;     /* --thread-stack: the most a thread gets; 0 none */
   uint8_t seed[32];        /* for the stack's generator */
 } opts;
-static Elf64_Phdr tls_phdr;
+/* PT_TLS, PT_LOAD of the code, PT_GNU_EH_FRAME if the image has one. */
+static Elf64_Phdr phdrs[3];
+static size_t nphdrs;
 static uint8_t at_random[16];
 static char line[LINE_MAX_BYTES];
 /* The strings of argv and then of envp, one after the other, writable,
@@ -299,8 +307,8 @@ static void build_env_aux(int argc) {
   pack_strings(0, i, &used);
   vec[i++] = NULL;
   const uintptr_t aux[][2] = {
-      {AT_PHDR, (uintptr_t)&tls_phdr}, {AT_PHENT, sizeof(Elf64_Phdr)},
-      {AT_PHNUM, 1},                   {AT_PAGESZ, ZRT_PAGE},
+      {AT_PHDR, (uintptr_t)phdrs},     {AT_PHENT, sizeof(Elf64_Phdr)},
+      {AT_PHNUM, nphdrs},              {AT_PAGESZ, ZRT_PAGE},
       {AT_RANDOM, (uintptr_t)at_random}, {AT_SECURE, 0},
       {AT_EXECFN, (uintptr_t)strings}, {AT_NULL, 0},
   };
@@ -310,13 +318,27 @@ static void build_env_aux(int argc) {
   }
 }
 
-static void make_tls_phdr(void) {
-  tls_phdr.p_type = PT_TLS;
-  tls_phdr.p_flags = PF_R;
-  tls_phdr.p_vaddr = tls_phdr.p_paddr = (uintptr_t)_stdata;
-  tls_phdr.p_filesz = (uintptr_t)_ltdata;
-  tls_phdr.p_memsz = (uintptr_t)_ltdata + (uintptr_t)_ltbss;
-  tls_phdr.p_align = (uintptr_t)zrt_tls_align;
+static void add_phdr(uint32_t type, uint32_t flags, uintptr_t start,
+                     uintptr_t filesz, uintptr_t memsz, uintptr_t align) {
+  Elf64_Phdr *ph = &phdrs[nphdrs++];
+  ph->p_type = type;
+  ph->p_flags = flags;
+  ph->p_vaddr = ph->p_paddr = start;
+  ph->p_filesz = filesz;
+  ph->p_memsz = memsz;
+  ph->p_align = align;
+}
+
+static void make_phdrs(void) {
+  add_phdr(PT_TLS, PF_R, (uintptr_t)_stdata, (uintptr_t)_ltdata,
+           (uintptr_t)_ltdata + (uintptr_t)_ltbss, (uintptr_t)zrt_tls_align);
+  uintptr_t text = (uintptr_t)_erodata - (uintptr_t)_stext;
+  add_phdr(PT_LOAD, PF_R | PF_X, (uintptr_t)_stext, text, text, ZRT_PAGE);
+  uintptr_t hdr =
+      (uintptr_t)zrt_eh_frame_hdr_end - (uintptr_t)zrt_eh_frame_hdr_start;
+  if (hdr > 0)
+    add_phdr(PT_GNU_EH_FRAME, PF_R, (uintptr_t)zrt_eh_frame_hdr_start, hdr,
+             hdr, 4);
 }
 
 /* ---- the program -------------------------------------------------------- */
@@ -396,7 +418,7 @@ int solo5_app_main(const struct solo5_start_info *info) {
   opts.stack_size = STACK_RESERVE;
   zrt_random_init(opts.seed);
   zrt_random(at_random, sizeof(at_random));
-  make_tls_phdr();
+  make_phdrs();
   int argc = split_line(info->cmdline ? info->cmdline : "");
   build_env_aux(argc);
   zrt_sched_set_thread_stack_cap(opts.thread_stack);

@@ -15,6 +15,9 @@
 #  3. names.c (getaddrinfo), dl.c (dlopen of modules made by znet-cc
 #     -shared: tests/rt/progs/dl_mod.c), limits.c (memory, threads, an
 #     unanswered call), each as an image, its lines checked.
+#  4. cxx.cc built by znet-c++ (when the build has C++'s runtime), run on
+#     Linux and as an image over the same tree with a directory of 3000
+#     files: the same lines, and the C++ runtime's checks among them.
 #
 # Needs root, /dev/net/tun, tar, and the runtime in the build (-Drt).
 # Output is TAP.
@@ -291,6 +294,54 @@ grep -qxF "/usr/lib/mods/mod.so: $(printf "$mod" 1)" "$T/dl4.raw" &&
 check "... booted from it, the module linked from the tree; \"--\" words replace --args" $pb
 check "znet-image refuses --pack with --root, and a missing directory" \
   refuses "$dl" "--pack $T/pack --root $T/dlroot.tar" "--pack $T/missing-dir"
+
+# ---- cxx.cc: C++ (znet-c++), Linux against the image ---------------------
+
+ZCXX=$BUILD/rt/znet-c++
+if [ -x "$ZCXX" ]; then
+  # The root: tests/rt/root and big/, a directory of 3000 files.
+  rm -rf "$T/cxxroot" && cp -a "$ROOT/tests/rt/root" "$T/cxxroot"
+  mkdir "$T/cxxroot/big"
+  for i in $(seq 0 2999); do
+    printf -v f 'f%04d' "$i"
+    printf '%s %*s\n' "$f" "$((i % 97))" "" >"$T/cxxroot/big/$f"
+  done
+  tar cf "$T/cxxroot.tar" -C "$T/cxxroot" .
+  cxx=$T/cxx
+  "$ZCXX" -std=c++17 -O2 -Wall -o "$cxx" "$ROOT/tests/rt/progs/cxx.cc" -pthread \
+    >"$T/cxxcc.log" 2>&1 && "$ZIMG" --target spt -o "$cxx.spt" "$cxx" >>"$T/cxxcc.log" 2>&1
+  check "cxx.cc built by znet-c++, made an image by znet-image" [ -f "$cxx.spt" ]
+  [ -f "$cxx.spt" ] || diag <"$T/cxxcc.log"
+  rm -rf "$T/cxx-tmp" && mkdir "$T/cxx-tmp"
+  timeout 60 "$cxx" "$T/cxxroot" "$T/cxx-tmp" >"$T/cxx-linux.out" 2>&1
+  check "cxx on Linux ran to its end" grep -q '^== done$' "$T/cxx-linux.out"
+  boot_spt "$cxx.spt" "$T/cxxroot.tar" "$T/cxx.raw" -- / /tmp
+  program_lines "$T/cxx.raw" >"$T/cxx.out"
+  check "cxx.spt ran to its end" grep -q '^== done$' "$T/cxx.out"
+  check "cxx: the image's lines are Linux's, line for line" \
+    diff -u "$T/cxx-linux.out" "$T/cxx.out"
+  [ "$E2E_FAILED" -eq 0 ] || { diff -u "$T/cxx-linux.out" "$T/cxx.out" | head -40 | diag; }
+  check "... static constructors: init_priority first, then in order" \
+    grep -qxF 'static order: P A B C ' "$T/cxx.out"
+  check "... static destructors at exit, in reverse" \
+    [ "$(grep '^destroyed ' "$T/cxx.out" | tr '\n' ' ')" = "destroyed C destroyed B destroyed A destroyed P " ]
+  check "... an exception unwound through three frames, their destructors run" \
+    grep -qxF 'exceptions: caught DeepError by its base: deep 3, code 3, 3 guards unwound' "$T/cxx.out"
+  check "... 10000 throws, each caught" grep -qxF '10000 throws caught: 10000' "$T/cxx.out"
+  check "... a future's and a thread's exceptions reach the caller" \
+    grep -qxF 'exception_ptr from a thread: deep 5' "$T/cxx.out"
+  check "... condition variables, 10000 items through 7 threads" \
+    grep -qxF 'threads: 4 producers, 3 consumers, 10000 items, sum 50005000 (want 50005000)' "$T/cxx.out"
+  check "... thread_local objects made and destroyed per thread" \
+    grep -qxF "thread_local: 8 threads saw fresh values: 8; main's still 1; objects made 9, destroyed 8" "$T/cxx.out"
+  check "... std::filesystem lists a directory of 3000 entries, each once" \
+    grep -qxF 'directory_iterator over big/: 3000 entries, each once: yes' "$T/cxx.out"
+  check "... mmap of a file of the root: its bytes; MAP_PRIVATE writes stay private" \
+    [ "$(grep -c -e 'the file.s bytes$' -e 'the file unchanged: yes$' "$T/cxx.out")" = 2 ]
+  [ "$E2E_FAILED" -eq 0 ] || { grep -v '^Solo5: ' "$T/cxx.raw" | tail -20 | diag; }
+else
+  skip_case "cxx.cc built by znet-c++" "the build has no znet-c++ (-Dcxx=enabled)"
+fi
 
 # ---- limits.c: out of memory, a spinning thread, an unanswered call -----
 
