@@ -483,6 +483,29 @@ void zrt_net_lease_dns(char *text, size_t n) {
                              zn_ip_format(&ip, addr));
 }
 
+void zrt_net_iface(struct zrt_net_iface *out) {
+  memset(out, 0, sizeof(*out));
+  if (!g.st)
+    return;
+  out->present = true;
+  memcpy(out->mac, zn_stack_mac(g.st), 6);
+  out->mtu = zn_stack_mtu(g.st);
+  uint32_t gw;
+  zn_stack_get_ipv4(g.st, &out->ipv4, &out->prefix4, &gw);
+  struct zn_ipv6_addr_info v6[ZRT_NET_ADDR6_MAX];
+  uint32_t n = zn_stack_ipv6_addrs(g.st, v6, ZRT_NET_ADDR6_MAX);
+  for (uint32_t i = 0; i < n && i < ZRT_NET_ADDR6_MAX; i++) {
+    if (v6[i].state == ZN_IPV6_ADDR_DUPLICATE)
+      continue;
+    struct zrt_net_addr6 *a = &out->v6[out->n6++];
+    memcpy(a->addr, v6[i].addr.bytes, 16);
+    a->prefix = v6[i].prefix;
+    a->tentative = v6[i].state == ZN_IPV6_ADDR_TENTATIVE;
+    a->deprecated = v6[i].state == ZN_IPV6_ADDR_DEPRECATED;
+    a->permanent = v6[i].valid_until == ZN_TIME_NEVER;
+  }
+}
+
 int zn_image_adopt_stack(struct zn_stack *st, const struct zn_config *cfg) {
   if (g.up)
     return -EBUSY;
@@ -507,15 +530,30 @@ static long no_layer(int fd) { return zrt_fd_file(fd) ? -ENOTSOCK : -EBADF; }
 
 /* ---- the socket calls -------------------------------------------------- */
 
+/* fd names a socket of the runtime's own (a socketpair end, rt/pipe.c;
+ * netlink.c's) or some other file that is not the layer's: its kind's
+ * sendv, recvv, shutdown, bind and names answer (-ENOTSOCK without
+ * them, the layer for the latter). */
+static struct zrt_file *runtime_file(int fd) {
+  struct zrt_file *f = zrt_fd_file(fd);
+  return f && f->ops != &layer_ops ? f : NULL;
+}
+
+
 long zrt_sys_socket(int domain, int type, int protocol) {
   if (domain == AF_UNIX || domain == AF_LOCAL)
     return -EAFNOSUPPORT; /* socketpair works; named ones do not */
+  if (domain == AF_NETLINK)
+    return zrt_netlink_socket(type, protocol);
   if (!g.px)
     return -ENETDOWN; /* no layer yet (no_layer) */
   return zn_posix_socket(g.px, domain, type, protocol);
 }
 
 long zrt_sys_bind(int fd, const struct sockaddr *sa, socklen_t len) {
+  struct zrt_file *f = runtime_file(fd);
+  if (f && f->ops->bind)
+    return f->ops->bind(f, sa, len);
   if (!g.px)
     return no_layer(fd);
   return zn_posix_bind(g.px, fd, sa, len);
@@ -545,14 +583,6 @@ long zrt_sys_connect(int fd, const struct sockaddr *sa, socklen_t len) {
   return zn_posix_connect(g.px, fd, sa, len);
 }
 
-/* fd names a socket of the runtime's own (a socketpair end, rt/pipe.c)
- * or some other file that is not the layer's: its kind's sendv, recvv,
- * shutdown answer (-ENOTSOCK without them). */
-static struct zrt_file *runtime_file(int fd) {
-  struct zrt_file *f = zrt_fd_file(fd);
-  return f && f->ops != &layer_ops ? f : NULL;
-}
-
 /* A send (out) or recv on such a file: its kind's sendv or recvv, the
  * file held while the call may wait (a close does not free it). */
 static long file_xfer(struct zrt_file *f, const struct iovec *iov, int cnt,
@@ -565,6 +595,14 @@ static long file_xfer(struct zrt_file *f, const struct iovec *iov, int cnt,
   long r = op(f, iov, cnt, flags);
   zrt_file_put(f);
   return r;
+}
+
+/* The sender's address a recv on a runtime file reports: its kind's
+ * peer (netlink's kernel), else none (a socketpair's end is unnamed). */
+static void peer_name(struct zrt_file *f, struct sockaddr *sa,
+                      socklen_t *len) {
+  if (!f->ops->getpeername || f->ops->getpeername(f, sa, len) != 0)
+    *len = 0;
 }
 
 long zrt_sys_sendto(int fd, const void *buf, size_t len, int flags,
@@ -587,7 +625,7 @@ long zrt_sys_recvfrom(int fd, void *buf, size_t len, int flags,
     struct iovec iov = {buf, len};
     long rc = file_xfer(f, &iov, 1, flags, false);
     if (rc >= 0 && salen)
-      *salen = 0;
+      peer_name(f, sa, salen);
     return rc;
   }
   if (!g.px)
@@ -610,7 +648,10 @@ long zrt_sys_recvmsg(int fd, struct msghdr *msg, int flags) {
     long rc =
         file_xfer(f, msg->msg_iov, (int)msg->msg_iovlen, flags, false);
     if (rc >= 0) {
-      msg->msg_namelen = 0;
+      if (msg->msg_name)
+        peer_name(f, msg->msg_name, &msg->msg_namelen);
+      else
+        msg->msg_namelen = 0;
       msg->msg_controllen = 0;
       msg->msg_flags = 0;
     }
@@ -644,12 +685,18 @@ long zrt_sys_shutdown(int fd, int how) {
 }
 
 long zrt_sys_getsockname(int fd, struct sockaddr *sa, socklen_t *len) {
+  struct zrt_file *f = runtime_file(fd);
+  if (f && f->ops->getsockname)
+    return f->ops->getsockname(f, sa, len);
   if (!g.px)
     return no_layer(fd);
   return zn_posix_getsockname(g.px, fd, sa, len);
 }
 
 long zrt_sys_getpeername(int fd, struct sockaddr *sa, socklen_t *len) {
+  struct zrt_file *f = runtime_file(fd);
+  if (f && f->ops->getpeername)
+    return f->ops->getpeername(f, sa, len);
   if (!g.px)
     return no_layer(fd);
   return zn_posix_getpeername(g.px, fd, sa, len);

@@ -1,12 +1,15 @@
 /* rt/net.c's interface to start-up (start.c): the network's start and
- * the DHCP lease's name servers for /etc/resolv.conf.  (The descriptor
+ * the DHCP lease's name servers for /etc/resolv.conf; and to netlink.c:
+ * the interface it reports.  (The descriptor
  * table reaches the layer's sockets only through their files'
  * operations; code linked into an image reaches the network through
  * znet/image.h.) */
 #ifndef ZN_RT_NET_H
 #define ZN_RT_NET_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Before main(): znet's flags out of the words before "--"
  * (libznet-app's zn_app_open, as every znet program parses them), the
@@ -21,5 +24,26 @@ char **zrt_net_start(int argc, char **argv, int *pargc);
 /* "nameserver ADDR" lines for the DHCP lease's DNS servers
  * into text (nothing without a lease). */
 void zrt_net_lease_dns(char *text, size_t n);
+
+/* The network device's interface as netlink.c reports it (eth0): its
+ * link and the stack's addresses now. */
+#define ZRT_NET_ADDR6_MAX 16
+struct zrt_net_addr6 {
+  uint8_t addr[16];
+  uint8_t prefix;
+  bool tentative, deprecated, permanent; /* never expires */
+};
+struct zrt_net_iface {
+  bool present;     /* false: no stack (the program owns the network) */
+  uint8_t mac[6];
+  uint32_t mtu;
+  uint32_t ipv4;    /* host order; 0: none */
+  uint8_t prefix4;
+  uint32_t n6;
+  struct zrt_net_addr6 v6[ZRT_NET_ADDR6_MAX];
+};
+void zrt_net_iface(struct zrt_net_iface *out);
+/* AF_NETLINK's socket(): NETLINK_ROUTE's dumps (netlink.c). */
+long zrt_netlink_socket(int type, int protocol);
 
 #endif

@@ -53,6 +53,8 @@
  *   dl.c       dlopen, dlsym, dlclose over the shared objects znet-image
  *              linked in (its table, zrt_so_table): libc's level, it
  *              calls no module here
+ *   netlink.c  NETLINK_ROUTE sockets: the interface and address dumps
+ *              (getifaddrs, if_nameindex) over net.c's zrt_net_iface
  *   dso.c      __dso_handle, which C++'s static destructors are
  *              registered under (also in a Linux run's library)
  *
@@ -72,6 +74,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/types.h>
@@ -263,6 +266,11 @@ struct zrt_file_ops {
   ssize_t (*recvv)(struct zrt_file *f, const struct iovec *iov, int cnt,
                    int flags);
   int (*shutdown)(struct zrt_file *f, int how);
+  /* Such a socket's bind, getsockname and getpeername (the latter also
+   * names a recv's sender); without them the socket layer answers. */
+  int (*bind)(struct zrt_file *f, const struct sockaddr *sa, socklen_t len);
+  int (*getsockname)(struct zrt_file *f, struct sockaddr *sa, socklen_t *len);
+  int (*getpeername)(struct zrt_file *f, struct sockaddr *sa, socklen_t *len);
   /* The last reference of it is dropped. */
   void (*release)(struct zrt_file *f);
 };

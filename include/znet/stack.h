@@ -404,6 +404,9 @@ int zn_stack_ipv6_dns_search(const struct zn_stack *st, uint32_t i,
                              char *out, size_t len);
 
 const uint8_t *zn_stack_mac(const struct zn_stack *st);
+/** The attached netif's MTU (the largest IP datagram a frame carries);
+ * 0 before zn_stack_attach. */
+uint32_t zn_stack_mtu(const struct zn_stack *st);
 
 /**
  * Do bounded work at time `now`: receive up to rx_budget frames, run the

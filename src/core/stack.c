@@ -196,6 +196,10 @@ void zn__set_frame_input(struct zn_stack *st, zn__frame_fn fn,
 
 const uint8_t *zn_stack_mac(const struct zn_stack *st) { return st->mac; }
 
+uint32_t zn_stack_mtu(const struct zn_stack *st) {
+  return st->nif ? st->nif->mtu : 0;
+}
+
 /* The batch is full: hand it to the netif now rather than drop what a
  * protocol already counted as sent (one ACK can release a whole window
  * of TCP segments), then queue b.  Out of line, so that zn__if_output,

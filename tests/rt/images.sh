@@ -12,12 +12,12 @@
 #     image over a tar of tests/rt/root and its /tmp: the two outputs must
 #     be equal line for line (the same calls, answered by Linux and by
 #     the runtime).
-#  3. names.c (getaddrinfo), dl.c (dlopen of modules made by znet-cc
-#     -shared: tests/rt/progs/dl_mod.c), limits.c (memory, threads, an
-#     unanswered call), each as an image, its lines checked.
-#  4. cxx.cc built by znet-c++ (when the build has C++'s runtime), run on
-#     Linux and as an image over the same tree with a directory of 3000
-#     files: the same lines, and the C++ runtime's checks among them.
+#  3. names.c (getaddrinfo), ifaces.c (getifaddrs, netlink), dl.c
+#     (dlopen of modules made by znet-cc -shared: tests/rt/progs/dl_mod.c),
+#     limits.c (memory, threads, an unanswered call), each as an image,
+#     its lines checked.
+# (tests/rt/progs/cxx.cc, C++'s checks, runs from scripts/images, whose
+# build has C++'s runtime.)
 #
 # Needs root, /dev/net/tun, tar, and the runtime in the build (-Drt).
 # Output is TAP.
@@ -200,6 +200,36 @@ else
   skip_case "getaddrinfo inside an image" "no dnsmasq"
 fi
 
+# ---- ifaces.c: getifaddrs, if_nameindex, netlink by hand -----------------
+
+ifc=$T/ifaces
+"$ZCC" -O2 -Wall -o "$ifc" "$ROOT/tests/rt/progs/ifaces.c" >"$T/icc.log" 2>&1 &&
+  "$ZIMG" --target spt -o "$ifc.spt" "$ifc" >>"$T/icc.log" 2>&1
+check "ifaces.c built by znet-cc and znet-image" [ -f "$ifc.spt" ]
+[ -f "$ifc.spt" ] || diag <"$T/icc.log"
+boot_spt "$ifc.spt" "$T/root.tar" "$T/ifaces.raw" "--ipv4=$E2E_ZNET_IP/$E2E_PREFIX" \
+  --ipv6=fd00:7a::2/64
+program_lines "$T/ifaces.raw" >"$T/ifaces.out"
+mac=$(sed -n 's/^znet-rt: .* mac \([0-9a-f:]*\) on .*/\1/p' "$T/ifaces.raw" | head -1)
+check "getifaddrs: lo and eth0 with the device's MAC, running" \
+  [ "$(grep -c -e '^ifaddr lo packet index 1 hwaddr 00:00:00:00:00:00 loopback running$' \
+    -e "^ifaddr eth0 packet index 2 hwaddr ${mac:-none} running$" "$T/ifaces.out")" = 2 ]
+check "getifaddrs: 127.0.0.1/8 on lo, the --ipv4 address and its netmask on eth0" \
+  [ "$(grep -c -e '^ifaddr lo inet 127.0.0.1 netmask 255.0.0.0 up$' \
+    -e "^ifaddr eth0 inet $E2E_ZNET_IP netmask 255.255.255.0 up$" "$T/ifaces.out")" = 2 ]
+check "getifaddrs: ::1, the --ipv6 address, a link-local one scoped to eth0" \
+  [ "$(grep -c -e '^ifaddr lo inet6 ::1 scope 0$' -e '^ifaddr eth0 inet6 fd00:7a::2 scope 0$' \
+    -e '^ifaddr eth0 inet6 fe80:.* scope 2$' "$T/ifaces.out")" = 3 ]
+check "if_nameindex: 1 lo, 2 eth0" grep -qxF 'if_nameindex: 1 lo 2 eth0' "$T/ifaces.out"
+check "netlink: bind, getsockname (pid 1); a change refused with EOPNOTSUPP, from the kernel" \
+  [ "$(grep -c -e '^netlink socket: bind 0, getsockname family AF_NETLINK pid 1$' \
+    -e '^RTM_NEWLINK: .* NLMSG_ERROR seq 7 error EOPNOTSUPP, from the kernel: yes$' "$T/ifaces.out")" = 2 ]
+check "netlink: no message ignored; MSG_TRUNC; EAGAIN; NETLINK_GENERIC refused" \
+  [ "$(grep -c -e '^a length beyond the bytes sent: ignored, the send succeeds$' \
+    -e '^RTM_GETLINK into 8 bytes: MSG_TRUNC gave the whole length; the rest then: whole messages$' \
+    -e '^an empty queue: EAGAIN$' -e '^NETLINK_GENERIC: Protocol not supported$' "$T/ifaces.out")" = 4 ]
+[ "$E2E_FAILED" -eq 0 ] || diag <"$T/ifaces.out"
+
 # ---- dl.c: dlopen of modules made by znet-cc -shared --------------------
 
 dl=$T/dl
@@ -294,54 +324,6 @@ grep -qxF "/usr/lib/mods/mod.so: $(printf "$mod" 1)" "$T/dl4.raw" &&
 check "... booted from it, the module linked from the tree; \"--\" words replace --args" $pb
 check "znet-image refuses --pack with --root, and a missing directory" \
   refuses "$dl" "--pack $T/pack --root $T/dlroot.tar" "--pack $T/missing-dir"
-
-# ---- cxx.cc: C++ (znet-c++), Linux against the image ---------------------
-
-ZCXX=$BUILD/rt/znet-c++
-if [ -x "$ZCXX" ]; then
-  # The root: tests/rt/root and big/, a directory of 3000 files.
-  rm -rf "$T/cxxroot" && cp -a "$ROOT/tests/rt/root" "$T/cxxroot"
-  mkdir "$T/cxxroot/big"
-  for i in $(seq 0 2999); do
-    printf -v f 'f%04d' "$i"
-    printf '%s %*s\n' "$f" "$((i % 97))" "" >"$T/cxxroot/big/$f"
-  done
-  tar cf "$T/cxxroot.tar" -C "$T/cxxroot" .
-  cxx=$T/cxx
-  "$ZCXX" -std=c++17 -O2 -Wall -o "$cxx" "$ROOT/tests/rt/progs/cxx.cc" -pthread \
-    >"$T/cxxcc.log" 2>&1 && "$ZIMG" --target spt -o "$cxx.spt" "$cxx" >>"$T/cxxcc.log" 2>&1
-  check "cxx.cc built by znet-c++, made an image by znet-image" [ -f "$cxx.spt" ]
-  [ -f "$cxx.spt" ] || diag <"$T/cxxcc.log"
-  rm -rf "$T/cxx-tmp" && mkdir "$T/cxx-tmp"
-  timeout 60 "$cxx" "$T/cxxroot" "$T/cxx-tmp" >"$T/cxx-linux.out" 2>&1
-  check "cxx on Linux ran to its end" grep -q '^== done$' "$T/cxx-linux.out"
-  boot_spt "$cxx.spt" "$T/cxxroot.tar" "$T/cxx.raw" -- / /tmp
-  program_lines "$T/cxx.raw" >"$T/cxx.out"
-  check "cxx.spt ran to its end" grep -q '^== done$' "$T/cxx.out"
-  check "cxx: the image's lines are Linux's, line for line" \
-    diff -u "$T/cxx-linux.out" "$T/cxx.out"
-  [ "$E2E_FAILED" -eq 0 ] || { diff -u "$T/cxx-linux.out" "$T/cxx.out" | head -40 | diag; }
-  check "... static constructors: init_priority first, then in order" \
-    grep -qxF 'static order: P A B C ' "$T/cxx.out"
-  check "... static destructors at exit, in reverse" \
-    [ "$(grep '^destroyed ' "$T/cxx.out" | tr '\n' ' ')" = "destroyed C destroyed B destroyed A destroyed P " ]
-  check "... an exception unwound through three frames, their destructors run" \
-    grep -qxF 'exceptions: caught DeepError by its base: deep 3, code 3, 3 guards unwound' "$T/cxx.out"
-  check "... 10000 throws, each caught" grep -qxF '10000 throws caught: 10000' "$T/cxx.out"
-  check "... a future's and a thread's exceptions reach the caller" \
-    grep -qxF 'exception_ptr from a thread: deep 5' "$T/cxx.out"
-  check "... condition variables, 10000 items through 7 threads" \
-    grep -qxF 'threads: 4 producers, 3 consumers, 10000 items, sum 50005000 (want 50005000)' "$T/cxx.out"
-  check "... thread_local objects made and destroyed per thread" \
-    grep -qxF "thread_local: 8 threads saw fresh values: 8; main's still 1; objects made 9, destroyed 8" "$T/cxx.out"
-  check "... std::filesystem lists a directory of 3000 entries, each once" \
-    grep -qxF 'directory_iterator over big/: 3000 entries, each once: yes' "$T/cxx.out"
-  check "... mmap of a file of the root: its bytes; MAP_PRIVATE writes stay private" \
-    [ "$(grep -c -e 'the file.s bytes$' -e 'the file unchanged: yes$' "$T/cxx.out")" = 2 ]
-  [ "$E2E_FAILED" -eq 0 ] || { grep -v '^Solo5: ' "$T/cxx.raw" | tail -20 | diag; }
-else
-  skip_case "cxx.cc built by znet-c++" "the build has no znet-c++ (-Dcxx=enabled)"
-fi
 
 # ---- limits.c: out of memory, a spinning thread, an unanswered call -----
 

@@ -1,5 +1,5 @@
 // What a C++ program asks of the runtime that a C program does not, run
-// on Linux and as an image (tests/rt/images.sh) with the same output
+// on Linux and as an image (scripts/images cxx) with the same output
 // expected line for line: static constructors in order and destructors
 // in reverse, exceptions unwound through frames (the unwinder finding
 // them through the image's PT_GNU_EH_FRAME), RTTI, iostreams and
@@ -11,7 +11,8 @@
 //   cxx ROOT TMP     ROOT holds hello.txt and big/ (BIG_ENTRIES files
 //                    big/f0000..); TMP is a writable directory
 //
-// Built by znet-c++ (libc++, libc++abi, LLVM's libunwind over musl).
+// Built by znet-c++ (libc++, libc++abi, LLVM's libunwind over musl) and
+// run by scripts/images (cxx).
 #include <sys/mman.h>
 
 #include <fcntl.h>
