@@ -702,8 +702,52 @@ long zrt_sys_getpeername(int fd, struct sockaddr *sa, socklen_t *len) {
   return zn_posix_getpeername(g.px, fd, sa, len);
 }
 
+/* SOL_SOCKET of a runtime socket (a kind with sock_type): its type,
+ * domain (its name's family) and protocol (0), no error, not listening,
+ * Linux's default buffer size; the rest -ENOPROTOOPT. */
+#define RUNTIME_SOCK_BUF 212992
+static long runtime_getsockopt(struct zrt_file *f, int level, int name,
+                               void *val, socklen_t *len) {
+  int v;
+  struct sockaddr_storage ss;
+  socklen_t sl = sizeof(ss);
+  if (level != SOL_SOCKET)
+    return -ENOPROTOOPT;
+  switch (name) {
+  case SO_TYPE: v = f->ops->sock_type(f); break;
+  case SO_DOMAIN:
+    if (!f->ops->getsockname || f->ops->getsockname(f, (void *)&ss, &sl) != 0)
+      return -ENOPROTOOPT;
+    v = ss.ss_family;
+    break;
+  case SO_PROTOCOL: case SO_ERROR: case SO_ACCEPTCONN: v = 0; break;
+  case SO_SNDBUF: case SO_RCVBUF: v = RUNTIME_SOCK_BUF; break;
+  default: return -ENOPROTOOPT;
+  }
+  if (!len || *len < sizeof(int))
+    return -EINVAL;
+  memcpy(val, &v, sizeof(v));
+  *len = sizeof(v);
+  return 0;
+}
+
+/* setsockopt of the same: the buffer sizes are taken and change
+ * nothing (a runtime socket's buffers are its own); the rest
+ * -ENOPROTOOPT, so that a program does not believe an option took. */
+static long runtime_setsockopt(int level, int name, socklen_t len) {
+  if (level != SOL_SOCKET)
+    return -ENOPROTOOPT;
+  if (name != SO_SNDBUF && name != SO_RCVBUF && name != SO_SNDBUFFORCE &&
+      name != SO_RCVBUFFORCE)
+    return -ENOPROTOOPT;
+  return len < sizeof(int) ? -EINVAL : 0;
+}
+
 long zrt_sys_getsockopt(int fd, int level, int name, void *val,
                         socklen_t *len) {
+  struct zrt_file *f = runtime_file(fd);
+  if (f && f->ops->sock_type)
+    return runtime_getsockopt(f, level, name, val, len);
   if (!g.px)
     return no_layer(fd);
   return zn_posix_getsockopt(g.px, fd, level, name, val, len);
@@ -711,6 +755,9 @@ long zrt_sys_getsockopt(int fd, int level, int name, void *val,
 
 long zrt_sys_setsockopt(int fd, int level, int name, const void *val,
                         socklen_t len) {
+  struct zrt_file *f = runtime_file(fd);
+  if (f && f->ops->sock_type)
+    return runtime_setsockopt(level, name, len);
   if (!g.px)
     return no_layer(fd);
   return zn_posix_setsockopt(g.px, fd, level, name, val, len);

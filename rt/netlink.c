@@ -45,6 +45,7 @@
 #define PORT_ID 1 /* the image's one process's id */
 
 struct nl_sock {
+  int type;               /* SOCK_RAW or SOCK_DGRAM, as socket() asked */
   uint32_t port;          /* our port id (getsockname) */
   uint32_t groups;        /* what bind asked: kept, never sent to */
   size_t len;             /* queued reply bytes */
@@ -405,6 +406,11 @@ static int nl_bind(struct zrt_file *f, const struct sockaddr *sa,
   return 0;
 }
 
+static int nl_sock_type(struct zrt_file *f) {
+  struct nl_sock *s = f->priv;
+  return s->type;
+}
+
 static void nl_release(struct zrt_file *f) {
   zrt_kfree(f->priv, sizeof(struct nl_sock));
 }
@@ -418,6 +424,7 @@ static const struct zrt_file_ops nl_ops = {
     .bind = nl_bind,
     .getsockname = nl_getsockname,
     .getpeername = nl_getpeername,
+    .sock_type = nl_sock_type,
     .release = nl_release,
 };
 
@@ -431,6 +438,7 @@ long zrt_netlink_socket(int type, int protocol) {
   if (!s)
     return -ENOMEM;
   memset(s, 0, sizeof(*s));
+  s->type = base;
   s->port = PORT_ID;
   struct zrt_file *f =
       zrt_file_new(&nl_ops, O_RDWR | ((type & SOCK_NONBLOCK) ? O_NONBLOCK : 0), s);

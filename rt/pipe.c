@@ -46,6 +46,7 @@ struct ring {
 struct sp_end {
   struct ring *rx, *tx;
   bool shut_rd, shut_wr;
+  int type; /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
 };
 
 struct efd {
@@ -531,6 +532,22 @@ static int sp_shutdown(struct zrt_file *f, int how) {
   return 0;
 }
 
+/* Both ends are unnamed AF_UNIX sockets: the family alone. */
+static int sp_name(struct zrt_file *f, struct sockaddr *sa, socklen_t *len) {
+  (void)f;
+  if (!len)
+    return -EFAULT;
+  sa_family_t fam = AF_UNIX;
+  if (sa && *len > 0)
+    memcpy(sa, &fam, *len < sizeof(fam) ? *len : sizeof(fam));
+  *len = sizeof(fam);
+  return 0;
+}
+
+static int sp_sock_type(struct zrt_file *f) {
+  struct sp_end *e = f->priv;
+  return e->type;
+}
 
 static const struct zrt_file_ops sp_ops = {
     .name = "socket",
@@ -542,13 +559,19 @@ static const struct zrt_file_ops sp_ops = {
     .sendv = sp_sendv,
     .recvv = sp_recvv,
     .shutdown = sp_shutdown,
+    .getsockname = sp_name,
+    .getpeername = sp_name,
+    .sock_type = sp_sock_type,
     .release = sp_release,
 };
 
-static struct zrt_file *sp_end_new(struct ring *rx, struct ring *tx, int nb) {
+static struct zrt_file *sp_end_new(struct ring *rx, struct ring *tx, int nb,
+                                   int type) {
   struct sp_end *e = zrt_kalloc(sizeof(*e));
   if (!e)
     return NULL;
+  memset(e, 0, sizeof(*e));
+  e->type = type;
   struct zrt_file *f = zrt_file_new(&sp_ops, O_RDWR | nb, e);
   if (!f) {
     zrt_kfree(e, sizeof(*e));
@@ -563,11 +586,12 @@ static struct zrt_file *sp_end_new(struct ring *rx, struct ring *tx, int nb) {
   return f;
 }
 
-static long sp_make(bool dgram, int nb, bool cloexec, int *sv) {
+static long sp_make(int type, int nb, bool cloexec, int *sv) {
+  bool dgram = type != SOCK_STREAM;
   struct ring *a = ring_new(dgram);
   struct ring *b = a ? ring_new(dgram) : NULL;
-  struct zrt_file *ea = b ? sp_end_new(b, a, nb) : NULL;
-  struct zrt_file *eb = ea ? sp_end_new(a, b, nb) : NULL;
+  struct zrt_file *ea = b ? sp_end_new(b, a, nb, type) : NULL;
+  struct zrt_file *eb = ea ? sp_end_new(a, b, nb, type) : NULL;
   if (!eb) {
     if (ea) {
       zrt_file_put(ea); /* frees a and b with it */
@@ -590,7 +614,7 @@ long zrt_sys_socketpair(int domain, int type, int proto, int *sv) {
     return -EPROTONOSUPPORT;
   if (!sv)
     return -EFAULT;
-  return sp_make(kind != SOCK_STREAM, (type & SOCK_NONBLOCK) ? O_NONBLOCK : 0,
+  return sp_make(kind, (type & SOCK_NONBLOCK) ? O_NONBLOCK : 0,
                  (type & SOCK_CLOEXEC) != 0, sv);
 }
 

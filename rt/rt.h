@@ -271,6 +271,10 @@ struct zrt_file_ops {
   int (*bind)(struct zrt_file *f, const struct sockaddr *sa, socklen_t len);
   int (*getsockname)(struct zrt_file *f, struct sockaddr *sa, socklen_t *len);
   int (*getpeername)(struct zrt_file *f, struct sockaddr *sa, socklen_t *len);
+  /* Such a socket's type (SOCK_STREAM, ...): with it, net.c answers
+   * getsockopt and setsockopt of SOL_SOCKET for the socket (its type,
+   * domain, no error, the buffer sizes). */
+  int (*sock_type)(struct zrt_file *f);
   /* The last reference of it is dropped. */
   void (*release)(struct zrt_file *f);
 };
