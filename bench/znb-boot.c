@@ -1,9 +1,10 @@
 /*
  * znb-boot: the time from a server's start to its first answered request
  * (bench/images.sh: a unikernel's tender, solo5-spt, from its exec to
- * redis's PONG or nginx's HTTP 200).
+ * redis's PONG or nginx's HTTP 200; bench/langs.sh: a Python web
+ * application's HTTP 200, libzmq's greeting).
  *
- *   znb-boot --addr IP --port N --proto redis|http [--cpu N]
+ *   znb-boot --addr IP --port N --proto redis|http|zmtp [--cpu N]
  *            [--interval-us U] [--timeout-ms T] [--log FILE] [--keep]
  *            [--netns NAME] -- CMD ARG...
  *
@@ -14,8 +15,9 @@
  * progress (at most 512, the oldest closed first): a SYN sent before the
  * server can take it is lost or refused, and waiting for the kernel's
  * own retransmission (1 s) would measure that timer.  The first attempt
- * to connect sends the request (redis: PING; http: GET / HTTP/1.0); the
- * first whole answer (+PONG, HTTP/1.x 200) ends the measurement, and the
+ * to connect sends the request (redis: PING; http: GET / HTTP/1.0; zmtp:
+ * ZMTP 3's signature, RFC 23); the first whole answer (+PONG, HTTP/1.x
+ * 200, the peer's signature: 0xff, 8 bytes, 0x7f) ends the measurement, and the
  * child is killed (SIGKILL: nothing after the answer is measured).
  *
  * With --keep (bench/fleet.sh: a fleet of servers left running) the
@@ -77,7 +79,7 @@ struct att {
 };
 
 static void usage(void) {
-  fprintf(stderr, "usage: znb-boot --addr IP --port N --proto redis|http "
+  fprintf(stderr, "usage: znb-boot --addr IP --port N --proto redis|http|zmtp "
                   "[--cpu N] [--interval-us U] [--timeout-ms T] "
                   "[--log FILE] [--keep] [--netns NAME] -- CMD ARG...\n");
   exit(2);
@@ -123,12 +125,17 @@ int main(int argc, char **argv) {
       (keep && !logpath))
     usage();
   bool redis = strcmp(proto, "redis") == 0;
-  if (!redis && strcmp(proto, "http") != 0)
+  bool zmtp = strcmp(proto, "zmtp") == 0;
+  if (!redis && !zmtp && strcmp(proto, "http") != 0)
     usage();
+  static const char zmtp_sig[] = "\xff\0\0\0\0\0\0\0\x01\x7f";
   const char *req = redis ? "PING\r\n" : "GET / HTTP/1.0\r\n\r\n";
+  size_t req_len = zmtp ? sizeof(zmtp_sig) - 1 : strlen(req);
+  if (zmtp)
+    req = zmtp_sig;
   const char *want = redis ? "+PONG\r\n" : "HTTP/1.1 200";
   const char *want_alt = redis ? "+PONG\r\n" : "HTTP/1.0 200";
-  size_t want_len = strlen(want);
+  size_t want_len = zmtp ? 10 : strlen(want);
 
   struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
   if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
@@ -294,7 +301,7 @@ int main(int argc, char **argv) {
           a->connected = true;
           if (t_conn < 0)
             t_conn = te;
-          if (write(a->fd, req, strlen(req)) != (ssize_t)strlen(req))
+          if (write(a->fd, req, req_len) != (ssize_t)req_len)
             drop = true;
         }
       } else {
@@ -302,8 +309,10 @@ int main(int argc, char **argv) {
         if (got > 0) {
           a->got += (size_t)got;
           if (a->got >= want_len) {
-            if (memcmp(a->buf, want, want_len) == 0 ||
-                memcmp(a->buf, want_alt, want_len) == 0)
+            if (zmtp ? (unsigned char)a->buf[0] == 0xff &&
+                           (unsigned char)a->buf[9] == 0x7f
+                     : memcmp(a->buf, want, want_len) == 0 ||
+                           memcmp(a->buf, want_alt, want_len) == 0)
               t_answer = te;
             else
               drop = true;
