@@ -55,6 +55,7 @@
  *              calls no module here
  *   netlink.c  NETLINK_ROUTE sockets: the interface and address dumps
  *              (getifaddrs, if_nameindex) over net.c's zrt_net_iface
+ *   nlmsg.c    their replies, built from the requests' bytes (pure)
  *   dso.c      __dso_handle, which C++'s static destructors are
  *              registered under (also in a Linux run's library)
  *
