@@ -226,8 +226,11 @@ static void answer(struct nl_out *o, const struct nlmsghdr *h,
   nl_done(o, &r);
 }
 
+/* (out is written through o.buf, which clang-tidy does not follow.) */
 bool zrt_nl_answer(const uint8_t *req, size_t n, const struct zrt_net_iface *nic,
-                   uint32_t port, uint8_t *out, size_t cap, size_t *len) {
+                   uint32_t port,
+                   uint8_t *out, /* NOLINT(readability-non-const-parameter) */
+                   size_t cap, size_t *len) {
   struct nl_out o = {out, cap, *len, false, NULL};
   size_t off = 0;
   while (n - off >= sizeof(struct nlmsghdr)) {
