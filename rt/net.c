@@ -483,7 +483,8 @@ void zrt_net_lease_dns(char *text, size_t n) {
                              zn_ip_format(&ip, addr));
 }
 
-void zrt_net_iface(struct zrt_net_iface *out) {
+/* What netlink.c reports of eth0 (handed to it with each socket). */
+static void net_iface(struct zrt_net_iface *out) {
   memset(out, 0, sizeof(*out));
   if (!g.st)
     return;
@@ -544,7 +545,7 @@ long zrt_sys_socket(int domain, int type, int protocol) {
   if (domain == AF_UNIX || domain == AF_LOCAL)
     return -EAFNOSUPPORT; /* socketpair works; named ones do not */
   if (domain == AF_NETLINK)
-    return zrt_netlink_socket(type, protocol);
+    return zrt_netlink_socket(type, protocol, net_iface);
   if (!g.px)
     return -ENETDOWN; /* no layer yet (no_layer) */
   return zn_posix_socket(g.px, domain, type, protocol);

@@ -1,6 +1,6 @@
 /* rt/net.c's interface to start-up (start.c): the network's start and
- * the DHCP lease's name servers for /etc/resolv.conf; and to netlink.c:
- * the interface it reports.  (The descriptor
+ * the DHCP lease's name servers for /etc/resolv.conf; and netlink.c's
+ * socket, which net.c's socket() makes, handing it the interface.  (The descriptor
  * table reaches the layer's sockets only through their files'
  * operations; code linked into an image reaches the network through
  * znet/image.h.) */
@@ -42,8 +42,9 @@ struct zrt_net_iface {
   uint32_t n6;
   struct zrt_net_addr6 v6[ZRT_NET_ADDR6_MAX];
 };
-void zrt_net_iface(struct zrt_net_iface *out);
-/* AF_NETLINK's socket(): NETLINK_ROUTE's dumps (netlink.c). */
-long zrt_netlink_socket(int type, int protocol);
+/* AF_NETLINK's socket(): NETLINK_ROUTE's dumps (netlink.c), of the
+ * interface iface reports at each request (net.c's: the stack's). */
+long zrt_netlink_socket(int type, int protocol,
+                        void (*iface)(struct zrt_net_iface *out));
 
 #endif

@@ -37,6 +37,7 @@
 #define PORT_ID 1 /* the image's one process's id */
 
 struct nl_sock {
+  void (*iface)(struct zrt_net_iface *out); /* what to report (net.c) */
   int type;               /* SOCK_RAW or SOCK_DGRAM, as socket() asked */
   uint32_t port;          /* our port id (getsockname) */
   uint32_t groups;        /* what bind asked: kept, never sent to */
@@ -69,7 +70,7 @@ static ssize_t nl_sendv(struct zrt_file *f, const struct iovec *iov, int cnt,
   if (total > sizeof(req))
     return -EMSGSIZE;
   struct zrt_net_iface nic;
-  zrt_net_iface(&nic);
+  s->iface(&nic);
   size_t before = s->len;
   if (!zrt_nl_answer(req, n, &nic, s->port, s->reply, sizeof(s->reply), &s->len))
     return -ENOBUFS; /* replies the program has not read fill the queue */
@@ -207,7 +208,8 @@ static const struct zrt_file_ops nl_ops = {
     .release = nl_release,
 };
 
-long zrt_netlink_socket(int type, int protocol) {
+long zrt_netlink_socket(int type, int protocol,
+                        void (*iface)(struct zrt_net_iface *out)) {
   int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (base != SOCK_RAW && base != SOCK_DGRAM)
     return -ESOCKTNOSUPPORT;
@@ -217,6 +219,7 @@ long zrt_netlink_socket(int type, int protocol) {
   if (!s)
     return -ENOMEM;
   memset(s, 0, sizeof(*s));
+  s->iface = iface;
   s->type = base;
   s->port = PORT_ID;
   struct zrt_file *f =
