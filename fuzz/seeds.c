@@ -1218,6 +1218,59 @@ static void large_oci_boot(void) {
   put("oci_boot", "large-resolv", big, n);
 }
 
+/* netlink (rt/nlmsg.c: fuzz_netlink.c): an interface with 16 IPv6
+ * addresses, the whole room (16 KiB), then 700 dump requests, link and
+ * address in turn, whose replies overflow the room (refused whole); and
+ * one request whose length covers 8000 bytes of attributes. */
+static size_t netlink_nic(uint8_t *p) {
+  size_t n = 0;
+  static const uint8_t head[] = {1, 2, 0, 0, 0x79, 0, 2, /* present, MAC */
+                                 0x05, 0xdc,             /* MTU 1500 */
+                                 10, 80, 0, 2, 24, 16};  /* IPv4/24, 16 */
+  memcpy(p, head, sizeof(head));
+  n = sizeof(head);
+  for (uint8_t i = 0; i < 16; i++) {
+    memset(p + n, 0, 16);
+    p[n] = 0xfd;
+    p[n + 15] = i;
+    p[n + 16] = 64;
+    p[n + 17] = (uint8_t)(i & 7);
+    n += 18;
+  }
+  p[n++] = 0x40; /* the room: 16384 */
+  p[n++] = 0x00;
+  p[n++] = 0; /* nothing queued before */
+  return n;
+}
+
+static void netlink_dump_flags(uint8_t *msg) {
+  uint16_t flags = 0x301; /* NLM_F_REQUEST | NLM_F_DUMP */
+  memcpy(msg + 6, &flags, 2);
+}
+
+static void large_netlink(void) {
+  uint8_t gen[4] = {0}; /* struct rtgenmsg, AF_UNSPEC, padded */
+  size_t n = netlink_nic(big);
+  for (unsigned i = 0; i < 700; i++) {
+    size_t at = n;
+    n += nl_msg(big + n, i % 2 ? 22 /* RTM_GETADDR */ : 18 /* RTM_GETLINK */,
+                gen, sizeof(gen), gen, 0);
+    netlink_dump_flags(big + at);
+  }
+  put("netlink", "large-many-requests", big, n);
+  static uint8_t attrs[8200];
+  uint8_t v[996];
+  memset(v, 0x5a, sizeof(v));
+  size_t k = 0;
+  for (unsigned i = 0; i < 8; i++)
+    k += nl_attr(attrs + k, (uint16_t)(i + 1), v, sizeof(v));
+  n = netlink_nic(big);
+  size_t at = n;
+  n += nl_msg(big + n, 22 /* RTM_GETADDR */, gen, sizeof(gen), attrs, k);
+  netlink_dump_flags(big + at);
+  put("netlink", "large-long-request", big, n);
+}
+
 static void large_posix_calls(void) {
   size_t n = 0;
   big[n++] = 0; /* configuration */
@@ -1424,6 +1477,7 @@ static void large_inputs(void) {
   large_posix_calls();
   large_tar();
   large_oci_boot();
+  large_netlink();
   large_tls_server();
   large_tls13_msg();
   large_tls_glue();
