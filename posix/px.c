@@ -702,6 +702,15 @@ static int dup_number(struct zn_posix *px, struct px_sock *s, int oldfd,
 }
 
 int zn_posix_dup3(struct zn_posix *px, int oldfd, int newfd, int flags) {
+  if (oldfd >= 0 && (uint32_t)oldfd < px->cfg.max_fd && px->eps[oldfd]) {
+    if (oldfd == newfd)
+      return flags ? -EINVAL : newfd;
+    if (newfd >= 0 && (uint32_t)newfd >= px->cfg.max_fd)
+      return -EBADF;
+    if (newfd >= 0)
+      zn_posix_forget(px, newfd);
+    return px_epoll_dup(px, oldfd, newfd, 0, flags);
+  }
   GET_SOCK(px, oldfd, s);
   if (!px->host.fd_dup)
     return -EOPNOTSUPP;
@@ -724,9 +733,15 @@ static int dup_min(struct zn_posix *px, struct px_sock *s, int oldfd,
 int zn_posix_fcntl(struct zn_posix *px, int fd, int cmd, long arg) {
   /* An epoll instance's descriptor is the host's own (an epoll or a
    * reserved number): its flags are the host's, as Linux's F_GETFL of
-   * an epoll file answers O_RDWR. */
-  if (fd >= 0 && (uint32_t)fd < px->cfg.max_fd && px->eps[fd])
-    return -ENOSYS;
+   * an epoll file answers O_RDWR; a dup names the same instance. */
+  if (fd >= 0 && (uint32_t)fd < px->cfg.max_fd && px->eps[fd]) {
+    if (cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC)
+      return -ENOSYS;
+    if (arg < 0 || arg >= (long)px->cfg.max_fd)
+      return -EINVAL;
+    return px_epoll_dup(px, fd, -1, (int)arg,
+                        cmd == F_DUPFD_CLOEXEC ? O_CLOEXEC : 0);
+  }
   /* A descriptor's flags need no stack: a fork's child sets them on the
    * sockets it inherited before it uses them (gunicorn's workers). */
   struct px_sock *f = px_sock_of(px, fd);

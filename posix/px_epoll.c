@@ -109,6 +109,7 @@ int zn_posix_epoll_create1(struct zn_posix *px, int flags) {
   px->free_epolls = ep->next_free;
   memset(ep, 0, sizeof(*ep));
   ep->fd = fd;
+  ep->nfds = 1;
   ep->kernel = px->host.kepoll_create != NULL;
   __atomic_store_n(&px->eps[fd], ep, __ATOMIC_RELAXED);
   return fd;
@@ -121,7 +122,7 @@ int zn_posix_epoll_move(struct zn_posix *from, struct zn_posix *to,
     return -EBADF;
   if (!ep->kernel)
     return -EINVAL;
-  if (ep->items || ep->waiting)
+  if (ep->items || ep->waiting || ep->nfds > 1)
     return -EBUSY;
   if ((uint32_t)epfd >= to->cfg.max_fd || to->fds[epfd] || to->eps[epfd])
     return -EBADF;
@@ -131,6 +132,7 @@ int zn_posix_epoll_move(struct zn_posix *from, struct zn_posix *to,
   to->free_epolls = moved->next_free;
   memset(moved, 0, sizeof(*moved));
   moved->fd = epfd;
+  moved->nfds = 1;
   moved->kernel = true;
   /* The number is never free between the two: the host's epoll stays. */
   __atomic_store_n(&to->eps[epfd], moved, __ATOMIC_RELAXED);
@@ -141,13 +143,54 @@ int zn_posix_epoll_move(struct zn_posix *from, struct zn_posix *to,
   return 0;
 }
 
+/* A second number for the instance at oldfd (dup, dup2, dup3, F_DUPFD):
+ * the host's (newfd, or the lowest free one at least min when newfd is
+ * -1), naming the same instance, as Linux's dup of an epoll file does. */
+int px_epoll_dup(struct zn_posix *px, int oldfd, int newfd, int min,
+                 int flags) {
+  struct px_epoll *ep = ep_of(px, oldfd);
+  if (!ep)
+    return -EBADF;
+  if (!px->host.fd_dup)
+    return -EOPNOTSUPP;
+  int fd = px->host.fd_dup(px->host.ctx, oldfd, newfd, min, flags);
+  if (fd < 0)
+    return fd;
+  if ((uint32_t)fd >= px->cfg.max_fd || px->fds[fd] || px->eps[fd]) {
+    px->host.fd_release(px->host.ctx, fd);
+    return -EMFILE;
+  }
+  ep->nfds++;
+  __atomic_store_n(&px->eps[fd], ep, __ATOMIC_RELAXED);
+  return fd;
+}
+
+/* Another number that names ep (it has more than one). */
+static int other_number(const struct zn_posix *px, const struct px_epoll *ep,
+                        int fd) {
+  for (uint32_t i = 0; i < px->cfg.max_fd; i++)
+    if (px->eps[i] == ep && (int)i != fd)
+      return (int)i;
+  return -1;
+}
+
+/* One number closed: the instance ends with its last one (its
+ * registrations go), else the host's epoll is known by another. */
 bool px_epoll_close(struct zn_posix *px, int fd) {
   struct px_epoll *ep = ep_of(px, fd);
   if (!ep)
     return false;
+  __atomic_store_n(&px->eps[fd], NULL, __ATOMIC_RELAXED);
+  int to = ep->fd == fd ? other_number(px, ep, fd) : ep->fd;
+  if (--ep->nfds > 0 && to >= 0) {
+    if (to != ep->fd && ep->kernel && px->host.kepoll_renumber)
+      px->host.kepoll_renumber(px->host.ctx, fd, to);
+    ep->fd = to;
+    px->host.fd_release(px->host.ctx, fd);
+    return true;
+  }
   while (ep->items)
     item_unlink(px, ep->items);
-  __atomic_store_n(&px->eps[fd], NULL, __ATOMIC_RELAXED);
   ep->fd = -1;
   ep->next_free = px->free_epolls;
   px->free_epolls = ep;

@@ -51,7 +51,9 @@ struct px_item {
 };
 
 struct px_epoll {
-  int fd;                   /* -1: free slot */
+  int fd;                   /* -1: free slot; else the number the host's
+                               epoll knows it by (one of those naming it) */
+  unsigned nfds;            /* descriptors naming it (dup) */
   bool kernel;              /* fd is the host's epoll (foreign fds go there) */
   unsigned waiting;         /* threads inside epoll_pwait on it */
   struct px_item *items;
@@ -264,6 +266,8 @@ int px_udp_reopen(struct zn_posix *px, struct px_sock *s);
 void px_epoll_sock_gone(struct zn_posix *px, struct px_sock *s);
 void px_epoll_mark(struct px_sock *s);
 bool px_epoll_close(struct zn_posix *px, int fd);
+int px_epoll_dup(struct zn_posix *px, int oldfd, int newfd, int min,
+                 int flags);
 
 /* ---- px_opt.c ---- */
 

@@ -67,6 +67,7 @@ struct kitem {
   uint32_t events;        /* as registered (EPOLLIN, EPOLLET, ...) */
   uint64_t data;
   uint32_t last;          /* what was last reported (EPOLLET) */
+  uint32_t seq;           /* the file's change count then (EPOLLET) */
   bool disabled;          /* EPOLLONESHOT fired */
 };
 
@@ -132,11 +133,21 @@ static int h_kepoll_ctl(void *ctx, int epfd, int op, int fd,
   }
 }
 
-/* What item `it` reports now, 0 if nothing (level: while ready; edge:
- * when it became ready since the last report). */
-static uint32_t kitem_events(struct kitem *it) {
+/* f's change count (its kind's seq op), 0 for a kind without one. */
+static uint32_t file_seq(struct zrt_file *f) {
+  return f->ops->seq ? f->ops->seq(f) : 0;
+}
+
+/* What item `it` would report now, 0 if nothing (level: while ready;
+ * edge: when it became ready, or its file changed again while ready,
+ * since the last report); *level, what its file is ready for; *seq, its
+ * change count.  Drops the item when its descriptor was closed, as
+ * Linux does. */
+static uint32_t kitem_due(struct kitem *it, uint32_t *level, uint32_t *seq) {
+  *level = 0;
+  *seq = 0;
   if (zrt_fd_file(it->fd) != it->file) {
-    it->epfd = it->fd = -1; /* closed: as Linux drops it */
+    it->epfd = it->fd = -1;
     return 0;
   }
   if (it->disabled)
@@ -146,25 +157,33 @@ static uint32_t kitem_events(struct kitem *it) {
   uint32_t r = (uint32_t)(unsigned short)zrt_fd_poll(it->fd, want);
   r &= it->events | EPOLLERR | EPOLLHUP;
   if (r & (uint32_t)(unsigned short)POLLNVAL) {
-    it->epfd = it->fd = -1; /* closed: as Linux drops it */
+    it->epfd = it->fd = -1;
     return 0;
   }
-  if (it->events & EPOLLET) {
-    uint32_t fresh = r & ~it->last;
-    it->last = r;
-    return fresh ? r : 0;
+  *level = r;
+  *seq = file_seq(it->file);
+  if (!(it->events & EPOLLET) || !r)
+    return r;
+  return (r & ~it->last) || *seq != it->seq ? r : 0;
+}
+
+/* What item `it` reports now, taken: an edge is reported once. */
+static uint32_t kitem_events(struct kitem *it) {
+  uint32_t level, seq;
+  uint32_t r = kitem_due(it, &level, &seq);
+  if (it->epfd >= 0 && (it->events & EPOLLET)) {
+    it->last = level;
+    it->seq = seq;
   }
   return r;
 }
 
+/* The kepoll side of instance epfd is readable: an item would report. */
 static short kepoll_ready(int epfd) {
   for (size_t i = 0; i < KEPOLL_ITEMS; i++) {
     struct kitem *it = &g.kitems[i];
-    if (it->epfd != epfd || it->disabled || zrt_fd_file(it->fd) != it->file)
-      continue;
-    short want = (short)(it->events & (EPOLLIN | EPOLLOUT | EPOLLPRI));
-    short r = zrt_fd_poll(it->fd, want);
-    if (r & (want | POLLERR | POLLHUP))
+    uint32_t level, seq;
+    if (it->epfd == epfd && kitem_due(it, &level, &seq))
       return POLLIN;
   }
   return 0;
@@ -188,6 +207,15 @@ static int h_kepoll_wait(void *ctx, int epfd, struct epoll_event *evs,
       it->disabled = true;
   }
   return n;
+}
+
+/* The layer's epoll instance is known by `to` now: its registrations
+ * follow (the layer closes `from`, a dup stays). */
+static void h_kepoll_renumber(void *ctx, int from, int to) {
+  (void)ctx;
+  for (size_t i = 0; i < KEPOLL_ITEMS; i++)
+    if (g.kitems[i].epfd == from)
+      g.kitems[i].epfd = to;
 }
 
 /* A layer file's number closed: drop its registrations, and an epoll
@@ -269,8 +297,10 @@ static void layer_fd_closed(struct zrt_file *f) {
   if (fd == LAYER_GONE)
     return;
   f->priv = (void *)(intptr_t)LAYER_GONE;
-  kitems_drop(fd);
+  /* The layer first: an epoll instance another number still names moves
+   * its registrations there (h_kepoll_renumber) before these go. */
   (void)zn_posix_close(g.px, fd);
+  kitems_drop(fd);
 }
 
 static const struct zrt_file_ops layer_ops = {
@@ -410,6 +440,7 @@ static int open_layer(void) {
       .kepoll_create = h_kepoll_create,
       .kepoll_ctl = h_kepoll_ctl,
       .kepoll_wait = h_kepoll_wait,
+      .kepoll_renumber = h_kepoll_renumber,
   };
   if (!mem || zn_posix_init(g.st, &cfg, &host, mem, len, &g.px) != ZN_OK) {
     zrt_log("cannot build the socket layer (%zu bytes)", len);

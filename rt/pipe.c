@@ -12,7 +12,9 @@
  * SOCK_DGRAM does).
  *
  * Every change another thread may wait for (bytes in, room made, an end
- * closed or shut down, a counter changed) calls zrt_io_notify().
+ * closed or shut down, a counter changed) moves the ring's or the
+ * counter's seq (the files' seq op: edge-triggered epoll reports each)
+ * and calls zrt_io_notify().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +42,7 @@ struct ring {
   unsigned holders; /* the files that point at it */
   bool dgram;
   uint64_t ino;
+  uint32_t seq; /* moved by ring_changed */
 };
 
 /* One end of a socketpair: writes tx, reads rx (the peer's tx). */
@@ -53,6 +56,7 @@ struct efd {
   uint64_t count;
   bool semaphore;
   uint64_t ino;
+  uint32_t seq; /* moved at each read and write */
 };
 
 static uint64_t next_ino = 1;
@@ -85,8 +89,14 @@ static void ring_free(struct ring *r) {
   zrt_kfree(r, sizeof(*r));
 }
 
-static void ring_unref(struct ring *r) {
+/* Something a waiter on r may want happened. */
+static void ring_changed(struct ring *r) {
+  r->seq++;
   zrt_io_notify();
+}
+
+static void ring_unref(struct ring *r) {
+  ring_changed(r);
   ZN_ASSERT(r->holders > 0 && r->len <= r->cap);
   if (--r->holders == 0)
     ring_free(r);
@@ -162,7 +172,7 @@ static long ring_write(struct ring *r, struct iov_cur *c) {
     ring_move(r, r->len, c, want, true);
     r->len += want;
   }
-  zrt_io_notify();
+  ring_changed(r);
   return (long)want;
 }
 
@@ -188,7 +198,7 @@ static long ring_read(struct ring *r, struct iov_cur *c, bool peek) {
     r->len -= used;
     if (r->len == 0)
       r->head = 0;
-    zrt_io_notify();
+    ring_changed(r);
   }
   return (long)give;
 }
@@ -230,7 +240,7 @@ static long ring_resize(struct ring *r, long arg) {
   r->buf = nb;
   r->cap = want;
   r->head = 0;
-  zrt_io_notify();
+  ring_changed(r);
   return (long)want;
 }
 
@@ -291,6 +301,10 @@ static short pipe_poll(struct zrt_file *f, short events) {
   return (short)(ev & (events | POLLHUP | POLLERR));
 }
 
+static uint32_t pipe_seq(struct zrt_file *f) {
+  return ((const struct ring *)f->priv)->seq;
+}
+
 static void pipe_release(struct zrt_file *f) {
   struct ring *r = f->priv;
   bool reader = (f->flags & O_ACCMODE) == O_RDONLY;
@@ -320,6 +334,7 @@ static const struct zrt_file_ops pipe_ops = {
     .ioctl = pipe_ioctl,
     .fcntl = pipe_fcntl,
     .poll = pipe_poll,
+    .seq = pipe_seq,
     .release = pipe_release,
 };
 
@@ -441,6 +456,12 @@ static void sp_close_tx(struct sp_end *e) {
   }
 }
 
+/* Either way's changes. */
+static uint32_t sp_seq(struct zrt_file *f) {
+  const struct sp_end *e = f->priv;
+  return e->rx->seq + e->tx->seq;
+}
+
 static void sp_close_rx(struct sp_end *e) {
   if (!e->shut_rd) {
     e->shut_rd = true;
@@ -528,7 +549,8 @@ static int sp_shutdown(struct zrt_file *f, int how) {
     sp_close_rx(e);
   if (how != SHUT_RD)
     sp_close_tx(e);
-  zrt_io_notify();
+  ring_changed(e->rx);
+  ring_changed(e->tx);
   return 0;
 }
 
@@ -556,6 +578,7 @@ static const struct zrt_file_ops sp_ops = {
     .fstat = sp_fstat,
     .ioctl = sp_ioctl,
     .poll = sp_poll,
+    .seq = sp_seq,
     .sendv = sp_sendv,
     .recvv = sp_recvv,
     .shutdown = sp_shutdown,
@@ -631,6 +654,7 @@ static ssize_t efd_read(struct zrt_file *f, void *buf, size_t n) {
   uint64_t v = e->semaphore ? 1 : e->count;
   e->count -= v;
   memcpy(buf, &v, 8);
+  e->seq++;
   zrt_io_notify();
   return 8;
 }
@@ -646,8 +670,8 @@ static ssize_t efd_write(struct zrt_file *f, const void *buf, size_t n) {
   if (v > EFD_MAX - e->count)
     return -EAGAIN;
   e->count += v;
-  if (v)
-    zrt_io_notify();
+  e->seq++; /* Linux wakes the waiters at each write, even of 0 */
+  zrt_io_notify();
   return 8;
 }
 
@@ -659,6 +683,10 @@ static short efd_poll(struct zrt_file *f, short events) {
   if (e->count < EFD_MAX)
     ev |= POLLOUT | POLLWRNORM;
   return (short)(ev & events);
+}
+
+static uint32_t efd_seq(struct zrt_file *f) {
+  return ((const struct efd *)f->priv)->seq;
 }
 
 static int efd_fstat(struct zrt_file *f, struct stat *st) {
@@ -680,6 +708,7 @@ static const struct zrt_file_ops efd_ops = {
     .write = efd_write,
     .fstat = efd_fstat,
     .poll = efd_poll,
+    .seq = efd_seq,
     .release = efd_release,
 };
 

@@ -58,6 +58,10 @@
  *   nlmsg.c    their replies, built from the requests' bytes (pure)
  *   dso.c      __dso_handle, which C++'s static destructors are
  *              registered under (also in a Linux run's library)
+ *   init.c     the program's constructors, with argc, argv and envp as
+ *              glibc passes them (Rust's std reads its arguments there)
+ *   glibc.c    the few names of glibc's own that programs built for
+ *              glibc's ABI call (Rust's std): version, __res_init
  *
  * Memory: the runtime allocates with zrt_kalloc only, never with
  * malloc (malloc itself calls mmap, which is answered here).
@@ -251,6 +255,12 @@ struct zrt_file_ops {
   /* The events of `events` (POLLIN, POLLOUT, ...) ready now, plus
    * POLLHUP/POLLERR as they apply. */
   short (*poll)(struct zrt_file *f, short events);
+  /* A count that moves at each change a waiter on f may want (bytes in,
+   * room made, a counter written, an end closed): what wakes a Linux
+   * file's waiters.  Edge-triggered epoll reports each, even where the
+   * file was ready before (a second write to an unread eventfd).
+   * Without it, only a change of poll's answer is an edge. */
+  uint32_t (*seq)(struct zrt_file *f);
   /* A kind that keeps one file per descriptor (a socket of the layer,
    * whose number is the descriptor's): *out, a new file with one
    * reference, for descriptor `newfd` (reserved), naming what f names.
@@ -321,6 +331,11 @@ long zrt_fd_close(int fd);
  * directory: nothing to map).  A writable MAP_SHARED mapping of a file
  * is mem.c's -ENODEV: files are never written back from memory. */
 long zrt_file_mmap_copy(int fd, void *dst, size_t len, off_t off);
+
+/* (init.c) The program's constructors, musl's _init and .init_array,
+ * each called with (argc, argv, envp) as glibc calls them: an image's
+ * start calls it just before main, a Linux run's where musl would. */
+void zrt_run_constructors(int argc, char **argv, char **envp);
 
 /* ---- start-up of the files (start.c calls these, in this order) ------- */
 

@@ -390,9 +390,18 @@ static void start_files(void) {
       zrt_log("--tmpfs %s: cannot mount it", opts.tmpfs[i]);
 }
 
+/* musl's __libc_start_main calls this (over its own, weak) where it
+ * would run the program's constructors: an image runs them later, in
+ * zrt_start_main (init.c says why). */
+/* NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
+void __libc_start_init(void);
+/* NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
+void __libc_start_init(void) {}
+
 /* Called by musl's __libc_start_main with the C library ready (TLS,
- * the environment, constructors run): the runtime's modules, then the
- * program's main with its own words. */
+ * the environment): the runtime's modules, then the program's
+ * constructors and its main, both with its own words (a static
+ * constructor finds the root mounted and the network up). */
 static int zrt_start_main(int argc, char **argv, char **envp) {
   zrt_fd_init_console();
   start_files();
@@ -404,6 +413,7 @@ static int zrt_start_main(int argc, char **argv, char **envp) {
   /* The program's getopt starts afresh: the runtime's parse used it. */
   optind = 1;
   optreset = 1;
+  zrt_run_constructors(pargc, pargv, envp);
   return main(pargc, pargv, envp);
 }
 

@@ -92,6 +92,11 @@ struct zn_posix_host {
   int (*kepoll_ctl)(void *ctx, int epfd, int op, int fd,
                     struct epoll_event *ev);
   int (*kepoll_wait)(void *ctx, int epfd, struct epoll_event *evs, int max);
+  /** Optional: the host's epoll made by kepoll_create as `from` is known
+   * as `to` from now on (`from` is being closed, `to` is a dup of it that
+   * stays).  NULL: the host's numbers of one epoll are interchangeable
+   * (dups of one kernel epoll). */
+  void (*kepoll_renumber)(void *ctx, int from, int to);
   /** Optional, for a group of shards (`znet/steer.h`): this process now
    * takes what arrives on proto (6, 17) and port (on), or no longer (off).
    * On: the program first accepts, receives, polls or adds to epoll a

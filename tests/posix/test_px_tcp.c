@@ -473,6 +473,10 @@ ZT_TEST(test_fcntl_of_epoll_instance_left_to_host) {
   ZT_EQ(zn_posix_fcntl(X.pa, ep, F_GETFL, 0), -ENOSYS);
   ZT_EQ(zn_posix_fcntl(X.pa, ep, F_SETFL, O_NONBLOCK), -ENOSYS);
   ZT_EQ(zn_posix_fcntl(X.pa, 999, F_GETFL, 0), -EBADF);
+  /* A dup of it is the layer's: a second number of the instance. */
+  int d = zn_posix_fcntl(X.pa, ep, F_DUPFD, 0);
+  ZT_CHECK(d >= 0 && d != ep && zn_posix_owns(X.pa, d));
+  zn_posix_close(X.pa, d);
   zn_posix_close(X.pa, ep);
 }
 

@@ -169,6 +169,52 @@ ZT_TEST(test_epoll_mixes_pipe_and_socket) {
   zn_posix_close(X.pb, s);
 }
 
+/* dup, F_DUPFD of an instance: one instance under each number (mio
+ * clones its registry so), which lives until its last number closes. */
+ZT_TEST(test_epoll_dup_names_the_same_instance) {
+  int c, s;
+  pxp_tcp_connected(&X, 9011, NULL, &c, &s);
+  int pfd[2];
+  ZT_REQUIRE(pipe(pfd) == 0);
+  int ep = zn_posix_epoll_create1(X.pb, 0);
+  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 42};
+  ZT_EQ(zn_posix_epoll_ctl(X.pb, ep, EPOLL_CTL_ADD, s, &ev), 0);
+  int d = zn_posix_dup3(X.pb, ep, -1, 0);
+  ZT_CHECK(d >= 0 && d != ep && zn_posix_owns(X.pb, d));
+  int f = zn_posix_fcntl(X.pb, ep, F_DUPFD_CLOEXEC, 200);
+  ZT_CHECK(f >= 200 && zn_posix_owns(X.pb, f));
+  ZT_EQ(zn_posix_fcntl(X.pb, ep, F_DUPFD, -1), -EINVAL);
+  /* Registered through one number, seen through the others. */
+  ZT_EQ(zn_posix_epoll_ctl(X.pb, d, EPOLL_CTL_ADD, s, &ev), -EEXIST);
+  ev.data.u64 = 7;
+  ZT_EQ(zn_posix_epoll_ctl(X.pb, f, EPOLL_CTL_ADD, pfd[0], &ev), 0);
+  ZT_EQ(zn_posix_sendto(X.pa, c, "x", 1, 0, NULL, 0), 1);
+  struct epoll_event out[4];
+  ZT_EQ(wait_ep(X.pb, f, out, 4, 1000), 1);
+  ZT_EQ(out[0].data.u64, 42u);
+  /* The first number closed: the instance stays, with its sockets and
+   * the host's descriptors. */
+  ZT_EQ(zn_posix_close(X.pb, ep), 0);
+  ZT_CHECK(!zn_posix_owns(X.pb, ep));
+  ZT_EQ(write(pfd[1], "p", 1), 1);
+  ZT_EQ(wait_ep(X.pb, d, out, 4, 0), 2);
+  ZT_EQ(zn_posix_epoll_ctl(X.pb, d, EPOLL_CTL_DEL, s, NULL), 0);
+  ZT_EQ(wait_ep(X.pb, f, out, 4, 0), 1);
+  ZT_EQ(out[0].data.u64, 7u);
+  /* dup2 onto a number of the instance is a no-op; the last close ends
+   * it. */
+  ZT_EQ(zn_posix_dup3(X.pb, d, d, 0), d);
+  ZT_EQ(zn_posix_close(X.pb, d), 0);
+  ZT_EQ(wait_ep(X.pb, f, out, 4, 0), 1);
+  ZT_EQ(zn_posix_close(X.pb, f), 0);
+  ZT_EQ(wait_ep(X.pb, f, out, 4, 0), -EBADF);
+  ZT_EQ(zn_posix_close(X.pb, f), -EBADF);
+  close(pfd[0]);
+  close(pfd[1]);
+  zn_posix_close(X.pa, c);
+  zn_posix_close(X.pb, s);
+}
+
 ZT_TEST(test_poll_mixes_pipe_and_socket_and_keeps_negative_fds) {
   int c, s;
   pxp_tcp_connected(&X, 9008, NULL, &c, &s);
@@ -246,6 +292,7 @@ int main(void) {
   ZT_RUN(test_epoll_added_before_connect_sees_it_complete);
   ZT_RUN(test_epoll_rdhup_and_listener_readable);
   ZT_RUN(test_epoll_mixes_pipe_and_socket);
+  ZT_RUN(test_epoll_dup_names_the_same_instance);
   ZT_RUN(test_poll_mixes_pipe_and_socket_and_keeps_negative_fds);
   ZT_RUN(test_select_reads_writes_and_ebadf);
   ZT_RUN(test_close_removes_socket_from_epoll);

@@ -38,6 +38,22 @@
 
 static const char *root, *tmp;
 
+/* A constructor given (argc, argv, envp), as glibc gives them and
+ * Rust's std reads its arguments (the runtime does so too: rt/init.c),
+ * and run once the files are there. */
+static int ctor_argc = -1;
+static char **ctor_argv, **ctor_envp;
+static int ctor_devnull = -1;
+__attribute__((constructor)) static void ctor_args(int argc, char **argv,
+                                                   char **envp) {
+  ctor_argc = argc;
+  ctor_argv = argv;
+  ctor_envp = envp;
+  ctor_devnull = open("/dev/null", O_RDONLY);
+  if (ctor_devnull >= 0)
+    close(ctor_devnull);
+}
+
 static const char *ename(int e) {
   switch (e) {
   case 0: return "0";
@@ -210,6 +226,66 @@ static void pipes(void) {
   close(e);
 }
 
+/* Edge-triggered epoll over the runtime's own files: a second write to
+ * an eventfd nobody read is a second edge (Linux wakes the waiters at
+ * each write; tokio's waker never reads its eventfd), a level item
+ * reports while ready, and an epoll instance dup'ed (mio clones its
+ * registry so) is the same instance through either number, also once
+ * the first is closed. */
+static void epoll_edges(void) {
+  struct epoll_event out[4];
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  int e = eventfd(0, EFD_NONBLOCK);
+  struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.u64 = 7};
+  show("epoll_ctl ADD eventfd, EPOLLET", epoll_ctl(ep, EPOLL_CTL_ADD, e, &ev));
+  show("epoll_wait, nothing written", epoll_wait(ep, out, 4, 0));
+  uint64_t one = 1;
+  show("eventfd write", write(e, &one, 8));
+  show("epoll_wait, an edge", epoll_wait(ep, out, 4, 0));
+  printf("its data %llu\n", (unsigned long long)out[0].data.u64);
+  show("epoll_wait, no new edge", epoll_wait(ep, out, 4, 0));
+  show("eventfd write again, unread", write(e, &one, 8));
+  show("epoll_wait, a second edge", epoll_wait(ep, out, 4, 0));
+  show("epoll_wait, none after it", epoll_wait(ep, out, 4, 0));
+  int sv[2];
+  socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
+  ev = (struct epoll_event){.events = EPOLLIN, .data.u64 = 9};
+  show("epoll_ctl ADD socketpair end, level", epoll_ctl(ep, EPOLL_CTL_ADD, sv[0], &ev));
+  show("write to its peer", write(sv[1], "ab", 2));
+  show("epoll_wait, level", epoll_wait(ep, out, 4, 0));
+  show("epoll_wait, level again", epoll_wait(ep, out, 4, 0));
+  int d = fcntl(ep, F_DUPFD_CLOEXEC, 3);
+  printf("F_DUPFD_CLOEXEC of the epoll: %s\n", d > ep ? "a new number" : ename(errno));
+  show("eventfd write", write(e, &one, 8));
+  show("epoll_wait on the dup: the edge and the level", epoll_wait(d, out, 4, 0));
+  show("close the first number", close(ep));
+  show("epoll_wait on the dup, level", epoll_wait(d, out, 4, 0));
+  char b[4];
+  show("read the socketpair end", read(sv[0], b, sizeof(b)));
+  show("eventfd write", write(e, &one, 8));
+  show("epoll_wait on the dup, an edge", epoll_wait(d, out, 4, 0));
+  printf("its data %llu\n", (unsigned long long)out[0].data.u64);
+  int p[2];
+  pipe(p);
+  ev = (struct epoll_event){.events = EPOLLIN | EPOLLET, .data.u64 = 11};
+  show("epoll_ctl ADD pipe through the dup", epoll_ctl(d, EPOLL_CTL_ADD, p[0], &ev));
+  show("write to the pipe", write(p[1], "x", 1));
+  show("epoll_wait on the dup, the pipe", epoll_wait(d, out, 4, 0));
+  printf("its data %llu\n", (unsigned long long)out[0].data.u64);
+  show("write to the pipe again, unread", write(p[1], "y", 1));
+  show("epoll_wait on the dup, a second edge", epoll_wait(d, out, 4, 0));
+  int d2 = dup(d);
+  show("close the dup", close(d));
+  show("epoll_wait on a dup of the dup", epoll_wait(d2, out, 4, 0));
+  show("close it", close(d2));
+  show("epoll_wait on the closed number", epoll_wait(d2, out, 4, 0));
+  close(p[0]);
+  close(p[1]);
+  close(sv[0]);
+  close(sv[1]);
+  close(e);
+}
+
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int turn, rounds_done;
@@ -340,12 +416,18 @@ int main(int argc, char **argv) {
   root = argv[1];
   tmp = argv[2];
   setvbuf(stdout, NULL, _IOLBF, 0);
+  printf("== constructors\n");
+  printf("a constructor was given main's argc, argv and environ: %s\n",
+         ctor_argc == argc && ctor_argv == argv && ctor_envp == environ ? "yes" : "no");
+  printf("a constructor opened /dev/null: %s\n", ctor_devnull >= 0 ? "yes" : "no");
   printf("== files, read only\n");
   files_read_only();
   printf("== files, writable\n");
   files_writable();
   printf("== pipes and eventfd\n");
   pipes();
+  printf("== epoll edges and dups\n");
+  epoll_edges();
   printf("== threads\n");
   threads();
   printf("== memory\n");
