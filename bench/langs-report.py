@@ -51,14 +51,14 @@ def main():
                 boots[(wl[5:], way)].append(float(v["answer_us"]))
             elif wl.startswith("size-"):
                 sizes[wl[5:]] = v
-            elif wl == "rate-python":
-                rates[("python", way)].append(float(v["rps"]))
+            elif wl in ("rate-python", "rate-rust"):
+                rates[(wl[5:], way)].append(float(v["rps"]))
             elif wl == "rate-zmq-lat" and float(v["latency_us"]) > 0:
                 rates[("zmq-lat", way)].append(1e6 / float(v["latency_us"]))
             elif wl == "rate-zmq-thr":
                 rates[("zmq-thr", way)].append(float(v["msgs"]))
     out = []
-    out.append("# Beyond C: Python and C++ images beside the same programs on Linux")
+    out.append("# Beyond C: Python, C++ and Rust images beside the same programs on Linux")
     out.append("")
     out.append("Run: %s; znet %s; machine: %s; command: `%s`."
                % (meta.get("date", "?"), meta.get("znet", "?"), meta.get("machine", "?"),
@@ -83,8 +83,9 @@ def main():
     out.append("")
     out.append("| program | way | boots | median | p99 | min | image / Linux (median) |")
     out.append("|---|---|---:|---:|---:|---:|---:|")
-    names = {"python": "python (app.py, HTTP 200)", "zmq-lat": "zeromq local_lat (ZMTP greeting)"}
-    for prog in ("python", "zmq-lat"):
+    names = {"python": "python (app.py, HTTP 200)", "zmq-lat": "zeromq local_lat (ZMTP greeting)",
+             "rust": "rust (hyper on tokio, HTTP 200)"}
+    for prog in ("python", "zmq-lat", "rust"):
         lin = boots.get((prog, "linux"), [])
         for way in ("spt", "linux"):
             b = boots.get((prog, way), [])
@@ -103,8 +104,9 @@ def main():
     out.append("|---|---:|---:|---:|")
     labels = {"python": "app.py GET /, wrk -t1 -c4 (requests/s)",
               "zmq-lat": "local_lat, 100 B round trips (per s)",
-              "zmq-thr": "local_thr, 100 B messages (per s)"}
-    for wl in ("python", "zmq-lat", "zmq-thr"):
+              "zmq-thr": "local_thr, 100 B messages (per s)",
+              "rust": "hyper GET /, wrk -t1 -c4 (requests/s)"}
+    for wl in ("python", "zmq-lat", "zmq-thr", "rust"):
         s, lin = rates.get((wl, "spt"), []), rates.get((wl, "linux"), [])
         if not s or not lin:
             continue

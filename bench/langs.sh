@@ -1,6 +1,6 @@
 #!/bin/bash
-# Beyond C: the Python and C++ images of scripts/images beside the same
-# programs as Linux processes, in one run.
+# Beyond C: the Python, C++ and Rust images of scripts/images beside the
+# same programs as Linux processes, in one run.
 #
 #   bench/langs.sh [-o DIR] [-n BOOTS] [-r ROUNDS] [-t SECONDS] [--report]
 #
@@ -12,8 +12,8 @@
 #   -t SECONDS  each wrk run (default 10)
 #   --report    only write DIR/report.md again from DIR/results.tsv
 #
-# The programs (scripts/images --build-only python zeromq makes what is
-# missing):
+# The programs (scripts/images --build-only python zeromq rust makes
+# what is missing):
 #   python   CPython 3.11 from Debian's source, the book's WSGI
 #            application (examples/book/app.py, wsgiref, one thread) as
 #            the image python-book.spt with its root archive; on Linux,
@@ -25,20 +25,24 @@
 #            (a PULL socket) built by znet-c++, as images and as the
 #            same binaries run as Linux processes (musl over the
 #            kernel's system calls).
+#   rust     tests/rt/progs/rust (hyper 0.14 on tokio 1.24's
+#            multi-threaded runtime, Debian's crates and rustc 1.63),
+#            as an image and as the same binary run as a Linux process.
 #
 # Measured, servers on CPU 0 and clients on CPU 1:
 #   size     each image unstripped and stripped (strip -s), the root
 #            archive;
 #   boot     BOOTS boots each way, alternating, each timed by
 #            bench/znb-boot.c from just before it forks the server to
-#            its first answer (python: HTTP 200 to GET /; zeromq: the
-#            peer's ZMTP greeting), new connection attempts every
+#            its first answer (python, rust: HTTP 200 to GET /; zeromq:
+#            the peer's ZMTP greeting), new connection attempts every
 #            200 us meanwhile; the image on a TAP with a fixed MAC and a
 #            static neighbour entry, the process in a namespace behind a
 #            veth pair;
 #   rates    ROUNDS rounds, image then process and the other way round
 #            in turn: wrk -t1 -c4 for SECONDS of GET / (wsgiref answers
-#            HTTP/1.0 and closes: every request is a connection);
+#            HTTP/1.0 and closes: every request is a connection); the
+#            same of rust's GET / (hyper keeps the 4 connections);
 #            remote_lat 20,000 round trips of 100 bytes (round trips
 #            per second: 10^6 / its mean latency in us); remote_thr
 #            1,000,000 messages of 100 bytes, local_thr's rate.
@@ -58,7 +62,7 @@ while [ $# -gt 0 ]; do
   -r) ROUNDS=$2; shift 2 ;;
   -t) SECS=$2; shift 2 ;;
   --report) report_only=true; shift ;;
-  -h | --help) sed -n '2,47p' "$0"; exit 0 ;;
+  -h | --help) sed -n '2,51p' "$0"; exit 0 ;;
   *) echo "usage: $0 [-o DIR] [-n BOOTS] [-r ROUNDS] [-t SECONDS] [--report]" >&2; exit 2 ;;
   esac
 done
@@ -99,14 +103,16 @@ trap finish EXIT
 
 langs_build() {
   local f missing=false
+  RBIN=$B/pkgs/rust/target/x86_64-unknown-linux-gnu/release/services
   for f in img/python-book.spt img/python-book.spt.tar img/zmq-lat.spt img/zmq-thr.spt \
     pkgs/zeromq3/build/bin/local_lat pkgs/zeromq3/build/bin/remote_lat \
-    pkgs/zeromq3/build/bin/local_thr pkgs/zeromq3/build/bin/remote_thr; do
+    pkgs/zeromq3/build/bin/local_thr pkgs/zeromq3/build/bin/remote_thr \
+    img/rust.spt "${RBIN#"$B"/}"; do
     [ -e "$B/$f" ] || missing=true
   done
   if $missing; then
-    say "building the images (scripts/images --build-only python zeromq) ..."
-    bash scripts/images --build-only python zeromq >"$SCR/images-build.log" 2>&1 ||
+    say "building the images (scripts/images --build-only python zeromq rust) ..."
+    bash scripts/images --build-only python zeromq rust >"$SCR/images-build.log" 2>&1 ||
       { say "scripts/images failed (images-build.log)"; return 1; }
   fi
   SPT=$(ls -d "$B"/solo5/solo5-*/tenders/spt/solo5-spt | tail -1)
@@ -159,6 +165,8 @@ cmd() {
   zmq-lat:spt | zmq-thr:spt) CMD+=("--block:rootfs=$SCR/empty.tar" "$B/img/$prog.spt"
     "--ipv4=$TAP_IMAGE/24" --) ;;
   zmq-lat:linux) CMD=("$ZBIN/local_lat") ;;
+  rust:spt) CMD+=("--block:rootfs=$SCR/empty.tar" "$B/img/rust.spt" "--ipv4=$TAP_IMAGE/24") ;;
+  rust:linux) CMD=("$RBIN") ;;
   zmq-thr:linux) CMD=("$ZBIN/local_thr") ;;
   esac
 }
@@ -169,7 +177,7 @@ boot_one() {
   local prog=$1 way=$2 k=$3 port proto line
   cmd "$prog" "$way"
   case $prog in
-  python) port=8080 proto=http ;;
+  python | rust) port=8080 proto=http ;;
   zmq-lat) port=5555 proto=zmtp CMD+=("tcp://$ADDR:5555" 100 1000000) ;;
   esac
   line=$(ip netns exec "$NS" taskset -c "$CLIENT_CPU" "$SCR/znb-boot" --addr "$ADDR" \
@@ -196,7 +204,7 @@ start() {
   PID=$!
   for i in $(seq 1 200); do
     case $prog:$way in
-    python:*) ip netns exec "$CNS" curl -sf -m 1 -o /dev/null "http://$ADDR:8080/" && return 0 ;;
+    python:* | rust:*) ip netns exec "$CNS" curl -sf -m 1 -o /dev/null "http://$ADDR:8080/" && return 0 ;;
     *:spt) grep -q "^znet-rt: $TAP_IMAGE/" "$SCR/server.out" && { sleep 0.5; return 0; } ;;
     *:linux) sleep 0.5; return 0 ;;
     esac
@@ -213,13 +221,14 @@ stop() {
   sleep 0.3
 }
 
-rate_python() {
-  local way=$1 round=$2 out=$SCR/wrk.out rps
-  start python "$way" || { say "python ($way) did not start"; stop; return; }
+# rate_http PROG WAY ROUND: wrk's requests per second of GET /.
+rate_http() {
+  local prog=$1 way=$2 round=$3 out=$SCR/wrk.out rps
+  start "$prog" "$way" || { say "$prog ($way) did not start"; stop; return; }
   ip netns exec "$CNS" taskset -c "$CLIENT_CPU" wrk -t1 -c4 -d"${SECS}s" \
     "http://$ADDR:8080/" >"$out" 2>&1
   rps=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$out")
-  record "$round" "$way" rate-python "znb mode=rate-python rps=${rps:-0} errors=$(grep -c 'Non-2xx\|Socket errors' "$out")"
+  record "$round" "$way" "rate-$prog" "znb mode=rate-$prog rps=${rps:-0} errors=$(grep -c 'Non-2xx\|Socket errors' "$out")"
   stop
 }
 
@@ -259,7 +268,7 @@ record meta python - "$(/usr/bin/python3.11 -V 2>&1) (Linux: Debian's); image: $
 langs_net || { say "cannot set up the namespaces"; exit 1; }
 
 say "sizes ..."
-for img in python-book zmq-lat; do
+for img in python-book zmq-lat rust; do
   strip -s -o "$SCR/$img.stripped" "$B/img/$img.spt" 2>/dev/null
   root=0
   [ -f "$B/img/$img.spt.tar" ] && root=$(stat -c %s "$B/img/$img.spt.tar")
@@ -267,7 +276,7 @@ for img in python-book zmq-lat; do
 done
 
 say "boot to first answer ($BOOTS boots of each, each way) ..."
-for prog in python zmq-lat; do
+for prog in python zmq-lat rust; do
   for k in $(seq 1 "$BOOTS"); do
     boot_one "$prog" spt "$k"
     boot_one "$prog" linux "$k"
@@ -278,8 +287,9 @@ say "rates ($ROUNDS rounds) ..."
 for round in $(seq 1 "$ROUNDS"); do
   if [ $((round % 2)) = 1 ]; then ways=(spt linux); else ways=(linux spt); fi
   for way in "${ways[@]}"; do
-    rate_python "$way" "$round"
+    rate_http python "$way" "$round"
     rate_zmq "$way" "$round"
+    rate_http rust "$way" "$round"
   done
 done
 /usr/bin/python3 bench/langs-report.py "$OUT"
