@@ -123,7 +123,7 @@ long zrt_fd_close(int fd) {
 bool zrt_file_wait_again(struct zrt_file *f, long *r) {
   if (*r != -EAGAIN || (f->flags & O_NONBLOCK))
     return false;
-  if (zrt_io_wait(ZRT_NO_DEADLINE) == -EINTR) {
+  if (zrt_io_wait_local(ZRT_NO_DEADLINE) == -EINTR) {
     *r = -EINTR;
     return false;
   }

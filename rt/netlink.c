@@ -108,7 +108,7 @@ static ssize_t nl_recvv(struct zrt_file *f, const struct iovec *iov, int cnt,
   while (s->len == 0) {
     if ((flags & MSG_DONTWAIT) || (f->flags & O_NONBLOCK))
       return -EAGAIN;
-    if (zrt_io_wait(ZRT_NO_DEADLINE) == -EINTR)
+    if (zrt_io_wait_local(ZRT_NO_DEADLINE) == -EINTR)
       return -EINTR;
   }
   bool trunc;

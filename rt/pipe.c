@@ -486,7 +486,7 @@ static void sp_release(struct zrt_file *f) {
 static bool may_wait(struct zrt_file *f, int flags, long *r) {
   if (*r != -EAGAIN || (flags & MSG_DONTWAIT) || (f->flags & O_NONBLOCK))
     return false;
-  if (zrt_io_wait(ZRT_NO_DEADLINE) == -EINTR) {
+  if (zrt_io_wait_local(ZRT_NO_DEADLINE) == -EINTR) {
     *r = -EINTR;
     return false;
   }

@@ -68,6 +68,14 @@ bool zrt_plat_idle(uint64_t deadline) {
   return ready != 0;
 }
 
+/* The bounds Solo5's linker scripts give the text. */
+extern char _stext[], _etext[];
+
+void zrt_plat_text(uintptr_t *lo, uintptr_t *hi) {
+  *lo = (uintptr_t)_stext;
+  *hi = (uintptr_t)_etext;
+}
+
 int zrt_plat_set_tls(uintptr_t tp) {
   return solo5_set_tls_base(tp) == SOLO5_R_OK ? 0 : -EINVAL;
 }

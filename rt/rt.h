@@ -100,6 +100,9 @@ uint64_t zrt_plat_wall(void);
 /* Sleep until `deadline` (monotonic ns; ZRT_NO_DEADLINE: none) or until
  * the net device has input; returns whether it may have. */
 bool zrt_plat_idle(uint64_t deadline);
+/* The image's code: [*lo, *hi) (a deadlock's report names the code
+ * addresses on each thread's stack). */
+void zrt_plat_text(uintptr_t *lo, uintptr_t *hi);
 /* The thread pointer (the fs base on x86_64); 0 or -EINVAL. */
 int zrt_plat_set_tls(uintptr_t tp);
 /* The block device `name` of the manifest: its handle, capacity and
@@ -144,6 +147,10 @@ int zrt_thread_id(void);
  * at the deadline, -EINTR for a signal.  The caller tests its condition
  * again. */
 int zrt_io_wait(uint64_t deadline);
+/* The same for a wait that only another thread can end (a pipe, an
+ * eventfd, a socketpair: no frame from the network can): the scheduler
+ * then knows a deadlock when every thread waits so. */
+int zrt_io_wait_local(uint64_t deadline);
 /* Something changed that a thread in zrt_io_wait may wait for: make them
  * all runnable (they run after the caller blocks or yields). */
 void zrt_io_notify(void);
@@ -157,12 +164,13 @@ void zrt_yield(void);
  * and something may have changed it calls zrt_io_notify itself. */
 #define ZRT_PUMP_PERIOD 10000000u /* ns */
 void zrt_sched_set_pump(uint64_t (*pump)(void *ctx), void *ctx);
-/* Called by zrt_syscall on every entry: runs the pump when a period has
+/* Called by zrt_syscall on every entry, with its frame (where the
+ * program's call entered the runtime, for a deadlock's report): runs the pump when a period has
  * gone by without it, makes the running thread yield when it has run a
  * period without blocking, fires the timers that are due.  False while
  * the pump runs (a call from inside the stack's poll): then nothing
  * else may happen at this entry either. */
-bool zrt_sched_tick(void);
+bool zrt_sched_tick(const void *entry_frame);
 /* Then zrt_syscall delivers the running thread's deliverable signals
  * (signal.c). */
 void zrt_signal_entry(void);
@@ -187,9 +195,9 @@ long zrt_clone(int (*fn)(void *), void *arg, void *stack, unsigned long flags,
  * runtime's --thread-stack, 0 for no cap (the default). */
 size_t zrt_thread_stack_cap(void);
 void zrt_sched_set_thread_stack_cap(size_t bytes);
-/* The running thread's stack ends below at `floor` (start.c: the main
- * thread's): the sentinel as zrt_clone's. */
-void zrt_sched_set_stack_floor(void *floor);
+/* The running thread's stack is [floor, top) (start.c: the main
+ * thread's): the sentinel as zrt_clone's at floor. */
+void zrt_sched_set_main_stack(void *floor, void *top);
 __attribute__((noreturn)) void zrt_unmapself(void *base, size_t size);
 /* What the image does before it ends with `status` (exit_group, the last
  * thread's exit, a signal's default action): the hooks the layers above

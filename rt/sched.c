@@ -37,6 +37,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 
@@ -249,8 +250,10 @@ static void sentinel_set(struct zrt_thread *t, void *floor) {
       t->floor[i] = SENTINEL_WORD;
 }
 
-void zrt_sched_set_stack_floor(void *floor) {
-  sentinel_set(zrt__sched_self(), floor);
+void zrt_sched_set_main_stack(void *floor, void *top) {
+  struct zrt_thread *t = zrt__sched_self();
+  sentinel_set(t, floor);
+  t->stack_top = (uintptr_t)top;
 }
 
 /* Checked at every system call and whenever t (the running thread)
@@ -295,7 +298,7 @@ static const char *wait_name(enum zrt_wait w) {
   case ZRT_WAIT_FUTEX:
     return "futex";
   case ZRT_WAIT_IO:
-    return "I/O with no network pump";
+    return "I/O";
   case ZRT_WAIT_SLEEP:
     return "sleep";
   case ZRT_WAIT_SIGNAL:
@@ -306,25 +309,70 @@ static const char *wait_name(enum zrt_wait w) {
   return "?";
 }
 
+/* Where t waits: the words of its stack from where its system call
+ * entered the runtime up to its top (at most DEADLOCK_SCAN_WORDS) that
+ * are addresses of the image's code, innermost first: its return
+ * addresses among them.  Written into line; how many. */
+#define DEADLOCK_SCAN_WORDS 16384u
+#define DEADLOCK_WHERE 10
+static int stack_code(const struct zrt_thread *t, char *line, size_t len) {
+  uintptr_t lo, hi, at = t->entry_frame, top = t->stack_top;
+  line[0] = 0;
+  if (!at || !top || top <= at) /* (its top not known: not read past) */
+    return 0;
+  if (top - at > DEADLOCK_SCAN_WORDS * 8u)
+    top = at + DEADLOCK_SCAN_WORDS * 8u;
+  zrt_plat_text(&lo, &hi);
+  int n = 0;
+  size_t used = 0;
+  for (const uintptr_t *w = (const uintptr_t *)(at & ~(uintptr_t)7);
+       (uintptr_t)w + 8u <= top && n < DEADLOCK_WHERE; w++) {
+    if (*w < lo || *w >= hi)
+      continue;
+    int k = snprintf(line + used, len - used, " %#lx", (unsigned long)*w);
+    if (k < 0 || (size_t)k >= len - used)
+      break;
+    used += (size_t)k;
+    n++;
+  }
+  return n;
+}
+
+/* Nothing can ever run again: say who waits on what and where, once,
+ * and end the image. */
 __attribute__((noreturn)) static void deadlock(void) {
-  zrt_log("deadlock: no thread can run, none waits for I/O or a deadline");
+  char where[DEADLOCK_WHERE * 20 + 1];
+  zrt_log("deadlock: no thread can run, and no timer, frame or signal can "
+          "ever wake one");
   for (struct zrt_link *l = threads.next; l != &threads; l = l->next) {
     struct zrt_thread *t = ZRT_CONTAINER_OF(l, struct zrt_thread, all);
     if (t->wait == ZRT_WAIT_FUTEX)
       zrt_log("  thread %d (%s) waits on futex %p", t->tid, t->name,
               (void *)t->futex_addr);
     else
-      zrt_log("  thread %d (%s) waits for %s", t->tid, t->name,
-              wait_name(t->wait));
+      zrt_log("  thread %d (%s) waits for %s%s", t->tid, t->name,
+              wait_name(t->wait),
+              t->wait == ZRT_WAIT_IO ? " only a thread could bring" : "");
+    if (stack_code(t, where, sizeof where) > 0)
+      zrt_log("    code on its stack (addr2line -f -e IMAGE):%s", where);
   }
   zrt_panic("deadlock: %d threads blocked forever", nthreads);
+}
+
+/* An I/O waiter the pump may wake (a socket's wait, not a pipe's). */
+static bool io_waiter_for_frames(void) {
+  if (!pump_fn)
+    return false;
+  for (struct zrt_link *l = io_waiters.next; l != &io_waiters; l = l->next)
+    if (!ZRT_CONTAINER_OF(l, struct zrt_thread, queue)->io_local)
+      return true;
+  return false;
 }
 
 /* Nothing could ever make a thread runnable: no timer, and no I/O
  * waiter that the pump could wake. */
 static bool nothing_can_wake(uint64_t deadline) {
-  return deadline == ZRT_NO_DEADLINE &&
-         (zrt__link_empty(&io_waiters) || !pump_fn);
+  return deadline == ZRT_NO_DEADLINE && !io_waiter_for_frames();
 }
 
 static uint64_t earliest(uint64_t a, uint64_t b) { return a < b ? a : b; }
@@ -393,7 +441,16 @@ void zrt__sched_wake(struct zrt_thread *t, int woken) {
 void zrt__sched_interrupt(struct zrt_thread *t) { zrt__sched_wake(t, -EINTR); }
 
 int zrt_io_wait(uint64_t deadline) {
+  zrt__sched_self()->io_local = false;
   return zrt__sched_block(ZRT_WAIT_IO, &io_waiters, deadline);
+}
+
+int zrt_io_wait_local(uint64_t deadline) {
+  struct zrt_thread *t = zrt__sched_self();
+  t->io_local = true;
+  int r = zrt__sched_block(ZRT_WAIT_IO, &io_waiters, deadline);
+  t->io_local = false;
+  return r;
 }
 
 void zrt_io_notify(void) {
@@ -435,10 +492,11 @@ static void yield_if_overdue(uint64_t now) {
  * API) is answered, but must not fire timers, yield or deliver signals in
  * the middle of the stack's poll (which may itself be inside the idle
  * loop of schedule()). */
-bool zrt_sched_tick(void) {
+bool zrt_sched_tick(const void *entry_frame) {
+  struct zrt_thread *t = zrt__sched_self();
+  t->entry_frame = (uintptr_t)entry_frame;
   if (pump_busy)
     return false;
-  struct zrt_thread *t = zrt__sched_self();
   sentinel_check(t);
   uint64_t now = zrt_plat_monotonic();
   if (timers_next() <= now)
@@ -576,6 +634,7 @@ long zrt_clone(int (*fn)(void *), void *arg, void *stack, unsigned long flags,
   if ((flags & CLONE_CHILD_SETTID) && ctid)
     *ctid = t->tid;
   t->sp = initial_frame(stack);
+  t->stack_top = (uintptr_t)stack;
   sentinel_set(t, floor);
   zrt__link_push_back(&run_queue, &t->queue);
   return t->tid;

@@ -139,6 +139,10 @@ struct zrt_thread {
   void *arg;
   void *unmap_base;       /* its stack, unmapped once it is gone */
   uint64_t *floor;        /* its stack's lowest words: the sentinel */
+  uintptr_t stack_top;    /* its stack's end above (0: not known) */
+  uintptr_t entry_frame;  /* where its last system call entered the
+                             runtime (zrt_syscall's frame) */
+  bool io_local;          /* ZRT_WAIT_IO that no frame can end */
   size_t unmap_size;
   /* Time: ns it has run (counted at switches), when it last started. */
   uint64_t cpu_ns;

@@ -432,7 +432,7 @@ int solo5_app_main(const struct solo5_start_info *info) {
   int argc = split_line(info->cmdline ? info->cmdline : "");
   build_env_aux(argc);
   zrt_sched_set_thread_stack_cap(opts.thread_stack);
-  zrt_sched_set_stack_floor((void *)(top - STACK_RESERVE));
+  zrt_sched_set_main_stack((void *)(top - STACK_RESERVE), (void *)top);
   zrt_proc_init(opts.hostname, opts.stack_size);
   return __libc_start_main(zrt_start_main, argc, vec, 0, 0, 0);
 }

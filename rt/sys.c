@@ -33,7 +33,7 @@ static void report_unanswered(long n) {
 }
 
 long zrt_syscall(long n, long a, long b, long c, long d, long e, long f) {
-  if (zrt_sched_tick())
+  if (zrt_sched_tick(__builtin_frame_address(0)))
     zrt_signal_entry();
   if (n < 0 || n >= ZRT_SYS_COUNT) {
     report_unanswered(n);

@@ -14,7 +14,8 @@
 #     the runtime).
 #  3. names.c (getaddrinfo), ifaces.c (getifaddrs, netlink), dl.c
 #     (dlopen of modules made by znet-cc -shared: tests/rt/progs/dl_mod.c),
-#     limits.c (memory, threads, an unanswered call), each as an image,
+#     limits.c (memory, threads, an unanswered call) and deadlock.c
+#     (threads waiting for each other: the runtime's report), each as an image,
 #     its lines checked.
 # (tests/rt/progs/cxx.cc, C++'s checks, runs from scripts/images, whose
 # build has C++'s runtime.)
@@ -377,5 +378,28 @@ grep -q "^znet-rt: unexpected argument 'stray'" "$T/limits-stray.raw" &&
   ! grep -q '^== done$' "$T/limits-stray.raw" && refused=true
 check "a word before -- that is no flag: the usage line, exit 2, no program run (status $bad)" $refused
 $refused || diag <"$T/limits-stray.raw"
+
+# ---- deadlock.c: threads that wait for each other for ever ---------------
+
+dl=$T/deadlock
+"$ZCC" -O2 -Wall -o "$dl" "$ROOT/tests/rt/progs/deadlock.c" -lpthread \
+  >"$T/dlcc.log" 2>&1 && "$ZIMG" --target spt -o "$dl.spt" "$dl" >>"$T/dlcc.log" 2>&1
+check "deadlock.c built by znet-cc and znet-image" [ -f "$dl.spt" ]
+[ -f "$dl.spt" ] || diag <"$T/dlcc.log"
+ip netns exec "$E2E_NS" timeout --foreground 60 solo5-spt --mem=64 \
+  "--net:service=$E2E_TAP" "--block:rootfs=$T/root.tar" "$dl.spt" >"$T/deadlock.raw" 2>&1
+st=$?
+check "a deadlock with the network up: the console says so, the image ends (status $st, not the timeout's 124)" \
+  [ "$st" != 124 -a "$(grep -c '^znet-rt: deadlock: no thread can run' "$T/deadlock.raw")" = 1 ]
+check "... naming each thread and what it waits on" \
+  [ "$(grep -cE '^znet-rt:   thread [0-9]+ \((main|locker-a|locker-b)\) waits on futex 0x' "$T/deadlock.raw")" = 3 -a \
+  "$(grep -c '^znet-rt:   thread [0-9]* (reader) waits for I/O only a thread could bring' "$T/deadlock.raw")" = 1 ]
+# Where: one of the code addresses on locker-a's stack is in lock_both.
+where=$(grep -A1 '(locker-a) waits on futex' "$T/deadlock.raw" |
+  sed -n 's/^znet-rt:     code on its stack (addr2line -f -e IMAGE)://p')
+fns=$( [ -n "$where" ] && addr2line -f -e "$dl.spt" $where | sed -n '1~2p' | sort -u | tr '\n' ' ')
+check "... and where: the code on locker-a's stack is in lock_both (addr2line: ${fns:-none})" \
+  grep -qw lock_both <<<"$fns"
+[ "$E2E_FAILED" -eq 0 ] || { grep -v '^Solo5: ' "$T/deadlock.raw" | tail -20 | diag; }
 
 finish

@@ -77,6 +77,18 @@ bool zrt_plat_idle(uint64_t deadline) {
   return input;
 }
 
+__attribute__((noinline)) bool host_sched_tick(void) {
+  return zrt_sched_tick(__builtin_frame_address(0));
+}
+
+/* The test program's code: GNU ld's bounds of it. */
+extern char __executable_start[], etext[];
+
+void zrt_plat_text(uintptr_t *lo, uintptr_t *hi) {
+  *lo = (uintptr_t)__executable_start;
+  *hi = (uintptr_t)etext;
+}
+
 int zrt_plat_set_tls(uintptr_t tp) {
   host_tls = tp;
   host_tls_sets++;

@@ -56,8 +56,10 @@ long host_spawn(struct host_thread *h, int (*fn)(void *), void *arg,
  * blocked. */
 int host_join(struct host_thread *h);
 
-/* A system call's entry as zrt_syscall makes it. */
-#define SC(call) (zrt_sched_tick() ? zrt_signal_entry() : (void)0, (call))
+/* A system call's entry as zrt_syscall makes it: zrt_sched_tick with
+ * the frame of a function the caller called (host_plat.c). */
+bool host_sched_tick(void);
+#define SC(call) (host_sched_tick() ? zrt_signal_entry() : (void)0, (call))
 
 uint64_t host_now(void);
 

@@ -386,6 +386,18 @@ ZT_TEST(test_deadlock_reported_not_hung) {
   snprintf(b, sizeof b, "thread 1 (main) waits on futex %p", (void *)&dl_b);
   ZT_CHECK(strstr(out, a) != NULL);
   ZT_CHECK(strstr(out, b) != NULL);
+  /* Where the spawned thread waits: a return address into dl_wait_a
+   * among the code addresses on its stack. */
+  const char *where = strstr(out, a);
+  where = where ? strstr(where, "code on its stack (addr2line -f -e IMAGE):") : NULL;
+  bool in_fn = false;
+  for (const char *p = where ? strchr(where, ':') + 1 : NULL; p && *p == ' ';) {
+    char *end;
+    uintptr_t v = (uintptr_t)strtoull(p, &end, 16);
+    in_fn |= v > (uintptr_t)dl_wait_a && v < (uintptr_t)dl_wait_a + 256;
+    p = end;
+  }
+  ZT_CHECK(in_fn);
   if (zt_case_failed)
     printf("# console: %s\n", out);
 }
@@ -420,7 +432,7 @@ static void overrun_call_child(void) {
 
 static void main_overrun_child(void) {
   static uint64_t floor[8];
-  zrt_sched_set_stack_floor(floor);
+  zrt_sched_set_main_stack(floor, NULL);
   SC(zrt_sys_gettid());
   floor[1] = 0;
   SC(zrt_sys_gettid());
