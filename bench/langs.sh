@@ -74,8 +74,8 @@ TSV=$OUT/results.tsv
 if $report_only; then
   exec /usr/bin/python3 bench/langs-report.py "$OUT"
 fi
-# Everything but the results and the report: a scratch folder, kept
-# only for errors.log when something failed.
+# Everything but the results and the report: a scratch folder, whose
+# errors.log and servers.log are kept in DIR when something failed.
 SCR=$(mktemp -d "${TMPDIR:-/tmp}/znet-langs.XXXXXX")
 
 NS_TAP=zlang-tap NS_VS=zlang-vs NS_VC=zlang-vc TAP=tap0
@@ -94,7 +94,10 @@ cleanup() {
 
 finish() {
   cleanup
-  if [ -s "$SCR/errors.log" ]; then cp "$SCR/errors.log" "$SCR/errors.log"; fi
+  if [ -s "$SCR/errors.log" ]; then
+    cp "$SCR/errors.log" "$OUT/errors.log"
+    cp "$SCR/servers.log" "$OUT/servers.log" 2>/dev/null
+  fi
   rm -rf "$SCR"
 }
 trap finish EXIT
@@ -224,7 +227,12 @@ stop() {
 # rate_http PROG WAY ROUND: wrk's requests per second of GET /.
 rate_http() {
   local prog=$1 way=$2 round=$3 out=$SCR/wrk.out rps
-  start "$prog" "$way" || { say "$prog ($way) did not start"; stop; return; }
+  start "$prog" "$way" || {
+    say "$prog ($way) did not start"
+    { echo "== $prog ($way) did not start"; tail -20 "$SCR/server.out"; } >>"$SCR/errors.log"
+    stop
+    return
+  }
   ip netns exec "$CNS" taskset -c "$CLIENT_CPU" wrk -t1 -c4 -d"${SECS}s" \
     "http://$ADDR:8080/" >"$out" 2>&1
   rps=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$out")
