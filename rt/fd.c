@@ -67,8 +67,18 @@ void zrt_file_put(struct zrt_file *f) {
 
 static bool fd_valid(int fd) { return fd >= 0 && fd < ZRT_FD_MAX; }
 
+/* RLIMIT_NOFILE's soft limit (proc.c): no new descriptor at or above it;
+ * those open already stay. */
+static int fd_limit = ZRT_FD_MAX;
+
+void zrt_fd_set_limit(unsigned long n) {
+  fd_limit = n < ZRT_FD_MAX ? (int)n : ZRT_FD_MAX;
+}
+
+static bool under_limit(int fd) { return fd >= 0 && fd < fd_limit; }
+
 static int lowest_free(int min) {
-  for (int fd = min; fd < ZRT_FD_MAX; fd++)
+  for (int fd = min; fd < fd_limit; fd++)
     if (fds[fd].kind == SLOT_FREE)
       return fd;
   return -EMFILE;
@@ -459,7 +469,7 @@ static bool fd_open(int fd) { return fd_valid(fd) && fds[fd].kind == SLOT_FILE; 
 static long dup_min(int oldfd, long min, bool cloexec) {
   if (!fd_open(oldfd))
     return -EBADF;
-  if (min < 0 || min >= ZRT_FD_MAX)
+  if (min < 0 || min >= fd_limit)
     return -EINVAL;
   int newfd = lowest_free((int)min);
   if (newfd < 0)
@@ -472,7 +482,7 @@ long zrt_sys_dup(int fd) { return dup_min(fd, 0, false); }
 long zrt_sys_dup2(int oldfd, int newfd) {
   if (!fd_open(oldfd))
     return -EBADF;
-  if (!fd_valid(newfd))
+  if (!under_limit(newfd))
     return -EBADF;
   if (oldfd == newfd)
     return newfd;
@@ -484,7 +494,7 @@ long zrt_sys_dup3(int oldfd, int newfd, int flags) {
     return -EINVAL;
   if (oldfd == newfd)
     return -EINVAL;
-  if (!fd_open(oldfd) || !fd_valid(newfd))
+  if (!fd_open(oldfd) || !under_limit(newfd))
     return -EBADF;
   return dup_onto(oldfd, newfd, (flags & ZRT_O_CLOEXEC) != 0);
 }

@@ -572,6 +572,15 @@ static struct zrt_file *runtime_file(int fd) {
 }
 
 
+/* A new layer socket's descriptor: close-on-exec in the table when
+ * SOCK_CLOEXEC asked it (the layer's numbers come from h_reserve, which
+ * knows no flags).  Returns fd. */
+static long cloexec_if(long fd, int flags) {
+  if (fd >= 0 && (flags & SOCK_CLOEXEC))
+    (void)zrt_sys_fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+  return fd;
+}
+
 long zrt_sys_socket(int domain, int type, int protocol) {
   if (domain == AF_UNIX || domain == AF_LOCAL)
     return -EAFNOSUPPORT; /* socketpair works; named ones do not */
@@ -579,7 +588,7 @@ long zrt_sys_socket(int domain, int type, int protocol) {
     return zrt_netlink_socket(type, protocol, net_iface);
   if (!g.px)
     return -ENETDOWN; /* no layer yet (no_layer) */
-  return zn_posix_socket(g.px, domain, type, protocol);
+  return cloexec_if(zn_posix_socket(g.px, domain, type, protocol), type);
 }
 
 long zrt_sys_bind(int fd, const struct sockaddr *sa, socklen_t len) {
@@ -606,7 +615,7 @@ long zrt_sys_accept(int fd, struct sockaddr *sa, socklen_t *len) {
 long zrt_sys_accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags) {
   if (!g.px)
     return no_layer(fd);
-  return zn_posix_accept4(g.px, fd, sa, len, flags);
+  return cloexec_if(zn_posix_accept4(g.px, fd, sa, len, flags), flags);
 }
 
 long zrt_sys_connect(int fd, const struct sockaddr *sa, socklen_t len) {

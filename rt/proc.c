@@ -123,6 +123,8 @@ long zrt_sys_setrlimit(int res, const struct rlimit *rl) {
     return -EPERM;
   g.lim[res] = *rl;
   g.lim_set[res] = true;
+  if (res == RLIMIT_NOFILE)
+    zrt_fd_set_limit(rl->rlim_cur);
   return 0;
 }
 

@@ -313,6 +313,10 @@ struct zrt_file *zrt_file_new(const struct zrt_file_ops *ops, int flags,
 /* The lowest free descriptor >= min, naming f (which it now holds a
  * reference of); -EMFILE. */
 int zrt_fd_install(struct zrt_file *f, int min, bool cloexec);
+/* RLIMIT_NOFILE's soft limit now n (proc.c's setrlimit): new
+ * descriptors, dup2's and F_DUPFD's numbers stay below it (capped at
+ * ZRT_FD_MAX). */
+void zrt_fd_set_limit(unsigned long n);
 /* The file fd names (borrowed), or NULL (not open). */
 struct zrt_file *zrt_fd_file(int fd);
 /* A new reference on the file fd names (NULL: not open). */

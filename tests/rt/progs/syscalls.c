@@ -28,6 +28,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -71,6 +72,7 @@ static const char *ename(int e) {
   case ENAMETOOLONG: return "ENAMETOOLONG";
   case EACCES: return "EACCES";
   case ENOSYS: return "ENOSYS";
+  case EMFILE: return "EMFILE";
   default: return strerror(e);
   }
 }
@@ -404,8 +406,45 @@ static void loopback(void) {
   close(c);
   show("recv after peer closed", recv(s, buf, sizeof(buf), 0));
   close(s);
+  /* SOCK_CLOEXEC, of socket and of accept4, is the descriptor's. */
+  int x = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  printf("socket SOCK_CLOEXEC: FD_CLOEXEC %s\n", fcntl(x, F_GETFD) & FD_CLOEXEC ? "set" : "clear");
+  connect(x, (struct sockaddr *)&sa, sizeof(sa));
+  s = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+  printf("accept4 SOCK_CLOEXEC: FD_CLOEXEC %s\n", fcntl(s, F_GETFD) & FD_CLOEXEC ? "set" : "clear");
+  int y = socket(AF_INET, SOCK_STREAM, 0);
+  printf("socket without it: FD_CLOEXEC %s\n", fcntl(y, F_GETFD) & FD_CLOEXEC ? "set" : "clear");
+  close(x);
+  close(y);
+  close(s);
   close(l);
   close(ep);
+}
+
+/* RLIMIT_NOFILE bounds the numbers of new descriptors (the open ones
+ * stay); the limit is set two above the lowest free number. */
+static void nofile_limit(void) {
+  struct rlimit old, lim;
+  getrlimit(RLIMIT_NOFILE, &old);
+  int lowest = dup(0);
+  close(lowest);
+  lim.rlim_cur = (rlim_t)lowest + 2;
+  lim.rlim_max = old.rlim_max;
+  show("setrlimit NOFILE", setrlimit(RLIMIT_NOFILE, &lim));
+  int a = dup(0), b = dup(0);
+  printf("two dups under it: %s\n", a >= 0 && b >= 0 ? "ok" : ename(errno));
+  show("a third", dup(0));
+  show("a socket", socket(AF_INET, SOCK_DGRAM, 0));
+  int p[2];
+  show("a pipe", pipe(p));
+  show("dup2 onto the limit", dup2(0, (int)lim.rlim_cur));
+  show("F_DUPFD from the limit", fcntl(0, F_DUPFD, (long)lim.rlim_cur));
+  close(a);
+  close(b);
+  show("setrlimit NOFILE back", setrlimit(RLIMIT_NOFILE, &old));
+  a = dup(0);
+  printf("a dup after: %s\n", a >= 0 ? "ok" : ename(errno));
+  close(a);
 }
 
 int main(int argc, char **argv) {
@@ -438,6 +477,8 @@ int main(int argc, char **argv) {
   misc();
   printf("== loopback\n");
   loopback();
+  printf("== RLIMIT_NOFILE\n");
+  nofile_limit();
   printf("== done\n");
   return 0;
 }
