@@ -347,14 +347,16 @@ void zn__app_set_pcap(struct zn__app_opts *o, const char *in, const char *out);
 int zn__app_config(const struct zn__app_opts *o, struct zn_config *cfg,
                    const char *prog);
 
-/* Create a stack in malloc'd memory.  Returns 0, or (message printed)
- * ZN_EINVAL (a configuration the stack refuses), ZN_ENOMEM or
+/* Create a stack in memory mapped for it (mmap).  Returns 0, or (message
+ * printed) ZN_EINVAL (a configuration the stack refuses), ZN_ENOMEM or
  * zn_stack_create()'s error.  *mem must be freed with zn__app_stack_free(). */
 int zn__app_stack_new(const struct zn_config *cfg, const char *prog, void **mem,
                       struct zn_stack **st);
 
-/* Destroy st, warn on stderr if buffers are still in use, free mem. */
-void zn__app_stack_free(struct zn_stack *st, void *mem, const char *prog);
+/* Destroy st, warn on stderr if buffers are still in use, unmap mem
+ * (made for cfg). */
+void zn__app_stack_free(const struct zn_config *cfg, struct zn_stack *st,
+                        void *mem, const char *prog);
 
 /* Create the stack, open the netif (and capture, and the fault injector:
  * stack -> fault -> capture -> backend, so a capture shows the wire),

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 
 volatile int zn__app_stop_asked;
 volatile int zn__app_reload_asked;
@@ -1138,8 +1139,12 @@ int zn__app_stack_new(const struct zn_config *cfg, const char *prog, void **mem,
     fprintf(stderr, "%s: invalid stack configuration\n", prog);
     return ZN_EINVAL;
   }
-  void *m = malloc(len);
-  if (m == NULL) {
+  /* Pages of their own, not the program's malloc: a program may replace
+   * malloc (an allocator of its own, a test's), and in an image the
+   * runtime opens the stack before main. */
+  void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                 -1, 0);
+  if (m == MAP_FAILED) {
     fprintf(stderr, "%s: cannot allocate %zu bytes for the stack\n", prog,
             len);
     return ZN_ENOMEM;
@@ -1147,14 +1152,15 @@ int zn__app_stack_new(const struct zn_config *cfg, const char *prog, void **mem,
   int rc = zn_stack_create(cfg, m, len, st);
   if (rc != ZN_OK) {
     fprintf(stderr, "%s: zn_stack_create: %s\n", prog, zn_strerror(rc));
-    free(m);
+    munmap(m, len);
     return rc;
   }
   *mem = m;
   return 0;
 }
 
-void zn__app_stack_free(struct zn_stack *st, void *mem, const char *prog) {
+void zn__app_stack_free(const struct zn_config *cfg, struct zn_stack *st,
+                        void *mem, const char *prog) {
   if (st) {
     zn_stack_destroy(st);
     uint32_t left = zn_stack_bufs_in_use(st);
@@ -1162,7 +1168,8 @@ void zn__app_stack_free(struct zn_stack *st, void *mem, const char *prog) {
       fprintf(stderr, "%s: warning: %" PRIu32 " buffers still in use after "
               "zn_stack_destroy (leak)\n", prog, left);
   }
-  free(mem);
+  if (mem)
+    munmap(mem, zn_stack_mem_size(cfg));
 }
 void zn__app_print_stats(FILE *fp, const struct zn_stack *st,
                          const char *prog) {
@@ -1283,7 +1290,7 @@ void zn__app_print_fault_stats(FILE *fp, const struct zn__app_host *h) {
 void zn__app_close(struct zn__app_host *h, const char *prog) {
   zn__app_close_netifs(h);
   if (!h->handed_over)
-    zn__app_stack_free(h->st, h->mem, prog);
+    zn__app_stack_free(&h->cfg, h->st, h->mem, prog);
   h->st = NULL;
   h->mem = NULL;
 }

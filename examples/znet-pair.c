@@ -476,24 +476,23 @@ static int run_tcp(struct zn_stack *a, struct zn_stack *b,
   return ok ? 0 : 1;
 }
 
-/* A stack at addr with the pair's settings. */
+/* A stack at addr with the pair's settings (*cfg, kept for its free). */
 static int make_stack(const struct pair_opts *o, uint32_t addr,
-                      uint8_t last_seed_byte, void **mem,
-                      struct zn_stack **st) {
-  struct zn_config cfg;
-  zn_config_default(&cfg);
-  if (zn_host_seed(cfg.seed) != ZN_OK) {
+                      uint8_t last_seed_byte, struct zn_config *cfg,
+                      void **mem, struct zn_stack **st) {
+  zn_config_default(cfg);
+  if (zn_host_seed(cfg->seed) != ZN_OK) {
     fprintf(stderr, PROG ": getrandom failed\n");
     return -1;
   }
-  cfg.seed[31] ^= last_seed_byte; /* never the same key twice */
-  cfg.log = zn_host_log;
-  cfg.log_level = o->log_level;
-  cfg.ipv4_addr = addr;
-  cfg.ipv4_prefix = PREFIX;
+  cfg->seed[31] ^= last_seed_byte; /* never the same key twice */
+  cfg->log = zn_host_log;
+  cfg->log_level = o->log_level;
+  cfg->ipv4_addr = addr;
+  cfg->ipv4_prefix = PREFIX;
   if (o->nbufs)
-    cfg.nbufs = o->nbufs;
-  return zn__app_stack_new(&cfg, PROG, mem, st);
+    cfg->nbufs = o->nbufs;
+  return zn__app_stack_new(cfg, PROG, mem, st);
 }
 
 int main(int argc, char **argv) {
@@ -511,6 +510,7 @@ int main(int argc, char **argv) {
   static struct zn_capture cap;
   bool cap_open = false, fault_on = false, link_on = false;
   void *mem_a = NULL, *mem_b = NULL;
+  struct zn_config cfg_a, cfg_b;
   struct zn_stack *a = NULL, *b = NULL;
   struct pinger p;
   memset(&p, 0, sizeof(p));
@@ -528,8 +528,8 @@ int main(int argc, char **argv) {
   for (uint32_t i = 0; i < o.size; i++)
     p.payload[i] = (uint8_t)i;
 
-  if (make_stack(&o, ADDR_A, 0xa, &mem_a, &a) != 0 ||
-      make_stack(&o, ADDR_B, 0xb, &mem_b, &b) != 0)
+  if (make_stack(&o, ADDR_A, 0xa, &cfg_a, &mem_a, &a) != 0 ||
+      make_stack(&o, ADDR_B, 0xb, &cfg_b, &mem_b, &b) != 0)
     goto out;
 
   zn_memlink_init(&link, 0, 0);
@@ -592,8 +592,8 @@ out:
     zn_fault_purge(&fault);
   if (link_on)
     zn_memlink_purge(&link);
-  zn__app_stack_free(a, mem_a, "stack A");
-  zn__app_stack_free(b, mem_b, "stack B");
+  zn__app_stack_free(&cfg_a, a, mem_a, "stack A");
+  zn__app_stack_free(&cfg_b, b, mem_b, "stack B");
   free(p.payload);
   free(p.sent_at);
   free(p.got);

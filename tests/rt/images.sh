@@ -14,8 +14,9 @@
 #     the runtime).
 #  3. names.c (getaddrinfo), ifaces.c (getifaddrs, netlink), dl.c
 #     (dlopen of modules made by znet-cc -shared: tests/rt/progs/dl_mod.c),
-#     limits.c (memory, threads, an unanswered call) and deadlock.c
-#     (threads waiting for each other: the runtime's report), each as an image,
+#     limits.c (memory, threads, an unanswered call), own_malloc.c (an
+#     allocator of the program's own) and deadlock.c (threads waiting
+#     for each other: the runtime's report), each as an image,
 #     its lines checked.
 # (tests/rt/progs/cxx.cc, C++'s checks, runs from scripts/images, whose
 # build has C++'s runtime.)
@@ -378,6 +379,17 @@ grep -q "^znet-rt: unexpected argument 'stray'" "$T/limits-stray.raw" &&
   ! grep -q '^== done$' "$T/limits-stray.raw" && refused=true
 check "a word before -- that is no flag: the usage line, exit 2, no program run (status $bad)" $refused
 $refused || diag <"$T/limits-stray.raw"
+
+# ---- own_malloc.c: a program with an allocator of its own ----------------
+
+om=$T/own_malloc
+"$ZCC" -O2 -Wall -o "$om" "$ROOT/tests/rt/progs/own_malloc.c" >"$T/omcc.log" 2>&1 &&
+  "$ZIMG" --target spt -o "$om.spt" "$om" >>"$T/omcc.log" 2>&1
+ip netns exec "$E2E_NS" timeout --foreground 60 solo5-spt --mem=64 \
+  "--net:service=$E2E_TAP" "--block:rootfs=$T/root.tar" "$om.spt" >"$T/own_malloc.raw" 2>&1
+check "a program's own malloc (a 256 KiB arena): the runtime takes none of it, loopback works" \
+  grep -q '^own malloc: loopback said <pong>; largest request under 64 KiB' "$T/own_malloc.raw"
+[ "$E2E_FAILED" -eq 0 ] || { grep -v '^Solo5: ' "$T/own_malloc.raw" | tail -5 | diag; }
 
 # ---- deadlock.c: threads that wait for each other for ever ---------------
 
