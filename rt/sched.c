@@ -262,8 +262,9 @@ void zrt_sched_set_main_stack(void *floor, void *top) {
 static void sentinel_check(const struct zrt_thread *t) {
   if (!t->floor)
     return;
-  bool past = (uintptr_t)__builtin_frame_address(0) <
-              (uintptr_t)(t->floor + SENTINEL_WORDS);
+  /* (On the sigaltstack the stack pointer is elsewhere: the words say.) */
+  bool past = !t->on_altstack && (uintptr_t)__builtin_frame_address(0) <
+                                     (uintptr_t)(t->floor + SENTINEL_WORDS);
   for (size_t i = 0; i < SENTINEL_WORDS; i++)
     past |= t->floor[i] != SENTINEL_WORD;
   if (past)

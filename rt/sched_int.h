@@ -154,9 +154,10 @@ struct zrt_thread {
   uint64_t sig_pending;
   uint64_t sig_waitset; /* sigtimedwait: what wakes it though blocked */
   struct zrt_sigsrc sig_src[ZRT_NSIG];
-  uintptr_t altstack_sp; /* sigaltstack, recorded only */
+  uintptr_t altstack_sp; /* sigaltstack */
   size_t altstack_size;
   int altstack_flags;
+  bool on_altstack;      /* a handler runs on it now */
 };
 
 /* The running thread (the main thread's record is made at first use). */
@@ -223,6 +224,9 @@ void zrt__switch_trampoline(void);
 /* The x87 control word (bytes 0-1) and MXCSR (bytes 4-7) as zrt__switch
  * saves them: a new thread starts with its creator's. */
 void zrt__switch_fpu_save(void *out8);
+/* fn(arg) on the stack whose top is `top`, then back (a signal handler
+ * on the sigaltstack). */
+void zrt__call_on_stack(void (*fn)(void *), void *arg, void *top);
 __attribute__((noreturn)) void zrt__sched_thread_main(void);
 
 /* ---- signals (signal.c) -------------------------------------------------- */

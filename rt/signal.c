@@ -25,8 +25,10 @@
  * The handler runs with the mask sigaction asked for; its ucontext_t is
  * zeroed but for uc_sigmask (the mask to restore, which the handler may
  * change, as musl's cancellation handler does) and uc_stack (the
- * sigaltstack, recorded but never switched to: handlers run on the
- * thread's own stack).  sa_restorer is kept and unused.  Default
+ * sigaltstack).  A handler installed with SA_ONSTACK runs on the
+ * thread's sigaltstack when it has one and is not on it already
+ * (switch.S's zrt__call_on_stack); sigaltstack then says SS_ONSTACK and
+ * refuses a change (EPERM).  sa_restorer is kept and unused.  Default
  * actions: SIGCHLD, SIGURG, SIGWINCH, SIGCONT are ignored; the stop
  * signals (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) are ignored too, as
  * nothing could continue the image; SIGABRT runs the exit hooks and
@@ -205,6 +207,29 @@ static void siginfo_fill(siginfo_t *si, int sig, struct zrt_sigsrc src) {
   si->si_uid = 0;
 }
 
+/* One handler's call, made on whichever stack it runs on. */
+struct handler_call {
+  struct ksigaction a;
+  int sig;
+  siginfo_t *si;
+  ucontext_t *uc;
+};
+
+static void handler_run(void *p) {
+  const struct handler_call *c = p;
+  if (c->a.flags & SA_SIGINFO)
+    ((void (*)(int, siginfo_t *, void *))c->a.handler)(c->sig, c->si, c->uc);
+  else
+    ((void (*)(int))c->a.handler)(c->sig);
+}
+
+/* The handler of `a` goes on t's sigaltstack. */
+static bool on_altstack_for(const struct zrt_thread *t,
+                            const struct ksigaction *a) {
+  return (a->flags & SA_ONSTACK) && t->altstack_flags != SS_DISABLE &&
+         t->altstack_size > 0 && !t->on_altstack;
+}
+
 /* Call the handler as the kernel would have, then restore the mask the
  * handler's ucontext holds. */
 static void sig_call_handler(struct zrt_thread *t, int sig,
@@ -224,10 +249,15 @@ static void sig_call_handler(struct zrt_thread *t, int sig,
   uc.uc_stack.ss_flags = t->altstack_flags;
   uint64_t during = a.mask | ((a.flags & SA_NODEFER) ? 0 : ZRT_SIGBIT(sig));
   t->sig_mask = (saved | during) & ~UNBLOCKABLE;
-  if (a.flags & SA_SIGINFO)
-    ((void (*)(int, siginfo_t *, void *))a.handler)(sig, &si, &uc);
-  else
-    ((void (*)(int))a.handler)(sig);
+  struct handler_call c = {a, sig, &si, &uc};
+  if (on_altstack_for(t, &a)) {
+    t->on_altstack = true;
+    zrt__call_on_stack(handler_run, &c,
+                       (void *)(t->altstack_sp + t->altstack_size));
+    t->on_altstack = false;
+  } else {
+    handler_run(&c);
+  }
   uint64_t back;
   memcpy(&back, &uc.uc_sigmask, sizeof back);
   t->sig_mask = back & ~UNBLOCKABLE;
@@ -416,8 +446,10 @@ long zrt_sys_rt_sigtimedwait(const void *set, void *info, const void *timeout,
 long zrt_sys_sigaltstack(const void *ss, void *old) {
   struct zrt_thread *t = zrt__sched_self();
   stack_t o = {.ss_sp = (void *)t->altstack_sp,
-               .ss_flags = t->altstack_flags,
+               .ss_flags = t->on_altstack ? SS_ONSTACK : t->altstack_flags,
                .ss_size = t->altstack_size};
+  if (ss && t->on_altstack)
+    return -EPERM;
   if (ss) {
     stack_t n;
     memcpy(&n, ss, sizeof n);

@@ -62,6 +62,25 @@ zrt__switch_trampoline:
 	ud2
 	.size zrt__switch_trampoline, .-zrt__switch_trampoline
 
+/* zrt__call_on_stack(fn, arg, top): fn(arg) with rsp at `top` (rounded
+ * down to 16 bytes), then back on the caller's stack: a signal handler on
+ * the sigaltstack.  rbp, which fn keeps, holds the caller's rsp. */
+	.globl zrt__call_on_stack
+	.hidden zrt__call_on_stack
+	.type zrt__call_on_stack, @function
+zrt__call_on_stack:
+	pushq %rbp
+	movq %rsp, %rbp
+	andq $-16, %rdx
+	movq %rdx, %rsp
+	movq %rdi, %rax
+	movq %rsi, %rdi
+	call *%rax
+	movq %rbp, %rsp
+	popq %rbp
+	ret
+	.size zrt__call_on_stack, .-zrt__call_on_stack
+
 	.globl zrt__switch_fpu_save
 	.hidden zrt__switch_fpu_save
 	.type zrt__switch_fpu_save, @function

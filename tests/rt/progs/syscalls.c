@@ -345,6 +345,38 @@ static void on_usr1(int sig) { got_usr1 = sig; }
 
 /* A handler that returns: on Linux through musl's restorer and
  * rt_sigreturn, in an image called by the runtime. */
+/* SA_ONSTACK: the handler runs on the sigaltstack, which says so. */
+static char altstack[65536];
+static volatile int alt_on, alt_flags = -1;
+static void on_usr2(int sig) {
+  char here;
+  stack_t cur;
+  (void)sig;
+  alt_on = &here >= altstack && &here < altstack + sizeof altstack;
+  if (sigaltstack(NULL, &cur) == 0)
+    alt_flags = cur.ss_flags;
+}
+
+static void signals_altstack(void) {
+  stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
+  show("sigaltstack", sigaltstack(&ss, NULL));
+  struct sigaction sa = {.sa_handler = on_usr2, .sa_flags = SA_ONSTACK};
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGUSR2, &sa, NULL);
+  raise(SIGUSR2);
+  printf("SA_ONSTACK: the handler ran on the altstack %d, which said SS_ONSTACK %d\n",
+         alt_on, alt_flags == SS_ONSTACK);
+  stack_t cur;
+  sigaltstack(NULL, &cur);
+  printf("after it: flags %d\n", cur.ss_flags);
+  sa.sa_flags = 0;
+  sigaction(SIGUSR2, &sa, NULL);
+  raise(SIGUSR2);
+  printf("without SA_ONSTACK: on the altstack %d\n", alt_on);
+  ss.ss_flags = SS_DISABLE;
+  show("sigaltstack SS_DISABLE", sigaltstack(&ss, NULL));
+}
+
 static void signals(void) {
   struct sigaction sa = {.sa_handler = on_usr1};
   sigemptyset(&sa.sa_mask);
@@ -360,6 +392,7 @@ static void signals(void) {
   printf("blocked: not yet %d\n", got_usr1 == 0);
   sigprocmask(SIG_SETMASK, &old, NULL);
   printf("unblocked: delivered %d\n", got_usr1 == SIGUSR1);
+  signals_altstack();
 }
 
 static void misc(void) {
