@@ -4,6 +4,14 @@
  * (zrt__futex_bucket, zrt__futex_wake, zrt__futex_requeue).  An
  * interrupted wait runs the signal handlers and, with SA_RESTART, waits
  * again, as Linux restarts FUTEX_WAIT.
+ *
+ * Priority-inheritance futexes (LOCK_PI, LOCK_PI2, TRYLOCK_PI,
+ * UNLOCK_PI: musl's PTHREAD_PRIO_INHERIT mutexes): the word holds the
+ * owner's tid, FUTEX_WAITERS while threads wait and FUTEX_OWNER_DIED
+ * once an owner died.  With one vCPU and no priorities there is nothing
+ * to boost; the unlock hands the lock to the first waiter (Linux: the
+ * highest-priority one), writing its tid into the word before it runs.
+ * A word whose owner is no live thread is taken with OWNER_DIED set.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* the CLOCK_ names */
@@ -142,6 +150,93 @@ static long futex_requeue_op(uint32_t *uaddr, int cmd, uint32_t val,
   return zrt__futex_requeue((uintptr_t)uaddr, (int)val, requeue, (uintptr_t)uaddr2);
 }
 
+/* ---- priority inheritance ------------------------------------------------ */
+
+/* Take the PI word for tid if it is free or its owner is gone: 0, or
+ * -EDEADLK (tid owns it), -EAGAIN (another owns it). */
+static long pi_take(uint32_t *uaddr, int tid) {
+  uint32_t v = __atomic_load_n(uaddr, __ATOMIC_SEQ_CST);
+  int owner = (int)(v & ZRT_FUTEX_TID_MASK);
+  if (owner == tid)
+    return -EDEADLK;
+  if (owner != 0 && zrt__sched_find(owner))
+    return -EAGAIN;
+  uint32_t died = (owner != 0 || (v & ZRT_FUTEX_OWNER_DIED))
+                      ? ZRT_FUTEX_OWNER_DIED : 0;
+  __atomic_store_n(uaddr, (uint32_t)tid | died | (v & ZRT_FUTEX_WAITERS),
+                   __ATOMIC_SEQ_CST);
+  return 0;
+}
+
+static long futex_lock_pi(uint32_t *uaddr, uint64_t deadline) {
+  struct zrt_thread *t = zrt__sched_self();
+  for (;;) {
+    long r = pi_take(uaddr, t->tid);
+    if (r != -EAGAIN)
+      return r;
+    __atomic_or_fetch(uaddr, ZRT_FUTEX_WAITERS, __ATOMIC_SEQ_CST);
+    t->futex_addr = (uintptr_t)uaddr;
+    t->futex_bitset = ZRT_FUTEX_BITSET_ANY;
+    int w = zrt__sched_block(ZRT_WAIT_FUTEX,
+                             zrt__futex_bucket((uintptr_t)uaddr), deadline);
+    if ((__atomic_load_n(uaddr, __ATOMIC_SEQ_CST) & ZRT_FUTEX_TID_MASK) ==
+        (uint32_t)t->tid)
+      return 0; /* handed over by the unlock */
+    if (w == -ETIMEDOUT)
+      return w;
+    if (w == -EINTR)
+      (void)zrt__sig_deliver(t->sig_mask); /* LOCK_PI restarts */
+  }
+}
+
+/* The first thread waiting on the word at addr (NULL: none); *more, if
+ * another waits too. */
+static struct zrt_thread *pi_first_waiter(uintptr_t addr, bool *more) {
+  struct zrt_link *b = zrt__futex_bucket(addr);
+  struct zrt_thread *first = NULL;
+  *more = false;
+  for (struct zrt_link *l = b->next; l != b; l = l->next) {
+    struct zrt_thread *t = ZRT_CONTAINER_OF(l, struct zrt_thread, queue);
+    if (t->futex_addr != addr)
+      continue;
+    if (first) {
+      *more = true;
+      break;
+    }
+    first = t;
+  }
+  return first;
+}
+
+static long futex_unlock_pi(uint32_t *uaddr) {
+  struct zrt_thread *t = zrt__sched_self();
+  uint32_t v = __atomic_load_n(uaddr, __ATOMIC_SEQ_CST);
+  if ((v & ZRT_FUTEX_TID_MASK) != (uint32_t)t->tid)
+    return -EPERM;
+  bool more;
+  struct zrt_thread *next = pi_first_waiter((uintptr_t)uaddr, &more);
+  if (!next) {
+    __atomic_store_n(uaddr, 0, __ATOMIC_SEQ_CST);
+    return 0;
+  }
+  __atomic_store_n(uaddr, (uint32_t)next->tid | (more ? ZRT_FUTEX_WAITERS : 0),
+                   __ATOMIC_SEQ_CST);
+  zrt__sched_wake(next, 0);
+  return 0;
+}
+
+/* LOCK_PI's timeout is absolute on CLOCK_REALTIME; LOCK_PI2's on
+ * CLOCK_MONOTONIC unless the op says CLOCK_REALTIME. */
+static long futex_lock_pi_op(uint32_t *uaddr, int cmd, int op,
+                             const struct timespec *ts) {
+  uint64_t deadline = ZRT_NO_DEADLINE;
+  clockid_t clk = cmd == ZRT_FUTEX_LOCK_PI || (op & ZRT_FUTEX_CLOCK_REALTIME)
+                      ? CLOCK_REALTIME : CLOCK_MONOTONIC;
+  if (ts && zrt__deadline_abs(clk, ts, &deadline))
+    return -EINVAL;
+  return futex_lock_pi(uaddr, deadline);
+}
+
 long zrt_sys_futex(uint32_t *uaddr, int op, uint32_t val, const void *timeout,
                    uint32_t *uaddr2, uint32_t val3) {
   int cmd = op & ZRT_FUTEX_CMD_MASK;
@@ -149,7 +244,8 @@ long zrt_sys_futex(uint32_t *uaddr, int op, uint32_t val, const void *timeout,
     return -EFAULT;
   if ((uintptr_t)uaddr % 4)
     return -EINVAL;
-  if ((op & ZRT_FUTEX_CLOCK_REALTIME) && cmd != ZRT_FUTEX_WAIT_BITSET)
+  if ((op & ZRT_FUTEX_CLOCK_REALTIME) && cmd != ZRT_FUTEX_WAIT_BITSET &&
+      cmd != ZRT_FUTEX_LOCK_PI2)
     return -ENOSYS;
   switch (cmd) {
   case ZRT_FUTEX_WAIT:
@@ -166,6 +262,13 @@ long zrt_sys_futex(uint32_t *uaddr, int op, uint32_t val, const void *timeout,
   case ZRT_FUTEX_WAKE_OP:
     return futex_wake_op(uaddr, (int)val, (int)(uintptr_t)timeout, uaddr2,
                          val3);
+  case ZRT_FUTEX_LOCK_PI:
+  case ZRT_FUTEX_LOCK_PI2:
+    return futex_lock_pi_op(uaddr, cmd, op, timeout);
+  case ZRT_FUTEX_TRYLOCK_PI:
+    return pi_take(uaddr, zrt__sched_self()->tid);
+  case ZRT_FUTEX_UNLOCK_PI:
+    return futex_unlock_pi(uaddr);
   }
   return -ENOSYS;
 }

@@ -288,6 +288,57 @@ static void epoll_edges(void) {
   close(e);
 }
 
+/* PTHREAD_PRIO_INHERIT mutexes (musl: the PI futex ops), robust too. */
+static pthread_mutex_t pim;
+static volatile int pi_order;
+static void *pi_locker(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&pim); /* waits for main's unlock */
+  pi_order = pi_order * 10 + 2;
+  pthread_mutex_unlock(&pim);
+  return NULL;
+}
+
+static void *pi_holder_dies(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&pim);
+  return NULL; /* exits holding it */
+}
+
+static void *pi_try(void *arg) {
+  (void)arg;
+  return (void *)(long)pthread_mutex_trylock(&pim);
+}
+
+static void pi_mutexes(void) {
+  pthread_mutexattr_t ma;
+  pthread_mutexattr_init(&ma);
+  printf("setprotocol PRIO_INHERIT: %s\n",
+         ename(pthread_mutexattr_setprotocol(&ma, PTHREAD_PRIO_INHERIT)));
+  pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+  pthread_mutex_init(&pim, &ma);
+  printf("lock: %s\n", ename(pthread_mutex_lock(&pim)));
+  pthread_t t;
+  void *r;
+  pthread_create(&t, NULL, pi_try, NULL);
+  pthread_join(t, &r);
+  printf("trylock from another thread: %s\n", (long)r == EBUSY ? "EBUSY" : ename((int)(long)r));
+  pi_order = 0;
+  pthread_create(&t, NULL, pi_locker, NULL);
+  usleep(20000); /* it waits in LOCK_PI */
+  pi_order = 1;
+  printf("unlock with a waiter: %s\n", ename(pthread_mutex_unlock(&pim)));
+  pthread_join(t, NULL);
+  printf("the waiter got it after the unlock: %d\n", pi_order == 12);
+  pthread_create(&t, NULL, pi_holder_dies, NULL);
+  pthread_join(t, NULL);
+  int e = pthread_mutex_lock(&pim);
+  printf("lock after its owner died: %s\n", e == EOWNERDEAD ? "EOWNERDEAD" : ename(e));
+  printf("consistent: %s\n", ename(pthread_mutex_consistent(&pim)));
+  printf("unlock: %s\n", ename(pthread_mutex_unlock(&pim)));
+  pthread_mutex_destroy(&pim);
+}
+
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int turn, rounds_done;
@@ -502,6 +553,8 @@ int main(int argc, char **argv) {
   epoll_edges();
   printf("== threads\n");
   threads();
+  printf("== priority-inheritance mutexes\n");
+  pi_mutexes();
   printf("== memory\n");
   memory();
   printf("== signals\n");
