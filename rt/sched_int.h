@@ -51,8 +51,11 @@
 #define ZRT_FUTEX_OWNER_DIED 0x40000000u
 #define ZRT_FUTEX_TID_MASK 0x3fffffffu
 
-/* Signals: the kernel's sigset is 64 bits, signal n is bit n-1. */
+/* Signals: the kernel's sigset is 64 bits, signal n is bit n-1.  The
+ * real-time ones (32 to 64) queue: each sent is delivered. */
 #define ZRT_NSIG 64
+#define ZRT_SIGRT_FIRST 32
+#define ZRT_NSIGRT (ZRT_NSIG - ZRT_SIGRT_FIRST + 1)
 #define ZRT_SIGBIT(sig) (1ull << ((sig)-1))
 /* si_code values (asm-generic/siginfo.h). */
 #define ZRT_SI_USER 0
@@ -158,6 +161,7 @@ struct zrt_thread {
   uint64_t sig_pending;
   uint64_t sig_waitset; /* sigtimedwait: what wakes it though blocked */
   struct zrt_sigsrc sig_src[ZRT_NSIG];
+  uint16_t sig_queued[ZRT_NSIGRT]; /* real-time ones pending beyond the first */
   uintptr_t altstack_sp; /* sigaltstack */
   size_t altstack_size;
   int altstack_flags;

@@ -20,7 +20,10 @@
  * goes to the running thread if it takes it, else to the first thread
  * that does (woken if it waits), else it pends for the image until a
  * thread unblocks it.  Standard signals do not queue: one of each kind
- * pends, as on Linux.
+ * pends, as on Linux; real-time ones (32 to 64) queue, up to
+ * SIGRT_QUEUE of each pending beyond the first (Linux bounds them by
+ * RLIMIT_SIGPENDING), so a hundred pthread_kills are a hundred
+ * handler calls.
  *
  * The handler runs with the mask sigaction asked for; its ucontext_t is
  * zeroed but for uc_sigmask (the mask to restore, which the handler may
@@ -65,6 +68,26 @@ struct ksigaction {
 
 static struct ksigaction actions[ZRT_NSIG + 1];
 static struct zrt_sigsrc image_src[ZRT_NSIG];
+static uint16_t image_queued[ZRT_NSIGRT];
+#define SIGRT_QUEUE 4096
+
+/* sig pends (its bit in *pending): a real-time one already pending
+ * queues once more (*queued counts them), a standard one does not. */
+static void sig_pend(uint64_t *pending, uint16_t *queued, int sig) {
+  uint64_t bit = ZRT_SIGBIT(sig);
+  if ((*pending & bit) && sig >= ZRT_SIGRT_FIRST &&
+      queued[sig - ZRT_SIGRT_FIRST] < SIGRT_QUEUE)
+    queued[sig - ZRT_SIGRT_FIRST]++;
+  *pending |= bit;
+}
+
+/* One of sig taken: its bit goes with the last one queued. */
+static void sig_unpend(uint64_t *pending, uint16_t *queued, int sig) {
+  if (sig >= ZRT_SIGRT_FIRST && queued[sig - ZRT_SIGRT_FIRST] > 0)
+    queued[sig - ZRT_SIGRT_FIRST]--;
+  else
+    *pending &= ~ZRT_SIGBIT(sig);
+}
 
 /* ---- dispositions ---------------------------------------------------------
  */
@@ -151,7 +174,7 @@ static void sig_kick(struct zrt_thread *t) {
 static void sig_send_thread(struct zrt_thread *t, int sig, int code) {
   if (!sig_accept(t, sig))
     return;
-  t->sig_pending |= ZRT_SIGBIT(sig);
+  sig_pend(&t->sig_pending, t->sig_queued, sig);
   t->sig_src[sig - 1] = (struct zrt_sigsrc){.code = code, .pid = 1};
   sig_kick(t);
 }
@@ -170,7 +193,7 @@ void zrt__sig_send_process(int sig, int code) {
   struct zrt_thread *t = sig_choose_thread(sig);
   if (!sig_accept(t, sig))
     return;
-  zrt__sig_image_pending |= ZRT_SIGBIT(sig);
+  sig_pend(&zrt__sig_image_pending, image_queued, sig);
   image_src[sig - 1] =
       (struct zrt_sigsrc){.code = code, .pid = code == ZRT_SI_KERNEL ? 0 : 1};
   if (t)
@@ -190,10 +213,10 @@ static int sig_take(struct zrt_thread *t, uint64_t from,
     return 0;
   int sig = __builtin_ctzll(mine ? mine : any) + 1;
   if (mine) {
-    t->sig_pending &= ~ZRT_SIGBIT(sig);
+    sig_unpend(&t->sig_pending, t->sig_queued, sig);
     *src = t->sig_src[sig - 1];
   } else {
-    zrt__sig_image_pending &= ~ZRT_SIGBIT(sig);
+    sig_unpend(&zrt__sig_image_pending, image_queued, sig);
     *src = image_src[sig - 1];
   }
   return sig;
@@ -313,8 +336,13 @@ static bool sig_valid(int sig) { return sig >= 1 && sig <= ZRT_NSIG; }
 /* Pending signals that became ignored are dropped, as Linux does. */
 static void sig_discard(int sig) {
   zrt__sig_image_pending &= ~ZRT_SIGBIT(sig);
-  for (struct zrt_thread *t = zrt__sched_first(); t; t = zrt__sched_next(t))
+  if (sig >= ZRT_SIGRT_FIRST)
+    image_queued[sig - ZRT_SIGRT_FIRST] = 0;
+  for (struct zrt_thread *t = zrt__sched_first(); t; t = zrt__sched_next(t)) {
     t->sig_pending &= ~ZRT_SIGBIT(sig);
+    if (sig >= ZRT_SIGRT_FIRST)
+      t->sig_queued[sig - ZRT_SIGRT_FIRST] = 0;
+  }
 }
 
 long zrt_sys_rt_sigaction(int sig, const void *act, void *oact,

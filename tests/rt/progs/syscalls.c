@@ -408,6 +408,32 @@ static void on_usr2(int sig) {
     alt_flags = cur.ss_flags;
 }
 
+/* Real-time signals queue: each of 50 sent while blocked is delivered;
+ * a standard one pends once. */
+static volatile int rt_count, std_count;
+static void on_rt(int sig) { (void)sig; rt_count++; }
+static void on_std(int sig) { (void)sig; std_count++; }
+
+static void signals_queue(void) {
+  struct sigaction sa = {.sa_handler = on_rt};
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGRTMIN + 3, &sa, NULL);
+  sa.sa_handler = on_std;
+  sigaction(SIGURG, &sa, NULL);
+  sigset_t set, old;
+  sigemptyset(&set);
+  sigaddset(&set, SIGRTMIN + 3);
+  sigaddset(&set, SIGURG);
+  sigprocmask(SIG_BLOCK, &set, &old);
+  for (int i = 0; i < 50; i++) {
+    pthread_kill(pthread_self(), SIGRTMIN + 3);
+    pthread_kill(pthread_self(), SIGURG);
+  }
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  printf("50 of a real-time signal queued: %d delivered; 50 of SIGURG: %d\n",
+         rt_count, std_count);
+}
+
 static void signals_altstack(void) {
   stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
   show("sigaltstack", sigaltstack(&ss, NULL));
@@ -443,6 +469,7 @@ static void signals(void) {
   printf("blocked: not yet %d\n", got_usr1 == 0);
   sigprocmask(SIG_SETMASK, &old, NULL);
   printf("unblocked: delivered %d\n", got_usr1 == SIGUSR1);
+  signals_queue();
   signals_altstack();
 }
 
