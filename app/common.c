@@ -1142,8 +1142,9 @@ int zn__app_stack_new(const struct zn_config *cfg, const char *prog, void **mem,
   /* Pages of their own, not the program's malloc: a program may replace
    * malloc (an allocator of its own, a test's), and in an image the
    * runtime opens the stack before main. */
-  void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                 -1, 0);
+  int prot = PROT_READ | PROT_WRITE, flags = MAP_PRIVATE | MAP_ANONYMOUS;
+  /* cppcheck-suppress invalidFunctionArg ; MAP_ANONYMOUS takes fd -1 */
+  void *m = mmap(NULL, len, prot, flags, -1, 0);
   if (m == MAP_FAILED) {
     fprintf(stderr, "%s: cannot allocate %zu bytes for the stack\n", prog,
             len);

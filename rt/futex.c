@@ -163,8 +163,7 @@ static long pi_take(uint32_t *uaddr, int tid) {
     return -EAGAIN;
   uint32_t died = (owner != 0 || (v & ZRT_FUTEX_OWNER_DIED))
                       ? ZRT_FUTEX_OWNER_DIED : 0;
-  __atomic_store_n(uaddr, (uint32_t)tid | died | (v & ZRT_FUTEX_WAITERS),
-                   __ATOMIC_SEQ_CST);
+  *uaddr = (uint32_t)tid | died | (v & ZRT_FUTEX_WAITERS); /* one vCPU */
   return 0;
 }
 

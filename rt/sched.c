@@ -321,8 +321,8 @@ static int stack_code(const struct zrt_thread *t, char *line, size_t len) {
   line[0] = 0;
   if (!at || !top || top <= at) /* (its top not known: not read past) */
     return 0;
-  if (top - at > DEADLOCK_SCAN_WORDS * 8u)
-    top = at + DEADLOCK_SCAN_WORDS * 8u;
+  if (top - at > (uintptr_t)DEADLOCK_SCAN_WORDS * 8)
+    top = at + (uintptr_t)DEADLOCK_SCAN_WORDS * 8;
   zrt_plat_text(&lo, &hi);
   int n = 0;
   size_t used = 0;
