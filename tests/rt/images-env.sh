@@ -19,6 +19,7 @@ trap e2e_cleanup EXIT
 e2e_tmpdir
 T=$E2E_TMP
 
+mkdir -p "$B"
 log=$B/setup.log
 {
   if [ -f "$B/meson-private/coredata.dat" ]; then
