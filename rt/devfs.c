@@ -186,9 +186,14 @@ static struct zrt_pnode dev_stdin = LINK_NODE("stdin", "/proc/self/fd/0");
 static struct zrt_pnode dev_stdout = LINK_NODE("stdout", "/proc/self/fd/1");
 static struct zrt_pnode dev_stderr = LINK_NODE("stderr", "/proc/self/fd/2");
 static struct zrt_pnode dev_fd = LINK_NODE("fd", "/proc/self/fd");
+/* Where mount.c puts a memfs, as Linux's /dev/shm is a tmpfs (shm_open,
+ * sem_open). */
+static struct zrt_pnode *dev_shm_kids[] = {NULL};
+static struct zrt_pnode dev_shm = DIR_NODE("shm", dev_shm_kids);
 static struct zrt_pnode *dev_kids[] = {
-    &dev_console, &dev_fd, &dev_full, &dev_null, &dev_random, &dev_stderr,
-    &dev_stdin, &dev_stdout, &dev_tty, &dev_urandom, &dev_zero, NULL};
+    &dev_console, &dev_fd, &dev_full, &dev_null, &dev_random, &dev_shm,
+    &dev_stderr, &dev_stdin, &dev_stdout, &dev_tty, &dev_urandom, &dev_zero,
+    NULL};
 static struct zrt_pnode dev_root = DIR_NODE("dev", dev_kids);
 
 int zrt_devfs_mount(struct zrt_mount **out) {

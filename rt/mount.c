@@ -1,6 +1,6 @@
 /*
  * The image's tree at start-up (rt.h): the root archive (tarfs) at /, a
- * memfs at /tmp, devfs at /dev, the small /proc, the /etc texts the
+ * memfs at /tmp, devfs at /dev with a memfs at /dev/shm, the small /proc, the /etc texts the
  * configuration gives where the archive has none, and a memfs wherever
  * --tmpfs asks.  Above the file systems and vfs.c, which it calls:
  * nothing below calls up into it.
@@ -54,11 +54,12 @@ static int mount_root_tree(struct zrt_mount *m, int r) {
   if (!m)
     return r;
   zrt_vfs_set_root(m);
-  struct zrt_mount *tmp, *dev, *proc;
+  struct zrt_mount *tmp, *dev, *shm, *proc;
   if (zrt_memfs_mount(zrt_kalloc_avail() / 4, &tmp) == 0)
     (void)zrt_vfs_mount_at("/tmp", tmp);
-  if (zrt_devfs_mount(&dev) == 0)
-    (void)zrt_vfs_mount_at("/dev", dev);
+  if (zrt_devfs_mount(&dev) == 0 && zrt_vfs_mount_at("/dev", dev) == 0 &&
+      zrt_memfs_mount(zrt_kalloc_avail() / 4, &shm) == 0)
+    (void)zrt_vfs_mount_at("/dev/shm", shm);
   if (zrt_procfs_mount(&proc) == 0)
     (void)zrt_vfs_mount_at("/proc", proc);
   for (unsigned i = 0; i < netc; i++)

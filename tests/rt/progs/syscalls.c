@@ -158,6 +158,20 @@ static void files_read_only(void) {
     fclose(f);
 }
 
+/* /dev/shm is a memory file system, as on Linux: shm_open's files. */
+static void shm_files(void) {
+  int fd = shm_open("/znet-syscalls", O_CREAT | O_EXCL | O_RDWR, 0600);
+  printf("shm_open O_CREAT: %s\n", fd >= 0 ? "ok" : ename(errno));
+  show("write to it", write(fd, "shm!", 4));
+  struct stat st;
+  fstat(fd, &st);
+  printf("its size %lld\n", (long long)st.st_size);
+  close(fd);
+  show("shm_open O_EXCL again", shm_open("/znet-syscalls", O_CREAT | O_EXCL | O_RDWR, 0600));
+  show("shm_unlink", shm_unlink("/znet-syscalls"));
+  show("shm_unlink again", shm_unlink("/znet-syscalls"));
+}
+
 static void files_writable(void) {
   char buf[64];
   int fd = open(path(tmp, "new.txt"), O_CREAT | O_EXCL | O_RDWR, 0644);
@@ -574,6 +588,8 @@ int main(int argc, char **argv) {
   files_read_only();
   printf("== files, writable\n");
   files_writable();
+  printf("== /dev/shm\n");
+  shm_files();
   printf("== pipes and eventfd\n");
   pipes();
   printf("== epoll edges and dups\n");
