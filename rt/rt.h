@@ -338,10 +338,11 @@ short zrt_fd_poll(int fd, short events);
 long zrt_fd_close(int fd);
 
 /* mmap of a file (mem.c): fill dst with len bytes of fd's file from
- * offset off (zeroes past its end), the MAP_PRIVATE copy; len or -EBADF,
- * -EACCES (not open for reading), -ENODEV (a pipe, a socket, a
- * directory: nothing to map).  A writable MAP_SHARED mapping of a file
- * is mem.c's -ENODEV: files are never written back from memory. */
+ * offset off (zeroes past its end), the copy every mapping of a file is;
+ * len or -EBADF, -EACCES (not open for reading), -ENODEV (a pipe, a
+ * socket, a directory: nothing to map).  A MAP_SHARED mapping is such a
+ * copy too (docs/SYSCALLS.md, mmap): files are never written back from
+ * memory, and two mappings of one file do not see each other's writes. */
 long zrt_file_mmap_copy(int fd, void *dst, size_t len, off_t off);
 
 /* (init.c) The program's constructors, musl's _init and .init_array,
