@@ -69,6 +69,7 @@ bool zrt_plat_idle(uint64_t deadline) {
 }
 
 /* The bounds Solo5's linker scripts give the text. */
+/* NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 extern char _stext[], _etext[];
 
 void zrt_plat_text(uintptr_t *lo, uintptr_t *hi) {
