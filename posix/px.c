@@ -701,46 +701,54 @@ static int dup_number(struct zn_posix *px, struct px_sock *s, int oldfd,
   return fd;
 }
 
-int zn_posix_dup3(struct zn_posix *px, int oldfd, int newfd, int flags) {
-  if (oldfd >= 0 && (uint32_t)oldfd < px->cfg.max_fd && px->eps[oldfd]) {
-    if (oldfd == newfd)
-      return flags ? -EINVAL : newfd;
-    if (newfd >= 0 && (uint32_t)newfd >= px->cfg.max_fd)
-      return -EBADF;
-    if (newfd >= 0)
-      zn_posix_forget(px, newfd);
-    return px_epoll_dup(px, oldfd, newfd, 0, flags);
-  }
-  GET_SOCK(px, oldfd, s);
+static bool is_epoll(const struct zn_posix *px, int fd) {
+  return fd >= 0 && (uint32_t)fd < px->cfg.max_fd && px->eps[fd];
+}
+
+/* A second number for oldfd, a socket's (s) or an epoll instance's (s
+ * NULL): newfd (what was there closed first), or the lowest free one at
+ * least min when newfd is -1. */
+static int dup_onto(struct zn_posix *px, struct px_sock *s, int oldfd,
+                    int newfd, int min, int flags) {
+  if (newfd >= 0)
+    zn_posix_forget(px, newfd);
+  return s ? dup_number(px, s, oldfd, newfd, min, flags)
+           : px_epoll_dup(px, oldfd, newfd, min, flags);
+}
+
+static int dup3_checked(struct zn_posix *px, struct px_sock *s, int oldfd,
+                        int newfd, int flags) {
   if (!px->host.fd_dup)
     return -EOPNOTSUPP;
   if (oldfd == newfd)
     return flags ? -EINVAL : newfd;
   if (newfd >= 0 && (uint32_t)newfd >= px->cfg.max_fd)
     return -EBADF;
-  if (newfd >= 0)
-    zn_posix_forget(px, newfd);
-  return dup_number(px, s, oldfd, newfd, 0, flags);
+  return dup_onto(px, s, oldfd, newfd, 0, flags);
+}
+
+int zn_posix_dup3(struct zn_posix *px, int oldfd, int newfd, int flags) {
+  if (is_epoll(px, oldfd))
+    return dup3_checked(px, NULL, oldfd, newfd, flags);
+  GET_SOCK(px, oldfd, s);
+  return dup3_checked(px, s, oldfd, newfd, flags);
 }
 
 static int dup_min(struct zn_posix *px, struct px_sock *s, int oldfd,
                    long min, int flags) {
   if (min < 0 || min >= (long)px->cfg.max_fd)
     return -EINVAL;
-  return dup_number(px, s, oldfd, -1, (int)min, flags);
+  return dup_onto(px, s, oldfd, -1, (int)min, flags);
 }
 
 int zn_posix_fcntl(struct zn_posix *px, int fd, int cmd, long arg) {
   /* An epoll instance's descriptor is the host's own (an epoll or a
    * reserved number): its flags are the host's, as Linux's F_GETFL of
    * an epoll file answers O_RDWR; a dup names the same instance. */
-  if (fd >= 0 && (uint32_t)fd < px->cfg.max_fd && px->eps[fd]) {
+  if (is_epoll(px, fd)) {
     if (cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC)
       return -ENOSYS;
-    if (arg < 0 || arg >= (long)px->cfg.max_fd)
-      return -EINVAL;
-    return px_epoll_dup(px, fd, -1, (int)arg,
-                        cmd == F_DUPFD_CLOEXEC ? O_CLOEXEC : 0);
+    return dup_min(px, NULL, fd, arg, cmd == F_DUPFD_CLOEXEC ? O_CLOEXEC : 0);
   }
   /* A descriptor's flags need no stack: a fork's child sets them on the
    * sockets it inherited before it uses them (gunicorn's workers). */
