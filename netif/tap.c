@@ -376,6 +376,11 @@ static uint64_t tap_now(struct zn_netif *nif) {
   return zn_host_now();
 }
 
+void zn_tap_offloads_off(struct zn_tap *t) {
+  if (t->fd >= 0 && t->vnet)
+    (void)ioctl(t->fd, TUNSETOFFLOAD, 0ul);
+}
+
 static void tap_close(struct zn_netif *nif) {
   struct zn_tap *t = tap_of(nif);
   zn_buf_free(t->spare);
@@ -388,8 +393,7 @@ static void tap_close(struct zn_netif *nif) {
   /* The device as we found it: a persistent one keeps the offloads we
    * asked for, and its next reader (solo5-spt, QEMU without vnet
    * headers) would be handed frames whose checksums are left undone. */
-  if (t->fd >= 0 && t->vnet)
-    (void)ioctl(t->fd, TUNSETOFFLOAD, 0ul);
+  zn_tap_offloads_off(t);
   if (t->fd >= 0)
     close(t->fd);
   t->fd = -1;

@@ -68,6 +68,16 @@ int zn_tap_open(struct zn_tap *t, const char *name, uint32_t mtu);
 int zn_tap_open_flags(struct zn_tap *t, const char *name, uint32_t mtu,
                       uint32_t flags);
 
+/** zn_tap_offloads_off: the device's offloads turned off, the netif left
+ * open.  A persistent TAP outlives its reader and keeps the offloads the
+ * reader asked for: its next reader without virtio headers (solo5-spt,
+ * QEMU) would be handed frames whose checksums are left undone.  For a
+ * process that ends without closing its netif, or that shares the device
+ * with others (zn_netif_close does the same).  Afterwards the kernel
+ * sends only whole frames, still behind a virtio header when the netif
+ * takes one. */
+void zn_tap_offloads_off(struct zn_tap *t);
+
 /**
  * The steering rule of `znet/steer.h` as an eBPF program for a
  * multi-queue TAP, with its two tables as eBPF maps: the flow table

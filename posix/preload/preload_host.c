@@ -121,6 +121,7 @@ static struct {
   bool told_orphan;           /* this process heard why its inherited
                                  sockets fail (h_orphan, build_shard) */
   bool told_cross;            /* ... why a set mixing shards fails */
+  pid_t opener;               /* the process that opened the TAP */
 } g = {.once = PTHREAD_ONCE_INIT,
        .grow = PTHREAD_MUTEX_INITIALIZER,
        .binding = PTHREAD_MUTEX_INITIALIZER,
@@ -745,6 +746,7 @@ static bool open_stack(struct pl_shard *s) {
   }
   if (zn__app_open(h, PL_PROG) != 0)
     return false;
+  g.opener = getpid();
   s->slot = 0;
   s->netfd = g.grp ? pl_group_queue(g.grp, 0)->fd : h->tap.fd;
   if (g.grp)
@@ -1117,6 +1119,13 @@ static void print_stats(void);
  * dead shards, and exits when no other process of the group is left.
  * (Its threads' shards, if any, stay behind: their slots are given back
  * when the leader has died.) */
+/* The TAP as the group, or this process, found it, by the last process
+ * to use it: a persistent device keeps the offloads the stacks asked for
+ * (netif/tap.c), which its next reader might not take. */
+static void leave_device(void) {
+  zn_tap_offloads_off(g.grp ? pl_group_queue(g.grp, 0) : &g.sh[0].h.tap);
+}
+
 static void become_caretaker(void) {
   struct pl_shard *s = &g.sh[0];
   g.caretaking = true;
@@ -1155,6 +1164,7 @@ static void become_caretaker(void) {
            (q.revents & (POLLERR | POLLHUP | POLLNVAL)))) {
         if (g.stats)
           print_stats();
+        leave_device();
         _exit(0);
       }
       check = now + PL_REAP_NS;
@@ -1214,6 +1224,11 @@ __attribute__((destructor)) static void pl_exit(void) {
               pl_group_others_alive(g.grp);
   if (g.stats && !care)
     print_stats();
+  bool last = g.grp ? !care && pl_group_slot(g.grp) == 0 &&
+                          !pl_group_others_alive(g.grp)
+                    : getpid() == g.opener;
+  if (last)
+    leave_device();
   for (uint32_t i = n; i-- > 0;)
     pthread_mutex_unlock(&g.sh[i].mu);
   if (care)

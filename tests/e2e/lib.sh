@@ -524,3 +524,17 @@ stop_znet() {
   fi
   E2E_ECHO_PID=""
 }
+
+# tap_left_whole WHO [--multi-queue]: one case, once every znet reader
+# of the TAP has ended: a reader without virtio headers gets whole
+# frames from it (no offload a stack asked for is left on the device:
+# netif/tap.c, zn_tap_offloads_off).  Needs python3.
+tap_left_whole() {
+  local dst=10.77.0.99 got
+  in_ns ip neigh replace "$dst" lladdr 02:00:00:00:00:99 dev "$E2E_TAP"
+  got=$(in_ns_t 10 python3 "$(dirname "${BASH_SOURCE[0]}")/tap_csum.py" \
+    "$E2E_TAP" "$dst" "${@:2}" 2>&1)
+  in_ns ip neigh del "$dst" dev "$E2E_TAP"
+  check "after $1: the TAP as found, a reader without virtio headers gets whole checksums ($got)" \
+    [ "$got" = whole ]
+}

@@ -237,6 +237,7 @@ if [ -r "$conf" ] && [ -r "$site" ] && grep -q '^worker_processes auto;' "$conf"
   done
   check "after nginx -s quit every process is gone, the caretaker too ($left)" [ -z "$left" ]
   [ -n "$left" ] && kill -KILL $left 2>/dev/null
+  [ -z "$left" ] && tap_left_whole "a group's last process (the caretaker)" --multi-queue
   # --stats: each shard's counters (the workers' in nginx's error log,
   # their stderr), and the last one's sum of all.
   est() { awk -v h="$1" 'index($0, h) == 1 { on = 1; next } /^[^ ]/ { on = 0 }
