@@ -882,13 +882,23 @@ void px_tcp_release(struct zn_posix *px, struct px_sock *s) {
 
 /* ---- readiness and names ---- */
 
+/* The peer's FIN is in, read up to or not: the states after it (RFC
+ * 9293 §3.3.2).  Linux's RCV_SHUTDOWN, which tcp_poll reports as
+ * EPOLLRDHUP at once, data still unread or not: an edge-triggered waiter
+ * that reads less than all (nginx reading an upstream) learns of the end
+ * from that edge, since no other comes. */
+static bool fin_received(enum zn_tcp_state st) {
+  return st == ZN_TCP_CLOSE_WAIT || st == ZN_TCP_LAST_ACK ||
+         st == ZN_TCP_CLOSING || st == ZN_TCP_TIME_WAIT;
+}
+
 static uint32_t connected_ready(struct px_sock *s) {
   uint32_t r = 0;
   enum zn_tcp_state st = zn_tcp_state(s->c);
   const uint8_t *d;
   long n = zn_tcp_peek(s->c, &d);
   size_t low = s->rcvlowat ? s->rcvlowat : 1;
-  bool peer_fin = n == 0;
+  bool peer_fin = n == 0 || fin_received(st);
   if ((n > 0 && zn_tcp_readable(s->c) >= low) || peer_fin || s->rd_shut)
     r |= EPOLLIN | EPOLLRDNORM;
   if (peer_fin || s->rd_shut)

@@ -706,6 +706,21 @@ static const struct seq seqs[] = {
       EPWAIT(C, 2, 4, W(1)), EPWAIT(C, 2, 4, W(0)),
       SEND(S, 1, "y", 0, W(1)), EPWAIT(C, 2, 4, W(0)),
       EPCTL(C, 2, EPOLL_CTL_MOD, 0, EPOLLIN, W(0)), EPWAIT(C, 2, 4, W(1))}},
+    /* The peer's data and its FIN in before a look: EPOLLRDHUP at once
+     * (nginx reading an upstream edge-triggered waits for no other
+     * edge). */
+    {"poll_data_then_fin",
+     {CONNECTED4, SEND(S, 1, "data", 0, W(4)), SHUTDOWN(S, 1, SHUT_WR, W(0)),
+      WAIT(C, 0, POLLIN), POLL(C, 0, POLLIN | POLLRDHUP, W(1)),
+      RECV(C, 0, 2, 0, W(2)), POLL(C, 0, POLLIN | POLLRDHUP, W(1)),
+      RECV(C, 0, 16, 0, W(2)), POLL(C, 0, POLLIN | POLLRDHUP, W(1)),
+      RECV(C, 0, 16, 0, W(0))}},
+    {"epoll_edge_data_then_fin",
+     {CONNECTED4, EPCREATE(C, 2),
+      EPCTL(C, 2, EPOLL_CTL_ADD, 0, EPOLLIN | EPOLLRDHUP | EPOLLET, W(0)),
+      SEND(S, 1, "data", 0, W(4)), SHUTDOWN(S, 1, SHUT_WR, W(0)),
+      WAIT(C, 0, POLLIN), EPWAIT(C, 2, 4, W(1)), RECV(C, 0, 2, 0, W(2)),
+      EPWAIT(C, 2, 4, W(0)), RECV(C, 0, 16, 0, W(2)), RECV(C, 0, 16, 0, W(0))}},
     {"epoll_half_closed_and_reset",
      {CONNECTED4, EPCREATE(C, 2),
       EPCTL(C, 2, EPOLL_CTL_ADD, 0, EPOLLIN | EPOLLRDHUP, W(0)),
