@@ -31,6 +31,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "bridge.h"
 #include "preload.h"
 #include "znet/loop.h"
 
@@ -152,7 +153,13 @@ EXPORT int listen(int fd, int backlog) {
   struct pl_shard *s = pl_shard_of(fd);
   if (!s)
     return get_listen()(fd, backlog);
-  ON_SOCK(s, zn_posix_listen(PX, fd, backlog));
+  s = pl_shard_use(s);
+  pl_lock(s);
+  long rc = zn_posix_listen(pl_px(s), fd, backlog);
+  pl_unlock(s);
+  if (rc == 0)
+    pl_bridge_listening(fd);
+  return (int)pl_ret(rc);
 }
 
 EXPORT int accept4(int fd, __SOCKADDR_ARG a, socklen_t *len, int flags) {
@@ -173,6 +180,7 @@ EXPORT int connect(int fd, __CONST_SOCKADDR_ARG a, socklen_t len) {
   struct pl_shard *s = pl_shard_of(fd);
   if (!s)
     return get_connect()(fd, a, len);
+  pl_bridge_connect(fd, a.__sockaddr__, len);
   ON_SOCK(s, zn_posix_connect(PX, fd, a.__sockaddr__, len));
 }
 

@@ -36,6 +36,7 @@
 
 #include "app_int.h"
 #include "group.h"
+#include "bridge.h"
 #include "preload.h"
 #include "znet/neigh.h"
 #include "znet/steer.h"
@@ -360,7 +361,10 @@ static void settle_group(struct pl_shard *s) {
 
 static void h_serve(void *ctx, uint8_t proto, uint16_t port, bool on) {
   const struct pl_shard *s = ctx;
-  (void)pl_group_serve(g.grp, s->slot, proto, port, on);
+  if (g.grp)
+    (void)pl_group_serve(g.grp, s->slot, proto, port, on);
+  if (proto == 6)
+    pl_bridge_serve(port, on);
 }
 
 /* A fork's child used a socket its parent's stack keeps: once per
@@ -672,6 +676,7 @@ static void forget_env(void) {
   unsetenv("ZNET_RUN_DNS");
   unsetenv("ZNET_RUN_SHARDS");
   unsetenv("ZNET_RUN_THREADS");
+  unsetenv("ZNET_RUN_HOST_LOOPBACK");
   const char *pre = getenv("LD_PRELOAD");
   if (pre && strstr(pre, "znet"))
     unsetenv("LD_PRELOAD");
@@ -702,6 +707,8 @@ static bool open_stack(struct pl_shard *s) {
   (void)snprintf(text, sizeof(text), "%s", a);
   g.stats = getenv("ZNET_RUN_STATS") != NULL;
   g.threads = getenv("ZNET_RUN_THREADS") != NULL;
+  if (getenv("ZNET_RUN_HOST_LOOPBACK"))
+    pl_bridge_enable();
   const char *shards = getenv("ZNET_RUN_SHARDS");
   uint32_t nshards = shards ? (uint32_t)strtoul(shards, NULL, 10)
                             : auto_shards();
@@ -772,9 +779,10 @@ static bool open_layer(struct pl_shard *s) {
       .kepoll_create = h_kepoll_create,
       .kepoll_ctl = h_kepoll_ctl,
       .kepoll_wait = h_kepoll_wait,
-      /* Only a group of shards needs to hear which ports are served
-       * (a fork's child inherits the layer, and the group, as they are). */
-      .serve = g.grp ? h_serve : NULL,
+      /* Only a group of shards, and the bridge to the host's loopback,
+       * need to hear which ports are served (a fork's child inherits the
+       * layer, and the group, as they are). */
+      .serve = g.grp || pl_bridge_on() ? h_serve : NULL,
       .orphan = h_orphan,
   };
   struct zn_posix *px;

@@ -26,6 +26,7 @@
 
 struct run_opts {
   bool stats;
+  bool host_loopback;
   uint32_t shards;
   bool thread_shards;
   struct zn_dns_server dns[ZN_DNS_MAX_SERVERS];
@@ -57,6 +58,13 @@ static const struct zn__app_opt run_flags[] = {
              "a shard of its own (while --shards\nlast), for servers whose "
              "threads each open a\nSO_REUSEPORT listener; a thread waits only "
              "on\nits own shard's sockets"},
+    {"host-loopback", 0, ZN__APP_FLAG, offsetof(struct run_opts, host_loopback),
+     0, 0,
+     .help = "the host's loopback and PROGRAM's as one, for\nTCP: "
+             "PROGRAM's listeners on 127.0.0.1 (or any\naddress) take the "
+             "host's connections there too,\nand its connections to a "
+             "loopback port nothing\nof the stack listens on go to the "
+             "host's"},
     {"dns", 0, ZN__APP_FN, .fn = parse_dns, .arg = "ADDR[:PORT]",
      .want = "IPv4 ADDR[:PORT] or IPv6 ADDR or [ADDR]:PORT",
      .help = "DNS server for PROGRAM's name lookups (port 53\nby "
@@ -104,7 +112,8 @@ static void pass_flags(char **argv, int first) {
   for (int i = 1; i < first; i++) {
     bool inline_val;
     if (!strcmp(argv[i], "--") || !strcmp(argv[i], "--stats") ||
-        is_flag(argv[i], "thread-shards", &inline_val))
+        is_flag(argv[i], "thread-shards", &inline_val) ||
+        is_flag(argv[i], "host-loopback", &inline_val))
       continue;
     if (is_flag(argv[i], "shards", &inline_val)) {
       i += !inline_val; /* and its value */
@@ -201,6 +210,11 @@ int main(int argc, char **argv) {
     (void)setenv("ZNET_RUN_STATS", "1", 1);
   if (o.thread_shards)
     (void)setenv("ZNET_RUN_THREADS", "1", 1);
+  if (o.host_loopback && o.thread_shards)
+    zn__app_usage_error(PROG, "--host-loopback with --thread-shards: a "
+                              "thread's shard has a loopback of its own");
+  if (o.host_loopback)
+    (void)setenv("ZNET_RUN_HOST_LOOPBACK", "1", 1);
   if (o.shards) {
     char n[16];
     (void)snprintf(n, sizeof(n), "%u", o.shards);

@@ -1,0 +1,557 @@
+/* znet-run --host-loopback: the program's loopback and the host's are
+ * one, as for a program on the kernel.
+ *
+ * Without it, 127.0.0.0/8 and ::1 are the stack's own (its loopback
+ * queue): a program talks to itself, but a client on the host's
+ * 127.0.0.1 reaches nothing of it.  A test harness that runs on the
+ * kernel and starts the program under test on 127.0.0.1 (nginx's own
+ * suite) needs both ways:
+ *
+ * - In: when the program listens on a loopback address or a wildcard,
+ *   the bridge listens on the host's loopback, same port.  Once a
+ *   process serves the port (accepts, polls or waits on its listener:
+ *   zn_posix_host.serve), its bridge takes the host's connections and
+ *   opens, for each, a connection to the program's own listener through
+ *   the stack's loopback: the program accepts a TCP connection of znet
+ *   from 127.0.0.1, and the bytes are copied between the two.
+ * - Out: a connect() to a loopback address where nothing of the stack
+ *   listens goes to the host's: the bridge connects there first (a
+ *   refusal is left to the stack, which refuses too), listens on that
+ *   address in the stack for the program's connection, and copies.
+ *
+ * What the program sees is znet's TCP through its loopback, addresses
+ * and all; what it exchanges with the host goes through a copy, so a
+ * segment's edges are not kept (a byte stream has none), an end of data
+ * is passed on as one (shutdown), and a reset as one.  TCP only: a
+ * datagram to the host's loopback still goes nowhere.
+ *
+ * The bridge is a thread of the program's process, started at the first
+ * port it serves or connection it carries; it makes its calls through the
+ * preload's own socket calls (so a socket of the layer goes to znet, the
+ * host's to the kernel), with every signal blocked.  A forked child
+ * starts its own for the ports it serves; what its parent's carries stays
+ * the parent's. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bridge.h"
+
+#define BR_PORTS 64    /* loopback ports the program listens on */
+#define BR_PAIRS 512   /* connections carried at once */
+#define BR_OUTS 64     /* host addresses connected to, awaiting the stack */
+#define BR_BUF 65536   /* bytes held each way of a connection */
+
+union br_addr {
+  struct sockaddr sa;
+  struct sockaddr_in in;
+  struct sockaddr_in6 in6;
+  struct sockaddr_storage ss;
+};
+
+/* A port the program listens on: the host's listener for it. */
+struct br_port {
+  union br_addr stack; /* where the program's listener takes connections */
+  socklen_t len;
+  int kfd;             /* the host's listener */
+  int served;          /* atomic: this process serves the port */
+};
+
+struct br_way {
+  char *buf;
+  size_t len, off;
+  bool eof;            /* read all: shut the other side once sent */
+  bool shut;
+};
+
+/* One connection carried: the host's side and the stack's. */
+struct br_pair {
+  int kfd, zfd;
+  bool connecting;     /* zfd's connect under way */
+  struct br_way k2z, z2k;
+};
+
+/* The host's connections made for program connect()s to an address,
+ * awaiting their stack sides on a listener there. */
+struct br_out {
+  union br_addr addr;
+  socklen_t len;
+  int lfd;             /* in the stack */
+  int kfd[8];          /* the host's, in the order made */
+  int n;
+};
+
+/* Locks: mu (ports being added, outs) is taken before a layer's lock,
+ * never after; start_mu (starting the thread) is held around nothing
+ * else, so the layer's serve hook, called under its lock, may take it. */
+static struct {
+  pthread_mutex_t mu;
+  pthread_mutex_t start_mu;
+  bool on;
+  struct br_port ports[BR_PORTS];
+  int nports;          /* atomic: published after the row */
+  struct br_out outs[BR_OUTS];
+  int nouts;
+  struct br_pair pairs[BR_PAIRS]; /* the thread's alone */
+  int npairs;
+  int efd;             /* wakes the thread */
+  bool started;
+  pid_t pid;           /* the process the thread runs in */
+  bool told_full;
+  bool atfork;
+} br = {.mu = PTHREAD_MUTEX_INITIALIZER,
+        .start_mu = PTHREAD_MUTEX_INITIALIZER,
+        .efd = -1};
+
+static _Thread_local bool in_bridge;
+
+/* The kernel's own socket(), for the host's side. */
+static int host_socket(int domain, int type) {
+  static int (*real)(int, int, int);
+  if (!real)
+    *(void **)&real = dlsym(RTLD_NEXT, "socket");
+  return real(domain, type | SOCK_CLOEXEC, 0);
+}
+
+static bool is_loopback(const struct sockaddr *sa) {
+  if (sa->sa_family == AF_INET)
+    return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) ==
+           127;
+  if (sa->sa_family == AF_INET6)
+    return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+  return false;
+}
+
+static bool is_any(const struct sockaddr *sa) {
+  if (sa->sa_family == AF_INET)
+    return ((const struct sockaddr_in *)sa)->sin_addr.s_addr == INADDR_ANY;
+  if (sa->sa_family == AF_INET6)
+    return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+  return false;
+}
+
+static uint16_t port_of(const union br_addr *a) {
+  return ntohs(a->sa.sa_family == AF_INET ? a->in.sin_port : a->in6.sin6_port);
+}
+
+static void wake(void) {
+  uint64_t one = 1;
+  if (br.efd >= 0)
+    (void)!write(br.efd, &one, sizeof(one));
+}
+
+void pl_bridge_enable(void) { br.on = true; }
+
+bool pl_bridge_on(void) { return br.on; }
+
+/* ---- the thread ---- */
+
+static void close_abort(int fd) {
+  struct linger l = {1, 0};
+  (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+  (void)close(fd);
+}
+
+static bool pair_add(int kfd, int zfd, bool connecting) {
+  if (br.npairs == BR_PAIRS) {
+    if (!br.told_full)
+      fprintf(stderr, "znet-run: --host-loopback: %d connections carried "
+                      "already; more are reset\n", BR_PAIRS);
+    br.told_full = true;
+    return false;
+  }
+  struct br_pair *p = &br.pairs[br.npairs];
+  memset(p, 0, sizeof(*p));
+  p->k2z.buf = malloc(BR_BUF);
+  p->z2k.buf = malloc(BR_BUF);
+  if (!p->k2z.buf || !p->z2k.buf) {
+    free(p->k2z.buf);
+    free(p->z2k.buf);
+    return false;
+  }
+  p->kfd = kfd;
+  p->zfd = zfd;
+  p->connecting = connecting;
+  br.npairs++;
+  return true;
+}
+
+static void pair_end(int i, bool abort) {
+  struct br_pair *p = &br.pairs[i];
+  if (abort) {
+    close_abort(p->kfd);
+    close_abort(p->zfd);
+  } else {
+    (void)close(p->kfd);
+    (void)close(p->zfd);
+  }
+  free(p->k2z.buf);
+  free(p->z2k.buf);
+  br.pairs[i] = br.pairs[--br.npairs];
+}
+
+/* A host connection to a port the program serves: its stack side is a
+ * connection to the program's listener through the loopback. */
+static void take_in(struct br_port *pt) {
+  for (int k = 0; k < 16; k++) {
+    int kfd = accept4(pt->kfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (kfd < 0)
+      return;
+    int zfd = socket(pt->stack.sa.sa_family,
+                     SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int rc = zfd < 0 ? -1 : connect(zfd, &pt->stack.sa, pt->len);
+    if (zfd < 0 || (rc < 0 && errno != EINPROGRESS) ||
+        !pair_add(kfd, zfd, rc < 0)) {
+      close_abort(kfd);
+      if (zfd >= 0)
+        (void)close(zfd);
+    }
+  }
+}
+
+/* The program's connections reaching a listener of the bridge's: each
+ * paired with the host connection made for it. */
+static void take_out(struct br_out *o) {
+  while (o->n > 0) {
+    int zfd = accept4(o->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (zfd < 0)
+      return;
+    int kfd = o->kfd[0];
+    memmove(o->kfd, o->kfd + 1, (size_t)(o->n - 1) * sizeof(int));
+    o->n--;
+    if (!pair_add(kfd, zfd, false)) {
+      close_abort(kfd);
+      close_abort(zfd);
+    }
+  }
+}
+
+/* Move what one side has to the other; false when the pair is done
+ * (abort set if by a reset or an error). */
+static bool carry(int from, int to, struct br_way *w, bool *abort) {
+  if (w->len == 0 && !w->eof) {
+    ssize_t n = recv(from, w->buf, BR_BUF, MSG_DONTWAIT);
+    if (n > 0) {
+      w->len = (size_t)n;
+      w->off = 0;
+    } else if (n == 0) {
+      w->eof = true;
+    } else if (errno != EAGAIN && errno != EINTR) {
+      *abort = true;
+      return false;
+    }
+  }
+  while (w->off < w->len) {
+    ssize_t n = send(to, w->buf + w->off, w->len - w->off,
+                     MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR)
+        return true;
+      *abort = true;
+      return false;
+    }
+    w->off += (size_t)n;
+  }
+  w->len = w->off = 0;
+  if (w->eof && !w->shut) {
+    (void)shutdown(to, SHUT_WR);
+    w->shut = true;
+  }
+  return true;
+}
+
+static void serve_pair(int i, short kev, short zev) {
+  struct br_pair *p = &br.pairs[i];
+  bool abort = false;
+  if (p->connecting) {
+    if (!(zev & (POLLOUT | POLLERR | POLLHUP)))
+      return;
+    int err = 0;
+    socklen_t len = sizeof(err);
+    if (getsockopt(p->zfd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err) {
+      pair_end(i, true);
+      return;
+    }
+    p->connecting = false;
+  }
+  if ((kev | zev) & (POLLERR | POLLNVAL))
+    abort = true;
+  if (!abort && carry(p->kfd, p->zfd, &p->k2z, &abort) &&
+      carry(p->zfd, p->kfd, &p->z2k, &abort) && !(p->k2z.shut && p->z2k.shut))
+    return;
+  pair_end(i, abort);
+}
+
+/* What a side waits for: room to read into its way in, bytes to send
+ * on its way out. */
+static short wants(const struct br_way *in, const struct br_way *out) {
+  short ev = 0;
+  if (in->len == 0 && !in->eof)
+    ev |= POLLIN;
+  if (out->off < out->len)
+    ev |= POLLOUT;
+  return ev;
+}
+
+#define BR_FDS (1 + BR_PORTS + BR_OUTS + 2 * BR_PAIRS)
+
+static void *bridge_main(void *arg) {
+  (void)arg;
+  in_bridge = true;
+  static struct pollfd fds[BR_FDS];
+  for (;;) {
+    int n = 0;
+    fds[n++] = (struct pollfd){br.efd, POLLIN, 0};
+    int np = __atomic_load_n(&br.nports, __ATOMIC_ACQUIRE);
+    int first_port = n;
+    for (int i = 0; i < np; i++)
+      fds[n++] = (struct pollfd){
+          __atomic_load_n(&br.ports[i].served, __ATOMIC_ACQUIRE)
+              ? br.ports[i].kfd
+              : -1,
+          POLLIN, 0};
+    pthread_mutex_lock(&br.mu);
+    int no = br.nouts;
+    int first_out = n;
+    for (int i = 0; i < no; i++)
+      fds[n++] = (struct pollfd){br.outs[i].lfd, POLLIN, 0};
+    pthread_mutex_unlock(&br.mu);
+    int first_pair = n;
+    int npairs = br.npairs;
+    for (int i = 0; i < npairs; i++) {
+      const struct br_pair *p = &br.pairs[i];
+      fds[n++] = (struct pollfd){p->kfd, wants(&p->k2z, &p->z2k), 0};
+      short zev = POLLOUT;
+      if (!p->connecting)
+        zev = wants(&p->z2k, &p->k2z);
+      fds[n++] = (struct pollfd){p->zfd, zev, 0};
+    }
+    if (poll(fds, (nfds_t)n, -1) < 0)
+      continue;
+    if (fds[0].revents) {
+      uint64_t v;
+      (void)!read(br.efd, &v, sizeof(v));
+    }
+    for (int i = npairs; i-- > 0;)
+      if (fds[first_pair + 2 * i].revents || fds[first_pair + 2 * i + 1].revents)
+        serve_pair(i, fds[first_pair + 2 * i].revents,
+                   fds[first_pair + 2 * i + 1].revents);
+    for (int i = 0; i < np; i++)
+      if (fds[first_port + i].revents & POLLIN)
+        take_in(&br.ports[i]);
+    pthread_mutex_lock(&br.mu);
+    for (int i = 0; i < no && i < br.nouts; i++)
+      if (fds[first_out + i].revents & POLLIN)
+        take_out(&br.outs[i]);
+    /* A listener with nothing more to pair is closed: the address is
+     * free again in the stack. */
+    for (int i = br.nouts; i-- > 0;)
+      if (br.outs[i].n == 0) {
+        (void)close(br.outs[i].lfd);
+        br.outs[i] = br.outs[--br.nouts];
+      }
+    pthread_mutex_unlock(&br.mu);
+  }
+  return NULL;
+}
+
+static bool start_locked(void);
+
+/* The thread, in this process. */
+static bool start(void) {
+  pthread_mutex_lock(&br.start_mu);
+  bool up = start_locked();
+  pthread_mutex_unlock(&br.start_mu);
+  return up;
+}
+
+static bool start_locked(void) {
+  if (br.started && br.pid == getpid())
+    return true;
+  if (br.efd < 0)
+    br.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (br.efd < 0)
+    return false;
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_t t;
+  int rc = pthread_create(&t, NULL, bridge_main, NULL);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc != 0)
+    return false;
+  (void)pthread_detach(t);
+  br.started = true;
+  br.pid = getpid();
+  return true;
+}
+
+/* A fork's child: its parent's connections and listeners for the stack
+ * are the parent's; its host listeners (shared, like any inherited
+ * descriptor) serve it once it serves their ports. */
+static void forked_child(void) {
+  pthread_mutex_init(&br.mu, NULL);
+  pthread_mutex_init(&br.start_mu, NULL);
+  if (br.efd >= 0)
+    (void)close(br.efd); /* the parent's thread waits on it */
+  br.efd = -1;
+  for (int i = 0; i < br.npairs; i++) {
+    (void)close(br.pairs[i].kfd);
+    free(br.pairs[i].k2z.buf);
+    free(br.pairs[i].z2k.buf);
+  }
+  br.npairs = 0;
+  for (int i = 0; i < br.nouts; i++)
+    for (int k = 0; k < br.outs[i].n; k++)
+      (void)close(br.outs[i].kfd[k]);
+  br.nouts = 0;
+  for (int i = 0; i < br.nports; i++)
+    br.ports[i].served = 0;
+  br.started = false;
+}
+
+/* (Under br.mu.) */
+static void register_fork(void) {
+  if (!br.atfork)
+    (void)pthread_atfork(NULL, NULL, forked_child);
+  br.atfork = true;
+}
+
+/* ---- the program's calls ---- */
+
+void pl_bridge_listening(int fd) {
+  if (!br.on || in_bridge)
+    return;
+  union br_addr a;
+  memset(&a, 0, sizeof(a));
+  socklen_t len = sizeof(a);
+  if (getsockname(fd, &a.sa, &len) != 0 || len > sizeof(a))
+    return;
+  if (!is_loopback(&a.sa) && !is_any(&a.sa))
+    return;
+  if (is_any(&a.sa)) { /* the loopback of its family is the host's share */
+    if (a.sa.sa_family == AF_INET)
+      a.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    else
+      a.in6.sin6_addr = in6addr_loopback;
+  }
+  pthread_mutex_lock(&br.mu);
+  register_fork();
+  int np = br.nports;
+  for (int i = 0; i < np; i++)
+    if (br.ports[i].len == len && !memcmp(&br.ports[i].stack, &a, len)) {
+      pthread_mutex_unlock(&br.mu); /* listening again: the same */
+      return;
+    }
+  int kfd = np < BR_PORTS ? host_socket(a.sa.sa_family,
+                                        SOCK_STREAM | SOCK_NONBLOCK)
+                          : -1;
+  int one = 1;
+  if (kfd >= 0)
+    (void)setsockopt(kfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (kfd < 0 || bind(kfd, &a.sa, len) != 0 || listen(kfd, 128) != 0) {
+    fprintf(stderr, "znet-run: --host-loopback: port %u of the host's "
+                    "loopback not shared: %s\n",
+            (unsigned)port_of(&a), np < BR_PORTS ? strerror(errno) : "full");
+    if (kfd >= 0)
+      (void)close(kfd);
+    pthread_mutex_unlock(&br.mu);
+    return;
+  }
+  br.ports[np] = (struct br_port){.stack = a, .len = len, .kfd = kfd};
+  __atomic_store_n(&br.nports, np + 1, __ATOMIC_RELEASE);
+  pthread_mutex_unlock(&br.mu);
+}
+
+void pl_bridge_serve(uint16_t port, bool on) {
+  if (!br.on)
+    return;
+  int np = __atomic_load_n(&br.nports, __ATOMIC_ACQUIRE);
+  bool any = false;
+  for (int i = 0; i < np; i++)
+    if (port_of(&br.ports[i].stack) == port) {
+      __atomic_store_n(&br.ports[i].served, on, __ATOMIC_RELEASE);
+      any = true;
+    }
+  if (!any)
+    return;
+  /* (Called under the layer's lock: the thread starts now, and waits
+   * for that lock in its first poll.) */
+  if (start())
+    wake();
+}
+
+/* The listener of the bridge's at a (new or the one there); -1 if the
+ * stack has something of its own there. */
+static struct br_out *out_at(const union br_addr *a, socklen_t len) {
+  for (int i = 0; i < br.nouts; i++)
+    if (br.outs[i].len == len && !memcmp(&br.outs[i].addr, a, len))
+      return br.outs[i].n < 8 ? &br.outs[i] : NULL;
+  if (br.nouts == BR_OUTS)
+    return NULL;
+  int lfd = socket(a->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                   0);
+  if (lfd < 0)
+    return NULL;
+  /* (The connections an earlier listener here took may still be on the
+   * port; a listener of the program's there still refuses the bind.) */
+  int one = 1;
+  (void)setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (bind(lfd, &a->sa, len) != 0 || listen(lfd, 8) != 0) {
+    (void)close(lfd); /* (EADDRINUSE: the program's own is there) */
+    return NULL;
+  }
+  /* Served now (a look at it): a listener waits for its first use
+   * before it answers a SYN (zn_posix_host.serve), and the program's
+   * connection is on its way. */
+  struct pollfd p = {lfd, POLLIN, 0};
+  (void)poll(&p, 1, 0);
+  struct br_out *o = &br.outs[br.nouts++];
+  *o = (struct br_out){.addr = *a, .len = len, .lfd = lfd};
+  return o;
+}
+
+void pl_bridge_connect(int fd, const struct sockaddr *sa, socklen_t len) {
+  int type = 0;
+  socklen_t tlen = sizeof(type);
+  if (!br.on || in_bridge || !sa || len < sizeof(sa_family_t) ||
+      len > sizeof(union br_addr) || !is_loopback(sa) ||
+      getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 ||
+      type != SOCK_STREAM)
+    return;
+  union br_addr a;
+  memset(&a, 0, sizeof(a));
+  memcpy(&a, sa, len);
+  if (a.sa.sa_family == AF_INET6)
+    a.in6.sin6_flowinfo = 0;
+  in_bridge = true; /* the bridge's own calls below pass straight */
+  pthread_mutex_lock(&br.mu);
+  register_fork();
+  struct br_out *o = out_at(&a, len);
+  int kfd = o ? host_socket(a.sa.sa_family, SOCK_STREAM) : -1;
+  if (o && kfd >= 0 && connect(kfd, &a.sa, len) == 0 && start()) {
+    (void)fcntl(kfd, F_SETFL, O_NONBLOCK);
+    o->kfd[o->n++] = kfd;
+    kfd = -1;
+  }
+  if (kfd >= 0)
+    (void)close(kfd); /* refused by the host: the stack refuses too */
+  for (int i = br.nouts; i-- > 0;)
+    if (br.outs[i].n == 0) {
+      (void)close(br.outs[i].lfd);
+      br.outs[i] = br.outs[--br.nouts];
+    }
+  pthread_mutex_unlock(&br.mu);
+  in_bridge = false;
+  wake();
+}
