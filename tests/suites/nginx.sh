@@ -1,0 +1,204 @@
+# nginx's own test suite (nginx-tests, ../shared/suites) against
+# Debian's nginx on the Linux kernel and under znet-run: sourced by
+# scripts/suites (which sets B, T, ROOT, shared, ok/not_ok/diag and the
+# report).
+#
+# The harness (Perl, on the kernel) writes each test's nginx.conf with
+# listeners on 127.0.0.1:8000-8999, starts nginx (TEST_NGINX_BINARY),
+# and talks to it and to backends of its own on the same loopback.  So:
+#   kernel    TEST_NGINX_BINARY is Debian's /usr/sbin/nginx;
+#   znet-run  a wrapper running the same nginx under
+#             `znet-run --host-loopback` on a multi-queue TAP (its
+#             master and workers each a stack of the group): its
+#             listeners on 127.0.0.1 take the harness's connections
+#             through the bridge, its connections to the harness's
+#             backends go to the host's loopback (docs/POSIX.md).
+# Each way runs in a network namespace of its own (the loopbacks apart),
+# both at once.  Both ways run as root with `user root;` (the harness's
+# directories are the root's alone; Debian's nginx would otherwise drop
+# its workers to nobody, who cannot read them) and Debian's dynamic
+# modules (TEST_NGINX_MODULES).
+#
+# Each test file is one case: every numbered test of it has the same
+# result both ways, or the difference is listed in
+# tests/suites/nginx.known (WAY<TAB>FILE<TAB>TEST<TAB>REASON, TEST a
+# test's number or "*" for the whole file); a listed difference that is
+# gone fails too.
+
+NGINX_BIN=/usr/sbin/nginx
+NGINX_MODULES=/usr/lib/nginx/modules
+# The files `scripts/suites --short` (CI) runs: HTTP's core, proxying,
+# upstreams, the stream module, SSL, limits; the whole suite otherwise.
+NGINX_SHORT='^(http_|proxy|upstream|stream_proxy|stream_upstream|ssl\.t|limit_|gzip|range|rewrite|index|autoindex|access|auth_basic|headers|map|split_clients|ssi|sub_filter|userid|realip|mirror|return|charset|not_modified|request_id|body)'
+
+# nginx_prepare: the suite unpacked; the znet-run way's namespace and
+# wrapper.  Sets NT (the suite's directory).
+nginx_prepare() {
+  local tgz
+  tgz=$(ls "$shared"/suites/nginx-tests-*.tar.gz 2>/dev/null | tail -1)
+  need_shared "${tgz:-$shared/suites/nginx-tests-*.tar.gz}"
+  NT=$B/suites/nginx-tests
+  rm -rf "$NT" && mkdir -p "$NT" && tar xzf "$tgz" -C "$NT" --strip-components=1 ||
+    { not_ok "nginx-tests unpacked from $tgz"; return 1; }
+  check "nginx-tests $(basename "$tgz" .tar.gz): $(ls "$NT"/*.t | wc -l) test files; Debian's nginx $("$NGINX_BIN" -v 2>&1 | sed 's/.*nginx\///')" \
+    [ -x "$NGINX_BIN" ] || return 1
+  ninja -C "$B" posix/preload/znet-run posix/preload/libznet-preload.so >"$T/nginx.run.log" 2>&1
+  check "nginx: znet-run built in $B" [ -x "$B/posix/preload/znet-run" ] || return 1
+  # The kernel's namespace: its own loopback, nothing else; znet-run's:
+  # a multi-queue TAP (a stack for the master and each worker).
+  NGX_KNS="zns$$k$RANDOM"
+  NGX_ZNS="zns$$z$RANDOM"
+  zn_netns_add "$NGX_KNS" &&
+    zn_netns_tap "$NGX_ZNS" "$E2E_TAP" "$E2E_KERNEL_IP/$E2E_PREFIX" multi_queue ||
+    { not_ok "nginx: a namespace for each way"; return 1; }
+  cat >"$T/znet-nginx" <<EOF
+#!/bin/sh
+# nginx-tests' TEST_NGINX_BINARY for the znet-run way (scripts/suites).
+exec "$B/posix/preload/znet-run" --netif "tap:$E2E_TAP" \\
+  --ipv4 "$E2E_ZNET_IP/$E2E_PREFIX" --host-loopback -- "$NGINX_BIN" "\$@"
+EOF
+  chmod +x "$T/znet-nginx"
+  mkdir -p "$T/nginx/kernel" "$T/nginx/znet-run"
+}
+
+# nginx_way WAY NS BINARY FILE...: each file run by the harness in NS,
+# its TAP output to $T/nginx/WAY/FILE.
+nginx_way() {
+  local way=$1 ns=$2 bin=$3 f
+  shift 3
+  for f in "$@"; do
+    (cd "$NT" && TEST_NGINX_BINARY=$bin TEST_NGINX_MODULES=$NGINX_MODULES \
+      TEST_NGINX_GLOBALS="user root;" timeout 300 ip netns exec "$ns" perl "$f") \
+      >"$T/nginx/$way/$f" 2>&1
+  done
+}
+
+# nginx_results FILE: a test file's TAP as NUMBER<TAB>STATUS<TAB>NAME,
+# STATUS ok, not-ok, skip or todo; "plan<TAB>N" or
+# "file-skip<TAB>REASON" for the plan line.
+nginx_results() {
+  awk '
+    /^1\.\.0 # [Ss][Kk][Ii][Pp]/ { sub(/^1\.\.0 # [Ss][Kk][Ii][Pp] */, ""); print "file-skip\t" $0; next }
+    /^1\.\.[0-9]+/ { sub(/^1\.\./, ""); print "plan\t" $1; next }
+    /^(not )?ok [0-9]+/ {
+      st = ($1 == "not") ? "not-ok" : "ok"
+      n = ($1 == "not") ? $3 : $2
+      line = $0
+      if (line ~ /# [Ss][Kk][Ii][Pp]/) st = "skip"
+      else if (line ~ /# TODO/) st = (st == "ok") ? "todo-passed" : "todo"
+      sub(/^(not )?ok [0-9]+ ?-? ?/, "", line)
+      print n "\t" st "\t" line
+    }' "$1"
+}
+
+nginx_known() {
+  awk -F'\t' -v w="$1" -v f="$2" -v t="$3" \
+    '($1 == w || $1 == "both") && $2 == f && ($3 == t || $3 == "*") { print $4; exit }' \
+    tests/suites/nginx.known
+}
+
+# nginx_compare FILE: one case for the file.
+nginx_compare() {
+  local f=$1 k w n kst wst name reason bad=0 ndiff=0 kp wp
+  nginx_results "$T/nginx/kernel/$f" >"$T/nginx.k"
+  nginx_results "$T/nginx/znet-run/$f" >"$T/nginx.w"
+  kp=$(grep -c '	ok	' "$T/nginx.k")
+  wp=$(grep -c '	ok	' "$T/nginx.w")
+  : >"$T/nginx.bad"
+  while IFS=$'\t' read -r n kst wst name; do
+    [ "$kst" = ok ] && [ "$wst" = ok ] && continue
+    [ "$kst" != ok ] && [ "$wst" != ok ] && continue
+    ndiff=$((ndiff + 1))
+    reason=$(nginx_known znet-run "$f" "$n")
+    [ -n "$reason" ] && echo "$f	$n" >>"$T/nginx.used"
+    [ -n "$reason" ] || { bad=$((bad + 1)); echo "test $n ($name): kernel $kst, znet-run $wst" >>"$T/nginx.bad"; }
+    printf '| %s | %s | %s | %s | %s | %s |\n' "$f" "$n" "${name//|/\\|}" "$kst" "$wst" \
+      "${reason:-**not listed**}" >>"$T/nginx.diffs"
+  done < <(awk -F'\t' '
+      FNR == 1 { f++ }
+      $1 == "plan" || $1 == "file-skip" { next }
+      f == 1 { ks[$1] = $2; nm[$1] = $3; if ($1 > n) n = $1 }
+      f == 2 { ws[$1] = $2; if (!($1 in nm)) nm[$1] = $3; if ($1 > n) n = $1 }
+      END { for (i = 1; i <= n; i++) if ((i in ks) || (i in ws))
+              printf "%d\t%s\t%s\t%s\n", i, (i in ks) ? ks[i] : "-", (i in ws) ? ws[i] : "-", nm[i] }
+    ' "$T/nginx.k" "$T/nginx.w")
+  local kskip
+  kskip=$(awk -F'\t' '$1 == "file-skip" { print $2 }' "$T/nginx.k")
+  echo "$kp $wp $ndiff $bad $([ -n "$kskip" ] && echo 1 || echo 0)" >>"$T/nginx.counts"
+  if [ "$bad" -eq 0 ]; then
+    ok "nginx-tests $f: $wp passed (kernel $kp), $ndiff differ, all listed${kskip:+ # skipped both ways: $kskip}"
+  else
+    not_ok "nginx-tests $f: $wp passed (kernel $kp), $bad differences not listed"
+    head -10 "$T/nginx.bad" | diag
+  fi
+}
+
+# nginx_suite SHORT: the files (SHORT: those NGINX_SHORT names), both
+# ways at once, compared.
+nginx_suite() {
+  local short=$1 files f
+  nginx_prepare || return 1
+  files=$(cd "$NT" && ls ./*.t | sed 's#^\./##')
+  $short && files=$(echo "$files" | grep -E "$NGINX_SHORT")
+  # shellcheck disable=SC2086 # a list of file names
+  [ -n "${NGINX_FILES:-}" ] && files=$NGINX_FILES
+  : >"$T/nginx.diffs"
+  : >"$T/nginx.counts"
+  : >"$T/nginx.used"
+  # shellcheck disable=SC2086
+  nginx_way kernel "$NGX_KNS" "$NGINX_BIN" $files &
+  local kpid=$!
+  # shellcheck disable=SC2086
+  nginx_way znet-run "$NGX_ZNS" "$T/znet-nginx" $files
+  wait "$kpid"
+  for f in $files; do
+    nginx_compare "$f"
+  done
+  nginx_lists_true "$files"
+  nginx_report "$files" "$short"
+}
+
+nginx_lists_true() {
+  local way f t reason stale=0
+  while IFS=$'\t' read -r way f t reason; do
+    case $way in '' | '#'*) continue ;; esac
+    # shellcheck disable=SC2086
+    in_words "$f" $1 || continue
+    if [ "$t" = "*" ]; then
+      grep -q "^$f	" "$T/nginx.used" && continue
+    else
+      grep -qxF "$f	$t" "$T/nginx.used" && continue
+    fi
+    stale=$((stale + 1))
+    not_ok "nginx: tests/suites/nginx.known's '$f test $t' no longer differs from the kernel"
+  done <tests/suites/nginx.known
+  [ "$stale" -eq 0 ] && ok "nginx: every line of tests/suites/nginx.known is still true"
+}
+
+nginx_report() {
+  local n
+  n=$(echo "$1" | wc -w)
+  {
+    echo "## nginx-tests: Debian's nginx on the kernel and under znet-run"
+    echo
+    echo "$(basename "$NT") (../shared/suites), $n test files$($2 && echo " (\`--short\`: those NGINX_SHORT names)"),"
+    echo "each run by its own harness against Debian's nginx $("$NGINX_BIN" -v 2>&1 | sed 's/.*nginx\///')"
+    echo "on the kernel and under \`znet-run --host-loopback\` (master and workers a"
+    echo "group of stacks), both with \`user root;\` and Debian's dynamic modules."
+    echo
+    echo "| way | files | skipped whole (both ways) | tests passed | differ from the kernel | of them listed |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    awk -v n="$n" '{ k += $1; s += $5 } END { printf "| kernel | %d | %d | %d | | |\n", n, s, k }' "$T/nginx.counts"
+    awk -v n="$n" '{ w += $2; d += $3; b += $4; s += $5 }
+      END { printf "| znet-run | %d | %d | %d | %d | %d |\n", n, s, w, d, d - b }' "$T/nginx.counts"
+    echo
+    if [ -s "$T/nginx.diffs" ]; then
+      echo "| file | test | name | kernel | znet-run | reason |"
+      echo "|---|---:|---|---|---|---|"
+      cat "$T/nginx.diffs"
+    else
+      echo "No test differs."
+    fi
+    echo
+  } >>"$T/report.md"
+}
