@@ -12,8 +12,10 @@
  *   process serves the port (accepts, polls or waits on its listener:
  *   zn_posix_host.serve), its bridge takes the host's connections and
  *   opens, for each, a connection to the program's own listener through
- *   the stack's loopback: the program accepts a TCP connection of znet
- *   from 127.0.0.1, and the bytes are copied between the two.
+ *   the stack's loopback, from the client's address and port (where the
+ *   stack has that port free): the program accepts a TCP connection of
+ *   znet from the client's 127.0.0.1:PORT, and the bytes are copied
+ *   between the two.
  * - Out: a connect() to a loopback address where nothing of the stack
  *   listens goes to the host's: the bridge connects there first (a
  *   refusal is left to the stack, which refuses too), listens on that
@@ -197,18 +199,38 @@ static void pair_end(int i, bool abort) {
   }
   free(p->k2z.buf);
   free(p->z2k.buf);
-  br.pairs[i] = br.pairs[--br.npairs];
+  p->kfd = p->zfd = -1; /* gone at the next pairs_compact */
+}
+
+/* The pairs that ended taken out, the others kept in the order they
+ * came: each poll carries the older connections' bytes first, so two
+ * connections opened one after the other reach the program in that
+ * order (as over a loopback). */
+static void pairs_compact(void) {
+  int w = 0;
+  for (int i = 0; i < br.npairs; i++)
+    if (br.pairs[i].kfd >= 0)
+      br.pairs[w++] = br.pairs[i];
+  br.npairs = w;
 }
 
 /* A host connection to a port the program serves: its stack side is a
  * connection to the program's listener through the loopback. */
 static void take_in(struct br_port *pt) {
   for (int k = 0; k < 16; k++) {
-    int kfd = accept4(pt->kfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    union br_addr peer;
+    memset(&peer, 0, sizeof(peer));
+    socklen_t plen = sizeof(peer);
+    int kfd = accept4(pt->kfd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (kfd < 0)
       return;
     int zfd = socket(pt->stack.sa.sa_family,
                      SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    /* From the client's own address and port where the stack has them
+     * free: the program's $remote_port is the one the client knows. */
+    if (zfd >= 0 && peer.sa.sa_family == pt->stack.sa.sa_family &&
+        is_loopback(&peer.sa))
+      (void)bind(zfd, &peer.sa, plen);
     int rc = zfd < 0 ? -1 : connect(zfd, &pt->stack.sa, pt->len);
     if (zfd < 0 || (rc < 0 && errno != EINPROGRESS) ||
         !pair_add(kfd, zfd, rc < 0)) {
@@ -342,10 +364,11 @@ static void *bridge_main(void *arg) {
       uint64_t v;
       (void)!read(br.efd, &v, sizeof(v));
     }
-    for (int i = npairs; i-- > 0;)
+    for (int i = 0; i < npairs; i++)
       if (fds[first_pair + 2 * i].revents || fds[first_pair + 2 * i + 1].revents)
         serve_pair(i, fds[first_pair + 2 * i].revents,
                    fds[first_pair + 2 * i + 1].revents);
+    pairs_compact();
     for (int i = 0; i < np; i++)
       if (fds[first_port + i].revents & POLLIN)
         take_in(&br.ports[i]);
