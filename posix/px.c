@@ -181,6 +181,8 @@ struct px_sock *px_sock_new(struct zn_posix *px, enum px_kind kind,
   s->px = px;
   s->kind = kind;
   s->family = family;
+  /* Linux's tcp_recvmsg reads what came before a reset, then the error. */
+  s->topts.keep_after_reset = true;
   return s;
 }
 

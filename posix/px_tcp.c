@@ -714,6 +714,14 @@ static int read_iov(struct px_sock *s, struct msghdr *m, size_t total,
   return 0;
 }
 
+/* Whether a read looks at the connection: connected and no error, or
+ * an error with data that came before it (kept: topts.keep_after_reset),
+ * which is read first, as Linux's tcp_recvmsg does. */
+static bool can_read(const struct px_sock *s) {
+  return s->phase == PX_CONNECTED && s->c &&
+         (!s->err || zn_tcp_readable(s->c) > 0);
+}
+
 /* What a read says when the stream has nothing for it: the error once,
  * then end of stream. */
 static ssize_t read_end(struct px_sock *s, int rc) {
@@ -755,11 +763,11 @@ ssize_t px_tcp_recv(struct zn_posix *px, struct px_sock *s, struct msghdr *m,
       /* Linux's tcp_recvmsg reads what is queued before it looks at
        * RCV_SHUTDOWN, even what arrived after shutdown(SHUT_RD); then
        * the stream has ended (0), without waiting. */
-      if (s->phase == PX_CONNECTED && s->c && !s->err)
+      if (can_read(s))
         (void)read_iov(s, m, total, &done, flags);
       return (ssize_t)done;
     }
-    if (s->phase == PX_CONNECTED && s->c && !s->err) {
+    if (can_read(s)) {
       rc = read_iov(s, m, total, &done, flags);
       if (rc != 0)
         return done ? (ssize_t)done : read_end(s, rc);

@@ -144,6 +144,11 @@ struct zn_tcp_opts {
   uint32_t keepidle_ms, keepintvl_ms, keepcnt; /**< keepalive, as
                                  zn_tcp_set_keepalive; keepidle_ms 0:
                                  off */
+  bool keep_after_reset;    /**< what was received and not yet read stays
+                                 readable after a reset or a timeout, the
+                                 error coming once it is read (Linux's
+                                 sockets); without: flushed at once (RFC
+                                 9293 §3.10.7.4) */
 };
 
 /** Listen on laddr:port, as zn_tcp_listen(), with the settings o (NULL:
@@ -340,6 +345,13 @@ void zn_tcp_abort(struct zn_tcp_conn *c);
 
 /** Options.  Every setter is safe inside any callback; on a listener it
  * changes what the connections it accepts from then on inherit. */
+
+/** What was received and not yet read stays readable after a reset or a
+ * timeout, zn_tcp_read giving the error only once it is read (Linux's
+ * sockets); off, the default, it is flushed at once (RFC 9293
+ * §3.10.7.4).  As zn_tcp_opts.keep_after_reset; a listener's
+ * connections take its setting. */
+void zn_tcp_set_keep_after_reset(struct zn_tcp_conn *c, bool on);
 
 /** Nagle's algorithm off (RFC 896; TCP_NODELAY): a partial segment goes
  * at once even while an earlier one is unacknowledged.  Turning it on

@@ -581,8 +581,11 @@ void zn__tcp_closed(struct zn_tcp_conn *c) {
    * lets go of it (zn_tcp_close), or at once if the app has none.  After
    * an orderly close, what was received and not yet read stays readable
    * (the stack acknowledged it: dropping it would lose data while reads
-   * report a clean end of stream); a reset or a timeout discards it. */
-  bool keep = zn__tcp_app_owned(c) && !(c->life & ZN__TCPL_USER_CLOSED) && !c->err;
+   * report a clean end of stream); a reset or a timeout discards it (RFC
+   * 9293 §3.10.7.4), unless the connection keeps it then too (Linux's
+   * sockets: zn_tcp_opts.keep_after_reset). */
+  bool keep = zn__tcp_app_owned(c) && !(c->life & ZN__TCPL_USER_CLOSED) &&
+              (!c->err || (c->life & ZN__TCPL_KEEP_RCVQ));
   struct zn_bufq rcvq = c->rcvq;
   uint32_t rcvq_bytes = c->rcvq_bytes;
   if (keep) {
@@ -774,6 +777,8 @@ static void apply_opts(struct zn_tcp_conn *c, const struct zn_tcp_opts *o) {
   if (o->nodelay)
     c->flags |= ZN__TCPF_NODELAY;
   c->user_timeout_ms = o->user_timeout_ms;
+  if (o->keep_after_reset)
+    c->life |= ZN__TCPL_KEEP_RCVQ;
   if (o->keepidle_ms) { /* armed when the connection is established */
     c->ka_idle_ms = o->keepidle_ms;
     c->ka_intvl_ms = o->keepintvl_ms ? o->keepintvl_ms : ZN__TCP_KA_INTVL_MS;
@@ -790,6 +795,7 @@ void zn__tcp_inherit(struct zn_tcp_conn *x, const struct zn_tcp_conn *l) {
   x->flags |= (uint16_t)(l->flags & ZN__TCPF_NODELAY);
   x->app = l->app;
   x->user_timeout_ms = l->user_timeout_ms;
+  x->life |= (uint8_t)(l->life & ZN__TCPL_KEEP_RCVQ);
   x->ka_idle_ms = l->ka_idle_ms;
   x->ka_intvl_ms = l->ka_intvl_ms;
   x->ka_count = l->ka_count;
@@ -1301,6 +1307,13 @@ void zn_tcp_abort(struct zn_tcp_conn *c) {
   if (!(c->life & ZN__TCPL_ZOMBIE))
     zn__tcp_fsm(c, ZN__EV_U_ABORT, NULL);
   zn__tcp_reap_add(c);
+}
+
+void zn_tcp_set_keep_after_reset(struct zn_tcp_conn *c, bool on) {
+  if (on)
+    c->life |= ZN__TCPL_KEEP_RCVQ;
+  else
+    c->life &= (uint8_t)~ZN__TCPL_KEEP_RCVQ;
 }
 
 void zn_tcp_set_nodelay(struct zn_tcp_conn *c, bool on) {

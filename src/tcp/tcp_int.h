@@ -292,6 +292,8 @@ enum {
   ZN__TCPL_IN_ACCEPTQ = 1u << 2,   /* on its listener's accept queue */
   ZN__TCPL_REAP = 1u << 3,         /* on the reap list */
   ZN__TCPL_ZOMBIE = 1u << 4,       /* reached CLOSED; waiting to be freed */
+  ZN__TCPL_KEEP_RCVQ = 1u << 5,    /* what was received outlives a reset
+                                      (zn_tcp_opts.keep_after_reset) */
 };
 
 /* c->notify: callbacks pending or already given (zn__tcp_deliver). */

@@ -281,6 +281,38 @@ ZT_TEST(test_established_rst) {
   fx_free(&f);
 }
 
+/* A reset with data the app has not read: flushed by default (RFC 9293
+ * §3.10.7.4); kept with keep_after_reset (Linux's sockets), read before
+ * the error, which comes once. */
+ZT_TEST(test_established_rst_unread) {
+  for (int keep = 0; keep < 2; keep++) {
+    struct fx f;
+    fx_init(&f, NULL);
+    f.auto_read = false;
+    fx_established(&f);
+    zn_tcp_set_keep_after_reset(f.c, keep != 0);
+    SEND(&f, .seq = f.p_nxt, .ack = f.s_nxt, .flags = ACK | PSH, .len = 100);
+    f.p_nxt += 100;
+    fx_run(&f, ZN_MS(40));
+    EXPECT(&f, .seq = f.s_nxt, .ack = f.p_nxt, .flags = ACK);
+    SEND(&f, .seq = f.p_nxt, .flags = RST);
+    EXPECT_NONE(&f);
+    EXPECT_STATE(&f, ZN_TCP_CLOSED);
+    uint8_t buf[256];
+    if (keep) {
+      ZT_EQ(zn_tcp_readable(f.c), 100);
+      ZT_EQ(zn_tcp_read(f.c, buf, 60), 60);
+      ZT_EQ(zn_tcp_read(f.c, buf, sizeof(buf)), 40);
+    }
+    ZT_EQ(zn_tcp_readable(f.c), 0);
+    ZT_EQ(zn_tcp_read(f.c, buf, sizeof(buf)), ZN_ECONNRESET);
+    fx_close(&f);
+    fx_poll(&f);
+    EXPECT_NONE(&f);
+    fx_free(&f);
+  }
+}
+
 ZT_TEST(test_established_rst_inwin) {
   struct fx f;
   fx_init(&f, NULL);
@@ -557,6 +589,7 @@ int main(void) {
   ZT_RUN(test_established_noack);
   ZT_RUN(test_established_write);
   ZT_RUN(test_established_rst);
+  ZT_RUN(test_established_rst_unread);
   ZT_RUN(test_established_rst_inwin);
   ZT_RUN(test_established_rst_outwin);
   ZT_RUN(test_established_rst_rfc793);
