@@ -306,7 +306,9 @@ static void serve_pair(int i, short kev, short zev) {
     }
     p->connecting = false;
   }
-  if ((kev | zev) & (POLLERR | POLLNVAL))
+  /* (An error is found by the reads below, after the data that came
+   * before it: a reset after an answer passes on the answer first.) */
+  if ((kev | zev) & POLLNVAL)
     abort = true;
   if (!abort && carry(p->kfd, p->zfd, &p->k2z, &abort) &&
       carry(p->zfd, p->kfd, &p->z2k, &abort) && !(p->k2z.shut && p->z2k.shut))
