@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # nginx's own test suite (nginx-tests, ../shared/suites) against
 # Debian's nginx on the Linux kernel and under znet-run: sourced by
 # scripts/suites (which sets B, T, ROOT, shared, ok/not_ok/diag and the
@@ -41,6 +42,7 @@ NGINX_UDP='resolver|_udp_'
 # wrapper.  Sets NT (the suite's directory).
 nginx_prepare() {
   local tgz
+  # shellcheck disable=SC2154 # shared: tests/rt/images-env.sh
   tgz=$(ls "$shared"/suites/nginx-tests-*.tar.gz 2>/dev/null | tail -1)
   need_shared "${tgz:-$shared/suites/nginx-tests-*.tar.gz}"
   NT=$B/suites/nginx-tests
@@ -105,7 +107,7 @@ nginx_known() {
 
 # nginx_compare FILE: one case for the file.
 nginx_compare() {
-  local f=$1 k w n kst wst name reason bad=0 ndiff=0 kp wp
+  local f=$1 n kst wst name reason bad=0 ndiff=0 kp wp
   nginx_results "$T/nginx/kernel/$f" >"$T/nginx.k"
   nginx_results "$T/nginx/znet-run/$f" >"$T/nginx.w"
   kp=$(grep -c '	ok	' "$T/nginx.k")

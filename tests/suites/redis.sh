@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # redis's own test suite, in its external-server mode, against redis on
 # the Linux kernel, under znet-run and as an spt image: sourced by
 # scripts/suites (which sets B, T, ROOT, E2E_NS, E2E_TAP, E2E_ZNET_IP,
@@ -72,7 +73,7 @@ redis_prepare() {
 # redis_start WAY UNIT: a fresh server WAY's way for UNIT; its address
 # in RHOST.
 redis_start() {
-  local way=$1 out=$T/redis/server.out i flags=("${REDIS_FLAGS[@]}")
+  local way=$1 out=$T/redis/server.out flags=("${REDIS_FLAGS[@]}")
   local dir=$T/redis/dir
   # shellcheck disable=SC2086 # a list of words
   in_words "$2" $REDIS_AOF_UNITS && flags+=(--appendonly yes)
@@ -99,7 +100,7 @@ redis_start() {
     ;;
   esac
   E2E_ECHO_PID=$!
-  for i in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     [ "$(in_ns_t 2 redis-cli -h "$RHOST" -p "$REDIS_PORT" PING 2>/dev/null)" = PONG ] && return 0
     kill -0 "$E2E_ECHO_PID" 2>/dev/null || break
     sleep 0.1
