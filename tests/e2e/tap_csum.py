@@ -19,17 +19,10 @@ import struct
 import sys
 import time
 
+from attack_lib import csum  # the Internet checksum, complemented
+
 TUNSETIFF = 0x400454CA
 IFF_TAP, IFF_NO_PI, IFF_MULTI_QUEUE = 0x0002, 0x1000, 0x0100
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return s
 
 
 def tcp_ok(ip):
@@ -37,7 +30,7 @@ def tcp_ok(ip):
     total = struct.unpack("!H", ip[2:4])[0]
     seg = ip[ihl:total]
     pseudo = ip[12:20] + struct.pack("!BBH", 0, 6, len(seg))
-    return csum(pseudo + seg) == 0xFFFF
+    return csum(pseudo + seg) == 0
 
 
 def main():
