@@ -668,7 +668,9 @@ static void on_addresses(struct zn_dns_resolver *r, void *arg,
                                .cb = &conn_cbs,
                                .arg = nc,
                                .fail = race_failed};
-  nc->t_race = host_now(nc);
+  /* The stack's clock, which the attempt delay runs on: the host's
+   * may be ahead of it by what this loop turn has taken. */
+  nc->t_race = zn_stack_now(nc->h->st);
   int rc2 = zn_dns_race_start(nc->h->st, &rc, &nc->race);
   if (rc2 != ZN_OK) {
     fprintf(stderr, PROG ": connect to %s: %s\n", nc->o->name,
