@@ -42,6 +42,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <arpa/inet.h>
 
 #include "net.h"
 #include "rt.h"
@@ -77,6 +78,7 @@ static struct {
   struct zn_config cfg;   /* what st was built with */
   struct zn_posix *px;
   bool up;
+  bool host_loopback;     /* --host-loopback */
   struct kitem kitems[KEPOLL_ITEMS];
 } g;
 
@@ -618,9 +620,44 @@ long zrt_sys_accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags) {
   return cloexec_if(zn_posix_accept4(g.px, fd, sa, len, flags), flags);
 }
 
+void zrt_net_host_loopback(void) { g.host_loopback = true; }
+
+static bool is_stream(int fd) {
+  int type = 0;
+  socklen_t tlen = sizeof(type);
+  return zn_posix_getsockopt(g.px, fd, SOL_SOCKET, SO_TYPE, &type, &tlen) ==
+             0 &&
+         type == SOCK_STREAM;
+}
+
+/* --host-loopback: *out is the gateway, sa's port, in place of a TCP
+ * connect() to 127.0.0.0/8 at a port no listener of the image's serves
+ * (what a SYN from here would find: zn_tcp_listening_on).  The host
+ * beyond the gateway takes the port to its own loopback. */
+static bool host_loopback_dest(int fd, const struct sockaddr *sa,
+                               socklen_t len, struct sockaddr_in *out) {
+  if (!g.host_loopback || !g.st || !sa || len < sizeof(*out) ||
+      sa->sa_family != AF_INET)
+    return false;
+  memcpy(out, sa, sizeof(*out));
+  uint32_t a = ntohl(out->sin_addr.s_addr), addr, gw;
+  uint8_t prefix;
+  struct zn_ip ip = zn_ip_from_v4(a);
+  if (a >> 24 != 127 || zn_tcp_listening_on(g.st, &ip, ntohs(out->sin_port)) ||
+      !is_stream(fd))
+    return false;
+  zn_stack_get_ipv4(g.st, &addr, &prefix, &gw);
+  out->sin_addr.s_addr = htonl(gw);
+  return gw != 0;
+}
+
 long zrt_sys_connect(int fd, const struct sockaddr *sa, socklen_t len) {
   if (!g.px)
     return no_layer(fd);
+  struct sockaddr_in host;
+  if (host_loopback_dest(fd, sa, len, &host))
+    return zn_posix_connect(g.px, fd, (const struct sockaddr *)&host,
+                            sizeof(host));
   return zn_posix_connect(g.px, fd, sa, len);
 }
 

@@ -21,6 +21,10 @@
  * over (zn_image_adopt_stack); until then the image has no socket
  * layer. */
 char **zrt_net_start(int argc, char **argv, int *pargc);
+/* --host-loopback: from now on a TCP connect() to a 127.0.0.0/8 port
+ * that no listener of the image serves goes to the IPv4 gateway, the
+ * same port (the host forwards it to its own loopback). */
+void zrt_net_host_loopback(void);
 /* "nameserver ADDR" lines for the DHCP lease's DNS servers
  * into text (nothing without a lease). */
 void zrt_net_lease_dns(char *text, size_t n);

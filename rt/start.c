@@ -12,7 +12,8 @@
  * everything literally, "..." keeps all but \" and \\, a backslash
  * outside quotes keeps the next character ("--save ''" passes an empty
  * word).  Before "--": the runtime's flags (--env NAME=VALUE, --cwd DIR,
- * --hostname NAME, --tmpfs PATH, --dns ADDR, --thread-stack SIZE;
+ * --hostname NAME, --tmpfs PATH, --dns ADDR, --thread-stack SIZE,
+ * --host-loopback;
  * opts below) and znet's
  * (--ipv4,
  * --gateway, --dhcp, ...; rt/net.c); after it the program's own, with
@@ -88,6 +89,7 @@ static struct {
   int ndns;
   const char *cwd;         /* --cwd DIR */
   const char *hostname;    /* --hostname NAME */
+  bool host_loopback;      /* --host-loopback */
   size_t stack_size;       /* the main thread's stack */
   size_t thread_stack;     /* --thread-stack: the most a thread gets; 0 none */
   uint8_t seed[32];        /* for the stack's generator */
@@ -221,6 +223,9 @@ static int take_runtime_flags(char **w, int n) {
       opts.dns[opts.ndns++] = v;
     } else if ((k = flag_value(&w[i], n - i, "--thread-stack", &v))) {
       opts.thread_stack = size_value("--thread-stack", v, 16u << 10, 1u << 30);
+    } else if (strcmp(w[i], "--host-loopback") == 0) {
+      opts.host_loopback = true;
+      k = 1;
     } else if ((k = flag_value(&w[i], n - i, "--tmpfs", &v))) {
       if (opts.ntmpfs == MAX_TMPFS)
         zrt_panic("more than %d --tmpfs", MAX_TMPFS);
@@ -407,6 +412,8 @@ static int zrt_start_main(int argc, char **argv, char **envp) {
   start_files();
   int pargc = 0;
   char **pargv = zrt_net_start(argc, argv, &pargc);
+  if (opts.host_loopback)
+    zrt_net_host_loopback();
   set_resolv_conf();
   if (opts.cwd && zrt_sys_chdir(opts.cwd) != 0)
     zrt_log("--cwd %s: no such directory; staying in /", opts.cwd);

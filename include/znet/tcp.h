@@ -205,6 +205,12 @@ struct zn_tcp_serve_opts {
 int zn_tcp_serve(struct zn_stack *st, const struct zn_tcp_serve_opts *o,
                  struct zn_tcp_conn **listener);
 
+/** Whether a connection to addr:port would find a listener of st's now:
+ * one bound to addr or to its family's wildcard (the lookup an arriving
+ * SYN makes).  False for NULL arguments. */
+bool zn_tcp_listening_on(struct zn_stack *st, const struct zn_ip *addr,
+                         uint16_t port);
+
 /** Take the oldest established connection from the accept queue.
  * Errors: ZN_EAGAIN (none), ZN_EINVAL (not a listener). */
 int zn_tcp_accept(struct zn_tcp_conn *listener, struct zn_tcp_conn **out);

@@ -383,6 +383,11 @@ struct zn_tcp_conn *zn__tcp_lookup_listener(struct zn_stack *st,
   return best;
 }
 
+bool zn_tcp_listening_on(struct zn_stack *st, const struct zn_ip *addr,
+                         uint16_t port) {
+  return st && addr && zn__tcp_lookup_listener(st, addr, port) != NULL;
+}
+
 /* Would a binding to addr:port collide with what holds the port?  Linux's
  * rule for bind() (inet_csk_bind_conflict), for the newcomer's
  * SO_REUSEADDR only: a listener on an overlapping address always does;

@@ -14,7 +14,9 @@
 #     the runtime).
 #  3. names.c (getaddrinfo), ifaces.c (getifaddrs, netlink), dl.c
 #     (dlopen of modules made by znet-cc -shared: tests/rt/progs/dl_mod.c),
-#     limits.c (memory, threads, an unanswered call), own_malloc.c (an
+#     limits.c (memory, threads, an unanswered call), hostlo.c
+#     (--host-loopback: a loopback port nobody inside serves goes to the
+#     gateway), own_malloc.c (an
 #     allocator of the program's own) and deadlock.c (threads waiting
 #     for each other: the runtime's report), each as an image,
 #     its lines checked.
@@ -201,6 +203,33 @@ if command -v dnsmasq >/dev/null; then
 else
   skip_case "getaddrinfo inside an image" "no dnsmasq"
 fi
+
+# ---- hostlo.c: --host-loopback -------------------------------------------
+
+hl=$T/hostlo
+"$ZCC" -O2 -Wall -o "$hl" "$ROOT/tests/rt/progs/hostlo.c" >"$T/hlcc.log" 2>&1 &&
+  "$ZIMG" --target spt -o "$hl.spt" "$hl" >>"$T/hlcc.log" 2>&1
+check "hostlo.c built by znet-cc and znet-image" [ -f "$hl.spt" ] || diag <"$T/hlcc.log"
+# The host's side: a server on the TAP's far side at 7002 that says its
+# line (as a host forwarding the port to its loopback would).
+ip netns exec "$E2E_NS" timeout 60 socat \
+  "TCP-LISTEN:7002,bind=$E2E_KERNEL_IP,reuseaddr,fork" SYSTEM:"echo from-host" \
+  >"$T/hl-socat.log" 2>&1 &
+bg_pid $!
+wait_listen 7002
+for flag in "" --host-loopback; do
+  ip netns exec "$E2E_NS" timeout --foreground 60 solo5-spt \
+    "--net:service=$E2E_TAP" "--block:rootfs=$T/root.tar" "$hl.spt" \
+    "--ipv4=$E2E_ZNET_IP/$E2E_PREFIX" "--gateway=$E2E_KERNEL_IP" $flag -- 7001 \
+    >"$T/hostlo$flag.raw" 2>&1
+done
+check "a loopback port the image listens on stays inside, with or without --host-loopback" \
+  [ "$(grep -c '^7001: connected, peer 127.0.0.1:7001, read <inside>$' "$T/hostlo.raw" "$T/hostlo--host-loopback.raw" | grep -c ':1$')" = 2 ]
+check "without --host-loopback, a loopback port nobody inside listens on is refused" \
+  grep -qx '7002: Connection refused' "$T/hostlo.raw"
+check "with --host-loopback it goes to the gateway, that port" \
+  grep -qx "7002: connected, peer $E2E_KERNEL_IP:7002, read <from-host>" "$T/hostlo--host-loopback.raw"
+[ "$E2E_FAILED" -eq 0 ] || program_lines "$T/hostlo--host-loopback.raw" | tail -5 | diag
 
 # ---- ifaces.c: getifaddrs, if_nameindex, netlink by hand -----------------
 

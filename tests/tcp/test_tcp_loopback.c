@@ -175,6 +175,37 @@ ZT_TEST(test_loopback_other_binding_refused) {
   solo_free(&s);
 }
 
+/* zn_tcp_listening_on answers as a SYN's lookup would: a listener bound
+ * to 127.0.0.1 serves 127.0.0.1 only, one bound to 0.0.0.0 every
+ * address of its port, none once closed. */
+ZT_TEST(test_listening_on_as_a_syn_finds) {
+  struct zn_config c;
+  cfg_quiet(&c, IP_B, 2);
+  struct solo s;
+  solo_b(&s, &c);
+  ZT_REQUIRE(s.st);
+  uint64_t now = 0;
+  struct app a;
+  memset(&a, 0, sizeof(a));
+  ZT_CHECK(!zn_tcp_listening_on(s.st, TH_IP(LO4), 8080));
+  ZT_CHECK(!zn_tcp_listening_on(NULL, TH_IP(LO4), 8080));
+  ZT_CHECK(!zn_tcp_listening_on(s.st, NULL, 8080));
+  ZT_EQ(zn_tcp_listen(s.st, TH_IP(LO4), 8080, 0, &cbs, &a, &a.listener),
+        ZN_OK);
+  ZT_CHECK(zn_tcp_listening_on(s.st, TH_IP(LO4), 8080));
+  ZT_CHECK(!zn_tcp_listening_on(s.st, TH_IP(IP_B), 8080));
+  ZT_CHECK(!zn_tcp_listening_on(s.st, TH_IP(LO4), 8081));
+  zn_tcp_close(a.listener);
+  th_stack_run(s.st, &now, ZN_MS(10));
+  ZT_CHECK(!zn_tcp_listening_on(s.st, TH_IP(LO4), 8080));
+  ZT_EQ(zn_tcp_listen(s.st, NULL, 8081, 0, &cbs, &a, &a.listener), ZN_OK);
+  ZT_CHECK(zn_tcp_listening_on(s.st, TH_IP(LO4), 8081));
+  ZT_CHECK(zn_tcp_listening_on(s.st, TH_IP(IP_B), 8081));
+  zn_tcp_close(a.listener);
+  th_stack_run(s.st, &now, ZN_MS(10));
+  solo_free(&s);
+}
+
 /* ::1 with IPv6 on: a listener bound to ::1 or to any address takes a
  * connection to ::1 from ::1. */
 ZT_TEST(test_v6_loopback_connect) {
@@ -197,6 +228,7 @@ int main(void) {
   ZT_RUN(test_loopback_connect_each_binding);
   ZT_RUN(test_loopback_connect_without_address);
   ZT_RUN(test_loopback_other_binding_refused);
+  ZT_RUN(test_listening_on_as_a_syn_finds);
   ZT_RUN(test_v6_loopback_connect);
   return zt_done();
 }

@@ -1,0 +1,77 @@
+/*
+ * The host's loopback from an image (--host-loopback; tests/rt/images.sh
+ * boots it with and without the flag, a server on the TAP's far side at
+ * PORT+1).  The program listens on 127.0.0.1:PORT itself, then
+ * connects to 127.0.0.1:PORT (its own listener: stays inside) and to
+ * 127.0.0.1:PORT+1 (nobody inside): prints for each
+ *   "PORT: connected, peer ADDR:P, read <LINE>" or "PORT: ERROR".
+ * The far side's server says a line first; the program's own accepts
+ * and says "inside".
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static struct sockaddr_in lo(int port) {
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof(a));
+  a.sin_family = AF_INET;
+  a.sin_port = htons((unsigned short)port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return a;
+}
+
+/* The line the far end says first (its first 63 bytes, newline cut). */
+static void read_line(int fd, char *buf, size_t n) {
+  size_t got = 0;
+  ssize_t r;
+  while (got + 1 < n && (r = read(fd, buf + got, 1)) == 1 && buf[got] != '\n')
+    got++;
+  buf[got] = '\0';
+}
+
+static void try_port(int port, int lfd) {
+  struct sockaddr_in a = lo(port), peer;
+  socklen_t plen = sizeof(peer);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+    printf("%d: %s\n", port, strerror(errno));
+    if (fd >= 0)
+      close(fd);
+    return;
+  }
+  if (lfd >= 0) { /* our own listener's: say the line */
+    int s = accept(lfd, NULL, NULL);
+    if (s >= 0) {
+      (void)write(s, "inside\n", 7);
+      close(s);
+    }
+  }
+  char line[64], addr[INET_ADDRSTRLEN] = "?";
+  if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0)
+    inet_ntop(AF_INET, &peer.sin_addr, addr, sizeof(addr));
+  read_line(fd, line, sizeof(line));
+  printf("%d: connected, peer %s:%d, read <%s>\n", port, addr,
+         ntohs(peer.sin_port), line);
+  close(fd);
+}
+
+int main(int argc, char **argv) {
+  int port = argc > 1 ? atoi(argv[1]) : 7001;
+  struct sockaddr_in a = lo(port);
+  int one = 1, lfd = socket(AF_INET, SOCK_STREAM, 0);
+  if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+      bind(lfd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(lfd, 4) != 0) {
+    printf("listen %d: %s\n", port, strerror(errno));
+    return 1;
+  }
+  try_port(port, lfd);
+  try_port(port + 1, -1);
+  fflush(stdout);
+  return 0;
+}
