@@ -159,6 +159,9 @@ mode_t zrt_vfs_umask(void);
 void zrt_vfs_set_root(struct zrt_mount *m);
 int zrt_vfs_mount_at(const char *path, struct zrt_mount *m);
 bool zrt_vfs_has_root(void);
+/* The node `path` names now, a symlink at its end followed: 0 and it,
+ * or -errno (valid as long as nothing changes the tree). */
+int zrt_vfs_node(const char *path, struct zrt_vnode **out);
 /* A read-only text file `name` in the root archive's directory `dir`
  * (made if missing) through its add_text: 0, -EEXIST, -EROFS (dir is
  * not the archive's own), -ENOMEM. */

@@ -2,10 +2,12 @@
  * The image's tree at start-up (rt.h): the root archive (tarfs) at /, a
  * memfs at /tmp, devfs at /dev with a memfs at /dev/shm, the small /proc, the /etc texts the
  * configuration gives where the archive has none, and a memfs wherever
- * --tmpfs asks.  Above the file systems and vfs.c, which it calls:
+ * --tmpfs asks, and a copy of the archive's tree in memory wherever
+ * --writable asks.  Above the file systems and vfs.c, which it calls:
  * nothing below calls up into it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 
 #include "files_int.h"
@@ -91,4 +93,117 @@ int zrt_mount_memfs(const char *path, size_t budget) {
     return r;
   }
   return zrt_vfs_mount_at(path, m);
+}
+
+/* ---- --writable: the archive's tree copied into a memfs ----------------- */
+
+/* A tree deeper than this is not copied (an archive's names are bounded
+ * by its headers, not its depth). */
+#define COPY_DEPTH 64
+#define COPY_CHUNK 4096
+
+/* The bytes of regular file `from` into `to`, a new empty file. */
+static int copy_bytes(struct zrt_vnode *from, struct zrt_vnode *to) {
+  struct zrt_file *in, *out;
+  int r = from->ops->open(from, O_RDONLY, &in);
+  if (r < 0)
+    return r;
+  r = to->ops->open(to, O_WRONLY, &out);
+  if (r < 0) {
+    zrt_file_put(in);
+    return r;
+  }
+  static char buf[COPY_CHUNK]; /* start-up: one thread */
+  ssize_t n;
+  while ((n = in->ops->read(in, buf, sizeof(buf))) > 0) {
+    ssize_t w = out->ops->write(out, buf, (size_t)n);
+    if (w != n) {
+      n = w < 0 ? w : -ENOSPC;
+      break;
+    }
+  }
+  zrt_file_put(in);
+  zrt_file_put(out);
+  return n < 0 ? (int)n : 0;
+}
+
+/* The archive's times and owner on the copy `to` of `from`. */
+static void copy_attrs(struct zrt_vnode *from, struct zrt_vnode *to) {
+  struct stat st;
+  from->ops->getattr(from, &st);
+  struct zrt_setattr a = {.mask = ZRT_SET_MODE | ZRT_SET_UID | ZRT_SET_GID |
+                                  ZRT_SET_ATIME | ZRT_SET_MTIME,
+                          .mode = st.st_mode & 07777,
+                          .uid = st.st_uid,
+                          .gid = st.st_gid,
+                          .atime = st.st_atim,
+                          .mtime = st.st_mtim};
+  if (to->ops->setattr)
+    (void)to->ops->setattr(to, &a);
+}
+
+static int copy_dir(struct zrt_vnode *from, struct zrt_vnode *to, int depth);
+
+/* One entry `e` of directory `from` into directory `to`. */
+static int copy_entry(struct zrt_vnode *from, const struct zrt_dirent *e,
+                      struct zrt_vnode *to, int depth) {
+  struct zrt_vnode *v, *nv;
+  int r = from->ops->lookup(from, e->name, e->len, &v);
+  if (r < 0)
+    return r;
+  mode_t perm = v->mode & 07777;
+  if (S_ISDIR(v->mode)) {
+    r = to->ops->mkdir(to, e->name, e->len, perm);
+    if (r == 0)
+      r = to->ops->lookup(to, e->name, e->len, &nv);
+    if (r == 0)
+      r = copy_dir(v, nv, depth + 1);
+  } else if (S_ISREG(v->mode)) {
+    r = to->ops->create(to, e->name, e->len, perm, &nv);
+    if (r == 0)
+      r = copy_bytes(v, nv);
+  } else if (S_ISLNK(v->mode)) {
+    const char *text;
+    size_t len;
+    r = v->ops->readlink(v, &text, &len);
+    if (r == 0)
+      r = to->ops->symlink(to, e->name, e->len, text, len);
+    return r; /* (a symlink's own times: the copy's) */
+  } else {
+    return 0; /* devices and fifos: the archive's reader has none */
+  }
+  if (r == 0)
+    copy_attrs(v, nv);
+  return r;
+}
+
+static int copy_dir(struct zrt_vnode *from, struct zrt_vnode *to, int depth) {
+  if (depth > COPY_DEPTH)
+    return -ELOOP;
+  struct zrt_dirent e;
+  int r = 0;
+  for (uint64_t n = 0; r == 0 && from->ops->readdir(from, n, &e) == 0; n++)
+    r = copy_entry(from, &e, to, depth);
+  return r;
+}
+
+int zrt_mount_memfs_copy(const char *path, size_t budget) {
+  struct zrt_mount *m;
+  struct zrt_vnode *src;
+  int r = zrt_vfs_node(path, &src);
+  if (r < 0)
+    return r;
+  if (!S_ISDIR(src->mode))
+    return -ENOTDIR;
+  if (budget == 0)
+    budget = zrt_kalloc_avail() / 4;
+  r = zrt_memfs_mount(budget, &m);
+  if (r < 0)
+    return r;
+  r = copy_dir(src, m->root, 0);
+  if (r == 0) {
+    copy_attrs(src, m->root);
+    r = zrt_vfs_mount_at(path, m);
+  }
+  return r;
 }

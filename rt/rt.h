@@ -370,6 +370,12 @@ int zrt_mount_root_archive(const void *data, size_t len);
 /* A writable in-memory tree at `path` (made if missing), bounded by
  * `budget` bytes (0: a quarter of zrt_kalloc_avail() now). */
 int zrt_mount_memfs(const char *path, size_t budget);
+/* The same over a directory of the tree, holding a copy of what is
+ * there (the archive's files, directories and symlinks, with their
+ * modes and times) made before it covers it (--writable).  -ENOENT,
+ * -ENOTDIR, or -ENOSPC when the copy does not fit the budget (the
+ * directory stays the archive's then). */
+int zrt_mount_memfs_copy(const char *path, size_t budget);
 
 /* ---- what the files use from other modules ---------------------------- */
 

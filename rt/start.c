@@ -12,8 +12,8 @@
  * everything literally, "..." keeps all but \" and \\, a backslash
  * outside quotes keeps the next character ("--save ''" passes an empty
  * word).  Before "--": the runtime's flags (--env NAME=VALUE, --cwd DIR,
- * --hostname NAME, --tmpfs PATH, --dns ADDR, --thread-stack SIZE,
- * --host-loopback;
+ * --hostname NAME, --tmpfs PATH, --writable PATH, --dns ADDR,
+ * --thread-stack SIZE, --host-loopback;
  * opts below) and znet's
  * (--ipv4,
  * --gateway, --dhcp, ...; rt/net.c); after it the program's own, with
@@ -85,6 +85,8 @@ static struct {
   int nenv;
   char *tmpfs[MAX_TMPFS];  /* --tmpfs PATH: more writable trees than /tmp */
   int ntmpfs;
+  char *writable[MAX_TMPFS]; /* --writable PATH: the archive's, in memory */
+  int nwritable;
   const char *dns[MAX_DNS]; /* --dns ADDR: /etc/resolv.conf's nameservers */
   int ndns;
   const char *cwd;         /* --cwd DIR */
@@ -226,6 +228,10 @@ static int take_runtime_flags(char **w, int n) {
     } else if (strcmp(w[i], "--host-loopback") == 0) {
       opts.host_loopback = true;
       k = 1;
+    } else if ((k = flag_value(&w[i], n - i, "--writable", &v))) {
+      if (opts.nwritable == MAX_TMPFS)
+        zrt_panic("more than %d --writable", MAX_TMPFS);
+      opts.writable[opts.nwritable++] = v;
     } else if ((k = flag_value(&w[i], n - i, "--tmpfs", &v))) {
       if (opts.ntmpfs == MAX_TMPFS)
         zrt_panic("more than %d --tmpfs", MAX_TMPFS);
@@ -393,6 +399,16 @@ static void start_files(void) {
   for (int i = 0; i < opts.ntmpfs; i++)
     if (zrt_mount_memfs(opts.tmpfs[i], 0) != 0)
       zrt_log("--tmpfs %s: cannot mount it", opts.tmpfs[i]);
+  /* A program counting on writing there would fail later and obscurely. */
+  for (int i = 0; i < opts.nwritable; i++) {
+    int r = zrt_mount_memfs_copy(opts.writable[i], 0);
+    if (r != 0)
+      zrt_panic("--writable %s: %s", opts.writable[i],
+                r == -ENOSPC ? "the archive's tree does not fit in memory"
+                : r == -ENOENT ? "no such directory in the root"
+                : r == -ENOTDIR ? "not a directory"
+                                : "cannot copy it");
+  }
 }
 
 /* musl's __libc_start_main calls this (over its own, weak) where it

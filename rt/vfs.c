@@ -1148,6 +1148,14 @@ void zrt_vfs_set_root(struct zrt_mount *m) {
 
 bool zrt_vfs_has_root(void) { return root != NULL; }
 
+int zrt_vfs_node(const char *path, struct zrt_vnode **out) {
+  struct walk w;
+  int r = walk_node(ZRT_AT_FDCWD, path, W_FOLLOW, &w);
+  if (r == 0)
+    *out = w.node;
+  return r;
+}
+
 int zrt_vfs_add_text(const char *dir, const char *name, const char *text,
                      size_t len) {
   struct walk w;

@@ -16,7 +16,8 @@
 #     (dlopen of modules made by znet-cc -shared: tests/rt/progs/dl_mod.c),
 #     limits.c (memory, threads, an unanswered call), hostlo.c
 #     (--host-loopback: a loopback port nobody inside serves goes to the
-#     gateway), own_malloc.c (an
+#     gateway), writable.c (--writable: the archive's directory in
+#     memory), own_malloc.c (an
 #     allocator of the program's own) and deadlock.c (threads waiting
 #     for each other: the runtime's report), each as an image,
 #     its lines checked.
@@ -230,6 +231,33 @@ check "without --host-loopback, a loopback port nobody inside listens on is refu
 check "with --host-loopback it goes to the gateway, that port" \
   grep -qx "7002: connected, peer $E2E_KERNEL_IP:7002, read <from-host>" "$T/hostlo--host-loopback.raw"
 [ "$E2E_FAILED" -eq 0 ] || program_lines "$T/hostlo--host-loopback.raw" | tail -5 | diag
+
+# ---- writable.c: --writable ------------------------------------------------
+
+wr=$T/writable
+"$ZCC" -O2 -Wall -o "$wr" "$ROOT/tests/rt/progs/writable.c" >"$T/wrcc.log" 2>&1 &&
+  "$ZIMG" --target spt -o "$wr.spt" "$wr" >>"$T/wrcc.log" 2>&1
+check "writable.c built by znet-cc and znet-image" [ -f "$wr.spt" ] || diag <"$T/wrcc.log"
+# The test root and a symlink in /dir.
+cp -a "$ROOT/tests/rt/root" "$T/wroot" && ln -s a.txt "$T/wroot/dir/link-in-dir" &&
+  tar cf "$T/wroot.tar" -C "$T/wroot" .
+boot_spt "$wr.spt" "$T/wroot.tar" "$T/writable.raw" --writable /dir -- /dir
+boot_spt "$wr.spt" "$T/wroot.tar" "$T/archive.raw" -- /dir
+program_lines "$T/writable.raw" >"$T/writable.out"
+program_lines "$T/archive.raw" >"$T/archive.out"
+check "--writable /dir: the archive's files and modes copied, then written, made, removed" \
+  [ "$(grep -cxF -e 'read a.txt: <a>' -e 'mode sub: 755' -e 'append a.txt: ok' \
+    -e 'reread a.txt: 7 bytes' -e 'create new.txt: ok' -e 'unlink b.txt: ok' \
+    -e 'list: a.txt link-in-dir new.txt sub' -e 'deep: <deep inside>' \
+    -e 'outside: Read-only file system' "$T/writable.out")" = 9 ]
+[ "$E2E_FAILED" -eq 0 ] || diag <"$T/writable.out"
+check "without it the same directory is the archive's, read-only" \
+  [ "$(grep -cxF -e 'read a.txt: <a>' -e 'append a.txt: Read-only file system' \
+    -e 'create new.txt: Read-only file system' -e 'unlink b.txt: Read-only file system' \
+    -e 'list: a.txt b.txt link-in-dir sub' "$T/archive.out")" = 5 ]
+boot_spt "$wr.spt" "$T/wroot.tar" "$T/writable-bad.raw" --writable /hello.txt -- /dir
+check "--writable of a file stops the image at start, saying why" \
+  grep -q '^znet-rt: .*--writable /hello.txt: not a directory' "$T/writable-bad.raw"
 
 # ---- ifaces.c: getifaddrs, if_nameindex, netlink by hand -----------------
 
