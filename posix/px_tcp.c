@@ -921,9 +921,14 @@ static uint32_t connected_ready(struct px_sock *s) {
    * event the stack does not give, and an edge-triggered waiter would
    * miss its edge.  Once writes are shut or the connection is gone, a
    * write fails at once (EPIPE): Linux's tcp_poll reports it writable
-   * then too. */
+   * then too.  Found full, the stack is asked for on_writable, as
+   * tcp_poll sets SOCK_NOSPACE: a write that filled the buffer exactly
+   * asked for none, and a poll or epoll for EPOLLOUT would wait for
+   * ever. */
   if (s->wr_shut || dead || zn_tcp_writable(s->c) > 0)
     r |= EPOLLOUT | EPOLLWRNORM;
+  else
+    zn_tcp_want_writable(s->c);
   return r;
 }
 

@@ -336,6 +336,13 @@ int zn_tcp_consume(struct zn_tcp_conn *c, size_t n);
 size_t zn_tcp_readable(const struct zn_tcp_conn *c);
 size_t zn_tcp_writable(const struct zn_tcp_conn *c);
 
+/** Ask for on_writable once c can take bytes again, as a write it
+ * refused does: for a caller that found zn_tcp_writable() 0 and will
+ * wait without writing (a poll for POLLOUT, as Linux's tcp_poll sets
+ * SOCK_NOSPACE).  A write that filled the buffer exactly asked nothing.
+ * Once only: the flag clears when on_writable is called. */
+void zn_tcp_want_writable(struct zn_tcp_conn *c);
+
 /** Send a FIN after what is queued (half-close); reading goes on.
  * Errors: ZN_ENOTCONN. */
 int zn_tcp_shutdown(struct zn_tcp_conn *c);

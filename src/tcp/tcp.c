@@ -1074,6 +1074,14 @@ size_t zn_tcp_writable(const struct zn_tcp_conn *c) {
   return c->snd_queued >= c->sndbuf ? 0 : c->sndbuf - c->snd_queued;
 }
 
+void zn_tcp_want_writable(struct zn_tcp_conn *c) {
+  if (!c)
+    return;
+  if (zn__tcp_mem_full(c->st))
+    zn__tcp_mem_wait(c); /* the stack-wide bound's wake-up too */
+  c->notify |= ZN__TCPN_WANT_WRITABLE;
+}
+
 static void kick_output(struct zn_tcp_conn *c) {
   if (c->state == ZN_TCP_ESTABLISHED || c->state == ZN_TCP_CLOSE_WAIT)
     zn__tcp_output(c);

@@ -376,9 +376,9 @@ void zn__tcp_sndq_ack(struct zn_tcp_conn *c, uint32_t acked) {
     c->snd_head_off = 0;
     if (c->tx_chunk == b)
       c->tx_chunk = NULL;
-    zn_bufq_pop(&c->sndq);
-    c->sndq.bytes -= k->len;
+    zn_bufq_pop(&c->sndq); /* less b's length: the bytes copied in */
     if (k->ref) {
+      c->sndq.bytes -= k->len; /* a reference's are not in b */
       c->nrefs--;
       if (k->release)
         k->release(k->arg);

@@ -118,6 +118,46 @@ ZT_TEST(test_epoll_added_before_connect_sees_it_complete) {
   zn_posix_close(X.pb, l);
 }
 
+/* redis's way with a big reply: write what fills the send buffer
+ * exactly (a full write, no EAGAIN), then wait in epoll for EPOLLOUT.
+ * The ACKs that free the buffer must wake it (an image's redis once
+ * waited for ever with 128 KiB of a reply sent). */
+ZT_TEST(test_epoll_out_after_a_write_that_filled_the_buffer) {
+  int c, s;
+  pxp_tcp_connected(&X, 9018, NULL, &c, &s);
+  static char big[1 << 20];
+  char sink[65536];
+  /* The buffer's room: a write that falls short, then drained. */
+  long room = zn_posix_sendto(X.pb, s, big, sizeof(big), MSG_DONTWAIT, NULL, 0);
+  ZT_REQUIRE(room > 0 && room < (long)sizeof(big));
+  for (int i = 0; i < 200; i++) {
+    pxp_run(&X, ZN_MS(5));
+    while (zn_posix_recvfrom(X.pa, c, sink, sizeof(sink), MSG_DONTWAIT, NULL,
+                             NULL) > 0)
+      ;
+  }
+  int ep = zn_posix_epoll_create1(X.pb, 0);
+  struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.fd = s};
+  struct epoll_event out[2];
+  ZT_EQ(zn_posix_epoll_ctl(X.pb, ep, EPOLL_CTL_ADD, s, &ev), 0);
+  ZT_EQ(wait_ep(X.pb, ep, out, 2, 0), 1); /* empty again: writable */
+  /* Exactly full. */
+  ZT_EQ(zn_posix_sendto(X.pb, s, big, (size_t)room, MSG_DONTWAIT, NULL, 0),
+        room);
+  ZT_EQ(wait_ep(X.pb, ep, out, 2, 0), 0);
+  for (int i = 0; i < 200; i++) {
+    pxp_run(&X, ZN_MS(5));
+    while (zn_posix_recvfrom(X.pa, c, sink, sizeof(sink), MSG_DONTWAIT, NULL,
+                             NULL) > 0)
+      ;
+  }
+  ZT_EQ(wait_ep(X.pb, ep, out, 2, 0), 1);
+  ZT_EQ(out[0].events, (uint32_t)EPOLLOUT);
+  zn_posix_close(X.pb, ep);
+  zn_posix_close(X.pa, c);
+  zn_posix_close(X.pb, s);
+}
+
 ZT_TEST(test_epoll_rdhup_and_listener_readable) {
   int l, c, s;
   pxp_tcp_connected(&X, 9006, &l, &c, &s);
@@ -290,6 +330,7 @@ int main(void) {
   ZT_RUN(test_epoll_et_added_after_data_arrived_still_reports);
   ZT_RUN(test_epoll_oneshot_disabled_until_mod);
   ZT_RUN(test_epoll_added_before_connect_sees_it_complete);
+  ZT_RUN(test_epoll_out_after_a_write_that_filled_the_buffer);
   ZT_RUN(test_epoll_rdhup_and_listener_readable);
   ZT_RUN(test_epoll_mixes_pipe_and_socket);
   ZT_RUN(test_epoll_dup_names_the_same_instance);

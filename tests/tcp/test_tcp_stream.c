@@ -209,6 +209,39 @@ ZT_TEST(test_stream_writable_after_short_write) {
   th_pair_free(&p);
 }
 
+/* A write that fills the buffer exactly asks for nothing; one who then
+ * waits for room asks (zn_tcp_want_writable) and hears on_writable once
+ * the peer's ACKs free it. */
+ZT_TEST(test_stream_writable_asked_after_exact_fill) {
+  struct th_pair p;
+  struct app a;
+  setup(&p, &a);
+  static uint8_t big[1 << 20];
+  struct zn_tcp_conn *c = a.srv.ts.c;
+  size_t room = zn_tcp_writable(c);
+  ZT_REQUIRE(room > 0 && room <= sizeof(big));
+  ZT_EQ(zn_stream_write(&a.srv.ts.s, big, room), (long)room);
+  ZT_EQ(zn_tcp_writable(c), 0u);
+  th_pair_run(&p, ZN_MS(200));
+  ZT_EQ(a.srv.writable, 0); /* nobody asked */
+  ZT_CHECK(zn_tcp_writable(c) > 0);
+  room = zn_tcp_writable(c);
+  ZT_EQ(zn_stream_write(&a.srv.ts.s, big, room), (long)room);
+  zn_tcp_want_writable(c);
+  zn_tcp_want_writable(NULL);
+  th_pair_run(&p, ZN_MS(200));
+  ZT_EQ(a.srv.writable, 1);
+  /* All acknowledged: the queue's count is back to nothing. */
+  ZT_EQ(c->snd_queued, 0u);
+  ZT_EQ(c->sndq.bytes, 0u);
+  ZT_EQ(c->sndq.count, 0u);
+  zn_stream_abort(&a.srv.ts.s);
+  zn_stream_abort(&a.cli.ts.s);
+  zn_tcp_close(a.listener);
+  th_pair_run(&p, ZN_MS(50));
+  th_pair_free(&p);
+}
+
 /* A pool lends its streams until on_closed has returned, and refuses
  * when all are out. */
 struct pooled {
@@ -299,6 +332,7 @@ int main(void) {
   ZT_RUN(test_stream_open_read_write_close);
   ZT_RUN(test_stream_abort_reaches_peer_as_error);
   ZT_RUN(test_stream_writable_after_short_write);
+  ZT_RUN(test_stream_writable_asked_after_exact_fill);
   ZT_RUN(test_stream_pool_lends_and_takes_back);
   return zt_done();
 }
