@@ -50,6 +50,7 @@
 #include "znet/app.h"
 #include "znet/image.h"
 #include "znet/posix.h"
+#include "znet/udp.h"
 
 /* Defined by libznet-app's image loop when the program runs it
  * (znet/image.h); else its address is NULL. */
@@ -79,6 +80,9 @@ static struct {
   struct zn_posix *px;
   bool up;
   bool host_loopback;     /* --host-loopback */
+  struct zn_udp_sock *sigport; /* --signal-port */
+  uint64_t sig_foreign;   /* datagrams to it not from the gateway */
+  uint64_t sig_unknown;   /* ... naming no signal */
   struct kitem kitems[KEPOLL_ITEMS];
 } g;
 
@@ -416,6 +420,54 @@ static int h_wait(void *ctx, struct pollfd *kfds, unsigned n, uint64_t deadline,
 static void h_wake(void *ctx) {
   (void)ctx;
   zrt_io_notify();
+}
+
+/* ---- signals from the host (--signal-port) --------------------------------- */
+
+/* One datagram to the port: a signal's name from the IPv4 gateway.  The
+ * answer says what was done with it: "NAME sent", or why not. */
+static void sigport_answer(const struct zn_udp_dgram *d, const char *text) {
+  (void)zn_udp_sendto(g.sigport, &d->src, d->sport, text, strlen(text));
+}
+
+static void on_signal_datagram(struct zn_udp_sock *s, void *arg,
+                               const struct zn_udp_dgram *d) {
+  (void)s;
+  (void)arg;
+  uint32_t addr, gw;
+  uint8_t prefix;
+  zn_stack_get_ipv4(g.st, &addr, &prefix, &gw);
+  struct zn_ip gwip = zn_ip_from_v4(gw);
+  if (gw == 0 || !zn_ip_eq(&d->src, &gwip)) {
+    /* Anyone else gets nothing, not even an answer to reflect. */
+    if (g.sig_foreign++ == 0) {
+      char a[ZN_IP_STRLEN];
+      zrt_log("--signal-port: a datagram from %s refused (only the gateway "
+              "may signal)",
+              zn_ip_format(&d->src, a));
+    }
+    return;
+  }
+  size_t len = d->len;
+  while (len > 0 && (d->data[len - 1] == '\n' || d->data[len - 1] == '\r'))
+    len--;
+  int sig = zrt_signal_by_name((const char *)d->data, len);
+  if (sig == 0) {
+    g.sig_unknown++;
+    sigport_answer(d, "unknown signal\n");
+    return;
+  }
+  zrt_signal_from_host(sig);
+  sigport_answer(d, "sent\n");
+}
+
+void zrt_net_signal_port(uint16_t port) {
+  if (!g.st || zn_udp_open(g.st, &g.sigport) != ZN_OK ||
+      zn_udp_bind(g.sigport, NULL, port) != ZN_OK) {
+    zrt_log("--signal-port %u: cannot listen there", (unsigned)port);
+    return;
+  }
+  zn_udp_set_recv_cb(g.sigport, on_signal_datagram, NULL);
 }
 
 /* ---- start and exit -------------------------------------------------------- */

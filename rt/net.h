@@ -25,6 +25,12 @@ char **zrt_net_start(int argc, char **argv, int *pargc);
  * that no listener of the image serves goes to the IPv4 gateway, the
  * same port (the host forwards it to its own loopback). */
 void zrt_net_host_loopback(void);
+/* --signal-port PORT: a UDP datagram to PORT from the IPv4 gateway
+ * holding a signal's name (TERM, SIGQUIT, 15, ...) sends it to the
+ * image, as kill(1) would; it is answered "sent" or "unknown signal".
+ * Datagrams from any other address are dropped unanswered (counted, the
+ * first said on the console). */
+void zrt_net_signal_port(uint16_t port);
 /* "nameserver ADDR" lines for the DHCP lease's DNS servers
  * into text (nothing without a lease). */
 void zrt_net_lease_dns(char *text, size_t n);

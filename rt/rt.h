@@ -225,6 +225,13 @@ void zrt_signal_raise(int sig);
  * (poll, select, epoll_wait, waits with SO_RCVTIMEO/SO_SNDTIMEO) return
  * -EINTR whatever it says, but call it to run the handlers. */
 int zrt_signal_pending_restart(void);
+/* A signal sent to the image from outside it (--signal-port): delivered
+ * as kill(2)'s, from the scheduler's timers (not from the caller's
+ * context: a datagram's callback inside the stack's poll). */
+void zrt_signal_from_host(int sig);
+/* The signal a name gives: "TERM", "SIGTERM" or "15" (HUP, INT, QUIT,
+ * KILL, USR1, USR2, ALRM, TERM, WINCH by name); 0 for none. */
+int zrt_signal_by_name(const char *name, size_t len);
 
 /* ---- descriptors (fd.c) ------------------------------------------------ */
 

@@ -499,6 +499,58 @@ long zrt_sys_sigaltstack(const void *ss, void *old) {
   return 0;
 }
 
+/* ---- signals from outside the image (--signal-port, net.c) ---------------- */
+
+static uint64_t host_pending; /* ZRT_SIGBIT of each signal not yet sent */
+static struct zrt_timer host_timer;
+
+/* In the timer's context, as SIGALRM's: not inside the stack's poll that
+ * brought the datagram (a fatal signal ends the image from here). */
+static void host_signals_fire(struct zrt_timer *tm) {
+  (void)tm;
+  for (int sig = 1; sig <= ZRT_NSIG; sig++)
+    if (host_pending & ZRT_SIGBIT(sig)) {
+      host_pending &= ~ZRT_SIGBIT(sig);
+      zrt__sig_send_process(sig, ZRT_SI_USER);
+    }
+}
+
+void zrt_signal_from_host(int sig) {
+  if (!sig_valid(sig))
+    return;
+  if (!host_timer.fire)
+    zrt__timer_init(&host_timer, host_signals_fire);
+  host_pending |= ZRT_SIGBIT(sig);
+  zrt__timer_arm(&host_timer, zrt_plat_monotonic());
+}
+
+static const struct {
+  const char *name;
+  int sig;
+} sig_names[] = {
+    {"HUP", SIGHUP},   {"INT", SIGINT},     {"QUIT", SIGQUIT},
+    {"KILL", SIGKILL}, {"USR1", SIGUSR1},   {"USR2", SIGUSR2},
+    {"ALRM", SIGALRM}, {"TERM", SIGTERM},   {"WINCH", SIGWINCH},
+};
+
+int zrt_signal_by_name(const char *name, size_t len) {
+  if (len > 3 && memcmp(name, "SIG", 3) == 0) {
+    name += 3;
+    len -= 3;
+  }
+  for (size_t i = 0; i < sizeof(sig_names) / sizeof(sig_names[0]); i++)
+    if (strlen(sig_names[i].name) == len &&
+        memcmp(sig_names[i].name, name, len) == 0)
+      return sig_names[i].sig;
+  int n = 0;
+  for (size_t i = 0; i < len && i < 3; i++) {
+    if (name[i] < '0' || name[i] > '9')
+      return 0;
+    n = n * 10 + (name[i] - '0');
+  }
+  return len > 0 && len <= 3 && n >= 1 && n <= ZRT_NSIG ? n : 0;
+}
+
 /* kill's pid: the image is process 1, and 0 (its group) and -1 (every
  * process it may signal) reach only it. */
 long zrt_sys_kill(int pid, int sig) {

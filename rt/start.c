@@ -13,7 +13,7 @@
  * outside quotes keeps the next character ("--save ''" passes an empty
  * word).  Before "--": the runtime's flags (--env NAME=VALUE, --cwd DIR,
  * --hostname NAME, --tmpfs PATH, --writable PATH, --dns ADDR,
- * --thread-stack SIZE, --host-loopback;
+ * --thread-stack SIZE, --host-loopback, --signal-port PORT;
  * opts below) and znet's
  * (--ipv4,
  * --gateway, --dhcp, ...; rt/net.c); after it the program's own, with
@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <solo5.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -92,6 +93,7 @@ static struct {
   const char *cwd;         /* --cwd DIR */
   const char *hostname;    /* --hostname NAME */
   bool host_loopback;      /* --host-loopback */
+  unsigned signal_port;    /* --signal-port PORT; 0: none */
   size_t stack_size;       /* the main thread's stack */
   size_t thread_stack;     /* --thread-stack: the most a thread gets; 0 none */
   uint8_t seed[32];        /* for the stack's generator */
@@ -225,6 +227,12 @@ static int take_runtime_flags(char **w, int n) {
       opts.dns[opts.ndns++] = v;
     } else if ((k = flag_value(&w[i], n - i, "--thread-stack", &v))) {
       opts.thread_stack = size_value("--thread-stack", v, 16u << 10, 1u << 30);
+    } else if ((k = flag_value(&w[i], n - i, "--signal-port", &v))) {
+      char *end;
+      unsigned long port = strtoul(v, &end, 10);
+      if (end == v || *end != '\0' || port == 0 || port > 65535)
+        zrt_panic("--signal-port %s: want a port from 1 to 65535", v);
+      opts.signal_port = (unsigned)port;
     } else if (strcmp(w[i], "--host-loopback") == 0) {
       opts.host_loopback = true;
       k = 1;
@@ -430,6 +438,8 @@ static int zrt_start_main(int argc, char **argv, char **envp) {
   char **pargv = zrt_net_start(argc, argv, &pargc);
   if (opts.host_loopback)
     zrt_net_host_loopback();
+  if (opts.signal_port)
+    zrt_net_signal_port((uint16_t)opts.signal_port);
   set_resolv_conf();
   if (opts.cwd && zrt_sys_chdir(opts.cwd) != 0)
     zrt_log("--cwd %s: no such directory; staying in /", opts.cwd);

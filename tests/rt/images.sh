@@ -17,7 +17,8 @@
 #     limits.c (memory, threads, an unanswered call), hostlo.c
 #     (--host-loopback: a loopback port nobody inside serves goes to the
 #     gateway), writable.c (--writable: the archive's directory in
-#     memory), own_malloc.c (an
+#     memory), sigport.c (--signal-port: signals from the gateway),
+#     own_malloc.c (an
 #     allocator of the program's own) and deadlock.c (threads waiting
 #     for each other: the runtime's report), each as an image,
 #     its lines checked.
@@ -258,6 +259,84 @@ check "without it the same directory is the archive's, read-only" \
 boot_spt "$wr.spt" "$T/wroot.tar" "$T/writable-bad.raw" --writable /hello.txt -- /dir
 check "--writable of a file stops the image at start, saying why" \
   grep -q '^znet-rt: .*--writable /hello.txt: not a directory' "$T/writable-bad.raw"
+
+# ---- sigport.c: --signal-port ----------------------------------------------
+
+# sig_send SIG [SRC]: SIG's name to the image's port 7009 from the
+# namespace (from SRC if given); prints the answer, or "no answer".
+sig_send() {
+  ip netns exec "$E2E_NS" python3 - "$E2E_ZNET_IP" 7009 "$1" "${2:-}" <<'PY'
+import socket, sys
+ip, port, sig, src = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+if src:
+    s.bind((src, 0))
+s.settimeout(1)
+s.sendto(sig.encode() + b"\n", (ip, port))
+try:
+    print(s.recv(100).decode().strip())
+except socket.timeout:
+    print("no answer")
+PY
+}
+
+# until_line FILE LINE: at most 10 s for LINE in FILE.
+until_line() {
+  local i
+  for i in $(seq 1 100); do
+    grep -qxF "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+sp=$T/sigport
+"$ZCC" -O2 -Wall -o "$sp" "$ROOT/tests/rt/progs/sigport.c" >"$T/spcc.log" 2>&1 &&
+  "$ZIMG" --target spt -o "$sp.spt" "$sp" >>"$T/spcc.log" 2>&1
+check "sigport.c built by znet-cc and znet-image" [ -f "$sp.spt" ] || diag <"$T/spcc.log"
+boot_sig() {
+  ip netns exec "$E2E_NS" timeout --foreground 60 solo5-spt \
+    "--net:service=$E2E_TAP" "--block:rootfs=$T/root.tar" "$sp.spt" \
+    "--ipv4=$E2E_ZNET_IP/$E2E_PREFIX" "--gateway=$E2E_KERNEL_IP" \
+    --signal-port 7009 >"$1" 2>&1 &
+  E2E_ECHO_PID=$!
+  until_line "$1" ready
+}
+if boot_sig "$T/sigport.raw"; then
+  a=$(sig_send USR1)
+  check "--signal-port: USR1 from the gateway is answered '$a' and the handler runs, the wait interrupted" \
+    [ "$a" = sent ] && until_line "$T/sigport.raw" "got USR1 (poll interrupted)"
+  a=$(sig_send FOO)
+  check "an unknown name is answered '$a', nothing sent" [ "$a" = "unknown signal" ]
+  in_ns ip addr add 10.77.0.3/24 dev "$E2E_TAP"
+  a=$(sig_send USR1 10.77.0.3)
+  b=$(sig_send SIGUSR1 10.77.0.3)
+  n1=$(grep -c '^znet-rt: --signal-port: a datagram from 10.77.0.3 refused' "$T/sigport.raw")
+  n2=$(grep -c '^got USR1' "$T/sigport.raw")
+  check "from another address: no answer ($a, $b), nothing sent ($n2 USR1 in all), one console line ($n1)" \
+    [ "$a" = "no answer" -a "$b" = "no answer" -a \
+      "$n1" = 1 -a "$n2" = 1 ]
+  [ "$n1" = 1 ] || { in_ns ip -br addr; grep -v '^Solo5: ' "$T/sigport.raw"; } | diag
+  in_ns ip addr del 10.77.0.3/24 dev "$E2E_TAP"
+  a=$(sig_send SIGQUIT)
+  wait "$E2E_ECHO_PID"
+  st=$?
+  check "SIGQUIT by its full name: the handler, then the program's own exit (status $st)" \
+    [ "$a" = sent -a "$st" = 3 ] && grep -qxF "got QUIT (poll interrupted)" "$T/sigport.raw"
+else
+  not_ok "sigport.spt boots"
+  program_lines "$T/sigport.raw" | tail -5 | diag
+fi
+if boot_sig "$T/sigterm.raw"; then
+  a=$(sig_send 15)
+  wait "$E2E_ECHO_PID"
+  st=$?
+  check "15 (TERM) by number, no handler: the image ends as Linux would (status $st)" \
+    [ "$a" = sent -a "$st" = 143 ]
+else
+  not_ok "sigport.spt boots again"
+fi
+E2E_ECHO_PID=""
 
 # ---- ifaces.c: getifaddrs, if_nameindex, netlink by hand -----------------
 
