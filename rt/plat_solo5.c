@@ -97,6 +97,11 @@ int zrt_plat_block_read(uint64_t handle, uint64_t off, void *buf, size_t n) {
   return solo5_block_read(handle, off, buf, n) == SOLO5_R_OK ? 0 : -EIO;
 }
 
+int zrt_plat_block_write(uint64_t handle, uint64_t off, const void *buf,
+                         size_t n) {
+  return solo5_block_write(handle, off, buf, n) == SOLO5_R_OK ? 0 : -EIO;
+}
+
 void zrt_plat_exit(int status) { solo5_exit(status); }
 
 void zrt_plat_abort(void) { solo5_abort(); }

@@ -112,6 +112,9 @@ int zrt_plat_block_open(const char *name, uint64_t *handle, uint64_t *capacity,
 /* Read one block: off a multiple of the block size, n the block size;
  * 0 or -EIO. */
 int zrt_plat_block_read(uint64_t handle, uint64_t off, void *buf, size_t n);
+/* Write one block, as zrt_plat_block_read reads one: 0 or -EIO. */
+int zrt_plat_block_write(uint64_t handle, uint64_t off, const void *buf,
+                         size_t n);
 __attribute__((noreturn)) void zrt_plat_exit(int status);
 __attribute__((noreturn)) void zrt_plat_abort(void);
 /* First thing in solo5_app_main: nothing, but on hvt (plat_hvt.c, which
@@ -383,6 +386,14 @@ int zrt_mount_memfs(const char *path, size_t budget);
  * -ENOTDIR, or -ENOSPC when the copy does not fit the budget (the
  * directory stays the archive's then). */
 int zrt_mount_memfs_copy(const char *path, size_t budget);
+
+/* ---- exports (export.c) ------------------------------------------------ */
+
+/* --export DIR: at the image's end DIR's tree is written, as a tar
+ * archive, onto the block device znet-image --export declared.  Called
+ * at start: 0, or -ENODEV (the image declares no such device, or the
+ * tender gave none), -ENOMEM. */
+int zrt_export_at_exit(const char *dir);
 
 /* ---- what the files use from other modules ---------------------------- */
 

@@ -12,7 +12,7 @@
  * everything literally, "..." keeps all but \" and \\, a backslash
  * outside quotes keeps the next character ("--save ''" passes an empty
  * word).  Before "--": the runtime's flags (--env NAME=VALUE, --cwd DIR,
- * --hostname NAME, --tmpfs PATH, --writable PATH, --dns ADDR,
+ * --hostname NAME, --tmpfs PATH, --writable PATH, --export DIR, --dns ADDR,
  * --thread-stack SIZE, --host-loopback, --signal-port PORT;
  * opts below) and znet's
  * (--ipv4,
@@ -88,6 +88,7 @@ static struct {
   int ntmpfs;
   char *writable[MAX_TMPFS]; /* --writable PATH: the archive's, in memory */
   int nwritable;
+  const char *export_dir;  /* --export DIR */
   const char *dns[MAX_DNS]; /* --dns ADDR: /etc/resolv.conf's nameservers */
   int ndns;
   const char *cwd;         /* --cwd DIR */
@@ -240,6 +241,8 @@ static int take_runtime_flags(char **w, int n) {
       if (opts.nwritable == MAX_TMPFS)
         zrt_panic("more than %d --writable", MAX_TMPFS);
       opts.writable[opts.nwritable++] = v;
+    } else if ((k = flag_value(&w[i], n - i, "--export", &v))) {
+      opts.export_dir = v;
     } else if ((k = flag_value(&w[i], n - i, "--tmpfs", &v))) {
       if (opts.ntmpfs == MAX_TMPFS)
         zrt_panic("more than %d --tmpfs", MAX_TMPFS);
@@ -407,6 +410,10 @@ static void start_files(void) {
   for (int i = 0; i < opts.ntmpfs; i++)
     if (zrt_mount_memfs(opts.tmpfs[i], 0) != 0)
       zrt_log("--tmpfs %s: cannot mount it", opts.tmpfs[i]);
+  if (opts.export_dir && zrt_export_at_exit(opts.export_dir) != 0)
+    zrt_panic("--export %s: the image has no device for it (znet-image "
+              "--export NAME, and the tender's --block:NAME=FILE)",
+              opts.export_dir);
   /* A program counting on writing there would fail later and obscurely. */
   for (int i = 0; i < opts.nwritable; i++) {
     int r = zrt_mount_memfs_copy(opts.writable[i], 0);

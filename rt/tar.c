@@ -471,3 +471,93 @@ int zrt_tar_next(struct zrt_tar *t, struct zrt_tar_entry *e) {
   }
   return 0;
 }
+
+/* ---- the writer -------------------------------------------------------- */
+
+/* value in octal, right-aligned in w - 1 digits and a NUL; false if it
+ * does not fit. */
+static bool put_octal(unsigned char *p, size_t w, uint64_t value) {
+  p[w - 1] = '\0';
+  for (size_t i = w - 1; i-- > 0;) {
+    p[i] = (unsigned char)('0' + (value & 7u));
+    value >>= 3;
+  }
+  return value == 0;
+}
+
+static void put_checksum(unsigned char *h) {
+  memset(h + 148, ' ', 8);
+  uint32_t sum = 0;
+  for (size_t i = 0; i < ZRT_TAR_BLOCK; i++)
+    sum += h[i];
+  (void)put_octal(h + 148, 7, sum); /* six digits, a NUL, a space */
+  h[155] = ' ';
+}
+
+/* A ustar header block with the fields the kinds share. */
+static void put_block(unsigned char *h, char type, uint32_t mode, uint32_t uid,
+                      uint32_t gid, uint64_t size, int64_t mtime) {
+  memset(h, 0, ZRT_TAR_BLOCK);
+  (void)put_octal(h + 100, 8, mode & 07777u);
+  if (!put_octal(h + 108, 8, uid))
+    (void)put_octal(h + 108, 8, 0);
+  if (!put_octal(h + 116, 8, gid))
+    (void)put_octal(h + 116, 8, 0);
+  (void)put_octal(h + 124, 12, size);
+  (void)put_octal(h + 136, 12, mtime > 0 ? (uint64_t)mtime : 0);
+  h[156] = (unsigned char)type;
+  memcpy(h + 257, "ustar\0" "00", 8);
+  memcpy(h + 265, "root", 4);
+  memcpy(h + 297, "root", 4);
+}
+
+/* Where to split a name into prefix and name (the '/' between), or 0. */
+static size_t ustar_split(const char *name, size_t len) {
+  for (size_t i = len; i-- > 0;)
+    if (name[i] == '/' && i <= 155 && len - i - 1 <= 100 && len - i - 1 > 0)
+      return i;
+  return 0;
+}
+
+size_t zrt_tar_header(unsigned char *out, const struct zrt_tar_entry *e) {
+  char name[ZRT_TAR_PATH + 1];
+  size_t len = e->name_len;
+  bool dir = e->kind == ZRT_TAR_DIR;
+  if (len == 0 || len + dir >= ZRT_TAR_PATH || e->size >= (1ull << 33) ||
+      e->kind == ZRT_TAR_HARDLINK ||
+      (e->kind == ZRT_TAR_SYMLINK && (e->link_len == 0 || e->link_len > 100)))
+    return 0;
+  memcpy(name, e->name, len);
+  if (dir)
+    name[len++] = '/';
+  char type = dir ? '5' : e->kind == ZRT_TAR_SYMLINK ? '2' : '0';
+  uint64_t size = e->kind == ZRT_TAR_FILE ? e->size : 0;
+  size_t at = 0;
+  unsigned char *h;
+  size_t split = len > 100 ? ustar_split(name, len) : 0;
+  if (len > 100 && split == 0) {
+    /* GNU: a record named ././@LongLink whose data is the name. */
+    h = out;
+    put_block(h, 'L', 0644, 0, 0, len + 1, 0);
+    memcpy(h, "././@LongLink", 13);
+    put_checksum(h);
+    size_t blocks = (len + 1 + ZRT_TAR_BLOCK - 1) / ZRT_TAR_BLOCK;
+    memset(out + ZRT_TAR_BLOCK, 0, blocks * ZRT_TAR_BLOCK);
+    memcpy(out + ZRT_TAR_BLOCK, name, len);
+    at = (1 + blocks) * ZRT_TAR_BLOCK;
+  }
+  h = out + at;
+  put_block(h, type, e->mode, e->uid, e->gid, size, e->mtime);
+  if (len <= 100) {
+    memcpy(h, name, len);
+  } else if (split) {
+    memcpy(h + 345, name, split);
+    memcpy(h, name + split + 1, len - split - 1);
+  } else {
+    memcpy(h, name, 100); /* (the 'L' record's is the name) */
+  }
+  if (e->kind == ZRT_TAR_SYMLINK)
+    memcpy(h + 157, e->link, e->link_len);
+  put_checksum(h);
+  return at + ZRT_TAR_BLOCK;
+}

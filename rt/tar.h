@@ -1,5 +1,6 @@
 /*
- * The tar archive reader of libznet-rt's root file system: POSIX ustar,
+ * The tar archive reader of libznet-rt's root file system, and the
+ * writer of its exports (zrt_tar_header, below): POSIX ustar,
  * GNU tar (long names 'L' and long links 'K') and pax ('x': path,
  * linkpath, size; 'g' skipped), as `tar cf root.tar -C dir .` makes
  * them.  It yields regular files, directories, symlinks and hard links;
@@ -109,5 +110,17 @@ int zrt_tar_next(struct zrt_tar *t, struct zrt_tar_entry *e);
 #define ZRT_TAR_BAD_NUL (-2)
 #define ZRT_TAR_BAD_LONG (-3)
 int zrt_tar_normalize(const char *in, size_t len, char *out, size_t *out_len);
+
+/* The writer (--export): one entry's header records into out, which
+ * has room for ZRT_TAR_HDR_MAX bytes: a GNU 'L' record and the name's
+ * blocks first when the name fits neither ustar's 100 bytes nor its
+ * prefix split.  A directory's name gets its "/".  Returns the bytes
+ * (a multiple of ZRT_TAR_BLOCK), or 0 for an entry tar cannot carry so:
+ * an empty name or one of ZRT_TAR_PATH bytes or more, a link target
+ * over 100 bytes, a size of 8 GiB or more, a hard link.  The data (a
+ * file's, padded with zeroes to a block) is the caller's to write
+ * after it; two zero blocks end the archive. */
+#define ZRT_TAR_HDR_MAX (2u * ZRT_TAR_BLOCK + ZRT_TAR_PATH)
+size_t zrt_tar_header(unsigned char *out, const struct zrt_tar_entry *e);
 
 #endif /* ZN_RT_TAR_H */

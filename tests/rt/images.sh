@@ -17,7 +17,7 @@
 #     limits.c (memory, threads, an unanswered call), hostlo.c
 #     (--host-loopback: a loopback port nobody inside serves goes to the
 #     gateway), writable.c (--writable: the archive's directory in
-#     memory), sigport.c (--signal-port: signals from the gateway),
+#     memory; --export: written to a device at the end), sigport.c (--signal-port: signals from the gateway),
 #     own_malloc.c (an
 #     allocator of the program's own) and deadlock.c (threads waiting
 #     for each other: the runtime's report), each as an image,
@@ -259,6 +259,31 @@ check "without it the same directory is the archive's, read-only" \
 boot_spt "$wr.spt" "$T/wroot.tar" "$T/writable-bad.raw" --writable /hello.txt -- /dir
 check "--writable of a file stops the image at start, saying why" \
   grep -q '^znet-rt: .*--writable /hello.txt: not a directory' "$T/writable-bad.raw"
+
+# --export: the same run's /dir written to a device at the end.
+"$ZIMG" --target spt --export export -o "$wr-export.spt" "$wr" >>"$T/wrcc.log" 2>&1
+head -c 100000 /dev/urandom >"$T/wroot/dir/sub/big.bin"
+tar cf "$T/wroot.tar" -C "$T/wroot" .
+truncate -s 4M "$T/export.img"
+ip netns exec "$E2E_NS" timeout --foreground 60 solo5-spt \
+  "--net:service=$E2E_TAP" "--block:rootfs=$T/wroot.tar" "--block:export=$T/export.img" \
+  "$wr-export.spt" --writable /dir --export /dir -- /dir >"$T/export.raw" 2>&1
+mkdir -p "$T/exported" && tar xf "$T/export.img" -C "$T/exported" 2>"$T/export.tar.err"
+check "--export /dir: at the end the device holds /dir as the program left it, as a tar archive" \
+  [ "$(cd "$T/exported" && find . | sort | tr '\n' ' ')" = ". ./a.txt ./link-in-dir ./new.txt ./sub ./sub/big.bin ./sub/deep.txt " ]
+check "... its files byte for byte, its symlink, its modes" \
+  [ "$(printf 'a\nmore\n')" = "$(cat "$T/exported/a.txt")" -a "$(readlink "$T/exported/link-in-dir")" = a.txt \
+    -a "$(stat -c %a "$T/exported/sub")" = 755 ] && cmp -s "$T/exported/sub/big.bin" "$T/wroot/dir/sub/big.bin"
+truncate -s 64K "$T/export-small.img"
+ip netns exec "$E2E_NS" timeout --foreground 60 solo5-spt \
+  "--net:service=$E2E_TAP" "--block:rootfs=$T/wroot.tar" "--block:export=$T/export-small.img" \
+  "$wr-export.spt" --writable /dir --export /dir -- /dir >"$T/export-small.raw" 2>&1
+check "a device too small: what fits, a valid archive, and the console says what was left out" \
+  grep -q '^znet-rt: --export /dir: 5 entries written, 1 left out' "$T/export-small.raw" &&
+  [ "$(tar tf "$T/export-small.img" | grep -c big.bin)" = 0 ]
+boot_spt "$wr.spt" "$T/wroot.tar" "$T/export-none.raw" --export /dir -- /dir
+check "--export in an image made without a device for it stops at start, saying why" \
+  grep -q '^znet-rt: .*--export /dir: the image has no device for it' "$T/export-none.raw"
 
 # ---- sigport.c: --signal-port ----------------------------------------------
 

@@ -510,8 +510,105 @@ ZT_TEST(test_ustar_format_too_long_name_refused_by_tar) {
   ZT_CHECK(nseen >= 6);
 }
 
+/* ---- the writer --------------------------------------------------------- */
+
+/* An entry written by zrt_tar_header at the end of A, with size bytes
+ * of `fill` after it; the bytes the header took (0: refused). */
+static size_t put(enum zrt_tar_kind kind, const char *name, const char *link,
+                  uint64_t size, char fill) {
+  struct zrt_tar_entry e = {.kind = kind, .name = name,
+                            .name_len = strlen(name), .link = link,
+                            .link_len = link ? strlen(link) : 0,
+                            .size = size, .mode = 0640, .uid = 7,
+                            .gid = 8, .mtime = 1700000000};
+  unsigned char hdr[ZRT_TAR_HDR_MAX];
+  size_t n = zrt_tar_header(hdr, &e);
+  if (n == 0 || A.len + n + size + 512 > sizeof(A.buf))
+    return n;
+  memcpy(A.buf + A.len, hdr, n);
+  A.len += n;
+  memset(A.buf + A.len, fill, (size_t)size);
+  A.len += (size_t)((size + 511) / 512 * 512);
+  return n;
+}
+
+/* What the writer makes, the reader reads back: names of every length
+ * (ustar's, its prefix split, GNU's long name), each kind, modes. */
+ZT_TEST(test_writer_read_back) {
+  arc_reset();
+  char split[160], lng[300];
+  memset(split, 'p', 120);
+  memcpy(split + 120, "/leaf", 6);
+  memset(lng, 'q', 250);
+  lng[250] = 0;
+  ZT_EQ(put(ZRT_TAR_DIR, "d", NULL, 0, 0), 512u);
+  ZT_EQ(put(ZRT_TAR_FILE, "d/f", NULL, 700, 'x'), 512u);
+  ZT_EQ(put(ZRT_TAR_SYMLINK, "d/s", "f", 0, 0), 512u);
+  ZT_EQ(put(ZRT_TAR_FILE, split, NULL, 3, 'y'), 512u);
+  ZT_EQ(put(ZRT_TAR_FILE, lng, NULL, 1, 'z'), 3u * 512u);
+  A.len += 1024; /* the end: two zero blocks */
+  ZT_EQ(run(), 0);
+  ZT_EQ(drops(), 0);
+  ZT_REQUIRE(nseen == 5);
+  ZT_EQ(S[0].kind, ZRT_TAR_DIR);
+  ZT_STREQ(S[0].name, "d");
+  ZT_EQ(S[1].kind, ZRT_TAR_FILE);
+  ZT_STREQ(S[1].name, "d/f");
+  ZT_EQ(S[1].size, 700);
+  ZT_EQ(S[1].mode, 0640u);
+  ZT_EQ(A.buf[S[1].off + 699], 'x');
+  ZT_EQ(S[2].kind, ZRT_TAR_SYMLINK);
+  ZT_STREQ(S[2].link, "f");
+  ZT_STREQ(S[3].name, split);
+  ZT_EQ(A.buf[S[3].off], 'y');
+  ZT_STREQ(S[4].name, lng);
+  ZT_EQ(S[4].size, 1);
+}
+
+/* What tar cannot carry so is refused, not cut. */
+ZT_TEST(test_writer_refuses_what_it_cannot_carry) {
+  arc_reset();
+  char link[120];
+  memset(link, 'l', 101);
+  link[101] = 0;
+  ZT_EQ(put(ZRT_TAR_FILE, "", NULL, 0, 0), 0u);
+  ZT_EQ(put(ZRT_TAR_SYMLINK, "s", link, 0, 0), 0u);
+  ZT_EQ(put(ZRT_TAR_HARDLINK, "h", "f", 0, 0), 0u);
+  ZT_EQ(put(ZRT_TAR_FILE, "big", NULL, 1ull << 33, 0), 0u);
+  static char huge[ZRT_TAR_PATH + 1];
+  memset(huge, 'n', ZRT_TAR_PATH);
+  ZT_EQ(put(ZRT_TAR_FILE, huge, NULL, 0, 0), 0u);
+  ZT_EQ(A.len, 0u);
+}
+
+/* GNU tar reads the writer's archive as the writer meant it. */
+ZT_TEST(test_writer_read_by_gnu_tar) {
+  arc_reset();
+  char lng[300], path[128], cmd[1024];
+  memset(lng, 'q', 250);
+  lng[250] = 0;
+  put(ZRT_TAR_DIR, "d", NULL, 0, 0);
+  put(ZRT_TAR_FILE, "d/f", NULL, 700, 'x');
+  put(ZRT_TAR_SYMLINK, "d/s", "f", 0, 0);
+  put(ZRT_TAR_FILE, lng, NULL, 1, 'z');
+  A.len += 1024;
+  snprintf(path, sizeof(path), "%s/written.tar", tmpdir);
+  FILE *f = fopen(path, "wb");
+  ZT_REQUIRE(f);
+  ZT_EQ(fwrite(A.buf, 1, A.len, f), A.len);
+  fclose(f);
+  snprintf(cmd, sizeof(cmd),
+           "cd %s && mkdir -p x && tar xf written.tar -C x && "
+           "test \"$(wc -c < x/d/f)\" = 700 && test \"$(readlink x/d/s)\" = f && "
+           "test -s x/%s && test \"$(stat -c %%a x/d/f)\" = 640",
+           tmpdir, lng);
+  ZT_EQ(sh(cmd), 0);
+}
+
 int main(void) {
   ZT_RUN(test_plain_entries_given);
+  ZT_RUN(test_writer_read_back);
+  ZT_RUN(test_writer_refuses_what_it_cannot_carry);
   ZT_RUN(test_dotdot_name_dropped);
   ZT_RUN(test_absolute_name_stripped);
   ZT_RUN(test_bad_checksum_skipped_to_next_header);
@@ -534,6 +631,7 @@ int main(void) {
   ZT_RUN(test_callback_error_returned);
   make_tree();
   ZT_RUN(test_gnu_format_read_whole);
+  ZT_RUN(test_writer_read_by_gnu_tar);
   ZT_RUN(test_pax_format_read_whole);
   ZT_RUN(test_ustar_format_too_long_name_refused_by_tar);
   char cmd[128];
