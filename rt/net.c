@@ -657,7 +657,16 @@ long zrt_sys_bind(int fd, const struct sockaddr *sa, socklen_t len) {
 long zrt_sys_listen(int fd, int backlog) {
   if (!g.px)
     return no_layer(fd);
-  return zn_posix_listen(g.px, fd, backlog);
+  long r = zn_posix_listen(g.px, fd, backlog);
+  struct sockaddr_in a;
+  socklen_t alen = sizeof(a);
+  if (r == 0 && g.host_loopback &&
+      zn_posix_getsockname(g.px, fd, (struct sockaddr *)&a, &alen) == 0 &&
+      a.sin_family == AF_INET && ntohl(a.sin_addr.s_addr) >> 24 == 127) {
+    struct zn_ip lo = zn_ip_from_v4(ntohl(a.sin_addr.s_addr));
+    zrt_lobridge_listening(g.st, &lo, ntohs(a.sin_port));
+  }
+  return r;
 }
 
 long zrt_sys_accept(int fd, struct sockaddr *sa, socklen_t *len) {

@@ -23,8 +23,16 @@
 char **zrt_net_start(int argc, char **argv, int *pargc);
 /* --host-loopback: from now on a TCP connect() to a 127.0.0.0/8 port
  * that no listener of the image serves goes to the IPv4 gateway, the
- * same port (the host forwards it to its own loopback). */
+ * same port (the host forwards it to its own loopback), and a listen()
+ * on 127.0.0.0/8 opens its door (zrt_lobridge_listening). */
 void zrt_net_host_loopback(void);
+/* --host-loopback's way in (lobridge.c): the program listens on lo:port
+ * (127.0.0.0/8); the gateway's connections to the image's IPv4 address
+ * at that port are joined to new ones to it from the loopback. */
+struct zn_stack;
+struct zn_ip;
+void zrt_lobridge_listening(struct zn_stack *st, const struct zn_ip *lo,
+                            uint16_t port);
 /* --signal-port PORT: a UDP datagram to PORT from the IPv4 gateway
  * holding a signal's name (TERM, SIGQUIT, 15, ...) sends it to the
  * image, as kill(1) would; it is answered "sent" or "unknown signal".

@@ -232,6 +232,51 @@ check "without --host-loopback, a loopback port nobody inside listens on is refu
 check "with --host-loopback it goes to the gateway, that port" \
   grep -qx "7002: connected, peer $E2E_KERNEL_IP:7002, read <from-host>" "$T/hostlo--host-loopback.raw"
 [ "$E2E_FAILED" -eq 0 ] || program_lines "$T/hostlo--host-loopback.raw" | tail -5 | diag
+# The way in: the host reaches the program's 127.0.0.1:7001 at the
+# image's address, and the program sees the client's own port.
+ip netns exec "$E2E_NS" timeout --foreground 60 solo5-spt \
+  "--net:service=$E2E_TAP" "--block:rootfs=$T/root.tar" "$hl.spt" \
+  "--ipv4=$E2E_ZNET_IP/$E2E_PREFIX" "--gateway=$E2E_KERNEL_IP" --host-loopback -- 7001 serve \
+  >"$T/hostlo-in.raw" 2>&1 &
+hpid=$!
+for _ in $(seq 1 100); do
+  grep -q '^znet-rt: --host-loopback: the gateway reaches 127.0.0.1:7001' "$T/hostlo-in.raw" && break
+  sleep 0.1
+done
+in_ns ip addr add 10.77.0.3/24 dev "$E2E_TAP"
+ip netns exec "$E2E_NS" python3 - "$E2E_ZNET_IP" >"$T/hostlo-client.out" 2>&1 <<'PY'
+import socket, sys
+ip = sys.argv[1]
+# From another address first: the door resets it.
+s = socket.socket()
+s.bind(("10.77.0.3", 0))
+s.settimeout(5)
+try:
+    s.connect((ip, 7001))
+    print("other:", s.recv(100) or b"eof")
+except (ConnectionRefusedError, ConnectionResetError):
+    print("other: reset")
+except OSError as e:
+    print("other: %r" % e)
+s.close()
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 40123))
+s.settimeout(10)
+s.connect((ip, 7001))
+f = s.makefile("rb")
+print(f.readline().decode().strip())
+s.sendall(b"z" * 300000)
+s.shutdown(socket.SHUT_WR)
+print(f.readline().decode().strip())
+print("eof" if f.read() == b"" else "more")
+PY
+in_ns ip addr del 10.77.0.3/24 dev "$E2E_TAP"
+wait "$hpid"
+check "--host-loopback's way in: the image's 127.0.0.1:7001 at its address for the gateway (another source reset), the client's port kept, 300 KB both ways, FIN passed on" \
+  [ "$(tr '\n' '|' <"$T/hostlo-client.out")" = "other: reset|hello 127.0.0.1:40123|got 300000 bytes|eof|" ] &&
+  grep -qx 'served 127.0.0.1:40123 300000' "$T/hostlo-in.raw"
+[ "$E2E_FAILED" -eq 0 ] || { cat "$T/hostlo-client.out"; program_lines "$T/hostlo-in.raw"; } | tail -8 | diag
 
 # ---- writable.c: --writable ------------------------------------------------
 

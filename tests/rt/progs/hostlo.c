@@ -6,8 +6,13 @@
  * 127.0.0.1:PORT+1 (nobody inside): prints for each
  *   "PORT: connected, peer ADDR:P, read <LINE>" or "PORT: ERROR".
  * The far side's server says a line first; the program's own accepts
- * and says "inside".
+ * and says "inside".  With "serve" after PORT it then takes one more
+ * connection on its listener (the host's, through --host-loopback's
+ * door), says "hello ADDR:P" (the client as it sees it), counts what
+ * comes until the client's FIN and answers "got N bytes", and prints
+ * "served ADDR:P N".
  */
+#include <poll.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -61,6 +66,34 @@ static void try_port(int port, int lfd) {
   close(fd);
 }
 
+static void serve_one(int lfd) {
+  struct pollfd p = {lfd, POLLIN, 0};
+  if (poll(&p, 1, 20000) != 1) {
+    printf("serve: nobody came\n");
+    return;
+  }
+  struct sockaddr_in peer;
+  socklen_t plen = sizeof(peer);
+  int s = accept(lfd, (struct sockaddr *)&peer, &plen);
+  if (s < 0) {
+    printf("serve: accept: %s\n", strerror(errno));
+    return;
+  }
+  char addr[INET_ADDRSTRLEN], line[64], buf[16384];
+  inet_ntop(AF_INET, &peer.sin_addr, addr, sizeof(addr));
+  int n = snprintf(line, sizeof(line), "hello %s:%d\n", addr,
+                   ntohs(peer.sin_port));
+  (void)write(s, line, (size_t)n);
+  long total = 0;
+  ssize_t r;
+  while ((r = read(s, buf, sizeof(buf))) > 0)
+    total += r;
+  n = snprintf(line, sizeof(line), "got %ld bytes\n", total);
+  (void)write(s, line, (size_t)n);
+  close(s);
+  printf("served %s:%d %ld\n", addr, ntohs(peer.sin_port), total);
+}
+
 int main(int argc, char **argv) {
   int port = argc > 1 ? atoi(argv[1]) : 7001;
   struct sockaddr_in a = lo(port);
@@ -73,5 +106,7 @@ int main(int argc, char **argv) {
   try_port(port, lfd);
   try_port(port + 1, -1);
   fflush(stdout);
+  if (argc > 2 && strcmp(argv[2], "serve") == 0)
+    serve_one(lfd);
   return 0;
 }
