@@ -1,0 +1,215 @@
+# shellcheck shell=bash
+# nginx-tests (../shared/suites) against the nginx image: sourced by
+# scripts/suites after tests/suites/nginx.sh (whose nginx_results,
+# nginx_known's format and the unpacked suite it shares).
+#
+# The program judged is the nginx scripts/images builds from Debian's
+# source by znet-cc (no PCRE, zlib or OpenSSL: the tests of rewrite,
+# gzip and SSL skip themselves, as its `nginx -V` says), two ways:
+#   kernel-cc  that very binary (a Linux program of znet-cc's: the same
+#              musl over the kernel's system calls), TEST_NGINX_BINARY,
+#              in a namespace with its loopback alone;
+#   image      the same objects made an spt image (znet-image --export
+#              export), started for the harness by
+#              tests/suites/nginx-image-run: the test's directory packed
+#              into the root archive, writable (--writable) and written
+#              back at the end (--export), stopped by --signal-port,
+#              its loopback joined to the namespace's (--host-loopback,
+#              and nftables: the harness's loopback ports forwarded to
+#              the image's doors, the image's to the namespace's
+#              loopback, with route_localnet on the TAP).
+# Both with TEST_NGINX_GLOBALS "user root; master_process off;": an
+# image has one process (fork is ENOSYS), so its nginx must not spawn
+# workers, and the kernel's runs the same way.  The harness's test
+# directory is under NGI_TMP, not /tmp (an image's /tmp is its own
+# memory, which would hide the archive's).
+#
+# Each file is one case: the image's result of each test is the
+# kernel-cc one's, or the difference is in tests/suites/nginx-image.known
+# (image<TAB>FILE<TAB>TEST|*<TAB>REASON).
+
+NGI_GLOBALS="user root; master_process off;"
+NGI_SIGPORT=9
+# --short's files: the core of HTTP, proxying and upstreams, limits and
+# the modules the image has.
+NGI_SHORT='^(http_(host|method|uri|error_pages|header_buffers|keepalive|location\.t|location_auto|expect_100)|proxy\.t|proxy_(next_upstream\.t|keepalive|chunked|redirect|pass_request|store)|upstream\.t|upstream_(backup|hash|ip_hash|least_conn|keepalive\.t)|limit_(conn|req)\.t|index|autoindex\.t|access\.t|auth_basic|map\.t|split_clients|ssi\.t|sub_filter\.t|return\.t|charset\.t|not_modified|range\.t|headers\.t|body\.t|mirror\.t|userid\.t|realip\.t)'
+
+ngi_prepare() {
+  local objs
+  objs=$(ls "$B"/pkgs/nginx/nginx-*/objs/nginx 2>/dev/null | head -1)
+  if [ -z "$objs" ]; then
+    bash scripts/images --build-only --no-virtio nginx >"$T/ngi.images.log" 2>&1
+    objs=$(ls "$B"/pkgs/nginx/nginx-*/objs/nginx 2>/dev/null | head -1)
+  fi
+  check "nginx image: the nginx of scripts/images (${objs:-none})" [ -x "${objs:-/none}" ] ||
+    { tail -20 "$T/ngi.images.log" | diag; return 1; }
+  NGI_OBJS=$objs
+  mkdir -p "$T/ngi" "$T/nginx/kernel-cc" "$T/nginx/image"
+  NGI_TMP=$B/suites/ngi-tmp
+  rm -rf "$NGI_TMP" && mkdir -p "$NGI_TMP" "$T/ngi/work"
+  "$ZIMG" --target spt --export export -o "$T/ngi/nginx.spt" "$objs" >"$T/ngi/image.log" 2>&1
+  check "nginx image: nginx.spt made with --export export" [ -f "$T/ngi/nginx.spt" ] ||
+    { diag <"$T/ngi/image.log"; return 1; }
+  [ -n "${NT:-}" ] && [ -d "$NT" ] || {
+    local tgz
+    tgz=$(ls "$shared"/suites/nginx-tests-*.tar.gz 2>/dev/null | tail -1)
+    need_shared "${tgz:-$shared/suites/nginx-tests-*.tar.gz}"
+    NT=$B/suites/nginx-tests
+    rm -rf "$NT" && mkdir -p "$NT" && tar xzf "$tgz" -C "$NT" --strip-components=1
+  }
+  NGI_KNS="zns$$c$RANDOM"
+  NGI_ZNS="zns$$i$RANDOM"
+  zn_netns_add "$NGI_KNS" &&
+    zn_netns_tap "$NGI_ZNS" "$E2E_TAP" "$E2E_KERNEL_IP/$E2E_PREFIX" ||
+    { not_ok "nginx image: a namespace for each way"; return 1; }
+  ip netns exec "$NGI_ZNS" sysctl -qw "net.ipv4.conf.$E2E_TAP.route_localnet=1" \
+    net.ipv4.conf.all.route_localnet=1 &&
+    ip netns exec "$NGI_ZNS" nft -f - <<EOF
+table ip znet_nginx {
+  set doors { type inet_service; }
+  chain out {
+    type nat hook output priority -100;
+    ip daddr 127.0.0.1 tcp dport @doors dnat to $E2E_ZNET_IP
+  }
+  chain post {
+    type nat hook postrouting priority 100;
+    oifname "$E2E_TAP" ip saddr 127.0.0.0/8 snat to $E2E_KERNEL_IP
+  }
+  chain pre {
+    type nat hook prerouting priority -100;
+    iifname "$E2E_TAP" ip daddr $E2E_KERNEL_IP tcp dport 1024-65535 dnat to 127.0.0.1
+  }
+}
+EOF
+  check "nginx image: the namespace's loopback joined to the image's (nftables, route_localnet)" [ $? -eq 0 ] ||
+    return 1
+  # The image's `nginx -V`, once.
+  tar cf "$T/ngi/empty.tar" -T /dev/null && truncate -s 1M "$T/ngi/v.img"
+  ip netns exec "$NGI_ZNS" timeout 20 solo5-spt --mem=128 "--net:service=$E2E_TAP" \
+    "--block:rootfs=$T/ngi/empty.tar" "--block:export=$T/ngi/v.img" "$T/ngi/nginx.spt" \
+    -- -V >"$T/ngi/v.raw" 2>&1
+  grep -v -e '^Solo5: ' -e '^znet-rt: ' -e '^            |' -e '^  __|' \
+    -e '^\\__ \\' -e '^____/' "$T/ngi/v.raw" >"$T/ngi/version"
+  check "nginx image: its nginx -V ($(head -1 "$T/ngi/version"))" \
+    grep -q '^nginx version: nginx/' "$T/ngi/version" || return 1
+  NGI_SPT=$(command -v solo5-spt)
+  export NGI_IMAGE=$T/ngi/nginx.spt NGI_NS=$NGI_ZNS NGI_TAP=$E2E_TAP \
+    NGI_IP=$E2E_ZNET_IP NGI_GW=$E2E_KERNEL_IP NGI_PREFIX=$E2E_PREFIX \
+    NGI_SIGPORT NGI_VERSION=$T/ngi/version NGI_SPT NGI_WORK=$T/ngi/work
+}
+
+# ngi_way WAY NS BINARY TMPDIR FILE...: each file by the harness in NS.
+ngi_way() {
+  local way=$1 ns=$2 bin=$3 tmp=$4 f
+  shift 4
+  for f in "$@"; do
+    (cd "$NT" && TMPDIR=$tmp TEST_NGINX_BINARY=$bin TEST_NGINX_GLOBALS="$NGI_GLOBALS" \
+      timeout 300 ip netns exec "$ns" perl "$f") >"$T/nginx/$way/$f" 2>&1
+  done
+}
+
+ngi_known() {
+  awk -F'\t' -v f="$1" -v t="$2" \
+    '$1 == "image" && $2 == f && ($3 == t || $3 == "*") { print $4; exit }' \
+    tests/suites/nginx-image.known
+}
+
+# ngi_compare FILE: one case for the file, image against kernel-cc.
+ngi_compare() {
+  local f=$1 n kst wst name reason bad=0 ndiff=0 kp wp kskip
+  nginx_results "$T/nginx/kernel-cc/$f" >"$T/ngi.k"
+  nginx_results "$T/nginx/image/$f" >"$T/ngi.w"
+  kp=$(grep -c '	ok	' "$T/ngi.k")
+  wp=$(grep -c '	ok	' "$T/ngi.w")
+  : >"$T/ngi.bad"
+  while IFS=$'\t' read -r n kst wst name; do
+    [ "$kst" = ok ] && [ "$wst" = ok ] && continue
+    [ "$kst" != ok ] && [ "$wst" != ok ] && continue
+    ndiff=$((ndiff + 1))
+    reason=$(ngi_known "$f" "$n")
+    [ -n "$reason" ] && echo "$f	$n" >>"$T/ngi.used"
+    [ -n "$reason" ] || { bad=$((bad + 1)); echo "test $n ($name): kernel-cc $kst, image $wst" >>"$T/ngi.bad"; }
+    printf '| %s | %s | %s | %s | %s | %s |\n' "$f" "$n" "${name//|/\\|}" "$kst" "$wst" \
+      "${reason:-**not listed**}" >>"$T/ngi.diffs"
+  done < <(awk -F'\t' '
+      FNR == 1 { f++ }
+      $1 == "plan" || $1 == "file-skip" { next }
+      f == 1 { ks[$1] = $2; nm[$1] = $3; if ($1 > n) n = $1 }
+      f == 2 { ws[$1] = $2; if (!($1 in nm)) nm[$1] = $3; if ($1 > n) n = $1 }
+      END { for (i = 1; i <= n; i++) if ((i in ks) || (i in ws))
+              printf "%d\t%s\t%s\t%s\n", i, (i in ks) ? ks[i] : "-", (i in ws) ? ws[i] : "-", nm[i] }
+    ' "$T/ngi.k" "$T/ngi.w")
+  kskip=$(awk -F'\t' '$1 == "file-skip" { print $2 }' "$T/ngi.k")
+  echo "$kp $wp $ndiff $bad $([ -n "$kskip" ] && echo 1 || echo 0)" >>"$T/ngi.counts"
+  if [ "$bad" -eq 0 ]; then
+    ok "nginx-tests (image) $f: $wp passed (kernel-cc $kp), $ndiff differ, all listed${kskip:+ # skipped both ways: $kskip}"
+  else
+    not_ok "nginx-tests (image) $f: $wp passed (kernel-cc $kp), $bad differences not listed"
+    head -10 "$T/ngi.bad" | diag
+  fi
+}
+
+ngi_suite() {
+  local short=$1 files f way t reason stale=0
+  ngi_prepare || return 1
+  files=$(cd "$NT" && ls ./*.t | sed 's#^\./##')
+  $short && files=$(echo "$files" | grep -E "$NGI_SHORT")
+  [ -n "${NGINX_FILES:-}" ] && files=$NGINX_FILES
+  : >"$T/ngi.diffs"
+  : >"$T/ngi.counts"
+  : >"$T/ngi.used"
+  # shellcheck disable=SC2086 # a list of file names
+  ngi_way kernel-cc "$NGI_KNS" "$NGI_OBJS" /tmp $files &
+  local kpid=$!
+  # shellcheck disable=SC2086
+  ngi_way image "$NGI_ZNS" "$ROOT/tests/suites/nginx-image-run" "$NGI_TMP" $files
+  wait "$kpid"
+  for f in $files; do
+    ngi_compare "$f"
+  done
+  while IFS=$'\t' read -r way f t reason; do
+    case $way in '' | '#'*) continue ;; esac
+    # shellcheck disable=SC2086
+    in_words "$f" $files || continue
+    if [ "$t" = "*" ]; then
+      grep -q "^$f	" "$T/ngi.used" && continue
+    else
+      grep -qxF "$f	$t" "$T/ngi.used" && continue
+    fi
+    stale=$((stale + 1))
+    not_ok "nginx image: tests/suites/nginx-image.known's '$f test $t' no longer differs from kernel-cc"
+  done <tests/suites/nginx-image.known
+  [ "$stale" -eq 0 ] && ok "nginx image: every line of tests/suites/nginx-image.known is still true"
+  ngi_report "$files" "$short"
+  # NGI_KEEP=DIR: each file's harness output and the last console there.
+  [ -n "${NGI_KEEP:-}" ] && mkdir -p "$NGI_KEEP" && cp -r "$T/nginx" "$T/ngi" "$NGI_KEEP/"
+}
+
+ngi_report() {
+  local n
+  n=$(echo "$1" | wc -w)
+  {
+    echo "## nginx-tests: the nginx image and the same nginx on the kernel"
+    echo
+    echo "$(basename "$NT") (../shared/suites), $n test files$($2 && echo " (\`--short\`: those NGI_SHORT names)"),"
+    echo "each run by its own harness against the nginx scripts/images builds by"
+    echo "znet-cc ($(head -1 "$T/ngi/version" | sed 's/.*nginx\///'); no PCRE, zlib or OpenSSL): as a Linux program"
+    echo "(kernel-cc) and as an spt image started by tests/suites/nginx-image-run,"
+    echo "both with \`$NGI_GLOBALS\`."
+    echo
+    echo "| way | files | skipped whole (both ways) | tests passed | differ from kernel-cc | of them listed |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    awk -v n="$n" '{ k += $1; s += $5 } END { printf "| kernel-cc | %d | %d | %d | | |\n", n, s, k }' "$T/ngi.counts"
+    awk -v n="$n" '{ w += $2; d += $3; b += $4; s += $5 }
+      END { printf "| image | %d | %d | %d | %d | %d |\n", n, s, w, d, d - b }' "$T/ngi.counts"
+    echo
+    if [ -s "$T/ngi.diffs" ]; then
+      echo "| file | test | name | kernel-cc | image | reason |"
+      echo "|---|---:|---|---|---|---|"
+      cat "$T/ngi.diffs"
+    else
+      echo "No test differs."
+    fi
+    echo
+  } >>"$T/report.md"
+}
