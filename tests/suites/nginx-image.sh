@@ -52,6 +52,7 @@ ngi_prepare() {
     { diag <"$T/ngi/image.log"; return 1; }
   [ -n "${NT:-}" ] && [ -d "$NT" ] || {
     local tgz
+    # shellcheck disable=SC2154 # shared: tests/rt/images-env.sh
     tgz=$(ls "$shared"/suites/nginx-tests-*.tar.gz 2>/dev/null | tail -1)
     need_shared "${tgz:-$shared/suites/nginx-tests-*.tar.gz}"
     NT=$B/suites/nginx-tests
