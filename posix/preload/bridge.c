@@ -24,8 +24,25 @@
  * What the program sees is znet's TCP through its loopback, addresses
  * and all; what it exchanges with the host goes through a copy, so a
  * segment's edges are not kept (a byte stream has none), an end of data
- * is passed on as one (shutdown), and a reset as one.  TCP only: a
- * datagram to the host's loopback still goes nowhere.
+ * is passed on as one (shutdown), and a reset as one.
+ *
+ * UDP, datagram by datagram (a relay an address):
+ * - In: when the program binds a UDP socket to a loopback address or a
+ *   wildcard at a given port, the bridge binds the host's loopback at
+ *   that port; once a process serves the port, a datagram from a host
+ *   sender goes on to the program from a stack socket of the bridge's
+ *   at the sender's own address and port (where the stack has them
+ *   free), and what the program answers there goes back to the sender.
+ * - Out: a datagram the program sends (sendto, sendmsg, or connect()
+ *   first) to a loopback address where nothing of the stack is bound
+ *   goes to the host's: the bridge binds that address in the stack and
+ *   sends what arrives there on from a host socket of its own, one a
+ *   sender, from the sender's port where the host has it free; the
+ *   answers come back from that address.  An address found bound in
+ *   the stack is remembered as the stack's (a program binding it later
+ *   then finds the bridge's socket in the way: EADDRINUSE).
+ * A datagram that finds no room on the other side is dropped, as on a
+ * loopback with a full buffer.
  *
  * The bridge is a thread of the program's process, started at the first
  * port it serves or connection it carries; it makes its calls through the
@@ -53,6 +70,9 @@
 #define BR_PAIRS 512   /* connections carried at once */
 #define BR_OUTS 64     /* host addresses connected to, awaiting the stack */
 #define BR_BUF 65536   /* bytes held each way of a connection */
+#define BR_RELAYS 64   /* UDP addresses whose datagrams cross */
+#define BR_DPEERS 256  /* their senders */
+#define BR_OWN 64      /* loopback UDP addresses found the stack's own */
 
 union br_addr {
   struct sockaddr sa;
@@ -93,23 +113,52 @@ struct br_out {
   int n;
 };
 
+/* UDP: an address whose datagrams cross.  Out: the host's, where a
+ * stack socket of the bridge's stands in for it; in: the program's,
+ * where a host socket of the bridge's does. */
+struct br_relay {
+  bool in;
+  int fd;              /* out: the stack's socket; in: the host's */
+  union br_addr addr;
+  socklen_t len;
+  int served;          /* in: atomic, this process serves the port */
+};
+
+/* A sender to a relay and its socket on the other side: out, a stack
+ * sender's host socket connected to the host's address; in, a host
+ * sender's stack socket connected to the program's.  (The thread's.) */
+struct br_dpeer {
+  int relay;
+  int fd;
+  union br_addr who;
+  socklen_t wlen;
+};
+
 /* Locks: mu (ports being added, outs) is taken before a layer's lock,
  * never after; start_mu (starting the thread) is held around nothing
  * else, so the layer's serve hook, called under its lock, may take it. */
 static struct {
   pthread_mutex_t mu;
   pthread_mutex_t start_mu;
-  bool on;
   struct br_port ports[BR_PORTS];
-  int nports;          /* atomic: published after the row */
   struct br_out outs[BR_OUTS];
+  struct br_pair pairs[BR_PAIRS];    /* the thread's alone */
+  struct br_relay relays[BR_RELAYS];
+  union br_addr own[BR_OWN];         /* (under mu) */
+  struct br_dpeer dpeers[BR_DPEERS]; /* the thread's alone */
+  socklen_t own_len[BR_OWN];
+  int nports;          /* atomic: published after the row */
   int nouts;
-  struct br_pair pairs[BR_PAIRS]; /* the thread's alone */
   int npairs;
+  int nrelays;         /* atomic: published after the row */
+  int nown;
+  int ndpeers;
   int efd;             /* wakes the thread */
-  bool started;
   pid_t pid;           /* the process the thread runs in */
+  bool on;
+  bool started;
   bool told_full;
+  bool told_dfull;
   bool atfork;
 } br = {.mu = PTHREAD_MUTEX_INITIALIZER,
         .start_mu = PTHREAD_MUTEX_INITIALIZER,
@@ -327,7 +376,113 @@ static short wants(const struct br_way *in, const struct br_way *out) {
   return ev;
 }
 
-#define BR_FDS (1 + BR_PORTS + BR_OUTS + 2 * BR_PAIRS)
+/* ---- UDP ---- */
+
+static bool same_addr(const union br_addr *a, socklen_t alen,
+                      const union br_addr *b, socklen_t blen) {
+  return alen == blen && !memcmp(a, b, alen);
+}
+
+/* Copy sa (len bytes) into a for comparing: flow information cleared. */
+static bool addr_of(union br_addr *a, const struct sockaddr *sa,
+                    socklen_t len) {
+  if (!sa || len < sizeof(sa_family_t) || len > sizeof(*a))
+    return false;
+  memset(a, 0, sizeof(*a));
+  memcpy(a, sa, len);
+  if (a->sa.sa_family == AF_INET6)
+    a->in6.sin6_flowinfo = 0;
+  return a->sa.sa_family == AF_INET || a->sa.sa_family == AF_INET6;
+}
+
+/* The socket on the other side for datagrams from who to relay r: the
+ * one made before, or a new one.  -1: none (the table is full). */
+static int dpeer_fd(int r, const union br_addr *who, socklen_t wlen) {
+  for (int i = 0; i < br.ndpeers; i++)
+    if (br.dpeers[i].relay == r &&
+        same_addr(&br.dpeers[i].who, br.dpeers[i].wlen, who, wlen))
+      return br.dpeers[i].fd;
+  const struct br_relay *rl = &br.relays[r];
+  if (br.ndpeers == BR_DPEERS) {
+    if (!br.told_dfull)
+      fprintf(stderr, "znet-run: --host-loopback: %d UDP senders carried "
+                      "already; the datagrams of more are dropped\n",
+              BR_DPEERS);
+    br.told_dfull = true;
+    return -1;
+  }
+  /* In: a stack socket (the preload's socket()); out: the host's. */
+  int fd = rl->in ? socket(rl->addr.sa.sa_family,
+                           SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)
+                  : host_socket(rl->addr.sa.sa_family,
+                                SOCK_DGRAM | SOCK_NONBLOCK);
+  if (fd < 0)
+    return -1;
+  /* From the sender's own address and port where they are free. */
+  if (who->sa.sa_family == rl->addr.sa.sa_family && is_loopback(&who->sa))
+    (void)bind(fd, &who->sa, wlen);
+  if (connect(fd, &rl->addr.sa, rl->len) != 0) {
+    (void)close(fd);
+    return -1;
+  }
+  br.dpeers[br.ndpeers++] =
+      (struct br_dpeer){.relay = r, .fd = fd, .who = *who, .wlen = wlen};
+  return fd;
+}
+
+/* A relay of the other kind at who: its socket is the sender's own on
+ * the other side (the program's port, bound on the host's loopback by
+ * a way in; the host's service, stood in for in the stack by a way
+ * out), to send from with the sender's address kept.  -1: none. */
+static int twin_of(int r, const union br_addr *who, socklen_t wlen) {
+  int nr = __atomic_load_n(&br.nrelays, __ATOMIC_ACQUIRE);
+  for (int i = 0; i < nr; i++)
+    if (br.relays[i].in != br.relays[r].in &&
+        same_addr(&br.relays[i].addr, br.relays[i].len, who, wlen))
+      return i;
+  return -1;
+}
+
+/* Datagrams that came to relay r's own socket: each sent on from its
+ * sender's socket on the other side. */
+static void relay_take(int r, char *buf) {
+  for (int k = 0; k < 64; k++) {
+    union br_addr who;
+    memset(&who, 0, sizeof(who));
+    socklen_t wlen = sizeof(who);
+    ssize_t n = recvfrom(br.relays[r].fd, buf, BR_BUF, MSG_DONTWAIT, &who.sa,
+                         &wlen);
+    if (n < 0)
+      return;
+    union br_addr w;
+    if (!addr_of(&w, &who.sa, wlen))
+      continue;
+    int t = twin_of(r, &w, wlen);
+    if (t >= 0) {
+      (void)sendto(br.relays[t].fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL,
+                   &br.relays[r].addr.sa, br.relays[r].len);
+      continue;
+    }
+    int fd = dpeer_fd(r, &w, wlen);
+    if (fd >= 0)
+      (void)send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+  }
+}
+
+/* Answers that came to a sender's socket: back to the sender, from the
+ * relay's address. */
+static void dpeer_take(int i, char *buf) {
+  const struct br_dpeer *d = &br.dpeers[i];
+  for (int k = 0; k < 64; k++) {
+    ssize_t n = recv(d->fd, buf, BR_BUF, MSG_DONTWAIT);
+    if (n < 0)
+      return;
+    (void)sendto(br.relays[d->relay].fd, buf, (size_t)n,
+                 MSG_DONTWAIT | MSG_NOSIGNAL, &d->who.sa, d->wlen);
+  }
+}
+
+#define BR_FDS (1 + BR_PORTS + BR_OUTS + 2 * BR_PAIRS + BR_RELAYS + BR_DPEERS)
 
 static void *bridge_main(void *arg) {
   (void)arg;
@@ -350,6 +505,18 @@ static void *bridge_main(void *arg) {
     for (int i = 0; i < no; i++)
       fds[n++] = (struct pollfd){br.outs[i].lfd, POLLIN, 0};
     pthread_mutex_unlock(&br.mu);
+    int nr = __atomic_load_n(&br.nrelays, __ATOMIC_ACQUIRE);
+    int first_relay = n;
+    for (int i = 0; i < nr; i++) {
+      const struct br_relay *r = &br.relays[i];
+      fds[n++] = (struct pollfd){
+          !r->in || __atomic_load_n(&r->served, __ATOMIC_ACQUIRE) ? r->fd : -1,
+          POLLIN, 0};
+    }
+    int first_dpeer = n;
+    int nd = br.ndpeers;
+    for (int i = 0; i < nd; i++)
+      fds[n++] = (struct pollfd){br.dpeers[i].fd, POLLIN, 0};
     int first_pair = n;
     int npairs = br.npairs;
     for (int i = 0; i < npairs; i++) {
@@ -366,6 +533,13 @@ static void *bridge_main(void *arg) {
       uint64_t v;
       (void)!read(br.efd, &v, sizeof(v));
     }
+    static char dbuf[BR_BUF];
+    for (int i = 0; i < nr; i++)
+      if (fds[first_relay + i].revents & POLLIN)
+        relay_take(i, dbuf);
+    for (int i = 0; i < nd; i++)
+      if (fds[first_dpeer + i].revents & POLLIN)
+        dpeer_take(i, dbuf);
     for (int i = 0; i < npairs; i++)
       if (fds[first_pair + 2 * i].revents || fds[first_pair + 2 * i + 1].revents)
         serve_pair(i, fds[first_pair + 2 * i].revents,
@@ -442,6 +616,21 @@ static void forked_child(void) {
   br.nouts = 0;
   for (int i = 0; i < br.nports; i++)
     br.ports[i].served = 0;
+  /* The senders' sockets are the parent's thread's; of the relays, the
+   * host's sockets of the ways in serve the child too once it serves
+   * their ports, the stack's of the ways out are the parent's stack's. */
+  for (int i = 0; i < br.ndpeers; i++)
+    if (!br.relays[br.dpeers[i].relay].in)
+      (void)close(br.dpeers[i].fd);
+  br.ndpeers = 0;
+  int keep = 0;
+  for (int i = 0; i < br.nrelays; i++)
+    if (br.relays[i].in) {
+      br.relays[keep] = br.relays[i];
+      br.relays[keep++].served = 0;
+    }
+  br.nrelays = keep;
+  br.nown = 0;
   br.started = false;
 }
 
@@ -498,14 +687,20 @@ void pl_bridge_listening(int fd) {
   pthread_mutex_unlock(&br.mu);
 }
 
-void pl_bridge_serve(uint16_t port, bool on) {
+void pl_bridge_serve(uint8_t proto, uint16_t port, bool on) {
   if (!br.on)
     return;
   int np = __atomic_load_n(&br.nports, __ATOMIC_ACQUIRE);
   bool any = false;
-  for (int i = 0; i < np; i++)
+  for (int i = 0; proto == 6 && i < np; i++)
     if (port_of(&br.ports[i].stack) == port) {
       __atomic_store_n(&br.ports[i].served, on, __ATOMIC_RELEASE);
+      any = true;
+    }
+  int nr = __atomic_load_n(&br.nrelays, __ATOMIC_ACQUIRE);
+  for (int i = 0; proto == 17 && i < nr; i++)
+    if (br.relays[i].in && port_of(&br.relays[i].addr) == port) {
+      __atomic_store_n(&br.relays[i].served, on, __ATOMIC_RELEASE);
       any = true;
     }
   if (!any)
@@ -546,13 +741,16 @@ static struct br_out *out_at(const union br_addr *a, socklen_t len) {
   return o;
 }
 
+static int sock_type(int fd);
+
 void pl_bridge_connect(int fd, const struct sockaddr *sa, socklen_t len) {
-  int type = 0;
-  socklen_t tlen = sizeof(type);
   if (!br.on || in_bridge || !sa || len < sizeof(sa_family_t) ||
-      len > sizeof(union br_addr) || !is_loopback(sa) ||
-      getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 ||
-      type != SOCK_STREAM)
+      len > sizeof(union br_addr) || !is_loopback(sa))
+    return;
+  int type = sock_type(fd);
+  if (type == SOCK_DGRAM)
+    pl_bridge_dgram_to(fd, sa, len);
+  if (type != SOCK_STREAM)
     return;
   union br_addr a;
   memset(&a, 0, sizeof(a));
@@ -579,4 +777,105 @@ void pl_bridge_connect(int fd, const struct sockaddr *sa, socklen_t len) {
   pthread_mutex_unlock(&br.mu);
   in_bridge = false;
   wake();
+}
+
+/* ---- the program's UDP calls ---- */
+
+static int sock_type(int fd) {
+  int type = 0;
+  socklen_t tlen = sizeof(type);
+  return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0 ? type : -1;
+}
+
+/* (Under mu.) A relay of the kind at a, or -1. */
+static int relay_at(bool in, const union br_addr *a, socklen_t len) {
+  for (int i = 0; i < br.nrelays; i++)
+    if (br.relays[i].in == in &&
+        same_addr(&br.relays[i].addr, br.relays[i].len, a, len))
+      return i;
+  return -1;
+}
+
+static bool own_at(const union br_addr *a, socklen_t len) {
+  for (int i = 0; i < br.nown; i++)
+    if (same_addr(&br.own[i], br.own_len[i], a, len))
+      return true;
+  return false;
+}
+
+/* (Under mu.) Publish relay row r. */
+static void relay_add(bool in, int fd, const union br_addr *a, socklen_t len) {
+  int n = br.nrelays;
+  br.relays[n] = (struct br_relay){.in = in, .fd = fd, .addr = *a, .len = len};
+  __atomic_store_n(&br.nrelays, n + 1, __ATOMIC_RELEASE);
+}
+
+void pl_bridge_dgram_to(int fd, const struct sockaddr *sa, socklen_t len) {
+  union br_addr a;
+  if (!br.on || in_bridge || !addr_of(&a, sa, len) || !is_loopback(&a.sa) ||
+      port_of(&a) == 0)
+    return;
+  in_bridge = true;
+  pthread_mutex_lock(&br.mu);
+  if (relay_at(false, &a, len) >= 0 || own_at(&a, len) ||
+      br.nrelays == BR_RELAYS || sock_type(fd) != SOCK_DGRAM) {
+    pthread_mutex_unlock(&br.mu);
+    in_bridge = false;
+    return;
+  }
+  register_fork();
+  /* The host's address, stood in for in the stack: unless something of
+   * the stack's own is bound there. */
+  int zfd = socket(a.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (zfd >= 0 && bind(zfd, &a.sa, len) == 0 && start()) {
+    relay_add(false, zfd, &a, len);
+  } else {
+    if (zfd >= 0)
+      (void)close(zfd);
+    if (br.nown < BR_OWN) {
+      br.own[br.nown] = a;
+      br.own_len[br.nown++] = len;
+    }
+  }
+  pthread_mutex_unlock(&br.mu);
+  in_bridge = false;
+  wake();
+}
+
+void pl_bridge_bound(int fd, const struct sockaddr *asked, socklen_t alen) {
+  union br_addr a, want;
+  socklen_t len = sizeof(a);
+  if (!br.on || in_bridge || !addr_of(&want, asked, alen) ||
+      port_of(&want) == 0 || sock_type(fd) != SOCK_DGRAM)
+    return;
+  memset(&a, 0, sizeof(a));
+  if (getsockname(fd, &a.sa, &len) != 0 || len > sizeof(a) ||
+      (!is_loopback(&a.sa) && !is_any(&a.sa)))
+    return;
+  if (is_any(&a.sa)) { /* the loopback of its family is the host's share */
+    if (a.sa.sa_family == AF_INET)
+      a.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    else
+      a.in6.sin6_addr = in6addr_loopback;
+  }
+  in_bridge = true;
+  pthread_mutex_lock(&br.mu);
+  if (relay_at(true, &a, len) >= 0 || br.nrelays == BR_RELAYS) {
+    pthread_mutex_unlock(&br.mu);
+    in_bridge = false;
+    return;
+  }
+  register_fork();
+  int kfd = host_socket(a.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK);
+  if (kfd < 0 || bind(kfd, &a.sa, len) != 0) {
+    fprintf(stderr, "znet-run: --host-loopback: UDP port %u of the host's "
+                    "loopback not shared: %s\n",
+            (unsigned)port_of(&a), strerror(errno));
+    if (kfd >= 0)
+      (void)close(kfd);
+  } else {
+    relay_add(true, kfd, &a, len);
+  }
+  pthread_mutex_unlock(&br.mu);
+  in_bridge = false;
 }

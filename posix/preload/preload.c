@@ -146,7 +146,13 @@ EXPORT int bind(int fd, __CONST_SOCKADDR_ARG a, socklen_t len) {
   if (pl_many_shards()) /* threads' shards: their ports, as one stack's */
     return (int)pl_ret(pl_bind_shared(pl_shard_use(s), fd, a.__sockaddr__,
                                       len));
-  ON_SOCK(s, zn_posix_bind(PX, fd, a.__sockaddr__, len));
+  s = pl_shard_use(s);
+  pl_lock(s);
+  long rc = zn_posix_bind(pl_px(s), fd, a.__sockaddr__, len);
+  pl_unlock(s);
+  if (rc == 0)
+    pl_bridge_bound(fd, a.__sockaddr__, len);
+  return (int)pl_ret(rc);
 }
 
 EXPORT int listen(int fd, int backlog) {
@@ -193,6 +199,8 @@ static long sigpipe(long rc, int flags) {
 
 static ssize_t do_sendmsg(struct pl_shard *s, int fd, const struct msghdr *m,
                           int flags) {
+  if (m->msg_name)
+    pl_bridge_dgram_to(fd, m->msg_name, m->msg_namelen);
   s = pl_shard_use(s);
   pl_lock(s);
   long rc = zn_posix_sendmsg(pl_px(s), fd, m, flags);

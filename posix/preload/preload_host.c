@@ -363,8 +363,7 @@ static void h_serve(void *ctx, uint8_t proto, uint16_t port, bool on) {
   const struct pl_shard *s = ctx;
   if (g.grp)
     (void)pl_group_serve(g.grp, s->slot, proto, port, on);
-  if (proto == 6)
-    pl_bridge_serve(port, on);
+  pl_bridge_serve(proto, port, on);
 }
 
 /* A fork's child used a socket its parent's stack keeps: once per

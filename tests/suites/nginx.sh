@@ -29,14 +29,9 @@
 NGINX_BIN=/usr/sbin/nginx
 NGINX_MODULES=/usr/lib/nginx/modules
 # The files `scripts/suites --short` (CI) runs: HTTP's core, proxying,
-# upstreams, the stream module, SSL, limits, but those of NGINX_UDP; the
-# whole suite otherwise.
-NGINX_SHORT='^(http_|proxy|upstream|stream_proxy|stream_upstream|ssl\.t|limit_|gzip|range|rewrite|index|autoindex|access|auth_basic|headers|map|split_clients|ssi|sub_filter|userid|realip|mirror|return|charset|not_modified|request_id|body)'
-
-# Files whose tests need UDP between nginx and the harness (a resolver,
-# syslog, UDP proxying): under znet-run each such test waits for its
-# timeouts, since the bridge carries TCP only (tests/suites/nginx.known).
-NGINX_UDP='resolver|_udp_'
+# upstreams, the stream module (UDP too), SSL, limits, syslog; the whole
+# suite otherwise.
+NGINX_SHORT='^(http_|proxy|upstream|stream_proxy|stream_upstream|stream_udp|ssl\.t|limit_|gzip|range|rewrite|index|autoindex|access|auth_basic|headers|map|split_clients|ssi|sub_filter|userid|realip|mirror|return|charset|not_modified|request_id|body|syslog)'
 
 # nginx_prepare: the suite unpacked; the znet-run way's namespace and
 # wrapper.  Sets NT (the suite's directory).
@@ -147,7 +142,7 @@ nginx_suite() {
   local short=$1 files f
   nginx_prepare || return 1
   files=$(cd "$NT" && ls ./*.t | sed 's#^\./##')
-  $short && files=$(echo "$files" | grep -E "$NGINX_SHORT" | grep -vE "$NGINX_UDP")
+  $short && files=$(echo "$files" | grep -E "$NGINX_SHORT")
   # shellcheck disable=SC2086 # a list of file names
   [ -n "${NGINX_FILES:-}" ] && files=$NGINX_FILES
   : >"$T/nginx.diffs"
