@@ -683,18 +683,20 @@ long zrt_sys_accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags) {
 
 void zrt_net_host_loopback(void) { g.host_loopback = true; }
 
-static bool is_stream(int fd) {
+static int sock_type(int fd) {
   int type = 0;
   socklen_t tlen = sizeof(type);
-  return zn_posix_getsockopt(g.px, fd, SOL_SOCKET, SO_TYPE, &type, &tlen) ==
-             0 &&
-         type == SOCK_STREAM;
+  return zn_posix_getsockopt(g.px, fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0
+             ? type
+             : -1;
 }
 
-/* --host-loopback: *out is the gateway, sa's port, in place of a TCP
- * connect() to 127.0.0.0/8 at a port no listener of the image's serves
- * (what a SYN from here would find: zn_tcp_listening_on).  The host
- * beyond the gateway takes the port to its own loopback. */
+/* --host-loopback: *out is the gateway, sa's port, in place of a
+ * connect() to 127.0.0.0/8 at a port nothing of the image's serves:
+ * for TCP no listener (what a SYN from here would find:
+ * zn_tcp_listening_on), for UDP no socket bound there
+ * (zn_udp_bound_on).  The host beyond the gateway takes the port to its
+ * own loopback. */
 static bool host_loopback_dest(int fd, const struct sockaddr *sa,
                                socklen_t len, struct sockaddr_in *out) {
   if (!g.host_loopback || !g.st || !sa || len < sizeof(*out) ||
@@ -704,8 +706,12 @@ static bool host_loopback_dest(int fd, const struct sockaddr *sa,
   uint32_t a = ntohl(out->sin_addr.s_addr), addr, gw;
   uint8_t prefix;
   struct zn_ip ip = zn_ip_from_v4(a);
-  if (a >> 24 != 127 || zn_tcp_listening_on(g.st, &ip, ntohs(out->sin_port)) ||
-      !is_stream(fd))
+  uint16_t port = ntohs(out->sin_port);
+  if (a >> 24 != 127)
+    return false;
+  int type = sock_type(fd);
+  if (!(type == SOCK_STREAM && !zn_tcp_listening_on(g.st, &ip, port)) &&
+      !(type == SOCK_DGRAM && !zn_udp_bound_on(g.st, &ip, port)))
     return false;
   zn_stack_get_ipv4(g.st, &addr, &prefix, &gw);
   out->sin_addr.s_addr = htonl(gw);

@@ -96,6 +96,12 @@ typedef void (*zn_udp_recv_cb)(struct zn_udp_sock *s, void *arg,
 typedef void (*zn_udp_err_cb)(struct zn_udp_sock *s, void *arg, int err,
                               const struct zn_ip *addr, uint16_t port);
 
+/** Whether a datagram to addr:port from anyone would find a socket of
+ * st's: one bound there (or to its family's wildcard) and connected to
+ * no peer.  False for NULL arguments. */
+bool zn_udp_bound_on(struct zn_stack *st, const struct zn_ip *addr,
+                     uint16_t port);
+
 /** A socket from the stack's table.  Errors: ZN_ENOMEM (table full). */
 int zn_udp_open(struct zn_stack *st, struct zn_udp_sock **out);
 

@@ -152,6 +152,17 @@ static struct zn_udp_sock *lookup(struct zn_stack *st,
   return best;
 }
 
+bool zn_udp_bound_on(struct zn_stack *st, const struct zn_ip *addr,
+                     uint16_t port) {
+  if (!st || !addr)
+    return false;
+  for (struct zn_udp_sock *s = *bucket_of(st, port); s; s = s->hnext)
+    if (s->lport == port && s->state == ZN__UDP_OPEN &&
+        s->raddr.family == ZN_AF_NONE && zn__inet_bind_match(&s->laddr, addr))
+      return true;
+  return false;
+}
+
 static bool port_in_use(struct zn_stack *st, const struct zn_ip *addr,
                         uint16_t port) {
   for (struct zn_udp_sock *s = *bucket_of(st, port); s; s = s->hnext)

@@ -131,6 +131,37 @@ ZT_TEST(test_udp_bound_127_x_takes_its_own) {
   solo_free(&s);
 }
 
+/* zn_udp_bound_on: what a datagram from anyone would find, bound to
+ * the address or the wildcard; a connected socket is no server. */
+ZT_TEST(test_udp_bound_on_as_a_datagram_finds) {
+  struct zn_config c;
+  cfg_quiet(&c, IP_B, 2);
+  struct solo s;
+  solo_b(&s, &c);
+  ZT_REQUIRE(s.st);
+  struct zn_udp_sock *a, *w, *k;
+  ZT_CHECK(!zn_udp_bound_on(s.st, TH_IP(LO4), 53));
+  ZT_CHECK(!zn_udp_bound_on(NULL, TH_IP(LO4), 53));
+  ZT_CHECK(!zn_udp_bound_on(s.st, NULL, 53));
+  ZT_EQ(zn_udp_open(s.st, &a), ZN_OK);
+  ZT_EQ(zn_udp_bind(a, TH_IP(LO4), 53), ZN_OK);
+  ZT_CHECK(zn_udp_bound_on(s.st, TH_IP(LO4), 53));
+  ZT_CHECK(!zn_udp_bound_on(s.st, TH_IP(IP_B), 53));
+  ZT_EQ(zn_udp_open(s.st, &w), ZN_OK);
+  ZT_EQ(zn_udp_bind(w, NULL, 54), ZN_OK);
+  ZT_CHECK(zn_udp_bound_on(s.st, TH_IP(LO4), 54));
+  ZT_CHECK(zn_udp_bound_on(s.st, TH_IP(IP_B), 54));
+  ZT_EQ(zn_udp_open(s.st, &k), ZN_OK);
+  ZT_EQ(zn_udp_bind(k, TH_IP(LO4), 55), ZN_OK);
+  ZT_EQ(zn_udp_connect(k, TH_IP(LO4), 53), ZN_OK);
+  ZT_CHECK(!zn_udp_bound_on(s.st, TH_IP(LO4), 55));
+  zn_udp_close(a);
+  ZT_CHECK(!zn_udp_bound_on(s.st, TH_IP(LO4), 53));
+  zn_udp_close(w);
+  zn_udp_close(k);
+  solo_free(&s);
+}
+
 /* Linux's lo is up whatever the other interfaces hold: a stack without
  * an IPv4 address, and without a netif at all, still talks to itself
  * over 127/8 (and answers pings there). */
@@ -332,6 +363,7 @@ ZT_TEST(test_loop_queue_makes_deadline_now) {
 int main(void) {
   ZT_RUN(test_udp_to_127_looped_back);
   ZT_RUN(test_udp_bound_127_x_takes_its_own);
+  ZT_RUN(test_udp_bound_on_as_a_datagram_finds);
   ZT_RUN(test_loopback_without_address_or_netif);
   ZT_RUN(test_loopback_source_to_wire_refused);
   ZT_RUN(test_port_unreachable_over_loopback_refuses);

@@ -219,6 +219,10 @@ ip netns exec "$E2E_NS" timeout 60 socat \
   >"$T/hl-socat.log" 2>&1 &
 bg_pid $!
 wait_listen 7002
+ip netns exec "$E2E_NS" timeout 60 socat \
+  "UDP-RECVFROM:7003,bind=$E2E_KERNEL_IP,fork" SYSTEM:"echo from-host-udp" \
+  >"$T/hl-socat-udp.log" 2>&1 &
+bg_pid $!
 for flag in "" --host-loopback; do
   ip netns exec "$E2E_NS" timeout --foreground 60 solo5-spt \
     "--net:service=$E2E_TAP" "--block:rootfs=$T/root.tar" "$hl.spt" \
@@ -231,6 +235,12 @@ check "without --host-loopback, a loopback port nobody inside listens on is refu
   grep -qx '7002: Connection refused' "$T/hostlo.raw"
 check "with --host-loopback it goes to the gateway, that port" \
   grep -qx "7002: connected, peer $E2E_KERNEL_IP:7002, read <from-host>" "$T/hostlo--host-loopback.raw"
+check "UDP: a port the image binds stays inside, with or without --host-loopback" \
+  [ "$(grep -c '^udp 7001: <inside>$' "$T/hostlo.raw" "$T/hostlo--host-loopback.raw" | grep -c ':1$')" = 2 ]
+check "UDP: without --host-loopback, a connected socket to a port nobody inside binds is refused" \
+  grep -qx 'udp 7003: Connection refused' "$T/hostlo.raw"
+check "UDP: with --host-loopback it goes to the gateway, that port, and the answer comes back" \
+  grep -qx "udp 7003: <from-host-udp>" "$T/hostlo--host-loopback.raw"
 [ "$E2E_FAILED" -eq 0 ] || program_lines "$T/hostlo--host-loopback.raw" | tail -5 | diag
 # The way in: the host reaches the program's 127.0.0.1:7001 at the
 # image's address, and the program sees the client's own port.

@@ -79,11 +79,16 @@ table ip znet_nginx {
   chain pre {
     type nat hook prerouting priority -100;
     iifname "$E2E_TAP" ip daddr $E2E_KERNEL_IP tcp dport 1024-65535 dnat to 127.0.0.1
+    iifname "$E2E_TAP" ip daddr $E2E_KERNEL_IP udp dport 1024-65535 dnat to 127.0.0.1
   }
 }
 EOF
   check "nginx image: the namespace's loopback joined to the image's (nftables, route_localnet)" [ $? -eq 0 ] ||
     return 1
+  # A TAP of its own for `nginx -t` and `-T` beside a running nginx.
+  ip netns exec "$NGI_ZNS" ip tuntap add dev zntapt mode tap &&
+    ip netns exec "$NGI_ZNS" ip link set zntapt up ||
+    { not_ok "nginx image: a second TAP for nginx -t"; return 1; }
   # The image's `nginx -V`, once.
   tar cf "$T/ngi/empty.tar" -T /dev/null && truncate -s 1M "$T/ngi/v.img"
   ip netns exec "$NGI_ZNS" timeout 20 solo5-spt --mem=128 "--net:service=$E2E_TAP" \
@@ -94,7 +99,7 @@ EOF
   check "nginx image: its nginx -V ($(head -1 "$T/ngi/version"))" \
     grep -q '^nginx version: nginx/' "$T/ngi/version" || return 1
   NGI_SPT=$(command -v solo5-spt)
-  export NGI_IMAGE=$T/ngi/nginx.spt NGI_NS=$NGI_ZNS NGI_TAP=$E2E_TAP \
+  export NGI_IMAGE=$T/ngi/nginx.spt NGI_NS=$NGI_ZNS NGI_TAP=$E2E_TAP NGI_TAP_T=zntapt \
     NGI_IP=$E2E_ZNET_IP NGI_GW=$E2E_KERNEL_IP NGI_PREFIX=$E2E_PREFIX \
     NGI_SIGPORT NGI_VERSION=$T/ngi/version NGI_SPT NGI_WORK=$T/ngi/work
 }

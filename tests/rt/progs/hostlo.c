@@ -5,6 +5,10 @@
  * connects to 127.0.0.1:PORT (its own listener: stays inside) and to
  * 127.0.0.1:PORT+1 (nobody inside): prints for each
  *   "PORT: connected, peer ADDR:P, read <LINE>" or "PORT: ERROR".
+ * Then UDP, a connected socket sending "ping" to 127.0.0.1:PORT (a
+ * socket of its own bound there, which answers "inside") and to
+ * 127.0.0.1:PORT+2 (nobody inside): "udp PORT: <ANSWER>" or
+ * "udp PORT: ERROR".
  * The far side's server says a line first; the program's own accepts
  * and says "inside".  With "serve" after PORT it then takes one more
  * connection on its listener (the host's, through --host-loopback's
@@ -20,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 static struct sockaddr_in lo(int port) {
@@ -38,6 +43,38 @@ static void read_line(int fd, char *buf, size_t n) {
   while (got + 1 < n && (r = read(fd, buf + got, 1)) == 1 && buf[got] != '\n')
     got++;
   buf[got] = '\0';
+}
+
+/* A UDP exchange with 127.0.0.1:port; ufd, if not -1, is our own
+ * socket bound there, which answers. */
+static void try_udp(int port, int ufd) {
+  struct sockaddr_in a = lo(port);
+  char buf[64];
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  struct timeval tv = {2, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+      send(fd, "ping", 4, 0) != 4) {
+    printf("udp %d: %s\n", port, strerror(errno));
+    return;
+  }
+  if (ufd >= 0) {
+    struct sockaddr_in from;
+    socklen_t flen = sizeof(from);
+    ssize_t n = recvfrom(ufd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
+                         &flen);
+    if (n > 0)
+      (void)sendto(ufd, "inside", 6, 0, (struct sockaddr *)&from, flen);
+  }
+  ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+  if (n < 0)
+    printf("udp %d: %s\n", port, strerror(errno));
+  else {
+    buf[n] = '\0';
+    buf[strcspn(buf, "\n")] = '\0';
+    printf("udp %d: <%s>\n", port, buf);
+  }
+  close(fd);
 }
 
 static void try_port(int port, int lfd) {
@@ -105,6 +142,11 @@ int main(int argc, char **argv) {
   }
   try_port(port, lfd);
   try_port(port + 1, -1);
+  int ufd = socket(AF_INET, SOCK_DGRAM, 0);
+  if (ufd < 0 || bind(ufd, (struct sockaddr *)&a, sizeof(a)) != 0)
+    printf("udp bind %d: %s\n", port, strerror(errno));
+  try_udp(port, ufd);
+  try_udp(port + 2, -1);
   fflush(stdout);
   if (argc > 2 && strcmp(argv[2], "serve") == 0)
     serve_one(lfd);
