@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # nginx-tests (../shared/suites) against the nginx image: sourced by
 # scripts/suites after tests/suites/nginx.sh (whose nginx_results,
-# nginx_known's format and the unpacked suite it shares).
+# nt_compare and nt_lists_true it uses, and whose unpacked suite).
 #
 # The program judged is the nginx scripts/images builds from Debian's
 # source by znet-cc (no PCRE, zlib or OpenSSL: the tests of rewrite,
@@ -104,59 +104,8 @@ EOF
     NGI_SIGPORT NGI_VERSION=$T/ngi/version NGI_SPT NGI_WORK=$T/ngi/work
 }
 
-# ngi_way WAY NS BINARY TMPDIR FILE...: each file by the harness in NS.
-ngi_way() {
-  local way=$1 ns=$2 bin=$3 tmp=$4 f
-  shift 4
-  for f in "$@"; do
-    (cd "$NT" && TMPDIR=$tmp TEST_NGINX_BINARY=$bin TEST_NGINX_GLOBALS="$NGI_GLOBALS" \
-      timeout 300 ip netns exec "$ns" perl "$f") >"$T/nginx/$way/$f" 2>&1
-  done
-}
-
-ngi_known() {
-  awk -F'\t' -v f="$1" -v t="$2" \
-    '$1 == "image" && $2 == f && ($3 == t || $3 == "*") { print $4; exit }' \
-    tests/suites/nginx-image.known
-}
-
-# ngi_compare FILE: one case for the file, image against kernel-cc.
-ngi_compare() {
-  local f=$1 n kst wst name reason bad=0 ndiff=0 kp wp kskip
-  nginx_results "$T/nginx/kernel-cc/$f" >"$T/ngi.k"
-  nginx_results "$T/nginx/image/$f" >"$T/ngi.w"
-  kp=$(grep -c '	ok	' "$T/ngi.k")
-  wp=$(grep -c '	ok	' "$T/ngi.w")
-  : >"$T/ngi.bad"
-  while IFS=$'\t' read -r n kst wst name; do
-    [ "$kst" = ok ] && [ "$wst" = ok ] && continue
-    [ "$kst" != ok ] && [ "$wst" != ok ] && continue
-    ndiff=$((ndiff + 1))
-    reason=$(ngi_known "$f" "$n")
-    [ -n "$reason" ] && echo "$f	$n" >>"$T/ngi.used"
-    [ -n "$reason" ] || { bad=$((bad + 1)); echo "test $n ($name): kernel-cc $kst, image $wst" >>"$T/ngi.bad"; }
-    printf '| %s | %s | %s | %s | %s | %s |\n' "$f" "$n" "${name//|/\\|}" "$kst" "$wst" \
-      "${reason:-**not listed**}" >>"$T/ngi.diffs"
-  done < <(awk -F'\t' '
-      FNR == 1 { f++ }
-      $1 == "plan" || $1 == "file-skip" { next }
-      f == 1 { ks[$1] = $2; nm[$1] = $3; if ($1 > n) n = $1 }
-      f == 2 { ws[$1] = $2; if (!($1 in nm)) nm[$1] = $3; if ($1 > n) n = $1 }
-      END { for (i = 1; i <= n; i++) if ((i in ks) || (i in ws))
-              printf "%d\t%s\t%s\t%s\n", i, (i in ks) ? ks[i] : "-", (i in ws) ? ws[i] : "-", nm[i] }
-    ' "$T/ngi.k" "$T/ngi.w")
-  kskip=$(awk -F'\t' '$1 == "file-skip" { print $2 }' "$T/ngi.k")
-  echo "$kp $wp $ndiff $bad $([ -n "$kskip" ] && echo 1 || echo 0)" >>"$T/ngi.counts"
-  if [ "$bad" -eq 0 ]; then
-    ok "nginx-tests (image) $f: $wp passed (kernel-cc $kp), $ndiff differ, all listed${kskip:+ # skipped both ways: $kskip}"
-  else
-    not_ok "nginx-tests (image) $f: $wp passed (kernel-cc $kp), $bad differences not listed"
-    head -10 "$T/ngi.bad" | diag
-  fi
-}
-
 ngi_suite() {
-  local short=$1 files f way t reason stale=0
+  local short=$1 files f
   ngi_prepare || return 1
   files=$(cd "$NT" && ls ./*.t | sed 's#^\./##')
   $short && files=$(echo "$files" | grep -E "$NGI_SHORT")
@@ -165,27 +114,16 @@ ngi_suite() {
   : >"$T/ngi.counts"
   : >"$T/ngi.used"
   # shellcheck disable=SC2086 # a list of file names
-  ngi_way kernel-cc "$NGI_KNS" "$NGI_OBJS" /tmp $files &
+  NT_GLOBALS=$NGI_GLOBALS nginx_way kernel-cc "$NGI_KNS" "$NGI_OBJS" $files &
   local kpid=$!
   # shellcheck disable=SC2086
-  ngi_way image "$NGI_ZNS" "$ROOT/tests/suites/nginx-image-run" "$NGI_TMP" $files
+  NT_GLOBALS=$NGI_GLOBALS NT_TMPDIR=$NGI_TMP nginx_way image "$NGI_ZNS" \
+    "$ROOT/tests/suites/nginx-image-run" $files
   wait "$kpid"
   for f in $files; do
-    ngi_compare "$f"
+    nt_compare ngi nginx-image.known kernel-cc image "$f"
   done
-  while IFS=$'\t' read -r way f t reason; do
-    case $way in '' | '#'*) continue ;; esac
-    # shellcheck disable=SC2086
-    in_words "$f" $files || continue
-    if [ "$t" = "*" ]; then
-      grep -q "^$f	" "$T/ngi.used" && continue
-    else
-      grep -qxF "$f	$t" "$T/ngi.used" && continue
-    fi
-    stale=$((stale + 1))
-    not_ok "nginx image: tests/suites/nginx-image.known's '$f test $t' no longer differs from kernel-cc"
-  done <tests/suites/nginx-image.known
-  [ "$stale" -eq 0 ] && ok "nginx image: every line of tests/suites/nginx-image.known is still true"
+  nt_lists_true ngi nginx-image.known "$files"
   ngi_report "$files" "$short"
   # NGI_KEEP=DIR: each file's harness output and the last console there.
   [ -n "${NGI_KEEP:-}" ] && mkdir -p "$NGI_KEEP" && cp -r "$T/nginx" "$T/ngi" "$NGI_KEEP/"

@@ -54,10 +54,17 @@ nginx_prepare() {
   zn_netns_add "$NGX_KNS" &&
     zn_netns_tap "$NGX_ZNS" "$E2E_TAP" "$E2E_KERNEL_IP/$E2E_PREFIX" multi_queue ||
     { not_ok "nginx: a namespace for each way"; return 1; }
+  # nginx -t and -T (config_dump.t runs one beside its running nginx)
+  # get a TAP of their own: the running group holds the other's queues.
+  zn_in "$NGX_ZNS" ip tuntap add dev zntapt mode tap &&
+    zn_in "$NGX_ZNS" ip link set zntapt up ||
+    { not_ok "nginx: a second TAP for nginx -t"; return 1; }
   cat >"$T/znet-nginx" <<EOF
 #!/bin/sh
 # nginx-tests' TEST_NGINX_BINARY for the znet-run way (scripts/suites).
-exec "$B/posix/preload/znet-run" --netif "tap:$E2E_TAP" \\
+tap=$E2E_TAP
+for a; do case \$a in -t | -T) tap=zntapt ;; esac; done
+exec "$B/posix/preload/znet-run" --netif "tap:\$tap" \\
   --ipv4 "$E2E_ZNET_IP/$E2E_PREFIX" --host-loopback -- "$NGINX_BIN" "\$@"
 EOF
   chmod +x "$T/znet-nginx"
@@ -65,14 +72,17 @@ EOF
 }
 
 # nginx_way WAY NS BINARY FILE...: each file run by the harness in NS,
-# its TAP output to $T/nginx/WAY/FILE.
+# its TAP output to $T/nginx/WAY/FILE; with NT_GLOBALS (default
+# "user root;") as TEST_NGINX_GLOBALS and NT_TMPDIR (default /tmp) for
+# its test directories.
 nginx_way() {
   local way=$1 ns=$2 bin=$3 f
   shift 3
+  mkdir -p "$T/nginx/$way"
   for f in "$@"; do
-    (cd "$NT" && TEST_NGINX_BINARY=$bin TEST_NGINX_MODULES=$NGINX_MODULES \
-      TEST_NGINX_GLOBALS="user root;" timeout 300 ip netns exec "$ns" perl "$f") \
-      >"$T/nginx/$way/$f" 2>&1
+    (cd "$NT" && TMPDIR=${NT_TMPDIR:-/tmp} TEST_NGINX_BINARY=$bin \
+      TEST_NGINX_MODULES=$NGINX_MODULES TEST_NGINX_GLOBALS="${NT_GLOBALS:-user root;}" \
+      timeout 300 ip netns exec "$ns" perl "$f") >"$T/nginx/$way/$f" 2>&1
   done
 }
 
@@ -94,29 +104,35 @@ nginx_results() {
     }' "$1"
 }
 
-nginx_known() {
-  awk -F'\t' -v w="$1" -v f="$2" -v t="$3" \
+# nt_known KNOWN WAY FILE TEST: the reason tests/suites/KNOWN gives for
+# WAY's difference in FILE's TEST (a line for "both" ways counts too).
+nt_known() {
+  awk -F'\t' -v w="$2" -v f="$3" -v t="$4" \
     '($1 == w || $1 == "both") && $2 == f && ($3 == t || $3 == "*") { print $4; exit }' \
-    tests/suites/nginx.known
+    "tests/suites/$1"
 }
 
-# nginx_compare FILE: one case for the file.
-nginx_compare() {
-  local f=$1 n kst wst name reason bad=0 ndiff=0 kp wp
-  nginx_results "$T/nginx/kernel/$f" >"$T/nginx.k"
-  nginx_results "$T/nginx/znet-run/$f" >"$T/nginx.w"
-  kp=$(grep -c '	ok	' "$T/nginx.k")
-  wp=$(grep -c '	ok	' "$T/nginx.w")
-  : >"$T/nginx.bad"
+# nt_compare P KNOWN KWAY WWAY FILE: one case for FILE, WWAY's results
+# ($T/nginx/WWAY/FILE) held against KWAY's, each difference looked up in
+# tests/suites/KNOWN.  P names the run's files: $T/P.diffs (the report's
+# rows), $T/P.counts (per file: KWAY's passes, WWAY's, differences,
+# unlisted ones, whether skipped whole), $T/P.used (the lines used).
+nt_compare() {
+  local p=$1 known=$2 kway=$3 wway=$4 f=$5 n kst wst name reason bad=0 ndiff=0 kp wp kskip
+  nginx_results "$T/nginx/$kway/$f" >"$T/$p.k"
+  nginx_results "$T/nginx/$wway/$f" >"$T/$p.w"
+  kp=$(grep -c '	ok	' "$T/$p.k")
+  wp=$(grep -c '	ok	' "$T/$p.w")
+  : >"$T/$p.bad"
   while IFS=$'\t' read -r n kst wst name; do
     [ "$kst" = ok ] && [ "$wst" = ok ] && continue
     [ "$kst" != ok ] && [ "$wst" != ok ] && continue
     ndiff=$((ndiff + 1))
-    reason=$(nginx_known znet-run "$f" "$n")
-    [ -n "$reason" ] && echo "$f	$n" >>"$T/nginx.used"
-    [ -n "$reason" ] || { bad=$((bad + 1)); echo "test $n ($name): kernel $kst, znet-run $wst" >>"$T/nginx.bad"; }
+    reason=$(nt_known "$known" "$wway" "$f" "$n")
+    [ -n "$reason" ] && echo "$f	$n" >>"$T/$p.used"
+    [ -n "$reason" ] || { bad=$((bad + 1)); echo "test $n ($name): $kway $kst, $wway $wst" >>"$T/$p.bad"; }
     printf '| %s | %s | %s | %s | %s | %s |\n' "$f" "$n" "${name//|/\\|}" "$kst" "$wst" \
-      "${reason:-**not listed**}" >>"$T/nginx.diffs"
+      "${reason:-**not listed**}" >>"$T/$p.diffs"
   done < <(awk -F'\t' '
       FNR == 1 { f++ }
       $1 == "plan" || $1 == "file-skip" { next }
@@ -124,16 +140,34 @@ nginx_compare() {
       f == 2 { ws[$1] = $2; if (!($1 in nm)) nm[$1] = $3; if ($1 > n) n = $1 }
       END { for (i = 1; i <= n; i++) if ((i in ks) || (i in ws))
               printf "%d\t%s\t%s\t%s\n", i, (i in ks) ? ks[i] : "-", (i in ws) ? ws[i] : "-", nm[i] }
-    ' "$T/nginx.k" "$T/nginx.w")
-  local kskip
-  kskip=$(awk -F'\t' '$1 == "file-skip" { print $2 }' "$T/nginx.k")
-  echo "$kp $wp $ndiff $bad $([ -n "$kskip" ] && echo 1 || echo 0)" >>"$T/nginx.counts"
+    ' "$T/$p.k" "$T/$p.w")
+  kskip=$(awk -F'\t' '$1 == "file-skip" { print $2 }' "$T/$p.k")
+  echo "$kp $wp $ndiff $bad $([ -n "$kskip" ] && echo 1 || echo 0)" >>"$T/$p.counts"
   if [ "$bad" -eq 0 ]; then
-    ok "nginx-tests $f: $wp passed (kernel $kp), $ndiff differ, all listed${kskip:+ # skipped both ways: $kskip}"
+    ok "nginx-tests ($wway) $f: $wp passed ($kway $kp), $ndiff differ, all listed${kskip:+ # skipped both ways: $kskip}"
   else
-    not_ok "nginx-tests $f: $wp passed (kernel $kp), $bad differences not listed"
-    head -10 "$T/nginx.bad" | diag
+    not_ok "nginx-tests ($wway) $f: $wp passed ($kway $kp), $bad differences not listed"
+    head -10 "$T/$p.bad" | diag
   fi
+}
+
+# nt_lists_true P KNOWN FILES: a case: each line of tests/suites/KNOWN
+# for one of FILES was used ($T/P.used), so the list stays true.
+nt_lists_true() {
+  local p=$1 known=$2 way f t reason stale=0
+  while IFS=$'\t' read -r way f t reason; do
+    case $way in '' | '#'*) continue ;; esac
+    # shellcheck disable=SC2086
+    in_words "$f" $3 || continue
+    if [ "$t" = "*" ]; then
+      grep -q "^$f	" "$T/$p.used" && continue
+    else
+      grep -qxF "$f	$t" "$T/$p.used" && continue
+    fi
+    stale=$((stale + 1))
+    not_ok "nginx: tests/suites/$known's '$f test $t' no longer differs"
+  done <"tests/suites/$known"
+  [ "$stale" -eq 0 ] && ok "nginx: every line of tests/suites/$known is still true"
 }
 
 # nginx_suite SHORT: the files (SHORT: those NGINX_SHORT names), both
@@ -155,27 +189,10 @@ nginx_suite() {
   nginx_way znet-run "$NGX_ZNS" "$T/znet-nginx" $files
   wait "$kpid"
   for f in $files; do
-    nginx_compare "$f"
+    nt_compare nginx nginx.known kernel znet-run "$f"
   done
-  nginx_lists_true "$files"
+  nt_lists_true nginx nginx.known "$files"
   nginx_report "$files" "$short"
-}
-
-nginx_lists_true() {
-  local way f t reason stale=0
-  while IFS=$'\t' read -r way f t reason; do
-    case $way in '' | '#'*) continue ;; esac
-    # shellcheck disable=SC2086
-    in_words "$f" $1 || continue
-    if [ "$t" = "*" ]; then
-      grep -q "^$f	" "$T/nginx.used" && continue
-    else
-      grep -qxF "$f	$t" "$T/nginx.used" && continue
-    fi
-    stale=$((stale + 1))
-    not_ok "nginx: tests/suites/nginx.known's '$f test $t' no longer differs from the kernel"
-  done <tests/suites/nginx.known
-  [ "$stale" -eq 0 ] && ok "nginx: every line of tests/suites/nginx.known is still true"
 }
 
 nginx_report() {
