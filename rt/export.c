@@ -23,6 +23,8 @@
 
 #define EXPORT_DEPTH 64
 #define EXPORT_CHUNK 4096
+/* The two zero blocks that end an archive. */
+#define ARCHIVE_END ((size_t)2 * ZRT_TAR_BLOCK)
 
 /* znet-image's: the device --export writes ("" without). */
 extern const char zrt_export_device[];
@@ -86,10 +88,9 @@ static void put_data(struct zrt_vnode *v, uint64_t size) {
                                       ZRT_TAR_BLOCK));
 }
 
-static void export_dir(struct zrt_vnode *dir, size_t plen, int depth);
-
-/* The entry at ex.path (plen bytes), the node v. */
-static void export_node(struct zrt_vnode *v, size_t plen, int depth) {
+/* The entry at ex.path (plen bytes), the node v: its header and data;
+ * whether it is a directory to descend into. */
+static bool export_node(struct zrt_vnode *v, size_t plen) {
   struct stat st;
   v->ops->getattr(v, &st);
   struct zrt_tar_entry e = {.name = ex.path, .name_len = plen,
@@ -106,11 +107,11 @@ static void export_node(struct zrt_vnode *v, size_t plen, int depth) {
     e.kind = ZRT_TAR_SYMLINK;
   } else {
     ex.left_out++;
-    return;
+    return false;
   }
   size_t n = zrt_tar_header(hdr, &e);
   uint64_t data = (e.size + ZRT_TAR_BLOCK - 1) / ZRT_TAR_BLOCK * ZRT_TAR_BLOCK;
-  if (n == 0 || written() + n + data + 2 * ZRT_TAR_BLOCK > ex.capacity) {
+  if (n == 0 || written() + n + data + ARCHIVE_END > ex.capacity) {
     ex.left_out++; /* (a directory's contents may fit still) */
   } else {
     put_bytes(hdr, n);
@@ -118,30 +119,49 @@ static void export_node(struct zrt_vnode *v, size_t plen, int depth) {
       put_data(v, e.size);
     ex.entries++;
   }
-  if (e.kind == ZRT_TAR_DIR)
-    export_dir(v, plen, depth + 1);
+  return e.kind == ZRT_TAR_DIR;
 }
 
-static void export_dir(struct zrt_vnode *dir, size_t plen, int depth) {
-  struct zrt_dirent d;
-  if (depth > EXPORT_DEPTH) {
-    ex.left_out++;
-    return;
-  }
-  for (uint64_t i = 0; !ex.failed && dir->ops->readdir(dir, i, &d) == 0;
-       i++) {
+/* One level of the walk: a directory, its path's length, the next
+ * entry. */
+struct export_level {
+  struct zrt_vnode *dir;
+  size_t plen;
+  uint64_t next;
+};
+
+/* The tree under root, depth first, each directory before its
+ * contents, at most EXPORT_DEPTH levels (deeper ones left out). */
+static void export_tree(struct zrt_vnode *root) {
+  static struct export_level stack[EXPORT_DEPTH];
+  int depth = 0;
+  stack[0] = (struct export_level){.dir = root};
+  ex.path[0] = '\0';
+  while (depth >= 0 && !ex.failed) {
+    struct export_level *l = &stack[depth];
+    struct zrt_dirent d;
     struct zrt_vnode *v;
-    size_t sep = plen > 0;
-    if (plen + sep + d.len >= sizeof(ex.path) ||
-        dir->ops->lookup(dir, d.name, d.len, &v) != 0) {
+    ex.path[l->plen] = '\0';
+    if (l->dir->ops->readdir(l->dir, l->next++, &d) != 0) {
+      depth--;
+      continue;
+    }
+    size_t sep = l->plen > 0;
+    size_t plen = l->plen + sep + d.len;
+    if (plen >= sizeof(ex.path) ||
+        l->dir->ops->lookup(l->dir, d.name, d.len, &v) != 0) {
       ex.left_out++;
       continue;
     }
-    ex.path[plen] = '/';
-    memcpy(ex.path + plen + sep, d.name, d.len);
-    ex.path[plen + sep + d.len] = '\0';
-    export_node(v, plen + sep + d.len, depth);
+    ex.path[l->plen] = '/';
+    memcpy(ex.path + l->plen + sep, d.name, d.len);
     ex.path[plen] = '\0';
+    if (!export_node(v, plen))
+      continue;
+    if (depth + 1 == EXPORT_DEPTH)
+      ex.left_out++; /* its contents: too deep */
+    else
+      stack[++depth] = (struct export_level){.dir = v, .plen = plen};
   }
 }
 
@@ -151,11 +171,10 @@ static void export_now(int status) {
   if (zrt_vfs_node(ex.dir, &root) != 0 || !S_ISDIR(root->mode)) {
     zrt_log("--export %s: no such directory at the end: nothing written",
             ex.dir);
-    put_bytes(NULL, 2 * ZRT_TAR_BLOCK); /* an empty archive all the same */
+    put_bytes(NULL, ARCHIVE_END); /* an empty archive all the same */
   } else {
-    ex.path[0] = '\0';
-    export_dir(root, 0, 0);
-    put_bytes(NULL, 2 * ZRT_TAR_BLOCK);
+    export_tree(root);
+    put_bytes(NULL, ARCHIVE_END);
   }
   if (ex.fill > 0)
     put_bytes(NULL, (size_t)ex.bsize - ex.fill);
@@ -176,7 +195,7 @@ int zrt_export_at_exit(const char *dir) {
       zrt_plat_block_open(zrt_export_device, &ex.handle, &ex.capacity,
                           &ex.bsize) != 0 ||
       ex.bsize < ZRT_TAR_BLOCK || ex.bsize % ZRT_TAR_BLOCK != 0 ||
-      ex.capacity < 2 * ZRT_TAR_BLOCK)
+      ex.capacity < ARCHIVE_END)
     return -ENODEV;
   ex.blk = zrt_kalloc((size_t)ex.bsize);
   if (!ex.blk)

@@ -142,12 +142,19 @@ static void copy_attrs(struct zrt_vnode *from, struct zrt_vnode *to) {
     (void)to->ops->setattr(to, &a);
 }
 
-static int copy_dir(struct zrt_vnode *from, struct zrt_vnode *to, int depth);
+/* One level of the walk: a directory of the archive's, its copy, the
+ * next entry to take. */
+struct copy_level {
+  struct zrt_vnode *from, *to;
+  uint64_t next;
+};
 
-/* One entry `e` of directory `from` into directory `to`. */
+/* Entry e of directory `from` into directory `to`; a directory's copy,
+ * to descend into, in *sub (else NULL). */
 static int copy_entry(struct zrt_vnode *from, const struct zrt_dirent *e,
-                      struct zrt_vnode *to, int depth) {
+                      struct zrt_vnode *to, struct copy_level *sub) {
   struct zrt_vnode *v, *nv;
+  sub->from = NULL;
   int r = from->ops->lookup(from, e->name, e->len, &v);
   if (r < 0)
     return r;
@@ -157,7 +164,7 @@ static int copy_entry(struct zrt_vnode *from, const struct zrt_dirent *e,
     if (r == 0)
       r = to->ops->lookup(to, e->name, e->len, &nv);
     if (r == 0)
-      r = copy_dir(v, nv, depth + 1);
+      *sub = (struct copy_level){.from = v, .to = nv};
   } else if (S_ISREG(v->mode)) {
     r = to->ops->create(to, e->name, e->len, perm, &nv);
     if (r == 0)
@@ -177,13 +184,27 @@ static int copy_entry(struct zrt_vnode *from, const struct zrt_dirent *e,
   return r;
 }
 
-static int copy_dir(struct zrt_vnode *from, struct zrt_vnode *to, int depth) {
-  if (depth > COPY_DEPTH)
-    return -ELOOP;
-  struct zrt_dirent e;
-  int r = 0;
-  for (uint64_t n = 0; r == 0 && from->ops->readdir(from, n, &e) == 0; n++)
-    r = copy_entry(from, &e, to, depth);
+/* The tree under `from` into `to`, depth first, at most COPY_DEPTH
+ * levels (deeper: -ELOOP). */
+static int copy_tree(struct zrt_vnode *from, struct zrt_vnode *to) {
+  static struct copy_level stack[COPY_DEPTH]; /* start-up: one thread */
+  int depth = 0, r = 0;
+  stack[0] = (struct copy_level){.from = from, .to = to};
+  while (depth >= 0 && r == 0) {
+    struct copy_level *l = &stack[depth];
+    struct zrt_dirent e;
+    if (l->from->ops->readdir(l->from, l->next++, &e) != 0) {
+      depth--; /* this directory is done */
+      continue;
+    }
+    struct copy_level sub;
+    r = copy_entry(l->from, &e, l->to, &sub);
+    if (r == 0 && sub.from) {
+      if (depth + 1 == COPY_DEPTH)
+        return -ELOOP;
+      stack[++depth] = sub;
+    }
+  }
   return r;
 }
 
@@ -200,7 +221,7 @@ int zrt_mount_memfs_copy(const char *path, size_t budget) {
   r = zrt_memfs_mount(budget, &m);
   if (r < 0)
     return r;
-  r = copy_dir(src, m->root, 0);
+  r = copy_tree(src, m->root);
   if (r == 0) {
     copy_attrs(src, m->root);
     r = zrt_vfs_mount_at(path, m);

@@ -494,9 +494,17 @@ static void put_checksum(unsigned char *h) {
   h[155] = ' ';
 }
 
+/* Fixed fields, as bytes (no terminating NUL of their own). */
+static const unsigned char USTAR_MAGIC[8] = {'u', 's', 't', 'a',
+                                             'r', 0,   '0', '0'};
+static const unsigned char ROOT_NAME[4] = {'r', 'o', 'o', 't'};
+static const unsigned char LONG_LINK[13] = {'.', '/', '.', '/', '@', 'L', 'o',
+                                            'n', 'g', 'L', 'i', 'n', 'k'};
+
 /* A ustar header block with the fields the kinds share. */
-static void put_block(unsigned char *h, char type, uint32_t mode, uint32_t uid,
-                      uint32_t gid, uint64_t size, int64_t mtime) {
+static void put_block(unsigned char *h, unsigned char type, uint32_t mode,
+                      uint32_t uid, uint32_t gid, uint64_t size,
+                      int64_t mtime) {
   memset(h, 0, ZRT_TAR_BLOCK);
   (void)put_octal(h + 100, 8, mode & 07777u);
   if (!put_octal(h + 108, 8, uid))
@@ -505,10 +513,10 @@ static void put_block(unsigned char *h, char type, uint32_t mode, uint32_t uid,
     (void)put_octal(h + 116, 8, 0);
   (void)put_octal(h + 124, 12, size);
   (void)put_octal(h + 136, 12, mtime > 0 ? (uint64_t)mtime : 0);
-  h[156] = (unsigned char)type;
-  memcpy(h + 257, "ustar\0" "00", 8);
-  memcpy(h + 265, "root", 4);
-  memcpy(h + 297, "root", 4);
+  h[156] = type;
+  memcpy(h + 257, USTAR_MAGIC, sizeof(USTAR_MAGIC));
+  memcpy(h + 265, ROOT_NAME, sizeof(ROOT_NAME));
+  memcpy(h + 297, ROOT_NAME, sizeof(ROOT_NAME));
 }
 
 /* Where to split a name into prefix and name (the '/' between), or 0. */
@@ -530,7 +538,9 @@ size_t zrt_tar_header(unsigned char *out, const struct zrt_tar_entry *e) {
   memcpy(name, e->name, len);
   if (dir)
     name[len++] = '/';
-  char type = dir ? '5' : e->kind == ZRT_TAR_SYMLINK ? '2' : '0';
+  unsigned char type = dir                             ? '5'
+                       : e->kind == ZRT_TAR_SYMLINK ? '2'
+                                                    : '0';
   uint64_t size = e->kind == ZRT_TAR_FILE ? e->size : 0;
   size_t at = 0;
   unsigned char *h;
@@ -539,7 +549,7 @@ size_t zrt_tar_header(unsigned char *out, const struct zrt_tar_entry *e) {
     /* GNU: a record named ././@LongLink whose data is the name. */
     h = out;
     put_block(h, 'L', 0644, 0, 0, len + 1, 0);
-    memcpy(h, "././@LongLink", 13);
+    memcpy(h, LONG_LINK, sizeof(LONG_LINK));
     put_checksum(h);
     size_t blocks = (len + 1 + ZRT_TAR_BLOCK - 1) / ZRT_TAR_BLOCK;
     memset(out + ZRT_TAR_BLOCK, 0, blocks * ZRT_TAR_BLOCK);
