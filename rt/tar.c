@@ -519,11 +519,16 @@ static void put_block(unsigned char *h, unsigned char type, uint32_t mode,
   memcpy(h + 297, ROOT_NAME, sizeof(ROOT_NAME));
 }
 
-/* Where to split a name into prefix and name (the '/' between), or 0. */
+/* Where to split a name into prefix (at most 155 bytes) and name (1 to
+ * 100): the '/' between, or 0 for none. */
 static size_t ustar_split(const char *name, size_t len) {
-  for (size_t i = len; i-- > 0;)
-    if (name[i] == '/' && i <= 155 && len - i - 1 <= 100 && len - i - 1 > 0)
+  for (size_t i = len - 1; i > 0; i--) {
+    size_t rest = len - i - 1;
+    if (rest > 100)
+      break; /* the name part only grows from here */
+    if (i <= 155 && rest > 0 && name[i] == '/')
       return i;
+  }
   return 0;
 }
 
