@@ -191,6 +191,16 @@ static bool is_any(const struct sockaddr *sa) {
   return false;
 }
 
+/* A wildcard binding's share of the host: the loopback of its family. */
+static void host_share(union br_addr *a) {
+  if (!is_any(&a->sa))
+    return;
+  if (a->sa.sa_family == AF_INET)
+    a->in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  else
+    a->in6.sin6_addr = in6addr_loopback;
+}
+
 static uint16_t port_of(const union br_addr *a) {
   return ntohs(a->sa.sa_family == AF_INET ? a->in.sin_port : a->in6.sin6_port);
 }
@@ -653,12 +663,7 @@ void pl_bridge_listening(int fd) {
     return;
   if (!is_loopback(&a.sa) && !is_any(&a.sa))
     return;
-  if (is_any(&a.sa)) { /* the loopback of its family is the host's share */
-    if (a.sa.sa_family == AF_INET)
-      a.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    else
-      a.in6.sin6_addr = in6addr_loopback;
-  }
+  host_share(&a);
   pthread_mutex_lock(&br.mu);
   register_fork();
   int np = br.nports;
@@ -852,12 +857,7 @@ void pl_bridge_bound(int fd, const struct sockaddr *asked, socklen_t alen) {
   if (getsockname(fd, &a.sa, &len) != 0 || len > sizeof(a) ||
       (!is_loopback(&a.sa) && !is_any(&a.sa)))
     return;
-  if (is_any(&a.sa)) { /* the loopback of its family is the host's share */
-    if (a.sa.sa_family == AF_INET)
-      a.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    else
-      a.in6.sin6_addr = in6addr_loopback;
-  }
+  host_share(&a);
   in_bridge = true;
   pthread_mutex_lock(&br.mu);
   if (relay_at(true, &a, len) >= 0 || br.nrelays == BR_RELAYS) {

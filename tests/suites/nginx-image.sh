@@ -141,19 +141,6 @@ ngi_report() {
     echo "(kernel-cc) and as an spt image started by tests/suites/nginx-image-run,"
     echo "both with \`$NGI_GLOBALS\`."
     echo
-    echo "| way | files | skipped whole (both ways) | tests passed | differ from kernel-cc | of them listed |"
-    echo "|---|---:|---:|---:|---:|---:|"
-    awk -v n="$n" '{ k += $1; s += $5 } END { printf "| kernel-cc | %d | %d | %d | | |\n", n, s, k }' "$T/ngi.counts"
-    awk -v n="$n" '{ w += $2; d += $3; b += $4; s += $5 }
-      END { printf "| image | %d | %d | %d | %d | %d |\n", n, s, w, d, d - b }' "$T/ngi.counts"
-    echo
-    if [ -s "$T/ngi.diffs" ]; then
-      echo "| file | test | name | kernel-cc | image | reason |"
-      echo "|---|---:|---|---|---|---|"
-      cat "$T/ngi.diffs"
-    else
-      echo "No test differs."
-    fi
-    echo
+    nt_tables ngi kernel-cc image "$n"
   } >>"$T/report.md"
 }

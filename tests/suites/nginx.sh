@@ -206,19 +206,26 @@ nginx_report() {
     echo "on the kernel and under \`znet-run --host-loopback\` (master and workers a"
     echo "group of stacks), both with \`user root;\` and Debian's dynamic modules."
     echo
-    echo "| way | files | skipped whole (both ways) | tests passed | differ from the kernel | of them listed |"
-    echo "|---|---:|---:|---:|---:|---:|"
-    awk -v n="$n" '{ k += $1; s += $5 } END { printf "| kernel | %d | %d | %d | | |\n", n, s, k }' "$T/nginx.counts"
-    awk -v n="$n" '{ w += $2; d += $3; b += $4; s += $5 }
-      END { printf "| znet-run | %d | %d | %d | %d | %d |\n", n, s, w, d, d - b }' "$T/nginx.counts"
-    echo
-    if [ -s "$T/nginx.diffs" ]; then
-      echo "| file | test | name | kernel | znet-run | reason |"
-      echo "|---|---:|---|---|---|---|"
-      cat "$T/nginx.diffs"
-    else
-      echo "No test differs."
-    fi
-    echo
+    nt_tables nginx kernel znet-run "$n"
   } >>"$T/report.md"
+}
+
+# nt_tables P KWAY WWAY N: the report's two tables for nt_compare's run
+# P over N files: each way's totals, then each difference.
+nt_tables() {
+  echo "| way | files | skipped whole (both ways) | tests passed | differ from $2 | of them listed |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  awk -v n="$4" -v w="$2" '{ k += $1; s += $5 }
+    END { printf "| %s | %d | %d | %d | | |\n", w, n, s, k }' "$T/$1.counts"
+  awk -v n="$4" -v x="$3" '{ w += $2; d += $3; b += $4; s += $5 }
+    END { printf "| %s | %d | %d | %d | %d | %d |\n", x, n, s, w, d, d - b }' "$T/$1.counts"
+  echo
+  if [ -s "$T/$1.diffs" ]; then
+    echo "| file | test | name | $2 | $3 | reason |"
+    echo "|---|---:|---|---|---|---|"
+    cat "$T/$1.diffs"
+  else
+    echo "No test differs."
+  fi
+  echo
 }
