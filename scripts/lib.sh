@@ -32,6 +32,10 @@ ZN_SYSCTL_SAVED=()
 # non-zero if apt-get failed or a package is still not installed after
 # it.
 ZN_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# The build cache by content and ccache (ZN_CACHE_DIR, ZN_NO_CACHE):
+# every build a script makes compiles through ccache when it is there.
+. "$ZN_ROOT/scripts/cache.sh"
+zn_ccache_env
 # The locks apt-get and dpkg take (fcntl locks): the front end's, dpkg's
 # database, the package lists (apt-get update), the downloads.
 ZN_APT_LOCKS=(/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock

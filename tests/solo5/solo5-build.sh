@@ -7,9 +7,27 @@
 #
 # Unpacks ARCHIVE (SHARED/solo5/solo5-*.tar.gz) into DIR and runs its
 # ./configure.sh and make there; prints the tree's path.  Reused while
-# DIR/stamp names the same archive and the tenders are there.  Two tests
+# DIR/stamp names the same inputs (solo5_inputs) and the tenders are
+# there; taken from the build cache when an earlier build had them.  Two tests
 # that want it at once take turns (flock on DIR.lock).  Needs gcc, make
 # and libseccomp (solo5-spt's sandbox).  The build's output goes to LOG.
+
+# The build cache by content (ZN_CACHE_DIR): a tree built before from
+# the same inputs is unpacked instead of built.
+# shellcheck source=scripts/cache.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/cache.sh"
+
+# solo5_inputs ARCHIVE: what a built tree depends on, a line each: the
+# archive's hash, this file, the compiler, the tools, libseccomp (the
+# tender's sandbox).  The stamp, and the key of the product "solo5".
+solo5_inputs() {
+  echo "archive $(sha256sum <"$1" | cut -d' ' -f1)"
+  echo "script $(sha256sum <"${BASH_SOURCE[0]}" | cut -d' ' -f1)"
+  echo "cc $(zn_tool_version cc --version)"
+  echo "ld $(zn_tool_version ld --version)"
+  echo "make $(zn_tool_version make --version)"
+  echo "libseccomp $(dpkg-query -W -f='${Version}' libseccomp-dev 2>/dev/null || true)"
+}
 
 solo5_build() {
   local archive=$1 dir=$2 log=$3 name tree
@@ -18,14 +36,24 @@ solo5_build() {
   mkdir -p "$(dirname "$dir")"
   (
     flock 9
-    if [ "$(cat "$dir/stamp" 2>/dev/null)" = "$archive" ] &&
+    inputs=$(solo5_inputs "$archive")
+    if [ "$(cat "$dir/stamp" 2>/dev/null)" = "$inputs" ] &&
       [ -x "$tree/tenders/spt/solo5-spt" ]; then
+      exit 0
+    fi
+    rm -rf "$dir" && mkdir -p "$dir" || exit 1
+    echo "$inputs" >"$dir.inputs"
+    key=$(zn_cache_key <"$dir.inputs")
+    if zn_cache_get solo5 "$key" "$dir" && [ -x "$tree/tenders/spt/solo5-spt" ]; then
+      echo "$inputs" >"$dir/stamp"
+      echo "Solo5 from the build cache ($key)" >"$log"
       exit 0
     fi
     rm -rf "$dir" && mkdir -p "$dir" && tar xzf "$archive" -C "$dir" &&
       (cd "$tree" && ./configure.sh && timeout 600 make -j"$(nproc)") \
         >"$log" 2>&1 && [ -x "$tree/tenders/spt/solo5-spt" ] &&
-      echo "$archive" >"$dir/stamp"
+      echo "$inputs" >"$dir/stamp" &&
+      zn_cache_put solo5 "$key" "$dir.inputs" "$dir" "$name"
   ) 9>"$dir.lock" || return 1
   echo "$tree"
 }
