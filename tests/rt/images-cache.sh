@@ -33,7 +33,8 @@ rt_inputs() {
 # rt_inputs'), rt_inputs, FUNC's own text (its commands and flags) and
 # its ARGs, and CACHE_EXTRA's lines (other inputs the caller names;
 # emptied after), the checkout's path taken out.  A hit unpacks OUTS into DIR
-# and says so; a miss builds and stores them.
+# and says so; a miss builds and stores them.  CACHE_HIT says which
+# (true or false) afterwards.
 cached_build() {
   local kind=$1 name=$2 log=$3 dir=$4 outs=$5 srcs=$6 tools="" s key o
   shift 6
@@ -53,12 +54,14 @@ cached_build() {
     [ -n "${CACHE_EXTRA:-}" ] && echo "$CACHE_EXTRA"
   } | sed "s|$ROOT|@ROOT@|g" >"$inputs"
   CACHE_EXTRA=
+  CACHE_HIT=false
   key=$(zn_cache_key <"$inputs")
   if zn_cache_get "$kind" "$key" "$dir"; then
     local missing=""
     for o in $outs; do [ -e "$dir/$o" ] || missing+=" $o"; done
     if [ -z "$missing" ]; then
       ok "$name (from the build cache: $kind/${key:0:12})"
+      CACHE_HIT=true
       return 0
     fi
   fi
