@@ -17,7 +17,7 @@ rt_inputs() {
   echo "znet-cc $(sha256sum <"$ROOT/rt/znet-cc.in" | cut -d' ' -f1)"
   echo "musl $(sha256sum <"$B/rt/musl/stamp" 2>/dev/null | cut -d' ' -f1)"
   echo "cxx $(sha256sum <"$B/rt/cxx/stamp" 2>/dev/null | cut -d' ' -f1)"
-  echo "rt-linux $(zn_hash_files "$B/rt/libznet-rt-linux.a" | cut -c1-64)"
+  echo "rt-linux $(sha256sum <"$B/rt/libznet-rt-linux.a" 2>/dev/null | cut -d' ' -f1)"
   echo "gcc $(zn_tool_version gcc --version)"
   echo "g++ $(zn_tool_version g++ --version)"
   echo "ld $(zn_tool_version ld --version)"
