@@ -86,7 +86,7 @@ check "memory bounded: RSS ${r0:-?} kB -> peak ${rp:-?} kB (+$((${rp:-0} - ${r0:
   [ "${r0:-0}" -gt 0 -a $((${rp:-0} - ${r0:-0})) -lt 16384 ]
 check "the server is still up" kill -0 "$E2E_ECHO_PID"
 
-sleep 1
+settle_tcp 80 443
 stop_echo
 rc=$?
 check "znet-httpd exits 0 on SIGINT (got $rc)" [ "$rc" -eq 0 ]

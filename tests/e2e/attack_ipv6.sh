@@ -81,7 +81,7 @@ attack() {
   err=$T/$mode.err
   res=$T/$mode.txt
   if ! start_echo "$ECHO" "$out" "$err" --mac "$E2E_MAC" --ipv6 "$Z6/64" "$@" ||
-    ! wait_line "$out" "^znet-echo: ipv6 $Z6/64 preferred static$" 10; then
+    ! wait_line "$out" "^znet-echo: ipv6 $Z6/64 preferred static$" 30; then
     not_ok "$mode: znet-echo starts, $Z6 preferred"
     diag <"$out"
     diag <"$err"

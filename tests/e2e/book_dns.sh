@@ -189,7 +189,7 @@ if ! start_znet blocker "$BLOCKER" "$out" "$err" --mac "$E2E_MAC" \
   finish
   exit 1
 fi
-wait_line "$out" "^blocker: serving" 5
+wait_line "$out" "^blocker: serving" 30
 cat >"$T/blocker.want" <<EOF
 blocker: $Z/$E2E_PREFIX mac $E2E_MAC on tap:$E2E_TAP
 blocker: $LIST: 4 names blocked (7 lines, 1 duplicates, 1 local names ignored, 1 rejected)
@@ -212,7 +212,7 @@ book_dig_case "blocked: METRICS.test (the second name of a line, any case) is 0.
 book_dig_case "blocked: img.cdn-ads.test (listed as *.cdn-ads.test) is 0.0.0.0" \
   0.0.0.0 img.cdn-ads.test
 book_dig_case "blocked over TCP: tracker.test is 0.0.0.0" 0.0.0.0 +tcp tracker.test
-got=$(in_ns dig +time=2 +tries=1 "@$Z" ads.test MX 2>&1)
+got=$(in_ns dig +time=10 +tries=1 "@$Z" ads.test MX 2>&1)
 check "blocked: ads.test MX is NOERROR with no answer" \
   eval 'grep -q "status: NOERROR" <<<"$got" && grep -q "ANSWER: 0," <<<"$got"'
 n=$(($(book_reached ads.test) + $(book_reached banner.ads.test) + $(book_reached metrics.test) +
@@ -249,7 +249,7 @@ no_leak_case "blocker" "$err"
 # Chapter 4's session: its dig commands, then Ctrl-C and the counters
 # the chapter shows.
 if start_znet blocker "$BLOCKER" "$out" "$err" --mac "$E2E_MAC" -- "$K" "$LIST" &&
-  wait_line "$out" "^blocker: serving" 5; then
+  wait_line "$out" "^blocker: serving" 30; then
   book_dig_case "the chapter: www.test is 192.0.2.80" 192.0.2.80 www.test
   book_dig_case "the chapter: ads.test is 0.0.0.0" 0.0.0.0 ads.test
   book_dig_case "the chapter: banner.ads.test AAAA is ::" :: banner.ads.test AAAA
@@ -275,7 +275,7 @@ fi
 # blocked names are still answered.
 if start_znet blocker "$BLOCKER" "$out" "$err" --mac "$E2E_MAC" \
   -- 10.77.0.99 "$LIST"; then
-  got=$(in_ns dig +time=8 +tries=1 "@$Z" www.test 2>&1)
+  got=$(in_ns dig +time=15 +tries=1 "@$Z" www.test 2>&1)
   check "dead upstream: www.test is SERVFAIL" grep -q "status: SERVFAIL" <<<"$got"
   book_dig_case "dead upstream: ads.test is still 0.0.0.0" 0.0.0.0 ads.test
   stop_echo

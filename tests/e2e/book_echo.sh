@@ -78,12 +78,14 @@ check "the banner: $(head -n 1 "$out")" \
   grep -qx "echo: $Z/$E2E_PREFIX mac $E2E_MAC on tap:$E2E_TAP" "$out"
 ping_case 56
 
-got=$(printf 'hello over udp\n' | in_ns timeout 5 nc -u -w 1 "$Z" 7 2>&1)
+got=$(udp_line "$Z" 7 "hello over udp")
 check "UDP: a line comes back from nc -u (got '$got')" [ "$got" = "hello over udp" ]
 for size in 100 1472 4000; do
   f=$T/dgram-$size
   head -c "$size" /dev/urandom >"$f"
-  in_ns timeout 5 socat -b 65536 -T 1 - "UDP:$Z:7" <"$f" >"$f.back" 2>"$f.err"
+  # readbytes: socat ends once the datagram came back, so its wait for
+  # it after stdin's end (-t, 0.5 s by default) can be long.
+  in_ns timeout 20 socat -b 65536 -t 15 - "UDP:$Z:7,readbytes=$size" <"$f" >"$f.back" 2>"$f.err"
   check "UDP: a $size-byte datagram comes back byte for byte (socat)" cmp -s "$f" "$f.back"
 done
 
@@ -127,7 +129,7 @@ check "TCP: 6 clients at once, 512 KiB each, all come back ($same of 6)" [ "$sam
 # would fill the table of 8 and the line after them would find no room.
 resets=0
 for i in $(seq 1 12); do
-  in_ns_t 20 python3 "$here/tcp_reset.py" "$Z" 7 100000 >/dev/null 2>&1 &&
+  in_ns_t 60 python3 "$here/tcp_reset.py" "$Z" 7 100000 >/dev/null 2>&1 &&
     resets=$((resets + 1))
 done
 check "TCP: 12 clients reset their connections mid-stream ($resets of 12)" [ "$resets" -eq 12 ]

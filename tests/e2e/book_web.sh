@@ -103,7 +103,7 @@ bad_case "a key that is not the certificate's" \
 out=$T/web.out
 err=$T/web.err
 if ! start_znet web "$WEB" "$out" "$err" --mac "$E2E_MAC" -- site cert.pem key.pem ||
-  ! wait_line "$out" "^web: serving " 10; then
+  ! wait_line "$out" "^web: serving " 30; then
   not_ok "web starts on tap:$E2E_TAP and serves"
   diag <"$err"
   finish

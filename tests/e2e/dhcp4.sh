@@ -55,8 +55,8 @@ ip netns exec "$E2E_NS" timeout 200 dnsmasq --keep-in-foreground \
   --log-dhcp --log-facility="$dlog" >"$E2E_TMP/dnsmasq.out" 2>&1 &
 bg_pid $!
 dnsmasq_up() {
-  local i
-  for i in $(seq 1 50); do
+  local end=$((SECONDS + 30))
+  while [ "$SECONDS" -lt "$end" ]; do
     grep -q "DHCP, IP range" "$dlog" 2>/dev/null && return 0
     sleep 0.1
   done
@@ -71,8 +71,8 @@ fi
 ok "dnsmasq serves DHCP on $E2E_TAP"
 
 # start_dhcp_echo ARGS...: znet-echo --dhcp on the TAP, in the
-# background (E2E_ECHO_PID), bounded to 120 s; waits (at most 10 s) for
-# its banner.
+# background (E2E_ECHO_PID), bounded to 120 s; waits (at most 30 s, as
+# start_znet) for its banner.
 start_dhcp_echo() {
   : >"$out"
   : >"$err"
@@ -80,7 +80,7 @@ start_dhcp_echo() {
     --netif "tap:$E2E_TAP" --mac "$E2E_MAC" --dhcp --dhcp-hostname znet-e2e \
     "$@" >"$out" 2>"$err" &
   E2E_ECHO_PID=$!
-  wait_line "$out" "^znet-echo: dhcp mac " 10
+  wait_line "$out" "^znet-echo: dhcp mac " 30
 }
 
 # bound_addr: the address of the "dhcp4 bound" line, empty if none.
@@ -125,21 +125,23 @@ check "dnsmasq's lease file: our MAC, address, host name, client id 01:MAC" \
 
 # Traffic to the leased address.
 log=$E2E_TMP/ping.log
-in_ns ping -n -c 5 -i 0.2 -W 2 "$addr" >"$log" 2>&1
+in_ns ping -n -c 5 -i 0.2 -W 10 "$addr" >"$log" 2>&1
 if grep -q " 5 received" "$log"; then
   ok "ping $addr: 5/5 replies"
 else
   not_ok "ping $addr: 5/5 replies"
   diag <"$log"
 fi
-got=$(printf 'over dhcp\n' | in_ns timeout 5 nc -u -w 1 "$addr" 7 2>&1)
+got=$(udp_line "$addr" 7 "over dhcp")
 check "UDP echo on $addr (got '$got')" [ "$got" = "over dhcp" ]
-got=$(printf 'tcp over dhcp\n' | in_ns timeout 5 socat -T 2 - "TCP:$addr:7" 2>&1)
+# -t 15: after its stdin's end socat waits that long (0.5 s by default)
+# for the echo and znet's close, which ends it at once.
+got=$(printf 'tcp over dhcp\n' | in_ns timeout 20 socat -t 15 - "TCP:$addr:7" 2>&1)
 check "TCP echo on $addr (got '$got')" [ "$got" = "tcp over dhcp" ]
 # 1400 data bytes: the 1428-byte reply is over the lease's MTU of 1400,
 # so znet fragments it (Linux's own MTU is 1500: its request is whole).
 log=$E2E_TMP/ping-big.log
-in_ns ping -n -c 3 -i 0.2 -W 2 -s 1400 "$addr" >"$log" 2>&1
+in_ns ping -n -c 3 -i 0.2 -W 10 -s 1400 "$addr" >"$log" 2>&1
 if grep -q " 3 received" "$log"; then
   ok "ping $addr with 1400 bytes: 3/3 replies"
 else
@@ -157,7 +159,7 @@ fi
 acks=$(grep -c "DHCPACK(zntap0) $addr $E2E_MAC" "$dlog")
 check "dnsmasq ACKed the renewal too ($acks ACKs)" [ "$acks" -ge 2 ]
 log=$E2E_TMP/ping2.log
-in_ns ping -n -c 3 -i 0.2 -W 2 "$addr" >"$log" 2>&1
+in_ns ping -n -c 3 -i 0.2 -W 10 "$addr" >"$log" 2>&1
 check "ping $addr after the renewal: 3/3 replies" grep -q " 3 received" "$log"
 
 stop_echo

@@ -12,7 +12,8 @@ for SECONDS, then exits.  Every query is logged to stdout as "QNAME"
                 answer (A 10.5.5.5): the forwarder must take only the last
   tc.test       an empty answer with TC set
   bad.test      an answer whose ANCOUNT says 3 records but holds none
-  late.test     the answer (A 10.5.5.6), 1.5 s late
+  late.test     the answer (A 10.5.5.6), 1.5 s late, then the line
+                "late.test answered" on stdout
   ttl0.test     A 10.5.5.7 with TTL 0 (not cacheable)
   anything else A 10.5.5.8, TTL 300
 
@@ -150,8 +151,10 @@ def main():
         elif name == "bad.test":
             s.sendto(answer(q, None, ancount=3), peer)
         elif name == "late.test":
-            data = answer(q, "10.5.5.6")
-            threading.Timer(1.5, s.sendto, (data, peer)).start()
+            def late(data=answer(q, "10.5.5.6"), peer=peer):
+                s.sendto(data, peer)
+                print("late.test answered", flush=True)
+            threading.Timer(1.5, late).start()
         elif name == "ttl0.test":
             s.sendto(answer(q, "10.5.5.7", ttl=0), peer)
         else:

@@ -285,7 +285,7 @@ check "s_client -tls1_3 -status: the new response, revoked" \
 for base in "$HTTP" "$HTTPS"; do
   url=$base/1k.bin
   [ "$base" = "$HTTPS" ] && url=https://$Z/1k.bin
-  in_ns_t 30 wrk -t1 -c16 -d3s "$url" >"$T/wrk.out" 2>&1
+  in_ns_t 60 wrk -t1 -c16 -d3s --timeout "$E2E_WRK_TIMEOUT" "$url" >"$T/wrk.out" 2>&1
   rps=$(awk '/Requests\/sec/ { print $2 }' "$T/wrk.out")
   n=$(awk '/requests in/ { print $1 }' "$T/wrk.out")
   check "wrk 3 s $url: ${rps:-?} req/s, ${n:-0} requests, no error" \
@@ -299,7 +299,7 @@ done
 check "the access log has a line per request ('\"GET /1k.bin HTTP/1.1\" 200 ...')" \
   grep -q "^10.77.0.1 - - \[.*\] \"GET /1k.bin HTTP/1.1\" 200 " "$out"
 check "HTTPS requests are marked tls in it" grep -q "\" 200 [0-9]* tls$" "$out"
-sleep 1
+settle_tcp 80 443
 stop_echo
 rc=$?
 check "znet-httpd exits 0 on SIGINT (got $rc)" [ "$rc" -eq 0 ]

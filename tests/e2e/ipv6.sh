@@ -71,9 +71,9 @@ check "znet-echo prints its static address" \
   grep -q "^znet-echo: ipv6 $Z6/64 [a-z]* static$" "$out"
 check "znet-echo prints a link-local address" \
   grep -Eq "^znet-echo: ipv6 fe80:[0-9a-f:]*/64 [a-z]+ link-local$" "$out"
-wait_line "$out" "^znet-echo: ipv6 $Z6/64 preferred static$" 10
+wait_line "$out" "^znet-echo: ipv6 $Z6/64 preferred static$" 30
 check "$Z6 becomes preferred (DAD done)" [ $? -eq 0 ]
-wait_line "$out" "^znet-echo: ipv6 fe80:[0-9a-f:]*/64 preferred link-local$" 10
+wait_line "$out" "^znet-echo: ipv6 fe80:[0-9a-f:]*/64 preferred link-local$" 30
 check "the link-local address becomes preferred" [ $? -eq 0 ]
 ll=$(sed -nE 's|^znet-echo: ipv6 (fe80:[0-9a-f:]*)/64 .*|\1|p' "$out" | head -n1)
 
@@ -98,7 +98,7 @@ if [ -n "$ll" ]; then
   check "TCP to the link-local address (got '$got')" [ "$got" = "hello link-local" ]
 fi
 
-got=$(printf 'hello over udp6\n' | in_ns_t 5 nc -6 -u -w 1 "$Z6" 7 2>&1)
+got=$(udp_line "$Z6" 7 "hello over udp6" -6)
 check "UDP over IPv6: the datagram comes back (got '$got')" [ "$got" = "hello over udp6" ]
 
 sleep 1
@@ -128,7 +128,7 @@ echo16_case() {
   local mode=$1 o=$T/echo-$1.out e=$T/echo-$1.err
   shift
   if ! start_echo "$ECHO" "$o" "$e" --mac "$E2E_MAC" --ipv6 "$Z6/64" "$@" ||
-    ! wait_line "$o" "^znet-echo: ipv6 $Z6/64 preferred static$" 10; then
+    ! wait_line "$o" "^znet-echo: ipv6 $Z6/64 preferred static$" 30; then
     not_ok "$mode: znet-echo starts, $Z6 preferred"
     diag <"$e"
     stop_echo

@@ -74,12 +74,14 @@ cli() {
   fi
 }
 
-# raw: stdin to kvd over nc, its answer to stdout.
+# raw: stdin to kvd over nc, its answer to stdout.  nc ends at kvd's
+# close (QUIT), not a fixed 2 s after its stdin's end (-q 2), which a
+# slow target (QEMU's TCG, a loaded machine) may overrun.
 raw() {
   if [ "$MODE" = kernel ]; then
-    timeout 10 nc -q 2 "$HOST" "$PORT"
+    timeout 30 nc "$HOST" "$PORT"
   else
-    in_ns_t 10 nc -q 2 "$HOST" "$PORT"
+    in_ns_t 30 nc "$HOST" "$PORT"
   fi
 }
 
@@ -89,12 +91,18 @@ out=$T/kvd.out
 : >"$out"
 case $MODE in
 kernel)
-  # A free port on loopback: the first that kvd can bind.
+  # A free port on loopback: the first that kvd can bind (it says it
+  # listens, or exits; not "alive after 0.3 s", which a loaded machine
+  # may give it before it even tried).
   HOST=127.0.0.1
   for PORT in $(shuf -i 20000-60000 -n 20); do
     "$KVD" -4 -p "$PORT" >"$out" 2>&1 &
     E2E_ECHO_PID=$!
-    sleep 0.3
+    end=$((SECONDS + 30))
+    while [ "$SECONDS" -lt "$end" ] && kill -0 "$E2E_ECHO_PID" 2>/dev/null &&
+      ! grep -q "^kvd: listening on port $PORT" "$out"; do
+      sleep 0.1
+    done
     kill -0 "$E2E_ECHO_PID" 2>/dev/null && break
   done
   ;;
@@ -142,7 +150,7 @@ znet-run | spt | hvt | virtio)
 esac
 
 up=false
-tries=100
+tries=300
 [ "$MODE" = virtio ] && tries=1200 # QEMU's TCG boots it in seconds, slowly
 for i in $(seq 1 "$tries"); do
   grep -q "^kvd: listening on port $PORT" "$out" 2>/dev/null && { up=true; break; }

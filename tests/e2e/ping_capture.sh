@@ -37,7 +37,7 @@ fi
 ok "znet-echo --capture starts on tap:$E2E_TAP"
 
 plog=$E2E_TMP/ping.log
-in_ns ping -n -c 3 -i 0.2 -W 2 -s 2000 "$E2E_ZNET_IP" >"$plog" 2>&1
+in_ns ping -n -c 3 -i 0.2 -W 10 -s 2000 "$E2E_ZNET_IP" >"$plog" 2>&1
 if grep -q " 3 received" "$plog"; then
   ok "ping 2000 bytes: 3/3 replies"
 else

@@ -81,12 +81,11 @@ err=$T/echo4.err
 if start_echo "$ECHO" "$out" "$err" --mac "$E2E_MAC" --gateway "$GW4"; then
   ok "znet-echo --ipv4 $E2E_ZNET_IP/32 --gateway $GW4 starts"
   log=$T/ping4.log
-  in_ns ping -n -c 5 -i 0.2 -W 2 -I "$NODE4" "$E2E_ZNET_IP" >"$log" 2>&1
+  in_ns ping -n -c 5 -i 0.2 -W 10 -I "$NODE4" "$E2E_ZNET_IP" >"$log" 2>&1
   check "ping from the node's $NODE4: 5/5 replies, through the gateway" \
     grep -q " 5 received" "$log"
   tcp_echo_case "IPv4 /32" "$E2E_ZNET_IP"
-  got=$(printf 'hello over udp\n' | in_ns_t 5 nc -u -w 1 -s "$NODE4" \
-    "$E2E_ZNET_IP" 7 2>&1)
+  got=$(udp_line "$E2E_ZNET_IP" 7 "hello over udp" -s "$NODE4")
   check "a datagram through the UDP echo" [ "$got" = "hello over udp" ]
   stop_echo
   check "znet-echo exits 0 on SIGINT" [ $? -eq 0 ]
@@ -118,7 +117,7 @@ for gw in "$GW6_LL" "$GW6_GLOBAL"; do
   fi
   ok "znet-echo --ipv6 $Z6/128 --ipv6-gateway $gw starts"
   log=$T/ping6-$gw.log
-  in_ns ping -6 -n -c 5 -i 0.2 -W 2 -I "$NODE6" "$Z6" >"$log" 2>&1
+  in_ns ping -6 -n -c 5 -i 0.2 -W 10 -I "$NODE6" "$Z6" >"$log" 2>&1
   if grep -q " 5 received" "$log"; then
     ok "ping -6 from the node's $NODE6 through $gw: 5/5 replies"
   else

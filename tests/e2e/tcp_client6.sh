@@ -47,7 +47,8 @@ ip netns exec "$E2E_NS" timeout 120 dnsmasq --keep-in-foreground \
   --host-record=dual.test,$K4,$K6 >"$T/dnsmasq.out" 2>&1 &
 bg_pid $!
 # (Linux cannot ask it from inside: IPv6 is off on the namespace's lo.)
-for i in $(seq 1 50); do
+end=$((SECONDS + 30)) # its start: seconds on a loaded machine
+while [ "$SECONDS" -lt "$end" ]; do
   in_ns ss -Hlun "sport = :53" 2>/dev/null | grep -q "$K6" && break
   sleep 0.1
 done
@@ -76,7 +77,10 @@ nc_case() {
     "$dest" "$port" </dev/null >/dev/null 2>"$err"
   rc=$?
   dt=$(elapsed "$t0")
-  sleep 0.3 # socat and sha256sum finish
+  # socat and sha256sum finish: until the hash is written (not a fixed
+  # 0.3 s, which a loaded machine may not give them).
+  local end=$((SECONDS + 20))
+  while [ "$SECONDS" -lt "$end" ] && [ ! -s "$T/recv-$port" ]; do sleep 0.1; done
   local sent recv peer
   sent=$(sed -n 's/^znet-nc: sha256 sent //p' "$err")
   recv=$(cat "$T/recv-$port" 2>/dev/null)

@@ -102,7 +102,7 @@ check "backpressure: 2 clients send 4-8 MB and read only after 2 s, all back ($(
   [ "$rc" -eq 0 ]
 [ "$rc" -eq 0 ] || head -n 20 "$cout" | diag
 
-in_ns_t 20 python3 "$here/tcp_reset.py" "$Z" 7 100000 >"$T/reset.out" 2>&1
+in_ns_t 60 python3 "$here/tcp_reset.py" "$Z" 7 100000 >"$T/reset.out" 2>&1
 check "a client resets its connection mid-stream" [ $? -eq 0 ]
 got=$(printf 'still here\n' | in_ns_t 10 nc -N "$Z" 7 2>&1)
 check "after the reset the echo still answers (got '$got')" [ "$got" = "still here" ]
@@ -112,9 +112,9 @@ rc=$?
 check "closed port 8: nc fails with Connection refused (a RST; exit $rc)" \
   eval '[ "$rc" -ne 0 ] && grep -q "Connection refused" "$T/closed.out"'
 
-# Everything should be closed by now (the last close needs the client's
-# final ACK; give it a moment).
-sleep 1
+# Everything should be closed by now; the last close needs the client's
+# final ACK, taken before the stop (settle_tcp).
+settle_tcp 7 9
 stop_echo
 rc=$?
 check "znet-echo exits 0 on SIGINT (got $rc)" [ "$rc" -eq 0 ]
@@ -270,7 +270,7 @@ check "znet-nc to a closed port: 'connection refused'" grep -q "failed: connecti
 
 # A reset from Linux in the middle of a transfer.
 if start_nc_listen "$nout" "$nerr" 0.0.0.0 5005 --sink -w 30; then
-  in_ns_t 20 python3 "$here/tcp_reset.py" "$Z" 5005 300000 >"$T/reset.out" 2>&1
+  in_ns_t 60 python3 "$here/tcp_reset.py" "$Z" 5005 300000 >"$T/reset.out" 2>&1
   wait_nc 30
   rc=$?
   check "a reset from Linux: znet-nc exits 1 (got $rc)" [ "$rc" -eq 1 ]

@@ -50,11 +50,13 @@ if ! setup_netns_multi_queue; then
 fi
 
 # answers N URL: N answers of curl (a new connection each), a line each
-# ("" for a failure).
+# ("" for a failure; curl says why on stderr).  -m 20: a SYN the client
+# must send again (1 s, then 3 s and 7 s later) and a slow answer on a
+# loaded machine need more than 5 s; curl ends at the answer.
 answers() {
   local _
   for _ in $(seq 1 "$1"); do
-    in_ns_t 10 curl -s -m 5 "$2" || true
+    in_ns_t 30 curl -sS -m 20 "$2" || true
   done
 }
 
@@ -65,10 +67,11 @@ tally() {
   t=$(sort -u "$1" | grep -c '^thread [0-9]*$')
 }
 
-# wait_text FILE TEXT: until FILE has TEXT (10 s at most).
+# wait_text FILE TEXT: until FILE has TEXT (30 s at most: a sanitized
+# znet-run's start on a loaded machine).
 wait_text() {
   local _
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 300); do
     grep -q "$2" "$1" 2>/dev/null && return 0
     sleep 0.1
   done
@@ -106,7 +109,7 @@ if wait_text "$T/a.out" "^listening: 2 threads" && wait_znet_port 8080; then
   tally "$T/a.ans"
   check "--thread-shards: 40 answers ($n), from both threads ($t)" \
     eval '[ "$n" = 40 ] && [ "$t" = 2 ]'
-  in_ns_t 30 wrk -t 2 -c 16 -d 3 "http://$Z:8080/" >"$T/a.wrk" 2>&1
+  in_ns_t 60 wrk -t 2 -c 16 -d 3 --timeout "$E2E_WRK_TIMEOUT" "http://$Z:8080/" >"$T/a.wrk" 2>&1
   reqs=$(awk '/requests in/ { print $1 }' "$T/a.wrk")
   check "wrk -c 16 against the two shards: no socket error, ${reqs:-0} requests" \
     eval '! grep -q "Socket errors\|Non-2xx" "$T/a.wrk" && [ "${reqs:-0}" -gt 100 ]'
@@ -148,7 +151,7 @@ kpid=$!
 bg_pid "$kpid"
 if wait_listen 8081; then
   ZRUN_FLAGS="--thread-shards --stats"
-  zrun_bg "$T/c.out" "$T/c.err" 60 wrk -t 2 -c 8 -d 3 "http://$K:8081/"
+  zrun_bg "$T/c.out" "$T/c.err" 60 wrk -t 2 -c 8 -d 3 --timeout "$E2E_WRK_TIMEOUT" "http://$K:8081/"
   wait_bg "$E2E_ECHO_PID" 30 >/dev/null 2>&1
   E2E_ECHO_PID=""
   reqs=$(awk '/requests in/ { print $1 }' "$T/c.out")
@@ -217,9 +220,12 @@ if [ -n "$MEMCACHED" ]; then
   zrun_bg "$T/m.out" "$T/m.err" 60 "$MEMCACHED" -u root -t 4 -p 11211 -U 0 \
     -l 0.0.0.0
   if wait_znet_port 11211; then
+    # nc waits for memcached's close (its answer to quit), not a fixed
+    # second after its stdin's end (-q 1), which a loaded machine can
+    # overrun.
     for i in $(seq 1 20); do
       printf 'set k%d 0 0 6\r\nvalue%d\r\nget k%d\r\nquit\r\n' "$i" $((i % 10)) "$i" |
-        in_ns_t 5 nc -q 1 "$Z" 11211
+        in_ns_t 20 nc "$Z" 11211
     done | tr -d '\r' >"$T/m.ans"
     n=$(grep -c '^value[0-9]$' "$T/m.ans")
     check "memcached -t 4 under --thread-shards: 20 sets and gets ($n)" [ "$n" = 20 ]
@@ -256,7 +262,7 @@ EOF
   if wait_listen 8083 && wait_znet_port 8080; then
     answers 20 "http://$Z:8080/" >"$T/h.ans"
     tally "$T/h.ans"
-    in_ns_t 30 wrk -t 2 -c 16 -d 2 "http://$Z:8080/" >"$T/h.wrk" 2>&1
+    in_ns_t 60 wrk -t 2 -c 16 -d 2 --timeout "$E2E_WRK_TIMEOUT" "http://$Z:8080/" >"$T/h.wrk" 2>&1
     reqs=$(awk '/requests in/ { print $1 }' "$T/h.wrk")
     check "haproxy nbthread 2 under --thread-shards, to Linux: 20 answers ($n), wrk ${reqs:-0} requests, no socket error" \
       eval '[ "$n" = 20 ] && [ "${reqs:-0}" -gt 100 ] && ! grep -q "Socket errors\|Non-2xx" "$T/h.wrk"'

@@ -90,6 +90,45 @@ s_client_echo() {
 
 sum() { sha256sum <"$1" | cut -d' ' -f1; }
 
+# s_client_bg OUT ERR S_CLIENT ARGS...: s_client in the background, its
+# stdin a FIFO the caller writes to (S_FIFO, S_PID), each next line only
+# once await saw the last one's effect: s_client takes a command letter
+# (k, K, R) only at the start of what one read of stdin returns, so
+# lines written at fixed intervals come to it at once when a loaded
+# machine delays its handshake past them; and at the end of its stdin
+# it closes the session, so that end must wait for the last answer, not
+# a sleep.  The writer is a subshell: a write after s_client ended must
+# not end the test's own shell by SIGPIPE.  s_client_end collects its
+# status.
+s_client_bg() {
+  local out=$1 err=$2
+  shift 2
+  S_FIFO=$T/s_client.fifo.$RANDOM
+  mkfifo "$S_FIFO"
+  : >"$out" # no line left from an earlier session for await to find
+  : >"$err"
+  in_ns_t 60 openssl s_client "$@" <"$S_FIFO" >"$out" 2>"$err" &
+  S_PID=$!
+}
+s_client_end() {
+  wait "$S_PID"
+  local rc=$?
+  rm -f "$S_FIFO"
+  return $rc
+}
+
+# await FILE REGEX: until a line of FILE matches REGEX (at most 30 s),
+# while s_client (S_PID) runs.
+await() {
+  local end=$((SECONDS + 30))
+  while [ "$SECONDS" -lt "$end" ]; do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    kill -0 "$S_PID" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
 # echo_case KIND CIPHER FILE: one s_client session with only CIPHER.
 echo_case() {
   local kind=$1 cipher=$2 file=$3 out=$T/echo.out err=$T/echo.err
@@ -129,10 +168,17 @@ tls13_case() {
 # §4.6.3).
 key_update_case() {
   local kind=$1 cmd=$2
-  (printf 'before the update\n'; sleep 0.5; printf '%s\n' "$cmd"; sleep 0.5
-    printf 'after the update\n'; sleep 1) |
-    in_ns_t 20 openssl s_client -connect "$Z:$PORT" -servername localhost \
-      -CAfile "$CERTS/ca.pem" -tls1_3 -brief >"$T/ku.out" 2>"$T/ku.err"
+  s_client_bg "$T/ku.out" "$T/ku.err" -connect "$Z:$PORT" -servername localhost \
+    -CAfile "$CERTS/ca.pem" -tls1_3 -brief
+  (
+    printf 'before the update\n'
+    await "$T/ku.out" "^before the update"
+    printf '%s\n' "$cmd"
+    await "$T/ku.err" "^KEYUPDATE"
+    printf 'after the update\n'
+    await "$T/ku.out" "^after the update"
+  ) >"$S_FIFO"
+  s_client_end
   if grep -q "^before the update" "$T/ku.out" && grep -q "^after the update" "$T/ku.out" &&
     grep -q "^KEYUPDATE" "$T/ku.err"; then
     ok "$kind: TLS 1.3 KeyUpdate ($cmd): the echo goes on under the new keys"
@@ -148,18 +194,29 @@ key_update_case() {
 resumption_case() {
   local kind=$1
   rm -f "$T/sess"
-  (printf 'first\n'; sleep 1) |
-    in_ns_t 20 openssl s_client -connect "$Z:$PORT" -servername localhost \
-      -CAfile "$CERTS/ca.pem" -tls1_3 -sess_out "$T/sess" >"$T/res1.out" 2>&1
-  (printf 'second\n'; sleep 1) |
-    in_ns_t 20 openssl s_client -connect "$Z:$PORT" -servername localhost \
-      -CAfile "$CERTS/ca.pem" -tls1_3 -sess_in "$T/sess" >"$T/res2.out" 2>&1
+  # The first session ends once its line came back and its ticket (sent
+  # after the handshake) is saved.
+  s_client_bg "$T/res1.out" "$T/res1.err" -connect "$Z:$PORT" -servername localhost \
+    -CAfile "$CERTS/ca.pem" -tls1_3 -sess_out "$T/sess"
+  (
+    printf 'first\n'
+    await "$T/res1.out" "^first"
+    await "$T/sess" "END SSL SESSION PARAMETERS"
+  ) >"$S_FIFO"
+  s_client_end
+  s_client_bg "$T/res2.out" "$T/res2.err" -connect "$Z:$PORT" -servername localhost \
+    -CAfile "$CERTS/ca.pem" -tls1_3 -sess_in "$T/sess"
+  (
+    printf 'second\n'
+    await "$T/res2.out" "^second"
+  ) >"$S_FIFO"
+  s_client_end
   if [ -s "$T/sess" ] && grep -q "^Reused, TLSv1.3" "$T/res2.out" &&
     grep -q "^second" "$T/res2.out"; then
     ok "$kind: TLS 1.3 resumption: the ticket of one session resumes the next ($(grep -o '^Reused, TLSv1.3, Cipher is [A-Z0-9_]*' "$T/res2.out"))"
   else
     not_ok "$kind: TLS 1.3 resumption with -sess_out / -sess_in"
-    grep -i "reused\|new,\|ticket\|error" "$T/res2.out" | head -5 | diag
+    cat "$T/res2.out" "$T/res2.err" | grep -i "reused\|new,\|ticket\|error" | head -5 | diag
   fi
 }
 
@@ -294,14 +351,20 @@ for kind in ec rsa; do
       -tls1_2 -cipher 'ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0'
     # s_client's R command asks for a renegotiation, which the policy
     # refuses (no_renegotiation); OpenSSL then gives up the session.
-    (printf 'hello\n'; sleep 0.5; printf 'R\n'; sleep 1) |
-      in_ns_t 20 openssl s_client -connect "$Z:$PORT" -servername localhost \
-        -CAfile "$CERTS/ca.pem" -tls1_2 -brief >"$T/reneg.out" 2>"$T/reneg.err"
+    s_client_bg "$T/reneg.out" "$T/reneg.err" -connect "$Z:$PORT" -servername localhost \
+      -CAfile "$CERTS/ca.pem" -tls1_2 -brief
+    (
+      printf 'hello\n'
+      await "$T/reneg.out" "^hello"
+      printf 'R\n'
+      await "$T/reneg.err" "^RENEGOTIATING"
+    ) >"$S_FIFO"
+    s_client_end
     check "a renegotiation is refused (the session ends, the echo goes on)" \
       grep -q "^RENEGOTIATING" "$T/reneg.err"
     echo_case "$kind" "${ec_ciphers[0]}" "$T/r1k" # still serving
   fi
-  sleep 1
+  settle_tcp "$PORT"
   stop_echo
   rc=$?
   check "$kind: znet-echo exits 0 on SIGINT (got $rc)" [ "$rc" -eq 0 ]
@@ -493,11 +556,28 @@ EOF
   bg_pid $ng_pid
   wait_listen "$SPORT"
   printf 'GET /f.bin HTTP/1.0\r\nHost: localhost\r\n\r\n' >"$T/ng.req"
-  # stdin stays open a while: its end is znet-nc's close_notify, on which
-  # nginx stops sending.
-  { cat "$T/ng.req"; sleep 2; } |
-    znet_nc "$K" "$SPORT" --tls --tls-name localhost --ca "$CERTS/ca.pem" -w 5 -v \
-      >"$T/ng.resp" 2>"$nerr"
+  # stdin stays open until the answer is whole (or znet-nc ended): its
+  # end is znet-nc's close_notify, on which nginx stops sending (a fixed
+  # 2 s is a bet a loaded machine can lose).
+  mkfifo "$T/ng.fifo"
+  : >"$T/ng.resp"
+  znet_nc "$K" "$SPORT" --tls --tls-name localhost --ca "$CERTS/ca.pem" -w 20 -v \
+    <"$T/ng.fifo" >"$T/ng.resp" 2>"$nerr" &
+  nc_pid=$!
+  (
+    cat "$T/ng.req"
+    end=$((SECONDS + 30))
+    while [ "$SECONDS" -lt "$end" ] && kill -0 "$nc_pid" 2>/dev/null; do
+      [ "$(stat -c %s "$T/ng.resp")" -gt 100000 ] && python3 -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+h = d.find(b"\r\n\r\n")
+sys.exit(0 if h >= 0 and len(d) - h - 4 >= 100000 else 1)' "$T/ng.resp" && break
+      sleep 0.1
+    done
+  ) >"$T/ng.fifo"
+  wait "$nc_pid"
+  rm -f "$T/ng.fifo"
   # The body: what follows the head's blank line.
   python3 -c 'import sys; d=open(sys.argv[1],"rb").read(); sys.stdout.buffer.write(d[d.find(b"\r\n\r\n")+4:])' \
     "$T/ng.resp" >"$T/ng.body"
@@ -524,7 +604,7 @@ if command -v gnutls-serv >/dev/null 2>&1; then
   bg_pid $gs_pid
   wait_listen "$SPORT"
   printf 'through gnutls\n' >"$T/gs.in"
-  znet_nc "$K" "$SPORT" --tls --tls-name localhost --ca "$CERTS/ca.pem" -w 3 -v \
+  znet_nc "$K" "$SPORT" --tls --tls-name localhost --ca "$CERTS/ca.pem" -w 20 -v \
     <"$T/gs.in" >"$T/gs.echo" 2>"$nerr"
   if grep -q "^znet-nc: tls: TLSv1.3 " "$nerr" && cmp -s "$T/gs.in" "$T/gs.echo"; then
     ok "znet-nc --tls -> gnutls-serv --echo (TLS 1.3 only): $(sed -n 's/^znet-nc: tls: //p' "$nerr"), echoed"

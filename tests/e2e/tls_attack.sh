@@ -75,7 +75,7 @@ check "all $(v silent) silent connections reset by the server ($(v silent_reset)
 check "all $(v stall) connections stalled after their hello reset by the server ($(v stall_reset))" \
   [ "$(v stall_reset)" = "$(v stall)" ]
 
-sleep 1
+settle_tcp "$PORT"
 stop_echo
 rc=$?
 check "znet-echo survived and exits 0 (got $rc)" [ "$rc" -eq 0 ]

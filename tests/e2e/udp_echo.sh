@@ -41,11 +41,11 @@ if ! start_echo "$ECHO" "$out" "$err"; then
 fi
 check "znet-echo says it echoes UDP on port 7" grep -q "echoing UDP on port 7$" "$out"
 
-# nc_case NAME PORT TEXT: one datagram with nc -u; the same text must come
-# back.  -w 1: nc waits a second after stdin ends for the reply.
+# nc_case NAME PORT TEXT: one datagram with nc -u (lib.sh's udp_line);
+# the same text must come back.
 nc_case() {
   local name=$1 port=$2 text=$3 got
-  got=$(printf '%s\n' "$text" | in_ns timeout 5 nc -u -w 1 "$E2E_ZNET_IP" "$port" 2>&1)
+  got=$(udp_line "$E2E_ZNET_IP" "$port" "$text")
   if [ "$got" = "$text" ]; then
     ok "$name"
   else
@@ -57,11 +57,14 @@ nc_case "nc -u: a small datagram comes back" 7 "hello from linux"
 
 # socat_case NAME SIZE: SIZE random bytes in one datagram through socat
 # (it sends what one read of stdin returns, up to -b bytes); the reply
-# must be the same bytes.
+# must be the same bytes.  readbytes: socat ends once SIZE bytes came
+# back, so -t (how long it waits for them after stdin's end; 0.5 s by
+# default) can be long enough for a loaded machine at no cost.
 socat_case() {
   local name=$1 size=$2 f=$E2E_TMP/dgram-$2
   head -c "$size" /dev/urandom >"$f"
-  in_ns timeout 5 socat -b 65536 -T 1 - "UDP:$E2E_ZNET_IP:7" <"$f" >"$f.back" 2>"$f.err"
+  in_ns timeout 20 socat -b 65536 -t 15 - "UDP:$E2E_ZNET_IP:7,readbytes=$size" \
+    <"$f" >"$f.back" 2>"$f.err"
   if cmp -s "$f" "$f.back"; then
     ok "$name"
   else
@@ -75,11 +78,15 @@ socat_case "socat: a 1472-byte datagram (one full frame) comes back" 1472
 socat_case "socat: a 4000-byte datagram (fragmented both ways) comes back" 4000
 socat_case "socat: an 8000-byte datagram (6 fragments) comes back" 8000
 
-# Several datagrams on one socket, one after another.
+# Several datagrams on one socket, one after another.  Each line is 7
+# bytes and socat reads at most -b 7 at a time from the file, so each
+# line is a datagram of its own whatever the scheduling (from a pipe,
+# socat once read two lines at once and sent them as one datagram: 9
+# echoed, not 10).  It ends once the 35 bytes came back (readbytes).
 lines=$E2E_TMP/lines
 for i in 1 2 3 4 5; do echo "line $i"; done >"$lines"
-got=$( (while read -r l; do echo "$l"; sleep 0.1; done <"$lines") |
-  in_ns timeout 10 socat -T 1 - "UDP:$E2E_ZNET_IP:7" 2>/dev/null)
+got=$(in_ns timeout 20 socat -b 7 -t 15 - "UDP:$E2E_ZNET_IP:7,readbytes=35" \
+  <"$lines" 2>/dev/null)
 if [ "$got" = "$(cat "$lines")" ]; then
   ok "socat: 5 datagrams on one socket come back in order"
 else
@@ -88,9 +95,11 @@ else
 fi
 
 # A closed port: the kernel gets ICMP port unreachable, which socat reports
-# as ECONNREFUSED on its connected socket.
+# as ECONNREFUSED on its connected socket, and ends.  -t 15: how long it
+# waits for that after stdin's end (0.5 s by default, a round trip a
+# loaded machine may take).
 cerr=$E2E_TMP/closed.err
-echo probe | in_ns timeout 5 socat -T 1 - "UDP:$E2E_ZNET_IP:11" >/dev/null 2>"$cerr"
+echo probe | in_ns timeout 20 socat -t 15 - "UDP:$E2E_ZNET_IP:11" >/dev/null 2>"$cerr"
 if grep -q "Connection refused" "$cerr"; then
   ok "closed port 11: ICMP port unreachable (socat: Connection refused)"
 else
@@ -118,7 +127,9 @@ noport=$(counter "$err" udp_drop_noport)
 icmperr=$(counter "$err" icmp_err_tx)
 reass=$(counter "$err" ip_reass_ok)
 fragtx=$(counter "$err" ip_frag_tx)
-check "udp_echo.echoed >= 10 (got $echoed)" [ "$echoed" -ge 10 ]
+# Exactly what was sent to port 7: nc's line, socat's 4 datagrams, the 5
+# lines (each its own datagram, above).
+check "udp_echo.echoed = 10 (got $echoed)" [ "$echoed" -eq 10 ]
 check "udp_echo.ignored >= 2: source port 7 and broadcast (got $ignored)" [ "$ignored" -ge 2 ]
 check "udp_drop_noport >= 1 and icmp_err_tx >= 1 (got $noport, $icmperr)" \
   [ "$noport" -ge 1 -a "$icmperr" -ge 1 ]
@@ -135,7 +146,7 @@ fi
 if start_echo "$ECHO" "$out" "$err" --port 5007; then
   check "znet-echo --port 5007 says so" grep -q "echoing UDP on port 5007$" "$out"
   nc_case "nc -u: echo on port 5007" 5007 "moved"
-  echo probe | in_ns timeout 5 socat -T 1 - "UDP:$E2E_ZNET_IP:7" >/dev/null 2>"$cerr"
+  echo probe | in_ns timeout 20 socat -t 15 - "UDP:$E2E_ZNET_IP:7" >/dev/null 2>"$cerr"
   check "port 7 is closed with --port 5007" grep -q "Connection refused" "$cerr"
   stop_echo
   rc=$?

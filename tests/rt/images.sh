@@ -192,7 +192,9 @@ if command -v dnsmasq >/dev/null; then
     "--listen-address=$E2E_KERNEL_IP" --bind-interfaces --no-resolv \
     --no-hosts --address=/web.test/10.77.0.77 >"$T/dnsmasq.log" 2>&1 &
   bg_pid $!
-  sleep 0.5
+  # Once it has bound its port (not a fixed 0.5 s: a query before that
+  # is refused).
+  wait_udp 53 || diag <<<"dnsmasq has not bound port 53 yet"
   ip netns exec "$E2E_NS" timeout --foreground 60 solo5-spt \
     "--net:service=$E2E_TAP" "--block:rootfs=$T/root.tar" "$names.spt" \
     "--ipv4=$E2E_ZNET_IP/$E2E_PREFIX" "--dns=$E2E_KERNEL_IP" -- web.test \
@@ -249,7 +251,7 @@ ip netns exec "$E2E_NS" timeout --foreground 60 solo5-spt \
   "--ipv4=$E2E_ZNET_IP/$E2E_PREFIX" "--gateway=$E2E_KERNEL_IP" --host-loopback -- 7001 serve \
   >"$T/hostlo-in.raw" 2>&1 &
 hpid=$!
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do # (30 s: the image's start on a loaded machine)
   grep -q '^znet-rt: --host-loopback: the gateway reaches 127.0.0.1:7001' "$T/hostlo-in.raw" && break
   sleep 0.1
 done
@@ -360,10 +362,11 @@ except socket.timeout:
 PY
 }
 
-# until_line FILE LINE: at most 10 s for LINE in FILE.
+# until_line FILE LINE: at most 30 s for LINE in FILE (it returns at the
+# line; a loaded machine may be slow to bring it).
 until_line() {
   local i
-  for i in $(seq 1 100); do
+  for i in $(seq 1 300); do
     grep -qxF "$2" "$1" 2>/dev/null && return 0
     sleep 0.1
   done

@@ -66,10 +66,12 @@ if spt_wait_banner echo "$T/echo.out"; then
   check "echo.spt boots: $(grep -m1 '^echo: .* mac ' "$T/echo.out")" \
     grep -qx "echo: $Z/$E2E_PREFIX mac $E2E_MAC on solo5:service" "$T/echo.out"
   ping_case 56
-  got=$(printf 'hello over udp\n' | in_ns_t 5 nc -u -w 1 "$Z" 7)
+  got=$(udp_line "$Z" 7 "hello over udp") # (lib.sh: no fixed 1 s for the reply)
   check "UDP: a line comes back (got '$got')" [ "$got" = "hello over udp" ]
   head -c 1472 /dev/urandom >"$T/dgram"
-  in_ns_t 5 socat -b 65536 -T 1 - "UDP:$Z:7" <"$T/dgram" >"$T/dgram.back" 2>/dev/null
+  # readbytes: socat ends once the datagram came back, so its wait for
+  # it (-t, 0.5 s by default) can be long for a loaded machine.
+  in_ns_t 20 socat -b 65536 -t 15 - "UDP:$Z:7,readbytes=1472" <"$T/dgram" >"$T/dgram.back" 2>/dev/null
   check "UDP: a 1472-byte datagram comes back byte for byte (socat)" \
     cmp -s "$T/dgram" "$T/dgram.back"
   head -c $((256 << 10)) /dev/urandom >"$T/blob"

@@ -79,7 +79,7 @@ if spt_wait_banner znet-echo "$T/echo.out"; then
     check "CPL 0 native: the program stays at CPL 0" [ -z "$cpl3" ]
   fi
   ping_case 56
-  got=$(echo "hello from linux" | in_ns_t 5 nc -u -w 1 "$E2E_ZNET_IP" 7)
+  got=$(udp_line "$E2E_ZNET_IP" 7 "hello from linux") # (lib.sh: no fixed 1 s for the reply)
   check "UDP echo: the datagram came back" [ "$got" = "hello from linux" ]
   head -c 262144 /dev/urandom >"$T/blob"
   in_ns_t 60 nc -N -w 10 "$E2E_ZNET_IP" 7 <"$T/blob" >"$T/blob.back" 2>/dev/null

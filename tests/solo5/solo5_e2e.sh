@@ -103,7 +103,7 @@ else
   diag <"$alog"
 fi
 
-got=$(printf 'solo5 udp echo\n' | in_ns_t 5 nc -u -w 1 "$E2E_ZNET_IP" 7 2>/dev/null)
+got=$(udp_line "$E2E_ZNET_IP" 7 "solo5 udp echo") # (lib.sh: no fixed 1 s for the reply)
 check "UDP echo on port 7 (got '$got')" [ "$got" = "solo5 udp echo" ]
 
 t0=$(now_s)
@@ -145,7 +145,7 @@ else
   not_ok "link-local: no preferred fe80:: address in znet-echo's output"
 fi
 
-got=$(printf 'solo5 udp6 echo\n' | in_ns_t 5 nc -6 -u -w 1 "$Z6" 7 2>/dev/null)
+got=$(udp_line "$Z6" 7 "solo5 udp6 echo" -6)
 check "UDP echo over IPv6 (got '$got')" [ "$got" = "solo5 udp6 echo" ]
 
 t0=$(now_s)
