@@ -428,6 +428,24 @@ wait_udp() {
   return 1
 }
 
+# workers_replaced OLD SECONDS CMD...: after a reload, wait (at most
+# SECONDS) until CMD, which prints worker PIDs one a line, names two
+# workers and none of OLD's (a list as CMD printed it before); the last
+# list CMD printed is in E2E_WORKERS, on one line.  False if that never
+# came.
+workers_replaced() {
+  local old=$1 end=$((SECONDS + $2)) now
+  shift 2
+  while :; do
+    now=$("$@" | sort)
+    E2E_WORKERS=${now//$'\n'/ }
+    [ "$(echo "$now" | grep -c .)" = 2 ] &&
+      [ -z "$(comm -12 <(echo "$old" | sort) <(echo "$now"))" ] && return 0
+    [ "$SECONDS" -ge "$end" ] && return 1
+    sleep 0.1
+  done
+}
+
 # udp_line ADDR PORT TEXT [NC ARGS...]: TEXT as one datagram from nc -u
 # in the namespace; prints what came back.  nc's stdin stays open until
 # a reply has come (at most 10 s), then -q 0 ends it at once: a late

@@ -95,15 +95,11 @@ EOF
       # would have answered).
       old=$(pgrep -P "$master" | sort)
       kill -HUP "$master"
-      end=$((SECONDS + 60))
-      while [ "$SECONDS" -lt "$end" ]; do
-        now=$(pgrep -P "$master" | sort)
-        [ "$(echo "$now" | grep -c .)" = 2 ] && [ -z "$(comm -12 <(echo "$old") <(echo "$now"))" ] &&
-          break
-        sleep 0.1
-      done
-      check "gunicorn: a reload (SIGHUP): two new workers, the old ones gone (${now//$'\n'/ })" \
-        eval '[ "$(echo "$now" | grep -c .)" = 2 ] && [ -z "$(comm -12 <(echo "$old") <(echo "$now"))" ]'
+      if workers_replaced "$old" 60 pgrep -P "$master"; then
+        ok "gunicorn: a reload (SIGHUP): two new workers, the old ones gone ($E2E_WORKERS)"
+      else
+        not_ok "gunicorn: a reload (SIGHUP): two new workers, the old ones gone ($E2E_WORKERS)"
+      fi
       answers 40 "http://$Z:8000/" | grep -v '^$' >"$T/gu.a3"
       n=$(wc -l <"$T/gu.a3")
       check "gunicorn: after a reload (SIGHUP), 40 answers ($n)" [ "$n" = 40 ]

@@ -176,15 +176,11 @@ if wait_znet_port 8080; then
   # may not give the reload; the old workers would have answered).
   old=$(worker_pids)
   kill -HUP "$(master_pid)"
-  end=$((SECONDS + 30))
-  while [ "$SECONDS" -lt "$end" ]; do
-    now=$(worker_pids)
-    [ "$(echo "$now" | grep -c .)" = 2 ] && [ -z "$(comm -12 <(echo "$old") <(echo "$now"))" ] &&
-      break
-    sleep 0.1
-  done
-  check "a reload (SIGHUP): two new workers, the old ones gone (${now//$'\n'/ })" \
-    eval '[ "$(echo "$now" | grep -c .)" = 2 ] && [ -z "$(comm -12 <(echo "$old") <(echo "$now"))" ]'
+  if workers_replaced "$old" 30 worker_pids; then
+    ok "a reload (SIGHUP): two new workers, the old ones gone ($E2E_WORKERS)"
+  else
+    not_ok "a reload (SIGHUP): two new workers, the old ones gone ($E2E_WORKERS)"
+  fi
   check "after a reload (SIGHUP): 40 answers byte for byte" [ "$(small_ok 40)" = 40 ]
   grep '\[alert\]\|\[emerg\]' "$T/logs/error.log" | grep -v 'exited on signal 9' >"$T/alerts"
   check "nginx logged no alert but the kill's" [ ! -s "$T/alerts" ]
