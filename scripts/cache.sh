@@ -163,7 +163,8 @@ zn_cache_put() {
   mkdir -p "$d" || return 0
   tmp=$(mktemp "$d/.put.XXXXXX") || return 0
   zn_cache_relative_links "$dir" "$@"
-  if tar -cf "$tmp" -C "$dir" "$@" && cp "$inputs" "$d/$key.inputs.tmp$$" &&
+  # (mktemp's file is private: a product is as readable as the rest.)
+  if tar -cf "$tmp" -C "$dir" "$@" && chmod 644 "$tmp" && cp "$inputs" "$d/$key.inputs.tmp$$" &&
     mv "$d/$key.inputs.tmp$$" "$d/$key.inputs" && mv "$tmp" "$d/$key.tar"; then
     zn_cache_prune "$kind"
   else
