@@ -15,8 +15,9 @@
 #                     made again.
 #
 # A product's maker writes its inputs, one per line, "name value", and
-# asks for the key (zn_cache_key); a file or tree is named by its hash
-# (zn_hash_files, zn_hash_tree), a tool by its version line.  An input
+# asks for the key (zn_cache_key); a file is named by its SHA-256, a
+# source tree by zn_source_id (or zn_hash_tree), a tool by its version
+# line.  An input
 # left out of the key is a stale result waiting to happen: tests/ci/
 # cache.sh changes each kind of input and checks that it rebuilds.
 #
@@ -66,19 +67,6 @@ zn_ccache_cc() {
   else
     echo "$1"
   fi
-}
-
-# zn_hash_files FILE...: one SHA-256 over the files' names (as given)
-# and contents; a missing file counts as the word "missing".
-zn_hash_files() {
-  local f
-  for f in "$@"; do
-    if [ -f "$f" ]; then
-      printf '%s %s\n' "$(sha256sum <"$f" | cut -d' ' -f1)" "$f"
-    else
-      printf 'missing %s\n' "$f"
-    fi
-  done | sha256sum | cut -d' ' -f1
 }
 
 # zn_hash_tree DIR: one SHA-256 over every file's path (relative to DIR)
