@@ -3,6 +3,10 @@
 # (and C++'s runtime) in $B, Solo5 built.  Sourced after tests/e2e/lib.sh
 # with B set; sets T (the run's scratch folder), ZCC, ZIMG, tree, PATH
 # and ZNET_SOLO5, or says what failed and exits (through summary).
+#
+# More than one of them may run at once on one $B (CI runs redis's
+# suite beside the others): whatever writes $B's build (meson, ninja,
+# Solo5's build) runs under b_locked.
 need_netns
 shared=${ZN_SHARED_DIR:-$ROOT/../shared}
 archive=$(find "$shared/solo5" -maxdepth 1 -name 'solo5-*.tar.gz' 2>/dev/null | sort | tail -1)
@@ -20,14 +24,26 @@ e2e_tmpdir
 T=$E2E_TMP
 
 mkdir -p "$B"
-log=$B/setup.log
-{
+
+# b_locked CMD...: CMD (a function or a program), in a subshell holding
+# $B's lock (flock, util-linux), so that two scripts never write $B's
+# build at once.
+b_locked() {
+  (
+    flock 9 && "$@"
+  ) 9>"$B/.lock"
+}
+
+# b_setup: znet with libznet-rt configured and built in $B.
+b_setup() {
   if [ -f "$B/meson-private/coredata.dat" ]; then
     meson setup --reconfigure "$B" -Drt=enabled -Dcxx=enabled
   else
     meson setup "$B" -Drt=enabled -Dcxx=enabled -Dtests=false
   fi && ninja -C "$B" rt oci
-} >"$log" 2>&1
+}
+log=$B/setup.log
+b_locked b_setup >"$log" 2>&1
 check "znet with libznet-rt built in $B (znet-cc, znet-image)" [ -x "$B/rt/znet-cc" ]
 [ -x "$B/rt/znet-cc" ] || { tail -20 "$log" | diag; summary; exit 1; }
 ZCC=$B/rt/znet-cc
@@ -37,7 +53,7 @@ ZIMG=$B/rt/znet-image
 if [ -n "$solo5_tree" ]; then
   tree=$solo5_tree
   ok "Solo5 from ZNET_SOLO5: $tree"
-elif tree=$(solo5_build "$archive" "$B/solo5" "$B/solo5-build.log"); then
+elif tree=$(b_locked solo5_build "$archive" "$B/solo5" "$B/solo5-build.log"); then
   ok "Solo5 $(basename "$tree") built in $B/solo5"
 else
   not_ok "Solo5 built in $B/solo5"

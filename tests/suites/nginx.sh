@@ -45,7 +45,7 @@ nginx_prepare() {
     { not_ok "nginx-tests unpacked from $tgz"; return 1; }
   check "nginx-tests $(basename "$tgz" .tar.gz): $(ls "$NT"/*.t | wc -l) test files; Debian's nginx $("$NGINX_BIN" -v 2>&1 | sed 's/.*nginx\///')" \
     [ -x "$NGINX_BIN" ] || return 1
-  ninja -C "$B" posix/preload/znet-run posix/preload/libznet-preload.so >"$T/nginx.run.log" 2>&1
+  b_locked ninja -C "$B" posix/preload/znet-run posix/preload/libznet-preload.so >"$T/nginx.run.log" 2>&1
   check "nginx: znet-run built in $B" [ -x "$B/posix/preload/znet-run" ] || return 1
   # The kernel's namespace: its own loopback, nothing else; znet-run's:
   # a multi-queue TAP (a stack for the master and each worker).
