@@ -165,6 +165,50 @@ setup_netns() {
   zn_netns_tap "$E2E_NS" "$E2E_TAP" "$E2E_KERNEL_IP/$E2E_PREFIX"
 }
 
+# ns_workers N FILE FUNC: FUNC ITEM for every line ITEM of FILE, N at a
+# time, for what spends its time waiting (on timers, on the network):
+# N workers, each a subshell with a namespace and TAP of its own, as
+# setup_netns makes (E2E_NS, the TAP with E2E_KERNEL_IP inside), its
+# number in E2E_WORKER, each taking the next line under a lock.  FUNC
+# writes its results to files (a worker's TAP counters are its own).  A
+# worker that cannot make its namespace ends, and the others take its
+# lines.  Returns when every worker has ended.
+ns_workers() {
+  local n=$1 q=$2 fn=$3 i pids=()
+  echo 0 >"$q.next"
+  for ((i = 1; i <= n; i++)); do
+    ns_worker "$q" "$fn" "$i" &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+}
+
+# ns_next FILE: FILE's next line (nothing once all are taken).
+ns_next() {
+  (
+    flock 9
+    local k
+    k=$(($(cat "$1.next") + 1))
+    echo "$k" >"$1.next"
+    sed -n "${k}p" "$1"
+  ) 9>"$1.lock"
+}
+
+ns_worker() {
+  local q=$1 fn=$2 item
+  E2E_WORKER=$3
+  E2E_ECHO_PID=""
+  E2E_BG_PIDS=""
+  E2E_TMP="" # the caller's, not the worker's to remove
+  ZN_NETNS=()
+  trap e2e_cleanup EXIT
+  E2E_NS="zne2e${BASHPID}w$3"
+  zn_netns_tap "$E2E_NS" "$E2E_TAP" "$E2E_KERNEL_IP/$E2E_PREFIX" || exit 1
+  while item=$(ns_next "$q") && [ -n "$item" ]; do
+    "$fn" "$item"
+  done
+}
+
 # setup_netns_multi_queue: the same with a multi-queue TAP (znet-run makes
 # a group of shards on it).
 setup_netns_multi_queue() {

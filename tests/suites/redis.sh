@@ -233,50 +233,24 @@ REDIS_LONG="unit/hyperloglog unit/type/list-3 unit/geo unit/type/zset unit/type/
 REDIS_JOBS=${REDIS_JOBS:-3}
 
 # redis_run_units UNIT...: every unit each way (kernel, znet-run,
-# image), REDIS_JOBS workers taking the next unit from one queue; their
-# results in $T/redis/WAY/UNIT.res.  A worker that cannot make its
-# namespace leaves its units' results missing, which redis_compare
-# reports.
+# image), REDIS_JOBS at a time (ns_workers); their results in
+# $T/redis/WAY/UNIT.res.  A unit no worker ran has none, which
+# redis_compare reports.
 redis_run_units() {
-  local q=$T/redis.queue i pids=()
-  printf '%s\n' "$@" >"$q"
-  echo 0 >"$q.next"
-  for ((i = 1; i <= REDIS_JOBS; i++)); do
-    redis_worker "$q" "$i" &
-    pids+=($!)
-  done
-  wait "${pids[@]}"
+  printf '%s\n' "$@" >"$T/redis.queue"
+  ns_workers "$REDIS_JOBS" "$T/redis.queue" redis_unit_ways
 }
 
-# redis_next_unit QUEUE: the queue's next unit (nothing when it is
-# empty), taken under its lock.
-redis_next_unit() {
-  (
-    flock 9
-    local n
-    n=$(($(cat "$1.next") + 1))
-    echo "$n" >"$1.next"
-    sed -n "${n}p" "$1"
-  ) 9>"$1.lock"
-}
-
-# redis_worker QUEUE N: in a subshell, a namespace and a scratch
-# directory of its own; units from QUEUE until it is empty.
-redis_worker() {
-  local q=$1 u way
-  RW=$T/redis/worker$2
-  rm -rf "$RW" && mkdir -p "$RW"
-  tar cf "$RW/empty.tar" -T /dev/null
-  RHOST=127.0.0.1
-  E2E_ECHO_PID=""
-  trap 'redis_stop; zn_netns_cleanup' EXIT
-  E2E_NS="zne2e${BASHPID}w$2"
-  ZN_NETNS=()
-  zn_netns_tap "$E2E_NS" "$E2E_TAP" "$E2E_KERNEL_IP/$E2E_PREFIX" || exit 1
-  while u=$(redis_next_unit "$q") && [ -n "$u" ]; do
-    for way in kernel znet-run image; do
-      redis_unit "$way" "$u"
-    done
+# redis_unit_ways UNIT: in a worker, the unit each way, in the worker's
+# scratch directory RW.
+redis_unit_ways() {
+  local way
+  RW=$T/redis/worker$E2E_WORKER
+  if [ ! -f "$RW/empty.tar" ]; then
+    mkdir -p "$RW" && tar cf "$RW/empty.tar" -T /dev/null
+  fi
+  for way in kernel znet-run image; do
+    redis_unit "$way" "$1"
   done
 }
 
