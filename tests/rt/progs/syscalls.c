@@ -32,6 +32,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -84,6 +85,24 @@ static long show(const char *name, long rc) {
   else
     printf("%s: %ld\n", name, rc);
   return rc;
+}
+
+/* A socketpair end's names and options, as CPython's socket.socketpair()
+ * asks them (an image answered EBADF once, and asyncio failed with it). */
+static void socketpair_names(int fd) {
+  struct sockaddr_un su;
+  socklen_t sl = sizeof(su);
+  memset(&su, 0, sizeof(su));
+  show("getsockname of a socketpair end", getsockname(fd, (struct sockaddr *)&su, &sl));
+  printf("its family %s, length %u\n", su.sun_family == AF_UNIX ? "AF_UNIX" : "other",
+         (unsigned)sl);
+  sl = sizeof(su);
+  show("getpeername of a socketpair end", getpeername(fd, (struct sockaddr *)&su, &sl));
+  printf("its length %u\n", (unsigned)sl);
+  int ty = 0;
+  socklen_t tl = sizeof(ty);
+  show("getsockopt SO_TYPE of a socketpair end", getsockopt(fd, SOL_SOCKET, SO_TYPE, &ty, &tl));
+  printf("its type %s\n", ty == SOCK_STREAM ? "SOCK_STREAM" : "other");
 }
 
 static char *path(const char *base, const char *rel) {
@@ -297,6 +316,7 @@ static void epoll_edges(void) {
   show("epoll_wait on the closed number", epoll_wait(d2, out, 4, 0));
   close(p[0]);
   close(p[1]);
+  socketpair_names(sv[0]);
   close(sv[0]);
   close(sv[1]);
   close(e);
