@@ -166,8 +166,7 @@ setup_netns() {
 }
 
 # ns_workers N FILE FUNC: FUNC ITEM for every line ITEM of FILE, N at a
-# time, for what spends its time waiting (on timers, on the network):
-# N workers, each a subshell with a namespace and TAP of its own, as
+# time: N workers, each a subshell with a namespace and TAP of its own, as
 # setup_netns makes (E2E_NS, the TAP with E2E_KERNEL_IP inside), its
 # number in E2E_WORKER, each taking the next line under a lock.  FUNC
 # writes its results to files (a worker's TAP counters are its own).  A
