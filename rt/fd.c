@@ -630,6 +630,8 @@ long zrt_sys_fsync(int fd) {
   struct zrt_file *f = zrt_fd_file(fd);
   if (!f || (f->flags & ZRT_O_PATH))
     return -EBADF;
+  if (f->ops->fsync)
+    return f->ops->fsync(f);
   struct stat st;
   if (!f->ops->fstat || f->ops->fstat(f, &st) < 0)
     return -EINVAL;

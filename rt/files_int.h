@@ -126,6 +126,9 @@ struct zrt_mount {
   long magic; /* statfs f_type */
   /* statfs figures: blocks of 4096 bytes, total and free; files. */
   void (*statfs)(struct zrt_mount *m, struct zrt_statfs *sf);
+  /* sync and syncfs: every open file committed (0, or the first
+   * error); NULL for a file system with nothing to commit. */
+  int (*sync)(struct zrt_mount *m);
   void *ctx;
 };
 

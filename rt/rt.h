@@ -105,6 +105,11 @@ bool zrt_plat_idle(uint64_t deadline);
 void zrt_plat_text(uintptr_t *lo, uintptr_t *hi);
 /* The thread pointer (the fs base on x86_64); 0 or -EINVAL. */
 int zrt_plat_set_tls(uintptr_t tp);
+/* System calls entered so far (sys.c): the number of the call in
+ * progress, by which a file system that frees the nodes nothing holds
+ * keeps those the call found (lfsfs.c). */
+extern uint64_t zrt_sys_calls;
+
 /* The block device `name` of the manifest: its handle, capacity and
  * block size (bytes); 0 or -ENODEV. */
 int zrt_plat_block_open(const char *name, uint64_t *handle, uint64_t *capacity,
@@ -262,6 +267,10 @@ struct zrt_file_ops {
   off_t (*lseek)(struct zrt_file *f, off_t off, int whence);
   int (*fstat)(struct zrt_file *f, struct stat *st);
   int (*ftruncate)(struct zrt_file *f, off_t len);
+  /* fsync and fdatasync: what the file holds committed to its device
+   * (0, or the error a write met).  Without it fsync answers 0 for a
+   * regular file or a directory (memory: nothing to commit). */
+  int (*fsync)(struct zrt_file *f);
   /* Linux's struct linux_dirent64 records, from f->pos on. */
   ssize_t (*getdents64)(struct zrt_file *f, void *buf, size_t n);
   /* ioctl and fcntl: -ENOTTY for a request the kind leaves to the

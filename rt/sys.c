@@ -32,9 +32,12 @@ static void report_unanswered(long n) {
           n);
 }
 
+uint64_t zrt_sys_calls;
+
 long zrt_syscall(long n, long a, long b, long c, long d, long e, long f) {
   if (zrt_sched_tick(__builtin_frame_address(0)))
     zrt_signal_entry();
+  zrt_sys_calls++;
   if (n < 0 || n >= ZRT_SYS_COUNT) {
     report_unanswered(n);
     return -ENOSYS;
