@@ -11,7 +11,12 @@
 #include <string.h>
 
 #include "files_int.h"
+#include "lfsfs.h"
 #include "rt.h"
+
+/* libznet-rt-lfs's mount, when znet-image linked it (--volume): a weak
+ * reference, NULL in an image without it. */
+extern __typeof__(zrt_lfsfs_mount) zrt_lfsfs_mount __attribute__((weak));
 
 #define ETC_MAX 16
 
@@ -227,4 +232,18 @@ int zrt_mount_memfs_copy(const char *path, size_t budget) {
     r = zrt_vfs_mount_at(path, m);
   }
   return r;
+}
+
+/* ---- --mount: a disk's file system ------------------------------------- */
+
+int zrt_mount_disk(const char *path, const char *device) {
+  if (!zrt_vfs_has_root())
+    return -ENOENT;
+  if (!zrt_lfsfs_mount)
+    return -ENOSYS;
+  struct zrt_mount *m;
+  int r = zrt_lfsfs_mount(device, &m);
+  if (r < 0)
+    return r;
+  return zrt_vfs_mount_at(path, m);
 }

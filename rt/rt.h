@@ -395,6 +395,12 @@ int zrt_mount_memfs(const char *path, size_t budget);
  * -ENOTDIR, or -ENOSPC when the copy does not fit the budget (the
  * directory stays the archive's then). */
 int zrt_mount_memfs_copy(const char *path, size_t budget);
+/* Block device `device`'s file system (libznet-rt-lfs: a littlefs, made
+ * on a blank disk) at `path` (--mount PATH=DEVICE).  -ENOSYS: the image
+ * has no libznet-rt-lfs (znet-image --volume links it); -ENODEV: no
+ * such device; -EINVAL: none this runtime reads (a zrt_log line says
+ * why); -ENOMEM. */
+int zrt_mount_disk(const char *path, const char *device);
 
 /* ---- exports (export.c) ------------------------------------------------ */
 

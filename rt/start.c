@@ -12,7 +12,8 @@
  * everything literally, "..." keeps all but \" and \\, a backslash
  * outside quotes keeps the next character ("--save ''" passes an empty
  * word).  Before "--": the runtime's flags (--env NAME=VALUE, --cwd DIR,
- * --hostname NAME, --tmpfs PATH, --writable PATH, --export DIR, --dns ADDR,
+ * --hostname NAME, --tmpfs PATH, --writable PATH, --mount PATH=DEVICE,
+ * --export DIR, --dns ADDR,
  * --thread-stack SIZE, --host-loopback, --signal-port PORT;
  * opts below) and znet's
  * (--ipv4,
@@ -88,6 +89,8 @@ static struct {
   int ntmpfs;
   char *writable[MAX_TMPFS]; /* --writable PATH: the archive's, in memory */
   int nwritable;
+  char *mount[MAX_TMPFS];  /* --mount PATH=DEVICE: a disk's file system */
+  int nmount;
   const char *export_dir;  /* --export DIR */
   const char *dns[MAX_DNS]; /* --dns ADDR: /etc/resolv.conf's nameservers */
   int ndns;
@@ -241,6 +244,10 @@ static int take_runtime_flags(char **w, int n) {
       if (opts.nwritable == MAX_TMPFS)
         zrt_panic("more than %d --writable", MAX_TMPFS);
       opts.writable[opts.nwritable++] = v;
+    } else if ((k = flag_value(&w[i], n - i, "--mount", &v))) {
+      if (opts.nmount == MAX_TMPFS)
+        zrt_panic("more than %d --mount", MAX_TMPFS);
+      opts.mount[opts.nmount++] = v;
     } else if ((k = flag_value(&w[i], n - i, "--export", &v))) {
       opts.export_dir = v;
     } else if ((k = flag_value(&w[i], n - i, "--tmpfs", &v))) {
@@ -398,6 +405,28 @@ static void set_resolv_conf(void) {
   zrt_mount_etc("resolv.conf", text);
 }
 
+/* --mount PATH=DEVICE.  A program that keeps its data there must not
+ * run on without it: a disk that cannot be mounted ends the image, with
+ * a line that says why. */
+static void start_disk(char *spec) {
+  char *eq = strchr(spec, '=');
+  if (!eq || eq == spec || eq[1] == '\0' || spec[0] != '/')
+    zrt_panic("--mount %s: give PATH=DEVICE, PATH absolute", spec);
+  *eq = '\0';
+  const char *dev = eq + 1;
+  int r = zrt_mount_disk(spec, dev);
+  if (r != 0)
+    zrt_panic("--mount %s=%s: %s", spec, dev,
+              r == -ENOSYS ? "the image has no file system for disks "
+                             "(znet-image --volume NAME links one)"
+              : r == -ENODEV ? "no such block device (znet-image --volume "
+                               "NAME, and the tender's --block:NAME=FILE)"
+              : r == -EINVAL ? "the disk holds no file system this runtime "
+                               "reads (the line above says why)"
+              : r == -ENOMEM ? "no memory for it"
+                             : "cannot mount it there");
+}
+
 /* The root archive, /tmp and the other writable trees, /etc. */
 static void start_files(void) {
   set_etc(); /* first: the mount makes /etc for them if need be */
@@ -424,6 +453,8 @@ static void start_files(void) {
                 : r == -ENOTDIR ? "not a directory"
                                 : "cannot copy it");
   }
+  for (int i = 0; i < opts.nmount; i++)
+    start_disk(opts.mount[i]);
 }
 
 /* musl's __libc_start_main calls this (over its own, weak) where it

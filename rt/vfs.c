@@ -1089,6 +1089,25 @@ long zrt_sys_fstatfs(int fd, void *buf) {
   return 0;
 }
 
+/* ---- sync ------------------------------------------------------------------ */
+
+long zrt_sys_sync(void) {
+  for (unsigned i = 0; i < nmounts; i++)
+    if (mounts[i]->sync)
+      (void)mounts[i]->sync(mounts[i]); /* sync(2) reports nothing */
+  return 0;
+}
+
+long zrt_sys_syncfs(int fd) {
+  struct zrt_file *f = zrt_fd_file(fd);
+  if (!f)
+    return -EBADF;
+  struct zrt_vnode *v = zrt_vfs_file_vnode(f);
+  if (v && v->mnt->sync)
+    return v->mnt->sync(v->mnt);
+  return 0;
+}
+
 /* ---- mounts at start-up ---------------------------------------------------- */
 
 /* The directory `path` names, made (mkdir, or in the read-only root as
