@@ -25,6 +25,16 @@ void host_console_clear(void);
 void host_block_set(const char *name, const char *path, uint64_t bsize);
 extern uint64_t host_block_reads; /* blocks read since start */
 
+/* A block device of the test's own (a writable disk in memory: the lfs
+ * tests), served instead of host_block_set's file while set. */
+struct host_blockdev {
+  int (*open)(const char *name, uint64_t *handle, uint64_t *capacity,
+              uint64_t *bsize);
+  int (*read)(uint64_t handle, uint64_t off, void *buf, size_t n);
+  int (*write)(uint64_t handle, uint64_t off, const void *buf, size_t n);
+};
+extern const struct host_blockdev *host_blockdev;
+
 /* zrt_kalloc's budget (bytes not yet allocated; SIZE_MAX: unbounded) and
  * what is allocated now. */
 void host_kalloc_budget(size_t bytes);
