@@ -493,8 +493,11 @@ static int handle_open(struct lnode *n) {
   meta_encode(&n->meta, n->raw);
   n->fattr = (struct lfs_attr){.type = LN_ATTR, .buffer = n->raw,
                                .size = LN_META};
+  /* No attribute at open: littlefs would mark the handle dirty and
+   * commit at every close, a read's too.  The first change sets it
+   * (node_changed): littlefs reads the count at each sync. */
   n->fcfg = (struct lfs_file_config){.buffer = n->fbuf, .attrs = &n->fattr,
-                                     .attr_count = 1};
+                                     .attr_count = 0};
   int r = lfs_file_opencfg(&fs->lfs, n->file, n->path, LFS_O_RDWR, &n->fcfg);
   if (r < 0) {
     zrt_kfree(n->fbuf, fs->cfg.cache_size);
@@ -504,6 +507,14 @@ static int handle_open(struct lnode *n) {
     return lerr(fs, r);
   }
   return 0;
+}
+
+/* The open file's bytes changed: its times too, written with them at
+ * the next sync. */
+static void node_changed(struct lnode *n) {
+  n->meta.mtime = n->meta.ctime = now();
+  meta_encode(&n->meta, n->raw);
+  n->fcfg.attr_count = 1;
 }
 
 /* Close the handle: its bytes and attributes committed (unless gone). */
@@ -526,7 +537,8 @@ static void handle_detach(struct lnode *n) {
     n->file->flags |= LFS_F_DIRTY;
 }
 
-/* The node's name is gone (unlinked, replaced): out of the table. */
+/* The node's name is gone (unlinked, replaced): out of the table; a
+ * directory is nobody's child any more (getcwd: not reachable). */
 static void node_gone(struct lnode *n) {
   if (n->gone)
     return;
@@ -534,6 +546,13 @@ static void node_gone(struct lnode *n) {
   n->gone = true;
   handle_detach(n);
   dir_close(n);
+  if (n->v.parent) {
+    struct lnode *p = ln(n->v.parent);
+    n->v.parent = NULL;
+    n->v.name = NULL;
+    n->v.namelen = 0;
+    node_drop(p);
+  }
   if (n->refs == 0)
     node_free(n);
 }
@@ -961,7 +980,7 @@ static int file_truncate(struct lnode *n, uint64_t len) {
       return r;
   }
   int r = lerr(fs, lfs_file_truncate(&fs->lfs, n->file, (lfs_off_t)len));
-  n->meta.mtime = n->meta.ctime = now();
+  node_changed(n);
   if (opened) {
     int c = handle_close(n);
     if (r == 0)
@@ -1001,8 +1020,7 @@ static ssize_t file_pwrite(struct lnode *n, const void *buf, size_t len,
   lfs_ssize_t r = lfs_file_write(&fs->lfs, n->file, buf, (lfs_size_t)len);
   if (r < 0)
     return lerr(fs, (int)r);
-  n->meta.mtime = n->meta.ctime = now();
-  meta_encode(&n->meta, n->raw); /* what the next sync writes */
+  node_changed(n);
   return (ssize_t)r;
 }
 
