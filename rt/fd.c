@@ -60,6 +60,7 @@ void zrt_file_put(struct zrt_file *f) {
   ZN_ASSERT(f->refs > 0); /* else freed twice, or never held */
   if (--f->refs > 0)
     return;
+  zrt_lock_release(f);
   if (f->ops->release)
     f->ops->release(f);
   zrt_kfree(f, sizeof(*f));
@@ -124,6 +125,7 @@ long zrt_fd_close(int fd) {
   fds[fd].file = NULL;
   if (f->ops->fd_closed)
     f->ops->fd_closed(f);
+  zrt_lock_fd_closed(f);
   zrt_file_put(f);
   return 0;
 }
@@ -503,18 +505,6 @@ long zrt_sys_dup3(int oldfd, int newfd, int flags) {
 
 #define SETFL_MASK (O_APPEND | O_NONBLOCK)
 
-/* Record locks: the image is one process, so no other holds one. */
-static long no_other_locker(int cmd, void *arg) {
-  struct flock *fl = arg;
-  if (!fl)
-    return -EFAULT;
-  if (fl->l_type != F_RDLCK && fl->l_type != F_WRLCK && fl->l_type != F_UNLCK)
-    return -EINVAL;
-  if (cmd == F_GETLK || cmd == ZRT_F_OFD_GETLK)
-    fl->l_type = F_UNLCK;
-  return 0;
-}
-
 static long file_fcntl(struct zrt_file *f, int cmd, long arg) {
   if (f->ops->fcntl) {
     long r = f->ops->fcntl(f, cmd, arg);
@@ -535,7 +525,7 @@ static long file_fcntl(struct zrt_file *f, int cmd, long arg) {
   case ZRT_F_OFD_GETLK:
   case ZRT_F_OFD_SETLK:
   case ZRT_F_OFD_SETLKW:
-    return no_other_locker(cmd, (void *)(uintptr_t)arg);
+    return zrt_lock_fcntl(f, cmd, (struct flock *)(uintptr_t)arg);
   case ZRT_F_SETPIPE_SZ:
   case ZRT_F_GETPIPE_SZ:
     return -EBADF; /* not a pipe (a pipe's kind answers) */
@@ -630,6 +620,11 @@ long zrt_sys_fsync(int fd) {
   struct zrt_file *f = zrt_fd_file(fd);
   if (!f || (f->flags & ZRT_O_PATH))
     return -EBADF;
+  if (f->ops->vnode_priv) {
+    int r = zrt_shmap_writeback(f->priv);
+    if (r < 0)
+      return r;
+  }
   if (f->ops->fsync)
     return f->ops->fsync(f);
   struct stat st;
@@ -648,12 +643,10 @@ long zrt_sys_getdents64(int fd, void *buf, size_t n) {
 }
 
 long zrt_sys_flock(int fd, int op) {
-  if (!fd_open(fd))
+  struct zrt_file *f = zrt_fd_file(fd);
+  if (!f || (f->flags & ZRT_O_PATH))
     return -EBADF;
-  int kind = op & ~ZRT_LOCK_NB;
-  if (kind != ZRT_LOCK_SH && kind != ZRT_LOCK_EX && kind != ZRT_LOCK_UN)
-    return -EINVAL;
-  return 0;
+  return zrt_lock_flock(f, op);
 }
 
 short zrt_fd_poll(int fd, short events) {

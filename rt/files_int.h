@@ -146,6 +146,32 @@ off_t zrt_file_lseek_sized(struct zrt_file *f, off_t off, int whence,
 bool zrt_dirent_put(void *buf, size_t n, size_t *used,
                     const struct zrt_dirent *e, uint64_t next);
 
+/* ---- lock.c -------------------------------------------------------------- */
+
+struct flock;
+/* flock(2) on f's open file description (op: ZRT_LOCK_*). */
+long zrt_lock_flock(struct zrt_file *f, int op);
+/* fcntl's F_GETLK, F_SETLK, F_SETLKW and their F_OFD_ forms. */
+long zrt_lock_fcntl(struct zrt_file *f, int cmd, struct flock *fl);
+/* A descriptor of f closed: the process's record locks on its file go. */
+void zrt_lock_fd_closed(struct zrt_file *f);
+/* f's last reference gone: its flock and OFD locks go. */
+void zrt_lock_release(struct zrt_file *f);
+
+/* ---- shmap.c ------------------------------------------------------------- */
+
+/* A kind of file whose bytes change (memfs, lfsfs) tells the shared
+ * mappings of its vnode `obj`: bytes [off, off + len) written from buf;
+ * a read's bytes [off, off + len) in buf to be what a writable mapping
+ * holds; the file cut to `size`. */
+void zrt_shmap_written(const void *obj, uint64_t off, const void *buf,
+                       size_t len);
+void zrt_shmap_overlay(const void *obj, uint64_t off, void *buf, size_t len);
+void zrt_shmap_truncated(const void *obj, uint64_t size);
+/* The writable shared mappings of obj (NULL: of every file) written back
+ * where they changed: 0 or the first error (fsync, sync). */
+int zrt_shmap_writeback(const void *obj);
+
 /* ---- vfs.c --------------------------------------------------------------- */
 
 /* The vnode an open directory or O_PATH file stands for (NULL: another

@@ -21,7 +21,7 @@
  * that last found it: zrt_sys_calls), and an open file, the working
  * directory or a directory below hold theirs.  A node's attributes
  * (mode, owner, times, inode number) are a littlefs attribute of its
- * entry (LN_ATTR, 64 bytes, little-endian), written with the file's
+ * entry (ZRT_LFS_ATTR, 64 bytes, little-endian), written with the file's
  * bytes at each sync.
  *
  * Every open of a file shares one littlefs handle, the node's, so a
@@ -47,17 +47,12 @@
 
 #include "files_int.h"
 #include "lfs.h"
+#include "lfsdisk.h"
 #include "lfsfs.h"
 #include "rt.h"
 
-#define LN_BLOCK 4096u   /* littlefs's block: 8 of the device's 512 */
-#define LN_CACHE 256u    /* nodes kept that nothing holds */
-#define LN_HASH 512u     /* buckets of the node table */
-#define LN_ATTR 0x7a     /* 'z': the node's attributes */
-#define LN_ATTR_INOS 0x6e /* 'n', on the root: inode numbers handed out */
-#define LN_META 64u      /* bytes of LN_ATTR */
-#define LN_INO_STEP 1024u /* inode numbers reserved at a time */
-#define LN_MAGIC 0x4c465331 /* statfs f_type: "LFS1" */
+#define LN_CACHE 256u /* nodes kept that nothing holds */
+#define LN_HASH 512u  /* buckets of the node table */
 
 struct lnode;
 
@@ -68,20 +63,12 @@ struct lfsfs {
   uint64_t dev_handle;
   uint64_t sector; /* the device's block size */
   uint8_t *rbuf, *pbuf, *look;
-  uint32_t look_size;
   struct lnode *hash[LN_HASH];
   struct lnode *lru_head, *lru_tail; /* held by nothing, oldest first */
   size_t idle;
-  uint64_t next_ino, ino_limit;
+  struct zrt_lfs_inos inos;
   char scratch[ZRT_PATH_MAX];
   struct zrt_lfsfs_stats stats;
-};
-
-/* What LN_ATTR holds. */
-struct lmeta {
-  uint32_t mode, uid, gid;
-  uint64_t ino;
-  struct timespec atime, mtime, ctime;
 };
 
 struct lnode {
@@ -94,8 +81,8 @@ struct lnode {
   unsigned refs;
   uint64_t epoch; /* zrt_sys_calls when last found */
   bool gone;      /* no name any more */
-  struct lmeta meta;
-  uint8_t raw[LN_META]; /* meta, as the attribute writes it */
+  struct zrt_lfs_meta meta;
+  uint8_t raw[ZRT_LFS_META]; /* meta, as the attribute writes it */
   /* A regular file while open: the one handle. */
   lfs_file_t *file;
   uint8_t *fbuf;
@@ -161,7 +148,7 @@ static int lerr(struct lfsfs *fs, int e) {
 static int bd_read(const struct lfs_config *c, lfs_block_t block,
                    lfs_off_t off, void *buf, lfs_size_t size) {
   struct lfsfs *fs = c->context;
-  uint64_t at = (uint64_t)block * LN_BLOCK + off;
+  uint64_t at = (uint64_t)block * ZRT_LFS_BLOCK + off;
   for (lfs_size_t done = 0; done < size; done += (lfs_size_t)fs->sector) {
     if (zrt_plat_block_read(fs->dev_handle, at + done, (uint8_t *)buf + done,
                             (size_t)fs->sector) < 0) {
@@ -176,7 +163,7 @@ static int bd_read(const struct lfs_config *c, lfs_block_t block,
 static int bd_prog(const struct lfs_config *c, lfs_block_t block,
                    lfs_off_t off, const void *buf, lfs_size_t size) {
   struct lfsfs *fs = c->context;
-  uint64_t at = (uint64_t)block * LN_BLOCK + off;
+  uint64_t at = (uint64_t)block * ZRT_LFS_BLOCK + off;
   for (lfs_size_t done = 0; done < size; done += (lfs_size_t)fs->sector) {
     if (zrt_plat_block_write(fs->dev_handle, at + done,
                              (const uint8_t *)buf + done,
@@ -202,94 +189,15 @@ static int bd_sync(const struct lfs_config *c) {
   return 0;
 }
 
-/* ---- attributes -------------------------------------------------------- */
-
-static void put32(uint8_t *p, uint32_t v) {
-  for (int i = 0; i < 4; i++)
-    p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v) {
-  for (int i = 0; i < 8; i++)
-    p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; i--)
-    v = v << 8 | p[i];
-  return v;
-}
-
-static uint64_t get64(const uint8_t *p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; i--)
-    v = v << 8 | p[i];
-  return v;
-}
-
-/* The layout of LN_ATTR: mode, uid, gid (4 bytes each), the inode
- * number (8), then atime, mtime, ctime as seconds (8) and nanoseconds
- * (4); 64 bytes with 4 reserved at the end. */
-static void meta_encode(const struct lmeta *m, uint8_t *p) {
-  memset(p, 0, LN_META);
-  put32(p, m->mode);
-  put32(p + 4, m->uid);
-  put32(p + 8, m->gid);
-  put64(p + 12, m->ino);
-  const struct timespec *t[3] = {&m->atime, &m->mtime, &m->ctime};
-  for (int i = 0; i < 3; i++) {
-    put64(p + 20 + 12 * i, (uint64_t)t[i]->tv_sec);
-    put32(p + 28 + 12 * i, (uint32_t)t[i]->tv_nsec);
-  }
-}
-
-/* False if the bytes are no attribute of ours (a mode of another type,
- * nanoseconds past a second). */
-static bool meta_decode(const uint8_t *p, struct lmeta *m) {
-  m->mode = get32(p);
-  m->uid = get32(p + 4);
-  m->gid = get32(p + 8);
-  m->ino = get64(p + 12);
-  struct timespec *t[3] = {&m->atime, &m->mtime, &m->ctime};
-  for (int i = 0; i < 3; i++) {
-    t[i]->tv_sec = (time_t)get64(p + 20 + 12 * i);
-    uint32_t ns = get32(p + 28 + 12 * i);
-    if (ns >= 1000000000u)
-      return false;
-    t[i]->tv_nsec = (long)ns;
-  }
-  return S_ISREG(m->mode) || S_ISDIR(m->mode);
-}
-
-/* An inode number for a new node: from a range reserved on the root's
- * LN_ATTR_INOS (a cut loses the rest of a range, never reuses one). */
+/* An inode number for a new node. */
 static int ino_next(struct lfsfs *fs, uint64_t *out) {
-  if (fs->next_ino == fs->ino_limit) {
-    uint8_t b[8];
-    put64(b, fs->ino_limit + LN_INO_STEP);
-    int r = lfs_setattr(&fs->lfs, "/", LN_ATTR_INOS, b, sizeof(b));
-    if (r < 0)
-      return lerr(fs, r);
-    fs->ino_limit += LN_INO_STEP;
-  }
-  *out = fs->next_ino++;
-  return 0;
-}
-
-/* The number of a node without our attribute (made by another littlefs
- * tool): from its path, above every number ino_next gives. */
-static uint64_t ino_of_path(const char *p, size_t n) {
-  uint64_t h = 1469598103934665603u;
-  for (size_t i = 0; i < n; i++)
-    h = (h ^ (uint8_t)p[i]) * 1099511628211u;
-  return h | (1ull << 63);
+  return lerr(fs, zrt_lfsdisk_ino_next(&fs->lfs, &fs->inos, out));
 }
 
 /* ---- nodes ------------------------------------------------------------- */
 
 static size_t bucket(const char *p, size_t n) {
-  return (size_t)(ino_of_path(p, n) % LN_HASH);
+  return (size_t)(zrt_lfsdisk_ino_of_path(p, n) % LN_HASH);
 }
 
 static void idle_remove(struct lnode *n) {
@@ -402,16 +310,14 @@ static void node_name(struct lnode *n) {
 /* The attributes of `path` (len bytes), its own or the defaults for a
  * node littlefs knows (info) without them. */
 static void meta_load(struct lfsfs *fs, const char *path, size_t len,
-                      const struct lfs_info *info, struct lmeta *m) {
-  uint8_t raw[LN_META];
-  lfs_ssize_t r = lfs_getattr(&fs->lfs, path, LN_ATTR, raw, sizeof(raw));
+                      const struct lfs_info *info, struct zrt_lfs_meta *m) {
+  uint8_t raw[ZRT_LFS_META];
+  lfs_ssize_t r = lfs_getattr(&fs->lfs, path, ZRT_LFS_ATTR, raw, sizeof(raw));
   mode_t type = info->type == LFS_TYPE_DIR ? S_IFDIR : S_IFREG;
-  if (r == (lfs_ssize_t)sizeof(raw) && meta_decode(raw, m) &&
+  if (r == (lfs_ssize_t)sizeof(raw) && zrt_lfsdisk_meta_decode(raw, m) &&
       (m->mode & S_IFMT) == type)
     return;
-  memset(m, 0, sizeof(*m));
-  m->mode = (uint32_t)(type | (type == S_IFDIR ? 0755 : 0644));
-  m->ino = ino_of_path(path, len);
+  zrt_lfsdisk_meta_default(type == S_IFDIR, path, len, m);
 }
 
 /* A node for `path` (len bytes, in fs->scratch or elsewhere) that
@@ -471,10 +377,10 @@ static long child_path(struct lnode *dir, const char *name, size_t len) {
 
 /* Write the node's attributes to its entry now. */
 static int meta_store(struct lnode *n) {
-  meta_encode(&n->meta, n->raw);
+  zrt_lfsdisk_meta_encode(&n->meta, n->raw);
   if (n->gone)
     return 0;
-  int r = lfs_setattr(&n->fs->lfs, n->path, LN_ATTR, n->raw, LN_META);
+  int r = lfs_setattr(&n->fs->lfs, n->path, ZRT_LFS_ATTR, n->raw, ZRT_LFS_META);
   return lerr(n->fs, r);
 }
 
@@ -490,9 +396,9 @@ static int handle_open(struct lnode *n) {
     n->file = NULL;
     return -ENOMEM;
   }
-  meta_encode(&n->meta, n->raw);
-  n->fattr = (struct lfs_attr){.type = LN_ATTR, .buffer = n->raw,
-                               .size = LN_META};
+  zrt_lfsdisk_meta_encode(&n->meta, n->raw);
+  n->fattr = (struct lfs_attr){.type = ZRT_LFS_ATTR, .buffer = n->raw,
+                               .size = ZRT_LFS_META};
   /* No attribute at open: littlefs would mark the handle dirty and
    * commit at every close, a read's too.  The first change sets it
    * (node_changed): littlefs reads the count at each sync. */
@@ -513,14 +419,14 @@ static int handle_open(struct lnode *n) {
  * the next sync. */
 static void node_changed(struct lnode *n) {
   n->meta.mtime = n->meta.ctime = now();
-  meta_encode(&n->meta, n->raw);
+  zrt_lfsdisk_meta_encode(&n->meta, n->raw);
   n->fcfg.attr_count = 1;
 }
 
 /* Close the handle: its bytes and attributes committed (unless gone). */
 static int handle_close(struct lnode *n) {
   struct lfsfs *fs = n->fs;
-  meta_encode(&n->meta, n->raw);
+  zrt_lfsdisk_meta_encode(&n->meta, n->raw);
   int r = lfs_file_close(&fs->lfs, n->file);
   zrt_kfree(n->fbuf, fs->cfg.cache_size);
   zrt_kfree(n->file, sizeof(*n->file));
@@ -619,7 +525,7 @@ static int l_readdir(struct zrt_vnode *dv, uint64_t n, struct zrt_dirent *out) {
   long plen = child_path(d, info.name, len);
   if (plen < 0)
     return (int)plen;
-  struct lmeta m;
+  struct zrt_lfs_meta m;
   struct lnode *c = hash_find(fs, fs->scratch, (size_t)plen);
   if (c)
     m = c->meta;
@@ -653,12 +559,12 @@ static void l_getattr(struct zrt_vnode *v, struct stat *st) {
   if (S_ISREG(n->meta.mode)) {
     uint64_t size = node_size(n);
     st->st_size = (off_t)size;
-    st->st_blocks = (blkcnt_t)((size + LN_BLOCK - 1) / LN_BLOCK * 8);
+    st->st_blocks = (blkcnt_t)((size + ZRT_LFS_BLOCK - 1) / ZRT_LFS_BLOCK * 8);
   } else {
-    st->st_size = LN_BLOCK;
+    st->st_size = ZRT_LFS_BLOCK;
     st->st_blocks = 8;
   }
-  st->st_blksize = LN_BLOCK;
+  st->st_blksize = ZRT_LFS_BLOCK;
   st->st_atim = n->meta.atime;
   st->st_mtim = n->meta.mtime;
   st->st_ctim = n->meta.ctime;
@@ -693,7 +599,7 @@ static int l_open(struct zrt_vnode *v, int flags, struct zrt_file **out) {
   return 0;
 }
 
-static void meta_new(struct lfsfs *fs, struct lmeta *m, mode_t mode) {
+static void meta_new(struct lfsfs *fs, struct zrt_lfs_meta *m, mode_t mode) {
   memset(m, 0, sizeof(*m));
   m->mode = (uint32_t)mode;
   m->atime = m->mtime = m->ctime = now();
@@ -709,15 +615,15 @@ static int l_create(struct zrt_vnode *dv, const char *name, size_t len,
   long plen = child_path(dir, name, len);
   if (plen < 0)
     return (int)plen;
-  struct lmeta m;
+  struct zrt_lfs_meta m;
   meta_new(fs, &m, S_IFREG | (mode & 07777));
   int r = ino_next(fs, &m.ino);
   if (r < 0)
     return r;
   /* The entry and its attributes in one commit (the close). */
-  uint8_t raw[LN_META];
-  meta_encode(&m, raw);
-  struct lfs_attr a = {.type = LN_ATTR, .buffer = raw, .size = LN_META};
+  uint8_t raw[ZRT_LFS_META];
+  zrt_lfsdisk_meta_encode(&m, raw);
+  struct lfs_attr a = {.type = ZRT_LFS_ATTR, .buffer = raw, .size = ZRT_LFS_META};
   static lfs_file_t f; /* one thread at a time */
   uint8_t *buf = zrt_kalloc(fs->cfg.cache_size);
   if (!buf)
@@ -748,7 +654,7 @@ static int l_mkdir(struct zrt_vnode *dv, const char *name, size_t len,
   long plen = child_path(dir, name, len);
   if (plen < 0)
     return (int)plen;
-  struct lmeta m;
+  struct zrt_lfs_meta m;
   meta_new(fs, &m, S_IFDIR | (mode & 07777));
   int r = ino_next(fs, &m.ino);
   if (r < 0)
@@ -758,9 +664,9 @@ static int l_mkdir(struct zrt_vnode *dv, const char *name, size_t len,
     return lerr(fs, r);
   /* A cut between the two commits leaves the directory with the
    * defaults (0755, root's), never without its name. */
-  uint8_t raw[LN_META];
-  meta_encode(&m, raw);
-  (void)lfs_setattr(&fs->lfs, fs->scratch, LN_ATTR, raw, LN_META);
+  uint8_t raw[ZRT_LFS_META];
+  zrt_lfsdisk_meta_encode(&m, raw);
+  (void)lfs_setattr(&fs->lfs, fs->scratch, ZRT_LFS_ATTR, raw, ZRT_LFS_META);
   dir->meta.mtime = dir->meta.ctime = m.ctime;
   return 0;
 }
@@ -981,6 +887,8 @@ static int file_truncate(struct lnode *n, uint64_t len) {
   }
   int r = lerr(fs, lfs_file_truncate(&fs->lfs, n->file, (lfs_off_t)len));
   node_changed(n);
+  if (r == 0)
+    zrt_shmap_truncated(&n->v, len);
   if (opened) {
     int c = handle_close(n);
     if (r == 0)
@@ -1001,7 +909,10 @@ static ssize_t file_pread(struct lnode *n, void *buf, size_t len,
   if (len > LFS_FILE_MAX)
     len = LFS_FILE_MAX;
   lfs_ssize_t r = lfs_file_read(&fs->lfs, n->file, buf, (lfs_size_t)len);
-  return r < 0 ? lerr(fs, (int)r) : (ssize_t)r;
+  if (r < 0)
+    return lerr(fs, (int)r);
+  zrt_shmap_overlay(&n->v, off, buf, (size_t)r);
+  return (ssize_t)r;
 }
 
 static ssize_t file_pwrite(struct lnode *n, const void *buf, size_t len,
@@ -1021,6 +932,7 @@ static ssize_t file_pwrite(struct lnode *n, const void *buf, size_t len,
   if (r < 0)
     return lerr(fs, (int)r);
   node_changed(n);
+  zrt_shmap_written(&n->v, off, buf, (size_t)r);
   return (ssize_t)r;
 }
 
@@ -1075,7 +987,7 @@ static int lf_fsync(struct zrt_file *f) {
    * nothing: the failure is fsync's answer, as Linux gives it. */
   if (n->file->flags & LFS_F_ERRED)
     return -EIO;
-  meta_encode(&n->meta, n->raw);
+  zrt_lfsdisk_meta_encode(&n->meta, n->raw);
   return lerr(n->fs, lfs_file_sync(&n->fs->lfs, n->file));
 }
 
@@ -1112,8 +1024,8 @@ static void lfsfs_statfs(struct zrt_mount *m, struct zrt_statfs *sf) {
   lfs_ssize_t used = lfs_fs_size(&fs->lfs);
   uint64_t total = fs->cfg.block_count;
   uint64_t u = used < 0 ? total : (uint64_t)used;
-  sf->f_bsize = LN_BLOCK;
-  sf->f_frsize = LN_BLOCK;
+  sf->f_bsize = ZRT_LFS_BLOCK;
+  sf->f_frsize = ZRT_LFS_BLOCK;
   sf->f_blocks = total;
   sf->f_bfree = u < total ? total - u : 0;
   sf->f_bavail = sf->f_bfree;
@@ -1129,7 +1041,7 @@ static int lfsfs_sync(struct zrt_mount *m) {
   for (size_t b = 0; b < LN_HASH; b++)
     for (struct lnode *n = fs->hash[b]; n; n = n->hnext)
       if (n->file) {
-        meta_encode(&n->meta, n->raw);
+        zrt_lfsdisk_meta_encode(&n->meta, n->raw);
         int r = lerr(fs, lfs_file_sync(&fs->lfs, n->file));
         if (r < 0 && first == 0)
           first = r;
@@ -1141,69 +1053,44 @@ static int lfsfs_sync(struct zrt_mount *m) {
  * two blocks all zero)?  Only such a disk is formatted at mount. */
 static bool disk_blank(struct lfsfs *fs) {
   uint8_t *b = fs->rbuf;
-  for (uint64_t off = 0; off < 2 * LN_BLOCK; off += fs->sector) {
+  for (uint64_t off = 0; off < 2 * ZRT_LFS_BLOCK; off += fs->sector) {
     if (zrt_plat_block_read(fs->dev_handle, off, b, (size_t)fs->sector) < 0)
       return false;
-    for (uint64_t i = 0; i < fs->sector; i++)
-      if (b[i])
-        return false;
+    if (!zrt_lfsdisk_zero(b, (size_t)fs->sector))
+      return false;
   }
   return true;
 }
 
-static void lfsfs_config(struct lfsfs *fs, uint64_t capacity) {
-  uint32_t blocks = (uint32_t)(capacity / LN_BLOCK);
-  /* A bit a block, 8 bytes at least, 8 KiB at most (a scan of the
-   * file system refills it: docs/UNIKERNEL.md has the figures). */
-  uint32_t look = (blocks + 7) / 8;
-  look = (look + 7) / 8 * 8;
-  if (look > 8192)
-    look = 8192;
-  fs->look_size = look;
-  fs->cfg = (struct lfs_config){
-      .context = fs,
-      .read = bd_read,
-      .prog = bd_prog,
-      .erase = bd_erase,
-      .sync = bd_sync,
-      .read_size = (lfs_size_t)fs->sector,
-      .prog_size = (lfs_size_t)fs->sector,
-      .block_size = LN_BLOCK,
-      .block_count = blocks,
-      .block_cycles = -1, /* a disk file wears nothing */
-      .cache_size = LN_BLOCK,
-      .lookahead_size = look,
-      .read_buffer = fs->rbuf,
-      .prog_buffer = fs->pbuf,
-      .lookahead_buffer = fs->look,
-      .name_max = ZRT_NAME_MAX,
-      .inline_max = (lfs_size_t)-1, /* every file in blocks of its own */
-  };
+/* littlefs's configuration for the device: lfsdisk's geometry, the
+ * device's calls, the mount's buffers. */
+static void lfsfs_config(struct lfsfs *fs) {
+  fs->cfg.context = fs;
+  fs->cfg.read = bd_read;
+  fs->cfg.prog = bd_prog;
+  fs->cfg.erase = bd_erase;
+  fs->cfg.sync = bd_sync;
+  fs->cfg.read_buffer = fs->rbuf;
+  fs->cfg.prog_buffer = fs->pbuf;
+  fs->cfg.lookahead_buffer = fs->look;
 }
 
 static int lfsfs_root(struct lfsfs *fs) {
-  uint8_t b[8];
-  lfs_ssize_t r = lfs_getattr(&fs->lfs, "/", LN_ATTR_INOS, b, sizeof(b));
-  fs->ino_limit = r == (lfs_ssize_t)sizeof(b) ? get64(b) : 16;
-  if (fs->ino_limit < 16)
-    fs->ino_limit = 16;
-  fs->next_ino = fs->ino_limit; /* a new range at the first create */
+  zrt_lfsdisk_inos_load(&fs->lfs, &fs->inos);
   struct lfs_info info = {.type = LFS_TYPE_DIR};
   struct lnode *root;
   int e = node_get(fs, NULL, "/", 1, &info, &root);
   if (e < 0)
     return e;
-  if (root->meta.ino == ino_of_path("/", 1))
-    root->meta.ino = 2;
   node_hold(root); /* the mount's, for good */
   fs->mnt.root = &root->v;
   return 0;
 }
 
 static void lfsfs_free(struct lfsfs *fs) {
-  zrt_kfree(fs->rbuf, LN_BLOCK);
-  zrt_kfree(fs->pbuf, LN_BLOCK);
-  zrt_kfree(fs->look, fs->look_size ? fs->look_size : 8192);
+  zrt_kfree(fs->rbuf, ZRT_LFS_BLOCK);
+  zrt_kfree(fs->pbuf, ZRT_LFS_BLOCK);
+  zrt_kfree(fs->look, ZRT_LFS_LOOKAHEAD_MAX);
   zrt_kfree(fs, sizeof(*fs));
 }
 
@@ -1214,7 +1101,8 @@ int zrt_lfsfs_mount(const char *device, struct zrt_mount **out) {
     zrt_log("lfsfs: no block device %s", device);
     return r;
   }
-  if (bsize == 0 || LN_BLOCK % bsize || capacity < 16 * LN_BLOCK) {
+  struct lfs_config geo = {0};
+  if (!zrt_lfsdisk_geometry(&geo, bsize, capacity)) {
     zrt_log("lfsfs: %s: %llu bytes in blocks of %llu: too small for a "
             "file system (64 KiB at least, in blocks dividing 4096)",
             device, (unsigned long long)capacity, (unsigned long long)bsize);
@@ -1224,16 +1112,17 @@ int zrt_lfsfs_mount(const char *device, struct zrt_mount **out) {
   if (!fs)
     return -ENOMEM;
   memset(fs, 0, sizeof(*fs));
-  fs->rbuf = zrt_kalloc(LN_BLOCK);
-  fs->pbuf = zrt_kalloc(LN_BLOCK);
-  fs->look = zrt_kalloc(8192);
+  fs->rbuf = zrt_kalloc(ZRT_LFS_BLOCK);
+  fs->pbuf = zrt_kalloc(ZRT_LFS_BLOCK);
+  fs->look = zrt_kalloc(ZRT_LFS_LOOKAHEAD_MAX);
   if (!fs->rbuf || !fs->pbuf || !fs->look) {
     lfsfs_free(fs);
     return -ENOMEM;
   }
   fs->dev_handle = handle;
   fs->sector = bsize;
-  lfsfs_config(fs, capacity);
+  fs->cfg = geo;
+  lfsfs_config(fs);
   r = lfs_mount(&fs->lfs, &fs->cfg);
   if (r < 0 && disk_blank(fs)) {
     zrt_log("lfsfs: %s is blank: formatting it (%llu KiB)", device,
@@ -1250,7 +1139,7 @@ int zrt_lfsfs_mount(const char *device, struct zrt_mount **out) {
     return -EINVAL;
   }
   fs->mnt.ctx = fs;
-  fs->mnt.magic = LN_MAGIC;
+  fs->mnt.magic = ZRT_LFS_MAGIC;
   fs->mnt.statfs = lfsfs_statfs;
   fs->mnt.sync = lfsfs_sync;
   fs->mnt.dev = zrt_vfs_next_dev();

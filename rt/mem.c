@@ -37,13 +37,20 @@
 /* znet-image's: 1 when the target's memory starts as zeroes. */
 extern const int zrt_memory_zeroed;
 
-/* What fills a file's mapping: the descriptor table's, which is above
- * memory and hands it in at start (zrt_mem_set_file_source). */
-static long (*file_source)(int fd, void *dst, size_t len, off_t off);
+/* What fills a file's mapping and keeps a shared one the file's: the
+ * files', which are above memory and hand them in at start
+ * (zrt_mem_set_file_ops). */
+static const struct zrt_mem_file_ops *file_ops;
 
-void zrt_mem_set_file_source(long (*copy)(int fd, void *dst, size_t len,
-                                          off_t off)) {
-  file_source = copy;
+void zrt_mem_set_file_ops(const struct zrt_mem_file_ops *ops) {
+  file_ops = ops;
+}
+
+/* [addr, addr + len) is to be unmapped or replaced: a shared mapping
+ * there written back and let go. */
+static void file_unmap(uintptr_t addr, size_t len) {
+  if (file_ops)
+    file_ops->unmap(addr, len);
 }
 
 /* zrt_kalloc's classes: 16 << k bytes for k < KCLASSES (up to 2 KiB);
@@ -216,6 +223,7 @@ static bool is_break(uintptr_t a, size_t len) {
 static long map_fixed(uintptr_t a, size_t len) {
   if ((a & (PAGE - 1)) || !in_region(a, len))
     return -ENOMEM;
+  file_unmap(a, len);
   size_t first = page_index(a), n = len / PAGE;
   for (size_t i = first; i < first + n; i++)
     if (!page_used(i))
@@ -227,7 +235,6 @@ static long map_fixed(uintptr_t a, size_t len) {
 
 long zrt_sys_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd,
                   off_t off) {
-  (void)prot;
   if (len == 0 || (off & (off_t)(PAGE - 1)) || off < 0)
     return -EINVAL;
   int type = flags & MAP_TYPE;
@@ -252,7 +259,9 @@ long zrt_sys_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd,
   m.st.mapped_calls++;
   if (flags & MAP_ANONYMOUS)
     return a;
-  long rc = file_source ? file_source(fd, (void *)a, len, off) : -ENODEV;
+  long rc = file_ops ? file_ops->map(fd, (void *)a, len, off, prot,
+                                     type != MAP_PRIVATE)
+                     : -ENODEV;
   if (rc < 0) {
     mark(page_index((uintptr_t)a), n / PAGE, false);
     return rc;
@@ -266,6 +275,7 @@ long zrt_sys_munmap(uintptr_t addr, size_t len) {
   size_t n = round_up(len);
   if (!in_region(addr, n) || is_break(addr, n))
     return 0; /* nothing of ours is mapped there */
+  file_unmap(addr, n);
   size_t first = page_index(addr);
   for (size_t i = first; i < first + n / PAGE; i++)
     if (page_used(i))
@@ -315,15 +325,20 @@ long zrt_sys_mprotect(uintptr_t addr, size_t len, int prot) {
 long zrt_sys_madvise(uintptr_t addr, size_t len, int advice) {
   if (addr & (PAGE - 1))
     return -EINVAL;
-  if (advice == MADV_DONTNEED && in_region(addr, len) && !is_break(addr, len))
+  /* A shared mapping's pages are its file's: they stay (Linux reads
+   * them again from its page cache, which has the stores). */
+  if (advice == MADV_DONTNEED && in_region(addr, len) &&
+      !is_break(addr, len) &&
+      !(file_ops && file_ops->shared(addr, round_up(len))))
     memset((void *)addr, 0, round_up(len));
   return 0;
 }
 
 long zrt_sys_msync(uintptr_t addr, size_t len, int flags) {
-  (void)len;
-  (void)flags;
-  return (addr & (PAGE - 1)) ? -EINVAL : 0;
+  if ((addr & (PAGE - 1)) || (flags & ~(MS_ASYNC | MS_SYNC | MS_INVALIDATE)) ||
+      ((flags & MS_ASYNC) && (flags & MS_SYNC)))
+    return -EINVAL;
+  return file_ops ? file_ops->sync(addr, round_up(len)) : 0;
 }
 
 /* ---- the runtime's own blocks -------------------------------------------- */

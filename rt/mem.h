@@ -2,6 +2,7 @@
 #ifndef ZN_RT_MEM_H
 #define ZN_RT_MEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -15,10 +16,22 @@
 /* The pages [lo, hi) are the program's and the runtime's (the initial
  * stack is above hi). */
 void zrt_mem_init(uintptr_t lo, uintptr_t hi);
-/* mmap of a file fills its pages with `copy` (zrt_file_mmap_copy, set by
- * start-up: files are above memory); without one it is -ENODEV. */
-void zrt_mem_set_file_source(long (*copy)(int fd, void *dst, size_t len,
-                                          off_t off));
+/* What a mapping of a file asks of the files above memory (shmap.c's,
+ * handed in by start-up); without them mmap of a file is -ENODEV.
+ *  - map: fill [dst, dst + len) with fd's bytes from off (zeroes past
+ *    its end) and, for a MAP_SHARED mapping (`shared`), keep it the
+ *    file's: len, or -errno;
+ *  - unmap: [addr, addr + len) is about to be unmapped or replaced;
+ *  - sync: msync of [addr, addr + len): 0 or -errno;
+ *  - shared: is a shared mapping anywhere in [addr, addr + len)? */
+struct zrt_mem_file_ops {
+  long (*map)(int fd, void *dst, size_t len, off_t off, int prot,
+              bool shared);
+  void (*unmap)(uintptr_t addr, size_t len);
+  long (*sync)(uintptr_t addr, size_t len);
+  bool (*shared)(uintptr_t addr, size_t len);
+};
+void zrt_mem_set_file_ops(const struct zrt_mem_file_ops *ops);
 
 struct zrt_mem_stats {
   size_t total;         /* bytes of the region */

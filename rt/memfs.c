@@ -158,6 +158,7 @@ static int file_resize(struct mnode *n, uint64_t len) {
   }
   n->size = len;
   n->mtime = n->ctime = now();
+  zrt_shmap_truncated(&n->v, len);
   return 0;
 }
 
@@ -184,6 +185,7 @@ static ssize_t file_pread(struct mnode *n, void *buf, size_t len,
   if (len > n->size - off)
     len = (size_t)(n->size - off);
   copy_pages(n, off, buf, len, false);
+  zrt_shmap_overlay(&n->v, off, buf, len);
   return (ssize_t)len;
 }
 
@@ -210,6 +212,7 @@ static ssize_t file_pwrite(struct mnode *n, const void *buf, size_t len,
   if (end > n->size)
     n->size = end;
   n->mtime = n->ctime = now();
+  zrt_shmap_written(&n->v, off, buf, len);
   return (ssize_t)len;
 }
 

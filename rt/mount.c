@@ -13,6 +13,7 @@
 #include "files_int.h"
 #include "lfsfs.h"
 #include "rt.h"
+#include "sys_gen.h"
 
 /* libznet-rt-lfs's mount, when znet-image linked it (--volume): a weak
  * reference, NULL in an image without it. */
@@ -236,6 +237,17 @@ int zrt_mount_memfs_copy(const char *path, size_t budget) {
 
 /* ---- --mount: a disk's file system ------------------------------------- */
 
+/* The image's end, however it comes (exit, a signal's default action):
+ * what the program wrote and did not fsync committed, as a process's
+ * writes outlive it on Linux. */
+static void sync_at_exit(int status) {
+  (void)status;
+  (void)zrt_sys_sync();
+}
+
+static struct zrt_exit_hook sync_hook = {sync_at_exit, NULL};
+static bool sync_hooked;
+
 int zrt_mount_disk(const char *path, const char *device) {
   if (!zrt_vfs_has_root())
     return -ENOENT;
@@ -245,5 +257,10 @@ int zrt_mount_disk(const char *path, const char *device) {
   int r = zrt_lfsfs_mount(device, &m);
   if (r < 0)
     return r;
-  return zrt_vfs_mount_at(path, m);
+  r = zrt_vfs_mount_at(path, m);
+  if (r == 0 && !sync_hooked) {
+    zrt_exit_hook_add(&sync_hook);
+    sync_hooked = true;
+  }
+  return r;
 }

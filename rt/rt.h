@@ -27,11 +27,17 @@
  *   deadline.c REALTIME and the deadlines of waits
  *   fd.c       the one descriptor table and the calls every file shares
  *              (a file's kind is its operations: fd.c names none)
+ *   shmap.c    MAP_SHARED mappings of files kept the files' (mem.c's
+ *              copies, written back at msync, munmap, fsync, sync)
+ *   lock.c     flock's and fcntl's advisory locks (one process's:
+ *              its open file descriptions and itself as holders)
  *   pipe.c     pipes, socketpair(AF_UNIX), eventfd
  *   vfs.c      paths: the mounts, open/stat/readlink/getdents, getcwd,
  *              chdir, umask
  *   tarfs.c    the read-only root from the block device (tar.c parses)
  *   memfs.c    writable in-memory trees (/tmp)
+ *   lfsfs.c    a disk's file system, over littlefs (--mount PATH=DEV;
+ *              libznet-rt-lfs, with lfsdisk.c, the disk's layout)
  *   pseudo.c   the nodes of the pseudo file systems (pseudo.h)
  *   devfs.c    /dev (null, zero, urandom, the console) over pseudo.c
  *   procfs.c   the small /proc (/proc/1, self, cpuinfo) over pseudo.c
@@ -359,10 +365,11 @@ long zrt_fd_close(int fd);
 /* mmap of a file (mem.c): fill dst with len bytes of fd's file from
  * offset off (zeroes past its end), the copy every mapping of a file is;
  * len or -EBADF, -EACCES (not open for reading), -ENODEV (a pipe, a
- * socket, a directory: nothing to map).  A MAP_SHARED mapping is such a
- * copy too (docs/SYSCALLS.md, mmap): files are never written back from
- * memory, and two mappings of one file do not see each other's writes. */
+ * socket, a directory: nothing to map).  shmap.c keeps a MAP_SHARED
+ * one the file's (written back, kept equal to the file's writes). */
 long zrt_file_mmap_copy(int fd, void *dst, size_t len, off_t off);
+/* Start-up: mem.c's mappings of files through shmap.c. */
+void zrt_shmap_start(void);
 
 /* (init.c) The program's constructors, musl's _init and .init_array,
  * each called with (argc, argv, envp) as glibc calls them: an image's

@@ -495,7 +495,7 @@ int solo5_app_main(const struct solo5_start_info *info) {
     zrt_panic("%zu bytes of memory: give the tender more (--mem)",
               (size_t)info->heap_size);
   zrt_mem_init(info->heap_start, top - STACK_RESERVE);
-  zrt_mem_set_file_source(zrt_file_mmap_copy);
+  zrt_shmap_start();
   opts.stack_size = STACK_RESERVE;
   zrt_random_init(opts.seed);
   zrt_random(at_random, sizeof(at_random));

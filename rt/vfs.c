@@ -1092,6 +1092,7 @@ long zrt_sys_fstatfs(int fd, void *buf) {
 /* ---- sync ------------------------------------------------------------------ */
 
 long zrt_sys_sync(void) {
+  (void)zrt_shmap_writeback(NULL);
   for (unsigned i = 0; i < nmounts; i++)
     if (mounts[i]->sync)
       (void)mounts[i]->sync(mounts[i]); /* sync(2) reports nothing */
@@ -1103,9 +1104,16 @@ long zrt_sys_syncfs(int fd) {
   if (!f)
     return -EBADF;
   struct zrt_vnode *v = zrt_vfs_file_vnode(f);
-  if (v && v->mnt->sync)
-    return v->mnt->sync(v->mnt);
-  return 0;
+  if (!v)
+    return 0;
+  /* The mappings of every file: those of this file system among them. */
+  int r = zrt_shmap_writeback(NULL);
+  if (v->mnt->sync) {
+    int s = v->mnt->sync(v->mnt);
+    if (r == 0)
+      r = s;
+  }
+  return r;
 }
 
 /* ---- mounts at start-up ---------------------------------------------------- */

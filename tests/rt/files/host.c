@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mem.h"
 #include "rt.h"
 #include "sys_gen.h"
 #include "zt.h"
@@ -179,6 +180,29 @@ int zrt_io_wait(uint64_t deadline) {
 int zrt_io_wait_local(uint64_t deadline) { return zrt_io_wait(deadline); }
 
 void zrt_io_notify(void) { host_notifies++; }
+
+/* The exit hooks the files register (mount.c's sync at the end). */
+static struct zrt_exit_hook *exit_hooks;
+
+void zrt_exit_hook_add(struct zrt_exit_hook *h) {
+  h->next = exit_hooks;
+  exit_hooks = h;
+}
+
+void host_exit_hooks_run(int status) {
+  while (exit_hooks) {
+    struct zrt_exit_hook *h = exit_hooks;
+    exit_hooks = h->next;
+    h->fn(status);
+  }
+}
+
+/* shmap.c's hooks for memory, which the tests call as mem.c would. */
+const struct zrt_mem_file_ops *host_mem_file_ops;
+
+void zrt_mem_set_file_ops(const struct zrt_mem_file_ops *ops) {
+  host_mem_file_ops = ops;
+}
 
 void zrt_signal_raise(int sig) {
   host_last_signal = sig;

@@ -60,6 +60,14 @@ extern const char *host_net_call;
 extern int host_net_fd;
 extern long host_net_answer;
 
+/* The exit hooks registered (zrt_exit_hook_add), run as the image's
+ * end runs them. */
+void host_exit_hooks_run(int status);
+/* What shmap.c handed memory (zrt_shmap_start), for the tests to map,
+ * unmap and msync through as mem.c does. */
+struct zrt_mem_file_ops;
+extern const struct zrt_mem_file_ops *host_mem_file_ops;
+
 /* The last zrt_log line. */
 extern char host_last_log[512];
 

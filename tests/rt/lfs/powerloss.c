@@ -47,6 +47,7 @@
 #define SECTOR 512u
 #define DISK_BYTES (1u << 20) /* 256 of littlefs's blocks */
 #define MAX_OPS 400
+#define MAX_POINTS (2 * MAX_OPS + 1)
 #define NFILES 8
 #define MAX_FILE 20000u
 #define MAX_TREE 64
@@ -170,8 +171,8 @@ static uint8_t scratch[MAX_FILE];
 
 static const char *file_path(unsigned i) {
   static char p[32];
-  static const char *dirs[] = {"", "/a", "/b"};
-  snprintf(p, sizeof(p), "%s/f%u", dirs[i % 3], i);
+  static const char *dirs[] = {"", "a/", "b/"};
+  snprintf(p, sizeof(p), "%sf%u", dirs[i % 3], i);
   return p;
 }
 
@@ -193,6 +194,8 @@ static void model_commit(struct open_file *o) {
   if (e)
     entry_set(e, o->buf, o->len);
 }
+
+static void point(void);
 
 #define CHECK(c)                                                              \
   do {                                                                        \
@@ -221,13 +224,17 @@ static void op(uint32_t r) {
     if (fd == -ENOENT)
       break; /* its directory is not there now */
     CHECK(fd >= 0);
+    /* The open's truncation (or the create) is a commit of its own: a
+     * cut after it leaves the file empty, as on Linux. */
+    struct entry *e0 = state_find(&committed, p);
+    if (!e0)
+      e0 = state_add(&committed, p, false);
+    entry_set(e0, NULL, 0);
+    point();
     CHECK((last = zrt_sys_write(fd, scratch, n)) == (long)n);
     CHECK((last = zrt_sys_fsync(fd)) == 0);
     CHECK((last = zrt_sys_close(fd)) == 0);
-    struct entry *e = state_find(&committed, p);
-    if (!e)
-      e = state_add(&committed, p, false);
-    entry_set(e, scratch, n);
+    entry_set(state_find(&committed, p), scratch, n);
     break;
   }
   case 2: /* open and keep open, to write without fsync */
@@ -309,7 +316,7 @@ static void op(uint32_t r) {
     state_remove(&committed, p);
     break;
   case 9: { /* mkdir or rmdir /a or /b */
-    const char *d = next() % 2 ? "/a" : "/b";
+    const char *d = next() % 2 ? "a" : "b";
     if (!state_find(&committed, d)) {
       CHECK((last = zrt_sys_mkdir(d, 0755)) == 0);
       state_add(&committed, d, true);
@@ -327,18 +334,28 @@ static void op(uint32_t r) {
 
 /* ---- running and checking ------------------------------------------------ */
 
+/* A point is the end of an operation, or a commit inside one (an
+ * open's O_TRUNC before the write it makes room for): the disk must
+ * hold the state of a point. */
 struct run {
   uint64_t seed;
-  int nops;
-  uint64_t writes_after[MAX_OPS + 1]; /* the disk's writes after op i */
+  int npoints;
+  uint64_t writes_after[MAX_POINTS + 1]; /* the disk's writes at point i */
+  int op_of[MAX_POINTS + 1];             /* the operation point i is in */
 };
 
 static struct run *shared_run;
-static struct state states[MAX_OPS + 1]; /* the model after op i */
+static struct state states[MAX_POINTS + 1]; /* the model at point i */
+static FILE *record_to; /* while the workload runs uncut */
+static int op_now;
 
+/* The root (empty), the disk at /d, and /d the working directory: the
+ * workload's paths are relative. */
 static void mount_disk(void) {
   zrt_mount_root(NULL);
-  int r = zrt_mount_disk("/", "data");
+  int r = zrt_mount_disk("/d", "data");
+  if (r == 0)
+    r = (int)zrt_sys_chdir("/d");
   if (r != 0) {
     fprintf(stderr, "mount: %d (%s)\n", r, host_last_log);
     _exit(4);
@@ -368,23 +385,31 @@ static bool state_load(FILE *in, struct state *s) {
   return true;
 }
 
-/* The workload of `seed`; with `record`, the model after each operation
- * written there and the disk's write counts into shared_run. */
+/* A point of the workload: when recording, the model written to
+ * record_to and the disk's write count into shared_run. */
+static void point(void) {
+  if (!record_to)
+    return;
+  int i = shared_run->npoints++;
+  shared_run->writes_after[i] = *counter;
+  shared_run->op_of[i] = op_now;
+  state_save(record_to, &committed);
+}
+
+/* The workload of `seed`; with `record`, each point recorded there. */
 static void workload(uint64_t seed, int nops, FILE *record) {
   rng = seed * 2654435761u + 1;
   memset(open_files, 0, sizeof(open_files));
   state_free(&committed);
+  record_to = record;
+  op_now = 0;
+  if (record)
+    shared_run->npoints = 0;
   mount_disk();
-  if (record) {
-    shared_run->writes_after[0] = *counter;
-    state_save(record, &committed);
-  }
-  for (int i = 1; i <= nops; i++) {
+  point();
+  for (op_now = 1; op_now <= nops; op_now++) {
     op(next());
-    if (record) {
-      shared_run->writes_after[i] = *counter;
-      state_save(record, &committed);
-    }
+    point();
   }
 }
 
@@ -420,8 +445,8 @@ static const char *compare(const struct state *s) {
     }
   }
   /* No name the model does not have. */
-  static const char *names[] = {"/a", "/b", "/f0", "/f3", "/f6", "/a/f1",
-                                "/a/f4", "/a/f7", "/b/f2", "/b/f5"};
+  static const char *names[] = {"a",    "b",    "f0",   "f3",   "f6",
+                                "a/f1", "a/f4", "a/f7", "b/f2", "b/f5"};
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
     struct stat st;
     struct state *m = (struct state *)s;
@@ -438,19 +463,20 @@ static const char *compare(const struct state *s) {
  * second mount. */
 static bool usable(void) {
   fill(scratch, 5000, 99);
-  int fd = (int)zrt_sys_open("/after", O_CREAT | O_TRUNC | O_WRONLY, 0600);
+  int fd = (int)zrt_sys_open("after", O_CREAT | O_TRUNC | O_WRONLY, 0600);
   return fd >= 0 && zrt_sys_write(fd, scratch, 5000) == 5000 &&
          zrt_sys_fsync(fd) == 0 && zrt_sys_close(fd) == 0;
 }
 
-/* Cut at write k: 0 matched the state before the operation in progress,
- * 1 after it, -1 neither (why in *why). */
+/* Cut at write k: 0 matched the state of the point before it, 1 the
+ * next, -1 neither (why in *why; the operation in *opno). */
 static int cut_and_check(int nops, uint64_t k, char *why, size_t whylen,
                          int *opno) {
+  int last_point = shared_run->npoints - 1;
   int i = 1;
-  while (i <= nops && shared_run->writes_after[i] < k)
+  while (i <= last_point && shared_run->writes_after[i] < k)
     i++;
-  *opno = i;
+  *opno = i <= last_point ? shared_run->op_of[i] : nops;
   memset(disk, 0, DISK_BYTES);
   *counter = 0;
   pid_t p = fork();
@@ -475,7 +501,7 @@ static int cut_and_check(int nops, uint64_t k, char *why, size_t whylen,
     mount_disk();
     char out[300];
     const char *a = compare(&states[i - 1]);
-    const char *b = i <= nops ? compare(&states[i]) : "no next state";
+    const char *b = i <= last_point ? compare(&states[i]) : "no next state";
     int which = a[0] == '\0' ? 0 : b[0] == '\0' ? 1 : -1;
     if (which >= 0 && !usable()) {
       which = -1;
@@ -541,7 +567,7 @@ int main(int argc, char **argv) {
     waitpid(p, &st, 0);
     bool loaded = WIFEXITED(st) && WEXITSTATUS(st) == 0;
     rewind(rec);
-    for (int i = 0; i <= nops; i++) {
+    for (int i = 0; i < shared_run->npoints; i++) {
       state_free(&states[i]);
       if (loaded)
         loaded = state_load(rec, &states[i]);
@@ -553,7 +579,7 @@ int main(int argc, char **argv) {
       failed++;
       continue;
     }
-    uint64_t total = shared_run->writes_after[nops];
+    uint64_t total = shared_run->writes_after[shared_run->npoints - 1];
     unsigned before = 0, after = 0, bad = 0;
     char why[300] = "";
     uint64_t first_bad = 0;
