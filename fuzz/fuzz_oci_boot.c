@@ -12,7 +12,10 @@
  * the rest counted, the gateway one of a default route; at most
  * BOOT_MAX_DNS nameservers, each an address that parses and is in the
  * text; ZNET_MEM's number in 1..65536 and all digits; a host name
- * accepted is 1..63 bytes of letters, digits, '-' and '.'.
+ * accepted is 1..63 bytes of letters, digits, '-' and '.'; a ZNET_VOLUMES
+ * word accepted has a name of 1..63 letters and digits (the word's
+ * start), an absolute directory without ':' or a trailing '/', a size
+ * in 64 KiB..16 TiB.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -116,6 +119,26 @@ static void check_words(const uint8_t *p, size_t len) {
   }
 }
 
+/* A ZNET_VOLUMES word, exact-size (a read past it is ASan's). */
+static void check_volume(const uint8_t *p, size_t len) {
+  char *w = malloc(len ? len : 1);
+  struct boot_volume v;
+  if (!w)
+    return;
+  memcpy(w, p, len);
+  if (boot_parse_volume(w, len, &v)) {
+    size_t n = strlen(v.name), d = strlen(v.dir);
+    FZ_CHECK(n >= 1 && n <= 63);
+    FZ_CHECK(strspn(v.name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU"
+                            "VWXYZ0123456789") == n);
+    FZ_CHECK(d >= 1 && d < 250 && v.dir[0] == '/' && !strchr(v.dir, ':'));
+    FZ_CHECK(d == 1 || v.dir[d - 1] != '/');
+    FZ_CHECK(v.bytes >= 65536 && v.bytes <= (1ull << 44));
+    FZ_CHECK(memcmp(w, v.name, n) == 0 && w[n] == ':');
+  }
+  free(w);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static struct boot_net net;
   struct fz_in in;
@@ -126,6 +149,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   check_attrs(rest, left);
   check_resolv(rest, left);
   check_words(rest, left);
+  check_volume(rest, left);
   memset(&net, 0, sizeof(net));
   /* The messages one after the other, as a dump's datagram holds them;
    * each turn moves on by a header at least. */

@@ -15,8 +15,12 @@
  *   3. runs the tender, solo5-spt, on the TAP with the interface's MAC,
  *      the image (and a root archive, if the layer has one) from /znet,
  *      the network flags and the image's own words after them;
- *   4. passes SIGTERM, SIGINT and SIGHUP to the tender, and when it ends
- *      removes the TAP and the tc filters, gives the interface its
+ *   4. passes SIGTERM, SIGINT and SIGHUP on: to the image's
+ *      --signal-port (ZNET_SIGNAL_PORT), as a datagram from the gateway
+ *      put on the TAP, so the program ends as on the signal and the
+ *      image syncs its disks, or else to the tender (which dies of it);
+ *      when the tender ends, fsyncs each disk file, removes the TAP and
+ *      the tc filters, gives the interface its
  *      addresses and routes back (a Kubernetes pod's network outlives
  *      its container: a restarted one finds it as it was) and exits with
  *      the tender's status (128 + N for signal N), saying it.
@@ -29,7 +33,13 @@
  * environment: ZNET_MEM (MiB for --mem, default 128), ZNET_BLOCK (the
  * block device the image declares, default rootfs: /znet/root.tar is
  * attached as it when that file exists), ZNET_DIR (default /znet: the
- * tender solo5-spt, the image "image" and root.tar).
+ * tender solo5-spt, the image "image" and root.tar), ZNET_VOLUMES (the
+ * image's disks: words NAME:DIR[:SIZE], each the image's device NAME
+ * (znet-image --volume NAME) on the file DIR/NAME.disk, made blank of
+ * SIZE (default 1G) when missing, and mounted in the image at DIR: a
+ * PersistentVolumeClaim's mount is DIR in the container and in the
+ * image), ZNET_SIGNAL_PORT (the image's --signal-port; default 9 with
+ * disks, else none; 0: none).
  *
  * Needs CAP_NET_ADMIN and /dev/net/tun (or CAP_MKNOD to make it): each
  * missing one is said in one line. */
@@ -60,8 +70,11 @@
 #define STOP_GRACE_S 10
 /* /etc/resolv.conf read up to this much: a resolver reads no more. */
 #define RESOLV_MAX 65536
-/* The tender's words besides the image's own. */
-#define OWN_WORDS 16
+/* The tender's words besides the image's own (and a disk's three). */
+#define OWN_WORDS (16 + 3 * BOOT_MAX_VOLUMES)
+/* The image's --signal-port when it has disks and ZNET_SIGNAL_PORT says
+ * none: the discard port. */
+#define DEFAULT_SIGNAL_PORT 9
 #define WORD_MAX 512
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -155,7 +168,43 @@ struct settings {
   const char *block;
   unsigned mem;
   bool print;
+  struct boot_volume volumes[BOOT_MAX_VOLUMES];
+  int nvolumes;
+  unsigned signal_port; /* the image's --signal-port; 0: none */
 };
+
+/* ZNET_VOLUMES: words NAME:DIR[:SIZE], blanks or commas between.  0, or
+ * -1 said. */
+static int read_volumes(struct settings *s, const char *text) {
+  const char *p = text;
+  while (*p) {
+    size_t skip = strspn(p, " ,\t\n");
+    p += skip;
+    size_t n = strcspn(p, " ,\t\n");
+    if (n == 0)
+      break;
+    if (s->nvolumes == BOOT_MAX_VOLUMES) {
+      say("ZNET_VOLUMES: more than %d disks", BOOT_MAX_VOLUMES);
+      return -1;
+    }
+    struct boot_volume *v = &s->volumes[s->nvolumes];
+    if (!boot_parse_volume(p, n, v)) {
+      say("ZNET_VOLUMES: %.*s: not NAME:DIR[:SIZE] (NAME the image's device, "
+          "DIR absolute, SIZE 64K..16T)",
+          (int)n, p);
+      return -1;
+    }
+    for (int i = 0; i < s->nvolumes; i++)
+      if (strcmp(s->volumes[i].name, v->name) == 0 ||
+          strcmp(s->volumes[i].dir, v->dir) == 0) {
+        say("ZNET_VOLUMES: %s named twice", v->name);
+        return -1;
+      }
+    s->nvolumes++;
+    p += n;
+  }
+  return 0;
+}
 
 static int read_settings(struct settings *s) {
   const char *m = getenv("ZNET_MEM");
@@ -169,6 +218,20 @@ static int read_settings(struct settings *s) {
   if (m && *m && !boot_parse_mem(m, &s->mem)) {
     say("ZNET_MEM=%s: not a number of MiB in 1..65536", m);
     return -1;
+  }
+  const char *vols = getenv("ZNET_VOLUMES");
+  if (vols && read_volumes(s, vols) != 0)
+    return -1;
+  const char *sp = getenv("ZNET_SIGNAL_PORT");
+  s->signal_port = s->nvolumes > 0 ? DEFAULT_SIGNAL_PORT : 0;
+  if (sp && *sp) {
+    char *end;
+    unsigned long v = strtoul(sp, &end, 10);
+    if (*end || v > 65535) {
+      say("ZNET_SIGNAL_PORT=%s: not a port (0: none)", sp);
+      return -1;
+    }
+    s->signal_port = (unsigned)v;
   }
   for (const char *p = s->block; *p; p++)
     if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
@@ -231,8 +294,20 @@ static bool tender_words(struct argv_b *a, const struct settings *s,
       !add(a, "--net:service=%s", BOOT_TAP) ||
       !add(a, "--net-mac:service=%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1],
            m[2], m[3], m[4], m[5]) ||
-      (has_root && !add(a, "--block:%s=%s", s->block, root)) ||
-      !add(a, "%s/image", s->dir) || !net_words(a, net))
+      (has_root && !add(a, "--block:%s=%s", s->block, root)))
+    return false;
+  for (int i = 0; i < s->nvolumes; i++)
+    if (!add(a, "--block:%s=%s/%s.disk", s->volumes[i].name,
+             s->volumes[i].dir, s->volumes[i].name))
+      return false;
+  if (!add(a, "%s/image", s->dir) || !net_words(a, net))
+    return false;
+  /* The image's runtime flags: each disk mounted where the container
+   * has it; the port a stop comes to. */
+  for (int i = 0; i < s->nvolumes; i++)
+    if (!add(a, "--mount=%s=%s", s->volumes[i].dir, s->volumes[i].name))
+      return false;
+  if (s->signal_port && !add(a, "--signal-port=%u", s->signal_port))
     return false;
   for (int i = 0; i < nwords; i++)
     if (!add(a, "%s", words[i]))
@@ -259,8 +334,42 @@ static pid_t start_tender(char **argv, const sigset_t *old) {
   _exit(127);
 }
 
+/* How a stop reaches the image: as a signal's name to its --signal-port
+ * (the image ends as the program does on that signal, its disks synced),
+ * which needs the port, the image's IPv4 address and a gateway to send
+ * from; else the signal to the tender, which dies of it at once. */
+struct stop_way {
+  int tap_ifindex;
+  const struct boot_net *net;
+  unsigned port;
+};
+
+static const char *sig_word(int sig) {
+  return sig == SIGTERM ? "TERM" : sig == SIGINT ? "INT" : "HUP";
+}
+
+/* The stop passed on: true if it went to the image's port. */
+static bool pass_stop(const struct stop_way *w, pid_t child, int sig) {
+  if (w->port && w->net->has_addr4 && w->net->has_gateway) {
+    uint8_t frame[128];
+    size_t n = boot_signal_frame(frame, sizeof(frame), w->net->link.mac,
+                                 w->net->gateway, w->net->addr4.local,
+                                 (uint16_t)w->port, sig_word(sig));
+    int e = n ? boot_signal_send(w->tap_ifindex, frame, n) : -EMSGSIZE;
+    if (e == 0) {
+      say("%s sent to the image's port %u", sig_word(sig), w->port);
+      return true;
+    }
+    say("SIG%s to the image's port %u: %s: to the tender instead",
+        sig_word(sig), w->port, strerror(-e));
+  }
+  (void)kill(child, sig);
+  return false;
+}
+
 /* Waits for the tender, passing stop signals on; its wait status. */
-static int supervise(pid_t child, const sigset_t *set) {
+static int supervise(pid_t child, const sigset_t *set,
+                     const struct stop_way *way) {
   int status = 0;
   bool stopping = false;
   struct timespec grace = {.tv_sec = STOP_GRACE_S, .tv_nsec = 0};
@@ -277,7 +386,13 @@ static int supervise(pid_t child, const sigset_t *set) {
     if (sig < 0)
       continue; /* EINTR */
     if (sig != SIGCHLD) {
-      (void)kill(child, sig);
+      /* One stop to the image (a second would be a program's "you
+       * insist": redis exits at once on it); any later one goes to the
+       * tender. */
+      if (stopping)
+        (void)kill(child, sig);
+      else
+        (void)pass_stop(way, child, sig);
       stopping = true;
       continue;
     }
@@ -323,8 +438,56 @@ static void print_words(char **w) {
 }
 
 /* From the join to the end: the tender run, the network given back. */
+/* Each disk file made where missing: a blank one of its size (the image
+ * formats it at its first mount).  0, or -1 said. */
+static int make_disks(const struct settings *s) {
+  for (int i = 0; i < s->nvolumes; i++) {
+    const struct boot_volume *v = &s->volumes[i];
+    char path[WORD_MAX];
+    struct stat st;
+    (void)snprintf(path, sizeof(path), "%s/%s.disk", v->dir, v->name);
+    if (stat(v->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+      say("ZNET_VOLUMES: %s: no such directory (the volume's mount)", v->dir);
+      return -1;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST) {
+      if (stat(path, &st) == 0)
+        say("%s: the disk %s, %lld bytes", path, v->name,
+            (long long)st.st_size);
+      continue;
+    }
+    if (fd < 0 || ftruncate(fd, (off_t)v->bytes) != 0 || fsync(fd) != 0) {
+      say("%s: %s", path, strerror(errno));
+      if (fd >= 0)
+        (void)close(fd);
+      return -1;
+    }
+    (void)close(fd);
+    say("%s: the disk %s made, %llu bytes (blank: the image formats it)",
+        path, v->name, (unsigned long long)v->bytes);
+  }
+  return 0;
+}
+
+/* After the tender: each disk file's bytes on the host's disk. */
+static void sync_disks(const struct settings *s) {
+  for (int i = 0; i < s->nvolumes; i++) {
+    char path[WORD_MAX];
+    (void)snprintf(path, sizeof(path), "%s/%s.disk", s->volumes[i].dir,
+                   s->volumes[i].name);
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0)
+      say("%s: fsync: %s", path, strerror(errno));
+    else
+      say("%s: synced", path);
+    if (fd >= 0)
+      (void)close(fd);
+  }
+}
+
 static int run(struct boot_nl *nl, const struct boot_net *net, char **argv,
-               int tap_ifindex) {
+               int tap_ifindex, const struct settings *s) {
   const char *tap_name = BOOT_TAP;
   sigset_t set;
   sigset_t old;
@@ -344,7 +507,10 @@ static int run(struct boot_nl *nl, const struct boot_net *net, char **argv,
   (void)sigaddset(&set, SIGCHLD);
   (void)sigprocmask(SIG_BLOCK, &set, &old);
   pid_t child = start_tender(argv, &old);
-  int status = child > 0 ? supervise(child, &set) : W_EXITCODE(125, 0);
+  struct stop_way way = {tap_ifindex, net, s->signal_port};
+  int status =
+      child > 0 ? supervise(child, &set, &way) : W_EXITCODE(125, 0);
+  sync_disks(s);
   if ((e = boot_unjoin(nl, net->link.ifindex)) != 0)
     say("removing %s's tc filter: %s", net->link.name, strerror(-e));
   if ((e = boot_tap_remove(nl, tap_ifindex)) != 0)
@@ -401,7 +567,7 @@ int main(int argc, char **argv) {
     say("%s: %s", a.w[0], strerror(errno));
     return 125;
   }
-  if (ensure_tun() != 0)
+  if (ensure_tun() != 0 || make_disks(&s) != 0)
     return 125;
   int e = boot_tap_make(&tap_ifindex);
   if (e != 0) {
@@ -411,7 +577,7 @@ int main(int argc, char **argv) {
       (void)boot_tap_remove(&nl, tap_ifindex);
     return 125;
   }
-  int rc = run(&nl, &net, a.w, tap_ifindex);
+  int rc = run(&nl, &net, a.w, tap_ifindex, &s);
   boot_nl_close(&nl);
   return rc;
 }

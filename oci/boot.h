@@ -130,6 +130,35 @@ bool boot_parse_mem(const char *s, unsigned *mib);
  * runtime's --hostname and a DNS label take): true. */
 bool boot_hostname_ok(const char *s);
 
+/* ---- the image's disks (ZNET_VOLUMES) --------------------------------- */
+
+#define BOOT_MAX_VOLUMES 8
+#define BOOT_VOLUME_DEFAULT (1ull << 30) /* a disk file made without SIZE */
+
+/* One of the image's disks: its device (znet-image --volume NAME), the
+ * container's directory that holds its file (a PersistentVolumeClaim's
+ * mount: DIR/NAME.disk) and where the image mounts it (the same DIR),
+ * and the file's size when znet-boot makes it. */
+struct boot_volume {
+  char name[64];
+  char dir[256];
+  uint64_t bytes;
+};
+
+/* One word of ZNET_VOLUMES, len bytes: NAME:DIR[:SIZE], NAME 1..63
+ * letters and digits, DIR absolute (under 250 bytes, no ':'), SIZE
+ * bytes or a number and K, M, G or T (powers of 1024), 64 KiB to 16
+ * TiB.  True and *v, or false. */
+bool boot_parse_volume(const char *s, size_t len, struct boot_volume *v);
+
+/* The stop signal for an image's --signal-port: the UDP datagram `text`
+ * from src (the image's gateway: the only source it takes a signal
+ * from) to dst:port, in an Ethernet frame to mac from a locally
+ * administered address.  Its length, or 0 if it does not fit cap. */
+size_t boot_signal_frame(uint8_t *out, size_t cap, const uint8_t mac[6],
+                         struct in_addr src, struct in_addr dst,
+                         uint16_t port, const char *text);
+
 /* ---- netlink (boot_nl.c) --------------------------------------------- */
 
 /* A request being built: the header, then the payload, then attributes. */
@@ -202,5 +231,9 @@ int boot_join(struct boot_nl *nl, int ifindex, int tap_ifindex);
 int boot_unaddr(struct boot_nl *nl, const struct boot_net *net);
 int boot_restore(struct boot_nl *nl, const struct boot_net *net);
 int boot_unjoin(struct boot_nl *nl, int ifindex);
+
+/* A frame (boot_signal_frame's) sent on the TAP, which gives it to the
+ * tender as the unikernel's input: 0 or -errno. */
+int boot_signal_send(int tap_ifindex, const uint8_t *frame, size_t len);
 
 #endif

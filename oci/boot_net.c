@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/if_tun.h>
 #include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
@@ -323,5 +324,70 @@ int boot_restore(struct boot_nl *nl, const struct boot_net *net) {
       int er = route_add(nl, net->link.ifindex, &net->routes[i]);
       e = e ? e : er;
     }
+  return e;
+}
+
+/* ---- the stop signal, as a frame on the TAP -------------------------------- */
+
+static uint16_t csum(const uint8_t *p, size_t n) {
+  uint32_t sum = 0;
+  for (size_t i = 0; i + 1 < n; i += 2)
+    sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+  if (n & 1)
+    sum += (uint32_t)p[n - 1] << 8;
+  while (sum >> 16)
+    sum = (sum & 0xffff) + (sum >> 16);
+  return (uint16_t)~sum;
+}
+
+size_t boot_signal_frame(uint8_t *out, size_t cap, const uint8_t mac[6],
+                         struct in_addr src, struct in_addr dst,
+                         uint16_t port, const char *text) {
+  static const uint8_t from[6] = {0x02, 0x7a, 0x62, 0x6f, 0x6f, 0x74};
+  size_t tlen = strlen(text);
+  size_t len = 14 + 20 + 8 + tlen;
+  if (len > cap || len > 1514)
+    return 0;
+  memset(out, 0, len);
+  memcpy(out, mac, 6);
+  memcpy(out + 6, from, 6);
+  out[12] = 0x08; /* IPv4 */
+  uint8_t *ip = out + 14;
+  ip[0] = 0x45;
+  ip[2] = (uint8_t)((len - 14) >> 8);
+  ip[3] = (uint8_t)(len - 14);
+  ip[6] = 0x40; /* DF */
+  ip[8] = 64;
+  ip[9] = 17; /* UDP */
+  memcpy(ip + 12, &src, 4);
+  memcpy(ip + 16, &dst, 4);
+  uint16_t c = csum(ip, 20);
+  ip[10] = (uint8_t)(c >> 8);
+  ip[11] = (uint8_t)c;
+  uint8_t *udp = ip + 20;
+  udp[0] = (uint8_t)(port >> 8); /* from the same port */
+  udp[1] = (uint8_t)port;
+  udp[2] = (uint8_t)(port >> 8);
+  udp[3] = (uint8_t)port;
+  udp[4] = (uint8_t)((8 + tlen) >> 8);
+  udp[5] = (uint8_t)(8 + tlen);
+  memcpy(udp + 8, text, tlen); /* checksum 0: none (IPv4 allows it) */
+  return len;
+}
+
+int boot_signal_send(int tap_ifindex, const uint8_t *frame, size_t len) {
+  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return -errno;
+  struct sockaddr_ll sll;
+  memset(&sll, 0, sizeof(sll));
+  sll.sll_family = AF_PACKET;
+  sll.sll_ifindex = tap_ifindex;
+  sll.sll_halen = 6;
+  memcpy(sll.sll_addr, frame, 6);
+  ssize_t n = sendto(fd, frame, len, 0, (const struct sockaddr *)&sll,
+                     sizeof(sll));
+  int e = n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
+  close(fd);
   return e;
 }

@@ -316,3 +316,62 @@ bool boot_hostname_ok(const char *s) {
   }
   return i > 0;
 }
+
+/* SIZE of a volume: digits, then nothing or one of K, M, G, T. */
+static bool parse_bytes(const char *s, size_t len, uint64_t *out) {
+  uint64_t v = 0;
+  size_t i = 0;
+  for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+    v = v * 10 + (uint64_t)(s[i] - '0');
+    if (v > (1ull << 44))
+      return false;
+  }
+  if (i == 0)
+    return false;
+  unsigned shift = 0;
+  if (i < len) {
+    const char *units = "KMGT";
+    const char *u = memchr(units, s[i] & ~0x20, 4);
+    if (!u || i + 1 != len)
+      return false;
+    shift = 10u * (unsigned)(u - units + 1);
+  }
+  if (v > (1ull << 44) >> shift)
+    return false;
+  v <<= shift;
+  if (v < (64u << 10) || v > (1ull << 44))
+    return false;
+  *out = v;
+  return true;
+}
+
+bool boot_parse_volume(const char *s, size_t len, struct boot_volume *v) {
+  const char *c1 = memchr(s, ':', len);
+  if (!c1 || c1 == s || (size_t)(c1 - s) > 63)
+    return false;
+  size_t nlen = (size_t)(c1 - s);
+  for (size_t i = 0; i < nlen; i++) {
+    char c = s[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (c >= '0' && c <= '9')))
+      return false;
+  }
+  const char *d = c1 + 1;
+  size_t rest = len - nlen - 1;
+  const char *c2 = memchr(d, ':', rest);
+  size_t dlen = c2 ? (size_t)(c2 - d) : rest;
+  if (dlen == 0 || d[0] != '/' || dlen >= 250 || memchr(d, '\0', dlen))
+    return false;
+  uint64_t bytes = BOOT_VOLUME_DEFAULT;
+  if (c2 && !parse_bytes(c2 + 1, rest - dlen - 1, &bytes))
+    return false;
+  memcpy(v->name, s, nlen);
+  v->name[nlen] = '\0';
+  memcpy(v->dir, d, dlen);
+  v->dir[dlen] = '\0';
+  /* "/data/" is "/data": the file's path and the mount's are one. */
+  while (dlen > 1 && v->dir[dlen - 1] == '/')
+    v->dir[--dlen] = '\0';
+  v->bytes = bytes;
+  return true;
+}
