@@ -38,8 +38,11 @@
  * (znet-image --volume NAME) on the file DIR/NAME.disk, made blank of
  * SIZE (default 1G) when missing, and mounted in the image at DIR: a
  * PersistentVolumeClaim's mount is DIR in the container and in the
- * image), ZNET_SIGNAL_PORT (the image's --signal-port; default 9 with
- * disks, else none; 0: none).
+ * image), ZNET_FILES (words NAME:DIR: the container's directory DIR, a
+ * ConfigMap's or a Secret's mount, as it is at the start, packed as a
+ * tar archive onto the image's device NAME and mounted read-only in the
+ * image at DIR), ZNET_SIGNAL_PORT (the image's --signal-port; default 9
+ * with disks, else none; 0: none).
  *
  * Needs CAP_NET_ADMIN and /dev/net/tun (or CAP_MKNOD to make it): each
  * missing one is said in one line. */
@@ -70,8 +73,12 @@
 #define STOP_GRACE_S 10
 /* /etc/resolv.conf read up to this much: a resolver reads no more. */
 #define RESOLV_MAX 65536
-/* The tender's words besides the image's own (and a disk's three). */
-#define OWN_WORDS (16 + 3 * BOOT_MAX_VOLUMES)
+/* The tender's words besides the image's own (and two for each disk
+ * and each archive of files). */
+#define OWN_WORDS (16 + 4 * BOOT_MAX_VOLUMES)
+/* Where the archives of ZNET_FILES are written (the container's own
+ * writable layer): FILES_DIR/NAME.tar. */
+#define FILES_DIR "/tmp"
 /* The image's --signal-port when it has disks and ZNET_SIGNAL_PORT says
  * none: the discard port. */
 #define DEFAULT_SIGNAL_PORT 9
@@ -170,12 +177,15 @@ struct settings {
   bool print;
   struct boot_volume volumes[BOOT_MAX_VOLUMES];
   int nvolumes;
+  struct boot_volume files[BOOT_MAX_VOLUMES]; /* ZNET_FILES (no size) */
+  int nfiles;
   unsigned signal_port; /* the image's --signal-port; 0: none */
 };
 
-/* ZNET_VOLUMES: words NAME:DIR[:SIZE], blanks or commas between.  0, or
- * -1 said. */
-static int read_volumes(struct settings *s, const char *text) {
+/* ZNET_VOLUMES (words NAME:DIR[:SIZE]) or ZNET_FILES (NAME:DIR), blanks
+ * or commas between, into v (*n of them).  0, or -1 said. */
+static int read_volumes(struct boot_volume *vols, int *nvols, const char *env,
+                        const char *text) {
   const char *p = text;
   while (*p) {
     size_t skip = strspn(p, " ,\t\n");
@@ -183,24 +193,24 @@ static int read_volumes(struct settings *s, const char *text) {
     size_t n = strcspn(p, " ,\t\n");
     if (n == 0)
       break;
-    if (s->nvolumes == BOOT_MAX_VOLUMES) {
-      say("ZNET_VOLUMES: more than %d disks", BOOT_MAX_VOLUMES);
+    if (*nvols == BOOT_MAX_VOLUMES) {
+      say("%s: more than %d", env, BOOT_MAX_VOLUMES);
       return -1;
     }
-    struct boot_volume *v = &s->volumes[s->nvolumes];
+    struct boot_volume *v = &vols[*nvols];
     if (!boot_parse_volume(p, n, v)) {
-      say("ZNET_VOLUMES: %.*s: not NAME:DIR[:SIZE] (NAME the image's device, "
-          "DIR absolute, SIZE 64K..16T)",
-          (int)n, p);
+      say("%s: %.*s: not NAME:DIR[:SIZE] (NAME the image's device, DIR "
+          "absolute, SIZE 64K..16T)",
+          env, (int)n, p);
       return -1;
     }
-    for (int i = 0; i < s->nvolumes; i++)
-      if (strcmp(s->volumes[i].name, v->name) == 0 ||
-          strcmp(s->volumes[i].dir, v->dir) == 0) {
-        say("ZNET_VOLUMES: %s named twice", v->name);
+    for (int i = 0; i < *nvols; i++)
+      if (strcmp(vols[i].name, v->name) == 0 ||
+          strcmp(vols[i].dir, v->dir) == 0) {
+        say("%s: %s named twice", env, v->name);
         return -1;
       }
-    s->nvolumes++;
+    (*nvols)++;
     p += n;
   }
   return 0;
@@ -220,7 +230,10 @@ static int read_settings(struct settings *s) {
     return -1;
   }
   const char *vols = getenv("ZNET_VOLUMES");
-  if (vols && read_volumes(s, vols) != 0)
+  const char *fls = getenv("ZNET_FILES");
+  if ((vols && read_volumes(s->volumes, &s->nvolumes, "ZNET_VOLUMES",
+                            vols) != 0) ||
+      (fls && read_volumes(s->files, &s->nfiles, "ZNET_FILES", fls) != 0))
     return -1;
   const char *sp = getenv("ZNET_SIGNAL_PORT");
   s->signal_port = s->nvolumes > 0 ? DEFAULT_SIGNAL_PORT : 0;
@@ -300,12 +313,19 @@ static bool tender_words(struct argv_b *a, const struct settings *s,
     if (!add(a, "--block:%s=%s/%s.disk", s->volumes[i].name,
              s->volumes[i].dir, s->volumes[i].name))
       return false;
+  for (int i = 0; i < s->nfiles; i++)
+    if (!add(a, "--block:%s=%s/znet-files-%s.tar", s->files[i].name,
+             FILES_DIR, s->files[i].name))
+      return false;
   if (!add(a, "%s/image", s->dir) || !net_words(a, net))
     return false;
   /* The image's runtime flags: each disk mounted where the container
    * has it; the port a stop comes to. */
   for (int i = 0; i < s->nvolumes; i++)
     if (!add(a, "--mount=%s=%s", s->volumes[i].dir, s->volumes[i].name))
+      return false;
+  for (int i = 0; i < s->nfiles; i++)
+    if (!add(a, "--tar=%s=%s", s->files[i].dir, s->files[i].name))
       return false;
   if (s->signal_port && !add(a, "--signal-port=%u", s->signal_port))
     return false;
@@ -470,6 +490,27 @@ static int make_disks(const struct settings *s) {
   return 0;
 }
 
+/* Each ZNET_FILES directory as an archive the image mounts read-only.
+ * 0, or -1 said. */
+static int pack_files(const struct settings *s) {
+  for (int i = 0; i < s->nfiles; i++) {
+    char out[WORD_MAX];
+    unsigned left = 0;
+    (void)snprintf(out, sizeof(out), "%s/znet-files-%s.tar", FILES_DIR,
+                   s->files[i].name);
+    int e = boot_tar_dir(s->files[i].dir, out, &left);
+    if (e != 0) {
+      say("ZNET_FILES: %s into %s: %s", s->files[i].dir, out, strerror(-e));
+      return -1;
+    }
+    if (left)
+      say("ZNET_FILES: %s: %u entries left out (a name over 255 bytes, a "
+          "link's target over 100, not a file, a directory or a link)",
+          s->files[i].dir, left);
+  }
+  return 0;
+}
+
 /* After the tender: each disk file's bytes on the host's disk. */
 static void sync_disks(const struct settings *s) {
   for (int i = 0; i < s->nvolumes; i++) {
@@ -567,7 +608,7 @@ int main(int argc, char **argv) {
     say("%s: %s", a.w[0], strerror(errno));
     return 125;
   }
-  if (ensure_tun() != 0 || make_disks(&s) != 0)
+  if (ensure_tun() != 0 || make_disks(&s) != 0 || pack_files(&s) != 0)
     return 125;
   int e = boot_tap_make(&tap_ifindex);
   if (e != 0) {

@@ -237,6 +237,20 @@ int zrt_mount_memfs_copy(const char *path, size_t budget) {
 
 /* ---- --mount: a disk's file system ------------------------------------- */
 
+/* ---- --tar: an archive's tree, read-only --------------------------------- */
+
+int zrt_mount_tar(const char *path, const char *device) {
+  if (!zrt_vfs_has_root())
+    return -ENOENT;
+  struct zrt_mount *m;
+  int r = zrt_tarfs_mount(device, &m);
+  if (!m)
+    return r;
+  if (r == -ENODEV)
+    return r; /* (its empty tree kept: the image ends) */
+  return zrt_vfs_mount_at(path, m);
+}
+
 /* The image's end, however it comes (exit, a signal's default action):
  * what the program wrote and did not fsync committed, as a process's
  * writes outlive it on Linux. */

@@ -408,6 +408,11 @@ int zrt_mount_memfs_copy(const char *path, size_t budget);
  * such device; -EINVAL: none this runtime reads (a zrt_log line says
  * why); -ENOMEM. */
 int zrt_mount_disk(const char *path, const char *device);
+/* The tar archive on block device `device` as a read-only tree at
+ * `path` (--tar PATH=DEVICE: files the host hands the image, a
+ * ConfigMap's).  -ENODEV: no such device; what a damaged archive holds
+ * before the damage is mounted, with a zrt_log line. */
+int zrt_mount_tar(const char *path, const char *device);
 
 /* ---- exports (export.c) ------------------------------------------------ */
 

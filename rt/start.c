@@ -13,6 +13,7 @@
  * outside quotes keeps the next character ("--save ''" passes an empty
  * word).  Before "--": the runtime's flags (--env NAME=VALUE, --cwd DIR,
  * --hostname NAME, --tmpfs PATH, --writable PATH, --mount PATH=DEVICE,
+ * --tar PATH=DEVICE,
  * --export DIR, --dns ADDR,
  * --thread-stack SIZE, --host-loopback, --signal-port PORT;
  * opts below) and znet's
@@ -91,6 +92,8 @@ static struct {
   int nwritable;
   char *mount[MAX_TMPFS];  /* --mount PATH=DEVICE: a disk's file system */
   int nmount;
+  char *tar[MAX_TMPFS];    /* --tar PATH=DEVICE: a tar archive's tree */
+  int ntar;
   const char *export_dir;  /* --export DIR */
   const char *dns[MAX_DNS]; /* --dns ADDR: /etc/resolv.conf's nameservers */
   int ndns;
@@ -248,6 +251,10 @@ static int take_runtime_flags(char **w, int n) {
       if (opts.nmount == MAX_TMPFS)
         zrt_panic("more than %d --mount", MAX_TMPFS);
       opts.mount[opts.nmount++] = v;
+    } else if ((k = flag_value(&w[i], n - i, "--tar", &v))) {
+      if (opts.ntar == MAX_TMPFS)
+        zrt_panic("more than %d --tar", MAX_TMPFS);
+      opts.tar[opts.ntar++] = v;
     } else if ((k = flag_value(&w[i], n - i, "--export", &v))) {
       opts.export_dir = v;
     } else if ((k = flag_value(&w[i], n - i, "--tmpfs", &v))) {
@@ -405,15 +412,32 @@ static void set_resolv_conf(void) {
   zrt_mount_etc("resolv.conf", text);
 }
 
+/* PATH=DEVICE of --mount or --tar split: the device's name. */
+static const char *path_device(const char *flag, char *spec) {
+  char *eq = strchr(spec, '=');
+  if (!eq || eq == spec || eq[1] == '\0' || spec[0] != '/')
+    zrt_panic("%s %s: give PATH=DEVICE, PATH absolute", flag, spec);
+  *eq = '\0';
+  return eq + 1;
+}
+
+/* --tar PATH=DEVICE: files the host hands the program (a ConfigMap's,
+ * a Secret's), read-only; missing, they end the image. */
+static void start_tar(char *spec) {
+  const char *dev = path_device("--tar", spec);
+  int r = zrt_mount_tar(spec, dev);
+  if (r != 0)
+    zrt_panic("--tar %s=%s: %s", spec, dev,
+              r == -ENODEV ? "no such block device (znet-image --files "
+                             "NAME, and the tender's --block:NAME=FILE)"
+                           : "cannot mount it there");
+}
+
 /* --mount PATH=DEVICE.  A program that keeps its data there must not
  * run on without it: a disk that cannot be mounted ends the image, with
  * a line that says why. */
 static void start_disk(char *spec) {
-  char *eq = strchr(spec, '=');
-  if (!eq || eq == spec || eq[1] == '\0' || spec[0] != '/')
-    zrt_panic("--mount %s: give PATH=DEVICE, PATH absolute", spec);
-  *eq = '\0';
-  const char *dev = eq + 1;
+  const char *dev = path_device("--mount", spec);
   int r = zrt_mount_disk(spec, dev);
   if (r != 0)
     zrt_panic("--mount %s=%s: %s", spec, dev,
@@ -455,6 +479,8 @@ static void start_files(void) {
   }
   for (int i = 0; i < opts.nmount; i++)
     start_disk(opts.mount[i]);
+  for (int i = 0; i < opts.ntar; i++)
+    start_tar(opts.tar[i]);
 }
 
 /* musl's __libc_start_main calls this (over its own, weak) where it
