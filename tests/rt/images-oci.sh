@@ -355,6 +355,73 @@ oci_runc() {
   OCI_POD_NS=$n1
 }
 
+# oci_stateful: redis keeping its data on a disk in a volume directory
+# of the container, its configuration from a ConfigMap-shaped directory
+# (step 4b): znet-image --volume data --files cfg, znet-oci --volume
+# data:/data:256M --files cfg:/etc/redis, `ctr run` with the two bind
+# mounts a pod's volumes are.  The ConfigMap's setting is redis's; keys
+# written with appendfsync everysec survive `ctr task kill` (SIGTERM to
+# the image's signal port: redis ends, the image syncs, znet-boot fsyncs
+# the disk file) into a second container on the same directory; the disk
+# is clean to znet-disk fsck.
+oci_stateful() {
+  local redis ns=${E2E_NS}o3 ip=10.79.3.2 zoci=$B/oci/znet-oci zd=$B/disk/znet-disk
+  if [ ! -x "$zd" ]; then
+    skip_case "OCI: a volume and a ConfigMap" "no littlefs in $B (../shared/littlefs)"
+    return 0
+  fi
+  redis=$(ls "$B"/pkgs/redis/redis-*/src/redis-server 2>/dev/null | head -1)
+  build_step "OCI: redis-disk.spt (--volume data --files cfg) and its archive (znet-oci --volume data:/data:256M --files cfg:/etc/redis)" \
+    "$T/oci/redis-disk.log" bash -c "'$ZIMG' --target spt --strip --block none \
+      --volume data --files cfg -o '$T/oci/redis-disk.spt' '$redis' &&
+      '$zoci' --tender '$tree/tenders/spt/solo5-spt' --volume data:/data:256M \
+      --files cfg:/etc/redis -o '$T/oci/redis-disk.oci.tar' '$T/oci/redis-disk.spt' \
+      -- -- /etc/redis/redis.conf --dir /data --appendonly yes \
+      --appendfsync everysec --save \"''\" --protected-mode no &&
+      timeout 60 ctr -a '$T/ctd/containerd.sock' -n '$OCI_NS' image import \
+      '$T/oci/redis-disk.oci.tar'" || return 1
+  # The volume, and a ConfigMap's mount as the kubelet lays it out.
+  local pvc=$T/oci/pvc cm=$T/oci/cm stamp=..2026_11_30_00_00_00.000000001
+  rm -rf "$pvc" "$cm" && mkdir -p "$pvc" "$cm/$stamp"
+  printf 'maxmemory-policy allkeys-lru\n' >"$cm/$stamp/redis.conf"
+  ln -s "$stamp" "$cm/..data" && ln -s ..data/redis.conf "$cm/redis.conf"
+  oci_pod "$ns" "$ip/32" 169.254.1.1 zoci3 ||
+    { not_ok "OCI: a third container namespace"; return 1; }
+  local mounts=(--cap-add CAP_NET_ADMIN
+    --mount "type=bind,src=$pvc,dst=/data,options=rbind:rw"
+    --mount "type=bind,src=$cm,dst=/etc/redis,options=rbind:ro")
+  local out=$T/oci/ctr-redis-disk.out p r i
+  oci_run zoci-redis-disk znet/redis-disk:latest "$ns" "$out" "${mounts[@]}"
+  p=$OCI_RUN_PID
+  check "OCI: redis with a volume: znet-boot made the disk file in the volume's directory" \
+    oci_wait_line "$out" "^znet-boot: /data/data.disk: the disk data made, 268435456 bytes" 30 "$p"
+  oci_wait_port "$ip" 6379
+  r=$(in_ns_t 10 redis-cli -h "$ip" CONFIG GET maxmemory-policy | tail -1)
+  check "OCI: the ConfigMap's redis.conf (through its links) reached the image read-only: maxmemory-policy $r" \
+    [ "$r" = allkeys-lru ]
+  for i in $(seq 1 50); do echo "SET key$i value$i"; done |
+    in_ns_t 20 redis-cli -h "$ip" >/dev/null
+  oci_ctr task kill zoci-redis-disk >/dev/null 2>&1
+  wait_bg "$p" 20
+  r=$?
+  grep '^znet-boot' "$out" | diag
+  check "OCI: ctr task kill (SIGTERM) went to the image's port, redis ended (status $r), the disk file synced" \
+    bash -c "[ $r = 0 ] && grep -q '^znet-boot: TERM sent to the image.s port 9' '$out' &&
+      grep -q '^znet-boot: /data/data.disk: synced' '$out'"
+  "$zd" fsck "$pvc/data.disk" >"$T/oci/fsck.out" 2>&1
+  check "OCI: znet-disk fsck of the volume's disk: $(tail -1 "$T/oci/fsck.out")" \
+    grep -q 'clean$' "$T/oci/fsck.out"
+  out=$T/oci/ctr-redis-disk2.out
+  oci_run zoci-redis-disk2 znet/redis-disk:latest "$ns" "$out" "${mounts[@]}"
+  p=$OCI_RUN_PID
+  oci_wait_port "$ip" 6379
+  r=$(in_ns_t 10 redis-cli -h "$ip" MGET key1 key25 key50 | paste -sd,)
+  check "OCI: a second container on the same volume: the keys back from the AOF ($r)" \
+    [ "$r" = value1,value25,value50 ]
+  oci_ctr task kill zoci-redis-disk2 >/dev/null 2>&1
+  wait_bg "$p" 20
+}
+
 # oci_podman: step 5, in the first namespace again.
 oci_podman() {
   local p=$T/podman ns=$OCI_POD_NS out=$T/oci/podman.out pid r
@@ -447,6 +514,7 @@ oci_main() {
       timeout 60 skopeo copy -q "oci-archive:$T/oci/nginx.oci.tar" "oci:$T/oci/copy:nginx"
     if oci_containerd; then
       oci_runc && oci_podman
+      oci_stateful
     fi
     oci_urunc nginx 80
     oci_urunc redis 6379
