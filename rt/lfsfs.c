@@ -518,6 +518,12 @@ static int l_readdir(struct zrt_vnode *dv, uint64_t n, struct zrt_dirent *out) {
       return -ENOENT;
     if (strcmp(info.name, ".") == 0 || strcmp(info.name, "..") == 0)
       continue;
+    /* A name no path can reach (a damaged or hostile disk's): not
+     * listed, counted. */
+    if (strchr(info.name, '/')) {
+      fs->stats.corrupt++;
+      continue;
+    }
     if (d->dir_n++ == n)
       break;
   }
