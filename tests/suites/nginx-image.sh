@@ -55,7 +55,7 @@ ngi_prepare() {
     # shellcheck disable=SC2154 # shared: tests/rt/images-env.sh
     tgz=$(ls "$shared"/suites/nginx-tests-*.tar.gz 2>/dev/null | tail -1)
     need_shared "${tgz:-$shared/suites/nginx-tests-*.tar.gz}"
-    NT=$B/suites/nginx-tests
+    NT=$OUT/nginx-tests
     rm -rf "$NT" && mkdir -p "$NT" && tar xzf "$tgz" -C "$NT" --strip-components=1
   }
   NGI_KNS="zns$$c$RANDOM"

@@ -40,7 +40,7 @@ nginx_prepare() {
   # shellcheck disable=SC2154 # shared: tests/rt/images-env.sh
   tgz=$(ls "$shared"/suites/nginx-tests-*.tar.gz 2>/dev/null | tail -1)
   need_shared "${tgz:-$shared/suites/nginx-tests-*.tar.gz}"
-  NT=$B/suites/nginx-tests
+  NT=$OUT/nginx-tests
   rm -rf "$NT" && mkdir -p "$NT" && tar xzf "$tgz" -C "$NT" --strip-components=1 ||
     { not_ok "nginx-tests unpacked from $tgz"; return 1; }
   check "nginx-tests $(basename "$tgz" .tar.gz): $(ls "$NT"/*.t | wc -l) test files; Debian's nginx $("$NGINX_BIN" -v 2>&1 | sed 's/.*nginx\///')" \
