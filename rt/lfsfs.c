@@ -89,6 +89,7 @@ struct lnode {
   struct lfs_attr fattr;
   struct lfs_file_config fcfg;
   unsigned opens;
+  int werr; /* the last failed write's answer, for fsync's */
   /* A directory being read: littlefs's cursor and its position. */
   lfs_dir_t *dir;
   uint64_t dir_n;
@@ -936,7 +937,7 @@ static ssize_t file_pwrite(struct lnode *n, const void *buf, size_t len,
     return lerr(fs, (int)s);
   lfs_ssize_t r = lfs_file_write(&fs->lfs, n->file, buf, (lfs_size_t)len);
   if (r < 0)
-    return lerr(fs, (int)r);
+    return n->werr = lerr(fs, (int)r);
   node_changed(n);
   zrt_shmap_written(&n->v, off, buf, (size_t)r);
   return (ssize_t)r;
@@ -992,7 +993,7 @@ static int lf_fsync(struct zrt_file *f) {
   /* littlefs's sync of a handle a write failed on answers 0 and commits
    * nothing: the failure is fsync's answer, as Linux gives it. */
   if (n->file->flags & LFS_F_ERRED)
-    return -EIO;
+    return n->werr ? n->werr : -EIO;
   zrt_lfsdisk_meta_encode(&n->meta, n->raw);
   return lerr(n->fs, lfs_file_sync(&n->fs->lfs, n->file));
 }

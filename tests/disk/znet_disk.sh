@@ -23,7 +23,10 @@ chmod 0750 "$T/src/var/lib"
 touch -d '2020-02-02 02:02:02' "$T/src/etc/app/conf"
 ln -s conf "$T/src/etc/app/link"
 
-check "mkfs: a 16 MiB disk" "$ZD" mkfs "$T/d.img" 16M
+# quiet ARGS...: znet-disk with its standard output left out of the TAP.
+quiet() { "$ZD" "$@" >/dev/null; }
+
+check "mkfs: a 16 MiB disk" quiet mkfs "$T/d.img" 16M
 check "mkfs: the file is 16 MiB" [ "$(stat -c %s "$T/d.img")" = 16777216 ]
 "$ZD" mkfs "$T/d.img" 16M 2>"$T/err"
 st=$?
@@ -73,7 +76,7 @@ head -c 2097152 /dev/urandom >"$T/2m"
 "$ZD" put "$T/full.img" "$T/2m" / 2>"$T/err"
 st=$?
 check "put: a full disk answers 'no space' (status $st)" [ "$st" = 2 ] && grep -q 'no space' "$T/err"
-check "fsck: the full disk still clean" "$ZD" fsck "$T/full.img"
+check "fsck: the full disk still clean" quiet fsck "$T/full.img"
 
 # Damaged disks: each a clear line and status 1 or 2, never a crash.
 damaged() { # NAME: the disk at $T/bad.img

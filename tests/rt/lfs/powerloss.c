@@ -25,7 +25,6 @@
  * matched which state), a failure naming the cut, the operation and the
  * first difference.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -415,7 +414,7 @@ static void workload(uint64_t seed, int nops, FILE *record) {
 
 /* The tree the disk holds against model s: "" if the same, else what
  * differs. */
-static const char *compare(const struct state *s) {
+static const char *compare(struct state *s) {
   static char why[256];
   for (int i = 0; i < s->n; i++) {
     const struct entry *e = &s->e[i];
@@ -449,8 +448,7 @@ static const char *compare(const struct state *s) {
                                 "a/f1", "a/f4", "a/f7", "b/f2", "b/f5"};
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
     struct stat st;
-    struct state *m = (struct state *)s;
-    if (zrt_sys_stat(names[i], &st) == 0 && !state_find(m, names[i])) {
+    if (zrt_sys_stat(names[i], &st) == 0 && !state_find(s, names[i])) {
       snprintf(why, sizeof(why), "%s is there, the model has it not",
                names[i]);
       return why;

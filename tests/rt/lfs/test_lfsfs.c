@@ -7,7 +7,7 @@
  *
  *   test_lfsfs ZNET-DISK
  */
-#define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -151,7 +151,8 @@ ZT_TEST(test_open_flags_as_linux) {
 
 ZT_TEST(test_vectors_offsets_and_holes) {
   int fd = (int)zrt_sys_open("/d/v", O_CREAT | O_TRUNC | O_RDWR, 0644);
-  struct iovec w[3] = {{"ab", 2}, {"cde", 3}, {"", 0}};
+  char ab[] = "ab", cde[] = "cde", none[] = "";
+  struct iovec w[3] = {{ab, 2}, {cde, 3}, {none, 0}};
   ZT_EQ(zrt_sys_writev(fd, w, 3), 5);
   ZT_EQ(zrt_sys_lseek(fd, 0, SEEK_CUR), 5);
   char x[3] = {0}, y[4] = {0};
@@ -421,6 +422,7 @@ ZT_TEST(test_record_locks_ofd_and_process) {
                     .l_len = 2};
   ZT_EQ(zrt_sys_fcntl(b, ZRT_F_OFD_GETLK, (long)&m), 0);
   ZT_EQ(m.l_type, F_UNLCK);
+  m.l_type = F_WRLCK; /* (F_GETLK with F_UNLCK is EINVAL, as on Linux) */
   m.l_start = 11;
   m.l_len = 1;
   ZT_EQ(zrt_sys_fcntl(b, ZRT_F_OFD_GETLK, (long)&m), 0);
@@ -561,7 +563,12 @@ int main(int argc, char **argv) {
     printf("Bail out! usage: test_lfsfs ZNET-DISK\n");
     return 1;
   }
-  znet_disk = argv[1];
+  static char zd[4096];
+  if (!realpath(argv[1], zd)) {
+    printf("Bail out! %s: no such program\n", argv[1]);
+    return 1;
+  }
+  znet_disk = zd; /* absolute: the shell commands change directory */
   snprintf(dir, sizeof(dir), "/tmp/zrt-lfs-XXXXXX");
   if (!mkdtemp(dir)) {
     printf("Bail out! no directory\n");
