@@ -351,6 +351,7 @@ static int op_now;
 /* The root (empty), the disk at /d, and /d the working directory: the
  * workload's paths are relative. */
 static void mount_disk(void) {
+  zrt_fd_init_console(); /* 0, 1, 2 taken: a workload's descriptor is > 0 */
   zrt_mount_root(NULL);
   int r = zrt_mount_disk("/d", "data");
   if (r == 0)
@@ -498,12 +499,14 @@ static int cut_and_check(int nops, uint64_t k, char *why, size_t whylen,
     cut_at = 0;
     mount_disk();
     char out[300];
-    const char *a = compare(&states[i - 1]);
+    /* compare's answer is a static buffer: the first one copied. */
+    static char a[256];
+    snprintf(a, sizeof(a), "%s", compare(&states[i - 1]));
     const char *b = i <= last_point ? compare(&states[i]) : "no next state";
     int which = a[0] == '\0' ? 0 : b[0] == '\0' ? 1 : -1;
     if (which >= 0 && !usable()) {
       which = -1;
-      a = "the disk took no new file after the cut";
+      snprintf(a, sizeof(a), "the disk took no new file after the cut");
     }
     snprintf(out, sizeof(out), "%d %s", which, a);
     (void)!write(pipefd[1], out, strlen(out) + 1);
@@ -579,7 +582,7 @@ int main(int argc, char **argv) {
     }
     uint64_t total = shared_run->writes_after[shared_run->npoints - 1];
     unsigned before = 0, after = 0, bad = 0;
-    char why[300] = "";
+    char why[300] = "", first_why[300] = "";
     uint64_t first_bad = 0;
     int bad_op = 0;
     for (uint64_t k = 1; k <= total; k += step) {
@@ -592,6 +595,7 @@ int main(int argc, char **argv) {
       else if (bad++ == 0) {
         first_bad = k;
         bad_op = opno;
+        snprintf(first_why, sizeof(first_why), "%s", why);
       }
     }
     if (bad == 0)
@@ -604,7 +608,7 @@ int main(int argc, char **argv) {
       printf("not ok %d - seed %d%s: %u of %u cuts left neither state; the "
              "first at write %llu, in operation %d: %s\n",
              s, s, tear ? " (torn writes)" : "", bad, before + after + bad,
-             (unsigned long long)first_bad, bad_op, why);
+             (unsigned long long)first_bad, bad_op, first_why);
       failed++;
     }
   }
