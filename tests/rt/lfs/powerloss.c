@@ -207,11 +207,18 @@ static void point(void);
 
 static long last;
 
+static FILE *record_to; /* while the workload runs uncut */
+static bool trace; /* --trace: each operation to stderr (uncut run) */
+static int op_now;
+
 /* One operation of the workload, on the disk and in the model. */
 static void op(uint32_t r) {
   unsigned f = next() % NFILES;
   const char *p = file_path(f);
   struct open_file *o = slot_of(p);
+  if (trace && record_to)
+    fprintf(stderr, "op %d: kind %u on %s%s\n", op_now, r % 10, p,
+            o ? " (open)" : "");
   switch (r % 10) {
   case 0: /* create or rewrite a file whole, fsync, close */
   case 1: {
@@ -223,13 +230,16 @@ static void op(uint32_t r) {
     if (fd == -ENOENT)
       break; /* its directory is not there now */
     CHECK(fd >= 0);
-    /* The open's truncation (or the create) is a commit of its own: a
-     * cut after it leaves the file empty, as on Linux. */
+    /* A create is a commit of its own: a cut after it leaves the file
+     * there, empty.  An existing file's truncation is committed with
+     * the bytes that follow (at the fsync): a cut between leaves the
+     * old bytes, an earlier committed state. */
     struct entry *e0 = state_find(&committed, p);
-    if (!e0)
+    if (!e0) {
       e0 = state_add(&committed, p, false);
-    entry_set(e0, NULL, 0);
-    point();
+      entry_set(e0, NULL, 0);
+      point();
+    }
     CHECK((last = zrt_sys_write(fd, scratch, n)) == (long)n);
     CHECK((last = zrt_sys_fsync(fd)) == 0);
     CHECK((last = zrt_sys_close(fd)) == 0);
@@ -345,8 +355,6 @@ struct run {
 
 static struct run *shared_run;
 static struct state states[MAX_POINTS + 1]; /* the model at point i */
-static FILE *record_to; /* while the workload runs uncut */
-static int op_now;
 
 /* The root (empty), the disk at /d, and /d the working directory: the
  * workload's paths are relative. */
@@ -534,6 +542,8 @@ int main(int argc, char **argv) {
       step = strtoull(argv[++i], NULL, 10);
     else if (strcmp(argv[i], "--tear") == 0)
       tear = true;
+    else if (strcmp(argv[i], "--trace") == 0)
+      trace = true;
     else {
       fprintf(stderr, "usage: %s [--seeds N] [--ops N] [--step S] [--tear]\n",
               argv[0]);
