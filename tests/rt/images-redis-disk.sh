@@ -14,8 +14,8 @@
 #     INCR's answer, at most that plus the one in flight; each key SET
 #     with its value); then a client (Python, one command at a time,
 #     each answer logged before the next is sent) makes INCRs on 8
-#     counters and SETs of new keys, and after a random 0.3 to 2 s the
-#     tender is killed (SIGKILL) under it.
+#     counters and SETs of new keys, and a random 0.3 to 2 s after its
+#     first answer the tender is killed (SIGKILL) under it.
 #  3. The RDB: appendonly no, keys SET, SAVE answered, the tender killed;
 #     booted again on the disk, every key is there (dump.rdb loaded).
 #  4. znet-disk fsck on the disk: clean.
@@ -28,10 +28,19 @@
 # each acknowledged write a line of its log (flushed) before the next.
 rd_client() {
   cat >"$T/rd-client.py" <<'EOF'
-import socket, sys
+import socket, sys, time
 host, log, start = sys.argv[1], sys.argv[2], int(sys.argv[3])
 out = open(log, "a", buffering=1)
-s = socket.create_connection((host, 6379), timeout=5)
+# (The first connect may find no route yet: the namespace's neighbour
+# entry is the killed image's until it is learned again.)
+for attempt in range(100):
+    try:
+        s = socket.create_connection((host, 6379), timeout=5)
+        break
+    except OSError as e:
+        if attempt == 99:
+            sys.exit("connect: %s" % e)
+        time.sleep(0.1)
 f = s.makefile("rb")
 def cmd(*words):
     req = b"*%d\r\n" % len(words)
@@ -162,7 +171,14 @@ redis_disk_check() {
     [ "$k" -gt "$kills" ] && { rd_kill; break; }
     ip netns exec "$E2E_NS" python3 "$T/rd-client.py" "$IP" "$log" $((k * 1000000)) \
       2>>"$T/rd.client.err" &
-    local cpid=$!
+    local cpid=$! acks
+    # The kill's moment counts from the client's first answer.
+    acks=$(grep -c '^[IS] ' "$log")
+    for _ in $(seq 1 100); do
+      [ "$(grep -c '^[IS] ' "$log")" -gt "$acks" ] && break
+      kill -0 "$cpid" 2>/dev/null || break
+      sleep 0.1
+    done
     sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.3 + 1.7 * r / 32767 }')"
     rd_kill
     wait "$cpid" 2>/dev/null
@@ -193,7 +209,7 @@ redis_disk_check() {
       echo
       echo "redis-server (Debian's source) as an spt image with a disk (znet-image --volume data; --mount /data=data),"
       echo "appendonly yes, appendfsync always.  Each boot checks every write acknowledged before the last SIGKILL of"
-      echo "the tender, then a client makes INCRs and SETs one at a time until the next kill, 0.3 to 2 s later."
+      echo "the tender, then a client makes INCRs and SETs one at a time until the next kill, 0.3 to 2 s after its first answer."
       echo "What an fsync of the image's reaches: the host's page cache (Solo5's block device has no flush); a"
       echo "kill of the tender loses nothing of it, a crash of the host may."
       echo
