@@ -185,6 +185,9 @@ void zrt_sched_set_pump(uint64_t (*pump)(void *ctx), void *ctx);
  * the pump runs (a call from inside the stack's poll): then nothing
  * else may happen at this entry either. */
 bool zrt_sched_tick(const void *entry_frame);
+/* fn, once: the first time every thread waits (the scheduler is about
+ * to sleep in zrt_plat_idle) after this call.  start.c's --ready-line. */
+void zrt_sched_on_first_idle(void (*fn)(void));
 /* Then zrt_syscall delivers the running thread's deliverable signals
  * (signal.c). */
 void zrt_signal_entry(void);

@@ -378,6 +378,18 @@ static bool nothing_can_wake(uint64_t deadline) {
 
 static uint64_t earliest(uint64_t a, uint64_t b) { return a < b ? a : b; }
 
+static void (*first_idle_fn)(void);
+
+void zrt_sched_on_first_idle(void (*fn)(void)) { first_idle_fn = fn; }
+
+/* Every thread waits: the one-time listener, if any, hears of it. */
+static void say_first_idle(void) {
+  void (*fn)(void) = first_idle_fn;
+  first_idle_fn = NULL;
+  if (fn)
+    fn();
+}
+
 /* One turn of the idle loop: returns when a thread may be runnable. */
 static void idle_once(void) {
   uint64_t pump_next = pump_run();
@@ -387,6 +399,7 @@ static void idle_once(void) {
   uint64_t deadline = earliest(pump_next, timers_next());
   if (nothing_can_wake(timers_next()))
     deadlock();
+  say_first_idle();
   bool input = zrt_plat_idle(deadline);
   pump_run();
   if (input)

@@ -13,9 +13,8 @@
  * outside quotes keeps the next character ("--save ''" passes an empty
  * word).  Before "--": the runtime's flags (--env NAME=VALUE, --cwd DIR,
  * --hostname NAME, --tmpfs PATH, --writable PATH, --mount PATH=DEVICE,
- * --tar PATH=DEVICE,
- * --export DIR, --dns ADDR,
- * --thread-stack SIZE, --host-loopback, --signal-port PORT;
+ * --tar PATH=DEVICE, --export DIR, --dns ADDR, --thread-stack SIZE,
+ * --host-loopback, --signal-port PORT, --ready-line;
  * opts below) and znet's
  * (--ipv4,
  * --gateway, --dhcp, ...; rt/net.c); after it the program's own, with
@@ -101,6 +100,7 @@ static struct {
   const char *hostname;    /* --hostname NAME */
   bool host_loopback;      /* --host-loopback */
   unsigned signal_port;    /* --signal-port PORT; 0: none */
+  bool ready_line;         /* --ready-line */
   size_t stack_size;       /* the main thread's stack */
   size_t thread_stack;     /* --thread-stack: the most a thread gets; 0 none */
   uint8_t seed[32];        /* for the stack's generator */
@@ -242,6 +242,9 @@ static int take_runtime_flags(char **w, int n) {
       opts.signal_port = (unsigned)port;
     } else if (strcmp(w[i], "--host-loopback") == 0) {
       opts.host_loopback = true;
+      k = 1;
+    } else if (strcmp(w[i], "--ready-line") == 0) {
+      opts.ready_line = true;
       k = 1;
     } else if ((k = flag_value(&w[i], n - i, "--writable", &v))) {
       if (opts.nwritable == MAX_TMPFS)
@@ -491,6 +494,14 @@ void __libc_start_init(void);
 /* NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 void __libc_start_init(void) {}
 
+/* --ready-line: a server that has set itself up (its files read, its
+ * sockets listening) waits for input, so a harness waiting for this
+ * line knows the program got past its start; one that exits first never
+ * prints it. */
+static void say_ready(void) {
+  zrt_log("--ready-line: the program waits, every thread blocked");
+}
+
 /* Called by musl's __libc_start_main with the C library ready (TLS,
  * the environment): the runtime's modules, then the program's
  * constructors and its main, both with its own words (a static
@@ -510,6 +521,8 @@ static int zrt_start_main(int argc, char **argv, char **envp) {
   /* The program's getopt starts afresh: the runtime's parse used it. */
   optind = 1;
   optreset = 1;
+  if (opts.ready_line)
+    zrt_sched_on_first_idle(say_ready);
   zrt_run_constructors(pargc, pargv, envp);
   return main(pargc, pargv, envp);
 }

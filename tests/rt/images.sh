@@ -17,7 +17,10 @@
 #     limits.c (memory, threads, an unanswered call), hostlo.c
 #     (--host-loopback: a loopback port nobody inside serves goes to the
 #     gateway), writable.c (--writable: the archive's directory in
-#     memory; --export: written to a device at the end), sigport.c (--signal-port: signals from the gateway),
+#     memory; --export: written to a device at the end; --ready-line
+#     says nothing of a program that never waits), sigport.c
+#     (--signal-port: signals from the gateway; --ready-line's one
+#     line once it waits),
 #     own_malloc.c (an
 #     allocator of the program's own) and deadlock.c (threads waiting
 #     for each other: the runtime's report), each as an image,
@@ -300,7 +303,7 @@ check "writable.c built by znet-cc and znet-image" [ -f "$wr.spt" ] || diag <"$T
 cp -a "$ROOT/tests/rt/root" "$T/wroot" && ln -s a.txt "$T/wroot/dir/link-in-dir" &&
   tar cf "$T/wroot.tar" -C "$T/wroot" .
 boot_spt "$wr.spt" "$T/wroot.tar" "$T/writable.raw" --writable /dir -- /dir
-boot_spt "$wr.spt" "$T/wroot.tar" "$T/archive.raw" -- /dir
+boot_spt "$wr.spt" "$T/wroot.tar" "$T/archive.raw" --ready-line -- /dir
 program_lines "$T/writable.raw" >"$T/writable.out"
 program_lines "$T/archive.raw" >"$T/archive.out"
 check "--writable /dir: the archive's files and modes copied, then written, made, removed" \
@@ -313,6 +316,8 @@ check "without it the same directory is the archive's, read-only" \
   [ "$(grep -cxF -e 'read a.txt: <a>' -e 'append a.txt: Read-only file system' \
     -e 'create new.txt: Read-only file system' -e 'unlink b.txt: Read-only file system' \
     -e 'list: a.txt b.txt link-in-dir sub' "$T/archive.out")" = 5 ]
+check "--ready-line: no line from a program that ends without ever waiting" \
+  [ "$(grep -c '^znet-rt: --ready-line' "$T/archive.raw")" = 0 ]
 boot_spt "$wr.spt" "$T/wroot.tar" "$T/writable-bad.raw" --writable /hello.txt -- /dir
 check "--writable of a file stops the image at start, saying why" \
   grep -q '^znet-rt: .*--writable /hello.txt: not a directory' "$T/writable-bad.raw"
@@ -383,7 +388,7 @@ boot_sig() {
   ip netns exec "$E2E_NS" timeout --foreground 180 solo5-spt \
     "--net:service=$E2E_TAP" "--block:rootfs=$T/root.tar" "$sp.spt" \
     "--ipv4=$E2E_ZNET_IP/$E2E_PREFIX" "--gateway=$E2E_KERNEL_IP" \
-    --signal-port 7009 >"$1" 2>&1 &
+    --signal-port 7009 --ready-line >"$1" 2>&1 &
   E2E_ECHO_PID=$!
   until_line "$1" ready
 }
@@ -408,6 +413,12 @@ if boot_sig "$T/sigport.raw"; then
   st=$?
   check "SIGQUIT by its full name: the handler, then the program's own exit (status $st)" \
     eval '[ "$a" = sent -a "$st" = 3 ] && grep -qxF "got QUIT (poll interrupted)" "$T/sigport.raw"'
+  # The program said "ready" and then waited in poll: one line, after
+  # its own, though it waited again after each signal.
+  rl=$(grep -n -e '^ready$' -e '^znet-rt: --ready-line: the program waits, every thread blocked$' \
+    "$T/sigport.raw" | cut -d: -f2- | tr '\n' '|')
+  check "--ready-line: one line, once the program waits ($rl)" \
+    [ "$rl" = "ready|znet-rt: --ready-line: the program waits, every thread blocked|" ]
 else
   not_ok "sigport.spt boots"
   program_lines "$T/sigport.raw" | tail -5 | diag
