@@ -132,3 +132,7 @@ bool zrt_lfsdisk_zero(const uint8_t *p, size_t n) {
       return false;
   return true;
 }
+
+bool zrt_lfsdisk_superblock_named(const uint8_t *p, size_t n) {
+  return n >= 16 && memcmp(p + 8, "littlefs", 8) == 0;
+}

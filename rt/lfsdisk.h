@@ -80,5 +80,10 @@ int zrt_lfsdisk_ino_next(lfs_t *lfs, struct zrt_lfs_inos *inos,
 
 /* Is this the start of a blank disk (all zero)? */
 bool zrt_lfsdisk_zero(const uint8_t *p, size_t n);
+/* Does this first sector of block 0 or 1 (n bytes, 16 at least) begin a
+ * littlefs superblock: its name, "littlefs", after the revision count
+ * and the first tag?  (A disk whose blocks 0 and 1 both say no is some
+ * other file system's, or none's.) */
+bool zrt_lfsdisk_superblock_named(const uint8_t *p, size_t n);
 
 #endif /* ZN_RT_LFSDISK_H */

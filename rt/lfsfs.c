@@ -1069,6 +1069,54 @@ static bool disk_blank(struct lfsfs *fs) {
   return true;
 }
 
+/* Does block 0 or 1 name a littlefs superblock? */
+static bool disk_says_littlefs(struct lfsfs *fs) {
+  for (uint64_t b = 0; b < 2; b++)
+    if (zrt_plat_block_read(fs->dev_handle, b * ZRT_LFS_BLOCK, fs->rbuf,
+                            (size_t)fs->sector) == 0 &&
+        zrt_lfsdisk_superblock_named(fs->rbuf, (size_t)fs->sector))
+      return true;
+  return false;
+}
+
+/* The size the disk's file system was made for, in blocks, as its
+ * superblock says (a mount that takes the size from it); 0 if that
+ * mount fails too. */
+static lfs_size_t disk_made_blocks(struct lfsfs *fs) {
+  struct lfs_config cfg = fs->cfg;
+  cfg.block_count = 0;
+  struct lfs_fsinfo info;
+  if (lfs_mount(&fs->lfs, &cfg) < 0)
+    return 0;
+  lfs_size_t n = lfs_fs_stat(&fs->lfs, &info) == 0 ? info.block_count : 0;
+  (void)lfs_unmount(&fs->lfs);
+  return n;
+}
+
+/* A disk that littlefs did not mount (error r): the line that says why,
+ * as far as the disk tells. */
+static void say_unmountable(struct lfsfs *fs, const char *device, int r) {
+  if (!disk_says_littlefs(fs)) {
+    zrt_log("lfsfs: %s holds no file system this runtime reads (not "
+            "littlefs: another file system's, or none); make one with "
+            "znet-disk mkfs, or give a blank disk",
+            device);
+    return;
+  }
+  lfs_size_t made = disk_made_blocks(fs);
+  if (made && made != fs->cfg.block_count) {
+    zrt_log("lfsfs: %s: its file system was made for %llu KiB, the device "
+            "has %llu KiB (cut short or grown since): not mounted",
+            device, (unsigned long long)made * (ZRT_LFS_BLOCK / 1024),
+            (unsigned long long)fs->cfg.block_count * (ZRT_LFS_BLOCK / 1024));
+    return;
+  }
+  zrt_log("lfsfs: %s: a littlefs file system that does not mount (littlefs "
+          "error %d: damaged, or cut short); znet-disk fsck on the host "
+          "says more",
+          device, r);
+}
+
 /* littlefs's configuration for the device: lfsdisk's geometry, the
  * device's calls, the mount's buffers. */
 static void lfsfs_config(struct lfsfs *fs) {
@@ -1139,9 +1187,7 @@ int zrt_lfsfs_mount(const char *device, struct zrt_mount **out) {
       r = lfs_mount(&fs->lfs, &fs->cfg);
   }
   if (r < 0) {
-    zrt_log("lfsfs: %s holds no file system this runtime reads (littlefs "
-            "2.1: %d); make one with znet-disk mkfs, or give a blank disk",
-            device, r);
+    say_unmountable(fs, device, r);
     lfsfs_free(fs);
     return -EINVAL;
   }

@@ -17,6 +17,11 @@
 #     0.3 s after its first acknowledgement.
 #  5. znet-disk get: the file on the host holds every acknowledged line,
 #     in order; znet-disk fsck: clean.
+#  6. hvt, where /dev/kvm is usable (skipped otherwise): notes.hvt
+#     killed once under acknowledged lines, booted again: they are there.
+#  7. The same on virtio (notes.virtio under qemu-system-x86_64, TCG,
+#     its root and its disk two virtio-blk devices), killed twice;
+#     skipped without QEMU.
 #
 # Needs what spt-lib.sh needs, python3, and littlefs in the build
 # (BUILD/disk/znet-disk); else skips.  Output is TAP.
@@ -79,9 +84,10 @@ except OSError:
     pass
 PY
 
-boot() { # OUT
-  ip netns exec "$E2E_NS" solo5-spt --mem=64 "--net:service=$E2E_TAP" \
-    "--block:rootfs=$T/empty.tar" "--block:data=$T/data.img" "$T/notes.spt" \
+boot() { # OUT [TARGET [DISK]]: spt (default) or hvt
+  local t=${2:-spt} disk=${3:-$T/data.img}
+  ip netns exec "$E2E_NS" "$(dirname "$(command -v solo5-spt)")/../$t/solo5-$t" --mem=64 \
+    "--net:service=$E2E_TAP" "--block:rootfs=$T/empty.tar" "--block:data=$disk" "$T/notes.$t" \
     "--ipv4=$Z/$E2E_PREFIX" --mount /data=data -- /data/notes.log 7070 \
     >"$1" 2>&1 &
   E2E_ECHO_PID=$!
@@ -129,4 +135,109 @@ check "znet-disk get: every acknowledged line in the file, in order" \
   bash -c "head -n \$(grep -c . '$T/acked') '$T/notes.log' | cmp -s - '$T/acked'"
 "$ZD" fsck "$T/data.img" >"$T/fsck" 2>&1
 check "znet-disk fsck: $(tail -1 "$T/fsck")" grep -q 'clean$' "$T/fsck"
+
+# ---- 6. hvt, where /dev/kvm is usable ------------------------------------------------
+if [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+  "$SPT_BUILD/rt/znet-image" --target hvt --volume data -o "$T/notes.hvt" "$NOTES" \
+    >"$T/himg.log" 2>&1
+  "$ZD" mkfs "$T/hdata.img" 16M >/dev/null
+  : >"$T/hacked"
+  if [ -f "$T/notes.hvt" ] && boot "$T/hboot1.out" hvt "$T/hdata.img"; then
+    ip netns exec "$E2E_NS" python3 "$T/client.py" "$Z" "$T/hacked" 100000 &
+    cp=$!
+    for _ in $(seq 100); do
+      [ -s "$T/hacked" ] && break
+      sleep 0.1
+    done
+    sleep 0.3
+    kill -9 "$E2E_ECHO_PID"
+    wait "$E2E_ECHO_PID" 2>/dev/null
+    wait "$cp" 2>/dev/null
+    boot "$T/hboot2.out" hvt "$T/hdata.img"
+    held=$(sed -n 's/^notes: .* holds \([0-9]*\) lines.*/\1/p' "$T/hboot2.out")
+    acked=$(grep -c . "$T/hacked")
+    check "hvt: killed after $acked acknowledged lines, booted again: the file holds $held" \
+      [ "$acked" -gt 0 ] && [ "${held:-0}" -ge "$acked" ] && [ "${held:-0}" -le $((acked + 1)) ]
+    kill -9 "$E2E_ECHO_PID" 2>/dev/null
+    wait "$E2E_ECHO_PID" 2>/dev/null
+  else
+    not_ok "hvt: notes.hvt made and booted on a disk"
+    cat "$T/himg.log" "$T/hboot1.out" 2>/dev/null | grep -v '^Solo5: ' | tail -10 | diag
+  fi
+else
+  skip_case "hvt: notes.hvt on a disk" "no usable /dev/kvm here"
+fi
+
+# ---- 7. the same on virtio, under QEMU ------------------------------------------------
+# Solo5's virtio binds the PCI devices it finds, in slot order, to the
+# manifest's devices in order (the network, the root, then each disk):
+# the slots are given so.  QEMU's raw file with its default cache
+# (writeback): what the image wrote is in the host's page cache when
+# QEMU completes the request, as with spt's pwrite.
+if ! command -v qemu-system-x86_64 >/dev/null; then
+  skip_case "virtio: notes.virtio on a disk" "no qemu-system-x86_64"
+  finish
+  exit 0
+fi
+if "$SPT_BUILD/rt/znet-image" --target virtio --volume data -o "$T/notes.virtio" "$NOTES" \
+  >"$T/vimg.log" 2>&1; then
+  ok "notes.virtio made by znet-image --target virtio --volume data"
+else
+  not_ok "notes.virtio made by znet-image --target virtio --volume data"
+  diag <"$T/vimg.log"
+  finish
+  exit 1
+fi
+"$ZD" mkfs "$T/vdata.img" 16M >/dev/null
+vboot() { # OUT
+  ip netns exec "$E2E_NS" qemu-system-x86_64 -cpu Westmere -m 128 -nodefaults \
+    -no-reboot -display none -serial stdio -kernel "$T/notes.virtio" \
+    -append "--ipv4=$Z/$E2E_PREFIX --mount /data=data -- /data/notes.log 7070" \
+    -netdev "tap,id=n0,ifname=$E2E_TAP,script=no,downscript=no" \
+    -device virtio-net-pci,netdev=n0,event_idx=off,addr=0x3 \
+    -drive "file=$T/empty.tar,if=none,id=d0,format=raw" \
+    -device virtio-blk-pci,drive=d0,addr=0x4 \
+    -drive "file=$T/vdata.img,if=none,id=d1,format=raw" \
+    -device virtio-blk-pci,drive=d1,addr=0x5 </dev/null >"$1" 2>&1 &
+  E2E_ECHO_PID=$!
+  E2E_BG_PIDS+=" $E2E_ECHO_PID"
+  # (TCG: a boot takes seconds.)
+  for _ in $(seq 600); do
+    grep -q '^notes: ' "$1" && in_ns_t 2 nc -z "$Z" 7070 2>/dev/null && return 0
+    kill -0 "$E2E_ECHO_PID" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+: >"$T/vacked"
+for k in 1 2; do
+  out=$T/vboot$k.out
+  if ! vboot "$out"; then
+    not_ok "virtio boot $k on the disk"
+    grep -v '^Solo5: ' "$out" | tail -15 | diag
+    kill -9 "$E2E_ECHO_PID" 2>/dev/null
+    break
+  fi
+  held=$(sed -n 's/^notes: .* holds \([0-9]*\) lines.*/\1/p' "$out")
+  acked=$(grep -c . "$T/vacked")
+  check "virtio boot $k: the file holds $held lines, $acked acknowledged before" \
+    [ "${held:-0}" -ge "$acked" ] && [ "${held:-0}" -le $((acked + 1)) ]
+  ip netns exec "$E2E_NS" python3 "$T/client.py" "$Z" "$T/vacked" $((k * 100000)) &
+  cp=$!
+  for _ in $(seq 100); do
+    [ "$(grep -c . "$T/vacked")" -gt "$acked" ] && break
+    sleep 0.1
+  done
+  sleep 0.5
+  kill -9 "$E2E_ECHO_PID"
+  wait "$E2E_ECHO_PID" 2>/dev/null
+  wait "$cp" 2>/dev/null
+done
+check "virtio: the clients had lines acknowledged in both ($(grep -c . "$T/vacked"))" \
+  [ "$(grep -c '^note 1[0-9]' "$T/vacked")" -gt 0 ] && [ "$(grep -c '^note 2[0-9]' "$T/vacked")" -gt 0 ]
+"$ZD" get "$T/vdata.img" /notes.log "$T/vnotes.log" 2>"$T/vget.err"
+check "virtio: znet-disk get: every acknowledged line in the file, in order" \
+  bash -c "head -n \$(grep -c . '$T/vacked') '$T/vnotes.log' | cmp -s - '$T/vacked'"
+"$ZD" fsck "$T/vdata.img" >"$T/vfsck" 2>&1
+check "virtio: znet-disk fsck: $(tail -1 "$T/vfsck")" grep -q 'clean$' "$T/vfsck"
 finish

@@ -39,12 +39,14 @@ struct fdisk {
   int fd;
   uint64_t size;
 };
-static struct fdisk disks[4] = {{"data", -1, 0}, {"tool", -1, 0},
-                                {"junk", -1, 0}, {"small", -1, 0}};
+#define NDISKS 6u
+static struct fdisk disks[NDISKS] = {{"data", -1, 0},  {"tool", -1, 0},
+                                     {"junk", -1, 0},  {"small", -1, 0},
+                                     {"cut", -1, 0},   {"ext4", -1, 0}};
 
 static int fd_open(const char *name, uint64_t *handle, uint64_t *capacity,
                    uint64_t *bsize) {
-  for (unsigned i = 0; i < 4; i++)
+  for (unsigned i = 0; i < NDISKS; i++)
     if (strcmp(disks[i].name, name) == 0 && disks[i].fd >= 0) {
       *handle = i;
       *capacity = disks[i].size;
@@ -55,13 +57,13 @@ static int fd_open(const char *name, uint64_t *handle, uint64_t *capacity,
 }
 
 static int fd_read(uint64_t h, uint64_t off, void *buf, size_t n) {
-  if (h >= 4 || n != 512 || off % 512 || off + n > disks[h].size)
+  if (h >= NDISKS || n != 512 || off % 512 || off + n > disks[h].size)
     return -EIO;
   return pread(disks[h].fd, buf, n, (off_t)off) == (ssize_t)n ? 0 : -EIO;
 }
 
 static int fd_write(uint64_t h, uint64_t off, const void *buf, size_t n) {
-  if (h >= 4 || n != 512 || off % 512 || off + n > disks[h].size)
+  if (h >= NDISKS || n != 512 || off % 512 || off + n > disks[h].size)
     return -EIO;
   return pwrite(disks[h].fd, buf, n, (off_t)off) == (ssize_t)n ? 0 : -EIO;
 }
@@ -526,10 +528,29 @@ ZT_TEST(test_the_end_commits_what_was_not_synced) {
 
 ZT_TEST(test_bad_disks_refused_with_a_line) {
   ZT_EQ(zrt_mount_disk("/junk", "junk"), -EINVAL);
-  ZT_CHECK(strstr(host_last_log, "holds no file system") != NULL);
+  ZT_CHECK(strstr(host_last_log, "holds no file system this runtime reads "
+                                 "(not littlefs") != NULL);
   ZT_EQ(zrt_mount_disk("/small", "small"), -EINVAL);
   ZT_CHECK(strstr(host_last_log, "too small") != NULL);
   ZT_EQ(zrt_mount_disk("/none", "none"), -ENODEV);
+  /* A 1 MiB disk of znet-disk's cut to 512 KiB. */
+  const char *o = run("cd %s && %s mkfs cut.img 1M >/dev/null && "
+                      "truncate -s 512K cut.img && echo made",
+                      dir, znet_disk);
+  ZT_CHECK(strstr(o, "made") != NULL);
+  disk_file(4, 0);
+  ZT_EQ(zrt_mount_disk("/cut", "cut"), -EINVAL);
+  ZT_CHECK(strstr(host_last_log, "made for 1024 KiB, the device has 512 "
+                                 "KiB") != NULL);
+  /* Another file system's disk. */
+  o = run("cd %s && mkfs.ext4 -q -F ext4.img 1M 2>&1 && echo made", dir);
+  if (strstr(o, "made") == NULL) {
+    printf("# no mkfs.ext4 (%s): the ext4 disk left out\n", o);
+    return;
+  }
+  disk_file(5, 0);
+  ZT_EQ(zrt_mount_disk("/ext4", "ext4"), -EINVAL);
+  ZT_CHECK(strstr(host_last_log, "(not littlefs") != NULL);
 }
 
 ZT_TEST(test_znet_disk_disk_read_and_written) {
