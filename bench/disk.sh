@@ -13,7 +13,10 @@
 # median kept: 4 KiB appends each followed by fsync (2,000), a 256 MiB
 # file written then fsync'ed, the same read back (the host's page cache
 # dropped first, both ways), 10,000 small files written, fsync'ed and
-# renamed into place.  Then redis (scripts/images' znet-cc build:
+# renamed into place; then littlefs's two known limits, measured: stats
+# spread over that directory of 10,000 (a directory is a list), and a
+# fresh program's first write and fsync on the disk so filled (the
+# allocator's first scan of every file's blocks).  Then redis (scripts/images' znet-cc build:
 # redis-disk.spt, and the same redis-server as a Linux program with its
 # --dir on the ext4) under redis-benchmark SET (-c 50, 20,000 requests),
 # appendonly yes with appendfsync always and everysec.
@@ -83,7 +86,8 @@ value() { sed -n 's/.* value=\([0-9.]*\) .*/\1/p'; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 declare -A fig
-workloads=("append-fsync 2000" "seq-write 256" "seq-read 0" "small-files 10000")
+workloads=("append-fsync 2000" "seq-write 256" "seq-read 0" "small-files 10000"
+  "dir-stat 2000" "first-write 0")
 for ((r = 1; r <= ROUNDS; r++)); do
   for w in "${workloads[@]}"; do
     set -- $w
@@ -163,6 +167,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", b 
   echo "|---|---:|---:|---:|"
   for w in "append-fsync:4 KiB append + fsync, ops/s" "seq-write:256 MiB written + fsync, MiB/s" \
     "seq-read:256 MiB read (caches dropped), MiB/s" "small-files:10,000 files write + fsync + rename, files/s" \
+    "dir-stat:stat in a directory of 10,000 entries, stats/s" \
+    "first-write:a new program's first 4 KiB write + fsync on the filled disk, ms (less is better)" \
     "redis-always:redis SET, appendfsync always, requests/s" "redis-everysec:redis SET, appendfsync everysec, requests/s"; do
     k=${w%%:*}
     echo "| ${w#*:} | ${fig[linux.$k]:--} | ${fig[image.$k]:--} | $(ratio "${fig[linux.$k]:-0}" "${fig[image.$k]:-0}") |"

@@ -15,12 +15,20 @@
  *   small-files    N (10000) files of 100 bytes, each written to a
  *                  temporary name, fsync'ed, closed and renamed into
  *                  place (a program's safe replace): files/s
+ *   dir-stat       N (2000) stats of names in small-files' directory
+ *                  (its 10,000 entries), spread over it: stats/s
+ *                  (littlefs's directory is a list: a lookup reads it)
+ *   first-write    the program's first new file, 4 KiB written and
+ *                  fsync'ed, on a disk that holds the others' files:
+ *                  ms (littlefs's allocator first scans every file's
+ *                  blocks, a window of the disk at a time)
  *   clean          the files the others made, removed
  *
  * One line: "result disk WORKLOAD value=V unit=U n=N secs=S".  Exit 1
  * with a line on a failed call.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -134,10 +142,52 @@ static void small_files(const char *dir, long n) {
   result("small-files", (double)n / s, "files/s", n, s);
 }
 
+static void dir_stat(const char *dir, long n) {
+  long files = 0;
+  struct stat st;
+  char p[4096];
+  snprintf(p, sizeof(p), "%s/small", dir);
+  DIR *d = opendir(p);
+  if (!d)
+    die("dir-stat: small-files' directory");
+  for (struct dirent *e; (e = readdir(d)) != NULL;)
+    files += e->d_name[0] == 'f';
+  closedir(d);
+  if (files == 0) {
+    errno = ENOENT;
+    die("dir-stat: small-files' directory");
+  }
+  double t0 = now();
+  for (long i = 0; i < n; i++) {
+    /* A stride coprime with any count the workloads use. */
+    snprintf(p, sizeof(p), "%s/small/f%ld", dir, (i * 7919) % files);
+    if (stat(p, &st) != 0)
+      die("stat");
+  }
+  double s = now() - t0;
+  result("dir-stat", (double)n / s, "stats/s", files, s);
+}
+
+static void first_write(const char *dir) {
+  memset(buf, 'w', 4096);
+  double t0 = now();
+  int fd = open(in(dir, "first.dat"), O_CREAT | O_TRUNC | O_WRONLY, 0644);
+  if (fd < 0)
+    die("open");
+  if (write(fd, buf, 4096) != 4096)
+    die("write");
+  if (fsync(fd) != 0)
+    die("fsync");
+  double s = now() - t0;
+  close(fd);
+  result("first-write", s * 1000, "ms", 1, s);
+}
+
 static void clean(const char *dir) {
   char p[4096];
   unlink(in(dir, "append.dat"));
   unlink(in(dir, "seq.dat"));
+  unlink(in(dir, "first.dat"));
   for (long i = 0;; i++) {
     snprintf(p, sizeof(p), "%s/small/f%ld", dir, i);
     if (unlink(p) != 0)
@@ -152,7 +202,7 @@ static void clean(const char *dir) {
 int main(int argc, char **argv) {
   if (argc < 3) {
     fprintf(stderr, "usage: znb-disk DIR append-fsync|seq-write|seq-read|"
-                    "small-files|clean [N]\n");
+                    "small-files|dir-stat|first-write|clean [N]\n");
     return 2;
   }
   const char *dir = argv[1], *w = argv[2];
@@ -165,6 +215,10 @@ int main(int argc, char **argv) {
     seq_read(dir);
   else if (strcmp(w, "small-files") == 0)
     small_files(dir, n > 0 ? n : 10000);
+  else if (strcmp(w, "dir-stat") == 0)
+    dir_stat(dir, n > 0 ? n : 2000);
+  else if (strcmp(w, "first-write") == 0)
+    first_write(dir);
   else if (strcmp(w, "clean") == 0)
     clean(dir);
   else {
