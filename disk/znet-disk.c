@@ -54,7 +54,8 @@ struct disk {
   unsigned skipped; /* put's and get's entries left out */
 };
 
-static void fail(const char *fmt, ...) {
+__attribute__((format(printf, 1, 2), noreturn)) static void
+fail(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   fputs("znet-disk: ", stderr);
@@ -64,7 +65,8 @@ static void fail(const char *fmt, ...) {
   exit(2);
 }
 
-static void skip(struct disk *d, const char *fmt, ...) {
+__attribute__((format(printf, 2, 3))) static void
+skip(struct disk *d, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   fputs("znet-disk: skipped: ", stderr);
@@ -652,7 +654,8 @@ struct check {
   unsigned problems;
 };
 
-static void problem(struct check *c, const char *fmt, ...) {
+__attribute__((format(printf, 2, 3))) static void
+problem(struct check *c, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   printf("%s: ", c->d->name);

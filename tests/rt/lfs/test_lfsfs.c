@@ -82,7 +82,8 @@ static void disk_file(unsigned i, uint64_t size) {
 }
 
 /* The output of a shell command (znet-disk on a disk file). */
-static const char *run(const char *fmt, ...) {
+__attribute__((format(printf, 1, 2))) static const char *
+run(const char *fmt, ...) {
   static char out[16384];
   char cmd[1024];
   va_list ap;
