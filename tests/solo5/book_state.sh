@@ -93,7 +93,7 @@ boot() { # OUT [TARGET [DISK]]: spt (default) or hvt
   E2E_ECHO_PID=$!
   E2E_BG_PIDS+=" $E2E_ECHO_PID"
   for _ in $(seq 100); do
-    grep -q '^notes: ' "$1" && in_ns_t 2 nc -z "$Z" 7070 2>/dev/null && return 0
+    grep -q '^notes: ' "$1" 2>/dev/null && in_ns_t 2 nc -z "$Z" 7070 2>/dev/null && return 0
     sleep 0.1
   done
   return 1
@@ -203,7 +203,7 @@ vboot() { # OUT
   E2E_BG_PIDS+=" $E2E_ECHO_PID"
   # (TCG: a boot takes seconds.)
   for _ in $(seq 600); do
-    grep -q '^notes: ' "$1" && in_ns_t 2 nc -z "$Z" 7070 2>/dev/null && return 0
+    grep -q '^notes: ' "$1" 2>/dev/null && in_ns_t 2 nc -z "$Z" 7070 2>/dev/null && return 0
     kill -0 "$E2E_ECHO_PID" 2>/dev/null || return 1
     sleep 0.1
   done
