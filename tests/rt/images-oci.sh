@@ -385,7 +385,9 @@ oci_stateful() {
   rm -rf "$pvc" "$cm" && mkdir -p "$pvc" "$cm/$stamp"
   printf 'maxmemory-policy allkeys-lru\n' >"$cm/$stamp/redis.conf"
   ln -s "$stamp" "$cm/..data" && ln -s ..data/redis.conf "$cm/redis.conf"
-  oci_pod "$ns" "$ip/32" 169.254.1.1 zoci3 ||
+  # (Its own /24 with the gateway on the host side: the /32 and IPv6
+  # form of the second pod would clash with that pod's routes.)
+  oci_pod "$ns" "$ip/24" 10.79.3.1 zoci3 10.79.3.1/24 ||
     { not_ok "OCI: a third container namespace"; return 1; }
   local mounts=(--cap-add CAP_NET_ADMIN
     --mount "type=bind,src=$pvc,dst=/data,options=rbind:rw"
