@@ -40,8 +40,10 @@
  * PersistentVolumeClaim's mount is DIR in the container and in the
  * image), ZNET_FILES (words NAME:DIR: the container's directory DIR, a
  * ConfigMap's or a Secret's mount, as it is at the start, packed as a
- * tar archive onto the image's device NAME and mounted read-only in the
- * image at DIR), ZNET_SIGNAL_PORT (the image's --signal-port; default 9
+ * tar archive in memory (a memfd the tender opens as /proc/self/fd/N:
+ * the container's root may be read-only or have no /tmp) onto the
+ * image's device NAME and mounted read-only in the image at DIR),
+ * ZNET_SIGNAL_PORT (the image's --signal-port; default 9
  * with disks, else none; 0: none).
  *
  * Needs CAP_NET_ADMIN and /dev/net/tun (or CAP_MKNOD to make it): each
@@ -76,9 +78,6 @@
 /* The tender's words besides the image's own (and two for each disk
  * and each archive of files). */
 #define OWN_WORDS (16 + 4 * BOOT_MAX_VOLUMES)
-/* Where the archives of ZNET_FILES are written (the container's own
- * writable layer): FILES_DIR/NAME.tar. */
-#define FILES_DIR "/tmp"
 /* The image's --signal-port when it has disks and ZNET_SIGNAL_PORT says
  * none: the discard port. */
 #define DEFAULT_SIGNAL_PORT 9
@@ -178,6 +177,7 @@ struct settings {
   struct boot_volume volumes[BOOT_MAX_VOLUMES];
   int nvolumes;
   struct boot_volume files[BOOT_MAX_VOLUMES]; /* ZNET_FILES (no size) */
+  int files_fd[BOOT_MAX_VOLUMES]; /* each one's archive (pack_files) */
   int nfiles;
   unsigned signal_port; /* the image's --signal-port; 0: none */
 };
@@ -314,8 +314,8 @@ static bool tender_words(struct argv_b *a, const struct settings *s,
              s->volumes[i].dir, s->volumes[i].name))
       return false;
   for (int i = 0; i < s->nfiles; i++)
-    if (!add(a, "--block:%s=%s/znet-files-%s.tar", s->files[i].name,
-             FILES_DIR, s->files[i].name))
+    if (!add(a, "--block:%s=/proc/self/fd/%d", s->files[i].name,
+             s->files_fd[i]))
       return false;
   if (!add(a, "%s/image", s->dir) || !net_words(a, net))
     return false;
@@ -490,17 +490,23 @@ static int make_disks(const struct settings *s) {
   return 0;
 }
 
-/* Each ZNET_FILES directory as an archive the image mounts read-only.
- * 0, or -1 said. */
-static int pack_files(const struct settings *s) {
+/* Each ZNET_FILES directory as an archive the image mounts read-only,
+ * in a memfd the tender inherits (not close-on-exec).  0, or -1 said. */
+static int pack_files(struct settings *s) {
   for (int i = 0; i < s->nfiles; i++) {
-    char out[WORD_MAX];
+    char name[80];
     unsigned left = 0;
-    (void)snprintf(out, sizeof(out), "%s/znet-files-%s.tar", FILES_DIR,
-                   s->files[i].name);
-    int e = boot_tar_dir(s->files[i].dir, out, &left);
+    (void)snprintf(name, sizeof(name), "znet-files-%s", s->files[i].name);
+    int fd = (int)syscall(SYS_memfd_create, name, 0u);
+    if (fd < 0) {
+      say("ZNET_FILES: %s: memfd_create: %s", s->files[i].dir,
+          strerror(errno));
+      return -1;
+    }
+    s->files_fd[i] = fd;
+    int e = boot_tar_dir(s->files[i].dir, fd, &left);
     if (e != 0) {
-      say("ZNET_FILES: %s into %s: %s", s->files[i].dir, out, strerror(-e));
+      say("ZNET_FILES: %s: %s", s->files[i].dir, strerror(-e));
       return -1;
     }
     if (left)
@@ -590,7 +596,7 @@ int main(int argc, char **argv) {
         "network namespace): add it to the container's capabilities");
     return 125;
   }
-  if (net_setup(&nl, &net) != 0)
+  if (pack_files(&s) != 0 || net_setup(&nl, &net) != 0)
     return 125;
   a.cap = OWN_WORDS + (argc - first) + 1;
   a.n = 0;
@@ -608,7 +614,7 @@ int main(int argc, char **argv) {
     say("%s: %s", a.w[0], strerror(errno));
     return 125;
   }
-  if (ensure_tun() != 0 || make_disks(&s) != 0 || pack_files(&s) != 0)
+  if (ensure_tun() != 0 || make_disks(&s) != 0)
     return 125;
   int e = boot_tap_make(&tap_ifindex);
   if (e != 0) {

@@ -235,9 +235,10 @@ int boot_unjoin(struct boot_nl *nl, int ifindex);
 /* ---- files for the image (boot_tar.c) ----------------------------------- */
 
 /* Directory dir's tree (ZNET_FILES: a ConfigMap's or Secret's mount) as
- * a ustar archive written to out: 0 or -errno; *left_out the entries
- * ustar cannot carry, or that could not be read. */
-int boot_tar_dir(const char *dir, const char *out, unsigned *left_out);
+ * a ustar archive written to the file out_fd (the caller's: left open):
+ * 0 or -errno; *left_out the entries ustar cannot carry, or that could
+ * not be read. */
+int boot_tar_dir(const char *dir, int out_fd, unsigned *left_out);
 
 /* A frame (boot_signal_frame's) sent on the TAP, which gives it to the
  * tender as the unikernel's input: 0 or -errno. */

@@ -185,24 +185,14 @@ static void entry(struct tar_out *t, int dirfd, const char *rel,
   }
 }
 
-int boot_tar_dir(const char *dir, const char *out, unsigned *left_out) {
-  struct tar_out t = {.fd = -1};
+int boot_tar_dir(const char *dir, int out_fd, unsigned *left_out) {
+  struct tar_out t = {.fd = out_fd};
   int top = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (top < 0)
     return -errno;
-  t.fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (t.fd < 0) {
-    int e = -errno;
-    (void)close(top);
-    return e;
-  }
   tree(&t, top, "", 0);
   static const char end[2 * BLOCK];
   write_all(&t, end, sizeof(end));
-  if (t.err == 0 && fsync(t.fd) != 0)
-    t.err = -errno;
-  if (close(t.fd) != 0 && t.err == 0)
-    t.err = -errno;
   *left_out = t.left_out;
   return t.err;
 }
