@@ -600,7 +600,7 @@ ssize_t zn_posix_readv(struct zn_posix *px, int fd, const struct iovec *iov,
     return -EINVAL;
   struct msghdr m = {0};
   m.msg_iov = (struct iovec *)(uintptr_t)iov;
-  m.msg_iovlen = (size_t)n;
+  m.msg_iovlen = (__typeof__(m.msg_iovlen))n; /* size_t in glibc, int in musl */
   return zn_posix_recvmsg(px, fd, &m, 0);
 }
 
@@ -610,7 +610,7 @@ ssize_t zn_posix_writev(struct zn_posix *px, int fd, const struct iovec *iov,
     return -EINVAL;
   struct msghdr m = {0};
   m.msg_iov = (struct iovec *)(uintptr_t)iov;
-  m.msg_iovlen = (size_t)n;
+  m.msg_iovlen = (__typeof__(m.msg_iovlen))n; /* size_t in glibc, int in musl */
   return zn_posix_sendmsg(px, fd, &m, 0);
 }
 

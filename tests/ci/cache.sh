@@ -20,6 +20,8 @@
 #   lint verdicts             a header's comments (NOLINT), the compile
 #   (scripts/tidy-cached)     command's flags, .clang-tidy, clang-tidy's
 #                             version; the verdict replayed as it was
+#   apt's answers             apt's configuration, an index changed or
+#   (scripts/debian-src --id) added, a source list, a pin; the package
 #
 # Also that a clone at another path reuses a product, and that
 # ZN_NO_CACHE=1 builds.
@@ -29,7 +31,7 @@
 # counting its builds in a file, and a tool's version is changed by a
 # wrapper earlier on PATH that says another --version and otherwise runs
 # the real tool.  Everything happens in a scratch directory (the cache
-# too: ZN_CACHE_DIR), removed at exit; no network, no root.  The five
+# too: ZN_CACHE_DIR), removed at exit; no network, no root.  The six
 # makers are tested side by side (each a background job with its own
 # TAP, numbered as one at the end): each build spawns a hundred
 # processes or so, and the cases of one maker follow each other.
@@ -527,9 +529,68 @@ lint_cases() {
     ran tidy 0 tidy_run "$root"
 }
 
+# --- 6. apt's answers (scripts/debian-src) ---------------------------------
+
+# apt_fakes: an apt configuration of its own (APT_CONFIG: its lists, its
+# sources and pins in $W/apt) and an apt-get that counts what it is asked
+# and names a .dsc whose hash is $W/apt/hash.
+apt_fakes() {
+  local a=$W/apt
+  mkdir -p "$a/lists" "$a/sources.list.d" "$a/preferences.d"
+  echo "deb-src http://archive.invalid/debian bookworm main" >"$a/sources.list.d/d.list"
+  echo "Sources 1" >"$a/lists/archive_bookworm_main_source_Sources"
+  echo 1111 >"$a/hash"
+  cat >"$a/apt.conf" <<EOF
+Dir::State::lists "$a/lists/";
+Dir::Etc::sourcelist "$a/sources.list";
+Dir::Etc::sourceparts "$a/sources.list.d/";
+Dir::Etc::preferencesparts "$a/preferences.d/";
+EOF
+  cat >"$W/bin/apt-get" <<EOF
+#!/bin/sh
+[ "\$1 \$2" = "source --print-uris" ] || exit 100
+for p; do :; done
+echo built >>$W/count/apt
+h=\$(cat $a/hash)
+echo "'http://archive.invalid/\${p}_1.0-1.dsc' \${p}_1.0-1.dsc 1234 SHA256:\$h"
+echo "'http://archive.invalid/\${p}_1.0.orig.tar.gz' \${p}_1.0.orig.tar.gz 99 SHA256:0000"
+EOF
+  chmod +x "$W/bin/apt-get"
+}
+
+# apt_id PKG: scripts/debian-src --id PKG, its answer in $W/apt/id.
+apt_id() {
+  "$src/scripts/debian-src" --id "$1" >"$W/apt/id"
+}
+
+apt_cases() {
+  local a=$W/apt
+  export APT_CONFIG=$a/apt.conf
+  apt_fakes
+  check "apt: asked the first time" ran apt 1 apt_id musl
+  check "apt: the .dsc's hash is the answer" grep -qx "dsc 1111" "$a/id"
+  check "apt: asked again: the answer kept" ran apt 0 apt_id musl
+  check "apt: the kept answer is the same" grep -qx "dsc 1111" "$a/id"
+  check "apt: another package: asked" ran apt 1 apt_id redis
+  check "apt: ZN_NO_CACHE=1 asks" ran apt 1 with ZN_NO_CACHE=1 apt_id musl
+  echo 2222 >"$a/hash"
+  echo "Sources 2, longer" >"$a/lists/archive_bookworm_main_source_Sources"
+  check "apt: an index changed (apt-get update): asked" ran apt 1 apt_id musl
+  check "apt: the new index's answer" grep -qx "dsc 2222" "$a/id"
+  echo "Sources 3, new" >"$a/lists/archive_trixie_main_source_Sources"
+  check "apt: an index added: asked" ran apt 1 apt_id musl
+  echo "deb-src http://archive.invalid/debian bookworm-updates main" >>"$a/sources.list.d/d.list"
+  check "apt: a source list changed: asked" ran apt 1 apt_id musl
+  printf 'Package: musl\nPin: release n=trixie\nPin-Priority: 900\n' >"$a/preferences.d/pin"
+  check "apt: a pin added: asked" ran apt 1 apt_id musl
+  echo 'APT::Default-Release "trixie";' >>"$a/apt.conf"
+  check "apt: apt's configuration changed: asked" ran apt 1 apt_id musl
+  check "apt: the same state again: the answer kept" ran apt 0 apt_id musl
+}
+
 # --- The makers side by side ----------------------------------------------
 
-sections=(musl cxx program solo5 lint)
+sections=(musl cxx program solo5 lint apt)
 for s in "${sections[@]}"; do
   ("${s}_cases") >"$W/tap.$s" 2>"$W/err.$s" &
 done
@@ -542,8 +603,8 @@ wait
     cat "$W/tap.$s"
     diag <"$W/err.$s"
   done
-  echo "# scripts/debian-src: not run (apt-get source needs apt's index, the"
-  echo "# network and, as root, changes apt's configuration); its key is the"
+  echo "# scripts/debian-src's fetch: not run (apt-get source needs the"
+  echo "# network and, as root, apt's configuration); its key is the"
   echo "# names, sizes and hashes apt's index gives, so a new archive is a new key."
 } | awk '
   /^(not )?ok [0-9]+ / { n++; sub(/ok [0-9]+ /, "ok " n " ") }
