@@ -24,6 +24,7 @@
 #include <sys/uio.h>
 
 #include "files_int.h"
+#include "mem.h"
 #include "rt.h"
 #include "sys_gen.h"
 #include "znet/posix.h"
@@ -621,7 +622,7 @@ long zrt_sys_fsync(int fd) {
   if (!f || (f->flags & ZRT_O_PATH))
     return -EBADF;
   if (f->ops->vnode_priv) {
-    int r = zrt_shmap_writeback(f->priv);
+    int r = zrt_mem_file_writeback(f->priv);
     if (r < 0)
       return r;
   }

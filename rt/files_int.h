@@ -168,9 +168,6 @@ void zrt_shmap_written(const void *obj, uint64_t off, const void *buf,
                        size_t len);
 void zrt_shmap_overlay(const void *obj, uint64_t off, void *buf, size_t len);
 void zrt_shmap_truncated(const void *obj, uint64_t size);
-/* The writable shared mappings of obj (NULL: of every file) written back
- * where they changed: 0 or the first error (fsync, sync). */
-int zrt_shmap_writeback(const void *obj);
 
 /* ---- vfs.c --------------------------------------------------------------- */
 

@@ -46,6 +46,10 @@ void zrt_mem_set_file_ops(const struct zrt_mem_file_ops *ops) {
   file_ops = ops;
 }
 
+int zrt_mem_file_writeback(const void *obj) {
+  return file_ops ? file_ops->writeback(obj) : 0;
+}
+
 /* [addr, addr + len) is to be unmapped or replaced: a shared mapping
  * there written back and let go. */
 static void file_unmap(uintptr_t addr, size_t len) {

@@ -23,15 +23,22 @@ void zrt_mem_init(uintptr_t lo, uintptr_t hi);
  *    file's: len, or -errno;
  *  - unmap: [addr, addr + len) is about to be unmapped or replaced;
  *  - sync: msync of [addr, addr + len): 0 or -errno;
- *  - shared: is a shared mapping anywhere in [addr, addr + len)? */
+ *  - shared: is a shared mapping anywhere in [addr, addr + len)?
+ *  - writeback: the writable shared mappings of the file whose object
+ *    is obj (NULL: of every file) written back where they changed, for
+ *    fsync and sync: 0 or the first error. */
 struct zrt_mem_file_ops {
   long (*map)(int fd, void *dst, size_t len, off_t off, int prot,
               bool shared);
   void (*unmap)(uintptr_t addr, size_t len);
   long (*sync)(uintptr_t addr, size_t len);
   bool (*shared)(uintptr_t addr, size_t len);
+  int (*writeback)(const void *obj);
 };
 void zrt_mem_set_file_ops(const struct zrt_mem_file_ops *ops);
+/* The ops' writeback (0 without them): how fd.c's fsync and vfs.c's
+ * sync reach the shared mappings, which reach the files through fd.c. */
+int zrt_mem_file_writeback(const void *obj);
 
 struct zrt_mem_stats {
   size_t total;         /* bytes of the region */

@@ -144,7 +144,7 @@ static bool clip(const struct shmap *m, uintptr_t *addr, size_t *len) {
   return true;
 }
 
-int zrt_shmap_writeback(const void *obj) {
+static int shmap_writeback(const void *obj) {
   int first = 0;
   for (struct shmap *m = maps; m; m = m->next)
     if (!obj || map_obj(m->f) == obj) {
@@ -240,8 +240,8 @@ static bool shmap_shared(uintptr_t addr, size_t len) {
   return false;
 }
 
-static const struct zrt_mem_file_ops shmap_ops = {shmap_map, shmap_unmap,
-                                                  shmap_sync, shmap_shared};
+static const struct zrt_mem_file_ops shmap_ops = {
+    shmap_map, shmap_unmap, shmap_sync, shmap_shared, shmap_writeback};
 
 void zrt_shmap_start(void) {
   zrt_mem_set_file_ops(&shmap_ops);

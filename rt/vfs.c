@@ -28,6 +28,7 @@
 #include <sys/sysmacros.h>
 
 #include "files_int.h"
+#include "mem.h"
 #include "rt.h"
 #include "sys_gen.h"
 
@@ -1092,7 +1093,7 @@ long zrt_sys_fstatfs(int fd, void *buf) {
 /* ---- sync ------------------------------------------------------------------ */
 
 long zrt_sys_sync(void) {
-  (void)zrt_shmap_writeback(NULL);
+  (void)zrt_mem_file_writeback(NULL);
   for (unsigned i = 0; i < nmounts; i++)
     if (mounts[i]->sync)
       (void)mounts[i]->sync(mounts[i]); /* sync(2) reports nothing */
@@ -1107,7 +1108,7 @@ long zrt_sys_syncfs(int fd) {
   if (!v)
     return 0;
   /* The mappings of every file: those of this file system among them. */
-  int r = zrt_shmap_writeback(NULL);
+  int r = zrt_mem_file_writeback(NULL);
   if (v->mnt->sync) {
     int s = v->mnt->sync(v->mnt);
     if (r == 0)

@@ -204,6 +204,10 @@ void zrt_mem_set_file_ops(const struct zrt_mem_file_ops *ops) {
   host_mem_file_ops = ops;
 }
 
+int zrt_mem_file_writeback(const void *obj) {
+  return host_mem_file_ops ? host_mem_file_ops->writeback(obj) : 0;
+}
+
 void zrt_signal_raise(int sig) {
   host_last_signal = sig;
   host_signals++;
