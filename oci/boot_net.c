@@ -371,7 +371,10 @@ size_t boot_signal_frame(uint8_t *out, size_t cap, const uint8_t mac[6],
   udp[3] = (uint8_t)port;
   udp[4] = (uint8_t)((8 + tlen) >> 8);
   udp[5] = (uint8_t)(8 + tlen);
-  memcpy(udp + 8, text, tlen); /* checksum 0: none (IPv4 allows it) */
+  /* The datagram's payload: the text's bytes, no NUL.  Checksum 0: none
+   * (IPv4 allows it).
+   * NOLINTNEXTLINE(bugprone-not-null-terminated-result) */
+  memcpy(udp + 8, text, tlen);
   return len;
 }
 

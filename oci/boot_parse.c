@@ -330,8 +330,8 @@ static bool parse_bytes(const char *s, size_t len, uint64_t *out) {
     return false;
   unsigned shift = 0;
   if (i < len) {
-    const char *units = "KMGT";
-    const char *u = memchr(units, s[i] & ~0x20, 4);
+    static const char units[4] = {'K', 'M', 'G', 'T'};
+    const char *u = memchr(units, s[i] & ~0x20, sizeof(units));
     if (!u || i + 1 != len)
       return false;
     shift = 10u * (unsigned)(u - units + 1);

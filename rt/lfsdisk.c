@@ -39,7 +39,7 @@ void zrt_lfsdisk_meta_encode(const struct zrt_lfs_meta *m,
   put32(out + 8, m->gid);
   put64(out + 12, m->ino);
   const struct timespec *t[3] = {&m->atime, &m->mtime, &m->ctime};
-  for (int i = 0; i < 3; i++) {
+  for (size_t i = 0; i < 3; i++) {
     put64(out + 20 + 12 * i, (uint64_t)t[i]->tv_sec);
     put32(out + 28 + 12 * i, (uint32_t)t[i]->tv_nsec);
   }
@@ -52,7 +52,7 @@ bool zrt_lfsdisk_meta_decode(const uint8_t in[ZRT_LFS_META],
   m->gid = get32(in + 8);
   m->ino = get64(in + 12);
   struct timespec *t[3] = {&m->atime, &m->mtime, &m->ctime};
-  for (int i = 0; i < 3; i++) {
+  for (size_t i = 0; i < 3; i++) {
     t[i]->tv_sec = (time_t)get64(in + 20 + 12 * i);
     uint32_t ns = get32(in + 28 + 12 * i);
     if (ns >= 1000000000u)

@@ -254,18 +254,6 @@ static void node_hold(struct lnode *n) {
     idle_remove(n);
 }
 
-static void node_free(struct lnode *n);
-
-static void node_drop(struct lnode *n) {
-  ZN_ASSERT(n->refs > 0);
-  if (--n->refs > 0)
-    return;
-  if (n->gone)
-    node_free(n); /* no name finds it again */
-  else
-    idle_add(n);
-}
-
 static void dir_close(struct lnode *n) {
   if (!n->dir)
     return;
@@ -274,7 +262,9 @@ static void dir_close(struct lnode *n) {
   n->dir = NULL;
 }
 
-static void node_free(struct lnode *n) {
+/* n let go (no reference left); its parent, whose reference n held, or
+ * NULL. */
+static struct lnode *node_release(struct lnode *n) {
   struct lfsfs *fs = n->fs;
   ZN_ASSERT(n->refs == 0 && !n->file);
   if (n->lprev || fs->lru_head == n)
@@ -282,10 +272,31 @@ static void node_free(struct lnode *n) {
   if (!n->gone)
     hash_remove(n);
   dir_close(n);
-  if (n->v.parent)
-    node_drop(ln(n->v.parent));
+  struct lnode *parent = n->v.parent ? ln(n->v.parent) : NULL;
   zrt_kfree(n->path, n->plen + 1);
   zrt_kfree(n, sizeof(*n));
+  return parent;
+}
+
+/* A reference to n dropped; a node whose name went is let go at its last
+ * one, and so on up its parents (a loop: a path can be deep). */
+static void node_drop(struct lnode *n) {
+  while (n) {
+    ZN_ASSERT(n->refs > 0);
+    if (--n->refs > 0)
+      return;
+    if (!n->gone) {
+      idle_add(n);
+      return;
+    }
+    n = node_release(n); /* no name finds it again */
+  }
+}
+
+static void node_free(struct lnode *n) {
+  struct lnode *parent = node_release(n);
+  if (parent)
+    node_drop(parent);
 }
 
 /* Free idle nodes beyond LN_CACHE that no part of this call found. */
@@ -577,6 +588,7 @@ static void l_getattr(struct zrt_vnode *v, struct stat *st) {
   st->st_ctim = n->meta.ctime;
 }
 
+/* NOLINTNEXTLINE(readability-non-const-parameter): zrt_vnode_ops' type */
 static int l_readlink(struct zrt_vnode *v, const char **text, size_t *len) {
   (void)v;
   (void)text;
@@ -1060,7 +1072,8 @@ static int lfsfs_sync(struct zrt_mount *m) {
  * two blocks all zero)?  Only such a disk is formatted at mount. */
 static bool disk_blank(struct lfsfs *fs) {
   uint8_t *b = fs->rbuf;
-  for (uint64_t off = 0; off < 2 * ZRT_LFS_BLOCK; off += fs->sector) {
+  for (uint64_t off = 0; off < (uint64_t)2 * ZRT_LFS_BLOCK;
+       off += fs->sector) {
     if (zrt_plat_block_read(fs->dev_handle, off, b, (size_t)fs->sector) < 0)
       return false;
     if (!zrt_lfsdisk_zero(b, (size_t)fs->sector))

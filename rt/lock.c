@@ -202,7 +202,12 @@ static void carve(const void *obj, const struct zrt_file *owner, int64_t start,
     }
     any = true;
     if (l->start < start && l->end > end) { /* across: split */
+      /* One range at most lies across: an owner's ranges on a file
+       * never overlap (each set carves the others first). */
       struct lock *r = *spare;
+      ZN_ASSERT(r != NULL);
+      if (!r)
+        break; /* (never: see above) */
       *spare = NULL;
       *r = *l;
       r->start = end;

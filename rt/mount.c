@@ -17,7 +17,7 @@
 
 /* libznet-rt-lfs's mount, when znet-image linked it (--volume): a weak
  * reference, NULL in an image without it. */
-extern __typeof__(zrt_lfsfs_mount) zrt_lfsfs_mount __attribute__((weak));
+#pragma weak zrt_lfsfs_mount
 
 #define ETC_MAX 16
 

@@ -83,27 +83,22 @@ int __libc_start_main(int (*)(int, char **, char **), int, char **,
 
 /* The runtime's own flags (the words before "--"). */
 static struct {
-  char *env[MAX_ENV];      /* --env NAME=VALUE */
-  int nenv;
-  char *tmpfs[MAX_TMPFS];  /* --tmpfs PATH: more writable trees than /tmp */
-  int ntmpfs;
+  char *env[MAX_ENV];        /* --env NAME=VALUE */
+  char *tmpfs[MAX_TMPFS];    /* --tmpfs PATH: more writable trees than /tmp */
   char *writable[MAX_TMPFS]; /* --writable PATH: the archive's, in memory */
-  int nwritable;
-  char *mount[MAX_TMPFS];  /* --mount PATH=DEVICE: a disk's file system */
-  int nmount;
-  char *tar[MAX_TMPFS];    /* --tar PATH=DEVICE: a tar archive's tree */
-  int ntar;
-  const char *export_dir;  /* --export DIR */
-  const char *dns[MAX_DNS]; /* --dns ADDR: /etc/resolv.conf's nameservers */
-  int ndns;
-  const char *cwd;         /* --cwd DIR */
-  const char *hostname;    /* --hostname NAME */
-  bool host_loopback;      /* --host-loopback */
-  unsigned signal_port;    /* --signal-port PORT; 0: none */
-  bool ready_line;         /* --ready-line */
-  size_t stack_size;       /* the main thread's stack */
-  size_t thread_stack;     /* --thread-stack: the most a thread gets; 0 none */
-  uint8_t seed[32];        /* for the stack's generator */
+  char *mount[MAX_TMPFS];    /* --mount PATH=DEVICE: a disk's file system */
+  char *tar[MAX_TMPFS];      /* --tar PATH=DEVICE: a tar archive's tree */
+  const char *export_dir;    /* --export DIR */
+  const char *dns[MAX_DNS];  /* --dns ADDR: /etc/resolv.conf's nameservers */
+  const char *cwd;           /* --cwd DIR */
+  const char *hostname;      /* --hostname NAME */
+  size_t stack_size;         /* the main thread's stack */
+  size_t thread_stack;       /* --thread-stack: the most a thread gets; 0 none */
+  int nenv, ntmpfs, nwritable, nmount, ntar, ndns; /* how many of each */
+  unsigned signal_port;      /* --signal-port PORT; 0: none */
+  bool host_loopback;        /* --host-loopback */
+  bool ready_line;           /* --ready-line */
+  uint8_t seed[32];          /* for the stack's generator */
 } opts;
 /* PT_TLS, PT_LOAD of the code, PT_GNU_EH_FRAME if the image has one. */
 static Elf64_Phdr phdrs[3];

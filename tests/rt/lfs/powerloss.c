@@ -3,7 +3,7 @@
  * through the system calls a program makes (rt/vfs.c, rt/fd.c), on a
  * disk in memory that stops after its k-th write.
  *
- *   powerloss [--seeds N] [--ops N] [--step S] [--tear]
+ *   powerloss [--seeds N] [--first-seed F] [--ops N] [--step S] [--tear]
  *
  * A workload made from a seed (creates, appends, overwrites, renames
  * over other files, truncates, unlinks, mkdir and rmdir, with fsyncs
@@ -531,11 +531,13 @@ static int cut_and_check(int nops, uint64_t k, char *why, size_t whylen,
 }
 
 int main(int argc, char **argv) {
-  int seeds = 2, nops = 150;
+  int seeds = 2, first = 1, nops = 150;
   uint64_t step = 1;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--seeds") == 0 && i + 1 < argc)
       seeds = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--first-seed") == 0 && i + 1 < argc)
+      first = atoi(argv[++i]);
     else if (strcmp(argv[i], "--ops") == 0 && i + 1 < argc)
       nops = atoi(argv[++i]);
     else if (strcmp(argv[i], "--step") == 0 && i + 1 < argc)
@@ -545,13 +547,20 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[i], "--trace") == 0)
       trace = true;
     else {
-      fprintf(stderr, "usage: %s [--seeds N] [--ops N] [--step S] [--tear]\n",
+      fprintf(stderr,
+              "usage: %s [--seeds N] [--first-seed F] [--ops N] [--step S] "
+              "[--tear]\n",
               argv[0]);
       return 2;
     }
   }
   if (nops > MAX_OPS)
     nops = MAX_OPS;
+  if (seeds < 0 || first < 1) {
+    fprintf(stderr, "%s: --seeds at least 0, --first-seed at least 1\n",
+            argv[0]);
+    return 2;
+  }
   host_blockdev = &memdisk;
   disk = mmap(NULL, DISK_BYTES + 4096, PROT_READ | PROT_WRITE,
               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -560,7 +569,8 @@ int main(int argc, char **argv) {
   counter = (uint64_t *)(disk + DISK_BYTES);
   printf("1..%d\n", seeds);
   int failed = 0;
-  for (int s = 1; s <= seeds; s++) {
+  for (int n = 1; n <= seeds; n++) {
+    int s = first + n - 1;
     shared_run->seed = (uint64_t)s;
     /* The whole workload once, in a child (the runtime's state is a
      * process's): the disk's write counts, and the model after each
@@ -586,7 +596,7 @@ int main(int argc, char **argv) {
     fclose(rec);
     if (!loaded) {
       printf("not ok %d - seed %d: the workload failed uncut (status %d)\n",
-             s, s, st);
+             n, s, st);
       failed++;
       continue;
     }
@@ -612,12 +622,12 @@ int main(int argc, char **argv) {
       printf("ok %d - seed %d%s: %u cuts in %llu writes of %d operations: "
              "%u left the state before the operation in progress, %u after "
              "it\n",
-             s, s, tear ? " (torn writes)" : "", before + after,
+             n, s, tear ? " (torn writes)" : "", before + after,
              (unsigned long long)total, nops, before, after);
     else {
       printf("not ok %d - seed %d%s: %u of %u cuts left neither state; the "
              "first at write %llu, in operation %d: %s\n",
-             s, s, tear ? " (torn writes)" : "", bad, before + after + bad,
+             n, s, tear ? " (torn writes)" : "", bad, before + after + bad,
              (unsigned long long)first_bad, bad_op, first_why);
       failed++;
     }
