@@ -8,8 +8,8 @@
  * removed, and a directory made (commits over the hostile metadata) and
  * the disk mounted again.  Checks: every read and program of the device
  * is inside it and whole sectors; every entry's name is 1 to 255 bytes;
- * the traversal names only blocks of the disk; a
- * decoded attribute is a file's or a directory's; nothing crashes, and
+ * the traversal reads only blocks of the disk (it may name others, see
+ * below); a decoded attribute is a file's or a directory's; nothing crashes, and
  * nothing waits (littlefs's own assertions are on: one that a disk's bytes
  * trip is a finding, as it would stop an image).
  */
@@ -58,12 +58,6 @@ static int bd_erase(const struct lfs_config *c, lfs_block_t block) {
 
 static int bd_sync(const struct lfs_config *c) {
   (void)c;
-  return 0;
-}
-
-static int traversed(void *arg, lfs_block_t b) {
-  (void)arg;
-  FZ_CHECK(b < nblocks);
   return 0;
 }
 
@@ -160,7 +154,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size) {
     return 0;
   check_attr(&lfs, "/", LFS_TYPE_DIR);
   walk(&lfs, "/", 1, 0);
-  (void)lfs_fs_traverse(&lfs, traversed, NULL);
+  /* The blocks' traversal, as lfsfs's statfs makes it.  littlefs names
+   * each pointer it follows before it reads there, so on a hostile disk
+   * it can name blocks past the disk's end (znet-disk fsck counts them;
+   * statfs's count is then too high, and its free blocks 0): never read
+   * (bd_read's check holds: littlefs refuses, LFS_ERR_CORRUPT). */
+  (void)lfs_fs_size(&lfs);
   change(&lfs);
   (void)lfs_unmount(&lfs);
   if (lfs_mount(&lfs, &cfg) == 0) {
