@@ -281,12 +281,20 @@ l.bind(("::", 9300))
 l.listen(8)
 pid = os.fork()
 if pid == 0:
-    for _ in range(150):  # until slot 0's address reaches this shard
+    c = None
+    for i in range(150):  # until slot 0's address reaches this shard
         try:
             c = socket.create_connection(("${P6}::1", 7000), timeout=10)
-            break
         except OSError:
             time.sleep(0.1)
+            continue
+        if c.getsockname()[0].startswith("${P6}:") or i == 149:
+            break
+        # From the link-local address: the prefix's is still tentative
+        # (its duplicate address detection), which a loaded machine
+        # makes last longer than the router's advertisement takes.
+        c.close()
+        time.sleep(0.1)
     src = c.getsockname()[0]
     seen = c.makefile().readline().strip().strip("[]")
     same = ipaddress.ip_address(seen) == ipaddress.ip_address(src)
