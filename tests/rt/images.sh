@@ -228,6 +228,9 @@ ip netns exec "$E2E_NS" timeout 60 socat \
   "UDP-RECVFROM:7003,bind=$E2E_KERNEL_IP,fork" SYSTEM:"echo from-host-udp" \
   >"$T/hl-socat-udp.log" 2>&1 &
 bg_pid $!
+# Bound before the image sends (a datagram before that draws a port
+# unreachable; on a loaded machine socat can be that late).
+wait_udp 7003 || diag <<<"socat has not bound UDP port 7003 yet"
 for flag in "" --host-loopback; do
   ip netns exec "$E2E_NS" timeout --foreground 60 solo5-spt \
     "--net:service=$E2E_TAP" "--block:rootfs=$T/root.tar" "$hl.spt" \

@@ -51,7 +51,9 @@ static void try_udp(int port, int ufd) {
   struct sockaddr_in a = lo(port);
   char buf[64];
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  struct timeval tv = {2, 0};
+  /* Only a failure waits this long: socat forks a shell to answer,
+   * which a loaded machine can make take seconds. */
+  struct timeval tv = {10, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
       send(fd, "ping", 4, 0) != 4) {
