@@ -15,6 +15,9 @@
 #   (tests/rt/images-cache.sh) arguments, the tools, musl's and C++'s
 #                             stamps, libznet-rt-linux.a, znet-cc,
 #                             CACHE_EXTRA
+#   libc-test's programs      the suite's archive, what znet-cc gives
+#   (tests/suites/            every program (rt_inputs, as above), the
+#   libc-test-build.sh)       build's commands
 #   solo5 (solo5-build.sh)    the archive, the script, the tools,
 #                             libseccomp
 #   lint verdicts             a header's comments (NOLINT), the compile
@@ -31,7 +34,7 @@
 # counting its builds in a file, and a tool's version is changed by a
 # wrapper earlier on PATH that says another --version and otherwise runs
 # the real tool.  Everything happens in a scratch directory (the cache
-# too: ZN_CACHE_DIR), removed at exit; no network, no root.  The six
+# too: ZN_CACHE_DIR), removed at exit; no network, no root.  The seven
 # makers are tested side by side (each a background job with its own
 # TAP, numbered as one at the end): each build spawns a hundred
 # processes or so, and the cases of one maker follow each other.
@@ -383,6 +386,97 @@ program_cases() {
     with "toy_src=$W/clone/toy" with "CACHE_EXTRA=patch 2" toy
 }
 
+# --- 3b. libc-test's programs (tests/suites/libc-test-build.sh) ----------
+
+# libc_archive TEXT: libc-test's archive in miniature (config.mak.def
+# says TEXT): a Makefile whose "debug" names two tests and counts the
+# builds, and whose tests are scripts.
+libc_archive() {
+  local t=$W/libc-src/libc-test-fake
+  mkdir -p "$t"
+  printf 'CFLAGS = %s\nLDLIBS =\n' "$1" >"$t/config.mak.def"
+  makefile "$t/Makefile" <<EOF
+debug:
+|@echo built >>$W/count/libc
+|@echo "BINS src/functional/a.exe src/regression/b.exe"
+src/%.exe:
+|mkdir -p \$(dir \$@) && echo '#!/bin/sh' >\$@ && chmod +x \$@
+EOF
+  mkdir -p "$LROOT/shared/suites"
+  tar czf "$LROOT/shared/suites/libc-test-fake.tar.gz" -C "$W/libc-src" libc-test-fake
+}
+
+# libc_fakes: scripts/suites' setting in miniature (program_fakes' for
+# rt_inputs, in a checkout of its own).
+libc_fakes() {
+  LROOT=$W/lroot
+  ROOT=$LROOT/main
+  B=$ROOT/build-images
+  T=$W/lT
+  shared=$LROOT/shared
+  ZCC=$B/rt/znet-cc
+  mkdir -p "$ROOT/rt" "$B/rt/musl" "$B/rt/cxx" "$T"
+  cp "$src/rt/znet-cc.in" "$ROOT/rt/"
+  echo "musl 1" >"$B/rt/musl/stamp"
+  echo "cxx 1" >"$B/rt/cxx/stamp"
+  echo "rt-linux 1" >"$B/rt/libznet-rt-linux.a"
+}
+
+# libc: libc_test_build into a fresh B/suites, whose two tests must be
+# there after.  Its TAP lines go to $W/libc.calls.
+# shellcheck disable=SC2317 # (check, not_ok, need_shared: its; check
+# notes the case, whose "more than 100 built" is the real suite's)
+libc() {
+  rm -rf "$B/suites" && mkdir -p "$B/suites" || return 1
+  (
+    check() { echo "case - $1" >>"$W/libc.calls"; }
+    not_ok() { echo "not ok - $*" >>"$W/libc.calls"; }
+    need_shared() { [ -e "$1" ]; }
+    libc_test_build
+    [ -x "$B/suites/libc-test/src/functional/a.exe" ] &&
+      [ -x "$B/suites/libc-test/src/regression/b.exe" ] &&
+      [ "$(grep -c . "$T/lt.bins")" = 2 ]
+  )
+}
+
+# libc_said_hit: libc_test_build's last line said the cache gave them.
+libc_said_hit() {
+  tail -n1 "$W/libc.calls" | grep -q 'built by znet-cc (from the build cache: libc-test/'
+}
+
+libc_cases() {
+  libc_fakes
+  libc_archive "-O2"
+  . "$src/tests/rt/images-cache.sh"
+  . "$src/tests/suites/libc-test-build.sh"
+  check "libc-test: built the first time" ran libc 1 libc
+  check "libc-test: built again, from the cache" ran libc 0 libc
+  check "libc-test: libc_test_build said so" libc_said_hit
+  libc_archive "-O1"
+  check "libc-test: the archive changed" ran libc 1 libc
+  echo "musl 2" >"$B/rt/musl/stamp"
+  check "libc-test: musl changed (its stamp)" ran libc 1 libc
+  echo "rt-linux 2" >"$B/rt/libznet-rt-linux.a"
+  check "libc-test: libznet-rt-linux.a changed" ran libc 1 libc
+  echo '# changed' >>"$ROOT/rt/znet-cc.in"
+  check "libc-test: znet-cc changed" ran libc 1 libc
+  check "libc-test: gcc's version changed" ran libc 1 with_version gcc "gcc (fake) 99.1" libc
+  # shellcheck disable=SC2317 # (run by libc_test_build)
+  libc_test_make() {
+    local src=$1
+    { echo "CC = $ZCC"; echo "# changed"; sed -n '1,/^LDLIBS/p' "$src/config.mak.def"; } >"$src/config.mak"
+    (cd "$src" && make debug 2>/dev/null) | sed -n 's/^BINS //p' | tr ' ' '\n' >"$src/lt.bins"
+    # shellcheck disable=SC2046 # (names without spaces)
+    (cd "$src" && make -k $(cat "$src/lt.bins")) >"$T/lt.build.log" 2>&1
+  }
+  check "libc-test: the build's commands changed" ran libc 1 libc
+  check "libc-test: the same inputs again: from the cache" ran libc 0 libc
+  cp -a "$ROOT" "$LROOT/clone"
+  check "libc-test: a clone of the checkout at another path: from the cache" \
+    ran libc 0 with "ROOT=$LROOT/clone" with "B=$LROOT/clone/build-images" \
+    with "ZCC=$LROOT/clone/build-images/rt/znet-cc" libc
+}
+
 # --- 4. Solo5 (tests/solo5/solo5-build.sh) --------------------------------
 
 # solo5_archive TEXT: Solo5's archive in miniature (its README says TEXT):
@@ -590,7 +684,7 @@ apt_cases() {
 
 # --- The makers side by side ----------------------------------------------
 
-sections=(musl cxx program solo5 lint apt)
+sections=(musl cxx program libc solo5 lint apt)
 for s in "${sections[@]}"; do
   ("${s}_cases") >"$W/tap.$s" 2>"$W/err.$s" &
 done
