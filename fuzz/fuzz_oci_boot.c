@@ -15,7 +15,11 @@
  * accepted is 1..63 bytes of letters, digits, '-' and '.'; a ZNET_VOLUMES
  * word accepted has a name of 1..63 letters and digits (the word's
  * start), an absolute directory without ':' or a trailing '/', a size
- * in 64 KiB..16 TiB.
+ * in 64 KiB..16 TiB; a cgroup memory limit accepted is "max" or all
+ * digits (a newline or blanks after), and the image's share of it never
+ * more than it; a word quoted for the image's command line (the bytes
+ * up to the first NUL) reads back as itself, alone, through a splitter
+ * that does what the image's does (rt/start.c's next_word).
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -139,6 +143,95 @@ static void check_volume(const uint8_t *p, size_t len) {
   free(w);
 }
 
+/* The cgroup file's text, exact-size. */
+static void check_mem_limit(const uint8_t *p, size_t len) {
+  char *t = malloc(len ? len : 1);
+  uint64_t bytes = 0;
+  if (!t)
+    return;
+  memcpy(t, p, len);
+  if (boot_parse_mem_limit(t, len, &bytes)) {
+    size_t n = len;
+    while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == ' '))
+      n--;
+    size_t digits = 0;
+    while (digits < n && t[digits] >= '0' && t[digits] <= '9')
+      digits++;
+    FZ_CHECK(n > 0);
+    FZ_CHECK((n == 3 && memcmp(t, "max", 3) == 0 &&
+              bytes == BOOT_MEM_UNLIMITED) ||
+             digits == n);
+    FZ_CHECK(bytes == BOOT_MEM_UNLIMITED || bytes < BOOT_MEM_LIMIT_NONE_ABOVE);
+    uint64_t reserve = (uint64_t)(len & 63) << 20;
+    unsigned mib = boot_mem_under_limit(bytes, reserve);
+    FZ_CHECK(mib <= 65536);
+    FZ_CHECK(bytes == BOOT_MEM_UNLIMITED || mib == 0 ||
+             ((uint64_t)mib << 20) + reserve <= bytes);
+  }
+  free(t);
+}
+
+/* rt/start.c's next_word, over a copy: the first word of s into out
+ * (quotes and backslashes undone); how many words s holds, at most 2. */
+static int split_first(const char *s, char *out) {
+  const char *p = s;
+  int words = 0;
+  while (words < 2) {
+    while (*p == ' ' || *p == '\t' || *p == '\n')
+      p++;
+    if (*p == '\0')
+      break;
+    char quote = 0;
+    char *o = out;
+    for (; *p; p++) {
+      if (quote == '\'') {
+        if (*p == '\'')
+          quote = 0;
+        else
+          *o++ = *p;
+      } else if (quote == '"') {
+        if (*p == '"')
+          quote = 0;
+        else if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+          *o++ = *++p;
+        else
+          *o++ = *p;
+      } else if (*p == '\'' || *p == '"') {
+        quote = *p;
+      } else if (*p == '\\' && p[1]) {
+        *o++ = *++p;
+      } else if (*p == ' ' || *p == '\t' || *p == '\n') {
+        break;
+      } else {
+        *o++ = *p;
+      }
+    }
+    FZ_CHECK(quote == 0);
+    *o = '\0';
+    words++;
+    out = o + 1; /* a second word goes after the first */
+  }
+  return words;
+}
+
+static void check_quote(const uint8_t *p, size_t len) {
+  size_t n = strnlen((const char *)p, len > 300 ? 300 : len);
+  char *w = malloc(n + 1), *q = malloc(4 * n + 3), *back = malloc(8 * n + 8);
+  if (w && q && back) {
+    memcpy(w, p, n);
+    w[n] = '\0';
+    size_t k = boot_quote_word(w, q, 4 * n + 3);
+    FZ_CHECK(k > 0 && k == strlen(q));
+    FZ_CHECK(split_first(q, back) == 1);
+    FZ_CHECK(strcmp(back, w) == 0);
+    /* Too small a buffer is refused, never overrun. */
+    FZ_CHECK(boot_quote_word(w, q, k) == 0);
+  }
+  free(w);
+  free(q);
+  free(back);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static struct boot_net net;
   struct fz_in in;
@@ -150,6 +243,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   check_resolv(rest, left);
   check_words(rest, left);
   check_volume(rest, left);
+  check_mem_limit(rest, left);
+  check_quote(rest, left);
   memset(&net, 0, sizeof(net));
   /* The messages one after the other, as a dump's datagram holds them;
    * each turn moves on by a header at least. */

@@ -29,8 +29,21 @@
  *
  * WORDs: the image's command line after the network flags (the
  * runtime's flags, znet's, "--" and the program's arguments).  --print
- * prints the tender's command line, changes nothing and exits.  The
- * environment: ZNET_MEM (MiB for --mem, default 128), ZNET_BLOCK (the
+ * prints the tender's command line, changes nothing and exits.
+ *
+ * The container's environment is the program's: each variable but
+ * ZNET_'s and HOSTNAME (the image's --hostname is the container's host
+ * name) goes to the image as --env NAME=VALUE, before the WORDs.
+ *
+ * The image's memory (the tender's --mem) is the container's memory
+ * limit (cgroup v2's memory.max, v1's memory.limit_in_bytes) less
+ * TENDER_RESERVE_MIB and the archives of ZNET_FILES; without a limit,
+ * ZNET_MEM.  An image given less than ZNET_MEM_MIN does not start: it
+ * says what limit it needs.
+ *
+ * The environment: ZNET_MEM (MiB for --mem without a memory limit,
+ * default 128), ZNET_MEM_MIN (the least MiB the image runs in: znet-oci
+ * writes it), ZNET_BLOCK (the
  * block device the image declares, default rootfs: /znet/root.tar is
  * attached as it when that file exists), ZNET_DIR (default /znet: the
  * tender solo5-spt, the image "image" and root.tar), ZNET_VOLUMES (the
@@ -75,9 +88,23 @@
 #define STOP_GRACE_S 10
 /* /etc/resolv.conf read up to this much: a resolver reads no more. */
 #define RESOLV_MAX 65536
-/* The tender's words besides the image's own (and two for each disk
- * and each archive of files). */
+/* The tender's words besides the image's own and the environment's
+ * (and two for each disk and each archive of files). */
 #define OWN_WORDS (16 + 4 * BOOT_MAX_VOLUMES)
+/* Under a memory limit, what is not the image's: the tender's own pages
+ * and its page tables, znet-boot's (the files' archives are counted
+ * apart, by their size). */
+#define TENDER_RESERVE_MIB 8u
+/* Solo5's spt passes the guest at most this many bytes of command line
+ * (SPT_CMDLINE_SIZE less its NUL): the image's path's successors joined
+ * by single spaces. */
+#define GUEST_LINE_MAX 8191u
+/* The cgroup files that say the container's memory limit: v2's, then
+ * v1's (as runc mounts the container's own cgroup in it). */
+static const char *const mem_limit_files[] = {
+    "/sys/fs/cgroup/memory.max",
+    "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+};
 /* The image's --signal-port when it has disks and ZNET_SIGNAL_PORT says
  * none: the discard port. */
 #define DEFAULT_SIGNAL_PORT 9
@@ -149,7 +176,19 @@ struct argv_b {
   char **w;
   int n;
   int cap;
+  int guest_from; /* the first word after the image's path */
 };
+
+/* A word of the caller's (malloc'd) added; false, freed, if no room. */
+static bool add_owned(struct argv_b *a, char *w) {
+  if (!w || a->n + 1 >= a->cap) {
+    free(w);
+    return false;
+  }
+  a->w[a->n] = w;
+  a->w[++a->n] = NULL;
+  return true;
+}
 
 static bool add(struct argv_b *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -173,6 +212,7 @@ struct settings {
   const char *dir;
   const char *block;
   unsigned mem;
+  unsigned mem_min;     /* ZNET_MEM_MIN; 0: none said */
   bool print;
   struct boot_volume volumes[BOOT_MAX_VOLUMES];
   int nvolumes;
@@ -227,6 +267,11 @@ static int read_settings(struct settings *s) {
     s->block = "rootfs";
   if (m && *m && !boot_parse_mem(m, &s->mem)) {
     say("ZNET_MEM=%s: not a number of MiB in 1..65536", m);
+    return -1;
+  }
+  const char *mm = getenv("ZNET_MEM_MIN");
+  if (mm && *mm && !boot_parse_mem(mm, &s->mem_min)) {
+    say("ZNET_MEM_MIN=%s: not a number of MiB in 1..65536", mm);
     return -1;
   }
   const char *vols = getenv("ZNET_VOLUMES");
@@ -291,6 +336,53 @@ static bool net_words(struct argv_b *a, const struct boot_net *net) {
   return true;
 }
 
+extern char **environ;
+
+/* A variable of the container's environment that is not the program's:
+ * znet-boot's own settings, and the host name (--hostname has it). */
+static bool env_not_programs(const char *e) {
+  return strncmp(e, "ZNET_", 5) == 0 || strncmp(e, "HOSTNAME=", 9) == 0 ||
+         !strchr(e, '=') || e[0] == '=';
+}
+
+/* The container's environment as the image's --env words, quoted as the
+ * image splits words. */
+static bool env_words(struct argv_b *a) {
+  for (char **e = environ; e && *e; e++) {
+    if (env_not_programs(*e))
+      continue;
+    size_t cap = 7 + 4 * strlen(*e) + 3;
+    char *w = malloc(cap);
+    if (!w)
+      return false;
+    memcpy(w, "--env=", 6);
+    if (boot_quote_word(*e, w + 6, cap - 6) == 0) {
+      free(w);
+      return false;
+    }
+    if (!add_owned(a, w))
+      return false;
+  }
+  return true;
+}
+
+/* How many variables env_words may add. */
+static int env_count(void) {
+  int n = 0;
+  for (char **e = environ; e && *e; e++)
+    n++;
+  return n;
+}
+
+/* The bytes the tender passes the guest: the words after the image's
+ * path, joined by single spaces. */
+static size_t guest_line_len(const struct argv_b *a) {
+  size_t n = 0;
+  for (int i = a->guest_from; i < a->n; i++)
+    n += strlen(a->w[i]) + (i > a->guest_from ? 1 : 0);
+  return n;
+}
+
 /* The tender's whole command line into a; false if it does not fit. */
 static bool tender_words(struct argv_b *a, const struct settings *s,
                          const struct boot_net *net, char **words,
@@ -317,7 +409,10 @@ static bool tender_words(struct argv_b *a, const struct settings *s,
     if (!add(a, "--block:%s=/proc/self/fd/%d", s->files[i].name,
              s->files_fd[i]))
       return false;
-  if (!add(a, "%s/image", s->dir) || !net_words(a, net))
+  if (!add(a, "%s/image", s->dir))
+    return false;
+  a->guest_from = a->n;
+  if (!net_words(a, net) || !env_words(a))
     return false;
   /* The image's runtime flags: each disk mounted where the container
    * has it; the port a stop comes to. */
@@ -517,6 +612,49 @@ static int pack_files(struct settings *s) {
   return 0;
 }
 
+/* The container's memory limit in bytes, BOOT_MEM_UNLIMITED if it has
+ * none (or no cgroup file says it). */
+static uint64_t mem_limit(void) {
+  char text[64];
+  for (size_t i = 0; i < sizeof(mem_limit_files) / sizeof(*mem_limit_files);
+       i++) {
+    uint64_t v;
+    size_t n = read_small(mem_limit_files[i], text, sizeof(text));
+    if (n > 0 && boot_parse_mem_limit(text, n, &v))
+      return v;
+  }
+  return BOOT_MEM_UNLIMITED;
+}
+
+/* The image's memory: the limit's share, else ZNET_MEM; held to
+ * ZNET_MEM_MIN.  0, or -1 said. */
+static int choose_mem(struct settings *s) {
+  uint64_t limit = mem_limit();
+  uint64_t reserve = (uint64_t)TENDER_RESERVE_MIB << 20;
+  struct stat st;
+  for (int i = 0; i < s->nfiles; i++)
+    if (fstat(s->files_fd[i], &st) == 0)
+      reserve += (uint64_t)st.st_size;
+  unsigned long long reserve_mib = (reserve + (1u << 20) - 1) >> 20;
+  if (limit != BOOT_MEM_UNLIMITED) {
+    s->mem = boot_mem_under_limit(limit, reserve);
+    say("the container's memory limit, %llu MiB, leaves the image %u MiB "
+        "(%llu for the tender and the files)",
+        (unsigned long long)(limit >> 20), s->mem, reserve_mib);
+  }
+  if (s->mem > 0 && s->mem >= s->mem_min)
+    return 0;
+  if (limit != BOOT_MEM_UNLIMITED)
+    say("the image needs %u MiB (ZNET_MEM_MIN), and a memory limit of %llu "
+        "MiB leaves it %u: give the container a limit of %llu MiB or more",
+        s->mem_min, (unsigned long long)(limit >> 20), s->mem,
+        s->mem_min + reserve_mib);
+  else
+    say("the image needs %u MiB (ZNET_MEM_MIN), and ZNET_MEM gives it %u",
+        s->mem_min, s->mem);
+  return -1;
+}
+
 /* After the tender: each disk file's bytes on the host's disk. */
 static void sync_disks(const struct settings *s) {
   for (int i = 0; i < s->nvolumes; i++) {
@@ -596,14 +734,24 @@ int main(int argc, char **argv) {
         "network namespace): add it to the container's capabilities");
     return 125;
   }
-  if (pack_files(&s) != 0 || net_setup(&nl, &net) != 0)
+  if (pack_files(&s) != 0 || choose_mem(&s) != 0 ||
+      net_setup(&nl, &net) != 0)
     return 125;
-  a.cap = OWN_WORDS + (argc - first) + 1;
+  a.cap = OWN_WORDS + env_count() + (argc - first) + 1;
   a.n = 0;
+  a.guest_from = 0;
   a.w = calloc((size_t)a.cap, sizeof(*a.w));
   if (!a.w || !tender_words(&a, &s, &net, argv + first, argc - first)) {
     say("the tender's command line does not fit (a word over %d bytes?)",
         WORD_MAX - 1);
+    return 125;
+  }
+  if (guest_line_len(&a) > GUEST_LINE_MAX) {
+    say("the image's command line would be %zu bytes, and Solo5 passes "
+        "%u: the environment's variables and the arguments are too many "
+        "(a Pod's enableServiceLinks: false drops Kubernetes' service "
+        "variables)",
+        guest_line_len(&a), GUEST_LINE_MAX);
     return 125;
   }
   if (s.print) {

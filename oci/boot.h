@@ -126,6 +126,29 @@ int boot_parse_resolv(const char *text, size_t len,
  * false otherwise. */
 bool boot_parse_mem(const char *s, unsigned *mib);
 
+/* ---- the container's memory ------------------------------------------ */
+
+#define BOOT_MEM_UNLIMITED UINT64_MAX
+/* cgroup v1 has no word for "no limit": it writes the largest
+ * page-aligned long.  Anything from 2^62 on is taken as none. */
+#define BOOT_MEM_LIMIT_NONE_ABOVE (1ull << 62)
+
+/* A cgroup file's text, len bytes: cgroup v2's memory.max ("max" or a
+ * number of bytes) or v1's memory.limit_in_bytes, a newline after it or
+ * not.  True and *bytes (BOOT_MEM_UNLIMITED for none), or false. */
+bool boot_parse_mem_limit(const char *text, size_t len, uint64_t *bytes);
+
+/* The image's memory under a limit: limit less reserve, in whole MiB
+ * (down), at most 65536; 0 when the reserve takes it all. */
+unsigned boot_mem_under_limit(uint64_t limit, uint64_t reserve);
+
+/* Word w written into out (cap bytes, with its NUL) so that the image,
+ * which splits its command line as a shell splits words (rt/start.c's
+ * next_word), reads it back as it is: as it is when every byte is a
+ * letter, a digit or one of _-+=/.,:@%^, else in single quotes, each
+ * quote in it as '''.  Its length, or 0 if it does not fit. */
+size_t boot_quote_word(const char *w, char *out, size_t cap);
+
 /* The host name, if it is 1..63 letters, digits, '-' or '.' (what the
  * runtime's --hostname and a DNS label take): true. */
 bool boot_hostname_ok(const char *s);

@@ -375,3 +375,69 @@ bool boot_parse_volume(const char *s, size_t len, struct boot_volume *v) {
   v->bytes = bytes;
   return true;
 }
+
+bool boot_parse_mem_limit(const char *text, size_t len, uint64_t *bytes) {
+  while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
+    len--;
+  if (len == 3 && memcmp(text, "max", 3) == 0) {
+    *bytes = BOOT_MEM_UNLIMITED;
+    return true;
+  }
+  uint64_t v = 0;
+  size_t i = 0;
+  for (; i < len && text[i] >= '0' && text[i] <= '9'; i++) {
+    if (v > (UINT64_MAX - 9) / 10)
+      return false;
+    v = v * 10 + (uint64_t)(text[i] - '0');
+  }
+  if (i == 0 || i != len)
+    return false;
+  /* cgroup v1 writes "no limit" as the largest page-aligned long. */
+  *bytes = v >= BOOT_MEM_LIMIT_NONE_ABOVE ? BOOT_MEM_UNLIMITED : v;
+  return true;
+}
+
+unsigned boot_mem_under_limit(uint64_t limit, uint64_t reserve) {
+  if (limit <= reserve)
+    return 0;
+  uint64_t mib = (limit - reserve) >> 20;
+  return mib > 65536 ? 65536u : (unsigned)mib;
+}
+
+/* A byte the image's word splitter (rt/start.c's next_word) takes as
+ * itself outside quotes. */
+static bool plain_byte(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || strchr("_-+=/.,:@%^", c) != NULL;
+}
+
+size_t boot_quote_word(const char *w, char *out, size_t cap) {
+  size_t n = 0, i = 0;
+  bool plain = w[0] != '\0';
+  for (; w[i]; i++)
+    plain = plain && plain_byte(w[i]);
+  if (plain) {
+    if (i + 1 > cap)
+      return 0;
+    memcpy(out, w, i + 1);
+    return i;
+  }
+  /* 'text', each ' in it as '\'' (close, an escaped quote, reopen). */
+  if (cap < 3)
+    return 0;
+  out[n++] = '\'';
+  for (i = 0; w[i]; i++) {
+    size_t need = w[i] == '\'' ? 4 : 1;
+    if (n + need + 2 > cap)
+      return 0;
+    if (w[i] == '\'') {
+      memcpy(out + n, "'\\''", 4);
+    } else {
+      out[n] = w[i];
+    }
+    n += need;
+  }
+  out[n++] = '\'';
+  out[n] = '\0';
+  return n;
+}

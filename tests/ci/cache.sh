@@ -25,16 +25,18 @@
 #                             version; the verdict replayed as it was
 #   apt's answers             apt's configuration, an index changed or
 #   (scripts/debian-src --id) added, a source list, a pin; the package
+#   Go programs               the module's version in the list, the Go
+#   (scripts/go-tools.sh)     toolchain's version
 #
 # Also that a clone at another path reuses a product, and that
 # ZN_NO_CACHE=1 builds.
 #
 # The real scripts run; only the expensive tools are fakes (musl's and
-# Solo5's configure and Makefile, cmake, ninja, clang-tidy), each
+# Solo5's configure and Makefile, cmake, ninja, clang-tidy, go), each
 # counting its builds in a file, and a tool's version is changed by a
 # wrapper earlier on PATH that says another --version and otherwise runs
 # the real tool.  Everything happens in a scratch directory (the cache
-# too: ZN_CACHE_DIR), removed at exit; no network, no root.  The seven
+# too: ZN_CACHE_DIR), removed at exit; no network, no root.  The eight
 # makers are tested side by side (each a background job with its own
 # TAP, numbered as one at the end): each build spawns a hundred
 # processes or so, and the cases of one maker follow each other.
@@ -682,9 +684,56 @@ apt_cases() {
   check "apt: the same state again: the answer kept" ran apt 0 apt_id musl
 }
 
+# --- 7. Go programs (scripts/go-tools.sh) ----------------------------------
+
+# go_fake: a go that says the version in $W/go/version and, for
+# `install ... MODULE/PKG@VERSION`, counts a build and writes GOBIN/NAME,
+# a program that prints MODULE/PKG@VERSION.
+go_fake() {
+  mkdir -p "$W/go/bin"
+  echo "go version go1.26.8 linux/amd64" >"$W/go/version"
+  cat >"$W/go/bin/go" <<EOF
+#!/bin/sh
+case "\$1" in
+version) cat $W/go/version ;;
+install)
+  for p; do :; done
+  n=\$(basename "\${p%@*}")
+  echo built >>$W/count/go
+  printf '#!/bin/sh\necho %s\n' "\$p" >"\$GOBIN/\$n" && chmod +x "\$GOBIN/\$n" ;;
+*) exit 2 ;;
+esac
+EOF
+  chmod +x "$W/go/bin/go"
+}
+
+# go_tool DIR: zn_go_tool crictl into a new DIR; the program there must
+# be of the list's module and version.
+go_tool() {
+  rm -rf "$1"
+  zn_go_tool crictl "$1" "$W/go/log" &&
+    [ "$("$1/crictl")" = "$(awk '{ print $2 "/" $4 "@" $3 }' <<<"${ZN_GO_TOOLS[0]}")" ]
+}
+
+go_cases() {
+  go_fake
+  export PATH=$W/go/bin:$PATH
+  . "$src/scripts/go-tools.sh"
+  ZN_GO_TOOLS=("crictl example.org/cri-tools v1.0.0 cmd/crictl")
+  check "go: built the first time" ran go 1 go_tool "$W/go/d1"
+  check "go: again, into another directory: from the cache" ran go 0 go_tool "$W/go/d2"
+  ZN_GO_TOOLS=("crictl example.org/cri-tools v1.0.1 cmd/crictl")
+  check "go: the module's version in the list changed: built, of that version" \
+    ran go 1 go_tool "$W/go/d3"
+  echo "go version go1.27.3 linux/amd64" >"$W/go/version"
+  check "go: the Go toolchain's version changed: built" ran go 1 go_tool "$W/go/d4"
+  check "go: the same inputs again: from the cache" ran go 0 go_tool "$W/go/d5"
+  check "go: ZN_NO_CACHE=1 builds" ran go 1 with ZN_NO_CACHE=1 go_tool "$W/go/d6"
+}
+
 # --- The makers side by side ----------------------------------------------
 
-sections=(musl cxx program libc solo5 lint apt)
+sections=(musl cxx program libc solo5 lint apt go)
 for s in "${sections[@]}"; do
   ("${s}_cases") >"$W/tap.$s" 2>"$W/err.$s" &
 done

@@ -168,7 +168,7 @@ oci_archives() {
     local f=$T/oci/${a%%:*}.oci.tar
     [ "${a#*:}" = urunc ] && f=$T/oci/${a%%:*}-urunc.oci.tar
     check "OCI: $(basename "$f"): the layout, every digest and size, one gzip layer of its diff_id" \
-      oci_check_archive "znet/$a" "$f" "$T/oci/x-${a/:/-}"
+      oci_check_archive "localhost/znet/$a" "$f" "$T/oci/x-${a/:/-}"
   done
   check "OCI: urunc.json (base64) says what the manifest's annotations say (mirage, spt)" \
     oci_urunc_json "$T/oci/x-nginx-urunc"
@@ -206,8 +206,8 @@ EOF
   oci_ctd_up || { tail -5 "$c/containerd.log" | diag; return 1; }
   for a in nginx redis; do
     oci_ctr image import "$T/oci/$a.oci.tar" >"$T/oci/import-$a.log" 2>&1
-    check "OCI: ctr image import $a.oci.tar: znet/$a:latest" \
-      bash -c "timeout 60 ctr -a '$c/containerd.sock' -n '$OCI_NS' image ls -q | grep -qx 'znet/$a:latest'"
+    check "OCI: ctr image import $a.oci.tar: localhost/znet/$a:latest" \
+      bash -c "timeout 60 ctr -a '$c/containerd.sock' -n '$OCI_NS' image ls -q | grep -qx 'localhost/znet/$a:latest'"
   done
 }
 
@@ -313,9 +313,9 @@ oci_runc() {
     oci_pod "$n2" "$ip2/32" 169.254.1.1 zoci2 ||
     { not_ok "OCI: two container namespaces with veths to $E2E_NS"; return 1; }
   local out1=$T/oci/ctr-nginx.out out2=$T/oci/ctr-redis.out p1 p2 r
-  oci_run zoci-nginx znet/nginx:latest "$n1" "$out1" --cap-add CAP_NET_ADMIN
+  oci_run zoci-nginx localhost/znet/nginx:latest "$n1" "$out1" --cap-add CAP_NET_ADMIN
   p1=$OCI_RUN_PID
-  oci_run zoci-redis znet/redis:latest "$n2" "$out2" --cap-add CAP_NET_ADMIN
+  oci_run zoci-redis localhost/znet/redis:latest "$n2" "$out2" --cap-add CAP_NET_ADMIN
   p2=$OCI_RUN_PID
   check "OCI: ctr run nginx (CAP_NET_ADMIN, no device given): znet-boot hands it $ip1/24" \
     oci_wait_line "$out1" "^znet-rt: $ip1/24 mac " 30 "$p1"
@@ -347,7 +347,7 @@ oci_runc() {
     bash -c "ip -n '$n2' -6 addr show dev eth0 | grep -q ' $OCI_POD6/128' &&
       ip -n '$n2' -6 route show default | grep -q 'via fe80::1'"
   local out3=$T/oci/ctr-nocap.out
-  oci_run zoci-nocap znet/nginx:latest "$n1" "$out3"
+  oci_run zoci-nocap localhost/znet/nginx:latest "$n1" "$out3"
   wait_bg "$OCI_RUN_PID" 30
   r=$?
   check "OCI: without CAP_NET_ADMIN: status $r, one line saying what is missing" \
@@ -393,7 +393,7 @@ oci_stateful() {
     --mount "type=bind,src=$pvc,dst=/data,options=rbind:rw"
     --mount "type=bind,src=$cm,dst=/etc/redis,options=rbind:ro")
   local out=$T/oci/ctr-redis-disk.out p r i
-  oci_run zoci-redis-disk znet/redis-disk:latest "$ns" "$out" "${mounts[@]}"
+  oci_run zoci-redis-disk localhost/znet/redis-disk:latest "$ns" "$out" "${mounts[@]}"
   p=$OCI_RUN_PID
   check "OCI: redis with a volume: znet-boot made the disk file in the volume's directory" \
     oci_wait_line "$out" "^znet-boot: /data/data.disk: the disk data made, 268435456 bytes" 30 "$p"
@@ -414,7 +414,7 @@ oci_stateful() {
   check "OCI: znet-disk fsck of the volume's disk: $(tail -1 "$T/oci/fsck.out")" \
     grep -q 'clean$' "$T/oci/fsck.out"
   out=$T/oci/ctr-redis-disk2.out
-  oci_run zoci-redis-disk2 znet/redis-disk:latest "$ns" "$out" "${mounts[@]}"
+  oci_run zoci-redis-disk2 localhost/znet/redis-disk:latest "$ns" "$out" "${mounts[@]}"
   p=$OCI_RUN_PID
   oci_wait_port "$ip" 6379
   r=$(in_ns_t 10 redis-cli -h "$ip" MGET key1 key25 key50 | paste -sd,)
