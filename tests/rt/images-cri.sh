@@ -31,7 +31,14 @@
 #         a ConfigMap-shaped mount: keys written, `crictl stop
 #         --timeout` (the kubelet's graceful stop), the container
 #         removed and created again in the same pod: the keys back;
-#  4. `crictl stop`, `rm`, `stopp`, `rmp` of every pod: no tender left,
+#  4. with ZNET_URUNC_SRC (a urunc source tree: the Go module proxy
+#     serves no urunc, so CI has none and says so): urunc and its shim
+#     built from it as urunc's Makefile builds them, installed as the
+#     runtime io.containerd.urunc.v2 under the handler "urunc" (what a
+#     RuntimeClass names), and nginx's and redis's --urunc archives run
+#     as pods with `crictl runp --runtime urunc`: urunc's own network
+#     set-up hands the image the pod's address;
+#  5. `crictl stop`, `rm`, `stopp`, `rmp` of every pod: no tender left,
 #     no pod namespace, no veth on the bridge, every address given back
 #     to host-local.
 #
@@ -41,6 +48,7 @@ CRI_SUBNET=10.80.0       # the node's pod range, a /24 (10.80.0.1: the bridge)
 CRI_BRIDGE=zncri0
 CRI_CTD_PID=""
 CRI_PODS=()              # sandbox IDs to remove
+CRI_URUNC=""             # the directory of urunc, its shim and solo5-spt
 
 # cri_ctl ARGS...: crictl on this test's containerd (T/cri/crictl.yaml),
 # bounded.
@@ -144,10 +152,20 @@ state = "$c/state"
     conf_dir = "$c/cni/conf"
     max_conf_num = 1
 EOF
+  # urunc: its shim is found on containerd's PATH by the runtime type's
+  # name (containerd-shim-urunc-v2), urunc and solo5-spt on the shim's.
+  if [ -n "$CRI_URUNC" ]; then
+    cat >>"$c/config.toml" <<EOF
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.urunc]
+  runtime_type = "io.containerd.urunc.v2"
+  container_annotations = ["com.urunc.unikernel.*"]
+  pod_annotations = ["com.urunc.unikernel.*"]
+EOF
+  fi
   # In E2E_NS's network namespace, the machine's mounts otherwise: the
   # bridge is made there, and the pods' namespaces are files any test
   # process sees.
-  nsenter --net="/var/run/netns/$E2E_NS" timeout 900 containerd \
+  PATH=${CRI_URUNC:+$CRI_URUNC:}$PATH nsenter --net="/var/run/netns/$E2E_NS" timeout 900 containerd \
     --config "$c/config.toml" >"$c/containerd.log" 2>&1 &
   CRI_CTD_PID=$!
   local i
@@ -158,7 +176,7 @@ EOF
   check "CRI: containerd $(containerd --version | awk '{ print $3 }') with its CRI plugin, in $E2E_NS, its files in $c" cri_up
   cri_up || { grep -i 'level=error' "$c/containerd.log" | tail -5 | diag; return 1; }
   local a
-  for a in pause nginx redis lua redis-min redis-disk; do
+  for a in pause nginx redis lua redis-min redis-disk nginx-urunc redis-urunc; do
     [ -f "$c/$a.oci.tar" ] || [ -f "$T/oci/$a.oci.tar" ] || continue
     local f=$c/$a.oci.tar
     [ -f "$f" ] || f=$T/oci/$a.oci.tar
@@ -229,17 +247,24 @@ json.dump(c, open(out, 'w'), indent=1)
 PY
 }
 
-# cri_run POD CTR: the pod (runp) and its container (create, start); the
-# pod's ID in CRI_POD, the container's in CRI_CTR.  1 if a step fails.
-cri_run() {
-  local pod=$1 ctr=$2
-  CRI_POD=$(cri_ctl runp "$T/cri/$pod.pod.json" 2>"$T/cri/$pod.runp.err") ||
-    { cat "$T/cri/$pod.runp.err" | diag; return 1; }
+# cri_runp POD [RUNP_FLAGS...]: the pod (runp), its ID in CRI_POD, its
+# network namespace's path kept for the tear-down's check.
+cri_runp() {
+  local pod=$1
+  shift
+  CRI_POD=$(cri_ctl runp "$@" "$T/cri/$pod.pod.json" 2>"$T/cri/$pod.runp.err") ||
+    { diag <"$T/cri/$pod.runp.err"; return 1; }
   CRI_PODS+=("$CRI_POD")
   cri_ctl inspectp -o json "$CRI_POD" 2>/dev/null |
     python3 -c 'import json,sys; print(*[n["path"] for n in json.load(sys.stdin)["info"]["runtimeSpec"]["linux"]["namespaces"] if n["type"] == "network"])' \
       >>"$T/cri/netns.list" 2>/dev/null
-  cri_create_start "$CRI_POD" "$ctr" "$pod"
+  return 0
+}
+
+# cri_run POD CTR: the pod (runp) and its container (create, start); the
+# pod's ID in CRI_POD, the container's in CRI_CTR.  1 if a step fails.
+cri_run() {
+  cri_runp "$1" && cri_create_start "$CRI_POD" "$2" "$1"
 }
 
 # cri_create_start POD_ID CTR PODNAME: a container created in the pod and
@@ -397,8 +422,8 @@ cri_too_little() {
   cri_wait_exit "$CRI_CTR" 30
   r=$(cri_state "$CRI_CTR")
   check "CRI: redis (ZNET_MEM_MIN 24) under a 16 MiB limit: $r" [ "$r" = "CONTAINER_EXITED 125" ]
-  check "CRI: ... its log says the limit it needs" cri_log_has "$CRI_CTR" \
-    "^znet-boot: the image needs 24 MiB \(ZNET_MEM_MIN\), and a memory limit of 16 MiB leaves it 8: give the container a limit of 32 MiB or more"
+  check "CRI: ... its log says the limit it needs" cri_wait_log "$CRI_CTR" \
+    "^znet-boot: the image needs 24 MiB \(ZNET_MEM_MIN\), and a memory limit of 16 MiB leaves it 8: give the container a limit of 32 MiB or more" 5
 }
 
 # cri_stateful: a volume and a ConfigMap; a graceful stop; the container
@@ -427,8 +452,9 @@ cri_stateful() {
   r=$(cri_state "$CRI_CTR")
   check "CRI: crictl stop --timeout 20: redis ended on the stop ($r, in $((SECONDS - t0)) s)" \
     [ "$r" = "CONTAINER_EXITED 0" ]
+  # (The log's last lines may reach its file just after the exit.)
   check "CRI: ... the stop went to the image's port and the disk file was synced" \
-    cri_log_has "$CRI_CTR" "^znet-boot: /data/data.disk: synced"
+    cri_wait_log "$CRI_CTR" "^znet-boot: /data/data.disk: synced" 5
   cri_ctl rm "$CRI_CTR" >/dev/null 2>&1
   sed -i 's/"attempt": 0/"attempt": 1/' "$T/cri/state.ctr.json"
   cri_create_start "$CRI_POD" state state || { not_ok "CRI: the container created again in its pod"; return 1; }
@@ -466,6 +492,94 @@ cri_teardown() {
   check "CRI: every address given back to host-local ($left held)" [ "$left" = 0 ]
 }
 
+# cri_urunc_build: urunc and containerd-shim-urunc-v2 built from
+# ZNET_URUNC_SRC (copied: the tree is not changed) as urunc's Makefile
+# builds them: its modules vendored, go-runc's default command made
+# "urunc" in the vendored copy (so the shim runs urunc, not runc),
+# urunc with cgo (runc's nsenter) linked static, the shim without; and
+# the static solo5-spt beside them, all under B (urunc puts the tender
+# in the container's root at its host path, then a tmpfs on /tmp: one
+# under /tmp, as T is, would be hidden, and the container would end
+# with "no such file or directory").  Sets CRI_URUNC.
+cri_urunc_build() {
+  local d=$B/cri-urunc go
+  if [ -z "${ZNET_URUNC_SRC:-}" ]; then
+    skip_case "CRI: urunc runs znet images (crictl runp --runtime urunc)" \
+      "no urunc source tree (ZNET_URUNC_SRC): the Go module proxy serves no urunc (github.com/nubificus/urunc, github.com/urunc-dev/urunc: every version refused); docs/DEPLOY.md, bench/results/urunc"
+    return 0
+  fi
+  go=$(zn_go_bin) || { not_ok "CRI: urunc: a go command"; return 0; }
+  mkdir -p "$d/bin" && rm -rf "$d/src" && cp -a "$ZNET_URUNC_SRC" "$d/src" && rm -rf "$d/src/vendor" ||
+    { not_ok "CRI: urunc: $ZNET_URUNC_SRC copied"; return 0; }
+  build_step "CRI: urunc $(cat "$d/src/VERSION" 2>/dev/null) and its shim built from $ZNET_URUNC_SRC as its Makefile builds them" \
+    "$d/build.log" bash -c "cd '$d/src' && GOFLAGS=-mod=mod '$go' mod vendor &&
+      sed -i 's/DefaultCommand = \"runc\"/DefaultCommand = \"urunc\"/' vendor/github.com/containerd/go-runc/runc.go &&
+      grep -q 'DefaultCommand = \"urunc\"' vendor/github.com/containerd/go-runc/runc.go &&
+      CGO_ENABLED=1 '$go' build -mod=vendor -trimpath -tags 'netgo osusergo' \
+        -ldflags '-linkmode external -extldflags -static -s -w' -o '$d/bin/urunc' ./cmd/urunc &&
+      CGO_ENABLED=0 '$go' build -mod=vendor -trimpath -ldflags '-s -w' \
+        -o '$d/bin/containerd-shim-urunc-v2' ./cmd/containerd-shim-urunc-v2" || return 0
+  cp "$T/oci/solo5-spt" "$d/bin/solo5-spt" && CRI_URUNC=$d/bin
+}
+
+# cri_tender_line POD_IP: the command line of the tender whose image
+# has POD_IP.
+cri_tender_line() {
+  local pid
+  for pid in $(pgrep -x solo5-spt); do
+    if tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null | grep -q -- "--ipv4=$1/"; then
+      tr '\0' ' ' </proc/"$pid"/cmdline
+      return 0
+    fi
+  done
+  return 1
+}
+
+# cri_urunc: nginx's and redis's --urunc archives as pods of the
+# runtime handler urunc (step 4).
+cri_urunc() {
+  local ip r line
+  [ -n "$CRI_URUNC" ] || return 0
+  cri_pod_json nginx-urunc
+  cri_ctr_json nginx-urunc localhost/znet/nginx:urunc 0 '[]' '[]' '[]'
+  cri_runp nginx-urunc --runtime urunc ||
+    { not_ok "CRI: urunc: crictl runp --runtime urunc"; return 1; }
+  cri_create_start "$CRI_POD" nginx-urunc nginx-urunc ||
+    { not_ok "CRI: urunc: nginx created and started"; return 1; }
+  ip=$(cri_pod_ip "$CRI_POD")
+  if ! cri_wait_log "$CRI_CTR" "^znet-rt: $ip/24 mac " 30; then
+    not_ok "CRI: urunc: nginx's pod ($ip) runs the image (crictl logs: znet-rt: $ip/24)"
+    { cri_state "$CRI_CTR"; cri_ctl logs "$CRI_CTR" 2>&1 | tail -20; } | diag
+    return 1
+  fi
+  ok "CRI: urunc: nginx's pod ($ip) runs the image (crictl logs: znet-rt: $ip/24)"
+  line=$(cri_tender_line "$ip")
+  echo "# urunc ran: $line"
+  check "CRI: urunc: the tender is urunc's, the pod's address from urunc's network set-up (--net:service=tap0_urunc --ipv4=$ip/24)" \
+    bash -c "[[ '$line' == *'--net:service=tap0_urunc /znet/image --ipv4=$ip/24 --ipv4-gateway=$CRI_SUBNET.1'* ]]"
+  oci_wait_port "$ip" 80
+  in_ns_t 10 curl -s -o "$T/cri/index.urunc" "http://$ip/"
+  in_ns_t 60 curl -s -o "$T/cri/5m.urunc" "http://$ip/5m.bin"
+  check "CRI: urunc: GET / and a 5 MB file at the pod's address, byte for byte" \
+    bash -c "cmp -s '$T/cri/index.urunc' '$T/nginx-root/www/index.html' &&
+      cmp -s '$T/cri/5m.urunc' '$T/nginx-root/www/5m.bin'"
+  cri_pod_json redis-urunc
+  cri_ctr_json redis-urunc localhost/znet/redis:urunc 0 '[]' '[]' '[]'
+  cri_runp redis-urunc --runtime urunc && cri_create_start "$CRI_POD" redis-urunc redis-urunc ||
+    { not_ok "CRI: urunc: redis's pod"; return 1; }
+  ip=$(cri_pod_ip "$CRI_POD")
+  oci_wait_port "$ip" 6379
+  r=$(in_ns_t 10 redis-cli -h "$ip" SET u "urunc's pod" && in_ns_t 10 redis-cli -h "$ip" GET u)
+  check "CRI: urunc: redis's pod at $ip with its words (--save '' ...): SET, GET" \
+    [ "$r" = "OK
+urunc's pod" ]
+  local t0=$SECONDS
+  cri_ctl stop --timeout 10 "$CRI_CTR" >/dev/null 2>&1
+  r=$(cri_state "$CRI_CTR")
+  check "CRI: urunc: crictl stop --timeout 10: $r in $((SECONDS - t0)) s" \
+    bash -c "[[ '$r' == CONTAINER_EXITED* ]]"
+}
+
 cri_main() {
   local p want=0
   $build_only && return 0
@@ -485,12 +599,13 @@ cri_main() {
   local t0=$SECONDS
   mkdir -p "$T/cri"
   : >"$T/cri/netns.list"
-  if cri_archives && cri_setup; then
+  if cri_archives && cri_urunc_build && cri_setup; then
     cri_nginx
     cri_redis
     cri_lua
     cri_too_little
     cri_stateful
+    cri_urunc
     cri_teardown
   fi
   cri_cleanup
