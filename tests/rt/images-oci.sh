@@ -295,8 +295,12 @@ oci_stopped() {
   fi
   wait "$pid"
   rc=$?
-  check "OCI: $name: ctr task kill (SIGTERM): the task ends, status $rc, znet-boot says so" \
-    bash -c "[ $rc = 143 ] && grep -q '^znet-boot: the tender ended by signal 15' '$out'"
+  if [ "$rc" = 143 ] && grep -q '^znet-boot: the tender ended by signal 15' "$out"; then
+    ok "OCI: $name: ctr task kill (SIGTERM): the task ends, status $rc, znet-boot says so"
+  else
+    not_ok "OCI: $name: ctr task kill (SIGTERM): the task ends, status $rc (not 143), znet-boot says so"
+    grep -v '^Solo5: \|^ \|^$' "$out" | tail -8 | diag
+  fi
   check "OCI: $name: nothing left running in its namespace (no solo5-spt)" \
     bash -c "[ -z \"\$(ip netns pids '$ns')\" ]"
   check "OCI: $name: zntap0 and eth0's ingress qdisc gone, eth0's address and routes back" \
