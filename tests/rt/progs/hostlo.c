@@ -51,9 +51,10 @@ static void try_udp(int port, int ufd) {
   struct sockaddr_in a = lo(port);
   char buf[64];
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  /* Only a failure waits this long: socat forks a shell to answer,
-   * which a loaded machine can make take seconds. */
-  struct timeval tv = {10, 0};
+  /* socat forks a shell to answer, which a loaded machine can make take
+   * seconds, and a datagram may be lost: as a UDP client does, ask
+   * again after 2 s, 5 times in all (a refusal ends it at once). */
+  struct timeval tv = {2, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
       send(fd, "ping", 4, 0) != 4) {
@@ -69,6 +70,13 @@ static void try_udp(int port, int ufd) {
       (void)sendto(ufd, "inside", 6, 0, (struct sockaddr *)&from, flen);
   }
   ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+  for (int again = 1; again < 5 && n < 0 && ufd < 0 &&
+                      (errno == EAGAIN || errno == EWOULDBLOCK);
+       again++) {
+    if (send(fd, "ping", 4, 0) != 4)
+      break;
+    n = recv(fd, buf, sizeof(buf) - 1, 0);
+  }
   if (n < 0)
     printf("udp %d: %s\n", port, strerror(errno));
   else {
