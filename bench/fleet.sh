@@ -113,13 +113,13 @@ SMOKE=0
 REPORT_ONLY=0
 while [ $# -gt 0 ]; do
   case $1 in
-  -o) OUT=${2:-}; shift 2 ;;
-  -n) N=${2:-}; shift 2 ;;
-  -c) CHECKS=${2:-}; shift 2 ;;
-  -b) BURST=${2:-}; shift 2 ;;
-  -m) MEM=${2:-}; shift 2 ;;
-  -i) IDLE=${2:-}; shift 2 ;;
-  -w) WAIT=${2:-}; shift 2 ;;
+  -o) OUT=${2:-}; shift; shift ;;
+  -n) N=${2:-}; shift; shift ;;
+  -c) CHECKS=${2:-}; shift; shift ;;
+  -b) BURST=${2:-}; shift; shift ;;
+  -m) MEM=${2:-}; shift; shift ;;
+  -i) IDLE=${2:-}; shift; shift ;;
+  -w) WAIT=${2:-}; shift; shift ;;
   --smoke) SMOKE=1 N=20 CHECKS=10,20 BURST=5 IDLE=2 WAIT=3; shift ;;
   -r) REPORT_ONLY=1; shift ;;
   -h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;

@@ -67,11 +67,11 @@ WSECS=5
 REPORT_ONLY=0
 while [ $# -gt 0 ]; do
   case $1 in
-  -o) OUT=${2:-}; shift 2 ;;
-  -b) BUILD=${2:-}; shift 2 ;;
-  -n) CASES=${2:-}; shift 2 ;;
-  -s) SMALL=${2:-}; shift 2 ;;
-  -w) WSECS=${2:-}; shift 2 ;;
+  -o) OUT=${2:-}; shift; shift ;;
+  -b) BUILD=${2:-}; shift; shift ;;
+  -n) CASES=${2:-}; shift; shift ;;
+  -s) SMALL=${2:-}; shift; shift ;;
+  -w) WSECS=${2:-}; shift; shift ;;
   -r) REPORT_ONLY=1; shift ;;
   -h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
   *) echo "idle: bad argument '$1' (try --help)" >&2; exit 2 ;;

@@ -57,10 +57,10 @@ ROOT=$(pwd)
 OUT="" BOOTS=20 ROUNDS=3 SECS=10 report_only=false
 while [ $# -gt 0 ]; do
   case $1 in
-  -o) OUT=$2; shift 2 ;;
-  -n) BOOTS=$2; shift 2 ;;
-  -r) ROUNDS=$2; shift 2 ;;
-  -t) SECS=$2; shift 2 ;;
+  -o) OUT=$2; shift; shift ;;
+  -n) BOOTS=$2; shift; shift ;;
+  -r) ROUNDS=$2; shift; shift ;;
+  -t) SECS=$2; shift; shift ;;
   --report) report_only=true; shift ;;
   -h | --help) sed -n '2,51p' "$0"; exit 0 ;;
   *) echo "usage: $0 [-o DIR] [-n BOOTS] [-r ROUNDS] [-t SECONDS] [--report]" >&2; exit 2 ;;

@@ -60,11 +60,11 @@ NGINX=1
 ARGS="$*"
 while [ $# -gt 0 ]; do
   case $1 in
-  -b) BUILD=${2:-}; shift 2 ;;
-  -t) SECS=${2:-}; shift 2 ;;
-  -c) CONNS=${2:-}; shift 2 ;;
-  -r) RATE=${2:-}; shift 2 ;;
-  -o) OUT=${2:-}; shift 2 ;;
+  -b) BUILD=${2:-}; shift; shift ;;
+  -t) SECS=${2:-}; shift; shift ;;
+  -c) CONNS=${2:-}; shift; shift ;;
+  -r) RATE=${2:-}; shift; shift ;;
+  -o) OUT=${2:-}; shift; shift ;;
   --no-https) HTTPS=0; shift ;;
   --no-nginx) NGINX=0; shift ;;
   -h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
