@@ -312,16 +312,22 @@ cri_wait_exit() {
   return 1
 }
 
-# cri_tender_mem POD_IP: the --mem of the tender whose image has POD_IP.
-cri_tender_mem() {
+# cri_tender_line POD_IP: the command line of the tender whose image
+# has POD_IP.
+cri_tender_line() {
   local pid
   for pid in $(pgrep -x solo5-spt); do
     if tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null | grep -q -- "--ipv4=$1/"; then
-      tr '\0' '\n' </proc/"$pid"/cmdline | sed -n 's/^--mem=//p'
+      tr '\0' ' ' </proc/"$pid"/cmdline
       return 0
     fi
   done
   return 1
+}
+
+# cri_tender_mem POD_IP: the --mem of the tender whose image has POD_IP.
+cri_tender_mem() {
+  cri_tender_line "$1" | tr ' ' '\n' | sed -n 's/^--mem=//p'
 }
 
 # cri_archives: the images these pods run besides images-oci.sh's:
@@ -522,18 +528,6 @@ cri_urunc_build() {
   cp "$T/oci/solo5-spt" "$d/bin/solo5-spt" && CRI_URUNC=$d/bin
 }
 
-# cri_tender_line POD_IP: the command line of the tender whose image
-# has POD_IP.
-cri_tender_line() {
-  local pid
-  for pid in $(pgrep -x solo5-spt); do
-    if tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null | grep -q -- "--ipv4=$1/"; then
-      tr '\0' ' ' </proc/"$pid"/cmdline
-      return 0
-    fi
-  done
-  return 1
-}
 
 # cri_urunc: nginx's and redis's --urunc archives as pods of the
 # runtime handler urunc (step 4).
