@@ -347,27 +347,31 @@ cri_archives() {
   fi
 }
 
+# cri_nginx_files IP TAG: nginx at IP answers GET / and the 5 MB file
+# with the root's bytes (fetched into T/cri/*.TAG).
+cri_nginx_files() {
+  oci_wait_port "$1" 80
+  in_ns_t 10 curl -s -o "$T/cri/index.$2" "http://$1/" &&
+    in_ns_t 60 curl -s -o "$T/cri/5m.$2" "http://$1/5m.bin" &&
+    cmp -s "$T/cri/index.$2" "$T/nginx-root/www/index.html" &&
+    cmp -s "$T/cri/5m.$2" "$T/nginx-root/www/5m.bin"
+}
+
 # cri_nginx: the first pod (step 3, nginx).
 cri_nginx() {
   local ip r
   cri_pod_json nginx
   cri_ctr_json nginx localhost/znet/nginx:latest 0 '[]' '[]' '[]'
   cri_run nginx nginx || { not_ok "CRI: nginx: runp, create, start"; return 1; }
-  CRI_NGINX=$CRI_CTR
   ip=$(cri_pod_ip "$CRI_POD")
   check "CRI: nginx: the pod's address from CNI's host-local: $ip" \
     bash -c "[[ '$ip' == $CRI_SUBNET.* ]]"
   check "CRI: nginx: crictl logs shows the image's console (znet-rt: $ip/24)" \
     cri_wait_log "$CRI_CTR" "^znet-rt: $ip/24 mac " 30
-  oci_wait_port "$ip" 80
-  in_ns_t 10 curl -s -o "$T/cri/index.html" "http://$ip/"
-  in_ns_t 60 curl -s -o "$T/cri/5m.bin" "http://$ip/5m.bin"
   check "CRI: nginx: GET / and a 5 MB file from the node at the pod's address, byte for byte" \
-    bash -c "cmp -s '$T/cri/index.html' '$T/nginx-root/www/index.html' &&
-      cmp -s '$T/cri/5m.bin' '$T/nginx-root/www/5m.bin'"
+    cri_nginx_files "$ip" runc
   r=$(cri_state "$CRI_CTR")
   check "CRI: nginx: crictl inspect: $r" [ "$r" = "CONTAINER_RUNNING 0" ]
-  CRI_NGINX_POD=$CRI_POD CRI_NGINX_IP=$ip
 }
 
 # cri_redis: redis under a memory limit (step 3).
@@ -468,7 +472,6 @@ cri_stateful() {
   r=$(in_ns_t 10 redis-cli -h "$ip" MGET pod1 pod20 pod40 | paste -sd,)
   check "CRI: the container created again in the same pod, on the same volume: the keys back ($r)" \
     [ "$r" = value1,value20,value40 ]
-  CRI_STATE_POD=$CRI_POD
 }
 
 # cri_teardown: every pod stopped and removed, and nothing left (step 4).
@@ -551,12 +554,8 @@ cri_urunc() {
   echo "# urunc ran: $line"
   check "CRI: urunc: the tender is urunc's, the pod's address from urunc's network set-up (--net:service=tap0_urunc --ipv4=$ip/24)" \
     bash -c "[[ '$line' == *'--net:service=tap0_urunc /znet/image --ipv4=$ip/24 --ipv4-gateway=$CRI_SUBNET.1'* ]]"
-  oci_wait_port "$ip" 80
-  in_ns_t 10 curl -s -o "$T/cri/index.urunc" "http://$ip/"
-  in_ns_t 60 curl -s -o "$T/cri/5m.urunc" "http://$ip/5m.bin"
   check "CRI: urunc: GET / and a 5 MB file at the pod's address, byte for byte" \
-    bash -c "cmp -s '$T/cri/index.urunc' '$T/nginx-root/www/index.html' &&
-      cmp -s '$T/cri/5m.urunc' '$T/nginx-root/www/5m.bin'"
+    cri_nginx_files "$ip" urunc
   cri_pod_json redis-urunc
   cri_ctr_json redis-urunc localhost/znet/redis:urunc 0 '[]' '[]' '[]'
   cri_runp redis-urunc --runtime urunc && cri_create_start "$CRI_POD" redis-urunc redis-urunc ||
