@@ -385,7 +385,7 @@ cri_redis() {
   m=$(cri_tender_mem "$ip1")
   [ "$m" = 56 ] || m="$m, not 56"
   check "CRI: redis under a 64 MiB limit: the tender's --mem is $m (the limit less znet-boot's reserve), its log says so" \
-    cri_log_has "$CRI_CTR" "^znet-boot: the container.s memory limit, 64 MiB, leaves the image 56 MiB"
+    cri_wait_log "$CRI_CTR" "^znet-boot: the container.s memory limit, 64 MiB, leaves the image 56 MiB" 5
   oci_wait_port "$ip1" 6379
   r=$(in_ns_t 10 redis-cli -h "$ip1" SET pods "one bridge, two pods")
   check "CRI: redis: SET from the node at $ip1" [ "$r" = OK ]
@@ -561,6 +561,7 @@ cri_urunc() {
   cri_runp redis-urunc --runtime urunc && cri_create_start "$CRI_POD" redis-urunc redis-urunc ||
     { not_ok "CRI: urunc: redis's pod"; return 1; }
   ip=$(cri_pod_ip "$CRI_POD")
+  cri_wait_log "$CRI_CTR" "^znet-rt: $ip/24 mac " 30
   oci_wait_port "$ip" 6379
   r=$(in_ns_t 10 redis-cli -h "$ip" SET u "urunc's pod" && in_ns_t 10 redis-cli -h "$ip" GET u)
   check "CRI: urunc: redis's pod at $ip with its words (--save '' ...): SET, GET" \
